@@ -1,0 +1,93 @@
+# trailhound build. `make` builds the release binary; `make check` runs every test
+# twice: optimised, and under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Sources are discovered by wildcard: every src/<layer>/*.c goes into
+# libtrailhound except src/cli/main.c; every tests/<layer>/test_*.c is a test
+# program linked with cmocka.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wundef -Wcast-align -Wnull-dereference -Werror
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libmaxminddb 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libmaxminddb 2>/dev/null || echo -lpcre2-8 -lz -lmaxminddb) -lm
+BASEFLAGS = $(CSTD) $(WARN) -Isrc $(DEPS_CFLAGS) -DTH_VERSION='"$(VERSION)"' -MMD -MP
+
+MODE ?= release
+ifeq ($(MODE),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDOPT := -fsanitize=address,undefined
+else ifeq ($(MODE),debug)
+  OPT := -O0 -g
+  LDOPT :=
+else
+  OPT := -O2 -g
+  LDOPT :=
+endif
+
+B := build/$(MODE)
+LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard tests/*/test_*.c)
+TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
+
+.PHONY: all check check-fast test-bins demo bench clean format install deps asan
+all: $(B)/trailhound
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) -Itests/support -c $< -o $@
+
+$(B)/libtrailhound.a: $(LIB_OBJ)
+	@rm -f $@
+	@echo "  AR $@"; ar rcs $@ $^
+
+$(B)/trailhound: $(B)/src/cli/main.o $(B)/libtrailhound.a
+	@echo "  CC $@"; $(CC) $(LDOPT) -o $@ $^ $(DEPS_LIBS) -lpthread
+	@if [ "$(MODE)" = release ]; then ln -sf $(B)/trailhound trailhound; fi
+
+$(B)/tests/%: tests/%.c $(B)/libtrailhound.a $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) -Itests/support $< $(TEST_SUPPORT_OBJ) -o $@ $(LDOPT) $(B)/libtrailhound.a -lcmocka $(DEPS_LIBS) -lpthread
+
+test-bins: $(B)/trailhound $(TEST_BIN)
+
+# The whole suite, optimised and sanitized; the last line is `N passed, N failed`.
+check:
+	@$(MAKE) --no-print-directory MODE=release test-bins
+	@$(MAKE) --no-print-directory MODE=asan test-bins
+	@bash tests/run.sh build/release build/asan
+
+# One pass, sanitized only (quicker while developing).
+check-fast:
+	@$(MAKE) --no-print-directory MODE=asan test-bins
+	@bash tests/run.sh build/asan
+
+asan:
+	@$(MAKE) --no-print-directory MODE=asan all
+
+deps:
+	@bash scripts/setup.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory MODE=release all
+	@bash scripts/demo.sh
+
+bench:
+	@$(MAKE) --no-print-directory MODE=release all
+	@bash bench/run.sh
+
+format:
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*/*.c)
+
+install: $(B)/trailhound
+	install -D -m 0755 $(B)/trailhound $(DESTDIR)$(PREFIX)/bin/trailhound
+
+clean:
+	rm -rf build trailhound
+
+-include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d)

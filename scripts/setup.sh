@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what trailhound needs to build and test, idempotently.
+# As root: apt-get installs the missing Debian packages. Otherwise prints the
+# one `sudo apt-get install ...` line and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libmaxminddb-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -ne 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages; run:"
+    echo "  sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+fi
+echo "setup: system packages present"

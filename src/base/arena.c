@@ -1,0 +1,177 @@
+#include "base/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct th_arena_chunk {
+    th_arena_chunk *next;
+    size_t cap;
+    size_t used;
+    _Alignas(16) unsigned char data[];
+};
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "trailhound: out of memory (asked for %zu bytes)\n", n);
+    abort();
+}
+
+void *th_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *th_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *th_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *th_xstrndup(const char *s, size_t n)
+{
+    char *p = th_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *th_xstrdup(const char *s) { return th_xstrndup(s, strlen(s)); }
+
+static th_arena_chunk *chunk_new(size_t cap)
+{
+    th_arena_chunk *c = th_xmalloc(sizeof(*c) + cap);
+    c->next = NULL;
+    c->cap = cap;
+    c->used = 0;
+    return c;
+}
+
+void th_arena_init(th_arena *a, size_t chunk_size)
+{
+    a->head = NULL;
+    a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+    a->used_total = 0;
+}
+
+void th_arena_free(th_arena *a)
+{
+    th_arena_chunk *c = a->head;
+    while (c) {
+        th_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+    a->used_total = 0;
+}
+
+void th_arena_reset(th_arena *a)
+{
+    if (!a->head)
+        return;
+    /* keep the oldest chunk (the last in the list): it has the default size */
+    th_arena_chunk *c = a->head, *keep = NULL;
+    while (c) {
+        th_arena_chunk *next = c->next;
+        if (!next)
+            keep = c;
+        else
+            free(c);
+        c = next;
+    }
+    keep->used = 0;
+    keep->next = NULL;
+    a->head = keep;
+    a->used_total = 0;
+}
+
+void *th_arena_alloc(th_arena *a, size_t size)
+{
+    size_t need = (size + 15u) & ~(size_t)15u;
+    if (need < size)
+        oom(size);
+    th_arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = a->chunk_size;
+        if (need > cap / 4) {
+            /* big allocation: its own chunk, placed behind the head so the
+             * head's free space is not wasted */
+            th_arena_chunk *big = chunk_new(need);
+            big->used = need;
+            if (c) {
+                big->next = c->next;
+                c->next = big;
+            } else {
+                a->head = big;
+            }
+            a->used_total += need;
+            return big->data;
+        }
+        c = chunk_new(cap);
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += need;
+    a->used_total += need;
+    return p;
+}
+
+void *th_arena_zalloc(th_arena *a, size_t size)
+{
+    void *p = th_arena_alloc(a, size);
+    memset(p, 0, size);
+    return p;
+}
+
+char *th_arena_strndup(th_arena *a, const char *s, size_t n)
+{
+    char *p = th_arena_alloc(a, n + 1);
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *th_arena_strdup(th_arena *a, const char *s) { return th_arena_strndup(a, s, strlen(s)); }
+
+void *th_arena_realloc(th_arena *a, void *old, size_t old_size, size_t new_size)
+{
+    if (new_size <= old_size)
+        return old;
+    void *p = th_arena_alloc(a, new_size);
+    if (old && old_size)
+        memcpy(p, old, old_size);
+    return p;
+}
+
+char *th_arena_printf(th_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *p = th_arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}

@@ -1,0 +1,43 @@
+/* Arena allocator: bump allocation from chunks, freed all at once.
+ *
+ * Ownership: everything allocated from an arena lives until th_arena_reset or
+ * th_arena_free. Allocation never fails: on out-of-memory the process aborts
+ * with a message (as Redis does); callers need no NULL checks.
+ * Thread safety: an arena belongs to one thread at a time. */
+#ifndef TH_BASE_ARENA_H
+#define TH_BASE_ARENA_H
+
+#include <stddef.h>
+
+typedef struct th_arena_chunk th_arena_chunk;
+
+typedef struct th_arena {
+    th_arena_chunk *head;  /* current chunk; older chunks are linked behind it */
+    size_t chunk_size;     /* default size of a new chunk */
+    size_t used_total;     /* bytes handed out, for reporting */
+} th_arena;
+
+void th_arena_init(th_arena *a, size_t chunk_size);
+void th_arena_free(th_arena *a);
+/* Keeps the first chunk, releases the rest, and forgets every allocation. */
+void th_arena_reset(th_arena *a);
+
+void *th_arena_alloc(th_arena *a, size_t size);        /* 16-byte aligned, uninitialised */
+void *th_arena_zalloc(th_arena *a, size_t size);       /* zeroed */
+char *th_arena_strndup(th_arena *a, const char *s, size_t n); /* NUL-terminated copy */
+char *th_arena_strdup(th_arena *a, const char *s);
+/* Grows an allocation made from this arena; the old bytes are copied. */
+void *th_arena_realloc(th_arena *a, void *old, size_t old_size, size_t new_size);
+char *th_arena_printf(th_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define TH_ANEW(a, T) ((T *)th_arena_zalloc((a), sizeof(T)))
+#define TH_ANEWN(a, T, n) ((T *)th_arena_zalloc((a), sizeof(T) * (size_t)(n)))
+
+/* Process-wide allocation helpers that abort on OOM (for long-lived heap data). */
+void *th_xmalloc(size_t n);
+void *th_xcalloc(size_t n, size_t size);
+void *th_xrealloc(void *p, size_t n);
+char *th_xstrdup(const char *s);
+char *th_xstrndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,23 @@
+/* Every limit trailhound enforces, in one place (as YARA keeps limits.h). */
+#ifndef TH_BASE_LIMITS_H
+#define TH_BASE_LIMITS_H
+
+/* JSON nesting depth; deeper input is rejected with an error, never a stack overflow. */
+#define TH_MAX_JSON_DEPTH 512
+/* TOML nesting depth (arrays and inline tables). */
+#define TH_MAX_TOML_DEPTH 256
+/* Largest single input record / line we accept (bytes). */
+#define TH_MAX_RECORD_BYTES (256u * 1024u * 1024u)
+/* Default cap on the inflated size of one gzip object (a gzip bomb stops here). */
+#define TH_DEFAULT_MAX_INFLATED (1024ull * 1024ull * 1024ull)
+/* Largest rule file we read. */
+#define TH_MAX_RULE_FILE_BYTES (64u * 1024u * 1024u)
+/* Elasticsearch keyword ignore_above defaults (SEMANTICS.md 3.4). */
+#define TH_IGNORE_ABOVE_DEFAULT 1024
+#define TH_IGNORE_ABOVE_PARAMETERS 8191
+/* The AWS pipeline keeps flattened copies only when toString() is shorter than this. */
+#define TH_FLATTENED_MAX_CHARS 32766
+/* Default max_signals of a rule. */
+#define TH_DEFAULT_MAX_SIGNALS 100
+
+#endif

@@ -1,0 +1,40 @@
+/* Hash map from byte-string keys to pointer values (open addressing, linear probing).
+ *
+ * Ownership: the map owns its slot table only. Keys are borrowed: the caller
+ * keeps the bytes alive for the map's lifetime (typically they live in an arena
+ * or in the input). Values are opaque. Not thread safe for writes. */
+#ifndef TH_BASE_MAP_H
+#define TH_BASE_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/str.h"
+
+typedef struct th_map_slot {
+    th_str key;
+    unsigned long long hash;
+    void *value;
+    bool used;
+} th_map_slot;
+
+typedef struct th_map {
+    th_map_slot *slots;
+    size_t cap; /* power of two, or 0 */
+    size_t len;
+} th_map;
+
+void th_map_init(th_map *m);
+void th_map_free(th_map *m);
+/* Returns the value for key, or NULL. */
+void *th_map_get(const th_map *m, th_str key);
+bool th_map_has(const th_map *m, th_str key);
+/* Inserts or replaces. Returns the previous value or NULL. */
+void *th_map_put(th_map *m, th_str key, void *value);
+/* Returns a pointer to the value slot, inserting NULL first when absent;
+ * *inserted says which. The pointer is valid until the next insertion. */
+void **th_map_ref(th_map *m, th_str key, bool *inserted);
+
+/* Iteration: for (size_t i = 0; i < m.cap; i++) if (m.slots[i].used) ... */
+
+#endif

@@ -1,0 +1,67 @@
+/* String slices: a pointer and a length, not NUL-terminated, never owning.
+ * A slice borrows from whatever buffer it points into (input, arena, literal). */
+#ifndef TH_BASE_STR_H
+#define TH_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+typedef struct th_str {
+    const char *p;
+    size_t n;
+} th_str;
+
+#define TH_STR_NULL ((th_str){NULL, 0})
+#define TH_STR_LIT(s) ((th_str){(s), sizeof(s) - 1})
+
+static inline th_str th_str_c(const char *s) { return (th_str){s, s ? strlen(s) : 0}; }
+static inline th_str th_str_make(const char *p, size_t n) { return (th_str){p, n}; }
+
+static inline bool th_str_eq(th_str a, th_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static inline bool th_str_eqc(th_str a, const char *c)
+{
+    size_t n = strlen(c);
+    return a.n == n && (n == 0 || memcmp(a.p, c, n) == 0);
+}
+
+static inline bool th_str_starts(th_str a, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return a.n >= n && memcmp(a.p, prefix, n) == 0;
+}
+
+static inline bool th_str_ends(th_str a, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return a.n >= n && memcmp(a.p + a.n - n, suffix, n) == 0;
+}
+
+static inline int th_str_cmp(th_str a, th_str b)
+{
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    if (c)
+        return c;
+    return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
+}
+
+/* FNV-1a, 64 bit: fast, good enough for hash tables keyed by field names and values. */
+static inline unsigned long long th_hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static inline unsigned long long th_str_hash(th_str s) { return th_hash_bytes(s.p, s.n); }
+
+#endif

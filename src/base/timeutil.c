@@ -1,0 +1,266 @@
+#include "base/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Howard Hinnant's civil-date algorithms. */
+int64_t th_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void th_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t yy = (int64_t)yoe + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+static bool digits(const char *s, size_t n, size_t at, size_t count, unsigned *out)
+{
+    if (at + count > n)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < count; i++) {
+        char c = s[at + i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (unsigned)(c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+    static const unsigned dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dm[m - 1];
+}
+
+bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms)
+{
+    unsigned y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
+        s[7] != '-' || !digits(s, n, 8, 2, &d))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return false;
+    size_t i = 10;
+    int64_t zone_min = 0;
+    if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+        i++;
+        if (!digits(s, n, i, 2, &h) || i + 2 >= n || s[i + 2] != ':' ||
+            !digits(s, n, i + 3, 2, &mi))
+            return false;
+        i += 5;
+        if (i < n && s[i] == ':') {
+            if (!digits(s, n, i + 1, 2, &sec))
+                return false;
+            i += 3;
+            if (i < n && (s[i] == '.' || s[i] == ',')) {
+                i++;
+                size_t start = i;
+                unsigned scale = 100;
+                while (i < n && s[i] >= '0' && s[i] <= '9') {
+                    ms += (unsigned)(s[i] - '0') * scale;
+                    scale /= 10;
+                    i++;
+                }
+                if (i == start)
+                    return false;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return false;
+        if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+            i++;
+        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+            int sign = s[i] == '-' ? -1 : 1;
+            unsigned zh, zm = 0;
+            if (!digits(s, n, i + 1, 2, &zh))
+                return false;
+            i += 3;
+            if (i < n && s[i] == ':')
+                i++;
+            if (i < n) {
+                if (!digits(s, n, i, 2, &zm))
+                    return false;
+                i += 2;
+            }
+            zone_min = sign * (int64_t)(zh * 60 + zm);
+        }
+    }
+    if (i != n)
+        return false;
+    int64_t days = th_days_from_civil(y, mo, d);
+    *out_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms - zone_min * 60000;
+    return true;
+}
+
+void th_time_format_iso(int64_t ms, char out[32])
+{
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    th_civil_from_days(days, &y, &m, &d);
+    unsigned h = (unsigned)(rem / 3600000), mi = (unsigned)(rem / 60000 % 60),
+             s = (unsigned)(rem / 1000 % 60), milli = (unsigned)(rem % 1000);
+    snprintf(out, 32, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, h, mi, s, milli);
+}
+
+static int64_t unit_ms(char u)
+{
+    switch (u) {
+    case 's': return 1000;
+    case 'm': return 60000;
+    case 'h': case 'H': return 3600000;
+    case 'd': return 86400000;
+    case 'w': return 7 * 86400000LL;
+    default: return 0;
+    }
+}
+
+bool th_duration_parse(const char *s, size_t n, int64_t *out_ms)
+{
+    size_t i = 0;
+    int64_t v = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        v = v * 10 + (s[i] - '0');
+        if (v > 1000000000LL)
+            return false;
+        i++;
+    }
+    if (i == 0)
+        return false;
+    if (n - i == 2 && s[i] == 'm' && s[i + 1] == 's') {
+        *out_ms = v;
+        return true;
+    }
+    if (n - i != 1 || !unit_ms(s[i]))
+        return false;
+    *out_ms = v * unit_ms(s[i]);
+    return true;
+}
+
+static int64_t add_months(int64_t ms, int64_t months)
+{
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    th_civil_from_days(days, &y, &m, &d);
+    int64_t total = y * 12 + (m - 1) + months;
+    y = total >= 0 ? total / 12 : (total - 11) / 12;
+    m = (unsigned)(total - y * 12) + 1;
+    unsigned dim = days_in_month(y, m);
+    if (d > dim)
+        d = dim;
+    return th_days_from_civil(y, m, d) * 86400000 + rem;
+}
+
+static int64_t round_down(int64_t ms, char u)
+{
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    switch (u) {
+    case 'y': th_civil_from_days(days, &y, &m, &d); return th_days_from_civil(y, 1, 1) * 86400000;
+    case 'M': th_civil_from_days(days, &y, &m, &d); return th_days_from_civil(y, m, 1) * 86400000;
+    case 'w': {
+        int64_t wd = ((days % 7) + 7 + 3) % 7; /* 1970-01-01 was a Thursday; weeks start Monday */
+        return (days - wd) * 86400000;
+    }
+    default: {
+        int64_t unit = unit_ms(u);
+        int64_t r = ms % unit;
+        if (r < 0)
+            r += unit;
+        return ms - r;
+    }
+    }
+}
+
+bool th_datemath_eval(const char *s, size_t n, int64_t now_ms, int64_t *out_ms)
+{
+    int64_t t;
+    size_t i;
+    if (n >= 3 && memcmp(s, "now", 3) == 0) {
+        t = now_ms;
+        i = 3;
+    } else {
+        const char *bars = memchr(s, '|', n);
+        size_t end = bars ? (size_t)(bars - s) : n;
+        if (!th_time_parse_iso(s, end, &t))
+            return false;
+        if (!bars) {
+            *out_ms = t;
+            return true;
+        }
+        i = end + 2;
+        if (i > n || s[end + 1] != '|')
+            return false;
+    }
+    while (i < n) {
+        char op = s[i++];
+        if (op == '/') {
+            if (i >= n)
+                return false;
+            char u = s[i++];
+            if (u != 'y' && u != 'M' && u != 'w' && !unit_ms(u))
+                return false;
+            t = round_down(t, u);
+            continue;
+        }
+        if (op != '+' && op != '-')
+            return false;
+        int64_t v = 0;
+        size_t start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (s[i] - '0');
+            if (v > 1000000000LL)
+                return false;
+            i++;
+        }
+        if (i == start)
+            v = 1;
+        if (i >= n)
+            return false;
+        char u = s[i++];
+        int64_t sign = op == '-' ? -1 : 1;
+        if (u == 'M')
+            t = add_months(t, sign * v);
+        else if (u == 'y')
+            t = add_months(t, sign * v * 12);
+        else if (unit_ms(u))
+            t += sign * v * unit_ms(u);
+        else
+            return false;
+    }
+    *out_ms = t;
+    return true;
+}

@@ -1,0 +1,33 @@
+/* Time: epoch milliseconds (int64, UTC) everywhere inside the engine, since
+ * Elasticsearch `date` fields keep millisecond precision. */
+#ifndef TH_BASE_TIMEUTIL_H
+#define TH_BASE_TIMEUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TH_TIME_NONE INT64_MIN
+
+/* Days since 1970-01-01 for a proleptic Gregorian date. */
+int64_t th_days_from_civil(int64_t y, unsigned m, unsigned d);
+void th_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* Parses an ISO-8601 / RFC 3339 date-time as Elasticsearch's strict_date_optional_time
+ * reads CloudTrail times: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z`, `+hh:mm`,
+ * `+hhmm` or no zone (UTC). The fraction is truncated to milliseconds.
+ * Returns false on anything else. */
+bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms);
+/* Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 chars + NUL) into out[25]. */
+void th_time_format_iso(int64_t ms, char out[32]);
+
+/* Parses a duration such as `5m`, `10s`, `1h`, `7d`, `500ms` into milliseconds. */
+bool th_duration_parse(const char *s, size_t n, int64_t *out_ms);
+
+/* Elastic date math relative to `now`: `now`, `now-6m`, `now-7d`, `now+1h`, with
+ * the units s m h d w M y (M and y as 30 and 365 days are NOT used: months and
+ * years are calendar arithmetic). Rounding (`/d`) is supported. Absolute ISO
+ * dates are accepted too. */
+bool th_datemath_eval(const char *s, size_t n, int64_t now_ms, int64_t *out_ms);
+
+#endif

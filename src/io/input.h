@@ -1,0 +1,63 @@
+/* Inputs: files, directories (recursive, sorted), `-` for stdin; gzip detected
+ * by magic bytes; CloudTrail S3 objects ({"Records":[...]}), JSON arrays of
+ * records, NDJSON (raw CloudTrail or ECS documents, mixed freely).
+ *
+ * Contract: th_input_next yields one record at a time, parsed. A record (its
+ * JSON tree and every string in it) is valid until the next call to
+ * th_input_next or th_input_close; callers copy what they keep.
+ * Bad input never stops the run: a malformed record, a truncated gzip stream,
+ * an unreadable file are reported to `diags` with file and byte offset (line
+ * for NDJSON), counted in the stats, and reading goes on.
+ * Thread safety: one th_input per thread. */
+#ifndef TH_IO_INPUT_H
+#define TH_IO_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "json/json.h"
+
+typedef enum th_rec_kind {
+    TH_REC_CLOUDTRAIL, /* a raw CloudTrail record (has eventTime/eventSource/eventName ...) */
+    TH_REC_ECS,        /* an ECS document already mapped (has @timestamp and event.*) */
+} th_rec_kind;
+
+typedef struct th_record {
+    th_jval *json;     /* the record */
+    th_str text;       /* its exact source bytes (for event.original), borrowed */
+    th_rec_kind kind;
+    const char *file;  /* path as given / found ("-" for stdin) */
+    uint64_t offset;   /* byte offset of the record in the (inflated) file */
+    uint64_t line;     /* 1-based line number for NDJSON, else 0 */
+} th_record;
+
+typedef struct th_input_opts {
+    /* Only S3-layout files whose key date (.../YYYY/MM/DD/...) falls in
+     * [key_from_ms, key_to_ms] are read; TH_TIME_NONE = unbounded. Files whose
+     * path carries no such date are always read. */
+    int64_t key_from_ms, key_to_ms;
+    uint64_t max_inflated; /* per-object inflated-size cap; 0 = TH_DEFAULT_MAX_INFLATED */
+    th_diags *diags;       /* where problems are reported (required) */
+} th_input_opts;
+
+typedef struct th_input_stats {
+    uint64_t files;            /* files read */
+    uint64_t files_skipped;    /* by key-date filter, digest files, non-event JSON, unreadable */
+    uint64_t bytes;            /* bytes read from disk/stdin */
+    uint64_t bytes_inflated;   /* bytes after gunzip (equals bytes for plain files) */
+    uint64_t records;          /* records yielded */
+    uint64_t records_skipped;  /* malformed or non-event records, reported */
+} th_input_stats;
+
+typedef struct th_input th_input;
+
+void th_input_opts_default(th_input_opts *o, th_diags *diags);
+th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_opts *opts);
+bool th_input_next(th_input *in, th_record *out);
+const th_input_stats *th_input_stats_get(const th_input *in);
+void th_input_close(th_input *in);
+
+#endif

@@ -1,0 +1,451 @@
+/* Zero-copy recursive-descent JSON reader with byte offsets in every error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "json/json.h"
+
+typedef struct parser {
+    th_arena *a;
+    const unsigned char *s;
+    size_t n, i;
+    int depth;
+    th_json_error *err;
+    /* scratch stack for children of the arrays/objects being built */
+    th_jval **stack;
+    size_t stack_len, stack_cap;
+    th_jmember *mstack;
+    size_t mstack_len, mstack_cap;
+} parser;
+
+static bool fail(parser *p, size_t at, const char *why)
+{
+    if (p->err && !p->err->reason) {
+        p->err->offset = at;
+        p->err->reason = why;
+    }
+    return false;
+}
+
+static void skip_ws(parser *p)
+{
+    while (p->i < p->n) {
+        unsigned char c = p->s[p->i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            break;
+        p->i++;
+    }
+}
+
+/* Length of a valid UTF-8 sequence starting at s[0] (0 if invalid). */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (avail < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(parser *p, size_t at, unsigned *out)
+{
+    if (at + 4 > p->n)
+        return fail(p, at, "truncated \\u escape");
+    unsigned v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(p->s[at + k]);
+        if (h < 0)
+            return fail(p, at + k, "invalid hex digit in \\u escape");
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* p->i is just past the opening quote. */
+static bool parse_string(parser *p, th_str *out)
+{
+    size_t start = p->i;
+    bool escaped = false;
+    size_t i = p->i;
+    for (;;) {
+        /* fast scan over plain ASCII */
+        while (i < p->n) {
+            unsigned char c = p->s[i];
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+                break;
+            i++;
+        }
+        if (i >= p->n)
+            return fail(p, start - 1, "unterminated string");
+        unsigned char c = p->s[i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            escaped = true;
+            if (i + 1 >= p->n)
+                return fail(p, i, "unterminated string");
+            i += 2;
+            continue;
+        }
+        if (c < 0x20)
+            return fail(p, i, "control character in string");
+        size_t l = utf8_len(p->s + i, p->n - i);
+        if (!l)
+            return fail(p, i, "invalid UTF-8 in string");
+        i += l;
+    }
+    size_t end = i;
+    p->i = end + 1;
+    if (!escaped) {
+        *out = th_str_make((const char *)p->s + start, end - start);
+        return true;
+    }
+    /* decode escapes: output is never longer than input */
+    char *o = th_arena_alloc(p->a, end - start + 1);
+    size_t w = 0;
+    for (i = start; i < end;) {
+        unsigned char c = p->s[i];
+        if (c != '\\') {
+            o[w++] = (char)c;
+            i++;
+            continue;
+        }
+        unsigned char e = p->s[i + 1];
+        i += 2;
+        switch (e) {
+        case '"': o[w++] = '"'; break;
+        case '\\': o[w++] = '\\'; break;
+        case '/': o[w++] = '/'; break;
+        case 'b': o[w++] = '\b'; break;
+        case 'f': o[w++] = '\f'; break;
+        case 'n': o[w++] = '\n'; break;
+        case 'r': o[w++] = '\r'; break;
+        case 't': o[w++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (!read_hex4(p, i, &cp))
+                return false;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (i + 6 <= end && p->s[i] == '\\' && p->s[i + 1] == 'u' &&
+                    read_hex4(p, i + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                } else {
+                    if (p->err && p->err->reason)
+                        return false;
+                    cp = 0xFFFD; /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            w += put_utf8(o + w, cp);
+            break;
+        }
+        default:
+            return fail(p, i - 2, "invalid escape in string");
+        }
+    }
+    o[w] = '\0';
+    *out = th_str_make(o, w);
+    return true;
+}
+
+static bool parse_number(parser *p, th_jval **out)
+{
+    size_t start = p->i, i = p->i;
+    const unsigned char *s = p->s;
+    if (i < p->n && s[i] == '-')
+        i++;
+    if (i >= p->n)
+        return fail(p, start, "truncated number");
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < p->n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return fail(p, i, "invalid number");
+    }
+    if (i < p->n && s[i] == '.') {
+        i++;
+        size_t d = i;
+        while (i < p->n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return fail(p, i, "digit expected after decimal point");
+    }
+    if (i < p->n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < p->n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < p->n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return fail(p, i, "digit expected in exponent");
+    }
+    th_jval *v = th_arena_alloc(p->a, sizeof(th_jval));
+    v->type = TH_JNUM;
+    v->len = v->cap = 0;
+    v->u.str = th_str_make((const char *)s + start, i - start);
+    p->i = i;
+    *out = v;
+    return true;
+}
+
+static bool parse_value(parser *p, th_jval **out);
+
+static void push_child(parser *p, th_jval *v)
+{
+    if (p->stack_len == p->stack_cap) {
+        p->stack_cap = p->stack_cap ? p->stack_cap * 2 : 64;
+        p->stack = th_xrealloc(p->stack, p->stack_cap * sizeof(*p->stack));
+    }
+    p->stack[p->stack_len++] = v;
+}
+
+static void push_member(parser *p, th_str k, th_jval *v)
+{
+    if (p->mstack_len == p->mstack_cap) {
+        p->mstack_cap = p->mstack_cap ? p->mstack_cap * 2 : 64;
+        p->mstack = th_xrealloc(p->mstack, p->mstack_cap * sizeof(*p->mstack));
+    }
+    p->mstack[p->mstack_len].key = k;
+    p->mstack[p->mstack_len].val = v;
+    p->mstack_len++;
+}
+
+static bool parse_array(parser *p, th_jval **out)
+{
+    size_t base = p->stack_len;
+    p->i++; /* [ */
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == ']') {
+        p->i++;
+    } else {
+        for (;;) {
+            th_jval *child;
+            if (!parse_value(p, &child))
+                return false;
+            push_child(p, child);
+            skip_ws(p);
+            if (p->i >= p->n)
+                return fail(p, p->i, "unterminated array");
+            if (p->s[p->i] == ',') {
+                p->i++;
+                continue;
+            }
+            if (p->s[p->i] == ']') {
+                p->i++;
+                break;
+            }
+            return fail(p, p->i, "expected ',' or ']' in array");
+        }
+    }
+    size_t count = p->stack_len - base;
+    if (count > UINT32_MAX)
+        return fail(p, p->i, "array too long");
+    th_jval *v = th_arena_alloc(p->a, sizeof(th_jval));
+    v->type = TH_JARR;
+    v->len = v->cap = (uint32_t)count;
+    v->u.items = count ? th_arena_alloc(p->a, count * sizeof(th_jval *)) : NULL;
+    if (count)
+        memcpy(v->u.items, p->stack + base, count * sizeof(th_jval *));
+    p->stack_len = base;
+    *out = v;
+    return true;
+}
+
+static bool parse_object(parser *p, th_jval **out)
+{
+    size_t base = p->mstack_len;
+    p->i++; /* { */
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == '}') {
+        p->i++;
+    } else {
+        for (;;) {
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != '"')
+                return fail(p, p->i, "expected string key in object");
+            p->i++;
+            th_str key;
+            if (!parse_string(p, &key))
+                return false;
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != ':')
+                return fail(p, p->i, "expected ':' after object key");
+            p->i++;
+            th_jval *child;
+            if (!parse_value(p, &child))
+                return false;
+            push_member(p, key, child);
+            skip_ws(p);
+            if (p->i >= p->n)
+                return fail(p, p->i, "unterminated object");
+            if (p->s[p->i] == ',') {
+                p->i++;
+                continue;
+            }
+            if (p->s[p->i] == '}') {
+                p->i++;
+                break;
+            }
+            return fail(p, p->i, "expected ',' or '}' in object");
+        }
+    }
+    size_t count = p->mstack_len - base;
+    if (count > UINT32_MAX)
+        return fail(p, p->i, "object too large");
+    th_jval *v = th_arena_alloc(p->a, sizeof(th_jval));
+    v->type = TH_JOBJ;
+    v->len = v->cap = (uint32_t)count;
+    v->u.members = count ? th_arena_alloc(p->a, count * sizeof(th_jmember)) : NULL;
+    if (count)
+        memcpy(v->u.members, p->mstack + base, count * sizeof(th_jmember));
+    p->mstack_len = base;
+    *out = v;
+    return true;
+}
+
+static bool literal(parser *p, const char *word, th_jtype t, th_jval **out)
+{
+    size_t n = strlen(word);
+    if (p->n - p->i < n || memcmp(p->s + p->i, word, n) != 0)
+        return fail(p, p->i, "invalid literal");
+    p->i += n;
+    *out = th_jnew(p->a, t);
+    return true;
+}
+
+static bool parse_value(parser *p, th_jval **out)
+{
+    skip_ws(p);
+    if (p->i >= p->n)
+        return fail(p, p->i, "unexpected end of input");
+    unsigned char c = p->s[p->i];
+    switch (c) {
+    case '{':
+    case '[': {
+        if (++p->depth > TH_MAX_JSON_DEPTH)
+            return fail(p, p->i, "nesting too deep");
+        bool ok = c == '{' ? parse_object(p, out) : parse_array(p, out);
+        p->depth--;
+        return ok;
+    }
+    case '"': {
+        p->i++;
+        th_str s;
+        if (!parse_string(p, &s))
+            return false;
+        th_jval *v = th_arena_alloc(p->a, sizeof(th_jval));
+        v->type = TH_JSTR;
+        v->len = v->cap = 0;
+        v->u.str = s;
+        *out = v;
+        return true;
+    }
+    case 't': return literal(p, "true", TH_JTRUE, out);
+    case 'f': return literal(p, "false", TH_JFALSE, out);
+    case 'n': return literal(p, "null", TH_JNULL, out);
+    default:
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return parse_number(p, out);
+        return fail(p, p->i, "unexpected character");
+    }
+}
+
+static th_jval *run(th_arena *a, const char *buf, size_t len, size_t *consumed, bool whole,
+                    th_json_error *err)
+{
+    th_json_error local = {0, NULL};
+    if (!err)
+        err = &local;
+    err->offset = 0;
+    err->reason = NULL;
+    parser p = {.a = a, .s = (const unsigned char *)buf, .n = len, .err = err};
+    th_jval *v = NULL;
+    bool ok = parse_value(&p, &v);
+    if (ok) {
+        skip_ws(&p);
+        if (whole && p.i != p.n)
+            ok = fail(&p, p.i, "trailing characters after JSON value");
+    }
+    free(p.stack);
+    free(p.mstack);
+    if (consumed)
+        *consumed = p.i;
+    return ok ? v : NULL;
+}
+
+th_jval *th_json_parse(th_arena *a, const char *buf, size_t len, th_json_error *err)
+{
+    return run(a, buf, len, NULL, true, err);
+}
+
+th_jval *th_json_parse_prefix(th_arena *a, const char *buf, size_t len, size_t *consumed,
+                              th_json_error *err)
+{
+    return run(a, buf, len, consumed, false, err);
+}

@@ -1,0 +1,337 @@
+/* Access, path resolution and building of th_jval trees. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+
+th_jval *th_jobj_getn(const th_jval *obj, th_str key)
+{
+    if (!obj || obj->type != TH_JOBJ)
+        return NULL;
+    for (uint32_t i = obj->len; i-- > 0;) {
+        if (th_str_eq(obj->u.members[i].key, key))
+            return obj->u.members[i].val;
+    }
+    return NULL;
+}
+
+th_jval *th_jobj_get(const th_jval *obj, const char *key) { return th_jobj_getn(obj, th_str_c(key)); }
+
+th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted)
+{
+    const th_jval *cur = obj;
+    const char *s = dotted;
+    for (;;) {
+        const char *dot = strchr(s, '.');
+        size_t n = dot ? (size_t)(dot - s) : strlen(s);
+        cur = th_jobj_getn(cur, th_str_make(s, n));
+        if (!cur || !dot)
+            return (th_jval *)cur;
+        s = dot + 1;
+    }
+}
+
+th_str th_jstr(const th_jval *v) { return v && v->type == TH_JSTR ? v->u.str : TH_STR_NULL; }
+
+bool th_jnum_i64(const th_jval *v, int64_t *out)
+{
+    if (!v || v->type != TH_JNUM || v->u.str.n == 0 || v->u.str.n > 20)
+        return false;
+    char tmp[24];
+    memcpy(tmp, v->u.str.p, v->u.str.n);
+    tmp[v->u.str.n] = '\0';
+    if (strpbrk(tmp, ".eE"))
+        return false;
+    errno = 0;
+    char *end;
+    long long x = strtoll(tmp, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = x;
+    return true;
+}
+
+bool th_jnum_double(const th_jval *v, double *out)
+{
+    if (!v || v->type != TH_JNUM || v->u.str.n == 0 || v->u.str.n > 350)
+        return false;
+    char tmp[352];
+    memcpy(tmp, v->u.str.p, v->u.str.n);
+    tmp[v->u.str.n] = '\0';
+    char *end;
+    *out = strtod(tmp, &end);
+    return *end == '\0';
+}
+
+/* ---- path resolution --------------------------------------------------- */
+
+static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *ctx)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (!visit_flat(v->u.items[i], visit, ctx))
+                return false;
+        }
+        return true;
+    }
+    return visit(v, ctx);
+}
+
+static bool walk(const th_jval *v, th_str path, th_json_visit_fn visit, void *ctx)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (!walk(v->u.items[i], path, visit, ctx))
+                return false;
+        }
+        return true;
+    }
+    if (v->type != TH_JOBJ)
+        return true;
+    for (uint32_t i = 0; i < v->len; i++) {
+        th_str k = v->u.members[i].key;
+        if (k.n > path.n || (k.n && memcmp(k.p, path.p, k.n) != 0))
+            continue;
+        if (k.n == path.n) {
+            if (!visit_flat(v->u.members[i].val, visit, ctx))
+                return false;
+        } else if (path.p[k.n] == '.') {
+            th_str rest = th_str_make(path.p + k.n + 1, path.n - k.n - 1);
+            if (!walk(v->u.members[i].val, rest, visit, ctx))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool th_json_path_each(const th_jval *root, th_str path, th_json_visit_fn visit, void *ctx)
+{
+    if (!root || path.n == 0)
+        return true;
+    return walk(root, path, visit, ctx);
+}
+
+static bool first_visit(const th_jval *v, void *ctx)
+{
+    if (v->type == TH_JNULL)
+        return true;
+    *(const th_jval **)ctx = v;
+    return false;
+}
+
+const th_jval *th_json_path_first(const th_jval *root, th_str path)
+{
+    const th_jval *found = NULL;
+    th_json_path_each(root, path, first_visit, &found);
+    return found;
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+th_jval *th_jnew(th_arena *a, th_jtype t)
+{
+    th_jval *v = th_arena_alloc(a, sizeof(th_jval));
+    memset(v, 0, sizeof(*v));
+    v->type = t;
+    return v;
+}
+
+th_jval *th_jnew_str(th_arena *a, th_str s)
+{
+    th_jval *v = th_jnew(a, TH_JSTR);
+    v->u.str = s;
+    return v;
+}
+
+th_jval *th_jnew_strcopy(th_arena *a, th_str s)
+{
+    return th_jnew_str(a, th_str_make(th_arena_strndup(a, s.p ? s.p : "", s.n), s.n));
+}
+
+th_jval *th_jnew_cstr(th_arena *a, const char *s) { return th_jnew_str(a, th_str_c(s)); }
+
+th_jval *th_jnew_num_raw(th_arena *a, th_str text)
+{
+    th_jval *v = th_jnew(a, TH_JNUM);
+    v->u.str = text;
+    return v;
+}
+
+th_jval *th_jnew_i64(th_arena *a, int64_t x)
+{
+    char *s = th_arena_printf(a, "%lld", (long long)x);
+    return th_jnew_num_raw(a, th_str_c(s));
+}
+
+th_jval *th_jnew_double(th_arena *a, double x)
+{
+    if (!isfinite(x))
+        return th_jnew(a, TH_JNULL);
+    char *s = th_arena_printf(a, "%.17g", x);
+    /* prefer the shortest text that reads back exactly */
+    for (int prec = 1; prec < 17; prec++) {
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "%.*g", prec, x);
+        if (strtod(tmp, NULL) == x) {
+            s = th_arena_strdup(a, tmp);
+            break;
+        }
+    }
+    return th_jnew_num_raw(a, th_str_c(s));
+}
+
+th_jval *th_jnew_bool(th_arena *a, bool b) { return th_jnew(a, b ? TH_JTRUE : TH_JFALSE); }
+th_jval *th_jnew_obj(th_arena *a) { return th_jnew(a, TH_JOBJ); }
+th_jval *th_jnew_arr(th_arena *a) { return th_jnew(a, TH_JARR); }
+
+void th_jarr_push(th_arena *a, th_jval *arr, th_jval *v)
+{
+    if (arr->len == arr->cap) {
+        uint32_t cap = arr->cap ? arr->cap * 2 : 4;
+        arr->u.items = th_arena_realloc(a, arr->u.items, arr->len * sizeof(th_jval *),
+                                        cap * sizeof(th_jval *));
+        arr->cap = cap;
+    }
+    arr->u.items[arr->len++] = v;
+}
+
+void th_jobj_set(th_arena *a, th_jval *obj, th_str key, th_jval *v)
+{
+    for (uint32_t i = obj->len; i-- > 0;) {
+        if (th_str_eq(obj->u.members[i].key, key)) {
+            obj->u.members[i].val = v;
+            return;
+        }
+    }
+    if (obj->len == obj->cap) {
+        uint32_t cap = obj->cap ? obj->cap * 2 : 4;
+        obj->u.members = th_arena_realloc(a, obj->u.members, obj->len * sizeof(th_jmember),
+                                          cap * sizeof(th_jmember));
+        obj->cap = cap;
+    }
+    obj->u.members[obj->len].key = key;
+    obj->u.members[obj->len].val = v;
+    obj->len++;
+}
+
+void th_jobj_set_path(th_arena *a, th_jval *obj, const char *dotted, th_jval *v)
+{
+    th_jval *cur = obj;
+    const char *s = dotted;
+    for (;;) {
+        const char *dot = strchr(s, '.');
+        if (!dot) {
+            th_jobj_set(a, cur, th_str_c(s), v);
+            return;
+        }
+        th_str k = th_str_make(s, (size_t)(dot - s));
+        th_jval *next = th_jobj_getn(cur, k);
+        if (!next || next->type != TH_JOBJ) {
+            next = th_jnew_obj(a);
+            th_jobj_set(a, cur, k, next);
+        }
+        cur = next;
+        s = dot + 1;
+    }
+}
+
+bool th_jobj_remove(th_jval *obj, th_str key)
+{
+    if (!obj || obj->type != TH_JOBJ)
+        return false;
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < obj->len; i++) {
+        if (!th_str_eq(obj->u.members[i].key, key))
+            obj->u.members[w++] = obj->u.members[i];
+    }
+    bool removed = w != obj->len;
+    obj->len = w;
+    return removed;
+}
+
+bool th_jobj_remove_path(th_jval *obj, const char *dotted)
+{
+    const char *last = strrchr(dotted, '.');
+    if (!last)
+        return th_jobj_remove(obj, th_str_c(dotted));
+    th_jval *cur = obj;
+    const char *s = dotted;
+    while (s < last) {
+        const char *dot = strchr(s, '.');
+        cur = th_jobj_getn(cur, th_str_make(s, (size_t)(dot - s)));
+        if (!cur)
+            return false;
+        s = dot + 1;
+    }
+    return th_jobj_remove(cur, th_str_c(last + 1));
+}
+
+th_jval *th_json_clone(th_arena *a, const th_jval *v)
+{
+    th_jval *c = th_jnew(a, v->type);
+    switch (v->type) {
+    case TH_JSTR:
+    case TH_JNUM:
+        c->u.str = th_str_make(th_arena_strndup(a, v->u.str.p ? v->u.str.p : "", v->u.str.n),
+                               v->u.str.n);
+        break;
+    case TH_JARR:
+        for (uint32_t i = 0; i < v->len; i++)
+            th_jarr_push(a, c, th_json_clone(a, v->u.items[i]));
+        break;
+    case TH_JOBJ:
+        for (uint32_t i = 0; i < v->len; i++) {
+            th_str k = v->u.members[i].key;
+            th_str kc = th_str_make(th_arena_strndup(a, k.p ? k.p : "", k.n), k.n);
+            /* append directly: duplicates are kept as they are */
+            if (c->len == c->cap) {
+                uint32_t cap = c->cap ? c->cap * 2 : 4;
+                c->u.members = th_arena_realloc(a, c->u.members, c->len * sizeof(th_jmember),
+                                                cap * sizeof(th_jmember));
+                c->cap = cap;
+            }
+            c->u.members[c->len].key = kc;
+            c->u.members[c->len].val = th_json_clone(a, v->u.members[i].val);
+            c->len++;
+        }
+        break;
+    default: break;
+    }
+    return c;
+}
+
+bool th_json_equal(const th_jval *x, const th_jval *y)
+{
+    if (x->type != y->type)
+        return false;
+    switch (x->type) {
+    case TH_JSTR: return th_str_eq(x->u.str, y->u.str);
+    case TH_JNUM: {
+        if (th_str_eq(x->u.str, y->u.str))
+            return true;
+        double a, b;
+        return th_jnum_double(x, &a) && th_jnum_double(y, &b) && a == b;
+    }
+    case TH_JARR:
+        if (x->len != y->len)
+            return false;
+        for (uint32_t i = 0; i < x->len; i++) {
+            if (!th_json_equal(x->u.items[i], y->u.items[i]))
+                return false;
+        }
+        return true;
+    case TH_JOBJ:
+        if (x->len != y->len)
+            return false;
+        for (uint32_t i = 0; i < x->len; i++) {
+            const th_jval *other = th_jobj_getn(y, x->u.members[i].key);
+            if (!other || !th_json_equal(x->u.members[i].val, other))
+                return false;
+        }
+        return true;
+    default: return true;
+    }
+}

@@ -1,0 +1,195 @@
+/* JSON text output: whole trees and a streaming writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "json/json.h"
+
+void th_json_write_str(th_buf *out, th_str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    th_buf_reserve(out, s.n + 2);
+    th_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        th_buf_put(out, s.p + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': th_buf_put(out, "\\\"", 2); break;
+        case '\\': th_buf_put(out, "\\\\", 2); break;
+        case '\n': th_buf_put(out, "\\n", 2); break;
+        case '\r': th_buf_put(out, "\\r", 2); break;
+        case '\t': th_buf_put(out, "\\t", 2); break;
+        case '\b': th_buf_put(out, "\\b", 2); break;
+        case '\f': th_buf_put(out, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            th_buf_put(out, e, 6);
+        }
+        }
+    }
+    th_buf_put(out, s.p + run, s.n - run);
+    th_buf_putc(out, '"');
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const th_jmember *x = a, *y = b;
+    return th_str_cmp(x->key, y->key);
+}
+
+static void write_value(th_buf *out, const th_jval *v, bool sorted)
+{
+    switch (v->type) {
+    case TH_JNULL: th_buf_put(out, "null", 4); break;
+    case TH_JTRUE: th_buf_put(out, "true", 4); break;
+    case TH_JFALSE: th_buf_put(out, "false", 5); break;
+    case TH_JNUM: th_buf_putstr(out, v->u.str); break;
+    case TH_JSTR: th_json_write_str(out, v->u.str); break;
+    case TH_JARR:
+        th_buf_putc(out, '[');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                th_buf_putc(out, ',');
+            write_value(out, v->u.items[i], sorted);
+        }
+        th_buf_putc(out, ']');
+        break;
+    case TH_JOBJ: {
+        const th_jmember *m = v->u.members;
+        th_jmember *tmp = NULL;
+        if (sorted && v->len > 1) {
+            tmp = malloc(v->len * sizeof(th_jmember));
+            if (tmp) {
+                memcpy(tmp, m, v->len * sizeof(th_jmember));
+                qsort(tmp, v->len, sizeof(th_jmember), member_cmp);
+                m = tmp;
+            }
+        }
+        th_buf_putc(out, '{');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                th_buf_putc(out, ',');
+            th_json_write_str(out, m[i].key);
+            th_buf_putc(out, ':');
+            write_value(out, m[i].val, sorted);
+        }
+        th_buf_putc(out, '}');
+        free(tmp);
+        break;
+    }
+    }
+}
+
+void th_json_write(th_buf *out, const th_jval *v) { write_value(out, v, false); }
+void th_json_write_sorted(th_buf *out, const th_jval *v) { write_value(out, v, true); }
+
+/* ---- streaming writer ---------------------------------------------------- */
+
+void th_jw_init(th_jw *w, th_buf *out)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+    w->first[0] = true;
+}
+
+static void sep(th_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (!w->first[w->depth])
+        th_buf_putc(w->out, ',');
+    w->first[w->depth] = false;
+}
+
+static void open(th_jw *w, char c)
+{
+    sep(w);
+    th_buf_putc(w->out, c);
+    if (w->depth + 1 >= TH_JW_MAX_DEPTH) {
+        fprintf(stderr, "trailhound: JSON writer nesting too deep\n");
+        abort();
+    }
+    w->first[++w->depth] = true;
+    w->closer[w->depth] = c == '{' ? '}' : ']';
+}
+
+void th_jw_obj(th_jw *w) { open(w, '{'); }
+void th_jw_arr(th_jw *w) { open(w, '['); }
+
+void th_jw_end(th_jw *w)
+{
+    th_buf_putc(w->out, w->closer[w->depth]);
+    w->depth--;
+}
+
+void th_jw_keyn(th_jw *w, th_str key)
+{
+    sep(w);
+    th_json_write_str(w->out, key);
+    th_buf_putc(w->out, ':');
+    w->after_key = true;
+}
+
+void th_jw_key(th_jw *w, const char *key) { th_jw_keyn(w, th_str_c(key)); }
+
+void th_jw_str(th_jw *w, th_str s)
+{
+    sep(w);
+    th_json_write_str(w->out, s);
+}
+
+void th_jw_cstr(th_jw *w, const char *s) { th_jw_str(w, th_str_c(s)); }
+
+void th_jw_int(th_jw *w, int64_t v)
+{
+    sep(w);
+    th_buf_printf(w->out, "%lld", (long long)v);
+}
+
+void th_jw_double(th_jw *w, double v)
+{
+    sep(w);
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "%.17g", v);
+    for (int prec = 1; prec < 17; prec++) {
+        char t2[40];
+        snprintf(t2, sizeof t2, "%.*g", prec, v);
+        if (strtod(t2, NULL) == v) {
+            memcpy(tmp, t2, sizeof t2);
+            break;
+        }
+    }
+    th_buf_puts(w->out, tmp);
+}
+
+void th_jw_bool(th_jw *w, bool b)
+{
+    sep(w);
+    th_buf_puts(w->out, b ? "true" : "false");
+}
+
+void th_jw_null(th_jw *w)
+{
+    sep(w);
+    th_buf_put(w->out, "null", 4);
+}
+
+void th_jw_value(th_jw *w, const th_jval *v)
+{
+    sep(w);
+    th_json_write(w->out, v);
+}
+
+void th_jw_time(th_jw *w, int64_t ms)
+{
+    char t[32];
+    th_time_format_iso(ms, t);
+    th_jw_cstr(w, t);
+}

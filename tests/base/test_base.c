@@ -1,0 +1,141 @@
+/* base/: arena, buffers, hash map, diagnostics, time parsing and date math. */
+#include "th_test.h"
+
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/map.h"
+#include "base/timeutil.h"
+
+static void arena_alloc_is_aligned_and_survives_big_blocks(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1024);
+    char *small = th_arena_alloc(&a, 3);
+    assert_int_equal((uintptr_t)small % 16, 0);
+    memcpy(small, "ab", 3);
+    char *big = th_arena_alloc(&a, 100000); /* larger than a chunk */
+    memset(big, 'x', 100000);
+    char *after = th_arena_strdup(&a, "after");
+    assert_string_equal(small, "ab");
+    assert_string_equal(after, "after");
+    th_arena_reset(&a);
+    char *again = th_arena_printf(&a, "%d-%s", 7, "z");
+    assert_string_equal(again, "7-z");
+    th_arena_free(&a);
+}
+
+static void buf_appends_and_formats(void **state)
+{
+    (void)state;
+    th_buf b;
+    th_buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        th_buf_printf(&b, "%d,", i);
+    assert_true(b.len > 3000);
+    assert_memory_equal(b.data, "0,1,2,", 6);
+    assert_int_equal(b.data[b.len], '\0');
+    th_buf_free(&b);
+}
+
+static void map_puts_gets_and_grows(void **state)
+{
+    (void)state;
+    th_map m;
+    th_map_init(&m);
+    static char keys[2000][16];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        th_map_put(&m, th_str_c(keys[i]), (void *)(intptr_t)(i + 1));
+    }
+    assert_int_equal(m.len, 2000);
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal((intptr_t)th_map_get(&m, th_str_c(keys[i])), i + 1);
+    assert_null(th_map_get(&m, th_str_c("absent")));
+    assert_int_equal((intptr_t)th_map_put(&m, th_str_c("k5"), (void *)99), 6);
+    assert_int_equal((intptr_t)th_map_get(&m, th_str_c("k5")), 99);
+    th_map_free(&m);
+}
+
+static void diag_formats_locations(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_diags_init(&d);
+    th_diag_at(&d, TH_SEV_ERROR, "r.toml", 3, 7, "bad %s", "value");
+    th_diag_offset(&d, TH_SEV_WARNING, "x.json", 120, "truncated");
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.warnings, 1);
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    th_diags_print(&d, f);
+    fclose(f);
+    assert_string_equal(mem, "r.toml:3:7: error: bad value\nx.json: byte 120: warning: truncated\n");
+    free(mem);
+    th_diags_free(&d);
+}
+
+static void time_parses_iso_forms(void **state)
+{
+    (void)state;
+    int64_t ms;
+    const char *s = "2024-10-15T08:28:01Z";
+    assert_true(th_time_parse_iso(s, strlen(s), &ms));
+    assert_int_equal(ms, 1728980881000LL);
+    s = "2024-10-15T08:28:01.123456789Z";
+    assert_true(th_time_parse_iso(s, strlen(s), &ms));
+    assert_int_equal(ms, 1728980881123LL);
+    s = "2024-10-15T10:28:01+02:00";
+    assert_true(th_time_parse_iso(s, strlen(s), &ms));
+    assert_int_equal(ms, 1728980881000LL);
+    s = "2024-02-30T00:00:00Z";
+    assert_false(th_time_parse_iso(s, strlen(s), &ms));
+    s = "2024-10-15";
+    assert_true(th_time_parse_iso(s, strlen(s), &ms));
+    assert_int_equal(ms, 1728950400000LL);
+    char out[32];
+    th_time_format_iso(1728980881123LL, out);
+    assert_string_equal(out, "2024-10-15T08:28:01.123Z");
+    th_time_format_iso(-1, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+}
+
+static void datemath_and_durations(void **state)
+{
+    (void)state;
+    int64_t now = 1728980881000LL, v;
+    assert_true(th_datemath_eval("now-6m", 6, now, &v));
+    assert_int_equal(v, now - 360000);
+    assert_true(th_datemath_eval("now", 3, now, &v));
+    assert_int_equal(v, now);
+    assert_true(th_datemath_eval("now-10d", 7, now, &v));
+    assert_int_equal(v, now - 864000000LL);
+    assert_true(th_datemath_eval("now/d", 5, now, &v));
+    assert_int_equal(v, 1728950400000LL);
+    assert_true(th_datemath_eval("now-1M", 6, now, &v)); /* 2024-09-15T08:28:01Z */
+    assert_int_equal(v, 1726388881000LL);
+    assert_false(th_datemath_eval("now-6q", 6, now, &v));
+    assert_true(th_duration_parse("5m", 2, &v));
+    assert_int_equal(v, 300000);
+    assert_true(th_duration_parse("1h", 2, &v));
+    assert_int_equal(v, 3600000);
+    assert_false(th_duration_parse("m", 1, &v));
+    assert_false(th_duration_parse("5x", 2, &v));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(arena_alloc_is_aligned_and_survives_big_blocks),
+        cmocka_unit_test(buf_appends_and_formats),
+        cmocka_unit_test(map_puts_gets_and_grows),
+        cmocka_unit_test(diag_formats_locations),
+        cmocka_unit_test(time_parses_iso_forms),
+        cmocka_unit_test(datemath_and_durations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* json/: reader (zero copy, errors with offsets), path resolution, builders, writer. */
+#include "th_test.h"
+
+#include <string.h>
+
+#include "json/json.h"
+
+static th_jval *parse(th_arena *a, const char *s)
+{
+    th_json_error e;
+    th_jval *v = th_json_parse(a, s, strlen(s), &e);
+    if (!v)
+        fail_msg("parse failed at %zu: %s", e.offset, e.reason);
+    return v;
+}
+
+static void reads_all_types_and_borrows_plain_strings(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 0);
+    const char *text = "{\"a\":\"plain\",\"b\":\"esc\\n\\u00e9\\ud83d\\ude00\",\"n\":-1.5e3,"
+                       "\"t\":true,\"f\":false,\"z\":null,\"arr\":[1,[2],{}]}";
+    th_jval *v = parse(&a, text);
+    th_str s = th_jstr(th_jobj_get(v, "a"));
+    assert_true(s.p >= text && s.p < text + strlen(text)); /* zero copy */
+    assert_true(th_str_eqc(s, "plain"));
+    assert_true(th_str_eqc(th_jstr(th_jobj_get(v, "b")), "esc\n\xc3\xa9\xf0\x9f\x98\x80"));
+    double d;
+    assert_true(th_jnum_double(th_jobj_get(v, "n"), &d));
+    assert_true(d == -1500.0);
+    int64_t i;
+    assert_false(th_jnum_i64(th_jobj_get(v, "n"), &i));
+    assert_int_equal(th_jobj_get(v, "t")->type, TH_JTRUE);
+    assert_int_equal(th_jobj_get(v, "z")->type, TH_JNULL);
+    assert_int_equal(th_jobj_get(v, "arr")->len, 3);
+    th_arena_free(&a);
+}
+
+static void errors_carry_offsets(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 0);
+    struct {
+        const char *text;
+        size_t offset;
+    } cases[] = {
+        {"{\"a\":1,}", 7},         {"[1,2", 4},          {"{\"a\" 1}", 5},
+        {"\"abc", 0},              {"tru", 0},           {"{\"a\":01}", 6},
+        {"[1] x", 4},              {"\"a\x01\"", 2},     {"\"\xff\"", 1},
+        {"\"\\q\"", 1},            {"", 0},              {"-", 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        th_json_error e;
+        th_jval *v = th_json_parse(&a, cases[k].text, strlen(cases[k].text), &e);
+        assert_null(v);
+        assert_non_null(e.reason);
+        if (e.offset != cases[k].offset)
+            fail_msg("case %zu (%s): offset %zu, wanted %zu (%s)", k, cases[k].text, e.offset,
+                     cases[k].offset, e.reason);
+    }
+    th_arena_free(&a);
+}
+
+static void deep_nesting_is_rejected_not_crashing(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 0);
+    size_t n = 100000;
+    char *s = malloc(n + 1);
+    memset(s, '[', n);
+    s[n] = '\0';
+    th_json_error e;
+    assert_null(th_json_parse(&a, s, n, &e));
+    assert_string_equal(e.reason, "nesting too deep");
+    free(s);
+    th_arena_free(&a);
+}
+
+static bool collect(const th_jval *v, void *ctx)
+{
+    th_buf *b = ctx;
+    th_json_write(b, v);
+    th_buf_putc(b, ';');
+    return true;
+}
+
+static void path_flattens_arrays_and_reads_dotted_keys(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_jval *v = parse(&a, "{\"a\":{\"items\":[{\"x\":1},{\"x\":[2,3]},{\"y\":4}]},"
+                           "\"event.action\":\"Dotted\",\"event\":{\"provider\":\"p\"},"
+                           "\"n\":null}");
+    th_buf b;
+    th_buf_init(&b);
+    th_json_path_each(v, th_str_c("a.items.x"), collect, &b);
+    assert_string_equal(b.data, "1;2;3;");
+    th_buf_clear(&b);
+    th_json_path_each(v, th_str_c("event.action"), collect, &b);
+    assert_string_equal(b.data, "\"Dotted\";");
+    th_buf_clear(&b);
+    th_json_path_each(v, th_str_c("event.provider"), collect, &b);
+    assert_string_equal(b.data, "\"p\";");
+    assert_null(th_json_path_first(v, th_str_c("n")));
+    assert_null(th_json_path_first(v, th_str_c("a.items.z")));
+    th_buf_free(&b);
+    th_arena_free(&a);
+}
+
+static void build_and_write(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_jval *o = th_jnew_obj(&a);
+    th_jobj_set_path(&a, o, "event.action", th_jnew_cstr(&a, "X\"y\n"));
+    th_jobj_set_path(&a, o, "event.kind", th_jnew_cstr(&a, "event"));
+    th_jobj_set_path(&a, o, "b", th_jnew_i64(&a, -42));
+    th_jobj_set_path(&a, o, "a", th_jnew_double(&a, 0.1));
+    th_buf b;
+    th_buf_init(&b);
+    th_json_write(&b, o);
+    assert_string_equal(b.data, "{\"event\":{\"action\":\"X\\\"y\\n\",\"kind\":\"event\"},\"b\":-42,\"a\":0.1}");
+    th_buf_clear(&b);
+    th_json_write_sorted(&b, o);
+    assert_string_equal(b.data, "{\"a\":0.1,\"b\":-42,\"event\":{\"action\":\"X\\\"y\\n\",\"kind\":\"event\"}}");
+    /* round trip and equality */
+    th_jval *back = parse(&a, b.data);
+    assert_true(th_json_equal(back, o));
+    assert_true(th_jobj_remove_path(o, "event.kind"));
+    assert_false(th_json_equal(back, o));
+    th_buf_clear(&b);
+    th_jw w;
+    th_jw_init(&w, &b);
+    th_jw_obj(&w);
+    th_jw_key(&w, "list");
+    th_jw_arr(&w);
+    th_jw_int(&w, 1);
+    th_jw_cstr(&w, "two");
+    th_jw_obj(&w);
+    th_jw_end(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "t");
+    th_jw_time(&w, 0);
+    th_jw_end(&w);
+    assert_string_equal(b.data, "{\"list\":[1,\"two\",{}],\"t\":\"1970-01-01T00:00:00.000Z\"}");
+    th_buf_free(&b);
+    th_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reads_all_types_and_borrows_plain_strings),
+        cmocka_unit_test(errors_carry_offsets),
+        cmocka_unit_test(deep_nesting_is_rejected_not_crashing),
+        cmocka_unit_test(path_flattens_arrays_and_reads_dotted_keys),
+        cmocka_unit_test(build_and_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
