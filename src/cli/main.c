@@ -7,6 +7,7 @@
 
 static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
+    {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
 };
 
 static void usage(FILE *f)
