@@ -397,7 +397,7 @@ void emu_background_slice(emu_ctx *c, int64_t from, int64_t to, double rate)
     bg_state *s = state(c);
     double mean = rate * (double)(to - from) / 3600000.0;
     /* office hours carry more traffic; the factor averages about 1 over a week */
-    mean *= 0.55 + 0.45 * office_factor(from) / 1.0;
+    mean *= (0.55 + 0.45 * office_factor(from)) / 0.919;
     uint64_t n = th_rng_poisson(&c->rng, mean);
     for (uint64_t i = 0; i < n; i++)
         one(c, s, from + th_rng_range(&c->rng, 0, to - from - 1));
