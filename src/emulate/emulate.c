@@ -241,7 +241,8 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
         th_rng_seed(&c.rng, o->seed, s->info.name);
         s->fn(&c);
     }
-    qsort(stories.meta.items, stories.meta.len, sizeof(emu_meta), meta_time_cmp);
+    if (stories.meta.len)
+        qsort(stories.meta.items, stories.meta.len, sizeof(emu_meta), meta_time_cmp);
 
     run r = {.sink = sink};
     th_rng_seed(&r.shuffle, o->seed, "delivery");

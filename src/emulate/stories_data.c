@@ -150,10 +150,9 @@ void emu_story_ec2_userdata(emu_ctx *c)
     int64_t t = emu_story_start(c);
     emu_actor a = emu_iam_user(c, 4, false);
     a.source = w->attacker_ip[1];
-    const char *cmd[] = {"ec2.describe-instance-attribute", "ec2.stop-instances",
-                         "ec2.modify-instance-attribute", "ec2.start-instances"};
     const char *i = w->instances[2];
-    a.agent = emu_ua_cli(c, cmd[0]);
+    /* one script does it all: the same client string on every call */
+    a.agent = emu_keep(c, "%s", emu_ua_boto(c));
     emu_event e = emu_ev(&a, t, "ec2.amazonaws.com", "DescribeInstanceAttribute", true,
                          emu_printf(c, "{\"instanceId\":\"%s\",\"attribute\":\"userData\"}", i));
     go(c, &e, "read-user-data", R_USERDATA_READ);
@@ -161,20 +160,16 @@ void emu_story_ec2_userdata(emu_ctx *c)
     int64_t base = (t / 300000 + 1) * 300000 + th_rng_range(&c->rng, 5, 60) * 1000;
     e = emu_ev(&a, base, "ec2.amazonaws.com", "StopInstances", false,
                emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]},\"force\":false}", i));
-    a.agent = emu_ua_cli(c, cmd[1]);
-    e.who = &a;
     e.response = emu_printf(c, "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\",\"currentState\":"
                                "{\"code\":64,\"name\":\"stopping\"},\"previousState\":{\"code\":16,\"name\":\"running\"}}]}}",
                             emu_uuid(c), i);
     go(c, &e, "stop-instance", R_USERDATA_MODIFY);
     base += th_rng_range(&c->rng, 40, 90) * 1000;
-    a.agent = emu_ua_cli(c, cmd[2]);
     e = emu_ev(&a, base, "ec2.amazonaws.com", "ModifyInstanceAttribute", false,
                emu_printf(c, "{\"instanceId\":\"%s\",\"userData\":\"<sensitiveDataRemoved>\"}", i));
     e.response = emu_printf(c, "{\"requestId\":\"%s\",\"_return\":true}", emu_uuid(c));
     go(c, &e, "modify-user-data", R_USERDATA_MODIFY);
     base += th_rng_range(&c->rng, 10, 60) * 1000;
-    a.agent = emu_ua_cli(c, cmd[3]);
     e = emu_ev(&a, base, "ec2.amazonaws.com", "StartInstances", false,
                emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]}}", i));
     e.response = emu_printf(c, "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\",\"currentState\":"
