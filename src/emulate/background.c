@@ -3,6 +3,7 @@
  * then console users, CI/CD and a few engineers on the CLI; about 3% fail
  * (AccessDenied, throttling, missing resources), as in real trails. Human
  * traffic follows office hours; machine traffic does not. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "emulate/emu.h"
@@ -92,6 +93,7 @@ static const api config_apis[] = {
 typedef struct bg_state {
     emu_actor workload[POOL], lambda[POOL], config, console[POOL], ci[2], internal;
     emu_actor cli[4];
+    TH_VEC(int64_t) times; /* heap: freed by emu_background_free */
 } bg_state;
 
 static void refresh(emu_ctx *c, emu_actor *a, int64_t t, int64_t life)
@@ -392,6 +394,12 @@ static void one(emu_ctx *c, bg_state *s, int64_t t)
     emu_emit(c, &e);
 }
 
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
 void emu_background_slice(emu_ctx *c, int64_t from, int64_t to, double rate)
 {
     bg_state *s = state(c);
@@ -399,6 +407,19 @@ void emu_background_slice(emu_ctx *c, int64_t from, int64_t to, double rate)
     /* office hours carry more traffic; the factor averages about 1 over a week */
     mean *= (0.55 + 0.45 * office_factor(from)) / 0.919;
     uint64_t n = th_rng_poisson(&c->rng, mean);
+    /* times in order, so that session keys rotate forward only */
+    s->times.len = 0;
     for (uint64_t i = 0; i < n; i++)
-        one(c, s, from + th_rng_range(&c->rng, 0, to - from - 1));
+        TH_VEC_PUSH(&s->times, from + th_rng_range(&c->rng, 0, to - from - 1));
+    if (n)
+        qsort(s->times.items, n, sizeof(int64_t), cmp_i64);
+    for (uint64_t i = 0; i < n; i++)
+        one(c, s, s->times.items[i]);
+}
+
+void emu_background_free(emu_ctx *c)
+{
+    bg_state *s = c->state;
+    if (s)
+        TH_VEC_FREE(&s->times);
 }

@@ -19,11 +19,6 @@ static int64_t office(emu_ctx *c, int64_t day)
     return day + th_rng_range(&c->rng, 8 * 3600, 18 * 3600) * 1000;
 }
 
-static const char *user_arn(emu_ctx *c, int u)
-{
-    return emu_printf(c, "arn:aws:iam::%s:user/%s", c->w->account, c->w->users[u]);
-}
-
 static void iam(emu_ctx *c, emu_actor *a, int64_t t, const char *name, bool ro, const char *params,
                 const char *step)
 {
@@ -211,16 +206,17 @@ void emu_benign_iam_lookalikes(emu_ctx *c)
         con.mfa = true;
         con.session_start = t - 900000;
         con.agent = emu_ua_browser(c);
-        iam(c, &con, t, "CreateUser", false, emu_printf(c, "{\"userName\":\"contractor-%s\"}", emu_hex(c, 4)),
-            "console-session");
+        const char *who = emu_keep(c, "contractor-%s", emu_hex(c, 4));
+        iam(c, &con, t, "CreateUser", false, emu_printf(c, "{\"userName\":\"%s\"}", who), "console-session");
         iam(c, &con, t + 4000, "AttachUserPolicy", false,
-            "{\"userName\":\"contractor\",\"policyArn\":\"arn:aws:iam::aws:policy/ReadOnlyAccess\"}", "console-session");
+            emu_printf(c, "{\"userName\":\"%s\",\"policyArn\":\"arn:aws:iam::aws:policy/ReadOnlyAccess\"}", who),
+            "console-session");
         /* (b) the same kind of session through AWS-internal calls */
         emu_actor in = con;
         in.source = "AWS Internal";
         in.agent = "AWS Internal";
-        iam(c, &in, t + 6000, "UpdateLoginProfile", false, "{\"userName\":\"contractor\",\"passwordResetRequired\":true}",
-            "aws-internal");
+        iam(c, &in, t + 6000, "UpdateLoginProfile", false,
+            emu_printf(c, "{\"userName\":\"%s\",\"passwordResetRequired\":true}", who), "aws-internal");
         /* (c) CloudFormation creating roles on a user's behalf (ASIA, no IP) */
         t = office(c, day);
         emu_actor cf = emu_iam_user(c, 1, true);
@@ -277,6 +273,5 @@ void emu_benign_iam_lookalikes(emu_ctx *c)
         fed.source = w->office_ip[1];
         fed.agent = emu_ua_sdk(c);
         iam(c, &fed, t + 40000, "ListRoles", true, NULL, "federated-user");
-        (void)user_arn;
     }
 }

@@ -99,13 +99,13 @@ typedef struct emu_meta {
     const char *account, *region; /* world or static strings */
     size_t off, len;               /* record text in the collection buffer */
     size_t loff, llen;             /* label text */
+    bool malicious;
 } emu_meta;
 
 /* Rendered records in generation order. */
 typedef struct emu_coll {
     th_buf text;
     TH_VEC(emu_meta) meta;
-    uint64_t malicious;
 } emu_coll;
 
 typedef struct emu_ctx {
@@ -174,6 +174,7 @@ emu_actor emu_root(emu_ctx *c, const char *source, const char *agent);
 /* ---- scenario entry points ------------------------------------------- */
 typedef void (*emu_story_fn)(emu_ctx *c);
 void emu_background_slice(emu_ctx *c, int64_t from, int64_t to, double rate);
+void emu_background_free(emu_ctx *c);
 void emu_story_iam_temp_creds(emu_ctx *c);
 void emu_story_access_keys(emu_ctx *c);
 void emu_story_log_tamper(emu_ctx *c);

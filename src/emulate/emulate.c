@@ -115,9 +115,14 @@ const th_emu_scenario_info *th_emu_find(const char *name)
 
 int64_t emu_story_start(emu_ctx *c)
 {
-    /* Between 60% and 90% into the period, on a whole minute plus seconds. */
+    /* Between 60% and 90% into the period, and at least 4 hours before its end
+     * so the longest story (console-anomalies) still fits. */
     int64_t span = c->w->end - c->w->start;
     int64_t lo = c->w->start + span * 6 / 10, hi = c->w->start + span * 9 / 10;
+    if (hi > c->w->end - 4 * 3600000LL)
+        hi = c->w->end - 4 * 3600000LL;
+    if (lo > hi)
+        lo = hi;
     return th_rng_range(&c->rng, lo, hi) / 1000 * 1000;
 }
 
@@ -184,6 +189,7 @@ static int deliver(run *r, int64_t slice_end)
                                  v[k].text + v[k].m->loff, v[k].m->llen};
             r->recs.items[r->recs.len++] = rec;
             r->st.bytes += v[k].m->len + 1;
+            r->st.malicious += v[k].m->malicious;
         }
         static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         char suffix[17];
@@ -272,9 +278,9 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
     }
     if (rc)
         snprintf(err, errlen, "output failed");
-    r.st.malicious = stories.malicious;
     if (stats)
         *stats = r.st;
+    emu_background_free(&bg);
     TH_VEC_FREE(&r.refs);
     TH_VEC_FREE(&r.recs);
     coll_free(&stories);

@@ -254,9 +254,7 @@ void emu_emit(emu_ctx *c, const emu_event *ev)
 
     size_t loff = b->len;
     label(c, ev, event_id, when);
-    emu_meta m = {ev->t, account, ev->region, off, len, loff, b->len - loff};
+    emu_meta m = {ev->t, account, ev->region, off, len, loff, b->len - loff, ev->malicious};
     TH_VEC_PUSH(&c->out->meta, m);
-    if (ev->malicious)
-        c->out->malicious++;
     th_arena_reset(c->scratch);
 }

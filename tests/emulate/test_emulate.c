@@ -215,9 +215,11 @@ static void run(check *k, uint64_t seed, int days, double rate, const char *cons
     th_emu_sink sink = {k, sink_object};
     th_emu_stats st;
     char err[256];
+    size_t before = k->malicious;
     if (th_emu_run(&o, names, n, &sink, &st, err, sizeof err))
         fail_msg("run failed: %s", err);
     assert_int_equal(st.records, k->records);
+    assert_int_equal(st.malicious, k->malicious - before);
 }
 
 static void every_scenario_has_the_shape_of_cloudtrail(void **state)
@@ -243,6 +245,16 @@ static void every_scenario_has_the_shape_of_cloudtrail(void **state)
             fail_msg("%s: benign scenario with malicious records", name);
         print_message("RATE: %s %zu records, %zu malicious, %zu objects\n", name, k.records,
                       k.malicious, k.objects);
+        size_t mal10 = k.malicious;
+        check_free(&k);
+        /* a one-day period holds the whole story too */
+        check_init(&k, 1);
+        k.scenario = name;
+        run(&k, 11, 1, 100, &name, 1);
+        if (k.first_error[0])
+            fail_msg("%s, one day: %s", name, k.first_error);
+        if (attack && (k.malicious == 0 || k.malicious + 200 < mal10))
+            fail_msg("%s, one day: %zu malicious records (10 days: %zu)", name, k.malicious, mal10);
         check_free(&k);
     }
     const th_emu_scenario_info *bad = th_emu_find("no-such-scenario");
