@@ -93,6 +93,7 @@ static const api config_apis[] = {
 typedef struct bg_state {
     emu_actor workload[POOL], lambda[POOL], config, console[POOL], ci[2], internal;
     emu_actor cli[4];
+    emu_actor dev[2]; /* workloads of the second (development) account */
     TH_VEC(int64_t) times; /* heap: freed by emu_background_free */
 } bg_state;
 
@@ -142,6 +143,12 @@ static bg_state *state(emu_ctx *c)
     for (int i = 0; i < 2; i++) {
         s->ci[i] = emu_role(c, emu_keep(c, "%s-github-actions-%s", w->org, i ? "deploy" : "plan"),
                             "GitHubActions", w->ci_ip[i], NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        s->dev[i] = emu_role(c, emu_keep(c, "%s-dev-%s-ec2-role", w->org, wroles[i]), w->instances[i + 2],
+                             w->nat_ip[2], emu_keep(c, "%s", emu_ua_sdk(c)));
+        s->dev[i].account = w->account2;
+        s->dev[i].ec2_role = true;
     }
     for (int i = 0; i < 4; i++) {
         s->cli[i] = emu_iam_user(c, i, false);
@@ -334,6 +341,8 @@ static void one(emu_ctx *c, bg_state *s, int64_t t)
     case C_WORKLOAD:
     case C_LAMBDA:
         who = k == C_WORKLOAD ? &s->workload[th_rng_below(&c->rng, POOL)] : &s->lambda[th_rng_below(&c->rng, POOL)];
+        if (k == C_WORKLOAD && th_rng_chance(&c->rng, 0.12))
+            who = &s->dev[th_rng_below(&c->rng, 2)];
         refresh(c, who, t, 6 * 3600000LL);
         a = &workload_apis[th_rng_weighted(&c->rng, workload_w, sizeof workload_w / sizeof workload_w[0])];
         break;

@@ -21,7 +21,7 @@ static const scenario table[] = {
     {{"background", "benign", "",
       "a busy account's normal day: read-heavy API mix across services, workload and CI roles, "
       "console users, AWS services and AWS-internal calls, errors at a realistic rate "
-      "(--rate events/hour)"},
+      "(--rate events/hour); a second, development account's workloads too"},
      NULL},
     {{"iam-temp-creds", "attack", "T1078.004,T1098,T1136.003",
       "stolen ASIA session credentials of an IAM user used from an external IP: "
