@@ -215,6 +215,7 @@ void emu_benign_iam_lookalikes(emu_ctx *c)
         emu_actor in = con;
         in.source = "AWS Internal";
         in.agent = "AWS Internal";
+        in.console = false; /* excluded by the missing IP and the agent alone */
         iam(c, &in, t + 6000, "UpdateLoginProfile", false,
             emu_printf(c, "{\"userName\":\"%s\",\"passwordResetRequired\":true}", who), "aws-internal");
         /* (c) CloudFormation creating roles on a user's behalf (ASIA, no IP) */
