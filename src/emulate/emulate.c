@@ -206,8 +206,8 @@ static int deliver(run *r, int64_t slice_end)
     return 0;
 }
 
-int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
-               const th_emu_sink *sink, th_emu_stats *stats, char *err, size_t errlen)
+int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, const th_emu_sink *sink,
+               th_emu_stats *stats, char *err, size_t errlen)
 {
     if (o->days <= 0 || o->days > 3660) {
         snprintf(err, errlen, "--days must be between 1 and 3660");
@@ -242,8 +242,12 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
             background = true;
             continue;
         }
-        emu_ctx c = {.scratch = &scratch, .world_arena = &world_arena, .w = &w,
-                     .scenario = s->info.name, .technique = s->info.technique, .out = &stories};
+        emu_ctx c = {.scratch = &scratch,
+                     .world_arena = &world_arena,
+                     .w = &w,
+                     .scenario = s->info.name,
+                     .technique = s->info.technique,
+                     .out = &stories};
         th_rng_seed(&c.rng, o->seed, s->info.name);
         s->fn(&c);
     }
@@ -252,8 +256,12 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
 
     run r = {.sink = sink};
     th_rng_seed(&r.shuffle, o->seed, "delivery");
-    emu_ctx bg = {.scratch = &scratch, .world_arena = &world_arena, .w = &w,
-                  .scenario = "background", .technique = "", .out = &slice};
+    emu_ctx bg = {.scratch = &scratch,
+                  .world_arena = &world_arena,
+                  .w = &w,
+                  .scenario = "background",
+                  .technique = "",
+                  .out = &slice};
     th_rng_seed(&bg.rng, o->seed, "background");
     size_t si = 0;
     int rc = 0;

@@ -19,8 +19,8 @@ typedef struct check {
     int64_t start, end;
     size_t records, malicious, objects;
     unsigned long long hash;
-    th_map ids;     /* eventID -> non-NULL */
-    th_map rule_ids; /* every rule id named by a label */
+    th_map ids;           /* eventID -> non-NULL */
+    th_map rule_ids;      /* every rule id named by a label */
     const char *scenario; /* expected label scenario, or NULL */
     /* seed-story features seen: */
     int attacker_iam, internal, on_behalf, console, akia, assumed, failed;
@@ -39,9 +39,15 @@ static void problem(check *k, const char *fmt, ...)
     va_end(ap);
 }
 
-static th_str S(const th_jval *o, const char *key) { return th_jstr(th_jobj_get(o, key)); }
+static th_str S(const th_jval *o, const char *key)
+{
+    return th_jstr(th_jobj_get(o, key));
+}
 
-static bool is_ip(th_str s) { return s.n && s.p[0] >= '0' && s.p[0] <= '9'; }
+static bool is_ip(th_str s)
+{
+    return s.n && s.p[0] >= '0' && s.p[0] <= '9';
+}
 
 static bool has_rule(const th_jval *label, const char *rule)
 {
@@ -52,8 +58,8 @@ static bool has_rule(const th_jval *label, const char *rule)
     return false;
 }
 
-static const char *const valid_types[] = {"IAMUser", "AssumedRole", "AWSService", "Root",
-                                          "FederatedUser", "WebIdentityUser"};
+static const char *const valid_types[] = {"IAMUser", "AssumedRole",   "AWSService",
+                                          "Root",    "FederatedUser", "WebIdentityUser"};
 
 static void check_record(check *k, const th_emu_record *r, const char *account, const char *region,
                          int64_t delivery)
@@ -65,9 +71,10 @@ static void check_record(check *k, const th_emu_record *r, const char *account, 
         problem(k, "record or label does not parse: %.200s %s", r->json, "");
         return;
     }
-    static const char *const strs[] = {"eventVersion", "eventTime", "eventSource", "eventName",
-                                       "awsRegion", "sourceIPAddress", "userAgent", "eventID",
-                                       "eventType", "recipientAccountId", "eventCategory"};
+    static const char *const strs[] = {"eventVersion",       "eventTime",    "eventSource",
+                                       "eventName",          "awsRegion",    "sourceIPAddress",
+                                       "userAgent",          "eventID",      "eventType",
+                                       "recipientAccountId", "eventCategory"};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (!th_jis(th_jobj_get(v, strs[i]), TH_JSTR))
             problem(k, "%s is not a string in %.300s", strs[i], r->json);
@@ -80,7 +87,8 @@ static void check_record(check *k, const th_emu_record *r, const char *account, 
     for (int i = 0; i < 2; i++) {
         const th_jval *p = th_jobj_get(v, i ? "responseElements" : "requestParameters");
         if (!p || !(p->type == TH_JNULL || p->type == TH_JOBJ))
-            problem(k, "%s missing or not object/null in %.300s", i ? "responseElements" : "requestParameters", r->json);
+            problem(k, "%s missing or not object/null in %.300s",
+                    i ? "responseElements" : "requestParameters", r->json);
     }
     if (!th_str_ends(S(v, "eventSource"), ".amazonaws.com"))
         problem(k, "eventSource %.300s%s", r->json, "");
@@ -142,7 +150,8 @@ static void check_record(check *k, const th_emu_record *r, const char *account, 
         if (rid.n != 36)
             problem(k, "rule id malformed in %.300s%s", r->label, "");
         else if (!th_map_has(&k->rule_ids, rid))
-            th_map_put(&k->rule_ids, th_str_make(th_arena_strndup(&k->keep, rid.p, rid.n), rid.n), (void *)1);
+            th_map_put(&k->rule_ids, th_str_make(th_arena_strndup(&k->keep, rid.p, rid.n), rid.n),
+                       (void *)1);
     }
     if (!bad && rules && rules->len)
         problem(k, "benign label names rules: %.300s%s", r->label, "");
@@ -163,7 +172,8 @@ static void check_record(check *k, const th_emu_record *r, const char *account, 
     if (seed && bad)
         k->attacker_iam++;
     if (iam && !bad) {
-        k->internal += th_str_eqc(src, "AWS Internal") && th_str_eqc(S(v, "userAgent"), "AWS Internal");
+        k->internal +=
+            th_str_eqc(src, "AWS Internal") && th_str_eqc(S(v, "userAgent"), "AWS Internal");
         k->on_behalf += th_str_ends(src, ".amazonaws.com") && th_jobj_get(u, "invokedBy") != NULL;
         k->console += console != NULL;
         k->akia += akia;
@@ -281,8 +291,8 @@ static void same_seed_same_bytes_other_seed_differs(void **state)
 static void seed_story_with_its_near_misses(void **state)
 {
     (void)state;
-    const char *names[] = {"background", "iam-temp-creds", "iam-lookalikes", "cicd-pipelines",
-                           "console-admins", "aws-internal"};
+    const char *names[] = {"background",     "iam-temp-creds", "iam-lookalikes",
+                           "cicd-pipelines", "console-admins", "aws-internal"};
     check k;
     check_init(&k, 30);
     run(&k, 1, 30, 40, names, 6);
