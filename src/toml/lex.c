@@ -253,7 +253,7 @@ static bool multi_line(tp *p, char q, th_str *out)
         }
         size_t nl = newline_len(p);
         if (nl) {
-            th_buf_put(b, p->s + p->pos, nl);
+            th_buf_putc(b, '\n'); /* CRLF is read as LF, as Python's tomllib does */
             p->pos += nl;
             continue;
         }
