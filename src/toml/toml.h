@@ -66,4 +66,17 @@ th_toml *th_toml_get(const th_toml *t, const char *key);
 th_toml *th_toml_get_path(const th_toml *t, const char *dotted);
 const char *th_toml_type_name(th_toml_type t);
 
+/* Typed lookups of one key of table t: false (and *out untouched) when the key
+ * is absent or holds another type. */
+bool th_toml_get_str(const th_toml *t, const char *key, th_str *out);
+bool th_toml_get_int(const th_toml *t, const char *key, int64_t *out);
+bool th_toml_get_bool(const th_toml *t, const char *key, bool *out);
+
+/* The value as JSON (what Kibana stores for a rule): tables become objects in
+ * definition order, strings are copied into the arena, date/time kinds become
+ * their source text, inf/nan become the strings "Infinity", "-Infinity" and
+ * "NaN" (JSON has no such numbers). Depth is bounded by TH_MAX_TOML_DEPTH. */
+struct th_jval;
+struct th_jval *th_toml_to_json(th_arena *a, const th_toml *v);
+
 #endif

@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "toml/toml.h"
+#include "json/json.h"
 
 typedef struct ctx {
     th_arena a;
@@ -487,6 +488,37 @@ static void empty_and_null_input(void **state)
     assert_int_equal(c->d.items[0].col, 6);
 }
 
+static void typed_lookups_and_json(void **state)
+{
+    ctx *c = *state;
+    th_toml *t = parse(c, "s = 'x'\ni = -3\nb = true\nf = -inf\nn = nan\nd = 2020-01-02\n"
+                          "[[rule.threat]]\ntactic = { id = \"TA0001\", name = \"Initial\" }\n"
+                          "technique = [{ id = \"T1078\" }]\n");
+    assert_non_null(t);
+    th_str s;
+    int64_t i;
+    bool b;
+    assert_true(th_toml_get_str(t, "s", &s) && th_str_eqc(s, "x"));
+    assert_true(th_toml_get_int(t, "i", &i) && i == -3);
+    assert_true(th_toml_get_bool(t, "b", &b) && b);
+    assert_false(th_toml_get_str(t, "i", &s));
+    assert_false(th_toml_get_int(t, "s", &i));
+    assert_false(th_toml_get_bool(t, "missing", &b));
+    th_buf out;
+    th_buf_init(&out);
+    th_json_write(&out, th_toml_to_json(&c->a, t));
+    assert_string_equal(out.data,
+                        "{\"s\":\"x\",\"i\":-3,\"b\":true,\"f\":\"-Infinity\",\"n\":\"NaN\","
+                        "\"d\":\"2020-01-02\",\"rule\":{\"threat\":[{\"tactic\":{\"id\":"
+                        "\"TA0001\",\"name\":\"Initial\"},\"technique\":[{\"id\":\"T1078\"}]}]}}");
+    /* the JSON tree can be looked up like any parsed JSON */
+    th_jval *j = th_toml_to_json(&c->a, t);
+    assert_true(th_str_eqc(
+        th_jstr(th_jobj_get_path(j, "rule.threat")->u.items[0]->u.members[0].val->u.members[0].val),
+        "TA0001"));
+    th_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(huge_string_and_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(nesting_is_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_and_null_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(typed_lookups_and_json, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
