@@ -42,6 +42,8 @@ bool tp_err(tp *p, size_t pos, const char *fmt, ...)
     if (p->failed)
         return false;
     p->failed = true;
+    if (!p->diags) /* the caller only wants a yes/no answer */
+        return false;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);

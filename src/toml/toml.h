@@ -57,7 +57,7 @@ struct th_toml {
 };
 
 /* Parses a whole document. On error adds one diagnostic (file:line:col: reason)
- * to diags and returns NULL. Input must be UTF-8 (checked). */
+ * to diags (when not NULL) and returns NULL. Input must be UTF-8 (checked). */
 th_toml *th_toml_parse(th_arena *a, const char *buf, size_t len, const char *file, th_diags *diags);
 
 /* Table lookup of one key; NULL when absent or when t is not a table. */

@@ -483,6 +483,9 @@ static void empty_and_null_input(void **state)
     assert_int_equal(t->u.tab.len, 0);
     t = th_toml_parse(&c->a, NULL, 0, NULL, &c->d);
     assert_non_null(t);
+    /* without a diagnostics list the answer is just NULL */
+    assert_null(th_toml_parse(&c->a, "a = ", 4, "x.toml", NULL));
+    assert_non_null(th_toml_parse(&c->a, "a = 1", 5, "x.toml", NULL));
     /* NUL bytes are data, not an end of input */
     assert_null(parse_n(c, "a = 1\0b", 7));
     assert_int_equal(c->d.items[0].col, 6);
