@@ -302,8 +302,18 @@ static void event_source(mctx *c)
             mx_set_str(c, "event.action", s);
     }
     ren(c, "eventCategory", "aws.cloudtrail.event_category");
-    if (th_str_eqc(mx_json_str(c, "eventName"), "UserAuthentication") && !mx_get(c, "user.name"))
-        ren(c, "additionalEventData.UserName", "user.name");
+    if (th_str_eqc(mx_json_str(c, "eventName"), "UserAuthentication") && !mx_get(c, "user.name")) {
+        /* a real rename: the key leaves additionalEventData before it is
+         * stringified (the HashMap keeps its table size) */
+        th_jval *aed = mx_json(c, "additionalEventData");
+        th_jval *un = th_jobj_get(aed, "UserName");
+        if (un) {
+            mx_set(c, "user.name", un);
+            th_jobj_remove(aed, TH_STR_LIT("UserName"));
+            if (aed->len == 0)
+                th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
+        }
+    }
     mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
     ren(c, "awsRegion", "cloud.region");
 }
