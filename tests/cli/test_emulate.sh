@@ -46,3 +46,20 @@ if head -1 "$TMP/o1" | grep -q '^{"eventVersion":"1\.[0-9]*","userIdentity":{"ty
 if cmp -s "$TMP/o1" "$TMP/o2"; then ok "same seed gives byte-identical output"; else nok "same seed gives byte-identical output"; fi
 "$TH" emulate background iam-temp-creds iam-lookalikes --days 2 --rate 300 --seed 6 --start 2024-03-04 --out - >"$TMP/o3" 2>/dev/null
 if ! cmp -s "$TMP/o1" "$TMP/o3"; then ok "another seed gives other output"; else nok "another seed gives other output"; fi
+
+# End to end through the ECS mapper: the seed rule's query matches exactly the labelled records.
+if "$TH" convert --help >/dev/null 2>&1; then
+  "$TH" emulate iam-temp-creds iam-lookalikes aws-internal --days 10 --seed 9 --out - --labels "$TMP/sl" 2>/dev/null >"$TMP/seed.json"
+  "$TH" convert "$TMP/seed.json" -o "$TMP/seed.ecs" 2>/dev/null
+  match=$(grep '"provider":"iam.amazonaws.com"' "$TMP/seed.ecs" | grep '"outcome":"success"' \
+    | grep '"user_identity":{"type":"IAMUser"' | grep '"access_key_id":"ASIA' | grep '"ip":"' \
+    | grep -v '"session_credential_from_console":"\{0,1\}true' | grep -v '"original":"AWS Internal"' | wc -l)
+  want=$(grep -c 'c70d9f0d-8cb6-4cfc-85df-a95c1ccf4eab' "$TMP/sl")
+  if [ "$want" -gt 0 ] && [ "$match" -eq "$want" ]; then
+    ok "seed rule query matches exactly the labelled records after convert ($match)"
+  else
+    nok "seed rule query matches exactly the labelled records after convert" "matched $match, labelled $want"
+  fi
+else
+  skip "seed rule query after convert (no convert verb)"
+fi
