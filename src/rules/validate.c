@@ -149,7 +149,8 @@ const th_toml *v_strlist(vctx *v, const th_toml *tab, const char *where, const c
     size_t n = val->u.arr.len;
     if (n < min || (max && n > max)) {
         if (max)
-            v_error(v, val, "'%s.%s' must have %zu to %zu items (has %zu)", where, key, min, max, n);
+            v_error(v, val, "'%s.%s' must have %zu to %zu items (has %zu)", where, key, min, max,
+                    n);
         else
             v_error(v, val, "'%s.%s' must have at least %zu item%s (has %zu)", where, key, min,
                     min == 1 ? "" : "s", n);
@@ -158,8 +159,8 @@ const th_toml *v_strlist(vctx *v, const th_toml *tab, const char *where, const c
     return ok ? val : NULL;
 }
 
-const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key,
-                     bool required, int64_t lo, int64_t hi)
+const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key, bool required,
+                     int64_t lo, int64_t hi)
 {
     const th_toml *val = v_get(v, tab, where, key, TH_TOML_INTEGER, required);
     if (!val)
@@ -178,8 +179,14 @@ const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char 
 
 /* ---- patterns ---- */
 
-static bool isdig(char c) { return c >= '0' && c <= '9'; }
-static bool ishex(char c) { return isdig(c) || (c >= 'a' && c <= 'f'); }
+static bool isdig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static bool ishex(char c)
+{
+    return isdig(c) || (c >= 'a' && c <= 'f');
+}
 static bool isalnum_(char c)
 {
     return isdig(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -228,14 +235,20 @@ static bool digits_then_unit(const char *s, size_t n, const char *units)
     return i > 0 && i + 1 == n && s[i] && strchr(units, s[i]) != NULL;
 }
 
-bool v_is_interval(const char *s, size_t n) { return digits_then_unit(s, n, "mshd"); }
+bool v_is_interval(const char *s, size_t n)
+{
+    return digits_then_unit(s, n, "mshd");
+}
 
 bool v_is_from(const char *s, size_t n)
 {
     return n > 4 && memcmp(s, "now-", 4) == 0 && digits_then_unit(s + 4, n - 4, "yMwdhHms");
 }
 
-static bool isword(char c) { return isalnum_(c) || c == '_'; }
+static bool isword(char c)
+{
+    return isalnum_(c) || c == '_';
+}
 
 bool v_is_semver(const char *s, size_t n)
 {
@@ -305,8 +318,8 @@ int v_semver_cmp(const char *a, size_t an, const char *b)
 
 /* ---- [metadata] ---- */
 
-static const char *const maturities[] = {"development", "experimental", "beta", "production",
-                                         "deprecated", NULL};
+static const char *const maturities[] = {"development", "experimental", "beta",
+                                         "production",  "deprecated",   NULL};
 static const char *const os_types[] = {"windows", "linux", "macos", NULL};
 
 static const th_toml *v_date(vctx *v, const th_toml *tab, const char *key, bool required)
@@ -347,14 +360,15 @@ static void v_metadata(vctx *v, const th_toml *m)
         for (size_t k = 0; os_types[k]; k++)
             ok |= v_streq(os->u.arr.items[i], os_types[k]);
         if (!ok)
-            v_error(v, os->u.arr.items[i], "'metadata.os_type_list' items must be windows, linux or macos");
+            v_error(v, os->u.arr.items[i],
+                    "'metadata.os_type_list' items must be windows, linux or macos");
     }
 }
 
 /* ---- common [rule] keys ---- */
 
-static const char *const types[] = {"query", "saved_query", "machine_learning", "eql", "esql",
-                                    "threshold", "threat_match", "new_terms", NULL};
+static const char *const types[] = {"query",     "saved_query",  "machine_learning", "eql", "esql",
+                                    "threshold", "threat_match", "new_terms",        NULL};
 static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
 
 static void v_severity_risk(vctx *v, const th_toml *sev, const th_toml *risk)
@@ -398,8 +412,9 @@ static void v_rule_common(vctx *v, const th_toml *rule)
 {
     const th_toml *name = v_get(v, rule, "rule", "name", TH_TOML_STRING, true);
     if (name && !v_is_rule_name(name->u.str.p, name->u.str.n))
-        v_error(v, name, "'rule.name' must start with a letter or digit and end with one or "
-                         "with ] or ) (at least 3 characters, one line)");
+        v_error(v, name,
+                "'rule.name' must start with a letter or digit and end with one or "
+                "with ] or ) (at least 3 characters, one line)");
     v_strlist(v, rule, "rule", "author", true, 1, 0, true, false);
     v_get(v, rule, "rule", "description", TH_TOML_STRING, true);
     const th_toml *risk = v_int(v, rule, "rule", "risk_score", true, 0, 100);
@@ -414,17 +429,25 @@ static void v_rule_common(vctx *v, const th_toml *rule)
 
     const th_toml *from = v_get(v, rule, "rule", "from", TH_TOML_STRING, false);
     if (from && !v_is_from(from->u.str.p, from->u.str.n))
-        v_error(v, from, "'rule.from' must look like now-6m (now-<number><unit>, unit one of "
-                         "y M w d h H m s)");
+        v_error(v, from,
+                "'rule.from' must look like now-6m (now-<number><unit>, unit one of "
+                "y M w d h H m s)");
     const th_toml *iv = v_get(v, rule, "rule", "interval", TH_TOML_STRING, false);
     if (iv && !v_is_interval(iv->u.str.p, iv->u.str.n))
         v_error(v, iv, "'rule.interval' must look like 5m (<number><unit>, unit one of m s h d)");
     v_int(v, rule, "rule", "max_signals", false, 1, 1000);
     v_int(v, rule, "rule", "version", false, 1, INT64_MAX);
     v_int(v, rule, "rule", "revision", false, 0, INT64_MAX);
-    static const char *const strs[] = {"license", "note", "setup", "timestamp_override", "to",
-                                       "rule_name_override", "throttle", "timeline_id",
-                                       "timeline_title", NULL};
+    static const char *const strs[] = {"license",
+                                       "note",
+                                       "setup",
+                                       "timestamp_override",
+                                       "to",
+                                       "rule_name_override",
+                                       "throttle",
+                                       "timeline_id",
+                                       "timeline_title",
+                                       NULL};
     for (size_t i = 0; strs[i]; i++)
         v_get(v, rule, "rule", strs[i], TH_TOML_STRING, false);
     static const char *const lists[] = {"false_positives", "references", "tags", NULL};
@@ -436,7 +459,8 @@ static void v_rule_common(vctx *v, const th_toml *rule)
     v_get(v, rule, "rule", "actions", TH_TOML_ARRAY, false);
     static const char *const bbt[] = {"default", NULL};
     v_enum(v, rule, "rule", "building_block_type", bbt, false);
-    const th_toml *tid = th_toml_get(rule, "timeline_id"), *tt = th_toml_get(rule, "timeline_title");
+    const th_toml *tid = th_toml_get(rule, "timeline_id"),
+                  *tt = th_toml_get(rule, "timeline_title");
     if ((tid == NULL) != (tt == NULL))
         v_error(v, tid ? tid : tt, "'rule.timeline_id' and 'rule.timeline_title' go together");
 
@@ -464,9 +488,9 @@ static void v_hunt(vctx *v, const th_toml *root, const th_toml *h)
 {
     static const char *const root_known[] = {"hunt", NULL};
     v_unknown_keys(v, root, "", root_known);
-    static const char *const known[] = {"author", "description", "integration", "uuid", "name",
-                                        "language", "license", "notes", "mitre", "query",
-                                        "references", NULL};
+    static const char *const known[] = {"author", "description", "integration", "uuid",
+                                        "name",   "language",    "license",     "notes",
+                                        "mitre",  "query",       "references",  NULL};
     v_unknown_keys(v, h, "hunt", known);
     v_strlist(v, h, "hunt", "author", true, 1, 0, true, true);
     v_get(v, h, "hunt", "description", TH_TOML_STRING, true);
@@ -503,11 +527,20 @@ size_t th_rule_validate(const th_rule *r, th_diags *diags)
         meta = NULL;
     }
     if (meta) {
-        static const char *const known[] = {"creation_date", "updated_date", "deprecation_date",
-                                            "bypass_bbr_timing", "comments", "integration",
-                                            "maturity", "min_stack_version", "min_stack_comments",
-                                            "os_type_list", "query_schema_validation",
-                                            "related_endpoint_rules", "promotion", "extended",
+        static const char *const known[] = {"creation_date",
+                                            "updated_date",
+                                            "deprecation_date",
+                                            "bypass_bbr_timing",
+                                            "comments",
+                                            "integration",
+                                            "maturity",
+                                            "min_stack_version",
+                                            "min_stack_comments",
+                                            "os_type_list",
+                                            "query_schema_validation",
+                                            "related_endpoint_rules",
+                                            "promotion",
+                                            "extended",
                                             NULL};
         v_unknown_keys(&v, meta, "metadata", known);
         v_metadata(&v, meta);

@@ -25,7 +25,9 @@ static bool blank(th_str s)
 
 static void v_query_and_index(vctx *v, const th_toml *rule, th_rule_type t)
 {
-    const char *const *langs = t == TH_RULE_EQL ? eql_lang : t == TH_RULE_ESQL ? esql_lang : filter_langs;
+    const char *const *langs = t == TH_RULE_EQL    ? eql_lang
+                               : t == TH_RULE_ESQL ? esql_lang
+                                                   : filter_langs;
     v_enum(v, rule, "rule", "language", langs, true);
     const th_toml *q = v_get(v, rule, "rule", "query", TH_TOML_STRING, t != TH_RULE_SAVED_QUERY);
     if (q && blank(q->u.str) && (t == TH_RULE_EQL || t == TH_RULE_ESQL))
@@ -36,8 +38,9 @@ static void v_query_and_index(vctx *v, const th_toml *rule, th_rule_type t)
     const th_toml *index_any = th_toml_get(rule, "index");
     if (t == TH_RULE_ESQL) {
         if (index_any)
-            v_error(v, index_any, "'rule.index' is not allowed in ES|QL rules (the query's FROM "
-                                  "names the indices)");
+            v_error(v, index_any,
+                    "'rule.index' is not allowed in ES|QL rules (the query's FROM "
+                    "names the indices)");
         return;
     }
     if (index && dv)
@@ -118,8 +121,9 @@ static void v_threshold(vctx *v, const th_toml *rule, const th_toml *meta)
         bool ge92 = sv && sv->type == TH_TOML_STRING &&
                     v_semver_cmp(sv->u.str.p, sv->u.str.n, "9.2.0") >= 0;
         if (!ge92)
-            v_error(v, f, "'%s.field' has %zu fields; at most 3 unless "
-                          "metadata.min_stack_version is 9.2.0 or later (then 5)",
+            v_error(v, f,
+                    "'%s.field' has %zu fields; at most 3 unless "
+                    "metadata.min_stack_version is 9.2.0 or later (then 5)",
                     w, f->u.arr.len);
     }
     v_int(v, th, w, "value", true, 1, INT64_MAX);
