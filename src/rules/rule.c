@@ -260,8 +260,15 @@ static void fill_new_terms(th_arena *a, th_rule *r, const th_toml *nt)
     const th_toml *h = th_rules_table_at(th_toml_get(nt, "history_window_start"), 0);
     r->history_window_start = get_str(a, h, "value");
     int64_t ms;
-    if (th_rule_lookback_parse(r->history_window_start, &ms))
+    if (th_rule_lookback_parse(r->history_window_start, &ms)) {
         r->history_window_ms = ms;
+    } else if (r->history_window_start) {
+        /* other date math ("now-14d/d"): its distance from a fixed "now" */
+        const int64_t now = 1767225600000LL; /* 2026-01-01T00:00:00Z */
+        const char *s = r->history_window_start;
+        if (th_datemath_eval(s, strlen(s), now, &ms) && ms < now)
+            r->history_window_ms = now - ms;
+    }
 }
 
 static void fill_threshold(th_arena *a, th_rule *r, const th_toml *th)

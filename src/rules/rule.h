@@ -101,7 +101,10 @@ typedef struct th_rule {
     /* new_terms */
     th_strlist new_terms_fields;
     const char *history_window_start; /* e.g. "now-10d" */
-    int64_t history_window_ms;        /* now - history_window_start (10 days); 0 if absent */
+    /* now - history_window_start (10 days); 0 if absent or not date math in the
+     * past. Date math other than now-<n><unit> ("now-14d/d") is measured from
+     * 2026-01-01T00:00Z; the engine evaluates it against its real "now". */
+    int64_t history_window_ms;
 
     /* threshold */
     th_strlist threshold_fields;

@@ -408,6 +408,48 @@ static void v_table_list(vctx *v, const th_toml *rule, const char *key, const ch
     }
 }
 
+/* severity_mapping / risk_score_mapping entries: operator "equals", and a
+ * severity from the enum (beyond the string checks of v_table_list) */
+static void v_mapping_enums(vctx *v, const th_toml *rule, const char *key)
+{
+    static const char *const ops[] = {"equals", NULL};
+    const th_toml *arr = th_toml_get(rule, key);
+    if (!arr || arr->type != TH_TOML_ARRAY)
+        return;
+    char where[64];
+    snprintf(where, sizeof where, "rule.%s", key);
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        const th_toml *e = arr->u.arr.items[i];
+        if (e->type != TH_TOML_TABLE)
+            continue;
+        const th_toml *op = th_toml_get(e, "operator");
+        if (op && op->type == TH_TOML_STRING)
+            v_enum(v, e, where, "operator", ops, false);
+        const th_toml *sv = th_toml_get(e, "severity");
+        if (sv && sv->type == TH_TOML_STRING)
+            v_enum(v, e, where, "severity", severities, false);
+    }
+}
+
+/* Building-block rules run rarely over long windows (DataValidator.validate_bbr):
+ * `from` at least now-119m and `interval` at least 60m, both written out. */
+static void v_building_block(vctx *v, const th_toml *rule)
+{
+    const th_toml *bbt = th_toml_get(rule, "building_block_type");
+    if (!bbt)
+        return;
+    const th_toml *from = th_toml_get(rule, "from"), *iv = th_toml_get(rule, "interval");
+    if (!from || !iv) {
+        v_error(v, bbt, "building-block rules must set 'rule.from' and 'rule.interval'");
+        return;
+    }
+    int64_t ms;
+    if (v->r->from && th_rule_lookback_parse(v->r->from, &ms) && ms < 119 * 60000)
+        v_error(v, from, "building-block rules need 'rule.from' of now-119m or earlier");
+    if (v->r->interval_ms > 0 && v->r->interval_ms < 60 * 60000)
+        v_error(v, iv, "building-block rules need 'rule.interval' of 60m or more");
+}
+
 static void v_rule_common(vctx *v, const th_toml *rule)
 {
     const th_toml *name = v_get(v, rule, "rule", "name", TH_TOML_STRING, true);
@@ -480,6 +522,9 @@ static void v_rule_common(vctx *v, const th_toml *rule)
     static const char *const rf[] = {"name", "type", NULL};
     v_table_list(v, rule, "required_fields", rf, rf);
     v_table_list(v, rule, "exceptions_list", NULL, NULL);
+    v_mapping_enums(v, rule, "severity_mapping");
+    v_mapping_enums(v, rule, "risk_score_mapping");
+    v_building_block(v, rule);
 }
 
 /* ---- hunting files ---- */

@@ -93,18 +93,17 @@ static void v_new_terms(vctx *v, const th_toml *rule)
     const th_toml *hv = v_get(v, h, hw, "value", TH_TOML_STRING, true);
     if (!hv)
         return;
-    if (!v_is_from(hv->u.str.p, hv->u.str.n)) {
-        v_error(v, hv, "'%s.value' must look like now-7d", hw);
+    /* the schema only asks for a non-empty string; Kibana parses it as date
+     * math, so any date math that lies in the past is accepted */
+    if (v->r->history_window_ms <= 0) {
+        v_error(v, hv, "'%s.value' must be date math in the past, like now-7d", hw);
         return;
     }
     /* Kibana rejects a history window that does not start before `from` */
-    int64_t hist, from;
-    if (v->r->history_window_ms > 0 && th_rule_lookback_parse(v->r->from, &from)) {
-        hist = v->r->history_window_ms;
-        if (hist <= from)
-            v_error(v, hv, "history window start %s must be earlier than 'rule.from' %s",
-                    v->r->history_window_start, v->r->from);
-    }
+    int64_t from;
+    if (th_rule_lookback_parse(v->r->from, &from) && v->r->history_window_ms <= from)
+        v_error(v, hv, "history window start %s must be earlier than 'rule.from' %s",
+                v->r->history_window_start, v->r->from);
 }
 
 static void v_threshold(vctx *v, const th_toml *rule, const th_toml *meta)

@@ -538,6 +538,20 @@ static const vcase vcases[] = {
      "\"TA0005\"\nname = \"Defense Evasion\"\nreference = "
      "\"https://attack.mitre.org/tactics/TA0005\"\n",
      "tactic TA0005 is listed twice", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"default\"", "\"now-9m\"",
+     "building-block rules need 'rule.from' of now-119m or earlier", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"default\"", "\"5m\"",
+     "building-block rules need 'rule.interval' of 60m or more", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"block\"", "\"block\"",
+     "'rule.building_block_type' must be one of default", TH_SEV_ERROR},
+    {NULL, "type = \"query\"",
+     "type = \"query\"\nseverity_mapping = [{field = \"x\", operator = \"is\", value = \"1\", "
+     "severity = \"low\"}]",
+     "\"is\"", "'rule.severity_mapping.operator' must be one of equals", TH_SEV_ERROR},
+    {NULL, "type = \"query\"",
+     "type = \"query\"\nseverity_mapping = [{field = \"x\", operator = \"equals\", value = \"1\", "
+     "severity = \"urgent\"}]",
+     "\"urgent\"", "'rule.severity_mapping.severity' must be one of low", TH_SEV_ERROR},
     /* new_terms */
     {new_terms_tail, "\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"",
      "\"a\", \"b\", \"c\", \"d\"", "[\"a\"", "must have 1 to 3 items (has 4)", TH_SEV_ERROR},
@@ -547,8 +561,8 @@ static const vcase vcases[] = {
      "must be \"new_terms_fields\"", TH_SEV_ERROR},
     {new_terms_tail, "value = \"now-10d\"", "value = \"now-3m\"", "\"now-3m\"",
      "must be earlier than 'rule.from' now-6m", TH_SEV_ERROR},
-    {new_terms_tail, "value = \"now-10d\"", "value = \"10d\"", "\"10d\"", "must look like now-7d",
-     TH_SEV_ERROR},
+    {new_terms_tail, "value = \"now-10d\"", "value = \"10d\"", "\"10d\"",
+     "must be date math in the past", TH_SEV_ERROR},
     {new_terms_tail, "value = \"now-10d\"\n",
      "value = \"now-10d\"\n[[rule.new_terms.history_window_start]]\nfield = "
      "\"history_window_start\"\nvalue = \"now-5d\"\n",
@@ -632,6 +646,20 @@ static void validation_cases(void **state)
         th_diags_free(&d);
         free(text);
     }
+}
+
+static void history_window_other_date_math(void **state)
+{
+    fixture *f = *state;
+    char *tail = replace(new_terms_tail, "value = \"now-10d\"", "value = \"now-14d/d\"");
+    char *text = cat2(meta_and_rule_head, tail);
+    th_rule *r = load_text(f, text);
+    assert_non_null(r);
+    /* rounded down to the day: 14 days, plus the part of the day already gone (none at 00:00) */
+    assert_int_equal(r->history_window_ms, 14LL * 86400000);
+    assert_int_equal(th_rule_validate(r, &f->d), 0);
+    free(tail);
+    free(text);
 }
 
 static void threshold_five_fields_with_new_stack(void **state)
@@ -842,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(hunt_fields, setup, teardown),
         cmocka_unit_test(lookback_parse_table),
         cmocka_unit_test_setup_teardown(validation_cases, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_window_other_date_math, setup, teardown),
         cmocka_unit_test_setup_teardown(threshold_five_fields_with_new_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(esql_stats_by_needs_no_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_files, setup, teardown),
