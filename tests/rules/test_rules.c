@@ -10,6 +10,7 @@
 
 #include "base/limits.h"
 #include "rules/rule.h"
+#include "rules/validate_internal.h"
 
 /* A rule of our own (not a corpus file); line numbers matter to the tests. */
 static const char base_rule[] =
@@ -457,6 +458,62 @@ static void lookback_parse_table(void **state)
     assert_string_equal(th_rule_type_name(TH_RULE_MACHINE_LEARNING), "machine_learning");
 }
 
+static void schema_patterns_table(void **state)
+{
+    (void)state;
+    static const struct {
+        bool (*fn)(const char *, size_t);
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", true},
+        {v_is_uuid, "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", false}, /* lower-case only */
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4", false},
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4dd", false},
+        {v_is_uuid, "0a1b2c3d4e5f-4a6b-8c7d-9e0f1a2b3c4d-", false},
+        {v_is_date, "2024/02/29", true},
+        {v_is_date, "2023/02/29", false},
+        {v_is_date, "2026/13/01", false},
+        {v_is_date, "2026/1/01", false},
+        {v_is_date, "2026/01/00", false},
+        {v_is_interval, "5m", true},
+        {v_is_interval, "60m", true},
+        {v_is_interval, "1h", true},
+        {v_is_interval, "30s", true},
+        {v_is_interval, "1d", true},
+        {v_is_interval, "1w", false},
+        {v_is_interval, "m", false},
+        {v_is_interval, "5mm", false},
+        {v_is_from, "now-6m", true},
+        {v_is_from, "now-7d", true},
+        {v_is_from, "now-2H", true},
+        {v_is_from, "now-1M", true},
+        {v_is_from, "now-1y", true},
+        {v_is_from, "now-6", false},
+        {v_is_from, "now-6x", false},
+        {v_is_from, "now+6m", false},
+        {v_is_from, "now-6m/d", false},
+        {v_is_semver, "9.2.0", true},
+        {v_is_semver, "8.12", true},
+        {v_is_semver, "9.3.0-beta1", true},
+        {v_is_semver, "9", false},
+        {v_is_semver, "9.x", false},
+        {v_is_rule_name, "AWS IAM Login (Console)", true},
+        {v_is_rule_name, "Potential [Bad]", true},
+        {v_is_rule_name, "ab", false},
+        {v_is_rule_name, " Leading space", false},
+        {v_is_rule_name, "Trailing dot.", false},
+        {v_is_rule_name, "Two\nLines", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (cases[i].fn(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
+            fail_msg("case %zu \"%s\": wanted %s", i, cases[i].s, cases[i].ok ? "ok" : "rejected");
+    assert_true(v_semver_cmp("9.2.0", 5, "9.2.0") == 0);
+    assert_true(v_semver_cmp("9.10.0", 6, "9.2.0") > 0);
+    assert_true(v_semver_cmp("8.19.3", 6, "9.2.0") < 0);
+    assert_true(v_semver_cmp("9.3", 3, "9.2.0") > 0);
+}
+
 /* ---- validation: each mutation gives one problem at a known place ---- */
 
 typedef struct vcase {
@@ -869,6 +926,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ml_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(hunt_fields, setup, teardown),
         cmocka_unit_test(lookback_parse_table),
+        cmocka_unit_test(schema_patterns_table),
         cmocka_unit_test_setup_teardown(validation_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(history_window_other_date_math, setup, teardown),
         cmocka_unit_test_setup_teardown(threshold_five_fields_with_new_stack, setup, teardown),
