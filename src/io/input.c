@@ -210,6 +210,13 @@ static bool open_container(th_input *in, size_t start, size_t limit)
     return true;
 }
 
+/* True when a scan error means the text ended inside a value (a cut-off file). */
+static bool ran_off(const th_io_scan_err *err)
+{
+    return strncmp(err->reason, "unterminated", 12) == 0 ||
+           strcmp(err->reason, "unexpected end of input") == 0;
+}
+
 /* The container ended (or broke): checks what follows it and moves on. */
 static void close_container(th_input *in, bool broken)
 {
@@ -225,7 +232,7 @@ static void close_container(th_input *in, bool broken)
         th_io_scan_err err;
         end = th_io_finish_object(in->s, c->limit, end, &err);
         if (!end) {
-            malformed(in, err.at, 0, 0, err.reason, c->limit);
+            malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
             if (in->mode == MODE_DOC)
                 in->pos = in->n;
             return;
@@ -251,7 +258,7 @@ static bool container_next(th_input *in, th_record *out)
         return false;
     }
     if (r < 0) {
-        malformed(in, err.at, 0, 0, err.reason, err.at);
+        malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
         close_container(in, true);
         return false;
     }
@@ -319,7 +326,9 @@ static bool doc_next(th_input *in, th_record *out)
 
 /* ---- files ----------------------------------------------------------- */
 
-/* NDJSON when the first value ends on the first line; else a document. */
+/* NDJSON when the first value ends on the first line; a document when it is
+ * an array or a well-formed value spanning lines. A first line that is broken
+ * on its own (not merely continued) means NDJSON: line by line recovers best. */
 static file_mode pick_mode(const char *s, size_t n, size_t first)
 {
     if (s[first] == '[')
@@ -327,11 +336,10 @@ static file_mode pick_mode(const char *s, size_t n, size_t first)
     const char *nl = memchr(s + first, '\n', n - first);
     size_t le = nl ? (size_t)(nl - s) : n;
     th_io_scan_err err;
-    size_t e = th_io_skip_value(s, le, first, &err);
-    if (e)
+    if (th_io_skip_value(s, le, first, &err) || le == n ||
+        strncmp(err.reason, "unterminated", 12) != 0)
         return MODE_NDJSON;
-    bool runs_on = strncmp(err.reason, "unterminated", 12) == 0;
-    return runs_on && le < n ? MODE_DOC : MODE_NDJSON;
+    return th_io_skip_value(s, n, first, &err) ? MODE_DOC : MODE_NDJSON;
 }
 
 static void skip_file(th_input *in, uint64_t *reason_counter)
@@ -362,6 +370,10 @@ static void start_file(th_input *in, const char *path)
     if (in->first == in->n)
         return; /* empty: read, nothing in it */
     unsigned char c = (unsigned char)in->s[in->first];
+    size_t head = in->n - in->first < 4096 ? in->n - in->first : 4096;
+    /* JSON text never holds a NUL byte: one near the start means binary data */
+    if (memchr(in->s + in->first, 0, head))
+        c = 0;
     if (c != '{' && c != '[') {
         th_diag_offset(in->opts.diags, TH_SEV_WARNING, in->path, (long long)in->first,
                        "not JSON (%s); file skipped",
