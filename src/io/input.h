@@ -10,8 +10,10 @@
  * for NDJSON), counted in the stats, and reading goes on.
  * Lifetime: everything a th_record points to (json, text, file) is valid until
  * the next th_input_next or th_input_close call.
- * Memory: one file at a time is held (mapped, or read and inflated), so memory
- * follows the largest file, not the whole input.
+ * Memory: files are streamed through a window of about 1 MiB that grows only
+ * to hold one record (an NDJSON line, a minified S3 object) or one
+ * pretty-printed document, so memory follows the largest record, not the
+ * input (gzip'd files also map their compressed bytes).
  * What is read: README.md, section "Inputs". In short: gzip by magic bytes;
  * a top-level {"Records":[...]} or [...] yields its elements, otherwise one JSON
  * value per line; records are CloudTrail (eventVersion/eventTime/eventSource/

@@ -1,4 +1,4 @@
-/* File content for io/: mmap, or a window refilled by read() or inflate(). */
+/* File content for io/: a window refilled by read() or inflate(). */
 #include "io/source.h"
 
 #include <errno.h>
@@ -253,23 +253,13 @@ bool th_io_src_more(th_io_src *s, size_t consumed)
 {
     if (consumed > s->len)
         consumed = s->len;
-    if (s->kind == TH_SRC_MAPPED || s->eof) {
-        if (consumed && s->kind != TH_SRC_MAPPED) {
-            memmove(s->win, s->win + consumed, s->len - consumed);
-            s->len -= consumed;
-            s->base += consumed;
-        } else if (consumed) {
-            s->data += consumed;
-            s->len -= consumed;
-            s->base += consumed;
-        }
-        return false;
-    }
     if (consumed) {
         memmove(s->win, s->win + consumed, s->len - consumed);
         s->len -= consumed;
         s->base += consumed;
     }
+    if (s->eof)
+        return false;
     size_t before = s->len;
     if (!window_room(s, CHUNK)) {
         s->eof = true;
