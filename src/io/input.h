@@ -52,6 +52,8 @@ typedef struct th_input_opts {
      * path carries no such date are always read. */
     int64_t key_from_ms, key_to_ms;
     uint64_t max_inflated; /* per-object inflated-size cap; 0 = TH_DEFAULT_MAX_INFLATED */
+    uint64_t max_record;   /* (addition) longest NDJSON line kept; a longer one is reported,
+                              skipped and never held whole; 0 = TH_MAX_RECORD_BYTES */
     th_diags *diags;       /* where problems are reported (required) */
 } th_input_opts;
 
