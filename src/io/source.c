@@ -92,8 +92,8 @@ static bool read_rest(th_io_src *s)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)s->raw_len,
-                           "read error: %s", strerror(errno));
+            th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)s->raw_len, "read error: %s",
+                           strerror(errno));
             return false;
         }
         if (r == 0)
@@ -208,7 +208,8 @@ static void gz_fill(th_io_src *s, size_t room)
             if (in_left && !only_zeros(next, in_left))
                 th_diag_offset(s->diags, TH_SEV_WARNING, s->path, (long long)(next - s->zin),
                                "gzip: %zu bytes of trailing garbage after the gzip data "
-                               "ignored", in_left);
+                               "ignored",
+                               in_left);
             s->eof = true;
             break;
         }
@@ -217,7 +218,8 @@ static void gz_fill(th_io_src *s, size_t room)
         if (rc == Z_BUF_ERROR && in_left == 0)
             th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)s->zin_len,
                            "gzip: truncated stream (%zu compressed bytes, %llu inflated bytes "
-                           "kept)", s->zin_len, (unsigned long long)s->inflated);
+                           "kept)",
+                           s->zin_len, (unsigned long long)s->inflated);
         else
             th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)(z->next_in - s->zin),
                            "gzip: corrupt data (%s); %llu inflated bytes kept",

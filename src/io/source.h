@@ -25,26 +25,26 @@
 typedef enum th_io_src_kind { TH_SRC_FD, TH_SRC_GZIP } th_io_src_kind;
 
 typedef struct th_io_src {
-    const char *data;   /* content from file offset `base` on */
+    const char *data; /* content from file offset `base` on */
     size_t len;
     uint64_t base;
     bool eof;           /* nothing more will come: data ends where the content ends */
     uint64_t raw_bytes; /* bytes read from the file so far */
     uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
-    bool incomplete;    /* gzip stream truncated, corrupt or over the cap (reported) */
+    bool incomplete; /* gzip stream truncated, corrupt or over the cap (reported) */
     /* private */
     th_io_src_kind kind;
     char *path;
     th_diags *diags;
-    uint64_t cap;       /* max inflated bytes per file */
-    int fd;             /* TH_SRC_FD: the descriptor being read (-1 when closed) */
+    uint64_t cap; /* max inflated bytes per file */
+    int fd;       /* TH_SRC_FD: the descriptor being read (-1 when closed) */
     bool close_fd;
-    void *map;          /* mapped gzip file: the compressed bytes */
+    void *map; /* mapped gzip file: the compressed bytes */
     size_t map_len;
-    char *raw;          /* compressed bytes read from a pipe */
+    char *raw; /* compressed bytes read from a pipe */
     size_t raw_len, raw_cap;
-    char *win;          /* the window (TH_SRC_FD, TH_SRC_GZIP) */
+    char *win; /* the window (TH_SRC_FD, TH_SRC_GZIP) */
     size_t win_cap;
     z_stream z;
     bool z_live;
