@@ -358,9 +358,24 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
         }
         return n;
     }
-    case TH_IR_REGEX:
-        warn(c, ir, "%s: regular expressions are not supported yet", zdup(c, ir->field));
-        return mk(c, CT_FALSE, ir);
+    case TH_IR_REGEX: {
+        cnode *n = mk(c, CT_KW_REGEX, ir);
+        resolve(c, n, ir->field);
+        char err[256];
+        n->re = th_q_regex_compile(c->a, ir->value, (ir->flags & TH_IRF_NOCASE) != 0, err, sizeof err);
+        if (!n->re) {
+            warn(c, ir, "%s: regex \"%s\": %s", zdup(c, ir->field), zdup(c, ir->value), err);
+            n->test = CT_FALSE;
+        }
+        return n;
+    }
+    case TH_IR_CONTAINS_FIELD: {
+        cnode *n = mk(c, CT_FIELD_CONTAINS, ir);
+        resolve(c, n, ir->field);
+        n->path2 = ir->value;
+        note_field(c, n->path2);
+        return n;
+    }
     }
     return mk(c, CT_FALSE, ir);
 }
@@ -391,14 +406,23 @@ th_query *th_query_compile(th_arena *a, th_qlang lang, const char *text, size_t 
     case TH_QLANG_KQL:
         ir = th_kql_parse(a, text, len, src, diags);
         break;
+    case TH_QLANG_EQL:
+        ir = th_eql_parse(a, text, len, NULL, src, diags);
+        break;
     default:
         if (diags)
             th_diag_at(diags, TH_SEV_ERROR, src ? src->file : NULL, src ? src->line : 0,
-                       src ? src->col : 0, "%s queries are not supported yet",
-                       lang == TH_QLANG_EQL ? "EQL" : "ES|QL");
+                       src ? src->col : 0, "ES|QL queries are not supported yet");
         return NULL;
     }
     return th_query_compile_ir(a, lang, ir, src, diags);
+}
+
+th_query *th_query_compile_eql(th_arena *a, const char *text, size_t len, const char *category_field,
+                               const th_qsource *src, th_diags *diags)
+{
+    th_ir *ir = th_eql_parse(a, text, len, category_field, src, diags);
+    return ir ? th_query_compile_ir(a, TH_QLANG_EQL, ir, src, diags) : NULL;
 }
 
 const th_ir *th_query_ir(const th_query *q) { return q ? q->ir : NULL; }
