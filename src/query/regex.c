@@ -118,7 +118,7 @@ void *th_q_regex_compile(th_arena *a, th_str lucene, bool nocase, char *err, siz
     }
     int ec;
     PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_DOTALL | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NO_UTF_CHECK;
+    uint32_t opts = PCRE2_UTF | PCRE2_DOTALL | PCRE2_ANCHORED | PCRE2_ENDANCHORED;
     if (nocase)
         opts |= PCRE2_CASELESS;
     pcre2_general_context *gc = pcre2_general_context_create(arena_malloc, arena_free, a);
@@ -168,7 +168,7 @@ bool th_q_regex_match(const void *code, th_str s)
     pcre2_match_data *md = pcre2_match_data_create(1, gc);
     bool ok = false;
     if (md) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, md, NULL);
+        int rc = pcre2_match(re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL); /* bad UTF-8: no match */
         ok = rc >= 0;
         pcre2_match_data_free(md);
     }

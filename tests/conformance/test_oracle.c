@@ -263,7 +263,8 @@ static void test_oracle_eql(void **state)
     run_oracle("eql");
 }
 
-/* Every kuery rule of the AWS pack parses and compiles without warnings. */
+/* Every kuery rule and every single-event EQL rule of the AWS pack parses and
+ * compiles without warnings. */
 static void test_all_aws_kql_compile(void **state)
 {
     (void)state;
@@ -273,7 +274,7 @@ static void test_all_aws_kql_compile(void **state)
     DIR *d = opendir(dir);
     assert_non_null(d);
     struct dirent *de;
-    size_t kql = 0, ok = 0, warnings = 0;
+    size_t kql = 0, ok = 0, warnings = 0, eql = 0, eql_ok = 0, eql_seq = 0;
     th_arena a;
     th_arena_init(&a, 1 << 16);
     while ((de = readdir(d)) != NULL) {
@@ -286,9 +287,33 @@ static void test_all_aws_kql_compile(void **state)
         char *text = th_test_read_file(path, &n);
         assert_non_null(text);
         bool is_kql = strstr(text, "\nlanguage = \"kuery\"") != NULL;
+        bool is_eql = strstr(text, "\nlanguage = \"eql\"") != NULL;
         unsigned line = 0;
-        char *q = is_kql ? extract_query(text, &line) : NULL;
+        char *q = is_kql || is_eql ? extract_query(text, &line) : NULL;
+        char cat[128] = "";
+        const char *k = strstr(text, "\nevent_category_override = \"");
+        if (k)
+            sscanf(k, "\nevent_category_override = \"%127[^\"]\"", cat);
         free(text);
+        if (is_eql) {
+            assert_non_null(q);
+            eql++;
+            if (strncmp(q, "sequence", 8) == 0) {
+                eql_seq++;
+            } else {
+                th_diags diags;
+                th_diags_init(&diags);
+                th_qsource src = {de->d_name, line, 1};
+                if (th_query_compile_eql(&a, q, strlen(q), cat[0] ? cat : NULL, &src, &diags))
+                    eql_ok++;
+                warnings += diags.warnings;
+                if (diags.len)
+                    th_diags_print(&diags, stderr);
+                th_diags_free(&diags);
+            }
+            free(q);
+            continue;
+        }
         if (!is_kql)
             continue;
         kql++;
@@ -308,9 +333,12 @@ static void test_all_aws_kql_compile(void **state)
     }
     closedir(d);
     th_arena_free(&a);
-    print_message("RATE: AWS KQL queries compiled %zu/%zu (%zu warnings)\n", ok, kql, warnings);
+    print_message("RATE: AWS KQL queries compiled %zu/%zu, EQL single-event %zu/%zu (+%zu sequence) "
+                  "(%zu warnings)\n", ok, kql, eql_ok, eql - eql_seq, eql_seq, warnings);
     assert_int_equal(kql, 139);
     assert_int_equal(ok, kql);
+    assert_int_equal(eql, 27);
+    assert_int_equal(eql_ok, eql - eql_seq);
     assert_int_equal(warnings, 0);
 }
 
