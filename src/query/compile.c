@@ -282,6 +282,42 @@ static cnode *leaf_range(cctx *c, const th_ir *ir)
     return n;
 }
 
+/* An OR whose children are all exact keyword terms on one field (a KQL value
+ * list, an EQL `or` chain) becomes one set test: one walk of the document
+ * instead of one per value. */
+static void merge_or_terms(cctx *c, cnode *n)
+{
+    if (n->test != CT_OR || n->nkids < 2)
+        return;
+    const cnode *k0 = n->kids[0];
+    size_t total = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = n->kids[i];
+        unsigned mask = TH_IRF_NOCASE | TH_IRF_3VL; /* the only flags a keyword term obeys */
+        if ((k->test != CT_KW_EQ && k->test != CT_KW_SET) || k->deep ||
+            (k->flags & mask) != (k0->flags & mask) ||
+            k->ftype != k0->ftype || k->ignore_above != k0->ignore_above || !th_str_eq(k->path, k0->path))
+            return;
+        total += k->test == CT_KW_EQ ? 1 : k->nset;
+    }
+    th_str *set = TH_ANEWN(c->a, th_str, total);
+    size_t m = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = n->kids[i];
+        if (k->test == CT_KW_EQ)
+            set[m++] = k->s;
+        else
+            for (size_t j = 0; j < k->nset; j++)
+                set[m++] = k->set[j];
+    }
+    const th_ir *ir = n->ir;
+    *n = *k0;
+    n->ir = ir;
+    n->test = CT_KW_SET;
+    n->set = set;
+    n->nset = m;
+}
+
 static cnode *compile(cctx *c, const th_ir *ir, int depth)
 {
     if (depth > TH_MAX_QUERY_DEPTH * 4)
@@ -301,6 +337,7 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
             n->kids[i] = compile(c, ir->kids[i], depth + 1);
         if (n->test == CT_NOT && n->nkids != 1)
             n->test = CT_FALSE;
+        merge_or_terms(c, n);
         return n;
     }
     case TH_IR_EXISTS: {
