@@ -68,6 +68,7 @@ void th_input_opts_default(th_input_opts *o, th_diags *diags)
     o->key_from_ms = TH_TIME_NONE;
     o->key_to_ms = TH_TIME_NONE;
     o->max_inflated = TH_DEFAULT_MAX_INFLATED;
+    o->max_record = TH_MAX_RECORD_BYTES;
     o->diags = diags;
 }
 
@@ -77,6 +78,8 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
     in->opts = *opts;
     if (!in->opts.max_inflated)
         in->opts.max_inflated = TH_DEFAULT_MAX_INFLATED;
+    if (!in->opts.max_record)
+        in->opts.max_record = TH_MAX_RECORD_BYTES;
     in->walk = th_io_walk_open(paths, npaths, opts->key_from_ms, opts->key_to_ms, opts->diags);
     th_io_src_init(&in->src);
     th_arena_init(&in->arena, 256 * 1024);
@@ -216,7 +219,7 @@ static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64
 static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, size_t line_start,
                       th_record *out)
 {
-    if (end - start > TH_MAX_RECORD_BYTES) {
+    if (end - start > in->opts.max_record) {
         malformed(in, start, line, line_start, "record larger than the limit", end);
         return false;
     }
@@ -336,13 +339,36 @@ static bool container_next(th_input *in, th_record *out)
 
 /* ---- modes ----------------------------------------------------------- */
 
+/* A line longer than max_record: reported, then dropped chunk by chunk up to
+ * its newline, so it is never held whole. */
+static void skip_long_line(th_input *in, size_t ls)
+{
+    malformed(in, ls, in->line++, ls, "line longer than the record size limit", ls);
+    for (;;) {
+        in->pos = in->n;
+        bool more = pull(in, in->n);
+        const char *nl = memchr(in->s, '\n', in->n);
+        if (nl) {
+            in->pos = (size_t)(nl - in->s) + 1;
+            return;
+        }
+        if (!more && in->src.eof) {
+            in->pos = in->n;
+            return;
+        }
+    }
+}
+
 static bool ndjson_next(th_input *in, th_record *out)
 {
     for (;;) {
         size_t ls = in->pos;
         const char *nl = ls < in->n ? memchr(in->s + ls, '\n', in->n - ls) : NULL;
         if (!nl && !in->src.eof) {
-            pull(in, ls); /* the line goes on past the window: slide it */
+            if (in->n - ls > in->opts.max_record)
+                skip_long_line(in, ls);
+            else
+                pull(in, ls); /* the line goes on past the window: slide it */
             continue;
         }
         if (ls >= in->n)

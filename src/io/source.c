@@ -1,4 +1,4 @@
-/* File content for io/: mmap, or a window refilled by read() or inflate(). */
+/* File content for io/: a window refilled by read() or inflate(). */
 #include "io/source.h"
 
 #include <errno.h>
@@ -253,23 +253,13 @@ bool th_io_src_more(th_io_src *s, size_t consumed)
 {
     if (consumed > s->len)
         consumed = s->len;
-    if (s->kind == TH_SRC_MAPPED || s->eof) {
-        if (consumed && s->kind != TH_SRC_MAPPED) {
-            memmove(s->win, s->win + consumed, s->len - consumed);
-            s->len -= consumed;
-            s->base += consumed;
-        } else if (consumed) {
-            s->data += consumed;
-            s->len -= consumed;
-            s->base += consumed;
-        }
-        return false;
-    }
     if (consumed) {
         memmove(s->win, s->win + consumed, s->len - consumed);
         s->len -= consumed;
         s->base += consumed;
     }
+    if (s->eof)
+        return false;
     size_t before = s->len;
     if (!window_room(s, CHUNK)) {
         s->eof = true;
@@ -315,27 +305,23 @@ bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_
         th_diag_offset(d, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
         return false;
     }
+    /* A gzip'd regular file is mapped: zlib reads the compressed bytes in
+     * place. Everything else is read through the window, which stays hot in
+     * the cache: measured faster than mapping plain files (first-touch page
+     * faults) and it keeps memory at the size of the largest record. */
     struct stat st;
-    if (!is_stdin && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uint64_t)st.st_size <= SIZE_MAX && map_file(s, (size_t)st.st_size)) {
+    unsigned char magic[2];
+    if (!is_stdin && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 2 &&
+        (uint64_t)st.st_size <= SIZE_MAX && pread(s->fd, magic, 2, 0) == 2 && magic[0] == 0x1f &&
+        magic[1] == 0x8b && map_file(s, (size_t)st.st_size)) {
         close(s->fd);
         s->fd = -1;
         s->raw_bytes = s->map_len;
-        const unsigned char *m = s->map;
-        if (s->map_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-            s->zin = m;
-            s->zin_len = s->map_len;
-            return start_gzip(s);
-        }
-        s->kind = TH_SRC_MAPPED;
-        s->data = s->map;
-        s->len = s->map_len;
-        s->inflated = s->map_len;
-        s->eof = true;
-        return true;
+        s->zin = s->map;
+        s->zin_len = s->map_len;
+        return start_gzip(s);
     }
-    /* a pipe, stdin, or a file that cannot be mapped: read a first chunk to
-     * look at the magic bytes, then stream */
+    /* read a first chunk to look at the magic bytes, then stream */
     s->kind = TH_SRC_FD;
     if (!window_room(s, CHUNK))
         return false;

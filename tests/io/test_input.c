@@ -553,6 +553,46 @@ static void streamed_windows_keep_offsets_exact(void **state)
     tmp_rm(dir);
 }
 
+static void overlong_line_is_skipped_without_being_held(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    size_t big = 5u << 20, len = 0;
+    char *text = malloc(big + 4096);
+    len += (size_t)sprintf(text, CT(1) "\n{\"eventName\":\"");
+    memset(text + len, 'y', big);
+    len += big;
+    len += (size_t)sprintf(text + len, "\"}\n" CT(3) "\n");
+    char *p = tmp_path(dir, "long.ndjson");
+    write_bytes(p, text, len);
+    const char *paths[1] = {p};
+    got g;
+    memset(&g, 0, sizeof g);
+    th_diags_init(&g.d);
+    th_input_opts o;
+    th_input_opts_default(&o, &g.d);
+    o.max_record = 1u << 20;
+    th_input *in = th_input_open(paths, 1, &o);
+    th_record r;
+    size_t n = 0;
+    while (th_input_next(in, &r)) {
+        assert_int_equal(r.line, n ? 3 : 1);
+        n++;
+    }
+    const th_input_stats *st = th_input_stats_get(in);
+    assert_int_equal(n, 2);
+    assert_int_equal(st->records_malformed, 1);
+    assert_int_equal(st->bytes, len);
+    th_input_close(in);
+    assert_int_equal(g.d.len, 1);
+    assert_int_equal(g.d.items[0].line, 2);
+    assert_non_null(strstr(g.d.items[0].message, "longer than"));
+    th_diags_free(&g.d);
+    free(p);
+    free(text);
+    tmp_rm(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +610,7 @@ int main(void)
         cmocka_unit_test(deep_nesting_never_crashes),
         cmocka_unit_test(non_event_json_and_digests_are_counted),
         cmocka_unit_test(streamed_windows_keep_offsets_exact),
+        cmocka_unit_test(overlong_line_is_skipped_without_being_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
