@@ -5,7 +5,6 @@
  * read with the rule loader (src/rules), as `trailhound match` reads them. */
 #include "th_test.h"
 
-
 #include "base/arena.h"
 #include "base/diag.h"
 #include "json/json.h"
