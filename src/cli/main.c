@@ -7,6 +7,7 @@
 
 static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
+    {"lint", th_cmd_rules_lint, "lint rule files (same as `rules lint`)"},
 };
 
 static void usage(FILE *f)
