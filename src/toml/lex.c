@@ -241,7 +241,8 @@ static bool multi_line(tp *p, char q, th_str *out)
                 run++;
             if (run >= 3) {
                 if (run > 5)
-                    return tp_err(p, p->pos + 5, "too many quotes at the end of a multi-line string");
+                    return tp_err(p, p->pos + 5,
+                                  "too many quotes at the end of a multi-line string");
                 th_buf_put(b, p->s + p->pos, run - 3);
                 p->pos += run;
                 return finish(p, b, out);
@@ -309,12 +310,15 @@ bool tp_string(tp *p, bool allow_multi, th_str *out)
 
 /* ---- numbers ------------------------------------------------------------ */
 
-static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static bool token_char(int c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '_' || c == '+' || c == '-' || c == '.' || c == ':';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           c == '+' || c == '-' || c == '.' || c == ':';
 }
 
 /* Digits of one base with '_' allowed only between two digits. Returns the
@@ -558,7 +562,11 @@ bool tp_number_or_datetime(tp *p, th_toml *v)
     if (n == 0)
         return tp_err(p, tok, "expected a value");
     bool ok;
-    if ((n >= 5 && is_digit((unsigned char)t[0]) && t[4] == '-') || (n >= 3 && t[2] == ':'))
+    bool date_like = n >= 5 && is_digit((unsigned char)t[0]) && is_digit((unsigned char)t[1]) &&
+                     is_digit((unsigned char)t[2]) && is_digit((unsigned char)t[3]) && t[4] == '-';
+    bool time_like =
+        n >= 3 && is_digit((unsigned char)t[0]) && is_digit((unsigned char)t[1]) && t[2] == ':';
+    if (date_like || time_like)
         ok = datetime(p, t, n, tok, v);
     else
         ok = number(p, t, n, tok, v);

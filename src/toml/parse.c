@@ -31,6 +31,7 @@ typedef struct node {
 typedef struct seg {
     th_str key;
     size_t pos;
+    unsigned line, col;
 } seg;
 
 typedef struct parser {
@@ -40,7 +41,11 @@ typedef struct parser {
 
 /* ---- nodes and tables --------------------------------------------------- */
 
-static node *new_node(parser *ps, th_toml_type type, size_t pos, unsigned depth)
+/* pos is where the node starts; line and col are its position, computed by
+ * the caller while it was at pos (positions are found by a forward scan, so
+ * they must be asked for in input order to keep parsing linear). */
+static node *new_node(parser *ps, th_toml_type type, size_t pos, unsigned line, unsigned col,
+                      unsigned depth)
 {
     if (depth > TH_MAX_TOML_DEPTH) {
         tp_err(&ps->t, pos, "nesting deeper than %d levels", TH_MAX_TOML_DEPTH);
@@ -49,8 +54,17 @@ static node *new_node(parser *ps, th_toml_type type, size_t pos, unsigned depth)
     node *n = TH_ANEW(ps->t.a, node);
     n->v.type = type;
     n->depth = depth;
-    tp_where(&ps->t, pos, &n->v.line, &n->v.col);
+    n->v.line = line;
+    n->v.col = col;
     return n;
+}
+
+/* A node starting at the cursor. */
+static node *new_here(parser *ps, th_toml_type type, unsigned depth)
+{
+    unsigned line, col;
+    tp_where(&ps->t, ps->t.pos, &line, &col);
+    return new_node(ps, type, ps->t.pos, line, col, depth);
 }
 
 static void index_put(node *t, size_t kv)
@@ -89,7 +103,8 @@ static void tab_add(parser *ps, node *t, const seg *k, node *val)
     }
     th_toml_kv *kv = &t->v.u.tab.kvs[t->v.u.tab.len++];
     kv->key = k->key;
-    tp_where(&ps->t, k->pos, &kv->line, &kv->col);
+    kv->line = k->line;
+    kv->col = k->col;
     kv->val = &val->v;
     size_t len = t->v.u.tab.len;
     if (len >= 16 && len * 2 > t->index_cap) { /* (re)build the index */
@@ -106,12 +121,33 @@ static void arr_push(parser *ps, node *arr, node *val)
 {
     if (arr->v.u.arr.len == arr->v.u.arr.cap) {
         size_t cap = arr->v.u.arr.cap ? arr->v.u.arr.cap * 2 : 4;
-        arr->v.u.arr.items = th_arena_realloc(ps->t.a, arr->v.u.arr.items,
-                                              arr->v.u.arr.cap * sizeof(th_toml *),
-                                              cap * sizeof(th_toml *));
+        arr->v.u.arr.items =
+            th_arena_realloc(ps->t.a, arr->v.u.arr.items, arr->v.u.arr.cap * sizeof(th_toml *),
+                             cap * sizeof(th_toml *));
         arr->v.u.arr.cap = cap;
     }
     arr->v.u.arr.items[arr->v.u.arr.len++] = &val->v;
+}
+
+/* A key as shown in a message: control characters replaced, long keys cut
+ * (at a character boundary) so a message stays one readable line. */
+static const char *show(th_str k, char out[96])
+{
+    size_t n = 0, i = 0;
+    for (; i < k.n && n < 64; i++) {
+        unsigned char c = (unsigned char)k.p[i];
+        out[n++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    if (i < k.n) {
+        while (n > 0 && ((unsigned char)k.p[i] & 0xC0) == 0x80) { /* no half characters */
+            n--;
+            i--;
+        }
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+    return out;
 }
 
 static const char *what(const th_toml *v)
@@ -193,8 +229,8 @@ static bool end_of_line(tp *p, const char *after)
 
 static bool bare_key_char(int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* A (possibly dotted) key into ps->segs. */
@@ -204,7 +240,8 @@ static bool parse_key(parser *ps)
     ps->segs.len = 0;
     for (;;) {
         skip_ws(p);
-        seg k = {TH_STR_NULL, p->pos};
+        seg k = {TH_STR_NULL, p->pos, 0, 0};
+        tp_where(p, p->pos, &k.line, &k.col);
         int c = tp_peek(p, 0);
         if (c == '"' || c == '\'') {
             if (!tp_string(p, false, &k.key))
@@ -240,25 +277,26 @@ static node *parse_value(parser *ps, unsigned depth);
 static node *keyval_target(parser *ps, node *tab)
 {
     tp *p = &ps->t;
+    char kb[96];
     node *t = tab;
     for (size_t i = 0; i + 1 < ps->segs.len; i++) {
         const seg *k = &ps->segs.items[i];
         node *v = (node *)tab_find(t, k->key);
         if (!v) {
-            if (!(v = new_node(ps, TH_TOML_TABLE, k->pos, t->depth + 1)))
+            if (!(v = new_node(ps, TH_TOML_TABLE, k->pos, k->line, k->col, t->depth + 1)))
                 return NULL;
             v->flags = F_DOTTED;
             tab_add(ps, t, k, v);
         } else if (v->v.type != TH_TOML_TABLE || !(v->flags & F_DOTTED) || (v->flags & F_INLINE)) {
-            tp_err(p, k->pos, "cannot add keys to '%.*s': it is already defined as %s", (int)k->key.n,
-                   k->key.p, what(&v->v));
+            tp_err(p, k->pos, "cannot add keys to '%s': it is already defined as %s",
+                   show(k->key, kb), what(&v->v));
             return NULL;
         }
         t = v;
     }
     const seg *last = &ps->segs.items[ps->segs.len - 1];
     if (tab_find(t, last->key)) {
-        tp_err(p, last->pos, "duplicate key '%.*s'", (int)last->key.n, last->key.p);
+        tp_err(p, last->pos, "duplicate key '%s'", show(last->key, kb));
         return NULL;
     }
     return t;
@@ -288,7 +326,7 @@ static bool keyval(parser *ps, node *tab)
 static node *parse_array(parser *ps, unsigned depth)
 {
     tp *p = &ps->t;
-    node *arr = new_node(ps, TH_TOML_ARRAY, p->pos, depth);
+    node *arr = new_here(ps, TH_TOML_ARRAY, depth);
     if (!arr)
         return NULL;
     size_t start = p->pos;
@@ -326,7 +364,7 @@ static node *parse_array(parser *ps, unsigned depth)
 static node *parse_inline_table(parser *ps, unsigned depth)
 {
     tp *p = &ps->t;
-    node *tab = new_node(ps, TH_TOML_TABLE, p->pos, depth);
+    node *tab = new_here(ps, TH_TOML_TABLE, depth);
     if (!tab)
         return NULL;
     size_t start = p->pos;
@@ -380,7 +418,7 @@ static node *parse_value(parser *ps, unsigned depth)
     switch (c) {
     case '"':
     case '\'':
-        if (!(v = new_node(ps, TH_TOML_STRING, p->pos, depth)))
+        if (!(v = new_here(ps, TH_TOML_STRING, depth)))
             return NULL;
         return tp_string(p, true, &v->v.u.str) ? v : NULL;
     case '[': return parse_array(ps, depth);
@@ -390,7 +428,7 @@ static node *parse_value(parser *ps, unsigned depth)
     case '\r': tp_err(p, p->pos, "expected a value, found the end of the line"); return NULL;
     default: break;
     }
-    if (!(v = new_node(ps, TH_TOML_BOOL, p->pos, depth)))
+    if (!(v = new_here(ps, TH_TOML_BOOL, depth)))
         return NULL;
     if (word_at(p, "true") || word_at(p, "false")) {
         v->v.u.b = c == 't';
@@ -409,14 +447,18 @@ static node *parse_value(parser *ps, unsigned depth)
 static node *header(parser *ps, node *root)
 {
     tp *p = &ps->t;
+    char kb[96];
     size_t start = p->pos;
+    unsigned sl, sc; /* the header's position, for the tables it creates */
+    tp_where(p, start, &sl, &sc);
     bool aot = tp_peek(p, 1) == '[';
     p->pos += aot ? 2 : 1;
     if (!parse_key(ps))
         return NULL;
     if (tp_peek(p, 0) != ']' || (aot && tp_peek(p, 1) != ']')) {
-        tp_err(p, p->pos, aot ? "expected ']]' to close an array-of-tables header"
-                              : "expected ']' to close a table header");
+        tp_err(p, p->pos,
+               aot ? "expected ']]' to close an array-of-tables header"
+                   : "expected ']' to close a table header");
         return NULL;
     }
     p->pos += aot ? 2 : 1;
@@ -425,14 +467,14 @@ static node *header(parser *ps, node *root)
         const seg *k = &ps->segs.items[i];
         node *v = (node *)tab_find(t, k->key);
         if (!v) {
-            if (!(v = new_node(ps, TH_TOML_TABLE, start, t->depth + 1)))
+            if (!(v = new_node(ps, TH_TOML_TABLE, start, sl, sc, t->depth + 1)))
                 return NULL;
             v->flags = F_IMPLICIT;
             tab_add(ps, t, k, v);
         } else if (v->v.type == TH_TOML_ARRAY && (v->flags & F_AOT)) {
             v = (node *)v->v.u.arr.items[v->v.u.arr.len - 1];
         } else if (v->v.type != TH_TOML_TABLE || (v->flags & F_INLINE)) {
-            tp_err(p, k->pos, "cannot define a table under '%.*s': it is %s", (int)k->key.n, k->key.p,
+            tp_err(p, k->pos, "cannot define a table under '%s': it is %s", show(k->key, kb),
                    what(&v->v));
             return NULL;
         }
@@ -442,16 +484,16 @@ static node *header(parser *ps, node *root)
     node *v = (node *)tab_find(t, last->key);
     if (aot) {
         if (!v) {
-            if (!(v = new_node(ps, TH_TOML_ARRAY, start, t->depth + 1)))
+            if (!(v = new_node(ps, TH_TOML_ARRAY, start, sl, sc, t->depth + 1)))
                 return NULL;
             v->flags = F_AOT;
             tab_add(ps, t, last, v);
         } else if (v->v.type != TH_TOML_ARRAY || !(v->flags & F_AOT)) {
-            tp_err(p, last->pos, "cannot append to '%.*s' as an array of tables: it is %s",
-                   (int)last->key.n, last->key.p, what(&v->v));
+            tp_err(p, last->pos, "cannot append to '%s' as an array of tables: it is %s",
+                   show(last->key, kb), what(&v->v));
             return NULL;
         }
-        node *elem = new_node(ps, TH_TOML_TABLE, start, v->depth + 1);
+        node *elem = new_node(ps, TH_TOML_TABLE, start, sl, sc, v->depth + 1);
         if (!elem)
             return NULL;
         elem->flags = F_DEFINED;
@@ -459,7 +501,7 @@ static node *header(parser *ps, node *root)
         return elem;
     }
     if (!v) {
-        if (!(v = new_node(ps, TH_TOML_TABLE, start, t->depth + 1)))
+        if (!(v = new_node(ps, TH_TOML_TABLE, start, sl, sc, t->depth + 1)))
             return NULL;
         v->flags = F_DEFINED;
         tab_add(ps, t, last, v);
@@ -467,21 +509,22 @@ static node *header(parser *ps, node *root)
     }
     if (v->v.type == TH_TOML_TABLE && v->flags == F_IMPLICIT) {
         v->flags = F_DEFINED;
-        tp_where(p, start, &v->v.line, &v->v.col);
+        v->v.line = sl;
+        v->v.col = sc;
         return v;
     }
     if (v->v.type == TH_TOML_TABLE && !(v->flags & F_INLINE))
-        tp_err(p, last->pos, "table '%.*s' is already defined", (int)last->key.n, last->key.p);
+        tp_err(p, last->pos, "table '%s' is already defined", show(last->key, kb));
     else
-        tp_err(p, last->pos, "cannot define '%.*s' as a table: it is already %s", (int)last->key.n,
-               last->key.p, what(&v->v));
+        tp_err(p, last->pos, "cannot define '%s' as a table: it is already %s", show(last->key, kb),
+               what(&v->v));
     return NULL;
 }
 
 static node *document(parser *ps)
 {
     tp *p = &ps->t;
-    node *root = new_node(ps, TH_TOML_TABLE, 0, 0);
+    node *root = new_node(ps, TH_TOML_TABLE, 0, 1, 1, 0);
     root->flags = F_DEFINED;
     node *cur = root;
     if (p->n >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0)

@@ -21,7 +21,7 @@ typedef struct tp {
     const char *file;
     th_diags *diags;
     th_arena *a;
-    bool failed;   /* set by the first error; everything unwinds after it */
+    bool failed;    /* set by the first error; everything unwinds after it */
     th_buf scratch; /* string decoding */
     /* Monotonic cache for byte offset -> line:col, so that computing the
      * position of every node stays linear in the input size. */
@@ -35,13 +35,19 @@ bool tp_err(tp *p, size_t pos, const char *fmt, ...) __attribute__((format(print
 /* Line and column (1-based, column counted in characters) of byte offset pos. */
 void tp_where(tp *p, size_t pos, unsigned *line, unsigned *col);
 
-static inline bool tp_eof(const tp *p) { return p->pos >= p->n; }
+static inline bool tp_eof(const tp *p)
+{
+    return p->pos >= p->n;
+}
 static inline int tp_peek(const tp *p, size_t ahead)
 {
     return p->pos + ahead < p->n ? (unsigned char)p->s[p->pos + ahead] : -1;
 }
 /* True for the bytes TOML forbids in strings and comments (tab is allowed). */
-static inline bool tp_is_control(int c) { return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f; }
+static inline bool tp_is_control(int c)
+{
+    return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f;
+}
 
 /* Checks that the whole input is UTF-8 (no overlongs, surrogates or values
  * past U+10FFFF); reports the first bad byte. */

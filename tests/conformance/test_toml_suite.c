@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/json.h"
 #include "toml/toml.h"
+#include "json/json.h"
 
 /* Cases we knowingly fail, each with the reason. Empty: we pass them all. */
 static const struct {
