@@ -12,6 +12,7 @@
 #include "base/timeutil.h"
 #include "base/vec.h"
 #include "cli/args.h"
+#include "cli/rules_cli.h"
 #include "cli/verbs.h"
 #include "tune/lint.h"
 
@@ -196,7 +197,8 @@ int th_cmd_rules_lint(int argc, char **argv)
     TH_VEC_FREE(&files);
     th_lint_finish(&l, &d);
     if (!quiet)
-        th_diags_print(&d, stdout);
+        th_rules_cli_print_diags(&d, stdout, false); /* sorted by file and line */
+    fflush(stdout);
     fprintf(quiet ? stdout : stderr,
             "%zu files, %zu errors, %zu warnings (%zu KQL queries checked against the schema, "
             "%zu EQL/ES|QL not field-checked)\n",

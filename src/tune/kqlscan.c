@@ -109,7 +109,11 @@ static void fail(parser *p, const char *why)
 {
     if (!p->out->error) {
         p->out->error = true;
-        p->out->error_offset = p->cur.off;
+        size_t off = p->cur.off;
+        if (p->cur.kind == T_END) /* point at the end of the text, not past its newline */
+            while (off > 0 && strchr(" \t\r\n", p->s[off - 1]))
+                off--;
+        p->out->error_offset = off;
         p->out->error_reason = why;
     }
 }
