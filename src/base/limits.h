@@ -25,4 +25,13 @@
 /* Default max_signals of a rule. */
 #define TH_DEFAULT_MAX_SIGNALS 100
 
+/* io/: directory recursion depth (deeper directories are reported and skipped). */
+#define TH_MAX_DIR_DEPTH 128
+/* io/: per-file cap on individual malformed-record diagnostics; the rest are summed up. */
+#define TH_MAX_INPUT_DIAGS_PER_FILE 20
+/* io/: CloudTrail files an event late (minutes after eventTime), so a file under the S3
+ * key date D may hold events from the end of day D-1: the key-date filter reads a day
+ * folder when [day start - this slack, day end] overlaps the requested range. */
+#define TH_S3_KEY_DATE_SLACK_MS (60ll * 60ll * 1000ll)
+
 #endif
