@@ -4,7 +4,7 @@
 
 bool th_match_tuples(const th_match *m, size_t f0, size_t nf, th_tuple_fn fn, void *ctx)
 {
-    th_str tuple[TH_ENGINE_MAX_TERM_FIELDS];
+    th_str tuple[TH_ENGINE_MAX_TERM_FIELDS] = {{0}};
     size_t idx[TH_ENGINE_MAX_TERM_FIELDS] = {0};
     if (nf > TH_ENGINE_MAX_TERM_FIELDS)
         return false;
