@@ -81,11 +81,12 @@ struct th_engine {
 };
 
 /* ---- schedule.c --------------------------------------------------------- */
-/* Run times of a rule: the first is the first aligned time >= from, the last
- * the first aligned time >= to. Returns the count; *first gets the first. */
+/* Run times of a rule (schedule.c explains the choice). Returns the count;
+ * *first gets the first. */
 uint64_t th_sched_runs(const th_engine *e, const th_erule *r, int64_t *first);
-/* Matches (sorted by combined ts) in [lo_ts, hi_ts]: index range [*b, *en). */
-void th_sched_window(const th_erule *r, int64_t lo_ts, int64_t hi_ts, size_t *b, size_t *en);
+/* Matches (sorted by combined ts) in [lo_ts, min(hi_ts, to)]: index range [*b, *en). */
+void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64_t hi_ts,
+                     size_t *b, size_t *en);
 /* Calls fn for every run of the rule whose window may hold matches, in time
  * order; counts every run in the report. */
 typedef void (*th_run_fn)(th_engine *e, th_erule *r, int64_t t, void *ctx);

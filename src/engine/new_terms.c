@@ -112,7 +112,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     if (!th_datemath_eval(hws, strlen(hws), t, &H))
         return;
     size_t b, en;
-    th_sched_window(r, f, t, &b, &en);
+    th_sched_window(e, r, f, t, &b, &en);
     s->run++;
     TH_VEC(newterm) nw = {0};
     for (size_t i = b; i < en; i++) {

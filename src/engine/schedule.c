@@ -1,14 +1,18 @@
 /* The simulated scheduler (SEMANTICS.md 2.6) and the query / EQL single-event
  * executors.
  *
- * Run times are epoch-aligned: t = phase + k * interval. The first run is the
- * first such t >= from, the last the first such t >= to, so every event whose
- * combined timestamp lies in [from, to] falls in some run's window when the
- * lookback covers the interval (Elastic's real phase, the enable time plus
- * drift, is unknowable; --interval-phase shifts ours). Each run searches the
- * single tuple [t - lookback, t], inclusive both ends, on event.ingested with
- * @timestamp fallback: that is the combined timestamp, which also implies
- * visibility (an event is seen only once ingested). */
+ * Run times are epoch-aligned: t = phase + k * interval (Elastic's real phase,
+ * the enable time plus drift, is unknowable; --interval-phase shifts ours).
+ * The first run is the first such t >= from; runs go on while a window still
+ * reaches back to `to` (t - lookback <= to), so every event in [from, to] is
+ * seen by every run that would see it in a live deployment, including the
+ * runs after the data ends (which matters when max_signals truncated a run).
+ * Each run searches the single tuple [t - lookback, min(t, to)], inclusive
+ * both ends, on event.ingested with @timestamp fallback: that is the combined
+ * timestamp, which also implies visibility (an event is seen only once
+ * ingested). Events after `to` are outside the simulated period. The window
+ * start is not clamped to `from`: the first run searches its full lookback,
+ * as a rule enabled at `from` would. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,13 +51,19 @@ uint64_t th_sched_runs(const th_engine *e, const th_erule *r, int64_t *first)
     int64_t iv = rule_interval(r);
     int64_t phase = e->o.phase_ms % iv;
     int64_t a = ceil_aligned(e->from, phase, iv);
-    int64_t b = ceil_aligned(e->to, phase, iv);
+    /* last aligned t with t - lookback <= to */
+    int64_t b = ceil_aligned(e->to + rule_lookback(r) + 1, phase, iv) - iv;
     *first = a;
+    if (b < a)
+        return 0;
     return (uint64_t)((b - a) / iv) + 1;
 }
 
-void th_sched_window(const th_erule *r, int64_t lo_ts, int64_t hi_ts, size_t *b, size_t *en)
+void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64_t hi_ts, size_t *b,
+                     size_t *en)
 {
+    if (hi_ts > e->to)
+        hi_ts = e->to;
     const th_match *m = r->matches.items;
     size_t lo = 0, hi = r->matches.len;
     while (lo < hi) { /* first combined >= lo_ts */
@@ -121,7 +131,7 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
 {
     int64_t from = t - rule_lookback(r);
     size_t b, en;
-    th_sched_window(r, from, t, &b, &en);
+    th_sched_window(e, r, from, t, &b, &en);
     if (b == en)
         return;
     size_t n = en - b;

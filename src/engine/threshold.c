@@ -220,7 +220,7 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     }
     s->history.len = w;
     size_t b, en;
-    th_sched_window(r, f, t, &b, &en);
+    th_sched_window(e, r, f, t, &b, &en);
     s->bytes = 0; /* this run's state: the history plus its buckets */
     th_state_charge(e, r, &s->bytes, s->history.len * (sizeof(hist) + s->nf * sizeof(th_str)));
     for (size_t i = b; i < en; i++) {
