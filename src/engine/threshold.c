@@ -263,6 +263,7 @@ void th_exec_threshold(th_engine *e, th_erule *r)
     th_sched_each(e, r, th_run, &s);
     free_buckets(&s);
     th_map_free(&s.buckets);
+    TH_VEC_FREE(&s.blist);
     TH_VEC_FREE(&s.history);
     th_buf_free(&s.key);
 }
