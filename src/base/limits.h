@@ -17,6 +17,10 @@
 #define TH_IGNORE_ABOVE_PARAMETERS 8191
 /* The AWS pipeline keeps flattened copies only when toString() is shorter than this. */
 #define TH_FLATTENED_MAX_CHARS 32766
+/* Nesting depth of a query (parentheses, not, nested); deeper is a syntax error. */
+#define TH_MAX_QUERY_DEPTH 200
+/* Longest field name a query may use (bytes). */
+#define TH_MAX_FIELD_NAME 512
 /* Longest string value we accept in a rule file (queries and notes included);
  * a longer one makes the file fail to load with a diagnostic. */
 #define TH_MAX_RULE_STRING_BYTES (1024u * 1024u)

@@ -9,6 +9,7 @@ static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
     {"lint", th_cmd_rules_lint, "lint rule files (same as `rules lint`)"},
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
+    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
 };
 
 static void usage(FILE *f)
