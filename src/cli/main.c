@@ -10,6 +10,7 @@ static const th_verb verbs[] = {
     {"lint", th_cmd_rules_lint, "lint rule files (same as `rules lint`)"},
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
+    {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
 };
 
 static void usage(FILE *f)

@@ -22,5 +22,6 @@ int th_cmd_rules(int argc, char **argv);
 int th_cmd_rules_lint(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
+int th_cmd_emulate(int argc, char **argv);
 
 #endif
