@@ -132,17 +132,30 @@ void th_tune_render_text(th_buf *o, const th_tune_diff *d, const th_tune_meta *m
     if (d->ndays) {
         size_t mx = day_max(d);
         th_buf_puts(o, "\nday          before   after\n");
-        for (size_t i = 0; i < d->ndays; i++) {
+        size_t quiet = 0;
+        for (size_t i = 0; i <= d->ndays; i++) {
+            bool empty = i < d->ndays && d->days[i].before == 0 && d->days[i].after == 0;
+            if (empty) {
+                quiet++;
+                continue;
+            }
+            if (quiet) /* runs of days without alerts fold into one line */
+                th_buf_printf(o, "  (%zu day%s without alerts)\n", quiet, quiet > 1 ? "s" : "");
+            quiet = 0;
+            if (i == d->ndays)
+                break;
             char day[16];
+            size_t b = d->days[i].before, af = d->days[i].after, both = b < af ? b : af;
             th_tune_day_text(d->days[i].day, day);
-            th_buf_printf(o, "%s  %7zu %7zu  ", day, d->days[i].before, d->days[i].after);
-            bar(o, d->days[i].before, mx, 30, m->color ? "\033[90m#\033[0m" : "#");
-            th_buf_putc(o, '\n');
-            th_buf_puts(o, "                            ");
-            bar(o, d->days[i].after, mx, 30, m->color ? "\033[32m=\033[0m" : "=");
+            th_buf_printf(o, "%s  %7zu %7zu  ", day, b, af);
+            bar(o, both, mx, 40, m->color ? "\033[32m=\033[0m" : "=");
+            if (b > af)
+                bar(o, b - af, mx, 40, m->color ? "\033[31m-\033[0m" : "-");
+            else
+                bar(o, af - b, mx, 40, m->color ? "\033[33m+\033[0m" : "+");
             th_buf_putc(o, '\n');
         }
-        th_buf_puts(o, "(# before, = after)\n");
+        th_buf_puts(o, "(= in both counts, - fewer after the change, + more after)\n");
     }
     text_tops(o, "removed", d->nremoved, d->removed_top, d->nfields);
     text_sample(o, "removed", d->removed, d->nremoved, m);
@@ -210,10 +223,14 @@ void th_tune_render_json(th_buf *o, const th_tune_diff *d, const th_tune_meta *m
     th_jw_int(&w, (int64_t)d->nadded);
     double p = th_tune_pct(d->nbefore, d->nafter);
     th_jw_key(&w, "change_pct");
-    if (isinf(p))
+    if (isinf(p)) {
         th_jw_null(&w);
-    else
-        th_jw_double(&w, p);
+    } else { /* one decimal, written as the number text */
+        char num[32];
+        snprintf(num, sizeof num, "%.1f", p);
+        th_jval v = {.type = TH_JNUM, .u.str = th_str_c(num)};
+        th_jw_value(&w, &v);
+    }
     if (d->has_labels) {
         th_jw_key(&w, "true_positives");
         th_jw_obj(&w);
