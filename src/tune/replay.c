@@ -228,16 +228,21 @@ static const char *ua_regexes(char *buf, size_t n)
     return access(rel, R_OK) == 0 ? rel : NULL;
 }
 
+th_mapper *th_replay_mapper(th_diags *diags)
+{
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    char uabuf[PATH_MAX + 64];
+    mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
+    return th_mapper_new(&mo, diags);
+}
+
 bool th_replay_run(th_replay *r, const th_replay_opts *o)
 {
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
     for (size_t i = 0; i < r->n; i++)
         eng[i] = version_engine(r, i, o);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    char uabuf[PATH_MAX + 64];
-    mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
-    th_mapper *m = th_mapper_new(&mo, o->diags);
+    th_mapper *m = th_replay_mapper(o->diags);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
     th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;

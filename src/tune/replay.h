@@ -57,6 +57,11 @@ typedef struct th_replay_opts {
  * not be read at all (diags says why). Alerts land in r->alerts[i]. */
 bool th_replay_run(th_replay *r, const th_replay_opts *o);
 
+/* The CloudTrail -> ECS mapper as replays use it (defaults, uap-core
+ * regexes found beside the binary); NULL on failure (diags says why). */
+struct th_mapper;
+struct th_mapper *th_replay_mapper(th_diags *diags);
+
 /* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
 char *th_git_show(const char *path, const char *rev, size_t *len);
 
