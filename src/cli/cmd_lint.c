@@ -60,7 +60,8 @@ static void walk(const char *path, paths_vec *out, bool top)
         TH_VEC_PUSH(&kids, p);
     }
     closedir(d);
-    qsort(kids.items, kids.len, sizeof *kids.items, str_cmp);
+    if (kids.len)
+        qsort(kids.items, kids.len, sizeof *kids.items, str_cmp);
     for (size_t i = 0; i < kids.len; i++) {
         walk(kids.items[i], out, false);
         free(kids.items[i]);

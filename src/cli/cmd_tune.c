@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
+#include "ecs/schema.h"
 #include "tune/noise.h"
 #include "tune/replay.h"
 #include "tune/report.h"
@@ -182,9 +183,14 @@ int th_cmd_tune(int argc, char **argv)
                     rp.skipped[i]);
             rc = TH_EXIT_FINDINGS;
         }
-    const char *fields[64];
-    size_t nfields = th_tune_cli_fields(new, fields, 64);
-    th_tune_opts to = {fields, nfields, num_opt(&a, "top", 5), ro.from_ms, ro.to_ms,
+    const char *fields[64], *group[64];
+    size_t nfields = th_tune_cli_fields(new, fields, 64), ngroup = 0;
+    for (size_t i = 0; i < nfields; i++) { /* dates: every alert its own value */
+        const th_field_def *fd = th_schema_lookup(th_str_c(fields[i]));
+        if (!fd || fd->type != TH_FT_DATE)
+            group[ngroup++] = fields[i];
+    }
+    th_tune_opts to = {group, ngroup, num_opt(&a, "top", 5), ro.from_ms, ro.to_ms,
                        have_labels ? &labels : NULL};
     th_arena arena;
     th_arena_init(&arena, 1 << 16);

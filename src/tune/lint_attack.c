@@ -181,7 +181,8 @@ static int use_cmp(const void *x, const void *y)
 size_t th_lint_finish(th_lint *l, th_diags *d)
 {
     size_t n = 0;
-    qsort(l->uses, l->nuses, sizeof *l->uses, use_cmp);
+    if (l->nuses)
+        qsort(l->uses, l->nuses, sizeof *l->uses, use_cmp);
     for (size_t i = 0; i < l->nuses;) {
         size_t j = i;
         while (j < l->nuses && l->uses[j].tactic == l->uses[i].tactic &&

@@ -81,21 +81,16 @@ static void cards(th_buf *o, const th_tune_diff *d)
     th_buf_puts(o, "</div>\n");
 }
 
-/* A "nice" axis maximum: 1, 2 or 5 times a power of ten, at least v. */
+/* A "nice" axis: four steps of 1, 2 or 5 times a power of ten, covering v. */
 static size_t nice_max(size_t v)
 {
-    if (v <= 1)
-        return 1;
-    size_t p = 1;
-    while (p * 10 < v)
+    size_t need = (v + 3) / 4, p = 1;
+    if (need <= 1)
+        return 4;
+    while (p * 10 < need)
         p *= 10;
-    if (p >= v)
-        return p;
-    if (2 * p >= v)
-        return 2 * p;
-    if (5 * p >= v)
-        return 5 * p;
-    return 10 * p;
+    size_t step = p >= need ? p : 2 * p >= need ? 2 * p : 5 * p >= need ? 5 * p : 10 * p;
+    return step * 4;
 }
 
 static void day_chart(th_buf *o, const th_tune_diff *d)
@@ -120,7 +115,7 @@ static void day_chart(th_buf *o, const th_tune_diff *d)
         th_buf_printf(o, "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>",
                       left, y, left + pw, y);
         th_buf_printf(o, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%zu</text>\n", left - 6,
-                      y + 4, (size_t)((double)mx * g / 4.0 + 0.5));
+                      y + 4, mx / 4 * (size_t)g);
     }
     size_t every = d->ndays > 60 ? 14 : d->ndays > 14 ? 7 : 1;
     for (size_t i = 0; i < d->ndays; i++) {
