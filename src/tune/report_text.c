@@ -36,6 +36,10 @@ void th_tune_field_text(th_buf *out, const th_jval *doc, const char *field)
     th_json_path_each(doc, th_str_c(field), join_visit, &j);
 }
 
+/* Values longer than this are cut in the terminal report (the JSON and HTML
+ * reports keep them whole). */
+#define TEXT_VALUE_MAX 100
+
 static void pct_text(char *out, size_t n, size_t b, size_t a)
 {
     double p = th_tune_pct(b, a);
@@ -79,7 +83,14 @@ static void text_tops(th_buf *o, const char *what, size_t n, const th_tune_top *
             th_buf_printf(o, "    %6zu  (missing)\n", t->missing);
         for (size_t j = 0; j < t->nvalues; j++) {
             th_buf_printf(o, "    %6zu  ", t->values[j].count);
-            th_json_write_str(o, t->values[j].value);
+            th_str v = t->values[j].value;
+            bool cut = v.n > TEXT_VALUE_MAX;
+            size_t keep = TEXT_VALUE_MAX;
+            while (cut && keep > 0 && ((unsigned char)v.p[keep] & 0xC0) == 0x80)
+                keep--; /* not inside a UTF-8 sequence */
+            th_json_write_str(o, cut ? th_str_make(v.p, keep) : v);
+            if (cut)
+                th_buf_puts(o, "…");
             th_buf_putc(o, '\n');
         }
     }
@@ -105,6 +116,12 @@ static void text_sample(th_buf *o, const char *what, const th_talert *const *al,
             th_tune_field_text(o, al[i]->doc, m->sample_fields[f]);
             if (o->len == before)
                 th_buf_puts(o, "-");
+            else if (o->len - before > TEXT_VALUE_MAX) { /* long values: the start is enough */
+                o->len = before + TEXT_VALUE_MAX;
+                while (o->len > before && ((unsigned char)o->data[o->len] & 0xC0) == 0x80)
+                    o->len--; /* not inside a UTF-8 sequence */
+                th_buf_puts(o, "…");
+            }
             th_buf_putc(o, '\n');
         }
     }
