@@ -14,6 +14,8 @@ static const th_verb verbs[] = {
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
+    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
+    {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
 };
 
 static void usage(FILE *f)

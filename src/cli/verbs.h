@@ -26,5 +26,7 @@ int th_cmd_explain(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
+int th_cmd_match(int argc, char **argv);
+int th_cmd_convert(int argc, char **argv);
 
 #endif
