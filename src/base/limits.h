@@ -17,6 +17,10 @@
 #define TH_IGNORE_ABOVE_PARAMETERS 8191
 /* The AWS pipeline keeps flattened copies only when toString() is shorter than this. */
 #define TH_FLATTENED_MAX_CHARS 32766
+/* Nesting depth of a query (parentheses, not, nested); deeper is a syntax error. */
+#define TH_MAX_QUERY_DEPTH 200
+/* Longest field name a query may use (bytes). */
+#define TH_MAX_FIELD_NAME 512
 /* Longest string value we accept in a rule file (queries and notes included);
  * a longer one makes the file fail to load with a diagnostic. */
 #define TH_MAX_RULE_STRING_BYTES (1024u * 1024u)
@@ -31,5 +35,14 @@
 /* Term tuples one document may contribute (cartesian product of its array
  * values); beyond this the rest are dropped and the rule is flagged capped. */
 #define TH_ENGINE_MAX_COMBOS 10000
+
+/* io/: directory recursion depth (deeper directories are reported and skipped). */
+#define TH_MAX_DIR_DEPTH 128
+/* io/: per-file cap on individual malformed-record diagnostics; the rest are summed up. */
+#define TH_MAX_INPUT_DIAGS_PER_FILE 20
+/* io/: CloudTrail files an event late (minutes after eventTime), so a file under the S3
+ * key date D may hold events from the end of day D-1: the key-date filter reads a day
+ * folder when [day start - this slack, day end] overlaps the requested range. */
+#define TH_S3_KEY_DATE_SLACK_MS (60ll * 60ll * 1000ll)
 
 #endif

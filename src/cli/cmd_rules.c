@@ -1,12 +1,280 @@
-/* trailhound rules list|show|validate|lint PATH... (placeholder until the loader lands) */
-#include <stdio.h>
+/* trailhound rules list|show|validate PATH...
+ *
+ * Sub-verbs live in the table below; `rules lint` is meant to be added there
+ * (its own file, cmd_rules_lint.c, reusing rules_cli.h to load and print). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
+#include "cli/args.h"
+#include "cli/rules_cli.h"
 #include "cli/verbs.h"
+
+static int cmd_list(int argc, char **argv);
+static int cmd_validate(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    th_verb_fn fn;
+    const char *summary;
+} subverbs[] = {
+    {"list", cmd_list, "one line per rule: rule_id, type, language, severity, name"},
+    {"show", th_cmd_rules_show, "a rule file, parsed, section by section"},
+    {"validate", cmd_validate, "schema checks; problems as file:line:col: message"},
+};
+
+static void rules_usage(FILE *f)
+{
+    fprintf(f, "usage: trailhound rules <list|show|validate> [options] PATH...\n\n"
+               "Reads Elastic detection-rules TOML files (rules and hunting queries); a\n"
+               "directory is read recursively (*.toml, in name order).\n\nsub-verbs:\n");
+    for (size_t i = 0; i < TH_NELEM(subverbs); i++)
+        fprintf(f, "  %-10s %s\n", subverbs[i].name, subverbs[i].summary);
+    fprintf(f, "\n`trailhound rules <sub-verb> --help` describes each.\n"
+               "exit codes: 0 ok, 1 problems found in the rules, 2 usage error or missing path.\n");
+}
 
 int th_cmd_rules(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "trailhound rules: not built yet\n");
+    if (argc < 3) {
+        rules_usage(stderr);
+        return TH_EXIT_USAGE;
+    }
+    if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
+        strcmp(argv[2], "help") == 0) {
+        rules_usage(stdout);
+        return TH_EXIT_OK;
+    }
+    for (size_t i = 0; i < TH_NELEM(subverbs); i++)
+        if (strcmp(argv[2], subverbs[i].name) == 0)
+            return subverbs[i].fn(argc, argv);
+    fprintf(stderr, "trailhound rules: unknown sub-verb '%s'\n\n", argv[2]);
+    rules_usage(stderr);
     return TH_EXIT_USAGE;
+}
+
+/* ---- shared helpers ---- */
+
+int th_rules_cli_load(const char *verb, th_ruleset *rs, th_diags *diags, const char *const *paths,
+                      size_t n)
+{
+    int rc = TH_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            fprintf(stderr, "trailhound %s: %s: no such file or directory\n", verb, paths[i]);
+            rc = TH_EXIT_USAGE;
+        }
+    }
+    if (rc == TH_EXIT_OK)
+        th_ruleset_load(rs, paths, n, diags);
+    return rc;
+}
+
+typedef struct {
+    const th_diag *g;
+    size_t idx;
+} dref;
+
+static int cmp_diag(const void *a, const void *b)
+{
+    const dref *x = a, *y = b;
+    const char *fx = x->g->file ? x->g->file : "", *fy = y->g->file ? y->g->file : "";
+    int c = strcmp(fx, fy);
+    if (c)
+        return c;
+    if (x->g->line != y->g->line)
+        return x->g->line < y->g->line ? -1 : 1;
+    if (x->g->col != y->g->col)
+        return x->g->col < y->g->col ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void th_rules_cli_print_diags(const th_diags *d, FILE *f, bool errors_only)
+{
+    if (!d->len)
+        return;
+    dref *v = malloc(d->len * sizeof(*v));
+    if (!v)
+        return;
+    for (size_t i = 0; i < d->len; i++)
+        v[i] = (dref){&d->items[i], i};
+    qsort(v, d->len, sizeof(*v), cmp_diag);
+    for (size_t i = 0; i < d->len; i++)
+        if (!errors_only || v[i].g->severity == TH_SEV_ERROR)
+            th_diag_print(v[i].g, f);
+    free(v);
+}
+
+static const char *orhyphen(const char *s) { return s && *s ? s : "-"; }
+
+/* ---- rules list ---- */
+
+static const th_opt list_opts[] = {
+    {"format", TH_OPT_VALUE, "text|json", "output format (default text)"},
+    {"type", TH_OPT_VALUE, "TYPE", "only rules of this type (query, eql, esql, new_terms, ...)"},
+};
+
+static bool type_ok(const th_rule *r, const char *type)
+{
+    return !type || strcmp(th_rule_type_name(r->type), type) == 0 ||
+           (r->type_name && strcmp(r->type_name, type) == 0);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    th_args a;
+    if (!th_args_parse(&a, "rules list", list_opts, TH_NELEM(list_opts), argc, argv, 3))
+        return TH_EXIT_USAGE;
+    if (a.help) {
+        th_args_help("trailhound rules list [--format text|json] [--type TYPE] PATH...",
+                     "Lists the rules (and hunting queries) found under each PATH: rule_id, type,\n"
+                     "language, severity and name, one per line; JSON gives an array of objects\n"
+                     "(rule_id, name, type, language, severity, risk_score, path, schedule, ...).",
+                     list_opts, TH_NELEM(list_opts));
+        return TH_EXIT_OK;
+    }
+    const char *fmt = th_args_value(&a, "format");
+    if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
+        fprintf(stderr, "trailhound rules list: --format must be text or json\n");
+        return TH_EXIT_USAGE;
+    }
+    if (a.npos == 0) {
+        fprintf(stderr, "trailhound rules list: no PATH given (try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    const char *type = th_args_value(&a, "type");
+    th_ruleset rs;
+    th_diags d;
+    th_ruleset_init(&rs);
+    th_diags_init(&d);
+    int rc = th_rules_cli_load("rules list", &rs, &d, a.pos, a.npos);
+    if (rc == TH_EXIT_OK) {
+        th_buf out;
+        th_buf_init(&out);
+        if (fmt && strcmp(fmt, "json") == 0) {
+            th_jw w;
+            th_jw_init(&w, &out);
+            th_jw_arr(&w);
+            for (size_t i = 0; i < rs.len; i++)
+                if (type_ok(rs.rules[i], type))
+                    th_rules_cli_json(&w, rs.rules[i], false);
+            th_jw_end(&w);
+            th_buf_putc(&out, '\n');
+        } else {
+            for (size_t i = 0; i < rs.len; i++) {
+                const th_rule *r = rs.rules[i];
+                if (!type_ok(r, type))
+                    continue;
+                th_buf_printf(&out, "%-36s  %-16s  %-6s  %-8s  %s\n", orhyphen(r->rule_id),
+                              r->type == TH_RULE_UNKNOWN ? orhyphen(r->type_name)
+                                                         : th_rule_type_name(r->type),
+                              r->language == TH_LANG_NONE ? "-" : th_rule_lang_name(r->language),
+                              orhyphen(r->severity), orhyphen(r->name));
+            }
+        }
+        th_buf_write(&out, stdout);
+        th_buf_free(&out);
+        th_rules_cli_print_diags(&d, stderr, false);
+        rc = d.errors ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+    }
+    th_diags_free(&d);
+    th_ruleset_free(&rs);
+    return rc;
+}
+
+/* ---- rules validate ---- */
+
+static const th_opt validate_opts[] = {
+    {"format", TH_OPT_VALUE, "text|json", "output format (default text)"},
+    {"errors-only", TH_OPT_FLAG, NULL, "do not print warnings (unknown keys ...)"},
+    {"no-duplicates", TH_OPT_FLAG, NULL, "skip the duplicate rule_id / name check across files"},
+};
+
+static void diags_json(const th_diags *d, bool errors_only, th_buf *out)
+{
+    th_jw w;
+    th_jw_init(&w, out);
+    th_jw_arr(&w);
+    for (size_t i = 0; i < d->len; i++) {
+        const th_diag *g = &d->items[i];
+        if (errors_only && g->severity != TH_SEV_ERROR)
+            continue;
+        th_jw_obj(&w);
+        th_jw_key(&w, "file");
+        th_jw_cstr(&w, g->file ? g->file : "");
+        th_jw_key(&w, "line");
+        th_jw_int(&w, g->line);
+        th_jw_key(&w, "col");
+        th_jw_int(&w, g->col);
+        th_jw_key(&w, "severity");
+        th_jw_cstr(&w, th_severity_name(g->severity));
+        th_jw_key(&w, "message");
+        th_jw_cstr(&w, g->message);
+        th_jw_end(&w);
+    }
+    th_jw_end(&w);
+    th_buf_putc(out, '\n');
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    th_args a;
+    if (!th_args_parse(&a, "rules validate", validate_opts, TH_NELEM(validate_opts), argc, argv, 3))
+        return TH_EXIT_USAGE;
+    if (a.help) {
+        th_args_help("trailhound rules validate [--format text|json] [--errors-only] PATH...",
+                     "Checks rule files against the detection-rules schema: required keys per rule\n"
+                     "type, value types and enums, dates, schedule syntax, ATT&CK mapping,\n"
+                     "new_terms / threshold / alert_suppression shape, ES|QL METADATA/STATS and\n"
+                     "KEEP, index; duplicate rule_id and name across the files given. Problems\n"
+                     "print as file:line:col: severity: message, then a summary line.\n"
+                     "Unknown keys are warnings. Exit 1 when there is any error.",
+                     validate_opts, TH_NELEM(validate_opts));
+        return TH_EXIT_OK;
+    }
+    const char *fmt = th_args_value(&a, "format");
+    bool json = fmt && strcmp(fmt, "json") == 0;
+    if (fmt && !json && strcmp(fmt, "text") != 0) {
+        fprintf(stderr, "trailhound rules validate: --format must be text or json\n");
+        return TH_EXIT_USAGE;
+    }
+    if (a.npos == 0) {
+        fprintf(stderr, "trailhound rules validate: no PATH given (try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    bool errors_only = th_args_flag(&a, "errors-only");
+    th_ruleset rs;
+    th_diags d;
+    th_ruleset_init(&rs);
+    th_diags_init(&d);
+    int rc = th_rules_cli_load("rules validate", &rs, &d, a.pos, a.npos);
+    if (rc == TH_EXIT_OK) {
+        size_t hunts = 0;
+        for (size_t i = 0; i < rs.len; i++) {
+            th_rule_validate(rs.rules[i], &d);
+            hunts += rs.rules[i]->type == TH_RULE_HUNT;
+        }
+        if (!th_args_flag(&a, "no-duplicates"))
+            th_ruleset_check_duplicates(&rs, &d);
+        if (json) {
+            th_buf out;
+            th_buf_init(&out);
+            diags_json(&d, errors_only, &out);
+            th_buf_write(&out, stdout);
+            th_buf_free(&out);
+        } else {
+            th_rules_cli_print_diags(&d, stdout, errors_only);
+        }
+        fprintf(json ? stderr : stdout,
+                "%zu file%s: %zu rule%s, %zu hunting quer%s loaded, %zu failed to load; "
+                "%zu error%s, %zu warning%s\n",
+                rs.files_seen, rs.files_seen == 1 ? "" : "s", rs.len - hunts,
+                rs.len - hunts == 1 ? "" : "s", hunts, hunts == 1 ? "y" : "ies", rs.files_failed,
+                d.errors, d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+        rc = d.errors ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+    }
+    th_diags_free(&d);
+    th_ruleset_free(&rs);
+    return rc;
 }

@@ -7,6 +7,7 @@
 
 static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
+    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
 };
 
 static void usage(FILE *f)

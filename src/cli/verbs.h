@@ -19,5 +19,6 @@ typedef struct th_verb {
 } th_verb;
 
 int th_cmd_rules(int argc, char **argv);
+int th_cmd_match(int argc, char **argv);
 
 #endif

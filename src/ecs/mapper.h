@@ -22,14 +22,27 @@ typedef struct th_mapper_opts {
     /* event.ingested = @timestamp + ingest_delay_ms (whole seconds), when >= 0;
      * negative = do not set event.ingested (rules then fall back to @timestamp). */
     int64_t ingest_delay_ms;
-    const char *geoip_city_db;   /* NULL = default location, absent = no geo enrichment */
+    /* NULL or "" = no such enrichment. The CLI resolves defaults (see
+     * th_mapper_default_path) before calling th_mapper_new. */
+    const char *geoip_city_db;
     const char *geoip_asn_db;
-    const char *ua_regexes;      /* uap-core regexes.yaml; NULL = default */
+    const char *ua_regexes;      /* uap-core regexes.yaml */
     /* event.created, as the pipeline sets it from the incoming @timestamp;
      * TH_TIME_NONE = not set. */
     int64_t created_ms;
+    /* Verbatim incoming @timestamp text (e.g. a fixture config's nanosecond
+     * value); wins over created_ms. NULL = none. */
+    const char *created_str;
     const char *const *tags;     /* extra tags to add (e.g. from a fixture config) */
     size_t ntags;
+    /* The integration's `_conf.retain` setting (NULL = unset, i.e. all):
+     * "minimal" keeps only the rule-relevant flattened fields, others drop the
+     * *_parameters strings as the pipeline does. */
+    const char *retain;
+    /* Add data_stream.{type,dataset,namespace}, event.dataset, event.module
+     * (constant fields of the logs-aws.cloudtrail-default data stream, which
+     * pipeline tests do not show but rules query). Default true. */
+    bool data_stream;
 } th_mapper_opts;
 
 typedef struct th_mapper th_mapper;
@@ -37,9 +50,15 @@ typedef struct th_mapper th_mapper;
 void th_mapper_opts_default(th_mapper_opts *o);
 th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags);
 void th_mapper_free(th_mapper *m);
+/* What the mapper was able to load (for summaries). */
+bool th_mapper_has_ua(const th_mapper *m);
+bool th_mapper_has_geo(const th_mapper *m);
+const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
 
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text
- * (for event.original); may be empty. Returns the ECS document. */
+ * (for event.original); may be empty. `raw` may be NULL or a non-object (an
+ * empty input line): the result is then the pipeline's minimal document.
+ * Returns the ECS document (never NULL). */
 th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text);
 
 #endif

@@ -8,6 +8,15 @@
  * Bad input never stops the run: a malformed record, a truncated gzip stream,
  * an unreadable file are reported to `diags` with file and byte offset (line
  * for NDJSON), counted in the stats, and reading goes on.
+ * Lifetime: everything a th_record points to (json, text, file) is valid until
+ * the next th_input_next or th_input_close call.
+ * Memory: one file at a time is held (mapped, or read and inflated), so memory
+ * follows the largest file, not the whole input.
+ * What is read: README.md, section "Inputs". In short: gzip by magic bytes;
+ * a top-level {"Records":[...]} or [...] yields its elements, otherwise one JSON
+ * value per line; records are CloudTrail (eventVersion/eventTime/eventSource/
+ * eventName at top level) or ECS (@timestamp plus event.*); everything else is
+ * skipped, counted in the stats and reported.
  * Thread safety: one th_input per thread. */
 #ifndef TH_IO_INPUT_H
 #define TH_IO_INPUT_H
@@ -31,7 +40,8 @@ typedef struct th_record {
     th_rec_kind kind;
     const char *file;  /* path as given / found ("-" for stdin) */
     uint64_t offset;   /* byte offset of the record in the (inflated) file */
-    uint64_t line;     /* 1-based line number for NDJSON, else 0 */
+    uint64_t line;     /* 1-based line number for NDJSON, else 0 (elements of a
+                          Records or top-level array, pretty-printed documents) */
 } th_record;
 
 typedef struct th_input_opts {
@@ -50,6 +60,17 @@ typedef struct th_input_stats {
     uint64_t bytes_inflated;   /* bytes after gunzip (equals bytes for plain files) */
     uint64_t records;          /* records yielded */
     uint64_t records_skipped;  /* malformed or non-event records, reported */
+    /* Breakdown (additions): each skipped file / record is in exactly one of these. */
+    uint64_t files_key_date;     /* of files_skipped: S3 key date outside the range, not opened */
+    uint64_t files_digest;       /* of files_skipped: CloudTrail digest files (by path or content) */
+    uint64_t files_unreadable;   /* of files_skipped: missing, unreadable, special files */
+    uint64_t files_not_events;   /* of files_skipped: not JSON text, or one JSON document
+                                    that holds no events (e.g. a manifest) */
+    uint64_t records_malformed;  /* of records_skipped: invalid JSON or broken structure */
+    uint64_t records_not_events; /* of records_skipped: valid JSON that is neither a
+                                    CloudTrail record nor an ECS document (digests too) */
+    uint64_t gzip_errors;        /* truncated, corrupt or over-cap gzip streams (the data
+                                    before the fault is still read) */
 } th_input_stats;
 
 typedef struct th_input th_input;

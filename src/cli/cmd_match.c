@@ -1,0 +1,222 @@
+/* trailhound match --rules PATH... --data PATH... : the events each rule's query
+ * selects, evaluated one event at a time (no schedule, look-back, max_signals,
+ * new_terms or threshold aggregation). One NDJSON line per (rule, event), in
+ * input order, rules in load order within an event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "cli/args.h"
+#include "cli/verbs.h"
+#include "ecs/mapper.h"
+#include "io/input.h"
+#include "json/json.h"
+#include "query/query.h"
+#include "query/router.h"
+#include "rules/rule.h"
+
+static const th_opt opts[] = {
+    {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
+    {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, directories, gzip, `-`"},
+    {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
+    {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
+    {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
+    {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml for user_agent.*"},
+};
+
+typedef struct mrule {
+    const th_rule *rule;
+    th_query *q;
+} mrule;
+
+static const char *unsupported(const th_rule *r)
+{
+    if (!r->query)
+        return "the rule has no query";
+    switch (r->language) {
+    case TH_LANG_KUERY:
+        return NULL;
+    case TH_LANG_EQL:
+        return "EQL queries are not supported by match yet";
+    case TH_LANG_ESQL:
+        return "ES|QL queries are not supported by match yet";
+    default:
+        return "unsupported query language";
+    }
+}
+
+/* Compiles every supported rule; lists the others once on stderr. */
+static size_t compile_rules(const th_ruleset *rs, th_arena *a, th_diags *diags, mrule *out,
+                            size_t *failed)
+{
+    size_t n = 0;
+    *failed = 0;
+    for (size_t i = 0; i < rs->len; i++) {
+        const th_rule *r = rs->rules[i];
+        if (r->type == TH_RULE_HUNT)
+            continue;
+        const char *why = unsupported(r);
+        if (why) {
+            fprintf(stderr, "trailhound match: skipping %s (%s, %s): %s\n", r->path,
+                    r->rule_id ? r->rule_id : "no rule_id", r->language_name ? r->language_name : "-", why);
+            continue;
+        }
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_query *q = th_query_compile(a, TH_QLANG_KQL, r->query, strlen(r->query), &src, diags);
+        if (!q) {
+            (*failed)++;
+            continue;
+        }
+        out[n].rule = r;
+        out[n].q = q;
+        n++;
+    }
+    return n;
+}
+
+static void emit(th_buf *out, const mrule *m, uint64_t index, const th_jval *doc)
+{
+    th_jw w;
+    th_jw_init(&w, out);
+    th_jw_obj(&w);
+    th_jw_key(&w, "rule_id");
+    th_jw_cstr(&w, m->rule->rule_id ? m->rule->rule_id : "");
+    th_jw_key(&w, "index");
+    th_jw_int(&w, (int64_t)index);
+    th_jw_key(&w, "event.id");
+    const th_jval *id = th_json_path_first(doc, TH_STR_LIT("event.id"));
+    if (id)
+        th_jw_value(&w, id);
+    else
+        th_jw_null(&w);
+    th_jw_key(&w, "@timestamp");
+    const th_jval *ts = th_json_path_first(doc, TH_STR_LIT("@timestamp"));
+    if (ts)
+        th_jw_value(&w, ts);
+    else
+        th_jw_null(&w);
+    th_jw_end(&w);
+    th_buf_putc(out, '\n');
+}
+
+int th_cmd_match(int argc, char **argv)
+{
+    th_args args;
+    if (!th_args_parse(&args, "match", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (args.help) {
+        th_args_help("trailhound match --rules PATH... --data PATH... [--no-prefilter]",
+                     "Print the events each rule's query selects, one NDJSON line per (rule, event):\n"
+                     "{\"rule_id\", \"index\" (0-based among the input's events), \"event.id\", \"@timestamp\"}.\n"
+                     "Each event is judged alone: no schedule, look-back, max_signals, new_terms or\n"
+                     "threshold aggregation. KQL rules only for now; others are listed on stderr.\n"
+                     "exit codes: 0 nothing matched, 1 matches (or input errors), 2 usage error.",
+                     opts, TH_NELEM(opts));
+        return TH_EXIT_OK;
+    }
+    const char *rpaths[TH_ARGS_MAX], *dpaths[TH_ARGS_MAX];
+    size_t nr = th_args_values(&args, "rules", rpaths, TH_ARGS_MAX);
+    size_t nd = th_args_values(&args, "data", dpaths, TH_ARGS_MAX);
+    if (nr == 0 || nd == 0 || args.npos) {
+        fprintf(stderr, "trailhound match: give --rules PATH... and --data PATH...\n");
+        return TH_EXIT_USAGE;
+    }
+    int rc = TH_EXIT_OK;
+    th_diags diags;
+    th_diags_init(&diags);
+    diags.echo = stderr;
+    th_ruleset rs;
+    th_ruleset_init(&rs);
+    th_ruleset_load(&rs, rpaths, nr, &diags);
+    th_arena qa;
+    th_arena_init(&qa, 1 << 16);
+    mrule *rules = th_xcalloc(rs.len + 1, sizeof *rules);
+    size_t failed;
+    size_t n = compile_rules(&rs, &qa, &diags, rules, &failed);
+    if (failed || rs.files_failed)
+        rc = TH_EXIT_FINDINGS;
+
+    const th_query **qs = th_xcalloc(n + 1, sizeof *qs);
+    for (size_t i = 0; i < n; i++)
+        qs[i] = rules[i].q;
+    bool prefilter = !th_args_flag(&args, "no-prefilter");
+    th_router *router = prefilter ? th_router_new(qs, n) : NULL;
+    unsigned char *cand = th_xcalloc(n + 1, 1);
+
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    mo.geoip_city_db = th_args_value(&args, "geoip-city");
+    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    mo.ua_regexes = th_args_value(&args, "ua-regexes");
+    th_mapper *mapper = NULL;
+
+    th_input_opts io;
+    th_input_opts_default(&io, &diags);
+    th_input *in = th_input_open(dpaths, nd, &io);
+    th_arena ea;
+    th_arena_init(&ea, 1 << 16);
+    th_buf out;
+    th_buf_init(&out);
+    th_record rec;
+    uint64_t index = 0, matches = 0, candidates = 0;
+    while (th_input_next(in, &rec)) {
+        const th_jval *doc = rec.json;
+        if (rec.kind == TH_REC_CLOUDTRAIL) {
+            if (!mapper)
+                mapper = th_mapper_new(&mo, &diags);
+            doc = th_ecs_map(mapper, &ea, rec.json, rec.text);
+        }
+        if (router)
+            candidates += th_router_candidates(router, doc, cand);
+        else
+            memset(cand, 1, n), candidates += n;
+        for (size_t i = 0; i < n; i++) {
+            if (cand[i] && th_query_match(rules[i].q, doc)) {
+                emit(&out, &rules[i], index, doc);
+                matches++;
+            }
+        }
+        if (out.len > (1u << 16)) {
+            th_buf_write(&out, stdout);
+            th_buf_clear(&out);
+        }
+        th_arena_reset(&ea);
+        index++;
+    }
+    th_buf_write(&out, stdout);
+    fflush(stdout);
+    const th_input_stats *st = th_input_stats_get(in);
+    if (st->records_skipped || st->files_skipped > st->files_key_date + st->files_digest)
+        rc = TH_EXIT_FINDINGS;
+    if (th_args_flag(&args, "stats")) {
+        size_t ba = 0, bp = 0, al = 0, nv = 0;
+        if (router)
+            th_router_stats(router, &ba, &bp, &al, &nv);
+        fprintf(stderr,
+                "trailhound match: %zu rules (%zu routed by event.action, %zu by event.provider, "
+                "%zu unrouted, %zu never match), %llu events, %llu candidate evaluations, "
+                "%llu matches\n",
+                n, ba, bp, al, nv, (unsigned long long)index, (unsigned long long)candidates,
+                (unsigned long long)matches);
+    }
+    if (matches && rc == TH_EXIT_OK)
+        rc = TH_EXIT_FINDINGS;
+    th_input_close(in);
+    th_mapper_free(mapper);
+    th_buf_free(&out);
+    th_arena_free(&ea);
+    th_router_free(router);
+    free(cand);
+    free(qs);
+    free(rules);
+    th_arena_free(&qa);
+    th_ruleset_free(&rs);
+    if (diags.errors && rc == TH_EXIT_OK)
+        rc = TH_EXIT_FINDINGS;
+    th_diags_free(&diags);
+    return rc;
+}

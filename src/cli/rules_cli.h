@@ -1,0 +1,34 @@
+/* Shared by the `trailhound rules` sub-verbs (cmd_rules.c, rules_show.c, and
+ * the lint sub-verb when it comes): loading paths the same way, printing
+ * diagnostics in a stable order, writing a rule as JSON.
+ * Ownership: everything is owned by the caller's ruleset / diags / buffers. */
+#ifndef TH_CLI_RULES_CLI_H
+#define TH_CLI_RULES_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/buf.h"
+#include "base/diag.h"
+#include "json/json.h"
+#include "rules/rule.h"
+
+/* Loads every path into rs (load problems go to diags). A path that does not
+ * exist is a usage problem: it is named on stderr and TH_EXIT_USAGE returned
+ * (nothing is loaded then). Otherwise TH_EXIT_OK. */
+int th_rules_cli_load(const char *verb, th_ruleset *rs, th_diags *diags, const char *const *paths,
+                      size_t n);
+/* Prints diagnostics sorted by file, line, column (ties keep arrival order);
+ * warnings are skipped when errors_only. */
+void th_rules_cli_print_diags(const th_diags *d, FILE *f, bool errors_only);
+/* Writes one rule as a JSON object; full adds the long texts (query,
+ * description, note, setup, ...) and every list. */
+void th_rules_cli_json(th_jw *w, const th_rule *r, bool full);
+/* `rules show` for one rule, text form. */
+void th_rules_cli_show_text(const th_rule *r, th_buf *out);
+/* "6m", "7d", "90s": ms as the largest unit that divides it. */
+void th_rules_cli_fmt_ms(int64_t ms, char out[32]);
+
+int th_cmd_rules_show(int argc, char **argv);
+
+#endif

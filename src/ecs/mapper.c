@@ -1,0 +1,803 @@
+/* CloudTrail -> ECS: the processors of the Elastic AWS integration's cloudtrail
+ * ingest pipeline (newest stored version, 3ab42812), in their order. Each block
+ * names the processor(s) it stands for; SEMANTICS.md 8.2 has the overview. */
+#include "ecs/mapper.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "ecs/javafmt.h"
+#include "ecs/mapper_int.h"
+
+th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
+void th_ecs_unmark(th_jval *v);
+
+void th_mapper_opts_default(th_mapper_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->actor_target_mapping = false; /* the integration's default */
+    o->preserve_original = false;
+    o->ingest_delay_ms = 0;
+    o->created_ms = TH_TIME_NONE;
+    o->data_stream = true;
+}
+
+th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
+{
+    th_mapper *m = th_xcalloc(1, sizeof *m);
+    m->o = *o;
+    m->retain = o->retain ? th_xstrdup(o->retain) : NULL;
+    m->created_str = o->created_str ? th_xstrdup(o->created_str) : NULL;
+    m->o.retain = m->retain;
+    m->o.created_str = m->created_str;
+    if (o->ntags) {
+        m->tags = th_xcalloc(o->ntags, sizeof(char *));
+        for (size_t i = 0; i < o->ntags; i++)
+            m->tags[i] = th_xstrdup(o->tags[i]);
+        m->ntags = o->ntags;
+    }
+    m->o.tags = (const char *const *)m->tags;
+    if (o->ua_regexes && *o->ua_regexes) {
+        m->ua = th_ua_load(o->ua_regexes, diags);
+        if (!m->ua) {
+            th_mapper_free(m);
+            return NULL;
+        }
+    }
+    if (o->geoip_city_db && *o->geoip_city_db) {
+        m->city = th_geo_open(o->geoip_city_db, diags);
+        if (!m->city) {
+            th_mapper_free(m);
+            return NULL;
+        }
+    }
+    if (o->geoip_asn_db && *o->geoip_asn_db) {
+        m->asn = th_geo_open(o->geoip_asn_db, diags);
+        if (!m->asn) {
+            th_mapper_free(m);
+            return NULL;
+        }
+    }
+    m->o.ua_regexes = m->o.geoip_city_db = m->o.geoip_asn_db = NULL;
+    return m;
+}
+
+void th_mapper_free(th_mapper *m)
+{
+    if (!m)
+        return;
+    th_ua_free(m->ua);
+    th_geo_close(m->city);
+    th_geo_close(m->asn);
+    for (size_t i = 0; i < m->ntags; i++)
+        free(m->tags[i]);
+    free(m->tags);
+    free(m->retain);
+    free(m->created_str);
+    free(m);
+}
+
+bool th_mapper_has_ua(const th_mapper *m) { return m->ua != NULL; }
+bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL; }
+const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_version(m->ua) : NULL; }
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* rename json.<from> -> doc.<to> (ignore_missing) */
+static void ren(mctx *c, const char *from, const char *to)
+{
+    th_jval *v = mx_json(c, from);
+    if (v)
+        mx_set(c, to, v);
+}
+
+static th_jval *date_val(mctx *c, th_str s, bool *ok)
+{
+    int64_t ms;
+    *ok = th_time_parse_iso(s.p, s.n, &ms);
+    if (!*ok)
+        return NULL;
+    char buf[32];
+    th_time_format_iso(ms, buf);
+    return th_jnew_strcopy(c->a, th_str_c(buf));
+}
+
+/* date processor json.<from> (ISO8601) -> doc.<to>; on failure an error. */
+static void date_to(mctx *c, const char *from, const char *to)
+{
+    th_jval *v = mx_json(c, from);
+    if (!v)
+        return;
+    bool ok = false;
+    th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, &ok) : NULL;
+    if (d)
+        mx_set(c, to, d);
+    else
+        mx_fail(c, th_arena_printf(c->a, "Processor date failed to parse %s", from));
+}
+
+static bool is_ip(th_str s)
+{
+    char tmp[64];
+    if (s.n == 0 || s.n >= sizeof tmp)
+        return false;
+    memcpy(tmp, s.p, s.n);
+    tmp[s.n] = 0;
+    unsigned char addr[16];
+    return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+static bool has_tag(const th_mapper *m, const char *t)
+{
+    for (size_t i = 0; i < m->ntags; i++)
+        if (strcmp(m->tags[i], t) == 0)
+            return true;
+    return false;
+}
+
+static bool str_contains(th_str s, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n > s.n)
+        return false;
+    for (size_t i = 0; i + n <= s.n; i++)
+        if (memcmp(s.p + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n) : NULL; }
+
+/* ---- blocks of the pipeline ---------------------------------------------- */
+
+static void user_identity(mctx *c)
+{
+    ren(c, "eventVersion", "aws.cloudtrail.event_version");
+    ren(c, "userIdentity.type", "aws.cloudtrail.user_identity.type");
+    th_str type = mx_json_str(c, "userIdentity.type");
+
+    /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
+    th_str service = TH_STR_NULL;
+    if (mx_json(c, "userIdentity")) {
+        th_str invoked = mx_json_str(c, "userIdentity.invokedBy");
+        if (th_str_eqc(type, "AWSService")) {
+            service = invoked;
+        } else if (th_str_eqc(type, "AssumedRole")) {
+            th_str issuer = mx_json_str(c, "userIdentity.sessionContext.sessionIssuer.arn");
+            const char *marker = ":role/aws-service-role/";
+            size_t ml = strlen(marker);
+            for (size_t i = 0; issuer.p && i + ml <= issuer.n; i++) {
+                if (memcmp(issuer.p + i, marker, ml) == 0) {
+                    th_str rest = th_str_make(issuer.p + i + ml, issuer.n - i - ml);
+                    const char *slash = memfind(rest, '/');
+                    if (invoked.p)
+                        service = invoked;
+                    else if (slash && slash > rest.p)
+                        service = th_str_make(rest.p, (size_t)(slash - rest.p));
+                    break;
+                }
+            }
+        }
+    }
+    bool is_service = service.p && service.n;
+    if (is_service)
+        mx_set_str(c, "service.name", service);
+    if (!is_service) {
+        ren(c, "userIdentity.userName", "user.name");
+        ren(c, "userIdentity.principalId", "user.id");
+    }
+    ren(c, "userIdentity.arn", "aws.cloudtrail.user_identity.arn");
+    if (!mx_get(c, "cloud.account.id"))
+        ren(c, "userIdentity.accountId", "cloud.account.id");
+    ren(c, "userIdentity.accessKeyId", "aws.cloudtrail.user_identity.access_key_id");
+    ren(c, "userIdentity.sessionContext.attributes.mfaAuthenticated",
+        "aws.cloudtrail.user_identity.session_context.mfa_authenticated");
+    date_to(c, "userIdentity.sessionContext.attributes.creationDate",
+            "aws.cloudtrail.user_identity.session_context.creation_date");
+    ren(c, "userIdentity.sessionContext.sessionIssuer.type",
+        "aws.cloudtrail.user_identity.session_context.session_issuer.type");
+    if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
+        ren(c, "userIdentity.sessionContext.sessionIssuer.userName", "user.name"); /* override */
+    ren(c, "userIdentity.sessionContext.sessionIssuer.principalId",
+        "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id");
+
+    /* grok the session name out of an sts ARN; related.user and user.email */
+    th_str arn = mx_json_str(c, "userIdentity.arn");
+    if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
+         th_str_eqc(type, "IdentityCenterUser")) &&
+        arn.p && str_contains(arn, ":sts:") && memfind(arn, '/')) {
+        /* ^arn:[a-z0-9-]+:sts:.*\/(.*)$ */
+        size_t i = 4;
+        bool ok = th_str_starts(arn, "arn:");
+        size_t j = i;
+        while (ok && j < arn.n && (islower((unsigned char)arn.p[j]) ||
+                                   isdigit((unsigned char)arn.p[j]) || arn.p[j] == '-'))
+            j++;
+        ok = ok && j > i && j + 5 <= arn.n && memcmp(arn.p + j, ":sts:", 5) == 0;
+        if (ok) {
+            const char *last = NULL;
+            for (size_t k = j + 5; k < arn.n; k++)
+                if (arn.p[k] == '/')
+                    last = arn.p + k;
+            if (last) {
+                th_str name = th_str_make(last + 1, (size_t)(arn.p + arn.n - last - 1));
+                if (name.n) { /* an empty GREEDYDATA capture is not stored */
+                    mx_append_unique(c, "related.user", name);
+                    const char *at = memfind(name, '@');
+                    if (at) {
+                        th_str prefix = th_str_make(name.p, (size_t)(at - name.p));
+                        if (prefix.n) {
+                            mx_append_unique(c, "related.user", prefix);
+                            if (!mx_get(c, "user.email"))
+                                mx_set_str(c, "user.email", name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ren(c, "userIdentity.onBehalfOf.userId", "aws.cloudtrail.user_identity.on_behalf_of.user_id");
+    ren(c, "userIdentity.onBehalfOf.identityStoreArn",
+        "aws.cloudtrail.user_identity.on_behalf_of.identity_store_arn");
+    if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
+        ren(c, "userIdentity.onBehalfOf.userId", "user.id");
+    static const char *const rest[][2] = {
+        {"userIdentity.sessionContext.sessionIssuer.arn",
+         "aws.cloudtrail.user_identity.session_context.session_issuer.arn"},
+        {"userIdentity.sessionContext.sessionIssuer.accountId",
+         "aws.cloudtrail.user_identity.session_context.session_issuer.account_id"},
+        {"sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console"},
+        {"userIdentity.invokedBy", "aws.cloudtrail.user_identity.invoked_by"},
+        {"userIdentity.invokedByDelegate.accountId",
+         "aws.cloudtrail.user_identity.invoked_by_delegate.account_id"},
+        {"userIdentity.credentialId", "aws.cloudtrail.user_identity.credential_id"},
+        {"userIdentity.identityProvider", "aws.cloudtrail.user_identity.identity_provider"},
+        {"userIdentity.inScopeOf.issuerType", "aws.cloudtrail.user_identity.in_scope_of.issuer_type"},
+        {"userIdentity.inScopeOf.credentialsIssuedTo",
+         "aws.cloudtrail.user_identity.in_scope_of.credentials_issued_to"},
+        {"userIdentity.inScopeOf.sourceArn", "aws.cloudtrail.user_identity.in_scope_of.source_arn"},
+        {"userIdentity.inScopeOf.sourceAccount",
+         "aws.cloudtrail.user_identity.in_scope_of.source_account"},
+        {"userIdentity.sessionContext.ec2RoleDelivery",
+         "aws.cloudtrail.user_identity.session_context.ec2_role_delivery"},
+        {"userIdentity.sessionContext.sourceIdentity",
+         "aws.cloudtrail.user_identity.session_context.source_identity"},
+        {"userIdentity.sessionContext.webIdFederationData.federatedProvider",
+         "aws.cloudtrail.user_identity.session_context.web_id_federation_data.federated_provider"},
+        {"userIdentity.sessionContext.webIdFederationData.attributes",
+         "aws.cloudtrail.user_identity.session_context.web_id_federation_data.attributes"},
+        {"userIdentity.sessionContext.assumedRoot",
+         "aws.cloudtrail.user_identity.session_context.assumed_root"},
+        {"userIdentity.sessionContext.signInSessionArn",
+         "aws.cloudtrail.user_identity.session_context.sign_in_session_arn"},
+    };
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+        ren(c, rest[i][0], rest[i][1]);
+}
+
+static void event_source(mctx *c)
+{
+    th_str src = mx_json_str(c, "eventSource");
+    if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
+        /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
+        const char *suffix = ".amazonaws.com";
+        size_t sl = strlen(suffix);
+        for (size_t i = 0; i + sl <= src.n; i++) {
+            if (memcmp(src.p + i, suffix, sl) == 0) {
+                if (i + sl == src.n && i > 0)
+                    mx_set_str(c, "cloud.service.name", th_str_make(src.p, i));
+                break;
+            }
+        }
+    }
+    if (!mx_get(c, "event.provider"))
+        ren(c, "eventSource", "event.provider");
+    th_jval *name = mx_json(c, "eventName");
+    if (name) {
+        th_str s = mx_render(c, name);
+        if (s.n)
+            mx_set_str(c, "event.action", s);
+    }
+    ren(c, "eventCategory", "aws.cloudtrail.event_category");
+    if (th_str_eqc(mx_json_str(c, "eventName"), "UserAuthentication") && !mx_get(c, "user.name")) {
+        /* a real rename: the key leaves additionalEventData before it is
+         * stringified (the HashMap keeps its table size) */
+        th_jval *aed = mx_json(c, "additionalEventData");
+        th_jval *un = th_jobj_get(aed, "UserName");
+        if (un) {
+            mx_set(c, "user.name", un);
+            th_jobj_remove(aed, TH_STR_LIT("UserName"));
+            if (aed->len == 0)
+                th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
+        }
+    }
+    mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
+    ren(c, "awsRegion", "cloud.region");
+}
+
+static void source(mctx *c)
+{
+    if (!mx_get(c, "source.address"))
+        ren(c, "sourceIPAddress", "source.address");
+    th_jval *addr = mx_get(c, "source.address");
+    if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
+        return;
+    mx_set(c, "source.ip", addr);
+    char ip[64];
+    memcpy(ip, addr->u.str.p, addr->u.str.n);
+    ip[addr->u.str.n] = 0;
+    if (c->m->city)
+        th_geo_city(c->m->city, c, ip);
+    if (c->m->asn)
+        th_geo_asn(c->m->asn, c, ip);
+}
+
+/* script_duplicate_rules_fields */
+static void stringify(mctx *c, const char *from, const char *name, bool keep_flat)
+{
+    th_jval *v = mx_json(c, from);
+    if (!v)
+        return;
+    th_buf b;
+    th_buf_init(&b);
+    th_java_tostring(&b, v, mx_keycount, NULL);
+    char path[96];
+    snprintf(path, sizeof path, "aws.cloudtrail.%s", name);
+    mx_set(c, th_arena_strdup(c->a, path),
+           th_jnew_str(c->a, th_str_make(th_arena_strndup(c->a, b.data ? b.data : "", b.len), b.len)));
+    /* length() counts UTF-16 code units */
+    size_t units = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        unsigned char ch = (unsigned char)b.data[i];
+        if ((ch & 0xC0) != 0x80)
+            units += ch >= 0xF0 ? 2 : 1;
+    }
+    if (keep_flat && units < 32766) {
+        snprintf(path, sizeof path, "aws.cloudtrail.flattened.%s", name);
+        mx_set(c, th_arena_strdup(c->a, path), v);
+    }
+    th_buf_free(&b);
+}
+
+static void resources(mctx *c)
+{
+    th_jval *res = mx_json(c, "resources");
+    if (!res)
+        return;
+    if (!th_jis(res, TH_JARR)) {
+        mx_set(c, "aws.cloudtrail.resources", res);
+        return;
+    }
+    /* uniqueResources is a HashMap keyed "arn_account_type": its values() order */
+    th_jval *keys = th_jnew(c->a, TH_JOBJ);
+    for (uint32_t i = 0; i < res->len; i++) {
+        th_jval *r = res->u.items[i];
+        if (!th_jis(r, TH_JOBJ))
+            continue;
+        th_jval *o = th_jnew_obj(c->a);
+        for (uint32_t k = 0; k < r->len; k++) {
+            th_str key = r->u.members[k].key;
+            if (th_str_eqc(key, "ARN"))
+                key = TH_STR_LIT("arn");
+            else if (th_str_eqc(key, "accountId"))
+                key = TH_STR_LIT("account_id");
+            th_jobj_set(c->a, o, key, r->u.members[k].val);
+        }
+        th_str arn = mx_render(c, th_jobj_get(o, "arn"));
+        th_str acct = mx_render(c, th_jobj_get(o, "account_id"));
+        th_str type = mx_render(c, th_jobj_get(o, "type"));
+        char *k = th_arena_printf(c->a, "%.*s_%.*s_%.*s", (int)arn.n, arn.p ? arn.p : "",
+                                  (int)acct.n, acct.p ? acct.p : "", (int)type.n,
+                                  type.p ? type.p : "");
+        th_jobj_set(c->a, keys, th_str_c(k), o);
+    }
+    uint32_t *order = th_arena_alloc(c->a, sizeof(uint32_t) * (keys->len + 1));
+    th_java_hashmap_order(keys, keys->len, order);
+    th_jval *out = th_jnew_arr(c->a);
+    for (uint32_t i = 0; i < keys->len; i++)
+        th_jarr_push(c->a, out, keys->u.members[order[i]].val);
+    mx_set(c, "aws.cloudtrail.resources", out);
+}
+
+static void console_login(mctx *c)
+{
+    if (!th_str_eqc(mx_json_str(c, "eventName"), "ConsoleLogin"))
+        return;
+    th_jval *mv = mx_json(c, "additionalEventData.MobileVersion");
+    th_jval *lt = mx_json(c, "additionalEventData.LoginTo");
+    th_jval *mfa = mx_json(c, "additionalEventData.MFAUsed");
+    const char *p = "aws.cloudtrail.console_login.additional_eventdata.";
+    char path[128];
+    if (mv) {
+        snprintf(path, sizeof path, "%smobile_version", p);
+        mx_set(c, th_arena_strdup(c->a, path),
+               th_jnew_bool(c->a, !(th_jis(mv, TH_JSTR) && th_str_eqc(mv->u.str, "No"))));
+    }
+    if (lt) {
+        snprintf(path, sizeof path, "%slogin_to", p);
+        mx_set(c, th_arena_strdup(c->a, path), lt);
+    }
+    if (mfa) {
+        snprintf(path, sizeof path, "%smfa_used", p);
+        mx_set(c, th_arena_strdup(c->a, path),
+               th_jnew_bool(c->a, !(th_jis(mfa, TH_JSTR) && th_str_eqc(mfa->u.str, "No"))));
+    }
+}
+
+static void digest(mctx *c)
+{
+    if (!mx_get(c, "cloud.account.id"))
+        ren(c, "awsAccountId", "cloud.account.id");
+    if (!mx_get(c, "file.path"))
+        ren(c, "digestS3Object", "file.path");
+    ren(c, "previousDigestS3Object", "aws.cloudtrail.digest.previous_s3_object");
+    ren(c, "previousDigestSignature", "aws.cloudtrail.digest.previous_signature");
+    ren(c, "previousDigestHashValue", "aws.cloudtrail.digest.previous_hash_value");
+    th_jval *h = mx_get(c, "aws.cloudtrail.digest.previous_hash_value");
+    if (h)
+        mx_append_unique(c, "related.hash", mx_render(c, h));
+    ren(c, "logFiles", "aws.cloudtrail.digest.log_files");
+    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time");
+    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time");
+    th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
+    if (end)
+        mx_set(c, "@timestamp", end);
+    ren(c, "digestS3Bucket", "aws.cloudtrail.digest.s3_bucket");
+    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time");
+    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time");
+    ren(c, "previousDigestS3Bucket", "aws.cloudtrail.digest.previous_s3_bucket");
+    ren(c, "previousDigestHashAlgorithm", "aws.cloudtrail.digest.previous_hash_algorithm");
+    ren(c, "digestPublicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
+    if (!mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
+        ren(c, "publicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
+    ren(c, "digestSignatureAlgorithm", "aws.cloudtrail.digest.signature_algorithm");
+}
+
+static void set_nonempty(mctx *c, const char *to, const char *from)
+{
+    th_jval *v = mx_json(c, from);
+    if (v && !(th_jis(v, TH_JSTR) && v->u.str.n == 0))
+        mx_set(c, to, v);
+}
+
+static void tls(mctx *c)
+{
+    th_jval *ver = mx_json(c, "tlsDetails.tlsVersion");
+    if (th_jis(ver, TH_JSTR) && th_str_eqc(ver->u.str, "tlsVersion"))
+        return; /* the whole tlsDetails is removed */
+    if (ver) {
+        th_str s = th_jis(ver, TH_JSTR) ? ver->u.str : TH_STR_NULL;
+        const char *v = s.p ? memfind(s, 'v') : NULL;
+        if (v) {
+            size_t pl = (size_t)(v - s.p);
+            char *lower = th_arena_strndup(c->a, s.p, pl);
+            for (size_t i = 0; i < pl; i++)
+                lower[i] = (char)tolower((unsigned char)lower[i]);
+            if (pl)
+                mx_set_str(c, "tls.version_protocol", th_str_make(lower, pl));
+            if (s.n - pl - 1)
+                mx_set_str(c, "tls.version", th_str_make(v + 1, s.n - pl - 1));
+        } else {
+            mx_set(c, "tls.version", ver);
+        }
+    }
+    ren(c, "tlsDetails.cipherSuite", "tls.cipher");
+    ren(c, "tlsDetails.clientProvidedHostHeader", "tls.client.server_name");
+    ren(c, "tlsDetails.keyExchange", "aws.cloudtrail.tls_details.key_exchange");
+}
+
+static void add_host(th_jval *found, mctx *c, const th_jval *v)
+{
+    if (!th_jis(v, TH_JSTR) || v->u.str.n < 10 || !th_str_starts(v->u.str, "i-"))
+        return;
+    for (uint32_t i = 0; i < found->len; i++)
+        if (th_str_eq(found->u.items[i]->u.str, v->u.str))
+            return;
+    th_jarr_push(c->a, found, (th_jval *)v);
+}
+
+static void add_container(th_jval *found, mctx *c, const th_jval *ctr)
+{
+    if (!th_jis(ctr, TH_JOBJ))
+        return;
+    static const char *const keys[] = {"instanceId", "target", "resourceId"};
+    for (size_t i = 0; i < 3; i++)
+        add_host(found, c, th_jobj_get(ctr, keys[i]));
+    th_jval *ids = th_jobj_get(ctr, "instanceIds");
+    if (th_jis(ids, TH_JARR))
+        for (uint32_t i = 0; i < ids->len; i++)
+            add_host(found, c, ids->u.items[i]);
+    th_jval *items = th_jobj_get_path(ctr, "instancesSet.items");
+    if (th_jis(items, TH_JARR))
+        for (uint32_t i = 0; i < items->len; i++)
+            if (th_jis(items->u.items[i], TH_JOBJ))
+                add_host(found, c, th_jobj_get(items->u.items[i], "instanceId"));
+}
+
+static void related(mctx *c)
+{
+    th_jval *v;
+    th_jval *name = mx_get(c, "user.name");
+    if (!mx_get(c, "user.email") && th_jis(name, TH_JSTR)) {
+        const char *at = memfind(name->u.str, '@');
+        if (at && at > name->u.str.p)
+            mx_set(c, "user.email", name);
+    }
+    if ((v = mx_get(c, "user.id")))
+        mx_append_unique(c, "related.user", mx_render(c, v));
+    if ((v = mx_get(c, "user.name")))
+        mx_append_unique(c, "related.user", mx_render(c, v));
+    if ((v = mx_get(c, "user.changes.name")))
+        mx_append_unique(c, "related.user", mx_render(c, v));
+    if ((v = mx_get(c, "aws.cloudtrail.user_identity.on_behalf_of.user_id")))
+        mx_append_unique(c, "related.user", mx_render(c, v));
+    th_jval *ip = mx_get(c, "source.ip");
+    if (ip)
+        mx_append_unique(c, "related.ip", mx_render(c, ip));
+    th_jval *sip = mx_json(c, "serviceEventDetails.sourceIpAddress");
+    if (th_jis(sip, TH_JSTR) && is_ip(sip->u.str))
+        mx_append_unique(c, "related.ip", sip->u.str);
+    th_jval *sn = mx_get(c, "tls.client.server_name");
+    if (th_jis(sn, TH_JSTR) && !th_str_ends(sn->u.str, ".amazonaws.com"))
+        mx_append_unique(c, "related.hosts", sn->u.str);
+    th_jval *addr = mx_get(c, "source.address");
+    if (!ip && th_jis(addr, TH_JSTR) && memfind(addr->u.str, '.') && !memfind(addr->u.str, ' ') &&
+        !th_str_ends(addr->u.str, ".amazonaws.com"))
+        mx_append_unique(c, "related.hosts", addr->u.str);
+    th_jval *cn = mx_json(c, "requestParameters.computerName");
+    if (cn)
+        mx_append_unique(c, "related.hosts", mx_render(c, cn));
+    /* script_append_related_hosts_instance_ids */
+    th_jval *rp = mx_json(c, "requestParameters"), *re = mx_json(c, "responseElements");
+    th_jval *res = mx_get(c, "aws.cloudtrail.resources");
+    if (!rp && !re && !res)
+        return;
+    th_jval *found = th_jnew_arr(c->a);
+    if (th_jis(res, TH_JARR)) {
+        for (uint32_t i = 0; i < res->len; i++) {
+            th_jval *arn = th_jis(res->u.items[i], TH_JOBJ) ? th_jobj_get(res->u.items[i], "arn") : NULL;
+            if (th_jis(arn, TH_JSTR) && str_contains(arn->u.str, ":instance/")) {
+                const char *p = arn->u.str.p + arn->u.str.n;
+                while (p > arn->u.str.p && p[-1] != '/')
+                    p--;
+                th_jval *id = th_jnew_str(c->a, th_str_make(p, (size_t)(arn->u.str.p + arn->u.str.n - p)));
+                add_host(found, c, id);
+            }
+        }
+    }
+    add_container(found, c, rp);
+    add_container(found, c, re);
+    for (uint32_t i = 0; i < found->len; i++)
+        mx_append_unique(c, "related.hosts", found->u.items[i]->u.str);
+}
+
+/* script_retain_minimal_flattened */
+static void retain_minimal(mctx *c)
+{
+    th_jval *flat = mx_get(c, "aws.cloudtrail.flattened");
+    if (!flat)
+        return;
+    static const char *const req[] = {
+        "additional_eventdata.SSEApplied", "request_parameters.cidrIp",
+        "request_parameters.dryRun", "request_parameters.fromPort",
+        "request_parameters.includeDeprecated", "request_parameters.policyArn",
+        "request_parameters.serialNumber", "request_parameters.withDecryption",
+        "request_parameters.x-amz-server-side-encryption-customer-algorithm"};
+    th_jval *nf = th_jnew_obj(c->a);
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+        /* $() path lookup: dotted segments; the last key may itself contain '-' */
+        th_jval *v = th_jobj_get_path(flat, req[i]);
+        if (v)
+            th_jobj_set_path(c->a, nf, req[i], v);
+    }
+    static const char *const keep[] = {"digest", "insight_details"};
+    for (size_t i = 0; i < 2; i++) {
+        th_jval *v = th_jobj_get(flat, keep[i]);
+        if (v)
+            th_jobj_set(c->a, nf, th_str_c(keep[i]), v);
+    }
+    mx_set(c, "aws.cloudtrail.flattened", nf);
+}
+
+/* script_remove_nulls (final): null, "", empty maps and lists */
+static bool final_prune(th_jval *v)
+{
+    if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
+        return true;
+    if (v->type == TH_JOBJ) {
+        uint32_t out = 0;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!final_prune(v->u.members[i].val))
+                v->u.members[out++] = v->u.members[i];
+        v->len = out;
+        return out == 0;
+    }
+    if (v->type == TH_JARR) {
+        uint32_t out = 0;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!final_prune(v->u.items[i]))
+                v->u.items[out++] = v->u.items[i];
+        v->len = out;
+        return out == 0;
+    }
+    return false;
+}
+
+static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
+{
+    char buf[32];
+    th_time_format_iso(ms, buf);
+    if (seconds) { /* YYYY-MM-DDTHH:MM:SSZ, as the Fleet final pipeline writes */
+        buf[19] = 'Z';
+        buf[20] = 0;
+    }
+    mx_set(c, path, th_jnew_strcopy(c->a, th_str_c(buf)));
+}
+
+/* ---- the pipeline --------------------------------------------------------- */
+
+th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text)
+{
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a)};
+    mctx *c = &cx;
+    c->atm = m->o.actor_target_mapping || has_tag(m, "actor_target_mapping");
+
+    /* incoming document: @timestamp (as Filebeat sets it) and tags */
+    th_jval *tags = th_jnew_arr(a);
+    for (size_t i = 0; i < m->ntags; i++)
+        th_jarr_push(a, tags, th_jnew_cstr(a, m->tags[i]));
+    bool have_pre = false, have_atm = false;
+    for (uint32_t i = 0; i < tags->len; i++) {
+        have_pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
+        have_atm |= th_str_eqc(tags->u.items[i]->u.str, "actor_target_mapping");
+    }
+    if (m->o.preserve_original && !have_pre)
+        th_jarr_push(a, tags, th_jnew_cstr(a, "preserve_original_event"));
+    if (m->o.actor_target_mapping && !have_atm)
+        th_jarr_push(a, tags, th_jnew_cstr(a, "actor_target_mapping"));
+
+    th_jval *incoming = NULL;
+    if (m->created_str)
+        incoming = th_jnew_cstr(a, m->created_str);
+    else if (m->o.created_ms != TH_TIME_NONE) {
+        char buf[32];
+        th_time_format_iso(m->o.created_ms, buf);
+        incoming = th_jnew_strcopy(a, th_str_c(buf));
+    }
+    if (incoming) {
+        mx_set(c, "@timestamp", incoming);
+        mx_set(c, "event.created", incoming); /* set_event_created */
+    }
+    if (raw_text.n)
+        mx_set_str(c, "event.original", raw_text);
+
+    /* json processor + drop-empty (before renames, so before stringification) */
+    c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
+    mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
+    th_jval *et = mx_json(c, "eventTime");
+    if (et) {
+        bool ok = false;
+        th_jval *d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, &ok) : NULL;
+        if (d)
+            mx_set(c, "@timestamp", d);
+        else
+            mx_fail(c, "Processor date with tag date_json_eventTime_to_timestamp failed to parse eventTime");
+    }
+    if (c->atm && mx_json(c, "eventName"))
+        th_ecs_entity(c);
+    user_identity(c);
+    event_source(c);
+    source(c);
+    th_jval *ua = mx_json(c, "userAgent");
+    if (ua) {
+        th_str s = mx_render(c, ua);
+        mx_set_str(c, "user_agent.original", s);
+        if (m->ua)
+            th_ua_apply(m->ua, c, s);
+    }
+    ren(c, "errorCode", "aws.cloudtrail.error_code");
+    ren(c, "errorMessage", "aws.cloudtrail.error_message");
+
+    const char *retain = m->retain;
+    bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
+                     strstr(retain, "minimal");
+    stringify(c, "requestParameters", "request_parameters", keep_flat);
+    stringify(c, "responseElements", "response_elements", keep_flat);
+    stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
+    stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
+
+    ren(c, "requestID", "aws.cloudtrail.request_id");
+    if (!mx_get(c, "event.id"))
+        ren(c, "eventID", "event.id");
+    ren(c, "eventType", "aws.cloudtrail.event_type");
+    ren(c, "apiVersion", "aws.cloudtrail.api_version");
+    th_jval *me = mx_json(c, "managementEvent");
+    if (me)
+        mx_set_str(c, "aws.cloudtrail.management_event", mx_render(c, me));
+    ren(c, "readOnly", "aws.cloudtrail.read_only");
+    resources(c);
+    ren(c, "recipientAccountId", "aws.cloudtrail.recipient_account_id");
+    th_jval *rcpt = mx_get(c, "aws.cloudtrail.recipient_account_id");
+    if (rcpt && !mx_get(c, "cloud.account.id"))
+        mx_set(c, "cloud.account.id", rcpt);
+    ren(c, "sharedEventID", "aws.cloudtrail.shared_event_id");
+    if (!mx_get(c, "aws.cloudtrail.shared_event_id"))
+        ren(c, "sharedEventId", "aws.cloudtrail.shared_event_id");
+    ren(c, "vpcEndpointId", "aws.cloudtrail.vpc_endpoint_id");
+    ren(c, "vpcEndpointAccountId", "aws.cloudtrail.vpc_endpoint_account_id");
+    ren(c, "addendum.reason", "aws.cloudtrail.addendum.reason");
+    ren(c, "addendum.updatedFields", "aws.cloudtrail.addendum.updated_fields");
+    ren(c, "addendum.originalRequestID", "aws.cloudtrail.addendum.original_request_id");
+    ren(c, "addendum.originalEventID", "aws.cloudtrail.addendum.original_event_id");
+    static const char *const rel_user[] = {"requestParameters.userName",
+                                           "requestParameters.newUserName",
+                                           "responseElements.user.userId"};
+    for (size_t i = 0; i < 3; i++) {
+        th_jval *v = mx_json(c, rel_user[i]);
+        if (v)
+            mx_append_unique(c, "related.user", mx_render(c, v));
+    }
+    console_login(c);
+    th_ecs_categorize(c);
+    digest(c);
+    set_nonempty(c, "group.id", "responseElements.group.groupId");
+    set_nonempty(c, "user.target.id", "responseElements.user.userId");
+    set_nonempty(c, "user.changes.name", "requestParameters.newUserName");
+    set_nonempty(c, "group.name", "requestParameters.groupName");
+    set_nonempty(c, "user.target.name", "requestParameters.userName");
+    th_jval *dg = mx_get(c, "aws.cloudtrail.digest");
+    if (dg) {
+        th_jobj_remove_path(c->doc, "aws.cloudtrail.digest");
+        mx_set(c, "aws.cloudtrail.flattened.digest", dg);
+    }
+    ren(c, "insightDetails", "aws.cloudtrail.flattened.insight_details");
+    tls(c);
+    related(c);
+    if (retain && strcmp(retain, "minimal") == 0)
+        retain_minimal(c);
+    if (retain && *retain && strcmp(retain, "all") && strcmp(retain, "keyword") &&
+        strcmp(retain, "minimal")) {
+        th_jobj_remove_path(c->doc, "aws.cloudtrail.response_elements");
+        th_jobj_remove_path(c->doc, "aws.cloudtrail.request_parameters");
+        th_jobj_remove_path(c->doc, "aws.cloudtrail.additional_eventdata");
+        th_jobj_remove_path(c->doc, "aws.cloudtrail.service_event_details");
+    }
+    th_ecs_unmark(c->doc);
+    final_prune(c->doc);
+    if (c->failed) {
+        mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
+        bool pre = false;
+        for (uint32_t i = 0; i < tags->len; i++)
+            pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
+        if (!pre)
+            th_jarr_push(a, tags, th_jnew_cstr(a, "preserve_original_event"));
+    }
+    if (tags->len)
+        mx_set(c, "tags", tags);
+    /* older pipelines drop event.original unless the event is tagged
+     * preserve_original_event (the newest keeps it: the tag decides here) */
+    bool pre = false;
+    for (uint32_t i = 0; i < tags->len; i++)
+        pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
+    if (!pre)
+        th_jobj_remove_path(c->doc, "event.original");
+
+    /* index template constants and the Fleet final pipeline */
+    if (m->o.data_stream) {
+        mx_set(c, "data_stream.type", th_jnew_cstr(a, "logs"));
+        mx_set(c, "data_stream.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_set(c, "data_stream.namespace", th_jnew_cstr(a, "default"));
+        mx_set(c, "event.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_set(c, "event.module", th_jnew_cstr(a, "aws"));
+    }
+    if (m->o.ingest_delay_ms >= 0) {
+        th_jval *ts = mx_get(c, "@timestamp");
+        int64_t ms;
+        if (th_jis(ts, TH_JSTR) && th_time_parse_iso(ts->u.str.p, ts->u.str.n, &ms))
+            set_time_str(c, "event.ingested", ms + m->o.ingest_delay_ms, true);
+    }
+    return c->doc;
+}

@@ -1,0 +1,76 @@
+/* Internals shared by the mapper's source files (not a public interface).
+ *
+ * A mapping run works on two trees: `json`, the raw record after the
+ * pipeline's drop-empty pass (a pruned copy: the raw record is never touched),
+ * and `doc`, the ECS document being built. Both live in the caller's arena.
+ * Objects of the pruned copy remember how many distinct keys they had before
+ * pruning, since java.util.HashMap's table size (hence key order in
+ * Map.toString) depends on it. */
+#ifndef TH_ECS_MAPPER_INT_H
+#define TH_ECS_MAPPER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "ecs/mapper.h"
+#include "json/json.h"
+
+typedef struct th_ua th_ua;
+typedef struct th_geo th_geo;
+
+struct th_mapper {
+    th_mapper_opts o;
+    char *retain;
+    char *created_str;
+    char **tags;
+    size_t ntags;
+    th_ua *ua;
+    th_geo *city;
+    th_geo *asn;
+};
+
+typedef struct mctx {
+    const th_mapper *m;
+    th_arena *a;
+    th_jval *json; /* pruned raw record (NULL when empty) */
+    th_jval *doc;
+    bool atm;      /* actor_target_mapping in effect */
+    bool failed;   /* a processor failed: event.kind becomes pipeline_error */
+} mctx;
+
+/* json lookups on the pruned record */
+th_jval *mx_json(const mctx *c, const char *path);
+th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a string */
+/* doc access */
+th_jval *mx_get(const mctx *c, const char *path);
+void mx_set(mctx *c, const char *path, th_jval *v);
+void mx_set_str(mctx *c, const char *path, th_str s);
+/* Appends s to the array at path unless already present (allow_duplicates: false). */
+void mx_append_unique(mctx *c, const char *path, th_str s);
+/* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */
+th_str mx_render(mctx *c, const th_jval *v);
+void mx_fail(mctx *c, const char *msg);
+
+/* Number of distinct keys an object of the pruned copy had before pruning. */
+uint32_t mx_keycount(const th_jval *obj, void *unused);
+
+/* The actor/target entity script (newest pipeline, actor_target_mapping only). */
+void th_ecs_entity(mctx *c);
+/* ECS categorisation: event.kind/type/outcome/category. */
+void th_ecs_categorize(mctx *c);
+
+/* user agent (uap-core) */
+th_ua *th_ua_load(const char *path, th_diags *diags);
+void th_ua_free(th_ua *u);
+/* Sets user_agent.{name,version,os.*,device.name} into doc as ES's processor. */
+void th_ua_apply(const th_ua *u, mctx *c, th_str ua);
+const char *th_ua_version(const th_ua *u);
+
+/* GeoIP */
+th_geo *th_geo_open(const char *path, th_diags *diags);
+void th_geo_close(th_geo *g);
+void th_geo_city(const th_geo *g, mctx *c, const char *ip);
+void th_geo_asn(const th_geo *g, mctx *c, const char *ip);
+
+#endif

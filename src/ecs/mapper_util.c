@@ -1,0 +1,166 @@
+/* Helpers of the mapping run: the drop-empty pruning copy and document access. */
+#include <stddef.h>
+#include <string.h>
+
+#include "ecs/javafmt.h"
+#include "ecs/mapper_int.h"
+
+uint32_t mx_keycount(const th_jval *obj, void *unused)
+{
+    (void)unused;
+    return obj->cap & 0x80000000u ? obj->cap & 0x7FFFFFFFu : obj->len;
+}
+
+void th_ecs_unmark(th_jval *v);
+void th_ecs_unmark(th_jval *v)
+{
+    if (!v)
+        return;
+    if (v->type == TH_JARR)
+        for (uint32_t i = 0; i < v->len; i++)
+            th_ecs_unmark(v->u.items[i]);
+    if (v->type == TH_JOBJ) {
+        if (v->cap & 0x80000000u)
+            v->cap = v->len; /* allocation holds at least len members */
+        for (uint32_t i = 0; i < v->len; i++)
+            th_ecs_unmark(v->u.members[i].val);
+    }
+}
+
+static bool dropped_scalar(const th_jval *v, bool strict)
+{
+    if (v->type == TH_JNULL)
+        return true;
+    if (v->type == TH_JSTR) {
+        th_str s = v->u.str;
+        if (s.n == 0)
+            return true;
+        if (strict && (th_str_eqc(s, "-") || th_str_eqc(s, "none")))
+            return true;
+    }
+    return false;
+}
+
+/* Deep copy without the values the pipeline's drop-empty script removes
+ * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
+ * the last value at the first key's position (HashMap.put). Returns NULL when
+ * the value itself is dropped. */
+th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
+th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
+{
+    if (!v || dropped_scalar(v, strict))
+        return NULL;
+    if (v->type == TH_JARR) {
+        th_jval *arr = th_jnew_arr(a);
+        for (uint32_t i = 0; i < v->len; i++) {
+            th_jval *x = th_ecs_prune(a, v->u.items[i], strict);
+            if (x)
+                th_jarr_push(a, arr, x);
+        }
+        return arr->len ? arr : NULL;
+    }
+    if (v->type != TH_JOBJ)
+        return (th_jval *)v; /* scalars are immutable: share them */
+    uint32_t n = v->len, distinct = 0;
+    th_jmember *mem = th_arena_alloc(a, sizeof(th_jmember) * (n ? n : 1));
+    for (uint32_t i = 0; i < n; i++) {
+        th_str k = v->u.members[i].key;
+        uint32_t j;
+        for (j = 0; j < distinct; j++)
+            if (th_str_eq(mem[j].key, k))
+                break;
+        if (j == distinct)
+            mem[distinct++].key = k;
+        mem[j].val = v->u.members[i].val; /* last value wins */
+    }
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < distinct; i++) {
+        th_jval *x = th_ecs_prune(a, mem[i].val, strict);
+        if (x) {
+            mem[out].key = mem[i].key;
+            mem[out].val = x;
+            out++;
+        }
+    }
+    if (!out)
+        return NULL;
+    th_jval *o = th_jnew(a, TH_JOBJ);
+    o->u.members = mem;
+    o->len = out;
+    /* The cap field of a builder-grown object is its allocation size; these
+     * objects are never grown, so it carries the pre-prune key count instead
+     * (top bit set marks it). th_jobj_set must not be used on them. */
+    o->cap = 0x80000000u | distinct;
+    return o;
+}
+
+th_jval *mx_json(const mctx *c, const char *path)
+{
+    return c->json ? th_jobj_get_path(c->json, path) : NULL;
+}
+
+th_str mx_json_str(const mctx *c, const char *path)
+{
+    th_jval *v = mx_json(c, path);
+    return th_jis(v, TH_JSTR) ? v->u.str : TH_STR_NULL;
+}
+
+th_jval *mx_get(const mctx *c, const char *path) { return th_jobj_get_path(c->doc, path); }
+
+void mx_set(mctx *c, const char *path, th_jval *v)
+{
+    if (v)
+        th_jobj_set_path(c->a, c->doc, path, v);
+}
+
+void mx_set_str(mctx *c, const char *path, th_str s)
+{
+    if (s.p)
+        mx_set(c, path, th_jnew_str(c->a, s));
+}
+
+void mx_append_unique(mctx *c, const char *path, th_str s)
+{
+    if (!s.p)
+        return;
+    th_jval *old = mx_get(c, path);
+    th_jval *arr = old;
+    if (!old || old->type != TH_JARR) {
+        arr = th_jnew_arr(c->a);
+        if (old)
+            th_jarr_push(c->a, arr, old);
+        mx_set(c, path, arr);
+    }
+    if (!arr)
+        return;
+    for (uint32_t i = 0; i < arr->len; i++)
+        if (th_jis(arr->u.items[i], TH_JSTR) && th_str_eq(arr->u.items[i]->u.str, s))
+            return;
+    th_jarr_push(c->a, arr, th_jnew_str(c->a, s));
+}
+
+th_str mx_render(mctx *c, const th_jval *v)
+{
+    if (!v)
+        return TH_STR_NULL;
+    if (v->type == TH_JSTR)
+        return v->u.str;
+    th_buf b;
+    th_buf_init(&b);
+    th_java_tostring(&b, v, mx_keycount, NULL);
+    char *s = th_arena_strndup(c->a, b.data ? b.data : "", b.len);
+    th_str r = th_str_make(s, b.len);
+    th_buf_free(&b);
+    return r;
+}
+
+void mx_fail(mctx *c, const char *msg)
+{
+    c->failed = true;
+    th_jval *arr = mx_get(c, "error.message");
+    if (!th_jis(arr, TH_JARR)) {
+        arr = th_jnew_arr(c->a);
+        mx_set(c, "error.message", arr);
+    }
+    th_jarr_push(c->a, arr, th_jnew_cstr(c->a, msg));
+}

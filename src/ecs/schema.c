@@ -1,0 +1,78 @@
+/* Field schema lookup: binary search over the generated table. */
+#include "ecs/schema.h"
+
+#include <string.h>
+
+static const th_field_def flattened_leaf = {"(flattened leaf)", TH_FT_FLATTENED_LEAF, 0, NULL, NULL};
+
+static int cmp_name(th_str a, const char *b)
+{
+    size_t bn = strlen(b);
+    size_t n = a.n < bn ? a.n : bn;
+    int c = n ? memcmp(a.p, b, n) : 0;
+    if (c)
+        return c;
+    return a.n < bn ? -1 : a.n > bn ? 1 : 0;
+}
+
+static const th_field_def *find_exact(th_str name)
+{
+    size_t lo = 0, hi = th_schema_nfields;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_name(name, th_schema_fields[mid].name);
+        if (c == 0)
+            return &th_schema_fields[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+const th_field_def *th_schema_lookup(th_str name)
+{
+    const th_field_def *d = find_exact(name);
+    if (d)
+        return d;
+    /* a key under a flattened field: try every dotted prefix, longest first */
+    for (size_t i = name.n; i-- > 0;) {
+        if (name.p[i] != '.')
+            continue;
+        const th_field_def *p = find_exact(th_str_make(name.p, i));
+        if (p && p->type == TH_FT_FLATTENED)
+            return &flattened_leaf;
+        if (p && p->type != TH_FT_OBJECT)
+            return NULL; /* below a leaf field: unknown */
+    }
+    return NULL;
+}
+
+const char *th_ftype_name(th_ftype t)
+{
+    switch (t) {
+    case TH_FT_UNKNOWN: return "unknown";
+    case TH_FT_KEYWORD: return "keyword";
+    case TH_FT_CONSTANT_KEYWORD: return "constant_keyword";
+    case TH_FT_WILDCARD: return "wildcard";
+    case TH_FT_TEXT: return "text";
+    case TH_FT_BOOLEAN: return "boolean";
+    case TH_FT_LONG: return "long";
+    case TH_FT_DOUBLE: return "double";
+    case TH_FT_IP: return "ip";
+    case TH_FT_DATE: return "date";
+    case TH_FT_FLATTENED: return "flattened";
+    case TH_FT_FLATTENED_LEAF: return "flattened leaf";
+    case TH_FT_OBJECT: return "object";
+    case TH_FT_NESTED: return "nested";
+    case TH_FT_GEO_POINT: return "geo_point";
+    }
+    return "?";
+}
+
+bool th_ftype_is_keyword_like(th_ftype t)
+{
+    return t == TH_FT_KEYWORD || t == TH_FT_CONSTANT_KEYWORD || t == TH_FT_WILDCARD ||
+           t == TH_FT_FLATTENED_LEAF;
+}

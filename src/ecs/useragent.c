@@ -1,0 +1,289 @@
+/* User-agent parsing with uap-core's regexes.yaml, producing what
+ * Elasticsearch's user_agent processor writes: name ("Other" when nothing
+ * matches), version (major[.minor[.patch[.build]]]), os.name/version/full (only
+ * when an OS pattern matches), device.name ("Other" when nothing matches).
+ * Replacements: "$1" in a family/device replacement is substituted by group 1,
+ * as ES does; version replacements are taken literally. Empty groups count as
+ * absent (ES >= 8.16.2 behaviour). Patterns are compiled once with PCRE2 (JIT
+ * where available); match data is allocated per call, so a loaded th_ua is
+ * read-only and may be shared by threads. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "ecs/mapper_int.h"
+
+typedef struct ua_rule {
+    pcre2_code *re;
+    char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
+} ua_rule;
+
+typedef struct ua_list {
+    ua_rule *v;
+    size_t n, cap;
+} ua_list;
+
+struct th_ua {
+    ua_list ua, os, dev;
+    char version[64];
+};
+
+static void list_push(ua_list *l, ua_rule r)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = th_xrealloc(l->v, l->cap * sizeof(ua_rule));
+    }
+    l->v[l->n++] = r;
+}
+
+/* Reads the YAML document into rule lists. The file is a mapping of three
+ * sequences of mappings with scalar values; anything else is skipped. */
+th_ua *th_ua_load(const char *path, th_diags *diags)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open user-agent regexes");
+        return NULL;
+    }
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_file(&p, f);
+    th_ua *u = th_xcalloc(1, sizeof *u);
+    ua_list *cur = NULL;
+    int depth = 0;
+    char *key = NULL;
+    char *regex = NULL, *flag = NULL, *repl[5] = {0};
+    bool ok = true;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)p.problem_mark.line + 1,
+                       (unsigned)p.problem_mark.column + 1, "YAML: %s",
+                       p.problem ? p.problem : "parse error");
+            ok = false;
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+            depth++;
+        } else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+            if (t == YAML_MAPPING_END_EVENT && depth == 3 && cur && regex) {
+                int err;
+                PCRE2_SIZE off;
+                uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
+                if (flag && strchr(flag, 'i'))
+                    opts |= PCRE2_CASELESS;
+                pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts,
+                                               &err, &off, NULL);
+                if (re) {
+                    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+                    ua_rule r = {.re = re};
+                    memcpy(r.repl, repl, sizeof repl);
+                    memset(repl, 0, sizeof repl);
+                    list_push(cur, r);
+                } else {
+                    th_diag_at(diags, TH_SEV_WARNING, path, 0, 0,
+                               "user-agent regex skipped (PCRE2 error %d at %zu)", err, (size_t)off);
+                }
+            }
+            if (t == YAML_MAPPING_END_EVENT && depth == 3) {
+                free(regex), free(flag);
+                regex = flag = NULL;
+                for (int i = 0; i < 5; i++)
+                    free(repl[i]), repl[i] = NULL;
+            }
+            depth--;
+        } else if (t == YAML_SCALAR_EVENT) {
+            const char *val = (const char *)ev.data.scalar.value;
+            if (!key) {
+                key = th_xstrdup(val);
+                if (depth == 1) { /* top-level key: which list follows */
+                    cur = strcmp(val, "user_agent_parsers") == 0 ? &u->ua
+                          : strcmp(val, "os_parsers") == 0     ? &u->os
+                          : strcmp(val, "device_parsers") == 0 ? &u->dev
+                                                                : NULL;
+                    free(key);
+                    key = NULL;
+                }
+            } else {
+                if (depth == 3) {
+                    static const char *const names[] = {
+                        "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement",
+                        "v4_replacement"};
+                    static const char *const os_names[] = {
+                        "os_replacement", "os_v1_replacement", "os_v2_replacement",
+                        "os_v3_replacement", "os_v4_replacement"};
+                    if (strcmp(key, "regex") == 0)
+                        free(regex), regex = th_xstrdup(val);
+                    else if (strcmp(key, "regex_flag") == 0)
+                        free(flag), flag = th_xstrdup(val);
+                    else if (strcmp(key, "device_replacement") == 0)
+                        free(repl[0]), repl[0] = th_xstrdup(val);
+                    for (int i = 0; i < 5; i++)
+                        if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
+                            free(repl[i]), repl[i] = th_xstrdup(val);
+                }
+                free(key);
+                key = NULL;
+            }
+        }
+        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+            t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+            free(key);
+            key = NULL;
+        }
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    free(key), free(regex), free(flag);
+    for (int i = 0; i < 5; i++)
+        free(repl[i]);
+    yaml_parser_delete(&p);
+    fclose(f);
+    if (!ok || u->ua.n == 0) {
+        if (ok)
+            th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "no user_agent_parsers found");
+        th_ua_free(u);
+        return NULL;
+    }
+    /* uap-core's package.json sits next to regexes.yaml: note its version */
+    char pj[4096];
+    snprintf(pj, sizeof pj, "%s", path);
+    char *slash = strrchr(pj, '/');
+    snprintf(slash ? slash + 1 : pj, sizeof pj - (size_t)(slash ? slash + 1 - pj : 0),
+             "package.json");
+    FILE *vf = fopen(pj, "rb");
+    if (vf) {
+        char line[512];
+        while (fgets(line, sizeof line, vf)) {
+            char *v = strstr(line, "\"version\"");
+            if (v && (v = strchr(v + 9, '"'))) {
+                char *e = strchr(v + 1, '"');
+                if (e && e - v - 1 < (long)sizeof u->version) {
+                    memcpy(u->version, v + 1, (size_t)(e - v - 1));
+                    u->version[e - v - 1] = 0;
+                }
+                break;
+            }
+        }
+        fclose(vf);
+    }
+    return u;
+}
+
+static void list_free(ua_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        pcre2_code_free(l->v[i].re);
+        for (int k = 0; k < 5; k++)
+            free(l->v[i].repl[k]);
+    }
+    free(l->v);
+}
+
+void th_ua_free(th_ua *u)
+{
+    if (!u)
+        return;
+    list_free(&u->ua);
+    list_free(&u->os);
+    list_free(&u->dev);
+    free(u);
+}
+
+const char *th_ua_version(const th_ua *u) { return u->version[0] ? u->version : NULL; }
+
+typedef struct ua_hit {
+    th_str g[6]; /* groups 1..5 in g[1..5]; p NULL = unset or empty */
+    const ua_rule *rule;
+} ua_hit;
+
+static bool first_match(const ua_list *l, th_str s, pcre2_match_data *md, ua_hit *hit)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int rc = pcre2_match(l->v[i].re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
+        if (rc < 0)
+            continue;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        uint32_t groups = pcre2_get_ovector_count(md);
+        memset(hit, 0, sizeof *hit);
+        hit->rule = &l->v[i];
+        for (uint32_t g = 1; g <= 5 && g < groups && (int)g < rc; g++) {
+            if (ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] <= ov[2 * g])
+                continue;
+            hit->g[g] = th_str_make(s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* a family/device replacement: first "$1" replaced by group 1 when it is set */
+static th_str replace1(th_arena *a, const char *repl, th_str g1)
+{
+    const char *d = strstr(repl, "$1");
+    if (!d || !g1.p)
+        return th_str_c(repl);
+    char *s = th_arena_printf(a, "%.*s%.*s%s", (int)(d - repl), repl, (int)g1.n, g1.p, d + 2);
+    return th_str_c(s);
+}
+
+static th_str version_of(th_arena *a, const ua_hit *h)
+{
+    th_str part[4];
+    for (int i = 0; i < 4; i++) {
+        const char *r = h->rule->repl[i + 1];
+        part[i] = r ? th_str_c(r) : h->g[i + 2];
+        if (part[i].p && !part[i].n)
+            part[i] = TH_STR_NULL;
+    }
+    if (!part[0].p)
+        return TH_STR_NULL;
+    th_buf b;
+    th_buf_init(&b);
+    th_buf_putstr(&b, part[0]);
+    for (int i = 1; i < 4 && part[i].p; i++) {
+        th_buf_putc(&b, '.');
+        th_buf_putstr(&b, part[i]);
+    }
+    char *s = th_arena_strndup(a, b.data, b.len);
+    th_str r = th_str_make(s, b.len);
+    th_buf_free(&b);
+    return r;
+}
+
+void th_ua_apply(const th_ua *u, mctx *c, th_str s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    ua_hit h;
+    th_str name = TH_STR_NULL;
+    if (first_match(&u->ua, s, md, &h)) {
+        name = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
+        th_str ver = version_of(c->a, &h);
+        if (ver.p)
+            mx_set_str(c, "user_agent.version", ver);
+    }
+    mx_set_str(c, "user_agent.name", name.n ? name : TH_STR_LIT("Other"));
+    if (first_match(&u->os, s, md, &h)) {
+        th_str os = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
+        if (os.n) {
+            mx_set_str(c, "user_agent.os.name", os);
+            th_str ver = version_of(c->a, &h);
+            if (ver.p) {
+                mx_set_str(c, "user_agent.os.version", ver);
+                char *full = th_arena_printf(c->a, "%.*s %.*s", (int)os.n, os.p, (int)ver.n, ver.p);
+                mx_set_str(c, "user_agent.os.full", th_str_c(full));
+            }
+        }
+    }
+    th_str dev = TH_STR_NULL;
+    if (first_match(&u->dev, s, md, &h))
+        dev = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
+    mx_set_str(c, "user_agent.device.name", dev.n ? dev : TH_STR_LIT("Other"));
+    pcre2_match_data_free(md);
+}

@@ -1,0 +1,62 @@
+/* Record classification for io/: one pass over the top-level keys. */
+#include <string.h>
+
+#include "io/scan.h"
+#include "json/json.h"
+
+enum {
+    HAS_TIMESTAMP = 1,
+    HAS_EVENT = 2,
+    HAS_CT_KEY = 4,
+    HAS_DIGEST_START = 8,
+    HAS_DIGEST_END = 16,
+    HAS_RECORDS = 32,
+};
+
+static unsigned key_bits(const th_jmember *m)
+{
+    th_str k = m->key;
+    if (k.n < 5)
+        return 0;
+    switch (k.p[0]) {
+    case '@':
+        return th_str_eqc(k, "@timestamp") ? HAS_TIMESTAMP : 0;
+    case 'e':
+        if (th_str_eqc(k, "event"))
+            return th_jis(m->val, TH_JOBJ) ? HAS_EVENT : 0;
+        if (th_str_starts(k, "event."))
+            return HAS_EVENT;
+        if (th_str_eqc(k, "eventVersion") || th_str_eqc(k, "eventTime") ||
+            th_str_eqc(k, "eventSource") || th_str_eqc(k, "eventName"))
+            return HAS_CT_KEY;
+        return 0;
+    case 'd':
+        if (th_str_eqc(k, "digestStartTime"))
+            return HAS_DIGEST_START;
+        return th_str_eqc(k, "digestEndTime") ? HAS_DIGEST_END : 0;
+    case 'R':
+        return th_str_eqc(k, "Records") && th_jis(m->val, TH_JARR) ? HAS_RECORDS : 0;
+    default:
+        return 0;
+    }
+}
+
+th_io_class th_io_classify(const th_jval *v)
+{
+    if (!th_jis(v, TH_JOBJ))
+        return TH_IO_OTHER;
+    unsigned bits = 0;
+    for (uint32_t i = 0; i < v->len; i++)
+        bits |= key_bits(&v->u.members[i]);
+    /* ECS first: an exported CloudTrail record (Logstash adds @timestamp) has
+     * no `event` object, while an ECS document never has raw CloudTrail keys. */
+    if ((bits & HAS_TIMESTAMP) && (bits & HAS_EVENT))
+        return TH_IO_ECS;
+    if (bits & HAS_CT_KEY)
+        return TH_IO_CLOUDTRAIL;
+    if ((bits & HAS_DIGEST_START) && (bits & HAS_DIGEST_END))
+        return TH_IO_DIGEST;
+    if (bits & HAS_RECORDS)
+        return TH_IO_CONTAINER;
+    return TH_IO_OTHER;
+}

@@ -1,0 +1,98 @@
+/* Internal to src/query: the compiled form of a query. An IR tree compiled
+ * against the field schema: every leaf knows the path it reads, the field's
+ * type and ignore_above, and holds its literal already converted to that type
+ * (number, date ms, IP bytes, wildcard tokens, text tokens), so evaluation
+ * parses nothing but the document's own values and allocates nothing. */
+#ifndef TH_QUERY_CNODE_H
+#define TH_QUERY_CNODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/str.h"
+#include "ecs/schema.h"
+#include "json/json.h"
+#include "query/ir.h"
+#include "query/query.h"
+
+typedef enum ctest {
+    CT_TRUE, CT_FALSE, CT_AND, CT_OR, CT_NOT, /* structure */
+    CT_EXISTS,
+    CT_KW_EQ,      /* keyword text == s */
+    CT_KW_SET,     /* keyword text in set */
+    CT_KW_WILD,    /* keyword text matches wildcard tokens */
+    CT_KW_PREFIX,
+    CT_KW_RANGE,   /* bytewise */
+    CT_BOOL_EQ,
+    CT_NUM_RANGE,
+    CT_DATE_RANGE,
+    CT_IP_RANGE,   /* equality and CIDR are ranges over 16-byte addresses */
+    CT_TEXT_MATCH, /* any query token among the value's tokens */
+    CT_TEXT_PHRASE,
+    CT_TEXT_WILD,  /* a token matches the (lower-cased) wildcard */
+    CT_DYN_EQ,     /* unmapped field: compare by the JSON type of each value */
+    CT_FREE,       /* KQL free text over the default fields */
+} ctest;
+
+typedef enum wkind { W_LIT, W_STAR, W_ONE } wkind;
+typedef struct wtok {
+    wkind kind;
+    th_str lit;
+} wtok;
+
+typedef struct cnode cnode;
+struct cnode {
+    ctest test;
+    unsigned flags;        /* TH_IRF_* */
+    th_ftype ftype;
+    int ignore_above;      /* 0 = none */
+    bool deep;             /* values are every leaf below (flattened root, objects) */
+    th_str path;
+    cnode **kids;
+    size_t nkids;
+    th_str s;              /* KW_EQ / KW_PREFIX / DYN_EQ */
+    th_str *set;           /* KW_SET */
+    size_t nset;
+    wtok *w;               /* KW_WILD / TEXT_WILD / FREE wildcard */
+    size_t nw;
+    th_str lo, hi;         /* KW_RANGE */
+    bool has_lo, has_hi, lo_incl, hi_incl;
+    double dlo, dhi;       /* NUM_RANGE */
+    int64_t tlo, thi;      /* DATE_RANGE (inclusive after rounding) */
+    uint8_t iplo[16], iphi[16];
+    bool bval;
+    double num;            /* DYN_EQ: the literal as a number, when has_num */
+    bool has_num;
+    th_str *toks;          /* TEXT_MATCH / TEXT_PHRASE */
+    size_t ntoks;
+    const th_ir *ir;
+};
+
+struct th_query {
+    th_qlang lang;
+    th_ir *ir;
+    cnode *root;
+    th_str *fields;        /* distinct paths read */
+    size_t nfields;
+};
+
+/* eval.c */
+typedef enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_NULL = 2 } tv;
+tv th_cnode_eval(const cnode *c, const th_jval *doc);
+
+/* match.c: value helpers shared by compile and eval */
+bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out);
+size_t th_q_utf16_len(th_str s);
+bool th_q_wild_match(const wtok *w, size_t nw, th_str s, bool nocase);
+size_t th_q_wild_compile(th_arena *a, th_str pattern, bool lower, wtok **out);
+bool th_q_parse_ip(th_str s, uint8_t out[16]);
+bool th_q_parse_cidr(th_str s, uint8_t lo[16], uint8_t hi[16]);
+bool th_q_parse_number(th_str s, double *out);
+/* Date literal to [first ms, last ms] covered by its precision (ES rounding). */
+bool th_q_parse_date(th_str s, int64_t *lo, int64_t *hi);
+/* Standard-analyser-like tokens: next token at *i, lower-cased into buf (cap bytes). */
+bool th_q_next_token(th_str s, size_t *i, char *buf, size_t cap, th_str *tok);
+bool th_q_eq_nocase(th_str a, th_str b);
+
+#endif

@@ -1,0 +1,515 @@
+/* IR -> compiled predicate, against the field schema (SEMANTICS.md 3.3-3.4):
+ * each leaf picks the comparison the field's mapping implies and converts its
+ * literal once. Also the prefilter and field-list queries over the result. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/vec.h"
+#include "query/cnode.h"
+
+typedef struct cctx {
+    th_arena *a;
+    th_qlang lang;
+    const th_qsource *src;
+    th_diags *diags;
+    TH_VEC(th_str) fields;
+} cctx;
+
+static void warn(cctx *c, const th_ir *ir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(cctx *c, const th_ir *ir, const char *fmt, ...)
+{
+    if (!c->diags)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    unsigned line = c->src ? c->src->line : 0;
+    unsigned col = c->src && ir->col ? c->src->col + ir->col - 1 : ir->col;
+    th_diag_at(c->diags, TH_SEV_WARNING, c->src ? c->src->file : NULL, line, col,
+               "%s (compiled to no match)", msg);
+}
+
+static cnode *mk(cctx *c, ctest t, const th_ir *ir)
+{
+    cnode *n = TH_ANEW(c->a, cnode);
+    n->test = t;
+    n->ir = ir;
+    n->flags = ir ? ir->flags : 0;
+    return n;
+}
+
+static void note_field(cctx *c, th_str path)
+{
+    for (size_t i = 0; i < c->fields.len; i++)
+        if (th_str_eq(c->fields.items[i], path))
+            return;
+    TH_VEC_PUSH(&c->fields, path);
+}
+
+static char *zdup(cctx *c, th_str s) { return th_arena_strndup(c->a, s.p ? s.p : "", s.n); }
+
+/* Resolves the field of a leaf into n (path, type, ignore_above, deep). */
+static void resolve(cctx *c, cnode *n, th_str field)
+{
+    const th_field_def *d = th_schema_lookup(field);
+    n->path = field;
+    n->ftype = d ? d->type : TH_FT_UNKNOWN;
+    n->ignore_above = d ? d->ignore_above : TH_IGNORE_ABOVE_DEFAULT;
+    if (d && d->parent && d->type == TH_FT_TEXT)
+        n->path = th_str_c(d->parent); /* a multi-field indexes its parent's values */
+    if (n->ftype != TH_FT_KEYWORD && n->ftype != TH_FT_UNKNOWN)
+        n->ignore_above = 0;
+    n->deep = n->ftype == TH_FT_FLATTENED || n->ftype == TH_FT_OBJECT || n->ftype == TH_FT_NESTED;
+    note_field(c, n->path);
+}
+
+static cnode *compile(cctx *c, const th_ir *ir, int depth);
+
+static cnode *text_tokens(cctx *c, cnode *n, th_str v)
+{
+    TH_VEC(th_str) toks = {0};
+    size_t i = 0;
+    char buf[256];
+    th_str t;
+    while (th_q_next_token(v, &i, buf, sizeof buf, &t))
+        TH_VEC_PUSH(&toks, th_str_make(zdup(c, t), t.n));
+    n->toks = TH_ANEWN(c->a, th_str, toks.len + 1);
+    if (toks.len)
+        memcpy(n->toks, toks.items, toks.len * sizeof(th_str));
+    n->ntoks = toks.len;
+    TH_VEC_FREE(&toks);
+    if (n->ntoks == 0)
+        n->test = CT_FALSE; /* nothing to search for: matches no document */
+    return n;
+}
+
+static cnode *leaf_term(cctx *c, const th_ir *ir, th_str value)
+{
+    cnode *n = mk(c, CT_KW_EQ, ir);
+    resolve(c, n, ir->field);
+    n->s = value;
+    if (ir->flags & TH_IRF_NULL) {
+        warn(c, ir, "%s: a null value cannot be searched", zdup(c, ir->field));
+        n->test = CT_FALSE;
+        return n;
+    }
+    switch (n->ftype) {
+    case TH_FT_KEYWORD:
+    case TH_FT_CONSTANT_KEYWORD:
+    case TH_FT_WILDCARD:
+    case TH_FT_FLATTENED_LEAF:
+    case TH_FT_FLATTENED:
+        return n;
+    case TH_FT_UNKNOWN:
+        n->test = CT_DYN_EQ;
+        n->has_num = th_q_parse_number(value, &n->num);
+        return n;
+    case TH_FT_TEXT:
+        n->test = (ir->flags & TH_IRF_PHRASE) ? CT_TEXT_PHRASE : CT_TEXT_MATCH;
+        return text_tokens(c, n, value);
+    case TH_FT_BOOLEAN:
+        n->test = CT_BOOL_EQ;
+        if (th_str_eqc(value, "true") || th_str_eqc(value, "false")) {
+            n->bval = th_str_eqc(value, "true");
+            return n;
+        }
+        warn(c, ir, "%s is a boolean field; '%s' is not true or false", zdup(c, ir->field), zdup(c, value));
+        n->test = CT_FALSE;
+        return n;
+    case TH_FT_LONG:
+    case TH_FT_DOUBLE:
+        n->test = CT_NUM_RANGE;
+        if (th_q_parse_number(value, &n->dlo)) {
+            n->dhi = n->dlo;
+            n->has_lo = n->has_hi = n->lo_incl = n->hi_incl = true;
+            return n;
+        }
+        warn(c, ir, "%s is a numeric field; '%s' is not a number", zdup(c, ir->field), zdup(c, value));
+        n->test = CT_FALSE;
+        return n;
+    case TH_FT_DATE: {
+        n->test = CT_DATE_RANGE;
+        int64_t lo, hi;
+        if (th_q_parse_date(value, &lo, &hi)) {
+            n->tlo = lo;
+            /* KQL `is` on a date is range gte=lte (rounded); EQL/ES|QL equality is exact */
+            n->thi = (ir->flags & TH_IRF_KQL) ? hi : lo;
+            n->has_lo = n->has_hi = true;
+            return n;
+        }
+        warn(c, ir, "%s is a date field; '%s' is not a date", zdup(c, ir->field), zdup(c, value));
+        n->test = CT_FALSE;
+        return n;
+    }
+    case TH_FT_IP:
+        n->test = CT_IP_RANGE;
+        if (memchr(value.p, '/', value.n) ? th_q_parse_cidr(value, n->iplo, n->iphi)
+                                          : th_q_parse_ip(value, n->iplo)) {
+            if (!memchr(value.p, '/', value.n))
+                memcpy(n->iphi, n->iplo, 16);
+            return n;
+        }
+        warn(c, ir, "%s is an ip field; '%s' is not an address or CIDR", zdup(c, ir->field), zdup(c, value));
+        n->test = CT_FALSE;
+        return n;
+    default:
+        n->test = CT_FALSE; /* objects, nested, geo_point hold no comparable value */
+        return n;
+    }
+}
+
+static cnode *leaf_wild1(cctx *c, const th_ir *ir, th_str pattern)
+{
+    cnode *n = mk(c, CT_KW_WILD, ir);
+    resolve(c, n, ir->field);
+    switch (n->ftype) {
+    case TH_FT_KEYWORD:
+    case TH_FT_CONSTANT_KEYWORD:
+    case TH_FT_WILDCARD:
+    case TH_FT_FLATTENED_LEAF:
+    case TH_FT_FLATTENED:
+    case TH_FT_UNKNOWN:
+        n->nw = th_q_wild_compile(c->a, pattern, false, &n->w);
+        return n;
+    case TH_FT_TEXT:
+        n->test = CT_TEXT_WILD;
+        n->nw = th_q_wild_compile(c->a, pattern, true, &n->w);
+        return n;
+    default:
+        warn(c, ir, "%s: wildcards apply to keyword and text fields only", zdup(c, ir->field));
+        n->test = CT_FALSE;
+        return n;
+    }
+}
+
+/* KQL on a field that is not a single-type keyword sends a wildcard as a
+ * query_string query, whose parser splits the value on (unescaped) whitespace
+ * into terms OR'ed together. */
+static cnode *leaf_wildcard(cctx *c, const th_ir *ir)
+{
+    const th_field_def *d = th_schema_lookup(ir->field);
+    bool split = (ir->flags & TH_IRF_KQL) && !(d && d->type == TH_FT_KEYWORD);
+    if (!split)
+        return leaf_wild1(c, ir, ir->value);
+    TH_VEC(cnode *) parts = {0};
+    th_str v = ir->value;
+    size_t i = 0;
+    while (i < v.n) {
+        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == '\n' || v.p[i] == '\r'))
+            i++;
+        size_t b = i;
+        while (i < v.n && !(v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == '\n' || v.p[i] == '\r'))
+            i += (v.p[i] == '\\' && i + 1 < v.n) ? 2 : 1;
+        if (i > b)
+            TH_VEC_PUSH(&parts, leaf_wild1(c, ir, th_str_make(v.p + b, i - b)));
+    }
+    cnode *r;
+    if (parts.len == 1) {
+        r = parts.items[0];
+    } else {
+        r = mk(c, parts.len ? CT_OR : CT_FALSE, ir);
+        r->kids = TH_ANEWN(c->a, cnode *, parts.len + 1);
+        if (parts.len)
+            memcpy(r->kids, parts.items, parts.len * sizeof(cnode *));
+        r->nkids = parts.len;
+    }
+    TH_VEC_FREE(&parts);
+    return r;
+}
+
+static cnode *leaf_range(cctx *c, const th_ir *ir)
+{
+    cnode *n = mk(c, CT_KW_RANGE, ir);
+    resolve(c, n, ir->field);
+    n->has_lo = ir->lo.p != NULL;
+    n->has_hi = ir->hi.p != NULL;
+    n->lo_incl = ir->lo_incl;
+    n->hi_incl = ir->hi_incl;
+    n->lo = ir->lo;
+    n->hi = ir->hi;
+    bool ok = true;
+    switch (n->ftype) {
+    case TH_FT_LONG:
+    case TH_FT_DOUBLE:
+        n->test = CT_NUM_RANGE;
+        ok = (!n->has_lo || th_q_parse_number(ir->lo, &n->dlo)) &&
+             (!n->has_hi || th_q_parse_number(ir->hi, &n->dhi));
+        break;
+    case TH_FT_DATE: {
+        n->test = CT_DATE_RANGE;
+        int64_t a, b;
+        /* gte/lt round down, gt/lte round up; stored as an inclusive [tlo, thi] */
+        if (n->has_lo) {
+            ok = ok && th_q_parse_date(ir->lo, &a, &b);
+            n->tlo = ir->lo_incl ? a : b + 1;
+        }
+        if (n->has_hi) {
+            ok = ok && th_q_parse_date(ir->hi, &a, &b);
+            n->thi = ir->hi_incl ? b : a - 1;
+        }
+        break;
+    }
+    case TH_FT_IP:
+        n->test = CT_IP_RANGE;
+        memset(n->iplo, 0, 16);
+        memset(n->iphi, 0xFF, 16);
+        ok = (!n->has_lo || th_q_parse_ip(ir->lo, n->iplo)) && (!n->has_hi || th_q_parse_ip(ir->hi, n->iphi));
+        if (ok && n->has_lo && !ir->lo_incl) /* exclusive bounds: step one address */
+            for (int i = 15; i >= 0 && ++n->iplo[i] == 0; i--) {}
+        if (ok && n->has_hi && !ir->hi_incl)
+            for (int i = 15; i >= 0 && n->iphi[i]-- == 0; i--) {}
+        break;
+    case TH_FT_BOOLEAN:
+    case TH_FT_OBJECT:
+    case TH_FT_NESTED:
+    case TH_FT_GEO_POINT:
+    case TH_FT_TEXT:
+        ok = false;
+        break;
+    default:
+        break; /* keyword-like and unmapped: bytewise */
+    }
+    if (!ok) {
+        warn(c, ir, "%s (%s): range bounds do not fit the field type", zdup(c, ir->field),
+             th_ftype_name(n->ftype));
+        n->test = CT_FALSE;
+    }
+    return n;
+}
+
+static cnode *compile(cctx *c, const th_ir *ir, int depth)
+{
+    if (depth > TH_MAX_QUERY_DEPTH * 4)
+        return mk(c, CT_FALSE, ir);
+    switch (ir->op) {
+    case TH_IR_TRUE:
+        return mk(c, CT_TRUE, ir);
+    case TH_IR_FALSE:
+        return mk(c, CT_FALSE, ir);
+    case TH_IR_AND:
+    case TH_IR_OR:
+    case TH_IR_NOT: {
+        cnode *n = mk(c, ir->op == TH_IR_AND ? CT_AND : ir->op == TH_IR_OR ? CT_OR : CT_NOT, ir);
+        n->kids = TH_ANEWN(c->a, cnode *, ir->nkids + 1);
+        n->nkids = ir->nkids;
+        for (size_t i = 0; i < ir->nkids; i++)
+            n->kids[i] = compile(c, ir->kids[i], depth + 1);
+        if (n->test == CT_NOT && n->nkids != 1)
+            n->test = CT_FALSE;
+        return n;
+    }
+    case TH_IR_EXISTS: {
+        cnode *n = mk(c, CT_EXISTS, ir);
+        resolve(c, n, ir->field);
+        return n;
+    }
+    case TH_IR_TERM:
+        if (ir->field.n == 0) {
+            note_field(c, TH_STR_LIT("*"));
+            cnode *n = mk(c, CT_FREE, ir);
+            n->s = ir->value;
+            text_tokens(c, n, ir->value);
+            n->test = CT_FREE; /* keyword fields compare n->s; text fields the tokens */
+            return n;
+        }
+        return leaf_term(c, ir, ir->value);
+    case TH_IR_TERMS: {
+        cnode *n = mk(c, CT_KW_SET, ir);
+        resolve(c, n, ir->field);
+        if (th_ftype_is_keyword_like(n->ftype) || n->ftype == TH_FT_FLATTENED) {
+            n->set = ir->values;
+            n->nset = ir->nvalues;
+            return n;
+        }
+        n->test = CT_OR; /* per-type equality for each value */
+        n->kids = TH_ANEWN(c->a, cnode *, ir->nvalues + 1);
+        n->nkids = ir->nvalues;
+        for (size_t i = 0; i < ir->nvalues; i++)
+            n->kids[i] = leaf_term(c, ir, ir->values[i]);
+        return n;
+    }
+    case TH_IR_WILDCARD:
+        if (ir->field.n == 0) {
+            note_field(c, TH_STR_LIT("*"));
+            cnode *n = mk(c, CT_FREE, ir);
+            n->nw = th_q_wild_compile(c->a, ir->value, false, &n->w);
+            return n;
+        }
+        return leaf_wildcard(c, ir);
+    case TH_IR_PREFIX: {
+        cnode *n = mk(c, CT_KW_PREFIX, ir);
+        resolve(c, n, ir->field);
+        n->s = ir->value;
+        return n;
+    }
+    case TH_IR_RANGE:
+        return leaf_range(c, ir);
+    case TH_IR_CIDR: {
+        cnode *n = mk(c, CT_IP_RANGE, ir);
+        resolve(c, n, ir->field);
+        if (!th_q_parse_cidr(ir->value, n->iplo, n->iphi)) {
+            warn(c, ir, "'%s' is not a CIDR block", zdup(c, ir->value));
+            n->test = CT_FALSE;
+        }
+        return n;
+    }
+    case TH_IR_REGEX:
+        warn(c, ir, "%s: regular expressions are not supported yet", zdup(c, ir->field));
+        return mk(c, CT_FALSE, ir);
+    }
+    return mk(c, CT_FALSE, ir);
+}
+
+th_query *th_query_compile_ir(th_arena *a, th_qlang lang, th_ir *ir, const th_qsource *src,
+                              th_diags *diags)
+{
+    if (!ir)
+        return NULL;
+    cctx c = {.a = a, .lang = lang, .src = src, .diags = diags};
+    th_query *q = TH_ANEW(a, th_query);
+    q->lang = lang;
+    q->ir = ir;
+    q->root = compile(&c, ir, 0);
+    q->fields = TH_ANEWN(a, th_str, c.fields.len + 1);
+    if (c.fields.len)
+        memcpy(q->fields, c.fields.items, c.fields.len * sizeof(th_str));
+    q->nfields = c.fields.len;
+    TH_VEC_FREE(&c.fields);
+    return q;
+}
+
+th_query *th_query_compile(th_arena *a, th_qlang lang, const char *text, size_t len,
+                           const th_qsource *src, th_diags *diags)
+{
+    th_ir *ir = NULL;
+    switch (lang) {
+    case TH_QLANG_KQL:
+        ir = th_kql_parse(a, text, len, src, diags);
+        break;
+    default:
+        if (diags)
+            th_diag_at(diags, TH_SEV_ERROR, src ? src->file : NULL, src ? src->line : 0,
+                       src ? src->col : 0, "%s queries are not supported yet",
+                       lang == TH_QLANG_EQL ? "EQL" : "ES|QL");
+        return NULL;
+    }
+    return th_query_compile_ir(a, lang, ir, src, diags);
+}
+
+const th_ir *th_query_ir(const th_query *q) { return q ? q->ir : NULL; }
+
+bool th_query_match(const th_query *q, const th_jval *doc)
+{
+    return q && doc && th_cnode_eval(q->root, doc) == TV_TRUE;
+}
+
+bool th_query_keyword_text(const th_jval *v, th_str *out)
+{
+    return v && th_q_keyword_text(v, 0, out);
+}
+
+size_t th_query_fields(const th_query *q, th_str *out, size_t max)
+{
+    for (size_t i = 0; i < q->nfields && i < max; i++)
+        out[i] = q->fields[i];
+    return q->nfields;
+}
+
+/* ---- prefilter --------------------------------------------------------- */
+
+typedef struct vset {
+    bool any;   /* unconstrained */
+    th_str *v;
+    size_t n;
+} vset;
+
+#define VSET_ANY ((vset){true, NULL, 0})
+
+static vset req(const cnode *n, th_str field, th_str *buf, size_t max, size_t *used)
+{
+    switch (n->test) {
+    case CT_FALSE:
+        return (vset){false, NULL, 0};
+    case CT_KW_EQ:
+    case CT_KW_SET: {
+        if ((n->flags & TH_IRF_NOCASE) || !th_str_eq(n->path, field) || n->deep)
+            return VSET_ANY;
+        size_t k = n->test == CT_KW_EQ ? 1 : n->nset;
+        if (*used + k > max)
+            return VSET_ANY;
+        vset r = {false, buf + *used, 0};
+        for (size_t i = 0; i < k; i++)
+            r.v[r.n++] = n->test == CT_KW_EQ ? n->s : n->set[i];
+        *used += k;
+        return r;
+    }
+    case CT_AND: {
+        vset best = VSET_ANY;
+        for (size_t i = 0; i < n->nkids; i++) {
+            vset k = req(n->kids[i], field, buf, max, used);
+            if (!k.any && (best.any || k.n < best.n))
+                best = k;
+        }
+        return best;
+    }
+    case CT_OR: {
+        vset u = {false, buf + *used, 0};
+        size_t start = *used;
+        for (size_t i = 0; i < n->nkids; i++) {
+            vset k = req(n->kids[i], field, buf, max, used);
+            if (k.any)
+                return VSET_ANY;
+            for (size_t j = 0; j < k.n; j++) {
+                bool dup = false;
+                for (size_t m = 0; m < u.n; m++)
+                    dup = dup || th_str_eq(u.v[m], k.v[j]);
+                if (!dup) {
+                    if (start + u.n >= max)
+                        return VSET_ANY;
+                    /* compact into the union's region (k lies after it) */
+                    buf[start + u.n++] = k.v[j];
+                }
+            }
+            *used = start + u.n;
+        }
+        return u;
+    }
+    default:
+        return VSET_ANY;
+    }
+}
+
+int th_query_required_values(const th_query *q, const char *field, th_str *out, size_t max)
+{
+    if (!q || !field)
+        return -1;
+    /* scratch: children's sets are built after the union being accumulated */
+    size_t cap = max * 4 + 64;
+    th_str *buf = th_xcalloc(cap, sizeof(th_str));
+    size_t used = 0;
+    vset r = req(q->root, th_str_c(field), buf, cap, &used);
+    int result = -1;
+    if (!r.any) {
+        size_t n = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < n; j++)
+                dup = dup || th_str_eq(out[j], r.v[i]);
+            if (dup)
+                continue;
+            if (n >= max) {
+                n = (size_t)-1;
+                break;
+            }
+            out[n++] = r.v[i];
+        }
+        result = n == (size_t)-1 ? -1 : (int)n;
+    }
+    free(buf);
+    return result;
+}

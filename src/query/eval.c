@@ -1,0 +1,405 @@
+/* Evaluation of a compiled query over one document: Elasticsearch semantics per
+ * field type (SEMANTICS.md 3.4). A leaf is TRUE when ANY value of its field
+ * (arrays flattened, literal dotted keys honoured) satisfies it; a missing
+ * field makes a leaf FALSE, hence `not` TRUE (must_not). Leaves flagged 3VL
+ * (ES|QL) give NULL instead for a missing or multi-valued field.
+ * No allocation: visitors keep their state on the stack. */
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/timeutil.h"
+#include "query/cnode.h"
+
+static bool number_of(const th_jval *v, double *out)
+{
+    if (v->type == TH_JNUM)
+        return th_jnum_double(v, out);
+    if (v->type == TH_JSTR) /* ES coerces numeric strings into numeric fields */
+        return th_q_parse_number(v->u.str, out);
+    return false;
+}
+
+static bool date_of(const th_jval *v, int64_t *out)
+{
+    if (v->type == TH_JSTR)
+        return th_time_parse_iso(v->u.str.p, v->u.str.n, out);
+    double d;
+    if (v->type == TH_JNUM && th_jnum_double(v, &d)) {
+        *out = (int64_t)d;
+        return true;
+    }
+    return false;
+}
+
+static bool bool_of(const th_jval *v, bool *out)
+{
+    if (v->type == TH_JTRUE || v->type == TH_JFALSE) {
+        *out = v->type == TH_JTRUE;
+        return true;
+    }
+    if (v->type == TH_JSTR) {
+        if (th_str_eqc(v->u.str, "true")) {
+            *out = true;
+            return true;
+        }
+        if (th_str_eqc(v->u.str, "false") || v->u.str.n == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool ip_of(const th_jval *v, uint8_t out[16])
+{
+    return v->type == TH_JSTR && th_q_parse_ip(v->u.str, out);
+}
+
+static bool has_scalar(const th_jval *v)
+{
+    switch (v->type) {
+    case TH_JNULL:
+        return false;
+    case TH_JARR:
+        for (uint32_t i = 0; i < v->len; i++)
+            if (has_scalar(v->u.items[i]))
+                return true;
+        return false;
+    case TH_JOBJ:
+        for (uint32_t i = 0; i < v->len; i++)
+            if (has_scalar(v->u.members[i].val))
+                return true;
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Does the field index this (non-null, non-object) value? */
+static bool visible(const cnode *n, const th_jval *v)
+{
+    th_str s;
+    double d;
+    int64_t t;
+    bool b;
+    uint8_t ip[16];
+    switch (n->ftype) {
+    case TH_FT_BOOLEAN:
+        return bool_of(v, &b);
+    case TH_FT_LONG:
+    case TH_FT_DOUBLE:
+        return number_of(v, &d);
+    case TH_FT_DATE:
+        return date_of(v, &t);
+    case TH_FT_IP:
+        return ip_of(v, ip);
+    case TH_FT_UNKNOWN:
+        return v->type != TH_JSTR || th_q_keyword_text(v, n->ignore_above, &s);
+    case TH_FT_GEO_POINT:
+        return true;
+    default:
+        return th_q_keyword_text(v, n->ignore_above, &s);
+    }
+}
+
+static bool text_match(const cnode *n, th_str s)
+{
+    size_t i = 0;
+    char buf[256];
+    th_str t;
+    while (th_q_next_token(s, &i, buf, sizeof buf, &t))
+        for (size_t k = 0; k < n->ntoks; k++)
+            if (th_str_eq(t, n->toks[k]))
+                return true;
+    return false;
+}
+
+static bool text_phrase(const cnode *n, th_str s)
+{
+    size_t i = 0;
+    char buf[256];
+    th_str t;
+    for (;;) {
+        size_t start = i;
+        if (!th_q_next_token(s, &i, buf, sizeof buf, &t))
+            return false;
+        if (!th_str_eq(t, n->toks[0]))
+            continue;
+        size_t j = i, k = 1;
+        (void)start;
+        while (k < n->ntoks && th_q_next_token(s, &j, buf, sizeof buf, &t) && th_str_eq(t, n->toks[k]))
+            k++;
+        if (k == n->ntoks)
+            return true;
+    }
+}
+
+static bool text_wild(const cnode *n, th_str s)
+{
+    size_t i = 0;
+    char buf[256];
+    th_str t;
+    while (th_q_next_token(s, &i, buf, sizeof buf, &t))
+        if (th_q_wild_match(n->w, n->nw, t, false))
+            return true;
+    return false;
+}
+
+static bool str_eq(const cnode *n, th_str a, th_str b)
+{
+    return (n->flags & TH_IRF_NOCASE) ? th_q_eq_nocase(a, b) : th_str_eq(a, b);
+}
+
+/* Does this one value satisfy the leaf? */
+static bool test_value(const cnode *n, const th_jval *v)
+{
+    th_str s;
+    double d;
+    int64_t t;
+    bool b;
+    uint8_t ip[16];
+    bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
+    switch (n->test) {
+    case CT_EXISTS:
+        return visible(n, v);
+    case CT_KW_EQ:
+        return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);
+    case CT_KW_SET:
+        if (!th_q_keyword_text(v, n->ignore_above, &s))
+            return false;
+        for (size_t i = 0; i < n->nset; i++)
+            if (str_eq(n, s, n->set[i]))
+                return true;
+        return false;
+    case CT_KW_WILD:
+        if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
+            return false; /* dynamically mapped numbers/booleans are not keywords */
+        return th_q_keyword_text(v, n->ignore_above, &s) && th_q_wild_match(n->w, n->nw, s, nocase);
+    case CT_KW_PREFIX:
+        return th_q_keyword_text(v, n->ignore_above, &s) && s.n >= n->s.n &&
+               str_eq(n, th_str_make(s.p, n->s.n), n->s);
+    case CT_KW_RANGE: {
+        if (!th_q_keyword_text(v, n->ignore_above, &s))
+            return false;
+        if (n->has_lo) {
+            int c = th_str_cmp(s, n->lo);
+            if (c < 0 || (c == 0 && !n->lo_incl))
+                return false;
+        }
+        if (n->has_hi) {
+            int c = th_str_cmp(s, n->hi);
+            if (c > 0 || (c == 0 && !n->hi_incl))
+                return false;
+        }
+        return true;
+    }
+    case CT_BOOL_EQ:
+        return bool_of(v, &b) && b == n->bval;
+    case CT_NUM_RANGE:
+        if (!number_of(v, &d))
+            return false;
+        if (n->has_lo && (d < n->dlo || (d == n->dlo && !n->lo_incl)))
+            return false;
+        if (n->has_hi && (d > n->dhi || (d == n->dhi && !n->hi_incl)))
+            return false;
+        return true;
+    case CT_DATE_RANGE:
+        return date_of(v, &t) && (!n->has_lo || t >= n->tlo) && (!n->has_hi || t <= n->thi);
+    case CT_IP_RANGE:
+        return ip_of(v, ip) && memcmp(ip, n->iplo, 16) >= 0 && memcmp(ip, n->iphi, 16) <= 0;
+    case CT_TEXT_MATCH:
+        return th_q_keyword_text(v, 0, &s) && text_match(n, s);
+    case CT_TEXT_PHRASE:
+        return th_q_keyword_text(v, 0, &s) && text_phrase(n, s);
+    case CT_TEXT_WILD:
+        return th_q_keyword_text(v, 0, &s) && text_wild(n, s);
+    case CT_DYN_EQ:
+        if (v->type == TH_JSTR)
+            return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);
+        if (v->type == TH_JNUM)
+            return n->has_num && th_jnum_double(v, &d) && d == n->num;
+        if (v->type == TH_JTRUE || v->type == TH_JFALSE)
+            return th_str_eqc(n->s, v->type == TH_JTRUE ? "true" : "false");
+        return false;
+    default:
+        return false;
+    }
+}
+
+typedef struct vstate {
+    const cnode *n;
+    bool hit;
+    unsigned count; /* visible values seen (3VL) */
+} vstate;
+
+static bool visit_deep(const th_jval *v, vstate *st);
+
+static bool visit(const th_jval *v, void *ctx)
+{
+    vstate *st = ctx;
+    const cnode *n = st->n;
+    if (v->type == TH_JNULL)
+        return true;
+    if (v->type == TH_JOBJ) {
+        if (n->deep)
+            return visit_deep(v, st);
+        if (n->test == CT_EXISTS && n->ftype == TH_FT_UNKNOWN && has_scalar(v)) {
+            st->hit = true; /* a dynamically mapped object exists through its leaves */
+            st->count++;
+            return (n->flags & TH_IRF_3VL) != 0;
+        }
+        return true; /* an object is no value of a leaf field */
+    }
+    if (n->flags & TH_IRF_3VL) {
+        if (visible(n, v)) {
+            st->count++;
+            if (st->count == 1)
+                st->hit = test_value(n, v);
+        }
+        return st->count < 2;
+    }
+    if (test_value(n, v)) {
+        st->hit = true;
+        return false;
+    }
+    return true;
+}
+
+static bool visit_deep(const th_jval *v, vstate *st)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_deep(v->u.items[i], st))
+                return false;
+        return true;
+    }
+    if (v->type == TH_JOBJ) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_deep(v->u.members[i].val, st))
+                return false;
+        return true;
+    }
+    if (v->type == TH_JNULL)
+        return true;
+    const cnode *n = st->n;
+    bool ok = n->test == CT_EXISTS ? true : test_value(n, v);
+    if (ok) {
+        st->hit = true;
+        return false;
+    }
+    return true;
+}
+
+/* ---- free text (KQL bare values) ---------------------------------------- */
+
+typedef struct fstate {
+    const cnode *n;
+    char path[TH_MAX_FIELD_NAME];
+    size_t len;
+    bool hit;
+} fstate;
+
+static bool free_leaf(fstate *f, const th_jval *v)
+{
+    const cnode *n = f->n;
+    const th_field_def *d = th_schema_lookup(th_str_make(f->path, f->len));
+    th_str s;
+    /* Fleet's index.query.default_field lists the keyword, wildcard and text fields */
+    if (!d || !(d->type == TH_FT_KEYWORD || d->type == TH_FT_WILDCARD || d->type == TH_FT_TEXT))
+        return false;
+    if (!th_q_keyword_text(v, d->type == TH_FT_KEYWORD ? d->ignore_above : 0, &s))
+        return false;
+    bool wild = n->ir->op == TH_IR_WILDCARD;
+    if (d->type == TH_FT_TEXT) {
+        if (wild)
+            return text_wild(n, s);
+        return n->ntoks && ((n->flags & TH_IRF_PHRASE) ? text_phrase(n, s) : text_match(n, s));
+    }
+    return wild ? th_q_wild_match(n->w, n->nw, s, false) : th_str_eq(s, n->s);
+}
+
+static void free_walk(fstate *f, const th_jval *v)
+{
+    if (f->hit || v->type == TH_JNULL)
+        return;
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len && !f->hit; i++)
+            free_walk(f, v->u.items[i]);
+        return;
+    }
+    if (v->type == TH_JOBJ) {
+        size_t save = f->len;
+        for (uint32_t i = 0; i < v->len && !f->hit; i++) {
+            th_str k = v->u.members[i].key;
+            size_t need = save + (save ? 1 : 0) + k.n;
+            if (need >= sizeof f->path)
+                continue;
+            if (save)
+                f->path[save] = '.';
+            memcpy(f->path + save + (save ? 1 : 0), k.p, k.n);
+            f->len = need;
+            free_walk(f, v->u.members[i].val);
+            f->len = save;
+        }
+        return;
+    }
+    if (free_leaf(f, v))
+        f->hit = true;
+}
+
+/* ---- tree ---------------------------------------------------------------- */
+
+tv th_cnode_eval(const cnode *c, const th_jval *doc)
+{
+    switch (c->test) {
+    case CT_TRUE:
+        return TV_TRUE;
+    case CT_FALSE:
+        return TV_FALSE;
+    case CT_AND: {
+        tv r = TV_TRUE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval(c->kids[i], doc);
+            if (k == TV_FALSE)
+                return TV_FALSE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_OR: {
+        tv r = TV_FALSE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval(c->kids[i], doc);
+            if (k == TV_TRUE)
+                return TV_TRUE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_NOT: {
+        tv k = th_cnode_eval(c->kids[0], doc);
+        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
+    }
+    case CT_FREE: {
+        fstate f;
+        f.n = c;
+        f.len = 0;
+        f.hit = false;
+        free_walk(&f, doc);
+        return f.hit ? TV_TRUE : TV_FALSE;
+    }
+    default: {
+        vstate st = {c, false, 0};
+        th_json_path_each(doc, c->path, visit, &st);
+        if (c->flags & TH_IRF_3VL) {
+            if (c->test == CT_EXISTS)
+                return st.count > 0 ? TV_TRUE : TV_FALSE;
+            if (st.count != 1)
+                return TV_NULL;
+        }
+        return st.hit ? TV_TRUE : TV_FALSE;
+    }
+    }
+}

@@ -1,0 +1,186 @@
+/* Helpers shared by the io/ tests: temporary trees, gzip writing, and a run of
+ * th_input collected into plain arrays. Header-only (static inline) so each
+ * test program stays one file for the build. */
+#ifndef TH_IO_TEST_UTIL_H
+#define TH_IO_TEST_UTIL_H
+
+#include "th_test.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base/timeutil.h"
+#include "io/input.h"
+
+typedef struct got_rec {
+    char *file;
+    char *text;
+    size_t text_len;
+    uint64_t offset, line;
+    th_rec_kind kind;
+} got_rec;
+
+typedef struct got {
+    got_rec *r;
+    size_t n;
+    th_input_stats st;
+    th_diags d;
+} got;
+
+/* A fresh temporary directory (removed by tmp_rm). */
+static inline char *tmp_dir(void)
+{
+    char *t = strdup("/tmp/th_io_test_XXXXXX");
+    if (!mkdtemp(t))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    return t;
+}
+
+static inline void tmp_rm(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+/* dir/rel, with parent directories created. Returned path is malloc'd. */
+static inline char *tmp_path(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, rel);
+    for (char *s = p + strlen(dir) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    return p;
+}
+
+static inline void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static inline void write_file(const char *dir, const char *rel, const char *text)
+{
+    char *p = tmp_path(dir, rel);
+    write_bytes(p, text, strlen(text));
+    free(p);
+}
+
+/* One gzip member holding data[0..n); *out_len gets its size (malloc'd). */
+static inline unsigned char *gzip_member(const void *data, size_t n, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    unsigned char *out = malloc(cap);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static inline void write_gz(const char *dir, const char *rel, const char *text)
+{
+    size_t n;
+    unsigned char *gz = gzip_member(text, strlen(text), &n);
+    char *p = tmp_path(dir, rel);
+    write_bytes(p, gz, n);
+    free(p);
+    free(gz);
+}
+
+/* Reads every record of paths into g (texts and names copied). */
+static inline void run_input_opts(got *g, const char *const *paths, size_t n, int64_t from,
+                                  int64_t to, uint64_t max_inflated)
+{
+    memset(g, 0, sizeof *g);
+    th_diags_init(&g->d);
+    th_input_opts o;
+    th_input_opts_default(&o, &g->d);
+    o.key_from_ms = from;
+    o.key_to_ms = to;
+    o.max_inflated = max_inflated;
+    th_input *in = th_input_open(paths, n, &o);
+    th_record r;
+    size_t cap = 0;
+    while (th_input_next(in, &r)) {
+        if (g->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            g->r = realloc(g->r, cap * sizeof *g->r);
+        }
+        got_rec *x = &g->r[g->n++];
+        assert_non_null(r.json);
+        x->file = strdup(r.file);
+        x->text = malloc(r.text.n + 1);
+        memcpy(x->text, r.text.p, r.text.n);
+        x->text[r.text.n] = '\0';
+        x->text_len = r.text.n;
+        x->offset = r.offset;
+        x->line = r.line;
+        x->kind = r.kind;
+    }
+    g->st = *th_input_stats_get(in);
+    th_input_close(in);
+    /* the invariants every run must keep */
+    assert_int_equal(g->st.records, g->n);
+    assert_int_equal(g->st.files_skipped, g->st.files_key_date + g->st.files_digest +
+                                              g->st.files_unreadable + g->st.files_not_events);
+    assert_int_equal(g->st.records_skipped, g->st.records_malformed + g->st.records_not_events);
+}
+
+static inline void run_input(got *g, const char *const *paths, size_t n)
+{
+    run_input_opts(g, paths, n, TH_TIME_NONE, TH_TIME_NONE, 0);
+}
+
+static inline void run_one(got *g, const char *path)
+{
+    const char *p[1] = {path};
+    run_input(g, p, 1);
+}
+
+static inline void got_free(got *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->r[i].file);
+        free(g->r[i].text);
+    }
+    free(g->r);
+    th_diags_free(&g->d);
+}
+
+/* The first diagnostic whose message contains `needle`, or NULL. */
+static inline const th_diag *find_diag(const got *g, const char *needle)
+{
+    for (size_t i = 0; i < g->d.len; i++)
+        if (strstr(g->d.items[i].message, needle))
+            return &g->d.items[i];
+    return NULL;
+}
+
+static inline size_t count_diags(const got *g, th_severity sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->d.len; i++)
+        n += g->d.items[i].severity == sev;
+    return n;
+}
+
+#endif
