@@ -4,7 +4,7 @@
 # one `sudo apt-get install ...` line and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libmaxminddb-dev)
+pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libmaxminddb-dev libyaml-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,3 +21,15 @@ if [ ${#missing[@]} -ne 0 ]; then
   fi
 fi
 echo "setup: system packages present"
+# Data packages (no JavaScript runs): uap-core's regexes.yaml for user agents.
+if [ -f package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    if [ ! -f node_modules/uap-core/regexes.yaml ]; then
+      echo "setup: npm ci (uap-core regexes)"
+      npm ci --ignore-scripts --no-audit --no-fund >/dev/null
+    fi
+    echo "setup: data packages present"
+  else
+    echo "setup: npm not found; user agents will not be parsed (install npm, rerun)"
+  fi
+fi

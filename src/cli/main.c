@@ -8,6 +8,7 @@
 static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
+    {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,205 @@
+/* trailhound convert PATH... : raw CloudTrail -> ECS NDJSON, one document per
+ * event in input order (ECS records pass through), summary on stderr. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/timeutil.h"
+#include "cli/args.h"
+#include "cli/verbs.h"
+#include "ecs/mapper.h"
+#include "io/input.h"
+
+static const th_opt opts[] = {
+    {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
+    {"ingest-delay", TH_OPT_VALUE, "D",
+     "event.ingested = @timestamp + D, whole seconds (default 0s; `none` leaves it unset)"},
+    {"actor-target-mapping", TH_OPT_FLAG, NULL,
+     "the integration's actor_target_mapping option (entity fields, related.entity)"},
+    {"preserve-original", TH_OPT_FLAG, NULL, "keep event.original (tag preserve_original_event)"},
+    {"retain", TH_OPT_VALUE, "MODE", "the integration's retain setting (all|minimal|keyword|...)"},
+    {"geoip-city", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 City .mmdb (default: none, no geo)"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb (default: none)"},
+    {"ua-regexes", TH_OPT_VALUE, "F",
+     "uap-core regexes.yaml (default: node_modules/uap-core/regexes.yaml near the binary or cwd)"},
+    {"no-user-agent", TH_OPT_FLAG, NULL, "do not parse user agents (user_agent.original only)"},
+    {"no-data-stream", TH_OPT_FLAG, NULL, "omit data_stream.*, event.dataset, event.module"},
+};
+
+static bool readable(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* node_modules/uap-core/regexes.yaml: $TH_DATA_DIR, the binary's directory and
+ * two levels up (build/<mode>/), then the current directory. */
+static const char *default_ua(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (readable(buf))
+            return buf;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (readable(buf))
+                return buf;
+        }
+    }
+    snprintf(buf, n, "%s", rel);
+    return readable(buf) ? buf : NULL;
+}
+
+int th_cmd_convert(int argc, char **argv)
+{
+    /* -o FILE is accepted as --output FILE */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "-o") == 0)
+            argv[i] = (char *)"--output";
+    th_args args;
+    if (!th_args_parse(&args, "convert", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (args.help) {
+        th_args_help("trailhound convert PATH... [-o FILE] [options]",
+                     "Map raw CloudTrail records (files, directories, gzip, S3 objects, NDJSON, `-`)\n"
+                     "to ECS documents as Elastic's AWS integration does; writes NDJSON.",
+                     opts, TH_NELEM(opts));
+        return TH_EXIT_OK;
+    }
+    if (args.npos == 0) {
+        fprintf(stderr, "trailhound convert: no input (give files, directories or -)\n");
+        return TH_EXIT_USAGE;
+    }
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    const char *delay = th_args_value(&args, "ingest-delay");
+    if (delay && strcmp(delay, "none") == 0) {
+        mo.ingest_delay_ms = -1;
+    } else if (delay) {
+        int64_t ms;
+        if (!th_duration_parse(delay, strlen(delay), &ms) || ms < 0) {
+            fprintf(stderr, "trailhound convert: bad --ingest-delay '%s' (e.g. 0s, 5m, none)\n", delay);
+            return TH_EXIT_USAGE;
+        }
+        mo.ingest_delay_ms = ms;
+    }
+    mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
+    mo.preserve_original = th_args_flag(&args, "preserve-original");
+    mo.data_stream = !th_args_flag(&args, "no-data-stream");
+    mo.retain = th_args_value(&args, "retain");
+    mo.geoip_city_db = th_args_value(&args, "geoip-city");
+    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    char uabuf[PATH_MAX + 64];
+    if (!th_args_flag(&args, "no-user-agent")) {
+        mo.ua_regexes = th_args_value(&args, "ua-regexes");
+        if (!mo.ua_regexes)
+            mo.ua_regexes = default_ua(uabuf, sizeof uabuf);
+    }
+    th_diags diags;
+    th_diags_init(&diags);
+    diags.echo = stderr;
+    th_mapper *m = th_mapper_new(&mo, &diags);
+    if (!m) {
+        th_diags_free(&diags);
+        return TH_EXIT_USAGE;
+    }
+    const char *outpath = th_args_value(&args, "output");
+    FILE *out = stdout;
+    if (outpath && strcmp(outpath, "-") != 0) {
+        out = fopen(outpath, "wb");
+        if (!out) {
+            fprintf(stderr, "trailhound convert: cannot write %s\n", outpath);
+            th_mapper_free(m);
+            th_diags_free(&diags);
+            return TH_EXIT_USAGE;
+        }
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    th_input_opts io;
+    th_input_opts_default(&io, &diags);
+    th_input *in = th_input_open(args.pos, args.npos, &io);
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_buf b;
+    th_buf_init(&b);
+    th_record rec;
+    uint64_t mapped = 0, passed = 0, outbytes = 0;
+    bool werr = false;
+    while (in && th_input_next(in, &rec)) {
+        th_buf_clear(&b);
+        if (rec.kind == TH_REC_ECS) {
+            th_json_write(&b, rec.json);
+            passed++;
+        } else {
+            th_jval *doc = th_ecs_map(m, &a, rec.json, rec.text);
+            th_json_write(&b, doc);
+            mapped++;
+        }
+        th_buf_putc(&b, '\n');
+        outbytes += b.len;
+        if (th_buf_write(&b, out) != 0)
+            werr = true;
+        th_arena_reset(&a);
+        if (werr)
+            break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (out != stdout && fclose(out) != 0)
+        werr = true;
+    else if (out == stdout && fflush(out) != 0)
+        werr = true;
+    const th_input_stats *st = in ? th_input_stats_get(in) : NULL;
+    fprintf(stderr,
+            "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "
+            "%llu skipped (malformed or not events; see messages above); %llu bytes read "
+            "(%llu inflated), %llu bytes written, %.3f s\n",
+            st ? (unsigned long long)st->files : 0ULL,
+            st ? (unsigned long long)st->files_skipped : 0ULL,
+            (unsigned long long)(mapped + passed), (unsigned long long)mapped,
+            (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
+            st ? (unsigned long long)st->bytes : 0ULL,
+            st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
+    if (mo.ingest_delay_ms >= 0)
+        fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
+                (long long)(mo.ingest_delay_ms / 1000));
+    else
+        fprintf(stderr, "convert: event.ingested not set (--ingest-delay none)\n");
+    const char *uav = th_mapper_ua_version(m);
+    fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
+            th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
+            th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
+            "", th_mapper_has_geo(m) ? "on" : "off (no --geoip-city/--geoip-asn)",
+            mo.actor_target_mapping ? "on" : "off");
+    if (werr)
+        fprintf(stderr, "trailhound convert: write error\n");
+    bool problems = werr || diags.errors > 0 || (st && st->records_skipped > 0);
+    if (in)
+        th_input_close(in);
+    th_buf_free(&b);
+    th_arena_free(&a);
+    th_mapper_free(m);
+    th_diags_free(&diags);
+    return problems ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+}
