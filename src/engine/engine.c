@@ -7,6 +7,7 @@
 
 #include "base/limits.h"
 #include "engine/exceptions.h"
+#include "ecs/schema.h"
 #include "engine/internal.h"
 
 void th_engine_opts_default(th_engine_opts *o)
@@ -134,7 +135,8 @@ static const th_prefilter *pick_prefilter(const th_prefilter *pf, size_t npf)
 {
     for (size_t f = 0; f < NROUTED; f++) {
         for (size_t i = 0; i < npf; i++) {
-            if (pf[i].field && strcmp(pf[i].field, routed_fields[f]) == 0 && pf[i].nvalues > 0)
+            /* an empty set means the rule can match nothing: never routed */
+            if (pf[i].field && strcmp(pf[i].field, routed_fields[f]) == 0)
                 return &pf[i];
         }
     }
@@ -234,10 +236,17 @@ static bool route_visit(const th_jval *v, void *ctx)
 }
 
 /* Limits of Elasticsearch keyword fields: longer values are not indexed, so
- * they neither aggregate nor group (SEMANTICS.md 3.4). */
+ * they neither aggregate nor group (SEMANTICS.md 3.4). From the field schema;
+ * fields it does not know get the integration's defaults. */
 static size_t ignore_above(const char *field)
 {
     th_str f = th_str_c(field);
+    const th_field_def *def = th_schema_lookup(f);
+    if (def) {
+        if (def->ignore_above > 0)
+            return (size_t)def->ignore_above;
+        return SIZE_MAX;
+    }
     if (th_str_ends(f, "request_parameters") || th_str_ends(f, "response_elements") ||
         th_str_ends(f, "additional_eventdata") || th_str_ends(f, "service_event_details"))
         return TH_IGNORE_ABOVE_PARAMETERS;
@@ -369,7 +378,10 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
         return;
     r->stamp = e->events;
     r->rep.evals++;
+    uint64_t t0 = e->o.profile ? now_ns() : 0;
     bool hit = !r->fn || r->fn(r->pred, ev->doc);
+    if (e->o.profile)
+        r->rep.eval_ns += now_ns() - t0;
     if (!hit)
         return;
     if (r->exc && th_exceptions_match(r->exc, ev->doc)) {

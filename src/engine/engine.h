@@ -54,6 +54,7 @@ typedef struct th_engine_opts {
     int64_t max_signals;        /* > 0 overrides every rule's max_signals */
     uint64_t max_state_bytes;   /* per-rule cap on temporal state; 0 = none */
     bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
+    bool profile;               /* time every predicate evaluation (eval_ns) */
     const char *space_id;       /* Kibana space in alert ids; "default" */
     const char *source_index;   /* _index of source events in ids/ancestors */
 } th_engine_opts;
