@@ -21,5 +21,6 @@ typedef struct th_verb {
 int th_cmd_rules(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
+int th_cmd_run(int argc, char **argv);
 
 #endif
