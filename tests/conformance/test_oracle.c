@@ -128,7 +128,7 @@ static size_t load_expected(const char *corpus, const char *rule_id, unsigned ch
     char *line = NULL;
     size_t cap = 0, count = 0;
     char needle[96];
-    snprintf(needle, sizeof needle, "\"rule_id\": \"%s\"", rule_id);
+    snprintf(needle, sizeof needle, "\"rule_id\": \"%.63s\"", rule_id);
     th_arena a;
     th_arena_init(&a, 1 << 16);
     ssize_t len;

@@ -1,0 +1,90 @@
+# trailhound match: rules over events, prefilter on and off, raw CloudTrail input.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/rules"
+cat >"$TMP/rules/r1.toml" <<'TOML'
+[metadata]
+creation_date = "2024/01/01"
+maturity = "production"
+updated_date = "2024/01/01"
+
+[rule]
+author = ["t"]
+description = "d"
+index = ["logs-aws.cloudtrail-*"]
+language = "kuery"
+license = "Elastic License v2"
+name = "Test user creation"
+risk_score = 21
+rule_id = "11111111-1111-1111-1111-111111111111"
+severity = "low"
+type = "query"
+query = '''
+event.provider: "iam.amazonaws.com" and event.action: (CreateUser or CreateAccessKey) and not user_agent.original: *terraform*
+'''
+TOML
+cat >"$TMP/rules/r2.toml" <<'TOML'
+[metadata]
+creation_date = "2024/01/01"
+maturity = "production"
+updated_date = "2024/01/01"
+
+[rule]
+author = ["t"]
+description = "d"
+index = ["logs-aws.cloudtrail-*"]
+language = "eql"
+license = "Elastic License v2"
+name = "Test eql"
+risk_score = 21
+rule_id = "22222222-2222-2222-2222-222222222222"
+severity = "low"
+type = "eql"
+query = '''
+any where event.action == "CreateUser"
+'''
+TOML
+cat >"$TMP/ev.ndjson" <<'JSON'
+{"@timestamp":"2026-01-01T00:00:00Z","event":{"id":"e0","provider":"iam.amazonaws.com","action":"CreateUser"}}
+{"@timestamp":"2026-01-01T00:00:01Z","event":{"id":"e1","provider":"iam.amazonaws.com","action":"CreateUser"},"user_agent":{"original":"x terraform y"}}
+{"@timestamp":"2026-01-01T00:00:02Z","event":{"id":"e2","provider":"iam.amazonaws.com","action":"DeleteUser"}}
+{"@timestamp":"2026-01-01T00:00:03Z","event.id":"e3","event.provider":"iam.amazonaws.com","event.action":"CreateAccessKey"}
+JSON
+
+expect_rc "match --help exits 0" 0 "$TH" match --help
+expect_rc "match without --data is a usage error" 2 "$TH" match --rules "$TMP/rules"
+expect_rc "match with matches exits 1" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson"
+if [ "$(wc -l <"$TMP/out")" -eq 2 ]; then ok "two matches"; else nok "two matches" "$(cat "$TMP/out")"; fi
+expect_grep "event 0 matches" '^\{"rule_id":"11111111-1111-1111-1111-111111111111","index":0,"event.id":"e0","@timestamp":"2026-01-01T00:00:00Z"\}$' "$TMP/out"
+expect_grep "dotted keys: event 3 matches" '"index":3,"event.id":"e3"' "$TMP/out"
+if grep -q '"index":1' "$TMP/out"; then nok "not terraform excludes event 1"; else ok "not terraform excludes event 1"; fi
+expect_grep "EQL rule listed as unsupported" 'r2.toml.*EQL' "$TMP/err"
+cp "$TMP/out" "$TMP/with"
+expect_rc "match --no-prefilter" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --no-prefilter
+if cmp -s "$TMP/out" "$TMP/with"; then ok "prefilter changes nothing"; else nok "prefilter changes nothing"; fi
+
+# raw CloudTrail goes through the mapper
+cat >"$TMP/ct.json" <<'JSON'
+{"Records":[{"eventVersion":"1.08","eventTime":"2026-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"1.2.3.4","userAgent":"aws-cli/2","eventID":"ct-1","userIdentity":{"type":"IAMUser"}}]}
+JSON
+expect_rc "raw CloudTrail input" 1 "$TH" match --rules "$TMP/rules/r1.toml" --data "$TMP/ct.json"
+expect_grep "raw CloudTrail record matches" '"index":0,"event.id":"ct-1"' "$TMP/out"
+
+# no match: exit 0
+printf '{"@timestamp":"2026-01-01T00:00:00Z","event":{"action":"X"}}\n' >"$TMP/none.ndjson"
+expect_rc "no match exits 0" 0 "$TH" match --rules "$TMP/rules/r1.toml" --data "$TMP/none.ndjson"
+
+# a syntax error in a rule's query is reported with file:line:col
+sed 's/CreateAccessKey)/CreateAccessKey/' "$TMP/rules/r1.toml" >"$TMP/bad.toml"
+expect_rc "bad query exits 1" 1 "$TH" match --rules "$TMP/bad.toml" --data "$TMP/none.ndjson"
+expect_grep "bad query located" 'bad.toml:18:113: error: KQL syntax error' "$TMP/err"
+
+# the oracle's events: agreement on the KQL rules (when the corpus is present)
+if [ -d "$CORPUS/oracle" ]; then
+  "$TH" match --rules "$CORPUS/detection-rules/rules/integrations/aws" --data "$CORPUS/oracle/events.ndjson" >"$TMP/o.ndjson" 2>/dev/null
+  want=$(grep -c '"language": "kuery"' "$CORPUS/oracle/expected.ndjson")
+  got=$(wc -l <"$TMP/o.ndjson")
+  if [ "$got" -eq "$want" ]; then ok "oracle KQL match count ($got)"; else nok "oracle KQL match count" "got $got, want $want"; fi
+else
+  skip "oracle KQL match count (corpus absent)"
+fi
