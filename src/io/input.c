@@ -141,38 +141,15 @@ static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, u
 
 /* Parses [start, end) as one record. Returns true and fills *out for an event;
  * a container is opened instead (at its '['); anything else is counted. */
-static bool parse_record(th_input *in, size_t start, size_t end, uint64_t line,
-                         size_t line_start, bool top, th_record *out);
-
-/* Like parse_record; a value not yielded gives its arena memory back, so a
- * file of a million bad lines does not grow the arena within one call. */
-static bool take_value(th_input *in, size_t start, size_t end, uint64_t line, size_t line_start,
-                       bool top, th_record *out)
+/* Yields the parsed value v (source bytes [start, end)) if it is an event;
+ * opens its Records array if it is a container; else counts it. */
+static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64_t line,
+                      bool top, th_record *out)
 {
-    if (parse_record(in, start, end, line, line_start, top, out))
-        return true;
-    th_arena_reset(&in->arena);
-    return false;
-}
-
-static bool parse_record(th_input *in, size_t start, size_t end, uint64_t line,
-                         size_t line_start, bool top, th_record *out)
-{
-    const char *s = in->s;
-    if (end - start > TH_MAX_RECORD_BYTES) {
-        malformed(in, start, line, line_start, "record larger than the limit", end);
-        return false;
-    }
-    th_json_error err;
-    th_jval *v = th_json_parse(&in->arena, s + start, end - start, &err);
-    if (!v) {
-        malformed(in, start + err.offset, line, line_start, err.reason, end);
-        return false;
-    }
     th_io_class cls = th_io_classify(v);
     if (cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS) {
         out->json = v;
-        out->text = th_str_make(s + start, end - start);
+        out->text = th_str_make(in->s + start, end - start);
         out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
         out->file = in->path;
         out->offset = start;
@@ -180,8 +157,11 @@ static bool parse_record(th_input *in, size_t start, size_t end, uint64_t line,
         in->st.records++;
         return true;
     }
+    /* a value not yielded gives its arena memory back, so a file of a million
+     * skipped values does not grow the arena within one call */
+    th_arena_reset(&in->arena);
     if (cls == TH_IO_CONTAINER && top) {
-        size_t b = th_io_find_array_member(s, end, start, "Records");
+        size_t b = th_io_find_array_member(in->s, end, start, "Records");
         if (b) {
             in->cont = (container){.active = true, .arr = {.pos = b + 1}, .start = b,
                                    .limit = end, .in_object = true};
@@ -190,6 +170,48 @@ static bool parse_record(th_input *in, size_t start, size_t end, uint64_t line,
     }
     not_event(in, cls, start, end, line, top);
     return false;
+}
+
+/* Parses the NDJSON line value [start, end) as one record. */
+static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, size_t line_start,
+                      th_record *out)
+{
+    if (end - start > TH_MAX_RECORD_BYTES) {
+        malformed(in, start, line, line_start, "record larger than the limit", end);
+        return false;
+    }
+    th_json_error err;
+    th_jval *v = th_json_parse(&in->arena, in->s + start, end - start, &err);
+    if (!v) {
+        th_arena_reset(&in->arena);
+        malformed(in, start + err.offset, line, line_start, err.reason, end);
+        return false;
+    }
+    return use_value(in, v, start, end, line, true, out);
+}
+
+/* Parses the value starting at `start` (up to `limit`) in one pass, finding
+ * its end as it goes. On a parse error the structural scanner looks for the
+ * end so that reading can resume after it; *next gets 0 when it cannot. */
+static th_jval *parse_here(th_input *in, size_t start, size_t limit, size_t *end, size_t *next)
+{
+    th_json_error err;
+    size_t used = 0;
+    th_jval *v = th_json_parse_prefix(&in->arena, in->s + start, limit - start, &used, &err);
+    if (v) {
+        *next = start + used;
+        size_t e = start + used;
+        while (e > start && th_io_is_ws((unsigned char)in->s[e - 1]))
+            e--;
+        *end = e;
+        return v;
+    }
+    th_arena_reset(&in->arena);
+    th_io_scan_err serr;
+    size_t e = th_io_skip_value(in->s, limit, start, &serr);
+    malformed(in, start + err.offset, 0, 0, err.reason, e ? e : limit);
+    *next = e;
+    return NULL;
 }
 
 /* Opens a container if the value at `start` is `[` or `{"Records": [`. */
@@ -250,9 +272,9 @@ static void close_container(th_input *in, bool broken)
 static bool container_next(th_input *in, th_record *out)
 {
     container *c = &in->cont;
-    size_t a, b;
+    size_t a;
     th_io_scan_err err;
-    int r = th_io_arr_next(in->s, c->limit, &c->arr, &a, &b, &err);
+    int r = th_io_arr_begin(in->s, c->limit, &c->arr, &a, &err);
     if (r == 0) {
         close_container(in, false);
         return false;
@@ -262,7 +284,14 @@ static bool container_next(th_input *in, th_record *out)
         close_container(in, true);
         return false;
     }
-    return take_value(in, a, b, 0, 0, false, out);
+    size_t end, next;
+    th_jval *v = parse_here(in, a, c->limit, &end, &next);
+    if (!next) {
+        close_container(in, true); /* cannot tell where the element ends */
+        return false;
+    }
+    c->arr.pos = next;
+    return v && use_value(in, v, a, end, 0, false, out);
 }
 
 /* ---- modes ----------------------------------------------------------- */
@@ -287,7 +316,7 @@ static bool ndjson_next(th_input *in, th_record *out)
             continue; /* blank line */
         if (open_container(in, a, b))
             return false;
-        if (take_value(in, a, b, line, ls, true, out))
+        if (take_line(in, a, b, line, ls, out))
             return true;
         if (in->cont.active)
             return false;
@@ -305,23 +334,10 @@ static bool doc_next(th_input *in, th_record *out)
     }
     if (open_container(in, p, in->n))
         return false;
-    th_json_error err;
-    size_t used = 0;
-    th_jval *v = th_json_parse_prefix(&in->arena, s + p, in->n - p, &used, &err);
-    if (!v) {
-        th_io_scan_err serr;
-        size_t e = th_io_skip_value(s, in->n, p, &serr);
-        malformed(in, p + err.offset, 0, 0, err.reason, e ? e : in->n);
-        in->pos = e ? e : in->n;
-        return false;
-    }
-    size_t end = p + used;
-    in->pos = end;
-    while (end > p && th_io_is_ws((unsigned char)s[end - 1]))
-        end--;
-    /* parsed once more by take_value: pretty-printed documents are rare and small */
-    th_arena_reset(&in->arena);
-    return take_value(in, p, end, 0, 0, true, out);
+    size_t end, next;
+    th_jval *v = parse_here(in, p, in->n, &end, &next);
+    in->pos = next ? next : in->n;
+    return v && use_value(in, v, p, end, 0, true, out);
 }
 
 /* ---- files ----------------------------------------------------------- */

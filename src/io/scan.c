@@ -88,8 +88,7 @@ size_t th_io_skip_value(const char *s, size_t n, size_t i, th_io_scan_err *err)
     return fail(err, i, s[i] == '{' ? "unterminated object" : "unterminated array");
 }
 
-int th_io_arr_next(const char *s, size_t n, th_io_arr *it, size_t *start, size_t *end,
-                   th_io_scan_err *err)
+int th_io_arr_begin(const char *s, size_t n, th_io_arr *it, size_t *start, th_io_scan_err *err)
 {
     if (it->done)
         return 0;
@@ -121,10 +120,19 @@ int th_io_arr_next(const char *s, size_t n, th_io_arr *it, size_t *start, size_t
         fail(err, p, "unterminated array");
         return -1;
     }
-    size_t e = th_io_skip_value(s, n, p, err);
+    *start = p;
+    return 1;
+}
+
+int th_io_arr_next(const char *s, size_t n, th_io_arr *it, size_t *start, size_t *end,
+                   th_io_scan_err *err)
+{
+    int r = th_io_arr_begin(s, n, it, start, err);
+    if (r <= 0)
+        return r;
+    size_t e = th_io_skip_value(s, n, *start, err);
     if (!e)
         return -1;
-    *start = p;
     *end = e;
     it->pos = e;
     return 1;

@@ -38,6 +38,9 @@ typedef struct th_io_arr {
  * just past it), -1 on a structural error (*err filled; stop iterating). */
 int th_io_arr_next(const char *s, size_t n, th_io_arr *it, size_t *start, size_t *end,
                    th_io_scan_err *err);
+/* Like th_io_arr_next but stops at the element's first byte (*start) without
+ * scanning it: the caller parses it and then sets it->pos past its end. */
+int th_io_arr_begin(const char *s, size_t n, th_io_arr *it, size_t *start, th_io_scan_err *err);
 
 /* For an object starting at s[i] == '{' whose members the scanner walks: finds
  * the member `key` whose value is an array. Returns the index of its '[' or 0.

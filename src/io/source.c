@@ -47,29 +47,29 @@ void th_io_src_free(th_io_src *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* Grows *buf to hold at least `need` bytes; false on out-of-memory (the caller
- * reports it: a huge input must not abort the run). */
+/* Grows *buf to exactly `need` bytes if it is smaller; false on out-of-memory
+ * (the caller reports it: a huge input must not abort the run). */
 static bool grow(char **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return true;
-    size_t n = *cap ? *cap : 64 * 1024;
-    while (n < need)
-        n = n > SIZE_MAX / 2 ? need : n * 2;
-    char *p = realloc(*buf, n);
+    char *p = realloc(*buf, need);
     if (!p)
         return false;
     *buf = p;
-    *cap = n;
+    *cap = need;
     return true;
 }
+
+/* The next size of a buffer growing geometrically. */
+static size_t doubled(size_t cap) { return cap < 64 * 1024 ? 64 * 1024 : cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2; }
 
 /* Reads fd to its end into s->raw. */
 static bool read_all(th_io_src *s, int fd, const char *path, th_diags *d, size_t *len)
 {
     size_t n = 0;
     for (;;) {
-        if (n == s->raw_cap && !grow(&s->raw, &s->raw_cap, n + 1)) {
+        if (n == s->raw_cap && !grow(&s->raw, &s->raw_cap, doubled(s->raw_cap))) {
             th_diag_offset(d, TH_SEV_ERROR, path, (long long)n,
                            "out of memory reading the file; the rest is not read");
             break;
@@ -129,6 +129,21 @@ static bool has_more_output(z_stream *z)
                                             !only_zeros(z->next_in, z->avail_in));
 }
 
+/* First guess at the inflated size: the gzip trailer's ISIZE (size mod 2^32
+ * of the last member, exact for the usual single-member file), so the buffer
+ * is allocated once instead of grown by copying; 4x the input otherwise. */
+static size_t size_hint(const unsigned char *raw, size_t n)
+{
+    size_t guess = n * 4 + 4096;
+    if (n >= 18) {
+        const unsigned char *t = raw + n - 4;
+        size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+        if (isize >= n / 2)
+            guess = isize + 64; /* slack: room for zlib to finish the stream */
+    }
+    return guess;
+}
+
 /* Inflates every gzip member of raw[0..n) into s->inf, up to `cap` bytes. */
 static void gunzip(th_io_src *s, const unsigned char *raw, size_t n, uint64_t cap,
                    const char *path, th_diags *d)
@@ -141,6 +156,8 @@ static void gunzip(th_io_src *s, const unsigned char *raw, size_t n, uint64_t ca
         s->incomplete = true;
         goto done;
     }
+    size_t hint = size_hint(raw, n);
+    grow(&s->inf, &s->inf_cap, hint < cap ? hint : (size_t)cap); /* failure: grown below */
     z.next_in = (unsigned char *)raw;
     z.avail_in = 0;
     size_t in_left = n;
@@ -161,7 +178,7 @@ static void gunzip(th_io_src *s, const unsigned char *raw, size_t n, uint64_t ca
                 }
                 break;
             }
-            size_t want = s->inf_cap ? s->inf_cap * 2 : (n < (1u << 20) ? n * 4 + 4096 : n * 4);
+            size_t want = doubled(s->inf_cap);
             if (want > cap)
                 want = (size_t)cap;
             if (!grow(&s->inf, &s->inf_cap, want)) {
@@ -171,8 +188,6 @@ static void gunzip(th_io_src *s, const unsigned char *raw, size_t n, uint64_t ca
                 s->incomplete = true;
                 break;
             }
-            if (s->inf_cap > cap)
-                s->inf_cap = (size_t)cap; /* never write past the cap */
         }
         size_t room = s->inf_cap - out;
         z.next_out = (unsigned char *)s->inf + out;
