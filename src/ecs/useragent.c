@@ -9,6 +9,7 @@
  * read-only and may be shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,23 @@ typedef struct ua_list {
     size_t n, cap;
 } ua_list;
 
+/* Parsed results by user-agent string: CloudTrail repeats a few agents
+ * endlessly and a full scan of the lists costs ~1 ms. Direct-mapped, guarded
+ * by a mutex (the mapper is shared by threads). */
+#define UA_CACHE 4096
+enum { R_NAME, R_VER, R_OSNAME, R_OSVER, R_OSFULL, R_DEV, R_N };
+typedef struct ua_cached {
+    char *ua;
+    size_t ualen;
+    char *r[R_N];
+    size_t rn[R_N];
+} ua_cached;
+
 struct th_ua {
     ua_list ua, os, dev;
     char version[64];
+    pthread_mutex_t mu;
+    ua_cached *cache;
 };
 
 static void list_push(ua_list *l, ua_rule r)
@@ -53,6 +68,8 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
     yaml_parser_initialize(&p);
     yaml_parser_set_input_file(&p, f);
     th_ua *u = th_xcalloc(1, sizeof *u);
+    pthread_mutex_init(&u->mu, NULL);
+    u->cache = th_xcalloc(UA_CACHE, sizeof(ua_cached));
     ua_list *cur = NULL;
     int depth = 0;
     char *key = NULL;
@@ -193,6 +210,13 @@ void th_ua_free(th_ua *u)
     list_free(&u->ua);
     list_free(&u->os);
     list_free(&u->dev);
+    for (size_t i = 0; i < UA_CACHE; i++) {
+        free(u->cache[i].ua);
+        for (int k = 0; k < R_N; k++)
+            free(u->cache[i].r[k]);
+    }
+    free(u->cache);
+    pthread_mutex_destroy(&u->mu);
     free(u);
 }
 
@@ -257,33 +281,67 @@ static th_str version_of(th_arena *a, const ua_hit *h)
     return r;
 }
 
-void th_ua_apply(const th_ua *u, mctx *c, th_str s)
+static void parse(const th_ua *u, th_arena *a, th_str s, th_str r[R_N])
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     ua_hit h;
-    th_str name = TH_STR_NULL;
+    for (int i = 0; i < R_N; i++)
+        r[i] = TH_STR_NULL;
     if (first_match(&u->ua, s, md, &h)) {
-        name = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
-        th_str ver = version_of(c->a, &h);
-        if (ver.p)
-            mx_set_str(c, "user_agent.version", ver);
+        r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
+        r[R_VER] = version_of(a, &h);
     }
-    mx_set_str(c, "user_agent.name", name.n ? name : TH_STR_LIT("Other"));
+    if (!r[R_NAME].n)
+        r[R_NAME] = TH_STR_LIT("Other");
     if (first_match(&u->os, s, md, &h)) {
-        th_str os = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
+        th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
-            mx_set_str(c, "user_agent.os.name", os);
-            th_str ver = version_of(c->a, &h);
+            r[R_OSNAME] = os;
+            th_str ver = version_of(a, &h);
             if (ver.p) {
-                mx_set_str(c, "user_agent.os.version", ver);
-                char *full = th_arena_printf(c->a, "%.*s %.*s", (int)os.n, os.p, (int)ver.n, ver.p);
-                mx_set_str(c, "user_agent.os.full", th_str_c(full));
+                r[R_OSVER] = ver;
+                r[R_OSFULL] = th_str_c(th_arena_printf(a, "%.*s %.*s", (int)os.n, os.p, (int)ver.n, ver.p));
             }
         }
     }
-    th_str dev = TH_STR_NULL;
     if (first_match(&u->dev, s, md, &h))
-        dev = h.rule->repl[0] ? replace1(c->a, h.rule->repl[0], h.g[1]) : h.g[1];
-    mx_set_str(c, "user_agent.device.name", dev.n ? dev : TH_STR_LIT("Other"));
+        r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
+    if (!r[R_DEV].n)
+        r[R_DEV] = TH_STR_LIT("Other");
     pcre2_match_data_free(md);
+}
+
+void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
+{
+    th_ua *u = (th_ua *)cu; /* only the cache is written, under the mutex */
+    th_str r[R_N];
+    size_t slot = (size_t)(th_str_hash(s) % UA_CACHE);
+    ua_cached *e = &u->cache[slot];
+    bool hit = false;
+    pthread_mutex_lock(&u->mu);
+    if (e->ua && e->ualen == s.n && memcmp(e->ua, s.p, s.n) == 0) {
+        for (int i = 0; i < R_N; i++)
+            r[i] = e->r[i] ? th_str_make(th_arena_strndup(c->a, e->r[i], e->rn[i]), e->rn[i])
+                           : TH_STR_NULL;
+        hit = true;
+    }
+    pthread_mutex_unlock(&u->mu);
+    if (!hit) {
+        parse(u, c->a, s, r);
+        pthread_mutex_lock(&u->mu);
+        free(e->ua);
+        e->ua = th_xstrndup(s.p, s.n);
+        e->ualen = s.n;
+        for (int i = 0; i < R_N; i++) {
+            free(e->r[i]);
+            e->r[i] = r[i].p ? th_xstrndup(r[i].p, r[i].n) : NULL;
+            e->rn[i] = r[i].n;
+        }
+        pthread_mutex_unlock(&u->mu);
+    }
+    static const char *const paths[R_N] = {"user_agent.name", "user_agent.version",
+                                           "user_agent.os.name", "user_agent.os.version",
+                                           "user_agent.os.full", "user_agent.device.name"};
+    for (int i = 0; i < R_N; i++)
+        mx_set_str(c, paths[i], r[i]);
 }
