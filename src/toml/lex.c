@@ -42,6 +42,8 @@ bool tp_err(tp *p, size_t pos, const char *fmt, ...)
     if (p->failed)
         return false;
     p->failed = true;
+    if (!p->diags) /* the caller only wants a yes/no answer */
+        return false;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -253,7 +255,7 @@ static bool multi_line(tp *p, char q, th_str *out)
         }
         size_t nl = newline_len(p);
         if (nl) {
-            th_buf_put(b, p->s + p->pos, nl);
+            th_buf_putc(b, '\n'); /* CRLF is read as LF, as Python's tomllib does */
             p->pos += nl;
             continue;
         }

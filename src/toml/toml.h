@@ -57,7 +57,7 @@ struct th_toml {
 };
 
 /* Parses a whole document. On error adds one diagnostic (file:line:col: reason)
- * to diags and returns NULL. Input must be UTF-8 (checked). */
+ * to diags (when not NULL) and returns NULL. Input must be UTF-8 (checked). */
 th_toml *th_toml_parse(th_arena *a, const char *buf, size_t len, const char *file, th_diags *diags);
 
 /* Table lookup of one key; NULL when absent or when t is not a table. */
@@ -65,5 +65,18 @@ th_toml *th_toml_get(const th_toml *t, const char *key);
 /* Nested table lookup of a dotted path ("rule.new_terms.field"); NULL if absent. */
 th_toml *th_toml_get_path(const th_toml *t, const char *dotted);
 const char *th_toml_type_name(th_toml_type t);
+
+/* Typed lookups of one key of table t: false (and *out untouched) when the key
+ * is absent or holds another type. */
+bool th_toml_get_str(const th_toml *t, const char *key, th_str *out);
+bool th_toml_get_int(const th_toml *t, const char *key, int64_t *out);
+bool th_toml_get_bool(const th_toml *t, const char *key, bool *out);
+
+/* The value as JSON (what Kibana stores for a rule): tables become objects in
+ * definition order, strings are copied into the arena, date/time kinds become
+ * their source text, inf/nan become the strings "Infinity", "-Infinity" and
+ * "NaN" (JSON has no such numbers). Depth is bounded by TH_MAX_TOML_DEPTH. */
+struct th_jval;
+struct th_jval *th_toml_to_json(th_arena *a, const th_toml *v);
 
 #endif

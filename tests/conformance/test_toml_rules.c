@@ -1,5 +1,5 @@
 /* Every .toml file of the Elastic detection-rules corpus (rules and hunting)
- * must parse with zero errors, and each rule file must have a [rule] table. */
+ * must parse with zero errors, and each must have a [rule] or [hunt] table with a name. */
 #include "th_test.h"
 
 #include <dirent.h>
@@ -11,7 +11,7 @@
 #include "toml/toml.h"
 
 typedef struct tally {
-    int files, ok, rules_without_table;
+    int files, ok, rules, hunts, missing; /* missing: no [rule] name / [hunt] name */
 } tally;
 
 static void walk(const char *dir, tally *t, int depth)
@@ -49,10 +49,20 @@ static void walk(const char *dir, tally *t, int depth)
         t->files++;
         if (doc && g.len == 0) {
             t->ok++;
-            /* rule files (not hunting queries) carry their rule in [rule] */
-            if (strstr(path, "/rules/") && !strstr(path, "/hunting/") &&
-                !th_toml_get_path(doc, "rule.name"))
-                t->rules_without_table++;
+            /* rule files carry their rule in [rule], hunting files theirs in [hunt];
+             * both have a name string */
+            const th_toml *name = NULL;
+            if (th_toml_get(doc, "rule")) {
+                t->rules++;
+                name = th_toml_get_path(doc, "rule.name");
+            } else if (th_toml_get(doc, "hunt")) {
+                t->hunts++;
+                name = th_toml_get_path(doc, "hunt.name");
+            }
+            if (!name || name->type != TH_TOML_STRING || name->u.str.n == 0) {
+                t->missing++;
+                fprintf(stderr, "%s: no [rule] or [hunt] name\n", path);
+            }
         } else {
             for (size_t i = 0; i < g.len; i++)
                 th_diag_print(&g.items[i], stderr);
@@ -70,12 +80,14 @@ static void detection_rules_parse(void **state)
     TH_REQUIRE_CORPUS(corpus);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/detection-rules", corpus);
-    tally t = {0, 0, 0};
+    tally t = {0, 0, 0, 0, 0};
     walk(dir, &t, 0);
-    print_message("RATE: detection-rules TOML files parsed %d/%d\n", t.ok, t.files);
+    print_message("RATE: detection-rules TOML files parsed %d/%d (%d rules, %d hunting queries)\n",
+                  t.ok, t.files, t.rules, t.hunts);
     assert_true(t.files > 0);
     assert_int_equal(t.ok, t.files);
-    assert_int_equal(t.rules_without_table, 0);
+    assert_true(t.rules > 0);
+    assert_int_equal(t.missing, 0);
 }
 
 int main(void)
