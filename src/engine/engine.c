@@ -62,6 +62,9 @@ void th_engine_free(th_engine *e)
 
 const char *th_engine_unsupported(const th_rule *r)
 {
+    if (r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") != 0 &&
+        strcmp(r->timestamp_override, "@timestamp") != 0)
+        return "timestamp_override other than event.ingested / @timestamp";
     switch (r->type) {
     case TH_RULE_QUERY:
         return NULL;
@@ -160,6 +163,9 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
     size_t idx = e->rules.len - 1;
     er->fn = fn;
     er->pred = pred;
+    /* SEMANTICS 2.2: windows on timestamp_override with @timestamp fallback;
+     * without an override, on @timestamp alone */
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
     er->exc = exc;
     er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
                       : r->max_signals > 0 ? r->max_signals
@@ -393,8 +399,8 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
     th_match m = {0};
     m.doc = (uint32_t)*docidx;
     m.ts = ev->timestamp_ms;
-    m.ingested = ev->ingested_ms;
-    m.combined = th_event_combined_ts(ev);
+    m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
     TH_VEC_PUSH(&r->matches, m);

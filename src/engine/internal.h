@@ -46,6 +46,7 @@ typedef struct th_erule {
     const char **cap;   /* captured fields */
     size_t ncap;
     bool suppress;      /* alert suppression active */
+    bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     int64_t max_signals;
     TH_VEC(th_match) matches;
     th_rule_report rep;

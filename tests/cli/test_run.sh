@@ -9,7 +9,7 @@ rule() { # FILE TYPE NAME QUERY EXTRA...
   { printf '[metadata]\ncreation_date = "2024/01/01"\nmaturity = "production"\nupdated_date = "2024/01/01"\n\n'
     printf '[rule]\nauthor = ["t"]\ndescription = "d"\nfrom = "now-6m"\nindex = ["logs-aws.cloudtrail-*"]\n'
     printf 'language = "kuery"\nlicense = "Elastic License v2"\nname = "%s"\nrisk_score = 47\n' "$name"
-    printf 'rule_id = "%s"\nseverity = "medium"\ntype = "%s"\nquery = %s\n' "$name" "$type" "$q"
+    printf 'rule_id = "%s"\nseverity = "medium"\ntimestamp_override = "event.ingested"\ntype = "%s"\nquery = %s\n' "$name" "$type" "$q"
     for x in "$@"; do printf '%s\n' "$x"; done; } > "$TMP/rules/$f"
 }
 rule q.toml query Q-create "'event.action: \"CreateUser\"'"
@@ -93,4 +93,36 @@ if [ -d "$CORPUS/detection-rules/rules/integrations/aws" ]; then
   expect_grep "profile lines" 'profile \(per rule' "$TMP/err"
 else
   skip "AWS rule pack over raw CloudTrail (no corpus)"
+fi
+
+# Real rules from the corpus on hand-made ECS events (expectations by hand).
+AWS="$CORPUS/detection-rules/rules/integrations/aws"
+if [ -f "$AWS/credential_access_root_console_failure_brute_force.toml" ]; then
+  login() { # MINUTE SECOND ACCOUNT
+    printf '{"@timestamp":"2024-01-01T00:%02d:%02dZ","data_stream":{"dataset":"aws.cloudtrail"},"event":{"id":"r%s-%s-%s","ingested":"2024-01-01T00:%02d:%02dZ","provider":"signin.amazonaws.com","action":"ConsoleLogin","outcome":"failure"},"aws":{"cloudtrail":{"user_identity":{"type":"Root"}}},"cloud":{"account":{"id":"%s"}}}\n' "$1" "$2" "$1" "$2" "$3" "$1" "$2" "$3"
+  }
+  # account 111: 10 failures in [1m, 4m30s] -> one alert at run 5 (count 10).
+  # account 222: 9 failures -> none. account 111 again: 9 failures in [11m,14m] -> none.
+  { for s in 0 20 40; do login 1 $s 111; login 2 $s 111; login 3 $s 111; done; login 4 30 111
+    for s in 0 20 40; do login 1 $s 222; login 2 $s 222; login 3 $s 222; done
+    for s in 0 20 40; do login 11 $s 111; login 12 $s 111; login 13 $s 111; done; } > "$TMP/root.ndjson"
+  expect_rc "threshold rule from the pack" 1 "$TH" run --rules "$AWS/credential_access_root_console_failure_brute_force.toml" --data "$TMP/root.ndjson"
+  [ "$(wc -l < "$TMP/out")" -eq 1 ] && ok "brute force: one alert" || nok "brute force: one alert" "$(wc -l < "$TMP/out")"
+  expect_grep "brute force: account 111, count 10" '"terms":\[\{"field":"cloud.account.id","value":"111"\}\],"count":10' "$TMP/out"
+  expect_grep "brute force: original_time = last failure" '"kibana.alert.original_time":"2024-01-01T00:04:30.000Z"' "$TMP/out"
+else
+  skip "threshold rule from the pack (no corpus)"
+fi
+if [ -f "$AWS/collection_s3_bucket_acl_public_access_new_identity.toml" ]; then
+  acl() { # ID MINUTE ARN UA
+    printf '{"@timestamp":"2024-01-01T00:%02d:00Z","data_stream":{"dataset":"aws.cloudtrail"},"event":{"id":"%s","ingested":"2024-01-01T00:%02d:00Z","provider":"s3.amazonaws.com","action":"PutBucketAcl","outcome":"success"},"aws":{"cloudtrail":{"user_identity":{"type":"IAMUser","arn":"%s"},"flattened":{"request_parameters":{"x-amz-acl":"public-read"}}}},"user_agent":{"original":"%s"}}\n' "$2" "$1" "$2" "$3" "$4"
+  }
+  # a: new at run 5; a again at 20: seen at 1 within 7 days -> not new; b: new at 25;
+  # c via Terraform: excluded by the query.
+  { acl a1 1 arn:a aws-cli; acl a2 20 arn:a aws-cli; acl b1 22 arn:b aws-cli; acl c1 23 arn:c Terraform/1.0; } > "$TMP/acl.ndjson"
+  expect_rc "new_terms rule from the pack" 1 "$TH" run --rules "$AWS/collection_s3_bucket_acl_public_access_new_identity.toml" --data "$TMP/acl.ndjson"
+  [ "$(wc -l < "$TMP/out")" -eq 2 ] && ok "new identity: two alerts" || nok "new identity: two alerts" "$(cat "$TMP/out" | head -c 500)"
+  expect_grep "new identity: b at run 25" '"@timestamp":"2024-01-01T00:25:00.000Z".*"kibana.alert.new_terms":\["arn:b"\]' "$TMP/out"
+else
+  skip "new_terms rule from the pack (no corpus)"
 fi
