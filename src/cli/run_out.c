@@ -200,6 +200,10 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
         fprintf(f, "; %llu ECS events stamped @timestamp + %llds", (unsigned long long)s->derived_ingested,
                 (long long)(s->ecs_delay_ms / 1000));
     fprintf(f, "; the rest window on @timestamp\n");
+    uint64_t nd, db, mbytes;
+    th_engine_memory(s->engine, &nd, &db, &mbytes);
+    fprintf(f, "run: kept %llu matched documents (%.1f MB) and %.1f MB of match records\n",
+            (unsigned long long)nd, (double)db / 1e6, (double)mbytes / 1e6);
     if (s->exceptions)
         fprintf(f, "run: %zu exception items loaded\n", s->exceptions);
     fprintf(f, "run: %.1f MB read in %.3f s (%.1f MB/s, %.0f events/s); total %.3f s\n", mb,

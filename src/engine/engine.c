@@ -366,6 +366,7 @@ static uint32_t store_doc(th_engine *e, const th_event *ev)
     d.ingested = ev->ingested_ms;
     d.combined = th_event_combined_ts(ev);
     d.index = ev->index;
+    e->doc_bytes += d.json.n + d.id.n + sizeof(th_edoc);
     TH_VEC_PUSH(&e->docs, d);
     return (uint32_t)(e->docs.len - 1);
 }
@@ -394,15 +395,18 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
         r->rep.excepted++;
         return;
     }
-    if (*docidx < 0)
+    /* threshold alerts are synthetic: they never need the source document */
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD;
+    if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
     th_match m = {0};
-    m.doc = (uint32_t)*docidx;
+    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     m.ts = ev->timestamp_ms;
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
+    e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
     TH_VEC_PUSH(&r->matches, m);
     r->rep.matches++;
 }
@@ -532,4 +536,11 @@ void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with
 {
     *events = e->events;
     *with_ingested = e->with_ingested;
+}
+
+void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes)
+{
+    *docs = e->docs.len;
+    *doc_bytes = e->doc_bytes;
+    *match_bytes = e->match_bytes;
 }

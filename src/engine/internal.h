@@ -78,6 +78,7 @@ struct th_engine {
     int64_t data_min, data_max; /* combined timestamps seen */
     int64_t from, to;      /* the period used */
     uint64_t seq;
+    uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
     bool finished;
 };
 
