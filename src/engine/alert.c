@@ -235,7 +235,7 @@ static th_jval *parameters(th_arena *a, const th_erule *er)
     set_s(a, p, "query", r->query);
     set(a, p, "index", strlist(a, &r->index));
     set_s(a, p, "from", r->from ? r->from : "now-6m");
-    set_s(a, p, "to", "now");
+    set_s(a, p, "to", r->to ? r->to : "now");
     set_s(a, p, "interval", r->interval ? r->interval : "5m");
     set(a, p, "max_signals", th_jnew_i64(a, er->max_signals));
     set_s(a, p, "timestamp_override", r->timestamp_override);
@@ -292,7 +292,11 @@ static void rule_fields(th_arena *a, th_jval *o, const th_erule *er, const char 
     set_s(a, o, "kibana.alert.rule.license", r->license);
     set(a, o, "kibana.alert.rule.threat", threat(a, r));
     set_s(a, o, "kibana.alert.rule.from", r->from ? r->from : "now-6m");
-    set_s(a, o, "kibana.alert.rule.to", "now");
+    set_s(a, o, "kibana.alert.rule.to", r->to ? r->to : "now");
+    if (r->version > 0)
+        set_s(a, o, "kibana.alert.rule.version", th_arena_printf(a, "%lld", (long long)r->version));
+    if (r->building_block_type)
+        set_s(a, o, "kibana.alert.building_block_type", r->building_block_type);
     set_s(a, o, "kibana.alert.rule.interval", r->interval ? r->interval : "5m");
     set(a, o, "kibana.alert.rule.max_signals", th_jnew_i64(a, er->max_signals));
     set_s(a, o, "kibana.alert.rule.timestamp_override", r->timestamp_override);

@@ -7,6 +7,7 @@
 
 #include "base/limits.h"
 #include "engine/exceptions.h"
+#include "ecs/schema.h"
 #include "engine/internal.h"
 
 void th_engine_opts_default(th_engine_opts *o)
@@ -61,6 +62,9 @@ void th_engine_free(th_engine *e)
 
 const char *th_engine_unsupported(const th_rule *r)
 {
+    if (r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") != 0 &&
+        strcmp(r->timestamp_override, "@timestamp") != 0)
+        return "timestamp_override other than event.ingested / @timestamp";
     switch (r->type) {
     case TH_RULE_QUERY:
         return NULL;
@@ -134,7 +138,8 @@ static const th_prefilter *pick_prefilter(const th_prefilter *pf, size_t npf)
 {
     for (size_t f = 0; f < NROUTED; f++) {
         for (size_t i = 0; i < npf; i++) {
-            if (pf[i].field && strcmp(pf[i].field, routed_fields[f]) == 0 && pf[i].nvalues > 0)
+            /* an empty set means the rule can match nothing: never routed */
+            if (pf[i].field && strcmp(pf[i].field, routed_fields[f]) == 0)
                 return &pf[i];
         }
     }
@@ -158,6 +163,9 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
     size_t idx = e->rules.len - 1;
     er->fn = fn;
     er->pred = pred;
+    /* SEMANTICS 2.2: windows on timestamp_override with @timestamp fallback;
+     * without an override, on @timestamp alone */
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
     er->exc = exc;
     er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
                       : r->max_signals > 0 ? r->max_signals
@@ -234,10 +242,17 @@ static bool route_visit(const th_jval *v, void *ctx)
 }
 
 /* Limits of Elasticsearch keyword fields: longer values are not indexed, so
- * they neither aggregate nor group (SEMANTICS.md 3.4). */
+ * they neither aggregate nor group (SEMANTICS.md 3.4). From the field schema;
+ * fields it does not know get the integration's defaults. */
 static size_t ignore_above(const char *field)
 {
     th_str f = th_str_c(field);
+    const th_field_def *def = th_schema_lookup(f);
+    if (def) {
+        if (def->ignore_above > 0)
+            return (size_t)def->ignore_above;
+        return SIZE_MAX;
+    }
     if (th_str_ends(f, "request_parameters") || th_str_ends(f, "response_elements") ||
         th_str_ends(f, "additional_eventdata") || th_str_ends(f, "service_event_details"))
         return TH_IGNORE_ABOVE_PARAMETERS;
@@ -351,6 +366,7 @@ static uint32_t store_doc(th_engine *e, const th_event *ev)
     d.ingested = ev->ingested_ms;
     d.combined = th_event_combined_ts(ev);
     d.index = ev->index;
+    e->doc_bytes += d.json.n + d.id.n + sizeof(th_edoc);
     TH_VEC_PUSH(&e->docs, d);
     return (uint32_t)(e->docs.len - 1);
 }
@@ -369,22 +385,28 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
         return;
     r->stamp = e->events;
     r->rep.evals++;
+    uint64_t t0 = e->o.profile ? now_ns() : 0;
     bool hit = !r->fn || r->fn(r->pred, ev->doc);
+    if (e->o.profile)
+        r->rep.eval_ns += now_ns() - t0;
     if (!hit)
         return;
     if (r->exc && th_exceptions_match(r->exc, ev->doc)) {
         r->rep.excepted++;
         return;
     }
-    if (*docidx < 0)
+    /* threshold alerts are synthetic: they never need the source document */
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD;
+    if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
     th_match m = {0};
-    m.doc = (uint32_t)*docidx;
+    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     m.ts = ev->timestamp_ms;
-    m.ingested = ev->ingested_ms;
-    m.combined = th_event_combined_ts(ev);
+    m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
+    e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
     TH_VEC_PUSH(&r->matches, m);
     r->rep.matches++;
 }
@@ -514,4 +536,11 @@ void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with
 {
     *events = e->events;
     *with_ingested = e->with_ingested;
+}
+
+void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes)
+{
+    *docs = e->docs.len;
+    *doc_bytes = e->doc_bytes;
+    *match_bytes = e->match_bytes;
 }

@@ -54,6 +54,7 @@ typedef struct th_engine_opts {
     int64_t max_signals;        /* > 0 overrides every rule's max_signals */
     uint64_t max_state_bytes;   /* per-rule cap on temporal state; 0 = none */
     bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
+    bool profile;               /* time every predicate evaluation (eval_ns) */
     const char *space_id;       /* Kibana space in alert ids; "default" */
     const char *source_index;   /* _index of source events in ids/ancestors */
 } th_engine_opts;
@@ -113,6 +114,9 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx);
 const th_rule_report *th_engine_reports(const th_engine *e, size_t *n);
 /* The simulated period actually used (after defaults), known after finish. */
 void th_engine_period(const th_engine *e, int64_t *from_ms, int64_t *to_ms);
+/* What the hot pass keeps: matched documents stored (once per event, shared
+ * by rules), their bytes, and the bytes of match records. */
+void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes);
 /* Events fed, and how many had event.ingested. */
 void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
 

@@ -46,6 +46,7 @@ typedef struct th_erule {
     const char **cap;   /* captured fields */
     size_t ncap;
     bool suppress;      /* alert suppression active */
+    bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     int64_t max_signals;
     TH_VEC(th_match) matches;
     th_rule_report rep;
@@ -77,6 +78,7 @@ struct th_engine {
     int64_t data_min, data_max; /* combined timestamps seen */
     int64_t from, to;      /* the period used */
     uint64_t seq;
+    uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
     bool finished;
 };
 

@@ -64,6 +64,7 @@ static inline void fx_rule(th_rule *r, th_rule_type type, const char *name, doub
     r->lookback_ms = (int64_t)(lookback_min * 60000.0);
     r->interval_ms = (int64_t)(interval_min * 60000.0);
     r->max_signals = max_signals;
+    r->timestamp_override = "event.ingested"; /* as every AWS rule */
 }
 
 /* Feeds one ECS document given as JSON text. */

@@ -88,6 +88,27 @@ static void ingest_fallback_to_timestamp(void **state)
     fx_free(&f);
 }
 
+static void no_override_windows_on_timestamp(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    fx_rule(&r, TH_RULE_QUERY, "Q", 6, 5, 100);
+    r.timestamp_override = NULL; /* primary = @timestamp, no fallback */
+    th_engine_add_rule(f.e, &r, stub_match, &all, NULL, 0, NULL);
+    fx_ev(&f, "late", 8, 2, NULL); /* ingested 8 is ignored: run 5 */
+    fx_ev(&f, "ingest-only", 3, 3, NULL);
+    fx_feed(&f, "{\"event\":{\"id\":\"no-ts\",\"ingested\":\"2024-01-01T00:04:00Z\"}}");
+    fx_finish(&f);
+    assert_int_equal(f.nalerts, 2);
+    assert_string_equal(fx_str(&f, 0, "event.id"), "late");
+    assert_int_equal(f.times[0], MIN(5));
+    assert_string_equal(fx_str(&f, 1, "event.id"), "ingest-only");
+    fx_free(&f);
+}
+
 static void max_signals_query_vs_eql_order(void **state)
 {
     (void)state;
@@ -258,6 +279,7 @@ int main(void)
         cmocka_unit_test(windows_and_overlap_dedup),
         cmocka_unit_test(inclusive_edges_and_period),
         cmocka_unit_test(ingest_fallback_to_timestamp),
+        cmocka_unit_test(no_override_windows_on_timestamp),
         cmocka_unit_test(max_signals_query_vs_eql_order),
         cmocka_unit_test(quiet_stretches_are_counted),
         cmocka_unit_test(phase_shifts_run_times),
