@@ -12,11 +12,15 @@
 
 static const th_opt opts[] = {
     {"seed", TH_OPT_VALUE, "N", "PRNG seed; the same seed gives byte-identical output (default 1)"},
-    {"start", TH_OPT_VALUE, "DATE", "first day of the period, YYYY-MM-DD or ISO time (default 2024-06-01)"},
+    {"start", TH_OPT_VALUE, "DATE",
+     "first day of the period, YYYY-MM-DD or ISO time (default 2024-06-01)"},
     {"days", TH_OPT_VALUE, "N", "length of the period in days (default 1)"},
-    {"rate", TH_OPT_VALUE, "N", "background events per hour, averaged over the week (default 2000)"},
-    {"out", TH_OPT_VALUE, "DIR|-", "S3 layout under DIR plus DIR/labels.ndjson, or NDJSON on stdout with - (default -)"},
-    {"labels", TH_OPT_VALUE, "FILE", "with --out -: write the labels here (otherwise they are not written)"},
+    {"rate", TH_OPT_VALUE, "N",
+     "background events per hour, averaged over the week (default 2000)"},
+    {"out", TH_OPT_VALUE, "DIR|-",
+     "S3 layout under DIR plus DIR/labels.ndjson, or NDJSON on stdout with - (default -)"},
+    {"labels", TH_OPT_VALUE, "FILE",
+     "with --out -: write the labels here (otherwise they are not written)"},
     {"list", TH_OPT_FLAG, NULL, "describe the scenarios and exit"},
     {"quiet", TH_OPT_FLAG, NULL, "no summary on stderr"},
 };
@@ -27,8 +31,8 @@ static void list(void)
     size_t n = th_emu_scenarios(&s);
     printf("%-24s %-7s %-26s %s\n", "SCENARIO", "KIND", "ATT&CK", "WHAT IT EMULATES");
     for (size_t i = 0; i < n; i++)
-        printf("%-24s %-7s %-26s %s\n", s[i].name, s[i].kind, s[i].technique[0] ? s[i].technique : "-",
-               s[i].summary);
+        printf("%-24s %-7s %-26s %s\n", s[i].name, s[i].kind,
+               s[i].technique[0] ? s[i].technique : "-", s[i].summary);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -50,11 +54,13 @@ int th_cmd_emulate(int argc, char **argv)
     if (!th_args_parse(&a, "emulate", opts, TH_NELEM(opts), argc, argv, 2))
         return TH_EXIT_USAGE;
     if (a.help) {
-        th_args_help("trailhound emulate SCENARIO... [options]",
-                     "Writes raw CloudTrail, as AWS delivers it, for attack stories and benign activity,\n"
-                     "with labels.ndjson (eventID -> scenario, step, malicious, expected Elastic rule ids).\n"
-                     "`--list` describes the scenarios.",
-                     opts, TH_NELEM(opts));
+        th_args_help(
+            "trailhound emulate SCENARIO... [options]",
+            "Writes raw CloudTrail, as AWS delivers it, for attack stories and benign activity,\n"
+            "with labels.ndjson (eventID -> scenario, step, malicious, expected Elastic rule "
+            "ids).\n"
+            "`--list` describes the scenarios.",
+            opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
     if (th_args_flag(&a, "list")) {
@@ -83,7 +89,8 @@ int th_cmd_emulate(int argc, char **argv)
         char *end;
         o.rate = strtod(v, &end);
         if (*end || !(o.rate >= 0) || o.rate > 1e9) {
-            fprintf(stderr, "trailhound emulate: --rate wants events per hour (>= 0), not '%s'\n", v);
+            fprintf(stderr, "trailhound emulate: --rate wants events per hour (>= 0), not '%s'\n",
+                    v);
             return TH_EXIT_USAGE;
         }
     }
@@ -91,7 +98,8 @@ int th_cmd_emulate(int argc, char **argv)
     if (!v)
         v = "2024-06-01";
     if (!th_time_parse_iso(v, strlen(v), &o.start_ms)) {
-        fprintf(stderr, "trailhound emulate: --start wants YYYY-MM-DD or an ISO time, not '%s'\n", v);
+        fprintf(stderr, "trailhound emulate: --start wants YYYY-MM-DD or an ISO time, not '%s'\n",
+                v);
         return TH_EXIT_USAGE;
     }
     for (size_t i = 0; i < a.npos; i++)
@@ -112,7 +120,8 @@ int th_cmd_emulate(int argc, char **argv)
         w = th_emu_writer_stream(stdout, lf);
     } else {
         if (labels)
-            fprintf(stderr, "trailhound emulate: --labels is ignored with --out DIR (labels go to DIR/labels.ndjson)\n");
+            fprintf(stderr, "trailhound emulate: --labels is ignored with --out DIR (labels go to "
+                            "DIR/labels.ndjson)\n");
         w = th_emu_writer_dir(out, err, sizeof err);
         if (!w) {
             fprintf(stderr, "trailhound emulate: %s\n", err);
@@ -131,8 +140,10 @@ int th_cmd_emulate(int argc, char **argv)
         return TH_EXIT_FINDINGS;
     }
     if (!th_args_flag(&a, "quiet"))
-        fprintf(stderr, "trailhound emulate: %llu records (%llu malicious), %llu objects, %.1f MB of JSON\n",
-                (unsigned long long)st.records, (unsigned long long)st.malicious,
-                (unsigned long long)st.objects, (double)st.bytes / 1e6);
+        fprintf(
+            stderr,
+            "trailhound emulate: %llu records (%llu malicious), %llu objects, %.1f MB of JSON\n",
+            (unsigned long long)st.records, (unsigned long long)st.malicious,
+            (unsigned long long)st.objects, (double)st.bytes / 1e6);
     return TH_EXIT_OK;
 }

@@ -38,7 +38,7 @@ typedef struct emu_actor {
     const char *access_key; /* AKIA.../ASIA...; NULL = no accessKeyId, "" = empty */
     bool session;           /* sessionContext present (temporary credentials) */
     bool mfa;
-    int64_t session_start; /* sessionContext.attributes.creationDate */
+    int64_t session_start;  /* sessionContext.attributes.creationDate */
     const char *invoked_by; /* userIdentity.invokedBy, or NULL */
     const char *source;     /* sourceIPAddress: an IP or a service name */
     const char *agent;      /* userAgent */
@@ -58,13 +58,13 @@ typedef struct emu_event {
     const char *extra;     /* additionalEventData JSON; NULL = absent */
     const char *resources; /* resources JSON array; NULL = absent */
     const char *error_code, *error_message;
-    const char *event_type; /* NULL = "AwsApiCall" */
+    const char *event_type;      /* NULL = "AwsApiCall" */
     const char *service_details; /* serviceEventDetails JSON, or NULL */
-    const char *tls_host;   /* NULL = derived from the service; "" = no tlsDetails */
-    const char *request_id; /* NULL = random UUID */
-    const char *shared_id;  /* sharedEventID, or NULL */
+    const char *tls_host;        /* NULL = derived from the service; "" = no tlsDetails */
+    const char *request_id;      /* NULL = random UUID */
+    const char *shared_id;       /* sharedEventID, or NULL */
     bool read_only;
-    bool data_event; /* eventCategory Data, managementEvent false */
+    bool data_event;   /* eventCategory Data, managementEvent false */
     bool no_read_only; /* leave readOnly out (sign-in events) */
     /* label */
     const char *step;
@@ -75,13 +75,13 @@ typedef struct emu_event {
 /* Names shared by all scenarios of a run, derived from the seed. */
 typedef struct emu_world {
     const char *account, *account2, *attacker_account;
-    const char *org;      /* short company name used in resource names */
+    const char *org; /* short company name used in resource names */
     const char *office_ip[3];
     const char *vpn_ip;
-    const char *nat_ip[3];   /* egress IPs of workloads */
-    const char *ci_ip[3];    /* hosted CI runners */
+    const char *nat_ip[3]; /* egress IPs of workloads */
+    const char *ci_ip[3];  /* hosted CI runners */
     const char *attacker_ip[3];
-    const char *users[8];    /* IAM users (humans) */
+    const char *users[8]; /* IAM users (humans) */
     const char *user_ip[8];
     const char *user_akia[8];
     const char *user_aida[8];
@@ -97,15 +97,15 @@ typedef struct emu_world {
 typedef struct emu_meta {
     int64_t t;
     const char *account, *region; /* world or static strings */
-    size_t off, len;               /* record text in the collection buffer */
-    size_t loff, llen;             /* label text */
+    size_t off, len;              /* record text in the collection buffer */
+    size_t loff, llen;            /* label text */
+    bool malicious;
 } emu_meta;
 
 /* Rendered records in generation order. */
 typedef struct emu_coll {
     th_buf text;
     TH_VEC(emu_meta) meta;
-    uint64_t malicious;
 } emu_coll;
 
 typedef struct emu_ctx {
@@ -138,8 +138,7 @@ void emu_time(int64_t ms, char out[24]);
 /* Formats a time in the scratch arena. */
 const char *emu_time_str(emu_ctx *c, int64_t ms);
 /* The AccessDenied error text AWS writes for an identity and action. */
-const char *emu_denied(emu_ctx *c, const emu_actor *who, const char *action,
-                       const char *resource);
+const char *emu_denied(emu_ctx *c, const emu_actor *who, const char *action, const char *resource);
 /* "Jan 8, 2020, 9:43:06 PM", the date format of IAM and STS responses. */
 const char *emu_aws_date(emu_ctx *c, int64_t ms);
 /* An event with the common fields set (region us-east-1, step, label). */
@@ -174,6 +173,7 @@ emu_actor emu_root(emu_ctx *c, const char *source, const char *agent);
 /* ---- scenario entry points ------------------------------------------- */
 typedef void (*emu_story_fn)(emu_ctx *c);
 void emu_background_slice(emu_ctx *c, int64_t from, int64_t to, double rate);
+void emu_background_free(emu_ctx *c);
 void emu_story_iam_temp_creds(emu_ctx *c);
 void emu_story_access_keys(emu_ctx *c);
 void emu_story_log_tamper(emu_ctx *c);

@@ -21,7 +21,7 @@ static const scenario table[] = {
     {{"background", "benign", "",
       "a busy account's normal day: read-heavy API mix across services, workload and CI roles, "
       "console users, AWS services and AWS-internal calls, errors at a realistic rate "
-      "(--rate events/hour)"},
+      "(--rate events/hour); a second, development account's workloads too"},
      NULL},
     {{"iam-temp-creds", "attack", "T1078.004,T1098,T1136.003",
       "stolen ASIA session credentials of an IAM user used from an external IP: "
@@ -115,9 +115,14 @@ const th_emu_scenario_info *th_emu_find(const char *name)
 
 int64_t emu_story_start(emu_ctx *c)
 {
-    /* Between 60% and 90% into the period, on a whole minute plus seconds. */
+    /* Between 60% and 90% into the period, and at least 4 hours before its end
+     * so the longest story (console-anomalies) still fits. */
     int64_t span = c->w->end - c->w->start;
     int64_t lo = c->w->start + span * 6 / 10, hi = c->w->start + span * 9 / 10;
+    if (hi > c->w->end - 4 * 3600000LL)
+        hi = c->w->end - 4 * 3600000LL;
+    if (lo > hi)
+        lo = hi;
     return th_rng_range(&c->rng, lo, hi) / 1000 * 1000;
 }
 
@@ -184,6 +189,7 @@ static int deliver(run *r, int64_t slice_end)
                                  v[k].text + v[k].m->loff, v[k].m->llen};
             r->recs.items[r->recs.len++] = rec;
             r->st.bytes += v[k].m->len + 1;
+            r->st.malicious += v[k].m->malicious;
         }
         static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         char suffix[17];
@@ -200,8 +206,8 @@ static int deliver(run *r, int64_t slice_end)
     return 0;
 }
 
-int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
-               const th_emu_sink *sink, th_emu_stats *stats, char *err, size_t errlen)
+int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, const th_emu_sink *sink,
+               th_emu_stats *stats, char *err, size_t errlen)
 {
     if (o->days <= 0 || o->days > 3660) {
         snprintf(err, errlen, "--days must be between 1 and 3660");
@@ -236,17 +242,26 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
             background = true;
             continue;
         }
-        emu_ctx c = {.scratch = &scratch, .world_arena = &world_arena, .w = &w,
-                     .scenario = s->info.name, .technique = s->info.technique, .out = &stories};
+        emu_ctx c = {.scratch = &scratch,
+                     .world_arena = &world_arena,
+                     .w = &w,
+                     .scenario = s->info.name,
+                     .technique = s->info.technique,
+                     .out = &stories};
         th_rng_seed(&c.rng, o->seed, s->info.name);
         s->fn(&c);
     }
-    qsort(stories.meta.items, stories.meta.len, sizeof(emu_meta), meta_time_cmp);
+    if (stories.meta.len)
+        qsort(stories.meta.items, stories.meta.len, sizeof(emu_meta), meta_time_cmp);
 
     run r = {.sink = sink};
     th_rng_seed(&r.shuffle, o->seed, "delivery");
-    emu_ctx bg = {.scratch = &scratch, .world_arena = &world_arena, .w = &w,
-                  .scenario = "background", .technique = "", .out = &slice};
+    emu_ctx bg = {.scratch = &scratch,
+                  .world_arena = &world_arena,
+                  .w = &w,
+                  .scenario = "background",
+                  .technique = "",
+                  .out = &slice};
     th_rng_seed(&bg.rng, o->seed, "background");
     size_t si = 0;
     int rc = 0;
@@ -271,9 +286,9 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
     }
     if (rc)
         snprintf(err, errlen, "output failed");
-    r.st.malicious = stories.malicious;
     if (stats)
         *stats = r.st;
+    emu_background_free(&bg);
     TH_VEC_FREE(&r.refs);
     TH_VEC_FREE(&r.recs);
     coll_free(&stories);

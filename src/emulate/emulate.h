@@ -28,9 +28,9 @@ const th_emu_scenario_info *th_emu_find(const char *name);
 
 typedef struct th_emu_options {
     uint64_t seed;
-    int64_t start_ms;  /* first instant of the period (UTC epoch ms) */
-    int days;          /* length of the period */
-    double rate;       /* background events per hour (average over the day) */
+    int64_t start_ms; /* first instant of the period (UTC epoch ms) */
+    int days;         /* length of the period */
+    double rate;      /* background events per hour (average over the day) */
 } th_emu_options;
 
 /* One emulated record: the CloudTrail JSON object and its label line. */
@@ -58,8 +58,8 @@ typedef struct th_emu_stats {
 
 /* Runs the named scenarios over the period. Returns 0, or -1 with a message in
  * err (unknown scenario, bad options, or the sink asked to stop). */
-int th_emu_run(const th_emu_options *o, const char *const *names, size_t n,
-               const th_emu_sink *sink, th_emu_stats *stats, char *err, size_t errlen);
+int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, const th_emu_sink *sink,
+               th_emu_stats *stats, char *err, size_t errlen);
 
 /* ---- writers ---------------------------------------------------------- */
 

@@ -28,14 +28,15 @@ char *emu_keep(emu_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char tmp[1024];
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
         n = 0;
-    if (n >= (int)sizeof tmp)
-        n = (int)sizeof tmp - 1;
-    return th_arena_strndup(c->world_arena, tmp, (size_t)n);
+    char *p = th_arena_alloc(c->world_arena, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
 }
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -60,7 +61,7 @@ const char *emu_uuid(emu_ctx *c)
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t hi = th_rng_next(&c->rng), lo = th_rng_next(&c->rng);
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                 /* version 4 */
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant 10 */
     char *o = th_arena_alloc(c->scratch, 37);
     int k = 0;
@@ -196,7 +197,8 @@ const char *emu_ua_sdk(emu_ctx *c)
         "17.0.11+9-LTS Java/17.0.11 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/"
         "legacy",
         "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2",
-        "aws-sdk-js/3.637.0 ua/2.1 os/linux#5.10.225-213.878.amzn2.x86_64 lang/js md/nodejs#20.17.0 "
+        "aws-sdk-js/3.637.0 ua/2.1 os/linux#5.10.225-213.878.amzn2.x86_64 lang/js "
+        "md/nodejs#20.17.0 "
         "api/dynamodb#3.637.0 m/D,E",
         "aws-sdk-go/1.55.5 (go1.22.6; linux; amd64)",
     };
@@ -249,7 +251,8 @@ void emu_world_init(emu_world *w, th_arena *a, uint64_t seed, int64_t start, int
     w->account = account_id(&r, a);
     w->account2 = account_id(&r, a);
     w->attacker_account = account_id(&r, a);
-    static const char *const orgs[] = {"acme", "globex", "initech", "umbrella", "hooli", "vandelay"};
+    static const char *const orgs[] = {"acme",     "globex", "initech",
+                                       "umbrella", "hooli",  "vandelay"};
     w->org = orgs[th_rng_below(&r, 6)];
     /* Public addresses; most sit in networks of MaxMind's test databases so
      * geo/AS enrichment has something to find. */
@@ -258,21 +261,23 @@ void emu_world_init(emu_world *w, th_arena *a, uint64_t seed, int64_t start, int
     w->office_ip[2] = th_arena_printf(a, "89.160.20.%u", (unsigned)th_rng_range(&r, 112, 128));
     w->vpn_ip = th_arena_printf(a, "2.125.160.%u", (unsigned)th_rng_range(&r, 216, 220));
     for (int i = 0; i < 3; i++) {
-        w->nat_ip[i] = th_arena_printf(a, "%s.%u.%u.%u", i == 0 ? "3" : i == 1 ? "52" : "54",
-                                       (unsigned)th_rng_range(&r, 80, 230),
-                                       (unsigned)th_rng_range(&r, 1, 254),
-                                       (unsigned)th_rng_range(&r, 1, 254));
-        w->ci_ip[i] = th_arena_printf(a, "%s.%u.%u.%u", i == 2 ? "4" : "20",
-                                      (unsigned)th_rng_range(&r, 20, 200),
-                                      (unsigned)th_rng_range(&r, 1, 254),
-                                      (unsigned)th_rng_range(&r, 1, 254));
+        w->nat_ip[i] =
+            th_arena_printf(a, "%s.%u.%u.%u",
+                            i == 0   ? "3"
+                            : i == 1 ? "52"
+                                     : "54",
+                            (unsigned)th_rng_range(&r, 80, 230), (unsigned)th_rng_range(&r, 1, 254),
+                            (unsigned)th_rng_range(&r, 1, 254));
+        w->ci_ip[i] = th_arena_printf(
+            a, "%s.%u.%u.%u", i == 2 ? "4" : "20", (unsigned)th_rng_range(&r, 20, 200),
+            (unsigned)th_rng_range(&r, 1, 254), (unsigned)th_rng_range(&r, 1, 254));
     }
     w->attacker_ip[0] = th_arena_printf(a, "175.16.199.%u", (unsigned)th_rng_range(&r, 2, 250));
     w->attacker_ip[1] = th_arena_printf(a, "67.43.156.%u", (unsigned)th_rng_range(&r, 2, 250));
     w->attacker_ip[2] = th_arena_printf(a, "1.128.%u.%u", (unsigned)th_rng_range(&r, 0, 31),
                                         (unsigned)th_rng_range(&r, 2, 250));
-    static const char *const people[] = {"alice", "bob", "carol", "dave", "erin", "frank",
-                                         "grace", "heidi", "ivan", "judy", "mallory", "oscar",
+    static const char *const people[] = {"alice", "bob",   "carol",  "dave",  "erin",    "frank",
+                                         "grace", "heidi", "ivan",   "judy",  "mallory", "oscar",
                                          "peggy", "trent", "victor", "walter"};
     size_t first = (size_t)th_rng_below(&r, 16);
     for (int i = 0; i < 8; i++) {
@@ -285,8 +290,8 @@ void emu_world_init(emu_world *w, th_arena *a, uint64_t seed, int64_t start, int
         w->user_akia[i] = k;
         w->user_aida[i] = u;
     }
-    static const char *const bk[] = {"prod-data", "backups", "web-assets", "logs", "ml-datasets",
-                                     "customer-exports"};
+    static const char *const bk[] = {"prod-data", "backups",     "web-assets",
+                                     "logs",      "ml-datasets", "customer-exports"};
     for (int i = 0; i < 6; i++)
         w->buckets[i] = th_arena_printf(a, "%s-%s-%s", w->org, bk[i], w->account + 7);
     for (int i = 0; i < 6; i++) {
@@ -297,22 +302,21 @@ void emu_world_init(emu_world *w, th_arena *a, uint64_t seed, int64_t start, int
                                      "notify-slack"};
     for (int i = 0; i < 5; i++)
         w->functions[i] = fn[i];
-    static const char *const sec[] = {"prod/db/postgres", "prod/db/replica", "prod/api/stripe",
-                                      "prod/api/sendgrid", "prod/api/twilio", "prod/oauth/github",
-                                      "prod/oauth/google", "prod/redis", "prod/kafka",
-                                      "prod/ldap/bind", "staging/db/postgres", "staging/api/stripe",
-                                      "ci/dockerhub", "ci/npm-token", "ci/pypi-token",
-                                      "prod/jwt-signing", "prod/saml-cert", "prod/elastic",
-                                      "prod/datadog", "prod/pagerduty", "prod/slack-webhook",
-                                      "prod/snowflake", "prod/mongodb", "prod/s3-sync",
-                                      "prod/vpn-psk", "prod/smtp", "prod/okta", "prod/gcp-sa",
-                                      "prod/azure-sp", "prod/backup-key"};
+    static const char *const sec[] = {
+        "prod/db/postgres",   "prod/db/replica",   "prod/api/stripe",     "prod/api/sendgrid",
+        "prod/api/twilio",    "prod/oauth/github", "prod/oauth/google",   "prod/redis",
+        "prod/kafka",         "prod/ldap/bind",    "staging/db/postgres", "staging/api/stripe",
+        "ci/dockerhub",       "ci/npm-token",      "ci/pypi-token",       "prod/jwt-signing",
+        "prod/saml-cert",     "prod/elastic",      "prod/datadog",        "prod/pagerduty",
+        "prod/slack-webhook", "prod/snowflake",    "prod/mongodb",        "prod/s3-sync",
+        "prod/vpn-psk",       "prod/smtp",         "prod/okta",           "prod/gcp-sa",
+        "prod/azure-sp",      "prod/backup-key"};
     for (int i = 0; i < 30; i++)
-        w->secrets[i] = th_arena_printf(a, "arn:aws:secretsmanager:us-east-1:%s:secret:%s-%c%c%c%c%c%c",
-                                        w->account, sec[i], B32[th_rng_below(&r, 26)],
-                                        B32[th_rng_below(&r, 26)] | 0x20, B32[th_rng_below(&r, 26)],
-                                        B32[th_rng_below(&r, 26)] | 0x20, B32[th_rng_below(&r, 26)],
-                                        B32[th_rng_below(&r, 26)] | 0x20);
+        w->secrets[i] = th_arena_printf(
+            a, "arn:aws:secretsmanager:us-east-1:%s:secret:%s-%c%c%c%c%c%c", w->account, sec[i],
+            B32[th_rng_below(&r, 26)], B32[th_rng_below(&r, 26)] | 0x20, B32[th_rng_below(&r, 26)],
+            B32[th_rng_below(&r, 26)] | 0x20, B32[th_rng_below(&r, 26)],
+            B32[th_rng_below(&r, 26)] | 0x20);
     w->trail_arn = th_arena_printf(a, "arn:aws:cloudtrail:us-east-1:%s:trail/%s-org-trail",
                                    w->account, w->org);
     uint64_t d = th_rng_next(&r);
@@ -405,7 +409,10 @@ emu_event emu_ev(const emu_actor *who, int64_t t, const char *service, const cha
     return e;
 }
 
-static bool is_ip(const char *s) { return s && s[0] >= '0' && s[0] <= '9'; }
+static bool is_ip(const char *s)
+{
+    return s && s[0] >= '0' && s[0] <= '9';
+}
 
 void emu_attack(emu_ctx *c, emu_event *e, const char *step, const char *rules)
 {

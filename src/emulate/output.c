@@ -13,9 +13,9 @@
 #include "emulate/emulate.h"
 
 struct th_emu_writer {
-    char *dir;        /* NULL in stream mode */
-    FILE *records;    /* stream mode */
-    FILE *labels;     /* labels.ndjson (dir mode) or the --labels file; may be NULL */
+    char *dir;     /* NULL in stream mode */
+    FILE *records; /* stream mode */
+    FILE *labels;  /* labels.ndjson (dir mode) or the --labels file; may be NULL */
     bool own_labels;
     th_buf json, gz, path;
     char last_dir[4096];
@@ -162,7 +162,10 @@ static int object_cb(void *ctx, const char *account, const char *region, int64_t
     return 0;
 }
 
-th_emu_sink th_emu_writer_sink(th_emu_writer *w) { return (th_emu_sink){w, object_cb}; }
+th_emu_sink th_emu_writer_sink(th_emu_writer *w)
+{
+    return (th_emu_sink){w, object_cb};
+}
 
 int th_emu_writer_close(th_emu_writer *w, char *err, size_t errlen)
 {

@@ -21,7 +21,10 @@ void th_rng_seed(th_rng *r, uint64_t seed, const char *stream)
         r->s[i] = splitmix(&x);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t th_rng_next(th_rng *r)
 {
@@ -53,9 +56,15 @@ int64_t th_rng_range(th_rng *r, int64_t lo, int64_t hi)
     return lo + (int64_t)th_rng_below(r, (uint64_t)(hi - lo) + 1);
 }
 
-double th_rng_unit(th_rng *r) { return (double)(th_rng_next(r) >> 11) * 0x1.0p-53; }
+double th_rng_unit(th_rng *r)
+{
+    return (double)(th_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
-int th_rng_chance(th_rng *r, double p) { return th_rng_unit(r) < p; }
+int th_rng_chance(th_rng *r, double p)
+{
+    return th_rng_unit(r) < p;
+}
 
 uint64_t th_rng_poisson(th_rng *r, double lambda)
 {

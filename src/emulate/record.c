@@ -13,7 +13,10 @@
 
 #define LIT(b, s) th_buf_put((b), (s), sizeof(s) - 1)
 
-static void qstr(th_buf *b, const char *s) { th_json_write_str(b, th_str_c(s ? s : "")); }
+static void qstr(th_buf *b, const char *s)
+{
+    th_json_write_str(b, th_str_c(s ? s : ""));
+}
 
 /* `"key":"value"` preceded by a comma. */
 static void kv(th_buf *b, const char *k, const char *v)
@@ -242,7 +245,8 @@ void emu_emit(emu_ctx *c, const emu_event *ev)
     kv(b, "eventCategory", ev->data_event ? "Data" : "Management");
     bool from_ip = a->source && a->source[0] >= '0' && a->source[0] <= '9';
     if (from_ip && !(ev->tls_host && !ev->tls_host[0])) {
-        LIT(b, ",\"tlsDetails\":{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+        LIT(b, ",\"tlsDetails\":{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_"
+               "SHA256\","
                "\"clientProvidedHostHeader\":\"");
         tls_host(b, ev);
         LIT(b, "\"}");
@@ -254,9 +258,7 @@ void emu_emit(emu_ctx *c, const emu_event *ev)
 
     size_t loff = b->len;
     label(c, ev, event_id, when);
-    emu_meta m = {ev->t, account, ev->region, off, len, loff, b->len - loff};
+    emu_meta m = {ev->t, account, ev->region, off, len, loff, b->len - loff, ev->malicious};
     TH_VEC_PUSH(&c->out->meta, m);
-    if (ev->malicious)
-        c->out->malicious++;
     th_arena_reset(c->scratch);
 }

@@ -23,21 +23,26 @@ static emu_actor stolen_role(emu_ctx *c, int64_t t, const char *ip)
     return a;
 }
 
-static void s3(emu_ctx *c, emu_event *e, const char *bucket, const char *key, const char *extra_params)
+static void s3(emu_ctx *c, emu_event *e, const char *bucket, const char *key,
+               const char *extra_params)
 {
     const emu_world *w = c->w;
-    e->params = emu_printf(c, "{\"bucketName\":\"%s\",\"Host\":\"%s.s3.us-east-1.amazonaws.com\"%s%s%s%s}",
-                           bucket, bucket, key ? ",\"key\":\"" : "", key ? key : "", key ? "\"" : "",
-                           extra_params ? extra_params : "");
+    e->params =
+        emu_printf(c, "{\"bucketName\":\"%s\",\"Host\":\"%s.s3.us-east-1.amazonaws.com\"%s%s%s%s}",
+                   bucket, bucket, key ? ",\"key\":\"" : "", key ? key : "", key ? "\"" : "",
+                   extra_params ? extra_params : "");
     e->tls_host = emu_printf(c, "%s.s3.us-east-1.amazonaws.com", bucket);
     e->request_id = emu_s3_request_id(c);
     if (key)
-        e->resources = emu_printf(c, "[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::%s/%s\"},"
-                                     "{\"accountId\":\"%s\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::%s\"}]",
-                                  bucket, key, w->account, bucket);
+        e->resources = emu_printf(
+            c,
+            "[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::%s/%s\"},"
+            "{\"accountId\":\"%s\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::%s\"}]",
+            bucket, key, w->account, bucket);
     else
-        e->resources = emu_printf(c, "[{\"accountId\":\"%s\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::%s\"}]",
-                                  w->account, bucket);
+        e->resources = emu_printf(
+            c, "[{\"accountId\":\"%s\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::%s\"}]",
+            w->account, bucket);
 }
 
 void emu_story_s3_exfil(emu_ctx *c)
@@ -46,7 +51,8 @@ void emu_story_s3_exfil(emu_ctx *c)
     int64_t t = emu_story_start(c);
     emu_actor a = stolen_role(c, t, w->attacker_ip[1]);
     const char *b = w->buckets[5];
-    emu_event e = emu_ev(&a, t, "s3.amazonaws.com", "ListBuckets", true, "{\"Host\":\"s3.amazonaws.com\"}");
+    emu_event e =
+        emu_ev(&a, t, "s3.amazonaws.com", "ListBuckets", true, "{\"Host\":\"s3.amazonaws.com\"}");
     e.tls_host = "s3.amazonaws.com";
     e.request_id = emu_s3_request_id(c);
     go(c, &e, "list-buckets", NULL);
@@ -60,9 +66,12 @@ void emu_story_s3_exfil(emu_ctx *c)
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     e = emu_ev(&a, t, "s3.amazonaws.com", "PutBucketPolicy", false, NULL);
     s3(c, &e, b, NULL,
-       emu_printf(c, ",\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"PublicRead\",\"Effect\":"
-                     "\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::%s/*\"}]},"
-                     "\"policy\":\"\"",
+       emu_printf(c,
+                  ",\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
+                  "\"PublicRead\",\"Effect\":"
+                  "\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:"
+                  "aws:s3:::%s/*\"}]},"
+                  "\"policy\":\"\"",
                   b));
     go(c, &e, "public-bucket-policy", R_S3_PUBLIC);
 
@@ -73,18 +82,24 @@ void emu_story_s3_exfil(emu_ctx *c)
         e = emu_ev(&a, t, "s3.amazonaws.com", "GetObject", true, NULL);
         s3(c, &e, b, key, NULL);
         e.data_event = true;
-        e.extra = emu_printf(c, "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
-                                "\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"%s\","
-                                "\"bytesTransferredOut\":%u}",
-                             emu_hex(c, 40), (unsigned)th_rng_range(&c->rng, 1000000, 90000000));
+        e.extra =
+            emu_printf(c,
+                       "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+                       "\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-"
+                       "id-2\":\"%s\","
+                       "\"bytesTransferredOut\":%u}",
+                       emu_hex(c, 40), (unsigned)th_rng_range(&c->rng, 1000000, 90000000));
         go(c, &e, "get-object-burst", NULL);
     }
     t += th_rng_range(&c->rng, 60, 300) * 1000;
     e = emu_ev(&a, t, "s3.amazonaws.com", "PutBucketPolicy", false, NULL);
     s3(c, &e, w->buckets[1], NULL,
-       emu_printf(c, ",\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-                     "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":[\"s3:GetObject\",\"s3:ListBucket\"],\"Resource\":"
-                     "[\"arn:aws:s3:::%s\",\"arn:aws:s3:::%s/*\"]}]},\"policy\":\"\"",
+       emu_printf(c,
+                  ",\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                  "\"Allow\",\"Principal\":"
+                  "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":[\"s3:GetObject\",\"s3:"
+                  "ListBucket\"],\"Resource\":"
+                  "[\"arn:aws:s3:::%s\",\"arn:aws:s3:::%s/*\"]}]},\"policy\":\"\"",
                   w->attacker_account, w->buckets[1], w->buckets[1]));
     go(c, &e, "cross-account-bucket-policy", R_S3_EXTERNAL);
 }
@@ -100,8 +115,9 @@ void emu_story_s3_ransom(emu_ctx *c)
     const char *tls = emu_keep(c, "%s.s3.us-east-1.amazonaws.com", b);
 
     emu_event e = emu_ev(&a, t, "s3.amazonaws.com", "PutBucketVersioning", false, NULL);
-    s3(c, &e, b, NULL, ",\"versioning\":\"\",\"VersioningConfiguration\":{\"Status\":\"Suspended\",\"xmlns\":"
-                       "\"http://s3.amazonaws.com/doc/2006-03-01/\"}");
+    s3(c, &e, b, NULL,
+       ",\"versioning\":\"\",\"VersioningConfiguration\":{\"Status\":\"Suspended\",\"xmlns\":"
+       "\"http://s3.amazonaws.com/doc/2006-03-01/\"}");
     go(c, &e, "suspend-versioning", R_S3_VERSIONING);
 
     t += th_rng_range(&c->rng, 10, 60) * 1000;
@@ -112,19 +128,24 @@ void emu_story_s3_ransom(emu_ctx *c)
     int n = (int)th_rng_range(&c->rng, 25, 40);
     for (int i = 0; i < n; i++) {
         t += th_rng_range(&c->rng, 200, 3000);
-        const char *key = emu_printf(c, "data/%s/records-%04d.parquet", i % 2 ? "orders" : "invoices", i);
+        const char *key =
+            emu_printf(c, "data/%s/records-%04d.parquet", i % 2 ? "orders" : "invoices", i);
         e = emu_ev(&a, t, "s3.amazonaws.com", "CopyObject", false, NULL);
         s3(c, &e, b, key,
-           emu_printf(c, ",\"x-amz-copy-source\":\"%s/%s\",\"x-amz-server-side-encryption-customer-algorithm\":"
-                         "\"AES256\"",
+           emu_printf(c,
+                      ",\"x-amz-copy-source\":\"%s/"
+                      "%s\",\"x-amz-server-side-encryption-customer-algorithm\":"
+                      "\"AES256\"",
                       b, key));
         e.tls_host = tls;
         e.data_event = true;
         e.response = "{\"x-amz-server-side-encryption-customer-algorithm\":\"AES256\"}";
-        e.extra = emu_printf(c, "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
-                                "\"bytesTransferredIn\":0,\"SSEApplied\":\"SSE_C\",\"AuthenticationMethod\":"
-                                "\"AuthHeader\",\"x-amz-id-2\":\"%s\",\"bytesTransferredOut\":0}",
-                             emu_hex(c, 40));
+        e.extra =
+            emu_printf(c,
+                       "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+                       "\"bytesTransferredIn\":0,\"SSEApplied\":\"SSE_C\",\"AuthenticationMethod\":"
+                       "\"AuthHeader\",\"x-amz-id-2\":\"%s\",\"bytesTransferredOut\":0}",
+                       emu_hex(c, 40));
         go(c, &e, "sse-c-reencrypt", R_S3_SSEC);
     }
     t += th_rng_range(&c->rng, 5, 30) * 1000;
@@ -137,10 +158,12 @@ void emu_story_s3_ransom(emu_ctx *c)
     e = emu_ev(&a, t, "s3.amazonaws.com", "PutObject", false, NULL);
     s3(c, &e, b, "README_HOW_TO_RESTORE_FILES.txt", NULL);
     e.data_event = true;
-    e.extra = emu_printf(c, "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
-                            "\"bytesTransferredIn\":1417,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"%s\","
-                            "\"bytesTransferredOut\":0}",
-                         emu_hex(c, 40));
+    e.extra = emu_printf(
+        c,
+        "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+        "\"bytesTransferredIn\":1417,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"%s\","
+        "\"bytesTransferredOut\":0}",
+        emu_hex(c, 40));
     go(c, &e, "ransom-note", R_S3_RANSOM_NOTE);
 }
 
@@ -150,35 +173,38 @@ void emu_story_ec2_userdata(emu_ctx *c)
     int64_t t = emu_story_start(c);
     emu_actor a = emu_iam_user(c, 4, false);
     a.source = w->attacker_ip[1];
-    const char *cmd[] = {"ec2.describe-instance-attribute", "ec2.stop-instances",
-                         "ec2.modify-instance-attribute", "ec2.start-instances"};
     const char *i = w->instances[2];
-    a.agent = emu_ua_cli(c, cmd[0]);
+    /* one script does it all: the same client string on every call */
+    a.agent = emu_keep(c, "%s", emu_ua_boto(c));
     emu_event e = emu_ev(&a, t, "ec2.amazonaws.com", "DescribeInstanceAttribute", true,
                          emu_printf(c, "{\"instanceId\":\"%s\",\"attribute\":\"userData\"}", i));
     go(c, &e, "read-user-data", R_USERDATA_READ);
     /* align the three changes inside one 5-minute bucket, as the ES|QL rule groups them */
     int64_t base = (t / 300000 + 1) * 300000 + th_rng_range(&c->rng, 5, 60) * 1000;
-    e = emu_ev(&a, base, "ec2.amazonaws.com", "StopInstances", false,
-               emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]},\"force\":false}", i));
-    a.agent = emu_ua_cli(c, cmd[1]);
-    e.who = &a;
-    e.response = emu_printf(c, "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\",\"currentState\":"
-                               "{\"code\":64,\"name\":\"stopping\"},\"previousState\":{\"code\":16,\"name\":\"running\"}}]}}",
+    e = emu_ev(
+        &a, base, "ec2.amazonaws.com", "StopInstances", false,
+        emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]},\"force\":false}",
+                   i));
+    e.response = emu_printf(c,
+                            "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%"
+                            "s\",\"currentState\":"
+                            "{\"code\":64,\"name\":\"stopping\"},\"previousState\":{\"code\":16,"
+                            "\"name\":\"running\"}}]}}",
                             emu_uuid(c), i);
     go(c, &e, "stop-instance", R_USERDATA_MODIFY);
     base += th_rng_range(&c->rng, 40, 90) * 1000;
-    a.agent = emu_ua_cli(c, cmd[2]);
     e = emu_ev(&a, base, "ec2.amazonaws.com", "ModifyInstanceAttribute", false,
                emu_printf(c, "{\"instanceId\":\"%s\",\"userData\":\"<sensitiveDataRemoved>\"}", i));
     e.response = emu_printf(c, "{\"requestId\":\"%s\",\"_return\":true}", emu_uuid(c));
     go(c, &e, "modify-user-data", R_USERDATA_MODIFY);
     base += th_rng_range(&c->rng, 10, 60) * 1000;
-    a.agent = emu_ua_cli(c, cmd[3]);
     e = emu_ev(&a, base, "ec2.amazonaws.com", "StartInstances", false,
                emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]}}", i));
-    e.response = emu_printf(c, "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\",\"currentState\":"
-                               "{\"code\":0,\"name\":\"pending\"},\"previousState\":{\"code\":80,\"name\":\"stopped\"}}]}}",
+    e.response = emu_printf(c,
+                            "{\"requestId\":\"%s\",\"instancesSet\":{\"items\":[{\"instanceId\":\"%"
+                            "s\",\"currentState\":"
+                            "{\"code\":0,\"name\":\"pending\"},\"previousState\":{\"code\":80,"
+                            "\"name\":\"stopped\"}}]}}",
                             emu_uuid(c), i);
     go(c, &e, "start-instance", R_USERDATA_MODIFY);
 }
@@ -190,19 +216,25 @@ void emu_story_snapshot_share(emu_ctx *c)
     emu_actor a = stolen_role(c, t, w->attacker_ip[2]);
     const char *vol = emu_keep(c, "vol-0%s", emu_hex(c, 16));
     const char *snap = emu_keep(c, "snap-0%s", emu_hex(c, 16));
-    emu_event e = emu_ev(&a, t, "ec2.amazonaws.com", "DescribeVolumes", true, "{\"volumeSet\":{},\"filterSet\":{}}");
+    emu_event e = emu_ev(&a, t, "ec2.amazonaws.com", "DescribeVolumes", true,
+                         "{\"volumeSet\":{},\"filterSet\":{}}");
     go(c, &e, "describe-volumes", NULL);
     t += th_rng_range(&c->rng, 20, 120) * 1000;
     e = emu_ev(&a, t, "ec2.amazonaws.com", "CreateSnapshot", false,
                emu_printf(c, "{\"volumeId\":\"%s\",\"description\":\"backup\"}", vol));
-    e.response = emu_printf(c, "{\"requestId\":\"%s\",\"snapshotId\":\"%s\",\"volumeId\":\"%s\",\"status\":\"pending\","
-                               "\"startTime\":%lld,\"progress\":\"\",\"ownerId\":\"%s\",\"volumeSize\":100,\"encrypted\":false}",
-                            emu_uuid(c), snap, vol, (long long)t, w->account);
+    e.response = emu_printf(
+        c,
+        "{\"requestId\":\"%s\",\"snapshotId\":\"%s\",\"volumeId\":\"%s\",\"status\":\"pending\","
+        "\"startTime\":%lld,\"progress\":\"\",\"ownerId\":\"%s\",\"volumeSize\":100,\"encrypted\":"
+        "false}",
+        emu_uuid(c), snap, vol, (long long)t, w->account);
     go(c, &e, "create-snapshot", NULL);
     t += th_rng_range(&c->rng, 300, 900) * 1000;
     e = emu_ev(&a, t, "ec2.amazonaws.com", "ModifySnapshotAttribute", false,
-               emu_printf(c, "{\"snapshotId\":\"%s\",\"createVolumePermission\":{\"add\":{\"items\":[{\"userId\":\"%s\"}]}},"
-                             "\"attributeType\":\"CREATE_VOLUME_PERMISSION\"}",
+               emu_printf(c,
+                          "{\"snapshotId\":\"%s\",\"createVolumePermission\":{\"add\":{\"items\":[{"
+                          "\"userId\":\"%s\"}]}},"
+                          "\"attributeType\":\"CREATE_VOLUME_PERMISSION\"}",
                           snap, w->attacker_account));
     e.response = emu_printf(c, "{\"requestId\":\"%s\",\"_return\":true}", emu_uuid(c));
     go(c, &e, "share-snapshot", R_SNAPSHOT_SHARE);
@@ -231,7 +263,9 @@ void emu_story_secrets(emu_ctx *c)
     for (int i = 0; i < 3; i++) {
         t += th_rng_range(&c->rng, 2, 20) * 1000;
         e = emu_ev(&a, t, "ssm.amazonaws.com", "GetParameters", true,
-                   emu_printf(c, "{\"names\":[\"/%s/prod/db-password\",\"/%s/prod/api-key-%d\"],\"withDecryption\":true}",
+                   emu_printf(c,
+                              "{\"names\":[\"/%s/prod/db-password\",\"/%s/prod/"
+                              "api-key-%d\"],\"withDecryption\":true}",
                               w->org, w->org, i));
         go(c, &e, "get-parameters-decrypted", R_SSM_DECRYPT);
     }
@@ -251,7 +285,8 @@ void emu_story_bedrock(emu_ctx *c)
                "{\"modelId\":\"anthropic.claude-3-5-sonnet-20240620-v1:0\"}");
     go(c, &e, "model-availability", NULL);
     t += th_rng_range(&c->rng, 5, 40) * 1000;
-    e = emu_ev(&a, t, "bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", false, NULL);
+    e = emu_ev(&a, t, "bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", false,
+               NULL);
     go(c, &e, "disable-invocation-logging", R_BEDROCK_LOGGING);
     int n = (int)th_rng_range(&c->rng, 550, 650);
     for (int i = 0; i < n; i++) {

@@ -46,11 +46,12 @@ void emu_story_iam_temp_creds(emu_ctx *c)
     emu_event e = emu_ev(&a, t, "sts.amazonaws.com", "GetCallerIdentity", true, NULL);
     go(c, &e, "whoami", R_GETCALLER);
 
-    static const char *const reads[][2] = {{"ListUsers", "iam.list-users"},
-                                           {"ListRoles", "iam.list-roles"},
-                                           {"ListAttachedUserPolicies", "iam.list-attached-user-policies"},
-                                           {"GetAccountAuthorizationDetails", "iam.get-account-authorization-details"},
-                                           {"ListGroups", "iam.list-groups"}};
+    static const char *const reads[][2] = {
+        {"ListUsers", "iam.list-users"},
+        {"ListRoles", "iam.list-roles"},
+        {"ListAttachedUserPolicies", "iam.list-attached-user-policies"},
+        {"GetAccountAuthorizationDetails", "iam.get-account-authorization-details"},
+        {"ListGroups", "iam.list-groups"}};
     for (size_t i = 0; i < 5; i++) {
         t += th_rng_range(&c->rng, 2, 25) * 1000;
         a.agent = cli(c, reads[i][1]);
@@ -61,51 +62,71 @@ void emu_story_iam_temp_creds(emu_ctx *c)
 
     t += th_rng_range(&c->rng, 30, 120) * 1000;
     a.agent = cli(c, "iam.create-role");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateRole", false,
-               emu_printf(c, "{\"roleName\":\"%s-role\",\"assumeRolePolicyDocument\":\"{\\\"Version\\\":"
-                             "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
-                             "{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}",
-                          nu, w->attacker_account));
+    e = emu_ev(
+        &a, t, "iam.amazonaws.com", "CreateRole", false,
+        emu_printf(
+            c,
+            "{\"roleName\":\"%s-role\",\"assumeRolePolicyDocument\":\"{\\\"Version\\\":"
+            "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
+            "{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}"
+            "\"}",
+            nu, w->attacker_account));
     e.error_code = "AccessDenied";
-    e.error_message = emu_denied(c, &a, "iam:CreateRole", emu_printf(c, "arn:aws:iam::%s:role/%s-role", acc, nu));
+    e.error_message =
+        emu_denied(c, &a, "iam:CreateRole", emu_printf(c, "arn:aws:iam::%s:role/%s-role", acc, nu));
     go(c, &e, "create-role-denied", NULL);
 
     t += th_rng_range(&c->rng, 10, 60) * 1000;
     a.agent = cli(c, "iam.create-user");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateUser", false, emu_printf(c, "{\"userName\":\"%s\"}", nu));
-    e.response = emu_printf(c, "{\"user\":{\"path\":\"/\",\"userName\":\"%s\",\"userId\":\"%s\",\"arn\":"
-                               "\"arn:aws:iam::%s:user/%s\",\"createDate\":\"%s\"}}",
-                            nu, nu_id, acc, nu, emu_aws_date(c, t));
+    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateUser", false,
+               emu_printf(c, "{\"userName\":\"%s\"}", nu));
+    e.response =
+        emu_printf(c,
+                   "{\"user\":{\"path\":\"/\",\"userName\":\"%s\",\"userId\":\"%s\",\"arn\":"
+                   "\"arn:aws:iam::%s:user/%s\",\"createDate\":\"%s\"}}",
+                   nu, nu_id, acc, nu, emu_aws_date(c, t));
     go(c, &e, "create-user", R_IAM_SESSION_TOKEN);
 
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     a.agent = cli(c, "iam.create-access-key");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false, emu_printf(c, "{\"userName\":\"%s\"}", nu));
-    e.response = emu_printf(c, "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
-                               "\"createDate\":\"%s\"}}",
-                            nu, nk, emu_aws_date(c, t));
+    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false,
+               emu_printf(c, "{\"userName\":\"%s\"}", nu));
+    e.response = emu_printf(
+        c,
+        "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
+        "\"createDate\":\"%s\"}}",
+        nu, nk, emu_aws_date(c, t));
     go(c, &e, "create-access-key", R_IAM_SESSION_TOKEN "," R_KEY_FOR_OTHER);
 
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     a.agent = cli(c, "iam.attach-user-policy");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "AttachUserPolicy", false,
-               emu_printf(c, "{\"userName\":\"%s\",\"policyArn\":\"arn:aws:iam::aws:policy/AdministratorAccess\"}", nu));
+    e = emu_ev(
+        &a, t, "iam.amazonaws.com", "AttachUserPolicy", false,
+        emu_printf(
+            c,
+            "{\"userName\":\"%s\",\"policyArn\":\"arn:aws:iam::aws:policy/AdministratorAccess\"}",
+            nu));
     go(c, &e, "attach-admin-policy", R_IAM_SESSION_TOKEN "," R_ADMIN_TO_USER);
 
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     a.agent = cli(c, "iam.create-login-profile");
     e = emu_ev(&a, t, "iam.amazonaws.com", "CreateLoginProfile", false,
                emu_printf(c, "{\"userName\":\"%s\",\"passwordResetRequired\":false}", nu));
-    e.response = emu_printf(c, "{\"loginProfile\":{\"userName\":\"%s\",\"createDate\":\"%s\",\"passwordResetRequired\":false}}",
+    e.response = emu_printf(c,
+                            "{\"loginProfile\":{\"userName\":\"%s\",\"createDate\":\"%s\","
+                            "\"passwordResetRequired\":false}}",
                             nu, emu_aws_date(c, t));
     go(c, &e, "create-login-profile", R_IAM_SESSION_TOKEN "," R_LOGIN_PROFILE);
 
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     a.agent = cli(c, "iam.put-user-policy");
     e = emu_ev(&a, t, "iam.amazonaws.com", "PutUserPolicy", false,
-               emu_printf(c, "{\"userName\":\"%s\",\"policyName\":\"inline-ops\",\"policyDocument\":\"{\\\"Version\\\":"
-                             "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"*\\\","
-                             "\\\"Resource\\\":\\\"*\\\"}]}\"}",
+               emu_printf(c,
+                          "{\"userName\":\"%s\",\"policyName\":\"inline-ops\",\"policyDocument\":"
+                          "\"{\\\"Version\\\":"
+                          "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+                          "\\\"Action\\\":\\\"*\\\","
+                          "\\\"Resource\\\":\\\"*\\\"}]}\"}",
                           a.name));
     go(c, &e, "put-user-policy", R_IAM_SESSION_TOKEN);
 }
@@ -126,16 +147,21 @@ void emu_story_access_keys(emu_ctx *c)
     t += th_rng_range(&c->rng, 10, 40) * 1000;
     a.agent = cli(c, "iam.create-access-key");
     e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false, NULL);
-    e.response = emu_printf(c, "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
-                               "\"createDate\":\"%s\"}}",
-                            a.name, nk, emu_aws_date(c, t));
+    e.response = emu_printf(
+        c,
+        "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
+        "\"createDate\":\"%s\"}}",
+        a.name, nk, emu_aws_date(c, t));
     go(c, &e, "create-own-key", R_AKIA_NEW_IP "," R_KEY_SELF_USED);
 
     t += th_rng_range(&c->rng, 10, 40) * 1000;
-    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false, emu_printf(c, "{\"userName\":\"%s\"}", other));
-    e.response = emu_printf(c, "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
-                               "\"createDate\":\"%s\"}}",
-                            other, ok, emu_aws_date(c, t));
+    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false,
+               emu_printf(c, "{\"userName\":\"%s\"}", other));
+    e.response = emu_printf(
+        c,
+        "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
+        "\"createDate\":\"%s\"}}",
+        other, ok, emu_aws_date(c, t));
     go(c, &e, "create-key-for-other-user", R_AKIA_NEW_IP "," R_KEY_FOR_OTHER);
 
     /* the new key, minutes later, from another address */
@@ -155,7 +181,8 @@ void emu_story_access_keys(emu_ctx *c)
         if (i == 1)
             e.tls_host = "s3.amazonaws.com";
         go(c, &e, "use-new-key",
-           i == 0 ? R_AKIA_NEW_IP "," R_KEY_SELF_USED "," R_GETCALLER : R_AKIA_NEW_IP "," R_KEY_SELF_USED);
+           i == 0 ? R_AKIA_NEW_IP "," R_KEY_SELF_USED "," R_GETCALLER
+                  : R_AKIA_NEW_IP "," R_KEY_SELF_USED);
         t += th_rng_range(&c->rng, 3, 40) * 1000;
     }
 }
@@ -164,7 +191,8 @@ void emu_story_lambda_backdoor(emu_ctx *c)
 {
     const emu_world *w = c->w;
     int64_t t = emu_story_start(c);
-    emu_actor a = emu_role(c, emu_keep(c, "%s-ops-admin", w->org), "ops-session", w->attacker_ip[2], NULL);
+    emu_actor a =
+        emu_role(c, emu_keep(c, "%s-ops-admin", w->org), "ops-session", w->attacker_ip[2], NULL);
     a.session_start = t - 600000;
     const char *fn = w->functions[th_rng_below(&c->rng, 5)];
     const char *region = "us-east-1";
@@ -176,40 +204,52 @@ void emu_story_lambda_backdoor(emu_ctx *c)
     t += th_rng_range(&c->rng, 20, 90) * 1000;
     a.agent = cli(c, "lambda.add-permission");
     e = emu_ev(&a, t, "lambda.amazonaws.com", "AddPermission20150331v2", false,
-               emu_printf(c, "{\"functionName\":\"%s\",\"statementId\":\"public-invoke\",\"action\":"
-                             "\"lambda:InvokeFunction\",\"principal\":\"*\"}",
+               emu_printf(c,
+                          "{\"functionName\":\"%s\",\"statementId\":\"public-invoke\",\"action\":"
+                          "\"lambda:InvokeFunction\",\"principal\":\"*\"}",
                           fn));
-    e.response = emu_printf(c, "{\"statement\":\"{\\\"Sid\\\":\\\"public-invoke\\\",\\\"Effect\\\":\\\"Allow\\\","
-                               "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"lambda:InvokeFunction\\\","
-                               "\\\"Resource\\\":\\\"arn:aws:lambda:%s:%s:function:%s\\\"}\"}",
-                            region, w->account, fn);
+    e.response = emu_printf(
+        c,
+        "{\"statement\":\"{\\\"Sid\\\":\\\"public-invoke\\\",\\\"Effect\\\":\\\"Allow\\\","
+        "\\\"Principal\\\":\\\"*\\\",\\\"Action\\\":\\\"lambda:InvokeFunction\\\","
+        "\\\"Resource\\\":\\\"arn:aws:lambda:%s:%s:function:%s\\\"}\"}",
+        region, w->account, fn);
     go(c, &e, "add-permission-any-principal", R_LAMBDA_ANY);
 
     t += th_rng_range(&c->rng, 20, 90) * 1000;
     e = emu_ev(&a, t, "lambda.amazonaws.com", "AddPermission20150331v2", false,
-               emu_printf(c, "{\"functionName\":\"%s\",\"statementId\":\"xacct\",\"action\":"
-                             "\"lambda:InvokeFunction\",\"principal\":\"%s\"}",
+               emu_printf(c,
+                          "{\"functionName\":\"%s\",\"statementId\":\"xacct\",\"action\":"
+                          "\"lambda:InvokeFunction\",\"principal\":\"%s\"}",
                           fn, w->attacker_account));
-    e.response = emu_printf(c, "{\"statement\":\"{\\\"Sid\\\":\\\"xacct\\\",\\\"Effect\\\":\\\"Allow\\\","
-                               "\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},\\\"Action\\\":"
-                               "\\\"lambda:InvokeFunction\\\",\\\"Resource\\\":\\\"arn:aws:lambda:%s:%s:function:%s\\\"}\"}",
-                            w->attacker_account, region, w->account, fn);
+    e.response =
+        emu_printf(c,
+                   "{\"statement\":\"{\\\"Sid\\\":\\\"xacct\\\",\\\"Effect\\\":\\\"Allow\\\","
+                   "\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},\\\"Action\\\":"
+                   "\\\"lambda:InvokeFunction\\\",\\\"Resource\\\":\\\"arn:aws:lambda:%s:%s:"
+                   "function:%s\\\"}\"}",
+                   w->attacker_account, region, w->account, fn);
     go(c, &e, "add-permission-external-account", R_LAMBDA_XACCT);
 
     t += th_rng_range(&c->rng, 60, 300) * 1000;
     const char *role = emu_keep(c, "%s-lambda-role", fn);
     a.agent = cli(c, "iam.get-role");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "GetRole", true, emu_printf(c, "{\"roleName\":\"%s\"}", role));
+    e = emu_ev(&a, t, "iam.amazonaws.com", "GetRole", true,
+               emu_printf(c, "{\"roleName\":\"%s\"}", role));
     go(c, &e, "get-role", NULL);
     t += th_rng_range(&c->rng, 10, 60) * 1000;
     a.agent = cli(c, "iam.update-assume-role-policy");
-    e = emu_ev(&a, t, "iam.amazonaws.com", "UpdateAssumeRolePolicy", false,
-               emu_printf(c, "{\"roleName\":\"%s\",\"policyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
-                             "\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"Service\\\":"
-                             "\\\"lambda.amazonaws.com\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\"},{\\\"Effect\\\":"
-                             "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},\\\"Action\\\":"
-                             "\\\"sts:AssumeRole\\\"}]}\"}",
-                          role, w->attacker_account));
+    e = emu_ev(
+        &a, t, "iam.amazonaws.com", "UpdateAssumeRolePolicy", false,
+        emu_printf(
+            c,
+            "{\"roleName\":\"%s\",\"policyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+            "\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"Service\\\":"
+            "\\\"lambda.amazonaws.com\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\"},{\\\"Effect\\\":"
+            "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},"
+            "\\\"Action\\\":"
+            "\\\"sts:AssumeRole\\\"}]}\"}",
+            role, w->attacker_account));
     go(c, &e, "update-assume-role-policy", R_ASSUME_POLICY);
 }
 
@@ -220,8 +260,10 @@ static void console_login(emu_ctx *c, emu_actor *a, int64_t t, bool ok, bool mfa
     e.event_type = "AwsConsoleSignIn";
     e.response = ok ? "{\"ConsoleLogin\":\"Success\"}" : "{\"ConsoleLogin\":\"Failure\"}";
     e.error_message = ok ? NULL : "Failed authentication";
-    e.extra = emu_printf(c, "{\"LoginTo\":\"https://console.aws.amazon.com/console/home?state=hashArgs%%23&isauthcode=true\","
-                            "\"MobileVersion\":\"No\",\"MFAUsed\":\"%s\"}",
+    e.extra = emu_printf(c,
+                         "{\"LoginTo\":\"https://console.aws.amazon.com/console/"
+                         "home?state=hashArgs%%23&isauthcode=true\","
+                         "\"MobileVersion\":\"No\",\"MFAUsed\":\"%s\"}",
                          mfa ? "Yes" : "No");
     go(c, &e, step, rules);
 }
