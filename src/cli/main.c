@@ -14,11 +14,7 @@ static const th_verb verbs[] = {
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
-    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
-    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
-    {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
-    {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
 };
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@ static const char *op_name(th_ir_op op)
     case TH_IR_RANGE: return "range";
     case TH_IR_CIDR: return "cidr";
     case TH_IR_REGEX: return "regex";
+    case TH_IR_CONTAINS_FIELD: return "contains-field";
     }
     return "?";
 }
@@ -53,6 +54,7 @@ static void clause_text(th_buf *o, const th_ir *n)
     case TH_IR_PREFIX:
     case TH_IR_REGEX:
     case TH_IR_CIDR:
+    case TH_IR_CONTAINS_FIELD:
         th_buf_printf(o, "%.*s %s ", (int)f.n, f.p, op_name(n->op));
         quoted(o, n->value);
         break;

@@ -255,13 +255,15 @@ static void spell_uses_affixes_and_skips_code(void **state)
     if (!s) {
         print_message("SKIP: hunspell-en-us absent\n");
         skip();
+        return;
     }
     const char *good[] = {"detects", "credentials", "unusual", "Privileged", "role's",
                           "exfiltration", "misconfigurations", "hijacking"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        if (!th_spell_check(s, th_str_c(good[i])))
-            print_message("not known: %s\n", good[i]);
-        assert_true(th_spell_check(s, th_str_c(good[i])));
+        th_str w = th_str_c(good[i]);
+        if (!th_spell_check(s, w))
+            print_message("not known: %.*s\n", (int)w.n, w.p);
+        assert_true(th_spell_check(s, w));
     }
     assert_false(th_spell_check(s, th_str_c("recieve")));
     assert_false(th_spell_check(s, th_str_c("occurance")));
