@@ -7,7 +7,7 @@
  *   text        name, description present (error); note present (warning)
  *   spelling    unknown words in name and description (Hunspell en_US plus
  *               the project word list); code-ish tokens are ignored
- *   fields      every KQL field is in the schema (ecs/schema.h); the operator
+ *   fields      every KQL and EQL field is in the schema (ecs/schema.h); the operator
  *               suits the field's type (wildcards on keyword-like fields only,
  *               values a boolean/number/ip field can hold, ranges on ordered
  *               types); `not field: *` flagged as possibly overly exclusive
@@ -41,7 +41,7 @@ typedef struct th_lint {
     th_arena arena;
     th_lint_use *uses;
     size_t nuses, cap;
-    size_t files, rules_kql, rules_other_lang;
+    size_t files, rules_kql, rules_eql, rules_other_lang;
 } th_lint;
 
 void th_lint_init(th_lint *l, int64_t today_days, const th_spell *spell);

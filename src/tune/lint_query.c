@@ -6,6 +6,7 @@
 
 #include "base/timeutil.h"
 #include "ecs/schema.h"
+#include "query/query.h"
 #include "tune/kqlscan.h"
 #include "tune/lint_int.h"
 
@@ -123,6 +124,53 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
     }
 }
 
+/* EQL: the fields the compiled query reads must be in the schema. The IR
+ * carries no positions, so a finding points at the field's first mention in
+ * the query text. */
+static void lint_eql(lfile *f, const th_toml *qv)
+{
+    th_str t = qv->u.str;
+    while (t.n && strchr(" \t\r\n", *t.p)) {
+        t.p++;
+        t.n--;
+    }
+    if (th_str_starts(t, "sequence")) { /* sequences compile in the engine, not here */
+        f->l->rules_other_lang++;
+        return;
+    }
+    f->l->rules_eql++;
+    size_t start = lint_string_start(f, qv);
+    unsigned line, col;
+    lint_line_col(f, start, &line, &col);
+    th_qsource src = {f->path, line, col};
+    th_diags qd;
+    th_diags_init(&qd);
+    th_query *q = th_query_compile(f->a, TH_QLANG_EQL, qv->u.str.p, qv->u.str.n, &src, &qd);
+    for (size_t i = 0; i < qd.len; i++)
+        if (qd.items[i].severity == TH_SEV_ERROR)
+            lint_find(f, TH_SEV_ERROR, qd.items[i].line, qd.items[i].col, "fields",
+                      "query does not parse: %s", qd.items[i].message);
+    th_diags_free(&qd);
+    if (!q || !f->l->schema)
+        return;
+    th_str fields[256];
+    size_t n = th_query_fields(q, fields, 256);
+    for (size_t i = 0; i < n && i < 256; i++) {
+        th_str fl = fields[i];
+        if (fl.n == 0 || memchr(fl.p, '*', fl.n) || th_schema_lookup(fl))
+            continue;
+        size_t off = 0;
+        for (size_t k = 0; k + fl.n <= qv->u.str.n; k++)
+            if (memcmp(qv->u.str.p + k, fl.p, fl.n) == 0) {
+                off = k;
+                break;
+            }
+        lint_line_col(f, start + off, &line, &col);
+        lint_find(f, TH_SEV_ERROR, line, col, "fields", "field '%.*s' is not in the field schema",
+                  (int)fl.n, fl.p);
+    }
+}
+
 void lint_query(lfile *f, const th_toml *rule)
 {
     const th_toml_kv *lang = lint_kv(rule, "language"), *q = lint_kv(rule, "query");
@@ -134,8 +182,12 @@ void lint_query(lfile *f, const th_toml *rule)
             lint_find(f, TH_SEV_ERROR, rule->line, 1, "fields", "rule.query is missing");
         return;
     }
+    if (lang && lang->val->type == TH_TOML_STRING && th_str_eqc(lang->val->u.str, "eql")) {
+        lint_eql(f, q->val);
+        return;
+    }
     if (!lang || lang->val->type != TH_TOML_STRING || !th_str_eqc(lang->val->u.str, "kuery")) {
-        f->l->rules_other_lang++; /* EQL and ES|QL fields are not checked here */
+        f->l->rules_other_lang++; /* ES|QL columns may be computed: not checked */
         return;
     }
     f->l->rules_kql++;

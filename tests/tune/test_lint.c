@@ -306,11 +306,34 @@ static void kql_scan_finds_clauses_negation_and_spaced_wildcards(void **state)
     th_arena_free(&a);
 }
 
+static void eql_fields_are_checked_too(void **state)
+{
+    (void)state;
+    static const char t[] = "[metadata]\ncreation_date = \"2024/01/01\"\nupdated_date = \"2026/06/01\"\n"
+                            "[rule]\nname = \"Logging Stopped\"\ndescription = \"Detects it.\"\n"
+                            "note = \"Look.\"\nlanguage = \"eql\"\ntype = \"eql\"\nquery = '''\n"
+                            "any where event.provider == \"cloudtrail.amazonaws.com\"\n"
+                            "  and aws.cloudtrail.flavour == \"x\"\n'''\n";
+    th_lint l;
+    th_lint_init(&l, today(), NULL);
+    th_diags d;
+    th_diags_init(&d);
+    th_lint_text(&l, "eql.toml", t, sizeof t - 1, &d);
+    assert_int_equal(l.rules_eql, 1);
+    assert_int_equal(d.len, 1);
+    assert_int_equal(d.items[0].line, 12);
+    assert_int_equal(d.items[0].col, 7);
+    assert_non_null(strstr(d.items[0].message, "'aws.cloudtrail.flavour' is not in the field schema"));
+    th_diags_free(&d);
+    th_lint_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_case_reports_exactly_its_findings),
         cmocka_unit_test(pack_names_tactic_consistently),
+        cmocka_unit_test(eql_fields_are_checked_too),
         cmocka_unit_test(spell_uses_affixes_and_skips_code),
         cmocka_unit_test(kql_scan_finds_clauses_negation_and_spaced_wildcards),
     };
