@@ -190,7 +190,12 @@ int th_cmd_tune(int argc, char **argv)
         if (!fd || fd->type != TH_FT_DATE)
             group[ngroup++] = fields[i];
     }
-    th_tune_opts to = {group, ngroup, num_opt(&a, "top", 5), ro.from_ms, ro.to_ms,
+    /* per-day rows span the replayed period (the data's, unless --from/--to) */
+    int64_t day_from = ro.from_ms != TH_TIME_NONE ? ro.from_ms : rp.from_ms;
+    int64_t day_to = ro.to_ms != TH_TIME_NONE ? ro.to_ms
+                     : rp.to_ms != TH_TIME_NONE ? rp.to_ms + 1
+                                                : TH_TIME_NONE;
+    th_tune_opts to = {group, ngroup, num_opt(&a, "top", 5), day_from, day_to,
                        have_labels ? &labels : NULL};
     th_arena arena;
     th_arena_init(&arena, 1 << 16);
