@@ -60,6 +60,16 @@ static th_str prefix_of(th_str v)
     return TH_STR_NULL;
 }
 
+/* The "path" part of a value: through its last '/' (ARNs: `...:user/`,
+ * `...:assumed-role/Name/`), when something follows. */
+static th_str path_of(th_str v)
+{
+    for (size_t i = v.n; i-- > 3;)
+        if (v.p[i] == '/')
+            return i + 1 < v.n ? th_str_make(v.p, i + 1) : TH_STR_NULL;
+    return TH_STR_NULL;
+}
+
 static void bump(th_arena *a, th_map *m, th_str key, bool tp)
 {
     bool ins;
@@ -156,17 +166,20 @@ static void field_cands(th_arena *a, const th_talerts *s, const th_noise_opts *o
             missing.count++;
             missing.tp += tp;
         }
-        th_str seen[64];
+        th_str seen[128];
         size_t nseen = 0;
         for (size_t j = 0; j < v.n; j++) {
             bump(a, &byval, v.v[j], tp);
-            th_str p = prefix_of(v.v[j]);
-            bool dup = p.n == 0;
-            for (size_t k = 0; k < nseen && !dup; k++)
-                dup = th_str_eq(seen[k], p);
-            if (!dup) {
-                seen[nseen++] = p;
-                bump(a, &bypfx, p, tp);
+            th_str ps[2] = {prefix_of(v.v[j]), path_of(v.v[j])};
+            for (int pi = 0; pi < 2; pi++) {
+                th_str p = ps[pi];
+                bool dup = p.n == 0;
+                for (size_t k = 0; k < nseen && !dup; k++)
+                    dup = th_str_eq(seen[k], p);
+                if (!dup && nseen < sizeof seen / sizeof seen[0]) {
+                    seen[nseen++] = p;
+                    bump(a, &bypfx, p, tp);
+                }
             }
         }
     }

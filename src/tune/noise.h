@@ -1,6 +1,7 @@
 /* Noise ranking: over a rule's alerts, which single condition would remove
  * the most of them? Candidates per field: one value (`not f: "v"`), the
- * field's absence (`f: *`), a value prefix (`not f: pfx*`). A candidate that
+ * field's absence (`f: *`), a value prefix (`not f: pfx*`: up to the first
+ * `/`, space or `:`, or through the last `/`, when it covers several values). A candidate that
  * would remove every alert is not a tuning but a disabled rule; it is left
  * out. With labels, alerts on true positives count against a candidate.
  *

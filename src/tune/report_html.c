@@ -41,6 +41,7 @@ static const char css[] =
     ".legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;"
     "vertical-align:middle}"
     ".bar-before{fill:#9aa4b5}.bar-after{fill:#2f6fde}.bar-removed{fill:#e4794a}"
+    ".bar-added{fill:#3a9a5b}"
     ".axis{stroke:#9aa4b5;stroke-width:1}.grid{stroke:#eceff4;stroke-width:1}"
     "svg text{font:11px system-ui,sans-serif;fill:#5a6478}"
     ".scroll{overflow-x:auto}";
@@ -146,7 +147,7 @@ static void day_chart(th_buf *o, const th_tune_diff *d)
 }
 
 /* Horizontal bars of one field's top values (missing first when any). */
-static void top_chart(th_buf *o, const th_tune_top *t, size_t total)
+static void top_chart(th_buf *o, const th_tune_top *t, size_t total, const char *cls)
 {
     size_t rows = t->nvalues + (t->missing ? 1 : 0);
     if (rows == 0)
@@ -171,9 +172,9 @@ static void top_chart(th_buf *o, const th_tune_top *t, size_t total)
         if (shown.n < val.n)
             th_buf_puts(o, "…");
         th_buf_printf(o,
-                      "</text><rect class=\"bar-removed\" x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" "
+                      "</text><rect class=\"%s\" x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" "
                       "height=\"%.0f\"><title>",
-                      label_w, y + 2, bw, rh - 5);
+                      cls, label_w, y + 2, bw, rh - 5);
         th_html_escape(o, val);
         th_buf_printf(o, ": %zu</title></rect><text x=\"%.1f\" y=\"%.0f\">%zu</text>\n",
                       cnt, label_w + bw + 6, y + 13, cnt);
@@ -190,7 +191,7 @@ static void tops_section(th_buf *o, const char *what, size_t n, const th_tune_to
         return;
     }
     for (size_t i = 0; i < ntops; i++)
-        top_chart(o, &tops[i], n);
+        top_chart(o, &tops[i], n, strcmp(what, "added") == 0 ? "bar-added" : "bar-removed");
 }
 
 static void sample_table(th_buf *o, const char *what, const th_talert *const *al, size_t n,

@@ -304,6 +304,25 @@ static void noise_never_suggests_removing_everything_and_weighs_labels(void **st
     assert_true(boto == n || cli < boto);
 }
 
+static void noise_offers_the_arn_path_family(void **state)
+{
+    fixture *f = *state;
+    th_talerts s = {0};
+    load(&f->a, &s,
+         "{\"event\":{\"id\":\"1\"},\"arn\":\"arn:aws:iam::1:user/ci-a\"}\n"
+         "{\"event\":{\"id\":\"2\"},\"arn\":\"arn:aws:iam::1:user/ci-b\"}\n"
+         "{\"event\":{\"id\":\"3\"},\"arn\":\"arn:aws:sts::1:assumed-role/R/s\"}\n");
+    static const char *const fl[] = {"arn"};
+    th_noise_opts o = {.fields = fl, .nfields = 1};
+    th_noise_cand *c;
+    size_t n = th_noise_rank(&f->a, &s, &o, &c);
+    assert_true(n >= 1);
+    assert_int_equal(c[0].kind, TH_NOISE_PREFIX);
+    assert_int_equal(c[0].removed, 2);
+    assert_string_equal(c[0].kql, "and not arn: arn\\:aws\\:iam\\:\\:1\\:user/*");
+    th_talerts_free(&s);
+}
+
 static void noise_kql_escapes(void **state)
 {
     th_arena *a = &((fixture *)*state)->a;
@@ -330,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(noise_ranks_absence_and_value_first, setup, teardown),
         cmocka_unit_test_setup_teardown(noise_never_suggests_removing_everything_and_weighs_labels,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(noise_offers_the_arn_path_family, setup, teardown),
         cmocka_unit_test_setup_teardown(noise_kql_escapes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
