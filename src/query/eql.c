@@ -173,16 +173,18 @@ static void next(eparser *p)
 {
     /* whitespace and comments */
     for (;;) {
-        while (p->pos < p->n && strchr(" \t\r\n", p->s[p->pos]))
+        while (p->pos < p->n && p->s[p->pos] && strchr(" \t\r\n", p->s[p->pos]))
             p->pos++;
         if (p->pos + 1 < p->n && p->s[p->pos] == '/' && p->s[p->pos + 1] == '*') {
-            const char *e = strstr(p->s + p->pos + 2, "*/");
-            if (!e || (size_t)(e - p->s) > p->n) {
+            size_t k = p->pos + 2;
+            while (k + 1 < p->n && !(p->s[k] == '*' && p->s[k + 1] == '/'))
+                k++;
+            if (k + 1 >= p->n) {
                 error_at(p, p->pos, "unterminated comment");
                 p->t = T_ERROR;
                 return;
             }
-            p->pos = (size_t)(e - p->s) + 2;
+            p->pos = k + 2;
             continue;
         }
         if (p->pos + 1 < p->n && p->s[p->pos] == '/' && p->s[p->pos + 1] == '/') {
