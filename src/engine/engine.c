@@ -42,6 +42,7 @@ void th_engine_free(th_engine *e)
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
         th_map_free(&r->ids);
+        th_map_free(&r->nt_seen);
         free(r);
     }
     for (size_t i = 0; i < e->route.cap; i++) {
@@ -99,6 +100,7 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     er->rule = r;
     er->rep.rule = r;
     th_map_init(&er->ids);
+    th_map_init(&er->nt_seen);
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
     return er;
@@ -176,10 +178,15 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
                   r->suppression_group_by.len;
     er->cap = TH_ANEWN(&e->arena, const char *, ncap);
     switch (r->type) {
-    case TH_RULE_NEW_TERMS:
+    case TH_RULE_NEW_TERMS: {
         er->exec = TH_EXEC_NEW_TERMS;
         push_cap(e, er, &r->new_terms_fields);
+        int64_t h;
+        const char *hws = r->history_window_start;
+        if (th_datemath_eval(hws, strlen(hws), 0, &h) && h < 0)
+            er->nt_gap = -h - (r->lookback_ms > 0 ? r->lookback_ms : 6 * 60 * 1000);
         break;
+    }
     case TH_RULE_THRESHOLD:
         er->exec = TH_EXEC_THRESHOLD;
         push_cap(e, er, &r->threshold_fields);
@@ -395,17 +402,19 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
         r->rep.excepted++;
         return;
     }
-    /* threshold alerts are synthetic: they never need the source document */
-    bool need_doc = r->exec != TH_EXEC_THRESHOLD;
-    if (need_doc && *docidx < 0)
-        *docidx = store_doc(e, ev);
     th_match m = {0};
-    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     m.ts = ev->timestamp_ms;
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
+    /* threshold alerts are synthetic: they never need the source document;
+     * new_terms needs it only when the match can build an alert */
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD &&
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m));
+    if (need_doc && *docidx < 0)
+        *docidx = store_doc(e, ev);
+    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
     TH_VEC_PUSH(&r->matches, m);
     r->rep.matches++;

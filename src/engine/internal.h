@@ -53,6 +53,9 @@ typedef struct th_erule {
     uint64_t stamp;     /* last event index routed here (dedup of prefilter hits) */
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
+    th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
+    int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
+    uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
 } th_erule;
 
 typedef struct th_ealert {
@@ -99,6 +102,10 @@ int64_t th_sched_lookback(const th_erule *r); /* 6m when unset */
 
 /* ---- new_terms.c, threshold.c, suppress.c -------------------------------- */
 void th_exec_new_terms(th_engine *e, th_erule *r);
+/* new_terms hot pass: false when every tuple of m was already seen shortly
+ * before m (so m can never build an alert and its document need not be kept).
+ * Records m's tuples. */
+bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
