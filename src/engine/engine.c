@@ -57,6 +57,8 @@ void th_engine_free(th_engine *e)
     TH_VEC_FREE(&e->docs);
     TH_VEC_FREE(&e->alerts);
     TH_VEC_FREE(&e->always);
+    if (e->scratch_ready)
+        th_hits_free(&e->scratch);
     th_arena_free(&e->arena);
     free(e);
 }
@@ -218,7 +220,7 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
 /* ---- hot pass ------------------------------------------------------------ */
 
 typedef struct route_ctx {
-    th_engine *e;
+    const th_engine *e;
     const char *field;
     th_idxvec *hits[64];
     size_t nhits;
@@ -385,23 +387,66 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docidx)
+/* ---- evaluation (read-only, thread-safe) ------------------------------- */
+
+void th_hits_init(th_hits *h, const th_engine *e)
 {
-    th_erule *r = e->rules.items[ri];
-    if (r->stamp == e->events)
+    memset(h, 0, sizeof(*h));
+    h->nrules = e->rules.len;
+    h->mark = th_xcalloc(h->nrules + 1, 1);
+}
+
+void th_hits_free(th_hits *h)
+{
+    free(h->items);
+    free(h->mark);
+    memset(h, 0, sizeof(*h));
+}
+
+void th_hits_clear(th_hits *h) { h->len = 0; }
+
+static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+{
+    if (ri >= h->nrules || h->mark[ri])
         return;
-    r->stamp = e->events;
-    r->rep.evals++;
+    h->mark[ri] = 1;
+    const th_erule *r = e->rules.items[ri];
     uint64_t t0 = e->o.profile ? now_ns() : 0;
     bool hit = !r->fn || r->fn(r->pred, ev->doc);
-    if (e->o.profile)
-        r->rep.eval_ns += now_ns() - t0;
-    if (!hit)
-        return;
-    if (r->exc && th_exceptions_match(r->exc, ev->doc)) {
-        r->rep.excepted++;
-        return;
+    uint8_t res = hit ? 1 : 0;
+    if (hit && r->exc && th_exceptions_match(r->exc, ev->doc))
+        res = 2;
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 16;
+        h->items = th_xrealloc(h->items, h->cap * sizeof(th_hit));
     }
+    th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(now_ns() - t0) : 0};
+    h->items[h->len++] = x;
+}
+
+void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
+{
+    size_t start = h->len;
+    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+        return; /* no time at all: no window can contain it */
+    for (size_t i = 0; i < e->always.len; i++)
+        eval_rule(e, e->always.items[i], ev, h);
+    for (size_t f = 0; f < NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = routed_fields[f]};
+        th_json_path_each(ev->doc, th_str_c(routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++) {
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                eval_rule(e, rc.hits[k]->items[i], ev, h);
+        }
+    }
+    for (size_t i = start; i < h->len; i++)
+        h->mark[h->items[i].rule] = 0;
+}
+
+/* ---- commit (single thread, input order) ------------------------------- */
+
+static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx)
+{
     th_match m = {0};
     m.ts = ev->timestamp_ms;
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
@@ -420,31 +465,43 @@ static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docid
     r->rep.matches++;
 }
 
-void th_engine_feed(th_engine *e, const th_event *ev)
+void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to)
 {
     e->events++;
     if (ev->ingested_ms != TH_TIME_NONE)
         e->with_ingested++;
     int64_t c = th_event_combined_ts(ev);
-    if (c != TH_TIME_NONE) {
-        if (c < e->data_min)
-            e->data_min = c;
-        if (c > e->data_max)
-            e->data_max = c;
-    } else {
-        return; /* no time at all: no window can contain it */
-    }
+    if (c == TH_TIME_NONE)
+        return;
+    if (c < e->data_min)
+        e->data_min = c;
+    if (c > e->data_max)
+        e->data_max = c;
     int64_t docidx = -1;
-    for (size_t i = 0; i < e->always.len; i++)
-        try_rule(e, e->always.items[i], ev, &docidx);
-    for (size_t f = 0; f < NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = routed_fields[f]};
-        th_json_path_each(ev->doc, th_str_c(routed_fields[f]), route_visit, &rc);
-        for (size_t h = 0; h < rc.nhits; h++) {
-            for (size_t i = 0; i < rc.hits[h]->len; i++)
-                try_rule(e, rc.hits[h]->items[i], ev, &docidx);
-        }
+    for (size_t i = from; i < to; i++) {
+        th_erule *r = e->rules.items[h->items[i].rule];
+        r->rep.evals++;
+        r->rep.eval_ns += h->items[i].ns;
+        if (h->items[i].result == 2)
+            r->rep.excepted++;
+        else if (h->items[i].result == 1)
+            commit_match(e, r, ev, &docidx);
     }
+}
+
+void th_engine_feed(th_engine *e, const th_event *ev)
+{
+    if (e->scratch_ready && e->scratch.nrules != e->rules.len) {
+        th_hits_free(&e->scratch); /* rules were added since */
+        e->scratch_ready = false;
+    }
+    if (!e->scratch_ready) {
+        th_hits_init(&e->scratch, e);
+        e->scratch_ready = true;
+    }
+    th_hits_clear(&e->scratch);
+    th_engine_eval(e, ev, &e->scratch);
+    th_engine_commit(e, ev, &e->scratch, 0, e->scratch.len);
 }
 
 /* ---- temporal pass driver --------------------------------------------- */

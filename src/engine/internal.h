@@ -50,7 +50,6 @@ typedef struct th_erule {
     int64_t max_signals;
     TH_VEC(th_match) matches;
     th_rule_report rep;
-    uint64_t stamp;     /* last event index routed here (dedup of prefilter hits) */
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
     th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
@@ -82,6 +81,8 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    th_hits scratch;       /* th_engine_feed's */
+    bool scratch_ready;
     bool finished;
 };
 
