@@ -12,6 +12,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/run_feed.h"
 #include "cli/run_out.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -37,6 +38,7 @@ static const th_opt opts[] = {
     {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
     {"profile", TH_OPT_FLAG, NULL, "per-rule cost: evaluations, time, matches, peak state"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads (default 1; 0 = all cores); same output"},
     {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
     {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
     {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
@@ -231,6 +233,16 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
+    unsigned threads = 1;
+    if ((v = th_args_value(&args, "threads"))) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 256) {
+            fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
+            return TH_EXIT_USAGE;
+        }
+        threads = n == 0 ? (unsigned)sysconf(_SC_NPROCESSORS_ONLN) : (unsigned)n;
+    }
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
         return TH_EXIT_USAGE;
     mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
@@ -261,52 +273,9 @@ int th_cmd_run(int argc, char **argv)
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);
-    th_mapper *mapper = NULL;
-    th_arena ea;
-    th_arena_init(&ea, 1 << 16);
-    th_record rec;
-    uint64_t index = 0, raw = 0, derived = 0, notime = 0;
-    bool tty = isatty(2);
-    double last_progress = 0;
-    while (in && th_input_next(in, &rec)) {
-        th_jval *doc = rec.json;
-        if (rec.kind == TH_REC_CLOUDTRAIL) {
-            if (!mapper)
-                mapper = th_mapper_new(&mo, &diags);
-            doc = th_ecs_map(mapper, &ea, rec.json, rec.text);
-            raw++;
-        }
-        th_event ev = {doc, 0, 0, index, rec.file, rec.offset, rec.line};
-        th_event_read_times(&ev);
-        if (rec.kind == TH_REC_ECS && ev.ingested_ms == TH_TIME_NONE && delay != TH_TIME_NONE &&
-            ev.timestamp_ms != TH_TIME_NONE) {
-            /* as Fleet's final pipeline would stamp it: whole seconds */
-            int64_t ms = ev.timestamp_ms + delay;
-            ms -= ((ms % 1000) + 1000) % 1000;
-            char buf[32];
-            th_time_format_iso(ms, buf);
-            th_jobj_set_path(&ea, doc, "event.ingested", th_jnew_strcopy(&ea, th_str_c(buf)));
-            ev.ingested_ms = ms;
-            derived++;
-        }
-        if (th_event_combined_ts(&ev) == TH_TIME_NONE)
-            notime++;
-        th_engine_feed(e, &ev);
-        th_arena_reset(&ea);
-        index++;
-        if (tty && (index & 4095) == 0) {
-            double s = elapsed(&t0);
-            if (s > 1.0 && s - last_progress > 0.5) {
-                const th_input_stats *st = th_input_stats_get(in);
-                fprintf(stderr, "\rrun: %llu events, %.1f MB, %.1f MB/s   ",
-                        (unsigned long long)index, (double)st->bytes / 1e6,
-                        (double)st->bytes / 1e6 / s);
-                last_progress = s;
-            }
-        }
-    }
-    if (last_progress > 0)
-        fprintf(stderr, "\r%60s\r", "");
+    th_run_feed feed = {.e = e, .mo = &mo, .diags = &diags, .delay = delay,
+                        .threads = threads, .progress = isatty(2) != 0};
+    th_run_feed_all(&feed, in);
     double read_s = elapsed(&t0);
     th_engine_finish(e, th_run_out_alert, &ro);
     double total_s = elapsed(&t0);
@@ -315,10 +284,10 @@ int th_cmd_run(int argc, char **argv)
     th_run_summary sum = {0};
     sum.engine = e;
     sum.input = in ? th_input_stats_get(in) : NULL;
-    sum.events = index;
-    sum.raw = raw;
-    sum.derived_ingested = derived;
-    sum.no_time = notime;
+    sum.events = feed.events;
+    sum.raw = feed.raw;
+    sum.derived_ingested = feed.derived;
+    sum.no_time = feed.notime;
     sum.read_s = read_s;
     sum.total_s = total_s;
     sum.ingest_delay_ms = mo.ingest_delay_ms;
@@ -332,7 +301,7 @@ int th_cmd_run(int argc, char **argv)
         rc = TH_EXIT_FINDINGS;
     if (in)
         th_input_close(in);
-    th_mapper_free(mapper);
+    th_mapper_free(feed.mapper);
     th_engine_free(e);
     for (size_t i = 0; i < rs.len; i++) {
         if (views[i]) {
@@ -342,7 +311,6 @@ int th_cmd_run(int argc, char **argv)
     }
     free(views);
     th_exceptions_free(&exc);
-    th_arena_free(&ea);
     th_arena_free(&qa);
     th_ruleset_free(&rs);
     th_diags_free(&diags);

@@ -47,6 +47,13 @@ cp "$TMP/out" "$TMP/first.ndjson"
 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" >"$TMP/second.ndjson" 2>/dev/null
 cmp -s "$TMP/first.ndjson" "$TMP/second.ndjson" && ok "same input, same alerts, same order" || nok "same input, same alerts, same order"
 
+for n in 2 3; do
+  "$TH" run --threads $n --rules "$TMP/rules" --data "$TMP/ev.ndjson" "$TMP/ev.ndjson" >"$TMP/par.ndjson" 2>/dev/null
+  "$TH" run --threads 1 --rules "$TMP/rules" --data "$TMP/ev.ndjson" "$TMP/ev.ndjson" >"$TMP/ser.ndjson" 2>/dev/null
+  cmp -s "$TMP/par.ndjson" "$TMP/ser.ndjson" && [ -s "$TMP/ser.ndjson" ] && ok "--threads $n gives the serial output" || nok "--threads $n gives the serial output"
+done
+expect_rc "bad --threads" 2 "$TH" run --threads x --rules "$TMP/rules" --data "$TMP/ev.ndjson"
+
 expect_rc "summary format" 1 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --format summary
 [ -s "$TMP/out" ] && nok "summary format writes no alerts" || ok "summary format writes no alerts"
 expect_rc "table format" 1 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --format table
