@@ -42,7 +42,9 @@ static const th_opt opts[] = {
     {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
     {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
     {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
-    {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml for user_agent.*"},
+    {"ua-regexes", TH_OPT_VALUE, "F",
+     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
+    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
 };
 
 static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
@@ -137,6 +139,45 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
         }
         th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
     }
+}
+
+static bool readable(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* node_modules/uap-core/regexes.yaml as `convert` finds it ($TH_DATA_DIR, the
+ * binary's directory and two levels up, the current directory), so run and
+ * convert map user agents alike. TODO: share one resolver (th_mapper_default_path). */
+static const char *default_ua(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (readable(buf))
+            return buf;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (readable(buf))
+                return buf;
+        }
+    }
+    snprintf(buf, n, "%s", rel);
+    return readable(buf) ? buf : NULL;
 }
 
 static bool parse_time(const char *s, int64_t *out)
@@ -248,7 +289,12 @@ int th_cmd_run(int argc, char **argv)
     mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
     mo.geoip_city_db = th_args_value(&args, "geoip-city");
     mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    mo.ua_regexes = th_args_value(&args, "ua-regexes");
+    char uabuf[4200];
+    if (!th_args_flag(&args, "no-user-agent")) {
+        mo.ua_regexes = th_args_value(&args, "ua-regexes");
+        if (!mo.ua_regexes)
+            mo.ua_regexes = default_ua(uabuf, sizeof uabuf);
+    }
 
     int rc = TH_EXIT_OK;
     th_diags diags;
@@ -294,6 +340,7 @@ int th_cmd_run(int argc, char **argv)
     sum.ecs_delay_ms = delay;
     sum.profile = eo.profile;
     sum.exceptions = exc.len;
+    sum.mapper = feed.mapper;
     th_run_summary_print(&sum, stderr);
 
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
