@@ -40,8 +40,14 @@ static const char *unsupported(const th_rule *r)
     switch (r->language) {
     case TH_LANG_KUERY:
         return NULL;
-    case TH_LANG_EQL:
-        return "EQL queries are not supported by match yet";
+    case TH_LANG_EQL: {
+        const char *q = r->query;
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+            q++;
+        if (strncmp(q, "sequence", 8) == 0 || strncmp(q, "sample", 6) == 0)
+            return "EQL sequences need the engine (`trailhound run`), not a per-event filter";
+        return NULL;
+    }
     case TH_LANG_ESQL:
         return "ES|QL queries are not supported by match yet";
     default:
@@ -66,7 +72,10 @@ static size_t compile_rules(const th_ruleset *rs, th_arena *a, th_diags *diags, 
             continue;
         }
         th_qsource src = {r->path, r->query_line, r->query_col};
-        th_query *q = th_query_compile(a, TH_QLANG_KQL, r->query, strlen(r->query), &src, diags);
+        th_query *q = r->language == TH_LANG_EQL
+                          ? th_query_compile_eql(a, r->query, strlen(r->query), r->event_category_override,
+                                                 &src, diags)
+                          : th_query_compile(a, TH_QLANG_KQL, r->query, strlen(r->query), &src, diags);
         if (!q) {
             (*failed)++;
             continue;
@@ -113,7 +122,8 @@ int th_cmd_match(int argc, char **argv)
                      "Print the events each rule's query selects, one NDJSON line per (rule, event):\n"
                      "{\"rule_id\", \"index\" (0-based among the input's events), \"event.id\", \"@timestamp\"}.\n"
                      "Each event is judged alone: no schedule, look-back, max_signals, new_terms or\n"
-                     "threshold aggregation. KQL rules only for now; others are listed on stderr.\n"
+                     "threshold aggregation. KQL and single-event EQL rules; the others (EQL sequences,\n"
+                     "ES|QL, machine learning) are listed on stderr with the reason.\n"
                      "exit codes: 0 nothing matched, 1 matches (or input errors), 2 usage error.",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;

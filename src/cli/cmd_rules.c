@@ -106,7 +106,10 @@ void th_rules_cli_print_diags(const th_diags *d, FILE *f, bool errors_only)
     free(v);
 }
 
-static const char *orhyphen(const char *s) { return s && *s ? s : "-"; }
+static const char *orhyphen(const char *s)
+{
+    return s && *s ? s : "-";
+}
 
 /* ---- rules list ---- */
 
@@ -223,14 +226,15 @@ static int cmd_validate(int argc, char **argv)
     if (!th_args_parse(&a, "rules validate", validate_opts, TH_NELEM(validate_opts), argc, argv, 3))
         return TH_EXIT_USAGE;
     if (a.help) {
-        th_args_help("trailhound rules validate [--format text|json] [--errors-only] PATH...",
-                     "Checks rule files against the detection-rules schema: required keys per rule\n"
-                     "type, value types and enums, dates, schedule syntax, ATT&CK mapping,\n"
-                     "new_terms / threshold / alert_suppression shape, ES|QL METADATA/STATS and\n"
-                     "KEEP, index; duplicate rule_id and name across the files given. Problems\n"
-                     "print as file:line:col: severity: message, then a summary line.\n"
-                     "Unknown keys are warnings. Exit 1 when there is any error.",
-                     validate_opts, TH_NELEM(validate_opts));
+        th_args_help(
+            "trailhound rules validate [--format text|json] [--errors-only] PATH...",
+            "Checks rule files against the detection-rules schema: required keys per rule\n"
+            "type, value types and enums, dates, schedule syntax, ATT&CK mapping,\n"
+            "new_terms / threshold / alert_suppression shape, ES|QL METADATA/STATS and\n"
+            "KEEP, index; duplicate rule_id and name across the files given. Problems\n"
+            "print as file:line:col: severity: message, then a summary line.\n"
+            "Unknown keys are warnings. Exit 1 when there is any error.",
+            validate_opts, TH_NELEM(validate_opts));
         return TH_EXIT_OK;
     }
     const char *fmt = th_args_value(&a, "format");

@@ -102,7 +102,10 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             th_diags local;
             th_diags_init(&local);
             th_qsource src = {r->path, r->query_line, r->query_col};
-            q = th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
+            q = lang == TH_QLANG_EQL
+                    ? th_query_compile_eql(a, r->query, strlen(r->query),
+                                           r->event_category_override, &src, &local)
+                    : th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
             if (!q) {
                 why = local.len && strstr(local.items[0].message, "not supported")
                           ? th_arena_printf(a, "%s", local.items[0].message)

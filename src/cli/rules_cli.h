@@ -10,8 +10,8 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
-#include "json/json.h"
 #include "rules/rule.h"
+#include "json/json.h"
 
 /* Loads every path into rs (load problems go to diags). A path that does not
  * exist is a usage problem: it is named on stderr and TH_EXIT_USAGE returned

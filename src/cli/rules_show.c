@@ -233,7 +233,8 @@ static void show_threat(th_buf *o, const th_rule *r)
             const th_threat_technique *q = &t->techniques[j];
             th_buf_printf(o, "    %s %s\n", q->id ? q->id : "?", q->name ? q->name : "?");
             for (size_t k = 0; k < q->nsub; k++)
-                th_buf_printf(o, "      %s %s\n", q->subtechniques[k].id ? q->subtechniques[k].id : "?",
+                th_buf_printf(o, "      %s %s\n",
+                              q->subtechniques[k].id ? q->subtechniques[k].id : "?",
                               q->subtechniques[k].name ? q->subtechniques[k].name : "?");
         }
     }
@@ -278,9 +279,9 @@ void th_rules_cli_show_text(const th_rule *r, th_buf *o)
     th_buf_printf(o, "%s\n", r->path);
     kv(o, "name", r->name ? r->name : "(none)");
     kv(o, r->type == TH_RULE_HUNT ? "uuid" : "rule_id", r->rule_id ? r->rule_id : "(none)");
-    th_buf_printf(o, "  %-20s %s", "type", r->type == TH_RULE_UNKNOWN && r->type_name
-                                               ? r->type_name
-                                               : th_rule_type_name(r->type));
+    th_buf_printf(o, "  %-20s %s", "type",
+                  r->type == TH_RULE_UNKNOWN && r->type_name ? r->type_name
+                                                             : th_rule_type_name(r->type));
     if (r->language_name)
         th_buf_printf(o, " (language %s)", r->language_name);
     th_buf_putc(o, '\n');

@@ -57,7 +57,7 @@ struct th_input {
     file_mode mode;
     size_t pos;    /* next unread byte */
     uint64_t line; /* NDJSON: number of the line starting at pos */
-    size_t first;  /* first byte of the first value */
+    uint64_t first; /* file offset of the first value */
     container cont;
     file_counts fc;
 };
@@ -85,6 +85,46 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
 
 const th_input_stats *th_input_stats_get(const th_input *in) { return &in->st; }
 
+/* ---- the window ------------------------------------------------------ */
+
+/* in->s / in->n follow the source's window; positions are window indices and
+ * in->src.base + index is the file offset. */
+static void sync_window(th_input *in)
+{
+    in->s = in->src.data;
+    in->n = in->src.len;
+}
+
+/* Drops the window before `keep` and appends more; false at the end of file. */
+static bool pull(th_input *in, size_t keep)
+{
+    bool more = th_io_src_more(&in->src, keep);
+    in->pos -= keep < in->pos ? keep : in->pos;
+    sync_window(in);
+    return more;
+}
+
+static void pull_all(th_input *in)
+{
+    while (pull(in, 0))
+        ;
+}
+
+/* True when only whitespace follows `end` up to the end of the file. */
+static bool rest_is_ws(th_input *in, size_t end)
+{
+    for (;;) {
+        size_t p = th_io_skip_ws(in->s, in->n, end);
+        if (p < in->n)
+            return false;
+        if (!pull(in, 0))
+            return true;
+        end = p;
+    }
+}
+
+static long long abs_off(const th_input *in, size_t at) { return (long long)(in->src.base + at); }
+
 /* ---- skipping and reporting -------------------------------------------- */
 
 /* Column of byte `at` in the NDJSON line that starts at `line_start`. */
@@ -104,14 +144,14 @@ static void malformed(th_input *in, size_t at, uint64_t line, size_t line_start,
     if (++in->fc.malformed > TH_MAX_INPUT_DIAGS_PER_FILE)
         return;
     in->fc.shown++;
-    const char *why = in->src.incomplete && rec_end >= in->n
+    const char *why = in->src.incomplete && in->src.eof && rec_end >= in->n
                           ? "record cut off where the gzip stream ends"
                           : reason;
     if (line)
         th_diag_at(in->opts.diags, TH_SEV_ERROR, in->path, (unsigned)line,
                    col_of(line_start, at), "malformed record: %s", why);
     else
-        th_diag_offset(in->opts.diags, TH_SEV_ERROR, in->path, (long long)at,
+        th_diag_offset(in->opts.diags, TH_SEV_ERROR, in->path, abs_off(in, at),
                        "malformed record: %s", why);
 }
 
@@ -120,7 +160,7 @@ static void malformed(th_input *in, size_t at, uint64_t line, size_t line_start,
 static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, uint64_t line,
                       bool top)
 {
-    if (top && start == in->first && th_io_skip_ws(in->s, in->n, end) == in->n) {
+    if (top && in->src.base + start == in->first && rest_is_ws(in, end)) {
         in->fc.sole = cls;
         in->fc.sole_set = true;
         return;
@@ -132,7 +172,7 @@ static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, u
         return;
     }
     if (in->fc.not_events++ == 0) {
-        in->fc.first_not_event = (long long)start;
+        in->fc.first_not_event = abs_off(in, start);
         in->fc.first_not_event_line = line;
     }
 }
@@ -152,7 +192,7 @@ static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64
         out->text = th_str_make(in->s + start, end - start);
         out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
         out->file = in->path;
-        out->offset = start;
+        out->offset = in->src.base + start;
         out->line = line;
         in->st.records++;
         return true;
@@ -298,10 +338,16 @@ static bool container_next(th_input *in, th_record *out)
 
 static bool ndjson_next(th_input *in, th_record *out)
 {
-    const char *s = in->s;
-    while (in->pos < in->n) {
+    for (;;) {
         size_t ls = in->pos;
-        const char *nl = memchr(s + ls, '\n', in->n - ls);
+        const char *nl = ls < in->n ? memchr(in->s + ls, '\n', in->n - ls) : NULL;
+        if (!nl && !in->src.eof) {
+            pull(in, ls); /* the line goes on past the window: slide it */
+            continue;
+        }
+        if (ls >= in->n)
+            return false; /* end of file */
+        const char *s = in->s;
         size_t le = nl ? (size_t)(nl - s) : in->n;
         uint64_t line = in->line++;
         in->pos = nl ? le + 1 : in->n;
@@ -321,7 +367,6 @@ static bool ndjson_next(th_input *in, th_record *out)
         if (in->cont.active)
             return false;
     }
-    return false;
 }
 
 static bool doc_next(th_input *in, th_record *out)
@@ -344,18 +389,24 @@ static bool doc_next(th_input *in, th_record *out)
 
 /* NDJSON when the first value ends on the first line; a document when it is
  * an array or a well-formed value spanning lines. A first line that is broken
- * on its own (not merely continued) means NDJSON: line by line recovers best. */
-static file_mode pick_mode(const char *s, size_t n, size_t first)
+ * on its own (not merely continued) means NDJSON: line by line recovers best.
+ * A document is taken whole into the window. */
+static file_mode pick_mode(th_input *in, size_t first)
 {
-    if (s[first] == '[')
+    if (in->s[first] == '[') {
+        pull_all(in);
         return MODE_DOC;
-    const char *nl = memchr(s + first, '\n', n - first);
-    size_t le = nl ? (size_t)(nl - s) : n;
+    }
+    const char *nl;
+    while (!(nl = memchr(in->s + first, '\n', in->n - first)) && pull(in, 0))
+        ;
+    size_t le = nl ? (size_t)(nl - in->s) : in->n;
     th_io_scan_err err;
-    if (th_io_skip_value(s, le, first, &err) || le == n ||
+    if (th_io_skip_value(in->s, le, first, &err) || le == in->n ||
         strncmp(err.reason, "unterminated", 12) != 0)
         return MODE_NDJSON;
-    return th_io_skip_value(s, n, first, &err) ? MODE_DOC : MODE_NDJSON;
+    pull_all(in);
+    return th_io_skip_value(in->s, in->n, first, &err) ? MODE_DOC : MODE_NDJSON;
 }
 
 static void skip_file(th_input *in, uint64_t *reason_counter)
@@ -364,47 +415,59 @@ static void skip_file(th_input *in, uint64_t *reason_counter)
     (*reason_counter)++;
 }
 
-/* Sets up the file just loaded into in->src. */
-static void start_file(th_input *in, const char *path)
+/* Adds the file's byte counts to the stats and lets the source go. */
+static void end_source(th_input *in)
 {
     in->st.bytes += in->src.raw_bytes;
-    in->st.bytes_inflated += in->src.len;
+    in->st.bytes_inflated += in->src.inflated;
     if (in->src.incomplete)
         in->st.gzip_errors++;
+    th_io_src_release(&in->src);
+    free(in->path);
+    in->path = NULL;
+    in->open = false;
+}
+
+/* Sets up the file just opened in in->src: BOM, first value, binary or
+ * non-JSON content, reading mode. */
+static void start_file(th_input *in, const char *path)
+{
     in->path = th_xstrdup(path);
-    in->s = in->src.data;
-    in->n = in->src.len;
     in->pos = 0;
     in->line = 1;
     memset(&in->fc, 0, sizeof(in->fc));
     memset(&in->cont, 0, sizeof(in->cont));
-    if (in->n >= 3 && memcmp(in->s, "\xEF\xBB\xBF", 3) == 0)
-        in->pos = 3; /* UTF-8 byte order mark */
-    in->first = th_io_skip_ws(in->s, in->n, in->pos);
     in->open = true;
     in->mode = MODE_NDJSON;
-    if (in->first == in->n)
+    sync_window(in);
+    size_t first;
+    /* enough of the start to look at: 4 KiB past the leading whitespace */
+    for (;;) {
+        first = th_io_skip_ws(in->s, in->n, 0);
+        if (in->n >= 3 && memcmp(in->s, "\xEF\xBB\xBF", 3) == 0)
+            first = th_io_skip_ws(in->s, in->n, 3); /* UTF-8 byte order mark */
+        if ((first < in->n && in->n - first >= 4096) || !pull(in, 0))
+            break;
+    }
+    in->pos = first;
+    in->first = first;
+    if (first == in->n)
         return; /* empty: read, nothing in it */
-    unsigned char c = (unsigned char)in->s[in->first];
-    size_t head = in->n - in->first < 4096 ? in->n - in->first : 4096;
+    unsigned char c = (unsigned char)in->s[first];
+    size_t head = in->n - first < 4096 ? in->n - first : 4096;
     /* JSON text never holds a NUL byte: one near the start means binary data */
-    if (memchr(in->s + in->first, 0, head))
+    if (memchr(in->s + first, 0, head))
         c = 0;
     if (c != '{' && c != '[') {
-        th_diag_offset(in->opts.diags, TH_SEV_WARNING, in->path, (long long)in->first,
+        th_diag_offset(in->opts.diags, TH_SEV_WARNING, in->path, (long long)first,
                        "not JSON (%s); file skipped",
                        c < 0x20 || c >= 0x7F ? "binary data" : "text that does not start "
                                                                "with '{' or '['");
         skip_file(in, &in->st.files_not_events);
-        in->pos = in->n;
-        in->fc.sole_set = false;
-        in->open = false;
-        free(in->path);
-        in->path = NULL;
-        th_io_src_release(&in->src);
+        end_source(in);
         return;
     }
-    in->mode = pick_mode(in->s, in->n, in->first);
+    in->mode = pick_mode(in, first);
 }
 
 static void finish_file(th_input *in)
@@ -440,10 +503,7 @@ static void finish_file(th_input *in)
     } else {
         in->st.files++;
     }
-    free(in->path);
-    in->path = NULL;
-    in->open = false;
-    th_io_src_release(&in->src);
+    end_source(in);
 }
 
 /* Notes what was skipped by path alone, once, when the input is exhausted. */
@@ -483,8 +543,9 @@ static bool next_file(th_input *in)
         case TH_WALK_FILE:
             break;
         }
-        if (!th_io_src_load(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
+        if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
                             in->opts.diags)) {
+            th_io_src_release(&in->src);
             skip_file(in, &in->st.files_unreadable);
             continue;
         }
@@ -507,13 +568,13 @@ bool th_input_next(th_input *in, th_record *out)
         bool got;
         if (in->cont.active)
             got = container_next(in, out);
-        else if (in->pos >= in->n)
-            got = false;
+        else if (in->mode == MODE_NDJSON)
+            got = ndjson_next(in, out); /* slides the window itself */
         else
-            got = in->mode == MODE_NDJSON ? ndjson_next(in, out) : doc_next(in, out);
+            got = in->pos < in->n && doc_next(in, out); /* the window holds it all */
         if (got)
             return true;
-        if (!in->cont.active && in->pos >= in->n)
+        if (!in->cont.active && in->pos >= in->n && in->src.eof)
             finish_file(in);
     }
 }
@@ -522,10 +583,8 @@ void th_input_close(th_input *in)
 {
     if (!in)
         return;
-    if (in->open) {
-        free(in->path);
-        th_io_src_release(&in->src);
-    }
+    if (in->open)
+        end_source(in);
     th_io_src_free(&in->src);
     th_io_walk_close(in->walk);
     th_arena_free(&in->arena);

@@ -1,45 +1,68 @@
-/* Internal to io/: the whole content of one file in memory, gunzipped if it
- * starts with the gzip magic bytes (1f 8b), whatever its name.
+/* Internal to io/: the content of one file, gunzipped if it starts with the
+ * gzip magic bytes (1f 8b), whatever its name.
  *
- * Buffering: a regular plain file is mapped read-only (zero copy: records
- * point into the page cache); stdin, pipes and files that cannot be mapped are
- * read into a heap buffer; gzip data is inflated into a heap buffer capped at
- * max_inflated. Buffers are reused from file to file, so memory follows the
- * largest file (plus its inflated size), not the whole input.
+ * Buffering: a regular plain file is mapped read-only and seen whole (zero
+ * copy: records point into the page cache). Gzip data (from any file) and
+ * plain stdin or pipes are streamed through a window: `data` holds the bytes
+ * from file offset `base` on, and th_io_src_more drops what the reader has
+ * consumed and appends the next chunk. The window only grows when one record
+ * (one NDJSON line, or a whole pretty-printed document) needs it, so memory
+ * follows the largest record, not the file. The compressed bytes of a gzip
+ * file are mapped (or, from stdin, held in memory).
  *
- * Ownership: `data` is valid until the next th_io_src_load or th_io_src_free.
- * Thread safety: one source per thread. */
+ * Ownership: `data` is valid until the next th_io_src_more, th_io_src_open,
+ * th_io_src_release or th_io_src_free. Thread safety: one source per thread. */
 #ifndef TH_IO_SOURCE_H
 #define TH_IO_SOURCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <zlib.h>
 
 #include "base/diag.h"
 
+typedef enum th_io_src_kind { TH_SRC_MAPPED, TH_SRC_FD, TH_SRC_GZIP } th_io_src_kind;
+
 typedef struct th_io_src {
-    const char *data;   /* content (inflated for gzip) */
+    const char *data;   /* content from file offset `base` on */
     size_t len;
-    uint64_t raw_bytes; /* bytes read from the file */
+    uint64_t base;
+    bool eof;           /* nothing more will come: data ends where the content ends */
+    uint64_t raw_bytes; /* bytes read from the file so far */
+    uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
     bool incomplete;    /* gzip stream truncated, corrupt or over the cap (reported) */
-    /* owned storage */
-    void *map;
+    /* private */
+    th_io_src_kind kind;
+    char *path;
+    th_diags *diags;
+    uint64_t cap;       /* max inflated bytes per file */
+    int fd;             /* TH_SRC_FD: the descriptor being read (-1 when closed) */
+    bool close_fd;
+    void *map;          /* mapped file: the content, or the compressed bytes */
     size_t map_len;
-    char *raw;          /* heap copy of the file when not mapped */
-    size_t raw_cap;
-    char *inf;          /* inflated content */
-    size_t inf_cap;
+    char *raw;          /* compressed bytes read from a pipe */
+    size_t raw_len, raw_cap;
+    char *win;          /* the window (TH_SRC_FD, TH_SRC_GZIP) */
+    size_t win_cap;
+    z_stream z;
+    bool z_live;
+    const unsigned char *zin; /* compressed bytes */
+    size_t zin_len;
 } th_io_src;
 
 void th_io_src_init(th_io_src *s);
-/* Loads `path` (stdin when is_stdin). Returns false when the file cannot be
- * read at all (reported to diags); true otherwise, with problems inside a gzip
- * stream reported and `incomplete` set, keeping whatever was inflated. */
-bool th_io_src_load(th_io_src *s, const char *path, bool is_stdin, uint64_t max_inflated,
+/* Opens `path` (stdin when is_stdin) and makes its first bytes available.
+ * Returns false when it cannot be read at all (reported to diags). Problems
+ * inside a gzip stream are reported as they are met, set `incomplete`, and end
+ * the content there: what was inflated before them is kept. */
+bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_inflated,
                     th_diags *diags);
-/* Drops the current content (unmaps), keeping heap buffers for reuse. */
+/* Drops data[0..consumed) (base advances) and appends more content. Returns
+ * false, changing nothing but the drop, when there is no more (eof). */
+bool th_io_src_more(th_io_src *s, size_t consumed);
+/* Ends the current file (unmaps, closes), keeping buffers for reuse. */
 void th_io_src_release(th_io_src *s);
 void th_io_src_free(th_io_src *s);
 

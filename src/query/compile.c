@@ -282,6 +282,42 @@ static cnode *leaf_range(cctx *c, const th_ir *ir)
     return n;
 }
 
+/* An OR whose children are all exact keyword terms on one field (a KQL value
+ * list, an EQL `or` chain) becomes one set test: one walk of the document
+ * instead of one per value. */
+static void merge_or_terms(cctx *c, cnode *n)
+{
+    if (n->test != CT_OR || n->nkids < 2)
+        return;
+    const cnode *k0 = n->kids[0];
+    size_t total = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = n->kids[i];
+        unsigned mask = TH_IRF_NOCASE | TH_IRF_3VL; /* the only flags a keyword term obeys */
+        if ((k->test != CT_KW_EQ && k->test != CT_KW_SET) || k->deep ||
+            (k->flags & mask) != (k0->flags & mask) ||
+            k->ftype != k0->ftype || k->ignore_above != k0->ignore_above || !th_str_eq(k->path, k0->path))
+            return;
+        total += k->test == CT_KW_EQ ? 1 : k->nset;
+    }
+    th_str *set = TH_ANEWN(c->a, th_str, total);
+    size_t m = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = n->kids[i];
+        if (k->test == CT_KW_EQ)
+            set[m++] = k->s;
+        else
+            for (size_t j = 0; j < k->nset; j++)
+                set[m++] = k->set[j];
+    }
+    const th_ir *ir = n->ir;
+    *n = *k0;
+    n->ir = ir;
+    n->test = CT_KW_SET;
+    n->set = set;
+    n->nset = m;
+}
+
 static cnode *compile(cctx *c, const th_ir *ir, int depth)
 {
     if (depth > TH_MAX_QUERY_DEPTH * 4)
@@ -301,6 +337,7 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
             n->kids[i] = compile(c, ir->kids[i], depth + 1);
         if (n->test == CT_NOT && n->nkids != 1)
             n->test = CT_FALSE;
+        merge_or_terms(c, n);
         return n;
     }
     case TH_IR_EXISTS: {
@@ -358,9 +395,24 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
         }
         return n;
     }
-    case TH_IR_REGEX:
-        warn(c, ir, "%s: regular expressions are not supported yet", zdup(c, ir->field));
-        return mk(c, CT_FALSE, ir);
+    case TH_IR_REGEX: {
+        cnode *n = mk(c, CT_KW_REGEX, ir);
+        resolve(c, n, ir->field);
+        char err[256];
+        n->re = th_q_regex_compile(c->a, ir->value, (ir->flags & TH_IRF_NOCASE) != 0, err, sizeof err);
+        if (!n->re) {
+            warn(c, ir, "%s: regex \"%s\": %s", zdup(c, ir->field), zdup(c, ir->value), err);
+            n->test = CT_FALSE;
+        }
+        return n;
+    }
+    case TH_IR_CONTAINS_FIELD: {
+        cnode *n = mk(c, CT_FIELD_CONTAINS, ir);
+        resolve(c, n, ir->field);
+        n->path2 = ir->value;
+        note_field(c, n->path2);
+        return n;
+    }
     }
     return mk(c, CT_FALSE, ir);
 }
@@ -391,14 +443,23 @@ th_query *th_query_compile(th_arena *a, th_qlang lang, const char *text, size_t 
     case TH_QLANG_KQL:
         ir = th_kql_parse(a, text, len, src, diags);
         break;
+    case TH_QLANG_EQL:
+        ir = th_eql_parse(a, text, len, NULL, src, diags);
+        break;
     default:
         if (diags)
             th_diag_at(diags, TH_SEV_ERROR, src ? src->file : NULL, src ? src->line : 0,
-                       src ? src->col : 0, "%s queries are not supported yet",
-                       lang == TH_QLANG_EQL ? "EQL" : "ES|QL");
+                       src ? src->col : 0, "ES|QL queries are not supported yet");
         return NULL;
     }
     return th_query_compile_ir(a, lang, ir, src, diags);
+}
+
+th_query *th_query_compile_eql(th_arena *a, const char *text, size_t len, const char *category_field,
+                               const th_qsource *src, th_diags *diags)
+{
+    th_ir *ir = th_eql_parse(a, text, len, category_field, src, diags);
+    return ir ? th_query_compile_ir(a, TH_QLANG_EQL, ir, src, diags) : NULL;
 }
 
 const th_ir *th_query_ir(const th_query *q) { return q ? q->ir : NULL; }

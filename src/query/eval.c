@@ -213,6 +213,10 @@ static bool test_value(const cnode *n, const th_jval *v)
         return th_q_keyword_text(v, 0, &s) && text_phrase(n, s);
     case CT_TEXT_WILD:
         return th_q_keyword_text(v, 0, &s) && text_wild(n, s);
+    case CT_KW_REGEX:
+        if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
+            return false;
+        return th_q_keyword_text(v, n->ignore_above, &s) && th_q_regex_match(n->re, s);
     case CT_DYN_EQ:
         if (v->type == TH_JSTR)
             return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);
@@ -347,6 +351,48 @@ static void free_walk(fstate *f, const th_jval *v)
         f->hit = true;
 }
 
+/* ---- field contains field (EQL script) ----------------------------------- */
+
+typedef struct fcstate {
+    const cnode *n;
+    const th_jval *doc;
+    th_str hay;
+    bool hit;
+} fcstate;
+
+static bool contains(th_str hay, th_str needle, bool nocase)
+{
+    if (needle.n > hay.n)
+        return false;
+    for (size_t i = 0; i + needle.n <= hay.n; i++) {
+        th_str w = th_str_make(hay.p + i, needle.n);
+        if (nocase ? th_q_eq_nocase(w, needle) : th_str_eq(w, needle))
+            return true;
+    }
+    return false;
+}
+
+static bool fc_inner(const th_jval *v, void *ctx)
+{
+    fcstate *st = ctx;
+    th_str s;
+    if (th_q_keyword_text(v, TH_IGNORE_ABOVE_DEFAULT, &s) &&
+        contains(st->hay, s, (st->n->flags & TH_IRF_NOCASE) != 0)) {
+        st->hit = true;
+        return false;
+    }
+    return true;
+}
+
+static bool fc_outer(const th_jval *v, void *ctx)
+{
+    fcstate *st = ctx;
+    if (!th_q_keyword_text(v, st->n->ignore_above, &st->hay))
+        return true; /* no doc value: the script sees null, the predicate is false */
+    th_json_path_each(st->doc, st->n->path2, fc_inner, st);
+    return !st->hit;
+}
+
 /* ---- tree ---------------------------------------------------------------- */
 
 tv th_cnode_eval(const cnode *c, const th_jval *doc)
@@ -389,6 +435,11 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
         f.hit = false;
         free_walk(&f, doc);
         return f.hit ? TV_TRUE : TV_FALSE;
+    }
+    case CT_FIELD_CONTAINS: {
+        fcstate st = {c, doc, TH_STR_NULL, false};
+        th_json_path_each(doc, c->path, fc_outer, &st);
+        return st.hit ? TV_TRUE : TV_FALSE;
     }
     default: {
         vstate st = {c, false, 0};

@@ -61,6 +61,7 @@ static const char *op_name(th_ir_op op)
     case TH_IR_RANGE: return "range";
     case TH_IR_CIDR: return "cidr";
     case TH_IR_REGEX: return "regex";
+    case TH_IR_CONTAINS_FIELD: return "contains-field";
     }
     return "?";
 }

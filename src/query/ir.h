@@ -41,6 +41,8 @@ typedef enum th_ir_op {
     TH_IR_RANGE,    /* lo <(=) field <(=) hi; either bound may be absent */
     TH_IR_CIDR,     /* ip field inside the network `value` ("10.0.0.0/8", "::1/128") */
     TH_IR_REGEX,    /* field matches the Lucene RegExp `value` (whole value) */
+    TH_IR_CONTAINS_FIELD, /* field's value contains the value of the field named `value`
+                             (EQL script: a missing operand makes it false) */
 } th_ir_op;
 
 enum {
@@ -86,5 +88,11 @@ void th_ir_print(th_buf *out, const th_ir *ir);
  * diagnostic at the furthest position reached naming what was expected. */
 th_ir *th_kql_parse(th_arena *a, const char *text, size_t len, const struct th_qsource *src,
                     th_diags *diags);
+
+/* EQL (SEMANTICS.md 4), single-event queries `<category> where <condition>`.
+ * `category_field` is the rule's event_category_override (NULL: event.category).
+ * Sequences are not lowered here (the engine owns them): a syntax error names it. */
+th_ir *th_eql_parse(th_arena *a, const char *text, size_t len, const char *category_field,
+                    const struct th_qsource *src, th_diags *diags);
 
 #endif

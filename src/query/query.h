@@ -31,6 +31,12 @@ typedef struct th_qsource {
 th_query *th_query_compile(th_arena *a, th_qlang lang, const char *text, size_t len,
                            const th_qsource *src, th_diags *diags);
 
+/* EQL with the rule's event_category_override (NULL: event.category).
+ * th_query_compile(TH_QLANG_EQL) is this with NULL. Single-event queries only:
+ * a sequence is a syntax error here (the engine runs sequences). */
+th_query *th_query_compile_eql(th_arena *a, const char *text, size_t len, const char *category_field,
+                               const th_qsource *src, th_diags *diags);
+
 /* True when the document satisfies the query. Allocates nothing; safe to call
  * from several threads at once on the same query. */
 bool th_query_match(const th_query *q, const th_jval *doc);

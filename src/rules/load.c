@@ -202,10 +202,12 @@ static size_t dup_pass(const th_ruleset *rs, th_diags *diags, bool by_name, bool
         }
         const th_rule *first = *slot;
         unsigned line, col;
-        key_pos(r, by_name ? "name" : (r->type == TH_RULE_HUNT ? "uuid" : "rule_id"), &line,
-                &col);
+        key_pos(r, by_name ? "name" : (r->type == TH_RULE_HUNT ? "uuid" : "rule_id"), &line, &col);
         th_diag_at(diags, TH_SEV_ERROR, r->path, line, col, "duplicate %s '%s' (also in %s)",
-                   by_name ? "name" : hunts ? "uuid" : "rule_id", k, first->path);
+                   by_name ? "name"
+                   : hunts ? "uuid"
+                           : "rule_id",
+                   k, first->path);
         found++;
     }
     th_map_free(&seen);

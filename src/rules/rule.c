@@ -24,8 +24,8 @@ static const char *const type_names[] = {
 };
 
 static const char *const lang_names[] = {
-    [TH_LANG_NONE] = "none",   [TH_LANG_KUERY] = "kuery",   [TH_LANG_EQL] = "eql",
-    [TH_LANG_ESQL] = "esql",   [TH_LANG_LUCENE] = "lucene", [TH_LANG_OTHER] = "other",
+    [TH_LANG_NONE] = "none", [TH_LANG_KUERY] = "kuery",   [TH_LANG_EQL] = "eql",
+    [TH_LANG_ESQL] = "esql", [TH_LANG_LUCENE] = "lucene", [TH_LANG_OTHER] = "other",
 };
 
 const char *th_rule_type_name(th_rule_type t)
@@ -82,7 +82,8 @@ bool th_rule_lookback_parse(const char *s, int64_t *out_ms)
     switch (p[0]) {
     case 's': unit = 1000; break;
     case 'm': unit = 60000; break;
-    case 'h': case 'H': unit = 3600000; break;
+    case 'h':
+    case 'H': unit = 3600000; break;
     case 'd': unit = 86400000; break;
     case 'w': unit = 7 * 86400000LL; break;
     case 'M': unit = 30 * 86400000LL; break;
@@ -177,7 +178,8 @@ void th_rules_text_start(const char *buf, size_t len, const th_toml *v, unsigned
     *literal = q == '\'';
     bool multi = p + 2 < len && buf[p + 1] == q && buf[p + 2] == q;
     p += multi ? 3 : 1;
-    if (multi && p < len && (buf[p] == '\n' || (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n'))) {
+    if (multi && p < len &&
+        (buf[p] == '\n' || (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n'))) {
         *line = v->line + 1;
         *col = 1;
         return;
@@ -258,8 +260,15 @@ static void fill_new_terms(th_arena *a, th_rule *r, const th_toml *nt)
     const th_toml *h = th_rules_table_at(th_toml_get(nt, "history_window_start"), 0);
     r->history_window_start = get_str(a, h, "value");
     int64_t ms;
-    if (th_rule_lookback_parse(r->history_window_start, &ms))
+    if (th_rule_lookback_parse(r->history_window_start, &ms)) {
         r->history_window_ms = ms;
+    } else if (r->history_window_start) {
+        /* other date math ("now-14d/d"): its distance from a fixed "now" */
+        const int64_t now = 1767225600000LL; /* 2026-01-01T00:00:00Z */
+        const char *s = r->history_window_start;
+        if (th_datemath_eval(s, strlen(s), now, &ms) && ms < now)
+            r->history_window_ms = now - ms;
+    }
 }
 
 static void fill_threshold(th_arena *a, th_rule *r, const th_toml *th)
@@ -473,8 +482,7 @@ static bool check_sizes(const th_toml *v, const char *path, th_diags *diags, uns
                 return false;
         }
         return true;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -507,9 +515,8 @@ th_rule *th_rule_from_text(th_ruleset *rs, const char *text, size_t len, const c
         return NULL;
     }
     if (which->type != TH_TOML_TABLE) {
-        th_diag_at(diags, TH_SEV_ERROR, p, which->line, which->col,
-                   "'%s' must be a table, not %s", hunt ? "hunt" : "rule",
-                   th_toml_type_name(which->type));
+        th_diag_at(diags, TH_SEV_ERROR, p, which->line, which->col, "'%s' must be a table, not %s",
+                   hunt ? "hunt" : "rule", th_toml_type_name(which->type));
         return NULL;
     }
     th_rule *r = TH_ANEW(a, th_rule);

@@ -25,7 +25,7 @@ typedef enum th_rule_type {
     TH_RULE_MACHINE_LEARNING,
     TH_RULE_SAVED_QUERY,
     TH_RULE_THREAT_MATCH,
-    TH_RULE_HUNT,       /* a hunting query file ([hunt]) */
+    TH_RULE_HUNT, /* a hunting query file ([hunt]) */
     TH_RULE_UNKNOWN,
 } th_rule_type;
 
@@ -57,8 +57,8 @@ typedef struct th_threat {
 } th_threat;
 
 typedef struct th_rule {
-    const char *path;       /* file it came from */
-    th_toml *toml;          /* the whole parsed file (unknown keys stay here) */
+    const char *path; /* file it came from */
+    th_toml *toml;    /* the whole parsed file (unknown keys stay here) */
 
     /* [metadata] */
     const char *creation_date, *updated_date, *maturity, *min_stack_version;
@@ -69,7 +69,7 @@ typedef struct th_rule {
     const char *rule_id, *name, *description, *severity, *license, *note, *setup;
     int64_t risk_score;
     th_rule_type type;
-    const char *type_name;  /* as written */
+    const char *type_name; /* as written */
     th_rule_lang language;
     const char *language_name;
     const char *query;
@@ -78,13 +78,13 @@ typedef struct th_rule {
      * Use th_rule_query_pos to map an offset inside the query to line:col. */
     unsigned query_line, query_col;
     unsigned query_value_line, query_value_col; /* where the value (its quotes) starts */
-    bool query_literal;     /* '...' or '''...''': offsets map to the file exactly */
+    bool query_literal; /* '...' or '''...''': offsets map to the file exactly */
     th_strlist index, tags, author, references, false_positives, investigation_fields;
-    const char *from;       /* as written ("now-6m"); default "now-6m" */
-    const char *interval;   /* as written; default "5m" */
-    int64_t lookback_ms;    /* now - from, in ms (6 minutes by default) */
-    int64_t interval_ms;    /* 5 minutes by default */
-    int64_t max_signals;    /* default TH_DEFAULT_MAX_SIGNALS */
+    const char *from;     /* as written ("now-6m"); default "now-6m" */
+    const char *interval; /* as written; default "5m" */
+    int64_t lookback_ms;  /* now - from, in ms (6 minutes by default) */
+    int64_t interval_ms;  /* 5 minutes by default */
+    int64_t max_signals;  /* default TH_DEFAULT_MAX_SIGNALS */
     const char *timestamp_override, *event_category_override;
     th_threat *threat;
     size_t nthreat;
@@ -92,16 +92,19 @@ typedef struct th_rule {
     const char *building_block_type; /* "default" or NULL */
     const char *rule_name_override, *timeline_id, *timeline_title, *data_view_id;
     const char *tiebreaker_field, *timestamp_field;
-    int64_t version;                 /* 0 when absent (set at build time by Elastic) */
+    int64_t version; /* 0 when absent (set at build time by Elastic) */
 
     /* machine_learning */
-    int64_t anomaly_threshold;            /* -1 when absent */
-    th_strlist machine_learning_job_id;   /* a string is a one-item list */
+    int64_t anomaly_threshold;          /* -1 when absent */
+    th_strlist machine_learning_job_id; /* a string is a one-item list */
 
     /* new_terms */
     th_strlist new_terms_fields;
     const char *history_window_start; /* e.g. "now-10d" */
-    int64_t history_window_ms;        /* now - history_window_start (10 days); 0 if absent */
+    /* now - history_window_start (10 days); 0 if absent or not date math in the
+     * past. Date math other than now-<n><unit> ("now-14d/d") is measured from
+     * 2026-01-01T00:00Z; the engine evaluates it against its real "now". */
+    int64_t history_window_ms;
 
     /* threshold */
     th_strlist threshold_fields;
@@ -112,10 +115,10 @@ typedef struct th_rule {
     /* alert_suppression (has_suppression false when absent) */
     bool has_suppression;
     th_strlist suppression_group_by;
-    int64_t suppression_duration_ms; /* 0 = per execution */
-    int64_t suppression_duration_value;   /* as written (0 when absent) */
+    int64_t suppression_duration_ms;       /* 0 = per execution */
+    int64_t suppression_duration_value;    /* as written (0 when absent) */
     const char *suppression_duration_unit; /* as written ("m"), NULL when absent */
-    const char *missing_fields_strategy;  /* NULL when absent (Kibana: suppress) */
+    const char *missing_fields_strategy;   /* NULL when absent (Kibana: suppress) */
 
     /* exceptions_list ids, when the rule names any */
     th_strlist exception_list_ids;

@@ -1,7 +1,8 @@
 /* Schema validation of one rule file (SEMANTICS.md 1.4-1.5): the helpers, the
  * [metadata] and common [rule] checks, hunting files, and the entry point.
  * Type-specific checks are in validate_types.c, ATT&CK in validate_attack.c,
- * ES|QL in validate_esql.c, the known-key sets in validate_keys.c. */
+ * ES|QL in validate_esql.c, the known-key sets in validate_keys.c, value
+ * patterns in validate_patterns.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,7 +150,8 @@ const th_toml *v_strlist(vctx *v, const th_toml *tab, const char *where, const c
     size_t n = val->u.arr.len;
     if (n < min || (max && n > max)) {
         if (max)
-            v_error(v, val, "'%s.%s' must have %zu to %zu items (has %zu)", where, key, min, max, n);
+            v_error(v, val, "'%s.%s' must have %zu to %zu items (has %zu)", where, key, min, max,
+                    n);
         else
             v_error(v, val, "'%s.%s' must have at least %zu item%s (has %zu)", where, key, min,
                     min == 1 ? "" : "s", n);
@@ -158,8 +160,8 @@ const th_toml *v_strlist(vctx *v, const th_toml *tab, const char *where, const c
     return ok ? val : NULL;
 }
 
-const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key,
-                     bool required, int64_t lo, int64_t hi)
+const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key, bool required,
+                     int64_t lo, int64_t hi)
 {
     const th_toml *val = v_get(v, tab, where, key, TH_TOML_INTEGER, required);
     if (!val)
@@ -176,137 +178,10 @@ const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char 
     return val;
 }
 
-/* ---- patterns ---- */
-
-static bool isdig(char c) { return c >= '0' && c <= '9'; }
-static bool ishex(char c) { return isdig(c) || (c >= 'a' && c <= 'f'); }
-static bool isalnum_(char c)
-{
-    return isdig(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-bool v_is_uuid(const char *s, size_t n)
-{
-    /* definitions.py: lower-case hex, 8-4-4-4-12 */
-    static const size_t groups[] = {8, 4, 4, 4, 12};
-    size_t p = 0;
-    for (size_t g = 0; g < 5; g++) {
-        if (g) {
-            if (p >= n || s[p] != '-')
-                return false;
-            p++;
-        }
-        for (size_t i = 0; i < groups[g]; i++, p++)
-            if (p >= n || !ishex(s[p]))
-                return false;
-    }
-    return p == n;
-}
-
-bool v_is_date(const char *s, size_t n)
-{
-    if (n != 10 || s[4] != '/' || s[7] != '/')
-        return false;
-    for (size_t i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdig(s[i]))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1)
-        return false;
-    int dim = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= dim;
-}
-
-static bool digits_then_unit(const char *s, size_t n, const char *units)
-{
-    size_t i = 0;
-    while (i < n && isdig(s[i]))
-        i++;
-    return i > 0 && i + 1 == n && s[i] && strchr(units, s[i]) != NULL;
-}
-
-bool v_is_interval(const char *s, size_t n) { return digits_then_unit(s, n, "mshd"); }
-
-bool v_is_from(const char *s, size_t n)
-{
-    return n > 4 && memcmp(s, "now-", 4) == 0 && digits_then_unit(s + 4, n - 4, "yMwdhHms");
-}
-
-static bool isword(char c) { return isalnum_(c) || c == '_'; }
-
-bool v_is_semver(const char *s, size_t n)
-{
-    size_t i = 0, d = 0;
-    while (i < n && isdig(s[i]))
-        i++, d++;
-    if (!d || i >= n || s[i] != '.')
-        return false;
-    i++;
-    d = 0;
-    while (i < n && isdig(s[i]))
-        i++, d++;
-    if (!d)
-        return false;
-    while (i < n) { /* (\.\d+[\w-]*)* */
-        if (s[i] != '.')
-            return false;
-        i++;
-        d = 0;
-        while (i < n && isdig(s[i]))
-            i++, d++;
-        if (!d)
-            return false;
-        while (i < n && (isword(s[i]) || s[i] == '-'))
-            i++;
-    }
-    return true;
-}
-
-bool v_is_rule_name(const char *s, size_t n)
-{
-    if (n < 3 || !isalnum_(s[0]))
-        return false;
-    char last = s[n - 1];
-    if (!isalnum_(last) && !strchr("[]()", last))
-        return false;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (s[i] == '\n') /* '.' does not match a newline */
-            return false;
-    return true;
-}
-
-int v_semver_cmp(const char *a, size_t an, const char *b)
-{
-    size_t bn = strlen(b), i = 0, j = 0;
-    while (i < an || j < bn) {
-        long x = 0, y = 0;
-        while (i < an && isdig(a[i]))
-            x = x * 10 + (a[i++] - '0');
-        while (j < bn && isdig(b[j]))
-            y = y * 10 + (b[j++] - '0');
-        if (x != y)
-            return x < y ? -1 : 1;
-        while (i < an && a[i] != '.')
-            i++;
-        while (j < bn && b[j] != '.')
-            j++;
-        if (i < an)
-            i++;
-        if (j < bn)
-            j++;
-        if (x > 100000 || y > 100000)
-            break;
-    }
-    return 0;
-}
-
 /* ---- [metadata] ---- */
 
-static const char *const maturities[] = {"development", "experimental", "beta", "production",
-                                         "deprecated", NULL};
+static const char *const maturities[] = {"development", "experimental", "beta",
+                                         "production",  "deprecated",   NULL};
 static const char *const os_types[] = {"windows", "linux", "macos", NULL};
 
 static const th_toml *v_date(vctx *v, const th_toml *tab, const char *key, bool required)
@@ -347,14 +222,15 @@ static void v_metadata(vctx *v, const th_toml *m)
         for (size_t k = 0; os_types[k]; k++)
             ok |= v_streq(os->u.arr.items[i], os_types[k]);
         if (!ok)
-            v_error(v, os->u.arr.items[i], "'metadata.os_type_list' items must be windows, linux or macos");
+            v_error(v, os->u.arr.items[i],
+                    "'metadata.os_type_list' items must be windows, linux or macos");
     }
 }
 
 /* ---- common [rule] keys ---- */
 
-static const char *const types[] = {"query", "saved_query", "machine_learning", "eql", "esql",
-                                    "threshold", "threat_match", "new_terms", NULL};
+static const char *const types[] = {"query",     "saved_query",  "machine_learning", "eql", "esql",
+                                    "threshold", "threat_match", "new_terms",        NULL};
 static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
 
 static void v_severity_risk(vctx *v, const th_toml *sev, const th_toml *risk)
@@ -394,12 +270,55 @@ static void v_table_list(vctx *v, const th_toml *rule, const char *key, const ch
     }
 }
 
+/* severity_mapping / risk_score_mapping entries: operator "equals", and a
+ * severity from the enum (beyond the string checks of v_table_list) */
+static void v_mapping_enums(vctx *v, const th_toml *rule, const char *key)
+{
+    static const char *const ops[] = {"equals", NULL};
+    const th_toml *arr = th_toml_get(rule, key);
+    if (!arr || arr->type != TH_TOML_ARRAY)
+        return;
+    char where[64];
+    snprintf(where, sizeof where, "rule.%s", key);
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        const th_toml *e = arr->u.arr.items[i];
+        if (e->type != TH_TOML_TABLE)
+            continue;
+        const th_toml *op = th_toml_get(e, "operator");
+        if (op && op->type == TH_TOML_STRING)
+            v_enum(v, e, where, "operator", ops, false);
+        const th_toml *sv = th_toml_get(e, "severity");
+        if (sv && sv->type == TH_TOML_STRING)
+            v_enum(v, e, where, "severity", severities, false);
+    }
+}
+
+/* Building-block rules run rarely over long windows (DataValidator.validate_bbr):
+ * `from` at least now-119m and `interval` at least 60m, both written out. */
+static void v_building_block(vctx *v, const th_toml *rule)
+{
+    const th_toml *bbt = th_toml_get(rule, "building_block_type");
+    if (!bbt)
+        return;
+    const th_toml *from = th_toml_get(rule, "from"), *iv = th_toml_get(rule, "interval");
+    if (!from || !iv) {
+        v_error(v, bbt, "building-block rules must set 'rule.from' and 'rule.interval'");
+        return;
+    }
+    int64_t ms;
+    if (v->r->from && th_rule_lookback_parse(v->r->from, &ms) && ms < 119 * 60000)
+        v_error(v, from, "building-block rules need 'rule.from' of now-119m or earlier");
+    if (v->r->interval_ms > 0 && v->r->interval_ms < 60 * 60000)
+        v_error(v, iv, "building-block rules need 'rule.interval' of 60m or more");
+}
+
 static void v_rule_common(vctx *v, const th_toml *rule)
 {
     const th_toml *name = v_get(v, rule, "rule", "name", TH_TOML_STRING, true);
     if (name && !v_is_rule_name(name->u.str.p, name->u.str.n))
-        v_error(v, name, "'rule.name' must start with a letter or digit and end with one or "
-                         "with ] or ) (at least 3 characters, one line)");
+        v_error(v, name,
+                "'rule.name' must start with a letter or digit and end with one or "
+                "with ] or ) (at least 3 characters, one line)");
     v_strlist(v, rule, "rule", "author", true, 1, 0, true, false);
     v_get(v, rule, "rule", "description", TH_TOML_STRING, true);
     const th_toml *risk = v_int(v, rule, "rule", "risk_score", true, 0, 100);
@@ -414,17 +333,25 @@ static void v_rule_common(vctx *v, const th_toml *rule)
 
     const th_toml *from = v_get(v, rule, "rule", "from", TH_TOML_STRING, false);
     if (from && !v_is_from(from->u.str.p, from->u.str.n))
-        v_error(v, from, "'rule.from' must look like now-6m (now-<number><unit>, unit one of "
-                         "y M w d h H m s)");
+        v_error(v, from,
+                "'rule.from' must look like now-6m (now-<number><unit>, unit one of "
+                "y M w d h H m s)");
     const th_toml *iv = v_get(v, rule, "rule", "interval", TH_TOML_STRING, false);
     if (iv && !v_is_interval(iv->u.str.p, iv->u.str.n))
         v_error(v, iv, "'rule.interval' must look like 5m (<number><unit>, unit one of m s h d)");
     v_int(v, rule, "rule", "max_signals", false, 1, 1000);
     v_int(v, rule, "rule", "version", false, 1, INT64_MAX);
     v_int(v, rule, "rule", "revision", false, 0, INT64_MAX);
-    static const char *const strs[] = {"license", "note", "setup", "timestamp_override", "to",
-                                       "rule_name_override", "throttle", "timeline_id",
-                                       "timeline_title", NULL};
+    static const char *const strs[] = {"license",
+                                       "note",
+                                       "setup",
+                                       "timestamp_override",
+                                       "to",
+                                       "rule_name_override",
+                                       "throttle",
+                                       "timeline_id",
+                                       "timeline_title",
+                                       NULL};
     for (size_t i = 0; strs[i]; i++)
         v_get(v, rule, "rule", strs[i], TH_TOML_STRING, false);
     static const char *const lists[] = {"false_positives", "references", "tags", NULL};
@@ -436,7 +363,8 @@ static void v_rule_common(vctx *v, const th_toml *rule)
     v_get(v, rule, "rule", "actions", TH_TOML_ARRAY, false);
     static const char *const bbt[] = {"default", NULL};
     v_enum(v, rule, "rule", "building_block_type", bbt, false);
-    const th_toml *tid = th_toml_get(rule, "timeline_id"), *tt = th_toml_get(rule, "timeline_title");
+    const th_toml *tid = th_toml_get(rule, "timeline_id"),
+                  *tt = th_toml_get(rule, "timeline_title");
     if ((tid == NULL) != (tt == NULL))
         v_error(v, tid ? tid : tt, "'rule.timeline_id' and 'rule.timeline_title' go together");
 
@@ -456,6 +384,9 @@ static void v_rule_common(vctx *v, const th_toml *rule)
     static const char *const rf[] = {"name", "type", NULL};
     v_table_list(v, rule, "required_fields", rf, rf);
     v_table_list(v, rule, "exceptions_list", NULL, NULL);
+    v_mapping_enums(v, rule, "severity_mapping");
+    v_mapping_enums(v, rule, "risk_score_mapping");
+    v_building_block(v, rule);
 }
 
 /* ---- hunting files ---- */
@@ -464,9 +395,9 @@ static void v_hunt(vctx *v, const th_toml *root, const th_toml *h)
 {
     static const char *const root_known[] = {"hunt", NULL};
     v_unknown_keys(v, root, "", root_known);
-    static const char *const known[] = {"author", "description", "integration", "uuid", "name",
-                                        "language", "license", "notes", "mitre", "query",
-                                        "references", NULL};
+    static const char *const known[] = {"author", "description", "integration", "uuid",
+                                        "name",   "language",    "license",     "notes",
+                                        "mitre",  "query",       "references",  NULL};
     v_unknown_keys(v, h, "hunt", known);
     v_strlist(v, h, "hunt", "author", true, 1, 0, true, true);
     v_get(v, h, "hunt", "description", TH_TOML_STRING, true);
@@ -503,11 +434,20 @@ size_t th_rule_validate(const th_rule *r, th_diags *diags)
         meta = NULL;
     }
     if (meta) {
-        static const char *const known[] = {"creation_date", "updated_date", "deprecation_date",
-                                            "bypass_bbr_timing", "comments", "integration",
-                                            "maturity", "min_stack_version", "min_stack_comments",
-                                            "os_type_list", "query_schema_validation",
-                                            "related_endpoint_rules", "promotion", "extended",
+        static const char *const known[] = {"creation_date",
+                                            "updated_date",
+                                            "deprecation_date",
+                                            "bypass_bbr_timing",
+                                            "comments",
+                                            "integration",
+                                            "maturity",
+                                            "min_stack_version",
+                                            "min_stack_comments",
+                                            "os_type_list",
+                                            "query_schema_validation",
+                                            "related_endpoint_rules",
+                                            "promotion",
+                                            "extended",
                                             NULL};
         v_unknown_keys(&v, meta, "metadata", known);
         v_metadata(&v, meta);

@@ -15,8 +15,14 @@ static bool digits(const char *s, size_t n)
     return true;
 }
 
-static bool is_tactic_id(th_str s) { return s.n == 6 && memcmp(s.p, "TA", 2) == 0 && digits(s.p + 2, 4); }
-static bool is_technique_id(th_str s) { return s.n == 5 && s.p[0] == 'T' && digits(s.p + 1, 4); }
+static bool is_tactic_id(th_str s)
+{
+    return s.n == 6 && memcmp(s.p, "TA", 2) == 0 && digits(s.p + 2, 4);
+}
+static bool is_technique_id(th_str s)
+{
+    return s.n == 5 && s.p[0] == 'T' && digits(s.p + 1, 4);
+}
 static bool is_sub_id(th_str s)
 {
     return s.n == 9 && s.p[0] == 'T' && digits(s.p + 1, 4) && s.p[5] == '.' && digits(s.p + 6, 3);
@@ -100,7 +106,8 @@ static void techniques(vctx *v, const th_toml *threat)
         }
         if (id) {
             char expect[80];
-            snprintf(expect, sizeof expect, "https://attack.mitre.org/techniques/%.5s/", id->u.str.p);
+            snprintf(expect, sizeof expect, "https://attack.mitre.org/techniques/%.5s/",
+                     id->u.str.p);
             check_ref(v, ref, where, expect);
         }
         subtechniques(v, t, id, where);

@@ -51,8 +51,9 @@ void v_esql(vctx *v, const th_toml *rule)
     low[n] = '\0';
     int m = search(metadata_or_stats, low, n);
     if (m == 0)
-        v_error(v, q, "ES|QL query neither reads 'FROM ... METADATA _id, _version, _index' nor "
-                      "aggregates with 'STATS ... BY'");
+        v_error(v, q,
+                "ES|QL query neither reads 'FROM ... METADATA _id, _version, _index' nor "
+                "aggregates with 'STATS ... BY'");
     int k = search(keep, low, n);
     if (k == 0)
         v_error(v, q, "ES|QL query has no KEEP command");

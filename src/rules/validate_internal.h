@@ -20,7 +20,8 @@ typedef struct vctx {
     size_t errors;
 } vctx;
 
-void v_error(vctx *v, const th_toml *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void v_error(vctx *v, const th_toml *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void v_warn_at(vctx *v, unsigned line, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void v_error_at(vctx *v, unsigned line, unsigned col, const char *fmt, ...)
@@ -38,18 +39,18 @@ const th_toml *v_enum(vctx *v, const th_toml *tab, const char *where, const char
 const th_toml *v_strlist(vctx *v, const th_toml *tab, const char *where, const char *key,
                          bool required, size_t min, size_t max, bool nonempty_items, bool lone_ok);
 /* An integer in lo..hi. */
-const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key,
-                     bool required, int64_t lo, int64_t hi);
+const th_toml *v_int(vctx *v, const th_toml *tab, const char *where, const char *key, bool required,
+                     int64_t lo, int64_t hi);
 /* A string whose decoded bytes equal s. */
 bool v_streq(const th_toml *val, const char *s);
 
 /* Patterns of the schema (definitions.py), hand-written (all are simple). */
 bool v_is_uuid(const char *s, size_t n);
-bool v_is_date(const char *s, size_t n);         /* YYYY/MM/DD, a real date */
-bool v_is_interval(const char *s, size_t n);     /* ^\d+[mshd]$ */
-bool v_is_from(const char *s, size_t n);         /* ^now-\d+[yMwdhHms]$ */
-bool v_is_semver(const char *s, size_t n);       /* ^\d+\.\d+(\.\d+[\w-]*)*$ */
-bool v_is_rule_name(const char *s, size_t n);    /* ^[a-zA-Z0-9].+?[a-zA-Z0-9\[\]()]$ */
+bool v_is_date(const char *s, size_t n);      /* YYYY/MM/DD, a real date */
+bool v_is_interval(const char *s, size_t n);  /* ^\d+[mshd]$ */
+bool v_is_from(const char *s, size_t n);      /* ^now-\d+[yMwdhHms]$ */
+bool v_is_semver(const char *s, size_t n);    /* ^\d+\.\d+(\.\d+[\w-]*)*$ */
+bool v_is_rule_name(const char *s, size_t n); /* ^[a-zA-Z0-9].+?[a-zA-Z0-9\[\]()]$ */
 /* Compares dotted versions numerically: <0, 0, >0. */
 int v_semver_cmp(const char *a, size_t an, const char *b);
 

@@ -25,7 +25,9 @@ static bool blank(th_str s)
 
 static void v_query_and_index(vctx *v, const th_toml *rule, th_rule_type t)
 {
-    const char *const *langs = t == TH_RULE_EQL ? eql_lang : t == TH_RULE_ESQL ? esql_lang : filter_langs;
+    const char *const *langs = t == TH_RULE_EQL    ? eql_lang
+                               : t == TH_RULE_ESQL ? esql_lang
+                                                   : filter_langs;
     v_enum(v, rule, "rule", "language", langs, true);
     const th_toml *q = v_get(v, rule, "rule", "query", TH_TOML_STRING, t != TH_RULE_SAVED_QUERY);
     if (q && blank(q->u.str) && (t == TH_RULE_EQL || t == TH_RULE_ESQL))
@@ -36,8 +38,9 @@ static void v_query_and_index(vctx *v, const th_toml *rule, th_rule_type t)
     const th_toml *index_any = th_toml_get(rule, "index");
     if (t == TH_RULE_ESQL) {
         if (index_any)
-            v_error(v, index_any, "'rule.index' is not allowed in ES|QL rules (the query's FROM "
-                                  "names the indices)");
+            v_error(v, index_any,
+                    "'rule.index' is not allowed in ES|QL rules (the query's FROM "
+                    "names the indices)");
         return;
     }
     if (index && dv)
@@ -90,18 +93,17 @@ static void v_new_terms(vctx *v, const th_toml *rule)
     const th_toml *hv = v_get(v, h, hw, "value", TH_TOML_STRING, true);
     if (!hv)
         return;
-    if (!v_is_from(hv->u.str.p, hv->u.str.n)) {
-        v_error(v, hv, "'%s.value' must look like now-7d", hw);
+    /* the schema only asks for a non-empty string; Kibana parses it as date
+     * math, so any date math that lies in the past is accepted */
+    if (v->r->history_window_ms <= 0) {
+        v_error(v, hv, "'%s.value' must be date math in the past, like now-7d", hw);
         return;
     }
     /* Kibana rejects a history window that does not start before `from` */
-    int64_t hist, from;
-    if (v->r->history_window_ms > 0 && th_rule_lookback_parse(v->r->from, &from)) {
-        hist = v->r->history_window_ms;
-        if (hist <= from)
-            v_error(v, hv, "history window start %s must be earlier than 'rule.from' %s",
-                    v->r->history_window_start, v->r->from);
-    }
+    int64_t from;
+    if (th_rule_lookback_parse(v->r->from, &from) && v->r->history_window_ms <= from)
+        v_error(v, hv, "history window start %s must be earlier than 'rule.from' %s",
+                v->r->history_window_start, v->r->from);
 }
 
 static void v_threshold(vctx *v, const th_toml *rule, const th_toml *meta)
@@ -118,8 +120,9 @@ static void v_threshold(vctx *v, const th_toml *rule, const th_toml *meta)
         bool ge92 = sv && sv->type == TH_TOML_STRING &&
                     v_semver_cmp(sv->u.str.p, sv->u.str.n, "9.2.0") >= 0;
         if (!ge92)
-            v_error(v, f, "'%s.field' has %zu fields; at most 3 unless "
-                          "metadata.min_stack_version is 9.2.0 or later (then 5)",
+            v_error(v, f,
+                    "'%s.field' has %zu fields; at most 3 unless "
+                    "metadata.min_stack_version is 9.2.0 or later (then 5)",
                     w, f->u.arr.len);
     }
     v_int(v, th, w, "value", true, 1, INT64_MAX);

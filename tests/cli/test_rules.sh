@@ -94,3 +94,27 @@ if [ -d "$AWS" ]; then
 else
   skip "the AWS rule pack validates (corpus absent)"
 fi
+
+# a hunting file
+cat > "$TMP/hunt.toml" <<'TOML'
+[hunt]
+author = "trailhound"
+description = "Regions used by one identity."
+integration = ["aws.cloudtrail"]
+uuid = "5a98585e-328d-44a8-9374-518fd4ea77ae"
+name = "Example: Regions Used per Identity"
+language = ["ES|QL"]
+license = "Apache-2.0"
+notes = ["Compare with the regions the account normally uses."]
+mitre = ["T1580"]
+query = ['''
+from logs-aws.cloudtrail-*
+| stats regions = count_distinct(cloud.region) by aws.cloudtrail.user_identity.arn
+''']
+TOML
+expect_rc "rules list on a hunting file exits 0" 0 "$TH" rules list "$TMP/hunt.toml"
+expect_grep "a hunting file lists as hunt / esql" '^5a98585e-328d-44a8-9374-518fd4ea77ae +hunt +esql' "$TMP/out"
+expect_rc "rules show on a hunting file exits 0" 0 "$TH" rules show "$TMP/hunt.toml"
+expect_grep "rules show gives the hunting query and its line" '^\[query 1, line 12\]' "$TMP/out"
+expect_rc "rules validate on a hunting file exits 0" 0 "$TH" rules validate "$TMP/hunt.toml"
+expect_grep "rules validate counts the hunting query" '1 hunting query loaded' "$TMP/out"

@@ -152,9 +152,25 @@ static size_t load_expected(const char *corpus, const char *rule_id, unsigned ch
     return count;
 }
 
-static void test_oracle_kql(void **state)
+/* The rule's event_category_override, or NULL (static buffer). */
+static const char *category_override(const char *corpus, const char *file)
 {
-    (void)state;
+    static char out[128];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/detection-rules/%s", corpus, file);
+    size_t n;
+    char *text = th_test_read_file(path, &n);
+    const char *k = text ? strstr(text, "\nevent_category_override = \"") : NULL;
+    const char *r = NULL;
+    if (k && sscanf(k, "\nevent_category_override = \"%127[^\"]\"", out) == 1)
+        r = out;
+    free(text);
+    return r;
+}
+
+static void run_oracle(const char *lang)
+{
+    bool eql = strcmp(lang, "eql") == 0;
     TH_REQUIRE_CORPUS(corpus);
     static oracle_rule rules[MAX_RULES];
     size_t nrules = load_rules(corpus, rules);
@@ -167,7 +183,7 @@ static void test_oracle_kql(void **state)
     th_arena qa;
     th_arena_init(&qa, 1 << 16);
     for (size_t r = 0; r < nrules; r++) {
-        if (strcmp(rules[r].lang, "kuery") != 0)
+        if (strcmp(rules[r].lang, lang) != 0 || (eql && strcmp(rules[r].type, "eql") != 0))
             continue;
         total++;
         unsigned line = 0;
@@ -176,7 +192,15 @@ static void test_oracle_kql(void **state)
         th_diags diags;
         th_diags_init(&diags);
         th_qsource src = {rules[r].file, line, 1};
-        th_query *cq = th_query_compile(&qa, TH_QLANG_KQL, q, strlen(q), &src, &diags);
+        if (eql && strncmp(q, "sequence", 8) == 0) { /* run by the engine, not a filter */
+            total--;
+            free(q);
+            th_diags_free(&diags);
+            continue;
+        }
+        th_query *cq = eql ? th_query_compile_eql(&qa, q, strlen(q), category_override(corpus, rules[r].file),
+                                                  &src, &diags)
+                           : th_query_compile(&qa, TH_QLANG_KQL, q, strlen(q), &src, &diags);
         if (!cq) {
             print_message("rule %s (%s): does not compile\n", rules[r].id, rules[r].file);
             th_diags_print(&diags, stderr);
@@ -213,20 +237,34 @@ static void test_oracle_kql(void **state)
         free(q);
         th_arena_reset(&qa);
     }
-    print_message("RATE: oracle KQL rules exact %zu/%zu (compiled %zu/%zu; %zu matches, oracle %zu; "
+    print_message("RATE: oracle %s rules exact %zu/%zu (compiled %zu/%zu; %zu matches, oracle %zu; "
                   "%zu disagreeing events)\n",
-                  exact, total, compiled, total, matched, expected_total, disagree_events);
+                  eql ? "EQL single-event" : "KQL", exact, total, compiled, total, matched, expected_total,
+                  disagree_events);
     th_arena_free(&qa);
     th_arena_free(&ev.arena);
     free(ev.docs);
     free(ev.buf);
     free(mark);
     assert_int_equal(compiled, total);
-    assert_true(expected_total > 1000); /* the comparison saw the oracle's labels */
+    assert_true(expected_total > (eql ? 100u : 1000u)); /* the comparison saw the oracle's labels */
     assert_int_equal(exact, total);
 }
 
-/* Every kuery rule of the AWS pack parses and compiles without warnings. */
+static void test_oracle_kql(void **state)
+{
+    (void)state;
+    run_oracle("kuery");
+}
+
+static void test_oracle_eql(void **state)
+{
+    (void)state;
+    run_oracle("eql");
+}
+
+/* Every kuery rule and every single-event EQL rule of the AWS pack parses and
+ * compiles without warnings. */
 static void test_all_aws_kql_compile(void **state)
 {
     (void)state;
@@ -236,7 +274,7 @@ static void test_all_aws_kql_compile(void **state)
     DIR *d = opendir(dir);
     assert_non_null(d);
     struct dirent *de;
-    size_t kql = 0, ok = 0, warnings = 0;
+    size_t kql = 0, ok = 0, warnings = 0, eql = 0, eql_ok = 0, eql_seq = 0;
     th_arena a;
     th_arena_init(&a, 1 << 16);
     while ((de = readdir(d)) != NULL) {
@@ -249,9 +287,33 @@ static void test_all_aws_kql_compile(void **state)
         char *text = th_test_read_file(path, &n);
         assert_non_null(text);
         bool is_kql = strstr(text, "\nlanguage = \"kuery\"") != NULL;
+        bool is_eql = strstr(text, "\nlanguage = \"eql\"") != NULL;
         unsigned line = 0;
-        char *q = is_kql ? extract_query(text, &line) : NULL;
+        char *q = is_kql || is_eql ? extract_query(text, &line) : NULL;
+        char cat[128] = "";
+        const char *k = strstr(text, "\nevent_category_override = \"");
+        if (k)
+            sscanf(k, "\nevent_category_override = \"%127[^\"]\"", cat);
         free(text);
+        if (is_eql) {
+            assert_non_null(q);
+            eql++;
+            if (strncmp(q, "sequence", 8) == 0) {
+                eql_seq++;
+            } else {
+                th_diags diags;
+                th_diags_init(&diags);
+                th_qsource src = {de->d_name, line, 1};
+                if (th_query_compile_eql(&a, q, strlen(q), cat[0] ? cat : NULL, &src, &diags))
+                    eql_ok++;
+                warnings += diags.warnings;
+                if (diags.len)
+                    th_diags_print(&diags, stderr);
+                th_diags_free(&diags);
+            }
+            free(q);
+            continue;
+        }
         if (!is_kql)
             continue;
         kql++;
@@ -271,9 +333,12 @@ static void test_all_aws_kql_compile(void **state)
     }
     closedir(d);
     th_arena_free(&a);
-    print_message("RATE: AWS KQL queries compiled %zu/%zu (%zu warnings)\n", ok, kql, warnings);
+    print_message("RATE: AWS KQL queries compiled %zu/%zu, EQL single-event %zu/%zu (+%zu sequence) "
+                  "(%zu warnings)\n", ok, kql, eql_ok, eql - eql_seq, eql_seq, warnings);
     assert_int_equal(kql, 139);
     assert_int_equal(ok, kql);
+    assert_int_equal(eql, 27);
+    assert_int_equal(eql_ok, eql - eql_seq);
     assert_int_equal(warnings, 0);
 }
 
@@ -282,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_aws_kql_compile),
         cmocka_unit_test(test_oracle_kql),
+        cmocka_unit_test(test_oracle_eql),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

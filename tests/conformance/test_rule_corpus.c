@@ -104,7 +104,8 @@ static void hunting_files_load(void **state)
         th_rule_validate(r, &d);
     }
     print_message("RATE: hunting files loaded %zu/%zu, with an ES|QL query %zu, "
-                  "validate errors %zu\n", hunts, rs.files_seen, with_query, d.errors);
+                  "validate errors %zu\n",
+                  hunts, rs.files_seen, with_query, d.errors);
     for (size_t i = 0; i < d.len && i < 30; i++)
         th_diag_print(&d.items[i], stdout);
     assert_true(rs.files_seen >= 24);
@@ -149,7 +150,8 @@ static void aws_schedule_fields_are_filled(void **state)
     }
     /* SEMANTICS.md section 0 */
     print_message("RATE: aws types query %zu, new_terms %zu, eql %zu, esql %zu, threshold %zu, "
-                  "ml %zu\n", counts[TH_RULE_QUERY], counts[TH_RULE_NEW_TERMS], counts[TH_RULE_EQL],
+                  "ml %zu\n",
+                  counts[TH_RULE_QUERY], counts[TH_RULE_NEW_TERMS], counts[TH_RULE_EQL],
                   counts[TH_RULE_ESQL], counts[TH_RULE_THRESHOLD],
                   counts[TH_RULE_MACHINE_LEARNING]);
     assert_int_equal(counts[TH_RULE_QUERY], 85);

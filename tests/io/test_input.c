@@ -476,6 +476,83 @@ static void non_event_json_and_digests_are_counted(void **state)
     tmp_rm(dir);
 }
 
+/* Gzip and stdin are streamed through a window of about 1 MiB: records that
+ * straddle refills, a line longer than the window, a first line that is no
+ * event, and a pretty-printed document must all keep exact text, offsets and
+ * line numbers. */
+static void streamed_windows_keep_offsets_exact(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    size_t cap = 12u << 20, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text, cap, "{\"not\":\"an event\"}\n");
+    size_t lines = 1, events = 0;
+    srand(11);
+    while (len < cap - (4u << 20)) {
+        if (lines == 5000) { /* one line of 3 MiB */
+            len += (size_t)snprintf(text + len, cap - len, "{\"eventName\":\"long\",\"pad\":\"");
+            memset(text + len, 'x', 3u << 20);
+            len += 3u << 20;
+            len += (size_t)snprintf(text + len, cap - len, "\"}\n");
+        } else {
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "{\"eventName\":\"E%zu\",\"r\":\"%x%x\"}\r\n", lines, rand(),
+                                    rand());
+        }
+        lines++;
+        events++;
+        if (lines % 1000 == 0) {
+            text[len++] = '\n'; /* a blank line now and then */
+            lines++;
+        }
+    }
+    text[len] = '\0';
+    size_t gl;
+    unsigned char *gz = gzip_member(text, len, &gl);
+    char *p = tmp_path(dir, "big.ndjson.gz");
+    write_bytes(p, gz, gl);
+    got g;
+    run_one(&g, p);
+    assert_int_equal(g.n, events);
+    assert_int_equal(g.st.records_not_events, 1);
+    assert_int_equal(g.st.bytes_inflated, len);
+    assert_slices(&g, text);
+    for (size_t i = 1; i < g.n; i++)
+        assert_true(g.r[i].line > g.r[i - 1].line);
+    /* line numbers: count newlines before each record's offset */
+    size_t nl = 0, at = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        for (; at < g.r[i].offset; at++)
+            nl += text[at] == '\n';
+        assert_int_equal(g.r[i].line, nl + 1);
+    }
+    assert_int_equal(g.d.len, 1); /* the one non-event line */
+    got_free(&g);
+    free(p);
+
+    /* a pretty-printed document larger than the window */
+    len = 0;
+    len += (size_t)snprintf(text, cap, "{\n  \"x\": 1,\n  \"Records\": [\n");
+    for (size_t i = 0; i < 40000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s    {\n      \"eventName\": \"P%zu\"\n    }",
+                                i ? ",\n" : "", i);
+    len += (size_t)snprintf(text + len, cap - len, "\n  ]\n}\n");
+    free(gz);
+    gz = gzip_member(text, len, &gl);
+    p = tmp_path(dir, "pretty.json.gz");
+    write_bytes(p, gz, gl);
+    run_one(&g, p);
+    assert_int_equal(g.n, 40000);
+    assert_slices(&g, text);
+    assert_int_equal(g.d.len, 0);
+    got_free(&g);
+    free(p);
+    free(gz);
+    free(text);
+    tmp_rm(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +569,7 @@ int main(void)
         cmocka_unit_test(empty_whitespace_binary_and_text_files),
         cmocka_unit_test(deep_nesting_never_crashes),
         cmocka_unit_test(non_event_json_and_digests_are_counted),
+        cmocka_unit_test(streamed_windows_keep_offsets_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

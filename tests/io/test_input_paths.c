@@ -142,6 +142,29 @@ static void stdin_plain_and_gzip(void **state)
     tmp_rm(dir);
 }
 
+static void stdin_larger_than_the_window(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    size_t cap = 6u << 20, len = 0, n = 0;
+    char *text = malloc(cap);
+    while (len < cap - 200) {
+        len += (size_t)snprintf(text + len, cap - len, "{\"eventName\":\"S%zu\"}\n", n);
+        n++;
+    }
+    got g;
+    with_stdin(dir, text, len, &g);
+    assert_int_equal(g.n, n);
+    for (size_t i = 0; i < g.n; i++) {
+        assert_int_equal(g.r[i].line, i + 1);
+        assert_memory_equal(text + g.r[i].offset, g.r[i].text, g.r[i].text_len);
+    }
+    assert_int_equal(g.st.bytes, len);
+    got_free(&g);
+    free(text);
+    tmp_rm(dir);
+}
+
 static int64_t day(int y, unsigned m, unsigned d) { return th_days_from_civil(y, m, d) * 86400000; }
 
 static void s3_key_dates_are_parsed_from_paths(void **state)
@@ -231,6 +254,7 @@ int main(void)
         cmocka_unit_test(many_paths_keep_their_order_and_missing_ones_are_counted),
         cmocka_unit_test(unreadable_file_is_reported),
         cmocka_unit_test(stdin_plain_and_gzip),
+        cmocka_unit_test(stdin_larger_than_the_window),
         cmocka_unit_test(s3_key_dates_are_parsed_from_paths),
         cmocka_unit_test(key_date_filter_skips_days_outside_the_range_unread),
         cmocka_unit_test(key_day_range_edges),

@@ -612,6 +612,70 @@ static void test_schema(void **state)
         assert_ptr_equal(th_schema_lookup(th_str_c(th_schema_fields[i].name)), &th_schema_fields[i]);
 }
 
+/* Mutated queries never crash either parser: each gives a query or an error. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char *const seeds[] = {
+        "event.provider: \"iam.amazonaws.com\" and event.action: (A or B) and not user_agent.original: *terraform*",
+        "a:{ b: 1 and c:{ d: \"x\\\"y\" } } or e >= 5 or f: \\u0041\\*\\and",
+        "iam where event.action in (\"A\", \"B\") and stringContains(x, \"a=\\\\*\") and y regex~ \"[^/]+.*?\"",
+        "any where not (a : (\"x*\", \"?y\") or b like~ \"z\") /* c */ and c >= 1",
+    };
+    static const char alphabet[] = "()\"\\:*?<>={}[],~ \t\nandortwhere\xc3\xa9\xff";
+    unsigned long long x = 88172645463325252ULL;
+    const char *doc = "{\"event\":{\"action\":\"A\",\"provider\":\"iam.amazonaws.com\"},\"a\":{\"b\":1}}";
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_json_error err;
+    th_jval *d = th_json_parse(&a, doc, strlen(doc), &err);
+    char buf[512];
+    for (int iter = 0; iter < 20000; iter++) {
+        const char *seed = seeds[iter % 4];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n);
+        int edits = 1 + (int)(x % 4);
+        for (int e = 0; e < edits; e++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t pos = n ? (size_t)(x % n) : 0;
+            char c = alphabet[(x >> 20) % (sizeof alphabet - 1)];
+            switch ((x >> 40) % 3) {
+            case 0:
+                buf[pos] = c;
+                break;
+            case 1:
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + pos + 1, buf + pos, n - pos);
+                    buf[pos] = c;
+                    n++;
+                }
+                break;
+            default:
+                if (n) {
+                    memmove(buf + pos, buf + pos + 1, n - pos - 1);
+                    n--;
+                }
+            }
+        }
+        th_diags dg;
+        th_diags_init(&dg);
+        th_query *q = (iter % 4) < 2 ? th_query_compile(&a, TH_QLANG_KQL, buf, n, NULL, &dg)
+                                     : th_query_compile_eql(&a, buf, n, NULL, NULL, &dg);
+        if (q)
+            (void)th_query_match(q, d);
+        else
+            assert_true(dg.errors >= 1);
+        th_diags_free(&dg);
+        if (iter % 256 == 0) {
+            th_arena_reset(&a);
+            d = th_json_parse(&a, doc, strlen(doc), &err);
+        }
+    }
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_prefilter),
         cmocka_unit_test(test_three_valued),
         cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

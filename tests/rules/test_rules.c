@@ -10,6 +10,7 @@
 
 #include "base/limits.h"
 #include "rules/rule.h"
+#include "rules/validate_internal.h"
 
 /* A rule of our own (not a corpus file); line numbers matter to the tests. */
 static const char base_rule[] =
@@ -56,17 +57,16 @@ static const char base_rule[] =
     "name = \"Defense Evasion\"\n"
     "reference = \"https://attack.mitre.org/tactics/TA0005/\"\n";
 
-static const char meta_and_rule_head[] =
-    "[metadata]\n"
-    "creation_date = \"2026/01/10\"\n"
-    "maturity = \"production\"\n"
-    "updated_date = \"2026/01/10\"\n"
-    "\n"
-    "[rule]\n"
-    "author = [\"trailhound\"]\n"
-    "description = \"Test rule.\"\n"
-    "name = \"Another Test Rule\"\n"
-    "rule_id = \"11111111-2222-4333-8444-555555555555\"\n";
+static const char meta_and_rule_head[] = "[metadata]\n"
+                                         "creation_date = \"2026/01/10\"\n"
+                                         "maturity = \"production\"\n"
+                                         "updated_date = \"2026/01/10\"\n"
+                                         "\n"
+                                         "[rule]\n"
+                                         "author = [\"trailhound\"]\n"
+                                         "description = \"Test rule.\"\n"
+                                         "name = \"Another Test Rule\"\n"
+                                         "rule_id = \"11111111-2222-4333-8444-555555555555\"\n";
 
 static const char new_terms_tail[] =
     "index = [\"logs-aws.cloudtrail-*\"]\n"
@@ -83,67 +83,63 @@ static const char new_terms_tail[] =
     "field = \"history_window_start\"\n"
     "value = \"now-10d\"\n";
 
-static const char threshold_tail[] =
-    "from = \"now-6m\"\n"
-    "index = [\"logs-aws.cloudtrail-*\"]\n"
-    "language = \"kuery\"\n"
-    "risk_score = 73\n"
-    "severity = \"high\"\n"
-    "type = \"threshold\"\n"
-    "query = 'aws.cloudtrail.error_code: \"AccessDenied\"'\n"
-    "\n"
-    "[rule.threshold]\n"
-    "field = [\"user.name\"]\n"
-    "value = 25\n"
-    "[[rule.threshold.cardinality]]\n"
-    "field = \"event.action\"\n"
-    "value = 5\n"
-    "\n"
-    "[rule.alert_suppression]\n"
-    "duration = {value = 30, unit = \"m\"}\n";
+static const char threshold_tail[] = "from = \"now-6m\"\n"
+                                     "index = [\"logs-aws.cloudtrail-*\"]\n"
+                                     "language = \"kuery\"\n"
+                                     "risk_score = 73\n"
+                                     "severity = \"high\"\n"
+                                     "type = \"threshold\"\n"
+                                     "query = 'aws.cloudtrail.error_code: \"AccessDenied\"'\n"
+                                     "\n"
+                                     "[rule.threshold]\n"
+                                     "field = [\"user.name\"]\n"
+                                     "value = 25\n"
+                                     "[[rule.threshold.cardinality]]\n"
+                                     "field = \"event.action\"\n"
+                                     "value = 5\n"
+                                     "\n"
+                                     "[rule.alert_suppression]\n"
+                                     "duration = {value = 30, unit = \"m\"}\n";
 
-static const char esql_tail[] =
-    "from = \"now-30m\"\n"
-    "interval = \"10m\"\n"
-    "language = \"esql\"\n"
-    "risk_score = 21\n"
-    "severity = \"low\"\n"
-    "type = \"esql\"\n"
-    "query = '''\n"
-    "from logs-aws.cloudtrail-* metadata _id, _version, _index\n"
-    "| where event.action == \"StopLogging\"\n"
-    "| keep _id, _version, _index, event.action\n"
-    "'''\n"
-    "\n"
-    "[rule.alert_suppression]\n"
-    "group_by = [\"user.name\"]\n"
-    "missing_fields_strategy = \"suppress\"\n"
-    "[rule.alert_suppression.duration]\n"
-    "unit = \"h\"\n"
-    "value = 2\n";
+static const char esql_tail[] = "from = \"now-30m\"\n"
+                                "interval = \"10m\"\n"
+                                "language = \"esql\"\n"
+                                "risk_score = 21\n"
+                                "severity = \"low\"\n"
+                                "type = \"esql\"\n"
+                                "query = '''\n"
+                                "from logs-aws.cloudtrail-* metadata _id, _version, _index\n"
+                                "| where event.action == \"StopLogging\"\n"
+                                "| keep _id, _version, _index, event.action\n"
+                                "'''\n"
+                                "\n"
+                                "[rule.alert_suppression]\n"
+                                "group_by = [\"user.name\"]\n"
+                                "missing_fields_strategy = \"suppress\"\n"
+                                "[rule.alert_suppression.duration]\n"
+                                "unit = \"h\"\n"
+                                "value = 2\n";
 
-static const char ml_tail[] =
-    "anomaly_threshold = 50\n"
-    "machine_learning_job_id = \"rare_aws_error\"\n"
-    "risk_score = 21\n"
-    "severity = \"low\"\n"
-    "type = \"machine_learning\"\n";
+static const char ml_tail[] = "anomaly_threshold = 50\n"
+                              "machine_learning_job_id = \"rare_aws_error\"\n"
+                              "risk_score = 21\n"
+                              "severity = \"low\"\n"
+                              "type = \"machine_learning\"\n";
 
-static const char hunt_text[] =
-    "[hunt]\n"
-    "author = \"trailhound\"\n"
-    "description = \"Many regions in a short time.\"\n"
-    "integration = [\"aws.cloudtrail\"]\n"
-    "uuid = \"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\"\n"
-    "name = \"Multi-Region Enumeration\"\n"
-    "language = [\"ES|QL\"]\n"
-    "license = \"Apache-2.0\"\n"
-    "notes = [\"Look at cloud.region.\"]\n"
-    "mitre = ['T1580']\n"
-    "query = ['''\n"
-    "from logs-aws.cloudtrail-*\n"
-    "| stats regions = count_distinct(cloud.region) by user.name\n"
-    "''']\n";
+static const char hunt_text[] = "[hunt]\n"
+                                "author = \"trailhound\"\n"
+                                "description = \"Many regions in a short time.\"\n"
+                                "integration = [\"aws.cloudtrail\"]\n"
+                                "uuid = \"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\"\n"
+                                "name = \"Multi-Region Enumeration\"\n"
+                                "language = [\"ES|QL\"]\n"
+                                "license = \"Apache-2.0\"\n"
+                                "notes = [\"Look at cloud.region.\"]\n"
+                                "mitre = ['T1580']\n"
+                                "query = ['''\n"
+                                "from logs-aws.cloudtrail-*\n"
+                                "| stats regions = count_distinct(cloud.region) by user.name\n"
+                                "''']\n";
 
 typedef struct fixture {
     th_ruleset rs;
@@ -253,8 +249,9 @@ static void query_rule_fields(void **state)
     assert_string_equal(r->timestamp_override, "event.ingested");
     assert_int_equal(r->index.len, 1);
     assert_string_equal(r->index.items[0], "logs-aws.cloudtrail-*");
-    assert_string_equal(r->query,
-                        "event.provider: \"cloudtrail.amazonaws.com\" and event.action: \"StopLogging\"\n");
+    assert_string_equal(
+        r->query,
+        "event.provider: \"cloudtrail.amazonaws.com\" and event.action: \"StopLogging\"\n");
     /* query = ''' on line 22: the text starts on line 23, column 1 */
     assert_int_equal(r->query_value_line, 22);
     assert_int_equal(r->query_value_col, 9);
@@ -431,13 +428,20 @@ static void lookback_parse_table(void **state)
         bool ok;
         int64_t ms;
     } cases[] = {
-        {"now-6m", true, 360000},       {"now-30s", true, 30000},
-        {"now-2h", true, 7200000},      {"now-2H", true, 7200000},
-        {"now-7d", true, 604800000},    {"now-1w", true, 604800000},
-        {"now-1M", true, 2592000000LL}, {"now-1y", true, 31536000000LL},
-        {"now-6", false, 0},            {"now-m", false, 0},
-        {"now+6m", false, 0},           {"6m", false, 0},
-        {"now-6mm", false, 0},          {"", false, 0},
+        {"now-6m", true, 360000},
+        {"now-30s", true, 30000},
+        {"now-2h", true, 7200000},
+        {"now-2H", true, 7200000},
+        {"now-7d", true, 604800000},
+        {"now-1w", true, 604800000},
+        {"now-1M", true, 2592000000LL},
+        {"now-1y", true, 31536000000LL},
+        {"now-6", false, 0},
+        {"now-m", false, 0},
+        {"now+6m", false, 0},
+        {"6m", false, 0},
+        {"now-6mm", false, 0},
+        {"", false, 0},
         {"now-99999999999999999999d", false, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -454,82 +458,212 @@ static void lookback_parse_table(void **state)
     assert_string_equal(th_rule_type_name(TH_RULE_MACHINE_LEARNING), "machine_learning");
 }
 
+static void schema_patterns_table(void **state)
+{
+    (void)state;
+    static const struct {
+        bool (*fn)(const char *, size_t);
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", true},
+        {v_is_uuid, "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", false}, /* lower-case only */
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4", false},
+        {v_is_uuid, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4dd", false},
+        {v_is_uuid, "0a1b2c3d4e5f-4a6b-8c7d-9e0f1a2b3c4d-", false},
+        {v_is_date, "2024/02/29", true},
+        {v_is_date, "2023/02/29", false},
+        {v_is_date, "2026/13/01", false},
+        {v_is_date, "2026/1/01", false},
+        {v_is_date, "2026/01/00", false},
+        {v_is_interval, "5m", true},
+        {v_is_interval, "60m", true},
+        {v_is_interval, "1h", true},
+        {v_is_interval, "30s", true},
+        {v_is_interval, "1d", true},
+        {v_is_interval, "1w", false},
+        {v_is_interval, "m", false},
+        {v_is_interval, "5mm", false},
+        {v_is_from, "now-6m", true},
+        {v_is_from, "now-7d", true},
+        {v_is_from, "now-2H", true},
+        {v_is_from, "now-1M", true},
+        {v_is_from, "now-1y", true},
+        {v_is_from, "now-6", false},
+        {v_is_from, "now-6x", false},
+        {v_is_from, "now+6m", false},
+        {v_is_from, "now-6m/d", false},
+        {v_is_semver, "9.2.0", true},
+        {v_is_semver, "8.12", true},
+        {v_is_semver, "9.3.0-beta1", true},
+        {v_is_semver, "9", false},
+        {v_is_semver, "9.x", false},
+        {v_is_rule_name, "AWS IAM Login (Console)", true},
+        {v_is_rule_name, "Potential [Bad]", true},
+        {v_is_rule_name, "ab", false},
+        {v_is_rule_name, " Leading space", false},
+        {v_is_rule_name, "Trailing dot.", false},
+        {v_is_rule_name, "Two\nLines", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (cases[i].fn(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
+            fail_msg("case %zu \"%s\": wanted %s", i, cases[i].s, cases[i].ok ? "ok" : "rejected");
+    assert_true(v_semver_cmp("9.2.0", 5, "9.2.0") == 0);
+    assert_true(v_semver_cmp("9.10.0", 6, "9.2.0") > 0);
+    assert_true(v_semver_cmp("8.19.3", 6, "9.2.0") < 0);
+    assert_true(v_semver_cmp("9.3", 3, "9.2.0") > 0);
+}
+
 /* ---- validation: each mutation gives one problem at a known place ---- */
 
 typedef struct vcase {
     const char *base; /* NULL: base_rule */
     const char *old, *new_;
-    const char *at;   /* snippet of the mutated text where the problem is reported */
-    const char *msg;  /* fragment of the message */
+    const char *at;  /* snippet of the mutated text where the problem is reported */
+    const char *msg; /* fragment of the message */
     th_severity sev;
 } vcase;
 
 static const vcase vcases[] = {
     {NULL, "risk_score = 47", "risk_score = 150", "150", "between 0 and 100", TH_SEV_ERROR},
-    {NULL, "risk_score = 47", "risk_score = 10", "10\n", "does not fit severity medium", TH_SEV_ERROR},
-    {NULL, "risk_score = 47", "risk_score = \"47\"", "\"47\"", "must be an integer, not a string", TH_SEV_ERROR},
-    {NULL, "severity = \"medium\"", "severity = \"severe\"", "\"severe\"", "must be one of low, medium", TH_SEV_ERROR},
-    {NULL, "\"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"", "\"not-a-uuid\"", "\"not-a-uuid\"", "UUID", TH_SEV_ERROR},
-    {NULL, "\"Test Rule For CloudTrail\"", "\"x\"", "\"x\"", "'rule.name' must start", TH_SEV_ERROR},
-    {NULL, "\"Test Rule For CloudTrail\"", "\"Trailing dot.\"", "\"Trailing", "'rule.name' must start", TH_SEV_ERROR},
+    {NULL, "risk_score = 47", "risk_score = 10", "10\n", "does not fit severity medium",
+     TH_SEV_ERROR},
+    {NULL, "risk_score = 47", "risk_score = \"47\"", "\"47\"", "must be an integer, not a string",
+     TH_SEV_ERROR},
+    {NULL, "severity = \"medium\"", "severity = \"severe\"", "\"severe\"",
+     "must be one of low, medium", TH_SEV_ERROR},
+    {NULL, "\"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"", "\"not-a-uuid\"", "\"not-a-uuid\"", "UUID",
+     TH_SEV_ERROR},
+    {NULL, "\"Test Rule For CloudTrail\"", "\"x\"", "\"x\"", "'rule.name' must start",
+     TH_SEV_ERROR},
+    {NULL, "\"Test Rule For CloudTrail\"", "\"Trailing dot.\"", "\"Trailing",
+     "'rule.name' must start", TH_SEV_ERROR},
     {NULL, "\"2026/01/10\"", "\"2026-01-10\"", "\"2026-01-10\"", "YYYY/MM/DD", TH_SEV_ERROR},
     {NULL, "\"2026/01/10\"", "\"2026/02/30\"", "\"2026/02/30\"", "YYYY/MM/DD", TH_SEV_ERROR},
-    {NULL, "\"2026/02/01\"", "\"2025/12/31\"", "\"2025/12/31\"", "before creation_date", TH_SEV_ERROR},
-    {NULL, "maturity = \"production\"", "maturity = \"prod\"", "\"prod\"", "'metadata.maturity' must be one of", TH_SEV_ERROR},
-    {NULL, "interval = \"5m\"", "interval = \"5 minutes\"", "\"5 minutes\"", "'rule.interval' must look like", TH_SEV_ERROR},
-    {NULL, "interval = \"5m\"", "interval = \"5w\"", "\"5w\"", "'rule.interval' must look like", TH_SEV_ERROR},
-    {NULL, "from = \"now-9m\"", "from = \"now-9\"", "\"now-9\"", "'rule.from' must look like", TH_SEV_ERROR},
-    {NULL, "from = \"now-9m\"", "from = \"now-9m\"\nmax_signals = 0", "0\n", "'rule.max_signals' must be between 1 and 1000", TH_SEV_ERROR},
-    {NULL, "from = \"now-9m\"", "from = \"now-9m\"\nmax_signals = 1001", "1001", "'rule.max_signals' must be between 1 and 1000", TH_SEV_ERROR},
-    {NULL, "type = \"query\"", "type = \"banana\"", "\"banana\"", "'rule.type' must be one of", TH_SEV_ERROR},
-    {NULL, "language = \"kuery\"", "language = \"eql\"", "\"eql\"", "'rule.language' must be one of kuery, lucene", TH_SEV_ERROR},
-    {NULL, "index = [\"logs-aws.cloudtrail-*\"]\n", "", "[rule]", "missing 'rule.index'", TH_SEV_ERROR},
-    {NULL, "index = [\"logs-aws.cloudtrail-*\"]", "index = [\"a\", 3]", "3]", "'rule.index' item 2 must be a string", TH_SEV_ERROR},
-    {NULL, "description = \"Test rule.\"\n", "", "[rule]", "missing required key 'rule.description'", TH_SEV_ERROR},
-    {NULL, "author = [\"trailhound\"]", "author = \"trailhound\"", "\"trailhound\"", "'rule.author' must be an array", TH_SEV_ERROR},
-    {NULL, "tags = [\"Domain: Cloud\"]", "tags = [\"Domain: Cloud\"]\ncolour = \"blue\"", "colour", "unknown key 'rule.colour'", TH_SEV_WARNING},
-    {NULL, "maturity = \"production\"", "maturity = \"production\"\nowner = \"me\"", "owner", "unknown key 'metadata.owner'", TH_SEV_WARNING},
-    {NULL, "type = \"query\"", "type = \"query\"\nanomaly_threshold = 5", "anomaly_threshold", "not used by query rules", TH_SEV_WARNING},
-    {NULL, "framework = \"MITRE ATT&CK\"", "framework = \"MITRE\"", "\"MITRE\"", "must be \"MITRE ATT&CK\"", TH_SEV_ERROR},
-    {NULL, "id = \"TA0005\"", "id = \"TA05\"", "\"TA05\"", "'rule.threat.tactic.id' must look like TA0001", TH_SEV_ERROR},
-    {NULL, "\"https://attack.mitre.org/tactics/TA0005/\"", "\"https://attack.mitre.org/tactics/TA0006/\"", "\"https://attack.mitre.org/tactics/TA0006/\"", "must be https://attack.mitre.org/tactics/TA0005/", TH_SEV_ERROR},
+    {NULL, "\"2026/02/01\"", "\"2025/12/31\"", "\"2025/12/31\"", "before creation_date",
+     TH_SEV_ERROR},
+    {NULL, "maturity = \"production\"", "maturity = \"prod\"", "\"prod\"",
+     "'metadata.maturity' must be one of", TH_SEV_ERROR},
+    {NULL, "interval = \"5m\"", "interval = \"5 minutes\"", "\"5 minutes\"",
+     "'rule.interval' must look like", TH_SEV_ERROR},
+    {NULL, "interval = \"5m\"", "interval = \"5w\"", "\"5w\"", "'rule.interval' must look like",
+     TH_SEV_ERROR},
+    {NULL, "from = \"now-9m\"", "from = \"now-9\"", "\"now-9\"", "'rule.from' must look like",
+     TH_SEV_ERROR},
+    {NULL, "from = \"now-9m\"", "from = \"now-9m\"\nmax_signals = 0", "0\n",
+     "'rule.max_signals' must be between 1 and 1000", TH_SEV_ERROR},
+    {NULL, "from = \"now-9m\"", "from = \"now-9m\"\nmax_signals = 1001", "1001",
+     "'rule.max_signals' must be between 1 and 1000", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"banana\"", "\"banana\"", "'rule.type' must be one of",
+     TH_SEV_ERROR},
+    {NULL, "language = \"kuery\"", "language = \"eql\"", "\"eql\"",
+     "'rule.language' must be one of kuery, lucene", TH_SEV_ERROR},
+    {NULL, "index = [\"logs-aws.cloudtrail-*\"]\n", "", "[rule]", "missing 'rule.index'",
+     TH_SEV_ERROR},
+    {NULL, "index = [\"logs-aws.cloudtrail-*\"]", "index = [\"a\", 3]", "3]",
+     "'rule.index' item 2 must be a string", TH_SEV_ERROR},
+    {NULL, "description = \"Test rule.\"\n", "", "[rule]",
+     "missing required key 'rule.description'", TH_SEV_ERROR},
+    {NULL, "author = [\"trailhound\"]", "author = \"trailhound\"", "\"trailhound\"",
+     "'rule.author' must be an array", TH_SEV_ERROR},
+    {NULL, "tags = [\"Domain: Cloud\"]", "tags = [\"Domain: Cloud\"]\ncolour = \"blue\"", "colour",
+     "unknown key 'rule.colour'", TH_SEV_WARNING},
+    {NULL, "maturity = \"production\"", "maturity = \"production\"\nowner = \"me\"", "owner",
+     "unknown key 'metadata.owner'", TH_SEV_WARNING},
+    {NULL, "type = \"query\"", "type = \"query\"\nanomaly_threshold = 5", "anomaly_threshold",
+     "not used by query rules", TH_SEV_WARNING},
+    {NULL, "framework = \"MITRE ATT&CK\"", "framework = \"MITRE\"", "\"MITRE\"",
+     "must be \"MITRE ATT&CK\"", TH_SEV_ERROR},
+    {NULL, "id = \"TA0005\"", "id = \"TA05\"", "\"TA05\"",
+     "'rule.threat.tactic.id' must look like TA0001", TH_SEV_ERROR},
+    {NULL, "\"https://attack.mitre.org/tactics/TA0005/\"",
+     "\"https://attack.mitre.org/tactics/TA0006/\"", "\"https://attack.mitre.org/tactics/TA0006/\"",
+     "must be https://attack.mitre.org/tactics/TA0005/", TH_SEV_ERROR},
     {NULL, "id = \"T1562\"", "id = \"T15620\"", "\"T15620\"", "must look like T1234", TH_SEV_ERROR},
-    {NULL, "id = \"T1562.008\"", "id = \"T1059.008\"", "\"T1059.008\"", "does not belong to technique T1562", TH_SEV_ERROR},
-    {NULL, "\"https://attack.mitre.org/techniques/T1562/008/\"", "\"https://attack.mitre.org/techniques/T1562/8/\"", "\"https://attack.mitre.org/techniques/T1562/8/\"", "must be https://attack.mitre.org/techniques/T1562/008/", TH_SEV_ERROR},
-    {NULL, "name = \"Defense Evasion\"\n", "", "[rule.threat.tactic]", "missing required key 'rule.threat.tactic.name'", TH_SEV_ERROR},
+    {NULL, "id = \"T1562.008\"", "id = \"T1059.008\"", "\"T1059.008\"",
+     "does not belong to technique T1562", TH_SEV_ERROR},
+    {NULL, "\"https://attack.mitre.org/techniques/T1562/008/\"",
+     "\"https://attack.mitre.org/techniques/T1562/8/\"",
+     "\"https://attack.mitre.org/techniques/T1562/8/\"",
+     "must be https://attack.mitre.org/techniques/T1562/008/", TH_SEV_ERROR},
+    {NULL, "name = \"Defense Evasion\"\n", "", "[rule.threat.tactic]",
+     "missing required key 'rule.threat.tactic.name'", TH_SEV_ERROR},
     {NULL, "reference = \"https://attack.mitre.org/tactics/TA0005/\"\n",
-     "reference = \"https://attack.mitre.org/tactics/TA0005/\"\n\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n[rule.threat.tactic]\nid = \"TA0005\"\nname = \"Defense Evasion\"\nreference = \"https://attack.mitre.org/tactics/TA0005\"\n",
-     "\"TA0005\"\nname = \"Defense Evasion\"\nreference = \"https://attack.mitre.org/tactics/TA0005\"\n", "tactic TA0005 is listed twice", TH_SEV_ERROR},
+     "reference = \"https://attack.mitre.org/tactics/TA0005/\"\n\n[[rule.threat]]\nframework = "
+     "\"MITRE ATT&CK\"\n[rule.threat.tactic]\nid = \"TA0005\"\nname = \"Defense "
+     "Evasion\"\nreference = \"https://attack.mitre.org/tactics/TA0005\"\n",
+     "\"TA0005\"\nname = \"Defense Evasion\"\nreference = "
+     "\"https://attack.mitre.org/tactics/TA0005\"\n",
+     "tactic TA0005 is listed twice", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"default\"", "\"now-9m\"",
+     "building-block rules need 'rule.from' of now-119m or earlier", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"default\"", "\"5m\"",
+     "building-block rules need 'rule.interval' of 60m or more", TH_SEV_ERROR},
+    {NULL, "type = \"query\"", "type = \"query\"\nbuilding_block_type = \"block\"", "\"block\"",
+     "'rule.building_block_type' must be one of default", TH_SEV_ERROR},
+    {NULL, "type = \"query\"",
+     "type = \"query\"\nseverity_mapping = [{field = \"x\", operator = \"is\", value = \"1\", "
+     "severity = \"low\"}]",
+     "\"is\"", "'rule.severity_mapping.operator' must be one of equals", TH_SEV_ERROR},
+    {NULL, "type = \"query\"",
+     "type = \"query\"\nseverity_mapping = [{field = \"x\", operator = \"equals\", value = \"1\", "
+     "severity = \"urgent\"}]",
+     "\"urgent\"", "'rule.severity_mapping.severity' must be one of low", TH_SEV_ERROR},
     /* new_terms */
-    {new_terms_tail, "\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"", "\"a\", \"b\", \"c\", \"d\"", "[\"a\"", "must have 1 to 3 items (has 4)", TH_SEV_ERROR},
-    {new_terms_tail, "value = [\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"]", "value = []", "[]", "must have 1 to 3 items (has 0)", TH_SEV_ERROR},
-    {new_terms_tail, "field = \"new_terms_fields\"", "field = \"terms\"", "\"terms\"", "must be \"new_terms_fields\"", TH_SEV_ERROR},
-    {new_terms_tail, "value = \"now-10d\"", "value = \"now-3m\"", "\"now-3m\"", "must be earlier than 'rule.from' now-6m", TH_SEV_ERROR},
-    {new_terms_tail, "value = \"now-10d\"", "value = \"10d\"", "\"10d\"", "must look like now-7d", TH_SEV_ERROR},
-    {new_terms_tail, "value = \"now-10d\"\n", "value = \"now-10d\"\n[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-5d\"\n", "[[rule.new_terms.history_window_start]]", "exactly one entry (has 2)", TH_SEV_ERROR},
+    {new_terms_tail, "\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"",
+     "\"a\", \"b\", \"c\", \"d\"", "[\"a\"", "must have 1 to 3 items (has 4)", TH_SEV_ERROR},
+    {new_terms_tail, "value = [\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"]",
+     "value = []", "[]", "must have 1 to 3 items (has 0)", TH_SEV_ERROR},
+    {new_terms_tail, "field = \"new_terms_fields\"", "field = \"terms\"", "\"terms\"",
+     "must be \"new_terms_fields\"", TH_SEV_ERROR},
+    {new_terms_tail, "value = \"now-10d\"", "value = \"now-3m\"", "\"now-3m\"",
+     "must be earlier than 'rule.from' now-6m", TH_SEV_ERROR},
+    {new_terms_tail, "value = \"now-10d\"", "value = \"10d\"", "\"10d\"",
+     "must be date math in the past", TH_SEV_ERROR},
+    {new_terms_tail, "value = \"now-10d\"\n",
+     "value = \"now-10d\"\n[[rule.new_terms.history_window_start]]\nfield = "
+     "\"history_window_start\"\nvalue = \"now-5d\"\n",
+     "[[rule.new_terms.history_window_start]]", "exactly one entry (has 2)", TH_SEV_ERROR},
     {new_terms_tail,
      "\n[rule.new_terms]\nfield = \"new_terms_fields\"\n"
      "value = [\"aws.cloudtrail.user_identity.arn\", \"cloud.region\"]\n"
-     "[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-10d\"\n",
+     "[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = "
+     "\"now-10d\"\n",
      "", "[rule]", "missing required key 'rule.new_terms'", TH_SEV_ERROR},
     /* threshold and its suppression */
-    {threshold_tail, "value = 25", "value = 0", "0\n", "'rule.threshold.value' must be at least 1", TH_SEV_ERROR},
-    {threshold_tail, "[\"user.name\"]", "[\"a\", \"b\", \"c\", \"d\"]", "[\"a\"", "at most 3 unless", TH_SEV_ERROR},
-    {threshold_tail, "[\"user.name\"]", "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]", "[\"a\"", "must have 0 to 5 items", TH_SEV_ERROR},
-    {threshold_tail, "value = 5\n", "value = -1\n", "-1", "'rule.threshold.cardinality.value' must be at least 1", TH_SEV_ERROR},
-    {threshold_tail, "duration = {value = 30, unit = \"m\"}", "duration = {value = 30, unit = \"d\"}", "\"d\"", "'rule.alert_suppression.duration.unit' must be one of s, m, h", TH_SEV_ERROR},
-    {threshold_tail, "duration = {value = 30, unit = \"m\"}", "group_by = [\"user.name\"]", "group_by", "not allowed in threshold rules", TH_SEV_ERROR},
+    {threshold_tail, "value = 25", "value = 0", "0\n", "'rule.threshold.value' must be at least 1",
+     TH_SEV_ERROR},
+    {threshold_tail, "[\"user.name\"]", "[\"a\", \"b\", \"c\", \"d\"]", "[\"a\"",
+     "at most 3 unless", TH_SEV_ERROR},
+    {threshold_tail, "[\"user.name\"]", "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]", "[\"a\"",
+     "must have 0 to 5 items", TH_SEV_ERROR},
+    {threshold_tail, "value = 5\n", "value = -1\n", "-1",
+     "'rule.threshold.cardinality.value' must be at least 1", TH_SEV_ERROR},
+    {threshold_tail, "duration = {value = 30, unit = \"m\"}",
+     "duration = {value = 30, unit = \"d\"}", "\"d\"",
+     "'rule.alert_suppression.duration.unit' must be one of s, m, h", TH_SEV_ERROR},
+    {threshold_tail, "duration = {value = 30, unit = \"m\"}", "group_by = [\"user.name\"]",
+     "group_by", "not allowed in threshold rules", TH_SEV_ERROR},
     /* ES|QL */
-    {esql_tail, " metadata _id, _version, _index", "", "'''\nfrom", "neither reads 'FROM ... METADATA", TH_SEV_ERROR},
-    {esql_tail, " metadata _id, _version, _index", " metadata _id, _index", "'''\nfrom", "neither reads 'FROM ... METADATA", TH_SEV_ERROR},
-    {esql_tail, "| keep _id, _version, _index, event.action\n", "", "'''\nfrom", "has no KEEP command", TH_SEV_ERROR},
-    {esql_tail, "language = \"esql\"", "language = \"esql\"\nindex = [\"logs-*\"]", "[\"logs-*\"]", "'rule.index' is not allowed in ES|QL rules", TH_SEV_ERROR},
-    {esql_tail, "missing_fields_strategy = \"suppress\"", "missing_fields_strategy = \"skip\"", "\"skip\"", "must be one of suppress, doNotSuppress", TH_SEV_ERROR},
-    {esql_tail, "group_by = [\"user.name\"]", "group_by = [\"a\", \"b\", \"c\", \"d\"]", "[\"a\"", "must have 1 to 3 items", TH_SEV_ERROR},
-    {esql_tail, "value = 2\n", "value = 0\n", "0\n", "'rule.alert_suppression.duration.value' must be at least 1", TH_SEV_ERROR},
+    {esql_tail, " metadata _id, _version, _index", "", "'''\nfrom",
+     "neither reads 'FROM ... METADATA", TH_SEV_ERROR},
+    {esql_tail, " metadata _id, _version, _index", " metadata _id, _index", "'''\nfrom",
+     "neither reads 'FROM ... METADATA", TH_SEV_ERROR},
+    {esql_tail, "| keep _id, _version, _index, event.action\n", "", "'''\nfrom",
+     "has no KEEP command", TH_SEV_ERROR},
+    {esql_tail, "language = \"esql\"", "language = \"esql\"\nindex = [\"logs-*\"]", "[\"logs-*\"]",
+     "'rule.index' is not allowed in ES|QL rules", TH_SEV_ERROR},
+    {esql_tail, "missing_fields_strategy = \"suppress\"", "missing_fields_strategy = \"skip\"",
+     "\"skip\"", "must be one of suppress, doNotSuppress", TH_SEV_ERROR},
+    {esql_tail, "group_by = [\"user.name\"]", "group_by = [\"a\", \"b\", \"c\", \"d\"]", "[\"a\"",
+     "must have 1 to 3 items", TH_SEV_ERROR},
+    {esql_tail, "value = 2\n", "value = 0\n", "0\n",
+     "'rule.alert_suppression.duration.value' must be at least 1", TH_SEV_ERROR},
     /* machine learning */
-    {ml_tail, "anomaly_threshold = 50\n", "", "[rule]", "missing required key 'rule.anomaly_threshold'", TH_SEV_ERROR},
-    {ml_tail, "\"rare_aws_error\"", "7", "7\n", "'rule.machine_learning_job_id' must be an array of strings", TH_SEV_ERROR},
+    {ml_tail, "anomaly_threshold = 50\n", "", "[rule]",
+     "missing required key 'rule.anomaly_threshold'", TH_SEV_ERROR},
+    {ml_tail, "\"rare_aws_error\"", "7", "7\n",
+     "'rule.machine_learning_job_id' must be an array of strings", TH_SEV_ERROR},
 };
 
 static void validation_cases(void **state)
@@ -571,6 +705,20 @@ static void validation_cases(void **state)
     }
 }
 
+static void history_window_other_date_math(void **state)
+{
+    fixture *f = *state;
+    char *tail = replace(new_terms_tail, "value = \"now-10d\"", "value = \"now-14d/d\"");
+    char *text = cat2(meta_and_rule_head, tail);
+    th_rule *r = load_text(f, text);
+    assert_non_null(r);
+    /* rounded down to the day: 14 days, plus the part of the day already gone (none at 00:00) */
+    assert_int_equal(r->history_window_ms, 14LL * 86400000);
+    assert_int_equal(th_rule_validate(r, &f->d), 0);
+    free(tail);
+    free(text);
+}
+
 static void threshold_five_fields_with_new_stack(void **state)
 {
     fixture *f = *state;
@@ -590,7 +738,9 @@ static void threshold_five_fields_with_new_stack(void **state)
 static void esql_stats_by_needs_no_metadata(void **state)
 {
     fixture *f = *state;
-    char *tail = replace(esql_tail, " metadata _id, _version, _index\n| where event.action == \"StopLogging\"\n| keep _id, _version, _index, event.action",
+    char *tail = replace(esql_tail,
+                         " metadata _id, _version, _index\n| where event.action == "
+                         "\"StopLogging\"\n| keep _id, _version, _index, event.action",
                          "\n| STATS calls = COUNT(*) BY user.name\n| KEEP user.name, calls");
     char *text = cat2(meta_and_rule_head, tail);
     th_rule *r = load_text(f, text);
@@ -662,8 +812,10 @@ static void malformed_files(void **state)
     assert_int_equal(r->author.len, 0);
     size_t errors = th_rule_validate(r, &d);
     assert_true(errors >= 10);
-    assert_non_null(find_diag(&d, TH_SEV_ERROR, "'metadata.creation_date' must be a string, not a date/time"));
-    assert_non_null(find_diag(&d, TH_SEV_ERROR, "'rule.risk_score' must be an integer, not a float"));
+    assert_non_null(
+        find_diag(&d, TH_SEV_ERROR, "'metadata.creation_date' must be a string, not a date/time"));
+    assert_non_null(
+        find_diag(&d, TH_SEV_ERROR, "'rule.risk_score' must be an integer, not a float"));
     assert_non_null(find_diag(&d, TH_SEV_ERROR, "'rule.threat' must be an array"));
     th_diags_free(&d);
 
@@ -742,7 +894,8 @@ static void loader_walks_sorted_and_skips_bad_files(void **state)
     assert_non_null(strstr(g->file, "b_rule.toml"));
     assert_int_equal(g->line, 17);
     assert_int_equal(g->col, 11);
-    assert_ptr_equal(th_ruleset_find(&f->rs, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"), f->rs.rules[0]);
+    assert_ptr_equal(th_ruleset_find(&f->rs, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
+                     f->rs.rules[0]);
     assert_null(th_ruleset_find(&f->rs, "nope"));
 
     /* a missing path is reported and counted */
@@ -750,8 +903,8 @@ static void loader_walks_sorted_and_skips_bad_files(void **state)
     assert_int_equal(th_ruleset_load(&f->rs, missing, 1, &f->d), 1);
 
     /* clean up */
-    const char *names[] = {"b_rule.toml", "a_broken.toml", "sub/c_hunt.toml", "notes.txt",
-                           ".hidden.toml", "a_dup.toml"};
+    const char *names[] = {"b_rule.toml", "a_broken.toml", "sub/c_hunt.toml",
+                           "notes.txt",   ".hidden.toml",  "a_dup.toml"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
@@ -773,7 +926,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(ml_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(hunt_fields, setup, teardown),
         cmocka_unit_test(lookback_parse_table),
+        cmocka_unit_test(schema_patterns_table),
         cmocka_unit_test_setup_teardown(validation_cases, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_window_other_date_math, setup, teardown),
         cmocka_unit_test_setup_teardown(threshold_five_fields_with_new_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(esql_stats_by_needs_no_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_files, setup, teardown),
