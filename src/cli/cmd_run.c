@@ -18,6 +18,7 @@
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "engine/exceptions.h"
+#include "engine/sequence.h"
 #include "io/input.h"
 #include "query/query.h"
 #include "rules/rule.h"
@@ -66,6 +67,34 @@ static bool has_word(const char *s, const char *w)
     return false;
 }
 
+/* An EQL sequence: split, compile every stage, add. NULL or the reason. */
+static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
+                                th_exceptions **view, const th_exceptions *exc,
+                                const th_ruleset *rs)
+{
+    th_seq_text st;
+    char err[160];
+    if (!th_seq_split(a, r->query, &st, err, sizeof err))
+        return th_arena_printf(a, "EQL sequence: %s", err);
+    th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    for (size_t i = 0; i < st.nstages; i++) {
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
+                                           r->event_category_override, &src, diags);
+        if (!q)
+            return "an EQL sequence stage does not compile (see messages)";
+        stages[i] = (th_seq_stage){kql_pred, q};
+    }
+    if (view) {
+        *view = th_xcalloc(1, sizeof(th_exceptions));
+        th_exceptions_init(*view);
+        th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, *view);
+    }
+    th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
+                           view ? *view : NULL);
+    return NULL;
+}
+
 /* Compiles each rule and hands it to the engine; the others are recorded as
  * skipped with the reason. */
 static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
@@ -86,8 +115,13 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                 break;
             case TH_LANG_EQL:
                 lang = TH_QLANG_EQL;
-                if (has_word(r->query, "sequence") || has_word(r->query, "sample"))
-                    why = "EQL sequences are not supported yet";
+                if (th_seq_is_sequence(r->query)) {
+                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs);
+                    if (!why)
+                        continue;
+                } else if (has_word(r->query, "sample")) {
+                    why = "EQL samples are not supported";
+                }
                 break;
             case TH_LANG_LUCENE:
                 why = "lucene queries are not supported";

@@ -138,9 +138,9 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             continue;
         }
         ran++;
-        alerts += r->alerts;
+        alerts += r->alerts + r->building_blocks;
         if (r->alerts || r->runs_truncated || r->state_capped)
-            fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)r->alerts,
+            fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)(r->alerts + r->building_blocks),
                     (unsigned long long)r->runs_truncated, th_rule_type_name(r->rule->type),
                     r->rule->name ? r->rule->name : "?", rid(r->rule),
                     r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete" : "",

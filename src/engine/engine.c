@@ -9,6 +9,7 @@
 #include "engine/exceptions.h"
 #include "ecs/schema.h"
 #include "engine/internal.h"
+#include "engine/sequence.h"
 
 void th_engine_opts_default(th_engine_opts *o)
 {
@@ -214,6 +215,50 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         for (size_t i = 0; i < p->nvalues; i++)
             route_add(e, p->field, p->values[i], p->nocase, idx);
     }
+    return idx;
+}
+
+/* A sequence rule's hot-pass predicate: any stage matches. */
+static bool seq_any(const void *pred, const th_jval *doc)
+{
+    const th_erule *r = pred;
+    for (size_t i = 0; i < r->nstages; i++)
+        if (r->stages[i].fn(r->stages[i].pred, doc))
+            return true;
+    return false;
+}
+
+size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage *stages,
+                              size_t nstages, const char *const *keys, size_t nkeys,
+                              int64_t maxspan_ms, const th_exceptions *exc)
+{
+    if (nstages < 2 || nstages > TH_SEQ_MAX_STAGES)
+        return th_engine_skip_rule(e, r, "a sequence needs 2 to 16 stages");
+    if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
+        return th_engine_skip_rule(e, r, "a sequence with too many join keys");
+    const char *why = th_engine_unsupported(r);
+    if (why)
+        return th_engine_skip_rule(e, r, why);
+    th_erule *er = new_rule(e, r);
+    size_t idx = e->rules.len - 1;
+    er->exec = TH_EXEC_SEQUENCE;
+    er->stages = TH_ANEWN(&e->arena, th_seq_stage, nstages);
+    memcpy(er->stages, stages, nstages * sizeof(th_seq_stage));
+    er->nstages = nstages;
+    er->maxspan = maxspan_ms;
+    er->fn = seq_any;
+    er->pred = er;
+    er->exc = exc;
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
+    er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
+                      : r->max_signals > 0 ? r->max_signals
+                                           : TH_DEFAULT_MAX_SIGNALS;
+    if (er->max_signals > TH_ENGINE_MAX_SIGNALS_CAP)
+        er->max_signals = TH_ENGINE_MAX_SIGNALS_CAP;
+    er->cap = TH_ANEWN(&e->arena, const char *, nkeys ? nkeys : 1);
+    for (size_t i = 0; i < nkeys; i++)
+        er->cap[er->ncap++] = th_arena_strdup(&e->arena, keys[i]);
+    TH_VEC_PUSH(&e->always, idx);
     return idx;
 }
 
@@ -453,6 +498,9 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
+    for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
+        if (r->stages[i].fn(r->stages[i].pred, ev->doc))
+            m.stages |= 1u << i;
     /* threshold alerts are synthetic: they never need the source document;
      * new_terms needs it only when the match can build an alert */
     bool need_doc = r->exec != TH_EXEC_THRESHOLD &&
@@ -563,6 +611,9 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             break;
         case TH_EXEC_THRESHOLD:
             th_exec_threshold(e, r);
+            break;
+        case TH_EXEC_SEQUENCE:
+            th_exec_sequence(e, r);
             break;
         default:
             th_exec_query(e, r);

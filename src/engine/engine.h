@@ -68,7 +68,8 @@ typedef struct th_rule_report {
     uint64_t excepted;          /* matches removed by exception lists */
     uint64_t runs;              /* scheduled runs replayed */
     uint64_t runs_truncated;    /* runs that hit max_signals */
-    uint64_t alerts;            /* alerts created */
+    uint64_t alerts;            /* alerts created (EQL sequences: shells) */
+    uint64_t building_blocks;   /* EQL sequence building-block alerts */
     uint64_t suppressed_docs;   /* events folded into suppressed alerts */
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */

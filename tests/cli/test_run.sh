@@ -133,3 +133,19 @@ if [ -f "$AWS/collection_s3_bucket_acl_public_access_new_identity.toml" ]; then
 else
   skip "new_terms rule from the pack (no corpus)"
 fi
+if [ -f "$AWS/discovery_bedrock_model_recon_and_invocation_via_long_term_key.toml" ]; then
+  bed() { # ID MINUTE ACTION KEY
+    printf '{"@timestamp":"2024-01-01T00:%02d:00Z","data_stream":{"dataset":"aws.cloudtrail"},"event":{"id":"%s","ingested":"2024-01-01T00:%02d:00Z","provider":"bedrock.amazonaws.com","action":"%s","outcome":"success"},"aws":{"cloudtrail":{"user_identity":{"access_key_id":"%s"}}}}\n' "$2" "$1" "$2" "$3" "$4"
+  }
+  # AKIA1: recon at 1, invoke at 5 -> one sequence; ASIA2 (not a long-term key): none;
+  # AKIA3: recon at 2, invoke at 20 (18m > maxspan 15m): none.
+  { bed s1 1 ListFoundationModels AKIA1; bed s2 5 InvokeModel AKIA1
+    bed t1 1 ListFoundationModels ASIA2; bed t2 4 Converse ASIA2
+    bed u1 2 ListFoundationModels AKIA3; bed u2 20 InvokeModel AKIA3; } > "$TMP/bed.ndjson"
+  expect_rc "EQL sequence rule from the pack" 1 "$TH" run --rules "$AWS/discovery_bedrock_model_recon_and_invocation_via_long_term_key.toml" --data "$TMP/bed.ndjson"
+  [ "$(wc -l < "$TMP/out")" -eq 3 ] && ok "sequence: 2 building blocks + 1 shell" || nok "sequence: 2 building blocks + 1 shell" "$(head -c 400 "$TMP/out")"
+  [ "$(grep -c '"kibana.alert.building_block_type":"default"' "$TMP/out")" -eq 2 ] && ok "sequence: blocks marked" || nok "sequence: blocks marked"
+  expect_grep "sequence: shell shares the key" '"access_key_id":"AKIA1"' "$TMP/out"
+else
+  skip "EQL sequence rule from the pack (no corpus)"
+fi
