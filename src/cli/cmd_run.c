@@ -12,11 +12,13 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/run_feed.h"
 #include "cli/run_out.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "engine/exceptions.h"
+#include "engine/sequence.h"
 #include "io/input.h"
 #include "query/query.h"
 #include "rules/rule.h"
@@ -37,10 +39,13 @@ static const th_opt opts[] = {
     {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
     {"profile", TH_OPT_FLAG, NULL, "per-rule cost: evaluations, time, matches, peak state"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads (default 1; 0 = all cores); same output"},
     {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
     {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
     {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
-    {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml for user_agent.*"},
+    {"ua-regexes", TH_OPT_VALUE, "F",
+     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
+    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
 };
 
 static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
@@ -60,6 +65,34 @@ static bool has_word(const char *s, const char *w)
             return true;
     }
     return false;
+}
+
+/* An EQL sequence: split, compile every stage, add. NULL or the reason. */
+static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
+                                th_exceptions **view, const th_exceptions *exc,
+                                const th_ruleset *rs)
+{
+    th_seq_text st;
+    char err[160];
+    if (!th_seq_split(a, r->query, &st, err, sizeof err))
+        return th_arena_printf(a, "EQL sequence: %s", err);
+    th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    for (size_t i = 0; i < st.nstages; i++) {
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
+                                           r->event_category_override, &src, diags);
+        if (!q)
+            return "an EQL sequence stage does not compile (see messages)";
+        stages[i] = (th_seq_stage){kql_pred, q};
+    }
+    if (view) {
+        *view = th_xcalloc(1, sizeof(th_exceptions));
+        th_exceptions_init(*view);
+        th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, *view);
+    }
+    th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
+                           view ? *view : NULL);
+    return NULL;
 }
 
 /* Compiles each rule and hands it to the engine; the others are recorded as
@@ -82,8 +115,13 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                 break;
             case TH_LANG_EQL:
                 lang = TH_QLANG_EQL;
-                if (has_word(r->query, "sequence") || has_word(r->query, "sample"))
-                    why = "EQL sequences are not supported yet";
+                if (th_seq_is_sequence(r->query)) {
+                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs);
+                    if (!why)
+                        continue;
+                } else if (has_word(r->query, "sample")) {
+                    why = "EQL samples are not supported";
+                }
                 break;
             case TH_LANG_LUCENE:
                 why = "lucene queries are not supported";
@@ -98,7 +136,10 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             th_diags local;
             th_diags_init(&local);
             th_qsource src = {r->path, r->query_line, r->query_col};
-            q = th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
+            q = lang == TH_QLANG_EQL
+                    ? th_query_compile_eql(a, r->query, strlen(r->query),
+                                           r->event_category_override, &src, &local)
+                    : th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
             if (!q) {
                 why = local.len && strstr(local.items[0].message, "not supported")
                           ? th_arena_printf(a, "%s", local.items[0].message)
@@ -135,6 +176,45 @@ static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
         }
         th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
     }
+}
+
+static bool readable(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* node_modules/uap-core/regexes.yaml as `convert` finds it ($TH_DATA_DIR, the
+ * binary's directory and two levels up, the current directory), so run and
+ * convert map user agents alike. TODO: share one resolver (th_mapper_default_path). */
+static const char *default_ua(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (readable(buf))
+            return buf;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (readable(buf))
+                return buf;
+        }
+    }
+    snprintf(buf, n, "%s", rel);
+    return readable(buf) ? buf : NULL;
 }
 
 static bool parse_time(const char *s, int64_t *out)
@@ -231,12 +311,27 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
+    unsigned threads = 1;
+    if ((v = th_args_value(&args, "threads"))) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 256) {
+            fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
+            return TH_EXIT_USAGE;
+        }
+        threads = n == 0 ? (unsigned)sysconf(_SC_NPROCESSORS_ONLN) : (unsigned)n;
+    }
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
         return TH_EXIT_USAGE;
     mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
     mo.geoip_city_db = th_args_value(&args, "geoip-city");
     mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    mo.ua_regexes = th_args_value(&args, "ua-regexes");
+    char uabuf[4200];
+    if (!th_args_flag(&args, "no-user-agent")) {
+        mo.ua_regexes = th_args_value(&args, "ua-regexes");
+        if (!mo.ua_regexes)
+            mo.ua_regexes = default_ua(uabuf, sizeof uabuf);
+    }
 
     int rc = TH_EXIT_OK;
     th_diags diags;
@@ -261,52 +356,9 @@ int th_cmd_run(int argc, char **argv)
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);
-    th_mapper *mapper = NULL;
-    th_arena ea;
-    th_arena_init(&ea, 1 << 16);
-    th_record rec;
-    uint64_t index = 0, raw = 0, derived = 0, notime = 0;
-    bool tty = isatty(2);
-    double last_progress = 0;
-    while (in && th_input_next(in, &rec)) {
-        th_jval *doc = rec.json;
-        if (rec.kind == TH_REC_CLOUDTRAIL) {
-            if (!mapper)
-                mapper = th_mapper_new(&mo, &diags);
-            doc = th_ecs_map(mapper, &ea, rec.json, rec.text);
-            raw++;
-        }
-        th_event ev = {doc, 0, 0, index, rec.file, rec.offset, rec.line};
-        th_event_read_times(&ev);
-        if (rec.kind == TH_REC_ECS && ev.ingested_ms == TH_TIME_NONE && delay != TH_TIME_NONE &&
-            ev.timestamp_ms != TH_TIME_NONE) {
-            /* as Fleet's final pipeline would stamp it: whole seconds */
-            int64_t ms = ev.timestamp_ms + delay;
-            ms -= ((ms % 1000) + 1000) % 1000;
-            char buf[32];
-            th_time_format_iso(ms, buf);
-            th_jobj_set_path(&ea, doc, "event.ingested", th_jnew_strcopy(&ea, th_str_c(buf)));
-            ev.ingested_ms = ms;
-            derived++;
-        }
-        if (th_event_combined_ts(&ev) == TH_TIME_NONE)
-            notime++;
-        th_engine_feed(e, &ev);
-        th_arena_reset(&ea);
-        index++;
-        if (tty && (index & 4095) == 0) {
-            double s = elapsed(&t0);
-            if (s > 1.0 && s - last_progress > 0.5) {
-                const th_input_stats *st = th_input_stats_get(in);
-                fprintf(stderr, "\rrun: %llu events, %.1f MB, %.1f MB/s   ",
-                        (unsigned long long)index, (double)st->bytes / 1e6,
-                        (double)st->bytes / 1e6 / s);
-                last_progress = s;
-            }
-        }
-    }
-    if (last_progress > 0)
-        fprintf(stderr, "\r%60s\r", "");
+    th_run_feed feed = {.e = e, .mo = &mo, .diags = &diags, .delay = delay,
+                        .threads = threads, .progress = isatty(2) != 0};
+    th_run_feed_all(&feed, in);
     double read_s = elapsed(&t0);
     th_engine_finish(e, th_run_out_alert, &ro);
     double total_s = elapsed(&t0);
@@ -315,16 +367,17 @@ int th_cmd_run(int argc, char **argv)
     th_run_summary sum = {0};
     sum.engine = e;
     sum.input = in ? th_input_stats_get(in) : NULL;
-    sum.events = index;
-    sum.raw = raw;
-    sum.derived_ingested = derived;
-    sum.no_time = notime;
+    sum.events = feed.events;
+    sum.raw = feed.raw;
+    sum.derived_ingested = feed.derived;
+    sum.no_time = feed.notime;
     sum.read_s = read_s;
     sum.total_s = total_s;
     sum.ingest_delay_ms = mo.ingest_delay_ms;
     sum.ecs_delay_ms = delay;
     sum.profile = eo.profile;
     sum.exceptions = exc.len;
+    sum.mapper = feed.mapper;
     th_run_summary_print(&sum, stderr);
 
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
@@ -332,7 +385,7 @@ int th_cmd_run(int argc, char **argv)
         rc = TH_EXIT_FINDINGS;
     if (in)
         th_input_close(in);
-    th_mapper_free(mapper);
+    th_mapper_free(feed.mapper);
     th_engine_free(e);
     for (size_t i = 0; i < rs.len; i++) {
         if (views[i]) {
@@ -342,7 +395,6 @@ int th_cmd_run(int argc, char **argv)
     }
     free(views);
     th_exceptions_free(&exc);
-    th_arena_free(&ea);
     th_arena_free(&qa);
     th_ruleset_free(&rs);
     th_diags_free(&diags);

@@ -138,9 +138,9 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             continue;
         }
         ran++;
-        alerts += r->alerts;
+        alerts += r->alerts + r->building_blocks;
         if (r->alerts || r->runs_truncated || r->state_capped)
-            fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)r->alerts,
+            fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)(r->alerts + r->building_blocks),
                     (unsigned long long)r->runs_truncated, th_rule_type_name(r->rule->type),
                     r->rule->name ? r->rule->name : "?", rid(r->rule),
                     r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete" : "",
@@ -200,6 +200,11 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
         fprintf(f, "; %llu ECS events stamped @timestamp + %llds", (unsigned long long)s->derived_ingested,
                 (long long)(s->ecs_delay_ms / 1000));
     fprintf(f, "; the rest window on @timestamp\n");
+    if (s->mapper)
+        fprintf(f, "run: raw CloudTrail mapping: user agents %s; geo %s\n",
+                th_mapper_has_ua(s->mapper) ? "parsed (uap-core)"
+                                            : "not parsed (no regexes.yaml; scripts/setup.sh)",
+                th_mapper_has_geo(s->mapper) ? "on" : "off (no --geoip-city/--geoip-asn)");
     uint64_t nd, db, mbytes;
     th_engine_memory(s->engine, &nd, &db, &mbytes);
     fprintf(f, "run: kept %llu matched documents (%.1f MB) and %.1f MB of match records\n",

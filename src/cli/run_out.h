@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/buf.h"
+#include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "io/input.h"
 
@@ -39,6 +40,7 @@ typedef struct th_run_summary {
     int64_t ecs_delay_ms;     /* for ECS input; TH_TIME_NONE = not applied */
     bool profile;
     size_t exceptions;
+    const th_mapper *mapper;  /* NULL when no raw CloudTrail was read */
 } th_run_summary;
 
 void th_run_summary_print(const th_run_summary *s, FILE *f);

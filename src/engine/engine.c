@@ -9,6 +9,7 @@
 #include "engine/exceptions.h"
 #include "ecs/schema.h"
 #include "engine/internal.h"
+#include "engine/sequence.h"
 
 void th_engine_opts_default(th_engine_opts *o)
 {
@@ -42,6 +43,7 @@ void th_engine_free(th_engine *e)
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
         th_map_free(&r->ids);
+        th_map_free(&r->nt_seen);
         free(r);
     }
     for (size_t i = 0; i < e->route.cap; i++) {
@@ -56,6 +58,8 @@ void th_engine_free(th_engine *e)
     TH_VEC_FREE(&e->docs);
     TH_VEC_FREE(&e->alerts);
     TH_VEC_FREE(&e->always);
+    if (e->scratch_ready)
+        th_hits_free(&e->scratch);
     th_arena_free(&e->arena);
     free(e);
 }
@@ -99,6 +103,7 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     er->rule = r;
     er->rep.rule = r;
     th_map_init(&er->ids);
+    th_map_init(&er->nt_seen);
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
     return er;
@@ -176,10 +181,15 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
                   r->suppression_group_by.len;
     er->cap = TH_ANEWN(&e->arena, const char *, ncap);
     switch (r->type) {
-    case TH_RULE_NEW_TERMS:
+    case TH_RULE_NEW_TERMS: {
         er->exec = TH_EXEC_NEW_TERMS;
         push_cap(e, er, &r->new_terms_fields);
+        int64_t h;
+        const char *hws = r->history_window_start;
+        if (th_datemath_eval(hws, strlen(hws), 0, &h) && h < 0)
+            er->nt_gap = -h - (r->lookback_ms > 0 ? r->lookback_ms : 6 * 60 * 1000);
         break;
+    }
     case TH_RULE_THRESHOLD:
         er->exec = TH_EXEC_THRESHOLD;
         push_cap(e, er, &r->threshold_fields);
@@ -208,10 +218,54 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
     return idx;
 }
 
+/* A sequence rule's hot-pass predicate: any stage matches. */
+static bool seq_any(const void *pred, const th_jval *doc)
+{
+    const th_erule *r = pred;
+    for (size_t i = 0; i < r->nstages; i++)
+        if (r->stages[i].fn(r->stages[i].pred, doc))
+            return true;
+    return false;
+}
+
+size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage *stages,
+                              size_t nstages, const char *const *keys, size_t nkeys,
+                              int64_t maxspan_ms, const th_exceptions *exc)
+{
+    if (nstages < 2 || nstages > TH_SEQ_MAX_STAGES)
+        return th_engine_skip_rule(e, r, "a sequence needs 2 to 16 stages");
+    if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
+        return th_engine_skip_rule(e, r, "a sequence with too many join keys");
+    const char *why = th_engine_unsupported(r);
+    if (why)
+        return th_engine_skip_rule(e, r, why);
+    th_erule *er = new_rule(e, r);
+    size_t idx = e->rules.len - 1;
+    er->exec = TH_EXEC_SEQUENCE;
+    er->stages = TH_ANEWN(&e->arena, th_seq_stage, nstages);
+    memcpy(er->stages, stages, nstages * sizeof(th_seq_stage));
+    er->nstages = nstages;
+    er->maxspan = maxspan_ms;
+    er->fn = seq_any;
+    er->pred = er;
+    er->exc = exc;
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
+    er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
+                      : r->max_signals > 0 ? r->max_signals
+                                           : TH_DEFAULT_MAX_SIGNALS;
+    if (er->max_signals > TH_ENGINE_MAX_SIGNALS_CAP)
+        er->max_signals = TH_ENGINE_MAX_SIGNALS_CAP;
+    er->cap = TH_ANEWN(&e->arena, const char *, nkeys ? nkeys : 1);
+    for (size_t i = 0; i < nkeys; i++)
+        er->cap[er->ncap++] = th_arena_strdup(&e->arena, keys[i]);
+    TH_VEC_PUSH(&e->always, idx);
+    return idx;
+}
+
 /* ---- hot pass ------------------------------------------------------------ */
 
 typedef struct route_ctx {
-    th_engine *e;
+    const th_engine *e;
     const char *field;
     th_idxvec *hits[64];
     size_t nhits;
@@ -378,64 +432,124 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void try_rule(th_engine *e, size_t ri, const th_event *ev, int64_t *docidx)
+/* ---- evaluation (read-only, thread-safe) ------------------------------- */
+
+void th_hits_init(th_hits *h, const th_engine *e)
 {
-    th_erule *r = e->rules.items[ri];
-    if (r->stamp == e->events)
+    memset(h, 0, sizeof(*h));
+    h->nrules = e->rules.len;
+    h->mark = th_xcalloc(h->nrules + 1, 1);
+}
+
+void th_hits_free(th_hits *h)
+{
+    free(h->items);
+    free(h->mark);
+    memset(h, 0, sizeof(*h));
+}
+
+void th_hits_clear(th_hits *h) { h->len = 0; }
+
+static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+{
+    if (ri >= h->nrules || h->mark[ri])
         return;
-    r->stamp = e->events;
-    r->rep.evals++;
+    h->mark[ri] = 1;
+    const th_erule *r = e->rules.items[ri];
     uint64_t t0 = e->o.profile ? now_ns() : 0;
     bool hit = !r->fn || r->fn(r->pred, ev->doc);
-    if (e->o.profile)
-        r->rep.eval_ns += now_ns() - t0;
-    if (!hit)
-        return;
-    if (r->exc && th_exceptions_match(r->exc, ev->doc)) {
-        r->rep.excepted++;
-        return;
+    uint8_t res = hit ? 1 : 0;
+    if (hit && r->exc && th_exceptions_match(r->exc, ev->doc))
+        res = 2;
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 16;
+        h->items = th_xrealloc(h->items, h->cap * sizeof(th_hit));
     }
-    /* threshold alerts are synthetic: they never need the source document */
-    bool need_doc = r->exec != TH_EXEC_THRESHOLD;
-    if (need_doc && *docidx < 0)
-        *docidx = store_doc(e, ev);
+    th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(now_ns() - t0) : 0};
+    h->items[h->len++] = x;
+}
+
+void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
+{
+    size_t start = h->len;
+    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+        return; /* no time at all: no window can contain it */
+    for (size_t i = 0; i < e->always.len; i++)
+        eval_rule(e, e->always.items[i], ev, h);
+    for (size_t f = 0; f < NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = routed_fields[f]};
+        th_json_path_each(ev->doc, th_str_c(routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++) {
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                eval_rule(e, rc.hits[k]->items[i], ev, h);
+        }
+    }
+    for (size_t i = start; i < h->len; i++)
+        h->mark[h->items[i].rule] = 0;
+}
+
+/* ---- commit (single thread, input order) ------------------------------- */
+
+static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx)
+{
     th_match m = {0};
-    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     m.ts = ev->timestamp_ms;
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
+    for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
+        if (r->stages[i].fn(r->stages[i].pred, ev->doc))
+            m.stages |= 1u << i;
+    /* threshold alerts are synthetic: they never need the source document;
+     * new_terms needs it only when the match can build an alert */
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD &&
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m));
+    if (need_doc && *docidx < 0)
+        *docidx = store_doc(e, ev);
+    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
     TH_VEC_PUSH(&r->matches, m);
     r->rep.matches++;
 }
 
-void th_engine_feed(th_engine *e, const th_event *ev)
+void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to)
 {
     e->events++;
     if (ev->ingested_ms != TH_TIME_NONE)
         e->with_ingested++;
     int64_t c = th_event_combined_ts(ev);
-    if (c != TH_TIME_NONE) {
-        if (c < e->data_min)
-            e->data_min = c;
-        if (c > e->data_max)
-            e->data_max = c;
-    } else {
-        return; /* no time at all: no window can contain it */
-    }
+    if (c == TH_TIME_NONE)
+        return;
+    if (c < e->data_min)
+        e->data_min = c;
+    if (c > e->data_max)
+        e->data_max = c;
     int64_t docidx = -1;
-    for (size_t i = 0; i < e->always.len; i++)
-        try_rule(e, e->always.items[i], ev, &docidx);
-    for (size_t f = 0; f < NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = routed_fields[f]};
-        th_json_path_each(ev->doc, th_str_c(routed_fields[f]), route_visit, &rc);
-        for (size_t h = 0; h < rc.nhits; h++) {
-            for (size_t i = 0; i < rc.hits[h]->len; i++)
-                try_rule(e, rc.hits[h]->items[i], ev, &docidx);
-        }
+    for (size_t i = from; i < to; i++) {
+        th_erule *r = e->rules.items[h->items[i].rule];
+        r->rep.evals++;
+        r->rep.eval_ns += h->items[i].ns;
+        if (h->items[i].result == 2)
+            r->rep.excepted++;
+        else if (h->items[i].result == 1)
+            commit_match(e, r, ev, &docidx);
     }
+}
+
+void th_engine_feed(th_engine *e, const th_event *ev)
+{
+    if (e->scratch_ready && e->scratch.nrules != e->rules.len) {
+        th_hits_free(&e->scratch); /* rules were added since */
+        e->scratch_ready = false;
+    }
+    if (!e->scratch_ready) {
+        th_hits_init(&e->scratch, e);
+        e->scratch_ready = true;
+    }
+    th_hits_clear(&e->scratch);
+    th_engine_eval(e, ev, &e->scratch);
+    th_engine_commit(e, ev, &e->scratch, 0, e->scratch.len);
 }
 
 /* ---- temporal pass driver --------------------------------------------- */
@@ -497,6 +611,9 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             break;
         case TH_EXEC_THRESHOLD:
             th_exec_threshold(e, r);
+            break;
+        case TH_EXEC_SEQUENCE:
+            th_exec_sequence(e, r);
             break;
         default:
             th_exec_query(e, r);

@@ -68,7 +68,8 @@ typedef struct th_rule_report {
     uint64_t excepted;          /* matches removed by exception lists */
     uint64_t runs;              /* scheduled runs replayed */
     uint64_t runs_truncated;    /* runs that hit max_signals */
-    uint64_t alerts;            /* alerts created */
+    uint64_t alerts;            /* alerts created (EQL sequences: shells) */
+    uint64_t building_blocks;   /* EQL sequence building-block alerts */
     uint64_t suppressed_docs;   /* events folded into suppressed alerts */
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
@@ -104,8 +105,33 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
 
-/* Hot pass: one event. The event's times must be filled (th_event_read_times). */
+/* Hot pass: one event. The event's times must be filled (th_event_read_times).
+ * Equivalent to th_engine_eval then th_engine_commit. */
 void th_engine_feed(th_engine *e, const th_event *ev);
+
+/* The hot pass in two halves, for parallel evaluation with a deterministic
+ * result: th_engine_eval (read-only on the engine: any number of threads at
+ * once, each with its own th_hits) appends the candidate rules and their
+ * verdicts for one event; th_engine_commit (one thread, events in input
+ * order, the event's document still alive) records them: h->items[from..to)
+ * must be that event's hits. Add every rule before th_hits_init. */
+typedef struct th_hit {
+    uint32_t rule;
+    uint8_t result;     /* 0 no match, 1 match, 2 match removed by an exception */
+    uint32_t ns;        /* evaluation time when profiling */
+} th_hit;
+typedef struct th_hits {
+    th_hit *items;
+    size_t len, cap;
+    unsigned char *mark; /* per rule: already evaluated for this event */
+    size_t nrules;
+} th_hits;
+void th_hits_init(th_hits *h, const th_engine *e);
+void th_hits_clear(th_hits *h);
+void th_hits_free(th_hits *h);
+void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
+void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);
+
 
 /* Temporal pass: replays every rule's schedule and emits the alerts in
  * (run time, rule index, creation order) order. Call once. */

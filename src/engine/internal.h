@@ -24,6 +24,7 @@ typedef struct th_edoc {
 typedef struct th_match {
     uint32_t doc;       /* index into engine->docs */
     uint32_t nvals;     /* total captured values */
+    uint32_t stages;    /* EQL sequence: bit i = stage i matched */
     int64_t ts, ingested, combined;
     uint64_t order;     /* event index, the final tie-break */
     th_str *vals;       /* all captured values, field after field */
@@ -35,6 +36,7 @@ typedef enum th_exec {
     TH_EXEC_EQL,        /* EQL single-event rules: @timestamp order, no paging */
     TH_EXEC_NEW_TERMS,
     TH_EXEC_THRESHOLD,
+    TH_EXEC_SEQUENCE,   /* EQL sequences */
 } th_exec;
 
 typedef struct th_erule {
@@ -47,12 +49,17 @@ typedef struct th_erule {
     size_t ncap;
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
+    struct th_seq_stage *stages; /* EQL sequence stages */
+    size_t nstages;
+    int64_t maxspan;    /* EQL sequence maxspan, 0 = none */
     int64_t max_signals;
     TH_VEC(th_match) matches;
     th_rule_report rep;
-    uint64_t stamp;     /* last event index routed here (dedup of prefilter hits) */
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
+    th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
+    int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
+    uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
 } th_erule;
 
 typedef struct th_ealert {
@@ -79,6 +86,8 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    th_hits scratch;       /* th_engine_feed's */
+    bool scratch_ready;
     bool finished;
 };
 
@@ -99,6 +108,11 @@ int64_t th_sched_lookback(const th_erule *r); /* 6m when unset */
 
 /* ---- new_terms.c, threshold.c, suppress.c -------------------------------- */
 void th_exec_new_terms(th_engine *e, th_erule *r);
+void th_exec_sequence(th_engine *e, th_erule *r);
+/* new_terms hot pass: false when every tuple of m was already seen shortly
+ * before m (so m can never build an alert and its document need not be kept).
+ * Records m's tuples. */
+bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,

@@ -143,7 +143,8 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     int64_t created = 0;
     for (size_t i = 0; i < nw.len; i++) {
         const th_match *m = &r->matches.items[nw.items[i].first];
-        const th_edoc *d = &e->docs.items[m->doc];
+        static const th_edoc none = {0};
+        const th_edoc *d = m->doc == UINT32_MAX ? &none : &e->docs.items[m->doc];
         char id[65];
         th_alert_event_id(e, r, d, nw.items[i].t->vals, s->nf, id);
         if (th_map_has(&r->ids, th_str_make(id, 64)))
@@ -152,7 +153,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
             r->rep.runs_truncated++;
             break;
         }
-        th_jval *src = th_alert_source(e, d);
+        th_jval *src = m->doc == UINT32_MAX ? NULL : th_alert_source(e, d);
         if (!src)
             continue;
         th_alert_id_claim(e, r, id);
@@ -183,4 +184,53 @@ void th_exec_new_terms(th_engine *e, th_erule *r)
     free(s.mt_off);
     th_map_free(&s.terms);
     th_buf_free(&s.key);
+}
+
+/* ---- hot pass: which documents can build an alert -------------------------
+ *
+ * A match y builds the alert of tuple T only in a run t with y in (t - L, t]
+ * and no other occurrence of T in [t - hist, y). Every such t is < y + L, so
+ * an occurrence x of T with y - (hist - L) <= x < y rules y out for T. Input
+ * is mostly in time order, so remembering the newest occurrence per tuple
+ * catches nearly every repeat; an out-of-order or tied match keeps its doc
+ * (conservative: never drops a document that could be needed). */
+typedef struct seen_ctx {
+    th_engine *e;
+    th_erule *r;
+    const th_match *m;
+    bool needed;
+    th_buf key;
+} seen_ctx;
+
+static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
+{
+    seen_ctx *c = ctx;
+    th_tuple_key(&c->key, tuple, nf);
+    int64_t *last = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
+    int64_t y = c->m->combined;
+    if (!last) {
+        c->needed = true;
+        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 48))
+            return; /* cannot remember it: the doc is kept, which is safe */
+        last = TH_ANEW(&c->e->arena, int64_t);
+        *last = y;
+        char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
+        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), last);
+        return;
+    }
+    if (!(*last < y && *last >= y - c->r->nt_gap))
+        c->needed = true;
+    if (y > *last)
+        *last = y;
+}
+
+bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
+{
+    if (r->nt_gap <= 0)
+        return true;
+    seen_ctx c = {e, r, m, false, {0}};
+    th_buf_init(&c.key);
+    th_match_tuples(m, 0, r->rule->new_terms_fields.len, seen_tuple, &c);
+    th_buf_free(&c.key);
+    return c.needed;
 }

@@ -47,6 +47,13 @@ cp "$TMP/out" "$TMP/first.ndjson"
 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" >"$TMP/second.ndjson" 2>/dev/null
 cmp -s "$TMP/first.ndjson" "$TMP/second.ndjson" && ok "same input, same alerts, same order" || nok "same input, same alerts, same order"
 
+for n in 2 3; do
+  "$TH" run --threads $n --rules "$TMP/rules" --data "$TMP/ev.ndjson" "$TMP/ev.ndjson" >"$TMP/par.ndjson" 2>/dev/null
+  "$TH" run --threads 1 --rules "$TMP/rules" --data "$TMP/ev.ndjson" "$TMP/ev.ndjson" >"$TMP/ser.ndjson" 2>/dev/null
+  cmp -s "$TMP/par.ndjson" "$TMP/ser.ndjson" && [ -s "$TMP/ser.ndjson" ] && ok "--threads $n gives the serial output" || nok "--threads $n gives the serial output"
+done
+expect_rc "bad --threads" 2 "$TH" run --threads x --rules "$TMP/rules" --data "$TMP/ev.ndjson"
+
 expect_rc "summary format" 1 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --format summary
 [ -s "$TMP/out" ] && nok "summary format writes no alerts" || ok "summary format writes no alerts"
 expect_rc "table format" 1 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --format table
@@ -125,4 +132,20 @@ if [ -f "$AWS/collection_s3_bucket_acl_public_access_new_identity.toml" ]; then
   expect_grep "new identity: b at run 25" '"@timestamp":"2024-01-01T00:25:00.000Z".*"kibana.alert.new_terms":\["arn:b"\]' "$TMP/out"
 else
   skip "new_terms rule from the pack (no corpus)"
+fi
+if [ -f "$AWS/discovery_bedrock_model_recon_and_invocation_via_long_term_key.toml" ]; then
+  bed() { # ID MINUTE ACTION KEY
+    printf '{"@timestamp":"2024-01-01T00:%02d:00Z","data_stream":{"dataset":"aws.cloudtrail"},"event":{"id":"%s","ingested":"2024-01-01T00:%02d:00Z","provider":"bedrock.amazonaws.com","action":"%s","outcome":"success"},"aws":{"cloudtrail":{"user_identity":{"access_key_id":"%s"}}}}\n' "$2" "$1" "$2" "$3" "$4"
+  }
+  # AKIA1: recon at 1, invoke at 5 -> one sequence; ASIA2 (not a long-term key): none;
+  # AKIA3: recon at 2, invoke at 20 (18m > maxspan 15m): none.
+  { bed s1 1 ListFoundationModels AKIA1; bed s2 5 InvokeModel AKIA1
+    bed t1 1 ListFoundationModels ASIA2; bed t2 4 Converse ASIA2
+    bed u1 2 ListFoundationModels AKIA3; bed u2 20 InvokeModel AKIA3; } > "$TMP/bed.ndjson"
+  expect_rc "EQL sequence rule from the pack" 1 "$TH" run --rules "$AWS/discovery_bedrock_model_recon_and_invocation_via_long_term_key.toml" --data "$TMP/bed.ndjson"
+  [ "$(wc -l < "$TMP/out")" -eq 3 ] && ok "sequence: 2 building blocks + 1 shell" || nok "sequence: 2 building blocks + 1 shell" "$(head -c 400 "$TMP/out")"
+  [ "$(grep -c '"kibana.alert.building_block_type":"default"' "$TMP/out")" -eq 2 ] && ok "sequence: blocks marked" || nok "sequence: blocks marked"
+  expect_grep "sequence: shell shares the key" '"access_key_id":"AKIA1"' "$TMP/out"
+else
+  skip "EQL sequence rule from the pack (no corpus)"
 fi
