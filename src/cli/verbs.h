@@ -24,11 +24,8 @@ int th_cmd_tune(int argc, char **argv);
 int th_cmd_noise(int argc, char **argv);
 int th_cmd_explain(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
-<<<<<<< HEAD
 int th_cmd_match(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
-=======
->>>>>>> engine
 int th_cmd_run(int argc, char **argv);
 
 #endif
