@@ -532,6 +532,24 @@ static void streamed_windows_keep_offsets_exact(void **state)
     got_free(&g);
     free(p);
 
+    /* a minified S3 object (one line) larger than the window, then more lines */
+    len = (size_t)snprintf(text, cap, "{\"Records\":[");
+    for (size_t i = 0; i < 60000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"eventName\":\"M%zu\"}", i ? "," : "",
+                                i);
+    len += (size_t)snprintf(text + len, cap - len, "]}\n" CT(1) "\n");
+    free(gz);
+    gz = gzip_member(text, len, &gl);
+    p = tmp_path(dir, "mini.json.gz");
+    write_bytes(p, gz, gl);
+    run_one(&g, p);
+    assert_int_equal(g.n, 60001);
+    assert_int_equal(g.r[60000].line, 2);
+    assert_slices(&g, text);
+    assert_int_equal(g.d.len, 0);
+    got_free(&g);
+    free(p);
+
     /* a pretty-printed document larger than the window */
     len = 0;
     len += (size_t)snprintf(text, cap, "{\n  \"x\": 1,\n  \"Records\": [\n");
