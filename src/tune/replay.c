@@ -140,7 +140,26 @@ static void on_alert(void *vctx, const th_alert *a)
     sink_ctx *c = vctx;
     th_jval *doc = th_json_clone(&c->r->arena, a->doc);
     th_talert al;
-    if (!th_talert_from_doc(doc, &al))
+    bool ok = th_talert_from_doc(doc, &al);
+    const th_jval *thr = th_json_path_first(doc, TH_STR_LIT("kibana.alert.threshold_result"));
+    if (thr && !th_json_path_first(doc, TH_STR_LIT("event.id"))) {
+        /* a threshold alert has no source event: it is the same alert in both
+         * versions when its bucket (term values) and last event time agree */
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_puts(&b, "threshold:");
+        const th_jval *terms = th_jobj_get(thr, "terms");
+        for (uint32_t i = 0; th_jis(terms, TH_JARR) && i < terms->len; i++) {
+            th_str v;
+            if (th_tune_value_text(th_jobj_get(terms->u.items[i], "value"), &v))
+                th_buf_printf(&b, "%s%.*s", i ? "," : "", (int)v.n, v.p);
+        }
+        th_buf_printf(&b, "@%lld", (long long)al.ts_ms);
+        al.id = th_str_make(th_arena_strndup(&c->r->arena, b.data, b.len), b.len);
+        th_buf_free(&b);
+        ok = true;
+    }
+    if (!ok)
         return;
     if (al.ts_ms == TH_TIME_NONE)
         al.ts_ms = a->time_ms;

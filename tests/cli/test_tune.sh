@@ -195,3 +195,18 @@ if [ -f "$SEED" ]; then
 else
   skip "tune: seed rule (corpus absent)"
 fi
+
+# ---- threshold alerts (no source event) match across versions by bucket ----
+THR="$CORPUS/detection-rules/rules/integrations/aws/credential_access_rapid_secret_retrieval_attempts_from_secretsmanager.toml"
+if [ -f "$THR" ]; then
+  "$TH" emulate secrets-access --days 1 --seed 3 --out "$TMP/sec" --quiet
+  "$TH" tune --before "$THR" --after "$THR" --data "$TMP/sec/AWSLogs" --format json >"$TMP/thr.json" 2>"$TMP/err"
+  b=$(jnum before "$TMP/thr.json"); r=$(jnum removed "$TMP/thr.json"); ad=$(jnum added "$TMP/thr.json")
+  if [ "${b:-0}" -ge 1 ] && [ "$r" = 0 ] && [ "$ad" = 0 ]; then
+    ok "tune: threshold alerts are the same alerts in identical versions ($b)"
+  else
+    nok "tune: threshold alert identity" "before $b removed $r added $ad" "$(head -c 300 "$TMP/err")"
+  fi
+else
+  skip "tune: threshold alert identity (corpus absent)"
+fi
