@@ -166,7 +166,7 @@ int th_cmd_explain(int argc, char **argv)
                                                       : TH_QLANG_KQL;
         th_qsource src = {r->path, r->query_line, r->query_col};
         q = th_query_compile(&arena, lang, r->query, strlen(r->query), &src, &diags);
-        th_jval *doc = !m         ? NULL
+        th_jval *doc = !m       ? NULL
                        : evfile ? event_from_file(evfile, m, &arena)
                                 : event_from_data(data, ndata, id, m, &arena, &diags);
         if (q && doc) {

@@ -11,18 +11,20 @@
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
-#include "json/json.h"
 #include "tune/noise.h"
 #include "tune/replay.h"
+#include "json/json.h"
 
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH...", "CloudTrail or ECS data (files, directories, gzip, -)"},
     {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time)"},
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
-    {"field", TH_OPT_MULTI, "FIELD...", "more fields to consider (besides investigation fields "
-                                        "and common ones)"},
-    {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson: candidates removing true positives rank lower"},
+    {"field", TH_OPT_MULTI, "FIELD...",
+     "more fields to consider (besides investigation fields "
+     "and common ones)"},
+    {"labels", TH_OPT_VALUE, "FILE",
+     "labels.ndjson: candidates removing true positives rank lower"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"top", TH_OPT_VALUE, "N", "candidates shown (default 10)"},
     {"verify", TH_OPT_VALUE, "N", "replay the top N with their clause added (default 5; 0: off)"},
@@ -111,7 +113,8 @@ static void print_text(const th_rule *r, const th_replay *rp, const th_noise_can
     for (size_t ii = 0; ii < n && ii < top; ii++) {
         size_t i = order[ii];
         char pct[16];
-        snprintf(pct, sizeof pct, "(%.1f%%)", total ? 100.0 * (double)c[i].removed / (double)total : 0);
+        snprintf(pct, sizeof pct, "(%.1f%%)",
+                 total ? 100.0 * (double)c[i].removed / (double)total : 0);
         printf("%4zu  %5zu %-8s ", ii + 1, c[i].removed, pct);
         if (labels)
             printf("%7zu  ", c[i].tp_removed);
@@ -196,7 +199,8 @@ int th_cmd_noise(int argc, char **argv)
     size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
     if (!rulespec || ndata == 0 || a.npos ||
         (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
-        fprintf(stderr, "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
+        fprintf(stderr,
+                "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL};

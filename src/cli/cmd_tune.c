@@ -37,8 +37,8 @@ bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64
     for (int i = 0; i < 2; i++) {
         const char *v = th_args_value(a, names[i]);
         if (v && !th_time_parse_iso(v, strlen(v), dst[i])) {
-            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO date or time\n", verb,
-                    names[i], v);
+            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO date or time\n", verb, names[i],
+                    v);
             return false;
         }
     }
@@ -126,12 +126,13 @@ int th_cmd_tune(int argc, char **argv)
     if (!th_args_parse(&a, "tune", opts, TH_NELEM(opts), argc, argv, 2))
         return TH_EXIT_USAGE;
     if (a.help) {
-        th_args_help("trailhound tune --before OLD --after NEW --data PATH... [options]",
-                     "Replays both versions of a rule over the same data and shows what the change\n"
-                     "does: alerts before/after, per day, the removed and added alerts grouped by\n"
-                     "the rule's investigation fields, and true positives kept or lost.\n"
-                     "Exit 1 when labeled true positives are lost.",
-                     opts, TH_NELEM(opts));
+        th_args_help(
+            "trailhound tune --before OLD --after NEW --data PATH... [options]",
+            "Replays both versions of a rule over the same data and shows what the change\n"
+            "does: alerts before/after, per day, the removed and added alerts grouped by\n"
+            "the rule's investigation fields, and true positives kept or lost.\n"
+            "Exit 1 when labeled true positives are lost.",
+            opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
     const char *before = th_args_value(&a, "before"), *after = th_args_value(&a, "after");
@@ -192,11 +193,11 @@ int th_cmd_tune(int argc, char **argv)
     }
     /* per-day rows span the replayed period (the data's, unless --from/--to) */
     int64_t day_from = ro.from_ms != TH_TIME_NONE ? ro.from_ms : rp.from_ms;
-    int64_t day_to = ro.to_ms != TH_TIME_NONE ? ro.to_ms
+    int64_t day_to = ro.to_ms != TH_TIME_NONE   ? ro.to_ms
                      : rp.to_ms != TH_TIME_NONE ? rp.to_ms + 1
                                                 : TH_TIME_NONE;
-    th_tune_opts to = {group, ngroup, num_opt(&a, "top", 5), day_from, day_to,
-                       have_labels ? &labels : NULL};
+    th_tune_opts to = {group,    ngroup, num_opt(&a, "top", 5),
+                       day_from, day_to, have_labels ? &labels : NULL};
     th_arena arena;
     th_arena_init(&arena, 1 << 16);
     th_tune_diff d;
@@ -206,8 +207,15 @@ int th_cmd_tune(int argc, char **argv)
     for (size_t i = 0; i < ndata; i++)
         th_buf_printf(&datalabel, "%s%s", i ? " " : "", data[i]);
     th_buf_printf(&datalabel, " (%llu events)", (unsigned long long)rp.events);
-    th_tune_meta m = {new->name, new->rule_id, before, after, datalabel.data, fields, nfields,
-                      num_opt(&a, "sample", 5), th_args_flag(&a, "color") && isatty(1)};
+    th_tune_meta m = {new->name,
+                      new->rule_id,
+                      before,
+                      after,
+                      datalabel.data,
+                      fields,
+                      nfields,
+                      num_opt(&a, "sample", 5),
+                      th_args_flag(&a, "color") && isatty(1)};
     th_buf out;
     th_buf_init(&out);
     if (fmt && strcmp(fmt, "json") == 0)

@@ -51,17 +51,10 @@ bool th_tune_value_text(const th_jval *v, th_str *out)
         return false;
     switch (v->type) {
     case TH_JSTR:
-    case TH_JNUM:
-        *out = v->u.str;
-        return true;
-    case TH_JTRUE:
-        *out = TH_STR_LIT("true");
-        return true;
-    case TH_JFALSE:
-        *out = TH_STR_LIT("false");
-        return true;
-    default:
-        return false;
+    case TH_JNUM: *out = v->u.str; return true;
+    case TH_JTRUE: *out = TH_STR_LIT("true"); return true;
+    case TH_JFALSE: *out = TH_STR_LIT("false"); return true;
+    default: return false;
     }
 }
 
@@ -152,7 +145,10 @@ static void labels_add(th_labels *l, th_str id)
     l->len++;
 }
 
-bool th_labels_has(const th_labels *l, th_str id) { return l && th_map_has(&l->ids, id); }
+bool th_labels_has(const th_labels *l, th_str id)
+{
+    return l && th_map_has(&l->ids, id);
+}
 
 static const th_jval *first_key(const th_jval *o, const char *const *keys, size_t n)
 {
@@ -211,8 +207,8 @@ size_t th_labels_load_ndjson(th_labels *l, const char *text, size_t len, const c
             } else {
                 const th_jval *m = first_key(o, mal_keys, 4);
                 bool mal = !m || m->type == TH_JTRUE ||
-                           (m->type == TH_JSTR && (th_str_eqc(m->u.str, "malicious") ||
-                                                   th_str_eqc(m->u.str, "true")));
+                           (m->type == TH_JSTR &&
+                            (th_str_eqc(m->u.str, "malicious") || th_str_eqc(m->u.str, "true")));
                 if (mal && names_rule(first_key(o, rule_keys, 4), rule_id, rule_name))
                     labels_add(l, id->u.str);
             }

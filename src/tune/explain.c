@@ -27,16 +27,17 @@ static const char *op_name(th_ir_op op)
     return "?";
 }
 
-static void quoted(th_buf *o, th_str s) { th_json_write_str(o, s); }
+static void quoted(th_buf *o, th_str s)
+{
+    th_json_write_str(o, s);
+}
 
 /* The clause in a KQL-like form: `field: "value"`, `field: *`, ... */
 static void clause_text(th_buf *o, const th_ir *n)
 {
     th_str f = n->field.n ? n->field : TH_STR_LIT("*");
     switch (n->op) {
-    case TH_IR_EXISTS:
-        th_buf_printf(o, "%.*s: *", (int)f.n, f.p);
-        break;
+    case TH_IR_EXISTS: th_buf_printf(o, "%.*s: *", (int)f.n, f.p); break;
     case TH_IR_TERM:
         th_buf_printf(o, "%.*s: ", (int)f.n, f.p);
         quoted(o, n->value);
@@ -67,8 +68,7 @@ static void clause_text(th_buf *o, const th_ir *n)
             th_buf_putstr(o, n->hi);
         th_buf_putc(o, n->hi_incl ? ']' : ')');
         break;
-    default:
-        th_buf_puts(o, op_name(n->op));
+    default: th_buf_puts(o, op_name(n->op));
     }
     if (n->flags & TH_IRF_NOCASE)
         th_buf_puts(o, " (case-insensitive)");

@@ -13,8 +13,8 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
-#include "json/json.h"
 #include "query/query.h"
+#include "json/json.h"
 
 typedef struct th_explain_stats {
     size_t nodes, true_nodes;

@@ -36,7 +36,10 @@ typedef struct parser {
     int depth;
 } parser;
 
-static bool is_special(char c) { return strchr("\\():<>\"{} \t\r\n", c) != NULL; }
+static bool is_special(char c)
+{
+    return strchr("\\():<>\"{} \t\r\n", c) != NULL;
+}
 
 static void next(parser *p)
 {
@@ -50,11 +53,26 @@ static void next(parser *p)
     char c = p->s[p->pos];
     size_t i = p->pos;
     switch (c) {
-    case '(': t.kind = T_LPAREN; i++; break;
-    case ')': t.kind = T_RPAREN; i++; break;
-    case '{': t.kind = T_LBRACE; i++; break;
-    case '}': t.kind = T_RBRACE; i++; break;
-    case ':': t.kind = T_COLON; i++; break;
+    case '(':
+        t.kind = T_LPAREN;
+        i++;
+        break;
+    case ')':
+        t.kind = T_RPAREN;
+        i++;
+        break;
+    case '{':
+        t.kind = T_LBRACE;
+        i++;
+        break;
+    case '}':
+        t.kind = T_RBRACE;
+        i++;
+        break;
+    case ':':
+        t.kind = T_COLON;
+        i++;
+        break;
     case '<':
     case '>':
         t.kind = T_RANGE;
@@ -155,8 +173,8 @@ static void add(parser *p, th_kql_kind kind, th_str field, tok vt, bool neg, siz
     th_kql_scan *o = p->out;
     if (o->len == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
-        o->items = th_arena_realloc(p->a, o->items, o->cap * sizeof *o->items,
-                                    cap * sizeof *o->items);
+        o->items =
+            th_arena_realloc(p->a, o->items, o->cap * sizeof *o->items, cap * sizeof *o->items);
         o->cap = cap;
     }
     bool wild = false;
@@ -172,7 +190,10 @@ static void add(parser *p, th_kql_kind kind, th_str field, tok vt, bool neg, siz
 
 static void parse_or(parser *p, bool neg, th_str nested_prefix);
 
-static bool is_value(const parser *p) { return p->cur.kind == T_WORD || p->cur.kind == T_QUOTED; }
+static bool is_value(const parser *p)
+{
+    return p->cur.kind == T_WORD || p->cur.kind == T_QUOTED;
+}
 
 /* A list of values after `field:`. */
 static void parse_vor(parser *p, th_str field, bool neg, size_t off);

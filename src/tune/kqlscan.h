@@ -25,11 +25,11 @@ typedef enum th_kql_kind {
 
 typedef struct th_kql_clause {
     th_kql_kind kind;
-    th_str field;    /* empty for FREE */
-    th_str value;    /* decoded (quotes and escapes removed) */
+    th_str field; /* empty for FREE */
+    th_str value; /* decoded (quotes and escapes removed) */
     bool quoted;
-    bool negated;    /* under an odd number of `not` */
-    size_t offset;   /* byte offset of the field (or value) in the query text */
+    bool negated;  /* under an odd number of `not` */
+    size_t offset; /* byte offset of the field (or value) in the query text */
 } th_kql_clause;
 
 typedef struct th_kql_scan {

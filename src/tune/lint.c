@@ -192,8 +192,8 @@ static void on_bad_word(th_str w, size_t off, void *vctx)
     }
     unsigned line, col;
     lint_line_col(f, pos, &line, &col);
-    lint_find(f, TH_SEV_WARNING, line, col, "spelling", "%s: unknown word '%.*s'", c->key,
-              (int)w.n, w.p);
+    lint_find(f, TH_SEV_WARNING, line, col, "spelling", "%s: unknown word '%.*s'", c->key, (int)w.n,
+              w.p);
 }
 
 static void lint_text(lfile *f, const th_toml *rule)
@@ -281,8 +281,7 @@ static void lint_inv_fields(lfile *f, const th_toml *rule)
         /* ES|QL rules may name the columns their query computes (Esql.*) */
         const th_toml *q = th_toml_get(rule, "query");
         bool in_query = q && q->type == TH_TOML_STRING && v->u.str.n &&
-                        contains(q->u.str, v->u.str) &&
-                        th_str_starts(v->u.str, "Esql");
+                        contains(q->u.str, v->u.str) && th_str_starts(v->u.str, "Esql");
         if (!th_schema_lookup(v->u.str) && !in_query)
             lint_find(f, TH_SEV_ERROR, v->line, v->col, "inv-fields",
                       "investigation field '%.*s' is not in the field schema", (int)v->u.str.n,

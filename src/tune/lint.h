@@ -34,9 +34,9 @@
 typedef struct th_lint_use th_lint_use;
 
 typedef struct th_lint {
-    int64_t today;          /* days since 1970-01-01 (UTC) */
-    const th_spell *spell;  /* NULL: no spelling check */
-    bool schema;            /* check fields against ecs/schema.h */
+    int64_t today;         /* days since 1970-01-01 (UTC) */
+    const th_spell *spell; /* NULL: no spelling check */
+    bool schema;           /* check fields against ecs/schema.h */
     /* pack-wide memory (ATT&CK names per id) */
     th_arena arena;
     th_lint_use *uses;

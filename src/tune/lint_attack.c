@@ -8,13 +8,20 @@
 static const struct {
     const char *id, *name;
 } tactics[] = {
-    {"TA0001", "Initial Access"},       {"TA0002", "Execution"},
-    {"TA0003", "Persistence"},          {"TA0004", "Privilege Escalation"},
-    {"TA0005", "Defense Evasion"},      {"TA0006", "Credential Access"},
-    {"TA0007", "Discovery"},            {"TA0008", "Lateral Movement"},
-    {"TA0009", "Collection"},           {"TA0010", "Exfiltration"},
-    {"TA0011", "Command and Control"},  {"TA0040", "Impact"},
-    {"TA0042", "Resource Development"}, {"TA0043", "Reconnaissance"},
+    {"TA0001", "Initial Access"},
+    {"TA0002", "Execution"},
+    {"TA0003", "Persistence"},
+    {"TA0004", "Privilege Escalation"},
+    {"TA0005", "Defense Evasion"},
+    {"TA0006", "Credential Access"},
+    {"TA0007", "Discovery"},
+    {"TA0008", "Lateral Movement"},
+    {"TA0009", "Collection"},
+    {"TA0010", "Exfiltration"},
+    {"TA0011", "Command and Control"},
+    {"TA0040", "Impact"},
+    {"TA0042", "Resource Development"},
+    {"TA0043", "Reconnaissance"},
 };
 
 struct th_lint_use {
@@ -31,7 +38,10 @@ static bool digits(const char *s, size_t n)
     return s[n] == 0;
 }
 
-static bool technique_id_ok(const char *id) { return id[0] == 'T' && digits(id + 1, 4); }
+static bool technique_id_ok(const char *id)
+{
+    return id[0] == 'T' && digits(id + 1, 4);
+}
 
 static bool subtechnique_id_ok(const char *id)
 {
@@ -56,9 +66,12 @@ void lint_attack_use(lfile *f, bool tactic, const char *id, const char *name, un
         l->cap = l->cap ? l->cap * 2 : 256;
         l->uses = th_xrealloc(l->uses, l->cap * sizeof *l->uses);
     }
-    l->uses[l->nuses++] = (th_lint_use){tactic, th_arena_strdup(&l->arena, id),
+    l->uses[l->nuses++] = (th_lint_use){tactic,
+                                        th_arena_strdup(&l->arena, id),
                                         th_arena_strdup(&l->arena, name),
-                                        th_arena_strdup(&l->arena, f->path), line, col};
+                                        th_arena_strdup(&l->arena, f->path),
+                                        line,
+                                        col};
 }
 
 static void check_ref(lfile *f, const th_toml *t, const char *want_path)
@@ -208,8 +221,8 @@ size_t th_lint_finish(th_lint *l, th_diags *d)
             th_diag_at(d, TH_SEV_WARNING, l->uses[k].path, l->uses[k].line, l->uses[k].col,
                        "%s %s is named '%s' here but '%s' in %zu other place(s) of the pack "
                        "[attack]",
-                       l->uses[k].tactic ? "tactic" : "technique", l->uses[k].id,
-                       l->uses[k].name, best, best_n);
+                       l->uses[k].tactic ? "tactic" : "technique", l->uses[k].id, l->uses[k].name,
+                       best, best_n);
             n++;
         }
         i = j;

@@ -89,11 +89,10 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
                       vn, c->value.p, tn, fn, c->field.p);
         break;
     case TH_KQL_TERM:
-        if (t == TH_FT_BOOLEAN && !th_str_eqc(c->value, "true") &&
-            !th_str_eqc(c->value, "false"))
+        if (t == TH_FT_BOOLEAN && !th_str_eqc(c->value, "true") && !th_str_eqc(c->value, "false"))
             lint_find(f, TH_SEV_ERROR, line, col, "fields",
-                      "'%.*s' is not a boolean, but '%.*s' is a boolean field", vn, c->value.p,
-                      fn, c->field.p);
+                      "'%.*s' is not a boolean, but '%.*s' is a boolean field", vn, c->value.p, fn,
+                      c->field.p);
         else if ((t == TH_FT_LONG || t == TH_FT_DOUBLE) && !is_number(c->value))
             lint_find(f, TH_SEV_ERROR, line, col, "fields",
                       "'%.*s' is not a number, but '%.*s' is a %s field", vn, c->value.p, fn,
@@ -106,8 +105,8 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
             int64_t ms;
             if (!th_time_parse_iso(c->value.p, c->value.n, &ms) && !is_number(c->value))
                 lint_find(f, TH_SEV_WARNING, line, col, "fields",
-                          "'%.*s' is not a date, but '%.*s' is a date field", vn, c->value.p,
-                          fn, c->field.p);
+                          "'%.*s' is not a date, but '%.*s' is a date field", vn, c->value.p, fn,
+                          c->field.p);
         }
         break;
     case TH_KQL_RANGE:
@@ -116,11 +115,9 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
                       c->field.p);
         else if (th_ftype_is_keyword_like(t) || t == TH_FT_TEXT)
             lint_find(f, TH_SEV_WARNING, line, col, "fields",
-                      "range on %s field '%.*s' compares strings, not numbers", tn, fn,
-                      c->field.p);
+                      "range on %s field '%.*s' compares strings, not numbers", tn, fn, c->field.p);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -202,7 +202,8 @@ static void field_cands(th_arena *a, const th_talerts *s, const th_noise_opts *o
         th_str p = bypfx.slots[i].key;
         size_t covered = 0;
         for (size_t j = 0; j < byval.cap && covered < 2; j++)
-            if (byval.slots[j].used && byval.slots[j].key.n > p.n && memcmp(byval.slots[j].key.p, p.p, p.n) == 0)
+            if (byval.slots[j].used && byval.slots[j].key.n > p.n &&
+                memcmp(byval.slots[j].key.p, p.p, p.n) == 0)
                 covered++;
         if (covered >= 2)
             push_cand(a, out, TH_NOISE_PREFIX, field, p, bypfx.slots[i].value, s->len, minr);
@@ -224,8 +225,8 @@ static int rank_cmp(const void *x, const void *y)
         return an > bn ? -1 : 1;
     if (a->c.tp_removed != b->c.tp_removed)
         return a->c.tp_removed < b->c.tp_removed ? -1 : 1;
-    static const int kind_order[] = {[TH_NOISE_MISSING] = 0, [TH_NOISE_VALUE] = 1,
-                                     [TH_NOISE_PREFIX] = 2};
+    static const int kind_order[] = {
+        [TH_NOISE_MISSING] = 0, [TH_NOISE_VALUE] = 1, [TH_NOISE_PREFIX] = 2};
     if (a->c.kind != b->c.kind)
         return kind_order[a->c.kind] - kind_order[b->c.kind];
     if (a->field_index != b->field_index)

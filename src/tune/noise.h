@@ -29,10 +29,10 @@ typedef enum th_noise_kind {
 typedef struct th_noise_cand {
     th_noise_kind kind;
     const char *field;
-    th_str value;         /* the value or prefix (without the *); empty for MISSING */
-    size_t removed;       /* alerts the condition removes */
-    size_t tp_removed;    /* of which labeled true positives */
-    const char *kql;      /* the clause to add, starting with "and " */
+    th_str value;      /* the value or prefix (without the *); empty for MISSING */
+    size_t removed;    /* alerts the condition removes */
+    size_t tp_removed; /* of which labeled true positives */
+    const char *kql;   /* the clause to add, starting with "and " */
 } th_noise_cand;
 
 typedef struct th_noise_opts {

@@ -128,7 +128,10 @@ size_t th_replay_add(th_replay *r, const th_rule *rule, const char *query)
     return r->n++;
 }
 
-static bool pred_match(const void *pred, const th_jval *doc) { return th_query_match(pred, doc); }
+static bool pred_match(const void *pred, const th_jval *doc)
+{
+    return th_query_match(pred, doc);
+}
 
 typedef struct sink_ctx {
     th_replay *r;

@@ -23,14 +23,14 @@
 #define TH_REPLAY_MAX_RULES 64
 
 typedef struct th_replay {
-    th_arena arena;        /* alert documents, compiled queries */
-    th_ruleset rules;      /* rules loaded by th_replay_load */
+    th_arena arena;   /* alert documents, compiled queries */
+    th_ruleset rules; /* rules loaded by th_replay_load */
     const th_rule *rule[TH_REPLAY_MAX_RULES];
     const char *query_text[TH_REPLAY_MAX_RULES]; /* query override (NULL = the rule's) */
     const char *skipped[TH_REPLAY_MAX_RULES];    /* why a version did not run */
     th_talerts alerts[TH_REPLAY_MAX_RULES];
     size_t n;
-    uint64_t events;       /* events fed */
+    uint64_t events;        /* events fed */
     int64_t from_ms, to_ms; /* the period replayed (after defaults) */
 } th_replay;
 
@@ -49,7 +49,7 @@ size_t th_replay_add(th_replay *r, const th_rule *rule, const char *query);
 typedef struct th_replay_opts {
     const char *const *data;
     size_t ndata;
-    int64_t from_ms, to_ms;  /* TH_TIME_NONE = the data's span */
+    int64_t from_ms, to_ms; /* TH_TIME_NONE = the data's span */
     th_diags *diags;
 } th_replay_opts;
 

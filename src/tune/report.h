@@ -13,15 +13,15 @@
 #include "tune/tune.h"
 
 typedef struct th_tune_meta {
-    const char *rule_name;    /* shown as the title */
+    const char *rule_name; /* shown as the title */
     const char *rule_id;
     const char *before_label; /* e.g. "rule.toml@HEAD~1" */
     const char *after_label;
-    const char *data_label;   /* what was replayed (paths), may be NULL */
+    const char *data_label;           /* what was replayed (paths), may be NULL */
     const char *const *sample_fields; /* columns of the sample tables (investigation fields) */
     size_t nsample_fields;
-    size_t sample_n;          /* alerts shown per sample table (default 5) */
-    bool color;               /* terminal colours (text only) */
+    size_t sample_n; /* alerts shown per sample table (default 5) */
+    bool color;      /* terminal colours (text only) */
 } th_tune_meta;
 
 void th_tune_render_text(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);

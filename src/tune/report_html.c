@@ -22,7 +22,10 @@ void th_html_escape(th_buf *out, th_str s)
     }
 }
 
-static void esc(th_buf *o, const char *s) { th_html_escape(o, th_str_c(s ? s : "")); }
+static void esc(th_buf *o, const char *s)
+{
+    th_html_escape(o, th_str_c(s ? s : ""));
+}
 
 static const char css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
@@ -106,11 +109,12 @@ static void day_chart(th_buf *o, const th_tune_diff *d)
     mx = nice_max(mx);
     const double left = 48, top = 10, ph = 180, slot = d->ndays > 60 ? 12 : 26;
     double pw = slot * (double)d->ndays, w = left + pw + 10, h = top + ph + 40;
-    th_buf_printf(o,
-                  "<div class=\"scroll\"><svg id=\"chart-days\" xmlns=\"http://www.w3.org/2000/svg\" "
-                  "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                  "aria-label=\"alerts per day, before and after\">\n",
-                  w, h, w, h);
+    th_buf_printf(
+        o,
+        "<div class=\"scroll\"><svg id=\"chart-days\" xmlns=\"http://www.w3.org/2000/svg\" "
+        "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+        "aria-label=\"alerts per day, before and after\">\n",
+        w, h, w, h);
     for (int g = 0; g <= 4; g++) {
         double y = top + ph - ph * g / 4.0;
         th_buf_printf(o, "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>",
@@ -156,8 +160,9 @@ static void top_chart(th_buf *o, const th_tune_top *t, size_t total, const char 
     double h = rh * (double)rows + 6;
     th_buf_puts(o, "<h3>");
     esc(o, t->field);
-    th_buf_printf(o, "</h3>\n<svg class=\"chart-top\" xmlns=\"http://www.w3.org/2000/svg\" "
-                     "width=\"%.0f\" height=\"%.0f\" role=\"img\">\n",
+    th_buf_printf(o,
+                  "</h3>\n<svg class=\"chart-top\" xmlns=\"http://www.w3.org/2000/svg\" "
+                  "width=\"%.0f\" height=\"%.0f\" role=\"img\">\n",
                   label_w + bar_w + 60, h);
     for (size_t r = 0; r < rows; r++) {
         bool miss = t->missing && r == 0;
@@ -176,8 +181,8 @@ static void top_chart(th_buf *o, const th_tune_top *t, size_t total, const char 
                       "height=\"%.0f\"><title>",
                       cls, label_w, y + 2, bw, rh - 5);
         th_html_escape(o, val);
-        th_buf_printf(o, ": %zu</title></rect><text x=\"%.1f\" y=\"%.0f\">%zu</text>\n",
-                      cnt, label_w + bw + 6, y + 13, cnt);
+        th_buf_printf(o, ": %zu</title></rect><text x=\"%.1f\" y=\"%.0f\">%zu</text>\n", cnt,
+                      label_w + bw + 6, y + 13, cnt);
     }
     th_buf_puts(o, "</svg>\n");
 }
@@ -200,8 +205,9 @@ static void sample_table(th_buf *o, const char *what, const th_talert *const *al
     size_t k = m->sample_n ? m->sample_n : 5;
     if (n == 0)
         return;
-    th_buf_printf(o, "<h2>Sample of %s alerts (%zu of %zu)</h2>\n<div class=\"scroll\"><table>"
-                     "<tr><th>time</th><th>event id</th>",
+    th_buf_printf(o,
+                  "<h2>Sample of %s alerts (%zu of %zu)</h2>\n<div class=\"scroll\"><table>"
+                  "<tr><th>time</th><th>event id</th>",
                   what, n < k ? n : k, n);
     for (size_t f = 0; f < m->nsample_fields; f++) {
         if (strcmp(m->sample_fields[f], "@timestamp") == 0)
@@ -297,5 +303,6 @@ void th_tune_render_html(th_buf *o, const th_tune_diff *d, const th_tune_meta *m
     sample_table(o, "removed", d->removed, d->nremoved, m);
     tops_section(o, "added", d->nadded, d->added_top, d->nfields);
     sample_table(o, "added", d->added, d->nadded, m);
-    th_buf_puts(o, "<p class=\"meta\">made by trailhound tune " TH_VERSION "</p>\n</body></html>\n");
+    th_buf_puts(o,
+                "<p class=\"meta\">made by trailhound tune " TH_VERSION "</p>\n</body></html>\n");
 }

@@ -68,8 +68,7 @@ static size_t day_max(const th_tune_diff *d)
     return m;
 }
 
-static void text_tops(th_buf *o, const char *what, size_t n, const th_tune_top *tops,
-                      size_t ntops)
+static void text_tops(th_buf *o, const char *what, size_t n, const th_tune_top *tops, size_t ntops)
 {
     th_buf_printf(o, "\n%s alerts by field (%zu):\n", what, n);
     if (n == 0) {

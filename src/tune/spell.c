@@ -41,7 +41,10 @@ void th_spell_free(th_spell *s)
     free(s);
 }
 
-size_t th_spell_size(const th_spell *s) { return s->words.len; }
+size_t th_spell_size(const th_spell *s)
+{
+    return s->words.len;
+}
 
 static void add_entry(th_spell *s, th_str w, th_str flags)
 {
@@ -59,7 +62,10 @@ static void add_entry(th_spell *s, th_str w, th_str flags)
     th_map_put(&s->words, w, th_arena_printf(&s->arena, "%s%.*s", old, (int)flags.n, flags.p));
 }
 
-void th_spell_add_word(th_spell *s, th_str w) { add_entry(s, w, TH_STR_NULL); }
+void th_spell_add_word(th_spell *s, th_str w)
+{
+    add_entry(s, w, TH_STR_NULL);
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -145,8 +151,8 @@ static void load_aff(th_spell *s, const char *path)
                 TH_VEC_PUSH(&s->affixes, af);
             } else if (flag.n == 1 && a.n == 1) {
                 /* a header: remembers cross-product permission for the rules after it */
-                affix marker = {.prefix = pfx, .flag = flag.p[0], .cross = a.p[0] == 'Y',
-                                .cond = NULL};
+                affix marker = {
+                    .prefix = pfx, .flag = flag.p[0], .cross = a.p[0] == 'Y', .cond = NULL};
                 TH_VEC_PUSH(&s->affixes, marker);
             }
         }
@@ -349,7 +355,10 @@ static bool codeish(th_str t)
     return false;
 }
 
-static bool is_trim(unsigned char c) { return strchr("()[]{},.;:!?\"'*<>`", c) != NULL; }
+static bool is_trim(unsigned char c)
+{
+    return strchr("()[]{},.;:!?\"'*<>`", c) != NULL;
+}
 
 static size_t check_word(const th_spell *s, th_str w, size_t off, th_spell_bad_fn bad, void *ctx)
 {
@@ -371,8 +380,8 @@ static size_t check_word(const th_spell *s, th_str w, size_t off, th_spell_bad_f
  * parentheses, slashes between words), 0 if none. */
 static size_t separator(th_str t, size_t i)
 {
-    static const char *const seps[] = {"\xe2\x80\x94", "\xe2\x80\x93", "\xe2\x80\x9c",
-                                       "\xe2\x80\x9d", "(", ")", "[", "]"};
+    static const char *const seps[] = {
+        "\xe2\x80\x94", "\xe2\x80\x93", "\xe2\x80\x9c", "\xe2\x80\x9d", "(", ")", "[", "]"};
     for (size_t k = 0; k < sizeof seps / sizeof seps[0]; k++) {
         size_t n = strlen(seps[k]);
         if (i + n <= t.n && memcmp(t.p + i, seps[k], n) == 0)
@@ -408,8 +417,7 @@ size_t th_spell_text(const th_spell *s, th_str text, th_spell_bad_fn bad, void *
             continue;
         }
         th_str raw = th_str_make(text.p + b, i - b);
-        if (th_str_starts(raw, "http://") || th_str_starts(raw, "https://") ||
-            raw.n >= sizeof tok)
+        if (th_str_starts(raw, "http://") || th_str_starts(raw, "https://") || raw.n >= sizeof tok)
             continue;
         size_t n = 0;
         for (size_t k = 0; k < raw.n; k++) {

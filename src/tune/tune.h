@@ -99,27 +99,27 @@ typedef struct th_tune_diff {
     size_t nbefore, nafter, nkept;
     const th_talert **removed; /* in before, not in after; in time order */
     size_t nremoved;
-    const th_talert **added;   /* in after, not in before; in time order */
+    const th_talert **added; /* in after, not in before; in time order */
     size_t nadded;
-    th_tune_day *days;         /* every day from the first to the last alert (or --from/--to) */
+    th_tune_day *days; /* every day from the first to the last alert (or --from/--to) */
     size_t ndays;
-    th_tune_top *removed_top;  /* one per field, in the order given */
+    th_tune_top *removed_top; /* one per field, in the order given */
     th_tune_top *added_top;
     size_t nfields;
     /* true positives (has_labels only) */
     bool has_labels;
-    size_t tp_labeled;         /* labeled ids */
+    size_t tp_labeled; /* labeled ids */
     size_t tp_before, tp_after, tp_kept, tp_lost, tp_gained;
-    const th_talert **lost;    /* true positives the new version no longer raises */
+    const th_talert **lost; /* true positives the new version no longer raises */
     size_t nlost;
 } th_tune_diff;
 
 typedef struct th_tune_opts {
     const char *const *fields; /* group removed/added alerts by these (investigation_fields) */
     size_t nfields;
-    size_t top_k;              /* values shown per field (default 5) */
-    int64_t from_ms, to_ms;    /* period shown per day; TH_TIME_NONE = from the alerts */
-    const th_labels *labels;   /* NULL = no labels */
+    size_t top_k;            /* values shown per field (default 5) */
+    int64_t from_ms, to_ms;  /* period shown per day; TH_TIME_NONE = from the alerts */
+    const th_labels *labels; /* NULL = no labels */
 } th_tune_opts;
 
 /* Compares two alert sets. Alerts are matched by id; duplicates of an id in

@@ -210,3 +210,8 @@ if [ -f "$THR" ]; then
 else
   skip "tune: threshold alert identity (corpus absent)"
 fi
+
+# ---- explain a single raw record given as a file ---------------------------
+grep '"eventID":"int-05-02"' "$TMP/trail.ndjson" >"$TMP/one.json"
+expect_rc "explain --event: a raw record is mapped, then explained" 1 "$TH" explain --rule "$TMP/new.toml" --event "$TMP/one.json" --format json
+expect_grep "explain --event: JSON tree with the verdict" '^\{"op":"and","value":false' "$TMP/out"

@@ -9,50 +9,50 @@
 #include "tune/spell.h"
 
 /* A clean rule. Line numbers below refer to this layout (1-based). */
-#define RULE(created, updated, version, name, desc, query, threat, inv)                        \
-    "[metadata]\n"                                    /* 1 */                                  \
-    "creation_date = \"" created "\"\n"               /* 2 */                                  \
-    "updated_date = \"" updated "\"\n"                /* 3 */                                  \
-    "min_stack_version = \"" version "\"\n"           /* 4 */                                  \
-    "\n"                                              /* 5 */                                  \
-    "[rule]\n"                                        /* 6 */                                  \
-    "name = \"" name "\"\n"                           /* 7 */                                  \
-    "description = \"\"\"\n"                          /* 8 */                                  \
-    desc "\n"                                         /* 9 */                                  \
-    "\"\"\"\n"                                        /* 10 */                                 \
-    "note = \"Investigate the caller.\"\n"           /* 11 */                                 \
-    "language = \"kuery\"\n"                          /* 12 */                                 \
-    "type = \"query\"\n"                              /* 13 */                                 \
-    "query = '''\n"                                   /* 14 */                                 \
-    query "\n"                                        /* 15.. */                               \
+#define RULE(created, updated, version, name, desc, query, threat, inv)                            \
+    "[metadata]\n"                          /* 1 */                                                \
+    "creation_date = \"" created "\"\n"     /* 2 */                                                \
+    "updated_date = \"" updated "\"\n"      /* 3 */                                                \
+    "min_stack_version = \"" version "\"\n" /* 4 */                                                \
+    "\n"                                    /* 5 */                                                \
+    "[rule]\n"                              /* 6 */                                                \
+    "name = \"" name "\"\n"                 /* 7 */                                                \
+    "description = \"\"\"\n"                /* 8 */                                                \
+        desc "\n"                           /* 9 */                                                \
+    "\"\"\"\n"                              /* 10 */                                               \
+    "note = \"Investigate the caller.\"\n"  /* 11 */                                               \
+    "language = \"kuery\"\n"                /* 12 */                                               \
+    "type = \"query\"\n"                    /* 13 */                                               \
+    "query = '''\n"                         /* 14 */                                               \
+        query "\n"                          /* 15.. */                                             \
     "'''\n" threat inv
 
 #define OKQ "event.provider: \"iam.amazonaws.com\" and source.ip: * and event.outcome: success"
-#define OKTHREAT                                                                               \
-    "\n[[rule.threat]]\n"                                                                      \
-    "framework = \"MITRE ATT&CK\"\n"                                                           \
-    "[[rule.threat.technique]]\n"                                                              \
-    "id = \"T1078\"\n"                                                                         \
-    "name = \"Valid Accounts\"\n"                                                              \
-    "reference = \"https://attack.mitre.org/techniques/T1078/\"\n"                             \
-    "[[rule.threat.technique.subtechnique]]\n"                                                 \
-    "id = \"T1078.004\"\n"                                                                     \
-    "name = \"Cloud Accounts\"\n"                                                              \
-    "reference = \"https://attack.mitre.org/techniques/T1078/004/\"\n"                         \
-    "[rule.threat.tactic]\n"                                                                   \
-    "id = \"TA0005\"\n"                                                                        \
-    "name = \"Defense Evasion\"\n"                                                             \
+#define OKTHREAT                                                                                   \
+    "\n[[rule.threat]]\n"                                                                          \
+    "framework = \"MITRE ATT&CK\"\n"                                                               \
+    "[[rule.threat.technique]]\n"                                                                  \
+    "id = \"T1078\"\n"                                                                             \
+    "name = \"Valid Accounts\"\n"                                                                  \
+    "reference = \"https://attack.mitre.org/techniques/T1078/\"\n"                                 \
+    "[[rule.threat.technique.subtechnique]]\n"                                                     \
+    "id = \"T1078.004\"\n"                                                                         \
+    "name = \"Cloud Accounts\"\n"                                                                  \
+    "reference = \"https://attack.mitre.org/techniques/T1078/004/\"\n"                             \
+    "[rule.threat.tactic]\n"                                                                       \
+    "id = \"TA0005\"\n"                                                                            \
+    "name = \"Defense Evasion\"\n"                                                                 \
     "reference = \"https://attack.mitre.org/tactics/TA0005/\"\n"
 #define OKINV "[rule.investigation_fields]\nfield_names = [\"source.ip\", \"user.name\"]\n"
 #define OKDESC "Detects a user creating credentials for another user."
-#define CLEAN(...) RULE("2024/01/01", "2026/06/01", "8.17.0", "Credentials Created", OKDESC, OKQ, \
-                        OKTHREAT, OKINV)
+#define CLEAN(...)                                                                                 \
+    RULE("2024/01/01", "2026/06/01", "8.17.0", "Credentials Created", OKDESC, OKQ, OKTHREAT, OKINV)
 
 typedef struct want {
-    const char *check; /* "[dates]" */
+    const char *check;  /* "[dates]" */
     unsigned line, col; /* col 0 = any */
     th_severity sev;
-    const char *text;  /* a part of the message */
+    const char *text; /* a part of the message */
 } want;
 
 typedef struct lcase {
@@ -99,8 +99,7 @@ static const lcase cases[] = {
      1},
     {"wildcard on an ip field, text on a boolean",
      RULE("2024/01/01", "2026/06/01", "8.17.0", "Credentials Created", OKDESC,
-          "source.ip: 10.* and aws.cloudtrail.read_only: yes", OKTHREAT,
-          OKINV),
+          "source.ip: 10.* and aws.cloudtrail.read_only: yes", OKTHREAT, OKINV),
      {{"[fields]", 15, 1, TH_SEV_ERROR, "wildcard '10.*' on ip field"},
       {"[fields]", 15, 21, TH_SEV_ERROR, "'yes' is not a boolean"}},
      2},
@@ -199,8 +198,7 @@ static void each_case_reports_exactly_its_findings(void **state)
             const want *w = &c->w[k];
             const th_diag *g = &d.items[k];
             bool ok = strstr(g->message, w->check) && strstr(g->message, w->text) &&
-                      g->line == w->line && (!w->col || g->col == w->col) &&
-                      g->severity == w->sev;
+                      g->line == w->line && (!w->col || g->col == w->col) && g->severity == w->sev;
             if (!ok) {
                 print_message("case '%s' finding %zu: got ", c->name, k);
                 th_diag_print(g, stderr);
@@ -257,8 +255,8 @@ static void spell_uses_affixes_and_skips_code(void **state)
         skip();
         return;
     }
-    const char *good[] = {"detects", "credentials", "unusual", "Privileged", "role's",
-                          "exfiltration", "misconfigurations", "hijacking"};
+    const char *good[] = {"detects", "credentials",  "unusual",           "Privileged",
+                          "role's",  "exfiltration", "misconfigurations", "hijacking"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         th_str w = th_str_c(good[i]);
         if (!th_spell_check(s, w))
@@ -268,9 +266,10 @@ static void spell_uses_affixes_and_skips_code(void **state)
     assert_false(th_spell_check(s, th_str_c("recieve")));
     assert_false(th_spell_check(s, th_str_c("occurance")));
     size_t n = 0;
-    size_t bad = th_spell_text(s, th_str_c("Calls `GetSessionToken` via aws_cli v2.0, IAM, ARNs, "
-                                           "https://example.com/x, DescribeInstances, foo.bar "
-                                           "and the user’s keys—twice (re-enabled)"),
+    size_t bad = th_spell_text(s,
+                               th_str_c("Calls `GetSessionToken` via aws_cli v2.0, IAM, ARNs, "
+                                        "https://example.com/x, DescribeInstances, foo.bar "
+                                        "and the user’s keys—twice (re-enabled)"),
                                count_bad, &n);
     assert_int_equal(bad, 0);
     assert_int_equal(n, 0);
@@ -309,11 +308,12 @@ static void kql_scan_finds_clauses_negation_and_spaced_wildcards(void **state)
 static void eql_fields_are_checked_too(void **state)
 {
     (void)state;
-    static const char t[] = "[metadata]\ncreation_date = \"2024/01/01\"\nupdated_date = \"2026/06/01\"\n"
-                            "[rule]\nname = \"Logging Stopped\"\ndescription = \"Detects it.\"\n"
-                            "note = \"Look.\"\nlanguage = \"eql\"\ntype = \"eql\"\nquery = '''\n"
-                            "any where event.provider == \"cloudtrail.amazonaws.com\"\n"
-                            "  and aws.cloudtrail.flavour == \"x\"\n'''\n";
+    static const char t[] =
+        "[metadata]\ncreation_date = \"2024/01/01\"\nupdated_date = \"2026/06/01\"\n"
+        "[rule]\nname = \"Logging Stopped\"\ndescription = \"Detects it.\"\n"
+        "note = \"Look.\"\nlanguage = \"eql\"\ntype = \"eql\"\nquery = '''\n"
+        "any where event.provider == \"cloudtrail.amazonaws.com\"\n"
+        "  and aws.cloudtrail.flavour == \"x\"\n'''\n";
     th_lint l;
     th_lint_init(&l, today(), NULL);
     th_diags d;
@@ -323,7 +323,8 @@ static void eql_fields_are_checked_too(void **state)
     assert_int_equal(d.len, 1);
     assert_int_equal(d.items[0].line, 12);
     assert_int_equal(d.items[0].col, 7);
-    assert_non_null(strstr(d.items[0].message, "'aws.cloudtrail.flavour' is not in the field schema"));
+    assert_non_null(
+        strstr(d.items[0].message, "'aws.cloudtrail.flavour' is not in the field schema"));
     th_diags_free(&d);
     th_lint_free(&l);
 }

@@ -26,33 +26,32 @@ static void load(th_arena *a, th_talerts *s, const char *ndjson)
     }
 }
 
-#define EV(id, ts, ip, ua)                                                                     \
-    "{\"event\":{\"id\":\"" id "\"},\"@timestamp\":\"" ts "\"" ip ",\"user_agent\":"           \
+#define EV(id, ts, ip, ua)                                                                         \
+    "{\"event\":{\"id\":\"" id "\"},\"@timestamp\":\"" ts "\"" ip ",\"user_agent\":"               \
     "{\"original\":\"" ua "\"},\"user\":{\"name\":\"u-" id "\"}}\n"
 #define IP(x) ",\"source\":{\"ip\":\"" x "\"}"
 
 /* Ten alerts over three days: four AWS-internal (no source.ip), six external,
  * two of which are console-ish "aws-cli/" agents. */
-static const char before_ndjson[] =
-    EV("a1", "2026-10-01T01:00:00Z", "", "AWS Internal")
-    EV("a2", "2026-10-01T02:00:00Z", "", "AWS Internal")
-    EV("a3", "2026-10-02T01:00:00Z", "", "AWS Internal")
-    EV("a4", "2026-10-03T01:00:00Z", "", "AWS Internal")
-    EV("x1", "2026-10-01T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.15.0")
-    EV("x2", "2026-10-02T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.13.1")
-    EV("x3", "2026-10-02T04:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
-    EV("x4", "2026-10-03T05:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
-    EV("x5", "2026-10-03T06:00:00Z", IP("203.0.113.10"), "curl/8.0")
-    EV("x6", "2026-10-03T07:00:00Z", IP("203.0.113.11"), "Terraform/1.6");
+static const char before_ndjson[] = EV("a1", "2026-10-01T01:00:00Z", "", "AWS Internal")
+    EV("a2", "2026-10-01T02:00:00Z", "",
+       "AWS Internal") EV("a3", "2026-10-02T01:00:00Z", "",
+                          "AWS Internal") EV("a4", "2026-10-03T01:00:00Z", "", "AWS Internal")
+        EV("x1", "2026-10-01T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.15.0")
+            EV("x2", "2026-10-02T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.13.1")
+                EV("x3", "2026-10-02T04:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
+                    EV("x4", "2026-10-03T05:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
+                        EV("x5", "2026-10-03T06:00:00Z", IP("203.0.113.10"), "curl/8.0")
+                            EV("x6", "2026-10-03T07:00:00Z", IP("203.0.113.11"), "Terraform/1.6");
 
 static const char after_ndjson[] =
-    EV("x1", "2026-10-01T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.15.0")
-    EV("x2", "2026-10-02T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.13.1")
-    EV("x3", "2026-10-02T04:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
-    EV("x4", "2026-10-03T05:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
-    EV("x5", "2026-10-03T06:00:00Z", IP("203.0.113.10"), "curl/8.0")
-    EV("x6", "2026-10-03T07:00:00Z", IP("203.0.113.11"), "Terraform/1.6")
-    EV("n1", "2026-10-03T08:00:00Z", IP("192.0.2.1"), "python-requests/2.31");
+    EV("x1", "2026-10-01T03:00:00Z", IP("198.51.100.7"),
+       "aws-cli/2.15.0") EV("x2", "2026-10-02T03:00:00Z", IP("198.51.100.7"), "aws-cli/2.13.1")
+        EV("x3", "2026-10-02T04:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
+            EV("x4", "2026-10-03T05:00:00Z", IP("203.0.113.9"), "Boto3/1.34 Python/3.11")
+                EV("x5", "2026-10-03T06:00:00Z", IP("203.0.113.10"), "curl/8.0")
+                    EV("x6", "2026-10-03T07:00:00Z", IP("203.0.113.11"), "Terraform/1.6")
+                        EV("n1", "2026-10-03T08:00:00Z", IP("192.0.2.1"), "python-requests/2.31");
 
 static const char *const fields[] = {"source.ip", "user_agent.original"};
 
@@ -79,8 +78,12 @@ static int setup(void **state)
     size_t bad = th_labels_load_ndjson(&f->labels, labels, sizeof labels - 1, "r-1", NULL,
                                        "labels.ndjson", NULL);
     assert_int_equal(bad, 1);
-    th_tune_opts o = {.fields = fields, .nfields = 2, .top_k = 3, .from_ms = TH_TIME_NONE,
-                      .to_ms = TH_TIME_NONE, .labels = &f->labels};
+    th_tune_opts o = {.fields = fields,
+                      .nfields = 2,
+                      .top_k = 3,
+                      .from_ms = TH_TIME_NONE,
+                      .to_ms = TH_TIME_NONE,
+                      .labels = &f->labels};
     th_tune_diff_compute(&f->a, &f->before, &f->after, &o, &f->d);
     *state = f;
     return 0;
@@ -164,9 +167,13 @@ static void expect_file_is_one_id_per_line(void **state)
 
 static th_tune_meta meta(void)
 {
-    return (th_tune_meta){.rule_name = "Test <rule> & co", .rule_id = "r-1",
-                          .before_label = "old.toml", .after_label = "new.toml",
-                          .sample_fields = fields, .nsample_fields = 2, .sample_n = 2};
+    return (th_tune_meta){.rule_name = "Test <rule> & co",
+                          .rule_id = "r-1",
+                          .before_label = "old.toml",
+                          .after_label = "new.toml",
+                          .sample_fields = fields,
+                          .nsample_fields = 2,
+                          .sample_n = 2};
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -328,8 +335,7 @@ static void noise_kql_escapes(void **state)
     th_arena *a = &((fixture *)*state)->a;
     assert_string_equal(th_noise_kql(a, TH_NOISE_VALUE, "f", th_str_c("a\"b\\c")),
                         "and not f: \"a\\\"b\\\\c\"");
-    assert_string_equal(th_noise_kql(a, TH_NOISE_VALUE, "f", th_str_c("true")),
-                        "and not f: true");
+    assert_string_equal(th_noise_kql(a, TH_NOISE_VALUE, "f", th_str_c("true")), "and not f: true");
     assert_string_equal(th_noise_kql(a, TH_NOISE_PREFIX, "f", th_str_c("Mozilla 5 (x")),
                         "and not f: Mozilla\\ 5\\ \\(x*");
 }
