@@ -20,7 +20,7 @@
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
     {"event", TH_OPT_VALUE, "EVENT.json", "one event: raw CloudTrail record or ECS document"},
-    {"data", TH_OPT_MULTI, "PATH...", "data to find --event-id in (and to replay the rule over)"},
+    {"data", TH_OPT_MULTI, "PATH", "data to find --event-id in (and to replay the rule over)"},
     {"event-id", TH_OPT_VALUE, "ID", "the event's eventID / event.id"},
     {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (with --data)"},
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (with --data)"},

@@ -17,10 +17,10 @@
 
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
-    {"data", TH_OPT_MULTI, "PATH...", "CloudTrail or ECS data (files, directories, gzip, -)"},
+    {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
     {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time)"},
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
-    {"field", TH_OPT_MULTI, "FIELD...",
+    {"field", TH_OPT_MULTI, "FIELD",
      "more fields to consider (besides investigation fields "
      "and common ones)"},
     {"labels", TH_OPT_VALUE, "FILE",

@@ -17,7 +17,7 @@
 static const th_opt opts[] = {
     {"before", TH_OPT_VALUE, "OLD", "the old version: FILE or FILE@REV (git revision)"},
     {"after", TH_OPT_VALUE, "NEW", "the new version: FILE or FILE@REV"},
-    {"data", TH_OPT_MULTI, "PATH...", "CloudTrail or ECS data (files, directories, gzip, -)"},
+    {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
     {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time; default: the data's)"},
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},

@@ -299,5 +299,8 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
         th_input_close(in);
     th_mapper_free(m);
     th_arena_free(&a);
+    /* nothing read and something went wrong reading: the data is not there */
+    if (r->events == 0 && o->diags && o->diags->errors > 0)
+        ok = false;
     return ok;
 }

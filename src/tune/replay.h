@@ -54,7 +54,8 @@ typedef struct th_replay_opts {
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
- * not be read at all (diags says why). Alerts land in r->alerts[i]. */
+ * not be read at all (no event read and errors in diags, which say why).
+ * Alerts land in r->alerts[i]. */
 bool th_replay_run(th_replay *r, const th_replay_opts *o);
 
 /* The CloudTrail -> ECS mapper as replays use it (defaults, uap-core

@@ -215,3 +215,5 @@ fi
 grep '"eventID":"int-05-02"' "$TMP/trail.ndjson" >"$TMP/one.json"
 expect_rc "explain --event: a raw record is mapped, then explained" 1 "$TH" explain --rule "$TMP/new.toml" --event "$TMP/one.json" --format json
 expect_grep "explain --event: JSON tree with the verdict" '^\{"op":"and","value":false' "$TMP/out"
+expect_rc "tune: missing data is a usage error" 2 "$TH" tune --before "$TMP/new.toml" --after "$TMP/new.toml" --data "$TMP/no/such/dir"
+expect_rc "noise: missing data is a usage error" 2 "$TH" noise --rule "$TMP/new.toml" --data "$TMP/no/such/dir"
