@@ -82,8 +82,37 @@ static th_jval *event_from_data(const char *const *data, size_t n, const char *i
 }
 
 /* Replays the rule over the data: was an alert raised for this event? */
+/* Same values at every new_terms field? (first value of each, as text) */
+static bool same_terms(const th_rule *r, const th_jval *a, const th_jval *b)
+{
+    for (size_t i = 0; i < r->new_terms_fields.len; i++) {
+        th_str f = th_str_c(r->new_terms_fields.items[i]), x, y;
+        if (!th_tune_value_text(th_json_path_first(a, f), &x) ||
+            !th_tune_value_text(th_json_path_first(b, f), &y) || !th_str_eq(x, y))
+            return false;
+    }
+    return r->new_terms_fields.len > 0;
+}
+
+/* The earlier alert that made this event's terms "seen", if the replay has it. */
+static void new_terms_claim(const th_rule *r, const th_replay *rp, const th_jval *doc)
+{
+    for (size_t i = 0; i < rp->alerts[0].len; i++) {
+        const th_talert *al = &rp->alerts[0].items[i];
+        if (!same_terms(r, al->doc, doc))
+            continue;
+        char ts[32] = "-";
+        if (al->ts_ms != TH_TIME_NONE)
+            th_time_format_iso(al->ts_ms, ts);
+        printf("  the same terms alerted first at %s (event %.*s)\n", ts, (int)al->id.n, al->id.p);
+        return;
+    }
+    printf("  no alert in the period carries these terms: they were already in the history\n"
+           "  window when the period began\n");
+}
+
 static void stateful(const th_rule *r, const th_args *args, const char *const *data, size_t n,
-                     const char *id, bool selected, th_diags *diags)
+                     const char *id, bool selected, const th_jval *doc, th_diags *diags)
 {
     th_replay rp;
     th_replay_init(&rp);
@@ -110,6 +139,7 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
                    "  was already seen in the history window (%s) before this event\n",
                    r->new_terms_fields.len ? r->new_terms_fields.items[0] : "the term fields",
                    r->history_window_start ? r->history_window_start : "?");
+            new_terms_claim(r, &rp, doc);
             break;
         case TH_RULE_THRESHOLD:
             printf("  why: threshold alerts are per bucket, not per event: this event's bucket\n"
@@ -183,7 +213,7 @@ int th_cmd_explain(int argc, char **argv)
             th_buf_free(&out);
             fflush(stdout);
             if (ndata && id && !json)
-                stateful(r, &a, data, ndata, id, st.verdict, &diags);
+                stateful(r, &a, data, ndata, id, st.verdict, doc, &diags);
             rc = st.verdict ? TH_EXIT_OK : TH_EXIT_FINDINGS;
         } else if (q && !doc && m) {
             fprintf(stderr, "trailhound explain: event %s not found\n", id ? id : evfile);

@@ -192,6 +192,10 @@ if [ -f "$SEED" ]; then
   # (they act daily), the attacker once per visit (the visits are 11 days apart).
   b=$(jnum before "$TMP/seed.json"); a=$(jnum after "$TMP/seed.json")
   if [ "$b" = 5 ] && [ "$a" = 2 ]; then ok "tune: seed rule (new_terms) 5 -> 2"; else nok "tune: seed rule (new_terms)" "before $b after $a" "$(head -c 500 "$TMP/err")"; fi
+  expect_rc "explain: new_terms, a later event of the same term" 0 "$TH" explain --rule "$SEED" \
+    --data "$TMP/trail.ndjson" --event-id atk-09-01
+  expect_grep "explain: it raised no alert" "this event did not raise an alert" "$TMP/out"
+  expect_grep "explain: the alert that claimed the term" "alerted first at 2026-10-10T22:00:00.000Z \(event atk-09-00\)" "$TMP/out"
 else
   skip "tune: seed rule (corpus absent)"
 fi
