@@ -235,7 +235,7 @@ static void truncated_gzip_keeps_records_before_the_cut(void **state)
         }
         assert_int_equal(g.st.gzip_errors, 1);
         assert_int_equal(g.st.files, 1);
-        const th_diag *dg = find_diag(&g, "truncated");
+        const th_diag *dg = must_find_diag(&g, "truncated");
         assert_non_null(dg);
         assert_string_equal(dg->file, p);
         assert_true(dg->offset > 0);
@@ -296,7 +296,7 @@ static void corrupt_gzip_is_reported_with_offset(void **state)
     run_one(&g, p);
     assert_int_equal(g.n, 0);
     assert_int_equal(g.st.gzip_errors, 1);
-    const th_diag *dg = find_diag(&g, "gzip: corrupt data");
+    const th_diag *dg = must_find_diag(&g, "gzip: corrupt data");
     assert_non_null(dg);
     assert_true(dg->offset >= 10);
     got_free(&g);
@@ -467,7 +467,7 @@ static void non_event_json_and_digests_are_counted(void **state)
     assert_int_equal(g.st.files_skipped, 3);
     assert_int_equal(g.st.files, 2);
     assert_int_equal(g.st.records_not_events, 3);
-    const th_diag *dg = find_diag(&g, "2 JSON values are neither");
+    const th_diag *dg = must_find_diag(&g, "2 JSON values are neither");
     assert_non_null(dg);
     assert_int_equal(dg->line, 1);
     assert_non_null(find_diag(&g, "digest objects skipped"));

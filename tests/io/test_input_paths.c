@@ -67,7 +67,7 @@ static void many_paths_keep_their_order_and_missing_ones_are_counted(void **stat
     assert_string_equal(g.r[2].file, p1);
     assert_int_equal(g.st.files, 3);
     assert_int_equal(g.st.files_unreadable, 3); /* missing, two dangling links */
-    const th_diag *dg = find_diag(&g, "cannot open");
+    const th_diag *dg = must_find_diag(&g, "cannot open");
     assert_non_null(dg);
     assert_string_equal(dg->file, p3);
     assert_int_equal(dg->severity, TH_SEV_ERROR);
