@@ -91,6 +91,12 @@ struct th_engine {
     bool finished;
 };
 
+/* ---- hotpass.c / engine.c ---------------------------------------------- */
+/* The fields the prefilter index routes on, most selective first. */
+#define TH_NROUTED 3
+extern const char *const th_routed_fields[TH_NROUTED];
+uint64_t th_now_ns(void);
+
 /* ---- schedule.c --------------------------------------------------------- */
 /* Run times of a rule (schedule.c explains the choice). Returns the count;
  * *first gets the first. */
