@@ -35,12 +35,21 @@ static void route_lookup(route_ctx *c, th_str v, bool nocase)
         c->hits[c->nhits++] = hit;
 }
 
+/* Routes on the keyword text the evaluator compares (th_query_keyword_text's
+ * rule: strings as they are, numbers as their source text, booleans). */
 static bool route_visit(const th_jval *v, void *ctx)
 {
-    if (v->type != TH_JSTR)
+    th_str t;
+    if (v->type == TH_JSTR || v->type == TH_JNUM)
+        t = v->u.str;
+    else if (v->type == TH_JTRUE)
+        t = TH_STR_LIT("true");
+    else if (v->type == TH_JFALSE)
+        t = TH_STR_LIT("false");
+    else
         return true;
-    route_lookup(ctx, v->u.str, false);
-    route_lookup(ctx, v->u.str, true);
+    route_lookup(ctx, t, false);
+    route_lookup(ctx, t, true);
     return true;
 }
 
