@@ -121,6 +121,7 @@ static void route_add(th_engine *e, const char *field, th_str value, bool nocase
     char *key = th_arena_printf(&e->arena, "%s%c%.*s", field, nocase ? '\x1e' : '\x1f',
                                 (int)value.n, value.p ? value.p : "");
     size_t flen = strlen(field) + 1;
+    e->has_nocase |= nocase;
     if (nocase) {
         for (size_t i = flen; key[i]; i++)
             key[i] = (char)tolower((unsigned char)key[i]);

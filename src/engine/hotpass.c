@@ -48,8 +48,10 @@ static bool route_visit(const th_jval *v, void *ctx)
         t = TH_STR_LIT("false");
     else
         return true;
-    route_lookup(ctx, t, false);
-    route_lookup(ctx, t, true);
+    route_ctx *c = ctx;
+    route_lookup(c, t, false);
+    if (c->e->has_nocase)
+        route_lookup(c, t, true);
     return true;
 }
 

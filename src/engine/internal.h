@@ -81,6 +81,7 @@ struct th_engine {
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
     th_idxvec always;      /* rules without an indexable prefilter */
+    bool has_nocase;       /* some route is case-insensitive */
     uint64_t events, with_ingested;
     int64_t data_min, data_max; /* combined timestamps seen */
     int64_t from, to;      /* the period used */
