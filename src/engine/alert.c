@@ -339,6 +339,13 @@ th_ealert *th_alert_make(th_engine *e, th_erule *r, th_jval *src, int64_t t, con
     set_s(a, src, "kibana.alert.severity", r->rule->severity);
     set(a, src, "kibana.alert.risk_score", th_jnew_i64(a, r->rule->risk_score));
     rule_fields(a, src, r, ruuid);
+    /* one execution per (rule, run time): a stable uuid-shaped id for it */
+    char ebuf[96], ehex[65];
+    int en = snprintf(ebuf, sizeof ebuf, "%s@%lld", r->uuid, (long long)t);
+    th_sha256_hex(ebuf, en > 0 ? (size_t)en : 0, ehex);
+    set_s(a, src, "kibana.alert.rule.execution.uuid",
+          th_arena_printf(a, "%.8s-%.4s-%.4s-%.4s-%.12s", ehex, ehex + 8, ehex + 12, ehex + 16,
+                          ehex + 20));
     set(a, src, "kibana.alert.start", iso(a, t));
     set(a, src, "kibana.alert.last_detected", iso(a, t));
     set(a, src, "kibana.alert.intended_timestamp", iso(a, t));

@@ -81,6 +81,7 @@ struct th_engine {
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
     th_idxvec always;      /* rules without an indexable prefilter */
+    bool has_nocase;       /* some route is case-insensitive */
     uint64_t events, with_ingested;
     int64_t data_min, data_max; /* combined timestamps seen */
     int64_t from, to;      /* the period used */
@@ -90,6 +91,12 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
 };
+
+/* ---- hotpass.c / engine.c ---------------------------------------------- */
+/* The fields the prefilter index routes on, most selective first. */
+#define TH_NROUTED 3
+extern const char *const th_routed_fields[TH_NROUTED];
+uint64_t th_now_ns(void);
 
 /* ---- schedule.c --------------------------------------------------------- */
 /* Run times of a rule (schedule.c explains the choice). Returns the count;

@@ -149,3 +149,10 @@ if [ -f "$AWS/discovery_bedrock_model_recon_and_invocation_via_long_term_key.tom
 else
   skip "EQL sequence rule from the pack (no corpus)"
 fi
+
+# --from/--to: ISO times; run times outside the period do not happen
+expect_rc "--from/--to ISO" 1 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --from 2024-01-01T00:10:00Z --to 2024-01-01T00:20:00Z
+[ "$(wc -l < "$TMP/out")" -eq 1 ] && ok "only c2 (12m) is in the period" || nok "only c2 (12m) is in the period" "$(wc -l < "$TMP/out")"
+expect_grep "period reported" 'period 2024-01-01T00:10:00.000Z .. 2024-01-01T00:20:00.000Z' "$TMP/err"
+expect_rc "bad --from" 2 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --from yesterday
+expect_rc "bad --interval-phase" 2 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --interval-phase x
