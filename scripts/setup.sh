@@ -4,7 +4,7 @@
 # one `sudo apt-get install ...` line and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libmaxminddb-dev libyaml-dev)
+pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libmaxminddb-dev hunspell-en-us libyaml-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

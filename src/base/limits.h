@@ -28,6 +28,13 @@
 #define TH_MAX_RULE_DIR_DEPTH 32
 /* Default max_signals of a rule. */
 #define TH_DEFAULT_MAX_SIGNALS 100
+/* Kibana's xpack.alerting.rules.run.alerts.max: no run creates more alerts. */
+#define TH_ENGINE_MAX_SIGNALS_CAP 1000
+/* Fields of a new_terms / threshold / suppression key. */
+#define TH_ENGINE_MAX_TERM_FIELDS 8
+/* Term tuples one document may contribute (cartesian product of its array
+ * values); beyond this the rest are dropped and the rule is flagged capped. */
+#define TH_ENGINE_MAX_COMBOS 10000
 
 /* io/: directory recursion depth (deeper directories are reported and skipped). */
 #define TH_MAX_DIR_DEPTH 128

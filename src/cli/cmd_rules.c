@@ -21,6 +21,7 @@ static const struct {
     {"list", cmd_list, "one line per rule: rule_id, type, language, severity, name"},
     {"show", th_cmd_rules_show, "a rule file, parsed, section by section"},
     {"validate", cmd_validate, "schema checks; problems as file:line:col: message"},
+    {"lint", th_cmd_rules_lint, "reviewer checks: dates, spelling, fields vs schema, ATT&CK"},
 };
 
 static void rules_usage(FILE *f)

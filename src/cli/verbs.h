@@ -19,8 +19,13 @@ typedef struct th_verb {
 } th_verb;
 
 int th_cmd_rules(int argc, char **argv);
+int th_cmd_rules_lint(int argc, char **argv);
+int th_cmd_tune(int argc, char **argv);
+int th_cmd_noise(int argc, char **argv);
+int th_cmd_explain(int argc, char **argv);
+int th_cmd_convert(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
-int th_cmd_convert(int argc, char **argv);
+int th_cmd_run(int argc, char **argv);
 
 #endif

@@ -1,0 +1,402 @@
+/* trailhound run --rules PATH... --data PATH... : runs the rules over the
+ * events as Elastic Security's scheduler would (engine/engine.h) and writes
+ * the alerts. A summary always goes to stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/timeutil.h"
+#include "cli/args.h"
+#include "cli/run_feed.h"
+#include "cli/run_out.h"
+#include "cli/verbs.h"
+#include "ecs/mapper.h"
+#include "engine/engine.h"
+#include "engine/exceptions.h"
+#include "engine/sequence.h"
+#include "io/input.h"
+#include "query/query.h"
+#include "rules/rule.h"
+
+static const th_opt opts[] = {
+    {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
+    {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, dirs, gzip, `-`"},
+    {"from", TH_OPT_VALUE, "T", "first run at the first run time >= T (ISO-8601 or now-7d; default: earliest event)"},
+    {"to", TH_OPT_VALUE, "T", "end of the simulated period (default: latest event)"},
+    {"interval-phase", TH_OPT_VALUE, "D", "run times are epoch + D + k*interval (default 0s)"},
+    {"max-signals", TH_OPT_VALUE, "N", "override every rule's max_signals"},
+    {"ingest-delay", TH_OPT_VALUE, "D",
+     "event.ingested = @timestamp + D for events without it (default 0s for raw CloudTrail, "
+     "unset for ECS input; `none` leaves it unset)"},
+    {"exceptions", TH_OPT_MULTI, "FILE", "exception lists (Kibana NDJSON export or detection-rules TOML)"},
+    {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
+    {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
+    {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
+    {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
+    {"profile", TH_OPT_FLAG, NULL, "per-rule cost: evaluations, time, matches, peak state"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads (default 1; 0 = all cores); same output"},
+    {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
+    {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
+    {"ua-regexes", TH_OPT_VALUE, "F",
+     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
+    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
+};
+
+static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
+
+static bool kql_pred(const void *q, const th_jval *doc) { return th_query_match(q, doc); }
+
+static bool word_char(char c) { return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+
+/* True when w occurs in s as a whole word (EQL `sequence`, `sample`). */
+static bool has_word(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = s; (p = strstr(p, w)) != NULL; p++) {
+        bool lb = p == s || !word_char(p[-1]);
+        bool rb = !word_char(p[n]);
+        if (lb && rb)
+            return true;
+    }
+    return false;
+}
+
+/* An EQL sequence: split, compile every stage, add. NULL or the reason. */
+static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
+                                th_exceptions **view, const th_exceptions *exc,
+                                const th_ruleset *rs)
+{
+    th_seq_text st;
+    char err[160];
+    if (!th_seq_split(a, r->query, &st, err, sizeof err))
+        return th_arena_printf(a, "EQL sequence: %s", err);
+    th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    for (size_t i = 0; i < st.nstages; i++) {
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
+                                           r->event_category_override, &src, diags);
+        if (!q)
+            return "an EQL sequence stage does not compile (see messages)";
+        stages[i] = (th_seq_stage){kql_pred, q};
+    }
+    if (view) {
+        *view = th_xcalloc(1, sizeof(th_exceptions));
+        th_exceptions_init(*view);
+        th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, *view);
+    }
+    th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
+                           view ? *view : NULL);
+    return NULL;
+}
+
+/* Compiles each rule and hands it to the engine; the others are recorded as
+ * skipped with the reason. */
+static void add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
+                      const th_exceptions *exc, th_exceptions **views, size_t *nskipped)
+{
+    for (size_t i = 0; i < rs->len; i++) {
+        const th_rule *r = rs->rules[i];
+        views[i] = NULL;
+        if (r->type == TH_RULE_HUNT)
+            continue; /* hunting files are not scheduled; `hunt` runs them */
+        const char *why = th_engine_unsupported(r);
+        th_qlang lang = TH_QLANG_KQL;
+        if (!why && !r->query)
+            why = "the rule has no query";
+        if (!why) {
+            switch (r->language) {
+            case TH_LANG_KUERY:
+                break;
+            case TH_LANG_EQL:
+                lang = TH_QLANG_EQL;
+                if (th_seq_is_sequence(r->query)) {
+                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs);
+                    if (!why)
+                        continue;
+                } else if (has_word(r->query, "sample")) {
+                    why = "EQL samples are not supported";
+                }
+                break;
+            case TH_LANG_LUCENE:
+                why = "lucene queries are not supported";
+                break;
+            default:
+                why = "query language not supported for this rule type";
+                break;
+            }
+        }
+        th_query *q = NULL;
+        if (!why) {
+            th_diags local;
+            th_diags_init(&local);
+            th_qsource src = {r->path, r->query_line, r->query_col};
+            q = lang == TH_QLANG_EQL
+                    ? th_query_compile_eql(a, r->query, strlen(r->query),
+                                           r->event_category_override, &src, &local)
+                    : th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
+            if (!q) {
+                why = local.len && strstr(local.items[0].message, "not supported")
+                          ? th_arena_printf(a, "%s", local.items[0].message)
+                          : "the query does not compile (see messages)";
+                if (!(local.len && strstr(local.items[0].message, "not supported"))) {
+                    for (size_t k = 0; k < local.len; k++) {
+                        const th_diag *g = &local.items[k];
+                        th_diag_at(diags, g->severity, g->file, g->line, g->col, "%s", g->message);
+                    }
+                }
+            }
+            th_diags_free(&local);
+        }
+        if (why) {
+            th_engine_skip_rule(e, r, why);
+            (*nskipped)++;
+            continue;
+        }
+        th_prefilter pf[3];
+        size_t npf = 0;
+        for (size_t f = 0; f < 3; f++) {
+            th_str vals[64];
+            int n = th_query_required_values(q, routed[f], vals, 64);
+            if (n < 0)
+                continue;
+            th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
+            memcpy(keep, vals, (size_t)n * sizeof(th_str));
+            pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
+        }
+        if (exc && exc->len) {
+            views[i] = th_xcalloc(1, sizeof(th_exceptions));
+            th_exceptions_init(views[i]);
+            th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, views[i]);
+        }
+        th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
+    }
+}
+
+static bool readable(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* node_modules/uap-core/regexes.yaml as `convert` finds it ($TH_DATA_DIR, the
+ * binary's directory and two levels up, the current directory), so run and
+ * convert map user agents alike. TODO: share one resolver (th_mapper_default_path). */
+static const char *default_ua(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (readable(buf))
+            return buf;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (readable(buf))
+                return buf;
+        }
+    }
+    snprintf(buf, n, "%s", rel);
+    return readable(buf) ? buf : NULL;
+}
+
+static bool parse_time(const char *s, int64_t *out)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return th_datemath_eval(s, strlen(s), now_ms, out);
+}
+
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int th_cmd_run(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "-o") == 0)
+            argv[i] = (char *)"--output";
+    th_args args;
+    if (!th_args_parse(&args, "run", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (args.help) {
+        th_args_help(
+            "trailhound run --rules PATH... --data PATH... [--from T] [--to T] [--format F] [-o FILE]",
+            "Run Elastic detection rules over CloudTrail as Elastic Security's scheduler would:\n"
+            "every rule runs every `interval` over [run - lookback, run] on event.ingested (else\n"
+            "@timestamp), with max_signals, overlap de-duplication, new_terms history, threshold\n"
+            "buckets and alert suppression. Alerts are Elastic Security alert documents (NDJSON).\n"
+            "A summary goes to stderr. Rules that cannot run are listed with the reason.\n"
+            "exit codes: 0 ran, no alerts; 1 alerts raised (or input/rule errors); 2 usage error.",
+            opts, TH_NELEM(opts));
+        return TH_EXIT_OK;
+    }
+    const char *rpaths[TH_ARGS_MAX], *dpaths[TH_ARGS_MAX], *xpaths[TH_ARGS_MAX];
+    size_t nr = th_args_values(&args, "rules", rpaths, TH_ARGS_MAX);
+    size_t nd = th_args_values(&args, "data", dpaths, TH_ARGS_MAX);
+    size_t nx = th_args_values(&args, "exceptions", xpaths, TH_ARGS_MAX);
+    if (nr == 0 || nd == 0 || args.npos) {
+        fprintf(stderr, "trailhound run: give --rules PATH... and --data PATH...\n");
+        return TH_EXIT_USAGE;
+    }
+    th_run_out ro;
+    th_engine_opts eo;
+    th_engine_opts_default(&eo);
+    eo.max_state_bytes = 1024ull << 20;
+    eo.no_suppression = th_args_flag(&args, "no-suppression");
+    eo.profile = th_args_flag(&args, "profile");
+    const char *v;
+    if ((v = th_args_value(&args, "from")) && !parse_time(v, &eo.from_ms)) {
+        fprintf(stderr, "trailhound run: bad --from '%s' (ISO-8601 or date math)\n", v);
+        return TH_EXIT_USAGE;
+    }
+    if ((v = th_args_value(&args, "to")) && !parse_time(v, &eo.to_ms)) {
+        fprintf(stderr, "trailhound run: bad --to '%s' (ISO-8601 or date math)\n", v);
+        return TH_EXIT_USAGE;
+    }
+    if ((v = th_args_value(&args, "interval-phase")) &&
+        (!th_duration_parse(v, strlen(v), &eo.phase_ms) || eo.phase_ms < 0)) {
+        fprintf(stderr, "trailhound run: bad --interval-phase '%s' (e.g. 90s, 2m)\n", v);
+        return TH_EXIT_USAGE;
+    }
+    if ((v = th_args_value(&args, "max-signals"))) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n <= 0) {
+            fprintf(stderr, "trailhound run: bad --max-signals '%s'\n", v);
+            return TH_EXIT_USAGE;
+        }
+        eo.max_signals = n;
+    }
+    if ((v = th_args_value(&args, "max-state-mb"))) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n <= 0) {
+            fprintf(stderr, "trailhound run: bad --max-state-mb '%s'\n", v);
+            return TH_EXIT_USAGE;
+        }
+        eo.max_state_bytes = (uint64_t)n << 20;
+    }
+    int64_t delay = TH_TIME_NONE; /* for ECS input lacking event.ingested */
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    if ((v = th_args_value(&args, "ingest-delay"))) {
+        if (strcmp(v, "none") == 0) {
+            mo.ingest_delay_ms = -1;
+        } else if (!th_duration_parse(v, strlen(v), &delay) || delay < 0) {
+            fprintf(stderr, "trailhound run: bad --ingest-delay '%s' (e.g. 0s, 5m, none)\n", v);
+            return TH_EXIT_USAGE;
+        } else {
+            mo.ingest_delay_ms = delay;
+        }
+    }
+    unsigned threads = 1;
+    if ((v = th_args_value(&args, "threads"))) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 256) {
+            fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
+            return TH_EXIT_USAGE;
+        }
+        threads = n == 0 ? (unsigned)sysconf(_SC_NPROCESSORS_ONLN) : (unsigned)n;
+    }
+    if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
+        return TH_EXIT_USAGE;
+    mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
+    mo.geoip_city_db = th_args_value(&args, "geoip-city");
+    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    char uabuf[4200];
+    if (!th_args_flag(&args, "no-user-agent")) {
+        mo.ua_regexes = th_args_value(&args, "ua-regexes");
+        if (!mo.ua_regexes)
+            mo.ua_regexes = default_ua(uabuf, sizeof uabuf);
+    }
+
+    int rc = TH_EXIT_OK;
+    th_diags diags;
+    th_diags_init(&diags);
+    diags.echo = stderr;
+    th_ruleset rs;
+    th_ruleset_init(&rs);
+    th_ruleset_load(&rs, rpaths, nr, &diags);
+    th_exceptions exc;
+    th_exceptions_init(&exc);
+    for (size_t i = 0; i < nx; i++)
+        th_exceptions_load(&exc, xpaths[i], &diags);
+    th_engine *e = th_engine_new(&eo);
+    th_arena qa;
+    th_arena_init(&qa, 1 << 16);
+    th_exceptions **views = th_xcalloc(rs.len + 1, sizeof *views);
+    size_t nskipped = 0;
+    add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
+
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    th_input_opts io;
+    th_input_opts_default(&io, &diags);
+    th_input *in = th_input_open(dpaths, nd, &io);
+    th_run_feed feed = {.e = e, .mo = &mo, .diags = &diags, .delay = delay,
+                        .threads = threads, .progress = isatty(2) != 0};
+    th_run_feed_all(&feed, in);
+    double read_s = elapsed(&t0);
+    th_engine_finish(e, th_run_out_alert, &ro);
+    double total_s = elapsed(&t0);
+    bool werr = !th_run_out_close(&ro);
+
+    th_run_summary sum = {0};
+    sum.engine = e;
+    sum.input = in ? th_input_stats_get(in) : NULL;
+    sum.events = feed.events;
+    sum.raw = feed.raw;
+    sum.derived_ingested = feed.derived;
+    sum.no_time = feed.notime;
+    sum.read_s = read_s;
+    sum.total_s = total_s;
+    sum.ingest_delay_ms = mo.ingest_delay_ms;
+    sum.ecs_delay_ms = delay;
+    sum.profile = eo.profile;
+    sum.exceptions = exc.len;
+    sum.mapper = feed.mapper;
+    th_run_summary_print(&sum, stderr);
+
+    if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
+        (sum.input && sum.input->records_skipped))
+        rc = TH_EXIT_FINDINGS;
+    if (in)
+        th_input_close(in);
+    th_mapper_free(feed.mapper);
+    th_engine_free(e);
+    for (size_t i = 0; i < rs.len; i++) {
+        if (views[i]) {
+            th_exceptions_free(views[i]);
+            free(views[i]);
+        }
+    }
+    free(views);
+    th_exceptions_free(&exc);
+    th_arena_free(&qa);
+    th_ruleset_free(&rs);
+    th_diags_free(&diags);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* trailhound tune --before OLD --after NEW --data PATH...: what a rule change
+ * does to the alerts (tune/replay.h, tune/tune.h, tune/report.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/timeutil.h"
+#include "cli/args.h"
+#include "cli/tune_cli.h"
+#include "cli/verbs.h"
+#include "ecs/schema.h"
+#include "tune/noise.h"
+#include "tune/replay.h"
+#include "tune/report.h"
+
+static const th_opt opts[] = {
+    {"before", TH_OPT_VALUE, "OLD", "the old version: FILE or FILE@REV (git revision)"},
+    {"after", TH_OPT_VALUE, "NEW", "the new version: FILE or FILE@REV"},
+    {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
+    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time; default: the data's)"},
+    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
+    {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
+    {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
+    {"format", TH_OPT_VALUE, "text|json", "terminal output (default text)"},
+    {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
+    {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
+    {"color", TH_OPT_FLAG, NULL, "colour the per-day bars"},
+};
+
+bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to)
+{
+    *from = *to = TH_TIME_NONE;
+    const char *names[2] = {"from", "to"};
+    int64_t *dst[2] = {from, to};
+    for (int i = 0; i < 2; i++) {
+        const char *v = th_args_value(a, names[i]);
+        if (v && !th_time_parse_iso(v, strlen(v), dst[i])) {
+            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO date or time\n", verb, names[i],
+                    v);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th_labels *l,
+                        bool *have)
+{
+    *have = false;
+    const char *lf = th_args_value(a, "labels"), *ef = th_args_value(a, "expect");
+    const char *files[2] = {lf, ef};
+    for (int i = 0; i < 2; i++) {
+        if (!files[i])
+            continue;
+        size_t len;
+        char *text = th_tune_cli_read(files[i], &len);
+        if (!text) {
+            fprintf(stderr, "trailhound %s: cannot read %s\n", verb, files[i]);
+            return false;
+        }
+        if (i == 0)
+            th_labels_load_ndjson(l, text, len, r->rule_id, r->name, files[i], stderr);
+        else
+            th_labels_load_lines(l, text, len);
+        free(text);
+        *have = true;
+    }
+    return true;
+}
+
+char *th_tune_cli_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    th_buf b;
+    th_buf_init(&b);
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        th_buf_put(&b, tmp, k);
+    fclose(f);
+    th_buf_put(&b, "", 0);
+    *len = b.len;
+    return b.data;
+}
+
+size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->investigation_fields.len && n < max; i++)
+        out[n++] = r->investigation_fields.items[i];
+    if (n == 0) /* no investigation fields: the common ones */
+        for (size_t i = 0; th_noise_common_fields[i] && n < max; i++)
+            out[n++] = th_noise_common_fields[i];
+    return n;
+}
+
+static size_t num_opt(const th_args *a, const char *name, size_t def)
+{
+    const char *v = th_args_value(a, name);
+    if (!v)
+        return def;
+    long n = strtol(v, NULL, 10);
+    return n > 0 ? (size_t)n : def;
+}
+
+static int write_report(const char *path, const th_tune_diff *d, const th_tune_meta *m)
+{
+    th_buf b;
+    th_buf_init(&b);
+    th_tune_render_html(&b, d, m);
+    FILE *f = fopen(path, "wb");
+    int rc = f && th_buf_write(&b, f) == 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    th_buf_free(&b);
+    return rc;
+}
+
+int th_cmd_tune(int argc, char **argv)
+{
+    th_args a;
+    if (!th_args_parse(&a, "tune", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (a.help) {
+        th_args_help(
+            "trailhound tune --before OLD --after NEW --data PATH... [options]",
+            "Replays both versions of a rule over the same data and shows what the change\n"
+            "does: alerts before/after, per day, the removed and added alerts grouped by\n"
+            "the rule's investigation fields, and true positives kept or lost.\n"
+            "Exit 1 when labeled true positives are lost.",
+            opts, TH_NELEM(opts));
+        return TH_EXIT_OK;
+    }
+    const char *before = th_args_value(&a, "before"), *after = th_args_value(&a, "after");
+    const char *data[TH_ARGS_MAX];
+    size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
+    const char *fmt = th_args_value(&a, "format");
+    if (!before || !after || ndata == 0 || a.npos ||
+        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
+        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format text|json "
+                        "(try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL};
+    if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
+        return TH_EXIT_USAGE;
+    th_diags diags;
+    th_diags_init(&diags);
+    ro.diags = &diags;
+    th_replay rp;
+    th_replay_init(&rp);
+    const th_rule *old = th_replay_load(&rp, before, &diags);
+    const th_rule *new = th_replay_load(&rp, after, &diags);
+    int rc = TH_EXIT_OK;
+    th_labels labels;
+    th_labels_init(&labels);
+    bool have_labels = false;
+    if (!old || !new) {
+        th_diags_print(&diags, stderr);
+        rc = TH_EXIT_USAGE;
+        goto out;
+    }
+    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels)) {
+        rc = TH_EXIT_USAGE;
+        goto out;
+    }
+    th_replay_add(&rp, old, NULL);
+    th_replay_add(&rp, new, NULL);
+    if (!th_replay_run(&rp, &ro)) {
+        th_diags_print(&diags, stderr);
+        rc = TH_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < diags.len; i++)
+        if (diags.items[i].severity == TH_SEV_ERROR)
+            th_diag_print(&diags.items[i], stderr);
+    for (size_t i = 0; i < 2; i++)
+        if (rp.skipped[i]) {
+            fprintf(stderr, "trailhound tune: %s did not run: %s\n", i ? after : before,
+                    rp.skipped[i]);
+            rc = TH_EXIT_FINDINGS;
+        }
+    const char *fields[64], *group[64];
+    size_t nfields = th_tune_cli_fields(new, fields, 64), ngroup = 0;
+    for (size_t i = 0; i < nfields; i++) { /* dates: every alert its own value */
+        const th_field_def *fd = th_schema_lookup(th_str_c(fields[i]));
+        if (!fd || fd->type != TH_FT_DATE)
+            group[ngroup++] = fields[i];
+    }
+    /* per-day rows span the replayed period (the data's, unless --from/--to) */
+    int64_t day_from = ro.from_ms != TH_TIME_NONE ? ro.from_ms : rp.from_ms;
+    int64_t day_to = ro.to_ms != TH_TIME_NONE   ? ro.to_ms
+                     : rp.to_ms != TH_TIME_NONE ? rp.to_ms + 1
+                                                : TH_TIME_NONE;
+    th_tune_opts to = {group,    ngroup, num_opt(&a, "top", 5),
+                       day_from, day_to, have_labels ? &labels : NULL};
+    th_arena arena;
+    th_arena_init(&arena, 1 << 16);
+    th_tune_diff d;
+    th_tune_diff_compute(&arena, &rp.alerts[0], &rp.alerts[1], &to, &d);
+    th_buf datalabel;
+    th_buf_init(&datalabel);
+    for (size_t i = 0; i < ndata; i++)
+        th_buf_printf(&datalabel, "%s%s", i ? " " : "", data[i]);
+    th_buf_printf(&datalabel, " (%llu events)", (unsigned long long)rp.events);
+    th_tune_meta m = {new->name,
+                      new->rule_id,
+                      before,
+                      after,
+                      datalabel.data,
+                      fields,
+                      nfields,
+                      num_opt(&a, "sample", 5),
+                      th_args_flag(&a, "color") && isatty(1)};
+    th_buf out;
+    th_buf_init(&out);
+    if (fmt && strcmp(fmt, "json") == 0)
+        th_tune_render_json(&out, &d, &m);
+    else
+        th_tune_render_text(&out, &d, &m);
+    th_buf_write(&out, stdout);
+    th_buf_free(&out);
+    const char *report = th_args_value(&a, "report");
+    if (report) {
+        if (write_report(report, &d, &m) != 0) {
+            fprintf(stderr, "trailhound tune: cannot write %s\n", report);
+            rc = TH_EXIT_USAGE;
+        } else {
+            fprintf(stderr, "tune: report written to %s\n", report);
+        }
+    }
+    if (rc == TH_EXIT_OK && d.has_labels && d.tp_lost)
+        rc = TH_EXIT_FINDINGS;
+    th_buf_free(&datalabel);
+    th_arena_free(&arena);
+out:
+    th_labels_free(&labels);
+    th_replay_free(&rp);
+    th_diags_free(&diags);
+    return rc;
+}

@@ -1,0 +1,217 @@
+/* Alert output formats and the run summary (run_out.h). */
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "cli/run_out.h"
+
+bool th_run_out_init(th_run_out *o, const char *format, const char *path)
+{
+    memset(o, 0, sizeof(*o));
+    th_buf_init(&o->buf);
+    if (!format || strcmp(format, "ndjson") == 0)
+        o->fmt = TH_RUN_NDJSON;
+    else if (strcmp(format, "table") == 0)
+        o->fmt = TH_RUN_TABLE;
+    else if (strcmp(format, "summary") == 0)
+        o->fmt = TH_RUN_SUMMARY;
+    else {
+        fprintf(stderr, "trailhound run: unknown --format '%s' (ndjson, table, summary)\n", format);
+        return false;
+    }
+    o->f = stdout;
+    if (path && strcmp(path, "-") != 0) {
+        o->f = fopen(path, "wb");
+        if (!o->f) {
+            fprintf(stderr, "trailhound run: cannot write %s\n", path);
+            return false;
+        }
+        o->own = true;
+    }
+    return true;
+}
+
+static void flush(th_run_out *o, bool force)
+{
+    if (o->buf.len && (force || o->buf.len > (1u << 16))) {
+        if (th_buf_write(&o->buf, o->f) != 0)
+            o->werr = true;
+        th_buf_clear(&o->buf);
+    }
+}
+
+/* Values of a field joined with ",", or "-". */
+static void cell(th_buf *b, const th_jval *doc, const char *field, size_t width)
+{
+    const th_jval *v = th_json_path_first(doc, th_str_c(field));
+    size_t start = b->len;
+    if (!v)
+        th_buf_putc(b, '-');
+    else if (v->type == TH_JSTR || v->type == TH_JNUM)
+        th_buf_putstr(b, v->u.str);
+    else
+        th_json_write(b, v);
+    size_t n = b->len - start;
+    if (width && n > width) {
+        b->len = start + width;
+        b->data[b->len - 1] = '~';
+        b->data[b->len] = 0;
+        n = width;
+    }
+    for (; n < width; n++)
+        th_buf_putc(b, ' ');
+}
+
+void th_run_out_alert(void *ctx, const th_alert *a)
+{
+    th_run_out *o = ctx;
+    o->alerts++;
+    switch (o->fmt) {
+    case TH_RUN_NDJSON:
+        th_json_write(&o->buf, a->doc);
+        th_buf_putc(&o->buf, '\n');
+        break;
+    case TH_RUN_TABLE: {
+        if (o->alerts == 1)
+            th_buf_printf(&o->buf, "%-24s %-8s %-40s %-24s %-28s %-20s %-16s %s\n", "run time",
+                          "severity", "rule", "original time", "event.action", "user.name",
+                          "source.ip", "event.id / key");
+        char t[32];
+        th_time_format_iso(a->time_ms, t);
+        th_buf_printf(&o->buf, "%-24s ", t);
+        cell(&o->buf, a->doc, "kibana.alert.severity", 8);
+        th_buf_putc(&o->buf, ' ');
+        cell(&o->buf, a->doc, "kibana.alert.rule.name", 40);
+        th_buf_putc(&o->buf, ' ');
+        cell(&o->buf, a->doc, "kibana.alert.original_time", 24);
+        th_buf_putc(&o->buf, ' ');
+        cell(&o->buf, a->doc, "event.action", 28);
+        th_buf_putc(&o->buf, ' ');
+        cell(&o->buf, a->doc, "user.name", 20);
+        th_buf_putc(&o->buf, ' ');
+        cell(&o->buf, a->doc, "source.ip", 16);
+        th_buf_putc(&o->buf, ' ');
+        if (th_json_path_first(a->doc, TH_STR_LIT("kibana.alert.threshold_result")))
+            cell(&o->buf, a->doc, "kibana.alert.threshold_result.terms", 0);
+        else if (th_json_path_first(a->doc, TH_STR_LIT("kibana.alert.new_terms")))
+            cell(&o->buf, a->doc, "kibana.alert.new_terms", 0);
+        else
+            cell(&o->buf, a->doc, "event.id", 0);
+        th_buf_putc(&o->buf, '\n');
+        break;
+    }
+    case TH_RUN_SUMMARY:
+        break;
+    }
+    flush(o, false);
+}
+
+bool th_run_out_close(th_run_out *o)
+{
+    flush(o, true);
+    if (o->own) {
+        if (fclose(o->f) != 0)
+            o->werr = true;
+    } else if (fflush(o->f) != 0) {
+        o->werr = true;
+    }
+    th_buf_free(&o->buf);
+    if (o->werr)
+        fprintf(stderr, "trailhound run: write error\n");
+    return !o->werr;
+}
+
+static const char *rid(const th_rule *r)
+{
+    return r->rule_id ? r->rule_id : r->path ? r->path : "?";
+}
+
+void th_run_summary_print(const th_run_summary *s, FILE *f)
+{
+    size_t n;
+    const th_rule_report *rep = th_engine_reports(s->engine, &n);
+    uint64_t alerts = 0, ran = 0, skipped = 0;
+    fprintf(f, "run: rules with alerts (alerts, runs truncated by max_signals):\n");
+    for (size_t i = 0; i < n; i++) {
+        const th_rule_report *r = &rep[i];
+        if (r->skipped) {
+            skipped++;
+            continue;
+        }
+        ran++;
+        alerts += r->alerts + r->building_blocks;
+        if (r->alerts || r->runs_truncated || r->state_capped)
+            fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)(r->alerts + r->building_blocks),
+                    (unsigned long long)r->runs_truncated, th_rule_type_name(r->rule->type),
+                    r->rule->name ? r->rule->name : "?", rid(r->rule),
+                    r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete" : "",
+                    "");
+    }
+    if (skipped) {
+        fprintf(f, "run: %llu rules skipped:\n", (unsigned long long)skipped);
+        for (size_t i = 0; i < n; i++) {
+            if (rep[i].skipped)
+                fprintf(f, "  %-10s %s (%s): %s\n", th_rule_type_name(rep[i].rule->type),
+                        rep[i].rule->name ? rep[i].rule->name : "?", rid(rep[i].rule),
+                        rep[i].skipped);
+        }
+    }
+    if (s->profile) {
+        fprintf(f, "run: profile (per rule: evaluations, eval ms, matches, excepted, runs, "
+                   "temporal ms, peak state KiB):\n");
+        for (size_t i = 0; i < n; i++) {
+            const th_rule_report *r = &rep[i];
+            if (r->skipped)
+                continue;
+            fprintf(f, "  %10llu %9.2f %8llu %6llu %7llu %9.2f %8.1f  %s\n",
+                    (unsigned long long)r->evals, (double)r->eval_ns / 1e6,
+                    (unsigned long long)r->matches, (unsigned long long)r->excepted,
+                    (unsigned long long)r->runs, (double)r->temporal_ns / 1e6,
+                    (double)r->state_peak_bytes / 1024.0, rid(r->rule));
+        }
+    }
+    int64_t from, to;
+    th_engine_period(s->engine, &from, &to);
+    char a[32] = "-", b[32] = "-";
+    if (from != TH_TIME_NONE)
+        th_time_format_iso(from, a);
+    if (to != TH_TIME_NONE)
+        th_time_format_iso(to, b);
+    uint64_t ev, ing;
+    th_engine_event_counts(s->engine, &ev, &ing);
+    const th_input_stats *in = s->input;
+    double mb = in ? (double)in->bytes / 1e6 : 0;
+    fprintf(f, "run: %llu rules ran, %llu skipped; %llu alerts; period %s .. %s\n",
+            (unsigned long long)ran, (unsigned long long)skipped, (unsigned long long)alerts, a, b);
+    fprintf(f, "run: %llu events (%llu raw CloudTrail mapped, %llu ECS), %llu records skipped, "
+               "%llu events without any timestamp; %llu files (%llu skipped)\n",
+            (unsigned long long)s->events, (unsigned long long)s->raw,
+            (unsigned long long)(s->events - s->raw),
+            in ? (unsigned long long)in->records_skipped : 0ULL, (unsigned long long)s->no_time,
+            in ? (unsigned long long)in->files : 0ULL,
+            in ? (unsigned long long)in->files_skipped : 0ULL);
+    fprintf(f, "run: event.ingested: %llu of %llu events have it", (unsigned long long)ing,
+            (unsigned long long)ev);
+    if (s->raw && s->ingest_delay_ms >= 0)
+        fprintf(f, "; raw CloudTrail: set to @timestamp + %llds (--ingest-delay)",
+                (long long)(s->ingest_delay_ms / 1000));
+    if (s->raw && s->ingest_delay_ms < 0)
+        fprintf(f, "; raw CloudTrail: not set (--ingest-delay none)");
+    if (s->derived_ingested)
+        fprintf(f, "; %llu ECS events stamped @timestamp + %llds", (unsigned long long)s->derived_ingested,
+                (long long)(s->ecs_delay_ms / 1000));
+    fprintf(f, "; the rest window on @timestamp\n");
+    if (s->mapper)
+        fprintf(f, "run: raw CloudTrail mapping: user agents %s; geo %s\n",
+                th_mapper_has_ua(s->mapper) ? "parsed (uap-core)"
+                                            : "not parsed (no regexes.yaml; scripts/setup.sh)",
+                th_mapper_has_geo(s->mapper) ? "on" : "off (no --geoip-city/--geoip-asn)");
+    uint64_t nd, db, mbytes;
+    th_engine_memory(s->engine, &nd, &db, &mbytes);
+    fprintf(f, "run: kept %llu matched documents (%.1f MB) and %.1f MB of match records\n",
+            (unsigned long long)nd, (double)db / 1e6, (double)mbytes / 1e6);
+    if (s->exceptions)
+        fprintf(f, "run: %zu exception items loaded\n", s->exceptions);
+    fprintf(f, "run: %.1f MB read in %.3f s (%.1f MB/s, %.0f events/s); total %.3f s\n", mb,
+            s->read_s, s->read_s > 0 ? mb / s->read_s : 0.0,
+            s->read_s > 0 ? (double)s->events / s->read_s : 0.0, s->total_s);
+}

@@ -1,0 +1,48 @@
+/* Output of `trailhound run`: alert formats (ndjson, table, summary) and the
+ * summary printed on stderr. Ownership: th_run_out owns its FILE when it
+ * opened one (-o FILE). Not thread safe. */
+#ifndef TH_CLI_RUN_OUT_H
+#define TH_CLI_RUN_OUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/buf.h"
+#include "ecs/mapper.h"
+#include "engine/engine.h"
+#include "io/input.h"
+
+typedef enum th_run_fmt { TH_RUN_NDJSON, TH_RUN_TABLE, TH_RUN_SUMMARY } th_run_fmt;
+
+typedef struct th_run_out {
+    th_run_fmt fmt;
+    FILE *f;
+    bool own;
+    bool werr;
+    th_buf buf;
+    uint64_t alerts;
+} th_run_out;
+
+/* Prints a usage message and returns false on a bad format or unwritable file. */
+bool th_run_out_init(th_run_out *o, const char *format, const char *path);
+/* th_alert_fn: writes one alert. */
+void th_run_out_alert(void *ctx, const th_alert *a);
+/* Flushes and closes; false on a write error. */
+bool th_run_out_close(th_run_out *o);
+
+typedef struct th_run_summary {
+    const th_engine *engine;
+    const th_input_stats *input;
+    uint64_t events, raw, derived_ingested, no_time;
+    double read_s, total_s;
+    int64_t ingest_delay_ms;  /* mapper's (raw CloudTrail); < 0 = not set */
+    int64_t ecs_delay_ms;     /* for ECS input; TH_TIME_NONE = not applied */
+    bool profile;
+    size_t exceptions;
+    const th_mapper *mapper;  /* NULL when no raw CloudTrail was read */
+} th_run_summary;
+
+void th_run_summary_print(const th_run_summary *s, FILE *f);
+
+#endif

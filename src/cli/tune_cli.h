@@ -1,0 +1,24 @@
+/* Shared by the workbench verbs (cmd_tune.c, cmd_noise.c, cmd_explain.c):
+ * period options, labels, reading files, the fields to group by.
+ * Ownership: results belong to the caller (read buffers are malloc'd). */
+#ifndef TH_CLI_TUNE_CLI_H
+#define TH_CLI_TUNE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/args.h"
+#include "rules/rule.h"
+#include "tune/tune.h"
+
+/* --from / --to as epoch ms (TH_TIME_NONE when absent); false on a bad value. */
+bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to);
+/* --labels FILE (labels.ndjson) and --expect FILE (ids) into l, for rule r. */
+bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th_labels *l,
+                        bool *have);
+char *th_tune_cli_read(const char *path, size_t *len);
+/* The rule's investigation fields, or the common fields when it has none. */
+size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max);
+
+#endif

@@ -1,0 +1,373 @@
+/* The engine: rules in, the temporal pass driven, results out (engine.h).
+ * The hot pass is in hotpass.c. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "engine/exceptions.h"
+#include "engine/internal.h"
+#include "engine/sequence.h"
+
+const char *const th_routed_fields[TH_NROUTED] = {"event.action", "event.provider",
+                                                   "data_stream.dataset"};
+void th_engine_opts_default(th_engine_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->from_ms = TH_TIME_NONE;
+    o->to_ms = TH_TIME_NONE;
+    o->space_id = "default";
+    o->source_index = "logs-aws.cloudtrail-default";
+}
+
+th_engine *th_engine_new(const th_engine_opts *o)
+{
+    th_engine *e = th_xcalloc(1, sizeof(*e));
+    e->o = *o;
+    if (!e->o.space_id)
+        e->o.space_id = "default";
+    if (!e->o.source_index)
+        e->o.source_index = "logs-aws.cloudtrail-default";
+    th_arena_init(&e->arena, 1 << 20);
+    th_map_init(&e->route);
+    e->data_min = INT64_MAX;
+    e->data_max = INT64_MIN;
+    return e;
+}
+
+void th_engine_free(th_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->rules.len; i++) {
+        th_erule *r = e->rules.items[i];
+        TH_VEC_FREE(&r->matches);
+        th_map_free(&r->ids);
+        th_map_free(&r->nt_seen);
+        free(r);
+    }
+    for (size_t i = 0; i < e->route.cap; i++) {
+        if (e->route.slots[i].used) {
+            th_idxvec *v = e->route.slots[i].value;
+            TH_VEC_FREE(v);
+            free(v);
+        }
+    }
+    th_map_free(&e->route);
+    TH_VEC_FREE(&e->rules);
+    TH_VEC_FREE(&e->docs);
+    TH_VEC_FREE(&e->alerts);
+    TH_VEC_FREE(&e->always);
+    if (e->scratch_ready)
+        th_hits_free(&e->scratch);
+    th_arena_free(&e->arena);
+    free(e);
+}
+
+const char *th_engine_unsupported(const th_rule *r)
+{
+    if (r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") != 0 &&
+        strcmp(r->timestamp_override, "@timestamp") != 0)
+        return "timestamp_override other than event.ingested / @timestamp";
+    switch (r->type) {
+    case TH_RULE_QUERY:
+        return NULL;
+    case TH_RULE_EQL:
+        return NULL; /* single-event only: the caller's predicate refuses sequences */
+    case TH_RULE_NEW_TERMS:
+        if (r->new_terms_fields.len == 0)
+            return "new_terms rule without new_terms fields";
+        if (r->new_terms_fields.len > TH_ENGINE_MAX_TERM_FIELDS)
+            return "new_terms rule with too many fields";
+        if (!r->history_window_start)
+            return "new_terms rule without history_window_start";
+        return NULL;
+    case TH_RULE_THRESHOLD:
+        if (r->threshold_fields.len > TH_ENGINE_MAX_TERM_FIELDS)
+            return "threshold rule with too many fields";
+        return NULL;
+    case TH_RULE_ESQL:
+        return "esql rules are not supported yet";
+    case TH_RULE_MACHINE_LEARNING:
+        return "machine_learning rules need ML jobs (out of scope)";
+    case TH_RULE_HUNT:
+        return "hunting queries are not scheduled rules";
+    default:
+        return "rule type not supported";
+    }
+}
+
+static th_erule *new_rule(th_engine *e, const th_rule *r)
+{
+    th_erule *er = th_xcalloc(1, sizeof(*er));
+    er->rule = r;
+    er->rep.rule = r;
+    th_map_init(&er->ids);
+    th_map_init(&er->nt_seen);
+    th_alert_rule_uuid(r, er->uuid);
+    TH_VEC_PUSH(&e->rules, er);
+    return er;
+}
+
+size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason)
+{
+    th_erule *er = new_rule(e, r);
+    er->rep.skipped = th_arena_strdup(&e->arena, reason ? reason : "skipped");
+    return e->rules.len - 1;
+}
+
+static void route_add(th_engine *e, const char *field, th_str value, bool nocase, size_t rule)
+{
+    char *key = th_arena_printf(&e->arena, "%s%c%.*s", field, nocase ? '\x1e' : '\x1f',
+                                (int)value.n, value.p ? value.p : "");
+    size_t flen = strlen(field) + 1;
+    e->has_nocase |= nocase;
+    if (nocase) {
+        for (size_t i = flen; key[i]; i++)
+            key[i] = (char)tolower((unsigned char)key[i]);
+    }
+    bool inserted;
+    void **slot = th_map_ref(&e->route, th_str_c(key), &inserted);
+    if (inserted)
+        *slot = th_xcalloc(1, sizeof(th_idxvec));
+    th_idxvec *v = *slot;
+    if (v->len == 0 || v->items[v->len - 1] != rule)
+        TH_VEC_PUSH(v, rule);
+}
+
+
+/* Picks the most selective indexable condition: event.action, then provider,
+ * then dataset. NULL when none. */
+static const th_prefilter *pick_prefilter(const th_prefilter *pf, size_t npf)
+{
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        for (size_t i = 0; i < npf; i++) {
+            /* an empty set means the rule can match nothing: never routed */
+            if (pf[i].field && strcmp(pf[i].field, th_routed_fields[f]) == 0)
+                return &pf[i];
+        }
+    }
+    return NULL;
+}
+
+static void push_cap(th_engine *e, th_erule *er, const th_strlist *l)
+{
+    for (size_t i = 0; i < l->len; i++)
+        er->cap[er->ncap++] = l->items[i];
+    (void)e;
+}
+
+size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
+                          const th_prefilter *pf, size_t npf, const th_exceptions *exc)
+{
+    const char *why = th_engine_unsupported(r);
+    if (why)
+        return th_engine_skip_rule(e, r, why);
+    th_erule *er = new_rule(e, r);
+    size_t idx = e->rules.len - 1;
+    er->fn = fn;
+    er->pred = pred;
+    /* SEMANTICS 2.2: windows on timestamp_override with @timestamp fallback;
+     * without an override, on @timestamp alone */
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
+    er->exc = exc;
+    er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
+                      : r->max_signals > 0 ? r->max_signals
+                                           : TH_DEFAULT_MAX_SIGNALS;
+    if (er->max_signals > TH_ENGINE_MAX_SIGNALS_CAP)
+        er->max_signals = TH_ENGINE_MAX_SIGNALS_CAP; /* xpack.alerting.rules.run.alerts.max */
+    size_t ncap = r->new_terms_fields.len + r->threshold_fields.len + 1 +
+                  r->suppression_group_by.len;
+    er->cap = TH_ANEWN(&e->arena, const char *, ncap);
+    switch (r->type) {
+    case TH_RULE_NEW_TERMS: {
+        er->exec = TH_EXEC_NEW_TERMS;
+        push_cap(e, er, &r->new_terms_fields);
+        int64_t h;
+        const char *hws = r->history_window_start;
+        if (th_datemath_eval(hws, strlen(hws), 0, &h) && h < 0)
+            er->nt_gap = -h - (r->lookback_ms > 0 ? r->lookback_ms : 6 * 60 * 1000);
+        break;
+    }
+    case TH_RULE_THRESHOLD:
+        er->exec = TH_EXEC_THRESHOLD;
+        push_cap(e, er, &r->threshold_fields);
+        if (r->cardinality_field)
+            er->cap[er->ncap++] = r->cardinality_field;
+        break;
+    case TH_RULE_EQL:
+        er->exec = TH_EXEC_EQL;
+        break;
+    default:
+        er->exec = TH_EXEC_QUERY;
+        break;
+    }
+    if (r->has_suppression && !e->o.no_suppression && er->exec == TH_EXEC_QUERY &&
+        r->suppression_group_by.len > 0) {
+        er->suppress = true;
+        push_cap(e, er, &r->suppression_group_by);
+    }
+    const th_prefilter *p = pick_prefilter(pf, npf);
+    if (!p) {
+        TH_VEC_PUSH(&e->always, idx);
+    } else {
+        for (size_t i = 0; i < p->nvalues; i++)
+            route_add(e, p->field, p->values[i], p->nocase, idx);
+    }
+    return idx;
+}
+
+/* A sequence rule's hot-pass predicate: any stage matches. */
+static bool seq_any(const void *pred, const th_jval *doc)
+{
+    const th_erule *r = pred;
+    for (size_t i = 0; i < r->nstages; i++)
+        if (r->stages[i].fn(r->stages[i].pred, doc))
+            return true;
+    return false;
+}
+
+size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage *stages,
+                              size_t nstages, const char *const *keys, size_t nkeys,
+                              int64_t maxspan_ms, const th_exceptions *exc)
+{
+    if (nstages < 2 || nstages > TH_SEQ_MAX_STAGES)
+        return th_engine_skip_rule(e, r, "a sequence needs 2 to 16 stages");
+    if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
+        return th_engine_skip_rule(e, r, "a sequence with too many join keys");
+    const char *why = th_engine_unsupported(r);
+    if (why)
+        return th_engine_skip_rule(e, r, why);
+    th_erule *er = new_rule(e, r);
+    size_t idx = e->rules.len - 1;
+    er->exec = TH_EXEC_SEQUENCE;
+    er->stages = TH_ANEWN(&e->arena, th_seq_stage, nstages);
+    memcpy(er->stages, stages, nstages * sizeof(th_seq_stage));
+    er->nstages = nstages;
+    er->maxspan = maxspan_ms;
+    er->fn = seq_any;
+    er->pred = er;
+    er->exc = exc;
+    er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
+    er->max_signals = e->o.max_signals > 0 ? e->o.max_signals
+                      : r->max_signals > 0 ? r->max_signals
+                                           : TH_DEFAULT_MAX_SIGNALS;
+    if (er->max_signals > TH_ENGINE_MAX_SIGNALS_CAP)
+        er->max_signals = TH_ENGINE_MAX_SIGNALS_CAP;
+    er->cap = TH_ANEWN(&e->arena, const char *, nkeys ? nkeys : 1);
+    for (size_t i = 0; i < nkeys; i++)
+        er->cap[er->ncap++] = th_arena_strdup(&e->arena, keys[i]);
+    TH_VEC_PUSH(&e->always, idx);
+    return idx;
+}
+
+
+/* ---- temporal pass driver --------------------------------------------- */
+
+static int match_cmp(const void *x, const void *y)
+{
+    const th_match *a = x, *b = y;
+    if (a->combined != b->combined)
+        return a->combined < b->combined ? -1 : 1;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int alert_cmp(const void *x, const void *y)
+{
+    const th_ealert *a = x, *b = y;
+    if (a->pub.time_ms != b->pub.time_ms)
+        return a->pub.time_ms < b->pub.time_ms ? -1 : 1;
+    if (a->pub.rule_index != b->pub.rule_index)
+        return a->pub.rule_index < b->pub.rule_index ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
+{
+    if (e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) {
+        r->rep.state_capped = true;
+        return false;
+    }
+    *cur += bytes;
+    if (*cur > r->rep.state_peak_bytes)
+        r->rep.state_peak_bytes = *cur;
+    return true;
+}
+
+void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
+{
+    if (e->finished)
+        return;
+    e->finished = true;
+    e->from = e->o.from_ms != TH_TIME_NONE ? e->o.from_ms
+              : e->data_min != INT64_MAX  ? e->data_min
+                                          : TH_TIME_NONE;
+    e->to = e->o.to_ms != TH_TIME_NONE ? e->o.to_ms
+            : e->data_max != INT64_MIN ? e->data_max
+                                       : TH_TIME_NONE;
+    for (size_t i = 0; i < e->rules.len; i++) {
+        th_erule *r = e->rules.items[i];
+        if (r->rep.skipped)
+            continue;
+        uint64_t t0 = th_now_ns();
+        if (r->matches.len > 1)
+            qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
+        size_t before = e->alerts.len;
+        switch (r->exec) {
+        case TH_EXEC_NEW_TERMS:
+            th_exec_new_terms(e, r);
+            break;
+        case TH_EXEC_THRESHOLD:
+            th_exec_threshold(e, r);
+            break;
+        case TH_EXEC_SEQUENCE:
+            th_exec_sequence(e, r);
+            break;
+        default:
+            th_exec_query(e, r);
+            break;
+        }
+        for (size_t k = before; k < e->alerts.len; k++)
+            e->alerts.items[k].pub.rule_index = i;
+        r->rep.temporal_ns = th_now_ns() - t0;
+    }
+    if (e->alerts.len > 1)
+        qsort(e->alerts.items, e->alerts.len, sizeof(th_ealert), alert_cmp);
+    for (size_t i = 0; i < e->alerts.len; i++) {
+        e->alerts.items[i].pub.doc = e->alerts.items[i].doc;
+        if (sink)
+            sink(ctx, &e->alerts.items[i].pub);
+    }
+}
+
+const th_rule_report *th_engine_reports(const th_engine *e, size_t *n)
+{
+    /* reports live inside the rules; copy pointers into a stable array */
+    th_engine *me = (th_engine *)e;
+    th_rule_report *out = TH_ANEWN(&me->arena, th_rule_report, e->rules.len ? e->rules.len : 1);
+    for (size_t i = 0; i < e->rules.len; i++)
+        out[i] = e->rules.items[i]->rep;
+    *n = e->rules.len;
+    return out;
+}
+
+void th_engine_period(const th_engine *e, int64_t *from_ms, int64_t *to_ms)
+{
+    *from_ms = e->from;
+    *to_ms = e->to;
+}
+
+void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested)
+{
+    *events = e->events;
+    *with_ingested = e->with_ingested;
+}
+
+void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes)
+{
+    *docs = e->docs.len;
+    *doc_bytes = e->doc_bytes;
+    *match_bytes = e->match_bytes;
+}

@@ -1,0 +1,149 @@
+/* The engine: runs a rule set over ECS events in two stages (DESIGN.md).
+ *
+ *  1. Hot pass (th_engine_feed, once per event): route the event to candidate
+ *     rules through a prefilter index on literal event.provider / event.action /
+ *     data_stream.dataset values, evaluate each candidate's predicate, and keep
+ *     a compact match record (timestamps, stable event id, serialised source,
+ *     and the field values the rule's later stages need). No time windows here.
+ *  2. Temporal pass (th_engine_finish, once): per rule, replay Elastic's
+ *     scheduler over the matches (SEMANTICS.md 2.6): runs every `interval`,
+ *     window [run - lookback, run] on event.ingested with @timestamp fallback,
+ *     max_signals, deterministic alert ids for overlap de-duplication, then the
+ *     rule type's logic (query, EQL single-event, new_terms, threshold,
+ *     alert suppression). Alerts come out in (run time, rule, order) order.
+ *
+ * The predicate is behind an interface (th_pred_fn) so the engine knows
+ * nothing of query languages; th_engine_pred_query adapts query/query.h.
+ *
+ * Ownership: the engine copies what it keeps from fed events (the event may be
+ * freed right after th_engine_feed). Rules, predicates and exception lists
+ * passed to th_engine_add_rule are borrowed and must outlive the engine.
+ * Alerts handed to the sink are valid only during the callback.
+ * Thread safety: one engine per thread; predicates must be read-only. */
+#ifndef TH_ENGINE_ENGINE_H
+#define TH_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/str.h"
+#include "event/event.h"
+#include "json/json.h"
+#include "rules/rule.h"
+
+/* True when the document satisfies the rule's filter. */
+typedef bool (*th_pred_fn)(const void *pred, const th_jval *doc);
+
+/* A necessary condition of a rule's filter: the document carries one of
+ * `values` at `field` (compared exactly, or ASCII case-insensitively when
+ * `nocase`). Only event.provider, event.action and data_stream.dataset are
+ * indexed; a rule with no indexable condition is a candidate for every event. */
+typedef struct th_prefilter {
+    const char *field;
+    const th_str *values;
+    size_t nvalues;
+    bool nocase;
+} th_prefilter;
+
+typedef struct th_exceptions th_exceptions; /* engine/exceptions.h */
+
+typedef struct th_engine_opts {
+    int64_t from_ms, to_ms;     /* simulated period; TH_TIME_NONE = the data's span */
+    int64_t phase_ms;           /* runs at epoch + phase + k*interval */
+    int64_t max_signals;        /* > 0 overrides every rule's max_signals */
+    uint64_t max_state_bytes;   /* per-rule cap on temporal state; 0 = none */
+    bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
+    bool profile;               /* time every predicate evaluation (eval_ns) */
+    const char *space_id;       /* Kibana space in alert ids; "default" */
+    const char *source_index;   /* _index of source events in ids/ancestors */
+} th_engine_opts;
+
+/* Per-rule results, for the summary and --profile. */
+typedef struct th_rule_report {
+    const th_rule *rule;
+    const char *skipped;        /* reason when the rule could not run, else NULL */
+    uint64_t evals;             /* predicate evaluations (hot pass) */
+    uint64_t matches;           /* events that matched the filter */
+    uint64_t excepted;          /* matches removed by exception lists */
+    uint64_t runs;              /* scheduled runs replayed */
+    uint64_t runs_truncated;    /* runs that hit max_signals */
+    uint64_t alerts;            /* alerts created (EQL sequences: shells) */
+    uint64_t building_blocks;   /* EQL sequence building-block alerts */
+    uint64_t suppressed_docs;   /* events folded into suppressed alerts */
+    uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
+    bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
+    uint64_t eval_ns, temporal_ns;
+} th_rule_report;
+
+typedef struct th_alert {
+    int64_t time_ms;            /* the run that created it */
+    size_t rule_index;
+    const th_rule *rule;
+    const th_jval *doc;         /* the alert document */
+} th_alert;
+
+typedef void (*th_alert_fn)(void *ctx, const th_alert *a);
+
+typedef struct th_engine th_engine;
+
+void th_engine_opts_default(th_engine_opts *o);
+th_engine *th_engine_new(const th_engine_opts *o);
+void th_engine_free(th_engine *e);
+
+/* Why the engine cannot run a rule of this shape (type, missing parameters),
+ * or NULL when it can. */
+const char *th_engine_unsupported(const th_rule *r);
+
+/* Adds a rule with its filter predicate (fn NULL = match every event), its
+ * prefilter conditions and optional exception lists. Returns the rule index.
+ * A rule th_engine_unsupported rejects is recorded as skipped (it appears
+ * in the report with the reason) and never runs. */
+size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
+                          const th_prefilter *pf, size_t npf, const th_exceptions *exc);
+/* Records a rule that will not run, with the reason (e.g. a query that does
+ * not compile); it is listed in the report. */
+size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
+
+/* Hot pass: one event. The event's times must be filled (th_event_read_times).
+ * Equivalent to th_engine_eval then th_engine_commit. */
+void th_engine_feed(th_engine *e, const th_event *ev);
+
+/* The hot pass in two halves, for parallel evaluation with a deterministic
+ * result: th_engine_eval (read-only on the engine: any number of threads at
+ * once, each with its own th_hits) appends the candidate rules and their
+ * verdicts for one event; th_engine_commit (one thread, events in input
+ * order, the event's document still alive) records them: h->items[from..to)
+ * must be that event's hits. Add every rule before th_hits_init. */
+typedef struct th_hit {
+    uint32_t rule;
+    uint8_t result;     /* 0 no match, 1 match, 2 match removed by an exception */
+    uint32_t ns;        /* evaluation time when profiling */
+} th_hit;
+typedef struct th_hits {
+    th_hit *items;
+    size_t len, cap;
+    unsigned char *mark; /* per rule: already evaluated for this event */
+    size_t nrules;
+} th_hits;
+void th_hits_init(th_hits *h, const th_engine *e);
+void th_hits_clear(th_hits *h);
+void th_hits_free(th_hits *h);
+void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
+void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);
+
+
+/* Temporal pass: replays every rule's schedule and emits the alerts in
+ * (run time, rule index, creation order) order. Call once. */
+void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx);
+
+const th_rule_report *th_engine_reports(const th_engine *e, size_t *n);
+/* The simulated period actually used (after defaults), known after finish. */
+void th_engine_period(const th_engine *e, int64_t *from_ms, int64_t *to_ms);
+/* What the hot pass keeps: matched documents stored (once per event, shared
+ * by rules), their bytes, and the bytes of match records. */
+void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes);
+/* Events fed, and how many had event.ingested. */
+void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
+
+#endif

@@ -1,0 +1,313 @@
+/* The hot pass (DESIGN.md stage 1): prefilter routing, predicate evaluation
+ * (thread-safe), and the in-order commit of match records. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/limits.h"
+#include "ecs/schema.h"
+#include "engine/exceptions.h"
+#include "engine/internal.h"
+#include "engine/sequence.h"
+
+/* ---- hot pass ------------------------------------------------------------ */
+
+typedef struct route_ctx {
+    const th_engine *e;
+    const char *field;
+    th_idxvec *hits[64];
+    size_t nhits;
+} route_ctx;
+
+static void route_lookup(route_ctx *c, th_str v, bool nocase)
+{
+    char key[512];
+    size_t fl = strlen(c->field);
+    if (fl + 1 + v.n >= sizeof key || c->nhits == sizeof c->hits / sizeof c->hits[0])
+        return;
+    memcpy(key, c->field, fl);
+    key[fl] = nocase ? '\x1e' : '\x1f';
+    for (size_t i = 0; i < v.n; i++)
+        key[fl + 1 + i] = nocase ? (char)tolower((unsigned char)v.p[i]) : v.p[i];
+    th_idxvec *hit = th_map_get(&c->e->route, th_str_make(key, fl + 1 + v.n));
+    if (hit)
+        c->hits[c->nhits++] = hit;
+}
+
+/* Routes on the keyword text the evaluator compares (th_query_keyword_text's
+ * rule: strings as they are, numbers as their source text, booleans). */
+static bool route_visit(const th_jval *v, void *ctx)
+{
+    th_str t;
+    if (v->type == TH_JSTR || v->type == TH_JNUM)
+        t = v->u.str;
+    else if (v->type == TH_JTRUE)
+        t = TH_STR_LIT("true");
+    else if (v->type == TH_JFALSE)
+        t = TH_STR_LIT("false");
+    else
+        return true;
+    route_ctx *c = ctx;
+    route_lookup(c, t, false);
+    if (c->e->has_nocase)
+        route_lookup(c, t, true);
+    return true;
+}
+
+/* Limits of Elasticsearch keyword fields: longer values are not indexed, so
+ * they neither aggregate nor group (SEMANTICS.md 3.4). From the field schema;
+ * fields it does not know get the integration's defaults. */
+static size_t ignore_above(const char *field)
+{
+    th_str f = th_str_c(field);
+    const th_field_def *def = th_schema_lookup(f);
+    if (def) {
+        if (def->ignore_above > 0)
+            return (size_t)def->ignore_above;
+        return SIZE_MAX;
+    }
+    if (th_str_ends(f, "request_parameters") || th_str_ends(f, "response_elements") ||
+        th_str_ends(f, "additional_eventdata") || th_str_ends(f, "service_event_details"))
+        return TH_IGNORE_ABOVE_PARAMETERS;
+    return TH_IGNORE_ABOVE_DEFAULT;
+}
+
+typedef struct cap_ctx {
+    th_arena *a;
+    TH_VEC(th_str) vals;
+    size_t limit;
+} cap_ctx;
+
+static bool cap_visit(const th_jval *v, void *ctx)
+{
+    cap_ctx *c = ctx;
+    th_buf b;
+    switch (v->type) {
+    case TH_JSTR:
+        if (v->u.str.n > c->limit)
+            return true;
+        th_buf_init(&b);
+        th_json_write_str(&b, v->u.str);
+        TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, b.data, b.len), b.len));
+        th_buf_free(&b);
+        return true;
+    case TH_JNUM:
+        TH_VEC_PUSH(&c->vals, v->u.str);
+        return true;
+    case TH_JTRUE:
+        TH_VEC_PUSH(&c->vals, TH_STR_LIT("true"));
+        return true;
+    case TH_JFALSE:
+        TH_VEC_PUSH(&c->vals, TH_STR_LIT("false"));
+        return true;
+    default:
+        return true; /* null and objects carry no term */
+    }
+}
+
+static int str_cmp_q(const void *x, const void *y)
+{
+    return th_value_cmp(*(const th_str *)x, *(const th_str *)y);
+}
+
+int th_value_cmp(th_str a, th_str b)
+{
+    bool an = a.n && a.p[0] != '"' && a.p[0] != 't' && a.p[0] != 'f';
+    bool bn = b.n && b.p[0] != '"' && b.p[0] != 't' && b.p[0] != 'f';
+    if (an && bn) {
+        char x[64], y[64];
+        if (a.n < sizeof x && b.n < sizeof y) {
+            memcpy(x, a.p, a.n);
+            x[a.n] = 0;
+            memcpy(y, b.p, b.n);
+            y[b.n] = 0;
+            double dx = strtod(x, NULL), dy = strtod(y, NULL);
+            if (dx != dy)
+                return dx < dy ? -1 : 1;
+        }
+    }
+    return th_str_cmp(a, b);
+}
+
+static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
+{
+    m->voff = TH_ANEWN(&e->arena, uint32_t, r->ncap + 1);
+    cap_ctx c = {.a = &e->arena};
+    for (size_t f = 0; f < r->ncap; f++) {
+        size_t start = c.vals.len;
+        c.limit = ignore_above(r->cap[f]);
+        th_json_path_each(doc, th_str_c(r->cap[f]), cap_visit, &c);
+        /* doc values: sorted, duplicates removed (keyword doc_values) */
+        size_t n = c.vals.len - start;
+        if (n > 1) {
+            qsort(c.vals.items + start, n, sizeof(th_str), str_cmp_q);
+            size_t w = start + 1;
+            for (size_t i = start + 1; i < c.vals.len; i++) {
+                if (!th_str_eq(c.vals.items[i], c.vals.items[w - 1]))
+                    c.vals.items[w++] = c.vals.items[i];
+            }
+            c.vals.len = w;
+        }
+        m->voff[f] = (uint32_t)start;
+        m->voff[f + 1] = (uint32_t)c.vals.len;
+    }
+    m->voff[r->ncap] = (uint32_t)c.vals.len;
+    m->nvals = (uint32_t)c.vals.len;
+    m->vals = TH_ANEWN(&e->arena, th_str, c.vals.len ? c.vals.len : 1);
+    if (c.vals.len)
+        memcpy(m->vals, c.vals.items, c.vals.len * sizeof(th_str));
+    TH_VEC_FREE(&c.vals);
+}
+
+static uint32_t store_doc(th_engine *e, const th_event *ev)
+{
+    th_edoc d = {0};
+    th_buf b;
+    th_buf_init(&b);
+    th_json_write(&b, ev->doc);
+    d.json = th_str_make(th_arena_strndup(&e->arena, b.data, b.len), b.len);
+    th_buf_free(&b);
+    const th_jval *id = th_json_path_first(ev->doc, TH_STR_LIT("event.id"));
+    if (id && id->type == TH_JSTR && id->u.str.n > 0)
+        d.id = th_str_make(th_arena_strndup(&e->arena, id->u.str.p, id->u.str.n), id->u.str.n);
+    else if (ev->file)
+        d.id = th_str_c(th_arena_printf(&e->arena, "%s:%llu", ev->file,
+                                        (unsigned long long)ev->offset));
+    else
+        d.id = th_str_c(th_arena_printf(&e->arena, "#%llu", (unsigned long long)ev->index));
+    d.ts = ev->timestamp_ms;
+    d.ingested = ev->ingested_ms;
+    d.combined = th_event_combined_ts(ev);
+    d.index = ev->index;
+    e->doc_bytes += d.json.n + d.id.n + sizeof(th_edoc);
+    TH_VEC_PUSH(&e->docs, d);
+    return (uint32_t)(e->docs.len - 1);
+}
+
+uint64_t th_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- evaluation (read-only, thread-safe) ------------------------------- */
+
+void th_hits_init(th_hits *h, const th_engine *e)
+{
+    memset(h, 0, sizeof(*h));
+    h->nrules = e->rules.len;
+    h->mark = th_xcalloc(h->nrules + 1, 1);
+}
+
+void th_hits_free(th_hits *h)
+{
+    free(h->items);
+    free(h->mark);
+    memset(h, 0, sizeof(*h));
+}
+
+void th_hits_clear(th_hits *h) { h->len = 0; }
+
+static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+{
+    if (ri >= h->nrules || h->mark[ri])
+        return;
+    h->mark[ri] = 1;
+    const th_erule *r = e->rules.items[ri];
+    uint64_t t0 = e->o.profile ? th_now_ns() : 0;
+    bool hit = !r->fn || r->fn(r->pred, ev->doc);
+    uint8_t res = hit ? 1 : 0;
+    if (hit && r->exc && th_exceptions_match(r->exc, ev->doc))
+        res = 2;
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 16;
+        h->items = th_xrealloc(h->items, h->cap * sizeof(th_hit));
+    }
+    th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(th_now_ns() - t0) : 0};
+    h->items[h->len++] = x;
+}
+
+void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
+{
+    size_t start = h->len;
+    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+        return; /* no time at all: no window can contain it */
+    for (size_t i = 0; i < e->always.len; i++)
+        eval_rule(e, e->always.items[i], ev, h);
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
+        th_json_path_each(ev->doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++) {
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                eval_rule(e, rc.hits[k]->items[i], ev, h);
+        }
+    }
+    for (size_t i = start; i < h->len; i++)
+        h->mark[h->items[i].rule] = 0;
+}
+
+/* ---- commit (single thread, input order) ------------------------------- */
+
+static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx)
+{
+    th_match m = {0};
+    m.ts = ev->timestamp_ms;
+    m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
+    m.order = ev->index;
+    capture(e, r, &m, ev->doc);
+    for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
+        if (r->stages[i].fn(r->stages[i].pred, ev->doc))
+            m.stages |= 1u << i;
+    /* threshold alerts are synthetic: they never need the source document;
+     * new_terms needs it only when the match can build an alert */
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD &&
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m));
+    if (need_doc && *docidx < 0)
+        *docidx = store_doc(e, ev);
+    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
+    e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
+    TH_VEC_PUSH(&r->matches, m);
+    r->rep.matches++;
+}
+
+void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to)
+{
+    e->events++;
+    if (ev->ingested_ms != TH_TIME_NONE)
+        e->with_ingested++;
+    int64_t c = th_event_combined_ts(ev);
+    if (c == TH_TIME_NONE)
+        return;
+    if (c < e->data_min)
+        e->data_min = c;
+    if (c > e->data_max)
+        e->data_max = c;
+    int64_t docidx = -1;
+    for (size_t i = from; i < to; i++) {
+        th_erule *r = e->rules.items[h->items[i].rule];
+        r->rep.evals++;
+        r->rep.eval_ns += h->items[i].ns;
+        if (h->items[i].result == 2)
+            r->rep.excepted++;
+        else if (h->items[i].result == 1)
+            commit_match(e, r, ev, &docidx);
+    }
+}
+
+void th_engine_feed(th_engine *e, const th_event *ev)
+{
+    if (e->scratch_ready && e->scratch.nrules != e->rules.len) {
+        th_hits_free(&e->scratch); /* rules were added since */
+        e->scratch_ready = false;
+    }
+    if (!e->scratch_ready) {
+        th_hits_init(&e->scratch, e);
+        e->scratch_ready = true;
+    }
+    th_hits_clear(&e->scratch);
+    th_engine_eval(e, ev, &e->scratch);
+    th_engine_commit(e, ev, &e->scratch, 0, e->scratch.len);
+}

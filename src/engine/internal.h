@@ -1,0 +1,164 @@
+/* Engine internals shared by the engine's .c files (not a public header).
+ *
+ * Ownership: everything here lives in the engine's arenas or heap vectors and
+ * is released by th_engine_free. */
+#ifndef TH_ENGINE_INTERNAL_H
+#define TH_ENGINE_INTERNAL_H
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/map.h"
+#include "base/vec.h"
+#include "engine/engine.h"
+
+/* A fed event that matched at least one rule: what alerts need of it. */
+typedef struct th_edoc {
+    th_str json;        /* serialised ECS source document */
+    th_str id;          /* stable _id: event.id, else "file:offset" */
+    int64_t ts, ingested, combined;
+    uint64_t index;     /* position in the input */
+} th_edoc;
+
+/* One (rule, event) match. Captured values are serialised JSON scalars
+ * ("\"alice\"", "42", "true"), grouped per captured field. */
+typedef struct th_match {
+    uint32_t doc;       /* index into engine->docs */
+    uint32_t nvals;     /* total captured values */
+    uint32_t stages;    /* EQL sequence: bit i = stage i matched */
+    int64_t ts, ingested, combined;
+    uint64_t order;     /* event index, the final tie-break */
+    th_str *vals;       /* all captured values, field after field */
+    uint32_t *voff;     /* ncap + 1 offsets into vals */
+} th_match;
+
+typedef enum th_exec {
+    TH_EXEC_QUERY,      /* query rules (kuery/lucene) */
+    TH_EXEC_EQL,        /* EQL single-event rules: @timestamp order, no paging */
+    TH_EXEC_NEW_TERMS,
+    TH_EXEC_THRESHOLD,
+    TH_EXEC_SEQUENCE,   /* EQL sequences */
+} th_exec;
+
+typedef struct th_erule {
+    const th_rule *rule;
+    th_exec exec;
+    th_pred_fn fn;
+    const void *pred;
+    const th_exceptions *exc;
+    const char **cap;   /* captured fields */
+    size_t ncap;
+    bool suppress;      /* alert suppression active */
+    bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
+    struct th_seq_stage *stages; /* EQL sequence stages */
+    size_t nstages;
+    int64_t maxspan;    /* EQL sequence maxspan, 0 = none */
+    int64_t max_signals;
+    TH_VEC(th_match) matches;
+    th_rule_report rep;
+    th_map ids;         /* alert ids written so far (overlap de-duplication) */
+    char uuid[37];      /* the rule's stable saved-object-like id */
+    th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
+    int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
+    uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
+} th_erule;
+
+typedef struct th_ealert {
+    th_alert pub;
+    uint64_t seq;       /* creation order */
+    th_jval *doc;       /* mutable (suppression updates) */
+    th_str instance;    /* suppression instance id, or empty */
+    int64_t supp_end;   /* kibana.alert.suppression.end */
+    int64_t supp_docs;  /* kibana.alert.suppression.docs_count */
+} th_ealert;
+
+typedef TH_VEC(size_t) th_idxvec;
+
+struct th_engine {
+    th_engine_opts o;
+    th_arena arena;        /* docs, matches, alerts */
+    TH_VEC(th_erule *) rules;
+    TH_VEC(th_edoc) docs;
+    TH_VEC(th_ealert) alerts;
+    th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
+    th_idxvec always;      /* rules without an indexable prefilter */
+    bool has_nocase;       /* some route is case-insensitive */
+    uint64_t events, with_ingested;
+    int64_t data_min, data_max; /* combined timestamps seen */
+    int64_t from, to;      /* the period used */
+    uint64_t seq;
+    uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    th_hits scratch;       /* th_engine_feed's */
+    bool scratch_ready;
+    bool finished;
+};
+
+/* ---- hotpass.c / engine.c ---------------------------------------------- */
+/* The fields the prefilter index routes on, most selective first. */
+#define TH_NROUTED 3
+extern const char *const th_routed_fields[TH_NROUTED];
+uint64_t th_now_ns(void);
+
+/* ---- schedule.c --------------------------------------------------------- */
+/* Run times of a rule (schedule.c explains the choice). Returns the count;
+ * *first gets the first. */
+uint64_t th_sched_runs(const th_engine *e, const th_erule *r, int64_t *first);
+/* Matches (sorted by combined ts) in [lo_ts, min(hi_ts, to)]: index range [*b, *en). */
+void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64_t hi_ts,
+                     size_t *b, size_t *en);
+/* Calls fn for every run of the rule whose window may hold matches, in time
+ * order; counts every run in the report. */
+typedef void (*th_run_fn)(th_engine *e, th_erule *r, int64_t t, void *ctx);
+void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx);
+void th_exec_query(th_engine *e, th_erule *r);
+int64_t th_sched_interval(const th_erule *r); /* 5m when unset */
+int64_t th_sched_lookback(const th_erule *r); /* 6m when unset */
+
+/* ---- new_terms.c, threshold.c, suppress.c -------------------------------- */
+void th_exec_new_terms(th_engine *e, th_erule *r);
+void th_exec_sequence(th_engine *e, th_erule *r);
+/* new_terms hot pass: false when every tuple of m was already seen shortly
+ * before m (so m can never build an alert and its document need not be kept).
+ * Records m's tuples. */
+bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
+void th_exec_threshold(th_engine *e, th_erule *r);
+/* Query rule with alert suppression: one run's new candidates. */
+void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
+                     th_map *history);
+
+/* ---- alert.c ------------------------------------------------------------- */
+/* Parses a stored doc into the engine arena. */
+th_jval *th_alert_source(th_engine *e, const th_edoc *d);
+/* Turns `src` (a source doc or synthetic bucket doc, modified in place) into an
+ * alert of rule r created at run time t, appends it and returns it. */
+th_ealert *th_alert_make(th_engine *e, th_erule *r, th_jval *src, int64_t t, const char *uuid,
+                         int64_t original_time, const char *ancestor_id);
+void th_alert_rule_uuid(const th_rule *r, char out[37]);
+/* Deterministic ids (hex sha256) of SEMANTICS.md 2.3. */
+void th_alert_event_id(const th_engine *e, const th_erule *r, const th_edoc *d,
+                       const th_str *extra, size_t nextra, char out[65]);
+/* True (and records it) when id is new for the rule; false for a duplicate. */
+bool th_alert_id_claim(th_engine *e, th_erule *r, const char *id);
+/* The Kibana reason string (SEMANTICS.md 9.3). */
+char *th_alert_reason(th_arena *a, const th_jval *doc, const th_rule *r);
+/* Adds a value serialised as JSON text (as captured) to an object/array. */
+th_jval *th_alert_value(th_arena *a, th_str json_scalar);
+
+/* ---- match helpers (engine.c) -------------------------------------------- */
+static inline size_t th_match_nv(const th_match *m, size_t f) { return m->voff[f + 1] - m->voff[f]; }
+static inline th_str th_match_v(const th_match *m, size_t f, size_t i) { return m->vals[m->voff[f] + i]; }
+/* Order of composite-aggregation keys: numbers numerically, else bytewise. */
+int th_value_cmp(th_str a, th_str b);
+/* Cartesian product of a match's values for captured fields [f0, f0+nf):
+ * calls fn with each tuple. A field without values yields no tuple. Stops
+ * after TH_ENGINE_MAX_COMBOS tuples; returns false when it had to. */
+typedef void (*th_tuple_fn)(const th_str *tuple, size_t nf, void *ctx);
+bool th_match_tuples(const th_match *m, size_t f0, size_t nf, th_tuple_fn fn, void *ctx);
+/* A tuple as a map key (values joined by \x1f; JSON text never holds one raw). */
+void th_tuple_key(th_buf *b, const th_str *tuple, size_t nf);
+/* Composite-aggregation order of two tuples. */
+int th_tuple_cmp(const th_str *a, const th_str *b, size_t nf);
+/* Adds the bytes of a new state allocation to the rule's state; false (and
+ * flags state_capped) when max_state_bytes would be exceeded. */
+bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
+
+#endif

@@ -1,0 +1,236 @@
+/* new_terms (SEMANTICS.md 5.2).
+ *
+ * For a run at t with window W = [f, t] and history start H = datemath(
+ * history_window_start, now = t): a term tuple produced by a match in W is
+ * NEW iff its first sighting among matches with combined timestamp in [H, t]
+ * is strictly after f. Because the matches are sorted by combined timestamp,
+ * each tuple keeps the sorted list of the matches producing it; one binary
+ * search for H answers both "first seen" and "which document builds the
+ * alert" (the earliest; ties broken by @timestamp then input order).
+ *
+ * State: the tuple index over every match of the rule (the history may reach
+ * days before the simulated period). Charged against --max-state-mb. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/timeutil.h"
+#include "engine/internal.h"
+
+typedef struct ntterm {
+    th_str *vals;            /* the tuple */
+    TH_VEC(uint32_t) occ;    /* matches producing it, in match order */
+    uint64_t stamp;          /* last run that listed it as a candidate */
+} ntterm;
+
+typedef struct nt_state {
+    th_engine *e;
+    th_erule *r;
+    size_t nf;
+    th_map terms;            /* tuple key -> ntterm* */
+    TH_VEC(ntterm *) all;
+    TH_VEC(ntterm *) mt;     /* terms of each match, flattened */
+    uint32_t *mt_off;        /* nmatches + 1 */
+    uint32_t cur;            /* match being indexed */
+    uint64_t bytes;
+    uint64_t run;
+    th_buf key;
+} nt_state;
+
+static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
+{
+    nt_state *s = ctx;
+    th_tuple_key(&s->key, tuple, nf);
+    ntterm *t = th_map_get(&s->terms, th_buf_str(&s->key));
+    if (!t) {
+        uint64_t cost = sizeof(ntterm) + s->key.len + nf * sizeof(th_str) + 32;
+        if (!th_state_charge(s->e, s->r, &s->bytes, cost))
+            return;
+        t = th_xcalloc(1, sizeof(*t));
+        t->vals = TH_ANEWN(&s->e->arena, th_str, nf ? nf : 1);
+        memcpy(t->vals, tuple, nf * sizeof(th_str));
+        char *k = th_arena_strndup(&s->e->arena, s->key.data, s->key.len);
+        th_map_put(&s->terms, th_str_make(k, s->key.len), t);
+        TH_VEC_PUSH(&s->all, t);
+    }
+    if (!th_state_charge(s->e, s->r, &s->bytes, sizeof(uint32_t) + sizeof(ntterm *)))
+        return;
+    TH_VEC_PUSH(&t->occ, s->cur);
+    TH_VEC_PUSH(&s->mt, t);
+}
+
+static void build_index(nt_state *s)
+{
+    th_erule *r = s->r;
+    s->mt_off = th_xmalloc((r->matches.len + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < r->matches.len; i++) {
+        s->mt_off[i] = (uint32_t)s->mt.len;
+        s->cur = (uint32_t)i;
+        if (!th_match_tuples(&r->matches.items[i], 0, s->nf, index_tuple, s))
+            r->rep.state_capped = true;
+    }
+    s->mt_off[r->matches.len] = (uint32_t)s->mt.len;
+}
+
+typedef struct newterm {
+    ntterm *t;
+    uint32_t first; /* the match that builds the alert */
+} newterm;
+
+static int newterm_cmp(const void *x, const void *y, void *nf)
+{
+    const newterm *a = x, *b = y;
+    return th_tuple_cmp(a->t->vals, b->t->vals, *(size_t *)nf);
+}
+
+/* qsort has no context argument in C11: a small insertion-merge sort. */
+static void sort_newterms(newterm *v, size_t n, size_t nf)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_newterms(v, h, nf);
+    sort_newterms(v + h, n - h, nf);
+    newterm *tmp = th_xmalloc(n * sizeof(newterm));
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = newterm_cmp(&v[j], &v[i], &nf) < 0 ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof(newterm));
+    free(tmp);
+}
+
+static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    nt_state *s = ctx;
+    int64_t f = t - th_sched_lookback(r);
+    const char *hws = r->rule->history_window_start;
+    int64_t H;
+    if (!th_datemath_eval(hws, strlen(hws), t, &H))
+        return;
+    size_t b, en;
+    th_sched_window(e, r, f, t, &b, &en);
+    s->run++;
+    TH_VEC(newterm) nw = {0};
+    for (size_t i = b; i < en; i++) {
+        for (uint32_t j = s->mt_off[i]; j < s->mt_off[i + 1]; j++) {
+            ntterm *term = s->mt.items[j];
+            if (term->stamp == s->run)
+                continue;
+            term->stamp = s->run;
+            /* first occurrence at or after H */
+            size_t lo = 0, hi = term->occ.len;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (r->matches.items[term->occ.items[mid]].combined < H)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == term->occ.len)
+                continue;
+            uint32_t first = term->occ.items[lo];
+            if (r->matches.items[first].combined <= f)
+                continue; /* seen in the history (or exactly at from): not new */
+            newterm n = {term, first};
+            TH_VEC_PUSH(&nw, n);
+        }
+    }
+    sort_newterms(nw.items, nw.len, s->nf);
+    int64_t created = 0;
+    for (size_t i = 0; i < nw.len; i++) {
+        const th_match *m = &r->matches.items[nw.items[i].first];
+        static const th_edoc none = {0};
+        const th_edoc *d = m->doc == UINT32_MAX ? &none : &e->docs.items[m->doc];
+        char id[65];
+        th_alert_event_id(e, r, d, nw.items[i].t->vals, s->nf, id);
+        if (th_map_has(&r->ids, th_str_make(id, 64)))
+            continue; /* the same (doc, tuple) alerted in an overlapping run */
+        if (created == r->max_signals) {
+            r->rep.runs_truncated++;
+            break;
+        }
+        th_jval *src = m->doc == UINT32_MAX ? NULL : th_alert_source(e, d);
+        if (!src)
+            continue;
+        th_alert_id_claim(e, r, id);
+        th_jval *terms = th_jnew_arr(&e->arena);
+        for (size_t f2 = 0; f2 < s->nf; f2++)
+            th_jarr_push(&e->arena, terms, th_alert_value(&e->arena, nw.items[i].t->vals[f2]));
+        th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.new_terms"), terms);
+        char *anc = th_arena_strndup(&e->arena, d->id.p, d->id.n);
+        th_alert_make(e, r, src, t, id, d->ts, anc);
+        created++;
+    }
+    TH_VEC_FREE(&nw);
+}
+
+void th_exec_new_terms(th_engine *e, th_erule *r)
+{
+    nt_state s = {.e = e, .r = r, .nf = r->rule->new_terms_fields.len};
+    th_map_init(&s.terms);
+    th_buf_init(&s.key);
+    build_index(&s);
+    th_sched_each(e, r, nt_run, &s);
+    for (size_t i = 0; i < s.all.len; i++) {
+        TH_VEC_FREE(&s.all.items[i]->occ);
+        free(s.all.items[i]);
+    }
+    TH_VEC_FREE(&s.all);
+    TH_VEC_FREE(&s.mt);
+    free(s.mt_off);
+    th_map_free(&s.terms);
+    th_buf_free(&s.key);
+}
+
+/* ---- hot pass: which documents can build an alert -------------------------
+ *
+ * A match y builds the alert of tuple T only in a run t with y in (t - L, t]
+ * and no other occurrence of T in [t - hist, y). Every such t is < y + L, so
+ * an occurrence x of T with y - (hist - L) <= x < y rules y out for T. Input
+ * is mostly in time order, so remembering the newest occurrence per tuple
+ * catches nearly every repeat; an out-of-order or tied match keeps its doc
+ * (conservative: never drops a document that could be needed). */
+typedef struct seen_ctx {
+    th_engine *e;
+    th_erule *r;
+    const th_match *m;
+    bool needed;
+    th_buf key;
+} seen_ctx;
+
+static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
+{
+    seen_ctx *c = ctx;
+    th_tuple_key(&c->key, tuple, nf);
+    int64_t *last = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
+    int64_t y = c->m->combined;
+    if (!last) {
+        c->needed = true;
+        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 48))
+            return; /* cannot remember it: the doc is kept, which is safe */
+        last = TH_ANEW(&c->e->arena, int64_t);
+        *last = y;
+        char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
+        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), last);
+        return;
+    }
+    if (!(*last < y && *last >= y - c->r->nt_gap))
+        c->needed = true;
+    if (y > *last)
+        *last = y;
+}
+
+bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
+{
+    if (r->nt_gap <= 0)
+        return true;
+    seen_ctx c = {e, r, m, false, {0}};
+    th_buf_init(&c.key);
+    th_match_tuples(m, 0, r->rule->new_terms_fields.len, seen_tuple, &c);
+    th_buf_free(&c.key);
+    return c.needed;
+}

@@ -1,0 +1,306 @@
+/* Replaying rule versions with the engine (replay.h). */
+#include "tune/replay.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/timeutil.h"
+#include "ecs/mapper.h"
+#include "engine/engine.h"
+#include "event/event.h"
+#include "io/input.h"
+#include "query/query.h"
+
+void th_replay_init(th_replay *r)
+{
+    memset(r, 0, sizeof *r);
+    th_arena_init(&r->arena, 1 << 20);
+    th_ruleset_init(&r->rules);
+}
+
+void th_replay_free(th_replay *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        th_talerts_free(&r->alerts[i]);
+    th_ruleset_free(&r->rules);
+    th_arena_free(&r->arena);
+}
+
+char *th_git_show(const char *path, const char *rev, size_t *len)
+{
+    char dir[PATH_MAX], spec[PATH_MAX + 128];
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        if (!dir[0])
+            snprintf(dir, sizeof dir, "/");
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    snprintf(spec, sizeof spec, "%s:./%s", rev, slash ? slash + 1 : path);
+    int fd[2];
+    if (pipe(fd) != 0)
+        return NULL;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execlp("git", "git", "-C", dir, "show", spec, (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    th_buf b;
+    th_buf_init(&b);
+    char tmp[65536];
+    ssize_t k;
+    while ((k = read(fd[0], tmp, sizeof tmp)) > 0)
+        th_buf_put(&b, tmp, (size_t)k);
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        th_buf_free(&b);
+        return NULL;
+    }
+    th_buf_put(&b, "", 0);
+    *len = b.len;
+    return b.data;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    th_buf b;
+    th_buf_init(&b);
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        th_buf_put(&b, tmp, k);
+    fclose(f);
+    th_buf_put(&b, "", 0);
+    *len = b.len;
+    return b.data;
+}
+
+const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags)
+{
+    /* FILE@REV: the last '@' after the last '/' (file names rarely hold '@') */
+    const char *at = strrchr(spec, '@'), *slash = strrchr(spec, '/');
+    char *path = th_arena_strdup(&r->arena, spec);
+    const char *rev = NULL;
+    if (at && (!slash || at > slash) && at[1]) {
+        path[at - spec] = 0;
+        rev = at + 1;
+    }
+    size_t len = 0;
+    char *text = rev ? th_git_show(path, rev, &len) : read_file(path, &len);
+    if (!text) {
+        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0,
+                   rev ? "cannot read the file at revision %s (git show failed)"
+                       : "cannot read the file%s",
+                   rev ? rev : "");
+        return NULL;
+    }
+    th_rule *rule = th_rule_from_text(&r->rules, text, len, spec, diags);
+    free(text);
+    return rule;
+}
+
+size_t th_replay_add(th_replay *r, const th_rule *rule, const char *query)
+{
+    if (r->n >= TH_REPLAY_MAX_RULES)
+        return r->n - 1;
+    r->rule[r->n] = rule;
+    r->query_text[r->n] = query ? th_arena_strdup(&r->arena, query) : NULL;
+    return r->n++;
+}
+
+static bool pred_match(const void *pred, const th_jval *doc)
+{
+    return th_query_match(pred, doc);
+}
+
+typedef struct sink_ctx {
+    th_replay *r;
+    size_t i;
+} sink_ctx;
+
+static void on_alert(void *vctx, const th_alert *a)
+{
+    sink_ctx *c = vctx;
+    th_jval *doc = th_json_clone(&c->r->arena, a->doc);
+    th_talert al;
+    bool ok = th_talert_from_doc(doc, &al);
+    const th_jval *thr = th_json_path_first(doc, TH_STR_LIT("kibana.alert.threshold_result"));
+    if (thr && !th_json_path_first(doc, TH_STR_LIT("event.id"))) {
+        /* a threshold alert has no source event: it is the same alert in both
+         * versions when its bucket (term values) and last event time agree */
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_puts(&b, "threshold:");
+        const th_jval *terms = th_jobj_get(thr, "terms");
+        for (uint32_t i = 0; th_jis(terms, TH_JARR) && i < terms->len; i++) {
+            th_str v;
+            if (th_tune_value_text(th_jobj_get(terms->u.items[i], "value"), &v))
+                th_buf_printf(&b, "%s%.*s", i ? "," : "", (int)v.n, v.p);
+        }
+        th_buf_printf(&b, "@%lld", (long long)al.ts_ms);
+        al.id = th_str_make(th_arena_strndup(&c->r->arena, b.data, b.len), b.len);
+        th_buf_free(&b);
+        ok = true;
+    }
+    if (!ok)
+        return;
+    if (al.ts_ms == TH_TIME_NONE)
+        al.ts_ms = a->time_ms;
+    th_talerts_push(&c->r->alerts[c->i], al);
+}
+
+static th_qlang lang_of(const th_rule *rule)
+{
+    switch (rule->language) {
+    case TH_LANG_EQL: return TH_QLANG_EQL;
+    case TH_LANG_ESQL: return TH_QLANG_ESQL;
+    default: return TH_QLANG_KQL;
+    }
+}
+
+/* Prefilter conditions the engine indexes, from the compiled query. */
+static size_t prefilters(th_arena *a, const th_query *q, th_prefilter *pf)
+{
+    static const char *const fields[] = {"event.provider", "event.action", "data_stream.dataset"};
+    size_t n = 0;
+    for (size_t f = 0; f < 3; f++) {
+        th_str *vals = TH_ANEWN(a, th_str, 64);
+        int k = th_query_required_values(q, fields[f], vals, 64);
+        if (k > 0)
+            pf[n++] = (th_prefilter){fields[f], vals, (size_t)k, false};
+    }
+    return n;
+}
+
+static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o)
+{
+    const th_rule *rule = r->rule[i];
+    const char *why = th_engine_unsupported(rule);
+    if (why) {
+        r->skipped[i] = why;
+        return NULL;
+    }
+    const char *text = r->query_text[i] ? r->query_text[i] : rule->query;
+    if (!text) {
+        r->skipped[i] = "the rule has no query";
+        return NULL;
+    }
+    th_qsource src = {rule->path, rule->query_line, rule->query_col};
+    th_query *q = th_query_compile(&r->arena, lang_of(rule), text, strlen(text), &src, o->diags);
+    if (!q) {
+        r->skipped[i] = "the query does not compile";
+        return NULL;
+    }
+    th_engine_opts eo;
+    th_engine_opts_default(&eo);
+    eo.from_ms = o->from_ms;
+    eo.to_ms = o->to_ms;
+    th_engine *e = th_engine_new(&eo);
+    th_prefilter *pf = TH_ANEWN(&r->arena, th_prefilter, 3);
+    size_t npf = prefilters(&r->arena, q, pf);
+    th_engine_add_rule(e, rule, pred_match, q, pf, npf, NULL);
+    return e;
+}
+
+/* node_modules/uap-core/regexes.yaml from $TH_DATA_DIR, beside the binary
+ * (up to two levels up) or the current directory; NULL when absent. */
+static const char *ua_regexes(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return access(rel, R_OK) == 0 ? rel : NULL;
+}
+
+th_mapper *th_replay_mapper(th_diags *diags)
+{
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    char uabuf[PATH_MAX + 64];
+    mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
+    return th_mapper_new(&mo, diags);
+}
+
+bool th_replay_run(th_replay *r, const th_replay_opts *o)
+{
+    th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
+    for (size_t i = 0; i < r->n; i++)
+        eng[i] = version_engine(r, i, o);
+    th_mapper *m = th_replay_mapper(o->diags);
+    th_input_opts io;
+    th_input_opts_default(&io, o->diags);
+    th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;
+    bool ok = in != NULL;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_record rec;
+    while (in && th_input_next(in, &rec)) {
+        th_event ev = {0};
+        ev.doc = rec.kind == TH_REC_ECS ? rec.json : th_ecs_map(m, &a, rec.json, rec.text);
+        ev.index = r->events++;
+        ev.file = rec.file;
+        ev.offset = rec.offset;
+        ev.line = rec.line;
+        th_event_read_times(&ev);
+        for (size_t i = 0; i < r->n; i++)
+            if (eng[i])
+                th_engine_feed(eng[i], &ev);
+        th_arena_reset(&a);
+    }
+    r->from_ms = r->to_ms = TH_TIME_NONE;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!eng[i])
+            continue;
+        sink_ctx c = {r, i};
+        th_engine_finish(eng[i], on_alert, &c);
+        if (r->from_ms == TH_TIME_NONE)
+            th_engine_period(eng[i], &r->from_ms, &r->to_ms);
+        th_engine_free(eng[i]);
+    }
+    if (in)
+        th_input_close(in);
+    th_mapper_free(m);
+    th_arena_free(&a);
+    /* nothing read and something went wrong reading: the data is not there */
+    if (r->events == 0 && o->diags && o->diags->errors > 0)
+        ok = false;
+    return ok;
+}

@@ -1,0 +1,69 @@
+/* Replaying rule versions over the same data with the engine (engine.h), in
+ * one pass over the data: every rule version gets its own engine (so alert
+ * ids and de-duplication of one version never touch another's), and each
+ * event is mapped once and fed to all of them.
+ *
+ * This is the only place tune/ meets the engine, the query compiler and the
+ * inputs; everything else in tune/ works on the alert sets it returns.
+ *
+ * Ownership: a th_replay owns its rules' arena, the alert documents it
+ * collected (copied out of the engine's callbacks) and the alert sets. */
+#ifndef TH_TUNE_REPLAY_H
+#define TH_TUNE_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "rules/rule.h"
+#include "tune/tune.h"
+
+#define TH_REPLAY_MAX_RULES 64
+
+typedef struct th_replay {
+    th_arena arena;   /* alert documents, compiled queries */
+    th_ruleset rules; /* rules loaded by th_replay_load */
+    const th_rule *rule[TH_REPLAY_MAX_RULES];
+    const char *query_text[TH_REPLAY_MAX_RULES]; /* query override (NULL = the rule's) */
+    const char *skipped[TH_REPLAY_MAX_RULES];    /* why a version did not run */
+    th_talerts alerts[TH_REPLAY_MAX_RULES];
+    size_t n;
+    uint64_t events;        /* events fed */
+    int64_t from_ms, to_ms; /* the period replayed (after defaults) */
+} th_replay;
+
+void th_replay_init(th_replay *r);
+void th_replay_free(th_replay *r);
+
+/* Loads a rule version: `FILE` or `FILE@REV` (the file as it was at git
+ * revision REV: `git show REV:./FILE` run in the file's directory).
+ * Returns the rule or NULL (problems in diags). `label` gets "FILE@REV". */
+const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags);
+
+/* Adds a version to replay: the rule, optionally with its query replaced by
+ * `query` (noise verification appends a clause). Returns its index. */
+size_t th_replay_add(th_replay *r, const th_rule *rule, const char *query);
+
+typedef struct th_replay_opts {
+    const char *const *data;
+    size_t ndata;
+    int64_t from_ms, to_ms; /* TH_TIME_NONE = the data's span */
+    th_diags *diags;
+} th_replay_opts;
+
+/* Runs every added version over the data. Returns false when the data could
+ * not be read at all (no event read and errors in diags, which say why).
+ * Alerts land in r->alerts[i]. */
+bool th_replay_run(th_replay *r, const th_replay_opts *o);
+
+/* The CloudTrail -> ECS mapper as replays use it (defaults, uap-core
+ * regexes found beside the binary); NULL on failure (diags says why). */
+struct th_mapper;
+struct th_mapper *th_replay_mapper(th_diags *diags);
+
+/* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
+char *th_git_show(const char *path, const char *rev, size_t *len);
+
+#endif

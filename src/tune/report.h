@@ -1,0 +1,38 @@
+/* Rendering a comparison (tune.h) for people and programs: a terminal report,
+ * a JSON document, and one self-contained HTML page (inline CSS, inline SVG
+ * charts; no script, no network).
+ *
+ * Ownership: renderers append to the caller's th_buf and keep nothing. */
+#ifndef TH_TUNE_REPORT_H
+#define TH_TUNE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "tune/tune.h"
+
+typedef struct th_tune_meta {
+    const char *rule_name; /* shown as the title */
+    const char *rule_id;
+    const char *before_label; /* e.g. "rule.toml@HEAD~1" */
+    const char *after_label;
+    const char *data_label;           /* what was replayed (paths), may be NULL */
+    const char *const *sample_fields; /* columns of the sample tables (investigation fields) */
+    size_t nsample_fields;
+    size_t sample_n; /* alerts shown per sample table (default 5) */
+    bool color;      /* terminal colours (text only) */
+} th_tune_meta;
+
+void th_tune_render_text(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
+void th_tune_render_json(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
+void th_tune_render_html(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
+
+/* HTML-escapes s (& < > " ') into out. */
+void th_html_escape(th_buf *out, th_str s);
+/* "2026-11-28" for a day number (days since 1970-01-01). */
+void th_tune_day_text(int64_t day, char out[16]);
+/* First value of field in doc as text, "" when absent; several values are joined by ", ". */
+void th_tune_field_text(th_buf *out, const th_jval *doc, const char *field);
+
+#endif

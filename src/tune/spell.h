@@ -1,0 +1,43 @@
+/* Spelling check for rule names and descriptions with a Hunspell dictionary
+ * (Debian hunspell-en-us: /usr/share/hunspell/en_US.dic and .aff), read here
+ * directly: the word list, plus the affix file's prefix and suffix rules
+ * (PFX/SFX with strip, add and condition; cross products of one prefix and
+ * one suffix). Compounding and suggestions are not needed to say "unknown".
+ * A project word list (data/wordlist.txt, one word per line) adds cloud and
+ * security terms.
+ *
+ * Ownership: a th_spell owns its arena and tables. Read-only after loading;
+ * may be shared by threads for lookups. */
+#ifndef TH_TUNE_SPELL_H
+#define TH_TUNE_SPELL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/str.h"
+
+typedef struct th_spell th_spell;
+
+th_spell *th_spell_new(void);
+void th_spell_free(th_spell *s);
+/* Loads <base>.dic and <base>.aff. Returns false when the .dic is unreadable. */
+bool th_spell_load_hunspell(th_spell *s, const char *base);
+/* Adds the words of a plain list (one per line, `#` comments). */
+bool th_spell_load_list(th_spell *s, const char *path);
+void th_spell_add_word(th_spell *s, th_str w);
+/* Number of stems known (for diagnostics). */
+size_t th_spell_size(const th_spell *s);
+
+/* True when the word is known as written, or with its first letter
+ * lowercased (sentence start), or is all-uppercase and known lowercased. */
+bool th_spell_check(const th_spell *s, th_str word);
+
+/* Splits text into words and calls bad() for each one not known. Code-ish
+ * tokens are skipped: anything in backticks, URLs, words with digits,
+ * underscores, dots, slashes, `@`, `=`, or inner capitals (camelCase), all-caps
+ * acronyms, and quoted identifiers. Hyphenated words are checked part by part.
+ * `offset` is the byte offset of the word in text. */
+typedef void (*th_spell_bad_fn)(th_str word, size_t offset, void *ctx);
+size_t th_spell_text(const th_spell *s, th_str text, th_spell_bad_fn bad, void *ctx);
+
+#endif
