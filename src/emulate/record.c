@@ -163,9 +163,9 @@ static void label(emu_ctx *c, const emu_event *ev, const char *event_id, const c
     th_buf *b = &c->out->text;
     LIT(b, "{\"eventID\":\"");
     th_buf_puts(b, event_id);
-    LIT(b, "\",\"eventTime\":\"");
+    LIT(b, "\",\"time\":\"");
     th_buf_puts(b, when);
-    LIT(b, "\",\"eventName\":");
+    LIT(b, "\",\"action\":");
     qstr(b, ev->name);
     LIT(b, ",\"scenario\":");
     qstr(b, c->scenario);
