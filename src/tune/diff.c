@@ -179,13 +179,17 @@ static bool names_rule(const th_jval *rules, const char *rule_id, const char *ru
     return false;
 }
 
-size_t th_labels_load_ndjson(th_labels *l, const char *text, size_t len, const char *rule_id,
-                             const char *rule_name, const char *file, FILE *errf)
+/* One pass over a labels file. With `add` false it only counts the malicious
+ * events whose label names the rule; with `add` true it adds the labels that
+ * count (`any_malicious`: every malicious event, whatever rules it names). */
+static size_t scan_labels(th_labels *l, const char *text, size_t len, const char *rule_id,
+                          const char *rule_name, bool add, bool any_malicious, size_t *bad,
+                          const char *file, FILE *errf)
 {
     static const char *const id_keys[] = {"eventID", "event_id", "event.id", "id"};
     static const char *const mal_keys[] = {"malicious", "label", "is_malicious", "attack"};
     static const char *const rule_keys[] = {"expected_rules", "rules", "rule_ids", "expect"};
-    size_t bad = 0, lineno = 0;
+    size_t lineno = 0, counted = 0;
     th_arena tmp;
     th_arena_init(&tmp, 64 * 1024);
     for (size_t pos = 0; pos < len;) {
@@ -200,23 +204,48 @@ size_t th_labels_load_ndjson(th_labels *l, const char *text, size_t len, const c
             th_jval *o = th_json_parse(&tmp, text + b, end - b, &err);
             const th_jval *id = o ? first_key(o, id_keys, 4) : NULL;
             if (!o || !th_jis(id, TH_JSTR)) {
-                bad++;
-                if (errf)
-                    fprintf(errf, "%s:%zu: %s\n", file ? file : "labels", lineno,
-                            o ? "no eventID" : err.reason);
+                if (add) {
+                    (*bad)++;
+                    if (errf)
+                        fprintf(errf, "%s:%zu: %s\n", file ? file : "labels", lineno,
+                                o ? "no eventID" : err.reason);
+                }
             } else {
                 const th_jval *m = first_key(o, mal_keys, 4);
                 bool mal = !m || m->type == TH_JTRUE ||
                            (m->type == TH_JSTR &&
                             (th_str_eqc(m->u.str, "malicious") || th_str_eqc(m->u.str, "true")));
-                if (mal && names_rule(first_key(o, rule_keys, 4), rule_id, rule_name))
-                    labels_add(l, id->u.str);
+                const th_jval *rl = first_key(o, rule_keys, 4);
+                /* counting: only labels that really list this rule */
+                bool names = add ? names_rule(rl, rule_id, rule_name)
+                                 : rl && names_rule(rl, rule_id, rule_name);
+                if (mal && (any_malicious || names)) {
+                    counted++;
+                    if (add)
+                        labels_add(l, id->u.str);
+                }
             }
         }
         pos = end + 1;
         th_arena_reset(&tmp);
     }
     th_arena_free(&tmp);
+    return counted;
+}
+
+size_t th_labels_load_ndjson(th_labels *l, const char *text, size_t len, const char *rule_id,
+                             const char *rule_name, const char *file, FILE *errf)
+{
+    size_t bad = 0;
+    /* Labels that name rules (emulate's) name Elastic's rule ids; a rule of
+     * the user's own is named by none of them. Then every malicious event is
+     * a true positive the rule should keep. */
+    bool named = scan_labels(l, text, len, rule_id, rule_name, false, false, &bad, file, NULL) > 0;
+    if (!named && errf)
+        fprintf(errf, "%s: no label names rule %s; every malicious event counts as a true "
+                      "positive\n",
+                file ? file : "labels", rule_id ? rule_id : "(unnamed)");
+    scan_labels(l, text, len, rule_id, rule_name, true, !named, &bad, file, errf);
     return bad;
 }
 
