@@ -19,8 +19,7 @@ static unsigned key_bits(const th_jmember *m)
     if (k.n < 5)
         return 0;
     switch (k.p[0]) {
-    case '@':
-        return th_str_eqc(k, "@timestamp") ? HAS_TIMESTAMP : 0;
+    case '@': return th_str_eqc(k, "@timestamp") ? HAS_TIMESTAMP : 0;
     case 'e':
         if (th_str_eqc(k, "event"))
             return th_jis(m->val, TH_JOBJ) ? HAS_EVENT : 0;
@@ -34,10 +33,8 @@ static unsigned key_bits(const th_jmember *m)
         if (th_str_eqc(k, "digestStartTime"))
             return HAS_DIGEST_START;
         return th_str_eqc(k, "digestEndTime") ? HAS_DIGEST_END : 0;
-    case 'R':
-        return th_str_eqc(k, "Records") && th_jis(m->val, TH_JARR) ? HAS_RECORDS : 0;
-    default:
-        return 0;
+    case 'R': return th_str_eqc(k, "Records") && th_jis(m->val, TH_JARR) ? HAS_RECORDS : 0;
+    default: return 0;
     }
 }
 

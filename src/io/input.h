@@ -10,8 +10,10 @@
  * for NDJSON), counted in the stats, and reading goes on.
  * Lifetime: everything a th_record points to (json, text, file) is valid until
  * the next th_input_next or th_input_close call.
- * Memory: one file at a time is held (mapped, or read and inflated), so memory
- * follows the largest file, not the whole input.
+ * Memory: files are streamed through a window of about 1 MiB that grows only
+ * to hold one record (an NDJSON line, a minified S3 object) or one
+ * pretty-printed document, so memory follows the largest record, not the
+ * input (gzip'd files also map their compressed bytes).
  * What is read: README.md, section "Inputs". In short: gzip by magic bytes;
  * a top-level {"Records":[...]} or [...] yields its elements, otherwise one JSON
  * value per line; records are CloudTrail (eventVersion/eventTime/eventSource/
@@ -50,6 +52,8 @@ typedef struct th_input_opts {
      * path carries no such date are always read. */
     int64_t key_from_ms, key_to_ms;
     uint64_t max_inflated; /* per-object inflated-size cap; 0 = TH_DEFAULT_MAX_INFLATED */
+    uint64_t max_record;   /* (addition) longest NDJSON line kept; a longer one is reported,
+                              skipped and never held whole; 0 = TH_MAX_RECORD_BYTES */
     th_diags *diags;       /* where problems are reported (required) */
 } th_input_opts;
 

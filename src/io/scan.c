@@ -52,8 +52,7 @@ size_t th_io_skip_value(const char *s, size_t n, size_t i, th_io_scan_err *err)
         return skip_string(s, n, i, err);
     if (c != '{' && c != '[') {
         size_t j = i;
-        while (j < n && !is_delim((unsigned char)s[j]) && s[j] != '"' && s[j] != '{' &&
-               s[j] != '[')
+        while (j < n && !is_delim((unsigned char)s[j]) && s[j] != '"' && s[j] != '{' && s[j] != '[')
             j++;
         return j > i ? j : fail(err, i, "unexpected character");
     }
@@ -80,8 +79,7 @@ size_t th_io_skip_value(const char *s, size_t n, size_t i, th_io_scan_err *err)
             if (--depth == 0)
                 return j + 1;
             break;
-        default:
-            break;
+        default: break;
         }
         j++;
     }

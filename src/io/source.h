@@ -1,14 +1,14 @@
 /* Internal to io/: the content of one file, gunzipped if it starts with the
  * gzip magic bytes (1f 8b), whatever its name.
  *
- * Buffering: a regular plain file is mapped read-only and seen whole (zero
- * copy: records point into the page cache). Gzip data (from any file) and
- * plain stdin or pipes are streamed through a window: `data` holds the bytes
+ * Buffering: content is streamed through a window: `data` holds the bytes
  * from file offset `base` on, and th_io_src_more drops what the reader has
- * consumed and appends the next chunk. The window only grows when one record
- * (one NDJSON line, or a whole pretty-printed document) needs it, so memory
- * follows the largest record, not the file. The compressed bytes of a gzip
- * file are mapped (or, from stdin, held in memory).
+ * consumed and appends the next chunk (about 1 MiB, read() for plain data,
+ * inflate() for gzip). The window only grows when one record (one NDJSON
+ * line, a minified S3 object, or a whole pretty-printed document) needs it,
+ * so memory follows the largest record, not the file. The compressed bytes of
+ * a gzip'd regular file are mapped and inflated in place; from a pipe they are
+ * read into memory first (they are small next to what they inflate to).
  *
  * Ownership: `data` is valid until the next th_io_src_more, th_io_src_open,
  * th_io_src_release or th_io_src_free. Thread safety: one source per thread. */
@@ -22,29 +22,29 @@
 
 #include "base/diag.h"
 
-typedef enum th_io_src_kind { TH_SRC_MAPPED, TH_SRC_FD, TH_SRC_GZIP } th_io_src_kind;
+typedef enum th_io_src_kind { TH_SRC_FD, TH_SRC_GZIP } th_io_src_kind;
 
 typedef struct th_io_src {
-    const char *data;   /* content from file offset `base` on */
+    const char *data; /* content from file offset `base` on */
     size_t len;
     uint64_t base;
     bool eof;           /* nothing more will come: data ends where the content ends */
     uint64_t raw_bytes; /* bytes read from the file so far */
     uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
-    bool incomplete;    /* gzip stream truncated, corrupt or over the cap (reported) */
+    bool incomplete; /* gzip stream truncated, corrupt or over the cap (reported) */
     /* private */
     th_io_src_kind kind;
     char *path;
     th_diags *diags;
-    uint64_t cap;       /* max inflated bytes per file */
-    int fd;             /* TH_SRC_FD: the descriptor being read (-1 when closed) */
+    uint64_t cap; /* max inflated bytes per file */
+    int fd;       /* TH_SRC_FD: the descriptor being read (-1 when closed) */
     bool close_fd;
-    void *map;          /* mapped file: the content, or the compressed bytes */
+    void *map; /* mapped gzip file: the compressed bytes */
     size_t map_len;
-    char *raw;          /* compressed bytes read from a pipe */
+    char *raw; /* compressed bytes read from a pipe */
     size_t raw_len, raw_cap;
-    char *win;          /* the window (TH_SRC_FD, TH_SRC_GZIP) */
+    char *win; /* the window (TH_SRC_FD, TH_SRC_GZIP) */
     size_t win_cap;
     z_stream z;
     bool z_live;

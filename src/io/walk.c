@@ -93,8 +93,7 @@ static bool push_dir(th_io_walk *w, char *path, const struct stat *st)
     for (size_t i = 0; i < w->depth; i++) {
         if (w->stack[i].dev == st->st_dev && w->stack[i].ino == st->st_ino) {
             th_diag_offset(w->diags, TH_SEV_WARNING, path, -1,
-                           "directory loop (a symlink back to %s); not followed",
-                           w->stack[i].path);
+                           "directory loop (a symlink back to %s); not followed", w->stack[i].path);
             free(path);
             return false;
         }
@@ -144,8 +143,8 @@ static th_io_walk_kind accept_file(th_io_walk *w, char *path, th_io_walk_item *o
     if (th_io_is_digest_path(path))
         return TH_WALK_DIGEST;
     int64_t day;
-    if ((w->from_ms != TH_TIME_NONE || w->to_ms != TH_TIME_NONE) &&
-        th_io_s3_key_day(path, &day) && !th_io_key_day_in_range(day, w->from_ms, w->to_ms))
+    if ((w->from_ms != TH_TIME_NONE || w->to_ms != TH_TIME_NONE) && th_io_s3_key_day(path, &day) &&
+        !th_io_key_day_in_range(day, w->from_ms, w->to_ms))
         return TH_WALK_KEY_DATE;
     return TH_WALK_FILE;
 }

@@ -70,13 +70,13 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
     (void)ftw;
     if (type != FTW_F)
         return 0;
-    size_t n;
+    size_t n = 0;
     char *text = slurp(path, &n);
     assert_non_null(text);
     size_t i = 0;
     if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
-    while (i < n && strchr(" \t\r\n", text[i]))
+    while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
     if (i == n || (text[i] != '{' && text[i] != '[')) {
         g_exp.files_skipped += i < n; /* empty files count as read */

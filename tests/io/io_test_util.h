@@ -175,6 +175,18 @@ static inline const th_diag *find_diag(const got *g, const char *needle)
     return NULL;
 }
 
+/* Like find_diag, but the test fails when there is none (never NULL). */
+static inline const th_diag *must_find_diag(const got *g, const char *needle)
+{
+    static const th_diag none = {TH_SEV_INFO, NULL, 0, 0, -1, NULL};
+    const th_diag *d = find_diag(g, needle);
+    if (!d) {
+        fail_msg("no diagnostic contains \"%s\"", needle);
+        return &none;
+    }
+    return d;
+}
+
 static inline size_t count_diags(const got *g, th_severity sev)
 {
     size_t n = 0;

@@ -3,13 +3,13 @@
  * and the key-date filter are in test_input_paths.c. */
 #include "io_test_util.h"
 
-#define CT(i)                                                                                \
-    "{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-05T10:00:0" #i "Z\","                \
-    "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"requestID\":\"r" #i \
-    "\"}"
+#define CT(i)                                                                                      \
+    "{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-05T10:00:0" #i "Z\","                      \
+    "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"requestID\":\"r" #i "\"}"
 #define ECS_OBJ "{\"@timestamp\":\"2024-01-05T10:00:00.000Z\",\"event\":{\"action\":\"A\"}}"
 #define ECS_DOTTED "{\"@timestamp\":\"2024-01-05T10:00:00.000Z\",\"event.action\":\"B\"}"
-#define OTRF "{\"@version\":\"1\",\"eventName\":\"ListBuckets\",\"@timestamp\":\"2020-09-14T01:19:40Z\"}"
+#define OTRF                                                                                       \
+    "{\"@version\":\"1\",\"eventName\":\"ListBuckets\",\"@timestamp\":\"2020-09-14T01:19:40Z\"}"
 
 /* Every record's text must be the bytes at its offset in `content`. */
 static void assert_slices(const got *g, const char *content)
@@ -34,7 +34,7 @@ static void ndjson_lines_blank_lines_crlf_and_kinds(void **state)
     run_one(&g, p);
     assert_int_equal(g.n, 6);
     const uint64_t lines[] = {1, 4, 5, 6, 7, 8};
-    const th_rec_kind kinds[] = {TH_REC_CLOUDTRAIL, TH_REC_ECS, TH_REC_ECS,
+    const th_rec_kind kinds[] = {TH_REC_CLOUDTRAIL, TH_REC_ECS,        TH_REC_ECS,
                                  TH_REC_CLOUDTRAIL, TH_REC_CLOUDTRAIL, TH_REC_CLOUDTRAIL};
     const char *texts[] = {CT(1), ECS_OBJ, ECS_DOTTED, OTRF, CT(2), CT(3)};
     for (size_t i = 0; i < 6; i++) {
@@ -147,7 +147,7 @@ static void gzip_by_magic_bytes_multi_member(void **state)
     const char *part1 = "{\"Records\":[" CT(1) "," CT(2) "]}";
     const char *nd1 = CT(3) "\n", *nd2 = CT(4) "\n" CT(5) "\n";
     write_gz(dir, "x.json.gz", part1);
-    write_gz(dir, "plain-name.json", nd1); /* gzip without a .gz name */
+    write_gz(dir, "plain-name.json", nd1);  /* gzip without a .gz name */
     write_file(dir, "not-gz.json.gz", nd1); /* a .gz name without gzip */
     size_t l1, l2;
     unsigned char *m1 = gzip_member(nd1, strlen(nd1), &l1);
@@ -235,7 +235,7 @@ static void truncated_gzip_keeps_records_before_the_cut(void **state)
         }
         assert_int_equal(g.st.gzip_errors, 1);
         assert_int_equal(g.st.files, 1);
-        const th_diag *dg = find_diag(&g, "truncated");
+        const th_diag *dg = must_find_diag(&g, "truncated");
         assert_non_null(dg);
         assert_string_equal(dg->file, p);
         assert_true(dg->offset > 0);
@@ -296,7 +296,7 @@ static void corrupt_gzip_is_reported_with_offset(void **state)
     run_one(&g, p);
     assert_int_equal(g.n, 0);
     assert_int_equal(g.st.gzip_errors, 1);
-    const th_diag *dg = find_diag(&g, "gzip: corrupt data");
+    const th_diag *dg = must_find_diag(&g, "gzip: corrupt data");
     assert_non_null(dg);
     assert_true(dg->offset >= 10);
     got_free(&g);
@@ -392,8 +392,8 @@ static void empty_whitespace_binary_and_text_files(void **state)
     run_one(&g, dir);
     assert_int_equal(g.n, 1); /* from bom.json */
     assert_int_equal(g.r[0].offset, 3);
-    assert_int_equal(g.st.files_not_events, 3); /* blob.bin, blob2.json, readme.md */
-    assert_int_equal(g.st.files, 4);           /* bom, empty, open, ws */
+    assert_int_equal(g.st.files_not_events, 3);  /* blob.bin, blob2.json, readme.md */
+    assert_int_equal(g.st.files, 4);             /* bom, empty, open, ws */
     assert_int_equal(g.st.records_malformed, 1); /* open.json */
     assert_non_null(find_diag(&g, "binary data"));
     got_free(&g);
@@ -457,7 +457,8 @@ static void non_event_json_and_digests_are_counted(void **state)
     write_gz(dir, "a/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/05/x.json.gz", digest);
     write_file(dir, "b/manifest.json", "{\"name\":\"pkg\",\"files\":[1,2]}");
     write_file(dir, "b/labels.jsonl", "{\"rule\":\"a\"}\n{\"rule\":\"b\"}\n" CT(1) "\n");
-    write_file(dir, "b/with-digest-line.ndjson", CT(1) "\n{\"digestStartTime\":1,\"digestEndTime\":2}\n");
+    write_file(dir, "b/with-digest-line.ndjson",
+               CT(1) "\n{\"digestStartTime\":1,\"digestEndTime\":2}\n");
     got g;
     run_one(&g, dir);
     assert_int_equal(g.n, 2);
@@ -466,7 +467,7 @@ static void non_event_json_and_digests_are_counted(void **state)
     assert_int_equal(g.st.files_skipped, 3);
     assert_int_equal(g.st.files, 2);
     assert_int_equal(g.st.records_not_events, 3);
-    const th_diag *dg = find_diag(&g, "2 JSON values are neither");
+    const th_diag *dg = must_find_diag(&g, "2 JSON values are neither");
     assert_non_null(dg);
     assert_int_equal(dg->line, 1);
     assert_non_null(find_diag(&g, "digest objects skipped"));
@@ -531,12 +532,30 @@ static void streamed_windows_keep_offsets_exact(void **state)
     got_free(&g);
     free(p);
 
+    /* a minified S3 object (one line) larger than the window, then more lines */
+    len = (size_t)snprintf(text, cap, "{\"Records\":[");
+    for (size_t i = 0; i < 60000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"eventName\":\"M%zu\"}", i ? "," : "",
+                                i);
+    len += (size_t)snprintf(text + len, cap - len, "]}\n" CT(1) "\n");
+    free(gz);
+    gz = gzip_member(text, len, &gl);
+    p = tmp_path(dir, "mini.json.gz");
+    write_bytes(p, gz, gl);
+    run_one(&g, p);
+    assert_int_equal(g.n, 60001);
+    assert_int_equal(g.r[60000].line, 2);
+    assert_slices(&g, text);
+    assert_int_equal(g.d.len, 0);
+    got_free(&g);
+    free(p);
+
     /* a pretty-printed document larger than the window */
     len = 0;
     len += (size_t)snprintf(text, cap, "{\n  \"x\": 1,\n  \"Records\": [\n");
     for (size_t i = 0; i < 40000; i++)
-        len += (size_t)snprintf(text + len, cap - len, "%s    {\n      \"eventName\": \"P%zu\"\n    }",
-                                i ? ",\n" : "", i);
+        len += (size_t)snprintf(text + len, cap - len,
+                                "%s    {\n      \"eventName\": \"P%zu\"\n    }", i ? ",\n" : "", i);
     len += (size_t)snprintf(text + len, cap - len, "\n  ]\n}\n");
     free(gz);
     gz = gzip_member(text, len, &gl);
@@ -549,6 +568,46 @@ static void streamed_windows_keep_offsets_exact(void **state)
     got_free(&g);
     free(p);
     free(gz);
+    free(text);
+    tmp_rm(dir);
+}
+
+static void overlong_line_is_skipped_without_being_held(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    size_t big = 5u << 20, len = 0;
+    char *text = malloc(big + 4096);
+    len += (size_t)sprintf(text, CT(1) "\n{\"eventName\":\"");
+    memset(text + len, 'y', big);
+    len += big;
+    len += (size_t)sprintf(text + len, "\"}\n" CT(3) "\n");
+    char *p = tmp_path(dir, "long.ndjson");
+    write_bytes(p, text, len);
+    const char *paths[1] = {p};
+    got g;
+    memset(&g, 0, sizeof g);
+    th_diags_init(&g.d);
+    th_input_opts o;
+    th_input_opts_default(&o, &g.d);
+    o.max_record = 1u << 20;
+    th_input *in = th_input_open(paths, 1, &o);
+    th_record r;
+    size_t n = 0;
+    while (th_input_next(in, &r)) {
+        assert_int_equal(r.line, n ? 3 : 1);
+        n++;
+    }
+    const th_input_stats *st = th_input_stats_get(in);
+    assert_int_equal(n, 2);
+    assert_int_equal(st->records_malformed, 1);
+    assert_int_equal(st->bytes, len);
+    th_input_close(in);
+    assert_int_equal(g.d.len, 1);
+    assert_int_equal(g.d.items[0].line, 2);
+    assert_non_null(strstr(g.d.items[0].message, "longer than"));
+    th_diags_free(&g.d);
+    free(p);
     free(text);
     tmp_rm(dir);
 }
@@ -570,6 +629,7 @@ int main(void)
         cmocka_unit_test(deep_nesting_never_crashes),
         cmocka_unit_test(non_event_json_and_digests_are_counted),
         cmocka_unit_test(streamed_windows_keep_offsets_exact),
+        cmocka_unit_test(overlong_line_is_skipped_without_being_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,7 @@ static void many_paths_keep_their_order_and_missing_ones_are_counted(void **stat
     assert_string_equal(g.r[2].file, p1);
     assert_int_equal(g.st.files, 3);
     assert_int_equal(g.st.files_unreadable, 3); /* missing, two dangling links */
-    const th_diag *dg = find_diag(&g, "cannot open");
+    const th_diag *dg = must_find_diag(&g, "cannot open");
     assert_non_null(dg);
     assert_string_equal(dg->file, p3);
     assert_int_equal(dg->severity, TH_SEV_ERROR);
@@ -165,24 +165,28 @@ static void stdin_larger_than_the_window(void **state)
     tmp_rm(dir);
 }
 
-static int64_t day(int y, unsigned m, unsigned d) { return th_days_from_civil(y, m, d) * 86400000; }
+static int64_t day(int y, unsigned m, unsigned d)
+{
+    return th_days_from_civil(y, m, d) * 86400000;
+}
 
 static void s3_key_dates_are_parsed_from_paths(void **state)
 {
     (void)state;
     int64_t ms;
-    assert_true(th_io_s3_key_day("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/05/f.json.gz", &ms));
+    assert_true(
+        th_io_s3_key_day("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/05/f.json.gz", &ms));
     assert_int_equal(ms, day(2024, 1, 5));
     /* organization trail: AWSLogs/<org>/<account>/... and a bucket prefix */
     assert_true(th_io_s3_key_day(
         "/data/bkt/prefix/AWSLogs/o-abc/111122223333/CloudTrail/eu-west-1/2023/12/31/x", &ms));
     assert_int_equal(ms, day(2023, 12, 31));
     const char *no[] = {
-        "AWSLogs/1/CloudTrail/us-east-1/2024/01/f.json",     /* no day */
-        "AWSLogs/1/CloudTrail/us-east-1/2024/13/05/f.json",  /* month 13 */
-        "AWSLogs/1/MyCloudTrail/us-east-1/2024/01/05/f",     /* not the component */
-        "logs/2024/01/05/f.json",                            /* no CloudTrail/<region> */
-        "AWSLogs/1/CloudTrail/us-east-1/2024/01/05",         /* a directory, not a file */
+        "AWSLogs/1/CloudTrail/us-east-1/2024/01/f.json",    /* no day */
+        "AWSLogs/1/CloudTrail/us-east-1/2024/13/05/f.json", /* month 13 */
+        "AWSLogs/1/MyCloudTrail/us-east-1/2024/01/05/f",    /* not the component */
+        "logs/2024/01/05/f.json",                           /* no CloudTrail/<region> */
+        "AWSLogs/1/CloudTrail/us-east-1/2024/01/05",        /* a directory, not a file */
     };
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)
         assert_false(th_io_s3_key_day(no[i], &ms));
@@ -197,8 +201,8 @@ static void key_date_filter_skips_days_outside_the_range_unread(void **state)
     const char *base = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/";
     char rel[256];
     for (int d = 3; d <= 7; d++) {
-        snprintf(rel, sizeof rel, "%s%02d/111122223333_CloudTrail_us-east-1_202401%02dT0000Z_x.json.gz",
-                 base, d, d);
+        snprintf(rel, sizeof rel,
+                 "%s%02d/111122223333_CloudTrail_us-east-1_202401%02dT0000Z_x.json.gz", base, d, d);
         char ev[64];
         snprintf(ev, sizeof ev, "{\"Records\":[{\"eventName\":\"d%d\"}]}", d);
         write_gz(dir, rel, ev);
@@ -220,7 +224,8 @@ static void key_date_filter_skips_days_outside_the_range_unread(void **state)
     assert_non_null(find_diag(&g, "5 files skipped by the S3 key-date filter"));
     got_free(&g);
     /* a range ending late on the 5th also reads the 6th: late deliveries */
-    run_input_opts(&g, paths, 1, day(2024, 1, 5) + 3600000, day(2024, 1, 5) + 23 * 3600000 + 1800000, 0);
+    run_input_opts(&g, paths, 1, day(2024, 1, 5) + 3600000,
+                   day(2024, 1, 5) + 23 * 3600000 + 1800000, 0);
     assert_int_equal(g.n, 3);
     assert_string_equal(name_of(&g.r[1]), "d6\"}");
     got_free(&g);

@@ -1,0 +1,66 @@
+/* Internal to io/: the state of a th_input, shared by input.c (paths, files,
+ * statistics) and split.c (the window, record splitting, reporting).
+ * Positions are indices into the current window (s, n); src.base + index is
+ * the file offset. Thread safety: one th_input per thread. */
+#ifndef TH_IO_INPUT_INT_H
+#define TH_IO_INPUT_INT_H
+
+#include "io/input.h"
+#include "io/scan.h"
+#include "io/source.h"
+#include "io/walk.h"
+
+/* How a file is split (see split.c). */
+typedef enum { MODE_NDJSON, MODE_DOC } file_mode;
+
+/* Per-file tallies, for the summaries printed when the file is done. */
+typedef struct file_counts {
+    uint64_t malformed, shown, not_events, digests;
+    long long first_not_event; /* byte offset of the first non-event value */
+    uint64_t first_not_event_line;
+    th_io_class sole; /* the file's only value was this non-event class */
+    bool sole_set;
+} file_counts;
+
+/* The container (array of records) being iterated. */
+typedef struct container {
+    bool active;
+    th_io_arr arr;
+    size_t start;   /* its '[' */
+    size_t limit;   /* end of the line (NDJSON) or of the file (document) */
+    bool in_object; /* a member of an object: the object is finished after it */
+} container;
+
+struct th_input {
+    th_input_opts opts;
+    th_io_walk *walk;
+    th_io_src src;
+    th_arena arena;
+    th_input_stats st;
+    bool ended;
+    uint64_t digest_paths; /* digest files skipped by path (noted once at the end) */
+    /* the current file */
+    bool open;
+    char *path;
+    const char *s;
+    size_t n;
+    file_mode mode;
+    size_t pos;     /* next unread byte */
+    uint64_t line;  /* NDJSON: number of the line starting at pos */
+    uint64_t first; /* file offset of the first value */
+    container cont;
+    file_counts fc;
+};
+
+/* in->s / in->n follow the source's window. */
+void th_io_sync_window(th_input *in);
+/* Drops the window before `keep` and appends more; false at the end of file. */
+bool th_io_pull(th_input *in, size_t keep);
+/* Chooses the mode of the file whose first value starts at `first`. */
+file_mode th_io_pick_mode(th_input *in, size_t first);
+/* The next record of the current file; false when the file has none left
+ * (in->pos >= in->n with the source at eof and no container open) or when a
+ * container was just opened (call again). */
+bool th_io_file_next(th_input *in, th_record *out);
+
+#endif

@@ -1,0 +1,371 @@
+/* Record splitting for th_input: the window over the current file, NDJSON
+ * lines, documents, containers, and the reporting of what is skipped.
+ *
+ * A file is read in one of two modes, chosen from its first value:
+ *  - NDJSON: the first value ends on the first line. Lines are split with
+ *    memchr and parsed in place, so a bad line costs only itself.
+ *  - document: the first value spans lines (pretty-printed JSON) or is an
+ *    array. Values are taken one after another (parse_prefix).
+ * In both modes a value that is `[...]` or `{"Records":[...]}` is a container:
+ * each element is parsed where it starts (parse_prefix tells where it ends),
+ * which gives each record its exact bytes and offset and lets a truncated or
+ * damaged container still yield the records before the damage. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "io/input_int.h"
+
+/* ---- the window ------------------------------------------------------ */
+
+void th_io_sync_window(th_input *in)
+{
+    in->s = in->src.data;
+    in->n = in->src.len;
+}
+
+bool th_io_pull(th_input *in, size_t keep)
+{
+    bool more = th_io_src_more(&in->src, keep);
+    in->pos -= keep < in->pos ? keep : in->pos;
+    th_io_sync_window(in);
+    return more;
+}
+
+static void pull_all(th_input *in)
+{
+    while (th_io_pull(in, 0))
+        ;
+}
+
+/* True when only whitespace follows `end` up to the end of the file. */
+static bool rest_is_ws(th_input *in, size_t end)
+{
+    for (;;) {
+        size_t p = th_io_skip_ws(in->s, in->n, end);
+        if (p < in->n)
+            return false;
+        if (!th_io_pull(in, 0))
+            return true;
+        end = p;
+    }
+}
+
+static long long abs_off(const th_input *in, size_t at)
+{
+    return (long long)(in->src.base + at);
+}
+
+/* ---- skipping and reporting -------------------------------------------- */
+
+/* Column of byte `at` in the NDJSON line that starts at `line_start`. */
+static unsigned col_of(size_t line_start, size_t at)
+{
+    size_t c = at - line_start + 1;
+    return c > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)c;
+}
+
+/* A malformed record: counted, and reported with line:col (NDJSON) or byte
+ * offset, up to TH_MAX_INPUT_DIAGS_PER_FILE per file. */
+static void malformed(th_input *in, size_t at, uint64_t line, size_t line_start, const char *reason,
+                      size_t rec_end)
+{
+    in->st.records_skipped++;
+    in->st.records_malformed++;
+    if (++in->fc.malformed > TH_MAX_INPUT_DIAGS_PER_FILE)
+        return;
+    in->fc.shown++;
+    const char *why = in->src.incomplete && in->src.eof && rec_end >= in->n
+                          ? "record cut off where the gzip stream ends"
+                          : reason;
+    if (line)
+        th_diag_at(in->opts.diags, TH_SEV_ERROR, in->path, (unsigned)line, col_of(line_start, at),
+                   "malformed record: %s", why);
+    else
+        th_diag_offset(in->opts.diags, TH_SEV_ERROR, in->path, abs_off(in, at),
+                       "malformed record: %s", why);
+}
+
+/* A valid JSON value that is no event. The file's only value is not counted as
+ * a record: the whole file is then counted as skipped (a manifest, a digest). */
+static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, uint64_t line,
+                      bool top)
+{
+    if (top && in->src.base + start == in->first && rest_is_ws(in, end)) {
+        in->fc.sole = cls;
+        in->fc.sole_set = true;
+        return;
+    }
+    in->st.records_skipped++;
+    in->st.records_not_events++;
+    if (cls == TH_IO_DIGEST) {
+        in->fc.digests++;
+        return;
+    }
+    if (in->fc.not_events++ == 0) {
+        in->fc.first_not_event = abs_off(in, start);
+        in->fc.first_not_event_line = line;
+    }
+}
+
+/* ---- records --------------------------------------------------------- */
+
+/* Parses [start, end) as one record. Returns true and fills *out for an event;
+ * a container is opened instead (at its '['); anything else is counted. */
+/* Yields the parsed value v (source bytes [start, end)) if it is an event;
+ * opens its Records array if it is a container; else counts it. */
+static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64_t line, bool top,
+                      th_record *out)
+{
+    th_io_class cls = th_io_classify(v);
+    if (cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS) {
+        out->json = v;
+        out->text = th_str_make(in->s + start, end - start);
+        out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
+        out->file = in->path;
+        out->offset = in->src.base + start;
+        out->line = line;
+        in->st.records++;
+        return true;
+    }
+    /* a value not yielded gives its arena memory back, so a file of a million
+     * skipped values does not grow the arena within one call */
+    th_arena_reset(&in->arena);
+    if (cls == TH_IO_CONTAINER && top) {
+        size_t b = th_io_find_array_member(in->s, end, start, "Records");
+        if (b) {
+            in->cont = (container){
+                .active = true, .arr = {.pos = b + 1}, .start = b, .limit = end, .in_object = true};
+            return false;
+        }
+    }
+    not_event(in, cls, start, end, line, top);
+    return false;
+}
+
+/* Parses the NDJSON line value [start, end) as one record. */
+static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, size_t line_start,
+                      th_record *out)
+{
+    if (end - start > in->opts.max_record) {
+        malformed(in, start, line, line_start, "record larger than the limit", end);
+        return false;
+    }
+    th_json_error err;
+    th_jval *v = th_json_parse(&in->arena, in->s + start, end - start, &err);
+    if (!v) {
+        th_arena_reset(&in->arena);
+        malformed(in, start + err.offset, line, line_start, err.reason, end);
+        return false;
+    }
+    return use_value(in, v, start, end, line, true, out);
+}
+
+/* Parses the value starting at `start` (up to `limit`) in one pass, finding
+ * its end as it goes. On a parse error the structural scanner looks for the
+ * end so that reading can resume after it; *next gets 0 when it cannot. */
+static th_jval *parse_here(th_input *in, size_t start, size_t limit, size_t *end, size_t *next)
+{
+    th_json_error err;
+    size_t used = 0;
+    th_jval *v = th_json_parse_prefix(&in->arena, in->s + start, limit - start, &used, &err);
+    if (v) {
+        *next = start + used;
+        size_t e = start + used;
+        while (e > start && th_io_is_ws((unsigned char)in->s[e - 1]))
+            e--;
+        *end = e;
+        return v;
+    }
+    th_arena_reset(&in->arena);
+    th_io_scan_err serr;
+    size_t e = th_io_skip_value(in->s, limit, start, &serr);
+    malformed(in, start + err.offset, 0, 0, err.reason, e ? e : limit);
+    *next = e;
+    return NULL;
+}
+
+/* Opens a container if the value at `start` is `[` or `{"Records": [`. */
+static bool open_container(th_input *in, size_t start, size_t limit)
+{
+    size_t b = 0;
+    bool obj = false;
+    if (in->s[start] == '[') {
+        b = start;
+    } else if (in->s[start] == '{') {
+        b = th_io_records_first(in->s, limit, start);
+        obj = true;
+    }
+    if (!b && in->s[start] != '[')
+        return false;
+    in->cont = (container){
+        .active = true, .arr = {.pos = b + 1}, .start = b, .limit = limit, .in_object = obj};
+    return true;
+}
+
+/* True when a scan error means the text ended inside a value (a cut-off file). */
+static bool ran_off(const th_io_scan_err *err)
+{
+    return strncmp(err->reason, "unterminated", 12) == 0 ||
+           strcmp(err->reason, "unexpected end of input") == 0;
+}
+
+/* The container ended (or broke): checks what follows it and moves on. */
+static void close_container(th_input *in, bool broken)
+{
+    container *c = &in->cont;
+    c->active = false;
+    if (broken) {
+        if (in->mode == MODE_DOC)
+            in->pos = in->n; /* no way to find the next value: stop here */
+        return;
+    }
+    size_t end = c->arr.pos;
+    if (c->in_object) {
+        th_io_scan_err err;
+        end = th_io_finish_object(in->s, c->limit, end, &err);
+        if (!end) {
+            malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
+            if (in->mode == MODE_DOC)
+                in->pos = in->n;
+            return;
+        }
+    }
+    if (in->mode == MODE_DOC) {
+        in->pos = end;
+        return;
+    }
+    size_t rest = th_io_skip_ws(in->s, c->limit, end);
+    if (rest < c->limit)
+        malformed(in, rest, 0, 0, "trailing characters after the JSON value", c->limit);
+}
+
+static bool container_next(th_input *in, th_record *out)
+{
+    container *c = &in->cont;
+    size_t a;
+    th_io_scan_err err;
+    int r = th_io_arr_begin(in->s, c->limit, &c->arr, &a, &err);
+    if (r == 0) {
+        close_container(in, false);
+        return false;
+    }
+    if (r < 0) {
+        malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
+        close_container(in, true);
+        return false;
+    }
+    size_t end, next;
+    th_jval *v = parse_here(in, a, c->limit, &end, &next);
+    if (!next) {
+        close_container(in, true); /* cannot tell where the element ends */
+        return false;
+    }
+    c->arr.pos = next;
+    return v && use_value(in, v, a, end, 0, false, out);
+}
+
+/* ---- modes ----------------------------------------------------------- */
+
+/* A line longer than max_record: reported, then dropped chunk by chunk up to
+ * its newline, so it is never held whole. */
+static void skip_long_line(th_input *in, size_t ls)
+{
+    malformed(in, ls, in->line++, ls, "line longer than the record size limit", ls);
+    for (;;) {
+        in->pos = in->n;
+        bool more = th_io_pull(in, in->n);
+        const char *nl = memchr(in->s, '\n', in->n);
+        if (nl) {
+            in->pos = (size_t)(nl - in->s) + 1;
+            return;
+        }
+        if (!more && in->src.eof) {
+            in->pos = in->n;
+            return;
+        }
+    }
+}
+
+static bool ndjson_next(th_input *in, th_record *out)
+{
+    for (;;) {
+        size_t ls = in->pos;
+        const char *nl = ls < in->n ? memchr(in->s + ls, '\n', in->n - ls) : NULL;
+        if (!nl && !in->src.eof) {
+            if (in->n - ls > in->opts.max_record)
+                skip_long_line(in, ls);
+            else
+                th_io_pull(in, ls); /* the line goes on past the window: slide it */
+            continue;
+        }
+        if (ls >= in->n)
+            return false; /* end of file */
+        const char *s = in->s;
+        size_t le = nl ? (size_t)(nl - s) : in->n;
+        uint64_t line = in->line++;
+        in->pos = nl ? le + 1 : in->n;
+        size_t a = ls, b = le;
+        if (a < b && !th_io_is_ws((unsigned char)s[a]))
+            ; /* the common case: the value starts the line */
+        else
+            a = th_io_skip_ws(s, b, a);
+        while (b > a && th_io_is_ws((unsigned char)s[b - 1]))
+            b--;
+        if (a == b)
+            continue; /* blank line */
+        if (open_container(in, a, b))
+            return false;
+        if (take_line(in, a, b, line, ls, out))
+            return true;
+        if (in->cont.active)
+            return false;
+    }
+}
+
+static bool doc_next(th_input *in, th_record *out)
+{
+    const char *s = in->s;
+    size_t p = th_io_skip_ws(s, in->n, in->pos);
+    if (p >= in->n) {
+        in->pos = in->n;
+        return false;
+    }
+    if (open_container(in, p, in->n))
+        return false;
+    size_t end, next;
+    th_jval *v = parse_here(in, p, in->n, &end, &next);
+    in->pos = next ? next : in->n;
+    return v && use_value(in, v, p, end, 0, true, out);
+}
+
+/* NDJSON when the first value ends on the first line; a document when it is
+ * an array or a well-formed value spanning lines. A first line that is broken
+ * on its own (not merely continued) means NDJSON: line by line recovers best.
+ * A document is taken whole into the window. */
+file_mode th_io_pick_mode(th_input *in, size_t first)
+{
+    if (in->s[first] == '[') {
+        pull_all(in);
+        return MODE_DOC;
+    }
+    const char *nl;
+    while (!(nl = memchr(in->s + first, '\n', in->n - first)) && th_io_pull(in, 0))
+        ;
+    size_t le = nl ? (size_t)(nl - in->s) : in->n;
+    th_io_scan_err err;
+    if (th_io_skip_value(in->s, le, first, &err) || le == in->n ||
+        strncmp(err.reason, "unterminated", 12) != 0)
+        return MODE_NDJSON;
+    pull_all(in);
+    return th_io_skip_value(in->s, in->n, first, &err) ? MODE_DOC : MODE_NDJSON;
+}
+
+bool th_io_file_next(th_input *in, th_record *out)
+{
+    if (in->cont.active)
+        return container_next(in, out);
+    if (in->mode == MODE_NDJSON)
+        return ndjson_next(in, out);             /* slides the window itself */
+    return in->pos < in->n && doc_next(in, out); /* the window holds it all */
+}
