@@ -9,6 +9,7 @@ static const th_verb verbs[] = {
     {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
+    {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
 };
 

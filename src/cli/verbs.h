@@ -20,6 +20,7 @@ typedef struct th_verb {
 
 int th_cmd_rules(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
+int th_cmd_emulate(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
 int th_cmd_run(int argc, char **argv);
 

@@ -213,6 +213,28 @@ static void test_errors(void **state)
     }
 }
 
+/* Query text is a slice, not a C string: nothing may read past its end. */
+static void test_unterminated_slices(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"any where a == \"x\" /* open", "any where a == \"x", "any where `a",
+                                        "any where a == \"\"\"x\"\"", "any where a : \"\\u{41"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = strlen(texts[i]);
+        char *exact = malloc(n); /* no terminating NUL: ASan sees any overread */
+        memcpy(exact, texts[i], n);
+        th_arena a;
+        th_arena_init(&a, 4096);
+        th_diags d;
+        th_diags_init(&d);
+        assert_null(th_query_compile_eql(&a, exact, n, NULL, NULL, &d));
+        assert_int_equal(d.errors, 1);
+        th_diags_free(&d);
+        th_arena_free(&a);
+        free(exact);
+    }
+}
+
 static void test_prefilter(void **state)
 {
     (void)state;
@@ -237,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_functions),
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_unterminated_slices),
         cmocka_unit_test(test_prefilter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -612,6 +612,110 @@ static void test_schema(void **state)
         assert_ptr_equal(th_schema_lookup(th_str_c(th_schema_fields[i].name)), &th_schema_fields[i]);
 }
 
+/* Soundness of the prefilter on random queries: whenever a query matches a
+ * document, the document holds one of the values required of event.action. */
+static unsigned long long rng(unsigned long long *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void gen_query(th_buf *b, unsigned long long *x, int depth)
+{
+    static const char *const vals[] = {"A", "B", "C", "D"};
+    unsigned r = (unsigned)(rng(x) % (depth > 3 ? 3 : 7));
+    switch (r) {
+    case 0:
+        th_buf_printf(b, "event.action: %s", vals[rng(x) % 4]);
+        break;
+    case 1:
+        th_buf_printf(b, "event.action: (%s or %s)", vals[rng(x) % 4], vals[rng(x) % 4]);
+        break;
+    case 2:
+        th_buf_printf(b, "user.name: %s", vals[rng(x) % 4]);
+        break;
+    case 3:
+        th_buf_puts(b, "not (");
+        gen_query(b, x, depth + 1);
+        th_buf_puts(b, ")");
+        break;
+    default: {
+        const char *op = r % 2 ? " and " : " or ";
+        th_buf_puts(b, "(");
+        gen_query(b, x, depth + 1);
+        th_buf_puts(b, op);
+        gen_query(b, x, depth + 1);
+        if (r == 6) {
+            th_buf_puts(b, op);
+            gen_query(b, x, depth + 1);
+        }
+        th_buf_puts(b, ")");
+    }
+    }
+}
+
+typedef struct req_ctx {
+    const th_str *req;
+    int n;
+    bool hit;
+} req_ctx;
+
+static bool req_visit(const th_jval *v, void *ctx)
+{
+    req_ctx *rc = ctx;
+    th_str s;
+    for (int k = 0; k < rc->n; k++)
+        if (th_query_keyword_text(v, &s) && th_str_eq(s, rc->req[k]))
+            rc->hit = true;
+    return !rc->hit;
+}
+
+static void test_prefilter_soundness(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{}", "{\"event\":{\"action\":\"A\"}}", "{\"event\":{\"action\":\"B\"},\"user\":{\"name\":\"A\"}}",
+        "{\"event\":{\"action\":[\"A\",\"C\"]}}", "{\"event\":{\"action\":[\"B\",\"D\"]},\"user\":{\"name\":\"C\"}}",
+        "{\"event\":{\"action\":\"D\"},\"user\":{\"name\":[\"B\",\"D\"]}}", "{\"user\":{\"name\":\"A\"}}",
+        "{\"event\":{\"action\":[\"A\",\"B\",\"C\",\"D\"]}}",
+    };
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_jval *dv[8];
+    th_json_error err;
+    for (int i = 0; i < 8; i++)
+        dv[i] = th_json_parse(&a, docs[i], strlen(docs[i]), &err);
+    unsigned long long x = 0x9E3779B97F4A7C15ULL;
+    th_buf b;
+    th_buf_init(&b);
+    size_t constrained = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        th_buf_clear(&b);
+        gen_query(&b, &x, 0);
+        th_query *q = th_query_compile(&a, TH_QLANG_KQL, b.data, b.len, NULL, NULL);
+        assert_non_null(q);
+        th_str req[8];
+        int n = th_query_required_values(q, "event.action", req, 8);
+        if (n < 0)
+            continue;
+        constrained++;
+        for (int i = 0; i < 8; i++) {
+            if (!th_query_match(q, dv[i]))
+                continue;
+            req_ctx rc = {req, n, false};
+            th_json_path_each(dv[i], TH_STR_LIT("event.action"), req_visit, &rc);
+            bool hit = rc.hit;
+            if (!hit)
+                fail_msg("query `%s` matches %s but requires %d value(s) of event.action not in it", b.data, docs[i], n);
+        }
+    }
+    assert_true(constrained > 300); /* the property was exercised */
+    th_buf_free(&b);
+    th_arena_free(&a);
+}
+
 /* Mutated queries never crash either parser: each gives a query or an error. */
 static void test_mutations(void **state)
 {
@@ -691,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_three_valued),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_prefilter_soundness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

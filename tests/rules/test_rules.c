@@ -659,6 +659,11 @@ static const vcase vcases[] = {
      "must have 1 to 3 items", TH_SEV_ERROR},
     {esql_tail, "value = 2\n", "value = 0\n", "0\n",
      "'rule.alert_suppression.duration.value' must be at least 1", TH_SEV_ERROR},
+    {esql_tail,
+     " metadata _id, _version, _index\n| where event.action == \"StopLogging\"\n| keep _id, "
+     "_version, _index, event.action",
+     "\n| where user.name == \"by\"\n| stats c = count(*)\n| keep c", "'''\nfrom",
+     "neither reads 'FROM ... METADATA", TH_SEV_ERROR},
     /* machine learning */
     {ml_tail, "anomaly_threshold = 50\n", "", "[rule]",
      "missing required key 'rule.anomaly_threshold'", TH_SEV_ERROR},
