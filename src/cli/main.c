@@ -6,15 +6,15 @@
 #include "cli/verbs.h"
 
 static const th_verb verbs[] = {
-    {"rules", th_cmd_rules, "list, show, validate Elastic rule files"},
+    {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
+    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
+    {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
+    {"rules", th_cmd_rules, "list, show, validate, lint Elastic rule files"},
     {"lint", th_cmd_rules_lint, "lint rule files (same as `rules lint`)"},
     {"tune", th_cmd_tune, "compare two versions of a rule over the same data (+ HTML report)"},
     {"explain", th_cmd_explain, "why a rule's query selects an event or not, clause by clause"},
     {"noise", th_cmd_noise, "rank single conditions that would remove the most of a rule's alerts"},
-    {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
-    {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
-    {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
 };
 
 static void usage(FILE *f)

@@ -156,3 +156,13 @@ expect_rc "--from/--to ISO" 1 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP
 expect_grep "period reported" 'period 2024-01-01T00:10:00.000Z .. 2024-01-01T00:20:00.000Z' "$TMP/err"
 expect_rc "bad --from" 2 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --from yesterday
 expect_rc "bad --interval-phase" 2 "$TH" run --rules "$TMP/rules/q.toml" --data "$TMP/ev.ndjson" --interval-phase x
+
+# emulate -> run through a pipe: every log-tampering step alerts on its rule
+if [ -d "$AWS" ] && "$TH" emulate --help >/dev/null 2>&1; then
+  "$TH" emulate log-tampering --days 1 --out - 2>/dev/null | "$TH" run --rules "$AWS" --data - --format summary >"$TMP/out" 2>"$TMP/err"
+  for name in "AWS CloudTrail Log Suspended" "AWS CloudTrail Log Deleted" "AWS GuardDuty Detector Deletion" "AWS Configuration Recorder Stopped"; do
+    expect_grep "emulated log tampering: $name" "^ +[1-9][0-9]* +0 +query +$name " "$TMP/err"
+  done
+else
+  skip "emulate -> run (no corpus or no emulate verb)"
+fi

@@ -3,6 +3,7 @@
 #include "fixture.h"
 
 #include "base/buf.h"
+#include "engine/internal.h"
 
 static const stub_pred all = {NULL, NULL};
 
@@ -115,12 +116,55 @@ static void skipped_and_unsupported_rules_are_reported(void **state)
     fx_free(&f);
 }
 
+static void reason_template_every_clause(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 4096);
+    static const struct {
+        const char *doc, *want;
+    } cases[] = {
+        {"{}", "event created low alert R."},
+        {"{\"event\":{\"category\":[\"iam\",\"network\"]},\"process\":{\"name\":\"p\",\"parent\":{\"name\":\"pp\"}},"
+         "\"file\":{\"name\":\"f\"},\"source\":{\"ip\":\"1.1.1.1\",\"port\":1},"
+         "\"destination\":{\"ip\":\"2.2.2.2\",\"port\":2},\"user\":{\"name\":\"u\"},\"host\":{\"name\":\"h\"}}",
+         "iam, network event with process p, parent process pp, file f, source 1.1.1.1:1, "
+         "destination 2.2.2.2:2, by u on h created low alert R."},
+        {"{\"user\":{\"name\":[\"a\",\"b\"]},\"host\":{\"name\":\"-\"}}", "event by a, b created low alert R."},
+        {"{\"destination\":{\"ip\":\"2.2.2.2\"}}", "event with destination 2.2.2.2 created low alert R."},
+    };
+    th_rule r;
+    memset(&r, 0, sizeof r);
+    r.name = "R";
+    r.severity = "low";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        th_json_error err;
+        th_jval *doc = th_json_parse(&a, cases[i].doc, strlen(cases[i].doc), &err);
+        assert_non_null(doc);
+        assert_string_equal(th_alert_reason(&a, doc, &r), cases[i].want);
+    }
+    th_arena_free(&a);
+}
+
+static void composite_key_order(void **state)
+{
+    (void)state;
+    /* numbers numerically, strings bytewise */
+    assert_true(th_value_cmp(TH_STR_LIT("9"), TH_STR_LIT("10")) < 0);
+    assert_true(th_value_cmp(TH_STR_LIT("-1"), TH_STR_LIT("0.5")) < 0);
+    assert_true(th_value_cmp(TH_STR_LIT("\"10\""), TH_STR_LIT("\"9\"")) < 0);
+    assert_true(th_value_cmp(TH_STR_LIT("\"a\""), TH_STR_LIT("\"b\"")) < 0);
+    assert_int_equal(th_value_cmp(TH_STR_LIT("\"x\""), TH_STR_LIT("\"x\"")), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(odd_documents),
         cmocka_unit_test(cartesian_cap_is_reported),
         cmocka_unit_test(skipped_and_unsupported_rules_are_reported),
+        cmocka_unit_test(reason_template_every_clause),
+        cmocka_unit_test(composite_key_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
