@@ -46,13 +46,6 @@ void th_buf_put(th_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void th_buf_putc(th_buf *b, char c)
-{
-    th_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
-
 void th_buf_puts(th_buf *b, const char *s) { th_buf_put(b, s, strlen(s)); }
 
 void th_buf_putstr(th_buf *b, th_str s) { th_buf_put(b, s.p, s.n); }

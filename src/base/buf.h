@@ -21,7 +21,14 @@ void th_buf_free(th_buf *b);
 void th_buf_clear(th_buf *b);
 void th_buf_reserve(th_buf *b, size_t extra);
 void th_buf_put(th_buf *b, const void *p, size_t n);
-void th_buf_putc(th_buf *b, char c);
+/* Inline: output assembly calls it for every quote, comma and colon. */
+static inline void th_buf_putc(th_buf *b, char c)
+{
+    if (b->len + 2 > b->cap)
+        th_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void th_buf_puts(th_buf *b, const char *s);
 void th_buf_putstr(th_buf *b, th_str s);
 void th_buf_printf(th_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
