@@ -14,6 +14,7 @@ static const th_verb verbs[] = {
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
+    {"test", th_cmd_test, "run rule tests (*.test.toml): events in, expected alerts out"},
     {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
 };
 
