@@ -171,7 +171,8 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
             *why = th_arena_printf(a, "emulate: %s", err);
             ok = false;
         }
-        paths[np++] = d; /* labels.ndjson in it is not read as events (input layer) */
+        /* the records only: labels.ndjson beside them is not CloudTrail */
+        paths[np++] = th_arena_printf(a, "%s/AWSLogs", d);
     }
     for (size_t i = 0; i < t->ndata && np < TH_ARGS_MAX; i++)
         paths[np++] = t->data[i];
