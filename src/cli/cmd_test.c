@@ -46,7 +46,10 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
     return remove(p);
 }
 
-static void rm_tree(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static bool write_events(const th_rtest *t, const char *file)
 {
@@ -109,7 +112,8 @@ static void on_alert(void *vc, const th_alert *al)
         return;
     if (c->got.nids == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 16;
-        c->got.ids = th_arena_realloc(c->a, c->got.ids, c->cap * sizeof(char *), nc * sizeof(char *));
+        c->got.ids =
+            th_arena_realloc(c->a, c->got.ids, c->cap * sizeof(char *), nc * sizeof(char *));
         c->cap = nc;
     }
     th_str s = th_jstr(id);
@@ -143,7 +147,8 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
     size_t before = diags->errors;
     th_ruleset_load(&rs, &t->rule, 1, diags);
     if (rs.len != 1 || diags->errors > before) {
-        *why = th_arena_printf(a, "the rule file %s did not load as one rule (see messages)", t->rule);
+        *why =
+            th_arena_printf(a, "the rule file %s did not load as one rule (see messages)", t->rule);
         th_ruleset_free(&rs);
         return false;
     }

@@ -47,7 +47,9 @@ static bool want(ctx *c, const th_toml_kv *kv, th_toml_type t)
         return true;
     th_diag_at(c->diags, TH_SEV_ERROR, c->path, kv->val->line, kv->val->col,
                "`%.*s` must be %s, not %s", (int)kv->key.n, kv->key.p,
-               t == TH_TOML_TABLE ? "a table" : t == TH_TOML_ARRAY ? "an array" : th_toml_type_name(t),
+               t == TH_TOML_TABLE   ? "a table"
+               : t == TH_TOML_ARRAY ? "an array"
+                                    : th_toml_type_name(t),
                th_toml_type_name(kv->val->type));
     c->errors++;
     return false;
@@ -109,7 +111,8 @@ static void add_event(ctx *c, th_rtest *t, size_t *cap, th_jval *ev)
 {
     if (t->nevents == *cap) {
         size_t nc = *cap ? *cap * 2 : 8;
-        t->events = th_arena_realloc(c->a, t->events, *cap * sizeof *t->events, nc * sizeof *t->events);
+        t->events =
+            th_arena_realloc(c->a, t->events, *cap * sizeof *t->events, nc * sizeof *t->events);
         *cap = nc;
     }
     t->events[t->nevents++] = ev;
@@ -264,13 +267,15 @@ static void parse_test(ctx *c, const th_toml *tab, const char *rule, th_rtest *t
         } else if (KEY("expect")) {
             parse_expect(c, t, kv, &expect);
         } else {
-            unknown(c, kv, "[[test]]", "name, rule, events, data, emulate, from, to, pending, expect");
+            unknown(c, kv, "[[test]]",
+                    "name, rule, events, data, emulate, from, to, pending, expect");
         }
     }
     if (!t->name)
         t->name = th_arena_printf(c->a, "test at line %u", t->line);
     if (!t->rule)
-        err(c, tab->line, tab->col, "%s", "no rule: set `rule` at the top of the file or in the test");
+        err(c, tab->line, tab->col, "%s",
+            "no rule: set `rule` at the top of the file or in the test");
     if (!have_events)
         err(c, tab->line, tab->col, "test \"%s\" has no events (events, data or [test.emulate])",
             t->name);

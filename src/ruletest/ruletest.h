@@ -41,21 +41,21 @@ typedef struct th_rtest_emulate {
 
 typedef struct th_rtest {
     const char *name;
-    unsigned line, col;       /* where the [[test]] table starts */
-    const char *rule;         /* rule file, resolved against the test file's directory */
-    th_jval **events;         /* inline events (raw CloudTrail or ECS), parsed */
+    unsigned line, col; /* where the [[test]] table starts */
+    const char *rule;   /* rule file, resolved against the test file's directory */
+    th_jval **events;   /* inline events (raw CloudTrail or ECS), parsed */
     size_t nevents;
-    const char **data;        /* data paths, resolved like `rule` */
+    const char **data; /* data paths, resolved like `rule` */
     size_t ndata;
     th_rtest_emulate *emulate; /* NULL when absent */
-    const char *from, *to;    /* passed to the engine as `run --from/--to`; NULL = data span */
-    const char *pending;      /* the rule cannot run yet: a skipped rule is not a failure */
+    const char *from, *to;     /* passed to the engine as `run --from/--to`; NULL = data span */
+    const char *pending;       /* the rule cannot run yet: a skipped rule is not a failure */
     /* expectations */
     bool has_count;
     int64_t count;
-    const char **must;        /* event ids that must alert */
+    const char **must; /* event ids that must alert */
     size_t nmust;
-    const char **must_not;    /* event ids that must not alert */
+    const char **must_not; /* event ids that must not alert */
     size_t nmust_not;
 } th_rtest;
 

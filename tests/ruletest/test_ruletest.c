@@ -78,8 +78,8 @@ static const struct {
      "unknown key `alert`"},
     {"rule = \"r\"\n[[test]]\nname = \"x\"\nevents = ['{}']\n[test.expect]\nalerts = \"1\"\n", 6,
      10, "must be integer"},
-    {"rule = \"r\"\n[[test]]\nname = \"x\"\nevents = ['{\"a\": }']\nexpect = {alerts = 1}\n", 4,
-     18, "not valid JSON"},
+    {"rule = \"r\"\n[[test]]\nname = \"x\"\nevents = ['{\"a\": }']\nexpect = {alerts = 1}\n", 4, 18,
+     "not valid JSON"},
     {"rule = \"r\"\n[[test]]\nname = \"x\"\nevents = ['''\n{\"a\": 1,\n \"b\" 2}''']\n"
      "expect = {alerts = 1}\n",
      6, 6, "not valid JSON"},
@@ -111,8 +111,8 @@ static void test_parse_bad(void **state)
             fail_msg("case %zu: accepted", i);
         const th_diag *g = &d.items[0];
         if (g->line != bad[i].line || g->col != bad[i].col || !strstr(g->message, bad[i].message))
-            fail_msg("case %zu: got %u:%u %s; wanted %u:%u ...%s...", i, g->line, g->col, g->message,
-                     bad[i].line, bad[i].col, bad[i].message);
+            fail_msg("case %zu: got %u:%u %s; wanted %u:%u ...%s...", i, g->line, g->col,
+                     g->message, bad[i].line, bad[i].col, bad[i].message);
         assert_string_equal(g->file, "dir/x.test.toml");
         th_diags_free(&d);
         th_arena_free(&a);
