@@ -182,6 +182,10 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
     for (size_t i = 0; i < t->ndata && np < TH_ARGS_MAX; i++)
         paths[np++] = t->data[i];
 
+    if (ok && np == 0) {
+        *why = "the test gives no events (empty `events`, `data`)";
+        ok = false;
+    }
     if (ok) {
         th_engine *e = th_engine_new(&eo);
         th_arena qa;

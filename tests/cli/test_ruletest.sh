@@ -115,3 +115,8 @@ for r in "$ROOT"/examples/rules/*.toml; do
     nok "examples: $b has positive and negative tests" "$t"
   fi
 done
+
+# a test whose event lists are empty cannot pass (`alerts = 0` would be vacuous)
+printf 'rule = "%s"\n[[test]]\nname = "empty"\nevents = []\nexpect = {alerts = 0}\n' "$RULE" >"$TMP/t/empty.test.toml"
+expect_rc "empty events: exit 1" 1 "$TH" test "$TMP/t/empty.test.toml"
+expect_grep "empty events: reason" "could not run: the test gives no events" "$TMP/out"
