@@ -15,6 +15,7 @@ static const th_verb verbs[] = {
     {"explain", th_cmd_explain, "why a rule's query selects an event or not, clause by clause"},
     {"noise", th_cmd_noise, "rank single conditions that would remove the most of a rule's alerts"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
+    {"test", th_cmd_test, "run rule tests (*.test.toml): events in, expected alerts out"},
 };
 
 static void usage(FILE *f)

@@ -27,5 +27,6 @@ int th_cmd_convert(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
 int th_cmd_run(int argc, char **argv);
+int th_cmd_test(int argc, char **argv);
 
 #endif

@@ -141,7 +141,8 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
             g->max_ts = m->combined;
     }
     th_map_free(&groups);
-    qsort(gl.items, gl.len, sizeof(sgroup), group_cmp);
+    if (gl.len) /* qsort(NULL, 0) is undefined behaviour */
+        qsort(gl.items, gl.len, sizeof(sgroup), group_cmp);
     size_t ng = gl.len;
     if ((int64_t)ng > r->max_signals) {
         r->rep.runs_truncated++;

@@ -1,0 +1,373 @@
+/* trailhound test PATH... : runs rule tests (*.test.toml, ruletest/ruletest.h)
+ * through the same engine replay as `run` (cli/run_rules.h, cli/run_feed.h)
+ * and reports pass/fail per test, with expected vs got on failure.
+ *
+ * Events given inline or by [test.emulate] are written to a private
+ * temporary directory and read back through the input layer, so a test sees
+ * exactly what `run --data` would see for the same records. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/timeutil.h"
+#include "cli/args.h"
+#include "cli/run_feed.h"
+#include "cli/run_rules.h"
+#include "cli/verbs.h"
+#include "emulate/emulate.h"
+#include "engine/engine.h"
+#include "io/input.h"
+#include "ruletest/ruletest.h"
+
+static const th_opt opts[] = {
+    {"name", TH_OPT_VALUE, "TEXT", "run only tests whose name contains TEXT"},
+    {"verbose", TH_OPT_FLAG, NULL, "also show the alerted ids of passing tests"},
+};
+
+typedef struct counts {
+    size_t pass, fail, pending, files_bad;
+} counts;
+
+/* ---- temporary directory ----------------------------------------------- */
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool write_events(const th_rtest *t, const char *file)
+{
+    FILE *f = fopen(file, "wb");
+    if (!f)
+        return false;
+    th_buf b;
+    th_buf_init(&b);
+    for (size_t i = 0; i < t->nevents; i++) {
+        th_buf_clear(&b);
+        th_json_write(&b, t->events[i]);
+        th_buf_putc(&b, '\n');
+        th_buf_write(&b, f);
+    }
+    th_buf_free(&b);
+    return fclose(f) == 0;
+}
+
+static bool write_emulated(const th_rtest_emulate *em, const char *dir, char *err, size_t n)
+{
+    th_emu_options o = {(uint64_t)em->seed, 0, (int)em->days, em->rate ? (double)em->rate : 2000};
+    const char *start = em->start ? em->start : "2024-06-01";
+    if (!th_time_parse_iso(start, strlen(start), &o.start_ms)) {
+        snprintf(err, n, "emulate start '%s' is not YYYY-MM-DD or an ISO time", start);
+        return false;
+    }
+    th_emu_writer *w = th_emu_writer_dir(dir, err, n);
+    if (!w)
+        return false;
+    th_emu_sink sink = th_emu_writer_sink(w);
+    th_emu_stats st;
+    int rc = th_emu_run(&o, em->scenarios, em->nscenarios, &sink, &st, err, n);
+    char err2[256];
+    if (th_emu_writer_close(w, err2, sizeof err2) != 0 && rc == 0) {
+        snprintf(err, n, "%s", err2);
+        rc = -1;
+    }
+    return rc == 0;
+}
+
+/* ---- one test ---------------------------------------------------------- */
+
+typedef struct collect {
+    th_arena *a;
+    const th_rule *rule;
+    th_rtest_got got;
+    size_t cap;
+} collect;
+
+static void on_alert(void *vc, const th_alert *al)
+{
+    collect *c = vc;
+    /* the building blocks of an EQL sequence are parts of one alert (the
+     * shell); a rule that is itself a building block counts all of its own */
+    bool bb = th_json_path_first(al->doc, TH_STR_LIT("kibana.alert.building_block_type")) != NULL;
+    if (!bb || c->rule->building_block_type)
+        c->got.alerts++;
+    const th_jval *id = th_json_path_first(al->doc, TH_STR_LIT("event.id"));
+    if (!th_jis(id, TH_JSTR))
+        return;
+    if (c->got.nids == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 16;
+        c->got.ids =
+            th_arena_realloc(c->a, c->got.ids, c->cap * sizeof(char *), nc * sizeof(char *));
+        c->cap = nc;
+    }
+    th_str s = th_jstr(id);
+    c->got.ids[c->got.nids++] = th_arena_strndup(c->a, s.p, s.n);
+}
+
+static bool parse_when(const char *s, int64_t *out)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return th_datemath_eval(s, strlen(s), (int64_t)now.tv_sec * 1000, out);
+}
+
+/* Runs one test; fills got. false with a reason when it could not run. */
+static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags *diags,
+                    const char **why)
+{
+    th_engine_opts eo;
+    th_engine_opts_default(&eo);
+    eo.max_state_bytes = 1024ull << 20;
+    if (t->from && !parse_when(t->from, &eo.from_ms)) {
+        *why = th_arena_printf(a, "bad `from` '%s' (ISO-8601 or date math)", t->from);
+        return false;
+    }
+    if (t->to && !parse_when(t->to, &eo.to_ms)) {
+        *why = th_arena_printf(a, "bad `to` '%s' (ISO-8601 or date math)", t->to);
+        return false;
+    }
+    th_ruleset rs;
+    th_ruleset_init(&rs);
+    size_t before = diags->errors;
+    th_ruleset_load(&rs, &t->rule, 1, diags);
+    if (rs.len != 1 || diags->errors > before) {
+        *why =
+            th_arena_printf(a, "the rule file %s did not load as one rule (see messages)", t->rule);
+        th_ruleset_free(&rs);
+        return false;
+    }
+    char tmpl[] = "/tmp/trailhound-test.XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        *why = "cannot create a temporary directory";
+        th_ruleset_free(&rs);
+        return false;
+    }
+    const char *paths[TH_ARGS_MAX + 2];
+    size_t np = 0;
+    bool ok = true;
+    if (t->nevents) {
+        const char *f = th_arena_printf(a, "%s/events.ndjson", tmpl);
+        if (!write_events(t, f)) {
+            *why = "cannot write the inline events to a temporary file";
+            ok = false;
+        }
+        paths[np++] = f;
+    }
+    if (ok && t->emulate) {
+        const char *d = th_arena_printf(a, "%s/emulate", tmpl);
+        char err[256];
+        if (!write_emulated(t->emulate, d, err, sizeof err)) {
+            *why = th_arena_printf(a, "emulate: %s", err);
+            ok = false;
+        }
+        /* the records only: labels.ndjson beside them is not CloudTrail */
+        paths[np++] = th_arena_printf(a, "%s/AWSLogs", d);
+    }
+    for (size_t i = 0; i < t->ndata && np < TH_ARGS_MAX; i++)
+        paths[np++] = t->data[i];
+
+    if (ok && np == 0) {
+        *why = "the test gives no events (empty `events`, `data`)";
+        ok = false;
+    }
+    if (ok) {
+        th_engine *e = th_engine_new(&eo);
+        th_arena qa;
+        th_arena_init(&qa, 1 << 16);
+        th_exceptions *views[1] = {NULL};
+        size_t nskipped = 0;
+        th_run_add_rules(e, &rs, &qa, diags, NULL, views, &nskipped);
+        th_mapper_opts mo;
+        th_mapper_opts_default(&mo);
+        char uabuf[4200];
+        mo.ua_regexes = th_run_default_ua(uabuf, sizeof uabuf);
+        th_input_opts io;
+        th_input_opts_default(&io, diags);
+        th_input *in = th_input_open(paths, np, &io);
+        th_run_feed feed = {.e = e, .mo = &mo, .diags = diags, .delay = TH_TIME_NONE, .threads = 1};
+        th_run_feed_all(&feed, in);
+        collect c = {a, rs.rules[0], {0}, 0};
+        th_engine_finish(e, on_alert, &c);
+        size_t nrep = 0;
+        const th_rule_report *rep = th_engine_reports(e, &nrep);
+        if (nrep && rep[0].skipped)
+            c.got.skipped = th_arena_strdup(a, rep[0].skipped);
+        else if (!nrep)
+            c.got.skipped = "the rule is not scheduled (a hunting file?)";
+        if (in && th_input_stats_get(in)->records_skipped) {
+            *why = "some events could not be read (see messages)";
+            ok = false;
+        }
+        *got = c.got;
+        if (in)
+            th_input_close(in);
+        th_mapper_free(feed.mapper);
+        th_engine_free(e);
+        th_arena_free(&qa);
+    }
+    rm_tree(tmpl);
+    th_ruleset_free(&rs);
+    return ok;
+}
+
+static void run_file(const char *path, const char *filter, bool verbose, counts *n)
+{
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags diags;
+    th_diags_init(&diags);
+    diags.echo = stderr;
+    th_rtest_file *f = th_rtest_load(&a, path, &diags);
+    if (!f) {
+        printf("ERROR %s: not a usable test file (see messages)\n", path);
+        n->files_bad++;
+    }
+    for (size_t i = 0; f && i < f->ntests; i++) {
+        const th_rtest *t = &f->tests[i];
+        if (filter && !strstr(t->name, filter))
+            continue;
+        th_rtest_got got = {0};
+        const char *why = NULL;
+        if (!run_one(t, &a, &got, &diags, &why)) {
+            printf("FAIL  %s:%u  %s\n    could not run: %s\n", path, t->line, t->name, why);
+            n->fail++;
+            continue;
+        }
+        th_rtest_diff d;
+        th_rtest_compare(&a, t, &got, &d);
+        switch (d.verdict) {
+        case TH_RTEST_PASS:
+            printf("PASS  %s:%u  %s (%zu alert%s)\n", path, t->line, t->name, got.alerts,
+                   got.alerts == 1 ? "" : "s");
+            if (verbose)
+                th_rtest_diff_print(stdout, t, &got, &d);
+            n->pass++;
+            break;
+        case TH_RTEST_PENDING:
+            printf("PENDING %s:%u  %s (%s; the rule did not run: %s)\n", path, t->line, t->name,
+                   t->pending, got.skipped);
+            n->pending++;
+            break;
+        case TH_RTEST_PENDING_PASS:
+            printf("FAIL  %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
+                   "remove `pending`\n",
+                   path, t->line, t->name, t->pending);
+            n->fail++;
+            break;
+        case TH_RTEST_FAIL:
+            printf("FAIL  %s:%u  %s\n", path, t->line, t->name);
+            th_rtest_diff_print(stdout, t, &got, &d);
+            n->fail++;
+            break;
+        }
+    }
+    th_diags_free(&diags);
+    th_arena_free(&a);
+}
+
+static bool is_test_file(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 10 && strcmp(p + n - 10, ".test.toml") == 0;
+}
+
+/* Directories: every *.test.toml below, in name order; hidden entries skipped. */
+static void run_dir(const char *dir, const char *filter, bool verbose, counts *n, size_t *found,
+                    unsigned depth)
+{
+    struct dirent **names = NULL;
+    int k = depth > 32 ? -1 : scandir(dir, &names, NULL, alphasort);
+    if (k < 0) {
+        fprintf(stderr, "trailhound test: %s: cannot read the directory\n", dir);
+        n->files_bad++;
+        return;
+    }
+    for (int i = 0; i < k; i++) {
+        const char *nm = names[i]->d_name;
+        if (nm[0] != '.') {
+            size_t len = strlen(dir) + strlen(nm) + 2;
+            char *child = malloc(len);
+            snprintf(child, len, "%s/%s", dir, nm);
+            struct stat st;
+            if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+                run_dir(child, filter, verbose, n, found, depth + 1);
+            } else if (is_test_file(child)) {
+                (*found)++;
+                run_file(child, filter, verbose, n);
+            }
+            free(child);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static size_t run_path(const char *path, const char *filter, bool verbose, counts *n)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "trailhound test: %s: no such file or directory\n", path);
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        run_file(path, filter, verbose, n);
+        return 0;
+    }
+    size_t found = 0;
+    run_dir(path, filter, verbose, n, &found, 0);
+    if (!found)
+        fprintf(stderr, "trailhound test: no *.test.toml under %s\n", path);
+    return 0;
+}
+
+int th_cmd_test(int argc, char **argv)
+{
+    th_args args;
+    if (!th_args_parse(&args, "test", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (args.help) {
+        th_args_help("trailhound test [--name TEXT] [--verbose] PATH...",
+                     "Run rule tests: *.test.toml files (or directories holding them) that name a\n"
+                     "rule, give it events (inline raw CloudTrail or ECS JSON, data files, or an\n"
+                     "`emulate` scenario) and the alerts expected (a count, event ids that must\n"
+                     "alert, ids that must not). Each test replays the rule with the engine as\n"
+                     "`run` does. Failures show expected vs got. Format: README.md, `test`.\n"
+                     "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage.",
+                     opts, TH_NELEM(opts));
+        return TH_EXIT_OK;
+    }
+    if (args.npos == 0) {
+        fprintf(stderr, "trailhound test: give test files or directories (PATH...)\n");
+        return TH_EXIT_USAGE;
+    }
+    counts n = {0};
+    size_t missing = 0;
+    const char *filter = th_args_value(&args, "name");
+    bool verbose = th_args_flag(&args, "verbose");
+    for (size_t i = 0; i < args.npos; i++)
+        missing += run_path(args.pos[i], filter, verbose, &n);
+    if (missing)
+        return TH_EXIT_USAGE;
+    printf("%zu tests: %zu passed, %zu failed, %zu pending", n.pass + n.fail + n.pending, n.pass,
+           n.fail, n.pending);
+    if (n.files_bad)
+        printf("; %zu file%s not usable", n.files_bad, n.files_bad == 1 ? "" : "s");
+    printf("\n");
+    return n.fail || n.files_bad ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+}

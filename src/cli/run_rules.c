@@ -1,0 +1,178 @@
+/* Rule set -> engine (run_rules.h), moved out of cmd_run.c unchanged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/run_rules.h"
+#include "engine/sequence.h"
+#include "query/query.h"
+
+static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
+
+static bool kql_pred(const void *q, const th_jval *doc) { return th_query_match(q, doc); }
+
+static bool word_char(char c) { return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+
+/* True when w occurs in s as a whole word (EQL `sequence`, `sample`). */
+static bool has_word(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = s; (p = strstr(p, w)) != NULL; p++) {
+        bool lb = p == s || !word_char(p[-1]);
+        bool rb = !word_char(p[n]);
+        if (lb && rb)
+            return true;
+    }
+    return false;
+}
+
+/* An EQL sequence: split, compile every stage, add. NULL or the reason. */
+static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
+                                th_exceptions **view, const th_exceptions *exc,
+                                const th_ruleset *rs)
+{
+    th_seq_text st;
+    char err[160];
+    if (!th_seq_split(a, r->query, &st, err, sizeof err))
+        return th_arena_printf(a, "EQL sequence: %s", err);
+    th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    for (size_t i = 0; i < st.nstages; i++) {
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
+                                           r->event_category_override, &src, diags);
+        if (!q)
+            return "an EQL sequence stage does not compile (see messages)";
+        stages[i] = (th_seq_stage){kql_pred, q};
+    }
+    if (view) {
+        *view = th_xcalloc(1, sizeof(th_exceptions));
+        th_exceptions_init(*view);
+        th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, *view);
+    }
+    th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
+                           view ? *view : NULL);
+    return NULL;
+}
+
+/* Compiles each rule and hands it to the engine; the others are recorded as
+ * skipped with the reason. */
+void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
+                      const th_exceptions *exc, th_exceptions **views, size_t *nskipped)
+{
+    for (size_t i = 0; i < rs->len; i++) {
+        const th_rule *r = rs->rules[i];
+        views[i] = NULL;
+        if (r->type == TH_RULE_HUNT)
+            continue; /* hunting files are not scheduled; `hunt` runs them */
+        const char *why = th_engine_unsupported(r);
+        th_qlang lang = TH_QLANG_KQL;
+        if (!why && !r->query)
+            why = "the rule has no query";
+        if (!why) {
+            switch (r->language) {
+            case TH_LANG_KUERY:
+                break;
+            case TH_LANG_EQL:
+                lang = TH_QLANG_EQL;
+                if (th_seq_is_sequence(r->query)) {
+                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs);
+                    if (!why)
+                        continue;
+                } else if (has_word(r->query, "sample")) {
+                    why = "EQL samples are not supported";
+                }
+                break;
+            case TH_LANG_LUCENE:
+                why = "lucene queries are not supported";
+                break;
+            default:
+                why = "query language not supported for this rule type";
+                break;
+            }
+        }
+        th_query *q = NULL;
+        if (!why) {
+            th_diags local;
+            th_diags_init(&local);
+            th_qsource src = {r->path, r->query_line, r->query_col};
+            q = lang == TH_QLANG_EQL
+                    ? th_query_compile_eql(a, r->query, strlen(r->query),
+                                           r->event_category_override, &src, &local)
+                    : th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
+            if (!q) {
+                why = local.len && strstr(local.items[0].message, "not supported")
+                          ? th_arena_printf(a, "%s", local.items[0].message)
+                          : "the query does not compile (see messages)";
+                if (!(local.len && strstr(local.items[0].message, "not supported"))) {
+                    for (size_t k = 0; k < local.len; k++) {
+                        const th_diag *g = &local.items[k];
+                        th_diag_at(diags, g->severity, g->file, g->line, g->col, "%s", g->message);
+                    }
+                }
+            }
+            th_diags_free(&local);
+        }
+        if (why) {
+            th_engine_skip_rule(e, r, why);
+            (*nskipped)++;
+            continue;
+        }
+        th_prefilter pf[3];
+        size_t npf = 0;
+        for (size_t f = 0; f < 3; f++) {
+            th_str vals[64];
+            int n = th_query_required_values(q, routed[f], vals, 64);
+            if (n < 0)
+                continue;
+            th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
+            memcpy(keep, vals, (size_t)n * sizeof(th_str));
+            pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
+        }
+        if (exc && exc->len) {
+            views[i] = th_xcalloc(1, sizeof(th_exceptions));
+            th_exceptions_init(views[i]);
+            th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, views[i]);
+        }
+        th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
+    }
+}
+
+static bool readable(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* node_modules/uap-core/regexes.yaml as `convert` finds it ($TH_DATA_DIR, the
+ * binary's directory and two levels up, the current directory), so run and
+ * convert map user agents alike. TODO: share one resolver (th_mapper_default_path). */
+const char *th_run_default_ua(char *buf, size_t n)
+{
+    const char *rel = "node_modules/uap-core/regexes.yaml";
+    const char *env = getenv("TH_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, rel);
+        if (readable(buf))
+            return buf;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const ups[] = {"", "/..", "/../.."};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
+            if (readable(buf))
+                return buf;
+        }
+    }
+    snprintf(buf, n, "%s", rel);
+    return readable(buf) ? buf : NULL;
+}
