@@ -331,6 +331,33 @@ static bool r_related_user(const diff_ctx *d)
     return true;
 }
 
+/* The version appended related.user in the newest's order except the session
+ * name, which it did not append or appended last (it was user.changes.name
+ * then): without the session name both sequences are the same. */
+static bool r_related_user_session(const diff_ctx *d)
+{
+    th_str sn = session_name(d->raw);
+    if (strcmp(d->field, "related.user") != 0 || !sn.p || !has_str(d->ours, sn))
+        return false;
+    uint32_t i = 0, j = 0;
+    while (i < n_items(d->exp) || j < n_items(d->ours)) {
+        th_str a = i < n_items(d->exp) ? th_jstr(item(d->exp, i)) : th_str_make(NULL, 0);
+        th_str b = j < n_items(d->ours) ? th_jstr(item(d->ours, j)) : th_str_make(NULL, 0);
+        if (a.p && th_str_eq(a, sn)) {
+            i++;
+            continue;
+        }
+        if (b.p && th_str_eq(b, sn)) {
+            j++;
+            continue;
+        }
+        if (!a.p || !b.p || !th_str_eq(a, b))
+            return false;
+        i++, j++;
+    }
+    return true;
+}
+
 /* newest: user.email := user.name when it is an e-mail address */
 static bool r_user_email(const diff_ctx *d)
 {
@@ -430,7 +457,10 @@ static cause causes[] = {
     {"host-classification", G_CLASSIFIED, r_host_class,
      "version took ami-/snap- ids as hosts and wrote host.id; newest: only i- ids, "
      "host.target.id", 0, 0, -1},
-    {"related-user-sources", G_ANY, r_related_user,
+    {"related-user-session", G_CLASSIFIED, r_related_user_session,
+     "related.user: version did not append the session name, or last; newest right after "
+     "the identity (issue #18346)", 0, 0, -1},
+    {"related-user-sources", G_SUBPIPE | G_ENTITY1 | G_UNGATED | G_GATED, r_related_user,
      "related.user: version appended other sources (userIdentity.userName, session name last), "
      "newest adds user.id, session name (+ e-mail prefix), onBehalfOf.userId", 0, 0, -1},
     {"user-email", G_SUBPIPE | G_ENTITY1 | G_UNGATED, r_user_email,

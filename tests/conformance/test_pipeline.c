@@ -304,6 +304,8 @@ static void test_pipeline_fixtures(void **state)
                     if (eq)
                         continue;
                     if (is_geo(fp)) {
+                        if (getenv("TH_DEBUG_GEO"))
+                            show("GEO", example, fp, pass ? NULL : x->f[i].v, pass ? x->f[i].v : yv);
                         geo_same = false;
                         continue;
                     }
