@@ -5,15 +5,18 @@
  * field by field (flattened dotted paths; arrays order-sensitive, as ES keeps
  * them) with the expected document.
  *
- * Classes of fields:
+ * The fixtures come from many pipeline versions; we map as the newest does.
+ * Every difference must be attributed to a cause: a rule in pipeline_causes.h
+ * over the fixture's pipeline generation (from its commit), the field, the
+ * expected and our value (and our mapping with the actor_target_mapping tag
+ * toggled). The test fails on any unattributed difference; one-offs (listed
+ * with their reason below, empty today) may not touch fields rules read.
  *  - geo (source.geo.*, source.as.*): the fixtures were produced with several
- *    versions of MaxMind's test databases; reported separately, not counted.
+ *    versions of MaxMind's test databases; reported separately, not compared.
  *  - user_agent.version: a dynamic field in the test config (must match its
  *    pattern), as elastic-package checks it.
- *  - strict: the fields detection rules query (SEMANTICS.md 8.1). A strict
- *    mismatch fails the test unless the fixture documents an older pipeline
- *    version's behaviour (listed in `known[]` with the reason).
- * The rest is reported. */
+ * TH_DEBUG_FIELD=<path>|* prints each difference with its cause; TH_DEBUG_GEO=1
+ * the geo ones. docs/pipeline-conformance.md has the cause table. */
 #include "th_test.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
