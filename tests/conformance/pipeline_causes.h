@@ -29,6 +29,8 @@ enum {
                                ami-/snap-/vol- as hosts, no host.target.id */
     G_CLOUDSVC = 1u << 5,   /* adds cloud.provider / cloud.service.name / related.ip */
     G_ANY = 0x3f,           /* every fixture version (all predate the reference) */
+    G_BEFORE_CLOUDSVC = G_ANY & ~G_CLOUDSVC,
+    G_BEFORE_CLASSIFIED = G_SUBPIPE | G_ENTITY1 | G_UNGATED | G_GATED,
 };
 
 typedef struct fixture_gen {
@@ -423,17 +425,17 @@ typedef struct cause {
 } cause;
 
 static cause causes[] = {
-    {"cloud-service-fields", G_ANY & ~G_CLOUDSVC, r_cloud_fields,
+    {"cloud-service-fields", G_BEFORE_CLOUDSVC, r_cloud_fields,
      "cloud.provider, cloud.service.name, related.ip are set by processors the fixture's "
      "version did not have (set_cloud_provider_aws_8f31c0e6, dissect_json_eventSource_to_"
      "cloud_service_name_5d2b7c94, append_related_ip_source_ip)", 0, 0, -1},
-    {"newest-only-fields", G_ANY, r_newest_fields,
+    {"newest-only-fields", G_BEFORE_CLOUDSVC, r_newest_fields,
      "field written only by the newest pipeline (ec2RoleDelivery, sessionCredentialFromConsole, "
      "onBehalfOf.*, credentialId renames; related.hosts; host.target.id; service.name of "
      "service actors)", 0, 0, -1},
-    {"idc-user-id", G_ANY, r_idc_user_id,
+    {"idc-user-id", G_BEFORE_CLOUDSVC, r_idc_user_id,
      "newest sets user.id from onBehalfOf.userId for IdentityCenterUser", 0, 0, -1},
-    {"idc-related-entity", G_ANY, r_idc_related_entity,
+    {"idc-related-entity", G_BEFORE_CLOUDSVC, r_idc_related_entity,
      "newest adds onBehalfOf.identityStoreArn of IdentityCenterUser to related.entity", 0, 0, -1},
     {"entity-tag-gate", G_SUBPIPE | G_ENTITY1 | G_UNGATED, r_tag_gate,
      "version wrote entity fields without the actor_target_mapping tag; newest only with it "
@@ -448,7 +450,7 @@ static cause causes[] = {
     {"entity-set-order", G_ANY, r_set_order,
      "same entities in another order: versions stored the Set object, newest a sorted "
      "ArrayList(TreeSet)", 0, 0, -1},
-    {"entity-classification", G_SUBPIPE | G_ENTITY1 | G_UNGATED | G_GATED, r_classification,
+    {"entity-classification", G_BEFORE_CLASSIFIED, r_classification,
      "version did not classify actors/targets into user/host/service/generic entity fields",
      0, 0, -1},
     {"role-arn-user-entity", G_CLASSIFIED, r_role_entity,
@@ -460,7 +462,7 @@ static cause causes[] = {
     {"related-user-session", G_CLASSIFIED, r_related_user_session,
      "related.user: version did not append the session name, or last; newest right after "
      "the identity (issue #18346)", 0, 0, -1},
-    {"related-user-sources", G_SUBPIPE | G_ENTITY1 | G_UNGATED | G_GATED, r_related_user,
+    {"related-user-sources", G_BEFORE_CLASSIFIED, r_related_user,
      "related.user: version appended other sources (userIdentity.userName, session name last), "
      "newest adds user.id, session name (+ e-mail prefix), onBehalfOf.userId", 0, 0, -1},
     {"user-email", G_SUBPIPE | G_ENTITY1 | G_UNGATED, r_user_email,
@@ -468,15 +470,15 @@ static cause causes[] = {
     {"email-split", G_GATED, r_email_split,
      "version split an e-mail user.name into user.name + user.domain; newest keeps it whole",
      0, 0, -1},
-    {"session-name-changes", G_ANY, r_session_changes,
+    {"session-name-changes", G_BEFORE_CLOUDSVC, r_session_changes,
      "version put the session name into user.changes.name; newest only into related.user "
      "(issue #18346)", 0, 0, -1},
-    {"category-table-added", G_ANY, r_category_absent,
+    {"category-table-added", G_BEFORE_CLASSIFIED, r_category_absent,
      "action absent from the version's categorisation table (default type [info]); newest "
      "table has it", 0, 0, -1},
-    {"category-empty-type", G_ANY, r_category_empty_type,
+    {"category-empty-type", G_BEFORE_CLOUDSVC, r_category_empty_type,
      "version's table had type [] for the action; newest gives it a type", 0, 0, -1},
-    {"service-linked-actor", G_ANY, r_service_actor,
+    {"service-linked-actor", G_BEFORE_CLOUDSVC, r_service_actor,
      "newest treats a service-linked role actor as a service (service.name), no user.name/id",
      0, 0, -1},
 };
