@@ -151,8 +151,11 @@ static bool r_newest_fields(const diff_ctx *d)
         "aws.cloudtrail.session_credential_from_console",
         "aws.cloudtrail.user_identity.on_behalf_of.user_id",
         "aws.cloudtrail.user_identity.on_behalf_of.identity_store_arn",
-        "aws.cloudtrail.user_identity.credential_id", "related.hosts", "host.target.id",
-        "service.name", NULL};
+        "aws.cloudtrail.user_identity.credential_id",
+        "related.hosts",
+        "host.target.id",
+        "service.name",
+        NULL};
     return !d->exp && d->ours && field_in(d->field, f);
 }
 
@@ -183,7 +186,7 @@ static bool r_idc_related_entity(const diff_ctx *d)
 static bool r_tag_gate(const diff_ctx *d)
 {
     static const char *const f[] = {"related.entity", "actor.entity.id", "target.entity.id",
-                                     "entity.actor", "entity.targets", NULL};
+                                    "entity.actor",   "entity.targets",  NULL};
     if (d->tagged || d->ours || !d->exp || !field_in(d->field, f))
         return false;
     const char *alt = strcmp(d->field, "entity.actor") == 0     ? "actor.entity.id"
@@ -218,11 +221,14 @@ static bool raw_has(const th_jval *v, th_str s)
 static bool r_subpipe_entity(const diff_ctx *d)
 {
     static const char *const base[] = {
-        "userIdentity.arn", "userIdentity.identityProvider", "userIdentity.principalId",
+        "userIdentity.arn",
+        "userIdentity.identityProvider",
+        "userIdentity.principalId",
         "userIdentity.sessionContext.sessionIssuer.arn",
         "userIdentity.sessionContext.sessionIssuer.userName",
         "userIdentity.sessionContext.webIdFederationData.federatedProvider",
-        "userIdentity.userName", NULL};
+        "userIdentity.userName",
+        NULL};
     if (strcmp(d->field, "related.entity") != 0 || !d->exp || d->ours || d->tagged)
         return false;
     for (const char *const *b = base; *b; b++) {
@@ -253,19 +259,28 @@ static bool r_entity1_related(const diff_ctx *d)
  * stores new ArrayList(TreeSet) (sorted). */
 static bool r_set_order(const diff_ctx *d)
 {
-    static const char *const f[] = {"related.entity",        "target.entity.id",
-                                    "service.target.entity.id", "user.target.entity.id",
-                                    "host.target.entity.id", "entity.target.id", NULL};
+    static const char *const f[] = {"related.entity",
+                                    "target.entity.id",
+                                    "service.target.entity.id",
+                                    "user.target.entity.id",
+                                    "host.target.entity.id",
+                                    "entity.target.id",
+                                    NULL};
     return d->exp && d->ours && field_in(d->field, f) && set_eq(d->exp, d->ours);
 }
 
 /* classification fields the newest entity script writes that the version lacked */
 static bool r_classification(const diff_ctx *d)
 {
-    static const char *const f[] = {"user.entity.id",        "entity.target.id",
-                                    "service.target.entity.id", "user.target.entity.id",
-                                    "host.target.entity.id", "host.entity.id",
-                                    "service.entity.id",     "entity.id", NULL};
+    static const char *const f[] = {"user.entity.id",
+                                    "entity.target.id",
+                                    "service.target.entity.id",
+                                    "user.target.entity.id",
+                                    "host.target.entity.id",
+                                    "host.entity.id",
+                                    "service.entity.id",
+                                    "entity.id",
+                                    NULL};
     return !d->exp && d->ours && field_in(d->field, f);
 }
 
@@ -327,7 +342,8 @@ static bool r_related_user(const diff_ctx *d)
         if (!th_str_eq(s, dstr(d->our_doc, "user.id")) && !th_str_eq(s, sn) &&
             !th_str_eq(s, prefix) && !th_str_eq(s, dstr(d->raw, "responseElements.user.userId")) &&
             !th_str_eq(s, dstr(d->our_doc, "aws.cloudtrail.user_identity.on_behalf_of.user_id")) &&
-            !(th_str_eq(s, dstr(d->our_doc, "user.name")) && !dstr(d->raw, "userIdentity.userName").p))
+            !(th_str_eq(s, dstr(d->our_doc, "user.name")) &&
+              !dstr(d->raw, "userIdentity.userName").p))
             return false;
     }
     return true;
@@ -385,7 +401,8 @@ static bool r_session_changes(const diff_ctx *d)
 {
     th_str sn = session_name(d->raw);
     return strcmp(d->field, "user.changes.name") == 0 && !d->ours && sn.p &&
-           th_str_eq(th_jstr(d->exp), sn) && has_str(th_jobj_get_path(d->our_doc, "related.user"), sn);
+           th_str_eq(th_jstr(d->exp), sn) &&
+           has_str(th_jobj_get_path(d->our_doc, "related.user"), sn);
 }
 
 /* the action had no entry in the version's categorisation table: the expected
@@ -428,59 +445,68 @@ static cause causes[] = {
     {"cloud-service-fields", G_BEFORE_CLOUDSVC, r_cloud_fields,
      "cloud.provider, cloud.service.name, related.ip are set by processors the fixture's "
      "version did not have (set_cloud_provider_aws_8f31c0e6, dissect_json_eventSource_to_"
-     "cloud_service_name_5d2b7c94, append_related_ip_source_ip)", 0, 0, -1},
+     "cloud_service_name_5d2b7c94, append_related_ip_source_ip)",
+     0, 0, -1},
     {"newest-only-fields", G_BEFORE_CLOUDSVC, r_newest_fields,
      "field written only by the newest pipeline (ec2RoleDelivery, sessionCredentialFromConsole, "
      "onBehalfOf.*, credentialId renames; related.hosts; host.target.id; service.name of "
-     "service actors)", 0, 0, -1},
+     "service actors)",
+     0, 0, -1},
     {"idc-user-id", G_BEFORE_CLOUDSVC, r_idc_user_id,
      "newest sets user.id from onBehalfOf.userId for IdentityCenterUser", 0, 0, -1},
     {"idc-related-entity", G_BEFORE_CLOUDSVC, r_idc_related_entity,
      "newest adds onBehalfOf.identityStoreArn of IdentityCenterUser to related.entity", 0, 0, -1},
     {"entity-tag-gate", G_SUBPIPE | G_ENTITY1 | G_UNGATED, r_tag_gate,
      "version wrote entity fields without the actor_target_mapping tag; newest only with it "
-     "(our tagged mapping gives the same set)", 0, 0, -1},
+     "(our tagged mapping gives the same set)",
+     0, 0, -1},
     {"entity-subpipeline", G_SUBPIPE, r_subpipe_entity,
      "entity.yml sub-pipeline: related.entity on every event from its own list (userIdentity "
      "arn/principalId/userName/sessionIssuer + per-action values); newest: other list, tag only",
      0, 0, -1},
     {"entity-first-script", G_ENTITY1, r_entity1_related,
      "first inline entity script: related.entity without userIdentity.accessKeyId, on every "
-     "event", 0, 0, -1},
+     "event",
+     0, 0, -1},
     {"entity-set-order", G_ANY, r_set_order,
      "same entities in another order: versions stored the Set object, newest a sorted "
-     "ArrayList(TreeSet)", 0, 0, -1},
-    {"entity-classification", G_BEFORE_CLASSIFIED, r_classification,
-     "version did not classify actors/targets into user/host/service/generic entity fields",
+     "ArrayList(TreeSet)",
      0, 0, -1},
-    {"role-arn-user-entity", G_CLASSIFIED, r_role_entity,
-     "AssumedRole: version used the session ARN as user.entity.id, newest the role ARN", 0, 0,
+    {"entity-classification", G_BEFORE_CLASSIFIED, r_classification,
+     "version did not classify actors/targets into user/host/service/generic entity fields", 0, 0,
      -1},
+    {"role-arn-user-entity", G_CLASSIFIED, r_role_entity,
+     "AssumedRole: version used the session ARN as user.entity.id, newest the role ARN", 0, 0, -1},
     {"host-classification", G_CLASSIFIED, r_host_class,
      "version took ami-/snap- ids as hosts and wrote host.id; newest: only i- ids, "
-     "host.target.id", 0, 0, -1},
+     "host.target.id",
+     0, 0, -1},
     {"related-user-session", G_CLASSIFIED, r_related_user_session,
      "related.user: version did not append the session name, or last; newest right after "
-     "the identity (issue #18346)", 0, 0, -1},
+     "the identity (issue #18346)",
+     0, 0, -1},
     {"related-user-sources", G_BEFORE_CLASSIFIED, r_related_user,
      "related.user: version appended other sources (userIdentity.userName, session name last), "
-     "newest adds user.id, session name (+ e-mail prefix), onBehalfOf.userId", 0, 0, -1},
+     "newest adds user.id, session name (+ e-mail prefix), onBehalfOf.userId",
+     0, 0, -1},
     {"user-email", G_SUBPIPE | G_ENTITY1 | G_UNGATED, r_user_email,
      "version did not copy an e-mail user.name into user.email", 0, 0, -1},
     {"email-split", G_GATED, r_email_split,
-     "version split an e-mail user.name into user.name + user.domain; newest keeps it whole",
-     0, 0, -1},
+     "version split an e-mail user.name into user.name + user.domain; newest keeps it whole", 0, 0,
+     -1},
     {"session-name-changes", G_BEFORE_CLOUDSVC, r_session_changes,
      "version put the session name into user.changes.name; newest only into related.user "
-     "(issue #18346)", 0, 0, -1},
+     "(issue #18346)",
+     0, 0, -1},
     {"category-table-added", G_BEFORE_CLASSIFIED, r_category_absent,
      "action absent from the version's categorisation table (default type [info]); newest "
-     "table has it", 0, 0, -1},
+     "table has it",
+     0, 0, -1},
     {"category-empty-type", G_BEFORE_CLOUDSVC, r_category_empty_type,
      "version's table had type [] for the action; newest gives it a type", 0, 0, -1},
     {"service-linked-actor", G_BEFORE_CLOUDSVC, r_service_actor,
-     "newest treats a service-linked role actor as a service (service.name), no user.name/id",
-     0, 0, -1},
+     "newest treats a service-linked role actor as a service (service.name), no user.name/id", 0, 0,
+     -1},
 };
 
 #endif

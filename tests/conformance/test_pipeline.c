@@ -25,8 +25,8 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "ecs/mapper.h"
-#include "json/json.h"
 #include "pipeline_causes.h"
+#include "json/json.h"
 
 #define MAXF 2048
 
@@ -45,7 +45,8 @@ static void flatten(fset *s, const th_jval *v, char *path, size_t len)
     if (th_jis(v, TH_JOBJ)) {
         for (uint32_t i = 0; i < v->len; i++) {
             const th_jmember *m = &v->u.members[i];
-            int w = snprintf(path + len, 256 - len, "%s%.*s", len ? "." : "", (int)m->key.n, m->key.p);
+            int w =
+                snprintf(path + len, 256 - len, "%s%.*s", len ? "." : "", (int)m->key.n, m->key.p);
             if (w > 0 && len + (size_t)w < 256)
                 flatten(s, m->val, path, len + (size_t)w);
         }
@@ -78,8 +79,7 @@ static bool jeq(const th_jval *a, const th_jval *b)
     if (a->type != b->type)
         return false;
     switch (a->type) {
-    case TH_JSTR:
-        return th_str_eq(a->u.str, b->u.str);
+    case TH_JSTR: return th_str_eq(a->u.str, b->u.str);
     case TH_JARR:
         if (a->len != b->len)
             return false;
@@ -94,8 +94,7 @@ static bool jeq(const th_jval *a, const th_jval *b)
             if (!jeq(a->u.members[i].val, th_jobj_getn(b, a->u.members[i].key)))
                 return false;
         return true;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -107,12 +106,28 @@ static bool is_geo(const char *p)
 /* Fields the detection rules use (SEMANTICS.md 8.1), by exact name or prefix. */
 static bool is_strict(const char *p)
 {
-    static const char *const exact[] = {
-        "@timestamp", "cloud.account.id", "cloud.region", "event.action", "event.category",
-        "event.id", "event.outcome", "event.provider", "event.type", "related.entity",
-        "source.address", "source.ip", "tls.client.server_name", "user.changes.name",
-        "user.entity.id", "user.id", "user.name", "user.target.name", "user_agent.name",
-        "user_agent.original", "entity.target.id", NULL};
+    static const char *const exact[] = {"@timestamp",
+                                        "cloud.account.id",
+                                        "cloud.region",
+                                        "event.action",
+                                        "event.category",
+                                        "event.id",
+                                        "event.outcome",
+                                        "event.provider",
+                                        "event.type",
+                                        "related.entity",
+                                        "source.address",
+                                        "source.ip",
+                                        "tls.client.server_name",
+                                        "user.changes.name",
+                                        "user.entity.id",
+                                        "user.id",
+                                        "user.name",
+                                        "user.target.name",
+                                        "user_agent.name",
+                                        "user_agent.original",
+                                        "entity.target.id",
+                                        NULL};
     for (const char *const *e = exact; *e; e++)
         if (strcmp(p, *e) == 0)
             return true;
@@ -194,7 +209,8 @@ static void test_pipeline_fixtures(void **state)
     int perr;
     PCRE2_SIZE poff;
     assert_non_null(dyn);
-    pcre2_code *dynre = pcre2_compile((PCRE2_SPTR)dyn, PCRE2_ZERO_TERMINATED, 0, &perr, &poff, NULL);
+    pcre2_code *dynre =
+        pcre2_compile((PCRE2_SPTR)dyn, PCRE2_ZERO_TERMINATED, 0, &perr, &poff, NULL);
     assert_non_null(dynre);
     pcre2_match_data *md = pcre2_match_data_create(4, NULL);
 
@@ -258,7 +274,8 @@ static void test_pipeline_fixtures(void **state)
         unsigned gen = fixture_gen_of(ccommit);
         if (!gen)
             print_message("NOTE %s: commit %s has no generation in pipeline_causes.h: no version "
-                          "cause applies\n", cname, ccommit);
+                          "cause applies\n",
+                          cname, ccommit);
 
         snprintf(path, sizeof path, "%s/%s", dir, cname);
         size_t loglen;
@@ -287,8 +304,13 @@ static void test_pipeline_fixtures(void **state)
             bool same = true, geo_same = true, attributed = true;
             char example[160];
             snprintf(example, sizeof example, "%.100s#%u", cbase, di + 1);
-            diff_ctx dc = {.casename = cbase, .gen = gen, .tagged = atm, .raw = raw,
-                           .exp_doc = ex->u.items[di], .our_doc = got, .alt_doc = alt};
+            diff_ctx dc = {.casename = cbase,
+                           .gen = gen,
+                           .tagged = atm,
+                           .raw = raw,
+                           .exp_doc = ex->u.items[di],
+                           .our_doc = got,
+                           .alt_doc = alt};
             for (int pass = 0; pass < 2; pass++) {
                 const fset *x = pass ? &fg : &fe, *y = pass ? &fe : &fg;
                 for (size_t i = 0; i < x->n; i++) {
@@ -308,7 +330,8 @@ static void test_pipeline_fixtures(void **state)
                         continue;
                     if (is_geo(fp)) {
                         if (getenv("TH_DEBUG_GEO"))
-                            show("GEO", example, fp, pass ? NULL : x->f[i].v, pass ? x->f[i].v : yv);
+                            show("GEO", example, fp, pass ? NULL : x->f[i].v,
+                                 pass ? x->f[i].v : yv);
                         geo_same = false;
                         continue;
                     }
@@ -337,8 +360,8 @@ static void test_pipeline_fixtures(void **state)
                     }
                     attributed = false;
                     if (!dbg)
-                        show(is_strict(fp) ? "UNATTRIBUTED (rule field)" : "UNATTRIBUTED", example, fp,
-                         dc.exp, dc.ours);
+                        show(is_strict(fp) ? "UNATTRIBUTED (rule field)" : "UNATTRIBUTED", example,
+                             fp, dc.exp, dc.ours);
                     strict_bad += is_strict(fp);
                 }
             }
@@ -360,8 +383,8 @@ static void test_pipeline_fixtures(void **state)
                   "pipeline-version causes %u/%u; unattributed %u\n",
                   identical, docs, attributed_docs, docs, unattributed);
     print_message("geo (source.geo.*, source.as.*; MaxMind test-DB versions, not compared) "
-                  "differs in %u documents; one-off differences %u\n", geo_docs_differ,
-                  one_off_n);
+                  "differs in %u documents; one-off differences %u\n",
+                  geo_docs_differ, one_off_n);
     print_message("%-24s %5s %6s  %s\n", "cause", "docs", "fields", "why");
     for (size_t k = 0; k < sizeof causes / sizeof causes[0]; k++)
         print_message("%-24s %5u %6u  %s\n", causes[k].id, causes[k].docs, causes[k].fields,
