@@ -30,7 +30,29 @@ static const th_opt opts[] = {
      "uap-core regexes.yaml (default: node_modules/uap-core/regexes.yaml near the binary or cwd)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "do not parse user agents (user_agent.original only)"},
     {"no-data-stream", TH_OPT_FLAG, NULL, "omit data_stream.*, event.dataset, event.module"},
+    {"from", TH_OPT_VALUE, "T",
+     "only events at or after T (ISO-8601 or date math like now-30d); S3 key dates before it are "
+     "not even read"},
+    {"to", TH_OPT_VALUE, "T", "only events at or before T (same forms)"},
 };
+
+/* --from/--to: ISO-8601 or Elastic date math relative to the wall clock. */
+static bool parse_bound(const char *s, int64_t *out)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return th_datemath_eval(s, strlen(s), now_ms, out);
+}
+
+/* The event time of a record: eventTime (raw CloudTrail) or @timestamp (ECS). */
+static int64_t record_time(const th_record *rec)
+{
+    const char *key = rec->kind == TH_REC_ECS ? "@timestamp" : "eventTime";
+    th_str t = th_jstr(th_json_path_first(rec->json, th_str_c(key)));
+    int64_t ms;
+    return t.p && th_time_parse_iso(t.p, t.n, &ms) ? ms : TH_TIME_NONE;
+}
 
 static bool readable(const char *p)
 {
@@ -134,19 +156,40 @@ int th_cmd_convert(int argc, char **argv)
             return TH_EXIT_USAGE;
         }
     }
+    int64_t from_ms = TH_TIME_NONE, to_ms = TH_TIME_NONE;
+    const char *fs = th_args_value(&args, "from"), *ts = th_args_value(&args, "to");
+    if ((fs && !parse_bound(fs, &from_ms)) || (ts && !parse_bound(ts, &to_ms))) {
+        fprintf(stderr, "trailhound convert: --from/--to take an ISO-8601 time or date math "
+                        "(now-30d)\n");
+        if (out != stdout)
+            fclose(out);
+        th_mapper_free(m);
+        th_diags_free(&diags);
+        return TH_EXIT_USAGE;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
     th_input_opts_default(&io, &diags);
+    io.key_from_ms = from_ms;
+    io.key_to_ms = to_ms;
     th_input *in = th_input_open(args.pos, args.npos, &io);
     th_arena a;
     th_arena_init(&a, 1 << 16);
     th_buf b;
     th_buf_init(&b);
     th_record rec;
-    uint64_t mapped = 0, passed = 0, outbytes = 0;
+    uint64_t mapped = 0, passed = 0, outbytes = 0, out_of_range = 0;
     bool werr = false;
     while (in && th_input_next(in, &rec)) {
+        if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE) {
+            int64_t t = record_time(&rec);
+            if (t == TH_TIME_NONE || (from_ms != TH_TIME_NONE && t < from_ms) ||
+                (to_ms != TH_TIME_NONE && t > to_ms)) {
+                out_of_range++;
+                continue;
+            }
+        }
         th_buf_clear(&b);
         if (rec.kind == TH_REC_ECS) {
             th_json_write(&b, rec.json);
@@ -181,6 +224,12 @@ int th_cmd_convert(int argc, char **argv)
             (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
             st ? (unsigned long long)st->bytes : 0ULL,
             st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
+    if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE)
+        fprintf(stderr,
+                "convert: %llu events outside --from/--to (or without a time) left out; %llu files "
+                "left unread by their S3 key date\n",
+                (unsigned long long)out_of_range,
+                st ? (unsigned long long)st->files_key_date : 0ULL);
     if (mo.ingest_delay_ms >= 0)
         fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
                 (long long)(mo.ingest_delay_ms / 1000));

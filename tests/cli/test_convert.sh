@@ -25,3 +25,15 @@ fi
 head -n1 "$TMP/out.ndjson" >"$TMP/ecs.ndjson"
 expect_rc "ECS input passes through" 0 "$TH" convert "$TMP/ecs.ndjson" -o "$TMP/out2.ndjson"
 expect_grep "ECS record counted as passed through" '1 ECS passed through' "$TMP/err"
+
+# Time filters: S3 key dates outside --from/--to are not read; events outside are left out.
+"$TH" emulate background --seed 4 --start 2026-03-01 --days 4 --rate 20 --out "$TMP/s3" 2>/dev/null
+all=$("$TH" convert "$TMP/s3/AWSLogs" 2>/dev/null | wc -l)
+expect_rc "convert --from/--to" 0 "$TH" convert "$TMP/s3/AWSLogs" --from 2026-03-02T00:00:00Z --to 2026-03-02T23:59:59.999Z -o "$TMP/day.ndjson"
+inday=$(grep -c '"@timestamp":"2026-03-02T' "$TMP/day.ndjson")
+n=$(wc -l <"$TMP/day.ndjson")
+if [ "$n" -gt 0 ] && [ "$n" -eq "$inday" ] && [ "$n" -lt "$all" ]; then ok "only the day's events are written ($n of $all)"; else nok "only the day's events are written" "$n written, $inday in the day, $all in all"; fi
+want=$("$TH" convert "$TMP/s3/AWSLogs" 2>/dev/null | grep -c '"@timestamp":"2026-03-02T')
+if [ "$n" -eq "$want" ]; then ok "no event of the day is lost to the key-date filter"; else nok "no event of the day is lost to the key-date filter" "$n vs $want"; fi
+expect_grep "files outside the range are not read" 'files skipped by the S3 key-date filter' "$TMP/err"
+expect_rc "a bad --from is a usage error" 2 "$TH" convert "$TMP/s3/AWSLogs" --from yesterday
