@@ -236,7 +236,7 @@ static bool sequence_why(const th_engine_trace *t, size_t nstages, bool print)
 
 static void stateful(const th_rule *r, const th_args *args, const char *const *data, size_t n,
                      const char *id, bool selected, const th_jval *doc, size_t nstages,
-                     const th_exceptions *exc, th_diags *diags)
+                     const th_exceptions *exc, const char *exc_why, th_diags *diags)
 {
     th_replay rp;
     th_replay_init(&rp);
@@ -265,7 +265,7 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     printf("replay: %zu alerts by the rule over the data; this event %s an alert\n",
            rp.alerts[0].len, raised ? "RAISED" : "did not raise");
     if (tr->excepted) {
-        printf("  why: an exception list removed it (see the exceptions above)\n");
+        printf("  why: %s\n", exc_why && *exc_why ? exc_why : "removed by an exception list");
     } else if (selected && !tr->matched) {
         printf("  why: the engine did not see it (no usable timestamp?)\n");
     } else if (r->type == TH_RULE_THRESHOLD && selected) {
@@ -290,8 +290,10 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     free(tr);
 }
 
-/* Which exception items of the rule match the event ("excluded by ..."). */
-static bool explain_exceptions(const th_exceptions *view, const th_jval *doc)
+/* Which exception items of the rule match the event ("excluded by ...");
+ * the first one's description goes to why (for the replay's verdict). */
+static bool explain_exceptions(const th_exceptions *view, const th_jval *doc, char *why,
+                               size_t nwhy)
 {
     bool any = false;
     for (size_t i = 0; view && i < view->len; i++) {
@@ -301,9 +303,13 @@ static bool explain_exceptions(const th_exceptions *view, const th_jval *doc)
         if (!th_exceptions_match(&one, doc))
             continue;
         const th_exc_item *it = &view->items[i];
-        printf("exception: excluded by exception list %s entry %s%s%s%s\n",
-               it->list_id ? it->list_id : "-", it->item_id ? it->item_id : "-",
-               it->name ? " (" : "", it->name ? it->name : "", it->name ? ")" : "");
+        char d[512];
+        snprintf(d, sizeof d, "excluded by exception list %s entry %s%s%s%s",
+                 it->list_id ? it->list_id : "-", it->item_id ? it->item_id : "-",
+                 it->name ? " (" : "", it->name ? it->name : "", it->name ? ")" : "");
+        printf("exception: %s\n", d);
+        if (!any)
+            snprintf(why, nwhy, "%s", d);
         any = true;
     }
     if (view && view->len && !any)
@@ -427,14 +433,15 @@ int th_cmd_explain(int argc, char **argv)
                 th_buf_putc(&out, '\n');
             th_buf_write(&out, stdout);
             th_buf_free(&out);
+            char exc_why[512] = "";
             if (!json && exc.len) {
                 th_exceptions_for_rule(&exc, r, &r, 1, &view);
-                explain_exceptions(&view, doc);
+                explain_exceptions(&view, doc, exc_why, sizeof exc_why);
             }
             fflush(stdout);
             if (ndata && id && !json)
                 stateful(r, &a, data, ndata, id, verdict, doc, nstages, exc.len ? &view : NULL,
-                         &diags);
+                         exc_why, &diags);
             rc = verdict ? TH_EXIT_OK : TH_EXIT_FINDINGS;
         } else if (compiled && !doc && m) {
             fprintf(stderr, "trailhound explain: event %s not found\n", id ? id : evfile);
