@@ -178,7 +178,8 @@ static bool threshold_why(const th_rule *r, const th_engine_trace *t, bool print
             if (strcmp(y->key, x->key) != 0 || !y->alerted)
                 continue;
             fmt_time(y->run_ms, ts);
-            printf("    alert: the run at %s counted %llu events", ts, (unsigned long long)y->count);
+            printf("    alert: the run at %s counted %llu events", ts,
+                   (unsigned long long)y->count);
             if (r->cardinality_field)
                 printf(", %llu distinct %s", (unsigned long long)y->cardinality,
                        r->cardinality_field);
@@ -223,7 +224,8 @@ static bool sequence_why(const th_engine_trace *t, size_t nstages, bool print)
                last + 2 <= nstages ? last + 2 : nstages);
     else if (all & TH_TRACE_SEQ_MAXSPAN)
         printf("  why: the waiting stage-%zu event with the same join key was more than maxspan "
-               "earlier\n", last);
+               "earlier\n",
+               last);
     else if (all & TH_TRACE_SEQ_NO_PRIOR)
         printf("  why: no earlier stage-%zu event with the same join key was waiting\n", last);
     for (size_t i = 0; i < t->nruns && i < 4; i++) {

@@ -203,8 +203,8 @@ static th_engine *new_engine(const th_replay_opts *o)
 }
 
 /* An EQL sequence version (explain): every stage compiled on its own. */
-static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *o,
-                                  const char *text, const th_qsource *src)
+static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *o, const char *text,
+                                  const th_qsource *src)
 {
     const th_rule *rule = r->rule[i];
     th_seq_text st;
