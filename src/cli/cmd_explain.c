@@ -405,10 +405,12 @@ int th_cmd_explain(int argc, char **argv)
                 th_buf_putc(&out, '[');
             for (size_t i = 0; i < nq; i++) {
                 th_explain_stats sst;
-                if (!json && nstages)
-                    th_buf_printf(&out, "\nstage %zu of %zu (EQL sequence%s%s)\n", i + 1, nstages,
-                                  st.nkeys ? ", by " : "", st.nkeys ? st.keys[0] : "");
-                else if (!json)
+                if (!json && nstages) {
+                    th_buf_printf(&out, "\nstage %zu of %zu (EQL sequence", i + 1, nstages);
+                    for (size_t k = 0; k < st.nkeys; k++)
+                        th_buf_printf(&out, "%s%s", k ? ", " : ", by ", st.keys[k]);
+                    th_buf_puts(&out, ")\n");
+                } else if (!json)
                     th_buf_putc(&out, '\n');
                 if (json && i)
                     th_buf_putc(&out, ',');
