@@ -12,6 +12,9 @@
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
+#include "engine/engine.h"
+#include "engine/exceptions.h"
+#include "engine/sequence.h"
 #include "io/input.h"
 #include "query/query.h"
 #include "tune/explain.h"
@@ -24,6 +27,7 @@ static const th_opt opts[] = {
     {"event-id", TH_OPT_VALUE, "ID", "the event's eventID / event.id"},
     {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (with --data)"},
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (with --data)"},
+    {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML)"},
     {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
 };
 
@@ -111,28 +115,166 @@ static void new_terms_claim(const th_rule *r, const th_replay *rp, const th_jval
            "  window when the period began\n");
 }
 
+static void fmt_time(int64_t ms, char out[32])
+{
+    if (ms == TH_TIME_NONE)
+        snprintf(out, 32, "-");
+    else
+        th_time_format_iso(ms, out);
+}
+
+/* "6-minute", "90-second": a run window's length */
+static void fmt_span(int64_t ms, char out[32])
+{
+    if (ms % 60000 == 0)
+        snprintf(out, 32, "%lld-minute", (long long)(ms / 60000));
+    else
+        snprintf(out, 32, "%lld-second", (long long)(ms / 1000));
+}
+
+/* Threshold: per bucket of this event, the largest count any run window
+ * containing it reached, versus the threshold (from the engine's trace). */
+static bool threshold_why(const th_rule *r, const th_engine_trace *t, bool print)
+{
+    bool raised = false;
+    for (size_t i = 0; i < t->nruns; i++)
+        raised |= t->runs[i].alerted;
+    if (!print)
+        return raised;
+    for (size_t i = 0; i < t->nruns; i++) {
+        const th_trace_run *x = &t->runs[i];
+        bool first = true; /* one line per bucket key, at its first run */
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(t->runs[j].key, x->key) != 0;
+        if (!first)
+            continue;
+        uint64_t maxc = 0, maxd = 0;
+        bool hist = false, trunc = false;
+        char span[32], ts[32];
+        fmt_span(x->run_ms - x->from_ms, span);
+        printf("  bucket {%s}:", x->key[0] ? x->key : "all events (no threshold.field)");
+        bool any = false;
+        for (size_t j = i; j < t->nruns; j++) {
+            const th_trace_run *y = &t->runs[j];
+            if (strcmp(y->key, x->key) != 0)
+                continue;
+            hist |= y->history;
+            trunc |= y->truncated;
+            any |= y->alerted;
+            if (y->count > maxc)
+                maxc = y->count;
+            if (y->cardinality > maxd)
+                maxd = y->cardinality;
+        }
+        printf(" at most %llu matching events in one %s run window containing this event "
+               "(threshold >= %lld)",
+               (unsigned long long)maxc, span, (long long)r->threshold_value);
+        if (r->cardinality_field)
+            printf(", at most %llu distinct %s (cardinality >= %lld)", (unsigned long long)maxd,
+                   r->cardinality_field, (long long)r->cardinality_value);
+        printf("; %s\n", any ? "ALERT" : "no alert");
+        for (size_t j = i; j < t->nruns; j++) {
+            const th_trace_run *y = &t->runs[j];
+            if (strcmp(y->key, x->key) != 0 || !y->alerted)
+                continue;
+            fmt_time(y->run_ms, ts);
+            printf("    alert: the run at %s counted %llu events", ts,
+                   (unsigned long long)y->count);
+            if (r->cardinality_field)
+                printf(", %llu distinct %s", (unsigned long long)y->cardinality,
+                       r->cardinality_field);
+            printf("\n");
+        }
+        if (hist)
+            printf("    (some runs left this event out: an earlier alert of the bucket had "
+                   "already counted it)\n");
+        if (trunc)
+            printf("    (the bucket qualified in a run but was past max_signals)\n");
+    }
+    if (t->nruns == 0)
+        printf("  no run window of the replayed period contains this event\n");
+    if (t->dropped)
+        printf("  (%zu more run windows not shown)\n", t->dropped);
+    return raised;
+}
+
+/* EQL sequence: the stages it satisfies and its part in sequences. */
+static bool sequence_why(const th_engine_trace *t, size_t nstages, bool print)
+{
+    unsigned all = 0;
+    for (size_t i = 0; i < t->nruns; i++)
+        all |= t->runs[i].seq;
+    bool raised = all & TH_TRACE_SEQ_ALERTED;
+    if (!print || raised)
+        return raised;
+    if (t->nruns == 0) {
+        printf("  why: no run window of the replayed period held it with enough events for a "
+               "sequence, or the event lacks the join key\n");
+        return raised;
+    }
+    size_t last = 0;
+    for (size_t s = 0; s < nstages; s++)
+        if (t->stages & (1u << s))
+            last = s;
+    if (all & TH_TRACE_SEQ_COMPLETED)
+        printf("  why: it completed a sequence, which was past max_signals in its run\n");
+    else if (all & (TH_TRACE_SEQ_OPENED | TH_TRACE_SEQ_EXTENDED))
+        printf("  why: no later stage-%zu event with the same join key followed within maxspan "
+               "in a run window (or a newer candidate took its place)\n",
+               last + 2 <= nstages ? last + 2 : nstages);
+    else if (all & TH_TRACE_SEQ_MAXSPAN)
+        printf("  why: the waiting stage-%zu event with the same join key was more than maxspan "
+               "earlier\n",
+               last);
+    else if (all & TH_TRACE_SEQ_NO_PRIOR)
+        printf("  why: no earlier stage-%zu event with the same join key was waiting\n", last);
+    for (size_t i = 0; i < t->nruns && i < 4; i++) {
+        char ts[32];
+        fmt_time(t->runs[i].run_ms, ts);
+        printf("  run %s, join key {%s}\n", ts, t->runs[i].key);
+    }
+    return raised;
+}
+
 static void stateful(const th_rule *r, const th_args *args, const char *const *data, size_t n,
-                     const char *id, bool selected, const th_jval *doc, th_diags *diags)
+                     const char *id, bool selected, const th_jval *doc, size_t nstages,
+                     const th_exceptions *exc, const char *exc_why, th_diags *diags)
 {
     th_replay rp;
     th_replay_init(&rp);
     th_replay_add(&rp, r, NULL);
-    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags};
+    th_engine_trace *tr = calloc(1, sizeof *tr);
+    tr->id = id;
+    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true};
     if (!th_tune_cli_period("explain", args, &ro.from_ms, &ro.to_ms) || !th_replay_run(&rp, &ro)) {
         th_replay_free(&rp);
+        free(tr);
         return;
     }
     if (rp.skipped[0]) {
         printf("replay: the rule did not run: %s\n", rp.skipped[0]);
         th_replay_free(&rp);
+        free(tr);
         return;
     }
     bool raised = false;
+    if (r->type == TH_RULE_THRESHOLD)
+        raised = threshold_why(r, tr, false);
+    else if (nstages)
+        raised = sequence_why(tr, nstages, false);
     for (size_t i = 0; i < rp.alerts[0].len && !raised; i++)
         raised = th_str_eqc(rp.alerts[0].items[i].id, id);
     printf("replay: %zu alerts by the rule over the data; this event %s an alert\n",
            rp.alerts[0].len, raised ? "RAISED" : "did not raise");
-    if (selected && !raised) {
+    if (tr->excepted) {
+        printf("  why: %s\n", exc_why && *exc_why ? exc_why : "removed by an exception list");
+    } else if (selected && !tr->matched) {
+        printf("  why: the engine did not see it (no usable timestamp?)\n");
+    } else if (r->type == TH_RULE_THRESHOLD && selected) {
+        threshold_why(r, tr, true);
+    } else if (nstages && selected) {
+        sequence_why(tr, nstages, true);
+    } else if (selected && !raised) {
         switch (r->type) {
         case TH_RULE_NEW_TERMS:
             printf("  why: new_terms alerts only on the first event of a term: a value of %s\n"
@@ -141,17 +283,40 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
                    r->history_window_start ? r->history_window_start : "?");
             new_terms_claim(r, &rp, doc);
             break;
-        case TH_RULE_THRESHOLD:
-            printf("  why: threshold alerts are per bucket, not per event: this event's bucket\n"
-                   "  did not reach %lld in a run's window (or the alert has no event id)\n",
-                   (long long)r->threshold_value);
-            break;
         default:
             printf("  why: outside the replayed period, past max_signals in its run, or\n"
                    "  removed by de-duplication or suppression\n");
         }
     }
     th_replay_free(&rp);
+    free(tr);
+}
+
+/* Which exception items of the rule match the event ("excluded by ...");
+ * the first one's description goes to why (for the replay's verdict). */
+static bool explain_exceptions(const th_exceptions *view, const th_jval *doc, char *why,
+                               size_t nwhy)
+{
+    bool any = false;
+    for (size_t i = 0; view && i < view->len; i++) {
+        th_exceptions one = *view;
+        one.items = &view->items[i];
+        one.len = 1;
+        if (!th_exceptions_match(&one, doc))
+            continue;
+        const th_exc_item *it = &view->items[i];
+        char d[512];
+        snprintf(d, sizeof d, "excluded by exception list %s entry %s%s%s%s",
+                 it->list_id ? it->list_id : "-", it->item_id ? it->item_id : "-",
+                 it->name ? " (" : "", it->name ? it->name : "", it->name ? ")" : "");
+        printf("exception: %s\n", d);
+        if (!any)
+            snprintf(why, nwhy, "%s", d);
+        any = true;
+    }
+    if (view && view->len && !any)
+        printf("exception: no item of the rule's %zu exception items matches\n", view->len);
+    return any;
 }
 
 int th_cmd_explain(int argc, char **argv)
@@ -189,33 +354,100 @@ int th_cmd_explain(int argc, char **argv)
     th_arena_init(&arena, 1 << 16);
     th_mapper *m = th_replay_mapper(&diags);
     const th_rule *r = th_replay_load(&rp, rulespec, &diags);
-    th_query *q = NULL;
+    th_exceptions exc, view;
+    th_exceptions_init(&exc);
+    th_exceptions_init(&view);
+    const char *xpaths[TH_ARGS_MAX];
+    size_t nx = th_args_values(&a, "exceptions", xpaths, TH_ARGS_MAX);
+    for (size_t i = 0; i < nx; i++)
+        th_exceptions_load(&exc, xpaths[i], &diags);
     if (r && r->query) {
         th_qlang lang = r->language == TH_LANG_EQL    ? TH_QLANG_EQL
                         : r->language == TH_LANG_ESQL ? TH_QLANG_ESQL
                                                       : TH_QLANG_KQL;
         th_qsource src = {r->path, r->query_line, r->query_col};
-        q = th_query_compile(&arena, lang, r->query, strlen(r->query), &src, &diags);
-        th_jval *doc = !m       ? NULL
-                       : evfile ? event_from_file(evfile, m, &arena)
-                                : event_from_data(data, ndata, id, m, &arena, &diags);
-        if (q && doc) {
+        /* an EQL sequence: each stage is a single-event query of its own */
+        th_seq_text st = {0};
+        const char *texts[TH_SEQ_MAX_STAGES] = {r->query};
+        size_t nq = 1, nstages = 0;
+        char err[160];
+        if (lang == TH_QLANG_EQL && th_seq_is_sequence(r->query)) {
+            if (!th_seq_split(&arena, r->query, &st, err, sizeof err)) {
+                fprintf(stderr, "%s: EQL sequence: %s\n", r->path ? r->path : rulespec, err);
+                nq = 0;
+            } else {
+                nq = nstages = st.nstages;
+                for (size_t i = 0; i < nq; i++)
+                    texts[i] = st.stage[i];
+            }
+        }
+        th_query *qs[TH_SEQ_MAX_STAGES] = {0};
+        bool compiled = nq > 0;
+        for (size_t i = 0; i < nq; i++) {
+            const char *t = texts[i];
+            qs[i] = lang == TH_QLANG_EQL
+                        ? th_query_compile_eql(&arena, t, strlen(t), r->event_category_override,
+                                               &src, &diags)
+                        : th_query_compile(&arena, lang, t, strlen(t), &src, &diags);
+            compiled &= qs[i] != NULL;
+        }
+        th_jval *doc = !m || !compiled ? NULL
+                       : evfile        ? event_from_file(evfile, m, &arena)
+                                       : event_from_data(data, ndata, id, m, &arena, &diags);
+        if (compiled && doc) {
             th_buf out;
             th_buf_init(&out);
-            th_explain_stats st;
+            bool verdict = false;
             if (!json)
-                th_buf_printf(&out, "rule   %s\nevent  %s\n\n", r->name ? r->name : "-",
+                th_buf_printf(&out, "rule   %s\nevent  %s\n", r->name ? r->name : "-",
                               id ? id : evfile);
-            th_explain_query(&out, &arena, q, lang, doc, json, &st);
+            if (json && nstages)
+                th_buf_putc(&out, '[');
+            for (size_t i = 0; i < nq; i++) {
+                th_explain_stats sst;
+                if (!json && nstages) {
+                    th_buf_printf(&out, "\nstage %zu of %zu (EQL sequence", i + 1, nstages);
+                    for (size_t k = 0; k < st.nkeys; k++)
+                        th_buf_printf(&out, "%s%s", k ? ", " : ", by ", st.keys[k]);
+                    th_buf_puts(&out, ")\n");
+                } else if (!json)
+                    th_buf_putc(&out, '\n');
+                if (json && i)
+                    th_buf_putc(&out, ',');
+                th_explain_query(&out, &arena, qs[i], lang, doc, json, &sst);
+                verdict |= sst.verdict;
+            }
+            if (json && nstages)
+                th_buf_putc(&out, ']');
+            if (!json && nstages) {
+                th_buf_puts(&out, "\nstages: the event satisfies");
+                size_t k = 0;
+                for (size_t i = 0; i < nq; i++) {
+                    th_explain_stats sst;
+                    th_buf tmp;
+                    th_buf_init(&tmp);
+                    th_explain_query(&tmp, &arena, qs[i], lang, doc, true, &sst);
+                    th_buf_free(&tmp);
+                    if (sst.verdict)
+                        th_buf_printf(&out, "%s stage %zu", k++ ? "," : "", i + 1);
+                }
+                th_buf_puts(&out, k ? "\n" : " no stage\n");
+            }
             if (json)
                 th_buf_putc(&out, '\n');
             th_buf_write(&out, stdout);
             th_buf_free(&out);
+            char exc_why[512] = "";
+            if (!json && exc.len) {
+                th_exceptions_for_rule(&exc, r, &r, 1, &view);
+                explain_exceptions(&view, doc, exc_why, sizeof exc_why);
+            }
             fflush(stdout);
             if (ndata && id && !json)
-                stateful(r, &a, data, ndata, id, st.verdict, doc, &diags);
-            rc = st.verdict ? TH_EXIT_OK : TH_EXIT_FINDINGS;
-        } else if (q && !doc && m) {
+                stateful(r, &a, data, ndata, id, verdict, doc, nstages, exc.len ? &view : NULL,
+                         exc_why, &diags);
+            rc = verdict ? TH_EXIT_OK : TH_EXIT_FINDINGS;
+        } else if (compiled && !doc && m) {
             fprintf(stderr, "trailhound explain: event %s not found\n", id ? id : evfile);
         }
     } else if (r) {
@@ -224,6 +456,8 @@ int th_cmd_explain(int argc, char **argv)
     for (size_t i = 0; i < diags.len; i++)
         if (diags.items[i].severity == TH_SEV_ERROR)
             th_diag_print(&diags.items[i], stderr);
+    th_exceptions_free(&view);
+    th_exceptions_free(&exc);
     th_mapper_free(m);
     th_arena_free(&arena);
     th_replay_free(&rp);

@@ -203,7 +203,7 @@ int th_cmd_noise(int argc, char **argv)
                 "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false};
     if (!th_tune_cli_period("noise", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     th_diags diags;

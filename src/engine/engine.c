@@ -1,6 +1,7 @@
 /* The engine: rules in, the temporal pass driven, results out (engine.h).
  * The hot pass is in hotpass.c. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,4 +371,49 @@ void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, u
     *docs = e->docs.len;
     *doc_bytes = e->doc_bytes;
     *match_bytes = e->match_bytes;
+}
+
+/* ---- trace (explain) ---------------------------------------------------- */
+
+void th_engine_set_trace(th_engine *e, th_engine_trace *t)
+{
+    e->trace = t;
+}
+
+bool th_trace_is(const th_engine *e, const th_erule *r, const th_match *m)
+{
+    const th_engine_trace *tr = e->trace;
+    return tr && tr->matched && tr->rule < e->rules.len && e->rules.items[tr->rule] == r &&
+           m->order == tr->order;
+}
+
+th_trace_run *th_trace_entry(th_engine *e, const th_erule *r, const th_match *m, int64_t t,
+                             const th_str *tuple, size_t nf)
+{
+    th_engine_trace *tr = e->trace;
+    if (!th_trace_is(e, r, m))
+        return NULL;
+    char key[256];
+    size_t k = 0;
+    key[0] = 0;
+    for (size_t f = 0; f < nf && f < r->ncap && k < sizeof key; f++) {
+        int w = snprintf(key + k, sizeof key - k, "%s%s: %.*s", f ? ", " : "", r->cap[f],
+                         (int)tuple[f].n, tuple[f].p);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+    for (size_t i = 0; i < tr->nruns; i++)
+        if (tr->runs[i].run_ms == t && strcmp(tr->runs[i].key, key) == 0)
+            return &tr->runs[i];
+    if (tr->nruns == TH_TRACE_MAX_RUNS) {
+        tr->dropped++;
+        return NULL;
+    }
+    th_trace_run *x = &tr->runs[tr->nruns++];
+    memset(x, 0, sizeof *x);
+    x->run_ms = t;
+    x->from_ms = t - th_sched_lookback(r);
+    memcpy(x->key, key, sizeof key);
+    return x;
 }

@@ -146,4 +146,43 @@ void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, u
 /* Events fed, and how many had event.ingested. */
 void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
 
+/* ---- explain: tracing one event (additions for `trailhound explain`) ----
+ * With a trace set before the first event is fed, the engine records what
+ * it did with the event whose event.id is `id`, for the rule at index `rule`:
+ * whether the hot pass matched or excepted it, and per scheduled run that
+ * saw it, its threshold bucket (count, distinct cardinality, alerted) or its
+ * part in EQL sequences. Tracing never changes results; the trace is owned
+ * by the caller and must outlive th_engine_finish. */
+#define TH_TRACE_MAX_RUNS 64
+typedef enum th_trace_seq {
+    TH_TRACE_SEQ_OPENED = 1,      /* opened a candidate as the first stage */
+    TH_TRACE_SEQ_EXTENDED = 2,    /* extended a waiting candidate (a later stage) */
+    TH_TRACE_SEQ_NO_PRIOR = 4,    /* a later stage, but no candidate waited at the stage before */
+    TH_TRACE_SEQ_MAXSPAN = 8,     /* a later stage, but the waiting candidate was older than maxspan */
+    TH_TRACE_SEQ_COMPLETED = 16,  /* part of a completed sequence */
+    TH_TRACE_SEQ_ALERTED = 32,    /* that sequence is an alert (now or by an overlapping run) */
+} th_trace_seq;
+typedef struct th_trace_run {
+    int64_t run_ms, from_ms;      /* the run and its window start */
+    char key[256];                /* bucket / join key: `field: value, ...` (truncated) */
+    uint64_t count;               /* threshold: events of the bucket in the window */
+    uint64_t cardinality;         /* threshold: distinct values of the cardinality field */
+    bool history;                 /* threshold: left out, its bucket already alerted on it */
+    bool alerted;                 /* threshold: the bucket became an alert in this run */
+    bool truncated;               /* threshold: it qualified but was past max_signals */
+    unsigned seq;                 /* sequences: th_trace_seq bits */
+} th_trace_run;
+typedef struct th_engine_trace {
+    const char *id;               /* in: the event's event.id */
+    size_t rule;                  /* in: the rule index */
+    bool matched;                 /* out: the rule's filter matched it */
+    bool excepted;                /* out: it matched, but an exception removed it */
+    uint32_t stages;              /* out: sequences: bit i = stage i matched */
+    uint64_t order;               /* out: its input position (when matched) */
+    th_trace_run runs[TH_TRACE_MAX_RUNS];
+    size_t nruns, dropped;        /* out: runs recorded, and those past the array */
+} th_engine_trace;
+/* Sets (or clears, with NULL) the traced event. */
+void th_engine_set_trace(th_engine *e, th_engine_trace *t);
+
 #endif

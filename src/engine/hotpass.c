@@ -273,6 +273,24 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     r->rep.matches++;
 }
 
+/* explain: is this the traced event? (only when a trace is set) */
+static void trace_hit(th_engine_trace *t, const th_erule *r, const th_event *ev, uint8_t result)
+{
+    const th_jval *id = th_json_path_first(ev->doc, TH_STR_LIT("event.id"));
+    if (t->matched || t->excepted || !t->id || !id || id->type != TH_JSTR ||
+        !th_str_eqc(id->u.str, t->id))
+        return;
+    t->order = ev->index;
+    if (result == 2) {
+        t->excepted = true;
+        return;
+    }
+    t->matched = true;
+    for (size_t i = 0; i < r->nstages; i++)
+        if (r->stages[i].fn(r->stages[i].pred, ev->doc))
+            t->stages |= 1u << i;
+}
+
 void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to)
 {
     e->events++;
@@ -290,6 +308,8 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
         th_erule *r = e->rules.items[h->items[i].rule];
         r->rep.evals++;
         r->rep.eval_ns += h->items[i].ns;
+        if (e->trace && h->items[i].result && h->items[i].rule == e->trace->rule)
+            trace_hit(e->trace, r, ev, h->items[i].result);
         if (h->items[i].result == 2)
             r->rep.excepted++;
         else if (h->items[i].result == 1)

@@ -90,6 +90,7 @@ struct th_engine {
     th_hits scratch;       /* th_engine_feed's */
     bool scratch_ready;
     bool finished;
+    th_engine_trace *trace; /* explain: the traced event, or NULL */
 };
 
 /* ---- hotpass.c / engine.c ---------------------------------------------- */
@@ -124,6 +125,14 @@ void th_exec_threshold(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
+
+/* ---- trace (engine.c): explain's view of one event ------------------------ */
+/* True when m is the traced event's match of the traced rule. */
+bool th_trace_is(const th_engine *e, const th_erule *r, const th_match *m);
+/* The trace entry for run t and the tuple's key, or NULL when the rule is
+ * not traced, m is not the traced event, or the array is full. */
+th_trace_run *th_trace_entry(th_engine *e, const th_erule *r, const th_match *m, int64_t t,
+                             const th_str *tuple, size_t nf);
 
 /* ---- alert.c ------------------------------------------------------------- */
 /* Parses a stored doc into the engine arena. */

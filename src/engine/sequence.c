@@ -21,6 +21,7 @@
 typedef struct cand {
     uint32_t ev[TH_SEQ_MAX_STAGES]; /* match indices */
     size_t n;
+    th_trace_run *tr;               /* explain: holds the traced event */
 } cand;
 
 typedef TH_VEC(cand) cand_vec;
@@ -37,6 +38,7 @@ typedef struct seq_ctx {
     TH_VEC(cand) done;
     th_buf kb;
     uint32_t cur;               /* match being replayed */
+    int64_t t;                  /* the run */
 } seq_ctx;
 
 static const th_match *M(const seq_ctx *c, uint32_t i) { return &c->r->matches.items[i]; }
@@ -54,22 +56,39 @@ static void step(const th_str *tuple, size_t nf, void *ctx)
     }
     const th_match *m = M(c, c->cur);
     size_t ns = c->r->nstages;
+    th_trace_run *x = th_trace_entry(c->e, c->r, m, c->t, tuple, nf); /* explain */
     /* later stages first, so one event never extends a candidate it opened */
     for (size_t s = ns; s-- > 1;) {
-        if (!(m->stages & (1u << s)) || ks->at[s - 1].len == 0)
+        if (!(m->stages & (1u << s)))
             continue;
+        if (ks->at[s - 1].len == 0) {
+            if (x)
+                x->seq |= TH_TRACE_SEQ_NO_PRIOR;
+            continue;
+        }
         cand cd = ks->at[s - 1].items[ks->at[s - 1].len - 1];
         ks->at[s - 1].len = 0; /* the latest is taken, older ones trimmed */
-        if (c->r->maxspan > 0 && m->ts - M(c, cd.ev[0])->ts > c->r->maxspan)
+        if (c->r->maxspan > 0 && m->ts - M(c, cd.ev[0])->ts > c->r->maxspan) {
+            if (x)
+                x->seq |= TH_TRACE_SEQ_MAXSPAN;
             continue;
+        }
         cd.ev[cd.n++] = c->cur;
+        if (x) {
+            x->seq |= TH_TRACE_SEQ_EXTENDED;
+            cd.tr = x;
+        }
+        if (s == ns - 1 && cd.tr)
+            cd.tr->seq |= TH_TRACE_SEQ_COMPLETED;
         if (s == ns - 1)
             TH_VEC_PUSH(&c->done, cd);
         else
             TH_VEC_PUSH(&ks->at[s], cd);
     }
     if (m->stages & 1u) {
-        cand cd = {{c->cur}, 1};
+        cand cd = {{c->cur}, 1, x};
+        if (x)
+            x->seq |= TH_TRACE_SEQ_OPENED;
         TH_VEC_PUSH(&ks->at[0], cd);
     }
 }
@@ -194,7 +213,7 @@ static void seq_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     th_sched_window(e, r, t - th_sched_lookback(r), t, &b, &en);
     if (en - b < r->nstages)
         return;
-    seq_ctx c = {.e = e, .r = r};
+    seq_ctx c = {.e = e, .r = r, .t = t};
     th_map_init(&c.keys);
     th_buf_init(&c.kb);
     size_t n = 0;
@@ -222,8 +241,11 @@ static void seq_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         r->rep.runs_truncated++;
         take = (size_t)r->max_signals;
     }
-    for (size_t i = 0; i < take; i++)
+    for (size_t i = 0; i < take; i++) {
         seq_alerts(e, r, &c.done.items[i], t);
+        if (c.done.items[i].tr)
+            c.done.items[i].tr->seq |= TH_TRACE_SEQ_ALERTED;
+    }
     for (size_t i = 0; i < c.all.len; i++) {
         for (size_t s = 0; s < TH_SEQ_MAX_STAGES; s++)
             TH_VEC_FREE(&c.all.items[i]->at[s]);

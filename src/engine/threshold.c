@@ -40,6 +40,10 @@ typedef struct th_state {
     TH_VEC(bucket *) blist;
     const th_match *cur;
     th_buf key;
+    /* explain trace (engine.h), per run */
+    int64_t t;
+    bucket **kept;
+    size_t nkept, nalert;
 } th_state;
 
 static bool match_has(const th_match *m, size_t f, th_str v)
@@ -197,6 +201,35 @@ static void alert_bucket(th_state *s, const bucket *b, int64_t t)
     th_alert_make(e, r, doc, t, id, b->max_ts, th_arena_strdup(a, synth));
 }
 
+/* explain: the traced event was left out of this run by the signal history */
+static void trace_history(const th_str *tuple, size_t nf, void *ctx)
+{
+    th_state *s = ctx;
+    th_trace_run *x = th_trace_entry(s->e, s->r, s->cur, s->t, tuple, nf);
+    if (x)
+        x->history = true;
+}
+
+/* explain: the traced event's bucket in this run, and what became of it */
+static void trace_bucket(const th_str *tuple, size_t nf, void *ctx)
+{
+    th_state *s = ctx;
+    th_trace_run *x = th_trace_entry(s->e, s->r, s->cur, s->t, tuple, nf);
+    if (!x)
+        return;
+    th_tuple_key(&s->key, tuple, nf);
+    const bucket *b = th_map_get(&s->buckets, th_buf_str(&s->key));
+    if (!b)
+        return; /* not counted (state cap) */
+    x->count = b->count;
+    x->cardinality = s->has_card ? b->card.len : 0;
+    for (size_t i = 0; i < s->nkept; i++)
+        if (s->kept[i] == b) {
+            x->alerted = i < s->nalert;
+            x->truncated = i >= s->nalert;
+        }
+}
+
 static void free_buckets(th_state *s)
 {
     for (size_t i = 0; i < s->blist.len; i++) {
@@ -223,11 +256,18 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     th_sched_window(e, r, f, t, &b, &en);
     s->bytes = 0; /* this run's state: the history plus its buckets */
     th_state_charge(e, r, &s->bytes, s->history.len * (sizeof(hist) + s->nf * sizeof(th_str)));
+    s->t = t;
+    const th_match *traced = NULL;
     for (size_t i = b; i < en; i++) {
         const th_match *m = &r->matches.items[i];
-        if (excluded(s, m))
-            continue;
         s->cur = m;
+        if (excluded(s, m)) {
+            if (e->trace)
+                th_match_tuples(m, 0, s->nf, trace_history, s);
+            continue;
+        }
+        if (th_trace_is(e, r, m))
+            traced = m;
         if (!th_match_tuples(m, 0, s->nf, add_to_bucket, s))
             r->rep.state_capped = true;
     }
@@ -245,6 +285,13 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     if ((int64_t)n > r->max_signals) {
         r->rep.runs_truncated++;
         n = (size_t)r->max_signals;
+    }
+    if (traced) {
+        s->cur = traced;
+        s->kept = kept.items;
+        s->nkept = kept.len;
+        s->nalert = n;
+        th_match_tuples(traced, 0, s->nf, trace_bucket, s);
     }
     for (size_t i = 0; i < n; i++)
         alert_bucket(s, kept.items[i], t);

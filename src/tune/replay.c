@@ -12,6 +12,7 @@
 #include "base/timeutil.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
+#include "engine/sequence.h"
 #include "event/event.h"
 #include "io/input.h"
 #include "query/query.h"
@@ -192,6 +193,44 @@ static size_t prefilters(th_arena *a, const th_query *q, th_prefilter *pf)
     return n;
 }
 
+static th_engine *new_engine(const th_replay_opts *o)
+{
+    th_engine_opts eo;
+    th_engine_opts_default(&eo);
+    eo.from_ms = o->from_ms;
+    eo.to_ms = o->to_ms;
+    return th_engine_new(&eo);
+}
+
+/* An EQL sequence version (explain): every stage compiled on its own. */
+static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *o, const char *text,
+                                  const th_qsource *src)
+{
+    const th_rule *rule = r->rule[i];
+    th_seq_text st;
+    char err[160];
+    if (!th_seq_split(&r->arena, text, &st, err, sizeof err)) {
+        r->skipped[i] = th_arena_printf(&r->arena, "EQL sequence: %s", err);
+        return NULL;
+    }
+    th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    for (size_t k = 0; k < st.nstages; k++) {
+        th_query *q = th_query_compile_eql(&r->arena, st.stage[k], strlen(st.stage[k]),
+                                           rule->event_category_override, src, o->diags);
+        if (!q) {
+            r->skipped[i] = "an EQL sequence stage does not compile";
+            return NULL;
+        }
+        stages[k] = (th_seq_stage){pred_match, q};
+    }
+    th_engine *e = new_engine(o);
+    th_engine_add_sequence(e, rule, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
+                           i == 0 ? o->exc : NULL);
+    if (i == 0 && o->trace)
+        th_engine_set_trace(e, o->trace);
+    return e;
+}
+
 static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o)
 {
     const th_rule *rule = r->rule[i];
@@ -206,19 +245,19 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
         return NULL;
     }
     th_qsource src = {rule->path, rule->query_line, rule->query_col};
+    if (o->sequences && rule->type == TH_RULE_EQL && th_seq_is_sequence(text))
+        return sequence_engine(r, i, o, text, &src);
     th_query *q = th_query_compile(&r->arena, lang_of(rule), text, strlen(text), &src, o->diags);
     if (!q) {
         r->skipped[i] = "the query does not compile";
         return NULL;
     }
-    th_engine_opts eo;
-    th_engine_opts_default(&eo);
-    eo.from_ms = o->from_ms;
-    eo.to_ms = o->to_ms;
-    th_engine *e = th_engine_new(&eo);
+    th_engine *e = new_engine(o);
     th_prefilter *pf = TH_ANEWN(&r->arena, th_prefilter, 3);
     size_t npf = prefilters(&r->arena, q, pf);
-    th_engine_add_rule(e, rule, pred_match, q, pf, npf, NULL);
+    th_engine_add_rule(e, rule, pred_match, q, pf, npf, i == 0 ? o->exc : NULL);
+    if (i == 0 && o->trace)
+        th_engine_set_trace(e, o->trace);
     return e;
 }
 

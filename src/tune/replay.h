@@ -46,11 +46,17 @@ const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags);
  * `query` (noise verification appends a clause). Returns its index. */
 size_t th_replay_add(th_replay *r, const th_rule *rule, const char *query);
 
+struct th_exceptions;
+struct th_engine_trace;
 typedef struct th_replay_opts {
     const char *const *data;
     size_t ndata;
     int64_t from_ms, to_ms; /* TH_TIME_NONE = the data's span */
     th_diags *diags;
+    /* explain's additions (zero = off, as before): */
+    const struct th_exceptions *exc; /* exception items applied to version 0 */
+    struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
+    bool sequences;                  /* run EQL sequence rules (else skipped) */
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
