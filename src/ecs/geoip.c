@@ -16,6 +16,7 @@
  *
  * An MMDB_s is read-only after opening, so a th_geo may be shared by threads. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -158,41 +159,56 @@ static bool put_nonempty(mctx *c, MMDB_entry_s *e, const char *field, const char
     return true;
 }
 
-/* A float coordinate as the shortest decimal that reads back as the same
- * float (51.4036f -> 51.4036, not 51.40359878540039): the value the source
- * CSV had, which is what MaxMind's double-valued databases give. */
-static double float_value(float f)
+/* More digits never lose the round trip, so the search starts at 6 (what
+ * coordinates have) and goes down while it holds, or up until it does. */
+static bool round_trips(float f, int p, char *b, size_t n)
 {
-    char b[32];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(b, sizeof b, "%.*g", p, (double)f);
-        if (strtof(b, NULL) == f)
-            return strtod(b, NULL);
-    }
-    return (double)f;
+    snprintf(b, n, "%.*g", p, (double)f);
+    return strtof(b, NULL) == f;
 }
 
-static bool get_double(MMDB_entry_s *e, const char *const *path, double *out)
+/* A coordinate as JSON: doubles as every number the mapper writes; a float
+ * as the shortest decimal that reads back as the same float (51.4036f ->
+ * 51.4036, not 51.40359878540039): the value the source CSV had, which is what
+ * MaxMind's double-valued databases give. The text is used as is, sparing the
+ * double formatter's digit search (a visible cost of `convert`). */
+static th_jval *coord(th_arena *a, const MMDB_entry_data_s *d)
 {
-    MMDB_entry_data_s d;
-    if (MMDB_aget_value(e, &d, path) != MMDB_SUCCESS || !d.has_data)
-        return false;
-    if (d.type == MMDB_DATA_TYPE_DOUBLE)
-        *out = d.double_value;
-    else if (d.type == MMDB_DATA_TYPE_FLOAT)
-        *out = float_value(d.float_value);
-    else
-        return false;
-    return true;
+    if (d->type == MMDB_DATA_TYPE_DOUBLE)
+        return th_jnew_double(a, d->double_value);
+    float f = d->float_value;
+    if (!isfinite(f))
+        return NULL;
+    char b[32], t[32];
+    if (round_trips(f, 6, b, sizeof b)) {
+        for (int p = 5; p >= 1 && round_trips(f, p, t, sizeof t); p--)
+            memcpy(b, t, sizeof b);
+    } else {
+        int p = 7;
+        while (p < 9 && !round_trips(f, p, b, sizeof b))
+            p++;
+        if (p == 9)
+            snprintf(b, sizeof b, "%.9g", (double)f);
+    }
+    return th_jnew_num_raw(a, th_str_c(th_arena_strdup(a, b)));
+}
+
+static bool get_coord(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s *d)
+{
+    return MMDB_aget_value(e, d, path) == MMDB_SUCCESS && d->has_data &&
+           (d->type == MMDB_DATA_TYPE_DOUBLE || d->type == MMDB_DATA_TYPE_FLOAT);
 }
 
 static void put_location(mctx *c, MMDB_entry_s *e, const char *const *lat_path,
                          const char *const *lon_path)
 {
-    double lat, lon;
-    if (get_double(e, lat_path, &lat) && get_double(e, lon_path, &lon)) {
-        mx_set(c, "source.geo.location.lat", th_jnew_double(c->a, lat));
-        mx_set(c, "source.geo.location.lon", th_jnew_double(c->a, lon));
+    MMDB_entry_data_s lat, lon;
+    if (!get_coord(e, lat_path, &lat) || !get_coord(e, lon_path, &lon))
+        return;
+    th_jval *la = coord(c->a, &lat), *lo = coord(c->a, &lon);
+    if (la && lo) {
+        mx_set(c, "source.geo.location.lat", la);
+        mx_set(c, "source.geo.location.lon", lo);
     }
 }
 
