@@ -30,6 +30,7 @@ static const th_opt opts[] = {
     {"verify", TH_OPT_VALUE, "N", "replay the top N with their clause added (default 5; 0: off)"},
     {"min", TH_OPT_VALUE, "N", "leave out candidates removing fewer alerts (default 1)"},
     {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
+    {"no-geoip", TH_OPT_FLAG, NULL, "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
 };
 
 static size_t num(const th_args *a, const char *name, size_t def)
@@ -203,12 +204,13 @@ int th_cmd_noise(int argc, char **argv)
                 "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
     if (!th_tune_cli_period("noise", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
+    ro.no_geoip = th_args_flag(&a, "no-geoip");
     int rc = TH_EXIT_OK;
     th_replay rp, vr;
     th_replay_init(&rp);

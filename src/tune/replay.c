@@ -289,14 +289,17 @@ static const char *ua_regexes(char *buf, size_t n)
     return access(rel, R_OK) == 0 ? rel : NULL;
 }
 
-th_mapper *th_replay_mapper(th_diags *diags)
+th_mapper *th_replay_mapper(th_diags *diags) { return th_replay_mapper_geo(diags, true); }
+
+th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
 {
     th_mapper_opts mo;
     th_mapper_opts_default(&mo);
     char uabuf[PATH_MAX + 64];
     mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
     char geobuf[PATH_MAX + 64];
-    mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
+    if (geoip)
+        mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
     return th_mapper_new(&mo, diags);
 }
 
@@ -305,7 +308,7 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
     for (size_t i = 0; i < r->n; i++)
         eng[i] = version_engine(r, i, o);
-    th_mapper *m = th_replay_mapper(o->diags);
+    th_mapper *m = th_replay_mapper_geo(o->diags, !o->no_geoip);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
     th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;

@@ -57,6 +57,7 @@ typedef struct th_replay_opts {
     const struct th_exceptions *exc; /* exception items applied to version 0 */
     struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
     bool sequences;                  /* run EQL sequence rules (else skipped) */
+    bool no_geoip;                   /* no GeoIP (else the default City database) */
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
@@ -68,6 +69,9 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o);
  * regexes found beside the binary); NULL on failure (diags says why). */
 struct th_mapper;
 struct th_mapper *th_replay_mapper(th_diags *diags);
+/* The same, with the default GeoIP City database (TH_GEOIP_CITY_DEFAULT, when
+ * installed) only if `geoip`; th_replay_mapper is th_replay_mapper_geo(d, true). */
+struct th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip);
 
 /* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
 char *th_git_show(const char *path, const char *rev, size_t *len);

@@ -44,3 +44,7 @@ else
   skip "corpus GeoIP test databases absent"
 fi
 expect_rc "a missing --geoip-city file is an error" 2 "$TH" convert --geoip-city "$TMP/nope.mmdb" "$TMP/in.ndjson"
+for v in convert run match tune noise explain; do
+  "$TH" $v --help >"$TMP/help" 2>&1
+  expect_grep "$v --help lists --no-geoip" 'no-geoip' "$TMP/help"
+done
