@@ -63,24 +63,6 @@ typedef struct val_ctx {
     bool hit;
 } val_ctx;
 
-static bool scalar_text(const th_jval *v, th_str *out)
-{
-    switch (v->type) {
-    case TH_JSTR:
-    case TH_JNUM:
-        *out = v->u.str;
-        return true;
-    case TH_JTRUE:
-        *out = TH_STR_LIT("true");
-        return true;
-    case TH_JFALSE:
-        *out = TH_STR_LIT("false");
-        return true;
-    default:
-        return false;
-    }
-}
-
 static bool val_visit(const th_jval *v, void *ctx)
 {
     val_ctx *c = ctx;
@@ -91,7 +73,7 @@ static bool val_visit(const th_jval *v, void *ctx)
         return false;
     }
     th_str s;
-    if (!scalar_text(v, &s))
+    if (!th_jscalar_text(v, &s))
         return true;
     for (size_t i = 0; i < c->en->nvalues; i++) {
         th_str want = c->en->values[i];
@@ -182,7 +164,7 @@ static bool parse_entry(th_exceptions *x, const th_jval *j, th_exc_entry *en, co
     if (strcmp(type, "match") == 0 || strcmp(type, "wildcard") == 0) {
         en->kind = type[0] == 'm' ? TH_EXC_MATCH : TH_EXC_WILDCARD;
         th_str s;
-        if (!val || !scalar_text(val, &s)) {
+        if (!val || !th_jscalar_text(val, &s)) {
             th_diag_at(diags, TH_SEV_ERROR, file, line, 0, "exception entry '%s' needs a value",
                        en->field);
             return false;
@@ -200,7 +182,7 @@ static bool parse_entry(th_exceptions *x, const th_jval *j, th_exc_entry *en, co
         en->values = TH_ANEWN(a, th_str, val->len ? val->len : 1);
         for (uint32_t i = 0; i < val->len; i++) {
             th_str s;
-            if (scalar_text(val->u.items[i], &s))
+            if (th_jscalar_text(val->u.items[i], &s))
                 en->values[en->nvalues++] = th_str_make(th_arena_strndup(a, s.p, s.n), s.n);
         }
     } else if (strcmp(type, "exists") == 0) {
