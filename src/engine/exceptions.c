@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "engine/exceptions.h"
 
 void th_exceptions_init(th_exceptions *x)
@@ -239,26 +240,19 @@ size_t th_exceptions_load_toml(th_exceptions *x, const char *buf, size_t len, co
 
 size_t th_exceptions_load(th_exceptions *x, const char *path, th_diags *diags)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    char *data = th_file_read(path, &len);
+    if (!data) {
         th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open exception file");
         return 0;
     }
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, n);
-    fclose(f);
     size_t before = x->len;
     size_t i = 0;
-    while (i < b.len && (b.data[i] == ' ' || b.data[i] == '\n' || b.data[i] == '\r' ||
-                         b.data[i] == '\t'))
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
         i++;
-    if (i < b.len && b.data[i] == '{') {
+    if (i < len && data[i] == '{') {
         /* NDJSON: list header objects, item objects, and an export summary */
-        const char *p = b.data, *end = b.data + b.len;
+        const char *p = data, *end = data + len;
         unsigned line = 0;
         th_arena scratch;
         th_arena_init(&scratch, 65536);
@@ -279,9 +273,9 @@ size_t th_exceptions_load(th_exceptions *x, const char *path, th_diags *diags)
         }
         th_arena_free(&scratch);
     } else {
-        th_exceptions_load_toml(x, b.data, b.len, path, diags);
+        th_exceptions_load_toml(x, data, len, path, diags);
     }
-    th_buf_free(&b);
+    free(data);
     return x->len - before;
 }
 
