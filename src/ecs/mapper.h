@@ -23,7 +23,7 @@ typedef struct th_mapper_opts {
      * negative = do not set event.ingested (rules then fall back to @timestamp). */
     int64_t ingest_delay_ms;
     /* NULL or "" = no such enrichment. The CLI resolves defaults (see
-     * th_mapper_default_path) before calling th_mapper_new. */
+     * th_mapper_default_ua_path) before calling th_mapper_new. */
     const char *geoip_city_db;
     const char *geoip_asn_db;
     const char *ua_regexes;      /* uap-core regexes.yaml */
@@ -54,6 +54,11 @@ void th_mapper_free(th_mapper *m);
 bool th_mapper_has_ua(const th_mapper *m);
 bool th_mapper_has_geo(const th_mapper *m);
 const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
+/* The default ua_regexes: node_modules/uap-core/regexes.yaml (scripts/setup.sh
+ * installs it) under $TH_DATA_DIR, else beside the running binary or up to two
+ * levels up (build/<mode>/), else in the current directory. Writes the path into
+ * buf (n bytes) and returns buf, or NULL when none is readable. */
+const char *th_mapper_default_ua_path(char *buf, size_t n);
 
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text
  * (for event.original); may be empty. `raw` may be NULL or a non-object (an
