@@ -25,9 +25,10 @@ echo "== 2. validate the example rules"
 "$TH" rules validate examples/rules
 
 echo
-echo "== 3. run them as Elastic Security would (5-minute schedule replay)"
+echo "== 3. run them as Elastic Security would (5-minute schedule replay), as if enabled on"
+echo "      2026-10-15 with the first two weeks already indexed (new_terms history)"
 set +e
-"$TH" run --rules examples/rules --data "$out/logs/AWSLogs" -o "$out/alerts.ndjson"
+"$TH" run --rules examples/rules --data "$out/logs/AWSLogs" --from 2026-10-15 -o "$out/alerts.ndjson"
 rc=$?
 set -e
 [ "$rc" -le 1 ] || exit "$rc"

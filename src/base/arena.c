@@ -161,17 +161,32 @@ void *th_arena_realloc(th_arena *a, void *old, size_t old_size, size_t new_size)
     return p;
 }
 
+char *th_arena_vprintf(th_arena *a, const char *fmt, va_list ap)
+{
+    /* Most strings are short: format once into the stack and copy, and only
+     * format a second time (into the arena) when the text does not fit. */
+    char tmp[512];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    if (n < 0)
+        n = 0;
+    char *p;
+    if ((size_t)n < sizeof tmp) {
+        p = th_arena_strndup(a, tmp, (size_t)n);
+    } else {
+        p = th_arena_alloc(a, (size_t)n + 1);
+        vsnprintf(p, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    return p;
+}
+
 char *th_arena_printf(th_arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *p = th_arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = th_arena_vprintf(a, fmt, ap);
     va_end(ap);
     return p;
 }

@@ -7,6 +7,7 @@
 #ifndef TH_BASE_ARENA_H
 #define TH_BASE_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct th_arena_chunk th_arena_chunk;
@@ -29,6 +30,8 @@ char *th_arena_strdup(th_arena *a, const char *s);
 /* Grows an allocation made from this arena; the old bytes are copied. */
 void *th_arena_realloc(th_arena *a, void *old, size_t old_size, size_t new_size);
 char *th_arena_printf(th_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *th_arena_vprintf(th_arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #define TH_ANEW(a, T) ((T *)th_arena_zalloc((a), sizeof(T)))
 #define TH_ANEWN(a, T, n) ((T *)th_arena_zalloc((a), sizeof(T) * (size_t)(n)))

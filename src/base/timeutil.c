@@ -28,6 +28,17 @@ void th_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = yy + (*m <= 2);
 }
 
+int64_t th_time_split_day(int64_t ms, int64_t *ms_of_day)
+{
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
+    }
+    *ms_of_day = rem;
+    return days;
+}
+
 static bool digits(const char *s, size_t n, size_t at, size_t count, unsigned *out)
 {
     if (at + count > n)
@@ -113,11 +124,8 @@ bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms)
 
 void th_time_format_iso(int64_t ms, char out[32])
 {
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        days--;
-    }
+    int64_t rem;
+    int64_t days = th_time_split_day(ms, &rem);
     int64_t y;
     unsigned m, d;
     th_civil_from_days(days, &y, &m, &d);
@@ -162,11 +170,8 @@ bool th_duration_parse(const char *s, size_t n, int64_t *out_ms)
 
 static int64_t add_months(int64_t ms, int64_t months)
 {
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        days--;
-    }
+    int64_t rem;
+    int64_t days = th_time_split_day(ms, &rem);
     int64_t y;
     unsigned m, d;
     th_civil_from_days(days, &y, &m, &d);
@@ -181,11 +186,8 @@ static int64_t add_months(int64_t ms, int64_t months)
 
 static int64_t round_down(int64_t ms, char u)
 {
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        days--;
-    }
+    int64_t rem;
+    int64_t days = th_time_split_day(ms, &rem);
     int64_t y;
     unsigned m, d;
     switch (u) {

@@ -12,6 +12,9 @@
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t th_days_from_civil(int64_t y, unsigned m, unsigned d);
 void th_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* Splits epoch milliseconds into days since 1970-01-01 (floored, so instants before
+ * 1970 fall on the right day) and the milliseconds into that day (0..86399999). */
+int64_t th_time_split_day(int64_t ms, int64_t *ms_of_day);
 
 /* Parses an ISO-8601 / RFC 3339 date-time as Elasticsearch's strict_date_optional_time
  * reads CloudTrail times: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z`, `+hh:mm`,

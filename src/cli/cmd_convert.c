@@ -59,44 +59,6 @@ static int64_t record_time(const th_record *rec)
     return t.p && th_time_parse_iso(t.p, t.n, &ms) ? ms : TH_TIME_NONE;
 }
 
-static bool readable(const char *p)
-{
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return false;
-    fclose(f);
-    return true;
-}
-
-/* node_modules/uap-core/regexes.yaml: $TH_DATA_DIR, the binary's directory and
- * two levels up (build/<mode>/), then the current directory. */
-static const char *default_ua(char *buf, size_t n)
-{
-    const char *rel = "node_modules/uap-core/regexes.yaml";
-    const char *env = getenv("TH_DATA_DIR");
-    if (env && *env) {
-        snprintf(buf, n, "%s/%s", env, rel);
-        if (readable(buf))
-            return buf;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        static const char *const ups[] = {"", "/..", "/../.."};
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
-            if (readable(buf))
-                return buf;
-        }
-    }
-    snprintf(buf, n, "%s", rel);
-    return readable(buf) ? buf : NULL;
-}
-
 int th_cmd_convert(int argc, char **argv)
 {
     /* -o FILE is accepted as --output FILE */
@@ -147,7 +109,7 @@ int th_cmd_convert(int argc, char **argv)
     if (!th_args_flag(&args, "no-user-agent")) {
         mo.ua_regexes = th_args_value(&args, "ua-regexes");
         if (!mo.ua_regexes)
-            mo.ua_regexes = default_ua(uabuf, sizeof uabuf);
+            mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
     }
     th_diags diags;
     th_diags_init(&diags);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/timeutil.h"
 #include "base/vec.h"
 #include "cli/args.h"
@@ -67,24 +68,6 @@ static void walk(const char *path, paths_vec *out, bool top)
         free(kids.items[i]);
     }
     TH_VEC_FREE(&kids);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t r;
-    while ((r = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, r);
-    fclose(f);
-    *len = b.len;
-    if (!b.data)
-        th_buf_put(&b, "", 0);
-    return b.data;
 }
 
 static bool parse_today(const char *s, int64_t *days)
@@ -185,7 +168,7 @@ int th_cmd_rules_lint(int argc, char **argv)
     size_t unreadable = 0;
     for (size_t i = 0; i < files.len; i++) {
         size_t len;
-        char *text = read_all(files.items[i], &len);
+        char *text = th_file_read(files.items[i], &len);
         if (!text) {
             th_diag_at(&d, TH_SEV_ERROR, files.items[i], 0, 0, "cannot read file");
             unreadable++;

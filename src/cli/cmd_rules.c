@@ -56,6 +56,21 @@ int th_cmd_rules(int argc, char **argv)
 
 /* ---- shared helpers ---- */
 
+bool th_rules_cli_common_args(const char *verb, const th_args *a, const char *what, bool *json)
+{
+    const char *fmt = th_args_value(a, "format");
+    *json = fmt && strcmp(fmt, "json") == 0;
+    if (fmt && !*json && strcmp(fmt, "text") != 0) {
+        fprintf(stderr, "trailhound %s: --format must be text or json\n", verb);
+        return false;
+    }
+    if (a->npos == 0) {
+        fprintf(stderr, "trailhound %s: no %s given (try --help)\n", verb, what);
+        return false;
+    }
+    return true;
+}
+
 int th_rules_cli_load(const char *verb, th_ruleset *rs, th_diags *diags, const char *const *paths,
                       size_t n)
 {
@@ -138,15 +153,9 @@ static int cmd_list(int argc, char **argv)
                      list_opts, TH_NELEM(list_opts));
         return TH_EXIT_OK;
     }
-    const char *fmt = th_args_value(&a, "format");
-    if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
-        fprintf(stderr, "trailhound rules list: --format must be text or json\n");
+    bool json;
+    if (!th_rules_cli_common_args("rules list", &a, "PATH", &json))
         return TH_EXIT_USAGE;
-    }
-    if (a.npos == 0) {
-        fprintf(stderr, "trailhound rules list: no PATH given (try --help)\n");
-        return TH_EXIT_USAGE;
-    }
     const char *type = th_args_value(&a, "type");
     th_ruleset rs;
     th_diags d;
@@ -156,7 +165,7 @@ static int cmd_list(int argc, char **argv)
     if (rc == TH_EXIT_OK) {
         th_buf out;
         th_buf_init(&out);
-        if (fmt && strcmp(fmt, "json") == 0) {
+        if (json) {
             th_jw w;
             th_jw_init(&w, &out);
             th_jw_arr(&w);
@@ -238,16 +247,9 @@ static int cmd_validate(int argc, char **argv)
             validate_opts, TH_NELEM(validate_opts));
         return TH_EXIT_OK;
     }
-    const char *fmt = th_args_value(&a, "format");
-    bool json = fmt && strcmp(fmt, "json") == 0;
-    if (fmt && !json && strcmp(fmt, "text") != 0) {
-        fprintf(stderr, "trailhound rules validate: --format must be text or json\n");
+    bool json;
+    if (!th_rules_cli_common_args("rules validate", &a, "PATH", &json))
         return TH_EXIT_USAGE;
-    }
-    if (a.npos == 0) {
-        fprintf(stderr, "trailhound rules validate: no PATH given (try --help)\n");
-        return TH_EXIT_USAGE;
-    }
     bool errors_only = th_args_flag(&a, "errors-only");
     th_ruleset rs;
     th_diags d;

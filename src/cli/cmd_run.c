@@ -174,7 +174,7 @@ int th_cmd_run(int argc, char **argv)
     if (!th_args_flag(&args, "no-user-agent")) {
         mo.ua_regexes = th_args_value(&args, "ua-regexes");
         if (!mo.ua_regexes)
-            mo.ua_regexes = th_run_default_ua(uabuf, sizeof uabuf);
+            mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
     }
 
     int rc = TH_EXIT_OK;

@@ -196,7 +196,7 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_mapper_opts mo;
         th_mapper_opts_default(&mo);
         char uabuf[4200];
-        mo.ua_regexes = th_run_default_ua(uabuf, sizeof uabuf);
+        mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
         char geobuf[4200];
         mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
         th_input_opts io;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
 #include "cli/tune_cli.h"
@@ -73,19 +74,7 @@ bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th
 
 char *th_tune_cli_read(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, k);
-    fclose(f);
-    th_buf_put(&b, "", 0);
-    *len = b.len;
-    return b.data;
+    return th_file_read(path, len);
 }
 
 size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max)

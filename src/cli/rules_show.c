@@ -356,16 +356,9 @@ int th_cmd_rules_show(int argc, char **argv)
                      show_opts, TH_NELEM(show_opts));
         return TH_EXIT_OK;
     }
-    const char *fmt = th_args_value(&a, "format");
-    bool json = fmt && strcmp(fmt, "json") == 0;
-    if (fmt && !json && strcmp(fmt, "text") != 0) {
-        fprintf(stderr, "trailhound rules show: --format must be text or json\n");
+    bool json;
+    if (!th_rules_cli_common_args("rules show", &a, "FILE", &json))
         return TH_EXIT_USAGE;
-    }
-    if (a.npos == 0) {
-        fprintf(stderr, "trailhound rules show: no FILE given (try --help)\n");
-        return TH_EXIT_USAGE;
-    }
     th_ruleset rs;
     th_diags d;
     th_ruleset_init(&rs);

@@ -20,7 +20,4 @@
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
                       const th_exceptions *exc, th_exceptions **views, size_t *nskipped);
 
-/* node_modules/uap-core/regexes.yaml as `convert` finds it, or NULL. */
-const char *th_run_default_ua(char *buf, size_t n);
-
 #endif

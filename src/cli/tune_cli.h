@@ -17,6 +17,7 @@ bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64
 /* --labels FILE (labels.ndjson) and --expect FILE (ids) into l, for rule r. */
 bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th_labels *l,
                         bool *have);
+/* Whole file, malloc'd and NUL-terminated, or NULL (th_file_read). */
 char *th_tune_cli_read(const char *path, size_t *len);
 /* The rule's investigation fields, or the common fields when it has none. */
 size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max);

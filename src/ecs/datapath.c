@@ -1,6 +1,7 @@
-/* Where the CLI finds data packages installed by scripts/setup.sh (npm's
- * node_modules/): a binary run from build/<mode>/ or installed beside the
- * repository finds them without options. */
+/* Where the data packages live when the user names none (scripts/setup.sh
+ * installs them under node_modules/): one resolver, so that convert, run,
+ * match, test and the tuning replay find uap-core's regexes and the default
+ * GeoIP City database alike. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,9 @@
 #include <unistd.h>
 
 #include "ecs/mapper.h"
+
+/* access(R_OK) rather than fopen: the GeoIP default is a directory. */
+static bool readable(const char *p) { return access(p, R_OK) == 0; }
 
 /* build/release/../../node_modules/... -> the canonical path, for summaries */
 static const char *tidy(char *buf, size_t n)
@@ -24,7 +28,7 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
     const char *env = getenv("TH_DATA_DIR");
     if (env && *env) {
         snprintf(buf, n, "%s/%s", env, rel);
-        if (access(buf, R_OK) == 0)
+        if (readable(buf))
             return buf;
     }
     char exe[PATH_MAX];
@@ -34,13 +38,19 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = 0;
+        /* the binary's directory, then build/<mode>/ -> build/ -> repository root */
         static const char *const ups[] = {"", "/..", "/../.."};
         for (size_t i = 0; i < 3; i++) {
             snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
-            if (access(buf, R_OK) == 0)
+            if (readable(buf))
                 return tidy(buf, n);
         }
     }
     snprintf(buf, n, "%s", rel);
-    return access(buf, R_OK) == 0 ? buf : NULL;
+    return readable(buf) ? buf : NULL;
+}
+
+const char *th_mapper_default_ua_path(char *buf, size_t n)
+{
+    return th_mapper_default_path("node_modules/uap-core/regexes.yaml", buf, n);
 }

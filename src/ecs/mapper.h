@@ -23,7 +23,7 @@ typedef struct th_mapper_opts {
      * negative = do not set event.ingested (rules then fall back to @timestamp). */
     int64_t ingest_delay_ms;
     /* NULL or "" = no such enrichment. The CLI resolves defaults (see
-     * th_mapper_default_path) before calling th_mapper_new. */
+     * th_mapper_default_ua_path) before calling th_mapper_new. */
     const char *geoip_city_db;
     const char *geoip_asn_db;
     const char *ua_regexes;      /* uap-core regexes.yaml */
@@ -54,6 +54,12 @@ void th_mapper_free(th_mapper *m);
 bool th_mapper_has_ua(const th_mapper *m);
 bool th_mapper_has_geo(const th_mapper *m);
 const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
+/* The default ua_regexes: node_modules/uap-core/regexes.yaml (scripts/setup.sh
+ * installs it) under $TH_DATA_DIR, else beside the running binary or up to two
+ * levels up (build/<mode>/), else in the current directory. Writes the path into
+ * buf (n bytes) and returns buf, or NULL when none is readable. */
+const char *th_mapper_default_ua_path(char *buf, size_t n);
+
 /* The GeoIP databases in use, for summaries: "city PATH (TYPE, SCHEMA); ASN
  * PATH (...)" with "off" for a missing one, or NULL when neither is open. */
 const char *th_mapper_geo_desc(const th_mapper *m);
@@ -65,7 +71,8 @@ const char *th_mapper_geo_desc(const th_mapper *m);
 /* Finds a data path `rel` (e.g. TH_GEOIP_CITY_DEFAULT) as the CLI finds
  * node_modules/uap-core/regexes.yaml: under $TH_DATA_DIR, the binary's
  * directory and up to two levels above it (build/<mode>/), then the current
- * directory. Writes it into buf and returns buf, or NULL when not readable. */
+ * directory. Writes it into buf and returns buf, or NULL when not readable.
+ * th_mapper_default_ua_path is this with node_modules/uap-core/regexes.yaml. */
 const char *th_mapper_default_path(const char *rel, char *buf, size_t n);
 
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text

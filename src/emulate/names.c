@@ -1,25 +1,18 @@
 /* Names the emulator invents: ids, keys, times, error texts, user agents, the
  * world of accounts, people and resources, and actor constructors. */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "base/timeutil.h"
 #include "emulate/emu.h"
 #include "emulate/rules.h"
 
+/* emu_printf and emu_keep only choose the arena: per-event scratch or the world. */
 char *emu_printf(emu_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char tmp[512];
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < (int)sizeof tmp)
-        return th_arena_strndup(c->scratch, tmp, (size_t)n);
-    char *p = th_arena_alloc(c->scratch, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = th_arena_vprintf(c->scratch, fmt, ap);
     va_end(ap);
     return p;
 }
@@ -28,13 +21,7 @@ char *emu_keep(emu_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *p = th_arena_alloc(c->world_arena, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = th_arena_vprintf(c->world_arena, fmt, ap);
     va_end(ap);
     return p;
 }
@@ -103,11 +90,8 @@ const char *emu_pick(emu_ctx *c, const char *const *v, size_t n)
 
 void emu_time(int64_t ms, char out[24])
 {
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    if (rem < 0) {
-        rem += 86400000;
-        days--;
-    }
+    int64_t rem;
+    int64_t days = th_time_split_day(ms, &rem);
     int64_t y;
     unsigned m, d;
     th_civil_from_days(days, &y, &m, &d);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "engine/exceptions.h"
 
 void th_exceptions_init(th_exceptions *x)
@@ -63,24 +64,6 @@ typedef struct val_ctx {
     bool hit;
 } val_ctx;
 
-static bool scalar_text(const th_jval *v, th_str *out)
-{
-    switch (v->type) {
-    case TH_JSTR:
-    case TH_JNUM:
-        *out = v->u.str;
-        return true;
-    case TH_JTRUE:
-        *out = TH_STR_LIT("true");
-        return true;
-    case TH_JFALSE:
-        *out = TH_STR_LIT("false");
-        return true;
-    default:
-        return false;
-    }
-}
-
 static bool val_visit(const th_jval *v, void *ctx)
 {
     val_ctx *c = ctx;
@@ -91,7 +74,7 @@ static bool val_visit(const th_jval *v, void *ctx)
         return false;
     }
     th_str s;
-    if (!scalar_text(v, &s))
+    if (!th_jscalar_text(v, &s))
         return true;
     for (size_t i = 0; i < c->en->nvalues; i++) {
         th_str want = c->en->values[i];
@@ -182,7 +165,7 @@ static bool parse_entry(th_exceptions *x, const th_jval *j, th_exc_entry *en, co
     if (strcmp(type, "match") == 0 || strcmp(type, "wildcard") == 0) {
         en->kind = type[0] == 'm' ? TH_EXC_MATCH : TH_EXC_WILDCARD;
         th_str s;
-        if (!val || !scalar_text(val, &s)) {
+        if (!val || !th_jscalar_text(val, &s)) {
             th_diag_at(diags, TH_SEV_ERROR, file, line, 0, "exception entry '%s' needs a value",
                        en->field);
             return false;
@@ -200,7 +183,7 @@ static bool parse_entry(th_exceptions *x, const th_jval *j, th_exc_entry *en, co
         en->values = TH_ANEWN(a, th_str, val->len ? val->len : 1);
         for (uint32_t i = 0; i < val->len; i++) {
             th_str s;
-            if (scalar_text(val->u.items[i], &s))
+            if (th_jscalar_text(val->u.items[i], &s))
                 en->values[en->nvalues++] = th_str_make(th_arena_strndup(a, s.p, s.n), s.n);
         }
     } else if (strcmp(type, "exists") == 0) {
@@ -257,26 +240,19 @@ size_t th_exceptions_load_toml(th_exceptions *x, const char *buf, size_t len, co
 
 size_t th_exceptions_load(th_exceptions *x, const char *path, th_diags *diags)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    char *data = th_file_read(path, &len);
+    if (!data) {
         th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open exception file");
         return 0;
     }
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, n);
-    fclose(f);
     size_t before = x->len;
     size_t i = 0;
-    while (i < b.len && (b.data[i] == ' ' || b.data[i] == '\n' || b.data[i] == '\r' ||
-                         b.data[i] == '\t'))
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
         i++;
-    if (i < b.len && b.data[i] == '{') {
+    if (i < len && data[i] == '{') {
         /* NDJSON: list header objects, item objects, and an export summary */
-        const char *p = b.data, *end = b.data + b.len;
+        const char *p = data, *end = data + len;
         unsigned line = 0;
         th_arena scratch;
         th_arena_init(&scratch, 65536);
@@ -297,9 +273,9 @@ size_t th_exceptions_load(th_exceptions *x, const char *path, th_diags *diags)
         }
         th_arena_free(&scratch);
     } else {
-        th_exceptions_load_toml(x, b.data, b.len, path, diags);
+        th_exceptions_load_toml(x, data, len, path, diags);
     }
-    th_buf_free(&b);
+    free(data);
     return x->len - before;
 }
 

@@ -40,13 +40,7 @@ static void route_lookup(route_ctx *c, th_str v, bool nocase)
 static bool route_visit(const th_jval *v, void *ctx)
 {
     th_str t;
-    if (v->type == TH_JSTR || v->type == TH_JNUM)
-        t = v->u.str;
-    else if (v->type == TH_JTRUE)
-        t = TH_STR_LIT("true");
-    else if (v->type == TH_JFALSE)
-        t = TH_STR_LIT("false");
-    else
+    if (!th_jscalar_text(v, &t))
         return true;
     route_ctx *c = ctx;
     route_lookup(c, t, false);

@@ -77,6 +77,21 @@ th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted);
 /* Returns the string slice of a TH_JSTR value, or TH_STR_NULL. */
 th_str th_jstr(const th_jval *v);
 bool th_jnum_i64(const th_jval *v, int64_t *out);   /* integral numbers only */
+/* A scalar as text, the way keyword fields index it: strings as they are, numbers
+ * as their source text, booleans as true/false. False for NULL, null, objects and
+ * arrays. Inline: the engine's router and matcher call it for every value. */
+static inline bool th_jscalar_text(const th_jval *v, th_str *out)
+{
+    if (!v)
+        return false;
+    switch (v->type) {
+    case TH_JSTR:
+    case TH_JNUM: *out = v->u.str; return true;
+    case TH_JTRUE: *out = TH_STR_LIT("true"); return true;
+    case TH_JFALSE: *out = TH_STR_LIT("false"); return true;
+    default: return false;
+    }
+}
 bool th_jnum_double(const th_jval *v, double *out);
 
 /* Visits every value found at a dotted field path, the way Elasticsearch

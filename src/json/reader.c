@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/utf8.h"
 #include "json/json.h"
 
 typedef struct parser {
@@ -35,39 +36,6 @@ static void skip_ws(parser *p)
             break;
         p->i++;
     }
-}
-
-/* Length of a valid UTF-8 sequence starting at s[0] (0 if invalid). */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
 }
 
 static int hexval(unsigned char c)
@@ -148,8 +116,9 @@ static bool parse_string(parser *p, th_str *out)
         }
         if (c < 0x20)
             return fail(p, i, "control character in string");
-        size_t l = utf8_len(p->s + i, p->n - i);
-        if (!l)
+        size_t l;
+        uint32_t cp;
+        if (th_utf8_decode(p->s + i, p->n - i, &l, &cp) != TH_UTF8_OK)
             return fail(p, i, "invalid UTF-8 in string");
         i += l;
     }

@@ -12,25 +12,10 @@
  * than ignore_above (UTF-16 units, as Java counts) are not indexed. */
 bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out)
 {
-    switch (v->type) {
-    case TH_JSTR:
-        if (ignore_above > 0 && v->u.str.n > (size_t)ignore_above &&
-            th_q_utf16_len(v->u.str) > (size_t)ignore_above)
-            return false;
-        *out = v->u.str;
-        return true;
-    case TH_JNUM:
-        *out = v->u.str;
-        return true;
-    case TH_JTRUE:
-        *out = TH_STR_LIT("true");
-        return true;
-    case TH_JFALSE:
-        *out = TH_STR_LIT("false");
-        return true;
-    default:
+    if (v->type == TH_JSTR && ignore_above > 0 && v->u.str.n > (size_t)ignore_above &&
+        th_q_utf16_len(v->u.str) > (size_t)ignore_above)
         return false;
-    }
+    return th_jscalar_text(v, out);
 }
 
 size_t th_q_utf16_len(th_str s)

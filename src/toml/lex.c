@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "toml/toml_int.h"
 
 void tp_where(tp *p, size_t pos, unsigned *line, unsigned *col)
@@ -60,37 +61,18 @@ bool tp_check_utf8(tp *p)
     const unsigned char *s = (const unsigned char *)p->s;
     size_t n = p->n, i = 0;
     while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
         size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return tp_err(p, i, "invalid UTF-8 byte 0x%02X", c);
+        uint32_t cp;
+        switch (th_utf8_decode(s + i, n - i, &len, &cp)) {
+        case TH_UTF8_OK: i += len; continue;
+        case TH_UTF8_BAD_LEAD: return tp_err(p, i, "invalid UTF-8 byte 0x%02X", (unsigned)s[i]);
+        case TH_UTF8_TRUNCATED: return tp_err(p, i, "truncated UTF-8 sequence");
+        case TH_UTF8_BAD_CONT: return tp_err(p, i, "invalid UTF-8 sequence");
+        case TH_UTF8_OVERLONG: return tp_err(p, i, "overlong UTF-8 sequence");
+        case TH_UTF8_BAD_CODEPOINT:
+            return tp_err(p, i, "UTF-8 sequence encodes an invalid code point U+%X", (unsigned)cp);
         }
-        if (n - i < len)
-            return tp_err(p, i, "truncated UTF-8 sequence");
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return tp_err(p, i, "invalid UTF-8 sequence");
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-            return tp_err(p, i, "overlong UTF-8 sequence");
-        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return tp_err(p, i, "UTF-8 sequence encodes an invalid code point U+%X", cp);
-        i += len;
+        return false; /* unreachable: every status is handled above */
     }
     return true;
 }

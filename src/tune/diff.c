@@ -47,15 +47,7 @@ bool th_talert_from_doc(const th_jval *doc, th_talert *out)
 
 bool th_tune_value_text(const th_jval *v, th_str *out)
 {
-    if (!v)
-        return false;
-    switch (v->type) {
-    case TH_JSTR:
-    case TH_JNUM: *out = v->u.str; return true;
-    case TH_JTRUE: *out = TH_STR_LIT("true"); return true;
-    case TH_JFALSE: *out = TH_STR_LIT("false"); return true;
-    default: return false;
-    }
+    return th_jscalar_text(v, out);
 }
 
 /* ---- top values ------------------------------------------------------ */

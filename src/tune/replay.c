@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/timeutil.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
@@ -79,23 +80,6 @@ char *th_git_show(const char *path, const char *rev, size_t *len)
     return b.data;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, k);
-    fclose(f);
-    th_buf_put(&b, "", 0);
-    *len = b.len;
-    return b.data;
-}
-
 const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags)
 {
     /* FILE@REV: the last '@' after the last '/' (file names rarely hold '@') */
@@ -107,7 +91,7 @@ const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags)
         rev = at + 1;
     }
     size_t len = 0;
-    char *text = rev ? th_git_show(path, rev, &len) : read_file(path, &len);
+    char *text = rev ? th_git_show(path, rev, &len) : th_file_read(path, &len);
     if (!text) {
         th_diag_at(diags, TH_SEV_ERROR, path, 0, 0,
                    rev ? "cannot read the file at revision %s (git show failed)"
@@ -261,34 +245,6 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
     return e;
 }
 
-/* node_modules/uap-core/regexes.yaml from $TH_DATA_DIR, beside the binary
- * (up to two levels up) or the current directory; NULL when absent. */
-static const char *ua_regexes(char *buf, size_t n)
-{
-    const char *rel = "node_modules/uap-core/regexes.yaml";
-    const char *env = getenv("TH_DATA_DIR");
-    if (env && *env) {
-        snprintf(buf, n, "%s/%s", env, rel);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        static const char *const ups[] = {"", "/..", "/../.."};
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return access(rel, R_OK) == 0 ? rel : NULL;
-}
-
 th_mapper *th_replay_mapper(th_diags *diags) { return th_replay_mapper_geo(diags, true); }
 
 th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
@@ -296,7 +252,7 @@ th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
     th_mapper_opts mo;
     th_mapper_opts_default(&mo);
     char uabuf[PATH_MAX + 64];
-    mo.ua_regexes = ua_regexes(uabuf, sizeof uabuf);
+    mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
     char geobuf[PATH_MAX + 64];
     if (geoip)
         mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/file.h"
 #include "base/map.h"
 #include "base/vec.h"
 
@@ -67,27 +68,6 @@ void th_spell_add_word(th_spell *s, th_str w)
     add_entry(s, w, TH_STR_NULL);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = th_xmalloc(cap);
-    size_t r;
-    while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (cap - n < 2) {
-            cap *= 2;
-            b = th_xrealloc(b, cap);
-        }
-    }
-    fclose(f);
-    b[n] = 0;
-    *len = n;
-    return b;
-}
-
 /* Next line of buf (CR and trailing blanks trimmed); false at the end. */
 static bool next_line(const char *buf, size_t len, size_t *pos, th_str *line)
 {
@@ -132,7 +112,7 @@ static const char *zero_or(th_spell *s, th_str v, size_t *n)
 static void load_aff(th_spell *s, const char *path)
 {
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = th_file_read(path, &len);
     if (!buf)
         return;
     size_t pos = 0;
@@ -178,7 +158,7 @@ bool th_spell_load_hunspell(th_spell *s, const char *base)
     char path[4096];
     snprintf(path, sizeof path, "%s.dic", base);
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = th_file_read(path, &len);
     if (!buf)
         return false;
     bool first = true;
@@ -210,7 +190,7 @@ bool th_spell_load_hunspell(th_spell *s, const char *base)
 bool th_spell_load_list(th_spell *s, const char *path)
 {
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = th_file_read(path, &len);
     if (!buf)
         return false;
     size_t pos = 0;
