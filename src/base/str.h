@@ -20,7 +20,8 @@ static inline th_str th_str_make(const char *p, size_t n) { return (th_str){p, n
 
 static inline bool th_str_eq(th_str a, th_str b)
 {
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+    /* the first byte settles most mismatches without a call to memcmp */
+    return a.n == b.n && (a.n == 0 || (a.p[0] == b.p[0] && memcmp(a.p, b.p, a.n) == 0));
 }
 
 static inline bool th_str_eqc(th_str a, const char *c)

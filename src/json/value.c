@@ -93,7 +93,7 @@ static bool walk(const th_jval *v, th_str path, th_json_visit_fn visit, void *ct
         return true;
     for (uint32_t i = 0; i < v->len; i++) {
         th_str k = v->u.members[i].key;
-        if (k.n > path.n || (k.n && memcmp(k.p, path.p, k.n) != 0))
+        if (k.n > path.n || (k.n && (k.p[0] != path.p[0] || memcmp(k.p, path.p, k.n) != 0)))
             continue;
         if (k.n == path.n) {
             if (!visit_flat(v->u.members[i].val, visit, ctx))
