@@ -1,6 +1,6 @@
-/* UTF-8 validation shared by the JSON reader and the TOML lexer, so that both
- * accept exactly the same byte sequences (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF).
+/* UTF-8 validation and encoding shared by the JSON reader, the TOML lexer and the
+ * query lexers, so that all accept exactly the same byte sequences (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF) and encode escapes alike.
  *
  * Ownership: pure functions over caller-owned bytes; nothing is allocated.
  * Thread safety: no state; safe from any thread. */
@@ -24,5 +24,8 @@ typedef enum th_utf8_status {
  * length (1-4) and *cp to the code point; on TH_UTF8_BAD_CODEPOINT *cp holds the
  * decoded value for the message; otherwise *len and *cp are unspecified. */
 th_utf8_status th_utf8_decode(const unsigned char *s, size_t avail, size_t *len, uint32_t *cp);
+
+/* Encodes code point cp (at most U+10FFFF) into out; returns the length (1-4). */
+size_t th_utf8_encode(uint32_t cp, char out[4]);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "query/eql_int.h"
 
 void th_eql_error_at(eparser *p, size_t pos, const char *fmt, ...)
@@ -42,25 +43,6 @@ static bool ident_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '.' || c == '@';
-}
-
-static void put_utf8(th_buf *b, unsigned cp)
-{
-    if (cp < 0x80) {
-        th_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        th_buf_putc(b, (char)(0xC0 | (cp >> 6)));
-        th_buf_putc(b, (char)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        th_buf_putc(b, (char)(0xE0 | (cp >> 12)));
-        th_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        th_buf_putc(b, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        th_buf_putc(b, (char)(0xF0 | (cp >> 18)));
-        th_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        th_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        th_buf_putc(b, (char)(0x80 | (cp & 0x3F)));
-    }
 }
 
 /* "...": \t \b \f \n \r \" \' \\ \u{X..} are escapes, any other \x stays \x.
@@ -115,7 +97,8 @@ static bool lex_string(eparser *p)
                         digits++;
                     }
                     if (j < p->n && p->s[j] == '}' && digits > 0 && cp <= 0x10FFFF) {
-                        put_utf8(&p->tmp, cp);
+                        char u[4];
+                        th_buf_put(&p->tmp, u, th_utf8_encode(cp, u));
                         i = j + 1;
                         continue;
                     }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "query/kql_int.h"
 
 void th_kql_expect(parser *p, size_t pos, const char *what)
@@ -106,16 +107,8 @@ static bool unicode_escape(const parser *p, size_t pos, th_buf *out)
     }
     if (cp >= 0xD800 && cp <= 0xDFFF)
         cp = 0xFFFD;
-    if (cp < 0x80) {
-        th_buf_putc(out, (char)cp);
-    } else if (cp < 0x800) {
-        th_buf_putc(out, (char)(0xC0 | (cp >> 6)));
-        th_buf_putc(out, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        th_buf_putc(out, (char)(0xE0 | (cp >> 12)));
-        th_buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        th_buf_putc(out, (char)(0x80 | (cp & 0x3F)));
-    }
+    char u[4];
+    th_buf_put(out, u, th_utf8_encode(cp, u));
     return true;
 }
 

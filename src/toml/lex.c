@@ -79,32 +79,6 @@ bool tp_check_utf8(tp *p)
 
 /* ---- strings ------------------------------------------------------------ */
 
-static void put_utf8(th_buf *b, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    th_buf_put(b, u, n);
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
@@ -145,7 +119,8 @@ static bool escape(tp *p, th_buf *b)
         if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
             return tp_err(p, at, "escape \\%c%.*s is not a Unicode scalar value", c, digits,
                           p->s + at + 2);
-        put_utf8(b, cp);
+        char u[4];
+        th_buf_put(b, u, th_utf8_encode(cp, u));
         return true;
     }
     case -1: return tp_err(p, at, "unterminated string");
