@@ -45,7 +45,7 @@ th_str th_ir_wildcard_escape(th_arena *a, th_str s)
     return th_str_make(o, k);
 }
 
-static const char *op_name(th_ir_op op)
+const char *th_ir_op_name(th_ir_op op)
 {
     switch (op) {
     case TH_IR_TRUE: return "true";
@@ -73,7 +73,7 @@ void th_ir_print(th_buf *out, const th_ir *ir)
         return;
     }
     th_buf_putc(out, '(');
-    th_buf_puts(out, op_name(ir->op));
+    th_buf_puts(out, th_ir_op_name(ir->op));
     if (ir->flags & (TH_IRF_NOCASE | TH_IRF_PHRASE | TH_IRF_KQL | TH_IRF_3VL | TH_IRF_NULL)) {
         th_buf_putc(out, '/');
         if (ir->flags & TH_IRF_NOCASE) th_buf_putc(out, 'i');

@@ -80,6 +80,8 @@ th_str th_ir_wildcard_escape(th_arena *a, th_str literal);
 /* Writes the tree as an S-expression, e.g.
  *   (and (term "event.provider" "iam.amazonaws.com") (not (exists "source.ip")))
  * Flags appear as suffixes: term/i (nocase), term/p (phrase), term/k (KQL), term/3 (3VL). */
+/* The operator's name as th_ir_print writes it ("and", "term", "wildcard" ...). */
+const char *th_ir_op_name(th_ir_op op);
 void th_ir_print(th_buf *out, const th_ir *ir);
 
 /* ---- front ends -------------------------------------------------------- */

@@ -6,27 +6,6 @@
 #include "query/ir.h"
 #include "tune/tune.h"
 
-static const char *op_name(th_ir_op op)
-{
-    switch (op) {
-    case TH_IR_TRUE: return "true";
-    case TH_IR_FALSE: return "false";
-    case TH_IR_AND: return "and";
-    case TH_IR_OR: return "or";
-    case TH_IR_NOT: return "not";
-    case TH_IR_EXISTS: return "exists";
-    case TH_IR_TERM: return "term";
-    case TH_IR_TERMS: return "terms";
-    case TH_IR_WILDCARD: return "wildcard";
-    case TH_IR_PREFIX: return "prefix";
-    case TH_IR_RANGE: return "range";
-    case TH_IR_CIDR: return "cidr";
-    case TH_IR_REGEX: return "regex";
-    case TH_IR_CONTAINS_FIELD: return "contains-field";
-    }
-    return "?";
-}
-
 static void quoted(th_buf *o, th_str s)
 {
     th_json_write_str(o, s);
@@ -56,7 +35,7 @@ static void clause_text(th_buf *o, const th_ir *n)
     case TH_IR_REGEX:
     case TH_IR_CIDR:
     case TH_IR_CONTAINS_FIELD:
-        th_buf_printf(o, "%.*s %s ", (int)f.n, f.p, op_name(n->op));
+        th_buf_printf(o, "%.*s %s ", (int)f.n, f.p, th_ir_op_name(n->op));
         quoted(o, n->value);
         break;
     case TH_IR_RANGE:
@@ -68,7 +47,7 @@ static void clause_text(th_buf *o, const th_ir *n)
             th_buf_putstr(o, n->hi);
         th_buf_putc(o, n->hi_incl ? ']' : ')');
         break;
-    default: th_buf_puts(o, op_name(n->op));
+    default: th_buf_puts(o, th_ir_op_name(n->op));
     }
     if (n->flags & TH_IRF_NOCASE)
         th_buf_puts(o, " (case-insensitive)");
@@ -133,7 +112,7 @@ static void node(walk *w, const th_ir *n, int depth)
     w->st->true_nodes += v;
     if (w->json) {
         th_buf_puts(w->o, "{\"op\":");
-        quoted(w->o, th_str_c(op_name(n->op)));
+        quoted(w->o, th_str_c(th_ir_op_name(n->op)));
         th_buf_printf(w->o, ",\"value\":%s", v ? "true" : "false");
         if (is_leaf(n)) {
             th_buf t;
@@ -174,7 +153,7 @@ static void node(walk *w, const th_ir *n, int depth)
             th_buf_puts(w->o, n->field.n ? "(field absent)" : "(free text: every field)");
         th_buf_putc(w->o, '\n');
     } else {
-        th_buf_printf(w->o, "%s\n", op_name(n->op));
+        th_buf_printf(w->o, "%s\n", th_ir_op_name(n->op));
         for (size_t i = 0; i < n->nkids; i++)
             node(w, n->kids[i], depth + 1);
     }
