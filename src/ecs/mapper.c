@@ -338,9 +338,9 @@ static void source(mctx *c)
     char ip[64];
     memcpy(ip, addr->u.str.p, addr->u.str.n);
     ip[addr->u.str.n] = 0;
-    if (c->m->city)
+    if (c->m->city && mx_runs(c, TH_MB_GEO))
         th_geo_city(c->m->city, c, ip);
-    if (c->m->asn)
+    if (c->m->asn && mx_runs(c, TH_MB_ASN))
         th_geo_asn(c->m->asn, c, ip);
 }
 
@@ -650,7 +650,13 @@ static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
 
 th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text)
 {
-    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a)};
+    return th_ecs_map_demand(m, a, raw, raw_text, NULL);
+}
+
+th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
+                           const th_ecs_demand *demand)
+{
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = demand};
     mctx *c = &cx;
     c->atm = m->o.actor_target_mapping || has_tag(m, "actor_target_mapping");
 
@@ -695,7 +701,7 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
         else
             mx_fail(c, "Processor date with tag date_json_eventTime_to_timestamp failed to parse eventTime");
     }
-    if (c->atm && mx_json(c, "eventName"))
+    if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
         th_ecs_entity(c);
     user_identity(c);
     event_source(c);
@@ -704,7 +710,7 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
     if (ua) {
         th_str s = mx_render(c, ua);
         mx_set_str(c, "user_agent.original", s);
-        if (m->ua)
+        if (m->ua && mx_runs(c, TH_MB_UA_PARSE))
             th_ua_apply(m->ua, c, s);
     }
     ren(c, "errorCode", "aws.cloudtrail.error_code");
@@ -713,10 +719,12 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
     const char *retain = m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, "requestParameters", "request_parameters", keep_flat);
-    stringify(c, "responseElements", "response_elements", keep_flat);
-    stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
-    stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY)) {
+        stringify(c, "requestParameters", "request_parameters", keep_flat);
+        stringify(c, "responseElements", "response_elements", keep_flat);
+        stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
+        stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
+    }
 
     ren(c, "requestID", "aws.cloudtrail.request_id");
     if (!mx_get(c, "event.id"))
@@ -727,7 +735,8 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
     if (me)
         mx_set_str(c, "aws.cloudtrail.management_event", mx_render(c, me));
     ren(c, "readOnly", "aws.cloudtrail.read_only");
-    resources(c);
+    if (mx_runs(c, TH_MB_RESOURCES))
+        resources(c);
     ren(c, "recipientAccountId", "aws.cloudtrail.recipient_account_id");
     th_jval *rcpt = mx_get(c, "aws.cloudtrail.recipient_account_id");
     if (rcpt && !mx_get(c, "cloud.account.id"))
@@ -749,7 +758,8 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
         if (v)
             mx_append_unique(c, "related.user", mx_render(c, v));
     }
-    console_login(c);
+    if (mx_runs(c, TH_MB_CONSOLE))
+        console_login(c);
     th_ecs_categorize(c);
     digest(c);
     set_nonempty(c, "group.id", "responseElements.group.groupId");
@@ -763,8 +773,10 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
         mx_set(c, "aws.cloudtrail.flattened.digest", dg);
     }
     ren(c, "insightDetails", "aws.cloudtrail.flattened.insight_details");
-    tls(c);
-    related(c);
+    if (mx_runs(c, TH_MB_TLS))
+        tls(c);
+    if (mx_runs(c, TH_MB_RELATED))
+        related(c);
     if (retain && strcmp(retain, "minimal") == 0)
         retain_minimal(c);
     if (retain && *retain && strcmp(retain, "all") && strcmp(retain, "keyword") &&

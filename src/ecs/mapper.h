@@ -14,6 +14,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "ecs/demand.h"
 #include "json/json.h"
 
 typedef struct th_mapper_opts {
@@ -80,5 +81,10 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n);
  * empty input line): the result is then the pipeline's minimal document.
  * Returns the ECS document (never NULL). */
 th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text);
+/* The same mapping, running only the optional blocks `demand` asks for
+ * (ecs/demand.h; NULL = all): every demanded field gets the value th_ecs_map
+ * gives it; other fields may be missing. */
+th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
+                           const th_ecs_demand *demand);
 
 #endif

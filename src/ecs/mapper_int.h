@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "ecs/demand.h"
 #include "ecs/mapper.h"
 #include "json/json.h"
 
@@ -38,7 +39,11 @@ typedef struct mctx {
     th_jval *doc;
     bool atm;      /* actor_target_mapping in effect */
     bool failed;   /* a processor failed: event.kind becomes pipeline_error */
+    const th_ecs_demand *dem; /* optional blocks to run; NULL = all */
 } mctx;
+
+/* True when the optional block b runs in this mapping (demand.h). */
+static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }
 
 /* json lookups on the pruned record */
 th_jval *mx_json(const mctx *c, const char *path);

@@ -1,0 +1,62 @@
+/* Which parts of the CloudTrail -> ECS mapping a consumer needs.
+ *
+ * The mapper (mapper.c) is one sequence of the integration pipeline's
+ * processors. Most are cheap renames; a few blocks are costly (GeoIP and ASN
+ * lookups, user-agent parsing, the Java Map.toString of the four parameter
+ * objects, related.*, the entity script) and write fields that nothing later
+ * in the pipeline reads. A demand names the ECS fields a consumer will read
+ * (the rules' query fields, new_terms/threshold/group-by fields, exception
+ * fields ...); the mapper then skips every optional block whose outputs are
+ * not demanded. The same code maps in both cases, so a demanded field has
+ * exactly the value the full mapping gives it (tests/ecs/test_demand.c checks
+ * that on every record of the corpus for every field an AWS rule reads).
+ *
+ * A demand is a small value (a bit set); build it once, share it read-only
+ * between threads. */
+#ifndef TH_ECS_DEMAND_H
+#define TH_ECS_DEMAND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/str.h"
+
+/* The optional blocks of the mapping. Everything else always runs. */
+typedef enum th_ecs_block {
+    TH_MB_ENTITY,    /* actor/target entity script (actor_target_mapping only) */
+    TH_MB_GEO,       /* source.geo.* */
+    TH_MB_ASN,       /* source.as.* */
+    TH_MB_UA_PARSE,  /* user_agent.{name,version,os,device} (user_agent.original always) */
+    TH_MB_STRINGIFY, /* aws.cloudtrail.{request_parameters,...} and their flattened copies */
+    TH_MB_RESOURCES, /* aws.cloudtrail.resources */
+    TH_MB_CONSOLE,   /* aws.cloudtrail.console_login.* */
+    TH_MB_TLS,       /* tls.*, aws.cloudtrail.tls_details.* */
+    TH_MB_RELATED,   /* related.*, user.email from user.name (reads resources and tls) */
+    TH_MB_COUNT
+} th_ecs_block;
+
+typedef struct th_ecs_demand {
+    uint32_t blocks; /* bit per th_ecs_block that must run */
+} th_ecs_demand;
+
+/* Nothing optional (the always-run blocks only). */
+void th_ecs_demand_none(th_ecs_demand *d);
+/* Everything: the full mapping. */
+void th_ecs_demand_all(th_ecs_demand *d);
+/* Demands one ECS field (dotted path). A parent ("source") demands every block
+ * writing below it; a path with a wildcard or an empty one demands all. */
+void th_ecs_demand_field(th_ecs_demand *d, th_str field);
+/* a |= b */
+void th_ecs_demand_merge(th_ecs_demand *a, const th_ecs_demand *b);
+static inline bool th_ecs_demand_has(const th_ecs_demand *d, th_ecs_block b)
+{
+    return !d || (d->blocks >> b) & 1u;
+}
+static inline bool th_ecs_demand_is_all(const th_ecs_demand *d)
+{
+    return !d || d->blocks == (1u << TH_MB_COUNT) - 1;
+}
+/* Names of the blocks a demand runs, for --profile ("geo,asn,..." or "none"). */
+const char *th_ecs_demand_desc(const th_ecs_demand *d, char *buf, size_t n);
+
+#endif

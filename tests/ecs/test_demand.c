@@ -1,0 +1,327 @@
+/* Lazy vs full mapping (ecs/demand.h): for every record of the corpus and of a
+ * built-in set, and for every ECS field an AWS rule reads (query fields,
+ * new_terms, threshold, cardinality and group-by fields, sequence keys), the
+ * mapping with only that field's demand gives exactly the values of the full
+ * mapping. Fields are grouped by demand, so each record is mapped once per
+ * distinct demand. Also unit checks of the field -> block table. */
+#include "th_test.h"
+
+#include <dirent.h>
+
+#include "base/vec.h"
+#include "ecs/demand.h"
+#include "ecs/mapper.h"
+#include "emulate/emulate.h"
+#include "engine/sequence.h"
+#include "io/input.h"
+#include "json/json.h"
+#include "query/query.h"
+#include "rules/rule.h"
+
+static void test_blocks(void **state)
+{
+    (void)state;
+    th_ecs_demand d;
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("event.action"));
+    th_ecs_demand_field(&d, TH_STR_LIT("user_agent.original"));
+    th_ecs_demand_field(&d, TH_STR_LIT("source.ip"));
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("source.geo.country_iso_code"));
+    assert_true(th_ecs_demand_has(&d, TH_MB_GEO));
+    assert_false(th_ecs_demand_has(&d, TH_MB_ASN));
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("source")); /* a parent demands what lies below */
+    assert_true(th_ecs_demand_has(&d, TH_MB_GEO) && th_ecs_demand_has(&d, TH_MB_ASN));
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("source.geography")); /* a prefix of a word is no parent */
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("related.hosts")); /* related reads tls and resources */
+    assert_true(th_ecs_demand_has(&d, TH_MB_RELATED) && th_ecs_demand_has(&d, TH_MB_TLS) &&
+                th_ecs_demand_has(&d, TH_MB_RESOURCES));
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.policyArn"));
+    assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY));
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("user_agent.*"));
+    assert_true(th_ecs_demand_is_all(&d));
+    assert_true(th_ecs_demand_has(NULL, TH_MB_GEO));
+}
+
+/* ---- the differential ---------------------------------------------------- */
+
+typedef struct group {
+    th_ecs_demand d;
+    TH_VEC(const char *) fields;
+} group;
+
+typedef struct fx {
+    th_arena a;
+    TH_VEC(group) groups;
+    size_t nfields;
+} fx;
+
+static void add_field(fx *f, const char *field)
+{
+    th_ecs_demand d;
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, th_str_c(field));
+    group *g = NULL;
+    for (size_t i = 0; i < f->groups.len; i++) {
+        for (size_t k = 0; k < f->groups.items[i].fields.len; k++)
+            if (strcmp(f->groups.items[i].fields.items[k], field) == 0)
+                return;
+        if (f->groups.items[i].d.blocks == d.blocks)
+            g = &f->groups.items[i];
+    }
+    if (!g) {
+        group ng = {d, {0}};
+        TH_VEC_PUSH(&f->groups, ng);
+        g = &f->groups.items[f->groups.len - 1];
+    }
+    TH_VEC_PUSH(&g->fields, th_arena_strdup(&f->a, field));
+    f->nfields++;
+}
+
+static void add_query_fields(fx *f, th_query *q)
+{
+    th_str fs[256];
+    size_t n = th_query_fields(q, fs, 256);
+    for (size_t i = 0; i < n && i < 256; i++)
+        add_field(f, th_arena_strndup(&f->a, fs[i].p, fs[i].n));
+}
+
+/* Every field the AWS rules read; false when the rules are absent. */
+static bool rule_fields(fx *f, const char *corpus)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/detection-rules/rules/integrations/aws", corpus);
+    th_ruleset rs;
+    th_ruleset_init(&rs);
+    th_diags d;
+    th_diags_init(&d);
+    const char *paths[] = {dir};
+    th_ruleset_load(&rs, paths, 1, &d);
+    bool ok = rs.len > 0;
+    for (size_t i = 0; i < rs.len; i++) {
+        const th_rule *r = rs.rules[i];
+        for (size_t k = 0; k < r->new_terms_fields.len; k++)
+            add_field(f, r->new_terms_fields.items[k]);
+        for (size_t k = 0; k < r->threshold_fields.len; k++)
+            add_field(f, r->threshold_fields.items[k]);
+        if (r->cardinality_field)
+            add_field(f, r->cardinality_field);
+        for (size_t k = 0; k < r->suppression_group_by.len; k++)
+            add_field(f, r->suppression_group_by.items[k]);
+        if (!r->query || (r->language != TH_LANG_KUERY && r->language != TH_LANG_EQL))
+            continue;
+        th_diags qd;
+        th_diags_init(&qd);
+        if (r->language == TH_LANG_EQL && th_seq_is_sequence(r->query)) {
+            th_seq_text st;
+            char err[256];
+            if (th_seq_split(&f->a, r->query, &st, err, sizeof err)) {
+                for (size_t k = 0; k < st.nkeys; k++)
+                    add_field(f, st.keys[k]);
+                for (size_t s = 0; s < st.nstages; s++) {
+                    th_query *q = th_query_compile_eql(&f->a, st.stage[s], strlen(st.stage[s]),
+                                                       r->event_category_override, NULL, &qd);
+                    if (q)
+                        add_query_fields(f, q);
+                }
+            }
+        } else {
+            th_query *q = r->language == TH_LANG_EQL
+                              ? th_query_compile_eql(&f->a, r->query, strlen(r->query),
+                                                     r->event_category_override, NULL, &qd)
+                              : th_query_compile(&f->a, TH_QLANG_KQL, r->query, strlen(r->query),
+                                                 NULL, &qd);
+            if (q)
+                add_query_fields(f, q);
+        }
+        th_diags_free(&qd);
+    }
+    /* what the engine itself reads */
+    add_field(f, "@timestamp");
+    add_field(f, "event.ingested");
+    add_field(f, "event.id");
+    th_ruleset_free(&rs);
+    th_diags_free(&d);
+    return ok;
+}
+
+typedef struct vals {
+    th_buf b;
+} vals;
+
+static bool collect(const th_jval *v, void *ctx)
+{
+    vals *x = ctx;
+    th_json_write(&x->b, v);
+    th_buf_putc(&x->b, '\n');
+    return true;
+}
+
+static void values(const th_jval *doc, const char *field, th_buf *out)
+{
+    vals x;
+    th_buf_init(&x.b);
+    th_json_path_each(doc, th_str_c(field), collect, &x);
+    th_buf_clear(out);
+    th_buf_put(out, x.b.data ? x.b.data : "", x.b.len);
+    th_buf_free(&x.b);
+}
+
+typedef struct tally {
+    uint64_t records, checks, diffs, nonempty;
+} tally;
+
+/* Maps one record fully and once per demand group; compares. */
+static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally *t)
+{
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_jval *full = th_ecs_map(m, &a, rec->json, rec->text);
+    th_buf want, got;
+    th_buf_init(&want);
+    th_buf_init(&got);
+    for (size_t g = 0; g < f->groups.len; g++) {
+        th_jval *lazy = th_ecs_map_demand(m, &a, rec->json, rec->text, &f->groups.items[g].d);
+        for (size_t k = 0; k < f->groups.items[g].fields.len; k++) {
+            const char *field = f->groups.items[g].fields.items[k];
+            values(full, field, &want);
+            values(lazy, field, &got);
+            t->checks++;
+            t->nonempty += want.len > 0;
+            if (want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) {
+                if (t->diffs++ < 10)
+                    print_message("DIFF %s:%llu field %s: full [%.*s] lazy [%.*s]\n", rec->file,
+                                  (unsigned long long)rec->offset, field, (int)want.len,
+                                  want.data ? want.data : "", (int)got.len, got.data ? got.data : "");
+            }
+        }
+    }
+    t->records++;
+    th_buf_free(&want);
+    th_buf_free(&got);
+    th_arena_free(&a);
+}
+
+static th_mapper *full_mapper(const char *corpus, th_diags *d)
+{
+    th_mapper_opts o;
+    th_mapper_opts_default(&o);
+    o.actor_target_mapping = true; /* exercise the entity script too */
+    static char city[4096], asn[4096], ua[4096];
+    snprintf(city, sizeof city, "%s/geoip-test/GeoLite2-City-Test.mmdb", corpus);
+    snprintf(asn, sizeof asn, "%s/geoip-test/GeoLite2-ASN-Test.mmdb", corpus);
+    o.geoip_city_db = city;
+    o.geoip_asn_db = asn;
+    o.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
+    return th_mapper_new(&o, d);
+}
+
+static void run_inputs(fx *f, const th_mapper *m, const char *const *paths, size_t n, tally *t)
+{
+    th_diags d;
+    th_diags_init(&d);
+    th_input_opts io;
+    th_input_opts_default(&io, &d);
+    th_input *in = th_input_open(paths, n, &io);
+    th_record rec;
+    while (in && th_input_next(in, &rec))
+        if (rec.kind == TH_REC_CLOUDTRAIL)
+            check_record(f, m, &rec, t);
+    th_input_close(in);
+    th_diags_free(&d);
+}
+
+/* Emulated records of every scenario (attacks use the rare actions and
+ * parameters the rules look for), parsed and checked like the corpus. */
+typedef struct emu_ctx {
+    fx *f;
+    const th_mapper *m;
+    tally *t;
+} emu_ctx;
+
+static int emu_object(void *ctx, const char *account, const char *region, int64_t delivery_ms,
+                      const char *suffix, const th_emu_record *recs, size_t n)
+{
+    (void)account, (void)region, (void)delivery_ms, (void)suffix;
+    emu_ctx *e = ctx;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error err;
+        th_jval *raw = th_json_parse(&a, recs[i].json, recs[i].json_len, &err);
+        if (!raw)
+            continue;
+        th_record rec = {raw, th_str_make(recs[i].json, recs[i].json_len), TH_REC_CLOUDTRAIL,
+                         "emulated", i, 0};
+        check_record(e->f, e->m, &rec, e->t);
+    }
+    th_arena_free(&a);
+    return 0;
+}
+
+static void run_emulated(fx *f, const th_mapper *m, tally *t)
+{
+    const th_emu_scenario_info *sc;
+    size_t n = th_emu_scenarios(&sc);
+    const char **names = calloc(n, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = sc[i].name;
+    th_emu_options o = {.seed = 11, .start_ms = 1790812800000LL /* 2026-10-01 */, .days = 1,
+                        .rate = 300};
+    emu_ctx e = {f, m, t};
+    th_emu_sink sink = {&e, emu_object};
+    th_emu_stats st;
+    char err[256];
+    assert_int_equal(th_emu_run(&o, names, n, &sink, &st, err, sizeof err), 0);
+    free(names);
+}
+
+static void test_differential(void **state)
+{
+    (void)state;
+    TH_REQUIRE_CORPUS(corpus);
+    fx f = {0};
+    th_arena_init(&f.a, 1 << 16);
+    assert_true(rule_fields(&f, corpus));
+    assert_true(f.nfields > 40); /* the AWS pack (KQL, EQL) reads about fifty fields */
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper *m = full_mapper(corpus, &d);
+    assert_non_null(m);
+    char p1[4096], p2[4096], p3[4096];
+    snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);
+    snprintf(p2, sizeof p2, "%s/integration-pipeline", corpus);
+    snprintf(p3, sizeof p3, "%s/oracle", corpus);
+    const char *paths[] = {p1, p2, p3};
+    tally t = {0};
+    run_inputs(&f, m, paths, 3, &t);
+    run_emulated(&f, m, &t);
+    print_message("RATE: lazy mapping equals full mapping on %llu/%llu (record, field) checks "
+                  "(%llu records, %zu rule fields in %zu demand groups, %llu non-empty)\n",
+                  (unsigned long long)(t.checks - t.diffs), (unsigned long long)t.checks,
+                  (unsigned long long)t.records, f.nfields, f.groups.len,
+                  (unsigned long long)t.nonempty);
+    assert_true(t.records > 1000);
+    assert_true(f.groups.len > 3); /* several blocks are really exercised */
+    assert_int_equal(t.diffs, 0);
+    th_mapper_free(m);
+    th_diags_free(&d);
+    for (size_t i = 0; i < f.groups.len; i++)
+        TH_VEC_FREE(&f.groups.items[i].fields);
+    TH_VEC_FREE(&f.groups);
+    th_arena_free(&f.a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_differential),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
