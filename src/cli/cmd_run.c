@@ -13,7 +13,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
-#include "cli/run_feed.h"
+#include "pipeline/pipeline.h"
 #include "cli/run_out.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
@@ -40,8 +40,9 @@ static const th_opt opts[] = {
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
     {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
-    {"profile", TH_OPT_FLAG, NULL, "per-rule cost: evaluations, time, matches, peak state"},
-    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads (default 1; 0 = all cores); same output"},
+    {"profile", TH_OPT_FLAG, NULL, "where time goes: CPU per stage (read, parse, map, evaluate, commit, temporal), mapping levels, and per rule: evaluations, time, matches, peak state"},
+    {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely instead of only what the rules read (same alerts; slower; for checking)"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
     {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
     {"geoip-city", TH_OPT_VALUE, "F",
      "raw CloudTrail: City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
@@ -148,7 +149,7 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
-    unsigned threads = 1;
+    unsigned threads = th_pipeline_default_threads();
     if ((v = th_args_value(&args, "threads"))) {
         char *end;
         long n = strtol(v, &end, 10);
@@ -156,7 +157,7 @@ int th_cmd_run(int argc, char **argv)
             fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
             return TH_EXIT_USAGE;
         }
-        threads = n == 0 ? (unsigned)sysconf(_SC_NPROCESSORS_ONLN) : (unsigned)n;
+        threads = n == 0 ? th_pipeline_default_threads() : (unsigned)n;
     }
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
         return TH_EXIT_USAGE;
@@ -200,9 +201,11 @@ int th_cmd_run(int argc, char **argv)
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);
-    th_run_feed feed = {.e = e, .mo = &mo, .diags = &diags, .delay = delay,
-                        .threads = threads, .progress = isatty(2) != 0};
-    th_run_feed_all(&feed, in);
+    th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
+                        .delay = delay, .threads = threads, .progress = isatty(2) != 0,
+                        .verb = "run", .profile = eo.profile,
+                        .eager = th_args_flag(&args, "no-lazy")};
+    th_pipeline_run(&feed, in);
     double read_s = elapsed(&t0);
     th_engine_finish(e, th_run_out_alert, &ro);
     double total_s = elapsed(&t0);
@@ -222,6 +225,8 @@ int th_cmd_run(int argc, char **argv)
     sum.profile = eo.profile;
     sum.exceptions = exc.len;
     sum.mapper = feed.mapper;
+    sum.pipe = &feed;
+    sum.temporal_s = total_s - read_s;
     th_run_summary_print(&sum, stderr);
 
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
@@ -229,7 +234,7 @@ int th_cmd_run(int argc, char **argv)
         rc = TH_EXIT_FINDINGS;
     if (in)
         th_input_close(in);
-    th_mapper_free(feed.mapper);
+    th_pipeline_free(&feed);
     th_engine_free(e);
     for (size_t i = 0; i < rs.len; i++) {
         if (views[i]) {

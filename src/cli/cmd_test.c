@@ -1,5 +1,5 @@
 /* trailhound test PATH... : runs rule tests (*.test.toml, ruletest/ruletest.h)
- * through the same engine replay as `run` (cli/run_rules.h, cli/run_feed.h)
+ * through the same engine replay as `run` (cli/run_rules.h, pipeline/pipeline.h)
  * and reports pass/fail per test, with expected vs got on failure.
  *
  * Events given inline or by [test.emulate] are written to a private
@@ -19,7 +19,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
-#include "cli/run_feed.h"
+#include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
 #include "emulate/emulate.h"
@@ -202,8 +202,9 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_input_opts io;
         th_input_opts_default(&io, diags);
         th_input *in = th_input_open(paths, np, &io);
-        th_run_feed feed = {.e = e, .mo = &mo, .diags = diags, .delay = TH_TIME_NONE, .threads = 1};
-        th_run_feed_all(&feed, in);
+        th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = diags,
+                            .delay = TH_TIME_NONE, .threads = 1, .verb = "test"};
+        th_pipeline_run(&feed, in);
         collect c = {a, rs.rules[0], {0}, 0};
         th_engine_finish(e, on_alert, &c);
         size_t nrep = 0;
@@ -219,7 +220,7 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         *got = c.got;
         if (in)
             th_input_close(in);
-        th_mapper_free(feed.mapper);
+        th_pipeline_free(&feed);
         th_engine_free(e);
         th_arena_free(&qa);
     }

@@ -1,5 +1,6 @@
 /* Alert output formats and the run summary (run_out.h). */
 #include <string.h>
+#include <sys/resource.h>
 
 #include "base/timeutil.h"
 #include "cli/run_out.h"
@@ -155,6 +156,8 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
                         rep[i].skipped);
         }
     }
+    if (s->profile && s->pipe)
+        th_pipeline_profile_print(s->pipe, s->temporal_s, "run", f);
     if (s->profile) {
         fprintf(f, "run: profile (per rule: evaluations, eval ms, matches, excepted, runs, "
                    "temporal ms, peak state KiB):\n");
@@ -213,7 +216,33 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             (unsigned long long)nd, (double)db / 1e6, (double)mbytes / 1e6);
     if (s->exceptions)
         fprintf(f, "run: %zu exception items loaded\n", s->exceptions);
-    fprintf(f, "run: %.1f MB read in %.3f s (%.1f MB/s, %.0f events/s); total %.3f s\n", mb,
-            s->read_s, s->read_s > 0 ? mb / s->read_s : 0.0,
-            s->read_s > 0 ? (double)s->events / s->read_s : 0.0, s->total_s);
+    fprintf(f, "run: %.1f MB read in %.3f s (%.1f MB/s, %.0f events/s); total %.3f s; "
+               "peak RSS %.0f MB\n",
+            mb, s->read_s, s->read_s > 0 ? mb / s->read_s : 0.0,
+            s->read_s > 0 ? (double)s->events / s->read_s : 0.0, s->total_s,
+            (double)th_peak_rss() / 1e6);
+}
+
+uint64_t th_peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
+}
+
+void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const char *verb, FILE *f)
+{
+    const th_pipeline_profile *x = &p->prof;
+    fprintf(f, "%s: profile (stages, CPU ms summed over threads): read+split+parse %.1f, "
+               "worker parse %.1f, map %.1f, route+evaluate %.1f, commit %.1f, output %.1f, "
+               "temporal %.1f\n",
+            verb, (double)x->read_ns / 1e6, (double)x->parse_ns / 1e6, (double)x->map_ns / 1e6,
+            (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)x->output_ns / 1e6,
+            temporal_s * 1e3);
+    fprintf(f, "%s: profile (mapping): %llu events mapped for the always-evaluated rules [%s], "
+               "%llu again for routed rules [%s], %llu fully (matches, outputs)\n",
+            verb, (unsigned long long)x->mapped_base, p->demand_base,
+            (unsigned long long)x->mapped_rules, p->demand_rules,
+            (unsigned long long)x->mapped_full);
 }

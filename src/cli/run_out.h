@@ -12,6 +12,7 @@
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "io/input.h"
+#include "pipeline/pipeline.h"
 
 typedef enum th_run_fmt { TH_RUN_NDJSON, TH_RUN_TABLE, TH_RUN_SUMMARY } th_run_fmt;
 
@@ -41,7 +42,14 @@ typedef struct th_run_summary {
     bool profile;
     size_t exceptions;
     const th_mapper *mapper;  /* NULL when no raw CloudTrail was read */
+    const th_pipeline *pipe;  /* stage profile and mapping levels (--profile) */
+    double temporal_s;        /* th_engine_finish */
 } th_run_summary;
+
+/* Peak resident set size of the process so far, in bytes (0 if unknown). */
+uint64_t th_peak_rss(void);
+/* The pipeline's per-stage profile, as `run --profile` prints it. */
+void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const char *verb, FILE *f);
 
 void th_run_summary_print(const th_run_summary *s, FILE *f);
 

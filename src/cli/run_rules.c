@@ -1,6 +1,7 @@
 /* Rule set -> engine (run_rules.h), moved out of cmd_run.c unchanged. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     if (!th_seq_split(a, r->query, &st, err, sizeof err))
         return th_arena_printf(a, "EQL sequence: %s", err);
     th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    th_str fields[TH_SEQ_MAX_STAGES * 64];
+    size_t nfields = 0;
     for (size_t i = 0; i < st.nstages; i++) {
         th_qsource src = {r->path, r->query_line, r->query_col};
         th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
@@ -44,14 +47,18 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
         if (!q)
             return "an EQL sequence stage does not compile (see messages)";
         stages[i] = (th_seq_stage){kql_pred, q};
+        size_t k = th_query_fields(q, fields + nfields, 64);
+        nfields = k <= 64 && nfields != SIZE_MAX ? nfields + k : SIZE_MAX; /* MAX: unknown */
     }
     if (view) {
         *view = th_xcalloc(1, sizeof(th_exceptions));
         th_exceptions_init(*view);
         th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, *view);
     }
-    th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
-                           view ? *view : NULL);
+    size_t idx = th_engine_add_sequence(e, r, stages, st.nstages, st.keys, st.nkeys,
+                                        st.maxspan_ms, view ? *view : NULL);
+    if (nfields != SIZE_MAX)
+        th_engine_set_rule_fields(e, idx, fields, nfields);
     return NULL;
 }
 
@@ -134,6 +141,10 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             th_exceptions_init(views[i]);
             th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, views[i]);
         }
-        th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
+        size_t idx = th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
+        th_str fields[256];
+        size_t nf = th_query_fields(q, fields, 256);
+        if (nf <= 256) /* more than that: unknown, the engine assumes any */
+            th_engine_set_rule_fields(e, idx, fields, nf);
     }
 }

@@ -327,6 +327,21 @@ static void event_source(mctx *c)
     ren(c, "awsRegion", "cloud.region");
 }
 
+/* GeoIP and ASN of source.ip (optional blocks) */
+static void geo(mctx *c)
+{
+    th_jval *addr = mx_get(c, "source.ip");
+    if (!th_jis(addr, TH_JSTR) || addr->u.str.n >= 64)
+        return;
+    char ip[64];
+    memcpy(ip, addr->u.str.p, addr->u.str.n);
+    ip[addr->u.str.n] = 0;
+    if (c->m->city && mx_runs(c, TH_MB_GEO))
+        th_geo_city(c->m->city, c, ip);
+    if (c->m->asn && mx_runs(c, TH_MB_ASN))
+        th_geo_asn(c->m->asn, c, ip);
+}
+
 static void source(mctx *c)
 {
     if (!mx_get(c, "source.address"))
@@ -335,13 +350,7 @@ static void source(mctx *c)
     if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
         return;
     mx_set(c, "source.ip", addr);
-    char ip[64];
-    memcpy(ip, addr->u.str.p, addr->u.str.n);
-    ip[addr->u.str.n] = 0;
-    if (c->m->city && mx_runs(c, TH_MB_GEO))
-        th_geo_city(c->m->city, c, ip);
-    if (c->m->asn && mx_runs(c, TH_MB_ASN))
-        th_geo_asn(c->m->asn, c, ip);
+    geo(c);
 }
 
 /* script_duplicate_rules_fields */
@@ -369,6 +378,17 @@ static void stringify(mctx *c, const char *from, const char *name, bool keep_fla
         mx_set(c, th_arena_strdup(c->a, path), v);
     }
     th_buf_free(&b);
+}
+
+static void stringify_all(mctx *c)
+{
+    const char *retain = c->m->retain;
+    bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
+                     strstr(retain, "minimal");
+    stringify(c, "requestParameters", "request_parameters", keep_flat);
+    stringify(c, "responseElements", "response_elements", keep_flat);
+    stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
+    stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
@@ -656,8 +676,60 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
 th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
                            const th_ecs_demand *demand)
 {
-    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = demand};
-    mctx *c = &cx;
+    return th_ecs_mapping_doc(th_ecs_map_begin(m, a, raw, raw_text, demand));
+}
+
+struct th_ecs_mapping {
+    mctx c;
+    th_ecs_demand ran;  /* the optional blocks that have run */
+    th_ecs_demand step; /* what the current step runs (c.dem points here) */
+};
+
+th_jval *th_ecs_mapping_doc(const th_ecs_mapping *x) { return x->c.doc; }
+
+void th_ecs_map_more(th_ecs_mapping *x, const th_ecs_demand *want)
+{
+    th_ecs_demand all;
+    th_ecs_demand_all(&all);
+    uint32_t add = (want ? want->blocks : all.blocks) & ~x->ran.blocks;
+    if (!add)
+        return;
+    mctx *c = &x->c;
+    x->step.blocks = add;
+    c->dem = &x->step;
+    /* the blocks in pipeline order; each reads the pruned record and the
+     * fields of always-run processors only (demand.c closes the others) */
+    if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
+        th_ecs_entity(c);
+    geo(c);
+    th_jval *ua = mx_get(c, "user_agent.original");
+    if (c->m->ua && mx_runs(c, TH_MB_UA_PARSE) && th_jis(ua, TH_JSTR))
+        th_ua_apply(c->m->ua, c, ua->u.str);
+    if (mx_runs(c, TH_MB_STRINGIFY))
+        stringify_all(c);
+    if (mx_runs(c, TH_MB_RESOURCES))
+        resources(c);
+    if (mx_runs(c, TH_MB_CONSOLE))
+        console_login(c);
+    if (mx_runs(c, TH_MB_TLS))
+        tls(c);
+    if (mx_runs(c, TH_MB_RELATED))
+        related(c);
+    th_ecs_unmark(c->doc);
+    final_prune(c->doc);
+    x->ran.blocks |= add;
+}
+
+th_ecs_mapping *th_ecs_map_begin(const th_mapper *m, th_arena *a, const th_jval *raw,
+                                 th_str raw_text, const th_ecs_demand *demand)
+{
+    th_ecs_mapping *x = th_arena_alloc(a, sizeof *x);
+    memset(x, 0, sizeof *x);
+    th_ecs_demand_all(&x->ran);
+    if (demand && !m->retain) /* retain=minimal reads what stringify writes: no laziness */
+        x->ran = *demand;
+    x->c = (mctx){.m = m, .a = a, .doc = th_jnew_obj(a), .dem = &x->ran};
+    mctx *c = &x->c;
     c->atm = m->o.actor_target_mapping || has_tag(m, "actor_target_mapping");
 
     /* incoming document: @timestamp (as Filebeat sets it) and tags */
@@ -717,14 +789,8 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     ren(c, "errorMessage", "aws.cloudtrail.error_message");
 
     const char *retain = m->retain;
-    bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
-                     strstr(retain, "minimal");
-    if (mx_runs(c, TH_MB_STRINGIFY)) {
-        stringify(c, "requestParameters", "request_parameters", keep_flat);
-        stringify(c, "responseElements", "response_elements", keep_flat);
-        stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
-        stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
-    }
+    if (mx_runs(c, TH_MB_STRINGIFY))
+        stringify_all(c);
 
     ren(c, "requestID", "aws.cloudtrail.request_id");
     if (!mx_get(c, "event.id"))
@@ -820,5 +886,5 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         if (th_jis(ts, TH_JSTR) && th_time_parse_iso(ts->u.str.p, ts->u.str.n, &ms))
             set_time_str(c, "event.ingested", ms + m->o.ingest_delay_ms, true);
     }
-    return c->doc;
+    return x;
 }

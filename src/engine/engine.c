@@ -209,6 +209,7 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         push_cap(e, er, &r->suppression_group_by);
     }
     const th_prefilter *p = pick_prefilter(pf, npf);
+    er->broad = !p || strcmp(p->field, th_routed_fields[TH_NSELECTIVE]) == 0;
     if (!p) {
         TH_VEC_PUSH(&e->always, idx);
     } else {
@@ -258,6 +259,7 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
     er->cap = TH_ANEWN(&e->arena, const char *, nkeys ? nkeys : 1);
     for (size_t i = 0; i < nkeys; i++)
         er->cap[er->ncap++] = th_arena_strdup(&e->arena, keys[i]);
+    er->broad = true;
     TH_VEC_PUSH(&e->always, idx);
     return idx;
 }

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "base/str.h"
+#include "ecs/demand.h"
 #include "event/event.h"
 #include "json/json.h"
 #include "rules/rule.h"
@@ -104,6 +105,22 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
+
+/* The ECS fields rule `idx`'s filter reads (copied). Without it the engine
+ * assumes the filter may read any field. */
+void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n);
+/* The mapping demand (ecs/demand.h) that gives the rules everything they
+ * read: filter fields, captured (new_terms, threshold, group-by, sequence
+ * key) fields, exception fields and the routing fields. With `always_only`,
+ * only for the rules (nearly) every event meets (no prefilter, or one on
+ * data_stream.dataset alone): what an event needs before routing tells
+ * whether other rules want it. */
+void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d);
+/* Adds to *d the demand of the rules the prefilter index routes the
+ * document to by event.action or event.provider (the others are in
+ * th_engine_demand(always_only)); reads only those two fields. Call
+ * th_engine_demand first. Returns true when some rule was routed. */
+bool th_engine_route_demand(const th_engine *e, const th_jval *doc, th_ecs_demand *d);
 
 /* Hot pass: one event. The event's times must be filled (th_event_read_times).
  * Equivalent to th_engine_eval then th_engine_commit. */

@@ -223,6 +223,67 @@ static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits
     h->items[h->len++] = x;
 }
 
+bool th_engine_route_demand(const th_engine *e, const th_jval *doc, th_ecs_demand *d)
+{
+    bool any = false;
+    for (size_t f = 0; f < TH_NSELECTIVE; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
+        th_json_path_each(doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++)
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                th_ecs_demand_merge(d, &e->rules.items[rc.hits[k]->items[i]]->dem);
+        any |= rc.nhits > 0;
+    }
+    return any;
+}
+
+static void demand_entries(const th_exc_entry *en, size_t n, th_ecs_demand *d)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (en[i].field)
+            th_ecs_demand_field(d, th_str_c(en[i].field));
+        demand_entries(en[i].entries, en[i].nentries, d);
+    }
+}
+
+static void demand_rule(const th_erule *r, th_ecs_demand *d)
+{
+    if (!r->fields_known && r->fn)
+        th_ecs_demand_all(d);
+    for (size_t i = 0; i < r->nfields; i++)
+        th_ecs_demand_field(d, th_str_c(r->fields[i]));
+    for (size_t i = 0; i < r->ncap; i++)
+        th_ecs_demand_field(d, th_str_c(r->cap[i]));
+    if (r->exc)
+        for (size_t i = 0; i < r->exc->len; i++)
+            demand_entries(r->exc->items[i].entries, r->exc->items[i].nentries, d);
+}
+
+void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d)
+{
+    for (size_t f = 0; f < TH_NROUTED; f++)
+        th_ecs_demand_field(d, th_str_c(th_routed_fields[f]));
+    for (size_t i = 0; i < e->rules.len; i++) {
+        th_erule *r = e->rules.items[i];
+        th_ecs_demand_none(&r->dem);
+        demand_rule(r, &r->dem);
+        if (!r->rep.skipped && (!always_only || r->broad))
+            th_ecs_demand_merge(d, &r->dem);
+    }
+}
+
+void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    r->fields = TH_ANEWN(&e->arena, const char *, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        r->fields[i] = th_arena_strndup(&e->arena, fields[i].p, fields[i].n);
+    r->nfields = n;
+    r->fields_known = true;
+}
+
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 {
     size_t start = h->len;

@@ -60,6 +60,11 @@ typedef struct th_erule {
     th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
     int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
     uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
+    const char **fields; /* fields the filter reads (th_engine_set_rule_fields) */
+    size_t nfields;
+    bool fields_known;  /* false: the filter may read anything */
+    th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
+    bool broad;         /* met by (nearly) every event: no prefilter, or only on data_stream.dataset */
 } th_erule;
 
 typedef struct th_ealert {
@@ -96,6 +101,8 @@ struct th_engine {
 /* ---- hotpass.c / engine.c ---------------------------------------------- */
 /* The fields the prefilter index routes on, most selective first. */
 #define TH_NROUTED 3
+/* Of those, the ones that tell events apart (data_stream.dataset does not). */
+#define TH_NSELECTIVE 2
 extern const char *const th_routed_fields[TH_NROUTED];
 uint64_t th_now_ns(void);
 

@@ -1,0 +1,459 @@
+/* The event driver (pipeline.h). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/timeutil.h"
+#include "pipeline/pipeline.h"
+
+#define BATCH_RECORDS 512
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* CPU time of the calling thread (stage profile: immune to other processes) */
+static uint64_t cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+unsigned th_pipeline_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+typedef struct progress {
+    uint64_t t0;
+    double last;
+} progress;
+
+static void progress_tick(const th_pipeline *p, progress *pr, th_input *in, uint64_t events)
+{
+    if (!p->progress || (events & 4095) != 0)
+        return;
+    double s = (double)(now_ns() - pr->t0) / 1e9;
+    if (s > 1.0 && s - pr->last > 0.5) {
+        const th_input_stats *st = th_input_stats_get(in);
+        fprintf(stderr, "\r%s: %llu events, %.1f MB, %.1f MB/s   ", p->verb ? p->verb : "read",
+                (unsigned long long)events, (double)st->bytes / 1e6, (double)st->bytes / 1e6 / s);
+        pr->last = s;
+    }
+}
+
+static void progress_end(const progress *pr)
+{
+    if (pr->last > 0)
+        fprintf(stderr, "\r%60s\r", "");
+}
+
+/* ---- one record ------------------------------------------------------------ */
+
+/* What the mapping levels are, decided once before the first record. */
+typedef struct levels {
+    bool lazy;
+    bool two;             /* the rules' demand differs from the base demand */
+    th_ecs_demand base;   /* rules every event meets */
+    th_ecs_demand rules;  /* all rules */
+} levels;
+
+/* Per-thread results of one record, kept until its commit. */
+typedef struct prepared {
+    th_event ev;
+    th_rec_kind kind;
+    bool derived;
+    uint32_t hfrom[TH_PIPELINE_MAX_ENGINES], hto[TH_PIPELINE_MAX_ENGINES];
+} prepared;
+
+typedef struct worker_state {
+    th_hits hits[TH_PIPELINE_MAX_ENGINES];
+    th_pipeline_profile prof;
+} worker_state;
+
+static void ws_init(worker_state *w, const th_pipeline *p)
+{
+    memset(w, 0, sizeof *w);
+    for (size_t i = 0; i < p->nengines; i++)
+        th_hits_init(&w->hits[i], p->engines[i]);
+}
+
+static void ws_free(worker_state *w, const th_pipeline *p)
+{
+    for (size_t i = 0; i < p->nengines; i++)
+        th_hits_free(&w->hits[i]);
+}
+
+static void ws_clear(worker_state *w, const th_pipeline *p)
+{
+    for (size_t i = 0; i < p->nengines; i++)
+        th_hits_clear(&w->hits[i]);
+}
+
+/* Stamps event.ingested on an ECS document that lacks it, as Fleet's final
+ * pipeline would (whole seconds after @timestamp + delay). */
+static bool stamp_ingested(const th_pipeline *p, th_arena *a, th_event *ev)
+{
+    if (ev->ingested_ms != TH_TIME_NONE || p->delay == TH_TIME_NONE ||
+        ev->timestamp_ms == TH_TIME_NONE)
+        return false;
+    int64_t ms = ev->timestamp_ms + p->delay;
+    ms -= ((ms % 1000) + 1000) % 1000;
+    char buf[32];
+    th_time_format_iso(ms, buf);
+    th_jobj_set_path(a, ev->doc, "event.ingested", th_jnew_strcopy(a, th_str_c(buf)));
+    ev->ingested_ms = ms;
+    return true;
+}
+
+/* Maps (as lazily as the rules allow) and evaluates one record. */
+static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, th_jval *json, th_str text,
+                    prepared *r, worker_state *w)
+{
+    th_ecs_mapping *x = NULL;
+    r->derived = false;
+    uint64_t t0 = p->profile ? cpu_ns() : 0;
+    if (r->kind == TH_REC_CLOUDTRAIL) {
+        x = th_ecs_map_begin(p->mapper, a, json, text, lv->lazy ? &lv->base : NULL);
+        if (lv->lazy)
+            w->prof.mapped_base++;
+        else
+            w->prof.mapped_full++;
+        r->ev.doc = th_ecs_mapping_doc(x);
+        if (lv->two) {
+            /* the rules the event is routed to may read more */
+            th_ecs_demand d = lv->base;
+            for (size_t i = 0; i < p->nengines; i++)
+                th_engine_route_demand(p->engines[i], r->ev.doc, &d);
+            if (d.blocks != lv->base.blocks) {
+                th_ecs_map_more(x, &d);
+                w->prof.mapped_rules++;
+            }
+        }
+    } else {
+        r->ev.doc = json;
+    }
+    th_event_read_times(&r->ev);
+    if (r->kind == TH_REC_ECS)
+        r->derived = stamp_ingested(p, a, &r->ev);
+    uint64_t t1 = p->profile ? cpu_ns() : 0;
+    bool matched = false;
+    for (size_t i = 0; i < p->nengines; i++) {
+        th_hits *h = &w->hits[i];
+        r->hfrom[i] = (uint32_t)h->len;
+        th_engine_eval(p->engines[i], &r->ev, h);
+        r->hto[i] = (uint32_t)h->len;
+        for (size_t k = r->hfrom[i]; k < r->hto[i] && !matched; k++)
+            matched = h->items[k].result == 1;
+    }
+    uint64_t t2 = p->profile ? cpu_ns() : 0;
+    if (x && lv->lazy && matched) {
+        /* alerts and kept documents carry the complete mapping, with its keys
+         * in the pipeline's order (a completed lazy mapping has the same
+         * values, in another order) */
+        r->ev.doc = th_ecs_map(p->mapper, a, json, text);
+        w->prof.mapped_full++;
+    }
+    if (p->profile) {
+        uint64_t t3 = cpu_ns();
+        w->prof.map_ns += (t1 - t0) + (t3 - t2);
+        w->prof.eval_ns += t2 - t1;
+    }
+}
+
+/* In input order, on the calling thread. */
+static void commit(th_pipeline *p, prepared *r, worker_state *w)
+{
+    uint64_t t0 = p->profile ? cpu_ns() : 0;
+    for (size_t i = 0; i < p->nengines; i++)
+        th_engine_commit(p->engines[i], &r->ev, &w->hits[i], r->hfrom[i], r->hto[i]);
+    uint64_t t1 = p->profile ? cpu_ns() : 0;
+    if (p->on_event)
+        p->on_event(p->ctx, &r->ev, r->kind);
+    if (p->profile) {
+        p->prof.commit_ns += t1 - t0;
+        p->prof.output_ns += cpu_ns() - t1;
+    }
+    p->events++;
+    p->raw += r->kind == TH_REC_CLOUDTRAIL;
+    p->derived += r->derived;
+    p->notime += th_event_combined_ts(&r->ev) == TH_TIME_NONE;
+}
+
+static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
+{
+    to->parse_ns += from->parse_ns;
+    to->map_ns += from->map_ns;
+    to->eval_ns += from->eval_ns;
+    to->mapped_base += from->mapped_base;
+    to->mapped_rules += from->mapped_rules;
+    to->mapped_full += from->mapped_full;
+}
+
+static void plan(th_pipeline *p, levels *lv)
+{
+    memset(lv, 0, sizeof *lv);
+    lv->lazy = !p->eager && !p->full_docs && p->nengines > 0;
+    th_ecs_demand_none(&lv->base);
+    th_ecs_demand_none(&lv->rules);
+    for (size_t i = 0; i < p->nengines; i++) {
+        th_engine_demand(p->engines[i], true, &lv->base);
+        th_engine_demand(p->engines[i], false, &lv->rules);
+    }
+    lv->two = lv->base.blocks != lv->rules.blocks; /* routed rules may read more */
+    if (!lv->lazy) {
+        th_ecs_demand_all(&lv->base);
+        th_ecs_demand_all(&lv->rules);
+    }
+    th_ecs_demand_desc(&lv->base, p->demand_base, sizeof p->demand_base);
+    th_ecs_demand_desc(&lv->rules, p->demand_rules, sizeof p->demand_rules);
+}
+
+/* ---- serial ------------------------------------------------------------------ */
+
+static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
+{
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    worker_state w;
+    ws_init(&w, p);
+    th_record rec;
+    progress pr = {now_ns(), 0};
+    for (;;) {
+        uint64_t t0 = p->profile ? cpu_ns() : 0;
+        bool more = th_input_next(in, &rec);
+        if (p->profile)
+            p->prof.read_ns += cpu_ns() - t0;
+        if (!more)
+            break;
+        if (rec.kind == TH_REC_CLOUDTRAIL && !p->mapper)
+            p->mapper = th_mapper_new(p->mo, p->diags);
+        prepared r = {.kind = rec.kind};
+        r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line};
+        ws_clear(&w, p);
+        prepare(p, lv, &a, rec.json, rec.text, &r, &w);
+        commit(p, &r, &w);
+        th_arena_reset(&a);
+        progress_tick(p, &pr, in, p->events);
+    }
+    progress_end(&pr);
+    add_prof(&p->prof, &w.prof);
+    ws_free(&w, p);
+    th_arena_free(&a);
+}
+
+/* ---- parallel: batches of copied record text ------------------------------ */
+
+enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
+
+typedef struct prec {
+    const char *text;
+    size_t n;
+    prepared r;
+} prec;
+
+typedef struct pbatch {
+    int state;
+    th_arena arena;
+    prec recs[BATCH_RECORDS];
+    size_t n;
+    const char *file;    /* the batch's copy of the current file name */
+    worker_state w;
+} pbatch;
+
+typedef struct pool {
+    th_pipeline *p;
+    const levels *lv;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pbatch *ring;
+    size_t nring;
+    bool stop;
+} pool;
+
+static void process(pool *pl, pbatch *b)
+{
+    const th_pipeline *p = pl->p;
+    ws_clear(&b->w, p);
+    for (size_t i = 0; i < b->n; i++) {
+        prec *x = &b->recs[i];
+        th_json_error err;
+        uint64_t t0 = p->profile ? cpu_ns() : 0;
+        th_jval *json = th_json_parse(&b->arena, x->text, x->n, &err);
+        if (p->profile)
+            b->w.prof.parse_ns += cpu_ns() - t0;
+        if (!json) { /* io parsed it already; cannot happen, but never crash */
+            x->r.ev.timestamp_ms = x->r.ev.ingested_ms = TH_TIME_NONE;
+            for (size_t k = 0; k < p->nengines; k++)
+                x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
+            continue;
+        }
+        prepare(p, pl->lv, &b->arena, json, th_str_make(x->text, x->n), &x->r, &b->w);
+    }
+}
+
+static void *worker(void *arg)
+{
+    pool *pl = arg;
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        pbatch *b = NULL;
+        for (size_t i = 0; i < pl->nring && !b; i++)
+            if (pl->ring[i].state == B_FILLED)
+                b = &pl->ring[i];
+        if (!b) {
+            if (pl->stop)
+                break;
+            pthread_cond_wait(&pl->cv, &pl->mu);
+            continue;
+        }
+        b->state = B_BUSY;
+        pthread_mutex_unlock(&pl->mu);
+        process(pl, b);
+        pthread_mutex_lock(&pl->mu);
+        b->state = B_DONE;
+        pthread_cond_broadcast(&pl->cv);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
+}
+
+/* Waits for batch b to be processed, then commits it in input order. */
+static void commit_batch(pool *pl, pbatch *b)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (b->state != B_DONE)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    pthread_mutex_unlock(&pl->mu);
+    for (size_t i = 0; i < b->n; i++)
+        commit(pl->p, &b->recs[i].r, &b->w);
+    add_prof(&pl->p->prof, &b->w.prof);
+    memset(&b->w.prof, 0, sizeof b->w.prof);
+    b->n = 0;
+    b->file = NULL;
+    th_arena_reset(&b->arena);
+    pthread_mutex_lock(&pl->mu);
+    b->state = B_FREE;
+    pthread_mutex_unlock(&pl->mu);
+}
+
+static void submit(pool *pl, pbatch *b)
+{
+    pthread_mutex_lock(&pl->mu);
+    b->state = B_FILLED;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
+static void pool_free(pool *pl)
+{
+    for (size_t i = 0; i < pl->nring; i++) {
+        ws_free(&pl->ring[i].w, pl->p);
+        th_arena_free(&pl->ring[i].arena);
+    }
+    free(pl->ring);
+    pthread_cond_destroy(&pl->cv);
+    pthread_mutex_destroy(&pl->mu);
+}
+
+static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
+{
+    /* every worker maps: the mapper must exist before they start (it is
+     * documented as shareable between threads) */
+    if (!p->mapper)
+        p->mapper = th_mapper_new(p->mo, p->diags);
+    pool pl = {.p = p, .lv = lv};
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    pl.nring = (size_t)p->threads * 2 + 2;
+    pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
+    for (size_t i = 0; i < pl.nring; i++) {
+        th_arena_init(&pl.ring[i].arena, 1 << 20);
+        ws_init(&pl.ring[i].w, p);
+    }
+    pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
+    unsigned started = 0;
+    for (unsigned i = 0; i < p->threads; i++)
+        if (pthread_create(&tids[started], NULL, worker, &pl) == 0)
+            started++;
+    if (started == 0) { /* no threads to be had: the serial path gives the same result */
+        pool_free(&pl);
+        free(tids);
+        run_serial(p, lv, in);
+        return;
+    }
+    uint64_t filled = 0, committed = 0, index = 0;
+    progress pr = {now_ns(), 0};
+    th_record rec;
+    for (;;) {
+        uint64_t t0 = p->profile ? cpu_ns() : 0;
+        bool more = th_input_next(in, &rec);
+        if (p->profile)
+            p->prof.read_ns += cpu_ns() - t0;
+        pbatch *b = &pl.ring[filled % pl.nring];
+        if (more) {
+            if (b->n == 0 && filled - committed == pl.nring) {
+                commit_batch(&pl, &pl.ring[committed % pl.nring]);
+                committed++;
+            }
+            prec *x = &b->recs[b->n++];
+            x->text = th_arena_strndup(&b->arena, rec.text.p ? rec.text.p : "", rec.text.n);
+            x->n = rec.text.n;
+            const char *file = rec.file ? rec.file : "-";
+            if (!b->file || strcmp(b->file, file) != 0) /* io's path lives until the next file */
+                b->file = th_arena_strdup(&b->arena, file);
+            memset(&x->r, 0, sizeof x->r);
+            x->r.kind = rec.kind;
+            x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line};
+        }
+        if (b->n > 0 && (b->n == BATCH_RECORDS || !more)) {
+            submit(&pl, b);
+            filled++;
+        }
+        while (committed < filled && (!more || filled - committed == pl.nring)) {
+            commit_batch(&pl, &pl.ring[committed % pl.nring]);
+            committed++;
+        }
+        if (!more)
+            break;
+        progress_tick(p, &pr, in, index);
+    }
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = true;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    progress_end(&pr);
+    pool_free(&pl);
+    free(tids);
+}
+
+void th_pipeline_run(th_pipeline *p, th_input *in)
+{
+    if (!in)
+        return;
+    levels lv;
+    plan(p, &lv);
+    if (p->threads <= 1)
+        run_serial(p, &lv, in);
+    else
+        run_parallel(p, &lv, in);
+}
+
+void th_pipeline_free(th_pipeline *p)
+{
+    th_mapper_free(p->mapper);
+    p->mapper = NULL;
+}

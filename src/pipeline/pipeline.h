@@ -1,0 +1,84 @@
+/* The one event driver (DESIGN.md `pipeline/`): every verb that reads events
+ * (run, test, tune, noise, explain, match, convert) goes through it, so every
+ * verb gets the same speed-ups and the same counting of input.
+ *
+ *   io/ records -> ECS (lazily) -> route -> evaluate (engines) -> in-order commit
+ *   -> the verb's per-event callback; the temporal pass stays with the engine
+ *   (th_engine_finish), called by the verb.
+ *
+ * Lazy ECS: an event is first mapped with the demand of the rules every
+ * event meets (ecs/demand.h: no GeoIP, user-agent parsing or Map.toString
+ * unless such a rule reads them); when the prefilter routes it to further
+ * rules it is mapped again with the demand of all rules; an event that
+ * matches some rule, and every event when the verb asks for documents
+ * (convert, match), gets the full mapping, so alerts and outputs always carry
+ * the complete document.
+ *
+ * Threads: with threads > 1, workers parse, map and evaluate batches of
+ * records while the calling thread reads input and commits finished batches
+ * in input order, so results are byte-identical for every thread count.
+ *
+ * Ownership: borrows the engines, input, mapper options and diags; owns the
+ * mapper it creates (th_pipeline_free). Not reentrant; one run per object. */
+#ifndef TH_PIPELINE_PIPELINE_H
+#define TH_PIPELINE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "ecs/mapper.h"
+#include "engine/engine.h"
+#include "event/event.h"
+#include "io/input.h"
+
+#define TH_PIPELINE_MAX_ENGINES 16
+
+/* Called once per event, in input order, after the engines committed it (on
+ * the calling thread). `ev->doc` is the full ECS document when the pipeline
+ * was asked for documents (full_docs), else whatever mapping was needed. */
+typedef void (*th_pipeline_event_fn)(void *ctx, const th_event *ev, th_rec_kind kind);
+
+/* Time per stage, in nanoseconds of the threads that did the work (so with
+ * several workers the stages add up to more than the wall clock). */
+typedef struct th_pipeline_profile {
+    uint64_t read_ns;    /* io: read, inflate, split, parse (calling thread) */
+    uint64_t parse_ns;   /* workers: parsing the copied record again */
+    uint64_t map_ns;     /* CloudTrail -> ECS, every level */
+    uint64_t eval_ns;    /* routing and rule filters */
+    uint64_t commit_ns;  /* in-order commit: match records, documents kept */
+    uint64_t output_ns;  /* the verb's per-event callback */
+    uint64_t mapped_base, mapped_rules, mapped_full; /* events mapped at each level */
+} th_pipeline_profile;
+
+typedef struct th_pipeline {
+    /* in */
+    th_engine *engines[TH_PIPELINE_MAX_ENGINES];
+    size_t nengines;
+    const th_mapper_opts *mo;
+    th_diags *diags;
+    int64_t delay;          /* ECS documents without event.ingested get @timestamp + delay;
+                             * TH_TIME_NONE = leave them */
+    unsigned threads;       /* workers; <= 1 = everything on the calling thread */
+    bool progress;          /* progress on stderr after a second */
+    const char *verb;       /* progress label ("run") */
+    bool full_docs;         /* every event gets the full mapping (convert, match) */
+    bool eager;             /* no lazy mapping: full mapping for every event */
+    bool profile;           /* fill `prof` */
+    th_pipeline_event_fn on_event;
+    void *ctx;
+    /* state and results */
+    th_mapper *mapper;      /* created on the first raw record; th_pipeline_free frees it */
+    uint64_t events, raw, derived, notime;
+    th_pipeline_profile prof;
+    char demand_base[128], demand_rules[128]; /* th_ecs_demand_desc of the two levels */
+} th_pipeline;
+
+/* Reads every record of `in` through the stages. */
+void th_pipeline_run(th_pipeline *p, th_input *in);
+void th_pipeline_free(th_pipeline *p);
+
+/* The default worker count: the number of online processors. */
+unsigned th_pipeline_default_threads(void);
+
+#endif
