@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
+#include "pipeline/pipeline.h"
 #include "io/input.h"
 
 static const th_opt opts[] = {
@@ -37,6 +38,9 @@ static const th_opt opts[] = {
      "only events at or after T (ISO-8601 or date math like now-30d); S3 key dates before it are "
      "not even read"},
     {"to", TH_OPT_VALUE, "T", "only events at or before T (same forms)"},
+    {"threads", TH_OPT_VALUE, "N",
+     "map on N worker threads (default: the number of cores; 1 = no workers); output is the same "
+     "for every N"},
 };
 
 #define GEO_OFF "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)"
@@ -57,6 +61,45 @@ static int64_t record_time(const th_record *rec)
     th_str t = th_jstr(th_json_path_first(rec->json, th_str_c(key)));
     int64_t ms;
     return t.p && th_time_parse_iso(t.p, t.n, &ms) ? ms : TH_TIME_NONE;
+}
+
+/* The pipeline's callbacks: the time filter (before mapping) and the writer. */
+typedef struct conv {
+    int64_t from_ms, to_ms;
+    FILE *out;
+    th_buf b;
+    th_pipeline *pipe;
+    uint64_t mapped, passed, outbytes, out_of_range;
+    bool werr;
+} conv;
+
+static bool conv_keep(void *ctx, const th_record *rec)
+{
+    conv *c = ctx;
+    if (c->from_ms == TH_TIME_NONE && c->to_ms == TH_TIME_NONE)
+        return true;
+    int64_t t = record_time(rec);
+    if (t == TH_TIME_NONE || (c->from_ms != TH_TIME_NONE && t < c->from_ms) ||
+        (c->to_ms != TH_TIME_NONE && t > c->to_ms)) {
+        c->out_of_range++;
+        return false;
+    }
+    return true;
+}
+
+static void conv_event(void *ctx, const th_event *ev, th_rec_kind kind)
+{
+    conv *c = ctx;
+    th_buf_clear(&c->b);
+    th_json_write(&c->b, ev->doc);
+    th_buf_putc(&c->b, '\n');
+    c->mapped += kind == TH_REC_CLOUDTRAIL;
+    c->passed += kind != TH_REC_CLOUDTRAIL;
+    c->outbytes += c->b.len;
+    if (th_buf_write(&c->b, c->out) != 0) {
+        c->werr = true;
+        c->pipe->stop = true;
+    }
 }
 
 int th_cmd_convert(int argc, char **argv)
@@ -141,6 +184,21 @@ int th_cmd_convert(int argc, char **argv)
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
     }
+    unsigned threads = th_pipeline_default_threads();
+    const char *tv = th_args_value(&args, "threads");
+    if (tv) {
+        char *end;
+        long n = strtol(tv, &end, 10);
+        if (*end || n < 0 || n > 256) {
+            fprintf(stderr, "trailhound convert: bad --threads '%s' (0..256)\n", tv);
+            if (out != stdout)
+                fclose(out);
+            th_mapper_free(m);
+            th_diags_free(&diags);
+            return TH_EXIT_USAGE;
+        }
+        threads = n == 0 ? th_pipeline_default_threads() : (unsigned)n;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
@@ -148,39 +206,17 @@ int th_cmd_convert(int argc, char **argv)
     io.key_from_ms = from_ms;
     io.key_to_ms = to_ms;
     th_input *in = th_input_open(args.pos, args.npos, &io);
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_buf b;
-    th_buf_init(&b);
-    th_record rec;
-    uint64_t mapped = 0, passed = 0, outbytes = 0, out_of_range = 0;
-    bool werr = false;
-    while (in && th_input_next(in, &rec)) {
-        if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE) {
-            int64_t t = record_time(&rec);
-            if (t == TH_TIME_NONE || (from_ms != TH_TIME_NONE && t < from_ms) ||
-                (to_ms != TH_TIME_NONE && t > to_ms)) {
-                out_of_range++;
-                continue;
-            }
-        }
-        th_buf_clear(&b);
-        if (rec.kind == TH_REC_ECS) {
-            th_json_write(&b, rec.json);
-            passed++;
-        } else {
-            th_jval *doc = th_ecs_map(m, &a, rec.json, rec.text);
-            th_json_write(&b, doc);
-            mapped++;
-        }
-        th_buf_putc(&b, '\n');
-        outbytes += b.len;
-        if (th_buf_write(&b, out) != 0)
-            werr = true;
-        th_arena_reset(&a);
-        if (werr)
-            break;
-    }
+    conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
+    th_buf_init(&c.b);
+    th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
+                        .progress = isatty(2) != 0, .verb = "convert", .full_docs = true,
+                        .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m};
+    c.pipe = &pipe;
+    th_pipeline_run(&pipe, in);
+    th_buf_free(&c.b);
+    uint64_t mapped = c.mapped, passed = c.passed, outbytes = c.outbytes,
+             out_of_range = c.out_of_range;
+    bool werr = c.werr;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (out != stdout && fclose(out) != 0)
@@ -220,9 +256,7 @@ int th_cmd_convert(int argc, char **argv)
     bool problems = werr || diags.errors > 0 || (st && st->records_skipped > 0);
     if (in)
         th_input_close(in);
-    th_buf_free(&b);
-    th_arena_free(&a);
-    th_mapper_free(m);
+    th_pipeline_free(&pipe); /* frees the mapper */
     th_diags_free(&diags);
     return problems ? TH_EXIT_FINDINGS : TH_EXIT_OK;
 }

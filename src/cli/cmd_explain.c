@@ -16,6 +16,7 @@
 #include "engine/exceptions.h"
 #include "engine/sequence.h"
 #include "io/input.h"
+#include "pipeline/pipeline.h"
 #include "query/query.h"
 #include "tune/explain.h"
 #include "tune/replay.h"
@@ -67,23 +68,45 @@ static th_jval *event_from_file(const char *path, th_mapper *m, th_arena *a)
     return as_ecs(m, a, doc, th_str_make(keep, len));
 }
 
+/* Finding the event: the pipeline keeps only the record with that id (the
+ * raw eventID, or event.id of an ECS document) and stops after it. */
+typedef struct find_ctx {
+    const char *id;
+    th_arena *a;
+    th_jval *found;
+    th_pipeline *pipe;
+} find_ctx;
+
+static bool find_keep(void *ctx, const th_record *rec)
+{
+    find_ctx *f = ctx;
+    const char *path = rec->kind == TH_REC_ECS ? "event.id" : "eventID";
+    return !f->found && th_str_eqc(th_jstr(th_json_path_first(rec->json, th_str_c(path))), f->id);
+}
+
+static void find_event(void *ctx, const th_event *ev, th_rec_kind kind)
+{
+    (void)kind;
+    find_ctx *f = ctx;
+    f->found = th_json_clone(f->a, ev->doc);
+    f->pipe->stop = true;
+}
+
 static th_jval *event_from_data(const char *const *data, size_t n, const char *id, th_mapper *m,
                                 th_arena *a, th_diags *diags)
 {
     th_input_opts io;
     th_input_opts_default(&io, diags);
     th_input *in = th_input_open(data, n, &io);
-    th_record rec;
-    th_jval *found = NULL;
-    while (in && !found && th_input_next(in, &rec)) {
-        const char *path = rec.kind == TH_REC_ECS ? "event.id" : "eventID";
-        th_str v = th_jstr(th_json_path_first(rec.json, th_str_c(path)));
-        if (th_str_eqc(v, id))
-            found = as_ecs(m, a, rec.json, rec.text);
-    }
+    find_ctx f = {.id = id, .a = a};
+    th_pipeline p = {.diags = diags, .delay = TH_TIME_NONE, .threads = 1, .verb = "explain",
+                     .full_docs = true, .mapper = m, .keep = find_keep, .on_event = find_event,
+                     .ctx = &f};
+    f.pipe = &p;
+    th_pipeline_run(&p, in); /* the mapper stays ours */
     if (in)
         th_input_close(in);
-    return found;
+    return f.found;
 }
 
 /* Replays the rule over the data: was an alert raised for this event? */

@@ -15,6 +15,7 @@
 #include "ecs/mapper.h"
 #include "io/input.h"
 #include "json/json.h"
+#include "pipeline/pipeline.h"
 #include "query/query.h"
 #include "query/router.h"
 #include "rules/rule.h"
@@ -118,6 +119,38 @@ static void emit(th_buf *out, const mrule *m, uint64_t index, const th_jval *doc
     th_buf_putc(out, '\n');
 }
 
+/* Per event, in input order (the pipeline maps on its workers). */
+typedef struct mctx {
+    const mrule *rules;
+    size_t n;
+    const th_router *router;
+    unsigned char *cand;
+    th_buf out;
+    uint64_t index, matches, candidates;
+} mctx;
+
+static void match_event(void *ctx, const th_event *ev, th_rec_kind kind)
+{
+    (void)kind;
+    mctx *c = ctx;
+    const th_jval *doc = ev->doc;
+    if (c->router)
+        c->candidates += th_router_candidates(c->router, doc, c->cand);
+    else
+        memset(c->cand, 1, c->n), c->candidates += c->n;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->cand[i] && th_query_match(c->rules[i].q, doc)) {
+            emit(&c->out, &c->rules[i], c->index, doc);
+            c->matches++;
+        }
+    }
+    if (c->out.len > (1u << 16)) {
+        th_buf_write(&c->out, stdout);
+        th_buf_clear(&c->out);
+    }
+    c->index++;
+}
+
 int th_cmd_match(int argc, char **argv)
 {
     th_args args;
@@ -181,41 +214,18 @@ int th_cmd_match(int argc, char **argv)
         mo.ua_regexes = NULL;
     else if (!mo.ua_regexes)
         mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-    th_mapper *mapper = NULL;
-
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);
-    th_arena ea;
-    th_arena_init(&ea, 1 << 16);
-    th_buf out;
-    th_buf_init(&out);
-    th_record rec;
-    uint64_t index = 0, matches = 0, candidates = 0;
-    while (th_input_next(in, &rec)) {
-        const th_jval *doc = rec.json;
-        if (rec.kind == TH_REC_CLOUDTRAIL) {
-            if (!mapper)
-                mapper = th_mapper_new(&mo, &diags);
-            doc = th_ecs_map(mapper, &ea, rec.json, rec.text);
-        }
-        if (router)
-            candidates += th_router_candidates(router, doc, cand);
-        else
-            memset(cand, 1, n), candidates += n;
-        for (size_t i = 0; i < n; i++) {
-            if (cand[i] && th_query_match(rules[i].q, doc)) {
-                emit(&out, &rules[i], index, doc);
-                matches++;
-            }
-        }
-        if (out.len > (1u << 16)) {
-            th_buf_write(&out, stdout);
-            th_buf_clear(&out);
-        }
-        th_arena_reset(&ea);
-        index++;
-    }
+    mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
+    th_buf_init(&c.out);
+    th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE,
+                        .threads = th_pipeline_default_threads(), .verb = "match",
+                        .full_docs = true, .on_event = match_event, .ctx = &c};
+    th_pipeline_run(&pipe, in);
+    th_mapper *mapper = pipe.mapper;
+    th_buf out = c.out;
+    uint64_t index = c.index, matches = c.matches, candidates = c.candidates;
     th_buf_write(&out, stdout);
     fflush(stdout);
     const th_input_stats *st = th_input_stats_get(in);
@@ -238,9 +248,8 @@ int th_cmd_match(int argc, char **argv)
     if (matches && rc == TH_EXIT_OK)
         rc = TH_EXIT_FINDINGS;
     th_input_close(in);
-    th_mapper_free(mapper);
+    th_pipeline_free(&pipe);
     th_buf_free(&out);
-    th_arena_free(&ea);
     th_router_free(router);
     free(cand);
     free(qs);

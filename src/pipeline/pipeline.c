@@ -235,8 +235,10 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         bool more = th_input_next(in, &rec);
         if (p->profile)
             p->prof.read_ns += cpu_ns() - t0;
-        if (!more)
+        if (!more || p->stop)
             break;
+        if (p->keep && !p->keep(p->ctx, &rec))
+            continue;
         if (rec.kind == TH_REC_CLOUDTRAIL && !p->mapper)
             p->mapper = th_mapper_new(p->mo, p->diags);
         prepared r = {.kind = rec.kind};
@@ -398,7 +400,9 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
-        bool more = th_input_next(in, &rec);
+        bool more = !p->stop && th_input_next(in, &rec);
+        while (more && p->keep && !p->keep(p->ctx, &rec))
+            more = th_input_next(in, &rec);
         if (p->profile)
             p->prof.read_ns += cpu_ns() - t0;
         pbatch *b = &pl.ring[filled % pl.nring];

@@ -32,12 +32,16 @@
 #include "event/event.h"
 #include "io/input.h"
 
-#define TH_PIPELINE_MAX_ENGINES 16
+#define TH_PIPELINE_MAX_ENGINES 64 /* tune replays up to TH_REPLAY_MAX_RULES versions */
 
 /* Called once per event, in input order, after the engines committed it (on
  * the calling thread). `ev->doc` is the full ECS document when the pipeline
  * was asked for documents (full_docs), else whatever mapping was needed. */
 typedef void (*th_pipeline_event_fn)(void *ctx, const th_event *ev, th_rec_kind kind);
+/* Called on the reading thread for every record before anything else is
+ * done with it; false drops it (not counted as an event), e.g. convert's
+ * --from/--to on the raw event time. */
+typedef bool (*th_pipeline_keep_fn)(void *ctx, const th_record *rec);
 
 /* Time per stage, in nanoseconds of the threads that did the work (so with
  * several workers the stages add up to more than the wall clock). */
@@ -66,9 +70,11 @@ typedef struct th_pipeline {
     bool eager;             /* no lazy mapping: full mapping for every event */
     bool profile;           /* fill `prof` */
     th_pipeline_event_fn on_event;
-    void *ctx;
+    th_pipeline_keep_fn keep;
+    void *ctx;              /* for on_event and keep */
+    bool stop;              /* set (by on_event) to stop reading */
     /* state and results */
-    th_mapper *mapper;      /* created on the first raw record; th_pipeline_free frees it */
+    th_mapper *mapper;      /* given, or created on the first raw record; th_pipeline_free frees it */
     uint64_t events, raw, derived, notime;
     th_pipeline_profile prof;
     char demand_base[128], demand_rules[128]; /* th_ecs_demand_desc of the two levels */

@@ -16,6 +16,7 @@
 #include "engine/sequence.h"
 #include "event/event.h"
 #include "io/input.h"
+#include "pipeline/pipeline.h"
 #include "query/query.h"
 
 void th_replay_init(th_replay *r)
@@ -259,6 +260,19 @@ th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
     return th_mapper_new(&mo, diags);
 }
 
+/* The replay's events go through the pipeline: every rule version's engine
+ * is fed in one pass, on every core, with the same result as one. */
+static uint64_t feed(th_engine **eng, size_t n, th_mapper *m, th_input *in, th_diags *diags)
+{
+    th_pipeline p = {.diags = diags, .delay = TH_TIME_NONE,
+                     .threads = th_pipeline_default_threads(), .verb = "tune", .mapper = m};
+    for (size_t i = 0; i < n && p.nengines < TH_PIPELINE_MAX_ENGINES; i++)
+        if (eng[i])
+            p.engines[p.nengines++] = eng[i];
+    th_pipeline_run(&p, in);
+    return p.events; /* the mapper stays the caller's */
+}
+
 bool th_replay_run(th_replay *r, const th_replay_opts *o)
 {
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
@@ -269,22 +283,8 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     th_input_opts_default(&io, o->diags);
     th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;
     bool ok = in != NULL;
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_record rec;
-    while (in && th_input_next(in, &rec)) {
-        th_event ev = {0};
-        ev.doc = rec.kind == TH_REC_ECS ? rec.json : th_ecs_map(m, &a, rec.json, rec.text);
-        ev.index = r->events++;
-        ev.file = rec.file;
-        ev.offset = rec.offset;
-        ev.line = rec.line;
-        th_event_read_times(&ev);
-        for (size_t i = 0; i < r->n; i++)
-            if (eng[i])
-                th_engine_feed(eng[i], &ev);
-        th_arena_reset(&a);
-    }
+    if (in)
+        r->events += feed(eng, r->n, m, in, o->diags);
     r->from_ms = r->to_ms = TH_TIME_NONE;
     for (size_t i = 0; i < r->n; i++) {
         if (!eng[i])
@@ -298,7 +298,6 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     if (in)
         th_input_close(in);
     th_mapper_free(m);
-    th_arena_free(&a);
     /* nothing read and something went wrong reading: the data is not there */
     if (r->events == 0 && o->diags && o->diags->errors > 0)
         ok = false;
