@@ -1,75 +1,126 @@
 #!/usr/bin/env bash
-# `make bench`: single-thread throughput and peak memory of the hot paths, on a
-# generated dataset (raw CloudTrail NDJSON made by `trailhound emulate`), with
-# the input in the page cache. Results go to stdout and bench/results/latest.txt.
+# `make bench`: throughput and peak memory of every verb that reads events, on
+# generated raw CloudTrail (NDJSON, and the same account as gzip'd S3 objects),
+# with the input in the page cache. Each job prints MB/s (of JSON, inflated),
+# records/s, peak RSS, and its ratio to `cat` and to the JSON scanner's
+# parse-only floor measured in the same run. Results also go to
+# bench/results/latest.txt.
 #
-#   BENCH_MB=1024 make bench     # dataset size in MB (default 1024)
-#   BENCH_RULES=DIR              # rules to run (default: ../shared/corpus AWS rules, else examples/rules)
+#   BENCH_MB=1024 make bench   # NDJSON dataset size in MB (default 1024)
+#   BENCH_S3_DAYS=2            # days of S3-layout objects (default 2)
+#   BENCH_RULES=DIR            # rules (default: ../shared/corpus AWS rules, else examples/rules)
+#   BENCH_DUCKDB=0             # skip the DuckDB reference (needs npm + @duckdb/node-api)
+# Single-core jobs run with TH_THREADS=1; "2 threads" jobs with 2 workers.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 TH="$root/build/release/trailhound"
+FLOOR="$root/build/release/bench/floor"
 mb=${BENCH_MB:-1024}
+s3days=${BENCH_S3_DAYS:-2}
 data_dir=${BENCH_DATA:-$root/build/bench-data}
 mkdir -p "$data_dir" bench/results
 data="$data_dir/cloudtrail-${mb}mb.ndjson"
 rules=${BENCH_RULES:-}
+corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
 if [ -z "$rules" ]; then
-  if [ -d "$root/../shared/corpus/detection-rules/rules/integrations/aws" ]; then
-    rules="$root/../shared/corpus/detection-rules/rules/integrations/aws"
-  else
-    rules="$root/examples/rules"
-  fi
+  if [ -d "$corpus_aws" ]; then rules="$corpus_aws"; else rules="$root/examples/rules"; fi
 fi
+seed="$corpus_aws/persistence_iam_api_calls_via_user_session_token.toml"
+[ -f "$seed" ] || seed="$root/examples/tuning/v1/iam_session_token.toml"
 out=bench/results/latest.txt
 : >"$out"
 say() { echo "$*" | tee -a "$out"; }
 
+rate=$(( 19000 * mb / 1024 ))
 if [ ! -s "$data" ]; then
   say "generating ${mb} MB of raw CloudTrail NDJSON (emulate background + stories) ..."
   # two days of a very busy account: about 1 GB per 19000 events/hour
   "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-    --seed 7 --start 2026-10-01 --days 2 --rate "$(( 19000 * mb / 1024 ))" --out - >"$data" 2>/dev/null
+    --seed 7 --start 2026-10-01 --days 2 --rate "$rate" --out - >"$data" 2>/dev/null
+fi
+s3="$data_dir/s3-${s3days}d"
+if [ ! -d "$s3/AWSLogs" ]; then
+  say "generating ${s3days} days of S3-layout objects (gzip'd Records) ..."
+  rm -rf "$s3"
+  "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
+    --seed 7 --start 2026-10-01 --days "$s3days" --rate "$(( rate / 4 ))" --out "$s3" >/dev/null 2>&1
 fi
 bytes=$(stat -c %s "$data")
 records=$(wc -l <"$data")
 cat "$data" >/dev/null # page cache
+s3bytes=$(find "$s3/AWSLogs" -name '*.json.gz' -print0 | xargs -0 cat | zcat | wc -c)
+s3records=$(find "$s3/AWSLogs" -name '*.json.gz' -print0 | xargs -0 cat | zcat | grep -o '"eventVersion"' | wc -l)
+s3objects=$(find "$s3/AWSLogs" -name '*.json.gz' | wc -l)
+say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 say "dataset: $data ($bytes bytes, $records records)"
+say "S3 set:  $s3 ($s3objects objects, $s3bytes bytes of JSON inflated, $s3records records)"
 say "rules:   $rules"
+say ""
+printf '%-44s %8s %9s %11s %9s %7s %7s\n' job seconds MB/s records/s "RSS MB" "x cat" "x floor" | tee -a "$out"
 
 have_time=0; [ -x /usr/bin/time ] && have_time=1
-measure() { # name cmd...
-  local name=$1; shift
-  local t0 t1 rss=""
+cat_mbs=0; floor_mbs=0
+# measure NAME BYTES RECORDS cmd...
+measure() {
+  local name=$1 b=$2 r=$3; shift 3
+  local t0 t1 rss="?"
   t0=$(date +%s.%N)
   if [ $have_time -eq 1 ]; then
     # exit 1 means "found something" for trailhound verbs: only >= 2 is a failure
     /usr/bin/time -f '%M' -o "$data_dir/rss" "$@" >/dev/null 2>"$data_dir/err"; local rc=$?
-    if [ $rc -ge 2 ]; then say "$name: FAILED (exit $rc)"; tail -5 "$data_dir/err"; return; fi
-    rss=$(tail -1 "$data_dir/rss")
+    rss=$(( $(tail -1 "$data_dir/rss") / 1024 ))
   else
     "$@" >/dev/null 2>"$data_dir/err"; local rc=$?
-    if [ $rc -ge 2 ]; then say "$name: FAILED (exit $rc)"; return; fi
   fi
   t1=$(date +%s.%N)
-  awk -v n="$name" -v b="$bytes" -v r="$records" -v t0="$t0" -v t1="$t1" -v rss="$rss" 'BEGIN {
-    s = t1 - t0; printf "%-34s %7.2f s  %8.1f MB/s  %10.0f records/s  peak RSS %s MB\n",
-      n, s, b / s / 1e6, r / s, (rss == "" ? "?" : sprintf("%.0f", rss / 1024)) }' | tee -a "$out"
+  if [ $rc -ge 2 ]; then say "$name: FAILED (exit $rc)"; tail -3 "$data_dir/err"; return; fi
+  local line
+  line=$(awk -v n="$name" -v b="$b" -v r="$r" -v t0="$t0" -v t1="$t1" -v rss="$rss" \
+      -v cat="$cat_mbs" -v fl="$floor_mbs" 'BEGIN {
+    s = t1 - t0; mbs = b / s / 1e6
+    printf "%-44s %8.2f %9.1f %11.0f %9s %7s %7s|%.1f\n", n, s, mbs, r / s, rss,
+      (cat > 0 ? sprintf("%.3f", mbs / cat) : "-"), (fl > 0 ? sprintf("%.3f", mbs / fl) : "-"), mbs }')
+  echo "${line%|*}" | tee -a "$out"
+  last_mbs=${line##*|}
 }
 
-measure "cat (read only)" cat "$data"
-measure "convert (map to ECS)" "$TH" convert "$data" -o /dev/null
-# the KQL rules alone (query, new_terms and threshold filters), linked into a folder
-kql="$data_dir/kql-rules"
-rm -rf "$kql"; mkdir -p "$kql"
-for f in $(grep -rl '^language = "kuery"' "$rules" --include='*.toml' | sort); do ln -s "$f" "$kql/"; done
-say "KQL rules: $(ls "$kql" | wc -l)"
-measure "match, KQL filters, prefilter on" "$TH" match --rules "$kql" --data "$data"
-measure "match, KQL filters, prefilter off" "$TH" match --no-prefilter --rules "$kql" --data "$data"
-measure "run, KQL pack (query+nt+threshold)" "$TH" run --rules "$kql" --data "$data" --format summary
-measure "run, whole pack" "$TH" run --rules "$rules" --data "$data" --format summary
-gz="$data_dir/cloudtrail-${mb}mb.ndjson.gz"
-[ -s "$gz" ] || gzip -1 -c "$data" >"$gz"
-measure "gunzip only (zcat)" zcat "$gz"
-measure "run, whole pack, gzip input" "$TH" run --rules "$rules" --data "$gz" --format summary
-say "(single thread; see docs/DESIGN-NOTES.md for the targets)"
+measure "cat (read only)" "$bytes" "$records" cat "$data"; cat_mbs=$last_mbs
+if [ -x "$FLOOR" ]; then
+  measure "scanner floor (index + read eventName)" "$bytes" "$records" "$FLOOR" "$data"
+  floor_mbs=$last_mbs
+else
+  say "(no $FLOOR: build it with 'make bench-tools')"
+fi
+export TH_THREADS=1
+measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary
+measure "run, whole pack, 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$data" --format summary
+measure "run, seed rule alone, 1 thread" "$bytes" "$records" "$TH" run --rules "$seed" --data "$data" --format summary
+measure "match, whole pack, 1 thread" "$bytes" "$records" "$TH" match --rules "$rules" --data "$data"
+measure "convert (geo + user agents), 1 thread" "$bytes" "$records" "$TH" convert "$data" -o /dev/null
+measure "convert (geo + user agents), 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" convert "$data" -o /dev/null
+if [ -f examples/tuning/v1/iam_session_token.toml ]; then
+  measure "tune v1 vs v2 (seed rule), 1 thread" "$bytes" "$records" "$TH" tune \
+    --before examples/tuning/v1/iam_session_token.toml --after examples/tuning/v2/iam_session_token.toml \
+    --data "$data" --format json
+  measure "run v1 alone (for the tune ratio), 1 thread" "$bytes" "$records" "$TH" run \
+    --rules examples/tuning/v1/iam_session_token.toml --data "$data" --format summary
+fi
+measure "S3 objects: gunzip only (zcat), 1 thread" "$s3bytes" "$s3records" \
+  sh -c "find '$s3/AWSLogs' -name '*.json.gz' -print0 | xargs -0 cat | zcat"
+measure "S3 objects: run whole pack, 1 thread" "$s3bytes" "$s3records" "$TH" run --rules "$rules" --data "$s3/AWSLogs" --format summary
+measure "S3 objects: run whole pack, 2 threads" "$s3bytes" "$s3records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$s3/AWSLogs" --format summary
+if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
+  duck="$data_dir/duckdb"
+  if [ ! -d "$duck/node_modules/@duckdb/node-api" ]; then
+    mkdir -p "$duck"
+    (cd "$duck" && npm install --no-audit --no-fund --silent @duckdb/node-api >/dev/null 2>&1) ||
+      say "(DuckDB: npm install @duckdb/node-api failed; skipped)"
+  fi
+  if [ -d "$duck/node_modules/@duckdb/node-api" ]; then
+    cp bench/duckdb_seed.mjs "$duck/"
+    measure "DuckDB 1 thread, seed rule, explicit schema" "$bytes" "$records" node "$duck/duckdb_seed.mjs" "$data"
+  fi
+fi
+say ""
+say "MB/s are of JSON (inflated for the S3 set); 'x cat' and 'x floor' divide by this run's cat and scanner rates."

@@ -29,6 +29,13 @@ static uint64_t cpu_ns(void)
 
 unsigned th_pipeline_default_threads(void)
 {
+    const char *env = getenv("TH_THREADS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (!*end && v >= 1 && v <= 256)
+            return (unsigned)v;
+    }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
 }

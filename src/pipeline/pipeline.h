@@ -84,7 +84,8 @@ typedef struct th_pipeline {
 void th_pipeline_run(th_pipeline *p, th_input *in);
 void th_pipeline_free(th_pipeline *p);
 
-/* The default worker count: the number of online processors. */
+/* The default worker count: $TH_THREADS when it is a number in 1..256, else
+ * the number of online processors. */
 unsigned th_pipeline_default_threads(void);
 
 #endif
