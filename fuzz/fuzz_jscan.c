@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             th_str k;
             if (th_jcur_type(th_jscan_root(scanners[0])) != TH_JOBJ)
                 break;
-            if (th_jcur_str(key, &a, &k) && !th_jcur_get(th_jscan_root(scanners[0]), k.p, k.n, &got))
+            if (th_jcur_str(key, &a, &k) &&
+                !th_jcur_get(th_jscan_root(scanners[0]), k.p, k.n, &got))
                 abort(); /* a decodable key is not found */
             (void)th_jcur_raw(val);
         }

@@ -23,7 +23,8 @@ struct th_jscan {
     size_t nidx, idx_cap;
     jnode *tape;
     size_t ntape, tape_cap;
-    bool has_bs; /* the text holds a backslash somewhere */
+    bool has_bs;      /* the text holds a backslash somewhere */
+    bool open_string; /* the text ends inside a string */
     bool loaded;
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
@@ -38,10 +39,13 @@ bool th_jscan_supported(th_jscan_impl impl)
     case TH_JSCAN_AUTO:
     case TH_JSCAN_SCALAR: return true;
 #if defined(__x86_64__)
-    case TH_JSCAN_SSE: __builtin_cpu_init(); return __builtin_cpu_supports("sse4.2");
+    case TH_JSCAN_SSE:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt");
     case TH_JSCAN_AVX2:
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+               __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
 #endif
     default: return false;
     }
@@ -90,7 +94,10 @@ bool th_jscan_use(th_jscan *s, th_jscan_impl impl)
     return true;
 }
 
-th_jscan_impl th_jscan_impl_of(const th_jscan *s) { return s->impl; }
+th_jscan_impl th_jscan_impl_of(const th_jscan *s)
+{
+    return s->impl;
+}
 
 th_jscan *th_jscan_new(void)
 {
@@ -112,7 +119,7 @@ void th_jscan_free(th_jscan *s)
 
 /* Byte at a time, written independently of the block logic so that the tests
  * can hold the SIMD variants against it. */
-size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs)
+size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
     size_t k = 0;
     bool esc = false, inside = false, prev_other = false, bs = false;
@@ -123,7 +130,8 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, b
         bs |= c == '\\';
         if (c == '"' && !escaped) {
             inside = !inside;
-            out[k++] = (uint32_t)i;
+            if (inside)
+                out[k++] = (uint32_t)i;
             prev_other = false;
             continue;
         }
@@ -151,7 +159,7 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, b
             prev_other = true;
         }
     }
-    *has_bs = bs;
+    *flags = (bs ? TH_JSCAN_HAS_BS : 0u) | (inside ? TH_JSCAN_OPEN_STRING : 0u);
     return k;
 }
 
@@ -244,6 +252,25 @@ static void grow(void **buf, size_t *cap, size_t need, size_t elem)
     *cap = c;
 }
 
+/* Offset past the closing quote of the string opened at index entry k, or 0 when
+ * it is unterminated. Only whitespace can separate a closing quote from the next
+ * index entry (any other byte is indexed), so it is found by stepping back over
+ * whitespace from there; only the last string of the text can be unterminated. */
+static inline uint32_t string_end(const th_jscan *s, uint32_t k)
+{
+    uint32_t e;
+    if (k + 1 < s->nidx) {
+        e = s->idx[k + 1];
+    } else {
+        if (s->open_string)
+            return 0;
+        e = (uint32_t)s->n;
+    }
+    while (s->p[e - 1] != '"')
+        e--;
+    return e;
+}
+
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
@@ -279,13 +306,12 @@ value:
                 goto key;
             goto value;
         case '"':
-            if (k + 1 >= m)
+            if (!(t[nt].end = string_end(s, k)))
                 return fail(err, pos, "unterminated string");
             t[nt].pos = pos;
-            t[nt].end = ix[k + 1] + 1;
             t[nt].next = nt + 1;
             nt++;
-            k += 2;
+            k++;
             goto after_value;
         case 't':
         case 'f':
@@ -333,11 +359,11 @@ after_value:
         }
         if (c == (in_obj ? '}' : ']'))
             goto close;
-        return fail(err, ix[k], in_obj ? "expected ',' or '}' in object"
-                                       : "expected ',' or ']' in array");
+        return fail(err, ix[k],
+                    in_obj ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
     }
 
-close: {
+close : {
     /* ix[k] is the closing bracket of the innermost container */
     uint32_t open = stack[--depth];
     t[open].end = ix[k] + 1;
@@ -351,13 +377,12 @@ close: {
 key:
     if (k >= m || p[ix[k]] != '"')
         return fail(err, k < m ? ix[k] : n, "expected string key in object");
-    if (k + 1 >= m)
+    if (!(t[nt].end = string_end(s, k)))
         return fail(err, ix[k], "unterminated string");
     t[nt].pos = ix[k];
-    t[nt].end = ix[k + 1] + 1;
     t[nt].next = nt + 1;
     nt++;
-    k += 2;
+    k++;
     if (k >= m || p[ix[k]] != ':')
         return fail(err, k < m ? ix[k] : n, "expected ':' after object key");
     k++;
@@ -377,7 +402,10 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     if (n >= (size_t)UINT32_MAX - 64)
         return fail(err, 0, "input too large for the scanner");
     grow((void **)&s->idx, &s->idx_cap, n + 64, sizeof *s->idx);
-    s->nidx = s->stage1(s->p, n, s->idx, &s->has_bs);
+    unsigned flags;
+    s->nidx = s->stage1(s->p, n, s->idx, &flags);
+    s->has_bs = flags & TH_JSCAN_HAS_BS;
+    s->open_string = flags & TH_JSCAN_OPEN_STRING;
     grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
     if (!build_tape(s, err))
         return false;
@@ -534,8 +562,8 @@ static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t kl
     char small[256];
     char *o = rn < sizeof small ? small : th_xmalloc(rn + 1);
     size_t w = 0;
-    bool eq = unescape(s, t->pos + 1, t->end - 1, o, &w, NULL) && w == klen &&
-              memcmp(o, key, klen) == 0;
+    bool eq =
+        unescape(s, t->pos + 1, t->end - 1, o, &w, NULL) && w == klen && memcmp(o, key, klen) == 0;
     if (o != small)
         free(o);
     return eq;
@@ -543,7 +571,10 @@ static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t kl
 
 /* ---- cursors --------------------------------------------------------- */
 
-th_jcur th_jscan_root(const th_jscan *s) { return (th_jcur){s, 0}; }
+th_jcur th_jscan_root(const th_jscan *s)
+{
+    return (th_jcur){s, 0};
+}
 
 th_jtype th_jcur_type(th_jcur c)
 {

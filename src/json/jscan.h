@@ -3,11 +3,11 @@
  * without building a DOM.
  *
  * Stage 1 finds, for a buffer p[0..n) holding one JSON value, the byte offsets of
- * every structural character { } [ ] : , outside strings, of every unescaped
- * quote (opening AND closing, so the index alternates open/close), and of the
- * first byte of every scalar token (a run of bytes outside strings that are not
- * whitespace, structural characters or quotes). Backslash runs are resolved as
- * in JSON: a backslash escapes the next byte unless it is itself escaped. Three
+ * every structural character { } [ ] : , outside strings, of the opening quote
+ * of every string (a string ends at the last quote before the next entry, as
+ * only whitespace can sit between), and of the first byte of every scalar token (a run of bytes
+ * outside strings that are not whitespace, structural characters or quotes). Backslash runs are
+ * resolved as in JSON: a backslash escapes the next byte unless it is itself escaped. Three
  * implementations produce the same index: AVX2 (64-byte blocks), SSE4.2
  * (SSSE3 shuffles, no PCLMUL) and portable scalar; the best one the CPU has is
  * chosen per scanner (override: TH_JSCAN=scalar|sse|avx2 in the environment, or

@@ -1,13 +1,13 @@
-/* Stage 1 of jscan with AVX2 (+PCLMUL for the string mask): 64 bytes per step.
- * Compiled with target attributes, so the build needs no -mavx2; jscan.c only
- * calls it after __builtin_cpu_supports says the CPU has the instructions. */
+/* Stage 1 of jscan with AVX2 (+PCLMUL for the string mask, BMI1 for the bit scans): 64 bytes per
+ * step. Compiled with target attributes, so the build needs no -mavx2; jscan.c only calls it after
+ * __builtin_cpu_supports says the CPU has the instructions. */
 #include "json/jscan_int.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
 
-#define TARGET __attribute__((target("avx2,pclmul")))
+#define TARGET __attribute__((target("avx2,pclmul,bmi,popcnt")))
 
 TARGET static inline uint64_t mask64(__m256i lo, __m256i hi)
 {
@@ -23,18 +23,18 @@ TARGET static inline __m256i in_table(__m256i tab, __m256i v)
     return _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, v), v);
 }
 
-TARGET static inline uint32_t *block(const unsigned char *p, uint32_t base, uint32_t *o,
-                                     jblock_state *st, uint64_t *anybs)
+TARGET __attribute__((always_inline)) static inline uint32_t *
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs)
 {
-    const __m256i ws_tab = _mm256_setr_epi8(
-        0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1,
-        0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
-    const __m256i op_tab1 = _mm256_setr_epi8(
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1,
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
-    const __m256i op_tab2 = _mm256_setr_epi8(
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1,
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
+    const __m256i ws_tab =
+        _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1,
+                         0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
+    const __m256i op_tab1 =
+        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1, -1, -1,
+                         -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
+    const __m256i op_tab2 =
+        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1, -1, -1,
+                         -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
     const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
@@ -50,7 +50,7 @@ TARGET static inline uint32_t *block(const unsigned char *p, uint32_t base, uint
     return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
 }
 
-TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs)
+TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
     jblock_state st = {0, 0, 0};
     uint64_t anybs = 0;
@@ -65,7 +65,7 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
         memcpy(tail, p + i, n - i);
         o = block(tail, (uint32_t)i, o, &st, &anybs);
     }
-    *has_bs = anybs != 0;
+    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u);
     return (size_t)(o - out);
 }
 #else

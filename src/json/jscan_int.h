@@ -13,15 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A stage-1 implementation: writes the index of p[0..n) to out (room for n + 64
- * entries), returns the count, and sets *has_bs when p holds any backslash. */
-typedef size_t (*th_jscan_stage1_fn)(const unsigned char *p, size_t n, uint32_t *out,
-                                     bool *has_bs);
+/* What stage 1 learns besides the index. */
+#define TH_JSCAN_HAS_BS 1u      /* p holds a backslash somewhere */
+#define TH_JSCAN_OPEN_STRING 2u /* p ends inside a string (the last one is unterminated) */
 
-size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs);
+/* A stage-1 implementation: writes the index of p[0..n) to out (room for n + 64
+ * entries), returns the count, and sets *flags to TH_JSCAN_* bits. */
+typedef size_t (*th_jscan_stage1_fn)(const unsigned char *p, size_t n, uint32_t *out,
+                                     unsigned *flags);
+
+size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
 #if defined(__x86_64__)
-size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs);
-size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs);
+size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
+size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
 #endif
 
 typedef struct jblock_state {
@@ -34,7 +38,7 @@ typedef struct jblock_state {
  * is itself escaped. Runs of backslashes are resolved with one addition: adding
  * the start bit of every run that begins on an odd position carries through the
  * run, which flips the parity of the positions it escapes. */
-static inline uint64_t jblock_escaped(uint64_t bs, uint64_t *carry)
+__attribute__((always_inline)) static inline uint64_t jblock_escaped(uint64_t bs, uint64_t *carry)
 {
     const uint64_t even = 0x5555555555555555ULL;
     uint64_t in = *carry;
@@ -50,37 +54,51 @@ static inline uint64_t jblock_escaped(uint64_t bs, uint64_t *carry)
 
 /* Writes base + position of every set bit. Unrolled by 8: may write up to 7
  * entries past the returned end (the index has 64 entries of slack). */
-static inline uint32_t *jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
+__attribute__((always_inline)) static inline uint32_t *jblock_flatten(uint32_t *out, uint32_t base,
+                                                                      uint64_t bits)
 {
     if (!bits)
         return out;
     int cnt = __builtin_popcountll(bits);
     const uint64_t guard = 1ULL << 63; /* keeps ctz defined once bits run out */
-    for (int i = 0; i < 8; i++) {
-        out[i] = base + (uint32_t)__builtin_ctzll(bits | guard);
-        bits &= bits - 1;
-    }
+#define TH_JSCAN_PUT(i)                                                                            \
+    out[i] = base + (uint32_t)__builtin_ctzll(bits | guard);                                       \
+    bits &= bits - 1
+    TH_JSCAN_PUT(0);
+    TH_JSCAN_PUT(1);
+    TH_JSCAN_PUT(2);
+    TH_JSCAN_PUT(3);
+    TH_JSCAN_PUT(4);
+    TH_JSCAN_PUT(5);
+    TH_JSCAN_PUT(6);
+    TH_JSCAN_PUT(7);
     if (cnt > 8) {
-        for (int i = 8; i < 16; i++) {
-            out[i] = base + (uint32_t)__builtin_ctzll(bits | guard);
-            bits &= bits - 1;
-        }
+        TH_JSCAN_PUT(8);
+        TH_JSCAN_PUT(9);
+        TH_JSCAN_PUT(10);
+        TH_JSCAN_PUT(11);
+        TH_JSCAN_PUT(12);
+        TH_JSCAN_PUT(13);
+        TH_JSCAN_PUT(14);
+        TH_JSCAN_PUT(15);
         for (int i = 16; bits; i++) {
             out[i] = base + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
         }
     }
+#undef TH_JSCAN_PUT
     return out + cnt;
 }
 
 /* The index bits of one block, given its raw masks and a prefix-xor routine's
  * result for the unescaped quotes (computed by the caller, which may use PCLMUL). */
-static inline uint64_t jblock_finish(jblock_state *st, uint64_t quote, uint64_t op, uint64_t ws,
-                                     uint64_t inside_raw)
+__attribute__((always_inline)) static inline uint64_t
+jblock_finish(jblock_state *st, uint64_t quote, uint64_t op, uint64_t ws, uint64_t inside_raw)
 {
     uint64_t inside = inside_raw ^ st->in_string;
     st->in_string = (uint64_t)((int64_t)inside >> 63);
-    uint64_t structural = (op & ~inside) | quote;
+    /* an opening quote is inside its string, a closing one is not: only openers */
+    uint64_t structural = (op & ~inside) | (quote & inside);
     uint64_t other = ~(op | ws | quote | inside);
     uint64_t starts = other & ~((other << 1) | st->other);
     st->other = other >> 63;
@@ -88,7 +106,7 @@ static inline uint64_t jblock_finish(jblock_state *st, uint64_t quote, uint64_t 
 }
 
 /* Prefix xor without carry-less multiply: bit i = xor of bits 0..i. */
-static inline uint64_t jblock_prefix_xor(uint64_t x)
+__attribute__((always_inline)) static inline uint64_t jblock_prefix_xor(uint64_t x)
 {
     x ^= x << 1;
     x ^= x << 2;

@@ -1,4 +1,4 @@
-/* Stage 1 of jscan with SSE4.2 (SSSE3 shuffles, no PCLMUL: the string mask is a
+/* Stage 1 of jscan with SSE4.2 + POPCNT (SSSE3 shuffles, no PCLMUL: the string mask is a
  * shift-xor prefix): 64 bytes per step as 4 x 16. Compiled with target
  * attributes, so the build needs no -msse4.2; jscan.c checks the CPU first. */
 #include "json/jscan_int.h"
@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define TARGET __attribute__((target("sse4.2")))
+#define TARGET __attribute__((target("sse4.2,popcnt")))
 
 TARGET static inline uint64_t mask64(__m128i a, __m128i b, __m128i c, __m128i d)
 {
@@ -25,15 +25,15 @@ TARGET static inline __m128i in_table(__m128i tab, __m128i v)
 
 TARGET static inline __m128i op_of(__m128i v)
 {
-    const __m128i t1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}',
-                                     -1, -1);
-    const __m128i t2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']',
-                                     -1, -1);
+    const __m128i t1 =
+        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
+    const __m128i t2 =
+        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
     return _mm_or_si128(in_table(t1, v), in_table(t2, v));
 }
 
-TARGET static inline uint32_t *block(const unsigned char *p, uint32_t base, uint32_t *o,
-                                     jblock_state *st, uint64_t *anybs)
+TARGET __attribute__((always_inline)) static inline uint32_t *
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs)
 {
     const __m128i ws_tab =
         _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
@@ -55,7 +55,7 @@ TARGET static inline uint32_t *block(const unsigned char *p, uint32_t base, uint
     return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
 }
 
-TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, bool *has_bs)
+TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
     jblock_state st = {0, 0, 0};
     uint64_t anybs = 0;
@@ -70,7 +70,7 @@ TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *ou
         memcpy(tail, p + i, n - i);
         o = block(tail, (uint32_t)i, o, &st, &anybs);
     }
-    *has_bs = anybs != 0;
+    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u);
     return (size_t)(o - out);
 }
 #else

@@ -101,8 +101,8 @@ static void differential(const char *text, size_t n, stats *st)
     if (dom) {
         st->dom_ok++;
         if (!ok[0])
-            fail_msg("scanner rejects valid JSON at %zu (%s): %.*s", serr[0].offset,
-                     serr[0].reason, (int)n, p);
+            fail_msg("scanner rejects valid JSON at %zu (%s): %.*s", serr[0].offset, serr[0].reason,
+                     (int)n, p);
     }
     if (ok[0]) {
         st->scan_ok++;
@@ -118,8 +118,8 @@ static void differential(const char *text, size_t n, stats *st)
             write_val(&b1, dom);
             write_val(&b2, tv);
             if (b1.len != b2.len || memcmp(b1.data, b2.data, b1.len) != 0)
-                fail_msg("trees differ:\n dom  %.*s\n scan %.*s", (int)b1.len, b1.data,
-                         (int)b2.len, b2.data);
+                fail_msg("trees differ:\n dom  %.*s\n scan %.*s", (int)b1.len, b1.data, (int)b2.len,
+                         b2.data);
             th_buf_free(&b1);
             th_buf_free(&b2);
         } else if (terr.offset != derr.offset || strcmp(terr.reason, derr.reason) != 0) {
@@ -137,12 +137,22 @@ static void tables_of_valid_text(void **state)
 {
     (void)state;
     const char *cases[] = {
-        "{}", "[]", " \t\n{ } \r\n", "0", "-0.5e+10", "\"\"", "true", "false", "null",
+        "{}",
+        "[]",
+        " \t\n{ } \r\n",
+        "0",
+        "-0.5e+10",
+        "\"\"",
+        "true",
+        "false",
+        "null",
         "[1,2.5,-3e2,true,false,null,\"x\",{},[]]",
         "{\"a\":{\"b\":{\"c\":[1,{\"d\":\"e\"}]}}}",
         "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00 \\udc00 \\ud800x\"",
-        "{\"k\\\"ey\":1,\"k\\\\\":2,\"\\\\\\\"\":3}", "[\"\\\\\",\"\\\\\\\\\",\"\\\\\\\"\\\\\"]",
-        "{\"a\" : 1 , \"b\" :[ 1 , 2 ] }", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+        "{\"k\\\"ey\":1,\"k\\\\\":2,\"\\\\\\\"\":3}",
+        "[\"\\\\\",\"\\\\\\\\\",\"\\\\\\\"\\\\\"]",
+        "{\"a\" : 1 , \"b\" :[ 1 , 2 ] }",
+        "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
         "{\"dup\":1,\"dup\":2}",
     };
     stats st = {0, 0, 0};
@@ -303,8 +313,12 @@ static void string_contents_checked_by_to_jval(void **state)
         const char *text;
         size_t offset;
     } cases[] = {
-        {"[\"a\x01\"]", 3}, {"\"\xff\"", 1},          {"\"\\q\"", 1},
-        {"{\"k\":\"\\u12x4\"}", 10}, {"\"\\ud800\\u00zz\"", 11}, {"{\"\xc3\":1}", 2},
+        {"[\"a\x01\"]", 3},
+        {"\"\xff\"", 1},
+        {"\"\\q\"", 1},
+        {"{\"k\":\"\\u12x4\"}", 10},
+        {"\"\\ud800\\u00zz\"", 11},
+        {"{\"\xc3\":1}", 2},
     };
     th_arena a;
     th_arena_init(&a, 0);
@@ -393,8 +407,8 @@ static void cursors_find_fields(void **state)
     assert_true(th_jcur_get(root, "userIdentity", 12, &c));
     th_jval *sub = th_jcur_to_jval(c, &a, &e);
     assert_non_null(sub);
-    assert_true(th_str_eqc(th_jstr(th_jobj_get_path(sub, "sessionContext.attributes.mfaAuthenticated")),
-                           "false"));
+    assert_true(th_str_eqc(
+        th_jstr(th_jobj_get_path(sub, "sessionContext.attributes.mfaAuthenticated")), "false"));
     th_arena_free(&a);
 }
 
@@ -416,9 +430,9 @@ static void put_ws(th_buf *b)
 
 static void gen_string(th_buf *b)
 {
-    static const char *pieces[] = {"a",      "Z",    " ",  "\\\"", "\\\\", "\\n",   "\\u00e9",
-                                   "\\ud83d\\ude00", "\xc3\xa9", "\\/", ":", ",",  "{", "]",
-                                   "\\\\\\\"", "\\u0000", "\xe2\x82\xac", "x"};
+    static const char *pieces[] = {
+        "a",   "Z", " ", "\\\"", "\\\\", "\\n",      "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9",
+        "\\/", ":", ",", "{",    "]",    "\\\\\\\"", "\\u0000", "\xe2\x82\xac",   "x"};
     th_buf_putc(b, '"');
     int len = (int)(rnd() % 12);
     if (rnd() % 8 == 0)
@@ -435,7 +449,9 @@ static void gen_value(th_buf *b, int depth)
     switch (r) {
     case 0: gen_string(b); break;
     case 1: th_buf_printf(b, "%d", (int)(rnd() % 2000) - 1000); break;
-    case 2: th_buf_printf(b, "%d.%ue%d", (int)(rnd() % 20) - 10, rnd() % 1000, (int)(rnd() % 9) - 4); break;
+    case 2:
+        th_buf_printf(b, "%d.%ue%d", (int)(rnd() % 20) - 10, rnd() % 1000, (int)(rnd() % 9) - 4);
+        break;
     case 3: th_buf_puts(b, "true"); break;
     case 4: th_buf_puts(b, "false"); break;
     case 5: th_buf_puts(b, "null"); break;
@@ -485,7 +501,8 @@ static void gen_cloudtrail(th_buf *b, uint32_t seed)
         "\"mfaAuthenticated\":\"%s\"}}},\"eventTime\":\"2026-10-01T00:02:%02uZ\",\"eventSource\":"
         "\"s3.amazonaws.com\",\"eventName\":\"%s\",\"awsRegion\":\"eu-west-1\",\"sourceIPAddress\":"
         "\"203.0.113.%u\",\"userAgent\":\"aws-cli/2.15 Python/3.11 \\\"quoted\\\"\","
-        "\"requestParameters\":{\"bucketName\":\"b%u\",\"policy\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+        "\"requestParameters\":{\"bucketName\":\"b%u\",\"policy\":\"{\\\"Version\\\":\\\"2012-10-"
+        "17\\\","
         "\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\"}]}\","
         "\"maxResults\":%u,\"list\":[1,2.5e3,true,null,\"\\u00e9\\ud83d\\ude00\"]},"
         "\"responseElements\":null,\"readOnly\":%s,\"eventType\":\"AwsApiCall\","
@@ -537,8 +554,10 @@ static void random_and_mutated_inputs_agree(void **state)
         th_jscan *s = scanners[nscanners - 1];
         th_jcur c;
         assert_true(th_jscan_load(s, b.data, b.len, NULL));
-        assert_true(th_jcur_path(th_jscan_root(s), "userIdentity.sessionContext.attributes."
-                                                   "mfaAuthenticated", &c));
+        assert_true(th_jcur_path(th_jscan_root(s),
+                                 "userIdentity.sessionContext.attributes."
+                                 "mfaAuthenticated",
+                                 &c));
         mutate(&b);
         differential(b.data, b.len, &st);
     }
