@@ -2,28 +2,32 @@
  * pairs every container with its end (stage 2), and cursors that look fields up
  * without building a DOM.
  *
- * Stage 1 finds, for a buffer p[0..n) holding one JSON value, the byte offsets of
- * every structural character { } [ ] : , outside strings, of the opening quote
- * of every string (a string ends at the last quote before the next entry, as
- * only whitespace can sit between), and of the first byte of every scalar token (a run of bytes
- * outside strings that are not whitespace, structural characters or quotes). Backslash runs are
- * resolved as in JSON: a backslash escapes the next byte unless it is itself escaped. Three
- * implementations produce the same index: AVX2 (64-byte blocks), SSE4.2
- * (SSSE3 shuffles, no PCLMUL) and portable scalar; the best one the CPU has is
- * chosen per scanner (override: TH_JSCAN=scalar|sse|avx2 in the environment, or
- * th_jscan_use). The SIMD code never reads past p[n-1]: the last partial block is
- * copied into a padded stack buffer.
+ * Stage 1 finds, for a buffer p[0..n) holding one JSON value, the byte offsets
+ * of every structural character { } [ ] : , outside strings, of the opening
+ * quote of every string, and of the first byte of every scalar token (a run of
+ * bytes outside strings that are not whitespace, structural characters or
+ * quotes). A string ends at the last quote before the next index entry: only
+ * whitespace can sit between. Backslash runs are resolved as in JSON: a
+ * backslash escapes the next byte unless it is itself escaped (outside strings
+ * too, so the index is defined for any bytes). Three implementations produce the
+ * same index: AVX2 (+PCLMUL, BMI1, POPCNT; 64-byte blocks), SSE4.2 (+POPCNT;
+ * SSSE3 shuffles, no PCLMUL) and portable scalar; each scanner starts with the
+ * best one the CPU has (override: TH_JSCAN=scalar|sse|avx2 in the environment,
+ * or th_jscan_use). The SIMD code never reads past p[n-1]: the last partial
+ * block is copied into a space-padded stack buffer.
  *
  * Stage 2 validates STRUCTURE: balanced and correctly nested brackets, key ':'
  * value ',' placement, string termination, depth <= TH_MAX_JSON_DEPTH, the exact
- * literals true/false/null, the full number grammar (same as th_json_parse), and
- * nothing but whitespace after the value. Errors give the byte offset and a static
- * reason; offsets and reasons match th_json_parse for these structural errors.
+ * literals true/false/null, the full number grammar (as th_json_parse), bytes
+ * outside strings, and nothing but whitespace after the value. Errors give a
+ * byte offset and a static reason; for text whose strings are well-formed, the
+ * verdict, offset and reason equal th_json_parse's.
  * NOT validated by th_jscan_load: string CONTENTS (UTF-8 validity, raw control
- * characters, escape sequences such as \q or bad \u hex). th_jcur_str rejects bad
- * escapes of the string it decodes; th_jcur_to_jval validates everything it
- * builds, so a subtree it returns is exactly what th_json_parse would return, and
- * when it fails the offset/reason are those th_json_parse reports.
+ * characters, escape sequences such as \q or bad \u hex), so it accepts some
+ * text th_json_parse rejects, never the reverse. th_jcur_str rejects bad escapes
+ * of the string it decodes; th_jcur_to_jval validates everything it builds: its
+ * tree is exactly th_json_parse's, and when it fails on the root the offset and
+ * reason are those th_json_parse reports.
  *
  * Ownership: a th_jscan owns its index, tape and scratch buffers; they are grown
  * when a larger record arrives and reused afterwards (no allocation per record
