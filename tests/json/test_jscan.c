@@ -207,7 +207,7 @@ static void deep_nesting(void **state)
     for (int extra = 0; extra <= 1; extra++) {
         size_t depth = d + (size_t)extra, w = 0;
         for (size_t i = 0; i < depth; i++)
-            buf[w++] = i % 2 ? '[' : '[';
+            buf[w++] = '[';
         for (size_t i = 0; i < depth; i++)
             buf[w++] = ']';
         differential(buf, w, &st);
@@ -410,6 +410,23 @@ static void cursors_find_fields(void **state)
     assert_true(th_str_eqc(
         th_jstr(th_jobj_get_path(sub, "sessionContext.attributes.mfaAuthenticated")), "false"));
     th_arena_free(&a);
+}
+
+static void implementation_choice(void **state)
+{
+    (void)state;
+    assert_true(th_jscan_supported(TH_JSCAN_SCALAR));
+    setenv("TH_JSCAN", "scalar", 1);
+    th_jscan *s = th_jscan_new();
+    assert_int_equal(th_jscan_impl_of(s), TH_JSCAN_SCALAR);
+    unsetenv("TH_JSCAN");
+    assert_true(th_jscan_use(s, TH_JSCAN_AUTO));
+    th_jscan_impl best = th_jscan_impl_of(s);
+    assert_true(best != TH_JSCAN_AUTO);
+    print_message("jscan: best implementation here is %s\n", th_jscan_impl_name(best));
+    for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX2; i++)
+        assert_int_equal(th_jscan_use(s, (th_jscan_impl)i), th_jscan_supported((th_jscan_impl)i));
+    th_jscan_free(s);
 }
 
 /* ---- random and mutated inputs --------------------------------------- */
@@ -655,6 +672,7 @@ int main(void)
         cmocka_unit_test(malformed_forms_carry_offsets),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
+        cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
         cmocka_unit_test(real_cloudtrail_records),
     };
