@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench clean format install deps asan
+.PHONY: all check check-fast test-bins demo bench floor clean format install deps asan
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -55,6 +55,13 @@ $(B)/tests/%: tests/%.c $(B)/libtrailhound.a $(TEST_SUPPORT_OBJ)
 	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) -Itests/support $< $(TEST_SUPPORT_OBJ) -o $@ $(LDOPT) $(B)/libtrailhound.a -lcmocka $(DEPS_LIBS) -lpthread
 
 test-bins: $(B)/trailhound $(TEST_BIN)
+
+# bench/floor: load + one field with the on-demand scanner vs the DOM (not in `all`).
+$(B)/bench/floor: bench/floor.c $(B)/libtrailhound.a
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a $(DEPS_LIBS)
+
+floor: $(B)/bench/floor
 
 # The whole suite, optimised and sanitized; the last line is `N passed, N failed`.
 check:
@@ -78,7 +85,7 @@ demo: deps
 	@bash scripts/demo.sh
 
 bench:
-	@$(MAKE) --no-print-directory MODE=release all
+	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor
 	@bash bench/run.sh
 
 format:

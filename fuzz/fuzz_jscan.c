@@ -1,0 +1,95 @@
+/* libFuzzer target for json/jscan: every stage-1 implementation the CPU has must
+ * give the same index and verdict; nothing may read past the input (it is copied
+ * into an exact-size heap block for ASan); when th_json_parse accepts, the
+ * scanner must accept and th_jcur_to_jval must rebuild the same tree; when the
+ * scanner accepts, to_jval must fail exactly where th_json_parse does.
+ *
+ *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc \
+ *     fuzz/fuzz_jscan.c $(ls src/json/*.c src/base/*.c) -lm -o fuzz_jscan
+ *   ./fuzz_jscan -max_len=4096 corpus_dir/ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "json/jscan.h"
+#include "json/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static th_jscan *scanners[3];
+static int nscanners;
+
+static void open_all(void)
+{
+    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2};
+    for (int i = 0; i < 3; i++) {
+        if (!th_jscan_supported(all[i]))
+            continue;
+        scanners[nscanners] = th_jscan_new();
+        th_jscan_use(scanners[nscanners], all[i]);
+        nscanners++;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!nscanners)
+        open_all();
+    char *p = malloc(size ? size : 1);
+    if (size)
+        memcpy(p, data, size);
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_json_error derr, serr[3];
+    th_jval *dom = th_json_parse(&a, p, size, &derr);
+    bool ok[3];
+    for (int i = 0; i < nscanners; i++) {
+        ok[i] = th_jscan_load(scanners[i], p, size, &serr[i]);
+        size_t c0, ci;
+        const uint32_t *x0 = th_jscan_index(scanners[0], &c0);
+        const uint32_t *xi = th_jscan_index(scanners[i], &ci);
+        if (c0 != ci || memcmp(x0, xi, c0 * sizeof *x0) != 0)
+            abort(); /* indexes differ */
+        if (ok[i] != ok[0] ||
+            (!ok[0] && (serr[i].offset != serr[0].offset || serr[i].reason != serr[0].reason)))
+            abort(); /* verdicts differ */
+    }
+    if (dom && !ok[0])
+        abort(); /* valid JSON rejected */
+    if (ok[0]) {
+        th_json_error terr;
+        th_jval *tv = th_jcur_to_jval(th_jscan_root(scanners[0]), &a, &terr);
+        if (!dom != !tv)
+            abort();
+        if (dom) {
+            th_buf b1, b2;
+            th_buf_init(&b1);
+            th_buf_init(&b2);
+            th_json_write(&b1, dom);
+            th_json_write(&b2, tv);
+            if (b1.len != b2.len || memcmp(b1.data, b2.data, b1.len) != 0)
+                abort(); /* trees differ */
+            th_buf_free(&b1);
+            th_buf_free(&b2);
+        } else if (terr.offset != derr.offset || strcmp(terr.reason, derr.reason) != 0) {
+            abort(); /* to_jval reports another error than th_json_parse */
+        }
+        /* walk every cursor: lookups by every key must find the last duplicate */
+        th_jiter it = th_jcur_iter(th_jscan_root(scanners[0]));
+        th_jcur key, val, got;
+        while (th_jiter_next(&it, &key, &val)) {
+            th_str k;
+            if (th_jcur_type(th_jscan_root(scanners[0])) != TH_JOBJ)
+                break;
+            if (th_jcur_str(key, &a, &k) &&
+                !th_jcur_get(th_jscan_root(scanners[0]), k.p, k.n, &got))
+                abort(); /* a decodable key is not found */
+            (void)th_jcur_raw(val);
+        }
+    }
+    th_arena_free(&a);
+    free(p);
+    return 0;
+}

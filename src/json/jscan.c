@@ -1,0 +1,738 @@
+/* jscan: dispatch, the scalar stage 1, the stage-2 tape and the cursor API. */
+#include "json/jscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/utf8.h"
+#include "json/jscan_int.h"
+
+/* One value on the tape. Objects hold key, value, key, value ... nodes after
+ * their own node; arrays hold their items; `next` skips the whole subtree. */
+typedef struct jnode {
+    uint32_t pos;  /* offset of the first byte: quote, bracket or scalar start */
+    uint32_t end;  /* offset just past the last byte */
+    uint32_t next; /* tape index after this value and its children */
+} jnode;
+
+struct th_jscan {
+    const unsigned char *p;
+    size_t n;
+    uint32_t *idx;
+    size_t nidx, idx_cap;
+    jnode *tape;
+    size_t ntape, tape_cap;
+    bool has_bs;      /* the text holds a backslash somewhere */
+    bool open_string; /* the text ends inside a string */
+    bool loaded;
+    th_jscan_impl impl;
+    th_jscan_stage1_fn stage1;
+    uint32_t stack[TH_MAX_JSON_DEPTH];
+};
+
+/* ---- dispatch -------------------------------------------------------- */
+
+bool th_jscan_supported(th_jscan_impl impl)
+{
+    switch (impl) {
+    case TH_JSCAN_AUTO:
+    case TH_JSCAN_SCALAR: return true;
+#if defined(__x86_64__)
+    case TH_JSCAN_SSE:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt");
+    case TH_JSCAN_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+               __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
+#endif
+    default: return false;
+    }
+}
+
+const char *th_jscan_impl_name(th_jscan_impl impl)
+{
+    switch (impl) {
+    case TH_JSCAN_SCALAR: return "scalar";
+    case TH_JSCAN_SSE: return "sse";
+    case TH_JSCAN_AVX2: return "avx2";
+    default: return "auto";
+    }
+}
+
+static th_jscan_impl best_impl(void)
+{
+    const char *env = getenv("TH_JSCAN");
+    if (env) {
+        for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX2; i++)
+            if (strcmp(env, th_jscan_impl_name((th_jscan_impl)i)) == 0 &&
+                th_jscan_supported((th_jscan_impl)i))
+                return (th_jscan_impl)i;
+    }
+    if (th_jscan_supported(TH_JSCAN_AVX2))
+        return TH_JSCAN_AVX2;
+    if (th_jscan_supported(TH_JSCAN_SSE))
+        return TH_JSCAN_SSE;
+    return TH_JSCAN_SCALAR;
+}
+
+bool th_jscan_use(th_jscan *s, th_jscan_impl impl)
+{
+    if (impl == TH_JSCAN_AUTO)
+        impl = best_impl();
+    if (!th_jscan_supported(impl))
+        return false;
+    s->impl = impl;
+    switch (impl) {
+#if defined(__x86_64__)
+    case TH_JSCAN_SSE: s->stage1 = th_jscan_stage1_sse; break;
+    case TH_JSCAN_AVX2: s->stage1 = th_jscan_stage1_avx2; break;
+#endif
+    default: s->stage1 = th_jscan_stage1_scalar; break;
+    }
+    return true;
+}
+
+th_jscan_impl th_jscan_impl_of(const th_jscan *s)
+{
+    return s->impl;
+}
+
+th_jscan *th_jscan_new(void)
+{
+    th_jscan *s = th_xcalloc(1, sizeof *s);
+    th_jscan_use(s, TH_JSCAN_AUTO);
+    return s;
+}
+
+void th_jscan_free(th_jscan *s)
+{
+    if (!s)
+        return;
+    free(s->idx);
+    free(s->tape);
+    free(s);
+}
+
+/* ---- stage 1, portable ----------------------------------------------- */
+
+/* Byte at a time, written independently of the block logic so that the tests
+ * can hold the SIMD variants against it. */
+size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
+{
+    size_t k = 0;
+    bool esc = false, inside = false, prev_other = false, bs = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        bool escaped = esc;
+        esc = !escaped && c == '\\';
+        bs |= c == '\\';
+        if (c == '"' && !escaped) {
+            inside = !inside;
+            if (inside)
+                out[k++] = (uint32_t)i;
+            prev_other = false;
+            continue;
+        }
+        if (inside) {
+            prev_other = false;
+            continue;
+        }
+        switch (c) {
+        case '{':
+        case '}':
+        case '[':
+        case ']':
+        case ':':
+        case ',':
+            out[k++] = (uint32_t)i;
+            prev_other = false;
+            break;
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r': prev_other = false; break;
+        default:
+            if (!prev_other)
+                out[k++] = (uint32_t)i;
+            prev_other = true;
+        }
+    }
+    *flags = (bs ? TH_JSCAN_HAS_BS : 0u) | (inside ? TH_JSCAN_OPEN_STRING : 0u);
+    return k;
+}
+
+/* ---- stage 2 --------------------------------------------------------- */
+
+static bool fail(th_json_error *err, size_t at, const char *why)
+{
+    if (err) {
+        err->offset = at;
+        err->reason = why;
+    }
+    return false;
+}
+
+static inline bool is_delim(unsigned char c)
+{
+    switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+    case ':':
+    case ',':
+    case '"': return true;
+    default: return false;
+    }
+}
+
+/* The reason th_json_parse gives for an unexpected byte after a value. */
+static const char *after_value_reason(const th_jscan *s, int depth)
+{
+    if (depth == 0)
+        return "trailing characters after JSON value";
+    return s->p[s->tape[s->stack[depth - 1]].pos] == '{' ? "expected ',' or '}' in object"
+                                                         : "expected ',' or ']' in array";
+}
+
+/* Number grammar of th_json_parse, with the same offsets; *end past the number. */
+static bool scan_number(const unsigned char *s, size_t n, size_t start, size_t *end,
+                        th_json_error *err)
+{
+    size_t i = start;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return fail(err, start, "truncated number");
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return fail(err, i, "invalid number");
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return fail(err, i, "digit expected after decimal point");
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return fail(err, i, "digit expected in exponent");
+    }
+    *end = i;
+    return true;
+}
+
+static void grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    free(*buf);
+    *buf = th_xmalloc(c * elem);
+    *cap = c;
+}
+
+/* Offset past the closing quote of the string opened at index entry k, or 0 when
+ * it is unterminated. Only whitespace can separate a closing quote from the next
+ * index entry (any other byte is indexed), so it is found by stepping back over
+ * whitespace from there; only the last string of the text can be unterminated. */
+static inline uint32_t string_end(const th_jscan *s, uint32_t k)
+{
+    uint32_t e;
+    if (k + 1 < s->nidx) {
+        e = s->idx[k + 1];
+    } else {
+        if (s->open_string)
+            return 0;
+        e = (uint32_t)s->n;
+    }
+    while (s->p[e - 1] != '"')
+        e--;
+    return e;
+}
+
+static bool build_tape(th_jscan *s, th_json_error *err)
+{
+    const unsigned char *p = s->p;
+    const uint32_t *ix = s->idx;
+    const uint32_t m = (uint32_t)s->nidx;
+    const size_t n = s->n;
+    jnode *t = s->tape;
+    uint32_t *stack = s->stack;
+    uint32_t nt = 0, k = 0;
+    int depth = 0;
+    bool in_obj = false;
+
+value:
+    if (k >= m)
+        return fail(err, n, "unexpected end of input");
+    {
+        uint32_t pos = ix[k];
+        unsigned char c = p[pos];
+        size_t end;
+        switch (c) {
+        case '{':
+        case '[':
+            if (depth >= TH_MAX_JSON_DEPTH)
+                return fail(err, pos, "nesting too deep");
+            stack[depth++] = nt;
+            t[nt].pos = pos;
+            nt++;
+            k++;
+            in_obj = c == '{';
+            if (k < m && p[ix[k]] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
+                goto close;
+            if (in_obj)
+                goto key;
+            goto value;
+        case '"':
+            if (!(t[nt].end = string_end(s, k)))
+                return fail(err, pos, "unterminated string");
+            t[nt].pos = pos;
+            t[nt].next = nt + 1;
+            nt++;
+            k++;
+            goto after_value;
+        case 't':
+        case 'f':
+        case 'n': {
+            const char *word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+            size_t len = c == 'f' ? 5 : 4;
+            if (n - pos < len || memcmp(p + pos, word, len) != 0)
+                return fail(err, pos, "invalid literal");
+            end = pos + len;
+            break;
+        }
+        default:
+            if (c != '-' && (c < '0' || c > '9'))
+                return fail(err, pos, "unexpected character");
+            if (!scan_number(p, n, pos, &end, err))
+                return false;
+            break;
+        }
+        /* a scalar must end where its token ends */
+        if (end < n && !is_delim(p[end]))
+            return fail(err, end, after_value_reason(s, depth));
+        t[nt].pos = pos;
+        t[nt].end = (uint32_t)end;
+        t[nt].next = nt + 1;
+        nt++;
+        k++;
+    }
+
+after_value:
+    if (depth == 0) {
+        if (k < m)
+            return fail(err, ix[k], "trailing characters after JSON value");
+        s->ntape = nt;
+        return true;
+    }
+    if (k >= m)
+        return fail(err, n, in_obj ? "unterminated object" : "unterminated array");
+    {
+        unsigned char c = p[ix[k]];
+        if (c == ',') {
+            k++;
+            if (in_obj)
+                goto key;
+            goto value;
+        }
+        if (c == (in_obj ? '}' : ']'))
+            goto close;
+        return fail(err, ix[k],
+                    in_obj ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
+    }
+
+close : {
+    /* ix[k] is the closing bracket of the innermost container */
+    uint32_t open = stack[--depth];
+    t[open].end = ix[k] + 1;
+    t[open].next = nt;
+    k++;
+    if (depth)
+        in_obj = p[t[stack[depth - 1]].pos] == '{';
+    goto after_value;
+}
+
+key:
+    if (k >= m || p[ix[k]] != '"')
+        return fail(err, k < m ? ix[k] : n, "expected string key in object");
+    if (!(t[nt].end = string_end(s, k)))
+        return fail(err, ix[k], "unterminated string");
+    t[nt].pos = ix[k];
+    t[nt].next = nt + 1;
+    nt++;
+    k++;
+    if (k >= m || p[ix[k]] != ':')
+        return fail(err, k < m ? ix[k] : n, "expected ':' after object key");
+    k++;
+    goto value;
+}
+
+bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
+{
+    if (err) {
+        err->offset = 0;
+        err->reason = NULL;
+    }
+    s->loaded = false;
+    s->nidx = s->ntape = 0;
+    s->p = (const unsigned char *)text;
+    s->n = n;
+    if (n >= (size_t)UINT32_MAX - 64)
+        return fail(err, 0, "input too large for the scanner");
+    grow((void **)&s->idx, &s->idx_cap, n + 64, sizeof *s->idx);
+    unsigned flags;
+    s->nidx = s->stage1(s->p, n, s->idx, &flags);
+    s->has_bs = flags & TH_JSCAN_HAS_BS;
+    s->open_string = flags & TH_JSCAN_OPEN_STRING;
+    grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
+    if (!build_tape(s, err))
+        return false;
+    s->loaded = true;
+    return true;
+}
+
+const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
+{
+    *count = s->nidx;
+    return s->idx;
+}
+
+/* ---- strings --------------------------------------------------------- */
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(const th_jscan *s, size_t at, unsigned *out, th_json_error *err)
+{
+    if (at + 4 > s->n)
+        return fail(err, at, "truncated \\u escape");
+    unsigned v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(s->p[at + k]);
+        if (h < 0)
+            return fail(err, at + k, "invalid hex digit in \\u escape");
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+/* th_json_parse's checks of a string's raw bytes p[b..e): control characters and
+ * UTF-8 (escape sequences are checked while decoding). */
+static bool check_content(const th_jscan *s, size_t b, size_t e, th_json_error *err)
+{
+    const unsigned char *p = s->p;
+    for (size_t i = b; i < e;) {
+        unsigned char c = p[i];
+        if (c == '\\') {
+            i += 2;
+            continue;
+        }
+        if (c < 0x20)
+            return fail(err, i, "control character in string");
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l;
+        uint32_t cp;
+        if (th_utf8_decode(p + i, s->n - i, &l, &cp) != TH_UTF8_OK)
+            return fail(err, i, "invalid UTF-8 in string");
+        i += l;
+    }
+    return true;
+}
+
+/* Unescapes p[b..e) into o (room for e - b + 1 bytes); *w gets the length. */
+static bool unescape(const th_jscan *s, size_t b, size_t e, char *o, size_t *w_out,
+                     th_json_error *err)
+{
+    const unsigned char *p = s->p;
+    size_t w = 0;
+    for (size_t i = b; i < e;) {
+        unsigned char c = p[i];
+        if (c != '\\') {
+            o[w++] = (char)c;
+            i++;
+            continue;
+        }
+        unsigned char x = p[i + 1];
+        i += 2;
+        switch (x) {
+        case '"': o[w++] = '"'; break;
+        case '\\': o[w++] = '\\'; break;
+        case '/': o[w++] = '/'; break;
+        case 'b': o[w++] = '\b'; break;
+        case 'f': o[w++] = '\f'; break;
+        case 'n': o[w++] = '\n'; break;
+        case 'r': o[w++] = '\r'; break;
+        case 't': o[w++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (!read_hex4(s, i, &cp, err))
+                return false;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo = 0;
+                if (i + 6 <= e && p[i] == '\\' && p[i + 1] == 'u') {
+                    if (!read_hex4(s, i + 2, &lo, err))
+                        return false;
+                }
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                } else {
+                    cp = 0xFFFD; /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            w += th_utf8_encode(cp, o + w);
+            break;
+        }
+        default: return fail(err, i - 2, "invalid escape in string");
+        }
+    }
+    o[w] = '\0';
+    *w_out = w;
+    return true;
+}
+
+/* Decoded text of the string node t (zero copy without escapes). */
+static bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict, th_str *out,
+                        th_json_error *err)
+{
+    size_t b = t->pos + 1, e = t->end - 1;
+    if (strict && !check_content(s, b, e, err))
+        return false;
+    if (!s->has_bs || !memchr(s->p + b, '\\', e - b)) {
+        *out = th_str_make((const char *)s->p + b, e - b);
+        return true;
+    }
+    char *o = th_arena_alloc(a, e - b + 1);
+    size_t w;
+    if (!unescape(s, b, e, o, &w, err))
+        return false;
+    *out = th_str_make(o, w);
+    return true;
+}
+
+/* Whether key node t decodes to key[0..klen). */
+static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t klen)
+{
+    const char *r = (const char *)s->p + t->pos + 1;
+    size_t rn = t->end - t->pos - 2;
+    if (rn == klen)
+        /* equal raw bytes: either no escapes, or key has a backslash where the raw
+         * text starts an escape, and then the decoded key is shorter */
+        return (klen == 0 || (r[0] == key[0] && memcmp(r, key, klen) == 0)) &&
+               (!s->has_bs || !memchr(key, '\\', klen));
+    if (rn < klen || !s->has_bs || !memchr(r, '\\', rn))
+        return false; /* decoding only ever shortens */
+    char small[256];
+    char *o = rn < sizeof small ? small : th_xmalloc(rn + 1);
+    size_t w = 0;
+    bool eq =
+        unescape(s, t->pos + 1, t->end - 1, o, &w, NULL) && w == klen && memcmp(o, key, klen) == 0;
+    if (o != small)
+        free(o);
+    return eq;
+}
+
+/* ---- cursors --------------------------------------------------------- */
+
+th_jcur th_jscan_root(const th_jscan *s)
+{
+    return (th_jcur){s, 0};
+}
+
+th_jtype th_jcur_type(th_jcur c)
+{
+    switch (c.s->p[c.s->tape[c.i].pos]) {
+    case '{': return TH_JOBJ;
+    case '[': return TH_JARR;
+    case '"': return TH_JSTR;
+    case 't': return TH_JTRUE;
+    case 'f': return TH_JFALSE;
+    case 'n': return TH_JNULL;
+    default: return TH_JNUM;
+    }
+}
+
+th_str th_jcur_raw(th_jcur c)
+{
+    const jnode *t = &c.s->tape[c.i];
+    return th_str_make((const char *)c.s->p + t->pos, t->end - t->pos);
+}
+
+bool th_jcur_get(th_jcur obj, const char *key, size_t klen, th_jcur *out)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    if (s->p[t[obj.i].pos] != '{')
+        return false;
+    bool found = false;
+    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
+        if (key_eq(s, &t[k], key, klen)) {
+            out->s = s;
+            out->i = k + 1;
+            found = true;
+        }
+    }
+    return found;
+}
+
+bool th_jcur_path(th_jcur obj, const char *dotted, th_jcur *out)
+{
+    th_jcur cur = obj;
+    const char *seg = dotted;
+    for (;;) {
+        const char *dot = strchr(seg, '.');
+        size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
+        if (!th_jcur_get(cur, seg, len, &cur))
+            return false;
+        if (!dot)
+            break;
+        seg = dot + 1;
+    }
+    *out = cur;
+    return true;
+}
+
+bool th_jcur_str(th_jcur c, th_arena *a, th_str *out)
+{
+    const jnode *t = &c.s->tape[c.i];
+    if (c.s->p[t->pos] != '"')
+        return false;
+    return decode_node(c.s, t, a, false, out, NULL);
+}
+
+th_jiter th_jcur_iter(th_jcur c)
+{
+    const jnode *t = &c.s->tape[c.i];
+    unsigned char b = c.s->p[t->pos];
+    if (b != '{' && b != '[')
+        return (th_jiter){c.s, 0, 0, false};
+    return (th_jiter){c.s, c.i + 1, t->next, b == '{'};
+}
+
+bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val)
+{
+    if (it->k >= it->end)
+        return false;
+    const jnode *t = it->s->tape;
+    if (it->obj) {
+        if (key)
+            *key = (th_jcur){it->s, it->k};
+        *val = (th_jcur){it->s, it->k + 1};
+        it->k = t[it->k + 1].next;
+    } else {
+        *val = (th_jcur){it->s, it->k};
+        it->k = t[it->k].next;
+    }
+    return true;
+}
+
+uint32_t th_jcur_count(th_jcur c)
+{
+    th_jiter it = th_jcur_iter(c);
+    th_jcur v;
+    uint32_t n = 0;
+    while (th_jiter_next(&it, NULL, &v))
+        n++;
+    return n;
+}
+
+/* ---- DOM ------------------------------------------------------------- */
+
+static th_jval *build(const th_jscan *s, uint32_t i, th_arena *a, th_json_error *err)
+{
+    const jnode *t = &s->tape[i];
+    unsigned char c = s->p[t->pos];
+    th_jval *v;
+    switch (c) {
+    case '{':
+    case '[': {
+        th_jcur cur = {s, i};
+        uint32_t count = th_jcur_count(cur);
+        v = th_arena_alloc(a, sizeof *v);
+        v->type = c == '{' ? TH_JOBJ : TH_JARR;
+        v->len = v->cap = count;
+        th_jiter it = th_jcur_iter(cur);
+        th_jcur key = cur, val = cur;
+        if (c == '{') {
+            v->u.members = count ? th_arena_alloc(a, count * sizeof(th_jmember)) : NULL;
+            for (uint32_t k = 0; th_jiter_next(&it, &key, &val); k++) {
+                if (!decode_node(s, &s->tape[key.i], a, true, &v->u.members[k].key, err))
+                    return NULL;
+                if (!(v->u.members[k].val = build(s, val.i, a, err)))
+                    return NULL;
+            }
+        } else {
+            v->u.items = count ? th_arena_alloc(a, count * sizeof(th_jval *)) : NULL;
+            for (uint32_t k = 0; th_jiter_next(&it, NULL, &val); k++)
+                if (!(v->u.items[k] = build(s, val.i, a, err)))
+                    return NULL;
+        }
+        return v;
+    }
+    case '"': {
+        th_str str;
+        if (!decode_node(s, t, a, true, &str, err))
+            return NULL;
+        v = th_arena_alloc(a, sizeof *v);
+        v->type = TH_JSTR;
+        v->len = v->cap = 0;
+        v->u.str = str;
+        return v;
+    }
+    case 't': return th_jnew(a, TH_JTRUE);
+    case 'f': return th_jnew(a, TH_JFALSE);
+    case 'n': return th_jnew(a, TH_JNULL);
+    default:
+        v = th_arena_alloc(a, sizeof *v);
+        v->type = TH_JNUM;
+        v->len = v->cap = 0;
+        v->u.str = th_jcur_raw((th_jcur){s, i});
+        return v;
+    }
+}
+
+th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
+{
+    if (err) {
+        err->offset = 0;
+        err->reason = NULL;
+    }
+    return build(c.s, c.i, a, err);
+}

@@ -1,0 +1,117 @@
+/* On-demand JSON scanner: a SIMD structural index (stage 1), a light tape that
+ * pairs every container with its end (stage 2), and cursors that look fields up
+ * without building a DOM.
+ *
+ * Stage 1 finds, for a buffer p[0..n) holding one JSON value, the byte offsets
+ * of every structural character { } [ ] : , outside strings, of the opening
+ * quote of every string, and of the first byte of every scalar token (a run of
+ * bytes outside strings that are not whitespace, structural characters or
+ * quotes). A string ends at the last quote before the next index entry: only
+ * whitespace can sit between. Backslash runs are resolved as in JSON: a
+ * backslash escapes the next byte unless it is itself escaped (outside strings
+ * too, so the index is defined for any bytes). Three implementations produce the
+ * same index: AVX2 (+PCLMUL, BMI1, POPCNT; 64-byte blocks), SSE4.2 (+POPCNT;
+ * SSSE3 shuffles, no PCLMUL) and portable scalar; each scanner starts with the
+ * best one the CPU has (override: TH_JSCAN=scalar|sse|avx2 in the environment,
+ * or th_jscan_use). The SIMD code never reads past p[n-1]: the last partial
+ * block is copied into a space-padded stack buffer.
+ *
+ * Stage 2 validates STRUCTURE: balanced and correctly nested brackets, key ':'
+ * value ',' placement, string termination, depth <= TH_MAX_JSON_DEPTH, the exact
+ * literals true/false/null, the full number grammar (as th_json_parse), bytes
+ * outside strings, and nothing but whitespace after the value. Errors give a
+ * byte offset and a static reason; for text whose strings are well-formed, the
+ * verdict, offset and reason equal th_json_parse's.
+ * NOT validated by th_jscan_load: string CONTENTS (UTF-8 validity, raw control
+ * characters, escape sequences such as \q or bad \u hex), so it accepts some
+ * text th_json_parse rejects, never the reverse. th_jcur_str rejects bad escapes
+ * of the string it decodes; th_jcur_to_jval validates everything it builds: its
+ * tree is exactly th_json_parse's, and when it fails on the root the offset and
+ * reason are those th_json_parse reports.
+ *
+ * Ownership: a th_jscan owns its index, tape and scratch buffers; they are grown
+ * when a larger record arrives and reused afterwards (no allocation per record
+ * once warm). The scanner BORROWS the loaded text: it must stay alive and
+ * unchanged until the next th_jscan_load or th_jscan_free. Cursors (th_jcur,
+ * th_jiter) are plain values valid until the next load. Strings returned by
+ * th_jcur_raw/th_jcur_str point into the text (zero copy) or into the arena given.
+ *
+ * Thread safety: a scanner belongs to one thread at a time; distinct scanners may
+ * be used concurrently (no global mutable state). */
+#ifndef TH_JSON_JSCAN_H
+#define TH_JSON_JSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/str.h"
+#include "json/json.h"
+
+typedef struct th_jscan th_jscan;
+
+typedef enum th_jscan_impl {
+    TH_JSCAN_AUTO = 0, /* best available (or $TH_JSCAN) */
+    TH_JSCAN_SCALAR,
+    TH_JSCAN_SSE,
+    TH_JSCAN_AVX2,
+} th_jscan_impl;
+
+th_jscan *th_jscan_new(void);
+void th_jscan_free(th_jscan *s);
+/* Selects the stage-1 implementation of this scanner; false (and no change) if the
+ * CPU or build lacks it. TH_JSCAN_AUTO picks the best. */
+bool th_jscan_use(th_jscan *s, th_jscan_impl impl);
+th_jscan_impl th_jscan_impl_of(const th_jscan *s);
+const char *th_jscan_impl_name(th_jscan_impl impl); /* "scalar", "sse", "avx2" */
+/* Whether this CPU/build can run impl. */
+bool th_jscan_supported(th_jscan_impl impl);
+
+/* Indexes and checks one JSON value in p[0..n) (whitespace around it allowed).
+ * On failure returns false and fills *err (may be NULL); cursors are then unusable
+ * but th_jscan_index still shows the stage-1 index. n must be < 4 GiB - 64. */
+bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
+/* The stage-1 index of the last load (byte offsets, ascending). For tests. */
+const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
+
+/* A value on the tape of a loaded scanner. */
+typedef struct th_jcur {
+    const th_jscan *s;
+    uint32_t i;
+} th_jcur;
+
+th_jcur th_jscan_root(const th_jscan *s);
+th_jtype th_jcur_type(th_jcur c);
+/* Member of an object by decoded key; the LAST duplicate wins (as th_jobj_get).
+ * False if c is not an object or has no such key. Keys without backslashes are
+ * compared on raw bytes; keys with escapes are decoded first. */
+bool th_jcur_get(th_jcur obj, const char *key, size_t klen, th_jcur *out);
+/* Nested lookup through objects only: "a.b.c" is obj.a.b.c. */
+bool th_jcur_path(th_jcur obj, const char *dotted, th_jcur *out);
+/* The exact source bytes of the value (quotes included for strings). */
+th_str th_jcur_raw(th_jcur c);
+/* Decoded text of a string value: a zero-copy slice when it has no escapes, else
+ * unescaped into a (\uXXXX and surrogate pairs as th_json_parse; a NUL is added
+ * after the text). False if c is not a string or holds an invalid escape. String
+ * contents are otherwise not validated (see above). */
+bool th_jcur_str(th_jcur c, th_arena *a, th_str *out);
+/* Items of an array / members of an object (c must be one; else count 0). */
+uint32_t th_jcur_count(th_jcur c);
+
+/* Iteration: for objects *key gets the member's key (a string cursor), for arrays
+ * key may be NULL and is left alone. */
+typedef struct th_jiter {
+    const th_jscan *s;
+    uint32_t k, end;
+    bool obj;
+} th_jiter;
+th_jiter th_jcur_iter(th_jcur c);
+bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
+
+/* Builds the th_jval tree of the subtree at c in arena a, validating string
+ * contents; the result equals th_json_parse's tree for the same bytes. NULL and
+ * *err (absolute offset in the loaded text) on invalid string contents. */
+th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err);
+
+#endif

@@ -1,0 +1,73 @@
+/* Stage 1 of jscan with AVX2 (+PCLMUL for the string mask, BMI1 for the bit scans): 64 bytes per
+ * step. Compiled with target attributes, so the build needs no -mavx2; jscan.c only calls it after
+ * __builtin_cpu_supports says the CPU has the instructions. */
+#include "json/jscan_int.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx2,pclmul,bmi,popcnt")))
+
+TARGET static inline uint64_t mask64(__m256i lo, __m256i hi)
+{
+    uint32_t a = (uint32_t)_mm256_movemask_epi8(lo);
+    uint32_t b = (uint32_t)_mm256_movemask_epi8(hi);
+    return (uint64_t)a | ((uint64_t)b << 32);
+}
+
+/* Exact-match byte classes by a low-nibble table lookup: a byte c is in the class
+ * when table[c & 15] == c (pshufb yields 0 for c >= 0x80, never equal to c). */
+TARGET static inline __m256i in_table(__m256i tab, __m256i v)
+{
+    return _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, v), v);
+}
+
+TARGET __attribute__((always_inline)) static inline uint32_t *
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs)
+{
+    const __m256i ws_tab =
+        _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1,
+                         0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
+    const __m256i op_tab1 =
+        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1, -1, -1,
+                         -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
+    const __m256i op_tab2 =
+        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1, -1, -1,
+                         -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
+    uint64_t quote = mask64(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(hi, q));
+    uint64_t bs = mask64(_mm256_cmpeq_epi8(lo, b), _mm256_cmpeq_epi8(hi, b));
+    uint64_t ws = mask64(in_table(ws_tab, lo), in_table(ws_tab, hi));
+    uint64_t op = mask64(_mm256_or_si256(in_table(op_tab1, lo), in_table(op_tab2, lo)),
+                         _mm256_or_si256(in_table(op_tab1, hi), in_table(op_tab2, hi)));
+    *anybs |= bs;
+    quote &= ~jblock_escaped(bs, &st->escaped);
+    __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
+    uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
+    return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
+}
+
+TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
+{
+    jblock_state st = {0, 0, 0};
+    uint64_t anybs = 0;
+    uint32_t *o = out;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        o = block(p + i, (uint32_t)i, o, &st, &anybs);
+    if (i < n) {
+        /* the tail is padded with spaces, which index nothing: never read past n */
+        _Alignas(32) unsigned char tail[64];
+        memset(tail, ' ', sizeof tail);
+        memcpy(tail, p + i, n - i);
+        o = block(tail, (uint32_t)i, o, &st, &anybs);
+    }
+    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u);
+    return (size_t)(o - out);
+}
+#else
+typedef int th_jscan_avx2_unused; /* ISO C wants a non-empty translation unit */
+#endif

@@ -1,0 +1,120 @@
+/* Private to jscan*.c: the stage-1 block logic shared by the SIMD variants.
+ *
+ * A variant classifies 64 input bytes into four bit masks (bit i = byte i):
+ * quotes, backslashes, structural operators { } [ ] : , and whitespace; the
+ * helpers below turn those into index entries, carrying string/escape/scalar
+ * state across blocks. All functions are static inline so that they are compiled
+ * with the target ISA of the variant that includes them.
+ * Thread safety: pure functions over caller state. */
+#ifndef TH_JSON_JSCAN_INT_H
+#define TH_JSON_JSCAN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What stage 1 learns besides the index. */
+#define TH_JSCAN_HAS_BS 1u      /* p holds a backslash somewhere */
+#define TH_JSCAN_OPEN_STRING 2u /* p ends inside a string (the last one is unterminated) */
+
+/* A stage-1 implementation: writes the index of p[0..n) to out (room for n + 64
+ * entries), returns the count, and sets *flags to TH_JSCAN_* bits. */
+typedef size_t (*th_jscan_stage1_fn)(const unsigned char *p, size_t n, uint32_t *out,
+                                     unsigned *flags);
+
+size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
+#if defined(__x86_64__)
+size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
+size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
+#endif
+
+typedef struct jblock_state {
+    uint64_t in_string; /* all ones when the previous block ended inside a string */
+    uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
+    uint64_t other;     /* 1 when the previous block ended inside a scalar token */
+} jblock_state;
+
+/* Bits of bytes escaped by a backslash: a backslash escapes the next byte unless it
+ * is itself escaped. Runs of backslashes are resolved with one addition: adding
+ * the start bit of every run that begins on an odd position carries through the
+ * run, which flips the parity of the positions it escapes. */
+__attribute__((always_inline)) static inline uint64_t jblock_escaped(uint64_t bs, uint64_t *carry)
+{
+    const uint64_t even = 0x5555555555555555ULL;
+    uint64_t in = *carry;
+    if (!(bs | in))
+        return 0;
+    bs &= ~in;
+    uint64_t follows = (bs << 1) | in;
+    uint64_t odd_starts = bs & ~even & ~follows;
+    uint64_t sum;
+    *carry = __builtin_add_overflow(odd_starts, bs, &sum) ? 1 : 0;
+    return (even ^ (sum << 1)) & follows;
+}
+
+/* Writes base + position of every set bit. Unrolled by 8: may write up to 7
+ * entries past the returned end (the index has 64 entries of slack). */
+__attribute__((always_inline)) static inline uint32_t *jblock_flatten(uint32_t *out, uint32_t base,
+                                                                      uint64_t bits)
+{
+    if (!bits)
+        return out;
+    int cnt = __builtin_popcountll(bits);
+    const uint64_t guard = 1ULL << 63; /* keeps ctz defined once bits run out */
+#define TH_JSCAN_PUT(i)                                                                            \
+    out[i] = base + (uint32_t)__builtin_ctzll(bits | guard);                                       \
+    bits &= bits - 1
+    TH_JSCAN_PUT(0);
+    TH_JSCAN_PUT(1);
+    TH_JSCAN_PUT(2);
+    TH_JSCAN_PUT(3);
+    TH_JSCAN_PUT(4);
+    TH_JSCAN_PUT(5);
+    TH_JSCAN_PUT(6);
+    TH_JSCAN_PUT(7);
+    if (cnt > 8) {
+        TH_JSCAN_PUT(8);
+        TH_JSCAN_PUT(9);
+        TH_JSCAN_PUT(10);
+        TH_JSCAN_PUT(11);
+        TH_JSCAN_PUT(12);
+        TH_JSCAN_PUT(13);
+        TH_JSCAN_PUT(14);
+        TH_JSCAN_PUT(15);
+        for (int i = 16; bits; i++) {
+            out[i] = base + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+        }
+    }
+#undef TH_JSCAN_PUT
+    return out + cnt;
+}
+
+/* The index bits of one block, given its raw masks and a prefix-xor routine's
+ * result for the unescaped quotes (computed by the caller, which may use PCLMUL). */
+__attribute__((always_inline)) static inline uint64_t
+jblock_finish(jblock_state *st, uint64_t quote, uint64_t op, uint64_t ws, uint64_t inside_raw)
+{
+    uint64_t inside = inside_raw ^ st->in_string;
+    st->in_string = (uint64_t)((int64_t)inside >> 63);
+    /* an opening quote is inside its string, a closing one is not: only openers */
+    uint64_t structural = (op & ~inside) | (quote & inside);
+    uint64_t other = ~(op | ws | quote | inside);
+    uint64_t starts = other & ~((other << 1) | st->other);
+    st->other = other >> 63;
+    return structural | starts;
+}
+
+/* Prefix xor without carry-less multiply: bit i = xor of bits 0..i. */
+__attribute__((always_inline)) static inline uint64_t jblock_prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+#endif

@@ -1,0 +1,78 @@
+/* Stage 1 of jscan with SSE4.2 + POPCNT (SSSE3 shuffles, no PCLMUL: the string mask is a
+ * shift-xor prefix): 64 bytes per step as 4 x 16. Compiled with target
+ * attributes, so the build needs no -msse4.2; jscan.c checks the CPU first. */
+#include "json/jscan_int.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("sse4.2,popcnt")))
+
+TARGET static inline uint64_t mask64(__m128i a, __m128i b, __m128i c, __m128i d)
+{
+    return (uint64_t)(uint32_t)_mm_movemask_epi8(a) |
+           ((uint64_t)(uint32_t)_mm_movemask_epi8(b) << 16) |
+           ((uint64_t)(uint32_t)_mm_movemask_epi8(c) << 32) |
+           ((uint64_t)(uint32_t)_mm_movemask_epi8(d) << 48);
+}
+
+/* byte c is in the class when table[c & 15] == c (see jscan_avx2.c) */
+TARGET static inline __m128i in_table(__m128i tab, __m128i v)
+{
+    return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), v);
+}
+
+TARGET static inline __m128i op_of(__m128i v)
+{
+    const __m128i t1 =
+        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
+    const __m128i t2 =
+        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
+    return _mm_or_si128(in_table(t1, v), in_table(t2, v));
+}
+
+TARGET __attribute__((always_inline)) static inline uint32_t *
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs)
+{
+    const __m128i ws_tab =
+        _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    uint64_t quote = mask64(_mm_cmpeq_epi8(v0, q), _mm_cmpeq_epi8(v1, q), _mm_cmpeq_epi8(v2, q),
+                            _mm_cmpeq_epi8(v3, q));
+    uint64_t bs = mask64(_mm_cmpeq_epi8(v0, b), _mm_cmpeq_epi8(v1, b), _mm_cmpeq_epi8(v2, b),
+                         _mm_cmpeq_epi8(v3, b));
+    uint64_t ws = mask64(in_table(ws_tab, v0), in_table(ws_tab, v1), in_table(ws_tab, v2),
+                         in_table(ws_tab, v3));
+    uint64_t op = mask64(op_of(v0), op_of(v1), op_of(v2), op_of(v3));
+    *anybs |= bs;
+    quote &= ~jblock_escaped(bs, &st->escaped);
+    uint64_t inside = jblock_prefix_xor(quote);
+    return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
+}
+
+TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
+{
+    jblock_state st = {0, 0, 0};
+    uint64_t anybs = 0;
+    uint32_t *o = out;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        o = block(p + i, (uint32_t)i, o, &st, &anybs);
+    if (i < n) {
+        /* the tail is padded with spaces, which index nothing: never read past n */
+        _Alignas(16) unsigned char tail[64];
+        memset(tail, ' ', sizeof tail);
+        memcpy(tail, p + i, n - i);
+        o = block(tail, (uint32_t)i, o, &st, &anybs);
+    }
+    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u);
+    return (size_t)(o - out);
+}
+#else
+typedef int th_jscan_sse_unused; /* ISO C wants a non-empty translation unit */
+#endif

@@ -1,0 +1,680 @@
+/* json/jscan: the structural index of the three stage-1 implementations agrees,
+ * stage 2 rejects malformed text with th_json_parse's offsets, cursors find what
+ * the DOM finds, and th_jcur_to_jval rebuilds th_json_parse's tree exactly. */
+#include "th_test.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "json/jscan.h"
+#include "json/json.h"
+
+/* ---- helpers --------------------------------------------------------- */
+
+static th_jscan *scanners[3];
+static int nscanners;
+
+static void open_scanners(void)
+{
+    nscanners = 0;
+    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2};
+    for (int i = 0; i < 3; i++) {
+        if (!th_jscan_supported(all[i]))
+            continue;
+        th_jscan *s = th_jscan_new();
+        assert_true(th_jscan_use(s, all[i]));
+        scanners[nscanners++] = s;
+    }
+}
+
+static void close_scanners(void)
+{
+    for (int i = 0; i < nscanners; i++)
+        th_jscan_free(scanners[i]);
+    nscanners = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    open_scanners();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    close_scanners();
+    return 0;
+}
+
+/* The text is copied into an exact-size heap block so that ASan sees any read
+ * past the end. */
+static char *exact_copy(const char *p, size_t n)
+{
+    char *c = malloc(n ? n : 1);
+    if (n)
+        memcpy(c, p, n);
+    return c;
+}
+
+static void write_val(th_buf *b, const th_jval *v)
+{
+    th_buf_clear(b);
+    th_json_write(b, v);
+}
+
+typedef struct stats {
+    size_t inputs, dom_ok, scan_ok;
+} stats;
+
+/* Every implementation yields the same index and verdict; when th_json_parse
+ * accepts, the scanner accepts and rebuilds the same tree; when the scanner
+ * accepts, to_jval fails exactly when (and where) th_json_parse fails. */
+static void differential(const char *text, size_t n, stats *st)
+{
+    char *p = exact_copy(text, n);
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_json_error derr, serr[3];
+    th_jval *dom = th_json_parse(&a, p, n, &derr);
+    bool ok[3];
+    for (int i = 0; i < nscanners; i++) {
+        ok[i] = th_jscan_load(scanners[i], p, n, &serr[i]);
+        if (i == 0)
+            continue;
+        size_t c0, ci;
+        const uint32_t *x0 = th_jscan_index(scanners[0], &c0);
+        const uint32_t *xi = th_jscan_index(scanners[i], &ci);
+        if (c0 != ci || memcmp(x0, xi, c0 * sizeof *x0) != 0)
+            fail_msg("index of %s differs from scalar (%zu vs %zu entries) for: %.*s",
+                     th_jscan_impl_name(th_jscan_impl_of(scanners[i])), ci, c0, (int)n, p);
+        if (ok[i] != ok[0] ||
+            (!ok[0] && (serr[i].offset != serr[0].offset || serr[i].reason != serr[0].reason)))
+            fail_msg("verdict of %s differs for: %.*s",
+                     th_jscan_impl_name(th_jscan_impl_of(scanners[i])), (int)n, p);
+    }
+    st->inputs++;
+    if (dom) {
+        st->dom_ok++;
+        if (!ok[0])
+            fail_msg("scanner rejects valid JSON at %zu (%s): %.*s", serr[0].offset, serr[0].reason,
+                     (int)n, p);
+    }
+    if (ok[0]) {
+        st->scan_ok++;
+        th_json_error terr;
+        th_jval *tv = th_jcur_to_jval(th_jscan_root(scanners[nscanners - 1]), &a, &terr);
+        if (!dom != !tv)
+            fail_msg("to_jval %s but th_json_parse %s: %.*s", tv ? "accepts" : "rejects",
+                     dom ? "accepts" : "rejects", (int)n, p);
+        if (dom) {
+            th_buf b1, b2;
+            th_buf_init(&b1);
+            th_buf_init(&b2);
+            write_val(&b1, dom);
+            write_val(&b2, tv);
+            if (b1.len != b2.len || memcmp(b1.data, b2.data, b1.len) != 0)
+                fail_msg("trees differ:\n dom  %.*s\n scan %.*s", (int)b1.len, b1.data, (int)b2.len,
+                         b2.data);
+            th_buf_free(&b1);
+            th_buf_free(&b2);
+        } else if (terr.offset != derr.offset || strcmp(terr.reason, derr.reason) != 0) {
+            fail_msg("to_jval error %zu (%s) vs th_json_parse %zu (%s): %.*s", terr.offset,
+                     terr.reason, derr.offset, derr.reason, (int)n, p);
+        }
+    }
+    th_arena_free(&a);
+    free(p);
+}
+
+/* ---- valid inputs ---------------------------------------------------- */
+
+static void tables_of_valid_text(void **state)
+{
+    (void)state;
+    const char *cases[] = {
+        "{}",
+        "[]",
+        " \t\n{ } \r\n",
+        "0",
+        "-0.5e+10",
+        "\"\"",
+        "true",
+        "false",
+        "null",
+        "[1,2.5,-3e2,true,false,null,\"x\",{},[]]",
+        "{\"a\":{\"b\":{\"c\":[1,{\"d\":\"e\"}]}}}",
+        "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00 \\udc00 \\ud800x\"",
+        "{\"k\\\"ey\":1,\"k\\\\\":2,\"\\\\\\\"\":3}",
+        "[\"\\\\\",\"\\\\\\\\\",\"\\\\\\\"\\\\\"]",
+        "{\"a\" : 1 , \"b\" :[ 1 , 2 ] }",
+        "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+        "{\"dup\":1,\"dup\":2}",
+    };
+    stats st = {0, 0, 0};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        differential(cases[k], strlen(cases[k]), &st);
+    assert_int_equal(st.dom_ok, sizeof cases / sizeof cases[0]);
+    assert_int_equal(st.scan_ok, st.dom_ok);
+}
+
+/* Backslash runs of every length ending just before, on and after the 64-byte
+ * block boundaries, inside strings and followed by quotes; strings spanning
+ * several blocks. */
+static void escapes_across_block_boundaries(void **state)
+{
+    (void)state;
+    stats st = {0, 0, 0};
+    char buf[512];
+    for (int run = 0; run <= 7; run++) {
+        for (int pad = 0; pad < 140; pad++) {
+            for (int tail = 0; tail < 3; tail++) {
+                size_t w = 0;
+                buf[w++] = '[';
+                buf[w++] = '"';
+                for (int i = 0; i < pad; i++)
+                    buf[w++] = (char)('a' + i % 26);
+                for (int i = 0; i < run; i++)
+                    buf[w++] = '\\';
+                if (run % 2) /* odd run: escape something */
+                    buf[w++] = tail == 0 ? '"' : tail == 1 ? 'n' : '\\';
+                for (int i = 0; i < 70; i++) /* carry the string over a block */
+                    buf[w++] = i % 9 == 0 ? ' ' : 'z';
+                buf[w++] = '"';
+                buf[w++] = ',';
+                buf[w++] = '1';
+                buf[w++] = ']';
+                differential(buf, w, &st);
+                /* and without the closing quote: unterminated */
+                differential(buf, w - 4, &st);
+            }
+        }
+    }
+    assert_true(st.dom_ok > 1000);
+    print_message("escapes: %zu inputs, %zu valid\n", st.inputs, st.dom_ok);
+}
+
+static void deep_nesting(void **state)
+{
+    (void)state;
+    stats st = {0, 0, 0};
+    size_t d = TH_MAX_JSON_DEPTH;
+    char *buf = malloc(2 * d + 8);
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t depth = d + (size_t)extra, w = 0;
+        for (size_t i = 0; i < depth; i++)
+            buf[w++] = '[';
+        for (size_t i = 0; i < depth; i++)
+            buf[w++] = ']';
+        differential(buf, w, &st);
+        th_json_error e;
+        bool ok = th_jscan_load(scanners[0], buf, w, &e);
+        assert_int_equal(ok, !extra);
+        if (extra) {
+            assert_int_equal(e.offset, d);
+            assert_string_equal(e.reason, "nesting too deep");
+        }
+    }
+    /* deep objects, skipped in O(1) */
+    size_t w = 0;
+    for (size_t i = 0; i < 100; i++) {
+        memcpy(buf + w, "{\"a\":", 5);
+        w += 5;
+    }
+    buf[w++] = '1';
+    for (size_t i = 0; i < 100; i++)
+        buf[w++] = '}';
+    differential(buf, w, &st);
+    assert_int_equal(st.dom_ok, 2);
+    free(buf);
+}
+
+/* ---- malformed input ------------------------------------------------- */
+
+static void malformed_forms_carry_offsets(void **state)
+{
+    (void)state;
+    struct {
+        const char *text;
+        size_t offset;
+        const char *reason;
+    } cases[] = {
+        {"", 0, "unexpected end of input"},
+        {"   ", 3, "unexpected end of input"},
+        {"{\"a\":1,}", 7, "expected string key in object"},
+        {"[1,2", 4, "unterminated array"},
+        {"{\"a\":1", 6, "unterminated object"},
+        {"{\"a\" 1}", 5, "expected ':' after object key"},
+        {"{\"a\"", 4, "expected ':' after object key"},
+        {"{\"a\":", 5, "unexpected end of input"},
+        {"{", 1, "expected string key in object"},
+        {"{1:2}", 1, "expected string key in object"},
+        {"\"abc", 0, "unterminated string"},
+        {"[\"abc\\\"]", 1, "unterminated string"},
+        {"{\"ab", 1, "unterminated string"},
+        {"tru", 0, "invalid literal"},
+        {"nul", 0, "invalid literal"},
+        {"[falsy]", 1, "invalid literal"},
+        {"truex", 4, "trailing characters after JSON value"},
+        {"[nullx]", 5, "expected ',' or ']' in array"},
+        {"{\"a\":01}", 6, "expected ',' or '}' in object"},
+        {"[1] x", 4, "trailing characters after JSON value"},
+        {"{} {}", 3, "trailing characters after JSON value"},
+        {"-", 0, "truncated number"},
+        {"-x", 1, "invalid number"},
+        {"[1.]", 3, "digit expected after decimal point"},
+        {"[1e]", 3, "digit expected in exponent"},
+        {"[1,]", 3, "unexpected character"},
+        {"[1 2]", 3, "expected ',' or ']' in array"},
+        {"[1}", 2, "expected ',' or ']' in array"},
+        {"{\"a\":1]", 6, "expected ',' or '}' in object"},
+        {"]", 0, "unexpected character"},
+        {"[\"a\"\"b\"]", 4, "expected ',' or ']' in array"},
+        {"@", 0, "unexpected character"},
+        {"\\\"a\"", 0, "unexpected character"},
+        {"[1]\x01", 3, "trailing characters after JSON value"},
+        {"{\"a\":1,\"b\":[true,{\"c\":nan}]}", 22, "invalid literal"},
+        {"{\"a\":1,\"b\":[true,{\"c\":+1}]}", 22, "unexpected character"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t n = strlen(cases[k].text);
+        char *p = exact_copy(cases[k].text, n);
+        for (int i = 0; i < nscanners; i++) {
+            th_json_error e;
+            if (th_jscan_load(scanners[i], p, n, &e))
+                fail_msg("case %zu (%s) accepted", k, cases[k].text);
+            if (e.offset != cases[k].offset || strcmp(e.reason, cases[k].reason) != 0)
+                fail_msg("case %zu (%s) on %s: %zu (%s), wanted %zu (%s)", k, cases[k].text,
+                         th_jscan_impl_name(th_jscan_impl_of(scanners[i])), e.offset, e.reason,
+                         cases[k].offset, cases[k].reason);
+        }
+        /* the DOM reader agrees on every structural error */
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_json_error d;
+        assert_null(th_json_parse(&a, p, n, &d));
+        if (d.offset != cases[k].offset || strcmp(d.reason, cases[k].reason) != 0)
+            fail_msg("case %zu (%s): th_json_parse says %zu (%s)", k, cases[k].text, d.offset,
+                     d.reason);
+        th_arena_free(&a);
+        free(p);
+    }
+}
+
+/* String contents are not checked by load; to_jval reports what the DOM does. */
+static void string_contents_checked_by_to_jval(void **state)
+{
+    (void)state;
+    struct {
+        const char *text;
+        size_t offset;
+    } cases[] = {
+        {"[\"a\x01\"]", 3},
+        {"\"\xff\"", 1},
+        {"\"\\q\"", 1},
+        {"{\"k\":\"\\u12x4\"}", 10},
+        {"\"\\ud800\\u00zz\"", 11},
+        {"{\"\xc3\":1}", 2},
+    };
+    th_arena a;
+    th_arena_init(&a, 0);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *t = cases[k].text;
+        th_json_error e;
+        assert_true(th_jscan_load(scanners[0], t, strlen(t), &e));
+        assert_null(th_jcur_to_jval(th_jscan_root(scanners[0]), &a, &e));
+        if (e.offset != cases[k].offset)
+            fail_msg("case %zu: offset %zu (%s), wanted %zu", k, e.offset, e.reason,
+                     cases[k].offset);
+        stats st = {0, 0, 0};
+        differential(t, strlen(t), &st);
+    }
+    th_arena_free(&a);
+}
+
+/* ---- cursors --------------------------------------------------------- */
+
+static void cursors_find_fields(void **state)
+{
+    (void)state;
+    const char *text =
+        " {\"eventName\":\"GetObject\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"a:b\","
+        "\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},"
+        "\"n\":-12.5,\"list\":[1,\"two\",[3],{\"four\":4}],\"dup\":1,\"dup\":\"last\","
+        "\"k\\u0065y\":\"escaped key\",\"q\\\"\":\"v\\n\\u00e9\",\"a.b\":true,\"z\":null} ";
+    th_jscan *s = scanners[nscanners - 1];
+    th_json_error e;
+    assert_true(th_jscan_load(s, text, strlen(text), &e));
+    th_jcur root = th_jscan_root(s), c;
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_str v;
+    assert_int_equal(th_jcur_type(root), TH_JOBJ);
+    assert_true(th_jcur_get(root, "eventName", 9, &c));
+    assert_int_equal(th_jcur_type(c), TH_JSTR);
+    assert_true(th_jcur_str(c, &a, &v));
+    assert_true(th_str_eqc(v, "GetObject"));
+    assert_true(v.p > text && v.p < text + strlen(text)); /* zero copy */
+    assert_true(th_str_eqc(th_jcur_raw(c), "\"GetObject\""));
+    assert_true(th_jcur_path(root, "userIdentity.sessionContext.attributes.mfaAuthenticated", &c));
+    assert_true(th_jcur_str(c, &a, &v) && th_str_eqc(v, "false"));
+    assert_false(th_jcur_path(root, "userIdentity.nope", &c));
+    assert_false(th_jcur_path(root, "eventName.x", &c));
+    assert_true(th_jcur_get(root, "n", 1, &c));
+    assert_int_equal(th_jcur_type(c), TH_JNUM);
+    assert_true(th_str_eqc(th_jcur_raw(c), "-12.5"));
+    assert_false(th_jcur_str(c, &a, &v));
+    assert_true(th_jcur_get(root, "dup", 3, &c)); /* last duplicate wins */
+    assert_true(th_jcur_str(c, &a, &v) && th_str_eqc(v, "last"));
+    assert_true(th_jcur_get(root, "key", 3, &c)); /* decoded key */
+    assert_true(th_jcur_str(c, &a, &v) && th_str_eqc(v, "escaped key"));
+    assert_false(th_jcur_get(root, "k\\u0065y", 8, &c)); /* not by its raw bytes */
+    assert_true(th_jcur_get(root, "q\"", 2, &c));
+    assert_true(th_jcur_str(c, &a, &v) && th_str_eqc(v, "v\n\xc3\xa9"));
+    assert_false(th_jcur_get(root, "q\\\"", 3, &c));
+    assert_true(th_jcur_get(root, "a.b", 3, &c));
+    assert_int_equal(th_jcur_type(c), TH_JTRUE);
+    assert_false(th_jcur_path(root, "a.b", &c)); /* paths go through objects */
+    assert_true(th_jcur_get(root, "z", 1, &c));
+    assert_int_equal(th_jcur_type(c), TH_JNULL);
+    /* iteration */
+    assert_true(th_jcur_get(root, "list", 4, &c));
+    assert_int_equal(th_jcur_count(c), 4);
+    th_jiter it = th_jcur_iter(c);
+    th_jcur item, key;
+    th_jtype want[] = {TH_JNUM, TH_JSTR, TH_JARR, TH_JOBJ};
+    for (int i = 0; i < 4; i++) {
+        assert_true(th_jiter_next(&it, NULL, &item));
+        assert_int_equal(th_jcur_type(item), want[i]);
+    }
+    assert_false(th_jiter_next(&it, NULL, &item));
+    assert_true(th_str_eqc(th_jcur_raw(item), "{\"four\":4}"));
+    it = th_jcur_iter(root);
+    size_t members = 0;
+    while (th_jiter_next(&it, &key, &item)) {
+        assert_int_equal(th_jcur_type(key), TH_JSTR);
+        members++;
+    }
+    assert_int_equal(members, th_jcur_count(root));
+    assert_int_equal(members, 10);
+    it = th_jcur_iter(item); /* a scalar: nothing */
+    assert_false(th_jiter_next(&it, &key, &item));
+    /* a subtree as DOM */
+    assert_true(th_jcur_get(root, "userIdentity", 12, &c));
+    th_jval *sub = th_jcur_to_jval(c, &a, &e);
+    assert_non_null(sub);
+    assert_true(th_str_eqc(
+        th_jstr(th_jobj_get_path(sub, "sessionContext.attributes.mfaAuthenticated")), "false"));
+    th_arena_free(&a);
+}
+
+static void implementation_choice(void **state)
+{
+    (void)state;
+    assert_true(th_jscan_supported(TH_JSCAN_SCALAR));
+    setenv("TH_JSCAN", "scalar", 1);
+    th_jscan *s = th_jscan_new();
+    assert_int_equal(th_jscan_impl_of(s), TH_JSCAN_SCALAR);
+    unsetenv("TH_JSCAN");
+    assert_true(th_jscan_use(s, TH_JSCAN_AUTO));
+    th_jscan_impl best = th_jscan_impl_of(s);
+    assert_true(best != TH_JSCAN_AUTO);
+    print_message("jscan: best implementation here is %s\n", th_jscan_impl_name(best));
+    for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX2; i++)
+        assert_int_equal(th_jscan_use(s, (th_jscan_impl)i), th_jscan_supported((th_jscan_impl)i));
+    th_jscan_free(s);
+}
+
+/* ---- random and mutated inputs --------------------------------------- */
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33);
+}
+
+static void put_ws(th_buf *b)
+{
+    static const char ws[] = " \t\n\r";
+    while (rnd() % 5 == 0)
+        th_buf_putc(b, ws[rnd() % 4]);
+}
+
+static void gen_string(th_buf *b)
+{
+    static const char *pieces[] = {
+        "a",   "Z", " ", "\\\"", "\\\\", "\\n",      "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9",
+        "\\/", ":", ",", "{",    "]",    "\\\\\\\"", "\\u0000", "\xe2\x82\xac",   "x"};
+    th_buf_putc(b, '"');
+    int len = (int)(rnd() % 12);
+    if (rnd() % 8 == 0)
+        len += 60;
+    for (int i = 0; i < len; i++)
+        th_buf_puts(b, pieces[rnd() % (sizeof pieces / sizeof pieces[0])]);
+    th_buf_putc(b, '"');
+}
+
+static void gen_value(th_buf *b, int depth)
+{
+    put_ws(b);
+    uint32_t r = rnd() % (depth > 6 ? 6 : 9);
+    switch (r) {
+    case 0: gen_string(b); break;
+    case 1: th_buf_printf(b, "%d", (int)(rnd() % 2000) - 1000); break;
+    case 2:
+        th_buf_printf(b, "%d.%ue%d", (int)(rnd() % 20) - 10, rnd() % 1000, (int)(rnd() % 9) - 4);
+        break;
+    case 3: th_buf_puts(b, "true"); break;
+    case 4: th_buf_puts(b, "false"); break;
+    case 5: th_buf_puts(b, "null"); break;
+    case 6:
+    case 7: {
+        th_buf_putc(b, '[');
+        int n = (int)(rnd() % 5);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                th_buf_putc(b, ',');
+            gen_value(b, depth + 1);
+        }
+        put_ws(b);
+        th_buf_putc(b, ']');
+        break;
+    }
+    default: {
+        th_buf_putc(b, '{');
+        int n = (int)(rnd() % 5);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                th_buf_putc(b, ',');
+            put_ws(b);
+            gen_string(b);
+            put_ws(b);
+            th_buf_putc(b, ':');
+            gen_value(b, depth + 1);
+        }
+        put_ws(b);
+        th_buf_putc(b, '}');
+    }
+    }
+    put_ws(b);
+}
+
+/* A CloudTrail-shaped record with variable content. */
+static void gen_cloudtrail(th_buf *b, uint32_t seed)
+{
+    static const char *names[] = {"GetObject", "AssumeRole", "ConsoleLogin", "PutBucketPolicy",
+                                  "CreateUser"};
+    th_buf_printf(
+        b,
+        "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"principalId\":"
+        "\"AROA3H67KLNIGO7UDQCR:frank@vandelay.com\",\"arn\":\"arn:aws:sts::162038209354:assumed-"
+        "role/Admin/frank\",\"accountId\":\"162038209354\",\"sessionContext\":{\"sessionIssuer\":"
+        "{},\"webIdFederationData\":{},\"attributes\":{\"creationDate\":\"2026-09-30T23:59:06Z\","
+        "\"mfaAuthenticated\":\"%s\"}}},\"eventTime\":\"2026-10-01T00:02:%02uZ\",\"eventSource\":"
+        "\"s3.amazonaws.com\",\"eventName\":\"%s\",\"awsRegion\":\"eu-west-1\",\"sourceIPAddress\":"
+        "\"203.0.113.%u\",\"userAgent\":\"aws-cli/2.15 Python/3.11 \\\"quoted\\\"\","
+        "\"requestParameters\":{\"bucketName\":\"b%u\",\"policy\":\"{\\\"Version\\\":\\\"2012-10-"
+        "17\\\","
+        "\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\"}]}\","
+        "\"maxResults\":%u,\"list\":[1,2.5e3,true,null,\"\\u00e9\\ud83d\\ude00\"]},"
+        "\"responseElements\":null,\"readOnly\":%s,\"eventType\":\"AwsApiCall\","
+        "\"recipientAccountId\":\"162038209354\"}",
+        seed % 2 ? "true" : "false", seed % 60, names[seed % 5], seed % 256, seed, seed % 100,
+        seed % 3 ? "true" : "false");
+}
+
+static void mutate(th_buf *b)
+{
+    static const char bytes[] = "{}[]:,\"\\ \n0-eE.tfnul\x01\xc3\xff";
+    int edits = 1 + (int)(rnd() % 3);
+    for (int e = 0; e < edits && b->len; e++) {
+        size_t at = rnd() % b->len;
+        switch (rnd() % 4) {
+        case 0: b->data[at] = bytes[rnd() % (sizeof bytes - 1)]; break;
+        case 1: /* delete */
+            memmove(b->data + at, b->data + at + 1, b->len - at - 1);
+            b->len--;
+            break;
+        case 2: /* insert */
+            th_buf_putc(b, ' ');
+            memmove(b->data + at + 1, b->data + at, b->len - at - 1);
+            b->data[at] = bytes[rnd() % (sizeof bytes - 1)];
+            break;
+        default: b->len = at; /* truncate */
+        }
+    }
+}
+
+static void random_and_mutated_inputs_agree(void **state)
+{
+    (void)state;
+    rng_state = 20261001;
+    stats st = {0, 0, 0};
+    th_buf b;
+    th_buf_init(&b);
+    for (int i = 0; i < 4000; i++) {
+        th_buf_clear(&b);
+        gen_value(&b, 0);
+        differential(b.data, b.len, &st);
+        mutate(&b);
+        differential(b.data, b.len, &st);
+    }
+    for (uint32_t i = 0; i < 3000; i++) {
+        th_buf_clear(&b);
+        gen_cloudtrail(&b, i);
+        differential(b.data, b.len, &st);
+        th_jscan *s = scanners[nscanners - 1];
+        th_jcur c;
+        assert_true(th_jscan_load(s, b.data, b.len, NULL));
+        assert_true(th_jcur_path(th_jscan_root(s),
+                                 "userIdentity.sessionContext.attributes."
+                                 "mfaAuthenticated",
+                                 &c));
+        mutate(&b);
+        differential(b.data, b.len, &st);
+    }
+    th_buf_free(&b);
+    print_message("random: %zu inputs, %zu valid, %zu accepted by the scanner\n", st.inputs,
+                  st.dom_ok, st.scan_ok);
+    assert_true(st.dom_ok > 7000);
+    assert_true(st.scan_ok < st.inputs);
+}
+
+/* ---- real records ---------------------------------------------------- */
+
+static void corpus_file(const char *path, stats *st)
+{
+    size_t len;
+    char *text = th_test_read_file(path, &len);
+    if (!text)
+        return;
+    size_t plen = strlen(path);
+    if (plen > 6 && strcmp(path + plen - 6, ".jsonl") == 0) {
+        for (char *p = text, *end = text + len; p < end;) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (n)
+                differential(p, n, st);
+            p += n + 1;
+        }
+    } else {
+        differential(text, len, st);
+        th_jscan *s = th_jscan_new();
+        th_jcur recs;
+        if (th_jscan_load(s, text, len, NULL) &&
+            th_jcur_get(th_jscan_root(s), "Records", 7, &recs)) {
+            th_jiter it = th_jcur_iter(recs);
+            th_jcur r;
+            while (th_jiter_next(&it, NULL, &r)) {
+                th_str raw = th_jcur_raw(r);
+                differential(raw.p, raw.n, st);
+            }
+        }
+        th_jscan_free(s);
+    }
+    free(text);
+}
+
+static void corpus_walk(const char *dir, stats *st, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d || depth > 8) {
+        if (d)
+            closedir(d);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        size_t l = strlen(e->d_name);
+        if (S_ISDIR(sb.st_mode))
+            corpus_walk(path, st, depth + 1);
+        else if ((l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) ||
+                 (l > 6 && strcmp(e->d_name + l - 6, ".jsonl") == 0))
+            corpus_file(path, st);
+    }
+    closedir(d);
+}
+
+static void real_cloudtrail_records(void **state)
+{
+    (void)state;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/../shared/corpus/cloudtrail-real", th_test_root());
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        print_message("SKIP jscan: %s is absent; real-record differential not run\n", dir);
+        return;
+    }
+    stats st = {0, 0, 0};
+    corpus_walk(dir, &st, 0);
+    print_message("corpus: %zu records, %zu valid\n", st.inputs, st.dom_ok);
+    assert_true(st.dom_ok > 500);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tables_of_valid_text),
+        cmocka_unit_test(escapes_across_block_boundaries),
+        cmocka_unit_test(deep_nesting),
+        cmocka_unit_test(malformed_forms_carry_offsets),
+        cmocka_unit_test(string_contents_checked_by_to_jval),
+        cmocka_unit_test(cursors_find_fields),
+        cmocka_unit_test(implementation_choice),
+        cmocka_unit_test(random_and_mutated_inputs_agree),
+        cmocka_unit_test(real_cloudtrail_records),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
