@@ -35,6 +35,7 @@ typedef enum ctest {
     CT_FREE,       /* KQL free text over the default fields */
     CT_KW_REGEX,   /* keyword text matches the (translated) Lucene RegExp */
     CT_FIELD_CONTAINS, /* a value of path contains a value of path2 */
+    CT_KW_WILDSET, /* keyword text matches any of several wildcards (an OR of CT_KW_WILD) */
 } ctest;
 
 typedef enum wkind { W_LIT, W_STAR, W_ONE } wkind;
@@ -42,6 +43,29 @@ typedef struct wtok {
     wkind kind;
     th_str lit;
 } wtok;
+
+/* A compiled wildcard with what any match must contain, worked out once so
+ * that most values are settled without the backtracking matcher: a minimum
+ * byte length, the literal before the first wildcard (at offset 0), the one
+ * after the last (at the end) and the longest other literal (anywhere).
+ * Those literals are ASCII-lower-cased when nocase. Shapes other than
+ * WS_GENERAL are decided by these checks alone; WS_GENERAL values that pass
+ * them are confirmed by th_q_wild_match, so results never depend on them. */
+typedef enum wshape {
+    WS_GENERAL,
+    WS_EMPTY,  /* "": only the empty value */
+    WS_ANY,    /* only `*`: every value */
+    WS_EXACT,  /* one literal, no wildcard: equality */
+    WS_PREFIX, /* literal then `*`: starts-with */
+} wshape;
+typedef struct wpat {
+    wtok *w;
+    size_t nw;
+    bool nocase; /* ASCII case folding, as th_q_wild_match(..., nocase) */
+    wshape shape;
+    size_t minlen;
+    th_str pre, suf, atom; /* empty when absent */
+} wpat;
 
 typedef struct cnode cnode;
 struct cnode {
@@ -56,8 +80,9 @@ struct cnode {
     th_str s;              /* KW_EQ / KW_PREFIX / DYN_EQ */
     th_str *set;           /* KW_SET */
     size_t nset;
-    wtok *w;               /* KW_WILD / TEXT_WILD / FREE wildcard */
-    size_t nw;
+    wpat wp;               /* KW_WILD / TEXT_WILD / FREE wildcard */
+    wpat *wps;             /* KW_WILDSET: any of these */
+    size_t nwps;
     th_str lo, hi;         /* KW_RANGE */
     bool has_lo, has_hi, lo_incl, hi_incl;
     double dlo, dhi;       /* NUM_RANGE */
@@ -88,8 +113,14 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc);
 /* match.c: value helpers shared by compile and eval */
 bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out);
 size_t th_q_utf16_len(th_str s);
+/* The backtracking matcher: the reference semantics of a wildcard. */
 bool th_q_wild_match(const wtok *w, size_t nw, th_str s, bool nocase);
 size_t th_q_wild_compile(th_arena *a, th_str pattern, bool lower, wtok **out);
+/* Compiles pattern (lower: lower-case its literals, for text tokens) and its
+ * literal requirements (nocase: matched with ASCII case folding). */
+void th_q_wild_prepare(th_arena *a, th_str pattern, bool lower, bool nocase, wpat *out);
+/* Same truth value as th_q_wild_match(p->w, p->nw, s, p->nocase), faster. */
+bool th_q_wild_test(const wpat *p, th_str s);
 bool th_q_parse_ip(th_str s, uint8_t out[16]);
 bool th_q_parse_cidr(th_str s, uint8_t lo[16], uint8_t hi[16]);
 bool th_q_parse_number(th_str s, double *out);

@@ -69,6 +69,7 @@ static void resolve(cctx *c, cnode *n, th_str field)
 }
 
 static cnode *compile(cctx *c, const th_ir *ir, int depth);
+static void merge_or_wild(cctx *c, cnode *n);
 
 static cnode *text_tokens(cctx *c, cnode *n, th_str v)
 {
@@ -174,11 +175,11 @@ static cnode *leaf_wild1(cctx *c, const th_ir *ir, th_str pattern)
     case TH_FT_FLATTENED_LEAF:
     case TH_FT_FLATTENED:
     case TH_FT_UNKNOWN:
-        n->nw = th_q_wild_compile(c->a, pattern, false, &n->w);
+        th_q_wild_prepare(c->a, pattern, false, (n->flags & TH_IRF_NOCASE) != 0, &n->wp);
         return n;
     case TH_FT_TEXT:
-        n->test = CT_TEXT_WILD;
-        n->nw = th_q_wild_compile(c->a, pattern, true, &n->w);
+        n->test = CT_TEXT_WILD; /* tokens are lower-cased, and so is the pattern */
+        th_q_wild_prepare(c->a, pattern, true, false, &n->wp);
         return n;
     default:
         warn(c, ir, "%s: wildcards apply to keyword and text fields only", zdup(c, ir->field));
@@ -219,6 +220,7 @@ static cnode *leaf_wildcard(cctx *c, const th_ir *ir)
         r->nkids = parts.len;
     }
     TH_VEC_FREE(&parts);
+    merge_or_wild(c, r);
     return r;
 }
 
@@ -318,6 +320,74 @@ static void merge_or_terms(cctx *c, cnode *n)
     n->nset = m;
 }
 
+/* Keyword wildcards (or wildcard sets) of an OR on one field, read the same
+ * way, become one set test: one walk of the document and one keyword text per
+ * value for all of them. Kleene OR is associative and commutative, and these
+ * leaves have no side effects, so the result is unchanged. 3VL leaves keep
+ * their own per-leaf value count and are left alone. */
+static bool wild_groupable(const cnode *k)
+{
+    return (k->test == CT_KW_WILD || k->test == CT_KW_WILDSET) && !k->deep && !(k->flags & TH_IRF_3VL);
+}
+
+static bool wild_same_field(const cnode *a, const cnode *b)
+{
+    unsigned mask = TH_IRF_NOCASE | TH_IRF_3VL;
+    return (a->flags & mask) == (b->flags & mask) && a->ftype == b->ftype &&
+           a->ignore_above == b->ignore_above && th_str_eq(a->path, b->path);
+}
+
+static void merge_or_wild(cctx *c, cnode *n)
+{
+    if (n->test != CT_OR || n->nkids < 2)
+        return;
+    size_t out = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        cnode *k = n->kids[i];
+        if (!k) /* taken into an earlier group */
+            continue;
+        size_t total = 0, members = 0;
+        if (wild_groupable(k))
+            for (size_t j = i; j < n->nkids; j++) {
+                const cnode *m = n->kids[j];
+                if (m && wild_groupable(m) && wild_same_field(k, m)) {
+                    total += m->test == CT_KW_WILD ? 1 : m->nwps;
+                    members++;
+                }
+            }
+        if (members < 2) {
+            n->kids[out++] = k;
+            continue;
+        }
+        wpat *ps = TH_ANEWN(c->a, wpat, total);
+        size_t np = 0;
+        for (size_t j = i; j < n->nkids; j++) {
+            cnode *m = n->kids[j];
+            if (!m || !wild_groupable(m) || !wild_same_field(k, m))
+                continue;
+            if (m->test == CT_KW_WILD)
+                ps[np++] = m->wp;
+            else
+                for (size_t x = 0; x < m->nwps; x++)
+                    ps[np++] = m->wps[x];
+            if (j > i)
+                n->kids[j] = NULL;
+        }
+        cnode *g = TH_ANEW(c->a, cnode);
+        *g = *k;
+        g->test = CT_KW_WILDSET;
+        g->wps = ps;
+        g->nwps = np;
+        n->kids[out++] = g;
+    }
+    n->nkids = out;
+    if (out == 1) { /* the whole OR was one group */
+        const th_ir *ir = n->ir;
+        *n = *n->kids[0];
+        n->ir = ir;
+    }
+}
+
 static cnode *compile(cctx *c, const th_ir *ir, int depth)
 {
     if (depth > TH_MAX_QUERY_DEPTH * 4)
@@ -338,6 +408,7 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
         if (n->test == CT_NOT && n->nkids != 1)
             n->test = CT_FALSE;
         merge_or_terms(c, n);
+        merge_or_wild(c, n);
         return n;
     }
     case TH_IR_EXISTS: {
@@ -374,7 +445,7 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
         if (ir->field.n == 0) {
             note_field(c, TH_STR_LIT("*"));
             cnode *n = mk(c, CT_FREE, ir);
-            n->nw = th_q_wild_compile(c->a, ir->value, false, &n->w);
+            th_q_wild_prepare(c->a, ir->value, false, false, &n->wp);
             return n;
         }
         return leaf_wildcard(c, ir);

@@ -140,7 +140,7 @@ static bool text_wild(const cnode *n, th_str s)
     char buf[256];
     th_str t;
     while (th_q_next_token(s, &i, buf, sizeof buf, &t))
-        if (th_q_wild_match(n->w, n->nw, t, false))
+        if (th_q_wild_test(&n->wp, t))
             return true;
     return false;
 }
@@ -158,7 +158,6 @@ static bool test_value(const cnode *n, const th_jval *v)
     int64_t t;
     bool b;
     uint8_t ip[16];
-    bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
     switch (n->test) {
     case CT_EXISTS:
         return visible(n, v);
@@ -174,7 +173,16 @@ static bool test_value(const cnode *n, const th_jval *v)
     case CT_KW_WILD:
         if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
             return false; /* dynamically mapped numbers/booleans are not keywords */
-        return th_q_keyword_text(v, n->ignore_above, &s) && th_q_wild_match(n->w, n->nw, s, nocase);
+        return th_q_keyword_text(v, n->ignore_above, &s) && th_q_wild_test(&n->wp, s);
+    case CT_KW_WILDSET:
+        if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
+            return false;
+        if (!th_q_keyword_text(v, n->ignore_above, &s))
+            return false;
+        for (size_t i = 0; i < n->nwps; i++)
+            if (th_q_wild_test(&n->wps[i], s))
+                return true;
+        return false;
     case CT_KW_PREFIX:
         return th_q_keyword_text(v, n->ignore_above, &s) && s.n >= n->s.n &&
                str_eq(n, th_str_make(s.p, n->s.n), n->s);
@@ -319,7 +327,7 @@ static bool free_leaf(fstate *f, const th_jval *v)
             return text_wild(n, s);
         return n->ntoks && ((n->flags & TH_IRF_PHRASE) ? text_phrase(n, s) : text_match(n, s));
     }
-    return wild ? th_q_wild_match(n->w, n->nw, s, false) : th_str_eq(s, n->s);
+    return wild ? th_q_wild_test(&n->wp, s) : th_str_eq(s, n->s);
 }
 
 static void free_walk(fstate *f, const th_jval *v)

@@ -81,8 +81,8 @@ static inline bool lit_at(th_str lit, const char *s, size_t left, bool nocase)
 {
     if (lit.n > left)
         return false;
-    if (!nocase)
-        return memcmp(lit.p, s, lit.n) == 0;
+    if (!nocase) /* literals are never empty; the first byte settles most mismatches */
+        return lit.p[0] == s[0] && memcmp(lit.p, s, lit.n) == 0;
     for (size_t i = 0; i < lit.n; i++)
         if (lower(lit.p[i]) != lower(s[i]))
             return false;
@@ -114,6 +114,126 @@ bool th_q_wild_match(const wtok *w, size_t nw, th_str s, bool nocase)
     while (ti < nw && w[ti].kind == W_STAR)
         ti++;
     return ti == nw;
+}
+
+/* s[0..lit.n) equals lit, s ASCII-folded first when fold (lit is folded). */
+static inline bool eq_fold(const char *s, th_str lit, bool fold)
+{
+    if (!fold)
+        return memcmp(s, lit.p, lit.n) == 0;
+    for (size_t i = 0; i < lit.n; i++)
+        if (lower(s[i]) != lit.p[i])
+            return false;
+    return true;
+}
+
+/* Does lit (folded when fold) occur anywhere in s[0..n)? */
+static bool find_lit(const char *s, size_t n, th_str lit, bool fold)
+{
+    if (lit.n == 0)
+        return true;
+    if (lit.n > n)
+        return false;
+    char c0 = lit.p[0];
+    th_str rest = th_str_make(lit.p + 1, lit.n - 1);
+    size_t starts = n - lit.n + 1; /* candidate offsets */
+    if (fold && c0 >= 'a' && c0 <= 'z') {
+        for (size_t i = 0; i < starts; i++)
+            if ((s[i] | 0x20) == c0 && eq_fold(s + i + 1, rest, true))
+                return true;
+        return false;
+    }
+    /* c0 is no letter that folding changes: a plain byte search for it */
+    const char *p = s, *end = s + starts;
+    while (p < end && (p = memchr(p, c0, (size_t)(end - p))) != NULL) {
+        if (eq_fold(p + 1, rest, fold))
+            return true;
+        p++;
+    }
+    return false;
+}
+
+static th_str fold_copy(th_arena *a, th_str lit, bool fold)
+{
+    if (!fold || lit.n == 0)
+        return lit;
+    char *p = th_arena_alloc(a, lit.n);
+    for (size_t i = 0; i < lit.n; i++)
+        p[i] = lower(lit.p[i]);
+    return th_str_make(p, lit.n);
+}
+
+void th_q_wild_prepare(th_arena *a, th_str pat, bool to_lower, bool nocase, wpat *out)
+{
+    memset(out, 0, sizeof *out);
+    out->nw = th_q_wild_compile(a, pat, to_lower, &out->w);
+    out->nocase = nocase;
+    const wtok *w = out->w;
+    size_t nw = out->nw;
+    for (size_t i = 0; i < nw; i++)
+        out->minlen += w[i].kind == W_LIT ? w[i].lit.n : w[i].kind == W_ONE ? 1 : 0;
+    if (nw == 0) {
+        out->shape = WS_EMPTY;
+        return;
+    }
+    if (nw == 1 && w[0].kind == W_STAR) {
+        out->shape = WS_ANY;
+        return;
+    }
+    size_t first = 0, last = nw;
+    if (w[0].kind == W_LIT) {
+        out->pre = fold_copy(a, w[0].lit, nocase);
+        first = 1;
+        if (nw == 1) {
+            out->shape = WS_EXACT;
+            return;
+        }
+        if (nw == 2 && w[1].kind == W_STAR) {
+            out->shape = WS_PREFIX;
+            return;
+        }
+    }
+    if (w[nw - 1].kind == W_LIT) {
+        out->suf = fold_copy(a, w[nw - 1].lit, nocase);
+        last = nw - 1;
+    }
+    size_t best = nw;
+    for (size_t i = first; i < last; i++)
+        if (w[i].kind == W_LIT && (best == nw || w[i].lit.n > w[best].lit.n))
+            best = i;
+    if (best < nw)
+        out->atom = fold_copy(a, w[best].lit, nocase);
+    out->shape = WS_GENERAL;
+}
+
+/* Necessary conditions of a match: every LIT token is matched where
+ * th_q_wild_match stands (a leading one at 0, a trailing one ending at s.n),
+ * and each token consumes at least its literal's bytes or, for `?`, one. */
+bool th_q_wild_test(const wpat *p, th_str s)
+{
+    bool fold = p->nocase;
+    switch (p->shape) {
+    case WS_EMPTY:
+        return s.n == 0;
+    case WS_ANY:
+        return true;
+    case WS_EXACT:
+        return s.n == p->pre.n && eq_fold(s.p, p->pre, fold);
+    case WS_PREFIX:
+        return s.n >= p->pre.n && eq_fold(s.p, p->pre, fold);
+    case WS_GENERAL:
+        break;
+    }
+    if (s.n < p->minlen)
+        return false;
+    if (p->pre.n && !eq_fold(s.p, p->pre, fold))
+        return false;
+    if (p->suf.n && !eq_fold(s.p + s.n - p->suf.n, p->suf, fold))
+        return false;
+    if (p->atom.n &&
+        !find_lit(s.p + p->pre.n, s.n - p->pre.n - p->suf.n, p->atom, fold))
+        return false;
+    return th_q_wild_match(p->w, p->nw, s, p->nocase);
 }
 
 static bool copy_z(th_str s, char *buf, size_t cap)
