@@ -1,7 +1,7 @@
 /* inflate_bench: inflate-only throughput of zlib, libdeflate and ISA-L on
  * CloudTrail gzip input, for choosing the library behind src/io/source.c.
  *
- *   inflate_bench [-r REPS] PATH...
+ *   inflate_bench [-r REPS] [-m METHOD] PATH...
  *
  * PATH is a directory (every *.gz under it, each a small S3 object, inflated
  * whole) or a file (one big gzip stream). The compressed bytes are loaded into
@@ -15,7 +15,11 @@
  *   isal-stream   isal_inflate (ISAL_GZIP) into a 1 MiB window keeping 32 KiB
  *                 of history before the write point (ISA-L reads matches back
  *                 from the output buffer)
- *   isal-whole    isal_inflate into one buffer of the ISIZE size */
+ *   isal-whole    isal_inflate into one buffer of the ISIZE size
+ * and what trailhound itself does with the files (read from the page cache,
+ * so file opening is counted):
+ *   th_io_src     src/io/source.c: open, read or map, inflate into the window
+ *   th_input      src/io/input.c: the above + split + JSON parse + classify */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -31,12 +35,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/diag.h"
+#include "io/input.h"
+#include "io/source.h"
+
 typedef struct blob {
     unsigned char *p;
     size_t n;
 } blob;
 
 static blob *g_files;
+static char **g_paths;
 static size_t g_nfiles, g_capfiles;
 
 static void die(const char *m)
@@ -71,7 +80,9 @@ static void load(const char *path)
     if (g_nfiles == g_capfiles) {
         g_capfiles = g_capfiles ? g_capfiles * 2 : 1024;
         g_files = xrealloc(g_files, g_capfiles * sizeof(*g_files));
+        g_paths = xrealloc(g_paths, g_capfiles * sizeof(*g_paths));
     }
+    g_paths[g_nfiles] = strdup(path);
     g_files[g_nfiles++] = b;
 }
 
@@ -228,13 +239,43 @@ static uint64_t do_isal(const blob *b, int whole)
     return total;
 }
 
-enum { M_ZLIB_STREAM, M_ZLIB_WHOLE, M_DEFLATE, M_ISAL_STREAM, M_ISAL_WHOLE, M_N };
-static const char *const names[M_N] = {"zlib-stream", "zlib-whole", "deflate-whole",
-                                       "isal-stream", "isal-whole"};
+static th_io_src g_src;
+static th_diags g_diags;
 
-static uint64_t run(int m, const blob *b)
+static uint64_t do_src(size_t i)
 {
+    if (!th_io_src_open(&g_src, g_paths[i], false, UINT64_MAX, &g_diags))
+        die("th_io_src_open");
+    while (th_io_src_more(&g_src, g_src.len))
+        ;
+    if (g_src.incomplete)
+        die("th_io_src: incomplete");
+    return g_src.inflated;
+}
+
+/* All files through th_input, in one reader (as the CLI does). */
+static uint64_t do_input(void)
+{
+    th_input_opts o;
+    th_input_opts_default(&o, &g_diags);
+    th_input *in = th_input_open((const char *const *)g_paths, g_nfiles, &o);
+    th_record r;
+    while (th_input_next(in, &r))
+        ;
+    uint64_t n = th_input_stats_get(in)->bytes_inflated;
+    th_input_close(in);
+    return n;
+}
+
+enum { M_ZLIB_STREAM, M_ZLIB_WHOLE, M_DEFLATE, M_ISAL_STREAM, M_ISAL_WHOLE, M_SRC, M_INPUT, M_N };
+static const char *const names[M_N] = {"zlib-stream", "zlib-whole", "deflate-whole", "isal-stream",
+                                       "isal-whole",  "th_io_src",  "th_input"};
+
+static uint64_t run(int m, size_t i)
+{
+    const blob *b = &g_files[i];
     switch (m) {
+    case M_SRC: return do_src(i);
     case M_ZLIB_STREAM: return do_zlib(b, 0);
     case M_ZLIB_WHOLE: return do_zlib(b, 1);
     case M_DEFLATE: return do_deflate(b);
@@ -246,13 +287,18 @@ static uint64_t run(int m, const blob *b)
 int main(int argc, char **argv)
 {
     int reps = 3, opt;
-    while ((opt = getopt(argc, argv, "r:")) != -1) {
+    const char *only = NULL;
+    while ((opt = getopt(argc, argv, "r:m:")) != -1) {
         if (opt == 'r')
             reps = atoi(optarg);
+        else if (opt == 'm')
+            only = optarg;
         else
-            die("usage: inflate_bench [-r REPS] PATH...");
+            die("usage: inflate_bench [-r REPS] [-m METHOD] PATH...");
     }
     g_ld = libdeflate_alloc_decompressor();
+    th_io_src_init(&g_src);
+    th_diags_init(&g_diags);
     printf("%-28s %-14s %7s %12s %10s %9s\n", "input", "method", "files", "inflated_MB", "cpu_s",
            "MB/s");
     for (int a = optind; a < argc; a++) {
@@ -268,23 +314,37 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < g_nfiles; i++)
             comp += g_files[i].n;
         for (int m = 0; m < M_N; m++) {
+            if (only && strcmp(only, names[m]) != 0)
+                continue;
             uint64_t bytes = 0;
-            for (size_t i = 0; i < g_nfiles; i++) /* warm-up, and the size check */
-                bytes += run(m, &g_files[i]);
+            if (m == M_INPUT)
+                bytes = do_input(); /* warm-up, and the size */
+            else
+                for (size_t i = 0; i < g_nfiles; i++) /* warm-up, and the size check */
+                    bytes += run(m, i);
             double t0 = cpu_now();
-            for (int r = 0; r < reps; r++)
-                for (size_t i = 0; i < g_nfiles; i++)
-                    run(m, &g_files[i]);
+            for (int r = 0; r < reps; r++) {
+                if (m == M_INPUT)
+                    do_input();
+                else
+                    for (size_t i = 0; i < g_nfiles; i++)
+                        run(m, i);
+            }
             double t = cpu_now() - t0;
             double mb = (double)bytes * reps / 1e6;
             printf("%-28s %-14s %7zu %12.1f %10.3f %9.0f\n", argv[a], names[m], g_nfiles, mb, t,
                    mb / t);
         }
         printf("%-28s %.1f MB compressed\n", argv[a], (double)comp / 1e6);
-        for (size_t i = 0; i < g_nfiles; i++)
+        for (size_t i = 0; i < g_nfiles; i++) {
             free(g_files[i].p);
+            free(g_paths[i]);
+        }
     }
     libdeflate_free_decompressor(g_ld);
+    th_io_src_free(&g_src);
+    th_diags_free(&g_diags);
+    free(g_paths);
     free(g_out);
     free(g_files);
     return 0;
