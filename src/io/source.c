@@ -393,8 +393,8 @@ bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_
      * faults) and it keeps memory at the size of the largest record. */
     struct stat st;
     unsigned char magic[2];
-    if (!is_stdin && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size > GZ_MAP_MIN && (uint64_t)st.st_size <= SIZE_MAX &&
+    bool reg = !is_stdin && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (reg && (uint64_t)st.st_size > GZ_MAP_MIN && (uint64_t)st.st_size <= SIZE_MAX &&
         pread(s->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b &&
         map_file(s, (size_t)st.st_size)) {
         close(s->fd);
@@ -409,7 +409,12 @@ bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_
     if (!window_room(s, CHUNK))
         return false;
     s->data = s->win;
-    fd_fill(s, CHUNK);
+    /* a small regular file is read whole by one read(), without a second one
+     * just to see its end (syscalls are most of the per-file cost) */
+    bool small = reg && st.st_size >= 0 && (uint64_t)st.st_size < CHUNK;
+    fd_fill(s, small ? (size_t)st.st_size : CHUNK);
+    if (small && s->len == (size_t)st.st_size)
+        s->eof = true;
     const unsigned char *w = (const unsigned char *)s->win;
     if (s->len >= 2 && w[0] == 0x1f && w[1] == 0x8b) {
         /* Keep the compressed bytes whole (they are small next to the
