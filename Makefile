@@ -11,8 +11,8 @@ VERSION := 0.1.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wundef -Wcast-align -Wnull-dereference -Werror
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libmaxminddb yaml-0.1 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libmaxminddb yaml-0.1 2>/dev/null || echo -lpcre2-8 -lz -lmaxminddb -lyaml) -lm
+DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libisal libmaxminddb yaml-0.1 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libisal libmaxminddb yaml-0.1 2>/dev/null || echo -lpcre2-8 -lz -lisal -lmaxminddb -lyaml) -lm
 BASEFLAGS = $(CSTD) $(WARN) -Isrc $(DEPS_CFLAGS) -DTH_VERSION='"$(VERSION)"' -MMD -MP
 
 MODE ?= release
@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor clean format install deps asan
+.PHONY: all check check-fast test-bins demo bench floor inflate-bench clean format install deps asan
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -83,6 +83,13 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory MODE=release all
 	@bash scripts/demo.sh
+
+# Inflate-only throughput of zlib, libdeflate and ISA-L (not part of `all`):
+#   make MODE=release inflate-bench && build/release/bench/inflate_bench DIR FILE.gz
+inflate-bench: $(B)/bench/inflate_bench
+$(B)/bench/inflate_bench: bench/inflate_bench.c $(B)/libtrailhound.a
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a -ldeflate $(DEPS_LIBS) -lpthread
 
 bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor

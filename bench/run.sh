@@ -90,7 +90,7 @@ if [ -x "$FLOOR" ]; then
   measure "scanner floor (index + read eventName)" "$bytes" "$records" "$FLOOR" "$data"
   floor_mbs=$last_mbs
 else
-  say "(no $FLOOR: build it with 'make bench-tools')"
+  say "(no $FLOOR: build it with 'make floor')"
 fi
 export TH_THREADS=1
 measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary

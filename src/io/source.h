@@ -4,11 +4,12 @@
  * Buffering: content is streamed through a window: `data` holds the bytes
  * from file offset `base` on, and th_io_src_more drops what the reader has
  * consumed and appends the next chunk (about 1 MiB, read() for plain data,
- * inflate() for gzip). The window only grows when one record (one NDJSON
- * line, a minified S3 object, or a whole pretty-printed document) needs it,
- * so memory follows the largest record, not the file. The compressed bytes of
- * a gzip'd regular file are mapped and inflated in place; from a pipe they are
- * read into memory first (they are small next to what they inflate to).
+ * ISA-L's isal_inflate() for gzip). The window only grows when one record (one
+ * NDJSON line, a minified S3 object, or a whole pretty-printed document) needs
+ * it, so memory follows the largest record, not the file. The compressed bytes
+ * of a gzip'd file are read into memory with the file's first read() (small
+ * files and pipes; they are small next to what they inflate to) or, for a
+ * regular file over GZ_MAP_MIN, mapped and inflated in place.
  *
  * Ownership: `data` is valid until the next th_io_src_more, th_io_src_open,
  * th_io_src_release or th_io_src_free. Thread safety: one source per thread. */
@@ -18,7 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
+
+struct inflate_state; /* ISA-L (isa-l/igzip_lib.h) */
 
 #include "base/diag.h"
 
@@ -46,8 +48,7 @@ typedef struct th_io_src {
     size_t raw_len, raw_cap;
     char *win; /* the window (TH_SRC_FD, TH_SRC_GZIP) */
     size_t win_cap;
-    z_stream z;
-    bool z_live;
+    struct inflate_state *isal; /* allocated at the first gzip file, reused */
     const unsigned char *zin; /* compressed bytes */
     size_t zin_len;
 } th_io_src;
