@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/vec.h"
 #include "cli/run_rules.h"
 #include "engine/sequence.h"
 #include "query/query.h"
@@ -38,6 +39,7 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     if (!th_seq_split(a, r->query, &st, err, sizeof err))
         return th_arena_printf(a, "EQL sequence: %s", err);
     th_seq_stage stages[TH_SEQ_MAX_STAGES];
+    th_query *sq[TH_SEQ_MAX_STAGES];
     th_str fields[TH_SEQ_MAX_STAGES * 64];
     size_t nfields = 0;
     for (size_t i = 0; i < st.nstages; i++) {
@@ -47,6 +49,7 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
         if (!q)
             return "an EQL sequence stage does not compile (see messages)";
         stages[i] = (th_seq_stage){kql_pred, q};
+        sq[i] = q;
         size_t k = th_query_fields(q, fields + nfields, 64);
         nfields = k <= 64 && nfields != SIZE_MAX ? nfields + k : SIZE_MAX; /* MAX: unknown */
     }
@@ -59,6 +62,29 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
                                         st.maxspan_ms, view ? *view : NULL);
     if (nfields != SIZE_MAX)
         th_engine_set_rule_fields(e, idx, fields, nfields);
+    /* a sequence event matches some stage: when every stage pins a routed
+     * field, the union of their values routes the rule */
+    th_prefilter pf[3];
+    size_t npf = 0;
+    for (size_t f = 0; f < 3; f++) {
+        TH_VEC(th_str) vals = {0};
+        bool all = st.nstages > 0;
+        for (size_t i = 0; i < st.nstages && all; i++) {
+            th_str v[64];
+            int n = th_query_required_values(sq[i], routed[f], v, 64);
+            all = n >= 0;
+            for (int k = 0; k < n; k++)
+                TH_VEC_PUSH(&vals, v[k]);
+        }
+        if (all) {
+            th_str *keep = TH_ANEWN(a, th_str, vals.len ? vals.len : 1);
+            if (vals.len)
+                memcpy(keep, vals.items, vals.len * sizeof(th_str));
+            pf[npf++] = (th_prefilter){routed[f], keep, vals.len, false};
+        }
+        TH_VEC_FREE(&vals);
+    }
+    th_engine_set_prefilter(e, idx, pf, npf);
     return NULL;
 }
 

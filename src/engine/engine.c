@@ -158,6 +158,23 @@ static void push_cap(th_engine *e, th_erule *er, const th_strlist *l)
     (void)e;
 }
 
+void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, size_t npf)
+{
+    if (idx >= e->rules.len || e->rules.items[idx]->rep.skipped)
+        return;
+    const th_prefilter *p = pick_prefilter(pf, npf);
+    if (!p)
+        return;
+    size_t w = 0; /* no longer a candidate for every event */
+    for (size_t i = 0; i < e->always.len; i++)
+        if (e->always.items[i] != idx)
+            e->always.items[w++] = e->always.items[i];
+    e->always.len = w;
+    e->rules.items[idx]->broad = strcmp(p->field, th_routed_fields[TH_NSELECTIVE]) == 0;
+    for (size_t i = 0; i < p->nvalues; i++)
+        route_add(e, p->field, p->values[i], p->nocase, idx);
+}
+
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {

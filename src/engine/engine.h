@@ -102,6 +102,9 @@ const char *th_engine_unsupported(const th_rule *r);
  * in the report with the reason) and never runs. */
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc);
+/* Replaces the prefilter of rule `idx` (added without one: EQL sequences,
+ * whose stages each pin the field). Call before th_hits_init. */
+void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, size_t npf);
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
