@@ -240,9 +240,10 @@ void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const ch
             verb, (double)x->read_ns / 1e6, (double)x->parse_ns / 1e6, (double)x->map_ns / 1e6,
             (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)x->output_ns / 1e6,
             temporal_s * 1e3);
-    fprintf(f, "%s: profile (mapping): %llu events mapped for the always-evaluated rules [%s], "
-               "%llu again for routed rules [%s], %llu fully (matches, outputs)\n",
-            verb, (unsigned long long)x->mapped_base, p->demand_base,
-            (unsigned long long)x->mapped_rules, p->demand_rules,
+    fprintf(f, "%s: profile (mapping): %llu raw events ruled out before mapping (routing and "
+               "gates on the raw record), %llu mapped for their planned rules (at most [%s]), "
+               "%llu completed for routed rules, %llu fully (matches, outputs)\n",
+            verb, (unsigned long long)x->skipped, (unsigned long long)x->mapped_base,
+            p->demand_rules, (unsigned long long)x->mapped_rules,
             (unsigned long long)x->mapped_full);
 }

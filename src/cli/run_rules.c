@@ -7,12 +7,28 @@
 
 #include "base/vec.h"
 #include "cli/run_rules.h"
+#include "ecs/rawproj.h"
 #include "engine/sequence.h"
 #include "query/query.h"
 
 static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
 
 static bool kql_pred(const void *q, const th_jval *doc) { return th_query_match(q, doc); }
+
+/* A sequence's gate: one stage's necessary condition holds. */
+typedef struct any_gate {
+    th_query *q[TH_SEQ_MAX_STAGES];
+    size_t n;
+} any_gate;
+
+static bool any_pred(const void *g, const th_jval *doc)
+{
+    const any_gate *a = g;
+    for (size_t i = 0; i < a->n; i++)
+        if (th_query_match(a->q[i], doc))
+            return true;
+    return false;
+}
 
 static bool word_char(char c) { return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
 
@@ -85,6 +101,17 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
         TH_VEC_FREE(&vals);
     }
     th_engine_set_prefilter(e, idx, pf, npf);
+    /* gate: some stage's necessary condition on the raw projection */
+    any_gate *g = TH_ANEW(a, any_gate);
+    for (size_t i = 0; i < st.nstages && g; i++) {
+        th_query *n = th_query_necessary(a, sq[i], th_ecs_raw_field);
+        if (n)
+            g->q[g->n++] = n;
+        else
+            g = NULL; /* a stage without a condition: no gate */
+    }
+    if (g)
+        th_engine_set_gate(e, idx, any_pred, g);
     return NULL;
 }
 
@@ -172,5 +199,8 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
         size_t nf = th_query_fields(q, fields, 256);
         if (nf <= 256) /* more than that: unknown, the engine assumes any */
             th_engine_set_rule_fields(e, idx, fields, nf);
+        th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
+        if (gate)
+            th_engine_set_gate(e, idx, kql_pred, gate);
     }
 }

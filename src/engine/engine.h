@@ -145,12 +145,31 @@ typedef struct th_hits {
     size_t len, cap;
     unsigned char *mark; /* per rule: already evaluated for this event */
     size_t nrules;
+    uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
+    size_t nplan;
+    uint32_t *seen;      /* th_engine_plan: the candidates looked at (marks to clear) */
+    size_t nseen;
 } th_hits;
 void th_hits_init(th_hits *h, const th_engine *e);
 void th_hits_clear(th_hits *h);
 void th_hits_free(th_hits *h);
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
 void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);
+
+/* Gates: a necessary condition of rule `idx`'s filter that can be checked
+ * on a projection of the raw record (ecs/rawproj.h) before any mapping; NULL
+ * removes it. The predicate must be true whenever the filter is. */
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred);
+/* Planning on a raw projection: the rules the prefilter index routes the
+ * projection to (and the rules every event meets) whose gate holds, into
+ * h->plan, in th_engine_eval's order; their demand is merged into *d.
+ * Because the projection's values are a superset of the mapped document's,
+ * every rule that can match the document is planned. Returns h->nplan > 0. */
+bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d);
+/* th_engine_eval restricted to h->plan (the document must carry the planned
+ * rules' demand). */
+void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);
+
 
 
 /* Temporal pass: replays every rule's schedule and emits the alerts in

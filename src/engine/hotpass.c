@@ -193,10 +193,14 @@ void th_hits_init(th_hits *h, const th_engine *e)
     memset(h, 0, sizeof(*h));
     h->nrules = e->rules.len;
     h->mark = th_xcalloc(h->nrules + 1, 1);
+    h->plan = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
+    h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
 }
 
 void th_hits_free(th_hits *h)
 {
+    free(h->plan);
+    free(h->seen);
     free(h->items);
     free(h->mark);
     memset(h, 0, sizeof(*h));
@@ -270,6 +274,56 @@ void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d)
         if (!r->rep.skipped && (!always_only || r->broad))
             th_ecs_demand_merge(d, &r->dem);
     }
+}
+
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred)
+{
+    if (idx >= e->rules.len)
+        return;
+    e->rules.items[idx]->gate_fn = fn;
+    e->rules.items[idx]->gate = pred;
+}
+
+static void plan_rule(const th_engine *e, size_t ri, const th_jval *proj, th_hits *h,
+                      th_ecs_demand *d)
+{
+    if (ri >= h->nrules || h->mark[ri])
+        return;
+    h->mark[ri] = 1;
+    h->seen[h->nseen++] = (uint32_t)ri;
+    const th_erule *r = e->rules.items[ri];
+    if (r->gate_fn && !r->gate_fn(r->gate, proj))
+        return;
+    h->plan[h->nplan++] = (uint32_t)ri;
+    th_ecs_demand_merge(d, &r->dem);
+}
+
+bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
+{
+    h->nplan = h->nseen = 0;
+    for (size_t i = 0; i < e->always.len; i++)
+        plan_rule(e, e->always.items[i], proj, h, d);
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
+        th_json_path_each(proj, th_str_c(th_routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++)
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                plan_rule(e, rc.hits[k]->items[i], proj, h, d);
+    }
+    for (size_t i = 0; i < h->nseen; i++)
+        h->mark[h->seen[i]] = 0;
+    return h->nplan > 0;
+}
+
+void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
+{
+    size_t start = h->len;
+    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+        return;
+    for (size_t i = 0; i < h->nplan; i++)
+        eval_rule(e, h->plan[i], ev, h);
+    for (size_t i = start; i < h->len; i++)
+        h->mark[h->items[i].rule] = 0;
 }
 
 void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n)

@@ -64,6 +64,8 @@ typedef struct th_erule {
     size_t nfields;
     bool fields_known;  /* false: the filter may read anything */
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
+    th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
+    const void *gate;
     bool broad;         /* met by (nearly) every event: no prefilter, or only on data_stream.dataset */
 } th_erule;
 

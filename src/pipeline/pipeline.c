@@ -8,6 +8,7 @@
 
 #include "base/arena.h"
 #include "base/timeutil.h"
+#include "ecs/rawproj.h"
 #include "pipeline/pipeline.h"
 
 #define BATCH_RECORDS 512
@@ -124,13 +125,62 @@ static bool stamp_ingested(const th_pipeline *p, th_arena *a, th_event *ev)
     return true;
 }
 
+/* The planned path: routes and gates rules on the raw projection; maps only
+ * what the planned rules read, or nothing at all when no rule can match.
+ * False when the record needs the general path (no projection or times). */
+static bool prepare_planned(const th_pipeline *p, th_arena *a, th_jval *json, th_str text,
+                            prepared *r, worker_state *w, bool *matched)
+{
+    th_jval *proj = th_ecs_project(p->mapper, a, json);
+    int64_t ts, ing;
+    if (!proj || !th_ecs_times(p->mapper, json, &ts, &ing))
+        return false;
+    th_ecs_demand d;
+    th_ecs_demand_none(&d);
+    bool any = false;
+    for (size_t i = 0; i < p->nengines; i++)
+        any |= th_engine_plan(p->engines[i], proj, &w->hits[i], &d);
+    if (!any) { /* no rule can match: the event only counts */
+        r->ev.doc = NULL;
+        r->ev.timestamp_ms = ts;
+        r->ev.ingested_ms = ing;
+        for (size_t i = 0; i < p->nengines; i++)
+            r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
+        w->prof.skipped++;
+        return true;
+    }
+    r->ev.doc = th_ecs_map_demand(p->mapper, a, json, text, &d);
+    w->prof.mapped_base++;
+    th_event_read_times(&r->ev);
+    for (size_t i = 0; i < p->nengines; i++) {
+        th_hits *h = &w->hits[i];
+        r->hfrom[i] = (uint32_t)h->len;
+        th_engine_eval_plan(p->engines[i], &r->ev, h);
+        r->hto[i] = (uint32_t)h->len;
+        for (size_t k = r->hfrom[i]; k < r->hto[i] && !*matched; k++)
+            *matched = h->items[k].result == 1;
+    }
+    return true;
+}
+
 /* Maps (as lazily as the rules allow) and evaluates one record. */
 static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, th_jval *json, th_str text,
                     prepared *r, worker_state *w)
 {
     th_ecs_mapping *x = NULL;
     r->derived = false;
+    bool matched = false;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
+    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy &&
+        prepare_planned(p, a, json, text, r, w, &matched)) {
+        if (matched) { /* alerts carry the complete document, keys in pipeline order */
+            r->ev.doc = th_ecs_map(p->mapper, a, json, text);
+            w->prof.mapped_full++;
+        }
+        if (p->profile)
+            w->prof.map_ns += cpu_ns() - t0; /* planning, mapping and evaluation */
+        return;
+    }
     if (r->kind == TH_REC_CLOUDTRAIL) {
         x = th_ecs_map_begin(p->mapper, a, json, text, lv->lazy ? &lv->base : NULL);
         if (lv->lazy)
@@ -155,7 +205,6 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, th_jval
     if (r->kind == TH_REC_ECS)
         r->derived = stamp_ingested(p, a, &r->ev);
     uint64_t t1 = p->profile ? cpu_ns() : 0;
-    bool matched = false;
     for (size_t i = 0; i < p->nengines; i++) {
         th_hits *h = &w->hits[i];
         r->hfrom[i] = (uint32_t)h->len;
@@ -206,12 +255,13 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->mapped_base += from->mapped_base;
     to->mapped_rules += from->mapped_rules;
     to->mapped_full += from->mapped_full;
+    to->skipped += from->skipped;
 }
 
 static void plan(th_pipeline *p, levels *lv)
 {
     memset(lv, 0, sizeof *lv);
-    lv->lazy = !p->eager && !p->full_docs && p->nengines > 0;
+    lv->lazy = !p->eager && !p->full_docs && !p->on_event && p->nengines > 0;
     th_ecs_demand_none(&lv->base);
     th_ecs_demand_none(&lv->rules);
     for (size_t i = 0; i < p->nengines; i++) {

@@ -53,6 +53,8 @@ typedef struct th_pipeline_profile {
     uint64_t commit_ns;  /* in-order commit: match records, documents kept */
     uint64_t output_ns;  /* the verb's per-event callback */
     uint64_t mapped_base, mapped_rules, mapped_full; /* events mapped at each level */
+    uint64_t skipped;    /* raw events no rule could match (routing + gates on the raw
+                            projection): not mapped, not evaluated */
 } th_pipeline_profile;
 
 typedef struct th_pipeline {

@@ -96,3 +96,53 @@ int th_query_required_values(const th_query *q, const char *field, th_str *out, 
     free(buf);
     return result;
 }
+
+/* ---- necessary conditions over a subset of fields ---------------------- */
+
+/* NULL means TRUE (no condition left). A leaf on a field `keep` accepts is
+ * kept as it is; everything whose truth is not implied by a superset of the
+ * field's values is dropped: NOT, ES|QL three-valued leaves, field-to-field
+ * scripts, other fields. AND keeps its conditions, OR needs all of them. */
+static th_ir *necessary(th_arena *a, const th_ir *ir, bool (*keep)(th_str field))
+{
+    switch (ir->op) {
+    case TH_IR_TRUE:
+    case TH_IR_NOT:
+    case TH_IR_CONTAINS_FIELD:
+        return NULL;
+    case TH_IR_FALSE:
+        return (th_ir *)ir;
+    case TH_IR_AND:
+    case TH_IR_OR: {
+        th_ir **kids = TH_ANEWN(a, th_ir *, ir->nkids ? ir->nkids : 1);
+        size_t n = 0;
+        for (size_t i = 0; i < ir->nkids; i++) {
+            th_ir *k = necessary(a, ir->kids[i], keep);
+            if (!k && ir->op == TH_IR_OR)
+                return NULL;
+            if (k)
+                kids[n++] = k;
+        }
+        if (n == 0)
+            return NULL;
+        return n == 1 ? kids[0] : th_ir_bool(a, ir->op, kids, n);
+    }
+    default:
+        if (ir->flags & (TH_IRF_3VL | TH_IRF_NULL) || ir->field.n == 0 || !keep(ir->field))
+            return NULL;
+        return (th_ir *)ir;
+    }
+}
+
+th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str field))
+{
+    const th_ir *ir = q ? th_query_ir(q) : NULL;
+    th_ir *n = ir ? necessary(a, ir, keep) : NULL;
+    if (!n)
+        return NULL;
+    th_diags d;
+    th_diags_init(&d);
+    th_query *out = th_query_compile_ir(a, q->lang, n, NULL, &d);
+    th_diags_free(&d);
+    return out;
+}

@@ -78,4 +78,12 @@ bool th_query_keyword_text(const th_jval *v, th_str *out);
  * text reads "*"). Returns the total count; fills at most max. */
 size_t th_query_fields(const th_query *q, th_str *out, size_t max);
 
+/* A necessary condition of q over the fields `keep` accepts: a query that is
+ * true on any document where q is true, provided that for every kept field
+ * the document's values are a superset of those q would see (a projection,
+ * ecs/rawproj.h). Built from q's IR: AND keeps the conditions it can, OR
+ * needs one from every branch, NOT, ES|QL leaves and other fields drop out.
+ * NULL when nothing is left (no condition). Lives in the arena. */
+th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str field));
+
 #endif

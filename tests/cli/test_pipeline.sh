@@ -37,7 +37,7 @@ for data in "$TMP/s3/AWSLogs" "$TMP/ev.ndjson"; do
 done
 expect_rc "run --profile works" 1 "$TH" run --rules "$rules" --data "$TMP/ev.ndjson" --profile --format summary
 expect_grep "profile names the stages" 'profile \(stages, CPU ms' "$TMP/err"
-expect_grep "profile names the mapping levels" 'mapped for the always-evaluated rules' "$TMP/err"
+expect_grep "profile names the mapping levels" 'ruled out before mapping' "$TMP/err"
 expect_grep "summary gives the peak RSS" 'peak RSS [0-9]+ MB' "$TMP/err"
 expect_rc "run --threads rejects junk" 2 "$TH" run --rules "$rules" --data "$TMP/ev.ndjson" --threads x
 "$TH" run --help >"$TMP/help" 2>&1

@@ -11,6 +11,8 @@
 #include "base/vec.h"
 #include "ecs/demand.h"
 #include "ecs/mapper.h"
+#include "ecs/rawproj.h"
+#include "event/event.h"
 #include "emulate/emulate.h"
 #include "engine/sequence.h"
 #include "io/input.h"
@@ -174,7 +176,59 @@ static void values(const th_jval *doc, const char *field, th_buf *out)
 
 typedef struct tally {
     uint64_t records, checks, diffs, nonempty, whole, whole_diffs;
+    uint64_t proj, proj_values, proj_misses, times, times_diffs;
 } tally;
+
+typedef struct texts {
+    th_str v[64];
+    size_t n;
+} texts;
+
+static bool collect_text(const th_jval *v, void *ctx)
+{
+    texts *t = ctx;
+    th_str s;
+    if (t->n < 64 && th_jscalar_text(v, &s))
+        t->v[t->n++] = s;
+    return true;
+}
+
+/* The raw projection holds every value the mapping gives a table field, and
+ * th_ecs_times gives the times the mapped document has. */
+static void check_projection(const th_mapper *m, th_arena *a, const th_record *rec,
+                             const th_jval *full, tally *t)
+{
+    th_jval *proj = th_ecs_project(m, a, rec->json);
+    if (proj) {
+        t->proj++;
+        for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
+            th_str f = th_str_c(th_ecs_raw_field_at(i));
+            texts want = {0}, have = {0};
+            th_json_path_each(full, f, collect_text, &want);
+            th_json_path_each(proj, f, collect_text, &have);
+            for (size_t k = 0; k < want.n; k++) {
+                bool found = false;
+                for (size_t j = 0; j < have.n && !found; j++)
+                    found = th_str_eq(want.v[k], have.v[j]);
+                t->proj_values++;
+                if (!found && t->proj_misses++ < 10)
+                    print_message("MISS %s:%llu %s: mapped value [%.*s] not in the projection\n",
+                                  rec->file, (unsigned long long)rec->offset, f.p,
+                                  (int)want.v[k].n, want.v[k].p);
+            }
+        }
+    }
+    int64_t ts, ing;
+    if (th_ecs_times(m, rec->json, &ts, &ing)) {
+        th_event ev = {.doc = (th_jval *)full};
+        th_event_read_times(&ev);
+        t->times++;
+        if ((ev.timestamp_ms != ts || ev.ingested_ms != ing) && t->times_diffs++ < 10)
+            print_message("TIMES %s:%llu: mapped %lld/%lld, raw %lld/%lld\n", rec->file,
+                          (unsigned long long)rec->offset, (long long)ev.timestamp_ms,
+                          (long long)ev.ingested_ms, (long long)ts, (long long)ing);
+    }
+}
 
 /* Maps one record fully and once per demand group; compares. */
 static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally *t)
@@ -182,6 +236,7 @@ static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally 
     th_arena a;
     th_arena_init(&a, 1 << 16);
     th_jval *full = th_ecs_map(m, &a, rec->json, rec->text);
+    check_projection(m, &a, rec, full, t);
     /* a mapping completed step by step equals the full one, whole */
     th_ecs_demand none;
     th_ecs_demand_none(&none);
@@ -339,6 +394,14 @@ static void test_differential(void **state)
     print_message("RATE: step-by-step mapping equals the full document on %llu/%llu records\n",
                   (unsigned long long)(t.whole - t.whole_diffs), (unsigned long long)t.whole);
     assert_int_equal(t.whole_diffs, 0);
+    print_message("RATE: raw projection holds the mapped values on %llu/%llu (field value) "
+                  "checks over %llu records; raw times equal the mapped ones on %llu/%llu\n",
+                  (unsigned long long)(t.proj_values - t.proj_misses),
+                  (unsigned long long)t.proj_values, (unsigned long long)t.proj,
+                  (unsigned long long)(t.times - t.times_diffs), (unsigned long long)t.times);
+    assert_true(t.proj > t.records / 2 && t.times > t.records / 2);
+    assert_int_equal(t.proj_misses, 0);
+    assert_int_equal(t.times_diffs, 0);
     th_mapper_free(m);
     th_diags_free(&d);
     for (size_t i = 0; i < f.groups.len; i++)

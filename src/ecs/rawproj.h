@@ -1,0 +1,51 @@
+/* The raw projection: a cheap superset of what the mapping gives some ECS
+ * fields, read straight from the raw CloudTrail record, so that the pipeline
+ * can tell before mapping that no rule can match an event.
+ *
+ * For the fields listed in rawproj.c, every value the mapping writes is a
+ * verbatim copy of a string found at one of the field's raw source paths
+ * (renames, and the few fields several processors fill from different keys,
+ * such as user.name). The projection puts every string found at those paths
+ * under the ECS name, so for any condition that holds for SOME value ("a value
+ * matches the wildcard", "the field exists", ...) true on the mapped document
+ * implies true on the projection. Conditions that are not monotone in the
+ * values (NOT), fields outside the table, and records where a source holds a
+ * number, boolean or object (whose mapped text may be rendered differently)
+ * are left to the full evaluation: th_ecs_project then says the projection is
+ * incomplete. tests/ecs/test_demand.c checks the superset property on every
+ * record of the corpus and of every emulated scenario.
+ *
+ * Thread safety: pure functions; the document lives in the caller's arena and
+ * borrows strings from the raw record. */
+#ifndef TH_ECS_RAWPROJ_H
+#define TH_ECS_RAWPROJ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/str.h"
+#include "json/json.h"
+
+struct th_mapper;
+
+/* The i-th field of the table, NULL past its end (tests walk it). */
+const char *th_ecs_raw_field_at(size_t i);
+/* True when `field` has raw sources (the table). */
+bool th_ecs_raw_field(th_str field);
+/* The raw source paths of `field` (dotted, through objects), or 0. */
+size_t th_ecs_raw_sources(th_str field, const char *const **paths);
+
+/* Builds the projection of every table field from the raw record `raw`, plus
+ * the data stream constants the mapper would add. Returns NULL when the
+ * projection would not be a superset (a non-string value at a source path, or
+ * a record that is not an object). */
+th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const th_jval *raw);
+
+/* @timestamp and event.ingested exactly as th_ecs_map followed by
+ * th_event_read_times would give them, without mapping; false when this record
+ * needs the full mapping to know (no usable eventTime, digest fields). */
+bool th_ecs_times(const struct th_mapper *m, const th_jval *raw, int64_t *timestamp_ms,
+                  int64_t *ingested_ms);
+
+#endif
