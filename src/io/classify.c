@@ -1,7 +1,10 @@
-/* Record classification for io/: one pass over the top-level keys. */
+/* Record classification for io/: one pass over the top-level keys, of a parsed
+ * tree (th_io_classify) or of a loaded scanner (th_io_classify_scan), by the
+ * same rules. */
 #include <string.h>
 
 #include "io/scan.h"
+#include "json/jscan.h"
 #include "json/json.h"
 
 enum {
@@ -13,16 +16,16 @@ enum {
     HAS_RECORDS = 32,
 };
 
-static unsigned key_bits(const th_jmember *m)
+/* k: the decoded key; t: the type of its value. */
+static unsigned key_bits(th_str k, th_jtype t)
 {
-    th_str k = m->key;
     if (k.n < 5)
         return 0;
     switch (k.p[0]) {
     case '@': return th_str_eqc(k, "@timestamp") ? HAS_TIMESTAMP : 0;
     case 'e':
         if (th_str_eqc(k, "event"))
-            return th_jis(m->val, TH_JOBJ) ? HAS_EVENT : 0;
+            return t == TH_JOBJ ? HAS_EVENT : 0;
         if (th_str_starts(k, "event."))
             return HAS_EVENT;
         if (th_str_eqc(k, "eventVersion") || th_str_eqc(k, "eventTime") ||
@@ -33,18 +36,13 @@ static unsigned key_bits(const th_jmember *m)
         if (th_str_eqc(k, "digestStartTime"))
             return HAS_DIGEST_START;
         return th_str_eqc(k, "digestEndTime") ? HAS_DIGEST_END : 0;
-    case 'R': return th_str_eqc(k, "Records") && th_jis(m->val, TH_JARR) ? HAS_RECORDS : 0;
+    case 'R': return th_str_eqc(k, "Records") && t == TH_JARR ? HAS_RECORDS : 0;
     default: return 0;
     }
 }
 
-th_io_class th_io_classify(const th_jval *v)
+static th_io_class class_of(unsigned bits)
 {
-    if (!th_jis(v, TH_JOBJ))
-        return TH_IO_OTHER;
-    unsigned bits = 0;
-    for (uint32_t i = 0; i < v->len; i++)
-        bits |= key_bits(&v->u.members[i]);
     /* ECS first: an exported CloudTrail record (Logstash adds @timestamp) has
      * no `event` object, while an ECS document never has raw CloudTrail keys. */
     if ((bits & HAS_TIMESTAMP) && (bits & HAS_EVENT))
@@ -56,4 +54,33 @@ th_io_class th_io_classify(const th_jval *v)
     if (bits & HAS_RECORDS)
         return TH_IO_CONTAINER;
     return TH_IO_OTHER;
+}
+
+th_io_class th_io_classify(const th_jval *v)
+{
+    if (!th_jis(v, TH_JOBJ))
+        return TH_IO_OTHER;
+    unsigned bits = 0;
+    for (uint32_t i = 0; i < v->len; i++)
+        bits |= key_bits(v->u.members[i].key, v->u.members[i].val->type);
+    return class_of(bits);
+}
+
+th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
+{
+    if (th_jcur_type(root) != TH_JOBJ)
+        return TH_IO_OTHER;
+    unsigned bits = 0;
+    th_jiter it = th_jcur_iter(root);
+    th_jcur key, val;
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str raw = th_jcur_raw(key); /* with its quotes */
+        if (raw.n < 7)                 /* every key of interest has 5+ bytes */
+            continue;
+        th_str k = th_str_make(raw.p + 1, raw.n - 2);
+        if (memchr(k.p, '\\', k.n) && !th_jcur_str(key, a, &k))
+            continue; /* a bad escape: the caller validated the text, never here */
+        bits |= key_bits(k, th_jcur_type(val));
+    }
+    return class_of(bits);
 }

@@ -30,6 +30,8 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
     in->walk = th_io_walk_open(paths, npaths, opts->key_from_ms, opts->key_to_ms, opts->diags);
     th_io_src_init(&in->src);
     th_arena_init(&in->arena, 256 * 1024);
+    if (in->opts.lazy)
+        in->scan = th_jscan_new();
     return in;
 }
 
@@ -207,5 +209,18 @@ void th_input_close(th_input *in)
     th_io_src_free(&in->src);
     th_io_walk_close(in->walk);
     th_arena_free(&in->arena);
+    th_jscan_free(in->scan);
     free(in);
+}
+
+th_jval *th_record_json(const th_record *rec, th_arena *a, th_json_error *err)
+{
+    if (rec->json || !rec->scan) {
+        if (!rec->json && err) {
+            err->offset = 0;
+            err->reason = "record has neither a tree nor a scanner";
+        }
+        return rec->json;
+    }
+    return th_jcur_to_jval(th_jscan_root(rec->scan), a, err);
 }

@@ -19,6 +19,27 @@
  * value per line; records are CloudTrail (eventVersion/eventTime/eventSource/
  * eventName at top level) or ECS (@timestamp plus event.*); everything else is
  * skipped, counted in the stats and reported.
+ * Lazy mode (th_input_opts.lazy; off by default, and then nothing here changes):
+ * an NDJSON line that is one event object is indexed by a per-input on-demand
+ * scanner (json/jscan.h) instead of being parsed into a DOM, and classified from
+ * the scanner's root cursor by the same rules. Guarantees:
+ *  - the same records (kind, file, offset, line, text), in the same order, the
+ *    same th_input_stats and the same diagnostics (message, file, line:col or
+ *    offset) as with lazy off, for any input: a line is yielded lazily only when
+ *    th_json_parse would accept it. The scanner checks structure; string contents
+ *    are checked by a pass that looks only at bytes >= 0x80 (valid UTF-8, as
+ *    base/utf8.h), backslashes (escape and \uXXXX syntax) and bytes < 0x20 (a
+ *    line holding one, e.g. a tab or CR inside it, takes the DOM path). A line
+ *    the scanner or that pass rejects is parsed with th_json_parse, which then
+ *    reports exactly what lazy off reports.
+ *  - a lazy record has json == NULL and scan != NULL, loaded with exactly
+ *    rec.text (offsets in the scanner are relative to rec.text.p). Every other
+ *    record (elements of `[...]` and `{"Records":[...]}` containers, pretty-printed
+ *    documents, lines the DOM path took as said above, any record with lazy off)
+ *    has json set and scan == NULL. th_record_json gives the tree in both cases;
+ *    for a lazy record it equals th_json_parse's tree of rec.text and never fails.
+ *  - the scanner is owned by the th_input and, like the rest of the record, valid
+ *    until the next th_input_next or th_input_close.
  * Thread safety: one th_input per thread. */
 #ifndef TH_IO_INPUT_H
 #define TH_IO_INPUT_H
@@ -29,6 +50,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "json/jscan.h"
 #include "json/json.h"
 
 typedef enum th_rec_kind {
@@ -37,7 +59,9 @@ typedef enum th_rec_kind {
 } th_rec_kind;
 
 typedef struct th_record {
-    th_jval *json;     /* the record */
+    th_jval *json;     /* the record; NULL for a lazy record (see scan) */
+    const th_jscan *scan; /* lazy mode: the record loaded in the input's scanner
+                             (text = rec.text), else NULL; see "Lazy mode" above */
     th_str text;       /* its exact source bytes (for event.original), borrowed */
     th_rec_kind kind;
     const char *file;  /* path as given / found ("-" for stdin) */
@@ -55,6 +79,8 @@ typedef struct th_input_opts {
     uint64_t max_record;   /* (addition) longest NDJSON line kept; a longer one is reported,
                               skipped and never held whole; 0 = TH_MAX_RECORD_BYTES */
     th_diags *diags;       /* where problems are reported (required) */
+    bool lazy;             /* (addition) NDJSON event lines come as scanner records
+                              (json NULL, scan set); see "Lazy mode" above */
 } th_input_opts;
 
 typedef struct th_input_stats {
@@ -84,5 +110,10 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
 bool th_input_next(th_input *in, th_record *out);
 const th_input_stats *th_input_stats_get(const th_input *in);
 void th_input_close(th_input *in);
+/* The record's tree: rec->json when set, else built in `a` from rec->scan (equal
+ * to th_json_parse's tree of rec->text). NULL and *err (may be NULL) only if the
+ * text is invalid, which io never yields. The tree lives in `a`, its strings
+ * point into rec->text or `a`: valid while both are. */
+th_jval *th_record_json(const th_record *rec, th_arena *a, th_json_error *err);
 
 #endif

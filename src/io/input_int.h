@@ -36,6 +36,7 @@ struct th_input {
     th_io_walk *walk;
     th_io_src src;
     th_arena arena;
+    th_jscan *scan; /* lazy mode only: the scanner of the current NDJSON line */
     th_input_stats st;
     bool ended;
     uint64_t digest_paths; /* digest files skipped by path (noted once at the end) */

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/arena.h"
+#include "json/jscan.h"
+
 typedef struct th_io_scan_err {
     size_t at;          /* byte offset (same base as the positions given) */
     const char *reason; /* static string */
@@ -68,5 +71,8 @@ typedef enum th_io_class {
 
 struct th_jval;
 th_io_class th_io_classify(const struct th_jval *v);
+/* The same classification from a loaded scanner's root cursor, whose text the
+ * caller has validated (keys with escapes are decoded into `a`). */
+th_io_class th_io_classify_scan(th_jcur root, th_arena *a);
 
 #endif

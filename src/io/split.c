@@ -9,11 +9,16 @@
  * In both modes a value that is `[...]` or `{"Records":[...]}` is a container:
  * each element is parsed where it starts (parse_prefix tells where it ends),
  * which gives each record its exact bytes and offset and lets a truncated or
- * damaged container still yield the records before the damage. */
+ * damaged container still yield the records before the damage.
+ * Lazy mode (opts.lazy): an NDJSON line is first loaded into the scanner
+ * (json/jscan.h) and its string contents checked (strings_ok); when both pass
+ * it is classified and yielded from the scanner, else it takes the DOM path
+ * above, which reports exactly as without lazy mode. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/utf8.h"
 #include "io/input_int.h"
 
 /* ---- the window ------------------------------------------------------ */
@@ -110,16 +115,15 @@ static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, u
 
 /* ---- records --------------------------------------------------------- */
 
-/* Parses [start, end) as one record. Returns true and fills *out for an event;
- * a container is opened instead (at its '['); anything else is counted. */
-/* Yields the parsed value v (source bytes [start, end)) if it is an event;
- * opens its Records array if it is a container; else counts it. */
-static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64_t line, bool top,
-                      th_record *out)
+/* Yields the value of class `cls` (source bytes [start, end)) if it is an
+ * event: its tree v, or (lazy mode, v NULL) the scanner holding it; opens its
+ * Records array if it is a container; else counts it. */
+static bool use_class(th_input *in, th_io_class cls, th_jval *v, const th_jscan *scan,
+                      size_t start, size_t end, uint64_t line, bool top, th_record *out)
 {
-    th_io_class cls = th_io_classify(v);
     if (cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS) {
         out->json = v;
+        out->scan = scan;
         out->text = th_str_make(in->s + start, end - start);
         out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
         out->file = in->path;
@@ -143,6 +147,92 @@ static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64
     return false;
 }
 
+/* Yields the parsed value v (source bytes [start, end)) if it is an event;
+ * opens its Records array if it is a container; else counts it. */
+static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64_t line, bool top,
+                      th_record *out)
+{
+    return use_class(in, th_io_classify(v), v, NULL, start, end, line, top, out);
+}
+
+/* ---- lazy mode: string contents ------------------------------------------ */
+
+/* Index of the first byte in p[i..n) that string validation must look at
+ * (< 0x20, a backslash, >= 0x80), or n. Eight bytes at a time. */
+static size_t next_special(const unsigned char *p, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t x = w ^ (ones * '\\');
+        /* exact "any byte is" tests: < 0x20, >= 0x80 (high bit), == '\\' */
+        if ((((w - ones * 0x20) & ~w) | w | ((x - ones) & ~x)) & highs)
+            break;
+    }
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '\\')
+            return i;
+    return n;
+}
+
+static bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* For a line th_jscan_load accepted (so every byte >= 0x80 and every backslash
+ * lies inside a string): true when th_json_parse's string checks pass too, i.e.
+ * valid UTF-8 (base/utf8.h), valid escapes, and no byte < 0x20 at all. A tab or
+ * CR may be legal whitespace between tokens, but telling needs the string
+ * bounds: such a line gets false and takes the DOM path, as does every line
+ * th_json_parse rejects. Never true for text th_json_parse rejects. */
+static bool strings_ok(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = next_special(p, 0, n); i < n; i = next_special(p, i, n)) {
+        unsigned char c = p[i];
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            unsigned char e = i + 1 < n ? p[i + 1] : 0;
+            if (e == 'u') {
+                if (n - i < 6 || !is_hex(p[i + 2]) || !is_hex(p[i + 3]) || !is_hex(p[i + 4]) ||
+                    !is_hex(p[i + 5]))
+                    return false;
+                i += 6; /* surrogates: lone ones decode to U+FFFD, pairs combine */
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                i += 2;
+            } else {
+                return false;
+            }
+            continue;
+        }
+        size_t l;
+        uint32_t cp;
+        if (th_utf8_decode(p + i, n - i, &l, &cp) != TH_UTF8_OK)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+/* Lazy mode: loads the line [start, end) into the input's scanner and yields
+ * or counts it from the scanner alone. False when the line must take the DOM
+ * path (the scanner or the string check rejected it; the DOM path reports). */
+static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line, th_record *out,
+                           bool *got)
+{
+    size_t n = end - start;
+    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(in->scan, in->s + start, n, NULL) ||
+        !strings_ok(in->s + start, n))
+        return false;
+    th_io_class cls = th_io_classify_scan(th_jscan_root(in->scan), &in->arena);
+    *got = use_class(in, cls, NULL, in->scan, start, end, line, true, out);
+    return true;
+}
+
 /* Parses the NDJSON line value [start, end) as one record. */
 static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, size_t line_start,
                       th_record *out)
@@ -151,6 +241,9 @@ static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, siz
         malformed(in, start, line, line_start, "record larger than the limit", end);
         return false;
     }
+    bool got;
+    if (in->scan && take_line_lazy(in, start, end, line, out, &got))
+        return got;
     th_json_error err;
     th_jval *v = th_json_parse(&in->arena, in->s + start, end - start, &err);
     if (!v) {

@@ -14,13 +14,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/buf.h"
 #include "base/timeutil.h"
 #include "io/input.h"
+#include "json/json.h"
 
 typedef struct got_rec {
     char *file;
     char *text;
     size_t text_len;
+    char *json; /* th_record_json written by th_json_write */
     uint64_t offset, line;
     th_rec_kind kind;
 } got_rec;
@@ -28,6 +31,7 @@ typedef struct got_rec {
 typedef struct got {
     got_rec *r;
     size_t n;
+    size_t n_lazy; /* records that came with a scanner (json NULL) */
     th_input_stats st;
     th_diags d;
 } got;
@@ -106,27 +110,41 @@ static inline void write_gz(const char *dir, const char *rel, const char *text)
     free(gz);
 }
 
-/* Reads every record of paths into g (texts and names copied). */
-static inline void run_input_opts(got *g, const char *const *paths, size_t n, int64_t from,
-                                  int64_t to, uint64_t max_inflated)
+/* Reads every record of paths into g (texts, names and trees copied) with the
+ * options o (diags replaced by g's own). */
+static inline void collect(got *g, const char *const *paths, size_t n, const th_input_opts *opts)
 {
     memset(g, 0, sizeof *g);
     th_diags_init(&g->d);
-    th_input_opts o;
-    th_input_opts_default(&o, &g->d);
-    o.key_from_ms = from;
-    o.key_to_ms = to;
-    o.max_inflated = max_inflated;
+    th_input_opts o = *opts;
+    o.diags = &g->d;
     th_input *in = th_input_open(paths, n, &o);
     th_record r;
     size_t cap = 0;
+    th_arena a;
+    th_arena_init(&a, 64 * 1024);
+    th_buf b;
+    th_buf_init(&b);
     while (th_input_next(in, &r)) {
         if (g->n == cap) {
             cap = cap ? cap * 2 : 16;
             g->r = realloc(g->r, cap * sizeof *g->r);
         }
         got_rec *x = &g->r[g->n++];
-        assert_non_null(r.json);
+        if (r.json) {
+            assert_null(r.scan);
+        } else {
+            assert_true(o.lazy);
+            assert_non_null(r.scan);
+            g->n_lazy++;
+        }
+        th_json_error err;
+        th_arena_reset(&a);
+        th_jval *v = th_record_json(&r, &a, &err);
+        assert_non_null(v);
+        th_buf_clear(&b);
+        th_json_write(&b, v);
+        x->json = strdup(b.data ? b.data : "");
         x->file = strdup(r.file);
         x->text = malloc(r.text.n + 1);
         memcpy(x->text, r.text.p, r.text.n);
@@ -136,6 +154,8 @@ static inline void run_input_opts(got *g, const char *const *paths, size_t n, in
         x->line = r.line;
         x->kind = r.kind;
     }
+    th_buf_free(&b);
+    th_arena_free(&a);
     g->st = *th_input_stats_get(in);
     th_input_close(in);
     /* the invariants every run must keep */
@@ -143,6 +163,72 @@ static inline void run_input_opts(got *g, const char *const *paths, size_t n, in
     assert_int_equal(g->st.files_skipped, g->st.files_key_date + g->st.files_digest +
                                               g->st.files_unreadable + g->st.files_not_events);
     assert_int_equal(g->st.records_skipped, g->st.records_malformed + g->st.records_not_events);
+}
+
+static inline void got_free(got *g);
+
+static inline bool str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Lazy and eager runs agree: records, trees, stats and diagnostics. */
+static inline void assert_same_run(const got *e, const got *l)
+{
+    assert_int_equal(e->n, l->n);
+    for (size_t i = 0; i < e->n; i++) {
+        const got_rec *x = &e->r[i], *y = &l->r[i];
+        assert_string_equal(x->file, y->file);
+        assert_int_equal(x->text_len, y->text_len);
+        assert_memory_equal(x->text, y->text, x->text_len);
+        assert_int_equal(x->offset, y->offset);
+        assert_int_equal(x->line, y->line);
+        assert_int_equal(x->kind, y->kind);
+        assert_string_equal(x->json, y->json);
+    }
+    assert_memory_equal(&e->st, &l->st, sizeof e->st);
+    assert_int_equal(e->d.len, l->d.len);
+    for (size_t i = 0; i < e->d.len; i++) {
+        const th_diag *a = &e->d.items[i], *b = &l->d.items[i];
+        if (a->severity != b->severity || !str_same(a->file, b->file) || a->line != b->line ||
+            a->col != b->col || a->offset != b->offset || !str_same(a->message, b->message))
+            fail_msg("diagnostic %zu differs: %s:%u:%u@%lld %s | %s:%u:%u@%lld %s", i,
+                     a->file ? a->file : "-", a->line, a->col, a->offset, a->message,
+                     b->file ? b->file : "-", b->line, b->col, b->offset, b->message);
+    }
+}
+
+/* Runs paths with o eagerly into g, then again with o.lazy set and checks that
+ * both runs agree (stdin is rewound when it is a regular file, else the lazy
+ * run is left out). Returns the lazy run's count of scanner records. */
+static inline size_t run_both(got *g, const char *const *paths, size_t n, const th_input_opts *o)
+{
+    th_input_opts eo = *o, lo = *o;
+    eo.lazy = false;
+    lo.lazy = true;
+    collect(g, paths, n, &eo);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
+            return 0;
+    got l;
+    collect(&l, paths, n, &lo);
+    assert_same_run(g, &l);
+    size_t lazy = l.n_lazy;
+    got_free(&l);
+    return lazy;
+}
+
+/* Reads every record of paths into g; every run is made twice, with and
+ * without lazy mode, and both must agree (see run_both). */
+static inline void run_input_opts(got *g, const char *const *paths, size_t n, int64_t from,
+                                  int64_t to, uint64_t max_inflated)
+{
+    th_input_opts o;
+    th_input_opts_default(&o, NULL);
+    o.key_from_ms = from;
+    o.key_to_ms = to;
+    o.max_inflated = max_inflated;
+    run_both(g, paths, n, &o);
 }
 
 static inline void run_input(got *g, const char *const *paths, size_t n)
@@ -161,6 +247,7 @@ static inline void got_free(got *g)
     for (size_t i = 0; i < g->n; i++) {
         free(g->r[i].file);
         free(g->r[i].text);
+        free(g->r[i].json);
     }
     free(g->r);
     th_diags_free(&g->d);
