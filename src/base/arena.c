@@ -1,4 +1,5 @@
 #include "base/arena.h"
+#include "base/limits.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -62,8 +63,44 @@ static th_arena_chunk *chunk_new(size_t cap)
     return c;
 }
 
+/* A spare chunk that can hold `need` bytes, unlinked; NULL if none. */
+static th_arena_chunk *spare_take(th_arena *a, size_t need)
+{
+    for (th_arena_chunk **pp = &a->spare; *pp; pp = &(*pp)->next) {
+        th_arena_chunk *c = *pp;
+        if (c->cap >= need) {
+            *pp = c->next;
+            a->spare_bytes -= c->cap;
+            c->next = NULL;
+            c->used = 0;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void th_arena_recycle(th_arena *a)
+{
+    th_arena_chunk *c = a->head;
+    while (c) {
+        th_arena_chunk *next = c->next;
+        if (a->spare_bytes + c->cap <= TH_ARENA_MAX_SPARE) {
+            c->next = a->spare;
+            a->spare = c;
+            a->spare_bytes += c->cap;
+        } else {
+            free(c);
+        }
+        c = next;
+    }
+    a->head = NULL;
+    a->used_total = 0;
+}
+
 void th_arena_init(th_arena *a, size_t chunk_size)
 {
+    a->spare = NULL;
+    a->spare_bytes = 0;
     a->head = NULL;
     a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
     a->used_total = 0;
@@ -79,6 +116,13 @@ void th_arena_free(th_arena *a)
     }
     a->head = NULL;
     a->used_total = 0;
+    for (c = a->spare; c;) {
+        th_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->spare = NULL;
+    a->spare_bytes = 0;
 }
 
 void th_arena_reset(th_arena *a)
@@ -112,7 +156,9 @@ void *th_arena_alloc(th_arena *a, size_t size)
         if (need > cap / 4) {
             /* big allocation: its own chunk, placed behind the head so the
              * head's free space is not wasted */
-            th_arena_chunk *big = chunk_new(need);
+            th_arena_chunk *big = spare_take(a, need);
+            if (!big)
+                big = chunk_new(need);
             big->used = need;
             if (c) {
                 big->next = c->next;
@@ -123,7 +169,9 @@ void *th_arena_alloc(th_arena *a, size_t size)
             a->used_total += need;
             return big->data;
         }
-        c = chunk_new(cap);
+        c = spare_take(a, cap);
+        if (!c)
+            c = chunk_new(cap);
         c->next = a->head;
         a->head = c;
     }

@@ -16,12 +16,19 @@ typedef struct th_arena {
     th_arena_chunk *head;  /* current chunk; older chunks are linked behind it */
     size_t chunk_size;     /* default size of a new chunk */
     size_t used_total;     /* bytes handed out, for reporting */
+    th_arena_chunk *spare; /* chunks th_arena_recycle kept for reuse */
+    size_t spare_bytes;
 } th_arena;
 
 void th_arena_init(th_arena *a, size_t chunk_size);
 void th_arena_free(th_arena *a);
 /* Keeps the first chunk, releases the rest, and forgets every allocation. */
 void th_arena_reset(th_arena *a);
+/* Forgets every allocation but keeps the chunks (up to TH_ARENA_MAX_SPARE
+ * bytes) for the next ones: an arena refilled with similar amounts, such as
+ * a batch of records, then asks malloc for nothing (no page faults, no
+ * munmap shootdowns between threads). */
+void th_arena_recycle(th_arena *a);
 
 void *th_arena_alloc(th_arena *a, size_t size);        /* 16-byte aligned, uninitialised */
 void *th_arena_zalloc(th_arena *a, size_t size);       /* zeroed */

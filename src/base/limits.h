@@ -45,4 +45,8 @@
  * folder when [day start - this slack, day end] overlaps the requested range. */
 #define TH_S3_KEY_DATE_SLACK_MS (60ll * 60ll * 1000ll)
 
+/* Bytes of chunks an arena keeps for reuse across th_arena_recycle (a
+ * pipeline batch of 512 records needs a few MB). */
+#define TH_ARENA_MAX_SPARE (64u * 1024 * 1024)
+
 #endif

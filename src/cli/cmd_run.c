@@ -200,6 +200,7 @@ int th_cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
     th_input_opts_default(&io, &diags);
+    io.lazy = true; /* NDJSON lines scanned, not parsed: the pipeline parses what it maps */
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
                         .delay = delay, .threads = threads, .progress = isatty(2) != 0,

@@ -201,6 +201,7 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
         th_input_opts io;
         th_input_opts_default(&io, diags);
+        io.lazy = true;
         th_input *in = th_input_open(paths, np, &io);
         th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = diags,
                             .delay = TH_TIME_NONE, .threads = 1, .verb = "test"};

@@ -669,18 +669,11 @@ static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
 
 /* ---- the pipeline --------------------------------------------------------- */
 
-bool th_ecs_times(const th_mapper *m, const th_jval *raw, int64_t *timestamp_ms,
-                  int64_t *ingested_ms)
+bool th_ecs_times_from(const th_mapper *m, th_str event_time, int64_t *timestamp_ms,
+                       int64_t *ingested_ms)
 {
-    /* the same steps as the mapping: eventTime -> @timestamp (ISO8601, ms),
-     * @timestamp + delay -> event.ingested (whole seconds), each written as
-     * text and read back as th_event_read_times reads it */
-    const th_jval *et = th_jobj_get(raw, "eventTime");
-    if (!th_jis(raw, TH_JOBJ) || !th_jis(et, TH_JSTR) || th_jobj_get(raw, "digestEndTime") ||
-        th_jobj_get(raw, "digestStartTime"))
-        return false;
     int64_t ms;
-    if (!th_time_parse_iso(et->u.str.p, et->u.str.n, &ms))
+    if (!th_time_parse_iso(event_time.p, event_time.n, &ms))
         return false;
     char buf[32];
     th_time_format_iso(ms, buf);
@@ -689,7 +682,7 @@ bool th_ecs_times(const th_mapper *m, const th_jval *raw, int64_t *timestamp_ms,
     *ingested_ms = TH_TIME_NONE;
     if (m->o.ingest_delay_ms >= 0) {
         th_time_format_iso(*timestamp_ms + m->o.ingest_delay_ms, buf);
-        buf[19] = 'Z';
+        buf[19] = 'Z'; /* as set_time_str: whole seconds */
         buf[20] = 0;
         if (!th_time_parse_iso(buf, strlen(buf), ingested_ms))
             return false;

@@ -28,6 +28,7 @@
 #include "json/json.h"
 
 struct th_mapper;
+struct th_jscan;
 
 /* The i-th field of the table, NULL past its end (tests walk it). */
 const char *th_ecs_raw_field_at(size_t i);
@@ -36,16 +37,20 @@ bool th_ecs_raw_field(th_str field);
 /* The raw source paths of `field` (dotted, through objects), or 0. */
 size_t th_ecs_raw_sources(th_str field, const char *const **paths);
 
-/* Builds the projection of every table field from the raw record `raw`, plus
+/* Builds the projection of every table field from the raw record (loaded in
+ * the scanner `raw`: no DOM is needed), plus
  * the data stream constants the mapper would add. Returns NULL when the
  * projection would not be a superset (a non-string value at a source path, or
  * a record that is not an object). */
-th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const th_jval *raw);
+th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw);
 
 /* @timestamp and event.ingested exactly as th_ecs_map followed by
  * th_event_read_times would give them, without mapping; false when this record
  * needs the full mapping to know (no usable eventTime, digest fields). */
-bool th_ecs_times(const struct th_mapper *m, const th_jval *raw, int64_t *timestamp_ms,
-                  int64_t *ingested_ms);
+bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                  int64_t *timestamp_ms, int64_t *ingested_ms);
+/* The same from the eventTime text (shared by the mapper's own steps). */
+bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *timestamp_ms,
+                       int64_t *ingested_ms);
 
 #endif

@@ -9,6 +9,7 @@
 #include "base/arena.h"
 #include "base/timeutil.h"
 #include "ecs/rawproj.h"
+#include "json/jscan.h"
 #include "pipeline/pipeline.h"
 
 #define BATCH_RECORDS 512
@@ -87,6 +88,7 @@ typedef struct prepared {
 
 typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
+    th_jscan *scan;      /* the raw record, for planning without a DOM */
     th_pipeline_profile prof;
 } worker_state;
 
@@ -95,12 +97,14 @@ static void ws_init(worker_state *w, const th_pipeline *p)
     memset(w, 0, sizeof *w);
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_init(&w->hits[i], p->engines[i]);
+    w->scan = th_jscan_new();
 }
 
 static void ws_free(worker_state *w, const th_pipeline *p)
 {
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_free(&w->hits[i]);
+    th_jscan_free(w->scan);
 }
 
 static void ws_clear(worker_state *w, const th_pipeline *p)
@@ -125,15 +129,52 @@ static bool stamp_ingested(const th_pipeline *p, th_arena *a, th_event *ev)
     return true;
 }
 
+/* One record as a worker sees it: its text, and a DOM and/or a loaded
+ * scanner when the reading thread had them; the others are made on demand. */
+typedef struct rawrec {
+    th_str text;
+    th_jval *json;         /* NULL until needed (lazy io, batches) */
+    const th_jscan *scan;  /* loaded with text, or NULL */
+} rawrec;
+
+/* The record in a scanner (the io's, or the worker's loaded now); NULL when
+ * the text does not load (the general path then reports nothing new: io
+ * already checked it). */
+static const th_jscan *raw_scan(rawrec *x, worker_state *w)
+{
+    if (!x->scan && th_jscan_load(w->scan, x->text.p, x->text.n, NULL))
+        x->scan = w->scan;
+    return x->scan;
+}
+
+/* The record's DOM, built from the scanner when io did not parse it. */
+static th_jval *raw_json(rawrec *x, th_arena *a, worker_state *w, const th_pipeline *p)
+{
+    if (x->json)
+        return x->json;
+    uint64_t t0 = p->profile ? cpu_ns() : 0;
+    th_json_error err;
+    const th_jscan *s = raw_scan(x, w);
+    x->json = s ? th_jcur_to_jval(th_jscan_root(s), a, &err) : NULL;
+    if (!x->json)
+        x->json = th_json_parse(a, x->text.p, x->text.n, &err);
+    if (p->profile)
+        w->prof.parse_ns += cpu_ns() - t0;
+    return x->json;
+}
+
 /* The planned path: routes and gates rules on the raw projection; maps only
  * what the planned rules read, or nothing at all when no rule can match.
  * False when the record needs the general path (no projection or times). */
-static bool prepare_planned(const th_pipeline *p, th_arena *a, th_jval *json, th_str text,
-                            prepared *r, worker_state *w, bool *matched)
+static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepared *r,
+                            worker_state *w, bool *matched)
 {
-    th_jval *proj = th_ecs_project(p->mapper, a, json);
+    const th_jscan *scan = raw_scan(x, w);
+    if (!scan)
+        return false;
+    th_jval *proj = th_ecs_project(p->mapper, a, scan);
     int64_t ts, ing;
-    if (!proj || !th_ecs_times(p->mapper, json, &ts, &ing))
+    if (!proj || !th_ecs_times(p->mapper, a, scan, &ts, &ing))
         return false;
     th_ecs_demand d;
     th_ecs_demand_none(&d);
@@ -149,7 +190,10 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, th_jval *json, th
         w->prof.skipped++;
         return true;
     }
-    r->ev.doc = th_ecs_map_demand(p->mapper, a, json, text, &d);
+    th_jval *json = raw_json(x, a, w, p);
+    if (!json)
+        return false;
+    r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
     w->prof.mapped_base++;
     th_event_read_times(&r->ev);
     for (size_t i = 0; i < p->nengines; i++) {
@@ -164,21 +208,29 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, th_jval *json, th
 }
 
 /* Maps (as lazily as the rules allow) and evaluates one record. */
-static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, th_jval *json, th_str text,
-                    prepared *r, worker_state *w)
+static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec *rr, prepared *r,
+                    worker_state *w)
 {
     th_ecs_mapping *x = NULL;
     r->derived = false;
     bool matched = false;
+    th_str text = rr->text;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
-    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy &&
-        prepare_planned(p, a, json, text, r, w, &matched)) {
+    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, a, rr, r, w, &matched)) {
         if (matched) { /* alerts carry the complete document, keys in pipeline order */
-            r->ev.doc = th_ecs_map(p->mapper, a, json, text);
+            r->ev.doc = th_ecs_map(p->mapper, a, rr->json, text);
             w->prof.mapped_full++;
         }
         if (p->profile)
             w->prof.map_ns += cpu_ns() - t0; /* planning, mapping and evaluation */
+        return;
+    }
+    th_jval *json = raw_json(rr, a, w, p);
+    if (!json) { /* cannot happen (io checked the text), but never crash */
+        r->ev.doc = NULL;
+        r->ev.timestamp_ms = r->ev.ingested_ms = TH_TIME_NONE;
+        for (size_t i = 0; i < p->nengines; i++)
+            r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
         return;
     }
     if (r->kind == TH_REC_CLOUDTRAIL) {
@@ -282,7 +334,7 @@ static void plan(th_pipeline *p, levels *lv)
 static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
 {
     th_arena a;
-    th_arena_init(&a, 1 << 16);
+    th_arena_init(&a, 1 << 20); /* one record's DOM, mappings and projection fit: no chunk churn */
     worker_state w;
     ws_init(&w, p);
     th_record rec;
@@ -301,9 +353,10 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         prepared r = {.kind = rec.kind};
         r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line};
         ws_clear(&w, p);
-        prepare(p, lv, &a, rec.json, rec.text, &r, &w);
+        rawrec x = {rec.text, rec.json, rec.scan};
+        prepare(p, lv, &a, &x, &r, &w);
         commit(p, &r, &w);
-        th_arena_reset(&a);
+        th_arena_recycle(&a);
         progress_tick(p, &pr, in, p->events);
     }
     progress_end(&pr);
@@ -347,18 +400,8 @@ static void process(pool *pl, pbatch *b)
     ws_clear(&b->w, p);
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
-        th_json_error err;
-        uint64_t t0 = p->profile ? cpu_ns() : 0;
-        th_jval *json = th_json_parse(&b->arena, x->text, x->n, &err);
-        if (p->profile)
-            b->w.prof.parse_ns += cpu_ns() - t0;
-        if (!json) { /* io parsed it already; cannot happen, but never crash */
-            x->r.ev.timestamp_ms = x->r.ev.ingested_ms = TH_TIME_NONE;
-            for (size_t k = 0; k < p->nengines; k++)
-                x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
-            continue;
-        }
-        prepare(p, pl->lv, &b->arena, json, th_str_make(x->text, x->n), &x->r, &b->w);
+        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
+        prepare(p, pl->lv, &b->arena, &rr, &x->r, &b->w);
     }
 }
 
@@ -401,7 +444,7 @@ static void commit_batch(pool *pl, pbatch *b)
     memset(&b->w.prof, 0, sizeof b->w.prof);
     b->n = 0;
     b->file = NULL;
-    th_arena_reset(&b->arena);
+    th_arena_recycle(&b->arena);
     pthread_mutex_lock(&pl->mu);
     b->state = B_FREE;
     pthread_mutex_unlock(&pl->mu);

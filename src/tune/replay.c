@@ -281,6 +281,7 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     th_mapper *m = th_replay_mapper_geo(o->diags, !o->no_geoip);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
+    io.lazy = true; /* the pipeline parses only what it maps */
     th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;
     bool ok = in != NULL;
     if (in)

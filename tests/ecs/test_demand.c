@@ -13,6 +13,7 @@
 #include "ecs/mapper.h"
 #include "ecs/rawproj.h"
 #include "event/event.h"
+#include "json/jscan.h"
 #include "emulate/emulate.h"
 #include "engine/sequence.h"
 #include "io/input.h"
@@ -198,7 +199,9 @@ static bool collect_text(const th_jval *v, void *ctx)
 static void check_projection(const th_mapper *m, th_arena *a, const th_record *rec,
                              const th_jval *full, tally *t)
 {
-    th_jval *proj = th_ecs_project(m, a, rec->json);
+    th_jscan *scan = th_jscan_new();
+    assert_true(th_jscan_load(scan, rec->text.p, rec->text.n, NULL));
+    th_jval *proj = th_ecs_project(m, a, scan);
     if (proj) {
         t->proj++;
         for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
@@ -219,7 +222,7 @@ static void check_projection(const th_mapper *m, th_arena *a, const th_record *r
         }
     }
     int64_t ts, ing;
-    if (th_ecs_times(m, rec->json, &ts, &ing)) {
+    if (th_ecs_times(m, a, scan, &ts, &ing)) {
         th_event ev = {.doc = (th_jval *)full};
         th_event_read_times(&ev);
         t->times++;
@@ -228,6 +231,7 @@ static void check_projection(const th_mapper *m, th_arena *a, const th_record *r
                           (unsigned long long)rec->offset, (long long)ev.timestamp_ms,
                           (long long)ev.ingested_ms, (long long)ts, (long long)ing);
     }
+    th_jscan_free(scan);
 }
 
 /* Maps one record fully and once per demand group; compares. */
