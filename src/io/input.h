@@ -60,14 +60,15 @@ typedef enum th_rec_kind {
 
 typedef struct th_record {
     th_jval *json;     /* the record; NULL for a lazy record (see scan) */
-    const th_jscan *scan; /* lazy mode: the record loaded in the input's scanner
-                             (text = rec.text), else NULL; see "Lazy mode" above */
     th_str text;       /* its exact source bytes (for event.original), borrowed */
     th_rec_kind kind;
     const char *file;  /* path as given / found ("-" for stdin) */
     uint64_t offset;   /* byte offset of the record in the (inflated) file */
     uint64_t line;     /* 1-based line number for NDJSON, else 0 (elements of a
                           Records or top-level array, pretty-printed documents) */
+    const th_jscan *scan; /* (addition, last so that positional initializers keep
+                             working) lazy mode: the record loaded in the input's
+                             scanner (text = rec.text), else NULL; see "Lazy mode" */
 } th_record;
 
 typedef struct th_input_opts {
