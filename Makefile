@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench clean format install deps asan
+.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench clean format install deps asan
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -90,6 +90,13 @@ inflate-bench: $(B)/bench/inflate_bench
 $(B)/bench/inflate_bench: bench/inflate_bench.c $(B)/libtrailhound.a
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a -ldeflate $(DEPS_LIBS) -lpthread
+
+# th_input's CPU time, eager (DOM) vs lazy (scanner) records (not part of `all`):
+#   make MODE=release input-bench && build/release/bench/input_bench FILE...
+input-bench: $(B)/bench/input_bench
+$(B)/bench/input_bench: bench/input_bench.c $(B)/libtrailhound.a
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a $(DEPS_LIBS) -lpthread
 
 bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor

@@ -2,14 +2,15 @@
  * by magic bytes; CloudTrail S3 objects ({"Records":[...]}), JSON arrays of
  * records, NDJSON (raw CloudTrail or ECS documents, mixed freely).
  *
- * Contract: th_input_next yields one record at a time, parsed. A record (its
- * JSON tree and every string in it) is valid until the next call to
- * th_input_next or th_input_close; callers copy what they keep.
+ * Contract: th_input_next yields one record at a time, parsed (lazy mode: NDJSON
+ * lines scanned, see below). A record (its JSON tree or scanner, every string)
+ * is valid until the next call to th_input_next or th_input_close; callers copy
+ * what they keep.
  * Bad input never stops the run: a malformed record, a truncated gzip stream,
  * an unreadable file are reported to `diags` with file and byte offset (line
  * for NDJSON), counted in the stats, and reading goes on.
- * Lifetime: everything a th_record points to (json, text, file) is valid until
- * the next th_input_next or th_input_close call.
+ * Lifetime: everything a th_record points to (json, scan, text, file) is valid
+ * until the next th_input_next or th_input_close call.
  * Memory: files are streamed through a window of about 1 MiB that grows only
  * to hold one record (an NDJSON line, a minified S3 object) or one
  * pretty-printed document, so memory follows the largest record, not the
@@ -60,14 +61,15 @@ typedef enum th_rec_kind {
 
 typedef struct th_record {
     th_jval *json;     /* the record; NULL for a lazy record (see scan) */
-    const th_jscan *scan; /* lazy mode: the record loaded in the input's scanner
-                             (text = rec.text), else NULL; see "Lazy mode" above */
     th_str text;       /* its exact source bytes (for event.original), borrowed */
     th_rec_kind kind;
     const char *file;  /* path as given / found ("-" for stdin) */
     uint64_t offset;   /* byte offset of the record in the (inflated) file */
     uint64_t line;     /* 1-based line number for NDJSON, else 0 (elements of a
                           Records or top-level array, pretty-printed documents) */
+    const th_jscan *scan; /* (addition, last so that positional initializers keep
+                             working) lazy mode: the record loaded in the input's
+                             scanner (text = rec.text), else NULL; see "Lazy mode" */
 } th_record;
 
 typedef struct th_input_opts {
@@ -110,10 +112,10 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
 bool th_input_next(th_input *in, th_record *out);
 const th_input_stats *th_input_stats_get(const th_input *in);
 void th_input_close(th_input *in);
-/* The record's tree: rec->json when set, else built in `a` from rec->scan (equal
- * to th_json_parse's tree of rec->text). NULL and *err (may be NULL) only if the
- * text is invalid, which io never yields. The tree lives in `a`, its strings
- * point into rec->text or `a`: valid while both are. */
+/* The record's tree: rec->json when set (a unused; valid as the record is), else
+ * built in `a` from rec->scan, equal to th_json_parse's tree of rec->text, with
+ * strings pointing into rec->text or `a` (valid while both are). NULL and *err
+ * (may be NULL) only for invalid text, which io never yields. */
 th_jval *th_record_json(const th_record *rec, th_arena *a, th_json_error *err);
 
 #endif

@@ -16,6 +16,9 @@
  * above, which reports exactly as without lazy mode. */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/limits.h"
 #include "base/utf8.h"
@@ -158,9 +161,22 @@ static bool use_value(th_input *in, th_jval *v, size_t start, size_t end, uint64
 /* ---- lazy mode: string contents ------------------------------------------ */
 
 /* Index of the first byte in p[i..n) that string validation must look at
- * (< 0x20, a backslash, >= 0x80), or n. Eight bytes at a time. */
+ * (< 0x20, a backslash, >= 0x80), or n. 32 bytes a step with SSE2 (every
+ * x86-64), else 8 with plain words. */
 static size_t next_special(const unsigned char *p, size_t i, size_t n)
 {
+#ifdef __SSE2__
+    const __m128i lim = _mm_set1_epi8(0x20), bs = _mm_set1_epi8('\\');
+    for (; i + 32 <= n; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+        /* signed compare: bytes >= 0x80 are negative, so < 0x20 catches both */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(a, lim), _mm_cmpeq_epi8(a, bs)),
+                                 _mm_or_si128(_mm_cmplt_epi8(b, lim), _mm_cmpeq_epi8(b, bs)));
+        if (_mm_movemask_epi8(m))
+            break;
+    }
+#endif
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;

@@ -343,7 +343,7 @@ static int emu_object(void *ctx, const char *account, const char *region, int64_
         if (!raw)
             continue;
         th_record rec = {raw, th_str_make(recs[i].json, recs[i].json_len), TH_REC_CLOUDTRAIL,
-                         "emulated", i, 0};
+                         "emulated", i, 0, NULL};
         check_record(e->f, e->m, &rec, e->t);
     }
     th_arena_free(&a);
