@@ -342,8 +342,11 @@ static int emu_object(void *ctx, const char *account, const char *region, int64_
         th_jval *raw = th_json_parse(&a, recs[i].json, recs[i].json_len, &err);
         if (!raw)
             continue;
-        th_record rec = {raw, th_str_make(recs[i].json, recs[i].json_len), TH_REC_CLOUDTRAIL,
-                         "emulated", i, 0, NULL};
+        th_record rec = {.json = raw,
+                         .text = th_str_make(recs[i].json, recs[i].json_len),
+                         .kind = TH_REC_CLOUDTRAIL,
+                         .file = "emulated",
+                         .offset = i};
         check_record(e->f, e->m, &rec, e->t);
     }
     th_arena_free(&a);
