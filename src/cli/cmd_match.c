@@ -216,7 +216,6 @@ int th_cmd_match(int argc, char **argv)
         mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
     th_input_opts io;
     th_input_opts_default(&io, &diags);
-    io.lazy = true;
     th_input *in = th_input_open(dpaths, nd, &io);
     mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
     th_buf_init(&c.out);
