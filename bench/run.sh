@@ -102,6 +102,7 @@ export TH_THREADS=1
 measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary
 measure "run, whole pack, 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$data" --format summary
 measure "run, seed rule alone, 1 thread" "$bytes" "$records" "$TH" run --rules "$seed" --data "$data" --format summary
+seed_mbs=$last_mbs
 measure "match, whole pack, 1 thread" "$bytes" "$records" "$TH" match --rules "$rules" --data "$data"
 measure "convert (geo + user agents), 1 thread" "$bytes" "$records" "$TH" convert "$data" -o /dev/null
 measure "convert (geo + user agents), 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" convert "$data" -o /dev/null
@@ -120,6 +121,8 @@ if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
   duck="$data_dir/duckdb"
   if [ ! -d "$duck/node_modules/@duckdb/node-api" ]; then
     mkdir -p "$duck"
+    # its own package.json, or npm would install into the repository's
+    [ -f "$duck/package.json" ] || echo '{"name": "trailhound-bench-duckdb", "private": true}' >"$duck/package.json"
     (cd "$duck" && npm install --no-audit --no-fund --silent @duckdb/node-api >/dev/null 2>&1)
   fi
   [ -d "$duck/node_modules/@duckdb/node-api" ] ||
@@ -127,6 +130,7 @@ if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
   if [ -d "$duck/node_modules/@duckdb/node-api" ]; then
     cp bench/duckdb_seed.mjs "$duck/"
     measure "DuckDB 1 thread, seed rule, explicit schema" "$bytes" "$records" node "$duck/duckdb_seed.mjs" "$data"
+    awk -v a="$seed_mbs" -v b="$last_mbs" 'BEGIN { if (b > 0) printf "trailhound run of the seed rule / DuckDB: %.2fx\n", a / b }' | tee -a "$out"
   fi
 fi
 say ""
