@@ -9,6 +9,8 @@
 
 th_jval *th_alert_source(th_engine *e, const th_edoc *d)
 {
+    if (d->raw)
+        return e->materialise ? e->materialise(e->materialise_ctx, &e->arena, d->json) : NULL;
     th_json_error err;
     th_jval *v = th_json_parse(&e->arena, d->json.p, d->json.n, &err);
     if (!v || v->type != TH_JOBJ)

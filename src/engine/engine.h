@@ -33,6 +33,10 @@
 #include "json/json.h"
 #include "rules/rule.h"
 
+/* The complete ECS document of a raw CloudTrail record (its exact text), in
+ * arena a; NULL when it cannot be had. */
+typedef th_jval *(*th_materialise_fn)(void *ctx, th_arena *a, th_str raw);
+
 /* True when the document satisfies the rule's filter. */
 typedef bool (*th_pred_fn)(const void *pred, const th_jval *doc);
 
@@ -124,6 +128,14 @@ void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d);
  * th_engine_demand(always_only)); reads only those two fields. Call
  * th_engine_demand first. Returns true when some rule was routed. */
 bool th_engine_route_demand(const th_engine *e, const th_jval *doc, th_ecs_demand *d);
+
+/* Lets events carry a partial document (th_event.raw set): the engine keeps
+ * the raw record of a matched event instead of its document and builds the
+ * document with fn when an alert needs it (during th_engine_finish). Without
+ * it, events must carry complete documents. fn and ctx must outlive
+ * th_engine_finish. */
+void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx);
+bool th_engine_has_materialiser(const th_engine *e);
 
 /* Hot pass: one event. The event's times must be filled (th_event_read_times).
  * Equivalent to th_engine_eval then th_engine_commit. */

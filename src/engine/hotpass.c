@@ -154,14 +154,27 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
     TH_VEC_FREE(&c.vals);
 }
 
+void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
+{
+    e->materialise = fn;
+    e->materialise_ctx = ctx;
+}
+
+bool th_engine_has_materialiser(const th_engine *e) { return e->materialise != NULL; }
+
 static uint32_t store_doc(th_engine *e, const th_event *ev)
 {
     th_edoc d = {0};
-    th_buf b;
-    th_buf_init(&b);
-    th_json_write(&b, ev->doc);
-    d.json = th_str_make(th_arena_strndup(&e->arena, b.data, b.len), b.len);
-    th_buf_free(&b);
+    if (ev->raw.n && e->materialise) { /* the raw record: smaller, mapped only for alerts */
+        d.json = th_str_make(th_arena_strndup(&e->arena, ev->raw.p, ev->raw.n), ev->raw.n);
+        d.raw = true;
+    } else {
+        th_buf b;
+        th_buf_init(&b);
+        th_json_write(&b, ev->doc);
+        d.json = th_str_make(th_arena_strndup(&e->arena, b.data, b.len), b.len);
+        th_buf_free(&b);
+    }
     const th_jval *id = th_json_path_first(ev->doc, TH_STR_LIT("event.id"));
     if (id && id->type == TH_JSTR && id->u.str.n > 0)
         d.id = th_str_make(th_arena_strndup(&e->arena, id->u.str.p, id->u.str.n), id->u.str.n);

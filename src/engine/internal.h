@@ -13,7 +13,10 @@
 
 /* A fed event that matched at least one rule: what alerts need of it. */
 typedef struct th_edoc {
-    th_str json;        /* serialised ECS source document */
+    th_str json;        /* serialised ECS source document, or the raw CloudTrail record
+                           when `raw` (mapped again by the materialiser when an alert
+                           needs it) */
+    bool raw;
     th_str id;          /* stable _id: event.id, else "file:offset" */
     int64_t ts, ingested, combined;
     uint64_t index;     /* position in the input */
@@ -98,6 +101,8 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
+    th_materialise_fn materialise; /* raw record -> complete ECS document */
+    void *materialise_ctx;
 };
 
 /* ---- hotpass.c / engine.c ---------------------------------------------- */

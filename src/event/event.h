@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "base/str.h"
 #include "base/timeutil.h"
 #include "json/json.h"
 
@@ -21,6 +22,9 @@ typedef struct th_event {
     const char *file;      /* source file ("-" for stdin) */
     uint64_t offset;       /* byte offset of the record in the (inflated) file */
     uint64_t line;         /* 1-based line for NDJSON input, 0 otherwise */
+    th_str raw;            /* when set: `doc` maps only what the rules read, and the
+                              complete document is this raw CloudTrail record mapped
+                              again (the engine's materialiser); empty otherwise */
 } th_event;
 
 /* Fills timestamp_ms and ingested_ms from the document. */

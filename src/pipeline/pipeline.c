@@ -217,10 +217,8 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     th_str text = rr->text;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, a, rr, r, w, &matched)) {
-        if (matched) { /* alerts carry the complete document, keys in pipeline order */
-            r->ev.doc = th_ecs_map(p->mapper, a, rr->json, text);
-            w->prof.mapped_full++;
-        }
+        if (matched) /* the engines map it again, completely, if an alert needs it */
+            r->ev.raw = text;
         if (p->profile)
             w->prof.map_ns += cpu_ns() - t0; /* planning, mapping and evaluation */
         return;
@@ -266,13 +264,8 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
             matched = h->items[k].result == 1;
     }
     uint64_t t2 = p->profile ? cpu_ns() : 0;
-    if (x && lv->lazy && matched) {
-        /* alerts and kept documents carry the complete mapping, with its keys
-         * in the pipeline's order (a completed lazy mapping has the same
-         * values, in another order) */
-        r->ev.doc = th_ecs_map(p->mapper, a, json, text);
-        w->prof.mapped_full++;
-    }
+    if (x && lv->lazy && matched)
+        r->ev.raw = text; /* the engines map it again, completely, if an alert needs it */
     if (p->profile) {
         uint64_t t3 = cpu_ns();
         w->prof.map_ns += (t1 - t0) + (t3 - t2);
@@ -310,6 +303,28 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->skipped += from->skipped;
 }
 
+/* th_materialise_fn: the complete document of a kept raw record, as it was
+ * stored before laziness (mapped, written, read back: no shared nodes). */
+static th_jval *materialise(void *ctx, th_arena *a, th_str raw)
+{
+    th_pipeline *p = ctx;
+    if (!p->mapper)
+        return NULL;
+    th_json_error err;
+    th_jval *json = th_json_parse(a, raw.p, raw.n, &err);
+    if (!json)
+        return NULL;
+    th_jval *doc = th_ecs_map(p->mapper, a, json, raw);
+    th_buf b;
+    th_buf_init(&b);
+    th_json_write(&b, doc);
+    char *text = th_arena_strndup(a, b.data ? b.data : "", b.len);
+    th_jval *v = th_json_parse(a, text, b.len, &err);
+    th_buf_free(&b);
+    p->prof.mapped_full++;
+    return th_jis(v, TH_JOBJ) ? v : NULL;
+}
+
 static void plan(th_pipeline *p, levels *lv)
 {
     memset(lv, 0, sizeof *lv);
@@ -325,6 +340,9 @@ static void plan(th_pipeline *p, levels *lv)
         th_ecs_demand_all(&lv->base);
         th_ecs_demand_all(&lv->rules);
     }
+    if (lv->lazy) /* matched events keep their raw record; the engines map it for alerts */
+        for (size_t i = 0; i < p->nengines; i++)
+            th_engine_set_materialiser(p->engines[i], materialise, p);
     th_ecs_demand_desc(&lv->base, p->demand_base, sizeof p->demand_base);
     th_ecs_demand_desc(&lv->rules, p->demand_rules, sizeof p->demand_rules);
 }
@@ -351,7 +369,7 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         if (rec.kind == TH_REC_CLOUDTRAIL && !p->mapper)
             p->mapper = th_mapper_new(p->mo, p->diags);
         prepared r = {.kind = rec.kind};
-        r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line};
+        r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL};
         ws_clear(&w, p);
         rawrec x = {rec.text, rec.json, rec.scan};
         prepare(p, lv, &a, &x, &r, &w);
@@ -519,7 +537,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
                 b->file = th_arena_strdup(&b->arena, file);
             memset(&x->r, 0, sizeof x->r);
             x->r.kind = rec.kind;
-            x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line};
+            x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line, TH_STR_NULL};
         }
         if (b->n > 0 && (b->n == BATCH_RECORDS || !more)) {
             submit(&pl, b);

@@ -10,9 +10,10 @@
  * event meets (ecs/demand.h: no GeoIP, user-agent parsing or Map.toString
  * unless such a rule reads them); when the prefilter routes it to further
  * rules it is mapped again with the demand of all rules; an event that
- * matches some rule, and every event when the verb asks for documents
- * (convert, match), gets the full mapping, so alerts and outputs always carry
- * the complete document.
+ * matches some rule keeps its raw record, from which the engine builds the
+ * complete document when an alert needs it (th_engine_set_materialiser: the
+ * pipeline must then outlive th_engine_finish); every event gets the full
+ * mapping when the verb asks for documents (convert, match).
  *
  * Threads: with threads > 1, workers parse, map and evaluate batches of
  * records while the calling thread reads input and commits finished batches

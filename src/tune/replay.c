@@ -262,15 +262,16 @@ th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
 
 /* The replay's events go through the pipeline: every rule version's engine
  * is fed in one pass, on every core, with the same result as one. */
-static uint64_t feed(th_engine **eng, size_t n, th_mapper *m, th_input *in, th_diags *diags)
+static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th_input *in,
+                     th_diags *diags)
 {
-    th_pipeline p = {.diags = diags, .delay = TH_TIME_NONE,
-                     .threads = th_pipeline_default_threads(), .verb = "tune", .mapper = m};
-    for (size_t i = 0; i < n && p.nengines < TH_PIPELINE_MAX_ENGINES; i++)
+    *p = (th_pipeline){.diags = diags, .delay = TH_TIME_NONE,
+                       .threads = th_pipeline_default_threads(), .verb = "tune", .mapper = m};
+    for (size_t i = 0; i < n && p->nengines < TH_PIPELINE_MAX_ENGINES; i++)
         if (eng[i])
-            p.engines[p.nengines++] = eng[i];
-    th_pipeline_run(&p, in);
-    return p.events; /* the mapper stays the caller's */
+            p->engines[p->nengines++] = eng[i];
+    th_pipeline_run(p, in);
+    return p->events; /* the mapper stays the caller's; p lives through th_engine_finish */
 }
 
 bool th_replay_run(th_replay *r, const th_replay_opts *o)
@@ -284,8 +285,9 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     io.lazy = true; /* the pipeline parses only what it maps */
     th_input *in = m ? th_input_open(o->data, o->ndata, &io) : NULL;
     bool ok = in != NULL;
+    th_pipeline pipe = {0};
     if (in)
-        r->events += feed(eng, r->n, m, in, o->diags);
+        r->events += feed(&pipe, eng, r->n, m, in, o->diags);
     r->from_ms = r->to_ms = TH_TIME_NONE;
     for (size_t i = 0; i < r->n; i++) {
         if (!eng[i])
