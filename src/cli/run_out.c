@@ -234,15 +234,15 @@ uint64_t th_peak_rss(void)
 void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const char *verb, FILE *f)
 {
     const th_pipeline_profile *x = &p->prof;
-    fprintf(f, "%s: profile (stages, CPU ms summed over threads): read+split+parse %.1f, "
-               "worker parse %.1f, map %.1f, route+evaluate %.1f, commit %.1f, output %.1f, "
+    fprintf(f, "%s: profile (stages, CPU ms summed over threads): read+split+scan %.1f, "
+               "DOM parse %.1f, plan+map %.1f, route+evaluate %.1f, commit %.1f, output %.1f, "
                "temporal %.1f\n",
             verb, (double)x->read_ns / 1e6, (double)x->parse_ns / 1e6, (double)x->map_ns / 1e6,
             (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)x->output_ns / 1e6,
             temporal_s * 1e3);
     fprintf(f, "%s: profile (mapping): %llu raw events ruled out before mapping (routing and "
                "gates on the raw record), %llu mapped for their planned rules (at most [%s]), "
-               "%llu completed for routed rules, %llu fully (matches, outputs)\n",
+               "%llu completed for routed rules, %llu fully (alert sources, outputs)\n",
             verb, (unsigned long long)x->skipped, (unsigned long long)x->mapped_base,
             p->demand_rules, (unsigned long long)x->mapped_rules,
             (unsigned long long)x->mapped_full);

@@ -196,6 +196,7 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepar
     r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
     w->prof.mapped_base++;
     th_event_read_times(&r->ev);
+    uint64_t t0 = p->profile ? cpu_ns() : 0;
     for (size_t i = 0; i < p->nengines; i++) {
         th_hits *h = &w->hits[i];
         r->hfrom[i] = (uint32_t)h->len;
@@ -204,6 +205,8 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepar
         for (size_t k = r->hfrom[i]; k < r->hto[i] && !*matched; k++)
             *matched = h->items[k].result == 1;
     }
+    if (p->profile)
+        w->prof.eval_ns += cpu_ns() - t0;
     return true;
 }
 
@@ -215,12 +218,12 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     r->derived = false;
     bool matched = false;
     th_str text = rr->text;
-    uint64_t t0 = p->profile ? cpu_ns() : 0;
+    uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
     if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, a, rr, r, w, &matched)) {
         if (matched) /* the engines map it again, completely, if an alert needs it */
             r->ev.raw = text;
-        if (p->profile)
-            w->prof.map_ns += cpu_ns() - t0; /* planning, mapping and evaluation */
+        if (p->profile) /* planning and mapping; evaluation and parsing were counted apart */
+            w->prof.map_ns += cpu_ns() - t0 - (w->prof.eval_ns - e0) - (w->prof.parse_ns - p0);
         return;
     }
     th_jval *json = raw_json(rr, a, w, p);
@@ -268,7 +271,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
         r->ev.raw = text; /* the engines map it again, completely, if an alert needs it */
     if (p->profile) {
         uint64_t t3 = cpu_ns();
-        w->prof.map_ns += (t1 - t0) + (t3 - t2);
+        w->prof.map_ns += (t1 - t0) + (t3 - t2) - (w->prof.parse_ns - p0);
         w->prof.eval_ns += t2 - t1;
     }
 }
@@ -279,12 +282,13 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     for (size_t i = 0; i < p->nengines; i++)
         th_engine_commit(p->engines[i], &r->ev, &w->hits[i], r->hfrom[i], r->hto[i]);
-    uint64_t t1 = p->profile ? cpu_ns() : 0;
-    if (p->on_event)
+    if (p->profile)
+        p->prof.commit_ns += cpu_ns() - t0;
+    if (p->on_event) {
+        uint64_t t1 = p->profile ? cpu_ns() : 0;
         p->on_event(p->ctx, &r->ev, r->kind);
-    if (p->profile) {
-        p->prof.commit_ns += t1 - t0;
-        p->prof.output_ns += cpu_ns() - t1;
+        if (p->profile)
+            p->prof.output_ns += cpu_ns() - t1;
     }
     p->events++;
     p->raw += r->kind == TH_REC_CLOUDTRAIL;

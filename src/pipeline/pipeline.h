@@ -49,7 +49,7 @@ typedef bool (*th_pipeline_keep_fn)(void *ctx, const th_record *rec);
 typedef struct th_pipeline_profile {
     uint64_t read_ns;    /* io: read, inflate, split, parse (calling thread) */
     uint64_t parse_ns;   /* workers: parsing the copied record again */
-    uint64_t map_ns;     /* CloudTrail -> ECS, every level */
+    uint64_t map_ns;     /* planning on the raw record and CloudTrail -> ECS, every level */
     uint64_t eval_ns;    /* routing and rule filters */
     uint64_t commit_ns;  /* in-order commit: match records, documents kept */
     uint64_t output_ns;  /* the verb's per-event callback */
