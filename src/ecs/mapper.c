@@ -104,6 +104,19 @@ static void ren(mctx *c, const char *from, const char *to)
         mx_set(c, to, v);
 }
 
+/* The text the pipeline writes for a time: ISO-8601 with milliseconds, or
+ * YYYY-MM-DDTHH:MM:SSZ (`seconds`) as the Fleet final pipeline writes
+ * event.ingested. th_ecs_times reads these back to know an event's times
+ * without mapping it. */
+static void time_text(int64_t ms, bool seconds, char buf[32])
+{
+    th_time_format_iso(ms, buf);
+    if (seconds) {
+        buf[19] = 'Z';
+        buf[20] = 0;
+    }
+}
+
 static th_jval *date_val(mctx *c, th_str s, bool *ok)
 {
     int64_t ms;
@@ -111,7 +124,7 @@ static th_jval *date_val(mctx *c, th_str s, bool *ok)
     if (!*ok)
         return NULL;
     char buf[32];
-    th_time_format_iso(ms, buf);
+    time_text(ms, false, buf);
     return th_jnew_strcopy(c->a, th_str_c(buf));
 }
 
@@ -659,11 +672,7 @@ static bool final_prune(th_jval *v)
 static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
 {
     char buf[32];
-    th_time_format_iso(ms, buf);
-    if (seconds) { /* YYYY-MM-DDTHH:MM:SSZ, as the Fleet final pipeline writes */
-        buf[19] = 'Z';
-        buf[20] = 0;
-    }
+    time_text(ms, seconds, buf);
     mx_set(c, path, th_jnew_strcopy(c->a, th_str_c(buf)));
 }
 
@@ -675,15 +684,14 @@ bool th_ecs_times_from(const th_mapper *m, th_str event_time, int64_t *timestamp
     int64_t ms;
     if (!th_time_parse_iso(event_time.p, event_time.n, &ms))
         return false;
+    /* the texts th_ecs_map writes for @timestamp and event.ingested, read back */
     char buf[32];
-    th_time_format_iso(ms, buf);
+    time_text(ms, false, buf);
     if (!th_time_parse_iso(buf, strlen(buf), timestamp_ms))
         return false;
     *ingested_ms = TH_TIME_NONE;
     if (m->o.ingest_delay_ms >= 0) {
-        th_time_format_iso(*timestamp_ms + m->o.ingest_delay_ms, buf);
-        buf[19] = 'Z'; /* as set_time_str: whole seconds */
-        buf[20] = 0;
+        time_text(*timestamp_ms + m->o.ingest_delay_ms, true, buf);
         if (!th_time_parse_iso(buf, strlen(buf), ingested_ms))
             return false;
     }

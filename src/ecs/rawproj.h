@@ -49,7 +49,7 @@ th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_
  * needs the full mapping to know (no usable eventTime, digest fields). */
 bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                   int64_t *timestamp_ms, int64_t *ingested_ms);
-/* The same from the eventTime text (shared by the mapper's own steps). */
+/* The same from the eventTime text, with the mapper's own time texts (mapper.c). */
 bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms);
 
