@@ -184,20 +184,15 @@ int th_cmd_convert(int argc, char **argv)
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
     }
-    unsigned threads = th_pipeline_default_threads();
+    unsigned threads;
     const char *tv = th_args_value(&args, "threads");
-    if (tv) {
-        char *end;
-        long n = strtol(tv, &end, 10);
-        if (*end || n < 0 || n > 256) {
-            fprintf(stderr, "trailhound convert: bad --threads '%s' (0..256)\n", tv);
-            if (out != stdout)
-                fclose(out);
-            th_mapper_free(m);
-            th_diags_free(&diags);
-            return TH_EXIT_USAGE;
-        }
-        threads = n == 0 ? th_pipeline_default_threads() : (unsigned)n;
+    if (!th_pipeline_threads_arg(tv, &threads)) {
+        fprintf(stderr, "trailhound convert: bad --threads '%s' (0..256)\n", tv);
+        if (out != stdout)
+            fclose(out);
+        th_mapper_free(m);
+        th_diags_free(&diags);
+        return TH_EXIT_USAGE;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -149,15 +149,10 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
-    unsigned threads = th_pipeline_default_threads();
-    if ((v = th_args_value(&args, "threads"))) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 0 || n > 256) {
-            fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
-            return TH_EXIT_USAGE;
-        }
-        threads = n == 0 ? th_pipeline_default_threads() : (unsigned)n;
+    unsigned threads;
+    if (!th_pipeline_threads_arg(v = th_args_value(&args, "threads"), &threads)) {
+        fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
+        return TH_EXIT_USAGE;
     }
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
         return TH_EXIT_USAGE;

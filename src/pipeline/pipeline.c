@@ -29,17 +29,32 @@ static uint64_t cpu_ns(void)
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* A thread count in 0..256 (0, or an empty text, meaning the default); -1
+ * when s is not one. */
+static long thread_count(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    return !*end && n >= 0 && n <= 256 ? n : -1;
+}
+
 unsigned th_pipeline_default_threads(void)
 {
     const char *env = getenv("TH_THREADS");
-    if (env && *env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (!*end && v >= 1 && v <= 256)
-            return (unsigned)v;
-    }
+    long v = env ? thread_count(env) : -1;
+    if (v >= 1)
+        return (unsigned)v;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+bool th_pipeline_threads_arg(const char *arg, unsigned *out)
+{
+    long n = arg ? thread_count(arg) : 0;
+    if (n < 0)
+        return false;
+    *out = n == 0 ? th_pipeline_default_threads() : (unsigned)n;
+    return true;
 }
 
 /* ---- progress ------------------------------------------------------------ */

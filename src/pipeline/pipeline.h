@@ -90,5 +90,8 @@ void th_pipeline_free(th_pipeline *p);
 /* The default worker count: $TH_THREADS when it is a number in 1..256, else
  * the number of online processors. */
 unsigned th_pipeline_default_threads(void);
+/* A --threads value: NULL, "" or "0" = the default, else 1..256. False (and *out
+ * untouched) for anything else. */
+bool th_pipeline_threads_arg(const char *arg, unsigned *out);
 
 #endif
