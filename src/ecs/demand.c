@@ -46,10 +46,6 @@ static void close_deps(th_ecs_demand *d)
 {
     if (d->blocks & (1u << TH_MB_RELATED))
         d->blocks |= 1u << TH_MB_RESOURCES | 1u << TH_MB_TLS;
-    /* the entity script may place objects of the parameter maps in the
-     * document; Map.toString must see them before the document is finished */
-    if (d->blocks & (1u << TH_MB_ENTITY))
-        d->blocks |= 1u << TH_MB_STRINGIFY;
 }
 
 void th_ecs_demand_field(th_ecs_demand *d, th_str field)

@@ -706,60 +706,9 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
 th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
                            const th_ecs_demand *demand)
 {
-    return th_ecs_mapping_doc(th_ecs_map_begin(m, a, raw, raw_text, demand));
-}
-
-struct th_ecs_mapping {
-    mctx c;
-    th_ecs_demand ran;  /* the optional blocks that have run */
-    th_ecs_demand step; /* what the current step runs (c.dem points here) */
-};
-
-th_jval *th_ecs_mapping_doc(const th_ecs_mapping *x) { return x->c.doc; }
-
-void th_ecs_map_more(th_ecs_mapping *x, const th_ecs_demand *want)
-{
-    th_ecs_demand all;
-    th_ecs_demand_all(&all);
-    uint32_t add = (want ? want->blocks : all.blocks) & ~x->ran.blocks;
-    if (!add)
-        return;
-    mctx *c = &x->c;
-    x->step.blocks = add;
-    c->dem = &x->step;
-    /* the blocks in pipeline order; each reads the pruned record and the
-     * fields of always-run processors only (demand.c closes the others) */
-    if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
-        th_ecs_entity(c);
-    geo(c);
-    th_jval *ua = mx_get(c, "user_agent.original");
-    if (c->m->ua && mx_runs(c, TH_MB_UA_PARSE) && th_jis(ua, TH_JSTR))
-        th_ua_apply(c->m->ua, c, ua->u.str);
-    if (mx_runs(c, TH_MB_STRINGIFY))
-        stringify_all(c);
-    if (mx_runs(c, TH_MB_RESOURCES))
-        resources(c);
-    if (mx_runs(c, TH_MB_CONSOLE))
-        console_login(c);
-    if (mx_runs(c, TH_MB_TLS))
-        tls(c);
-    if (mx_runs(c, TH_MB_RELATED))
-        related(c);
-    th_ecs_unmark(c->doc);
-    final_prune(c->doc);
-    x->ran.blocks |= add;
-}
-
-th_ecs_mapping *th_ecs_map_begin(const th_mapper *m, th_arena *a, const th_jval *raw,
-                                 th_str raw_text, const th_ecs_demand *demand)
-{
-    th_ecs_mapping *x = th_arena_alloc(a, sizeof *x);
-    memset(x, 0, sizeof *x);
-    th_ecs_demand_all(&x->ran);
-    if (demand && !m->retain) /* retain=minimal reads what stringify writes: no laziness */
-        x->ran = *demand;
-    x->c = (mctx){.m = m, .a = a, .doc = th_jnew_obj(a), .dem = &x->ran};
-    mctx *c = &x->c;
+    /* retain=minimal reads what stringify writes: no laziness then */
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = m->retain ? NULL : demand};
+    mctx *c = &cx;
     c->atm = m->o.actor_target_mapping || has_tag(m, "actor_target_mapping");
 
     /* incoming document: @timestamp (as Filebeat sets it) and tags */
@@ -916,5 +865,5 @@ th_ecs_mapping *th_ecs_map_begin(const th_mapper *m, th_arena *a, const th_jval 
         if (th_jis(ts, TH_JSTR) && th_time_parse_iso(ts->u.str.p, ts->u.str.n, &ms))
             set_time_str(c, "event.ingested", ms + m->o.ingest_delay_ms, true);
     }
-    return x;
+    return c->doc;
 }

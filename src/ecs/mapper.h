@@ -86,16 +86,5 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
  * gives it; other fields may be missing. */
 th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
                            const th_ecs_demand *demand);
-/* The lazy mapping as a state that can be completed later: th_ecs_map_begin
- * maps with `demand`; th_ecs_map_more runs the optional blocks `want` adds
- * (NULL = the rest), on the same document, so an event routed to more rules
- * or kept for an alert is never mapped twice. Afterwards every field of the
- * union of demands has the value th_ecs_map gives it. The state lives in the
- * arena (and borrows `raw` like the document). */
-typedef struct th_ecs_mapping th_ecs_mapping;
-th_ecs_mapping *th_ecs_map_begin(const th_mapper *m, th_arena *a, const th_jval *raw,
-                                 th_str raw_text, const th_ecs_demand *demand);
-void th_ecs_map_more(th_ecs_mapping *x, const th_ecs_demand *want);
-th_jval *th_ecs_mapping_doc(const th_ecs_mapping *x);
 
 #endif

@@ -170,7 +170,6 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
         if (e->always.items[i] != idx)
             e->always.items[w++] = e->always.items[i];
     e->always.len = w;
-    e->rules.items[idx]->broad = strcmp(p->field, th_routed_fields[TH_NSELECTIVE]) == 0;
     for (size_t i = 0; i < p->nvalues; i++)
         route_add(e, p->field, p->values[i], p->nocase, idx);
 }
@@ -226,7 +225,6 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         push_cap(e, er, &r->suppression_group_by);
     }
     const th_prefilter *p = pick_prefilter(pf, npf);
-    er->broad = !p || strcmp(p->field, th_routed_fields[TH_NSELECTIVE]) == 0;
     if (!p) {
         TH_VEC_PUSH(&e->always, idx);
     } else {
@@ -276,7 +274,6 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
     er->cap = TH_ANEWN(&e->arena, const char *, nkeys ? nkeys : 1);
     for (size_t i = 0; i < nkeys; i++)
         er->cap[er->ncap++] = th_arena_strdup(&e->arena, keys[i]);
-    er->broad = true;
     TH_VEC_PUSH(&e->always, idx);
     return idx;
 }

@@ -118,16 +118,9 @@ size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
 void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n);
 /* The mapping demand (ecs/demand.h) that gives the rules everything they
  * read: filter fields, captured (new_terms, threshold, group-by, sequence
- * key) fields, exception fields and the routing fields. With `always_only`,
- * only for the rules (nearly) every event meets (no prefilter, or one on
- * data_stream.dataset alone): what an event needs before routing tells
- * whether other rules want it. */
-void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d);
-/* Adds to *d the demand of the rules the prefilter index routes the
- * document to by event.action or event.provider (the others are in
- * th_engine_demand(always_only)); reads only those two fields. Call
- * th_engine_demand first. Returns true when some rule was routed. */
-bool th_engine_route_demand(const th_engine *e, const th_jval *doc, th_ecs_demand *d);
+ * key) fields, exception fields and the routing fields; each rule's own
+ * demand is kept for th_engine_plan. */
+void th_engine_demand(th_engine *e, th_ecs_demand *d);
 
 /* Lets events carry a partial document (th_event.raw set): the engine keeps
  * the raw record of a matched event instead of its document and builds the
@@ -155,11 +148,11 @@ typedef struct th_hit {
 typedef struct th_hits {
     th_hit *items;
     size_t len, cap;
-    unsigned char *mark; /* per rule: already evaluated for this event */
+    unsigned char *mark; /* per rule: already a candidate (while collecting them) */
     size_t nrules;
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
-    uint32_t *seen;      /* th_engine_plan: the candidates looked at (marks to clear) */
+    uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */
     size_t nseen;
 } th_hits;
 void th_hits_init(th_hits *h, const th_engine *e);

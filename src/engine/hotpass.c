@@ -221,11 +221,36 @@ void th_hits_free(th_hits *h)
 
 void th_hits_clear(th_hits *h) { h->len = 0; }
 
-static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+/* A candidate, once: marked while the candidates are collected. */
+static void see(th_hits *h, size_t ri)
 {
     if (ri >= h->nrules || h->mark[ri])
         return;
     h->mark[ri] = 1;
+    h->seen[h->nseen++] = (uint32_t)ri;
+}
+
+/* The rules the document meets through the prefilter index (those evaluated
+ * for every event, then those its routing values key), each once and in
+ * evaluation order, into h->seen. */
+static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
+{
+    h->nseen = 0;
+    for (size_t i = 0; i < e->always.len; i++)
+        see(h, e->always.items[i]);
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
+        th_json_path_each(doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
+        for (size_t k = 0; k < rc.nhits; k++)
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                see(h, rc.hits[k]->items[i]);
+    }
+    for (size_t i = 0; i < h->nseen; i++)
+        h->mark[h->seen[i]] = 0;
+}
+
+static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+{
     const th_erule *r = e->rules.items[ri];
     uint64_t t0 = e->o.profile ? th_now_ns() : 0;
     bool hit = !r->fn || r->fn(r->pred, ev->doc);
@@ -238,20 +263,6 @@ static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits
     }
     th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(th_now_ns() - t0) : 0};
     h->items[h->len++] = x;
-}
-
-bool th_engine_route_demand(const th_engine *e, const th_jval *doc, th_ecs_demand *d)
-{
-    bool any = false;
-    for (size_t f = 0; f < TH_NSELECTIVE; f++) {
-        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
-        th_json_path_each(doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
-        for (size_t k = 0; k < rc.nhits; k++)
-            for (size_t i = 0; i < rc.hits[k]->len; i++)
-                th_ecs_demand_merge(d, &e->rules.items[rc.hits[k]->items[i]]->dem);
-        any |= rc.nhits > 0;
-    }
-    return any;
 }
 
 static void demand_entries(const th_exc_entry *en, size_t n, th_ecs_demand *d)
@@ -276,7 +287,7 @@ static void demand_rule(const th_erule *r, th_ecs_demand *d)
             demand_entries(r->exc->items[i].entries, r->exc->items[i].nentries, d);
 }
 
-void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d)
+void th_engine_demand(th_engine *e, th_ecs_demand *d)
 {
     for (size_t f = 0; f < TH_NROUTED; f++)
         th_ecs_demand_field(d, th_str_c(th_routed_fields[f]));
@@ -284,7 +295,7 @@ void th_engine_demand(th_engine *e, bool always_only, th_ecs_demand *d)
         th_erule *r = e->rules.items[i];
         th_ecs_demand_none(&r->dem);
         demand_rule(r, &r->dem);
-        if (!r->rep.skipped && (!always_only || r->broad))
+        if (!r->rep.skipped)
             th_ecs_demand_merge(d, &r->dem);
     }
 }
@@ -297,46 +308,26 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     e->rules.items[idx]->gate = pred;
 }
 
-static void plan_rule(const th_engine *e, size_t ri, const th_jval *proj, th_hits *h,
-                      th_ecs_demand *d)
-{
-    if (ri >= h->nrules || h->mark[ri])
-        return;
-    h->mark[ri] = 1;
-    h->seen[h->nseen++] = (uint32_t)ri;
-    const th_erule *r = e->rules.items[ri];
-    if (r->gate_fn && !r->gate_fn(r->gate, proj))
-        return;
-    h->plan[h->nplan++] = (uint32_t)ri;
-    th_ecs_demand_merge(d, &r->dem);
-}
-
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
 {
-    h->nplan = h->nseen = 0;
-    for (size_t i = 0; i < e->always.len; i++)
-        plan_rule(e, e->always.items[i], proj, h, d);
-    for (size_t f = 0; f < TH_NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
-        th_json_path_each(proj, th_str_c(th_routed_fields[f]), route_visit, &rc);
-        for (size_t k = 0; k < rc.nhits; k++)
-            for (size_t i = 0; i < rc.hits[k]->len; i++)
-                plan_rule(e, rc.hits[k]->items[i], proj, h, d);
+    candidates(e, proj, h);
+    h->nplan = 0;
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn && !r->gate_fn(r->gate, proj))
+            continue;
+        h->plan[h->nplan++] = h->seen[i];
+        th_ecs_demand_merge(d, &r->dem);
     }
-    for (size_t i = 0; i < h->nseen; i++)
-        h->mark[h->seen[i]] = 0;
     return h->nplan > 0;
 }
 
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    size_t start = h->len;
     if (th_event_combined_ts(ev) == TH_TIME_NONE)
         return;
     for (size_t i = 0; i < h->nplan; i++)
         eval_rule(e, h->plan[i], ev, h);
-    for (size_t i = start; i < h->len; i++)
-        h->mark[h->items[i].rule] = 0;
 }
 
 void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n)
@@ -353,21 +344,11 @@ void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, s
 
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    size_t start = h->len;
     if (th_event_combined_ts(ev) == TH_TIME_NONE)
         return; /* no time at all: no window can contain it */
-    for (size_t i = 0; i < e->always.len; i++)
-        eval_rule(e, e->always.items[i], ev, h);
-    for (size_t f = 0; f < TH_NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
-        th_json_path_each(ev->doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
-        for (size_t k = 0; k < rc.nhits; k++) {
-            for (size_t i = 0; i < rc.hits[k]->len; i++)
-                eval_rule(e, rc.hits[k]->items[i], ev, h);
-        }
-    }
-    for (size_t i = start; i < h->len; i++)
-        h->mark[h->items[i].rule] = 0;
+    candidates(e, ev->doc, h);
+    for (size_t i = 0; i < h->nseen; i++)
+        eval_rule(e, h->seen[i], ev, h);
 }
 
 /* ---- commit (single thread, input order) ------------------------------- */

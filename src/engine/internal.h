@@ -69,7 +69,6 @@ typedef struct th_erule {
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
-    bool broad;         /* met by (nearly) every event: no prefilter, or only on data_stream.dataset */
 } th_erule;
 
 typedef struct th_ealert {
@@ -108,8 +107,6 @@ struct th_engine {
 /* ---- hotpass.c / engine.c ---------------------------------------------- */
 /* The fields the prefilter index routes on, most selective first. */
 #define TH_NROUTED 3
-/* Of those, the ones that tell events apart (data_stream.dataset does not). */
-#define TH_NSELECTIVE 2
 extern const char *const th_routed_fields[TH_NROUTED];
 uint64_t th_now_ns(void);
 

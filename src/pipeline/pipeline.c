@@ -85,12 +85,10 @@ static void progress_end(const progress *pr)
 
 /* ---- one record ------------------------------------------------------------ */
 
-/* What the mapping levels are, decided once before the first record. */
+/* How records are mapped, decided once before the first record. */
 typedef struct levels {
     bool lazy;
-    bool two;             /* the rules' demand differs from the base demand */
-    th_ecs_demand base;   /* rules every event meets */
-    th_ecs_demand rules;  /* all rules */
+    th_ecs_demand rules;  /* what all the rules read */
 } levels;
 
 /* Per-thread results of one record, kept until its commit. */
@@ -229,7 +227,6 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepar
 static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec *rr, prepared *r,
                     worker_state *w)
 {
-    th_ecs_mapping *x = NULL;
     r->derived = false;
     bool matched = false;
     th_str text = rr->text;
@@ -249,23 +246,11 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
             r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
         return;
     }
-    if (r->kind == TH_REC_CLOUDTRAIL) {
-        x = th_ecs_map_begin(p->mapper, a, json, text, lv->lazy ? &lv->base : NULL);
-        if (lv->lazy)
-            w->prof.mapped_base++;
-        else
-            w->prof.mapped_full++;
-        r->ev.doc = th_ecs_mapping_doc(x);
-        if (lv->two) {
-            /* the rules the event is routed to may read more */
-            th_ecs_demand d = lv->base;
-            for (size_t i = 0; i < p->nengines; i++)
-                th_engine_route_demand(p->engines[i], r->ev.doc, &d);
-            if (d.blocks != lv->base.blocks) {
-                th_ecs_map_more(x, &d);
-                w->prof.mapped_rules++;
-            }
-        }
+    bool ct = r->kind == TH_REC_CLOUDTRAIL;
+    if (ct) { /* a record planning could not vouch for: what any rule reads */
+        r->ev.doc = th_ecs_map_demand(p->mapper, a, json, text, lv->lazy ? &lv->rules : NULL);
+        w->prof.mapped_full += !lv->lazy;
+        w->prof.mapped_unplanned += lv->lazy;
     } else {
         r->ev.doc = json;
     }
@@ -282,7 +267,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
             matched = h->items[k].result == 1;
     }
     uint64_t t2 = p->profile ? cpu_ns() : 0;
-    if (x && lv->lazy && matched)
+    if (ct && lv->lazy && matched)
         r->ev.raw = text; /* the engines map it again, completely, if an alert needs it */
     if (p->profile) {
         uint64_t t3 = cpu_ns();
@@ -317,7 +302,7 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->map_ns += from->map_ns;
     to->eval_ns += from->eval_ns;
     to->mapped_base += from->mapped_base;
-    to->mapped_rules += from->mapped_rules;
+    to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
     to->skipped += from->skipped;
 }
@@ -348,21 +333,14 @@ static void plan(th_pipeline *p, levels *lv)
 {
     memset(lv, 0, sizeof *lv);
     lv->lazy = !p->eager && !p->full_docs && !p->on_event && p->nengines > 0;
-    th_ecs_demand_none(&lv->base);
     th_ecs_demand_none(&lv->rules);
-    for (size_t i = 0; i < p->nengines; i++) {
-        th_engine_demand(p->engines[i], true, &lv->base);
-        th_engine_demand(p->engines[i], false, &lv->rules);
-    }
-    lv->two = lv->base.blocks != lv->rules.blocks; /* routed rules may read more */
-    if (!lv->lazy) {
-        th_ecs_demand_all(&lv->base);
+    for (size_t i = 0; i < p->nengines; i++)
+        th_engine_demand(p->engines[i], &lv->rules);
+    if (!lv->lazy)
         th_ecs_demand_all(&lv->rules);
-    }
     if (lv->lazy) /* matched events keep their raw record; the engines map it for alerts */
         for (size_t i = 0; i < p->nengines; i++)
             th_engine_set_materialiser(p->engines[i], materialise, p);
-    th_ecs_demand_desc(&lv->base, p->demand_base, sizeof p->demand_base);
     th_ecs_demand_desc(&lv->rules, p->demand_rules, sizeof p->demand_rules);
 }
 

@@ -6,14 +6,16 @@
  *   -> the verb's per-event callback; the temporal pass stays with the engine
  *   (th_engine_finish), called by the verb.
  *
- * Lazy ECS: an event is first mapped with the demand of the rules every
- * event meets (ecs/demand.h: no GeoIP, user-agent parsing or Map.toString
- * unless such a rule reads them); when the prefilter routes it to further
- * rules it is mapped again with the demand of all rules; an event that
- * matches some rule keeps its raw record, from which the engine builds the
- * complete document when an alert needs it (th_engine_set_materialiser: the
- * pipeline must then outlive th_engine_finish); every event gets the full
- * mapping when the verb asks for documents (convert, match).
+ * Lazy ECS: a raw event is first planned on its raw record (ecs/rawproj.h):
+ * routed to the rules it can meet and checked against their necessary
+ * conditions (th_engine_plan). An event no rule can match is only counted;
+ * the others are mapped with just what their planned rules read
+ * (ecs/demand.h); a record the projection cannot vouch for is mapped with
+ * what any rule reads. A matching event keeps its raw record, from which the
+ * engine builds the complete document when an alert needs it
+ * (th_engine_set_materialiser: the pipeline must then outlive
+ * th_engine_finish). Every event gets the full mapping when the verb asks for
+ * documents (convert, match) or with `eager`.
  *
  * Threads: with threads > 1, workers parse, map and evaluate batches of
  * records while the calling thread reads input and commits finished batches
@@ -53,7 +55,9 @@ typedef struct th_pipeline_profile {
     uint64_t eval_ns;    /* routing and rule filters */
     uint64_t commit_ns;  /* in-order commit: match records, documents kept */
     uint64_t output_ns;  /* the verb's per-event callback */
-    uint64_t mapped_base, mapped_rules, mapped_full; /* events mapped at each level */
+    uint64_t mapped_base;      /* raw events mapped for their planned rules */
+    uint64_t mapped_unplanned; /* raw events planning could not vouch for, mapped for every rule */
+    uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */
     uint64_t skipped;    /* raw events no rule could match (routing + gates on the raw
                             projection): not mapped, not evaluated */
 } th_pipeline_profile;
@@ -80,7 +84,7 @@ typedef struct th_pipeline {
     th_mapper *mapper;      /* given, or created on the first raw record; th_pipeline_free frees it */
     uint64_t events, raw, derived, notime;
     th_pipeline_profile prof;
-    char demand_base[128], demand_rules[128]; /* th_ecs_demand_desc of the two levels */
+    char demand_rules[128]; /* th_ecs_demand_desc of what all the rules read */
 } th_pipeline;
 
 /* Reads every record of `in` through the stages. */
