@@ -6,6 +6,7 @@
 
 #include "base/limits.h"
 #include "base/utf8.h"
+#include "json/escape.h"
 #include "json/jscan_int.h"
 
 /* One value on the tape. Objects hold key, value, key, value ... nodes after
@@ -421,32 +422,6 @@ const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 
 /* ---- strings --------------------------------------------------------- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_hex4(const th_jscan *s, size_t at, unsigned *out, th_json_error *err)
-{
-    if (at + 4 > s->n)
-        return fail(err, at, "truncated \\u escape");
-    unsigned v = 0;
-    for (size_t k = 0; k < 4; k++) {
-        int h = hexval(s->p[at + k]);
-        if (h < 0)
-            return fail(err, at + k, "invalid hex digit in \\u escape");
-        v = v * 16 + (unsigned)h;
-    }
-    *out = v;
-    return true;
-}
-
 /* th_json_parse's checks of a string's raw bytes p[b..e): control characters and
  * UTF-8 (escape sequences are checked while decoding). */
 static bool check_content(const th_jscan *s, size_t b, size_t e, th_json_error *err)
@@ -477,55 +452,7 @@ static bool check_content(const th_jscan *s, size_t b, size_t e, th_json_error *
 static bool unescape(const th_jscan *s, size_t b, size_t e, char *o, size_t *w_out,
                      th_json_error *err)
 {
-    const unsigned char *p = s->p;
-    size_t w = 0;
-    for (size_t i = b; i < e;) {
-        unsigned char c = p[i];
-        if (c != '\\') {
-            o[w++] = (char)c;
-            i++;
-            continue;
-        }
-        unsigned char x = p[i + 1];
-        i += 2;
-        switch (x) {
-        case '"': o[w++] = '"'; break;
-        case '\\': o[w++] = '\\'; break;
-        case '/': o[w++] = '/'; break;
-        case 'b': o[w++] = '\b'; break;
-        case 'f': o[w++] = '\f'; break;
-        case 'n': o[w++] = '\n'; break;
-        case 'r': o[w++] = '\r'; break;
-        case 't': o[w++] = '\t'; break;
-        case 'u': {
-            unsigned cp;
-            if (!read_hex4(s, i, &cp, err))
-                return false;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo = 0;
-                if (i + 6 <= e && p[i] == '\\' && p[i + 1] == 'u') {
-                    if (!read_hex4(s, i + 2, &lo, err))
-                        return false;
-                }
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                } else {
-                    cp = 0xFFFD; /* lone high surrogate */
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD; /* lone low surrogate */
-            }
-            w += th_utf8_encode(cp, o + w);
-            break;
-        }
-        default: return fail(err, i - 2, "invalid escape in string");
-        }
-    }
-    o[w] = '\0';
-    *w_out = w;
-    return true;
+    return th_json_unescape(s->p, s->n, b, e, o, w_out, err);
 }
 
 /* Decoded text of the string node t (zero copy without escapes). */

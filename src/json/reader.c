@@ -4,6 +4,7 @@
 
 #include "base/limits.h"
 #include "base/utf8.h"
+#include "json/escape.h"
 #include "json/json.h"
 
 typedef struct parser {
@@ -36,32 +37,6 @@ static void skip_ws(parser *p)
             break;
         p->i++;
     }
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_hex4(parser *p, size_t at, unsigned *out)
-{
-    if (at + 4 > p->n)
-        return fail(p, at, "truncated \\u escape");
-    unsigned v = 0;
-    for (size_t k = 0; k < 4; k++) {
-        int h = hexval(p->s[at + k]);
-        if (h < 0)
-            return fail(p, at + k, "invalid hex digit in \\u escape");
-        v = v * 16 + (unsigned)h;
-    }
-    *out = v;
-    return true;
 }
 
 /* p->i is just past the opening quote. */
@@ -107,51 +82,9 @@ static bool parse_string(parser *p, th_str *out)
     /* decode escapes: output is never longer than input */
     char *o = th_arena_alloc(p->a, end - start + 1);
     size_t w = 0;
-    for (i = start; i < end;) {
-        unsigned char c = p->s[i];
-        if (c != '\\') {
-            o[w++] = (char)c;
-            i++;
-            continue;
-        }
-        unsigned char e = p->s[i + 1];
-        i += 2;
-        switch (e) {
-        case '"': o[w++] = '"'; break;
-        case '\\': o[w++] = '\\'; break;
-        case '/': o[w++] = '/'; break;
-        case 'b': o[w++] = '\b'; break;
-        case 'f': o[w++] = '\f'; break;
-        case 'n': o[w++] = '\n'; break;
-        case 'r': o[w++] = '\r'; break;
-        case 't': o[w++] = '\t'; break;
-        case 'u': {
-            unsigned cp;
-            if (!read_hex4(p, i, &cp))
-                return false;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (i + 6 <= end && p->s[i] == '\\' && p->s[i + 1] == 'u' &&
-                    read_hex4(p, i + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                } else {
-                    if (p->err && p->err->reason)
-                        return false;
-                    cp = 0xFFFD; /* lone high surrogate */
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD; /* lone low surrogate */
-            }
-            w += th_utf8_encode(cp, o + w);
-            break;
-        }
-        default:
-            return fail(p, i - 2, "invalid escape in string");
-        }
-    }
-    o[w] = '\0';
+    if (!th_json_unescape(p->s, p->n, start, end, o, &w,
+                          p->err && !p->err->reason ? p->err : NULL))
+        return false;
     *out = th_str_make(o, w);
     return true;
 }

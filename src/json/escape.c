@@ -1,0 +1,94 @@
+/* JSON string escapes (escape.h). */
+#include "json/escape.h"
+
+#include "base/utf8.h"
+
+static bool fail(th_json_error *err, size_t at, const char *why)
+{
+    if (err) {
+        err->offset = at;
+        err->reason = why;
+    }
+    return false;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(const unsigned char *s, size_t n, size_t at, unsigned *out,
+                      th_json_error *err)
+{
+    if (at + 4 > n)
+        return fail(err, at, "truncated \\u escape");
+    unsigned v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(s[at + k]);
+        if (h < 0)
+            return fail(err, at + k, "invalid hex digit in \\u escape");
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+bool th_json_unescape(const unsigned char *s, size_t n, size_t b, size_t e, char *o, size_t *w_out,
+                      th_json_error *err)
+{
+    size_t w = 0;
+    for (size_t i = b; i < e;) {
+        unsigned char c = s[i];
+        if (c != '\\') {
+            o[w++] = (char)c;
+            i++;
+            continue;
+        }
+        unsigned char x = s[i + 1];
+        i += 2;
+        switch (x) {
+        case '"': o[w++] = '"'; break;
+        case '\\': o[w++] = '\\'; break;
+        case '/': o[w++] = '/'; break;
+        case 'b': o[w++] = '\b'; break;
+        case 'f': o[w++] = '\f'; break;
+        case 'n': o[w++] = '\n'; break;
+        case 'r': o[w++] = '\r'; break;
+        case 't': o[w++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (!read_hex4(s, n, i, &cp, err))
+                return false;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo = 0;
+                /* a following \u must itself be well-formed */
+                if (i + 6 <= e && s[i] == '\\' && s[i + 1] == 'u' &&
+                    !read_hex4(s, n, i + 2, &lo, err))
+                    return false;
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                } else {
+                    cp = 0xFFFD; /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            w += th_utf8_encode(cp, o + w);
+            break;
+        }
+        default:
+            return fail(err, i - 2, "invalid escape in string");
+        }
+    }
+    o[w] = '\0';
+    *w_out = w;
+    return true;
+}
