@@ -40,6 +40,9 @@
 #define TH_MAX_DIR_DEPTH 128
 /* io/: per-file cap on individual malformed-record diagnostics; the rest are summed up. */
 #define TH_MAX_INPUT_DIAGS_PER_FILE 20
+/* After a damaged element of a Records array: candidate element starts tried
+ * when looking for the next whole element (bounds the time on hostile input). */
+#define TH_MAX_RESYNC_TRIES 1024
 /* io/: CloudTrail files an event late (minutes after eventTime), so a file under the S3
  * key date D may hold events from the end of day D-1: the key-date filter reads a day
  * folder when [day start - this slack, day end] overlaps the requested range. */

@@ -86,10 +86,9 @@ static void start_file(th_input *in, const char *path)
     if (first == in->n)
         return; /* empty: read, nothing in it */
     unsigned char c = (unsigned char)in->s[first];
-    size_t head = in->n - first < 4096 ? in->n - first : 4096;
-    /* JSON text never holds a NUL byte: one near the start means binary data */
-    if (memchr(in->s + first, 0, head))
-        c = 0;
+    /* Only the first byte decides: a file that starts like JSON is read, and a
+     * NUL byte or other binary data inside it costs only the records it falls
+     * in (each reported as malformed), never the good ones around it. */
     if (c != '{' && c != '[') {
         th_diag_offset(in->opts.diags, TH_SEV_WARNING, in->path, (long long)first,
                        "not JSON (%s); file skipped",

@@ -190,9 +190,11 @@ size_t th_io_find_array_member(const char *s, size_t n, size_t i, const char *ke
     }
 }
 
-size_t th_io_finish_object(const char *s, size_t n, size_t pos, th_io_scan_err *err)
+size_t th_io_finish_object(const char *s, size_t n, size_t pos, const char *key, size_t *arr,
+                            th_io_scan_err *err)
 {
     size_t p = th_io_skip_ws(s, n, pos);
+    size_t kl = key ? strlen(key) : 0;
     for (;;) {
         if (p >= n)
             return fail(err, p, "unterminated object");
@@ -204,6 +206,10 @@ size_t th_io_finish_object(const char *s, size_t n, size_t pos, th_io_scan_err *
         p = skip_key(s, n, th_io_skip_ws(s, n, p + 1), &ks, &ke, err);
         if (!p)
             return 0;
+        if (key && p < n && s[p] == '[' && ke - ks == kl && memcmp(s + ks, key, kl) == 0) {
+            *arr = p;
+            return p;
+        }
         p = th_io_skip_value(s, n, p, err);
         if (!p)
             return 0;

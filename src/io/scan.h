@@ -57,8 +57,11 @@ size_t th_io_records_first(const char *s, size_t n, size_t i);
 
 /* After a container array that is a member of an object ended at `pos`, skips
  * the object's remaining members. Returns the index just past
- * its '}', or 0 with *err filled. */
-size_t th_io_finish_object(const char *s, size_t n, size_t pos, th_io_scan_err *err);
+ * its '}', or 0 with *err filled. With `key` set, it stops at a further member
+ * of that name whose value is an array (a duplicate "Records"): *arr and the
+ * return value are then the index of its '['. */
+size_t th_io_finish_object(const char *s, size_t n, size_t pos, const char *key, size_t *arr,
+                           th_io_scan_err *err);
 
 /* What a parsed top-level JSON value is, for record selection. */
 typedef enum th_io_class {

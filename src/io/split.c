@@ -86,6 +86,8 @@ static void malformed(th_input *in, size_t at, uint64_t line, size_t line_start,
     const char *why = in->src.incomplete && in->src.eof && rec_end >= in->n
                           ? "record cut off where the gzip stream ends"
                           : reason;
+    if (at < in->n && in->s[at] == '\0')
+        why = "NUL byte (binary data)";
     if (line)
         th_diag_at(in->opts.diags, TH_SEV_ERROR, in->path, (unsigned)line, col_of(line_start, at),
                    "malformed record: %s", why);
@@ -332,7 +334,22 @@ static void close_container(th_input *in, bool broken)
     size_t end = c->arr.pos;
     if (c->in_object) {
         th_io_scan_err err;
-        end = th_io_finish_object(in->s, c->limit, end, &err);
+        size_t again = 0;
+        end = th_io_finish_object(in->s, c->limit, end, "Records", &again, &err);
+        if (end && again) {
+            /* Readers that build a map keep only the last array; we read every
+             * one (nothing dropped) and say so. */
+            th_diag_offset(in->opts.diags, TH_SEV_WARNING, in->path, abs_off(in, again),
+                           "duplicate \"Records\" key in the same object; its records are read "
+                           "too (a reader that keeps only the last key would drop the first "
+                           "array's)");
+            in->cont = (container){.active = true,
+                                   .arr = {.pos = again + 1},
+                                   .start = again,
+                                   .limit = c->limit,
+                                   .in_object = true};
+            return;
+        }
         if (!end) {
             malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
             if (in->mode == MODE_DOC)
@@ -349,6 +366,51 @@ static void close_container(th_input *in, bool broken)
         malformed(in, rest, 0, 0, "trailing characters after the JSON value", c->limit);
 }
 
+/* True when the bytes [start, end) parse as one event (CloudTrail or ECS). */
+static bool is_event_text(th_input *in, size_t start, size_t end)
+{
+    th_json_error err;
+    th_jval *v = th_json_parse(&in->arena, in->s + start, end - start, &err);
+    th_io_class cls = v ? th_io_classify(v) : TH_IO_OTHER;
+    th_arena_reset(&in->arena);
+    return cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS;
+}
+
+/* After a damaged element of the container (its damage begins before `from`):
+ * the index of the ',' that precedes the next element that is whole, i.e. a
+ * '{' after a ',' whose value parses as an event and is followed by ',' or ']'.
+ * 0 when there is none. A JSON object cannot appear unescaped inside a string,
+ * so a candidate that passes is a real element, wherever the damage left the
+ * string quoting. The damaged stretch before it counts as one skipped record. */
+static size_t resync(th_input *in, size_t from)
+{
+    const container *c = &in->cont;
+    const char *s = in->s;
+    size_t p = from;
+    for (unsigned tries = 0; p < c->limit && tries < TH_MAX_RESYNC_TRIES;) {
+        const char *q = memchr(s + p, '{', c->limit - p);
+        if (!q)
+            return 0;
+        size_t at = (size_t)(q - s), b = at;
+        p = at + 1;
+        while (b > from && th_io_is_ws((unsigned char)s[b - 1]))
+            b--;
+        if (b <= from || s[b - 1] != ',')
+            continue;
+        tries++;
+        th_io_scan_err err;
+        size_t end = th_io_skip_value(s, c->limit, at, &err);
+        if (!end)
+            continue;
+        size_t after = th_io_skip_ws(s, c->limit, end);
+        if (after >= c->limit || (s[after] != ',' && s[after] != ']'))
+            continue;
+        if (is_event_text(in, at, end))
+            return b - 1;
+    }
+    return 0;
+}
+
 static bool container_next(th_input *in, th_record *out)
 {
     container *c = &in->cont;
@@ -360,18 +422,37 @@ static bool container_next(th_input *in, th_record *out)
         return false;
     }
     if (r < 0) {
+        /* e.g. a missing ',': the element there is skipped, reading resumes
+         * at the next whole one */
         malformed(in, err.at, 0, 0, err.reason, ran_off(&err) ? c->limit : err.at);
-        close_container(in, true);
+        size_t comma = err.at < c->limit ? resync(in, err.at + 1) : 0;
+        if (comma)
+            c->arr.pos = comma;
+        else
+            close_container(in, true);
         return false;
     }
     size_t end, next;
     th_jval *v = parse_here(in, a, c->limit, &end, &next);
-    if (!next) {
-        close_container(in, true); /* cannot tell where the element ends */
+    if (!v) {
+        /* A damaged element (too deep, unterminated, bad token): resume at
+         * the next whole element. The scanner's end of it is kept when it
+         * comes first and is followed by ',' or ']' (it then found the end);
+         * an unterminated string shifts its quoting, so it can be wrong. */
+        size_t comma = resync(in, a + 1);
+        size_t after = next ? th_io_skip_ws(in->s, c->limit, next) : 0;
+        bool scan_ok =
+            next && after < c->limit && (in->s[after] == ',' || in->s[after] == ']');
+        if (scan_ok && (!comma || after <= comma))
+            c->arr.pos = next;
+        else if (comma)
+            c->arr.pos = comma;
+        else
+            close_container(in, true); /* cannot tell where the element ends */
         return false;
     }
     c->arr.pos = next;
-    return v && use_value(in, v, a, end, 0, false, out);
+    return use_value(in, v, a, end, 0, false, out);
 }
 
 /* ---- modes ----------------------------------------------------------- */

@@ -349,6 +349,104 @@ static void malformed_lines_are_reported_and_reading_goes_on(void **state)
     tmp_rm(dir);
 }
 
+/* issue 12 #8: after a damaged element inside a Records array, reading
+ * resumes at the next whole element and exactly the damaged one is counted:
+ * 101 records with one bad -> 100 + 1 skipped, in every form of damage. */
+static void records_array_resynchronises_after_a_bad_element(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    char *deep = malloc(2 * 600 + 1);
+    for (int i = 0; i < 600; i++) {
+        deep[i] = '[';
+        deep[600 + i] = ']';
+    }
+    deep[1200] = '\0';
+    const char *forms[] = {"deep", "unterminated", "nocomma", "badtoken", "badescape"};
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_puts(&b, "{\"Records\":[");
+        for (int i = 0; i < 101; i++) {
+            if (i)
+                th_buf_puts(&b, f == 2 && i == 51 ? " " : ",");
+            if (i == 50 && f == 0)
+                th_buf_printf(&b, "{\"eventVersion\":\"1.08\",\"x\":%s}", deep);
+            else if (i == 50 && f == 1)
+                th_buf_puts(&b, "{\"eventVersion\":\"1.08\",\"x\":\"abc}");
+            else if (i == 50 && f == 3)
+                th_buf_puts(&b, "{\"eventVersion\":\"1.08\",\"x\":[{\"a\":1},{\"b\":tru}]}");
+            else if (i == 50 && f == 4)
+                th_buf_puts(&b, "{\"eventVersion\":\"1.08\",\"x\":\"\\q\"}");
+            else
+                th_buf_printf(&b, "{\"eventVersion\":\"1.08\",\"eventName\":\"E%d\"}", i);
+        }
+        th_buf_puts(&b, "]}");
+        write_file(dir, "r.json", b.data);
+        char *p = tmp_path(dir, "r.json");
+        got g;
+        run_one(&g, p);
+        if (g.n != 100 || g.st.records_malformed != 1)
+            fail_msg("%s: %zu records, %llu malformed", forms[f], g.n,
+                     (unsigned long long)g.st.records_malformed);
+        assert_int_equal(g.st.records_skipped, 1);
+        /* the missing ',' costs the element after it; the others the bad one */
+        assert_string_equal(g.r[f == 2 ? 51 : 50].json,
+                            f == 2 ? "{\"eventVersion\":\"1.08\",\"eventName\":\"E52\"}"
+                                   : "{\"eventVersion\":\"1.08\",\"eventName\":\"E51\"}");
+        assert_slices(&g, b.data);
+        got_free(&g);
+        free(p);
+        th_buf_free(&b);
+    }
+    free(deep);
+    tmp_rm(dir);
+}
+
+/* issue 12 #9: a second "Records" key is read too, and said. */
+static void duplicate_records_key_is_read_and_reported(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    const char *text = "{\"Records\":[" CT(1) "," CT(2) "],\"x\":1,\"Records\":[" CT(3) "]}";
+    write_file(dir, "dup.json", text);
+    char *p = tmp_path(dir, "dup.json");
+    got g;
+    run_one(&g, p);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.st.records_skipped, 0);
+    const th_diag *d = must_find_diag(&g, "duplicate \"Records\" key");
+    assert_int_equal(d->offset, (long long)(strstr(text, "\"Records\":[" CT(3)) - text) + 10);
+    assert_slices(&g, text);
+    got_free(&g);
+    free(p);
+    tmp_rm(dir);
+}
+
+/* issue 12 #9: a NUL byte near the start of an NDJSON file costs its own line,
+ * reported; the file is not dropped as binary. */
+static void nul_byte_costs_only_its_line(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    char text[1024];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s\n%s\n%s\n", CT(1), CT(2), CT(3));
+    char *second = strstr(text, "\"r2\"");
+    second[1] = '\0'; /* "r2" becomes "\0" + "2" */
+    char *p = tmp_path(dir, "nul.ndjson");
+    write_bytes(p, text, n);
+    got g;
+    run_one(&g, p);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.st.files, 1);
+    assert_int_equal(g.st.records_malformed, 1);
+    const th_diag *d = must_find_diag(&g, "NUL byte");
+    assert_int_equal(d->line, 2);
+    got_free(&g);
+    free(p);
+    tmp_rm(dir);
+}
+
 static void diagnostics_per_file_are_capped_but_all_counted(void **state)
 {
     (void)state;
@@ -392,9 +490,11 @@ static void empty_whitespace_binary_and_text_files(void **state)
     run_one(&g, dir);
     assert_int_equal(g.n, 1); /* from bom.json */
     assert_int_equal(g.r[0].offset, 3);
-    assert_int_equal(g.st.files_not_events, 3);  /* blob.bin, blob2.json, readme.md */
-    assert_int_equal(g.st.files, 4);             /* bom, empty, open, ws */
-    assert_int_equal(g.st.records_malformed, 1); /* open.json */
+    assert_int_equal(g.st.files_not_events, 2); /* blob.bin, readme.md */
+    /* blob2.json starts like JSON: it is read, and its garbage is malformed
+     * records (never the whole file dropped unseen) */
+    assert_int_equal(g.st.files, 5);            /* blob2, bom, empty, open, ws */
+    assert_true(g.st.records_malformed >= 2);   /* open.json and blob2.json's */
     assert_non_null(find_diag(&g, "binary data"));
     got_free(&g);
     free(bp);
@@ -432,7 +532,7 @@ static void deep_nesting_never_crashes(void **state)
     free(p);
     p = tmp_path(dir, "deep-records.json");
     run_one(&g, p);
-    assert_int_equal(g.n, 0);
+    assert_int_equal(g.n, 1); /* the element after the deep one (resynchronised) */
     assert_int_equal(g.st.records_malformed, 1);
     got_free(&g);
     free(p);
@@ -627,6 +727,9 @@ int main(void)
         cmocka_unit_test(diagnostics_per_file_are_capped_but_all_counted),
         cmocka_unit_test(empty_whitespace_binary_and_text_files),
         cmocka_unit_test(deep_nesting_never_crashes),
+        cmocka_unit_test(records_array_resynchronises_after_a_bad_element),
+        cmocka_unit_test(duplicate_records_key_is_read_and_reported),
+        cmocka_unit_test(nul_byte_costs_only_its_line),
         cmocka_unit_test(non_event_json_and_digests_are_counted),
         cmocka_unit_test(streamed_windows_keep_offsets_exact),
         cmocka_unit_test(overlong_line_is_skipped_without_being_held),
