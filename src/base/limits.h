@@ -24,8 +24,6 @@
 /* Longest string value we accept in a rule file (queries and notes included);
  * a longer one makes the file fail to load with a diagnostic. */
 #define TH_MAX_RULE_STRING_BYTES (1024u * 1024u)
-/* Deepest directory nesting the rule loader descends (symlink loops stop here). */
-#define TH_MAX_RULE_DIR_DEPTH 32
 /* Default max_signals of a rule. */
 #define TH_DEFAULT_MAX_SIGNALS 100
 /* Kibana's xpack.alerting.rules.run.alerts.max: no run creates more alerts. */

@@ -1,10 +1,8 @@
 /* trailhound rules lint PATH... (also `trailhound lint`): tune/lint.h over
  * rule files and directories. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include "base/file.h"
 #include "base/timeutil.h"
 #include "base/vec.h"
+#include "base/walk.h"
 #include "cli/args.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
@@ -27,48 +26,6 @@ static const th_opt opts[] = {
 };
 
 typedef TH_VEC(char *) paths_vec;
-
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void walk(const char *path, paths_vec *out, bool top)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (top)
-            TH_VEC_PUSH(out, th_xstrdup(path)); /* reported when read */
-        return;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        size_t n = strlen(path);
-        if (top || (n > 5 && strcmp(path + n - 5, ".toml") == 0))
-            TH_VEC_PUSH(out, th_xstrdup(path));
-        return;
-    }
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    paths_vec kids = {0};
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t n = strlen(path) + strlen(e->d_name) + 2;
-        char *p = th_xmalloc(n);
-        snprintf(p, n, "%s/%s", path, e->d_name);
-        TH_VEC_PUSH(&kids, p);
-    }
-    closedir(d);
-    if (kids.len)
-        qsort(kids.items, kids.len, sizeof *kids.items, str_cmp);
-    for (size_t i = 0; i < kids.len; i++) {
-        walk(kids.items[i], out, false);
-        free(kids.items[i]);
-    }
-    TH_VEC_FREE(&kids);
-}
 
 static bool parse_today(const char *s, int64_t *days)
 {
@@ -163,9 +120,18 @@ int th_cmd_rules_lint(int argc, char **argv)
     th_diags_init(&d);
     bool quiet = th_args_flag(&a, "quiet");
     paths_vec files = {0};
-    for (size_t i = 0; i < a.npos; i++)
-        walk(a.pos[i], &files, true);
     size_t unreadable = 0;
+    th_walk_opts wo = {.suffix = ".toml", .diags = &d};
+    th_walk *w = th_walk_open((const char *const *)a.pos, a.npos, &wo);
+    th_walk_item it;
+    th_walk_kind k;
+    while ((k = th_walk_next(w, &it)) != TH_WALK_END) {
+        if (k == TH_WALK_FILE)
+            TH_VEC_PUSH(&files, th_xstrdup(it.path));
+        else
+            unreadable++; /* reported by the walker */
+    }
+    th_walk_close(w);
     for (size_t i = 0; i < files.len; i++) {
         size_t len;
         char *text = th_file_read(files.items[i], &len);

@@ -18,6 +18,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/timeutil.h"
+#include "base/walk.h"
 #include "cli/args.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
@@ -285,59 +286,34 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
     th_arena_free(&a);
 }
 
-static bool is_test_file(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 10 && strcmp(p + n - 10, ".test.toml") == 0;
-}
-
-/* Directories: every *.test.toml below, in name order; hidden entries skipped. */
-static void run_dir(const char *dir, const char *filter, bool verbose, counts *n, size_t *found,
-                    unsigned depth)
-{
-    struct dirent **names = NULL;
-    int k = depth > 32 ? -1 : scandir(dir, &names, NULL, alphasort);
-    if (k < 0) {
-        fprintf(stderr, "trailhound test: %s: cannot read the directory\n", dir);
-        n->files_bad++;
-        return;
-    }
-    for (int i = 0; i < k; i++) {
-        const char *nm = names[i]->d_name;
-        if (nm[0] != '.') {
-            size_t len = strlen(dir) + strlen(nm) + 2;
-            char *child = malloc(len);
-            snprintf(child, len, "%s/%s", dir, nm);
-            struct stat st;
-            if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
-                run_dir(child, filter, verbose, n, found, depth + 1);
-            } else if (is_test_file(child)) {
-                (*found)++;
-                run_file(child, filter, verbose, n);
-            }
-            free(child);
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
+/* A path: a file is run whatever its name; a directory gives every
+ * *.test.toml below it, through the one walker (base/walk.h: name order,
+ * hidden entries skipped, loop-safe). 1 when the path is missing (usage). */
 static size_t run_path(const char *path, const char *filter, bool verbose, counts *n)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(stderr, "trailhound test: %s: no such file or directory\n", path);
-        return 1;
+    th_diags d;
+    th_diags_init(&d);
+    d.echo = stderr;
+    th_walk_opts wo = {.suffix = ".test.toml", .diags = &d};
+    th_walk *w = th_walk_open(&path, 1, &wo);
+    th_walk_item it;
+    th_walk_kind k;
+    size_t found = 0, missing = 0;
+    while ((k = th_walk_next(w, &it)) != TH_WALK_END) {
+        if (k == TH_WALK_FILE) {
+            found++;
+            run_file(it.path, filter, verbose, n);
+        } else if (it.named) {
+            missing++; /* reported by the walker */
+        } else {
+            n->files_bad++;
+        }
     }
-    if (!S_ISDIR(st.st_mode)) {
-        run_file(path, filter, verbose, n);
-        return 0;
-    }
-    size_t found = 0;
-    run_dir(path, filter, verbose, n, &found, 0);
-    if (!found)
+    if (!found && !missing && !d.errors)
         fprintf(stderr, "trailhound test: no *.test.toml under %s\n", path);
-    return 0;
+    th_walk_close(w);
+    th_diags_free(&d);
+    return missing;
 }
 
 int th_cmd_test(int argc, char **argv)

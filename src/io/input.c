@@ -28,6 +28,9 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
     if (!in->opts.max_record)
         in->opts.max_record = TH_MAX_RECORD_BYTES;
     in->walk = th_io_walk_open(paths, npaths, opts->key_from_ms, opts->key_to_ms, opts->diags);
+    for (size_t i = 0; i < opts->nexclude; i++)
+        th_io_walk_exclude(in->walk, opts->exclude[i].dev, opts->exclude[i].ino,
+                           opts->exclude[i].why);
     th_io_src_init(&in->src);
     th_arena_init(&in->arena, 256 * 1024);
     if (in->opts.lazy)
@@ -160,14 +163,14 @@ static bool next_file(th_input *in)
     for (;;) {
         th_io_walk_item it;
         switch (th_io_walk_next(in->walk, &it)) {
-        case TH_WALK_END: return false;
-        case TH_WALK_KEY_DATE: skip_file(in, &in->st.files_key_date); continue;
-        case TH_WALK_DIGEST:
+        case TH_IO_WALK_END: return false;
+        case TH_IO_WALK_KEY_DATE: skip_file(in, &in->st.files_key_date); continue;
+        case TH_IO_WALK_DIGEST:
             in->digest_paths++;
             skip_file(in, &in->st.files_digest);
             continue;
-        case TH_WALK_UNREADABLE: skip_file(in, &in->st.files_unreadable); continue;
-        case TH_WALK_FILE: break;
+        case TH_IO_WALK_UNREADABLE: skip_file(in, &in->st.files_unreadable); continue;
+        case TH_IO_WALK_FILE: break;
         }
         if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
                             in->opts.diags)) {

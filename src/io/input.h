@@ -51,6 +51,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "base/walk.h"
 #include "json/jscan.h"
 #include "json/json.h"
 
@@ -83,6 +84,9 @@ typedef struct th_input_opts {
     th_diags *diags;       /* where problems are reported (required) */
     bool lazy;             /* (addition) NDJSON event lines come as scanner records
                               (json NULL, scan set); see "Lazy mode" above */
+    const th_walk_excl *exclude; /* (addition) files never read, e.g. this run's output
+                                    (base/walk.h th_walk_exclude); borrowed */
+    size_t nexclude;
 } th_input_opts;
 
 typedef struct th_input_stats {

@@ -1,218 +1,69 @@
-/* Path walking for io/: explicit paths in the order given, directories
- * recursively in bytewise order, S3 key-date and digest skips by path. */
+/* Path walking for io/: the one walker (base/walk.h) plus the S3 key-date
+ * and digest skips by path. */
 #include "io/walk.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/arena.h"
 #include "base/limits.h"
 #include "base/timeutil.h"
+#include "base/walk.h"
 
 #define DAY_MS (86400ll * 1000ll)
 
-/* One directory being listed: its sorted entry names and the next one to visit.
- * The directory is read and closed at once, so no descriptor stays open. */
-typedef struct frame {
-    char *path;
-    char **names;
-    size_t n, next;
-    dev_t dev;
-    ino_t ino;
-} frame;
-
 struct th_io_walk {
-    char **paths;
-    size_t npaths, next_path;
-    frame stack[TH_MAX_DIR_DEPTH];
-    size_t depth;
+    th_walk *w;
     int64_t from_ms, to_ms;
-    th_diags *diags;
-    char *current; /* path of the last item returned (owned) */
 };
 
 th_io_walk *th_io_walk_open(const char *const *paths, size_t npaths, int64_t key_from_ms,
                             int64_t key_to_ms, th_diags *diags)
 {
     th_io_walk *w = th_xcalloc(1, sizeof(*w));
-    w->paths = th_xcalloc(npaths ? npaths : 1, sizeof(char *));
-    for (size_t i = 0; i < npaths; i++)
-        w->paths[i] = th_xstrdup(paths[i]);
-    w->npaths = npaths;
+    th_walk_opts o = {.hidden = true, .stdin_dash = true, .diags = diags};
+    w->w = th_walk_open(paths, npaths, &o);
     w->from_ms = key_from_ms;
     w->to_ms = key_to_ms;
-    w->diags = diags;
     return w;
 }
 
-static void frame_free(frame *f)
+void th_io_walk_exclude(th_io_walk *w, dev_t dev, ino_t ino, const char *why)
 {
-    for (size_t i = 0; i < f->n; i++)
-        free(f->names[i]);
-    free(f->names);
-    free(f->path);
-    memset(f, 0, sizeof(*f));
+    th_walk_exclude(w->w, dev, ino, why);
 }
 
 void th_io_walk_close(th_io_walk *w)
 {
     if (!w)
         return;
-    while (w->depth)
-        frame_free(&w->stack[--w->depth]);
-    for (size_t i = 0; i < w->npaths; i++)
-        free(w->paths[i]);
-    free(w->paths);
-    free(w->current);
+    th_walk_close(w->w);
     free(w);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t dl = strlen(dir), nl = strlen(name);
-    bool slash = dl > 0 && dir[dl - 1] != '/';
-    char *p = th_xmalloc(dl + slash + nl + 1);
-    memcpy(p, dir, dl);
-    if (slash)
-        p[dl] = '/';
-    memcpy(p + dl + slash, name, nl + 1);
-    return p;
-}
-
-/* Lists `path` into a new frame; false (reported) when it cannot be read. */
-static bool push_dir(th_io_walk *w, char *path, const struct stat *st)
-{
-    for (size_t i = 0; i < w->depth; i++) {
-        if (w->stack[i].dev == st->st_dev && w->stack[i].ino == st->st_ino) {
-            th_diag_offset(w->diags, TH_SEV_WARNING, path, -1,
-                           "directory loop (a symlink back to %s); not followed", w->stack[i].path);
-            free(path);
-            return false;
-        }
-    }
-    if (w->depth == TH_MAX_DIR_DEPTH) {
-        th_diag_offset(w->diags, TH_SEV_ERROR, path, -1,
-                       "directories nested deeper than %d; not read", TH_MAX_DIR_DEPTH);
-        free(path);
-        return false;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        th_diag_offset(w->diags, TH_SEV_ERROR, path, -1, "cannot read directory: %s",
-                       strerror(errno));
-        free(path);
-        return false;
-    }
-    frame *f = &w->stack[w->depth++];
-    memset(f, 0, sizeof(*f));
-    f->path = path;
-    f->dev = st->st_dev;
-    f->ino = st->st_ino;
-    size_t cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (f->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            f->names = th_xrealloc(f->names, cap * sizeof(char *));
-        }
-        f->names[f->n++] = th_xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (f->n > 1)
-        qsort(f->names, f->n, sizeof(char *), cmp_names);
-    return true;
-}
-
-/* Classifies a regular file by its path alone (digest, key date) or accepts it. */
-static th_io_walk_kind accept_file(th_io_walk *w, char *path, th_io_walk_item *out)
-{
-    free(w->current);
-    w->current = path;
-    out->path = path;
-    out->is_stdin = false;
-    if (th_io_is_digest_path(path))
-        return TH_WALK_DIGEST;
-    int64_t day;
-    if ((w->from_ms != TH_TIME_NONE || w->to_ms != TH_TIME_NONE) && th_io_s3_key_day(path, &day) &&
-        !th_io_key_day_in_range(day, w->from_ms, w->to_ms))
-        return TH_WALK_KEY_DATE;
-    return TH_WALK_FILE;
-}
-
-static th_io_walk_kind unreadable(th_io_walk *w, char *path, th_io_walk_item *out)
-{
-    free(w->current);
-    w->current = path;
-    out->path = path;
-    out->is_stdin = false;
-    return TH_WALK_UNREADABLE;
-}
-
-/* Handles one path: a directory is pushed (returns END to mean "nothing yet"),
- * anything else becomes an item. `explicit_path`: named by the user, so pipes
- * and devices are read too; inside directories only regular files are. */
-static th_io_walk_kind visit(th_io_walk *w, char *path, bool explicit_path, th_io_walk_item *out)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        struct stat lst;
-        if (errno == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-            th_diag_offset(w->diags, TH_SEV_ERROR, path, -1, "dangling symbolic link");
-        else
-            th_diag_offset(w->diags, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
-        return unreadable(w, path, out);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        push_dir(w, path, &st);
-        return TH_WALK_END;
-    }
-    if (S_ISREG(st.st_mode) || explicit_path)
-        return accept_file(w, path, out);
-    th_diag_offset(w->diags, TH_SEV_WARNING, path, -1,
-                   "not a regular file (pipe, socket or device) inside a directory; skipped");
-    return unreadable(w, path, out);
 }
 
 th_io_walk_kind th_io_walk_next(th_io_walk *w, th_io_walk_item *out)
 {
-    for (;;) {
-        if (w->depth) {
-            frame *f = &w->stack[w->depth - 1];
-            if (f->next == f->n) {
-                frame_free(f);
-                w->depth--;
-                continue;
-            }
-            char *path = join(f->path, f->names[f->next++]);
-            th_io_walk_kind k = visit(w, path, false, out);
-            if (k != TH_WALK_END)
-                return k;
-            continue;
-        }
-        if (w->next_path == w->npaths)
-            return TH_WALK_END;
-        const char *p = w->paths[w->next_path++];
-        if (strcmp(p, "-") == 0) {
-            free(w->current);
-            w->current = th_xstrdup("-");
-            out->path = w->current;
-            out->is_stdin = true;
-            return TH_WALK_FILE;
-        }
-        th_io_walk_kind k = visit(w, th_xstrdup(p), true, out);
-        if (k != TH_WALK_END)
-            return k;
+    th_walk_item it;
+    switch (th_walk_next(w->w, &it)) {
+    case TH_WALK_END: return TH_IO_WALK_END;
+    case TH_WALK_SKIPPED:
+        out->path = it.path;
+        out->is_stdin = false;
+        return TH_IO_WALK_UNREADABLE;
+    case TH_WALK_FILE: break;
     }
+    out->path = it.path;
+    out->is_stdin = it.is_stdin;
+    if (it.is_stdin)
+        return TH_IO_WALK_FILE;
+    /* by path alone: digests, and S3 key dates outside the range */
+    if (th_io_is_digest_path(it.path))
+        return TH_IO_WALK_DIGEST;
+    int64_t day;
+    if ((w->from_ms != TH_TIME_NONE || w->to_ms != TH_TIME_NONE) &&
+        th_io_s3_key_day(it.path, &day) && !th_io_key_day_in_range(day, w->from_ms, w->to_ms))
+        return TH_IO_WALK_KEY_DATE;
+    return TH_IO_WALK_FILE;
 }
 
 /* ---- S3 layout --------------------------------------------------------- */

@@ -1,28 +1,27 @@
-/* Internal to io/: turns the paths a user gave into a sequence of files to read.
+/* Internal to io/: turns the paths a user gave into a sequence of files to
+ * read, through the one walker (base/walk.h: sorted, loop-safe, counted; data
+ * reads hidden entries too and takes `-` for stdin). S3-layout files outside
+ * the key-date range and CloudTrail digest files are reported as skipped
+ * without being opened.
  *
- * Directories are walked recursively and lazily (only the directories on the
- * current path are held in memory), entries in bytewise order, symlinks
- * followed, a symlink back to an ancestor reported and not followed. S3-layout
- * files outside the key-date range and CloudTrail digest files are reported as
- * skipped without being opened.
- *
- * Ownership: th_io_walk owns copies of the paths; an item's path is valid until
- * the next th_io_walk_next call. Thread safety: one walker per thread. */
+ * Ownership: an item's path is valid until the next th_io_walk_next call.
+ * Thread safety: one walker per thread. */
 #ifndef TH_IO_WALK_H
 #define TH_IO_WALK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/diag.h"
 
 typedef enum th_io_walk_kind {
-    TH_WALK_END,        /* no more paths */
-    TH_WALK_FILE,       /* a file (or stdin, or a pipe given by name) to read */
-    TH_WALK_KEY_DATE,   /* skipped: S3 key date outside the range (not opened) */
-    TH_WALK_DIGEST,     /* skipped: CloudTrail digest file by its path (not opened) */
-    TH_WALK_UNREADABLE, /* skipped: missing, unreadable or special file (already reported) */
+    TH_IO_WALK_END,     /* no more paths */
+    TH_IO_WALK_FILE,       /* a file (or stdin, or a pipe given by name) to read */
+    TH_IO_WALK_KEY_DATE,   /* skipped: S3 key date outside the range (not opened) */
+    TH_IO_WALK_DIGEST,     /* skipped: CloudTrail digest file by its path (not opened) */
+    TH_IO_WALK_UNREADABLE, /* skipped: missing, unreadable or special file (already reported) */
 } th_io_walk_kind;
 
 typedef struct th_io_walk_item {
@@ -35,6 +34,8 @@ typedef struct th_io_walk th_io_walk;
 th_io_walk *th_io_walk_open(const char *const *paths, size_t npaths, int64_t key_from_ms,
                             int64_t key_to_ms, th_diags *diags);
 th_io_walk_kind th_io_walk_next(th_io_walk *w, th_io_walk_item *out);
+/* Never reads the file with this device and inode (this run's output). */
+void th_io_walk_exclude(th_io_walk *w, dev_t dev, ino_t ino, const char *why);
 void th_io_walk_close(th_io_walk *w);
 
 /* The S3 key date of a CloudTrail log path (.../CloudTrail/<region>/YYYY/MM/DD/<file>,

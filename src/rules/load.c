@@ -1,15 +1,15 @@
 /* The rule set: reading rule files and directories, and the checks that need
- * the whole set (duplicate ids and names). Directory entries are visited in
- * bytewise name order so a set loads in the same order everywhere. */
-#include <dirent.h>
+ * the whole set (duplicate ids and names). Directories are walked by the one
+ * walker (base/walk.h: bytewise name order, loop-safe), so a set loads in the
+ * same order everywhere and a symlink loop never loads a rule twice. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/limits.h"
 #include "base/map.h"
+#include "base/walk.h"
 #include "rules/rule.h"
 
 void th_ruleset_init(th_ruleset *rs)
@@ -77,90 +77,22 @@ static bool load_file(th_ruleset *rs, const char *path, th_diags *diags)
     return r != NULL;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool is_toml(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 5 && strcmp(name + n - 5, ".toml") == 0;
-}
-
-static size_t load_path(th_ruleset *rs, const char *path, th_diags *diags, unsigned depth,
-                        bool named);
-
-static size_t load_dir(th_ruleset *rs, const char *path, th_diags *diags, unsigned depth)
-{
-    if (depth > TH_MAX_RULE_DIR_DEPTH) {
-        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0,
-                   "directories nested deeper than %d (a symlink loop?); not descended",
-                   TH_MAX_RULE_DIR_DEPTH);
-        return 1;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open directory: %s", strerror(errno));
-        return 1;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue; /* ., .., and hidden files (.git) */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            names = th_xrealloc(names, cap * sizeof(*names));
-        }
-        names[n++] = th_xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), cmp_names);
-    size_t failed = 0;
-    size_t plen = strlen(path);
-    bool slash = plen && path[plen - 1] == '/';
-    for (size_t i = 0; i < n; i++) {
-        size_t need = plen + strlen(names[i]) + 2;
-        char *child = th_xmalloc(need);
-        snprintf(child, need, "%s%s%s", path, slash ? "" : "/", names[i]);
-        failed += load_path(rs, child, diags, depth + 1, false);
-        free(child);
-        free(names[i]);
-    }
-    free(names);
-    return failed;
-}
-
-static size_t load_path(th_ruleset *rs, const char *path, th_diags *diags, unsigned depth,
-                        bool named)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (named) {
-            rs->files_seen++;
-            th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open: %s", strerror(errno));
-            return 1;
-        }
-        return 0; /* a dangling link inside a directory is not a rule file */
-    }
-    if (S_ISDIR(st.st_mode))
-        return load_dir(rs, path, diags, depth);
-    if (!named && (!S_ISREG(st.st_mode) || !is_toml(path)))
-        return 0;
-    if (load_file(rs, path, diags))
-        return 0;
-    rs->files_failed++;
-    return 1;
-}
-
 size_t th_ruleset_load(th_ruleset *rs, const char *const *paths, size_t n, th_diags *diags)
 {
+    th_walk_opts o = {.suffix = ".toml", .diags = diags};
+    th_walk *w = th_walk_open(paths, n, &o);
     size_t failed = 0;
-    for (size_t i = 0; i < n; i++)
-        failed += load_path(rs, paths[i], diags, 0, true);
+    th_walk_item it;
+    th_walk_kind k;
+    while ((k = th_walk_next(w, &it)) != TH_WALK_END) {
+        if (k == TH_WALK_FILE && load_file(rs, it.path, diags))
+            continue;
+        if (k == TH_WALK_SKIPPED)
+            rs->files_seen++; /* reported by the walker */
+        rs->files_failed++;
+        failed++;
+    }
+    th_walk_close(w);
     return failed;
 }
 
