@@ -12,6 +12,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/outfile.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
 #include "pipeline/pipeline.h"
@@ -162,24 +163,11 @@ int th_cmd_convert(int argc, char **argv)
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
     }
-    const char *outpath = th_args_value(&args, "output");
-    FILE *out = stdout;
-    if (outpath && strcmp(outpath, "-") != 0) {
-        out = fopen(outpath, "wb");
-        if (!out) {
-            fprintf(stderr, "trailhound convert: cannot write %s\n", outpath);
-            th_mapper_free(m);
-            th_diags_free(&diags);
-            return TH_EXIT_USAGE;
-        }
-    }
     int64_t from_ms = TH_TIME_NONE, to_ms = TH_TIME_NONE;
     const char *fs = th_args_value(&args, "from"), *ts = th_args_value(&args, "to");
     if ((fs && !parse_bound(fs, &from_ms)) || (ts && !parse_bound(ts, &to_ms))) {
         fprintf(stderr, "trailhound convert: --from/--to take an ISO-8601 time or date math "
                         "(now-30d)\n");
-        if (out != stdout)
-            fclose(out);
         th_mapper_free(m);
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
@@ -188,24 +176,34 @@ int th_cmd_convert(int argc, char **argv)
     const char *tv = th_args_value(&args, "threads");
     if (!th_pipeline_threads_arg(tv, &threads)) {
         fprintf(stderr, "trailhound convert: bad --threads '%s' (0..256)\n", tv);
-        if (out != stdout)
-            fclose(out);
         th_mapper_free(m);
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
     }
+    th_signals_install();
+    th_outfile of;
+    if (!th_outfile_open(&of, "convert", th_args_value(&args, "output"), args.pos, args.npos)) {
+        th_mapper_free(m);
+        th_diags_free(&diags);
+        return TH_EXIT_USAGE;
+    }
+    FILE *out = of.f;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     io.key_from_ms = from_ms;
     io.key_to_ms = to_ms;
+    io.exclude = of.excl;
+    io.nexclude = of.nexcl;
+    io.interrupted = th_signals_flag();
     th_input *in = th_input_open(args.pos, args.npos, &io);
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
     th_buf_init(&c.b);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
                         .progress = isatty(2) != 0, .verb = "convert", .full_docs = true,
-                        .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m};
+                        .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m,
+                        .interrupted = th_signals_flag()};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);
     th_buf_free(&c.b);
@@ -214,9 +212,11 @@ int th_cmd_convert(int argc, char **argv)
     bool werr = c.werr;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (out != stdout && fclose(out) != 0)
-        werr = true;
-    else if (out == stdout && fflush(out) != 0)
+    int sig = th_signals_caught();
+    bool atomic = th_outfile_atomic(&of);
+    if (sig || werr)
+        th_outfile_discard(&of); /* F keeps what it held: never a cut-off output */
+    else if (!th_outfile_commit(&of))
         werr = true;
     const th_input_stats *st = in ? th_input_stats_get(in) : NULL;
     fprintf(stderr,
@@ -246,12 +246,20 @@ int th_cmd_convert(int argc, char **argv)
             th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
             "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
             mo.actor_target_mapping ? "on" : "off");
-    if (werr)
-        fprintf(stderr, "trailhound convert: write error\n");
+    if (werr && !sig) /* a write a signal interrupted is part of the interrupt */
+        fprintf(stderr, "trailhound convert: write error%s\n",
+                atomic ? "; nothing written, the output file is as it was" : "");
+    if (sig)
+        fprintf(stderr,
+                "trailhound convert: interrupted by signal %d: stopped reading; %s\n", sig,
+                atomic ? "output discarded, the output file is as it was"
+                       : "the output is incomplete (whole documents up to the stop)");
     bool problems = werr || diags.errors > 0 || (st && st->records_skipped > 0);
     if (in)
         th_input_close(in);
     th_pipeline_free(&pipe); /* frees the mapper */
     th_diags_free(&diags);
+    if (sig)
+        return th_signals_exit_code(sig);
     return problems ? TH_EXIT_FINDINGS : TH_EXIT_OK;
 }

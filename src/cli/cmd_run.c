@@ -13,6 +13,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/outfile.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_out.h"
 #include "cli/run_rules.h"
@@ -154,7 +155,17 @@ int th_cmd_run(int argc, char **argv)
         fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
         return TH_EXIT_USAGE;
     }
-    if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output")))
+    const char *inputs[3 * TH_ARGS_MAX];
+    size_t ninputs = 0;
+    for (size_t i = 0; i < nd; i++)
+        inputs[ninputs++] = dpaths[i];
+    for (size_t i = 0; i < nr; i++)
+        inputs[ninputs++] = rpaths[i];
+    for (size_t i = 0; i < nx; i++)
+        inputs[ninputs++] = xpaths[i];
+    th_signals_install();
+    if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output"),
+                         inputs, ninputs))
         return TH_EXIT_USAGE;
     mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
     char geobuf[PATH_MAX + 64];
@@ -196,16 +207,30 @@ int th_cmd_run(int argc, char **argv)
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     io.lazy = true; /* NDJSON lines scanned, not parsed: the pipeline parses what it maps */
+    io.exclude = ro.out.excl;
+    io.nexclude = ro.out.nexcl;
+    io.interrupted = th_signals_flag();
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
                         .delay = delay, .threads = threads, .progress = isatty(2) != 0,
                         .verb = "run", .profile = eo.profile,
-                        .eager = th_args_flag(&args, "no-lazy")};
+                        .eager = th_args_flag(&args, "no-lazy"),
+                        .interrupted = th_signals_flag()};
     th_pipeline_run(&feed, in);
     double read_s = elapsed(&t0);
-    th_engine_finish(e, th_run_out_alert, &ro);
+    /* Interrupted while reading: the temporal pass would run on part of the
+     * input and its alerts would look complete, so nothing is written. */
+    int sig = th_signals_caught();
+    if (!sig)
+        th_engine_finish(e, th_run_out_alert, &ro);
     double total_s = elapsed(&t0);
-    bool werr = !th_run_out_close(&ro);
+    int sig_late = sig ? 0 : th_signals_caught(); /* came during the temporal pass */
+    bool atomic = th_outfile_atomic(&ro.out);
+    bool werr = false;
+    if (sig || sig_late)
+        th_run_out_discard(&ro);
+    else
+        werr = !th_run_out_close(&ro);
 
     th_run_summary sum = {0};
     sum.engine = e;
@@ -228,6 +253,19 @@ int th_cmd_run(int argc, char **argv)
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
         (sum.input && sum.input->records_skipped))
         rc = TH_EXIT_FINDINGS;
+    if (sig) {
+        fprintf(stderr,
+                "trailhound run: interrupted by signal %d while reading: stopped; the temporal "
+                "pass did not run and no alerts were written%s\n",
+                sig, atomic ? " (the output file is as it was)" : "");
+        rc = th_signals_exit_code(sig);
+    } else if (sig_late) {
+        fprintf(stderr, "trailhound run: interrupted by signal %d during the temporal pass: %s\n",
+                sig_late,
+                atomic ? "output discarded, the output file is as it was"
+                       : "the alerts written are incomplete");
+        rc = th_signals_exit_code(sig_late);
+    }
     if (in)
         th_input_close(in);
     th_pipeline_free(&feed);

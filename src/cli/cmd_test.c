@@ -20,6 +20,7 @@
 #include "base/timeutil.h"
 #include "base/walk.h"
 #include "cli/args.h"
+#include "cli/outfile.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
@@ -69,6 +70,22 @@ static bool write_events(const th_rtest *t, const char *file)
     return fclose(f) == 0;
 }
 
+/* The emulator's sink, stopped by an interrupt so that a test stops writing
+ * at once and its temporary directory is removed. */
+typedef struct stoppable {
+    th_emu_sink inner;
+} stoppable;
+
+static int stoppable_object(void *ctx, const char *account, const char *region,
+                            int64_t delivery_ms, const char *suffix, const th_emu_record *recs,
+                            size_t n)
+{
+    stoppable *s = ctx;
+    if (th_signals_caught())
+        return -1;
+    return s->inner.object(s->inner.ctx, account, region, delivery_ms, suffix, recs, n);
+}
+
 static bool write_emulated(const th_rtest_emulate *em, const char *dir, char *err, size_t n)
 {
     th_emu_options o = {(uint64_t)em->seed, 0, (int)em->days, em->rate ? (double)em->rate : 2000};
@@ -80,7 +97,8 @@ static bool write_emulated(const th_rtest_emulate *em, const char *dir, char *er
     th_emu_writer *w = th_emu_writer_dir(dir, err, n);
     if (!w)
         return false;
-    th_emu_sink sink = th_emu_writer_sink(w);
+    stoppable st_sink = {th_emu_writer_sink(w)};
+    th_emu_sink sink = {&st_sink, stoppable_object};
     th_emu_stats st;
     int rc = th_emu_run(&o, em->scenarios, em->nscenarios, &sink, &st, err, n);
     char err2[256];
@@ -153,7 +171,10 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_ruleset_free(&rs);
         return false;
     }
-    char tmpl[] = "/tmp/trailhound-test.XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir)
+        tmpdir = "/tmp";
+    char *tmpl = th_arena_printf(a, "%s/trailhound-test.XXXXXX", tmpdir);
     if (!mkdtemp(tmpl)) {
         *why = "cannot create a temporary directory";
         th_ruleset_free(&rs);
@@ -162,8 +183,13 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
     const char *paths[TH_ARGS_MAX + 2];
     size_t np = 0;
     bool ok = true;
+    /* removed by rm_tree below on every return; a second signal removes the
+     * events file and, when nothing else is in it, the directory */
+    const char *evfile = th_arena_printf(a, "%s/events.ndjson", tmpl);
+    th_signals_register_tmp(evfile);
+    th_signals_register_tmp(tmpl);
     if (t->nevents) {
-        const char *f = th_arena_printf(a, "%s/events.ndjson", tmpl);
+        const char *f = evfile;
         if (!write_events(t, f)) {
             *why = "cannot write the inline events to a temporary file";
             ok = false;
@@ -203,9 +229,11 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_input_opts io;
         th_input_opts_default(&io, diags);
         io.lazy = true;
+        io.interrupted = th_signals_flag();
         th_input *in = th_input_open(paths, np, &io);
         th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = diags,
-                            .delay = TH_TIME_NONE, .threads = 1, .verb = "test"};
+                            .delay = TH_TIME_NONE, .threads = 1, .verb = "test",
+                            .interrupted = th_signals_flag()};
         th_pipeline_run(&feed, in);
         collect c = {a, rs.rules[0], {0}, 0};
         th_engine_finish(e, on_alert, &c);
@@ -227,6 +255,8 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_arena_free(&qa);
     }
     rm_tree(tmpl);
+    th_signals_unregister_tmp(evfile);
+    th_signals_unregister_tmp(tmpl);
     th_ruleset_free(&rs);
     return ok;
 }
@@ -243,13 +273,16 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
         printf("ERROR %s: not a usable test file (see messages)\n", path);
         n->files_bad++;
     }
-    for (size_t i = 0; f && i < f->ntests; i++) {
+    for (size_t i = 0; f && i < f->ntests && !th_signals_caught(); i++) {
         const th_rtest *t = &f->tests[i];
         if (filter && !strstr(t->name, filter))
             continue;
         th_rtest_got got = {0};
         const char *why = NULL;
-        if (!run_one(t, &a, &got, &diags, &why)) {
+        bool ran = run_one(t, &a, &got, &diags, &why);
+        if (th_signals_caught())
+            break; /* not counted: it did not run to the end */
+        if (!ran) {
             printf("FAIL  %s:%u  %s\n    could not run: %s\n", path, t->line, t->name, why);
             n->fail++;
             continue;
@@ -299,7 +332,7 @@ static size_t run_path(const char *path, const char *filter, bool verbose, count
     th_walk_item it;
     th_walk_kind k;
     size_t found = 0, missing = 0;
-    while ((k = th_walk_next(w, &it)) != TH_WALK_END) {
+    while (!th_signals_caught() && (k = th_walk_next(w, &it)) != TH_WALK_END) {
         if (k == TH_WALK_FILE) {
             found++;
             run_file(it.path, filter, verbose, n);
@@ -340,8 +373,16 @@ int th_cmd_test(int argc, char **argv)
     size_t missing = 0;
     const char *filter = th_args_value(&args, "name");
     bool verbose = th_args_flag(&args, "verbose");
-    for (size_t i = 0; i < args.npos; i++)
+    th_signals_install();
+    for (size_t i = 0; i < args.npos && !th_signals_caught(); i++)
         missing += run_path(args.pos[i], filter, verbose, &n);
+    int sig = th_signals_caught();
+    if (sig) {
+        printf("%zu tests: %zu passed, %zu failed, %zu pending; interrupted by signal %d, the "
+               "rest not run\n",
+               n.pass + n.fail + n.pending, n.pass, n.fail, n.pending, sig);
+        return th_signals_exit_code(sig);
+    }
     if (missing)
         return TH_EXIT_USAGE;
     printf("%zu tests: %zu passed, %zu failed, %zu pending", n.pass + n.fail + n.pending, n.pass,

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/outfile.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -97,15 +98,22 @@ static size_t num_opt(const th_args *a, const char *name, size_t def)
     return n > 0 ? (size_t)n : def;
 }
 
-static int write_report(const char *path, const th_tune_diff *d, const th_tune_meta *m)
+/* Through a temporary file renamed into place (cli/outfile.h): a failed
+ * write leaves an existing report as it was. */
+static int write_report(const char *path, const th_tune_diff *d, const th_tune_meta *m,
+                        const char *const *inputs, size_t ninputs)
 {
+    th_outfile of;
+    if (!th_outfile_open(&of, "tune", path, inputs, ninputs))
+        return -1;
     th_buf b;
     th_buf_init(&b);
     th_tune_render_html(&b, d, m);
-    FILE *f = fopen(path, "wb");
-    int rc = f && th_buf_write(&b, f) == 0 ? 0 : -1;
-    if (f && fclose(f) != 0)
+    int rc = th_buf_write(&b, of.f) == 0 ? 0 : -1;
+    if (rc == 0 && !th_outfile_commit(&of))
         rc = -1;
+    else if (rc != 0)
+        th_outfile_discard(&of);
     th_buf_free(&b);
     return rc;
 }
@@ -217,7 +225,7 @@ int th_cmd_tune(int argc, char **argv)
     th_buf_free(&out);
     const char *report = th_args_value(&a, "report");
     if (report) {
-        if (write_report(report, &d, &m) != 0) {
+        if (write_report(report, &d, &m, data, ndata) != 0) {
             fprintf(stderr, "trailhound tune: cannot write %s\n", report);
             rc = TH_EXIT_USAGE;
         } else {

@@ -5,7 +5,8 @@
 #include "base/timeutil.h"
 #include "cli/run_out.h"
 
-bool th_run_out_init(th_run_out *o, const char *format, const char *path)
+bool th_run_out_init(th_run_out *o, const char *format, const char *path,
+                     const char *const *inputs, size_t ninputs)
 {
     memset(o, 0, sizeof(*o));
     th_buf_init(&o->buf);
@@ -19,15 +20,9 @@ bool th_run_out_init(th_run_out *o, const char *format, const char *path)
         fprintf(stderr, "trailhound run: unknown --format '%s' (ndjson, table, summary)\n", format);
         return false;
     }
-    o->f = stdout;
-    if (path && strcmp(path, "-") != 0) {
-        o->f = fopen(path, "wb");
-        if (!o->f) {
-            fprintf(stderr, "trailhound run: cannot write %s\n", path);
-            return false;
-        }
-        o->own = true;
-    }
+    if (!th_outfile_open(&o->out, "run", path, inputs, ninputs))
+        return false;
+    o->f = o->out.f;
     return true;
 }
 
@@ -109,16 +104,22 @@ void th_run_out_alert(void *ctx, const th_alert *a)
 bool th_run_out_close(th_run_out *o)
 {
     flush(o, true);
-    if (o->own) {
-        if (fclose(o->f) != 0)
-            o->werr = true;
-    } else if (fflush(o->f) != 0) {
+    if (o->werr) {
+        th_outfile_discard(&o->out);
+        fprintf(stderr, "trailhound run: write error%s\n",
+                th_outfile_atomic(&o->out) ? "; nothing written, the output file is as it was"
+                                           : "");
+    } else if (!th_outfile_commit(&o->out)) {
         o->werr = true;
     }
     th_buf_free(&o->buf);
-    if (o->werr)
-        fprintf(stderr, "trailhound run: write error\n");
     return !o->werr;
+}
+
+void th_run_out_discard(th_run_out *o)
+{
+    th_buf_free(&o->buf);
+    th_outfile_discard(&o->out);
 }
 
 static const char *rid(const th_rule *r)

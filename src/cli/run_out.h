@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/buf.h"
+#include "cli/outfile.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "io/input.h"
@@ -18,19 +19,24 @@ typedef enum th_run_fmt { TH_RUN_NDJSON, TH_RUN_TABLE, TH_RUN_SUMMARY } th_run_f
 
 typedef struct th_run_out {
     th_run_fmt fmt;
-    FILE *f;
-    bool own;
+    FILE *f;          /* out.f */
+    th_outfile out;   /* -o FILE through a temporary file (cli/outfile.h), or stdout */
     bool werr;
     th_buf buf;
     uint64_t alerts;
 } th_run_out;
 
-/* Prints a usage message and returns false on a bad format or unwritable file. */
-bool th_run_out_init(th_run_out *o, const char *format, const char *path);
+/* Prints a usage message and returns false on a bad format, an unwritable
+ * file, or an output that is one of the inputs (cli/outfile.h). */
+bool th_run_out_init(th_run_out *o, const char *format, const char *path,
+                     const char *const *inputs, size_t ninputs);
 /* th_alert_fn: writes one alert. */
 void th_run_out_alert(void *ctx, const th_alert *a);
-/* Flushes and closes; false on a write error. */
+/* Flushes, closes and renames the output into place; false (said) on a
+ * write error, and the output file is then left as it was. */
 bool th_run_out_close(th_run_out *o);
+/* Drops what was written: the output file is left as it was (stdout: flushed). */
+void th_run_out_discard(th_run_out *o);
 
 typedef struct th_run_summary {
     const th_engine *engine;

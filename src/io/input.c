@@ -32,6 +32,7 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
         th_io_walk_exclude(in->walk, opts->exclude[i].dev, opts->exclude[i].ino,
                            opts->exclude[i].why);
     th_io_src_init(&in->src);
+    in->src.interrupted = opts->interrupted;
     th_arena_init(&in->arena, 256 * 1024);
     if (in->opts.lazy)
         in->scan = th_jscan_new();

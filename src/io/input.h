@@ -45,6 +45,7 @@
 #ifndef TH_IO_INPUT_H
 #define TH_IO_INPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,10 @@ typedef struct th_input_opts {
     const th_walk_excl *exclude; /* (addition) files never read, e.g. this run's output
                                     (base/walk.h th_walk_exclude); borrowed */
     size_t nexclude;
+    const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal
+                                                 came), a read that the signal interrupted
+                                                 ends the file: reading stops promptly
+                                                 even on a pipe that has no more data */
 } th_input_opts;
 
 typedef struct th_input_stats {

@@ -52,7 +52,9 @@ void th_io_src_release(th_io_src *s)
     char *win = s->win, *raw = s->raw;
     size_t win_cap = s->win_cap, raw_cap = s->raw_cap;
     struct inflate_state *isal = s->isal;
+    const volatile sig_atomic_t *interrupted = s->interrupted;
     th_io_src_init(s);
+    s->interrupted = interrupted;
     s->win = win;
     s->win_cap = win_cap;
     s->raw = raw;
@@ -88,6 +90,12 @@ static size_t doubled(size_t cap)
     return cap < CHUNK ? CHUNK : cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
 }
 
+/* A signal asked the run to stop (th_io_src.interrupted). */
+static bool stopped(const th_io_src *s)
+{
+    return s->interrupted && *s->interrupted;
+}
+
 /* Reads fd to its end into s->raw (compressed bytes from a pipe). */
 static bool read_rest(th_io_src *s)
 {
@@ -98,8 +106,10 @@ static bool read_rest(th_io_src *s)
             return false;
         }
         ssize_t r = read(s->fd, s->raw + s->raw_len, s->raw_cap - s->raw_len);
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !stopped(s))
             continue;
+        if (r < 0 && errno == EINTR)
+            return true; /* interrupted: the rest is not read */
         if (r < 0) {
             th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)s->raw_len, "read error: %s",
                            strerror(errno));
@@ -309,8 +319,10 @@ static void fd_fill(th_io_src *s, size_t room)
     size_t start = s->len;
     while (s->len - start < room) {
         ssize_t r = read(s->fd, s->win + s->len, room - (s->len - start));
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !stopped(s))
             continue;
+        if (r < 0 && errno == EINTR)
+            r = 0; /* interrupted: the rest is not read */
         if (r < 0)
             th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)(s->base + s->len),
                            "read error: %s; the rest is not read", strerror(errno));

@@ -16,6 +16,7 @@
 #ifndef TH_IO_SOURCE_H
 #define TH_IO_SOURCE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,8 @@ typedef struct th_io_src {
     uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
     bool incomplete; /* gzip stream truncated, corrupt or over the cap (reported) */
+    const volatile sig_atomic_t *interrupted; /* set by the owner: when nonzero, a read
+                                                 interrupted by a signal ends the file */
     /* private */
     th_io_src_kind kind;
     char *path;

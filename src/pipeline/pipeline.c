@@ -346,6 +346,12 @@ static void plan(th_pipeline *p, levels *lv)
 
 /* ---- serial ------------------------------------------------------------------ */
 
+/* The verb asked to stop, or a signal came (th_pipeline.interrupted). */
+static bool halted(const th_pipeline *p)
+{
+    return p->stop || (p->interrupted && *p->interrupted);
+}
+
 static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
 {
     th_arena a;
@@ -359,7 +365,7 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         bool more = th_input_next(in, &rec);
         if (p->profile)
             p->prof.read_ns += cpu_ns() - t0;
-        if (!more || p->stop)
+        if (!more || halted(p))
             break;
         if (p->keep && !p->keep(p->ctx, &rec))
             continue;
@@ -501,9 +507,17 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     }
     pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
     unsigned started = 0;
+    /* Workers block SIGINT/SIGTERM, so an interrupt reaches the reading thread
+     * and ends a read blocked on a pipe (th_input_opts.interrupted). */
+    sigset_t stop_sigs, old_mask;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_mask);
     for (unsigned i = 0; i < p->threads; i++)
         if (pthread_create(&tids[started], NULL, worker, &pl) == 0)
             started++;
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (started == 0) { /* no threads to be had: the serial path gives the same result */
         pool_free(&pl);
         free(tids);
@@ -515,7 +529,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
-        bool more = !p->stop && th_input_next(in, &rec);
+        bool more = !halted(p) && th_input_next(in, &rec);
         while (more && p->keep && !p->keep(p->ctx, &rec))
             more = th_input_next(in, &rec);
         if (p->profile)

@@ -26,6 +26,7 @@
 #ifndef TH_PIPELINE_PIPELINE_H
 #define TH_PIPELINE_PIPELINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -80,6 +81,8 @@ typedef struct th_pipeline {
     th_pipeline_keep_fn keep;
     void *ctx;              /* for on_event and keep */
     bool stop;              /* set (by on_event) to stop reading */
+    const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal
+                             * came, cli/outfile.h), reading stops at the next record */
     /* state and results */
     th_mapper *mapper;      /* given, or created on the first raw record; th_pipeline_free frees it */
     uint64_t events, raw, derived, notime;

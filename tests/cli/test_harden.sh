@@ -37,3 +37,99 @@ mkdir -p "$TMP/fifo" && echo "$CT" > "$TMP/fifo/a.ndjson" && mkfifo "$TMP/fifo/p
 expect_rc "convert: a FIFO inside a directory is an error (exit 1)" 1 timeout 20 "$TH" convert --no-geoip --no-user-agent "$TMP/fifo"
 expect_grep "convert: the FIFO is named as an error" 'p.ndjson: error: not a regular file' "$TMP/err"
 expect_grep "convert: the FIFO is counted as a skipped file" '1 files \(1 skipped\)' "$TMP/err"
+
+# ---- output safety (#1, #2) ---------------------------------------------
+NG="--no-geoip --no-user-agent"
+mkdir -p "$TMP/o"
+for i in 1 2 3; do echo "$CT" | sed "s/\"e1\"/\"e$i\"/"; done > "$TMP/o/a.ndjson"
+expect_rc "convert DIR -o DIR/out finishes" 0 timeout 20 "$TH" convert $NG "$TMP/o" -o "$TMP/o/out.ndjson"
+if [ "$(wc -l < "$TMP/o/out.ndjson")" -eq 3 ]; then ok "convert DIR -o DIR/out does not read its own output"; else nok "convert DIR -o DIR/out does not read its own output" "$(wc -l < "$TMP/o/out.ndjson") lines"; fi
+expect_grep "convert: the skipped output is said" "this run's output.*not read" "$TMP/err"
+expect_rc "convert DIR -o DIR/out again (the old output is passed over too)" 0 timeout 20 "$TH" convert $NG "$TMP/o" -o "$TMP/o/out.ndjson"
+if [ "$(wc -l < "$TMP/o/out.ndjson")" -eq 3 ]; then ok "convert: an existing output inside the input is not read back"; else nok "convert: an existing output inside the input is not read back" "$(wc -l < "$TMP/o/out.ndjson") lines"; fi
+expect_rc "convert DIR > DIR/out (stdout) finishes" 0 sh -c "'$TH' convert $NG '$TMP/o/a.ndjson' '$TMP/o' > '$TMP/o/so.ndjson'"
+if [ "$(wc -l < "$TMP/o/so.ndjson")" -eq 9 ]; then ok "convert: standard output inside the input is not read back"; else nok "convert: standard output inside the input is not read back" "$(wc -l < "$TMP/o/so.ndjson") lines"; fi
+rm -f "$TMP/o/so.ndjson" "$TMP/o/out.ndjson"
+cp "$TMP/o/a.ndjson" "$TMP/keep.ndjson"
+expect_rc "convert f -o f is refused (usage)" 2 "$TH" convert $NG "$TMP/o/a.ndjson" -o "$TMP/o/a.ndjson"
+expect_grep "convert f -o f: says why" 'is also an input' "$TMP/err"
+if cmp -s "$TMP/o/a.ndjson" "$TMP/keep.ndjson"; then ok "convert f -o f leaves f intact"; else nok "convert f -o f leaves f intact"; fi
+expect_rc "run --data f -o f is refused (usage)" 2 "$TH" run $NG --rules "$EXR" --data "$TMP/o/a.ndjson" -o "$TMP/o/a.ndjson"
+if cmp -s "$TMP/o/a.ndjson" "$TMP/keep.ndjson"; then ok "run --data f -o f leaves f intact"; else nok "run --data f -o f leaves f intact"; fi
+ln -s a.ndjson "$TMP/o/link.ndjson"
+expect_rc "convert f -o link-to-f is refused" 2 "$TH" convert $NG "$TMP/o/a.ndjson" -o "$TMP/o/link.ndjson"
+expect_rc "convert - -o f < f is refused" 2 sh -c "'$TH' convert $NG - -o '$TMP/o/a.ndjson' < '$TMP/o/a.ndjson'"
+if cmp -s "$TMP/o/a.ndjson" "$TMP/keep.ndjson"; then ok "f is still intact"; else nok "f is still intact"; fi
+rm -f "$TMP/o/link.ndjson"
+# -o to /dev/null (not a regular file) is written in place, never replaced
+expect_rc "convert -o /dev/null" 0 "$TH" convert $NG "$TMP/o/a.ndjson" -o /dev/null
+if [ -c /dev/null ]; then ok "/dev/null is still a device"; else nok "/dev/null is still a device"; fi
+# a symlinked output: the file it names is replaced, the link kept
+echo old > "$TMP/o2.real" && ln -s o2.real "$TMP/o2.link"
+expect_rc "convert -o LINK" 0 "$TH" convert $NG "$TMP/o/a.ndjson" -o "$TMP/o2.link"
+if [ -L "$TMP/o2.link" ] && [ "$(wc -l < "$TMP/o2.real")" -eq 3 ]; then ok "convert -o LINK writes through the link"; else nok "convert -o LINK writes through the link"; fi
+# a failed write leaves F as it was, and no temporary file
+echo previous > "$TMP/prev.ndjson"
+expect_rc "convert with an unusable --threads keeps F" 2 "$TH" convert $NG "$TMP/o/a.ndjson" --threads x -o "$TMP/prev.ndjson"
+if [ "$(cat "$TMP/prev.ndjson")" = previous ]; then ok "F untouched by a usage error"; else nok "F untouched by a usage error"; fi
+
+# ---- interrupts (#3) -----------------------------------------------------
+# input from a FIFO that stays open: the run is waiting for more when it is
+# interrupted; F must stay as it was, and no temporary file may be left.
+interrupt_check() { # NAME SIGNAL EXPECTED_RC CMD...
+  local name=$1 sig=$2 want=$3; shift 3
+  rm -f "$TMP/in.fifo"; mkfifo "$TMP/in.fifo"
+  ( cat "$TMP/o/a.ndjson"; sleep 60 ) > "$TMP/in.fifo" &
+  local wpid=$!
+  "$@" > "$TMP/out" 2> "$TMP/err" &
+  local pid=$!
+  sleep 2
+  kill -"$sig" "$pid"
+  local i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; nok "$name: stops promptly"; else ok "$name: stops promptly"; fi
+  wait "$pid"; local rc=$?
+  kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+  if [ "$rc" -eq "$want" ]; then ok "$name: exit $want"; else nok "$name: exit $want" "exit $rc" "$(head -c 1000 "$TMP/err")"; fi
+}
+mkdir -p "$TMP/sig"
+echo "previous content" > "$TMP/sig/F"
+interrupt_check "convert -o F, SIGINT" INT 130 "$TH" convert $NG "$TMP/in.fifo" -o "$TMP/sig/F"
+expect_grep "convert: says the output was discarded" 'interrupted by signal 2.*output discarded' "$TMP/err"
+if [ "$(cat "$TMP/sig/F")" = "previous content" ]; then ok "convert -o F: F left as it was"; else nok "convert -o F: F left as it was" "$(head -c 300 "$TMP/sig/F")"; fi
+if [ -z "$(ls "$TMP/sig" | grep tmp)" ]; then ok "convert: no temporary file left"; else nok "convert: no temporary file left" "$(ls "$TMP/sig")"; fi
+interrupt_check "run -o F, SIGTERM" TERM 143 "$TH" run $NG --rules "$EXR" --data "$TMP/in.fifo" -o "$TMP/sig/F"
+expect_grep "run: says nothing was written" 'interrupted by signal 15 while reading.*no alerts were written' "$TMP/err"
+if [ "$(cat "$TMP/sig/F")" = "previous content" ]; then ok "run -o F: F left as it was"; else nok "run -o F: F left as it was"; fi
+if [ -z "$(ls "$TMP/sig" | grep tmp)" ]; then ok "run: no temporary file left"; else nok "run: no temporary file left" "$(ls "$TMP/sig")"; fi
+rm -f "$TMP/sig/F"
+interrupt_check "run -o NEW, SIGINT" INT 130 "$TH" run $NG --rules "$EXR" --data "$TMP/in.fifo" -o "$TMP/sig/F"
+if [ ! -e "$TMP/sig/F" ] && [ -z "$(ls "$TMP/sig")" ]; then ok "run -o NEW: no file that looks like a result"; else nok "run -o NEW: no file that looks like a result" "$(ls -la "$TMP/sig")"; fi
+interrupt_check "convert to stdout, SIGINT" INT 130 "$TH" convert $NG "$TMP/in.fifo"
+expect_grep "convert to stdout: says the output is incomplete" 'output is incomplete' "$TMP/err"
+if python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/out"; then ok "convert to stdout: only whole documents"; else nok "convert to stdout: only whole documents"; fi
+# `test` interrupted while a test emulates a month of data: its temporary
+# directory is removed, and the summary says the rest did not run
+mkdir -p "$TMP/tt/rules" "$TMP/tt/tests" "$TMP/tt/tmp"
+cp "$EXR" "$TMP/tt/rules/"
+cat > "$TMP/tt/tests/long.test.toml" <<TOML
+rule = "../rules/$(basename "$EXR")"
+[[test]]
+name = "a long one"
+[test.expect]
+alerts = 0
+[test.emulate]
+scenarios = ["background"]
+days = 30
+rate = 20000
+TOML
+TMPDIR="$TMP/tt/tmp" "$TH" test "$TMP/tt/tests" > "$TMP/out" 2> "$TMP/err" &
+pid=$!
+i=0; while [ -z "$(ls "$TMP/tt/tmp")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+sleep 0.5
+kill -INT $pid
+i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+if kill -0 $pid 2>/dev/null; then kill -9 $pid; nok "test: stops promptly on SIGINT"; else ok "test: stops promptly on SIGINT"; fi
+wait $pid; rc=$?
+if [ $rc -eq 130 ]; then ok "test: interrupted exits 130"; else nok "test: interrupted exits 130" "exit $rc" "$(head -c 600 "$TMP/err")"; fi
+if [ -z "$(ls "$TMP/tt/tmp")" ]; then ok "test: temporary directory removed after SIGINT"; else nok "test: temporary directory removed after SIGINT" "$(du -sh "$TMP/tt/tmp")"; fi
+expect_grep "test: says it was interrupted" 'interrupted by signal 2, the rest not run' "$TMP/out"
