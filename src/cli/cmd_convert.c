@@ -172,6 +172,12 @@ int th_cmd_convert(int argc, char **argv)
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
     }
+    if (from_ms != TH_TIME_NONE && to_ms != TH_TIME_NONE && from_ms > to_ms) {
+        fprintf(stderr, "trailhound convert: --from is after --to (an empty period)\n");
+        th_mapper_free(m);
+        th_diags_free(&diags);
+        return TH_EXIT_USAGE;
+    }
     unsigned threads;
     const char *tv = th_args_value(&args, "threads");
     if (!th_pipeline_threads_arg(tv, &threads)) {

@@ -114,6 +114,10 @@ int th_cmd_run(int argc, char **argv)
         fprintf(stderr, "trailhound run: bad --to '%s' (ISO-8601 or date math)\n", v);
         return TH_EXIT_USAGE;
     }
+    if (eo.from_ms != TH_TIME_NONE && eo.to_ms != TH_TIME_NONE && eo.from_ms > eo.to_ms) {
+        fprintf(stderr, "trailhound run: --from is after --to (an empty period)\n");
+        return TH_EXIT_USAGE;
+    }
     if ((v = th_args_value(&args, "interval-phase")) &&
         (!th_duration_parse(v, strlen(v), &eo.phase_ms) || eo.phase_ms < 0)) {
         fprintf(stderr, "trailhound run: bad --interval-phase '%s' (e.g. 90s, 2m)\n", v);

@@ -45,6 +45,10 @@ bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64
             return false;
         }
     }
+    if (*from != TH_TIME_NONE && *to != TH_TIME_NONE && *from > *to) {
+        fprintf(stderr, "trailhound %s: --from is after --to (an empty period)\n", verb);
+        return false;
+    }
     return true;
 }
 

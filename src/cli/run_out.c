@@ -131,12 +131,13 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
 {
     size_t n;
     const th_rule_report *rep = th_engine_reports(s->engine, &n);
-    uint64_t alerts = 0, ran = 0, skipped = 0;
+    uint64_t alerts = 0, ran = 0, skipped = 0, failed = 0;
     fprintf(f, "run: rules with alerts (alerts, runs truncated by max_signals):\n");
     for (size_t i = 0; i < n; i++) {
         const th_rule_report *r = &rep[i];
         if (r->skipped) {
-            skipped++;
+            skipped += !r->failed;
+            failed += r->failed;
             continue;
         }
         ran++;
@@ -148,10 +149,20 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
                     r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete" : "",
                     "");
     }
+    if (failed) {
+        fprintf(f, "run: %llu rules failed (Elasticsearch would reject their query; no alerts):\n",
+                (unsigned long long)failed);
+        for (size_t i = 0; i < n; i++) {
+            if (rep[i].skipped && rep[i].failed)
+                fprintf(f, "  %-10s %s (%s): %s\n", th_rule_type_name(rep[i].rule->type),
+                        rep[i].rule->name ? rep[i].rule->name : "?", rid(rep[i].rule),
+                        rep[i].skipped);
+        }
+    }
     if (skipped) {
         fprintf(f, "run: %llu rules skipped:\n", (unsigned long long)skipped);
         for (size_t i = 0; i < n; i++) {
-            if (rep[i].skipped)
+            if (rep[i].skipped && !rep[i].failed)
                 fprintf(f, "  %-10s %s (%s): %s\n", th_rule_type_name(rep[i].rule->type),
                         rep[i].rule->name ? rep[i].rule->name : "?", rid(rep[i].rule),
                         rep[i].skipped);
@@ -184,8 +195,11 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
     th_engine_event_counts(s->engine, &ev, &ing);
     const th_input_stats *in = s->input;
     double mb = in ? (double)in->bytes / 1e6 : 0;
-    fprintf(f, "run: %llu rules ran, %llu skipped; %llu alerts; period %s .. %s\n",
-            (unsigned long long)ran, (unsigned long long)skipped, (unsigned long long)alerts, a, b);
+    fprintf(f, "run: %llu rules ran, %llu skipped", (unsigned long long)ran,
+            (unsigned long long)skipped);
+    if (failed)
+        fprintf(f, ", %llu failed", (unsigned long long)failed);
+    fprintf(f, "; %llu alerts; period %s .. %s\n", (unsigned long long)alerts, a, b);
     fprintf(f, "run: %llu events (%llu raw CloudTrail mapped, %llu ECS), %llu records skipped, "
                "%llu events without any timestamp; %llu files (%llu skipped)\n",
             (unsigned long long)s->events, (unsigned long long)s->raw,

@@ -48,7 +48,7 @@ static bool has_word(const char *s, const char *w)
 /* An EQL sequence: split, compile every stage, add. NULL or the reason. */
 static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
                                 th_exceptions **view, const th_exceptions *exc,
-                                const th_ruleset *rs)
+                                const th_ruleset *rs, bool *broken)
 {
     th_seq_text st;
     char err[160];
@@ -60,10 +60,13 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     size_t nfields = 0;
     for (size_t i = 0; i < st.nstages; i++) {
         th_qsource src = {r->path, r->query_line, r->query_col};
+        size_t errors = diags->errors;
         th_query *q = th_query_compile_eql(a, st.stage[i], strlen(st.stage[i]),
                                            r->event_category_override, &src, diags);
-        if (!q)
-            return "an EQL sequence stage does not compile (see messages)";
+        if (!q || diags->errors > errors) {
+            *broken = true;
+            return "failed: an EQL sequence stage does not compile (see messages)";
+        }
         stages[i] = (th_seq_stage){kql_pred, q};
         sq[i] = q;
         size_t k = th_query_fields(q, fields + nfields, 64);
@@ -115,8 +118,17 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     return NULL;
 }
 
+/* The message of the first error in d. */
+static const char *first_error(const th_diags *d)
+{
+    for (size_t k = 0; k < d->len; k++)
+        if (d->items[k].severity == TH_SEV_ERROR)
+            return d->items[k].message;
+    return "?";
+}
+
 /* Compiles each rule and hands it to the engine; the others are recorded as
- * skipped with the reason. */
+ * skipped with the reason (failed, when the query does not compile). */
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
                       const th_exceptions *exc, th_exceptions **views, size_t *nskipped)
 {
@@ -126,6 +138,7 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
         if (r->type == TH_RULE_HUNT)
             continue; /* hunting files are not scheduled; `hunt` runs them */
         const char *why = th_engine_unsupported(r);
+        bool broken = false; /* why says the rule fails, not that it is unsupported */
         th_qlang lang = TH_QLANG_KQL;
         if (!why && !r->query)
             why = "the rule has no query";
@@ -136,7 +149,8 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             case TH_LANG_EQL:
                 lang = TH_QLANG_EQL;
                 if (th_seq_is_sequence(r->query)) {
-                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs);
+                    why = add_sequence(e, r, a, diags, exc && exc->len ? &views[i] : NULL, exc, rs,
+                                       &broken);
                     if (!why)
                         continue;
                 } else if (has_word(r->query, "sample")) {
@@ -161,9 +175,9 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                                            r->event_category_override, &src, &local)
                     : th_query_compile(a, lang, r->query, strlen(r->query), &src, &local);
             if (!q) {
-                why = local.len && strstr(local.items[0].message, "not supported")
-                          ? th_arena_printf(a, "%s", local.items[0].message)
-                          : "the query does not compile (see messages)";
+                broken = !(local.len && strstr(local.items[0].message, "not supported"));
+                why = !broken ? th_arena_printf(a, "%s", local.items[0].message)
+                              : "failed: the query does not compile (see messages)";
                 if (!(local.len && strstr(local.items[0].message, "not supported"))) {
                     for (size_t k = 0; k < local.len; k++) {
                         const th_diag *g = &local.items[k];
@@ -171,10 +185,24 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                     }
                 }
             }
+            if (q && local.errors) {
+                /* compiled, but with parts Elasticsearch rejects (a bad regex,
+                 * date, number, address): the rule fails, as in Kibana */
+                for (size_t k = 0; k < local.len; k++) {
+                    const th_diag *g = &local.items[k];
+                    th_diag_at(diags, g->severity, g->file, g->line, g->col, "%s", g->message);
+                }
+                why = th_arena_printf(a, "failed: the query does not compile: %s",
+                                      first_error(&local));
+                broken = true;
+            }
             th_diags_free(&local);
         }
         if (why) {
-            th_engine_skip_rule(e, r, why);
+            if (broken)
+                th_engine_fail_rule(e, r, why);
+            else
+                th_engine_skip_rule(e, r, why);
             (*nskipped)++;
             continue;
         }

@@ -117,6 +117,13 @@ size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason)
     return e->rules.len - 1;
 }
 
+size_t th_engine_fail_rule(th_engine *e, const th_rule *r, const char *reason)
+{
+    size_t idx = th_engine_skip_rule(e, r, reason);
+    e->rules.items[idx]->rep.failed = true;
+    return idx;
+}
+
 static void route_add(th_engine *e, const char *field, th_str value, bool nocase, size_t rule)
 {
     char *key = th_arena_printf(&e->arena, "%s%c%.*s", field, nocase ? '\x1e' : '\x1f',

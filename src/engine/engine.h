@@ -68,6 +68,9 @@ typedef struct th_engine_opts {
 typedef struct th_rule_report {
     const th_rule *rule;
     const char *skipped;        /* reason when the rule could not run, else NULL */
+    bool failed;                /* (with skipped) it could not run because it is broken
+                                   (its query does not compile), as Kibana reports a
+                                   rule whose search Elasticsearch rejects as failed */
     uint64_t evals;             /* predicate evaluations (hot pass) */
     uint64_t matches;           /* events that matched the filter */
     uint64_t excepted;          /* matches removed by exception lists */
@@ -112,6 +115,8 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);
+/* The same for a rule that is broken (report.failed set): counted as failed. */
+size_t th_engine_fail_rule(th_engine *e, const th_rule *r, const char *reason);
 
 /* The ECS fields rule `idx`'s filter reads (copied). Without it the engine
  * assumes the filter may read any field. */

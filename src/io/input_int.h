@@ -51,6 +51,7 @@ struct th_input {
     uint64_t first; /* file offset of the first value */
     container cont;
     file_counts fc;
+    char reason[96]; /* a composed message (limit_reason in split.c) */
 };
 
 /* in->s / in->n follow the source's window. */

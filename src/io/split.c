@@ -14,6 +14,7 @@
  * (json/jscan.h) and its string contents checked (strings_ok); when both pass
  * it is classified and yielded from the scanner, else it takes the DOM path
  * above, which reports exactly as without lazy mode. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -116,6 +117,21 @@ static void not_event(th_input *in, th_io_class cls, size_t start, size_t end, u
         in->fc.first_not_event = abs_off(in, start);
         in->fc.first_not_event_line = line;
     }
+}
+
+/* "line longer than the limit of 256 MiB": the limit stated (max_record). */
+static const char *limit_reason(th_input *in)
+{
+    uint64_t m = in->opts.max_record;
+    if (m % (1u << 20) == 0)
+        snprintf(in->reason, sizeof in->reason,
+                 "line longer than the limit of %llu MiB (a longer record is skipped)",
+                 (unsigned long long)(m >> 20));
+    else
+        snprintf(in->reason, sizeof in->reason,
+                 "line longer than the limit of %llu bytes (a longer record is skipped)",
+                 (unsigned long long)m);
+    return in->reason;
 }
 
 /* ---- records --------------------------------------------------------- */
@@ -256,7 +272,7 @@ static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, siz
                       th_record *out)
 {
     if (end - start > in->opts.max_record) {
-        malformed(in, start, line, line_start, "record larger than the limit", end);
+        malformed(in, start, line, line_start, limit_reason(in), end);
         return false;
     }
     bool got;
@@ -461,7 +477,7 @@ static bool container_next(th_input *in, th_record *out)
  * its newline, so it is never held whole. */
 static void skip_long_line(th_input *in, size_t ls)
 {
-    malformed(in, ls, in->line++, ls, "line longer than the record size limit", ls);
+    malformed(in, ls, in->line++, ls, limit_reason(in), ls);
     for (;;) {
         in->pos = in->n;
         bool more = th_io_pull(in, in->n);

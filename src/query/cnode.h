@@ -126,6 +126,9 @@ bool th_q_parse_cidr(th_str s, uint8_t lo[16], uint8_t hi[16]);
 bool th_q_parse_number(th_str s, double *out);
 /* Date literal to [first ms, last ms] covered by its precision (ES rounding). */
 bool th_q_parse_date(th_str s, int64_t *lo, int64_t *hi);
+/* Epoch milliseconds a date bound may have (exclusive, both signs): a long,
+ * less a margin for the +-1 of exclusive bounds. Beyond it a bound is no date. */
+#define TH_Q_EPOCH_MS_LIMIT 9.2e18
 /* Standard-analyser-like tokens: next token at *i, lower-cased into buf (cap bytes). */
 bool th_q_next_token(th_str s, size_t *i, char *buf, size_t cap, th_str *tok);
 bool th_q_eq_nocase(th_str a, th_str b);

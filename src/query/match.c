@@ -313,6 +313,11 @@ bool th_q_parse_date(th_str s, int64_t *lo, int64_t *hi)
         double d;
         if (!th_q_parse_number(s, &d))
             return false;
+        /* Out of the range of epoch milliseconds (a long): Elasticsearch
+         * rejects the query, so this is no date. The margin keeps the +-1 of
+         * exclusive bounds and the cast itself defined. */
+        if (!(d > -TH_Q_EPOCH_MS_LIMIT && d < TH_Q_EPOCH_MS_LIMIT))
+            return false;
         *lo = *hi = (int64_t)d;
         return true;
     }

@@ -143,7 +143,10 @@ static void lint_eql(lfile *f, const th_toml *qv)
     th_diags qd;
     th_diags_init(&qd);
     th_query *q = th_query_compile(f->a, TH_QLANG_EQL, qv->u.str.p, qv->u.str.n, &src, &qd);
-    for (size_t i = 0; i < qd.len; i++)
+    for (size_t i = 0; q && i < qd.len; i++) /* compiled, but Elasticsearch rejects it */
+        lint_find(f, qd.items[i].severity, qd.items[i].line, qd.items[i].col, "query", "%s",
+                  qd.items[i].message);
+    for (size_t i = 0; !q && i < qd.len; i++)
         if (qd.items[i].severity == TH_SEV_ERROR)
             /* a warning: our EQL compiler does not take every construct
              * Elasticsearch does, so this may be its limit, not the rule's */
@@ -200,8 +203,22 @@ void lint_query(lfile *f, const th_toml *rule)
         lint_find(f, TH_SEV_ERROR, line, col, "fields", "query does not parse: %s",
                   scan.error_reason);
     }
+    size_t errors = f->d->errors;
     for (size_t i = 0; i < scan.len; i++) {
         lint_line_col(f, start + scan.items[i].offset, &line, &col);
         check_clause(f, &scan.items[i], line, col);
     }
+    if (scan.error || f->d->errors > errors)
+        return; /* the clause checks said it (value types) */
+    /* what else Elasticsearch rejects (a date out of range ...): the rule
+     * fails in Kibana */
+    th_diags qd;
+    th_diags_init(&qd);
+    lint_line_col(f, start, &line, &col);
+    th_qsource src = {f->path, line, col};
+    th_query *cq = th_query_compile(f->a, TH_QLANG_KQL, q->val->u.str.p, q->val->u.str.n, &src, &qd);
+    for (size_t i = 0; cq && i < qd.len; i++)
+        lint_find(f, qd.items[i].severity, qd.items[i].line, qd.items[i].col, "query", "%s",
+                  qd.items[i].message);
+    th_diags_free(&qd);
 }

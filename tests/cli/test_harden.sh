@@ -133,3 +133,47 @@ wait $pid; rc=$?
 if [ $rc -eq 130 ]; then ok "test: interrupted exits 130"; else nok "test: interrupted exits 130" "exit $rc" "$(head -c 600 "$TMP/err")"; fi
 if [ -z "$(ls "$TMP/tt/tmp")" ]; then ok "test: temporary directory removed after SIGINT"; else nok "test: temporary directory removed after SIGINT" "$(du -sh "$TMP/tt/tmp")"; fi
 expect_grep "test: says it was interrupted" 'interrupted by signal 2, the rest not run' "$TMP/out"
+
+# ---- compile problems are errors of the rule (#11), edge cases (#12) -------
+mkq() { # FILE QUERY [LANGUAGE]: the example rule with another query
+  python3 - "$EXR" "$2" "$1" "${3:-kuery}" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+src = re.sub(r"query = '''.*?'''", lambda m: "query = '''\n" + sys.argv[2] + "\n'''", src, flags=re.S)
+src = re.sub(r'language = "kuery"', 'language = "%s"' % sys.argv[4], src)
+open(sys.argv[3], "w").write(src)
+PY
+}
+mkdir -p "$TMP/q"
+echo "$CT" > "$TMP/q/ev.ndjson"
+mkq "$TMP/q/date.toml" 'event.action: "StopLogging" and @timestamp > "9223372036854775807"'
+mkq "$TMP/q/regex.toml" 'any where event.action regex "Stop&Logging"' eql
+mkq "$TMP/q/baddate.toml" 'event.action: "StopLogging" and @timestamp: "yesterday-ish"'
+for r in date regex baddate; do
+  expect_rc "run: a rule whose query Elasticsearch rejects ($r) exits 1" 1 "$TH" run $NG --rules "$TMP/q/$r.toml" --data "$TMP/q/ev.ndjson"
+  expect_grep "run: $r: the rule is counted as failed" 'rules ran, 0 skipped, 1 failed' "$TMP/err"
+  expect_grep "run: $r: the error names file:line:col" "$r.toml:[0-9]+:[0-9]+: error: " "$TMP/err"
+  if [ ! -s "$TMP/out" ]; then ok "run: $r: no alerts from a failed rule"; else nok "run: $r: no alerts from a failed rule" "$(head -c 300 "$TMP/out")"; fi
+  expect_rc "rules validate: $r is an error" 1 "$TH" rules validate "$TMP/q/$r.toml"
+  expect_grep "rules validate: $r says why" 'error: .*Elasticsearch rejects' "$TMP/out"
+  expect_rc "match: $r is an error (exit 1)" 1 "$TH" match $NG --rules "$TMP/q/$r.toml" --data "$TMP/q/ev.ndjson"
+  if [ ! -s "$TMP/out" ]; then ok "match: $r selects no event"; else nok "match: $r selects no event" "$(head -c 300 "$TMP/out")"; fi
+done
+expect_rc "lint: an out-of-range date is an error" 1 "$TH" rules lint --no-spell --today 2026-12-01 --strict "$TMP/q/date.toml"
+expect_grep "lint: says why" 'date.toml:[0-9]+:[0-9]+: error: .*range bounds' "$TMP/out"
+cat > "$TMP/q/t.test.toml" <<TOML
+rule = "date.toml"
+[[test]]
+name = "a rule that fails"
+events = ['$CT']
+[test.expect]
+alerts = 1
+TOML
+expect_rc "test: a failed rule fails its test" 1 "$TH" test "$TMP/q/t.test.toml"
+
+expect_rc "emulate --start 9999-12-31 is a range error" 2 "$TH" emulate background --start 9999-12-31 --days 2 --out -
+expect_grep "emulate: says the range" 'out of range.*9999-12-29' "$TMP/err"
+expect_rc "run --from after --to is a usage error" 2 "$TH" run $NG --rules "$EXR" --data "$TMP/q/ev.ndjson" --from 2026-10-02 --to 2026-10-01
+expect_grep "run: says --from is after --to" 'from is after --to' "$TMP/err"
+expect_rc "convert --from after --to is a usage error" 2 "$TH" convert $NG "$TMP/q/ev.ndjson" --from 2026-10-02 --to 2026-10-01
+expect_rc "tune --from after --to is a usage error" 2 "$TH" noise --rule "$EXR" --data "$TMP/q/ev.ndjson" --from 2026-10-02 --to 2026-10-01
