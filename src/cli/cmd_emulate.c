@@ -102,18 +102,9 @@ int th_cmd_emulate(int argc, char **argv)
                 v);
         return TH_EXIT_USAGE;
     }
-    /* CloudTrail times have four-digit years: the period, and the day of
-     * delivery after it, must end before year 10000 (else they would wrap). */
-    const int64_t day_ms = 86400000;
-    int64_t first = th_days_from_civil(1970, 1, 1) * day_ms;
-    int64_t last = th_days_from_civil(10000, 1, 1) * day_ms - (int64_t)(o.days + 1) * day_ms;
-    if (o.start_ms < first || o.start_ms > last) {
-        char lim[32];
-        th_time_format_iso(last, lim);
-        fprintf(stderr,
-                "trailhound emulate: --start '%s' is out of range: with --days %d it must lie in "
-                "1970-01-01 .. %.10s (times have four-digit years)\n",
-                v, o.days, lim);
+    char rerr[160];
+    if (!th_emu_start_ok(o.start_ms, o.days, rerr, sizeof rerr)) {
+        fprintf(stderr, "trailhound emulate: --start '%s': %s\n", v, rerr);
         return TH_EXIT_USAGE;
     }
     for (size_t i = 0; i < a.npos; i++)

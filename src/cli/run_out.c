@@ -150,7 +150,8 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
                     "");
     }
     if (failed) {
-        fprintf(f, "run: %llu rules failed (Elasticsearch would reject their query; no alerts):\n",
+        fprintf(f, "run: %llu rules failed (their query does not compile or holds what "
+                   "Elasticsearch rejects; no alerts):\n",
                 (unsigned long long)failed);
         for (size_t i = 0; i < n; i++) {
             if (rep[i].skipped && rep[i].failed)

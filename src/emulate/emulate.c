@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "emulate/emu.h"
 
 #define SLICE_MS (5 * 60 * 1000LL)
@@ -206,6 +207,24 @@ static int deliver(run *r, int64_t slice_end)
     return 0;
 }
 
+bool th_emu_start_ok(int64_t start_ms, int days, char *err, size_t errlen)
+{
+    /* CloudTrail times have four-digit years: the period, and the day of
+     * delivery after it, must end before year 10000 (else they would wrap) */
+    const int64_t day_ms = 86400000;
+    int64_t first = th_days_from_civil(1970, 1, 1) * day_ms;
+    int64_t last = th_days_from_civil(10000, 1, 1) * day_ms - (int64_t)(days + 1) * day_ms;
+    if (start_ms >= first && start_ms <= last)
+        return true;
+    char lim[32];
+    th_time_format_iso(last, lim);
+    snprintf(err, errlen,
+             "start out of range: with %d day%s it must lie in 1970-01-01 .. %.10s (times have "
+             "four-digit years)",
+             days, days == 1 ? "" : "s", lim);
+    return false;
+}
+
 int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, const th_emu_sink *sink,
                th_emu_stats *stats, char *err, size_t errlen)
 {
@@ -217,6 +236,8 @@ int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, cons
         snprintf(err, errlen, "--rate must be a number of events per hour >= 0");
         return -1;
     }
+    if (!th_emu_start_ok(o->start_ms, o->days, err, errlen))
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (!find(names[i])) {
             snprintf(err, errlen, "unknown scenario '%s' (see --list)", names[i]);

@@ -56,6 +56,9 @@ typedef struct th_emu_stats {
     uint64_t records, malicious, objects, bytes;
 } th_emu_stats;
 
+/* True when a period of `days` from start_ms lies in 1970 .. 9999 (times have
+ * four-digit years); else false with the allowed range in err. */
+bool th_emu_start_ok(int64_t start_ms, int days, char *err, size_t errlen);
 /* Runs the named scenarios over the period. Returns 0, or -1 with a message in
  * err (unknown scenario, bad options, or the sink asked to stop). */
 int th_emu_run(const th_emu_options *o, const char *const *names, size_t n, const th_emu_sink *sink,

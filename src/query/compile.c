@@ -30,11 +30,14 @@ static void warn(cctx *c, const th_ir *ir, const char *fmt, ...)
     va_end(ap);
     unsigned line = c->src ? c->src->line : 0;
     unsigned col = c->src && ir->col ? c->src->col + ir->col - 1 : ir->col;
-    /* An error, not a warning: Elasticsearch rejects such a query, so Kibana
-     * reports the rule as failed. The query still compiles (this part to no
-     * match) for the verbs that look at one event (match, explain). */
+    /* An error, not a warning: Elasticsearch rejects such a query (a value
+     * that is no date, number or address for its field, an invalid regex), so
+     * Kibana reports the rule as failed; or it is a construct we cannot
+     * evaluate (regex & ~ <n-m>), which must not pass for "no match" either.
+     * The query still compiles (this part to no match) for the verbs that look
+     * at one event (match, explain). */
     th_diag_at(c->diags, TH_SEV_ERROR, c->src ? c->src->file : NULL, line, col,
-               "%s (Elasticsearch rejects this query; compiled to no match)", msg);
+               "%s (an error of the rule: this part compiled to no match)", msg);
 }
 
 static cnode *mk(cctx *c, ctest t, const th_ir *ir)

@@ -155,7 +155,7 @@ for r in date regex baddate; do
   expect_grep "run: $r: the error names file:line:col" "$r.toml:[0-9]+:[0-9]+: error: " "$TMP/err"
   if [ ! -s "$TMP/out" ]; then ok "run: $r: no alerts from a failed rule"; else nok "run: $r: no alerts from a failed rule" "$(head -c 300 "$TMP/out")"; fi
   expect_rc "rules validate: $r is an error" 1 "$TH" rules validate "$TMP/q/$r.toml"
-  expect_grep "rules validate: $r says why" 'error: .*Elasticsearch rejects' "$TMP/out"
+  expect_grep "rules validate: $r says why" 'error: .*an error of the rule' "$TMP/out"
   expect_rc "match: $r is an error (exit 1)" 1 "$TH" match $NG --rules "$TMP/q/$r.toml" --data "$TMP/q/ev.ndjson"
   if [ ! -s "$TMP/out" ]; then ok "match: $r selects no event"; else nok "match: $r selects no event" "$(head -c 300 "$TMP/out")"; fi
 done
@@ -177,3 +177,16 @@ expect_rc "run --from after --to is a usage error" 2 "$TH" run $NG --rules "$EXR
 expect_grep "run: says --from is after --to" 'from is after --to' "$TMP/err"
 expect_rc "convert --from after --to is a usage error" 2 "$TH" convert $NG "$TMP/q/ev.ndjson" --from 2026-10-02 --to 2026-10-01
 expect_rc "tune --from after --to is a usage error" 2 "$TH" noise --rule "$EXR" --data "$TMP/q/ev.ndjson" --from 2026-10-02 --to 2026-10-01
+cp "$EXR" "$TMP/q/stop.toml"
+cat > "$TMP/q/e.test.toml" <<TOML
+rule = "stop.toml"
+[[test]]
+name = "emulated past year 9999"
+[test.expect]
+alerts = 0
+[test.emulate]
+scenarios = ["background"]
+start = "9999-12-31"
+TOML
+expect_rc "test: an emulate start past 9999 cannot run (exit 1)" 1 "$TH" test "$TMP/q/e.test.toml"
+expect_grep "test: says the start is out of range" 'start out of range' "$TMP/out"
