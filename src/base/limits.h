@@ -45,6 +45,10 @@
 /* NFA states one pattern may compile to (`{n,m}` copies its operand). */
 #define TH_LRE_MAX_NFA_STATES 100000
 
+/* engine/retain.c: a kept match that sorts before more than this many kept ones
+ * (input far out of time order) stops the pruning of its rule's matches. */
+#define TH_RETAIN_MAX_SHIFT 4096
+
 /* io/: directory recursion depth (deeper directories are reported and skipped). */
 #define TH_MAX_DIR_DEPTH 128
 /* io/: per-file cap on individual malformed-record diagnostics; the rest are summed up. */

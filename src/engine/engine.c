@@ -43,6 +43,7 @@ void th_engine_free(th_engine *e)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
+        TH_VEC_FREE(&r->ret_trunc);
         th_map_free(&r->ids);
         th_map_free(&r->nt_seen);
         free(r);
@@ -301,13 +302,37 @@ static int alert_cmp(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+bool th_budget_fits(th_engine *e, uint64_t bytes)
+{
+    if (!e->o.max_memory_bytes ||
+        e->doc_bytes + e->match_bytes + e->state_bytes + bytes <= e->o.max_memory_bytes)
+        return true;
+    e->budget_reached = true;
+    return false;
+}
+
+void th_budget_note(th_engine *e)
+{
+    uint64_t now = e->doc_bytes + e->match_bytes + e->state_bytes;
+    if (now > e->retained_peak)
+        e->retained_peak = now;
+}
+
+uint64_t th_engine_retained_peak(const th_engine *e, bool *reached)
+{
+    *reached = e->budget_reached;
+    return e->retained_peak;
+}
+
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
 {
-    if (e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) {
+    if ((e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) || !th_budget_fits(e, bytes)) {
         r->rep.state_capped = true;
         return false;
     }
     *cur += bytes;
+    e->state_bytes += bytes;
+    th_budget_note(e);
     if (*cur > r->rep.state_peak_bytes)
         r->rep.state_peak_bytes = *cur;
     return true;
@@ -331,6 +356,7 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         uint64_t t0 = th_now_ns();
         if (r->matches.len > 1)
             qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
+        th_retain_finish(r);
         size_t before = e->alerts.len;
         switch (r->exec) {
         case TH_EXEC_NEW_TERMS:

@@ -42,6 +42,11 @@ typedef enum th_exec {
     TH_EXEC_SEQUENCE,   /* EQL sequences */
 } th_exec;
 
+/* A range of run times [lo, hi] (engine/retain.c). */
+typedef struct th_trange {
+    int64_t lo, hi;
+} th_trange;
+
 typedef struct th_erule {
     const th_rule *rule;
     th_exec exec;
@@ -69,6 +74,8 @@ typedef struct th_erule {
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
+    bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
+    TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
 } th_erule;
 
 typedef struct th_ealert {
@@ -96,6 +103,9 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
+    uint64_t retained_peak; /* largest doc + match + state bytes */
+    bool budget_reached;   /* max_memory_bytes stopped something from being kept */
     th_hits scratch;       /* th_engine_feed's */
     bool scratch_ready;
     bool finished;
@@ -136,6 +146,16 @@ void th_exec_threshold(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
+
+/* ---- retain.c: keep only the matches a run can alert ---------------------- */
+/* True when the match of ev (combined time c) can never become an alert of r
+ * and need not be kept (the runs that held it are noted as truncated). */
+bool th_retain_drop(th_engine *e, th_erule *r, const th_event *ev, int64_t c);
+/* After a match was appended to r->matches (query and EQL rules). */
+void th_retain_kept(th_erule *r);
+/* Before the temporal pass; then: did run t hold a dropped match? */
+void th_retain_finish(th_erule *r);
+bool th_retain_truncated(const th_erule *r, int64_t t);
 
 /* ---- trace (engine.c): explain's view of one event ------------------------ */
 /* True when m is the traced event's match of the traced rule. */
@@ -180,5 +200,10 @@ int th_tuple_cmp(const th_str *a, const th_str *b, size_t nf);
 /* Adds the bytes of a new state allocation to the rule's state; false (and
  * flags state_capped) when max_state_bytes would be exceeded. */
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
+/* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
+ * records that the budget was reached. */
+bool th_budget_fits(th_engine *e, uint64_t bytes);
+/* Updates the peak of what the engine keeps (after anything was kept). */
+void th_budget_note(th_engine *e);
 
 #endif

@@ -153,10 +153,10 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     if (r->exec == TH_EXEC_EQL) {
         /* one search of size max_signals, duplicates removed afterwards */
         qsort(c, n, sizeof(cand), by_timestamp);
-        if (n > max) {
+        if (n > max || th_retain_truncated(r, t))
             r->rep.runs_truncated++;
+        if (n > max)
             n = max;
-        }
         for (size_t i = 0; i < n; i++) {
             if (th_alert_id_claim(e, r, c[i].id))
                 alert_for(e, r, c[i].m, c[i].id, t);
@@ -172,10 +172,10 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     }
     n = w;
     qsort(c, n, sizeof(cand), by_ingest_order);
-    if (n > max) {
+    if (n > max || th_retain_truncated(r, t))
         r->rep.runs_truncated++;
+    if (n > max)
         n = max;
-    }
     for (size_t i = 0; i < n; i++) {
         if (th_alert_id_claim(e, r, c[i].id))
             alert_for(e, r, c[i].m, c[i].id, t);
