@@ -431,7 +431,8 @@ static int build(bld *b, int id, frag *f)
     if (too_big(b) < 0)
         return -1;
     const lre_node nd = b->ast->nodes.items[id];
-    const int *kids = b->ast->kids.items + nd.r0;
+    /* children of CAT/ALT/AND only (kids is empty, NULL, in a pattern without them) */
+    const int *kids = nd.k == LK_CAT || nd.k == LK_ALT || nd.k == LK_AND ? b->ast->kids.items + nd.r0 : NULL;
     switch (nd.k) {
     case LK_EMPTY:
         f->s = st_new(b), f->e = st_new(b);
