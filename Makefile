@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench clean format install deps asan fuzz fuzz-bins
+.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan fuzz fuzz-bins
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -101,6 +101,11 @@ $(B)/bench/input_bench: bench/input_bench.c $(B)/libtrailhound.a
 bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor
 	@bash bench/run.sh
+
+# Peak RSS of a catch-all rule over ~2M emulated events (bench/memory.sh).
+bench-memory:
+	@$(MAKE) --no-print-directory MODE=release all
+	@bash bench/memory.sh
 
 # libFuzzer targets (fuzz/fuzz_*.c), one per parser, built with clang against
 # a copy of the library instrumented for coverage and ASan/UBSan:

@@ -14,6 +14,7 @@ out=build/fuzz/results.txt
 : >"$out"
 failed=0
 for bin in "$@"; do
+  [ -x "$bin" ] && [ -f "$bin" ] || continue
   t=$(basename "$bin")
   corpus=build/fuzz/corpus/$t art=build/fuzz/artifacts/$t/
   mkdir -p "$corpus" "$art"

@@ -45,6 +45,7 @@ void th_engine_free(th_engine *e)
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ret_trunc);
         th_map_free(&r->ids);
+        th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
         free(r);
     }
@@ -58,6 +59,8 @@ void th_engine_free(th_engine *e)
     th_map_free(&e->route);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
+    for (size_t i = 0; i < e->alerts.len; i++)
+        free(e->alerts.items[i].text);
     TH_VEC_FREE(&e->alerts);
     TH_VEC_FREE(&e->always);
     if (e->scratch_ready)
@@ -105,6 +108,7 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     er->rule = r;
     er->rep.rule = r;
     th_map_init(&er->ids);
+    th_arena_init(&er->ids_arena, 0);
     th_map_init(&er->nt_seen);
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
@@ -358,6 +362,11 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
         th_retain_finish(r);
         size_t before = e->alerts.len;
+        /* the rule's temporal pass allocates in a scratch arena: its alerts are
+         * kept as JSON text once it is over (a parsed ECS document takes several
+         * times its text), and everything else it built is released */
+        th_arena kept = e->arena;
+        th_arena_init(&e->arena, 0);
         switch (r->exec) {
         case TH_EXEC_NEW_TERMS:
             th_exec_new_terms(e, r);
@@ -374,15 +383,27 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         }
         for (size_t k = before; k < e->alerts.len; k++)
             e->alerts.items[k].pub.rule_index = i;
+        th_alert_compact(e, before);
+        th_arena_free(&e->arena);
+        e->arena = kept;
         r->rep.temporal_ns = th_now_ns() - t0;
     }
     if (e->alerts.len > 1)
         qsort(e->alerts.items, e->alerts.len, sizeof(th_ealert), alert_cmp);
+    th_arena scratch;
+    th_arena_init(&scratch, 0);
     for (size_t i = 0; i < e->alerts.len; i++) {
-        e->alerts.items[i].pub.doc = e->alerts.items[i].doc;
-        if (sink)
-            sink(ctx, &e->alerts.items[i].pub);
+        th_ealert *al = &e->alerts.items[i];
+        th_json_error err;
+        al->pub.doc = th_json_parse(&scratch, al->text, al->text_len, &err);
+        if (sink && al->pub.doc)
+            sink(ctx, &al->pub);
+        al->pub.doc = NULL;
+        free(al->text);
+        al->text = NULL;
+        th_arena_reset(&scratch);
     }
+    th_arena_free(&scratch);
 }
 
 const th_rule_report *th_engine_reports(const th_engine *e, size_t *n)

@@ -76,6 +76,7 @@ typedef struct th_erule {
     const void *gate;
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
+    th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
 } th_erule;
 
 typedef struct th_ealert {
@@ -85,6 +86,9 @@ typedef struct th_ealert {
     th_str instance;    /* suppression instance id, or empty */
     int64_t supp_end;   /* kibana.alert.suppression.end */
     int64_t supp_docs;  /* kibana.alert.suppression.docs_count */
+    char *text;         /* once its rule's temporal pass is over: the document as JSON
+                           text (heap), doc and instance cleared (th_engine_finish) */
+    size_t text_len;
 } th_ealert;
 
 typedef TH_VEC(size_t) th_idxvec;
@@ -103,6 +107,7 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    uint64_t alert_bytes;  /* alert documents held (as text) for the final ordering */
     uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
     uint64_t retained_peak; /* largest doc + match + state bytes */
     bool budget_reached;   /* max_memory_bytes stopped something from being kept */
@@ -166,6 +171,10 @@ th_trace_run *th_trace_entry(th_engine *e, const th_erule *r, const th_match *m,
                              const th_str *tuple, size_t nf);
 
 /* ---- alert.c ------------------------------------------------------------- */
+/* Alerts [from, len) that are still trees become JSON text (heap), so the
+ * arena that built them can be released; th_engine_finish parses them back
+ * one at a time for the sink. */
+void th_alert_compact(th_engine *e, size_t from);
 /* Parses a stored doc into the engine arena. */
 th_jval *th_alert_source(th_engine *e, const th_edoc *d);
 /* Turns `src` (a source doc or synthetic bucket doc, modified in place) into an

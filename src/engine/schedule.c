@@ -217,7 +217,19 @@ void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx)
 
 static void query_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
+    if (r->suppress) { /* later runs update earlier alerts */
+        run_once(e, r, t, ctx);
+        return;
+    }
+    /* nothing a run builds outlives it but its alerts: build them in a scratch
+     * arena and keep them as text, so memory follows one run, not all of them */
+    size_t before = e->alerts.len;
+    th_arena kept = e->arena;
+    th_arena_init(&e->arena, 0);
     run_once(e, r, t, ctx);
+    th_alert_compact(e, before);
+    th_arena_free(&e->arena);
+    e->arena = kept;
 }
 
 void th_exec_query(th_engine *e, th_erule *r)
