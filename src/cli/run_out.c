@@ -223,7 +223,8 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
     fprintf(f, "run: memory: engine kept at most %.1f MB", (double)kept_peak / 1e6);
     if (s->max_memory)
         fprintf(f, " of the --max-memory budget of %.0f MB", (double)s->max_memory / 1048576.0);
-    fprintf(f, "; %llu matches not kept (no run could alert them)", (unsigned long long)dropped);
+    fprintf(f, "; %llu matches not kept (no run could alert them); alerts held %.1f MB",
+            (unsigned long long)dropped, (double)th_engine_alert_bytes(s->engine) / 1e6);
     if (reached)
         fprintf(f, "; BUDGET REACHED: %llu matches and some state not kept, results incomplete",
                 (unsigned long long)bdropped);

@@ -328,6 +328,8 @@ uint64_t th_engine_retained_peak(const th_engine *e, bool *reached)
     return e->retained_peak;
 }
 
+uint64_t th_engine_alert_bytes(const th_engine *e) { return e->alert_bytes; }
+
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
 {
     if ((e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) || !th_budget_fits(e, bytes)) {

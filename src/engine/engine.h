@@ -194,6 +194,9 @@ void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, u
 /* Bytes charged against max_memory_bytes (documents, match records, state of
  * every rule; the largest it reached) and whether the budget was reached. */
 uint64_t th_engine_retained_peak(const th_engine *e, bool *reached);
+/* Bytes of alert documents held as text for the final ordering (after finish:
+ * the most held). */
+uint64_t th_engine_alert_bytes(const th_engine *e);
 /* Events fed, and how many had event.ingested. */
 void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
 
