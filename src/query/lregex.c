@@ -261,6 +261,11 @@ static int determinize(const bld *b, frag f, size_t max_states, dfa *out)
                     closure_add(&c, &set, es.items[k].to);
             if (set.len == 0)
                 continue;
+            work += set.len; /* the closure's cost, so big sets count too */
+            if (work > TH_LRE_MAX_DET_WORK) {
+                rc = 1;
+                break;
+            }
             qsort(set.items, set.len, sizeof *set.items, cmp_int);
             int to = sm_intern(&sm, set.items, set.len, &added);
             if (added && sm.start.len - 1 > max_states) {
