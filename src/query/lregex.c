@@ -28,12 +28,19 @@ typedef struct edge {
 #define EPS_LO 1u
 #define EPS_HI 0u
 
+typedef struct dfa dfa;
+
 typedef struct bld {
     const lre_ast *ast;
     TH_VEC(int) head; /* first edge out of each state */
     TH_VEC(edge) e;
     char *err;
     size_t errcap;
+    uint32_t *mark;   /* determinize's per-state generation marks, reused */
+    size_t markcap;
+    uint32_t gen;
+    dfa *memo;        /* per syntax node: the DFA of a `~` / `&` node, built once */
+    uint8_t *memo_ok;
 } bld;
 
 typedef struct frag {
@@ -71,11 +78,11 @@ typedef struct dtr {
 } dtr;
 
 /* State i's transitions are t[off[i] .. off[i+1]), sorted and disjoint. */
-typedef struct dfa {
+struct dfa {
     TH_VEC(uint8_t) acc;
     TH_VEC(size_t) off;
     TH_VEC(dtr) t;
-} dfa;
+};
 
 static void dfa_free(dfa *d)
 {
@@ -180,8 +187,8 @@ static int cmp_u32(const void *x, const void *y)
 }
 
 typedef struct detctx {
-    const bld *b;
-    uint32_t *mark; /* per NFA state: generation it was last added in */
+    bld *b;
+    uint32_t *mark; /* per NFA state: generation it was last added in (b->mark) */
     uint32_t gen;
     ivec stack;
 } detctx;
@@ -207,10 +214,20 @@ static void closure_add(detctx *c, ivec *set, int s)
 }
 
 /* Subset construction of fragment f. 0 done, 1 past the limits (out freed). */
-static int determinize(const bld *b, frag f, size_t max_states, dfa *out)
+static int determinize(bld *b, frag f, size_t max_states, dfa *out)
 {
     memset(out, 0, sizeof *out);
-    detctx c = {b, th_xcalloc(b->head.len, sizeof(uint32_t)), 0, {0}};
+    if (b->markcap < b->head.len) { /* marks are reused: no O(NFA) clearing per call */
+        size_t cap = b->head.len * 2;
+        b->mark = th_xrealloc(b->mark, cap * sizeof *b->mark);
+        memset(b->mark + b->markcap, 0, (cap - b->markcap) * sizeof *b->mark);
+        b->markcap = cap;
+    }
+    if (b->gen > UINT32_MAX - (1u << 30)) {
+        memset(b->mark, 0, b->markcap * sizeof *b->mark);
+        b->gen = 0;
+    }
+    detctx c = {b, b->mark, b->gen, {0}};
     setmap sm = {0};
     ivec set = {0};
     TH_VEC(dtr) es = {0};
@@ -278,7 +295,7 @@ static int determinize(const bld *b, frag f, size_t max_states, dfa *out)
             break;
     }
     TH_VEC_PUSH(&out->off, out->t.len);
-    free(c.mark);
+    b->gen = c.gen;
     TH_VEC_FREE(&c.stack);
     TH_VEC_FREE(&set);
     TH_VEC_FREE(&es);
@@ -376,6 +393,7 @@ static frag dfa_emit(bld *b, const dfa *d)
 /* ---- syntax tree -> NFA ------------------------------------------------------ */
 
 static int build(bld *b, int id, frag *f);
+static int build_dfa_node(bld *b, const lre_node *ndp, const int *kids, dfa *out);
 
 static int operand_dfa(bld *b, int id, dfa *d)
 {
@@ -398,7 +416,10 @@ static int build_rep(bld *b, const lre_node *nd, frag *f)
         f->e = st_new(b);
         return 0;
     }
-    for (int i = 0; i < nd->min; i++) {
+    /* x{n,}: n - 1 copies, then one copy that may repeat (x+ and x* take one copy,
+     * so nested repetitions stay linear in size) */
+    int plain = nd->max < 0 && nd->min > 0 ? nd->min - 1 : nd->min;
+    for (int i = 0; i < plain; i++) {
         frag x;
         if (too_big(b) < 0 || build(b, nd->a, &x) < 0)
             return -1;
@@ -407,12 +428,17 @@ static int build_rep(bld *b, const lre_node *nd, frag *f)
     }
     if (nd->max < 0) {
         frag x;
-        if (build(b, nd->a, &x) < 0)
+        if (too_big(b) < 0 || build(b, nd->a, &x) < 0)
             return -1;
         int loop = st_new(b);
-        eps(b, cur, loop);
-        eps(b, loop, x.s);
+        if (nd->min > 0) { /* x (loop x)* */
+            eps(b, cur, x.s);
+        } else {           /* (loop x)* */
+            eps(b, cur, loop);
+            eps(b, loop, x.s);
+        }
         eps(b, x.e, loop);
+        eps(b, loop, x.s);
         f->e = st_new(b);
         eps(b, loop, f->e);
         return 0;
@@ -481,13 +507,29 @@ static int build(bld *b, int id, frag *f)
         return 0;
     case LK_REP:
         return build_rep(b, &nd, f);
+    case LK_NOT:
+    case LK_AND:
+        if (!b->memo_ok[id]) { /* a repeated operand builds its DFA once */
+            if (build_dfa_node(b, &nd, kids, &b->memo[id]) < 0)
+                return -1;
+            b->memo_ok[id] = 1;
+        }
+        *f = dfa_emit(b, &b->memo[id]);
+        return 0;
+    }
+    return -1;
+}
+
+static int build_dfa_node(bld *b, const lre_node *ndp, const int *kids, dfa *out)
+{
+    const lre_node nd = *ndp;
+    switch (nd.k) {
     case LK_NOT: {
         dfa d;
         if (operand_dfa(b, nd.a, &d) < 0)
             return -1;
         dfa_complement(&d);
-        *f = dfa_emit(b, &d);
-        dfa_free(&d);
+        *out = d;
         return 0;
     }
     case LK_AND: {
@@ -509,12 +551,12 @@ static int build(bld *b, int id, frag *f)
             }
             acc = prod;
         }
-        *f = dfa_emit(b, &acc);
-        dfa_free(&acc);
+        *out = acc;
         return 0;
     }
+    default:
+        return -1;
     }
-    return -1;
 }
 
 /* ---- the compiled form and matching ----------------------------------------- */
@@ -580,7 +622,9 @@ th_lregex *th_lregex_compile(th_arena *a, const char *pattern, size_t n, unsigne
         lre_ast_free(&ast);
         return NULL;
     }
-    bld b = {&ast, {0}, {0}, err, errcap};
+    bld b = {&ast, {0}, {0}, err, errcap, NULL, 0, 0, NULL, NULL};
+    b.memo = th_xcalloc(ast.nodes.len, sizeof *b.memo);
+    b.memo_ok = th_xcalloc(ast.nodes.len, 1);
     frag f;
     th_lregex *re = NULL;
     if (build(&b, ast.root, &f) == 0) {
@@ -594,6 +638,12 @@ th_lregex *th_lregex_compile(th_arena *a, const char *pattern, size_t n, unsigne
     } else if (errpos) {
         *errpos = 0;
     }
+    for (size_t i = 0; i < ast.nodes.len; i++)
+        if (b.memo_ok[i])
+            dfa_free(&b.memo[i]);
+    free(b.memo);
+    free(b.memo_ok);
+    free(b.mark);
     TH_VEC_FREE(&b.head);
     TH_VEC_FREE(&b.e);
     lre_ast_free(&ast);

@@ -185,6 +185,12 @@ static void test_pathological(void **state)
     assert_false(run1("(x+x+)+y", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 41, false, NULL));
     assert_true(run1("(x+x+)+y", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy", 41, false, NULL));
 
+    /* nested repetitions build one copy each (fuzz finding: 2^n copies, each
+     * determinizing its `~`, took minutes); `~` operands are determinized once */
+    assert_true(run1("(~(a)|b)++++++++++++++++++++++++", "bbb", 3, false, NULL));
+    /* the fuzz input itself: run1 fails the test unless it compiles (promptly) */
+    (void)run1("~|++++++++++++++++~+++a~~~~~~~~~~~~~~~~:~~~>~~~~~~~~~~JJJJJJJJJJtxt", "x", 1, true, NULL);
+
     size_t big = 8u << 20;
     char *s = malloc(big + 1);
     assert_non_null(s);
