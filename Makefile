@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench clean format install deps asan
+.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan fuzz fuzz-bins
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -102,6 +102,42 @@ bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor
 	@bash bench/run.sh
 
+# Peak RSS of a catch-all rule over ~2M emulated events (bench/memory.sh).
+bench-memory:
+	@$(MAKE) --no-print-directory MODE=release all
+	@bash bench/memory.sh
+
+# libFuzzer targets (fuzz/fuzz_*.c), one per parser, built with clang against
+# a copy of the library instrumented for coverage and ASan/UBSan:
+#   make fuzz                      # each target for FUZZ_SECONDS (default 60)
+#   FUZZ_SECONDS=5 make fuzz       # the CI smoke (.ci/run)
+# Corpora grow under build/fuzz/corpus/; fuzz/regress/<target>/ holds every
+# input that once failed (replayed first, then fuzzing starts from fuzz/seeds/).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FB := build/fuzz
+FUZZ_WARN := $(WARN) -Wno-format-nonliteral # clang also flags vprintf wrappers; gcc (make check) does not
+FUZZ_OPT := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FB)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FB)/%.o)
+
+$(FB)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(FUZZ_CC) $(CSTD) $(FUZZ_WARN) -Isrc $(DEPS_CFLAGS) -DTH_VERSION='"$(VERSION)"' -MMD -MP $(FUZZ_OPT) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FB)/libtrailhound.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@echo "  AR $@"; ar rcs $@ $^
+
+$(FB)/fuzz_%: fuzz/fuzz_%.c $(FB)/libtrailhound.a
+	@echo "  CC $@"; $(FUZZ_CC) $(CSTD) -D_GNU_SOURCE $(FUZZ_WARN) -Isrc $(DEPS_CFLAGS) $(FUZZ_OPT) -fsanitize=fuzzer $< -o $@ $(FB)/libtrailhound.a $(DEPS_LIBS) -lpthread
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-bins
+	@bash fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*/*.c)
 
@@ -111,4 +147,4 @@ install: $(B)/trailhound
 clean:
 	rm -rf build trailhound
 
--include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(wildcard $(FB)/src/*/*.d)

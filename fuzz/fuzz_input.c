@@ -2,9 +2,8 @@
  * the whole path — gzip detection, window, splitting, scanning, parsing — is
  * exercised); every record must lie inside the content and be an event.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc \
- *     fuzz/fuzz_input.c $(ls src/io/*.c src/json/*.c src/base/*.c) -lz -lm -o fuzz_input
- *   ./fuzz_input -max_len=65536 corpus_dir/ */
+ *   make fuzz            (all targets; FUZZ_SECONDS each)
+ *   build/fuzz/fuzz_input -max_len=65536 corpus_dir/ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,9 +4,8 @@
  * scanner must accept and th_jcur_to_jval must rebuild the same tree; when the
  * scanner accepts, to_jval must fail exactly where th_json_parse does.
  *
- *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc \
- *     fuzz/fuzz_jscan.c $(ls src/json/*.c src/base/*.c) -lm -o fuzz_jscan
- *   ./fuzz_jscan -max_len=4096 corpus_dir/ */
+ *   make fuzz            (all targets; FUZZ_SECONDS each)
+ *   build/fuzz/fuzz_jscan -max_len=4096 corpus_dir/ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -34,6 +34,19 @@
  * values); beyond this the rest are dropped and the rule is flagged capped. */
 #define TH_ENGINE_MAX_COMBOS 10000
 
+/* query/lregex: a Lucene RegExp is determinized when its DFA has at most this many
+ * states (Elasticsearch's default max_determinized_states); a bigger one is run as
+ * an NFA, except under `~` and `&`, which need a DFA (a compile error beyond). */
+#define TH_LRE_MAX_DFA_STATES 10000
+/* Steps the subset construction may take for one determinization. */
+#define TH_LRE_MAX_DET_WORK (32u * 1024u * 1024u)
+/* NFA states one pattern may compile to (`{n,m}` copies its operand). */
+#define TH_LRE_MAX_NFA_STATES 100000
+
+/* engine/retain.c: a kept match that sorts before more than this many kept ones
+ * (input far out of time order) stops the pruning of its rule's matches. */
+#define TH_RETAIN_MAX_SHIFT 4096
+
 /* io/: directory recursion depth (deeper directories are reported and skipped). */
 #define TH_MAX_DIR_DEPTH 128
 /* io/: per-file cap on individual malformed-record diagnostics; the rest are summed up. */

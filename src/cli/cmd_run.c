@@ -38,6 +38,7 @@ static const th_opt opts[] = {
      "unset for ECS input; `none` leaves it unset)"},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists (Kibana NDJSON export or detection-rules TOML)"},
     {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
+    {"max-memory", TH_OPT_VALUE, "MB", "one budget for all the engine keeps: matched documents, match records, every rule's state (default 4096); reached: later matches are counted, not kept, and the summary says so"},
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
     {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
@@ -103,6 +104,7 @@ int th_cmd_run(int argc, char **argv)
     th_engine_opts eo;
     th_engine_opts_default(&eo);
     eo.max_state_bytes = 1024ull << 20;
+    eo.max_memory_bytes = 4096ull << 20;
     eo.no_suppression = th_args_flag(&args, "no-suppression");
     eo.profile = th_args_flag(&args, "profile");
     const char *v;
@@ -140,6 +142,15 @@ int th_cmd_run(int argc, char **argv)
             return TH_EXIT_USAGE;
         }
         eo.max_state_bytes = (uint64_t)n << 20;
+    }
+    if ((v = th_args_value(&args, "max-memory"))) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n <= 0 || n > (1ll << 30)) {
+            fprintf(stderr, "trailhound run: bad --max-memory '%s' (megabytes)\n", v);
+            return TH_EXIT_USAGE;
+        }
+        eo.max_memory_bytes = (uint64_t)n << 20;
     }
     int64_t delay = TH_TIME_NONE; /* for ECS input lacking event.ingested */
     th_mapper_opts mo;
@@ -248,6 +259,7 @@ int th_cmd_run(int argc, char **argv)
     sum.ingest_delay_ms = mo.ingest_delay_ms;
     sum.ecs_delay_ms = delay;
     sum.profile = eo.profile;
+    sum.max_memory = eo.max_memory_bytes;
     sum.exceptions = exc.len;
     sum.mapper = feed.mapper;
     sum.pipe = &feed;

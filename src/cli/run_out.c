@@ -146,7 +146,9 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)(r->alerts + r->building_blocks),
                     (unsigned long long)r->runs_truncated, th_rule_type_name(r->rule->type),
                     r->rule->name ? r->rule->name : "?", rid(r->rule),
-                    r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete" : "",
+                    r->budget_dropped ? "  MEMORY BUDGET REACHED (--max-memory): results incomplete"
+                    : r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete"
+                                      : "",
                     "");
     }
     if (failed) {
@@ -230,6 +232,19 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
     th_engine_memory(s->engine, &nd, &db, &mbytes);
     fprintf(f, "run: kept %llu matched documents (%.1f MB) and %.1f MB of match records\n",
             (unsigned long long)nd, (double)db / 1e6, (double)mbytes / 1e6);
+    bool reached;
+    uint64_t kept_peak = th_engine_retained_peak(s->engine, &reached), dropped = 0, bdropped = 0;
+    for (size_t i = 0; i < n; i++)
+        dropped += rep[i].dropped, bdropped += rep[i].budget_dropped;
+    fprintf(f, "run: memory: engine kept at most %.1f MB", (double)kept_peak / 1e6);
+    if (s->max_memory)
+        fprintf(f, " of the --max-memory budget of %.0f MB", (double)s->max_memory / 1048576.0);
+    fprintf(f, "; %llu matches not kept (no run could alert them); alerts held %.1f MB",
+            (unsigned long long)dropped, (double)th_engine_alert_bytes(s->engine) / 1e6);
+    if (reached)
+        fprintf(f, "; BUDGET REACHED: %llu matches and some state not kept, results incomplete",
+                (unsigned long long)bdropped);
+    fprintf(f, "\n");
     if (s->exceptions)
         fprintf(f, "run: %zu exception items loaded\n", s->exceptions);
     fprintf(f, "run: %.1f MB read in %.3f s (%.1f MB/s, %.0f events/s); total %.3f s; "

@@ -50,6 +50,7 @@ typedef struct th_run_summary {
     const th_mapper *mapper;  /* NULL when no raw CloudTrail was read */
     const th_pipeline *pipe;  /* stage profile and mapping levels (--profile) */
     double temporal_s;        /* th_engine_finish */
+    uint64_t max_memory;      /* the --max-memory budget in bytes (0: none) */
 } th_run_summary;
 
 /* Peak resident set size of the process so far, in bytes (0 if unknown). */

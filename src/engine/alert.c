@@ -7,6 +7,26 @@
 #include "base/sha256.h"
 #include "engine/internal.h"
 
+void th_alert_compact(th_engine *e, size_t from)
+{
+    th_buf b;
+    th_buf_init(&b);
+    for (size_t k = from; k < e->alerts.len; k++) {
+        th_ealert *al = &e->alerts.items[k];
+        if (al->text || !al->doc)
+            continue;
+        b.len = 0;
+        th_json_write(&b, al->doc);
+        al->text = th_xstrndup(b.data ? b.data : "", b.len);
+        al->text_len = b.len;
+        al->doc = NULL;
+        al->pub.doc = NULL;
+        al->instance = TH_STR_NULL;
+        e->alert_bytes += b.len + 1;
+    }
+    th_buf_free(&b);
+}
+
 th_jval *th_alert_source(th_engine *e, const th_edoc *d)
 {
     if (d->raw)
@@ -56,7 +76,8 @@ bool th_alert_id_claim(th_engine *e, th_erule *r, const char *id)
     th_str k = th_str_make(id, 64);
     if (th_map_has(&r->ids, k))
         return false;
-    th_map_put(&r->ids, th_str_make(th_arena_strndup(&e->arena, id, 64), 64), (void *)1);
+    (void)e;
+    th_map_put(&r->ids, th_str_make(th_arena_strndup(&r->ids_arena, id, 64), 64), (void *)1);
     return true;
 }
 

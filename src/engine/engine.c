@@ -43,7 +43,9 @@ void th_engine_free(th_engine *e)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
+        TH_VEC_FREE(&r->ret_trunc);
         th_map_free(&r->ids);
+        th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
         free(r);
     }
@@ -57,6 +59,8 @@ void th_engine_free(th_engine *e)
     th_map_free(&e->route);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
+    for (size_t i = 0; i < e->alerts.len; i++)
+        free(e->alerts.items[i].text);
     TH_VEC_FREE(&e->alerts);
     TH_VEC_FREE(&e->always);
     if (e->scratch_ready)
@@ -104,6 +108,7 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     er->rule = r;
     er->rep.rule = r;
     th_map_init(&er->ids);
+    th_arena_init(&er->ids_arena, 0);
     th_map_init(&er->nt_seen);
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
@@ -308,13 +313,39 @@ static int alert_cmp(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+bool th_budget_fits(th_engine *e, uint64_t bytes)
+{
+    if (!e->o.max_memory_bytes ||
+        e->doc_bytes + e->match_bytes + e->state_bytes + bytes <= e->o.max_memory_bytes)
+        return true;
+    e->budget_reached = true;
+    return false;
+}
+
+void th_budget_note(th_engine *e)
+{
+    uint64_t now = e->doc_bytes + e->match_bytes + e->state_bytes;
+    if (now > e->retained_peak)
+        e->retained_peak = now;
+}
+
+uint64_t th_engine_retained_peak(const th_engine *e, bool *reached)
+{
+    *reached = e->budget_reached;
+    return e->retained_peak;
+}
+
+uint64_t th_engine_alert_bytes(const th_engine *e) { return e->alert_bytes; }
+
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
 {
-    if (e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) {
+    if ((e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) || !th_budget_fits(e, bytes)) {
         r->rep.state_capped = true;
         return false;
     }
     *cur += bytes;
+    e->state_bytes += bytes;
+    th_budget_note(e);
     if (*cur > r->rep.state_peak_bytes)
         r->rep.state_peak_bytes = *cur;
     return true;
@@ -338,7 +369,13 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         uint64_t t0 = th_now_ns();
         if (r->matches.len > 1)
             qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
+        th_retain_finish(r);
         size_t before = e->alerts.len;
+        /* the rule's temporal pass allocates in a scratch arena: its alerts are
+         * kept as JSON text once it is over (a parsed ECS document takes several
+         * times its text), and everything else it built is released */
+        th_arena kept = e->arena;
+        th_arena_init(&e->arena, 0);
         switch (r->exec) {
         case TH_EXEC_NEW_TERMS:
             th_exec_new_terms(e, r);
@@ -355,15 +392,27 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         }
         for (size_t k = before; k < e->alerts.len; k++)
             e->alerts.items[k].pub.rule_index = i;
+        th_alert_compact(e, before);
+        th_arena_free(&e->arena);
+        e->arena = kept;
         r->rep.temporal_ns = th_now_ns() - t0;
     }
     if (e->alerts.len > 1)
         qsort(e->alerts.items, e->alerts.len, sizeof(th_ealert), alert_cmp);
+    th_arena scratch;
+    th_arena_init(&scratch, 0);
     for (size_t i = 0; i < e->alerts.len; i++) {
-        e->alerts.items[i].pub.doc = e->alerts.items[i].doc;
-        if (sink)
-            sink(ctx, &e->alerts.items[i].pub);
+        th_ealert *al = &e->alerts.items[i];
+        th_json_error err;
+        al->pub.doc = th_json_parse(&scratch, al->text, al->text_len, &err);
+        if (sink && al->pub.doc)
+            sink(ctx, &al->pub);
+        al->pub.doc = NULL;
+        free(al->text);
+        al->text = NULL;
+        th_arena_reset(&scratch);
     }
+    th_arena_free(&scratch);
 }
 
 const th_rule_report *th_engine_reports(const th_engine *e, size_t *n)

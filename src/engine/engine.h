@@ -58,6 +58,8 @@ typedef struct th_engine_opts {
     int64_t phase_ms;           /* runs at epoch + phase + k*interval */
     int64_t max_signals;        /* > 0 overrides every rule's max_signals */
     uint64_t max_state_bytes;   /* per-rule cap on temporal state; 0 = none */
+    uint64_t max_memory_bytes;  /* one budget for everything the engine keeps across
+                                   rules (documents, match records, state); 0 = none */
     bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
     bool profile;               /* time every predicate evaluation (eval_ns) */
     const char *space_id;       /* Kibana space in alert ids; "default" */
@@ -73,6 +75,7 @@ typedef struct th_rule_report {
                                    rule whose search Elasticsearch rejects as failed */
     uint64_t evals;             /* predicate evaluations (hot pass) */
     uint64_t matches;           /* events that matched the filter */
+    uint64_t dropped;           /* matches not kept: no run could alert them (engine/retain.c) */
     uint64_t excepted;          /* matches removed by exception lists */
     uint64_t runs;              /* scheduled runs replayed */
     uint64_t runs_truncated;    /* runs that hit max_signals */
@@ -81,6 +84,7 @@ typedef struct th_rule_report {
     uint64_t suppressed_docs;   /* events folded into suppressed alerts */
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
+    uint64_t budget_dropped;    /* matches not kept because max_memory_bytes was reached */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;
 
@@ -192,6 +196,12 @@ void th_engine_period(const th_engine *e, int64_t *from_ms, int64_t *to_ms);
 /* What the hot pass keeps: matched documents stored (once per event, shared
  * by rules), their bytes, and the bytes of match records. */
 void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, uint64_t *match_bytes);
+/* Bytes charged against max_memory_bytes (documents, match records, state of
+ * every rule; the largest it reached) and whether the budget was reached. */
+uint64_t th_engine_retained_peak(const th_engine *e, bool *reached);
+/* Bytes of alert documents held as text for the final ordering (after finish:
+ * the most held). */
+uint64_t th_engine_alert_bytes(const th_engine *e);
 /* Events fed, and how many had event.ingested. */
 void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
 

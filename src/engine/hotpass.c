@@ -359,6 +359,17 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m.ts = ev->timestamp_ms;
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
+    r->rep.matches++;
+    if (th_retain_drop(e, r, ev, m.combined))
+        return; /* no run can alert it: nothing kept */
+    /* the process-wide budget: past it a match is counted, not kept */
+    uint64_t need = sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) +
+                    (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
+    if (!th_budget_fits(e, need)) {
+        r->rep.budget_dropped++;
+        r->rep.state_capped = true;
+        return;
+    }
     m.order = ev->index;
     capture(e, r, &m, ev->doc);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
@@ -373,7 +384,9 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
     TH_VEC_PUSH(&r->matches, m);
-    r->rep.matches++;
+    th_budget_note(e);
+    if (r->exec == TH_EXEC_QUERY || r->exec == TH_EXEC_EQL)
+        th_retain_kept(r);
 }
 
 /* explain: is this the traced event? (only when a trace is set) */

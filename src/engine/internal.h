@@ -42,6 +42,11 @@ typedef enum th_exec {
     TH_EXEC_SEQUENCE,   /* EQL sequences */
 } th_exec;
 
+/* A range of run times [lo, hi] (engine/retain.c). */
+typedef struct th_trange {
+    int64_t lo, hi;
+} th_trange;
+
 typedef struct th_erule {
     const th_rule *rule;
     th_exec exec;
@@ -69,6 +74,9 @@ typedef struct th_erule {
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
+    bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
+    TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
+    th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
 } th_erule;
 
 typedef struct th_ealert {
@@ -78,6 +86,9 @@ typedef struct th_ealert {
     th_str instance;    /* suppression instance id, or empty */
     int64_t supp_end;   /* kibana.alert.suppression.end */
     int64_t supp_docs;  /* kibana.alert.suppression.docs_count */
+    char *text;         /* once its rule's temporal pass is over: the document as JSON
+                           text (heap), doc and instance cleared (th_engine_finish) */
+    size_t text_len;
 } th_ealert;
 
 typedef TH_VEC(size_t) th_idxvec;
@@ -96,6 +107,10 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    uint64_t alert_bytes;  /* alert documents held (as text) for the final ordering */
+    uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
+    uint64_t retained_peak; /* largest doc + match + state bytes */
+    bool budget_reached;   /* max_memory_bytes stopped something from being kept */
     th_hits scratch;       /* th_engine_feed's */
     bool scratch_ready;
     bool finished;
@@ -137,6 +152,16 @@ void th_exec_threshold(th_engine *e, th_erule *r);
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
 
+/* ---- retain.c: keep only the matches a run can alert ---------------------- */
+/* True when the match of ev (combined time c) can never become an alert of r
+ * and need not be kept (the runs that held it are noted as truncated). */
+bool th_retain_drop(th_engine *e, th_erule *r, const th_event *ev, int64_t c);
+/* After a match was appended to r->matches (query and EQL rules). */
+void th_retain_kept(th_erule *r);
+/* Before the temporal pass; then: did run t hold a dropped match? */
+void th_retain_finish(th_erule *r);
+bool th_retain_truncated(const th_erule *r, int64_t t);
+
 /* ---- trace (engine.c): explain's view of one event ------------------------ */
 /* True when m is the traced event's match of the traced rule. */
 bool th_trace_is(const th_engine *e, const th_erule *r, const th_match *m);
@@ -146,6 +171,10 @@ th_trace_run *th_trace_entry(th_engine *e, const th_erule *r, const th_match *m,
                              const th_str *tuple, size_t nf);
 
 /* ---- alert.c ------------------------------------------------------------- */
+/* Alerts [from, len) that are still trees become JSON text (heap), so the
+ * arena that built them can be released; th_engine_finish parses them back
+ * one at a time for the sink. */
+void th_alert_compact(th_engine *e, size_t from);
 /* Parses a stored doc into the engine arena. */
 th_jval *th_alert_source(th_engine *e, const th_edoc *d);
 /* Turns `src` (a source doc or synthetic bucket doc, modified in place) into an
@@ -180,5 +209,10 @@ int th_tuple_cmp(const th_str *a, const th_str *b, size_t nf);
 /* Adds the bytes of a new state allocation to the rule's state; false (and
  * flags state_capped) when max_state_bytes would be exceeded. */
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
+/* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
+ * records that the budget was reached. */
+bool th_budget_fits(th_engine *e, uint64_t bytes);
+/* Updates the peak of what the engine keeps (after anything was kept). */
+void th_budget_note(th_engine *e);
 
 #endif

@@ -153,10 +153,10 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     if (r->exec == TH_EXEC_EQL) {
         /* one search of size max_signals, duplicates removed afterwards */
         qsort(c, n, sizeof(cand), by_timestamp);
-        if (n > max) {
+        if (n > max || th_retain_truncated(r, t))
             r->rep.runs_truncated++;
+        if (n > max)
             n = max;
-        }
         for (size_t i = 0; i < n; i++) {
             if (th_alert_id_claim(e, r, c[i].id))
                 alert_for(e, r, c[i].m, c[i].id, t);
@@ -172,10 +172,10 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     }
     n = w;
     qsort(c, n, sizeof(cand), by_ingest_order);
-    if (n > max) {
+    if (n > max || th_retain_truncated(r, t))
         r->rep.runs_truncated++;
+    if (n > max)
         n = max;
-    }
     for (size_t i = 0; i < n; i++) {
         if (th_alert_id_claim(e, r, c[i].id))
             alert_for(e, r, c[i].m, c[i].id, t);
@@ -217,7 +217,19 @@ void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx)
 
 static void query_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
+    if (r->suppress) { /* later runs update earlier alerts */
+        run_once(e, r, t, ctx);
+        return;
+    }
+    /* nothing a run builds outlives it but its alerts: build them in a scratch
+     * arena and keep them as text, so memory follows one run, not all of them */
+    size_t before = e->alerts.len;
+    th_arena kept = e->arena;
+    th_arena_init(&e->arena, 0);
     run_once(e, r, t, ctx);
+    th_alert_compact(e, before);
+    th_arena_free(&e->arena);
+    e->arena = kept;
 }
 
 void th_exec_query(th_engine *e, th_erule *r)

@@ -14,6 +14,7 @@
 #include "ecs/schema.h"
 #include "json/json.h"
 #include "query/ir.h"
+#include "query/lregex.h"
 #include "query/query.h"
 
 typedef enum ctest {
@@ -33,7 +34,7 @@ typedef enum ctest {
     CT_TEXT_WILD,  /* a token matches the (lower-cased) wildcard */
     CT_DYN_EQ,     /* unmapped field: compare by the JSON type of each value */
     CT_FREE,       /* KQL free text over the default fields */
-    CT_KW_REGEX,   /* keyword text matches the (translated) Lucene RegExp */
+    CT_KW_REGEX,   /* keyword text matches the Lucene RegExp (query/lregex.h) */
     CT_FIELD_CONTAINS, /* a value of path contains a value of path2 */
     CT_KW_WILDSET, /* keyword text matches any of several wildcards (an OR of CT_KW_WILD) */
 } ctest;
@@ -93,7 +94,7 @@ struct cnode {
     bool has_num;
     th_str *toks;          /* TEXT_MATCH / TEXT_PHRASE */
     size_t ntoks;
-    void *re;              /* KW_REGEX: pcre2_code, in the arena */
+    const th_lregex *re;   /* KW_REGEX: the Lucene RegExp automaton, in the arena */
     th_str path2;          /* FIELD_CONTAINS */
     const th_ir *ir;
 };
@@ -132,8 +133,5 @@ bool th_q_parse_date(th_str s, int64_t *lo, int64_t *hi);
 /* Standard-analyser-like tokens: next token at *i, lower-cased into buf (cap bytes). */
 bool th_q_next_token(th_str s, size_t *i, char *buf, size_t cap, th_str *tok);
 bool th_q_eq_nocase(th_str a, th_str b);
-/* regex.c: Lucene RegExp via PCRE2; NULL + reason when it cannot be compiled. */
-void *th_q_regex_compile(th_arena *a, th_str lucene, bool nocase, char *err, size_t errcap);
-bool th_q_regex_match(const void *re, th_str s);
 
 #endif

@@ -476,9 +476,11 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
         cnode *n = mk(c, CT_KW_REGEX, ir);
         resolve(c, n, ir->field);
         char err[256];
-        n->re = th_q_regex_compile(c->a, ir->value, (ir->flags & TH_IRF_NOCASE) != 0, err, sizeof err);
+        size_t at = 0;
+        n->re = th_lregex_compile(c->a, ir->value.p, ir->value.n,
+                                  (ir->flags & TH_IRF_NOCASE) ? TH_LRE_NOCASE : 0, err, sizeof err, &at);
         if (!n->re) {
-            warn(c, ir, "%s: regex \"%s\": %s", zdup(c, ir->field), zdup(c, ir->value), err);
+            warn(c, ir, "%s: regex \"%s\": %s at offset %zu", zdup(c, ir->field), zdup(c, ir->value), err, at);
             n->test = CT_FALSE;
         }
         return n;

@@ -224,7 +224,7 @@ static bool test_value(const cnode *n, const th_jval *v)
     case CT_KW_REGEX:
         if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
             return false;
-        return th_q_keyword_text(v, n->ignore_above, &s) && th_q_regex_match(n->re, s);
+        return th_q_keyword_text(v, n->ignore_above, &s) && th_lregex_match(n->re, s.p, s.n);
     case CT_DYN_EQ:
         if (v->type == TH_JSTR)
             return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);

@@ -147,7 +147,7 @@ PY
 mkdir -p "$TMP/q"
 echo "$CT" > "$TMP/q/ev.ndjson"
 mkq "$TMP/q/date.toml" 'event.action: "StopLogging" and @timestamp > "9223372036854775807"'
-mkq "$TMP/q/regex.toml" 'any where event.action regex "Stop&Logging"' eql
+mkq "$TMP/q/regex.toml" 'any where event.action regex "Stop(Logging"' eql
 mkq "$TMP/q/baddate.toml" 'event.action: "StopLogging" and @timestamp: "yesterday-ish"'
 for r in date regex baddate; do
   expect_rc "run: a rule whose query Elasticsearch rejects ($r) exits 1" 1 "$TH" run $NG --rules "$TMP/q/$r.toml" --data "$TMP/q/ev.ndjson"

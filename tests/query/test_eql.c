@@ -124,7 +124,11 @@ static void test_functions(void **state)
          "{\"aws\":{\"cloudtrail\":{\"resources\":{\"arn\":\"a\\nawslogs\\nb\"}}}}", true},
         {"any where user.name regex \"abc\"", "{\"user\":{\"name\":\"xabcx\"}}", false}, /* anchored */
         {"any where user.name regex \"a^b$\"", "{\"user\":{\"name\":\"a^b$\"}}", true}, /* ^ $ literal */
-        {"any where user.name regex \"\\\\d+\"", "{\"user\":{\"name\":\"ddd\"}}", true}, /* \\d is d */
+        {"any where user.name regex \"\\\\d+\"", "{\"user\":{\"name\":\"ddd\"}}", false}, /* \\d: a digit */
+        {"any where user.name regex \"\\\\d+\"", "{\"user\":{\"name\":\"123\"}}", true},
+        {"any where user.name regex \"x&y\"", "{\"user\":{\"name\":\"x\"}}", false}, /* & intersects */
+        {"any where user.name regex \"~(a.*)\"", "{\"user\":{\"name\":\"bcd\"}}", true}, /* ~ complements */
+        {"any where user.name regex \"~(a.*)\"", "{\"user\":{\"name\":\"abc\"}}", false},
         {"any where user.name regex \"x@\"", "{\"user\":{\"name\":\"xyz\"}}", true}, /* @ any string */
         {"any where user.name regex \"\\\"a.b\\\"\"", "{\"user\":{\"name\":\"a.b\"}}", true},
         {"any where user.name regex \"\\\"a.b\\\"\"", "{\"user\":{\"name\":\"axb\"}}", false},
@@ -185,7 +189,7 @@ static void test_errors(void **state)
         {"any where (a == \"x\"", 20, "expected ')'"},
         {"any where a == \"x", 16, "unterminated"},
         {"any where a in \"x\"", 16, "'('"},
-        {"any where a regex \"x&y\"", 11, NULL}, /* compiles to FALSE with an error instead */
+        {"any where a regex \"x{\"", 11, NULL}, /* compiles to FALSE with an error of the rule instead */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         th_arena a;

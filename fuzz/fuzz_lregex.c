@@ -1,0 +1,51 @@
+/* libFuzzer target for query/lregex (Lucene RegExp on an automaton). The first
+ * byte's low bit picks regex~ (case-insensitive); the rest is the pattern, up to
+ * a NUL, and the value after it (the pattern itself when there is no NUL).
+ * Any pattern must compile or be refused with a position inside it; matching
+ * must neither crash nor hang (it is linear); and complement must agree:
+ * when P and ~(P) both compile, exactly one of them matches the value.
+ *
+ *   make fuzz            (all targets; FUZZ_SECONDS each)
+ *   build/fuzz/fuzz_lregex -max_len=256 CORPUS_DIR */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "query/lregex.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0 || size > 4096)
+        return 0;
+    unsigned flags = (data[0] & 1) ? TH_LRE_NOCASE : 0;
+    const char *p = (const char *)data + 1;
+    size_t n = size - 1;
+    const char *nul = memchr(p, 0, n);
+    size_t pn = nul ? (size_t)(nul - p) : n;
+    const char *s = nul ? nul + 1 : p;
+    size_t sn = nul ? n - pn - 1 : n;
+    th_arena a;
+    th_arena_init(&a, 0);
+    char err[256];
+    size_t at = 0;
+    th_lregex *re = th_lregex_compile(&a, p, pn, flags, err, sizeof err, &at);
+    if (!re) {
+        if (at > pn || err[0] == 0)
+            abort();
+    } else {
+        bool m = th_lregex_match(re, s, sn);
+        char *wrapped = malloc(pn + 3);
+        wrapped[0] = '~', wrapped[1] = '(';
+        memcpy(wrapped + 2, p, pn);
+        wrapped[pn + 2] = ')';
+        th_lregex *co = th_lregex_compile(&a, wrapped, pn + 3, flags, err, sizeof err, &at);
+        if (co && th_lregex_match(co, s, sn) == m)
+            abort(); /* P and ~(P) must disagree on every value */
+        free(wrapped);
+    }
+    th_arena_free(&a);
+    return 0;
+}

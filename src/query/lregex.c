@@ -1,0 +1,749 @@
+/* Lucene RegExp on an automaton (lregex.h). The syntax tree (lregex_parse.c)
+ * becomes a Thompson NFA whose edges carry code point ranges; `~` and `&`
+ * determinize their operands (subset construction), complement or intersect
+ * the DFAs and splice the result back in as NFA states. The whole NFA is then
+ * determinized when it stays small enough, else kept for set simulation.
+ * Both evaluations read each code point of the value once: linear time. */
+#include "query/lregex.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/utf8.h"
+#include "base/vec.h"
+#include "query/lregex_int.h"
+
+/* ---- the NFA under construction ------------------------------------------- */
+
+typedef TH_VEC(int) ivec;
+
+typedef struct edge {
+    uint32_t lo, hi; /* lo > hi: an epsilon edge */
+    int to, next;    /* next edge out of the same state, -1 at the end */
+} edge;
+
+#define EPS_LO 1u
+#define EPS_HI 0u
+
+typedef struct dfa dfa;
+
+typedef struct bld {
+    const lre_ast *ast;
+    TH_VEC(int) head; /* first edge out of each state */
+    TH_VEC(edge) e;
+    char *err;
+    size_t errcap;
+    uint32_t *mark;   /* determinize's per-state generation marks, reused */
+    size_t markcap;
+    uint32_t gen;
+    dfa *memo;        /* per syntax node: the DFA of a `~` / `&` node, built once */
+    uint8_t *memo_ok;
+} bld;
+
+typedef struct frag {
+    int s, e; /* start; the one accepting state (no edges out while a fragment) */
+} frag;
+
+static int st_new(bld *b)
+{
+    TH_VEC_PUSH(&b->head, -1);
+    return (int)b->head.len - 1;
+}
+
+static void e_add(bld *b, int from, uint32_t lo, uint32_t hi, int to)
+{
+    edge x = {lo, hi, to, b->head.items[from]};
+    TH_VEC_PUSH(&b->e, x);
+    b->head.items[from] = (int)b->e.len - 1;
+}
+
+static void eps(bld *b, int from, int to) { e_add(b, from, EPS_LO, EPS_HI, to); }
+
+static int too_big(bld *b)
+{
+    if (b->head.len <= TH_LRE_MAX_NFA_STATES)
+        return 0;
+    snprintf(b->err, b->errcap, "pattern too large: more than %d automaton states", TH_LRE_MAX_NFA_STATES);
+    return -1;
+}
+
+/* ---- DFAs ------------------------------------------------------------------ */
+
+typedef struct dtr {
+    uint32_t lo, hi;
+    int to;
+} dtr;
+
+/* State i's transitions are t[off[i] .. off[i+1]), sorted and disjoint. */
+struct dfa {
+    TH_VEC(uint8_t) acc;
+    TH_VEC(size_t) off;
+    TH_VEC(dtr) t;
+};
+
+static void dfa_free(dfa *d)
+{
+    TH_VEC_FREE(&d->acc);
+    TH_VEC_FREE(&d->off);
+    TH_VEC_FREE(&d->t);
+}
+
+static size_t dfa_n(const dfa *d) { return d->acc.len; }
+
+/* Appends a transition of the state being built, merging with the previous one. */
+static void dfa_tr(dfa *d, size_t state_off, uint32_t lo, uint32_t hi, int to)
+{
+    if (d->t.len > state_off) {
+        dtr *last = &d->t.items[d->t.len - 1];
+        if (last->to == to && last->hi + 1 == lo) {
+            last->hi = hi;
+            return;
+        }
+    }
+    dtr x = {lo, hi, to};
+    TH_VEC_PUSH(&d->t, x);
+}
+
+/* Sets of NFA states, interned: sorted members in one pool, open hashing. */
+typedef struct setmap {
+    TH_VEC(int) pool;
+    TH_VEC(size_t) start; /* set i is pool[start[i] .. start[i+1]) */
+    int *slot;            /* set index + 1, 0 empty */
+    size_t cap;
+} setmap;
+
+static uint64_t set_hash(const int *m, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint32_t)m[i]) * 1099511628211ull;
+    return h;
+}
+
+static size_t set_len(const setmap *sm, size_t i) { return sm->start.items[i + 1] - sm->start.items[i]; }
+
+static void sm_rehash(setmap *sm)
+{
+    size_t cap = sm->cap ? sm->cap * 2 : 64;
+    int *slot = th_xcalloc(cap, sizeof *slot);
+    for (size_t i = 0; i + 1 < sm->start.len; i++) {
+        uint64_t h = set_hash(sm->pool.items + sm->start.items[i], set_len(sm, i));
+        size_t j = h & (cap - 1);
+        while (slot[j])
+            j = (j + 1) & (cap - 1);
+        slot[j] = (int)i + 1;
+    }
+    free(sm->slot);
+    sm->slot = slot;
+    sm->cap = cap;
+}
+
+/* The index of set m[0..n) (sorted), adding it when new (*added set). */
+static int sm_intern(setmap *sm, const int *m, size_t n, bool *added)
+{
+    if (sm->start.len == 0)
+        TH_VEC_PUSH(&sm->start, 0);
+    if ((sm->start.len) * 2 >= sm->cap)
+        sm_rehash(sm);
+    uint64_t h = set_hash(m, n);
+    size_t j = h & (sm->cap - 1);
+    while (sm->slot[j]) {
+        size_t i = (size_t)sm->slot[j] - 1;
+        if (set_len(sm, i) == n && memcmp(sm->pool.items + sm->start.items[i], m, n * sizeof *m) == 0) {
+            *added = false;
+            return (int)i;
+        }
+        j = (j + 1) & (sm->cap - 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        TH_VEC_PUSH(&sm->pool, m[i]);
+    TH_VEC_PUSH(&sm->start, sm->pool.len);
+    int id = (int)sm->start.len - 2;
+    sm->slot[j] = id + 1;
+    *added = true;
+    return id;
+}
+
+static void sm_free(setmap *sm)
+{
+    TH_VEC_FREE(&sm->pool);
+    TH_VEC_FREE(&sm->start);
+    free(sm->slot);
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+typedef struct detctx {
+    bld *b;
+    uint32_t *mark; /* per NFA state: generation it was last added in (b->mark) */
+    uint32_t gen;
+    ivec stack;
+} detctx;
+
+/* Adds s and what epsilon edges reach from it to set (unsorted). */
+static void closure_add(detctx *c, ivec *set, int s)
+{
+    if (c->mark[s] == c->gen)
+        return;
+    c->mark[s] = c->gen;
+    TH_VEC_PUSH(&c->stack, s);
+    while (c->stack.len) {
+        int x = c->stack.items[--c->stack.len];
+        TH_VEC_PUSH(set, x);
+        for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
+            const edge *ed = &c->b->e.items[k];
+            if (ed->lo > ed->hi && c->mark[ed->to] != c->gen) {
+                c->mark[ed->to] = c->gen;
+                TH_VEC_PUSH(&c->stack, ed->to);
+            }
+        }
+    }
+}
+
+/* Subset construction of fragment f. 0 done, 1 past the limits (out freed). */
+static int determinize(bld *b, frag f, size_t max_states, dfa *out)
+{
+    memset(out, 0, sizeof *out);
+    if (b->markcap < b->head.len) { /* marks are reused: no O(NFA) clearing per call */
+        size_t cap = b->head.len * 2;
+        b->mark = th_xrealloc(b->mark, cap * sizeof *b->mark);
+        memset(b->mark + b->markcap, 0, (cap - b->markcap) * sizeof *b->mark);
+        b->markcap = cap;
+    }
+    if (b->gen > UINT32_MAX - (1u << 30)) {
+        memset(b->mark, 0, b->markcap * sizeof *b->mark);
+        b->gen = 0;
+    }
+    detctx c = {b, b->mark, b->gen, {0}};
+    setmap sm = {0};
+    ivec set = {0};
+    TH_VEC(dtr) es = {0};
+    TH_VEC(uint32_t) pts = {0};
+    size_t work = 0;
+    int rc = 0;
+    bool added;
+
+    c.gen++;
+    closure_add(&c, &set, f.s);
+    qsort(set.items, set.len, sizeof *set.items, cmp_int);
+    sm_intern(&sm, set.items, set.len, &added);
+    for (size_t i = 0; i + 1 < sm.start.len; i++) {
+        TH_VEC_PUSH(&out->off, out->t.len);
+        size_t state_off = out->t.len;
+        /* gather the ranged edges of the set's members (copied: interning may move the pool) */
+        es.len = pts.len = 0;
+        bool acc = false;
+        for (size_t m = sm.start.items[i]; m < sm.start.items[i + 1]; m++) {
+            int s = sm.pool.items[m];
+            acc |= s == f.e;
+            for (int k = b->head.items[s]; k >= 0; k = b->e.items[k].next) {
+                const edge *ed = &b->e.items[k];
+                if (ed->lo > ed->hi)
+                    continue;
+                dtr x = {ed->lo, ed->hi, ed->to};
+                TH_VEC_PUSH(&es, x);
+                TH_VEC_PUSH(&pts, ed->lo);
+                TH_VEC_PUSH(&pts, ed->hi + 1);
+            }
+        }
+        TH_VEC_PUSH(&out->acc, acc);
+        if (pts.len)
+            qsort(pts.items, pts.len, sizeof *pts.items, cmp_u32);
+        work += pts.len * (es.len + 1) + sm.start.items[i + 1] - sm.start.items[i];
+        if (work > TH_LRE_MAX_DET_WORK) {
+            rc = 1;
+            break;
+        }
+        for (size_t p = 0; p + 1 < pts.len; p++) {
+            uint32_t lo = pts.items[p], hi = pts.items[p + 1] - 1;
+            if (pts.items[p + 1] == lo)
+                continue;
+            set.len = 0;
+            c.gen++;
+            for (size_t k = 0; k < es.len; k++)
+                if (es.items[k].lo <= lo && lo <= es.items[k].hi)
+                    closure_add(&c, &set, es.items[k].to);
+            if (set.len == 0)
+                continue;
+            work += set.len; /* the closure's cost, so big sets count too */
+            if (work > TH_LRE_MAX_DET_WORK) {
+                rc = 1;
+                break;
+            }
+            qsort(set.items, set.len, sizeof *set.items, cmp_int);
+            int to = sm_intern(&sm, set.items, set.len, &added);
+            if (added && sm.start.len - 1 > max_states) {
+                rc = 1;
+                break;
+            }
+            dfa_tr(out, state_off, lo, hi, to);
+        }
+        if (rc)
+            break;
+    }
+    TH_VEC_PUSH(&out->off, out->t.len);
+    b->gen = c.gen;
+    TH_VEC_FREE(&c.stack);
+    TH_VEC_FREE(&set);
+    TH_VEC_FREE(&es);
+    TH_VEC_FREE(&pts);
+    sm_free(&sm);
+    if (rc)
+        dfa_free(out);
+    return rc;
+}
+
+/* The complement over all code points: a dead state takes the gaps. */
+static void dfa_complement(dfa *d)
+{
+    dfa o = {0};
+    size_t n = dfa_n(d);
+    int dead = (int)n;
+    for (size_t i = 0; i <= n; i++) {
+        TH_VEC_PUSH(&o.off, o.t.len);
+        size_t so = o.t.len;
+        uint32_t next = 0;
+        if (i < n) {
+            for (size_t k = d->off.items[i]; k < d->off.items[i + 1]; k++) {
+                dtr x = d->t.items[k];
+                if (x.lo > next)
+                    dfa_tr(&o, so, next, x.lo - 1, dead);
+                dfa_tr(&o, so, x.lo, x.hi, x.to);
+                next = x.hi + 1;
+            }
+        }
+        if (next <= LRE_CP_MAX)
+            dfa_tr(&o, so, next, LRE_CP_MAX, dead);
+        TH_VEC_PUSH(&o.acc, i < n ? !d->acc.items[i] : 1);
+    }
+    TH_VEC_PUSH(&o.off, o.t.len);
+    dfa_free(d);
+    *d = o;
+}
+
+/* The product of x and y (reachable pairs only). 0 done, 1 too many states. */
+static int dfa_intersect(const dfa *x, const dfa *y, size_t max_states, dfa *out)
+{
+    memset(out, 0, sizeof *out);
+    setmap sm = {0};
+    bool added;
+    int pair[2] = {0, 0};
+    sm_intern(&sm, pair, 2, &added);
+    for (size_t i = 0; i + 1 < sm.start.len; i++) {
+        int a = sm.pool.items[sm.start.items[i]], bb = sm.pool.items[sm.start.items[i] + 1];
+        TH_VEC_PUSH(&out->off, out->t.len);
+        TH_VEC_PUSH(&out->acc, x->acc.items[a] && y->acc.items[bb]);
+        size_t so = out->t.len;
+        size_t p = x->off.items[a], pe = x->off.items[a + 1];
+        size_t q = y->off.items[bb], qe = y->off.items[bb + 1];
+        while (p < pe && q < qe) {
+            dtr u = x->t.items[p], v = y->t.items[q];
+            uint32_t lo = u.lo > v.lo ? u.lo : v.lo, hi = u.hi < v.hi ? u.hi : v.hi;
+            if (lo <= hi) {
+                pair[0] = u.to, pair[1] = v.to;
+                int to = sm_intern(&sm, pair, 2, &added);
+                if (added && sm.start.len - 1 > max_states) {
+                    sm_free(&sm);
+                    dfa_free(out);
+                    return 1;
+                }
+                dfa_tr(out, so, lo, hi, to);
+            }
+            if (u.hi < v.hi)
+                p++;
+            else
+                q++;
+        }
+    }
+    TH_VEC_PUSH(&out->off, out->t.len);
+    sm_free(&sm);
+    return 0;
+}
+
+/* Splices d into the NFA as a fragment. */
+static frag dfa_emit(bld *b, const dfa *d)
+{
+    size_t n = dfa_n(d);
+    int base = (int)b->head.len;
+    for (size_t i = 0; i < n; i++)
+        st_new(b);
+    frag f = {base, st_new(b)};
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = d->off.items[i]; k < d->off.items[i + 1]; k++)
+            e_add(b, base + (int)i, d->t.items[k].lo, d->t.items[k].hi, base + d->t.items[k].to);
+        if (d->acc.items[i])
+            eps(b, base + (int)i, f.e);
+    }
+    return f;
+}
+
+/* ---- syntax tree -> NFA ------------------------------------------------------ */
+
+static int build(bld *b, int id, frag *f);
+static int build_dfa_node(bld *b, const lre_node *ndp, const int *kids, dfa *out);
+
+static int operand_dfa(bld *b, int id, dfa *d)
+{
+    frag f;
+    if (build(b, id, &f) < 0)
+        return -1;
+    if (determinize(b, f, TH_LRE_MAX_DFA_STATES, d) != 0) {
+        snprintf(b->err, b->errcap, "an operand of ~ or & is too complex to determinize (over %d states)",
+                 TH_LRE_MAX_DFA_STATES);
+        return -1;
+    }
+    return 0;
+}
+
+static int build_rep(bld *b, const lre_node *nd, frag *f)
+{
+    f->s = st_new(b);
+    int cur = f->s;
+    if (nd->max >= 0 && nd->min > nd->max) { /* Lucene: the empty language */
+        f->e = st_new(b);
+        return 0;
+    }
+    /* x{n,}: n - 1 copies, then one copy that may repeat (x+ and x* take one copy,
+     * so nested repetitions stay linear in size) */
+    int plain = nd->max < 0 && nd->min > 0 ? nd->min - 1 : nd->min;
+    for (int i = 0; i < plain; i++) {
+        frag x;
+        if (too_big(b) < 0 || build(b, nd->a, &x) < 0)
+            return -1;
+        eps(b, cur, x.s);
+        cur = x.e;
+    }
+    if (nd->max < 0) {
+        frag x;
+        if (too_big(b) < 0 || build(b, nd->a, &x) < 0)
+            return -1;
+        int loop = st_new(b);
+        if (nd->min > 0) { /* x (loop x)* */
+            eps(b, cur, x.s);
+        } else {           /* (loop x)* */
+            eps(b, cur, loop);
+            eps(b, loop, x.s);
+        }
+        eps(b, x.e, loop);
+        eps(b, loop, x.s);
+        f->e = st_new(b);
+        eps(b, loop, f->e);
+        return 0;
+    }
+    int end = st_new(b);
+    for (int i = nd->min; i < nd->max; i++) {
+        frag x;
+        if (too_big(b) < 0 || build(b, nd->a, &x) < 0)
+            return -1;
+        eps(b, cur, end);
+        eps(b, cur, x.s);
+        cur = x.e;
+    }
+    eps(b, cur, end);
+    f->e = end;
+    return 0;
+}
+
+static int build(bld *b, int id, frag *f)
+{
+    if (too_big(b) < 0)
+        return -1;
+    const lre_node nd = b->ast->nodes.items[id];
+    /* children of CAT/ALT/AND only (kids is empty, NULL, in a pattern without them) */
+    const int *kids = nd.k == LK_CAT || nd.k == LK_ALT || nd.k == LK_AND ? b->ast->kids.items + nd.r0 : NULL;
+    switch (nd.k) {
+    case LK_EMPTY:
+        f->s = st_new(b), f->e = st_new(b);
+        return 0;
+    case LK_EPS:
+        f->s = st_new(b), f->e = st_new(b);
+        eps(b, f->s, f->e);
+        return 0;
+    case LK_SET:
+        f->s = st_new(b), f->e = st_new(b);
+        for (size_t i = 0; i < nd.rn; i++) {
+            lre_rng r = b->ast->rngs.items[nd.r0 + i];
+            e_add(b, f->s, r.lo, r.hi, f->e);
+        }
+        return 0;
+    case LK_ANYSTR:
+        f->s = st_new(b), f->e = st_new(b);
+        e_add(b, f->s, 0, LRE_CP_MAX, f->s);
+        eps(b, f->s, f->e);
+        return 0;
+    case LK_CAT:
+        for (size_t i = 0; i < nd.rn; i++) {
+            frag x;
+            if (build(b, kids[i], &x) < 0)
+                return -1;
+            if (i == 0)
+                *f = x;
+            else
+                eps(b, f->e, x.s), f->e = x.e;
+        }
+        return 0;
+    case LK_ALT:
+        f->s = st_new(b), f->e = st_new(b);
+        for (size_t i = 0; i < nd.rn; i++) {
+            frag x;
+            if (build(b, kids[i], &x) < 0)
+                return -1;
+            eps(b, f->s, x.s);
+            eps(b, x.e, f->e);
+        }
+        return 0;
+    case LK_REP:
+        return build_rep(b, &nd, f);
+    case LK_NOT:
+    case LK_AND:
+        if (!b->memo_ok[id]) { /* a repeated operand builds its DFA once */
+            if (build_dfa_node(b, &nd, kids, &b->memo[id]) < 0)
+                return -1;
+            b->memo_ok[id] = 1;
+        }
+        *f = dfa_emit(b, &b->memo[id]);
+        return 0;
+    }
+    return -1;
+}
+
+static int build_dfa_node(bld *b, const lre_node *ndp, const int *kids, dfa *out)
+{
+    const lre_node nd = *ndp;
+    switch (nd.k) {
+    case LK_NOT: {
+        dfa d;
+        if (operand_dfa(b, nd.a, &d) < 0)
+            return -1;
+        dfa_complement(&d);
+        *out = d;
+        return 0;
+    }
+    case LK_AND: {
+        dfa acc;
+        if (operand_dfa(b, kids[0], &acc) < 0)
+            return -1;
+        for (size_t i = 1; i < nd.rn; i++) {
+            dfa d, prod;
+            if (operand_dfa(b, kids[i], &d) < 0) {
+                dfa_free(&acc);
+                return -1;
+            }
+            int rc = dfa_intersect(&acc, &d, TH_LRE_MAX_DFA_STATES, &prod);
+            dfa_free(&d);
+            dfa_free(&acc);
+            if (rc) {
+                snprintf(b->err, b->errcap, "intersection too complex (over %d states)", TH_LRE_MAX_DFA_STATES);
+                return -1;
+            }
+            acc = prod;
+        }
+        *out = acc;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* ---- the compiled form and matching ----------------------------------------- */
+
+struct th_lregex {
+    bool is_dfa;
+    int n;          /* states */
+    int start, acc; /* NFA: start and the accepting state */
+    const uint32_t *off; /* n + 1 */
+    const dtr *t;        /* DFA: sorted disjoint; NFA: epsilon edges first (lo > hi) */
+    const uint8_t *accept; /* DFA */
+};
+
+static th_lregex *freeze_dfa(th_arena *a, const dfa *d)
+{
+    th_lregex *re = TH_ANEW(a, th_lregex);
+    size_t n = dfa_n(d);
+    uint32_t *off = TH_ANEWN(a, uint32_t, n + 1);
+    dtr *t = TH_ANEWN(a, dtr, d->t.len + 1);
+    uint8_t *acc = TH_ANEWN(a, uint8_t, n + 1);
+    for (size_t i = 0; i <= n; i++)
+        off[i] = (uint32_t)d->off.items[i];
+    if (d->t.len)
+        memcpy(t, d->t.items, d->t.len * sizeof *t);
+    memcpy(acc, d->acc.items, n);
+    re->is_dfa = true;
+    re->n = (int)n;
+    re->off = off, re->t = t, re->accept = acc;
+    return re;
+}
+
+static th_lregex *freeze_nfa(th_arena *a, const bld *b, frag f)
+{
+    th_lregex *re = TH_ANEW(a, th_lregex);
+    size_t n = b->head.len;
+    uint32_t *off = TH_ANEWN(a, uint32_t, n + 1);
+    dtr *t = TH_ANEWN(a, dtr, b->e.len + 1);
+    size_t k = 0;
+    for (size_t s = 0; s < n; s++) {
+        off[s] = (uint32_t)k;
+        for (int pass = 0; pass < 2; pass++) /* epsilon edges first */
+            for (int j = b->head.items[s]; j >= 0; j = b->e.items[j].next) {
+                const edge *ed = &b->e.items[j];
+                if ((ed->lo > ed->hi) == (pass == 0))
+                    t[k].lo = ed->lo, t[k].hi = ed->hi, t[k].to = ed->to, k++;
+            }
+    }
+    off[n] = (uint32_t)k;
+    re->is_dfa = false;
+    re->n = (int)n;
+    re->start = f.s, re->acc = f.e;
+    re->off = off, re->t = t;
+    return re;
+}
+
+th_lregex *th_lregex_compile(th_arena *a, const char *pattern, size_t n, unsigned flags,
+                             char *err, size_t errcap, size_t *errpos)
+{
+    lre_ast ast = {0};
+    if (errpos)
+        *errpos = 0;
+    if (!lre_parse(&ast, pattern, n, (flags & TH_LRE_NOCASE) != 0, err, errcap, errpos)) {
+        lre_ast_free(&ast);
+        return NULL;
+    }
+    bld b = {&ast, {0}, {0}, err, errcap, NULL, 0, 0, NULL, NULL};
+    b.memo = th_xcalloc(ast.nodes.len, sizeof *b.memo);
+    b.memo_ok = th_xcalloc(ast.nodes.len, 1);
+    frag f;
+    th_lregex *re = NULL;
+    if (build(&b, ast.root, &f) == 0) {
+        dfa d;
+        if (determinize(&b, f, TH_LRE_MAX_DFA_STATES, &d) == 0) {
+            re = freeze_dfa(a, &d);
+            dfa_free(&d);
+        } else {
+            re = freeze_nfa(a, &b, f);
+        }
+    } else if (errpos) {
+        *errpos = 0;
+    }
+    for (size_t i = 0; i < ast.nodes.len; i++)
+        if (b.memo_ok[i])
+            dfa_free(&b.memo[i]);
+    free(b.memo);
+    free(b.memo_ok);
+    free(b.mark);
+    TH_VEC_FREE(&b.head);
+    TH_VEC_FREE(&b.e);
+    lre_ast_free(&ast);
+    return re;
+}
+
+bool th_lregex_is_dfa(const th_lregex *re) { return re->is_dfa; }
+
+/* The code point at s[*i] (U+FFFD for a byte that starts no valid sequence). */
+static uint32_t next_cp(const unsigned char *s, size_t n, size_t *i)
+{
+    if (s[*i] < 0x80)
+        return s[(*i)++];
+    size_t len;
+    uint32_t cp;
+    if (th_utf8_decode(s + *i, n - *i, &len, &cp) != TH_UTF8_OK) {
+        (*i)++;
+        return 0xFFFD;
+    }
+    *i += len;
+    return cp;
+}
+
+static bool dfa_match(const th_lregex *re, const unsigned char *s, size_t n)
+{
+    uint32_t st = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = next_cp(s, n, &i);
+        uint32_t lo = re->off[st], hi = re->off[st + 1];
+        while (lo < hi) { /* binary search of the range holding cp */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (re->t[mid].hi < cp)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == re->off[st + 1] || re->t[lo].lo > cp)
+            return false; /* dead: no continuation can match */
+        st = (uint32_t)re->t[lo].to;
+    }
+    return re->accept[st] != 0;
+}
+
+typedef struct simset {
+    int *list;
+    size_t len;
+} simset;
+
+static void sim_add(const th_lregex *re, simset *set, uint32_t *mark, uint32_t gen, int *stack, int s)
+{
+    if (mark[s] == gen)
+        return;
+    mark[s] = gen;
+    size_t sp = 0;
+    stack[sp++] = s;
+    while (sp) {
+        int x = stack[--sp];
+        set->list[set->len++] = x;
+        for (uint32_t k = re->off[x]; k < re->off[x + 1] && re->t[k].lo > re->t[k].hi; k++) {
+            int to = re->t[k].to;
+            if (mark[to] != gen) {
+                mark[to] = gen;
+                stack[sp++] = to;
+            }
+        }
+    }
+}
+
+static bool nfa_match(const th_lregex *re, const unsigned char *s, size_t n)
+{
+    size_t ns = (size_t)re->n;
+    int *mem = th_xmalloc(ns * 3 * sizeof(int));
+    uint32_t *mark = th_xcalloc(ns, sizeof *mark);
+    simset cur = {mem, 0}, nxt = {mem + ns, 0};
+    int *stack = mem + 2 * ns;
+    uint32_t gen = 1;
+    sim_add(re, &cur, mark, gen, stack, re->start);
+    for (size_t i = 0; i < n && cur.len;) {
+        uint32_t cp = next_cp(s, n, &i);
+        nxt.len = 0;
+        gen++;
+        for (size_t j = 0; j < cur.len; j++) {
+            int x = cur.list[j];
+            for (uint32_t k = re->off[x]; k < re->off[x + 1]; k++)
+                if (re->t[k].lo <= cp && cp <= re->t[k].hi)
+                    sim_add(re, &nxt, mark, gen, stack, re->t[k].to);
+        }
+        simset t = cur;
+        cur = nxt, nxt = t;
+    }
+    bool ok = false;
+    for (size_t j = 0; j < cur.len && !ok; j++)
+        ok = cur.list[j] == re->acc;
+    free(mem);
+    free(mark);
+    return ok;
+}
+
+bool th_lregex_match(const th_lregex *re, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    return re->is_dfa ? dfa_match(re, u, n) : nfa_match(re, u, n);
+}
