@@ -1,7 +1,7 @@
 /* Where the data packages live when the user names none (scripts/setup.sh
- * installs them under node_modules/): one resolver, so that convert, run,
- * match, test and the tuning replay find uap-core's regexes and the default
- * GeoIP City database alike. */
+ * installs them under node_modules/; `make` compiles the ASN table into
+ * build/data/): one resolver, so that every verb finds uap-core's regexes, the
+ * default GeoIP City database and the ASN ranges alike. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,4 +53,19 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
 const char *th_mapper_default_ua_path(char *buf, size_t n)
 {
     return th_mapper_default_path("node_modules/uap-core/regexes.yaml", buf, n);
+}
+
+const char *th_mapper_default_asn_path(char *buf, size_t n)
+{
+    const char *p = th_mapper_default_path(TH_ASN_TABLE_DEFAULT, buf, n);
+    return p ? p : th_mapper_default_path(TH_ASN_CSV_DEFAULT, buf, n);
+}
+
+void th_mapper_opts_deployed(th_mapper_opts *o, th_mapper_paths *p)
+{
+    th_mapper_opts_default(o);
+    o->actor_target_mapping = true;
+    o->ua_regexes = th_mapper_default_ua_path(p->ua, sizeof p->ua);
+    o->geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, p->city, sizeof p->city);
+    o->geoip_asn_db = th_mapper_default_asn_path(p->asn, sizeof p->asn);
 }

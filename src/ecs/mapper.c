@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "ecs/asn.h"
 #include "ecs/javafmt.h"
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
@@ -56,15 +57,18 @@ th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
         }
     }
     if (o->geoip_asn_db && *o->geoip_asn_db) {
-        m->asn = th_geo_open(o->geoip_asn_db, diags);
-        if (!m->asn) {
+        if (th_asn_probe(o->geoip_asn_db))
+            m->asn_tab = th_asn_open(o->geoip_asn_db, diags);
+        else
+            m->asn = th_geo_open(o->geoip_asn_db, diags);
+        if (!m->asn && !m->asn_tab) {
             th_mapper_free(m);
             return NULL;
         }
     }
-    if (m->city || m->asn) {
+    if (m->city || m->asn || m->asn_tab) {
         const char *cd = m->city ? th_geo_desc(m->city) : "off";
-        const char *ad = m->asn ? th_geo_desc(m->asn) : "off";
+        const char *ad = m->asn ? th_geo_desc(m->asn) : m->asn_tab ? th_asn_desc(m->asn_tab) : "off";
         size_t len = strlen(cd) + strlen(ad) + 16;
         m->geo_desc = th_xcalloc(1, len);
         snprintf(m->geo_desc, len, "city %s; ASN %s", cd, ad);
@@ -80,6 +84,7 @@ void th_mapper_free(th_mapper *m)
     th_ua_free(m->ua);
     th_geo_close(m->city);
     th_geo_close(m->asn);
+    th_asn_close(m->asn_tab);
     free(m->geo_desc);
     for (size_t i = 0; i < m->ntags; i++)
         free(m->tags[i]);
@@ -90,7 +95,8 @@ void th_mapper_free(th_mapper *m)
 }
 
 bool th_mapper_has_ua(const th_mapper *m) { return m->ua != NULL; }
-bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL; }
+bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL || m->asn_tab != NULL; }
+bool th_mapper_has_asn(const th_mapper *m) { return m->asn != NULL || m->asn_tab != NULL; }
 const char *th_mapper_geo_desc(const th_mapper *m) { return m->geo_desc; }
 const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_version(m->ua) : NULL; }
 
@@ -341,6 +347,21 @@ static void event_source(mctx *c)
     ren(c, "awsRegion", "cloud.region");
 }
 
+/* The geoip processor's `asn` and `organization_name` properties, renamed to
+ * source.as.number / source.as.organization.name as the pipeline does, from
+ * ip-location-db's ranges. A range without an organisation gives the number
+ * only (the processor leaves absent properties out). */
+static void asn_ranges(mctx *c, const char *ip)
+{
+    uint32_t n;
+    th_str org;
+    if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
+        return;
+    mx_set(c, "source.as.number", th_jnew_i64(c->a, n));
+    if (org.n)
+        mx_set(c, "source.as.organization.name", th_jnew_strcopy(c->a, org));
+}
+
 /* GeoIP and ASN of source.ip (optional blocks) */
 static void geo(mctx *c)
 {
@@ -354,6 +375,8 @@ static void geo(mctx *c)
         th_geo_city(c->m->city, c, ip);
     if (c->m->asn && mx_runs(c, TH_MB_ASN))
         th_geo_asn(c->m->asn, c, ip);
+    else if (c->m->asn_tab && mx_runs(c, TH_MB_ASN))
+        asn_ranges(c, ip);
 }
 
 static void source(mctx *c)
