@@ -123,25 +123,37 @@ static void time_text(int64_t ms, bool seconds, char buf[32])
     }
 }
 
-static th_jval *date_val(mctx *c, th_str s, bool *ok)
+/* The date processor: the first of `fmts` that reads s gives the instant,
+ * written as the processor's default output format (ms, UTC). */
+static bool date_parse(th_str s, const th_java_datefmt *fmts, size_t n, int64_t *ms)
+{
+    for (size_t i = 0; i < n; i++)
+        if (th_java_date_parse(fmts[i], s.p, s.n, ms))
+            return true;
+    return false;
+}
+
+static const th_java_datefmt ISO_ONLY[] = {TH_JDATE_ISO8601};
+
+static th_jval *date_val(mctx *c, th_str s, const th_java_datefmt *fmts, size_t n)
 {
     int64_t ms;
-    *ok = th_time_parse_iso(s.p, s.n, &ms);
-    if (!*ok)
+    if (!date_parse(s, fmts, n, &ms))
         return NULL;
     char buf[32];
     time_text(ms, false, buf);
     return th_jnew_strcopy(c->a, th_str_c(buf));
 }
 
-/* date processor json.<from> (ISO8601) -> doc.<to>; on failure an error. */
-static void date_to(mctx *c, const char *from, const char *to)
+/* date processor json.<from> -> doc.<to> with the formats the pipeline lists
+ * for it; on failure an error (event.kind: pipeline_error). */
+static void date_to(mctx *c, const char *from, const char *to, const th_java_datefmt *fmts,
+                    size_t n)
 {
     th_jval *v = mx_json(c, from);
     if (!v)
         return;
-    bool ok = false;
-    th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, &ok) : NULL;
+    th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, fmts, n) : NULL;
     if (d)
         mx_set(c, to, d);
     else
@@ -224,8 +236,11 @@ static void user_identity(mctx *c)
     ren(c, "userIdentity.accessKeyId", "aws.cloudtrail.user_identity.access_key_id");
     ren(c, "userIdentity.sessionContext.attributes.mfaAuthenticated",
         "aws.cloudtrail.user_identity.session_context.mfa_authenticated");
+    /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
+    static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
+                                                    TH_JDATE_BASIC_DATE_TIME};
     date_to(c, "userIdentity.sessionContext.attributes.creationDate",
-            "aws.cloudtrail.user_identity.session_context.creation_date");
+            "aws.cloudtrail.user_identity.session_context.creation_date", creation_fmts, 3);
     ren(c, "userIdentity.sessionContext.sessionIssuer.type",
         "aws.cloudtrail.user_identity.session_context.session_issuer.type");
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
@@ -506,14 +521,14 @@ static void digest(mctx *c)
     if (h)
         mx_append_unique(c, "related.hash", mx_render(c, h));
     ren(c, "logFiles", "aws.cloudtrail.digest.log_files");
-    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time");
-    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time");
+    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
+    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
     th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
     if (end)
         mx_set(c, "@timestamp", end);
     ren(c, "digestS3Bucket", "aws.cloudtrail.digest.s3_bucket");
-    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time");
-    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time");
+    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time", ISO_ONLY, 1);
+    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time", ISO_ONLY, 1);
     ren(c, "previousDigestS3Bucket", "aws.cloudtrail.digest.previous_s3_bucket");
     ren(c, "previousDigestHashAlgorithm", "aws.cloudtrail.digest.previous_hash_algorithm");
     ren(c, "digestPublicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
@@ -705,7 +720,7 @@ bool th_ecs_times_from(const th_mapper *m, th_str event_time, int64_t *timestamp
                        int64_t *ingested_ms)
 {
     int64_t ms;
-    if (!th_time_parse_iso(event_time.p, event_time.n, &ms))
+    if (!date_parse(event_time, ISO_ONLY, 1, &ms))
         return false;
     /* the texts th_ecs_map writes for @timestamp and event.ingested, read back */
     char buf[32];
@@ -768,8 +783,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_json(c, "eventTime");
     if (et) {
-        bool ok = false;
-        th_jval *d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, &ok) : NULL;
+        th_jval *d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, ISO_ONLY, 1) : NULL;
         if (d)
             mx_set(c, "@timestamp", d);
         else
