@@ -206,6 +206,15 @@ int th_cmd_run(int argc, char **argv)
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
         (sum.input && sum.input->records_skipped))
         rc = TH_EXIT_FINDINGS;
+    /* most events could not be placed in time: the rules were not run over
+     * the data as asked, whatever alerts the rest gave */
+    if (sum.events && sum.no_time * 2 > sum.events) {
+        fprintf(stderr,
+                "trailhound run: %llu of %llu events have no usable time (no eventTime or "
+                "@timestamp that ISO8601 reads); the rules could not see them\n",
+                (unsigned long long)sum.no_time, (unsigned long long)sum.events);
+        rc = TH_EXIT_USAGE;
+    }
     if (in)
         th_input_close(in);
     th_pipeline_free(&feed);

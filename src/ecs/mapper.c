@@ -782,13 +782,20 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_json(c, "eventTime");
+    th_jval *d = NULL;
     if (et) {
-        th_jval *d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, ISO_ONLY, 1) : NULL;
+        d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, ISO_ONLY, 1) : NULL;
         if (d)
             mx_set(c, "@timestamp", d);
         else
             mx_fail(c, "Processor date with tag date_json_eventTime_to_timestamp failed to parse eventTime");
     }
+    /* No usable eventTime: the pipeline keeps the incoming document's
+     * @timestamp. A record exported with its own @timestamp (Logstash, the
+     * OTRF data sets) carries that time; it stands for the incoming one. */
+    th_jval *rts = d ? NULL : mx_json(c, "@timestamp");
+    if (th_jis(rts, TH_JSTR) && (d = date_val(c, rts->u.str, ISO_ONLY, 1)))
+        mx_set(c, "@timestamp", d);
     if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
         th_ecs_entity(c);
     user_identity(c);
