@@ -18,6 +18,7 @@
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
 #include "cli/enrich.h"
+#include "cli/never_see.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "engine/exceptions.h"
@@ -168,6 +169,7 @@ int th_cmd_run(int argc, char **argv)
     th_exceptions **views = th_xcalloc(rs.len + 1, sizeof *views);
     size_t nskipped = 0;
     th_run_add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
+    th_never_see_print(e, &mo, "run", stderr);
 
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

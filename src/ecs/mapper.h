@@ -100,6 +100,12 @@ typedef struct th_mapper_paths {
  * The paths are written into *p, which must outlive the options. */
 void th_mapper_opts_deployed(th_mapper_opts *o, th_mapper_paths *p);
 
+/* Fields raw CloudTrail mapped with `o` never has, and why: an enrichment
+ * or integration option that is off, or a database that lacks the value.
+ * Returns NULL when the mapping may write `field`; else the reason, and
+ * *group names the family of fields (e.g. "source.as.*") for grouping. */
+const char *th_mapper_opts_gap(const th_mapper_opts *o, th_str field, const char **group);
+
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text
  * (for event.original); may be empty. `raw` may be NULL or a non-object (an
  * empty input line): the result is then the pipeline's minimal document.
