@@ -33,9 +33,9 @@ struct th_asn {
     const uint32_t *name_off;
     const char *name_bytes;
     size_t nnames;
-    void *map;        /* the compiled file, mmap'd (NULL when read from CSV) */
+    void *map; /* the compiled file, mmap'd (NULL when read from CSV) */
     size_t map_len;
-    void *owned[4];   /* CSV: the malloc'd tables */
+    void *owned[4]; /* CSV: the malloc'd tables */
     char *desc;
 };
 
@@ -171,7 +171,10 @@ static int by_lo4(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int by_lo6(const void *a, const void *b) { return cmp128(((const r6 *)a)->lo, ((const r6 *)b)->lo); }
+static int by_lo6(const void *a, const void *b)
+{
+    return cmp128(((const r6 *)a)->lo, ((const r6 *)b)->lo);
+}
 
 static size_t count_lines(const char *p, size_t n)
 {
@@ -379,7 +382,10 @@ static bool csv_dir(const char *dir)
     return readable_file(dir, TH_ASN_V4_FILE) && readable_file(dir, TH_ASN_V6_FILE);
 }
 
-bool th_asn_probe(const char *path) { return path && (csv_dir(path) || is_compiled(path)); }
+bool th_asn_probe(const char *path)
+{
+    return path && (csv_dir(path) || is_compiled(path));
+}
 
 /* The names, packed into one buffer with offsets (the compiled layout). */
 static void pack_names(th_asn *t, build *bd)
@@ -460,8 +466,14 @@ void th_asn_close(th_asn *t)
     free(t);
 }
 
-const char *th_asn_desc(const th_asn *t) { return t->desc; }
-size_t th_asn_count(const th_asn *t, bool v6) { return v6 ? t->n6 : t->n4; }
+const char *th_asn_desc(const th_asn *t)
+{
+    return t->desc;
+}
+size_t th_asn_count(const th_asn *t, bool v6)
+{
+    return v6 ? t->n6 : t->n4;
+}
 
 static const r4 *find4(const th_asn *t, uint32_t ip)
 {
@@ -494,7 +506,8 @@ bool th_asn_lookup(const th_asn *t, const char *ip, uint32_t *asn, th_str *org)
     unsigned char b[16];
     uint32_t name;
     if (inet_pton(AF_INET, ip, b) == 1) {
-        const r4 *r = find4(t, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+        const r4 *r =
+            find4(t, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
         if (!r)
             return false;
         *asn = r->asn;
@@ -504,7 +517,8 @@ bool th_asn_lookup(const th_asn *t, const char *ip, uint32_t *asn, th_str *org)
         const r4 *r4p = NULL;
         const r6 *r6p = NULL;
         if (memcmp(b, mapped, 12) == 0) { /* ::ffff:a.b.c.d is the IPv4 address */
-            r4p = find4(t, (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
+            r4p = find4(t, (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 |
+                               b[15]);
         } else {
             uint64_t v[2] = {0, 0};
             for (int i = 0; i < 8; i++) {
@@ -522,6 +536,7 @@ bool th_asn_lookup(const th_asn *t, const char *ip, uint32_t *asn, th_str *org)
     }
     if (name >= t->nnames)
         return false; /* a damaged compiled file */
-    *org = th_str_make(t->name_bytes + t->name_off[name], t->name_off[name + 1] - t->name_off[name]);
+    *org =
+        th_str_make(t->name_bytes + t->name_off[name], t->name_off[name + 1] - t->name_off[name]);
     return true;
 }

@@ -23,7 +23,10 @@ typedef struct cur {
     const char *p, *end;
 } cur;
 
-static bool at(const cur *c, char ch) { return c->p < c->end && *c->p == ch; }
+static bool at(const cur *c, char ch)
+{
+    return c->p < c->end && *c->p == ch;
+}
 
 /* exactly `w` digits */
 static bool num(cur *c, int w, int *out)
@@ -61,7 +64,10 @@ static bool fraction(cur *c, int *nanos)
 }
 
 /* Java's offset range: +-18:00:00; minutes and seconds 0..59. */
-static bool offset_ok(int h, int m, int s) { return h <= 18 && m <= 59 && s <= 59 && (h < 18 || (m == 0 && s == 0)); }
+static bool offset_ok(int h, int m, int s)
+{
+    return h <= 18 && m <= 59 && s <= 59 && (h < 18 || (m == 0 && s == 0));
+}
 
 /* appendOffset("+HH:MM:ss", "Z") in strict mode: Z, or +HH:MM with optional :ss. */
 static bool offset_colon(cur *c, int *off)
@@ -247,8 +253,8 @@ bool th_java_date_parse(th_java_datefmt fmt, const char *s, size_t n, int64_t *o
 {
     cur c = {s, s + n};
     fields f = {.mo = 1, .d = 1};
-    bool ok = fmt == TH_JDATE_ISO8601             ? iso8601(&c, &f)
-              : fmt == TH_JDATE_BASIC_DATE_TIME   ? basic(&c, &f, true)
+    bool ok = fmt == TH_JDATE_ISO8601                     ? iso8601(&c, &f)
+              : fmt == TH_JDATE_BASIC_DATE_TIME           ? basic(&c, &f, true)
               : fmt == TH_JDATE_BASIC_DATE_TIME_NO_MILLIS ? basic(&c, &f, false)
                                                           : false;
     return ok && resolve(&f, out_ms);
@@ -257,12 +263,9 @@ bool th_java_date_parse(th_java_datefmt fmt, const char *s, size_t n, int64_t *o
 const char *th_java_datefmt_name(th_java_datefmt fmt)
 {
     switch (fmt) {
-    case TH_JDATE_ISO8601:
-        return "ISO8601";
-    case TH_JDATE_BASIC_DATE_TIME:
-        return "basic_date_time";
-    case TH_JDATE_BASIC_DATE_TIME_NO_MILLIS:
-        return "basic_date_time_no_millis";
+    case TH_JDATE_ISO8601: return "ISO8601";
+    case TH_JDATE_BASIC_DATE_TIME: return "basic_date_time";
+    case TH_JDATE_BASIC_DATE_TIME_NO_MILLIS: return "basic_date_time_no_millis";
     }
     return "?";
 }

@@ -76,16 +76,16 @@ static void check_answers(const th_asn *t)
     assert_int_equal(th_asn_count(t, false), 6);
     assert_int_equal(th_asn_count(t, true), 2);
     expect(t, "1.0.0.1", 13335, "Cloudflare, Inc.");
-    expect(t, "1.0.0.255", 13335, "Cloudflare, Inc.");  /* inclusive end */
-    expect(t, "1.0.7.255", 38803, "Gtelecom Pty Ltd");  /* CRLF line */
-    expect(t, "1.0.8.0", 0, NULL);                      /* gap */
-    expect(t, "1.0.1.0", 0, NULL);                      /* gap */
-    expect(t, "0.0.0.1", 0, NULL);                      /* before the first */
-    expect(t, "255.255.255.255", 0, NULL);              /* after the last */
-    expect(t, "2.0.0.5", 64500, "LLC \"SPUTNIK\"");     /* sorted in, "" unescaped */
-    expect(t, "3.0.1.1", 64501, "");                    /* no organisation */
+    expect(t, "1.0.0.255", 13335, "Cloudflare, Inc."); /* inclusive end */
+    expect(t, "1.0.7.255", 38803, "Gtelecom Pty Ltd"); /* CRLF line */
+    expect(t, "1.0.8.0", 0, NULL);                     /* gap */
+    expect(t, "1.0.1.0", 0, NULL);                     /* gap */
+    expect(t, "0.0.0.1", 0, NULL);                     /* before the first */
+    expect(t, "255.255.255.255", 0, NULL);             /* after the last */
+    expect(t, "2.0.0.5", 64500, "LLC \"SPUTNIK\"");    /* sorted in, "" unescaped */
+    expect(t, "3.0.1.1", 64501, "");                   /* no organisation */
     expect(t, "4.0.1.0", 64502, "Earlier");
-    expect(t, "4.0.2.0", 64503, "Later");               /* the later range wins */
+    expect(t, "4.0.2.0", 64503, "Later"); /* the later range wins */
     expect(t, "4.0.5.255", 64503, "Later");
     expect(t, "10.0.0.1", 0, NULL);
     expect(t, "2001:db8::1", 64510, "Doc Net");
@@ -155,7 +155,8 @@ static void test_malformed(void **state)
 
 static th_jval *map_ip(const th_mapper *m, th_arena *a, const char *ip)
 {
-    const char *json = th_arena_printf(a, "{\"eventTime\":\"2026-01-01T00:00:00Z\",\"sourceIPAddress\":\"%s\"}", ip);
+    const char *json = th_arena_printf(
+        a, "{\"eventTime\":\"2026-01-01T00:00:00Z\",\"sourceIPAddress\":\"%s\"}", ip);
     th_json_error err;
     th_jval *raw = th_json_parse(a, json, strlen(json), &err);
     assert_non_null(raw);
@@ -191,7 +192,8 @@ static void test_mapper(void **state)
     doc = map_ip(m, &a, "10.1.2.3");
     assert_null(th_jobj_get_path(doc, "source.as"));
     doc = map_ip(m, &a, "2001:db8:1::2");
-    assert_true(th_str_eqc(th_jobj_get_path(doc, "source.as.organization.name")->u.str, "Small, Ltd"));
+    assert_true(
+        th_str_eqc(th_jobj_get_path(doc, "source.as.organization.name")->u.str, "Small, Ltd"));
     th_mapper_free(m);
     th_arena_free(&a);
     th_diags_free(&d);
@@ -216,8 +218,9 @@ static void test_package(void **state)
     assert_non_null(bin);
     assert_int_equal(th_asn_count(csv, false), th_asn_count(bin, false));
     assert_int_equal(th_asn_count(csv, true), th_asn_count(bin, true));
-    static const char *const ips[] = {"8.8.8.8", "1.1.1.1", "52.94.133.131", "2600:1f18::1",
-                                      "2001:4860:4860::8888", "10.0.0.1", "216.160.83.56"};
+    static const char *const ips[] = {
+        "8.8.8.8",  "1.1.1.1",      "52.94.133.131", "2600:1f18::1", "2001:4860:4860::8888",
+        "10.0.0.1", "216.160.83.56"};
     for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {
         uint32_t a = 0, b = 0;
         th_str oa = TH_STR_NULL, ob = TH_STR_NULL;

@@ -10,7 +10,7 @@
 #include "ecs/mapper.h"
 #include "json/json.h"
 
-#define T0 1383354388000LL /* 2013-11-02T01:06:28Z */
+#define T0 1383354388000LL   /* 2013-11-02T01:06:28Z */
 #define DAY0 1383350400000LL /* 2013-11-02T00:00:00Z */
 
 static void ok(th_java_datefmt f, const char *s, int64_t want)
@@ -42,27 +42,27 @@ static void test_iso8601(void **state)
     ok(f, "2013-11-02T01:06", DAY0 + 3960000);         /* 01:06 */
     ok(f, "2013-11-02T01", DAY0 + 3600000);
     ok(f, "2013-11-02", DAY0);
-    ok(f, "2013-11", 1383264000000LL);                 /* 2013-11-01: 16010 days */
-    ok(f, "2013", 1356998400000LL);                    /* 2013-01-01: 15706 days */
+    ok(f, "2013-11", 1383264000000LL); /* 2013-11-01: 16010 days */
+    ok(f, "2013", 1356998400000LL);    /* 2013-01-01: 15706 days */
     ok(f, "2013-11-02T01:06:28+01:00", T0 - 3600000);
-    ok(f, "2013-11-02T01:06:28+0100", T0 - 3600000);   /* +HHmm */
-    ok(f, "2013-11-02T01:06:28+01", T0 - 3600000);     /* +HH */
+    ok(f, "2013-11-02T01:06:28+0100", T0 - 3600000); /* +HHmm */
+    ok(f, "2013-11-02T01:06:28+01", T0 - 3600000);   /* +HH */
     ok(f, "2013-11-02T01:06:28-05:30", T0 + 19800000);
     ok(f, "2013-11-02T01:06:28UTC", T0);
     ok(f, "2013-11-02T01:06:28GMT+02:00", T0 - 7200000);
-    ok(f, "2016-02-29T00:00:00Z", 1456704000000LL);    /* leap day */
-    bad(f, "2013-02-29T00:00:00Z");                    /* not a leap year */
-    bad(f, "2013-11-02 01:06:28Z");                    /* space, not T */
-    bad(f, "2013-11-02t01:06:28z");                    /* lower case */
+    ok(f, "2016-02-29T00:00:00Z", 1456704000000LL); /* leap day */
+    bad(f, "2013-02-29T00:00:00Z");                 /* not a leap year */
+    bad(f, "2013-11-02 01:06:28Z");                 /* space, not T */
+    bad(f, "2013-11-02t01:06:28z");                 /* lower case */
     bad(f, "2013-11-02T24:00:00Z");
-    bad(f, "2013-11-02T01:06:60Z");                    /* no leap second */
+    bad(f, "2013-11-02T01:06:60Z"); /* no leap second */
     bad(f, "2013-11-31");
-    bad(f, "20131102T010628Z");                        /* the basic form */
+    bad(f, "20131102T010628Z"); /* the basic form */
     bad(f, "13-11-02");
-    bad(f, "2013-11-02Z");                             /* a zone needs the T */
+    bad(f, "2013-11-02Z"); /* a zone needs the T */
     bad(f, "2013-11-02T01:06:28.Z");
-    bad(f, "2013-11-02T01:06:28.1234567891Z");         /* 10 fraction digits */
-    bad(f, "2013-11-02T01:06:28+19:00");               /* beyond +18:00 */
+    bad(f, "2013-11-02T01:06:28.1234567891Z"); /* 10 fraction digits */
+    bad(f, "2013-11-02T01:06:28+19:00");       /* beyond +18:00 */
     bad(f, "2013-11-02T01:06:28+01:00x");
     bad(f, "");
 }
@@ -76,10 +76,10 @@ static void test_basic_date_time_no_millis(void **state)
     ok(f, "20131102T010628+01:00", T0 - 3600000);
     ok(f, "20131102T010628-0530", T0 + 19800000);
     ok(f, "20131102T010628UTC", T0);
-    bad(f, "20131102T010628");        /* the zone is required */
-    bad(f, "20131102T010628.123Z");   /* no fraction */
+    bad(f, "20131102T010628");      /* the zone is required */
+    bad(f, "20131102T010628.123Z"); /* no fraction */
     bad(f, "2013-11-02T01:06:28Z");
-    bad(f, "20131302T010628Z");       /* month 13 */
+    bad(f, "20131302T010628Z"); /* month 13 */
     bad(f, "20131102T0106Z");
 }
 
@@ -91,9 +91,9 @@ static void test_basic_date_time(void **state)
     ok(f, "20131102T010628.1+0100", T0 - 3600000 + 100);
     ok(f, "20131102T010628.123456789Z", T0 + 123);
     ok(f, "20131102T010628.000+01:00", T0 - 3600000);
-    bad(f, "20131102T010628Z");       /* the fraction is required */
+    bad(f, "20131102T010628Z"); /* the fraction is required */
     bad(f, "20131102T010628.Z");
-    bad(f, "20131102T010628.123");    /* the zone is required */
+    bad(f, "20131102T010628.123"); /* the zone is required */
     bad(f, "2013-11-02T01:06:28.123Z");
 }
 
@@ -128,7 +128,8 @@ static void test_creation_date(void **state)
                                         "2013-11-02T01:06:28Z", "2013-11-02T02:06:28+01:00"};
     for (size_t i = 0; i < 4; i++) {
         th_jval *doc = map(&a, m, forms[i]);
-        th_jval *cd = th_jobj_get_path(doc, "aws.cloudtrail.user_identity.session_context.creation_date");
+        th_jval *cd =
+            th_jobj_get_path(doc, "aws.cloudtrail.user_identity.session_context.creation_date");
         if (!cd || !th_str_eqc(cd->u.str, "2013-11-02T01:06:28.000Z"))
             fail_msg("creationDate %s: wrong or no creation_date", forms[i]);
         assert_null(th_jobj_get_path(doc, "error.message"));
@@ -139,7 +140,8 @@ static void test_creation_date(void **state)
     th_jval *kind = th_jobj_get_path(doc, "event.kind");
     assert_non_null(kind);
     assert_true(th_str_eqc(kind->u.str, "pipeline_error"));
-    assert_null(th_jobj_get_path(doc, "aws.cloudtrail.user_identity.session_context.creation_date"));
+    assert_null(
+        th_jobj_get_path(doc, "aws.cloudtrail.user_identity.session_context.creation_date"));
     th_mapper_free(m);
     th_arena_free(&a);
     th_diags_free(&d);
