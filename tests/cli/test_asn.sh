@@ -53,6 +53,10 @@ if [ -f "$RULE" ]; then
   expect_rc "Elastic rule on source.as.organization.name alerts with no options" 1 "$TH" run --rules "$RULE" --data "$TMP/kp.ndjson"
   expect_grep "the alert names CHINA UNICOM" '"organization":\{"name":"CHINA UNICOM China169 Backbone"\}' "$TMP/out"
   expect_rc "--no-asn: the same rule cannot alert" 0 "$TH" run --no-asn --rules "$RULE" --data "$TMP/kp.ndjson"
+  "$TH" explain --rule "$RULE" --event "$TMP/kp.ndjson" >"$TMP/ex" 2>&1
+  expect_grep "explain (no options): the query is true" '^TRUE +and' "$TMP/ex"
+  "$TH" explain --no-asn --rule "$RULE" --event "$TMP/kp.ndjson" >"$TMP/ex" 2>&1
+  expect_grep "explain --no-asn: the query is false" '^false +and' "$TMP/ex"
 else
   skip "detection-rules corpus absent"
 fi
