@@ -35,8 +35,27 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan fuzz fuzz-bins
-all: $(B)/trailhound
+.DEFAULT_GOAL := all
+
+# source.as.* by default: ip-location-db's ASN CSV (npm, scripts/setup.sh)
+# compiled once into a table trailhound mmaps (reading the CSV costs ~0.3 s a
+# run). Without the npm package there is nothing to compile and ASN is off.
+ASN_CSV   := node_modules/@ip-location-db/asn
+ASN_TABLE := build/data/asn-ranges.bin
+ifneq ($(wildcard $(ASN_CSV)/asn-ipv4-num.csv),)
+ASN_TABLE_DEP := $(ASN_TABLE)
+endif
+asn-table: $(ASN_TABLE_DEP)
+$(B)/tools/asn_table: tools/asn_table.c $(B)/libtrailhound.a
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a $(DEPS_LIBS) -lpthread
+# rebuilt when the data or the table's format (src/ecs/asn.c) changes
+$(ASN_TABLE): $(ASN_CSV)/asn-ipv4-num.csv $(ASN_CSV)/asn-ipv6.csv src/ecs/asn.c src/ecs/asn.h | $(B)/tools/asn_table
+	@mkdir -p $(dir $@)
+	@$(B)/tools/asn_table $(ASN_CSV) $@
+
+.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
+all: $(B)/trailhound $(ASN_TABLE_DEP)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,7 +73,7 @@ $(B)/tests/%: tests/%.c $(B)/libtrailhound.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) -Itests/support $< $(TEST_SUPPORT_OBJ) -o $@ $(LDOPT) $(B)/libtrailhound.a -lcmocka $(DEPS_LIBS) -lpthread
 
-test-bins: $(B)/trailhound $(TEST_BIN)
+test-bins: $(B)/trailhound $(TEST_BIN) $(ASN_TABLE_DEP)
 
 # bench/floor: load + one field with the on-demand scanner vs the DOM (not in `all`).
 $(B)/bench/floor: bench/floor.c $(B)/libtrailhound.a
@@ -147,4 +166,4 @@ install: $(B)/trailhound
 clean:
 	rm -rf build trailhound
 
--include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(wildcard $(FB)/src/*/*.d)
+-include $(LIB_OBJ:.o=.d) $(B)/tools/asn_table.d $(B)/src/cli/main.d $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(wildcard $(FB)/src/*/*.d)

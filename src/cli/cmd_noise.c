@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/enrich.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -30,7 +31,7 @@ static const th_opt opts[] = {
     {"verify", TH_OPT_VALUE, "N", "replay the top N with their clause added (default 5; 0: off)"},
     {"min", TH_OPT_VALUE, "N", "leave out candidates removing fewer alerts (default 1)"},
     {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
+    TH_ENRICH_OPTS,
 };
 
 static size_t num(const th_args *a, const char *name, size_t def)
@@ -204,13 +205,16 @@ int th_cmd_noise(int argc, char **argv)
                 "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL};
+    th_mapper_opts mo;
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&a, &mo, &paths);
+    ro.mo = &mo;
     if (!th_tune_cli_period("noise", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
-    ro.no_geoip = th_args_flag(&a, "no-geoip");
     int rc = TH_EXIT_OK;
     th_replay rp, vr;
     th_replay_init(&rp);

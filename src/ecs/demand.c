@@ -61,6 +61,18 @@ void th_ecs_demand_field(th_ecs_demand *d, th_str field)
     close_deps(d);
 }
 
+int th_ecs_field_block(th_str field)
+{
+    for (int b = 0; b < TH_MB_COUNT; b++)
+        for (size_t i = 0; outputs[b][i]; i++) {
+            size_t pn = strlen(outputs[b][i]);
+            if (field.n >= pn && memcmp(field.p, outputs[b][i], pn) == 0 &&
+                (field.n == pn || field.p[pn] == '.'))
+                return b;
+        }
+    return -1;
+}
+
 void th_ecs_demand_merge(th_ecs_demand *a, const th_ecs_demand *b) { a->blocks |= b->blocks; }
 
 const char *th_ecs_demand_desc(const th_ecs_demand *d, char *buf, size_t n)

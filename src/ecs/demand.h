@@ -46,6 +46,9 @@ void th_ecs_demand_all(th_ecs_demand *d);
 /* Demands one ECS field (dotted path). A parent ("source") demands every block
  * writing below it; a path with a wildcard or an empty one demands all. */
 void th_ecs_demand_field(th_ecs_demand *d, th_str field);
+/* The optional block whose output holds `field` (the field is one of its
+ * output prefixes or below one), or -1 when no optional block writes it. */
+int th_ecs_field_block(th_str field);
 /* a |= b */
 void th_ecs_demand_merge(th_ecs_demand *a, const th_ecs_demand *b);
 static inline bool th_ecs_demand_has(const th_ecs_demand *d, th_ecs_block b)

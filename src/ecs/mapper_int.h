@@ -19,6 +19,7 @@
 
 typedef struct th_ua th_ua;
 typedef struct th_geo th_geo;
+typedef struct th_asn th_asn;
 
 struct th_mapper {
     th_mapper_opts o;
@@ -28,7 +29,8 @@ struct th_mapper {
     size_t ntags;
     th_ua *ua;
     th_geo *city;
-    th_geo *asn;
+    th_geo *asn;     /* a MaxMind ASN database, or */
+    th_asn *asn_tab; /* ip-location-db's ranges (ecs/asn.h) */
     char *geo_desc; /* th_mapper_geo_desc */
 };
 

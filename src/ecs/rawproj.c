@@ -103,11 +103,15 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
      * each written as text and read back as th_event_read_times reads it */
     th_jcur root = th_jscan_root(raw), et, dg;
     th_str t;
-    if (th_jcur_type(root) != TH_JOBJ || !th_jcur_get(root, "eventTime", 9, &et) ||
-        th_jcur_type(et) != TH_JSTR || !th_jcur_str(et, a, &t) ||
-        th_jcur_get(root, "digestEndTime", 13, &dg) || th_jcur_get(root, "digestStartTime", 15, &dg))
+    if (th_jcur_type(root) != TH_JOBJ || th_jcur_get(root, "digestEndTime", 13, &dg) ||
+        th_jcur_get(root, "digestStartTime", 15, &dg))
         return false;
-    return th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    /* eventTime, else the record's own @timestamp (as th_ecs_map) */
+    if (th_jcur_get(root, "eventTime", 9, &et) && th_jcur_type(et) == TH_JSTR &&
+        th_jcur_str(et, a, &t) && t.n && th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+        return true;
+    return th_jcur_get(root, "@timestamp", 10, &et) && th_jcur_type(et) == TH_JSTR &&
+           th_jcur_str(et, a, &t) && th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
 }
 
 /* ---- finding every source path in one pass --------------------------------

@@ -45,8 +45,9 @@ size_t th_ecs_raw_sources(th_str field, const char *const **paths);
 th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw);
 
 /* @timestamp and event.ingested exactly as th_ecs_map followed by
- * th_event_read_times would give them, without mapping; false when this record
- * needs the full mapping to know (no usable eventTime, digest fields). */
+ * th_event_read_times would give them, without mapping (eventTime, else the
+ * record's own @timestamp); false when this record needs the full mapping to
+ * know (neither usable, digest fields). */
 bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                   int64_t *timestamp_ms, int64_t *ingested_ms);
 /* The same from the eventTime text, with the mapper's own time texts (mapper.c). */

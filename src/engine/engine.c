@@ -415,6 +415,19 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     th_arena_free(&scratch);
 }
 
+void th_engine_each_field(const th_engine *e, th_rule_field_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < e->rules.len; i++) {
+        const th_erule *r = e->rules.items[i];
+        if (r->rep.skipped)
+            continue;
+        for (size_t k = 0; k < r->nfields; k++)
+            fn(ctx, r->rule, r->fields[k]);
+        for (size_t k = 0; k < r->ncap; k++)
+            fn(ctx, r->rule, r->cap[k]);
+    }
+}
+
 const th_rule_report *th_engine_reports(const th_engine *e, size_t *n)
 {
     /* reports live inside the rules; copy pointers into a stable array */

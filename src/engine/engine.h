@@ -125,6 +125,11 @@ size_t th_engine_fail_rule(th_engine *e, const th_rule *r, const char *reason);
 /* The ECS fields rule `idx`'s filter reads (copied). Without it the engine
  * assumes the filter may read any field. */
 void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, size_t n);
+/* Every field each rule that runs reads: its filter's fields (when known) and
+ * its captured fields (new_terms, threshold, group-by, sequence keys), in
+ * rule order; a field may come twice for one rule. Skipped rules give none. */
+typedef void (*th_rule_field_fn)(void *ctx, const th_rule *rule, const char *field);
+void th_engine_each_field(const th_engine *e, th_rule_field_fn fn, void *ctx);
 /* The mapping demand (ecs/demand.h) that gives the rules everything they
  * read: filter fields, captured (new_terms, threshold, group-by, sequence
  * key) fields, exception fields and the routing fields; each rule's own

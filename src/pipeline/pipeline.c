@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "base/limits.h"
 #include "base/timeutil.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
@@ -276,6 +277,24 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     }
 }
 
+/* An event without a usable time cannot be placed in any rule run: an error,
+ * with the record's place for the first few, then only counted (the verb's
+ * summary gives the total; th_pipeline_run adds one line for the rest). */
+static void no_time(th_pipeline *p, const th_event *ev, th_rec_kind kind)
+{
+    if (p->notime++ >= TH_NOTIME_REPORTED || !p->diags)
+        return;
+    const char *why = kind == TH_REC_CLOUDTRAIL
+                          ? "a raw CloudTrail record with no usable time (neither an eventTime "
+                            "nor an @timestamp that the pipeline's ISO8601 date format reads); no "
+                            "rule can see it"
+                          : "an ECS document without a usable @timestamp; no rule can see it";
+    if (ev->line)
+        th_diag_at(p->diags, TH_SEV_ERROR, ev->file, (unsigned)ev->line, 0, "%s", why);
+    else
+        th_diag_offset(p->diags, TH_SEV_ERROR, ev->file, (long long)ev->offset, "%s", why);
+}
+
 /* In input order, on the calling thread. */
 static void commit(th_pipeline *p, prepared *r, worker_state *w)
 {
@@ -293,7 +312,8 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
     p->events++;
     p->raw += r->kind == TH_REC_CLOUDTRAIL;
     p->derived += r->derived;
-    p->notime += th_event_combined_ts(&r->ev) == TH_TIME_NONE;
+    if (th_event_combined_ts(&r->ev) == TH_TIME_NONE)
+        no_time(p, &r->ev, r->kind);
 }
 
 static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
@@ -583,6 +603,11 @@ void th_pipeline_run(th_pipeline *p, th_input *in)
         run_serial(p, &lv, in);
     else
         run_parallel(p, &lv, in);
+    if (p->notime > TH_NOTIME_REPORTED && p->diags)
+        th_diag_at(p->diags, TH_SEV_ERROR, NULL, 0, 0,
+                   "%llu more events without a usable time (%llu of %llu in all)",
+                   (unsigned long long)(p->notime - TH_NOTIME_REPORTED),
+                   (unsigned long long)p->notime, (unsigned long long)p->events);
 }
 
 void th_pipeline_free(th_pipeline *p)

@@ -246,18 +246,14 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
     return e;
 }
 
-th_mapper *th_replay_mapper(th_diags *diags) { return th_replay_mapper_geo(diags, true); }
-
-th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
+th_mapper *th_replay_mapper(th_diags *diags, const th_mapper_opts *mo)
 {
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    char uabuf[PATH_MAX + 64];
-    mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-    char geobuf[PATH_MAX + 64];
-    if (geoip)
-        mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
-    return th_mapper_new(&mo, diags);
+    if (mo)
+        return th_mapper_new(mo, diags);
+    th_mapper_opts d;
+    th_mapper_paths paths;
+    th_mapper_opts_deployed(&d, &paths);
+    return th_mapper_new(&d, diags);
 }
 
 /* The replay's events go through the pipeline: every rule version's engine
@@ -279,7 +275,7 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
     for (size_t i = 0; i < r->n; i++)
         eng[i] = version_engine(r, i, o);
-    th_mapper *m = th_replay_mapper_geo(o->diags, !o->no_geoip);
+    th_mapper *m = th_replay_mapper(o->diags, o->mo);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
     io.lazy = true; /* the pipeline parses only what it maps */

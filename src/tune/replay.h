@@ -57,7 +57,9 @@ typedef struct th_replay_opts {
     const struct th_exceptions *exc; /* exception items applied to version 0 */
     struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
     bool sequences;                  /* run EQL sequence rules (else skipped) */
-    bool no_geoip;                   /* no GeoIP (else the default City database) */
+    /* the mapping of raw CloudTrail; NULL = as Elastic deploys the integration
+     * (th_mapper_opts_deployed) */
+    const struct th_mapper_opts *mo;
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
@@ -65,13 +67,11 @@ typedef struct th_replay_opts {
  * Alerts land in r->alerts[i]. */
 bool th_replay_run(th_replay *r, const th_replay_opts *o);
 
-/* The CloudTrail -> ECS mapper as replays use it (defaults, uap-core
- * regexes found beside the binary); NULL on failure (diags says why). */
+/* The CloudTrail -> ECS mapper as replays use it: `mo`, or NULL for
+ * th_mapper_opts_deployed (data packages found beside the binary); NULL on
+ * failure (diags says why). */
 struct th_mapper;
-struct th_mapper *th_replay_mapper(th_diags *diags);
-/* The same, with the default GeoIP City database (TH_GEOIP_CITY_DEFAULT, when
- * installed) only if `geoip`; th_replay_mapper is th_replay_mapper_geo(d, true). */
-struct th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip);
+struct th_mapper *th_replay_mapper(th_diags *diags, const struct th_mapper_opts *mo);
 
 /* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
 char *th_git_show(const char *path, const char *rev, size_t *len);

