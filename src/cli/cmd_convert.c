@@ -12,12 +12,14 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
 #include "pipeline/pipeline.h"
 #include "io/input.h"
 
 static const th_opt opts[] = {
+    {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
     {"ingest-delay", TH_OPT_VALUE, "D",
      "event.ingested = @timestamp + D, whole seconds (default 0s; `none` leaves it unset)"},
@@ -114,7 +116,11 @@ int th_cmd_convert(int argc, char **argv)
     if (args.help) {
         th_args_help("trailhound convert PATH... [-o FILE] [options]",
                      "Map raw CloudTrail records (files, directories, gzip, S3 objects, NDJSON, `-`)\n"
-                     "to ECS documents as Elastic's AWS integration does; writes NDJSON.",
+                     "to ECS documents as Elastic's AWS integration does; writes NDJSON.\n"
+                     "exit codes: 0 converted; 1 records skipped (malformed or not events); 2 could\n"
+                     "not run (usage, missing path, unreadable input, write error; --strict: skipped\n"
+                     "records).\n\n"
+                     "example: trailhound convert cloudtrail/ -o events.ndjson",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -122,6 +128,8 @@ int th_cmd_convert(int argc, char **argv)
         fprintf(stderr, "trailhound convert: no input (give files, directories or -)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("convert", "PATH", TH_ROLE_DATA, args.pos, args.npos))
+        return TH_EXIT_USAGE;
     th_mapper_opts mo;
     th_mapper_opts_default(&mo);
     const char *delay = th_args_value(&args, "ingest-delay");
@@ -246,12 +254,16 @@ int th_cmd_convert(int argc, char **argv)
             th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
             "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
             mo.actor_target_mapping ? "on" : "off");
+    if (werr && out != stdout) /* stdout: main reports it */
+        fprintf(stderr, "trailhound convert: cannot write %s\n", outpath);
+    bool problems = diags.errors > 0 || (st && st->records_skipped > 0);
+    int rc = th_cli_input_rc("convert", st, th_args_flag(&args, "strict"),
+                             problems ? TH_EXIT_FINDINGS : TH_EXIT_OK);
     if (werr)
-        fprintf(stderr, "trailhound convert: write error\n");
-    bool problems = werr || diags.errors > 0 || (st && st->records_skipped > 0);
+        rc = TH_EXIT_USAGE;
     if (in)
         th_input_close(in);
     th_pipeline_free(&pipe); /* frees the mapper */
     th_diags_free(&diags);
-    return problems ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -369,6 +370,11 @@ int th_cmd_explain(int argc, char **argv)
                         "--event-id ID (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("explain", "--data", TH_ROLE_DATA, data, ndata) ||
+        (evfile && !th_cli_paths_ok("explain", "--event", TH_ROLE_DATA, &evfile, 1)) ||
+        (!strchr(rulespec, '@') &&
+         !th_cli_paths_ok("explain", "--rule", TH_ROLE_OTHER, &rulespec, 1)))
+        return TH_EXIT_USAGE;
     bool json = fmt && strcmp(fmt, "json") == 0;
     int rc = TH_EXIT_USAGE;
     th_diags diags;

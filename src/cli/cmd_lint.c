@@ -13,6 +13,7 @@
 #include "base/timeutil.h"
 #include "base/vec.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 #include "tune/lint.h"
@@ -131,6 +132,8 @@ int th_cmd_rules_lint(int argc, char **argv)
         fprintf(stderr, "trailhound rules lint: no PATH given (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("rules lint", "PATH", TH_ROLE_RULES, a.pos, a.npos))
+        return TH_EXIT_USAGE;
     int64_t today = (int64_t)time(NULL) / 86400;
     const char *t = th_args_value(&a, "today");
     if (t && !parse_today(t, &today)) {
@@ -177,6 +180,13 @@ int th_cmd_rules_lint(int argc, char **argv)
             free(text);
         }
         free(files.items[i]);
+    }
+    if (files.len == 0) {
+        TH_VEC_FREE(&files);
+        th_lint_free(&l);
+        th_diags_free(&d);
+        th_spell_free(spell);
+        return th_cli_no_rules("rules lint", a.pos, a.npos);
     }
     TH_VEC_FREE(&files);
     th_lint_finish(&l, &d);

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -204,6 +205,10 @@ int th_cmd_noise(int argc, char **argv)
                 "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("noise", "--data", TH_ROLE_DATA, data, ndata) ||
+        (!strchr(rulespec, '@') &&
+         !th_cli_paths_ok("noise", "--rule", TH_ROLE_OTHER, &rulespec, 1)))
+        return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
     if (!th_tune_cli_period("noise", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;

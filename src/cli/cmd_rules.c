@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 
@@ -74,17 +75,12 @@ bool th_rules_cli_common_args(const char *verb, const th_args *a, const char *wh
 int th_rules_cli_load(const char *verb, th_ruleset *rs, th_diags *diags, const char *const *paths,
                       size_t n)
 {
-    int rc = TH_EXIT_OK;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            fprintf(stderr, "trailhound %s: %s: no such file or directory\n", verb, paths[i]);
-            rc = TH_EXIT_USAGE;
-        }
-    }
-    if (rc == TH_EXIT_OK)
-        th_ruleset_load(rs, paths, n, diags);
-    return rc;
+    if (!th_cli_paths_ok(verb, "PATH", TH_ROLE_RULES, paths, n))
+        return TH_EXIT_USAGE;
+    th_ruleset_load(rs, paths, n, diags);
+    if (rs->len == 0 && rs->files_failed == 0)
+        return th_cli_no_rules(verb, paths, n);
+    return TH_EXIT_OK;
 }
 
 typedef struct {

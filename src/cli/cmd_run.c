@@ -13,6 +13,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_out.h"
 #include "cli/run_rules.h"
@@ -52,6 +53,7 @@ static const th_opt opts[] = {
     {"ua-regexes", TH_OPT_VALUE, "F",
      "raw CloudTrail: uap-core regexes.yaml for user_agent.* (default: as `convert` finds it)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
+    {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
 };
 
 
@@ -86,7 +88,9 @@ int th_cmd_run(int argc, char **argv)
             "@timestamp), with max_signals, overlap de-duplication, new_terms history, threshold\n"
             "buckets and alert suppression. Alerts are Elastic Security alert documents (NDJSON).\n"
             "A summary goes to stderr. Rules that cannot run are listed with the reason.\n"
-            "exit codes: 0 ran, no alerts; 1 alerts raised (or input/rule errors); 2 usage error.",
+            "exit codes: 0 ran, no alerts; 1 alerts raised (or rule errors); 2 could not run\n"
+            "(usage, missing path, no rule loaded, unreadable input; skipped records with --strict).\n\n"
+            "example: trailhound run --rules rules/ --data cloudtrail/ --format summary",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -98,6 +102,10 @@ int th_cmd_run(int argc, char **argv)
         fprintf(stderr, "trailhound run: give --rules PATH... and --data PATH...\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("run", "--rules", TH_ROLE_RULES, rpaths, nr) ||
+        !th_cli_paths_ok("run", "--data", TH_ROLE_DATA, dpaths, nd) ||
+        !th_cli_paths_ok("run", "--exceptions", TH_ROLE_OTHER, xpaths, nx))
+        return TH_EXIT_USAGE;
     th_run_out ro;
     th_engine_opts eo;
     th_engine_opts_default(&eo);
@@ -180,6 +188,11 @@ int th_cmd_run(int argc, char **argv)
     th_ruleset rs;
     th_ruleset_init(&rs);
     th_ruleset_load(&rs, rpaths, nr, &diags);
+    if (rs.len == 0) {
+        th_ruleset_free(&rs);
+        th_diags_free(&diags);
+        return th_cli_no_rules("run", rpaths, nr);
+    }
     th_exceptions exc;
     th_exceptions_init(&exc);
     for (size_t i = 0; i < nx; i++)
@@ -191,6 +204,8 @@ int th_cmd_run(int argc, char **argv)
     size_t nskipped = 0;
     th_run_add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
 
+    /* errors from here on are the input's: skipped records, reported, not findings */
+    size_t rule_errors = diags.errors;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
@@ -225,9 +240,11 @@ int th_cmd_run(int argc, char **argv)
     sum.temporal_s = total_s - read_s;
     th_run_summary_print(&sum, stderr);
 
-    if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
-        (sum.input && sum.input->records_skipped))
+    if (ro.alerts > 0 || rule_errors > 0 || rs.files_failed)
         rc = TH_EXIT_FINDINGS;
+    rc = th_cli_input_rc("run", sum.input, th_args_flag(&args, "strict"), rc);
+    if (werr)
+        rc = TH_EXIT_USAGE;
     if (in)
         th_input_close(in);
     th_pipeline_free(&feed);

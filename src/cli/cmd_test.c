@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
@@ -337,7 +338,7 @@ static size_t run_path(const char *path, const char *filter, bool verbose, count
     run_dir(path, filter, verbose, n, &found, 0);
     if (!found)
         fprintf(stderr, "trailhound test: no *.test.toml under %s\n", path);
-    return 0;
+    return found ? 0 : 1;
 }
 
 int th_cmd_test(int argc, char **argv)
@@ -352,7 +353,9 @@ int th_cmd_test(int argc, char **argv)
                      "`emulate` scenario) and the alerts expected (a count, event ids that must\n"
                      "alert, ids that must not). Each test replays the rule with the engine as\n"
                      "`run` does. Failures show expected vs got. Format: README.md, `test`.\n"
-                     "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage.",
+                     "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage error,\n"
+                     "a missing path or a directory without tests.\n\n"
+                     "example: trailhound test examples/tests",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -360,6 +363,8 @@ int th_cmd_test(int argc, char **argv)
         fprintf(stderr, "trailhound test: give test files or directories (PATH...)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("test", "PATH", TH_ROLE_OTHER, args.pos, args.npos))
+        return TH_EXIT_USAGE;
     counts n = {0};
     size_t missing = 0;
     const char *filter = th_args_value(&args, "name");

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -135,6 +136,10 @@ int th_cmd_tune(int argc, char **argv)
                         "(try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata) ||
+        (!strchr(before, '@') && !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
+        (!strchr(after, '@') && !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
+        return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
