@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(B)/%.o)
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench clean format install deps asan
+.PHONY: uninstall all check check-fast test-bins demo bench floor inflate-bench input-bench clean format install deps asan
 all: $(B)/trailhound
 
 $(B)/%.o: %.c
@@ -105,8 +105,32 @@ bench:
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*/*.c)
 
+# `make install PREFIX=...`: the binary, and under PREFIX/share/trailhound the
+# data it reads (found there from any working directory: src/ecs/datapath.c):
+# data/ (word list), uap-core's regexes.yaml and every @ip-location-db package's
+# databases, with their licences; plus the man page and bash completion.
+DATADIR := $(PREFIX)/share/trailhound
+NPM_DATA = $(wildcard node_modules/uap-core/regexes.yaml node_modules/uap-core/LICENSE* \
+             node_modules/uap-core/package.json \
+             node_modules/@ip-location-db/*/*.mmdb node_modules/@ip-location-db/*/*.csv \
+             node_modules/@ip-location-db/*/*.bin node_modules/@ip-location-db/*/*LICENSE* \
+             node_modules/@ip-location-db/*/*EULA* \
+             node_modules/@ip-location-db/*/package.json)
 install: $(B)/trailhound
 	install -D -m 0755 $(B)/trailhound $(DESTDIR)$(PREFIX)/bin/trailhound
+	@test -f node_modules/uap-core/regexes.yaml || \
+	  echo "install: warning: node_modules/ is missing (run scripts/setup.sh): user agents and GeoIP will be off"
+	@for f in $$(find data -type f) $(NPM_DATA); do \
+	  install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+	install -D -m 0644 docs/trailhound.1 $(DESTDIR)$(PREFIX)/share/man/man1/trailhound.1
+	install -D -m 0644 scripts/trailhound.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/trailhound
+	@echo "install: $(DESTDIR)$(PREFIX)/bin/trailhound, data under $(DESTDIR)$(DATADIR)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/trailhound $(DESTDIR)$(PREFIX)/share/man/man1/trailhound.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/trailhound
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build trailhound

@@ -13,6 +13,7 @@
 #include "base/timeutil.h"
 #include "base/vec.h"
 #include "cli/args.h"
+#include "ecs/mapper.h"
 #include "cli/guard.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
@@ -81,34 +82,11 @@ static bool parse_today(const char *s, int64_t *days)
     return th_lint_parse_date(d, days);
 }
 
-/* data/wordlist.txt next to the repository the binary was built in, or in
- * the current directory. */
+/* data/wordlist.txt, found as every data file is (th_mapper_default_path):
+ * installed under PREFIX/share/trailhound, or in the source tree. */
 static const char *default_wordlist(char *buf, size_t n)
 {
-    if (access("data/wordlist.txt", R_OK) == 0)
-        return "data/wordlist.txt";
-    const char *root = getenv("TH_ROOT");
-    if (root) {
-        snprintf(buf, n, "%s/data/wordlist.txt", root);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    ssize_t k = readlink("/proc/self/exe", buf, n - 32);
-    if (k > 0) {
-        buf[k] = 0;
-        for (int up = 0; up < 4; up++) {
-            char *slash = strrchr(buf, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            size_t l = strlen(buf);
-            snprintf(buf + l, n - l, "/data/wordlist.txt");
-            if (access(buf, R_OK) == 0)
-                return buf;
-            buf[l] = 0;
-        }
-    }
-    return NULL;
+    return th_mapper_default_path("data/wordlist.txt", buf, n);
 }
 
 int th_cmd_rules_lint(int argc, char **argv)

@@ -23,6 +23,10 @@ static const char *tidy(char *buf, size_t n)
     return buf;
 }
 
+/* Candidate roots for `rel`, in order: $TH_DATA_DIR; the installed layout
+ * (PREFIX/bin/trailhound -> PREFIX/share/trailhound, `make install`); the
+ * binary's directory and up to two above it (the source tree: build/<mode>/).
+ * Never the current directory: results must not depend on where one stands. */
 const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
 {
     const char *env = getenv("TH_DATA_DIR");
@@ -38,16 +42,22 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = 0;
-        /* the binary's directory, then build/<mode>/ -> build/ -> repository root */
-        static const char *const ups[] = {"", "/..", "/../.."};
-        for (size_t i = 0; i < 3; i++) {
+        static const char *const ups[] = {"/../share/trailhound", "", "/..", "/../.."};
+        for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
             snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
             if (readable(buf))
                 return tidy(buf, n);
         }
     }
-    snprintf(buf, n, "%s", rel);
-    return readable(buf) ? buf : NULL;
+    /* said once per process: enrichment is never silently off */
+    static _Atomic int warned;
+    if (!warned++)
+        fprintf(stderr,
+                "trailhound: data file %s not found (looked in $TH_DATA_DIR, "
+                "<prefix>/share/trailhound beside the binary, and the source tree); the "
+                "enrichment it serves is off. Run scripts/setup.sh, or make install.\n",
+                rel);
+    return NULL;
 }
 
 const char *th_mapper_default_ua_path(char *buf, size_t n)
