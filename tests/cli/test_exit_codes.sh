@@ -99,3 +99,20 @@ expect_grep "help VERB prints the verb's help" 'usage: trailhound match' "$TMP/o
 expect_rc "help rules SUB is 0" 0 "$TH" help rules validate
 expect_grep "help rules SUB" 'usage: trailhound rules validate' "$TMP/out"
 expect_rc "help nosuch is 2" 2 "$TH" help nosuch
+
+# a Kibana rule export (saved objects NDJSON) is read as rules
+K="$(dirname "$0")/data/kibana_rules_export.ndjson"
+expect_rc "Kibana export: rules list is 0" 0 "$TH" rules list "$K"
+expect_grep "Kibana export: the query rule" '^7b6e9f5a-3c1d-4b1e-8f6a-1e2d3c4b5a69 +query' "$TMP/out"
+expect_grep "Kibana export: the new_terms rule" '^30edeb07-3962-4477-b7a1-9ff004a8ccc1 +new_terms' "$TMP/out"
+if [ "$(wc -l < "$TMP/out")" -eq 2 ]; then ok "Kibana export: the summary line is not a rule"; else nok "Kibana export: the summary line is not a rule" "$(cat "$TMP/out")"; fi
+expect_rc "Kibana export: validates" 0 "$TH" rules validate "$K"
+expect_rc "Kibana export: rules show new_terms" 0 "$TH" rules show --format json "$K"
+expect_grep "Kibana export: new_terms fields kept" '"new_terms":\{"fields":\["cloud.region","user.name"\]' "$TMP/out"
+expect_grep "Kibana export: history window kept" '"history_window_start":"now-14d"' "$TMP/out"
+stop() { printf '{"@timestamp":"2024-01-01T00:0%d:00Z","event":{"id":"s%d","action":"StopLogging","provider":"cloudtrail.amazonaws.com","dataset":"aws.cloudtrail","outcome":"success","kind":"event"}}\n' "$1" "$1"; }
+stop 1 > "$TMP/stop.ndjson"
+expect_rc "Kibana export: run alerts (1)" 1 "$TH" run --rules "$K" --data "$TMP/stop.ndjson"
+expect_grep "Kibana export: the alert names the rule" '"kibana.alert.rule.rule_id":"7b6e9f5a-3c1d-4b1e-8f6a-1e2d3c4b5a69"' "$TMP/out"
+expect_rc "Kibana export given as --data is 2" 2 "$TH" run --rules "$R" --data "$K"
+expect_grep "Kibana export as --data: hint" 'Kibana rule export, not events' "$TMP/err"
