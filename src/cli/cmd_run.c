@@ -39,7 +39,10 @@ static const th_opt opts[] = {
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists (Kibana NDJSON export or detection-rules TOML)"},
     {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
-    {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
+    {"format", TH_OPT_VALUE, "F",
+     "ndjson (default: alert documents), bulk (Elasticsearch _bulk NDJSON), table, summary "
+     "(no alerts), json (the summary as JSON, no alerts)"},
+    {"quiet", TH_OPT_FLAG, NULL, "no progress and no summary on stderr"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
     {"profile", TH_OPT_FLAG, NULL, "where time goes: CPU per stage (read, parse, map, evaluate, commit, temporal), mapping levels, and per rule: evaluations, time, matches, peak state"},
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely instead of only what the rules read (same alerts; slower; for checking)"},
@@ -157,6 +160,7 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
+    bool quiet = th_args_flag(&args, "quiet");
     unsigned threads;
     if (!th_pipeline_threads_arg(v = th_args_value(&args, "threads"), &threads)) {
         fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
@@ -213,14 +217,13 @@ int th_cmd_run(int argc, char **argv)
     io.lazy = true; /* NDJSON lines scanned, not parsed: the pipeline parses what it maps */
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
-                        .delay = delay, .threads = threads, .progress = isatty(2) != 0,
+                        .delay = delay, .threads = threads, .progress = !quiet && isatty(2) != 0,
                         .verb = "run", .profile = eo.profile,
                         .eager = th_args_flag(&args, "no-lazy")};
     th_pipeline_run(&feed, in);
     double read_s = elapsed(&t0);
     th_engine_finish(e, th_run_out_alert, &ro);
     double total_s = elapsed(&t0);
-    bool werr = !th_run_out_close(&ro);
 
     th_run_summary sum = {0};
     sum.engine = e;
@@ -238,7 +241,11 @@ int th_cmd_run(int argc, char **argv)
     sum.mapper = feed.mapper;
     sum.pipe = &feed;
     sum.temporal_s = total_s - read_s;
-    th_run_summary_print(&sum, stderr);
+    if (ro.fmt == TH_RUN_JSON)
+        th_run_summary_json(&sum, &ro.buf);
+    bool werr = !th_run_out_close(&ro);
+    if (!quiet)
+        th_run_summary_print(&sum, stderr);
 
     if (ro.alerts > 0 || rule_errors > 0 || rs.files_failed)
         rc = TH_EXIT_FINDINGS;
