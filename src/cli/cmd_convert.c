@@ -19,6 +19,7 @@
 #include "io/input.h"
 
 static const th_opt opts[] = {
+    {"quiet", TH_OPT_FLAG, NULL, "no progress and no summary on stderr"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
     {"ingest-delay", TH_OPT_VALUE, "D",
@@ -36,10 +37,8 @@ static const th_opt opts[] = {
      "uap-core regexes.yaml (default: node_modules/uap-core/regexes.yaml near the binary or cwd)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "do not parse user agents (user_agent.original only)"},
     {"no-data-stream", TH_OPT_FLAG, NULL, "omit data_stream.*, event.dataset, event.module"},
-    {"from", TH_OPT_VALUE, "T",
-     "only events at or after T (ISO-8601 or date math like now-30d); S3 key dates before it are "
-     "not even read"},
-    {"to", TH_OPT_VALUE, "T", "only events at or before T (same forms)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP "; S3 objects whose key date is outside are not read"},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"threads", TH_OPT_VALUE, "N",
      "map on N worker threads (default: the number of cores; 1 = no workers); output is the same "
      "for every N"},
@@ -48,14 +47,6 @@ static const th_opt opts[] = {
 #define GEO_OFF "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)"
 
 /* --from/--to: ISO-8601 or Elastic date math relative to the wall clock. */
-static bool parse_bound(const char *s, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    return th_datemath_eval(s, strlen(s), now_ms, out);
-}
-
 /* The event time of a record: eventTime (raw CloudTrail) or @timestamp (ECS). */
 static int64_t record_time(const th_record *rec)
 {
@@ -130,6 +121,7 @@ int th_cmd_convert(int argc, char **argv)
     }
     if (!th_cli_paths_ok("convert", "PATH", TH_ROLE_DATA, args.pos, args.npos))
         return TH_EXIT_USAGE;
+    bool quiet = th_args_flag(&args, "quiet");
     th_mapper_opts mo;
     th_mapper_opts_default(&mo);
     const char *delay = th_args_value(&args, "ingest-delay");
@@ -182,10 +174,7 @@ int th_cmd_convert(int argc, char **argv)
         }
     }
     int64_t from_ms = TH_TIME_NONE, to_ms = TH_TIME_NONE;
-    const char *fs = th_args_value(&args, "from"), *ts = th_args_value(&args, "to");
-    if ((fs && !parse_bound(fs, &from_ms)) || (ts && !parse_bound(ts, &to_ms))) {
-        fprintf(stderr, "trailhound convert: --from/--to take an ISO-8601 time or date math "
-                        "(now-30d)\n");
+    if (!th_cli_period("convert", &args, &from_ms, &to_ms)) {
         if (out != stdout)
             fclose(out);
         th_mapper_free(m);
@@ -212,7 +201,8 @@ int th_cmd_convert(int argc, char **argv)
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
     th_buf_init(&c.b);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
-                        .progress = isatty(2) != 0, .verb = "convert", .full_docs = true,
+                        .progress = !quiet && isatty(2) != 0,
+                        .total_bytes = !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0, .verb = "convert", .full_docs = true,
                         .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);
@@ -227,33 +217,35 @@ int th_cmd_convert(int argc, char **argv)
     else if (out == stdout && fflush(out) != 0)
         werr = true;
     const th_input_stats *st = in ? th_input_stats_get(in) : NULL;
-    fprintf(stderr,
-            "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "
-            "%llu skipped (malformed or not events; see messages above); %llu bytes read "
-            "(%llu inflated), %llu bytes written, %.3f s\n",
-            st ? (unsigned long long)st->files : 0ULL,
-            st ? (unsigned long long)st->files_skipped : 0ULL,
-            (unsigned long long)(mapped + passed), (unsigned long long)mapped,
-            (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
-            st ? (unsigned long long)st->bytes : 0ULL,
-            st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
-    if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE)
+    if (!quiet) {
         fprintf(stderr,
-                "convert: %llu events outside --from/--to (or without a time) left out; %llu files "
-                "left unread by their S3 key date\n",
-                (unsigned long long)out_of_range,
-                st ? (unsigned long long)st->files_key_date : 0ULL);
-    if (mo.ingest_delay_ms >= 0)
-        fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
-                (long long)(mo.ingest_delay_ms / 1000));
-    else
-        fprintf(stderr, "convert: event.ingested not set (--ingest-delay none)\n");
-    const char *uav = th_mapper_ua_version(m);
-    fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
-            th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
-            th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
-            "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
-            mo.actor_target_mapping ? "on" : "off");
+                "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "
+                "%llu skipped (malformed or not events; see messages above); %llu bytes read "
+                "(%llu inflated), %llu bytes written, %.3f s\n",
+                st ? (unsigned long long)st->files : 0ULL,
+                st ? (unsigned long long)st->files_skipped : 0ULL,
+                (unsigned long long)(mapped + passed), (unsigned long long)mapped,
+                (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
+                st ? (unsigned long long)st->bytes : 0ULL,
+                st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
+        if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE)
+            fprintf(stderr,
+                    "convert: %llu events outside --from/--to (or without a time) left out; %llu files "
+                    "left unread by their S3 key date\n",
+                    (unsigned long long)out_of_range,
+                    st ? (unsigned long long)st->files_key_date : 0ULL);
+        if (mo.ingest_delay_ms >= 0)
+            fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
+                    (long long)(mo.ingest_delay_ms / 1000));
+        else
+            fprintf(stderr, "convert: event.ingested not set (--ingest-delay none)\n");
+        const char *uav = th_mapper_ua_version(m);
+        fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
+                th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
+                th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
+                "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
+                mo.actor_target_mapping ? "on" : "off");
+    }
     if (werr && out != stdout) /* stdout: main reports it */
         fprintf(stderr, "trailhound convert: cannot write %s\n", outpath);
     bool problems = diags.errors > 0 || (st && st->records_skipped > 0);

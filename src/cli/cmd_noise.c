@@ -19,8 +19,8 @@
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"field", TH_OPT_MULTI, "FIELD",
      "more fields to consider (besides investigation fields "
      "and common ones)"},
@@ -192,7 +192,8 @@ int th_cmd_noise(int argc, char **argv)
                      "Replays the rule and ranks single conditions that would remove the most of\n"
                      "its alerts: a field value, a field's absence, a value prefix; each with the\n"
                      "KQL clause to add. The top ones are checked by replaying the rule with the\n"
-                     "clause added.",
+                     "clause added.\n\n"
+                     "example: trailhound noise --rule rule.toml --data ev/",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }

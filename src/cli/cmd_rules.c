@@ -28,13 +28,14 @@ static const struct {
 
 static void rules_usage(FILE *f)
 {
-    fprintf(f, "usage: trailhound rules <list|show|validate> [options] PATH...\n\n"
+    fprintf(f, "usage: trailhound rules <list|show|validate|lint> [options] PATH...\n\n"
                "Reads Elastic detection-rules TOML files (rules and hunting queries); a\n"
                "directory is read recursively (*.toml, in name order).\n\nsub-verbs:\n");
     for (size_t i = 0; i < TH_NELEM(subverbs); i++)
         fprintf(f, "  %-10s %s\n", subverbs[i].name, subverbs[i].summary);
     fprintf(f, "\n`trailhound rules <sub-verb> --help` describes each.\n"
-               "exit codes: 0 ok, 1 problems found in the rules, 2 usage error or missing path.\n");
+               "exit codes: 0 ok, 1 problems found in the rules, 2 usage error, missing path or\n"
+               "no rule loaded.\n\nexample: trailhound rules validate --format sarif rules/ > rules.sarif\n");
 }
 
 int th_cmd_rules(int argc, char **argv)
@@ -146,7 +147,8 @@ static int cmd_list(int argc, char **argv)
         th_args_help("trailhound rules list [--format text|json] [--type TYPE] PATH...",
                      "Lists the rules (and hunting queries) found under each PATH: rule_id, type,\n"
                      "language, severity and name, one per line; JSON gives an array of objects\n"
-                     "(rule_id, name, type, language, severity, risk_score, path, schedule, ...).",
+                     "(rule_id, name, type, language, severity, risk_score, path, schedule, ...).\n\n"
+                     "example: trailhound rules list --type new_terms rules/",
                      list_opts, TH_NELEM(list_opts));
         return TH_EXIT_OK;
     }

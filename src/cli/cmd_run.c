@@ -29,8 +29,8 @@
 static const th_opt opts[] = {
     {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, dirs, gzip, `-`"},
-    {"from", TH_OPT_VALUE, "T", "first run at the first run time >= T (ISO-8601 or now-7d; default: earliest event)"},
-    {"to", TH_OPT_VALUE, "T", "end of the simulated period (default: latest event)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP "; rules run from the first run time >= T"},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP "; the last run covers T"},
     {"interval-phase", TH_OPT_VALUE, "D", "run times are epoch + D + k*interval (default 0s)"},
     {"max-signals", TH_OPT_VALUE, "N", "override every rule's max_signals"},
     {"ingest-delay", TH_OPT_VALUE, "D",
@@ -59,14 +59,6 @@ static const th_opt opts[] = {
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
 };
 
-
-static bool parse_time(const char *s, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    return th_datemath_eval(s, strlen(s), now_ms, out);
-}
 
 static double elapsed(const struct timespec *t0)
 {
@@ -116,14 +108,8 @@ int th_cmd_run(int argc, char **argv)
     eo.no_suppression = th_args_flag(&args, "no-suppression");
     eo.profile = th_args_flag(&args, "profile");
     const char *v;
-    if ((v = th_args_value(&args, "from")) && !parse_time(v, &eo.from_ms)) {
-        fprintf(stderr, "trailhound run: bad --from '%s' (ISO-8601 or date math)\n", v);
+    if (!th_cli_period("run", &args, &eo.from_ms, &eo.to_ms))
         return TH_EXIT_USAGE;
-    }
-    if ((v = th_args_value(&args, "to")) && !parse_time(v, &eo.to_ms)) {
-        fprintf(stderr, "trailhound run: bad --to '%s' (ISO-8601 or date math)\n", v);
-        return TH_EXIT_USAGE;
-    }
     if ((v = th_args_value(&args, "interval-phase")) &&
         (!th_duration_parse(v, strlen(v), &eo.phase_ms) || eo.phase_ms < 0)) {
         fprintf(stderr, "trailhound run: bad --interval-phase '%s' (e.g. 90s, 2m)\n", v);
@@ -218,6 +204,8 @@ int th_cmd_run(int argc, char **argv)
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
                         .delay = delay, .threads = threads, .progress = !quiet && isatty(2) != 0,
+                        .total_bytes = !quiet && isatty(2) ? th_cli_input_size(dpaths, nd) : 0,
+                        .progress_after = getenv("TH_PROGRESS_AFTER") ? atof(getenv("TH_PROGRESS_AFTER")) : 0,
                         .verb = "run", .profile = eo.profile,
                         .eager = th_args_flag(&args, "no-lazy")};
     th_pipeline_run(&feed, in);

@@ -42,6 +42,7 @@ typedef struct counts {
     bool junit;
     TH_VEC(th_junit_case) cases; /* --format junit; strings in `keep` */
     th_arena keep;
+    bool colour;
 } counts;
 
 /* One JUnit test case; msg is the text report's explanation (may be NULL). */
@@ -54,6 +55,17 @@ static void record(counts *n, const char *file, const char *name, bool failed, b
                        skipped, msg ? th_arena_strdup(&n->keep, msg) : NULL, secs};
     TH_VEC_PUSH(&n->cases, c);
 }
+
+/* ANSI colour for the PASS / FAIL / PENDING labels: on a terminal only, and
+ * not when NO_COLOR is set. */
+static const char *on(const counts *n, const char *code)
+{
+    if (!n->colour)
+        return "";
+    return code[1] == '1' ? "\033[31m" : code[1] == '2' ? "\033[32m" : "\033[33m";
+}
+
+static const char *off(const counts *n) { return n->colour ? "\033[0m" : ""; }
 
 static double since(const struct timespec *t0)
 {
@@ -265,7 +277,7 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
     diags.echo = stderr;
     th_rtest_file *f = th_rtest_load(&a, path, &diags);
     if (!f) {
-        fprintf(n->out, "ERROR %s: not a usable test file (see messages)\n", path);
+        fprintf(n->out, "%sERROR%s %s: not a usable test file (see messages)\n", on(n, "31"), off(n), path);
         n->files_bad++;
         record(n, path, "(file)", true, false, "not a usable test file", 0);
     }
@@ -278,7 +290,7 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (!run_one(t, &a, &got, &diags, &why)) {
-            fprintf(n->out, "FAIL  %s:%u  %s\n    could not run: %s\n", path, t->line, t->name, why);
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    could not run: %s\n", on(n, "31"), off(n), path, t->line, t->name, why);
             n->fail++;
             record(n, path, t->name, true, false, th_arena_printf(&a, "could not run: %s", why),
                    since(&t0));
@@ -289,7 +301,7 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
         th_rtest_compare(&a, t, &got, &d);
         switch (d.verdict) {
         case TH_RTEST_PASS:
-            fprintf(n->out, "PASS  %s:%u  %s (%zu alert%s)\n", path, t->line, t->name, got.alerts,
+            fprintf(n->out, "%sPASS %s %s:%u  %s (%zu alert%s)\n", on(n, "32"), off(n), path, t->line, t->name, got.alerts,
                    got.alerts == 1 ? "" : "s");
             if (verbose)
                 th_rtest_diff_print(n->out, t, &got, &d);
@@ -297,22 +309,22 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
             record(n, path, t->name, false, false, NULL, secs);
             break;
         case TH_RTEST_PENDING:
-            fprintf(n->out, "PENDING %s:%u  %s (%s; the rule did not run: %s)\n", path, t->line, t->name,
+            fprintf(n->out, "%sPENDING%s %s:%u  %s (%s; the rule did not run: %s)\n", on(n, "33"), off(n), path, t->line, t->name,
                    t->pending, got.skipped);
             n->pending++;
             record(n, path, t->name, false, true,
                    th_arena_printf(&a, "pending (%s): %s", t->pending, got.skipped), secs);
             break;
         case TH_RTEST_PENDING_PASS:
-            fprintf(n->out, "FAIL  %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
-                   "remove `pending`\n",
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
+                   "remove `pending`\n", on(n, "31"), off(n),
                    path, t->line, t->name, t->pending);
             n->fail++;
             record(n, path, t->name, true, false, "marked pending but the rule ran and passed",
                    secs);
             break;
         case TH_RTEST_FAIL:
-            fprintf(n->out, "FAIL  %s:%u  %s\n", path, t->line, t->name);
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n", on(n, "31"), off(n), path, t->line, t->name);
             th_rtest_diff_print(n->out, t, &got, &d);
             n->fail++;
             if (n->junit) {
@@ -421,6 +433,7 @@ int th_cmd_test(int argc, char **argv)
     counts n = {0};
     n.junit = fmt && strcmp(fmt, "junit") == 0;
     n.out = n.junit ? stderr : stdout;
+    n.colour = th_cli_colour(n.out);
     th_arena_init(&n.keep, 1 << 14);
     size_t missing = 0;
     const char *filter = th_args_value(&args, "name");

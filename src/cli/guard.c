@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/guard.h"
 #include "cli/verbs.h"
+#include "base/timeutil.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -170,6 +174,83 @@ int th_cli_input_rc(const char *verb, const th_input_stats *s, bool strict, int 
         return TH_EXIT_USAGE;
     }
     return rc;
+}
+
+bool th_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    const char *names[2] = {"from", "to"};
+    int64_t *dst[2] = {from, to};
+    for (int i = 0; i < 2; i++) {
+        *dst[i] = TH_TIME_NONE;
+        const char *v = th_args_value(a, names[i]);
+        if (v && !th_datemath_eval(v, strlen(v), now_ms, dst[i])) {
+            fprintf(stderr,
+                    "trailhound %s: --%s '%s' is neither an ISO-8601 time nor date math "
+                    "(now-30d)\n",
+                    verb, names[i], v);
+            return false;
+        }
+    }
+    if (*from != TH_TIME_NONE && *to != TH_TIME_NONE && *from > *to) {
+        fprintf(stderr, "trailhound %s: --from is after --to\n", verb);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t dir_size(const char *dir, unsigned depth)
+{
+    if (depth > 32)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue;
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            sum += dir_size(p, depth + 1);
+        else if (S_ISLNK(st.st_mode) && stat(p, &st) == 0 && S_ISREG(st.st_mode))
+            sum += (uint64_t)st.st_size;
+        else if (S_ISREG(st.st_mode))
+            sum += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return sum;
+}
+
+uint64_t th_cli_input_size(const char *const *paths, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0)
+            return 0;
+        if (S_ISDIR(st.st_mode))
+            sum += dir_size(paths[i], 0);
+        else if (S_ISREG(st.st_mode))
+            sum += (uint64_t)st.st_size;
+        else
+            return 0;
+    }
+    return sum;
+}
+
+bool th_cli_colour(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    return !(nc && *nc) && isatty(fileno(f));
 }
 
 bool th_cli_write_ok(const char *verb, FILE *f, const char *name, bool close)

@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "io/input.h"
 
 typedef enum th_path_role {
@@ -48,6 +50,24 @@ int th_cli_no_rules(const char *verb, const char *const *paths, size_t n);
  * be opened or read at all, or (strict) when any record or file was skipped as
  * malformed or corrupt; otherwise rc unchanged. Prints why when it changes rc. */
 int th_cli_input_rc(const char *verb, const th_input_stats *s, bool strict, int rc);
+
+/* --from / --to, with one meaning in every verb: the period of event time
+ * considered, both ends included; each an ISO-8601 time or Elastic date math
+ * (now-30d, now/d); absent ends are TH_TIME_NONE (the data's own span). A
+ * value that does not parse, or --from after --to, is printed and false
+ * returned (the caller exits TH_EXIT_USAGE). */
+bool th_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to);
+#define TH_CLI_FROM_HELP "consider events at or after T (ISO-8601 or date math: now-30d; default: the earliest)"
+#define TH_CLI_TO_HELP "consider events at or before T (same forms; default: the latest)"
+
+/* The input's size on disk: the sum of the sizes of the regular files under
+ * paths (directories walked without following links to directories, bounded
+ * depth), or 0 when unknown (stdin, a FIFO). For progress percent and ETA. */
+uint64_t th_cli_input_size(const char *const *paths, size_t n);
+
+/* true when colour may be used on f: a terminal, and NO_COLOR unset or empty
+ * (https://no-color.org). */
+bool th_cli_colour(FILE *f);
 
 /* Flushes f and reports a write error (full disk, closed pipe) as
  * `trailhound VERB: cannot write NAME: reason`. true when everything written
