@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 # bench/inflate_bench (the measurement that chose ISA-L; not part of `make`).
 # chromium: the HTML report is checked in a real (headless) browser;
 # python3-jsonschema: SARIF output is validated against its schema; python3 reads
-# JUnit XML back (tests/cli/test_reports.sh).
+# JUnit XML back (tests/cli/test_reports.sh); libhunspell-dev: lint's spelling check.
 pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev
-      chromium python3 python3-jsonschema)
+      chromium python3 python3-jsonschema libhunspell-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
