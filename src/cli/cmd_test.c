@@ -56,13 +56,13 @@ static void record(counts *n, const char *file, const char *name, bool failed, b
     TH_VEC_PUSH(&n->cases, c);
 }
 
-/* ANSI colour for the PASS / FAIL / PENDING labels: on a terminal only, and
- * not when NO_COLOR is set. */
+/* ANSI colour for the PASS / FAIL / PENDING labels (code: "32" green, "31"
+ * red, "33" yellow): on a terminal only, and not when NO_COLOR is set. */
 static const char *on(const counts *n, const char *code)
 {
     if (!n->colour)
         return "";
-    return code[1] == '1' ? "\033[31m" : code[1] == '2' ? "\033[32m" : "\033[33m";
+    return strcmp(code, "31") == 0 ? "\033[31m" : strcmp(code, "32") == 0 ? "\033[32m" : "\033[33m";
 }
 
 static const char *off(const counts *n) { return n->colour ? "\033[0m" : ""; }
