@@ -202,7 +202,9 @@ int th_cmd_convert(int argc, char **argv)
     th_buf_init(&c.b);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
                         .progress = !quiet && isatty(2) != 0,
-                        .total_bytes = !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0, .verb = "convert", .full_docs = true,
+                        .total_bytes =
+                            !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0,
+                        .verb = "convert", .full_docs = true,
                         .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);

@@ -205,7 +205,9 @@ int th_cmd_run(int argc, char **argv)
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
                         .delay = delay, .threads = threads, .progress = !quiet && isatty(2) != 0,
                         .total_bytes = !quiet && isatty(2) ? th_cli_input_size(dpaths, nd) : 0,
-                        .progress_after = getenv("TH_PROGRESS_AFTER") ? atof(getenv("TH_PROGRESS_AFTER")) : 0,
+                        .progress_after = getenv("TH_PROGRESS_AFTER")
+                                              ? atof(getenv("TH_PROGRESS_AFTER"))
+                                              : 0,
                         .verb = "run", .profile = eo.profile,
                         .eager = th_args_flag(&args, "no-lazy")};
     th_pipeline_run(&feed, in);

@@ -277,7 +277,8 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
     diags.echo = stderr;
     th_rtest_file *f = th_rtest_load(&a, path, &diags);
     if (!f) {
-        fprintf(n->out, "%sERROR%s %s: not a usable test file (see messages)\n", on(n, "31"), off(n), path);
+        fprintf(n->out, "%sERROR%s %s: not a usable test file (see messages)\n", on(n, "31"),
+                off(n), path);
         n->files_bad++;
         record(n, path, "(file)", true, false, "not a usable test file", 0);
     }
@@ -290,7 +291,8 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (!run_one(t, &a, &got, &diags, &why)) {
-            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    could not run: %s\n", on(n, "31"), off(n), path, t->line, t->name, why);
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    could not run: %s\n", on(n, "31"), off(n),
+                    path, t->line, t->name, why);
             n->fail++;
             record(n, path, t->name, true, false, th_arena_printf(&a, "could not run: %s", why),
                    since(&t0));
@@ -301,24 +303,25 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
         th_rtest_compare(&a, t, &got, &d);
         switch (d.verdict) {
         case TH_RTEST_PASS:
-            fprintf(n->out, "%sPASS %s %s:%u  %s (%zu alert%s)\n", on(n, "32"), off(n), path, t->line, t->name, got.alerts,
-                   got.alerts == 1 ? "" : "s");
+            fprintf(n->out, "%sPASS %s %s:%u  %s (%zu alert%s)\n", on(n, "32"), off(n), path,
+                    t->line, t->name, got.alerts, got.alerts == 1 ? "" : "s");
             if (verbose)
                 th_rtest_diff_print(n->out, t, &got, &d);
             n->pass++;
             record(n, path, t->name, false, false, NULL, secs);
             break;
         case TH_RTEST_PENDING:
-            fprintf(n->out, "%sPENDING%s %s:%u  %s (%s; the rule did not run: %s)\n", on(n, "33"), off(n), path, t->line, t->name,
-                   t->pending, got.skipped);
+            fprintf(n->out, "%sPENDING%s %s:%u  %s (%s; the rule did not run: %s)\n", on(n, "33"),
+                    off(n), path, t->line, t->name, t->pending, got.skipped);
             n->pending++;
             record(n, path, t->name, false, true,
                    th_arena_printf(&a, "pending (%s): %s", t->pending, got.skipped), secs);
             break;
         case TH_RTEST_PENDING_PASS:
-            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
-                   "remove `pending`\n", on(n, "31"), off(n),
-                   path, t->line, t->name, t->pending);
+            fprintf(n->out,
+                    "%sFAIL %s %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
+                    "remove `pending`\n",
+                    on(n, "31"), off(n), path, t->line, t->name, t->pending);
             n->fail++;
             record(n, path, t->name, true, false, "marked pending but the rule ran and passed",
                    secs);

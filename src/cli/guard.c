@@ -2,15 +2,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <stdlib.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "cli/guard.h"
 #include "cli/verbs.h"
-#include "base/timeutil.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -96,8 +96,8 @@ static const char *other_opt(th_path_role role)
     return role == TH_ROLE_DATA ? "--rules" : "--data";
 }
 
-bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role,
-                     const char *const *paths, size_t n)
+bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role, const char *const *paths,
+                     size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *p = paths[i];
@@ -161,8 +161,8 @@ int th_cli_input_rc(const char *verb, const th_input_stats *s, bool strict, int 
     if (!s)
         return rc;
     if (s->files_unreadable) {
-        fprintf(stderr, "trailhound %s: %llu input file(s) could not be read (see above)\n",
-                verb, (unsigned long long)s->files_unreadable);
+        fprintf(stderr, "trailhound %s: %llu input file(s) could not be read (see above)\n", verb,
+                (unsigned long long)s->files_unreadable);
         return TH_EXIT_USAGE;
     }
     if (strict && (s->records_skipped || s->files_not_events || s->gzip_errors)) {

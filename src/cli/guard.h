@@ -26,10 +26,10 @@ typedef enum th_path_role {
 /* What a path looks like from its name and, for NDJSON, its first line. */
 typedef enum th_path_kind {
     TH_KIND_MISSING,
-    TH_KIND_TOML,          /* a .toml file, or a directory holding some */
-    TH_KIND_EVENTS,        /* .json/.ndjson/.gz files, or a directory holding only such */
-    TH_KIND_KIBANA_RULES,  /* an NDJSON export of Kibana saved objects (rules) */
-    TH_KIND_EMPTY_DIR,     /* a directory with neither */
+    TH_KIND_TOML,         /* a .toml file, or a directory holding some */
+    TH_KIND_EVENTS,       /* .json/.ndjson/.gz files, or a directory holding only such */
+    TH_KIND_KIBANA_RULES, /* an NDJSON export of Kibana saved objects (rules) */
+    TH_KIND_EMPTY_DIR,    /* a directory with neither */
     TH_KIND_OTHER,
 } th_path_kind;
 
@@ -39,8 +39,8 @@ th_path_kind th_cli_path_kind(const char *path);
  * it (with a hint when the path looks like the other role's input) and returns
  * false: the caller exits TH_EXIT_USAGE before reading anything. `opt` names
  * the option in messages ("--rules"). */
-bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role,
-                     const char *const *paths, size_t n);
+bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role, const char *const *paths,
+                     size_t n);
 
 /* Called when no rule was loaded from paths: says so with the likely reason
  * and returns TH_EXIT_USAGE. */
@@ -57,7 +57,8 @@ int th_cli_input_rc(const char *verb, const th_input_stats *s, bool strict, int 
  * value that does not parse, or --from after --to, is printed and false
  * returned (the caller exits TH_EXIT_USAGE). */
 bool th_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to);
-#define TH_CLI_FROM_HELP "consider events at or after T (ISO-8601 or date math: now-30d; default: the earliest)"
+#define TH_CLI_FROM_HELP                                                                           \
+    "consider events at or after T (ISO-8601 or date math: now-30d; default: the earliest)"
 #define TH_CLI_TO_HELP "consider events at or before T (same forms; default: the latest)"
 
 /* The input's size on disk: the sum of the sizes of the regular files under

@@ -243,7 +243,8 @@ static void xml_text(th_buf *b, const char *s)
         case '>': th_buf_puts(b, "&gt;"); break;
         case '&': th_buf_puts(b, "&amp;"); break;
         case '"': th_buf_puts(b, "&quot;"); break;
-        case '\n': case '\t': th_buf_putc(b, (char)*p); break;
+        case '\n':
+        case '\t': th_buf_putc(b, (char)*p); break;
         default:
             if (*p < 0x20)
                 th_buf_puts(b, "&#xFFFD;"); /* XML 1.0 has no control characters */
@@ -278,8 +279,9 @@ void th_report_junit(const th_junit_case *c, size_t n, th_buf *out)
         }
         th_buf_puts(out, "  <testsuite name=\"");
         xml_text(out, c[i].file);
-        th_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-                           "time=\"%.3f\">\n",
+        th_buf_printf(out,
+                      "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+                      "time=\"%.3f\">\n",
                       j - i, f, s, t);
         for (size_t k = i; k < j; k++) {
             th_buf_puts(out, "    <testcase classname=\"");

@@ -14,14 +14,29 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "json/json.h"
 #include "rules/rule.h"
 #include "rules/rule_internal.h"
+#include "json/json.h"
 
 static const char *const kibana_only[] = {
-    "id", "created_by", "updated_by", "created_at", "updated_at", "enabled", "immutable",
-    "rule_source", "revision", "execution_summary", "output_index", "meta", "actions",
-    "throttle", "response_actions", "new_terms_fields", "history_window_start", "related_integrations",
+    "id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "enabled",
+    "immutable",
+    "rule_source",
+    "revision",
+    "execution_summary",
+    "output_index",
+    "meta",
+    "actions",
+    "throttle",
+    "response_actions",
+    "new_terms_fields",
+    "history_window_start",
+    "related_integrations",
     "required_fields",
 };
 
@@ -71,21 +86,11 @@ static void toml_key(th_buf *b, th_str k)
 static void toml_value(th_buf *b, const th_jval *v)
 {
     switch (v->type) {
-    case TH_JNULL:
-        th_buf_puts(b, "\"\"");
-        break;
-    case TH_JFALSE:
-        th_buf_puts(b, "false");
-        break;
-    case TH_JTRUE:
-        th_buf_puts(b, "true");
-        break;
-    case TH_JNUM:
-        th_buf_putstr(b, v->u.str);
-        break;
-    case TH_JSTR:
-        toml_string(b, v->u.str);
-        break;
+    case TH_JNULL: th_buf_puts(b, "\"\""); break;
+    case TH_JFALSE: th_buf_puts(b, "false"); break;
+    case TH_JTRUE: th_buf_puts(b, "true"); break;
+    case TH_JNUM: th_buf_putstr(b, v->u.str); break;
+    case TH_JSTR: toml_string(b, v->u.str); break;
     case TH_JARR: {
         th_buf_putc(b, '[');
         size_t n = 0;
@@ -199,8 +204,8 @@ size_t th_rules_load_kibana(th_ruleset *rs, const char *path, const char *text, 
             th_jval *o = th_json_parse(&tmp, text + pos, end - pos, &err);
             if (!o || o->type != TH_JOBJ) {
                 th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)line, (unsigned)err.offset + 1,
-                           "Kibana rule export: %s", o ? "a line that is not a JSON object"
-                                                        : err.reason);
+                           "Kibana rule export: %s",
+                           o ? "a line that is not a JSON object" : err.reason);
                 failed++;
             } else if (member(o, "rule_id")) {
                 th_buf_clear(&toml);
