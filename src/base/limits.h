@@ -26,6 +26,9 @@
 #define TH_MAX_RULE_STRING_BYTES (1024u * 1024u)
 /* Default max_signals of a rule. */
 #define TH_DEFAULT_MAX_SIGNALS 100
+/* The Kibana version whose alert documents trailhound writes (kibana.version;
+ * the field set of .alerts-security.alerts-* as of 8.16+, docs/DESIGN-NOTES.md). */
+#define TH_KIBANA_VERSION "8.18.0"
 /* Kibana's xpack.alerting.rules.run.alerts.max: no run creates more alerts. */
 #define TH_ENGINE_MAX_SIGNALS_CAP 1000
 /* Fields of a new_terms / threshold / suppression key. */

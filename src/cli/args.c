@@ -14,6 +14,50 @@ static const th_opt *find(const th_opt *specs, size_t n, const char *name, size_
     return NULL;
 }
 
+/* Levenshtein distance, capped: names are short (< 64 bytes compared). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *th_args_nearest(const char *s, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = 3;
+    size_t ls = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        size_t ln = strlen(names[i]);
+        size_t d = distance(s, names[i]);
+        if (ls >= 3 && ln >= 3 && strncmp(s, names[i], ls < ln ? ls : ln) == 0 && d > 2)
+            d = 2; /* --rule for --rules, --dat for --data */
+        if (d < bestd) {
+            bestd = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
 static bool add_val(th_args *a, const char *verb, size_t spec, const char *v)
 {
     if (a->nvals >= TH_ARGS_MAX) {
@@ -62,8 +106,19 @@ bool th_args_parse(th_args *a, const char *verb, const th_opt *specs, size_t nsp
         size_t idx;
         const th_opt *o = find(specs, nspecs, name, len, &idx);
         if (!o) {
-            fprintf(stderr, "trailhound %s: unknown option '--%.*s' (see --help)\n", verb,
-                    (int)len, name);
+            char given[64];
+            snprintf(given, sizeof given, "%.*s", (int)(len < 63 ? len : 63), name);
+            const char *names[TH_ARGS_MAX];
+            size_t k = 0;
+            for (size_t j = 0; j < nspecs && k < TH_ARGS_MAX; j++)
+                names[k++] = specs[j].name;
+            const char *near = th_args_nearest(given, names, k);
+            if (near)
+                fprintf(stderr, "trailhound %s: unknown option '--%s' (did you mean '--%s'?)\n",
+                        verb, given, near);
+            else
+                fprintf(stderr, "trailhound %s: unknown option '--%s' (see --help)\n", verb,
+                        given);
             return false;
         }
         if (o->kind == TH_OPT_FLAG) {

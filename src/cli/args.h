@@ -49,6 +49,9 @@ bool th_args_flag(const th_args *args, const char *name);
 const char *th_args_value(const th_args *args, const char *name);
 /* Every value of a multi/repeated option, in order; returns the count. */
 size_t th_args_values(const th_args *args, const char *name, const char **out, size_t max);
+/* The name among names closest to s (edit distance at most 2, or one is a
+ * prefix of the other), for "did you mean" hints; NULL when none is close. */
+const char *th_args_nearest(const char *s, const char *const *names, size_t n);
 /* Prints `usage` then the option table. */
 void th_args_help(const char *usage, const char *summary, const th_opt *specs, size_t nspecs);
 

@@ -12,14 +12,17 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/enrich.h"
+#include "cli/guard.h"
 #include "cli/outfile.h"
 #include "cli/verbs.h"
-#include "cli/enrich.h"
 #include "ecs/mapper.h"
 #include "pipeline/pipeline.h"
 #include "io/input.h"
 
 static const th_opt opts[] = {
+    {"quiet", TH_OPT_FLAG, NULL, "no progress and no summary on stderr"},
+    {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
     {"ingest-delay", TH_OPT_VALUE, "D",
      "event.ingested = @timestamp + D, whole seconds (default 0s; `none` leaves it unset)"},
@@ -27,10 +30,8 @@ static const th_opt opts[] = {
     {"retain", TH_OPT_VALUE, "MODE", "the integration's retain setting (all|minimal|keyword|...)"},
     TH_ENRICH_OPTS,
     {"no-data-stream", TH_OPT_FLAG, NULL, "omit data_stream.*, event.dataset, event.module"},
-    {"from", TH_OPT_VALUE, "T",
-     "only events at or after T (ISO-8601 or date math like now-30d); S3 key dates before it are "
-     "not even read"},
-    {"to", TH_OPT_VALUE, "T", "only events at or before T (same forms)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP "; S3 objects whose key date is outside are not read"},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"threads", TH_OPT_VALUE, "N",
      "map on N worker threads (default: the number of cores; 1 = no workers); output is the same "
      "for every N"},
@@ -39,14 +40,6 @@ static const th_opt opts[] = {
 #define GEO_OFF "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)"
 
 /* --from/--to: ISO-8601 or Elastic date math relative to the wall clock. */
-static bool parse_bound(const char *s, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    return th_datemath_eval(s, strlen(s), now_ms, out);
-}
-
 /* The event time of a record: eventTime (raw CloudTrail) or @timestamp (ECS). */
 static int64_t record_time(const th_record *rec)
 {
@@ -107,7 +100,11 @@ int th_cmd_convert(int argc, char **argv)
     if (args.help) {
         th_args_help("trailhound convert PATH... [-o FILE] [options]",
                      "Map raw CloudTrail records (files, directories, gzip, S3 objects, NDJSON, `-`)\n"
-                     "to ECS documents as Elastic's AWS integration does; writes NDJSON.",
+                     "to ECS documents as Elastic's AWS integration does; writes NDJSON.\n"
+                     "exit codes: 0 converted; 1 records skipped (malformed or not events); 2 could\n"
+                     "not run (usage, missing path, unreadable input, write error; --strict: skipped\n"
+                     "records).\n\n"
+                     "example: trailhound convert cloudtrail/ -o events.ndjson",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -115,6 +112,9 @@ int th_cmd_convert(int argc, char **argv)
         fprintf(stderr, "trailhound convert: no input (give files, directories or -)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("convert", "PATH", TH_ROLE_DATA, args.pos, args.npos))
+        return TH_EXIT_USAGE;
+    bool quiet = th_args_flag(&args, "quiet");
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(&args, &mo, &paths);
@@ -141,16 +141,7 @@ int th_cmd_convert(int argc, char **argv)
         return TH_EXIT_USAGE;
     }
     int64_t from_ms = TH_TIME_NONE, to_ms = TH_TIME_NONE;
-    const char *fs = th_args_value(&args, "from"), *ts = th_args_value(&args, "to");
-    if ((fs && !parse_bound(fs, &from_ms)) || (ts && !parse_bound(ts, &to_ms))) {
-        fprintf(stderr, "trailhound convert: --from/--to take an ISO-8601 time or date math "
-                        "(now-30d)\n");
-        th_mapper_free(m);
-        th_diags_free(&diags);
-        return TH_EXIT_USAGE;
-    }
-    if (from_ms != TH_TIME_NONE && to_ms != TH_TIME_NONE && from_ms > to_ms) {
-        fprintf(stderr, "trailhound convert: --from is after --to (an empty period)\n");
+    if (!th_cli_period("convert", &args, &from_ms, &to_ms)) {
         th_mapper_free(m);
         th_diags_free(&diags);
         return TH_EXIT_USAGE;
@@ -184,7 +175,10 @@ int th_cmd_convert(int argc, char **argv)
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
     th_buf_init(&c.b);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
-                        .progress = isatty(2) != 0, .verb = "convert", .full_docs = true,
+                        .progress = !quiet && isatty(2) != 0,
+                        .total_bytes =
+                            !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0,
+                        .verb = "convert", .full_docs = true,
                         .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m,
                         .interrupted = th_signals_flag()};
     c.pipe = &pipe;
@@ -202,33 +196,35 @@ int th_cmd_convert(int argc, char **argv)
     else if (!th_outfile_commit(&of))
         werr = true;
     const th_input_stats *st = in ? th_input_stats_get(in) : NULL;
-    fprintf(stderr,
-            "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "
-            "%llu skipped (malformed or not events; see messages above); %llu bytes read "
-            "(%llu inflated), %llu bytes written, %.3f s\n",
-            st ? (unsigned long long)st->files : 0ULL,
-            st ? (unsigned long long)st->files_skipped : 0ULL,
-            (unsigned long long)(mapped + passed), (unsigned long long)mapped,
-            (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
-            st ? (unsigned long long)st->bytes : 0ULL,
-            st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
-    if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE)
+    if (!quiet) {
         fprintf(stderr,
-                "convert: %llu events outside --from/--to (or without a time) left out; %llu files "
-                "left unread by their S3 key date\n",
-                (unsigned long long)out_of_range,
-                st ? (unsigned long long)st->files_key_date : 0ULL);
-    if (mo.ingest_delay_ms >= 0)
-        fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
-                (long long)(mo.ingest_delay_ms / 1000));
-    else
-        fprintf(stderr, "convert: event.ingested not set (--ingest-delay none)\n");
-    const char *uav = th_mapper_ua_version(m);
-    fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
-            th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
-            th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
-            "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
-            mo.actor_target_mapping ? "on" : "off");
+                "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "
+                "%llu skipped (malformed or not events; see messages above); %llu bytes read "
+                "(%llu inflated), %llu bytes written, %.3f s\n",
+                st ? (unsigned long long)st->files : 0ULL,
+                st ? (unsigned long long)st->files_skipped : 0ULL,
+                (unsigned long long)(mapped + passed), (unsigned long long)mapped,
+                (unsigned long long)passed, st ? (unsigned long long)st->records_skipped : 0ULL,
+                st ? (unsigned long long)st->bytes : 0ULL,
+                st ? (unsigned long long)st->bytes_inflated : 0ULL, (unsigned long long)outbytes, secs);
+        if (from_ms != TH_TIME_NONE || to_ms != TH_TIME_NONE)
+            fprintf(stderr,
+                    "convert: %llu events outside --from/--to (or without a time) left out; %llu files "
+                    "left unread by their S3 key date\n",
+                    (unsigned long long)out_of_range,
+                    st ? (unsigned long long)st->files_key_date : 0ULL);
+        if (mo.ingest_delay_ms >= 0)
+            fprintf(stderr, "convert: event.ingested = @timestamp + %llds (--ingest-delay)\n",
+                    (long long)(mo.ingest_delay_ms / 1000));
+        else
+            fprintf(stderr, "convert: event.ingested not set (--ingest-delay none)\n");
+        const char *uav = th_mapper_ua_version(m);
+        fprintf(stderr, "convert: user agents: %s%s%s; geo: %s; actor_target_mapping: %s\n",
+                th_mapper_has_ua(m) ? "uap-core " : "not parsed (no regexes.yaml; run scripts/setup.sh)",
+                th_mapper_has_ua(m) ? (uav ? uav : "(version unknown)") : "",
+                "", th_mapper_geo_desc(m) ? th_mapper_geo_desc(m) : GEO_OFF,
+                mo.actor_target_mapping ? "on" : "off");
+    }
     if (werr && !sig) /* a write a signal interrupted is part of the interrupt */
         fprintf(stderr, "trailhound convert: write error%s\n",
                 atomic ? "; nothing written, the output file is as it was" : "");
@@ -237,12 +233,16 @@ int th_cmd_convert(int argc, char **argv)
                 "trailhound convert: interrupted by signal %d: stopped reading; %s\n", sig,
                 atomic ? "output discarded, the output file is as it was"
                        : "the output is incomplete (whole documents up to the stop)");
-    bool problems = werr || diags.errors > 0 || (st && st->records_skipped > 0);
+    bool problems = diags.errors > 0 || (st && st->records_skipped > 0);
+    int rc = th_cli_input_rc("convert", st, th_args_flag(&args, "strict"),
+                             problems ? TH_EXIT_FINDINGS : TH_EXIT_OK);
+    if (werr)
+        rc = TH_EXIT_USAGE;
+    if (sig)
+        rc = th_signals_exit_code(sig);
     if (in)
         th_input_close(in);
     th_pipeline_free(&pipe); /* frees the mapper */
     th_diags_free(&diags);
-    if (sig)
-        return th_signals_exit_code(sig);
-    return problems ? TH_EXIT_FINDINGS : TH_EXIT_OK;
+    return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/verbs.h"
 #include "emulate/emulate.h"
 
@@ -59,7 +60,9 @@ int th_cmd_emulate(int argc, char **argv)
             "Writes raw CloudTrail, as AWS delivers it, for attack stories and benign activity,\n"
             "with labels.ndjson (eventID -> scenario, step, malicious, expected Elastic rule "
             "ids).\n"
-            "`--list` describes the scenarios.",
+            "`--list` describes the scenarios.\n"
+            "exit codes: 0 written; 2 unknown scenario, bad option or a write that failed.\n\n"
+            "example: trailhound emulate log-tampering --days 2 --out ev/",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -112,6 +115,12 @@ int th_cmd_emulate(int argc, char **argv)
             fprintf(stderr, "trailhound emulate: unknown scenario '%s' (see --list)\n", a.pos[i]);
             return TH_EXIT_USAGE;
         }
+    for (size_t i = 0; i < a.npos; i++) {
+        if (!th_emu_find(a.pos[i])) {
+            fprintf(stderr, "trailhound emulate: unknown scenario '%s' (see --list)\n", a.pos[i]);
+            return TH_EXIT_USAGE;
+        }
+    }
     const char *out = th_args_value(&a, "out");
     const char *labels = th_args_value(&a, "labels");
     char err[512] = "";
@@ -142,7 +151,7 @@ int th_cmd_emulate(int argc, char **argv)
         rc2 = -1;
     if (rc || rc2) {
         fprintf(stderr, "trailhound emulate: %s\n", rc2 ? err2 : err);
-        return TH_EXIT_FINDINGS;
+        return TH_EXIT_USAGE;
     }
     if (!th_args_flag(&a, "quiet"))
         fprintf(

@@ -10,6 +10,7 @@
 #include "base/timeutil.h"
 #include "cli/args.h"
 #include "cli/enrich.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -27,8 +28,8 @@ static const th_opt opts[] = {
     {"event", TH_OPT_VALUE, "EVENT.json", "one event: raw CloudTrail record or ECS document"},
     {"data", TH_OPT_MULTI, "PATH", "data to find --event-id in (and to replay the rule over)"},
     {"event-id", TH_OPT_VALUE, "ID", "the event's eventID / event.id"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (with --data)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (with --data)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP " (with --data)"},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP " (with --data)"},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML)"},
     {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
     TH_ENRICH_OPTS,
@@ -358,7 +359,8 @@ int th_cmd_explain(int argc, char **argv)
                      "Shows every clause of the rule's query with its truth value on the event\n"
                      "and the values it saw, and the verdict. With --data, also replays the rule\n"
                      "and says whether the event raised an alert (and why not, for stateful "
-                     "rules).\nExit 0 when the query selects the event, 1 when it does not.",
+                     "rules).\nExit 0 when the query selects the event, 1 when it does not.\n\n"
+                     "example: trailhound explain --rule rule.toml --event event.json",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -372,6 +374,11 @@ int th_cmd_explain(int argc, char **argv)
                         "--event-id ID (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("explain", "--data", TH_ROLE_DATA, data, ndata) ||
+        (evfile && !th_cli_paths_ok("explain", "--event", TH_ROLE_DATA, &evfile, 1)) ||
+        (!strchr(rulespec, '@') &&
+         !th_cli_paths_ok("explain", "--rule", TH_ROLE_OTHER, &rulespec, 1)))
+        return TH_EXIT_USAGE;
     bool json = fmt && strcmp(fmt, "json") == 0;
     int rc = TH_EXIT_USAGE;
     th_diags diags;

@@ -12,6 +12,9 @@
 #include "base/vec.h"
 #include "base/walk.h"
 #include "cli/args.h"
+#include "ecs/mapper.h"
+#include "cli/guard.h"
+#include "cli/report.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 #include "tune/lint.h"
@@ -23,6 +26,7 @@ static const th_opt opts[] = {
     {"wordlist", TH_OPT_VALUE, "FILE", "project words (default data/wordlist.txt)"},
     {"no-spell", TH_OPT_FLAG, NULL, "skip the spelling check"},
     {"quiet", TH_OPT_FLAG, NULL, "print only the summary"},
+    {"format", TH_OPT_VALUE, "text|json|sarif", "output format (default text); sarif: SARIF 2.1.0 for code scanning"},
 };
 
 typedef TH_VEC(char *) paths_vec;
@@ -37,34 +41,11 @@ static bool parse_today(const char *s, int64_t *days)
     return th_lint_parse_date(d, days);
 }
 
-/* data/wordlist.txt next to the repository the binary was built in, or in
- * the current directory. */
+/* data/wordlist.txt, found as every data file is (th_mapper_default_path):
+ * installed under PREFIX/share/trailhound, or in the source tree. */
 static const char *default_wordlist(char *buf, size_t n)
 {
-    if (access("data/wordlist.txt", R_OK) == 0)
-        return "data/wordlist.txt";
-    const char *root = getenv("TH_ROOT");
-    if (root) {
-        snprintf(buf, n, "%s/data/wordlist.txt", root);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    ssize_t k = readlink("/proc/self/exe", buf, n - 32);
-    if (k > 0) {
-        buf[k] = 0;
-        for (int up = 0; up < 4; up++) {
-            char *slash = strrchr(buf, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            size_t l = strlen(buf);
-            snprintf(buf + l, n - l, "/data/wordlist.txt");
-            if (access(buf, R_OK) == 0)
-                return buf;
-            buf[l] = 0;
-        }
-    }
-    return NULL;
+    return th_mapper_default_path("data/wordlist.txt", buf, n);
 }
 
 int th_cmd_rules_lint(int argc, char **argv)
@@ -80,7 +61,10 @@ int th_cmd_rules_lint(int argc, char **argv)
         th_args_help("trailhound rules lint [options] PATH...",
                      "Checks rule files for problems a reviewer would flag: dates, versions,\n"
                      "spelling, query fields against the schema, ATT&CK mappings.\n"
-                     "Exit 1 when there are errors (or warnings, with --strict).",
+                     "Exit 1 when there are errors (or warnings, with --strict).\n"
+                     "--format json: an array of {file, line, col, severity, message}; sarif: a\n"
+                     "SARIF 2.1.0 log (GitHub code scanning); the summary then goes to stderr.\n\n"
+                     "example: trailhound rules lint --format sarif rules/ > lint.sarif",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -88,6 +72,11 @@ int th_cmd_rules_lint(int argc, char **argv)
         fprintf(stderr, "trailhound rules lint: no PATH given (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    th_report_fmt fmt;
+    if (!th_report_fmt_parse("rules lint", th_args_value(&a, "format"), &fmt))
+        return TH_EXIT_USAGE;
+    if (!th_cli_paths_ok("rules lint", "PATH", TH_ROLE_RULES, a.pos, a.npos))
+        return TH_EXIT_USAGE;
     int64_t today = (int64_t)time(NULL) / 86400;
     const char *t = th_args_value(&a, "today");
     if (t && !parse_today(t, &today)) {
@@ -144,10 +133,31 @@ int th_cmd_rules_lint(int argc, char **argv)
         }
         free(files.items[i]);
     }
+    if (files.len == 0) {
+        TH_VEC_FREE(&files);
+        th_lint_free(&l);
+        th_diags_free(&d);
+        th_spell_free(spell);
+        return th_cli_no_rules("rules lint", a.pos, a.npos);
+    }
     TH_VEC_FREE(&files);
     th_lint_finish(&l, &d);
-    if (!quiet)
+    if (fmt != TH_REPORT_TEXT) {
+        th_buf out;
+        th_buf_init(&out);
+        if (fmt == TH_REPORT_SARIF)
+            th_report_diags_sarif(&d, false, "trailhound/lint",
+                                  "reviewer checks: dates, spelling, fields, ATT&CK "
+                                  "(trailhound rules lint)",
+                                  &out);
+        else
+            th_report_diags_json(&d, false, &out);
+        th_buf_write(&out, stdout);
+        th_buf_free(&out);
+        quiet = false; /* the summary goes to stderr, as with text */
+    } else if (!quiet) {
         th_rules_cli_print_diags(&d, stdout, false); /* sorted by file and line */
+    }
     fflush(stdout);
     fprintf(quiet ? stdout : stderr,
             "%zu files, %zu errors, %zu warnings (fields checked against the schema in %zu KQL "

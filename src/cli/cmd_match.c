@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/verbs.h"
 #include "cli/enrich.h"
 #include "ecs/mapper.h"
@@ -26,6 +27,7 @@ static const th_opt opts[] = {
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, directories, gzip, `-`"},
     {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
+    {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     TH_ENRICH_OPTS,
 };
 
@@ -157,7 +159,10 @@ int th_cmd_match(int argc, char **argv)
                      "Each event is judged alone: no schedule, look-back, max_signals, new_terms or\n"
                      "threshold aggregation. KQL and single-event EQL rules; the others (EQL sequences,\n"
                      "ES|QL, machine learning) are listed on stderr with the reason.\n"
-                     "exit codes: 0 nothing matched, 1 matches (or input errors), 2 usage error.",
+                     "exit codes: 0 nothing matched, 1 matches (or rule errors), 2 could not run\n"
+                     "(usage, missing path, no rule loaded, unreadable input; skipped records with\n"
+                     "--strict).\n\n"
+                     "example: trailhound match --rules rules/ --data cloudtrail/",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -168,6 +173,9 @@ int th_cmd_match(int argc, char **argv)
         fprintf(stderr, "trailhound match: give --rules PATH... and --data PATH...\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("match", "--rules", TH_ROLE_RULES, rpaths, nr) ||
+        !th_cli_paths_ok("match", "--data", TH_ROLE_DATA, dpaths, nd))
+        return TH_EXIT_USAGE;
     int rc = TH_EXIT_OK;
     th_diags diags;
     th_diags_init(&diags);
@@ -175,6 +183,11 @@ int th_cmd_match(int argc, char **argv)
     th_ruleset rs;
     th_ruleset_init(&rs);
     th_ruleset_load(&rs, rpaths, nr, &diags);
+    if (rs.len == 0) {
+        th_ruleset_free(&rs);
+        th_diags_free(&diags);
+        return th_cli_no_rules("match", rpaths, nr);
+    }
     th_arena qa;
     th_arena_init(&qa, 1 << 16);
     mrule *rules = th_xcalloc(rs.len + 1, sizeof *rules);
@@ -194,6 +207,7 @@ int th_cmd_match(int argc, char **argv)
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(&args, &mo, &paths);
+    size_t rule_errors = diags.errors; /* later ones are the input's (skipped records) */
     th_input_opts io;
     th_input_opts_default(&io, &diags);
     th_input *in = th_input_open(dpaths, nd, &io);
@@ -209,8 +223,6 @@ int th_cmd_match(int argc, char **argv)
     th_buf_write(&out, stdout);
     fflush(stdout);
     const th_input_stats *st = th_input_stats_get(in);
-    if (st->records_skipped || st->files_skipped > st->files_key_date + st->files_digest)
-        rc = TH_EXIT_FINDINGS;
     if (th_args_flag(&args, "stats")) {
         size_t ba = 0, bp = 0, al = 0, nv = 0;
         if (router)
@@ -227,6 +239,9 @@ int th_cmd_match(int argc, char **argv)
     }
     if (matches && rc == TH_EXIT_OK)
         rc = TH_EXIT_FINDINGS;
+    if (rule_errors && rc == TH_EXIT_OK)
+        rc = TH_EXIT_FINDINGS;
+    rc = th_cli_input_rc("match", st, th_args_flag(&args, "strict"), rc);
     th_input_close(in);
     th_pipeline_free(&pipe);
     th_buf_free(&out);
@@ -236,8 +251,6 @@ int th_cmd_match(int argc, char **argv)
     free(rules);
     th_arena_free(&qa);
     th_ruleset_free(&rs);
-    if (diags.errors && rc == TH_EXIT_OK)
-        rc = TH_EXIT_FINDINGS;
     th_diags_free(&diags);
     return rc;
 }

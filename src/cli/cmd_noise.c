@@ -9,6 +9,7 @@
 #include "base/timeutil.h"
 #include "cli/args.h"
 #include "cli/enrich.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -19,8 +20,8 @@
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"field", TH_OPT_MULTI, "FIELD",
      "more fields to consider (besides investigation fields "
      "and common ones)"},
@@ -192,7 +193,8 @@ int th_cmd_noise(int argc, char **argv)
                      "Replays the rule and ranks single conditions that would remove the most of\n"
                      "its alerts: a field value, a field's absence, a value prefix; each with the\n"
                      "KQL clause to add. The top ones are checked by replaying the rule with the\n"
-                     "clause added.",
+                     "clause added.\n\n"
+                     "example: trailhound noise --rule rule.toml --data ev/",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -205,6 +207,10 @@ int th_cmd_noise(int argc, char **argv)
                 "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("noise", "--data", TH_ROLE_DATA, data, ndata) ||
+        (!strchr(rulespec, '@') &&
+         !th_cli_paths_ok("noise", "--rule", TH_ROLE_OTHER, &rulespec, 1)))
+        return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL};
     th_mapper_opts mo;
     th_mapper_paths paths;

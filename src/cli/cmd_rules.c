@@ -9,6 +9,8 @@
 #include "cli/args.h"
 #include "engine/sequence.h"
 #include "query/query.h"
+#include "cli/guard.h"
+#include "cli/report.h"
 #include "cli/rules_cli.h"
 #include "cli/verbs.h"
 
@@ -28,13 +30,14 @@ static const struct {
 
 static void rules_usage(FILE *f)
 {
-    fprintf(f, "usage: trailhound rules <list|show|validate> [options] PATH...\n\n"
+    fprintf(f, "usage: trailhound rules <list|show|validate|lint> [options] PATH...\n\n"
                "Reads Elastic detection-rules TOML files (rules and hunting queries); a\n"
                "directory is read recursively (*.toml, in name order).\n\nsub-verbs:\n");
     for (size_t i = 0; i < TH_NELEM(subverbs); i++)
         fprintf(f, "  %-10s %s\n", subverbs[i].name, subverbs[i].summary);
     fprintf(f, "\n`trailhound rules <sub-verb> --help` describes each.\n"
-               "exit codes: 0 ok, 1 problems found in the rules, 2 usage error or missing path.\n");
+               "exit codes: 0 ok, 1 problems found in the rules, 2 usage error, missing path or\n"
+               "no rule loaded.\n\nexample: trailhound rules validate --format sarif rules/ > rules.sarif\n");
 }
 
 int th_cmd_rules(int argc, char **argv)
@@ -76,17 +79,12 @@ bool th_rules_cli_common_args(const char *verb, const th_args *a, const char *wh
 int th_rules_cli_load(const char *verb, th_ruleset *rs, th_diags *diags, const char *const *paths,
                       size_t n)
 {
-    int rc = TH_EXIT_OK;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            fprintf(stderr, "trailhound %s: %s: no such file or directory\n", verb, paths[i]);
-            rc = TH_EXIT_USAGE;
-        }
-    }
-    if (rc == TH_EXIT_OK)
-        th_ruleset_load(rs, paths, n, diags);
-    return rc;
+    if (!th_cli_paths_ok(verb, "PATH", TH_ROLE_RULES, paths, n))
+        return TH_EXIT_USAGE;
+    th_ruleset_load(rs, paths, n, diags);
+    if (rs->len == 0 && rs->files_failed == 0)
+        return th_cli_no_rules(verb, paths, n);
+    return TH_EXIT_OK;
 }
 
 typedef struct {
@@ -151,7 +149,8 @@ static int cmd_list(int argc, char **argv)
         th_args_help("trailhound rules list [--format text|json] [--type TYPE] PATH...",
                      "Lists the rules (and hunting queries) found under each PATH: rule_id, type,\n"
                      "language, severity and name, one per line; JSON gives an array of objects\n"
-                     "(rule_id, name, type, language, severity, risk_score, path, schedule, ...).",
+                     "(rule_id, name, type, language, severity, risk_score, path, schedule, ...).\n\n"
+                     "example: trailhound rules list --type new_terms rules/",
                      list_opts, TH_NELEM(list_opts));
         return TH_EXIT_OK;
     }
@@ -201,36 +200,10 @@ static int cmd_list(int argc, char **argv)
 /* ---- rules validate ---- */
 
 static const th_opt validate_opts[] = {
-    {"format", TH_OPT_VALUE, "text|json", "output format (default text)"},
+    {"format", TH_OPT_VALUE, "text|json|sarif", "output format (default text); sarif: SARIF 2.1.0 for code scanning"},
     {"errors-only", TH_OPT_FLAG, NULL, "do not print warnings (unknown keys ...)"},
     {"no-duplicates", TH_OPT_FLAG, NULL, "skip the duplicate rule_id / name check across files"},
 };
-
-static void diags_json(const th_diags *d, bool errors_only, th_buf *out)
-{
-    th_jw w;
-    th_jw_init(&w, out);
-    th_jw_arr(&w);
-    for (size_t i = 0; i < d->len; i++) {
-        const th_diag *g = &d->items[i];
-        if (errors_only && g->severity != TH_SEV_ERROR)
-            continue;
-        th_jw_obj(&w);
-        th_jw_key(&w, "file");
-        th_jw_cstr(&w, g->file ? g->file : "");
-        th_jw_key(&w, "line");
-        th_jw_int(&w, g->line);
-        th_jw_key(&w, "col");
-        th_jw_int(&w, g->col);
-        th_jw_key(&w, "severity");
-        th_jw_cstr(&w, th_severity_name(g->severity));
-        th_jw_key(&w, "message");
-        th_jw_cstr(&w, g->message);
-        th_jw_end(&w);
-    }
-    th_jw_end(&w);
-    th_buf_putc(out, '\n');
-}
 
 /* A query that compiles but holds what Elasticsearch rejects (a bad regex,
  * date, number or address): its errors, as `run` reports them when the rule
@@ -266,19 +239,27 @@ static int cmd_validate(int argc, char **argv)
         return TH_EXIT_USAGE;
     if (a.help) {
         th_args_help(
-            "trailhound rules validate [--format text|json] [--errors-only] PATH...",
+            "trailhound rules validate [--format text|json|sarif] [--errors-only] PATH...",
             "Checks rule files against the detection-rules schema: required keys per rule\n"
             "type, value types and enums, dates, schedule syntax, ATT&CK mapping,\n"
             "new_terms / threshold / alert_suppression shape, ES|QL METADATA/STATS and\n"
             "KEEP, index; duplicate rule_id and name across the files given. Problems\n"
             "print as file:line:col: severity: message, then a summary line.\n"
-            "Unknown keys are warnings. Exit 1 when there is any error.",
+            "Unknown keys are warnings. Exit 1 when there is any error.\n"
+            "--format json: an array of {file, line, col, severity, message}; sarif: a SARIF\n"
+            "2.1.0 log (GitHub code scanning). The summary line then goes to stderr.\n\n"
+            "example: trailhound rules validate --format sarif rules/ > validate.sarif",
             validate_opts, TH_NELEM(validate_opts));
         return TH_EXIT_OK;
     }
-    bool json;
-    if (!th_rules_cli_common_args("rules validate", &a, "PATH", &json))
+    th_report_fmt fmt;
+    if (!th_report_fmt_parse("rules validate", th_args_value(&a, "format"), &fmt))
         return TH_EXIT_USAGE;
+    if (a.npos == 0) {
+        fprintf(stderr, "trailhound rules validate: no PATH given (try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    bool json = fmt != TH_REPORT_TEXT;
     bool errors_only = th_args_flag(&a, "errors-only");
     th_ruleset rs;
     th_diags d;
@@ -297,7 +278,12 @@ static int cmd_validate(int argc, char **argv)
         if (json) {
             th_buf out;
             th_buf_init(&out);
-            diags_json(&d, errors_only, &out);
+            if (fmt == TH_REPORT_SARIF)
+                th_report_diags_sarif(&d, errors_only, "trailhound/validate",
+                                      "detection-rules schema checks (trailhound rules validate)",
+                                      &out);
+            else
+                th_report_diags_json(&d, errors_only, &out);
             th_buf_write(&out, stdout);
             th_buf_free(&out);
         } else {

@@ -13,6 +13,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/outfile.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_out.h"
@@ -31,8 +32,8 @@
 static const th_opt opts[] = {
     {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, dirs, gzip, `-`"},
-    {"from", TH_OPT_VALUE, "T", "first run at the first run time >= T (ISO-8601 or now-7d; default: earliest event)"},
-    {"to", TH_OPT_VALUE, "T", "end of the simulated period (default: latest event)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP "; rules run from the first run time >= T"},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP "; the last run covers T"},
     {"interval-phase", TH_OPT_VALUE, "D", "run times are epoch + D + k*interval (default 0s)"},
     {"max-signals", TH_OPT_VALUE, "N", "override every rule's max_signals"},
     {"ingest-delay", TH_OPT_VALUE, "D",
@@ -42,22 +43,18 @@ static const th_opt opts[] = {
     {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
     {"max-memory", TH_OPT_VALUE, "MB", "one budget for all the engine keeps: matched documents, match records, every rule's state (default 4096); reached: later matches are counted, not kept, and the summary says so"},
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
-    {"format", TH_OPT_VALUE, "F", "ndjson (default), table or summary"},
+    {"format", TH_OPT_VALUE, "F",
+     "ndjson (default: alert documents), bulk (Elasticsearch _bulk NDJSON), table, summary "
+     "(no alerts), json (the summary as JSON, no alerts)"},
+    {"quiet", TH_OPT_FLAG, NULL, "no progress and no summary on stderr"},
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
     {"profile", TH_OPT_FLAG, NULL, "where time goes: CPU per stage (read, parse, map, evaluate, commit, temporal), mapping levels, and per rule: evaluations, time, matches, peak state"},
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely instead of only what the rules read (same alerts; slower; for checking)"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
+    {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
 };
 
-
-static bool parse_time(const char *s, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    return th_datemath_eval(s, strlen(s), now_ms, out);
-}
 
 static double elapsed(const struct timespec *t0)
 {
@@ -82,7 +79,9 @@ int th_cmd_run(int argc, char **argv)
             "@timestamp), with max_signals, overlap de-duplication, new_terms history, threshold\n"
             "buckets and alert suppression. Alerts are Elastic Security alert documents (NDJSON).\n"
             "A summary goes to stderr. Rules that cannot run are listed with the reason.\n"
-            "exit codes: 0 ran, no alerts; 1 alerts raised (or input/rule errors); 2 usage error.",
+            "exit codes: 0 ran, no alerts; 1 alerts raised (or rule errors); 2 could not run\n"
+            "(usage, missing path, no rule loaded, unreadable input; skipped records with --strict).\n\n"
+            "example: trailhound run --rules rules/ --data cloudtrail/ --format summary",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -94,6 +93,10 @@ int th_cmd_run(int argc, char **argv)
         fprintf(stderr, "trailhound run: give --rules PATH... and --data PATH...\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("run", "--rules", TH_ROLE_RULES, rpaths, nr) ||
+        !th_cli_paths_ok("run", "--data", TH_ROLE_DATA, dpaths, nd) ||
+        !th_cli_paths_ok("run", "--exceptions", TH_ROLE_OTHER, xpaths, nx))
+        return TH_EXIT_USAGE;
     th_run_out ro;
     th_engine_opts eo;
     th_engine_opts_default(&eo);
@@ -102,18 +105,8 @@ int th_cmd_run(int argc, char **argv)
     eo.no_suppression = th_args_flag(&args, "no-suppression");
     eo.profile = th_args_flag(&args, "profile");
     const char *v;
-    if ((v = th_args_value(&args, "from")) && !parse_time(v, &eo.from_ms)) {
-        fprintf(stderr, "trailhound run: bad --from '%s' (ISO-8601 or date math)\n", v);
+    if (!th_cli_period("run", &args, &eo.from_ms, &eo.to_ms))
         return TH_EXIT_USAGE;
-    }
-    if ((v = th_args_value(&args, "to")) && !parse_time(v, &eo.to_ms)) {
-        fprintf(stderr, "trailhound run: bad --to '%s' (ISO-8601 or date math)\n", v);
-        return TH_EXIT_USAGE;
-    }
-    if (eo.from_ms != TH_TIME_NONE && eo.to_ms != TH_TIME_NONE && eo.from_ms > eo.to_ms) {
-        fprintf(stderr, "trailhound run: --from is after --to (an empty period)\n");
-        return TH_EXIT_USAGE;
-    }
     if ((v = th_args_value(&args, "interval-phase")) &&
         (!th_duration_parse(v, strlen(v), &eo.phase_ms) || eo.phase_ms < 0)) {
         fprintf(stderr, "trailhound run: bad --interval-phase '%s' (e.g. 90s, 2m)\n", v);
@@ -160,6 +153,7 @@ int th_cmd_run(int argc, char **argv)
             mo.ingest_delay_ms = delay;
         }
     }
+    bool quiet = th_args_flag(&args, "quiet");
     unsigned threads;
     if (!th_pipeline_threads_arg(v = th_args_value(&args, "threads"), &threads)) {
         fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
@@ -185,6 +179,11 @@ int th_cmd_run(int argc, char **argv)
     th_ruleset rs;
     th_ruleset_init(&rs);
     th_ruleset_load(&rs, rpaths, nr, &diags);
+    if (rs.len == 0) {
+        th_ruleset_free(&rs);
+        th_diags_free(&diags);
+        return th_cli_no_rules("run", rpaths, nr);
+    }
     th_exceptions exc;
     th_exceptions_init(&exc);
     for (size_t i = 0; i < nx; i++)
@@ -197,6 +196,8 @@ int th_cmd_run(int argc, char **argv)
     th_run_add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
     th_never_see_print(e, &mo, "run", stderr);
 
+    /* errors from here on are the input's: skipped records, reported, not findings */
+    size_t rule_errors = diags.errors;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_input_opts io;
@@ -207,7 +208,11 @@ int th_cmd_run(int argc, char **argv)
     io.interrupted = th_signals_flag();
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
-                        .delay = delay, .threads = threads, .progress = isatty(2) != 0,
+                        .delay = delay, .threads = threads, .progress = !quiet && isatty(2) != 0,
+                        .total_bytes = !quiet && isatty(2) ? th_cli_input_size(dpaths, nd) : 0,
+                        .progress_after = getenv("TH_PROGRESS_AFTER")
+                                              ? atof(getenv("TH_PROGRESS_AFTER"))
+                                              : 0,
                         .verb = "run", .profile = eo.profile,
                         .eager = th_args_flag(&args, "no-lazy"),
                         .interrupted = th_signals_flag()};
@@ -221,11 +226,6 @@ int th_cmd_run(int argc, char **argv)
     double total_s = elapsed(&t0);
     int sig_late = sig ? 0 : th_signals_caught(); /* came during the temporal pass */
     bool atomic = th_outfile_atomic(&ro.out);
-    bool werr = false;
-    if (sig || sig_late)
-        th_run_out_discard(&ro);
-    else
-        werr = !th_run_out_close(&ro);
 
     th_run_summary sum = {0};
     sum.engine = e;
@@ -244,11 +244,21 @@ int th_cmd_run(int argc, char **argv)
     sum.mapper = feed.mapper;
     sum.pipe = &feed;
     sum.temporal_s = total_s - read_s;
-    th_run_summary_print(&sum, stderr);
+    if (ro.fmt == TH_RUN_JSON)
+        th_run_summary_json(&sum, &ro.buf);
+    bool werr = false;
+    if (sig || sig_late)
+        th_run_out_discard(&ro);
+    else
+        werr = !th_run_out_close(&ro);
+    if (!quiet)
+        th_run_summary_print(&sum, stderr);
 
-    if (ro.alerts > 0 || werr || diags.errors > 0 || rs.files_failed ||
-        (sum.input && sum.input->records_skipped))
+    if (ro.alerts > 0 || rule_errors > 0 || rs.files_failed)
         rc = TH_EXIT_FINDINGS;
+    rc = th_cli_input_rc("run", sum.input, th_args_flag(&args, "strict"), rc);
+    if (werr)
+        rc = TH_EXIT_USAGE;
     /* most events could not be placed in time: the rules were not run over
      * the data as asked, whatever alerts the rest gave */
     if (sum.events && sum.no_time * 2 > sum.events) {

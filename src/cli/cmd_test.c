@@ -17,11 +17,14 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/vec.h"
 #include "base/timeutil.h"
 #include "base/walk.h"
 #include "cli/args.h"
-#include "cli/outfile.h"
 #include "cli/enrich.h"
+#include "cli/guard.h"
+#include "cli/outfile.h"
+#include "cli/report.h"
 #include "pipeline/pipeline.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
@@ -33,13 +36,48 @@
 static const th_opt opts[] = {
     {"name", TH_OPT_VALUE, "TEXT", "run only tests whose name contains TEXT"},
     {"verbose", TH_OPT_FLAG, NULL, "also show the alerted ids of passing tests"},
+    {"format", TH_OPT_VALUE, "text|junit", "text (default) or JUnit XML on stdout (the text then goes to stderr)"},
     TH_ENRICH_OPTS,
 };
 
 typedef struct counts {
     size_t pass, fail, pending, files_bad;
     const th_mapper_opts *mo; /* the mapping every test's raw events get */
+    FILE *out;                   /* the text report: stdout, or stderr with --format junit */
+    bool junit;
+    TH_VEC(th_junit_case) cases; /* --format junit; strings in `keep` */
+    th_arena keep;
+    bool colour;
 } counts;
+
+/* One JUnit test case; msg is the text report's explanation (may be NULL). */
+static void record(counts *n, const char *file, const char *name, bool failed, bool skipped,
+                   const char *msg, double secs)
+{
+    if (!n->junit)
+        return;
+    th_junit_case c = {th_arena_strdup(&n->keep, file), th_arena_strdup(&n->keep, name), failed,
+                       skipped, msg ? th_arena_strdup(&n->keep, msg) : NULL, secs};
+    TH_VEC_PUSH(&n->cases, c);
+}
+
+/* ANSI colour for the PASS / FAIL / PENDING labels (code: "32" green, "31"
+ * red, "33" yellow): on a terminal only, and not when NO_COLOR is set. */
+static const char *on(const counts *n, const char *code)
+{
+    if (!n->colour)
+        return "";
+    return strcmp(code, "31") == 0 ? "\033[31m" : strcmp(code, "32") == 0 ? "\033[32m" : "\033[33m";
+}
+
+static const char *off(const counts *n) { return n->colour ? "\033[0m" : ""; }
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 /* ---- temporary directory ----------------------------------------------- */
 
@@ -267,8 +305,10 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
     diags.echo = stderr;
     th_rtest_file *f = th_rtest_load(&a, path, &diags);
     if (!f) {
-        printf("ERROR %s: not a usable test file (see messages)\n", path);
+        fprintf(n->out, "%sERROR%s %s: not a usable test file (see messages)\n", on(n, "31"),
+                off(n), path);
         n->files_bad++;
+        record(n, path, "(file)", true, false, "not a usable test file", 0);
     }
     for (size_t i = 0; f && i < f->ntests && !th_signals_caught(); i++) {
         const th_rtest *t = &f->tests[i];
@@ -276,39 +316,62 @@ static void run_file(const char *path, const char *filter, bool verbose, counts 
             continue;
         th_rtest_got got = {0};
         const char *why = NULL;
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         bool ran = run_one(t, n->mo, &a, &got, &diags, &why);
         if (th_signals_caught())
             break; /* not counted: it did not run to the end */
         if (!ran) {
-            printf("FAIL  %s:%u  %s\n    could not run: %s\n", path, t->line, t->name, why);
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n    could not run: %s\n", on(n, "31"), off(n),
+                    path, t->line, t->name, why);
             n->fail++;
+            record(n, path, t->name, true, false, th_arena_printf(&a, "could not run: %s", why),
+                   since(&t0));
             continue;
         }
+        double secs = since(&t0);
         th_rtest_diff d;
         th_rtest_compare(&a, t, &got, &d);
         switch (d.verdict) {
         case TH_RTEST_PASS:
-            printf("PASS  %s:%u  %s (%zu alert%s)\n", path, t->line, t->name, got.alerts,
-                   got.alerts == 1 ? "" : "s");
+            fprintf(n->out, "%sPASS %s %s:%u  %s (%zu alert%s)\n", on(n, "32"), off(n), path,
+                    t->line, t->name, got.alerts, got.alerts == 1 ? "" : "s");
             if (verbose)
-                th_rtest_diff_print(stdout, t, &got, &d);
+                th_rtest_diff_print(n->out, t, &got, &d);
             n->pass++;
+            record(n, path, t->name, false, false, NULL, secs);
             break;
         case TH_RTEST_PENDING:
-            printf("PENDING %s:%u  %s (%s; the rule did not run: %s)\n", path, t->line, t->name,
-                   t->pending, got.skipped);
+            fprintf(n->out, "%sPENDING%s %s:%u  %s (%s; the rule did not run: %s)\n", on(n, "33"),
+                    off(n), path, t->line, t->name, t->pending, got.skipped);
             n->pending++;
+            record(n, path, t->name, false, true,
+                   th_arena_printf(&a, "pending (%s): %s", t->pending, got.skipped), secs);
             break;
         case TH_RTEST_PENDING_PASS:
-            printf("FAIL  %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
-                   "remove `pending`\n",
-                   path, t->line, t->name, t->pending);
+            fprintf(n->out,
+                    "%sFAIL %s %s:%u  %s\n    marked pending (%s) but the rule ran and passed: "
+                    "remove `pending`\n",
+                    on(n, "31"), off(n), path, t->line, t->name, t->pending);
             n->fail++;
+            record(n, path, t->name, true, false, "marked pending but the rule ran and passed",
+                   secs);
             break;
         case TH_RTEST_FAIL:
-            printf("FAIL  %s:%u  %s\n", path, t->line, t->name);
-            th_rtest_diff_print(stdout, t, &got, &d);
+            fprintf(n->out, "%sFAIL %s %s:%u  %s\n", on(n, "31"), off(n), path, t->line, t->name);
+            th_rtest_diff_print(n->out, t, &got, &d);
             n->fail++;
+            if (n->junit) {
+                char *msg = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&msg, &len);
+                if (m) {
+                    th_rtest_diff_print(m, t, &got, &d);
+                    fclose(m);
+                }
+                record(n, path, t->name, true, false, msg ? msg : "failed", secs);
+                free(msg);
+            }
             break;
         }
     }
@@ -358,7 +421,10 @@ int th_cmd_test(int argc, char **argv)
                      "`emulate` scenario) and the alerts expected (a count, event ids that must\n"
                      "alert, ids that must not). Each test replays the rule with the engine as\n"
                      "`run` does. Failures show expected vs got. Format: README.md, `test`.\n"
-                     "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage.",
+                     "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage error,\n"
+                     "a missing path or a directory without tests.\n\n"
+                     "--format junit writes JUnit XML on stdout (one testsuite per file).\n\n"
+                     "example: trailhound test --format junit examples/tests > junit.xml",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -366,29 +432,49 @@ int th_cmd_test(int argc, char **argv)
         fprintf(stderr, "trailhound test: give test files or directories (PATH...)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("test", "PATH", TH_ROLE_OTHER, args.pos, args.npos))
+        return TH_EXIT_USAGE;
+    const char *fmt = th_args_value(&args, "format");
+    if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "junit") != 0) {
+        fprintf(stderr, "trailhound test: --format must be text or junit\n");
+        return TH_EXIT_USAGE;
+    }
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(&args, &mo, &paths);
     counts n = {.mo = &mo};
+    n.junit = fmt && strcmp(fmt, "junit") == 0;
+    n.out = n.junit ? stderr : stdout;
+    n.colour = th_cli_colour(n.out);
+    th_arena_init(&n.keep, 1 << 14);
     size_t missing = 0;
     const char *filter = th_args_value(&args, "name");
     bool verbose = th_args_flag(&args, "verbose");
     th_signals_install();
     for (size_t i = 0; i < args.npos && !th_signals_caught(); i++)
         missing += run_path(args.pos[i], filter, verbose, &n);
+    if (n.junit) {
+        th_buf x;
+        th_buf_init(&x);
+        th_report_junit(n.cases.items, n.cases.len, &x);
+        th_buf_write(&x, stdout);
+        th_buf_free(&x);
+    }
+    TH_VEC_FREE(&n.cases);
+    th_arena_free(&n.keep);
     int sig = th_signals_caught();
     if (sig) {
-        printf("%zu tests: %zu passed, %zu failed, %zu pending; interrupted by signal %d, the "
+        fprintf(n.out, "%zu tests: %zu passed, %zu failed, %zu pending; interrupted by signal %d, the "
                "rest not run\n",
                n.pass + n.fail + n.pending, n.pass, n.fail, n.pending, sig);
         return th_signals_exit_code(sig);
     }
     if (missing)
         return TH_EXIT_USAGE;
-    printf("%zu tests: %zu passed, %zu failed, %zu pending", n.pass + n.fail + n.pending, n.pass,
+    fprintf(n.out, "%zu tests: %zu passed, %zu failed, %zu pending", n.pass + n.fail + n.pending, n.pass,
            n.fail, n.pending);
     if (n.files_bad)
-        printf("; %zu file%s not usable", n.files_bad, n.files_bad == 1 ? "" : "s");
-    printf("\n");
+        fprintf(n.out, "; %zu file%s not usable", n.files_bad, n.files_bad == 1 ? "" : "s");
+    fprintf(n.out, "\n");
     return n.fail || n.files_bad ? TH_EXIT_FINDINGS : TH_EXIT_OK;
 }

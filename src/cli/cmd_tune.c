@@ -10,6 +10,7 @@
 #include "cli/args.h"
 #include "cli/outfile.h"
 #include "cli/enrich.h"
+#include "cli/guard.h"
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
@@ -21,36 +22,22 @@ static const th_opt opts[] = {
     {"before", TH_OPT_VALUE, "OLD", "the old version: FILE or FILE@REV (git revision)"},
     {"after", TH_OPT_VALUE, "NEW", "the new version: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time; default: the data's)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP},
+    {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
     {"format", TH_OPT_VALUE, "text|json", "terminal output (default text)"},
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
     {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
-    {"color", TH_OPT_FLAG, NULL, "colour the per-day bars"},
+    {"color", TH_OPT_FLAG, NULL, "colour the per-day bars (the default on a terminal unless NO_COLOR is set)"},
+    {"no-color", TH_OPT_FLAG, NULL, "no colour, even on a terminal"},
     TH_ENRICH_OPTS,
 };
 
 bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64_t *to)
 {
-    *from = *to = TH_TIME_NONE;
-    const char *names[2] = {"from", "to"};
-    int64_t *dst[2] = {from, to};
-    for (int i = 0; i < 2; i++) {
-        const char *v = th_args_value(a, names[i]);
-        if (v && !th_time_parse_iso(v, strlen(v), dst[i])) {
-            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO date or time\n", verb, names[i],
-                    v);
-            return false;
-        }
-    }
-    if (*from != TH_TIME_NONE && *to != TH_TIME_NONE && *from > *to) {
-        fprintf(stderr, "trailhound %s: --from is after --to (an empty period)\n", verb);
-        return false;
-    }
-    return true;
+    return th_cli_period(verb, a, from, to);
 }
 
 bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th_labels *l,
@@ -134,7 +121,8 @@ int th_cmd_tune(int argc, char **argv)
             "Replays both versions of a rule over the same data and shows what the change\n"
             "does: alerts before/after, per day, the removed and added alerts grouped by\n"
             "the rule's investigation fields, and true positives kept or lost.\n"
-            "Exit 1 when labeled true positives are lost.",
+            "Exit 1 when labeled true positives are lost.\n\n"
+            "example: trailhound tune --before old.toml --after new.toml --data ev/ --report r.html",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
@@ -148,6 +136,10 @@ int th_cmd_tune(int argc, char **argv)
                         "(try --help)\n");
         return TH_EXIT_USAGE;
     }
+    if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata) ||
+        (!strchr(before, '@') && !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
+        (!strchr(after, '@') && !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
+        return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL};
     th_mapper_opts mo;
     th_mapper_paths paths;
@@ -222,7 +214,7 @@ int th_cmd_tune(int argc, char **argv)
                       fields,
                       nfields,
                       num_opt(&a, "sample", 5),
-                      th_args_flag(&a, "color") && isatty(1)};
+                      !th_args_flag(&a, "no-color") && th_cli_colour(stdout)};
     th_buf out;
     th_buf_init(&out);
     if (fmt && strcmp(fmt, "json") == 0)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/guard.h"
 #include "cli/verbs.h"
 
 static const th_verb verbs[] = {
@@ -25,8 +26,46 @@ static void usage(FILE *f)
                "verbs:\n");
     for (size_t i = 0; i < TH_NELEM(verbs); i++)
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(f, "\n`trailhound <verb> --help` describes each verb.\n"
-               "exit codes: 0 ok, 1 findings or errors in input, 2 usage error.\n");
+    fprintf(f, "\n`trailhound help <verb>` (or `trailhound <verb> --help`) describes each verb.\n"
+               "example: trailhound run --rules rules/ --data cloudtrail/ --format summary\n"
+               "exit codes: 0 nothing found; 1 findings (alerts, rule problems, failed tests);\n"
+               "2 the job could not be done (usage error, missing path, no rule loaded,\n"
+               "unreadable input, output not written).\n");
+}
+
+static const th_verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < TH_NELEM(verbs); i++)
+        if (strcmp(name, verbs[i].name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+/* Runs the verb, then makes sure what it wrote on stdout reached it: a full
+ * disk or a closed pipe is exit 2, whatever the verb found. */
+static int run_verb(const th_verb *v, int argc, char **argv)
+{
+    int rc = v->fn(argc, argv);
+    if (!th_cli_write_ok(v->name, stdout, "standard output", false))
+        rc = TH_EXIT_USAGE;
+    return rc;
+}
+
+/* `trailhound help VERB [SUB]` is `trailhound VERB [SUB] --help`. */
+static int help_verb(int argc, char **argv)
+{
+    const th_verb *v = find_verb(argv[2]);
+    if (!v) {
+        fprintf(stderr, "trailhound help: unknown verb '%s'\n\n", argv[2]);
+        usage(stderr);
+        return TH_EXIT_USAGE;
+    }
+    char *hv[5] = {argv[0], argv[2], NULL, NULL, NULL};
+    int n = 2;
+    if (argc > 3 && strcmp(argv[2], "rules") == 0)
+        hv[n++] = argv[3];
+    hv[n++] = (char *)"--help";
+    return run_verb(v, n, hv);
 }
 
 int main(int argc, char **argv)
@@ -35,20 +74,29 @@ int main(int argc, char **argv)
         usage(stderr);
         return TH_EXIT_USAGE;
     }
+    if (strcmp(argv[1], "help") == 0 && argc > 2)
+        return help_verb(argc, argv);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return TH_EXIT_OK;
+        return th_cli_write_ok("help", stdout, "standard output", false) ? TH_EXIT_OK
+                                                                          : TH_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("trailhound %s\n", TH_VERSION);
         return TH_EXIT_OK;
     }
-    for (size_t i = 0; i < TH_NELEM(verbs); i++) {
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].fn(argc, argv);
-    }
-    fprintf(stderr, "trailhound: unknown verb '%s'\n\n", argv[1]);
+    const th_verb *v = find_verb(argv[1]);
+    if (v)
+        return run_verb(v, argc, argv);
+    fprintf(stderr, "trailhound: unknown verb '%s'", argv[1]);
+    const char *names[TH_NELEM(verbs)];
+    for (size_t i = 0; i < TH_NELEM(verbs); i++)
+        names[i] = verbs[i].name;
+    const char *near = th_args_nearest(argv[1], names, TH_NELEM(verbs));
+    if (near)
+        fprintf(stderr, " (did you mean '%s'?)", near);
+    fprintf(stderr, "\n\n");
     usage(stderr);
     return TH_EXIT_USAGE;
 }

@@ -352,7 +352,8 @@ int th_cmd_rules_show(int argc, char **argv)
                      "Prints each rule as trailhound parsed it: identity, schedule (with the\n"
                      "lookback and interval it computed), query and where it starts in the file,\n"
                      "type-specific settings (new_terms, threshold, suppression), ATT&CK mapping,\n"
-                     "tags and texts. JSON gives one object per rule, in an array.",
+                     "tags and texts. JSON gives one object per rule, in an array.\n\n"
+                     "example: trailhound rules show rules/my_rule.toml",
                      show_opts, TH_NELEM(show_opts));
         return TH_EXIT_OK;
     }

@@ -1,4 +1,5 @@
 /* Alert output formats and the run summary (run_out.h). */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -16,14 +17,39 @@ bool th_run_out_init(th_run_out *o, const char *format, const char *path,
         o->fmt = TH_RUN_TABLE;
     else if (strcmp(format, "summary") == 0)
         o->fmt = TH_RUN_SUMMARY;
+    else if (strcmp(format, "json") == 0)
+        o->fmt = TH_RUN_JSON;
+    else if (strcmp(format, "bulk") == 0)
+        o->fmt = TH_RUN_BULK;
     else {
-        fprintf(stderr, "trailhound run: unknown --format '%s' (ndjson, table, summary)\n", format);
+        fprintf(stderr,
+                "trailhound run: unknown --format '%s' (ndjson, bulk, table, summary, json)\n",
+                format);
         return false;
     }
     if (!th_outfile_open(&o->out, "run", path, inputs, ninputs))
         return false;
     o->f = o->out.f;
     return true;
+}
+
+void th_run_out_bulk_action(th_buf *b, const th_jval *doc)
+{
+    const th_jval *id = th_json_path_first(doc, TH_STR_LIT("kibana.alert.uuid"));
+    th_jw w;
+    th_jw_init(&w, b);
+    th_jw_obj(&w);
+    th_jw_key(&w, "create");
+    th_jw_obj(&w);
+    th_jw_key(&w, "_index");
+    th_jw_cstr(&w, ".alerts-security.alerts-default");
+    if (id && id->type == TH_JSTR) {
+        th_jw_key(&w, "_id");
+        th_jw_str(&w, id->u.str);
+    }
+    th_jw_end(&w);
+    th_jw_end(&w);
+    th_buf_putc(b, '\n');
 }
 
 static void flush(th_run_out *o, bool force)
@@ -95,7 +121,13 @@ void th_run_out_alert(void *ctx, const th_alert *a)
         th_buf_putc(&o->buf, '\n');
         break;
     }
+    case TH_RUN_BULK:
+        th_run_out_bulk_action(&o->buf, a->doc);
+        th_json_write(&o->buf, a->doc);
+        th_buf_putc(&o->buf, '\n');
+        break;
     case TH_RUN_SUMMARY:
+    case TH_RUN_JSON:
         break;
     }
     flush(o, false);
@@ -127,14 +159,37 @@ static const char *rid(const th_rule *r)
     return r->rule_id ? r->rule_id : r->path ? r->path : "?";
 }
 
+static int cmp_report(const void *a, const void *b)
+{
+    const th_rule_report *x = *(const th_rule_report *const *)a;
+    const th_rule_report *y = *(const th_rule_report *const *)b;
+    uint64_t nx = x->alerts + x->building_blocks, ny = y->alerts + y->building_blocks;
+    if (nx != ny)
+        return nx > ny ? -1 : 1;
+    int c = strcmp(x->rule->name ? x->rule->name : "", y->rule->name ? y->rule->name : "");
+    return c ? c : strcmp(rid(x->rule), rid(y->rule));
+}
+
+/* The engine's reports, most alerts first (ties by name, then rule_id). */
+static const th_rule_report **by_alerts(const th_engine *e, size_t *n)
+{
+    const th_rule_report *rep = th_engine_reports(e, n);
+    const th_rule_report **v = th_xcalloc(*n + 1, sizeof *v);
+    for (size_t i = 0; i < *n; i++)
+        v[i] = &rep[i];
+    qsort(v, *n, sizeof *v, cmp_report);
+    return v;
+}
+
 void th_run_summary_print(const th_run_summary *s, FILE *f)
 {
     size_t n;
     const th_rule_report *rep = th_engine_reports(s->engine, &n);
+    const th_rule_report **sorted = by_alerts(s->engine, &n);
     uint64_t alerts = 0, ran = 0, skipped = 0, failed = 0;
-    fprintf(f, "run: rules with alerts (alerts, runs truncated by max_signals):\n");
+    fprintf(f, "run: rules with alerts, most first (alerts, runs truncated by max_signals):\n");
     for (size_t i = 0; i < n; i++) {
-        const th_rule_report *r = &rep[i];
+        const th_rule_report *r = sorted[i];
         if (r->skipped) {
             skipped += !r->failed;
             failed += r->failed;
@@ -252,6 +307,106 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             mb, s->read_s, s->read_s > 0 ? mb / s->read_s : 0.0,
             s->read_s > 0 ? (double)s->events / s->read_s : 0.0, s->total_s,
             (double)th_peak_rss() / 1e6);
+    free(sorted);
+}
+
+void th_run_summary_json(const th_run_summary *s, th_buf *out)
+{
+    size_t n;
+    const th_rule_report **v = by_alerts(s->engine, &n);
+    uint64_t alerts = 0, ran = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        skipped += v[i]->skipped != NULL;
+        ran += v[i]->skipped == NULL;
+        alerts += v[i]->alerts + v[i]->building_blocks;
+    }
+    int64_t from, to;
+    th_engine_period(s->engine, &from, &to);
+    uint64_t ev, ing;
+    th_engine_event_counts(s->engine, &ev, &ing);
+    const th_input_stats *in = s->input;
+    th_jw w;
+    th_jw_init(&w, out);
+    th_jw_obj(&w);
+    th_jw_key(&w, "alerts");
+    th_jw_int(&w, (int64_t)alerts);
+    th_jw_key(&w, "rules_ran");
+    th_jw_int(&w, (int64_t)ran);
+    th_jw_key(&w, "rules_skipped");
+    th_jw_int(&w, (int64_t)skipped);
+    th_jw_key(&w, "period");
+    th_jw_obj(&w);
+    th_jw_key(&w, "from");
+    if (from != TH_TIME_NONE)
+        th_jw_time(&w, from);
+    else
+        th_jw_null(&w);
+    th_jw_key(&w, "to");
+    if (to != TH_TIME_NONE)
+        th_jw_time(&w, to);
+    else
+        th_jw_null(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "events");
+    th_jw_obj(&w);
+    th_jw_key(&w, "total");
+    th_jw_int(&w, (int64_t)s->events);
+    th_jw_key(&w, "raw_cloudtrail");
+    th_jw_int(&w, (int64_t)s->raw);
+    th_jw_key(&w, "ecs");
+    th_jw_int(&w, (int64_t)(s->events - s->raw));
+    th_jw_key(&w, "without_timestamp");
+    th_jw_int(&w, (int64_t)s->no_time);
+    th_jw_key(&w, "with_event_ingested");
+    th_jw_int(&w, (int64_t)ing);
+    th_jw_end(&w);
+    th_jw_key(&w, "input");
+    th_jw_obj(&w);
+    th_jw_key(&w, "files");
+    th_jw_int(&w, in ? (int64_t)in->files : 0);
+    th_jw_key(&w, "files_skipped");
+    th_jw_int(&w, in ? (int64_t)in->files_skipped : 0);
+    th_jw_key(&w, "files_unreadable");
+    th_jw_int(&w, in ? (int64_t)in->files_unreadable : 0);
+    th_jw_key(&w, "records_skipped");
+    th_jw_int(&w, in ? (int64_t)in->records_skipped : 0);
+    th_jw_key(&w, "bytes");
+    th_jw_int(&w, in ? (int64_t)in->bytes : 0);
+    th_jw_end(&w);
+    th_jw_key(&w, "rules");
+    th_jw_arr(&w);
+    for (size_t i = 0; i < n; i++) {
+        const th_rule_report *r = v[i];
+        th_jw_obj(&w);
+        th_jw_key(&w, "rule_id");
+        th_jw_cstr(&w, rid(r->rule));
+        th_jw_key(&w, "name");
+        th_jw_cstr(&w, r->rule->name ? r->rule->name : "");
+        th_jw_key(&w, "type");
+        th_jw_cstr(&w, th_rule_type_name(r->rule->type));
+        if (r->skipped) {
+            th_jw_key(&w, "skipped");
+            th_jw_cstr(&w, r->skipped);
+        } else {
+            th_jw_key(&w, "alerts");
+            th_jw_int(&w, (int64_t)(r->alerts + r->building_blocks));
+            th_jw_key(&w, "runs");
+            th_jw_int(&w, (int64_t)r->runs);
+            th_jw_key(&w, "runs_truncated");
+            th_jw_int(&w, (int64_t)r->runs_truncated);
+            th_jw_key(&w, "matches");
+            th_jw_int(&w, (int64_t)r->matches);
+            th_jw_key(&w, "state_capped");
+            th_jw_bool(&w, r->state_capped);
+        }
+        th_jw_end(&w);
+    }
+    th_jw_end(&w);
+    th_jw_key(&w, "seconds");
+    th_jw_double(&w, s->total_s);
+    th_jw_end(&w);
+    th_buf_putc(out, '\n');
+    free(v);
 }
 
 uint64_t th_peak_rss(void)

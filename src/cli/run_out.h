@@ -15,7 +15,10 @@
 #include "io/input.h"
 #include "pipeline/pipeline.h"
 
-typedef enum th_run_fmt { TH_RUN_NDJSON, TH_RUN_TABLE, TH_RUN_SUMMARY } th_run_fmt;
+/* ndjson: alert documents; bulk: Elasticsearch _bulk (action line + document);
+ * table: one line per alert; summary: no alerts (the summary is on stderr);
+ * json: no alerts, the summary as one JSON object on the output. */
+typedef enum th_run_fmt { TH_RUN_NDJSON, TH_RUN_BULK, TH_RUN_TABLE, TH_RUN_SUMMARY, TH_RUN_JSON } th_run_fmt;
 
 typedef struct th_run_out {
     th_run_fmt fmt;
@@ -32,6 +35,11 @@ bool th_run_out_init(th_run_out *o, const char *format, const char *path,
                      const char *const *inputs, size_t ninputs);
 /* th_alert_fn: writes one alert. */
 void th_run_out_alert(void *ctx, const th_alert *a);
+/* The _bulk action line for one alert document: a `create` into Kibana's
+ * alerts alias for the default space, with the alert's uuid as _id (Kibana
+ * indexes alerts under kibana.alert.uuid), so a second load is refused as a
+ * duplicate instead of doubling the alerts. */
+void th_run_out_bulk_action(th_buf *b, const th_jval *doc);
 /* Flushes, closes and renames the output into place; false (said) on a
  * write error, and the output file is then left as it was. */
 bool th_run_out_close(th_run_out *o);
@@ -58,6 +66,9 @@ uint64_t th_peak_rss(void);
 /* The pipeline's per-stage profile, as `run --profile` prints it. */
 void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const char *verb, FILE *f);
 
+/* The summary, rules sorted by alert count (then name), as text on f. */
 void th_run_summary_print(const th_run_summary *s, FILE *f);
+/* The same facts as one JSON object (and a newline) appended to out. */
+void th_run_summary_json(const th_run_summary *s, th_buf *out);
 
 #endif

@@ -1,8 +1,11 @@
 /* The verbs of the trailhound command line. Each lives in its own cmd_*.c and
- * is a few calls into the layers below. Exit codes, for every verb:
- *   0  success, nothing found that needs attention
- *   1  findings (alerts, validation or lint problems, failed tests) or errors in input
- *   2  usage error (bad options), or a file that could not be opened at all */
+ * is a few calls into the layers below. Exit codes, for every verb (README):
+ *   0  the job was done and found nothing that needs attention
+ *   1  findings: alerts, matches, validation or lint problems, failed tests
+ *   2  the job could not be done as asked: usage error, a missing path, no rule
+ *      loaded from --rules, an input that could not be read, output that could
+ *      not be written, and (with --strict) skipped records. Checked before any
+ *      data is read wherever it can be (cli/guard.h). */
 #ifndef TH_CLI_VERBS_H
 #define TH_CLI_VERBS_H
 

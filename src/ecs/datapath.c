@@ -24,7 +24,11 @@ static const char *tidy(char *buf, size_t n)
     return buf;
 }
 
-const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
+/* Candidate roots for `rel`, in order: $TH_DATA_DIR; the installed layout
+ * (PREFIX/bin/trailhound -> PREFIX/share/trailhound, `make install`); the
+ * binary's directory and up to two above it (the source tree: build/<mode>/).
+ * Never the current directory: results must not depend on where one stands. */
+static const char *find(const char *rel, char *buf, size_t n)
 {
     const char *env = getenv("TH_DATA_DIR");
     if (env && *env) {
@@ -39,16 +43,29 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = 0;
-        /* the binary's directory, then build/<mode>/ -> build/ -> repository root */
-        static const char *const ups[] = {"", "/..", "/../.."};
-        for (size_t i = 0; i < 3; i++) {
+        static const char *const ups[] = {"/../share/trailhound", "", "/..", "/../.."};
+        for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
             snprintf(buf, n, "%s%s/%s", exe, ups[i], rel);
             if (readable(buf))
                 return tidy(buf, n);
         }
     }
-    snprintf(buf, n, "%s", rel);
-    return readable(buf) ? buf : NULL;
+    return NULL;
+}
+
+const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
+{
+    if (find(rel, buf, n))
+        return buf;
+    /* said once per process: enrichment is never silently off */
+    static _Atomic int warned;
+    if (!warned++)
+        fprintf(stderr,
+                "trailhound: data file %s not found (looked in $TH_DATA_DIR, "
+                "<prefix>/share/trailhound beside the binary, and the source tree); the "
+                "enrichment it serves is off. Run scripts/setup.sh, or make install.\n",
+                rel);
+    return NULL;
 }
 
 const char *th_mapper_default_ua_path(char *buf, size_t n)
@@ -58,7 +75,8 @@ const char *th_mapper_default_ua_path(char *buf, size_t n)
 
 const char *th_mapper_default_asn_path(char *buf, size_t n)
 {
-    const char *p = th_mapper_default_path(TH_ASN_TABLE_DEFAULT, buf, n);
+    /* the table quietly: the CSV serves as well, only slower to load */
+    const char *p = find(TH_ASN_TABLE_DEFAULT, buf, n);
     return p ? p : th_mapper_default_path(TH_ASN_CSV_DEFAULT, buf, n);
 }
 

@@ -60,9 +60,8 @@ bool th_mapper_has_geo(const th_mapper *m);
 bool th_mapper_has_asn(const th_mapper *m);
 const char *th_mapper_ua_version(const th_mapper *m); /* NULL if unknown */
 /* The default ua_regexes: node_modules/uap-core/regexes.yaml (scripts/setup.sh
- * installs it) under $TH_DATA_DIR, else beside the running binary or up to two
- * levels up (build/<mode>/), else in the current directory. Writes the path into
- * buf (n bytes) and returns buf, or NULL when none is readable. */
+ * installs it), found as th_mapper_default_path finds any data file. Writes the
+ * path into buf (n bytes) and returns buf, or NULL when none is readable. */
 const char *th_mapper_default_ua_path(char *buf, size_t n);
 
 /* The GeoIP databases in use, for summaries: "city PATH (TYPE, SCHEMA); ASN
@@ -77,10 +76,12 @@ const char *th_mapper_geo_desc(const th_mapper *m);
  * @ip-location-db/asn, else that package's CSV directory (slower to load). */
 #define TH_ASN_TABLE_DEFAULT "build/data/asn-ranges.bin"
 #define TH_ASN_CSV_DEFAULT "node_modules/@ip-location-db/asn"
-/* Finds a data path `rel` (e.g. TH_GEOIP_CITY_DEFAULT) as the CLI finds
- * node_modules/uap-core/regexes.yaml: under $TH_DATA_DIR, the binary's
- * directory and up to two levels above it (build/<mode>/), then the current
- * directory. Writes it into buf and returns buf, or NULL when not readable.
+/* Finds a data path `rel` (e.g. TH_GEOIP_CITY_DEFAULT): under $TH_DATA_DIR,
+ * then PREFIX/share/trailhound when the binary is PREFIX/bin/trailhound
+ * (`make install`), then the binary's directory and up to two levels above it
+ * (the source tree: build/<mode>/). Never the current directory. Writes it into
+ * buf and returns buf; NULL when not readable, after saying so on stderr (once
+ * per process) so that enrichment is never silently off.
  * th_mapper_default_ua_path is this with node_modules/uap-core/regexes.yaml. */
 const char *th_mapper_default_path(const char *rel, char *buf, size_t n);
 /* The default ASN source (TH_ASN_TABLE_DEFAULT, else TH_ASN_CSV_DEFAULT) or NULL. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "base/sha256.h"
 #include "engine/internal.h"
 
@@ -297,6 +298,85 @@ static th_jval *parameters(th_arena *a, const th_erule *er)
     return p;
 }
 
+/* Kibana's rule type names (ruleTypeName), which it writes as
+ * kibana.alert.rule.category. */
+static const char *rule_category(th_rule_type t)
+{
+    switch (t) {
+    case TH_RULE_QUERY: return "Custom Query Rule";
+    case TH_RULE_SAVED_QUERY: return "Saved Query Rule";
+    case TH_RULE_EQL: return "Event Correlation Rule";
+    case TH_RULE_THRESHOLD: return "Threshold Rule";
+    case TH_RULE_NEW_TERMS: return "New Terms Rule";
+    case TH_RULE_THREAT_MATCH: return "Indicator Match Rule";
+    case TH_RULE_MACHINE_LEARNING: return "Machine Learning Rule";
+    case TH_RULE_ESQL: return "ES|QL Rule";
+    default: return "Custom Query Rule";
+    }
+}
+
+/* "2024/05/01" (detection-rules metadata) -> "2024-05-01T00:00:00.000Z" */
+static th_jval *meta_time(th_arena *a, const char *d)
+{
+    if (!d || strlen(d) != 10)
+        return NULL;
+    return th_jnew_cstr(a, th_arena_printf(a, "%.4s-%.2s-%.2sT00:00:00.000Z", d, d + 5, d + 8));
+}
+
+/* The rule's exceptions_list as Kibana stores it: [{id, list_id,
+ * namespace_type, type}], the string members the rule file gives. */
+static th_jval *exceptions_list(th_arena *a, const th_rule *r)
+{
+    th_jval *arr = th_jnew_arr(a);
+    const th_toml *l = th_toml_get_path(r->toml, "rule.exceptions_list");
+    if (!l || l->type != TH_TOML_ARRAY)
+        return arr;
+    static const char *const keys[] = {"id", "list_id", "namespace_type", "type"};
+    for (size_t i = 0; i < l->u.arr.len; i++) {
+        const th_toml *t = l->u.arr.items[i];
+        if (t->type != TH_TOML_TABLE)
+            continue;
+        th_jval *o = th_jnew_obj(a);
+        for (size_t k = 0; k < 4; k++) {
+            th_str s;
+            if (th_toml_get_str(t, keys[k], &s))
+                set(a, o, keys[k], th_jnew_strcopy(a, s));
+        }
+        th_jarr_push(a, arr, o);
+    }
+    return arr;
+}
+
+/* kibana.alert.original_event.<name> for every field of the source's event
+ * object (event.kind included, as it was before the alert replaced it):
+ * flat keys, as Kibana's alert builder writes them. */
+static void original_event(th_arena *a, th_jval *src)
+{
+    const th_jval *ev = NULL;
+    for (uint32_t i = 0; i < src->len; i++)
+        if (th_str_eq(src->u.members[i].key, TH_STR_LIT("event")) &&
+            src->u.members[i].val->type == TH_JOBJ)
+            ev = src->u.members[i].val;
+    size_t nflat = 0;
+    th_jmember flat[64];
+    for (uint32_t i = 0; i < src->len && nflat < 64; i++) {
+        th_str k = src->u.members[i].key;
+        if (k.n > 6 && memcmp(k.p, "event.", 6) == 0)
+            flat[nflat++] = src->u.members[i];
+    }
+    if (ev)
+        for (uint32_t i = 0; i < ev->len; i++)
+            set(a, src,
+                th_arena_printf(a, "kibana.alert.original_event.%.*s", (int)ev->u.members[i].key.n,
+                                ev->u.members[i].key.p),
+                th_json_clone(a, ev->u.members[i].val));
+    for (size_t i = 0; i < nflat; i++)
+        set(a, src,
+            th_arena_printf(a, "kibana.alert.original_event.%.*s", (int)(flat[i].key.n - 6),
+                            flat[i].key.p + 6),
+            th_json_clone(a, flat[i].val));
+}
+
 static void rule_fields(th_arena *a, th_jval *o, const th_erule *er, const char *uuid)
 {
     const th_rule *r = er->rule;
@@ -330,6 +410,18 @@ static void rule_fields(th_arena *a, th_jval *o, const th_erule *er, const char 
     set_s(a, o, "kibana.alert.rule.producer", "siem");
     set_s(a, o, "kibana.alert.rule.execution.type", "scheduled");
     set(a, o, "kibana.alert.rule.parameters", parameters(a, er));
+    set_s(a, o, "kibana.alert.rule.category", rule_category(r->type));
+    set(a, o, "kibana.alert.rule.revision", th_jnew_i64(a, 0)); /* a rule never edited */
+    set(a, o, "kibana.alert.rule.exceptions_list", exceptions_list(a, r));
+    th_jval *created = meta_time(a, r->creation_date), *updated = meta_time(a, r->updated_date);
+    if (created)
+        set(a, o, "kibana.alert.rule.created_at", created);
+    if (updated)
+        set(a, o, "kibana.alert.rule.updated_at", updated);
+    if (r->note)
+        set_s(a, o, "kibana.alert.rule.note", r->note);
+    if (r->rule_name_override)
+        set_s(a, o, "kibana.alert.rule.rule_name_override", r->rule_name_override);
 }
 
 th_ealert *th_alert_make(th_engine *e, th_erule *r, th_jval *src, int64_t t, const char *uuid,
@@ -338,6 +430,7 @@ th_ealert *th_alert_make(th_engine *e, th_erule *r, th_jval *src, int64_t t, con
     th_arena *a = &e->arena;
     const char *ruuid = r->uuid;
     char *reason = th_alert_reason(a, src, r->rule);
+    original_event(a, src);
     th_jobj_remove_path(src, "event.kind");
     th_jobj_remove(src, TH_STR_LIT("event.kind"));
     set(a, src, "@timestamp", iso(a, t));
@@ -375,6 +468,7 @@ th_ealert *th_alert_make(th_engine *e, th_erule *r, th_jval *src, int64_t t, con
     th_jval *spaces = th_jnew_arr(a);
     th_jarr_push(a, spaces, th_jnew_cstr(a, e->o.space_id));
     set(a, src, "kibana.space_ids", spaces);
+    set_s(a, src, "kibana.version", TH_KIBANA_VERSION);
 
     th_ealert al = {0};
     al.pub.time_ms = t;

@@ -70,10 +70,21 @@ static void progress_tick(const th_pipeline *p, progress *pr, th_input *in, uint
     if (!p->progress || (events & 4095) != 0)
         return;
     double s = (double)(now_ns() - pr->t0) / 1e9;
-    if (s > 1.0 && s - pr->last > 0.5) {
+    double after = p->progress_after > 0 ? p->progress_after : 1.0;
+    if (s > after && (pr->last == 0 || s - pr->last > 0.5)) {
         const th_input_stats *st = th_input_stats_get(in);
-        fprintf(stderr, "\r%s: %llu events, %.1f MB, %.1f MB/s   ", p->verb ? p->verb : "read",
-                (unsigned long long)events, (double)st->bytes / 1e6, (double)st->bytes / 1e6 / s);
+        double mb = (double)st->bytes / 1e6, rate = mb / s;
+        const char *verb = p->verb ? p->verb : "read";
+        if (p->total_bytes && st->bytes <= p->total_bytes && rate > 0) {
+            double total = (double)p->total_bytes / 1e6;
+            unsigned left = (unsigned)((total - mb) / rate + 0.5);
+            fprintf(stderr, "\r%s: %3.0f%%  %.1f of %.1f MB, %llu events, %.1f MB/s, %u:%02u left   ",
+                    verb, 100.0 * mb / total, mb, total, (unsigned long long)events, rate,
+                    left / 60, left % 60);
+        } else {
+            fprintf(stderr, "\r%s: %llu events, %.1f MB, %.1f MB/s   ", verb,
+                    (unsigned long long)events, mb, rate);
+        }
         pr->last = s;
     }
 }
@@ -81,7 +92,7 @@ static void progress_tick(const th_pipeline *p, progress *pr, th_input *in, uint
 static void progress_end(const progress *pr)
 {
     if (pr->last > 0)
-        fprintf(stderr, "\r%60s\r", "");
+        fprintf(stderr, "\r%90s\r", "");
 }
 
 /* ---- one record ------------------------------------------------------------ */

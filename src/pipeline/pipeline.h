@@ -74,6 +74,8 @@ typedef struct th_pipeline {
     unsigned threads;       /* workers; <= 1 = everything on the calling thread */
     bool progress;          /* progress on stderr after a second */
     const char *verb;       /* progress label ("run") */
+    uint64_t total_bytes;   /* input size on disk when known (percent and ETA), else 0 */
+    double progress_after;  /* seconds before the first progress line (0: 1 s) */
     bool full_docs;         /* every event gets the full mapping (convert, match) */
     bool eager;             /* no lazy mapping: full mapping for every event */
     bool profile;           /* fill `prof` */

@@ -11,6 +11,7 @@
 #include "base/map.h"
 #include "base/walk.h"
 #include "rules/rule.h"
+#include "rules/rule_internal.h"
 
 void th_ruleset_init(th_ruleset *rs)
 {
@@ -72,6 +73,12 @@ static bool load_file(th_ruleset *rs, const char *path, th_diags *diags)
     char *buf = read_file(path, &len, diags);
     if (!buf)
         return false;
+    if (th_rules_is_kibana_export(buf, len)) {
+        rs->files_seen--; /* each exported rule counts as a file */
+        size_t failed = th_rules_load_kibana(rs, path, buf, len, diags);
+        free(buf);
+        return failed == 0;
+    }
     th_rule *r = th_rule_from_text(rs, buf, len, path, diags);
     free(buf);
     return r != NULL;

@@ -144,7 +144,9 @@ void th_ruleset_free(th_ruleset *rs);
 /* Loads files and directories (recursively, in sorted order; *.toml only, names
  * starting with '.' skipped; a file named explicitly is read whatever its name).
  * A file is a hunting query when its root has a [hunt] table, a rule when it has
- * [rule]. Problems go to diags; a file that cannot be read, fails to parse, has
+ * [rule]. A file named explicitly that starts with '{' is a Kibana rule export
+ * (NDJSON, one rule object a line: rules/kibana.c), each rule loaded as the
+ * TOML that says the same. Problems go to diags; a file that cannot be read, fails to parse, has
  * neither table, or holds a string longer than TH_MAX_RULE_STRING_BYTES is
  * reported (file:line:col) and skipped; the rest loads.
  * Returns the number of files that failed. */

@@ -7,7 +7,17 @@
 #include <stddef.h>
 
 #include "base/arena.h"
+#include "base/diag.h"
 #include "toml/toml.h"
+
+struct th_ruleset;
+/* kibana.c: text is a Kibana rule export (NDJSON of rule objects) rather than
+ * TOML. */
+bool th_rules_is_kibana_export(const char *text, size_t len);
+/* Loads every rule of a Kibana export into rs (each rule's path is
+ * "path:LINE"); returns the number of rules that failed (problems in diags). */
+size_t th_rules_load_kibana(struct th_ruleset *rs, const char *path, const char *text, size_t len,
+                            th_diags *diags);
 
 /* NUL-terminated copy of a TOML string value; NULL when v is not a string. */
 const char *th_rules_dup(th_arena *a, const th_toml *v);

@@ -192,8 +192,13 @@ static void on_bad_word(th_str w, size_t off, void *vctx)
     }
     unsigned line, col;
     lint_line_col(f, pos, &line, &col);
-    lint_find(f, TH_SEV_WARNING, line, col, "spelling", "%s: unknown word '%.*s'", c->key, (int)w.n,
-              w.p);
+    char sug[160];
+    if (th_spell_suggest(f->l->spell, w, sug, sizeof sug))
+        lint_find(f, TH_SEV_WARNING, line, col, "spelling",
+                  "%s: unknown word '%.*s' (did you mean %s?)", c->key, (int)w.n, w.p, sug);
+    else
+        lint_find(f, TH_SEV_WARNING, line, col, "spelling", "%s: unknown word '%.*s'", c->key,
+                  (int)w.n, w.p);
 }
 
 static void lint_text(lfile *f, const th_toml *rule)

@@ -1,190 +1,70 @@
-/* Hunspell dictionary reader and word checker (spell.h). */
+/* Word checks through libhunspell (spell.h); the tokenizer that decides what
+ * is a word is ours. */
 #include "tune/spell.h"
 
 #include <ctype.h>
+#include <hunspell.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
 #include "base/file.h"
-#include "base/map.h"
-#include "base/vec.h"
-
-typedef struct affix {
-    bool prefix, cross;
-    char flag;
-    const char *strip, *add, *cond; /* "" for 0 */
-    size_t nstrip, nadd;
-} affix;
 
 struct th_spell {
-    th_arena arena;
-    th_map words; /* word -> flags (NUL-terminated, may be "") */
-    TH_VEC(affix) affixes;
+    Hunhandle *h; /* NULL until a dictionary is loaded */
+    size_t added; /* project words */
 };
 
 th_spell *th_spell_new(void)
 {
-    th_spell *s = th_xcalloc(1, sizeof *s);
-    th_arena_init(&s->arena, 1 << 20);
-    th_map_init(&s->words);
-    return s;
+    return th_xcalloc(1, sizeof(th_spell));
 }
 
 void th_spell_free(th_spell *s)
 {
     if (!s)
         return;
-    th_map_free(&s->words);
-    TH_VEC_FREE(&s->affixes);
-    th_arena_free(&s->arena);
+    if (s->h)
+        Hunspell_destroy(s->h);
     free(s);
 }
 
 size_t th_spell_size(const th_spell *s)
 {
-    return s->words.len;
-}
-
-static void add_entry(th_spell *s, th_str w, th_str flags)
-{
-    if (w.n == 0)
-        return;
-    if (!flags.p)
-        flags = TH_STR_LIT("");
-    const char *old = th_map_get(&s->words, w);
-    if (!old) {
-        /* keys are borrowed by the map: keep them in the arena */
-        char *k = th_arena_strndup(&s->arena, w.p, w.n);
-        th_map_put(&s->words, th_str_make(k, w.n), th_arena_strndup(&s->arena, flags.p, flags.n));
-        return;
-    }
-    th_map_put(&s->words, w, th_arena_printf(&s->arena, "%s%.*s", old, (int)flags.n, flags.p));
-}
-
-void th_spell_add_word(th_spell *s, th_str w)
-{
-    add_entry(s, w, TH_STR_NULL);
-}
-
-/* Next line of buf (CR and trailing blanks trimmed); false at the end. */
-static bool next_line(const char *buf, size_t len, size_t *pos, th_str *line)
-{
-    if (*pos >= len)
-        return false;
-    const char *nl = memchr(buf + *pos, '\n', len - *pos);
-    size_t end = nl ? (size_t)(nl - buf) : len, e = end;
-    while (e > *pos && (buf[e - 1] == '\r' || buf[e - 1] == ' '))
-        e--;
-    *line = th_str_make(buf + *pos, e - *pos);
-    *pos = end + 1;
-    return true;
-}
-
-static th_str field_at(th_str line, size_t idx)
-{
-    size_t i = 0, k = 0;
-    while (i < line.n) {
-        while (i < line.n && (line.p[i] == ' ' || line.p[i] == '\t'))
-            i++;
-        size_t b = i;
-        while (i < line.n && line.p[i] != ' ' && line.p[i] != '\t')
-            i++;
-        if (b < i && k++ == idx)
-            return th_str_make(line.p + b, i - b);
-    }
-    return TH_STR_NULL;
-}
-
-static const char *zero_or(th_spell *s, th_str v, size_t *n)
-{
-    /* continuation classes after '/' are not used by the checks here */
-    const char *slash = memchr(v.p, '/', v.n);
-    if (slash)
-        v.n = (size_t)(slash - v.p);
-    if (th_str_eqc(v, "0"))
-        v.n = 0;
-    *n = v.n;
-    return th_arena_strndup(&s->arena, v.p, v.n);
-}
-
-static void load_aff(th_spell *s, const char *path)
-{
-    size_t len;
-    char *buf = th_file_read(path, &len);
-    if (!buf)
-        return;
-    size_t pos = 0;
-    th_str line;
-    while (next_line(buf, len, &pos, &line)) {
-        bool pfx = th_str_starts(line, "PFX "), sfx = th_str_starts(line, "SFX ");
-        if (pfx || sfx) {
-            th_str flag = field_at(line, 1), a = field_at(line, 2), b = field_at(line, 3),
-                   c = field_at(line, 4);
-            /* header lines: "SFX V N 2" (3rd field Y/N, 4th a count, no 5th) */
-            if (flag.n == 1 && c.n > 0) {
-                affix af = {.prefix = pfx, .flag = flag.p[0]};
-                af.strip = zero_or(s, a, &af.nstrip);
-                af.add = zero_or(s, b, &af.nadd);
-                af.cond = th_arena_strndup(&s->arena, c.p, c.n);
-                TH_VEC_PUSH(&s->affixes, af);
-            } else if (flag.n == 1 && a.n == 1) {
-                /* a header: remembers cross-product permission for the rules after it */
-                affix marker = {
-                    .prefix = pfx, .flag = flag.p[0], .cross = a.p[0] == 'Y', .cond = NULL};
-                TH_VEC_PUSH(&s->affixes, marker);
-            }
-        }
-    }
-    /* Propagate each header's cross flag to its rules and drop the headers. */
-    size_t w = 0;
-    bool cross = false;
-    for (size_t i = 0; i < s->affixes.len; i++) {
-        affix af = s->affixes.items[i];
-        if (!af.cond) {
-            cross = af.cross;
-            continue;
-        }
-        af.cross = cross;
-        s->affixes.items[w++] = af;
-    }
-    s->affixes.len = w;
-    free(buf);
+    return s->added;
 }
 
 bool th_spell_load_hunspell(th_spell *s, const char *base)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s.dic", base);
-    size_t len;
-    char *buf = th_file_read(path, &len);
-    if (!buf)
+    char dic[4096], aff[4096];
+    snprintf(dic, sizeof dic, "%s.dic", base);
+    snprintf(aff, sizeof aff, "%s.aff", base);
+    FILE *f = fopen(dic, "rb"); /* Hunspell_create does not say when a file is missing */
+    if (!f)
         return false;
-    bool first = true;
-    size_t pos = 0;
-    th_str line;
-    while (next_line(buf, len, &pos, &line)) {
-        if (first) {
-            first = false; /* the word count */
-        } else if (line.n) {
-            size_t i = 0;
-            while (i < line.n && line.p[i] != '/' && line.p[i] != '\t' && line.p[i] != ' ')
-                i++;
-            th_str w = th_str_make(line.p, i), flags = TH_STR_NULL;
-            if (i < line.n && line.p[i] == '/') {
-                size_t b = ++i;
-                while (i < line.n && line.p[i] != '\t' && line.p[i] != ' ')
-                    i++;
-                flags = th_str_make(line.p + b, i - b);
-            }
-            add_entry(s, w, flags);
-        }
-    }
-    free(buf);
-    snprintf(path, sizeof path, "%s.aff", base);
-    load_aff(s, path);
+    fclose(f);
+    if (s->h)
+        Hunspell_destroy(s->h);
+    s->h = Hunspell_create(aff, dic);
+    return s->h != NULL;
+}
+
+/* w as a NUL-terminated string in buf; false when it does not fit. */
+static bool cstr(th_str w, char *buf, size_t cap)
+{
+    if (w.n == 0 || w.n >= cap)
+        return false;
+    memcpy(buf, w.p, w.n);
+    buf[w.n] = 0;
     return true;
+}
+
+void th_spell_add_word(th_spell *s, th_str w)
+{
+    char b[256];
+    if (s->h && cstr(w, b, sizeof b) && Hunspell_add(s->h, b) == 0)
+        s->added++;
 }
 
 bool th_spell_load_list(th_spell *s, const char *path)
@@ -193,124 +73,62 @@ bool th_spell_load_list(th_spell *s, const char *path)
     char *buf = th_file_read(path, &len);
     if (!buf)
         return false;
-    size_t pos = 0;
-    th_str line;
-    while (next_line(buf, len, &pos, &line)) {
-        size_t b = 0;
-        while (b < line.n && (line.p[b] == ' ' || line.p[b] == '\t'))
-            b++;
-        if (b < line.n && line.p[b] != '#')
-            add_entry(s, th_str_make(line.p + b, line.n - b), TH_STR_NULL);
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - buf) : len, e = end;
+        while (e > pos && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t'))
+            e--;
+        if (e > pos && buf[pos] != '#')
+            th_spell_add_word(s, th_str_make(buf + pos, e - pos));
+        pos = end + 1;
     }
     free(buf);
     return true;
 }
 
-/* Does the condition match the end (suffix) or start (prefix) of stem? */
-static bool cond_match(const char *cond, th_str stem, bool at_end)
-{
-    if (strcmp(cond, ".") == 0)
-        return true;
-    /* split the condition into units, then match them against stem */
-    const char *units[64];
-    size_t nu = 0;
-    for (const char *c = cond; *c && nu < 64;) {
-        units[nu++] = c;
-        if (*c == '[') {
-            const char *e = strchr(c, ']');
-            c = e ? e + 1 : c + strlen(c);
-        } else {
-            c++;
-        }
-    }
-    if (nu > stem.n)
-        return false;
-    size_t start = at_end ? stem.n - nu : 0;
-    for (size_t u = 0; u < nu; u++) {
-        char ch = stem.p[start + u];
-        const char *c = units[u];
-        if (*c == '.')
-            continue;
-        if (*c != '[') {
-            if (*c != ch)
-                return false;
-            continue;
-        }
-        bool neg = c[1] == '^', found = false;
-        for (const char *k = c + 1 + neg; *k && *k != ']'; k++)
-            if (*k == ch)
-                found = true;
-        if (found == neg)
-            return false;
-    }
-    return true;
-}
-
-static bool has_flag(const th_spell *s, th_str w, char flag)
-{
-    const char *f = th_map_get(&s->words, w);
-    return f && strchr(f, flag);
-}
-
-/* Stem of w under affix af (into buf), or false when af cannot apply. */
-static bool unaffix(const affix *af, th_str w, char *buf, size_t cap, th_str *stem)
-{
-    if (w.n <= af->nadd || w.n - af->nadd + af->nstrip >= cap)
-        return false;
-    size_t rest = w.n - af->nadd;
-    if (af->prefix) {
-        if (memcmp(w.p, af->add, af->nadd) != 0)
-            return false;
-        memcpy(buf, af->strip, af->nstrip);
-        memcpy(buf + af->nstrip, w.p + af->nadd, rest);
-    } else {
-        if (memcmp(w.p + rest, af->add, af->nadd) != 0)
-            return false;
-        memcpy(buf, w.p, rest);
-        memcpy(buf + rest, af->strip, af->nstrip);
-    }
-    *stem = th_str_make(buf, rest + af->nstrip);
-    return cond_match(af->cond, *stem, !af->prefix);
-}
-
-static bool known(const th_spell *s, th_str w)
-{
-    if (th_map_has(&s->words, w))
-        return true;
-    char b1[256], b2[256];
-    for (size_t i = 0; i < s->affixes.len; i++) {
-        const affix *af = &s->affixes.items[i];
-        th_str stem;
-        if (!unaffix(af, w, b1, sizeof b1, &stem))
-            continue;
-        if (has_flag(s, stem, af->flag))
-            return true;
-        if (!af->prefix || !af->cross)
-            continue;
-        for (size_t j = 0; j < s->affixes.len; j++) { /* prefix + suffix */
-            const affix *sf = &s->affixes.items[j];
-            th_str stem2;
-            if (!sf->prefix && sf->cross && unaffix(sf, stem, b2, sizeof b2, &stem2) &&
-                has_flag(s, stem2, sf->flag) && has_flag(s, stem2, af->flag))
-                return true;
-        }
-    }
-    return false;
-}
-
+/* Hunspell accepts a known word as written, capitalised (sentence start) and
+ * in capitals; a word of the project list spelt with other capitals (aws for
+ * AWS) is accepted lowercased too, as the reader before Hunspell did. */
 bool th_spell_check(const th_spell *s, th_str w)
 {
-    if (w.n == 0 || w.n >= 200)
+    char b[256];
+    if (!s->h || !cstr(w, b, sizeof b))
         return true;
-    if (known(s, w))
+    if (Hunspell_spell(s->h, b))
         return true;
-    char low[256];
     bool changed = false;
     for (size_t i = 0; i < w.n; i++) {
-        low[i] = (char)tolower((unsigned char)w.p[i]);
-        changed |= low[i] != w.p[i];
+        char c = (char)tolower((unsigned char)b[i]);
+        changed |= c != b[i];
+        b[i] = c;
     }
-    return changed && known(s, th_str_make(low, w.n));
+    return changed && Hunspell_spell(s->h, b);
+}
+
+size_t th_spell_suggest(const th_spell *s, th_str w, char *out, size_t cap)
+{
+    char b[256];
+    if (cap)
+        out[0] = 0;
+    if (!s->h || !cstr(w, b, sizeof b) || cap == 0)
+        return 0;
+    char **list = NULL;
+    int n = Hunspell_suggest(s->h, &list, b);
+    size_t len = 0, taken = 0;
+    for (int i = 0; i < n && taken < 3; i++) {
+        size_t k = strlen(list[i]);
+        if (len + k + 3 > cap)
+            break;
+        if (taken)
+            memcpy(out + len, ", ", 2), len += 2;
+        memcpy(out + len, list[i], k);
+        len += k;
+        taken++;
+    }
+    out[len] = 0;
+    if (list)
+        Hunspell_free_list(s->h, &list, n);
+    return taken;
 }
 
 /* ---- text ------------------------------------------------------------- */

@@ -1,13 +1,12 @@
-/* Spelling check for rule names and descriptions with a Hunspell dictionary
- * (Debian hunspell-en-us: /usr/share/hunspell/en_US.dic and .aff), read here
- * directly: the word list, plus the affix file's prefix and suffix rules
- * (PFX/SFX with strip, add and condition; cross products of one prefix and
- * one suffix). Compounding and suggestions are not needed to say "unknown".
- * A project word list (data/wordlist.txt, one word per line) adds cloud and
- * security terms.
+/* Spelling check for rule names and descriptions through libhunspell
+ * (Debian libhunspell-dev) with a Hunspell dictionary (Debian hunspell-en-us:
+ * /usr/share/hunspell/en_US.dic and .aff): affix rules, compounding and
+ * suggestions as Hunspell has them. A project word list (data/wordlist.txt,
+ * one word per line) adds cloud and security terms. The tokenizer that picks
+ * the words to check (skipping code, URLs, identifiers) is ours.
  *
- * Ownership: a th_spell owns its arena and tables. Read-only after loading;
- * may be shared by threads for lookups. */
+ * Ownership: a th_spell owns its Hunspell handle. Not thread safe (Hunspell's
+ * lookups keep state); lint uses it from one thread. */
 #ifndef TH_TUNE_SPELL_H
 #define TH_TUNE_SPELL_H
 
@@ -25,12 +24,15 @@ bool th_spell_load_hunspell(th_spell *s, const char *base);
 /* Adds the words of a plain list (one per line, `#` comments). */
 bool th_spell_load_list(th_spell *s, const char *path);
 void th_spell_add_word(th_spell *s, th_str w);
-/* Number of stems known (for diagnostics). */
+/* Number of project words added (for diagnostics). */
 size_t th_spell_size(const th_spell *s);
 
-/* True when the word is known as written, or with its first letter
- * lowercased (sentence start), or is all-uppercase and known lowercased. */
+/* True when Hunspell knows the word (as written, capitalised or in capitals),
+ * or knows it lowercased; true also when no dictionary is loaded. */
 bool th_spell_check(const th_spell *s, th_str word);
+/* Hunspell's first suggestions (at most 3) for word, ", "-separated in out
+ * (cap bytes, NUL-terminated); returns how many. */
+size_t th_spell_suggest(const th_spell *s, th_str word, char *out, size_t cap);
 
 /* Splits text into words and calls bad() for each one not known. Code-ish
  * tokens are skipped: anything in backticks, URLs, words with digits,

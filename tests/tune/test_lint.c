@@ -265,6 +265,16 @@ static void spell_uses_affixes_and_skips_code(void **state)
     }
     assert_false(th_spell_check(s, th_str_c("recieve")));
     assert_false(th_spell_check(s, th_str_c("occurance")));
+    /* Hunspell's suggestions name the word meant */
+    char sug[160];
+    assert_true(th_spell_suggest(s, th_str_c("recieve"), sug, sizeof sug) > 0);
+    assert_non_null(strstr(sug, "receive"));
+    assert_true(th_spell_suggest(s, th_str_c("occurance"), sug, sizeof sug) > 0);
+    assert_non_null(strstr(sug, "occurrence"));
+    /* lowercase forms rule texts use (project word list) are not warnings */
+    const char *project[] = {"aws", "http", "env", "ie", "AWS", "Kubernetes"};
+    for (size_t i = 0; i < sizeof project / sizeof project[0]; i++)
+        assert_true(th_spell_check(s, th_str_c(project[i])));
     size_t n = 0;
     size_t bad = th_spell_text(s,
                                th_str_c("Calls `GetSessionToken` via aws_cli v2.0, IAM, ARNs, "
