@@ -9,6 +9,8 @@
 #include "cli/run_rules.h"
 #include "ecs/rawproj.h"
 #include "engine/sequence.h"
+#include "query/esql.h"
+#include "query/ir.h"
 #include "query/query.h"
 
 static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
@@ -115,6 +117,68 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     return NULL;
 }
 
+/* True when the FROM index patterns of an ES|QL query reach the CloudTrail
+ * data stream the events stand for. */
+static bool reads_cloudtrail(const char *ix)
+{
+    const char *target = "logs-aws.cloudtrail-default";
+    for (const char *p = ix; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        /* the patterns are prefixes with a trailing `*`, or exact names */
+        if (n && p[n - 1] == '*' ? strncmp(target, p, n - 1) == 0
+                                 : (strlen(target) == n && strncmp(target, p, n) == 0))
+            return true;
+        p += n + (e ? 1 : 0);
+    }
+    return false;
+}
+
+/* An ES|QL rule: parse, lower its leading WHERE for routing, add. NULL or the
+ * reason it cannot run. */
+static const char *add_esql(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
+                            const th_exceptions *view)
+{
+    th_qsource src = {r->path, r->query_line, r->query_col};
+    th_esql *q = th_esql_parse(a, r->query, strlen(r->query), &src, diags);
+    if (!q)
+        return "the ES|QL query does not parse (see messages)";
+    if (!reads_cloudtrail(th_esql_index(q)))
+        return th_arena_printf(a, "ES|QL over index '%s' (not CloudTrail events) is not supported yet",
+                               th_esql_index(q));
+    th_ir *ir = th_esql_lower(a, q);
+    th_query *pq = NULL;
+    if (ir) {
+        th_diags local;
+        th_diags_init(&local);
+        pq = th_query_compile_ir(a, TH_QLANG_ESQL, ir, &src, &local);
+        th_diags_free(&local);
+    }
+    th_prefilter pf[3];
+    size_t npf = 0;
+    for (size_t f = 0; f < 3 && pq; f++) {
+        th_str vals[64];
+        int n = th_query_required_values(pq, routed[f], vals, 64);
+        if (n < 0)
+            continue;
+        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
+        memcpy(keep, vals, (size_t)n * sizeof(th_str));
+        pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
+    }
+    size_t idx = th_engine_add_rule(e, r, pq ? kql_pred : NULL, pq, pf, npf, view);
+    th_engine_set_esql(e, idx, q);
+    /* the hot pass reads only the lowered condition's fields; the pipeline
+     * reads complete documents, built in the temporal pass */
+    th_str fields[256];
+    size_t nf = pq ? th_query_fields(pq, fields, 256) : 0;
+    if (nf <= 256)
+        th_engine_set_rule_fields(e, idx, fields, nf);
+    th_query *gate = pq ? th_query_necessary(a, pq, th_ecs_raw_field) : NULL;
+    if (gate)
+        th_engine_set_gate(e, idx, kql_pred, gate);
+    return NULL;
+}
+
 /* Compiles each rule and hands it to the engine; the others are recorded as
  * skipped with the reason. */
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
@@ -145,6 +209,17 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                 break;
             case TH_LANG_LUCENE:
                 why = "lucene queries are not supported";
+                break;
+            case TH_LANG_ESQL:
+                if (exc && exc->len) {
+                    views[i] = th_xcalloc(1, sizeof(th_exceptions));
+                    th_exceptions_init(views[i]);
+                    th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len,
+                                           views[i]);
+                }
+                why = add_esql(e, r, a, diags, views[i]);
+                if (!why)
+                    continue;
                 break;
             default:
                 why = "query language not supported for this rule type";

@@ -43,6 +43,7 @@ void th_engine_free(th_engine *e)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
+        free(r->esql_docs);
         th_map_free(&r->ids);
         th_map_free(&r->nt_seen);
         free(r);
@@ -88,7 +89,7 @@ const char *th_engine_unsupported(const th_rule *r)
             return "threshold rule with too many fields";
         return NULL;
     case TH_RULE_ESQL:
-        return "esql rules are not supported yet";
+        return NULL; /* the caller hands over the parsed query (th_engine_set_esql) */
     case TH_RULE_MACHINE_LEARNING:
         return "machine_learning rules need ML jobs (out of scope)";
     case TH_RULE_HUNT:
@@ -214,6 +215,9 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         break;
     case TH_RULE_EQL:
         er->exec = TH_EXEC_EQL;
+        break;
+    case TH_RULE_ESQL:
+        er->exec = TH_EXEC_ESQL;
         break;
     default:
         er->exec = TH_EXEC_QUERY;
@@ -341,6 +345,9 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             break;
         case TH_EXEC_SEQUENCE:
             th_exec_sequence(e, r);
+            break;
+        case TH_EXEC_ESQL:
+            th_exec_esql(e, r);
             break;
         default:
             th_exec_query(e, r);

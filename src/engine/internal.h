@@ -40,6 +40,7 @@ typedef enum th_exec {
     TH_EXEC_NEW_TERMS,
     TH_EXEC_THRESHOLD,
     TH_EXEC_SEQUENCE,   /* EQL sequences */
+    TH_EXEC_ESQL,       /* ES|QL: the pipeline per scheduled run (esql.c) */
 } th_exec;
 
 typedef struct th_erule {
@@ -69,6 +70,8 @@ typedef struct th_erule {
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
+    const struct th_esql *esql; /* ES|QL: the parsed query */
+    th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
 } th_erule;
 
 typedef struct th_ealert {
@@ -133,6 +136,7 @@ void th_exec_sequence(th_engine *e, th_erule *r);
  * Records m's tuples. */
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
+void th_exec_esql(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);

@@ -1,0 +1,151 @@
+/* ES|QL rules in the temporal pass (SEMANTICS.md 7.2, 7.6): per scheduled run
+ * the query runs over the matched events of the window [t - lookback, t]
+ * (NOW() = t); every result row is an alert candidate, in the query's output
+ * order.
+ *  - Row-level queries with METADATA _id: the alert is the source document
+ *    with each non-null column written over it as a flat dotted key; its id
+ *    hashes the event and the rule, so overlapping runs never alert twice on
+ *    one event; the first max_signals NEW rows alert.
+ *  - Aggregating queries (any STATS), or rows without _id: the alert is the
+ *    row alone; its id hashes the window, the query, the rule and the row
+ *    position, so the same aggregate alerts again in every overlapping run
+ *    that still satisfies it (as Kibana documents); the query runs with
+ *    `| LIMIT max_signals` appended. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sha256.h"
+#include "base/timeutil.h"
+#include "engine/internal.h"
+#include "query/esql.h"
+
+void th_engine_set_esql(th_engine *e, size_t idx, const struct th_esql *q)
+{
+    if (idx < e->rules.len)
+        e->rules.items[idx]->esql = q;
+}
+
+static th_jval *doc_of(th_engine *e, th_erule *r, size_t mi)
+{
+    if (!r->esql_docs)
+        r->esql_docs = th_xcalloc(r->matches.len ? r->matches.len : 1, sizeof(th_jval *));
+    if (!r->esql_docs[mi])
+        r->esql_docs[mi] = th_alert_source(e, &e->docs.items[r->matches.items[mi].doc]);
+    return r->esql_docs[mi];
+}
+
+static void agg_id(th_engine *e, th_erule *r, int64_t from, int64_t t, size_t row, char out[65])
+{
+    char f[32], to[32], rowt[32];
+    th_time_format_iso(from, f);
+    th_time_format_iso(t, to);
+    int n = snprintf(rowt, sizeof rowt, "%zu", row);
+    th_sha256 c;
+    unsigned char dg[32];
+    th_sha256_init(&c);
+    th_sha256_update(&c, f, strlen(f));
+    th_sha256_update(&c, to, strlen(to));
+    th_sha256_update(&c, r->rule->query, strlen(r->rule->query));
+    th_sha256_update(&c, e->o.space_id, strlen(e->o.space_id));
+    th_sha256_update(&c, ":", 1);
+    th_sha256_update(&c, r->uuid, 36);
+    th_sha256_update(&c, rowt, n > 0 ? (size_t)n : 0);
+    th_sha256_final(&c, dg);
+    th_sha256_tohex(dg, out);
+}
+
+static void put_col(th_arena *a, th_jval *doc, th_str name, th_jval *v)
+{
+    char *key = th_arena_strndup(a, name.p, name.n);
+    th_jobj_remove_path(doc, key);
+    th_jobj_remove(doc, th_str_c(key));
+    th_jobj_set(a, doc, th_str_c(key), v);
+}
+
+static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    (void)ctx;
+    int64_t from = t - th_sched_lookback(r);
+    size_t b, en;
+    th_sched_window(e, r, from, t, &b, &en);
+    size_t n = en - b;
+    th_arena scratch;
+    th_arena_init(&scratch, 1 << 16);
+    th_esql_doc *docs = th_xcalloc(n ? n : 1, sizeof(th_esql_doc));
+    size_t nd = 0;
+    size_t *mi = th_xcalloc(n ? n : 1, sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        th_jval *d = doc_of(e, r, b + i);
+        if (!d)
+            continue;
+        const th_edoc *ed = &e->docs.items[r->matches.items[b + i].doc];
+        docs[nd] = (th_esql_doc){d, ed->id, th_str_c(e->o.source_index), 1};
+        mi[nd++] = b + i;
+    }
+    bool agg = th_esql_aggregating(r->esql);
+    bool by_id = !agg && th_esql_metadata_id(r->esql);
+    size_t max = (size_t)r->max_signals;
+    const char *err = NULL;
+    th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t, by_id ? SIZE_MAX : max, &err);
+    if (!res)
+        goto out; /* a query error (Elasticsearch fails the run): no alerts */
+    size_t rows = th_esql_nrows(res), made = 0;
+    if (!by_id && rows >= max && rows > 0)
+        r->rep.runs_truncated++;
+    for (size_t row = 0; row < rows; row++) {
+        char id[65];
+        long di = th_esql_row_doc(res, row);
+        if (by_id && di >= 0) {
+            const th_edoc *ed = &e->docs.items[r->matches.items[mi[di]].doc];
+            th_alert_event_id(e, r, ed, NULL, 0, id);
+            if (th_map_has(&r->ids, th_str_make(id, 64)))
+                continue;
+            if (made == max) {
+                r->rep.runs_truncated++;
+                break;
+            }
+            th_alert_id_claim(e, r, id);
+            th_jval *src = th_json_clone(&e->arena, docs[di].doc);
+            for (size_t c = 0; c < th_esql_ncols(res); c++) {
+                th_str name = th_esql_colname(res, c);
+                if (th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version"))
+                    continue;
+                th_jval *v = th_esql_cell(&scratch, res, row, c);
+                if (v)
+                    put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
+            }
+            char *anc = th_arena_strndup(&e->arena, ed->id.p, ed->id.n);
+            th_alert_make(e, r, src, t, id, ed->ts, anc);
+            made++;
+            continue;
+        }
+        agg_id(e, r, from, t, row, id);
+        if (!th_alert_id_claim(e, r, id))
+            continue;
+        th_jval *src = th_jnew_obj(&e->arena);
+        int64_t orig = TH_TIME_NONE;
+        for (size_t c = 0; c < th_esql_ncols(res); c++) {
+            th_jval *v = th_esql_cell(&scratch, res, row, c);
+            if (!v)
+                continue;
+            th_str name = th_esql_colname(res, c);
+            if (th_str_eqc(name, "@timestamp") && v->type == TH_JSTR)
+                th_time_parse_iso(v->u.str.p, v->u.str.n, &orig);
+            put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
+        }
+        th_ealert *al = th_alert_make(e, r, src, t, id, orig, "");
+        (void)al;
+        made++;
+    }
+out:
+    free(docs);
+    free(mi);
+    th_arena_free(&scratch);
+}
+
+void th_exec_esql(th_engine *e, th_erule *r)
+{
+    if (!r->esql)
+        return;
+    th_sched_each(e, r, esql_run, NULL);
+}
