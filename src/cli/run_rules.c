@@ -165,8 +165,7 @@ static const char *add_esql(th_engine *e, const th_rule *r, th_arena *a, th_diag
         memcpy(keep, vals, (size_t)n * sizeof(th_str));
         pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
     }
-    size_t idx = th_engine_add_rule(e, r, pq ? kql_pred : NULL, pq, pf, npf, view);
-    th_engine_set_esql(e, idx, q);
+    size_t idx = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
     /* the hot pass reads only the lowered condition's fields; the pipeline
      * reads complete documents, built in the temporal pass */
     th_str fields[256];

@@ -89,7 +89,7 @@ const char *th_engine_unsupported(const th_rule *r)
             return "threshold rule with too many fields";
         return NULL;
     case TH_RULE_ESQL:
-        return NULL; /* the caller hands over the parsed query (th_engine_set_esql) */
+        return NULL; /* th_engine_add_rule wants the parsed query (th_engine_add_esql) */
     case TH_RULE_MACHINE_LEARNING:
         return "machine_learning rules need ML jobs (out of scope)";
     case TH_RULE_HUNT:
@@ -175,13 +175,26 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
         route_add(e, p->field, p->values[i], p->nocase, idx);
 }
 
+size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
+                          const void *pred, const th_prefilter *pf, size_t npf,
+                          const th_exceptions *exc)
+{
+    e->adding_esql = q;
+    size_t idx = th_engine_add_rule(e, r, fn, pred, pf, npf, exc);
+    e->adding_esql = NULL;
+    return idx;
+}
+
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {
     const char *why = th_engine_unsupported(r);
+    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
+        why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
         return th_engine_skip_rule(e, r, why);
     th_erule *er = new_rule(e, r);
+    er->esql = e->adding_esql;
     size_t idx = e->rules.len - 1;
     er->fn = fn;
     er->pred = pred;
@@ -257,9 +270,12 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
     if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
         return th_engine_skip_rule(e, r, "a sequence with too many join keys");
     const char *why = th_engine_unsupported(r);
+    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
+        why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
         return th_engine_skip_rule(e, r, why);
     th_erule *er = new_rule(e, r);
+    er->esql = e->adding_esql;
     size_t idx = e->rules.len - 1;
     er->exec = TH_EXEC_SEQUENCE;
     er->stages = TH_ANEWN(&e->arena, th_seq_stage, nstages);

@@ -109,11 +109,15 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
 /* Replaces the prefilter of rule `idx` (added without one: EQL sequences,
  * whose stages each pin the field). Call before th_hits_init. */
 void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, size_t npf);
-/* An ES|QL rule's parsed query (query/esql.h), run over the matched events of
- * every scheduled window in the temporal pass; the rule's predicate is then
- * only a necessary condition. Borrowed; must outlive the engine. */
+/* Adds an ES|QL rule: th_engine_add_rule plus its parsed query (query/esql.h),
+ * which runs over the matched events of every scheduled window in the
+ * temporal pass; fn/pred (NULL: every event) need only be a necessary
+ * condition of the query keeping an event. The query is borrowed and must
+ * outlive the engine. th_engine_add_rule alone skips ES|QL rules. */
 struct th_esql;
-void th_engine_set_esql(th_engine *e, size_t idx, const struct th_esql *q);
+size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
+                          const void *pred, const th_prefilter *pf, size_t npf,
+                          const th_exceptions *exc);
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);

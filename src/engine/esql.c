@@ -19,12 +19,6 @@
 #include "engine/internal.h"
 #include "query/esql.h"
 
-void th_engine_set_esql(th_engine *e, size_t idx, const struct th_esql *q)
-{
-    if (idx < e->rules.len)
-        e->rules.items[idx]->esql = q;
-}
-
 static th_jval *doc_of(th_engine *e, th_erule *r, size_t mi)
 {
     if (!r->esql_docs)

@@ -103,6 +103,7 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
+    const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
 };

@@ -31,6 +31,15 @@ static ev one(erun *r, etab *t, size_t row, const xnode *x, size_t k)
     return v;
 }
 
+/* a date argument; a string literal is read as an ISO-8601 date */
+static ev date_arg(ev v)
+{
+    int64_t ms;
+    if (v.n == 1 && v.t == EV_KW && th_time_parse_iso(v.one.s.p, v.one.s.n, &ms))
+        return (ev){EV_DATE, 1, {.i = ms}, NULL};
+    return v;
+}
+
 static bool str_of(ev v, th_str *s)
 {
     if (v.n != 1 || (v.t != EV_KW && v.t != EV_IP))
@@ -368,7 +377,7 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
         return ev_kw(s);
     }
     case F_DATE_DIFF: {
-        ev u = one(r, t, row, x, 0), a = one(r, t, row, x, 1), b = one(r, t, row, x, 2);
+        ev u = one(r, t, row, x, 0), a = date_arg(one(r, t, row, x, 1)), b = date_arg(one(r, t, row, x, 2));
         if (!str_of(u, &s1) || a.n == 0 || b.n == 0 || a.t != EV_DATE || b.t != EV_DATE)
             return ev_null();
         int64_t ms = diff_unit(s1);

@@ -366,6 +366,8 @@ static xnode *number(ps *p)
     /* a time span: an integer and a unit */
     size_t save = p->i;
     th_str u;
+    skip_ws(p);
+    size_t ustart = p->i;
     if (ident(p, &u)) {
         int64_t ms = unit_ms(u);
         if (ms > 0) {
@@ -373,7 +375,7 @@ static xnode *number(ps *p)
             return x;
         }
         if (ms == 0)
-            fail_at(p, save, "calendar time spans (months, quarters, years) are not supported");
+            fail_at(p, ustart, "calendar time spans (months, quarters, years) are not supported");
     }
     p->i = save;
     return x;
@@ -552,7 +554,8 @@ static void compile_pattern(ps *p, xnode *x, size_t at)
     }
 }
 
-static xnode *predicate(ps *p)
+/* valueExpression: an operand, or two compared */
+static xnode *value_expr(ps *p, bool *compared)
 {
     xnode *l = add(p);
     skip_ws(p);
@@ -562,6 +565,7 @@ static xnode *predicate(ps *p)
         int op;
     } cmps[] = {{"==", CMP_EQ}, {"!=", CMP_NE}, {"<=", CMP_LE}, {">=", CMP_GE},
                 {"<", CMP_LT},  {">", CMP_GT}};
+    *compared = true;
     for (size_t k = 0; k < 6; k++) {
         if (punct(p, cmps[k].t)) {
             xnode *x = node2(p, X_CMP, st, l, add(p));
@@ -569,6 +573,18 @@ static xnode *predicate(ps *p)
             return x;
         }
     }
+    *compared = false;
+    return l;
+}
+
+static xnode *predicate(ps *p)
+{
+    bool compared;
+    xnode *l = value_expr(p, &compared);
+    if (compared)
+        return l;
+    skip_ws(p);
+    size_t st = p->i;
     if (p->i < p->n && p->s[p->i] == '=' && !(p->i + 1 < p->n && p->s[p->i + 1] == '='))
         fail_at(p, st, "'=' is not a comparison (use '==')");
     bool neg = false;
@@ -585,7 +601,8 @@ static xnode *predicate(ps *p)
         AVEC(xnode *) items = {0};
         APUSH(p, &items, l);
         for (;;) {
-            APUSH(p, &items, add(p));
+            bool cmp;
+            APUSH(p, &items, value_expr(p, &cmp));
             if (punct(p, ")"))
                 break;
             expect(p, ",");
