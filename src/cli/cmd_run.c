@@ -84,7 +84,8 @@ int th_cmd_run(int argc, char **argv)
             "Run Elastic detection rules over CloudTrail as Elastic Security's scheduler would:\n"
             "every rule runs every `interval` over [run - lookback, run] on event.ingested (else\n"
             "@timestamp), with max_signals, overlap de-duplication, new_terms history, threshold\n"
-            "buckets and alert suppression. Alerts are Elastic Security alert documents (NDJSON).\n"
+            "buckets, alert suppression and ES|QL pipelines (per run window, NOW() = run time).\n"
+            "Alerts are Elastic Security alert documents (NDJSON).\n"
             "A summary goes to stderr. Rules that cannot run are listed with the reason.\n"
             "exit codes: 0 ran, no alerts; 1 alerts raised (or input/rule errors); 2 usage error.",
             opts, TH_NELEM(opts));
