@@ -134,13 +134,13 @@ static bool reads_cloudtrail(const char *ix)
     return false;
 }
 
-/* An ES|QL rule: parse, lower its leading WHERE for routing, add. NULL or the
- * reason it cannot run. */
-static const char *add_esql(th_engine *e, const th_rule *r, th_arena *a, th_diags *diags,
-                            const th_exceptions *view)
+const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, const th_qsource *src,
+                            th_arena *a, th_diags *diags, const th_exceptions *view, size_t *idx,
+                            th_esql **out)
 {
-    th_qsource src = {r->path, r->query_line, r->query_col};
-    th_esql *q = th_esql_parse(a, r->query, strlen(r->query), &src, diags);
+    th_esql *q = th_esql_parse(a, text, strlen(text), src, diags);
+    if (out)
+        *out = q;
     if (!q)
         return "the ES|QL query does not parse (see messages)";
     if (!reads_cloudtrail(th_esql_index(q)))
@@ -151,7 +151,7 @@ static const char *add_esql(th_engine *e, const th_rule *r, th_arena *a, th_diag
     if (ir) {
         th_diags local;
         th_diags_init(&local);
-        pq = th_query_compile_ir(a, TH_QLANG_ESQL, ir, &src, &local);
+        pq = th_query_compile_ir(a, TH_QLANG_ESQL, ir, src, &local);
         th_diags_free(&local);
     }
     th_prefilter pf[3];
@@ -165,16 +165,18 @@ static const char *add_esql(th_engine *e, const th_rule *r, th_arena *a, th_diag
         memcpy(keep, vals, (size_t)n * sizeof(th_str));
         pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
     }
-    size_t idx = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
+    size_t k = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
+    if (idx)
+        *idx = k;
     /* the hot pass reads only the lowered condition's fields; the pipeline
      * reads complete documents, built in the temporal pass */
     th_str fields[256];
     size_t nf = pq ? th_query_fields(pq, fields, 256) : 0;
     if (nf <= 256)
-        th_engine_set_rule_fields(e, idx, fields, nf);
+        th_engine_set_rule_fields(e, k, fields, nf);
     th_query *gate = pq ? th_query_necessary(a, pq, th_ecs_raw_field) : NULL;
     if (gate)
-        th_engine_set_gate(e, idx, kql_pred, gate);
+        th_engine_set_gate(e, k, kql_pred, gate);
     return NULL;
 }
 
@@ -216,7 +218,8 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
                     th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len,
                                            views[i]);
                 }
-                why = add_esql(e, r, a, diags, views[i]);
+                th_qsource src = {r->path, r->query_line, r->query_col};
+                why = th_run_add_esql(e, r, r->query, &src, a, diags, views[i], NULL, NULL);
                 if (!why)
                     continue;
                 break;

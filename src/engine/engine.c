@@ -188,7 +188,7 @@ size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {
-    const char *why = th_engine_unsupported(r);
+    const char *why = r->type == TH_RULE_HUNT && e->adding_esql ? NULL : th_engine_unsupported(r);
     if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
         why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
@@ -232,6 +232,9 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
     case TH_RULE_ESQL:
         er->exec = TH_EXEC_ESQL;
         break;
+    case TH_RULE_HUNT:
+        er->exec = TH_EXEC_HUNT;
+        break;
     default:
         er->exec = TH_EXEC_QUERY;
         break;
@@ -269,7 +272,7 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
         return th_engine_skip_rule(e, r, "a sequence needs 2 to 16 stages");
     if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
         return th_engine_skip_rule(e, r, "a sequence with too many join keys");
-    const char *why = th_engine_unsupported(r);
+    const char *why = r->type == TH_RULE_HUNT && e->adding_esql ? NULL : th_engine_unsupported(r);
     if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
         why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
@@ -365,6 +368,8 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         case TH_EXEC_ESQL:
             th_exec_esql(e, r);
             break;
+        case TH_EXEC_HUNT:
+            break; /* the verb reads the matched documents (th_engine_each_doc) */
         default:
             th_exec_query(e, r);
             break;

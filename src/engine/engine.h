@@ -118,6 +118,12 @@ struct th_esql;
 size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
                           const void *pred, const th_prefilter *pf, size_t npf,
                           const th_exceptions *exc);
+/* Hunting queries (rule type hunt) are added with th_engine_add_esql too;
+ * they have no schedule: after th_engine_finish, th_engine_each_doc hands
+ * over the complete documents of the events that matched rule idx's filter,
+ * in (@timestamp, input) order, with their id and @timestamp. */
+typedef void (*th_engine_doc_fn)(void *ctx, const th_jval *doc, th_str id, int64_t ts);
+void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx);
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);

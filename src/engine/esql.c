@@ -143,3 +143,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
         return;
     th_sched_each(e, r, esql_run, NULL);
 }
+
+void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    for (size_t i = 0; i < r->matches.len; i++) {
+        const th_edoc *d = &e->docs.items[r->matches.items[i].doc];
+        th_jval *doc = doc_of(e, r, i);
+        if (doc)
+            fn(ctx, doc, d->id, d->ts);
+    }
+}

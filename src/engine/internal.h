@@ -41,6 +41,7 @@ typedef enum th_exec {
     TH_EXEC_THRESHOLD,
     TH_EXEC_SEQUENCE,   /* EQL sequences */
     TH_EXEC_ESQL,       /* ES|QL: the pipeline per scheduled run (esql.c) */
+    TH_EXEC_HUNT,       /* a hunting query: no schedule; th_engine_each_doc */
 } th_exec;
 
 typedef struct th_erule {

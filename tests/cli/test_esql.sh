@@ -67,3 +67,39 @@ sed 's/event.action == "CreateAccessKey"/event.action = "CreateAccessKey"/' \
   "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" >"$TMP/bad.toml"
 "$TH" run --rules "$TMP/bad.toml" --data "$D/access_key_other_user.ndjson" >"$TMP/out" 2>"$TMP/err"
 expect_grep "esql: syntax error names line:col" "bad.toml:[0-9]+:[0-9]+: error: ES\|QL: '=' is not a comparison" "$TMP/err"
+
+# `hunt`: Elastic's "User Creation with Administrator Policy Assigned" hunting
+# query. CreateUser + AttachUserPolicy(AdministratorAccess) for eve (Mar 1) and
+# for old (Feb 18, more than 7 days before NOW() = the latest event, so
+# `@timestamp > now() - 7 day` leaves it out); dan gets ReadOnlyAccess, so only
+# CreateUser matches for him (one distinct action). One row: eve, 2.
+HQ="$CORPUS/detection-rules/hunting/aws/queries"
+expect_rc "hunt: exit 1 with rows" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format ndjson
+if [ "$(cat "$TMP/out")" = '{"unique_action_count":2,"user.target.name":"eve"}' ]; then ok "hunt: one row, eve with 2 actions"
+else nok "hunt: rows" "$(head -c 800 "$TMP/out")"; fi
+expect_grep "hunt: name in the header" "^# User Creation with Administrator Policy Assigned" "$TMP/err"
+expect_grep "hunt: MITRE ids in the header" "^#   MITRE: T1098.003 T1136.003" "$TMP/err"
+# --to Feb 20: events after it are left out and NOW() is Feb 20, so old's pair
+# (Feb 18) is inside the 7-day look-back and eve's events are not read
+expect_rc "hunt --to: exit 1" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format csv --to 2026-02-20T00:00:00Z
+if [ "$(cat "$TMP/out")" = "$(printf 'unique_action_count,user.target.name\n2,old')" ]; then ok "hunt --to, csv"
+else nok "hunt --to, csv" "$(head -c 800 "$TMP/out")"; fi
+# --now alone only moves NOW(): a lower bound, so both pairs are in
+expect_rc "hunt --now: exit 1" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format csv --now 2026-02-20T00:00:00Z
+if [ "$(sort "$TMP/out" | tr '\n' ' ')" = "2,eve 2,old unique_action_count,user.target.name " ]; then ok "hunt --now"
+else nok "hunt --now" "$(head -c 800 "$TMP/out")"; fi
+# an inline query, table format
+expect_rc "hunt --esql: exit 1" 1 "$TH" hunt --esql 'FROM logs-aws.cloudtrail-* | STATS n = COUNT(*) BY event.action | SORT n DESC, event.action' \
+  --data "$D/hunt_admin_user.ndjson" --format table
+expect_grep "hunt --esql: table rows" "^3 +AttachUserPolicy" "$TMP/out"
+# all hunting queries: every one runs except the one ES|QL itself rejects
+# (`event.provider = "..."`, SEMANTICS.md 7.8), reported with line:col
+"$TH" hunt "$HQ" --data "$D/hunt_admin_user.ndjson" --format ndjson >"$TMP/out" 2>"$TMP/err"
+nh=$(ls "$HQ"/*.toml | wc -l)
+nr=$(grep -c "not run:" "$TMP/err")
+if [ "$nr" -eq 1 ] && grep -q "servicequotas_discovery_multi_region_get_service_quota_calls.toml:[0-9]*:[0-9]*: error: ES|QL: '=' is not a comparison" "$TMP/err" &&
+   grep -q "^hunt: $nh queries" "$TMP/err"; then ok "hunt: $((nh - 1))/$nh hunting queries run"
+else nok "hunt: every hunting query" "$(grep -E 'not run|error|^hunt' "$TMP/err" | head -20)"; fi
