@@ -56,6 +56,65 @@ static void put_col(th_arena *a, th_jval *doc, th_str name, th_jval *v)
     th_jobj_set(a, doc, th_str_c(key), v);
 }
 
+/* Alert suppression on ES|QL rules (SEMANTICS.md 2.5): the terms are the
+ * candidate alert's values of the group_by fields (arrays sorted, missing =
+ * null); rows with the instance of an alert created in this run, or within
+ * `duration` before it, fold into that alert (docs_count + 1, end and
+ * last_detected moved to this run) instead of alerting. Returns true when the
+ * row was folded; else *inst gets the instance for the new alert (empty when
+ * the row is not suppressed: doNotSuppress with a missing field). */
+static bool suppressed(th_engine *e, th_erule *r, const th_jval *src, int64_t t, th_str *inst,
+                       th_str *terms)
+{
+    const th_rule *rule = r->rule;
+    th_buf b;
+    th_buf_init(&b);
+    bool missing = false;
+    th_buf_putc(&b, '[');
+    for (size_t g = 0; g < rule->suppression_group_by.len; g++) {
+        const char *f = rule->suppression_group_by.items[g];
+        th_buf_printf(&b, "%s{\"field\":", g ? "," : "");
+        th_json_write_str(&b, th_str_c(f));
+        th_buf_puts(&b, ",\"value\":");
+        const th_jval *v = th_jobj_getn(src, th_str_c(f));
+        if (!v)
+            v = th_json_path_first(src, th_str_c(f));
+        if (!v || v->type == TH_JNULL) {
+            missing = true;
+            th_buf_puts(&b, "null");
+        } else if (v->type == TH_JARR) {
+            th_json_write(&b, v); /* ES|QL values come sorted */
+        } else {
+            th_buf_putc(&b, '[');
+            th_json_write(&b, v);
+            th_buf_putc(&b, ']');
+        }
+        th_buf_putc(&b, '}');
+    }
+    th_buf_putc(&b, ']');
+    *inst = TH_STR_NULL;
+    *terms = th_str_make(th_arena_strndup(&e->arena, b.data, b.len), b.len);
+    bool do_not = rule->missing_fields_strategy && strcmp(rule->missing_fields_strategy, "doNotSuppress") == 0;
+    if (missing && do_not) {
+        th_buf_free(&b);
+        return false;
+    }
+    th_buf_printf(&b, "%s%s", r->uuid, e->o.space_id);
+    char hex[65];
+    th_sha256_hex(b.data, b.len, hex);
+    th_buf_free(&b);
+    *inst = th_str_make(th_arena_strndup(&e->arena, hex, 64), 64);
+    int64_t since = rule->suppression_duration_ms > 0 ? t - rule->suppression_duration_ms : t;
+    th_ealert *open = th_supp_find_open(e, r, *inst, since);
+    if (!open)
+        return false;
+    open->supp_docs++;
+    open->supp_end = t;
+    th_supp_set(e, open, TH_TIME_NONE, t);
+    r->rep.suppressed_docs++;
+    return true;
+}
+
 static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
     (void)ctx;
@@ -77,14 +136,17 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         mi[nd++] = b + i;
     }
     bool agg = th_esql_aggregating(r->esql);
-    bool by_id = !agg && th_esql_metadata_id(r->esql);
+    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
+                r->rule->suppression_group_by.len > 0;
+    bool by_id = !agg && !supp && th_esql_metadata_id(r->esql);
     size_t max = (size_t)r->max_signals;
     const char *err = NULL;
-    th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t, by_id ? SIZE_MAX : max, &err);
+    /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
+    th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t, by_id || supp ? SIZE_MAX : max, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
     size_t rows = th_esql_nrows(res), made = 0;
-    if (!by_id && rows >= max && rows > 0)
+    if (!by_id && !supp && rows >= max && rows > 0)
         r->rep.runs_truncated++;
     for (size_t row = 0; row < rows; row++) {
         char id[65];
@@ -114,7 +176,7 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
             continue;
         }
         agg_id(e, r, from, t, row, id);
-        if (!th_alert_id_claim(e, r, id))
+        if (th_map_has(&r->ids, th_str_make(id, 64)))
             continue;
         th_jval *src = th_jnew_obj(&e->arena);
         int64_t orig = TH_TIME_NONE;
@@ -127,8 +189,26 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
                 th_time_parse_iso(v->u.str.p, v->u.str.n, &orig);
             put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
         }
+        th_str inst = TH_STR_NULL, terms = TH_STR_NULL;
+        if (supp && suppressed(e, r, src, t, &inst, &terms))
+            continue;
+        if (made == max) {
+            r->rep.runs_truncated++;
+            break;
+        }
+        th_alert_id_claim(e, r, id);
+        if (inst.n) {
+            th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.suppression.terms"),
+                        th_alert_value(&e->arena, terms));
+            th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.instance.id"), th_jnew_str(&e->arena, inst));
+        }
         th_ealert *al = th_alert_make(e, r, src, t, id, orig, "");
-        (void)al;
+        if (inst.n) {
+            al->instance = inst;
+            al->supp_end = t;
+            al->supp_docs = 0;
+            th_supp_set(e, al, t, t);
+        }
         made++;
     }
 out:

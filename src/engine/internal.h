@@ -143,6 +143,13 @@ void th_exec_esql(th_engine *e, th_erule *r);
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
 
+/* The newest alert of rule r with suppression instance inst created at or
+ * after `since`, or NULL. */
+th_ealert *th_supp_find_open(th_engine *e, const th_erule *r, th_str inst, int64_t since);
+/* Writes al's kibana.alert.suppression.{start (unless TH_TIME_NONE), end,
+ * docs_count} and last_detected = t. */
+void th_supp_set(th_engine *e, th_ealert *al, int64_t start, int64_t t);
+
 /* ---- trace (engine.c): explain's view of one event ------------------------ */
 /* True when m is the traced event's match of the traced rule. */
 bool th_trace_is(const th_engine *e, const th_erule *r, const th_match *m);

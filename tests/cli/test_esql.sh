@@ -68,6 +68,30 @@ sed 's/event.action == "CreateAccessKey"/event.action = "CreateAccessKey"/' \
 "$TH" run --rules "$TMP/bad.toml" --data "$D/access_key_other_user.ndjson" >"$TMP/out" 2>"$TMP/err"
 expect_grep "esql: syntax error names line:col" "bad.toml:[0-9]+:[0-9]+: error: ES\|QL: '=' is not a comparison" "$TMP/err"
 
+# Alert suppression on an aggregating ES|QL rule ("IAM user self-created access
+# key subsequently used", group_by arn + account, 35m): alice creates a key
+# for herself at 10:00:10 and uses it at 10:02:00. Runs every 5m over 35m:
+# the seven runs 10:05 .. 10:35 all see both events and return the row.
+# Without suppression (--no-suppression) that is 7 alerts (aggregating rows
+# are not de-duplicated); with it, the 10:05 alert and 6 folded rows
+# (docs_count 6, end 10:35).
+R="$AWS/persistence_iam_user_self_created_access_key_subsequently_used.toml"
+expect_rc "esql suppression: exit 1" 1 "$TH" run --rules "$R" --data "$D/self_created_key_used.ndjson" --to 2026-03-01T11:00:00Z
+cp "$TMP/out" "$TMP/supp.ndjson"
+if [ "$(wc -l <"$TMP/supp.ndjson")" -eq 1 ] && python3 - "$TMP/supp.ndjson" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+assert d["@timestamp"] == "2026-03-01T10:05:00.000Z", d["@timestamp"]
+assert d["kibana.alert.suppression.docs_count"] == 6, d
+assert d["kibana.alert.suppression.end"] == "2026-03-01T10:35:00.000Z"
+assert d["Esql.aws_cloudtrail_self_access_key_creation_count"] == 1
+assert d["Esql.aws_cloudtrail_created_access_key_use_count"] == 1
+PY
+then ok "esql suppression: one alert, 6 rows folded"; else nok "esql suppression" "$(head -c 1500 "$TMP/supp.ndjson")"; fi
+"$TH" run --rules "$R" --data "$D/self_created_key_used.ndjson" --to 2026-03-01T11:00:00Z --no-suppression >"$TMP/out" 2>/dev/null
+if [ "$(wc -l <"$TMP/out")" -eq 7 ]; then ok "esql aggregating re-alerts per overlapping run (7)"
+else nok "esql no suppression: 7 alerts" "$(wc -l <"$TMP/out") alerts"; fi
+
 # `hunt`: Elastic's "User Creation with Administrator Policy Assigned" hunting
 # query. CreateUser + AttachUserPolicy(AdministratorAccess) for eve (Mar 1) and
 # for old (Feb 18, more than 7 days before NOW() = the latest event, so
