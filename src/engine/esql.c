@@ -115,26 +115,23 @@ static bool suppressed(th_engine *e, th_erule *r, const th_jval *src, int64_t t,
     return true;
 }
 
+/* One rule's temporal pass: every matched document, and the row-local head
+ * of its query run once over them (esql.h) */
+typedef struct xctx {
+    th_esql_doc *docs;
+    const th_esql_result *pre;
+} xctx;
+
 static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
     (void)ctx;
     int64_t from = t - th_sched_lookback(r);
     size_t b, en;
     th_sched_window(e, r, from, t, &b, &en);
-    size_t n = en - b;
+    xctx *x = ctx;
     th_arena scratch;
     th_arena_init(&scratch, 1 << 16);
-    th_esql_doc *docs = th_xcalloc(n ? n : 1, sizeof(th_esql_doc));
-    size_t nd = 0;
-    size_t *mi = th_xcalloc(n ? n : 1, sizeof(size_t));
-    for (size_t i = 0; i < n; i++) {
-        th_jval *d = doc_of(e, r, b + i);
-        if (!d)
-            continue;
-        const th_edoc *ed = &e->docs.items[r->matches.items[b + i].doc];
-        docs[nd] = (th_esql_doc){d, ed->id, th_str_c(e->o.source_index), 1};
-        mi[nd++] = b + i;
-    }
+    th_esql_doc *docs = x->docs;
     bool agg = th_esql_aggregating(r->esql);
     bool supp = r->rule->has_suppression && !e->o.no_suppression &&
                 r->rule->suppression_group_by.len > 0;
@@ -142,7 +139,8 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     size_t max = (size_t)r->max_signals;
     const char *err = NULL;
     /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
-    th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t, by_id || supp ? SIZE_MAX : max, &err);
+    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
+                                           by_id || supp ? SIZE_MAX : max, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
     size_t rows = th_esql_nrows(res), made = 0;
@@ -152,7 +150,7 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         char id[65];
         long di = th_esql_row_doc(res, row);
         if (by_id && di >= 0) {
-            const th_edoc *ed = &e->docs.items[r->matches.items[mi[di]].doc];
+            const th_edoc *ed = &e->docs.items[r->matches.items[di].doc];
             th_alert_event_id(e, r, ed, NULL, 0, id);
             if (th_map_has(&r->ids, th_str_make(id, 64)))
                 continue;
@@ -212,16 +210,29 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         made++;
     }
 out:
-    free(docs);
-    free(mi);
     th_arena_free(&scratch);
 }
 
 void th_exec_esql(th_engine *e, th_erule *r)
 {
-    if (!r->esql)
+    if (!r->esql || r->matches.len == 0)
         return;
-    th_sched_each(e, r, esql_run, NULL);
+    size_t n = r->matches.len;
+    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    th_jval *empty = th_jnew_obj(&e->arena);
+    for (size_t i = 0; i < n; i++) {
+        th_jval *d = doc_of(e, r, i);
+        const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
+    }
+    th_arena pa;
+    th_arena_init(&pa, 1 << 16);
+    const char *err = NULL;
+    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err)};
+    if (x.pre) /* else a query error: Elasticsearch fails every run, no alerts */
+        th_sched_each(e, r, esql_run, &x);
+    th_arena_free(&pa);
+    free(docs);
 }
 
 void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx)

@@ -75,6 +75,20 @@ typedef struct th_esql_result th_esql_result;
 th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                             int64_t now_ms, size_t limit, const char **err);
 
+/* The same in two halves, so that a scheduler with overlapping windows runs
+ * the row-local head of the query (WHERE, EVAL, DISSECT, GROK, KEEP, DROP,
+ * RENAME, MV_EXPAND up to the first STATS, SORT, LIMIT or use of NOW()) once
+ * per document: th_esql_run_prefix over every document, then per window
+ * th_esql_run_rest over the rows of documents [dlo, dhi) (docs and ndocs as
+ * given to the prefix; the prefix result must outlive the call). The result
+ * equals th_esql_run over docs[dlo..dhi). */
+size_t th_esql_prefix_end(const th_esql *q);
+th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   const char **err);
+th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
+                                 int64_t now_ms, size_t limit, const char **err);
+
 size_t th_esql_ncols(const th_esql_result *r);
 size_t th_esql_nrows(const th_esql_result *r);
 th_str th_esql_colname(const th_esql_result *r, size_t col);

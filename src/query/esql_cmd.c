@@ -47,9 +47,15 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
             key_of(c->r->a, &c->kb, keys[k].t, keys[k].one);
         th_buf_putc(&c->kb, '\x1f');
     }
-    th_str key = th_str_make(th_arena_strndup(c->r->a, c->kb.data ? c->kb.data : "", c->kb.len), c->kb.len);
-    bool ins;
-    void **slot = th_map_ref(&c->map, key, &ins);
+    th_str tmp = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
+    void *found = th_map_get(&c->map, tmp);
+    void *fslot = found;
+    void **slot = &fslot;
+    bool ins = found == NULL;
+    if (ins) {
+        th_str key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
+        slot = th_map_ref(&c->map, key, &ins);
+    }
     if (ins) {
         if (c->ng == c->capg) {
             size_t nc = c->capg ? c->capg * 2 : 16;
@@ -125,6 +131,8 @@ static void msort(ev_s *v, ev_s *tmp, size_t n, sortctx *s)
 static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
 {
     const xnode *x = as->x;
+    /* a plain column argument is read directly (the common case) */
+    long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
     int fn = x->fn;
     uint64_t count = 0;
     ev_s *vals = NULL;
@@ -139,7 +147,7 @@ static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
             count++;
             continue;
         }
-        ev v = th_esql_eval(r, t, row, x->kids[0]);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {

@@ -152,6 +152,8 @@ struct th_esql_result {
     uint64_t warnings;
     size_t *rows_in, *rows_out; /* per command */
     size_t ncmds;
+    bool source;                /* columns may still be loaded from the documents */
+    size_t next;                /* th_esql_run_prefix: the first command not run */
 };
 
 /* esql_val.c */

@@ -7,19 +7,28 @@
 #include "ecs/schema.h"
 #include "query/esql_int.h"
 
+/* Keeps the rows marked in new arrays: a table may share its columns with
+ * another (th_esql_run_rest's view of the prefix rows). */
 static void compact(erun *r, etab *t, const bool *keep)
 {
-    size_t w = 0;
-    for (size_t row = 0; row < t->nrows; row++) {
-        if (!keep[row])
-            continue;
-        for (size_t c = 0; c < t->ncols; c++)
-            t->cols[c][w] = t->cols[c][row];
-        t->doc[w] = t->doc[row];
-        w++;
+    size_t n = 0;
+    for (size_t row = 0; row < t->nrows; row++)
+        n += keep[row];
+    for (size_t c = 0; c < t->ncols; c++) {
+        ev *col = TH_ANEWN(r->a, ev, n ? n : 1);
+        size_t w = 0;
+        for (size_t row = 0; row < t->nrows; row++)
+            if (keep[row])
+                col[w++] = t->cols[c][row];
+        t->cols[c] = col;
     }
-    t->nrows = w;
-    (void)r;
+    long *doc = TH_ANEWN(r->a, long, n ? n : 1);
+    size_t w = 0;
+    for (size_t row = 0; row < t->nrows; row++)
+        if (keep[row])
+            doc[w++] = t->doc[row];
+    t->doc = doc;
+    t->nrows = n;
 }
 
 static void do_where(erun *r, etab *t, const xnode *cond)
@@ -93,55 +102,158 @@ static void do_mv_expand(erun *r, etab *t, const cmd *c)
     *t = o;
 }
 
-th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
-                            int64_t now_ms, size_t limit, const char **err)
+static void run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true};
+    const th_esql *q = r->q;
+    etab *t = &res->t;
+    for (size_t i = from; i < to && !r->err; i++) {
+        const cmd *c = &q->cmds[i];
+        res->rows_in[i] = t->nrows;
+        switch (c->kind) {
+        case C_WHERE: do_where(r, t, c->cond); break;
+        case C_EVAL: do_eval(r, t, c); break;
+        case C_STATS:
+            th_esql_stats(r, t, c);
+            r->source = false;
+            break;
+        case C_KEEP: th_esql_keep(r, t, c, false); break;
+        case C_DROP: th_esql_keep(r, t, c, true); break;
+        case C_RENAME: do_rename(r, t, c); break;
+        case C_SORT: th_esql_sort(r, t, c); break;
+        case C_LIMIT:
+            if ((int64_t)t->nrows > c->limit)
+                t->nrows = c->limit < 0 ? 0 : (size_t)c->limit;
+            break;
+        case C_DISSECT: th_esql_dissect(r, t, c); break;
+        case C_GROK: th_esql_grok(r, t, c); break;
+        case C_MV_EXPAND: do_mv_expand(r, t, c); break;
+        default: break;
+        }
+        res->rows_out[i] = t->nrows;
+    }
+}
+
+static th_esql_result *new_result(th_arena *a, const th_esql *q)
+{
     th_esql_result *res = TH_ANEW(a, th_esql_result);
     res->ncmds = q->ncmds;
     res->rows_in = TH_ANEWN(a, size_t, q->ncmds);
     res->rows_out = TH_ANEWN(a, size_t, q->ncmds);
+    return res;
+}
+
+static void source_rows(th_arena *a, th_esql_result *res, size_t n)
+{
     etab *t = &res->t;
     t->nrows = n;
     t->doc = TH_ANEWN(a, long, n ? n : 1);
     for (size_t i = 0; i < n; i++)
         t->doc[i] = (long)i;
     res->rows_in[0] = res->rows_out[0] = n;
-    for (size_t i = 1; i < q->ncmds && !r.err; i++) {
-        const cmd *c = &q->cmds[i];
-        res->rows_in[i] = t->nrows;
-        switch (c->kind) {
-        case C_WHERE: do_where(&r, t, c->cond); break;
-        case C_EVAL: do_eval(&r, t, c); break;
-        case C_STATS:
-            th_esql_stats(&r, t, c);
-            r.source = false;
-            break;
-        case C_KEEP: th_esql_keep(&r, t, c, false); break;
-        case C_DROP: th_esql_keep(&r, t, c, true); break;
-        case C_RENAME: do_rename(&r, t, c); break;
-        case C_SORT: th_esql_sort(&r, t, c); break;
-        case C_LIMIT:
-            if ((int64_t)t->nrows > c->limit)
-                t->nrows = c->limit < 0 ? 0 : (size_t)c->limit;
-            break;
-        case C_DISSECT: th_esql_dissect(&r, t, c); break;
-        case C_GROK: th_esql_grok(&r, t, c); break;
-        case C_MV_EXPAND: do_mv_expand(&r, t, c); break;
-        default: break;
-        }
-        res->rows_out[i] = t->nrows;
-    }
-    if (r.err) {
-        *err = r.err;
+}
+
+static th_esql_result *finish(erun *r, th_esql_result *res, size_t limit, const char **err)
+{
+    if (r->err) {
+        *err = r->err;
         return NULL;
     }
-    size_t cap = limit ? limit : q->has_limit ? SIZE_MAX : 1000;
-    if (t->nrows > cap)
-        t->nrows = cap;
-    res->warnings = r.warnings;
+    size_t cap = limit ? limit : r->q->has_limit ? SIZE_MAX : 1000;
+    if (res->t.nrows > cap)
+        res->t.nrows = cap;
+    res->warnings = r->warnings;
+    res->source = r->source;
     *err = NULL;
     return res;
+}
+
+th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                            int64_t now_ms, size_t limit, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true};
+    th_esql_result *res = new_result(a, q);
+    source_rows(a, res, n);
+    run_cmds(&r, res, 1, q->ncmds);
+    return finish(&r, res, limit, err);
+}
+
+static bool uses_now(const xnode *x)
+{
+    if (!x)
+        return false;
+    if (x->kind == X_CALL && x->fn == F_NOW)
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (uses_now(x->kids[k]))
+            return true;
+    return false;
+}
+
+size_t th_esql_prefix_end(const th_esql *q)
+{
+    size_t i = 1;
+    for (; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind == C_STATS || c->kind == C_SORT || c->kind == C_LIMIT)
+            break;
+        if (c->kind == C_WHERE && uses_now(c->cond))
+            break;
+        bool now = false;
+        for (size_t k = 0; k < c->nas; k++)
+            now |= uses_now(c->as[k].x);
+        if (now)
+            break;
+    }
+    return i;
+}
+
+th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true};
+    th_esql_result *res = new_result(a, q);
+    source_rows(a, res, n);
+    res->next = th_esql_prefix_end(q);
+    run_cmds(&r, res, 1, res->next);
+    if (r.source && !r.err) { /* load once what later commands read of the documents */
+        th_str f[256];
+        bool pat;
+        size_t nf = th_esql_fields(q, f, 256, &pat);
+        for (size_t i = 0; i < nf && i < 256; i++)
+            th_etab_col(&r, &res->t, f[i]);
+    }
+    return finish(&r, res, SIZE_MAX, err);
+}
+
+th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
+                                 int64_t now_ms, size_t limit, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source};
+    th_esql_result *res = new_result(a, q);
+    const etab *in = &pre->t;
+    size_t lo = 0, hi = in->nrows; /* rows are in document order */
+    while (lo < hi && (size_t)in->doc[lo] < dlo)
+        lo++;
+    while (hi > lo && (size_t)in->doc[hi - 1] >= dhi)
+        hi--;
+    etab *t = &res->t;
+    t->nrows = hi - lo;
+    t->ncols = t->capcols = in->ncols;
+    t->names = TH_ANEWN(a, th_str, in->ncols ? in->ncols : 1);
+    t->cols = TH_ANEWN(a, ev *, in->ncols ? in->ncols : 1);
+    if (in->ncols)
+        memcpy(t->names, in->names, in->ncols * sizeof(th_str));
+    /* a view: commands never write into the cells of their input */
+    for (size_t c = 0; c < in->ncols; c++)
+        t->cols[c] = in->cols[c] + lo;
+    t->doc = in->doc + lo;
+    for (size_t i = 0; i < pre->next && i < q->ncmds; i++) {
+        res->rows_in[i] = pre->rows_in[i];
+        res->rows_out[i] = pre->rows_out[i];
+    }
+    run_cmds(&r, res, pre->next, q->ncmds);
+    return finish(&r, res, limit, err);
 }
 
 size_t th_esql_ncols(const th_esql_result *r) { return r->t.ncols; }

@@ -334,6 +334,47 @@ static void lowering_routes_like_kql(void **state)
     th_arena_free(&a);
 }
 
+/* th_esql_run_prefix + th_esql_run_rest over a document range give what
+ * th_esql_run gives over those documents alone */
+static void prefix_then_rest_equals_whole(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* | WHERE event.action != \"Z\" | EVAL u = COALESCE(user.name, \"-\") "
+                    "| STATS c = COUNT(*), v = VALUES(u) BY event.action | SORT event.action";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    assert_int_equal(th_esql_prefix_end(e), 3); /* WHERE, EVAL; STATS is not row-local */
+    th_esql_doc in[6];
+    for (size_t i = 0; i < 6; i++) {
+        th_json_error je;
+        in[i] = (th_esql_doc){th_json_parse(&a, people[i], strlen(people[i]), &je), TH_STR_LIT("x"),
+                              TH_STR_LIT("i"), 1};
+    }
+    const char *err;
+    th_esql_result *pre = th_esql_run_prefix(&a, e, in, 6, &err);
+    assert_non_null(pre);
+    th_esql_result *part = th_esql_run_rest(&a, e, pre, in, 6, 1, 4, 0, 0, &err);
+    th_esql_result *whole = th_esql_run(&a, e, in + 1, 3, 0, 0, &err);
+    assert_non_null(part);
+    assert_non_null(whole);
+    /* docs 1..3: (a, Y), (a, X), (b, X) */
+    assert_int_equal(th_esql_nrows(part), 2);
+    assert_int_equal(th_esql_nrows(whole), 2);
+    for (size_t r = 0; r < 2; r++)
+        for (size_t c = 0; c < th_esql_ncols(whole); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(whole, c).p, th_esql_colname(whole, c).n);
+            assert_string_equal(cell(&a, part, r, col), cell(&a, whole, r, col));
+        }
+    assert_string_equal(cell(&a, part, 0, "v"), "[\"a\",\"b\"]");
+    assert_string_equal(cell(&a, part, 1, "c"), "1");
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +384,7 @@ int main(void)
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
         cmocka_unit_test(lowering_routes_like_kql),
+        cmocka_unit_test(prefix_then_rest_equals_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
