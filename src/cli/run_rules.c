@@ -143,9 +143,17 @@ const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, co
         *out = q;
     if (!q)
         return "the ES|QL query does not parse (see messages)";
-    if (!reads_cloudtrail(th_esql_index(q)))
-        return th_arena_printf(a, "ES|QL over index '%s' (not CloudTrail events) is not supported yet",
+    if (!reads_cloudtrail(th_esql_index(q))) {
+        if (r->type == TH_RULE_ESQL && strncmp(th_esql_index(q), ".alerts-security", 16) == 0 &&
+            !strchr(th_esql_index(q), ',')) {
+            size_t k = th_engine_add_esql_alerts(e, r, q);
+            if (idx)
+                *idx = k;
+            return NULL;
+        }
+        return th_arena_printf(a, "ES|QL over index '%s' (neither CloudTrail events nor alerts)",
                                th_esql_index(q));
+    }
     th_ir *ir = th_esql_lower(a, q);
     th_query *pq = NULL;
     if (ir) {

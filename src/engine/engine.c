@@ -185,6 +185,27 @@ size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *
     return idx;
 }
 
+static bool never(const void *pred, const th_jval *doc)
+{
+    (void)pred;
+    (void)doc;
+    return false;
+}
+
+size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th_esql *q)
+{
+    static const th_str none[1] = {{"", 0}};
+    th_prefilter pf = {"event.action", none, 0, false}; /* routes no event to it */
+    size_t idx = th_engine_add_esql(e, r, q, never, NULL, &pf, 1, NULL);
+    th_erule *er = e->rules.items[idx];
+    if (!er->rep.skipped) {
+        er->on_alerts = true;
+        er->rep.reads_alerts = true;
+        er->fields_known = true; /* it reads no event field */
+    }
+    return idx;
+}
+
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {
@@ -347,10 +368,11 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     e->to = e->o.to_ms != TH_TIME_NONE ? e->o.to_ms
             : e->data_max != INT64_MIN ? e->data_max
                                        : TH_TIME_NONE;
+    for (size_t pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
-        if (r->rep.skipped)
-            continue;
+        if (r->rep.skipped || r->on_alerts != (pass == 1))
+            continue; /* rules over alerts run last, over everything the others raised */
         uint64_t t0 = th_now_ns();
         if (r->matches.len > 1)
             qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
@@ -366,7 +388,10 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             th_exec_sequence(e, r);
             break;
         case TH_EXEC_ESQL:
-            th_exec_esql(e, r);
+            if (r->on_alerts)
+                th_exec_esql_alerts(e, r);
+            else
+                th_exec_esql(e, r);
             break;
         case TH_EXEC_HUNT:
             break; /* the verb reads the matched documents (th_engine_each_doc) */

@@ -78,6 +78,7 @@ typedef struct th_rule_report {
     uint64_t suppressed_docs;   /* events folded into suppressed alerts */
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
+    bool reads_alerts;          /* ES|QL over the alert index: ran over this run's alerts */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;
 
@@ -118,6 +119,13 @@ struct th_esql;
 size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
                           const void *pred, const th_prefilter *pf, size_t npf,
                           const th_exceptions *exc);
+/* An ES|QL rule whose FROM reads the alert index (.alerts-security.*): it
+ * sees no events; its runs read the alerts the other rules created, each
+ * visible from its creation run on, windowed on the event.ingested it copied
+ * from its source (else its own @timestamp). It runs after every other rule,
+ * which is the same as interleaving the runs in time since no other rule
+ * reads alerts. */
+size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th_esql *q);
 /* Hunting queries (rule type hunt) are added with th_engine_add_esql too;
  * they have no schedule: after th_engine_finish, th_engine_each_doc hands
  * over the complete documents of the events that matched rule idx's filter,

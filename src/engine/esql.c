@@ -115,34 +115,11 @@ static bool suppressed(th_engine *e, th_erule *r, const th_jval *src, int64_t t,
     return true;
 }
 
-/* One rule's temporal pass: every matched document, and the row-local head
- * of its query run once over them (esql.h) */
-typedef struct xctx {
-    th_esql_doc *docs;
-    const th_esql_result *pre;
-} xctx;
-
-static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
+/* The alerts of one run's result rows (see the top of the file). */
+static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
+                 th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
 {
-    (void)ctx;
-    int64_t from = t - th_sched_lookback(r);
-    size_t b, en;
-    th_sched_window(e, r, from, t, &b, &en);
-    xctx *x = ctx;
-    th_arena scratch;
-    th_arena_init(&scratch, 1 << 16);
-    th_esql_doc *docs = x->docs;
-    bool agg = th_esql_aggregating(r->esql);
-    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
-                r->rule->suppression_group_by.len > 0;
-    bool by_id = !agg && !supp && th_esql_metadata_id(r->esql);
     size_t max = (size_t)r->max_signals;
-    const char *err = NULL;
-    /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
-    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
-                                           by_id || supp ? SIZE_MAX : max, &err);
-    if (!res)
-        goto out; /* a query error (Elasticsearch fails the run): no alerts */
     size_t rows = th_esql_nrows(res), made = 0;
     if (!by_id && !supp && rows >= max && rows > 0)
         r->rep.runs_truncated++;
@@ -164,7 +141,7 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
                 th_str name = th_esql_colname(res, c);
                 if (th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version"))
                     continue;
-                th_jval *v = th_esql_cell(&scratch, res, row, c);
+                th_jval *v = th_esql_cell(scratch, res, row, c);
                 if (v)
                     put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
             }
@@ -179,7 +156,7 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         th_jval *src = th_jnew_obj(&e->arena);
         int64_t orig = TH_TIME_NONE;
         for (size_t c = 0; c < th_esql_ncols(res); c++) {
-            th_jval *v = th_esql_cell(&scratch, res, row, c);
+            th_jval *v = th_esql_cell(scratch, res, row, c);
             if (!v)
                 continue;
             th_str name = th_esql_colname(res, c);
@@ -209,6 +186,37 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         }
         made++;
     }
+}
+
+/* One rule's temporal pass: every matched document, and the row-local head
+ * of its query run once over them (esql.h) */
+typedef struct xctx {
+    th_esql_doc *docs;
+    const th_esql_result *pre;
+} xctx;
+
+static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    (void)ctx;
+    int64_t from = t - th_sched_lookback(r);
+    size_t b, en;
+    th_sched_window(e, r, from, t, &b, &en);
+    xctx *x = ctx;
+    th_arena scratch;
+    th_arena_init(&scratch, 1 << 16);
+    th_esql_doc *docs = x->docs;
+    bool agg = th_esql_aggregating(r->esql);
+    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
+                r->rule->suppression_group_by.len > 0;
+    bool by_id = !agg && !supp && th_esql_metadata_id(r->esql);
+    size_t max = (size_t)r->max_signals;
+    const char *err = NULL;
+    /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
+    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
+                                           by_id || supp ? SIZE_MAX : max, &err);
+    if (!res)
+        goto out; /* a query error (Elasticsearch fails the run): no alerts */
+    emit(e, r, res, docs, &scratch, from, t, by_id, supp);
 out:
     th_arena_free(&scratch);
 }
@@ -246,4 +254,59 @@ void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx
         if (doc)
             fn(ctx, doc, d->id, d->ts);
     }
+}
+
+/* the time an alert is windowed on: the event.ingested it carries, else its
+ * @timestamp (the run that created it) */
+static int64_t alert_time(const th_ealert *al)
+{
+    const th_jval *v = th_jobj_getn(al->doc, TH_STR_LIT("event.ingested"));
+    if (!v)
+        v = th_json_path_first(al->doc, TH_STR_LIT("event.ingested"));
+    int64_t ms;
+    if (v && v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &ms))
+        return ms;
+    return al->pub.time_ms;
+}
+
+void th_exec_esql_alerts(th_engine *e, th_erule *r)
+{
+    size_t n = e->alerts.len; /* the other rules' alerts; its own are not read */
+    if (!r->esql || n == 0)
+        return;
+    int64_t *ts = th_xcalloc(n, sizeof(int64_t));
+    for (size_t i = 0; i < n; i++)
+        ts[i] = alert_time(&e->alerts.items[i]);
+    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    int64_t first;
+    uint64_t runs = th_sched_runs(e, r, &first);
+    int64_t iv = th_sched_interval(r), lb = th_sched_lookback(r);
+    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
+                r->rule->suppression_group_by.len > 0;
+    for (uint64_t k = 0; k < runs; k++) {
+        int64_t t = first + (int64_t)k * iv;
+        r->rep.runs++;
+        size_t nd = 0;
+        for (size_t i = 0; i < n; i++) {
+            const th_ealert *al = &e->alerts.items[i];
+            if (al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t)
+                continue;
+            const th_jval *uid = th_jobj_getn(al->doc, TH_STR_LIT("kibana.alert.uuid"));
+            docs[nd++] = (th_esql_doc){al->doc, uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
+                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1};
+        }
+        if (nd == 0)
+            continue;
+        r->rep.matches += nd;
+        th_arena scratch;
+        th_arena_init(&scratch, 1 << 16);
+        const char *err = NULL;
+        th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t,
+                                          supp ? SIZE_MAX : (size_t)r->max_signals, &err);
+        if (res)
+            emit(e, r, res, docs, &scratch, t - lb, t, false, supp);
+        th_arena_free(&scratch);
+    }
+    free(docs);
+    free(ts);
 }

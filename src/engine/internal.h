@@ -72,6 +72,7 @@ typedef struct th_erule {
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
     const struct th_esql *esql; /* ES|QL: the parsed query */
+    bool on_alerts;       /* ES|QL over the alert index: reads the run's own alerts */
     th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
 } th_erule;
 
@@ -139,6 +140,7 @@ void th_exec_sequence(th_engine *e, th_erule *r);
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
 void th_exec_esql(th_engine *e, th_erule *r);
+void th_exec_esql_alerts(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
