@@ -154,3 +154,11 @@ assert d["Esql.kibana_alert_risk_score_values"] == [47, 73], d["Esql.kibana_aler
 PY
 then ok "esql correlation over the run's own alerts: one alert at 10:05"
 else nok "esql correlation" "$(head -c 1500 "$TMP/out")" "$(head -c 600 "$TMP/err")"; fi
+
+# lint: ES|QL queries are parsed and their source fields checked against the schema
+"$TH" lint "$TMP/rules" >"$TMP/out" 2>"$TMP/err"
+expect_grep "lint: every ES|QL rule field-checked, none wrong" "^$n files, 0 errors, .* and $n ES\|QL queries" "$TMP/err"
+sed 's/and user.name != user.target.name/and user.nmae != user.target.name/' \
+  "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" >"$TMP/typo.toml"
+"$TH" lint "$TMP/typo.toml" >"$TMP/out" 2>"$TMP/err"
+expect_grep "lint: unknown ES|QL field at line:col" "typo.toml:[0-9]+:[0-9]+: error: field 'user.nmae' is not in the field schema" "$TMP/out"
