@@ -176,6 +176,10 @@ const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, co
     size_t k = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
     if (idx)
         *idx = k;
+    th_str cap[64];
+    size_t ncap = r->type == TH_RULE_ESQL ? th_esql_capture_fields(q, cap, 64) : SIZE_MAX;
+    if (ncap != SIZE_MAX) /* it aggregates named fields: keep those, not documents */
+        th_engine_set_esql_capture(e, k, cap, ncap);
     /* the hot pass reads only the lowered condition's fields; the pipeline
      * reads complete documents, built in the temporal pass */
     th_str fields[256];

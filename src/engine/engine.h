@@ -119,6 +119,10 @@ struct th_esql;
 size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
                           const void *pred, const th_prefilter *pf, size_t npf,
                           const th_exceptions *exc);
+/* An aggregating ES|QL rule that reads only these fields of a document
+ * (th_esql_capture_fields): the hot pass captures their values with each
+ * match and keeps no document; the query runs on documents made of them. */
+void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, size_t n);
 /* An ES|QL rule whose FROM reads the alert index (.alerts-security.*): it
  * sees no events; its runs read the alerts the other rules created, each
  * visible from its creation run on, windowed on the event.ingested it copied

@@ -115,6 +115,39 @@ static bool suppressed(th_engine *e, th_erule *r, const th_jval *src, int64_t t,
     return true;
 }
 
+void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, size_t n)
+{
+    if (idx >= e->rules.len || e->rules.items[idx]->rep.skipped)
+        return;
+    th_erule *r = e->rules.items[idx];
+    r->cap = TH_ANEWN(&e->arena, const char *, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        r->cap[i] = th_arena_strndup(&e->arena, fields[i].p, fields[i].n);
+    r->ncap = n;
+    r->esql_cap = true;
+}
+
+/* A document of a match's captured values, as flat dotted keys. */
+static th_jval *captured_doc(th_arena *a, const th_erule *r, const th_match *m)
+{
+    th_jval *o = th_jnew_obj(a);
+    for (size_t f = 0; f < r->ncap; f++) {
+        size_t nv = th_match_nv(m, f);
+        if (nv == 0)
+            continue;
+        th_jval *v;
+        if (nv == 1) {
+            v = th_alert_value(a, th_match_v(m, f, 0));
+        } else {
+            v = th_jnew_arr(a);
+            for (size_t i = 0; i < nv; i++)
+                th_jarr_push(a, v, th_alert_value(a, th_match_v(m, f, i)));
+        }
+        th_jobj_set(a, o, th_str_c(r->cap[f]), v);
+    }
+    return o;
+}
+
 /* The alerts of one run's result rows (see the top of the file). */
 static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
                  th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
@@ -228,13 +261,18 @@ void th_exec_esql(th_engine *e, th_erule *r)
     size_t n = r->matches.len;
     th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
     th_jval *empty = th_jnew_obj(&e->arena);
+    th_arena pa;
+    th_arena_init(&pa, 1 << 16);
     for (size_t i = 0; i < n; i++) {
+        if (r->esql_cap) {
+            docs[i] = (th_esql_doc){captured_doc(&pa, r, &r->matches.items[i]), TH_STR_NULL,
+                                    th_str_c(e->o.source_index), 1};
+            continue;
+        }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
         docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
     }
-    th_arena pa;
-    th_arena_init(&pa, 1 << 16);
     const char *err = NULL;
     xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err)};
     if (x.pre) /* else a query error: Elasticsearch fails every run, no alerts */

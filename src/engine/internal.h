@@ -73,6 +73,7 @@ typedef struct th_erule {
     const void *gate;
     const struct th_esql *esql; /* ES|QL: the parsed query */
     bool on_alerts;       /* ES|QL over the alert index: reads the run's own alerts */
+    bool esql_cap;        /* ES|QL: the query runs on the captured fields, no documents kept */
     th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
 } th_erule;
 

@@ -89,6 +89,13 @@ th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_re
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);
 
+/* For an aggregating query that reads documents only through named fields
+ * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a
+ * document needs for the query to run on a document holding just them (as
+ * flat keys); SIZE_MAX when the query needs whole documents. Fills at most
+ * max (more: SIZE_MAX). */
+size_t th_esql_capture_fields(const th_esql *q, th_str *out, size_t max);
+
 size_t th_esql_ncols(const th_esql_result *r);
 size_t th_esql_nrows(const th_esql_result *r);
 th_str th_esql_colname(const th_esql_result *r, size_t col);

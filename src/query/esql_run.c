@@ -541,3 +541,49 @@ size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
     th_arena_free(&a);
     return f.n;
 }
+
+/* ---- capture ------------------------------------------------------------- */
+
+static bool reads_doc(const xnode *x)
+{
+    if (!x)
+        return false;
+    if (x->kind == X_CALL && x->fn == F_KQL)
+        return true;
+    if (x->kind == X_COL && x->name.n && x->name.p[0] == '_' &&
+        (th_str_eqc(x->name, "_id") || th_str_eqc(x->name, "_index") || th_str_eqc(x->name, "_version")))
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (reads_doc(x->kids[k]))
+            return true;
+    return false;
+}
+
+size_t th_esql_capture_fields(const th_esql *q, th_str *out, size_t max)
+{
+    if (!q->aggregating)
+        return SIZE_MAX;
+    for (size_t i = 1; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (reads_doc(c->cond))
+            return SIZE_MAX;
+        for (size_t k = 0; k < c->nas; k++)
+            if (reads_doc(c->as[k].x) || reads_doc(c->as[k].filter))
+                return SIZE_MAX;
+        for (size_t k = 0; k < c->nby; k++)
+            if (reads_doc(c->by[k].x))
+                return SIZE_MAX;
+        if (c->kind == C_STATS)
+            break;
+    }
+    bool pat;
+    size_t n = th_esql_fields(q, out, max, &pat);
+    if (pat || n > max)
+        return SIZE_MAX;
+    for (size_t i = 0; i < n; i++) { /* a multi-field reads its parent's values */
+        const th_field_def *d = th_schema_lookup(out[i]);
+        if (d && d->parent)
+            out[i] = th_str_c(d->parent);
+    }
+    return n;
+}
