@@ -160,9 +160,9 @@ int th_cmd_rules_lint(int argc, char **argv)
     }
     fflush(stdout);
     fprintf(quiet ? stdout : stderr,
-            "%zu files, %zu errors, %zu warnings (fields checked against the schema in %zu KQL "
-            "and %zu EQL queries; %zu ES|QL or EQL sequences not field-checked)\n",
-            l.files, d.errors, d.warnings, l.rules_kql, l.rules_eql, l.rules_other_lang);
+            "%zu files, %zu errors, %zu warnings (fields checked against the schema in %zu KQL, "
+            "%zu EQL and %zu ES|QL queries; %zu EQL sequences or other languages not field-checked)\n",
+            l.files, d.errors, d.warnings, l.rules_kql, l.rules_eql, l.rules_esql, l.rules_other_lang);
     bool strict = th_args_flag(&a, "strict");
     int rc = d.errors || (strict && d.warnings) ? TH_EXIT_FINDINGS : TH_EXIT_OK;
     if (unreadable && unreadable == l.files + unreadable)

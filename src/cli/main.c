@@ -9,6 +9,7 @@
 static const th_verb verbs[] = {
     {"run", th_cmd_run, "run rules over CloudTrail as Elastic Security would; write alerts"},
     {"match", th_cmd_match, "the events each rule's query selects (no scheduling)"},
+    {"hunt", th_cmd_hunt, "run hunting queries (ES|QL) over logs; a table, NDJSON or CSV"},
     {"convert", th_cmd_convert, "map raw CloudTrail to ECS NDJSON (as Elastic's AWS integration)"},
     {"rules", th_cmd_rules, "list, show, validate, lint Elastic rule files"},
     {"lint", th_cmd_rules_lint, "lint rule files (same as `rules lint`)"},

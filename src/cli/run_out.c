@@ -226,6 +226,12 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
                         rep[i].skipped);
         }
     }
+    for (size_t i = 0; i < n; i++)
+        if (!rep[i].skipped && rep[i].reads_alerts)
+            fprintf(f, "run: %s (%s) read this run's own alerts (ES|QL FROM .alerts-security.*): "
+                       "%llu alert reads over %llu runs\n",
+                    rep[i].rule->name ? rep[i].rule->name : "?", rid(rep[i].rule),
+                    (unsigned long long)rep[i].matches, (unsigned long long)rep[i].runs);
     if (s->profile && s->pipe)
         th_pipeline_profile_print(s->pipe, s->temporal_s, "run", f);
     if (s->profile) {

@@ -20,4 +20,14 @@
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
                       const th_exceptions *exc, th_exceptions **views, size_t *nskipped);
 
+/* One ES|QL query (a rule's, or one of a hunt's) parsed and added to the
+ * engine, its leading WHERE lowered for routing, gates and lazy mapping.
+ * NULL, or the reason it cannot run (parse errors also go to diags). *idx
+ * and *out (either may be NULL) get the engine index and the parsed query. */
+struct th_esql;
+struct th_qsource;
+const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text,
+                            const struct th_qsource *src, th_arena *a, th_diags *diags,
+                            const th_exceptions *view, size_t *idx, struct th_esql **out);
+
 #endif

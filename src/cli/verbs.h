@@ -28,6 +28,7 @@ int th_cmd_noise(int argc, char **argv);
 int th_cmd_explain(int argc, char **argv);
 int th_cmd_convert(int argc, char **argv);
 int th_cmd_match(int argc, char **argv);
+int th_cmd_hunt(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
 int th_cmd_run(int argc, char **argv);
 int th_cmd_test(int argc, char **argv);

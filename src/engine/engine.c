@@ -44,6 +44,7 @@ void th_engine_free(th_engine *e)
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ret_trunc);
+        free(r->esql_docs);
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
@@ -92,7 +93,7 @@ const char *th_engine_unsupported(const th_rule *r)
             return "threshold rule with too many fields";
         return NULL;
     case TH_RULE_ESQL:
-        return "esql rules are not supported yet";
+        return NULL; /* th_engine_add_rule wants the parsed query (th_engine_add_esql) */
     case TH_RULE_MACHINE_LEARNING:
         return "machine_learning rules need ML jobs (out of scope)";
     case TH_RULE_HUNT:
@@ -186,13 +187,47 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
         route_add(e, p->field, p->values[i], p->nocase, idx);
 }
 
+size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
+                          const void *pred, const th_prefilter *pf, size_t npf,
+                          const th_exceptions *exc)
+{
+    e->adding_esql = q;
+    size_t idx = th_engine_add_rule(e, r, fn, pred, pf, npf, exc);
+    e->adding_esql = NULL;
+    return idx;
+}
+
+static bool never(const void *pred, const th_jval *doc)
+{
+    (void)pred;
+    (void)doc;
+    return false;
+}
+
+size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th_esql *q)
+{
+    static const th_str none[1] = {{"", 0}};
+    th_prefilter pf = {"event.action", none, 0, false}; /* routes no event to it */
+    size_t idx = th_engine_add_esql(e, r, q, never, NULL, &pf, 1, NULL);
+    th_erule *er = e->rules.items[idx];
+    if (!er->rep.skipped) {
+        er->on_alerts = true;
+        er->rep.reads_alerts = true;
+        er->fields_known = true; /* it reads no event field */
+    }
+    return idx;
+}
+
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {
-    const char *why = th_engine_unsupported(r);
+    const char *why = r->type == TH_RULE_HUNT && e->adding_esql ? NULL : th_engine_unsupported(r);
+    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
+        why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
         return th_engine_skip_rule(e, r, why);
     th_erule *er = new_rule(e, r);
+    er->esql = e->adding_esql;
     size_t idx = e->rules.len - 1;
     er->fn = fn;
     er->pred = pred;
@@ -226,6 +261,12 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         break;
     case TH_RULE_EQL:
         er->exec = TH_EXEC_EQL;
+        break;
+    case TH_RULE_ESQL:
+        er->exec = TH_EXEC_ESQL;
+        break;
+    case TH_RULE_HUNT:
+        er->exec = TH_EXEC_HUNT;
         break;
     default:
         er->exec = TH_EXEC_QUERY;
@@ -264,10 +305,13 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
         return th_engine_skip_rule(e, r, "a sequence needs 2 to 16 stages");
     if (nkeys > TH_ENGINE_MAX_TERM_FIELDS)
         return th_engine_skip_rule(e, r, "a sequence with too many join keys");
-    const char *why = th_engine_unsupported(r);
+    const char *why = r->type == TH_RULE_HUNT && e->adding_esql ? NULL : th_engine_unsupported(r);
+    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
+        why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
         return th_engine_skip_rule(e, r, why);
     th_erule *er = new_rule(e, r);
+    er->esql = e->adding_esql;
     size_t idx = e->rules.len - 1;
     er->exec = TH_EXEC_SEQUENCE;
     er->stages = TH_ANEWN(&e->arena, th_seq_stage, nstages);
@@ -362,10 +406,11 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     e->to = e->o.to_ms != TH_TIME_NONE ? e->o.to_ms
             : e->data_max != INT64_MIN ? e->data_max
                                        : TH_TIME_NONE;
+    for (size_t pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
-        if (r->rep.skipped)
-            continue;
+        if (r->rep.skipped || r->on_alerts != (pass == 1))
+            continue; /* rules over alerts run last, over everything the others raised */
         uint64_t t0 = th_now_ns();
         if (r->matches.len > 1)
             qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
@@ -386,6 +431,14 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         case TH_EXEC_SEQUENCE:
             th_exec_sequence(e, r);
             break;
+        case TH_EXEC_ESQL:
+            if (r->on_alerts)
+                th_exec_esql_alerts(e, r);
+            else
+                th_exec_esql(e, r);
+            break;
+        case TH_EXEC_HUNT:
+            break; /* the verb reads the matched documents (th_engine_each_doc) */
         default:
             th_exec_query(e, r);
             break;

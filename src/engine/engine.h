@@ -85,6 +85,7 @@ typedef struct th_rule_report {
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
     uint64_t budget_dropped;    /* matches not kept because max_memory_bytes was reached */
+    bool reads_alerts;          /* ES|QL over the alert index: ran over this run's alerts */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;
 
@@ -116,6 +117,32 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
 /* Replaces the prefilter of rule `idx` (added without one: EQL sequences,
  * whose stages each pin the field). Call before th_hits_init. */
 void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, size_t npf);
+/* Adds an ES|QL rule: th_engine_add_rule plus its parsed query (query/esql.h),
+ * which runs over the matched events of every scheduled window in the
+ * temporal pass; fn/pred (NULL: every event) need only be a necessary
+ * condition of the query keeping an event. The query is borrowed and must
+ * outlive the engine. th_engine_add_rule alone skips ES|QL rules. */
+struct th_esql;
+size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
+                          const void *pred, const th_prefilter *pf, size_t npf,
+                          const th_exceptions *exc);
+/* An aggregating ES|QL rule that reads only these fields of a document
+ * (th_esql_capture_fields): the hot pass captures their values with each
+ * match and keeps no document; the query runs on documents made of them. */
+void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, size_t n);
+/* An ES|QL rule whose FROM reads the alert index (.alerts-security.*): it
+ * sees no events; its runs read the alerts the other rules created, each
+ * visible from its creation run on, windowed on the event.ingested it copied
+ * from its source (else its own @timestamp). It runs after every other rule,
+ * which is the same as interleaving the runs in time since no other rule
+ * reads alerts. */
+size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th_esql *q);
+/* Hunting queries (rule type hunt) are added with th_engine_add_esql too;
+ * they have no schedule: after th_engine_finish, th_engine_each_doc hands
+ * over the complete documents of the events that matched rule idx's filter,
+ * in (@timestamp, input) order, with their id and @timestamp. */
+typedef void (*th_engine_doc_fn)(void *ctx, const th_jval *doc, th_str id, int64_t ts);
+void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx);
 /* Records a rule that will not run, with the reason (e.g. a query that does
  * not compile); it is listed in the report. */
 size_t th_engine_skip_rule(th_engine *e, const th_rule *r, const char *reason);

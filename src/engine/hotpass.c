@@ -377,7 +377,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
             m.stages |= 1u << i;
     /* threshold alerts are synthetic: they never need the source document;
      * new_terms needs it only when the match can build an alert */
-    bool need_doc = r->exec != TH_EXEC_THRESHOLD &&
+    bool need_doc = r->exec != TH_EXEC_THRESHOLD && !r->esql_cap &&
                     (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m));
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);

@@ -40,6 +40,8 @@ typedef enum th_exec {
     TH_EXEC_NEW_TERMS,
     TH_EXEC_THRESHOLD,
     TH_EXEC_SEQUENCE,   /* EQL sequences */
+    TH_EXEC_ESQL,       /* ES|QL: the pipeline per scheduled run (esql.c) */
+    TH_EXEC_HUNT,       /* a hunting query: no schedule; th_engine_each_doc */
 } th_exec;
 
 /* A range of run times [lo, hi] (engine/retain.c). */
@@ -77,6 +79,10 @@ typedef struct th_erule {
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
+    const struct th_esql *esql; /* ES|QL: the parsed query */
+    bool on_alerts;       /* ES|QL over the alert index: reads the run's own alerts */
+    bool esql_cap;        /* ES|QL: the query runs on the captured fields, no documents kept */
+    th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
 } th_erule;
 
 typedef struct th_ealert {
@@ -115,6 +121,7 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
+    const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
 };
@@ -148,6 +155,8 @@ void th_exec_sequence(th_engine *e, th_erule *r);
  * Records m's tuples. */
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
+void th_exec_esql(th_engine *e, th_erule *r);
+void th_exec_esql_alerts(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,
                      th_map *history);
@@ -161,6 +170,12 @@ void th_retain_kept(th_erule *r);
 /* Before the temporal pass; then: did run t hold a dropped match? */
 void th_retain_finish(th_erule *r);
 bool th_retain_truncated(const th_erule *r, int64_t t);
+/* The newest alert of rule r with suppression instance inst created at or
+ * after `since`, or NULL. */
+th_ealert *th_supp_find_open(th_engine *e, const th_erule *r, th_str inst, int64_t since);
+/* Writes al's kibana.alert.suppression.{start (unless TH_TIME_NONE), end,
+ * docs_count} and last_detected = t. */
+void th_supp_set(th_engine *e, th_ealert *al, int64_t start, int64_t t);
 
 /* ---- trace (engine.c): explain's view of one event ------------------------ */
 /* True when m is the traced event's match of the traced rule. */

@@ -72,7 +72,7 @@ static th_jval *iso(th_arena *a, int64_t ms)
     return th_jnew_strcopy(a, th_str_c(buf));
 }
 
-static th_ealert *find_open(th_engine *e, const th_erule *r, th_str inst, int64_t since)
+th_ealert *th_supp_find_open(th_engine *e, const th_erule *r, th_str inst, int64_t since)
 {
     for (size_t i = e->alerts.len; i-- > 0;) {
         th_ealert *a = &e->alerts.items[i];
@@ -82,7 +82,7 @@ static th_ealert *find_open(th_engine *e, const th_erule *r, th_str inst, int64_
     return NULL;
 }
 
-static void set_supp(th_engine *e, th_ealert *al, int64_t start, int64_t t)
+void th_supp_set(th_engine *e, th_ealert *al, int64_t start, int64_t t)
 {
     th_arena *a = &e->arena;
     if (start != TH_TIME_NONE)
@@ -170,13 +170,13 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
         if (g->max_ts > *end)
             *end = g->max_ts;
         th_ealert *open = rule->suppression_duration_ms > 0
-                              ? find_open(e, r, instance, t - rule->suppression_duration_ms)
+                              ? th_supp_find_open(e, r, instance, t - rule->suppression_duration_ms)
                               : NULL;
         if (open && open->pub.time_ms != t) {
             open->supp_docs += (int64_t)g->count;
             if (g->max_ts > open->supp_end)
                 open->supp_end = g->max_ts;
-            set_supp(e, open, TH_TIME_NONE, t);
+            th_supp_set(e, open, TH_TIME_NONE, t);
             r->rep.suppressed_docs += g->count;
             continue;
         }
@@ -196,7 +196,7 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
         al->instance = instance;
         al->supp_end = g->max_ts;
         al->supp_docs = (int64_t)g->count - 1;
-        set_supp(e, al, g->min_ts, t);
+        th_supp_set(e, al, g->min_ts, t);
         r->rep.suppressed_docs += g->count - 1;
     }
     for (size_t i = 0; i < alone.len; i++)

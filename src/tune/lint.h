@@ -41,7 +41,7 @@ typedef struct th_lint {
     th_arena arena;
     th_lint_use *uses;
     size_t nuses, cap;
-    size_t files, rules_kql, rules_eql, rules_other_lang;
+    size_t files, rules_kql, rules_eql, rules_esql, rules_other_lang;
 } th_lint;
 
 void th_lint_init(th_lint *l, int64_t today_days, const th_spell *spell);

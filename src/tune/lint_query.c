@@ -6,6 +6,7 @@
 
 #include "base/timeutil.h"
 #include "ecs/schema.h"
+#include "query/esql.h"
 #include "query/query.h"
 #include "tune/kqlscan.h"
 #include "tune/lint_int.h"
@@ -174,6 +175,45 @@ static void lint_eql(lfile *f, const th_toml *qv)
     }
 }
 
+/* ES|QL: the query must parse (a syntax error is reported where it is), and
+ * the source fields it reads (names no earlier command defines) must be in
+ * the schema: Elasticsearch fails the whole query on an unknown column. */
+static void lint_esql(lfile *f, const th_toml *qv)
+{
+    f->l->rules_esql++;
+    size_t start = lint_string_start(f, qv);
+    unsigned line, col;
+    lint_line_col(f, start, &line, &col);
+    th_qsource src = {f->path, line, col};
+    th_diags qd;
+    th_diags_init(&qd);
+    th_esql *q = th_esql_parse(f->a, qv->u.str.p, qv->u.str.n, &src, &qd);
+    for (size_t i = 0; i < qd.len; i++)
+        lint_find(f, TH_SEV_ERROR, qd.items[i].line, qd.items[i].col, "fields",
+                  "fields not checked: %s", qd.items[i].message);
+    th_diags_free(&qd);
+    if (!q || !f->l->schema || strncmp(th_esql_index(q), ".alerts", 7) == 0)
+        return; /* the alert index has its own mapping (kibana.alert.*) */
+    th_str fields[256];
+    bool pat;
+    size_t n = th_esql_fields(q, fields, 256, &pat);
+    for (size_t i = 0; i < n && i < 256; i++) {
+        th_str fl = fields[i];
+        if (fl.n == 0 || th_schema_lookup(fl))
+            continue;
+        size_t off = 0;
+        for (size_t k = 0; k + fl.n <= qv->u.str.n; k++)
+            if (memcmp(qv->u.str.p + k, fl.p, fl.n) == 0) {
+                off = k;
+                break;
+            }
+        lint_line_col(f, start + off, &line, &col);
+        lint_find(f, TH_SEV_ERROR, line, col, "fields",
+                  "field '%.*s' is not in the field schema (ES|QL fails the query on an unknown column)",
+                  (int)fl.n, fl.p);
+    }
+}
+
 void lint_query(lfile *f, const th_toml *rule)
 {
     const th_toml_kv *lang = lint_kv(rule, "language"), *q = lint_kv(rule, "query");
@@ -189,8 +229,12 @@ void lint_query(lfile *f, const th_toml *rule)
         lint_eql(f, q->val);
         return;
     }
+    if (lang && lang->val->type == TH_TOML_STRING && th_str_eqc(lang->val->u.str, "esql")) {
+        lint_esql(f, q->val);
+        return;
+    }
     if (!lang || lang->val->type != TH_TOML_STRING || !th_str_eqc(lang->val->u.str, "kuery")) {
-        f->l->rules_other_lang++; /* ES|QL columns may be computed: not checked */
+        f->l->rules_other_lang++;
         return;
     }
     f->l->rules_kql++;

@@ -70,13 +70,17 @@ printf 'rule = "r"\n[[test]]\nevents = [%s]\nexpect = {alerts = 0}\n' "'{\"a\": 
 expect_rc "bad JSON event: exit 1" 1 "$TH" test "$TMP/t/json.test.toml"
 expect_grep "bad JSON event: file:line:col" "json.test.toml:3:18: error: event is not valid JSON" "$TMP/err"
 
-# a rule that cannot run fails, unless the test says it is pending
-ESQL=$(cd "$ROOT" && pwd)/examples/rules/impact_many_s3_objects_deleted_esql.toml
+# a rule that cannot run fails, unless the test says it is pending (a lucene
+# query: the engine does not run lucene)
+ESQL=$TMP/lucene_rule.toml
+sed -e 's/^language = "esql"/language = "lucene"/' -e 's/^type = "esql"/type = "query"/' \
+  -e 's/^timestamp_override.*//' \
+  "$(cd "$ROOT" && pwd)/examples/rules/impact_many_s3_objects_deleted_esql.toml" >"$ESQL"
 cat >"$TMP/t/pending.test.toml" <<EOF
 rule = "$ESQL"
 [[test]]
-name = "waits for ES|QL"
-pending = "no ES|QL yet"
+name = "waits for lucene"
+pending = "no lucene yet"
 events = [$(ct p1 DeleteObject 2026-10-01T10:00:30Z)]
 expect = { alerts = 0 }
 [[test]]
@@ -85,8 +89,8 @@ events = [$(ct p2 DeleteObject 2026-10-01T10:00:30Z)]
 expect = { alerts = 0 }
 EOF
 expect_rc "pending: the non-pending test fails" 1 "$TH" test "$TMP/t/pending.test.toml"
-expect_grep "pending: reported" "^PENDING .*waits for ES\|QL" "$TMP/out"
-expect_grep "pending: the reason the rule did not run" "the rule did not run: esql" "$TMP/out"
+expect_grep "pending: reported" "^PENDING .*waits for lucene" "$TMP/out"
+expect_grep "pending: the reason the rule did not run" "the rule did not run: lucene" "$TMP/out"
 
 # directories: every *.test.toml below; other files are ignored
 mkdir -p "$TMP/d/sub"

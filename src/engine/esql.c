@@ -1,0 +1,350 @@
+/* ES|QL rules in the temporal pass (SEMANTICS.md 7.2, 7.6): per scheduled run
+ * the query runs over the matched events of the window [t - lookback, t]
+ * (NOW() = t); every result row is an alert candidate, in the query's output
+ * order.
+ *  - Row-level queries with METADATA _id: the alert is the source document
+ *    with each non-null column written over it as a flat dotted key; its id
+ *    hashes the event and the rule, so overlapping runs never alert twice on
+ *    one event; the first max_signals NEW rows alert.
+ *  - Aggregating queries (any STATS), or rows without _id: the alert is the
+ *    row alone; its id hashes the window, the query, the rule and the row
+ *    position, so the same aggregate alerts again in every overlapping run
+ *    that still satisfies it (as Kibana documents); the query runs with
+ *    `| LIMIT max_signals` appended. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sha256.h"
+#include "base/timeutil.h"
+#include "engine/internal.h"
+#include "query/esql.h"
+
+static th_jval *doc_of(th_engine *e, th_erule *r, size_t mi)
+{
+    if (!r->esql_docs)
+        r->esql_docs = th_xcalloc(r->matches.len ? r->matches.len : 1, sizeof(th_jval *));
+    if (!r->esql_docs[mi])
+        r->esql_docs[mi] = th_alert_source(e, &e->docs.items[r->matches.items[mi].doc]);
+    return r->esql_docs[mi];
+}
+
+static void agg_id(th_engine *e, th_erule *r, int64_t from, int64_t t, size_t row, char out[65])
+{
+    char f[32], to[32], rowt[32];
+    th_time_format_iso(from, f);
+    th_time_format_iso(t, to);
+    int n = snprintf(rowt, sizeof rowt, "%zu", row);
+    th_sha256 c;
+    unsigned char dg[32];
+    th_sha256_init(&c);
+    th_sha256_update(&c, f, strlen(f));
+    th_sha256_update(&c, to, strlen(to));
+    th_sha256_update(&c, r->rule->query, strlen(r->rule->query));
+    th_sha256_update(&c, e->o.space_id, strlen(e->o.space_id));
+    th_sha256_update(&c, ":", 1);
+    th_sha256_update(&c, r->uuid, 36);
+    th_sha256_update(&c, rowt, n > 0 ? (size_t)n : 0);
+    th_sha256_final(&c, dg);
+    th_sha256_tohex(dg, out);
+}
+
+static void put_col(th_arena *a, th_jval *doc, th_str name, th_jval *v)
+{
+    char *key = th_arena_strndup(a, name.p, name.n);
+    th_jobj_remove_path(doc, key);
+    th_jobj_remove(doc, th_str_c(key));
+    th_jobj_set(a, doc, th_str_c(key), v);
+}
+
+/* Alert suppression on ES|QL rules (SEMANTICS.md 2.5): the terms are the
+ * candidate alert's values of the group_by fields (arrays sorted, missing =
+ * null); rows with the instance of an alert created in this run, or within
+ * `duration` before it, fold into that alert (docs_count + 1, end and
+ * last_detected moved to this run) instead of alerting. Returns true when the
+ * row was folded; else *inst gets the instance for the new alert (empty when
+ * the row is not suppressed: doNotSuppress with a missing field). */
+static bool suppressed(th_engine *e, th_erule *r, const th_jval *src, int64_t t, th_str *inst,
+                       th_str *terms)
+{
+    const th_rule *rule = r->rule;
+    th_buf b;
+    th_buf_init(&b);
+    bool missing = false;
+    th_buf_putc(&b, '[');
+    for (size_t g = 0; g < rule->suppression_group_by.len; g++) {
+        const char *f = rule->suppression_group_by.items[g];
+        th_buf_printf(&b, "%s{\"field\":", g ? "," : "");
+        th_json_write_str(&b, th_str_c(f));
+        th_buf_puts(&b, ",\"value\":");
+        const th_jval *v = th_jobj_getn(src, th_str_c(f));
+        if (!v)
+            v = th_json_path_first(src, th_str_c(f));
+        if (!v || v->type == TH_JNULL) {
+            missing = true;
+            th_buf_puts(&b, "null");
+        } else if (v->type == TH_JARR) {
+            th_json_write(&b, v); /* ES|QL values come sorted */
+        } else {
+            th_buf_putc(&b, '[');
+            th_json_write(&b, v);
+            th_buf_putc(&b, ']');
+        }
+        th_buf_putc(&b, '}');
+    }
+    th_buf_putc(&b, ']');
+    *inst = TH_STR_NULL;
+    *terms = th_str_make(th_arena_strndup(&e->arena, b.data, b.len), b.len);
+    bool do_not = rule->missing_fields_strategy && strcmp(rule->missing_fields_strategy, "doNotSuppress") == 0;
+    if (missing && do_not) {
+        th_buf_free(&b);
+        return false;
+    }
+    th_buf_printf(&b, "%s%s", r->uuid, e->o.space_id);
+    char hex[65];
+    th_sha256_hex(b.data, b.len, hex);
+    th_buf_free(&b);
+    *inst = th_str_make(th_arena_strndup(&e->arena, hex, 64), 64);
+    int64_t since = rule->suppression_duration_ms > 0 ? t - rule->suppression_duration_ms : t;
+    th_ealert *open = th_supp_find_open(e, r, *inst, since);
+    if (!open)
+        return false;
+    open->supp_docs++;
+    open->supp_end = t;
+    th_supp_set(e, open, TH_TIME_NONE, t);
+    r->rep.suppressed_docs++;
+    return true;
+}
+
+void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, size_t n)
+{
+    if (idx >= e->rules.len || e->rules.items[idx]->rep.skipped)
+        return;
+    th_erule *r = e->rules.items[idx];
+    r->cap = TH_ANEWN(&e->arena, const char *, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        r->cap[i] = th_arena_strndup(&e->arena, fields[i].p, fields[i].n);
+    r->ncap = n;
+    r->esql_cap = true;
+}
+
+/* A document of a match's captured values, as flat dotted keys. */
+static th_jval *captured_doc(th_arena *a, const th_erule *r, const th_match *m)
+{
+    th_jval *o = th_jnew_obj(a);
+    for (size_t f = 0; f < r->ncap; f++) {
+        size_t nv = th_match_nv(m, f);
+        if (nv == 0)
+            continue;
+        th_jval *v;
+        if (nv == 1) {
+            v = th_alert_value(a, th_match_v(m, f, 0));
+        } else {
+            v = th_jnew_arr(a);
+            for (size_t i = 0; i < nv; i++)
+                th_jarr_push(a, v, th_alert_value(a, th_match_v(m, f, i)));
+        }
+        th_jobj_set(a, o, th_str_c(r->cap[f]), v);
+    }
+    return o;
+}
+
+/* The alerts of one run's result rows (see the top of the file). */
+static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
+                 th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
+{
+    size_t max = (size_t)r->max_signals;
+    size_t rows = th_esql_nrows(res), made = 0;
+    if (!by_id && !supp && rows >= max && rows > 0)
+        r->rep.runs_truncated++;
+    for (size_t row = 0; row < rows; row++) {
+        char id[65];
+        long di = th_esql_row_doc(res, row);
+        if (by_id && di >= 0) {
+            const th_edoc *ed = &e->docs.items[r->matches.items[di].doc];
+            th_alert_event_id(e, r, ed, NULL, 0, id);
+            if (th_map_has(&r->ids, th_str_make(id, 64)))
+                continue;
+            if (made == max) {
+                r->rep.runs_truncated++;
+                break;
+            }
+            th_alert_id_claim(e, r, id);
+            th_jval *src = th_json_clone(&e->arena, docs[di].doc);
+            for (size_t c = 0; c < th_esql_ncols(res); c++) {
+                th_str name = th_esql_colname(res, c);
+                if (th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version"))
+                    continue;
+                th_jval *v = th_esql_cell(scratch, res, row, c);
+                if (v)
+                    put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
+            }
+            char *anc = th_arena_strndup(&e->arena, ed->id.p, ed->id.n);
+            th_alert_make(e, r, src, t, id, ed->ts, anc);
+            made++;
+            continue;
+        }
+        agg_id(e, r, from, t, row, id);
+        if (th_map_has(&r->ids, th_str_make(id, 64)))
+            continue;
+        th_jval *src = th_jnew_obj(&e->arena);
+        int64_t orig = TH_TIME_NONE;
+        for (size_t c = 0; c < th_esql_ncols(res); c++) {
+            th_jval *v = th_esql_cell(scratch, res, row, c);
+            if (!v)
+                continue;
+            th_str name = th_esql_colname(res, c);
+            if (th_str_eqc(name, "@timestamp") && v->type == TH_JSTR)
+                th_time_parse_iso(v->u.str.p, v->u.str.n, &orig);
+            put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
+        }
+        th_str inst = TH_STR_NULL, terms = TH_STR_NULL;
+        if (supp && suppressed(e, r, src, t, &inst, &terms))
+            continue;
+        if (made == max) {
+            r->rep.runs_truncated++;
+            break;
+        }
+        th_alert_id_claim(e, r, id);
+        if (inst.n) {
+            th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.suppression.terms"),
+                        th_alert_value(&e->arena, terms));
+            th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.instance.id"), th_jnew_str(&e->arena, inst));
+        }
+        th_ealert *al = th_alert_make(e, r, src, t, id, orig, "");
+        if (inst.n) {
+            al->instance = inst;
+            al->supp_end = t;
+            al->supp_docs = 0;
+            th_supp_set(e, al, t, t);
+        }
+        made++;
+    }
+}
+
+/* One rule's temporal pass: every matched document, and the row-local head
+ * of its query run once over them (esql.h) */
+typedef struct xctx {
+    th_esql_doc *docs;
+    const th_esql_result *pre;
+} xctx;
+
+static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    (void)ctx;
+    int64_t from = t - th_sched_lookback(r);
+    size_t b, en;
+    th_sched_window(e, r, from, t, &b, &en);
+    xctx *x = ctx;
+    th_arena scratch;
+    th_arena_init(&scratch, 1 << 16);
+    th_esql_doc *docs = x->docs;
+    bool agg = th_esql_aggregating(r->esql);
+    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
+                r->rule->suppression_group_by.len > 0;
+    bool by_id = !agg && !supp && th_esql_metadata_id(r->esql);
+    size_t max = (size_t)r->max_signals;
+    const char *err = NULL;
+    /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
+    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
+                                           by_id || supp ? SIZE_MAX : max, &err);
+    if (!res)
+        goto out; /* a query error (Elasticsearch fails the run): no alerts */
+    emit(e, r, res, docs, &scratch, from, t, by_id, supp);
+out:
+    th_arena_free(&scratch);
+}
+
+void th_exec_esql(th_engine *e, th_erule *r)
+{
+    if (!r->esql || r->matches.len == 0)
+        return;
+    size_t n = r->matches.len;
+    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    th_jval *empty = th_jnew_obj(&e->arena);
+    th_arena pa;
+    th_arena_init(&pa, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        if (r->esql_cap) {
+            docs[i] = (th_esql_doc){captured_doc(&pa, r, &r->matches.items[i]), TH_STR_NULL,
+                                    th_str_c(e->o.source_index), 1};
+            continue;
+        }
+        th_jval *d = doc_of(e, r, i);
+        const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
+    }
+    const char *err = NULL;
+    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err)};
+    if (x.pre) /* else a query error: Elasticsearch fails every run, no alerts */
+        th_sched_each(e, r, esql_run, &x);
+    th_arena_free(&pa);
+    free(docs);
+}
+
+void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    for (size_t i = 0; i < r->matches.len; i++) {
+        const th_edoc *d = &e->docs.items[r->matches.items[i].doc];
+        th_jval *doc = doc_of(e, r, i);
+        if (doc)
+            fn(ctx, doc, d->id, d->ts);
+    }
+}
+
+/* the time an alert is windowed on: the event.ingested it carries, else its
+ * @timestamp (the run that created it) */
+static int64_t alert_time(const th_ealert *al)
+{
+    const th_jval *v = th_jobj_getn(al->doc, TH_STR_LIT("event.ingested"));
+    if (!v)
+        v = th_json_path_first(al->doc, TH_STR_LIT("event.ingested"));
+    int64_t ms;
+    if (v && v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &ms))
+        return ms;
+    return al->pub.time_ms;
+}
+
+void th_exec_esql_alerts(th_engine *e, th_erule *r)
+{
+    size_t n = e->alerts.len; /* the other rules' alerts; its own are not read */
+    if (!r->esql || n == 0)
+        return;
+    int64_t *ts = th_xcalloc(n, sizeof(int64_t));
+    for (size_t i = 0; i < n; i++)
+        ts[i] = alert_time(&e->alerts.items[i]);
+    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    int64_t first;
+    uint64_t runs = th_sched_runs(e, r, &first);
+    int64_t iv = th_sched_interval(r), lb = th_sched_lookback(r);
+    bool supp = r->rule->has_suppression && !e->o.no_suppression &&
+                r->rule->suppression_group_by.len > 0;
+    for (uint64_t k = 0; k < runs; k++) {
+        int64_t t = first + (int64_t)k * iv;
+        r->rep.runs++;
+        size_t nd = 0;
+        for (size_t i = 0; i < n; i++) {
+            const th_ealert *al = &e->alerts.items[i];
+            if (al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t)
+                continue;
+            const th_jval *uid = th_jobj_getn(al->doc, TH_STR_LIT("kibana.alert.uuid"));
+            docs[nd++] = (th_esql_doc){al->doc, uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
+                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1};
+        }
+        if (nd == 0)
+            continue;
+        r->rep.matches += nd;
+        th_arena scratch;
+        th_arena_init(&scratch, 1 << 16);
+        const char *err = NULL;
+        th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t,
+                                          supp ? SIZE_MAX : (size_t)r->max_signals, &err);
+        if (res)
+            emit(e, r, res, docs, &scratch, t - lb, t, false, supp);
+        th_arena_free(&scratch);
+    }
+    free(docs);
+    free(ts);
+}

@@ -1,0 +1,118 @@
+/* ES|QL (SEMANTICS.md 7): a parser for the piped query language and an
+ * evaluator of its commands over a table of rows built from ECS documents.
+ *
+ * Parsing happens once, at rule load: every command and function the query
+ * uses must be known then, and an unknown one is an error at line:col in the
+ * rule file. Execution takes the documents a scheduled run sees (the engine
+ * has already applied the time window) and returns the result table; values
+ * follow Elasticsearch's semantics: typed columns from the field schema
+ * (ecs/schema.h), NULL propagation, multi-valued fields (NULL plus a warning
+ * where a function wants one value), three-valued logic in WHERE.
+ *
+ * Lowering: the WHERE conditions before the first STATS (or LIMIT) that read
+ * only source fields give a necessary condition as a query IR tree, so the
+ * prefilter and gates route ES|QL rules like the others; the evaluator checks
+ * the whole query again afterwards, so the lowered condition only has to be
+ * true wherever the query can keep a document.
+ *
+ * Ownership: a parsed query and every result live in the arena given to the
+ * call that made them. Thread safety: a parsed query is read-only once parsed;
+ * any number of threads may run it at once, each with its own arena. */
+#ifndef TH_QUERY_ESQL_H
+#define TH_QUERY_ESQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "json/json.h"
+#include "query/query.h"
+
+typedef struct th_esql th_esql;
+struct th_ir;
+
+/* Parses a query. NULL with a diagnostic at the offending line:col when it
+ * does not parse or uses a command or function this evaluator does not know. */
+th_esql *th_esql_parse(th_arena *a, const char *text, size_t len, const th_qsource *src,
+                       th_diags *diags);
+
+/* The query has a STATS command (Kibana's isRuleAggregating). */
+bool th_esql_aggregating(const th_esql *q);
+/* FROM asks for the _id metadata column. */
+bool th_esql_metadata_id(const th_esql *q);
+/* The FROM index patterns, comma-joined as written. */
+const char *th_esql_index(const th_esql *q);
+/* The query has an explicit LIMIT. */
+bool th_esql_has_limit(const th_esql *q);
+
+/* The necessary condition of the leading WHERE commands (see above), or NULL
+ * when none can be derived (the rule must see every event). */
+struct th_ir *th_esql_lower(th_arena *a, const th_esql *q);
+/* Source fields the query reads (names written in the query that no earlier
+ * command defines, KEEP patterns excluded). Returns the count; fills at most
+ * max. Sets *patterns when a KEEP/DROP pattern may read more fields. */
+size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns);
+
+/* ---- execution --------------------------------------------------------- */
+
+/* One input document with its metadata. */
+typedef struct th_esql_doc {
+    const th_jval *doc;
+    th_str id, index;
+    int64_t version;
+} th_esql_doc;
+
+typedef struct th_esql_result th_esql_result;
+
+/* Runs the query over docs (in that order) with NOW() = now_ms. limit > 0
+ * appends `| LIMIT limit` (Kibana does for rules); 0 keeps the query's own
+ * (or ES|QL's default of 1000). Run-time problems that Elasticsearch reports
+ * as warnings (multi-valued operands, bad conversions) are counted in the
+ * result; an error (an unknown column after STATS) gives NULL with *err set
+ * to a static message. */
+th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                            int64_t now_ms, size_t limit, const char **err);
+
+/* The same in two halves, so that a scheduler with overlapping windows runs
+ * the row-local head of the query (WHERE, EVAL, DISSECT, GROK, KEEP, DROP,
+ * RENAME, MV_EXPAND up to the first STATS, SORT, LIMIT or use of NOW()) once
+ * per document: th_esql_run_prefix over every document, then per window
+ * th_esql_run_rest over the rows of documents [dlo, dhi) (docs and ndocs as
+ * given to the prefix; the prefix result must outlive the call). The result
+ * equals th_esql_run over docs[dlo..dhi). */
+size_t th_esql_prefix_end(const th_esql *q);
+th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   const char **err);
+th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
+                                 int64_t now_ms, size_t limit, const char **err);
+
+/* For an aggregating query that reads documents only through named fields
+ * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a
+ * document needs for the query to run on a document holding just them (as
+ * flat keys); SIZE_MAX when the query needs whole documents. Fills at most
+ * max (more: SIZE_MAX). */
+size_t th_esql_capture_fields(const th_esql *q, th_str *out, size_t max);
+
+size_t th_esql_ncols(const th_esql_result *r);
+size_t th_esql_nrows(const th_esql_result *r);
+th_str th_esql_colname(const th_esql_result *r, size_t col);
+/* The ES|QL type of a column ("keyword", "long", "date" ...). */
+const char *th_esql_coltype(const th_esql_result *r, size_t col);
+/* A cell as JSON (a scalar, an array for multi-values; dates as ISO-8601
+ * text), or NULL for a null cell. Lives in arena a. */
+th_jval *th_esql_cell(th_arena *a, const th_esql_result *r, size_t row, size_t col);
+/* The input document row `row` came from (before any STATS), or -1. */
+long th_esql_row_doc(const th_esql_result *r, size_t row);
+/* Warnings counted during the run (multi-valued operands, bad conversions). */
+uint64_t th_esql_warnings(const th_esql_result *r);
+
+/* Rows in and out of each command, filled by th_esql_run when asked
+ * (explain); cmd 0 is FROM. */
+size_t th_esql_ncmds(const th_esql *q);
+const char *th_esql_cmd_name(const th_esql *q, size_t cmd);
+void th_esql_cmd_rows(const th_esql_result *r, size_t cmd, size_t *in, size_t *out);
+
+#endif

@@ -1,0 +1,802 @@
+/* ES|QL commands that reshape the table (esql_int.h): STATS, DISSECT, GROK,
+ * KEEP / DROP, SORT. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/map.h"
+#include "ecs/schema.h"
+#include "query/cnode.h"
+#include "query/esql_int.h"
+
+/* ---- STATS --------------------------------------------------------------- */
+
+/* A value's identity for grouping and distinct counts: its type family and text. */
+static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
+{
+    uint8_t fam = t == EV_DOUBLE ? EV_LONG : t;
+    th_buf_putc(b, (char)('0' + fam));
+    if (t == EV_DOUBLE && s.d == (double)(int64_t)s.d)
+        th_buf_printf(b, "%lld", (long long)(int64_t)s.d);
+    else
+        th_buf_putstr(b, th_ev_text(a, t, s));
+}
+
+typedef struct group {
+    ev *keys;
+    size_t *rows;
+    size_t nrows, cap;
+} group;
+
+typedef struct gctx {
+    erun *r;
+    th_map map;
+    group *g;
+    size_t ng, capg;
+    th_buf kb;
+} gctx;
+
+static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
+{
+    th_buf_clear(&c->kb);
+    for (size_t k = 0; k < nk; k++) {
+        if (keys[k].n == 0)
+            th_buf_putc(&c->kb, 'N');
+        else
+            key_of(c->r->a, &c->kb, keys[k].t, keys[k].one);
+        th_buf_putc(&c->kb, '\x1f');
+    }
+    th_str tmp = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
+    void *found = th_map_get(&c->map, tmp);
+    void *fslot = found;
+    void **slot = &fslot;
+    bool ins = found == NULL;
+    if (ins) {
+        th_str key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
+        slot = th_map_ref(&c->map, key, &ins);
+    }
+    if (ins) {
+        if (c->ng == c->capg) {
+            size_t nc = c->capg ? c->capg * 2 : 16;
+            c->g = th_arena_realloc(c->r->a, c->g, c->capg * sizeof(group), nc * sizeof(group));
+            c->capg = nc;
+        }
+        group *g = &c->g[c->ng];
+        memset(g, 0, sizeof *g);
+        g->keys = TH_ANEWN(c->r->a, ev, nk ? nk : 1);
+        memcpy(g->keys, keys, nk * sizeof(ev));
+        *slot = (void *)(uintptr_t)(c->ng + 1);
+        c->ng++;
+    }
+    group *g = &c->g[(uintptr_t)*slot - 1];
+    if (g->nrows && g->rows[g->nrows - 1] == row)
+        return;
+    if (g->nrows == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
+        g->cap = nc;
+    }
+    g->rows[g->nrows++] = row;
+}
+
+/* every combination of the BY values of a row (a multi-valued key puts the
+ * row in each value's group) */
+static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
+{
+    if (k == nk) {
+        group_add(c, cur, nk, row);
+        return;
+    }
+    if (vals[k].n <= 1) {
+        cur[k] = vals[k];
+        expand(c, vals, cur, k + 1, nk, row);
+        return;
+    }
+    for (uint32_t i = 0; i < vals[k].n; i++) {
+        cur[k] = (ev){vals[k].t, 1, vals[k].many[i], NULL};
+        expand(c, vals, cur, k + 1, nk, row);
+    }
+}
+
+typedef struct sortctx {
+    uint8_t t;
+} sortctx;
+
+static int cmp_vals(const void *x, const void *y, void *ctx)
+{
+    const sortctx *s = ctx;
+    ev a = {s->t, 1, *(const ev_s *)x, NULL}, b = {s->t, 1, *(const ev_s *)y, NULL};
+    return th_ev_cmp(&a, 0, &b, 0);
+}
+
+/* insertion-free merge sort (qsort_r is not portable C11) */
+static void msort(ev_s *v, ev_s *tmp, size_t n, sortctx *s)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    msort(v, tmp, h, s);
+    msort(v + h, tmp, n - h, s);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_vals(&v[j], &v[i], s) < 0 ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof(ev_s));
+}
+
+static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
+{
+    const xnode *x = as->x;
+    /* a plain column argument is read directly (the common case) */
+    long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
+    int fn = x->fn;
+    uint64_t count = 0;
+    ev_s *vals = NULL;
+    uint32_t nv = 0, capv = 0;
+    uint8_t type = EV_NULL;
+    bool mixed_double = false;
+    for (size_t i = 0; i < g->nrows; i++) {
+        size_t row = g->rows[i];
+        if (as->filter && !th_esql_true(r, t, row, as->filter))
+            continue;
+        if (fn == F_COUNT && x->nkids == 0) {
+            count++;
+            continue;
+        }
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
+        if (v.n == 0)
+            continue;
+        if (fn == F_COUNT) {
+            count += v.n;
+            continue;
+        }
+        if (type == EV_NULL)
+            type = v.t;
+        else if (type != v.t) {
+            if ((type == EV_LONG && v.t == EV_DOUBLE) || (type == EV_DOUBLE && v.t == EV_LONG))
+                mixed_double = true;
+            else
+                continue;
+        }
+        for (uint32_t k = 0; k < v.n; k++) {
+            ev_s s = ev_at(&v, k);
+            if (v.t == EV_LONG && mixed_double) {
+                s.d = (double)s.i;
+            }
+            if (nv == capv) {
+                uint32_t nc = capv ? capv * 2 : 16;
+                vals = th_arena_realloc(r->a, vals, capv * sizeof(ev_s), nc * sizeof(ev_s));
+                capv = nc;
+            }
+            vals[nv++] = s;
+        }
+        if (mixed_double && type == EV_LONG) { /* promote what came before */
+            for (uint32_t k = 0; k + v.n < nv; k++)
+                vals[k].d = (double)vals[k].i;
+            type = EV_DOUBLE;
+        }
+    }
+    if (fn == F_COUNT)
+        return ev_long((int64_t)count);
+    if (nv == 0)
+        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
+    switch (fn) {
+    case F_COUNT_DISTINCT:
+    case F_VALUES: {
+        sortctx sc = {type};
+        ev_s *tmp = TH_ANEWN(r->a, ev_s, nv);
+        msort(vals, tmp, nv, &sc);
+        uint32_t w = 1;
+        for (uint32_t k = 1; k < nv; k++)
+            if (cmp_vals(&vals[k], &vals[w - 1], &sc) != 0)
+                vals[w++] = vals[k];
+        if (fn == F_COUNT_DISTINCT)
+            return ev_long(w);
+        return th_ev_make(r->a, type, vals, w);
+    }
+    case F_MIN:
+    case F_MAX: {
+        ev all = {type, 1, vals[0], NULL};
+        uint32_t best = 0;
+        for (uint32_t k = 1; k < nv; k++) {
+            ev a = {type, 1, vals[k], NULL};
+            int c = th_ev_cmp(&a, 0, &all, 0);
+            if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0)) {
+                all.one = vals[k];
+                best = k;
+            }
+        }
+        (void)best;
+        return all;
+    }
+    case F_SUM:
+    case F_AVG: {
+        if (type == EV_LONG && fn == F_SUM) {
+            int64_t s = 0;
+            for (uint32_t k = 0; k < nv; k++)
+                if (__builtin_add_overflow(s, vals[k].i, &s)) {
+                    r->warnings++;
+                    return ev_null();
+                }
+            return ev_long(s);
+        }
+        if (type != EV_LONG && type != EV_DOUBLE)
+            return ev_null();
+        double s = 0;
+        for (uint32_t k = 0; k < nv; k++)
+            s += type == EV_LONG ? (double)vals[k].i : vals[k].d;
+        if (fn == F_AVG)
+            s /= nv;
+        return (ev){EV_DOUBLE, 1, {.d = s}, NULL};
+    }
+    default:
+        return ev_null();
+    }
+}
+
+bool th_esql_stats(erun *r, etab *t, const cmd *c)
+{
+    gctx g = {.r = r};
+    th_map_init(&g.map);
+    th_buf_init(&g.kb);
+    size_t nk = c->nby;
+    ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
+    for (size_t row = 0; row < t->nrows; row++) {
+        for (size_t k = 0; k < nk; k++)
+            vals[k] = th_esql_eval(r, t, row, c->by[k].x);
+        expand(&g, vals, cur, 0, nk, row);
+    }
+    if (nk == 0 && g.ng == 0) { /* no BY: always one row */
+        group_add(&g, vals, 0, 0);
+        g.g[0].nrows = 0;
+    }
+    th_map_free(&g.map);
+    th_buf_free(&g.kb);
+    etab out = {0};
+    out.nrows = g.ng;
+    out.doc = TH_ANEWN(r->a, long, g.ng ? g.ng : 1);
+    for (size_t i = 0; i < g.ng; i++)
+        out.doc[i] = -1;
+    bool src = r->source;
+    for (size_t k = 0; k < c->nas; k++) {
+        ev *col = TH_ANEWN(r->a, ev, g.ng ? g.ng : 1);
+        for (size_t i = 0; i < g.ng; i++)
+            col[i] = aggregate(r, t, &c->as[k], &g.g[i]);
+        r->source = false;
+        th_etab_set(r, &out, c->as[k].name, col);
+        r->source = src;
+    }
+    r->source = false;
+    for (size_t k = 0; k < nk; k++) {
+        ev *col = TH_ANEWN(r->a, ev, g.ng ? g.ng : 1);
+        for (size_t i = 0; i < g.ng; i++)
+            col[i] = g.g[i].keys[k];
+        th_etab_set(r, &out, c->by[k].name, col);
+    }
+    *t = out;
+    return r->err == NULL;
+}
+
+/* ---- DISSECT ------------------------------------------------------------- */
+
+bool th_esql_dissect_compile(th_arena *a, th_str pat, cmd *c, char *err, size_t cap)
+{
+    size_t i = 0;
+    const char *s = pat.p;
+    size_t n = pat.n;
+    const char *first = NULL;
+    for (size_t k = 0; k + 1 < n; k++)
+        if (s[k] == '%' && s[k + 1] == '{') {
+            first = s + k;
+            break;
+        }
+    if (!first) {
+        snprintf(err, cap, "no %%{key} in the pattern");
+        return false;
+    }
+    c->prefix = th_str_make(s, (size_t)(first - s));
+    i = (size_t)(first - s);
+    size_t nk = 0, capk = 0;
+    dkey *keys = NULL;
+    while (i < n) {
+        /* at "%{" */
+        size_t e = i + 2;
+        while (e < n && s[e] != '}')
+            e++;
+        if (e >= n) {
+            snprintf(err, cap, "unterminated %%{");
+            return false;
+        }
+        th_str name = th_str_make(s + i + 2, e - i - 2);
+        dkey k = {0};
+        if (name.n && (name.p[0] == '+' || name.p[0] == '*' || name.p[0] == '&')) {
+            snprintf(err, cap, "dissect modifiers (+ * &) are not supported");
+            return false;
+        }
+        if (name.n > 2 && name.p[name.n - 2] == '-' && name.p[name.n - 1] == '>') {
+            snprintf(err, cap, "the right-padding modifier (->) is not supported");
+            return false;
+        }
+        if (name.n == 0 || name.p[0] == '?') {
+            k.skip = true;
+        } else {
+            k.name = th_str_make(th_arena_strndup(a, name.p, name.n), name.n);
+        }
+        size_t d = e + 1, de = d;
+        while (de < n && !(s[de] == '%' && de + 1 < n && s[de + 1] == '{'))
+            de++;
+        k.delim = th_str_make(s + d, de - d);
+        if (nk == capk) {
+            size_t nc = capk ? capk * 2 : 8;
+            keys = th_arena_realloc(a, keys, capk * sizeof(dkey), nc * sizeof(dkey));
+            capk = nc;
+        }
+        keys[nk++] = k;
+        i = de;
+    }
+    c->dk = keys;
+    c->ndk = nk;
+    c->outcols = TH_ANEWN(a, th_str, nk);
+    for (size_t k = 0; k < nk; k++)
+        if (!keys[k].skip)
+            c->outcols[c->nout++] = keys[k].name;
+    return true;
+}
+
+static const char *find_delim(const char *p, const char *end, th_str d)
+{
+    if (d.n == 0)
+        return p;
+    for (const char *q = p; q + d.n <= end; q++)
+        if (memcmp(q, d.p, d.n) == 0)
+            return q;
+    return NULL;
+}
+
+/* One input against the keys: false when it does not match (all NULL). */
+static bool dissect_one(const cmd *c, th_str in, th_str *out)
+{
+    if (in.n <= c->prefix.n || memcmp(in.p, c->prefix.p, c->prefix.n) != 0)
+        return false;
+    const char *p = in.p + c->prefix.n, *end = in.p + in.n;
+    size_t o = 0;
+    for (size_t k = 0; k < c->ndk; k++) {
+        const dkey *dk = &c->dk[k];
+        const char *v0 = p, *v1;
+        if (dk->delim.n == 0) {
+            if (k + 1 == c->ndk) {
+                v1 = end;
+            } else {
+                v1 = p; /* two keys with nothing between: the first is empty */
+            }
+        } else {
+            v1 = find_delim(p, end, dk->delim);
+            if (!v1)
+                return false;
+        }
+        if (!dk->skip)
+            out[o++] = th_str_make(v0, (size_t)(v1 - v0));
+        p = v1 + dk->delim.n;
+    }
+    return true;
+}
+
+bool th_esql_dissect(erun *r, etab *t, const cmd *c)
+{
+    long in = th_etab_col(r, t, c->field);
+    if (in < 0) {
+        r->err = "DISSECT: unknown column";
+        return false;
+    }
+    ev **cols = TH_ANEWN(r->a, ev *, c->nout ? c->nout : 1);
+    for (size_t k = 0; k < c->nout; k++)
+        cols[k] = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+    th_str *tmp = TH_ANEWN(r->a, th_str, c->nout ? c->nout : 1);
+    for (size_t row = 0; row < t->nrows; row++) {
+        ev v = t->cols[in][row];
+        if (v.n != 1 || (v.t != EV_KW && v.t != EV_IP)) {
+            if (v.n > 1)
+                r->warnings++;
+            continue;
+        }
+        if (!dissect_one(c, v.one.s, tmp))
+            continue;
+        for (size_t k = 0; k < c->nout; k++)
+            cols[k][row] = ev_kw(tmp[k]);
+    }
+    for (size_t k = 0; k < c->nout; k++)
+        th_etab_set(r, t, c->outcols[k], cols[k]);
+    return true;
+}
+
+/* ---- GROK ---------------------------------------------------------------- */
+
+static const struct {
+    const char *name, *re;
+} grok_pats[] = {
+    {"NOTSPACE", "\\S+"},
+    {"DATA", ".*?"},
+    {"GREEDYDATA", ".*"},
+    {"WORD", "\\b\\w+\\b"},
+    {"SPACE", "\\s*"},
+    {"INT", "(?:[+-]?(?:[0-9]+))"},
+    {"NUMBER", "(?:[+-]?(?:(?:[0-9]+(?:\\.[0-9]+)?)|(?:\\.[0-9]+)))"},
+    {"IP", "(?:[0-9A-Fa-f:.]+)"},
+    {"USERNAME", "[a-zA-Z0-9._-]+"},
+};
+
+static void *arena_malloc(size_t n, void *d) { return th_arena_alloc(d, n); }
+static void arena_free(void *p, void *d)
+{
+    (void)p;
+    (void)d;
+}
+
+/* Translates the grok pattern into PCRE2 (in the arena, freed with it). */
+bool th_esql_grok_compile(th_arena *a, th_str pat, cmd *c, char *err, size_t cap)
+{
+    th_buf b;
+    th_buf_init(&b);
+    size_t ng = 0, capn = 0;
+    th_str *names = NULL;
+    /* every capture group is renamed gN (names with dots are not valid in
+     * PCRE2); unnamed groups become non-capturing so numbering stays ours */
+    for (size_t i = 0; i < pat.n;) {
+        char ch = pat.p[i];
+        if (ch == '\\' && i + 1 < pat.n) {
+            th_buf_put(&b, pat.p + i, 2);
+            i += 2;
+            continue;
+        }
+        if (ch == '[') { /* copy a class as is */
+            size_t e = i + 1;
+            if (e < pat.n && pat.p[e] == '^')
+                e++;
+            if (e < pat.n && pat.p[e] == ']')
+                e++;
+            while (e < pat.n && pat.p[e] != ']') {
+                if (pat.p[e] == '\\')
+                    e++;
+                e++;
+            }
+            if (e >= pat.n) {
+                th_buf_free(&b);
+                snprintf(err, cap, "unterminated character class");
+                return false;
+            }
+            th_buf_put(&b, pat.p + i, e + 1 - i);
+            i = e + 1;
+            continue;
+        }
+        th_str name = TH_STR_NULL;
+        const char *sub = NULL;
+        size_t adv = 0;
+        if (ch == '(' && i + 2 < pat.n && pat.p[i + 1] == '?' && pat.p[i + 2] == '<' &&
+            i + 3 < pat.n && pat.p[i + 3] != '=' && pat.p[i + 3] != '!') {
+            size_t e = i + 3;
+            while (e < pat.n && pat.p[e] != '>')
+                e++;
+            if (e >= pat.n) {
+                th_buf_free(&b);
+                snprintf(err, cap, "unterminated group name");
+                return false;
+            }
+            name = th_str_make(pat.p + i + 3, e - i - 3);
+            adv = e + 1 - i;
+        } else if (ch == '(' && !(i + 1 < pat.n && pat.p[i + 1] == '?')) {
+            th_buf_puts(&b, "(?:");
+            i++;
+            continue;
+        } else if (ch == '%' && i + 1 < pat.n && pat.p[i + 1] == '{') {
+            size_t e = i + 2;
+            while (e < pat.n && pat.p[e] != '}')
+                e++;
+            if (e >= pat.n) {
+                th_buf_free(&b);
+                snprintf(err, cap, "unterminated %%{");
+                return false;
+            }
+            th_str body = th_str_make(pat.p + i + 2, e - i - 2);
+            const char *colon = memchr(body.p, ':', body.n);
+            th_str pname = colon ? th_str_make(body.p, (size_t)(colon - body.p)) : body;
+            if (colon) {
+                name = th_str_make(colon + 1, body.n - pname.n - 1);
+                const char *c2 = memchr(name.p, ':', name.n);
+                if (c2) {
+                    th_buf_free(&b);
+                    snprintf(err, cap, "grok type conversions (:int) are not supported");
+                    return false;
+                }
+            }
+            for (size_t k = 0; k < sizeof grok_pats / sizeof grok_pats[0]; k++)
+                if (th_str_eqc(pname, grok_pats[k].name))
+                    sub = grok_pats[k].re;
+            if (!sub) {
+                th_buf_free(&b);
+                snprintf(err, cap, "unsupported grok pattern %.*s", (int)(pname.n < 40 ? pname.n : 40), pname.p);
+                return false;
+            }
+            adv = e + 1 - i;
+        }
+        if (!adv) {
+            th_buf_putc(&b, ch);
+            i++;
+            continue;
+        }
+        if (name.n) {
+            if (ng == capn) {
+                size_t nc = capn ? capn * 2 : 8;
+                names = th_arena_realloc(a, names, capn * sizeof(th_str), nc * sizeof(th_str));
+                capn = nc;
+            }
+            names[ng++] = th_str_make(th_arena_strndup(a, name.p, name.n), name.n);
+            th_buf_printf(&b, "(?<g%zu>", ng);
+        } else {
+            th_buf_puts(&b, "(?:");
+        }
+        if (sub) {
+            th_buf_puts(&b, sub);
+            th_buf_putc(&b, ')');
+        }
+        i += adv;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_general_context *gc = pcre2_general_context_create(arena_malloc, arena_free, a);
+    pcre2_compile_context *cc = pcre2_compile_context_create(gc);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)(b.data ? b.data : ""), b.len, PCRE2_UTF, &ec, &eo, cc);
+    th_buf_free(&b);
+    if (!re) {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        snprintf(err, cap, "%s", (const char *)msg);
+        return false;
+    }
+    c->re = re;
+    c->gnames = names;
+    c->ngroups = ng;
+    c->outcols = TH_ANEWN(a, th_str, ng ? ng : 1);
+    for (size_t k = 0; k < ng; k++) {
+        bool dup = false;
+        for (size_t j = 0; j < c->nout; j++)
+            dup |= th_str_eq(c->outcols[j], names[k]);
+        if (!dup)
+            c->outcols[c->nout++] = names[k];
+    }
+    return true;
+}
+
+bool th_esql_grok(erun *r, etab *t, const cmd *c)
+{
+    long in = th_etab_col(r, t, c->field);
+    if (in < 0) {
+        r->err = "GROK: unknown column";
+        return false;
+    }
+    ev **cols = TH_ANEWN(r->a, ev *, c->nout ? c->nout : 1);
+    for (size_t k = 0; k < c->nout; k++)
+        cols[k] = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
+    for (size_t row = 0; row < t->nrows; row++) {
+        ev v = t->cols[in][row];
+        if (v.n != 1 || (v.t != EV_KW && v.t != EV_IP)) {
+            if (v.n > 1)
+                r->warnings++;
+            continue;
+        }
+        int rc = pcre2_match(c->re, (PCRE2_SPTR)v.one.s.p, v.one.s.n, 0, 0, md, NULL);
+        if (rc < 0)
+            continue;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        for (size_t g = 0; g < c->ngroups; g++) {
+            size_t idx = g + 1;
+            if ((int)idx >= rc || ov[2 * idx] == PCRE2_UNSET)
+                continue;
+            size_t k = 0;
+            while (k < c->nout && !th_str_eq(c->outcols[k], c->gnames[g]))
+                k++;
+            cols[k][row] = ev_kw(th_str_make(v.one.s.p + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]));
+        }
+    }
+    pcre2_match_data_free(md);
+    for (size_t k = 0; k < c->nout; k++)
+        th_etab_set(r, t, c->outcols[k], cols[k]);
+    return true;
+}
+
+/* ---- KEEP / DROP ----------------------------------------------------------- */
+
+static bool wild(th_str pat, th_str s)
+{
+    if (pat.n == 0)
+        return s.n == 0;
+    if (pat.p[0] == '*') {
+        th_str rest = th_str_make(pat.p + 1, pat.n - 1);
+        for (size_t i = 0; i <= s.n; i++)
+            if (wild(rest, th_str_make(s.p + i, s.n - i)))
+                return true;
+        return false;
+    }
+    return s.n && s.p[0] == pat.p[0] && wild(th_str_make(pat.p + 1, pat.n - 1), th_str_make(s.p + 1, s.n - 1));
+}
+
+static bool is_pattern(th_str s) { return memchr(s.p, '*', s.n) != NULL; }
+
+/* rank of a KEEP entry for a column: explicit name 3, partial pattern 2, `*` 1 */
+static int rank(th_str pat, th_str col)
+{
+    if (!is_pattern(pat))
+        return th_str_eq(pat, col) ? 3 : 0;
+    if (!wild(pat, col))
+        return 0;
+    return pat.n == 1 ? 1 : 2;
+}
+
+static bool loadable(const th_field_def *d)
+{
+    switch (d->type) {
+    case TH_FT_OBJECT:
+    case TH_FT_NESTED:
+    case TH_FT_FLATTENED:
+    case TH_FT_GEO_POINT:
+        return false;
+    default:
+        return true;
+    }
+}
+
+bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
+{
+    /* source columns a pattern names, from the mapping (the schema) */
+    if (r->source && !drop) {
+        for (size_t k = 0; k < c->nnames; k++) {
+            if (!is_pattern(c->names[k])) {
+                if (th_etab_col(r, t, c->names[k]) < 0)
+                    return false;
+                continue;
+            }
+            for (size_t f = 0; f < th_schema_nfields; f++) {
+                const th_field_def *d = &th_schema_fields[f];
+                th_str name = th_str_c(d->name);
+                if (loadable(d) && wild(c->names[k], name))
+                    th_etab_col(r, t, name);
+            }
+            static const char *const meta[] = {"_id", "_index", "_version"};
+            bool want[] = {r->q->meta_id, r->q->meta_index, r->q->meta_version};
+            for (size_t m = 0; m < 3; m++)
+                if (want[m] && wild(c->names[k], th_str_c(meta[m])))
+                    th_etab_col(r, t, th_str_c(meta[m]));
+        }
+    }
+    size_t n = t->ncols;
+    int *best = TH_ANEWN(r->a, int, n ? n : 1);
+    size_t *at = TH_ANEWN(r->a, size_t, n ? n : 1);
+    for (size_t col = 0; col < n; col++) {
+        for (size_t k = 0; k < c->nnames; k++) {
+            int rk = rank(c->names[k], t->names[col]);
+            if (rk > best[col]) {
+                best[col] = rk;
+                at[col] = k;
+            }
+        }
+    }
+    if (!drop) {
+        for (size_t k = 0; k < c->nnames; k++) {
+            if (is_pattern(c->names[k]))
+                continue;
+            bool found = false;
+            for (size_t col = 0; col < n && !found; col++)
+                found = best[col] == 3 && at[col] == k;
+            if (!found) {
+                r->err = "KEEP: unknown column";
+                return false;
+            }
+        }
+    }
+    th_str *names = TH_ANEWN(r->a, th_str, n ? n : 1);
+    ev **cols = TH_ANEWN(r->a, ev *, n ? n : 1);
+    size_t w = 0;
+    if (drop) {
+        for (size_t col = 0; col < n; col++)
+            if (!best[col]) {
+                names[w] = t->names[col];
+                cols[w++] = t->cols[col];
+            }
+    } else {
+        for (size_t k = 0; k < c->nnames; k++)
+            for (size_t col = 0; col < n; col++)
+                if (best[col] && at[col] == k) {
+                    names[w] = t->names[col];
+                    cols[w++] = t->cols[col];
+                }
+    }
+    t->names = names;
+    t->cols = cols;
+    t->ncols = w;
+    t->capcols = n ? n : 1;
+    r->source = false;
+    return true;
+}
+
+/* ---- SORT ---------------------------------------------------------------- */
+
+typedef struct skey {
+    long col;
+    const sortkey *k;
+} skey;
+
+static int row_cmp(const etab *t, const skey *ks, size_t nk, size_t a, size_t b)
+{
+    for (size_t i = 0; i < nk; i++) {
+        const ev *x = &t->cols[ks[i].col][a], *y = &t->cols[ks[i].col][b];
+        if (x->n == 0 || y->n == 0) {
+            if (x->n == 0 && y->n == 0)
+                continue;
+            bool xnull = x->n == 0;
+            return (xnull == ks[i].k->nulls_first) ? -1 : 1;
+        }
+        if (!th_ev_comparable(x, y))
+            continue;
+        /* a multi-value sorts by its smallest value ascending, largest descending */
+        uint32_t ix = 0, iy = 0;
+        for (uint32_t j = 1; j < x->n; j++)
+            if ((th_ev_cmp(x, j, x, ix) < 0) != ks[i].k->desc)
+                ix = j;
+        for (uint32_t j = 1; j < y->n; j++)
+            if ((th_ev_cmp(y, j, y, iy) < 0) != ks[i].k->desc)
+                iy = j;
+        int c = th_ev_cmp(x, ix, y, iy);
+        if (c)
+            return ks[i].k->desc ? -c : c;
+    }
+    return 0;
+}
+
+static void sort_rows(const etab *t, const skey *ks, size_t nk, size_t *v, size_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_rows(t, ks, nk, v, tmp, h);
+    sort_rows(t, ks, nk, v + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = row_cmp(t, ks, nk, v[j], v[i]) < 0 ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof(size_t));
+}
+
+void th_esql_sort(erun *r, etab *t, const cmd *c)
+{
+    skey *ks = TH_ANEWN(r->a, skey, c->nkeys);
+    for (size_t i = 0; i < c->nkeys; i++) {
+        ks[i].col = th_etab_col(r, t, c->keys[i].name);
+        ks[i].k = &c->keys[i];
+        if (ks[i].col < 0) {
+            r->err = "SORT: unknown column";
+            return;
+        }
+    }
+    size_t n = t->nrows;
+    size_t *ord = TH_ANEWN(r->a, size_t, n ? n : 1), *tmp = TH_ANEWN(r->a, size_t, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    sort_rows(t, ks, c->nkeys, ord, tmp, n);
+    for (size_t col = 0; col < t->ncols; col++) {
+        ev *nc = TH_ANEWN(r->a, ev, n ? n : 1);
+        for (size_t i = 0; i < n; i++)
+            nc[i] = t->cols[col][ord[i]];
+        t->cols[col] = nc;
+    }
+    long *nd = TH_ANEWN(r->a, long, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        nd[i] = t->doc[ord[i]];
+    t->doc = nd;
+}

@@ -1,0 +1,245 @@
+/* ES|QL expressions over one row (esql_int.h). NULL propagates through
+ * operators and functions; a multi-valued operand where one value is wanted
+ * gives NULL and counts a warning, as Elasticsearch does; AND, OR and NOT use
+ * three-valued logic. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "query/cnode.h"
+#include "query/esql_int.h"
+
+static ev single(erun *r, ev v)
+{
+    if (v.n > 1) {
+        r->warnings++;
+        return ev_null();
+    }
+    return v;
+}
+
+/* a boolean operand: 1 true, 0 false, -1 null */
+static int truth(erun *r, etab *t, size_t row, const xnode *x)
+{
+    ev v = single(r, th_esql_eval(r, t, row, x));
+    if (v.n == 0 || v.t != EV_BOOL)
+        return -1;
+    return v.one.i != 0;
+}
+
+bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x) { return truth(r, t, row, x) == 1; }
+
+static ev tv3(int b) { return b < 0 ? ev_null() : ev_bool(b == 1); }
+
+/* a string-typed literal compared with a date or ip column takes its type */
+static ev coerce_to(erun *r, ev lit, uint8_t t)
+{
+    if (lit.t != EV_KW || lit.n != 1)
+        return lit;
+    if (t == EV_DATE) {
+        int64_t ms;
+        if (th_time_parse_iso(lit.one.s.p, lit.one.s.n, &ms))
+            return (ev){EV_DATE, 1, {.i = ms}, NULL};
+        r->warnings++;
+        return ev_null();
+    }
+    if (t == EV_IP)
+        lit.t = EV_IP;
+    return lit;
+}
+
+static ev compare(erun *r, const xnode *x, ev a, ev b)
+{
+    a = single(r, a);
+    b = single(r, b);
+    if (a.n == 0 || b.n == 0)
+        return ev_null();
+    if (a.t != b.t) {
+        a = coerce_to(r, a, b.t);
+        b = coerce_to(r, b, a.t);
+        if (a.n == 0 || b.n == 0)
+            return ev_null();
+    }
+    if (!th_ev_comparable(&a, &b))
+        return ev_null();
+    int c = th_ev_cmp(&a, 0, &b, 0);
+    switch (x->op) {
+    case CMP_EQ: return ev_bool(c == 0);
+    case CMP_NE: return ev_bool(c != 0);
+    case CMP_LT: return ev_bool(c < 0);
+    case CMP_LE: return ev_bool(c <= 0);
+    case CMP_GT: return ev_bool(c > 0);
+    default: return ev_bool(c >= 0);
+    }
+}
+
+static ev arith(erun *r, const xnode *x, ev a, ev b)
+{
+    a = single(r, a);
+    b = single(r, b);
+    if (a.n == 0 || b.n == 0)
+        return ev_null();
+    char op = (char)x->op;
+    if ((a.t == EV_DATE && b.t == EV_SPAN) || (a.t == EV_SPAN && b.t == EV_DATE)) {
+        int64_t d = a.t == EV_DATE ? a.one.i : b.one.i, s = a.t == EV_SPAN ? a.one.i : b.one.i;
+        if (op == '+')
+            return (ev){EV_DATE, 1, {.i = d + s}, NULL};
+        if (op == '-' && a.t == EV_DATE)
+            return (ev){EV_DATE, 1, {.i = d - s}, NULL};
+        return ev_null();
+    }
+    if (a.t == EV_SPAN && b.t == EV_SPAN && (op == '+' || op == '-'))
+        return (ev){EV_SPAN, 1, {.i = op == '+' ? a.one.i + b.one.i : a.one.i - b.one.i}, NULL};
+    bool na = a.t == EV_LONG || a.t == EV_DOUBLE, nb = b.t == EV_LONG || b.t == EV_DOUBLE;
+    if (!na || !nb)
+        return ev_null();
+    if (a.t == EV_LONG && b.t == EV_LONG) {
+        int64_t p = a.one.i, q = b.one.i, res;
+        switch (op) {
+        case '+':
+            if (__builtin_add_overflow(p, q, &res)) goto overflow;
+            break;
+        case '-':
+            if (__builtin_sub_overflow(p, q, &res)) goto overflow;
+            break;
+        case '*':
+            if (__builtin_mul_overflow(p, q, &res)) goto overflow;
+            break;
+        case '/':
+        case '%':
+            if (q == 0 || (p == INT64_MIN && q == -1)) goto overflow;
+            res = op == '/' ? p / q : p % q; /* Java: truncates toward zero */
+            break;
+        default:
+            return ev_null();
+        }
+        return ev_long(res);
+    overflow:
+        r->warnings++;
+        return ev_null();
+    }
+    double p = a.t == EV_DOUBLE ? a.one.d : (double)a.one.i;
+    double q = b.t == EV_DOUBLE ? b.one.d : (double)b.one.i;
+    double res;
+    switch (op) {
+    case '+': res = p + q; break;
+    case '-': res = p - q; break;
+    case '*': res = p * q; break;
+    case '/': res = p / q; break;
+    case '%': res = fmod(p, q); break;
+    default: return ev_null();
+    }
+    if (!isfinite(res)) {
+        r->warnings++;
+        return ev_null();
+    }
+    return (ev){EV_DOUBLE, 1, {.d = res}, NULL};
+}
+
+static ev eval_in(erun *r, etab *t, size_t row, const xnode *x)
+{
+    ev l = single(r, th_esql_eval(r, t, row, x->kids[0]));
+    if (l.n == 0)
+        return ev_null();
+    bool saw_null = false;
+    for (size_t k = 1; k < x->nkids; k++) {
+        xnode cmp = *x;
+        cmp.op = CMP_EQ;
+        ev c = compare(r, &cmp, l, th_esql_eval(r, t, row, x->kids[k]));
+        if (c.n == 0) {
+            saw_null = true;
+            continue;
+        }
+        if (c.one.i)
+            return ev_bool(!x->neg);
+    }
+    if (saw_null)
+        return ev_null();
+    return ev_bool(x->neg);
+}
+
+static ev eval_pattern(erun *r, etab *t, size_t row, const xnode *x)
+{
+    ev l = single(r, th_esql_eval(r, t, row, x->kids[0]));
+    if (l.n == 0 || (l.t != EV_KW && l.t != EV_IP))
+        return ev_null();
+    bool m = x->kind == X_LIKE ? th_q_wild_test(x->aux, l.one.s) : th_lregex_match(x->aux, l.one.s.p, l.one.s.n);
+    return ev_bool(m != x->neg);
+}
+
+ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x); /* esql_fn.c */
+
+ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
+{
+    switch (x->kind) {
+    case X_LIT:
+        return x->lit;
+    case X_COL: {
+        long c = th_etab_col(r, t, x->name);
+        if (c < 0) {
+            if (!r->err)
+                r->err = "unknown column";
+            return ev_null();
+        }
+        return t->cols[c][row];
+    }
+    case X_NOT: {
+        int b = truth(r, t, row, x->kids[0]);
+        return tv3(b < 0 ? -1 : !b);
+    }
+    case X_AND: {
+        int a = truth(r, t, row, x->kids[0]);
+        if (a == 0)
+            return ev_bool(false);
+        int b = truth(r, t, row, x->kids[1]);
+        if (b == 0)
+            return ev_bool(false);
+        return tv3(a < 0 || b < 0 ? -1 : 1);
+    }
+    case X_OR: {
+        int a = truth(r, t, row, x->kids[0]);
+        if (a == 1)
+            return ev_bool(true);
+        int b = truth(r, t, row, x->kids[1]);
+        if (b == 1)
+            return ev_bool(true);
+        return tv3(a < 0 || b < 0 ? -1 : 0);
+    }
+    case X_CMP:
+        return compare(r, x, th_esql_eval(r, t, row, x->kids[0]), th_esql_eval(r, t, row, x->kids[1]));
+    case X_ARITH:
+        return arith(r, x, th_esql_eval(r, t, row, x->kids[0]), th_esql_eval(r, t, row, x->kids[1]));
+    case X_NEG: {
+        ev v = single(r, th_esql_eval(r, t, row, x->kids[0]));
+        if (v.n == 0)
+            return v;
+        if (v.t == EV_LONG || v.t == EV_SPAN) {
+            if (v.one.i == INT64_MIN) {
+                r->warnings++;
+                return ev_null();
+            }
+            v.one.i = -v.one.i;
+        } else if (v.t == EV_DOUBLE) {
+            v.one.d = -v.one.d;
+        } else {
+            return ev_null();
+        }
+        return v;
+    }
+    case X_IN:
+        return eval_in(r, t, row, x);
+    case X_LIKE:
+    case X_RLIKE:
+        return eval_pattern(r, t, row, x);
+    case X_ISNULL: {
+        ev v = th_esql_eval(r, t, row, x->kids[0]);
+        return ev_bool((v.n == 0) != x->neg);
+    }
+    case X_CALL:
+        return th_esql_call(r, t, row, x);
+    default:
+        return ev_null();
+    }
+}

@@ -1,0 +1,187 @@
+/* ES|QL internals shared by esql_*.c (not a public header).
+ * Ownership: everything lives in the arena of the parse or of the run. */
+#ifndef TH_QUERY_ESQL_INT_H
+#define TH_QUERY_ESQL_INT_H
+
+#include "query/esql.h"
+#include "query/ir.h"
+
+/* ---- values ------------------------------------------------------------
+ * A cell: a type and 0 (NULL), 1 or more values of that type. */
+typedef enum ev_type {
+    EV_NULL,
+    EV_KW,      /* keyword / text: s */
+    EV_LONG,    /* i */
+    EV_DOUBLE,  /* d */
+    EV_BOOL,    /* i: 0 / 1 */
+    EV_DATE,    /* i: epoch ms */
+    EV_IP,      /* s: canonical text */
+    EV_SPAN,    /* i: milliseconds (time-span literals) */
+} ev_type;
+
+typedef union ev_s {
+    th_str s;
+    int64_t i;
+    double d;
+} ev_s;
+
+typedef struct ev {
+    uint8_t t;
+    uint32_t n;      /* 0 = NULL */
+    ev_s one;        /* n == 1 */
+    ev_s *many;      /* n > 1 */
+} ev;
+
+static inline ev_s ev_at(const ev *v, uint32_t i) { return v->n == 1 ? v->one : v->many[i]; }
+static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.i = 0}, NULL}; }
+static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.i = i}, NULL}; }
+static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.i = b}, NULL}; }
+static inline ev ev_kw(th_str s) { return (ev){EV_KW, 1, {.s = s}, NULL}; }
+
+/* ---- expressions ------------------------------------------------------ */
+typedef enum xkind {
+    X_LIT, X_COL, X_NOT, X_AND, X_OR, X_CMP, X_ARITH, X_NEG, X_IN, X_LIKE, X_RLIKE,
+    X_ISNULL, X_CALL,
+} xkind;
+
+enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+typedef struct xnode xnode;
+struct xnode {
+    uint8_t kind;
+    uint8_t op;       /* CMP_* or the arithmetic character */
+    bool neg;         /* NOT IN / NOT LIKE / NOT RLIKE / IS NOT NULL */
+    int fn;           /* X_CALL: function id */
+    th_str name;      /* X_COL: column; X_CALL: function name as written */
+    ev lit;           /* X_LIT */
+    xnode **kids;
+    size_t nkids;
+    void *aux;        /* compiled pattern (LIKE, RLIKE), KQL query */
+    unsigned line, col;
+};
+
+/* ---- commands ---------------------------------------------------------- */
+typedef enum ckind {
+    C_FROM, C_WHERE, C_EVAL, C_STATS, C_KEEP, C_DROP, C_RENAME, C_SORT, C_LIMIT,
+    C_DISSECT, C_GROK, C_MV_EXPAND,
+} ckind;
+
+typedef struct assign {
+    th_str name;      /* output column (generated from the text when not given) */
+    xnode *x;
+    xnode *filter;    /* STATS agg WHERE cond */
+} assign;
+
+typedef struct sortkey {
+    th_str name;
+    bool desc, nulls_first;
+} sortkey;
+
+typedef struct dkey {
+    th_str name;      /* empty: skipped key */
+    th_str delim;     /* the text after the key up to the next %{ (may be empty) */
+    bool skip;
+} dkey;
+
+typedef struct cmd {
+    uint8_t kind;
+    unsigned line, col;
+    xnode *cond;                /* WHERE */
+    assign *as;                 /* EVAL, STATS aggregates */
+    size_t nas;
+    assign *by;                 /* STATS BY (x NULL: a plain column) */
+    size_t nby;
+    th_str *names;              /* KEEP / DROP patterns, RENAME pairs (old, new), MV_EXPAND */
+    size_t nnames;
+    sortkey *keys;              /* SORT */
+    size_t nkeys;
+    int64_t limit;              /* LIMIT */
+    th_str field;               /* DISSECT / GROK input column */
+    th_str prefix;              /* DISSECT: text before the first key */
+    dkey *dk;                   /* DISSECT keys */
+    size_t ndk;
+    th_str append_sep;          /* DISSECT APPEND_SEPARATOR */
+    void *re;                   /* GROK: compiled pcre2 pattern */
+    th_str *gnames;             /* GROK: column of capture group i+1 (empty: none) */
+    size_t ngroups;
+    th_str *outcols;            /* DISSECT / GROK output columns, in order */
+    size_t nout;
+} cmd;
+
+struct th_esql {
+    cmd *cmds;
+    size_t ncmds;
+    char *index;
+    bool meta_id, meta_version, meta_index;
+    bool aggregating, has_limit;
+    const char *file;
+};
+
+/* function ids */
+enum {
+    F_COUNT, F_COUNT_DISTINCT, F_VALUES, F_MIN, F_MAX, F_SUM, F_AVG, F_NAGG,
+    F_CASE = F_NAGG, F_COALESCE, F_CONCAT, F_DATE_TRUNC, F_DATE_FORMAT, F_DATE_DIFF, F_NOW,
+    F_TO_LOWER, F_TO_UPPER, F_TO_INTEGER, F_TO_LONG, F_TO_DOUBLE, F_TO_STRING, F_TO_BOOLEAN,
+    F_STARTS_WITH, F_ENDS_WITH, F_MV_COUNT, F_MV_FIRST, F_MV_LAST, F_CIDR_MATCH, F_FROM_BASE64,
+    F_KQL, F_LENGTH, F_ABS,
+};
+/* name -> id, -1 unknown; *minargs / *maxargs (-1: any) */
+int th_esql_fn_lookup(th_str name, int *minargs, int *maxargs);
+
+/* ---- run time ---------------------------------------------------------- */
+typedef struct etab {
+    size_t ncols, nrows, capcols;
+    th_str *names;
+    ev **cols;                  /* cols[c][r] */
+    long *doc;                  /* per row: input document, -1 after STATS */
+} etab;
+
+typedef struct erun {
+    th_arena *a;
+    const th_esql *q;
+    const th_esql_doc *docs;
+    size_t ndocs;
+    int64_t now;
+    uint64_t warnings;
+    bool source;                /* columns not yet present may be loaded from documents */
+    const char *err;
+} erun;
+
+struct th_esql_result {
+    etab t;
+    uint64_t warnings;
+    size_t *rows_in, *rows_out; /* per command */
+    size_t ncmds;
+    bool source;                /* columns may still be loaded from the documents */
+    size_t next;                /* th_esql_run_prefix: the first command not run */
+};
+
+/* esql_val.c */
+int th_ev_cmp(const ev *a, uint32_t ia, const ev *b, uint32_t ib); /* same-family scalars */
+bool th_ev_comparable(const ev *a, const ev *b);
+ev th_ev_from_doc(th_arena *a, const th_jval *doc, th_str field);
+ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n);
+th_str th_ev_text(th_arena *a, uint8_t t, ev_s s); /* a scalar as keyword text */
+th_jval *th_ev_json(th_arena *a, const ev *v);
+const char *th_ev_type_name(uint8_t t);
+/* column index of name in t, loading it from documents while r->source; -1 */
+long th_etab_col(erun *r, etab *t, th_str name);
+void th_etab_set(erun *r, etab *t, th_str name, ev *vals); /* add or replace (moved last) */
+
+/* esql_expr.c */
+ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x);
+/* the truth of a condition (NULL counts as false) */
+bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
+
+/* esql_cmd.c */
+bool th_esql_stats(erun *r, etab *t, const cmd *c);
+bool th_esql_dissect(erun *r, etab *t, const cmd *c);
+bool th_esql_grok(erun *r, etab *t, const cmd *c);
+bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop);
+void th_esql_sort(erun *r, etab *t, const cmd *c);
+
+/* esql_grok.c: pattern -> pcre2 (named groups renamed), at parse */
+bool th_esql_grok_compile(th_arena *a, th_str pat, cmd *c, char *err, size_t cap);
+bool th_esql_dissect_compile(th_arena *a, th_str pat, cmd *c, char *err, size_t cap);
+
+#endif

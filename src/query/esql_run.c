@@ -1,0 +1,589 @@
+/* ES|QL: running a parsed query over documents, the result accessors, and
+ * what the engine derives from a query (the lowered condition, the fields). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vec.h"
+#include "ecs/schema.h"
+#include "query/esql_int.h"
+
+/* Keeps the rows marked in new arrays: a table may share its columns with
+ * another (th_esql_run_rest's view of the prefix rows). */
+static void compact(erun *r, etab *t, const bool *keep)
+{
+    size_t n = 0;
+    for (size_t row = 0; row < t->nrows; row++)
+        n += keep[row];
+    for (size_t c = 0; c < t->ncols; c++) {
+        ev *col = TH_ANEWN(r->a, ev, n ? n : 1);
+        size_t w = 0;
+        for (size_t row = 0; row < t->nrows; row++)
+            if (keep[row])
+                col[w++] = t->cols[c][row];
+        t->cols[c] = col;
+    }
+    long *doc = TH_ANEWN(r->a, long, n ? n : 1);
+    size_t w = 0;
+    for (size_t row = 0; row < t->nrows; row++)
+        if (keep[row])
+            doc[w++] = t->doc[row];
+    t->doc = doc;
+    t->nrows = n;
+}
+
+static void do_where(erun *r, etab *t, const xnode *cond)
+{
+    bool *keep = TH_ANEWN(r->a, bool, t->nrows ? t->nrows : 1);
+    for (size_t row = 0; row < t->nrows; row++)
+        keep[row] = th_esql_true(r, t, row, cond);
+    compact(r, t, keep);
+}
+
+static void do_eval(erun *r, etab *t, const cmd *c)
+{
+    for (size_t k = 0; k < c->nas; k++) {
+        ev *col = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+        for (size_t row = 0; row < t->nrows; row++)
+            col[row] = th_esql_eval(r, t, row, c->as[k].x);
+        th_etab_set(r, t, c->as[k].name, col);
+    }
+}
+
+static void do_rename(erun *r, etab *t, const cmd *c)
+{
+    for (size_t k = 0; k + 1 < c->nnames; k += 2) {
+        long col = th_etab_col(r, t, c->names[k]);
+        if (col < 0) {
+            r->err = "RENAME: unknown column";
+            return;
+        }
+        ev *vals = t->cols[col];
+        memmove(t->names + col, t->names + col + 1, (t->ncols - (size_t)col - 1) * sizeof(th_str));
+        memmove(t->cols + col, t->cols + col + 1, (t->ncols - (size_t)col - 1) * sizeof(ev *));
+        t->ncols--;
+        bool src = r->source;
+        r->source = false;
+        th_etab_set(r, t, c->names[k + 1], vals);
+        r->source = src;
+    }
+}
+
+static void do_mv_expand(erun *r, etab *t, const cmd *c)
+{
+    long col = th_etab_col(r, t, c->names[0]);
+    if (col < 0) {
+        r->err = "MV_EXPAND: unknown column";
+        return;
+    }
+    size_t n = 0;
+    for (size_t row = 0; row < t->nrows; row++)
+        n += t->cols[col][row].n > 1 ? t->cols[col][row].n : 1;
+    etab o = *t;
+    o.nrows = n;
+    o.cols = TH_ANEWN(r->a, ev *, t->ncols ? t->ncols : 1);
+    o.capcols = t->ncols ? t->ncols : 1;
+    o.names = TH_ANEWN(r->a, th_str, o.capcols);
+    memcpy(o.names, t->names, t->ncols * sizeof(th_str));
+    o.doc = TH_ANEWN(r->a, long, n ? n : 1);
+    for (size_t k = 0; k < t->ncols; k++)
+        o.cols[k] = TH_ANEWN(r->a, ev, n ? n : 1);
+    size_t w = 0;
+    for (size_t row = 0; row < t->nrows; row++) {
+        ev v = t->cols[col][row];
+        uint32_t m = v.n > 1 ? v.n : 1;
+        for (uint32_t i = 0; i < m; i++, w++) {
+            for (size_t k = 0; k < t->ncols; k++)
+                o.cols[k][w] = t->cols[k][row];
+            if (v.n > 1)
+                o.cols[col][w] = (ev){v.t, 1, v.many[i], NULL};
+            o.doc[w] = t->doc[row];
+        }
+    }
+    *t = o;
+}
+
+static void run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
+{
+    const th_esql *q = r->q;
+    etab *t = &res->t;
+    for (size_t i = from; i < to && !r->err; i++) {
+        const cmd *c = &q->cmds[i];
+        res->rows_in[i] = t->nrows;
+        switch (c->kind) {
+        case C_WHERE: do_where(r, t, c->cond); break;
+        case C_EVAL: do_eval(r, t, c); break;
+        case C_STATS:
+            th_esql_stats(r, t, c);
+            r->source = false;
+            break;
+        case C_KEEP: th_esql_keep(r, t, c, false); break;
+        case C_DROP: th_esql_keep(r, t, c, true); break;
+        case C_RENAME: do_rename(r, t, c); break;
+        case C_SORT: th_esql_sort(r, t, c); break;
+        case C_LIMIT:
+            if ((int64_t)t->nrows > c->limit)
+                t->nrows = c->limit < 0 ? 0 : (size_t)c->limit;
+            break;
+        case C_DISSECT: th_esql_dissect(r, t, c); break;
+        case C_GROK: th_esql_grok(r, t, c); break;
+        case C_MV_EXPAND: do_mv_expand(r, t, c); break;
+        default: break;
+        }
+        res->rows_out[i] = t->nrows;
+    }
+}
+
+static th_esql_result *new_result(th_arena *a, const th_esql *q)
+{
+    th_esql_result *res = TH_ANEW(a, th_esql_result);
+    res->ncmds = q->ncmds;
+    res->rows_in = TH_ANEWN(a, size_t, q->ncmds);
+    res->rows_out = TH_ANEWN(a, size_t, q->ncmds);
+    return res;
+}
+
+static void source_rows(th_arena *a, th_esql_result *res, size_t n)
+{
+    etab *t = &res->t;
+    t->nrows = n;
+    t->doc = TH_ANEWN(a, long, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        t->doc[i] = (long)i;
+    res->rows_in[0] = res->rows_out[0] = n;
+}
+
+static th_esql_result *finish(erun *r, th_esql_result *res, size_t limit, const char **err)
+{
+    if (r->err) {
+        *err = r->err;
+        return NULL;
+    }
+    size_t cap = limit ? limit : r->q->has_limit ? SIZE_MAX : 1000;
+    if (res->t.nrows > cap)
+        res->t.nrows = cap;
+    res->warnings = r->warnings;
+    res->source = r->source;
+    *err = NULL;
+    return res;
+}
+
+th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                            int64_t now_ms, size_t limit, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true};
+    th_esql_result *res = new_result(a, q);
+    source_rows(a, res, n);
+    run_cmds(&r, res, 1, q->ncmds);
+    return finish(&r, res, limit, err);
+}
+
+static bool uses_now(const xnode *x)
+{
+    if (!x)
+        return false;
+    if (x->kind == X_CALL && x->fn == F_NOW)
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (uses_now(x->kids[k]))
+            return true;
+    return false;
+}
+
+size_t th_esql_prefix_end(const th_esql *q)
+{
+    size_t i = 1;
+    for (; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind == C_STATS || c->kind == C_SORT || c->kind == C_LIMIT)
+            break;
+        if (c->kind == C_WHERE && uses_now(c->cond))
+            break;
+        bool now = false;
+        for (size_t k = 0; k < c->nas; k++)
+            now |= uses_now(c->as[k].x);
+        if (now)
+            break;
+    }
+    return i;
+}
+
+th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true};
+    th_esql_result *res = new_result(a, q);
+    source_rows(a, res, n);
+    res->next = th_esql_prefix_end(q);
+    run_cmds(&r, res, 1, res->next);
+    if (r.source && !r.err) { /* load once what later commands read of the documents */
+        th_str f[256];
+        bool pat;
+        size_t nf = th_esql_fields(q, f, 256, &pat);
+        for (size_t i = 0; i < nf && i < 256; i++)
+            th_etab_col(&r, &res->t, f[i]);
+    }
+    return finish(&r, res, SIZE_MAX, err);
+}
+
+th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
+                                 int64_t now_ms, size_t limit, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source};
+    th_esql_result *res = new_result(a, q);
+    const etab *in = &pre->t;
+    size_t lo = 0, hi = in->nrows; /* rows are in document order */
+    while (lo < hi && (size_t)in->doc[lo] < dlo)
+        lo++;
+    while (hi > lo && (size_t)in->doc[hi - 1] >= dhi)
+        hi--;
+    etab *t = &res->t;
+    t->nrows = hi - lo;
+    t->ncols = t->capcols = in->ncols;
+    t->names = TH_ANEWN(a, th_str, in->ncols ? in->ncols : 1);
+    t->cols = TH_ANEWN(a, ev *, in->ncols ? in->ncols : 1);
+    if (in->ncols)
+        memcpy(t->names, in->names, in->ncols * sizeof(th_str));
+    /* a view: commands never write into the cells of their input */
+    for (size_t c = 0; c < in->ncols; c++)
+        t->cols[c] = in->cols[c] + lo;
+    t->doc = in->doc + lo;
+    for (size_t i = 0; i < pre->next && i < q->ncmds; i++) {
+        res->rows_in[i] = pre->rows_in[i];
+        res->rows_out[i] = pre->rows_out[i];
+    }
+    run_cmds(&r, res, pre->next, q->ncmds);
+    return finish(&r, res, limit, err);
+}
+
+size_t th_esql_ncols(const th_esql_result *r) { return r->t.ncols; }
+size_t th_esql_nrows(const th_esql_result *r) { return r->t.nrows; }
+th_str th_esql_colname(const th_esql_result *r, size_t c) { return r->t.names[c]; }
+uint64_t th_esql_warnings(const th_esql_result *r) { return r->warnings; }
+long th_esql_row_doc(const th_esql_result *r, size_t row) { return r->t.doc[row]; }
+
+const char *th_esql_coltype(const th_esql_result *r, size_t c)
+{
+    for (size_t row = 0; row < r->t.nrows; row++)
+        if (r->t.cols[c][row].n)
+            return th_ev_type_name(r->t.cols[c][row].t);
+    return "null";
+}
+
+th_jval *th_esql_cell(th_arena *a, const th_esql_result *r, size_t row, size_t col)
+{
+    return th_ev_json(a, &r->t.cols[col][row]);
+}
+
+void th_esql_cmd_rows(const th_esql_result *r, size_t i, size_t *in, size_t *out)
+{
+    *in = i < r->ncmds ? r->rows_in[i] : 0;
+    *out = i < r->ncmds ? r->rows_out[i] : 0;
+}
+
+/* ---- lowering ------------------------------------------------------------ */
+
+typedef struct lctx {
+    th_arena *a;
+    th_str *defined;
+    size_t ndef, capdef;
+} lctx;
+
+static bool is_defined(const lctx *l, th_str name)
+{
+    for (size_t i = 0; i < l->ndef; i++)
+        if (th_str_eq(l->defined[i], name))
+            return true;
+    return false;
+}
+
+static void define(lctx *l, th_str name)
+{
+    if (l->ndef == l->capdef) {
+        size_t nc = l->capdef ? l->capdef * 2 : 16;
+        l->defined = th_arena_realloc(l->a, l->defined, l->capdef * sizeof(th_str), nc * sizeof(th_str));
+        l->capdef = nc;
+    }
+    l->defined[l->ndef++] = name;
+}
+
+/* a source field whose values compare as keyword text */
+static bool keyword_col(const lctx *l, const xnode *x)
+{
+    if (x->kind != X_COL || is_defined(l, x->name) || x->name.p[0] == '_')
+        return false;
+    const th_field_def *d = th_schema_lookup(x->name);
+    return d && th_ftype_is_keyword_like(d->type) && !d->parent;
+}
+
+static bool source_col(const lctx *l, const xnode *x)
+{
+    return x->kind == X_COL && !is_defined(l, x->name) && x->name.p[0] != '_' &&
+           th_schema_lookup(x->name) != NULL;
+}
+
+static bool kw_lit(const xnode *x) { return x->kind == X_LIT && x->lit.t == EV_KW; }
+
+static th_ir *maybe_not(lctx *l, th_ir *ir, bool neg) { return neg ? th_ir_not(l->a, ir) : ir; }
+
+/* A condition true wherever x is TRUE (see esql.h); NULL: none. *exact: the
+ * condition is also false wherever x is FALSE (so it may sit under NOT). */
+static th_ir *lower(lctx *l, const xnode *x, bool *exact)
+{
+    *exact = false;
+    switch (x->kind) {
+    case X_AND:
+    case X_OR: {
+        bool e1, e2;
+        th_ir *a = lower(l, x->kids[0], &e1), *b = lower(l, x->kids[1], &e2);
+        if (x->kind == X_OR && (!a || !b))
+            return NULL;
+        if (!a || !b) {
+            return a ? a : b;
+        }
+        th_ir *kids[2] = {a, b};
+        *exact = e1 && e2;
+        return th_ir_bool(l->a, x->kind == X_AND ? TH_IR_AND : TH_IR_OR, kids, 2);
+    }
+    case X_NOT: {
+        bool e;
+        th_ir *k = lower(l, x->kids[0], &e);
+        if (!k || !e)
+            return NULL;
+        *exact = true;
+        return th_ir_not(l->a, k);
+    }
+    case X_CMP: {
+        if (x->op != CMP_EQ && x->op != CMP_NE)
+            return NULL;
+        const xnode *c = x->kids[0], *v = x->kids[1];
+        if (!keyword_col(l, c)) {
+            c = x->kids[1];
+            v = x->kids[0];
+        }
+        if (!keyword_col(l, c) || !kw_lit(v))
+            return NULL;
+        *exact = true;
+        return maybe_not(l, th_ir_leaf(l->a, TH_IR_TERM, c->name, v->lit.one.s, 0), x->op == CMP_NE);
+    }
+    case X_IN: {
+        if (!keyword_col(l, x->kids[0]))
+            return NULL;
+        for (size_t k = 1; k < x->nkids; k++)
+            if (!kw_lit(x->kids[k]))
+                return NULL;
+        th_ir *ir = th_ir_new(l->a, TH_IR_TERMS);
+        ir->field = x->kids[0]->name;
+        ir->nvalues = x->nkids - 1;
+        ir->values = TH_ANEWN(l->a, th_str, ir->nvalues);
+        for (size_t k = 1; k < x->nkids; k++)
+            ir->values[k - 1] = x->kids[k]->lit.one.s;
+        *exact = true;
+        return maybe_not(l, ir, x->neg);
+    }
+    case X_LIKE:
+    case X_RLIKE:
+        if (!keyword_col(l, x->kids[0]))
+            return NULL;
+        *exact = true;
+        return maybe_not(l,
+                         th_ir_leaf(l->a, x->kind == X_LIKE ? TH_IR_WILDCARD : TH_IR_REGEX,
+                                    x->kids[0]->name, x->kids[1]->lit.one.s, 0),
+                         x->neg);
+    case X_ISNULL:
+        if (!source_col(l, x->kids[0]))
+            return NULL;
+        *exact = true;
+        return maybe_not(l, th_ir_leaf(l->a, TH_IR_EXISTS, x->kids[0]->name, TH_STR_NULL, 0), !x->neg);
+    default:
+        return NULL;
+    }
+}
+
+static void define_outputs(lctx *l, const cmd *c)
+{
+    switch (c->kind) {
+    case C_EVAL:
+        for (size_t k = 0; k < c->nas; k++)
+            define(l, c->as[k].name);
+        break;
+    case C_DISSECT:
+    case C_GROK:
+        for (size_t k = 0; k < c->nout; k++)
+            define(l, c->outcols[k]);
+        break;
+    case C_RENAME:
+        for (size_t k = 0; k + 1 < c->nnames; k += 2) {
+            define(l, c->names[k]);
+            define(l, c->names[k + 1]);
+        }
+        break;
+    case C_MV_EXPAND:
+        define(l, c->names[0]);
+        break;
+    default:
+        break;
+    }
+}
+
+th_ir *th_esql_lower(th_arena *a, const th_esql *q)
+{
+    lctx l = {.a = a};
+    TH_VEC(th_ir *) conj = {0};
+    for (size_t i = 1; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind == C_STATS || c->kind == C_LIMIT)
+            break;
+        if (c->kind == C_WHERE) {
+            bool e;
+            th_ir *ir = lower(&l, c->cond, &e);
+            if (ir)
+                TH_VEC_PUSH(&conj, ir);
+        }
+        define_outputs(&l, c);
+    }
+    th_ir *out = NULL;
+    if (conj.len == 1)
+        out = conj.items[0];
+    else if (conj.len > 1)
+        out = th_ir_bool(a, TH_IR_AND, conj.items, conj.len);
+    TH_VEC_FREE(&conj);
+    return out;
+}
+
+/* ---- fields read ----------------------------------------------------------- */
+
+typedef struct fctx {
+    lctx l;
+    th_str *out;
+    size_t n, max;
+} fctx;
+
+static void field(fctx *f, th_str name)
+{
+    if (is_defined(&f->l, name) || (name.n && name.p[0] == '_' && (th_str_eqc(name, "_id") ||
+                                                                  th_str_eqc(name, "_index") ||
+                                                                  th_str_eqc(name, "_version"))))
+        return;
+    for (size_t i = 0; i < f->n && i < f->max; i++)
+        if (th_str_eq(f->out[i], name))
+            return;
+    if (f->n < f->max)
+        f->out[f->n] = name;
+    f->n++;
+}
+
+static void walk(fctx *f, const xnode *x)
+{
+    if (!x)
+        return;
+    if (x->kind == X_COL)
+        field(f, x->name);
+    for (size_t k = 0; k < x->nkids; k++)
+        walk(f, x->kids[k]);
+}
+
+size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
+{
+    fctx f = {.l = {0}, .out = out, .max = max};
+    th_arena a;
+    th_arena_init(&a, 4096);
+    f.l.a = &a;
+    *patterns = false;
+    for (size_t i = 1; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        switch (c->kind) {
+        case C_WHERE: walk(&f, c->cond); break;
+        case C_EVAL:
+            for (size_t k = 0; k < c->nas; k++) {
+                walk(&f, c->as[k].x);
+                define(&f.l, c->as[k].name);
+            }
+            break;
+        case C_STATS:
+            for (size_t k = 0; k < c->nas; k++) {
+                walk(&f, c->as[k].x);
+                walk(&f, c->as[k].filter);
+            }
+            for (size_t k = 0; k < c->nby; k++)
+                walk(&f, c->by[k].x);
+            th_arena_free(&a);
+            return f.n;
+        case C_KEEP:
+        case C_DROP:
+            for (size_t k = 0; k < c->nnames; k++) {
+                if (memchr(c->names[k].p, '*', c->names[k].n))
+                    *patterns = c->kind == C_KEEP ? true : *patterns;
+                else if (c->kind == C_KEEP)
+                    field(&f, c->names[k]);
+            }
+            break;
+        case C_RENAME:
+            for (size_t k = 0; k + 1 < c->nnames; k += 2)
+                field(&f, c->names[k]);
+            break;
+        case C_SORT:
+            for (size_t k = 0; k < c->nkeys; k++)
+                field(&f, c->keys[k].name);
+            break;
+        case C_DISSECT:
+        case C_GROK:
+            field(&f, c->field);
+            break;
+        case C_MV_EXPAND:
+            field(&f, c->names[0]);
+            break;
+        default:
+            break;
+        }
+        define_outputs(&f.l, c);
+    }
+    th_arena_free(&a);
+    return f.n;
+}
+
+/* ---- capture ------------------------------------------------------------- */
+
+static bool reads_doc(const xnode *x)
+{
+    if (!x)
+        return false;
+    if (x->kind == X_CALL && x->fn == F_KQL)
+        return true;
+    if (x->kind == X_COL && x->name.n && x->name.p[0] == '_' &&
+        (th_str_eqc(x->name, "_id") || th_str_eqc(x->name, "_index") || th_str_eqc(x->name, "_version")))
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (reads_doc(x->kids[k]))
+            return true;
+    return false;
+}
+
+size_t th_esql_capture_fields(const th_esql *q, th_str *out, size_t max)
+{
+    if (!q->aggregating)
+        return SIZE_MAX;
+    for (size_t i = 1; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (reads_doc(c->cond))
+            return SIZE_MAX;
+        for (size_t k = 0; k < c->nas; k++)
+            if (reads_doc(c->as[k].x) || reads_doc(c->as[k].filter))
+                return SIZE_MAX;
+        for (size_t k = 0; k < c->nby; k++)
+            if (reads_doc(c->by[k].x))
+                return SIZE_MAX;
+        if (c->kind == C_STATS)
+            break;
+    }
+    bool pat;
+    size_t n = th_esql_fields(q, out, max, &pat);
+    if (pat || n > max)
+        return SIZE_MAX;
+    for (size_t i = 0; i < n; i++) { /* a multi-field reads its parent's values */
+        const th_field_def *d = th_schema_lookup(out[i]);
+        if (d && d->parent)
+            out[i] = th_str_c(d->parent);
+    }
+    return n;
+}

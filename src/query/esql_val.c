@@ -1,0 +1,379 @@
+/* ES|QL values (esql_int.h): reading a column from ECS documents with the
+ * type the field schema gives it, comparing and printing values, and the
+ * table's columns. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "ecs/javafmt.h"
+#include "ecs/schema.h"
+#include "query/cnode.h"
+#include "query/esql_int.h"
+
+const char *th_ev_type_name(uint8_t t)
+{
+    static const char *const n[] = {"null", "keyword", "long", "double", "boolean", "date", "ip",
+                                    "time_duration"};
+    return t <= EV_SPAN ? n[t] : "?";
+}
+
+ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n)
+{
+    ev v = {t, n, {.i = 0}, NULL};
+    if (n == 0) {
+        v.t = EV_NULL;
+        return v;
+    }
+    if (n == 1) {
+        v.one = vals[0];
+        return v;
+    }
+    v.many = TH_ANEWN(a, ev_s, n);
+    memcpy(v.many, vals, n * sizeof(ev_s));
+    return v;
+}
+
+static bool is_num(uint8_t t) { return t == EV_LONG || t == EV_DOUBLE; }
+static bool is_str(uint8_t t) { return t == EV_KW || t == EV_IP; }
+
+bool th_ev_comparable(const ev *a, const ev *b)
+{
+    if (is_num(a->t) && is_num(b->t))
+        return true;
+    if (is_str(a->t) && is_str(b->t))
+        return true;
+    if ((a->t == EV_DATE && (b->t == EV_DATE || b->t == EV_KW)) || (b->t == EV_DATE && a->t == EV_KW))
+        return true;
+    return a->t == b->t;
+}
+
+static double as_double(uint8_t t, ev_s s) { return t == EV_DOUBLE ? s.d : (double)s.i; }
+
+static int cmp_ip(th_str x, th_str y)
+{
+    uint8_t a[16], b[16];
+    if (th_q_parse_ip(x, a) && th_q_parse_ip(y, b))
+        return memcmp(a, b, 16);
+    return th_str_cmp(x, y);
+}
+
+static int64_t as_date(uint8_t t, ev_s s)
+{
+    if (t == EV_DATE || t == EV_LONG)
+        return s.i;
+    int64_t ms = 0;
+    if (t == EV_KW)
+        th_time_parse_iso(s.s.p, s.s.n, &ms);
+    return ms;
+}
+
+int th_ev_cmp(const ev *a, uint32_t ia, const ev *b, uint32_t ib)
+{
+    ev_s x = ev_at(a, ia), y = ev_at(b, ib);
+    if (is_num(a->t) && is_num(b->t)) {
+        if (a->t == EV_LONG && b->t == EV_LONG)
+            return x.i < y.i ? -1 : x.i > y.i;
+        double dx = as_double(a->t, x), dy = as_double(b->t, y);
+        return dx < dy ? -1 : dx > dy;
+    }
+    if (a->t == EV_DATE || b->t == EV_DATE) {
+        int64_t dx = as_date(a->t, x), dy = as_date(b->t, y);
+        return dx < dy ? -1 : dx > dy;
+    }
+    if (a->t == EV_IP || b->t == EV_IP)
+        return cmp_ip(x.s, y.s);
+    if (is_str(a->t))
+        return th_str_cmp(x.s, y.s);
+    return x.i < y.i ? -1 : x.i > y.i; /* boolean: false < true; spans */
+}
+
+th_str th_ev_text(th_arena *a, uint8_t t, ev_s s)
+{
+    char buf[64];
+    switch (t) {
+    case EV_KW:
+    case EV_IP:
+        return s.s;
+    case EV_LONG:
+    case EV_SPAN:
+        snprintf(buf, sizeof buf, "%lld", (long long)s.i);
+        break;
+    case EV_DOUBLE:
+    {
+        th_buf b;
+        th_buf_init(&b);
+        th_java_double(&b, s.d); /* Double.toString, as Elasticsearch prints doubles */
+        th_str o = th_str_make(th_arena_strndup(a, b.data, b.len), b.len);
+        th_buf_free(&b);
+        return o;
+    }
+    case EV_BOOL:
+        return s.i ? TH_STR_LIT("true") : TH_STR_LIT("false");
+    case EV_DATE:
+        th_time_format_iso(s.i, buf);
+        break;
+    default:
+        return TH_STR_NULL;
+    }
+    char *c = th_arena_strdup(a, buf);
+    return th_str_c(c);
+}
+
+static th_jval *scalar_json(th_arena *a, uint8_t t, ev_s s)
+{
+    switch (t) {
+    case EV_LONG:
+        return th_jnew_i64(a, s.i);
+    case EV_DOUBLE:
+        return th_jnew_double(a, s.d);
+    case EV_BOOL:
+        return th_jnew_bool(a, s.i != 0);
+    case EV_SPAN:
+        return th_jnew_i64(a, s.i);
+    default:
+        return th_jnew_str(a, th_ev_text(a, t, s));
+    }
+}
+
+th_jval *th_ev_json(th_arena *a, const ev *v)
+{
+    if (v->n == 0)
+        return NULL;
+    if (v->n == 1)
+        return scalar_json(a, v->t, v->one);
+    th_jval *arr = th_jnew_arr(a);
+    for (uint32_t i = 0; i < v->n; i++)
+        th_jarr_push(a, arr, scalar_json(a, v->t, v->many[i]));
+    return arr;
+}
+
+/* ---- reading a field of a document --------------------------------------- */
+
+typedef struct collect {
+    th_arena *a;
+    uint8_t t;
+    ev_s *v;
+    uint32_t n, cap;
+    int ignore_above;
+} collect;
+
+static void push(collect *c, ev_s s)
+{
+    if (c->n == c->cap) {
+        uint32_t nc = c->cap ? c->cap * 2 : 4;
+        c->v = th_arena_realloc(c->a, c->v, c->cap * sizeof(ev_s), nc * sizeof(ev_s));
+        c->cap = nc;
+    }
+    c->v[c->n++] = s;
+}
+
+static bool visit(const th_jval *v, void *ctx)
+{
+    collect *c = ctx;
+    ev_s s;
+    th_str txt;
+    switch (c->t) {
+    case EV_KW:
+    case EV_IP:
+        if (!th_jscalar_text(v, &txt))
+            return true;
+        /* a keyword longer than ignore_above is not indexed: no doc value */
+        if (c->ignore_above > 0 && txt.n > (size_t)c->ignore_above &&
+            th_q_utf16_len(txt) > (size_t)c->ignore_above)
+            return true;
+        s.s = txt;
+        break;
+    case EV_LONG: {
+        double d;
+        if (v->type == TH_JNUM && th_jnum_i64(v, &s.i))
+            break;
+        if ((v->type == TH_JNUM && th_jnum_double(v, &d)) ||
+            (v->type == TH_JSTR && th_q_parse_number(v->u.str, &d))) {
+            s.i = (int64_t)d;
+            break;
+        }
+        return true;
+    }
+    case EV_DOUBLE:
+        if ((v->type == TH_JNUM && th_jnum_double(v, &s.d)) ||
+            (v->type == TH_JSTR && th_q_parse_number(v->u.str, &s.d)))
+            break;
+        return true;
+    case EV_BOOL:
+        if (v->type == TH_JTRUE || v->type == TH_JFALSE)
+            s.i = v->type == TH_JTRUE;
+        else if (v->type == TH_JSTR && (th_str_eqc(v->u.str, "true") || th_str_eqc(v->u.str, "false")))
+            s.i = th_str_eqc(v->u.str, "true");
+        else
+            return true;
+        break;
+    case EV_DATE: {
+        double d;
+        if (v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &s.i))
+            break;
+        if (v->type == TH_JNUM && th_jnum_double(v, &d)) {
+            s.i = (int64_t)d;
+            break;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+    push(c, s);
+    return true;
+}
+
+static uint8_t type_of_field(const th_field_def *d, const th_jval *first)
+{
+    if (!d) { /* dynamically mapped: by the value */
+        if (!first)
+            return EV_KW;
+        if (first->type == TH_JTRUE || first->type == TH_JFALSE)
+            return EV_BOOL;
+        if (first->type == TH_JNUM) {
+            int64_t i;
+            return th_jnum_i64(first, &i) ? EV_LONG : EV_DOUBLE;
+        }
+        return EV_KW;
+    }
+    switch (d->type) {
+    case TH_FT_KEYWORD:
+    case TH_FT_CONSTANT_KEYWORD:
+    case TH_FT_WILDCARD:
+    case TH_FT_TEXT:
+    case TH_FT_FLATTENED_LEAF:
+        return EV_KW;
+    case TH_FT_BOOLEAN: return EV_BOOL;
+    case TH_FT_LONG: return EV_LONG;
+    case TH_FT_DOUBLE: return EV_DOUBLE;
+    case TH_FT_IP: return EV_IP;
+    case TH_FT_DATE: return EV_DATE;
+    case TH_FT_UNKNOWN: return EV_KW;
+    default: return EV_NULL; /* objects, flattened roots, geo points: unsupported */
+    }
+}
+
+static int cmp_scalar_kw(const void *x, const void *y)
+{
+    return th_str_cmp(((const ev_s *)x)->s, ((const ev_s *)y)->s);
+}
+static int cmp_scalar_i(const void *x, const void *y)
+{
+    int64_t a = ((const ev_s *)x)->i, b = ((const ev_s *)y)->i;
+    return a < b ? -1 : a > b;
+}
+static int cmp_scalar_d(const void *x, const void *y)
+{
+    double a = ((const ev_s *)x)->d, b = ((const ev_s *)y)->d;
+    return a < b ? -1 : a > b;
+}
+
+static bool first_scalar(const th_jval *v, void *ctx)
+{
+    if (v->type == TH_JNULL || v->type == TH_JOBJ)
+        return true;
+    *(const th_jval **)ctx = v;
+    return false;
+}
+
+/* Values come back as Elasticsearch's doc values hold them: keyword and ip
+ * sorted without duplicates, numbers and dates sorted; text (no doc values)
+ * in source order. */
+ev th_ev_from_doc(th_arena *a, const th_jval *doc, th_str field)
+{
+    const th_field_def *d = th_schema_lookup(field);
+    th_str path = field;
+    bool text = d && d->type == TH_FT_TEXT;
+    if (d && d->parent)
+        path = th_str_c(d->parent);
+    const th_jval *first = NULL;
+    if (!d)
+        th_json_path_each(doc, path, first_scalar, &first);
+    collect c = {a, type_of_field(d, first), NULL, 0, 0, d && !text ? d->ignore_above : 0};
+    if (c.t == EV_NULL)
+        return ev_null();
+    th_json_path_each(doc, path, visit, &c);
+    if (c.n > 1 && !text) {
+        if (c.t == EV_KW || c.t == EV_IP) {
+            qsort(c.v, c.n, sizeof(ev_s), cmp_scalar_kw);
+            uint32_t w = 1;
+            for (uint32_t i = 1; i < c.n; i++)
+                if (!th_str_eq(c.v[i].s, c.v[w - 1].s))
+                    c.v[w++] = c.v[i];
+            c.n = w;
+        } else if (c.t == EV_DOUBLE) {
+            qsort(c.v, c.n, sizeof(ev_s), cmp_scalar_d);
+        } else {
+            qsort(c.v, c.n, sizeof(ev_s), cmp_scalar_i);
+        }
+    }
+    ev v = {c.t, c.n, {.i = 0}, NULL};
+    if (c.n == 0)
+        v.t = EV_NULL;
+    else if (c.n == 1)
+        v.one = c.v[0];
+    else
+        v.many = c.v;
+    return v;
+}
+
+/* ---- table columns ------------------------------------------------------- */
+
+static void add_col(erun *r, etab *t, th_str name, ev *vals)
+{
+    if (t->ncols == t->capcols) {
+        size_t nc = t->capcols ? t->capcols * 2 : 16;
+        t->names = th_arena_realloc(r->a, t->names, t->capcols * sizeof(th_str), nc * sizeof(th_str));
+        t->cols = th_arena_realloc(r->a, t->cols, t->capcols * sizeof(ev *), nc * sizeof(ev *));
+        t->capcols = nc;
+    }
+    t->names[t->ncols] = name;
+    t->cols[t->ncols] = vals;
+    t->ncols++;
+}
+
+static long find(const etab *t, th_str name)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        if (th_str_eq(t->names[c], name))
+            return (long)c;
+    return -1;
+}
+
+long th_etab_col(erun *r, etab *t, th_str name)
+{
+    long c = find(t, name);
+    if (c >= 0 || !r->source)
+        return c;
+    ev *vals = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+    for (size_t row = 0; row < t->nrows; row++) {
+        long d = t->doc[row];
+        if (d < 0)
+            continue;
+        const th_esql_doc *in = &r->docs[d];
+        if (th_str_eqc(name, "_id"))
+            vals[row] = in->id.p ? ev_kw(in->id) : ev_null();
+        else if (th_str_eqc(name, "_index"))
+            vals[row] = in->index.p ? ev_kw(in->index) : ev_null();
+        else if (th_str_eqc(name, "_version"))
+            vals[row] = ev_long(in->version);
+        else
+            vals[row] = th_ev_from_doc(r->a, in->doc, name);
+    }
+    add_col(r, t, name, vals);
+    return (long)t->ncols - 1;
+}
+
+void th_etab_set(erun *r, etab *t, th_str name, ev *vals)
+{
+    long c = find(t, name);
+    if (c >= 0) {
+        memmove(t->names + c, t->names + c + 1, (t->ncols - (size_t)c - 1) * sizeof(th_str));
+        memmove(t->cols + c, t->cols + c + 1, (t->ncols - (size_t)c - 1) * sizeof(ev *));
+        t->ncols--;
+    }
+    add_col(r, t, name, vals);
+}

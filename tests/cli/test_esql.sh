@@ -1,0 +1,164 @@
+# ES|QL rules through `run`: the 23 AWS ES|QL rules load, and two rule groups
+# (row-level with METADATA _id; aggregating with STATS) give the alert sets
+# worked out by hand below on small raw CloudTrail files.
+. "$(dirname "$0")/lib.sh"
+D="$(dirname "$0")/data/esql"
+AWS="$CORPUS/detection-rules/rules/integrations/aws"
+if [ ! -d "$AWS" ]; then
+  skip "esql corpus rules (no corpus at $AWS)"
+  exit 0
+fi
+mkdir -p "$TMP/rules"
+cp $(grep -l 'type = "esql"' "$AWS"/*.toml) "$TMP/rules/"
+n=$(ls "$TMP/rules" | wc -l)
+
+# every ES|QL rule parses and runs; the one over .alerts-security.* says so
+"$TH" run --rules "$TMP/rules" --data "$D/access_key_other_user.ndjson" --format summary >"$TMP/out" 2>"$TMP/err"
+if grep -q "$n rules ran, 0 skipped" "$TMP/err" && grep -q "read this run's own alerts" "$TMP/err" &&
+   ! grep -q "does not parse" "$TMP/err"; then ok "esql: $n/$n rules run"
+else nok "esql: rules load" "$(head -c 1500 "$TMP/err")"; fi
+
+# Row-level rule (METADATA _id): alice creates a key for bob at 10:00:10 and one
+# for herself at 10:01:10. `user.name != user.target.name` keeps only the
+# first; runs every 5m over 6m: the 10:05 run sees it, the 10:10 run's window
+# [10:04, 10:10] no longer does, and _id de-duplication would drop a repeat.
+expect_rc "esql row-level: exit 1 with alerts" 1 "$TH" run \
+  --rules "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" \
+  --data "$D/access_key_other_user.ndjson" --to 2026-03-01T10:30:00Z
+cp "$TMP/out" "$TMP/row.ndjson"
+if [ "$(wc -l <"$TMP/row.ndjson")" -eq 1 ] &&
+   python3 - "$TMP/row.ndjson" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+d = a[0]
+assert d["user.target.name"] == "bob", d.get("user.target.name")
+assert d["user.name"] == "alice"
+assert d["@timestamp"] == "2026-03-01T10:05:00.000Z", d["@timestamp"]
+assert d["kibana.alert.original_time"] == "2026-03-01T10:00:10.000Z"
+assert d["kibana.alert.rule.type"] == "esql", d["kibana.alert.rule.type"]
+PY
+then ok "esql row-level: one alert, for the key created for another user"
+else nok "esql row-level: alert set" "$(head -c 1500 "$TMP/row.ndjson")"; fi
+
+# Aggregating rule (STATS ... BY): invocations at 10:10 and 10:20 of a function
+# in account 444455556666 by a caller in 111122223333, and one at 10:30 of the
+# caller's own function. Runs hourly over 61m: only the 11:00 run's window
+# [09:59, 11:00] holds them; the own-account call is dropped by
+# caller_account != function_account, so one row with invocation_count 2.
+expect_rc "esql aggregating: exit 1 with alerts" 1 "$TH" run \
+  --rules "$AWS/execution_lambda_function_invoked_cross_account.toml" \
+  --data "$D/lambda_cross_account.ndjson" --to 2026-03-01T12:00:00Z
+cp "$TMP/out" "$TMP/agg.ndjson"
+if [ "$(wc -l <"$TMP/agg.ndjson")" -eq 1 ] &&
+   python3 - "$TMP/agg.ndjson" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+assert d["Esql.invocation_count"] == 2, d
+assert d["Esql.caller_account"] == "111122223333"
+assert d["Esql.function_account"] == "444455556666"
+assert d["@timestamp"] == "2026-03-01T11:00:00.000Z"
+assert "event" not in d  # the row alone, no source document
+PY
+then ok "esql aggregating: one alert per result row, in the 11:00 run"
+else nok "esql aggregating: alert set" "$(head -c 1500 "$TMP/agg.ndjson")"; fi
+
+# a query ES|QL rejects is reported at load with the rule file's line:col
+sed 's/event.action == "CreateAccessKey"/event.action = "CreateAccessKey"/' \
+  "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" >"$TMP/bad.toml"
+"$TH" run --rules "$TMP/bad.toml" --data "$D/access_key_other_user.ndjson" >"$TMP/out" 2>"$TMP/err"
+expect_grep "esql: syntax error names line:col" "bad.toml:[0-9]+:[0-9]+: error: ES\|QL: '=' is not a comparison" "$TMP/err"
+
+# Alert suppression on an aggregating ES|QL rule ("IAM user self-created access
+# key subsequently used", group_by arn + account, 35m): alice creates a key
+# for herself at 10:00:10 and uses it at 10:02:00. Runs every 5m over 35m:
+# the seven runs 10:05 .. 10:35 all see both events and return the row.
+# Without suppression (--no-suppression) that is 7 alerts (aggregating rows
+# are not de-duplicated); with it, the 10:05 alert and 6 folded rows
+# (docs_count 6, end 10:35).
+R="$AWS/persistence_iam_user_self_created_access_key_subsequently_used.toml"
+expect_rc "esql suppression: exit 1" 1 "$TH" run --rules "$R" --data "$D/self_created_key_used.ndjson" --to 2026-03-01T11:00:00Z
+cp "$TMP/out" "$TMP/supp.ndjson"
+if [ "$(wc -l <"$TMP/supp.ndjson")" -eq 1 ] && python3 - "$TMP/supp.ndjson" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+assert d["@timestamp"] == "2026-03-01T10:05:00.000Z", d["@timestamp"]
+assert d["kibana.alert.suppression.docs_count"] == 6, d
+assert d["kibana.alert.suppression.end"] == "2026-03-01T10:35:00.000Z"
+assert d["Esql.aws_cloudtrail_self_access_key_creation_count"] == 1
+assert d["Esql.aws_cloudtrail_created_access_key_use_count"] == 1
+PY
+then ok "esql suppression: one alert, 6 rows folded"; else nok "esql suppression" "$(head -c 1500 "$TMP/supp.ndjson")"; fi
+"$TH" run --rules "$R" --data "$D/self_created_key_used.ndjson" --to 2026-03-01T11:00:00Z --no-suppression >"$TMP/out" 2>/dev/null
+if [ "$(wc -l <"$TMP/out")" -eq 7 ]; then ok "esql aggregating re-alerts per overlapping run (7)"
+else nok "esql no suppression: 7 alerts" "$(wc -l <"$TMP/out") alerts"; fi
+
+# `hunt`: Elastic's "User Creation with Administrator Policy Assigned" hunting
+# query. CreateUser + AttachUserPolicy(AdministratorAccess) for eve (Mar 1) and
+# for old (Feb 18, more than 7 days before NOW() = the latest event, so
+# `@timestamp > now() - 7 day` leaves it out); dan gets ReadOnlyAccess, so only
+# CreateUser matches for him (one distinct action). One row: eve, 2.
+HQ="$CORPUS/detection-rules/hunting/aws/queries"
+expect_rc "hunt: exit 1 with rows" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format ndjson
+if [ "$(cat "$TMP/out")" = '{"unique_action_count":2,"user.target.name":"eve"}' ]; then ok "hunt: one row, eve with 2 actions"
+else nok "hunt: rows" "$(head -c 800 "$TMP/out")"; fi
+expect_grep "hunt: name in the header" "^# User Creation with Administrator Policy Assigned" "$TMP/err"
+expect_grep "hunt: MITRE ids in the header" "^#   MITRE: T1098.003 T1136.003" "$TMP/err"
+# --to Feb 20: events after it are left out and NOW() is Feb 20, so old's pair
+# (Feb 18) is inside the 7-day look-back and eve's events are not read
+expect_rc "hunt --to: exit 1" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format csv --to 2026-02-20T00:00:00Z
+if [ "$(cat "$TMP/out")" = "$(printf 'unique_action_count,user.target.name\n2,old')" ]; then ok "hunt --to, csv"
+else nok "hunt --to, csv" "$(head -c 800 "$TMP/out")"; fi
+# --now alone only moves NOW(): a lower bound, so both pairs are in
+expect_rc "hunt --now: exit 1" 1 "$TH" hunt "$HQ/iam_user_creation_with_administrator_policy_assigned.toml" \
+  --data "$D/hunt_admin_user.ndjson" --format csv --now 2026-02-20T00:00:00Z
+if [ "$(sort "$TMP/out" | tr '\n' ' ')" = "2,eve 2,old unique_action_count,user.target.name " ]; then ok "hunt --now"
+else nok "hunt --now" "$(head -c 800 "$TMP/out")"; fi
+# an inline query, table format
+expect_rc "hunt --esql: exit 1" 1 "$TH" hunt --esql 'FROM logs-aws.cloudtrail-* | STATS n = COUNT(*) BY event.action | SORT n DESC, event.action' \
+  --data "$D/hunt_admin_user.ndjson" --format table
+expect_grep "hunt --esql: table rows" "^3 +AttachUserPolicy" "$TMP/out"
+# all hunting queries: every one runs except the one ES|QL itself rejects
+# (`event.provider = "..."`, SEMANTICS.md 7.8), reported with line:col
+"$TH" hunt "$HQ" --data "$D/hunt_admin_user.ndjson" --format ndjson >"$TMP/out" 2>"$TMP/err"
+nh=$(ls "$HQ"/*.toml | wc -l)
+nr=$(grep -c "not run:" "$TMP/err")
+if [ "$nr" -eq 1 ] && grep -q "servicequotas_discovery_multi_region_get_service_quota_calls.toml:[0-9]*:[0-9]*: error: ES|QL: '=' is not a comparison" "$TMP/err" &&
+   grep -q "^hunt: $nh queries" "$TMP/err"; then ok "hunt: $((nh - 1))/$nh hunting queries run"
+else nok "hunt: every hunting query" "$(grep -E 'not run|error|^hunt' "$TMP/err" | head -20)"; fi
+
+# Correlation over the run's own alerts ("Long-Term Access Key Correlated with
+# Elevated Detection Alerts", FROM .alerts-security.*): alice's long-term key
+# AKIA... is first seen from 203.0.113.5 at 10:00:10 (new_terms sibling rule
+# 9f8e3c5e, risk 47) and the same event is "IAM user created access keys for
+# another user" (risk 73). Both alerts are created by the 10:05 runs and carry
+# event.ingested 10:00:10; the correlation rule (every 5m over 6m) sees them at
+# 10:05 only: one row for source.ip 203.0.113.5 with one alert of each kind.
+mkdir -p "$TMP/corr"
+cp "$AWS/credential_access_iam_long_term_access_key_first_seen_from_source_ip.toml" \
+   "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" \
+   "$AWS/credential_access_iam_long_term_access_key_correlated_with_elevated_detection_alerts.toml" "$TMP/corr/"
+"$TH" run --rules "$TMP/corr" --data "$D/access_key_other_user.ndjson" --to 2026-03-01T11:00:00Z >"$TMP/out" 2>"$TMP/err"
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+c = [d for d in a if d["kibana.alert.rule.rule_id"] == "98cfaa44-83f0-4aba-90c4-363fb9d51a75"]
+assert len(a) == 3 and len(c) == 1, (len(a), len(c))
+d = c[0]
+assert d["@timestamp"] == "2026-03-01T10:05:00.000Z"
+assert d["source.ip"] == "203.0.113.5", d.get("source.ip")
+assert d["Esql.alert_count_long_term_key_new_ip_rule"] == 1
+assert d["Esql.alert_count_other_elevated_rule"] == 1
+assert d["Esql.kibana_alert_risk_score_values"] == [47, 73], d["Esql.kibana_alert_risk_score_values"]
+PY
+then ok "esql correlation over the run's own alerts: one alert at 10:05"
+else nok "esql correlation" "$(head -c 1500 "$TMP/out")" "$(head -c 600 "$TMP/err")"; fi
+
+# lint: ES|QL queries are parsed and their source fields checked against the schema
+"$TH" lint "$TMP/rules" >"$TMP/out" 2>"$TMP/err"
+expect_grep "lint: every ES|QL rule field-checked, none wrong" "^$n files, 0 errors, .* and $n ES\|QL queries" "$TMP/err"
+sed 's/and user.name != user.target.name/and user.nmae != user.target.name/' \
+  "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" >"$TMP/typo.toml"
+"$TH" lint "$TMP/typo.toml" >"$TMP/out" 2>"$TMP/err"
+expect_grep "lint: unknown ES|QL field at line:col" "typo.toml:[0-9]+:[0-9]+: error: field 'user.nmae' is not in the field schema" "$TMP/out"

@@ -1,0 +1,390 @@
+/* ES|QL: every command and function on small documents, expected values
+ * worked out from Elastic's ES|QL reference (null propagation, multi-values,
+ * three-valued WHERE, STATS grouping), plus parse errors with line:col and the
+ * lowering of the leading WHERE to the IR. */
+#include "th_test.h"
+
+#include "base/timeutil.h"
+#include "query/esql.h"
+#include "query/ir.h"
+#include "query/query.h"
+
+#define T0 "2026-03-01T10:00:00Z"
+
+typedef struct fx {
+    th_arena a;
+    th_esql_result *r;
+} fx;
+
+/* Runs q over the JSON documents (NULL-terminated) with NOW() = `now`. */
+static th_esql_result *run_at(th_arena *a, const char *q, const char *const *docs, const char *now)
+{
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(a, q, strlen(q), NULL, &d);
+    if (!e)
+        th_diags_print(&d, stderr);
+    th_diags_free(&d);
+    assert_non_null(e);
+    size_t n = 0;
+    while (docs[n])
+        n++;
+    th_esql_doc *in = TH_ANEWN(a, th_esql_doc, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error je;
+        in[i].doc = th_json_parse(a, docs[i], strlen(docs[i]), &je);
+        assert_non_null(in[i].doc);
+        in[i].id = th_str_c(th_arena_printf(a, "id%zu", i));
+        in[i].index = TH_STR_LIT("logs-aws.cloudtrail-default");
+        in[i].version = 1;
+    }
+    int64_t now_ms = 0;
+    th_time_parse_iso(now, strlen(now), &now_ms);
+    const char *err = NULL;
+    th_esql_result *r = th_esql_run(a, e, in, n, now_ms, 0, &err);
+    if (!r)
+        fprintf(stderr, "run error: %s\n", err);
+    assert_non_null(r);
+    return r;
+}
+
+static th_esql_result *run(th_arena *a, const char *q, const char *const *docs)
+{
+    return run_at(a, q, docs, T0);
+}
+
+/* a cell as compact JSON, "null" for NULL */
+static const char *cell(th_arena *a, th_esql_result *r, size_t row, const char *col)
+{
+    for (size_t c = 0; c < th_esql_ncols(r); c++) {
+        if (!th_str_eqc(th_esql_colname(r, c), col))
+            continue;
+        th_jval *v = th_esql_cell(a, r, row, c);
+        if (!v)
+            return "null";
+        th_buf b;
+        th_buf_init(&b);
+        th_json_write(&b, v);
+        char *s = th_arena_strndup(a, b.data, b.len);
+        th_buf_free(&b);
+        return s;
+    }
+    fail_msg("no column %s", col);
+    return NULL;
+}
+
+static const char *const people[] = {
+    "{\"user\":{\"name\":\"a\"},\"event\":{\"action\":\"X\"}}",
+    "{\"user\":{\"name\":\"a\"},\"event\":{\"action\":\"Y\"}}",
+    "{\"user\":{\"name\":\"a\"},\"event\":{\"action\":\"X\"}}",
+    "{\"user\":{\"name\":\"b\"},\"event\":{\"action\":\"X\"}}",
+    "{\"event\":{\"action\":\"Z\"}}",
+    "{\"user\":{\"name\":[\"c\",\"b\"]},\"event\":{\"action\":\"X\"}}",
+    NULL};
+
+static void where_three_valued(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    /* != drops the row without user.name and the multi-valued one (NULL) */
+    th_esql_result *r = run(&a, "FROM logs-* | WHERE user.name != \"a\" | KEEP user.name", people);
+    assert_int_equal(th_esql_nrows(r), 1);
+    assert_string_equal(cell(&a, r, 0, "user.name"), "\"b\"");
+    r = run(&a, "FROM logs-* | WHERE user.name IS NULL | KEEP event.action", people);
+    assert_int_equal(th_esql_nrows(r), 1);
+    assert_string_equal(cell(&a, r, 0, "event.action"), "\"Z\"");
+    /* NOT NULL is NULL: the missing row stays out of both */
+    r = run(&a, "FROM logs-* | WHERE NOT user.name == \"a\"", people);
+    assert_int_equal(th_esql_nrows(r), 1);
+    /* OR: true wins over NULL */
+    r = run(&a, "FROM logs-* | WHERE user.name == \"a\" OR event.action == \"Z\"", people);
+    assert_int_equal(th_esql_nrows(r), 4);
+    /* IN, NOT IN, LIKE, RLIKE are case-sensitive and whole-value */
+    r = run(&a, "FROM logs-* | WHERE event.action IN (\"Y\", \"Z\")", people);
+    assert_int_equal(th_esql_nrows(r), 2);
+    r = run(&a, "FROM logs-* | WHERE event.action NOT IN (\"X\")", people);
+    assert_int_equal(th_esql_nrows(r), 2);
+    r = run(&a, "FROM logs-* | WHERE user.name LIKE \"?\" AND event.action RLIKE \"[XY]\"", people);
+    assert_int_equal(th_esql_nrows(r), 4);
+    r = run(&a, "FROM logs-* | WHERE event.action LIKE \"x\"", people);
+    assert_int_equal(th_esql_nrows(r), 0);
+    r = run(&a, "FROM logs-* | WHERE true IN (event.action == \"Y\", event.action == \"Z\")", people);
+    assert_int_equal(th_esql_nrows(r), 2);
+    th_arena_free(&a);
+}
+
+static void stats_groups(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_esql_result *r = run(&a,
+                            "FROM logs-* | STATS c = COUNT(*), d = COUNT_DISTINCT(event.action), "
+                            "v = VALUES(event.action), k = COUNT(user.name) BY user.name",
+                            people);
+    /* groups: a (3 rows), b (row 4 and the multi-valued row 6), null, c */
+    assert_int_equal(th_esql_nrows(r), 4);
+    assert_string_equal(th_esql_colname(r, 0).p, "c");
+    assert_true(th_str_eqc(th_esql_colname(r, 4), "user.name"));
+    assert_string_equal(cell(&a, r, 0, "user.name"), "\"a\"");
+    assert_string_equal(cell(&a, r, 0, "c"), "3");
+    assert_string_equal(cell(&a, r, 0, "d"), "2");
+    assert_string_equal(cell(&a, r, 0, "v"), "[\"X\",\"Y\"]");
+    assert_string_equal(cell(&a, r, 1, "user.name"), "\"b\"");
+    assert_string_equal(cell(&a, r, 1, "c"), "2");
+    assert_string_equal(cell(&a, r, 1, "v"), "\"X\"");
+    /* COUNT(field) counts values: the multi-valued row counts twice */
+    assert_string_equal(cell(&a, r, 1, "k"), "3");
+    assert_string_equal(cell(&a, r, 2, "user.name"), "null");
+    assert_string_equal(cell(&a, r, 2, "c"), "1");
+    assert_string_equal(cell(&a, r, 2, "k"), "0");
+    assert_string_equal(cell(&a, r, 3, "user.name"), "\"c\"");
+    /* aggregate WHERE, no BY: one row */
+    r = run(&a, "FROM logs-* | STATS n = COUNT(*) WHERE event.action == \"X\", m = MIN(user.name), "
+                "z = COUNT(*) WHERE event.action == \"none\", s = SUM(CASE(event.action == \"X\", 1, 0))",
+            people);
+    assert_int_equal(th_esql_nrows(r), 1);
+    assert_string_equal(cell(&a, r, 0, "n"), "4");
+    assert_string_equal(cell(&a, r, 0, "m"), "\"a\"");
+    assert_string_equal(cell(&a, r, 0, "z"), "0");
+    assert_string_equal(cell(&a, r, 0, "s"), "4");
+    /* no rows, no BY: still one row; with BY: none */
+    r = run(&a, "FROM logs-* | WHERE event.action == \"none\" | STATS n = COUNT(*), x = MAX(user.name)", people);
+    assert_int_equal(th_esql_nrows(r), 1);
+    assert_string_equal(cell(&a, r, 0, "n"), "0");
+    assert_string_equal(cell(&a, r, 0, "x"), "null");
+    r = run(&a, "FROM logs-* | WHERE event.action == \"none\" | STATS n = COUNT(*) BY user.name", people);
+    assert_int_equal(th_esql_nrows(r), 0);
+    /* WHERE after STATS, SORT desc, LIMIT */
+    r = run(&a, "FROM logs-* | STATS c = COUNT(*) BY event.action | WHERE c >= 1 | SORT c DESC, event.action | LIMIT 2",
+            people);
+    assert_int_equal(th_esql_nrows(r), 2);
+    assert_string_equal(cell(&a, r, 0, "event.action"), "\"X\"");
+    assert_string_equal(cell(&a, r, 0, "c"), "4");
+    assert_string_equal(cell(&a, r, 1, "event.action"), "\"Y\"");
+    th_arena_free(&a);
+}
+
+static const char *const timed[] = {
+    "{\"@timestamp\":\"2026-03-01T10:00:17.500Z\",\"source\":{\"ip\":\"10.1.2.3\"},\"user\":{\"name\":\"a\"},"
+    "\"aws\":{\"cloudtrail\":{\"request_parameters\":\"{userName=bob, accessKeyId=AKIA1}\"}}}",
+    "{\"@timestamp\":\"2026-03-01T10:59:59.900Z\",\"source\":{\"ip\":\"203.0.113.9\"},"
+    "\"aws\":{\"cloudtrail\":{\"request_parameters\":\"{instancesSet={items=[{instanceId=i-0abc}]}, force=false}\"}}}",
+    NULL};
+
+static void eval_functions(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_esql_result *r = run(&a,
+        "FROM logs-* | EVAL t10 = DATE_TRUNC(10 seconds, @timestamp), t5 = date_trunc(5 minute, @timestamp), "
+        "c = CONCAT(user.name, \"-\", TO_STRING(source.ip)), co = COALESCE(user.name, \"none\"), "
+        "k = CASE(user.name IS NULL, \"nouser\", user.name == \"a\", \"A\"), "
+        "d = DATE_DIFF(\"seconds\", \"2026-03-01T10:00:00Z\", @timestamp), "
+        "recent = @timestamp >= NOW() - 1 hour, cidr = CIDR_MATCH(source.ip, \"10.0.0.0/8\", \"192.168.0.0/16\"), "
+        "n = TO_INTEGER(\"12\") - TO_INTEGER(\"2\") + 1, q = 7 / 2, dbl = TO_DOUBLE(1) / TO_DOUBLE(4), "
+        "sw = STARTS_WITH(co, \"no\"), ew = ENDS_WITH(co, \"ne\"), f = DATE_FORMAT(\"YYYY-mm-dd\", @timestamp)",
+        timed);
+    assert_int_equal(th_esql_nrows(r), 2);
+    assert_string_equal(cell(&a, r, 0, "t10"), "\"2026-03-01T10:00:10.000Z\"");
+    assert_string_equal(cell(&a, r, 0, "t5"), "\"2026-03-01T10:00:00.000Z\"");
+    assert_string_equal(cell(&a, r, 0, "c"), "\"a-10.1.2.3\"");
+    assert_string_equal(cell(&a, r, 1, "c"), "null");           /* CONCAT: NULL in, NULL out */
+    assert_string_equal(cell(&a, r, 1, "co"), "\"none\"");
+    assert_string_equal(cell(&a, r, 0, "k"), "\"A\"");
+    assert_string_equal(cell(&a, r, 1, "k"), "\"nouser\"");
+    assert_string_equal(cell(&a, r, 0, "d"), "17");             /* whole seconds, truncated */
+    assert_string_equal(cell(&a, r, 1, "d"), "3599");
+    assert_string_equal(cell(&a, r, 0, "recent"), "true");      /* NOW() = 10:00:00 */
+    assert_string_equal(cell(&a, r, 0, "cidr"), "true");
+    assert_string_equal(cell(&a, r, 1, "cidr"), "false");
+    assert_string_equal(cell(&a, r, 0, "n"), "11");
+    assert_string_equal(cell(&a, r, 0, "q"), "3");              /* integer division truncates */
+    assert_string_equal(cell(&a, r, 0, "dbl"), "0.25");
+    assert_string_equal(cell(&a, r, 1, "sw"), "true");
+    assert_string_equal(cell(&a, r, 0, "ew"), "false");
+    /* YYYY week-based year, mm minutes: 2026-03-01 is a Sunday of ISO week 9 of 2026 */
+    assert_string_equal(cell(&a, r, 1, "f"), "\"2026-59-01\"");
+    /* MV_COUNT, MV_FIRST, FROM_BASE64, TO_LOWER, multi-valued operand -> NULL */
+    r = run(&a, "FROM logs-* | EVAL m = MV_COUNT(user.name), f = MV_FIRST(user.name), "
+                "b = FROM_BASE64(\"aGVsbG8=\"), l = TO_LOWER(\"AbC\"), eq = user.name == \"b\"",
+            people);
+    assert_string_equal(cell(&a, r, 5, "m"), "2");
+    assert_string_equal(cell(&a, r, 5, "f"), "\"b\"");          /* keyword doc values are sorted */
+    assert_string_equal(cell(&a, r, 5, "eq"), "null");
+    assert_string_equal(cell(&a, r, 4, "m"), "null");
+    assert_string_equal(cell(&a, r, 0, "b"), "\"hello\"");
+    assert_string_equal(cell(&a, r, 0, "l"), "\"abc\"");
+    assert_true(th_esql_warnings(r) > 0);
+    /* DATE_FORMAT across the ISO week-year boundary: 2024-12-30 is in week 1 of 2025 */
+    const char *const dec[] = {"{\"@timestamp\":\"2024-12-30T10:05:00Z\"}", NULL};
+    r = run(&a, "FROM logs-* | EVAL f = DATE_FORMAT(\"YYYY-mm-dd\", @timestamp)", dec);
+    assert_string_equal(cell(&a, r, 0, "f"), "\"2025-05-30\"");
+    th_arena_free(&a);
+}
+
+static void dissect_grok_keep(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_esql_result *r = run(&a,
+        "FROM logs-* | DISSECT aws.cloudtrail.request_parameters \"{%{?k}=%{u}, %{?k2}=%{key}}\" "
+        "| GROK aws.cloudtrail.request_parameters \"\"\"instanceId=(?<Esql.instance_id>[^,}\\]]+)\"\"\" "
+        "| KEEP u, key, Esql.*",
+        timed);
+    assert_int_equal(th_esql_nrows(r), 2);
+    assert_int_equal(th_esql_ncols(r), 3);
+    assert_string_equal(cell(&a, r, 0, "u"), "\"bob\"");
+    assert_string_equal(cell(&a, r, 0, "key"), "\"AKIA1\"");
+    assert_string_equal(cell(&a, r, 0, "Esql.instance_id"), "null");
+    /* each value runs to the FIRST occurrence of its delimiter (", " here) */
+    assert_string_equal(cell(&a, r, 1, "u"), "\"{items=[{instanceId=i-0abc}]}\"");
+    assert_string_equal(cell(&a, r, 1, "key"), "\"false\"");
+    assert_string_equal(cell(&a, r, 1, "Esql.instance_id"), "\"i-0abc\"");
+    /* a value that does not fit: every key NULL, the row kept */
+    r = run(&a, "FROM logs-* | DISSECT event.action \"%{x}=%{y}\" | KEEP x, y", people);
+    assert_int_equal(th_esql_nrows(r), 6);
+    assert_string_equal(cell(&a, r, 0, "x"), "null");
+    assert_string_equal(cell(&a, r, 0, "y"), "null");
+    /* %{NOTSPACE:name}, DROP, RENAME, MV_EXPAND */
+    r = run(&a, "FROM logs-* | GROK aws.cloudtrail.request_parameters \"accessKeyId=%{NOTSPACE:k}\" "
+                "| RENAME k AS key | DROP aws.* | KEEP key",
+            timed);
+    assert_string_equal(cell(&a, r, 0, "key"), "\"AKIA1}\"");
+    r = run(&a, "FROM logs-* | KEEP user.name | MV_EXPAND user.name | WHERE user.name IS NOT NULL", people);
+    assert_int_equal(th_esql_nrows(r), 6);
+    assert_string_equal(cell(&a, r, 4, "user.name"), "\"b\"");
+    assert_string_equal(cell(&a, r, 5, "user.name"), "\"c\"");
+    th_arena_free(&a);
+}
+
+static void parse_errors_have_positions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *q, *msg;
+        unsigned line, col;
+    } cases[] = {
+        {"FROM logs-*\n| WHERE event.provider = \"x\"", "'=' is not a comparison", 2, 24},
+        {"FROM logs-* | ENRICH p", "unknown or unsupported command ENRICH", 1, 15},
+        {"FROM logs-*\n| EVAL x = SPLIT(a, \",\")", "unknown or unsupported function SPLIT", 2, 12},
+        {"FROM logs-* | EVAL x = COUNT(*)", "aggregate functions are only allowed in STATS", 1, 24},
+        {"ROW a = 1", "only FROM queries are supported", 1, 1},
+        {"FROM logs-* | WHERE a == \"x", "unterminated string", 1, 26},
+        {"FROM logs-* | EVAL t = DATE_TRUNC(1 month, @timestamp)", "calendar time spans", 1, 37},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        th_arena a;
+        th_arena_init(&a, 4096);
+        th_diags d;
+        th_diags_init(&d);
+        th_esql *e = th_esql_parse(&a, cases[i].q, strlen(cases[i].q), NULL, &d);
+        assert_null(e);
+        assert_int_equal(d.len, 1);
+        if (!strstr(d.items[0].message, cases[i].msg))
+            fail_msg("case %zu: %s", i, d.items[0].message);
+        assert_int_equal(d.items[0].line, cases[i].line);
+        assert_int_equal(d.items[0].col, cases[i].col);
+        th_diags_free(&d);
+        th_arena_free(&a);
+    }
+}
+
+static void lowering_routes_like_kql(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "from logs-aws.cloudtrail-* metadata _id, _version, _index\n"
+                    "| eval x = 1\n"
+                    "| where event.provider == \"iam.amazonaws.com\" and event.action in (\"A\", \"B\")\n"
+                    "  and not user_agent.original like \"*Terraform*\" and user.name != user.target.name\n"
+                    "  and source.ip is not null and x == 1\n"
+                    "| stats c = count(*) by user.name\n"
+                    "| where event.action == \"never\"";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    assert_true(th_esql_aggregating(e));
+    assert_true(th_esql_metadata_id(e));
+    th_ir *ir = th_esql_lower(&a, e);
+    assert_non_null(ir);
+    th_buf b;
+    th_buf_init(&b);
+    th_ir_print(&b, ir);
+    /* column-to-column and EVAL'd conditions drop out; nothing after STATS */
+    assert_string_equal(th_buf_str(&b).p ? th_arena_strndup(&a, b.data, b.len) : "",
+                        "(and (and (and (term \"event.provider\" \"iam.amazonaws.com\") "
+                        "(terms \"event.action\" \"A\" \"B\")) (not (wildcard \"user_agent.original\" \"*Terraform*\"))) "
+                        "(exists \"source.ip\"))");
+    th_buf_free(&b);
+    th_query *pq = th_query_compile_ir(&a, TH_QLANG_ESQL, ir, NULL, &d);
+    th_str vals[8];
+    assert_int_equal(th_query_required_values(pq, "event.action", vals, 8), 2);
+    bool pat;
+    th_str f[16];
+    size_t nf = th_esql_fields(e, f, 16, &pat);
+    assert_false(pat);
+    assert_int_equal(nf, 6); /* provider, action, user_agent.original, user.name, user.target.name, source.ip */
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+/* th_esql_run_prefix + th_esql_run_rest over a document range give what
+ * th_esql_run gives over those documents alone */
+static void prefix_then_rest_equals_whole(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* | WHERE event.action != \"Z\" | EVAL u = COALESCE(user.name, \"-\") "
+                    "| STATS c = COUNT(*), v = VALUES(u) BY event.action | SORT event.action";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    assert_int_equal(th_esql_prefix_end(e), 3); /* WHERE, EVAL; STATS is not row-local */
+    th_esql_doc in[6];
+    for (size_t i = 0; i < 6; i++) {
+        th_json_error je;
+        in[i] = (th_esql_doc){th_json_parse(&a, people[i], strlen(people[i]), &je), TH_STR_LIT("x"),
+                              TH_STR_LIT("i"), 1};
+    }
+    const char *err;
+    th_esql_result *pre = th_esql_run_prefix(&a, e, in, 6, &err);
+    assert_non_null(pre);
+    th_esql_result *part = th_esql_run_rest(&a, e, pre, in, 6, 1, 4, 0, 0, &err);
+    th_esql_result *whole = th_esql_run(&a, e, in + 1, 3, 0, 0, &err);
+    assert_non_null(part);
+    assert_non_null(whole);
+    /* docs 1..3: (a, Y), (a, X), (b, X) */
+    assert_int_equal(th_esql_nrows(part), 2);
+    assert_int_equal(th_esql_nrows(whole), 2);
+    for (size_t r = 0; r < 2; r++)
+        for (size_t c = 0; c < th_esql_ncols(whole); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(whole, c).p, th_esql_colname(whole, c).n);
+            assert_string_equal(cell(&a, part, r, col), cell(&a, whole, r, col));
+        }
+    assert_string_equal(cell(&a, part, 0, "v"), "[\"a\",\"b\"]");
+    assert_string_equal(cell(&a, part, 1, "c"), "1");
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(where_three_valued),
+        cmocka_unit_test(stats_groups),
+        cmocka_unit_test(eval_functions),
+        cmocka_unit_test(dissect_grok_keep),
+        cmocka_unit_test(parse_errors_have_positions),
+        cmocka_unit_test(lowering_routes_like_kql),
+        cmocka_unit_test(prefix_then_rest_equals_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
