@@ -375,18 +375,16 @@ static void resize_instance(emu_ctx *c, int64_t t)
     emu_actor u = emu_iam_user(c, 2, false);
     const char *i = w->instances[1];
     int64_t base = t / 300000 * 300000 + 5000;
-    u.agent = emu_keep(c, "%s", emu_ua_cli(c, "ec2.stop-instances"));
+    u.agent = emu_keep(c, "%s", emu_ua_boto(c)); /* one patching script: one client */
     emu_event e = emu_ev(
         &u, base, "ec2.amazonaws.com", "StopInstances", false,
         emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]},\"force\":false}",
                    i));
     ok(c, &e, "resize-instance");
-    u.agent = emu_keep(c, "%s", emu_ua_cli(c, "ec2.modify-instance-attribute"));
     e = emu_ev(
         &u, base + 90000, "ec2.amazonaws.com", "ModifyInstanceAttribute", false,
         emu_printf(c, "{\"instanceId\":\"%s\",\"instanceType\":{\"value\":\"m6i.xlarge\"}}", i));
     ok(c, &e, "resize-instance");
-    u.agent = emu_keep(c, "%s", emu_ua_cli(c, "ec2.start-instances"));
     e = emu_ev(&u, base + 150000, "ec2.amazonaws.com", "StartInstances", false,
                emu_printf(c, "{\"instancesSet\":{\"items\":[{\"instanceId\":\"%s\"}]}}", i));
     ok(c, &e, "resize-instance");

@@ -236,13 +236,14 @@ void emu_story_ci_token_theft(emu_ctx *c)
     const emu_world *w = c->w;
     int64_t t = emu_story_start(c);
     /* a week of the deploy role's runs from GitHub's hosted runners (cloud
-     * networks), five a day: the history the rare-network rule compares with */
+     * networks), six a day, 13 calls each: the history the rare-network rule
+     * compares with (the 5 calls below must stay within 1% of the week) */
     int64_t from = t - 7 * 86400000LL;
     if (from < w->start)
         from = w->start;
     for (int64_t d = from; d + 86400000LL <= t; d += 86400000LL)
-        for (int r = 0; r < 5; r++)
-            emu_gha_run(c, d + (8 + r * 2) * 3600000LL + th_rng_range(&c->rng, 0, 3000) * 1000,
+        for (int r = 0; r < 6; r++)
+            emu_gha_run(c, d + (7 + r * 2) * 3600000LL + th_rng_range(&c->rng, 0, 3000) * 1000,
                         w->ci_ip[r % 3], 12);
     /* the run whose credentials a poisoned build step sends out... */
     const char *key = emu_gha_run(c, t, w->ci_ip[0], 12);
