@@ -1218,6 +1218,7 @@ static void attack_scenarios_reach_the_rules(void **state)
         int v = metric(c, s, 0);
         if (v < c->fire)
             fail_msg("%s on %s: %d, wanted at least %d", c->file, c->scenario, v, c->fire);
+        print_message("RATE: %s on %s: %d (fires from %d)\n", c->file, c->scenario, v, c->fire);
         size_t labelled = 0;
         for (size_t k = 0; k < s->d.len; k++) {
             const doc *d = &s->d.items[k];
