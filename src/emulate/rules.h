@@ -108,7 +108,9 @@
 /* initial_access_github_actions_oidc_credentials_used_from_suspicious_network
  * (needs source.as.*) */
 #define R_GHA_KEY_ELSEWHERE "b8c7d6e5-f4a3-4b2c-9d8e-7f6a5b4c3d2e"
-/* initial_access_iam_session_token_used_from_multiple_addresses (needs source.as.*) */
+/* initial_access_iam_session_token_used_from_multiple_addresses (needs source.as.*;
+ * cannot alert on CloudTrail: `not session_credential_from_console == "true"` drops
+ * every row where the field is absent; no label names it) */
 #define R_TOKEN_ADDRESSES "0d92d30a-5f3e-4b71-bc3d-4a0c4914b7e0"
 /* lateral_movement_k8_assumed_web_identity_session_with_multi_phase_api_use */
 #define R_K8S_WEB_IDENTITY "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7"

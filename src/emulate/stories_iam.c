@@ -37,8 +37,12 @@ void emu_story_iam_temp_creds(emu_ctx *c)
     a.session_start = t - th_rng_range(&c->rng, 3600, 20000) * 1000; /* stolen earlier */
     /* The owner keeps working with the same session from the office while the
      * attacker uses it: one token, two addresses, cities and clients inside one
-     * 30-minute bucket (the ES|QL rule's date_trunc). Not on IAM, so the seed
-     * rule's benign near misses stay clean. */
+     * 30-minute bucket, what "AWS Access Token Used from Multiple Addresses"
+     * means to catch. Its query cannot alert on CloudTrail, though: `not
+     * session_credential_from_console == "true"` is null, and drops the row,
+     * whenever the field is absent (AWS writes it only as "true"), so the
+     * events are not labelled with it. Not on IAM, so the seed rule's benign
+     * near misses stay clean. */
     emu_actor own = emu_iam_user(c, 4, true);
     own.access_key = a.access_key;
     own.session_start = a.session_start;
@@ -65,7 +69,7 @@ void emu_story_iam_temp_creds(emu_ctx *c)
 
     a.agent = cli(c, "sts.get-caller-identity");
     emu_event e = emu_ev(&a, t, "sts.amazonaws.com", "GetCallerIdentity", true, NULL);
-    go(c, &e, "whoami", R_GETCALLER "," R_TOKEN_ADDRESSES);
+    go(c, &e, "whoami", R_GETCALLER);
 
     static const char *const reads[][2] = {
         {"ListUsers", "iam.list-users"},
@@ -78,7 +82,7 @@ void emu_story_iam_temp_creds(emu_ctx *c)
         a.agent = cli(c, reads[i][1]);
         e = emu_ev(&a, t, "iam.amazonaws.com", reads[i][0], true,
                    i == 2 ? emu_printf(c, "{\"userName\":\"%s\"}", a.name) : NULL);
-        go(c, &e, "iam-discovery", R_IAM_SESSION_TOKEN "," R_TOKEN_ADDRESSES);
+        go(c, &e, "iam-discovery", R_IAM_SESSION_TOKEN);
     }
 
     t += th_rng_range(&c->rng, 30, 120) * 1000;

@@ -46,14 +46,23 @@ else
     -o "$TMP/look.alerts" 2>"$TMP/look.err"
   while IFS=$'\t' read -r id file scen needs; do
     emu "$scen"
-    if grep -qF "\"$id\"" "$TMP/emu/$scen/labels.ndjson"; then ok "esql: $scen labels name $file"; else
+    if [[ $needs == *never* ]]; then
+      # the query cannot alert on CloudTrail as written: not labelled, must stay silent
+      if grep -qF "\"$id\"" "$TMP/emu/$scen/labels.ndjson"; then nok "esql: $scen labels do not name $file"; else
+        ok "esql: $scen labels do not name $file"; fi
+    elif grep -qF "\"$id\"" "$TMP/emu/$scen/labels.ndjson"; then ok "esql: $scen labels name $file"; else
       nok "esql: $scen labels name $file"; fi
     rules=("$RULES/$file.toml")
     [ "$needs" = alerts ] && rules=("$RULES") # it correlates the other rules' alerts
     "$TH" run --rules "${rules[@]}" --data "$TMP/emu/$scen/AWSLogs" "${asn[@]}" -o "$TMP/a.alerts" 2>"$TMP/a.err"
     name="esql: $file fires on $scen"
     why=$(grep -F "($id):" "$TMP/a.err" | head -1)
-    if [ -n "$why" ]; then
+    if [[ $needs == *never* ]]; then
+      name="esql: $file silent on $scen (its null logic drops every row)"
+      if [ -n "$why" ]; then skip "$name (run: ${why##*): })"
+      elif grep -qF "\"kibana.alert.rule.rule_id\":\"$id\"" "$TMP/a.alerts"; then nok "$name"
+      else ok "$name"; fi
+    elif [ -n "$why" ]; then
       skip "$name (run: ${why##*): })"
     elif [[ $needs == *asn* ]] && [ ${#asn[@]} -eq 0 ]; then
       skip "$name (needs source.as.*: an ASN database, TH_GEOIP_ASN=F.mmdb)"
