@@ -193,17 +193,16 @@ const char *emu_gha_run(emu_ctx *c, int64_t t, const char *runner_ip, int reads)
                                     "{\"roleArn\":\"arn:aws:iam::%s:role/%s\",\"roleSessionName\":"
                                     "\"GitHubActions\",\"durationSeconds\":3600}",
                                     w->account, role));
-    const char *key = emu_key(c, "ASIA");
+    emu_actor a = emu_role(c, role, "GitHubActions", runner_ip, gha_ua);
+    const char *key = a.access_key;
     e.response = emu_printf(
         c,
         "{\"credentials\":{\"accessKeyId\":\"%s\",\"sessionToken\":\"IQoJb3JpZ2luX2VjE%s\","
         "\"expiration\":\"%s\"},\"subjectFromWebIdentityToken\":\"%s\",\"assumedRoleUser\":"
-        "{\"assumedRoleId\":\"AROA:GitHubActions\",\"arn\":\"arn:aws:sts::%s:assumed-role/"
+        "{\"assumedRoleId\":\"%s:GitHubActions\",\"arn\":\"arn:aws:sts::%s:assumed-role/"
         "%s/GitHubActions\"},\"provider\":\"%s\",\"audience\":\"sts.amazonaws.com\"}",
-        key, emu_hex(c, 24), emu_aws_date(c, t + 3600000), sub, w->account, role, provider);
+        key, emu_hex(c, 24), emu_aws_date(c, t + 3600000), sub, a.uid, w->account, role, provider);
     emu_benign(c, &e, "gha-oidc-assume-role");
-    emu_actor a = emu_role(c, role, "GitHubActions", runner_ip, gha_ua);
-    a.access_key = key;
     a.session_start = t;
     t += th_rng_range(&c->rng, 1, 3) * 1000;
     e = emu_ev(&a, t, "sts.amazonaws.com", "GetCallerIdentity", true, NULL);
@@ -294,15 +293,16 @@ const char *emu_irsa_assume(emu_ctx *c, int64_t t, const char *sa, const char *r
                                     "{\"roleArn\":\"arn:aws:iam::%s:role/%s\",\"roleSessionName\":"
                                     "\"%s\"}",
                                     w->account, role, session));
-    const char *key = emu_key(c, "ASIA");
+    emu_actor issued = emu_role(c, role, session, ip, NULL);
+    const char *key = issued.access_key;
     e.response = emu_printf(
         c,
         "{\"credentials\":{\"accessKeyId\":\"%s\",\"sessionToken\":\"IQoJb3JpZ2luX2VjE%s\","
         "\"expiration\":\"%s\"},\"subjectFromWebIdentityToken\":\"%s\",\"assumedRoleUser\":"
-        "{\"assumedRoleId\":\"AROA:%s\",\"arn\":\"arn:aws:sts::%s:assumed-role/%s/%s\"},"
+        "{\"assumedRoleId\":\"%s:%s\",\"arn\":\"arn:aws:sts::%s:assumed-role/%s/%s\"},"
         "\"provider\":\"%s\",\"audience\":\"sts.amazonaws.com\"}",
-        key, emu_hex(c, 24), emu_aws_date(c, t + 3600000), sa, session, w->account, role, session,
-        provider);
+        key, emu_hex(c, 24), emu_aws_date(c, t + 3600000), sa, issued.uid, session, w->account,
+        role, session, provider);
     if (attack)
         go(c, &e, "irsa-assume-role", R_K8S_WEB_IDENTITY);
     else
@@ -323,7 +323,6 @@ void emu_story_eks_irsa(emu_ctx *c)
                            w->nat_ip[0], NULL);
     a.access_key = key;
     a.session_start = t;
-    a.agent = emu_keep(c, "%s", emu_ua_cli(c, NULL));
     static const char *const steps[][3] = {
         {"sts.amazonaws.com", "GetCallerIdentity", "sts.get-caller-identity"},
         {"s3.amazonaws.com", "ListBuckets", "s3api.list-buckets"},
@@ -333,7 +332,13 @@ void emu_story_eks_irsa(emu_ctx *c)
         {"secretsmanager.amazonaws.com", "GetSecretValue", "secretsmanager.get-secret-value"}};
     for (int i = 0; i < 6; i++) {
         t += th_rng_range(&c->rng, 5, 90) * 1000;
-        a.agent = emu_ua_cli(c, steps[i][2]);
+        /* the CLI the attacker installed in the pod's (Amazon Linux) image */
+        a.agent = emu_printf(c,
+                             "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#5.10.225-213.878."
+                             "amzn2.x86_64 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython "
+                             "cfg/retry-mode#standard md/installer#exe md/distrib#amzn.2 "
+                             "md/prompt#off md/command#%s",
+                             steps[i][2]);
         emu_event e = emu_ev(&a, t, steps[i][0], steps[i][1], true,
                              i == 5 ? emu_printf(c, "{\"secretId\":\"%s\"}", w->secrets[0]) : NULL);
         if (i == 1)
