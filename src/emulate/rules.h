@@ -78,6 +78,11 @@
 /* defense_evasion_bedrock_model_invocation_logging_disabled_or_modified */
 #define R_BEDROCK_LOGGING "fa830742-fd41-4b12-a287-2c57bdf079ef"
 
+/* defense_evasion_bedrock_guardrail_deleted_or_weakened */
+#define R_GUARDRAIL_DELETED "cdf7b922-909c-440c-8df0-0efe72aa7bea"
+/* execution_lambda_function_invoked_by_unusual_principal */
+#define R_LAMBDA_NEW_PRINCIPAL "07cd35a6-c267-4394-a782-6a9428aea9d3"
+
 /* ---- ES|QL rules (type = "esql"); the scenario matrix skips them while the
  * engine does not run ES|QL. ---- */
 /* credential_access_iam_long_term_access_key_correlated_with_elevated_detection_alerts

@@ -53,7 +53,7 @@ void emu_story_cryptomining(emu_ctx *c)
     a.source = w->attacker_ip[1];
     a.agent = emu_keep(c, "%s", emu_ua_boto(c));
     emu_event e = emu_ev(&a, t, "sts.amazonaws.com", "GetCallerIdentity", true, NULL);
-    go(c, &e, "whoami", NULL);
+    go(c, &e, "whoami", R_GETCALLER);
 
     /* how many vCPUs can be started, region by region: 12 regions in 30 s */
     int64_t bucket = (t / 30000 + 1) * 30000;
@@ -264,7 +264,10 @@ void emu_story_ci_token_theft(emu_ctx *c)
                       : NULL);
         if (i == 1)
             e.tls_host = "s3.amazonaws.com";
-        go(c, &e, "stolen-ci-token-use", R_GHA_KEY_ELSEWHERE "," R_RARE_ASN);
+        /* the role's first secret read: the new-terms secret rule too */
+        go(c, &e, "stolen-ci-token-use",
+           i == 3 ? R_GHA_KEY_ELSEWHERE "," R_RARE_ASN "," R_SECRET_NEW
+                  : R_GHA_KEY_ELSEWHERE "," R_RARE_ASN);
         t += th_rng_range(&c->rng, 3, 40) * 1000;
     }
 }
@@ -349,6 +352,7 @@ void emu_story_eks_irsa(emu_ctx *c)
                                          emu_printf(c, "arn:aws:iam::%s:role/", w->account));
         }
         /* the rule counts actions whatever their outcome: the denied one too */
-        go(c, &e, i == 2 ? "irsa-recon-denied" : "irsa-recon-and-secrets", R_K8S_WEB_IDENTITY);
+        go(c, &e, i == 2 ? "irsa-recon-denied" : "irsa-recon-and-secrets",
+           i == 5 ? R_K8S_WEB_IDENTITY "," R_SECRET_NEW : R_K8S_WEB_IDENTITY);
     }
 }

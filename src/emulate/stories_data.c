@@ -380,7 +380,7 @@ void emu_story_bedrock(emu_ctx *c)
     e = emu_ev(&bk, t, "bedrock.amazonaws.com", "DeleteGuardrail", false,
                emu_printf(c, "{\"guardrailIdentifier\":\"%s\"}", emu_hex(c, 12)));
     e.extra = "{\"callWithBearerToken\":true}";
-    go(c, &e, "bearer-token-delete-guardrail", R_BEDROCK_KEY_DESTRUCT);
+    go(c, &e, "bearer-token-delete-guardrail", R_BEDROCK_KEY_DESTRUCT "," R_GUARDRAIL_DELETED);
 
     int n = (int)th_rng_range(&c->rng, 550, 650);
     for (int i = 0; i < n; i++) {

@@ -282,7 +282,9 @@ void emu_story_lambda_backdoor(emu_ctx *c)
                                      "[{\"accountId\":\"%s\",\"type\":\"AWS::Lambda::"
                                      "Function\",\"ARN\":\"%s\"}]",
                                      w->account, farn);
-            go(c, &v, "cross-account-invoke-flood", R_LAMBDA_XACCT_INVOKE "," R_LAMBDA_FLOOD);
+            go(c, &v, "cross-account-invoke-flood",
+               i == 0 ? R_LAMBDA_XACCT_INVOKE "," R_LAMBDA_FLOOD "," R_LAMBDA_NEW_PRINCIPAL
+                      : R_LAMBDA_XACCT_INVOKE "," R_LAMBDA_FLOOD);
             ti += th_rng_range(&c->rng, 20, 80); /* ms: ~1,100 calls in under a minute */
         }
         t = ti;

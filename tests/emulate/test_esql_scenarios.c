@@ -1270,10 +1270,10 @@ static void lookalikes_stay_under_the_rules(void **state)
         if (c->near == -1 && metric(c, s, 1) < c->fire)
             fail_msg("%s: without its decisive condition it still misses the look-alikes (%d)",
                      c->file, metric(c, s, 1));
-        for (size_t k = 0; k < s->d.len; k++)
-            if (th_jis(th_jobj_get(s->d.items[k].l, "malicious"), TH_JTRUE))
-                fail_msg("esql-lookalikes has a malicious event");
     }
+    for (size_t k = 0; k < s->d.len; k++)
+        if (th_jis(th_jobj_get(s->d.items[k].l, "malicious"), TH_JTRUE))
+            fail_msg("esql-lookalikes has a malicious event");
 }
 
 /* Spot checks of the decisive fields, as the ECS documents carry them. */
