@@ -185,7 +185,8 @@ if [ -f "$EXP" ]; then
   echo "Each AWS ES|QL rule, the scenario whose labels expect it (\`scripts/esql_scenarios.tsv\`),"
   echo "what it needs beyond raw CloudTrail (ua: user-agent parsing; geo: GeoIP City; asn: an ASN"
   echo "database, \`--geoip-asn\`, which nothing installs; alerts: the other rules' alerts of the"
-  echo "run), and what \`run\` made of it. It must fire on its scenario and stay silent on"
+  echo "run; never: its query as written drops every CloudTrail row), and what \`run\` made of it."
+  echo "It must fire on its scenario (stay silent there if never) and stay silent on"
   echo "\`esql-lookalikes\` and \`background\`. \`tests/emulate/test_esql_scenarios.c\` checks the"
   echo "emulated fields against each rule's query by hand meanwhile."
   echo
