@@ -9,7 +9,9 @@
 #     (new_terms rules see an empty history there) and the rest;
 #   - the labelled rules that did not fire, with the reason run gives (rule
 #     skipped and why; its query matched no event; or it matched events but
-#     the rule's logic raised no alert).
+#     the rule's logic raised no alert);
+#   - the AWS ES|QL rules: the scenario each should fire on (scripts/esql_scenarios.tsv)
+#     and what run made of it there, on esql-lookalikes and on background.
 # usage: scripts/scenario_matrix.sh [> docs/scenario-matrix.md]
 # env: TH_BIN (default build/release/trailhound), TH_CORPUS (default ../shared/corpus),
 #      SEED (1), DAYS (30), START (2026-10-01), WARMUP (14), SCENARIOS (default: all).
@@ -71,8 +73,9 @@ echo "Each scenario is emulated alone (\`trailhound emulate SCENARIO --seed $SEE
 echo "--start $START\`), then every rule in the corpus's \`rules/integrations/aws\`"
 echo "($(find "$RULES" -name '*.toml' | wc -l) files) is run over it with \`trailhound run\`. Counts are"
 echo "alerts as \`run\` counts them (EQL sequences: one per sequence). ✓ = the scenario's labels"
-echo "(labels.ndjson \`rules\`) expect the rule; · = not labelled. The 28 ES|QL and machine-learning"
-echo "rules are skipped by the engine (reason listed below when a label expects one)."
+echo "(labels.ndjson \`rules\`) expect the rule; · = not labelled. Rules the engine skips (ES|QL"
+echo "while it does not run them, machine learning) are listed with run's reason when a label"
+echo "expects one; the ES|QL rules have their own table at the end."
 if grep -q "user agents not parsed" "$TMP"/*.err 2>/dev/null; then
   echo
   echo "Note: user agents were not parsed in this run (no uap-core regexes.yaml found)."
@@ -163,3 +166,35 @@ for s in $scenarios; do
     done
   fi
 done
+
+# ES|QL rules: expected scenario (scripts/esql_scenarios.tsv) and what run did
+# with each on that scenario, on esql-lookalikes and on background
+EXP=scripts/esql_scenarios.tsv
+esql_status() { # scenario rule_id -> "N alerts" | "skipped: why" | "no alert" | "not run"
+  local d=$TMP/$1 why n
+  [ -f "$d.fired" ] || { echo "not run"; return; }
+  n=$(awk -F'\t' -v id="$2" '$4 == id { print $1 }' "$d.fired")
+  if [ -n "$n" ]; then echo "$n alerts"; return; fi
+  why=$(grep -F "($2):" "$d.err" | head -1)
+  if [ -n "$why" ]; then echo "skipped: ${why##*): }"; else echo "no alert"; fi
+}
+if [ -f "$EXP" ]; then
+  echo
+  echo "## ES|QL rules"
+  echo
+  echo "Each AWS ES|QL rule, the scenario whose labels expect it (\`scripts/esql_scenarios.tsv\`),"
+  echo "what it needs beyond raw CloudTrail (ua: user-agent parsing; geo: GeoIP City; asn: an ASN"
+  echo "database, \`--geoip-asn\`, which nothing installs; alerts: the other rules' alerts of the"
+  echo "run; never: its query as written drops every CloudTrail row), and what \`run\` made of it."
+  echo "It must fire on its scenario (stay silent there if never) and stay silent on"
+  echo "\`esql-lookalikes\` and \`background\`. \`tests/emulate/test_esql_scenarios.c\` checks the"
+  echo "emulated fields against each rule's query by hand meanwhile."
+  echo
+  echo "| rule | scenario | needs | on its scenario | on esql-lookalikes | on background |"
+  echo "|---|---|---|---|---|---|"
+  grep -v '^#' "$EXP" | while IFS=$'\t' read -r id file scen needs; do
+    name=$(rule_name "$id")
+    echo "| ${name:-$file} \`$id\` | $scen | $needs | $(esql_status "$scen" "$id") |" \
+      "$(esql_status esql-lookalikes "$id") | $(esql_status background "$id") |"
+  done
+fi

@@ -63,6 +63,9 @@ typedef struct emu_event {
     const char *tls_host;        /* NULL = derived from the service; "" = no tlsDetails */
     const char *request_id;      /* NULL = random UUID */
     const char *shared_id;       /* sharedEventID, or NULL */
+    /* recipientAccountId when it is not the caller's account (a cross-account
+     * call delivered to the resource owner), or NULL */
+    const char *recipient;
     bool read_only;
     bool data_event;   /* eventCategory Data, managementEvent false */
     bool no_read_only; /* leave readOnly out (sign-in events) */
@@ -131,6 +134,8 @@ const char *emu_key(emu_ctx *c, const char *prefix); /* AKIA/ASIA/AIDA/AROA + 16
 const char *emu_uuid(emu_ctx *c);
 const char *emu_s3_request_id(emu_ctx *c);
 const char *emu_hex(emu_ctx *c, int n);
+/* Standard base64 (RFC 4648, padded) of a C string, in the scratch arena. */
+const char *emu_base64(emu_ctx *c, const char *s);
 const char *emu_pick(emu_ctx *c, const char *const *v, size_t n);
 #define EMU_PICK(c, arr) emu_pick((c), (arr), sizeof(arr) / sizeof((arr)[0]))
 /* "2024-06-02T19:41:40Z" into out[21]. */
@@ -190,6 +195,24 @@ void emu_benign_cicd(emu_ctx *c);
 void emu_benign_console_admin(emu_ctx *c);
 void emu_benign_aws_internal(emu_ctx *c);
 void emu_benign_iam_lookalikes(emu_ctx *c);
+void emu_story_cryptomining(emu_ctx *c);
+void emu_story_sagemaker(emu_ctx *c);
+void emu_story_ci_token_theft(emu_ctx *c);
+void emu_story_eks_irsa(emu_ctx *c);
+void emu_benign_esql_lookalikes(emu_ctx *c);
+/* Shared by an attack story and its look-alikes (stories_cloud.c):
+ * GetServiceQuota ec2/L-1216C47A in n regions inside the 30-second bucket
+ * starting at `bucket`; a service account's AssumeRoleWithWebIdentity through
+ * the cluster's EKS OIDC provider, returning the issued key. */
+void emu_quota_sweep(emu_ctx *c, const emu_actor *a, int64_t bucket, int n, bool attack,
+                     const char *step);
+const char *emu_irsa_assume(emu_ctx *c, int64_t t, const char *sa, const char *role, const char *ip,
+                            bool attack);
+/* One GitHub Actions run of the platform deploy role from a hosted runner:
+ * the OIDC web identity exchange, the action's own GetCallerIdentity
+ * (configure-aws-credentials' client string), then `reads` Terraform plan
+ * reads; benign events. Returns the run's access key. */
+const char *emu_gha_run(emu_ctx *c, int64_t t, const char *runner_ip, int reads);
 
 /* When an attack story starts: a deterministic instant in the later part of the
  * period (so new-terms rules have benign history before it). */

@@ -27,11 +27,13 @@ static const scenario table[] = {
     {{"iam-temp-creds", "attack", "T1078.004,T1098,T1136.003",
       "stolen ASIA session credentials of an IAM user used from an external IP: "
       "GetCallerIdentity, IAM discovery, CreateUser, CreateAccessKey, AttachUserPolicy "
-      "AdministratorAccess, CreateLoginProfile, PutUserPolicy, one denied call"},
+      "AdministratorAccess, CreateLoginProfile, PutUserPolicy, one denied call; the owner uses "
+      "the same session from the office meanwhile (one token, two addresses)"},
      emu_story_iam_temp_creds},
     {{"access-key-persistence", "attack", "T1098.001",
       "an IAM user with a long-term key creates access keys for itself and another user and "
-      "uses the new key minutes later from a new address"},
+      "uses the new key minutes later from a new address (its new-IP and high-severity alerts "
+      "share that address: the alert-correlation rule)"},
      emu_story_access_keys},
     {{"log-tampering", "attack", "T1562.008,T1562.001",
       "CloudTrail and GuardDuty tampering: StopLogging, PutEventSelectors without management "
@@ -39,12 +41,13 @@ static const scenario table[] = {
       "DisassociateFromAdministratorAccount, StopConfigurationRecorder"},
      emu_story_log_tamper},
     {{"s3-exfiltration", "attack", "T1530,T1537",
-      "bucket discovery, a public PutBucketPolicy, a burst of GetObject data events, a "
-      "cross-account bucket policy"},
+      "bucket discovery and a posture sweep over 18 buckets in 10 seconds, a public "
+      "PutBucketPolicy, a burst of GetObject data events, a cross-account bucket policy, a "
+      "static site's static/js file overwritten"},
      emu_story_s3_exfil},
     {{"s3-ransomware", "attack", "T1485,T1486,T1490",
-      "PutBucketVersioning Suspended, SSE-C re-encryption burst, DeleteObjects, a ransom note "
-      "upload, DeleteBucketEncryption"},
+      "PutBucketVersioning Suspended, DeleteBucketEncryption, CopyObject under a KMS key of "
+      "another account, SSE-C re-encryption burst, DeleteObjects, a ransom note upload"},
      emu_story_s3_ransom},
     {{"ec2-userdata", "attack", "T1059.009,T1578",
       "DescribeInstanceAttribute userData, then StopInstances, ModifyInstanceAttribute "
@@ -59,20 +62,41 @@ static const scenario table[] = {
       "GetParameters WithDecryption"},
      emu_story_secrets},
     {{"lambda-backdoor", "attack", "T1546,T1098.003",
-      "Lambda AddPermission for principal * and for an external account, "
-      "UpdateAssumeRolePolicy trusting an external account"},
+      "Lambda AddPermission for principal * and for an external account, ~1,100 Invoke calls "
+      "from that account within a minute, UpdateAssumeRolePolicy trusting an external "
+      "account"},
      emu_story_lambda_backdoor},
     {{"console-anomalies", "attack", "T1078.004,T1110.001",
-      "root ConsoleLogin failures then success, IAM user ConsoleLogin without MFA from a new "
-      "country, failed IAM user logins"},
+      "root ConsoleLogin failures then success, an IAM user's own login from the office, then "
+      "failed logins and a login without MFA from another country within the hour"},
      emu_story_console},
     {{"discovery-burst", "attack", "T1087.004,T1580,T1526",
       "aws-cli Describe/List/Get calls across services within seconds, GetCallerIdentity"},
      emu_story_discovery},
     {{"bedrock-abuse", "attack", "T1496.004",
-      "long-term key ListFoundationModels then InvokeModel, a burst of 600 InvokeModel calls, "
-      "model invocation logging deleted"},
+      "long-term key ListFoundationModels then InvokeModel, model invocation logging deleted, "
+      "an access key created for a Bedrock API key's phantom user, the API key (bearer token) "
+      "deleting a guardrail, a burst of 600 InvokeModel calls"},
      emu_story_bedrock},
+    {{"cryptomining", "attack", "T1496,T1610,T1580",
+      "a leaked service user key: GetServiceQuota for the EC2 vCPU quota in 12 regions within "
+      "30 seconds, an ECR repository policy opened to Principal *, an ECS task definition "
+      "running a public xmrig image on 16 vCPUs, RunTask"},
+     emu_story_cryptomining},
+    {{"sagemaker-backdoor", "attack", "T1059,T1098,T1552.005",
+      "a read-only analytics role creates a SageMaker notebook lifecycle configuration whose "
+      "script steals IMDS credentials and opens a reverse shell, then a notebook instance "
+      "passing the SageMaker admin execution role"},
+     emu_story_sagemaker},
+    {{"ci-token-theft", "attack", "T1528,T1078.004",
+      "a week of GitHub Actions OIDC deploy runs from hosted runners, then one run's "
+      "credentials used from a residential network: GetCallerIdentity, ListBuckets, "
+      "ListSecrets, GetSecretValue"},
+     emu_story_ci_token_theft},
+    {{"eks-irsa-abuse", "attack", "T1550.001,T1087.004,T1555.006",
+      "a Kubernetes service account's token exchanged by AssumeRoleWithWebIdentity, the "
+      "issued key then used for recon and Secrets Manager reads"},
+     emu_story_eks_irsa},
     {{"cicd-pipelines", "benign", "",
       "CI/CD: GitHub Actions OIDC role (AssumeRoleWithWebIdentity) deploying with Terraform, "
       "IAM changes via the assumed role, a legacy deploy user with an AKIA key"},
@@ -89,6 +113,12 @@ static const scenario table[] = {
       "every near miss of the temporary-credential IAM rule: console sessions, AWS Internal, "
       "CloudFormation on a user's behalf, AKIA keys, assumed roles, failed calls"},
      emu_benign_iam_lookalikes},
+    {{"esql-lookalikes", "benign", "",
+      "near misses of the ES|QL rules, each one step short of its decisive condition: own "
+      "access keys, 9-region quota checks, 15-bucket posture scans, ECR and KMS use within "
+      "the account, Terraform and source-map uploads, same-country logins, in-account "
+      "Lambda use under 1,000 calls an hour, benign lifecycle scripts, pods doing their job"},
+     emu_benign_esql_lookalikes},
 };
 
 size_t th_emu_scenarios(const th_emu_scenario_info **out)

@@ -83,6 +83,26 @@ const char *emu_s3_request_id(emu_ctx *c)
     return o;
 }
 
+const char *emu_base64(emu_ctx *c, const char *s)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(s), k = 0;
+    char *o = th_arena_alloc(c->scratch, (n + 2) / 3 * 4 + 1);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)(unsigned char)s[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)(unsigned char)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)s[i + 2];
+        o[k++] = al[v >> 18 & 63];
+        o[k++] = al[v >> 12 & 63];
+        o[k++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+        o[k++] = i + 2 < n ? al[v & 63] : '=';
+    }
+    o[k] = 0;
+    return o;
+}
+
 const char *emu_pick(emu_ctx *c, const char *const *v, size_t n)
 {
     return v[th_rng_below(&c->rng, n)];

@@ -196,7 +196,9 @@ void emu_emit(emu_ctx *c, const emu_event *ev)
     char when[24];
     emu_time(ev->t, when);
     size_t off = b->len;
-    const char *account = a->type == EMU_AWSSERVICE ? c->w->account : a->account;
+    const char *account = ev->recipient               ? ev->recipient
+                          : a->type == EMU_AWSSERVICE ? c->w->account
+                                                      : a->account;
 
     LIT(b, "{\"eventVersion\":\"");
     th_buf_puts(b, version_for(ev->service, ev->data_event));

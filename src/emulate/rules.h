@@ -78,4 +78,52 @@
 /* defense_evasion_bedrock_model_invocation_logging_disabled_or_modified */
 #define R_BEDROCK_LOGGING "fa830742-fd41-4b12-a287-2c57bdf079ef"
 
+/* defense_evasion_bedrock_guardrail_deleted_or_weakened */
+#define R_GUARDRAIL_DELETED "cdf7b922-909c-440c-8df0-0efe72aa7bea"
+/* execution_lambda_function_invoked_by_unusual_principal */
+#define R_LAMBDA_NEW_PRINCIPAL "07cd35a6-c267-4394-a782-6a9428aea9d3"
+
+/* ---- ES|QL rules (type = "esql"); the scenario matrix skips them while the
+ * engine does not run ES|QL. ---- */
+/* credential_access_iam_long_term_access_key_correlated_with_elevated_detection_alerts
+ * (reads the alerts of the other rules, not events) */
+#define R_AKIA_CORRELATED "98cfaa44-83f0-4aba-90c4-363fb9d51a75"
+/* discovery_s3_rapid_bucket_posture_api_calls */
+#define R_S3_POSTURE "a7577205-88a1-4a08-85d4-7b72a9a2e969"
+/* discovery_servicequotas_multi_region_service_quota_requests */
+#define R_QUOTA_REGIONS "19be0164-63d2-11ef-8e38-f661ea17fbce"
+/* execution_lambda_function_invoked_cross_account */
+#define R_LAMBDA_XACCT_INVOKE "49002bbe-7aea-4146-91eb-b2b683bf5ed5"
+/* exfiltration_ecr_repository_policy_granted_public_access */
+#define R_ECR_PUBLIC "699fdfb9-8430-4dcb-b5a9-da67dae64808"
+/* impact_bedrock_api_key_destructive_action */
+#define R_BEDROCK_KEY_DESTRUCT "89b68231-5134-4499-8eca-20e5d9c90cce"
+/* impact_ecs_cryptomining_task_definition_deployment */
+#define R_ECS_MINER "3ca27e45-b0cd-417a-914c-d086869acd1b"
+/* impact_lambda_high_frequency_invocation */
+#define R_LAMBDA_FLOOD "55260656-76d6-427b-bd02-7acdde131b64"
+/* impact_s3_object_encryption_with_external_key */
+#define R_S3_EXTERNAL_KMS "ab8f074c-5565-4bc4-991c-d49770e19fc9"
+/* impact_s3_static_site_js_file_uploaded */
+#define R_S3_STATIC_JS "16acac42-b2f9-4802-9290-d6c30914db6e"
+/* initial_access_aws_api_unusual_asn (needs source.as.*: an ASN database) */
+#define R_RARE_ASN "d1b37c0b-4f8b-4cfb-9a1d-639bf8c028b7"
+/* initial_access_console_login_iam_user_multiple_geolocations */
+#define R_CONSOLE_GEOS "5301ac83-7a43-4c92-95e7-c372afea807d"
+/* initial_access_github_actions_oidc_credentials_used_from_suspicious_network
+ * (needs source.as.*) */
+#define R_GHA_KEY_ELSEWHERE "b8c7d6e5-f4a3-4b2c-9d8e-7f6a5b4c3d2e"
+/* initial_access_iam_session_token_used_from_multiple_addresses (needs source.as.*;
+ * cannot alert on CloudTrail: `not session_credential_from_console == "true"` drops
+ * every row where the field is absent; no label names it) */
+#define R_TOKEN_ADDRESSES "0d92d30a-5f3e-4b71-bc3d-4a0c4914b7e0"
+/* lateral_movement_k8_assumed_web_identity_session_with_multi_phase_api_use */
+#define R_K8S_WEB_IDENTITY "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7"
+/* persistence_sagemaker_lifecycle_config_suspicious_script_content */
+#define R_SM_LIFECYCLE "0471a12b-c740-4a72-91f0-12bf95014d3c"
+/* privilege_escalation_bedrock_phantom_user_credentials_added */
+#define R_BEDROCK_PHANTOM "71159cad-f8b3-4b3c-ac6e-9cab05594670"
+/* privilege_escalation_sagemaker_execution_role_passed_by_unusual_principal */
+#define R_SM_ROLE_PASSED "ca8c2751-5507-44f2-b58d-08958200cde9"
+
 #endif

@@ -56,6 +56,30 @@ void emu_story_s3_exfil(emu_ctx *c)
     e.tls_host = "s3.amazonaws.com";
     e.request_id = emu_s3_request_id(c);
     go(c, &e, "list-buckets", NULL);
+
+    /* A posture sweep over every bucket the listing returned (18): ACL,
+     * public-access block and versioning of each, all inside one 10-second
+     * bucket of the ES|QL rule (more than 15 distinct bucket ARNs). */
+    static const char *const more[] = {"static-site",      "terraform-state",   "athena-results",
+                                       "cloudtrail-logs",  "alb-logs",          "config-snapshots",
+                                       "data-lake-raw",    "data-lake-curated", "emr-logs",
+                                       "lambda-artifacts", "sagemaker-models",  "partner-uploads"};
+    static const char *const posture[][2] = {
+        {"GetBucketAcl", ",\"acl\":\"\""},
+        {"GetBucketPublicAccessBlock", ",\"publicAccessBlock\":\"\""},
+        {"GetBucketVersioning", ",\"versioning\":\"\""}};
+    int64_t sweep = (t / 10000 + 2) * 10000 + th_rng_range(&c->rng, 0, 500);
+    for (int i = 0; i < 18; i++) {
+        const char *bk =
+            i < 6 ? w->buckets[i] : emu_keep(c, "%s-%s-%s", w->org, more[i - 6], w->account + 7);
+        for (int k = 0; k < 3; k++) {
+            e = emu_ev(&a, sweep + (i * 3 + k) * 150 + th_rng_range(&c->rng, 0, 100),
+                       "s3.amazonaws.com", posture[k][0], true, NULL);
+            s3(c, &e, bk, NULL, posture[k][1]);
+            go(c, &e, "bucket-posture-sweep", R_S3_POSTURE);
+        }
+    }
+    t = sweep + 10000;
     t += th_rng_range(&c->rng, 5, 30) * 1000;
     e = emu_ev(&a, t, "s3.amazonaws.com", "GetBucketPolicy", true, NULL);
     s3(c, &e, b, NULL, ",\"policy\":\"\"");
@@ -102,6 +126,19 @@ void emu_story_s3_exfil(emu_ctx *c)
                   "[\"arn:aws:s3:::%s\",\"arn:aws:s3:::%s/*\"]}]},\"policy\":\"\"",
                   w->attacker_account, w->buckets[1], w->buckets[1]));
     go(c, &e, "cross-account-bucket-policy", R_S3_EXTERNAL);
+
+    /* a skimmer planted in the static site's JavaScript */
+    t += th_rng_range(&c->rng, 120, 900) * 1000;
+    e = emu_ev(&a, t, "s3.amazonaws.com", "PutObject", false, NULL);
+    s3(c, &e, w->buckets[2], emu_printf(c, "static/js/main.%s.js", emu_hex(c, 8)), NULL);
+    e.data_event = true;
+    e.extra = emu_printf(
+        c,
+        "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+        "\"bytesTransferredIn\":48213,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":"
+        "\"%s\",\"bytesTransferredOut\":0}",
+        emu_hex(c, 40));
+    go(c, &e, "static-site-js-overwrite", R_S3_STATIC_JS);
 }
 
 void emu_story_s3_ransom(emu_ctx *c)
@@ -124,6 +161,34 @@ void emu_story_s3_ransom(emu_ctx *c)
     e = emu_ev(&a, t, "s3.amazonaws.com", "DeleteBucketEncryption", false, NULL);
     s3(c, &e, b, NULL, ",\"encryption\":\"\"");
     go(c, &e, "delete-bucket-encryption", R_S3_CONFIG_DELETE);
+
+    /* the first objects re-encrypted in place under a KMS key of the attacker's
+     * account (parameters in the order CloudTrail writes them for CopyObject) */
+    const char *xkey =
+        emu_keep(c, "arn:aws:kms:us-east-1:%s:key/%s", w->attacker_account, emu_uuid(c));
+    for (int i = 0; i < 5; i++) {
+        t += th_rng_range(&c->rng, 300, 3000);
+        const char *key = emu_printf(c, "data/customers/customers-%04d.parquet", i);
+        e = emu_ev(&a, t, "s3.amazonaws.com", "CopyObject", false, NULL);
+        s3(c, &e, b, key, NULL);
+        e.params = emu_printf(c,
+                              "{\"bucketName\":\"%s\",\"x-amz-server-side-encryption-aws-kms-key-"
+                              "id\":\"%s\",\"Host\":\"%s\",\"x-amz-server-side-encryption\":"
+                              "\"aws:kms\",\"x-amz-copy-source\":\"%s/%s\",\"key\":\"%s\"}",
+                              b, xkey, tls, b, key, key);
+        e.data_event = true;
+        e.response = emu_printf(c,
+                                "{\"x-amz-server-side-encryption-aws-kms-key-id\":\"%s\","
+                                "\"x-amz-server-side-encryption\":\"aws:kms\"}",
+                                xkey);
+        e.extra = emu_printf(
+            c,
+            "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+            "\"bytesTransferredIn\":0,\"SSEApplied\":\"SSE_KMS\",\"AuthenticationMethod\":"
+            "\"AuthHeader\",\"x-amz-id-2\":\"%s\",\"bytesTransferredOut\":0}",
+            emu_hex(c, 40));
+        go(c, &e, "external-kms-reencrypt", R_S3_EXTERNAL_KMS);
+    }
 
     int n = (int)th_rng_range(&c->rng, 25, 40);
     for (int i = 0; i < n; i++) {
@@ -288,6 +353,35 @@ void emu_story_bedrock(emu_ctx *c)
     e = emu_ev(&a, t, "bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", false,
                NULL);
     go(c, &e, "disable-invocation-logging", R_BEDROCK_LOGGING);
+    /* persistence through the phantom IAM user behind a Bedrock API key */
+    const char *phantom = emu_keep(c, "BedrockAPIKey-%s", emu_hex(c, 4));
+    const char *pk = emu_key(c, "AKIA");
+    t += th_rng_range(&c->rng, 20, 90) * 1000;
+    e = emu_ev(&a, t, "iam.amazonaws.com", "ListUsers", true, NULL);
+    go(c, &e, "list-users", NULL);
+    t += th_rng_range(&c->rng, 10, 60) * 1000;
+    e = emu_ev(&a, t, "iam.amazonaws.com", "CreateAccessKey", false,
+               emu_printf(c, "{\"userName\":\"%s\"}", phantom));
+    e.response = emu_printf(
+        c,
+        "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
+        "\"createDate\":\"%s\"}}",
+        phantom, pk, emu_aws_date(c, t));
+    go(c, &e, "phantom-user-access-key", R_BEDROCK_PHANTOM "," R_KEY_FOR_OTHER);
+    /* the API key itself (a bearer token) used to delete a guardrail */
+    emu_actor bk = {0};
+    bk.type = EMU_IAMUSER;
+    bk.account = w->account;
+    bk.name = phantom;
+    bk.uid = emu_key(c, "AIDA");
+    bk.source = w->attacker_ip[2];
+    bk.agent = "python-requests/2.32.3";
+    t += th_rng_range(&c->rng, 30, 120) * 1000;
+    e = emu_ev(&bk, t, "bedrock.amazonaws.com", "DeleteGuardrail", false,
+               emu_printf(c, "{\"guardrailIdentifier\":\"%s\"}", emu_hex(c, 12)));
+    e.extra = "{\"callWithBearerToken\":true}";
+    go(c, &e, "bearer-token-delete-guardrail", R_BEDROCK_KEY_DESTRUCT "," R_GUARDRAIL_DELETED);
+
     int n = (int)th_rng_range(&c->rng, 550, 650);
     for (int i = 0; i < n; i++) {
         t += th_rng_range(&c->rng, 200, 3500);

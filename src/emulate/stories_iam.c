@@ -33,8 +33,33 @@ void emu_story_iam_temp_creds(emu_ctx *c)
 {
     const emu_world *w = c->w;
     int64_t t = emu_story_start(c);
-    emu_actor a = attacker_user(c, 4, true, w->attacker_ip[0]);
+    emu_actor a = attacker_user(c, 4, true, w->attacker_ip[2]);
     a.session_start = t - th_rng_range(&c->rng, 3600, 20000) * 1000; /* stolen earlier */
+    /* The owner keeps working with the same session from the office while the
+     * attacker uses it: one token, two addresses, cities and clients inside one
+     * 30-minute bucket, what "AWS Access Token Used from Multiple Addresses"
+     * means to catch. Its query cannot alert on CloudTrail, though: `not
+     * session_credential_from_console == "true"` is null, and drops the row,
+     * whenever the field is absent (AWS writes it only as "true"), so the
+     * events are not labelled with it. Not on IAM, so the seed rule's benign
+     * near misses stay clean. */
+    emu_actor own = emu_iam_user(c, 4, true);
+    own.access_key = a.access_key;
+    own.session_start = a.session_start;
+    own.agent = emu_keep(c, "%s", emu_ua_cli(c, NULL));
+    int64_t bucket = t / 1800000 * 1800000, ot = t - 100000;
+    if (ot < bucket)
+        ot = t + 1000;
+    static const char *const own_calls[][2] = {{"s3.amazonaws.com", "ListBuckets"},
+                                               {"ec2.amazonaws.com", "DescribeInstances"},
+                                               {"logs.amazonaws.com", "DescribeLogGroups"}};
+    for (int i = 0; i < 3; i++) {
+        emu_event oe = emu_ev(&own, ot, own_calls[i][0], own_calls[i][1], true, NULL);
+        if (i == 0)
+            oe.tls_host = "s3.amazonaws.com";
+        emu_benign(c, &oe, "owner-same-session");
+        ot += th_rng_range(&c->rng, 5, 25) * 1000;
+    }
     const char *acc = w->account;
     static const char *const names[] = {"svc-monitoring", "backup-admin", "aws-support-ops",
                                         "deploy-bot", "ci-runner"};
@@ -162,7 +187,9 @@ void emu_story_access_keys(emu_ctx *c)
         "{\"accessKey\":{\"userName\":\"%s\",\"accessKeyId\":\"%s\",\"status\":\"Active\","
         "\"createDate\":\"%s\"}}",
         other, ok, emu_aws_date(c, t));
-    go(c, &e, "create-key-for-other-user", R_AKIA_NEW_IP "," R_KEY_FOR_OTHER);
+    /* the high-severity alert on this event and the new-IP alert of the same
+     * address make the alert-correlation rule fire */
+    go(c, &e, "create-key-for-other-user", R_AKIA_NEW_IP "," R_KEY_FOR_OTHER "," R_AKIA_CORRELATED);
 
     /* the new key, minutes later, from another address */
     emu_actor b = a;
@@ -230,6 +257,38 @@ void emu_story_lambda_backdoor(emu_ctx *c)
                    "function:%s\\\"}\"}",
                    w->attacker_account, region, w->account, fn);
     go(c, &e, "add-permission-external-account", R_LAMBDA_XACCT);
+
+    /* From the attacker's own account, through the permission just granted: a
+     * flood of invocations inside one minute (denial of wallet). Lambda data
+     * events of a cross-account call reach the function owner's trail. */
+    {
+        int64_t ti = t + th_rng_range(&c->rng, 120, 600) * 1000;
+        emu_actor x = emu_role(c, "lambda-runner", "botocore-session-1718", w->attacker_ip[2],
+                               emu_keep(c, "%s", emu_ua_boto(c)));
+        x.account = w->attacker_account;
+        x.session_start = ti - 900000;
+        const char *farn = emu_keep(c, "arn:aws:lambda:%s:%s:function:%s", region, w->account, fn);
+        int n = (int)th_rng_range(&c->rng, 1050, 1150);
+        for (int i = 0; i < n; i++) {
+            emu_event v = emu_ev(&x, ti, "lambda.amazonaws.com", "Invoke", false,
+                                 emu_printf(c,
+                                            "{\"functionName\":\"%s\",\"invocationType\":"
+                                            "\"Event\",\"logType\":\"None\"}",
+                                            farn));
+            v.data_event = true;
+            v.recipient = w->account;
+            v.shared_id = emu_uuid(c);
+            v.resources = emu_printf(c,
+                                     "[{\"accountId\":\"%s\",\"type\":\"AWS::Lambda::"
+                                     "Function\",\"ARN\":\"%s\"}]",
+                                     w->account, farn);
+            go(c, &v, "cross-account-invoke-flood",
+               i == 0 ? R_LAMBDA_XACCT_INVOKE "," R_LAMBDA_FLOOD "," R_LAMBDA_NEW_PRINCIPAL
+                      : R_LAMBDA_XACCT_INVOKE "," R_LAMBDA_FLOOD);
+            ti += th_rng_range(&c->rng, 20, 80); /* ms: ~1,100 calls in under a minute */
+        }
+        t = ti;
+    }
 
     t += th_rng_range(&c->rng, 60, 300) * 1000;
     const char *role = emu_keep(c, "%s-lambda-role", fn);
@@ -300,6 +359,18 @@ void emu_story_console(emu_ctx *c)
     t += th_rng_range(&c->rng, 1800, 7200) * 1000;
     emu_actor u = emu_iam_user(c, 3, false);
     u.access_key = "";
+    /* the real user signed in from the office (with MFA) shortly before */
+    emu_actor real = u;
+    real.agent = emu_keep(c, "%s", emu_ua_browser(c));
+    {
+        emu_event e = emu_ev(&real, t - th_rng_range(&c->rng, 600, 1800) * 1000,
+                             "signin.amazonaws.com", "ConsoleLogin", false, NULL);
+        e.event_type = "AwsConsoleSignIn";
+        e.response = "{\"ConsoleLogin\":\"Success\"}";
+        e.extra = "{\"LoginTo\":\"https://console.aws.amazon.com/console/home?state=hashArgs%23"
+                  "&isauthcode=true\",\"MobileVersion\":\"No\",\"MFAUsed\":\"Yes\"}";
+        emu_benign(c, &e, "real-user-login");
+    }
     u.source = w->attacker_ip[2];
     u.agent = ua;
     for (int i = 0; i < 3; i++) {
@@ -307,5 +378,6 @@ void emu_story_console(emu_ctx *c)
         t += th_rng_range(&c->rng, 20, 90) * 1000;
     }
     u.access_key = NULL;
-    console_login(c, &u, t, true, false, "user-login-no-mfa", R_NO_MFA);
+    /* a second country within the hour: the multiple-geolocations rule */
+    console_login(c, &u, t, true, false, "user-login-no-mfa", R_NO_MFA "," R_CONSOLE_GEOS);
 }

@@ -15,3 +15,74 @@ else
   expect_grep "matrix: summary row" "^\| snapshot-share \| attack \| [0-9]+ \| [1-9][0-9]* \|" "$TMP/out"
   expect_grep "matrix: the labelled rule fired" "EBS Snapshot Shared or Made Public .* \| ✓ \|" "$TMP/out"
 fi
+
+# ES|QL rules (scripts/esql_scenarios.tsv): each scenario's labels name its rule;
+# each rule fires on its scenario and stays silent on esql-lookalikes. While
+# `run` skips ES|QL rules, those checks are `skip` lines with run's reason; they
+# become real checks when it runs them. Rules that need an ASN database skip
+# without one (TH_GEOIP_ASN=F.mmdb gives it), those that need the GeoIP City
+# database or uap-core skip when run has none.
+EXP=$ROOT/scripts/esql_scenarios.tsv
+RULES=$CORPUS/detection-rules/rules/integrations/aws
+rows=$(grep -v '^#' "$EXP")
+n=$(printf '%s\n' "$rows" | wc -l)
+if [ "$n" -eq 23 ]; then ok "esql: 23 rows in scripts/esql_scenarios.tsv"; else nok "esql: 23 rows in scripts/esql_scenarios.tsv" "$n rows"; fi
+if [ ! -d "$RULES" ]; then
+  skip "esql scenarios (corpus absent)"
+else
+  want=$(grep -l 'type = "esql"' "$RULES"/*.toml | xargs -n1 basename | sed 's/\.toml$//' | sort)
+  have=$(printf '%s\n' "$rows" | cut -f2 | sort)
+  if [ "$want" = "$have" ]; then ok "esql: every ES|QL rule of the corpus has a scenario"; else
+    nok "esql: every ES|QL rule of the corpus has a scenario" "$(diff <(echo "$want") <(echo "$have"))"; fi
+  asn=()
+  [ -n "${TH_GEOIP_ASN:-}" ] && asn=(--geoip-asn "$TH_GEOIP_ASN")
+  emu() {
+    [ -d "$TMP/emu/$1" ] || "$TH" emulate "$1" --seed 1 --days 30 --start 2026-10-01 --out "$TMP/emu/$1" --quiet
+  }
+  files=()
+  while IFS=$'\t' read -r id file scen needs; do files+=("$RULES/$file.toml"); done <<<"$rows"
+  emu esql-lookalikes
+  "$TH" run --rules "${files[@]}" --data "$TMP/emu/esql-lookalikes/AWSLogs" "${asn[@]}" \
+    -o "$TMP/look.alerts" 2>"$TMP/look.err"
+  while IFS=$'\t' read -r id file scen needs; do
+    emu "$scen"
+    if [[ $needs == *never* ]]; then
+      # the query cannot alert on CloudTrail as written: not labelled, must stay silent
+      if grep -qF "\"$id\"" "$TMP/emu/$scen/labels.ndjson"; then nok "esql: $scen labels do not name $file"; else
+        ok "esql: $scen labels do not name $file"; fi
+    elif grep -qF "\"$id\"" "$TMP/emu/$scen/labels.ndjson"; then ok "esql: $scen labels name $file"; else
+      nok "esql: $scen labels name $file"; fi
+    rules=("$RULES/$file.toml")
+    [ "$needs" = alerts ] && rules=("$RULES") # it correlates the other rules' alerts
+    "$TH" run --rules "${rules[@]}" --data "$TMP/emu/$scen/AWSLogs" "${asn[@]}" -o "$TMP/a.alerts" 2>"$TMP/a.err"
+    name="esql: $file fires on $scen"
+    why=$(grep -F "($id):" "$TMP/a.err" | head -1)
+    if [[ $needs == *never* ]]; then
+      name="esql: $file silent on $scen (its null logic drops every row)"
+      if [ -n "$why" ]; then skip "$name (run: ${why##*): })"
+      elif grep -qF "\"kibana.alert.rule.rule_id\":\"$id\"" "$TMP/a.alerts"; then nok "$name"
+      else ok "$name"; fi
+    elif [ -n "$why" ]; then
+      skip "$name (run: ${why##*): })"
+    elif [[ $needs == *asn* ]] && [ ${#asn[@]} -eq 0 ]; then
+      skip "$name (needs source.as.*: an ASN database, TH_GEOIP_ASN=F.mmdb)"
+    elif [[ $needs == *geo* ]] && grep -q 'geo off' "$TMP/a.err"; then
+      skip "$name (needs the GeoIP City database: scripts/setup.sh)"
+    elif [[ $needs == *ua* ]] && grep -q 'user agents not parsed' "$TMP/a.err"; then
+      skip "$name (needs uap-core's regexes.yaml: scripts/setup.sh)"
+    elif grep -qF "\"kibana.alert.rule.rule_id\":\"$id\"" "$TMP/a.alerts"; then
+      ok "$name"
+    else
+      nok "$name" "no alert; run said:" "$(grep '^run:' "$TMP/a.err" | head -3)"
+    fi
+    name="esql: $file silent on esql-lookalikes"
+    why=$(grep -F "($id):" "$TMP/look.err" | head -1)
+    if [ -n "$why" ]; then
+      skip "$name (run: ${why##*): })"
+    elif grep -qF "\"kibana.alert.rule.rule_id\":\"$id\"" "$TMP/look.alerts"; then
+      nok "$name" "$(grep -cF "\"kibana.alert.rule.rule_id\":\"$id\"" "$TMP/look.alerts") alerts"
+    else
+      ok "$name"
+    fi
+  done <<<"$rows"
+fi
