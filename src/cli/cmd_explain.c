@@ -269,7 +269,7 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     th_replay_add(&rp, r, NULL);
     th_engine_trace *tr = calloc(1, sizeof *tr);
     tr->id = id;
-    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, false};
+    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, false, NULL, NULL};
     ro.no_geoip = th_args_flag(args, "no-geoip");
     if (!th_tune_cli_period("explain", args, &ro.from_ms, &ro.to_ms) || !th_replay_run(&rp, &ro)) {
         th_replay_free(&rp);

@@ -135,7 +135,7 @@ int th_cmd_tune(int argc, char **argv)
                         "(try --help)\n");
         return TH_EXIT_USAGE;
     }
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false, NULL, NULL};
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     th_diags diags;

@@ -216,7 +216,8 @@ static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *
     return e;
 }
 
-static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o)
+static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o,
+                                 const th_query **q0)
 {
     const th_rule *rule = r->rule[i];
     const char *why = th_engine_unsupported(rule);
@@ -237,6 +238,8 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
         r->skipped[i] = "the query does not compile";
         return NULL;
     }
+    if (i == 0)
+        *q0 = q;
     th_engine *e = new_engine(o);
     th_prefilter *pf = TH_ANEWN(&r->arena, th_prefilter, 3);
     size_t npf = prefilters(&r->arena, q, pf);
@@ -260,13 +263,34 @@ th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip)
     return th_mapper_new(&mo, diags);
 }
 
-/* The replay's events go through the pipeline: every rule version's engine
- * is fed in one pass, on every core, with the same result as one. */
-static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th_input *in,
-                     th_diags *diags)
+typedef struct observer {
+    const th_replay_opts *o;
+    const th_query *q0;
+} observer;
+
+static void on_event(void *vctx, const th_event *ev, th_rec_kind kind)
 {
-    *p = (th_pipeline){.diags = diags, .delay = TH_TIME_NONE,
-                       .threads = th_pipeline_default_threads(), .verb = "tune", .mapper = m};
+    (void)kind;
+    observer *ob = vctx;
+    ob->o->observe(ob->o->observe_ctx, ev->doc, ob->q0 && th_query_match(ob->q0, ev->doc));
+}
+
+/* The replay's events go through the pipeline: every rule version's engine
+ * is fed in one pass, on every core, with the same result as one. With an
+ * observer every event is mapped completely and shown to it. */
+static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th_input *in,
+                     const th_replay_opts *o, observer *ob)
+{
+    *p = (th_pipeline){.diags = o->diags,
+                       .delay = TH_TIME_NONE,
+                       .threads = th_pipeline_default_threads(),
+                       .verb = "tune",
+                       .mapper = m};
+    if (o->observe) {
+        p->full_docs = true;
+        p->on_event = on_event;
+        p->ctx = ob;
+    }
     for (size_t i = 0; i < n && p->nengines < TH_PIPELINE_MAX_ENGINES; i++)
         if (eng[i])
             p->engines[p->nengines++] = eng[i];
@@ -277,8 +301,9 @@ static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th
 bool th_replay_run(th_replay *r, const th_replay_opts *o)
 {
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
+    observer ob = {o, NULL};
     for (size_t i = 0; i < r->n; i++)
-        eng[i] = version_engine(r, i, o);
+        eng[i] = version_engine(r, i, o, &ob.q0);
     th_mapper *m = th_replay_mapper_geo(o->diags, !o->no_geoip);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
@@ -287,7 +312,7 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     bool ok = in != NULL;
     th_pipeline pipe = {0};
     if (in)
-        r->events += feed(&pipe, eng, r->n, m, in, o->diags);
+        r->events += feed(&pipe, eng, r->n, m, in, o, &ob);
     r->from_ms = r->to_ms = TH_TIME_NONE;
     for (size_t i = 0; i < r->n; i++) {
         if (!eng[i])

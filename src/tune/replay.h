@@ -58,6 +58,10 @@ typedef struct th_replay_opts {
     struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
     bool sequences;                  /* run EQL sequence rules (else skipped) */
     bool no_geoip;                   /* no GeoIP (else the default City database) */
+    /* noise's observer: every event of the data, fully mapped, in input
+     * order, with whether version 0's query selects it (NULL = off). */
+    void (*observe)(void *ctx, const th_jval *doc, bool selected);
+    void *observe_ctx;
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
