@@ -13,6 +13,7 @@
 #include "ecs/schema.h"
 #include "tune/noise.h"
 #include "tune/replay.h"
+#include "tune/report.h"
 #include "json/json.h"
 
 static const th_opt opts[] = {
@@ -29,7 +30,8 @@ static const th_opt opts[] = {
     {"top", TH_OPT_VALUE, "N", "suggestions shown (default 10; scope conditions follow, flagged)"},
     {"verify", TH_OPT_VALUE, "N", "replay the top N with their clause added (default 5; 0: off)"},
     {"min", TH_OPT_VALUE, "N", "leave out clusters of fewer alerts (default 2; 1 under 4 alerts)"},
-    {"format", TH_OPT_VALUE, "text|json", "output (default text)"},
+    {"format", TH_OPT_VALUE, "text|json|markdown",
+     "output (default text; markdown: the evidence section of a pull request)"},
     {"no-geoip", TH_OPT_FLAG, NULL,
      "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
 };
@@ -110,6 +112,7 @@ typedef struct shown {
     size_t n, nblind, nverify, events, selected;
     bool labels;
     size_t tp_alerts; /* labeled true positives among the alerts */
+    const char *data, *provenance; /* the --data paths, where they came from */
 } shown;
 
 static long replayed(const shown *s, size_t i)
@@ -182,6 +185,71 @@ static void print_text(const shown *s)
         "identity clusters are exception-list items, not query changes; replay: alerts the rule\n"
         "really loses with the clause added (the top %zu, replayed).\n",
         s->nverify);
+}
+
+static void md_row(th_buf *o, const shown *s, size_t i)
+{
+    const th_noise_cluster *c = s->c[i];
+    th_buf_printf(o, "| %zu | %s | %zu | %.1f%% | %.1f | %zu | ", i + 1,
+                  th_noise_class_names[c->cls], c->alerts, 100 * c->coverage, c->lift_data,
+                  c->days);
+    if (s->labels)
+        th_buf_printf(o, "%zu", c->tp);
+    else
+        th_buf_puts(o, "unknown");
+    long rv = replayed(s, i);
+    if (rv >= 0)
+        th_buf_printf(o, " | %ld | ", rv);
+    else
+        th_buf_puts(o, " | | ");
+    if (c->cls == TH_NOISE_IDENTITY) {
+        th_buf_puts(o, "exception list: ");
+        th_md_code(o, th_str_c(c->positive));
+    } else {
+        if (c->cls == TH_NOISE_SCOPE)
+            th_buf_puts(o, c->removes_all ? "**blinding, every alert:** " : "**blinding:** ");
+        th_md_code(o, th_str_c(c->kql));
+    }
+    for (size_t k = 0; k < c->nsame; k++) {
+        th_buf_puts(o, "<br>same alerts: ");
+        th_md_code(o, th_str_c(c->same[k]->positive));
+    }
+    th_buf_puts(o, " |\n");
+}
+
+static void print_markdown(const shown *s)
+{
+    th_buf o;
+    th_buf_init(&o);
+    th_buf_puts(&o, "### Noise analysis: ");
+    th_md_cell(&o, th_str_c(s->r->name ? s->r->name : "(unnamed rule)"));
+    th_buf_puts(&o, "\n\n");
+    if (s->r->rule_id) {
+        th_buf_puts(&o, "- **Rule:** ");
+        th_md_code(&o, th_str_c(s->r->rule_id));
+        th_buf_putc(&o, '\n');
+    }
+    th_md_period(&o, s->rp->from_ms, s->rp->to_ms, s->events, s->data, s->provenance);
+    th_buf_printf(&o, "- **Alerts:** %zu (the query selects %zu events)\n", s->rp->alerts[0].len,
+                  s->selected);
+    if (s->labels)
+        th_buf_printf(&o, "- **True positives:** %zu among the alerts (labeled); suggestions "
+                          "losing none rank first\n",
+                      s->tp_alerts);
+    else
+        th_buf_puts(&o, "- **True positives:** unknown (no labels given): check what each "
+                        "suggestion removes\n");
+    th_buf_puts(&o, "\n| # | class | alerts | share | lift | days | TP lost | replayed | "
+                    "suggestion |\n|---:|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < s->n; i++)
+        md_row(&o, s, i);
+    th_buf_puts(&o, "\n*provenance*: how the call was made (a query clause); *identity*: who "
+                    "made it (an exception-list item); *scope*: where (excluding it blinds the "
+                    "rule). *lift*: how much more often the alerts hold the conditions than the "
+                    "events of the data; *days*: days with such alerts; *replayed*: alerts the "
+                    "rule really loses with the clause added.\n");
+    th_buf_write(&o, stdout);
+    th_buf_free(&o);
 }
 
 static void json_exception(th_jw *w, const th_noise_cluster *c)
@@ -317,9 +385,10 @@ int th_cmd_noise(int argc, char **argv)
     const char *data[TH_ARGS_MAX];
     size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
     if (!rulespec || ndata == 0 || a.npos ||
-        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
-        fprintf(stderr,
-                "trailhound noise: need --rule and --data; --format text|json (try --help)\n");
+        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
+         strcmp(fmt, "markdown") != 0)) {
+        fprintf(stderr, "trailhound noise: need --rule and --data; --format text|json|markdown "
+                        "(try --help)\n");
         return TH_EXIT_USAGE;
     }
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL,
@@ -379,7 +448,7 @@ int th_cmd_noise(int argc, char **argv)
     size_t nall = th_noise_rank(noise, &all);
     size_t top = num(&a, "top", 10), nverify = num(&a, "verify", 5);
     th_noise_cluster **c = th_arena_alloc(&arena, (top + 4) * sizeof *c);
-    shown s = {r, &rp, &vr, c, 0, 0, 0, 0, 0, have_labels, 0};
+    shown s = {r, &rp, &vr, c, 0, 0, 0, 0, 0, have_labels, 0, NULL, NULL};
     s.n = pick(all, nall, top, c, &s.nblind);
     th_noise_totals(noise, &s.events, &s.selected);
     for (size_t i = 0; i < rp.alerts[0].len; i++)
@@ -401,10 +470,19 @@ int th_cmd_noise(int argc, char **argv)
         th_replay_run(&vr, &ro);
     }
     s.nverify = nverify;
+    th_buf paths;
+    th_buf_init(&paths);
+    for (size_t i = 0; i < ndata; i++)
+        th_buf_printf(&paths, "%s%s", i ? " " : "", data[i]);
+    s.data = paths.data;
+    s.provenance = th_tune_cli_provenance(data, ndata);
     if (fmt && strcmp(fmt, "json") == 0)
         print_json(&s);
+    else if (fmt && strcmp(fmt, "markdown") == 0)
+        print_markdown(&s);
     else
         print_text(&s);
+    th_buf_free(&paths);
 out:
     th_noise_free(noise);
     th_arena_free(&arena);

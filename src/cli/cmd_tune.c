@@ -24,7 +24,8 @@ static const th_opt opts[] = {
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
-    {"format", TH_OPT_VALUE, "text|json", "terminal output (default text)"},
+    {"format", TH_OPT_VALUE, "text|json|markdown",
+     "output (default text; markdown: the evidence section of a pull request)"},
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
     {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
     {"color", TH_OPT_FLAG, NULL, "colour the per-day bars"},
@@ -70,6 +71,26 @@ bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th
         *have = true;
     }
     return true;
+}
+
+const char *th_tune_cli_provenance(const char *const *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        const char *slash = strrchr(data[i], '/');
+        /* DIR/labels.ndjson, or beside it: emulate --out DIR writes DIR/AWSLogs */
+        snprintf(path, sizeof path, "%s/labels.ndjson", data[i]);
+        bool found = access(path, R_OK) == 0;
+        if (!found && slash) {
+            snprintf(path, sizeof path, "%.*s/labels.ndjson", (int)(slash - data[i]), data[i]);
+            found = access(path, R_OK) == 0;
+        } else if (!found) {
+            found = access("labels.ndjson", R_OK) == 0 && strcmp(data[i], "AWSLogs") == 0;
+        }
+        if (found)
+            return "emulated (trailhound emulate; its labels.ndjson lies beside the data)";
+    }
+    return "as given (no emulate labels beside it: real or converted CloudTrail)";
 }
 
 char *th_tune_cli_read(const char *path, size_t *len)
@@ -130,9 +151,10 @@ int th_cmd_tune(int argc, char **argv)
     size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
     const char *fmt = th_args_value(&a, "format");
     if (!before || !after || ndata == 0 || a.npos ||
-        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
-        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format text|json "
-                        "(try --help)\n");
+        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
+         strcmp(fmt, "markdown") != 0)) {
+        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format "
+                        "text|json|markdown (try --help)\n");
         return TH_EXIT_USAGE;
     }
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false, NULL, NULL};
@@ -198,20 +220,33 @@ int th_cmd_tune(int argc, char **argv)
     for (size_t i = 0; i < ndata; i++)
         th_buf_printf(&datalabel, "%s%s", i ? " " : "", data[i]);
     th_buf_printf(&datalabel, " (%llu events)", (unsigned long long)rp.events);
-    th_tune_meta m = {new->name,
-                      new->rule_id,
-                      before,
-                      after,
-                      datalabel.data,
-                      fields,
-                      nfields,
-                      num_opt(&a, "sample", 5),
-                      th_args_flag(&a, "color") && isatty(1)};
+    th_buf datapaths;
+    th_buf_init(&datapaths);
+    for (size_t i = 0; i < ndata; i++)
+        th_buf_printf(&datapaths, "%s%s", i ? " " : "", data[i]);
+    th_tune_meta m = {.rule_name = new->name,
+                      .rule_id = new->rule_id,
+                      .before_label = before,
+                      .after_label = after,
+                      .data_label = datalabel.data,
+                      .sample_fields = fields,
+                      .nsample_fields = nfields,
+                      .sample_n = num_opt(&a, "sample", 5),
+                      .color = th_args_flag(&a, "color") && isatty(1),
+                      .before_query = old->query,
+                      .after_query = new->query,
+                      .from_ms = day_from,
+                      .to_ms = ro.to_ms != TH_TIME_NONE ? ro.to_ms : rp.to_ms,
+                      .events = rp.events,
+                      .provenance = th_tune_cli_provenance(data, ndata)};
     th_buf out;
     th_buf_init(&out);
     if (fmt && strcmp(fmt, "json") == 0)
         th_tune_render_json(&out, &d, &m);
-    else
+    else if (fmt && strcmp(fmt, "markdown") == 0) {
+        m.data_label = datapaths.data;
+        th_tune_render_markdown(&out, &d, &m);
+    } else
         th_tune_render_text(&out, &d, &m);
     th_buf_write(&out, stdout);
     th_buf_free(&out);
@@ -227,6 +262,7 @@ int th_cmd_tune(int argc, char **argv)
     if (rc == TH_EXIT_OK && d.has_labels && d.tp_lost)
         rc = TH_EXIT_FINDINGS;
     th_buf_free(&datalabel);
+    th_buf_free(&datapaths);
     th_arena_free(&arena);
 out:
     th_labels_free(&labels);

@@ -19,6 +19,9 @@ bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th
                         bool *have);
 /* Whole file, malloc'd and NUL-terminated, or NULL (th_file_read). */
 char *th_tune_cli_read(const char *path, size_t *len);
+/* Where the data came from, for evidence: "emulated (...)" when emulate's
+ * labels.ndjson lies in or beside a --data path, else "as given (...)". */
+const char *th_tune_cli_provenance(const char *const *data, size_t n);
 /* The rule's investigation fields, or the common fields when it has none. */
 size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max);
 

@@ -106,3 +106,77 @@ assert d["true_positives_known"] is False and c["tp_removed"] is None
 PY
 then ok "noise: the CI role is one exception-list suggestion that removes every alert"
 else nok "noise: the CI-role case" "$(head -c 1500 "$TMP/out")"; fi
+
+# ---- Markdown evidence, rendered with a Markdown library -------------------
+# Python-Markdown (Debian python3-markdown, installed by scripts/setup.sh).
+MDPY=""
+for py in python3 /usr/bin/python3; do
+  if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import markdown' 2>/dev/null; then MDPY=$py; break; fi
+done
+sed 's#^    and aws.cloudtrail.user_identity.access_key_id: ASIA\*$#&\n    and source.ip: *\n    and not aws.cloudtrail.session_credential_from_console: true#' \
+  "$TMP/iam.toml" >"$TMP/iam_new.toml"
+expect_rc "tune --format markdown" 0 "$TH" tune --before "$TMP/iam.toml" --after "$TMP/iam_new.toml" \
+  --data "$TMP/d/AWSLogs" --labels "$TMP/d/labels.ndjson" --format markdown
+cp "$TMP/out" "$TMP/tune.md"
+expect_rc "noise --format markdown" 0 "$TH" noise --rule "$TMP/iam.toml" --data "$TMP/d/AWSLogs" \
+  --labels "$TMP/d/labels.ndjson" --top 5 --format markdown
+cp "$TMP/out" "$TMP/noise.md"
+if [ -z "$MDPY" ]; then
+  skip "markdown: rendered (no Python-Markdown; run scripts/setup.sh)"
+elif "$MDPY" - "$TMP/tune.md" "$TMP/noise.md" <<'PY'
+import sys, markdown
+from html.parser import HTMLParser
+
+class Tree(HTMLParser):
+    """Collects headings, tables (rows of cell texts), code blocks and strong texts."""
+    def __init__(self):
+        super().__init__(); self.stack = []; self.h = []; self.tables = []; self.code = []; self.strong = []
+        self.text = ""
+    def handle_starttag(self, tag, attrs):
+        self.stack.append(tag); self.text = "" if tag in ("h3", "h4", "td", "th", "strong", "pre") else self.text
+        if tag == "table": self.tables.append([])
+        if tag == "tr": self.tables[-1].append([])
+    def handle_endtag(self, tag):
+        if tag in ("h3", "h4"): self.h.append((tag, self.text.strip()))
+        if tag in ("td", "th"): self.tables[-1][-1].append(self.text.strip())
+        if tag == "pre": self.code.append(self.text)
+        if tag == "strong": self.strong.append(self.text)
+        while self.stack and self.stack.pop() != tag: pass
+    def handle_data(self, data):
+        self.text += data
+
+def render(path):
+    t = Tree(); t.feed(markdown.markdown(open(path).read(), extensions=["tables", "fenced_code"])); return t
+
+tune = render(sys.argv[1])
+assert tune.h[0][0] == "h3" and tune.h[0][1].startswith("Tuning evidence: IAM Calls with Session Tokens"), tune.h
+heads = [x[1] for x in tune.h]
+for want in ("Query change", "Alerts", "True positives", "Alerts per day"):
+    assert want in heads, (want, heads)
+assert any(h.startswith("Removed alerts by investigation field") for h in heads), heads
+diff = tune.code[0].splitlines()
+assert "+    and source.ip: *" in diff and "+    and not aws.cloudtrail.session_credential_from_console: true" in diff, diff
+assert all(l[:1] in " +-" for l in diff)
+alerts = tune.tables[0]
+assert alerts[0] == ["", "before", "after", "change"] and alerts[1][0] == "alerts", alerts
+before, after = int(alerts[1][1]), int(alerts[1][2])
+assert before > after > 0
+days = tune.tables[1]
+assert days[0][:3] == ["week from", "before", "after"] and len(days) == 1 + 5, days   # 30 days: 5 weeks
+assert sum(int(r[1]) for r in days[1:]) == before and sum(int(r[2]) for r in days[1:]) == after
+assert any(s.startswith("kept") and s.endswith("lost 0") for s in tune.strong), tune.strong
+removed = tune.tables[2]
+assert removed[0] == ["field", "value", "alerts"] and any(r[0] == "user.name" for r in removed[1:]), removed
+
+noise = render(sys.argv[2])
+assert noise.h[0][1].startswith("Noise analysis: IAM Calls with Session Tokens"), noise.h
+t = noise.tables[0]
+assert t[0] == ["#", "class", "alerts", "share", "lift", "days", "TP lost", "replayed", "suggestion"], t[0]
+assert all(len(r) == 9 for r in t), t
+assert t[1][1] == "provenance" and t[1][8].startswith("and not aws.cloudtrail.session_credential_from_console: true"), t[1]
+assert int(t[1][7]) == int(t[1][2])           # the replay confirms the count
+assert [r[6] for r in t[1:4]] == ["0", "0", "0"]  # no top-3 suggestion loses a true positive
+assert any(r[1] == "scope" and "blinding" in r[8] for r in t[1:])
+PY
+then ok "markdown: tune and noise render as readable evidence (headings, query diff, tables)"
+else nok "markdown: rendered structure" "$(head -c 1500 "$TMP/tune.md")"; fi

@@ -198,6 +198,35 @@ static void text_report_has_totals_and_table(void **state)
     th_buf_free(&b);
 }
 
+static void markdown_report_has_diff_tables_and_truth(void **state)
+{
+    fixture *f = *state;
+    th_tune_meta m = meta();
+    m.before_query = "a: x\n  and b: y\n";
+    m.after_query = "a: x\n  and b: y\n  and source.ip: *\n";
+    m.provenance = "emulated";
+    m.events = 42;
+    th_buf b;
+    th_buf_init(&b);
+    th_tune_render_markdown(&b, &f->d, &m);
+    th_buf_putc(&b, 0);
+    assert_non_null(strstr(b.data, "```diff\n a: x\n   and b: y\n+  and source.ip: *\n```\n"));
+    assert_non_null(strstr(b.data, "| alerts | 10 | 7 | -30.0% |"));
+    assert_non_null(strstr(b.data, "- **Data:** 42 events"));
+    assert_non_null(strstr(b.data, "**kept 1, lost 1**"));
+    /* three days: a row per day with alerts, before and after */
+    assert_non_null(strstr(b.data, "| 2026-10-02 | 3 | 2 |"));
+    assert_non_null(strstr(b.data, "| `source.ip` | *(missing)* | 4 |"));
+    th_buf_free(&b);
+    /* cells and code spans survive pipes and backticks */
+    th_buf_init(&b);
+    th_md_code(&b, th_str_c("a|b`c"));
+    th_md_cell(&b, th_str_c(" x|*y*"));
+    th_buf_putc(&b, 0);
+    assert_string_equal(b.data, "`` a\\|b`c `` x\\|\\*y\\*");
+    th_buf_free(&b);
+}
+
 static void json_report_parses_and_carries_numbers(void **state)
 {
     fixture *f = *state;
@@ -263,6 +292,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test(expect_file_is_one_id_per_line),
         cmocka_unit_test_setup_teardown(text_report_has_totals_and_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(markdown_report_has_diff_tables_and_truth, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(json_report_parses_and_carries_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(html_report_is_self_contained_and_balanced, setup,
                                         teardown),
