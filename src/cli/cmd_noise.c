@@ -12,6 +12,9 @@
 #include "cli/verbs.h"
 #include "ecs/schema.h"
 #include "tune/noise.h"
+#include "base/file.h"
+#include "engine/exceptions.h"
+#include "tune/apply.h"
 #include "tune/replay.h"
 #include "tune/report.h"
 #include "json/json.h"
@@ -32,6 +35,11 @@ static const th_opt opts[] = {
     {"min", TH_OPT_VALUE, "N", "leave out clusters of fewer alerts (default 2; 1 under 4 alerts)"},
     {"format", TH_OPT_VALUE, "text|json|markdown",
      "output (default text; markdown: the evidence section of a pull request)"},
+    {"apply", TH_OPT_VALUE, "N",
+     "apply suggestion N: the rule file with its clause (identity: an exception list), then "
+     "replay"},
+    {"out", TH_OPT_VALUE, "FILE",
+     "with --apply: write here (default: the rule file itself; identity: RULE.exceptions.toml)"},
     {"no-geoip", TH_OPT_FLAG, NULL,
      "raw CloudTrail: no GeoIP (default: the npm GeoLite2 City database)"},
 };
@@ -250,6 +258,130 @@ static void print_markdown(const shown *s)
                     "rule really loses with the clause added.\n");
     th_buf_write(&o, stdout);
     th_buf_free(&o);
+}
+
+/* The rule's text as loaded: FILE, or FILE@REV through git. */
+static char *rule_text(const char *spec, size_t *len, bool *at_rev)
+{
+    const char *at = strrchr(spec, '@'), *slash = strrchr(spec, '/');
+    *at_rev = at && (!slash || at > slash) && at[1];
+    if (!*at_rev)
+        return th_file_read(spec, len);
+    char *path = strdup(spec);
+    path[at - spec] = 0;
+    char *t = th_git_show(path, at + 1, len);
+    free(path);
+    return t;
+}
+
+static bool write_file(const char *path, const th_buf *b)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(b->data, 1, b->len, f) == b->len;
+    return fclose(f) == 0 && ok;
+}
+
+/* --apply N: writes the suggestion where it belongs and replays the rule
+ * with it, so the counts before/after are the engine's. */
+static int apply(const th_args *a, const char *spec, const shown *s, size_t n,
+                 const th_replay_opts *ro)
+{
+    if (n == 0 || n > s->n) {
+        fprintf(stderr, "trailhound noise: --apply %zu: there are %zu suggestions\n", n, s->n);
+        return TH_EXIT_USAGE;
+    }
+    const th_noise_cluster *c = s->c[n - 1];
+    const char *out = th_args_value(a, "out");
+    size_t len;
+    bool at_rev;
+    char *text = rule_text(spec, &len, &at_rev);
+    th_buf b, target;
+    th_buf_init(&b);
+    th_buf_init(&target);
+    int rc = TH_EXIT_OK;
+    bool ident = c->cls == TH_NOISE_IDENTITY;
+    if (ident) {
+        th_apply_exception_toml(&b, s->r, c);
+        if (out) {
+            th_buf_puts(&target, out);
+        } else {
+            const char *base = at_rev ? s->r->path : spec;
+            size_t bl = strlen(base);
+            if (at_rev && strrchr(base, '@'))
+                bl = (size_t)(strrchr(base, '@') - base);
+            if (bl > 5 && memcmp(base + bl - 5, ".toml", 5) == 0)
+                bl -= 5;
+            th_buf_printf(&target, "%.*s.exceptions.toml", (int)bl, base);
+        }
+    } else {
+        char err[160];
+        if (!text || (at_rev && !out)) {
+            fprintf(stderr, "trailhound noise: --apply: %s\n",
+                    text ? "the rule is a git revision: name the file to write with --out"
+                         : "cannot read the rule file");
+            rc = TH_EXIT_USAGE;
+            goto done;
+        }
+        if (!th_apply_clause(&b, text, len, s->r, c->kql, err, sizeof err)) {
+            fprintf(stderr, "trailhound noise: --apply: %s\n", err);
+            rc = TH_EXIT_USAGE;
+            goto done;
+        }
+        th_buf_puts(&target, out ? out : spec);
+    }
+    th_buf_putc(&target, 0);
+    if (!write_file(target.data, &b)) {
+        fprintf(stderr, "trailhound noise: cannot write %s\n", target.data);
+        rc = TH_EXIT_USAGE;
+        goto done;
+    }
+    if (c->cls == TH_NOISE_SCOPE)
+        fprintf(stderr, "trailhound noise: warning: suggestion %zu is a scope condition: the rule "
+                        "no longer sees that scope at all\n", n);
+    /* the replay: the written rule, or the rule with the written exceptions */
+    th_diags d;
+    th_diags_init(&d);
+    th_replay rp;
+    th_replay_init(&rp);
+    th_exceptions exc, view;
+    th_exceptions_init(&exc);
+    th_exceptions_init(&view);
+    th_replay_opts o = *ro;
+    o.diags = &d;
+    o.observe = NULL;
+    o.from_ms = s->rp->from_ms;
+    o.to_ms = s->rp->to_ms;
+    const th_rule *r2 = ident ? s->r : th_replay_load(&rp, target.data, &d);
+    if (ident) {
+        th_exceptions_load(&exc, target.data, &d);
+        th_exceptions_for_rule(&exc, s->r, &s->r, 1, &view);
+        o.exc = &view;
+    }
+    size_t after = 0;
+    bool ran = r2 && (th_replay_add(&rp, r2, NULL), th_replay_run(&rp, &o)) && !rp.skipped[0];
+    if (ran)
+        after = rp.alerts[0].len;
+    printf("applied %zu: %s\nwrote %s (%s)\n", n, ident ? c->positive : c->kql, target.data,
+           ident ? "an exception list, detection-rules TOML; run --exceptions reads it"
+                 : "the rule with the clause added to its query");
+    if (ran)
+        printf("replayed: alerts %zu -> %zu\n", s->rp->alerts[0].len, after);
+    else {
+        th_diags_print(&d, stderr);
+        fprintf(stderr, "trailhound noise: the applied version did not replay\n");
+        rc = TH_EXIT_FINDINGS;
+    }
+    th_exceptions_free(&view);
+    th_exceptions_free(&exc);
+    th_replay_free(&rp);
+    th_diags_free(&d);
+done:
+    free(text);
+    th_buf_free(&b);
+    th_buf_free(&target);
+    return rc;
 }
 
 static void json_exception(th_jw *w, const th_noise_cluster *c)
@@ -476,7 +608,9 @@ int th_cmd_noise(int argc, char **argv)
         th_buf_printf(&paths, "%s%s", i ? " " : "", data[i]);
     s.data = paths.data;
     s.provenance = th_tune_cli_provenance(data, ndata);
-    if (fmt && strcmp(fmt, "json") == 0)
+    if (th_args_value(&a, "apply"))
+        rc = apply(&a, rulespec, &s, num(&a, "apply", 0), &ro);
+    else if (fmt && strcmp(fmt, "json") == 0)
         print_json(&s);
     else if (fmt && strcmp(fmt, "markdown") == 0)
         print_markdown(&s);

@@ -107,6 +107,36 @@ PY
 then ok "noise: the CI role is one exception-list suggestion that removes every alert"
 else nok "noise: the CI-role case" "$(head -c 1500 "$TMP/out")"; fi
 
+# ---- --apply: the suggestion written where it belongs, then replayed -------
+cp "$TMP/iam.toml" "$TMP/apply.toml"
+n_iam=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["alerts"])' "$TMP/iam.json")
+n_console=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["candidates"][0]["removes"])' "$TMP/iam.json")
+expect_rc "noise --apply 1: the clause into the rule file" 0 "$TH" noise --rule "$TMP/apply.toml" \
+  --data "$TMP/d/AWSLogs" --apply 1
+expect_grep "noise --apply: replayed counts" "^replayed: alerts $n_iam -> $((n_iam - n_console))$" "$TMP/out"
+if diff "$TMP/iam.toml" "$TMP/apply.toml" | grep -qx '>     and not aws.cloudtrail.session_credential_from_console: true' &&
+   [ "$(diff "$TMP/iam.toml" "$TMP/apply.toml" | grep -c '^[<>]')" = 1 ]; then
+  ok "noise --apply: the rule file differs by the one clause line"
+else nok "noise --apply: the rule file" "$(diff "$TMP/iam.toml" "$TMP/apply.toml")"; fi
+"$TH" run --rules "$TMP/apply.toml" --data "$TMP/d/AWSLogs" --format summary >/dev/null 2>"$TMP/err"
+expect_grep "noise --apply: run agrees with the replay" "; $((n_iam - n_console)) alerts;" "$TMP/err"
+mkdir -p "$TMP/g" && cp "$TMP/iam.toml" "$TMP/g/rule.toml" && git -C "$TMP/g" init -q &&
+  git -C "$TMP/g" add rule.toml && git -C "$TMP/g" -c user.email=t@t -c user.name=t commit -qm r
+expect_rc "noise --apply: a revision needs --out" 2 "$TH" noise --rule "$TMP/g/rule.toml@HEAD" \
+  --data "$TMP/d/AWSLogs" --apply 1
+expect_grep "noise --apply: says why" "name the file to write with --out" "$TMP/err"
+expect_rc "noise --apply: a revision, written to --out" 0 "$TH" noise --rule "$TMP/g/rule.toml@HEAD" \
+  --data "$TMP/d/AWSLogs" --apply 1 --out "$TMP/g/applied.toml"
+if cmp -s "$TMP/apply.toml" "$TMP/g/applied.toml"; then ok "noise --apply: same file from the revision"
+else nok "noise --apply: same file from the revision" "$(diff "$TMP/apply.toml" "$TMP/g/applied.toml" | head)"; fi
+cp "$TMP/ci.toml" "$TMP/ci_apply.toml"
+expect_rc "noise --apply 1: the CI role's exception list" 0 "$TH" noise --rule "$TMP/ci_apply.toml" \
+  --data "$TMP/d/AWSLogs" --apply 1
+expect_grep "noise --apply: every CI alert gone in the replay" "^replayed: alerts [0-9]+ -> 0$" "$TMP/out"
+"$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.toml" \
+  --format summary >/dev/null 2>"$TMP/err"
+expect_grep "noise --apply: run --exceptions reads the written list" "; 0 alerts;" "$TMP/err"
+
 # ---- Markdown evidence, rendered with a Markdown library -------------------
 # Python-Markdown (Debian python3-markdown, installed by scripts/setup.sh).
 MDPY=""
