@@ -8,8 +8,8 @@
 
 /* ---- building ------------------------------------------------------------ */
 
-static th_noise_cluster *new_cluster(th_noise *n, const th_noise_cond *c, size_t nc, uint64_t *bits,
-                                     size_t count)
+static th_noise_cluster *new_cluster(th_noise *n, const th_noise_cond *c, size_t nc, size_t attr_at,
+                                     uint64_t *bits, size_t count)
 {
     th_noise_cluster *cl = TH_ANEW(n->a, th_noise_cluster);
     cl->ncond = nc;
@@ -25,6 +25,7 @@ static th_noise_cluster *new_cluster(th_noise *n, const th_noise_cond *c, size_t
         cl->cls = TH_NOISE_IDENTITY;
     cl->bits = bits;
     cl->alerts = count;
+    cl->attr = attr_at;
     cl->kql = th_noise_cluster_kql(n->a, c, nc);
     cl->positive = th_noise_cond_kql(n->a, &c[0]);
     if (nc > 1)
@@ -84,7 +85,7 @@ static void build_pairs(th_noise *n)
             uint64_t *bits = TH_ANEWN(n->a, uint64_t, n->nwords);
             popcount_and(f->bits, g->bits, bits, n->nwords);
             th_noise_cond c[2] = {f->c, g->c};
-            n->pair[i][j] = new_cluster(n, c, 2, bits, k);
+            n->pair[i][j] = new_cluster(n, c, 2, f->attr < g->attr ? f->attr : g->attr, bits, k);
         }
 }
 
@@ -120,7 +121,7 @@ th_noise *th_noise_build(th_arena *a, const th_talerts *alerts, const th_noise_o
     for (size_t i = 0; i < n->feats.len; i++) {
         feat *f = n->feats.items[i];
         if (f->count >= n->min)
-            f->cl = new_cluster(n, &f->c, 1, f->bits, f->count);
+            f->cl = new_cluster(n, &f->c, 1, f->attr, f->bits, f->count);
     }
     build_pairs(n);
     return n;
@@ -191,6 +192,10 @@ static void measure(th_noise *n, th_noise_cluster *c, uint8_t *dayseen)
      * a mechanism that explains as much is the better tuning. */
     if (c->cls == TH_NOISE_IDENTITY)
         weight *= 0.75;
+    /* A value of one of the rule's own fields (request parameters, say)
+     * names no mechanism: a unique one "explains" its alert trivially. */
+    if (c->attr >= n->nknown)
+        weight *= 0.5;
     /* Add-one smoothing: a condition no event was seen with (an alert the
      * data does not hold, e.g. a threshold bucket) is not infinitely specific. */
     c->lift_data =
@@ -244,6 +249,8 @@ static int rank_cmp(const void *x, const void *y)
         [TH_NOISE_PREFIX] = 3,  [TH_NOISE_PATTERN] = 4, [TH_NOISE_PRESENT] = 5};
     if (a->cond[0].kind != b->cond[0].kind)
         return kind_rank[a->cond[0].kind] - kind_rank[b->cond[0].kind];
+    if (a->attr != b->attr) /* the known attributes' order: mechanisms first */
+        return a->attr < b->attr ? -1 : 1;
     return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
@@ -289,6 +296,24 @@ static void demote_refinements(const th_noise *n, th_noise_cluster **c, size_t k
     free(dem);
 }
 
+/* Of two descriptions of the same alerts, the one to show: Julisch's rule
+ * of the most general description that is still specific (lift >= 2), and
+ * a mechanism before a principal, a known attribute before a rule's own
+ * field; a unique value (a request's parameters, a session key) describes
+ * its alert but names no cause. */
+static bool better_name(const th_noise *n, const th_noise_cluster *c, const th_noise_cluster *eq)
+{
+    if (c->lift_data < 2 && n->events)
+        return false;
+    bool ce = c->attr >= n->nknown, ee = eq->attr >= n->nknown;
+    if (ce != ee)
+        return !ce;
+    bool cp = c->cls == TH_NOISE_PROVENANCE, ep = eq->cls == TH_NOISE_PROVENANCE;
+    if (cp != ep)
+        return cp;
+    return c->events > eq->events;
+}
+
 size_t th_noise_rank(th_noise *n, th_noise_cluster ***out)
 {
     uint8_t *dayseen = th_xcalloc(n->ndays + 1, 1);
@@ -309,14 +334,24 @@ size_t th_noise_rank(th_noise *n, th_noise_cluster ***out)
     size_t k = 0;
     for (size_t i = 0; i < nr; i++) {
         th_noise_cluster *c = r[i].c;
-        th_noise_cluster *eq = NULL;
-        for (size_t j = 0; j < k && !eq; j++)
-            if (same_bits(n, res[j], c) &&
-                (res[j]->cls == TH_NOISE_SCOPE) == (c->cls == TH_NOISE_SCOPE))
-                eq = res[j];
-        if (!eq) {
+        size_t j = 0;
+        while (j < k && !(same_bits(n, res[j], c) &&
+                          (res[j]->cls == TH_NOISE_SCOPE) == (c->cls == TH_NOISE_SCOPE)))
+            j++;
+        if (j == k) {
             res[k++] = c;
-        } else if (eq->nsame < sizeof eq->same / sizeof eq->same[0] && c->ncond == 1) {
+            continue;
+        }
+        th_noise_cluster *eq = res[j];
+        if (eq->nsame == sizeof eq->same / sizeof eq->same[0] || c->ncond > 1)
+            continue;
+        if (better_name(n, c, eq)) { /* c names the group; it takes the place */
+            c->nsame = eq->nsame;
+            memcpy(c->same, eq->same, sizeof c->same);
+            eq->nsame = 0;
+            c->same[c->nsame++] = eq;
+            res[j] = c;
+        } else {
             eq->same[eq->nsame++] = c;
         }
     }

@@ -88,6 +88,7 @@ typedef struct th_noise_cluster {
     const struct th_noise_cluster *same[4]; /* equivalent clusters (same alerts) */
     size_t nsame;
     uint64_t *bits; /* the alerts it holds (bitset over the alert set) */
+    size_t attr;    /* its first attribute's place (ties rank the known mechanisms first) */
 } th_noise_cluster;
 
 typedef struct th_noise_opts {

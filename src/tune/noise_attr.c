@@ -266,6 +266,7 @@ void th_noise_attrs(th_noise *n, const th_noise_opts *o)
 {
     for (size_t k = 0; k < NKNOWN; k++)
         add_attr(n, known[k].field, known[k].alias, known[k].cls, known[k].g, false);
+    n->nknown = n->nattrs;
     for (size_t i = 0; i < o->nfields; i++)
         add_attr(n, o->fields[i], NULL, class_of(o->fields[i]), G_PLAIN, true);
 }

@@ -46,7 +46,8 @@ struct th_noise {
     const th_labels *labels;
     attr attrs[MAX_ATTRS];
     size_t nattrs;
-    th_map fmap; /* key -> feat */
+    size_t nknown; /* attrs[0..nknown) are the known ones, the rule's fields follow */
+    th_map fmap;   /* key -> feat */
     TH_VEC(feat *) feats;
     TH_VEC(th_noise_cluster *) cl;
     feat *top[PAIR_TOP];
