@@ -24,6 +24,8 @@ static const th_opt opts[] = {
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
+    {"rules", TH_OPT_VALUE, "DIR",
+     "a detection-rules checkout: --before/--after are git revisions of it (the whole pack)"},
     {"format", TH_OPT_VALUE, "text|json|markdown",
      "output (default text; markdown: the evidence section of a pull request)"},
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
@@ -160,10 +162,18 @@ int th_cmd_tune(int argc, char **argv)
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, false, NULL, NULL};
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
+    ro.no_geoip = th_args_flag(&a, "no-geoip");
+    const char *rules_dir = th_args_value(&a, "rules");
+    if (rules_dir || (th_tune_cli_is_dir(before) && th_tune_cli_is_dir(after))) {
+        if (fmt && strcmp(fmt, "markdown") == 0) {
+            fprintf(stderr, "trailhound tune: a pack comparison prints text or json\n");
+            return TH_EXIT_USAGE;
+        }
+        return th_tune_cli_pack(rules_dir, before, after, &ro, fmt, num_opt(&a, "top", 30));
+    }
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
-    ro.no_geoip = th_args_flag(&a, "no-geoip");
     th_replay rp;
     th_replay_init(&rp);
     const th_rule *old = th_replay_load(&rp, before, &diags);

@@ -34,18 +34,10 @@ void th_replay_free(th_replay *r)
     th_arena_free(&r->arena);
 }
 
-char *th_git_show(const char *path, const char *rev, size_t *len)
+/* Runs git with argv (NULL-terminated, argv[0] "git") and returns its
+ * standard output, malloc'd and NUL-terminated; NULL when it fails. */
+static char *git_out(char *const *argv, size_t *len)
 {
-    char dir[PATH_MAX], spec[PATH_MAX + 128];
-    const char *slash = strrchr(path, '/');
-    if (slash) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-        if (!dir[0])
-            snprintf(dir, sizeof dir, "/");
-    } else {
-        snprintf(dir, sizeof dir, ".");
-    }
-    snprintf(spec, sizeof spec, "%s:./%s", rev, slash ? slash + 1 : path);
     int fd[2];
     if (pipe(fd) != 0)
         return NULL;
@@ -59,7 +51,7 @@ char *th_git_show(const char *path, const char *rev, size_t *len)
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        execlp("git", "git", "-C", dir, "show", spec, (char *)NULL);
+        execvp("git", argv);
         _exit(127);
     }
     close(fd[1]);
@@ -79,6 +71,30 @@ char *th_git_show(const char *path, const char *rev, size_t *len)
     th_buf_put(&b, "", 0);
     *len = b.len;
     return b.data;
+}
+
+char *th_git_show(const char *path, const char *rev, size_t *len)
+{
+    char dir[PATH_MAX], spec[PATH_MAX + 128];
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        if (!dir[0])
+            snprintf(dir, sizeof dir, "/");
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    snprintf(spec, sizeof spec, "%s:./%s", rev, slash ? slash + 1 : path);
+    char *argv[] = {"git", "-C", dir, "show", spec, NULL};
+    return git_out(argv, len);
+}
+
+char *th_git_ls(const char *dir, const char *rev, size_t *len)
+{
+    char r[256];
+    snprintf(r, sizeof r, "%s", rev);
+    char *argv[] = {"git", "-C", (char *)dir, "ls-tree", "-r", "--name-only", r, "--", ".", NULL};
+    return git_out(argv, len);
 }
 
 const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags)

@@ -79,5 +79,8 @@ struct th_mapper *th_replay_mapper_geo(th_diags *diags, bool geoip);
 
 /* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
 char *th_git_show(const char *path, const char *rev, size_t *len);
+/* `git -C DIR ls-tree -r --name-only REV -- .`: the files under DIR at REV,
+ * one path (relative to DIR) per line; malloc'd, NULL on failure. */
+char *th_git_ls(const char *dir, const char *rev, size_t *len);
 
 #endif

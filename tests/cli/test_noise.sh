@@ -137,6 +137,65 @@ expect_grep "noise --apply: every CI alert gone in the replay" "^replayed: alert
   --format summary >/dev/null 2>"$TMP/err"
 expect_grep "noise --apply: run --exceptions reads the written list" "; 0 alerts;" "$TMP/err"
 
+# ---- tune over a whole pack: two git revisions, three rules changed -------
+# v1: iam, ci, console (a copy of iam for console sessions), gone (removed in v2).
+# v2: iam narrowed (--apply's file), ci excepts its CI role, console broadened
+# to every session, gone removed, fresh added.
+mkdir -p "$TMP/pack/rules"
+P="$TMP/pack/rules"
+sed 's/^rule_id = .*/rule_id = "aaaaaaaa-0000-0000-0000-000000000001"/' "$TMP/iam.toml" >"$P/iam.toml"
+cp "$TMP/ci.toml" "$P/ci.toml"
+sed 's/^rule_id = .*/rule_id = "aaaaaaaa-0000-0000-0000-000000000002"/; s/^name = .*/name = "IAM Calls by Console Sessions"/;
+     s/^    and aws.cloudtrail.user_identity.access_key_id: ASIA\*$/&\n    and aws.cloudtrail.session_credential_from_console: true/' \
+  "$TMP/iam.toml" >"$P/console.toml"
+sed 's/^rule_id = .*/rule_id = "aaaaaaaa-0000-0000-0000-000000000003"/; s/^name = .*/name = "Gone"/' "$TMP/ci.toml" >"$P/gone.toml"
+git -C "$TMP/pack" init -q && git -C "$TMP/pack" add -A && git -C "$TMP/pack" -c user.email=t@t -c user.name=t commit -qm v1
+for f in iam ci console gone; do cp "$P/$f.toml" "$TMP/v1_$f.toml"; done
+sed 's/^rule_id = .*/rule_id = "aaaaaaaa-0000-0000-0000-000000000001"/' "$TMP/apply.toml" >"$P/iam.toml"
+sed 's/^    and event.outcome: "success" and aws.cloudtrail.user_identity.type: "AssumedRole"$/&\n    and not user.name: "vandelay-github-actions-deploy"/' "$TMP/ci.toml" >"$P/ci.toml"
+grep -v 'session_credential_from_console: true' "$P/console.toml" | sed 's/^name = .*/name = "IAM Calls by Console Sessions"/' >"$TMP/c" && mv "$TMP/c" "$P/console.toml"
+git -C "$TMP/pack" rm -q rules/gone.toml
+sed 's/^rule_id = .*/rule_id = "aaaaaaaa-0000-0000-0000-000000000004"/; s/^name = .*/name = "Fresh"/' "$TMP/ci.toml" >"$P/fresh.toml"
+git -C "$TMP/pack" add -A && git -C "$TMP/pack" -c user.email=t@t -c user.name=t commit -qm v2
+expect_rc "tune --rules: two revisions of a pack" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD \
+  --data "$TMP/d/AWSLogs" --format json
+cp "$TMP/out" "$TMP/pack.json"
+count() { "$TH" run --rules "$1" --data "$TMP/d/AWSLogs" --format summary 2>&1 >/dev/null | grep -o '; [0-9]* alerts;' | grep -o '[0-9]*'; }
+want=""
+for f in iam ci console gone; do want="$want $f:$(count "$TMP/v1_$f.toml")"; done
+for f in iam ci console fresh; do want="$want $f+$(count "$P/$f.toml")"; done
+if python3 - "$TMP/pack.json" "$want" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = {}
+for tok in sys.argv[2].split():
+    sep = ":" if ":" in tok else "+"
+    name, n = tok.split(sep)
+    want[(name, "before" if sep == ":" else "after")] = int(n)
+ids = {"aaaaaaaa-0000-0000-0000-000000000001": "iam", "7c0c3bd4-1b0e-4c57-9a52-0d1a5c2f6b11": "ci",
+       "aaaaaaaa-0000-0000-0000-000000000002": "console", "aaaaaaaa-0000-0000-0000-000000000003": "gone",
+       "aaaaaaaa-0000-0000-0000-000000000004": "fresh"}
+rows = {ids[r["rule_id"]]: r for r in d["rules"]}
+status = {k: r["status"] for k, r in rows.items()}
+assert status == {"iam": "changed", "ci": "changed", "console": "changed", "gone": "removed", "fresh": "added"}, status
+assert (d["changed"], d["added"], d["removed"]) == (3, 1, 1), d
+for (name, side), n in want.items():
+    assert rows[name][side] == n, (name, side, rows[name][side], n)     # the same counts as `run`
+assert d["before"] == sum(r["before"] for r in d["rules"]) and d["after"] == sum(r["after"] for r in d["rules"])
+moves = [abs(r["after"] - r["before"]) for r in d["rules"]]
+assert moves == sorted(moves, reverse=True), moves                      # biggest movers first
+assert rows["ci"]["after"] == 0 and rows["console"]["after"] > rows["console"]["before"]
+PY
+then ok "tune --rules: per-rule movers, statuses and totals agree with run"
+else nok "tune --rules: per-rule movers" "$want" "$(head -c 1500 "$TMP/pack.json")"; fi
+mkdir -p "$TMP/v1" && git -C "$TMP/pack" archive HEAD~1 rules | tar -x -C "$TMP/v1"
+expect_rc "tune: two folders" 0 "$TH" tune --before "$TMP/v1/rules" --after "$P" --data "$TMP/d/AWSLogs" --format json
+if python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a==b, (a, b)' "$TMP/out" "$TMP/pack.json"; then
+  ok "tune: two folders give what two revisions give"
+else nok "tune: two folders" "$(head -c 600 "$TMP/out")"; fi
+expect_rc "tune --rules: text" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD --data "$TMP/d/AWSLogs"
+expect_grep "tune --rules: the summary line" "^rules +changed 3  added 1  removed 1  unchanged 0" "$TMP/out"
+
 # ---- Markdown evidence, rendered with a Markdown library -------------------
 # Python-Markdown (Debian python3-markdown, installed by scripts/setup.sh).
 MDPY=""
