@@ -22,8 +22,9 @@
 static const th_opt opts[] = {
     {"rule", TH_OPT_VALUE, "RULE", "the rule: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"from", TH_OPT_VALUE, "T", "start of the replayed period, as for run (ISO-8601 or now-7d; default: the data's)"},
+    {"to", TH_OPT_VALUE, "T", "end of the replayed period, as for run (default: latest event)"},
+    {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML): noise among what they leave"},
     {"field", TH_OPT_MULTI, "FIELD",
      "more fields to consider (besides investigation fields "
      "and common ones)"},
@@ -541,12 +542,18 @@ int th_cmd_noise(int argc, char **argv)
     th_arena arena;
     th_arena_init(&arena, 1 << 16);
     th_noise *noise = NULL;
+    th_exceptions exc, excview;
+    th_exceptions_init(&exc);
+    th_exceptions_init(&excview);
     const th_rule *r = th_replay_load(&rp, rulespec, &diags);
-    if (!r || !th_tune_cli_labels("noise", &a, r, &labels, &have_labels)) {
+    if (!r || !th_tune_cli_labels("noise", &a, r, &labels, &have_labels) ||
+        !th_tune_cli_exceptions("noise", &a, r, &exc, &excview)) {
         th_diags_print(&diags, stderr);
         rc = TH_EXIT_USAGE;
         goto out;
     }
+    if (excview.len)
+        ro.exc = &excview;
     th_replay_add(&rp, r, NULL);
     if (!th_replay_run(&rp, &ro) || rp.skipped[0]) {
         th_diags_print(&diags, stderr);
@@ -618,6 +625,8 @@ int th_cmd_noise(int argc, char **argv)
         print_text(&s);
     th_buf_free(&paths);
 out:
+    th_exceptions_free(&excview);
+    th_exceptions_free(&exc);
     th_noise_free(noise);
     th_arena_free(&arena);
     th_labels_free(&labels);

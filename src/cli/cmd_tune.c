@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -11,6 +12,7 @@
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
+#include "engine/exceptions.h"
 #include "tune/noise.h"
 #include "tune/replay.h"
 #include "tune/report.h"
@@ -19,8 +21,9 @@ static const th_opt opts[] = {
     {"before", TH_OPT_VALUE, "OLD", "the old version: FILE or FILE@REV (git revision)"},
     {"after", TH_OPT_VALUE, "NEW", "the new version: FILE or FILE@REV"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
-    {"from", TH_OPT_VALUE, "TIME", "start of the replayed period (ISO time; default: the data's)"},
-    {"to", TH_OPT_VALUE, "TIME", "end of the replayed period (exclusive)"},
+    {"from", TH_OPT_VALUE, "T", "start of the replayed period, as for run (ISO-8601 or now-7d; default: the data's)"},
+    {"to", TH_OPT_VALUE, "T", "end of the replayed period, as for run (default: latest event)"},
+    {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML), for both versions"},
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
@@ -41,9 +44,13 @@ bool th_tune_cli_period(const char *verb, const th_args *a, int64_t *from, int64
     int64_t *dst[2] = {from, to};
     for (int i = 0; i < 2; i++) {
         const char *v = th_args_value(a, names[i]);
-        if (v && !th_time_parse_iso(v, strlen(v), dst[i])) {
-            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO date or time\n", verb, names[i],
-                    v);
+        /* the forms run takes: ISO-8601 or Elastic date math (now-7d) */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        if (v && !th_datemath_eval(v, strlen(v), now_ms, dst[i])) {
+            fprintf(stderr, "trailhound %s: --%s '%s' is not an ISO time or date math (now-7d)\n",
+                    verb, names[i], v);
             return false;
         }
     }
@@ -93,6 +100,26 @@ const char *th_tune_cli_provenance(const char *const *data, size_t n)
             return "emulated (trailhound emulate; its labels.ndjson lies beside the data)";
     }
     return "as given (no emulate labels beside it: real or converted CloudTrail)";
+}
+
+bool th_tune_cli_exceptions(const char *verb, const th_args *a, const th_rule *r,
+                            th_exceptions *all, th_exceptions *view)
+{
+    const char *paths[TH_ARGS_MAX];
+    size_t n = th_args_values(a, "exceptions", paths, TH_ARGS_MAX);
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; i < n; i++)
+        th_exceptions_load(all, paths[i], &d);
+    bool ok = d.errors == 0;
+    if (!ok) {
+        th_diags_print(&d, stderr);
+        fprintf(stderr, "trailhound %s: the exception lists could not be read\n", verb);
+    }
+    th_diags_free(&d);
+    if (ok && n)
+        th_exceptions_for_rule(all, r, &r, 1, view);
+    return ok;
 }
 
 char *th_tune_cli_read(const char *path, size_t *len)
@@ -182,15 +209,21 @@ int th_cmd_tune(int argc, char **argv)
     th_labels labels;
     th_labels_init(&labels);
     bool have_labels = false;
+    th_exceptions exc, excview;
+    th_exceptions_init(&exc);
+    th_exceptions_init(&excview);
     if (!old || !new) {
         th_diags_print(&diags, stderr);
         rc = TH_EXIT_USAGE;
         goto out;
     }
-    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels)) {
+    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels) ||
+        !th_tune_cli_exceptions("tune", &a, new, &exc, &excview)) {
         rc = TH_EXIT_USAGE;
         goto out;
     }
+    if (excview.len)
+        ro.exc = &excview;
     th_replay_add(&rp, old, NULL);
     th_replay_add(&rp, new, NULL);
     if (!th_replay_run(&rp, &ro)) {
@@ -275,6 +308,8 @@ int th_cmd_tune(int argc, char **argv)
     th_buf_free(&datapaths);
     th_arena_free(&arena);
 out:
+    th_exceptions_free(&excview);
+    th_exceptions_free(&exc);
     th_labels_free(&labels);
     th_replay_free(&rp);
     th_diags_free(&diags);

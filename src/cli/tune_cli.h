@@ -22,6 +22,11 @@ char *th_tune_cli_read(const char *path, size_t *len);
 /* Where the data came from, for evidence: "emulated (...)" when emulate's
  * labels.ndjson lies in or beside a --data path, else "as given (...)". */
 const char *th_tune_cli_provenance(const char *const *data, size_t n);
+struct th_exceptions;
+/* --exceptions FILE...: loads them into all and the items that apply to r
+ * into view (as run applies them); false when a file cannot be read. */
+bool th_tune_cli_exceptions(const char *verb, const th_args *a, const th_rule *r,
+                            struct th_exceptions *all, struct th_exceptions *view);
 /* True when path is a directory. */
 bool th_tune_cli_is_dir(const char *path);
 struct th_replay_opts;

@@ -54,7 +54,7 @@ typedef struct th_replay_opts {
     int64_t from_ms, to_ms; /* TH_TIME_NONE = the data's span */
     th_diags *diags;
     /* explain's additions (zero = off, as before): */
-    const struct th_exceptions *exc; /* exception items applied to version 0 */
+    const struct th_exceptions *exc; /* exception items applied to every version */
     struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
     bool sequences;                  /* run EQL sequence rules (else skipped) */
     bool no_geoip;                   /* no GeoIP (else the default City database) */

@@ -137,6 +137,22 @@ expect_grep "noise --apply: every CI alert gone in the replay" "^replayed: alert
   --format summary >/dev/null 2>"$TMP/err"
 expect_grep "noise --apply: run --exceptions reads the written list" "; 0 alerts;" "$TMP/err"
 
+# ---- the options run takes: --exceptions, --from/--to forms ----------------
+expect_rc "noise --exceptions: the CI role's list leaves no noise" 0 "$TH" noise --rule "$TMP/ci.toml" \
+  --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.toml"
+expect_grep "noise --exceptions: no alerts left" "^alerts  0 over" "$TMP/out"
+expect_rc "tune --exceptions: both versions" 0 "$TH" tune --before "$TMP/ci.toml" --after "$TMP/ci.toml" \
+  --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.toml" --format json
+expect_grep "tune --exceptions: 0 -> 0" '"before":0,"after":0' "$TMP/out"
+expect_rc "tune --from/--to: date math as run takes it" 0 "$TH" tune --before "$TMP/ci.toml" \
+  --after "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --from now-100000d --to 2026-10-15T00:00:00Z --format json
+n_half=$(grep -o '"before":[0-9]*' "$TMP/out" | head -1 | cut -d: -f2)
+"$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --from now-100000d --to 2026-10-15T00:00:00Z \
+  --format summary 2>"$TMP/err" >/dev/null
+expect_grep "tune --from/--to: the same period as run" "; $n_half alerts;" "$TMP/err"
+expect_rc "noise --from: not a time is a usage error" 2 "$TH" noise --rule "$TMP/ci.toml" \
+  --data "$TMP/d/AWSLogs" --from yesterday
+
 # ---- tune over a whole pack: two git revisions, three rules changed -------
 # v1: iam, ci, console (a copy of iam for console sessions), gone (removed in v2).
 # v2: iam narrowed (--apply's file), ci excepts its CI role, console broadened
