@@ -64,7 +64,8 @@ static void build_pairs(th_noise *n)
 {
     size_t total = n->alerts->len;
     feat **sorted = th_xcalloc(n->feats.len + 1, sizeof *sorted);
-    memcpy(sorted, n->feats.items, n->feats.len * sizeof *sorted);
+    if (n->feats.len) /* no alerts: no conditions, and no array to copy */
+        memcpy(sorted, n->feats.items, n->feats.len * sizeof *sorted);
     qsort(sorted, n->feats.len, sizeof *sorted, feat_count_cmp);
     for (size_t i = 0; i < n->feats.len && n->ntop < PAIR_TOP; i++) {
         feat *f = sorted[i];

@@ -324,6 +324,25 @@ static void generalised_values(void **state)
     th_arena_free(&a);
 }
 
+/* No alerts (exceptions took them all): nothing to cluster, and no crash. */
+static void no_alerts_no_clusters(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 12);
+    th_talerts s = {0};
+    th_noise_opts o = {NULL, 0, NULL, 0, 30};
+    th_noise *nz = th_noise_build(&a, &s, &o);
+    th_noise_observe(nz, doc_of(&a, &workload, 1), true);
+    th_noise_cluster **c;
+    assert_int_equal(th_noise_rank(nz, &c), 0);
+    size_t events, selected;
+    th_noise_totals(nz, &events, &selected);
+    assert_int_equal(events, 1);
+    th_noise_free(nz);
+    th_arena_free(&a);
+}
+
 static void kql_of_conditions(void **state)
 {
     (void)state;
@@ -352,6 +371,7 @@ int main(void)
         cmocka_unit_test(labels_rank_clusters_losing_none_first),
         cmocka_unit_test(ci_role_is_one_exception),
         cmocka_unit_test(generalised_values),
+        cmocka_unit_test(no_alerts_no_clusters),
         cmocka_unit_test(kql_of_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
