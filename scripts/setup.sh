@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # bench/inflate_bench (the measurement that chose ISA-L; not part of `make`).
 # chromium: the HTML report is checked in a real (headless) browser;
 # python3-jsonschema: SARIF output is validated against its schema; python3 reads
-# JUnit XML back (tests/cli/test_reports.sh); libhunspell-dev: lint's spelling check.
+# JUnit XML back (tests/cli/test_reports.sh); libhunspell-dev: lint's spelling check;
+# python3-markdown: the CLI test renders tune/noise --format markdown with it.
 pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev clang
-      chromium python3 python3-jsonschema libhunspell-dev)
+      chromium python3 python3-jsonschema libhunspell-dev python3-markdown)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -14,6 +15,7 @@
 #include "cli/tune_cli.h"
 #include "cli/verbs.h"
 #include "ecs/schema.h"
+#include "engine/exceptions.h"
 #include "tune/noise.h"
 #include "tune/replay.h"
 #include "tune/report.h"
@@ -24,10 +26,14 @@ static const th_opt opts[] = {
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
     {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP},
     {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
+    {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML), for both versions"},
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
     {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
-    {"format", TH_OPT_VALUE, "text|json", "terminal output (default text)"},
+    {"rules", TH_OPT_VALUE, "DIR",
+     "a detection-rules checkout: --before/--after are git revisions of it (the whole pack)"},
+    {"format", TH_OPT_VALUE, "text|json|markdown",
+     "output (default text; markdown: the evidence section of a pull request)"},
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
     {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
     {"color", TH_OPT_FLAG, NULL, "colour the per-day bars (the default on a terminal unless NO_COLOR is set)"},
@@ -63,6 +69,46 @@ bool th_tune_cli_labels(const char *verb, const th_args *a, const th_rule *r, th
         *have = true;
     }
     return true;
+}
+
+const char *th_tune_cli_provenance(const char *const *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        const char *slash = strrchr(data[i], '/');
+        /* DIR/labels.ndjson, or beside it: emulate --out DIR writes DIR/AWSLogs */
+        snprintf(path, sizeof path, "%s/labels.ndjson", data[i]);
+        bool found = access(path, R_OK) == 0;
+        if (!found && slash) {
+            snprintf(path, sizeof path, "%.*s/labels.ndjson", (int)(slash - data[i]), data[i]);
+            found = access(path, R_OK) == 0;
+        } else if (!found) {
+            found = access("labels.ndjson", R_OK) == 0 && strcmp(data[i], "AWSLogs") == 0;
+        }
+        if (found)
+            return "emulated (trailhound emulate; its labels.ndjson lies beside the data)";
+    }
+    return "as given (no emulate labels beside it: real or converted CloudTrail)";
+}
+
+bool th_tune_cli_exceptions(const char *verb, const th_args *a, const th_rule *r,
+                            th_exceptions *all, th_exceptions *view)
+{
+    const char *paths[TH_ARGS_MAX];
+    size_t n = th_args_values(a, "exceptions", paths, TH_ARGS_MAX);
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; i < n; i++)
+        th_exceptions_load(all, paths[i], &d);
+    bool ok = d.errors == 0;
+    if (!ok) {
+        th_diags_print(&d, stderr);
+        fprintf(stderr, "trailhound %s: the exception lists could not be read\n", verb);
+    }
+    th_diags_free(&d);
+    if (ok && n)
+        th_exceptions_for_rule(all, r, &r, 1, view);
+    return ok;
 }
 
 char *th_tune_cli_read(const char *path, size_t *len)
@@ -131,22 +177,31 @@ int th_cmd_tune(int argc, char **argv)
     size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
     const char *fmt = th_args_value(&a, "format");
     if (!before || !after || ndata == 0 || a.npos ||
-        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)) {
-        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format text|json "
-                        "(try --help)\n");
+        (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
+         strcmp(fmt, "markdown") != 0)) {
+        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format "
+                        "text|json|markdown (try --help)\n");
         return TH_EXIT_USAGE;
     }
     if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata) ||
         (!strchr(before, '@') && !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
         (!strchr(after, '@') && !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
         return TH_EXIT_USAGE;
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL};
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(&a, &mo, &paths);
     ro.mo = &mo;
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
+    const char *rules_dir = th_args_value(&a, "rules");
+    if (rules_dir || (th_tune_cli_is_dir(before) && th_tune_cli_is_dir(after))) {
+        if (fmt && strcmp(fmt, "markdown") == 0) {
+            fprintf(stderr, "trailhound tune: a pack comparison prints text or json\n");
+            return TH_EXIT_USAGE;
+        }
+        return th_tune_cli_pack(rules_dir, before, after, &ro, fmt, num_opt(&a, "top", 30));
+    }
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
@@ -158,15 +213,21 @@ int th_cmd_tune(int argc, char **argv)
     th_labels labels;
     th_labels_init(&labels);
     bool have_labels = false;
+    th_exceptions exc, excview;
+    th_exceptions_init(&exc);
+    th_exceptions_init(&excview);
     if (!old || !new) {
         th_diags_print(&diags, stderr);
         rc = TH_EXIT_USAGE;
         goto out;
     }
-    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels)) {
+    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels) ||
+        !th_tune_cli_exceptions("tune", &a, new, &exc, &excview)) {
         rc = TH_EXIT_USAGE;
         goto out;
     }
+    if (excview.len)
+        ro.exc = &excview;
     th_replay_add(&rp, old, NULL);
     th_replay_add(&rp, new, NULL);
     if (!th_replay_run(&rp, &ro)) {
@@ -206,20 +267,33 @@ int th_cmd_tune(int argc, char **argv)
     for (size_t i = 0; i < ndata; i++)
         th_buf_printf(&datalabel, "%s%s", i ? " " : "", data[i]);
     th_buf_printf(&datalabel, " (%llu events)", (unsigned long long)rp.events);
-    th_tune_meta m = {new->name,
-                      new->rule_id,
-                      before,
-                      after,
-                      datalabel.data,
-                      fields,
-                      nfields,
-                      num_opt(&a, "sample", 5),
-                      !th_args_flag(&a, "no-color") && th_cli_colour(stdout)};
+    th_buf datapaths;
+    th_buf_init(&datapaths);
+    for (size_t i = 0; i < ndata; i++)
+        th_buf_printf(&datapaths, "%s%s", i ? " " : "", data[i]);
+    th_tune_meta m = {.rule_name = new->name,
+                      .rule_id = new->rule_id,
+                      .before_label = before,
+                      .after_label = after,
+                      .data_label = datalabel.data,
+                      .sample_fields = fields,
+                      .nsample_fields = nfields,
+                      .sample_n = num_opt(&a, "sample", 5),
+                      .color = !th_args_flag(&a, "no-color") && th_cli_colour(stdout),
+                      .before_query = old->query,
+                      .after_query = new->query,
+                      .from_ms = day_from,
+                      .to_ms = ro.to_ms != TH_TIME_NONE ? ro.to_ms : rp.to_ms,
+                      .events = rp.events,
+                      .provenance = th_tune_cli_provenance(data, ndata)};
     th_buf out;
     th_buf_init(&out);
     if (fmt && strcmp(fmt, "json") == 0)
         th_tune_render_json(&out, &d, &m);
-    else
+    else if (fmt && strcmp(fmt, "markdown") == 0) {
+        m.data_label = datapaths.data;
+        th_tune_render_markdown(&out, &d, &m);
+    } else
         th_tune_render_text(&out, &d, &m);
     th_buf_write(&out, stdout);
     th_buf_free(&out);
@@ -235,8 +309,11 @@ int th_cmd_tune(int argc, char **argv)
     if (rc == TH_EXIT_OK && d.has_labels && d.tp_lost)
         rc = TH_EXIT_FINDINGS;
     th_buf_free(&datalabel);
+    th_buf_free(&datapaths);
     th_arena_free(&arena);
 out:
+    th_exceptions_free(&excview);
+    th_exceptions_free(&exc);
     th_labels_free(&labels);
     th_replay_free(&rp);
     th_diags_free(&diags);

@@ -68,6 +68,9 @@ struct th_ir {
     th_ir **kids;        /* AND/OR/NOT */
     size_t nkids;
     unsigned line, col;  /* where the construct starts in the source (for diagnostics) */
+    size_t src_start, src_end; /* KQL: the construct's bytes in the query text, [start, end);
+                                  a `field: value` leaf from its field through its values
+                                  (0, 0 where the front end sets none) */
 };
 
 th_ir *th_ir_new(th_arena *a, th_ir_op op);

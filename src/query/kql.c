@@ -21,11 +21,27 @@
 
 static th_ir *or_query(parser *p);
 
-static th_ir *at(th_ir *ir, size_t pos)
+/* Marks where a construct parsed from pos to p->pos sits in the text. */
+static th_ir *at(const parser *p, th_ir *ir, size_t pos)
 {
-    if (ir)
+    if (ir) {
         ir->col = (unsigned)pos + 1;
+        ir->src_start = pos;
+        ir->src_end = p->pos;
+    }
     return ir;
+}
+
+/* A `field: values` clause: its leaves span from the field through the
+ * values (the linter points at the field, explain shows the clause). */
+static void clause_span(th_ir *ir, size_t start, size_t end)
+{
+    if (ir->nkids == 0) {
+        ir->src_start = start;
+        ir->src_end = end;
+    }
+    for (size_t i = 0; i < ir->nkids; i++)
+        clause_span(ir->kids[i], start, end);
 }
 
 /* The field name as a query sees it: nested queries prefix their path. */
@@ -126,7 +142,7 @@ static th_ir *value(parser *p, const lit *field)
         th_kql_expect(p, start, "value");
         return NULL;
     }
-    return at(build_is(p, field, &v), start);
+    return at(p, build_is(p, field, &v), start);
 }
 
 static th_ir *list_of_values(parser *p, const lit *field);
@@ -139,7 +155,7 @@ static th_ir *not_list(parser *p, const lit *field)
         p->pos = q;
         th_ir *k = list_of_values(p, field);
         if (k)
-            return at(th_ir_not(p->a, k), save);
+            return at(p, th_ir_not(p->a, k), save);
         p->pos = save;
     } else {
         th_kql_expect(p, save, "NOT");
@@ -170,7 +186,7 @@ static th_ir *bin_list(parser *p, const lit *field, const char *w, th_ir_op op,
         }
         TH_VEC_PUSH(&kids, k);
     }
-    th_ir *r = kids.len == 1 ? head : at(th_ir_bool(p->a, op, kids.items, kids.len), start);
+    th_ir *r = kids.len == 1 ? head : at(p, th_ir_bool(p->a, op, kids.items, kids.len), start);
     TH_VEC_FREE(&kids);
     return r;
 }
@@ -246,7 +262,7 @@ static th_ir *expression(parser *p)
         if (range_op(p, &lower, &incl)) {
             p->pos = th_kql_skip_spaces(p, p->pos);
             if (th_kql_literal(p, &v)) {
-                th_ir *r = at(th_ir_new(p->a, TH_IR_RANGE), start);
+                th_ir *r = at(p, th_ir_new(p->a, TH_IR_RANGE), start);
                 r->field = full_field(p, &f);
                 r->flags = TH_IRF_KQL;
                 if (lower) {
@@ -267,8 +283,10 @@ static th_ir *expression(parser *p)
         if (p->pos < p->n && p->s[p->pos] == ':') {
             p->pos = th_kql_skip_spaces(p, p->pos + 1);
             th_ir *r = list_of_values(p, &f);
-            if (r)
+            if (r) {
+                clause_span(r, start, p->pos);
                 return r;
+            }
         } else {
             th_kql_expect(p, p->pos, "\":\"");
         }
@@ -348,7 +366,7 @@ static th_ir *not_query(parser *p)
         p->pos = q;
         th_ir *k = sub_query(p);
         if (k)
-            return at(th_ir_not(p->a, k), save);
+            return at(p, th_ir_not(p->a, k), save);
         p->pos = save;
     } else {
         th_kql_expect(p, save, "NOT");
@@ -378,7 +396,7 @@ static th_ir *bin_query(parser *p, const char *w, th_ir_op op, th_ir *(*sub)(par
         }
         TH_VEC_PUSH(&kids, k);
     }
-    th_ir *r = kids.len == 1 ? head : at(th_ir_bool(p->a, op, kids.items, kids.len), start);
+    th_ir *r = kids.len == 1 ? head : at(p, th_ir_bool(p->a, op, kids.items, kids.len), start);
     TH_VEC_FREE(&kids);
     return r;
 }

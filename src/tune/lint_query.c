@@ -7,8 +7,8 @@
 #include "base/timeutil.h"
 #include "ecs/schema.h"
 #include "query/esql.h"
+#include "query/ir.h"
 #include "query/query.h"
-#include "tune/kqlscan.h"
 #include "tune/lint_int.h"
 
 static bool is_number(th_str v)
@@ -42,21 +42,32 @@ static bool is_ip_or_cidr(th_str v)
     return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+/* One `field: value` / `field op value` clause of a KQL query, read off
+ * the query IR (query/ir.h): the linter checks clauses, not predicates. */
+typedef enum ckind { C_EXISTS, C_TERM, C_WILDCARD, C_RANGE, C_FREE } ckind;
+
+typedef struct clause {
+    ckind kind;
+    th_str field; /* empty for FREE */
+    th_str value; /* as written, escapes resolved; a wildcard's pattern */
+    bool negated; /* under an odd number of `not` */
+} clause;
+
 static bool wildcard_ok(th_ftype t)
 {
     return t == TH_FT_KEYWORD || t == TH_FT_CONSTANT_KEYWORD || t == TH_FT_WILDCARD ||
            t == TH_FT_FLATTENED || t == TH_FT_FLATTENED_LEAF;
 }
 
-static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsigned col)
+static void check_clause(lfile *f, const clause *c, unsigned line, unsigned col)
 {
     int fn = (int)c->field.n, vn = (int)c->value.n;
-    if (c->kind == TH_KQL_FREE) {
+    if (c->kind == C_FREE) {
         lint_find(f, TH_SEV_WARNING, line, col, "fields",
                   "free-text term '%.*s' (no field) searches every field", vn, c->value.p);
         return;
     }
-    if (c->kind == TH_KQL_EXISTS && c->negated)
+    if (c->kind == C_EXISTS && c->negated)
         lint_find(f, TH_SEV_WARNING, line, col, "negation",
                   "`not %.*s: *` excludes every event that has the field at all; possibly "
                   "overly exclusive",
@@ -71,13 +82,13 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
     }
     th_ftype t = def->type;
     const char *tn = th_ftype_name(t);
-    if (t == TH_FT_OBJECT && c->kind != TH_KQL_EXISTS) {
+    if (t == TH_FT_OBJECT && c->kind != C_EXISTS) {
         lint_find(f, TH_SEV_ERROR, line, col, "fields",
                   "'%.*s' is an object: it has no values of its own", fn, c->field.p);
         return;
     }
     switch (c->kind) {
-    case TH_KQL_WILDCARD:
+    case C_WILDCARD:
         if (t == TH_FT_TEXT)
             lint_find(f, TH_SEV_WARNING, line, col, "fields",
                       "wildcard '%.*s' on text field '%.*s' matches single analysed words, not "
@@ -89,7 +100,7 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
                       "flattened fields only",
                       vn, c->value.p, tn, fn, c->field.p);
         break;
-    case TH_KQL_TERM:
+    case C_TERM:
         if (t == TH_FT_BOOLEAN && !th_str_eqc(c->value, "true") && !th_str_eqc(c->value, "false"))
             lint_find(f, TH_SEV_ERROR, line, col, "fields",
                       "'%.*s' is not a boolean, but '%.*s' is a boolean field", vn, c->value.p, fn,
@@ -110,7 +121,7 @@ static void check_clause(lfile *f, const th_kql_clause *c, unsigned line, unsign
                           c->field.p);
         }
         break;
-    case TH_KQL_RANGE:
+    case C_RANGE:
         if (t == TH_FT_BOOLEAN)
             lint_find(f, TH_SEV_ERROR, line, col, "fields", "range on boolean field '%.*s'", fn,
                       c->field.p);
@@ -214,6 +225,50 @@ static void lint_esql(lfile *f, const th_toml *qv)
     }
 }
 
+/* A field name with a wildcard (`aws.*: x`) as written: the parser expands
+ * it into every schema field it names, which are not the author's clauses
+ * (checking each would flag fields the author never meant). */
+static bool field_pattern(const th_toml *qv, const th_ir *ir)
+{
+    th_str t = qv->u.str;
+    for (size_t i = ir->src_start; i < ir->src_end && i < t.n; i++) {
+        if (t.p[i] == ':' || t.p[i] == '<' || t.p[i] == '>' || t.p[i] == ' ')
+            return false;
+        if (t.p[i] == '*')
+            return true;
+    }
+    return false;
+}
+
+/* Every leaf of the query with the parity of the `not`s above it. */
+static void walk(lfile *f, const th_toml *qv, const th_ir *ir, size_t start, bool negated)
+{
+    if (ir->op == TH_IR_NOT) {
+        walk(f, qv, ir->kids[0], start, !negated);
+        return;
+    }
+    for (size_t i = 0; i < ir->nkids; i++)
+        walk(f, qv, ir->kids[i], start, negated);
+    clause c = {C_TERM, ir->field, ir->value, negated};
+    switch (ir->op) {
+    case TH_IR_EXISTS: c.kind = C_EXISTS; break;
+    case TH_IR_TERM: c.kind = C_TERM; break;
+    case TH_IR_WILDCARD: c.kind = C_WILDCARD; break;
+    case TH_IR_RANGE:
+        c.kind = C_RANGE;
+        c.value = ir->lo.p ? ir->lo : ir->hi;
+        break;
+    default: return; /* and/or/true: nothing of their own */
+    }
+    if (c.field.n == 0)
+        c.kind = C_FREE;
+    else if (field_pattern(qv, ir))
+        return;
+    unsigned line, col;
+    lint_line_col(f, start + ir->src_start, &line, &col);
+    check_clause(f, &c, line, col);
+}
+
 void lint_query(lfile *f, const th_toml *rule)
 {
     const th_toml_kv *lang = lint_kv(rule, "language"), *q = lint_kv(rule, "query");
@@ -238,31 +293,31 @@ void lint_query(lfile *f, const th_toml *rule)
         return;
     }
     f->l->rules_kql++;
-    th_kql_scan scan;
-    th_kql_scan_text(f->a, q->val->u.str.p, q->val->u.str.n, &scan);
     size_t start = lint_string_start(f, q->val);
     unsigned line, col;
-    if (scan.error) {
-        lint_line_col(f, start + scan.error_offset, &line, &col);
-        lint_find(f, TH_SEV_ERROR, line, col, "fields", "query does not parse: %s",
-                  scan.error_reason);
-    }
-    size_t errors = f->d->errors;
-    for (size_t i = 0; i < scan.len; i++) {
-        lint_line_col(f, start + scan.items[i].offset, &line, &col);
-        check_clause(f, &scan.items[i], line, col);
-    }
-    if (scan.error || f->d->errors > errors)
+    lint_line_col(f, start, &line, &col);
+    th_qsource src = {f->path, line, col};
+    th_diags qd;
+    th_diags_init(&qd);
+    th_ir *ir = th_kql_parse(f->a, q->val->u.str.p, q->val->u.str.n, &src, &qd);
+    size_t qd_errors = qd.len, errors = f->d->errors;
+    for (size_t i = 0; i < qd.len; i++)
+        lint_find(f, TH_SEV_ERROR, qd.items[i].line, qd.items[i].col, "fields",
+                  "query does not parse: %s", qd.items[i].message);
+    th_diags_free(&qd);
+    if (!ir || qd_errors)
+        return;
+    errors = f->d->errors;
+    walk(f, q->val, ir, start, false);
+    if (f->d->errors > errors)
         return; /* the clause checks said it (value types) */
     /* what else Elasticsearch rejects (a date out of range ...): the rule
      * fails in Kibana */
-    th_diags qd;
-    th_diags_init(&qd);
-    lint_line_col(f, start, &line, &col);
-    th_qsource src = {f->path, line, col};
-    th_query *cq = th_query_compile(f->a, TH_QLANG_KQL, q->val->u.str.p, q->val->u.str.n, &src, &qd);
-    for (size_t i = 0; cq && i < qd.len; i++)
-        lint_find(f, qd.items[i].severity, qd.items[i].line, qd.items[i].col, "query", "%s",
-                  qd.items[i].message);
-    th_diags_free(&qd);
+    th_diags cd;
+    th_diags_init(&cd);
+    th_query *cq = th_query_compile(f->a, TH_QLANG_KQL, q->val->u.str.p, q->val->u.str.n, &src, &cd);
+    for (size_t i = 0; cq && i < cd.len; i++)
+        lint_find(f, cd.items[i].severity, cd.items[i].line, cd.items[i].col, "query", "%s",
+                  cd.items[i].message);
+    th_diags_free(&cd);
 }

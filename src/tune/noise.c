@@ -1,261 +1,373 @@
-/* Noise ranking (noise.h). */
-#include "tune/noise.h"
-
+/* Root-cause analysis of alert noise: clusters, their counts, ranking (noise.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
-#include "base/map.h"
-#include "base/vec.h"
+#include "base/timeutil.h"
+#include "tune/noise_int.h"
 
-const char *const th_noise_common_fields[] = {
-    "source.ip",
-    "source.address",
-    "user_agent.original",
-    "user.name",
-    "aws.cloudtrail.user_identity.type",
-    "aws.cloudtrail.user_identity.arn",
-    "aws.cloudtrail.user_identity.invoked_by",
-    "aws.cloudtrail.session_credential_from_console",
-    "aws.cloudtrail.user_identity.session_context.mfa_authenticated",
-    "event.action",
-    "event.outcome",
-    "cloud.region",
-    "cloud.account.id",
-    NULL,
-};
+/* ---- building ------------------------------------------------------------ */
 
-typedef struct tally {
-    size_t count, tp;
-} tally;
-
-typedef struct vals {
-    th_str v[64];
-    size_t n;
-} vals;
-
-static bool vals_visit(const th_jval *v, void *ctx)
+static th_noise_cluster *new_cluster(th_noise *n, const th_noise_cond *c, size_t nc, size_t attr_at,
+                                     uint64_t *bits, size_t count)
 {
-    vals *c = ctx;
-    th_str s;
-    if (!th_tune_value_text(v, &s))
-        return true;
-    for (size_t i = 0; i < c->n; i++)
-        if (th_str_eq(c->v[i], s))
-            return true;
-    if (c->n == sizeof c->v / sizeof c->v[0])
-        return false;
-    c->v[c->n++] = s;
-    return true;
-}
-
-/* The "family" part of a value: up to and including the first '/', ' ' or
- * ':' (user agents, ARNs, paths), when at least 3 characters precede it and
- * something follows. Empty when the value has none. */
-static th_str prefix_of(th_str v)
-{
-    for (size_t i = 3; i + 1 < v.n; i++)
-        if (v.p[i] == '/' || v.p[i] == ' ' || v.p[i] == ':')
-            return th_str_make(v.p, i + 1);
-    return TH_STR_NULL;
-}
-
-/* The "path" part of a value: through its last '/' (ARNs: `...:user/`,
- * `...:assumed-role/Name/`), when something follows. */
-static th_str path_of(th_str v)
-{
-    for (size_t i = v.n; i-- > 3;)
-        if (v.p[i] == '/')
-            return i + 1 < v.n ? th_str_make(v.p, i + 1) : TH_STR_NULL;
-    return TH_STR_NULL;
-}
-
-static void bump(th_arena *a, th_map *m, th_str key, bool tp)
-{
-    bool ins;
-    void **slot = th_map_ref(m, key, &ins);
-    if (ins)
-        *slot = TH_ANEW(a, tally);
-    tally *t = *slot;
-    t->count++;
-    t->tp += tp;
-}
-
-static bool is_plain_literal(th_str v)
-{
-    if (v.n == 0)
-        return false;
-    if (th_str_eqc(v, "true") || th_str_eqc(v, "false"))
-        return true;
-    for (size_t i = 0; i < v.n; i++)
-        if (!((v.p[i] >= '0' && v.p[i] <= '9') || (i == 0 && v.p[i] == '-') ||
-              (i > 0 && v.p[i] == '.')))
-            return false;
-    return true;
-}
-
-const char *th_noise_kql(th_arena *a, th_noise_kind kind, const char *field, th_str value)
-{
-    th_buf b;
-    th_buf_init(&b);
-    if (kind == TH_NOISE_MISSING) {
-        th_buf_printf(&b, "and %s: *", field);
-    } else if (kind == TH_NOISE_VALUE) {
-        th_buf_printf(&b, "and not %s: ", field);
-        if (is_plain_literal(value)) {
-            th_buf_putstr(&b, value);
-        } else {
-            th_buf_putc(&b, '"');
-            for (size_t i = 0; i < value.n; i++) {
-                if (value.p[i] == '"' || value.p[i] == '\\')
-                    th_buf_putc(&b, '\\');
-                th_buf_putc(&b, value.p[i]);
-            }
-            th_buf_putc(&b, '"');
-        }
-    } else {
-        th_buf_printf(&b, "and not %s: ", field);
-        for (size_t i = 0; i < value.n; i++) {
-            if (strchr("\\():<>\"*{} \t", value.p[i]))
-                th_buf_putc(&b, '\\');
-            th_buf_putc(&b, value.p[i]);
-        }
-        th_buf_putc(&b, '*');
+    th_noise_cluster *cl = TH_ANEW(n->a, th_noise_cluster);
+    cl->ncond = nc;
+    cl->cls = TH_NOISE_SCOPE;
+    bool ident = false;
+    for (size_t i = 0; i < nc; i++) {
+        cl->cond[i] = c[i];
+        ident |= c[i].cls == TH_NOISE_IDENTITY;
+        if (c[i].cls != TH_NOISE_SCOPE && cl->cls == TH_NOISE_SCOPE)
+            cl->cls = TH_NOISE_PROVENANCE;
     }
-    char *s = th_arena_strndup(a, b.data, b.len);
-    th_buf_free(&b);
-    return s;
+    if (ident)
+        cl->cls = TH_NOISE_IDENTITY;
+    cl->bits = bits;
+    cl->alerts = count;
+    cl->attr = attr_at;
+    cl->kql = th_noise_cluster_kql(n->a, c, nc);
+    cl->positive = th_noise_cond_kql(n->a, &c[0]);
+    if (nc > 1)
+        cl->positive =
+            th_arena_printf(n->a, "%s and %s", cl->positive, th_noise_cond_kql(n->a, &c[1]));
+    TH_VEC_PUSH(&n->cl, cl);
+    return cl;
 }
 
-typedef TH_VEC(th_noise_cand) cand_vec;
-
-static void push_cand(th_arena *a, cand_vec *out, th_noise_kind kind, const char *field,
-                      th_str value, const tally *t, size_t total, size_t min_removed)
+static size_t popcount_and(const uint64_t *x, const uint64_t *y, uint64_t *out, size_t w)
 {
-    if (t->count < min_removed || t->count >= total)
-        return; /* removes nothing worth showing, or everything */
-    th_noise_cand c = {kind, field, value, t->count, t->tp, NULL};
-    c.value = th_str_make(th_arena_strndup(a, value.p, value.n), value.n);
-    c.kql = th_noise_kql(a, kind, field, value);
-    TH_VEC_PUSH(out, c);
-}
-
-static int slot_count_cmp(const void *x, const void *y)
-{
-    const th_map_slot *a = *(const th_map_slot *const *)x, *b = *(const th_map_slot *const *)y;
-    const tally *ta = a->value, *tb = b->value;
-    if (ta->count != tb->count)
-        return ta->count > tb->count ? -1 : 1;
-    return th_str_cmp(a->key, b->key);
-}
-
-static void field_cands(th_arena *a, const th_talerts *s, const th_noise_opts *o, size_t fi,
-                        cand_vec *out)
-{
-    const char *field = o->fields[fi];
-    th_map byval, bypfx;
-    th_map_init(&byval);
-    th_map_init(&bypfx);
-    tally missing = {0, 0};
-    for (size_t i = 0; i < s->len; i++) {
-        const th_talert *al = &s->items[i];
-        bool tp = th_labels_has(o->labels, al->id);
-        vals v = {.n = 0};
-        th_json_path_each(al->doc, th_str_c(field), vals_visit, &v);
-        if (v.n == 0) {
-            missing.count++;
-            missing.tp += tp;
-        }
-        th_str seen[128];
-        size_t nseen = 0;
-        for (size_t j = 0; j < v.n; j++) {
-            bump(a, &byval, v.v[j], tp);
-            th_str ps[2] = {prefix_of(v.v[j]), path_of(v.v[j])};
-            for (int pi = 0; pi < 2; pi++) {
-                th_str p = ps[pi];
-                bool dup = p.n == 0;
-                for (size_t k = 0; k < nseen && !dup; k++)
-                    dup = th_str_eq(seen[k], p);
-                if (!dup && nseen < sizeof seen / sizeof seen[0]) {
-                    seen[nseen++] = p;
-                    bump(a, &bypfx, p, tp);
-                }
-            }
-        }
+    size_t k = 0;
+    for (size_t i = 0; i < w; i++) {
+        uint64_t v = x[i] & y[i];
+        if (out)
+            out[i] = v;
+        k += (size_t)__builtin_popcountll(v);
     }
-    size_t minr = o->min_removed ? o->min_removed : 1;
-    push_cand(a, out, TH_NOISE_MISSING, field, TH_STR_NULL, &missing, s->len, minr);
-    /* Values, most frequent first, at most max_values of them. */
-    size_t maxv = o->max_values ? o->max_values : 64, nv = 0;
-    th_map_slot **order = th_xcalloc(byval.len + 1, sizeof *order);
-    for (size_t i = 0; i < byval.cap; i++)
-        if (byval.slots[i].used)
-            order[nv++] = &byval.slots[i];
-    qsort(order, nv, sizeof *order, slot_count_cmp);
-    for (size_t i = 0; i < nv && i < maxv; i++)
-        push_cand(a, out, TH_NOISE_VALUE, field, order[i]->key, order[i]->value, s->len, minr);
-    free(order);
-    /* A prefix is worth listing only when it covers more than one value. */
-    for (size_t i = 0; i < bypfx.cap; i++) {
-        if (!bypfx.slots[i].used)
+    return k;
+}
+
+static int feat_count_cmp(const void *x, const void *y)
+{
+    const feat *a = *(const feat *const *)x, *b = *(const feat *const *)y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    if (a->attr != b->attr)
+        return a->attr < b->attr ? -1 : 1;
+    return (int)a->c.kind - (int)b->c.kind;
+}
+
+/* Pairs of frequent non-scope conditions of different attributes that
+ * narrow both (a pair holding the same alerts as one of its parts says
+ * nothing more than that part). */
+static void build_pairs(th_noise *n)
+{
+    size_t total = n->alerts->len;
+    feat **sorted = th_xcalloc(n->feats.len + 1, sizeof *sorted);
+    if (n->feats.len) /* no alerts: no conditions, and no array to copy */
+        memcpy(sorted, n->feats.items, n->feats.len * sizeof *sorted);
+    qsort(sorted, n->feats.len, sizeof *sorted, feat_count_cmp);
+    for (size_t i = 0; i < n->feats.len && n->ntop < PAIR_TOP; i++) {
+        feat *f = sorted[i];
+        if (f->count < n->min || f->count >= total || f->c.cls == TH_NOISE_SCOPE)
             continue;
-        th_str p = bypfx.slots[i].key;
-        size_t covered = 0;
-        for (size_t j = 0; j < byval.cap && covered < 2; j++)
-            if (byval.slots[j].used && byval.slots[j].key.n > p.n &&
-                memcmp(byval.slots[j].key.p, p.p, p.n) == 0)
-                covered++;
-        if (covered >= 2)
-            push_cand(a, out, TH_NOISE_PREFIX, field, p, bypfx.slots[i].value, s->len, minr);
+        f->top = (int)n->ntop;
+        n->top[n->ntop++] = f;
     }
-    th_map_free(&byval);
-    th_map_free(&bypfx);
+    free(sorted);
+    for (size_t i = 0; i < n->ntop; i++)
+        for (size_t j = i + 1; j < n->ntop; j++) {
+            feat *f = n->top[i], *g = n->top[j];
+            if (f->attr == g->attr)
+                continue;
+            size_t k = popcount_and(f->bits, g->bits, NULL, n->nwords);
+            if (k < n->min || k >= f->count || k >= g->count)
+                continue;
+            uint64_t *bits = TH_ANEWN(n->a, uint64_t, n->nwords);
+            popcount_and(f->bits, g->bits, bits, n->nwords);
+            th_noise_cond c[2] = {f->c, g->c};
+            n->pair[i][j] = new_cluster(n, c, 2, f->attr < g->attr ? f->attr : g->attr, bits, k);
+        }
 }
 
-typedef struct rank_ctx {
-    th_noise_cand c;
-    size_t field_index;
-} rank_item;
+th_noise *th_noise_build(th_arena *a, const th_talerts *alerts, const th_noise_opts *o)
+{
+    th_noise *n = TH_ANEW(a, th_noise);
+    n->a = a;
+    n->alerts = alerts;
+    n->labels = o->labels;
+    th_map_init(&n->fmap);
+    th_buf_init(&n->key);
+    th_noise_attrs(n, o);
+    size_t total = alerts->len;
+    n->nwords = total / 64 + 1;
+    n->min = o->min_alerts ? o->min_alerts : total < 4 ? 1 : 2;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    feat *fs[MAX_FEATS];
+    for (size_t i = 0; i < total; i++) {
+        const th_talert *al = &alerts->items[i];
+        size_t k = th_noise_doc_feats(n, al->doc, true, fs);
+        for (size_t j = 0; j < k; j++) {
+            fs[j]->bits[i / 64] |= 1ull << (i % 64);
+            fs[j]->count++;
+        }
+        if (al->ts_ms != TH_TIME_NONE) {
+            int64_t rem, d = th_time_split_day(al->ts_ms, &rem);
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+    }
+    n->day0 = lo == INT64_MAX ? 0 : lo;
+    n->ndays = o->ndays ? o->ndays : lo == INT64_MAX ? 1 : (size_t)(hi - lo + 1);
+    for (size_t i = 0; i < n->feats.len; i++) {
+        feat *f = n->feats.items[i];
+        if (f->count >= n->min)
+            f->cl = new_cluster(n, &f->c, 1, f->attr, f->bits, f->count);
+    }
+    build_pairs(n);
+    return n;
+}
+
+void th_noise_observe(th_noise *n, const th_jval *doc, bool selected)
+{
+    feat *fs[MAX_FEATS];
+    size_t k = th_noise_doc_feats(n, doc, false, fs);
+    n->events++;
+    n->selected += selected;
+    for (size_t i = 0; i < k; i++) {
+        if (fs[i]->cl) {
+            fs[i]->cl->events++;
+            fs[i]->cl->selected += selected;
+        }
+        if (fs[i]->top < 0)
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            if (fs[j]->top <= fs[i]->top)
+                continue;
+            th_noise_cluster *p = n->pair[fs[i]->top][fs[j]->top];
+            if (p) {
+                p->events++;
+                p->selected += selected;
+            }
+        }
+    }
+}
+
+void th_noise_totals(const th_noise *n, size_t *events, size_t *selected)
+{
+    *events = n->events;
+    *selected = n->selected;
+}
+
+/* ---- ranking ------------------------------------------------------------- */
+
+/* A lift of 4 or more is as specific as it gets: beyond it the rule's own
+ * selectivity, not the cluster, makes the number. */
+static double clamp1(double x)
+{
+    return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+
+static void measure(th_noise *n, th_noise_cluster *c, uint8_t *dayseen)
+{
+    size_t total = n->alerts->len;
+    memset(dayseen, 0, n->ndays);
+    c->tp = c->days = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (!(c->bits[i / 64] >> (i % 64) & 1))
+            continue;
+        const th_talert *al = &n->alerts->items[i];
+        c->tp += th_labels_has(n->labels, al->id);
+        if (al->ts_ms == TH_TIME_NONE)
+            continue;
+        int64_t rem, d = th_time_split_day(al->ts_ms, &rem) - n->day0;
+        if (d >= 0 && (size_t)d < n->ndays && !dayseen[d]) {
+            dayseen[d] = 1;
+            c->days++;
+        }
+    }
+    c->coverage = total ? (double)c->alerts / (double)total : 0;
+    c->removes_all = c->alerts >= total;
+    double weight = c->ncond > 1 ? 0.75 : 1;
+    /* An exception for a principal also hides that principal's compromise:
+     * a mechanism that explains as much is the better tuning. */
+    if (c->cls == TH_NOISE_IDENTITY)
+        weight *= 0.75;
+    /* A value of one of the rule's own fields (request parameters, say)
+     * names no mechanism: a unique one "explains" its alert trivially. */
+    if (c->attr >= n->nknown)
+        weight *= 0.5;
+    /* Add-one smoothing: a condition no event was seen with (an alert the
+     * data does not hold, e.g. a threshold bucket) is not infinitely specific. */
+    c->lift_data =
+        n->events ? c->coverage / (((double)c->events + 1) / ((double)n->events + 1)) : 1;
+    c->lift_selected =
+        n->selected ? c->coverage / (((double)c->selected + 1) / ((double)n->selected + 1)) : 1;
+    c->recurrence = n->ndays ? (double)c->days / (double)n->ndays : 0;
+    double spec =
+        n->events ? clamp1(log2(c->lift_data) / 2) + clamp1(log2(c->lift_selected) / 2) : 1;
+    c->score = c->coverage * spec * (1 + c->recurrence) / 2 * weight;
+}
+
+/* A cluster that names who (a user, a role, an ARN or its path, a key), not
+ * a kind of principal or a field's presence: removing all of the alerts is
+ * then one principal's exception, not a disabled rule. */
+static bool names_principal(const th_noise_cluster *c)
+{
+    for (size_t i = 0; i < c->ncond; i++) {
+        const th_noise_cond *d = &c->cond[i];
+        if (d->cls != TH_NOISE_IDENTITY ||
+            (d->kind != TH_NOISE_VALUE && d->kind != TH_NOISE_PREFIX) ||
+            strcmp(d->field, "aws.cloudtrail.user_identity.type") == 0)
+            return false;
+    }
+    return true;
+}
+
+typedef struct ranked {
+    th_noise_cluster *c;
+    size_t order; /* creation order: singles before pairs, attribute order */
+    bool labels;  /* true positives are known: losing none ranks first */
+} ranked;
 
 static int rank_cmp(const void *x, const void *y)
 {
-    const rank_item *a = x, *b = y;
-    size_t an = a->c.removed - a->c.tp_removed, bn = b->c.removed - b->c.tp_removed;
-    if (an != bn)
-        return an > bn ? -1 : 1;
-    if (a->c.tp_removed != b->c.tp_removed)
-        return a->c.tp_removed < b->c.tp_removed ? -1 : 1;
-    static const int kind_order[] = {
-        [TH_NOISE_MISSING] = 0, [TH_NOISE_VALUE] = 1, [TH_NOISE_PREFIX] = 2};
-    if (a->c.kind != b->c.kind)
-        return kind_order[a->c.kind] - kind_order[b->c.kind];
-    if (a->field_index != b->field_index)
-        return a->field_index < b->field_index ? -1 : 1;
-    return th_str_cmp(a->c.value, b->c.value);
+    const ranked *ra = x, *rb = y;
+    const th_noise_cluster *a = ra->c, *b = rb->c;
+    bool sa = a->cls == TH_NOISE_SCOPE, sb = b->cls == TH_NOISE_SCOPE;
+    if (sa != sb)
+        return sa ? 1 : -1;
+    if (ra->labels && (a->tp == 0) != (b->tp == 0))
+        return a->tp == 0 ? -1 : 1;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    if (a->ncond != b->ncond)
+        return a->ncond < b->ncond ? -1 : 1;
+    /* equal scores: an absence (a mechanism: no address, no service) first,
+     * a value says more than a network or a family, a presence least */
+    static const int kind_rank[] = {
+        [TH_NOISE_MISSING] = 0, [TH_NOISE_VALUE] = 1,   [TH_NOISE_CIDR] = 2,
+        [TH_NOISE_PREFIX] = 3,  [TH_NOISE_PATTERN] = 4, [TH_NOISE_PRESENT] = 5};
+    if (a->cond[0].kind != b->cond[0].kind)
+        return kind_rank[a->cond[0].kind] - kind_rank[b->cond[0].kind];
+    if (a->attr != b->attr) /* the known attributes' order: mechanisms first */
+        return a->attr < b->attr ? -1 : 1;
+    return ra->order < rb->order ? -1 : ra->order > rb->order;
 }
 
-size_t th_noise_rank(th_arena *a, const th_talerts *alerts, const th_noise_opts *o,
-                     th_noise_cand **out)
+static bool same_bits(const th_noise *n, const th_noise_cluster *a, const th_noise_cluster *b)
 {
-    cand_vec all = {0};
-    TH_VEC(size_t) owner = {0};
-    for (size_t f = 0; f < o->nfields; f++) {
-        size_t before = all.len;
-        field_cands(a, alerts, o, f, &all);
-        for (size_t i = before; i < all.len; i++)
-            TH_VEC_PUSH(&owner, f);
+    return a->alerts == b->alerts && memcmp(a->bits, b->bits, n->nwords * sizeof *a->bits) == 0;
+}
+
+static size_t overlap(const th_noise *n, const th_noise_cluster *a, const th_noise_cluster *b)
+{
+    return popcount_and(a->bits, b->bits, NULL, n->nwords);
+}
+
+/* A cluster whose alerts are almost all (90%) inside a cluster ranked
+ * above it refines that cause rather than naming another: it moves behind
+ * the clusters that do, within its group (scope or not, losing true
+ * positives or not), so the top of the list shows distinct causes. */
+static void demote_refinements(const th_noise *n, th_noise_cluster **c, size_t k)
+{
+    th_noise_cluster **kept = th_xcalloc(k + 1, sizeof *kept);
+    th_noise_cluster **dem = th_xcalloc(k + 1, sizeof *dem);
+    for (size_t g0 = 0; g0 < k;) {
+        bool scope = c[g0]->cls == TH_NOISE_SCOPE, lost = n->labels && c[g0]->tp > 0;
+        size_t g1 = g0;
+        while (g1 < k && (c[g1]->cls == TH_NOISE_SCOPE) == scope &&
+               (n->labels && c[g1]->tp > 0) == lost)
+            g1++;
+        size_t nk = 0, nd = 0;
+        for (size_t i = g0; i < g1; i++) {
+            bool refines = false;
+            for (size_t j = 0; j < nk && !refines; j++)
+                refines = overlap(n, c[i], kept[j]) * 10 >= c[i]->alerts * 9;
+            if (refines)
+                dem[nd++] = c[i];
+            else
+                kept[nk++] = c[i];
+        }
+        memcpy(c + g0, kept, nk * sizeof *c);
+        memcpy(c + g0 + nk, dem, nd * sizeof *c);
+        g0 = g1;
     }
-    rank_item *items = th_xcalloc(all.len + 1, sizeof *items);
-    for (size_t i = 0; i < all.len; i++)
-        items[i] = (rank_item){all.items[i], owner.items[i]};
-    qsort(items, all.len, sizeof *items, rank_cmp);
-    th_noise_cand *res = TH_ANEWN(a, th_noise_cand, all.len + 1);
-    for (size_t i = 0; i < all.len; i++)
-        res[i] = items[i].c;
-    size_t n = all.len;
-    free(items);
-    TH_VEC_FREE(&all);
-    TH_VEC_FREE(&owner);
+    free(kept);
+    free(dem);
+}
+
+/* Of two descriptions of the same alerts, the one to show: Julisch's rule
+ * of the most general description that is still specific (lift >= 2), and
+ * a mechanism before a principal, a known attribute before a rule's own
+ * field; a unique value (a request's parameters, a session key) describes
+ * its alert but names no cause. */
+static bool better_name(const th_noise *n, const th_noise_cluster *c, const th_noise_cluster *eq)
+{
+    if (c->lift_data < 2 && n->events)
+        return false;
+    bool ce = c->attr >= n->nknown, ee = eq->attr >= n->nknown;
+    if (ce != ee)
+        return !ce;
+    bool cp = c->cls == TH_NOISE_PROVENANCE, ep = eq->cls == TH_NOISE_PROVENANCE;
+    if (cp != ep)
+        return cp;
+    return c->events > eq->events;
+}
+
+size_t th_noise_rank(th_noise *n, th_noise_cluster ***out)
+{
+    uint8_t *dayseen = th_xcalloc(n->ndays + 1, 1);
+    ranked *r = th_xcalloc(n->cl.len + 1, sizeof *r);
+    size_t nr = 0;
+    for (size_t i = 0; i < n->cl.len; i++) {
+        th_noise_cluster *c = n->cl.items[i];
+        measure(n, c, dayseen);
+        /* removing every alert disables the rule, unless it is one
+         * identity's exception (the rule still sees everyone else) */
+        if (c->removes_all && c->cls != TH_NOISE_SCOPE && !names_principal(c))
+            continue;
+        r[nr++] = (ranked){c, i, n->labels != NULL};
+    }
+    free(dayseen);
+    qsort(r, nr, sizeof *r, rank_cmp);
+    th_noise_cluster **res = TH_ANEWN(n->a, th_noise_cluster *, nr + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < nr; i++) {
+        th_noise_cluster *c = r[i].c;
+        size_t j = 0;
+        while (j < k && !(same_bits(n, res[j], c) &&
+                          (res[j]->cls == TH_NOISE_SCOPE) == (c->cls == TH_NOISE_SCOPE)))
+            j++;
+        if (j == k) {
+            res[k++] = c;
+            continue;
+        }
+        th_noise_cluster *eq = res[j];
+        if (eq->nsame == sizeof eq->same / sizeof eq->same[0] || c->ncond > 1)
+            continue;
+        if (better_name(n, c, eq)) { /* c names the group; it takes the place */
+            c->nsame = eq->nsame;
+            memcpy(c->same, eq->same, sizeof c->same);
+            eq->nsame = 0;
+            c->same[c->nsame++] = eq;
+            res[j] = c;
+        } else {
+            eq->same[eq->nsame++] = c;
+        }
+    }
+    free(r);
+    demote_refinements(n, res, k);
     *out = res;
-    return n;
+    return k;
+}
+
+void th_noise_free(th_noise *n)
+{
+    if (!n)
+        return;
+    th_map_free(&n->fmap);
+    th_buf_free(&n->key);
+    TH_VEC_FREE(&n->feats);
+    TH_VEC_FREE(&n->cl);
 }

@@ -34,18 +34,10 @@ void th_replay_free(th_replay *r)
     th_arena_free(&r->arena);
 }
 
-char *th_git_show(const char *path, const char *rev, size_t *len)
+/* Runs git with argv (NULL-terminated, argv[0] "git") and returns its
+ * standard output, malloc'd and NUL-terminated; NULL when it fails. */
+static char *git_out(char *const *argv, size_t *len)
 {
-    char dir[PATH_MAX], spec[PATH_MAX + 128];
-    const char *slash = strrchr(path, '/');
-    if (slash) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-        if (!dir[0])
-            snprintf(dir, sizeof dir, "/");
-    } else {
-        snprintf(dir, sizeof dir, ".");
-    }
-    snprintf(spec, sizeof spec, "%s:./%s", rev, slash ? slash + 1 : path);
     int fd[2];
     if (pipe(fd) != 0)
         return NULL;
@@ -59,7 +51,7 @@ char *th_git_show(const char *path, const char *rev, size_t *len)
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        execlp("git", "git", "-C", dir, "show", spec, (char *)NULL);
+        execvp("git", argv);
         _exit(127);
     }
     close(fd[1]);
@@ -79,6 +71,30 @@ char *th_git_show(const char *path, const char *rev, size_t *len)
     th_buf_put(&b, "", 0);
     *len = b.len;
     return b.data;
+}
+
+char *th_git_show(const char *path, const char *rev, size_t *len)
+{
+    char dir[PATH_MAX], spec[PATH_MAX + 128];
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        if (!dir[0])
+            snprintf(dir, sizeof dir, "/");
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    snprintf(spec, sizeof spec, "%s:./%s", rev, slash ? slash + 1 : path);
+    char *argv[] = {"git", "-C", dir, "show", spec, NULL};
+    return git_out(argv, len);
+}
+
+char *th_git_ls(const char *dir, const char *rev, size_t *len)
+{
+    char r[256];
+    snprintf(r, sizeof r, "%s", rev);
+    char *argv[] = {"git", "-C", (char *)dir, "ls-tree", "-r", "--name-only", r, "--", ".", NULL};
+    return git_out(argv, len);
 }
 
 const th_rule *th_replay_load(th_replay *r, const char *spec, th_diags *diags)
@@ -210,13 +226,14 @@ static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *
     }
     th_engine *e = new_engine(o);
     th_engine_add_sequence(e, rule, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
-                           i == 0 ? o->exc : NULL);
+                           o->exc);
     if (i == 0 && o->trace)
         th_engine_set_trace(e, o->trace);
     return e;
 }
 
-static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o)
+static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o,
+                                 const th_query **q0)
 {
     const th_rule *rule = r->rule[i];
     const char *why = th_engine_unsupported(rule);
@@ -237,10 +254,12 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
         r->skipped[i] = "the query does not compile";
         return NULL;
     }
+    if (i == 0)
+        *q0 = q;
     th_engine *e = new_engine(o);
     th_prefilter *pf = TH_ANEWN(&r->arena, th_prefilter, 3);
     size_t npf = prefilters(&r->arena, q, pf);
-    th_engine_add_rule(e, rule, pred_match, q, pf, npf, i == 0 ? o->exc : NULL);
+    th_engine_add_rule(e, rule, pred_match, q, pf, npf, o->exc);
     if (i == 0 && o->trace)
         th_engine_set_trace(e, o->trace);
     return e;
@@ -256,13 +275,34 @@ th_mapper *th_replay_mapper(th_diags *diags, const th_mapper_opts *mo)
     return th_mapper_new(&d, diags);
 }
 
-/* The replay's events go through the pipeline: every rule version's engine
- * is fed in one pass, on every core, with the same result as one. */
-static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th_input *in,
-                     th_diags *diags)
+typedef struct observer {
+    const th_replay_opts *o;
+    const th_query *q0;
+} observer;
+
+static void on_event(void *vctx, const th_event *ev, th_rec_kind kind)
 {
-    *p = (th_pipeline){.diags = diags, .delay = TH_TIME_NONE,
-                       .threads = th_pipeline_default_threads(), .verb = "tune", .mapper = m};
+    (void)kind;
+    observer *ob = vctx;
+    ob->o->observe(ob->o->observe_ctx, ev->doc, ob->q0 && th_query_match(ob->q0, ev->doc));
+}
+
+/* The replay's events go through the pipeline: every rule version's engine
+ * is fed in one pass, on every core, with the same result as one. With an
+ * observer every event is mapped completely and shown to it. */
+static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th_input *in,
+                     const th_replay_opts *o, observer *ob)
+{
+    *p = (th_pipeline){.diags = o->diags,
+                       .delay = TH_TIME_NONE,
+                       .threads = th_pipeline_default_threads(),
+                       .verb = "tune",
+                       .mapper = m};
+    if (o->observe) {
+        p->full_docs = true;
+        p->on_event = on_event;
+        p->ctx = ob;
+    }
     for (size_t i = 0; i < n && p->nengines < TH_PIPELINE_MAX_ENGINES; i++)
         if (eng[i])
             p->engines[p->nengines++] = eng[i];
@@ -273,8 +313,9 @@ static uint64_t feed(th_pipeline *p, th_engine **eng, size_t n, th_mapper *m, th
 bool th_replay_run(th_replay *r, const th_replay_opts *o)
 {
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
+    observer ob = {o, NULL};
     for (size_t i = 0; i < r->n; i++)
-        eng[i] = version_engine(r, i, o);
+        eng[i] = version_engine(r, i, o, &ob.q0);
     th_mapper *m = th_replay_mapper(o->diags, o->mo);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);
@@ -283,7 +324,7 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
     bool ok = in != NULL;
     th_pipeline pipe = {0};
     if (in)
-        r->events += feed(&pipe, eng, r->n, m, in, o->diags);
+        r->events += feed(&pipe, eng, r->n, m, in, o, &ob);
     r->from_ms = r->to_ms = TH_TIME_NONE;
     for (size_t i = 0; i < r->n; i++) {
         if (!eng[i])

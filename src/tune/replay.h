@@ -54,12 +54,16 @@ typedef struct th_replay_opts {
     int64_t from_ms, to_ms; /* TH_TIME_NONE = the data's span */
     th_diags *diags;
     /* explain's additions (zero = off, as before): */
-    const struct th_exceptions *exc; /* exception items applied to version 0 */
+    const struct th_exceptions *exc; /* exception items applied to every version */
     struct th_engine_trace *trace;   /* traces one event in version 0 (engine.h) */
     bool sequences;                  /* run EQL sequence rules (else skipped) */
     /* the mapping of raw CloudTrail; NULL = as Elastic deploys the integration
      * (th_mapper_opts_deployed) */
     const struct th_mapper_opts *mo;
+    /* noise's observer: every event of the data, fully mapped, in input
+     * order, with whether version 0's query selects it (NULL = off). */
+    void (*observe)(void *ctx, const th_jval *doc, bool selected);
+    void *observe_ctx;
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could
@@ -75,5 +79,8 @@ struct th_mapper *th_replay_mapper(th_diags *diags, const struct th_mapper_opts 
 
 /* Reads `git show REV:./PATH` into a malloc'd buffer; NULL on failure. */
 char *th_git_show(const char *path, const char *rev, size_t *len);
+/* `git -C DIR ls-tree -r --name-only REV -- .`: the files under DIR at REV,
+ * one path (relative to DIR) per line; malloc'd, NULL on failure. */
+char *th_git_ls(const char *dir, const char *rev, size_t *len);
 
 #endif

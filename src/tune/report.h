@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "tune/tune.h"
@@ -22,11 +23,31 @@ typedef struct th_tune_meta {
     size_t nsample_fields;
     size_t sample_n; /* alerts shown per sample table (default 5) */
     bool color;      /* terminal colours (text only) */
+    /* Markdown evidence: */
+    const char *before_query, *after_query; /* the query texts, for the diff */
+    int64_t from_ms, to_ms;                 /* the period replayed */
+    uint64_t events;                        /* events replayed */
+    const char *provenance; /* where the data came from ("emulated ...", "as given ...") */
 } th_tune_meta;
 
 void th_tune_render_text(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
 void th_tune_render_json(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
 void th_tune_render_html(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
+/* Markdown for a pull request: versions, period and data, the query diff,
+ * alerts and true positives, alerts per day (days with alerts), removed and
+ * added alerts by investigation field (report_md.c). */
+void th_tune_render_markdown(th_buf *out, const th_tune_diff *d, const th_tune_meta *m);
+
+/* Markdown pieces, shared with noise's rendering: */
+/* text for a table cell or a heading (| \ ` * _ < [ ] escaped, newlines as spaces) */
+void th_md_cell(th_buf *out, th_str s);
+/* a code span that may hold backticks; pipes escaped for tables */
+void th_md_code(th_buf *out, th_str s);
+/* a ```diff block of the lines of two texts (either may be NULL) */
+void th_md_query_diff(th_buf *out, const char *before, const char *after);
+/* "- **Period:** ... - **Data:** N events from `PATH`; provenance" */
+void th_md_period(th_buf *out, int64_t from_ms, int64_t to_ms, uint64_t events, const char *data,
+                  const char *provenance);
 
 /* HTML-escapes s (& < > " ') into out. */
 void th_html_escape(th_buf *out, th_str s);

@@ -405,6 +405,45 @@ typedef struct ecase {
     const char *expected; /* substring of the message */
 } ecase;
 
+/* Source spans: every leaf knows the bytes of its clause (field through
+ * values), so the workbench reads clauses off the IR instead of parsing
+ * KQL a second time. */
+static th_str span_of(const char *q, const th_ir *ir)
+{
+    return th_str_make(q + ir->src_start, ir->src_end - ir->src_start);
+}
+
+static void test_source_spans(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 4096);
+    const char *q = "a: x and not (b: * or c: (\"q\\\"d\" or not e*)) and f >= 3 and g: {h: 1}";
+    th_ir *ir = th_kql_parse(&a, q, strlen(q), NULL, NULL);
+    assert_non_null(ir);
+    assert_int_equal(ir->op, TH_IR_AND);
+    assert_int_equal(ir->nkids, 4);
+    assert_true(th_str_eqc(span_of(q, ir->kids[0]), "a: x"));
+    const th_ir *n = ir->kids[1];
+    assert_int_equal(n->op, TH_IR_NOT);
+    assert_true(th_str_eqc(span_of(q, n), "not (b: * or c: (\"q\\\"d\" or not e*))"));
+    const th_ir *or = n->kids[0];
+    assert_true(th_str_eqc(span_of(q, or->kids[0]), "b: *"));
+    /* the values of a list share their clause's span: from the field on */
+    const th_ir *list = or->kids[1];
+    assert_int_equal(list->op, TH_IR_OR);
+    assert_true(th_str_eqc(span_of(q, list->kids[0]), "c: (\"q\\\"d\" or not e*)"));
+    assert_true(th_str_eqc(list->kids[0]->value, "q\"d"));
+    assert_int_equal(list->kids[1]->op, TH_IR_NOT);
+    assert_true(th_str_eqc(span_of(q, list->kids[1]->kids[0]), "c: (\"q\\\"d\" or not e*)"));
+    assert_true(th_str_eqc(span_of(q, ir->kids[2]), "f >= 3"));
+    assert_int_equal(ir->kids[2]->src_start, (size_t)(strstr(q, "f >=") - q));
+    /* a nested query's inner clause: its own text, the prefixed field */
+    assert_true(th_str_eqc(ir->kids[3]->field, "g.h"));
+    assert_true(th_str_eqc(span_of(q, ir->kids[3]), "h: 1"));
+    th_arena_free(&a);
+}
+
 static void test_parse_errors(void **state)
 {
     (void)state;
@@ -784,6 +823,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_boolean_structure),
+        cmocka_unit_test(test_source_spans),
         cmocka_unit_test(test_keyword_values),
         cmocka_unit_test(test_exists_missing_arrays),
         cmocka_unit_test(test_types),

@@ -1,9 +1,8 @@
-/* tune/: before/after comparison, reports (text, JSON, HTML) and noise
- * ranking, on hand-made alert sets. */
+/* tune/: before/after comparison and reports (text, JSON, HTML), on
+ * hand-made alert sets (noise: test_noise.c). */
 #include "th_test.h"
 
 #include "base/timeutil.h"
-#include "tune/noise.h"
 #include "tune/report.h"
 #include "tune/tune.h"
 
@@ -199,6 +198,35 @@ static void text_report_has_totals_and_table(void **state)
     th_buf_free(&b);
 }
 
+static void markdown_report_has_diff_tables_and_truth(void **state)
+{
+    fixture *f = *state;
+    th_tune_meta m = meta();
+    m.before_query = "a: x\n  and b: y\n";
+    m.after_query = "a: x\n  and b: y\n  and source.ip: *\n";
+    m.provenance = "emulated";
+    m.events = 42;
+    th_buf b;
+    th_buf_init(&b);
+    th_tune_render_markdown(&b, &f->d, &m);
+    th_buf_putc(&b, 0);
+    assert_non_null(strstr(b.data, "```diff\n a: x\n   and b: y\n+  and source.ip: *\n```\n"));
+    assert_non_null(strstr(b.data, "| alerts | 10 | 7 | -30.0% |"));
+    assert_non_null(strstr(b.data, "- **Data:** 42 events"));
+    assert_non_null(strstr(b.data, "**kept 1, lost 1**"));
+    /* three days: a row per day with alerts, before and after */
+    assert_non_null(strstr(b.data, "| 2026-10-02 | 3 | 2 |"));
+    assert_non_null(strstr(b.data, "| `source.ip` | *(missing)* | 4 |"));
+    th_buf_free(&b);
+    /* cells and code spans survive pipes and backticks */
+    th_buf_init(&b);
+    th_md_code(&b, th_str_c("a|b`c"));
+    th_md_cell(&b, th_str_c(" x|*y*"));
+    th_buf_putc(&b, 0);
+    assert_string_equal(b.data, "`` a\\|b`c `` x\\|\\*y\\*");
+    th_buf_free(&b);
+}
+
 static void json_report_parses_and_carries_numbers(void **state)
 {
     fixture *f = *state;
@@ -255,91 +283,6 @@ static void html_report_is_self_contained_and_balanced(void **state)
     th_buf_free(&b);
 }
 
-static const char *const noise_fields[] = {"user_agent.original", "source.ip", "user.name"};
-
-static void noise_ranks_absence_and_value_first(void **state)
-{
-    fixture *f = *state;
-    th_noise_opts o = {.fields = noise_fields, .nfields = 3, .min_removed = 2};
-    th_noise_cand *c;
-    size_t n = th_noise_rank(&f->a, &f->before, &o, &c);
-    assert_true(n >= 4);
-    /* both remove the four internal alerts; absence sorts before a value */
-    assert_int_equal(c[0].kind, TH_NOISE_MISSING);
-    assert_string_equal(c[0].field, "source.ip");
-    assert_int_equal(c[0].removed, 4);
-    assert_string_equal(c[0].kql, "and source.ip: *");
-    assert_int_equal(c[1].kind, TH_NOISE_VALUE);
-    assert_int_equal(c[1].removed, 4);
-    assert_string_equal(c[1].kql, "and not user_agent.original: \"AWS Internal\"");
-    /* then the aws-cli/ family (2) and the Boto3 value (2) */
-    bool saw_prefix = false;
-    for (size_t i = 2; i < n; i++) {
-        assert_true(c[i].removed <= 2);
-        if (c[i].kind == TH_NOISE_PREFIX && th_str_eqc(c[i].value, "aws-cli/")) {
-            saw_prefix = true;
-            assert_string_equal(c[i].kql, "and not user_agent.original: aws-cli/*");
-        }
-        /* user.name values are unique, so below min_removed */
-        assert_string_not_equal(c[i].field, "user.name");
-    }
-    assert_true(saw_prefix);
-}
-
-static void noise_never_suggests_removing_everything_and_weighs_labels(void **state)
-{
-    fixture *f = *state;
-    /* On the after set every alert has source.ip: its absence removes nothing,
-     * and no value of a field covering all alerts is offered. */
-    th_noise_opts o = {.fields = noise_fields, .nfields = 3, .labels = &f->labels};
-    th_noise_cand *c;
-    size_t n = th_noise_rank(&f->a, &f->after, &o, &c);
-    for (size_t i = 0; i < n; i++) {
-        assert_true(c[i].removed < f->after.len);
-        assert_int_not_equal(c[i].kind, TH_NOISE_MISSING);
-    }
-    /* With labels, x3 (Boto3, labeled) makes the Boto3 value rank below an
-     * unlabeled candidate of the same size. */
-    size_t boto = n, cli = n;
-    for (size_t i = 0; i < n; i++) {
-        if (c[i].kind == TH_NOISE_PREFIX && th_str_eqc(c[i].value, "Boto3/"))
-            boto = i;
-        if (c[i].kind == TH_NOISE_PREFIX && th_str_eqc(c[i].value, "aws-cli/"))
-            cli = i;
-    }
-    assert_true(cli < n);
-    assert_true(boto == n || cli < boto);
-}
-
-static void noise_offers_the_arn_path_family(void **state)
-{
-    fixture *f = *state;
-    th_talerts s = {0};
-    load(&f->a, &s,
-         "{\"event\":{\"id\":\"1\"},\"arn\":\"arn:aws:iam::1:user/ci-a\"}\n"
-         "{\"event\":{\"id\":\"2\"},\"arn\":\"arn:aws:iam::1:user/ci-b\"}\n"
-         "{\"event\":{\"id\":\"3\"},\"arn\":\"arn:aws:sts::1:assumed-role/R/s\"}\n");
-    static const char *const fl[] = {"arn"};
-    th_noise_opts o = {.fields = fl, .nfields = 1};
-    th_noise_cand *c;
-    size_t n = th_noise_rank(&f->a, &s, &o, &c);
-    assert_true(n >= 1);
-    assert_int_equal(c[0].kind, TH_NOISE_PREFIX);
-    assert_int_equal(c[0].removed, 2);
-    assert_string_equal(c[0].kql, "and not arn: arn\\:aws\\:iam\\:\\:1\\:user/*");
-    th_talerts_free(&s);
-}
-
-static void noise_kql_escapes(void **state)
-{
-    th_arena *a = &((fixture *)*state)->a;
-    assert_string_equal(th_noise_kql(a, TH_NOISE_VALUE, "f", th_str_c("a\"b\\c")),
-                        "and not f: \"a\\\"b\\\\c\"");
-    assert_string_equal(th_noise_kql(a, TH_NOISE_VALUE, "f", th_str_c("true")), "and not f: true");
-    assert_string_equal(th_noise_kql(a, TH_NOISE_PREFIX, "f", th_str_c("Mozilla 5 (x")),
-                        "and not f: Mozilla\\ 5\\ \\(x*");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,14 +292,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test(expect_file_is_one_id_per_line),
         cmocka_unit_test_setup_teardown(text_report_has_totals_and_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(markdown_report_has_diff_tables_and_truth, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(json_report_parses_and_carries_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(html_report_is_self_contained_and_balanced, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(noise_ranks_absence_and_value_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(noise_never_suggests_removing_everything_and_weighs_labels,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(noise_offers_the_arn_path_family, setup, teardown),
-        cmocka_unit_test_setup_teardown(noise_kql_escapes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,206 @@
+/* Whole-pack comparison (pack.h). */
+#include "tune/pack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/file.h"
+
+const char *const th_pack_status_names[] = {"unchanged", "changed", "added", "removed"};
+
+void th_pack_init(th_pack *p)
+{
+    memset(p, 0, sizeof *p);
+    th_ruleset_init(&p->side[0].rules);
+    th_ruleset_init(&p->side[1].rules);
+}
+
+void th_pack_free(th_pack *p)
+{
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < p->side[s].ntexts; i++)
+            free(p->side[s].texts[i]);
+        free(p->side[s].texts);
+        th_ruleset_free(&p->side[s].rules);
+    }
+    free(p->rows);
+}
+
+/* Keeps the text of every rule loaded so far (rules.len may grow by one
+ * or none per file). */
+static void keep_text(th_pack_side *s, char *text)
+{
+    s->texts = realloc(s->texts, (s->rules.len + 1) * sizeof *s->texts);
+    while (s->ntexts + 1 < s->rules.len)
+        s->texts[s->ntexts++] = NULL;
+    if (s->ntexts < s->rules.len)
+        s->texts[s->ntexts++] = text;
+    else
+        free(text);
+}
+
+size_t th_pack_load(th_pack *p, int side, const char *dir, const char *rev, th_diags *diags)
+{
+    th_pack_side *s = &p->side[side];
+    if (!rev) {
+        const char *paths[1] = {dir};
+        th_ruleset_load(&s->rules, paths, 1, diags);
+        for (size_t i = s->ntexts; i < s->rules.len; i++) {
+            size_t len;
+            s->texts = realloc(s->texts, (i + 1) * sizeof *s->texts);
+            s->texts[s->ntexts++] = th_file_read(s->rules.rules[i]->path, &len);
+        }
+        return s->rules.len;
+    }
+    size_t len;
+    char *list = th_git_ls(dir, rev, &len);
+    if (!list) {
+        th_diag_at(diags, TH_SEV_ERROR, dir, 0, 0, "cannot list the files at revision %s", rev);
+        return 0;
+    }
+    for (char *line = list; line < list + len && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        size_t n = strlen(line);
+        if (n > 5 && strcmp(line + n - 5, ".toml") == 0) {
+            char path[4096], label[4400];
+            snprintf(path, sizeof path, "%s/%s", dir, line);
+            snprintf(label, sizeof label, "%s@%s", path, rev);
+            size_t tl;
+            char *text = th_git_show(path, rev, &tl);
+            if (text && strstr(text, "[rule]") &&
+                th_rule_from_text(&s->rules, text, tl, label, diags))
+                keep_text(s, text);
+            else
+                free(text);
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(list);
+    return s->rules.len;
+}
+
+static const char *text_of(const th_pack_side *s, const th_rule *r)
+{
+    for (size_t i = 0; i < s->rules.len && i < s->ntexts; i++)
+        if (s->rules.rules[i] == r)
+            return s->texts[i];
+    return NULL;
+}
+
+static const th_rule *find(const th_pack_side *s, const char *id)
+{
+    for (size_t i = 0; i < s->rules.len; i++)
+        if (s->rules.rules[i]->rule_id && strcmp(s->rules.rules[i]->rule_id, id) == 0)
+            return s->rules.rules[i];
+    return NULL;
+}
+
+static void pair(th_pack *p)
+{
+    size_t cap = p->side[0].rules.len + p->side[1].rules.len + 1;
+    p->rows = calloc(cap, sizeof *p->rows);
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < p->side[s].rules.len; i++) {
+            const th_rule *r = p->side[s].rules.rules[i];
+            if (!r->rule_id || (s == 1 && find(&p->side[0], r->rule_id)))
+                continue;
+            th_pack_row *row = &p->rows[p->nrows++];
+            row->rule_id = r->rule_id;
+            row->before = s == 0 ? r : NULL;
+            row->after = find(&p->side[1], r->rule_id);
+            row->name = (row->after ? row->after : r)->name;
+            if (!row->before)
+                row->status = TH_PACK_ADDED;
+            else if (!row->after)
+                row->status = TH_PACK_REMOVED;
+            else {
+                const char *a = text_of(&p->side[0], row->before),
+                           *b = text_of(&p->side[1], row->after);
+                row->status = a && b && strcmp(a, b) == 0 ? TH_PACK_UNCHANGED : TH_PACK_CHANGED;
+            }
+        }
+}
+
+typedef struct slot {
+    th_pack_row *row;
+    bool after; /* the version replayed: before (false) or after */
+} slot;
+
+static int mover_cmp(const void *x, const void *y)
+{
+    const th_pack_row *a = x, *b = y;
+    size_t da = a->nafter > a->nbefore ? a->nafter - a->nbefore : a->nbefore - a->nafter;
+    size_t db = b->nafter > b->nbefore ? b->nafter - b->nbefore : b->nbefore - b->nafter;
+    if (da != db)
+        return da > db ? -1 : 1;
+    return strcmp(a->name ? a->name : "", b->name ? b->name : "");
+}
+
+bool th_pack_run(th_pack *p, const th_replay_opts *o)
+{
+    pair(p);
+    /* the versions to replay: an unchanged rule once, for both sides */
+    slot *todo = calloc(2 * p->nrows + 1, sizeof *todo);
+    size_t n = 0;
+    for (size_t i = 0; i < p->nrows; i++) {
+        th_pack_row *r = &p->rows[i];
+        if (r->before)
+            todo[n++] = (slot){r, false};
+        if (r->after && r->status != TH_PACK_UNCHANGED)
+            todo[n++] = (slot){r, true};
+    }
+    bool ok = true;
+    p->from_ms = p->to_ms = INT64_MIN;
+    for (size_t at = 0; at < n || (n == 0 && at == 0 && !p->passes); at += TH_REPLAY_MAX_RULES) {
+        th_replay rp;
+        th_replay_init(&rp);
+        size_t k = 0;
+        for (; at + k < n && k < TH_REPLAY_MAX_RULES; k++) {
+            const slot *s = &todo[at + k];
+            th_replay_add(&rp, s->after ? s->row->after : s->row->before, NULL);
+        }
+        ok = th_replay_run(&rp, o) && ok;
+        p->passes++;
+        p->events = rp.events;
+        if (p->from_ms == INT64_MIN) {
+            p->from_ms = rp.from_ms;
+            p->to_ms = rp.to_ms;
+        }
+        for (size_t j = 0; j < k; j++) {
+            th_pack_row *row = todo[at + j].row;
+            size_t c = rp.alerts[j].len;
+            if (rp.skipped[j])
+                snprintf(row->skipped, sizeof row->skipped, "%s", rp.skipped[j]);
+            if (todo[at + j].after)
+                row->nafter = c;
+            else {
+                row->nbefore = c;
+                if (row->status == TH_PACK_UNCHANGED)
+                    row->nafter = c;
+            }
+        }
+        th_replay_free(&rp);
+        if (n == 0)
+            break;
+    }
+    free(todo);
+    for (size_t i = 0; i < p->nrows; i++) {
+        th_pack_row *r = &p->rows[i];
+        p->total_before += r->nbefore;
+        p->total_after += r->nafter;
+        p->not_run += r->skipped[0] != 0;
+        switch (r->status) {
+        case TH_PACK_UNCHANGED: p->unchanged++; break;
+        case TH_PACK_CHANGED: p->changed++; break;
+        case TH_PACK_ADDED: p->added++; break;
+        case TH_PACK_REMOVED: p->removed++; break;
+        }
+    }
+    qsort(p->rows, p->nrows, sizeof *p->rows, mover_cmp);
+    return ok;
+}
