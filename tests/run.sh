@@ -14,7 +14,9 @@ for build in "$@"; do
   echo "== tests ($mode)"
   for t in $(find "$build/tests" -type f -name 'test_*' ! -name '*.d' ! -name '*.o' 2>/dev/null | sort); do
     name=${t#"$build/"}
-    if TH_BIN="$root/$build/trailhound" "$t" >"$log" 2>&1; then rc=0; else rc=$?; fi
+    # test programs live below build/<mode>/tests/: the data files (uap-core,
+    # GeoIP, ASN) are found through TH_DATA_DIR, not beside the binary
+    if TH_DATA_DIR="${TH_DATA_DIR:-$root}" TH_BIN="$root/$build/trailhound" "$t" >"$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
     f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
     s=$(grep -Eo '^\[  SKIPPED \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')

@@ -406,7 +406,7 @@ static size_t run_path(const char *path, const char *filter, bool verbose, count
         fprintf(stderr, "trailhound test: no *.test.toml under %s\n", path);
     th_walk_close(w);
     th_diags_free(&d);
-    return missing;
+    return missing ? missing : found ? 0 : 1; /* a folder without tests: usage */
 }
 
 int th_cmd_test(int argc, char **argv)

@@ -183,9 +183,13 @@ int th_cmd_tune(int argc, char **argv)
                         "text|json|markdown (try --help)\n");
         return TH_EXIT_USAGE;
     }
+    /* with --rules DIR, --before/--after are git revisions of DIR, not paths */
+    bool revs = th_args_value(&a, "rules") != NULL;
     if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata) ||
-        (!strchr(before, '@') && !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
-        (!strchr(after, '@') && !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
+        (!revs && !strchr(before, '@') &&
+         !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
+        (!revs && !strchr(after, '@') &&
+         !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
         return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL};
     th_mapper_opts mo;

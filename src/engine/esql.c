@@ -296,11 +296,11 @@ void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx
 
 /* the time an alert is windowed on: the event.ingested it carries, else its
  * @timestamp (the run that created it) */
-static int64_t alert_time(const th_ealert *al)
+static int64_t alert_time(const th_ealert *al, const th_jval *doc)
 {
-    const th_jval *v = th_jobj_getn(al->doc, TH_STR_LIT("event.ingested"));
+    const th_jval *v = th_jobj_getn(doc, TH_STR_LIT("event.ingested"));
     if (!v)
-        v = th_json_path_first(al->doc, TH_STR_LIT("event.ingested"));
+        v = th_json_path_first(doc, TH_STR_LIT("event.ingested"));
     int64_t ms;
     if (v && v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &ms))
         return ms;
@@ -312,9 +312,22 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
     size_t n = e->alerts.len; /* the other rules' alerts; its own are not read */
     if (!r->esql || n == 0)
         return;
+    /* the other rules' alerts are kept as text once their rule has run
+     * (th_alert_compact): parsed back once, for every run of this rule */
+    th_arena adocs;
+    th_arena_init(&adocs, 1 << 16);
+    th_jval **adoc = th_xcalloc(n, sizeof *adoc);
     int64_t *ts = th_xcalloc(n, sizeof(int64_t));
-    for (size_t i = 0; i < n; i++)
-        ts[i] = alert_time(&e->alerts.items[i]);
+    for (size_t i = 0; i < n; i++) {
+        const th_ealert *al = &e->alerts.items[i];
+        if (al->doc) {
+            adoc[i] = al->doc;
+        } else {
+            th_json_error jerr;
+            adoc[i] = th_json_parse(&adocs, al->text, al->text_len, &jerr);
+        }
+        ts[i] = alert_time(al, adoc[i]);
+    }
     th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
     int64_t first;
     uint64_t runs = th_sched_runs(e, r, &first);
@@ -327,10 +340,10 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
         size_t nd = 0;
         for (size_t i = 0; i < n; i++) {
             const th_ealert *al = &e->alerts.items[i];
-            if (al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t)
+            if (!adoc[i] || al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t)
                 continue;
-            const th_jval *uid = th_jobj_getn(al->doc, TH_STR_LIT("kibana.alert.uuid"));
-            docs[nd++] = (th_esql_doc){al->doc, uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
+            const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
+            docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
                                        TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1};
         }
         if (nd == 0)
@@ -347,4 +360,6 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
     }
     free(docs);
     free(ts);
+    free(adoc);
+    th_arena_free(&adocs);
 }

@@ -34,7 +34,7 @@ expect_grep "rules list: the repeat is said" 'the same directory as' "$TMP/err"
 
 # a FIFO inside a data directory is an error, counted (#12)
 mkdir -p "$TMP/fifo" && echo "$CT" > "$TMP/fifo/a.ndjson" && mkfifo "$TMP/fifo/p.ndjson"
-expect_rc "convert: a FIFO inside a directory is an error (exit 1)" 1 timeout 20 "$TH" convert --no-geoip --no-user-agent "$TMP/fifo"
+expect_rc "convert: a FIFO inside a directory is an input that could not be read (exit 2)" 2 timeout 20 "$TH" convert --no-geoip --no-user-agent "$TMP/fifo"
 expect_grep "convert: the FIFO is named as an error" 'p.ndjson: error: not a regular file' "$TMP/err"
 expect_grep "convert: the FIFO is counted as a skipped file" '1 files \(1 skipped\)' "$TMP/err"
 

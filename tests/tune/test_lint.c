@@ -111,7 +111,7 @@ static const lcase cases[] = {
     {"an even number of nots is no negation; spaced wildcards are one value; field patterns",
      RULE("2024/01/01", "2026/06/01", "8.17.0", "Credentials Created", OKDESC,
           "event.provider: x and not (user.name: y and not source.ip: *)\n"
-          "  and user_agent.original: (*S3 Browser* or *Cyberduck*) and aws.*: yes\n"
+          "  and user_agent.original: (*S3 Browser* or *Cyberduck*) and aws.cloudtrail.user_identity.ar*: yes\n"
           "  and not aws.cloudtrail.user_identity.invoked_by: *",
           OKTHREAT, OKINV),
      {{"[negation]", 17, 11, TH_SEV_WARNING, "`not aws.cloudtrail.user_identity.invoked_by: *`"}},
