@@ -86,8 +86,8 @@ static bool cap_visit(const th_jval *v, void *ctx)
         TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, b.data, b.len), b.len));
         th_buf_free(&b);
         return true;
-    case TH_JNUM:
-        TH_VEC_PUSH(&c->vals, v->u.str);
+    case TH_JNUM: /* the text lives in the event's arena, which the pipeline frees */
+        TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, v->u.str.p, v->u.str.n), v->u.str.n));
         return true;
     case TH_JTRUE:
         TH_VEC_PUSH(&c->vals, TH_STR_LIT("true"));
