@@ -226,14 +226,73 @@ static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_
 typedef struct xctx {
     th_esql_doc *docs;
     const th_esql_result *pre;
+    th_esql_panes *panes;       /* overlapping windows: the incremental STATS */
 } xctx;
+
+/* the matches of the run at t: [*b, *en) */
+static void run_window(th_engine *e, th_erule *r, int64_t t, size_t *b, size_t *en)
+{
+    th_sched_window(e, r, t - th_sched_lookback(r), t, b, en);
+}
+
+typedef struct cutv {
+    size_t *v;
+    size_t n, cap;
+} cutv;
+
+static void cut_push(cutv *c, size_t x)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = th_xrealloc(c->v, c->cap * sizeof(size_t));
+    }
+    c->v[c->n++] = x;
+}
+
+static void collect_cuts(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    size_t b, en;
+    run_window(e, r, t, &b, &en);
+    cut_push(ctx, b);
+    cut_push(ctx, en);
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Panes for the incremental STATS when windows overlap (esql.h): cut at
+ * the ends of the windows of the runs th_sched_each will make. */
+static th_esql_panes *make_panes(th_engine *e, th_erule *r, th_arena *a, const th_esql_result *pre,
+                                 const th_esql_doc *docs)
+{
+    if (!pre || th_sched_lookback(r) <= th_sched_interval(r))
+        return NULL;
+    cutv c = {0};
+    uint64_t runs = r->rep.runs;
+    th_sched_each(e, r, collect_cuts, &c);
+    r->rep.runs = runs; /* counted when the runs are made */
+    th_esql_panes *p = NULL;
+    if (c.n) {
+        qsort(c.v, c.n, sizeof(size_t), cmp_size);
+        size_t w = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (c.v[i] != c.v[w - 1])
+                c.v[w++] = c.v[i];
+        p = th_esql_panes_new(a, r->esql, pre, docs, r->matches.len, c.v, w);
+    }
+    free(c.v);
+    return p;
+}
 
 static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
     (void)ctx;
     int64_t from = t - th_sched_lookback(r);
     size_t b, en;
-    th_sched_window(e, r, from, t, &b, &en);
+    run_window(e, r, t, &b, &en);
     xctx *x = ctx;
     th_arena scratch;
     th_arena_init(&scratch, 1 << 16);
@@ -245,8 +304,10 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     size_t max = (size_t)r->max_signals;
     const char *err = NULL;
     /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
-    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
-                                           by_id || supp ? SIZE_MAX : max, &err);
+    size_t limit = by_id || supp ? SIZE_MAX : max;
+    th_esql_result *res = x->panes ? th_esql_panes_run(&scratch, x->panes, b, en, t, limit, &err) : NULL;
+    if (!res && !err)
+        res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t, limit, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
     emit(e, r, res, docs, &scratch, from, t, by_id, supp);
@@ -274,9 +335,12 @@ void th_exec_esql(th_engine *e, th_erule *r)
         docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
     }
     const char *err = NULL;
-    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err)};
-    if (x.pre) /* else a query error: Elasticsearch fails every run, no alerts */
+    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err), NULL};
+    if (x.pre) { /* else a query error: Elasticsearch fails every run, no alerts */
+        x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);
+    }
+    th_esql_panes_free(x.panes);
     th_arena_free(&pa);
     free(docs);
 }

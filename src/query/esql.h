@@ -89,6 +89,24 @@ th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_re
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);
 
+/* Incremental STATS for a scheduler whose windows overlap (24 h of look-back
+ * every hour): the prefix rows are cut into panes at the document indexes
+ * cuts[0..ncuts) (ascending, distinct: every window's ends), each pane is
+ * grouped and aggregated once into partial states, and a window's STATS
+ * merges its panes' states (esql_inc.c says why that is exact). NULL when
+ * the rest of the query after the prefix does not start with a STATS whose
+ * expressions are free of NOW(): use th_esql_run_rest then. The panes live
+ * in arena a (with pre and docs, they must outlive every run); free the
+ * panes' map with th_esql_panes_free. */
+typedef struct th_esql_panes th_esql_panes;
+th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, const size_t *cuts, size_t ncuts);
+void th_esql_panes_free(th_esql_panes *p);
+/* th_esql_run_rest over documents [dlo, dhi), when both are cuts (else
+ * NULL with *err unset): the same rows and columns, in the same order. */
+th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
+                                  size_t limit, const char **err);
+
 /* For an aggregating query that reads documents only through named fields
  * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a
  * document needs for the query to run on a document holding just them (as
