@@ -127,10 +127,21 @@ long th_esql_row_doc(const th_esql_result *r, size_t row);
 /* Warnings counted during the run (multi-valued operands, bad conversions). */
 uint64_t th_esql_warnings(const th_esql_result *r);
 
-/* Rows in and out of each command, filled by th_esql_run when asked
- * (explain); cmd 0 is FROM. */
+/* Rows in and out of each command (explain); cmd 0 is FROM. */
 size_t th_esql_ncmds(const th_esql *q);
 const char *th_esql_cmd_name(const th_esql *q, size_t cmd);
+/* the command's line in the query text (1-based) */
+unsigned th_esql_cmd_line(const th_esql *q, size_t cmd);
 void th_esql_cmd_rows(const th_esql_result *r, size_t cmd, size_t *in, size_t *out);
+
+/* th_esql_run that follows document `track` (explain): which rows after
+ * each command hold it (its own row before the first STATS, the rows of
+ * the groups it fell in after). */
+th_esql_result *th_esql_run_traced(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   int64_t now_ms, size_t limit, size_t track, const char **err);
+/* rows out of command cmd that hold the followed document (0 when none is) */
+size_t th_esql_cmd_tracked(const th_esql_result *r, size_t cmd);
+/* rows of the result (after the LIMIT) that hold the followed document */
+size_t th_esql_tracked_rows(const th_esql_result *r);
 
 #endif

@@ -306,7 +306,17 @@ bool th_esql_stats(erun *r, etab *t, const cmd *c)
         for (size_t i = 0; i < ng; i++)
             aggcols[k][i] = th_esql_agg_rows(r, t, &c->as[k], g[i].rows, g[i].nrows);
     }
+    bool *held = NULL; /* explain: the groups that hold the followed document */
+    if (r->track >= 0) {
+        held = TH_ANEWN(r->a, bool, ng);
+        for (size_t i = 0; i < ng; i++)
+            for (size_t j = 0; j < g[i].nrows && !held[i]; j++)
+                held[i] = t->doc[g[i].rows[j]] == r->track || t->doc[g[i].rows[j]] == ESQL_TRACKED;
+    }
     *t = th_esql_stats_out(r, c, aggcols, keys, ng);
+    for (size_t i = 0; held && i < ng; i++)
+        if (held[i])
+            t->doc[i] = ESQL_TRACKED;
     r->source = false;
     return r->err == NULL;
 }

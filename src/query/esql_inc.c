@@ -329,7 +329,7 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->pre = pre;
     p->stats = st;
     p->si = pre->next;
-    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source};
+    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source, .track = -1};
     const etab *in = &pre->t;
     p->t = *in;
     p->t.capcols = in->ncols;
@@ -510,7 +510,7 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     if (k0 < 0 || k1 < 0 || k1 < k0)
         return NULL;
     erun r = {.a = a, .q = p->q, .docs = p->r.docs, .ndocs = p->r.ndocs, .now = now_ms,
-              .source = p->r.source};
+              .source = p->r.source, .track = -1};
     th_esql_result *res = th_esql_new_result(a, p->q);
     for (size_t i = 0; i < p->si; i++) {
         res->rows_in[i] = p->pre->rows_in[i];

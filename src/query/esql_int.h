@@ -145,12 +145,19 @@ typedef struct erun {
     uint64_t warnings;
     bool source;                /* columns not yet present may be loaded from documents */
     const char *err;
+    long track;                 /* th_esql_run_traced: the document followed, else -1 */
 } erun;
+
+/* a row's doc after STATS when its group holds the followed document */
+#define ESQL_TRACKED (-2L)
 
 struct th_esql_result {
     etab t;
     uint64_t warnings;
     size_t *rows_in, *rows_out; /* per command */
+    long track;                 /* the followed document, else -1 */
+    size_t *tracked;            /* th_esql_run_traced: per command, the rows out that hold the
+                                 * followed document (NULL: not followed) */
     size_t ncmds;
     bool source;                /* columns may still be loaded from the documents */
     size_t next;                /* th_esql_run_prefix: the first command not run */

@@ -953,6 +953,8 @@ const char *th_esql_index(const th_esql *q) { return q->index; }
 bool th_esql_has_limit(const th_esql *q) { return q->has_limit; }
 size_t th_esql_ncmds(const th_esql *q) { return q->ncmds; }
 
+unsigned th_esql_cmd_line(const th_esql *q, size_t i) { return i < q->ncmds ? q->cmds[i].line : 0; }
+
 const char *th_esql_cmd_name(const th_esql *q, size_t i)
 {
     static const char *const names[] = {"FROM", "WHERE", "EVAL",     "STATS",   "KEEP", "DROP",

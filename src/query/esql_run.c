@@ -135,12 +135,15 @@ void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
         default: break;
         }
         res->rows_out[i] = t->nrows;
+        if (res->tracked)
+            res->tracked[i] = th_esql_tracked_rows(res);
     }
 }
 
 th_esql_result *th_esql_new_result(th_arena *a, const th_esql *q)
 {
     th_esql_result *res = TH_ANEW(a, th_esql_result);
+    res->track = -1;
     res->ncmds = q->ncmds;
     res->rows_in = TH_ANEWN(a, size_t, q->ncmds);
     res->rows_out = TH_ANEWN(a, size_t, q->ncmds);
@@ -175,11 +178,36 @@ th_esql_result *th_esql_finish(erun *r, th_esql_result *res, size_t limit, const
 th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                             int64_t now_ms, size_t limit, const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true};
+    return th_esql_run_traced(a, q, docs, n, now_ms, limit, SIZE_MAX, err);
+}
+
+th_esql_result *th_esql_run_traced(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   int64_t now_ms, size_t limit, size_t track, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true, .track = -1};
     th_esql_result *res = th_esql_new_result(a, q);
     source_rows(a, res, n);
+    if (track < n) {
+        r.track = (long)track;
+        res->track = (long)track;
+        res->tracked = TH_ANEWN(a, size_t, q->ncmds);
+        res->tracked[0] = 1;
+    }
     th_esql_run_cmds(&r, res, 1, q->ncmds);
     return th_esql_finish(&r, res, limit, err);
+}
+
+size_t th_esql_tracked_rows(const th_esql_result *r)
+{
+    size_t n = 0;
+    for (size_t row = 0; r->track >= 0 && row < r->t.nrows; row++)
+        n += r->t.doc[row] == r->track || r->t.doc[row] == ESQL_TRACKED;
+    return n;
+}
+
+size_t th_esql_cmd_tracked(const th_esql_result *r, size_t i)
+{
+    return r->tracked && i < r->ncmds ? r->tracked[i] : 0;
 }
 
 static bool uses_now(const xnode *x)
@@ -346,7 +374,7 @@ size_t th_esql_prefix_end(const th_esql *q)
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true};
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1};
     th_esql_result *res = th_esql_new_result(a, q);
     source_rows(a, res, n);
     plan_prefix(a, q, res);
@@ -365,7 +393,7 @@ th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_re
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source};
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source, .track = -1};
     th_esql_result *res = th_esql_new_result(a, q);
     const etab *in = &pre->t;
     size_t lo = 0, hi = in->nrows; /* rows are in document order */
