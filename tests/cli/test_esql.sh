@@ -202,3 +202,35 @@ assert d["selected"] and d["event_result_rows"] == 1
 PY
 then ok "explain esql aggregating: the event's group survives STATS and the WHERE after it"
 else nok "explain esql aggregating" "$(head -c 1500 "$TMP/out")"; fi
+
+# tune on ES|QL rules. An aggregating rule's alert id hashes the query text,
+# so across versions a row is the same alert when its run and its own columns
+# agree: a comment added to the query keeps the one alert. Flipping
+# `caller_account != function_account` to `==` drops the cross-account row
+# (2 invocations, 10:10 and 10:20) and raises the own-account one (10:30).
+L="$AWS/execution_lambda_function_invoked_cross_account.toml"
+python3 - "$L" "$TMP/lam_comment.toml" "$TMP/lam_flip.toml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(s.replace("| STATS", "// tuned\n| STATS", 1).replace("| stats", "// tuned\n| stats", 1))
+t = s.replace("Esql.caller_account != Esql.function_account", "Esql.caller_account == Esql.function_account")
+assert t != s
+open(sys.argv[3], "w").write(t)
+PY
+expect_rc "tune esql: runs" 0 "$TH" tune --before "$L" --after "$TMP/lam_comment.toml" --data "$D/lambda_cross_account.ndjson" --to 2026-03-01T12:00:00Z
+expect_grep "tune esql: a query-text change keeps the aggregate alert" "^ +kept 1  removed 0  added 0" "$TMP/out"
+expect_rc "tune esql: flipped condition runs" 0 "$TH" tune --before "$L" --after "$TMP/lam_flip.toml" --data "$D/lambda_cross_account.ndjson" --to 2026-03-01T12:00:00Z
+expect_grep "tune esql: before 1, after 1" "^alerts  before 1  after 1" "$TMP/out"
+expect_grep "tune esql: the cross-account row removed, the own-account row added" "^ +kept 0  removed 1  added 1" "$TMP/out"
+# row-level: without `user.name != user.target.name` alice's own key (ev-2) alerts too
+sed 's/and user.name != user.target.name/and user.name != "nobody"/' "$ROW" >"$TMP/row_loose.toml"
+expect_rc "tune esql row-level: runs" 0 "$TH" tune --before "$ROW" --after "$TMP/row_loose.toml" --data "$D/access_key_other_user.ndjson" --to 2026-03-01T10:30:00Z
+expect_grep "tune esql row-level: ev-2 added" "^ +kept 1  removed 0  added 1" "$TMP/out"
+
+# noise over an ES|QL rule's alerts: the one aggregate row of the lambda data;
+# "the query selects" counts the events that pass the leading WHERE (all 3
+# invocations); --apply (KQL clauses) is refused for ES|QL
+expect_rc "noise esql: runs" 0 "$TH" noise --rule "$L" --data "$D/lambda_cross_account.ndjson"
+expect_grep "noise esql: alerts and selection" "^alerts  1 over .*\(3 events; the query selects 3\)" "$TMP/out"
+expect_grep "noise esql: a cluster over the row's fields" "^ +1  identity +1 100.0%" "$TMP/out"
+expect_rc "noise esql --apply: refused" 2 "$TH" noise --rule "$L" --data "$D/lambda_cross_account.ndjson" --apply 1
