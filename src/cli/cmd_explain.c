@@ -533,7 +533,10 @@ int th_cmd_explain(int argc, char **argv)
                      "Shows every clause of the rule's query with its truth value on the event\n"
                      "and the values it saw, and the verdict. With --data, also replays the rule\n"
                      "and says whether the event raised an alert (and why not, for stateful "
-                     "rules).\nExit 0 when the query selects the event, 1 when it does not.\n\n"
+                     "rules).\nFor an ES|QL rule: each command's rows in and out in the scheduled "
+                     "run that held\nthe event (with --data, over the data's events of its "
+                     "window), and the command\nthat dropped the event.\n"
+                     "Exit 0 when the query selects the event, 1 when it does not.\n\n"
                      "example: trailhound explain --rule rule.toml --event event.json",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;

@@ -14,6 +14,8 @@ static void compact(erun *r, etab *t, const bool *keep)
     size_t n = 0;
     for (size_t row = 0; row < t->nrows; row++)
         n += keep[row];
+    if (n == t->nrows) /* every row: the arrays stay (no command writes into them) */
+        return;
     for (size_t c = 0; c < t->ncols; c++) {
         ev *col = TH_ANEWN(r->a, ev, n ? n : 1);
         size_t w = 0;
