@@ -127,25 +127,49 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
     r->esql_cap = true;
 }
 
-/* A document of a match's captured values, as flat dotted keys. */
-static th_jval *captured_doc(th_arena *a, const th_erule *r, const th_match *m)
+/* A match's captured values read as the document of flat dotted keys
+ * {cap[f]: value or [values]} (a later key of the same name replacing the
+ * earlier's value in place), without building it: th_json_path_each's walk
+ * over that object, member by member (th_esql_each_fn). */
+typedef struct capctx {
+    const th_erule *r;
+    th_arena *a;        /* the parsed values */
+} capctx;
+
+static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *vctx)
 {
-    th_jval *o = th_jnew_obj(a);
-    for (size_t f = 0; f < r->ncap; f++) {
-        size_t nv = th_match_nv(m, f);
-        if (nv == 0)
-            continue;
-        th_jval *v;
-        if (nv == 1) {
-            v = th_alert_value(a, th_match_v(m, f, 0));
-        } else {
-            v = th_jnew_arr(a);
-            for (size_t i = 0; i < nv; i++)
-                th_jarr_push(a, v, th_alert_value(a, th_match_v(m, f, i)));
-        }
-        th_jobj_set(a, o, th_str_c(r->cap[f]), v);
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_flat(v->u.items[i], visit, vctx))
+                return false;
+        return true;
     }
-    return o;
+    return visit(v, vctx);
+}
+
+static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
+{
+    const th_match *m = src;
+    const capctx *c = ctx;
+    const th_erule *r = c->r;
+    for (size_t f = 0; f < r->ncap; f++) {
+        th_str k = th_str_c(r->cap[f]);
+        if (k.n > path.n || memcmp(k.p, path.p, k.n) != 0 || (k.n < path.n && path.p[k.n] != '.'))
+            continue;
+        bool dup = false; /* one member per key: the values are the same field's */
+        for (size_t g = 0; g < f && !dup; g++)
+            dup = th_match_nv(m, g) > 0 && strcmp(r->cap[g], r->cap[f]) == 0;
+        size_t nv = th_match_nv(m, f);
+        if (dup || nv == 0)
+            continue;
+        th_str rest = k.n < path.n ? th_str_make(path.p + k.n + 1, path.n - k.n - 1) : TH_STR_NULL;
+        for (size_t i = 0; i < nv; i++) {
+            const th_jval *v = th_alert_value(c->a, th_match_v(m, f, i));
+            if (k.n == path.n ? !visit_flat(v, visit, vctx) : !th_json_path_each(v, rest, visit, vctx))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -324,15 +348,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
+    capctx cc = {r, &pa};
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
-            docs[i] = (th_esql_doc){captured_doc(&pa, r, &r->matches.items[i]), TH_STR_NULL,
-                                    th_str_c(e->o.source_index), 1};
+            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
+                                    &r->matches.items[i], &cc};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL};
     }
     const char *err = NULL;
     xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err), NULL};
@@ -408,7 +433,8 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
                 continue;
             const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
             docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
-                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1};
+                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1, NULL,
+                                       NULL, NULL};
         }
         if (nd == 0)
             continue;

@@ -57,11 +57,20 @@ size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
 
 /* ---- execution --------------------------------------------------------- */
 
-/* One input document with its metadata. */
+/* Visits the values at path of a document held some other way than as a
+ * JSON tree, exactly as th_json_path_each would over its tree (a document of
+ * captured values, engine/esql.c). */
+typedef bool (*th_esql_each_fn)(const void *src, const void *ctx, th_str path, th_json_visit_fn visit,
+                                void *vctx);
+
+/* One input document with its metadata: the tree doc, or (each set) a
+ * source src read through each with ctx. */
 typedef struct th_esql_doc {
     const th_jval *doc;
     th_str id, index;
     int64_t version;
+    th_esql_each_fn each;
+    const void *src, *ctx;
 } th_esql_doc;
 
 typedef struct th_esql_result th_esql_result;

@@ -177,6 +177,10 @@ bool th_esql_uses_now(const xnode *x);
 int th_ev_cmp(const ev *a, uint32_t ia, const ev *b, uint32_t ib); /* same-family scalars */
 bool th_ev_comparable(const ev *a, const ev *b);
 ev th_ev_from_doc(th_arena *a, const th_jval *doc, th_str field);
+/* the same over a document however held (th_esql_doc.each), with the field's
+ * schema entry (NULL: unmapped) looked up by the caller */
+struct th_field_def;
+ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const struct th_field_def *d);
 ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n);
 th_str th_ev_text(th_arena *a, uint8_t t, ev_s s); /* a scalar as keyword text */
 th_jval *th_ev_json(th_arena *a, const ev *v);
