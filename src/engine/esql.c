@@ -134,6 +134,10 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
 typedef struct capctx {
     const th_erule *r;
     th_arena *a;        /* the parsed values */
+    th_str *keys;       /* cap[f] with its length */
+    bool *dup;          /* cap[f]'s name came earlier */
+    th_str last;        /* the path of the last call, and the members it meets: */
+    size_t *fs, nfs;    /* their cap indexes */
 } capctx;
 
 static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *vctx)
@@ -150,16 +154,23 @@ static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *vctx)
 static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
     const th_match *m = src;
-    const capctx *c = ctx;
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
     const th_erule *r = c->r;
-    for (size_t f = 0; f < r->ncap; f++) {
-        th_str k = th_str_c(r->cap[f]);
-        if (k.n > path.n || memcmp(k.p, path.p, k.n) != 0 || (k.n < path.n && path.p[k.n] != '.'))
-            continue;
+    if (!c->last.p || !th_str_eq(c->last, path)) { /* a column loads row after row */
+        c->nfs = 0;
+        for (size_t f = 0; f < r->ncap; f++) {
+            th_str k = c->keys[f];
+            if (k.n <= path.n && memcmp(k.p, path.p, k.n) == 0 && (k.n == path.n || path.p[k.n] == '.'))
+                c->fs[c->nfs++] = f;
+        }
+        c->last = path;
+    }
+    for (size_t j = 0; j < c->nfs; j++) {
+        size_t f = c->fs[j], nv = th_match_nv(m, f);
+        th_str k = c->keys[f];
         bool dup = false; /* one member per key: the values are the same field's */
-        for (size_t g = 0; g < f && !dup; g++)
-            dup = th_match_nv(m, g) > 0 && strcmp(r->cap[g], r->cap[f]) == 0;
-        size_t nv = th_match_nv(m, f);
+        for (size_t g = 0; c->dup[f] && g < f && !dup; g++)
+            dup = th_match_nv(m, g) > 0 && th_str_eq(c->keys[g], k);
         if (dup || nv == 0)
             continue;
         th_str rest = k.n < path.n ? th_str_make(path.p + k.n + 1, path.n - k.n - 1) : TH_STR_NULL;
@@ -348,7 +359,13 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
-    capctx cc = {r, &pa};
+    capctx cc = {r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
+                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0};
+    for (size_t f = 0; f < r->ncap; f++) {
+        cc.keys[f] = th_str_c(r->cap[f]);
+        for (size_t g = 0; g < f && !cc.dup[f]; g++)
+            cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
             docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
