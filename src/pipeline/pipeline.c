@@ -101,6 +101,7 @@ static void progress_end(const progress *pr)
 typedef struct levels {
     bool lazy;
     th_ecs_demand rules;  /* what all the rules read */
+    unsigned extras;      /* what the raw projection adds for the gates (rawproj.h) */
 } levels;
 
 /* Per-thread results of one record, kept until its commit. */
@@ -191,13 +192,13 @@ static th_jval *raw_json(rawrec *x, th_arena *a, worker_state *w, const th_pipel
 /* The planned path: routes and gates rules on the raw projection; maps only
  * what the planned rules read, or nothing at all when no rule can match.
  * False when the record needs the general path (no projection or times). */
-static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepared *r,
-                            worker_state *w, bool *matched)
+static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a, rawrec *x,
+                            prepared *r, worker_state *w, bool *matched)
 {
     const th_jscan *scan = raw_scan(x, w);
     if (!scan)
         return false;
-    th_jval *proj = th_ecs_project(p->mapper, a, scan);
+    th_jval *proj = th_ecs_project_with(p->mapper, a, scan, lv->extras);
     int64_t ts, ing;
     if (!proj || !th_ecs_times(p->mapper, a, scan, &ts, &ing))
         return false;
@@ -243,7 +244,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     bool matched = false;
     th_str text = rr->text;
     uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
-    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, a, rr, r, w, &matched)) {
+    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, lv, a, rr, r, w, &matched)) {
         if (matched) /* the engines map it again, completely, if an alert needs it */
             r->ev.raw = text;
         if (p->profile) /* planning and mapping; evaluation and parsing were counted apart */
@@ -373,6 +374,13 @@ static void plan(th_pipeline *p, levels *lv)
         for (size_t i = 0; i < p->nengines; i++)
             th_engine_set_materialiser(p->engines[i], materialise, p);
     th_ecs_demand_desc(&lv->rules, p->demand_rules, sizeof p->demand_rules);
+    /* a gate reads only fields its rule reads: the projection computes the
+     * source.as.* and copies the flattened subtrees only when some rule reads
+     * the ASN or stringify block's outputs */
+    if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
+        lv->extras |= TH_PROJ_ASN;
+    if (th_ecs_demand_has(&lv->rules, TH_MB_STRINGIFY))
+        lv->extras |= TH_PROJ_TREES;
 }
 
 /* ---- serial ------------------------------------------------------------------ */
