@@ -379,7 +379,12 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
     th_jval *doc = th_jnew_obj(a);
     th_jval *objs[MAX_OBJ] = {0};
     th_jval *arr = NULL; /* an empty array not yet used: reused by the next field */
+    bool routing = extras & TH_PROJ_ROUTING;
+    if (routing)
+        extras = 0;
     for (size_t i = 0; i < NTABLE; i++) {
+        if (routing && i >= 2)
+            break; /* the table starts with event.provider and event.action */
         if (!arr)
             arr = th_jnew_arr(a);
         for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {

@@ -55,6 +55,10 @@ th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_
  * for those its gates may read: the ASN block's and the stringify block's
  * outputs (demand.h) read by any rule; th_ecs_project adds all. */
 enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
+/* Only what routing reads (event.provider, event.action and the data stream
+ * constants), no extras: the pipeline's first look, when it can rule the
+ * record out on routing alone. */
+enum { TH_PROJ_ROUTING = 4 };
 th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                              unsigned extras);
 

@@ -308,6 +308,12 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     e->rules.items[idx]->gate = pred;
 }
 
+bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
+{
+    candidates(e, proj, h);
+    return h->nseen > 0;
+}
+
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
 {
     candidates(e, proj, h);

@@ -115,6 +115,7 @@ typedef struct prepared {
 typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
+    int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     th_pipeline_profile prof;
 } worker_state;
 
@@ -124,6 +125,7 @@ static void ws_init(worker_state *w, const th_pipeline *p)
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_init(&w->hits[i], p->engines[i]);
     w->scan = th_jscan_new();
+    w->route_first = -1;
 }
 
 static void ws_free(worker_state *w, const th_pipeline *p)
@@ -189,6 +191,35 @@ static th_jval *raw_json(rawrec *x, th_arena *a, worker_state *w, const th_pipel
     return x->json;
 }
 
+/* Whether a record can meet no rule at all: true unless some rule meets
+ * every event or the data stream constants alone route to one (then routing
+ * rules nothing out and is left to th_engine_plan). Decided on the projection
+ * of an empty record, which holds only the constants. */
+static bool routing_can_rule_out(const th_pipeline *p, th_arena *a, worker_state *w)
+{
+    th_jscan *s = th_jscan_new();
+    th_jval *rp = th_jscan_load(s, "{}", 2, NULL)
+                      ? th_ecs_project_with(p->mapper, a, s, TH_PROJ_ROUTING)
+                      : NULL;
+    bool any = !rp;
+    for (size_t i = 0; i < p->nengines && !any; i++)
+        any = th_engine_routes(p->engines[i], rp, &w->hits[i]);
+    th_jscan_free(s);
+    return !any;
+}
+
+/* Counts a record that no rule can match: only its times. */
+static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int64_t ts,
+                        int64_t ing)
+{
+    r->ev.doc = NULL;
+    r->ev.timestamp_ms = ts;
+    r->ev.ingested_ms = ing;
+    for (size_t i = 0; i < p->nengines; i++)
+        r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
+    w->prof.skipped++;
+}
+
 /* The planned path: routes and gates rules on the raw projection; maps only
  * what the planned rules read, or nothing at all when no rule can match.
  * False when the record needs the general path (no projection or times). */
@@ -198,8 +229,24 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     const th_jscan *scan = raw_scan(x, w);
     if (!scan)
         return false;
-    th_jval *proj = th_ecs_project_with(p->mapper, a, scan, lv->extras);
     int64_t ts, ing;
+    if (w->route_first < 0)
+        w->route_first = routing_can_rule_out(p, a, w);
+    if (w->route_first) { /* a first look at what routing reads: most records stop here */
+        th_jval *rp = th_ecs_project_with(p->mapper, a, scan, TH_PROJ_ROUTING);
+        bool routed = !rp;
+        for (size_t i = 0; i < p->nengines && !routed; i++)
+            routed = th_engine_routes(p->engines[i], rp, &w->hits[i]);
+        if (!routed) {
+            /* the mapped event.provider/action are among the projected values,
+             * so the document would meet no rule either */
+            if (!th_ecs_times(p->mapper, a, scan, &ts, &ing))
+                return false;
+            skip_record(p, r, w, ts, ing);
+            return true;
+        }
+    }
+    th_jval *proj = th_ecs_project_with(p->mapper, a, scan, lv->extras);
     if (!proj || !th_ecs_times(p->mapper, a, scan, &ts, &ing))
         return false;
     th_ecs_demand d;
@@ -208,12 +255,7 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     for (size_t i = 0; i < p->nengines; i++)
         any |= th_engine_plan(p->engines[i], proj, &w->hits[i], &d);
     if (!any) { /* no rule can match: the event only counts */
-        r->ev.doc = NULL;
-        r->ev.timestamp_ms = ts;
-        r->ev.ingested_ms = ing;
-        for (size_t i = 0; i < p->nengines; i++)
-            r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
-        w->prof.skipped++;
+        skip_record(p, r, w, ts, ing);
         return true;
     }
     th_jval *json = raw_json(x, a, w, p);
