@@ -142,17 +142,45 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
     /* the same steps as the mapping (mapper.c): eventTime -> @timestamp
      * (ISO8601, ms), @timestamp + delay -> event.ingested (whole seconds),
      * each written as text and read back as th_event_read_times reads it */
-    th_jcur root = th_jscan_root(raw), et, dg;
+    th_jcur root = th_jscan_root(raw), et, ts, dg;
     th_str t;
-    if (th_jcur_type(root) != TH_JOBJ || th_jcur_get(root, "digestEndTime", 13, &dg) ||
-        th_jcur_get(root, "digestStartTime", 15, &dg))
+    if (th_jcur_type(root) != TH_JOBJ)
         return false;
+    bool has_et, has_ts;
+    th_str text = th_jcur_raw(root);
+    if (!memchr(text.p, '\\', text.n)) {
+        /* no escapes: one pass over the members on raw keys (the last of
+         * duplicates wins, as th_jcur_get) instead of a pass per key */
+        has_et = has_ts = false;
+        th_jiter it = th_jcur_iter(root);
+        th_jcur key, val;
+        while (th_jiter_next(&it, &key, &val)) {
+            th_str k = th_jcur_raw(key);
+            k = th_str_make(k.p + 1, k.n - 2);
+            if (k.n == 9 && memcmp(k.p, "eventTime", 9) == 0) {
+                et = val;
+                has_et = true;
+            } else if (k.n == 10 && memcmp(k.p, "@timestamp", 10) == 0) {
+                ts = val;
+                has_ts = true;
+            } else if ((k.n == 13 && memcmp(k.p, "digestEndTime", 13) == 0) ||
+                       (k.n == 15 && memcmp(k.p, "digestStartTime", 15) == 0)) {
+                return false;
+            }
+        }
+    } else {
+        if (th_jcur_get(root, "digestEndTime", 13, &dg) ||
+            th_jcur_get(root, "digestStartTime", 15, &dg))
+            return false;
+        has_et = th_jcur_get(root, "eventTime", 9, &et);
+        has_ts = th_jcur_get(root, "@timestamp", 10, &ts);
+    }
     /* eventTime, else the record's own @timestamp (as th_ecs_map) */
-    if (th_jcur_get(root, "eventTime", 9, &et) && th_jcur_type(et) == TH_JSTR &&
-        th_jcur_str(et, a, &t) && t.n && th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
+        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
         return true;
-    return th_jcur_get(root, "@timestamp", 10, &et) && th_jcur_type(et) == TH_JSTR &&
-           th_jcur_str(et, a, &t) && th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
+           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
 }
 
 /* ---- finding every source path in one pass --------------------------------
