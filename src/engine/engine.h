@@ -222,6 +222,10 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
  * Because the projection's values are a superset of the mapped document's,
  * every rule that can match the document is planned. Returns h->nplan > 0. */
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d);
+/* Whether the prefilter index routes the projection to any rule (or some rule
+ * meets every event); the candidates are left in h, as th_engine_plan finds
+ * them. */
+bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h);
 /* th_engine_eval restricted to h->plan (the document must carry the planned
  * rules' demand). */
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);
