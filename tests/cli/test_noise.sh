@@ -136,6 +136,77 @@ expect_grep "noise --apply: every CI alert gone in the replay" "^replayed: alert
 "$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.toml" \
   --format summary >/dev/null 2>"$TMP/err"
 expect_grep "noise --apply: run --exceptions reads the written list" "; 0 alerts;" "$TMP/err"
+# ... and the same list as a Kibana exception-list export (NDJSON), read back too
+if python3 - "$TMP/ci_apply.exceptions.ndjson" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 3, len(lines)
+lst, item, summary = lines
+assert lst["type"] == "detection" and lst["namespace_type"] == "single" and "entries" not in lst, lst
+assert item["list_id"] == lst["list_id"] and item["type"] == "simple" and item["item_id"], item
+e = item["entries"]
+assert len(e) == 1 and e[0]["type"] == "match" and e[0]["operator"] == "included", e
+assert e[0]["field"] == "aws.cloudtrail.user_identity.session_context.session_issuer.arn", e
+assert e[0]["value"].endswith(":role/vandelay-github-actions-deploy"), e
+assert summary["exported_exception_list_count"] == 1 and summary["exported_exception_list_item_count"] == 1
+PY
+then ok "noise --apply: the Kibana NDJSON export beside the TOML (list, item, summary)"
+else nok "noise --apply: the Kibana NDJSON export" "$(head -c 800 "$TMP/ci_apply.exceptions.ndjson")"; fi
+"$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.ndjson" \
+  --format summary >/dev/null 2>"$TMP/err"
+expect_grep "noise --apply: run --exceptions reads the NDJSON list" "; 0 alerts;" "$TMP/err"
+
+# An identity suggestion that removes part of the alerts, with an `exists`
+# entry (not invoked_by: * and user.name: X): written as NDJSON (--out *.ndjson),
+# read back by run --exceptions, it removes exactly the alerts it promised.
+"$TH" noise --rule "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --labels "$TMP/d/labels.ndjson" --top 12 \
+  --verify 0 --format json >"$TMP/iam12.json" 2>"$TMP/err"
+pick=$(python3 - "$TMP/iam12.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["candidates"]
+ids = [i for i, x in enumerate(c) if x["class"] == "identity" and len(x["conditions"]) == 2
+       and any(k["kind"] == "missing" for k in x["conditions"])]
+ids = ids or [i for i, x in enumerate(c) if x["class"] == "identity"]
+print(ids[0] + 1 if ids else 0)
+PY
+)
+if [ "${pick:-0}" -gt 0 ]; then
+  expect_rc "noise --apply $pick --out FILE.ndjson: an identity suggestion as Kibana NDJSON" 0 "$TH" noise \
+    --rule "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --labels "$TMP/d/labels.ndjson" --top 12 --verify 0 \
+    --apply "$pick" --out "$TMP/ident.ndjson"
+  expect_grep "noise --apply: says it wrote NDJSON" "^wrote .*ident.ndjson \(an exception list, Kibana NDJSON export" "$TMP/out"
+  "$TH" run --rules "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --format ndjson >"$TMP/all.ndjson" 2>/dev/null
+  "$TH" run --rules "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ident.ndjson" \
+    --format ndjson >"$TMP/left.ndjson" 2>/dev/null
+  if python3 - "$TMP/iam12.json" "$pick" "$TMP/all.ndjson" "$TMP/left.ndjson" "$TMP/out" <<'PY'
+import json, sys
+cand = json.load(open(sys.argv[1]))["candidates"][int(sys.argv[2]) - 1]
+def get(d, f):
+    if f in d: return d[f]
+    head, _, rest = f.partition(".")
+    while rest and head not in d:
+        a, _, rest = rest.partition(".")
+        head += "." + a
+    return get(d[head], rest) if rest and isinstance(d.get(head), dict) else (d.get(head) if not rest else None)
+def holds(doc, k):
+    v = get(doc, k["field"])
+    vals = v if isinstance(v, list) else ([] if v is None else [v])
+    if k["kind"] == "missing": return not vals
+    if k["kind"] == "value": return any(str(x).lower() == k["value"].lower() if isinstance(x, bool) else str(x) == k["value"] for x in vals)
+    raise SystemExit("unexpected condition kind " + k["kind"])
+alerts = [json.loads(l) for l in open(sys.argv[3])]
+left = {json.loads(l)["event"]["id"] for l in open(sys.argv[4])}
+by_cond = {a["event"]["id"] for a in alerts if all(holds(a, k) for k in cand["conditions"])}
+removed = {a["event"]["id"] for a in alerts} - left
+assert len(removed) == cand["removes"] > 0, (len(removed), cand["removes"])
+assert removed == by_cond, (len(removed), len(by_cond))
+assert f"replayed: alerts {len(alerts)} -> {len(left)}" in open(sys.argv[5]).read()
+PY
+  then ok "noise --apply: the NDJSON list removes exactly the promised alerts (run --exceptions)"
+  else nok "noise --apply: the NDJSON list removes exactly the promised alerts" "$(head -c 600 "$TMP/ident.ndjson")"; fi
+else
+  nok "noise: an identity suggestion among the top 12" "$(head -c 600 "$TMP/iam12.json")"
+fi
 
 # ---- the options run takes: --exceptions, --from/--to forms ----------------
 expect_rc "noise --exceptions: the CI role's list leaves no noise" 0 "$TH" noise --rule "$TMP/ci.toml" \
