@@ -356,3 +356,65 @@ assert any(r[1] == "scope" and "blinding" in r[8] for r in t[1:])
 PY
 then ok "markdown: tune and noise render as readable evidence (headings, query diff, tables)"
 else nok "markdown: rendered structure" "$(head -c 1500 "$TMP/tune.md")"; fi
+
+# ---- the pack comparison as pull-request evidence: Markdown and HTML -------
+expect_rc "tune --rules --format markdown --report" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD \
+  --data "$TMP/d/AWSLogs" --format markdown --report "$TMP/pack.html"
+cp "$TMP/out" "$TMP/pack.md"
+if [ -z "$MDPY" ]; then
+  skip "markdown: pack comparison rendered (no Python-Markdown; run scripts/setup.sh)"
+elif "$MDPY" - "$TMP/pack.md" "$TMP/pack.json" <<'PY'
+import json, sys, markdown
+from html.parser import HTMLParser
+
+class Tree(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.h = []; self.tables = []; self.code = []; self.text = ""
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h3", "h4", "td", "th", "pre"): self.text = ""
+        if tag == "table": self.tables.append([])
+        if tag == "tr": self.tables[-1].append([])
+    def handle_endtag(self, tag):
+        if tag in ("h3", "h4"): self.h.append(self.text.strip())
+        if tag in ("td", "th"): self.tables[-1][-1].append(self.text.strip())
+        if tag == "pre": self.code.append(self.text)
+    def handle_data(self, data):
+        self.text += data
+
+t = Tree(); t.feed(markdown.markdown(open(sys.argv[1]).read(), extensions=["tables", "fenced_code"]))
+pack = json.load(open(sys.argv[2]))
+assert t.h[0] == "Rule pack comparison" and "Rules, biggest movers first" in t.h and "Query changes" in t.h, t.h
+rows = t.tables[0]
+assert rows[0] == ["rule", "status", "before", "after", "change"], rows[0]
+body, total = rows[1:-1], rows[-1]
+want = {(r["name"], r["status"], r["before"], r["after"]) for r in pack["rules"]}
+got = {(r[0], r[1], int(r[2]), int(r[3])) for r in body}
+assert got == want, (got, want)                                  # every rule moved or changed here
+assert all(int(r[4]) == int(r[3]) - int(r[2]) for r in body), body
+moves = [abs(int(r[4])) for r in body]
+assert moves == sorted(moves, reverse=True), moves               # biggest movers first
+assert total[0].startswith("total") and (int(total[2]), int(total[3])) == (pack["before"], pack["after"]), total
+assert int(total[4]) == pack["after"] - pack["before"], total
+diffs = [c for c in t.code if any(l.startswith("+") or l.startswith("-") for l in c.splitlines())]
+assert len(diffs) == 3, t.code                                   # the three changed queries
+assert any('+    and not user.name: "vandelay-github-actions-deploy"' in c for c in diffs), diffs
+assert any(l.startswith("-") and "session_credential_from_console: true" in l for c in diffs for l in c.splitlines())
+PY
+then ok "markdown: the pack comparison renders (movers table = the JSON's rows, totals, three query diffs)"
+else nok "markdown: pack comparison" "$(head -c 1500 "$TMP/pack.md")"; fi
+if browser_layout "$TMP/pack.html" "$TMP/pack-layout.json"; then
+  if python3 - "$TMP/pack-layout.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+# changed 3, added 1, removed 1: a section and a day chart each, all five in the summary
+assert r["sections"] == 5 and r["summary_rows"] == 5 and r["charts"] >= 4, r
+assert r["ids_wrapped"] == [] and r["after_thin"] == [] and r["after_unlabelled"] == [], r
+assert r["diff_add"] >= 2 and r["diff_del"] >= 1 and "emulated" in r["provenance"], r
+PY
+  then ok "report: the pack comparison as one HTML page (in the browser: a section per changed rule)"
+  else nok "report: the pack comparison page" "$(cat "$TMP/pack-layout.json")"; fi
+elif [ -n "${CI:-}" ]; then
+  nok "report: the pack comparison page" "chromium not installed in CI (scripts/setup.sh installs it)"
+else
+  skip "report: the pack comparison page (chromium not installed)"
+fi
