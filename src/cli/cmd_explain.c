@@ -149,6 +149,15 @@ static void new_terms_claim(const th_rule *r, const th_replay *rp, const th_jval
 
 
 /* "6-minute", "90-second": a run window's length */
+/* Is there an alert for the event with this id? */
+static bool alert_of(const th_replay *rp, const char *id)
+{
+    for (size_t i = 0; id[0] && i < rp->alerts[0].len; i++)
+        if (th_str_eqc(rp->alerts[0].items[i].id, id))
+            return true;
+    return false;
+}
+
 /* new_terms: why the event raised no alert, from the engine's trace: a
  * new_terms field without a value (no term at all), or per term tuple its
  * first sighting in the history window (before the run window: seen; inside
@@ -175,6 +184,7 @@ static void new_terms_why(const th_rule *r, const th_engine_trace *t, const th_r
         printf("  why: no run window of the replayed period contains this event\n");
         return;
     }
+    bool named = false; /* an alerting first sighting was named */
     for (size_t i = 0; i < t->nruns; i++) {
         const th_trace_run *x = &t->runs[i];
         bool first = true, alerted = false, trunc = false; /* one line per tuple */
@@ -192,6 +202,8 @@ static void new_terms_why(const th_rule *r, const th_engine_trace *t, const th_r
         fmt_time(x->first_ms, seen);
         fmt_time(x->history_ms, hist);
         const char *fid = x->first_id[0] ? x->first_id : "not kept";
+        bool fa = alert_of(rp, x->first_id); /* the first sighting raised their alert */
+        named |= fa && (x->history || x->first_order != t->order);
         if (alerted)
             printf("  terms {%s}: new; this event raised their alert\n", x->key);
         else if (trunc)
@@ -199,19 +211,20 @@ static void new_terms_why(const th_rule *r, const th_engine_trace *t, const th_r
                    x->key, run);
         else if (x->history)
             printf("  why: the terms {%s} were already seen in the history window (%s, from %s)\n"
-                   "  before the run window of %s: first sighting at %s (event %s)\n",
+                   "  before the run window of %s: first sighting at %s (event %s)%s\n",
                    x->key, r->history_window_start ? r->history_window_start : "?", hist, run,
-                   seen, fid);
+                   seen, fid, fa ? ", which raised their alert" : "");
         else if (x->first_order != t->order)
             printf("  why: the terms {%s} are new in the run at %s, but an earlier event of that\n"
                    "  run window holds them first and builds the alert: first sighting at %s "
-                   "(event %s)\n",
-                   x->key, run, seen, fid);
+                   "(event %s)%s\n",
+                   x->key, run, seen, fid, fa ? ", which raised their alert" : "");
         else
             printf("  why: the terms {%s} were new in the run at %s; the alert was de-duplicated\n",
                    x->key, run);
     }
-    new_terms_claim(r, rp, doc);
+    if (!named)
+        new_terms_claim(r, rp, doc);
 }
 
 static void fmt_span(int64_t ms, char out[32])

@@ -179,6 +179,8 @@ int th_cmd_tune(int argc, char **argv)
             "Replays both versions of a rule over the same data and shows what the change\n"
             "does: alerts before/after, per day, the removed and added alerts grouped by\n"
             "the rule's investigation fields, and true positives kept or lost.\n"
+            "Several rules: one --before/--after pair each (one report page for all).\n"
+            "A whole pack: --rules DIR --before REV --after REV, or two folders.\n"
             "Exit 1 when labeled true positives are lost.\n\n"
             "example: trailhound tune --before old.toml --after new.toml --data ev/ --report r.html",
             opts, TH_NELEM(opts));

@@ -260,7 +260,7 @@ if [ -f "$SEED" ]; then
   expect_rc "explain: new_terms, a later event of the same term" 0 "$TH" explain --rule "$SEED" \
     --data "$TMP/trail.ndjson" --event-id atk-09-01
   expect_grep "explain: it raised no alert" "this event did not raise an alert" "$TMP/out"
-  expect_grep "explain: the alert that claimed the term" "alerted first at 2026-10-10T22:00:00.000Z \(event atk-09-00\)" "$TMP/out"
+  expect_grep "explain: the alert that claimed the term" "first sighting at 2026-10-10T22:00:00.000Z \(event atk-09-00\), which raised their alert" "$TMP/out"
 else
   skip "tune: seed rule (corpus absent)"
 fi
