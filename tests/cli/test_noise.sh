@@ -283,6 +283,62 @@ else nok "tune: two folders" "$(head -c 600 "$TMP/out")"; fi
 expect_rc "tune --rules: text" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD --data "$TMP/d/AWSLogs"
 expect_grep "tune --rules: the summary line" "^rules +changed 3  added 1  removed 1  unchanged 0" "$TMP/out"
 
+# ---- the corpus's detection-rules: two revisions, three rules changed ------
+# The IAM rules of the AWS pack under git; the second revision drops the seed
+# rule's two exclusions, narrows the login-profile rule to CreateLoginProfile
+# and excepts one user from the group-addition rule. Every count must be what
+# `run` gives for that file (changed rules) or for the folder (the rest).
+AWS="$CORPUS/detection-rules/rules/integrations/aws"
+if [ -d "$AWS" ]; then
+  C="$TMP/corpus/rules"; mkdir -p "$C"; cp "$AWS"/*iam*.toml "$C/"
+  git -C "$TMP/corpus" init -q && git -C "$TMP/corpus" add -A &&
+    git -C "$TMP/corpus" -c user.email=t@t -c user.name=t commit -qm v1
+  cp -r "$C" "$TMP/corpus_v1"
+  sed -i '/^    and source.ip: \*$/d; /^    and not user_agent.original : "AWS Internal"$/d' \
+    "$C/persistence_iam_api_calls_via_user_session_token.toml"
+  sed -i 's/^    and event.action: ("CreateLoginProfile" or "UpdateLoginProfile")$/    and event.action: "CreateLoginProfile"/' \
+    "$C/persistence_iam_login_profile_created_or_modified.toml"
+  sed -i 's/^    event.outcome: success$/    event.outcome: success and not user.name: "judy"/' \
+    "$C/credential_access_iam_user_addition_to_group.toml"
+  git -C "$TMP/corpus" -c user.email=t@t -c user.name=t commit -qam "three rules changed"
+  expect_rc "tune --rules: the corpus pack, two revisions" 0 "$TH" tune --rules "$C" --before HEAD~1 \
+    --after HEAD --data "$TMP/d/AWSLogs" --format json
+  cp "$TMP/out" "$TMP/corpus.json"
+  "$TH" run --rules "$TMP/corpus_v1" --data "$TMP/d/AWSLogs" --format summary 2>"$TMP/run_v1.txt" >/dev/null
+  : >"$TMP/changed.txt"
+  for f in persistence_iam_api_calls_via_user_session_token persistence_iam_login_profile_created_or_modified \
+           credential_access_iam_user_addition_to_group; do
+    echo "$f $(count "$TMP/corpus_v1/$f.toml") $(count "$C/$f.toml")" >>"$TMP/changed.txt"
+  done
+  if python3 - "$TMP/corpus.json" "$TMP/run_v1.txt" "$TMP/changed.txt" "$C" <<'PY'
+import json, re, sys, os
+d = json.load(open(sys.argv[1]))
+ran = {}
+for l in open(sys.argv[2]):
+    m = re.match(r"^\s+(\d+)\s+\d+\s+\S+\s+.* \(([0-9a-f-]{36})\)$", l)
+    if m: ran[m.group(2)] = int(m.group(1))
+def rid(f):
+    return re.search(r'^rule_id = "([^"]+)"', open(os.path.join(sys.argv[4], f + ".toml")).read(), re.M).group(1)
+changed = {rid(f): (int(b), int(a)) for f, b, a in (l.split() for l in open(sys.argv[3]))}
+rows = {r["rule_id"]: r for r in d["rules"]}
+assert (d["changed"], d["added"], d["removed"], d["unchanged"]) == (3, 0, 0, len(rows) - 3), d
+assert {k for k, r in rows.items() if r["status"] == "changed"} == set(changed), rows
+for k, (b, a) in changed.items():
+    assert (rows[k]["before"], rows[k]["after"]) == (b, a), (rows[k], b, a)
+assert sum(1 for b, a in changed.values() if b != a) == 3      # all three move
+for k, r in rows.items():
+    if r["status"] == "unchanged" and "not_run" not in r:
+        assert r["before"] == r["after"] == ran.get(k, 0), (r, ran.get(k))
+assert d["before"] == sum(r["before"] for r in d["rules"]) and d["after"] == sum(r["after"] for r in d["rules"])
+moves = [abs(r["after"] - r["before"]) for r in d["rules"]]
+assert moves == sorted(moves, reverse=True) and moves[2] > 0 and moves[3] == 0, moves   # the movers first
+PY
+  then ok "tune --rules: corpus revisions, three rules changed: per-rule movers agree with run"
+  else nok "tune --rules: corpus revisions" "$(cat "$TMP/changed.txt")" "$(head -c 1200 "$TMP/corpus.json")"; fi
+else
+  skip "tune --rules: corpus revisions (corpus absent)"
+fi
+
 # ---- Markdown evidence, rendered with a Markdown library -------------------
 # Python-Markdown (Debian python3-markdown, installed by scripts/setup.sh).
 MDPY=""
