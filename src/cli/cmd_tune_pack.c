@@ -121,8 +121,8 @@ static void print_markdown(const th_pack *p, const char *before, const char *aft
     th_md_period(&o, p->from_ms, p->to_ms, p->events, data.data,
                  th_tune_cli_provenance(ro->data, ro->ndata));
     long long dt = (long long)p->total_after - (long long)p->total_before;
-    th_buf_printf(&o, "- **Alerts:** before %zu, after %zu (%+lld", p->total_before,
-                  p->total_after, dt);
+    th_buf_printf(&o, "- **Alerts:** before %zu, after %zu (%+lld", p->total_before, p->total_after,
+                  dt);
     if (p->total_before)
         th_buf_printf(&o, ", %+.1f%%", 100.0 * (double)dt / (double)p->total_before);
     th_buf_puts(&o, ")\n\n#### Rules, biggest movers first\n\n"
@@ -141,8 +141,9 @@ static void print_markdown(const th_pack *p, const char *before, const char *aft
                       (long long)r->nafter - (long long)r->nbefore);
         shown++;
     }
-    th_buf_printf(&o, "| **total** (%zu rules; %zu not listed: unchanged without alerts, or past "
-                      "the top %zu) | | **%zu** | **%zu** | **%+lld** |\n",
+    th_buf_printf(&o,
+                  "| **total** (%zu rules; %zu not listed: unchanged without alerts, or past "
+                  "the top %zu) | | **%zu** | **%zu** | **%+lld** |\n",
                   p->nrows, quiet, top, p->total_before, p->total_after, dt);
     bool head = false;
     for (size_t i = 0, k = 0; i < p->nrows && k < top; i++) {
@@ -194,8 +195,9 @@ static int write_pack_report(const char *path, const th_pack *p, const char *bef
             if (!fd || fd->type != TH_FT_DATE)
                 group[n][ng++] = fields[n][f];
         }
-        th_tune_opts to = {group[n], ng, 5, p->from_ms,
-                           p->to_ms != TH_TIME_NONE ? p->to_ms + 1 : TH_TIME_NONE, NULL};
+        th_tune_opts to = {
+            group[n], ng, 5, p->from_ms, p->to_ms != TH_TIME_NONE ? p->to_ms + 1 : TH_TIME_NONE,
+            NULL};
         th_tune_diff_compute(&arena, r->alerts[0] ? r->alerts[0] : &none,
                              r->alerts[1] ? r->alerts[1] : &none, &to, &diffs[n]);
         for (int v = 0; v < 2; v++) { /* FILE@REV (a revision) or the file (a folder) */
@@ -221,7 +223,9 @@ static int write_pack_report(const char *path, const th_pack *p, const char *bef
         n++;
     }
     if (n == 0) /* nothing changed: the page still carries the period */
-        mm[0] = (th_tune_meta){.from_ms = p->from_ms, .to_ms = p->to_ms, .events = p->events,
+        mm[0] = (th_tune_meta){.from_ms = p->from_ms,
+                               .to_ms = p->to_ms,
+                               .events = p->events,
                                .data_label = data.data,
                                .provenance = th_tune_cli_provenance(ro->data, ro->ndata)};
     char title[700];

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "base/arena.h"
-#include "json/json.h"
 #include "query/ir.h"
+#include "json/json.h"
 
 /* The byte offset of the query value's opening quote. */
 static bool value_start(const char *text, size_t len, const th_rule *r, size_t *at)
@@ -217,9 +217,10 @@ void th_apply_exception_ndjson(th_buf *out, const th_rule *r, const th_noise_clu
     th_jw_key(&w, "type");
     th_jw_cstr(&w, "simple");
     th_jw_end(&w);
-    th_buf_puts(out, "\n{\"exported_exception_list_count\":1,\"exported_exception_list_item_count\":1,"
-                     "\"missing_exception_list_item_count\":0,\"missing_exception_list_items\":[],"
-                     "\"missing_exception_lists\":[],\"missing_exception_lists_count\":0}\n");
+    th_buf_puts(out,
+                "\n{\"exported_exception_list_count\":1,\"exported_exception_list_item_count\":1,"
+                "\"missing_exception_list_item_count\":0,\"missing_exception_list_items\":[],"
+                "\"missing_exception_lists\":[],\"missing_exception_lists_count\":0}\n");
 }
 
 void th_apply_exception_toml(th_buf *out, const th_rule *r, const th_noise_cluster *c)

@@ -48,8 +48,8 @@ typedef struct th_pack {
     size_t changed, added, removed, unchanged, not_run;
     uint64_t events;
     int64_t from_ms, to_ms;
-    size_t passes; /* passes over the data */
-    bool keep_alerts; /* in: keep every version's alerts (reports), not only the counts */
+    size_t passes;       /* passes over the data */
+    bool keep_alerts;    /* in: keep every version's alerts (reports), not only the counts */
     th_replay **replays; /* with keep_alerts: the passes, which own the alerts */
     size_t nreplays;
 } th_pack;

@@ -41,7 +41,8 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:13px;margin:6px 0}"
     "th,td{border-bottom:1px solid #eceff4;padding:3px 10px;text-align:left;vertical-align:top}"
     "th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "td code{word-break:break-all}td code.id,code.id,td.nowrap{white-space:nowrap;word-break:normal}"
+    "td code{word-break:break-all}td "
+    "code.id,code.id,td.nowrap{white-space:nowrap;word-break:normal}"
     "pre.diff{background:#f6f8fa;border:1px solid #dde2ea;padding:8px 10px;overflow-x:auto;"
     "font-size:12.5px;line-height:1.4}pre.diff span{display:block;white-space:pre}"
     "pre.diff .add{background:#e6ffec;color:#116329}pre.diff .del{background:#ffebe9;"
@@ -123,13 +124,12 @@ static void day_chart(th_buf *o, const th_tune_diff *d, size_t idx)
         snprintf(cid, sizeof cid, "chart-days-%zu", idx + 1);
     else
         snprintf(cid, sizeof cid, "chart-days");
-    th_buf_printf(
-        o,
-        "<div class=\"scroll\"><svg id=\"%s\" class=\"chart-days\" "
-        "xmlns=\"http://www.w3.org/2000/svg\" "
-        "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-        "aria-label=\"alerts per day, before and after\">\n",
-        cid, w, h, w, h);
+    th_buf_printf(o,
+                  "<div class=\"scroll\"><svg id=\"%s\" class=\"chart-days\" "
+                  "xmlns=\"http://www.w3.org/2000/svg\" "
+                  "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                  "aria-label=\"alerts per day, before and after\">\n",
+                  cid, w, h, w, h);
     for (int g = 0; g <= 4; g++) {
         double y = top + ph - ph * g / 4.0;
         th_buf_printf(o, "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>",
@@ -286,7 +286,10 @@ static void day_table(th_buf *o, const th_tune_diff *d)
 static void diff_line(void *ctx, char op, th_str line)
 {
     th_buf *o = ctx;
-    th_buf_printf(o, "<span%s>%c ", op == '+' ? " class=\"add\"" : op == '-' ? " class=\"del\"" : "",
+    th_buf_printf(o, "<span%s>%c ",
+                  op == '+'   ? " class=\"add\""
+                  : op == '-' ? " class=\"del\""
+                              : "",
                   op);
     th_html_escape(o, line);
     th_buf_puts(o, "</span>");
@@ -314,8 +317,8 @@ static void period(th_buf *o, const th_tune_meta *m)
         th_time_format_iso(m->from_ms, f);
     if (m->to_ms != TH_TIME_NONE)
         th_time_format_iso(m->to_ms, t);
-    th_buf_printf(o, "<div class=\"meta\" id=\"provenance\">period <code>%s</code> .. <code>%s</code>",
-                  f, t);
+    th_buf_printf(
+        o, "<div class=\"meta\" id=\"provenance\">period <code>%s</code> .. <code>%s</code>", f, t);
     if (m->from_ms != TH_TIME_NONE && m->to_ms != TH_TIME_NONE && m->to_ms > m->from_ms)
         th_buf_printf(o, " (%.1f days)", (double)(m->to_ms - m->from_ms) / 86400000.0);
     th_buf_printf(o, " · %llu events", (unsigned long long)m->events);

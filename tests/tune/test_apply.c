@@ -82,10 +82,11 @@ static void exception_file_reads_back_as(writer_fn write_list, bool missing)
     c.cond[0] = (th_noise_cond){TH_NOISE_VALUE,
                                 "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
                                 th_str_c("arn:aws:iam::1:role/ci \"deploy\""), TH_NOISE_IDENTITY};
-    c.cond[1] = missing ? (th_noise_cond){TH_NOISE_MISSING, "aws.cloudtrail.user_identity.invoked_by",
-                                          th_str_c(""), TH_NOISE_PROVENANCE}
-                        : (th_noise_cond){TH_NOISE_PREFIX, "user_agent.original",
-                                          th_str_c("Terraform/"), TH_NOISE_PROVENANCE};
+    c.cond[1] = missing
+                    ? (th_noise_cond){TH_NOISE_MISSING, "aws.cloudtrail.user_identity.invoked_by",
+                                      th_str_c(""), TH_NOISE_PROVENANCE}
+                    : (th_noise_cond){TH_NOISE_PREFIX, "user_agent.original",
+                                      th_str_c("Terraform/"), TH_NOISE_PROVENANCE};
     c.ncond = 2;
     c.positive = "x";
     th_buf b;
