@@ -186,6 +186,15 @@ assert pairs[1][1] < atk and d[1]["true_positives"]["lost"] == atk - pairs[1][1]
 assert d[0]["true_positives"]["lost"] == 0
 PY
 then ok "tune: each pair's counts, as single comparisons give them"; else nok "tune: several pairs" "$(head -c 800 "$TMP/out")"; fi
+expect_rc "tune: two pairs as Markdown" 0 "$TH" tune --before "$TMP/repo/rule.toml@HEAD" \
+  --after "$TMP/new.toml" --before "$TMP/new.toml" --after "$TMP/new.toml" --data "$TMP/trail.ndjson" \
+  --format markdown
+if [ "$(grep -c '^### Tuning evidence: ' "$TMP/out")" = 3 ] &&
+   grep -q '^### Tuning evidence: 2 rules$' "$TMP/out" &&
+   grep -qx "| IAM Calls with Session Tokens | $((n_internal + n_attack)) | $n_attack | -$n_internal |" "$TMP/out" &&
+   grep -qx "| IAM Calls with Session Tokens | $n_attack | $n_attack | +0 |" "$TMP/out"; then
+  ok "tune: two pairs as Markdown (a summary table, then a section per rule)"
+else nok "tune: two pairs as Markdown" "$(head -c 800 "$TMP/out")"; fi
 expect_rc "tune: --before without its --after is a usage error" 2 "$TH" tune --before "$TMP/new.toml" \
   --after "$TMP/new.toml" --before "$TMP/worse.toml" --data "$TMP/trail.ndjson"
 
