@@ -103,12 +103,12 @@ void th_tune_line_diff(const char *before, const char *after, th_diff_line_fn fn
         if (i < a.n && j < b.n && th_str_eq(a.l[i], b.l[j])) {
             fn(ctx, ' ', a.l[i]);
             i++, j++;
-        } else if (j < b.n && (i == a.n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+        } else if (i < a.n && (j == b.n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+            fn(ctx, '-', a.l[i]); /* a changed line reads old, then new */
+            i++;
+        } else {
             fn(ctx, '+', b.l[j]);
             j++;
-        } else {
-            fn(ctx, '-', a.l[i]);
-            i++;
         }
     }
     free(t);
