@@ -112,7 +112,14 @@ static th_jval *event_from_data(const char *const *data, size_t n, const char *i
     return f.found;
 }
 
-/* Replays the rule over the data: was an alert raised for this event? */
+static void fmt_time(int64_t ms, char out[32])
+{
+    if (ms == TH_TIME_NONE)
+        snprintf(out, 32, "-");
+    else
+        th_time_format_iso(ms, out);
+}
+
 /* Same values at every new_terms field? (first value of each, as text) */
 static bool same_terms(const th_rule *r, const th_jval *a, const th_jval *b)
 {
@@ -138,19 +145,89 @@ static void new_terms_claim(const th_rule *r, const th_replay *rp, const th_jval
         printf("  the same terms alerted first at %s (event %.*s)\n", ts, (int)al->id.n, al->id.p);
         return;
     }
-    printf("  no alert in the period carries these terms: they were already in the history\n"
-           "  window when the period began\n");
+    printf("  no alert of the replayed period carries these terms\n");
 }
 
-static void fmt_time(int64_t ms, char out[32])
-{
-    if (ms == TH_TIME_NONE)
-        snprintf(out, 32, "-");
-    else
-        th_time_format_iso(ms, out);
-}
 
 /* "6-minute", "90-second": a run window's length */
+/* Is there an alert for the event with this id? */
+static bool alert_of(const th_replay *rp, const char *id)
+{
+    for (size_t i = 0; id[0] && i < rp->alerts[0].len; i++)
+        if (th_str_eqc(rp->alerts[0].items[i].id, id))
+            return true;
+    return false;
+}
+
+/* new_terms: why the event raised no alert, from the engine's trace: a
+ * new_terms field without a value (no term at all), or per term tuple its
+ * first sighting in the history window (before the run window: seen; inside
+ * it: an earlier event of the same run builds the alert). */
+static void new_terms_why(const th_rule *r, const th_engine_trace *t, const th_replay *rp,
+                          const th_jval *doc)
+{
+    if (t->nt_missing) {
+        const char *f = r->new_terms_fields.items[t->nt_missing - 1];
+        const th_jval *v = th_json_path_first(doc, th_str_c(f));
+        if (v && v->type != TH_JNULL)
+            printf("  why: no term: the value of the new_terms field %s is not aggregatable\n"
+                   "  (longer than the field's ignore_above): Kibana's terms aggregation skips\n"
+                   "  the event, so new_terms never alerts on it\n",
+                   f);
+        else
+            printf("  why: no term: the event has no value for the new_terms field %s; a\n"
+                   "  document missing any of the rule's new_terms fields gives no term, so\n"
+                   "  new_terms never alerts on it (whatever the history)\n",
+                   f);
+        return;
+    }
+    if (t->nruns == 0) {
+        printf("  why: no run window of the replayed period contains this event\n");
+        return;
+    }
+    bool named = false; /* an alerting first sighting was named */
+    for (size_t i = 0; i < t->nruns; i++) {
+        const th_trace_run *x = &t->runs[i];
+        bool first = true, alerted = false, trunc = false; /* one line per tuple */
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(t->runs[j].key, x->key) != 0;
+        if (!first)
+            continue;
+        for (size_t j = i; j < t->nruns; j++)
+            if (strcmp(t->runs[j].key, x->key) == 0) {
+                alerted |= t->runs[j].alerted;
+                trunc |= t->runs[j].truncated;
+            }
+        char run[32], seen[32], hist[32];
+        fmt_time(x->run_ms, run);
+        fmt_time(x->first_ms, seen);
+        fmt_time(x->history_ms, hist);
+        const char *fid = x->first_id[0] ? x->first_id : "not kept";
+        bool fa = alert_of(rp, x->first_id); /* the first sighting raised their alert */
+        named |= fa && (x->history || x->first_order != t->order);
+        if (alerted)
+            printf("  terms {%s}: new; this event raised their alert\n", x->key);
+        else if (trunc)
+            printf("  why: the terms {%s} were new in the run at %s, which was past max_signals\n",
+                   x->key, run);
+        else if (x->history)
+            printf("  why: the terms {%s} were already seen in the history window (%s, from %s)\n"
+                   "  before the run window of %s: first sighting at %s (event %s)%s\n",
+                   x->key, r->history_window_start ? r->history_window_start : "?", hist, run,
+                   seen, fid, fa ? ", which raised their alert" : "");
+        else if (x->first_order != t->order)
+            printf("  why: the terms {%s} are new in the run at %s, but an earlier event of that\n"
+                   "  run window holds them first and builds the alert: first sighting at %s "
+                   "(event %s)%s\n",
+                   x->key, run, seen, fid, fa ? ", which raised their alert" : "");
+        else
+            printf("  why: the terms {%s} were new in the run at %s; the alert was de-duplicated\n",
+                   x->key, run);
+    }
+    if (!named)
+        new_terms_claim(r, rp, doc);
+}
+
 static void fmt_span(int64_t ms, char out[32])
 {
     if (ms % 60000 == 0)
@@ -307,11 +384,7 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     } else if (selected && !raised) {
         switch (r->type) {
         case TH_RULE_NEW_TERMS:
-            printf("  why: new_terms alerts only on the first event of a term: a value of %s\n"
-                   "  was already seen in the history window (%s) before this event\n",
-                   r->new_terms_fields.len ? r->new_terms_fields.items[0] : "the term fields",
-                   r->history_window_start ? r->history_window_start : "?");
-            new_terms_claim(r, &rp, doc);
+            new_terms_why(r, tr, &rp, doc);
             break;
         default:
             printf("  why: outside the replayed period, past max_signals in its run, or\n"

@@ -42,7 +42,8 @@ static const th_opt opts[] = {
      "apply suggestion N: the rule file with its clause (identity: an exception list), then "
      "replay"},
     {"out", TH_OPT_VALUE, "FILE",
-     "with --apply: write here (default: the rule file itself; identity: RULE.exceptions.toml)"},
+     "with --apply: write here (default: the rule file itself; identity: RULE.exceptions.toml "
+     "and RULE.exceptions.ndjson; FILE.ndjson: Kibana NDJSON, else TOML)"},
     TH_ENRICH_OPTS,
 };
 
@@ -299,14 +300,20 @@ static int apply(const th_args *a, const char *spec, const shown *s, size_t n,
     size_t len;
     bool at_rev;
     char *text = rule_text(spec, &len, &at_rev);
-    th_buf b, target;
+    th_buf b, target, b2, target2; /* identity without --out: TOML, then NDJSON */
     th_buf_init(&b);
     th_buf_init(&target);
+    th_buf_init(&b2);
+    th_buf_init(&target2);
     int rc = TH_EXIT_OK;
     bool ident = c->cls == TH_NOISE_IDENTITY;
     if (ident) {
-        th_apply_exception_toml(&b, s->r, c);
-        if (out) {
+        size_t ol = out ? strlen(out) : 0;
+        if (out && ol > 7 && strcmp(out + ol - 7, ".ndjson") == 0) {
+            th_apply_exception_ndjson(&b, s->r, c);
+            th_buf_puts(&target, out);
+        } else if (out) {
+            th_apply_exception_toml(&b, s->r, c);
             th_buf_puts(&target, out);
         } else {
             const char *base = at_rev ? s->r->path : spec;
@@ -315,7 +322,11 @@ static int apply(const th_args *a, const char *spec, const shown *s, size_t n,
                 bl = (size_t)(strrchr(base, '@') - base);
             if (bl > 5 && memcmp(base + bl - 5, ".toml", 5) == 0)
                 bl -= 5;
+            th_apply_exception_toml(&b, s->r, c);
             th_buf_printf(&target, "%.*s.exceptions.toml", (int)bl, base);
+            th_apply_exception_ndjson(&b2, s->r, c);
+            th_buf_printf(&target2, "%.*s.exceptions.ndjson", (int)bl, base);
+            th_buf_putc(&target2, 0);
         }
     } else {
         char err[160];
@@ -334,8 +345,9 @@ static int apply(const th_args *a, const char *spec, const shown *s, size_t n,
         th_buf_puts(&target, out ? out : spec);
     }
     th_buf_putc(&target, 0);
-    if (!write_file(target.data, &b)) {
-        fprintf(stderr, "trailhound noise: cannot write %s\n", target.data);
+    if (!write_file(target.data, &b) || (target2.len && !write_file(target2.data, &b2))) {
+        fprintf(stderr, "trailhound noise: cannot write %s\n",
+                target2.len ? target2.data : target.data);
         rc = TH_EXIT_USAGE;
         goto done;
     }
@@ -356,23 +368,37 @@ static int apply(const th_args *a, const char *spec, const shown *s, size_t n,
     o.from_ms = s->rp->from_ms;
     o.to_ms = s->rp->to_ms;
     const th_rule *r2 = ident ? s->r : th_replay_load(&rp, target.data, &d);
+    bool read_back = true; /* each written list reads back as its one item */
     if (ident) {
-        th_exceptions_load(&exc, target.data, &d);
+        read_back = th_exceptions_load(&exc, target.data, &d) == 1;
+        if (target2.len) { /* the same item in the other format: replayed once */
+            th_exceptions other;
+            th_exceptions_init(&other);
+            read_back &= th_exceptions_load(&other, target2.data, &d) == 1;
+            th_exceptions_free(&other);
+        }
         th_exceptions_for_rule(&exc, s->r, &s->r, 1, &view);
         o.exc = &view;
     }
     size_t after = 0;
-    bool ran = r2 && (th_replay_add(&rp, r2, NULL), th_replay_run(&rp, &o)) && !rp.skipped[0];
+    bool ran = read_back && r2 && (th_replay_add(&rp, r2, NULL), th_replay_run(&rp, &o)) &&
+               !rp.skipped[0];
     if (ran)
         after = rp.alerts[0].len;
+    bool nd = ident && !target2.len && strstr(target.data, ".ndjson");
     printf("applied %zu: %s\nwrote %s (%s)\n", n, ident ? c->positive : c->kql, target.data,
-           ident ? "an exception list, detection-rules TOML; run --exceptions reads it"
-                 : "the rule with the clause added to its query");
+           !ident ? "the rule with the clause added to its query"
+           : nd   ? "an exception list, Kibana NDJSON export; run --exceptions reads it"
+                  : "an exception list, detection-rules TOML; run --exceptions reads it");
+    if (target2.len)
+        printf("wrote %s (the same list as a Kibana NDJSON export, for Kibana's import)\n",
+               target2.data);
     if (ran)
         printf("replayed: alerts %zu -> %zu\n", s->rp->alerts[0].len, after);
     else {
         th_diags_print(&d, stderr);
-        fprintf(stderr, "trailhound noise: the applied version did not replay\n");
+        fprintf(stderr, "trailhound noise: the applied version did not replay%s\n",
+                read_back ? "" : " (a written exception list did not read back as one item)");
         rc = TH_EXIT_FINDINGS;
     }
     th_exceptions_free(&view);
@@ -383,6 +409,8 @@ done:
     free(text);
     th_buf_free(&b);
     th_buf_free(&target);
+    th_buf_free(&b2);
+    th_buf_free(&target2);
     return rc;
 }
 

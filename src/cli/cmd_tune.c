@@ -21,15 +21,17 @@
 #include "tune/report.h"
 
 static const th_opt opts[] = {
-    {"before", TH_OPT_VALUE, "OLD", "the old version: FILE or FILE@REV (git revision)"},
-    {"after", TH_OPT_VALUE, "NEW", "the new version: FILE or FILE@REV"},
+    {"before", TH_OPT_MULTI, "OLD",
+     "the old version: FILE or FILE@REV (git revision); several rules: one pair per rule"},
+    {"after", TH_OPT_MULTI, "NEW", "the new version: FILE or FILE@REV (the i-th --before's)"},
     {"data", TH_OPT_MULTI, "PATH", "CloudTrail or ECS data (files, directories, gzip, -)"},
     {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP},
     {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists, as for run (Kibana NDJSON or TOML), for both versions"},
     {"labels", TH_OPT_VALUE, "FILE", "labels.ndjson from `trailhound emulate` (true positives)"},
     {"expect", TH_OPT_VALUE, "FILE", "event ids that must keep alerting, one per line"},
-    {"report", TH_OPT_VALUE, "FILE.html", "also write a self-contained HTML report"},
+    {"report", TH_OPT_VALUE, "FILE.html",
+     "also write a self-contained HTML report (several rules or a pack: one page)"},
     {"rules", TH_OPT_VALUE, "DIR",
      "a detection-rules checkout: --before/--after are git revisions of it (the whole pack)"},
     {"format", TH_OPT_VALUE, "text|json|markdown",
@@ -138,23 +140,33 @@ static size_t num_opt(const th_args *a, const char *name, size_t def)
 
 /* Through a temporary file renamed into place (cli/outfile.h): a failed
  * write leaves an existing report as it was. */
-static int write_report(const char *path, const th_tune_diff *d, const th_tune_meta *m,
-                        const char *const *inputs, size_t ninputs)
+int th_tune_cli_write_page(const char *path, const th_buf *page, const char *const *inputs,
+                           size_t ninputs)
 {
     th_outfile of;
     if (!th_outfile_open(&of, "tune", path, inputs, ninputs))
         return -1;
-    th_buf b;
-    th_buf_init(&b);
-    th_tune_render_html(&b, d, m);
-    int rc = th_buf_write(&b, of.f) == 0 ? 0 : -1;
+    int rc = th_buf_write(page, of.f) == 0 ? 0 : -1;
     if (rc == 0 && !th_outfile_commit(&of))
         rc = -1;
     else if (rc != 0)
         th_outfile_discard(&of);
-    th_buf_free(&b);
     return rc;
 }
+
+/* One rule's two versions and what became of them. */
+typedef struct tpair {
+    const char *before, *after;
+    const th_rule *old, *new;
+    th_labels labels;
+    bool have_labels;
+    th_exceptions exc, view;
+    const char *fields[64], *group[64];
+    size_t nfields, ngroup;
+    th_tune_diff d;
+} tpair;
+
+#define TH_TUNE_MAX_PAIRS (TH_REPLAY_MAX_RULES / 2)
 
 int th_cmd_tune(int argc, char **argv)
 {
@@ -167,30 +179,41 @@ int th_cmd_tune(int argc, char **argv)
             "Replays both versions of a rule over the same data and shows what the change\n"
             "does: alerts before/after, per day, the removed and added alerts grouped by\n"
             "the rule's investigation fields, and true positives kept or lost.\n"
+            "Several rules: one --before/--after pair each (one report page for all).\n"
+            "A whole pack: --rules DIR --before REV --after REV, or two folders.\n"
             "Exit 1 when labeled true positives are lost.\n\n"
             "example: trailhound tune --before old.toml --after new.toml --data ev/ --report r.html",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }
-    const char *before = th_args_value(&a, "before"), *after = th_args_value(&a, "after");
+    const char *befores[TH_ARGS_MAX], *afters[TH_ARGS_MAX];
+    size_t npairs = th_args_values(&a, "before", befores, TH_ARGS_MAX);
+    size_t nafters = th_args_values(&a, "after", afters, TH_ARGS_MAX);
     const char *data[TH_ARGS_MAX];
     size_t ndata = th_args_values(&a, "data", data, TH_ARGS_MAX);
     const char *fmt = th_args_value(&a, "format");
-    if (!before || !after || ndata == 0 || a.npos ||
+    if (npairs == 0 || nafters != npairs || ndata == 0 || a.npos ||
         (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
          strcmp(fmt, "markdown") != 0)) {
-        fprintf(stderr, "trailhound tune: need --before, --after and --data; --format "
-                        "text|json|markdown (try --help)\n");
+        fprintf(stderr, "trailhound tune: need --before, --after (one of each per rule) and "
+                        "--data; --format text|json|markdown (try --help)\n");
+        return TH_EXIT_USAGE;
+    }
+    if (npairs > TH_TUNE_MAX_PAIRS) {
+        fprintf(stderr, "trailhound tune: at most %d rules (--before/--after pairs) at once; "
+                        "compare a whole pack with --rules DIR\n", TH_TUNE_MAX_PAIRS);
         return TH_EXIT_USAGE;
     }
     /* with --rules DIR, --before/--after are git revisions of DIR, not paths */
     bool revs = th_args_value(&a, "rules") != NULL;
-    if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata) ||
-        (!revs && !strchr(before, '@') &&
-         !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &before, 1)) ||
-        (!revs && !strchr(after, '@') &&
-         !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &after, 1)))
+    if (!th_cli_paths_ok("tune", "--data", TH_ROLE_DATA, data, ndata))
         return TH_EXIT_USAGE;
+    for (size_t i = 0; i < npairs && !revs; i++)
+        if ((!strchr(befores[i], '@') &&
+             !th_cli_paths_ok("tune", "--before", TH_ROLE_OTHER, &befores[i], 1)) ||
+            (!strchr(afters[i], '@') &&
+             !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &afters[i], 1)))
+            return TH_EXIT_USAGE;
     th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL};
     th_mapper_opts mo;
     th_mapper_paths paths;
@@ -199,41 +222,52 @@ int th_cmd_tune(int argc, char **argv)
     if (!th_tune_cli_period("tune", &a, &ro.from_ms, &ro.to_ms))
         return TH_EXIT_USAGE;
     const char *rules_dir = th_args_value(&a, "rules");
-    if (rules_dir || (th_tune_cli_is_dir(before) && th_tune_cli_is_dir(after))) {
-        if (fmt && strcmp(fmt, "markdown") == 0) {
-            fprintf(stderr, "trailhound tune: a pack comparison prints text or json\n");
+    if (rules_dir || (th_tune_cli_is_dir(befores[0]) && th_tune_cli_is_dir(afters[0]))) {
+        if (npairs > 1) {
+            fprintf(stderr, "trailhound tune: a pack comparison takes one --before and one "
+                            "--after\n");
             return TH_EXIT_USAGE;
         }
-        return th_tune_cli_pack(rules_dir, before, after, &ro, fmt, num_opt(&a, "top", 30));
+        return th_tune_cli_pack(rules_dir, befores[0], afters[0], &ro, &a);
     }
     th_diags diags;
     th_diags_init(&diags);
     ro.diags = &diags;
     th_replay rp;
     th_replay_init(&rp);
-    const th_rule *old = th_replay_load(&rp, before, &diags);
-    const th_rule *new = th_replay_load(&rp, after, &diags);
     int rc = TH_EXIT_OK;
-    th_labels labels;
-    th_labels_init(&labels);
-    bool have_labels = false;
-    th_exceptions exc, excview;
-    th_exceptions_init(&exc);
-    th_exceptions_init(&excview);
-    if (!old || !new) {
-        th_diags_print(&diags, stderr);
-        rc = TH_EXIT_USAGE;
-        goto out;
+    tpair *pp = calloc(npairs, sizeof *pp);
+    for (size_t i = 0; i < npairs; i++) {
+        th_labels_init(&pp[i].labels);
+        th_exceptions_init(&pp[i].exc);
+        th_exceptions_init(&pp[i].view);
     }
-    if (!th_tune_cli_labels("tune", &a, new, &labels, &have_labels) ||
-        !th_tune_cli_exceptions("tune", &a, new, &exc, &excview)) {
-        rc = TH_EXIT_USAGE;
-        goto out;
+    th_arena arena;
+    th_arena_init(&arena, 1 << 16);
+    th_buf datalabel, datapaths;
+    th_buf_init(&datalabel);
+    th_buf_init(&datapaths);
+    for (size_t i = 0; i < npairs; i++) {
+        tpair *p = &pp[i];
+        p->before = befores[i];
+        p->after = afters[i];
+        p->old = th_replay_load(&rp, p->before, &diags);
+        p->new = th_replay_load(&rp, p->after, &diags);
+        if (!p->old || !p->new) {
+            th_diags_print(&diags, stderr);
+            rc = TH_EXIT_USAGE;
+            goto out;
+        }
+        if (!th_tune_cli_labels("tune", &a, p->new, &p->labels, &p->have_labels) ||
+            !th_tune_cli_exceptions("tune", &a, p->new, &p->exc, &p->view)) {
+            rc = TH_EXIT_USAGE;
+            goto out;
+        }
+        size_t k = th_replay_add(&rp, p->old, NULL);
+        th_replay_add(&rp, p->new, NULL);
+        if (p->view.len) /* each rule with the items that apply to it */
+            rp.exc[k] = rp.exc[k + 1] = &p->view;
     }
-    if (excview.len)
-        ro.exc = &excview;
-    th_replay_add(&rp, old, NULL);
-    th_replay_add(&rp, new, NULL);
     if (!th_replay_run(&rp, &ro)) {
         th_diags_print(&diags, stderr);
         rc = TH_EXIT_USAGE;
@@ -242,83 +276,117 @@ int th_cmd_tune(int argc, char **argv)
     for (size_t i = 0; i < diags.len; i++)
         if (diags.items[i].severity == TH_SEV_ERROR)
             th_diag_print(&diags.items[i], stderr);
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < 2 * npairs; i++)
         if (rp.skipped[i]) {
-            fprintf(stderr, "trailhound tune: %s did not run: %s\n", i ? after : before,
-                    rp.skipped[i]);
+            fprintf(stderr, "trailhound tune: %s did not run: %s\n",
+                    i % 2 ? pp[i / 2].after : pp[i / 2].before, rp.skipped[i]);
             rc = TH_EXIT_FINDINGS;
         }
-    const char *fields[64], *group[64];
-    size_t nfields = th_tune_cli_fields(new, fields, 64), ngroup = 0;
-    for (size_t i = 0; i < nfields; i++) { /* dates: every alert its own value */
-        const th_field_def *fd = th_schema_lookup(th_str_c(fields[i]));
-        if (!fd || fd->type != TH_FT_DATE)
-            group[ngroup++] = fields[i];
-    }
     /* per-day rows span the replayed period (the data's, unless --from/--to) */
     int64_t day_from = ro.from_ms != TH_TIME_NONE ? ro.from_ms : rp.from_ms;
     int64_t day_to = ro.to_ms != TH_TIME_NONE   ? ro.to_ms
                      : rp.to_ms != TH_TIME_NONE ? rp.to_ms + 1
                                                 : TH_TIME_NONE;
-    th_tune_opts to = {group,    ngroup, num_opt(&a, "top", 5),
-                       day_from, day_to, have_labels ? &labels : NULL};
-    th_arena arena;
-    th_arena_init(&arena, 1 << 16);
-    th_tune_diff d;
-    th_tune_diff_compute(&arena, &rp.alerts[0], &rp.alerts[1], &to, &d);
-    th_buf datalabel;
-    th_buf_init(&datalabel);
     for (size_t i = 0; i < ndata; i++)
         th_buf_printf(&datalabel, "%s%s", i ? " " : "", data[i]);
     th_buf_printf(&datalabel, " (%llu events)", (unsigned long long)rp.events);
-    th_buf datapaths;
-    th_buf_init(&datapaths);
     for (size_t i = 0; i < ndata; i++)
         th_buf_printf(&datapaths, "%s%s", i ? " " : "", data[i]);
-    th_tune_meta m = {.rule_name = new->name,
-                      .rule_id = new->rule_id,
-                      .before_label = before,
-                      .after_label = after,
-                      .data_label = datalabel.data,
-                      .sample_fields = fields,
-                      .nsample_fields = nfields,
-                      .sample_n = num_opt(&a, "sample", 5),
-                      .color = !th_args_flag(&a, "no-color") && th_cli_colour(stdout),
-                      .before_query = old->query,
-                      .after_query = new->query,
-                      .from_ms = day_from,
-                      .to_ms = ro.to_ms != TH_TIME_NONE ? ro.to_ms : rp.to_ms,
-                      .events = rp.events,
-                      .provenance = th_tune_cli_provenance(data, ndata)};
+    th_tune_meta *mm = calloc(npairs, sizeof *mm);
+    const th_tune_diff **dd = calloc(npairs, sizeof *dd);
     th_buf out;
     th_buf_init(&out);
-    if (fmt && strcmp(fmt, "json") == 0)
-        th_tune_render_json(&out, &d, &m);
-    else if (fmt && strcmp(fmt, "markdown") == 0) {
-        m.data_label = datapaths.data;
-        th_tune_render_markdown(&out, &d, &m);
-    } else
-        th_tune_render_text(&out, &d, &m);
+    bool json = fmt && strcmp(fmt, "json") == 0, md = fmt && strcmp(fmt, "markdown") == 0;
+    if (json && npairs > 1)
+        th_buf_putc(&out, '[');
+    if (md && npairs > 1)
+        th_buf_printf(&out, "### Tuning evidence: %zu rules\n\n| rule | before | after | change |\n"
+                            "|---|---:|---:|---:|\n", npairs);
+    for (size_t i = 0; i < npairs; i++) {
+        tpair *p = &pp[i];
+        p->nfields = th_tune_cli_fields(p->new, p->fields, 64);
+        for (size_t f = 0; f < p->nfields; f++) { /* dates: every alert its own value */
+            const th_field_def *fd = th_schema_lookup(th_str_c(p->fields[f]));
+            if (!fd || fd->type != TH_FT_DATE)
+                p->group[p->ngroup++] = p->fields[f];
+        }
+        th_tune_opts to = {p->group,  p->ngroup, num_opt(&a, "top", 5),
+                           day_from,  day_to,    p->have_labels ? &p->labels : NULL};
+        th_tune_diff_compute(&arena, &rp.alerts[2 * i], &rp.alerts[2 * i + 1], &to, &p->d);
+        dd[i] = &p->d;
+        mm[i] = (th_tune_meta){.rule_name = p->new->name,
+                               .rule_id = p->new->rule_id,
+                               .before_label = p->before,
+                               .after_label = p->after,
+                               .data_label = md ? datapaths.data : datalabel.data,
+                               .sample_fields = p->fields,
+                               .nsample_fields = p->nfields,
+                               .sample_n = num_opt(&a, "sample", 5),
+                               .color = !th_args_flag(&a, "no-color") && th_cli_colour(stdout),
+                               .before_query = p->old->query,
+                               .after_query = p->new->query,
+                               .from_ms = day_from,
+                               .to_ms = ro.to_ms != TH_TIME_NONE ? ro.to_ms : rp.to_ms,
+                               .events = rp.events,
+                               .provenance = th_tune_cli_provenance(data, ndata)};
+        if (md && npairs > 1) {
+            th_buf_puts(&out, "| ");
+            th_md_cell(&out, th_str_c(p->new->name ? p->new->name : "(unnamed rule)"));
+            long long c = (long long)p->d.nafter - (long long)p->d.nbefore;
+            th_buf_printf(&out, " | %zu | %zu | %+lld |\n", p->d.nbefore, p->d.nafter, c);
+        }
+        if (p->d.has_labels && p->d.tp_lost)
+            rc = rc == TH_EXIT_OK ? TH_EXIT_FINDINGS : rc;
+    }
+    for (size_t i = 0; i < npairs; i++) {
+        if (json) {
+            if (i)
+                th_buf_putc(&out, ',');
+            th_tune_render_json(&out, dd[i], &mm[i]);
+        } else if (md) {
+            th_buf_puts(&out, npairs > 1 || i ? "\n" : "");
+            th_tune_render_markdown(&out, dd[i], &mm[i]);
+        } else {
+            th_buf_puts(&out, i ? "\n" : "");
+            th_tune_render_text(&out, dd[i], &mm[i]);
+        }
+    }
+    if (json && npairs > 1)
+        th_buf_puts(&out, "]\n");
     th_buf_write(&out, stdout);
     th_buf_free(&out);
     const char *report = th_args_value(&a, "report");
     if (report) {
-        if (write_report(report, &d, &m, data, ndata) != 0) {
+        th_buf page;
+        th_buf_init(&page);
+        for (size_t i = 0; i < npairs; i++) /* the page gives the event count itself */
+            mm[i].data_label = datapaths.data;
+        char title[64];
+        snprintf(title, sizeof title, "%zu rules", npairs);
+        if (npairs == 1)
+            th_tune_render_html(&page, dd[0], &mm[0]);
+        else
+            th_tune_render_html_multi(&page, dd, mm, npairs, NULL, title);
+        if (th_tune_cli_write_page(report, &page, data, ndata) != 0) {
             fprintf(stderr, "trailhound tune: cannot write %s\n", report);
             rc = TH_EXIT_USAGE;
         } else {
             fprintf(stderr, "tune: report written to %s\n", report);
         }
+        th_buf_free(&page);
     }
-    if (rc == TH_EXIT_OK && d.has_labels && d.tp_lost)
-        rc = TH_EXIT_FINDINGS;
+    free(mm);
+    free(dd);
+out:
     th_buf_free(&datalabel);
     th_buf_free(&datapaths);
     th_arena_free(&arena);
-out:
-    th_exceptions_free(&excview);
-    th_exceptions_free(&exc);
-    th_labels_free(&labels);
+    for (size_t i = 0; i < npairs; i++) {
+        th_exceptions_free(&pp[i].view);
+        th_exceptions_free(&pp[i].exc);
+        th_labels_free(&pp[i].labels);
+    }
+    free(pp);
     th_replay_free(&rp);
     th_diags_free(&diags);
     return rc;

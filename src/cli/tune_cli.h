@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "cli/args.h"
 #include "rules/rule.h"
 #include "tune/tune.h"
@@ -33,7 +34,11 @@ struct th_replay_opts;
 /* tune over a whole pack: --rules DIR with --before/--after revisions, or
  * two folders; per rule alerts before/after, biggest movers first. */
 int th_tune_cli_pack(const char *rules_dir, const char *before, const char *after,
-                     const struct th_replay_opts *ro, const char *fmt, size_t top);
+                     const struct th_replay_opts *ro, const th_args *a);
+/* Writes a rendered page to path through a temporary file (cli/outfile.h);
+ * 0 or -1. inputs: the data paths, which the page must not overwrite. */
+int th_tune_cli_write_page(const char *path, const th_buf *page, const char *const *inputs,
+                           size_t ninputs);
 /* The rule's investigation fields, or the common fields when it has none. */
 size_t th_tune_cli_fields(const th_rule *r, const char **out, size_t max);
 

@@ -255,8 +255,9 @@ void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with
  * With a trace set before the first event is fed, the engine records what
  * it did with the event whose event.id is `id`, for the rule at index `rule`:
  * whether the hot pass matched or excepted it, and per scheduled run that
- * saw it, its threshold bucket (count, distinct cardinality, alerted) or its
- * part in EQL sequences. Tracing never changes results; the trace is owned
+ * saw it, its threshold bucket (count, distinct cardinality, alerted), its
+ * new_terms tuples (first sighting in the history window) or its part in
+ * EQL sequences. Tracing never changes results; the trace is owned
  * by the caller and must outlive th_engine_finish. */
 #define TH_TRACE_MAX_RUNS 64
 typedef enum th_trace_seq {
@@ -276,6 +277,13 @@ typedef struct th_trace_run {
     bool alerted;                 /* threshold: the bucket became an alert in this run */
     bool truncated;               /* threshold: it qualified but was past max_signals */
     unsigned seq;                 /* sequences: th_trace_seq bits */
+    /* new_terms, per term tuple of the event (`key`) in this run: the tuple's
+     * first sighting among the rule's matches in [history_ms, run_ms]; the
+     * tuple is new when it lies after from_ms (`history` false). `alerted`:
+     * this event built the tuple's alert; `truncated`: past max_signals. */
+    int64_t history_ms, first_ms;
+    uint64_t first_order;         /* its input position */
+    char first_id[128];           /* its event.id ("" when not kept) */
 } th_trace_run;
 typedef struct th_engine_trace {
     const char *id;               /* in: the event's event.id */
@@ -283,6 +291,9 @@ typedef struct th_engine_trace {
     bool matched;                 /* out: the rule's filter matched it */
     bool excepted;                /* out: it matched, but an exception removed it */
     uint32_t stages;              /* out: sequences: bit i = stage i matched */
+    int nt_missing;               /* out: new_terms: 1 + index of the first new_terms field
+                                     the event holds no aggregatable value of (no term);
+                                     0 when it has them all */
     uint64_t order;               /* out: its input position (when matched) */
     th_trace_run runs[TH_TRACE_MAX_RUNS];
     size_t nruns, dropped;        /* out: runs recorded, and those past the array */

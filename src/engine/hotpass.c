@@ -393,7 +393,8 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     /* threshold alerts are synthetic: they never need the source document;
      * new_terms needs it only when the match can build an alert */
     bool need_doc = r->exec != TH_EXEC_THRESHOLD && !r->esql_cap &&
-                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m));
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m) ||
+                     e->trace); /* explain names a term's first sighting by its id */
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
     m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;

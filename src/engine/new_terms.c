@@ -10,6 +10,8 @@
  *
  * State: the tuple index over every match of the rule (the history may reach
  * days before the simulated period). Charged against --max-state-mb. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@ typedef struct nt_state {
     uint64_t bytes;
     uint64_t run;
     th_buf key;
+    size_t traced;           /* explain: the traced match's index, SIZE_MAX if none */
 } nt_state;
 
 static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
@@ -66,6 +69,12 @@ static void build_index(nt_state *s)
     for (size_t i = 0; i < r->matches.len; i++) {
         s->mt_off[i] = (uint32_t)s->mt.len;
         s->cur = (uint32_t)i;
+        if (s->e->trace && th_trace_is(s->e, r, &r->matches.items[i])) {
+            s->traced = i; /* explain: which new_terms field gives it no term? */
+            for (size_t f = 0; f < s->nf && !s->e->trace->nt_missing; f++)
+                if (th_match_nv(&r->matches.items[i], f) == 0)
+                    s->e->trace->nt_missing = (int)f + 1;
+        }
         if (!th_match_tuples(&r->matches.items[i], 0, s->nf, index_tuple, s))
             r->rep.state_capped = true;
     }
@@ -103,6 +112,58 @@ static void sort_newterms(newterm *v, size_t n, size_t nf)
     free(tmp);
 }
 
+/* Index into term->occ of its first occurrence at or after H. */
+static size_t first_from(const th_erule *r, const ntterm *term, int64_t H)
+{
+    size_t lo = 0, hi = term->occ.len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->matches.items[term->occ.items[mid]].combined < H)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* explain: the traced match's tuples in this run, with each one's first
+ * sighting in the history window [H, t] (engine.h). */
+static void trace_terms(nt_state *s, int64_t t, int64_t f, int64_t H)
+{
+    th_engine *e = s->e;
+    th_erule *r = s->r;
+    const th_match *m = &r->matches.items[s->traced];
+    for (uint32_t j = s->mt_off[s->traced]; j < s->mt_off[s->traced + 1]; j++) {
+        const ntterm *term = s->mt.items[j];
+        th_trace_run *x = th_trace_entry(e, r, m, t, term->vals, s->nf);
+        size_t lo = first_from(r, term, H);
+        if (!x || lo == term->occ.len)
+            continue;
+        const th_match *fm = &r->matches.items[term->occ.items[lo]];
+        x->history_ms = H;
+        x->first_ms = fm->combined;
+        x->first_order = fm->order;
+        x->history = fm->combined <= f;
+        if (fm->doc != UINT32_MAX) {
+            th_str id = e->docs.items[fm->doc].id;
+            snprintf(x->first_id, sizeof x->first_id, "%.*s", (int)id.n, id.p);
+        }
+    }
+}
+
+/* explain: marks the traced match's entry of a tuple as alerted/truncated. */
+static void trace_mark(nt_state *s, int64_t t, const newterm *n, bool alerted)
+{
+    if (s->traced == SIZE_MAX || n->first != s->traced)
+        return;
+    th_trace_run *x = th_trace_entry(s->e, s->r, &s->r->matches.items[s->traced], t, n->t->vals,
+                                     s->nf);
+    if (x && alerted)
+        x->alerted = true;
+    else if (x)
+        x->truncated = true;
+}
+
 static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
     nt_state *s = ctx;
@@ -114,6 +175,8 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     size_t b, en;
     th_sched_window(e, r, f, t, &b, &en);
     s->run++;
+    if (s->traced != SIZE_MAX && s->traced >= b && s->traced < en)
+        trace_terms(s, t, f, H);
     TH_VEC(newterm) nw = {0};
     for (size_t i = b; i < en; i++) {
         for (uint32_t j = s->mt_off[i]; j < s->mt_off[i + 1]; j++) {
@@ -121,15 +184,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
             if (term->stamp == s->run)
                 continue;
             term->stamp = s->run;
-            /* first occurrence at or after H */
-            size_t lo = 0, hi = term->occ.len;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (r->matches.items[term->occ.items[mid]].combined < H)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+            size_t lo = first_from(r, term, H);
             if (lo == term->occ.len)
                 continue;
             uint32_t first = term->occ.items[lo];
@@ -147,10 +202,14 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         const th_edoc *d = m->doc == UINT32_MAX ? &none : &e->docs.items[m->doc];
         char id[65];
         th_alert_event_id(e, r, d, nw.items[i].t->vals, s->nf, id);
-        if (th_map_has(&r->ids, th_str_make(id, 64)))
+        if (th_map_has(&r->ids, th_str_make(id, 64))) {
+            trace_mark(s, t, &nw.items[i], true);
             continue; /* the same (doc, tuple) alerted in an overlapping run */
+        }
         if (created == r->max_signals) {
             r->rep.runs_truncated++;
+            for (size_t k = i; k < nw.len; k++)
+                trace_mark(s, t, &nw.items[k], false);
             break;
         }
         th_jval *src = m->doc == UINT32_MAX ? NULL : th_alert_source(e, d);
@@ -163,6 +222,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         th_jobj_set(&e->arena, src, TH_STR_LIT("kibana.alert.new_terms"), terms);
         char *anc = th_arena_strndup(&e->arena, d->id.p, d->id.n);
         th_alert_make(e, r, src, t, id, d->ts, anc);
+        trace_mark(s, t, &nw.items[i], true);
         created++;
     }
     TH_VEC_FREE(&nw);
@@ -170,7 +230,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 
 void th_exec_new_terms(th_engine *e, th_erule *r)
 {
-    nt_state s = {.e = e, .r = r, .nf = r->rule->new_terms_fields.len};
+    nt_state s = {.e = e, .r = r, .nf = r->rule->new_terms_fields.len, .traced = SIZE_MAX};
     th_map_init(&s.terms);
     th_buf_init(&s.key);
     build_index(&s);

@@ -6,6 +6,7 @@
 
 #include "base/arena.h"
 #include "query/ir.h"
+#include "json/json.h"
 
 /* The byte offset of the query value's opening quote. */
 static bool value_start(const char *text, size_t len, const th_rule *r, size_t *at)
@@ -120,17 +121,116 @@ static void toml_str(th_buf *out, const char *s, size_t n)
     th_buf_putc(out, '"');
 }
 
-void th_apply_exception_toml(th_buf *out, const th_rule *r, const th_noise_cluster *c)
+/* The list's id and name, the same in both formats. */
+static void list_names(const th_rule *r, char lid[256], char name[512])
 {
     const char *id = r->rule_id ? r->rule_id : "rule";
+    snprintf(lid, 256, "trailhound-noise-%s", id);
+    snprintf(name, 512, "%s: known benign principals", r->name ? r->name : id);
+}
+
+/* An entry's type and operator (exists: present, or "excluded" for missing). */
+static const char *entry_type(const th_noise_cond *d)
+{
+    if (d->kind == TH_NOISE_MISSING || d->kind == TH_NOISE_PRESENT)
+        return "exists";
+    return d->kind == TH_NOISE_PREFIX || d->kind == TH_NOISE_PATTERN ? "wildcard" : "match";
+}
+
+void th_apply_exception_ndjson(th_buf *out, const th_rule *r, const th_noise_cluster *c)
+{
+    char lid[256], name[512];
+    list_names(r, lid, name);
+    th_jw w;
+    th_jw_init(&w, out);
+    th_jw_obj(&w); /* the list */
+    th_jw_key(&w, "description");
+    th_jw_cstr(&w, "Exceptions proposed by trailhound noise");
+    th_jw_key(&w, "immutable");
+    th_jw_bool(&w, false);
+    th_jw_key(&w, "list_id");
+    th_jw_cstr(&w, lid);
+    th_jw_key(&w, "name");
+    th_jw_cstr(&w, name);
+    th_jw_key(&w, "namespace_type");
+    th_jw_cstr(&w, "single");
+    th_jw_key(&w, "os_types");
+    th_jw_arr(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "tags");
+    th_jw_arr(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "type");
+    th_jw_cstr(&w, "detection");
+    th_jw_key(&w, "version");
+    th_jw_int(&w, 1);
+    th_jw_end(&w);
+    th_buf_putc(out, '\n');
+    th_jw_init(&w, out);
+    th_jw_obj(&w); /* its one item */
+    th_jw_key(&w, "comments");
+    th_jw_arr(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "description");
+    th_jw_cstr(&w, "Identity cluster found by trailhound noise");
+    th_jw_key(&w, "entries");
+    th_jw_arr(&w);
+    for (size_t k = 0; k < c->ncond; k++) {
+        const th_noise_cond *d = &c->cond[k];
+        const char *type = entry_type(d);
+        th_jw_obj(&w);
+        th_jw_key(&w, "field");
+        th_jw_cstr(&w, d->field);
+        th_jw_key(&w, "operator");
+        th_jw_cstr(&w, d->kind == TH_NOISE_MISSING ? "excluded" : "included");
+        th_jw_key(&w, "type");
+        th_jw_cstr(&w, type);
+        if (strcmp(type, "exists") != 0) {
+            th_buf v;
+            th_buf_init(&v);
+            th_buf_put(&v, d->value.p, d->value.n);
+            if (d->kind == TH_NOISE_PREFIX)
+                th_buf_putc(&v, '*');
+            th_jw_key(&w, "value");
+            th_jw_str(&w, th_str_make(v.data, v.len));
+            th_buf_free(&v);
+        }
+        th_jw_end(&w);
+    }
+    th_jw_end(&w);
+    char iid[300];
+    snprintf(iid, sizeof iid, "%s-1", lid);
+    th_jw_key(&w, "item_id");
+    th_jw_cstr(&w, iid);
+    th_jw_key(&w, "list_id");
+    th_jw_cstr(&w, lid);
+    th_jw_key(&w, "name");
+    th_jw_cstr(&w, c->positive);
+    th_jw_key(&w, "namespace_type");
+    th_jw_cstr(&w, "single");
+    th_jw_key(&w, "os_types");
+    th_jw_arr(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "tags");
+    th_jw_arr(&w);
+    th_jw_end(&w);
+    th_jw_key(&w, "type");
+    th_jw_cstr(&w, "simple");
+    th_jw_end(&w);
+    th_buf_puts(out,
+                "\n{\"exported_exception_list_count\":1,\"exported_exception_list_item_count\":1,"
+                "\"missing_exception_list_item_count\":0,\"missing_exception_list_items\":[],"
+                "\"missing_exception_lists\":[],\"missing_exception_lists_count\":0}\n");
+}
+
+void th_apply_exception_toml(th_buf *out, const th_rule *r, const th_noise_cluster *c)
+{
+    char lid[256], name[512];
+    list_names(r, lid, name);
     th_buf_puts(out, "# Written by trailhound noise --apply: the alerts of one principal.\n"
                      "[[exceptions]]\ncontainer = { list_id = ");
-    char lid[256];
-    snprintf(lid, sizeof lid, "trailhound-noise-%s", id);
     toml_str(out, lid, strlen(lid));
     th_buf_puts(out, ", name = ");
-    char name[512];
-    snprintf(name, sizeof name, "%s: known benign principals", r->name ? r->name : id);
     toml_str(out, name, strlen(name));
     th_buf_puts(out,
                 ", description = \"Exceptions proposed by trailhound noise\", type = "
@@ -140,14 +240,10 @@ void th_apply_exception_toml(th_buf *out, const th_rule *r, const th_noise_clust
                      "type = \"simple\"\nnamespace_type = \"single\"\n");
     for (size_t k = 0; k < c->ncond; k++) {
         const th_noise_cond *d = &c->cond[k];
-        bool exists = d->kind == TH_NOISE_MISSING || d->kind == TH_NOISE_PRESENT;
-        bool wild = d->kind == TH_NOISE_PREFIX || d->kind == TH_NOISE_PATTERN;
+        bool exists = strcmp(entry_type(d), "exists") == 0;
         th_buf_puts(out, "\n[[exceptions.items.entries]]\nfield = ");
         toml_str(out, d->field, strlen(d->field));
-        th_buf_printf(out, "\ntype = \"%s\"\noperator = \"%s\"\n",
-                      exists ? "exists"
-                      : wild ? "wildcard"
-                             : "match",
+        th_buf_printf(out, "\ntype = \"%s\"\noperator = \"%s\"\n", entry_type(d),
                       d->kind == TH_NOISE_MISSING ? "excluded" : "included");
         if (exists)
             continue;

@@ -25,6 +25,11 @@ void th_pack_free(th_pack *p)
         th_ruleset_free(&p->side[s].rules);
     }
     free(p->rows);
+    for (size_t i = 0; i < p->nreplays; i++) {
+        th_replay_free(p->replays[i]);
+        free(p->replays[i]);
+    }
+    free(p->replays);
 }
 
 /* Keeps the text of every rule loaded so far (rules.len may grow by one
@@ -157,34 +162,47 @@ bool th_pack_run(th_pack *p, const th_replay_opts *o)
     bool ok = true;
     p->from_ms = p->to_ms = INT64_MIN;
     for (size_t at = 0; at < n || (n == 0 && at == 0 && !p->passes); at += TH_REPLAY_MAX_RULES) {
-        th_replay rp;
-        th_replay_init(&rp);
+        th_replay *rpp = calloc(1, sizeof *rpp), *keep = NULL;
+        th_replay_init(rpp);
+        if (p->keep_alerts) {
+            p->replays = realloc(p->replays, (p->nreplays + 1) * sizeof *p->replays);
+            p->replays[p->nreplays++] = keep = rpp;
+        }
+        th_replay *rp = rpp;
         size_t k = 0;
         for (; at + k < n && k < TH_REPLAY_MAX_RULES; k++) {
             const slot *s = &todo[at + k];
-            th_replay_add(&rp, s->after ? s->row->after : s->row->before, NULL);
+            th_replay_add(rp, s->after ? s->row->after : s->row->before, NULL);
         }
-        ok = th_replay_run(&rp, o) && ok;
+        ok = th_replay_run(rp, o) && ok;
         p->passes++;
-        p->events = rp.events;
+        p->events = rp->events;
         if (p->from_ms == INT64_MIN) {
-            p->from_ms = rp.from_ms;
-            p->to_ms = rp.to_ms;
+            p->from_ms = rp->from_ms;
+            p->to_ms = rp->to_ms;
         }
         for (size_t j = 0; j < k; j++) {
             th_pack_row *row = todo[at + j].row;
-            size_t c = rp.alerts[j].len;
-            if (rp.skipped[j])
-                snprintf(row->skipped, sizeof row->skipped, "%s", rp.skipped[j]);
-            if (todo[at + j].after)
+            size_t c = rp->alerts[j].len;
+            const th_talerts *al = keep ? &rp->alerts[j] : NULL;
+            if (rp->skipped[j])
+                snprintf(row->skipped, sizeof row->skipped, "%s", rp->skipped[j]);
+            if (todo[at + j].after) {
                 row->nafter = c;
-            else {
+                row->alerts[1] = al;
+            } else {
                 row->nbefore = c;
-                if (row->status == TH_PACK_UNCHANGED)
+                row->alerts[0] = al;
+                if (row->status == TH_PACK_UNCHANGED) {
                     row->nafter = c;
+                    row->alerts[1] = al;
+                }
             }
         }
-        th_replay_free(&rp);
+        if (!keep) {
+            th_replay_free(rp);
+            free(rp);
+        }
         if (n == 0)
             break;
     }

@@ -30,6 +30,8 @@ typedef struct th_pack_row {
     const th_rule *before, *after; /* NULL where the rule is absent */
     size_t nbefore, nafter;        /* alerts over the period */
     char skipped[96];              /* why a version did not run (the rule type ...); "" ran */
+    const th_talerts *alerts[2];   /* with keep_alerts: each version's alerts (NULL: absent;
+                                      an unchanged rule's are the same set) */
 } th_pack_row;
 
 typedef struct th_pack_side {
@@ -46,7 +48,10 @@ typedef struct th_pack {
     size_t changed, added, removed, unchanged, not_run;
     uint64_t events;
     int64_t from_ms, to_ms;
-    size_t passes; /* passes over the data */
+    size_t passes;       /* passes over the data */
+    bool keep_alerts;    /* in: keep every version's alerts (reports), not only the counts */
+    th_replay **replays; /* with keep_alerts: the passes, which own the alerts */
+    size_t nreplays;
 } th_pack;
 
 void th_pack_init(th_pack *p);

@@ -250,7 +250,7 @@ static th_engine *sequence_engine(th_replay *r, size_t i, const th_replay_opts *
     }
     th_engine *e = new_engine(o);
     th_engine_add_sequence(e, rule, stages, st.nstages, st.keys, st.nkeys, st.maxspan_ms,
-                           o->exc);
+                           r->exc[i] ? r->exc[i] : o->exc);
     if (i == 0 && o->trace)
         th_engine_set_trace(e, o->trace);
     return e;
@@ -306,7 +306,7 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
     th_engine *e = new_engine(o);
     th_prefilter *pf = TH_ANEWN(&r->arena, th_prefilter, 3);
     size_t npf = prefilters(&r->arena, q, pf);
-    th_engine_add_rule(e, rule, pred_match, q, pf, npf, o->exc);
+    th_engine_add_rule(e, rule, pred_match, q, pf, npf, r->exc[i] ? r->exc[i] : o->exc);
     if (i == 0 && o->trace)
         th_engine_set_trace(e, o->trace);
     return e;

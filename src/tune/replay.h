@@ -22,6 +22,7 @@
 
 #define TH_REPLAY_MAX_RULES 64
 
+struct th_exceptions;
 typedef struct th_replay {
     th_arena arena;   /* alert documents, compiled queries */
     th_ruleset rules; /* rules loaded by th_replay_load */
@@ -29,6 +30,9 @@ typedef struct th_replay {
     const char *query_text[TH_REPLAY_MAX_RULES]; /* query override (NULL = the rule's) */
     const char *skipped[TH_REPLAY_MAX_RULES];    /* why a version did not run */
     th_talerts alerts[TH_REPLAY_MAX_RULES];
+    /* exception items of one version (set after th_replay_add; NULL: the
+     * options' exc), when versions of different rules need their own */
+    const struct th_exceptions *exc[TH_REPLAY_MAX_RULES];
     size_t n;
     uint64_t events;        /* events fed */
     int64_t from_ms, to_ms; /* the period replayed (after defaults) */

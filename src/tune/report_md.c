@@ -87,7 +87,7 @@ static lines split_lines(const char *text)
     return r;
 }
 
-void th_md_query_diff(th_buf *o, const char *before, const char *after)
+void th_tune_line_diff(const char *before, const char *after, th_diff_line_fn fn, void *ctx)
 {
     lines a = split_lines(before), b = split_lines(after);
     size_t w = b.n + 1;
@@ -98,24 +98,34 @@ void th_md_query_diff(th_buf *o, const char *before, const char *after)
                                ? t[(i + 1) * w + j + 1] + 1
                                : (t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j]
                                                                         : t[i * w + j + 1]);
-    th_buf_puts(o, "```diff\n");
     size_t i = 0, j = 0;
     while (i < a.n || j < b.n) {
         if (i < a.n && j < b.n && th_str_eq(a.l[i], b.l[j])) {
-            th_buf_printf(o, " %.*s\n", (int)a.l[i].n, a.l[i].p);
+            fn(ctx, ' ', a.l[i]);
             i++, j++;
-        } else if (j < b.n && (i == a.n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
-            th_buf_printf(o, "+%.*s\n", (int)b.l[j].n, b.l[j].p);
-            j++;
-        } else {
-            th_buf_printf(o, "-%.*s\n", (int)a.l[i].n, a.l[i].p);
+        } else if (i < a.n && (j == b.n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+            fn(ctx, '-', a.l[i]); /* a changed line reads old, then new */
             i++;
+        } else {
+            fn(ctx, '+', b.l[j]);
+            j++;
         }
     }
-    th_buf_puts(o, "```\n");
     free(t);
     free(a.l);
     free(b.l);
+}
+
+static void md_diff_line(void *ctx, char op, th_str line)
+{
+    th_buf_printf(ctx, "%c%.*s\n", op, (int)line.n, line.p);
+}
+
+void th_md_query_diff(th_buf *o, const char *before, const char *after)
+{
+    th_buf_puts(o, "```diff\n");
+    th_tune_line_diff(before, after, md_diff_line, o);
+    th_buf_puts(o, "```\n");
 }
 
 /* ---- the comparison ---------------------------------------------------------- */

@@ -51,8 +51,27 @@ expect_grep "new_terms: first seen raises" "this event RAISED an alert" "$TMP/ou
 explain_ok "new_terms: the terms again" 0 --rule "$NT" --data "$TMP/nt.ndjson" --event-id n2
 expect_grep "new_terms: selected" "^verdict: the query SELECTS this event" "$TMP/out"
 expect_grep "new_terms: no alert" "this event did not raise an alert" "$TMP/out"
-expect_grep "new_terms: the terms were seen before" "already seen in the history window \(now-14d\)" "$TMP/out"
-expect_grep "new_terms: first seen at n1" "the same terms alerted first at 2026-11-01T10:00:05.000Z \(event n1\)" "$TMP/out"
+expect_grep "new_terms: the terms were seen before" "the terms \{aws.cloudtrail.user_identity.arn: \"arn:aws:iam::111122223333:user/alice\", cloud.region: \"us-east-1\"\} were already seen in the history window \(now-14d, from 2026-10-18T10:25:00.000Z\)" "$TMP/out"
+expect_grep "new_terms: the first sighting is named" "before the run window of 2026-11-01T10:25:00.000Z: first sighting at 2026-11-01T10:00:05.000Z \(event n1\)" "$TMP/out"
+expect_grep "new_terms: the first sighting raised the alert" "first sighting at 2026-11-01T10:00:05.000Z \(event n1\), which raised their alert" "$TMP/out"
+not_grep "new_terms: a field present is not called missing" "no value for the new_terms field" "$TMP/out"
+# n4 repeats alice's region but carries no user ARN: the query selects it, yet
+# with a new_terms field missing it has no term at all (not "already seen").
+# b1 and b2 (bob) fall in the same run window: b1 builds the alert, b2 does not.
+{ cat "$TMP/nt.ndjson"
+  ev 2026-11-01T10:30:05.000Z n4 ListRoles alice | sed 's/"arn":"[^"]*"/"x":1/'
+  ev 2026-11-01T11:00:05.000Z b1 ListUsers bob
+  ev 2026-11-01T11:01:05.000Z b2 ListRoles bob
+} >"$TMP/nt2.ndjson"
+explain_ok "new_terms: an event without a term field is selected" 0 --rule "$NT" --data "$TMP/nt2.ndjson" --event-id n4
+expect_grep "new_terms: no term raises nothing" "this event did not raise an alert" "$TMP/out"
+expect_grep "new_terms: the missing field is the reason" "why: no term: the event has no value for the new_terms field aws.cloudtrail.user_identity.arn" "$TMP/out"
+not_grep "new_terms: a missing field is not called seen" "already seen" "$TMP/out"
+explain_ok "new_terms: a second event in the same run" 0 --rule "$NT" --data "$TMP/nt2.ndjson" --event-id b2
+expect_grep "new_terms: the earlier event of the run builds the alert" "an earlier event of that" "$TMP/out"
+expect_grep "new_terms: ... and is named" "first sighting at 2026-11-01T11:00:05.000Z \(event b1\), which raised their alert" "$TMP/out"
+explain_ok "new_terms: the first of bob's terms" 0 --rule "$NT" --data "$TMP/nt2.ndjson" --event-id b1
+expect_grep "new_terms: b1 raised it" "this event RAISED an alert" "$TMP/out"
 explain_ok "new_terms: a failed call is not selected" 1 --rule "$NT" --data "$TMP/nt.ndjson" --event-id n3
 expect_grep "new_terms: the failing clause" '^false +event.outcome: "success"' "$TMP/out"
 

@@ -136,6 +136,77 @@ expect_grep "noise --apply: every CI alert gone in the replay" "^replayed: alert
 "$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.toml" \
   --format summary >/dev/null 2>"$TMP/err"
 expect_grep "noise --apply: run --exceptions reads the written list" "; 0 alerts;" "$TMP/err"
+# ... and the same list as a Kibana exception-list export (NDJSON), read back too
+if python3 - "$TMP/ci_apply.exceptions.ndjson" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 3, len(lines)
+lst, item, summary = lines
+assert lst["type"] == "detection" and lst["namespace_type"] == "single" and "entries" not in lst, lst
+assert item["list_id"] == lst["list_id"] and item["type"] == "simple" and item["item_id"], item
+e = item["entries"]
+assert len(e) == 1 and e[0]["type"] == "match" and e[0]["operator"] == "included", e
+assert e[0]["field"] == "aws.cloudtrail.user_identity.session_context.session_issuer.arn", e
+assert e[0]["value"].endswith(":role/vandelay-github-actions-deploy"), e
+assert summary["exported_exception_list_count"] == 1 and summary["exported_exception_list_item_count"] == 1
+PY
+then ok "noise --apply: the Kibana NDJSON export beside the TOML (list, item, summary)"
+else nok "noise --apply: the Kibana NDJSON export" "$(head -c 800 "$TMP/ci_apply.exceptions.ndjson")"; fi
+"$TH" run --rules "$TMP/ci.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ci_apply.exceptions.ndjson" \
+  --format summary >/dev/null 2>"$TMP/err"
+expect_grep "noise --apply: run --exceptions reads the NDJSON list" "; 0 alerts;" "$TMP/err"
+
+# An identity suggestion that removes part of the alerts, with an `exists`
+# entry (not invoked_by: * and user.name: X): written as NDJSON (--out *.ndjson),
+# read back by run --exceptions, it removes exactly the alerts it promised.
+"$TH" noise --rule "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --labels "$TMP/d/labels.ndjson" --top 12 \
+  --verify 0 --format json >"$TMP/iam12.json" 2>"$TMP/err"
+pick=$(python3 - "$TMP/iam12.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["candidates"]
+ids = [i for i, x in enumerate(c) if x["class"] == "identity" and len(x["conditions"]) == 2
+       and any(k["kind"] == "missing" for k in x["conditions"])]
+ids = ids or [i for i, x in enumerate(c) if x["class"] == "identity"]
+print(ids[0] + 1 if ids else 0)
+PY
+)
+if [ "${pick:-0}" -gt 0 ]; then
+  expect_rc "noise --apply $pick --out FILE.ndjson: an identity suggestion as Kibana NDJSON" 0 "$TH" noise \
+    --rule "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --labels "$TMP/d/labels.ndjson" --top 12 --verify 0 \
+    --apply "$pick" --out "$TMP/ident.ndjson"
+  expect_grep "noise --apply: says it wrote NDJSON" "^wrote .*ident.ndjson \(an exception list, Kibana NDJSON export" "$TMP/out"
+  "$TH" run --rules "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --format ndjson >"$TMP/all.ndjson" 2>/dev/null
+  "$TH" run --rules "$TMP/iam.toml" --data "$TMP/d/AWSLogs" --exceptions "$TMP/ident.ndjson" \
+    --format ndjson >"$TMP/left.ndjson" 2>/dev/null
+  if python3 - "$TMP/iam12.json" "$pick" "$TMP/all.ndjson" "$TMP/left.ndjson" "$TMP/out" <<'PY'
+import json, sys
+cand = json.load(open(sys.argv[1]))["candidates"][int(sys.argv[2]) - 1]
+def get(d, f):
+    if f in d: return d[f]
+    head, _, rest = f.partition(".")
+    while rest and head not in d:
+        a, _, rest = rest.partition(".")
+        head += "." + a
+    return get(d[head], rest) if rest and isinstance(d.get(head), dict) else (d.get(head) if not rest else None)
+def holds(doc, k):
+    v = get(doc, k["field"])
+    vals = v if isinstance(v, list) else ([] if v is None else [v])
+    if k["kind"] == "missing": return not vals
+    if k["kind"] == "value": return any(str(x).lower() == k["value"].lower() if isinstance(x, bool) else str(x) == k["value"] for x in vals)
+    raise SystemExit("unexpected condition kind " + k["kind"])
+alerts = [json.loads(l) for l in open(sys.argv[3])]
+left = {json.loads(l)["event"]["id"] for l in open(sys.argv[4])}
+by_cond = {a["event"]["id"] for a in alerts if all(holds(a, k) for k in cand["conditions"])}
+removed = {a["event"]["id"] for a in alerts} - left
+assert len(removed) == cand["removes"] > 0, (len(removed), cand["removes"])
+assert removed == by_cond, (len(removed), len(by_cond))
+assert f"replayed: alerts {len(alerts)} -> {len(left)}" in open(sys.argv[5]).read()
+PY
+  then ok "noise --apply: the NDJSON list removes exactly the promised alerts (run --exceptions)"
+  else nok "noise --apply: the NDJSON list removes exactly the promised alerts" "$(head -c 600 "$TMP/ident.ndjson")"; fi
+else
+  nok "noise: an identity suggestion among the top 12" "$(head -c 600 "$TMP/iam12.json")"
+fi
 
 # ---- the options run takes: --exceptions, --from/--to forms ----------------
 expect_rc "noise --exceptions: the CI role's list leaves no noise" 0 "$TH" noise --rule "$TMP/ci.toml" \
@@ -212,6 +283,62 @@ else nok "tune: two folders" "$(head -c 600 "$TMP/out")"; fi
 expect_rc "tune --rules: text" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD --data "$TMP/d/AWSLogs"
 expect_grep "tune --rules: the summary line" "^rules +changed 3  added 1  removed 1  unchanged 0" "$TMP/out"
 
+# ---- the corpus's detection-rules: two revisions, three rules changed ------
+# The IAM rules of the AWS pack under git; the second revision drops the seed
+# rule's two exclusions, narrows the login-profile rule to CreateLoginProfile
+# and excepts one user from the group-addition rule. Every count must be what
+# `run` gives for that file (changed rules) or for the folder (the rest).
+AWS="$CORPUS/detection-rules/rules/integrations/aws"
+if [ -d "$AWS" ]; then
+  C="$TMP/corpus/rules"; mkdir -p "$C"; cp "$AWS"/*iam*.toml "$C/"
+  git -C "$TMP/corpus" init -q && git -C "$TMP/corpus" add -A &&
+    git -C "$TMP/corpus" -c user.email=t@t -c user.name=t commit -qm v1
+  cp -r "$C" "$TMP/corpus_v1"
+  sed -i '/^    and source.ip: \*$/d; /^    and not user_agent.original : "AWS Internal"$/d' \
+    "$C/persistence_iam_api_calls_via_user_session_token.toml"
+  sed -i 's/^    and event.action: ("CreateLoginProfile" or "UpdateLoginProfile")$/    and event.action: "CreateLoginProfile"/' \
+    "$C/persistence_iam_login_profile_created_or_modified.toml"
+  sed -i 's/^    event.outcome: success$/    event.outcome: success and not user.name: "judy"/' \
+    "$C/credential_access_iam_user_addition_to_group.toml"
+  git -C "$TMP/corpus" -c user.email=t@t -c user.name=t commit -qam "three rules changed"
+  expect_rc "tune --rules: the corpus pack, two revisions" 0 "$TH" tune --rules "$C" --before HEAD~1 \
+    --after HEAD --data "$TMP/d/AWSLogs" --format json
+  cp "$TMP/out" "$TMP/corpus.json"
+  "$TH" run --rules "$TMP/corpus_v1" --data "$TMP/d/AWSLogs" --format summary 2>"$TMP/run_v1.txt" >/dev/null
+  : >"$TMP/changed.txt"
+  for f in persistence_iam_api_calls_via_user_session_token persistence_iam_login_profile_created_or_modified \
+           credential_access_iam_user_addition_to_group; do
+    echo "$f $(count "$TMP/corpus_v1/$f.toml") $(count "$C/$f.toml")" >>"$TMP/changed.txt"
+  done
+  if python3 - "$TMP/corpus.json" "$TMP/run_v1.txt" "$TMP/changed.txt" "$C" <<'PY'
+import json, re, sys, os
+d = json.load(open(sys.argv[1]))
+ran = {}
+for l in open(sys.argv[2]):
+    m = re.match(r"^\s+(\d+)\s+\d+\s+\S+\s+.* \(([0-9a-f-]{36})\)$", l)
+    if m: ran[m.group(2)] = int(m.group(1))
+def rid(f):
+    return re.search(r'^rule_id = "([^"]+)"', open(os.path.join(sys.argv[4], f + ".toml")).read(), re.M).group(1)
+changed = {rid(f): (int(b), int(a)) for f, b, a in (l.split() for l in open(sys.argv[3]))}
+rows = {r["rule_id"]: r for r in d["rules"]}
+assert (d["changed"], d["added"], d["removed"], d["unchanged"]) == (3, 0, 0, len(rows) - 3), d
+assert {k for k, r in rows.items() if r["status"] == "changed"} == set(changed), rows
+for k, (b, a) in changed.items():
+    assert (rows[k]["before"], rows[k]["after"]) == (b, a), (rows[k], b, a)
+assert sum(1 for b, a in changed.values() if b != a) == 3      # all three move
+for k, r in rows.items():
+    if r["status"] == "unchanged" and "not_run" not in r:
+        assert r["before"] == r["after"] == ran.get(k, 0), (r, ran.get(k))
+assert d["before"] == sum(r["before"] for r in d["rules"]) and d["after"] == sum(r["after"] for r in d["rules"])
+moves = [abs(r["after"] - r["before"]) for r in d["rules"]]
+assert moves == sorted(moves, reverse=True) and moves[2] > 0 and moves[3] == 0, moves   # the movers first
+PY
+  then ok "tune --rules: corpus revisions, three rules changed: per-rule movers agree with run"
+  else nok "tune --rules: corpus revisions" "$(cat "$TMP/changed.txt")" "$(head -c 1200 "$TMP/corpus.json")"; fi
+else
+  skip "tune --rules: corpus revisions (corpus absent)"
+fi
+
 # ---- Markdown evidence, rendered with a Markdown library -------------------
 # Python-Markdown (Debian python3-markdown, installed by scripts/setup.sh).
 MDPY=""
@@ -285,3 +412,65 @@ assert any(r[1] == "scope" and "blinding" in r[8] for r in t[1:])
 PY
 then ok "markdown: tune and noise render as readable evidence (headings, query diff, tables)"
 else nok "markdown: rendered structure" "$(head -c 1500 "$TMP/tune.md")"; fi
+
+# ---- the pack comparison as pull-request evidence: Markdown and HTML -------
+expect_rc "tune --rules --format markdown --report" 0 "$TH" tune --rules "$P" --before HEAD~1 --after HEAD \
+  --data "$TMP/d/AWSLogs" --format markdown --report "$TMP/pack.html"
+cp "$TMP/out" "$TMP/pack.md"
+if [ -z "$MDPY" ]; then
+  skip "markdown: pack comparison rendered (no Python-Markdown; run scripts/setup.sh)"
+elif "$MDPY" - "$TMP/pack.md" "$TMP/pack.json" <<'PY'
+import json, sys, markdown
+from html.parser import HTMLParser
+
+class Tree(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.h = []; self.tables = []; self.code = []; self.text = ""
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h3", "h4", "td", "th", "pre"): self.text = ""
+        if tag == "table": self.tables.append([])
+        if tag == "tr": self.tables[-1].append([])
+    def handle_endtag(self, tag):
+        if tag in ("h3", "h4"): self.h.append(self.text.strip())
+        if tag in ("td", "th"): self.tables[-1][-1].append(self.text.strip())
+        if tag == "pre": self.code.append(self.text)
+    def handle_data(self, data):
+        self.text += data
+
+t = Tree(); t.feed(markdown.markdown(open(sys.argv[1]).read(), extensions=["tables", "fenced_code"]))
+pack = json.load(open(sys.argv[2]))
+assert t.h[0] == "Rule pack comparison" and "Rules, biggest movers first" in t.h and "Query changes" in t.h, t.h
+rows = t.tables[0]
+assert rows[0] == ["rule", "status", "before", "after", "change"], rows[0]
+body, total = rows[1:-1], rows[-1]
+want = {(r["name"], r["status"], r["before"], r["after"]) for r in pack["rules"]}
+got = {(r[0], r[1], int(r[2]), int(r[3])) for r in body}
+assert got == want, (got, want)                                  # every rule moved or changed here
+assert all(int(r[4]) == int(r[3]) - int(r[2]) for r in body), body
+moves = [abs(int(r[4])) for r in body]
+assert moves == sorted(moves, reverse=True), moves               # biggest movers first
+assert total[0].startswith("total") and (int(total[2]), int(total[3])) == (pack["before"], pack["after"]), total
+assert int(total[4]) == pack["after"] - pack["before"], total
+diffs = [c for c in t.code if any(l.startswith("+") or l.startswith("-") for l in c.splitlines())]
+assert len(diffs) == 3, t.code                                   # the three changed queries
+assert any('+    and not user.name: "vandelay-github-actions-deploy"' in c for c in diffs), diffs
+assert any(l.startswith("-") and "session_credential_from_console: true" in l for c in diffs for l in c.splitlines())
+PY
+then ok "markdown: the pack comparison renders (movers table = the JSON's rows, totals, three query diffs)"
+else nok "markdown: pack comparison" "$(head -c 1500 "$TMP/pack.md")"; fi
+if browser_layout "$TMP/pack.html" "$TMP/pack-layout.json"; then
+  if python3 - "$TMP/pack-layout.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+# changed 3, added 1, removed 1: a section and a day chart each, all five in the summary
+assert r["sections"] == 5 and r["summary_rows"] == 5 and r["charts"] >= 4, r
+assert r["ids_wrapped"] == [] and r["after_thin"] == [] and r["after_unlabelled"] == [], r
+assert r["diff_add"] >= 2 and r["diff_del"] >= 1 and "emulated" in r["provenance"], r
+PY
+  then ok "report: the pack comparison as one HTML page (in the browser: a section per changed rule)"
+  else nok "report: the pack comparison page" "$(cat "$TMP/pack-layout.json")"; fi
+elif [ -n "${CI:-}" ]; then
+  nok "report: the pack comparison page" "chromium not installed in CI (scripts/setup.sh installs it)"
+else
+  skip "report: the pack comparison page (chromium not installed)"
+fi

@@ -167,6 +167,44 @@ expect_rc "explain: an internal call is not" 1 "$TH" explain --rule "$TMP/new.to
 expect_grep "explain: the failing clause and what it saw" "^false +source.ip: \*" "$TMP/out"
 expect_grep "explain: field absent shown" "saw: \(field absent\)" "$TMP/out"
 
+# ---- several rules in one comparison (a pull request changing three) ------
+# (old -> new), (new -> worse), (old -> worse): one replay, one JSON array,
+# one report with a section per rule; losing true positives still exits 1.
+expect_rc "tune: three --before/--after pairs (one loses true positives)" 1 "$TH" tune \
+  --before "$TMP/repo/rule.toml@HEAD" --after "$TMP/new.toml" \
+  --before "$TMP/new.toml" --after "$TMP/worse.toml" \
+  --before "$TMP/repo/rule.toml@HEAD" --after "$TMP/worse.toml" \
+  --data "$TMP/trail.ndjson" --labels "$TMP/labels.ndjson" --format json --report "$TMP/multi.html"
+if python3 - "$TMP/out" "$((n_internal + n_attack))" "$n_attack" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); full, atk = int(sys.argv[2]), int(sys.argv[3])
+assert isinstance(d, list) and len(d) == 3, d
+pairs = [(x["before"], x["after"]) for x in d]
+assert pairs[0] == (full, atk), pairs            # as the single comparison above
+assert pairs[1][0] == atk and pairs[2] == (full, pairs[1][1]), pairs
+assert pairs[1][1] < atk and d[1]["true_positives"]["lost"] == atk - pairs[1][1], d[1]["true_positives"]
+assert d[0]["true_positives"]["lost"] == 0
+PY
+then ok "tune: each pair's counts, as single comparisons give them"; else nok "tune: several pairs" "$(head -c 800 "$TMP/out")"; fi
+expect_rc "tune: two pairs as Markdown" 0 "$TH" tune --before "$TMP/repo/rule.toml@HEAD" \
+  --after "$TMP/new.toml" --before "$TMP/new.toml" --after "$TMP/new.toml" --data "$TMP/trail.ndjson" \
+  --format markdown
+if [ "$(grep -c '^### Tuning evidence: ' "$TMP/out")" = 3 ] &&
+   grep -q '^### Tuning evidence: 2 rules$' "$TMP/out" &&
+   grep -qx "| IAM Calls with Session Tokens | $((n_internal + n_attack)) | $n_attack | -$n_internal |" "$TMP/out" &&
+   grep -qx "| IAM Calls with Session Tokens | $n_attack | $n_attack | +0 |" "$TMP/out"; then
+  ok "tune: two pairs as Markdown (a summary table, then a section per rule)"
+else nok "tune: two pairs as Markdown" "$(head -c 800 "$TMP/out")"; fi
+expect_rc "tune: --before without its --after is a usage error" 2 "$TH" tune --before "$TMP/new.toml" \
+  --after "$TMP/new.toml" --before "$TMP/worse.toml" --data "$TMP/trail.ndjson"
+
+# A busy account (40 internal calls a day, the attacker's 3 on one day): the
+# new version's few alerts must stay readable beside the old one's many.
+DAYS=5 NINT=40 ATTACK_DAYS=3 gen_trail "$TMP/busy.ndjson" "$TMP/busy_labels.ndjson"
+expect_rc "tune: a busy account, report" 0 "$TH" tune --before "$TMP/repo/rule.toml@HEAD" \
+  --after "$TMP/new.toml" --data "$TMP/busy.ndjson" --report "$TMP/busy.html" --format json
+expect_grep "tune: the busy account's counts" '"before":203,"after":3' "$TMP/out"
+
 # ---- the HTML report in a real browser -------------------------------------
 expect_grep "report: written, with the day chart" '<svg id="chart-days"' "$TMP/report.html"
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
@@ -184,6 +222,31 @@ if [ -n "$CHROME" ]; then
   else
     nok "report: renders in headless Chromium" "bars $bars tops $tops"
   fi
+  # layout as the browser draws it (a 700 px window): ids on one line, small
+  # "after" bars visible and labelled, the query diff, provenance, sections
+  browser_layout "$TMP/busy.html" "$TMP/busy-layout.json"
+  if python3 - "$TMP/busy-layout.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ids"] >= 5 and r["ids_wrapped"] == [], r
+assert r["after"] == 1 and r["after_thin"] == [] and r["after_unlabelled"] == [], r
+# the two exclusions are one added line (the old version has a blank one there)
+assert r["diff_add"] == 1 and r["diff_del"] <= 1 and r["charts"] == 1, r
+p = r["provenance"]   # labels.ndjson lies beside the data here: it reads as emulated
+assert "period 2026-10-01" in p and " 218 events" in p and "busy.ndjson" in p and "emulated" in p, r
+PY
+  then ok "report: in the browser, ids do not wrap, a small after count is visible and labelled, query diff, provenance"
+  else nok "report: browser layout (busy account)" "$(cat "$TMP/busy-layout.json")"; fi
+  browser_layout "$TMP/multi.html" "$TMP/multi-layout.json"
+  if python3 - "$TMP/multi-layout.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["sections"] == 3 and r["summary_rows"] == 3 and r["charts"] == 3, r
+assert r["ids_wrapped"] == [] and r["after_thin"] == [] and r["after_unlabelled"] == [], r
+assert r["diff_add"] >= 3, r
+PY
+  then ok "report: three rules on one page (summary, a section and chart each)"
+  else nok "report: three rules on one page" "$(cat "$TMP/multi-layout.json")"; fi
   if [ -n "${TH_SCREENSHOT:-}" ]; then
     timeout 60 "$CHROME" "${CHROME_FLAGS[@]}" --window-size=1200,1600 \
       --screenshot="$TH_SCREENSHOT" "file://$TMP/report.html" >/dev/null 2>&1
@@ -206,7 +269,7 @@ if [ -f "$SEED" ]; then
   expect_rc "explain: new_terms, a later event of the same term" 0 "$TH" explain --rule "$SEED" \
     --data "$TMP/trail.ndjson" --event-id atk-09-01
   expect_grep "explain: it raised no alert" "this event did not raise an alert" "$TMP/out"
-  expect_grep "explain: the alert that claimed the term" "alerted first at 2026-10-10T22:00:00.000Z \(event atk-09-00\)" "$TMP/out"
+  expect_grep "explain: the alert that claimed the term" "first sighting at 2026-10-10T22:00:00.000Z \(event atk-09-00\), which raised their alert" "$TMP/out"
 else
   skip "tune: seed rule (corpus absent)"
 fi

@@ -69,9 +69,12 @@ static void top_level_or_is_parenthesised_and_basic_strings_escaped(void **state
     th_ruleset_free(&rs);
 }
 
-static void exception_file_reads_back(void **state)
+typedef void (*writer_fn)(th_buf *, const th_rule *, const th_noise_cluster *);
+
+/* Both formats (detection-rules TOML, Kibana NDJSON) read back as the same
+ * one item: match, wildcard and "exists, excluded" entries. */
+static void exception_file_reads_back_as(writer_fn write_list, bool missing)
 {
-    (void)state;
     th_ruleset rs;
     th_ruleset_init(&rs);
     const th_rule *r = load(&rs, HEAD "query = 'a: 1'\n");
@@ -79,13 +82,16 @@ static void exception_file_reads_back(void **state)
     c.cond[0] = (th_noise_cond){TH_NOISE_VALUE,
                                 "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
                                 th_str_c("arn:aws:iam::1:role/ci \"deploy\""), TH_NOISE_IDENTITY};
-    c.cond[1] = (th_noise_cond){TH_NOISE_PREFIX, "user_agent.original", th_str_c("Terraform/"),
-                                TH_NOISE_PROVENANCE};
+    c.cond[1] = missing
+                    ? (th_noise_cond){TH_NOISE_MISSING, "aws.cloudtrail.user_identity.invoked_by",
+                                      th_str_c(""), TH_NOISE_PROVENANCE}
+                    : (th_noise_cond){TH_NOISE_PREFIX, "user_agent.original",
+                                      th_str_c("Terraform/"), TH_NOISE_PROVENANCE};
     c.ncond = 2;
     c.positive = "x";
     th_buf b;
     th_buf_init(&b);
-    th_apply_exception_toml(&b, r, &c);
+    write_list(&b, r, &c);
     char path[] = "/tmp/th_apply_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -98,19 +104,32 @@ static void exception_file_reads_back(void **state)
     assert_int_equal(th_exceptions_load(&x, path, &d), 1);
     assert_int_equal(d.errors, 0);
     unlink(path);
+    assert_string_equal(x.items[0].list_id, "trailhound-noise-r-1");
     assert_int_equal(x.items[0].nentries, 2);
     assert_int_equal(x.items[0].entries[0].kind, TH_EXC_MATCH);
-    assert_int_equal(x.items[0].entries[1].kind, TH_EXC_WILDCARD);
+    assert_false(x.items[0].entries[0].excluded);
     assert_true(th_str_eqc(x.items[0].entries[0].values[0], "arn:aws:iam::1:role/ci \"deploy\""));
-    assert_true(th_str_eqc(x.items[0].entries[1].values[0], "Terraform/*"));
+    if (missing) {
+        assert_int_equal(x.items[0].entries[1].kind, TH_EXC_EXISTS);
+        assert_true(x.items[0].entries[1].excluded);
+    } else {
+        assert_int_equal(x.items[0].entries[1].kind, TH_EXC_WILDCARD);
+        assert_true(th_str_eqc(x.items[0].entries[1].values[0], "Terraform/*"));
+    }
     th_arena a;
     th_arena_init(&a, 4096);
     static const char doc[] =
         "{\"aws\":{\"cloudtrail\":{\"user_identity\":{\"session_context\":"
         "{\"session_issuer\":{\"arn\":\"arn:aws:iam::1:role/ci \\\"deploy\\\"\"}}}}},"
         "\"user_agent\":{\"original\":\"Terraform/1.9\"}}";
+    static const char other[] = /* invoked by a service, and another agent: not excepted */
+        "{\"aws\":{\"cloudtrail\":{\"user_identity\":{\"invoked_by\":\"x.amazonaws.com\","
+        "\"session_context\":"
+        "{\"session_issuer\":{\"arn\":\"arn:aws:iam::1:role/ci \\\"deploy\\\"\"}}}}},"
+        "\"user_agent\":{\"original\":\"aws-cli/2\"}}";
     th_json_error err;
     assert_true(th_exceptions_match(&x, th_json_parse(&a, doc, strlen(doc), &err)));
+    assert_false(th_exceptions_match(&x, th_json_parse(&a, other, strlen(other), &err)));
     th_arena_free(&a);
     th_diags_free(&d);
     th_exceptions_free(&x);
@@ -118,12 +137,27 @@ static void exception_file_reads_back(void **state)
     th_ruleset_free(&rs);
 }
 
+static void exception_toml_reads_back(void **state)
+{
+    (void)state;
+    exception_file_reads_back_as(th_apply_exception_toml, false);
+    exception_file_reads_back_as(th_apply_exception_toml, true);
+}
+
+static void exception_ndjson_reads_back(void **state)
+{
+    (void)state;
+    exception_file_reads_back_as(th_apply_exception_ndjson, false);
+    exception_file_reads_back_as(th_apply_exception_ndjson, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clause_goes_on_its_own_line),
         cmocka_unit_test(top_level_or_is_parenthesised_and_basic_strings_escaped),
-        cmocka_unit_test(exception_file_reads_back),
+        cmocka_unit_test(exception_toml_reads_back),
+        cmocka_unit_test(exception_ndjson_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

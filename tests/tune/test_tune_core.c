@@ -218,6 +218,23 @@ static void markdown_report_has_diff_tables_and_truth(void **state)
     assert_non_null(strstr(b.data, "| 2026-10-02 | 3 | 2 |"));
     assert_non_null(strstr(b.data, "| `source.ip` | *(missing)* | 4 |"));
     th_buf_free(&b);
+    /* a changed line reads old, then new; the HTML page shows the same diff */
+    th_buf_init(&b);
+    th_md_query_diff(&b, "a: x\n  and b: y\n  and c: z\n", "a: x\n  and b: w\n  and c: z\n");
+    th_buf_putc(&b, 0);
+    assert_string_equal(b.data, "```diff\n a: x\n-  and b: y\n+  and b: w\n   and c: z\n```\n");
+    th_buf_free(&b);
+    th_buf_init(&b);
+    m.before_query = "a: x\n  and b: y\n";
+    m.after_query = "a: x\n  and b: <w>\n";
+    th_tune_render_html(&b, &f->d, &m);
+    th_buf_putc(&b, 0);
+    assert_non_null(strstr(b.data, "<pre class=\"diff\"><span>  a: x</span><span class=\"del\">-"
+                                   "   and b: y</span><span class=\"add\">+   and b: &lt;w&gt;</span>"
+                                   "</pre>"));
+    assert_non_null(strstr(b.data, "42 events"));
+    assert_non_null(strstr(b.data, "emulated"));
+    th_buf_free(&b);
     /* cells and code spans survive pipes and backticks */
     th_buf_init(&b);
     th_md_code(&b, th_str_c("a|b`c"));
