@@ -18,6 +18,7 @@
 #include "pipeline/pipeline.h"
 #include "cli/run_out.h"
 #include "cli/run_rules.h"
+#include "cli/run_state.h"
 #include "cli/verbs.h"
 #include "cli/enrich.h"
 #include "cli/never_see.h"
@@ -28,6 +29,7 @@
 #include "io/input.h"
 #include "query/query.h"
 #include "rules/rule.h"
+#include "state/state.h"
 
 static const th_opt opts[] = {
     {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
@@ -53,6 +55,15 @@ static const th_opt opts[] = {
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
+    {"state", TH_OPT_VALUE, "PATH",
+     "incremental run: the state file (SQLite) of earlier runs; only input objects not read "
+     "before are read, each rule's schedule continues where it stopped, and the state is saved "
+     "(created when missing)"},
+    {"settle", TH_OPT_VALUE, "D",
+     "with --state: rules run up to the newest event read less D, so that objects still in "
+     "flight are read first (default 15m)"},
+    {"final", TH_OPT_FLAG, NULL,
+     "with --state: the period ends: also the runs after the last event, as a replay does"},
 };
 
 
@@ -140,6 +151,38 @@ int th_cmd_run(int argc, char **argv)
         }
         eo.max_memory_bytes = (uint64_t)n << 20;
     }
+    const char *state_path = th_args_value(&args, "state");
+    th_statedb *sdb = NULL;
+    if (!state_path && (th_args_value(&args, "settle") || th_args_flag(&args, "final"))) {
+        fprintf(stderr, "trailhound run: --settle and --final need --state PATH\n");
+        return TH_EXIT_USAGE;
+    }
+    if (state_path) {
+        eo.incremental = true;
+        eo.final_runs = th_args_flag(&args, "final");
+        eo.settle_ms = 15 * 60 * 1000;
+        if ((v = th_args_value(&args, "settle")) &&
+            (!th_duration_parse(v, strlen(v), &eo.settle_ms) || eo.settle_ms < 0)) {
+            fprintf(stderr, "trailhound run: bad --settle '%s' (e.g. 15m, 0s)\n", v);
+            return TH_EXIT_USAGE;
+        }
+        char err[512];
+        sdb = th_statedb_open(state_path, true, err, sizeof err);
+        if (!sdb) {
+            fprintf(stderr, "trailhound run: %s\n", err);
+            return TH_EXIT_USAGE;
+        }
+        if (th_statedb_runs(sdb) && th_statedb_phase(sdb) != eo.phase_ms) {
+            fprintf(stderr, "trailhound run: %s: earlier runs used --interval-phase %llds; a different "
+                            "phase would move every rule's schedule (use the same, or `trailhound "
+                            "state reset`)\n",
+                    state_path, (long long)(th_statedb_phase(sdb) / 1000));
+            th_statedb_close(sdb);
+            return TH_EXIT_USAGE;
+        }
+        eo.watermark_ms = th_statedb_watermark(sdb);
+        eo.order_base = th_statedb_order_next(sdb);
+    }
     int64_t delay = TH_TIME_NONE; /* for ECS input lacking event.ingested */
     th_mapper_opts mo;
     th_mapper_paths paths;
@@ -196,6 +239,19 @@ int th_cmd_run(int argc, char **argv)
     size_t nskipped = 0;
     th_run_add_rules(e, &rs, &qa, &diags, &exc, views, &nskipped);
     th_never_see_print(e, &mo, "run", stderr);
+    size_t nrules_e;
+    th_engine_reports(e, &nrules_e);
+    th_state_rule_status *sstat = sdb ? th_xcalloc(nrules_e + 1, sizeof *sstat) : NULL;
+    if (sdb) {
+        char err[512];
+        if (!th_statedb_load(sdb, e, sstat, err, sizeof err)) {
+            fprintf(stderr, "trailhound run: %s\n", err);
+            rc = TH_EXIT_USAGE;
+            th_run_out_discard(&ro);
+            goto state_fail;
+        }
+        th_run_state_loaded(e, sstat, state_path, quiet ? NULL : stderr);
+    }
 
     /* errors from here on are the input's: skipped records, reported, not findings */
     size_t rule_errors = diags.errors;
@@ -207,6 +263,10 @@ int th_cmd_run(int argc, char **argv)
     io.exclude = ro.out.excl;
     io.nexclude = ro.out.nexcl;
     io.interrupted = th_signals_flag();
+    if (sdb) {
+        io.seen = th_statedb_seen;
+        io.seen_ctx = sdb;
+    }
     th_input *in = th_input_open(dpaths, nd, &io);
     th_pipeline feed = {.engines = {e}, .nengines = 1, .mo = &mo, .diags = &diags,
                         .delay = delay, .threads = threads, .progress = !quiet && isatty(2) != 0,
@@ -254,6 +314,21 @@ int th_cmd_run(int argc, char **argv)
         werr = !th_run_out_close(&ro);
     if (!quiet)
         th_run_summary_print(&sum, stderr);
+    /* the state is saved only after the alerts were written: a run killed
+     * before this point is done again by the next run, whole */
+    if (sdb && !sig && !sig_late && !werr) {
+        char err[512];
+        th_state_rule_size *sizes = th_xcalloc(nrules_e + 1, sizeof *sizes);
+        uint64_t nrec = sum.input ? sum.input->records : 0;
+        if (!th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes, sizes,
+                             err, sizeof err)) {
+            fprintf(stderr, "trailhound run: %s\n", err);
+            rc = TH_EXIT_USAGE;
+        } else if (!quiet) {
+            th_run_state_saved(e, sizes, state_path, sum.input, stderr);
+        }
+        free(sizes);
+    }
 
     if (ro.alerts > 0 || rule_errors > 0 || rs.files_failed)
         rc = TH_EXIT_FINDINGS;
@@ -269,6 +344,9 @@ int th_cmd_run(int argc, char **argv)
                 (unsigned long long)sum.no_time, (unsigned long long)sum.events);
         rc = TH_EXIT_USAGE;
     }
+    if (sdb && (sig || sig_late))
+        fprintf(stderr, "trailhound run: %s: the state was not saved; the next run does this one again\n",
+                state_path);
     if (sig) {
         fprintf(stderr,
                 "trailhound run: interrupted by signal %d while reading: stopped; the temporal "
@@ -285,6 +363,9 @@ int th_cmd_run(int argc, char **argv)
     if (in)
         th_input_close(in);
     th_pipeline_free(&feed);
+state_fail:
+    free(sstat);
+    th_statedb_close(sdb);
     th_engine_free(e);
     for (size_t i = 0; i < rs.len; i++) {
         if (views[i]) {
