@@ -10,17 +10,35 @@ case "$TH" in *asan*) DAYS=4 ;; *) DAYS=${TH_STATE_DAYS:-30} ;; esac
 
 # corrupt and foreign files are refused, never reset (no corpus needed)
 echo '{"Records":[]}' > "$TMP/empty.json"
+mkdir -p "$TMP/r1"
+cat > "$TMP/r1/r.toml" <<'TOML'
+[metadata]
+creation_date = "2024/01/01"
+updated_date = "2024/01/01"
+maturity = "production"
+[rule]
+author = ["t"]
+description = "t"
+name = "State Test Rule"
+risk_score = 21
+rule_id = "00000000-0000-4000-8000-000000000015"
+severity = "low"
+type = "query"
+language = "kuery"
+index = ["logs-aws.cloudtrail-*"]
+query = 'event.action: "GetCallerIdentity"'
+TOML
 echo 'not a database' > "$TMP/bad.db"
-expect_rc "state: a file that is no database is refused" 2 "$TH" run --rules "$(dirname "$0")/data" --data "$TMP/empty.json" --state "$TMP/bad.db" --format summary
+expect_rc "state: a file that is no database is refused" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --state "$TMP/bad.db" --format summary
 expect_grep "state: says why" "not a trailhound state file" "$TMP/err"
 if [ "$(cat "$TMP/bad.db")" = "not a database" ]; then ok "state: the refused file is unchanged"; else nok "state: the refused file is unchanged"; fi
 if command -v python3 >/dev/null; then
   python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()" "$TMP/foreign.db"
-  expect_rc "state: another application's SQLite database is refused" 2 "$TH" run --rules "$(dirname "$0")/data" --data "$TMP/empty.json" --state "$TMP/foreign.db" --format summary
+  expect_rc "state: another application's SQLite database is refused" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --state "$TMP/foreign.db" --format summary
   expect_grep "state: says it is another application's" "another application" "$TMP/err"
 fi
 expect_rc "state: show of a missing file" 2 "$TH" state show "$TMP/none.db"
-expect_rc "state: --final without --state is a usage error" 2 "$TH" run --rules "$(dirname "$0")/data" --data "$TMP/empty.json" --final
+expect_rc "state: --final without --state is a usage error" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --final
 
 if [ ! -d "$RULES" ]; then
   skip "state: daily runs equal one replay (corpus absent: $RULES)"
