@@ -2,6 +2,7 @@
  * events as Elastic Security's scheduler would (engine/engine.h) and writes
  * the alerts. A summary always goes to stderr. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,17 @@ int th_cmd_run(int argc, char **argv)
             goto state_fail;
         }
         th_run_state_loaded(e, sstat, state_path, quiet ? NULL : stderr);
+        th_buf pend;
+        th_buf_init(&pend);
+        char shown[1024];
+        if (th_statedb_pending(sdb, &pend, shown, sizeof shown)) {
+            /* the last run was killed after committing, before its output was in place */
+            th_run_out_raw(&ro, pend.data, pend.len);
+            if (!quiet)
+                fprintf(stderr, "state: the output of the last run (%s) never got into place: "
+                                "written here first (%zu bytes)\n", shown, pend.len);
+        }
+        th_buf_free(&pend);
     }
 
     /* errors from here on are the input's: skipped records, reported, not findings */
@@ -308,27 +320,58 @@ int th_cmd_run(int argc, char **argv)
     if (ro.fmt == TH_RUN_JSON)
         th_run_summary_json(&sum, &ro.buf);
     bool werr = false;
-    if (sig || sig_late)
+    /* With --state and -o FILE, the output (complete, in its temporary file)
+     * and the state are committed in one transaction before the rename
+     * (state/state.h, crash safety); otherwise the state is saved after the
+     * output is written. */
+    bool staged = sdb && th_outfile_atomic(&ro.out) && ro.out.tmp && ro.fmt != TH_RUN_JSON;
+    bool saved = false;
+    th_state_rule_size *sizes = sdb ? th_xcalloc(nrules_e + 1, sizeof *sizes) : NULL;
+    char serr[512] = "";
+    uint64_t nrec = sum.input ? sum.input->records : 0;
+    if (sig || sig_late) {
         th_run_out_discard(&ro);
-    else
+    } else if (staged) {
+        th_buf content;
+        th_buf_init(&content);
+        if (!th_run_out_stage(&ro, &content)) {
+            snprintf(serr, sizeof serr, "%s: cannot read back the output to commit it with the state",
+                     state_path);
+        } else {
+            saved = th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes,
+                                    sizes, ro.out.target ? ro.out.target : ro.out.shown,
+                                    th_buf_str(&content), serr, sizeof serr);
+        }
+        th_buf_free(&content);
+        if (!saved) {
+            th_run_out_discard(&ro);
+            werr = true;
+        } else {
+            /* tests: die in the one window where the state is ahead of the
+             * output (tests/cli/test_state.sh checks that the next run
+             * writes this run's output first) */
+            if (getenv("TH_TEST_KILL_AFTER_STATE_COMMIT"))
+                raise(SIGKILL);
+            werr = !th_run_out_close(&ro);
+            char derr[512];
+            if (!werr && !th_statedb_outbox_done(sdb, derr, sizeof derr))
+                fprintf(stderr, "trailhound run: %s (the next run checks the output)\n", derr);
+        }
+    } else {
         werr = !th_run_out_close(&ro);
+        if (sdb && !werr)
+            saved = th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes,
+                                    sizes, NULL, TH_STR_NULL, serr, sizeof serr);
+    }
     if (!quiet)
         th_run_summary_print(&sum, stderr);
-    /* the state is saved only after the alerts were written: a run killed
-     * before this point is done again by the next run, whole */
-    if (sdb && !sig && !sig_late && !werr) {
-        char err[512];
-        th_state_rule_size *sizes = th_xcalloc(nrules_e + 1, sizeof *sizes);
-        uint64_t nrec = sum.input ? sum.input->records : 0;
-        if (!th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes, sizes,
-                             err, sizeof err)) {
-            fprintf(stderr, "trailhound run: %s\n", err);
-            rc = TH_EXIT_USAGE;
-        } else if (!quiet) {
-            th_run_state_saved(e, sizes, state_path, sum.input, stderr);
-        }
-        free(sizes);
+    if (sdb && serr[0]) {
+        fprintf(stderr, "trailhound run: %s\n", serr);
+        rc = TH_EXIT_USAGE;
+    } else if (saved && !quiet) {
+        th_run_state_saved(e, sizes, state_path, sum.input, stderr);
     }
+    free(sizes);
 
     if (ro.alerts > 0 || rule_errors > 0 || rs.files_failed)
         rc = TH_EXIT_FINDINGS;

@@ -55,6 +55,8 @@ static const char *const migrations[TH_STATE_SCHEMA] = {
     "CREATE TABLE alerts(rule_id TEXT NOT NULL, time INTEGER NOT NULL, text BLOB NOT NULL,"
     " instance TEXT, supp_end INTEGER, supp_docs INTEGER);"
     "CREATE TABLE objects(path TEXT PRIMARY KEY, key_day INTEGER, run INTEGER);",
+    /* 1 -> 2: the output of the last run until it is known to be in place */
+    "CREATE TABLE outbox(path TEXT NOT NULL, sha TEXT NOT NULL, blob BLOB NOT NULL);",
 };
 
 static bool meta_get(th_statedb *s, const char *key, char *out, size_t n)
@@ -413,9 +415,14 @@ fail:
 bool th_statedb_seen(void *ctx, const char *path)
 {
     th_statedb *s = ctx;
-    if (th_map_has(&s->objects, th_str_c(path)))
+    /* by absolute path: cron and a shell may name the same folder differently */
+    char *p = realpath(path, NULL);
+    if (!p)
+        p = th_xstrdup(path);
+    if (th_map_has(&s->objects, th_str_c(p))) {
+        free(p);
         return true;
-    char *p = th_xstrdup(path);
+    }
     TH_VEC_PUSH(&s->fresh, p);
     return false;
 }
@@ -501,8 +508,70 @@ static void save_alert(void *ctx, const th_saved_alert *a)
         c->failed = true;
 }
 
+static void sha_hex(const void *p, size_t n, char out[65])
+{
+    th_sha256 c;
+    unsigned char d[32];
+    th_sha256_init(&c);
+    th_sha256_update(&c, p, n);
+    th_sha256_final(&c, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The whole file, or false. */
+static bool slurp(const char *path, th_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        th_buf_put(b, chunk, n);
+    bool ok = !ferror(f);
+    fclose(f);
+    return ok;
+}
+
+bool th_statedb_pending(th_statedb *s, th_buf *out, char *shown, size_t shown_n)
+{
+    sqlite3_stmt *st;
+    bool pending = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT path, sha, blob FROM outbox", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        const char *sha = (const char *)sqlite3_column_text(st, 1);
+        th_buf have;
+        th_buf_init(&have);
+        char hx[65] = "";
+        if (slurp(path, &have))
+            sha_hex(have.data ? have.data : "", have.len, hx);
+        th_buf_free(&have);
+        if (strcmp(hx, sha) != 0) { /* the run died before its output was in place */
+            th_str blob = col_str(st, 2);
+            th_buf_put(out, blob.p, blob.n);
+            snprintf(shown, shown_n, "%s", path);
+            pending = true;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!pending) {
+        char ignore[8];
+        exec(s, "DELETE FROM outbox", ignore, sizeof ignore);
+    }
+    return pending;
+}
+
+bool th_statedb_outbox_done(th_statedb *s, char *err, size_t errn)
+{
+    return exec(s, "DELETE FROM outbox", err, errn);
+}
+
 bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t phase,
-                     uint64_t max_bytes, th_state_rule_size *sizes, char *err, size_t errn)
+                     uint64_t max_bytes, th_state_rule_size *sizes, const char *out_path,
+                     th_str out_blob, char *err, size_t errn)
 {
     size_t nr;
     save_ctx c = {.s = s, .rep = th_engine_reports(e, &nr), .sizes = sizes, .max_bytes = max_bytes};
@@ -543,6 +612,19 @@ bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t p
         c.failed = true;
     }
     sqlite3_finalize(st);
+    if (!c.failed) { /* this run's output, until the caller knows it is in place */
+        c.failed = !exec(s, "DELETE FROM outbox", err, errn);
+        if (!c.failed && out_path &&
+            sqlite3_prepare_v2(s->db, "INSERT INTO outbox VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
+            char hx[65];
+            sha_hex(out_blob.n ? out_blob.p : "", out_blob.n, hx);
+            sqlite3_bind_text(st, 1, out_path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, hx, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 3, out_blob.n ? out_blob.p : "", (int)out_blob.n, SQLITE_STATIC);
+            c.failed = sqlite3_step(st) != SQLITE_DONE;
+            sqlite3_finalize(st);
+        }
+    }
     int64_t wm = th_engine_watermark(e);
     if (c.failed || !meta_set(s, "watermark", "%lld", (long long)wm) ||
         !meta_set(s, "order_next", "%llu", (unsigned long long)order_next) ||

@@ -6,7 +6,8 @@
  * version; tables meta (key/value: watermark, next input position, runs),
  * rules (per rule_id: revision hash of what decides its alerts, last run
  * done, its state blob), docs (the documents kept matches refer to), alerts
- * (those a later run can update or read) and objects (input files read). A
+ * (those a later run can update or read), objects (input files read) and
+ * outbox (the last run's output until it is known to be in place). A
  * file that is not such a database, or of a newer schema, is refused, never
  * reset. Each run writes everything in one transaction: a run killed at any
  * point leaves the state of the run before it.
@@ -21,9 +22,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "engine/engine.h"
 
-#define TH_STATE_SCHEMA 1
+#define TH_STATE_SCHEMA 2
 
 typedef struct th_statedb th_statedb;
 
@@ -69,9 +71,24 @@ typedef struct th_state_rule_size {
 
 /* Saves the state of a finished engine in one transaction. max_bytes (0 =
  * none) caps each rule's state. sizes (engine rule count entries, may be
- * NULL) gets what was kept per rule. */
+ * NULL) gets what was kept per rule. out_path (NULL: none): the file this
+ * run's output (out_blob, complete) is about to be renamed onto; it stays in
+ * the outbox, in the same transaction, until th_statedb_outbox_done.
+ *
+ * Crash safety: the output is written to a temporary file, the state and
+ * that output are committed together, then the file is renamed into place,
+ * then the outbox is cleared. Killed before the commit, nothing happened
+ * (the next run does it all again); after it, the next run finds the outbox
+ * (th_statedb_pending) and writes it first unless the file at out_path holds
+ * exactly it. No alert is lost or written twice. */
 bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t phase,
-                     uint64_t max_bytes, th_state_rule_size *sizes, char *err, size_t errn);
+                     uint64_t max_bytes, th_state_rule_size *sizes, const char *out_path,
+                     th_str out_blob, char *err, size_t errn);
+bool th_statedb_outbox_done(th_statedb *s, char *err, size_t errn);
+/* True (its bytes appended to out, its path in shown) when the last run's
+ * output never got into place: the caller writes it before its own. False
+ * when there is none or it is in place (then the outbox is cleared). */
+bool th_statedb_pending(th_statedb *s, th_buf *out, char *shown, size_t shown_n);
 
 /* `trailhound state show|prune|reset`. */
 bool th_statedb_show(th_statedb *s, FILE *out, char *err, size_t errn);
