@@ -6,7 +6,7 @@
 RULES=$CORPUS/detection-rules/rules/integrations/aws
 export LC_ALL=C
 # the whole pack under ASan is slow: fewer days there, the same checks
-case "$TH" in *asan*) DAYS=4 ;; *) DAYS=${TH_STATE_DAYS:-30} ;; esac
+case "$TH" in *asan*) DAYS=4 KDD=3 ;; *) DAYS=${TH_STATE_DAYS:-30} KDD=8 ;; esac
 
 # corrupt and foreign files are refused, never reset (no corpus needed)
 echo '{"Records":[]}' > "$TMP/empty.json"
@@ -77,7 +77,7 @@ expect_grep "state: every rule resumed" "rules resume, 0 new, 0 changed" "$TMP/f
 # one finishes; the outputs of all tries, in order, are the replay's alerts:
 # no alert lost, none written twice (the output is committed with the state,
 # state/state.h)
-KD=${TH_STATE_KILL_DAYS:-8}
+KD=${TH_STATE_KILL_DAYS:-$KDD}
 kdays=$(echo "$days" | head -n "$KD")
 kall=()
 for d in $kdays; do for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do kall+=("$EMU/$x"); done; done
@@ -131,6 +131,33 @@ expect_grep "state: window: the next run says it writes the last output first" "
 if ! ls "$TMP/wout" | grep -q '\.a\.ndjson$'; then ok "state: window: the killed runs left no output in place"; else nok "state: window: the killed runs left no output in place"; fi
 if cmp -s "$TMP/kreplay.ndjson" "$TMP/wdaily.ndjson"; then ok "state: window: the next run wrote the killed run's alerts first, once"
 else nok "state: window: the next run wrote the killed run's alerts first, once" "$(wc -l < "$TMP/kreplay.ndjson") vs $(wc -l < "$TMP/wdaily.ndjson")"; fi
+
+# hourly runs: objects land by the hour of their S3 key time; one run per hour
+case "$TH" in *asan*) HOURS=12 ;; *) HOURS=${TH_STATE_HOURS:-48} ;; esac
+rm -rf "$TMP/hland" "$TMP/hrep"; mkdir -p "$TMP/hland" "$TMP/hrep"
+(cd "$EMU" && find AWSLogs -type f -name '*.json.gz' | sed -E 's|^(.*_([0-9]{8}T[0-9]{2})[0-9]{2}Z_[^/]*)$|\2 \1|' | sort -k1,1 -k2,2) > "$TMP/hfiles"
+hours=$(cut -d' ' -f1 "$TMP/hfiles" | uniq | head -n "$HOURS")
+i=0
+for h in $hours; do
+  i=$((i + 1)); hd=$(printf %04d $i)
+  grep "^$h " "$TMP/hfiles" | cut -d' ' -f2 | while read -r f; do
+    mkdir -p "$TMP/hrep/$hd/$(dirname "$f")"; ln "$EMU/$f" "$TMP/hrep/$hd/$f"
+  done
+done
+"$TH" run --rules "$RULES" --data "$TMP/hrep" --quiet -o "$TMP/hreplay.ndjson"
+i=0; hbad=0
+for h in $hours; do
+  i=$((i + 1)); hd=$(printf %04d $i)
+  cp -rl "$TMP/hrep/$hd/AWSLogs" "$TMP/hland/"
+  "$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" -o "$TMP/hour$hd.ndjson" --quiet 2>/dev/null
+  [ $? -le 1 ] || hbad=$((hbad + 1))
+done
+"$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" --final -o "$TMP/hourz.ndjson" --quiet 2>/dev/null
+cat "$TMP"/hour*.ndjson > "$TMP/hdaily.ndjson"
+if [ $hbad -eq 0 ] && [ -s "$TMP/hreplay.ndjson" ]; then ok "state: $i hourly runs ran ($(wc -l < "$TMP/hreplay.ndjson") alerts in the replay)"; else nok "state: $i hourly runs ran" "$hbad failed"; fi
+if cmp -s "$TMP/hreplay.ndjson" "$TMP/hdaily.ndjson"; then ok "state: $i hourly runs + --final give byte-identical alerts to one replay"
+else nok "state: $i hourly runs + --final give byte-identical alerts to one replay" "$(wc -l < "$TMP/hreplay.ndjson") vs $(wc -l < "$TMP/hdaily.ndjson")" \
+  "$(diff <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hreplay.ndjson") <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hdaily.ndjson") | head -20)"; fi
 
 # a run with nothing new raises nothing and reads nothing
 expect_rc "state: nothing new: exit 0" 0 "$TH" run --rules "$RULES" --data "$TMP/land/AWSLogs" --state "$TMP/state.db" -o "$TMP/again.ndjson"
