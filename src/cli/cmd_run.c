@@ -1,7 +1,13 @@
 /* trailhound run --rules PATH... --data PATH... : runs the rules over the
  * events as Elastic Security's scheduler would (engine/engine.h) and writes
  * the alerts. A summary always goes to stderr. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <dirent.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +19,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/timeutil.h"
+#include "base/vec.h"
 #include "cli/args.h"
 #include "cli/guard.h"
 #include "cli/outfile.h"
@@ -65,8 +72,42 @@ static const th_opt opts[] = {
      "flight are read first (default 15m)"},
     {"final", TH_OPT_FLAG, NULL,
      "with --state: the period ends: also the runs after the last event, as a replay does"},
+    {"follow", TH_OPT_FLAG, NULL,
+     "with --state: keep watching the --data folders (inotify) and run again as objects land "
+     "(after 1s without new ones); alerts are appended to -o FILE (or stdout); SIGINT/SIGTERM "
+     "stop it with the state of the last finished run committed"},
 };
 
+/* run --follow: one incremental run per batch of new objects (run_once). */
+typedef struct run_follow {
+    int pass;
+} run_follow;
+
+
+/* --follow: appends a run's output to FILE and syncs it. */
+static bool append_file(const char *path, const th_buf *b)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "trailhound run: %s: cannot append: %s\n", path, strerror(errno));
+        return false;
+    }
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(fd, b->data + off, b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "trailhound run: %s: write error: %s\n", path, strerror(errno));
+            close(fd);
+            return false;
+        }
+        off += (size_t)n;
+    }
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
 
 static double elapsed(const struct timespec *t0)
 {
@@ -75,7 +116,7 @@ static double elapsed(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-int th_cmd_run(int argc, char **argv)
+static int run_once(int argc, char **argv, run_follow *fw)
 {
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "-o") == 0)
@@ -154,8 +195,9 @@ int th_cmd_run(int argc, char **argv)
     }
     const char *state_path = th_args_value(&args, "state");
     th_statedb *sdb = NULL;
-    if (!state_path && (th_args_value(&args, "settle") || th_args_flag(&args, "final"))) {
-        fprintf(stderr, "trailhound run: --settle and --final need --state PATH\n");
+    if (!state_path && (th_args_value(&args, "settle") || th_args_flag(&args, "final") ||
+                        th_args_flag(&args, "follow"))) {
+        fprintf(stderr, "trailhound run: --settle, --final and --follow need --state PATH\n");
         return TH_EXIT_USAGE;
     }
     if (state_path) {
@@ -325,6 +367,15 @@ int th_cmd_run(int argc, char **argv)
      * (state/state.h, crash safety); otherwise the state is saved after the
      * output is written. */
     bool staged = sdb && th_outfile_atomic(&ro.out) && ro.out.tmp && ro.fmt != TH_RUN_JSON;
+    /* a copy: th_outfile frees its paths at discard */
+    char *target = th_xstrdup(ro.out.target ? ro.out.target
+                              : th_args_value(&args, "output") ? th_args_value(&args, "output")
+                                                                : "-");
+    int64_t append_at = -1; /* --follow: appended to the file, not replacing it */
+    if (staged && fw) {
+        struct stat tst;
+        append_at = stat(target, &tst) == 0 ? (int64_t)tst.st_size : 0;
+    }
     bool saved = false;
     th_state_rule_size *sizes = sdb ? th_xcalloc(nrules_e + 1, sizeof *sizes) : NULL;
     char serr[512] = "";
@@ -339,13 +390,24 @@ int th_cmd_run(int argc, char **argv)
                      state_path);
         } else {
             saved = th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes,
-                                    sizes, ro.out.target ? ro.out.target : ro.out.shown,
-                                    th_buf_str(&content), serr, sizeof serr);
+                                    sizes, target, th_buf_str(&content), append_at, serr,
+                                    sizeof serr);
+        }
+        if (saved && append_at >= 0) {
+            if (getenv("TH_TEST_KILL_AFTER_STATE_COMMIT"))
+                raise(SIGKILL);
+            th_run_out_discard(&ro);
+            werr = !append_file(target, &content);
+            char derr[512];
+            if (!werr && !th_statedb_outbox_done(sdb, derr, sizeof derr))
+                fprintf(stderr, "trailhound run: %s (the next run checks the output)\n", derr);
         }
         th_buf_free(&content);
         if (!saved) {
             th_run_out_discard(&ro);
             werr = true;
+        } else if (append_at >= 0) {
+            /* appended above */
         } else {
             /* tests: die in the one window where the state is ahead of the
              * output (tests/cli/test_state.sh checks that the next run
@@ -361,8 +423,9 @@ int th_cmd_run(int argc, char **argv)
         werr = !th_run_out_close(&ro);
         if (sdb && !werr)
             saved = th_statedb_save(sdb, e, eo.order_base + nrec, eo.phase_ms, eo.max_state_bytes,
-                                    sizes, NULL, TH_STR_NULL, serr, sizeof serr);
+                                    sizes, NULL, TH_STR_NULL, -1, serr, sizeof serr);
     }
+    free(target);
     if (!quiet)
         th_run_summary_print(&sum, stderr);
     if (sdb && serr[0]) {
@@ -422,4 +485,143 @@ state_fail:
     th_ruleset_free(&rs);
     th_diags_free(&diags);
     return rc;
+}
+
+/* ---- run --follow --------------------------------------------------------- */
+
+typedef struct watcher {
+    int fd;
+    TH_VEC(char *) paths; /* by watch descriptor */
+} watcher;
+
+static void watch_tree(watcher *w, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return;
+    int wd = inotify_add_watch(w->fd, path,
+                               IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+    if (wd < 0) {
+        fprintf(stderr, "trailhound run: --follow: cannot watch %s: %s\n", path, strerror(errno));
+        return;
+    }
+    while (w->paths.len <= (size_t)wd) {
+        char *none = NULL;
+        TH_VEC_PUSH(&w->paths, none);
+    }
+    if (!w->paths.items[wd])
+        w->paths.items[wd] = th_xstrdup(path);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        size_t n = strlen(path) + strlen(de->d_name) + 2;
+        char *sub = th_xmalloc(n);
+        snprintf(sub, n, "%s/%s", path, de->d_name);
+        watch_tree(w, sub);
+        free(sub);
+    }
+    closedir(d);
+}
+
+/* Reads the pending events; new folders are watched too. */
+static void drain(watcher *w)
+{
+    _Alignas(struct inotify_event) char buf[16384];
+    for (;;) {
+        ssize_t n = read(w->fd, buf, sizeof buf);
+        if (n <= 0)
+            return;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ev = (struct inotify_event *)(void *)p;
+            if ((ev->mask & IN_ISDIR) && ev->len && ev->wd >= 0 && (size_t)ev->wd < w->paths.len &&
+                w->paths.items[ev->wd]) {
+                size_t k = strlen(w->paths.items[ev->wd]) + strlen(ev->name) + 2;
+                char *sub = th_xmalloc(k);
+                snprintf(sub, k, "%s/%s", w->paths.items[ev->wd], ev->name);
+                watch_tree(w, sub);
+                free(sub);
+            }
+            p += sizeof(struct inotify_event) + ev->len;
+        }
+    }
+}
+
+/* Waits for new objects, then for a second without more; false when a
+ * signal came (stop). */
+static bool wait_for_objects(watcher *w)
+{
+    bool got = false;
+    for (;;) {
+        struct pollfd p = {w->fd, POLLIN, 0};
+        int n = poll(&p, 1, 1000);
+        if (th_signals_caught())
+            return false;
+        if (n < 0 && errno != EINTR)
+            return false;
+        if (n > 0) {
+            drain(w);
+            got = true;
+        } else if (n == 0 && got) {
+            return true;
+        }
+    }
+}
+
+static int run_follow_loop(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "-o") == 0)
+            argv[i] = (char *)"--output";
+    th_args args;
+    if (!th_args_parse(&args, "run", opts, TH_NELEM(opts), argc, argv, 2))
+        return TH_EXIT_USAGE;
+    if (!th_args_value(&args, "state")) {
+        fprintf(stderr, "trailhound run: --follow needs --state PATH\n");
+        return TH_EXIT_USAGE;
+    }
+    const char *dpaths[TH_ARGS_MAX];
+    size_t nd = th_args_values(&args, "data", dpaths, TH_ARGS_MAX);
+    th_signals_install();
+    watcher w = {inotify_init1(IN_CLOEXEC | IN_NONBLOCK), {0}};
+    if (w.fd < 0) {
+        fprintf(stderr, "trailhound run: --follow: inotify: %s\n", strerror(errno));
+        return TH_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < nd; i++) /* before the first run: nothing lands unseen */
+        watch_tree(&w, dpaths[i]);
+    int worst = TH_EXIT_OK;
+    run_follow fw = {0};
+    for (;;) {
+        fw.pass++;
+        int rc = run_once(argc, argv, &fw);
+        if (rc == TH_EXIT_USAGE) {
+            worst = rc;
+            break;
+        }
+        if (rc == TH_EXIT_FINDINGS)
+            worst = rc;
+        if (th_signals_caught() || !wait_for_objects(&w))
+            break;
+    }
+    int sig = th_signals_caught();
+    if (sig)
+        fprintf(stderr, "trailhound run: --follow: stopped by signal %d; the state holds every "
+                        "finished run\n", sig);
+    for (size_t i = 0; i < w.paths.len; i++)
+        free(w.paths.items[i]);
+    TH_VEC_FREE(&w.paths);
+    close(w.fd);
+    return worst;
+}
+
+int th_cmd_run(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--follow") == 0)
+            return run_follow_loop(argc, argv);
+    return run_once(argc, argv, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -56,7 +57,8 @@ static const char *const migrations[TH_STATE_SCHEMA] = {
     " instance TEXT, supp_end INTEGER, supp_docs INTEGER);"
     "CREATE TABLE objects(path TEXT PRIMARY KEY, key_day INTEGER, run INTEGER);",
     /* 1 -> 2: the output of the last run until it is known to be in place */
-    "CREATE TABLE outbox(path TEXT NOT NULL, sha TEXT NOT NULL, blob BLOB NOT NULL);",
+    "CREATE TABLE outbox(path TEXT NOT NULL, sha TEXT NOT NULL, blob BLOB NOT NULL,"
+    " append_at INTEGER);",
 };
 
 static bool meta_get(th_statedb *s, const char *key, char *out, size_t n)
@@ -538,18 +540,30 @@ bool th_statedb_pending(th_statedb *s, th_buf *out, char *shown, size_t shown_n)
 {
     sqlite3_stmt *st;
     bool pending = false;
-    if (sqlite3_prepare_v2(s->db, "SELECT path, sha, blob FROM outbox", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT path, sha, blob, append_at FROM outbox", -1, &st, NULL) !=
+        SQLITE_OK)
         return false;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(st, 0);
         const char *sha = (const char *)sqlite3_column_text(st, 1);
+        bool append = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        int64_t at = append ? sqlite3_column_int64(st, 3) : 0;
         th_buf have;
         th_buf_init(&have);
         char hx[65] = "";
-        if (slurp(path, &have))
+        bool read = slurp(path, &have);
+        if (read && !append)
             sha_hex(have.data ? have.data : "", have.len, hx);
+        else if (read && append && have.len >= (uint64_t)at) /* what was appended at `at` */
+            sha_hex(have.data + at, have.len - (size_t)at, hx);
+        bool in_place = strcmp(hx, sha) == 0;
+        if (!in_place && read && append && have.len > (uint64_t)at) {
+            /* a part was appended: cut it, the whole comes again */
+            if (truncate(path, (off_t)at) != 0)
+                in_place = false;
+        }
         th_buf_free(&have);
-        if (strcmp(hx, sha) != 0) { /* the run died before its output was in place */
+        if (!in_place) { /* the run died before its output was in place */
             th_str blob = col_str(st, 2);
             th_buf_put(out, blob.p, blob.n);
             snprintf(shown, shown_n, "%s", path);
@@ -571,7 +585,7 @@ bool th_statedb_outbox_done(th_statedb *s, char *err, size_t errn)
 
 bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t phase,
                      uint64_t max_bytes, th_state_rule_size *sizes, const char *out_path,
-                     th_str out_blob, char *err, size_t errn)
+                     th_str out_blob, int64_t append_at, char *err, size_t errn)
 {
     size_t nr;
     save_ctx c = {.s = s, .rep = th_engine_reports(e, &nr), .sizes = sizes, .max_bytes = max_bytes};
@@ -615,12 +629,13 @@ bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t p
     if (!c.failed) { /* this run's output, until the caller knows it is in place */
         c.failed = !exec(s, "DELETE FROM outbox", err, errn);
         if (!c.failed && out_path &&
-            sqlite3_prepare_v2(s->db, "INSERT INTO outbox VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_prepare_v2(s->db, "INSERT INTO outbox VALUES(?,?,?,?)", -1, &st, NULL) == SQLITE_OK) {
             char hx[65];
             sha_hex(out_blob.n ? out_blob.p : "", out_blob.n, hx);
             sqlite3_bind_text(st, 1, out_path, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, hx, -1, SQLITE_TRANSIENT);
             sqlite3_bind_blob(st, 3, out_blob.n ? out_blob.p : "", (int)out_blob.n, SQLITE_STATIC);
+            bind_time(st, 4, append_at < 0 ? TH_TIME_NONE : append_at);
             c.failed = sqlite3_step(st) != SQLITE_DONE;
             sqlite3_finalize(st);
         }

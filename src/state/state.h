@@ -80,14 +80,17 @@ typedef struct th_state_rule_size {
  * then the outbox is cleared. Killed before the commit, nothing happened
  * (the next run does it all again); after it, the next run finds the outbox
  * (th_statedb_pending) and writes it first unless the file at out_path holds
- * exactly it. No alert is lost or written twice. */
+ * exactly it. No alert is lost or written twice. append_at >= 0 (run
+ * --follow): the output is appended to out_path at that offset instead of
+ * replacing it; a part appended by a killed run is cut off again. */
 bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t phase,
                      uint64_t max_bytes, th_state_rule_size *sizes, const char *out_path,
-                     th_str out_blob, char *err, size_t errn);
+                     th_str out_blob, int64_t append_at, char *err, size_t errn);
 bool th_statedb_outbox_done(th_statedb *s, char *err, size_t errn);
 /* True (its bytes appended to out, its path in shown) when the last run's
- * output never got into place: the caller writes it before its own. False
- * when there is none or it is in place (then the outbox is cleared). */
+ * output never got into place: the caller writes it before its own (an
+ * append that stopped half way is truncated away first). False when there
+ * is none or it is in place (then the outbox is cleared). */
 bool th_statedb_pending(th_statedb *s, th_buf *out, char *shown, size_t shown_n);
 
 /* `trailhound state show|prune|reset`. */
