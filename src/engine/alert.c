@@ -92,7 +92,10 @@ void th_alert_revive(th_engine *e, th_ealert *al)
     if (al->doc || !al->text)
         return;
     th_json_error err;
-    al->doc = th_json_parse(&e->arena, al->text, al->text_len, &err);
+    /* the tree's strings point into the text it is parsed from: a copy in
+     * the arena, so that the heap text can go */
+    char *copy = th_arena_strndup(&e->arena, al->text, al->text_len);
+    al->doc = th_json_parse(&e->arena, copy, al->text_len, &err);
     if (!al->doc)
         return;
     al->pub.doc = al->doc;

@@ -234,6 +234,76 @@ static void new_terms_history_carried(void **state)
     fx_free(&b);
 }
 
+/* ---- suppression: an alert of an earlier run is updated and written again - */
+
+static const char *supp_group[] = {"source.ip"};
+
+static void supp_first(fx *f)
+{
+    fx_ev(f, "a1", 1, 1, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_ev(f, "a2", 2, 2, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_ev(f, "a3", 4.5, 4.5, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_ev(f, "x1", 5, 5, "\"source\":{\"ip\":\"10.0.0.9\"}");
+}
+
+static void json_of(const th_jval *v, th_buf *b)
+{
+    th_buf_clear(b);
+    th_json_write(b, v);
+}
+
+static void suppression_window_carried(void **state)
+{
+    (void)state;
+    th_rule r;
+    fx_rule(&r, TH_RULE_QUERY, "D", 6, 5, 100);
+    r.has_suppression = true;
+    r.suppression_group_by.items = supp_group;
+    r.suppression_group_by.len = 1;
+    r.suppression_duration_ms = 30 * 60000;
+    r.missing_fields_strategy = "suppress";
+    fx one;
+    fx_init(&one);
+    fx_start(&one);
+    th_engine_add_rule(one.e, &r, stub_match, &all, NULL, 0, NULL);
+    supp_first(&one);
+    fx_ev(&one, "a4", 8, 8, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_finish(&one);
+    assert_int_equal(one.nalerts, 2); /* 10.0.0.1 (updated at 10), 10.0.0.9 */
+    assert_int_equal(fx_int(&one, 0, "kibana.alert.suppression.docs_count"), 3);
+    fx a;
+    incremental(&a, TH_TIME_NONE, 0, false);
+    th_engine_add_rule(a.e, &r, stub_match, &all, NULL, 0, NULL);
+    supp_first(&a);
+    fx_finish(&a);
+    assert_int_equal(a.nalerts, 2);
+    assert_int_equal(fx_int(&a, 0, "kibana.alert.suppression.docs_count"), 2);
+    saved s;
+    save(&a, &s);
+    assert_int_equal(s.nalerts, 2); /* both can still be updated within 30 minutes */
+    fx b;
+    incremental(&b, th_engine_watermark(a.e), 4, true);
+    th_engine_add_rule(b.e, &r, stub_match, &all, NULL, 0, NULL);
+    load(&b, &s, 1);
+    fx_ev(&b, "a4", 8, 8, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_finish(&b);
+    /* the updated alert comes again (same id, the one engine's final content);
+     * the one not updated does not */
+    assert_int_equal(b.nalerts, 1);
+    th_buf x, y;
+    th_buf_init(&x);
+    th_buf_init(&y);
+    json_of(one.alerts[0], &x);
+    json_of(b.alerts[0], &y);
+    assert_true(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+    th_buf_free(&x);
+    th_buf_free(&y);
+    th_arena_free(&s.a);
+    fx_free(&one);
+    fx_free(&a);
+    fx_free(&b);
+}
+
 /* ---- a blob that is not one th_engine_save wrote is refused --------------- */
 
 static void bad_blob_refused(void **state)
@@ -273,6 +343,7 @@ int main(void)
         cmocka_unit_test(threshold_history_carried),
         cmocka_unit_test(query_ids_and_window_carried),
         cmocka_unit_test(new_terms_history_carried),
+        cmocka_unit_test(suppression_window_carried),
         cmocka_unit_test(bad_blob_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
