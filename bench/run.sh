@@ -99,7 +99,25 @@ else
   say "(no $FLOOR: build it with 'make floor')"
 fi
 export TH_THREADS=1
+# the pack without its ES|QL rules: the hot pass and the other rule types, apart
+# from the ES|QL temporal pass (which reads most events and dominates a run)
+noesql="$data_dir/rules-no-esql"
+rm -rf "$noesql" && mkdir -p "$noesql"
+find "$rules" -name '*.toml' | while read -r f; do
+  grep -q '^type = "esql"' "$f" || cp "$f" "$noesql/"
+done
+measure "run, pack without ES|QL, 1 thread" "$bytes" "$records" "$TH" run --rules "$noesql" --data "$data" --format summary
 measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary
+pack_mbs=$last_mbs
+# the same pack without its ES|QL rules: the ratio is what the ES|QL rules
+# cost (the goal: within 10%; docs/DESIGN-NOTES.md, ES|QL)
+noesql="$data_dir/rules-without-esql"
+rm -rf "$noesql"; mkdir -p "$noesql"
+for f in $(find "$rules" -name '*.toml'); do grep -q '^language = "esql"' "$f" || cp "$f" "$noesql/"; done
+if [ "$(find "$noesql" -name '*.toml' | wc -l)" -lt "$(find "$rules" -name '*.toml' | wc -l)" ]; then
+  measure "run, pack without ES|QL rules, 1 thread" "$bytes" "$records" "$TH" run --rules "$noesql" --data "$data" --format summary
+  awk -v a="$pack_mbs" -v b="$last_mbs" 'BEGIN { if (a > 0) printf "run with ES|QL rules / without: %.2fx the time\n", b / a }' | tee -a "$out"
+fi
 measure "run, whole pack, 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$data" --format summary
 measure "run, seed rule alone, 1 thread" "$bytes" "$records" "$TH" run --rules "$seed" --data "$data" --format summary
 seed_mbs=$last_mbs

@@ -73,9 +73,9 @@ echo "Each scenario is emulated alone (\`trailhound emulate SCENARIO --seed $SEE
 echo "--start $START\`), then every rule in the corpus's \`rules/integrations/aws\`"
 echo "($(find "$RULES" -name '*.toml' | wc -l) files) is run over it with \`trailhound run\`. Counts are"
 echo "alerts as \`run\` counts them (EQL sequences: one per sequence). ✓ = the scenario's labels"
-echo "(labels.ndjson \`rules\`) expect the rule; · = not labelled. Rules the engine skips (ES|QL"
-echo "while it does not run them, machine learning) are listed with run's reason when a label"
-echo "expects one; the ES|QL rules have their own table at the end."
+echo "(labels.ndjson \`rules\`) expect the rule; · = not labelled. Rules the engine skips (machine"
+echo "learning) are listed with run's reason when a label expects one; the ES|QL rules have"
+echo "their own table at the end."
 if grep -q "user agents not parsed" "$TMP"/*.err 2>/dev/null; then
   echo
   echo "Note: user agents were not parsed in this run (no uap-core regexes.yaml found)."
@@ -184,11 +184,12 @@ if [ -f "$EXP" ]; then
   echo
   echo "Each AWS ES|QL rule, the scenario whose labels expect it (\`scripts/esql_scenarios.tsv\`),"
   echo "what it needs beyond raw CloudTrail (ua: user-agent parsing; geo: GeoIP City; asn: an ASN"
-  echo "database, \`--geoip-asn\`, which nothing installs; alerts: the other rules' alerts of the"
+  echo "database: the default ip-location-db data or \`--geoip-asn\`; alerts: the other rules' alerts of the"
   echo "run; never: its query as written drops every CloudTrail row), and what \`run\` made of it."
   echo "It must fire on its scenario (stay silent there if never) and stay silent on"
-  echo "\`esql-lookalikes\` and \`background\`. \`tests/emulate/test_esql_scenarios.c\` checks the"
-  echo "emulated fields against each rule's query by hand meanwhile."
+  echo "\`esql-lookalikes\` after its first 14 days (first sightings there are warm-up, as for"
+  echo "new_terms) and on \`background\`. \`tests/emulate/test_esql_scenarios.c\` also checks the"
+  echo "emulated fields against each rule's query evaluated by hand."
   echo
   echo "| rule | scenario | needs | on its scenario | on esql-lookalikes | on background |"
   echo "|---|---|---|---|---|---|"

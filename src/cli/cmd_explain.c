@@ -19,6 +19,7 @@
 #include "engine/sequence.h"
 #include "io/input.h"
 #include "pipeline/pipeline.h"
+#include "query/esql.h"
 #include "query/query.h"
 #include "tune/explain.h"
 #include "tune/replay.h"
@@ -321,6 +322,179 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     free(tr);
 }
 
+/* ---- ES|QL rules: the pipeline of the run that held the event ---------- */
+
+static int64_t combined_ms(const th_jval *doc)
+{
+    int64_t ms;
+    const char *keys[] = {"event.ingested", "@timestamp"};
+    for (size_t i = 0; i < 2; i++) {
+        th_str v = th_jstr(th_json_path_first(doc, th_str_c(keys[i])));
+        if (v.p && th_time_parse_iso(v.p, v.n, &ms))
+            return ms;
+    }
+    return TH_TIME_NONE;
+}
+
+typedef struct win_ctx {
+    th_arena *a;
+    int64_t lo, hi;
+    th_jval **docs;
+    int64_t *ts;
+    size_t n, cap;
+} win_ctx;
+
+static void win_event(void *ctx, const th_event *ev, th_rec_kind kind)
+{
+    (void)kind;
+    win_ctx *w = ctx;
+    int64_t t = ev->ingested_ms != TH_TIME_NONE ? ev->ingested_ms : ev->timestamp_ms;
+    if (t == TH_TIME_NONE || t < w->lo || t > w->hi)
+        return;
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 256;
+        w->docs = th_xrealloc(w->docs, w->cap * sizeof *w->docs);
+        w->ts = th_xrealloc(w->ts, w->cap * sizeof *w->ts);
+    }
+    w->docs[w->n] = th_json_clone(w->a, ev->doc);
+    w->ts[w->n++] = t;
+}
+
+/* every event of the data with its combined time in [lo, hi], in input order */
+static void window_docs(const char *const *data, size_t n, th_mapper *m, th_diags *diags, win_ctx *w)
+{
+    th_input_opts io;
+    th_input_opts_default(&io, diags);
+    th_input *in = th_input_open(data, n, &io);
+    th_pipeline p = {.diags = diags, .delay = TH_TIME_NONE, .threads = 1, .verb = "explain",
+                     .full_docs = true, .mapper = m, .on_event = win_event, .ctx = w};
+    th_pipeline_run(&p, in);
+    if (in)
+        th_input_close(in);
+}
+
+static int64_t ceil_to(int64_t x, int64_t iv)
+{
+    int64_t k = x / iv;
+    if (x % iv != 0 && x > 0)
+        k++;
+    return k * iv;
+}
+
+static int esql_doc_order(const void *x, const void *y)
+{
+    const int64_t *a = x, *b = y; /* (time, input position) pairs */
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* The rule's scheduled runs whose window holds the event (epoch-aligned, as
+ * `run` schedules them without --interval-phase): the first run where the
+ * event reaches the query's result, else the one where it got furthest, is
+ * explained command by command. Returns the exit code. */
+static int explain_esql(const th_rule *r, const th_esql *q, th_jval *doc, const char *const *data,
+                        size_t ndata, const char *id, const char *evfile, th_mapper *m, th_arena *a,
+                        bool json, th_diags *diags)
+{
+    int64_t t_ev = combined_ms(doc);
+    if (t_ev == TH_TIME_NONE) {
+        fprintf(stderr, "trailhound explain: the event has no @timestamp\n");
+        return TH_EXIT_USAGE;
+    }
+    int64_t iv = r->interval_ms > 0 ? r->interval_ms : 5 * 60 * 1000;
+    int64_t lb = r->lookback_ms > 0 ? r->lookback_ms : 6 * 60 * 1000;
+    int64_t first = ceil_to(t_ev, iv);
+    win_ctx w = {.a = a, .lo = first - lb, .hi = first + lb + iv};
+    size_t track = 0;
+    if (ndata) {
+        window_docs(data, ndata, m, diags, &w);
+        /* the event itself: the first document with its id */
+        track = SIZE_MAX;
+        for (size_t i = 0; i < w.n && track == SIZE_MAX; i++)
+            if (th_str_eqc(th_jstr(th_json_path_first(w.docs[i], TH_STR_LIT("event.id"))), id))
+                track = i;
+    } else {
+        w.docs = th_xmalloc(sizeof *w.docs);
+        w.ts = th_xmalloc(sizeof *w.ts);
+        w.docs[0] = doc;
+        w.ts[0] = t_ev;
+        w.n = 1;
+    }
+    if (track == SIZE_MAX) { /* not among the mapped events (it was found before): take ours */
+        w.docs = th_xrealloc(w.docs, (w.n + 1) * sizeof *w.docs);
+        w.ts = th_xrealloc(w.ts, (w.n + 1) * sizeof *w.ts);
+        w.docs[w.n] = doc;
+        w.ts[w.n] = t_ev;
+        track = w.n++;
+    }
+    /* documents in window-time order (the engine's), ties in input order */
+    int64_t *ord = th_xmalloc((w.n ? w.n : 1) * 2 * sizeof(int64_t));
+    for (size_t i = 0; i < w.n; i++) {
+        ord[2 * i] = w.ts[i];
+        ord[2 * i + 1] = (int64_t)i;
+    }
+    qsort(ord, w.n, 2 * sizeof(int64_t), esql_doc_order);
+    th_esql_doc *docs = th_xcalloc(w.n ? w.n : 1, sizeof *docs);
+    int64_t *ts = th_xmalloc((w.n ? w.n : 1) * sizeof *ts);
+    size_t tr = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        size_t k = (size_t)ord[2 * i + 1];
+        th_str eid = th_jstr(th_json_path_first(w.docs[k], TH_STR_LIT("event.id")));
+        docs[i] = (th_esql_doc){w.docs[k], eid, TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL};
+        ts[i] = w.ts[k];
+        if (k == track)
+            tr = i;
+    }
+    bool agg = th_esql_aggregating(q);
+    bool supp = r->has_suppression && r->suppression_group_by.len > 0;
+    size_t limit = (!agg && th_esql_metadata_id(q)) || supp ? SIZE_MAX : (size_t)r->max_signals;
+    /* the runs holding the event: [first, first + lb) */
+    int64_t best_t = first;
+    size_t best = 0;
+    for (int64_t t = first; t - lb <= t_ev; t += iv) {
+        size_t lo = 0, hi = 0;
+        while (lo < w.n && ts[lo] < t - lb)
+            lo++;
+        for (hi = lo; hi < w.n && ts[hi] <= t; hi++)
+            ;
+        th_arena s;
+        th_arena_init(&s, 1 << 16);
+        size_t reach = th_explain_esql_reach(&s, q, docs + lo, hi - lo, tr - lo, t, limit);
+        th_arena_free(&s);
+        if (reach > best) {
+            best = reach;
+            best_t = t;
+        }
+        if (reach > th_esql_ncmds(q))
+            break;
+    }
+    size_t lo = 0, hi = 0;
+    while (lo < w.n && ts[lo] < best_t - lb)
+        lo++;
+    for (hi = lo; hi < w.n && ts[hi] <= best_t; hi++)
+        ;
+    th_buf out;
+    th_buf_init(&out);
+    if (!json)
+        th_buf_printf(&out, "rule   %s\nevent  %s\n\n", r->name ? r->name : "-", id ? id : evfile);
+    bool sel = th_explain_esql(&out, a, q, docs + lo, hi - lo, tr - lo, best_t - lb, best_t, limit, json);
+    if (json)
+        th_buf_putc(&out, '\n');
+    else if (lb > iv)
+        th_buf_printf(&out, "(the event is in every run from this one on while it is within the %llds look-back; "
+                            "this is the first where it reaches the result, else the one where it got furthest)\n",
+                      (long long)(lb / 1000));
+    th_buf_write(&out, stdout);
+    th_buf_free(&out);
+    free(ord);
+    free(docs);
+    free(ts);
+    free(w.docs);
+    free(w.ts);
+    return sel ? TH_EXIT_OK : TH_EXIT_FINDINGS;
+}
+
 /* Which exception items of the rule match the event ("excluded by ...");
  * the first one's description goes to why (for the replay's verdict). */
 static bool explain_exceptions(const th_exceptions *view, const th_jval *doc, char *why,
@@ -359,7 +533,10 @@ int th_cmd_explain(int argc, char **argv)
                      "Shows every clause of the rule's query with its truth value on the event\n"
                      "and the values it saw, and the verdict. With --data, also replays the rule\n"
                      "and says whether the event raised an alert (and why not, for stateful "
-                     "rules).\nExit 0 when the query selects the event, 1 when it does not.\n\n"
+                     "rules).\nFor an ES|QL rule: each command's rows in and out in the scheduled "
+                     "run that held\nthe event (with --data, over the data's events of its "
+                     "window), and the command\nthat dropped the event.\n"
+                     "Exit 0 when the query selects the event, 1 when it does not.\n\n"
                      "example: trailhound explain --rule rule.toml --event event.json",
                      opts, TH_NELEM(opts));
         return TH_EXIT_OK;
@@ -399,7 +576,20 @@ int th_cmd_explain(int argc, char **argv)
     size_t nx = th_args_values(&a, "exceptions", xpaths, TH_ARGS_MAX);
     for (size_t i = 0; i < nx; i++)
         th_exceptions_load(&exc, xpaths[i], &diags);
-    if (r && r->query) {
+    if (r && r->query && r->language == TH_LANG_ESQL) {
+        th_qsource src = {r->path, r->query_line, r->query_col};
+        th_esql *q = th_esql_parse(&arena, r->query, strlen(r->query), &src, &diags);
+        th_jval *doc = !m || !q ? NULL
+                       : evfile ? event_from_file(evfile, m, &arena)
+                                : event_from_data(data, ndata, id, m, &arena, &diags);
+        if (q && strncmp(th_esql_index(q), ".alerts", 7) == 0)
+            fprintf(stderr, "trailhound explain: the rule reads alerts (FROM %s), not events\n",
+                    th_esql_index(q));
+        else if (q && doc)
+            rc = explain_esql(r, q, doc, data, ndata, id, evfile, m, &arena, json, &diags);
+        else if (q && m)
+            fprintf(stderr, "trailhound explain: event %s not found\n", id ? id : evfile);
+    } else if (r && r->query) {
         th_qlang lang = r->language == TH_LANG_EQL    ? TH_QLANG_EQL
                         : r->language == TH_LANG_ESQL ? TH_QLANG_ESQL
                                                       : TH_QLANG_KQL;

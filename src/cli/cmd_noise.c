@@ -604,6 +604,8 @@ int th_cmd_noise(int argc, char **argv)
         nverify = s.n - s.nblind;
     if (nverify > TH_REPLAY_MAX_RULES - 1)
         nverify = TH_REPLAY_MAX_RULES - 1;
+    if (r->language == TH_LANG_ESQL) /* the clauses are KQL: they do not append to a pipeline */
+        nverify = 0;
     /* Verification: the rule again (index 0, for the same period) plus one
      * version per suggestion with its clause appended, all in one pass. */
     if (nverify) {
@@ -623,7 +625,11 @@ int th_cmd_noise(int argc, char **argv)
         th_buf_printf(&paths, "%s%s", i ? " " : "", data[i]);
     s.data = paths.data;
     s.provenance = th_tune_cli_provenance(data, ndata);
-    if (th_args_value(&a, "apply"))
+    if (th_args_value(&a, "apply") && r->language == TH_LANG_ESQL) {
+        fprintf(stderr, "trailhound noise: --apply writes KQL clauses; for an ES|QL rule add the "
+                        "suggested exception items, or a WHERE after FROM, by hand\n");
+        rc = TH_EXIT_USAGE;
+    } else if (th_args_value(&a, "apply"))
         rc = apply(&a, rulespec, &s, num(&a, "apply", 0), &ro);
     else if (fmt && strcmp(fmt, "json") == 0)
         print_json(&s);

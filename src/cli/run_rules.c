@@ -129,79 +129,11 @@ static const char *first_error(const th_diags *d)
     return "?";
 }
 
-/* True when the FROM index patterns of an ES|QL query reach the CloudTrail
- * data stream the events stand for. */
-static bool reads_cloudtrail(const char *ix)
-{
-    const char *target = "logs-aws.cloudtrail-default";
-    for (const char *p = ix; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        /* the patterns are prefixes with a trailing `*`, or exact names */
-        if (n && p[n - 1] == '*' ? strncmp(target, p, n - 1) == 0
-                                 : (strlen(target) == n && strncmp(target, p, n) == 0))
-            return true;
-        p += n + (e ? 1 : 0);
-    }
-    return false;
-}
-
 const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, const th_qsource *src,
                             th_arena *a, th_diags *diags, const th_exceptions *view, size_t *idx,
                             th_esql **out)
 {
-    th_esql *q = th_esql_parse(a, text, strlen(text), src, diags);
-    if (out)
-        *out = q;
-    if (!q)
-        return "the ES|QL query does not parse (see messages)";
-    if (!reads_cloudtrail(th_esql_index(q))) {
-        if (r->type == TH_RULE_ESQL && strncmp(th_esql_index(q), ".alerts-security", 16) == 0 &&
-            !strchr(th_esql_index(q), ',')) {
-            size_t k = th_engine_add_esql_alerts(e, r, q);
-            if (idx)
-                *idx = k;
-            return NULL;
-        }
-        return th_arena_printf(a, "ES|QL over index '%s' (neither CloudTrail events nor alerts)",
-                               th_esql_index(q));
-    }
-    th_ir *ir = th_esql_lower(a, q);
-    th_query *pq = NULL;
-    if (ir) {
-        th_diags local;
-        th_diags_init(&local);
-        pq = th_query_compile_ir(a, TH_QLANG_ESQL, ir, src, &local);
-        th_diags_free(&local);
-    }
-    th_prefilter pf[3];
-    size_t npf = 0;
-    for (size_t f = 0; f < 3 && pq; f++) {
-        th_str vals[64];
-        int n = th_query_required_values(pq, routed[f], vals, 64);
-        if (n < 0)
-            continue;
-        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
-        memcpy(keep, vals, (size_t)n * sizeof(th_str));
-        pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
-    }
-    size_t k = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
-    if (idx)
-        *idx = k;
-    th_str cap[64];
-    size_t ncap = r->type == TH_RULE_ESQL ? th_esql_capture_fields(q, cap, 64) : SIZE_MAX;
-    if (ncap != SIZE_MAX) /* it aggregates named fields: keep those, not documents */
-        th_engine_set_esql_capture(e, k, cap, ncap);
-    /* the hot pass reads only the lowered condition's fields; the pipeline
-     * reads complete documents, built in the temporal pass */
-    th_str fields[256];
-    size_t nf = pq ? th_query_fields(pq, fields, 256) : 0;
-    if (nf <= 256)
-        th_engine_set_rule_fields(e, k, fields, nf);
-    th_query *gate = pq ? th_query_necessary(a, pq, th_ecs_raw_field) : NULL;
-    if (gate)
-        th_engine_set_gate(e, k, kql_pred, gate);
-    return NULL;
+    return th_engine_add_esql_query(e, r, text, src, a, diags, view, idx, out);
 }
 
 /* Compiles each rule and hands it to the engine; the others are recorded as

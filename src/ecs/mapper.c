@@ -14,7 +14,6 @@
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 
-th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
 void th_ecs_unmark(th_jval *v);
 
 void th_mapper_opts_default(th_mapper_opts *o)
@@ -377,6 +376,15 @@ static void asn_ranges(mctx *c, const char *ip)
         mx_set(c, "source.as.organization.name", th_jnew_strcopy(c->a, org));
 }
 
+/* The ASN block of geo() (th_ecs_asn_of runs it alone for the raw projection). */
+static void asn(mctx *c, const char *ip)
+{
+    if (c->m->asn && mx_runs(c, TH_MB_ASN))
+        th_geo_asn(c->m->asn, c, ip);
+    else if (c->m->asn_tab && mx_runs(c, TH_MB_ASN))
+        asn_ranges(c, ip);
+}
+
 /* GeoIP and ASN of source.ip (optional blocks) */
 static void geo(mctx *c)
 {
@@ -388,10 +396,22 @@ static void geo(mctx *c)
     ip[addr->u.str.n] = 0;
     if (c->m->city && mx_runs(c, TH_MB_GEO))
         th_geo_city(c->m->city, c, ip);
-    if (c->m->asn && mx_runs(c, TH_MB_ASN))
-        th_geo_asn(c->m->asn, c, ip);
-    else if (c->m->asn_tab && mx_runs(c, TH_MB_ASN))
-        asn_ranges(c, ip);
+    asn(c, ip);
+}
+
+th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
+{
+    /* source(): only an address is a source.ip; geo(): only one under 64 bytes */
+    if (!m->asn && !m->asn_tab)
+        return NULL;
+    if (!is_ip(ip) || ip.n >= 64)
+        return NULL;
+    char buf[64];
+    memcpy(buf, ip.p, ip.n);
+    buf[ip.n] = 0;
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
+    asn(&cx, buf);
+    return th_jobj_get_path(cx.doc, "source.as");
 }
 
 static void source(mctx *c)

@@ -44,6 +44,15 @@ typedef struct mctx {
     const th_ecs_demand *dem; /* optional blocks to run; NULL = all */
 } mctx;
 
+/* The drop-empty step (mapper_util.c): a pruned copy of v, NULL when nothing
+ * is left. `strict` drops empty strings too. */
+th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
+
+/* The source.as object (number, organization.name) the mapping's ASN block
+ * gives an event whose source.address is `ip`, in arena a; NULL when it gives
+ * none (not an address, no ASN data, no range). The raw projection's source. */
+th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip);
+
 /* True when the optional block b runs in this mapping (demand.h). */
 static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }
 

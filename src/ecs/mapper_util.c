@@ -51,7 +51,6 @@ static bool dropped_scalar(const th_jval *v, bool strict)
  * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
  * the last value at the first key's position (HashMap.put). Returns NULL when
  * the value itself is dropped. */
-th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
 th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
 {
     if (!v || dropped_scalar(v, strict))

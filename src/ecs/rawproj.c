@@ -41,6 +41,24 @@ static const rawsrc table[] = {
     {"aws.cloudtrail.recipient_account_id", {"recipientAccountId"}},
 };
 
+/* Fields the projection computes with the mapping's own code from values it
+ * has: the ASN block's output for each source.ip (th_ecs_asn_of). */
+static const char *const computed[] = {"source.as.number", "source.as.organization.name"};
+#define NCOMPUTED (sizeof computed / sizeof computed[0])
+
+/* Subtrees the mapping copies whole from the pruned record (the stringify
+ * block's flattened copies): the projection holds the same pruned subtree,
+ * so every field below the ECS name is projected too. Built only on request
+ * (th_ecs_project_with), as they cost a DOM of the subtree. */
+typedef struct rawtree {
+    const char *field;
+    const char *key; /* a top-level key of the record */
+} rawtree;
+static const rawtree trees[] = {
+    {"aws.cloudtrail.flattened.request_parameters", "requestParameters"},
+};
+#define NTREES (sizeof trees / sizeof trees[0])
+
 static const rawsrc *find(th_str field)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -49,12 +67,35 @@ static const rawsrc *find(th_str field)
     return NULL;
 }
 
-bool th_ecs_raw_field(th_str field) { return find(field) != NULL; }
+/* field is the subtree's ECS name or a field below it */
+static bool under(th_str field, const char *tree)
+{
+    size_t n = strlen(tree);
+    return field.n >= n && memcmp(field.p, tree, n) == 0 && (field.n == n || field.p[n] == '.');
+}
+
+bool th_ecs_raw_field(th_str field)
+{
+    if (find(field))
+        return true;
+    for (size_t i = 0; i < NCOMPUTED; i++)
+        if (th_str_eqc(field, computed[i]))
+            return true;
+    for (size_t i = 0; i < NTREES; i++)
+        if (under(field, trees[i].field))
+            return true;
+    return false;
+}
 
 const char *th_ecs_raw_field_at(size_t i)
 {
-    return i < sizeof table / sizeof table[0] ? table[i].field : NULL;
+    size_t n = sizeof table / sizeof table[0];
+    if (i < n)
+        return table[i].field;
+    return i - n < NCOMPUTED ? computed[i - n] : NULL;
 }
+
+const char *th_ecs_raw_tree_at(size_t i) { return i < NTREES ? trees[i].field : NULL; }
 
 size_t th_ecs_raw_sources(th_str field, const char *const **paths)
 {
@@ -101,17 +142,45 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
     /* the same steps as the mapping (mapper.c): eventTime -> @timestamp
      * (ISO8601, ms), @timestamp + delay -> event.ingested (whole seconds),
      * each written as text and read back as th_event_read_times reads it */
-    th_jcur root = th_jscan_root(raw), et, dg;
+    th_jcur root = th_jscan_root(raw), et, ts, dg;
     th_str t;
-    if (th_jcur_type(root) != TH_JOBJ || th_jcur_get(root, "digestEndTime", 13, &dg) ||
-        th_jcur_get(root, "digestStartTime", 15, &dg))
+    if (th_jcur_type(root) != TH_JOBJ)
         return false;
+    bool has_et, has_ts;
+    th_str text = th_jcur_raw(root);
+    if (!memchr(text.p, '\\', text.n)) {
+        /* no escapes: one pass over the members on raw keys (the last of
+         * duplicates wins, as th_jcur_get) instead of a pass per key */
+        has_et = has_ts = false;
+        th_jiter it = th_jcur_iter(root);
+        th_jcur key, val;
+        while (th_jiter_next(&it, &key, &val)) {
+            th_str k = th_jcur_raw(key);
+            k = th_str_make(k.p + 1, k.n - 2);
+            if (k.n == 9 && memcmp(k.p, "eventTime", 9) == 0) {
+                et = val;
+                has_et = true;
+            } else if (k.n == 10 && memcmp(k.p, "@timestamp", 10) == 0) {
+                ts = val;
+                has_ts = true;
+            } else if ((k.n == 13 && memcmp(k.p, "digestEndTime", 13) == 0) ||
+                       (k.n == 15 && memcmp(k.p, "digestStartTime", 15) == 0)) {
+                return false;
+            }
+        }
+    } else {
+        if (th_jcur_get(root, "digestEndTime", 13, &dg) ||
+            th_jcur_get(root, "digestStartTime", 15, &dg))
+            return false;
+        has_et = th_jcur_get(root, "eventTime", 9, &et);
+        has_ts = th_jcur_get(root, "@timestamp", 10, &ts);
+    }
     /* eventTime, else the record's own @timestamp (as th_ecs_map) */
-    if (th_jcur_get(root, "eventTime", 9, &et) && th_jcur_type(et) == TH_JSTR &&
-        th_jcur_str(et, a, &t) && t.n && th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
+        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
         return true;
-    return th_jcur_get(root, "@timestamp", 10, &et) && th_jcur_type(et) == TH_JSTR &&
-           th_jcur_str(et, a, &t) && th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
+           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
 }
 
 /* ---- finding every source path in one pass --------------------------------
@@ -122,6 +191,8 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
 
 #define NTABLE (sizeof table / sizeof table[0])
 #define MAX_SEG 32
+#define MAX_OBJ 20
+#define NCONST 5
 
 typedef struct seg {
     const char *name;
@@ -130,14 +201,43 @@ typedef struct seg {
     int slot;         /* index into the found cursors when a path ends here, else -1 */
 } seg;
 
+/* Where a projected field goes in the document: the object holding it (an
+ * index into the plan's objects, -1 for the root) and its last key. */
+typedef struct dest {
+    int obj;
+    th_str key;
+} dest;
+
 typedef struct plan {
     seg segs[MAX_SEG];
     int nsegs;
     int slot_of[NTABLE][4]; /* table field, path -> segment ending it */
+    /* per parent (index + 1; 0 is the root): its child segments, and a mask of
+     * their key lengths (< 64) that rules most members out with one test */
+    int kids[MAX_SEG + 1][MAX_SEG];
+    int nkids[MAX_SEG + 1];
+    uint64_t lens[MAX_SEG + 1];
+    bool long_keys[MAX_SEG + 1]; /* a child key of 64 bytes or more */
+    /* the document's objects: their key and parent (-1: the root), in the order
+     * th_jobj_set_path would create them */
+    th_str obj_key[MAX_OBJ];
+    int obj_parent[MAX_OBJ];
+    int nobjs;
+    dest field_dest[NTABLE];
+    dest const_dest[NCONST];
+    dest tree_dest[NTREES];
+    int tree_seg[NTREES]; /* the segment of the subtree's key */
 } plan;
 
 static plan the_plan;
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+
+/* The data stream constants, as th_ecs_map adds them. */
+static const char *const const_field[NCONST] = {
+    "data_stream.dataset", "event.dataset", "event.module", "data_stream.type",
+    "data_stream.namespace"};
+static const char *const const_value[NCONST] = {"aws.cloudtrail", "aws.cloudtrail", "aws", "logs",
+                                                "default"};
 
 static int seg_add(plan *pl, int parent, const char *name, size_t len)
 {
@@ -148,13 +248,44 @@ static int seg_add(plan *pl, int parent, const char *name, size_t len)
     if (pl->nsegs == MAX_SEG)
         abort(); /* the table outgrew MAX_SEG: a build-time mistake */
     pl->segs[pl->nsegs] = (seg){name, len, parent, -1};
+    int k = parent + 1;
+    pl->kids[k][pl->nkids[k]++] = pl->nsegs;
+    if (len < 64)
+        pl->lens[k] |= 1ull << len;
+    else
+        pl->long_keys[k] = true;
     return pl->nsegs++;
+}
+
+/* The destination of a dotted ECS field: its objects are added to the plan
+ * (once each), as th_jobj_set_path would create them. */
+static dest dest_of(plan *pl, const char *field)
+{
+    int parent = -1;
+    const char *p = field;
+    for (const char *dot; (dot = strchr(p, '.')) != NULL; p = dot + 1) {
+        th_str k = th_str_make(p, (size_t)(dot - p));
+        int found = -1;
+        for (int i = 0; i < pl->nobjs && found < 0; i++)
+            if (pl->obj_parent[i] == parent && th_str_eq(pl->obj_key[i], k))
+                found = i;
+        if (found < 0) {
+            if (pl->nobjs == MAX_OBJ)
+                abort(); /* the table outgrew MAX_OBJ: a build-time mistake */
+            found = pl->nobjs++;
+            pl->obj_key[found] = k;
+            pl->obj_parent[found] = parent;
+        }
+        parent = found;
+    }
+    return (dest){parent, th_str_c(p)};
 }
 
 static void plan_build(void)
 {
     plan *pl = &the_plan;
     for (size_t i = 0; i < NTABLE; i++) {
+        pl->field_dest[i] = dest_of(pl, table[i].field);
         for (size_t k = 0; k < 4; k++) {
             pl->slot_of[i][k] = -1;
             const char *p = table[i].paths[k];
@@ -173,12 +304,22 @@ static void plan_build(void)
             pl->slot_of[i][k] = parent;
         }
     }
+    for (size_t i = 0; i < NCONST; i++)
+        pl->const_dest[i] = dest_of(pl, const_field[i]);
+    for (size_t i = 0; i < NTREES; i++) {
+        pl->tree_dest[i] = dest_of(pl, trees[i].field);
+        pl->tree_seg[i] = seg_add(pl, -1, trees[i].key, strlen(trees[i].key));
+    }
 }
 
 /* Records, for every segment under `parent` found among obj's members, the
  * member's value (the last one wins), then descends into the objects found. */
 static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *have)
 {
+    const int *kids = pl->kids[parent + 1];
+    int nkids = pl->nkids[parent + 1];
+    uint64_t lens = pl->lens[parent + 1];
+    bool long_keys = pl->long_keys[parent + 1];
     th_jiter it = th_jcur_iter(obj);
     th_jcur key, val;
     while (th_jiter_next(&it, &key, &val)) {
@@ -187,20 +328,71 @@ static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *
             continue;
         const char *kp = raw.p + 1;
         size_t kn = raw.n - 2;
-        for (int i = 0; i < pl->nsegs; i++) {
-            const seg *sg = &pl->segs[i];
-            if (sg->parent == parent && sg->len == kn && memcmp(sg->name, kp, kn) == 0) {
-                found[i] = val;
-                have[i] = true;
+        if (kn < 64 ? !(lens >> kn & 1) : !long_keys)
+            continue; /* no key of this length here: most members */
+        for (int j = 0; j < nkids; j++) {
+            const seg *sg = &pl->segs[kids[j]];
+            if (sg->len == kn && sg->name[0] == kp[0] && memcmp(sg->name, kp, kn) == 0) {
+                found[kids[j]] = val;
+                have[kids[j]] = true;
             }
         }
     }
-    for (int i = 0; i < pl->nsegs; i++)
-        if (pl->segs[i].parent == parent && have[i] && th_jcur_type(found[i]) == TH_JOBJ)
-            walk(pl, found[i], i, found, have);
+    for (int j = 0; j < nkids; j++)
+        if (have[kids[j]] && pl->nkids[kids[j] + 1] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
+            walk(pl, found[kids[j]], kids[j], found, have);
+}
+
+/* The object of the document at plan index o, made (with its parents) when
+ * first needed. */
+static th_jval *dest_obj(const plan *pl, th_arena *a, th_jval *doc, th_jval **objs, int o)
+{
+    if (o < 0)
+        return doc;
+    if (!objs[o]) {
+        th_jval *up = dest_obj(pl, a, doc, objs, pl->obj_parent[o]);
+        objs[o] = th_jnew_obj(a);
+        th_jobj_set(a, up, pl->obj_key[o], objs[o]);
+    }
+    return objs[o];
+}
+
+/* Adds the source.as.* the ASN block gives each projected source.ip. */
+static void project_asn(const th_mapper *m, th_arena *a, th_jval *doc)
+{
+    th_jval *ips = th_jobj_get_path(doc, "source.ip");
+    if (!th_jis(ips, TH_JARR))
+        return;
+    th_jval *num = NULL, *org = NULL;
+    for (uint32_t i = 0; i < ips->len; i++) {
+        const th_jval *ip = ips->u.items[i];
+        th_jval *as = th_jis(ip, TH_JSTR) ? th_ecs_asn_of(m, a, ip->u.str) : NULL;
+        th_jval *n = th_jobj_get(as, "number");
+        th_jval *o = th_jobj_get_path(as, "organization.name");
+        if (n) {
+            if (!num)
+                num = th_jnew_arr(a);
+            th_jarr_push(a, num, n);
+        }
+        if (o) {
+            if (!org)
+                org = th_jnew_arr(a);
+            th_jarr_push(a, org, o);
+        }
+    }
+    if (num)
+        th_jobj_set_path(a, doc, computed[0], num);
+    if (org)
+        th_jobj_set_path(a, doc, computed[1], org);
 }
 
 th_jval *th_ecs_project(const th_mapper *m, th_arena *a, const th_jscan *raw)
+{
+    return th_ecs_project_with(m, a, raw, TH_PROJ_ALL);
+}
+
+th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *raw,
+                             unsigned extras)
 {
     th_jcur root = th_jscan_root(raw);
     if (th_jcur_type(root) != TH_JOBJ)
@@ -213,8 +405,16 @@ th_jval *th_ecs_project(const th_mapper *m, th_arena *a, const th_jscan *raw)
     if (!escapes)
         walk(pl, root, -1, found, have);
     th_jval *doc = th_jnew_obj(a);
+    th_jval *objs[MAX_OBJ] = {0};
+    th_jval *arr = NULL; /* an empty array not yet used: reused by the next field */
+    bool routing = extras & TH_PROJ_ROUTING;
+    if (routing)
+        extras = 0;
     for (size_t i = 0; i < NTABLE; i++) {
-        th_jval *arr = th_jnew_arr(a);
+        if (routing && i >= 2)
+            break; /* the table starts with event.provider and event.action */
+        if (!arr)
+            arr = th_jnew_arr(a);
         for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
             th_jcur v;
             bool got;
@@ -231,15 +431,41 @@ th_jval *th_ecs_project(const th_mapper *m, th_arena *a, const th_jscan *raw)
             if (got && !add_strings(a, arr, v))
                 return NULL;
         }
-        if (arr->len)
-            th_jobj_set_path(a, doc, table[i].field, arr);
+        if (arr->len) {
+            const dest *d = &pl->field_dest[i];
+            th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, arr);
+            arr = NULL;
+        }
     }
-    if (m->o.data_stream) { /* constants of the data stream, as th_ecs_map adds them */
-        th_jobj_set_path(a, doc, "data_stream.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        th_jobj_set_path(a, doc, "event.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        th_jobj_set_path(a, doc, "event.module", th_jnew_cstr(a, "aws"));
-        th_jobj_set_path(a, doc, "data_stream.type", th_jnew_cstr(a, "logs"));
-        th_jobj_set_path(a, doc, "data_stream.namespace", th_jnew_cstr(a, "default"));
+    if (extras & TH_PROJ_ASN)
+        project_asn(m, a, doc);
+    for (size_t i = 0; (extras & TH_PROJ_TREES) && i < NTREES; i++) {
+        th_jcur v;
+        bool got;
+        if (escapes) {
+            got = th_jcur_get(root, trees[i].key, strlen(trees[i].key), &v);
+        } else {
+            got = have[pl->tree_seg[i]];
+            v = found[pl->tree_seg[i]];
+        }
+        if (!got)
+            continue;
+        /* the mapping's steps: the record's DOM (validated), drop-empty */
+        th_json_error err;
+        th_jval *t = th_jcur_to_jval(v, a, &err);
+        if (!t)
+            return NULL; /* bad string contents: the general path reports it */
+        t = th_ecs_prune(a, t, true);
+        if (t) {
+            const dest *d = &pl->tree_dest[i];
+            th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, t);
+        }
     }
+    if (m->o.data_stream) /* constants of the data stream, as th_ecs_map adds them */
+        for (size_t i = 0; i < NCONST; i++) {
+            const dest *d = &pl->const_dest[i];
+            th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key,
+                        th_jnew_cstr(a, const_value[i]));
+        }
     return doc;
 }

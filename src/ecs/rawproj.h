@@ -30,8 +30,14 @@
 struct th_mapper;
 struct th_jscan;
 
-/* The i-th field of the table, NULL past its end (tests walk it). */
+/* The i-th field of the table, NULL past its end (tests walk it): the copied
+ * fields, then those computed by the mapping's own code from them
+ * (source.as.* of each source.ip, through the ASN block). */
 const char *th_ecs_raw_field_at(size_t i);
+/* The i-th projected subtree (an object the mapping copies whole from the
+ * pruned record: aws.cloudtrail.flattened.request_parameters), NULL past the
+ * end. Every field under it is projected, with the mapped values. */
+const char *th_ecs_raw_tree_at(size_t i);
 /* True when `field` has raw sources (the table). */
 bool th_ecs_raw_field(th_str field);
 /* The raw source paths of `field` (dotted, through objects), or 0. */
@@ -43,6 +49,18 @@ size_t th_ecs_raw_sources(th_str field, const char *const **paths);
  * projection would not be a superset (a non-string value at a source path, or
  * a record that is not an object). */
 th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw);
+
+/* What th_ecs_project_with adds to the copied fields: the computed source.as.*
+ * (an ASN lookup per address) and the subtrees (a DOM of each). A caller asks
+ * for those its gates may read: the ASN block's and the stringify block's
+ * outputs (demand.h) read by any rule; th_ecs_project adds all. */
+enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
+/* Only what routing reads (event.provider, event.action and the data stream
+ * constants), no extras: the pipeline's first look, when it can rule the
+ * record out on routing alone. */
+enum { TH_PROJ_ROUTING = 4 };
+th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                             unsigned extras);
 
 /* @timestamp and event.ingested exactly as th_ecs_map followed by
  * th_event_read_times would give them, without mapping (eventTime, else the

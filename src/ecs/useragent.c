@@ -4,12 +4,15 @@
  * when an OS pattern matches), device.name ("Other" when nothing matches).
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
- * absent (ES >= 8.16.2 behaviour). Patterns are compiled once with PCRE2 (JIT
- * where available); match data is allocated per call, so a loaded th_ua is
- * read-only and may be shared by threads. */
+ * absent (ES >= 8.16.2 behaviour). Patterns are compiled once with PCRE2 when
+ * loaded, and JIT-compiled (where available) the first time one is tried: most
+ * runs parse a handful of agents, and JIT-compiling all ~1000 patterns up front
+ * was half of a run's start-up. Match data is allocated per call; the JIT step
+ * is guarded (below), so a loaded th_ua may be shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 typedef struct ua_rule {
     pcre2_code *re;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
+    atomic_bool jitted; /* re went through pcre2_jit_compile (under th_ua.jit_mu) */
 } ua_rule;
 
 typedef struct ua_list {
@@ -43,6 +47,7 @@ struct th_ua {
     ua_list ua, os, dev;
     char version[64];
     pthread_mutex_t mu;
+    pthread_mutex_t jit_mu; /* one JIT compilation at a time; see rule_code */
     ua_cached *cache;
 };
 
@@ -69,6 +74,7 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
     yaml_parser_set_input_file(&p, f);
     th_ua *u = th_xcalloc(1, sizeof *u);
     pthread_mutex_init(&u->mu, NULL);
+    pthread_mutex_init(&u->jit_mu, NULL);
     u->cache = th_xcalloc(UA_CACHE, sizeof(ua_cached));
     ua_list *cur = NULL;
     int depth = 0;
@@ -97,7 +103,6 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
                 pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts,
                                                &err, &off, NULL);
                 if (re) {
-                    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
                     ua_rule r = {.re = re};
                     memcpy(r.repl, repl, sizeof repl);
                     memset(repl, 0, sizeof repl);
@@ -217,6 +222,7 @@ void th_ua_free(th_ua *u)
     }
     free(u->cache);
     pthread_mutex_destroy(&u->mu);
+    pthread_mutex_destroy(&u->jit_mu);
     free(u);
 }
 
@@ -227,10 +233,28 @@ typedef struct ua_hit {
     const ua_rule *rule;
 } ua_hit;
 
-static bool first_match(const ua_list *l, th_str s, pcre2_match_data *md, ua_hit *hit)
+/* The rule's pattern, JIT-compiled on first use. pcre2_jit_compile writes
+ * into the code object, so no thread may match with it meanwhile: a thread
+ * matches only after it saw the flag set (acquire) or set it itself, and the
+ * compilation runs under jit_mu. The interpreter and the JIT give the same
+ * matches, so when JIT is unavailable nothing changes but speed. */
+static const pcre2_code *rule_code(th_ua *u, ua_rule *r)
+{
+    if (!atomic_load_explicit(&r->jitted, memory_order_acquire)) {
+        pthread_mutex_lock(&u->jit_mu);
+        if (!atomic_load_explicit(&r->jitted, memory_order_relaxed)) {
+            pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+            atomic_store_explicit(&r->jitted, true, memory_order_release);
+        }
+        pthread_mutex_unlock(&u->jit_mu);
+    }
+    return r->re;
+}
+
+static bool first_match(th_ua *u, ua_list *l, th_str s, pcre2_match_data *md, ua_hit *hit)
 {
     for (size_t i = 0; i < l->n; i++) {
-        int rc = pcre2_match(l->v[i].re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
+        int rc = pcre2_match(rule_code(u, &l->v[i]), (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
         if (rc < 0)
             continue;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -281,19 +305,19 @@ static th_str version_of(th_arena *a, const ua_hit *h)
     return r;
 }
 
-static void parse(const th_ua *u, th_arena *a, th_str s, th_str r[R_N])
+static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     ua_hit h;
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
-    if (first_match(&u->ua, s, md, &h)) {
+    if (first_match(u, &u->ua, s, md, &h)) {
         r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(&u->os, s, md, &h)) {
+    if (first_match(u, &u->os, s, md, &h)) {
         th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
             r[R_OSNAME] = os;
@@ -304,7 +328,7 @@ static void parse(const th_ua *u, th_arena *a, th_str s, th_str r[R_N])
             }
         }
     }
-    if (first_match(&u->dev, s, md, &h))
+    if (first_match(u, &u->dev, s, md, &h))
         r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
     if (!r[R_DEV].n)
         r[R_DEV] = TH_STR_LIT("Other");
@@ -313,7 +337,7 @@ static void parse(const th_ua *u, th_arena *a, th_str s, th_str r[R_N])
 
 void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
 {
-    th_ua *u = (th_ua *)cu; /* only the cache is written, under the mutex */
+    th_ua *u = (th_ua *)cu; /* only the cache (under mu) and the JIT state (rule_code) are written */
     th_str r[R_N];
     size_t slot = (size_t)(th_str_hash(s) % UA_CACHE);
     ua_cached *e = &u->cache[slot];

@@ -272,8 +272,10 @@ void emu_world_init(emu_world *w, th_arena *a, uint64_t seed, int64_t start, int
                                      : "54",
                             (unsigned)th_rng_range(&r, 80, 230), (unsigned)th_rng_range(&r, 1, 254),
                             (unsigned)th_rng_range(&r, 1, 254));
+        /* 20/8: Azure (AS8075 "Microsoft Corporation" in the default ASN
+         * data), where GitHub's hosted runners are */
         w->ci_ip[i] = th_arena_printf(
-            a, "%s.%u.%u.%u", i == 2 ? "4" : "20", (unsigned)th_rng_range(&r, 20, 200),
+            a, "20.%u.%u.%u", (unsigned)th_rng_range(&r, 20, 200),
             (unsigned)th_rng_range(&r, 1, 254), (unsigned)th_rng_range(&r, 1, 254));
     }
     w->attacker_ip[0] = th_arena_printf(a, "175.16.199.%u", (unsigned)th_rng_range(&r, 2, 250));

@@ -135,6 +135,16 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
  * condition of the query keeping an event. The query is borrowed and must
  * outlive the engine. th_engine_add_rule alone skips ES|QL rules. */
 struct th_esql;
+/* One ES|QL query (a rule's, or one of a hunt's) parsed and added: its
+ * leading WHERE lowered for routing, gates and lazy mapping; an aggregating
+ * query that reads named fields gets them captured with each match; a query
+ * over `.alerts-security.*` reads the run's alerts. NULL, or the reason it
+ * cannot run (parse errors also go to diags). *idx and *out (either may be
+ * NULL) get the engine index and the parsed query (in arena a). */
+struct th_qsource;
+const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char *text,
+                                     const struct th_qsource *src, th_arena *a, th_diags *diags,
+                                     const th_exceptions *view, size_t *idx, struct th_esql **out);
 size_t th_engine_add_esql(th_engine *e, const th_rule *r, const struct th_esql *q, th_pred_fn fn,
                           const void *pred, const th_prefilter *pf, size_t npf,
                           const th_exceptions *exc);
@@ -224,6 +234,10 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
  * Because the projection's values are a superset of the mapped document's,
  * every rule that can match the document is planned. Returns h->nplan > 0. */
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d);
+/* Whether the prefilter index routes the projection to any rule (or some rule
+ * meets every event); the candidates are left in h, as th_engine_plan finds
+ * them. */
+bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h);
 /* th_engine_eval restricted to h->plan (the document must carry the planned
  * rules' demand). */
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);

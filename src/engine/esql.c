@@ -127,25 +127,60 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
     r->esql_cap = true;
 }
 
-/* A document of a match's captured values, as flat dotted keys. */
-static th_jval *captured_doc(th_arena *a, const th_erule *r, const th_match *m)
+/* A match's captured values read as the document of flat dotted keys
+ * {cap[f]: value or [values]} (a later key of the same name replacing the
+ * earlier's value in place), without building it: th_json_path_each's walk
+ * over that object, member by member (th_esql_each_fn). */
+typedef struct capctx {
+    const th_erule *r;
+    th_arena *a;        /* the parsed values */
+    th_str *keys;       /* cap[f] with its length */
+    bool *dup;          /* cap[f]'s name came earlier */
+    th_str last;        /* the path of the last call, and the members it meets: */
+    size_t *fs, nfs;    /* their cap indexes */
+} capctx;
+
+static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *vctx)
 {
-    th_jval *o = th_jnew_obj(a);
-    for (size_t f = 0; f < r->ncap; f++) {
-        size_t nv = th_match_nv(m, f);
-        if (nv == 0)
-            continue;
-        th_jval *v;
-        if (nv == 1) {
-            v = th_alert_value(a, th_match_v(m, f, 0));
-        } else {
-            v = th_jnew_arr(a);
-            for (size_t i = 0; i < nv; i++)
-                th_jarr_push(a, v, th_alert_value(a, th_match_v(m, f, i)));
-        }
-        th_jobj_set(a, o, th_str_c(r->cap[f]), v);
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_flat(v->u.items[i], visit, vctx))
+                return false;
+        return true;
     }
-    return o;
+    return visit(v, vctx);
+}
+
+static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
+{
+    const th_match *m = src;
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    const th_erule *r = c->r;
+    if (!c->last.p || !th_str_eq(c->last, path)) { /* a column loads row after row */
+        c->nfs = 0;
+        for (size_t f = 0; f < r->ncap; f++) {
+            th_str k = c->keys[f];
+            if (k.n <= path.n && memcmp(k.p, path.p, k.n) == 0 && (k.n == path.n || path.p[k.n] == '.'))
+                c->fs[c->nfs++] = f;
+        }
+        c->last = path;
+    }
+    for (size_t j = 0; j < c->nfs; j++) {
+        size_t f = c->fs[j], nv = th_match_nv(m, f);
+        th_str k = c->keys[f];
+        bool dup = false; /* one member per key: the values are the same field's */
+        for (size_t g = 0; c->dup[f] && g < f && !dup; g++)
+            dup = th_match_nv(m, g) > 0 && th_str_eq(c->keys[g], k);
+        if (dup || nv == 0)
+            continue;
+        th_str rest = k.n < path.n ? th_str_make(path.p + k.n + 1, path.n - k.n - 1) : TH_STR_NULL;
+        for (size_t i = 0; i < nv; i++) {
+            const th_jval *v = th_alert_value(c->a, th_match_v(m, f, i));
+            if (k.n == path.n ? !visit_flat(v, visit, vctx) : !th_json_path_each(v, rest, visit, vctx))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -226,14 +261,73 @@ static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_
 typedef struct xctx {
     th_esql_doc *docs;
     const th_esql_result *pre;
+    th_esql_panes *panes;       /* overlapping windows: the incremental STATS */
 } xctx;
+
+/* the matches of the run at t: [*b, *en) */
+static void run_window(th_engine *e, th_erule *r, int64_t t, size_t *b, size_t *en)
+{
+    th_sched_window(e, r, t - th_sched_lookback(r), t, b, en);
+}
+
+typedef struct cutv {
+    size_t *v;
+    size_t n, cap;
+} cutv;
+
+static void cut_push(cutv *c, size_t x)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = th_xrealloc(c->v, c->cap * sizeof(size_t));
+    }
+    c->v[c->n++] = x;
+}
+
+static void collect_cuts(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    size_t b, en;
+    run_window(e, r, t, &b, &en);
+    cut_push(ctx, b);
+    cut_push(ctx, en);
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Panes for the incremental STATS when windows overlap (esql.h): cut at
+ * the ends of the windows of the runs th_sched_each will make. */
+static th_esql_panes *make_panes(th_engine *e, th_erule *r, th_arena *a, const th_esql_result *pre,
+                                 const th_esql_doc *docs)
+{
+    if (!pre || th_sched_lookback(r) <= th_sched_interval(r))
+        return NULL;
+    cutv c = {0};
+    uint64_t runs = r->rep.runs;
+    th_sched_each(e, r, collect_cuts, &c);
+    r->rep.runs = runs; /* counted when the runs are made */
+    th_esql_panes *p = NULL;
+    if (c.n) {
+        qsort(c.v, c.n, sizeof(size_t), cmp_size);
+        size_t w = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (c.v[i] != c.v[w - 1])
+                c.v[w++] = c.v[i];
+        p = th_esql_panes_new(a, r->esql, pre, docs, r->matches.len, c.v, w);
+    }
+    free(c.v);
+    return p;
+}
 
 static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
     (void)ctx;
     int64_t from = t - th_sched_lookback(r);
     size_t b, en;
-    th_sched_window(e, r, from, t, &b, &en);
+    run_window(e, r, t, &b, &en);
     xctx *x = ctx;
     th_arena scratch;
     th_arena_init(&scratch, 1 << 16);
@@ -245,8 +339,10 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     size_t max = (size_t)r->max_signals;
     const char *err = NULL;
     /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
-    th_esql_result *res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t,
-                                           by_id || supp ? SIZE_MAX : max, &err);
+    size_t limit = by_id || supp ? SIZE_MAX : max;
+    th_esql_result *res = x->panes ? th_esql_panes_run(&scratch, x->panes, b, en, t, limit, &err) : NULL;
+    if (!res && !err)
+        res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t, limit, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
     emit(e, r, res, docs, &scratch, from, t, by_id, supp);
@@ -263,20 +359,30 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
+    capctx cc = {r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
+                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0};
+    for (size_t f = 0; f < r->ncap; f++) {
+        cc.keys[f] = th_str_c(r->cap[f]);
+        for (size_t g = 0; g < f && !cc.dup[f]; g++)
+            cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
-            docs[i] = (th_esql_doc){captured_doc(&pa, r, &r->matches.items[i]), TH_STR_NULL,
-                                    th_str_c(e->o.source_index), 1};
+            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
+                                    &r->matches.items[i], &cc};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1};
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL};
     }
     const char *err = NULL;
-    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err)};
-    if (x.pre) /* else a query error: Elasticsearch fails every run, no alerts */
+    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err), NULL};
+    if (x.pre) { /* else a query error: Elasticsearch fails every run, no alerts */
+        x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);
+    }
+    th_esql_panes_free(x.panes);
     th_arena_free(&pa);
     free(docs);
 }
@@ -346,7 +452,8 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
                 continue;
             const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
             docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
-                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1};
+                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1, NULL,
+                                       NULL, NULL};
         }
         if (nd == 0)
             continue;

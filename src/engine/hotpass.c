@@ -71,20 +71,19 @@ typedef struct cap_ctx {
     th_arena *a;
     TH_VEC(th_str) vals;
     size_t limit;
+    th_buf b; /* one buffer for every string of the match (was a malloc per value) */
 } cap_ctx;
 
 static bool cap_visit(const th_jval *v, void *ctx)
 {
     cap_ctx *c = ctx;
-    th_buf b;
     switch (v->type) {
     case TH_JSTR:
         if (v->u.str.n > c->limit)
             return true;
-        th_buf_init(&b);
-        th_json_write_str(&b, v->u.str);
-        TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, b.data, b.len), b.len));
-        th_buf_free(&b);
+        th_buf_clear(&c->b);
+        th_json_write_str(&c->b, v->u.str);
+        TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, c->b.data, c->b.len), c->b.len));
         return true;
     case TH_JNUM: /* the text lives in the event's arena, which the pipeline frees */
         TH_VEC_PUSH(&c->vals, th_str_make(th_arena_strndup(c->a, v->u.str.p, v->u.str.n), v->u.str.n));
@@ -127,10 +126,19 @@ int th_value_cmp(th_str a, th_str b)
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
 {
     m->voff = TH_ANEWN(&e->arena, uint32_t, r->ncap + 1);
+    if (r->cap_limit_of != r->cap || r->ncap_limit != r->ncap) {
+        /* a schema lookup per field once, not per match */
+        r->cap_limit = TH_ANEWN(&e->arena, size_t, r->ncap ? r->ncap : 1);
+        for (size_t f = 0; f < r->ncap; f++)
+            r->cap_limit[f] = ignore_above(r->cap[f]);
+        r->ncap_limit = r->ncap;
+        r->cap_limit_of = r->cap;
+    }
     cap_ctx c = {.a = &e->arena};
+    th_buf_init(&c.b);
     for (size_t f = 0; f < r->ncap; f++) {
         size_t start = c.vals.len;
-        c.limit = ignore_above(r->cap[f]);
+        c.limit = r->cap_limit[f];
         th_json_path_each(doc, th_str_c(r->cap[f]), cap_visit, &c);
         /* doc values: sorted, duplicates removed (keyword doc_values) */
         size_t n = c.vals.len - start;
@@ -152,6 +160,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
     if (c.vals.len)
         memcpy(m->vals, c.vals.items, c.vals.len * sizeof(th_str));
     TH_VEC_FREE(&c.vals);
+    th_buf_free(&c.b);
 }
 
 void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
@@ -306,6 +315,12 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
         return;
     e->rules.items[idx]->gate_fn = fn;
     e->rules.items[idx]->gate = pred;
+}
+
+bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
+{
+    candidates(e, proj, h);
+    return h->nseen > 0;
 }
 
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)

@@ -64,6 +64,10 @@ typedef struct th_erule {
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;
+    size_t *cap_limit;  /* ignore_above of each captured field (hotpass.c, made at the
+                           first commit of a match: single-threaded) */
+    size_t ncap_limit;  /* how many cap_limit holds */
+    const char **cap_limit_of; /* the cap array cap_limit was made for */
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     struct th_seq_stage *stages; /* EQL sequence stages */

@@ -101,6 +101,7 @@ static void progress_end(const progress *pr)
 typedef struct levels {
     bool lazy;
     th_ecs_demand rules;  /* what all the rules read */
+    unsigned extras;      /* what the raw projection adds for the gates (rawproj.h) */
 } levels;
 
 /* Per-thread results of one record, kept until its commit. */
@@ -114,6 +115,7 @@ typedef struct prepared {
 typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
+    int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     th_pipeline_profile prof;
 } worker_state;
 
@@ -123,6 +125,7 @@ static void ws_init(worker_state *w, const th_pipeline *p)
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_init(&w->hits[i], p->engines[i]);
     w->scan = th_jscan_new();
+    w->route_first = -1;
 }
 
 static void ws_free(worker_state *w, const th_pipeline *p)
@@ -188,17 +191,62 @@ static th_jval *raw_json(rawrec *x, th_arena *a, worker_state *w, const th_pipel
     return x->json;
 }
 
+/* Whether a record can meet no rule at all: true unless some rule meets
+ * every event or the data stream constants alone route to one (then routing
+ * rules nothing out and is left to th_engine_plan). Decided on the projection
+ * of an empty record, which holds only the constants. */
+static bool routing_can_rule_out(const th_pipeline *p, th_arena *a, worker_state *w)
+{
+    th_jscan *s = th_jscan_new();
+    th_jval *rp = th_jscan_load(s, "{}", 2, NULL)
+                      ? th_ecs_project_with(p->mapper, a, s, TH_PROJ_ROUTING)
+                      : NULL;
+    bool any = !rp;
+    for (size_t i = 0; i < p->nengines && !any; i++)
+        any = th_engine_routes(p->engines[i], rp, &w->hits[i]);
+    th_jscan_free(s);
+    return !any;
+}
+
+/* Counts a record that no rule can match: only its times. */
+static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int64_t ts,
+                        int64_t ing)
+{
+    r->ev.doc = NULL;
+    r->ev.timestamp_ms = ts;
+    r->ev.ingested_ms = ing;
+    for (size_t i = 0; i < p->nengines; i++)
+        r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
+    w->prof.skipped++;
+}
+
 /* The planned path: routes and gates rules on the raw projection; maps only
  * what the planned rules read, or nothing at all when no rule can match.
  * False when the record needs the general path (no projection or times). */
-static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepared *r,
-                            worker_state *w, bool *matched)
+static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a, rawrec *x,
+                            prepared *r, worker_state *w, bool *matched)
 {
     const th_jscan *scan = raw_scan(x, w);
     if (!scan)
         return false;
-    th_jval *proj = th_ecs_project(p->mapper, a, scan);
     int64_t ts, ing;
+    if (w->route_first < 0)
+        w->route_first = routing_can_rule_out(p, a, w);
+    if (w->route_first) { /* a first look at what routing reads: most records stop here */
+        th_jval *rp = th_ecs_project_with(p->mapper, a, scan, TH_PROJ_ROUTING);
+        bool routed = !rp;
+        for (size_t i = 0; i < p->nengines && !routed; i++)
+            routed = th_engine_routes(p->engines[i], rp, &w->hits[i]);
+        if (!routed) {
+            /* the mapped event.provider/action are among the projected values,
+             * so the document would meet no rule either */
+            if (!th_ecs_times(p->mapper, a, scan, &ts, &ing))
+                return false;
+            skip_record(p, r, w, ts, ing);
+            return true;
+        }
+    }
+    th_jval *proj = th_ecs_project_with(p->mapper, a, scan, lv->extras);
     if (!proj || !th_ecs_times(p->mapper, a, scan, &ts, &ing))
         return false;
     th_ecs_demand d;
@@ -207,12 +255,7 @@ static bool prepare_planned(const th_pipeline *p, th_arena *a, rawrec *x, prepar
     for (size_t i = 0; i < p->nengines; i++)
         any |= th_engine_plan(p->engines[i], proj, &w->hits[i], &d);
     if (!any) { /* no rule can match: the event only counts */
-        r->ev.doc = NULL;
-        r->ev.timestamp_ms = ts;
-        r->ev.ingested_ms = ing;
-        for (size_t i = 0; i < p->nengines; i++)
-            r->hfrom[i] = r->hto[i] = (uint32_t)w->hits[i].len;
-        w->prof.skipped++;
+        skip_record(p, r, w, ts, ing);
         return true;
     }
     th_jval *json = raw_json(x, a, w, p);
@@ -243,7 +286,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     bool matched = false;
     th_str text = rr->text;
     uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
-    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, a, rr, r, w, &matched)) {
+    if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, lv, a, rr, r, w, &matched)) {
         if (matched) /* the engines map it again, completely, if an alert needs it */
             r->ev.raw = text;
         if (p->profile) /* planning and mapping; evaluation and parsing were counted apart */
@@ -373,6 +416,13 @@ static void plan(th_pipeline *p, levels *lv)
         for (size_t i = 0; i < p->nengines; i++)
             th_engine_set_materialiser(p->engines[i], materialise, p);
     th_ecs_demand_desc(&lv->rules, p->demand_rules, sizeof p->demand_rules);
+    /* a gate reads only fields its rule reads: the projection computes the
+     * source.as.* and copies the flattened subtrees only when some rule reads
+     * the ASN or stringify block's outputs */
+    if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
+        lv->extras |= TH_PROJ_ASN;
+    if (th_ecs_demand_has(&lv->rules, TH_MB_STRINGIFY))
+        lv->extras |= TH_PROJ_TREES;
 }
 
 /* ---- serial ------------------------------------------------------------------ */

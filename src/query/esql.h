@@ -57,11 +57,20 @@ size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
 
 /* ---- execution --------------------------------------------------------- */
 
-/* One input document with its metadata. */
+/* Visits the values at path of a document held some other way than as a
+ * JSON tree, exactly as th_json_path_each would over its tree (a document of
+ * captured values, engine/esql.c). */
+typedef bool (*th_esql_each_fn)(const void *src, const void *ctx, th_str path, th_json_visit_fn visit,
+                                void *vctx);
+
+/* One input document with its metadata: the tree doc, or (each set) a
+ * source src read through each with ctx. */
 typedef struct th_esql_doc {
     const th_jval *doc;
     th_str id, index;
     int64_t version;
+    th_esql_each_fn each;
+    const void *src, *ctx;
 } th_esql_doc;
 
 typedef struct th_esql_result th_esql_result;
@@ -89,6 +98,24 @@ th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_re
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);
 
+/* Incremental STATS for a scheduler whose windows overlap (24 h of look-back
+ * every hour): the prefix rows are cut into panes at the document indexes
+ * cuts[0..ncuts) (ascending, distinct: every window's ends), each pane is
+ * grouped and aggregated once into partial states, and a window's STATS
+ * merges its panes' states (esql_inc.c says why that is exact). NULL when
+ * the rest of the query after the prefix does not start with a STATS whose
+ * expressions are free of NOW(): use th_esql_run_rest then. The panes live
+ * in arena a (with pre and docs, they must outlive every run); free the
+ * panes' map with th_esql_panes_free. */
+typedef struct th_esql_panes th_esql_panes;
+th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_result *pre,
+                                 const th_esql_doc *docs, size_t ndocs, const size_t *cuts, size_t ncuts);
+void th_esql_panes_free(th_esql_panes *p);
+/* th_esql_run_rest over documents [dlo, dhi), when both are cuts (else
+ * NULL with *err unset): the same rows and columns, in the same order. */
+th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
+                                  size_t limit, const char **err);
+
 /* For an aggregating query that reads documents only through named fields
  * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a
  * document needs for the query to run on a document holding just them (as
@@ -109,10 +136,21 @@ long th_esql_row_doc(const th_esql_result *r, size_t row);
 /* Warnings counted during the run (multi-valued operands, bad conversions). */
 uint64_t th_esql_warnings(const th_esql_result *r);
 
-/* Rows in and out of each command, filled by th_esql_run when asked
- * (explain); cmd 0 is FROM. */
+/* Rows in and out of each command (explain); cmd 0 is FROM. */
 size_t th_esql_ncmds(const th_esql *q);
 const char *th_esql_cmd_name(const th_esql *q, size_t cmd);
+/* the command's line in the query text (1-based) */
+unsigned th_esql_cmd_line(const th_esql *q, size_t cmd);
 void th_esql_cmd_rows(const th_esql_result *r, size_t cmd, size_t *in, size_t *out);
+
+/* th_esql_run that follows document `track` (explain): which rows after
+ * each command hold it (its own row before the first STATS, the rows of
+ * the groups it fell in after). */
+th_esql_result *th_esql_run_traced(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   int64_t now_ms, size_t limit, size_t track, const char **err);
+/* rows out of command cmd that hold the followed document (0 when none is) */
+size_t th_esql_cmd_tracked(const th_esql_result *r, size_t cmd);
+/* rows of the result (after the LIMIT) that hold the followed document */
+size_t th_esql_tracked_rows(const th_esql_result *r);
 
 #endif

@@ -23,16 +23,10 @@ static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
         th_buf_putstr(b, th_ev_text(a, t, s));
 }
 
-typedef struct group {
-    ev *keys;
-    size_t *rows;
-    size_t nrows, cap;
-} group;
-
 typedef struct gctx {
     erun *r;
     th_map map;
-    group *g;
+    esql_group *g;
     size_t ng, capg;
     th_buf kb;
 } gctx;
@@ -52,24 +46,26 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
     void *fslot = found;
     void **slot = &fslot;
     bool ins = found == NULL;
+    th_str key = tmp;
     if (ins) {
-        th_str key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
+        key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
         slot = th_map_ref(&c->map, key, &ins);
     }
     if (ins) {
         if (c->ng == c->capg) {
             size_t nc = c->capg ? c->capg * 2 : 16;
-            c->g = th_arena_realloc(c->r->a, c->g, c->capg * sizeof(group), nc * sizeof(group));
+            c->g = th_arena_realloc(c->r->a, c->g, c->capg * sizeof(esql_group), nc * sizeof(esql_group));
             c->capg = nc;
         }
-        group *g = &c->g[c->ng];
+        esql_group *g = &c->g[c->ng];
         memset(g, 0, sizeof *g);
         g->keys = TH_ANEWN(c->r->a, ev, nk ? nk : 1);
         memcpy(g->keys, keys, nk * sizeof(ev));
+        g->key = key;
         *slot = (void *)(uintptr_t)(c->ng + 1);
         c->ng++;
     }
-    group *g = &c->g[(uintptr_t)*slot - 1];
+    esql_group *g = &c->g[(uintptr_t)*slot - 1];
     if (g->nrows && g->rows[g->nrows - 1] == row)
         return;
     if (g->nrows == g->cap) {
@@ -97,6 +93,25 @@ static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
         cur[k] = (ev){vals[k].t, 1, vals[k].many[i], NULL};
         expand(c, vals, cur, k + 1, nk, row);
     }
+}
+
+size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out)
+{
+    gctx g = {.r = r};
+    th_map_init(&g.map);
+    th_buf_init(&g.kb);
+    size_t nk = c->nby;
+    ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
+    for (size_t i = 0; i < nrows; i++) {
+        size_t row = rows ? rows[i] : i;
+        for (size_t k = 0; k < nk; k++)
+            vals[k] = th_esql_eval(r, t, row, c->by[k].x);
+        expand(&g, vals, cur, 0, nk, row);
+    }
+    th_map_free(&g.map);
+    th_buf_free(&g.kb);
+    *out = g.g;
+    return g.ng;
 }
 
 typedef struct sortctx {
@@ -128,7 +143,69 @@ static void msort(ev_s *v, ev_s *tmp, size_t n, sortctx *s)
     memcpy(v, tmp, n * sizeof(ev_s));
 }
 
-static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
+uint32_t th_esql_sort_distinct(th_arena *a, uint8_t type, ev_s *vals, uint32_t nv)
+{
+    if (nv == 0)
+        return 0;
+    sortctx sc = {type};
+    ev_s *tmp = TH_ANEWN(a, ev_s, nv);
+    msort(vals, tmp, nv, &sc);
+    uint32_t w = 1;
+    for (uint32_t k = 1; k < nv; k++)
+        if (cmp_vals(&vals[k], &vals[w - 1], &sc) != 0)
+            vals[w++] = vals[k];
+    return w;
+}
+
+ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv)
+{
+    if (nv == 0)
+        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
+    switch (fn) {
+    case F_COUNT_DISTINCT:
+    case F_VALUES: {
+        uint32_t w = th_esql_sort_distinct(r->a, type, vals, nv);
+        if (fn == F_COUNT_DISTINCT)
+            return ev_long(w);
+        return th_ev_make(r->a, type, vals, w);
+    }
+    case F_MIN:
+    case F_MAX: {
+        ev all = {type, 1, vals[0], NULL};
+        for (uint32_t k = 1; k < nv; k++) {
+            ev a = {type, 1, vals[k], NULL};
+            int c = th_ev_cmp(&a, 0, &all, 0);
+            if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
+                all.one = vals[k];
+        }
+        return all;
+    }
+    case F_SUM:
+    case F_AVG: {
+        if (type == EV_LONG && fn == F_SUM) {
+            int64_t s = 0;
+            for (uint32_t k = 0; k < nv; k++)
+                if (__builtin_add_overflow(s, vals[k].i, &s)) {
+                    r->warnings++;
+                    return ev_null();
+                }
+            return ev_long(s);
+        }
+        if (type != EV_LONG && type != EV_DOUBLE)
+            return ev_null();
+        double s = 0;
+        for (uint32_t k = 0; k < nv; k++)
+            s += type == EV_LONG ? (double)vals[k].i : vals[k].d;
+        if (fn == F_AVG)
+            s /= nv;
+        return (ev){EV_DOUBLE, 1, {.d = s}, NULL};
+    }
+    default:
+        return ev_null();
+    }
+}
+
+ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t nrows)
 {
     const xnode *x = as->x;
     /* a plain column argument is read directly (the common case) */
@@ -139,8 +216,8 @@ static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
     uint32_t nv = 0, capv = 0;
     uint8_t type = EV_NULL;
     bool mixed_double = false;
-    for (size_t i = 0; i < g->nrows; i++) {
-        size_t row = g->rows[i];
+    for (size_t i = 0; i < nrows; i++) {
+        size_t row = rows[i];
         if (as->filter && !th_esql_true(r, t, row, as->filter))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
@@ -182,102 +259,65 @@ static ev aggregate(erun *r, etab *t, const assign *as, const group *g)
     }
     if (fn == F_COUNT)
         return ev_long((int64_t)count);
-    if (nv == 0)
-        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
-    switch (fn) {
-    case F_COUNT_DISTINCT:
-    case F_VALUES: {
-        sortctx sc = {type};
-        ev_s *tmp = TH_ANEWN(r->a, ev_s, nv);
-        msort(vals, tmp, nv, &sc);
-        uint32_t w = 1;
-        for (uint32_t k = 1; k < nv; k++)
-            if (cmp_vals(&vals[k], &vals[w - 1], &sc) != 0)
-                vals[w++] = vals[k];
-        if (fn == F_COUNT_DISTINCT)
-            return ev_long(w);
-        return th_ev_make(r->a, type, vals, w);
+    return th_esql_agg_reduce(r, fn, type, vals, nv);
+}
+
+etab th_esql_stats_out(erun *r, const cmd *c, ev **aggcols, ev *const *keys, size_t ng)
+{
+    etab out = {0};
+    out.nrows = ng;
+    out.doc = TH_ANEWN(r->a, long, ng ? ng : 1);
+    for (size_t i = 0; i < ng; i++)
+        out.doc[i] = -1;
+    bool src = r->source;
+    r->source = false;
+    for (size_t k = 0; k < c->nas; k++)
+        th_etab_set(r, &out, c->as[k].name, aggcols[k]);
+    for (size_t k = 0; k < c->nby; k++) {
+        ev *col = TH_ANEWN(r->a, ev, ng ? ng : 1);
+        for (size_t i = 0; i < ng; i++)
+            col[i] = keys[i][k];
+        th_etab_set(r, &out, c->by[k].name, col);
     }
-    case F_MIN:
-    case F_MAX: {
-        ev all = {type, 1, vals[0], NULL};
-        uint32_t best = 0;
-        for (uint32_t k = 1; k < nv; k++) {
-            ev a = {type, 1, vals[k], NULL};
-            int c = th_ev_cmp(&a, 0, &all, 0);
-            if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0)) {
-                all.one = vals[k];
-                best = k;
-            }
-        }
-        (void)best;
-        return all;
-    }
-    case F_SUM:
-    case F_AVG: {
-        if (type == EV_LONG && fn == F_SUM) {
-            int64_t s = 0;
-            for (uint32_t k = 0; k < nv; k++)
-                if (__builtin_add_overflow(s, vals[k].i, &s)) {
-                    r->warnings++;
-                    return ev_null();
-                }
-            return ev_long(s);
-        }
-        if (type != EV_LONG && type != EV_DOUBLE)
-            return ev_null();
-        double s = 0;
-        for (uint32_t k = 0; k < nv; k++)
-            s += type == EV_LONG ? (double)vals[k].i : vals[k].d;
-        if (fn == F_AVG)
-            s /= nv;
-        return (ev){EV_DOUBLE, 1, {.d = s}, NULL};
-    }
-    default:
-        return ev_null();
-    }
+    r->source = src;
+    return out;
 }
 
 bool th_esql_stats(erun *r, etab *t, const cmd *c)
 {
-    gctx g = {.r = r};
-    th_map_init(&g.map);
-    th_buf_init(&g.kb);
-    size_t nk = c->nby;
-    ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
-    for (size_t row = 0; row < t->nrows; row++) {
-        for (size_t k = 0; k < nk; k++)
-            vals[k] = th_esql_eval(r, t, row, c->by[k].x);
-        expand(&g, vals, cur, 0, nk, row);
+    esql_group *g;
+    size_t ng = th_esql_group(r, t, c, NULL, t->nrows, &g);
+    ev nokeys[1] = {ev_null()};
+    ev *const *keys;
+    ev **kp = TH_ANEWN(r->a, ev *, ng ? ng : 1);
+    for (size_t i = 0; i < ng; i++)
+        kp[i] = g[i].keys;
+    keys = kp;
+    size_t none = 0;
+    esql_group empty = {nokeys, &none, 0, 0, TH_STR_NULL};
+    if (c->nby == 0 && ng == 0) { /* no BY: always one row */
+        g = &empty;
+        kp[0] = nokeys;
+        ng = 1;
     }
-    if (nk == 0 && g.ng == 0) { /* no BY: always one row */
-        group_add(&g, vals, 0, 0);
-        g.g[0].nrows = 0;
-    }
-    th_map_free(&g.map);
-    th_buf_free(&g.kb);
-    etab out = {0};
-    out.nrows = g.ng;
-    out.doc = TH_ANEWN(r->a, long, g.ng ? g.ng : 1);
-    for (size_t i = 0; i < g.ng; i++)
-        out.doc[i] = -1;
-    bool src = r->source;
+    ev **aggcols = TH_ANEWN(r->a, ev *, c->nas ? c->nas : 1);
     for (size_t k = 0; k < c->nas; k++) {
-        ev *col = TH_ANEWN(r->a, ev, g.ng ? g.ng : 1);
-        for (size_t i = 0; i < g.ng; i++)
-            col[i] = aggregate(r, t, &c->as[k], &g.g[i]);
-        r->source = false;
-        th_etab_set(r, &out, c->as[k].name, col);
-        r->source = src;
+        aggcols[k] = TH_ANEWN(r->a, ev, ng);
+        for (size_t i = 0; i < ng; i++)
+            aggcols[k][i] = th_esql_agg_rows(r, t, &c->as[k], g[i].rows, g[i].nrows);
     }
+    bool *held = NULL; /* explain: the groups that hold the followed document */
+    if (r->track >= 0) {
+        held = TH_ANEWN(r->a, bool, ng);
+        for (size_t i = 0; i < ng; i++)
+            for (size_t j = 0; j < g[i].nrows && !held[i]; j++)
+                held[i] = t->doc[g[i].rows[j]] == r->track || t->doc[g[i].rows[j]] == ESQL_TRACKED;
+    }
+    *t = th_esql_stats_out(r, c, aggcols, keys, ng);
+    for (size_t i = 0; held && i < ng; i++)
+        if (held[i])
+            t->doc[i] = ESQL_TRACKED;
     r->source = false;
-    for (size_t k = 0; k < nk; k++) {
-        ev *col = TH_ANEWN(r->a, ev, g.ng ? g.ng : 1);
-        for (size_t i = 0; i < g.ng; i++)
-            col[i] = g.g[i].keys[k];
-        th_etab_set(r, &out, c->by[k].name, col);
-    }
-    *t = out;
     return r->err == NULL;
 }
 

@@ -446,7 +446,7 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
     }
     case F_KQL: {
         long d = t->doc ? t->doc[row] : -1;
-        if (d < 0)
+        if (d < 0 || !r->docs[d].doc) /* (captured documents: no KQL() query captures) */
             return ev_null();
         return ev_bool(th_query_match(x->aux, r->docs[d].doc));
     }

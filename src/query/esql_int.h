@@ -145,21 +145,42 @@ typedef struct erun {
     uint64_t warnings;
     bool source;                /* columns not yet present may be loaded from documents */
     const char *err;
+    long track;                 /* th_esql_run_traced: the document followed, else -1 */
 } erun;
+
+/* a row's doc after STATS when its group holds the followed document */
+#define ESQL_TRACKED (-2L)
 
 struct th_esql_result {
     etab t;
     uint64_t warnings;
     size_t *rows_in, *rows_out; /* per command */
+    long track;                 /* the followed document, else -1 */
+    size_t *tracked;            /* th_esql_run_traced: per command, the rows out that hold the
+                                 * followed document (NULL: not followed) */
     size_t ncmds;
     bool source;                /* columns may still be loaded from the documents */
     size_t next;                /* th_esql_run_prefix: the first command not run */
+    const xnode **where;        /* th_esql_run_prefix: per command, the WHERE condition run
+                                 * in the prefix (NULL: none); NULL: each command's own */
+    const xnode *deferred;      /* th_esql_run_prefix: conditions on NOW() moved out of the
+                                 * prefix's WHEREs, to filter each window's rows first */
 };
+
+/* esql_run.c: the pieces th_esql_run is made of */
+th_esql_result *th_esql_new_result(th_arena *a, const th_esql *q);
+void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to);
+th_esql_result *th_esql_finish(erun *r, th_esql_result *res, size_t limit, const char **err);
+bool th_esql_uses_now(const xnode *x);
 
 /* esql_val.c */
 int th_ev_cmp(const ev *a, uint32_t ia, const ev *b, uint32_t ib); /* same-family scalars */
 bool th_ev_comparable(const ev *a, const ev *b);
 ev th_ev_from_doc(th_arena *a, const th_jval *doc, th_str field);
+/* the same over a document however held (th_esql_doc.each), with the field's
+ * schema entry (NULL: unmapped) looked up by the caller */
+struct th_field_def;
+ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const struct th_field_def *d);
 ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n);
 th_str th_ev_text(th_arena *a, uint8_t t, ev_s s); /* a scalar as keyword text */
 th_jval *th_ev_json(th_arena *a, const ev *v);
@@ -175,6 +196,24 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
 
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);
+/* STATS in parts (for esql_inc.c): the groups of rows[0..nrows) of t (rows
+ * NULL: 0..nrows-1) by c's BY values, in order of first appearance, each
+ * with its BY values, its identity text and its rows (ascending); every
+ * aggregate of c over an explicit row list; the reduction of an aggregate's
+ * collected values (the values sorted and de-duplicated in place for VALUES
+ * and COUNT_DISTINCT); the output table of ng groups from the aggregate
+ * columns (aggcols[k][g]) and the BY values (keys[g][k]). */
+typedef struct esql_group {
+    ev *keys;
+    size_t *rows;
+    size_t nrows, cap;
+    th_str key;
+} esql_group;
+size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out);
+ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t nrows);
+ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv);
+uint32_t th_esql_sort_distinct(th_arena *a, uint8_t type, ev_s *vals, uint32_t nv);
+etab th_esql_stats_out(erun *r, const cmd *c, ev **aggcols, ev *const *keys, size_t ng);
 bool th_esql_dissect(erun *r, etab *t, const cmd *c);
 bool th_esql_grok(erun *r, etab *t, const cmd *c);
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop);

@@ -763,16 +763,22 @@ static void name_list(ps *p, cmd *c, bool patterns)
 
 static void from_cmd(ps *p, cmd *c)
 {
-    th_buf b;
-    th_buf_init(&b);
+    AVEC(th_str) v = {0}; /* in the arena: raw_word longjmps out on an error */
+    size_t len = 0;
     do {
         th_str w = raw_word(p, "an index pattern");
-        if (b.len)
-            th_buf_putc(&b, ',');
-        th_buf_put(&b, w.p, w.n);
+        APUSH(p, &v, w);
+        len += w.n + 1;
     } while (punct(p, ","));
-    p->q->index = th_arena_strndup(p->a, b.data, b.len);
-    th_buf_free(&b);
+    char *ix = th_arena_alloc(p->a, len), *w = ix;
+    for (size_t i = 0; i < v.len; i++) {
+        if (i)
+            *w++ = ',';
+        memcpy(w, v.items[i].p, v.items[i].n);
+        w += v.items[i].n;
+    }
+    *w = 0;
+    p->q->index = ix;
     if (kw(p, "metadata")) {
         do {
             skip_ws(p);
@@ -952,6 +958,8 @@ bool th_esql_metadata_id(const th_esql *q) { return q->meta_id; }
 const char *th_esql_index(const th_esql *q) { return q->index; }
 bool th_esql_has_limit(const th_esql *q) { return q->has_limit; }
 size_t th_esql_ncmds(const th_esql *q) { return q->ncmds; }
+
+unsigned th_esql_cmd_line(const th_esql *q, size_t i) { return i < q->ncmds ? q->cmds[i].line : 0; }
 
 const char *th_esql_cmd_name(const th_esql *q, size_t i)
 {

@@ -14,6 +14,8 @@ static void compact(erun *r, etab *t, const bool *keep)
     size_t n = 0;
     for (size_t row = 0; row < t->nrows; row++)
         n += keep[row];
+    if (n == t->nrows) /* every row: the arrays stay (no command writes into them) */
+        return;
     for (size_t c = 0; c < t->ncols; c++) {
         ev *col = TH_ANEWN(r->a, ev, n ? n : 1);
         size_t w = 0;
@@ -102,7 +104,7 @@ static void do_mv_expand(erun *r, etab *t, const cmd *c)
     *t = o;
 }
 
-static void run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
+void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
 {
     const th_esql *q = r->q;
     etab *t = &res->t;
@@ -110,7 +112,12 @@ static void run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
         const cmd *c = &q->cmds[i];
         res->rows_in[i] = t->nrows;
         switch (c->kind) {
-        case C_WHERE: do_where(r, t, c->cond); break;
+        case C_WHERE: {
+            const xnode *cond = res->where && i < res->next ? res->where[i] : c->cond;
+            if (cond)
+                do_where(r, t, cond);
+            break;
+        }
         case C_EVAL: do_eval(r, t, c); break;
         case C_STATS:
             th_esql_stats(r, t, c);
@@ -130,12 +137,15 @@ static void run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
         default: break;
         }
         res->rows_out[i] = t->nrows;
+        if (res->tracked)
+            res->tracked[i] = th_esql_tracked_rows(res);
     }
 }
 
-static th_esql_result *new_result(th_arena *a, const th_esql *q)
+th_esql_result *th_esql_new_result(th_arena *a, const th_esql *q)
 {
     th_esql_result *res = TH_ANEW(a, th_esql_result);
+    res->track = -1;
     res->ncmds = q->ncmds;
     res->rows_in = TH_ANEWN(a, size_t, q->ncmds);
     res->rows_out = TH_ANEWN(a, size_t, q->ncmds);
@@ -152,7 +162,7 @@ static void source_rows(th_arena *a, th_esql_result *res, size_t n)
     res->rows_in[0] = res->rows_out[0] = n;
 }
 
-static th_esql_result *finish(erun *r, th_esql_result *res, size_t limit, const char **err)
+th_esql_result *th_esql_finish(erun *r, th_esql_result *res, size_t limit, const char **err)
 {
     if (r->err) {
         *err = r->err;
@@ -170,11 +180,36 @@ static th_esql_result *finish(erun *r, th_esql_result *res, size_t limit, const 
 th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                             int64_t now_ms, size_t limit, const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true};
-    th_esql_result *res = new_result(a, q);
+    return th_esql_run_traced(a, q, docs, n, now_ms, limit, SIZE_MAX, err);
+}
+
+th_esql_result *th_esql_run_traced(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                   int64_t now_ms, size_t limit, size_t track, const char **err)
+{
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true, .track = -1};
+    th_esql_result *res = th_esql_new_result(a, q);
     source_rows(a, res, n);
-    run_cmds(&r, res, 1, q->ncmds);
-    return finish(&r, res, limit, err);
+    if (track < n) {
+        r.track = (long)track;
+        res->track = (long)track;
+        res->tracked = TH_ANEWN(a, size_t, q->ncmds);
+        res->tracked[0] = 1;
+    }
+    th_esql_run_cmds(&r, res, 1, q->ncmds);
+    return th_esql_finish(&r, res, limit, err);
+}
+
+size_t th_esql_tracked_rows(const th_esql_result *r)
+{
+    size_t n = 0;
+    for (size_t row = 0; r->track >= 0 && row < r->t.nrows; row++)
+        n += r->t.doc[row] == r->track || r->t.doc[row] == ESQL_TRACKED;
+    return n;
+}
+
+size_t th_esql_cmd_tracked(const th_esql_result *r, size_t i)
+{
+    return r->tracked && i < r->ncmds ? r->tracked[i] : 0;
 }
 
 static bool uses_now(const xnode *x)
@@ -189,14 +224,15 @@ static bool uses_now(const xnode *x)
     return false;
 }
 
-size_t th_esql_prefix_end(const th_esql *q)
+bool th_esql_uses_now(const xnode *x) { return uses_now(x); }
+
+/* the first command that cannot run once per document, ignoring WHERE */
+static size_t head_end(const th_esql *q)
 {
     size_t i = 1;
     for (; i < q->ncmds; i++) {
         const cmd *c = &q->cmds[i];
         if (c->kind == C_STATS || c->kind == C_SORT || c->kind == C_LIMIT)
-            break;
-        if (c->kind == C_WHERE && uses_now(c->cond))
             break;
         bool now = false;
         for (size_t k = 0; k < c->nas; k++)
@@ -207,14 +243,144 @@ size_t th_esql_prefix_end(const th_esql *q)
     return i;
 }
 
+static void conjuncts(const xnode *x, const xnode **out, size_t *n, size_t max)
+{
+    if (x->kind == X_AND) {
+        conjuncts(x->kids[0], out, n, max);
+        conjuncts(x->kids[1], out, n, max);
+    } else if (*n < max) {
+        out[(*n)++] = x;
+    } else {
+        (*n)++;
+    }
+}
+
+static bool reads_col(const xnode *x, th_str name)
+{
+    if (x->kind == X_COL && th_str_eq(x->name, name))
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (reads_col(x->kids[k], name))
+            return true;
+    return false;
+}
+
+/* A condition on NOW() in a WHERE at i may move to just before command end
+ * (a later filter keeps the same rows: AND is a conjunction of filters) when
+ * no command between changes a column it reads or the rows themselves. */
+static bool movable(const th_esql *q, size_t i, size_t end, const xnode *x)
+{
+    for (size_t j = i + 1; j < end; j++) {
+        const cmd *c = &q->cmds[j];
+        switch (c->kind) {
+        case C_WHERE: break;
+        case C_EVAL:
+            for (size_t k = 0; k < c->nas; k++)
+                if (reads_col(x, c->as[k].name))
+                    return false;
+            break;
+        case C_DISSECT:
+        case C_GROK:
+            for (size_t k = 0; k < c->nout; k++)
+                if (reads_col(x, c->outcols[k]))
+                    return false;
+            break;
+        default: return false; /* KEEP, DROP, RENAME, MV_EXPAND */
+        }
+    }
+    return true;
+}
+
+static xnode *and_of(th_arena *a, xnode *l, const xnode *x)
+{
+    if (!l)
+        return (xnode *)x;
+    xnode *n = TH_ANEW(a, xnode);
+    n->kind = X_AND;
+    n->kids = TH_ANEWN(a, xnode *, 2);
+    n->kids[0] = l;
+    n->kids[1] = (xnode *)x;
+    n->nkids = 2;
+    n->line = x->line;
+    n->col = x->col;
+    return n;
+}
+
+enum { MAX_CONJ = 64 };
+
+/* Plans the prefix: its end, and for WHEREs that mix row-local conditions
+ * with conditions on NOW() (`@timestamp >= NOW() - 7 days`), the row-local
+ * part to run once (res->where) and the rest to run per window
+ * (res->deferred). Without a movable NOW() condition the prefix ends at the
+ * first WHERE that reads NOW(), as before. */
+static void plan_prefix(th_arena *a, const th_esql *q, th_esql_result *res)
+{
+    size_t end = head_end(q);
+    bool ok = true;
+    for (size_t i = 1; i < end && ok; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind != C_WHERE || !uses_now(c->cond))
+            continue;
+        const xnode *cj[MAX_CONJ];
+        size_t n = 0;
+        conjuncts(c->cond, cj, &n, MAX_CONJ);
+        ok = n <= MAX_CONJ;
+        for (size_t k = 0; k < n && ok; k++)
+            ok = !uses_now(cj[k]) || movable(q, i, end, cj[k]);
+    }
+    if (!ok) { /* the old plan: stop at the first WHERE on NOW() */
+        for (size_t i = 1; i < end; i++)
+            if (q->cmds[i].kind == C_WHERE && uses_now(q->cmds[i].cond)) {
+                end = i;
+                break;
+            }
+        res->next = end;
+        return;
+    }
+    res->next = end;
+    xnode *deferred = NULL;
+    for (size_t i = 1; i < end; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind != C_WHERE || !uses_now(c->cond))
+            continue;
+        if (!res->where) {
+            res->where = TH_ANEWN(a, const xnode *, q->ncmds);
+            for (size_t j = 0; j < q->ncmds; j++)
+                res->where[j] = q->cmds[j].cond;
+        }
+        const xnode *cj[MAX_CONJ];
+        size_t n = 0;
+        conjuncts(c->cond, cj, &n, MAX_CONJ);
+        xnode *local = NULL;
+        for (size_t k = 0; k < n; k++) {
+            if (uses_now(cj[k]))
+                deferred = and_of(a, deferred, cj[k]);
+            else
+                local = and_of(a, local, cj[k]);
+        }
+        res->where[i] = local;
+    }
+    res->deferred = deferred;
+}
+
+size_t th_esql_prefix_end(const th_esql *q)
+{
+    th_arena a;
+    th_arena_init(&a, 1024);
+    th_esql_result res = {0};
+    plan_prefix(&a, q, &res);
+    th_arena_free(&a);
+    return res.next;
+}
+
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true};
-    th_esql_result *res = new_result(a, q);
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1};
+    th_esql_result *res = th_esql_new_result(a, q);
     source_rows(a, res, n);
-    res->next = th_esql_prefix_end(q);
-    run_cmds(&r, res, 1, res->next);
+    plan_prefix(a, q, res);
+    th_esql_run_cmds(&r, res, 1, res->next);
     if (r.source && !r.err) { /* load once what later commands read of the documents */
         th_str f[256];
         bool pat;
@@ -222,15 +388,15 @@ th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_
         for (size_t i = 0; i < nf && i < 256; i++)
             th_etab_col(&r, &res->t, f[i]);
     }
-    return finish(&r, res, SIZE_MAX, err);
+    return th_esql_finish(&r, res, SIZE_MAX, err);
 }
 
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source};
-    th_esql_result *res = new_result(a, q);
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = ndocs, .now = now_ms, .source = pre->source, .track = -1};
+    th_esql_result *res = th_esql_new_result(a, q);
     const etab *in = &pre->t;
     size_t lo = 0, hi = in->nrows; /* rows are in document order */
     while (lo < hi && (size_t)in->doc[lo] < dlo)
@@ -252,8 +418,10 @@ th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_re
         res->rows_in[i] = pre->rows_in[i];
         res->rows_out[i] = pre->rows_out[i];
     }
-    run_cmds(&r, res, pre->next, q->ncmds);
-    return finish(&r, res, limit, err);
+    if (pre->deferred) /* the prefix's conditions on NOW(), for this window */
+        do_where(&r, t, pre->deferred);
+    th_esql_run_cmds(&r, res, pre->next, q->ncmds);
+    return th_esql_finish(&r, res, limit, err);
 }
 
 size_t th_esql_ncols(const th_esql_result *r) { return r->t.ncols; }

@@ -282,20 +282,33 @@ static bool first_scalar(const th_jval *v, void *ctx)
 /* Values come back as Elasticsearch's doc values hold them: keyword and ip
  * sorted without duplicates, numbers and dates sorted; text (no doc values)
  * in source order. */
+static void path_each(const th_esql_doc *in, th_str path, th_json_visit_fn fn, void *ctx)
+{
+    if (in->each)
+        in->each(in->src, in->ctx, path, fn, ctx);
+    else if (in->doc)
+        th_json_path_each(in->doc, path, fn, ctx);
+}
+
 ev th_ev_from_doc(th_arena *a, const th_jval *doc, th_str field)
 {
-    const th_field_def *d = th_schema_lookup(field);
+    th_esql_doc in = {.doc = doc};
+    return th_ev_from_esql_doc(a, &in, field, th_schema_lookup(field));
+}
+
+ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const th_field_def *d)
+{
     th_str path = field;
     bool text = d && d->type == TH_FT_TEXT;
     if (d && d->parent)
         path = th_str_c(d->parent);
     const th_jval *first = NULL;
     if (!d)
-        th_json_path_each(doc, path, first_scalar, &first);
+        path_each(in, path, first_scalar, &first);
     collect c = {a, type_of_field(d, first), NULL, 0, 0, d && !text ? d->ignore_above : 0};
     if (c.t == EV_NULL)
         return ev_null();
-    th_json_path_each(doc, path, visit, &c);
+    path_each(in, path, visit, &c);
     if (c.n > 1 && !text) {
         if (c.t == EV_KW || c.t == EV_IP) {
             qsort(c.v, c.n, sizeof(ev_s), cmp_scalar_kw);
@@ -349,6 +362,7 @@ long th_etab_col(erun *r, etab *t, th_str name)
     if (c >= 0 || !r->source)
         return c;
     ev *vals = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+    const th_field_def *def = th_schema_lookup(name); /* once per column */
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
         if (d < 0)
@@ -361,7 +375,7 @@ long th_etab_col(erun *r, etab *t, th_str name)
         else if (th_str_eqc(name, "_version"))
             vals[row] = ev_long(in->version);
         else
-            vals[row] = th_ev_from_doc(r->a, in->doc, name);
+            vals[row] = th_ev_from_esql_doc(r->a, in, name, def);
     }
     add_col(r, t, name, vals);
     return (long)t->ncols - 1;

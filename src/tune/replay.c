@@ -17,6 +17,8 @@
 #include "event/event.h"
 #include "io/input.h"
 #include "pipeline/pipeline.h"
+#include "query/esql.h"
+#include "query/ir.h"
 #include "query/query.h"
 
 void th_replay_init(th_replay *r)
@@ -164,6 +166,28 @@ static void on_alert(void *vctx, const th_alert *a)
         th_buf_free(&b);
         ok = true;
     }
+    const th_jval *rt = th_json_path_first(doc, TH_STR_LIT("kibana.alert.rule.type"));
+    if (th_jis(doc, TH_JOBJ) && rt && th_str_eqc(th_jstr(rt), "esql") &&
+        !th_json_path_first(doc, TH_STR_LIT("event.id"))) {
+        /* an ES|QL result row (aggregating): its alert id hashes the query
+         * text, so across versions it is the same alert when the run and the
+         * row's columns agree (a changed aggregate is a different alert) */
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "esql@%lld", (long long)a->time_ms);
+        for (uint32_t k = 0; k < doc->len; k++) {
+            th_str key = doc->u.members[k].key;
+            if ((key.n >= 7 && memcmp(key.p, "kibana.", 7) == 0) || th_str_eqc(key, "@timestamp") ||
+                th_str_eqc(key, "event.kind"))
+                continue;
+            th_buf_printf(&b, "|%.*s=", (int)key.n, key.p);
+            th_json_write(&b, doc->u.members[k].val);
+        }
+        al.id = th_str_make(th_arena_strndup(&c->r->arena, b.data, b.len), b.len);
+        th_buf_free(&b);
+        al.ts_ms = a->time_ms;
+        ok = true;
+    }
     if (!ok)
         return;
     if (al.ts_ms == TH_TIME_NONE)
@@ -249,6 +273,29 @@ static th_engine *version_engine(th_replay *r, size_t i, const th_replay_opts *o
     th_qsource src = {rule->path, rule->query_line, rule->query_col};
     if (o->sequences && rule->type == TH_RULE_EQL && th_seq_is_sequence(text))
         return sequence_engine(r, i, o, text, &src);
+    if (rule->type == TH_RULE_ESQL) { /* the same path as `run` */
+        th_engine *e = new_engine(o);
+        th_esql *eq = NULL;
+        const char *no =
+            th_engine_add_esql_query(e, rule, text, &src, &r->arena, o->diags, o->exc, NULL, &eq);
+        if (no) {
+            r->skipped[i] = no;
+            th_engine_free(e);
+            return NULL;
+        }
+        /* what "the query selects" means for an observer: the events that
+         * pass its leading WHERE (the necessary condition the engine routes on) */
+        th_ir *ir = i == 0 ? th_esql_lower(&r->arena, eq) : NULL;
+        if (ir) {
+            th_diags local;
+            th_diags_init(&local);
+            *q0 = th_query_compile_ir(&r->arena, TH_QLANG_ESQL, ir, &src, &local);
+            th_diags_free(&local);
+        }
+        if (i == 0 && o->trace)
+            th_engine_set_trace(e, o->trace);
+        return e;
+    }
     th_query *q = th_query_compile(&r->arena, lang_of(rule), text, strlen(text), &src, o->diags);
     if (!q) {
         r->skipped[i] = "the query does not compile";

@@ -162,3 +162,75 @@ sed 's/and user.name != user.target.name/and user.nmae != user.target.name/' \
   "$AWS/persistence_iam_user_created_access_keys_for_another_user.toml" >"$TMP/typo.toml"
 "$TH" lint "$TMP/typo.toml" >"$TMP/out" 2>"$TMP/err"
 expect_grep "lint: unknown ES|QL field at line:col" "typo.toml:[0-9]+:[0-9]+: error: field 'user.nmae' is not in the field schema" "$TMP/out"
+
+# explain on ES|QL rules: each command's rows in and out in the run that held
+# the event, and where the event left the pipeline. ev-2 (alice's key for
+# herself, 10:01:10) is in the 10:05 run only ([09:59, 10:05]: ev-1 and ev-2);
+# `user.name != user.target.name` keeps ev-1 alone, so ev-2 is dropped at that
+# WHERE (exit 1); ev-1 reaches the result (exit 0).
+ROW="$AWS/persistence_iam_user_created_access_keys_for_another_user.toml"
+expect_rc "explain esql: dropped event exits 1" 1 "$TH" explain --rule "$ROW" --data "$D/access_key_other_user.ndjson" --event-id ev-2
+expect_grep "explain esql: the run that held it" "^ES\|QL  the run at 2026-03-01T10:05:00.000Z over \[2026-03-01T09:59:00.000Z, 2026-03-01T10:05:00.000Z\]: 2 documents" "$TMP/out"
+expect_grep "explain esql: WHERE 2 in, 1 out, dropped there" "^  WHERE +[0-9]+ +2 +1  DROPPED here" "$TMP/out"
+expect_grep "explain esql: verdict names the command" "^verdict: the event leaves the pipeline at WHERE" "$TMP/out"
+expect_rc "explain esql: selected event exits 0" 0 "$TH" explain --rule "$ROW" --data "$D/access_key_other_user.ndjson" --event-id ev-1 --format json
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).read())["esql"]
+c = d["commands"]
+assert [x["command"] for x in c] == ["FROM", "WHERE", "KEEP"], c
+assert (c[1]["rows_in"], c[1]["rows_out"], c[1]["event_rows"]) == (2, 1, 1), c[1]
+assert d["dropped_at"] is None and d["selected"] and d["result_rows"] == 1, d
+PY
+then ok "explain esql --format json: counts per command"; else nok "explain esql json" "$(head -c 1500 "$TMP/out")"; fi
+# one event alone (--event): its own run, one document
+head -2 "$D/access_key_other_user.ndjson" | tail -1 >"$TMP/ev2.json"
+expect_rc "explain esql --event: exit 1" 1 "$TH" explain --rule "$ROW" --event "$TMP/ev2.json"
+expect_grep "explain esql --event: one document, dropped at WHERE" "^  WHERE +[0-9]+ +1 +0  DROPPED here" "$TMP/out"
+# Aggregating with STATS (self-created key then used, 35m look-back): the
+# 10:05 run holds s1 (CreateAccessKey) and s2 (its use); both rows go into one
+# group (same arn and account), which the WHERE after STATS keeps.
+expect_rc "explain esql aggregating: exit 0" 0 "$TH" explain --rule "$R" --data "$D/self_created_key_used.ndjson" --event-id s1 --format json
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).read())["esql"]
+c = {x["command"] + str(i): x for i, x in enumerate(d["commands"])}
+st = [x for x in d["commands"] if x["command"] == "STATS"][0]
+assert (st["rows_in"], st["rows_out"], st["event_rows"]) == (2, 1, 1), st
+assert d["run"] == "2026-03-01T10:05:00.000Z" and d["documents"] == 2, d
+assert d["selected"] and d["event_result_rows"] == 1
+PY
+then ok "explain esql aggregating: the event's group survives STATS and the WHERE after it"
+else nok "explain esql aggregating" "$(head -c 1500 "$TMP/out")"; fi
+
+# tune on ES|QL rules. An aggregating rule's alert id hashes the query text,
+# so across versions a row is the same alert when its run and its own columns
+# agree: a comment added to the query keeps the one alert. Flipping
+# `caller_account != function_account` to `==` drops the cross-account row
+# (2 invocations, 10:10 and 10:20) and raises the own-account one (10:30).
+L="$AWS/execution_lambda_function_invoked_cross_account.toml"
+python3 - "$L" "$TMP/lam_comment.toml" "$TMP/lam_flip.toml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(s.replace("| STATS", "// tuned\n| STATS", 1).replace("| stats", "// tuned\n| stats", 1))
+t = s.replace("Esql.caller_account != Esql.function_account", "Esql.caller_account == Esql.function_account")
+assert t != s
+open(sys.argv[3], "w").write(t)
+PY
+expect_rc "tune esql: runs" 0 "$TH" tune --before "$L" --after "$TMP/lam_comment.toml" --data "$D/lambda_cross_account.ndjson" --to 2026-03-01T12:00:00Z
+expect_grep "tune esql: a query-text change keeps the aggregate alert" "^ +kept 1  removed 0  added 0" "$TMP/out"
+expect_rc "tune esql: flipped condition runs" 0 "$TH" tune --before "$L" --after "$TMP/lam_flip.toml" --data "$D/lambda_cross_account.ndjson" --to 2026-03-01T12:00:00Z
+expect_grep "tune esql: before 1, after 1" "^alerts  before 1  after 1" "$TMP/out"
+expect_grep "tune esql: the cross-account row removed, the own-account row added" "^ +kept 0  removed 1  added 1" "$TMP/out"
+# row-level: without `user.name != user.target.name` alice's own key (ev-2) alerts too
+sed 's/and user.name != user.target.name/and user.name != "nobody"/' "$ROW" >"$TMP/row_loose.toml"
+expect_rc "tune esql row-level: runs" 0 "$TH" tune --before "$ROW" --after "$TMP/row_loose.toml" --data "$D/access_key_other_user.ndjson" --to 2026-03-01T10:30:00Z
+expect_grep "tune esql row-level: ev-2 added" "^ +kept 1  removed 0  added 1" "$TMP/out"
+
+# noise over an ES|QL rule's alerts: the one aggregate row of the lambda data;
+# "the query selects" counts the events that pass the leading WHERE (all 3
+# invocations); --apply (KQL clauses) is refused for ES|QL
+expect_rc "noise esql: runs" 0 "$TH" noise --rule "$L" --data "$D/lambda_cross_account.ndjson"
+expect_grep "noise esql: alerts and selection" "^alerts  1 over .*\(3 events; the query selects 3\)" "$TMP/out"
+expect_grep "noise esql: a cluster over the row's fields" "^ +1  identity +1 100.0%" "$TMP/out"
+expect_rc "noise esql --apply: refused" 2 "$TH" noise --rule "$L" --data "$D/lambda_cross_account.ndjson" --apply 1

@@ -220,6 +220,18 @@ static void check_projection(const th_mapper *m, th_arena *a, const th_record *r
                                   (int)want.v[k].n, want.v[k].p);
             }
         }
+        /* a subtree the mapping copies is in the projection as it is mapped */
+        for (size_t i = 0; th_ecs_raw_tree_at(i); i++) {
+            const char *f = th_ecs_raw_tree_at(i);
+            const th_jval *want = th_json_path_first(full, th_str_c(f));
+            const th_jval *have = th_json_path_first(proj, th_str_c(f));
+            if (!want)
+                continue;
+            t->proj_values++;
+            if ((!have || !th_json_equal(want, have)) && t->proj_misses++ < 10)
+                print_message("MISS %s:%llu %s: the mapped subtree differs in the projection\n",
+                              rec->file, (unsigned long long)rec->offset, f);
+        }
     }
     int64_t ts, ing;
     if (th_ecs_times(m, a, scan, &ts, &ing)) {

@@ -352,7 +352,7 @@ static void prefix_then_rest_equals_whole(void **state)
     for (size_t i = 0; i < 6; i++) {
         th_json_error je;
         in[i] = (th_esql_doc){th_json_parse(&a, people[i], strlen(people[i]), &je), TH_STR_LIT("x"),
-                              TH_STR_LIT("i"), 1};
+                              TH_STR_LIT("i"), 1, NULL, NULL, NULL};
     }
     const char *err;
     th_esql_result *pre = th_esql_run_prefix(&a, e, in, 6, &err);

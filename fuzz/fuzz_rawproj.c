@@ -1,0 +1,111 @@
+/* libFuzzer target for the raw projection (ecs/rawproj.h), which the pipeline's
+ * routing and gates read instead of the mapped document. Any text the scanner
+ * loads must project without reading past the input (it is copied into an
+ * exact-size heap block for ASan). When th_json_parse accepts it as an object
+ * too, the full mapping of it must keep the promises the gates rely on:
+ * every value it gives a projected field is among the projected values (the
+ * routing-only projection's too), a projected subtree equals the mapped one,
+ * and th_ecs_times gives the mapped document's times. A broken promise aborts.
+ *
+ *   make fuzz            (all targets; FUZZ_SECONDS each)
+ *   build/fuzz/fuzz_rawproj -max_len=4096 corpus_dir/ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "ecs/mapper.h"
+#include "ecs/rawproj.h"
+#include "event/event.h"
+#include "json/jscan.h"
+#include "json/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct texts {
+    th_str v[64];
+    size_t n;
+    bool full; /* more than v holds: not checked */
+} texts;
+
+static bool collect(const th_jval *v, void *ctx)
+{
+    texts *t = ctx;
+    th_str s;
+    if (t->n == 64)
+        t->full = true;
+    else if (th_jscalar_text(v, &s))
+        t->v[t->n++] = s;
+    return true;
+}
+
+/* Every value `full` has at `field` is among those `proj` has. */
+static void superset(const th_jval *full, const th_jval *proj, const char *field)
+{
+    texts want = {0}, have = {0};
+    th_json_path_each(full, th_str_c(field), collect, &want);
+    th_json_path_each(proj, th_str_c(field), collect, &have);
+    if (want.full || have.full)
+        return;
+    for (size_t k = 0; k < want.n; k++) {
+        bool found = false;
+        for (size_t j = 0; j < have.n && !found; j++)
+            found = th_str_eq(want.v[k], have.v[j]);
+        if (!found)
+            abort(); /* a mapped value the gates would not see */
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static th_mapper *m;
+    static th_jscan *s;
+    static th_diags d;
+    if (!m) {
+        th_mapper_opts o;
+        th_mapper_opts_default(&o);
+        th_diags_init(&d);
+        m = th_mapper_new(&o, &d);
+        s = th_jscan_new();
+    }
+    char *p = malloc(size ? size : 1);
+    if (size)
+        memcpy(p, data, size);
+    th_arena a;
+    th_arena_init(&a, 0);
+    if (th_jscan_load(s, p, size, NULL)) {
+        th_jval *proj = th_ecs_project(m, &a, s);
+        th_jval *route = th_ecs_project_with(m, &a, s, TH_PROJ_ROUTING);
+        int64_t ts = 0, ing = 0;
+        bool times = th_ecs_times(m, &a, s, &ts, &ing);
+        th_json_error err;
+        th_jval *dom = th_json_parse(&a, p, size, &err);
+        if (dom && th_jis(dom, TH_JOBJ)) {
+            th_jval *full = th_ecs_map(m, &a, dom, th_str_make(p, size));
+            if (proj) {
+                for (size_t i = 0; th_ecs_raw_field_at(i); i++)
+                    superset(full, proj, th_ecs_raw_field_at(i));
+                for (size_t i = 0; th_ecs_raw_tree_at(i); i++) {
+                    th_str f = th_str_c(th_ecs_raw_tree_at(i));
+                    const th_jval *want = th_json_path_first(full, f);
+                    const th_jval *have = th_json_path_first(proj, f);
+                    if (want && (!have || !th_json_equal(want, have)))
+                        abort(); /* the subtree differs from the mapped one */
+                }
+            }
+            if (proj && route) {
+                superset(full, route, "event.provider");
+                superset(full, route, "event.action");
+            }
+            if (times) {
+                th_event ev = {.doc = full};
+                th_event_read_times(&ev);
+                if (ev.timestamp_ms != ts || ev.ingested_ms != ing)
+                    abort(); /* raw times differ from the mapped ones */
+            }
+        }
+    }
+    th_arena_free(&a);
+    free(p);
+    return 0;
+}
