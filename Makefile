@@ -11,8 +11,8 @@ VERSION := 0.1.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wundef -Wcast-align -Wnull-dereference -Werror
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell 2>/dev/null || echo -lpcre2-8 -lz -lisal -lmaxminddb -lyaml -lhunspell-1.7) -lm
+DEPS_CFLAGS := $(shell pkg-config --cflags libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell sqlite3 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs libpcre2-8 zlib libisal libmaxminddb yaml-0.1 hunspell sqlite3 2>/dev/null || echo -lpcre2-8 -lz -lisal -lmaxminddb -lyaml -lhunspell-1.7 -lsqlite3) -lm
 BASEFLAGS = $(CSTD) $(WARN) -Isrc $(DEPS_CFLAGS) -DTH_VERSION='"$(VERSION)"' -MMD -MP
 
 MODE ?= release

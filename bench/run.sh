@@ -153,3 +153,5 @@ if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
 fi
 say ""
 say "MB/s are of JSON (inflated for the S3 set); 'x cat' and 'x floor' divide by this run's cat and scanner rates."
+# the daily run of `run --state` against a replay (bench/state.sh, issue 15)
+BENCH_OUT="$out" BENCH_DATA="$data_dir" BENCH_RULES="$rules" bash bench/state.sh 2>/dev/null | grep -v '^run'

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # python3-jsonschema: SARIF output is validated against its schema; python3 reads
 # JUnit XML back (tests/cli/test_reports.sh); libhunspell-dev: lint's spelling check;
 # python3-markdown: the CLI test renders tune/noise --format markdown with it.
+# libsqlite3-dev: the state file of incremental runs (run --state).
 pkgs=(build-essential pkg-config libcmocka-dev libpcre2-dev zlib1g-dev libisal-dev libmaxminddb-dev hunspell-en-us libyaml-dev libdeflate-dev clang
-      chromium python3 python3-jsonschema libhunspell-dev python3-markdown)
+      chromium python3 python3-jsonschema libhunspell-dev python3-markdown libsqlite3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -18,6 +18,7 @@ static const th_verb verbs[] = {
     {"noise", th_cmd_noise, "rank single conditions that would remove the most of a rule's alerts"},
     {"emulate", th_cmd_emulate, "write realistic raw CloudTrail for attack and benign scenarios"},
     {"test", th_cmd_test, "run rule tests (*.test.toml): events in, expected alerts out"},
+    {"state", th_cmd_state, "show, prune or reset the state file of incremental runs (run --state)"},
 };
 
 static void usage(FILE *f)

@@ -1,6 +1,7 @@
 /* Alert output formats and the run summary (run_out.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "base/timeutil.h"
@@ -146,6 +147,29 @@ bool th_run_out_close(th_run_out *o)
     }
     th_buf_free(&o->buf);
     return !o->werr;
+}
+
+bool th_run_out_stage(th_run_out *o, th_buf *content)
+{
+    flush(o, true);
+    if (o->werr || !o->out.tmp || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)
+        return false;
+    FILE *f = fopen(o->out.tmp, "rb");
+    if (!f)
+        return false;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        th_buf_put(content, chunk, n);
+    bool ok = !ferror(f);
+    fclose(f);
+    return ok;
+}
+
+void th_run_out_raw(th_run_out *o, const void *p, size_t n)
+{
+    th_buf_put(&o->buf, p, n);
+    flush(o, false);
 }
 
 void th_run_out_discard(th_run_out *o)

@@ -43,6 +43,13 @@ void th_run_out_bulk_action(th_buf *b, const th_jval *doc);
 /* Flushes, closes and renames the output into place; false (said) on a
  * write error, and the output file is then left as it was. */
 bool th_run_out_close(th_run_out *o);
+/* -o FILE: everything written so far, flushed to the temporary file and
+ * synced, read back into content (run --state commits it with the state
+ * before the rename: state/state.h). False when the output is not a
+ * temporary file, or on an error. */
+bool th_run_out_stage(th_run_out *o, th_buf *content);
+/* Writes bytes as they are (an earlier run's output, run --state). */
+void th_run_out_raw(th_run_out *o, const void *p, size_t n);
 /* Drops what was written: the output file is left as it was (stdout: flushed). */
 void th_run_out_discard(th_run_out *o);
 

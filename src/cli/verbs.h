@@ -32,5 +32,6 @@ int th_cmd_hunt(int argc, char **argv);
 int th_cmd_emulate(int argc, char **argv);
 int th_cmd_run(int argc, char **argv);
 int th_cmd_test(int argc, char **argv);
+int th_cmd_state(int argc, char **argv);
 
 #endif

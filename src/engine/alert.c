@@ -2,6 +2,7 @@
  * the source document with event.kind removed, merged with flat dotted
  * `kibana.alert.*` fields; deterministic ids (2.3); the reason string (9.3). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
@@ -22,7 +23,9 @@ void th_alert_compact(th_engine *e, size_t from)
         al->text_len = b.len;
         al->doc = NULL;
         al->pub.doc = NULL;
-        al->instance = TH_STR_NULL;
+        if (al->instance.n && !al->inst_heap) /* suppression looks it up in later runs */
+            al->inst_heap = th_xstrndup(al->instance.p, al->instance.n);
+        al->instance = al->inst_heap ? th_str_make(al->inst_heap, strlen(al->inst_heap)) : TH_STR_NULL;
         e->alert_bytes += b.len + 1;
     }
     th_buf_free(&b);
@@ -78,8 +81,27 @@ bool th_alert_id_claim(th_engine *e, th_erule *r, const char *id)
     if (th_map_has(&r->ids, k))
         return false;
     (void)e;
-    th_map_put(&r->ids, th_str_make(th_arena_strndup(&r->ids_arena, id, 64), 64), (void *)1);
+    int64_t *when = TH_ANEW(&r->ids_arena, int64_t); /* the run: snapshot.c prunes by it */
+    *when = r->cur_run;
+    th_map_put(&r->ids, th_str_make(th_arena_strndup(&r->ids_arena, id, 64), 64), when);
     return true;
+}
+
+void th_alert_revive(th_engine *e, th_ealert *al)
+{
+    if (al->doc || !al->text)
+        return;
+    th_json_error err;
+    /* the tree's strings point into the text it is parsed from: a copy in
+     * the arena, so that the heap text can go */
+    char *copy = th_arena_strndup(&e->arena, al->text, al->text_len);
+    al->doc = th_json_parse(&e->arena, copy, al->text_len, &err);
+    if (!al->doc)
+        return;
+    al->pub.doc = al->doc;
+    free(al->text);
+    al->text = NULL;
+    al->dirty = true;
 }
 
 th_jval *th_alert_value(th_arena *a, th_str s)

@@ -48,6 +48,8 @@ void th_engine_free(th_engine *e)
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
+        th_map_free(&r->supp_hist);
+        TH_VEC_FREE(&r->thr_hist);
         free(r);
     }
     for (size_t i = 0; i < e->route.cap; i++) {
@@ -60,8 +62,10 @@ void th_engine_free(th_engine *e)
     th_map_free(&e->route);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
-    for (size_t i = 0; i < e->alerts.len; i++)
+    for (size_t i = 0; i < e->alerts.len; i++) {
         free(e->alerts.items[i].text);
+        free(e->alerts.items[i].inst_heap);
+    }
     TH_VEC_FREE(&e->alerts);
     TH_VEC_FREE(&e->always);
     if (e->scratch_ready)
@@ -111,6 +115,8 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     th_map_init(&er->ids);
     th_arena_init(&er->ids_arena, 0);
     th_map_init(&er->nt_seen);
+    th_map_init(&er->supp_hist);
+    er->last_run = er->done_until = er->cur_run = TH_TIME_NONE;
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
     return er;
@@ -406,6 +412,17 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     e->to = e->o.to_ms != TH_TIME_NONE ? e->o.to_ms
             : e->data_max != INT64_MIN ? e->data_max
                                        : TH_TIME_NONE;
+    if (e->o.incremental && e->o.to_ms == TH_TIME_NONE) {
+        /* the newest event read by this run or an earlier one, less the
+         * settle margin (objects still in flight) unless the period ends */
+        int64_t wm = e->o.watermark_ms;
+        if (e->data_max != INT64_MIN && (wm == TH_TIME_NONE || e->data_max > wm))
+            wm = e->data_max;
+        e->to = wm == TH_TIME_NONE ? TH_TIME_NONE : e->o.final_runs ? wm : wm - e->o.settle_ms;
+    }
+    size_t nloaded = 0; /* alerts carried over from an earlier run come first */
+    while (nloaded < e->alerts.len && e->alerts.items[nloaded].loaded)
+        nloaded++;
     for (size_t pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
@@ -446,6 +463,12 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
         for (size_t k = before; k < e->alerts.len; k++)
             e->alerts.items[k].pub.rule_index = i;
         th_alert_compact(e, before);
+        for (size_t k = 0; k < nloaded; k++) /* revived by suppression: text again */
+            if (e->alerts.items[k].doc)
+                th_alert_compact(e, k);
+        int64_t first;
+        uint64_t runs = r->exec == TH_EXEC_HUNT ? 0 : th_sched_runs(e, r, &first);
+        r->done_until = runs ? first + (int64_t)(runs - 1) * th_sched_interval(r) : r->last_run;
         th_arena_free(&e->arena);
         e->arena = kept;
         r->rep.temporal_ns = th_now_ns() - t0;
@@ -456,13 +479,17 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     th_arena_init(&scratch, 0);
     for (size_t i = 0; i < e->alerts.len; i++) {
         th_ealert *al = &e->alerts.items[i];
+        if (al->loaded && !al->dirty)
+            continue; /* written by the run that created it */
         th_json_error err;
         al->pub.doc = th_json_parse(&scratch, al->text, al->text_len, &err);
         if (sink && al->pub.doc)
             sink(ctx, &al->pub);
         al->pub.doc = NULL;
-        free(al->text);
-        al->text = NULL;
+        if (!e->o.incremental) { /* else kept for th_engine_save */
+            free(al->text);
+            al->text = NULL;
+        }
         th_arena_reset(&scratch);
     }
     th_arena_free(&scratch);

@@ -64,6 +64,18 @@ typedef struct th_engine_opts {
     bool profile;               /* time every predicate evaluation (eval_ns) */
     const char *space_id;       /* Kibana space in alert ids; "default" */
     const char *source_index;   /* _index of source events in ids/ancestors */
+    /* Incremental runs (--state; th_engine_load_* / th_engine_save below):
+     * each rule's schedule continues after the last run an earlier
+     * invocation did and stops at `to` (default: the newest event read by
+     * any run so far, less settle_ms), so that a run never executes before
+     * every event its window holds was read. */
+    bool incremental;
+    bool final_runs;            /* also the runs after `to` whose windows reach it (the
+                                   period is over), as a replay does */
+    int64_t settle_ms;          /* see above */
+    int64_t watermark_ms;       /* newest combined time earlier runs read, or TH_TIME_NONE */
+    uint64_t order_base;        /* added to input positions (tie-breaks): the events
+                                   of earlier runs came first */
 } th_engine_opts;
 
 /* Per-rule results, for the summary and --profile. */
@@ -250,6 +262,54 @@ uint64_t th_engine_retained_peak(const th_engine *e, bool *reached);
 uint64_t th_engine_alert_bytes(const th_engine *e);
 /* Events fed, and how many had event.ingested. */
 void th_engine_event_counts(const th_engine *e, uint64_t *events, uint64_t *with_ingested);
+
+/* ---- incremental runs: the state carried from one run to the next ----
+ * What a rule's later runs can still need of this run, and nothing else:
+ * the matches inside any later run's reach (its lookback; new_terms: its
+ * history window, documents only within the lookback), the alert ids that
+ * a later run could produce again, the threshold signal history and the
+ * query suppression history, the alerts that a later run can still read
+ * (the rule over the alert index) or update (suppression with a duration),
+ * and the last run time done. The engine knows no file format: state/
+ * stores these records. Loading happens after every rule was added and
+ * before the first event; saving after th_engine_finish. */
+typedef struct th_saved_doc {
+    th_str json;                /* ECS document, or the raw record when `raw` */
+    bool raw;
+    th_str id;
+    int64_t ts, ingested, combined;
+    uint64_t index;
+} th_saved_doc;
+typedef struct th_saved_alert {
+    size_t rule_index;
+    int64_t time_ms;
+    th_str text;                /* the alert document */
+    th_str instance;            /* suppression instance id, or empty */
+    int64_t supp_end, supp_docs;
+} th_saved_alert;
+typedef struct th_engine_saver {
+    void *ctx;
+    /* each document a kept match refers to, numbered 0.. in call order */
+    void (*doc)(void *ctx, uint32_t n, const th_saved_doc *d);
+    /* each rule that runs: the last run done and its state as one blob
+     * (th_engine_load_rule reads it back) */
+    void (*rule)(void *ctx, size_t idx, int64_t last_run, const void *blob, size_t len,
+                 uint64_t nmatches, uint64_t nids);
+    void (*alert)(void *ctx, const th_saved_alert *a);
+} th_engine_saver;
+/* Hands over the state (after th_engine_finish of an incremental engine). */
+void th_engine_save(th_engine *e, const th_engine_saver *s);
+/* The newest combined time read so far (this run or earlier). */
+int64_t th_engine_watermark(const th_engine *e);
+/* Loads a saved document; returns its engine index (for th_engine_load_rule's
+ * map from saved numbers). */
+uint32_t th_engine_load_doc(th_engine *e, const th_saved_doc *d);
+/* Loads rule idx's blob; docmap maps the saved document numbers to
+ * th_engine_load_doc's indices. False (nothing loaded) when the blob is not
+ * one th_engine_save wrote. */
+bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void *blob, size_t len,
+                         const uint32_t *docmap, size_t ndocs);
+void th_engine_load_alert(th_engine *e, const th_saved_alert *a);
 
 /* ---- explain: tracing one event (additions for `trailhound explain`) ----
  * With a trace set before the first event is fed, the engine records what

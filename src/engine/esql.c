@@ -443,10 +443,12 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
     for (uint64_t k = 0; k < runs; k++) {
         int64_t t = first + (int64_t)k * iv;
         r->rep.runs++;
+        r->cur_run = t;
         size_t nd = 0;
         for (size_t i = 0; i < n; i++) {
             const th_ealert *al = &e->alerts.items[i];
-            if (!adoc[i] || al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t)
+            if (!adoc[i] || al->pub.time_ms > t || ts[i] < t - lb || ts[i] > t ||
+                al->pub.rule == r->rule) /* its own, carried over from an earlier run */
                 continue;
             const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
             docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,

@@ -195,7 +195,7 @@ static uint32_t store_doc(th_engine *e, const th_event *ev)
     d.ts = ev->timestamp_ms;
     d.ingested = ev->ingested_ms;
     d.combined = th_event_combined_ts(ev);
-    d.index = ev->index;
+    d.index = e->o.order_base + ev->index;
     e->doc_bytes += d.json.n + d.id.n + sizeof(th_edoc);
     TH_VEC_PUSH(&e->docs, d);
     return (uint32_t)(e->docs.len - 1);
@@ -385,7 +385,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         r->rep.state_capped = true;
         return;
     }
-    m.order = ev->index;
+    m.order = e->o.order_base + ev->index;
     capture(e, r, &m, ev->doc);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
         if (r->stages[i].fn(r->stages[i].pred, ev->doc))

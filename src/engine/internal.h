@@ -49,6 +49,13 @@ typedef struct th_trange {
     int64_t lo, hi;
 } th_trange;
 
+/* Threshold signal history entry: a bucket key and the newest combined
+ * timestamp of the events it alerted on. */
+typedef struct th_thist {
+    th_str *vals;
+    int64_t last;
+} th_thist;
+
 typedef struct th_erule {
     const th_rule *rule;
     th_exec exec;
@@ -87,6 +94,14 @@ typedef struct th_erule {
     bool on_alerts;       /* ES|QL over the alert index: reads the run's own alerts */
     bool esql_cap;        /* ES|QL: the query runs on the captured fields, no documents kept */
     th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
+    /* incremental runs (snapshot.c): what carries over from one run to the next */
+    int64_t last_run;     /* the last run time already done in an earlier run, or TH_TIME_NONE */
+    int64_t done_until;   /* after th_engine_finish: the last run time this run did
+                             (== last_run when it did none) */
+    int64_t cur_run;      /* the run being executed (claimed ids remember it) */
+    TH_VEC(th_thist) thr_hist; /* threshold signal history (threshold.c) */
+    th_map supp_hist;     /* query suppression: group key -> int64_t end (suppress.c) */
+    bool loaded;          /* state was loaded for it */
 } th_erule;
 
 typedef struct th_ealert {
@@ -97,8 +112,12 @@ typedef struct th_ealert {
     int64_t supp_end;   /* kibana.alert.suppression.end */
     int64_t supp_docs;  /* kibana.alert.suppression.docs_count */
     char *text;         /* once its rule's temporal pass is over: the document as JSON
-                           text (heap), doc and instance cleared (th_engine_finish) */
+                           text (heap), doc cleared, instance copied to the heap
+                           (th_engine_finish) */
     size_t text_len;
+    char *inst_heap;    /* the heap copy of instance (or NULL) */
+    bool loaded;        /* carried over from an earlier run (snapshot.c): not written again */
+    bool dirty;         /* loaded, then updated by suppression: written again */
 } th_ealert;
 
 typedef TH_VEC(size_t) th_idxvec;
@@ -148,6 +167,8 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
 typedef void (*th_run_fn)(th_engine *e, th_erule *r, int64_t t, void *ctx);
 void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx);
 void th_exec_query(th_engine *e, th_erule *r);
+/* The last scheduled run time <= x (runs at phase + k * interval). */
+int64_t th_sched_floor(const th_engine *e, const th_erule *r, int64_t x);
 int64_t th_sched_interval(const th_erule *r); /* 5m when unset */
 int64_t th_sched_lookback(const th_erule *r); /* 6m when unset */
 
@@ -233,5 +254,8 @@ bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
 bool th_budget_fits(th_engine *e, uint64_t bytes);
 /* Updates the peak of what the engine keeps (after anything was kept). */
 void th_budget_note(th_engine *e);
+/* alert.c: a loaded alert kept as text, parsed back (into e->arena) so that
+ * suppression can update it; marks it to be written again. */
+void th_alert_revive(th_engine *e, th_ealert *al);
 
 #endif

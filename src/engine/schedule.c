@@ -44,15 +44,37 @@ static int64_t rule_lookback(const th_erule *r)
     return r->rule->lookback_ms > 0 ? r->rule->lookback_ms : 6 * 60 * 1000;
 }
 
+int64_t th_sched_floor(const th_engine *e, const th_erule *r, int64_t x)
+{
+    int64_t iv = rule_interval(r);
+    int64_t phase = e->o.phase_ms % iv;
+    return phase + floor_div(x - phase, iv) * iv;
+}
+
+/* Incremental runs (snapshot.c) continue each rule's schedule after the last
+ * run an earlier invocation did, and stop at `to` (the newest event read,
+ * less the settle margin): a later run's window would reach events not read
+ * yet. The runs after the data ends, which a replay does, come only with
+ * final_runs (the period is over). */
 uint64_t th_sched_runs(const th_engine *e, const th_erule *r, int64_t *first)
 {
-    if (e->from == TH_TIME_NONE || e->to == TH_TIME_NONE || e->to < e->from)
+    if (e->to == TH_TIME_NONE)
         return 0;
     int64_t iv = rule_interval(r);
     int64_t phase = e->o.phase_ms % iv;
-    int64_t a = ceil_aligned(e->from, phase, iv);
-    /* last aligned t with t - lookback <= to */
-    int64_t b = ceil_aligned(e->to + rule_lookback(r) + 1, phase, iv) - iv;
+    int64_t a;
+    if (e->o.incremental && r->last_run != TH_TIME_NONE) {
+        a = r->last_run + iv;
+    } else {
+        if (e->from == TH_TIME_NONE || e->to < e->from)
+            return 0;
+        a = ceil_aligned(e->from, phase, iv);
+    }
+    int64_t b;
+    if (e->o.incremental && !e->o.final_runs)
+        b = th_sched_floor(e, r, e->to);
+    else /* last aligned t with t - lookback <= to */
+        b = ceil_aligned(e->to + rule_lookback(r) + 1, phase, iv) - iv;
     *first = a;
     if (b < a)
         return 0;
@@ -211,6 +233,7 @@ void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx)
             }
             continue;
         }
+        r->cur_run = t;
         fn(e, r, t, ctx);
     }
 }
@@ -234,10 +257,24 @@ static void query_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 
 void th_exec_query(th_engine *e, th_erule *r)
 {
-    th_map supp_hist;
-    th_map_init(&supp_hist);
-    th_sched_each(e, r, query_run, &supp_hist);
-    th_map_free(&supp_hist);
+    th_sched_each(e, r, query_run, &r->supp_hist);
+    if (!r->supp_hist.len)
+        return;
+    /* the suppression history outlives this pass (incremental runs save it):
+     * its keys and ends move from the scratch arena to the rule's own */
+    th_map kept;
+    th_map_init(&kept);
+    for (size_t i = 0; i < r->supp_hist.cap; i++) {
+        th_map_slot *sl = &r->supp_hist.slots[i];
+        if (!sl->used)
+            continue;
+        int64_t *end = TH_ANEW(&r->ids_arena, int64_t);
+        *end = *(int64_t *)sl->value;
+        char *k = th_arena_strndup(&r->ids_arena, sl->key.p, sl->key.n);
+        th_map_put(&kept, th_str_make(k, sl->key.n), end);
+    }
+    th_map_free(&r->supp_hist);
+    r->supp_hist = kept;
 }
 
 int64_t th_sched_interval(const th_erule *r) { return rule_interval(r); }

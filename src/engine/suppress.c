@@ -76,8 +76,10 @@ th_ealert *th_supp_find_open(th_engine *e, const th_erule *r, th_str inst, int64
 {
     for (size_t i = e->alerts.len; i-- > 0;) {
         th_ealert *a = &e->alerts.items[i];
-        if (a->pub.rule == r->rule && th_str_eq(a->instance, inst) && a->pub.time_ms >= since)
-            return a;
+        if (a->pub.rule == r->rule && th_str_eq(a->instance, inst) && a->pub.time_ms >= since) {
+            th_alert_revive(e, a); /* an alert of an earlier run, kept as text */
+            return a->doc ? a : NULL;
+        }
     }
     return NULL;
 }

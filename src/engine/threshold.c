@@ -23,17 +23,13 @@ typedef struct bucket {
     th_map card;              /* distinct cardinality values (keys borrowed) */
 } bucket;
 
-typedef struct hist {
-    th_str *vals;             /* key values, one per field */
-    int64_t last;             /* lastSignalTimestamp */
-} hist;
+typedef th_thist hist; /* internal.h: kept on the rule, carried across runs */
 
 typedef struct th_state {
     th_engine *e;
     th_erule *r;
     size_t nf;
     bool has_card;
-    TH_VEC(hist) history;
     uint64_t bytes;
     /* per run */
     th_map buckets;
@@ -57,8 +53,8 @@ static bool match_has(const th_match *m, size_t f, th_str v)
 
 static bool excluded(const th_state *s, const th_match *m)
 {
-    for (size_t h = 0; h < s->history.len; h++) {
-        const hist *e = &s->history.items[h];
+    for (size_t h = 0; h < s->r->thr_hist.len; h++) {
+        const hist *e = &s->r->thr_hist.items[h];
         if (m->combined > e->last)
             continue;
         bool all = true;
@@ -134,8 +130,8 @@ static th_jval *iso(th_arena *a, int64_t ms)
 
 static void remember(th_state *s, const bucket *b)
 {
-    for (size_t h = 0; h < s->history.len; h++) {
-        hist *e = &s->history.items[h];
+    for (size_t h = 0; h < s->r->thr_hist.len; h++) {
+        hist *e = &s->r->thr_hist.items[h];
         if (th_tuple_cmp(e->vals, b->vals, s->nf) == 0) {
             if (b->max_ts > e->last)
                 e->last = b->max_ts;
@@ -143,7 +139,7 @@ static void remember(th_state *s, const bucket *b)
         }
     }
     hist e = {b->vals, b->max_ts};
-    TH_VEC_PUSH(&s->history, e);
+    TH_VEC_PUSH(&s->r->thr_hist, e);
 }
 
 static void alert_bucket(th_state *s, const bucket *b, int64_t t)
@@ -247,15 +243,15 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     int64_t f = t - th_sched_lookback(r);
     /* forget history older than this window */
     size_t w = 0;
-    for (size_t h = 0; h < s->history.len; h++) {
-        if (s->history.items[h].last > f)
-            s->history.items[w++] = s->history.items[h];
+    for (size_t h = 0; h < s->r->thr_hist.len; h++) {
+        if (s->r->thr_hist.items[h].last > f)
+            s->r->thr_hist.items[w++] = s->r->thr_hist.items[h];
     }
-    s->history.len = w;
+    s->r->thr_hist.len = w;
     size_t b, en;
     th_sched_window(e, r, f, t, &b, &en);
     s->bytes = 0; /* this run's state: the history plus its buckets */
-    th_state_charge(e, r, &s->bytes, s->history.len * (sizeof(hist) + s->nf * sizeof(th_str)));
+    th_state_charge(e, r, &s->bytes, s->r->thr_hist.len * (sizeof(hist) + s->nf * sizeof(th_str)));
     s->t = t;
     const th_match *traced = NULL;
     for (size_t i = b; i < en; i++) {
@@ -311,6 +307,15 @@ void th_exec_threshold(th_engine *e, th_erule *r)
     free_buckets(&s);
     th_map_free(&s.buckets);
     TH_VEC_FREE(&s.blist);
-    TH_VEC_FREE(&s.history);
     th_buf_free(&s.key);
+    /* the history outlives this pass (incremental runs save it): its keys
+     * move from the pass's scratch arena to the rule's own */
+    for (size_t h = 0; h < r->thr_hist.len; h++) {
+        th_str *v = TH_ANEWN(&r->ids_arena, th_str, s.nf ? s.nf : 1);
+        for (size_t f = 0; f < s.nf; f++) {
+            th_str x = r->thr_hist.items[h].vals[f];
+            v[f] = th_str_make(th_arena_strndup(&r->ids_arena, x.p, x.n), x.n);
+        }
+        r->thr_hist.items[h].vals = v;
+    }
 }

@@ -173,6 +173,10 @@ static bool next_file(th_input *in)
         case TH_IO_WALK_UNREADABLE: skip_file(in, &in->st.files_unreadable); continue;
         case TH_IO_WALK_FILE: break;
         }
+        if (!it.is_stdin && in->opts.seen && in->opts.seen(in->opts.seen_ctx, it.path)) {
+            in->st.files_read_before++;
+            continue;
+        }
         if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
                             in->opts.diags)) {
             th_io_src_release(&in->src);

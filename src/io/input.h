@@ -88,6 +88,11 @@ typedef struct th_input_opts {
     const th_walk_excl *exclude; /* (addition) files never read, e.g. this run's output
                                     (base/walk.h th_walk_exclude); borrowed */
     size_t nexclude;
+    /* (addition) incremental runs (--state): asked before a file found by
+     * the walk is opened (not stdin); true = it was read by an earlier run:
+     * not opened, counted in files_read_before. ctx is seen_ctx. */
+    bool (*seen)(void *ctx, const char *path);
+    void *seen_ctx;
     const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal
                                                  came), a read that the signal interrupted
                                                  ends the file: reading stops promptly
@@ -112,6 +117,8 @@ typedef struct th_input_stats {
                                     CloudTrail record nor an ECS document (digests too) */
     uint64_t gzip_errors;        /* truncated, corrupt or over-cap gzip streams (the data
                                     before the fault is still read) */
+    uint64_t files_read_before;  /* (addition) not in files_skipped: read by an earlier
+                                    run (th_input_opts.seen), not opened */
 } th_input_stats;
 
 typedef struct th_input th_input;

@@ -1,0 +1,201 @@
+# run --state (issue 15): daily incremental runs give byte-identical alerts to
+# one long replay over the whole runnable AWS pack; input objects are read
+# once; a foreign or corrupt state file is refused; a changed rule starts
+# fresh; `state show|prune|reset`.
+. "$(dirname "$0")/lib.sh"
+RULES=$CORPUS/detection-rules/rules/integrations/aws
+export LC_ALL=C
+# the whole pack under ASan is slow: fewer days there, the same checks
+case "$TH" in *asan*) DAYS=4 KDD=3 ;; *) DAYS=${TH_STATE_DAYS:-30} KDD=8 ;; esac
+
+# corrupt and foreign files are refused, never reset (no corpus needed)
+echo '{"Records":[]}' > "$TMP/empty.json"
+mkdir -p "$TMP/r1"
+cat > "$TMP/r1/r.toml" <<'TOML'
+[metadata]
+creation_date = "2024/01/01"
+updated_date = "2024/01/01"
+maturity = "production"
+[rule]
+author = ["t"]
+description = "t"
+name = "State Test Rule"
+risk_score = 21
+rule_id = "00000000-0000-4000-8000-000000000015"
+severity = "low"
+type = "query"
+language = "kuery"
+index = ["logs-aws.cloudtrail-*"]
+query = 'event.action: "GetCallerIdentity"'
+TOML
+echo 'not a database' > "$TMP/bad.db"
+expect_rc "state: a file that is no database is refused" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --state "$TMP/bad.db" --format summary
+expect_grep "state: says why" "not a trailhound state file" "$TMP/err"
+if [ "$(cat "$TMP/bad.db")" = "not a database" ]; then ok "state: the refused file is unchanged"; else nok "state: the refused file is unchanged"; fi
+if command -v python3 >/dev/null; then
+  python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()" "$TMP/foreign.db"
+  expect_rc "state: another application's SQLite database is refused" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --state "$TMP/foreign.db" --format summary
+  expect_grep "state: says it is another application's" "another application" "$TMP/err"
+fi
+expect_rc "state: show of a missing file" 2 "$TH" state show "$TMP/none.db"
+expect_rc "state: --final without --state is a usage error" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/empty.json" --final
+
+if [ ! -d "$RULES" ]; then
+  skip "state: daily runs equal one replay (corpus absent: $RULES)"
+  exit 0
+fi
+EMU="$TMP/emu"
+"$TH" emulate background iam-temp-creds console-anomalies access-key-persistence secrets-access \
+  --days "$DAYS" --rate 40 --out "$EMU" >/dev/null 2>&1
+days=$(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/*/*/* | sed 's|.*/CloudTrail/[^/]*/||' | sort -u)
+all=()
+for d in $days; do for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do all+=("$EMU/$x"); done; done
+"$TH" run --rules "$RULES" --data "${all[@]}" --quiet -o "$TMP/replay.ndjson"
+n=0; bad=0
+mkdir -p "$TMP/land"
+for d in $days; do
+  for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do mkdir -p "$TMP/land/$x"; cp -l "$EMU/$x"/* "$TMP/land/$x/"; done
+  n=$((n + 1))
+  "$TH" run --rules "$RULES" --data "$TMP/land/AWSLogs" --state "$TMP/state.db" -o "$TMP/day$n.ndjson" --quiet
+  rc=$?; [ $rc -le 1 ] || bad=$((bad + 1))
+done
+"$TH" run --rules "$RULES" --data "$TMP/land/AWSLogs" --state "$TMP/state.db" --final -o "$TMP/final.ndjson" 2>"$TMP/final.err"
+if [ $bad -eq 0 ]; then ok "state: $n daily runs ran"; else nok "state: $n daily runs ran" "$bad failed"; fi
+for i in $(seq 1 $n); do cat "$TMP/day$i.ndjson"; done > "$TMP/daily.ndjson"
+cat "$TMP/final.ndjson" >> "$TMP/daily.ndjson"
+nrep=$(wc -l < "$TMP/replay.ndjson")
+if [ "$nrep" -gt 0 ]; then ok "state: the replay raised alerts ($nrep)"; else nok "state: the replay raised alerts"; fi
+nrules=$(jq -r '."kibana.alert.rule.rule_id"' "$TMP/replay.ndjson" | sort -u | wc -l)
+if [ "$nrules" -ge 5 ]; then ok "state: alerts of several rules ($nrules)"; else nok "state: alerts of several rules" "$nrules"; fi
+if cmp -s "$TMP/replay.ndjson" "$TMP/daily.ndjson"; then ok "state: $n daily runs + --final give byte-identical alerts to one replay"
+else nok "state: $n daily runs + --final give byte-identical alerts to one replay" \
+  "$(diff <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/replay.ndjson") <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/daily.ndjson") | head -20)"; fi
+expect_grep "state: the last run opened no object again" "[1-9][0-9]* input files read before, not opened" "$TMP/final.err"
+expect_grep "state: every rule resumed" "rules resume, 0 new, 0 changed" "$TMP/final.err"
+
+# kill-and-resume: SIGKILL at random points of every daily run, retried until
+# one finishes; the outputs of all tries, in order, are the replay's alerts:
+# no alert lost, none written twice (the output is committed with the state,
+# state/state.h)
+KD=${TH_STATE_KILL_DAYS:-$KDD}
+kdays=$(echo "$days" | head -n "$KD")
+kall=()
+for d in $kdays; do for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do kall+=("$EMU/$x"); done; done
+"$TH" run --rules "$RULES" --data "${kall[@]}" --quiet -o "$TMP/kreplay.ndjson"
+span_ms=0 # the first day's run is timed, not killed: later kills fall within a run
+mkdir -p "$TMP/kland" "$TMP/kout"
+kills=0; tries=0; n=0
+for d in $kdays; do
+  for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do mkdir -p "$TMP/kland/$x"; cp -l "$EMU/$x"/* "$TMP/kland/$x/"; done
+  n=$((n + 1)); k=0
+  while :; do
+    k=$((k + 1)); tries=$((tries + 1))
+    delay=$(( span_ms ? RANDOM % span_ms : 0 ))
+    out="$TMP/kout/day$(printf %03d $n).try$(printf %02d $k).ndjson"
+    t0=$(date +%s%N)
+    if [ $n -gt 1 ] && [ $k -le 8 ]; then
+      timeout -s KILL "$((delay / 1000)).$(printf %03d $((delay % 1000)))" \
+        "$TH" run --rules "$RULES" --data "$TMP/kland/AWSLogs" --state "$TMP/kstate.db" -o "$out" --quiet 2>/dev/null
+    else
+      "$TH" run --rules "$RULES" --data "$TMP/kland/AWSLogs" --state "$TMP/kstate.db" -o "$out" --quiet 2>/dev/null
+    fi
+    rc=$?
+    if [ $rc -eq 137 ]; then kills=$((kills + 1)); continue; fi
+    [ $n -eq 1 ] && span_ms=$(( ($(date +%s%N) - t0) / 1000000 * 12 / 10 + 20 ))
+    break
+  done
+done
+"$TH" run --rules "$RULES" --data "$TMP/kland/AWSLogs" --state "$TMP/kstate.db" --final -o "$TMP/kout/zfinal.ndjson" --quiet 2>/dev/null
+ls "$TMP/kout" | grep -E '^(day[0-9]+\.try[0-9]+|zfinal)\.ndjson$' | sort | sed "s|^|$TMP/kout/|" | xargs cat > "$TMP/kdaily.ndjson"
+if [ "$kills" -ge 1 ]; then ok "state: kill: $kills of $tries runs killed at random points"; else nok "state: kill: some runs were killed" "0 of $tries"; fi
+if cmp -s "$TMP/kreplay.ndjson" "$TMP/kdaily.ndjson"; then ok "state: kill: the alerts of every try equal one replay (none lost, none twice; $(wc -l < "$TMP/kreplay.ndjson") alerts)"
+else nok "state: kill: the alerts of every try equal one replay" "$(wc -l < "$TMP/kreplay.ndjson") vs $(wc -l < "$TMP/kdaily.ndjson")" \
+  "$(diff <(jq -c '[."kibana.alert.uuid"]' "$TMP/kreplay.ndjson") <(jq -c '[."kibana.alert.uuid"]' "$TMP/kdaily.ndjson") | head -10)"; fi
+
+# the one window where the state is ahead of the output: killed after the
+# commit, before the rename; the next run writes that output first
+rm -rf "$TMP/wland" "$TMP/wout"; mkdir -p "$TMP/wland" "$TMP/wout"
+w=0
+for d in $kdays; do
+  for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do mkdir -p "$TMP/wland/$x"; cp -l "$EMU/$x"/* "$TMP/wland/$x/"; done
+  w=$((w + 1))
+  if [ $((w % 2)) -eq 0 ]; then
+    TH_TEST_KILL_AFTER_STATE_COMMIT=1 "$TH" run --rules "$RULES" --data "$TMP/wland/AWSLogs" --state "$TMP/wstate.db" -o "$TMP/wout/day$(printf %03d $w).a.ndjson" --quiet 2>/dev/null
+    [ $? -eq 137 ] || nok "state: window: the test hook killed the run"
+  fi
+  "$TH" run --rules "$RULES" --data "$TMP/wland/AWSLogs" --state "$TMP/wstate.db" -o "$TMP/wout/day$(printf %03d $w).b.ndjson" 2>>"$TMP/werr" >/dev/null
+done
+"$TH" run --rules "$RULES" --data "$TMP/wland/AWSLogs" --state "$TMP/wstate.db" --final -o "$TMP/wout/zfinal.ndjson" --quiet 2>/dev/null
+ls "$TMP/wout" | grep -E '\.ndjson$' | sort | sed "s|^|$TMP/wout/|" | xargs cat > "$TMP/wdaily.ndjson"
+expect_grep "state: window: the next run says it writes the last output first" "never got into place: written here first" "$TMP/werr"
+if ! ls "$TMP/wout" | grep -q '\.a\.ndjson$'; then ok "state: window: the killed runs left no output in place"; else nok "state: window: the killed runs left no output in place"; fi
+if cmp -s "$TMP/kreplay.ndjson" "$TMP/wdaily.ndjson"; then ok "state: window: the next run wrote the killed run's alerts first, once"
+else nok "state: window: the next run wrote the killed run's alerts first, once" "$(wc -l < "$TMP/kreplay.ndjson") vs $(wc -l < "$TMP/wdaily.ndjson")"; fi
+
+# hourly runs: objects land by the hour of their S3 key time; one run per hour
+case "$TH" in *asan*) HOURS=12 ;; *) HOURS=${TH_STATE_HOURS:-48} ;; esac
+rm -rf "$TMP/hland" "$TMP/hrep"; mkdir -p "$TMP/hland" "$TMP/hrep"
+(cd "$EMU" && find AWSLogs -type f -name '*.json.gz' | sed -E 's|^(.*_([0-9]{8}T[0-9]{2})[0-9]{2}Z_[^/]*)$|\2 \1|' | sort -k1,1 -k2,2) > "$TMP/hfiles"
+hours=$(cut -d' ' -f1 "$TMP/hfiles" | uniq | head -n "$HOURS")
+i=0
+for h in $hours; do
+  i=$((i + 1)); hd=$(printf %04d $i)
+  grep "^$h " "$TMP/hfiles" | cut -d' ' -f2 | while read -r f; do
+    mkdir -p "$TMP/hrep/$hd/$(dirname "$f")"; ln "$EMU/$f" "$TMP/hrep/$hd/$f"
+  done
+done
+"$TH" run --rules "$RULES" --data "$TMP/hrep" --quiet -o "$TMP/hreplay.ndjson"
+i=0; hbad=0
+for h in $hours; do
+  i=$((i + 1)); hd=$(printf %04d $i)
+  cp -rl "$TMP/hrep/$hd/AWSLogs" "$TMP/hland/"
+  "$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" -o "$TMP/hour$hd.ndjson" --quiet 2>/dev/null
+  [ $? -le 1 ] || hbad=$((hbad + 1))
+done
+"$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" --final -o "$TMP/hourz.ndjson" --quiet 2>/dev/null
+cat "$TMP"/hour*.ndjson > "$TMP/hdaily.ndjson"
+if [ $hbad -eq 0 ] && [ -s "$TMP/hreplay.ndjson" ]; then ok "state: $i hourly runs ran ($(wc -l < "$TMP/hreplay.ndjson") alerts in the replay)"; else nok "state: $i hourly runs ran" "$hbad failed"; fi
+if cmp -s "$TMP/hreplay.ndjson" "$TMP/hdaily.ndjson"; then ok "state: $i hourly runs + --final give byte-identical alerts to one replay"
+else nok "state: $i hourly runs + --final give byte-identical alerts to one replay" "$(wc -l < "$TMP/hreplay.ndjson") vs $(wc -l < "$TMP/hdaily.ndjson")" \
+  "$(diff <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hreplay.ndjson") <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hdaily.ndjson") | head -20)"; fi
+
+# --follow: objects dropped into the watched folder day by day; each batch is
+# run as it lands (alerts appended to -o); SIGTERM stops it with the state of
+# every finished run; with a --final run the alerts are the replay's
+rm -rf "$TMP/fland"; mkdir -p "$TMP/fland"
+"$TH" run --rules "$RULES" --data "$TMP/fland" --state "$TMP/fstate.db" --follow -o "$TMP/follow.ndjson" 2>"$TMP/ferr" >/dev/null &
+fpid=$!
+waitsaved() { local i; for i in $(seq 1 1200); do [ "$(grep -c '^state: saved' "$TMP/ferr")" -ge "$1" ] && return 0; sleep 0.25; done; return 1; }
+fok=0; waitsaved 1 && fok=1
+fn=1
+for d in $kdays; do
+  for x in $(cd "$EMU" && ls -d AWSLogs/*/CloudTrail/*/"$d"); do mkdir -p "$TMP/fland/$x"; cp -l "$EMU/$x"/* "$TMP/fland/$x/"; done
+  fn=$((fn + 1)); waitsaved $fn || fok=0
+done
+kill -TERM $fpid; wait $fpid; frc=$?
+if [ $fok -eq 1 ]; then ok "state: follow: one run per batch of objects as they landed ($fn runs)"; else nok "state: follow: one run per batch of objects as they landed" "$(tail -5 "$TMP/ferr")"; fi
+if [ $frc -le 1 ]; then ok "state: follow: SIGTERM stops it cleanly (exit $frc)"; else nok "state: follow: SIGTERM stops it cleanly" "exit $frc"; fi
+expect_grep "state: follow: says it stopped with the state committed" "stopped by signal 15; the state holds every finished run" "$TMP/ferr"
+"$TH" run --rules "$RULES" --data "$TMP/fland" --state "$TMP/fstate.db" --final -o "$TMP/ffinal.ndjson" --quiet 2>/dev/null
+if cat "$TMP/follow.ndjson" "$TMP/ffinal.ndjson" | cmp -s - "$TMP/kreplay.ndjson"; then ok "state: follow: the alerts appended as raised equal one replay"
+else nok "state: follow: the alerts appended as raised equal one replay" "$(cat "$TMP/follow.ndjson" "$TMP/ffinal.ndjson" | wc -l) vs $(wc -l < "$TMP/kreplay.ndjson")"; fi
+expect_rc "state: follow without --state is a usage error" 2 "$TH" run --rules "$TMP/r1" --data "$TMP/fland" --follow
+
+# a run with nothing new raises nothing and reads nothing
+expect_rc "state: nothing new: exit 0" 0 "$TH" run --rules "$RULES" --data "$TMP/land/AWSLogs" --state "$TMP/state.db" -o "$TMP/again.ndjson"
+if [ ! -s "$TMP/again.ndjson" ]; then ok "state: nothing new: no alert written again"; else nok "state: nothing new: no alert written again"; fi
+
+# a changed rule starts fresh, and the summary says so
+mkdir -p "$TMP/rules2"; cp "$RULES"/*.toml "$TMP/rules2/"
+f=$(grep -l '^type = "query"' "$TMP/rules2"/*.toml | head -1)
+name=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$f" | head -1)
+sed -i 's/^from = "now-6m"/from = "now-7m"/' "$f"
+expect_rc "state: run with a changed rule" 0 "$TH" run --rules "$TMP/rules2" --data "$TMP/land/AWSLogs" --state "$TMP/state.db" --format summary
+expect_grep "state: the changed rule starts fresh, named" "changed, starts fresh: .*$name" "$TMP/err"
+
+expect_rc "state: show" 0 "$TH" state show "$TMP/state.db"
+expect_grep "state: show lists the rules' last runs" "^20[0-9-]+T.*Z +[0-9]+ +[0-9]+ +[0-9]+ " "$TMP/out"
+expect_rc "state: prune" 0 "$TH" state prune "$TMP/state.db" --objects-before 2100-01-01T00:00:00Z
+expect_grep "state: prune drops the object records" "[1-9][0-9]* input object records dropped" "$TMP/out"
+expect_rc "state: reset" 0 "$TH" state reset "$TMP/state.db"
+if [ ! -e "$TMP/state.db" ]; then ok "state: reset removed the file"; else nok "state: reset removed the file"; fi
