@@ -402,7 +402,7 @@ void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx
 
 /* the time an alert is windowed on: the event.ingested it carries, else its
  * @timestamp (the run that created it) */
-static int64_t alert_time(const th_ealert *al, const th_jval *doc)
+int64_t th_alert_window_time(const th_ealert *al, const th_jval *doc)
 {
     const th_jval *v = th_jobj_getn(doc, TH_STR_LIT("event.ingested"));
     if (!v)
@@ -432,7 +432,7 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
             th_json_error jerr;
             adoc[i] = th_json_parse(&adocs, al->text, al->text_len, &jerr);
         }
-        ts[i] = alert_time(al, adoc[i]);
+        ts[i] = th_alert_window_time(al, adoc[i]);
     }
     th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
     int64_t first;

@@ -181,6 +181,10 @@ void th_exec_sequence(th_engine *e, th_erule *r);
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
 void th_exec_esql(th_engine *e, th_erule *r);
+/* The time the rule over the alert index windows an alert on: the
+ * event.ingested it copied from its source event, else its own time (esql.c;
+ * also what the state keeps alerts for, snapshot.c). doc is the alert's document. */
+int64_t th_alert_window_time(const th_ealert *al, const th_jval *doc);
 void th_exec_esql_alerts(th_engine *e, th_erule *r);
 /* Query rule with alert suppression: one run's new candidates. */
 void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, size_t n,

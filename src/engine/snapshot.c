@@ -220,18 +220,6 @@ static void save_rule(save_ctx *c, size_t idx)
     th_buf_free(&b);
 }
 
-/* the time the rule over the alert index windows an alert on (esql.c) */
-static int64_t alert_window_time(const th_ealert *al, const th_jval *doc)
-{
-    const th_jval *v = th_jobj_getn(doc, TH_STR_LIT("event.ingested"));
-    if (!v)
-        v = th_json_path_first(doc, TH_STR_LIT("event.ingested"));
-    int64_t ms;
-    if (v && v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &ms))
-        return ms;
-    return al->pub.time_ms;
-}
-
 static bool keep_alert(th_engine *e, const th_ealert *al, th_arena *scratch, int64_t reader_h)
 {
     if (!al->text)
@@ -247,7 +235,7 @@ static bool keep_alert(th_engine *e, const th_ealert *al, th_arena *scratch, int
         return false; /* no rule reads alerts */
     th_json_error err;
     th_jval *doc = th_json_parse(scratch, al->text, al->text_len, &err);
-    bool keep = doc && (reader_h == INT64_MIN || alert_window_time(al, doc) >= reader_h);
+    bool keep = doc && (reader_h == INT64_MIN || th_alert_window_time(al, doc) >= reader_h);
     th_arena_reset(scratch);
     return keep;
 }
