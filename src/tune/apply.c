@@ -137,6 +137,22 @@ static const char *entry_type(const th_noise_cond *d)
     return d->kind == TH_NOISE_PREFIX || d->kind == TH_NOISE_PATTERN ? "wildcard" : "match";
 }
 
+/* The members Kibana writes at the end of an exported list and of its items,
+ * in its (alphabetical) order: one namespace, no OS types, no tags, the type. */
+static void kibana_tail(th_jw *w, const char *type)
+{
+    th_jw_key(w, "namespace_type");
+    th_jw_cstr(w, "single");
+    th_jw_key(w, "os_types");
+    th_jw_arr(w);
+    th_jw_end(w);
+    th_jw_key(w, "tags");
+    th_jw_arr(w);
+    th_jw_end(w);
+    th_jw_key(w, "type");
+    th_jw_cstr(w, type);
+}
+
 void th_apply_exception_ndjson(th_buf *out, const th_rule *r, const th_noise_cluster *c)
 {
     char lid[256], name[512];
@@ -152,16 +168,7 @@ void th_apply_exception_ndjson(th_buf *out, const th_rule *r, const th_noise_clu
     th_jw_cstr(&w, lid);
     th_jw_key(&w, "name");
     th_jw_cstr(&w, name);
-    th_jw_key(&w, "namespace_type");
-    th_jw_cstr(&w, "single");
-    th_jw_key(&w, "os_types");
-    th_jw_arr(&w);
-    th_jw_end(&w);
-    th_jw_key(&w, "tags");
-    th_jw_arr(&w);
-    th_jw_end(&w);
-    th_jw_key(&w, "type");
-    th_jw_cstr(&w, "detection");
+    kibana_tail(&w, "detection");
     th_jw_key(&w, "version");
     th_jw_int(&w, 1);
     th_jw_end(&w);
@@ -206,16 +213,7 @@ void th_apply_exception_ndjson(th_buf *out, const th_rule *r, const th_noise_clu
     th_jw_cstr(&w, lid);
     th_jw_key(&w, "name");
     th_jw_cstr(&w, c->positive);
-    th_jw_key(&w, "namespace_type");
-    th_jw_cstr(&w, "single");
-    th_jw_key(&w, "os_types");
-    th_jw_arr(&w);
-    th_jw_end(&w);
-    th_jw_key(&w, "tags");
-    th_jw_arr(&w);
-    th_jw_end(&w);
-    th_jw_key(&w, "type");
-    th_jw_cstr(&w, "simple");
+    kibana_tail(&w, "simple");
     th_jw_end(&w);
     th_buf_puts(out,
                 "\n{\"exported_exception_list_count\":1,\"exported_exception_list_item_count\":1,"
