@@ -62,6 +62,11 @@ typedef struct th_engine_opts {
                                    rules (documents, match records, state); 0 = none */
     bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
     bool profile;               /* time every predicate evaluation (eval_ns) */
+    bool filters_only;          /* `match`: every rule is a per-event filter and nothing
+                                   more: any rule type is added (no schedule or type
+                                   checks), nothing is captured, events without a time
+                                   are evaluated too, and th_engine_commit only counts
+                                   (evals, matches): the verb reads the hits itself */
     const char *space_id;       /* Kibana space in alert ids; "default" */
     const char *source_index;   /* _index of source events in ids/ancestors */
     /* Incremental runs (--state; th_engine_load_* / th_engine_save below):

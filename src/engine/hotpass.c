@@ -339,7 +339,7 @@ bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_
 
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+    if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return;
     for (size_t i = 0; i < h->nplan; i++)
         eval_rule(e, h->plan[i], ev, h);
@@ -359,7 +359,7 @@ void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, s
 
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+    if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return; /* no time at all: no window can contain it */
     candidates(e, ev->doc, h);
     for (size_t i = 0; i < h->nseen; i++)
@@ -428,6 +428,15 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
     e->events++;
     if (ev->ingested_ms != TH_TIME_NONE)
         e->with_ingested++;
+    if (e->o.filters_only) { /* the verb reads the hits; nothing is kept */
+        for (size_t i = from; i < to; i++) {
+            th_erule *r = e->rules.items[h->items[i].rule];
+            r->rep.evals++;
+            r->rep.eval_ns += h->items[i].ns;
+            r->rep.matches += h->items[i].result == 1;
+        }
+        return;
+    }
     int64_t c = th_event_combined_ts(ev);
     if (c == TH_TIME_NONE)
         return;

@@ -357,6 +357,13 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
         th_engine_commit(p->engines[i], &r->ev, &w->hits[i], r->hfrom[i], r->hto[i]);
     if (p->profile)
         p->prof.commit_ns += cpu_ns() - t0;
+    if (p->on_hits) {
+        uint64_t t1 = p->profile ? cpu_ns() : 0;
+        for (size_t i = 0; i < p->nengines; i++)
+            p->on_hits(p->ctx, &r->ev, i, w->hits[i].items + r->hfrom[i], r->hto[i] - r->hfrom[i]);
+        if (p->profile)
+            p->prof.output_ns += cpu_ns() - t1;
+    }
     if (p->on_event) {
         uint64_t t1 = p->profile ? cpu_ns() : 0;
         p->on_event(p->ctx, &r->ev, r->kind);
