@@ -147,8 +147,7 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
     if (th_jcur_type(root) != TH_JOBJ)
         return false;
     bool has_et, has_ts;
-    th_str text = th_jcur_raw(root);
-    if (!memchr(text.p, '\\', text.n)) {
+    if (!th_jscan_has_backslash(raw)) {
         /* no escapes: one pass over the members on raw keys (the last of
          * duplicates wins, as th_jcur_get) instead of a pass per key */
         has_et = has_ts = false;
@@ -417,7 +416,7 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
     const plan *pl = routing ? &route_plan : &the_plan;
     th_jcur found[MAX_SEG];
     bool have[MAX_SEG] = {0};
-    bool escapes = memchr(th_jcur_raw(root).p, '\\', th_jcur_raw(root).n) != NULL;
+    bool escapes = th_jscan_has_backslash(raw);
     if (!escapes)
         walk(pl, root, -1, found, have);
     th_jval *doc = th_jnew_obj(a);

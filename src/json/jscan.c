@@ -414,6 +414,8 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     return true;
 }
 
+bool th_jscan_has_backslash(const th_jscan *s) { return s->has_bs; }
+
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 {
     *count = s->nidx;

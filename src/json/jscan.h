@@ -72,6 +72,10 @@ bool th_jscan_supported(th_jscan_impl impl);
  * On failure returns false and fills *err (may be NULL); cursors are then unusable
  * but th_jscan_index still shows the stage-1 index. n must be < 4 GiB - 64. */
 bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
+/* Whether the text of the last load holds a backslash anywhere (stage 1
+ * finds them anyway). False: every key and string is its raw bytes, so
+ * callers can skip looking for escapes themselves. */
+bool th_jscan_has_backslash(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
 
