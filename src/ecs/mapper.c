@@ -28,7 +28,9 @@ void th_mapper_opts_default(th_mapper_opts *o)
 
 th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
 {
+    static _Atomic uint64_t serials;
     th_mapper *m = th_xcalloc(1, sizeof *m);
+    m->serial = ++serials;
     m->o = *o;
     m->retain = o->retain ? th_xstrdup(o->retain) : NULL;
     m->created_str = o->created_str ? th_xstrdup(o->created_str) : NULL;
