@@ -474,6 +474,7 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
         return NULL;
     pthread_once(&plan_once, plan_build);
     bool routing = extras & TH_PROJ_ROUTING;
+    bool constants = !(routing && (extras & TH_PROJ_NO_CONSTANTS));
     if (routing)
         extras = 0;
     const plan *pl = routing ? &route_plan : &the_plan;
@@ -535,7 +536,7 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, t);
         }
     }
-    if (m->o.data_stream) /* constants of the data stream, as th_ecs_map adds them */
+    if (m->o.data_stream && constants) /* constants of the data stream, as th_ecs_map adds them */
         for (size_t i = 0; i < NCONST; i++) {
             const dest *d = &pl->const_dest[i];
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key,

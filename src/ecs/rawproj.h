@@ -59,6 +59,10 @@ enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
  * constants), no extras: the pipeline's first look, when it can rule the
  * record out on routing alone. */
 enum { TH_PROJ_ROUTING = 4 };
+/* With TH_PROJ_ROUTING: without the data stream constants either, for a
+ * caller that knows they route to nothing (the pipeline checks that once on
+ * the projection of `{}`). */
+enum { TH_PROJ_NO_CONSTANTS = 8 };
 th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                              unsigned extras);
 

@@ -289,7 +289,9 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     if (w->route_first < 0)
         w->route_first = routing_can_rule_out(p, a, w);
     if (w->route_first) { /* a first look at what routing reads: most records stop here */
-        th_jval *rp = th_ecs_project_with(p->mapper, a, scan, TH_PROJ_ROUTING);
+        /* the constants route nowhere (routing_can_rule_out): left out */
+        th_jval *rp = th_ecs_project_with(p->mapper, a, scan,
+                                          TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS);
         bool routed = !rp;
         for (size_t i = 0; i < p->nengines && !routed; i++)
             routed = th_engine_routes(p->engines[i], rp, &w->hits[i]);
