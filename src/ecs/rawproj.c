@@ -136,14 +136,25 @@ static bool add_strings(th_arena *a, th_jval *arr, th_jcur c)
     }
 }
 
+/* eventTime, else the record's own @timestamp (as th_ecs_map) */
+static bool times_of(const th_mapper *m, th_arena *a, bool has_et, th_jcur et, bool has_ts,
+                     th_jcur ts, int64_t *timestamp_ms, int64_t *ingested_ms)
+{
+    th_str t;
+    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
+        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+        return true;
+    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
+           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+}
+
 bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t *timestamp_ms,
                   int64_t *ingested_ms)
 {
     /* the same steps as the mapping (mapper.c): eventTime -> @timestamp
      * (ISO8601, ms), @timestamp + delay -> event.ingested (whole seconds),
      * each written as text and read back as th_event_read_times reads it */
-    th_jcur root = th_jscan_root(raw), et, ts, dg;
-    th_str t;
+    th_jcur root = th_jscan_root(raw), et = {0}, ts = {0}, dg;
     if (th_jcur_type(root) != TH_JOBJ)
         return false;
     bool has_et, has_ts;
@@ -174,12 +185,7 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
         has_et = th_jcur_get(root, "eventTime", 9, &et);
         has_ts = th_jcur_get(root, "@timestamp", 10, &ts);
     }
-    /* eventTime, else the record's own @timestamp (as th_ecs_map) */
-    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
-        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
-        return true;
-    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
-           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return times_of(m, a, has_et, et, has_ts, ts, timestamp_ms, ingested_ms);
 }
 
 /* ---- finding every source path in one pass --------------------------------
@@ -189,9 +195,13 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
  * last member with a key wins, as in th_jcur_get and th_jobj_get. */
 
 #define NTABLE (sizeof table / sizeof table[0])
-#define MAX_SEG 32
+#define MAX_SEG 48
 #define MAX_OBJ 20
 #define NCONST 5
+/* th_ecs_times's keys, found by the same walk (th_ecs_project_timed) */
+enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
+static const char *const time_key[NTIMEKEYS] = {"eventTime", "@timestamp", "digestEndTime",
+                                                "digestStartTime"};
 
 typedef struct seg {
     const char *name;
@@ -226,6 +236,7 @@ typedef struct plan {
     dest const_dest[NCONST];
     dest tree_dest[NTREES];
     int tree_seg[NTREES]; /* the segment of the subtree's key */
+    int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
 } plan;
 
 static plan the_plan;
@@ -316,6 +327,8 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
         pl->tree_dest[i] = dest_of(pl, trees[i].field);
         pl->tree_seg[i] = seg_add(pl, -1, trees[i].key, strlen(trees[i].key));
     }
+    for (size_t i = 0; i < NTIMEKEYS; i++)
+        pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
 }
 
 static void plan_build(void)
@@ -469,6 +482,15 @@ th_jval *th_ecs_project(const th_mapper *m, th_arena *a, const th_jscan *raw)
 th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *raw,
                              unsigned extras)
 {
+    return th_ecs_project_timed(m, a, raw, extras, NULL, NULL, NULL);
+}
+
+th_jval *th_ecs_project_timed(const th_mapper *m, th_arena *a, const th_jscan *raw,
+                              unsigned extras, int64_t *timestamp_ms, int64_t *ingested_ms,
+                              bool *timed)
+{
+    if (timed)
+        *timed = false;
     th_jcur root = th_jscan_root(raw);
     if (th_jcur_type(root) != TH_JOBJ)
         return NULL;
@@ -483,6 +505,15 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
     bool escapes = th_jscan_has_backslash(raw);
     if (!escapes)
         walk(pl, root, -1, found, have);
+    if (timed && escapes) {
+        *timed = th_ecs_times(m, a, raw, timestamp_ms, ingested_ms);
+    } else if (timed) { /* th_ecs_times's steps on the members the walk found */
+        const int *tk = pl->time_seg;
+        *timed = !have[tk[TK_DIGEST_END]] && !have[tk[TK_DIGEST_START]] &&
+                 times_of(m, a, have[tk[TK_EVENT_TIME]], found[tk[TK_EVENT_TIME]],
+                          have[tk[TK_TIMESTAMP]], found[tk[TK_TIMESTAMP]], timestamp_ms,
+                          ingested_ms);
+    }
     th_jval *doc = th_jnew_obj(a);
     th_jval *objs[MAX_OBJ] = {0};
     th_jval *arr = NULL; /* an empty array not yet used: reused by the next field */

@@ -72,6 +72,12 @@ th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struc
  * know (neither usable, digest fields). */
 bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                   int64_t *timestamp_ms, int64_t *ingested_ms);
+/* th_ecs_project_with and th_ecs_times in one walk over the record's members
+ * (the times' keys are found with the projected ones). *timed: whether
+ * th_ecs_times would have returned true; the times are then set. */
+th_jval *th_ecs_project_timed(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                              unsigned extras, int64_t *timestamp_ms, int64_t *ingested_ms,
+                              bool *timed);
 /* The same from the eventTime text, with the mapper's own time texts (mapper.c). */
 bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms);

@@ -290,22 +290,25 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         w->route_first = routing_can_rule_out(p, a, w);
     if (w->route_first) { /* a first look at what routing reads: most records stop here */
         /* the constants route nowhere (routing_can_rule_out): left out */
-        th_jval *rp = th_ecs_project_with(p->mapper, a, scan,
-                                          TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS);
+        bool timed;
+        th_jval *rp = th_ecs_project_timed(p->mapper, a, scan,
+                                           TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS, &ts, &ing,
+                                           &timed);
         bool routed = !rp;
         for (size_t i = 0; i < p->nengines && !routed; i++)
             routed = th_engine_routes(p->engines[i], rp, &w->hits[i]);
         if (!routed) {
             /* the mapped event.provider/action are among the projected values,
              * so the document would meet no rule either */
-            if (!th_ecs_times(p->mapper, a, scan, &ts, &ing))
+            if (!timed)
                 return false;
             skip_record(p, r, w, ts, ing);
             return true;
         }
     }
-    th_jval *proj = th_ecs_project_with(p->mapper, a, scan, lv->extras);
-    if (!proj || !th_ecs_times(p->mapper, a, scan, &ts, &ing))
+    bool timed;
+    th_jval *proj = th_ecs_project_timed(p->mapper, a, scan, lv->extras, &ts, &ing, &timed);
+    if (!proj || !timed)
         return false;
     th_ecs_demand d;
     th_ecs_demand_none(&d);
