@@ -108,15 +108,20 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     th_engine_set_prefilter(e, idx, pf, npf);
     /* gate: some stage's necessary condition on the raw projection */
     any_gate *g = TH_ANEW(a, any_gate);
+    th_str gf[TH_SEQ_MAX_STAGES * 64];
+    size_t ngf = 0;
     for (size_t i = 0; i < st.nstages && g; i++) {
         th_query *n = th_query_necessary(a, sq[i], th_ecs_raw_field);
-        if (n)
+        if (n) {
             g->q[g->n++] = n;
-        else
+            size_t k = th_query_fields(n, gf + (ngf != SIZE_MAX ? ngf : 0), 64);
+            ngf = k <= 64 && ngf != SIZE_MAX ? ngf + k : SIZE_MAX; /* MAX: unknown */
+        } else {
             g = NULL; /* a stage without a condition: no gate */
+        }
     }
     if (g)
-        th_engine_set_gate(e, idx, any_pred, g);
+        th_engine_set_gate(e, idx, any_pred, g, gf, ngf);
     return NULL;
 }
 
@@ -156,8 +161,10 @@ size_t th_run_add_filter(th_engine *e, const th_rule *r, th_query *q, th_arena *
     if (nf <= 256) /* more than that: unknown, the engine assumes any */
         th_engine_set_rule_fields(e, idx, fields, nf);
     th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
-    if (gate)
-        th_engine_set_gate(e, idx, kql_pred, gate);
+    if (gate) {
+        size_t ng = th_query_fields(gate, fields, 256);
+        th_engine_set_gate(e, idx, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
+    }
     return idx;
 }
 

@@ -87,6 +87,26 @@ bool th_ecs_raw_field(th_str field)
     return false;
 }
 
+bool th_ecs_raw_need(th_str field, th_ecs_proj_need *need)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (th_str_eqc(field, table[i].field)) {
+            need->fields |= 1u << i;
+            return true;
+        }
+    for (size_t i = 0; i < NCOMPUTED; i++)
+        if (th_str_eqc(field, computed[i])) {
+            need->extras |= TH_PROJ_ASN;
+            return th_ecs_raw_need(TH_STR_LIT("source.ip"), need); /* what project_asn reads */
+        }
+    for (size_t i = 0; i < NTREES; i++)
+        if (under(field, trees[i].field)) {
+            need->extras |= TH_PROJ_TREES;
+            return true;
+        }
+    return false;
+}
+
 const char *th_ecs_raw_field_at(size_t i)
 {
     size_t n = sizeof table / sizeof table[0];
@@ -195,6 +215,7 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
  * last member with a key wins, as in th_jcur_get and th_jobj_get. */
 
 #define NTABLE (sizeof table / sizeof table[0])
+_Static_assert(NTABLE <= 32, "th_ecs_proj_need.fields has a bit per table field");
 #define MAX_SEG 48
 #define MAX_OBJ 20
 #define NCONST 5
@@ -489,6 +510,14 @@ th_jval *th_ecs_project_timed(const th_mapper *m, th_arena *a, const th_jscan *r
                               unsigned extras, int64_t *timestamp_ms, int64_t *ingested_ms,
                               bool *timed)
 {
+    return th_ecs_project_only(m, a, raw, extras, UINT32_MAX, timestamp_ms, ingested_ms, timed);
+}
+
+th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *raw,
+                             unsigned extras, uint32_t fields, int64_t *timestamp_ms,
+                             int64_t *ingested_ms, bool *timed)
+{
+    fields |= 3u; /* event.provider and event.action: routing reads them */
     if (timed)
         *timed = false;
     th_jcur root = th_jscan_root(raw);
@@ -519,6 +548,8 @@ th_jval *th_ecs_project_timed(const th_mapper *m, th_arena *a, const th_jscan *r
     th_jval *arr = NULL; /* an empty array not yet used: reused by the next field */
     for (size_t i = 0; i < (routing ? NROUTING : NTABLE); i++) {
         /* the table starts with event.provider and event.action */
+        if (!(fields >> i & 1u))
+            continue;
         if (!arr)
             arr = th_jnew_arr(a);
         for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {

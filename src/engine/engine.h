@@ -29,6 +29,7 @@
 
 #include "base/str.h"
 #include "ecs/demand.h"
+#include "ecs/rawproj.h"
 #include "event/event.h"
 #include "json/json.h"
 #include "rules/rule.h"
@@ -231,8 +232,17 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
 
 /* Gates: a necessary condition of rule `idx`'s filter that can be checked
  * on a projection of the raw record (ecs/rawproj.h) before any mapping; NULL
- * removes it. The predicate must be true whenever the filter is. */
-void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred);
+ * removes it. The predicate must be true whenever the filter is. `fields`
+ * (n of them) are every field it reads, so that the pipeline projects only
+ * those (th_engine_gate_need); n == SIZE_MAX: not known, it gets them all. */
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
+                        const th_str *fields, size_t n);
+/* What the gates of the candidates in h (th_engine_routes) read of a
+ * projection, added to *need. */
+void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need);
+/* th_engine_plan on the candidates th_engine_routes left in h (a projection
+ * with the same routed values), without routing again. */
+bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d);
 /* Planning on a raw projection: the rules the prefilter index routes the
  * projection to (and the rules every event meets) whose gate holds, into
  * h->plan, in th_engine_eval's order; their demand is merged into *d.

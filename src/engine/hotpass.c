@@ -309,12 +309,33 @@ void th_engine_demand(th_engine *e, th_ecs_demand *d)
     }
 }
 
-void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred)
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
+                        const th_str *fields, size_t n)
 {
     if (idx >= e->rules.len)
         return;
-    e->rules.items[idx]->gate_fn = fn;
-    e->rules.items[idx]->gate = pred;
+    th_erule *r = e->rules.items[idx];
+    r->gate_fn = fn;
+    r->gate = pred;
+    r->gate_need = (th_ecs_proj_need){0, 0};
+    if (n == SIZE_MAX) {
+        r->gate_need = TH_PROJ_NEED_ALL;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!th_ecs_raw_need(fields[i], &r->gate_need))
+            r->gate_need = TH_PROJ_NEED_ALL; /* a field it should not read: everything */
+}
+
+void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
+{
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn) {
+            need->fields |= r->gate_need.fields;
+            need->extras |= r->gate_need.extras;
+        }
+    }
 }
 
 bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
@@ -326,6 +347,11 @@ bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
 {
     candidates(e, proj, h);
+    return th_engine_plan_routed(e, proj, h, d);
+}
+
+bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
+{
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];

@@ -288,33 +288,39 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     int64_t ts, ing;
     if (w->route_first < 0)
         w->route_first = routing_can_rule_out(p, a, w);
-    if (w->route_first) { /* a first look at what routing reads: most records stop here */
-        /* the constants route nowhere (routing_can_rule_out): left out */
-        bool timed;
-        th_jval *rp = th_ecs_project_timed(p->mapper, a, scan,
-                                           TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS, &ts, &ing,
-                                           &timed);
-        bool routed = !rp;
-        for (size_t i = 0; i < p->nengines && !routed; i++)
-            routed = th_engine_routes(p->engines[i], rp, &w->hits[i]);
-        if (!routed) {
-            /* the mapped event.provider/action are among the projected values,
-             * so the document would meet no rule either */
-            if (!timed)
-                return false;
-            skip_record(p, r, w, ts, ing);
-            return true;
-        }
-    }
+    /* A first look at what routing reads: the candidates, and what their
+     * gates read. With the seed rule most records stop here. */
     bool timed;
-    th_jval *proj = th_ecs_project_timed(p->mapper, a, scan, lv->extras, &ts, &ing, &timed);
+    unsigned look = TH_PROJ_ROUTING | (w->route_first ? TH_PROJ_NO_CONSTANTS : 0);
+    th_jval *rp = th_ecs_project_timed(p->mapper, a, scan, look, &ts, &ing, &timed);
+    if (!rp)
+        return false;
+    bool routed = false;
+    for (size_t i = 0; i < p->nengines; i++)
+        routed |= th_engine_routes(p->engines[i], rp, &w->hits[i]);
+    if (!routed) {
+        /* the mapped event.provider/action are among the projected values
+         * (and the constants route nowhere when they were left out), so the
+         * document would meet no rule either */
+        if (!timed)
+            return false;
+        skip_record(p, r, w, ts, ing);
+        return true;
+    }
+    /* the projection the candidates' gates read: the same routed values, so
+     * the same candidates (th_engine_plan_routed keeps them) */
+    th_ecs_proj_need need = {0, 0};
+    for (size_t i = 0; i < p->nengines; i++)
+        th_engine_gate_need(p->engines[i], &w->hits[i], &need);
+    th_jval *proj = th_ecs_project_only(p->mapper, a, scan, lv->extras & need.extras, need.fields,
+                                        &ts, &ing, &timed);
     if (!proj || !timed)
         return false;
     th_ecs_demand d;
     th_ecs_demand_none(&d);
     bool any = false;
     for (size_t i = 0; i < p->nengines; i++)
-        any |= th_engine_plan(p->engines[i], proj, &w->hits[i], &d);
+        any |= th_engine_plan_routed(p->engines[i], proj, &w->hits[i], &d);
     if (!any) { /* no rule can match: the event only counts */
         skip_record(p, r, w, ts, ing);
         return true;
