@@ -252,6 +252,9 @@ int th_cmd_match(int argc, char **argv)
     size_t rule_errors = diags.errors; /* later ones are the input's (skipped records) */
     th_input_opts io;
     th_input_opts_default(&io, &diags);
+    /* NDJSON lines scanned, not parsed, on the planned path (as run): the
+     * pipeline parses what it maps */
+    io.lazy = prefilter && !th_args_flag(&args, "no-lazy");
     th_input *in = th_input_open(dpaths, nd, &io);
     mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
     th_buf_init(&c.out);
