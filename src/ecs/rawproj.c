@@ -360,30 +360,34 @@ static void plan_build(void)
 
 /* Records, for every segment under `parent` found among obj's members, the
  * member's value (the last one wins), then descends into the objects found. */
+typedef struct walk_ctx {
+    const plan *pl;
+    const int *kids;
+    int nkids;
+    th_jcur *found;
+    bool *have;
+} walk_ctx;
+
+/* A member whose key has the length of some segment under the object. */
+static void walk_member(void *ctx, th_str k, th_jcur val)
+{
+    const walk_ctx *w = ctx; /* no escapes in keys (checked by the caller) */
+    for (int j = 0; j < w->nkids; j++) {
+        const seg *sg = &w->pl->segs[w->kids[j]];
+        if (sg->len == k.n && sg->name[0] == k.p[0] && memcmp(sg->name, k.p, k.n) == 0) {
+            w->found[w->kids[j]] = val;
+            w->have[w->kids[j]] = true;
+        }
+    }
+}
+
 static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *have)
 {
     const int *kids = pl->kids[parent + 1];
     int nkids = pl->nkids[parent + 1];
-    uint64_t lens = pl->lens[parent + 1];
-    bool long_keys = pl->long_keys[parent + 1];
-    th_jiter it = th_jcur_iter(obj);
-    th_jcur key, val;
-    while (th_jiter_next(&it, &key, &val)) {
-        th_str raw = th_jcur_raw(key); /* quotes included; no escapes (checked by the caller) */
-        if (raw.n < 2)
-            continue;
-        const char *kp = raw.p + 1;
-        size_t kn = raw.n - 2;
-        if (kn < 64 ? !(lens >> kn & 1) : !long_keys)
-            continue; /* no key of this length here: most members */
-        for (int j = 0; j < nkids; j++) {
-            const seg *sg = &pl->segs[kids[j]];
-            if (sg->len == kn && sg->name[0] == kp[0] && memcmp(sg->name, kp, kn) == 0) {
-                found[kids[j]] = val;
-                have[kids[j]] = true;
-            }
-        }
-    }
+    walk_ctx w = {pl, kids, nkids, found, have};
+    /* no key of a segment's length here: most members, skipped in the scanner's loop */
+    th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
     for (int j = 0; j < nkids; j++)
         if (have[kids[j]] && pl->nkids[kids[j] + 1] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
             walk(pl, found[kids[j]], kids[j], found, have);

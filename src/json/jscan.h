@@ -113,6 +113,14 @@ typedef struct th_jiter {
 th_jiter th_jcur_iter(th_jcur c);
 bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 
+/* Calls fn for every member of object obj whose key, between its quotes and
+ * not decoded, is n bytes long with bit n of `lens` set (n < 64), or n >= 64
+ * and `long_keys`; in order. One loop over the tape for a caller that looks
+ * for a few keys of known lengths (most members fail the length test). */
+typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
+void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
+                           void *ctx);
+
 /* Builds the th_jval tree of the subtree at c in arena a, validating string
  * contents; the result equals th_json_parse's tree for the same bytes. NULL and
  * *err (absolute offset in the loaded text) on invalid string contents. */
