@@ -1,7 +1,15 @@
 /* trailhound match --rules PATH... --data PATH... : the events each rule's query
  * selects, evaluated one event at a time (no schedule, look-back, max_signals,
  * new_terms or threshold aggregation). One NDJSON line per (rule, event), in
- * input order, rules in load order within an event. */
+ * input order, rules in load order within an event.
+ *
+ * The rules go into an engine in filters_only mode, so match takes run's
+ * planned path (pipeline.h): routed and gated on the raw projection, mapped
+ * with what the planned rules read, evaluated on the workers. The line needs
+ * only event.id and @timestamp, which the mapping's always-run part writes,
+ * so no event is mapped completely. --no-lazy keeps the former path (every
+ * event mapped completely, routed by query/router.h and evaluated on the
+ * committing thread): the reference the tests compare with. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +22,7 @@
 #include "cli/guard.h"
 #include "cli/verbs.h"
 #include "cli/enrich.h"
+#include "cli/run_rules.h"
 #include "ecs/mapper.h"
 #include "io/input.h"
 #include "json/json.h"
@@ -26,6 +35,7 @@ static const th_opt opts[] = {
     {"rules", TH_OPT_MULTI, "PATH", "rule files or directories (*.toml, recursive)"},
     {"data", TH_OPT_MULTI, "PATH", "events: raw CloudTrail or ECS NDJSON, files, directories, gzip, `-`"},
     {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
+    {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely and evaluate on the committing thread (the former path: same output; slower; for checking)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     TH_ENRICH_OPTS,
@@ -147,13 +157,45 @@ static void match_event(void *ctx, const th_event *ev, th_rec_kind kind)
     c->index++;
 }
 
+/* The planned path: the verdicts of the rules the engine evaluated (one
+ * engine, rule k of the engine = rules[k]), emitted in rule order. */
+static void match_hits(void *ctx, const th_event *ev, size_t engine, const th_hit *items, size_t n)
+{
+    (void)engine;
+    mctx *c = ctx;
+    c->candidates += n;
+    uint32_t hit[64], *h = n <= 64 ? hit : th_xcalloc(n, sizeof *h);
+    size_t nh = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].result != 1)
+            continue;
+        size_t k = nh++; /* insertion sort: a handful of matches at most */
+        while (k > 0 && h[k - 1] > items[i].rule) {
+            h[k] = h[k - 1];
+            k--;
+        }
+        h[k] = items[i].rule;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        emit(&c->out, &c->rules[h[i]], c->index, ev->doc);
+        c->matches++;
+    }
+    if (h != hit)
+        free(h);
+    if (c->out.len > (1u << 16)) {
+        th_buf_write(&c->out, stdout);
+        th_buf_clear(&c->out);
+    }
+    c->index++;
+}
+
 int th_cmd_match(int argc, char **argv)
 {
     th_args args;
     if (!th_args_parse(&args, "match", opts, TH_NELEM(opts), argc, argv, 2))
         return TH_EXIT_USAGE;
     if (args.help) {
-        th_args_help("trailhound match --rules PATH... --data PATH... [--no-prefilter]",
+        th_args_help("trailhound match --rules PATH... --data PATH... [--no-prefilter] [--no-lazy]",
                      "Print the events each rule's query selects, one NDJSON line per (rule, event):\n"
                      "{\"rule_id\", \"index\" (0-based among the input's events), \"event.id\", \"@timestamp\"}.\n"
                      "Each event is judged alone: no schedule, look-back, max_signals, new_terms or\n"
@@ -210,12 +252,35 @@ int th_cmd_match(int argc, char **argv)
     size_t rule_errors = diags.errors; /* later ones are the input's (skipped records) */
     th_input_opts io;
     th_input_opts_default(&io, &diags);
+    /* NDJSON lines scanned, not parsed, on the planned path (as run): the
+     * pipeline parses what it maps */
+    io.lazy = prefilter && !th_args_flag(&args, "no-lazy");
     th_input *in = th_input_open(dpaths, nd, &io);
     mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
     th_buf_init(&c.out);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE,
-                        .threads = th_pipeline_default_threads(), .verb = "match",
-                        .full_docs = true, .on_event = match_event, .ctx = &c};
+                        .threads = th_pipeline_default_threads(), .verb = "match", .ctx = &c};
+    /* --no-prefilter evaluates every rule on every event: the former path
+     * without its router */
+    bool planned = prefilter && !th_args_flag(&args, "no-lazy");
+    th_engine *engine = NULL;
+    if (planned) {
+        th_engine_opts eo;
+        th_engine_opts_default(&eo);
+        eo.filters_only = true;
+        engine = th_engine_new(&eo);
+        for (size_t i = 0; i < n; i++)
+            if (th_run_add_filter(engine, rules[i].rule, rules[i].q, &qa, NULL) != i)
+                planned = false; /* cannot happen: filters_only adds every rule */
+        pipe.engines[pipe.nengines++] = engine;
+        pipe.on_hits = match_hits;
+    }
+    if (!planned) {
+        pipe.nengines = 0;
+        pipe.on_hits = NULL;
+        pipe.full_docs = true;
+        pipe.on_event = match_event;
+    }
     th_pipeline_run(&pipe, in);
     th_mapper *mapper = pipe.mapper;
     th_buf out = c.out;
@@ -244,6 +309,8 @@ int th_cmd_match(int argc, char **argv)
     rc = th_cli_input_rc("match", st, th_args_flag(&args, "strict"), rc);
     th_input_close(in);
     th_pipeline_free(&pipe);
+    if (engine)
+        th_engine_free(engine);
     th_buf_free(&out);
     th_router_free(router);
     free(cand);

@@ -108,15 +108,20 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
     th_engine_set_prefilter(e, idx, pf, npf);
     /* gate: some stage's necessary condition on the raw projection */
     any_gate *g = TH_ANEW(a, any_gate);
+    th_str gf[TH_SEQ_MAX_STAGES * 64];
+    size_t ngf = 0;
     for (size_t i = 0; i < st.nstages && g; i++) {
         th_query *n = th_query_necessary(a, sq[i], th_ecs_raw_field);
-        if (n)
+        if (n) {
             g->q[g->n++] = n;
-        else
+            size_t k = th_query_fields(n, gf + (ngf != SIZE_MAX ? ngf : 0), 64);
+            ngf = k <= 64 && ngf != SIZE_MAX ? ngf + k : SIZE_MAX; /* MAX: unknown */
+        } else {
             g = NULL; /* a stage without a condition: no gate */
+        }
     }
     if (g)
-        th_engine_set_gate(e, idx, any_pred, g);
+        th_engine_set_gate(e, idx, any_pred, g, gf, ngf);
     return NULL;
 }
 
@@ -134,6 +139,33 @@ const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, co
                             th_esql **out)
 {
     return th_engine_add_esql_query(e, r, text, src, a, diags, view, idx, out);
+}
+
+size_t th_run_add_filter(th_engine *e, const th_rule *r, th_query *q, th_arena *a,
+                         const th_exceptions *view)
+{
+    th_prefilter pf[3];
+    size_t npf = 0;
+    for (size_t f = 0; f < 3; f++) {
+        th_str vals[64];
+        int n = th_query_required_values(q, routed[f], vals, 64);
+        if (n < 0)
+            continue;
+        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
+        memcpy(keep, vals, (size_t)n * sizeof(th_str));
+        pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
+    }
+    size_t idx = th_engine_add_rule(e, r, kql_pred, q, pf, npf, view);
+    th_str fields[256];
+    size_t nf = th_query_fields(q, fields, 256);
+    if (nf <= 256) /* more than that: unknown, the engine assumes any */
+        th_engine_set_rule_fields(e, idx, fields, nf);
+    th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
+    if (gate) {
+        size_t ng = th_query_fields(gate, fields, 256);
+        th_engine_set_gate(e, idx, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
+    }
+    return idx;
 }
 
 /* Compiles each rule and hands it to the engine; the others are recorded as
@@ -227,29 +259,11 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             (*nskipped)++;
             continue;
         }
-        th_prefilter pf[3];
-        size_t npf = 0;
-        for (size_t f = 0; f < 3; f++) {
-            th_str vals[64];
-            int n = th_query_required_values(q, routed[f], vals, 64);
-            if (n < 0)
-                continue;
-            th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
-            memcpy(keep, vals, (size_t)n * sizeof(th_str));
-            pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
-        }
         if (exc && exc->len) {
             views[i] = th_xcalloc(1, sizeof(th_exceptions));
             th_exceptions_init(views[i]);
             th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, views[i]);
         }
-        size_t idx = th_engine_add_rule(e, r, kql_pred, q, pf, npf, views[i]);
-        th_str fields[256];
-        size_t nf = th_query_fields(q, fields, 256);
-        if (nf <= 256) /* more than that: unknown, the engine assumes any */
-            th_engine_set_rule_fields(e, idx, fields, nf);
-        th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
-        if (gate)
-            th_engine_set_gate(e, idx, kql_pred, gate);
+        th_run_add_filter(e, r, q, a, views[i]);
     }
 }

@@ -32,6 +32,7 @@ struct th_mapper {
     th_geo *asn;     /* a MaxMind ASN database, or */
     th_asn *asn_tab; /* ip-location-db's ranges (ecs/asn.h) */
     char *geo_desc; /* th_mapper_geo_desc */
+    uint64_t serial; /* unique per mapper made in this process (memo keys) */
 };
 
 typedef struct mctx {

@@ -87,6 +87,26 @@ bool th_ecs_raw_field(th_str field)
     return false;
 }
 
+bool th_ecs_raw_need(th_str field, th_ecs_proj_need *need)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (th_str_eqc(field, table[i].field)) {
+            need->fields |= 1u << i;
+            return true;
+        }
+    for (size_t i = 0; i < NCOMPUTED; i++)
+        if (th_str_eqc(field, computed[i])) {
+            need->extras |= TH_PROJ_ASN;
+            return th_ecs_raw_need(TH_STR_LIT("source.ip"), need); /* what project_asn reads */
+        }
+    for (size_t i = 0; i < NTREES; i++)
+        if (under(field, trees[i].field)) {
+            need->extras |= TH_PROJ_TREES;
+            return true;
+        }
+    return false;
+}
+
 const char *th_ecs_raw_field_at(size_t i)
 {
     size_t n = sizeof table / sizeof table[0];
@@ -136,19 +156,29 @@ static bool add_strings(th_arena *a, th_jval *arr, th_jcur c)
     }
 }
 
+/* eventTime, else the record's own @timestamp (as th_ecs_map) */
+static bool times_of(const th_mapper *m, th_arena *a, bool has_et, th_jcur et, bool has_ts,
+                     th_jcur ts, int64_t *timestamp_ms, int64_t *ingested_ms)
+{
+    th_str t;
+    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
+        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+        return true;
+    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
+           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+}
+
 bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t *timestamp_ms,
                   int64_t *ingested_ms)
 {
     /* the same steps as the mapping (mapper.c): eventTime -> @timestamp
      * (ISO8601, ms), @timestamp + delay -> event.ingested (whole seconds),
      * each written as text and read back as th_event_read_times reads it */
-    th_jcur root = th_jscan_root(raw), et, ts, dg;
-    th_str t;
+    th_jcur root = th_jscan_root(raw), et = {0}, ts = {0}, dg;
     if (th_jcur_type(root) != TH_JOBJ)
         return false;
     bool has_et, has_ts;
-    th_str text = th_jcur_raw(root);
-    if (!memchr(text.p, '\\', text.n)) {
+    if (!th_jscan_has_backslash(raw)) {
         /* no escapes: one pass over the members on raw keys (the last of
          * duplicates wins, as th_jcur_get) instead of a pass per key */
         has_et = has_ts = false;
@@ -175,12 +205,7 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
         has_et = th_jcur_get(root, "eventTime", 9, &et);
         has_ts = th_jcur_get(root, "@timestamp", 10, &ts);
     }
-    /* eventTime, else the record's own @timestamp (as th_ecs_map) */
-    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
-        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
-        return true;
-    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
-           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return times_of(m, a, has_et, et, has_ts, ts, timestamp_ms, ingested_ms);
 }
 
 /* ---- finding every source path in one pass --------------------------------
@@ -190,9 +215,14 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
  * last member with a key wins, as in th_jcur_get and th_jobj_get. */
 
 #define NTABLE (sizeof table / sizeof table[0])
-#define MAX_SEG 32
+_Static_assert(NTABLE <= 32, "th_ecs_proj_need.fields has a bit per table field");
+#define MAX_SEG 48
 #define MAX_OBJ 20
 #define NCONST 5
+/* th_ecs_times's keys, found by the same walk (th_ecs_project_timed) */
+enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
+static const char *const time_key[NTIMEKEYS] = {"eventTime", "@timestamp", "digestEndTime",
+                                                "digestStartTime"};
 
 typedef struct seg {
     const char *name;
@@ -227,9 +257,16 @@ typedef struct plan {
     dest const_dest[NCONST];
     dest tree_dest[NTREES];
     int tree_seg[NTREES]; /* the segment of the subtree's key */
+    int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
 } plan;
 
 static plan the_plan;
+/* TH_PROJ_ROUTING's plan: the two routed fields at the head of the table, so
+ * the walk tests the top-level members against two keys and descends nowhere
+ * (the full walk was a fifth of a run of the seed rule, where routing alone
+ * rules out 93% of the records) */
+static plan route_plan;
+#define NROUTING 2
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
 
 /* The data stream constants, as th_ecs_map adds them. */
@@ -281,10 +318,11 @@ static dest dest_of(plan *pl, const char *field)
     return (dest){parent, th_str_c(p)};
 }
 
-static void plan_build(void)
+/* The plan of the first ntable fields of the table (and of the trees when
+ * trees is set). */
+static void plan_of(plan *pl, size_t ntable, bool trees_too)
 {
-    plan *pl = &the_plan;
-    for (size_t i = 0; i < NTABLE; i++) {
+    for (size_t i = 0; i < ntable; i++) {
         pl->field_dest[i] = dest_of(pl, table[i].field);
         for (size_t k = 0; k < 4; k++) {
             pl->slot_of[i][k] = -1;
@@ -306,38 +344,50 @@ static void plan_build(void)
     }
     for (size_t i = 0; i < NCONST; i++)
         pl->const_dest[i] = dest_of(pl, const_field[i]);
-    for (size_t i = 0; i < NTREES; i++) {
+    for (size_t i = 0; trees_too && i < NTREES; i++) {
         pl->tree_dest[i] = dest_of(pl, trees[i].field);
         pl->tree_seg[i] = seg_add(pl, -1, trees[i].key, strlen(trees[i].key));
     }
+    for (size_t i = 0; i < NTIMEKEYS; i++)
+        pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
+}
+
+static void plan_build(void)
+{
+    plan_of(&the_plan, NTABLE, true);
+    plan_of(&route_plan, NROUTING, false);
 }
 
 /* Records, for every segment under `parent` found among obj's members, the
  * member's value (the last one wins), then descends into the objects found. */
+typedef struct walk_ctx {
+    const plan *pl;
+    const int *kids;
+    int nkids;
+    th_jcur *found;
+    bool *have;
+} walk_ctx;
+
+/* A member whose key has the length of some segment under the object. */
+static void walk_member(void *ctx, th_str k, th_jcur val)
+{
+    const walk_ctx *w = ctx; /* no escapes in keys (checked by the caller) */
+    for (int j = 0; j < w->nkids; j++) {
+        const seg *sg = &w->pl->segs[w->kids[j]];
+        if (sg->len == k.n && sg->name[0] == k.p[0] && memcmp(sg->name, k.p, k.n) == 0) {
+            w->found[w->kids[j]] = val;
+            w->have[w->kids[j]] = true;
+        }
+    }
+}
+
 static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *have)
 {
     const int *kids = pl->kids[parent + 1];
     int nkids = pl->nkids[parent + 1];
-    uint64_t lens = pl->lens[parent + 1];
-    bool long_keys = pl->long_keys[parent + 1];
-    th_jiter it = th_jcur_iter(obj);
-    th_jcur key, val;
-    while (th_jiter_next(&it, &key, &val)) {
-        th_str raw = th_jcur_raw(key); /* quotes included; no escapes (checked by the caller) */
-        if (raw.n < 2)
-            continue;
-        const char *kp = raw.p + 1;
-        size_t kn = raw.n - 2;
-        if (kn < 64 ? !(lens >> kn & 1) : !long_keys)
-            continue; /* no key of this length here: most members */
-        for (int j = 0; j < nkids; j++) {
-            const seg *sg = &pl->segs[kids[j]];
-            if (sg->len == kn && sg->name[0] == kp[0] && memcmp(sg->name, kp, kn) == 0) {
-                found[kids[j]] = val;
-                have[kids[j]] = true;
-            }
-        }
-    }
+    walk_ctx w = {pl, kids, nkids, found, have};
+    /* no key of a segment's length here: most members, skipped in the scanner's loop */
+    th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
     for (int j = 0; j < nkids; j++)
         if (have[kids[j]] && pl->nkids[kids[j] + 1] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
             walk(pl, found[kids[j]], kids[j], found, have);
@@ -357,6 +407,69 @@ static th_jval *dest_obj(const plan *pl, th_arena *a, th_jval *doc, th_jval **ob
     return objs[o];
 }
 
+/* th_ecs_asn_of's number and organization.name per address, remembered per
+ * thread in a small direct-mapped table: addresses repeat (a lookup was 4% of
+ * a pack run). Keyed by the mapper's serial (another mapper, other data) and
+ * the address text; a value is kept as its type and text and rebuilt in the
+ * caller's arena, so nothing returned points into the table. Scalars under
+ * the buffer sizes only; anything else is looked up every time. */
+#define ASN_MEMO 128
+typedef struct asn_memo {
+    uint64_t serial; /* 0: empty */
+    uint8_t ipn, numn, orgn;
+    uint8_t numt, orgt; /* th_jtype, TH_JNULL when absent */
+    char ip[64], num[24], org[120];
+} asn_memo;
+static _Thread_local asn_memo asn_memos[ASN_MEMO];
+
+static bool memo_put(char *buf, size_t cap, uint8_t *n, uint8_t *t, const th_jval *v)
+{
+    if (!v) {
+        *t = TH_JNULL;
+        *n = 0;
+        return true;
+    }
+    if ((v->type != TH_JSTR && v->type != TH_JNUM) || v->u.str.n > cap)
+        return false;
+    memcpy(buf, v->u.str.p, v->u.str.n);
+    *n = (uint8_t)v->u.str.n;
+    *t = (uint8_t)v->type;
+    return true;
+}
+
+static th_jval *memo_get(th_arena *a, const char *buf, uint8_t n, uint8_t t)
+{
+    if (t == TH_JNULL)
+        return NULL;
+    th_str s = th_str_make(th_arena_strndup(a, buf, n), n);
+    return t == TH_JSTR ? th_jnew_str(a, s) : th_jnew_num_raw(a, s);
+}
+
+static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num, th_jval **org)
+{
+    asn_memo *e = NULL;
+    if (ip.n < sizeof e->ip) {
+        e = &asn_memos[th_hash_bytes(ip.p, ip.n) % ASN_MEMO];
+        if (e->serial == m->serial && e->ipn == ip.n && memcmp(e->ip, ip.p, ip.n) == 0) {
+            *num = memo_get(a, e->num, e->numn, e->numt);
+            *org = memo_get(a, e->org, e->orgn, e->orgt);
+            return;
+        }
+    }
+    th_jval *as = th_ecs_asn_of(m, a, ip);
+    *num = th_jobj_get(as, "number");
+    *org = th_jobj_get_path(as, "organization.name");
+    if (e && m->serial) {
+        e->serial = 0;
+        if (memo_put(e->num, sizeof e->num, &e->numn, &e->numt, *num) &&
+            memo_put(e->org, sizeof e->org, &e->orgn, &e->orgt, *org)) {
+            memcpy(e->ip, ip.p, ip.n);
+            e->ipn = (uint8_t)ip.n;
+            e->serial = m->serial;
+        }
+    }
+}
+
 /* Adds the source.as.* the ASN block gives each projected source.ip. */
 static void project_asn(const th_mapper *m, th_arena *a, th_jval *doc)
 {
@@ -366,9 +479,9 @@ static void project_asn(const th_mapper *m, th_arena *a, th_jval *doc)
     th_jval *num = NULL, *org = NULL;
     for (uint32_t i = 0; i < ips->len; i++) {
         const th_jval *ip = ips->u.items[i];
-        th_jval *as = th_jis(ip, TH_JSTR) ? th_ecs_asn_of(m, a, ip->u.str) : NULL;
-        th_jval *n = th_jobj_get(as, "number");
-        th_jval *o = th_jobj_get_path(as, "organization.name");
+        th_jval *n = NULL, *o = NULL;
+        if (th_jis(ip, TH_JSTR))
+            asn_lookup(m, a, ip->u.str, &n, &o);
         if (n) {
             if (!num)
                 num = th_jnew_arr(a);
@@ -394,25 +507,53 @@ th_jval *th_ecs_project(const th_mapper *m, th_arena *a, const th_jscan *raw)
 th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *raw,
                              unsigned extras)
 {
+    return th_ecs_project_timed(m, a, raw, extras, NULL, NULL, NULL);
+}
+
+th_jval *th_ecs_project_timed(const th_mapper *m, th_arena *a, const th_jscan *raw,
+                              unsigned extras, int64_t *timestamp_ms, int64_t *ingested_ms,
+                              bool *timed)
+{
+    return th_ecs_project_only(m, a, raw, extras, UINT32_MAX, timestamp_ms, ingested_ms, timed);
+}
+
+th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *raw,
+                             unsigned extras, uint32_t fields, int64_t *timestamp_ms,
+                             int64_t *ingested_ms, bool *timed)
+{
+    fields |= 3u; /* event.provider and event.action: routing reads them */
+    if (timed)
+        *timed = false;
     th_jcur root = th_jscan_root(raw);
     if (th_jcur_type(root) != TH_JOBJ)
         return NULL;
     pthread_once(&plan_once, plan_build);
-    const plan *pl = &the_plan;
+    bool routing = extras & TH_PROJ_ROUTING;
+    bool constants = !(routing && (extras & TH_PROJ_NO_CONSTANTS));
+    if (routing)
+        extras = 0;
+    const plan *pl = routing ? &route_plan : &the_plan;
     th_jcur found[MAX_SEG];
     bool have[MAX_SEG] = {0};
-    bool escapes = memchr(th_jcur_raw(root).p, '\\', th_jcur_raw(root).n) != NULL;
+    bool escapes = th_jscan_has_backslash(raw);
     if (!escapes)
         walk(pl, root, -1, found, have);
+    if (timed && escapes) {
+        *timed = th_ecs_times(m, a, raw, timestamp_ms, ingested_ms);
+    } else if (timed) { /* th_ecs_times's steps on the members the walk found */
+        const int *tk = pl->time_seg;
+        *timed = !have[tk[TK_DIGEST_END]] && !have[tk[TK_DIGEST_START]] &&
+                 times_of(m, a, have[tk[TK_EVENT_TIME]], found[tk[TK_EVENT_TIME]],
+                          have[tk[TK_TIMESTAMP]], found[tk[TK_TIMESTAMP]], timestamp_ms,
+                          ingested_ms);
+    }
     th_jval *doc = th_jnew_obj(a);
     th_jval *objs[MAX_OBJ] = {0};
     th_jval *arr = NULL; /* an empty array not yet used: reused by the next field */
-    bool routing = extras & TH_PROJ_ROUTING;
-    if (routing)
-        extras = 0;
-    for (size_t i = 0; i < NTABLE; i++) {
-        if (routing && i >= 2)
-            break; /* the table starts with event.provider and event.action */
+    for (size_t i = 0; i < (routing ? NROUTING : NTABLE); i++) {
+        /* the table starts with event.provider and event.action */
+        if (!(fields >> i & 1u))
+            continue;
         if (!arr)
             arr = th_jnew_arr(a);
         for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
@@ -461,7 +602,7 @@ th_jval *th_ecs_project_with(const th_mapper *m, th_arena *a, const th_jscan *ra
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, t);
         }
     }
-    if (m->o.data_stream) /* constants of the data stream, as th_ecs_map adds them */
+    if (m->o.data_stream && constants) /* constants of the data stream, as th_ecs_map adds them */
         for (size_t i = 0; i < NCONST; i++) {
             const dest *d = &pl->const_dest[i];
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key,

@@ -59,6 +59,10 @@ enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
  * constants), no extras: the pipeline's first look, when it can rule the
  * record out on routing alone. */
 enum { TH_PROJ_ROUTING = 4 };
+/* With TH_PROJ_ROUTING: without the data stream constants either, for a
+ * caller that knows they route to nothing (the pipeline checks that once on
+ * the projection of `{}`). */
+enum { TH_PROJ_NO_CONSTANTS = 8 };
 th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                              unsigned extras);
 
@@ -68,6 +72,31 @@ th_jval *th_ecs_project_with(const struct th_mapper *m, th_arena *a, const struc
  * know (neither usable, digest fields). */
 bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                   int64_t *timestamp_ms, int64_t *ingested_ms);
+/* What a reader of projections (a gate) needs of them: bits of the copied
+ * fields (th_ecs_raw_field_at order) and the extras (TH_PROJ_ASN,
+ * TH_PROJ_TREES). th_ecs_raw_need adds field's; false when the projection
+ * does not hold it (nothing added). The computed source.as.* need the
+ * projected source.ip too. */
+typedef struct th_ecs_proj_need {
+    uint32_t fields;
+    unsigned extras;
+} th_ecs_proj_need;
+#define TH_PROJ_NEED_ALL ((th_ecs_proj_need){UINT32_MAX, TH_PROJ_ALL})
+bool th_ecs_raw_need(th_str field, th_ecs_proj_need *need);
+
+/* th_ecs_project_with and th_ecs_times in one walk over the record's members
+ * (the times' keys are found with the projected ones). *timed: whether
+ * th_ecs_times would have returned true; the times are then set. */
+th_jval *th_ecs_project_timed(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                              unsigned extras, int64_t *timestamp_ms, int64_t *ingested_ms,
+                              bool *timed);
+/* th_ecs_project_timed restricted to the copied fields in `fields` (bits as
+ * th_ecs_proj_need; the routed event.provider and event.action and the data
+ * stream constants are always there). A reader that reads only those fields
+ * sees what it would see in the whole projection. */
+th_jval *th_ecs_project_only(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                             unsigned extras, uint32_t fields, int64_t *timestamp_ms,
+                             int64_t *ingested_ms, bool *timed);
 /* The same from the eventTime text, with the mapper's own time texts (mapper.c). */
 bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms);

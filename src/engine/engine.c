@@ -224,11 +224,26 @@ size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th
     return idx;
 }
 
+/* Routes rule idx by the prefilter pick_prefilter chooses, or evaluates it for
+ * every event. */
+static void add_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, size_t npf)
+{
+    const th_prefilter *p = pick_prefilter(pf, npf);
+    if (!p) {
+        TH_VEC_PUSH(&e->always, idx);
+    } else {
+        for (size_t i = 0; i < p->nvalues; i++)
+            route_add(e, p->field, p->values[i], p->nocase, idx);
+    }
+}
+
 size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const void *pred,
                           const th_prefilter *pf, size_t npf, const th_exceptions *exc)
 {
-    const char *why = r->type == TH_RULE_HUNT && e->adding_esql ? NULL : th_engine_unsupported(r);
-    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql)
+    const char *why = e->o.filters_only ? NULL
+                      : r->type == TH_RULE_HUNT && e->adding_esql ? NULL
+                                                                   : th_engine_unsupported(r);
+    if (!why && r->type == TH_RULE_ESQL && !e->adding_esql && !e->o.filters_only)
         why = "esql rule without its parsed query (th_engine_add_esql)";
     if (why)
         return th_engine_skip_rule(e, r, why);
@@ -237,6 +252,11 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
     size_t idx = e->rules.len - 1;
     er->fn = fn;
     er->pred = pred;
+    if (e->o.filters_only) { /* a filter: nothing captured, no schedule */
+        er->exec = TH_EXEC_QUERY;
+        add_prefilter(e, idx, pf, npf);
+        return idx;
+    }
     /* SEMANTICS 2.2: windows on timestamp_override with @timestamp fallback;
      * without an override, on @timestamp alone */
     er->use_ingested = r->timestamp_override && strcmp(r->timestamp_override, "event.ingested") == 0;
@@ -283,13 +303,7 @@ size_t th_engine_add_rule(th_engine *e, const th_rule *r, th_pred_fn fn, const v
         er->suppress = true;
         push_cap(e, er, &r->suppression_group_by);
     }
-    const th_prefilter *p = pick_prefilter(pf, npf);
-    if (!p) {
-        TH_VEC_PUSH(&e->always, idx);
-    } else {
-        for (size_t i = 0; i < p->nvalues; i++)
-            route_add(e, p->field, p->values[i], p->nocase, idx);
-    }
+    add_prefilter(e, idx, pf, npf);
     return idx;
 }
 

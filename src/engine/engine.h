@@ -29,6 +29,7 @@
 
 #include "base/str.h"
 #include "ecs/demand.h"
+#include "ecs/rawproj.h"
 #include "event/event.h"
 #include "json/json.h"
 #include "rules/rule.h"
@@ -62,6 +63,11 @@ typedef struct th_engine_opts {
                                    rules (documents, match records, state); 0 = none */
     bool no_suppression;        /* ignore alert_suppression (an unlicensed Kibana does) */
     bool profile;               /* time every predicate evaluation (eval_ns) */
+    bool filters_only;          /* `match`: every rule is a per-event filter and nothing
+                                   more: any rule type is added (no schedule or type
+                                   checks), nothing is captured, events without a time
+                                   are evaluated too, and th_engine_commit only counts
+                                   (evals, matches): the verb reads the hits itself */
     const char *space_id;       /* Kibana space in alert ids; "default" */
     const char *source_index;   /* _index of source events in ids/ancestors */
     /* Incremental runs (--state; th_engine_load_* / th_engine_save below):
@@ -213,6 +219,7 @@ typedef struct th_hits {
     size_t len, cap;
     unsigned char *mark; /* per rule: already a candidate (while collecting them) */
     size_t nrules;
+    struct th_route_memo *memo; /* recent routing lookups (hotpass.c) */
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */
@@ -226,8 +233,17 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
 
 /* Gates: a necessary condition of rule `idx`'s filter that can be checked
  * on a projection of the raw record (ecs/rawproj.h) before any mapping; NULL
- * removes it. The predicate must be true whenever the filter is. */
-void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred);
+ * removes it. The predicate must be true whenever the filter is. `fields`
+ * (n of them) are every field it reads, so that the pipeline projects only
+ * those (th_engine_gate_need); n == SIZE_MAX: not known, it gets them all. */
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
+                        const th_str *fields, size_t n);
+/* What the gates of the candidates in h (th_engine_routes) read of a
+ * projection, added to *need. */
+void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need);
+/* th_engine_plan on the candidates th_engine_routes left in h (a projection
+ * with the same routed values), without routing again. */
+bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d);
 /* Planning on a raw projection: the rules the prefilter index routes the
  * projection to (and the rules every event meets) whose gate holds, into
  * h->plan, in th_engine_eval's order; their demand is merged into *d.

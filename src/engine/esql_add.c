@@ -83,8 +83,10 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
     if (nf <= 256)
         th_engine_set_rule_fields(e, k, fields, nf);
     th_query *gate = pq ? th_query_necessary(a, pq, th_ecs_raw_field) : NULL;
-    if (gate)
-        th_engine_set_gate(e, k, kql_pred, gate);
+    if (gate) {
+        size_t ng = th_query_fields(gate, fields, 256);
+        th_engine_set_gate(e, k, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
+    }
     return NULL;
 }
 

@@ -16,21 +16,65 @@
 typedef struct route_ctx {
     const th_engine *e;
     const char *field;
+    unsigned fidx;       /* index of field in th_routed_fields */
+    struct th_route_memo *memo;
     th_idxvec *hits[64];
     size_t nhits;
 } route_ctx;
 
-static void route_lookup(route_ctx *c, th_str v, bool nocase)
+/* The last routing lookups of a th_hits (one thread), direct-mapped: values
+ * repeat from record to record, and building the key and hashing it was 5%
+ * of a run of one rule. The result of a lookup depends only on the field,
+ * the value and nocase (the index is fixed once th_hits_init ran). */
+#define ROUTE_MEMO 256
+#define ROUTE_MEMO_VALUE 54
+typedef struct th_route_memo {
+    th_idxvec *hit;
+    uint8_t used, fidx, nocase, n;
+    char v[ROUTE_MEMO_VALUE];
+} th_route_memo;
+
+static void route_lookup_map(route_ctx *c, th_str v, bool nocase, th_idxvec **out)
 {
     char key[512];
     size_t fl = strlen(c->field);
-    if (fl + 1 + v.n >= sizeof key || c->nhits == sizeof c->hits / sizeof c->hits[0])
+    *out = NULL;
+    if (fl + 1 + v.n >= sizeof key)
         return;
     memcpy(key, c->field, fl);
     key[fl] = nocase ? '\x1e' : '\x1f';
     for (size_t i = 0; i < v.n; i++)
         key[fl + 1 + i] = nocase ? (char)tolower((unsigned char)v.p[i]) : v.p[i];
-    th_idxvec *hit = th_map_get(&c->e->route, th_str_make(key, fl + 1 + v.n));
+    *out = th_map_get(&c->e->route, th_str_make(key, fl + 1 + v.n));
+}
+
+static void route_lookup(route_ctx *c, th_str v, bool nocase)
+{
+    if (c->nhits == sizeof c->hits / sizeof c->hits[0])
+        return;
+    th_idxvec *hit;
+    th_route_memo *m = NULL;
+    if (c->memo && v.n > 0 && v.n <= ROUTE_MEMO_VALUE) {
+        unsigned h = (unsigned)v.n * 131u + (unsigned char)v.p[0] * 31u +
+                     (unsigned char)v.p[v.n - 1] * 7u + (unsigned char)v.p[v.n / 2] * 3u +
+                     c->fidx * 17u + (nocase ? 101u : 0u);
+        m = &c->memo[h % ROUTE_MEMO];
+        if (m->used && m->fidx == c->fidx && m->nocase == nocase && m->n == v.n &&
+            memcmp(m->v, v.p, v.n) == 0) {
+            if (m->hit)
+                c->hits[c->nhits++] = m->hit;
+            return;
+        }
+    }
+    route_lookup_map(c, v, nocase, &hit);
+    if (m) {
+        m->used = 1;
+        m->fidx = (uint8_t)c->fidx;
+        m->nocase = nocase;
+        m->n = (uint8_t)v.n;
+        memcpy(m->v, v.p, v.n);
+        m->hit = hit;
+    }
     if (hit)
         c->hits[c->nhits++] = hit;
 }
@@ -217,6 +261,7 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->mark = th_xcalloc(h->nrules + 1, 1);
     h->plan = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
+    h->memo = th_xcalloc(ROUTE_MEMO, sizeof(th_route_memo));
 }
 
 void th_hits_free(th_hits *h)
@@ -225,6 +270,7 @@ void th_hits_free(th_hits *h)
     free(h->seen);
     free(h->items);
     free(h->mark);
+    free(h->memo);
     memset(h, 0, sizeof(*h));
 }
 
@@ -248,7 +294,7 @@ static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
     for (size_t i = 0; i < e->always.len; i++)
         see(h, e->always.items[i]);
     for (size_t f = 0; f < TH_NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = th_routed_fields[f]};
+        route_ctx rc = {.e = e, .field = th_routed_fields[f], .fidx = (unsigned)f, .memo = h->memo};
         th_json_path_each(doc, th_str_c(th_routed_fields[f]), route_visit, &rc);
         for (size_t k = 0; k < rc.nhits; k++)
             for (size_t i = 0; i < rc.hits[k]->len; i++)
@@ -309,12 +355,33 @@ void th_engine_demand(th_engine *e, th_ecs_demand *d)
     }
 }
 
-void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred)
+void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
+                        const th_str *fields, size_t n)
 {
     if (idx >= e->rules.len)
         return;
-    e->rules.items[idx]->gate_fn = fn;
-    e->rules.items[idx]->gate = pred;
+    th_erule *r = e->rules.items[idx];
+    r->gate_fn = fn;
+    r->gate = pred;
+    r->gate_need = (th_ecs_proj_need){0, 0};
+    if (n == SIZE_MAX) {
+        r->gate_need = TH_PROJ_NEED_ALL;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!th_ecs_raw_need(fields[i], &r->gate_need))
+            r->gate_need = TH_PROJ_NEED_ALL; /* a field it should not read: everything */
+}
+
+void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
+{
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn) {
+            need->fields |= r->gate_need.fields;
+            need->extras |= r->gate_need.extras;
+        }
+    }
 }
 
 bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
@@ -326,6 +393,11 @@ bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)
 bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
 {
     candidates(e, proj, h);
+    return th_engine_plan_routed(e, proj, h, d);
+}
+
+bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
+{
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
@@ -339,7 +411,7 @@ bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_
 
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+    if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return;
     for (size_t i = 0; i < h->nplan; i++)
         eval_rule(e, h->plan[i], ev, h);
@@ -359,7 +431,7 @@ void th_engine_set_rule_fields(th_engine *e, size_t idx, const th_str *fields, s
 
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 {
-    if (th_event_combined_ts(ev) == TH_TIME_NONE)
+    if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return; /* no time at all: no window can contain it */
     candidates(e, ev->doc, h);
     for (size_t i = 0; i < h->nseen; i++)
@@ -428,6 +500,15 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
     e->events++;
     if (ev->ingested_ms != TH_TIME_NONE)
         e->with_ingested++;
+    if (e->o.filters_only) { /* the verb reads the hits; nothing is kept */
+        for (size_t i = from; i < to; i++) {
+            th_erule *r = e->rules.items[h->items[i].rule];
+            r->rep.evals++;
+            r->rep.eval_ns += h->items[i].ns;
+            r->rep.matches += h->items[i].result == 1;
+        }
+        return;
+    }
     int64_t c = th_event_combined_ts(ev);
     if (c == TH_TIME_NONE)
         return;

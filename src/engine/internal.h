@@ -87,6 +87,7 @@ typedef struct th_erule {
     th_ecs_demand dem;  /* what the rule reads (th_engine_demand fills it) */
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
+    th_ecs_proj_need gate_need; /* what the gate reads of the projection */
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */

@@ -71,6 +71,7 @@ th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
     if (th_jcur_type(root) != TH_JOBJ)
         return TH_IO_OTHER;
     unsigned bits = 0;
+    bool has_bs = th_jscan_has_backslash(root.s); /* else no key needs decoding */
     th_jiter it = th_jcur_iter(root);
     th_jcur key, val;
     while (th_jiter_next(&it, &key, &val)) {
@@ -78,7 +79,7 @@ th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
         if (raw.n < 7)                 /* every key of interest has 5+ bytes */
             continue;
         th_str k = th_str_make(raw.p + 1, raw.n - 2);
-        if (memchr(k.p, '\\', k.n) && !th_jcur_str(key, a, &k))
+        if (has_bs && memchr(k.p, '\\', k.n) && !th_jcur_str(key, a, &k))
             continue; /* a bad escape: the caller validated the text, never here */
         bits |= key_bits(k, th_jcur_type(val));
     }

@@ -414,6 +414,8 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     return true;
 }
 
+bool th_jscan_has_backslash(const th_jscan *s) { return s->has_bs; }
+
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 {
     *count = s->nidx;
@@ -562,6 +564,24 @@ bool th_jcur_str(th_jcur c, th_arena *a, th_str *out)
     if (c.s->p[t->pos] != '"')
         return false;
     return decode_node(c.s, t, a, false, out, NULL);
+}
+
+void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
+                           void *ctx)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    if (s->p[t[obj.i].pos] != '{')
+        return;
+    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
+        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
+        if (rn < 2)
+            continue;
+        uint32_t n = rn - 2;
+        if (n < 64 ? !(lens >> n & 1) : !long_keys)
+            continue;
+        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, n), (th_jcur){s, k + 1});
+    }
 }
 
 th_jiter th_jcur_iter(th_jcur c)

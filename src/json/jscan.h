@@ -72,6 +72,10 @@ bool th_jscan_supported(th_jscan_impl impl);
  * On failure returns false and fills *err (may be NULL); cursors are then unusable
  * but th_jscan_index still shows the stage-1 index. n must be < 4 GiB - 64. */
 bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
+/* Whether the text of the last load holds a backslash anywhere (stage 1
+ * finds them anyway). False: every key and string is its raw bytes, so
+ * callers can skip looking for escapes themselves. */
+bool th_jscan_has_backslash(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
 
@@ -108,6 +112,14 @@ typedef struct th_jiter {
 } th_jiter;
 th_jiter th_jcur_iter(th_jcur c);
 bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
+
+/* Calls fn for every member of object obj whose key, between its quotes and
+ * not decoded, is n bytes long with bit n of `lens` set (n < 64), or n >= 64
+ * and `long_keys`; in order. One loop over the tape for a caller that looks
+ * for a few keys of known lengths (most members fail the length test). */
+typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
+void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
+                           void *ctx);
 
 /* Builds the th_jval tree of the subtree at c in arena a, validating string
  * contents; the result equals th_json_parse's tree for the same bytes. NULL and

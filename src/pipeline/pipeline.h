@@ -42,6 +42,14 @@
  * the calling thread). `ev->doc` is the full ECS document when the pipeline
  * was asked for documents (full_docs), else whatever mapping was needed. */
 typedef void (*th_pipeline_event_fn)(void *ctx, const th_event *ev, th_rec_kind kind);
+/* Called once per event and engine, in input order, right after that engine
+ * committed it, with the rules it evaluated for the event and their verdicts
+ * (th_hit: rule index, result), in evaluation order. Unlike on_event it keeps
+ * lazy mapping: `ev->doc` holds what the planned rules read and the mapping's
+ * always-run part (event.id, @timestamp ...), or is NULL when no rule could
+ * match (n is then 0). For `match` (engines with filters_only). */
+typedef void (*th_pipeline_hits_fn)(void *ctx, const th_event *ev, size_t engine,
+                                    const th_hit *items, size_t n);
 /* Called on the reading thread for every record before anything else is
  * done with it; false drops it (not counted as an event), e.g. convert's
  * --from/--to on the raw event time. */
@@ -81,7 +89,8 @@ typedef struct th_pipeline {
     bool profile;           /* fill `prof` */
     th_pipeline_event_fn on_event;
     th_pipeline_keep_fn keep;
-    void *ctx;              /* for on_event and keep */
+    th_pipeline_hits_fn on_hits;
+    void *ctx;              /* for on_event, on_hits and keep */
     bool stop;              /* set (by on_event) to stop reading */
     const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal
                              * came, cli/outfile.h), reading stops at the next record */

@@ -86,6 +86,16 @@ cp "$TMP/out" "$TMP/with"
 expect_rc "match --no-prefilter" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --no-prefilter
 if cmp -s "$TMP/out" "$TMP/with"; then ok "prefilter changes nothing"; else nok "prefilter changes nothing"; fi
 
+expect_rc "match --no-lazy" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --no-lazy
+if cmp -s "$TMP/out" "$TMP/with"; then ok "--no-lazy changes nothing"; else nok "--no-lazy changes nothing" "$(cat "$TMP/out")"; fi
+# an event without a time is still judged (match has no schedule), on both paths
+printf '{"Records":[{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventID":"nt","userIdentity":{"type":"IAMUser"}}]}\n' >"$TMP/notime.ndjson"
+expect_rc "untimed event matches" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/notime.ndjson"
+expect_grep "untimed event: KQL rule" '"rule_id":"11111111-1111-1111-1111-111111111111","index":0,"event.id":"nt","@timestamp":null' "$TMP/out"
+cp "$TMP/out" "$TMP/nt-lazy"
+expect_rc "untimed event, --no-lazy" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/notime.ndjson" --no-lazy
+if cmp -s "$TMP/out" "$TMP/nt-lazy"; then ok "untimed event: same lines with --no-lazy"; else nok "untimed event: same lines with --no-lazy"; fi
+
 # raw CloudTrail goes through the mapper
 cat >"$TMP/ct.json" <<'JSON'
 {"Records":[{"eventVersion":"1.08","eventTime":"2026-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"1.2.3.4","userAgent":"aws-cli/2","eventID":"ct-1","userIdentity":{"type":"IAMUser"}}]}

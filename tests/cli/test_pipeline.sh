@@ -34,6 +34,13 @@ for data in "$TMP/s3/AWSLogs" "$TMP/ev.ndjson"; do
   else
     nok "$name: match output identical for 1 and 2 threads" "differs or empty"
   fi
+  # match takes the planned path; --no-lazy maps every event completely
+  TH_THREADS=1 "$TH" match --rules "$rules" --data "$data" --no-lazy >"$TMP/m0.ndjson" 2>/dev/null
+  if cmp -s "$TMP/m0.ndjson" "$TMP/m1.ndjson" && [ -s "$TMP/m0.ndjson" ]; then
+    ok "$name: match output byte-identical to --no-lazy ($(wc -l <"$TMP/m0.ndjson") lines)"
+  else
+    nok "$name: match output byte-identical to --no-lazy" "$(cmp "$TMP/m0.ndjson" "$TMP/m1.ndjson" 2>&1)"
+  fi
 done
 expect_rc "run --profile works" 1 "$TH" run --rules "$rules" --data "$TMP/ev.ndjson" --profile --format summary
 expect_grep "profile names the stages" 'profile \(stages, CPU ms' "$TMP/err"

@@ -663,6 +663,59 @@ static void real_cloudtrail_records(void **state)
     assert_true(st.dom_ok > 500);
 }
 
+/* th_jcur_members_sized: the members whose raw key length is in the mask, in
+ * order, duplicates included; keys of 64+ bytes only with long_keys. */
+typedef struct sized_seen {
+    char keys[8][80];
+    char vals[8][16];
+    int n;
+} sized_seen;
+
+static void sized_member(void *ctx, th_str k, th_jcur val)
+{
+    sized_seen *x = ctx;
+    if (x->n == 8)
+        return;
+    th_str v = th_jcur_raw(val);
+    snprintf(x->keys[x->n], sizeof x->keys[x->n], "%.*s", (int)k.n, k.p);
+    snprintf(x->vals[x->n], sizeof x->vals[x->n], "%.*s", (int)v.n, v.p);
+    x->n++;
+}
+
+static void members_by_key_length(void **state)
+{
+    (void)state;
+    char longkey[70];
+    memset(longkey, 'k', 66);
+    longkey[66] = 0;
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"abc\":1,\"abcd\":2,\"hello\":{\"abc\":9},\"xyz\":3,\"\":4,\"abc\":5,\"%s\":6}",
+             longkey);
+    th_jscan *s = scanners[nscanners - 1];
+    assert_true(th_jscan_load(s, text, strlen(text), NULL));
+    sized_seen x = {0};
+    th_jcur_members_sized(th_jscan_root(s), (1ull << 3) | (1ull << 5), false, sized_member, &x);
+    assert_int_equal(x.n, 4); /* abc, hello, xyz, abc: not abcd, "", the long key or nested abc */
+    assert_string_equal(x.keys[0], "abc");
+    assert_string_equal(x.vals[0], "1");
+    assert_string_equal(x.keys[1], "hello");
+    assert_string_equal(x.vals[1], "{\"abc\":9}");
+    assert_string_equal(x.keys[2], "xyz");
+    assert_string_equal(x.keys[3], "abc");
+    assert_string_equal(x.vals[3], "5");
+    sized_seen y = {0};
+    th_jcur_members_sized(th_jscan_root(s), 1ull << 0, true, sized_member, &y);
+    assert_int_equal(y.n, 2); /* the empty key and the long one */
+    assert_string_equal(y.keys[0], "");
+    assert_string_equal(y.keys[1], longkey);
+    assert_string_equal(y.vals[1], "6");
+    sized_seen z = {0}; /* not an object: nothing */
+    assert_true(th_jscan_load(s, "[1,2]", 5, NULL));
+    th_jcur_members_sized(th_jscan_root(s), ~0ull, true, sized_member, &z);
+    assert_int_equal(z.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -672,6 +725,7 @@ int main(void)
         cmocka_unit_test(malformed_forms_carry_offsets),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
+        cmocka_unit_test(members_by_key_length),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
         cmocka_unit_test(real_cloudtrail_records),
