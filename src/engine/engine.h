@@ -97,6 +97,8 @@ typedef struct th_rule_report {
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
     uint64_t budget_dropped;    /* matches not kept because max_memory_bytes was reached */
+    bool budget_reached;        /* max_memory_bytes stopped state from being kept (or an
+                                   ES|QL rule's remaining runs: their tables did not fit) */
     bool reads_alerts;          /* ES|QL over the alert index: ran over this run's alerts */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;

@@ -332,7 +332,29 @@ typedef struct xctx {
     th_esql_doc *docs;
     const th_esql_result *pre;
     th_esql_panes *panes;       /* overlapping windows: the incremental STATS */
+    const th_arena *pa;         /* the pass's tables (captured columns, head rows, panes) */
+    size_t fixed;               /* bytes held outside pa (the document array) */
+    uint64_t charged;           /* the most the pass has held, charged as the rule's state */
+    bool stop;                  /* the budget was reached: no more runs */
 } xctx;
+
+/* The ES|QL pass's memory counts against --max-memory and --max-state-mb
+ * like any rule's temporal state: what it holds now (the tables in pa, the
+ * document array, and `extra`: a run's own scratch) is charged as its peak
+ * grows. Charged after each step that allocates (the head, each run), so
+ * the budget is overshot by at most one step; when it does not fit, that
+ * run and the later ones are skipped (reported: MEMORY BUDGET REACHED or
+ * STATE CAPPED). Released when the rule is done (its tables are freed). */
+static bool esql_charge(th_engine *e, th_erule *r, xctx *x, uint64_t extra)
+{
+    if (x->stop)
+        return false;
+    uint64_t now = x->pa->used_total + x->fixed + extra;
+    if (now <= x->charged || th_state_charge(e, r, &x->charged, now - x->charged))
+        return true;
+    x->stop = true;
+    return false;
+}
 
 /* the matches of the run at t: [*b, *en) */
 static void run_window(th_engine *e, th_erule *r, int64_t t, size_t *b, size_t *en)
@@ -394,11 +416,12 @@ static th_esql_panes *make_panes(th_engine *e, th_erule *r, th_arena *a, const t
 
 static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
 {
-    (void)ctx;
+    xctx *x = ctx;
+    if (x->stop)
+        return;
     int64_t from = t - th_sched_lookback(r);
     size_t b, en;
     run_window(e, r, t, &b, &en);
-    xctx *x = ctx;
     th_arena scratch;
     th_arena_init(&scratch, 1 << 16);
     th_esql_doc *docs = x->docs;
@@ -415,6 +438,8 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t, limit, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
+    if (!esql_charge(e, r, x, scratch.used_total))
+        goto out; /* over the budget: this run and the later ones are skipped */
     emit(e, r, res, docs, &scratch, from, t, by_id, supp);
 out:
     th_arena_free(&scratch);
@@ -449,11 +474,14 @@ void th_exec_esql(th_engine *e, th_erule *r)
         docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL};
     }
     const char *err = NULL;
-    xctx x = {docs, th_esql_run_prefix(&pa, r->esql, docs, n, &err), NULL};
-    if (x.pre) { /* else a query error: Elasticsearch fails every run, no alerts */
+    xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
+    if (esql_charge(e, r, &x, 0)) /* the captured columns */
+        x.pre = th_esql_run_prefix(&pa, r->esql, docs, n, &err);
+    if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);
     }
+    th_state_release(e, &x.charged, x.charged);
     th_esql_panes_free(x.panes);
     th_arena_free(&pa);
     free(docs);
@@ -507,6 +535,7 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
         ts[i] = th_alert_window_time(al, adoc[i]);
     }
     th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    xctx x = {docs, NULL, NULL, &adocs, n * (sizeof *adoc + sizeof *ts + sizeof *docs), 0, false};
     int64_t first;
     uint64_t runs = th_sched_runs(e, r, &first);
     int64_t iv = th_sched_interval(r), lb = th_sched_lookback(r);
@@ -535,10 +564,13 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
         const char *err = NULL;
         th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t,
                                           supp ? SIZE_MAX : (size_t)r->max_signals, &err);
-        if (res)
+        if (res && esql_charge(e, r, &x, scratch.used_total))
             emit(e, r, res, docs, &scratch, t - lb, t, false, supp);
         th_arena_free(&scratch);
+        if (x.stop)
+            break; /* over the budget (reported): no more runs */
     }
+    th_state_release(e, &x.charged, x.charged);
     free(docs);
     free(ts);
     free(adoc);

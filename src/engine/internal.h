@@ -253,6 +253,9 @@ int th_tuple_cmp(const th_str *a, const th_str *b, size_t nf);
 /* Adds the bytes of a new state allocation to the rule's state; false (and
  * flags state_capped) when max_state_bytes would be exceeded. */
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
+/* Gives back state charged with th_state_charge that was freed (the ES|QL
+ * pass's tables, freed when the rule's runs are done); the peak stays. */
+void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes);
 /* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
  * records that the budget was reached. */
 bool th_budget_fits(th_engine *e, uint64_t bytes);
