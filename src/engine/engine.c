@@ -45,6 +45,8 @@ void th_engine_free(th_engine *e)
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ret_trunc);
         free(r->esql_docs);
+        for (size_t f = 0; r->cap_intern && f < r->ncap_limit; f++)
+            th_map_free(&r->cap_intern[f]);
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);

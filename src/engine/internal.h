@@ -68,6 +68,8 @@ typedef struct th_erule {
                            first commit of a match: single-threaded) */
     size_t ncap_limit;  /* how many cap_limit holds */
     const char **cap_limit_of; /* the cap array cap_limit was made for */
+    th_map *cap_intern; /* per captured field: the values stored so far (hotpass.c: one copy
+                           of a value that repeats; off past TH_CAP_INTERN_MAX values) */
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     struct th_seq_stage *stages; /* EQL sequence stages */
