@@ -352,7 +352,7 @@ static void stateful(const th_rule *r, const th_args *args, const char *const *d
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(args, &mo, &paths);
-    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, &mo, NULL, NULL};
+    th_replay_opts ro = {data, n, TH_TIME_NONE, TH_TIME_NONE, diags, exc, tr, true, &mo, NULL, NULL, NULL, 0};
     if (!th_tune_cli_period("explain", args, &ro.from_ms, &ro.to_ms) || !th_replay_run(&rp, &ro)) {
         th_replay_free(&rp);
         free(tr);

@@ -558,7 +558,7 @@ int th_cmd_noise(int argc, char **argv)
         (!strchr(rulespec, '@') &&
          !th_cli_paths_ok("noise", "--rule", TH_ROLE_OTHER, &rulespec, 1)))
         return TH_EXIT_USAGE;
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL, NULL, 0};
     th_mapper_opts mo;
     th_mapper_paths mpaths;
     th_cli_enrich_opts(&a, &mo, &mpaths);

@@ -214,7 +214,7 @@ int th_cmd_tune(int argc, char **argv)
             (!strchr(afters[i], '@') &&
              !th_cli_paths_ok("tune", "--after", TH_ROLE_OTHER, &afters[i], 1)))
             return TH_EXIT_USAGE;
-    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL};
+    th_replay_opts ro = {data, ndata, TH_TIME_NONE, TH_TIME_NONE, NULL, NULL, NULL, false, NULL, NULL, NULL, NULL, 0};
     th_mapper_opts mo;
     th_mapper_paths paths;
     th_cli_enrich_opts(&a, &mo, &paths);

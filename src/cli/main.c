@@ -1,6 +1,9 @@
 /* trailhound: detection engine and detection-engineering workbench for AWS CloudTrail. */
 #include <stdio.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cli/args.h"
 #include "cli/guard.h"
@@ -72,6 +75,16 @@ static int help_verb(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#if defined(__GLIBC__)
+    /* Memory freed between the temporal passes of two rules (an ES|QL rule's
+     * tables: 30-65 MB for 72k matches) is kept for the next instead of being
+     * given back to the kernel and faulted in again page by page: 58k minor
+     * faults -> 37k and ~0.3 s of 2.6 s on 100k events with the AWS pack,
+     * same peak RSS. glibc's defaults trim the heap past 128 KB free and map
+     * big blocks (mmap threshold) on their own. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     if (argc < 2) {
         usage(stderr);
         return TH_EXIT_USAGE;

@@ -225,7 +225,8 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
             fprintf(f, "  %6llu  %4llu  %-10s %s (%s)%s%s\n", (unsigned long long)(r->alerts + r->building_blocks),
                     (unsigned long long)r->runs_truncated, th_rule_type_name(r->rule->type),
                     r->rule->name ? r->rule->name : "?", rid(r->rule),
-                    r->budget_dropped ? "  MEMORY BUDGET REACHED (--max-memory): results incomplete"
+                    r->budget_dropped || r->budget_reached
+                        ? "  MEMORY BUDGET REACHED (--max-memory): results incomplete"
                     : r->state_capped ? "  STATE CAPPED (--max-state-mb): results incomplete"
                                       : "",
                     "");

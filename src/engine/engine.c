@@ -45,6 +45,8 @@ void th_engine_free(th_engine *e)
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ret_trunc);
         free(r->esql_docs);
+        for (size_t f = 0; r->cap_intern && f < r->ncap_limit; f++)
+            th_map_free(&r->cap_intern[f]);
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
@@ -403,8 +405,10 @@ uint64_t th_engine_alert_bytes(const th_engine *e) { return e->alert_bytes; }
 
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
 {
-    if ((e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes) || !th_budget_fits(e, bytes)) {
+    bool over_rule = e->o.max_state_bytes && *cur + bytes > e->o.max_state_bytes;
+    if (over_rule || !th_budget_fits(e, bytes)) {
         r->rep.state_capped = true;
+        r->rep.budget_reached |= !over_rule;
         return false;
     }
     *cur += bytes;
@@ -413,6 +417,13 @@ bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes)
     if (*cur > r->rep.state_peak_bytes)
         r->rep.state_peak_bytes = *cur;
     return true;
+}
+
+void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes)
+{
+    bytes = bytes < *cur ? bytes : *cur;
+    *cur -= bytes;
+    e->state_bytes -= bytes < e->state_bytes ? bytes : e->state_bytes;
 }
 
 void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)

@@ -103,6 +103,8 @@ typedef struct th_rule_report {
     uint64_t state_peak_bytes;  /* peak temporal state (new_terms history, buckets ...) */
     bool state_capped;          /* max_state_bytes was hit; results may be incomplete */
     uint64_t budget_dropped;    /* matches not kept because max_memory_bytes was reached */
+    bool budget_reached;        /* max_memory_bytes stopped state from being kept (or an
+                                   ES|QL rule's remaining runs: their tables did not fit) */
     bool reads_alerts;          /* ES|QL over the alert index: ran over this run's alerts */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;
@@ -165,6 +167,14 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
  * which is the same as interleaving the runs in time since no other rule
  * reads alerts. */
 size_t th_engine_add_esql_alerts(th_engine *e, const th_rule *r, const struct th_esql *q);
+/* Whether r is an ES|QL rule that th_engine_add_esql_query adds as a rule over
+ * the alert index (its query parses and reads `.alerts-security*` only). */
+bool th_engine_esql_reads_alerts(const th_rule *r);
+/* An alert another engine raised (the tuning replay gives each rule version
+ * its own engine), created by the run at time_ms: the rules over the alert
+ * index read it as one of the others' alerts; it is never written out,
+ * saved, or folded into by suppression. Add before th_engine_finish. */
+void th_engine_add_foreign_alert(th_engine *e, int64_t time_ms, const char *text, size_t len);
 /* Hunting queries (rule type hunt) are added with th_engine_add_esql too;
  * they have no schedule: after th_engine_finish, th_engine_each_doc hands
  * over the complete documents of the events that matched rule idx's filter,

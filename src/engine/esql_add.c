@@ -4,6 +4,9 @@
  * match. Shared by `run`, `hunt` and the tuning replay. */
 #include <string.h>
 
+#include "base/diag.h"
+#include "rules/rule.h"
+
 #include "ecs/rawproj.h"
 #include "engine/engine.h"
 #include "query/esql.h"
@@ -30,6 +33,27 @@ static bool reads_cloudtrail(const char *ix)
     return false;
 }
 
+static bool reads_alerts(const th_esql *q, const th_rule *r)
+{
+    return r->type == TH_RULE_ESQL && strncmp(th_esql_index(q), ".alerts-security", 16) == 0 &&
+           !strchr(th_esql_index(q), ',');
+}
+
+bool th_engine_esql_reads_alerts(const th_rule *r)
+{
+    if (r->type != TH_RULE_ESQL || !r->query)
+        return false;
+    th_arena a;
+    th_arena_init(&a, 1 << 12);
+    th_diags d; /* its errors are reported when the rule is added */
+    th_diags_init(&d);
+    th_esql *q = th_esql_parse(&a, r->query, strlen(r->query), NULL, &d);
+    bool yes = q && !reads_cloudtrail(th_esql_index(q)) && reads_alerts(q, r);
+    th_diags_free(&d);
+    th_arena_free(&a);
+    return yes;
+}
+
 const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char *text, const th_qsource *src,
                                      th_arena *a, th_diags *diags, const th_exceptions *view, size_t *idx,
                                      th_esql **out)
@@ -40,8 +64,7 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
     if (!q)
         return "the ES|QL query does not parse (see messages)";
     if (!reads_cloudtrail(th_esql_index(q))) {
-        if (r->type == TH_RULE_ESQL && strncmp(th_esql_index(q), ".alerts-security", 16) == 0 &&
-            !strchr(th_esql_index(q), ',')) {
+        if (reads_alerts(q, r)) {
             size_t k = th_engine_add_esql_alerts(e, r, q);
             if (idx)
                 *idx = k;

@@ -68,6 +68,8 @@ typedef struct th_erule {
                            first commit of a match: single-threaded) */
     size_t ncap_limit;  /* how many cap_limit holds */
     const char **cap_limit_of; /* the cap array cap_limit was made for */
+    th_map *cap_intern; /* per captured field: the values stored so far (hotpass.c: one copy
+                           of a value that repeats; off past TH_CAP_INTERN_MAX values) */
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     struct th_seq_stage *stages; /* EQL sequence stages */
@@ -254,6 +256,9 @@ int th_tuple_cmp(const th_str *a, const th_str *b, size_t nf);
 /* Adds the bytes of a new state allocation to the rule's state; false (and
  * flags state_capped) when max_state_bytes would be exceeded. */
 bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
+/* Gives back state charged with th_state_charge that was freed (the ES|QL
+ * pass's tables, freed when the rule's runs are done); the peak stays. */
+void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes);
 /* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
  * records that the budget was reached. */
 bool th_budget_fits(th_engine *e, uint64_t bytes);

@@ -222,7 +222,7 @@ static void save_rule(save_ctx *c, size_t idx)
 
 static bool keep_alert(th_engine *e, const th_ealert *al, th_arena *scratch, int64_t reader_h)
 {
-    if (!al->text)
+    if (!al->text || al->pub.rule_index >= e->rules.len) /* a foreign alert: not this engine's */
         return false;
     const th_erule *r = e->rules.items[al->pub.rule_index];
     const th_rule *ru = r->rule;
@@ -398,5 +398,18 @@ void th_engine_load_alert(th_engine *e, const th_saved_alert *a)
     al.supp_end = a->supp_end;
     al.supp_docs = a->supp_docs;
     al.loaded = true;
+    TH_VEC_PUSH(&e->alerts, al);
+}
+
+void th_engine_add_foreign_alert(th_engine *e, int64_t time_ms, const char *text, size_t len)
+{
+    th_ealert al = {0};
+    al.pub.time_ms = time_ms;
+    al.pub.rule_index = SIZE_MAX; /* no rule of this engine: never its own */
+    al.pub.rule = NULL;
+    al.seq = e->seq++;
+    al.text = th_xstrndup(text, len);
+    al.text_len = len;
+    al.loaded = true; /* written by the engine that raised it, not by this one */
     TH_VEC_PUSH(&e->alerts, al);
 }

@@ -50,12 +50,17 @@ static ev coerce_to(erun *r, ev lit, uint8_t t)
     return lit;
 }
 
-static ev compare(erun *r, const xnode *x, ev a, ev b)
+static ev compare(erun *r, int op, ev a, ev b)
 {
     a = single(r, a);
     b = single(r, b);
     if (a.n == 0 || b.n == 0)
         return ev_null();
+    if (a.t == EV_KW && b.t == EV_KW && (op == CMP_EQ || op == CMP_NE)) {
+        /* keyword equality (IN lists, == "x"): no ordering needed */
+        bool eq = a.one.s.n == b.one.s.n && (a.one.s.n == 0 || memcmp(a.one.s.p, b.one.s.p, a.one.s.n) == 0);
+        return ev_bool(eq == (op == CMP_EQ));
+    }
     if (a.t != b.t) {
         a = coerce_to(r, a, b.t);
         b = coerce_to(r, b, a.t);
@@ -65,7 +70,7 @@ static ev compare(erun *r, const xnode *x, ev a, ev b)
     if (!th_ev_comparable(&a, &b))
         return ev_null();
     int c = th_ev_cmp(&a, 0, &b, 0);
-    switch (x->op) {
+    switch (op) {
     case CMP_EQ: return ev_bool(c == 0);
     case CMP_NE: return ev_bool(c != 0);
     case CMP_LT: return ev_bool(c < 0);
@@ -145,9 +150,7 @@ static ev eval_in(erun *r, etab *t, size_t row, const xnode *x)
         return ev_null();
     bool saw_null = false;
     for (size_t k = 1; k < x->nkids; k++) {
-        xnode cmp = *x;
-        cmp.op = CMP_EQ;
-        ev c = compare(r, &cmp, l, th_esql_eval(r, t, row, x->kids[k]));
+        ev c = compare(r, CMP_EQ, l, th_esql_eval(r, t, row, x->kids[k]));
         if (c.n == 0) {
             saw_null = true;
             continue;
@@ -208,7 +211,7 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
         return tv3(a < 0 || b < 0 ? -1 : 0);
     }
     case X_CMP:
-        return compare(r, x, th_esql_eval(r, t, row, x->kids[0]), th_esql_eval(r, t, row, x->kids[1]));
+        return compare(r, x->op, th_esql_eval(r, t, row, x->kids[0]), th_esql_eval(r, t, row, x->kids[1]));
     case X_ARITH:
         return arith(r, x, th_esql_eval(r, t, row, x->kids[0]), th_esql_eval(r, t, row, x->kids[1]));
     case X_NEG: {

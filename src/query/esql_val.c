@@ -157,13 +157,21 @@ typedef struct collect {
     ev_s *v;
     uint32_t n, cap;
     int ignore_above;
+    ev_s one; /* the first value: most fields hold one, and it needs no array */
 } collect;
 
 static void push(collect *c, ev_s s)
 {
-    if (c->n == c->cap) {
+    if (c->n == 0) {
+        c->one = s;
+        c->n = 1;
+        return;
+    }
+    if (c->n >= c->cap) {
         uint32_t nc = c->cap ? c->cap * 2 : 4;
         c->v = th_arena_realloc(c->a, c->v, c->cap * sizeof(ev_s), nc * sizeof(ev_s));
+        if (!c->cap)
+            c->v[0] = c->one;
         c->cap = nc;
     }
     c->v[c->n++] = s;
@@ -305,7 +313,7 @@ ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const t
     const th_jval *first = NULL;
     if (!d)
         path_each(in, path, first_scalar, &first);
-    collect c = {a, type_of_field(d, first), NULL, 0, 0, d && !text ? d->ignore_above : 0};
+    collect c = {a, type_of_field(d, first), NULL, 0, 0, d && !text ? d->ignore_above : 0, {.i = 0}};
     if (c.t == EV_NULL)
         return ev_null();
     path_each(in, path, visit, &c);
@@ -327,7 +335,7 @@ ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const t
     if (c.n == 0)
         v.t = EV_NULL;
     else if (c.n == 1)
-        v.one = c.v[0];
+        v.one = c.cap ? c.v[0] : c.one;
     else
         v.many = c.v;
     return v;

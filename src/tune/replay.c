@@ -28,10 +28,20 @@ void th_replay_init(th_replay *r)
     th_ruleset_init(&r->rules);
 }
 
+void th_replay_texts_free(th_replay_texts *t)
+{
+    for (size_t i = 0; i < t->len; i++)
+        free(t->items[i].text);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
 void th_replay_free(th_replay *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         th_talerts_free(&r->alerts[i]);
+        th_replay_texts_free(&r->texts[i]);
+    }
     th_ruleset_free(&r->rules);
     th_arena_free(&r->arena);
 }
@@ -142,9 +152,24 @@ typedef struct sink_ctx {
     size_t i;
 } sink_ctx;
 
+static void keep_text(th_replay_texts *t, const th_alert *a)
+{
+    th_buf b;
+    th_buf_init(&b);
+    th_json_write(&b, a->doc);
+    if (t->len == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->items = th_xrealloc(t->items, t->cap * sizeof *t->items);
+    }
+    t->items[t->len++] = (th_replay_text){a->time_ms, th_xstrndup(b.data ? b.data : "", b.len), b.len};
+    th_buf_free(&b);
+}
+
 static void on_alert(void *vctx, const th_alert *a)
 {
     sink_ctx *c = vctx;
+    if (c->r->keep_texts)
+        keep_text(&c->r->texts[c->i], a);
     th_jval *doc = th_json_clone(&c->r->arena, a->doc);
     th_talert al;
     bool ok = th_talert_from_doc(doc, &al);
@@ -361,8 +386,11 @@ bool th_replay_run(th_replay *r, const th_replay_opts *o)
 {
     th_engine *eng[TH_REPLAY_MAX_RULES] = {0};
     observer ob = {o, NULL};
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         eng[i] = version_engine(r, i, o, &ob.q0);
+        for (size_t k = 0; eng[i] && k < o->nforeign; k++)
+            th_engine_add_foreign_alert(eng[i], o->foreign[k].time_ms, o->foreign[k].text, o->foreign[k].len);
+    }
     th_mapper *m = th_replay_mapper(o->diags, o->mo);
     th_input_opts io;
     th_input_opts_default(&io, o->diags);

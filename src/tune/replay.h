@@ -22,6 +22,19 @@
 
 #define TH_REPLAY_MAX_RULES 64
 
+/* An alert document as text, with the run that created it (kept for the
+ * rules over the alert index, which read the other rules' alerts). */
+typedef struct th_replay_text {
+    int64_t time_ms;
+    char *text; /* malloc'd */
+    size_t len;
+} th_replay_text;
+typedef struct th_replay_texts {
+    th_replay_text *items;
+    size_t len, cap;
+} th_replay_texts;
+void th_replay_texts_free(th_replay_texts *t);
+
 struct th_exceptions;
 typedef struct th_replay {
     th_arena arena;   /* alert documents, compiled queries */
@@ -34,6 +47,10 @@ typedef struct th_replay {
      * options' exc), when versions of different rules need their own */
     const struct th_exceptions *exc[TH_REPLAY_MAX_RULES];
     size_t n;
+    /* keep_texts: every version's alerts are also kept as text, in the order
+     * the engine wrote them (th_replay_free frees what is left in texts) */
+    bool keep_texts;
+    th_replay_texts texts[TH_REPLAY_MAX_RULES];
     uint64_t events;        /* events fed */
     int64_t from_ms, to_ms; /* the period replayed (after defaults) */
 } th_replay;
@@ -68,6 +85,11 @@ typedef struct th_replay_opts {
      * order, with whether version 0's query selects it (NULL = off). */
     void (*observe)(void *ctx, const th_jval *doc, bool selected);
     void *observe_ctx;
+    /* alerts raised by other rules (in other replays), read by the versions
+     * that are rules over the alert index as `run` would have them read:
+     * in the order `run` creates them (rule after rule, in load order) */
+    const th_replay_text *foreign;
+    size_t nforeign;
 } th_replay_opts;
 
 /* Runs every added version over the data. Returns false when the data could

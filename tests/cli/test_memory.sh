@@ -44,3 +44,30 @@ expect_rc "--max-memory 1 (reached)" 1 "$TH" run --rules "$TMP/rules" --data "$T
 expect_grep "budget reached is reported" 'BUDGET REACHED: [1-9][0-9]* matches' "$TMP/err"
 expect_grep "budget reached flags the rule" 'MEMORY BUDGET REACHED \(--max-memory\)' "$TMP/err"
 expect_rc "--max-memory must be a number of MB" 2 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --max-memory lots
+
+# The ES|QL pass's tables (captured columns, the head's rows, the panes) count
+# against --max-memory as temporal state: 20000 matches of an aggregating rule
+# (24h every hour) fit as match records (2.6 MB) but their tables need more.
+{ printf '[metadata]\ncreation_date = "2024/01/01"\nmaturity = "production"\nupdated_date = "2024/01/01"\n\n'
+  printf '[rule]\nauthor = ["t"]\ndescription = "d"\nfrom = "now-24h"\ninterval = "1h"\nlanguage = "esql"\n'
+  printf 'license = "Elastic License v2"\nname = "esql all"\nrisk_score = 47\nrule_id = "esql-all"\nseverity = "medium"\ntype = "esql"\n'
+  printf "query = '''\nFROM logs-aws.cloudtrail-*\n| WHERE event.action == \"A\"\n"
+  printf "| STATS n = COUNT(*), ids = COUNT_DISTINCT(event.id) BY user.name\n| WHERE n > 100\n'''\n"; } >"$TMP/esql.toml"
+gen 20000 >"$TMP/ev3.ndjson"
+expect_rc "esql: run without a small budget" 1 "$TH" run --rules "$TMP/esql.toml" --data "$TMP/ev3.ndjson" --threads 1 --profile -o "$TMP/e1.ndjson"
+cp "$TMP/err" "$TMP/err.e1"
+# per rule: evaluations, eval ms, matches, excepted, runs, temporal ms, peak state KiB
+peak=$(awk '$NF == "esql-all" && NF == 8 { print $7 }' "$TMP/err.e1")
+recs=$(sed -nE 's/^run: kept [0-9]+ matched documents \([0-9.]+ MB\) and ([0-9.]+) MB of match records.*/\1/p' "$TMP/err.e1")
+if [ -n "$peak" ] && awk -v p="$peak" -v r="$recs" 'BEGIN { exit !(p * 1024 > r * 1e6) }' && [ -s "$TMP/e1.ndjson" ]; then
+  ok "esql: the pass's tables are charged as the rule's state ($peak KiB, match records $recs MB)"
+else nok "esql: tables charged as state" "peak=$peak recs=$recs" "$(cat "$TMP/err.e1")"; fi
+# a budget above the match records but below records + tables: reported, and kept under the budget
+budget=$(awk -v r="$recs" -v p="$peak" 'BEGIN { b = int(r + 1); if (b * 1048576 >= r * 1e6 + p * 1024) b = 0; print b }')
+expect_rc "esql: --max-memory $budget (reached in the ES|QL pass)" 0 "$TH" run --rules "$TMP/esql.toml" --data "$TMP/ev3.ndjson" --threads 1 --max-memory "$budget" -o "$TMP/e2.ndjson"
+expect_grep "esql: budget reached flags the rule" 'esql all \(esql-all\) +MEMORY BUDGET REACHED \(--max-memory\)' "$TMP/err"
+expect_grep "esql: every match was kept; the tables hit the budget" 'BUDGET REACHED: 0 matches and some state not kept' "$TMP/err"
+held=$(sed -nE 's/^run: memory: engine kept at most ([0-9.]+) MB of the --max-memory budget of ([0-9]+) MB.*/\1 \2/p' "$TMP/err")
+if [ -n "$held" ] && awk -v h="$held" 'BEGIN { split(h, x, " "); exit !(x[1] <= x[2] * 1.048576) }' && [ ! -s "$TMP/e2.ndjson" ]; then
+  ok "esql: the engine held no more than the budget ($held), no alerts from runs that did not fit"
+else nok "esql: held within the budget" "held=$held" "$(cat "$TMP/err")"; fi
