@@ -1,6 +1,7 @@
 /* The state file (state.h): SQLite. */
 #include "state/state.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct th_statedb {
     th_arena arena;
     TH_VEC(char *) fresh; /* files this run reads (heap) */
     char *dir_in, *dir_real; /* the last folder th_statedb_seen resolved (heap) */
+    int dir_fd;              /* it, open; -1: none */
 };
 
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -133,6 +135,7 @@ th_statedb *th_statedb_open(const char *path, bool create, char *err, size_t err
 {
     th_statedb *s = th_xcalloc(1, sizeof(*s));
     s->path = th_xstrdup(path);
+    s->dir_fd = -1;
     th_map_init(&s->objects);
     th_arena_init(&s->arena, 0);
     FILE *probe = fopen(path, "rb");
@@ -242,6 +245,8 @@ void th_statedb_close(th_statedb *s)
     th_arena_free(&s->arena);
     free(s->dir_in);
     free(s->dir_real);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
     free(s->path);
     free(s);
 }
@@ -427,16 +432,21 @@ bool th_statedb_seen(void *ctx, const char *path)
      * that is no symbolic link is that folder's real path and its name. */
     char *p = NULL;
     const char *slash = strrchr(path, '/');
-    struct stat lst;
-    if (slash && slash[1] && lstat(path, &lst) == 0 && !S_ISLNK(lst.st_mode)) {
+    if (slash && slash[1]) {
         size_t dn = (size_t)(slash - path);
         if (!s->dir_in || strlen(s->dir_in) != dn || memcmp(s->dir_in, path, dn) != 0) {
             free(s->dir_in);
             free(s->dir_real);
+            if (s->dir_fd >= 0)
+                close(s->dir_fd);
             s->dir_in = th_xstrndup(path, dn);
             s->dir_real = realpath(dn ? s->dir_in : "/", NULL);
+            /* the names are looked up in it (one component, not the whole path) */
+            s->dir_fd = open(dn ? s->dir_in : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         }
-        if (s->dir_real) {
+        struct stat lst;
+        if (s->dir_real && s->dir_fd >= 0 &&
+            fstatat(s->dir_fd, slash + 1, &lst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(lst.st_mode)) {
             size_t rn = strlen(s->dir_real), bn = strlen(slash + 1);
             bool root = rn == 1 && s->dir_real[0] == '/';
             p = th_xmalloc(rn + bn + 2);
