@@ -66,7 +66,12 @@ static const th_opt opts[] = {
     {"state", TH_OPT_VALUE, "PATH",
      "incremental run: the state file (SQLite) of earlier runs; only input objects not read "
      "before are read, each rule's schedule continues where it stopped, and the state is saved "
-     "(created when missing)"},
+     "(created when missing). With -o FILE a run killed at any point loses no alert and writes "
+     "none twice (the output is committed with the state; the next run finishes it and removes "
+     "the killed run's FILE.tmp.*); to standard output none is lost, but alerts written by a "
+     "run killed before its state was saved are written again by the next run. An alert that a "
+     "later run's alert suppression updates is written again, same kibana.alert.uuid (_id), "
+     "with its new suppression count and end: the last copy of each _id is the replay's"},
     {"settle", TH_OPT_VALUE, "D",
      "with --state: rules run up to the newest event read less D, so that objects still in "
      "flight are read first (default 15m)"},
