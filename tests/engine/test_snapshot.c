@@ -228,7 +228,7 @@ static void cap_trims_oldest(void **state)
     fx a;
     incremental(&a, TH_TIME_NONE, 0, false);
     th_engine_add_rule(a.e, &r, stub_match, &all, NULL, 0, NULL);
-    char id[8];
+    char id[16];
     for (int i = 0; i < 20; i++) {
         snprintf(id, sizeof id, "e%02d", i);
         fx_ev(&a, id, 40 + i, 40 + i, "\"user\":{\"name\":\"someone-with-a-long-name\"}");
