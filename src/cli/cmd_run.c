@@ -71,7 +71,8 @@ static const th_opt opts[] = {
      "the killed run's FILE.tmp.*); to standard output none is lost, but alerts written by a "
      "run killed before its state was saved are written again by the next run. An alert that a "
      "later run's alert suppression updates is written again, same kibana.alert.uuid (_id), "
-     "with its new suppression count and end: the last copy of each _id is the replay's"},
+     "with its new suppression count and end (--format bulk: an index action, which replaces "
+     "it): the last copy of each _id is the replay's"},
     {"settle", TH_OPT_VALUE, "D",
      "with --state: rules run up to the newest event read less D, so that objects still in "
      "flight are read first (default 15m)"},
@@ -438,6 +439,11 @@ static int run_once(int argc, char **argv, run_follow *fw)
         rc = TH_EXIT_USAGE;
     } else if (saved && !quiet) {
         th_run_state_saved(e, sizes, state_path, sum.input, stderr);
+        if (ro.updates)
+            fprintf(stderr, "state: %llu alert%s of earlier runs updated by alert suppression and "
+                            "written again (same kibana.alert.uuid, new suppression count and end%s)\n",
+                    (unsigned long long)ro.updates, ro.updates == 1 ? "" : "s",
+                    ro.fmt == TH_RUN_BULK ? "; bulk action index, replacing it" : "");
     }
     free(sizes);
 

@@ -106,6 +106,8 @@ typedef struct th_alert {
     size_t rule_index;
     const th_rule *rule;
     const th_jval *doc;         /* the alert document */
+    bool update;                /* written by an earlier run (--state): this copy, same
+                                   kibana.alert.uuid, updates it (alert suppression) */
 } th_alert;
 
 typedef void (*th_alert_fn)(void *ctx, const th_alert *a);
