@@ -50,7 +50,7 @@ static const th_opt opts[] = {
      "event.ingested = @timestamp + D for events without it (default 0s for raw CloudTrail, "
      "unset for ECS input; `none` leaves it unset)"},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists (Kibana NDJSON export or detection-rules TOML)"},
-    {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
+    {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024); with --state also on what is saved for each rule: over it, its oldest matches are left out (STATE CAPPED in the summary)"},
     {"max-memory", TH_OPT_VALUE, "MB", "one budget for all the engine keeps: matched documents, match records, every rule's state (default 4096); reached: later matches are counted, not kept, and the summary says so"},
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
     {"format", TH_OPT_VALUE, "F",
