@@ -234,6 +234,15 @@ static void print_result(FILE *f, hfmt fmt, th_arena *a, const th_esql_result *r
 int th_cmd_hunt(int argc, char **argv)
 {
     th_args args;
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            break;
+        } else if (strcmp(argv[i], "--state") == 0 || strncmp(argv[i], "--state=", 8) == 0) {
+            fprintf(stderr, "trailhound hunt: no --state: a hunt answers over all the --data it is "
+                            "given (narrow it with --from/--to); incremental daily detection is "
+                            "`run --state` (docs/DESIGN-NOTES.md, incremental runs)\n");
+            return TH_EXIT_USAGE;
+        }
     if (!th_args_parse(&args, "hunt", opts, TH_NELEM(opts), argc, argv, 2))
         return TH_EXIT_USAGE;
     if (args.help) {
@@ -244,7 +253,9 @@ int th_cmd_hunt(int argc, char **argv)
             "on a terminal; --format ndjson or csv for one object or line per row, the header then\n"
             "on stderr). NOW() is --now, else --to, else the latest event's time, so a hunt's\n"
             "`@timestamp > now() - 7 day` looks back from the end of the data. ES|QL's default\n"
-            "LIMIT 1000 applies to a query without LIMIT.\n"
+            "LIMIT 1000 applies to a query without LIMIT. A hunt has no --state: each one reads\n"
+            "all of --data and answers over all of it (narrow it with --from/--to); incremental\n"
+            "daily detection is `run --state`.\n"
             "exit codes: 0 no rows, 1 rows (or query / input errors), 2 usage error.",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;

@@ -50,7 +50,7 @@ static const th_opt opts[] = {
      "event.ingested = @timestamp + D for events without it (default 0s for raw CloudTrail, "
      "unset for ECS input; `none` leaves it unset)"},
     {"exceptions", TH_OPT_MULTI, "FILE", "exception lists (Kibana NDJSON export or detection-rules TOML)"},
-    {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024)"},
+    {"max-state-mb", TH_OPT_VALUE, "N", "cap on each rule's temporal state (default 1024); with --state also on what is saved for each rule: over it, its oldest matches are left out (STATE CAPPED in the summary)"},
     {"max-memory", TH_OPT_VALUE, "MB", "one budget for all the engine keeps: matched documents, match records, every rule's state (default 4096); reached: later matches are counted, not kept, and the summary says so"},
     {"no-suppression", TH_OPT_FLAG, NULL, "ignore alert_suppression (as an unlicensed Kibana)"},
     {"format", TH_OPT_VALUE, "F",
@@ -66,7 +66,13 @@ static const th_opt opts[] = {
     {"state", TH_OPT_VALUE, "PATH",
      "incremental run: the state file (SQLite) of earlier runs; only input objects not read "
      "before are read, each rule's schedule continues where it stopped, and the state is saved "
-     "(created when missing)"},
+     "(created when missing). With -o FILE a run killed at any point loses no alert and writes "
+     "none twice (the output is committed with the state; the next run finishes it and removes "
+     "the killed run's FILE.tmp.*); to standard output none is lost, but alerts written by a "
+     "run killed before its state was saved are written again by the next run. An alert that a "
+     "later run's alert suppression updates is written again, same kibana.alert.uuid (_id), "
+     "with its new suppression count and end (--format bulk: an index action, which replaces "
+     "it): the last copy of each _id is the replay's"},
     {"settle", TH_OPT_VALUE, "D",
      "with --state: rules run up to the newest event read less D, so that objects still in "
      "flight are read first (default 15m)"},
@@ -433,6 +439,11 @@ static int run_once(int argc, char **argv, run_follow *fw)
         rc = TH_EXIT_USAGE;
     } else if (saved && !quiet) {
         th_run_state_saved(e, sizes, state_path, sum.input, stderr);
+        if (ro.updates)
+            fprintf(stderr, "state: %llu alert%s of earlier runs updated by alert suppression and "
+                            "written again (same kibana.alert.uuid, new suppression count and end%s)\n",
+                    (unsigned long long)ro.updates, ro.updates == 1 ? "" : "s",
+                    ro.fmt == TH_RUN_BULK ? "; bulk action index, replacing it" : "");
     }
     free(sizes);
 

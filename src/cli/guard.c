@@ -59,10 +59,16 @@ static void count_dir(const char *dir, unsigned depth, census *c)
         char p[4096];
         if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
             continue;
-        struct stat st;
-        if (lstat(p, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
+        bool sub;
+        if (e->d_type != DT_UNKNOWN) { /* no lstat: a folder of objects is thousands */
+            sub = e->d_type == DT_DIR;
+        } else {
+            struct stat st;
+            if (lstat(p, &st) != 0)
+                continue;
+            sub = S_ISDIR(st.st_mode);
+        }
+        if (sub)
             count_dir(p, depth + 1, c);
         else if (ends_with(e->d_name, ".toml"))
             c->toml++;

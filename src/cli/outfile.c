@@ -1,6 +1,7 @@
 /* Output files written through a temporary file, and interrupts (outfile.h). */
 #include "cli/outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -113,6 +114,85 @@ static void exclude(th_outfile *o, const struct stat *st, const char *why)
         o->excl[o->nexcl++] = (th_walk_excl){st->st_dev, st->st_ino, why};
 }
 
+/* A write lock on the whole file (fcntl: the kernel drops it when the process
+ * ends, SIGKILL included). */
+static bool lock_file(int fd, bool wait)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    while (fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl) != 0)
+        if (errno != EINTR)
+            return false;
+    return true;
+}
+
+/* mkstemp's six characters */
+static bool tmp_suffix(const char *p)
+{
+    size_t n = 0;
+    for (; p[n]; n++)
+        if (!((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+              (p[n] >= '0' && p[n] <= '9')))
+            return false;
+    return n == 6;
+}
+
+/* Removes the temporary files of `target` (target.tmp.XXXXXX) that runs
+ * killed before their rename left behind (a run ended by SIGKILL cannot clean
+ * up). A writer holds a lock on its temporary file for its whole life (taken
+ * right after mkstemp, th_outfile_open), so a file nobody holds a lock on is
+ * a leftover; one whose lock is held belongs to a live run and is left
+ * alone. Only regular files of this user. Returns how many were removed. */
+static size_t remove_leftovers(const char *target, const struct stat *mine)
+{
+    const char *slash = strrchr(target, '/');
+    char dir[PATH_MAX];
+    const char *base = slash ? slash + 1 : target;
+    if (slash) {
+        size_t dn = (size_t)(slash - target);
+        if (dn >= sizeof dir)
+            return 0;
+        memcpy(dir, target, dn);
+        dir[dn] = '\0';
+        if (!dn)
+            strcpy(dir, "/");
+    } else {
+        strcpy(dir, ".");
+    }
+    size_t bn = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *nm = de->d_name;
+        if (strncmp(nm, base, bn) != 0 || strncmp(nm + bn, ".tmp.", 5) != 0 ||
+            !tmp_suffix(nm + bn + 5))
+            continue;
+        char p[PATH_MAX];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, nm) >= sizeof p)
+            continue;
+        struct stat ls;
+        /* never our own: a second fcntl lock of this process on it would
+         * succeed, and closing that descriptor would drop our lock */
+        if (lstat(p, &ls) != 0 || !S_ISREG(ls.st_mode) ||
+            (ls.st_ino == mine->st_ino && ls.st_dev == mine->st_dev))
+            continue;
+        int fd = open(p, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st, now;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            !(st.st_ino == mine->st_ino && st.st_dev == mine->st_dev) &&
+            lock_file(fd, false) && stat(p, &now) == 0 && now.st_ino == st.st_ino &&
+            now.st_dev == st.st_dev && unlink(p) == 0)
+            removed++;
+        close(fd); /* drops our lock */
+    }
+    closedir(d);
+    return removed;
+}
+
 bool th_outfile_open(th_outfile *o, const char *verb, const char *path, const char *const *inputs,
                      size_t ninputs)
 {
@@ -151,16 +231,42 @@ bool th_outfile_open(th_outfile *o, const char *verb, const char *path, const ch
     free(real);
     size_t n = strlen(o->target) + sizeof ".tmp.XXXXXX";
     o->tmp = th_xmalloc(n);
-    snprintf(o->tmp, n, "%s.tmp.XXXXXX", o->target);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        fprintf(stderr, "trailhound %s: cannot write %s: %s\n", verb, path, strerror(errno));
-        free(o->tmp);
-        free(o->target);
-        o->tmp = o->target = NULL;
-        return false;
+    int fd;
+    struct stat ours;
+    for (int tries = 0;; tries++) {
+        snprintf(o->tmp, n, "%s.tmp.XXXXXX", o->target);
+        fd = mkstemp(o->tmp);
+        if (fd < 0) {
+            fprintf(stderr, "trailhound %s: cannot write %s: %s\n", verb, path, strerror(errno));
+            free(o->tmp);
+            free(o->target);
+            o->tmp = o->target = NULL;
+            return false;
+        }
+        /* locked for the run's whole life: remove_leftovers of another run
+         * tells it from a killed run's file by this lock. Between mkstemp and
+         * the lock another run may have taken the file for a leftover:
+         * then it is gone from its name, and a new one is made. */
+        struct stat b;
+        if (lock_file(fd, true) && fstat(fd, &ours) == 0 && stat(o->tmp, &b) == 0 &&
+            ours.st_ino == b.st_ino && ours.st_dev == b.st_dev)
+            break;
+        close(fd);
+        if (tries == 8) {
+            fprintf(stderr, "trailhound %s: cannot write %s: its temporary file keeps vanishing\n",
+                    verb, path);
+            free(o->tmp);
+            free(o->target);
+            o->tmp = o->target = NULL;
+            return false;
+        }
     }
     th_signals_register_tmp(o->tmp);
+    size_t stale = remove_leftovers(o->target, &ours);
+    if (stale)
+        fprintf(stderr, "trailhound %s: removed %zu temporary file%s of %s left by runs that were "
+                        "killed before finishing (%s.tmp.*)\n",
+                verb, stale, stale == 1 ? "" : "s", path, o->target);
     mode_t mode;
     if (exists) {
         mode = st.st_mode & 07777;

@@ -34,13 +34,13 @@ bool th_run_out_init(th_run_out *o, const char *format, const char *path,
     return true;
 }
 
-void th_run_out_bulk_action(th_buf *b, const th_jval *doc)
+void th_run_out_bulk_action(th_buf *b, const th_jval *doc, bool update)
 {
     const th_jval *id = th_json_path_first(doc, TH_STR_LIT("kibana.alert.uuid"));
     th_jw w;
     th_jw_init(&w, b);
     th_jw_obj(&w);
-    th_jw_key(&w, "create");
+    th_jw_key(&w, update ? "index" : "create");
     th_jw_obj(&w);
     th_jw_key(&w, "_index");
     th_jw_cstr(&w, ".alerts-security.alerts-default");
@@ -88,6 +88,7 @@ void th_run_out_alert(void *ctx, const th_alert *a)
 {
     th_run_out *o = ctx;
     o->alerts++;
+    o->updates += a->update;
     switch (o->fmt) {
     case TH_RUN_NDJSON:
         th_json_write(&o->buf, a->doc);
@@ -123,7 +124,7 @@ void th_run_out_alert(void *ctx, const th_alert *a)
         break;
     }
     case TH_RUN_BULK:
-        th_run_out_bulk_action(&o->buf, a->doc);
+        th_run_out_bulk_action(&o->buf, a->doc, a->update);
         th_json_write(&o->buf, a->doc);
         th_buf_putc(&o->buf, '\n');
         break;

@@ -27,6 +27,7 @@ typedef struct th_run_out {
     bool werr;
     th_buf buf;
     uint64_t alerts;
+    uint64_t updates; /* of them, alerts of earlier runs written again, updated (run --state) */
 } th_run_out;
 
 /* Prints a usage message and returns false on a bad format, an unwritable
@@ -38,8 +39,10 @@ void th_run_out_alert(void *ctx, const th_alert *a);
 /* The _bulk action line for one alert document: a `create` into Kibana's
  * alerts alias for the default space, with the alert's uuid as _id (Kibana
  * indexes alerts under kibana.alert.uuid), so a second load is refused as a
- * duplicate instead of doubling the alerts. */
-void th_run_out_bulk_action(th_buf *b, const th_jval *doc);
+ * duplicate instead of doubling the alerts. `update` (an alert of an earlier
+ * run that suppression updated, run --state): `index`, which replaces the
+ * document with that _id, as Kibana updates it. */
+void th_run_out_bulk_action(th_buf *b, const th_jval *doc, bool update);
 /* Flushes, closes and renames the output into place; false (said) on a
  * write error, and the output file is then left as it was. */
 bool th_run_out_close(th_run_out *o);

@@ -61,9 +61,17 @@ void th_run_state_saved(const th_engine *e, const th_state_rule_size *sz, const 
     for (size_t i = 0; i < k && i < 5; i++)
         fprintf(f, "state:   %8.1f KB  %6llu matches  %s%s\n", (double)sz[ord[i]].bytes / 1024.0,
                 (unsigned long long)sz[ord[i]].matches, rep[ord[i]].rule->name,
-                sz[ord[i]].capped ? "  STATE CAPPED (over --max-state-mb: not saved, starts fresh)" : "");
-    if (capped)
-        fprintf(f, "state: %llu rules over --max-state-mb: their state was not saved\n",
+                sz[ord[i]].capped ? "  STATE CAPPED (--max-state-mb)" : "");
+    if (capped) {
+        fprintf(f, "state: %llu rules over --max-state-mb: trimmed to it, their oldest matches "
+                   "not saved (a later run's results may be incomplete):\n",
                 (unsigned long long)capped);
+        for (size_t i = 0; i < n; i++)
+            if (sz[i].capped)
+                fprintf(f, "state:   STATE CAPPED  %s: %llu oldest matches not saved, %llu kept "
+                           "(%.1f KB)\n",
+                        rep[i].rule->name, (unsigned long long)sz[i].dropped,
+                        (unsigned long long)sz[i].matches, (double)sz[i].bytes / 1024.0);
+    }
     free(ord);
 }

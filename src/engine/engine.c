@@ -508,6 +508,7 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
             continue; /* written by the run that created it */
         th_json_error err;
         al->pub.doc = th_json_parse(&scratch, al->text, al->text_len, &err);
+        al->pub.update = al->loaded;
         if (sink && al->pub.doc)
             sink(ctx, &al->pub);
         al->pub.doc = NULL;

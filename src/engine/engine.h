@@ -114,6 +114,8 @@ typedef struct th_alert {
     size_t rule_index;
     const th_rule *rule;
     const th_jval *doc;         /* the alert document */
+    bool update;                /* written by an earlier run (--state): this copy, same
+                                   kibana.alert.uuid, updates it (alert suppression) */
 } th_alert;
 
 typedef void (*th_alert_fn)(void *ctx, const th_alert *a);
@@ -322,6 +324,11 @@ typedef struct th_engine_saver {
     void (*rule)(void *ctx, size_t idx, int64_t last_run, const void *blob, size_t len,
                  uint64_t nmatches, uint64_t nids);
     void (*alert)(void *ctx, const th_saved_alert *a);
+    /* --max-state-mb: a rule's blob and the documents it first refers to are
+     * kept under this (0 = no cap) by leaving out its oldest matches; then
+     * `capped` (may be NULL) is told how many, before that rule's `rule` */
+    uint64_t max_rule_bytes;
+    void (*capped)(void *ctx, size_t idx, uint64_t dropped);
 } th_engine_saver;
 /* Hands over the state (after th_engine_finish of an incremental engine). */
 void th_engine_save(th_engine *e, const th_engine_saver *s);

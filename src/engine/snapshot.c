@@ -145,19 +145,108 @@ static uint32_t save_doc(save_ctx *c, uint32_t di)
     return c->docnum[di];
 }
 
+static uint64_t u64_len(uint64_t v)
+{
+    uint64_t n = 1;
+    while (v >>= 7)
+        n++;
+    return n;
+}
+
+static uint64_t i64_len(int64_t v) { return u64_len(((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+
+/* What a document costs in the state (as the state file counts it). */
+static uint64_t doc_cost(const th_edoc *d) { return d->json.n + d->id.n + 32; }
+
+/* The bytes match m takes in the blob (put_match writes exactly these). */
+static uint64_t match_len(const th_erule *r, const th_match *m, uint64_t dref1)
+{
+    uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) + i64_len(m->combined) +
+                 u64_len(m->order) + u64_len(m->stages);
+    for (size_t f = 0; f < r->ncap; f++) {
+        n += u64_len(th_match_nv(m, f));
+        for (size_t k = 0; k < th_match_nv(m, f); k++)
+            n += u64_len(th_match_v(m, f, k).n) + th_match_v(m, f, k).n;
+    }
+    return n;
+}
+
 static void save_rule(save_ctx *c, size_t idx)
 {
     th_engine *e = c->e;
     th_erule *r = e->rules.items[idx];
     int64_t next = next_run(r);
     int64_t mh = match_horizon(r, next), dh = horizon(next, th_sched_lookback(r));
+    /* what follows the matches: alert ids a later run could produce again,
+     * threshold signal history, suppression history */
+    th_buf tail;
+    th_buf_init(&tail);
+    uint64_t nids = 0;
+    for (size_t i = 0; i < r->ids.cap; i++) {
+        const th_map_slot *sl = &r->ids.slots[i];
+        if (sl->used && (next == INT64_MIN || *(int64_t *)sl->value >= dh))
+            nids++;
+    }
+    put_u64(&tail, nids);
+    for (size_t i = 0; i < r->ids.cap; i++) {
+        const th_map_slot *sl = &r->ids.slots[i];
+        if (sl->used && (next == INT64_MIN || *(int64_t *)sl->value >= dh)) {
+            put_str(&tail, sl->key);
+            put_i64(&tail, *(int64_t *)sl->value);
+        }
+    }
+    size_t nf = r->rule->threshold_fields.len;
+    uint64_t nh = 0;
+    for (size_t h = 0; h < r->thr_hist.len; h++)
+        nh += r->thr_hist.items[h].last > dh;
+    put_u64(&tail, nf);
+    put_u64(&tail, nh);
+    for (size_t h = 0; h < r->thr_hist.len; h++) {
+        if (r->thr_hist.items[h].last <= dh)
+            continue;
+        for (size_t f = 0; f < nf; f++)
+            put_str(&tail, r->thr_hist.items[h].vals[f]);
+        put_i64(&tail, r->thr_hist.items[h].last);
+    }
+    uint64_t ns = 0;
+    for (size_t i = 0; i < r->supp_hist.cap; i++)
+        ns += r->supp_hist.slots[i].used && *(int64_t *)r->supp_hist.slots[i].value >= dh;
+    put_u64(&tail, ns);
+    for (size_t i = 0; i < r->supp_hist.cap; i++) {
+        const th_map_slot *sl = &r->supp_hist.slots[i];
+        if (sl->used && *(int64_t *)sl->value >= dh) {
+            put_str(&tail, sl->key);
+            put_i64(&tail, *(int64_t *)sl->value);
+        }
+    }
+    size_t first = 0;
+    while (first < r->matches.len && r->matches.items[first].combined < mh)
+        first++;
+    /* --max-state-mb: the newest matches that fit (with their documents) are
+     * kept, the oldest left out: they leave the windows first */
+    uint64_t cap = c->s->max_rule_bytes, dropped = 0;
+    if (cap) {
+        uint64_t cost = 16 + tail.len;
+        size_t cut = r->matches.len;
+        while (cut > first) {
+            const th_match *m = &r->matches.items[cut - 1];
+            bool doc = m->doc != UINT32_MAX && m->combined >= dh;
+            /* its document number is at most this (the varint's length counts) */
+            uint64_t mc = match_len(r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
+            if (doc && c->docnum[m->doc] == UINT32_MAX)
+                mc += doc_cost(&e->docs.items[m->doc]);
+            if (cost + mc > cap)
+                break;
+            cost += mc;
+            cut--;
+        }
+        dropped = cut - first;
+        first = cut;
+    }
     th_buf b;
     th_buf_init(&b);
     th_buf_putc(&b, SNAP_VERSION);
     put_u64(&b, r->ncap);
-    size_t first = 0;
-    while (first < r->matches.len && r->matches.items[first].combined < mh)
-        first++;
     put_u64(&b, r->matches.len - first);
     for (size_t i = first; i < r->matches.len; i++) {
         const th_match *m = &r->matches.items[i];
@@ -176,45 +265,10 @@ static void save_rule(save_ctx *c, size_t idx)
                 put_str(&b, th_match_v(m, f, k));
         }
     }
-    /* alert ids a later run could produce again */
-    uint64_t nids = 0;
-    for (size_t i = 0; i < r->ids.cap; i++) {
-        const th_map_slot *sl = &r->ids.slots[i];
-        if (sl->used && (next == INT64_MIN || *(int64_t *)sl->value >= dh))
-            nids++;
-    }
-    put_u64(&b, nids);
-    for (size_t i = 0; i < r->ids.cap; i++) {
-        const th_map_slot *sl = &r->ids.slots[i];
-        if (sl->used && (next == INT64_MIN || *(int64_t *)sl->value >= dh)) {
-            put_str(&b, sl->key);
-            put_i64(&b, *(int64_t *)sl->value);
-        }
-    }
-    size_t nf = r->rule->threshold_fields.len;
-    uint64_t nh = 0;
-    for (size_t h = 0; h < r->thr_hist.len; h++)
-        nh += r->thr_hist.items[h].last > dh;
-    put_u64(&b, nf);
-    put_u64(&b, nh);
-    for (size_t h = 0; h < r->thr_hist.len; h++) {
-        if (r->thr_hist.items[h].last <= dh)
-            continue;
-        for (size_t f = 0; f < nf; f++)
-            put_str(&b, r->thr_hist.items[h].vals[f]);
-        put_i64(&b, r->thr_hist.items[h].last);
-    }
-    uint64_t ns = 0;
-    for (size_t i = 0; i < r->supp_hist.cap; i++)
-        ns += r->supp_hist.slots[i].used && *(int64_t *)r->supp_hist.slots[i].value >= dh;
-    put_u64(&b, ns);
-    for (size_t i = 0; i < r->supp_hist.cap; i++) {
-        const th_map_slot *sl = &r->supp_hist.slots[i];
-        if (sl->used && *(int64_t *)sl->value >= dh) {
-            put_str(&b, sl->key);
-            put_i64(&b, *(int64_t *)sl->value);
-        }
-    }
+    th_buf_put(&b, tail.data, tail.len);
+    th_buf_free(&tail);
+    if (dropped && c->s->capped)
+        c->s->capped(c->s->ctx, idx, dropped);
     if (c->s->rule)
         c->s->rule(c->s->ctx, idx, r->done_until, b.data, b.len, r->matches.len - first, nids);
     th_buf_free(&b);

@@ -1,10 +1,12 @@
 /* The state file (state.h): SQLite. */
 #include "state/state.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,8 @@ struct th_statedb {
     th_map objects;       /* paths read by earlier runs (keys in `arena`) */
     th_arena arena;
     TH_VEC(char *) fresh; /* files this run reads (heap) */
+    char *dir_in, *dir_real; /* the last folder th_statedb_seen resolved (heap) */
+    int dir_fd;              /* it, open; -1: none */
 };
 
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -131,6 +135,7 @@ th_statedb *th_statedb_open(const char *path, bool create, char *err, size_t err
 {
     th_statedb *s = th_xcalloc(1, sizeof(*s));
     s->path = th_xstrdup(path);
+    s->dir_fd = -1;
     th_map_init(&s->objects);
     th_arena_init(&s->arena, 0);
     FILE *probe = fopen(path, "rb");
@@ -238,6 +243,10 @@ void th_statedb_close(th_statedb *s)
     TH_VEC_FREE(&s->fresh);
     th_map_free(&s->objects);
     th_arena_free(&s->arena);
+    free(s->dir_in);
+    free(s->dir_real);
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
     free(s->path);
     free(s);
 }
@@ -417,8 +426,38 @@ fail:
 bool th_statedb_seen(void *ctx, const char *path)
 {
     th_statedb *s = ctx;
-    /* by absolute path: cron and a shell may name the same folder differently */
-    char *p = realpath(path, NULL);
+    /* by absolute path: cron and a shell may name the same folder differently.
+     * The walker hands over a folder's files one after another: its real path
+     * is resolved once (realpath reads every component's link), and a file
+     * that is no symbolic link is that folder's real path and its name. */
+    char *p = NULL;
+    const char *slash = strrchr(path, '/');
+    if (slash && slash[1]) {
+        size_t dn = (size_t)(slash - path);
+        if (!s->dir_in || strlen(s->dir_in) != dn || memcmp(s->dir_in, path, dn) != 0) {
+            free(s->dir_in);
+            free(s->dir_real);
+            if (s->dir_fd >= 0)
+                close(s->dir_fd);
+            s->dir_in = th_xstrndup(path, dn);
+            s->dir_real = realpath(dn ? s->dir_in : "/", NULL);
+            /* the names are looked up in it (one component, not the whole path) */
+            s->dir_fd = open(dn ? s->dir_in : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        struct stat lst;
+        if (s->dir_real && s->dir_fd >= 0 &&
+            fstatat(s->dir_fd, slash + 1, &lst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(lst.st_mode)) {
+            size_t rn = strlen(s->dir_real), bn = strlen(slash + 1);
+            bool root = rn == 1 && s->dir_real[0] == '/';
+            p = th_xmalloc(rn + bn + 2);
+            memcpy(p, s->dir_real, rn);
+            if (!root)
+                p[rn++] = '/';
+            memcpy(p + rn, slash + 1, bn + 1);
+        }
+    }
+    if (!p)
+        p = realpath(path, NULL);
     if (!p)
         p = th_xstrdup(path);
     if (th_map_has(&s->objects, th_str_c(p))) {
@@ -439,6 +478,7 @@ typedef struct save_ctx {
     TH_VEC(uint64_t) docsz;
     th_state_rule_size *sizes;
     uint64_t max_bytes;
+    uint64_t rule_doc_bytes; /* documents saved since the last rule: the next rule's */
     bool failed;
 } save_ctx;
 
@@ -459,6 +499,7 @@ static void save_doc(void *ctx, uint32_t n, const th_saved_doc *d)
         c->failed = true;
     uint64_t sz = d->json.n + d->id.n + 32;
     TH_VEC_PUSH(&c->docsz, sz);
+    c->rule_doc_bytes += sz;
 }
 
 static void save_rule(void *ctx, size_t idx, int64_t last_run, const void *blob, size_t len,
@@ -466,15 +507,13 @@ static void save_rule(void *ctx, size_t idx, int64_t last_run, const void *blob,
 {
     save_ctx *c = ctx;
     const th_rule *r = c->rep[idx].rule;
-    uint64_t bytes = len;
+    /* its blob and the documents it was the first to refer to (trimmed to
+     * max_bytes by th_engine_save: the oldest matches left out) */
+    uint64_t bytes = len + c->rule_doc_bytes;
+    c->rule_doc_bytes = 0;
     if (c->sizes) {
         c->sizes[idx].bytes = bytes;
         c->sizes[idx].matches = nmatches;
-    }
-    if (c->max_bytes && bytes > c->max_bytes) {
-        if (c->sizes)
-            c->sizes[idx].capped = true;
-        return; /* not saved: the rule starts fresh next time (reported) */
     }
     char rev[65];
     th_state_rule_revision(r, rev);
@@ -490,6 +529,15 @@ static void save_rule(void *ctx, size_t idx, int64_t last_run, const void *blob,
     sqlite3_bind_blob(st, 8, blob, (int)len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         c->failed = true;
+}
+
+static void save_capped(void *ctx, size_t idx, uint64_t dropped)
+{
+    save_ctx *c = ctx;
+    if (c->sizes) {
+        c->sizes[idx].capped = true;
+        c->sizes[idx].dropped = dropped;
+    }
 }
 
 static void save_alert(void *ctx, const th_saved_alert *a)
@@ -600,7 +648,7 @@ bool th_statedb_save(th_statedb *s, th_engine *e, uint64_t order_next, int64_t p
         sqlite3_prepare_v2(s->db, "INSERT INTO alerts VALUES(?,?,?,?,?,?)", -1, &c.alert, NULL)) {
         c.failed = true;
     } else {
-        th_engine_saver sv = {&c, save_doc, save_rule, save_alert};
+        th_engine_saver sv = {&c, save_doc, save_rule, save_alert, max_bytes, save_capped};
         th_engine_save(e, &sv);
     }
     sqlite3_finalize(c.doc);

@@ -64,13 +64,15 @@ bool th_statedb_seen(void *s, const char *path);
 
 /* Per rule, what the save wrote (for the summary). */
 typedef struct th_state_rule_size {
-    uint64_t bytes;   /* its blob and the documents it refers to */
+    uint64_t bytes;   /* its blob and the documents it was the first to refer to */
     uint64_t matches; /* matches kept */
-    bool capped;      /* over max_bytes: its state was dropped, it starts fresh next time */
+    bool capped;      /* over max_bytes: trimmed to it, its oldest matches left out */
+    uint64_t dropped; /* those matches */
 } th_state_rule_size;
 
 /* Saves the state of a finished engine in one transaction. max_bytes (0 =
- * none) caps each rule's state. sizes (engine rule count entries, may be
+ * none) caps each rule's state: over it, the rule's oldest matches are left
+ * out until its blob and documents fit (reported in sizes). sizes (engine rule count entries, may be
  * NULL) gets what was kept per rule. out_path (NULL: none): the file this
  * run's output (out_blob, complete) is about to be renamed onto; it stays in
  * the outbox, in the same transaction, until th_statedb_outbox_done.

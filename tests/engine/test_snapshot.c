@@ -19,6 +19,7 @@ typedef struct saved {
     th_str blob[4];
     th_saved_alert alerts[16];
     size_t nalerts;
+    uint64_t dropped[4]; /* matches left out by the cap, per rule */
 } saved;
 
 static th_str keep(saved *s, th_str x)
@@ -58,12 +59,30 @@ static void on_alert(void *ctx, const th_saved_alert *a)
     s->alerts[s->nalerts++] = c;
 }
 
-static void save(fx *f, saved *s)
+static void on_capped(void *ctx, size_t idx, uint64_t dropped)
+{
+    saved *s = ctx;
+    assert_true(idx < 4);
+    s->dropped[idx] = dropped;
+}
+
+static void save_capped(fx *f, saved *s, uint64_t cap)
 {
     memset(s, 0, sizeof *s);
     th_arena_init(&s->a, 4096);
-    th_engine_saver sv = {s, on_doc, on_rule, on_alert};
+    th_engine_saver sv = {s, on_doc, on_rule, on_alert, cap, on_capped};
     th_engine_save(f->e, &sv);
+}
+
+static void save(fx *f, saved *s) { save_capped(f, s, 0); }
+
+/* the bytes the state file counts for what was saved */
+static uint64_t saved_bytes(const saved *s, size_t rule)
+{
+    uint64_t n = s->blob[rule].n;
+    for (size_t i = 0; i < s->ndocs; i++)
+        n += s->docs[i].json.n + s->docs[i].id.n + 32;
+    return n;
 }
 
 static void load(fx *f, saved *s, size_t nrules)
@@ -194,6 +213,50 @@ static void query_ids_and_window_carried(void **state)
     assert_string_equal(fx_str(&b, 0, "event.id"), "e6");
     assert_int_equal(b.times[0], MIN(10));
     assert_string_equal(fx_str(&b, 1, "event.id"), "e9");
+    th_arena_free(&s.a);
+    fx_free(&a);
+    fx_free(&b);
+}
+
+/* ---- --max-state-mb: a rule over the cap keeps its newest matches ----------- */
+
+static void cap_trims_oldest(void **state)
+{
+    (void)state;
+    th_rule r;
+    fx_rule(&r, TH_RULE_QUERY, "Q", 60, 5, 100);
+    fx a;
+    incremental(&a, TH_TIME_NONE, 0, false);
+    th_engine_add_rule(a.e, &r, stub_match, &all, NULL, 0, NULL);
+    char id[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "e%02d", i);
+        fx_ev(&a, id, 40 + i, 40 + i, "\"user\":{\"name\":\"someone-with-a-long-name\"}");
+    }
+    fx_finish(&a);
+    saved whole;
+    save(&a, &whole);
+    assert_int_equal(whole.dropped[0], 0);
+    assert_int_equal(whole.ndocs, 20); /* all inside the next run's window */
+    uint64_t all_bytes = saved_bytes(&whole, 0), cap = all_bytes / 2;
+    saved s;
+    save_capped(&a, &s, cap);
+    /* trimmed, not dropped: under the cap, and the newest matches kept */
+    assert_true(s.dropped[0] > 0 && s.dropped[0] < 20);
+    assert_int_equal(s.ndocs, 20 - s.dropped[0]);
+    assert_true(saved_bytes(&s, 0) <= cap);
+    assert_true(saved_bytes(&s, 0) > cap / 2);
+    assert_int_equal(s.docs[s.ndocs - 1].id.n, 3);
+    assert_memory_equal(s.docs[s.ndocs - 1].id.p, "e19", 3);
+    snprintf(id, sizeof id, "e%02d", (int)s.dropped[0]);
+    assert_memory_equal(s.docs[0].id.p, id, 3);
+    /* what was kept loads, and a later run goes on from it */
+    fx b;
+    incremental(&b, th_engine_watermark(a.e), 20, true);
+    th_engine_add_rule(b.e, &r, stub_match, &all, NULL, 0, NULL);
+    load(&b, &s, 1);
+    fx_finish(&b);
+    th_arena_free(&whole.a);
     th_arena_free(&s.a);
     fx_free(&a);
     fx_free(&b);
@@ -345,6 +408,7 @@ int main(void)
         cmocka_unit_test(new_terms_history_carried),
         cmocka_unit_test(suppression_window_carried),
         cmocka_unit_test(bad_blob_refused),
+        cmocka_unit_test(cap_trims_oldest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
