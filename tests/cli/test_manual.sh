@@ -78,6 +78,37 @@ done
 if [ -z "$bad" ]; then ok "every relative link in docs/manual leads to a file"; else
   nok "every relative link in docs/manual leads to a file" "broken:$bad"; fi
 
+# Every #anchor of a link within the manual names a heading of its page (GitHub's
+# slugs: lower case, punctuation dropped, spaces to hyphens).
+if command -v python3 >/dev/null 2>&1; then
+  python3 - "$MAN" >"$TMP/anchors" 2>&1 <<'PY'
+import os, re, sys
+d = sys.argv[1]
+def slugs(path):
+    out = set()
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"#+ (.*)", line)
+        if m:
+            t = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower())
+            out.add(t.replace(" ", "-"))
+    return out
+for f in sorted(os.listdir(d)):
+    if not f.endswith(".md"):
+        continue
+    for t in re.findall(r"\]\(([^)\s]+)\)", open(os.path.join(d, f), encoding="utf-8").read()):
+        if t.startswith(("http:", "https:", "mailto:")) or "#" not in t:
+            continue
+        page, anchor = t.split("#", 1)
+        target = os.path.join(d, page) if page else os.path.join(d, f)
+        if os.path.exists(target) and anchor not in slugs(target):
+            print(f + ":" + t)
+PY
+  if [ ! -s "$TMP/anchors" ]; then ok "every #anchor in docs/manual names a heading"; else
+    nok "every #anchor in docs/manual names a heading" "$(tr '\n' ' ' <"$TMP/anchors")"; fi
+else
+  skip "anchors (no python3)"
+fi
+
 # The index names every page.
 for f in "$MAN"/*.md; do
   n=${f##*/}
