@@ -245,7 +245,8 @@ int th_cmd_hunt(int argc, char **argv)
             "on stderr). NOW() is --now, else --to, else the latest event's time, so a hunt's\n"
             "`@timestamp > now() - 7 day` looks back from the end of the data. ES|QL's default\n"
             "LIMIT 1000 applies to a query without LIMIT.\n"
-            "exit codes: 0 no rows, 1 rows (or query / input errors), 2 usage error.",
+            "exit codes: 0 no rows, 1 rows (or query / input errors), 2 usage error.\n\n"
+            "example: trailhound hunt detection-rules/hunting/aws/queries --data cloudtrail/",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }

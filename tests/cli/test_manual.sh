@@ -44,6 +44,8 @@ for v in $verbs; do
     if [ ! -s "$TMP/h" ] || ! grep -q '^options:' "$TMP/h"; then
       nok "help $h prints an options block on stdout"; continue; fi
     options "$TMP/h" >>"$TMP/accepted.$v"
+    grep -q '^example: trailhound ' "$TMP/h" && ok "help $h gives an example" ||
+      nok "help $h gives an example" "cli.md says every --help does"
     missing_page="" missing_man=""
     for o in $(options "$TMP/h"); do
       has "$o" "$TMP/section" || missing_page="$missing_page $o"
