@@ -36,7 +36,7 @@ static const th_opt opts[] = {
     {"format", TH_OPT_VALUE, "F", "table (default on a terminal), ndjson (default otherwise) or csv"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores)"},
     {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: City .mmdb or a directory (default: as `run`)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "GeoLite2/GeoIP2 ASN .mmdb for source.as.* (default: none)"},
+    {"geoip-asn", TH_OPT_VALUE, "F", "ASN source for source.as.*: a GeoLite2/GeoIP2 ASN .mmdb, an ip-location-db CSV directory or the table `make` builds, build/data/asn-ranges.bin (default: none, unlike `run`)"},
     {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
     {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml (default: as `convert` finds it)"},
     {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
@@ -256,7 +256,8 @@ int th_cmd_hunt(int argc, char **argv)
             "LIMIT 1000 applies to a query without LIMIT. A hunt has no --state: each one reads\n"
             "all of --data and answers over all of it (narrow it with --from/--to); incremental\n"
             "daily detection is `run --state`.\n"
-            "exit codes: 0 no rows, 1 rows (or query / input errors), 2 usage error.",
+            "exit codes: 0 no rows, 1 rows (or query / input errors), 2 usage error.\n\n"
+            "example: trailhound hunt detection-rules/hunting/aws/queries --data cloudtrail/",
             opts, TH_NELEM(opts));
         return TH_EXIT_OK;
     }

@@ -8,27 +8,38 @@
 #include "cli/verbs.h"
 #include "state/state.h"
 
-static int usage(void)
+/* Prints the help to `f`: stdout for --help, stderr after a usage error. The
+ * options block has the layout of th_args_help, so that tests and the bash
+ * completion read it like every other verb's. */
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: trailhound state show PATH\n"
             "       trailhound state prune PATH [--objects-before T]\n"
-            "       trailhound state reset PATH\n"
+            "       trailhound state reset PATH\n\n"
+            "Inspect and maintain the state file of incremental runs (run --state).\n"
             "show: runs, newest event read, documents and alerts kept, per rule its last run,\n"
             "  matches and ids kept and its state size. prune: forgets the input objects whose\n"
             "  S3 key date is before T (ISO-8601) and compacts the file. reset: deletes the state\n"
-            "  file (after checking that it is one): the next run starts from nothing.\n");
-    return TH_EXIT_USAGE;
+            "  file (after checking that it is one): the next run starts from nothing.\n"
+            "exit codes: 0 done; 2 usage error, or PATH missing or not a trailhound state file.\n\n"
+            "example: trailhound state show /var/lib/trailhound/state.db\n\n"
+            "options:\n"
+            "  %-28s %s\n"
+            "  %-28s %s\n",
+            "--objects-before T", "prune: forget the input objects whose key date is before T "
+                                  "(without it: only compact)",
+            "-h, --help", "show this help");
 }
 
 int th_cmd_state(int argc, char **argv)
 {
     if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        usage();
+        usage(stdout);
         return TH_EXIT_OK;
     }
     if (argc < 4)
-        return usage();
+        return usage(stderr), TH_EXIT_USAGE;
     const char *sub = argv[2], *path = argv[3];
     int64_t before = TH_TIME_NONE;
     if (strcmp(sub, "prune") == 0 && argc == 6 && strcmp(argv[4], "--objects-before") == 0) {
@@ -37,10 +48,10 @@ int th_cmd_state(int argc, char **argv)
             return TH_EXIT_USAGE;
         }
     } else if (argc != 4) {
-        return usage();
+        return usage(stderr), TH_EXIT_USAGE;
     }
     if (strcmp(sub, "show") && strcmp(sub, "prune") && strcmp(sub, "reset"))
-        return usage();
+        return usage(stderr), TH_EXIT_USAGE;
     char err[512];
     th_statedb *s = th_statedb_open(path, false, err, sizeof err);
     if (!s) {

@@ -38,7 +38,7 @@ static const th_opt opts[] = {
      "output (default text; markdown: the evidence section of a pull request)"},
     {"sample", TH_OPT_VALUE, "N", "alerts shown per sample (default 5)"},
     {"top", TH_OPT_VALUE, "N", "values shown per field (default 5)"},
-    {"color", TH_OPT_FLAG, NULL, "colour the per-day bars (the default on a terminal unless NO_COLOR is set)"},
+    {"color", TH_OPT_FLAG, NULL, "colour the per-day bars, also when not on a terminal (default: on a terminal unless NO_COLOR is set)"},
     {"no-color", TH_OPT_FLAG, NULL, "no colour, even on a terminal"},
     TH_ENRICH_OPTS,
 };
@@ -322,7 +322,8 @@ int th_cmd_tune(int argc, char **argv)
                                .sample_fields = p->fields,
                                .nsample_fields = p->nfields,
                                .sample_n = num_opt(&a, "sample", 5),
-                               .color = !th_args_flag(&a, "no-color") && th_cli_colour(stdout),
+                               .color = !th_args_flag(&a, "no-color") &&
+                                        (th_args_flag(&a, "color") || th_cli_colour(stdout)),
                                .before_query = p->old->query,
                                .after_query = p->new->query,
                                .from_ms = day_from,
