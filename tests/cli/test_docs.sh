@@ -16,10 +16,11 @@
 # A command must exit 0 unless its line ends in a comment `# exit N` (or
 # `# exit N: why`). `trailhound` is the binary under test ($TH_BIN).
 #
-# Each document runs from top to bottom in its own empty directory, as a reader
-# would in a new terminal: `examples` there is the repository's examples/ (a link),
-# and `detection-rules` is the corpus's checkout of Elastic's rules
-# ($CORPUS/detection-rules). Commands naming detection-rules are skipped, and say
+# Each document runs from top to bottom in its own new directory, set up as both
+# documents ask the reader to: it holds `examples` (the repository's examples/,
+# linked) and `detection-rules` (the corpus's checkout of Elastic's rules,
+# $CORPUS/detection-rules, linked). Commands run one by one (`bash -c`), so a `cd`
+# does not carry over. Commands naming detection-rules are skipped, and say
 # so, when the corpus is absent. Commands that start with `make` or `scripts/`
 # build or test the project itself: they are not run here (`make check` runs this
 # test); `make -n` in the repository root checks that the target exists, and a
