@@ -24,7 +24,8 @@
 # so, when the corpus is absent. Commands that start with `make` or `scripts/`
 # build or test the project itself: they are not run here (`make check` runs this
 # test); `make -n` in the repository root checks that the target exists, and a
-# script must exist and be executable.
+# script must exist and be executable. Paths the documents name (docs/, examples/,
+# src/ ...) must exist; those under docs/manual/ once that folder does.
 . "$(dirname "$0")/lib.sh"
 ROOT=${TH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 
@@ -168,6 +169,39 @@ run_doc() {
   done <<<"$recs"
   if [ "$n" -gt 0 ]; then ok "$name: $n commands found"; else nok "$name: no commands found in $doc"; fi
 }
+
+# Paths the documents name (links, and docs/, examples/, src/ ... paths in the text)
+# must exist; those under docs/manual/ only once that folder exists.
+links() {
+  python3 - "$ROOT" "$@" <<'PY'
+import os, re, sys
+root = sys.argv[1]
+pat = re.compile(r"(?:\]\(|(?<![\w/.-]))((?:docs|examples|tests|scripts|src|bench|fuzz)/[\w./<>*-]*[\w])")
+manual = os.path.isdir(os.path.join(root, "docs/manual"))
+bad, skipped, n = [], 0, 0
+for doc in sys.argv[2:]:
+    for no, line in enumerate(open(os.path.join(root, doc), encoding="utf-8"), 1):
+        for m in pat.finditer(line):
+            path = m.group(1).rstrip(".")
+            if any(c in path for c in "<>*") or path.startswith("tests/cli/test_*"):
+                continue
+            if path.startswith("docs/manual") and not manual:
+                skipped += 1
+                continue
+            n += 1
+            if not os.path.exists(os.path.join(root, path)):
+                bad.append("%s:%d: %s" % (doc, no, path))
+print("%d %d" % (n, skipped))
+for b in bad:
+    print(b)
+PY
+}
+res=$(links README.md docs/tutorial.md CONTRIBUTING.md)
+read -r nlinks nskipped <<<"$(head -n 1 <<<"$res")"
+missing=$(tail -n +2 <<<"$res")
+if [ -z "$missing" ] && [ "${nlinks:-0}" -gt 20 ]; then ok "docs: the $nlinks paths named exist"
+else nok "docs: paths named exist ($nlinks checked)" "$missing"; fi
+[ "${nskipped:-0}" -eq 0 ] || skip "docs: $nskipped paths under docs/manual/ not checked: docs/manual/ is absent"
 
 # TH_DOCS_ONLY=readme or tutorial runs one document (while editing it)
 for doc in README.md:readme docs/tutorial.md:tutorial; do
