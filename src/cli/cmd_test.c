@@ -420,7 +420,7 @@ int th_cmd_test(int argc, char **argv)
                      "rule, give it events (inline raw CloudTrail or ECS JSON, data files, or an\n"
                      "`emulate` scenario) and the alerts expected (a count, event ids that must\n"
                      "alert, ids that must not). Each test replays the rule with the engine as\n"
-                     "`run` does. Failures show expected vs got. Format: README.md, `test`.\n"
+                     "`run` does. Failures show expected vs got. Format: docs/manual/test.md.\n"
                      "exit codes: 0 all passed; 1 a test failed or a file is not usable; 2 usage error,\n"
                      "a missing path or a directory without tests.\n\n"
                      "--format junit writes JUnit XML on stdout (one testsuite per file).\n\n"
