@@ -356,6 +356,9 @@ int th_cmd_tune(int argc, char **argv)
         th_buf_puts(&out, "]\n");
     th_buf_write(&out, stdout);
     th_buf_free(&out);
+    /* the comparison is on stdout before the report's line on stderr, also when
+     * both go to one file (`> out 2>&1`) */
+    fflush(stdout);
     const char *report = th_args_value(&a, "report");
     if (report) {
         th_buf page;

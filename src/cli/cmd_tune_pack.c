@@ -277,6 +277,7 @@ int th_tune_cli_pack(const char *rules_dir, const char *before, const char *afte
         print_markdown(&p, before, after, ro, top);
     else
         print_text(&p, before, after, top);
+    fflush(stdout); /* before the report's line on stderr (`> out 2>&1`) */
     if (report) {
         if (write_pack_report(report, &p, before, after, ro, top) != 0) {
             fprintf(stderr, "trailhound tune: cannot write %s\n", report);

@@ -1,5 +1,5 @@
 /* The verbs of the trailhound command line. Each lives in its own cmd_*.c and
- * is a few calls into the layers below. Exit codes, for every verb (README):
+ * is a few calls into the layers below. Exit codes, for every verb (docs/manual/cli.md):
  *   0  the job was done and found nothing that needs attention
  *   1  findings: alerts, matches, validation or lint problems, failed tests
  *   2  the job could not be done as asked: usage error, a missing path, no rule

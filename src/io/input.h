@@ -15,7 +15,7 @@
  * to hold one record (an NDJSON line, a minified S3 object) or one
  * pretty-printed document, so memory follows the largest record, not the
  * input (gzip'd files also map their compressed bytes).
- * What is read: README.md, section "Inputs". In short: gzip by magic bytes;
+ * What is read: docs/manual/input.md. In short: gzip by magic bytes;
  * a top-level {"Records":[...]} or [...] yields its elements, otherwise one JSON
  * value per line; records are CloudTrail (eventVersion/eventTime/eventSource/
  * eventName at top level) or ECS (@timestamp plus event.*); everything else is

@@ -1,5 +1,5 @@
 /* Rule tests as data: `*.test.toml` files that name a rule, give it events
- * and say which alerts it must raise (README.md, section "test").
+ * and say which alerts it must raise (docs/manual/test.md).
  *
  *   rule = "../my_rule.toml"            # relative to the test file
  *   [[test]]

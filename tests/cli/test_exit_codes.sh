@@ -1,4 +1,4 @@
-# Exit codes CI can trust (README "Exit codes"): 0 nothing found, 1 findings,
+# Exit codes CI can trust (docs/manual/cli.md, "Exit codes"): 0 nothing found, 1 findings,
 # 2 the job could not be done; checked before any data is read. Every verb's
 # write to a full disk (/dev/full) is exit 2 with a message. And the hints for
 # typical mistakes (swapped --rules/--data, a folder without .toml, --rule for

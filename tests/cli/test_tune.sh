@@ -127,6 +127,15 @@ if [ "$b" = $((n_internal + n_attack)) ] && [ "$a" = "$n_attack" ] && [ "$r" = "
 else
   nok "tune: alert counts" "before $b after $a removed $r; wanted $((n_internal + n_attack)) -> $n_attack"
 fi
+# stdout and stderr into one file: the comparison comes whole, then the report's line
+"$TH" tune --before "$TMP/repo/rule.toml@HEAD" --after "$TMP/new.toml" --data "$TMP/trail.ndjson" \
+  --report "$TMP/report2.html" >"$TMP/both" 2>&1
+if [ "$(tail -n 1 "$TMP/both")" = "tune: report written to $TMP/report2.html" ] &&
+   [ "$(grep -c 'report written' "$TMP/both")" = 1 ] && head -n 1 "$TMP/both" | grep -q '^rule '; then
+  ok "tune: > out 2>&1 gives the comparison, then the report's line"
+else
+  nok "tune: > out 2>&1 gives the comparison, then the report's line" "$(head -c 600 "$TMP/both")"
+fi
 kept=$(grep -o '"true_positives":{[^}]*}' "$TMP/tune.json")
 case "$kept" in
   *"\"labeled\":$n_attack,\"before\":$n_attack,\"after\":$n_attack,\"kept\":$n_attack,\"lost\":0"*) ok "tune: every true positive kept" ;;
