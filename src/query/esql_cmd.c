@@ -715,10 +715,12 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
     size_t n = t->ncols;
     int *best = TH_ANEWN(r->a, int, n ? n : 1);
     size_t *at = TH_ANEWN(r->a, size_t, n ? n : 1);
+    /* ES|QL's precedence: an exact name over a partial pattern over `*`; between
+     * expressions of the same precedence the rightmost wins (`KEEP a, b, a` is b, a). */
     for (size_t col = 0; col < n; col++) {
         for (size_t k = 0; k < c->nnames; k++) {
             int rk = rank(c->names[k], t->names[col]);
-            if (rk > best[col]) {
+            if (rk > 0 && rk >= best[col]) {
                 best[col] = rk;
                 at[col] = k;
             }
@@ -730,7 +732,7 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
                 continue;
             bool found = false;
             for (size_t col = 0; col < n && !found; col++)
-                found = best[col] == 3 && at[col] == k;
+                found = rank(c->names[k], t->names[col]) == 3;
             if (!found) {
                 r->err = "KEEP: unknown column";
                 return false;

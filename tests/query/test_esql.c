@@ -258,6 +258,16 @@ static void dissect_grok_keep(void **state)
     assert_int_equal(th_esql_nrows(r), 6);
     assert_string_equal(cell(&a, r, 4, "user.name"), "\"b\"");
     assert_string_equal(cell(&a, r, 5, "user.name"), "\"c\"");
+    /* a name kept twice: no error, the rightmost place wins (ES|QL's precedence) */
+    r = run(&a, "FROM logs-* | KEEP user.name, event.action, user.name", people);
+    assert_non_null(r);
+    assert_int_equal(th_esql_ncols(r), 2);
+    assert_true(th_str_eq(th_esql_colname(r, 0), th_str_c("event.action")));
+    assert_true(th_str_eq(th_esql_colname(r, 1), th_str_c("user.name")));
+    /* a pattern then the exact name: the exact name's place */
+    r = run(&a, "FROM logs-* | KEEP user.*, event.action, user.name", people);
+    assert_non_null(r);
+    assert_true(th_str_eq(th_esql_colname(r, th_esql_ncols(r) - 1), th_str_c("user.name")));
     th_arena_free(&a);
 }
 
