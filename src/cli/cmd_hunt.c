@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "base/timeutil.h"
 #include "cli/args.h"
+#include "cli/enrich.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -35,11 +36,7 @@ static const th_opt opts[] = {
     {"now", TH_OPT_VALUE, "T", "the time NOW() returns (default: --to, else the latest event)"},
     {"format", TH_OPT_VALUE, "F", "table (default on a terminal), ndjson (default otherwise) or csv"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores)"},
-    {"geoip-city", TH_OPT_VALUE, "F", "raw CloudTrail: City .mmdb or a directory (default: as `run`)"},
-    {"geoip-asn", TH_OPT_VALUE, "F", "ASN source for source.as.*: a GeoLite2/GeoIP2 ASN .mmdb, an ip-location-db CSV directory or the table `make` builds, build/data/asn-ranges.bin (default: none, unlike `run`)"},
-    {"no-geoip", TH_OPT_FLAG, NULL, "no GeoIP enrichment (no source.geo.*, source.as.*)"},
-    {"ua-regexes", TH_OPT_VALUE, "F", "raw CloudTrail: uap-core regexes.yaml (default: as `convert` finds it)"},
-    {"no-user-agent", TH_OPT_FLAG, NULL, "raw CloudTrail: do not parse user agents"},
+    TH_ENRICH_OPTS,
 };
 
 typedef enum hfmt { HF_TABLE, HF_NDJSON, HF_CSV } hfmt;
@@ -294,22 +291,10 @@ int th_cmd_hunt(int argc, char **argv)
         fprintf(stderr, "trailhound hunt: bad --threads '%s' (0..256)\n", v);
         return TH_EXIT_USAGE;
     }
+    /* the same mapping and enrichment as run, so a hunt sees the fields a rule sees */
     th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    char geobuf[PATH_MAX + 64], uabuf[PATH_MAX];
-    if (th_args_flag(&args, "no-geoip")) {
-        mo.geoip_city_db = mo.geoip_asn_db = NULL;
-    } else {
-        mo.geoip_city_db = th_args_value(&args, "geoip-city");
-        if (!mo.geoip_city_db)
-            mo.geoip_city_db = th_mapper_default_path(TH_GEOIP_CITY_DEFAULT, geobuf, sizeof geobuf);
-        mo.geoip_asn_db = th_args_value(&args, "geoip-asn");
-    }
-    if (!th_args_flag(&args, "no-user-agent")) {
-        mo.ua_regexes = th_args_value(&args, "ua-regexes");
-        if (!mo.ua_regexes)
-            mo.ua_regexes = th_mapper_default_ua_path(uabuf, sizeof uabuf);
-    }
+    th_mapper_paths paths;
+    th_cli_enrich_opts(&args, &mo, &paths);
 
     int rc = TH_EXIT_OK;
     th_diags diags;

@@ -1,5 +1,5 @@
 /* The mapping and enrichment options every verb that reads events accepts
- * (run, test, match, convert, tune, noise, explain), with one meaning each.
+ * (run, test, match, hunt, convert, tune, noise, explain), with one meaning each.
  *
  * Defaults are the integration as Elastic deploys it (th_mapper_opts_deployed):
  * actor_target_mapping on, user agents, GeoIP City and ASN from the installed

@@ -119,6 +119,19 @@ else nok "hunt --now" "$(head -c 800 "$TMP/out")"; fi
 expect_rc "hunt --esql: exit 1" 1 "$TH" hunt --esql 'FROM logs-aws.cloudtrail-* | STATS n = COUNT(*) BY event.action | SORT n DESC, event.action' \
   --data "$D/hunt_admin_user.ndjson" --format table
 expect_grep "hunt --esql: table rows" "^3 +AttachUserPolicy" "$TMP/out"
+# hunt maps as run does (ASN and actor_target_mapping on by default; the
+# same switches turn them off)
+q_ent='FROM logs-* | WHERE user.entity.id IS NOT NULL | STATS n = COUNT(*)'
+"$TH" hunt --esql "$q_ent" --data "$D/hunt_admin_user.ndjson" --format csv >"$TMP/out" 2>/dev/null
+"$TH" hunt --esql "$q_ent" --data "$D/hunt_admin_user.ndjson" --format csv --no-actor-target-mapping >"$TMP/out2" 2>/dev/null
+if [ "$(tail -1 "$TMP/out")" = 6 ] && [ "$(tail -1 "$TMP/out2")" = 0 ]; then ok "hunt: actor_target_mapping on by default, as run"
+else nok "hunt: actor_target_mapping" "$(cat "$TMP/out") / $(cat "$TMP/out2")"; fi
+"$TH" emulate background --seed 1 --days 1 --rate 20 --out - >"$TMP/bg.ndjson" 2>/dev/null
+q_asn='FROM logs-* | WHERE source.as.number IS NOT NULL | STATS n = COUNT(*)'
+"$TH" hunt --esql "$q_asn" --data "$TMP/bg.ndjson" --format csv >"$TMP/out" 2>/dev/null
+"$TH" hunt --esql "$q_asn" --data "$TMP/bg.ndjson" --format csv --no-asn >"$TMP/out2" 2>/dev/null
+if [ "$(tail -1 "$TMP/out")" -gt 0 ] 2>/dev/null && [ "$(tail -1 "$TMP/out2")" = 0 ]; then ok "hunt: ASN on by default ($(tail -1 "$TMP/out") events), off with --no-asn"
+else nok "hunt: ASN" "$(cat "$TMP/out") / $(cat "$TMP/out2")"; fi
 # all hunting queries: every one runs except the one ES|QL itself rejects
 # (`event.provider = "..."`, SEMANTICS.md 7.8), reported with line:col
 "$TH" hunt "$HQ" --data "$D/hunt_admin_user.ndjson" --format ndjson >"$TMP/out" 2>"$TMP/err"
