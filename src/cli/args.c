@@ -145,9 +145,10 @@ bool th_args_parse(th_args *a, const char *verb, const th_opt *specs, size_t nsp
                 return false;
             continue;
         }
-        /* multi: every following argument up to the next --option */
+        /* multi: every following argument up to the next option (`-` alone is
+         * standard input; a path that starts with `-` can be given as ./-x) */
         int taken = 0;
-        while (i + 1 < argc && !(argv[i + 1][0] == '-' && argv[i + 1][1] == '-')) {
+        while (i + 1 < argc && !(argv[i + 1][0] == '-' && argv[i + 1][1] != '\0')) {
             if (!add_val(a, verb, idx, argv[++i]))
                 return false;
             taken++;
