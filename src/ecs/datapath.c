@@ -3,6 +3,8 @@
  * build/data/): one resolver, so that every verb finds uap-core's regexes, the
  * default GeoIP City database and the ASN ranges alike. */
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +59,22 @@ const char *th_mapper_default_path(const char *rel, char *buf, size_t n)
 {
     if (find(rel, buf, n))
         return buf;
-    /* said once per process: enrichment is never silently off */
-    static _Atomic int warned;
-    if (!warned++)
+    /* said once per file and process: nothing is ever silently off */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static const char *said[8];
+    static size_t nsaid;
+    bool first = true;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nsaid && first; i++)
+        first = strcmp(said[i], rel) != 0;
+    if (first && nsaid < sizeof said / sizeof said[0])
+        said[nsaid++] = rel; /* callers pass string literals */
+    pthread_mutex_unlock(&lock);
+    if (first)
         fprintf(stderr,
                 "trailhound: data file %s not found (looked in $TH_DATA_DIR, "
-                "<prefix>/share/trailhound beside the binary, and the source tree); the "
-                "enrichment it serves is off. Run scripts/setup.sh, or make install.\n",
+                "<prefix>/share/trailhound beside the binary, and the source tree); what it "
+                "serves is off. Run scripts/setup.sh, or make install.\n",
                 rel);
     return NULL;
 }

