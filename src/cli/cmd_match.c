@@ -270,7 +270,7 @@ int th_cmd_match(int argc, char **argv)
         eo.filters_only = true;
         engine = th_engine_new(&eo);
         for (size_t i = 0; i < n; i++)
-            if (th_run_add_filter(engine, rules[i].rule, rules[i].q, &qa, NULL) != i)
+            if (th_engine_add_query(engine, rules[i].rule, rules[i].q, &qa, NULL) != i)
                 planned = false; /* cannot happen: filters_only adds every rule */
         pipe.engines[pipe.nengines++] = engine;
         pipe.on_hits = match_hits;

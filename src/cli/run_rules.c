@@ -141,33 +141,6 @@ const char *th_run_add_esql(th_engine *e, const th_rule *r, const char *text, co
     return th_engine_add_esql_query(e, r, text, src, a, diags, view, idx, out);
 }
 
-size_t th_run_add_filter(th_engine *e, const th_rule *r, th_query *q, th_arena *a,
-                         const th_exceptions *view)
-{
-    th_prefilter pf[3];
-    size_t npf = 0;
-    for (size_t f = 0; f < 3; f++) {
-        th_str vals[64];
-        int n = th_query_required_values(q, routed[f], vals, 64);
-        if (n < 0)
-            continue;
-        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
-        memcpy(keep, vals, (size_t)n * sizeof(th_str));
-        pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
-    }
-    size_t idx = th_engine_add_rule(e, r, kql_pred, q, pf, npf, view);
-    th_str fields[256];
-    size_t nf = th_query_fields(q, fields, 256);
-    if (nf <= 256) /* more than that: unknown, the engine assumes any */
-        th_engine_set_rule_fields(e, idx, fields, nf);
-    th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
-    if (gate) {
-        size_t ng = th_query_fields(gate, fields, 256);
-        th_engine_set_gate(e, idx, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
-    }
-    return idx;
-}
-
 /* Compiles each rule and hands it to the engine; the others are recorded as
  * skipped with the reason (failed, when the query does not compile). */
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
@@ -264,6 +237,6 @@ void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags 
             th_exceptions_init(views[i]);
             th_exceptions_for_rule(exc, r, (const th_rule *const *)rs->rules, rs->len, views[i]);
         }
-        th_run_add_filter(e, r, q, a, views[i]);
+        th_engine_add_query(e, r, q, a, views[i]);
     }
 }

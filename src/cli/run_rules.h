@@ -20,14 +20,6 @@
 void th_run_add_rules(th_engine *e, const th_ruleset *rs, th_arena *a, th_diags *diags,
                       const th_exceptions *exc, th_exceptions **views, size_t *nskipped);
 
-/* A compiled single-event filter q of rule r added to the engine as run adds
- * it: routed on the values it requires of the prefilter fields, its fields
- * recorded (lazy mapping), its necessary condition on the raw projection as
- * its gate. Returns the engine index. `match` uses it too. */
-struct th_query;
-size_t th_run_add_filter(th_engine *e, const th_rule *r, struct th_query *q, th_arena *a,
-                         const th_exceptions *view);
-
 /* One ES|QL query (a rule's, or one of a hunt's) parsed and added to the
  * engine, its leading WHERE lowered for routing, gates and lazy mapping.
  * NULL, or the reason it cannot run (parse errors also go to diags). *idx

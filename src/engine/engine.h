@@ -144,6 +144,15 @@ void th_engine_set_prefilter(th_engine *e, size_t idx, const th_prefilter *pf, s
  * temporal pass; fn/pred (NULL: every event) need only be a necessary
  * condition of the query keeping an event. The query is borrowed and must
  * outlive the engine. th_engine_add_rule alone skips ES|QL rules. */
+/* A rule whose filter is a compiled single-event query q (query/query.h),
+ * added as `run` and `match` add it: q is the predicate; routed on the literal
+ * values q requires of the prefilter fields; q's fields recorded (lazy
+ * mapping); q's necessary condition on the raw projection as its gate. Copies
+ * live in arena a; q is borrowed and must outlive the engine. Returns the
+ * engine index. */
+struct th_query;
+size_t th_engine_add_query(th_engine *e, const th_rule *r, struct th_query *q, th_arena *a,
+                           const th_exceptions *exc);
 struct th_esql;
 /* One ES|QL query (a rule's, or one of a hunt's) parsed and added: its
  * leading WHERE lowered for routing, gates and lazy mapping; an aggregating

@@ -1,7 +1,8 @@
-/* ES|QL queries into the engine (engine.h th_engine_add_esql_query): parsed,
- * the leading WHERE lowered to the query IR for routing, gates and lazy
- * mapping, and the fields an aggregating query reads captured with each
- * match. Shared by `run`, `hunt` and the tuning replay. */
+/* Compiled queries into the engine (engine.h th_engine_add_query) and ES|QL
+ * queries (th_engine_add_esql_query): parsed, the leading WHERE lowered to the
+ * query IR for routing, gates and lazy mapping, and the fields an aggregating
+ * query reads captured with each match. Shared by `run`, `match`, `hunt` and
+ * the tuning replay. */
 #include <string.h>
 
 #include "base/diag.h"
@@ -9,12 +10,59 @@
 
 #include "ecs/rawproj.h"
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "query/esql.h"
 #include "query/ir.h"
 #include "query/query.h"
 
-static const char *const routed[] = {"event.action", "event.provider", "data_stream.dataset"};
 static bool kql_pred(const void *q, const th_jval *doc) { return th_query_match(q, doc); }
+
+/* The prefilter of a rule whose filter is q: for each routed field, the
+ * literal values q requires there (copies in a). */
+static size_t query_prefilter(const th_query *q, th_arena *a, th_prefilter pf[TH_NROUTED])
+{
+    size_t npf = 0;
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        th_str vals[64];
+        int n = th_query_required_values(q, th_routed_fields[f], vals, 64);
+        if (n < 0)
+            continue;
+        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
+        memcpy(keep, vals, (size_t)n * sizeof(th_str));
+        pf[npf++] = (th_prefilter){th_routed_fields[f], keep, (size_t)n, false};
+    }
+    return npf;
+}
+
+/* What rule k reads in the hot pass: q's fields (q NULL: none; over 256:
+ * unknown, the engine assumes any), and its gate, q's necessary condition on
+ * the raw projection, with the fields the gate reads. */
+static void set_query_reads(th_engine *e, size_t k, const th_query *q, th_arena *a)
+{
+    if (!q) {
+        th_engine_set_rule_fields(e, k, NULL, 0);
+        return;
+    }
+    th_str fields[256];
+    size_t nf = th_query_fields(q, fields, 256);
+    if (nf <= 256)
+        th_engine_set_rule_fields(e, k, fields, nf);
+    th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
+    if (gate) {
+        size_t ng = th_query_fields(gate, fields, 256);
+        th_engine_set_gate(e, k, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
+    }
+}
+
+size_t th_engine_add_query(th_engine *e, const th_rule *r, th_query *q, th_arena *a,
+                           const th_exceptions *exc)
+{
+    th_prefilter pf[TH_NROUTED];
+    size_t npf = query_prefilter(q, a, pf);
+    size_t k = th_engine_add_rule(e, r, kql_pred, q, pf, npf, exc);
+    set_query_reads(e, k, q, a);
+    return k;
+}
 
 /* True when the FROM index patterns of an ES|QL query reach the CloudTrail
  * data stream the events stand for. */
@@ -81,17 +129,8 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
         pq = th_query_compile_ir(a, TH_QLANG_ESQL, ir, src, &local);
         th_diags_free(&local);
     }
-    th_prefilter pf[3];
-    size_t npf = 0;
-    for (size_t f = 0; f < 3 && pq; f++) {
-        th_str vals[64];
-        int n = th_query_required_values(pq, routed[f], vals, 64);
-        if (n < 0)
-            continue;
-        th_str *keep = TH_ANEWN(a, th_str, n ? (size_t)n : 1);
-        memcpy(keep, vals, (size_t)n * sizeof(th_str));
-        pf[npf++] = (th_prefilter){routed[f], keep, (size_t)n, false};
-    }
+    th_prefilter pf[TH_NROUTED];
+    size_t npf = pq ? query_prefilter(pq, a, pf) : 0;
     size_t k = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
     if (idx)
         *idx = k;
@@ -101,15 +140,7 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
         th_engine_set_esql_capture(e, k, cap, ncap);
     /* the hot pass reads only the lowered condition's fields; the pipeline
      * reads complete documents, built in the temporal pass */
-    th_str fields[256];
-    size_t nf = pq ? th_query_fields(pq, fields, 256) : 0;
-    if (nf <= 256)
-        th_engine_set_rule_fields(e, k, fields, nf);
-    th_query *gate = pq ? th_query_necessary(a, pq, th_ecs_raw_field) : NULL;
-    if (gate) {
-        size_t ng = th_query_fields(gate, fields, 256);
-        th_engine_set_gate(e, k, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
-    }
+    set_query_reads(e, k, pq, a);
     return NULL;
 }
 
