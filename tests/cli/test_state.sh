@@ -63,22 +63,10 @@ upd_reduce() {
           print up + 0 > "/dev/stderr" }' 2>"$TMP/upd.n"
 }
 mkdir -p "$TMP/rs" "$TMP/sup/src" "$TMP/sup/land"
-cat > "$TMP/rs/r.toml" <<'TOML'
-[metadata]
-creation_date = "2024/01/01"
-updated_date = "2024/01/01"
-maturity = "production"
-[rule]
-author = ["t"]
-description = "t"
-name = "State Suppression Rule"
-risk_score = 21
-rule_id = "00000000-0000-4000-8000-000000000016"
-severity = "low"
-type = "query"
-language = "kuery"
-index = ["logs-aws.cloudtrail-*"]
-query = 'event.action: "GetCallerIdentity"'
+# the rule of the first checks, with a 3-hour suppression per user
+sed -e 's/"State Test Rule"/"State Suppression Rule"/' -e 's/-000000000015"/-000000000016"/' \
+  "$TMP/r1/r.toml" > "$TMP/rs/r.toml"
+cat >> "$TMP/rs/r.toml" <<'TOML'
 [rule.alert_suppression]
 group_by = ["aws.cloudtrail.user_identity.arn"]
 missing_fields_strategy = "suppress"
