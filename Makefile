@@ -54,7 +54,7 @@ $(ASN_TABLE): $(ASN_CSV)/asn-ipv4-num.csv $(ASN_CSV)/asn-ipv6.csv src/ecs/asn.c 
 	@mkdir -p $(dir $@)
 	@$(B)/tools/asn_table $(ASN_CSV) $@
 
-.PHONY: uninstall all check check-fast test-bins demo bench floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
+.PHONY: uninstall all check check-fast test-bins demo bench bench-scaling floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
 all: $(B)/trailhound $(ASN_TABLE_DEP)
 
 $(B)/%.o: %.c
@@ -120,6 +120,11 @@ $(B)/bench/input_bench: bench/input_bench.c $(B)/libtrailhound.a
 bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor
 	@bash bench/run.sh
+
+# Speed-up with worker threads, and output identical for every count (bench/scaling.sh).
+bench-scaling:
+	@$(MAKE) --no-print-directory MODE=release all
+	@bash bench/scaling.sh
 
 # Peak RSS of a catch-all rule over ~2M emulated events (bench/memory.sh).
 bench-memory:

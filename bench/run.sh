@@ -10,12 +10,13 @@
 #   BENCH_S3_DAYS=2            # days of S3-layout objects (default 2)
 #   BENCH_RULES=DIR            # rules (default: ../shared/corpus AWS rules, else examples/rules)
 #   BENCH_DUCKDB=0             # skip the DuckDB reference (needs npm + @duckdb/node-api)
+#   TH=..., FLOOR=...          # the binaries (default: build/release/trailhound, build/release/bench/floor)
 # Single-core jobs run with TH_THREADS=1; "2 threads" jobs with 2 workers.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-TH="$root/build/release/trailhound"
-FLOOR="$root/build/release/bench/floor"
+TH=${TH:-$root/build/release/trailhound}
+FLOOR=${FLOOR:-$root/build/release/bench/floor}
 mb=${BENCH_MB:-1024}
 s3days=${BENCH_S3_DAYS:-2}
 data_dir=${BENCH_DATA:-$root/build/bench-data}
@@ -107,17 +108,11 @@ find "$rules" -name '*.toml' | while read -r f; do
   grep -q '^type = "esql"' "$f" || cp "$f" "$noesql/"
 done
 measure "run, pack without ES|QL, 1 thread" "$bytes" "$records" "$TH" run --rules "$noesql" --data "$data" --format summary
+noesql_mbs=$last_mbs
 measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary
 pack_mbs=$last_mbs
-# the same pack without its ES|QL rules: the ratio is what the ES|QL rules
-# cost (the goal: within 10%; docs/DESIGN-NOTES.md, ES|QL)
-noesql="$data_dir/rules-without-esql"
-rm -rf "$noesql"; mkdir -p "$noesql"
-for f in $(find "$rules" -name '*.toml'); do grep -q '^language = "esql"' "$f" || cp "$f" "$noesql/"; done
-if [ "$(find "$noesql" -name '*.toml' | wc -l)" -lt "$(find "$rules" -name '*.toml' | wc -l)" ]; then
-  measure "run, pack without ES|QL rules, 1 thread" "$bytes" "$records" "$TH" run --rules "$noesql" --data "$data" --format summary
-  awk -v a="$pack_mbs" -v b="$last_mbs" 'BEGIN { if (a > 0) printf "run with ES|QL rules / without: %.2fx the time\n", b / a }' | tee -a "$out"
-fi
+# what the ES|QL rules cost (the goal: within 10%; docs/DESIGN-NOTES.md, ES|QL)
+awk -v a="$pack_mbs" -v b="$noesql_mbs" 'BEGIN { if (a > 0) printf "run with ES|QL rules / without: %.2fx the time\n", b / a }' | tee -a "$out"
 measure "run, whole pack, 2 threads" "$bytes" "$records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$data" --format summary
 measure "run, seed rule alone, 1 thread" "$bytes" "$records" "$TH" run --rules "$seed" --data "$data" --format summary
 seed_mbs=$last_mbs

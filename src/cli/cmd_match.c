@@ -38,6 +38,7 @@ static const th_opt opts[] = {
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely and evaluate on the committing thread (the former path: same output; slower; for checking)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
 };
 
@@ -195,7 +196,7 @@ int th_cmd_match(int argc, char **argv)
     if (!th_args_parse(&args, "match", opts, TH_NELEM(opts), argc, argv, 2))
         return TH_EXIT_USAGE;
     if (args.help) {
-        th_args_help("trailhound match --rules PATH... --data PATH... [--no-prefilter] [--no-lazy]",
+        th_args_help("trailhound match --rules PATH... --data PATH... [--no-prefilter] [--no-lazy] [--threads N]",
                      "Print the events each rule's query selects, one NDJSON line per (rule, event):\n"
                      "{\"rule_id\", \"index\" (0-based among the input's events), \"event.id\", \"@timestamp\"}.\n"
                      "Each event is judged alone: no schedule, look-back, max_signals, new_terms or\n"
@@ -218,6 +219,12 @@ int th_cmd_match(int argc, char **argv)
     if (!th_cli_paths_ok("match", "--rules", TH_ROLE_RULES, rpaths, nr) ||
         !th_cli_paths_ok("match", "--data", TH_ROLE_DATA, dpaths, nd))
         return TH_EXIT_USAGE;
+    unsigned threads;
+    const char *tv = th_args_value(&args, "threads");
+    if (!th_pipeline_threads_arg(tv, &threads)) {
+        fprintf(stderr, "trailhound match: bad --threads '%s' (0..256)\n", tv);
+        return TH_EXIT_USAGE;
+    }
     int rc = TH_EXIT_OK;
     th_diags diags;
     th_diags_init(&diags);
@@ -259,7 +266,7 @@ int th_cmd_match(int argc, char **argv)
     mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
     th_buf_init(&c.out);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE,
-                        .threads = th_pipeline_default_threads(), .verb = "match", .ctx = &c};
+                        .threads = threads, .verb = "match", .ctx = &c};
     /* --no-prefilter evaluates every rule on every event: the former path
      * without its router */
     bool planned = prefilter && !th_args_flag(&args, "no-lazy");

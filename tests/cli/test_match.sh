@@ -88,6 +88,12 @@ if cmp -s "$TMP/out" "$TMP/with"; then ok "prefilter changes nothing"; else nok 
 
 expect_rc "match --no-lazy" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --no-lazy
 if cmp -s "$TMP/out" "$TMP/with"; then ok "--no-lazy changes nothing"; else nok "--no-lazy changes nothing" "$(cat "$TMP/out")"; fi
+for n in 1 3; do
+  expect_rc "match --threads $n" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads "$n"
+  if cmp -s "$TMP/out" "$TMP/with"; then ok "--threads $n changes nothing"; else nok "--threads $n changes nothing" "$(cat "$TMP/out")"; fi
+done
+expect_rc "match --threads x is a usage error" 2 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads x
+expect_grep "bad --threads named" "bad --threads 'x'" "$TMP/err"
 # an event without a time is still judged (match has no schedule), on both paths
 printf '{"Records":[{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventID":"nt","userIdentity":{"type":"IAMUser"}}]}\n' >"$TMP/notime.ndjson"
 expect_rc "untimed event matches" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/notime.ndjson"
