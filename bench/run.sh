@@ -27,7 +27,8 @@ corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
 if [ -z "$rules" ]; then
   if [ -d "$corpus_aws" ]; then rules="$corpus_aws"; else rules="$root/examples/rules"; fi
 fi
-seed="$corpus_aws/persistence_iam_api_calls_via_user_session_token.toml"
+seed="$rules/persistence_iam_api_calls_via_user_session_token.toml"
+[ -f "$seed" ] || seed="$corpus_aws/persistence_iam_api_calls_via_user_session_token.toml"
 [ -f "$seed" ] || seed="$root/examples/tuning/v1/iam_session_token.toml"
 out=bench/results/latest.txt
 : >"$out"

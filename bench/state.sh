@@ -6,7 +6,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-TH="$root/build/release/trailhound"
+TH=${TH:-$root/build/release/trailhound}
 rate=${BENCH_STATE_RATE:-150}
 rules=${BENCH_RULES:-}
 corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
