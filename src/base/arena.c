@@ -79,18 +79,51 @@ static th_arena_chunk *spare_take(th_arena *a, size_t need)
     return NULL;
 }
 
+/* Gives chunk c to the spares, or back to malloc past TH_ARENA_MAX_SPARE. */
+static void spare_put(th_arena *a, th_arena_chunk *c)
+{
+    if (a->spare_bytes + c->cap <= TH_ARENA_MAX_SPARE) {
+        c->next = a->spare;
+        a->spare = c;
+        a->spare_bytes += c->cap;
+    } else {
+        free(c);
+    }
+}
+
+th_arena_mark th_arena_mark_get(const th_arena *a)
+{
+    th_arena_mark m = {a->head, a->head ? a->head->next : NULL, a->head ? a->head->used : 0,
+                       a->used_total};
+    return m;
+}
+
+void th_arena_release(th_arena *a, th_arena_mark m)
+{
+    /* chunks that became the head since the mark (big ones placed behind
+     * them come along), then big ones placed right behind the marked head */
+    while (a->head && a->head != m.head) {
+        th_arena_chunk *c = a->head;
+        a->head = c->next;
+        spare_put(a, c);
+    }
+    if (a->head) {
+        while (a->head->next && a->head->next != m.behind) {
+            th_arena_chunk *c = a->head->next;
+            a->head->next = c->next;
+            spare_put(a, c);
+        }
+        a->head->used = m.used;
+    }
+    a->used_total = m.used_total;
+}
+
 void th_arena_recycle(th_arena *a)
 {
     th_arena_chunk *c = a->head;
     while (c) {
         th_arena_chunk *next = c->next;
-        if (a->spare_bytes + c->cap <= TH_ARENA_MAX_SPARE) {
-            c->next = a->spare;
-            a->spare = c;
-            a->spare_bytes += c->cap;
-        } else {
-            free(c);
-        }
+        spare_put(a, c);
         c = next;
     }
     a->head = NULL;

@@ -30,6 +30,19 @@ void th_arena_reset(th_arena *a);
  * munmap shootdowns between threads). */
 void th_arena_recycle(th_arena *a);
 
+/* A point to come back to: th_arena_release forgets every allocation made
+ * after th_arena_mark (their chunks go to the spares, as th_arena_recycle's),
+ * keeping those made before. A worker that prepared a record nobody will read
+ * gives its scratch back at once, so a batch's arena holds only what is kept
+ * and stays small and hot in cache. Marks nest; a release forgets the marks
+ * taken after its own. */
+typedef struct th_arena_mark {
+    th_arena_chunk *head, *behind; /* the head then, and the chunk after it */
+    size_t used, used_total;
+} th_arena_mark;
+th_arena_mark th_arena_mark_get(const th_arena *a);
+void th_arena_release(th_arena *a, th_arena_mark m);
+
 void *th_arena_alloc(th_arena *a, size_t size);        /* 16-byte aligned, uninitialised */
 void *th_arena_zalloc(th_arena *a, size_t size);       /* zeroed */
 char *th_arena_strndup(th_arena *a, const char *s, size_t n); /* NUL-terminated copy */

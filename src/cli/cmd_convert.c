@@ -53,7 +53,6 @@ static int64_t record_time(const th_record *rec)
 typedef struct conv {
     int64_t from_ms, to_ms;
     FILE *out;
-    th_buf b;
     th_pipeline *pipe;
     uint64_t mapped, passed, outbytes, out_of_range;
     bool werr;
@@ -73,16 +72,26 @@ static bool conv_keep(void *ctx, const th_record *rec)
     return true;
 }
 
-static void conv_event(void *ctx, const th_event *ev, th_rec_kind kind)
+/* The document's NDJSON line, made on the worker that mapped it. */
+static void conv_render(const void *ctx, const th_event *ev, th_rec_kind kind, th_buf *out)
 {
+    (void)ctx;
+    (void)kind;
+    th_json_write(out, ev->doc);
+    th_buf_putc(out, '\n');
+}
+
+/* Writes the lines in input order (the committing thread). */
+static void conv_write(void *ctx, const th_event *ev, th_rec_kind kind, th_str text)
+{
+    (void)ev;
     conv *c = ctx;
-    th_buf_clear(&c->b);
-    th_json_write(&c->b, ev->doc);
-    th_buf_putc(&c->b, '\n');
+    if (c->werr)
+        return;
     c->mapped += kind == TH_REC_CLOUDTRAIL;
     c->passed += kind != TH_REC_CLOUDTRAIL;
-    c->outbytes += c->b.len;
-    if (th_buf_write(&c->b, c->out) != 0) {
+    c->outbytes += text.n;
+    if (text.n && fwrite(text.p, 1, text.n, c->out) != text.n) {
         c->werr = true;
         c->pipe->stop = true;
     }
@@ -173,17 +182,16 @@ int th_cmd_convert(int argc, char **argv)
     io.interrupted = th_signals_flag();
     th_input *in = th_input_open(args.pos, args.npos, &io);
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
-    th_buf_init(&c.b);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
                         .progress = !quiet && isatty(2) != 0,
                         .total_bytes =
                             !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0,
                         .verb = "convert", .full_docs = true,
-                        .on_event = conv_event, .keep = conv_keep, .ctx = &c, .mapper = m,
+                        .render = conv_render, .on_rendered = conv_write, .keep = conv_keep,
+                        .ctx = &c, .mapper = m,
                         .interrupted = th_signals_flag()};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);
-    th_buf_free(&c.b);
     uint64_t mapped = c.mapped, passed = c.passed, outbytes = c.outbytes,
              out_of_range = c.out_of_range;
     bool werr = c.werr;

@@ -83,6 +83,7 @@ static void prof_window_end(prof_window *x)
         scale(&wk->parse_ns, x->at[1].parse_ns, r);
         scale(&wk->map_ns, x->at[1].map_ns, r);
         scale(&wk->eval_ns, x->at[1].eval_ns, r);
+        scale(&wk->render_ns, x->at[1].render_ns, r);
     }
 }
 
@@ -165,6 +166,8 @@ typedef struct prepared {
     th_event ev;
     th_rec_kind kind;
     bool derived;
+    bool rendered;  /* text holds render's output (made on a worker) */
+    th_str text;
     uint32_t hfrom[TH_PIPELINE_MAX_ENGINES], hto[TH_PIPELINE_MAX_ENGINES];
 } prepared;
 
@@ -172,6 +175,7 @@ typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
+    th_buf out;          /* render's output */
     th_pipeline_profile prof;
 } worker_state;
 
@@ -182,6 +186,7 @@ static void ws_init(worker_state *w, const th_pipeline *p)
         th_hits_init(&w->hits[i], p->engines[i]);
     w->scan = th_jscan_new();
     w->route_first = -1;
+    th_buf_init(&w->out);
 }
 
 static void ws_free(worker_state *w, const th_pipeline *p)
@@ -189,6 +194,7 @@ static void ws_free(worker_state *w, const th_pipeline *p)
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_free(&w->hits[i]);
     th_jscan_free(w->scan);
+    th_buf_free(&w->out);
 }
 
 static void ws_clear(worker_state *w, const th_pipeline *p)
@@ -431,9 +437,19 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
         if (p->profile)
             p->prof.output_ns += cpu_ns() - t1;
     }
-    if (p->on_event) {
+    if (p->on_event || p->on_rendered) {
         uint64_t t1 = p->profile ? cpu_ns() : 0;
-        p->on_event(p->ctx, &r->ev, r->kind);
+        if (p->on_rendered) {
+            th_str text = r->text;
+            if (!r->rendered) { /* the serial path renders here */
+                th_buf_clear(&w->out);
+                p->render(p->ctx, &r->ev, r->kind, &w->out);
+                text = th_str_make(w->out.data ? w->out.data : "", w->out.len);
+            }
+            p->on_rendered(p->ctx, &r->ev, r->kind, text);
+        } else {
+            p->on_event(p->ctx, &r->ev, r->kind);
+        }
         if (p->profile)
             p->prof.output_ns += cpu_ns() - t1;
     }
@@ -449,6 +465,7 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->parse_ns += from->parse_ns;
     to->map_ns += from->map_ns;
     to->eval_ns += from->eval_ns;
+    to->render_ns += from->render_ns;
     to->mapped_base += from->mapped_base;
     to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
@@ -480,7 +497,7 @@ static th_jval *materialise(void *ctx, th_arena *a, th_str raw)
 static void plan(th_pipeline *p, levels *lv)
 {
     memset(lv, 0, sizeof *lv);
-    lv->lazy = !p->eager && !p->full_docs && !p->on_event && p->nengines > 0;
+    lv->lazy = !p->eager && !p->full_docs && !p->on_event && !p->render && p->nengines > 0;
     th_ecs_demand_none(&lv->rules);
     for (size_t i = 0; i < p->nengines; i++)
         th_engine_demand(p->engines[i], &lv->rules);
@@ -574,11 +591,22 @@ typedef struct pool {
     th_pipeline *p;
     const levels *lv;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t work;  /* a batch was filled (workers wait on it) */
+    pthread_cond_t done;  /* a batch was processed (the reading thread waits on it) */
     pbatch *ring;
     size_t nring;
     bool stop;
 } pool;
+
+/* Whether any engine kept a hit of the record (its items may point into the
+ * batch's arena). */
+static bool has_hits(const th_pipeline *p, const prepared *r)
+{
+    for (size_t i = 0; i < p->nengines; i++)
+        if (r->hto[i] != r->hfrom[i])
+            return true;
+    return false;
+}
 
 static void process(pool *pl, pbatch *b)
 {
@@ -590,7 +618,27 @@ static void process(pool *pl, pbatch *b)
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
         rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
+        th_arena_mark m = th_arena_mark_get(&b->arena);
         prepare(p, pl->lv, &b->arena, &rr, &x->r, &b->w);
+        bool kept = has_hits(p, &x->r);
+        if (p->render) {
+            uint64_t t0 = p->profile ? cpu_ns() : 0;
+            th_buf *o = &b->w.out;
+            th_buf_clear(o);
+            p->render(p->ctx, &x->r.ev, x->r.kind, o);
+            if (!kept) { /* only the text is read again */
+                th_arena_release(&b->arena, m);
+                x->r.ev.doc = NULL;
+            }
+            x->r.text = th_str_make(th_arena_strndup(&b->arena, o->data ? o->data : "", o->len),
+                                    o->len);
+            x->r.rendered = true;
+            if (p->profile)
+                b->w.prof.render_ns += cpu_ns() - t0;
+        } else if (!x->r.ev.doc && !kept) {
+            th_arena_release(&b->arena, m); /* nothing of it is read again: its
+                                               scratch (projection, DOM) goes */
+        }
     }
     if (p->profile)
         prof_window_end(&pw);
@@ -608,7 +656,7 @@ static void *worker(void *arg)
         if (!b) {
             if (pl->stop)
                 break;
-            pthread_cond_wait(&pl->cv, &pl->mu);
+            pthread_cond_wait(&pl->work, &pl->mu);
             continue;
         }
         b->state = B_BUSY;
@@ -616,7 +664,7 @@ static void *worker(void *arg)
         process(pl, b);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
-        pthread_cond_broadcast(&pl->cv);
+        pthread_cond_signal(&pl->done); /* one waiter at most: the reading thread */
     }
     pthread_mutex_unlock(&pl->mu);
     return NULL;
@@ -627,7 +675,7 @@ static void commit_batch(pool *pl, pbatch *b)
 {
     pthread_mutex_lock(&pl->mu);
     while (b->state != B_DONE)
-        pthread_cond_wait(&pl->cv, &pl->mu);
+        pthread_cond_wait(&pl->done, &pl->mu);
     pthread_mutex_unlock(&pl->mu);
     for (size_t i = 0; i < b->n; i++)
         commit(pl->p, &b->recs[i].r, &b->w);
@@ -645,7 +693,7 @@ static void submit(pool *pl, pbatch *b)
 {
     pthread_mutex_lock(&pl->mu);
     b->state = B_FILLED;
-    pthread_cond_broadcast(&pl->cv);
+    pthread_cond_signal(&pl->work); /* one batch: one worker */
     pthread_mutex_unlock(&pl->mu);
 }
 
@@ -656,7 +704,8 @@ static void pool_free(pool *pl)
         th_arena_free(&pl->ring[i].arena);
     }
     free(pl->ring);
-    pthread_cond_destroy(&pl->cv);
+    pthread_cond_destroy(&pl->work);
+    pthread_cond_destroy(&pl->done);
     pthread_mutex_destroy(&pl->mu);
 }
 
@@ -668,7 +717,8 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         p->mapper = th_mapper_new(p->mo, p->diags);
     pool pl = {.p = p, .lv = lv};
     pthread_mutex_init(&pl.mu, NULL);
-    pthread_cond_init(&pl.cv, NULL);
+    pthread_cond_init(&pl.work, NULL);
+    pthread_cond_init(&pl.done, NULL);
     pl.nring = (size_t)p->threads * 2 + 2;
     pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
     for (size_t i = 0; i < pl.nring; i++) {
@@ -741,7 +791,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     }
     pthread_mutex_lock(&pl.mu);
     pl.stop = true;
-    pthread_cond_broadcast(&pl.cv);
+    pthread_cond_broadcast(&pl.work);
     pthread_mutex_unlock(&pl.mu);
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);

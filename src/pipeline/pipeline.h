@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
@@ -50,6 +51,17 @@ typedef void (*th_pipeline_event_fn)(void *ctx, const th_event *ev, th_rec_kind 
  * match (n is then 0). For `match` (engines with filters_only). */
 typedef void (*th_pipeline_hits_fn)(void *ctx, const th_event *ev, size_t engine,
                                     const th_hit *items, size_t n);
+/* (addition) An output made where the event was prepared, so that writing it
+ * runs on every worker instead of the committing thread: render appends the
+ * event's output to `out` (on any thread, concurrently: it may only read the
+ * event and ctx's constant parts); on_rendered then gets that text, once per
+ * event, in input order, on the calling thread. With render set, on_event is
+ * not called and a worker keeps only the text of an event that no engine
+ * kept. For `convert`. */
+typedef void (*th_pipeline_render_fn)(const void *ctx, const th_event *ev, th_rec_kind kind,
+                                      th_buf *out);
+typedef void (*th_pipeline_rendered_fn)(void *ctx, const th_event *ev, th_rec_kind kind,
+                                        th_str text);
 /* Called on the reading thread for every record before anything else is
  * done with it; false drops it (not counted as an event), e.g. convert's
  * --from/--to on the raw event time. */
@@ -64,6 +76,7 @@ typedef struct th_pipeline_profile {
     uint64_t eval_ns;    /* routing and rule filters */
     uint64_t commit_ns;  /* in-order commit: match records, documents kept */
     uint64_t output_ns;  /* the verb's per-event callback */
+    uint64_t render_ns;  /* workers: the verb's render (th_pipeline.render) */
     uint64_t mapped_base;      /* raw events mapped for their planned rules */
     uint64_t mapped_unplanned; /* raw events planning could not vouch for, mapped for every rule */
     uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */
@@ -90,7 +103,9 @@ typedef struct th_pipeline {
     th_pipeline_event_fn on_event;
     th_pipeline_keep_fn keep;
     th_pipeline_hits_fn on_hits;
-    void *ctx;              /* for on_event, on_hits and keep */
+    th_pipeline_render_fn render;     /* with on_rendered, instead of on_event */
+    th_pipeline_rendered_fn on_rendered;
+    void *ctx;              /* for on_event, on_hits, render, on_rendered and keep */
     bool stop;              /* set (by on_event) to stop reading */
     const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal
                              * came, cli/outfile.h), reading stops at the next record */

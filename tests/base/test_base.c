@@ -28,6 +28,42 @@ static void arena_alloc_is_aligned_and_survives_big_blocks(void **state)
     th_arena_free(&a);
 }
 
+/* th_arena_release forgets what came after the mark, small and big, keeps
+ * what came before, and the next allocations reuse the released chunks. */
+static void arena_release_forgets_after_mark(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1024);
+    th_arena_mark empty = th_arena_mark_get(&a);
+    char *kept = th_arena_strdup(&a, "kept");
+    size_t total = a.used_total;
+    for (int round = 0; round < 3; round++) {
+        th_arena_mark m = th_arena_mark_get(&a);
+        for (int i = 0; i < 50; i++) /* several new chunks */
+            memset(th_arena_alloc(&a, 100), 'y', 100);
+        memset(th_arena_alloc(&a, 5000), 'z', 5000); /* a big one, behind the head */
+        th_arena_mark inner = th_arena_mark_get(&a);
+        memset(th_arena_alloc(&a, 3000), 'w', 3000);
+        th_arena_release(&a, inner);
+        th_arena_release(&a, m);
+        assert_int_equal(a.used_total, total);
+        assert_string_equal(kept, "kept");
+        /* the next allocation comes right after `kept`, in the same chunk */
+        char *next = th_arena_alloc(&a, 16);
+        assert_ptr_equal(next, kept + 16);
+        th_arena_release(&a, m);
+    }
+    /* the released chunks went to the spares: a second round asked malloc for none */
+    assert_true(a.spare_bytes >= 5000);
+    th_arena_release(&a, empty);
+    assert_int_equal(a.used_total, 0);
+    assert_null(a.head);
+    char *again = th_arena_strdup(&a, "again");
+    assert_string_equal(again, "again");
+    th_arena_free(&a);
+}
+
 static void buf_appends_and_formats(void **state)
 {
     (void)state;
@@ -131,6 +167,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_alloc_is_aligned_and_survives_big_blocks),
+        cmocka_unit_test(arena_release_forgets_after_mark),
         cmocka_unit_test(buf_appends_and_formats),
         cmocka_unit_test(map_puts_gets_and_grows),
         cmocka_unit_test(diag_formats_locations),
