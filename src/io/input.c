@@ -73,6 +73,8 @@ static void start_file(th_input *in, const char *path)
     in->line = 1;
     memset(&in->fc, 0, sizeof(in->fc));
     memset(&in->cont, 0, sizeof(in->cont));
+    in->deferred = 0;
+    in->held = false;
     in->open = true;
     in->mode = MODE_NDJSON;
     th_io_sync_window(in);
@@ -202,10 +204,25 @@ bool th_input_next(th_input *in, th_record *out)
         bool got = th_io_file_next(in, out);
         if (got)
             return true;
-        if (!in->cont.active && in->pos >= in->n && in->src.eof)
+        if (!in->cont.active && in->pos >= in->n && in->src.eof) {
+            if (in->deferred && !in->held) { /* th_input_settle may still report on it */
+                in->held = true;
+                return false;
+            }
+            in->held = false;
+            in->deferred = 0;
             finish_file(in);
+        }
     }
 }
+
+void th_input_defer(th_input *in, bool on)
+{
+    if (in)
+        in->defer = on && in->scan;
+}
+
+bool th_input_held(const th_input *in) { return in && in->held; }
 
 void th_input_close(th_input *in)
 {

@@ -59,6 +59,7 @@
 typedef enum th_rec_kind {
     TH_REC_CLOUDTRAIL, /* a raw CloudTrail record (has eventTime/eventSource/eventName ...) */
     TH_REC_ECS,        /* an ECS document already mapped (has @timestamp and event.*) */
+    TH_REC_DEFERRED,   /* (addition) deferred mode: an NDJSON line not yet looked at */
 } th_rec_kind;
 
 typedef struct th_record {
@@ -128,6 +129,35 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
 bool th_input_next(th_input *in, th_record *out);
 const th_input_stats *th_input_stats_get(const th_input *in);
 void th_input_close(th_input *in);
+/* Deferred mode (th_input_defer; lazy mode only), for a caller that hands
+ * records to worker threads: the reading thread then only splits lines, and
+ * the workers do the scanning and checking that lazy mode does. An NDJSON line
+ * of a plain (not gzip'd) file that starts its line and is not the file's
+ * first value comes as TH_REC_DEFERRED: text, file, offset and line set, json
+ * and scan NULL, counted in stats.records. A worker calls th_input_judge on a
+ * copy of its text: true when lazy mode would have yielded it as an event (its
+ * kind; the worker's scanner is then loaded with it). When it is false, the
+ * reading thread must call th_input_settle with the copy, before the file is
+ * finished: io then does exactly what it would have done with the line
+ * (records, diagnostics, counts), yielding its records to `each`. For that,
+ * th_input_next returns false at the end of a file that had deferred lines
+ * with th_input_held true: settle what is outstanding, then call it again.
+ * Everything else (records, stats, diagnostics) is as without deferred mode,
+ * except that the messages about a file's malformed lines may come in another
+ * order among themselves (and so, past TH_MAX_INPUT_DIAGS_PER_FILE, others
+ * may be shown). */
+void th_input_defer(th_input *in, bool on);
+bool th_input_held(const th_input *in);
+/* Thread-safe (its own scanner and arena): whether the deferred line `text`
+ * is an event lazy mode takes (*kind: TH_REC_CLOUDTRAIL or TH_REC_ECS). */
+bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind);
+typedef void (*th_input_each_fn)(void *ctx, const th_record *rec);
+/* A deferred line th_input_judge refused: its records (valid during the
+ * call), reported and counted as lazy mode would have. On the reading thread,
+ * between th_input_next calls, while the line's file is open. */
+void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,
+                     th_input_each_fn each, void *ctx);
+
 /* The record's tree: rec->json when set (a unused; valid as the record is), else
  * built in `a` from rec->scan, equal to th_json_parse's tree of rec->text, with
  * strings pointing into rec->text or `a` (valid while both are). NULL and *err

@@ -51,6 +51,9 @@ struct th_input {
     uint64_t first; /* file offset of the first value */
     container cont;
     file_counts fc;
+    bool defer;        /* deferred mode (th_input_defer) */
+    uint64_t deferred; /* lines of the current file yielded deferred */
+    bool held;         /* th_input_next stopped at the end of such a file */
     char reason[96]; /* a composed message (limit_reason in split.c) */
 };
 

@@ -275,6 +275,17 @@ static bool take_line(th_input *in, size_t start, size_t end, uint64_t line, siz
         malformed(in, start, line, line_start, limit_reason(in), end);
         return false;
     }
+    if (in->defer && start == line_start && in->src.base + start != in->first && !in->src.gzip) {
+        /* the worker that gets it does take_line_lazy's work (th_input_judge) */
+        *out = (th_record){.text = th_str_make(in->s + start, end - start),
+                           .kind = TH_REC_DEFERRED,
+                           .file = in->path,
+                           .offset = in->src.base + start,
+                           .line = line};
+        in->st.records++;
+        in->deferred++;
+        return true;
+    }
     bool got;
     if (in->scan && take_line_lazy(in, start, end, line, out, &got))
         return got;
@@ -574,4 +585,52 @@ bool th_io_file_next(th_input *in, th_record *out)
     if (in->mode == MODE_NDJSON)
         return ndjson_next(in, out);             /* slides the window itself */
     return in->pos < in->n && doc_next(in, out); /* the window holds it all */
+}
+
+/* ---- deferred mode ----------------------------------------------------------- */
+
+bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind)
+{
+    /* take_line_lazy's checks, on the worker's own scanner */
+    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(scan, text, n, NULL) || !strings_ok(text, n))
+        return false;
+    th_io_class cls = th_io_classify_scan(th_jscan_root(scan), a);
+    if (cls != TH_IO_CLOUDTRAIL && cls != TH_IO_ECS)
+        return false;
+    *kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
+    return true;
+}
+
+void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,
+                     th_input_each_fn each, void *ctx)
+{
+    /* take_line over a window holding only the line: what it reports and
+     * counts depends on the line's bytes, offset and number, the file (the
+     * same one: th_input_next holds it open) and its tallies; the first-value
+     * and gzip cases were never deferred. */
+    const char *s = in->s;
+    size_t n = in->n, pos = in->pos;
+    uint64_t base = in->src.base;
+    container cont = in->cont;
+    in->st.records--; /* counted when it was deferred */
+    in->defer = false;
+    in->s = text.p;
+    in->n = text.n;
+    in->pos = text.n;
+    in->src.base = offset;
+    memset(&in->cont, 0, sizeof in->cont);
+    th_arena_reset(&in->arena);
+    th_record rec;
+    if (take_line(in, 0, text.n, line, 0, &rec))
+        each(ctx, &rec);
+    while (in->cont.active)
+        if (container_next(in, &rec))
+            each(ctx, &rec);
+    th_arena_reset(&in->arena);
+    in->s = s;
+    in->n = n;
+    in->pos = pos;
+    in->src.base = base;
+    in->cont = cont;
+    in->defer = true;
 }

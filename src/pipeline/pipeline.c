@@ -84,6 +84,7 @@ static void prof_window_end(prof_window *x)
         scale(&wk->map_ns, x->at[1].map_ns, r);
         scale(&wk->eval_ns, x->at[1].eval_ns, r);
         scale(&wk->render_ns, x->at[1].render_ns, r);
+        scale(&wk->judge_ns, x->at[1].judge_ns, r);
     }
 }
 
@@ -425,6 +426,7 @@ static void no_time(th_pipeline *p, const th_event *ev, th_rec_kind kind)
 /* In input order, on the calling thread. */
 static void commit(th_pipeline *p, prepared *r, worker_state *w)
 {
+    r->ev.index = p->events; /* a settled deferred line can hold several events */
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     for (size_t i = 0; i < p->nengines; i++)
         th_engine_commit(p->engines[i], &r->ev, &w->hits[i], r->hfrom[i], r->hto[i]);
@@ -466,6 +468,7 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->map_ns += from->map_ns;
     to->eval_ns += from->eval_ns;
     to->render_ns += from->render_ns;
+    to->judge_ns += from->judge_ns;
     to->mapped_base += from->mapped_base;
     to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
@@ -590,6 +593,7 @@ typedef struct pbatch {
 typedef struct pool {
     th_pipeline *p;
     const levels *lv;
+    th_input *in;
     pthread_mutex_t mu;
     pthread_cond_t work;  /* a batch was filled (workers wait on it) */
     pthread_cond_t done;  /* a batch was processed (the reading thread waits on it) */
@@ -619,6 +623,19 @@ static void process(pool *pl, pbatch *b)
         prec *x = &b->recs[i];
         rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
+        if (x->r.kind == TH_REC_DEFERRED) {
+            uint64_t t0 = p->profile ? cpu_ns() : 0;
+            bool event = th_input_judge(x->text, x->n, b->w.scan, &b->arena, &x->r.kind);
+            if (p->profile)
+                b->w.prof.judge_ns += cpu_ns() - t0;
+            th_arena_release(&b->arena, m);
+            if (!event) { /* io settles it when the batch is committed */
+                for (size_t k = 0; k < p->nengines; k++)
+                    x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
+                continue;
+            }
+            rr.scan = b->w.scan; /* loaded with the text */
+        }
         prepare(p, pl->lv, &b->arena, &rr, &x->r, &b->w);
         bool kept = has_hits(p, &x->r);
         if (p->render) {
@@ -670,6 +687,24 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A record of a settled deferred line: prepared and committed on the calling
+ * thread, with the batch's worker state (the batch is done: no worker has it). */
+typedef struct settling {
+    pool *pl;
+    pbatch *b;
+} settling;
+
+static void settle_one(void *ctx, const th_record *rec)
+{
+    settling *st = ctx;
+    th_pipeline *p = st->pl->p;
+    prepared r = {.kind = rec->kind};
+    r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL};
+    rawrec x = {rec->text, rec->json, rec->scan};
+    prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
+    commit(p, &r, &st->b->w);
+}
+
 /* Waits for batch b to be processed, then commits it in input order. */
 static void commit_batch(pool *pl, pbatch *b)
 {
@@ -677,8 +712,18 @@ static void commit_batch(pool *pl, pbatch *b)
     while (b->state != B_DONE)
         pthread_cond_wait(&pl->done, &pl->mu);
     pthread_mutex_unlock(&pl->mu);
-    for (size_t i = 0; i < b->n; i++)
-        commit(pl->p, &b->recs[i].r, &b->w);
+    for (size_t i = 0; i < b->n; i++) {
+        prec *x = &b->recs[i];
+        if (x->r.kind != TH_REC_DEFERRED) {
+            commit(pl->p, &x->r, &b->w);
+            continue;
+        }
+        /* a line the worker could not take: io does what it would have done
+         * with it, and its records (if any) are prepared here */
+        settling st = {pl, b};
+        th_input_settle(pl->in, th_str_make(x->text, x->n), x->r.ev.offset, x->r.ev.line,
+                        settle_one, &st);
+    }
     add_prof(&pl->p->prof, &b->w.prof);
     memset(&b->w.prof, 0, sizeof b->w.prof);
     b->n = 0;
@@ -715,7 +760,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
      * documented as shareable between threads) */
     if (!p->mapper)
         p->mapper = th_mapper_new(p->mo, p->diags);
-    pool pl = {.p = p, .lv = lv};
+    pool pl = {.p = p, .lv = lv, .in = in};
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.work, NULL);
     pthread_cond_init(&pl.done, NULL);
@@ -744,6 +789,9 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         run_serial(p, lv, in);
         return;
     }
+    /* the workers scan and check NDJSON lines: the reading thread only splits
+     * them (unless a keep callback must look at each record first) */
+    th_input_defer(in, !p->keep);
     uint64_t filled = 0, committed = 0, index = 0, n = 0;
     progress pr = {now_ns(), 0};
     th_record rec;
@@ -759,6 +807,9 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         bool more = !halted(p) && th_input_next(in, &rec);
         while (more && p->keep && !p->keep(p->ctx, &rec))
             more = th_input_next(in, &rec);
+        /* io holds a file's end until its deferred lines are settled: commit
+         * everything, then go on reading */
+        bool held = !more && !halted(p) && th_input_held(in);
         if (p->profile)
             p->prof.read_ns += cpu_ns() - t0;
         pbatch *b = &pl.ring[filled % pl.nring];
@@ -785,6 +836,8 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
             commit_batch(&pl, &pl.ring[committed % pl.nring]);
             committed++;
         }
+        if (held)
+            continue;
         if (!more)
             break;
         progress_tick(p, &pr, in, index);
@@ -798,6 +851,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     if (p->profile)
         prof_window_end(&pw);
     progress_end(&pr);
+    th_input_defer(in, false);
     pool_free(&pl);
     free(tids);
 }

@@ -49,3 +49,51 @@ expect_grep "summary gives the peak RSS" 'peak RSS [0-9]+ MB' "$TMP/err"
 expect_rc "run --threads rejects junk" 2 "$TH" run --rules "$rules" --data "$TMP/ev.ndjson" --threads x
 "$TH" run --help >"$TMP/help" 2>&1
 expect_grep "help states the default thread count" 'default: the number of cores' "$TMP/help"
+
+# Deferred lines: with worker threads the reading thread only splits NDJSON
+# lines and the workers scan them; a line they cannot take (malformed, not an
+# event, a container, a tab between tokens) goes back to io in input order.
+# Records, their order and index, the counts and the messages are those of one
+# thread.
+mkdir -p "$TMP/mixed"
+"$TH" emulate background --seed 9 --start 2026-10-01 --days 1 --rate 60 --out - >"$TMP/base.ndjson" 2>/dev/null
+{
+  head -700 "$TMP/base.ndjson"
+  echo '{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","eventID":"tab-between-tokens",	"awsRegion":"us-east-1"}'
+  echo '{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:01Z","eventSource":"iam.amazonaws.com"'
+  echo '{"not":"an event"}'
+  echo '  {"eventVersion":"1.08","eventTime":"2026-10-01T10:00:02Z","eventSource":"iam.amazonaws.com","eventName":"ListRoles","eventID":"leading-space"}'
+  echo '{"x":1,"Records":[{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:03Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"in-container-1"},{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:04Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","eventID":"in-container-2"}]}'
+  echo '{"Records":[{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"records-first"}]}'
+  printf '{"eventVersion":"1.08","eventTime":"2026-10-01T10:00:06Z","eventSource":"iam.amazonaws.com","eventName":"Bad\xff","eventID":"bad-utf8"}\n'
+  echo '{"digestStartTime":"2026-10-01T00:00:00Z","digestEndTime":"2026-10-01T01:00:00Z"}'
+  echo '{"@timestamp":"2026-10-01T10:00:07Z","event":{"action":"ListUsers","provider":"iam.amazonaws.com"},"message":"an ECS document"}'
+  sed -n '701,1400p' "$TMP/base.ndjson"
+} >"$TMP/mixed/a.ndjson"
+sed -n '1401,$p' "$TMP/base.ndjson" >"$TMP/mixed/b.ndjson"
+catchall="${TH_ROOT:-.}/bench/rules-catchall"
+for t in 1 3; do
+  "$TH" match --rules "$catchall" --data "$TMP/mixed" --threads "$t" >"$TMP/mm$t.ndjson" 2>"$TMP/mm$t.err"
+  "$TH" run --rules "$catchall" --data "$TMP/mixed" --threads "$t" -o "$TMP/mr$t.ndjson" 2>/dev/null
+  "$TH" run --rules "$catchall" --data "$TMP/mixed" --threads "$t" -o "$TMP/ms$t.json" --format json 2>/dev/null
+done
+n=$(wc -l <"$TMP/mm1.ndjson")
+if [ "$n" -gt 1400 ] && grep -q '"event.id":"in-container-2"' "$TMP/mm1.ndjson" && grep -q '"event.id":"tab-between-tokens"' "$TMP/mm1.ndjson"; then
+  ok "mixed NDJSON: every event read ($n), the container's and the tabbed line's too"
+else
+  nok "mixed NDJSON: every event read" "$n lines"
+fi
+if cmp -s "$TMP/mm1.ndjson" "$TMP/mm3.ndjson"; then ok "mixed NDJSON: match output (event index and order) identical for 1 and 3 threads"; else nok "mixed NDJSON: match identical for 1 and 3 threads" "$(diff "$TMP/mm1.ndjson" "$TMP/mm3.ndjson" | head -4)"; fi
+if cmp -s "$TMP/mr1.ndjson" "$TMP/mr3.ndjson" && [ -s "$TMP/mr1.ndjson" ]; then ok "mixed NDJSON: alerts identical for 1 and 3 threads"; else nok "mixed NDJSON: alerts identical for 1 and 3 threads" "differ or empty"; fi
+# the summary's counts (input: records, skipped, malformed, not events) apart from the timings
+strip() { sed -E 's/"seconds": *[0-9.e+-]+//g' "$1"; }
+if [ "$(strip "$TMP/ms1.json")" = "$(strip "$TMP/ms3.json")" ] && grep -q '"records_skipped":4' "$TMP/ms1.json"; then
+  ok "mixed NDJSON: summary counts identical for 1 and 3 threads (4 records skipped)"
+else
+  nok "mixed NDJSON: summary counts identical for 1 and 3 threads" "$(diff <(strip "$TMP/ms1.json") <(strip "$TMP/ms3.json") | head -6)"
+fi
+if [ "$(sort "$TMP/mm1.err")" = "$(sort "$TMP/mm3.err")" ] && grep -q 'a.ndjson:702:92: error: malformed record' "$TMP/mm1.err"; then
+  ok "mixed NDJSON: the same messages for 1 and 3 threads (malformed line 702 named)"
+else
+  nok "mixed NDJSON: the same messages for 1 and 3 threads" "$(diff <(sort "$TMP/mm1.err") <(sort "$TMP/mm3.err") | head -6)"
+fi

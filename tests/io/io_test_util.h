@@ -32,6 +32,9 @@ typedef struct got {
     got_rec *r;
     size_t n;
     size_t n_lazy; /* records that came with a scanner (json NULL) */
+    size_t cap;
+    size_t n_deferred; /* run_both: lines its deferred-mode run got deferred */
+    size_t holds;      /* and how often th_input_next held a file's end */
     th_input_stats st;
     th_diags d;
 } got;
@@ -110,52 +113,104 @@ static inline void write_gz(const char *dir, const char *rel, const char *text)
     free(gz);
 }
 
+/* Appends record r (text, name and tree copied) to g. */
+static inline void got_add(got *g, const th_record *r, bool lazy_ok, th_arena *a, th_buf *b)
+{
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 16;
+        g->r = realloc(g->r, g->cap * sizeof *g->r);
+    }
+    got_rec *x = &g->r[g->n++];
+    if (r->json) {
+        assert_null(r->scan);
+    } else {
+        assert_true(lazy_ok);
+        assert_non_null(r->scan);
+        g->n_lazy++;
+    }
+    th_json_error err;
+    th_arena_reset(a);
+    th_jval *v = th_record_json(r, a, &err);
+    assert_non_null(v);
+    th_buf_clear(b);
+    th_json_write(b, v);
+    x->json = strdup(b->data ? b->data : "");
+    x->file = strdup(r->file);
+    x->text = malloc(r->text.n + 1);
+    memcpy(x->text, r->text.p, r->text.n);
+    x->text[r->text.n] = '\0';
+    x->text_len = r->text.n;
+    x->offset = r->offset;
+    x->line = r->line;
+    x->kind = r->kind;
+}
+
+typedef struct got_ctx {
+    got *g;
+    th_arena *a;
+    th_buf *b;
+} got_ctx;
+
+static inline void got_settled(void *ctx, const th_record *r)
+{
+    got_ctx *c = ctx;
+    got_add(c->g, r, true, c->a, c->b);
+}
+
 /* Reads every record of paths into g (texts, names and trees copied) with the
- * options o (diags replaced by g's own). */
-static inline void collect(got *g, const char *const *paths, size_t n, const th_input_opts *opts)
+ * options o (diags replaced by g's own). `defer`: in deferred mode, as a
+ * pipeline with workers reads (th_input_defer): each deferred line is judged
+ * on a copy with a scanner of its own and, when refused, settled at once. */
+static inline void collect_mode(got *g, const char *const *paths, size_t n,
+                                const th_input_opts *opts, bool defer)
 {
     memset(g, 0, sizeof *g);
     th_diags_init(&g->d);
     th_input_opts o = *opts;
     o.diags = &g->d;
     th_input *in = th_input_open(paths, n, &o);
+    th_input_defer(in, defer);
     th_record r;
-    size_t cap = 0;
-    th_arena a;
+    th_arena a, ja;
     th_arena_init(&a, 64 * 1024);
+    th_arena_init(&ja, 64 * 1024);
     th_buf b;
     th_buf_init(&b);
-    while (th_input_next(in, &r)) {
-        if (g->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            g->r = realloc(g->r, cap * sizeof *g->r);
+    th_jscan *own = th_jscan_new();
+    got_ctx ctx = {g, &a, &b};
+    for (;;) {
+        if (!th_input_next(in, &r)) {
+            if (th_input_held(in)) {
+                g->holds++;
+                continue;
+            }
+            break;
         }
-        got_rec *x = &g->r[g->n++];
-        if (r.json) {
-            assert_null(r.scan);
+        if (r.kind != TH_REC_DEFERRED) {
+            got_add(g, &r, o.lazy, &a, &b);
+            continue;
+        }
+        assert_true(defer && o.lazy);
+        g->n_deferred++;
+        char *copy = malloc(r.text.n + 1);
+        memcpy(copy, r.text.p, r.text.n);
+        th_rec_kind kind;
+        th_arena_reset(&ja);
+        if (th_input_judge(copy, r.text.n, own, &ja, &kind)) {
+            th_record j = r;
+            j.kind = kind;
+            j.text = th_str_make(copy, r.text.n);
+            j.scan = own;
+            got_add(g, &j, true, &a, &b);
         } else {
-            assert_true(o.lazy);
-            assert_non_null(r.scan);
-            g->n_lazy++;
+            th_input_settle(in, th_str_make(copy, r.text.n), r.offset, r.line, got_settled, &ctx);
         }
-        th_json_error err;
-        th_arena_reset(&a);
-        th_jval *v = th_record_json(&r, &a, &err);
-        assert_non_null(v);
-        th_buf_clear(&b);
-        th_json_write(&b, v);
-        x->json = strdup(b.data ? b.data : "");
-        x->file = strdup(r.file);
-        x->text = malloc(r.text.n + 1);
-        memcpy(x->text, r.text.p, r.text.n);
-        x->text[r.text.n] = '\0';
-        x->text_len = r.text.n;
-        x->offset = r.offset;
-        x->line = r.line;
-        x->kind = r.kind;
+        free(copy);
     }
+    th_jscan_free(own);
     th_buf_free(&b);
     th_arena_free(&a);
+    th_arena_free(&ja);
     g->st = *th_input_stats_get(in);
     th_input_close(in);
     /* the invariants every run must keep */
@@ -163,6 +218,11 @@ static inline void collect(got *g, const char *const *paths, size_t n, const th_
     assert_int_equal(g->st.files_skipped, g->st.files_key_date + g->st.files_digest +
                                               g->st.files_unreadable + g->st.files_not_events);
     assert_int_equal(g->st.records_skipped, g->st.records_malformed + g->st.records_not_events);
+}
+
+static inline void collect(got *g, const char *const *paths, size_t n, const th_input_opts *opts)
+{
+    collect_mode(g, paths, n, opts, false);
 }
 
 static inline void got_free(got *g);
@@ -214,6 +274,15 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     collect(&l, paths, n, &lo);
     assert_same_run(g, &l);
     size_t lazy = l.n_lazy;
+    got_free(&l);
+    /* deferred mode (workers scan the lines) gives the same again */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
+            return lazy;
+    collect_mode(&l, paths, n, &lo, true);
+    assert_same_run(g, &l);
+    g->n_deferred = l.n_deferred;
+    g->holds = l.holds;
     got_free(&l);
     return lazy;
 }

@@ -3,7 +3,9 @@
  * tree from th_record_json, the same stats and the same diagnostics. The inputs
  * of the other io tests are checked this way by io_test_util.h's run_input; here:
  * hand-made NDJSON with every kind of bad line, each alone and all together,
- * plain and gzip'd; containers and documents (DOM path, scan NULL); max_record;
+ * plain and gzip'd (every check also in deferred mode, th_input_defer: the
+ * lines judged and, when refused, settled as a pipeline's workers would have
+ * them); containers and documents (DOM path, scan NULL); max_record;
  * random mutations of valid lines under each scanner implementation; the shared
  * corpus (skipped when absent). */
 #include "io_test_util.h"
@@ -197,6 +199,9 @@ static void every_line_alone_and_together(void **state)
         assert_true(g.st.records_malformed > 20);
         assert_non_null(find_diag(&g, "more malformed records"));
         assert_true(l > 10 && l < g.n); /* lazy records and DOM ones (containers, tabs) */
+        /* deferred mode took most lines, and held the file's end once */
+        assert_true(g.n_deferred > 10);
+        assert_int_equal(g.holds, 1);
         got_free(&g);
         free(p);
         /* gzip'd, and with a max_record that cuts the long first line */
