@@ -220,6 +220,8 @@ void th_input_defer(th_input *in, bool on)
 {
     if (in)
         in->defer = on && in->scan;
+    if (in && in->defer && !in->cscan)
+        in->cscan = th_jscan_new();
 }
 
 bool th_input_held(const th_input *in) { return in && in->held; }
@@ -234,6 +236,7 @@ void th_input_close(th_input *in)
     th_io_walk_close(in->walk);
     th_arena_free(&in->arena);
     th_jscan_free(in->scan);
+    th_jscan_free(in->cscan);
     free(in);
 }
 

@@ -142,6 +142,11 @@ void th_input_close(th_input *in);
  * (records, diagnostics, counts), yielding its records to `each`. For that,
  * th_input_next returns false at the end of a file that had deferred lines
  * with th_input_held true: settle what is outstanding, then call it again.
+ * In deferred mode the elements of a {"Records":[...]} (or [...]) NDJSON line
+ * that the scanner and the string check accept whole are found on the
+ * scanner's tape instead of parsed: each comes with its kind and text, json
+ * and scan both NULL (the caller scans the text itself), exactly as lazy mode
+ * would have yielded it otherwise.
  * Everything else (records, stats, diagnostics) is as without deferred mode,
  * except that the messages about a file's malformed lines may come in another
  * order among themselves (and so, past TH_MAX_INPUT_DIAGS_PER_FILE, others

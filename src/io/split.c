@@ -25,6 +25,8 @@
 #include "base/utf8.h"
 #include "io/input_int.h"
 
+static bool strings_ok(const char *text, size_t n);
+
 /* ---- the window ------------------------------------------------------ */
 
 void th_io_sync_window(th_input *in)
@@ -35,6 +37,7 @@ void th_io_sync_window(th_input *in)
 
 bool th_io_pull(th_input *in, size_t keep)
 {
+    in->cscan_p = NULL; /* the window moves */
     bool more = th_io_src_more(&in->src, keep);
     in->pos -= keep < in->pos ? keep : in->pos;
     th_io_sync_window(in);
@@ -136,6 +139,39 @@ static const char *limit_reason(th_input *in)
 
 /* ---- records --------------------------------------------------------- */
 
+/* Deferred mode: checks the NDJSON line [start, limit) that holds the container
+ * just opened (its array at in->cont.start) with the scanner and the string
+ * check; when both accept it, th_json_parse would too, so its elements are
+ * then taken from the scanner's tape (container_next) instead of parsed: a
+ * worker scans each again, the reading thread only finds them. */
+static void check_container(th_input *in, size_t start, size_t limit)
+{
+    container *c = &in->cont;
+    bool loaded = in->cscan_p == in->s + start && in->cscan_n == limit - start;
+    in->cscan_p = NULL;
+    if (!in->defer || in->mode != MODE_NDJSON || limit - start >= ((size_t)4 << 30) - 64 ||
+        (!loaded && !th_jscan_load(in->cscan, in->s + start, limit - start, NULL)) ||
+        !strings_ok(in->s + start, limit - start))
+        return;
+    th_jcur root = th_jscan_root(in->cscan), arr = root;
+    if (th_jcur_type(root) == TH_JOBJ) {
+        th_jiter it = th_jcur_iter(root);
+        th_jcur k, v;
+        bool found = false;
+        while (!found && th_jiter_next(&it, &k, &v))
+            if (th_jcur_raw(v).p == in->s + c->start) {
+                arr = v;
+                found = true;
+            }
+        if (!found)
+            return;
+    }
+    if (th_jcur_type(arr) != TH_JARR || th_jcur_raw(arr).p != in->s + c->start)
+        return;
+    c->it = th_jcur_iter(arr);
+    c->checked = true;
+}
+
 /* Yields the value of class `cls` (source bytes [start, end)) if it is an
  * event: its tree v, or (lazy mode, v NULL) the scanner holding it; opens its
  * Records array if it is a container; else counts it. */
@@ -161,6 +197,7 @@ static bool use_class(th_input *in, th_io_class cls, th_jval *v, const th_jscan 
         if (b) {
             in->cont = (container){
                 .active = true, .arr = {.pos = b + 1}, .start = b, .limit = end, .in_object = true};
+            check_container(in, start, end);
             return false;
         }
     }
@@ -338,6 +375,7 @@ static bool open_container(th_input *in, size_t start, size_t limit)
         return false;
     in->cont = (container){
         .active = true, .arr = {.pos = b + 1}, .start = b, .limit = limit, .in_object = obj};
+    check_container(in, start, limit);
     return true;
 }
 
@@ -459,6 +497,18 @@ static bool container_next(th_input *in, th_record *out)
             close_container(in, true);
         return false;
     }
+    if (c->checked) {
+        th_jcur k, v;
+        th_str raw;
+        if (th_jiter_next(&c->it, &k, &v) && (raw = th_jcur_raw(v)).p == in->s + a) {
+            /* what parse_here and use_value would give, from the tape */
+            size_t end = a + raw.n;
+            c->arr.pos = end;
+            th_io_class cls = th_io_classify_scan(v, &in->arena);
+            return use_class(in, cls, NULL, NULL, a, end, 0, false, out);
+        }
+        c->checked = false; /* never seen: the tape and the bytes disagree; parse */
+    }
     size_t end, next;
     th_jval *v = parse_here(in, a, c->limit, &end, &next);
     if (!v) {
@@ -570,6 +620,20 @@ file_mode th_io_pick_mode(th_input *in, size_t first)
     while (!(nl = memchr(in->s + first, '\n', in->n - first)) && th_io_pull(in, 0))
         ;
     size_t le = nl ? (size_t)(nl - in->s) : in->n;
+    if (in->defer) {
+        /* deferred mode: a first line the scanner accepts is one whole value
+         * (so th_io_skip_value would end it on the line), and check_container
+         * finds it loaded when the line is a container */
+        size_t e = le;
+        while (e > first && th_io_is_ws((unsigned char)in->s[e - 1]))
+            e--;
+        if (e - first < ((size_t)4 << 30) - 64 &&
+            th_jscan_load(in->cscan, in->s + first, e - first, NULL)) {
+            in->cscan_p = in->s + first;
+            in->cscan_n = e - first;
+            return MODE_NDJSON;
+        }
+    }
     th_io_scan_err err;
     if (th_io_skip_value(in->s, le, first, &err) || le == in->n ||
         strncmp(err.reason, "unterminated", 12) != 0)

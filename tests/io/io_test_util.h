@@ -35,6 +35,7 @@ typedef struct got {
     size_t cap;
     size_t n_deferred; /* run_both: lines its deferred-mode run got deferred */
     size_t holds;      /* and how often th_input_next held a file's end */
+    size_t n_bare;     /* and its container elements that came with neither tree nor scanner */
     th_input_stats st;
     th_diags d;
 } got;
@@ -186,8 +187,17 @@ static inline void collect_mode(got *g, const char *const *paths, size_t n,
             }
             break;
         }
-        if (r.kind != TH_REC_DEFERRED) {
+        if (r.kind != TH_REC_DEFERRED && (r.json || r.scan)) {
             got_add(g, &r, o.lazy, &a, &b);
+            continue;
+        }
+        if (r.kind != TH_REC_DEFERRED) { /* an element of a checked container */
+            assert_true(defer);
+            g->n_bare++;
+            th_record j = r;
+            assert_true(th_jscan_load(own, r.text.p, r.text.n, NULL));
+            j.scan = own;
+            got_add(g, &j, true, &a, &b);
             continue;
         }
         assert_true(defer && o.lazy);
@@ -283,6 +293,7 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     assert_same_run(g, &l);
     g->n_deferred = l.n_deferred;
     g->holds = l.holds;
+    g->n_bare = l.n_bare;
     got_free(&l);
     return lazy;
 }

@@ -233,9 +233,16 @@ static void containers_and_documents_take_the_dom_path(void **state)
     write_file(dir, "digest.json", "{\"digestStartTime\":\"a\",\"digestEndTime\":\"b\"}\n");
     write_file(dir, "manifest.json", "{\"files\":[1,2]}");
     write_file(dir, "mixed.ndjson", CT(1) "\n{\"Records\":[" CT(2) "]}\n" ECS_OBJ "\n");
-    const char *names[] = {"mini.json",   "pretty.json",   "arr.json",    "stream.json",
-                           "digest.json", "manifest.json", "mixed.ndjson"};
-    const size_t want_lazy[] = {0, 0, 0, 0, 0, 0, 2};
+    /* a checked container with a non-event element, and one with a tab
+     * between tokens (the string check refuses it: parsed) */
+    write_file(dir, "nonevent.json", "{\"Records\":[" CT(3) ",{\"a\":1}," ECS_OBJ ",7]}");
+    write_file(dir, "tab.json", "{\"Records\":[\t" CT(4) "]}");
+    const char *names[] = {"mini.json",   "pretty.json",   "arr.json",     "stream.json",
+                           "digest.json", "manifest.json", "mixed.ndjson", "nonevent.json",
+                           "tab.json"};
+    const size_t want_lazy[] = {0, 0, 0, 0, 0, 0, 2, 0, 0};
+    /* deferred mode takes the elements of minified containers from the tape */
+    const size_t want_bare[] = {2, 0, 0, 0, 0, 0, 1, 2, 0};
     th_input_opts o;
     th_input_opts_default(&o, NULL);
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -243,6 +250,7 @@ static void containers_and_documents_take_the_dom_path(void **state)
         const char *paths[1] = {p};
         got g;
         assert_int_equal(run_both(&g, paths, 1, &o), want_lazy[i]);
+        assert_int_equal(g.n_bare, want_bare[i]);
         got_free(&g);
         free(p);
     }
@@ -250,7 +258,8 @@ static void containers_and_documents_take_the_dom_path(void **state)
     const char *paths[1] = {dir};
     got g;
     assert_int_equal(run_both(&g, paths, 1, &o), 2);
-    assert_int_equal(g.n, 10);
+    assert_int_equal(g.n, 13);
+    assert_int_equal(g.n_bare, 5);
     got_free(&g);
     tmp_rm(dir);
 }
