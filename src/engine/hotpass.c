@@ -1,6 +1,7 @@
 /* The hot pass (DESIGN.md stage 1): prefilter routing, predicate evaluation
  * (thread-safe), and the in-order commit of match records. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "engine/exceptions.h"
 #include "engine/internal.h"
 #include "engine/sequence.h"
+#include "query/query.h"
 
 /* ---- hot pass ------------------------------------------------------------ */
 
@@ -334,6 +336,40 @@ static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
         h->mark[h->seen[i]] = 0;
 }
 
+/* The slots of the routed fields (th_ecs_slot_of), found once. */
+static int route_slot[TH_NROUTED];
+static pthread_once_t route_slot_once = PTHREAD_ONCE_INIT;
+static void route_slots_find(void)
+{
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        th_str rest;
+        route_slot[f] = th_ecs_slot_of(th_str_c(th_routed_fields[f]), &rest);
+        if (route_slot[f] < 0 || rest.n)
+            abort(); /* the projection lost a routed field: a build-time mistake */
+    }
+}
+
+/* candidates() on the projection's slots: the values th_json_path_each
+ * visits on its document, in the same order. */
+static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+{
+    pthread_once(&route_slot_once, route_slots_find);
+    h->nseen = 0;
+    for (size_t i = 0; i < e->always.len; i++)
+        see(h, e->always.items[i]);
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f], .fidx = (unsigned)f, .memo = h->memo};
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        for (uint32_t k = 0; k < sl->n; k++)
+            route_visit(&sl->vals[k], &rc); /* scalars: the projection holds strings */
+        for (size_t k = 0; k < rc.nhits; k++)
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                see(h, rc.hits[k]->items[i]);
+    }
+    for (size_t i = 0; i < h->nseen; i++)
+        h->mark[h->seen[i]] = 0;
+}
+
 static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
 {
     const th_erule *r = e->rules.items[ri];
@@ -393,6 +429,7 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     th_erule *r = e->rules.items[idx];
     r->gate_fn = fn;
     r->gate = pred;
+    r->gate_slots = false; /* an opaque predicate reads documents */
     r->gate_need = (th_ecs_proj_need){0, 0};
     if (n == SIZE_MAX) {
         r->gate_need = TH_PROJ_NEED_ALL;
@@ -403,6 +440,41 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
             r->gate_need = TH_PROJ_NEED_ALL; /* a field it should not read: everything */
 }
 
+/* A gate of th_engine_set_gate_query on a document: any of its queries. */
+static bool gate_any(const void *pred, const th_jval *doc)
+{
+    const th_erule *r = pred;
+    for (size_t i = 0; i < r->ngate_q; i++)
+        if (th_query_match(r->gate_q[i], doc))
+            return true;
+    return false;
+}
+
+static bool gate_any_slots(const th_erule *r, const th_ecs_slots *s)
+{
+    for (size_t i = 0; i < r->ngate_q; i++)
+        if (th_query_match_slots(r->gate_q[i], s->slot))
+            return true;
+    return false;
+}
+
+void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size_t nq,
+                              const th_str *fields, size_t n)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    th_engine_set_gate(e, idx, gate_any, r, fields, n);
+    r->gate_q = TH_ANEWN(&e->arena, th_query *, nq ? nq : 1);
+    r->ngate_q = nq;
+    r->gate_slots = true;
+    for (size_t i = 0; i < nq; i++) {
+        r->gate_q[i] = q[i];
+        if (!th_query_bind_slots(q[i], th_ecs_slot_of))
+            r->gate_slots = false;
+    }
+}
+
 void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
 {
     for (size_t i = 0; i < h->nseen; i++) {
@@ -410,8 +482,31 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
         if (r->gate_fn) {
             need->fields |= r->gate_need.fields;
             need->extras |= r->gate_need.extras;
+            if (!r->gate_slots)
+                need->extras |= TH_PROJ_DOM;
         }
     }
+}
+
+bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+{
+    candidates_slots(e, s, h);
+    return h->nseen > 0;
+}
+
+bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
+                          th_hits *h, th_ecs_demand *d)
+{
+    h->nplan = 0;
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn &&
+            !(r->gate_slots ? gate_any_slots(r, s) : !proj || r->gate_fn(r->gate, proj)))
+            continue;
+        h->plan[h->nplan++] = h->seen[i];
+        th_ecs_demand_merge(d, &r->dem);
+    }
+    return h->nplan > 0;
 }
 
 bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)

@@ -90,6 +90,9 @@ typedef struct th_erule {
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
     th_ecs_proj_need gate_need; /* what the gate reads of the projection */
+    struct th_query **gate_q;   /* th_engine_set_gate_query: the gate is any of these */
+    size_t ngate_q;
+    bool gate_slots;            /* ... and every one reads slots (th_query_bind_slots) */
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */

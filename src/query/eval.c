@@ -462,3 +462,95 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
     }
     }
 }
+
+/* ---- over slots (th_query_bind_slots) ----------------------------------- */
+
+bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
+{
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return true;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!th_cnode_bind_slots(c->kids[i], slot_of))
+                return false;
+        return true;
+    case CT_FREE:            /* reads every field */
+    case CT_FIELD_CONTAINS:  /* reads two */
+        return false;
+    default:
+        c->slot = c->path.n ? slot_of(c->path, &c->slot_rest) : -1;
+        return c->slot >= 0;
+    }
+}
+
+/* th_json_path_each's visit_flat: arrays flattened, in order */
+static bool visit_flat(const th_jval *v, vstate *st)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_flat(v->u.items[i], st))
+                return false;
+        return true;
+    }
+    return visit(v, st);
+}
+
+tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
+{
+    switch (c->test) {
+    case CT_TRUE:
+        return TV_TRUE;
+    case CT_FALSE:
+        return TV_FALSE;
+    case CT_AND: {
+        tv r = TV_TRUE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            if (k == TV_FALSE)
+                return TV_FALSE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_OR: {
+        tv r = TV_FALSE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            if (k == TV_TRUE)
+                return TV_TRUE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_NOT: {
+        tv k = th_cnode_eval_slots(c->kids[0], slots);
+        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
+    }
+    case CT_FREE:
+    case CT_FIELD_CONTAINS:
+        return TV_FALSE; /* never bound (th_cnode_bind_slots) */
+    default: {
+        /* the values th_json_path_each(doc, path) visits, in the same order:
+         * the slot's values, or below each of them the rest of the path */
+        vstate st = {c, false, 0};
+        const th_qslot *s = &slots[c->slot];
+        for (uint32_t i = 0; i < s->n; i++)
+            if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
+                               : !visit_flat(&s->vals[i], &st))
+                break;
+        if (c->flags & TH_IRF_3VL) {
+            if (c->test == CT_EXISTS)
+                return st.count > 0 ? TV_TRUE : TV_FALSE;
+            if (st.count != 1)
+                return TV_NULL;
+        }
+        return st.hit ? TV_TRUE : TV_FALSE;
+    }
+    }
+}
