@@ -465,6 +465,44 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
 
 /* ---- over slots (th_query_bind_slots) ----------------------------------- */
 
+/* A rough cost of evaluating c on one value (comparisons of a few bytes = 1;
+ * parsing a number, date or address, or scanning a string, costs more). */
+static unsigned cost(const cnode *c)
+{
+    unsigned k = c->slot_rest.n ? 4 : 0; /* a path to look up below a subtree */
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return 0;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            k += cost(c->kids[i]);
+        return k;
+    case CT_EXISTS:
+        return k + (c->ftype == TH_FT_KEYWORD || c->ftype == TH_FT_WILDCARD ? 1 : 4);
+    case CT_KW_EQ:
+    case CT_KW_PREFIX:
+    case CT_BOOL_EQ:
+    case CT_DYN_EQ:
+        return k + 1;
+    case CT_KW_SET:
+    case CT_KW_RANGE:
+        return k + 2;
+    case CT_KW_WILD:
+        return k + (c->wp.shape == WS_GENERAL ? 3 : 1);
+    case CT_KW_WILDSET:
+        return k + 3 + (unsigned)c->nwps;
+    case CT_NUM_RANGE:
+    case CT_DATE_RANGE:
+    case CT_IP_RANGE:
+        return k + 4;
+    default:
+        return k + 8; /* regular expressions, text analysis */
+    }
+}
+
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
 {
     switch (c->test) {
@@ -477,6 +515,17 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
         for (size_t i = 0; i < c->nkids; i++)
             if (!th_cnode_bind_slots(c->kids[i], slot_of))
                 return false;
+        /* cheapest first: an AND stops at the first FALSE and an OR at the
+         * first TRUE, and neither result depends on the order (a NULL only
+         * matters when no child decides) */
+        for (size_t i = 1; c->test != CT_NOT && i < c->nkids; i++) {
+            cnode *x = c->kids[i];
+            unsigned cx = cost(x);
+            size_t j = i;
+            for (; j > 0 && cost(c->kids[j - 1]) > cx; j--)
+                c->kids[j] = c->kids[j - 1];
+            c->kids[j] = x;
+        }
         return true;
     case CT_FREE:            /* reads every field */
     case CT_FIELD_CONTAINS:  /* reads two */
