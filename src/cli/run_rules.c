@@ -23,15 +23,6 @@ typedef struct any_gate {
     size_t n;
 } any_gate;
 
-static bool any_pred(const void *g, const th_jval *doc)
-{
-    const any_gate *a = g;
-    for (size_t i = 0; i < a->n; i++)
-        if (th_query_match(a->q[i], doc))
-            return true;
-    return false;
-}
-
 static bool word_char(char c) { return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
 
 /* True when w occurs in s as a whole word (EQL `sequence`, `sample`). */
@@ -121,7 +112,7 @@ static const char *add_sequence(th_engine *e, const th_rule *r, th_arena *a, th_
         }
     }
     if (g)
-        th_engine_set_gate(e, idx, any_pred, g, gf, ngf);
+        th_engine_set_gate_query(e, idx, g->q, g->n, gf, ngf);
     return NULL;
 }
 

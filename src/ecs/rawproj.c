@@ -248,6 +248,9 @@ typedef struct plan {
     int nkids[MAX_SEG + 1];
     uint64_t lens[MAX_SEG + 1];
     bool long_keys[MAX_SEG + 1]; /* a child key of 64 bytes or more */
+    /* the child segments sorted by key length (64: any longer); those of
+     * length L are kids[p][by_len[p][L] .. by_len[p][L + 1]) */
+    uint8_t by_len[MAX_SEG + 1][66];
     /* the document's objects: their key and parent (-1: the root), in the order
      * th_jobj_set_path would create them */
     th_str obj_key[MAX_OBJ];
@@ -258,6 +261,7 @@ typedef struct plan {
     dest tree_dest[NTREES];
     int tree_seg[NTREES]; /* the segment of the subtree's key */
     int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
+    uint32_t through[MAX_SEG]; /* table fields whose paths go through the segment's object */
 } plan;
 
 static plan the_plan;
@@ -336,6 +340,7 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
                 parent = seg_add(pl, parent, p, len);
                 if (!dot)
                     break;
+                pl->through[parent] |= 1u << i;
                 p = dot + 1;
             }
             pl->segs[parent].slot = parent;
@@ -350,10 +355,28 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     }
     for (size_t i = 0; i < NTIMEKEYS; i++)
         pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
+    for (int p = 0; p <= MAX_SEG; p++) {
+        int *k = pl->kids[p], n = pl->nkids[p];
+#define KEYLEN(x) (pl->segs[x].len < 64 ? pl->segs[x].len : 64)
+        for (int i = 1; i < n; i++) { /* insertion sort, by length */
+            int x = k[i], j = i;
+            for (; j > 0 && KEYLEN(k[j - 1]) > KEYLEN(x); j--)
+                k[j] = k[j - 1];
+            k[j] = x;
+        }
+        for (size_t len = 0, i = 0; len <= 65; len++) {
+            while ((int)i < n && KEYLEN(k[i]) < len)
+                i++;
+            pl->by_len[p][len] = (uint8_t)i;
+        }
+#undef KEYLEN
+    }
 }
 
 static void plan_build(void)
 {
+    if (strcmp(table[6].field, "source.ip") != 0) /* SLOT_SOURCE_IP */
+        abort();
     plan_of(&the_plan, NTABLE, true);
     plan_of(&route_plan, NROUTING, false);
 }
@@ -363,18 +386,42 @@ static void plan_build(void)
 typedef struct walk_ctx {
     const plan *pl;
     const int *kids;
-    int nkids;
+    const uint8_t *by_len;
     th_jcur *found;
     bool *have;
 } walk_ctx;
+
+/* Equality of two keys of n bytes, without a call for the common lengths:
+ * two overlapping 8-byte loads from each end when n >= 8 (both buffers hold
+ * n bytes), then the middle of longer keys. */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    if (load8(a) != load8(b) || load8(a + n - 8) != load8(b + n - 8))
+        return false;
+    return n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0;
+}
 
 /* A member whose key has the length of some segment under the object. */
 static void walk_member(void *ctx, th_str k, th_jcur val)
 {
     const walk_ctx *w = ctx; /* no escapes in keys (checked by the caller) */
-    for (int j = 0; j < w->nkids; j++) {
+    size_t len = k.n < 64 ? k.n : 64;
+    for (int j = w->by_len[len]; j < w->by_len[len + 1]; j++) {
         const seg *sg = &w->pl->segs[w->kids[j]];
-        if (sg->len == k.n && sg->name[0] == k.p[0] && memcmp(sg->name, k.p, k.n) == 0) {
+        if (sg->len == k.n && key_eq(sg->name, k.p, k.n)) {
             w->found[w->kids[j]] = val;
             w->have[w->kids[j]] = true;
         }
@@ -385,7 +432,7 @@ static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *
 {
     const int *kids = pl->kids[parent + 1];
     int nkids = pl->nkids[parent + 1];
-    walk_ctx w = {pl, kids, nkids, found, have};
+    walk_ctx w = {pl, kids, pl->by_len[parent + 1], found, have};
     /* no key of a segment's length here: most members, skipped in the scanner's loop */
     th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
     for (int j = 0; j < nkids; j++)
@@ -609,4 +656,257 @@ th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *ra
                         th_jnew_cstr(a, const_value[i]));
         }
     return doc;
+}
+
+/* ---- the projection as slots (rawproj.h th_ecs_slots) ---------------------- */
+
+#define SLOT_COMPUTED NTABLE
+#define SLOT_CONST (NTABLE + NCOMPUTED)
+#define SLOT_TREE (SLOT_CONST + NCONST)
+_Static_assert(SLOT_TREE + NTREES == TH_ECS_NSLOTS, "TH_ECS_NSLOTS: table, computed, constants, trees");
+_Static_assert(MAX_SEG == TH_ECS_MAX_SEG, "th_ecs_slots holds a cursor per segment");
+#define SLOT_SOURCE_IP 6
+#define SLOT_AS_NUMBER SLOT_COMPUTED
+#define SLOT_AS_ORG (SLOT_COMPUTED + 1)
+
+const char *th_ecs_slot_field(size_t i)
+{
+    if (i < SLOT_CONST)
+        return th_ecs_raw_field_at(i);
+    if (i < SLOT_TREE)
+        return const_field[i - SLOT_CONST];
+    return i < TH_ECS_NSLOTS ? trees[i - SLOT_TREE].field : NULL;
+}
+
+int th_ecs_slot_of(th_str path, th_str *rest)
+{
+    *rest = TH_STR_NULL;
+    for (size_t i = 0; i < SLOT_TREE; i++)
+        if (th_str_eqc(path, th_ecs_slot_field(i)))
+            return (int)i;
+    for (size_t i = 0; i < NTREES; i++)
+        if (under(path, trees[i].field)) {
+            size_t n = strlen(trees[i].field);
+            if (path.n > n)
+                *rest = th_str_make(path.p + n + 1, path.n - n - 1);
+            return (int)(SLOT_TREE + i);
+        }
+    return -1;
+}
+
+void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
+
+void th_ecs_slots_free(th_ecs_slots *s)
+{
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+static void slot_push(th_ecs_slots *s, th_jval v)
+{
+    if (s->len == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->buf = realloc(s->buf, s->cap * sizeof *s->buf);
+        if (!s->buf)
+            abort();
+    }
+    s->buf[s->len++] = v;
+}
+
+/* add_strings into the slot being filled */
+static bool slot_strings(th_ecs_slots *s, th_jcur c)
+{
+    switch (th_jcur_type(c)) {
+    case TH_JNULL:
+        return true;
+    case TH_JSTR: {
+        th_jval v = {.type = TH_JSTR};
+        if (!th_jcur_str(c, s->a, &v.u.str))
+            return false;
+        slot_push(s, v);
+        return true;
+    }
+    case TH_JARR: {
+        th_jiter it = th_jcur_iter(c);
+        th_jcur item;
+        while (th_jiter_next(&it, NULL, &item))
+            if (!slot_strings(s, item))
+                return false;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static void slot_begin(th_ecs_slots *s, size_t i) { s->off[i] = s->len; }
+static void slot_end(th_ecs_slots *s, size_t i) { s->slot[i].n = s->len - s->off[i]; }
+
+/* Table field i from the walk's cursors of plan pl (or by decoded lookups
+ * when keys may be escaped), as th_ecs_project_only adds it. */
+static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
+{
+    th_jcur root = th_jscan_root(s->raw);
+    slot_begin(s, i);
+    for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+        th_jcur v;
+        bool got;
+        if (s->escapes) {
+            got = th_jcur_path(root, table[i].paths[k], &v);
+        } else {
+            int sl = pl->slot_of[i][k];
+            got = s->have[sl];
+            v = s->found[sl];
+            for (int up = pl->segs[sl].parent; got && up >= 0; up = pl->segs[up].parent)
+                got = s->have[up] && th_jcur_type(s->found[up]) == TH_JOBJ;
+        }
+        if (got && !slot_strings(s, v))
+            return false;
+    }
+    slot_end(s, i);
+    return true;
+}
+
+/* The values of the slots point into buf once it stops growing. */
+static void slots_publish(th_ecs_slots *s)
+{
+    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
+        s->slot[i].vals = s->slot[i].n ? s->buf + s->off[i] : NULL;
+}
+
+/* The members of obj under segment `parent` (walk's first step only). */
+static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
+{
+    walk_ctx w = {pl, pl->kids[parent + 1], pl->by_len[parent + 1], s->found, s->have};
+    th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
+}
+
+/* walk's descent, only into the objects the wanted fields' paths go through */
+static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields)
+{
+    const int *kids = pl->kids[parent + 1];
+    for (int j = 0; j < pl->nkids[parent + 1]; j++) {
+        int k = kids[j];
+        if (s->have[k] && pl->nkids[k + 1] && (pl->through[k] & fields) &&
+            th_jcur_type(s->found[k]) == TH_JOBJ) {
+            walk_level(pl, s, s->found[k], k);
+            descend(pl, s, k, fields);
+        }
+    }
+}
+
+bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, unsigned flags,
+                        th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
+{
+    *timed = false;
+    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
+        s->slot[i].n = 0;
+    s->len = 0;
+    s->m = m;
+    s->a = a;
+    s->raw = raw;
+    th_jcur root = th_jscan_root(raw);
+    if (th_jcur_type(root) != TH_JOBJ)
+        return false;
+    pthread_once(&plan_once, plan_build);
+    bool routing = flags & TH_PROJ_ROUTING;
+    const plan *pl = routing ? &route_plan : &the_plan;
+    s->full_root = !routing;
+    s->escapes = th_jscan_has_backslash(raw);
+    memset(s->have, 0, sizeof s->have);
+    if (!s->escapes)
+        walk_level(pl, s, root, -1);
+    if (s->escapes) {
+        *timed = th_ecs_times(m, a, raw, timestamp_ms, ingested_ms);
+    } else {
+        const int *tk = pl->time_seg;
+        *timed = !s->have[tk[TK_DIGEST_END]] && !s->have[tk[TK_DIGEST_START]] &&
+                 times_of(m, a, s->have[tk[TK_EVENT_TIME]], s->found[tk[TK_EVENT_TIME]],
+                          s->have[tk[TK_TIMESTAMP]], s->found[tk[TK_TIMESTAMP]], timestamp_ms,
+                          ingested_ms);
+    }
+    /* event.provider and event.action: top-level keys, found by either plan */
+    for (size_t i = 0; i < NROUTING; i++)
+        if (!slot_field(s, pl, i))
+            return false;
+    if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS)))
+        for (size_t i = 0; i < NCONST; i++) {
+            slot_begin(s, SLOT_CONST + i);
+            slot_push(s, (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])});
+            slot_end(s, SLOT_CONST + i);
+        }
+    slots_publish(s);
+    return true;
+}
+
+/* project_asn over the source.ip slot */
+static void slots_asn(th_ecs_slots *s)
+{
+    uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
+    if (!nips)
+        return;
+    th_jval **org = th_arena_alloc(s->a, nips * sizeof *org);
+    uint32_t norg = 0;
+    slot_begin(s, SLOT_AS_NUMBER);
+    for (uint32_t i = 0; i < nips; i++) {
+        th_jval ip = s->buf[off + i]; /* a copy: buf may move */
+        th_jval *n = NULL, *o = NULL;
+        if (ip.type == TH_JSTR)
+            asn_lookup(s->m, s->a, ip.u.str, &n, &o);
+        if (n)
+            slot_push(s, *n);
+        if (o)
+            org[norg++] = o;
+    }
+    slot_end(s, SLOT_AS_NUMBER);
+    slot_begin(s, SLOT_AS_ORG);
+    for (uint32_t i = 0; i < norg; i++)
+        slot_push(s, *org[i]);
+    slot_end(s, SLOT_AS_ORG);
+}
+
+bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
+{
+    fields &= ~((1u << NROUTING) - 1); /* the routed fields are there since start */
+    if (!fields && !extras)
+        return true;
+    th_jcur root = th_jscan_root(s->raw);
+    const plan *pl = &the_plan;
+    if (!s->escapes) {
+        if (!s->full_root) { /* start looked at the routed keys only */
+            memset(s->have, 0, sizeof s->have);
+            walk_level(pl, s, root, -1);
+            s->full_root = true;
+        }
+        descend(pl, s, -1, fields);
+    }
+    for (size_t i = NROUTING; i < NTABLE; i++)
+        if ((fields >> i & 1u) && !slot_field(s, pl, i))
+            return false;
+    if (extras & TH_PROJ_ASN)
+        slots_asn(s);
+    for (size_t i = 0; (extras & TH_PROJ_TREES) && i < NTREES; i++) {
+        th_jcur v;
+        bool got;
+        if (s->escapes) {
+            got = th_jcur_get(root, trees[i].key, strlen(trees[i].key), &v);
+        } else {
+            got = s->have[pl->tree_seg[i]];
+            v = s->found[pl->tree_seg[i]];
+        }
+        if (!got)
+            continue;
+        th_json_error err;
+        th_jval *t = th_jcur_to_jval(v, s->a, &err);
+        if (!t)
+            return false;
+        t = th_ecs_prune(s->a, t, true);
+        if (t) {
+            slot_begin(s, SLOT_TREE + i);
+            slot_push(s, *t);
+            slot_end(s, SLOT_TREE + i);
+        }
+    }
+    slots_publish(s);
+    return true;
 }

@@ -26,6 +26,8 @@
 #include "base/arena.h"
 #include "base/str.h"
 #include "json/json.h"
+#include "json/jscan.h"
+#include "query/query.h"
 
 struct th_mapper;
 struct th_jscan;
@@ -77,6 +79,9 @@ bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan 
  * TH_PROJ_TREES). th_ecs_raw_need adds field's; false when the projection
  * does not hold it (nothing added). The computed source.as.* need the
  * projected source.ip too. */
+/* In th_ecs_proj_need.extras only: some reader needs the projection as a
+ * document (th_ecs_project_only), not only as slots. */
+enum { TH_PROJ_DOM = 16 };
 typedef struct th_ecs_proj_need {
     uint32_t fields;
     unsigned extras;
@@ -100,5 +105,53 @@ th_jval *th_ecs_project_only(const struct th_mapper *m, th_arena *a, const struc
 /* The same from the eventTime text, with the mapper's own time texts (mapper.c). */
 bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms);
+
+/* ---- the projection as slots ----------------------------------------------
+ * The same projection without a document: each projected field has a fixed
+ * slot (query.h th_qslot) holding the values th_json_path_each would visit at
+ * that field of th_ecs_project_only's document, in the same order (a subtree
+ * slot holds the pruned subtree, below which a gate looks its path up). A
+ * gate bound with th_ecs_slot_of reads the same as on the document
+ * (tests/ecs/test_demand.c compares them on every corpus and emulated
+ * record); routing reads its fields' slots. Slots: the table fields (in
+ * th_ecs_raw_field_at order, computed ones included), the data stream
+ * constants, then the subtrees. */
+#define TH_ECS_NSLOTS 28
+#define TH_ECS_MAX_SEG 48
+/* A worker's slots: reused record after record (th_ecs_slots_init/free). */
+typedef struct th_ecs_slots {
+    th_qslot slot[TH_ECS_NSLOTS];
+    /* private: the record's state between start and fill */
+    th_jval *buf; /* every value, slot after slot */
+    uint32_t len, cap;
+    uint32_t off[TH_ECS_NSLOTS];
+    const struct th_mapper *m;
+    th_arena *a;
+    const struct th_jscan *raw;
+    th_jcur found[TH_ECS_MAX_SEG];
+    bool have[TH_ECS_MAX_SEG];
+    bool escapes, full_root;
+} th_ecs_slots;
+void th_ecs_slots_init(th_ecs_slots *s);
+void th_ecs_slots_free(th_ecs_slots *s);
+/* The slot of a field path, as th_qslot_fn: a table or computed field, a
+ * data stream constant, or a path at or below a projected subtree. */
+int th_ecs_slot_of(th_str path, th_str *rest);
+/* The ECS field of slot i (NULL past the end). */
+const char *th_ecs_slot_field(size_t i);
+/* The first look: one walk over the record's top-level members (with
+ * TH_PROJ_ROUTING, only over the routed keys and the times' keys) fills the
+ * routed slots (event.provider, event.action and, unless
+ * TH_PROJ_NO_CONSTANTS, the constants; every other slot is empty) and the
+ * times as th_ecs_project_timed. False where th_ecs_project_timed would give
+ * NULL. Values borrow from the record and `a`. */
+bool th_ecs_slots_start(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
+                        unsigned flags, th_ecs_slots *s, int64_t *timestamp_ms,
+                        int64_t *ingested_ms, bool *timed);
+/* Then the table fields in `fields` (th_ecs_proj_need bits) and the extras
+ * (TH_PROJ_ASN, TH_PROJ_TREES), descending only into the objects those
+ * fields' paths go through: the slots then read as th_ecs_project_only's
+ * document. False where that would be NULL. */
+bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
 
 #endif

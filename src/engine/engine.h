@@ -259,8 +259,15 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
  * those (th_engine_gate_need); n == SIZE_MAX: not known, it gets them all. */
 void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
                         const th_str *fields, size_t n);
+/* th_engine_set_gate for a gate that holds when any of q[0..nq) holds
+ * (necessary conditions, th_query_necessary): the engine reads it from the
+ * projection's slots (rawproj.h th_ecs_slots) when every query binds to
+ * them, else from its document. The queries must outlive the engine. */
+void th_engine_set_gate_query(th_engine *e, size_t idx, struct th_query *const *q, size_t nq,
+                              const th_str *fields, size_t n);
 /* What the gates of the candidates in h (th_engine_routes) read of a
- * projection, added to *need. */
+ * projection, added to *need; TH_PROJ_DOM in need->extras when some gate
+ * reads the projection as a document. */
 void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need);
 /* th_engine_plan on the candidates th_engine_routes left in h (a projection
  * with the same routed values), without routing again. */
@@ -275,6 +282,13 @@ bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_
  * meets every event); the candidates are left in h, as th_engine_plan finds
  * them. */
 bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h);
+/* th_engine_routes and th_engine_plan_routed on the projection as slots
+ * (th_ecs_slots_start, then th_ecs_slots_fill with the gates' need); proj,
+ * the same projection as a document, is read only by the gates that need it
+ * (TH_PROJ_DOM) and may be NULL otherwise. Same results as on the document. */
+bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h);
+bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
+                          th_hits *h, th_ecs_demand *d);
 /* th_engine_eval restricted to h->plan (the document must carry the planned
  * rules' demand). */
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);

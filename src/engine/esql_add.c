@@ -50,7 +50,7 @@ static void set_query_reads(th_engine *e, size_t k, const th_query *q, th_arena 
     th_query *gate = th_query_necessary(a, q, th_ecs_raw_field);
     if (gate) {
         size_t ng = th_query_fields(gate, fields, 256);
-        th_engine_set_gate(e, k, kql_pred, gate, fields, ng <= 256 ? ng : SIZE_MAX);
+        th_engine_set_gate_query(e, k, &gate, 1, fields, ng <= 256 ? ng : SIZE_MAX);
     }
 }
 

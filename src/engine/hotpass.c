@@ -1,8 +1,10 @@
 /* The hot pass (DESIGN.md stage 1): prefilter routing, predicate evaluation
  * (thread-safe), and the in-order commit of match records. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "base/limits.h"
@@ -10,6 +12,7 @@
 #include "engine/exceptions.h"
 #include "engine/internal.h"
 #include "engine/sequence.h"
+#include "query/query.h"
 
 /* ---- hot pass ------------------------------------------------------------ */
 
@@ -245,11 +248,56 @@ void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
 
 bool th_engine_has_materialiser(const th_engine *e) { return e->materialise != NULL; }
 
+/* Kept records are the engine's largest allocation (12 MB for the pack on
+ * the bench data), and faulting their pages in one by one was 8% of a run
+ * on the development VM. Past the first few MB they go to 8 MB blocks,
+ * 2 MB aligned and marked for transparent huge pages (where the kernel
+ * offers them; elsewhere they are plain memory), so that a few faults map
+ * them. A small run stays in the arena and takes no block. */
+#define DOC_BLOCK ((size_t)8 << 20)
+#define DOC_BLOCK_AFTER ((uint64_t)4 << 20)
+
+static char *doc_copy(th_engine *e, const char *p, size_t n)
+{
+    size_t need = (n + 1 + 7) & ~(size_t)7;
+    if (e->doc_bytes < DOC_BLOCK_AFTER || need > DOC_BLOCK / 8)
+        return th_arena_strndup(&e->arena, p, n);
+    if (e->doc_left < need) {
+        void *b = aligned_alloc((size_t)2 << 20, DOC_BLOCK);
+        if (!b)
+            return th_arena_strndup(&e->arena, p, n);
+#ifdef MADV_HUGEPAGE
+        madvise(b, DOC_BLOCK, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+        *(void **)b = e->doc_blocks;
+        e->doc_blocks = b;
+        e->doc_cur = (char *)b + 16;
+        e->doc_left = DOC_BLOCK - 16;
+    }
+    char *d = e->doc_cur;
+    memcpy(d, p, n);
+    d[n] = '\0';
+    e->doc_cur += need;
+    e->doc_left -= need;
+    return d;
+}
+
+void th_engine_docs_free(th_engine *e)
+{
+    while (e->doc_blocks) {
+        void *next = *(void **)e->doc_blocks;
+        free(e->doc_blocks);
+        e->doc_blocks = next;
+    }
+    e->doc_cur = NULL;
+    e->doc_left = 0;
+}
+
 static uint32_t store_doc(th_engine *e, const th_event *ev)
 {
     th_edoc d = {0};
     if (ev->raw.n && e->materialise) { /* the raw record: smaller, mapped only for alerts */
-        d.json = th_str_make(th_arena_strndup(&e->arena, ev->raw.p, ev->raw.n), ev->raw.n);
+        d.json = th_str_make(doc_copy(e, ev->raw.p, ev->raw.n), ev->raw.n);
         d.raw = true;
     } else {
         th_buf b;
@@ -334,6 +382,40 @@ static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
         h->mark[h->seen[i]] = 0;
 }
 
+/* The slots of the routed fields (th_ecs_slot_of), found once. */
+static int route_slot[TH_NROUTED];
+static pthread_once_t route_slot_once = PTHREAD_ONCE_INIT;
+static void route_slots_find(void)
+{
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        th_str rest;
+        route_slot[f] = th_ecs_slot_of(th_str_c(th_routed_fields[f]), &rest);
+        if (route_slot[f] < 0 || rest.n)
+            abort(); /* the projection lost a routed field: a build-time mistake */
+    }
+}
+
+/* candidates() on the projection's slots: the values th_json_path_each
+ * visits on its document, in the same order. */
+static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+{
+    pthread_once(&route_slot_once, route_slots_find);
+    h->nseen = 0;
+    for (size_t i = 0; i < e->always.len; i++)
+        see(h, e->always.items[i]);
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        route_ctx rc = {.e = e, .field = th_routed_fields[f], .fidx = (unsigned)f, .memo = h->memo};
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        for (uint32_t k = 0; k < sl->n; k++)
+            route_visit(&sl->vals[k], &rc); /* scalars: the projection holds strings */
+        for (size_t k = 0; k < rc.nhits; k++)
+            for (size_t i = 0; i < rc.hits[k]->len; i++)
+                see(h, rc.hits[k]->items[i]);
+    }
+    for (size_t i = 0; i < h->nseen; i++)
+        h->mark[h->seen[i]] = 0;
+}
+
 static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
 {
     const th_erule *r = e->rules.items[ri];
@@ -393,6 +475,7 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     th_erule *r = e->rules.items[idx];
     r->gate_fn = fn;
     r->gate = pred;
+    r->gate_slots = false; /* an opaque predicate reads documents */
     r->gate_need = (th_ecs_proj_need){0, 0};
     if (n == SIZE_MAX) {
         r->gate_need = TH_PROJ_NEED_ALL;
@@ -403,6 +486,41 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
             r->gate_need = TH_PROJ_NEED_ALL; /* a field it should not read: everything */
 }
 
+/* A gate of th_engine_set_gate_query on a document: any of its queries. */
+static bool gate_any(const void *pred, const th_jval *doc)
+{
+    const th_erule *r = pred;
+    for (size_t i = 0; i < r->ngate_q; i++)
+        if (th_query_match(r->gate_q[i], doc))
+            return true;
+    return false;
+}
+
+static bool gate_any_slots(const th_erule *r, const th_ecs_slots *s)
+{
+    for (size_t i = 0; i < r->ngate_q; i++)
+        if (th_query_match_slots(r->gate_q[i], s->slot))
+            return true;
+    return false;
+}
+
+void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size_t nq,
+                              const th_str *fields, size_t n)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    th_engine_set_gate(e, idx, gate_any, r, fields, n);
+    r->gate_q = TH_ANEWN(&e->arena, th_query *, nq ? nq : 1);
+    r->ngate_q = nq;
+    r->gate_slots = true;
+    for (size_t i = 0; i < nq; i++) {
+        r->gate_q[i] = q[i];
+        if (!th_query_bind_slots(q[i], th_ecs_slot_of))
+            r->gate_slots = false;
+    }
+}
+
 void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
 {
     for (size_t i = 0; i < h->nseen; i++) {
@@ -410,8 +528,31 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
         if (r->gate_fn) {
             need->fields |= r->gate_need.fields;
             need->extras |= r->gate_need.extras;
+            if (!r->gate_slots)
+                need->extras |= TH_PROJ_DOM;
         }
     }
+}
+
+bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+{
+    candidates_slots(e, s, h);
+    return h->nseen > 0;
+}
+
+bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
+                          th_hits *h, th_ecs_demand *d)
+{
+    h->nplan = 0;
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn &&
+            !(r->gate_slots ? gate_any_slots(r, s) : !proj || r->gate_fn(r->gate, proj)))
+            continue;
+        h->plan[h->nplan++] = h->seen[i];
+        th_ecs_demand_merge(d, &r->dem);
+    }
+    return h->nplan > 0;
 }
 
 bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h)

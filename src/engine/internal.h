@@ -90,6 +90,9 @@ typedef struct th_erule {
     th_pred_fn gate_fn; /* necessary condition on the raw projection, or NULL */
     const void *gate;
     th_ecs_proj_need gate_need; /* what the gate reads of the projection */
+    struct th_query **gate_q;   /* th_engine_set_gate_query: the gate is any of these */
+    size_t ngate_q;
+    bool gate_slots;            /* ... and every one reads slots (th_query_bind_slots) */
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
@@ -139,6 +142,11 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    /* hotpass.c store_doc: past a few MB, kept records go to large blocks
+     * the kernel may back with huge pages (th_engine_docs_free releases them) */
+    void *doc_blocks;
+    char *doc_cur;
+    size_t doc_left;
     uint64_t alert_bytes;  /* alert documents held (as text) for the final ordering */
     uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
     uint64_t retained_peak; /* largest doc + match + state bytes */
@@ -156,6 +164,7 @@ struct th_engine {
 /* The fields the prefilter index routes on, most selective first. */
 #define TH_NROUTED 3
 extern const char *const th_routed_fields[TH_NROUTED];
+void th_engine_docs_free(th_engine *e);
 uint64_t th_now_ns(void);
 
 /* ---- schedule.c --------------------------------------------------------- */

@@ -175,6 +175,7 @@ typedef struct prepared {
 typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
+    th_ecs_slots slots;  /* its projection, for routing and the gates */
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     th_buf out;          /* render's output */
     th_pipeline_profile prof;
@@ -186,6 +187,7 @@ static void ws_init(worker_state *w, const th_pipeline *p)
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_init(&w->hits[i], p->engines[i]);
     w->scan = th_jscan_new();
+    th_ecs_slots_init(&w->slots);
     w->route_first = -1;
     th_buf_init(&w->out);
 }
@@ -196,6 +198,7 @@ static void ws_free(worker_state *w, const th_pipeline *p)
         th_hits_free(&w->hits[i]);
     th_jscan_free(w->scan);
     th_buf_free(&w->out);
+    th_ecs_slots_free(&w->slots);
 }
 
 static void ws_clear(worker_state *w, const th_pipeline *p)
@@ -295,16 +298,18 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     int64_t ts, ing;
     if (w->route_first < 0)
         w->route_first = routing_can_rule_out(p, a, w);
-    /* A first look at what routing reads: the candidates, and what their
-     * gates read. With the seed rule most records stop here. */
+    /* A first look at what routing reads, as slots: the candidates, and what
+     * their gates read. With the seed rule most records stop here. When
+     * routing rules nothing out (the pack), the look walks every top-level
+     * key the gates may need, so that the record is walked once. */
     bool timed;
-    unsigned look = TH_PROJ_ROUTING | (w->route_first ? TH_PROJ_NO_CONSTANTS : 0);
-    th_jval *rp = th_ecs_project_timed(p->mapper, a, scan, look, &ts, &ing, &timed);
-    if (!rp)
+    unsigned look = w->route_first ? TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS : 0;
+    th_ecs_slots *sl = &w->slots;
+    if (!th_ecs_slots_start(p->mapper, a, scan, look, sl, &ts, &ing, &timed))
         return false;
     bool routed = false;
     for (size_t i = 0; i < p->nengines; i++)
-        routed |= th_engine_routes(p->engines[i], rp, &w->hits[i]);
+        routed |= th_engine_routes_slots(p->engines[i], sl, &w->hits[i]);
     if (!routed) {
         /* the mapped event.provider/action are among the projected values
          * (and the constants route nowhere when they were left out), so the
@@ -314,20 +319,27 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
-    /* the projection the candidates' gates read: the same routed values, so
-     * the same candidates (th_engine_plan_routed keeps them) */
+    if (!timed)
+        return false;
+    /* what the candidates' gates read: the same routed values, so the same
+     * candidates (th_engine_plan_slots keeps them) */
     th_ecs_proj_need need = {0, 0};
     for (size_t i = 0; i < p->nengines; i++)
         th_engine_gate_need(p->engines[i], &w->hits[i], &need);
-    th_jval *proj = th_ecs_project_only(p->mapper, a, scan, lv->extras & need.extras, need.fields,
-                                        &ts, &ing, &timed);
-    if (!proj || !timed)
+    if (!th_ecs_slots_fill(sl, lv->extras & need.extras, need.fields))
         return false;
+    const th_jval *proj = NULL; /* only for a gate that reads documents (rare) */
+    if (need.extras & TH_PROJ_DOM) {
+        proj = th_ecs_project_only(p->mapper, a, scan, lv->extras & need.extras, need.fields, &ts,
+                                   &ing, &timed);
+        if (!proj || !timed)
+            return false;
+    }
     th_ecs_demand d;
     th_ecs_demand_none(&d);
     bool any = false;
     for (size_t i = 0; i < p->nengines; i++)
-        any |= th_engine_plan_routed(p->engines[i], proj, &w->hits[i], &d);
+        any |= th_engine_plan_slots(p->engines[i], sl, proj, &w->hits[i], &d);
     if (!any) { /* no rule can match: the event only counts */
         skip_record(p, r, w, ts, ing);
         return true;

@@ -97,6 +97,8 @@ struct cnode {
     const th_lregex *re;   /* KW_REGEX: the Lucene RegExp automaton, in the arena */
     th_str path2;          /* FIELD_CONTAINS */
     const th_ir *ir;
+    int slot;              /* th_query_bind_slots: the slot the leaf reads */
+    th_str slot_rest;      /* the path below that slot's field (empty: the field) */
 };
 
 struct th_query {
@@ -105,11 +107,15 @@ struct th_query {
     cnode *root;
     th_str *fields;        /* distinct paths read */
     size_t nfields;
+    bool slots_bound;      /* th_query_bind_slots succeeded */
 };
 
 /* eval.c */
 typedef enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_NULL = 2 } tv;
 tv th_cnode_eval(const cnode *c, const th_jval *doc);
+/* The same over numbered fields (th_query_bind_slots gave every leaf one). */
+tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots);
+bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
 
 /* match.c: value helpers shared by compile and eval */
 bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out);

@@ -548,6 +548,19 @@ bool th_query_match(const th_query *q, const th_jval *doc)
     return q && doc && th_cnode_eval(q->root, doc) == TV_TRUE;
 }
 
+bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of)
+{
+    if (!q)
+        return false;
+    q->slots_bound = th_cnode_bind_slots(q->root, slot_of);
+    return q->slots_bound;
+}
+
+bool th_query_match_slots(const th_query *q, const th_qslot *slots)
+{
+    return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots) == TV_TRUE;
+}
+
 bool th_query_keyword_text(const th_jval *v, th_str *out)
 {
     return v && th_q_keyword_text(v, 0, out);

@@ -462,3 +462,144 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
     }
     }
 }
+
+/* ---- over slots (th_query_bind_slots) ----------------------------------- */
+
+/* A rough cost of evaluating c on one value (comparisons of a few bytes = 1;
+ * parsing a number, date or address, or scanning a string, costs more). */
+static unsigned cost(const cnode *c)
+{
+    unsigned k = c->slot_rest.n ? 4 : 0; /* a path to look up below a subtree */
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return 0;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            k += cost(c->kids[i]);
+        return k;
+    case CT_EXISTS:
+        return k + (c->ftype == TH_FT_KEYWORD || c->ftype == TH_FT_WILDCARD ? 1 : 4);
+    case CT_KW_EQ:
+    case CT_KW_PREFIX:
+    case CT_BOOL_EQ:
+    case CT_DYN_EQ:
+        return k + 1;
+    case CT_KW_SET:
+    case CT_KW_RANGE:
+        return k + 2;
+    case CT_KW_WILD:
+        return k + (c->wp.shape == WS_GENERAL ? 3 : 1);
+    case CT_KW_WILDSET:
+        return k + 3 + (unsigned)c->nwps;
+    case CT_NUM_RANGE:
+    case CT_DATE_RANGE:
+    case CT_IP_RANGE:
+        return k + 4;
+    default:
+        return k + 8; /* regular expressions, text analysis */
+    }
+}
+
+bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
+{
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return true;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!th_cnode_bind_slots(c->kids[i], slot_of))
+                return false;
+        /* cheapest first: an AND stops at the first FALSE and an OR at the
+         * first TRUE, and neither result depends on the order (a NULL only
+         * matters when no child decides) */
+        for (size_t i = 1; c->test != CT_NOT && i < c->nkids; i++) {
+            cnode *x = c->kids[i];
+            unsigned cx = cost(x);
+            size_t j = i;
+            for (; j > 0 && cost(c->kids[j - 1]) > cx; j--)
+                c->kids[j] = c->kids[j - 1];
+            c->kids[j] = x;
+        }
+        return true;
+    case CT_FREE:            /* reads every field */
+    case CT_FIELD_CONTAINS:  /* reads two */
+        return false;
+    default:
+        c->slot = c->path.n ? slot_of(c->path, &c->slot_rest) : -1;
+        return c->slot >= 0;
+    }
+}
+
+/* th_json_path_each's visit_flat: arrays flattened, in order */
+static bool visit_flat(const th_jval *v, vstate *st)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!visit_flat(v->u.items[i], st))
+                return false;
+        return true;
+    }
+    return visit(v, st);
+}
+
+tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
+{
+    switch (c->test) {
+    case CT_TRUE:
+        return TV_TRUE;
+    case CT_FALSE:
+        return TV_FALSE;
+    case CT_AND: {
+        tv r = TV_TRUE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            if (k == TV_FALSE)
+                return TV_FALSE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_OR: {
+        tv r = TV_FALSE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            if (k == TV_TRUE)
+                return TV_TRUE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_NOT: {
+        tv k = th_cnode_eval_slots(c->kids[0], slots);
+        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
+    }
+    case CT_FREE:
+    case CT_FIELD_CONTAINS:
+        return TV_FALSE; /* never bound (th_cnode_bind_slots) */
+    default: {
+        /* the values th_json_path_each(doc, path) visits, in the same order:
+         * the slot's values, or below each of them the rest of the path */
+        vstate st = {c, false, 0};
+        const th_qslot *s = &slots[c->slot];
+        for (uint32_t i = 0; i < s->n; i++)
+            if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
+                               : !visit_flat(&s->vals[i], &st))
+                break;
+        if (c->flags & TH_IRF_3VL) {
+            if (c->test == CT_EXISTS)
+                return st.count > 0 ? TV_TRUE : TV_FALSE;
+            if (st.count != 1)
+                return TV_NULL;
+        }
+        return st.hit ? TV_TRUE : TV_FALSE;
+    }
+    }
+}

@@ -86,4 +86,28 @@ size_t th_query_fields(const th_query *q, th_str *out, size_t max);
  * NULL when nothing is left (no condition). Lives in the arena. */
 th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str field));
 
+/* ---- slots: a document as numbered fields ------------------------------
+ * A reader that knows before any document which fields it will be asked
+ * for can number them (slots) and hand the evaluator each slot's values
+ * instead of a document: no tree is built and no path searched. Slot i
+ * holds vals[0..n): what th_json_path_each would visit at the slot's field
+ * (in that order), or, for a slot standing for an object copied whole, the
+ * value(s) below which the rest of a leaf's path is looked up as in a
+ * document. A field with no values has n == 0. */
+typedef struct th_qslot {
+    const th_jval *vals;
+    uint32_t n;
+} th_qslot;
+/* The slot of a field path (>= 0), *rest the part of the path below the
+ * slot's own field (empty when the path is that field); -1 when no slot
+ * holds it. */
+typedef int (*th_qslot_fn)(th_str path, th_str *rest);
+/* Gives every leaf of q its slot; false when some leaf cannot be read from
+ * slots (an unknown path, KQL free text, a field-to-field script): q then
+ * stays for documents only. Not thread-safe (it writes q): call at load. */
+bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of);
+/* th_query_match on the document whose fields are exactly those of the
+ * slots (other fields absent). q must have been bound. Thread-safe. */
+bool th_query_match_slots(const th_query *q, const th_qslot *slots);
+
 #endif

@@ -63,9 +63,11 @@ typedef struct group {
 typedef struct gate_group {
     th_ecs_proj_need need;
     TH_VEC(th_query *) gates;
+    TH_VEC(bool) bound; /* th_query_bind_slots succeeded: it also reads slots */
 } gate_group;
 
 typedef struct fx {
+    size_t ngates, nbound;
     th_arena a;
     TH_VEC(group) groups;
     size_t nfields;
@@ -92,11 +94,15 @@ static void add_gate(fx *f, th_query *q)
             f->gates.items[i].need.extras == need.extras)
             gg = &f->gates.items[i];
     if (!gg) {
-        gate_group ng = {need, {0}};
+        gate_group ng = {need, {0}, {0}};
         TH_VEC_PUSH(&f->gates, ng);
         gg = &f->gates.items[f->gates.len - 1];
     }
     TH_VEC_PUSH(&gg->gates, g);
+    bool bound = th_query_bind_slots(g, th_ecs_slot_of);
+    TH_VEC_PUSH(&gg->bound, bound);
+    f->ngates++;
+    f->nbound += bound;
 }
 
 static void add_field(fx *f, const char *field)
@@ -217,6 +223,7 @@ typedef struct tally {
     uint64_t records, checks, diffs, nonempty;
     uint64_t proj, proj_values, proj_misses, times, times_diffs, times_walks;
     uint64_t gate_checks, gate_true, gate_diffs;
+    uint64_t slot_gate_checks, slot_gate_diffs, slot_values, slot_diffs, slot_fails;
 } tally;
 
 typedef struct texts {
@@ -241,13 +248,56 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
     th_jscan *scan = th_jscan_new();
     assert_true(th_jscan_load(scan, rec->text.p, rec->text.n, NULL));
     th_jval *proj = th_ecs_project(m, a, scan);
+    th_ecs_slots sl[2];
+    th_ecs_slots_init(&sl[0]);
+    th_ecs_slots_init(&sl[1]);
     if (proj) {
         t->proj++;
+        /* every slot holds what the whole projection's document has there */
+        int64_t ts0, ing0;
+        bool timed0;
+        if (th_ecs_slots_start(m, a, scan, 0, &sl[0], &ts0, &ing0, &timed0) &&
+            th_ecs_slots_fill(&sl[0], TH_PROJ_ALL, UINT32_MAX)) {
+            for (size_t i = 0; th_ecs_slot_field(i); i++) {
+                th_buf want;
+                th_buf_init(&want);
+                values(proj, th_ecs_slot_field(i), &want);
+                vals x;
+                th_buf_init(&x.b);
+                for (uint32_t k = 0; k < sl[0].slot[i].n; k++)
+                    collect(&sl[0].slot[i].vals[k], &x);
+                t->slot_values++;
+                if ((x.b.len != want.len || (want.len && memcmp(want.data, x.b.data, want.len))) &&
+                    t->slot_diffs++ < 10)
+                    print_message("SLOT %s:%llu %s: projection [%.*s] slots [%.*s]\n", rec->file,
+                                  (unsigned long long)rec->offset, th_ecs_slot_field(i),
+                                  (int)want.len, want.data ? want.data : "", (int)x.b.len,
+                                  x.b.data ? x.b.data : "");
+                th_buf_free(&x.b);
+                th_buf_free(&want);
+            }
+        } else if (t->slot_fails++ < 10) {
+            print_message("SLOTS %s:%llu: no slots where the projection was made\n", rec->file,
+                          (unsigned long long)rec->offset);
+        }
         /* a gate reads the same on the projection of only what it needs */
         for (size_t i = 0; i < fx_->gates.len; i++) {
             const gate_group *gg = &fx_->gates.items[i];
             th_jval *part = th_ecs_project_only(m, a, scan, gg->need.extras, gg->need.fields,
                                                 NULL, NULL, NULL);
+            /* the pipeline's slots of the same fields, after either first look */
+            bool filled[2];
+            for (int look = 0; look < 2; look++) {
+                int64_t ts, ing;
+                bool timed;
+                unsigned flags = look ? TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS : 0;
+                filled[look] = th_ecs_slots_start(m, a, scan, flags, &sl[look], &ts, &ing, &timed) &&
+                               th_ecs_slots_fill(&sl[look], gg->need.extras, gg->need.fields);
+                if (filled[look] != (part != NULL) && t->slot_fails++ < 10)
+                    print_message("SLOTS %s:%llu: slots %s, projection %s (look %d)\n", rec->file,
+                                  (unsigned long long)rec->offset, filled[look] ? "made" : "not made",
+                                  part ? "made" : "not made", look);
+            }
             for (size_t k = 0; k < gg->gates.len; k++) {
                 bool want = th_query_match(gg->gates.items[k], proj);
                 bool got = part && th_query_match(gg->gates.items[k], part);
@@ -257,6 +307,15 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
                     print_message("GATE %s:%llu: gate %zu/%zu is %d on the whole projection, "
                                   "%d on the projection of its fields\n",
                                   rec->file, (unsigned long long)rec->offset, i, k, want, got);
+                for (int look = 0; look < 2 && part && gg->bound.items[k]; look++) {
+                    bool slot = filled[look] && th_query_match_slots(gg->gates.items[k], sl[look].slot);
+                    t->slot_gate_checks++;
+                    if (slot != got && t->slot_gate_diffs++ < 10)
+                        print_message("GATE %s:%llu: gate %zu/%zu is %d on the projection, %d on "
+                                      "its slots (look %d)\n",
+                                      rec->file, (unsigned long long)rec->offset, i, k, got, slot,
+                                      look);
+                }
             }
         }
         for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
@@ -306,6 +365,19 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
                           rec->file, (unsigned long long)rec->offset, extras, timed2,
                           (long long)ts2, (long long)ing2, timed, (long long)ts, (long long)ing);
     }
+    for (int look = 0; look < 2; look++) { /* the slots' first look: the same times */
+        int64_t ts2 = 0, ing2 = 0;
+        bool timed2 = false;
+        unsigned flags = look ? TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS : 0;
+        bool made = th_ecs_slots_start(m, a, scan, flags, &sl[look], &ts2, &ing2, &timed2);
+        t->times_walks++;
+        if (made && (timed2 != timed || (timed && (ts2 != ts || ing2 != ing))) &&
+            t->times_diffs++ < 10)
+            print_message("TIMES %s:%llu: th_ecs_slots_start (look %d) %d, th_ecs_times %d\n",
+                          rec->file, (unsigned long long)rec->offset, look, timed2, timed);
+    }
+    th_ecs_slots_free(&sl[0]);
+    th_ecs_slots_free(&sl[1]);
     if (timed) {
         th_event ev = {.doc = (th_jval *)full};
         th_event_read_times(&ev);
@@ -471,13 +543,29 @@ static void test_differential(void **state)
                   (unsigned long long)t.gate_true);
     assert_true(f.gates.len > 3 && t.gate_true > 0);
     assert_int_equal(t.gate_diffs, 0);
+    print_message("RATE: slots hold the projection's values on %llu/%llu (record, slot) checks; "
+                  "gates read the same on slots on %llu/%llu checks (%zu of %zu gates bind to "
+                  "slots); slots made where the projection is: %llu differences\n",
+                  (unsigned long long)(t.slot_values - t.slot_diffs),
+                  (unsigned long long)t.slot_values,
+                  (unsigned long long)(t.slot_gate_checks - t.slot_gate_diffs),
+                  (unsigned long long)t.slot_gate_checks, f.nbound, f.ngates,
+                  (unsigned long long)t.slot_fails);
+    assert_true(f.nbound * 10 >= f.ngates * 9); /* nearly all AWS gates read slots */
+    assert_true(t.slot_gate_checks > t.gate_checks); /* both looks, most gates */
+    assert_true(t.slot_values >= t.proj * TH_ECS_NSLOTS);
+    assert_int_equal(t.slot_diffs, 0);
+    assert_int_equal(t.slot_gate_diffs, 0);
+    assert_int_equal(t.slot_fails, 0);
     th_mapper_free(m);
     th_diags_free(&d);
     for (size_t i = 0; i < f.groups.len; i++)
         TH_VEC_FREE(&f.groups.items[i].fields);
     TH_VEC_FREE(&f.groups);
-    for (size_t i = 0; i < f.gates.len; i++)
+    for (size_t i = 0; i < f.gates.len; i++) {
         TH_VEC_FREE(&f.gates.items[i].gates);
+        TH_VEC_FREE(&f.gates.items[i].bound);
+    }
     TH_VEC_FREE(&f.gates);
     th_ruleset_free(&f.rs);
     th_arena_free(&f.a);

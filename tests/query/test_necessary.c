@@ -2,7 +2,10 @@
  * mapping. Kept: leaves on accepted fields under AND, OR when every branch
  * keeps one. Dropped: NOT, other fields, ES|QL three-valued leaves. And the
  * property it exists for: on random documents, whenever the query holds, the
- * necessary condition holds too. */
+ * necessary condition holds too. Also the slot accessor the gates use
+ * (th_query_bind_slots / th_query_match_slots): on random documents, a query
+ * reads the same from slots filled with what th_json_path_each visits as
+ * from the document. */
 #include "th_test.h"
 
 #include "query/ir.h"
@@ -110,11 +113,120 @@ static void test_implication(void **state)
     th_arena_free(&a);
 }
 
+/* Slots for test_slots: a, b, c.d, and t, an object read below */
+static const char *const slot_fields[] = {"a", "b", "c.d", "t"};
+static int slot_of(th_str path, th_str *rest)
+{
+    *rest = TH_STR_NULL;
+    for (int i = 0; i < 3; i++)
+        if (th_str_eqc(path, slot_fields[i]))
+            return i;
+    if (path.n >= 1 && path.p[0] == 't' && (path.n == 1 || path.p[1] == '.')) {
+        if (path.n > 2)
+            *rest = th_str_make(path.p + 2, path.n - 2);
+        return 3;
+    }
+    return -1;
+}
+
+typedef struct slot_fill {
+    th_jval vals[64];
+    uint32_t n;
+} slot_fill;
+
+static bool fill_visit(const th_jval *v, void *ctx)
+{
+    slot_fill *f = ctx;
+    if (f->n < 64)
+        f->vals[f->n++] = *v;
+    return true;
+}
+
+static void test_slots(void **state)
+{
+    (void)state;
+    static const char *const queries[] = {
+        "a: x and b: y", "a: x* or c.d: *y", "not a: x and (b: y or c.d: z)", "c.d: *",
+        "a: 3 or b >= 2", "t.x: x and not t.y.z: y", "t.y: * or a: \"\"", "t: * and b: x*y",
+        "a < 5 and c.d > 1", "(a: x or a: y or a: z) and not (b: x or b: y)",
+    };
+    static const char *const unbound[] = {"e: x", "a: x and c: y", "x", "a: x or c.e: y"};
+    static const char *const vals[] = {"\"x\"", "\"y\"", "\"xy\"", "\"\"", "3", "1.5",
+                                       "true", "null", "[\"x\",4]", "{\"z\":\"y\"}"};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; i < sizeof unbound / sizeof unbound[0]; i++) {
+        th_query *q = th_query_compile(&a, TH_QLANG_KQL, unbound[i], strlen(unbound[i]), NULL, &d);
+        assert_non_null(q);
+        assert_false(th_query_bind_slots(q, slot_of));
+    }
+    uint64_t seed = 777, checked = 0, same = 0, held = 0;
+    for (size_t qi = 0; qi < sizeof queries / sizeof queries[0]; qi++) {
+        th_query *q = th_query_compile(&a, TH_QLANG_KQL, queries[qi], strlen(queries[qi]), NULL, &d);
+        assert_non_null(q);
+        assert_true(th_query_bind_slots(q, slot_of));
+        for (int it = 0; it < 500; it++) {
+            char doc[512];
+            size_t used = (size_t)snprintf(doc, sizeof doc, "{");
+            for (int f = 0; f < 5; f++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                unsigned r = (unsigned)(seed >> 33);
+                if (r % 4 == 0)
+                    continue; /* missing */
+                const char *v = vals[(r >> 3) % 10], *w = vals[(r >> 8) % 10];
+                const char *sep = used > 1 ? "," : "";
+                if (f < 2) /* a, b: a value or an array of two */
+                    used += (size_t)snprintf(doc + used, sizeof doc - used,
+                                             r & 4 ? "%s\"%s\":[%s,%s]" : "%s\"%s\":%s%.0s", sep,
+                                             f ? "b" : "a", v, w);
+                else if (f == 2) /* c.d through an object */
+                    used += (size_t)snprintf(doc + used, sizeof doc - used,
+                                             "%s\"c\":{\"d\":%s,\"e\":%s}", sep, v, w);
+                else if (f == 3) /* t: an object, nested, or an array of them */
+                    used += (size_t)snprintf(doc + used, sizeof doc - used,
+                                             r & 4 ? "%s\"t\":[{\"x\":%s},{\"y\":{\"z\":%s}}]"
+                                                   : "%s\"t\":{\"x\":%s,\"y\":%s}",
+                                             sep, v, w);
+                else /* a key the slots do not hold */
+                    used += (size_t)snprintf(doc + used, sizeof doc - used, "%s\"e\":%s", sep, v);
+            }
+            snprintf(doc + used, sizeof doc - used, "}");
+            th_json_error err;
+            th_jval *dv = th_json_parse(&a, doc, strlen(doc), &err);
+            assert_non_null(dv);
+            slot_fill fills[4];
+            th_qslot slots[4];
+            for (int i = 0; i < 4; i++) {
+                fills[i].n = 0;
+                th_json_path_each(dv, th_str_c(slot_fields[i]), fill_visit, &fills[i]);
+                slots[i] = (th_qslot){fills[i].vals, fills[i].n};
+            }
+            bool want = th_query_match(q, dv), got = th_query_match_slots(q, slots);
+            checked++;
+            held += want;
+            same += want == got;
+            if (want != got)
+                print_message("query %s, doc %s: %d on the document, %d on slots\n", queries[qi],
+                              doc, want, got);
+        }
+    }
+    print_message("RATE: slots read as the document on %llu/%llu (query, document) checks, "
+                  "%llu true\n",
+                  (unsigned long long)same, (unsigned long long)checked, (unsigned long long)held);
+    assert_true(held > checked / 10 && held < checked * 9 / 10); /* both outcomes exercised */
+    assert_int_equal(same, checked);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_implication),
+        cmocka_unit_test(test_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

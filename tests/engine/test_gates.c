@@ -1,0 +1,159 @@
+/* Gates on the projection's slots (hotpass.c): routing reads the routed
+ * slots, a gate given as queries reads slots, an opaque gate
+ * (th_engine_set_gate) asks for the projected document (TH_PROJ_DOM) and
+ * reads it, and lets the rule through when no document is given. */
+#include "th_test.h"
+
+#include "ecs/mapper.h"
+#include "ecs/rawproj.h"
+#include "engine/engine.h"
+#include "json/jscan.h"
+#include "query/query.h"
+#include "rules/rule.h"
+
+typedef struct name_is {
+    const char *value;
+} name_is;
+
+static bool name_visit(const th_jval *v, void *ctx)
+{
+    return !(v->type == TH_JSTR && th_str_eqc(v->u.str, ctx));
+}
+
+/* an opaque predicate: some user.name of the document is p->value */
+static bool name_pred(const void *pred, const th_jval *doc)
+{
+    const name_is *p = pred;
+    return !th_json_path_each(doc, TH_STR_LIT("user.name"), name_visit, (void *)p->value);
+}
+
+static void rule_of(th_rule *r, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->type = TH_RULE_QUERY;
+    r->name = r->rule_id = name;
+    r->severity = "low";
+    r->lookback_ms = 60000;
+    r->interval_ms = 60000;
+    r->max_signals = 100;
+}
+
+static th_query *kql(th_arena *a, const char *text)
+{
+    th_diags d;
+    th_diags_init(&d);
+    th_query *q = th_query_compile(a, TH_QLANG_KQL, text, strlen(text), NULL, &d);
+    th_diags_free(&d);
+    assert_non_null(q);
+    return q;
+}
+
+/* The planned rules (indexes) for one raw record, with or without the
+ * projected document; -1 when routing finds no candidate. */
+static int plan_of(th_engine *e, const th_mapper *m, th_arena *a, const char *rec, bool with_doc,
+                   bool *dom, size_t *plan, size_t *nplan)
+{
+    th_jscan *scan = th_jscan_new();
+    assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+    th_ecs_slots sl;
+    th_ecs_slots_init(&sl);
+    th_hits h;
+    th_hits_init(&h, e);
+    int64_t ts, ing;
+    bool timed;
+    int rc = -1;
+    assert_true(th_ecs_slots_start(m, a, scan, 0, &sl, &ts, &ing, &timed));
+    assert_true(timed);
+    if (th_engine_routes_slots(e, &sl, &h)) {
+        th_ecs_proj_need need = {0, 0};
+        th_engine_gate_need(e, &h, &need);
+        *dom = (need.extras & TH_PROJ_DOM) != 0;
+        assert_true(th_ecs_slots_fill(&sl, need.extras & TH_PROJ_ALL, need.fields));
+        const th_jval *doc =
+            with_doc ? th_ecs_project_only(m, a, scan, need.extras & TH_PROJ_ALL, need.fields,
+                                           NULL, NULL, NULL)
+                     : NULL;
+        th_ecs_demand d;
+        th_ecs_demand_none(&d);
+        rc = th_engine_plan_slots(e, &sl, doc, &h, &d);
+        *nplan = h.nplan;
+        for (size_t i = 0; i < h.nplan; i++)
+            plan[i] = h.plan[i];
+    }
+    th_hits_free(&h);
+    th_ecs_slots_free(&sl);
+    th_jscan_free(scan);
+    return rc;
+}
+
+static void gates_on_slots(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    th_mapper *m = th_mapper_new(&mo, &d);
+    assert_non_null(m);
+    th_engine_opts o;
+    th_engine_opts_default(&o);
+    th_engine *e = th_engine_new(&o);
+    th_rule r[4];
+    rule_of(&r[0], "alice");
+    rule_of(&r[1], "bob");
+    rule_of(&r[2], "opaque alice");
+    rule_of(&r[3], "list");
+    /* 0, 1: routed on the action, gated on user.name (read from slots) */
+    th_engine_add_query(e, &r[0], kql(&a, "event.action: CreateUser and user.name: alice"), &a,
+                        NULL);
+    th_engine_add_query(e, &r[1], kql(&a, "event.action: CreateUser and user.name: bob"), &a,
+                        NULL);
+    /* 2: the same action, an opaque gate on the document */
+    const th_str create[] = {TH_STR_LIT("CreateUser")}; /* copied by the engine */
+    th_prefilter pf = {"event.action", create, 1, false};
+    static const name_is alice = {"alice"};
+    size_t k = th_engine_add_rule(e, &r[2], name_pred, &alice, &pf, 1, NULL);
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    th_engine_set_gate(e, k, name_pred, &alice, gf, 1);
+    /* 3: another action */
+    th_engine_add_query(e, &r[3], kql(&a, "event.action: ListUsers"), &a, NULL);
+    const char *alice_rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+                            "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                            "{\"type\":\"IAMUser\",\"userName\":\"alice\"}}";
+    const char *carol_rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+                            "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                            "{\"type\":\"IAMUser\",\"userName\":\"carol\"}}";
+    const char *other_rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"GetUser\","
+                            "\"eventTime\":\"2024-01-01T00:00:00Z\"}";
+    size_t plan[8], n = 0;
+    bool dom = false;
+    /* alice: rules 0 (slots) and 2 (document); bob's gate fails on slots */
+    assert_int_equal(plan_of(e, m, &a, alice_rec, true, &dom, plan, &n), 1);
+    assert_true(dom);
+    assert_int_equal(n, 2);
+    assert_int_equal(plan[0], 0);
+    assert_int_equal(plan[1], 2);
+    /* carol: no gate holds */
+    assert_int_equal(plan_of(e, m, &a, carol_rec, true, &dom, plan, &n), 0);
+    assert_int_equal(n, 0);
+    /* without the document the opaque gate cannot rule anything out */
+    assert_int_equal(plan_of(e, m, &a, carol_rec, false, &dom, plan, &n), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(plan[0], 2);
+    /* routed nowhere */
+    assert_int_equal(plan_of(e, m, &a, other_rec, true, &dom, plan, &n), -1);
+    th_engine_free(e);
+    th_mapper_free(m);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gates_on_slots),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
