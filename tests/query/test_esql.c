@@ -385,11 +385,54 @@ static void prefix_then_rest_equals_whole(void **state)
     th_arena_free(&a);
 }
 
+/* VALUES and COUNT_DISTINCT skip a value identical to the one gathered just
+ * before it: runs of one value, a run broken by a multi-valued cell, a value
+ * that comes back after others, and both aggregates over the same rows. */
+static const char *const runs[] = {
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"a\",\"n\":1}",
+    "{\"g\":\"p\",\"k\":[\"c\",\"a\"],\"n\":[3,1]}",
+    "{\"g\":\"q\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"q\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"p\"}",
+    NULL};
+
+static void values_over_runs(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_esql_result *r = run(&a,
+                            "FROM logs-* | STATS v = VALUES(k), d = COUNT_DISTINCT(k), vn = VALUES(n), "
+                            "dn = COUNT_DISTINCT(n), c = COUNT(k) BY g | SORT g",
+                            runs);
+    assert_int_equal(th_esql_nrows(r), 2);
+    assert_string_equal(cell(&a, r, 0, "g"), "\"p\"");
+    assert_string_equal(cell(&a, r, 0, "v"), "[\"a\",\"b\",\"c\"]");
+    assert_string_equal(cell(&a, r, 0, "d"), "3");
+    assert_string_equal(cell(&a, r, 0, "vn"), "[1,2,3]");
+    assert_string_equal(cell(&a, r, 0, "dn"), "3");
+    assert_string_equal(cell(&a, r, 0, "c"), "7"); /* COUNT still counts every value */
+    assert_string_equal(cell(&a, r, 1, "g"), "\"q\"");
+    assert_string_equal(cell(&a, r, 1, "v"), "\"b\"");
+    assert_string_equal(cell(&a, r, 1, "d"), "1");
+    assert_string_equal(cell(&a, r, 1, "vn"), "2");
+    /* without BY: one group over every row */
+    r = run(&a, "FROM logs-* | STATS v = VALUES(k), dn = COUNT_DISTINCT(n)", runs);
+    assert_string_equal(cell(&a, r, 0, "v"), "[\"a\",\"b\",\"c\"]");
+    assert_string_equal(cell(&a, r, 0, "dn"), "3");
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(where_three_valued),
         cmocka_unit_test(stats_groups),
+        cmocka_unit_test(values_over_runs),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
