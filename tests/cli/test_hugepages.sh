@@ -16,24 +16,28 @@ TH_NO_HUGEPAGES=1 expect_rc "run (TH_NO_HUGEPAGES=1)" 1 "$TH" run --rules "$TMP/
 if [ -s "$TMP/a.ndjson" ] && cmp -s "$TMP/a.ndjson" "$TMP/b.ndjson"; then ok "same alerts with and without huge pages ($(wc -l <"$TMP/a.ndjson"))"
 else nok "same alerts with and without huge pages" "$(wc -l <"$TMP/a.ndjson") vs $(wc -l <"$TMP/b.ndjson")"; fi
 
-# A running trailhound's huge pages (AnonHugePages, kB), reading the AWS pack
-# (tens of MB of heap) and standard input held open by sleep. (Its
+# A running trailhound's huge pages (AnonHugePages, kB), having read the AWS
+# pack (tens of MB of heap) and waiting on standard input (a FIFO held open). (Its
 # GLIBC_TUNABLES as /proc shows it is no witness: glibc rewrites it.)
 PACK=${TH_CORPUS:-$TH_ROOT/../shared/corpus}/detection-rules/rules/integrations/aws
 [ -d "$PACK" ] || PACK=/work/shared/corpus/detection-rules/rules/integrations/aws
 huge_of() { # VAR=VALUE...
-  ( env "$@" sh -c 'sleep 4' | env "$@" "$TH" run --rules "$PACK" --data - -o /dev/null >/dev/null 2>&1 ) &
-  local pid="" v=none i
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+  rm -f "$TMP/in"
+  mkfifo "$TMP/in"
+  env "$@" "$TH" run --rules "$PACK" --data - -o /dev/null <"$TMP/in" >/dev/null 2>&1 &
+  local pid=$! v=none rss=0 last=-1 i
+  exec 3>"$TMP/in" # standard input held open: the run waits, with the pack loaded
+  for i in $(seq 100); do # until the resident size stops growing (at most 20 s)
     sleep 0.2
-    pid=$(pgrep -n -f "$TH run --rules $PACK --data -" || true)
-    [ -n "$pid" ] && [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -d' ' -f1)" = "$TH" ] && break
+    rss=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
+    [ -n "$rss" ] && [ "$rss" -gt 8000 ] && [ "$rss" = "$last" ] && break
+    last=$rss
   done
-  sleep 2.5 # the pack is loaded
-  if [ -n "$pid" ] && [ -r "/proc/$pid/smaps_rollup" ]; then
+  if [ -r "/proc/$pid/smaps_rollup" ]; then
     v=$(sed -n 's/^AnonHugePages: *\([0-9]*\) kB/\1/p' "/proc/$pid/smaps_rollup")
   fi
-  wait
+  exec 3>&-
+  wait "$pid"
   echo "${v:-none}"
 }
 
