@@ -372,6 +372,10 @@ long th_etab_col(erun *r, etab *t, th_str name)
     /* every cell is written below: no zeroing first (a column is 2-3 MB on a broad rule) */
     ev *vals = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev));
     const th_field_def *def = th_schema_lookup(name); /* once per column */
+    /* the last row's document, its cell in vals[prev_row] (not for metadata: per document) */
+    bool meta = th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version");
+    const th_esql_doc *prev = NULL;
+    size_t prev_row = 0;
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
         if (d < 0) {
@@ -379,6 +383,15 @@ long th_etab_col(erun *r, etab *t, th_str name)
             continue;
         }
         const th_esql_doc *in = &r->docs[d];
+        if (!meta && prev && in->same && in->each == prev->each && in->ctx == prev->ctx &&
+            in->same(prev->src, in->src, in->ctx, name)) {
+            vals[row] = vals[prev_row]; /* the same values: the same cell (cells are never written into) */
+            prev_row = row;
+            prev = in;
+            continue;
+        }
+        prev = in;
+        prev_row = row;
         if (th_str_eqc(name, "_id"))
             vals[row] = in->id.p ? ev_kw(in->id) : ev_null();
         else if (th_str_eqc(name, "_index"))
