@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < NDOCS; i++) {
         th_json_error je;
         docs[i] = (th_esql_doc){th_json_parse(&a, doc_texts[i], strlen(doc_texts[i]), &je), TH_STR_LIT("id"),
-                                TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL};
+                                TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL, NULL};
         if (!docs[i].doc)
             abort();
     }

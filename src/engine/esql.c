@@ -253,6 +253,32 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
     return true;
 }
 
+/* th_esql_same_fn over captured rows: the members path meets (the keys
+ * that equal it or are its prefix) hold the very same stored strings in rows
+ * a and b, so captured_each visits the same values for both. A field's
+ * repeated strings are stored once (the same pointer) while it has few
+ * distinct ones; other values are not compared byte by byte (timestamps,
+ * addresses: rarely equal, and the comparison cost what it saved): false. */
+static bool captured_same(const void *a, const void *b, const void *ctx, th_str path)
+{
+    size_t ra = *(const size_t *)a, rb = *(const size_t *)b;
+    const capctx *c = ctx;
+    const th_erule *r = c->r;
+    for (size_t f = 0; f < r->ncap; f++) {
+        th_str k = c->keys[f];
+        if (k.n > path.n || memcmp(k.p, path.p, k.n) != 0 || (k.n != path.n && path.p[k.n] != '.'))
+            continue;
+        size_t n = cap_nv(c, f, ra);
+        if (n != cap_nv(c, f, rb))
+            return false;
+        const th_str *x = c->vals[f] + c->off[f][ra], *y = c->vals[f] + c->off[f][rb];
+        for (size_t i = 0; i < n; i++)
+            if (x[i].p != y[i].p || x[i].n != y[i].n)
+                return false;
+    }
+    return true;
+}
+
 /* The alerts of one run's result rows (see the top of the file). */
 static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
                  th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
@@ -466,12 +492,12 @@ void th_exec_esql(th_engine *e, th_erule *r)
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
             docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
-                                    &cc.row[i], &cc};
+                                    &cc.row[i], &cc, captured_same};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL, NULL};
     }
     const char *err = NULL;
     xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
@@ -554,7 +580,7 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
             const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
             docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
                                        TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1, NULL,
-                                       NULL, NULL};
+                                       NULL, NULL, NULL};
         }
         if (nd == 0)
             continue;

@@ -116,33 +116,57 @@ static size_t ignore_above(const char *field)
 
 typedef struct cap_ctx {
     th_arena *a;
-    TH_VEC(th_str) vals;
+    th_str *vals;   /* the match's values: first in `stack`, on the heap past it */
+    size_t len, cap;
+    th_str stack[64];
     size_t limit;
     th_buf b; /* one buffer for every string of the match (was a malloc per value) */
-    th_map *intern; /* the field's stored values, or NULL */
+    th_map *intern; /* the field's stored strings by their unescaped text, or NULL */
 } cap_ctx;
 
-/* A field's values are stored once while it has few distinct ones (event.
+/* A field's strings are stored once while it has few distinct ones (event.
  * dataset, event.action, user.name ... repeat in every match of a broad ES|QL
  * rule: 72k matches of 10 fields); a field with more (times, addresses) stops
- * being looked up. */
+ * being looked up. The table is keyed by the string itself, so that a value
+ * seen before is neither escaped again nor copied. */
 #define TH_CAP_INTERN_MAX 4096
 
-static th_str cap_store(cap_ctx *c, const char *p, size_t n)
+static void cap_push(cap_ctx *c, th_str s)
 {
-    th_str k = th_str_make(p, n);
-    if (c->intern) {
-        th_str *hit = th_map_get(c->intern, k);
-        if (hit)
-            return *hit;
+    if (c->len == c->cap) {
+        size_t nc = c->cap * 2;
+        if (c->vals == c->stack) {
+            c->vals = th_xmalloc(nc * sizeof(th_str));
+            memcpy(c->vals, c->stack, c->len * sizeof(th_str));
+        } else {
+            c->vals = th_xrealloc(c->vals, nc * sizeof(th_str));
+        }
+        c->cap = nc;
     }
-    th_str s = th_str_make(th_arena_strndup(c->a, p, n), n);
+    c->vals[c->len++] = s;
+}
+
+static void cap_string(cap_ctx *c, th_str raw)
+{
     if (c->intern) {
+        th_str *hit = th_map_get(c->intern, raw);
+        if (hit) {
+            cap_push(c, *hit);
+            return;
+        }
+    }
+    th_buf_clear(&c->b);
+    th_json_write_str(&c->b, raw);
+    th_str s = th_str_make(th_arena_strndup(c->a, c->b.data, c->b.len), c->b.len);
+    if (c->intern) {
+        /* no escape: the key is the copy's inner text */
+        th_str key = s.n == raw.n + 2 ? th_str_make(s.p + 1, raw.n)
+                                       : th_str_make(th_arena_strndup(c->a, raw.p, raw.n), raw.n);
         th_str *v = th_arena_alloc(c->a, sizeof *v);
         *v = s;
-        th_map_put(c->intern, s, v);
+        th_map_put(c->intern, key, v);
     }
-    return s;
+    cap_push(c, s);
 }
 
 static bool cap_visit(const th_jval *v, void *ctx)
@@ -152,18 +176,16 @@ static bool cap_visit(const th_jval *v, void *ctx)
     case TH_JSTR:
         if (v->u.str.n > c->limit)
             return true;
-        th_buf_clear(&c->b);
-        th_json_write_str(&c->b, v->u.str);
-        TH_VEC_PUSH(&c->vals, cap_store(c, c->b.data, c->b.len));
+        cap_string(c, v->u.str);
         return true;
     case TH_JNUM: /* the text lives in the event's arena, which the pipeline frees */
-        TH_VEC_PUSH(&c->vals, cap_store(c, v->u.str.p, v->u.str.n));
+        cap_push(c, th_str_make(th_arena_strndup(c->a, v->u.str.p, v->u.str.n), v->u.str.n));
         return true;
     case TH_JTRUE:
-        TH_VEC_PUSH(&c->vals, TH_STR_LIT("true"));
+        cap_push(c, TH_STR_LIT("true"));
         return true;
     case TH_JFALSE:
-        TH_VEC_PUSH(&c->vals, TH_STR_LIT("false"));
+        cap_push(c, TH_STR_LIT("false"));
         return true;
     default:
         return true; /* null and objects carry no term */
@@ -196,7 +218,7 @@ int th_value_cmp(th_str a, th_str b)
 
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
 {
-    m->voff = TH_ANEWN(&e->arena, uint32_t, r->ncap + 1);
+    m->voff = th_arena_alloc(&e->arena, (r->ncap + 1) * sizeof(uint32_t)); /* every slot is set */
     if (r->cap_limit_of != r->cap || r->ncap_limit != r->ncap) {
         /* a schema lookup per field once, not per match */
         r->cap_limit = TH_ANEWN(&e->arena, size_t, r->ncap ? r->ncap : 1);
@@ -210,33 +232,35 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
         r->ncap_limit = r->ncap;
         r->cap_limit_of = r->cap;
     }
-    cap_ctx c = {.a = &e->arena};
+    cap_ctx c = {.a = &e->arena, .cap = sizeof c.stack / sizeof c.stack[0]};
+    c.vals = c.stack;
     th_buf_init(&c.b);
     for (size_t f = 0; f < r->ncap; f++) {
-        size_t start = c.vals.len;
+        size_t start = c.len;
         c.limit = r->cap_limit[f];
         c.intern = r->cap_intern[f].len < TH_CAP_INTERN_MAX ? &r->cap_intern[f] : NULL;
         th_json_path_each(doc, th_str_c(r->cap[f]), cap_visit, &c);
         /* doc values: sorted, duplicates removed (keyword doc_values) */
-        size_t n = c.vals.len - start;
+        size_t n = c.len - start;
         if (n > 1) {
-            qsort(c.vals.items + start, n, sizeof(th_str), str_cmp_q);
+            qsort(c.vals + start, n, sizeof(th_str), str_cmp_q);
             size_t w = start + 1;
-            for (size_t i = start + 1; i < c.vals.len; i++) {
-                if (!th_str_eq(c.vals.items[i], c.vals.items[w - 1]))
-                    c.vals.items[w++] = c.vals.items[i];
+            for (size_t i = start + 1; i < c.len; i++) {
+                if (!th_str_eq(c.vals[i], c.vals[w - 1]))
+                    c.vals[w++] = c.vals[i];
             }
-            c.vals.len = w;
+            c.len = w;
         }
         m->voff[f] = (uint32_t)start;
-        m->voff[f + 1] = (uint32_t)c.vals.len;
+        m->voff[f + 1] = (uint32_t)c.len;
     }
-    m->voff[r->ncap] = (uint32_t)c.vals.len;
-    m->nvals = (uint32_t)c.vals.len;
-    m->vals = TH_ANEWN(&e->arena, th_str, c.vals.len ? c.vals.len : 1);
-    if (c.vals.len)
-        memcpy(m->vals, c.vals.items, c.vals.len * sizeof(th_str));
-    TH_VEC_FREE(&c.vals);
+    m->voff[r->ncap] = (uint32_t)c.len;
+    m->nvals = (uint32_t)c.len;
+    m->vals = th_arena_alloc(&e->arena, (c.len ? c.len : 1) * sizeof(th_str));
+    if (c.len)
+        memcpy(m->vals, c.vals, c.len * sizeof(th_str));
+    if (c.vals != c.stack)
+        free(c.vals);
     th_buf_free(&c.b);
 }
 

@@ -244,6 +244,9 @@ ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size
             if (v.t == EV_LONG && mixed_double) {
                 s.d = (double)s.i;
             }
+            if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) && !mixed_double && nv &&
+                ev_s_same(type, vals[nv - 1], s))
+                continue; /* the same as the last one gathered: sorted away anyway */
             if (nv == capv) {
                 uint32_t nc = capv ? capv * 2 : 16;
                 vals = th_arena_realloc(r->a, vals, capv * sizeof(ev_s), nc * sizeof(ev_s));

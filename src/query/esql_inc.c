@@ -158,8 +158,13 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
             p->mixed = true;
             continue;
         }
-        for (uint32_t k = 0; k < v.n; k++)
-            part_add(r, p, fn, ev_at(&v, k));
+        bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
+        for (uint32_t k = 0; k < v.n; k++) {
+            ev_s s = ev_at(&v, k);
+            if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], s))
+                continue; /* the same as the last one gathered: sorted away anyway */
+            part_add(r, p, fn, s);
+        }
     }
     if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
         p->nv = th_esql_sort_distinct(r->a, p->type, p->vals, p->nv);

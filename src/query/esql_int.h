@@ -3,6 +3,9 @@
 #ifndef TH_QUERY_ESQL_INT_H
 #define TH_QUERY_ESQL_INT_H
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "query/esql.h"
 #include "query/ir.h"
 
@@ -33,6 +36,20 @@ typedef struct ev {
 } ev;
 
 static inline ev_s ev_at(const ev *v, uint32_t i) { return v->n == 1 ? v->one : v->many[i]; }
+/* x and y are the same value of type t, representation included (the same
+ * text; the same bits of a double): either may stand for the other in any
+ * result, whatever the comparison. VALUES / COUNT_DISTINCT skip a value
+ * identical to the one gathered just before it (runs of the same user agent,
+ * ASN, action in a group): sorting and de-duplicating keeps the first of equal
+ * values, which the skipped one never is. */
+static inline bool ev_s_same(uint8_t t, ev_s x, ev_s y)
+{
+    if (t == EV_KW || t == EV_IP)
+        return x.s.n == y.s.n && (x.s.p == y.s.p || memcmp(x.s.p, y.s.p, x.s.n) == 0);
+    if (t == EV_DOUBLE)
+        return memcmp(&x.d, &y.d, sizeof x.d) == 0;
+    return x.i == y.i;
+}
 static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.i = 0}, NULL}; }
 static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.i = i}, NULL}; }
 static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.i = b}, NULL}; }

@@ -16,8 +16,8 @@ static void compact(erun *r, etab *t, const bool *keep)
         n += keep[row];
     if (n == t->nrows) /* every row: the arrays stay (no command writes into them) */
         return;
-    for (size_t c = 0; c < t->ncols; c++) {
-        ev *col = TH_ANEWN(r->a, ev, n ? n : 1);
+    for (size_t c = 0; c < t->ncols; c++) { /* every cell is written: not zeroed first */
+        ev *col = th_arena_alloc(r->a, (n ? n : 1) * sizeof(ev));
         size_t w = 0;
         for (size_t row = 0; row < t->nrows; row++)
             if (keep[row])
@@ -44,7 +44,7 @@ static void do_where(erun *r, etab *t, const xnode *cond)
 static void do_eval(erun *r, etab *t, const cmd *c)
 {
     for (size_t k = 0; k < c->nas; k++) {
-        ev *col = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+        ev *col = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev)); /* every row is set */
         for (size_t row = 0; row < t->nrows; row++)
             col[row] = th_esql_eval(r, t, row, c->as[k].x);
         th_etab_set(r, t, c->as[k].name, col);

@@ -369,13 +369,29 @@ long th_etab_col(erun *r, etab *t, th_str name)
     long c = find(t, name);
     if (c >= 0 || !r->source)
         return c;
-    ev *vals = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
+    /* every cell is written below: no zeroing first (a column is 2-3 MB on a broad rule) */
+    ev *vals = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev));
     const th_field_def *def = th_schema_lookup(name); /* once per column */
+    /* the last row's document, its cell in vals[prev_row] (not for metadata: per document) */
+    bool meta = th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version");
+    const th_esql_doc *prev = NULL;
+    size_t prev_row = 0;
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
-        if (d < 0)
+        if (d < 0) {
+            vals[row] = ev_null();
             continue;
+        }
         const th_esql_doc *in = &r->docs[d];
+        if (!meta && prev && in->same && in->each == prev->each && in->ctx == prev->ctx &&
+            in->same(prev->src, in->src, in->ctx, name)) {
+            vals[row] = vals[prev_row]; /* the same values: the same cell (cells are never written into) */
+            prev_row = row;
+            prev = in;
+            continue;
+        }
+        prev = in;
+        prev_row = row;
         if (th_str_eqc(name, "_id"))
             vals[row] = in->id.p ? ev_kw(in->id) : ev_null();
         else if (th_str_eqc(name, "_index"))

@@ -362,7 +362,7 @@ static void prefix_then_rest_equals_whole(void **state)
     for (size_t i = 0; i < 6; i++) {
         th_json_error je;
         in[i] = (th_esql_doc){th_json_parse(&a, people[i], strlen(people[i]), &je), TH_STR_LIT("x"),
-                              TH_STR_LIT("i"), 1, NULL, NULL, NULL};
+                              TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
     }
     const char *err;
     th_esql_result *pre = th_esql_run_prefix(&a, e, in, 6, &err);
@@ -385,11 +385,130 @@ static void prefix_then_rest_equals_whole(void **state)
     th_arena_free(&a);
 }
 
+/* VALUES and COUNT_DISTINCT skip a value identical to the one gathered just
+ * before it: runs of one value, a run broken by a multi-valued cell, a value
+ * that comes back after others, and both aggregates over the same rows. */
+static const char *const runs[] = {
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":3}",
+    "{\"g\":\"p\",\"k\":\"a\",\"n\":1}",
+    "{\"g\":\"p\",\"k\":[\"c\",\"a\"],\"n\":[3,1]}",
+    "{\"g\":\"q\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"p\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"q\",\"k\":\"b\",\"n\":2}",
+    "{\"g\":\"p\"}",
+    NULL};
+
+static void values_over_runs(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_esql_result *r = run(&a,
+                            "FROM logs-* | STATS v = VALUES(k), d = COUNT_DISTINCT(k), vn = VALUES(n), "
+                            "dn = COUNT_DISTINCT(n), c = COUNT(k) BY g | SORT g",
+                            runs);
+    assert_int_equal(th_esql_nrows(r), 2);
+    assert_string_equal(cell(&a, r, 0, "g"), "\"p\"");
+    assert_string_equal(cell(&a, r, 0, "v"), "[\"a\",\"b\",\"c\"]");
+    assert_string_equal(cell(&a, r, 0, "d"), "3");
+    assert_string_equal(cell(&a, r, 0, "vn"), "[1,2,3]");
+    assert_string_equal(cell(&a, r, 0, "dn"), "3");
+    assert_string_equal(cell(&a, r, 0, "c"), "7"); /* COUNT still counts every value */
+    assert_string_equal(cell(&a, r, 1, "g"), "\"q\"");
+    assert_string_equal(cell(&a, r, 1, "v"), "\"b\"");
+    assert_string_equal(cell(&a, r, 1, "d"), "1");
+    assert_string_equal(cell(&a, r, 1, "vn"), "2");
+    /* without BY: one group over every row */
+    r = run(&a, "FROM logs-* | STATS v = VALUES(k), dn = COUNT_DISTINCT(n)", runs);
+    assert_string_equal(cell(&a, r, 0, "v"), "[\"a\",\"b\",\"c\"]");
+    assert_string_equal(cell(&a, r, 0, "dn"), "3");
+    th_arena_free(&a);
+}
+
+/* Documents read through th_esql_doc.each with a th_esql_same_fn: a column
+ * reuses the last row's cell when `same` says the values are the same, and
+ * the results equal those of the JSON trees; metadata (_id) is per document
+ * even where `same` would say yes. The source: index i of the texts below,
+ * parsed in ctx; `same` compares the whole texts and counts its calls. */
+typedef struct src_docs {
+    const char *const *text;
+    th_jval **doc;
+    size_t same_calls;
+} src_docs;
+
+static bool src_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
+{
+    const src_docs *s = ctx;
+    return th_json_path_each(s->doc[*(const size_t *)src], path, visit, vctx);
+}
+
+static bool src_same(const void *x, const void *y, const void *ctx, th_str path)
+{
+    (void)path;
+    src_docs *s = (src_docs *)ctx;
+    s->same_calls++;
+    return strcmp(s->text[*(const size_t *)x], s->text[*(const size_t *)y]) == 0;
+}
+
+static void same_values_share_cells(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* METADATA _id | WHERE k != \"a\" | EVAL m = MV_COUNT(n) "
+                    "| KEEP _id, g, k, n, m";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    size_t n = 0;
+    while (runs[n])
+        n++;
+    src_docs s = {runs, TH_ANEWN(&a, th_jval *, n), 0};
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    th_esql_doc *tree = TH_ANEWN(&a, th_esql_doc, n), *via = TH_ANEWN(&a, th_esql_doc, n);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error je;
+        s.doc[i] = th_json_parse(&a, runs[i], strlen(runs[i]), &je);
+        idx[i] = i;
+        th_str id = th_str_c(th_arena_printf(&a, "id%zu", i));
+        tree[i] = (th_esql_doc){s.doc[i], id, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
+        via[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], &s, src_same};
+    }
+    const char *err = NULL;
+    th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+    th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(rv);
+    assert_true(s.same_calls > 0);
+    /* rows 0-2 and 5-7 kept (k b); 3 is a, 4 multi-valued (NULL), 8 has no k */
+    assert_int_equal(th_esql_nrows(rt), 6);
+    assert_int_equal(th_esql_nrows(rv), 6);
+    for (size_t r = 0; r < 6; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
+        }
+    /* rows 0-2 have the same text but their own ids */
+    assert_string_equal(cell(&a, rv, 0, "_id"), "\"id0\"");
+    assert_string_equal(cell(&a, rv, 1, "_id"), "\"id1\"");
+    assert_string_equal(cell(&a, rv, 2, "_id"), "\"id2\"");
+    assert_string_equal(cell(&a, rv, 3, "_id"), "\"id5\"");
+    assert_string_equal(cell(&a, rv, 3, "g"), "\"q\"");
+    assert_string_equal(cell(&a, rv, 4, "g"), "\"p\"");
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(where_three_valued),
         cmocka_unit_test(stats_groups),
+        cmocka_unit_test(values_over_runs),
+        cmocka_unit_test(same_values_share_cells),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
