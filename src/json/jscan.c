@@ -584,6 +584,23 @@ void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_m
     }
 }
 
+void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    if (s->p[t[obj.i].pos] != '{')
+        return;
+    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
+        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
+        if (rn < 3)
+            continue;
+        unsigned char b = s->p[t[k].pos + 1];
+        if (!(first[b >> 6] >> (b & 63) & 1))
+            continue;
+        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, rn - 2), (th_jcur){s, k + 1});
+    }
+}
+
 th_jiter th_jcur_iter(th_jcur c)
 {
     const jnode *t = &c.s->tape[c.i];

@@ -121,6 +121,13 @@ typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
 void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
                            void *ctx);
 
+/* Calls fn for every member of object obj whose raw key (between its quotes,
+ * not decoded) is not empty and starts with a byte b whose bit is set in
+ * first[b >> 6] (bit b & 63); in order. For a caller that looks for a few keys
+ * by their first byte (a key with escapes may start with a backslash: add it to
+ * the set to see those). */
+void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx);
+
 /* Builds the th_jval tree of the subtree at c in arena a, validating string
  * contents; the result equals th_json_parse's tree for the same bytes. NULL and
  * *err (absolute offset in the loaded text) on invalid string contents. */
