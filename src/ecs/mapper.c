@@ -356,7 +356,10 @@ static void event_source(mctx *c)
             mx_set(c, "user.name", un);
             th_jobj_remove(aed, TH_STR_LIT("UserName"));
             if (aed->len == 0)
+            {
                 th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
+                mx_index_json(c);
+            }
         }
     }
     mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
@@ -847,6 +850,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
 
     /* json processor + drop-empty (before renames, so before stringification) */
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
+    mx_index_json(c);
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_json(c, "eventTime");
     th_jval *d = NULL;
