@@ -117,13 +117,18 @@ static size_t escape_tail(const unsigned char *p, size_t i, size_t n)
 
 size_t th_json_escape_scan_words(const unsigned char *p, size_t i, size_t n)
 {
+    uint64_t w;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
         memcpy(&w, p + i, 8);
         if (word_needs_escape(w))
             return escape_tail(p, i, i + 8);
     }
-    return escape_tail(p, i, n);
+    if (i == n || n < 8)
+        return escape_tail(p, i, n);
+    /* the last 8 bytes hold p[i..n): when none of them needs an escape there
+     * is none; else (possibly a byte before i) the exact scan tells */
+    memcpy(&w, p + n - 8, 8);
+    return word_needs_escape(w) ? escape_tail(p, i, n) : n;
 }
 
 size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
