@@ -76,6 +76,11 @@ bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
  * finds them anyway). False: every key and string is its raw bytes, so
  * callers can skip looking for escapes themselves. */
 bool th_jscan_has_backslash(const th_jscan *s);
+/* Whether the text of the last load holds a byte < 0x20 (a control character,
+ * or tab, CR, LF between tokens) or >= 0x80 (UTF-8) anywhere (stage 1 sees
+ * every byte anyway). False together with th_jscan_has_backslash false: every
+ * string is printable ASCII without escapes, valid as it is. */
+bool th_jscan_has_ctl_high(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
 
