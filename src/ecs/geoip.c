@@ -16,10 +16,10 @@
  *
  * An MMDB_s is read-only after opening, so a th_geo may be shared by threads. */
 #include <arpa/inet.h>
-#include <stdatomic.h>
 #include <math.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,8 +91,7 @@ static void gset(mctx *c, geo_rec *r, const char *field, th_jval *v)
     }
     if (t.n)
         memcpy(r->e.text + r->e.used, t.p, t.n);
-    r->e.put[r->e.nput++] =
-        (geo_put){field, v->type == TH_JNUM, r->e.used, (uint16_t)t.n};
+    r->e.put[r->e.nput++] = (geo_put){field, v->type == TH_JNUM, r->e.used, (uint16_t)t.n};
     r->e.used = (uint16_t)(r->e.used + t.n);
 }
 
@@ -231,8 +230,7 @@ static void put_str(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *field,
 }
 
 /* The flat schema stores "" for unknown values; Elastic leaves such fields out. */
-static bool put_nonempty(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *field,
-                         const char *key)
+static bool put_nonempty(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *field, const char *key)
 {
     MMDB_entry_data_s d;
     if (!get_str(e, (const char *const[]){key, NULL}, &d) || d.data_size == 0)
@@ -296,9 +294,12 @@ static void put_location(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *const
 
 static void city_maxmind(mctx *c, geo_rec *r, MMDB_entry_s *e)
 {
-    put_str(c, r, e, "source.geo.continent_name", (const char *const[]){"continent", "names", "en", NULL});
-    put_str(c, r, e, "source.geo.country_iso_code", (const char *const[]){"country", "iso_code", NULL});
-    put_str(c, r, e, "source.geo.country_name", (const char *const[]){"country", "names", "en", NULL});
+    put_str(c, r, e, "source.geo.continent_name",
+            (const char *const[]){"continent", "names", "en", NULL});
+    put_str(c, r, e, "source.geo.country_iso_code",
+            (const char *const[]){"country", "iso_code", NULL});
+    put_str(c, r, e, "source.geo.country_name",
+            (const char *const[]){"country", "names", "en", NULL});
     /* region: the most specific subdivision (the last one) */
     MMDB_entry_data_s d;
     int nsub = 0;
@@ -331,7 +332,8 @@ static void city_flat(mctx *c, geo_rec *r, MMDB_entry_s *e)
     if (!put_nonempty(c, r, e, "source.geo.region_name", "state2"))
         put_nonempty(c, r, e, "source.geo.region_name", "state1");
     put_nonempty(c, r, e, "source.geo.city_name", "city");
-    put_location(c, r, e, (const char *const[]){"latitude", NULL}, (const char *const[]){"longitude", NULL});
+    put_location(c, r, e, (const char *const[]){"latitude", NULL},
+                 (const char *const[]){"longitude", NULL});
 }
 
 void th_geo_city(const th_geo *g, mctx *c, const char *ip)

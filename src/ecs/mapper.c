@@ -355,8 +355,7 @@ static void event_source(mctx *c)
         if (un) {
             mx_set(c, "user.name", un);
             th_jobj_remove(aed, TH_STR_LIT("UserName"));
-            if (aed->len == 0)
-            {
+            if (aed->len == 0) {
                 th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
                 mx_index_json(c);
             }
@@ -803,12 +802,11 @@ static bool canonical_time(th_str s, int64_t *ms)
 {
     static const unsigned char dim[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *p = s.p;
-    if (s.n != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':' || p[19] != 'Z')
+    if (s.n != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+        p[19] != 'Z')
         return false;
-    int yh = two_digits(p), yl = two_digits(p + 2), mo = two_digits(p + 5),
-        d = two_digits(p + 8), h = two_digits(p + 11), mi = two_digits(p + 14),
-        sec = two_digits(p + 17);
+    int yh = two_digits(p), yl = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8),
+        h = two_digits(p + 11), mi = two_digits(p + 14), sec = two_digits(p + 17);
     if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > dim[mo] || h < 0 || h > 23 ||
         mi < 0 || mi > 59 || sec < 0 || sec > 59)
         return false;

@@ -86,11 +86,11 @@ static void scan_member(void *ctx, th_str k, th_jcur val)
 
 /* The first bytes of the keys key_bits looks at, and a backslash (an escaped
  * key decodes to anything). */
-static const uint64_t FIRST[4] = {
-    0,
-    (1ull << ('@' - 64)) | (1ull << ('R' - 64)) | (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
-        (1ull << ('e' - 64)),
-    0, 0};
+static const uint64_t FIRST[4] = {0,
+                                  (1ull << ('@' - 64)) | (1ull << ('R' - 64)) |
+                                      (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
+                                      (1ull << ('e' - 64)),
+                                  0, 0};
 
 th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {

@@ -134,8 +134,7 @@ size_t th_json_escape_scan_words(const unsigned char *p, size_t i, size_t n)
 size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
 {
 #ifdef __SSE2__
-    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'),
-                  bs = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     for (; i + 16 <= n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         /* unsigned x <= 0x1f: min(x, 0x1f) == x */

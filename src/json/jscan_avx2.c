@@ -47,8 +47,8 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     *anybs |= bs;
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     const __m256i lim = _mm256_set1_epi8(0x20);
-    *special = _mm256_or_si256(*special, _mm256_or_si256(_mm256_cmpgt_epi8(lim, lo),
-                                                         _mm256_cmpgt_epi8(lim, hi)));
+    *special = _mm256_or_si256(
+        *special, _mm256_or_si256(_mm256_cmpgt_epi8(lim, lo), _mm256_cmpgt_epi8(lim, hi)));
     quote &= ~jblock_escaped(bs, &st->escaped);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);

@@ -53,9 +53,9 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     *anybs |= bs;
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     const __m128i lim = _mm_set1_epi8(0x20);
-    *special = _mm_or_si128(*special,
-                            _mm_or_si128(_mm_or_si128(_mm_cmpgt_epi8(lim, v0), _mm_cmpgt_epi8(lim, v1)),
-                                         _mm_or_si128(_mm_cmpgt_epi8(lim, v2), _mm_cmpgt_epi8(lim, v3))));
+    *special = _mm_or_si128(
+        *special, _mm_or_si128(_mm_or_si128(_mm_cmpgt_epi8(lim, v0), _mm_cmpgt_epi8(lim, v1)),
+                               _mm_or_si128(_mm_cmpgt_epi8(lim, v2), _mm_cmpgt_epi8(lim, v3))));
     quote &= ~jblock_escaped(bs, &st->escaped);
     uint64_t inside = jblock_prefix_xor(quote);
     return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));

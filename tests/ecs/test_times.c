@@ -55,18 +55,27 @@ static void check_text(const th_mapper *m, const char *text, tally *t)
 static void times_match_the_mapping(void **state)
 {
     (void)state;
-    static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000", "2024",
-                                        "2025", "2100", "2400", "9999", "20a6"};
+    static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000",
+                                        "2024", "2025", "2100", "2400", "9999", "20a6"};
     static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1x"};
     static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
-    static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00", "12:60:00",
-                                         "12:00:60", "07:3a:00"};
-    static const char *const other[] = {
-        "2026-10-01T00:03:57.123Z", "2026-10-01T00:03:57+02:00", "2026-10-01T00:03:57z",
-        "2026-10-01 00:03:57Z",     "2026-10-01T00:03:57",       "2026-10-01T00:03Z",
-        "2026-10-01",               " 2026-10-01T00:03:57Z",     "2026-10-01T00:03:57Z ",
-        "+2026-10-01T00:03:57Z",    "-2026-10-01T00:03:57Z",     "2026-10-01T00:03:57.Z",
-        "",                         "garbage",                   "9999-12-31T23:59:59Z"};
+    static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00",
+                                         "12:60:00", "12:00:60", "07:3a:00"};
+    static const char *const other[] = {"2026-10-01T00:03:57.123Z",
+                                        "2026-10-01T00:03:57+02:00",
+                                        "2026-10-01T00:03:57z",
+                                        "2026-10-01 00:03:57Z",
+                                        "2026-10-01T00:03:57",
+                                        "2026-10-01T00:03Z",
+                                        "2026-10-01",
+                                        " 2026-10-01T00:03:57Z",
+                                        "2026-10-01T00:03:57Z ",
+                                        "+2026-10-01T00:03:57Z",
+                                        "-2026-10-01T00:03:57Z",
+                                        "2026-10-01T00:03:57.Z",
+                                        "",
+                                        "garbage",
+                                        "9999-12-31T23:59:59Z"};
     static const int64_t delays[] = {-1, 0, 300000, 1500, 86400000LL * 400};
     tally t = {0, 0, 0};
     for (size_t di = 0; di < NELEM(delays); di++) {
@@ -82,8 +91,8 @@ static void times_match_the_mapping(void **state)
             for (size_t mo = 0; mo < NELEM(months); mo++)
                 for (size_t dd = 0; dd < NELEM(days); dd++)
                     for (size_t c = 0; c < NELEM(clocks); c++) {
-                        snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo],
-                                 days[dd], clocks[c]);
+                        snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo], days[dd],
+                                 clocks[c]);
                         check_text(m, text, &t);
                     }
         for (size_t i = 0; i < NELEM(other); i++)

@@ -8,7 +8,10 @@
 #include "json/escape.h"
 #include "json/json.h"
 
-static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
 
 static size_t ref_scan(const unsigned char *p, size_t i, size_t n)
 {
