@@ -19,6 +19,7 @@
 #include <math.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,7 +37,84 @@ struct th_geo {
     gdb d[2];    /* one file, or the IPv4 file then the IPv6 file */
     size_t n;
     char *desc;  /* for summaries */
+    uint64_t id; /* unique in the process: the key of the lookup cache */
 };
+
+/* ---- the lookup cache ------------------------------------------------------
+ * Events repeat their source addresses (a user's or a service's few IPs), and a
+ * city lookup costs an address parse, a tree walk, a few record reads and the
+ * coordinates' shortest round-trip text (snprintf + strtof, several times).
+ * Each thread keeps the fields the last lookups set, direct-mapped by a hash of
+ * (database, address): GEO_SLOTS entries, bounded, no locking. A hit sets the
+ * same fields, in the same order, with the same texts and JSON types as the
+ * lookup did; a result that does not fit an entry is simply not kept. */
+#define GEO_SLOTS 128
+#define GEO_PUTS 8
+#define GEO_TEXT 384
+#define GEO_IP 64
+
+typedef struct geo_put {
+    const char *field; /* a string literal of this file */
+    bool num;          /* a raw number (coordinates), else a string */
+    uint16_t off, len; /* the text, in the entry's buffer */
+} geo_put;
+
+typedef struct geo_slot {
+    uint64_t id; /* th_geo.id; 0: empty */
+    char ip[GEO_IP];
+    uint8_t nput;
+    geo_put put[GEO_PUTS];
+    uint16_t used;
+    char text[GEO_TEXT];
+} geo_slot;
+
+static _Thread_local geo_slot geo_cache[GEO_SLOTS];
+static atomic_uint_fast64_t geo_ids;
+
+/* What a lookup set, while it is being made (the entry it will fill). */
+typedef struct geo_rec {
+    geo_slot e;
+    bool fits;
+} geo_rec;
+
+/* mx_set for the fields of this file: sets, and records for the cache. */
+static void gset(mctx *c, geo_rec *r, const char *field, th_jval *v)
+{
+    mx_set(c, field, v);
+    if (!r || !r->fits)
+        return;
+    th_str t = v->u.str;
+    if ((v->type != TH_JSTR && v->type != TH_JNUM) || r->e.nput == GEO_PUTS ||
+        t.n > (size_t)(GEO_TEXT - r->e.used)) {
+        r->fits = false;
+        return;
+    }
+    if (t.n)
+        memcpy(r->e.text + r->e.used, t.p, t.n);
+    r->e.put[r->e.nput++] = (geo_put){field, v->type == TH_JNUM, r->e.used, (uint16_t)t.n};
+    r->e.used = (uint16_t)(r->e.used + t.n);
+}
+
+static size_t geo_slot_of(uint64_t id, const char *ip, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ id;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)ip[i]) * 0x100000001b3ull;
+    return (size_t)(h ^ (h >> 29)) % GEO_SLOTS;
+}
+
+static void geo_replay(mctx *c, const geo_slot *e)
+{
+    for (unsigned i = 0; i < e->nput; i++) {
+        const geo_put *p = &e->put[i];
+        th_str t = th_str_make(e->text + p->off, p->len);
+        if (p->num)
+            mx_set(c, p->field,
+                   th_jnew_num_raw(c->a, th_str_make(th_arena_strndup(c->a, t.p, t.n), t.n)));
+        else
+            mx_set(c, p->field, th_jnew_strcopy(c->a, t));
+    }
+}
 
 /* ip-location-db names its types "city ipv4", "country ipv6", ...; MaxMind's
  * start with GeoIP2/GeoLite2/GeoIP. Anything else is decided by record shape. */
@@ -96,6 +174,7 @@ th_geo *th_geo_open(const char *path, th_diags *diags)
     const MMDB_s *db = &g->d[0].db;
     size_t len = strlen(path) + 128;
     g->desc = th_xcalloc(1, len);
+    g->id = atomic_fetch_add(&geo_ids, 1) + 1;
     snprintf(g->desc, len, "%s (%s%s, %s)", path, db->metadata.database_type ? db->metadata.database_type : "?",
              g->n == 2 ? " + IPv6 file" : "", schema_name(g->d[0].schema));
     return g;
@@ -141,21 +220,22 @@ static bool get_str(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s 
            d->type == MMDB_DATA_TYPE_UTF8_STRING;
 }
 
-static void put_str(mctx *c, MMDB_entry_s *e, const char *field, const char *const *path)
+static void put_str(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *field,
+                    const char *const *path)
 {
     MMDB_entry_data_s d;
     if (!get_str(e, path, &d))
         return;
-    mx_set(c, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
+    gset(c, r, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
 }
 
 /* The flat schema stores "" for unknown values; Elastic leaves such fields out. */
-static bool put_nonempty(mctx *c, MMDB_entry_s *e, const char *field, const char *key)
+static bool put_nonempty(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *field, const char *key)
 {
     MMDB_entry_data_s d;
     if (!get_str(e, (const char *const[]){key, NULL}, &d) || d.data_size == 0)
         return false;
-    mx_set(c, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
+    gset(c, r, field, th_jnew_strcopy(c->a, th_str_make(d.utf8_string, d.data_size)));
     return true;
 }
 
@@ -199,7 +279,7 @@ static bool get_coord(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_
            (d->type == MMDB_DATA_TYPE_DOUBLE || d->type == MMDB_DATA_TYPE_FLOAT);
 }
 
-static void put_location(mctx *c, MMDB_entry_s *e, const char *const *lat_path,
+static void put_location(mctx *c, geo_rec *r, MMDB_entry_s *e, const char *const *lat_path,
                          const char *const *lon_path)
 {
     MMDB_entry_data_s lat, lon;
@@ -207,16 +287,19 @@ static void put_location(mctx *c, MMDB_entry_s *e, const char *const *lat_path,
         return;
     th_jval *la = coord(c->a, &lat), *lo = coord(c->a, &lon);
     if (la && lo) {
-        mx_set(c, "source.geo.location.lat", la);
-        mx_set(c, "source.geo.location.lon", lo);
+        gset(c, r, "source.geo.location.lat", la);
+        gset(c, r, "source.geo.location.lon", lo);
     }
 }
 
-static void city_maxmind(mctx *c, MMDB_entry_s *e)
+static void city_maxmind(mctx *c, geo_rec *r, MMDB_entry_s *e)
 {
-    put_str(c, e, "source.geo.continent_name", (const char *const[]){"continent", "names", "en", NULL});
-    put_str(c, e, "source.geo.country_iso_code", (const char *const[]){"country", "iso_code", NULL});
-    put_str(c, e, "source.geo.country_name", (const char *const[]){"country", "names", "en", NULL});
+    put_str(c, r, e, "source.geo.continent_name",
+            (const char *const[]){"continent", "names", "en", NULL});
+    put_str(c, r, e, "source.geo.country_iso_code",
+            (const char *const[]){"country", "iso_code", NULL});
+    put_str(c, r, e, "source.geo.country_name",
+            (const char *const[]){"country", "names", "en", NULL});
     /* region: the most specific subdivision (the last one) */
     MMDB_entry_data_s d;
     int nsub = 0;
@@ -231,43 +314,61 @@ static void city_maxmind(mctx *c, MMDB_entry_s *e)
             get_str(e, (const char *const[]){"country", "iso_code", NULL}, &cc)) {
             char *s = th_arena_printf(c->a, "%.*s-%.*s", (int)cc.data_size, cc.utf8_string,
                                       (int)iso.data_size, iso.utf8_string);
-            mx_set(c, "source.geo.region_iso_code", th_jnew_cstr(c->a, s));
+            gset(c, r, "source.geo.region_iso_code", th_jnew_cstr(c->a, s));
         }
-        put_str(c, e, "source.geo.region_name",
+        put_str(c, r, e, "source.geo.region_name",
                 (const char *const[]){"subdivisions", idx, "names", "en", NULL});
     }
-    put_str(c, e, "source.geo.city_name", (const char *const[]){"city", "names", "en", NULL});
-    put_location(c, e, (const char *const[]){"location", "latitude", NULL},
+    put_str(c, r, e, "source.geo.city_name", (const char *const[]){"city", "names", "en", NULL});
+    put_location(c, r, e, (const char *const[]){"location", "latitude", NULL},
                  (const char *const[]){"location", "longitude", NULL});
 }
 
 /* ip-location-db: state1/state2 are GeoLite2's subdivision 1 and 2; Elastic
  * names the most specific one, so state2 wins when present. */
-static void city_flat(mctx *c, MMDB_entry_s *e)
+static void city_flat(mctx *c, geo_rec *r, MMDB_entry_s *e)
 {
-    put_nonempty(c, e, "source.geo.country_iso_code", "country_code");
-    if (!put_nonempty(c, e, "source.geo.region_name", "state2"))
-        put_nonempty(c, e, "source.geo.region_name", "state1");
-    put_nonempty(c, e, "source.geo.city_name", "city");
-    put_location(c, e, (const char *const[]){"latitude", NULL}, (const char *const[]){"longitude", NULL});
+    put_nonempty(c, r, e, "source.geo.country_iso_code", "country_code");
+    if (!put_nonempty(c, r, e, "source.geo.region_name", "state2"))
+        put_nonempty(c, r, e, "source.geo.region_name", "state1");
+    put_nonempty(c, r, e, "source.geo.city_name", "city");
+    put_location(c, r, e, (const char *const[]){"latitude", NULL},
+                 (const char *const[]){"longitude", NULL});
 }
 
 void th_geo_city(const th_geo *g, mctx *c, const char *ip)
 {
+    size_t n = strlen(ip);
+    geo_slot *slot = n < GEO_IP ? &geo_cache[geo_slot_of(g->id, ip, n)] : NULL;
+    if (slot && slot->id == g->id && strcmp(slot->ip, ip) == 0) {
+        geo_replay(c, slot);
+        return;
+    }
+    geo_rec *rec = slot ? th_arena_alloc(c->a, sizeof *rec) : NULL;
+    if (rec) {
+        rec->e.id = g->id;
+        memcpy(rec->e.ip, ip, n + 1);
+        rec->e.nput = 0;
+        rec->e.used = 0;
+        rec->fits = true;
+    }
     MMDB_lookup_result_s r;
     const gdb *d = lookup(g, ip, &r);
-    if (!d)
-        return;
-    enum schema s = d->schema;
-    if (s == SCHEMA_AUTO) {
-        MMDB_entry_data_s cc;
-        s = get_str(&r.entry, (const char *const[]){"country_code", NULL}, &cc) ? SCHEMA_FLAT
-                                                                                 : SCHEMA_MAXMIND;
+    if (d) {
+        enum schema s = d->schema;
+        if (s == SCHEMA_AUTO) {
+            MMDB_entry_data_s cc;
+            s = get_str(&r.entry, (const char *const[]){"country_code", NULL}, &cc)
+                    ? SCHEMA_FLAT
+                    : SCHEMA_MAXMIND;
+        }
+        if (s == SCHEMA_FLAT)
+            city_flat(c, rec, &r.entry);
+        else
+            city_maxmind(c, rec, &r.entry);
     }
-    if (s == SCHEMA_FLAT)
-        city_flat(c, &r.entry);
-    else
-        city_maxmind(c, &r.entry);
+    if (rec && rec->fits)
+        *slot = rec->e; /* a miss (no entry) is kept too: it sets nothing */
 }
 
 void th_geo_asn(const th_geo *g, mctx *c, const char *ip)
@@ -285,6 +386,6 @@ void th_geo_asn(const th_geo *g, mctx *c, const char *ip)
         if (n >= 0)
             mx_set(c, "source.as.number", th_jnew_i64(c->a, n));
     }
-    put_str(c, &r.entry, "source.as.organization.name",
+    put_str(c, NULL, &r.entry, "source.as.organization.name",
             (const char *const[]){"autonomous_system_organization", NULL});
 }

@@ -355,8 +355,10 @@ static void event_source(mctx *c)
         if (un) {
             mx_set(c, "user.name", un);
             th_jobj_remove(aed, TH_STR_LIT("UserName"));
-            if (aed->len == 0)
+            if (aed->len == 0) {
                 th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
+                mx_index_json(c);
+            }
         }
     }
     mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
@@ -783,10 +785,52 @@ bool th_ecs_times_from(const th_mapper *m, th_str event_time, int64_t *timestamp
     return ok;
 }
 
+/* Two decimal digits at p, or -1. */
+static int two_digits(const char *p)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* The instant of s when it is CloudTrail's own form, "YYYY-MM-DDTHH:MM:SSZ",
+ * with a year from 1970 to 9999 and every field in range. For such a text the
+ * general path (the date processor, then its output and event.ingested's
+ * written and read back) gives exactly this instant, and ingested is it plus
+ * the delay cut to whole seconds; anything else takes that path. */
+static bool canonical_time(th_str s, int64_t *ms)
+{
+    static const unsigned char dim[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s.p;
+    if (s.n != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+        p[19] != 'Z')
+        return false;
+    int yh = two_digits(p), yl = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8),
+        h = two_digits(p + 11), mi = two_digits(p + 14), sec = two_digits(p + 17);
+    if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > dim[mo] || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 59)
+        return false;
+    int y = yh * 100 + yl;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || (mo == 2 && d == 29 && !leap))
+        return false;
+    *ms = ((th_days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000 +
+          sec * 1000;
+    return true;
+}
+
 static bool times_from(const th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms)
 {
     int64_t ms;
+    /* year 10000 begins at this instant: below it, texts have four-digit years */
+    const int64_t y10k = 253402300800000LL;
+    int64_t delay = m->o.ingest_delay_ms;
+    if (canonical_time(event_time, &ms) && (delay < 0 || (delay < y10k && ms + delay < y10k))) {
+        *timestamp_ms = ms;
+        *ingested_ms = delay >= 0 ? (ms + delay) / 1000 * 1000 : TH_TIME_NONE;
+        return true;
+    }
     if (!date_parse(event_time, ISO_ONLY, 1, &ms))
         return false;
     /* the texts th_ecs_map writes for @timestamp and event.ingested, read back */
@@ -847,6 +891,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
 
     /* json processor + drop-empty (before renames, so before stringification) */
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
+    mx_index_json(c);
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_json(c, "eventTime");
     th_jval *d = NULL;

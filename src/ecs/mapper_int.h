@@ -35,10 +35,19 @@ struct th_mapper {
     uint64_t serial; /* unique per mapper made in this process (memo keys) */
 };
 
+/* Slots of the index of the pruned record's top-level keys (mx_index_json). */
+#define MX_ROOT_SLOTS 128
+
 typedef struct mctx {
     const th_mapper *m;
     th_arena *a;
     th_jval *json; /* pruned raw record (NULL when empty) */
+    /* Index of json's members by key (hash, linear probing): member index + 1,
+     * 0 empty; built by mx_index_json when json has few enough members, so that
+     * most paths find their first segment without a scan of the record's keys.
+     * json_indexed: json is the object indexed. */
+    uint8_t json_root[MX_ROOT_SLOTS];
+    const th_jval *json_indexed;
     th_jval *doc;
     bool atm;      /* actor_target_mapping in effect */
     bool failed;   /* a processor failed: event.kind becomes pipeline_error */
@@ -57,6 +66,9 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip);
 /* True when the optional block b runs in this mapping (demand.h). */
 static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }
 
+/* (Re)builds the index of json's top-level keys; call after json is set or
+ * its members change (mx_json falls back to a scan while it is not built). */
+void mx_index_json(mctx *c);
 /* json lookups on the pruned record */
 th_jval *mx_json(const mctx *c, const char *path);
 th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a string */

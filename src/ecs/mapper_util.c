@@ -121,9 +121,67 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     return o;
 }
 
+/* The index's hash of a key: its length and four of its bytes (no loop over
+ * the key: collisions only cost a probe). */
+static inline uint32_t root_hash(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n)
+        h ^= (uint32_t)u[0] | (uint32_t)u[n - 1] << 8 | (uint32_t)u[n / 2] << 16 |
+             (uint32_t)u[n * 3 / 4] << 24;
+    h *= 0x85EBCA6Bu;
+    return h ^ (h >> 16);
+}
+
+/* Records start with the same twenty-odd keys, so the first segment of most
+ * paths was a scan of the whole record from its end (the last duplicate wins):
+ * the index finds it with one hash and one compare. Later members overwrite
+ * earlier ones with the same key, which keeps "the last duplicate wins". An
+ * object with more members than a quarter of the slots is not indexed. */
+void mx_index_json(mctx *c)
+{
+    c->json_indexed = NULL;
+    const th_jval *o = c->json;
+    if (!o || o->type != TH_JOBJ || o->len > MX_ROOT_SLOTS / 4)
+        return;
+    memset(c->json_root, 0, sizeof c->json_root);
+    for (uint32_t i = 0; i < o->len; i++) {
+        th_str k = o->u.members[i].key;
+        uint32_t h = root_hash(k.p, k.n);
+        for (;; h++) {
+            uint8_t *slot = &c->json_root[h % MX_ROOT_SLOTS];
+            if (*slot && !th_str_eq(o->u.members[*slot - 1].key, k))
+                continue;
+            *slot = (uint8_t)(i + 1);
+            break;
+        }
+    }
+    c->json_indexed = o;
+}
+
 th_jval *mx_json(const mctx *c, const char *path)
 {
-    return c->json ? th_jobj_get_path(c->json, path) : NULL;
+    const th_jval *o = c->json;
+    if (!o)
+        return NULL;
+    if (c->json_indexed != o)
+        return th_jobj_get_path(o, path);
+    size_t n = 0;
+    while (path[n] && path[n] != '.')
+        n++;
+    th_jval *v = NULL;
+    for (uint32_t h = root_hash(path, n);; h++) {
+        uint8_t slot = c->json_root[h % MX_ROOT_SLOTS];
+        if (!slot)
+            return NULL;
+        const th_jmember *m = &o->u.members[slot - 1];
+        if (th_str_eq(m->key, th_str_make(path, n))) {
+            v = m->val;
+            break;
+        }
+    }
+    return path[n] ? th_jobj_get_path(v, path + n + 1) : v;
 }
 
 th_str mx_json_str(const mctx *c, const char *path)

@@ -66,22 +66,37 @@ th_io_class th_io_classify(const th_jval *v)
     return class_of(bits);
 }
 
+typedef struct scan_ctx {
+    th_arena *a;
+    unsigned bits;
+} scan_ctx;
+
+static void scan_member(void *ctx, th_str k, th_jcur val)
+{
+    scan_ctx *c = ctx;
+    if (k.n < 5) /* every key of interest has 5+ bytes */
+        return;
+    if (k.p[0] == '\\' || (th_jscan_has_backslash(val.s) && memchr(k.p, '\\', k.n))) {
+        /* the key cursor is the one before its value */
+        if (!th_jcur_str((th_jcur){val.s, val.i - 1}, c->a, &k))
+            return; /* a bad escape: the caller validated the text, never here */
+    }
+    c->bits |= key_bits(k, th_jcur_type(val));
+}
+
+/* The first bytes of the keys key_bits looks at, and a backslash (an escaped
+ * key decodes to anything). */
+static const uint64_t FIRST[4] = {0,
+                                  (1ull << ('@' - 64)) | (1ull << ('R' - 64)) |
+                                      (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
+                                      (1ull << ('e' - 64)),
+                                  0, 0};
+
 th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {
     if (th_jcur_type(root) != TH_JOBJ)
         return TH_IO_OTHER;
-    unsigned bits = 0;
-    bool has_bs = th_jscan_has_backslash(root.s); /* else no key needs decoding */
-    th_jiter it = th_jcur_iter(root);
-    th_jcur key, val;
-    while (th_jiter_next(&it, &key, &val)) {
-        th_str raw = th_jcur_raw(key); /* with its quotes */
-        if (raw.n < 7)                 /* every key of interest has 5+ bytes */
-            continue;
-        th_str k = th_str_make(raw.p + 1, raw.n - 2);
-        if (has_bs && memchr(k.p, '\\', k.n) && !th_jcur_str(key, a, &k))
-            continue; /* a bad escape: the caller validated the text, never here */
-        bits |= key_bits(k, th_jcur_type(val));
-    }
-    return class_of(bits);
+    scan_ctx c = {a, 0};
+    th_jcur_members_first(root, FIRST, scan_member, &c);
+    return class_of(c.bits);
 }

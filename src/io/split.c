@@ -296,7 +296,11 @@ static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line
                            bool *got)
 {
     size_t n = end - start;
-    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(in->scan, in->s + start, n, NULL) ||
+    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(in->scan, in->s + start, n, NULL))
+        return false;
+    /* strings_ok looks only at backslashes and bytes < 0x20 or >= 0x80: stage 1
+     * tells whether the line has any */
+    if ((th_jscan_has_backslash(in->scan) || th_jscan_has_ctl_high(in->scan)) &&
         !strings_ok(in->s + start, n))
         return false;
     th_io_class cls = th_io_classify_scan(th_jscan_root(in->scan), &in->arena);

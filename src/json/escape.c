@@ -1,6 +1,11 @@
 /* JSON string escapes (escape.h). */
 #include "json/escape.h"
 
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "base/utf8.h"
 
 static bool fail(th_json_error *err, size_t at, const char *why)
@@ -91,4 +96,56 @@ bool th_json_unescape(const unsigned char *s, size_t n, size_t b, size_t e, char
     o[w] = '\0';
     *w_out = w;
     return true;
+}
+
+/* Whether a byte of the word w is < 0x20, '"' or a backslash: exact as a
+ * yes/no (not as a position: a borrow may mark a higher byte too). */
+static inline bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs) != 0;
+}
+
+static size_t escape_tail(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
+            return i;
+    return n;
+}
+
+size_t th_json_escape_scan_words(const unsigned char *p, size_t i, size_t n)
+{
+    uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (word_needs_escape(w))
+            return escape_tail(p, i, i + 8);
+    }
+    if (i == n || n < 8)
+        return escape_tail(p, i, n);
+    /* the last 8 bytes hold p[i..n): when none of them needs an escape there
+     * is none; else (possibly a byte before i) the exact scan tells */
+    memcpy(&w, p + n - 8, 8);
+    return word_needs_escape(w) ? escape_tail(p, i, n) : n;
+}
+
+size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* unsigned x <= 0x1f: min(x, 0x1f) == x */
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+    }
+    return th_json_escape_scan_words(p, i, n);
+#else
+    return th_json_escape_scan_words(p, i, n);
+#endif
 }

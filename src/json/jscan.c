@@ -26,6 +26,7 @@ struct th_jscan {
     size_t ntape, tape_cap;
     bool has_bs;      /* the text holds a backslash somewhere */
     bool open_string; /* the text ends inside a string */
+    bool ctl_high;    /* the text holds a byte < 0x20 or >= 0x80 */
     bool loaded;
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
@@ -123,9 +124,10 @@ void th_jscan_free(th_jscan *s)
 size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
     size_t k = 0;
-    bool esc = false, inside = false, prev_other = false, bs = false;
+    bool esc = false, inside = false, prev_other = false, bs = false, special = false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
+        special |= c < 0x20 || c >= 0x80;
         bool escaped = esc;
         esc = !escaped && c == '\\';
         bs |= c == '\\';
@@ -160,7 +162,8 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, u
             prev_other = true;
         }
     }
-    *flags = (bs ? TH_JSCAN_HAS_BS : 0u) | (inside ? TH_JSCAN_OPEN_STRING : 0u);
+    *flags = (bs ? TH_JSCAN_HAS_BS : 0u) | (inside ? TH_JSCAN_OPEN_STRING : 0u) |
+             (special ? TH_JSCAN_CTL_HIGH : 0u);
     return k;
 }
 
@@ -407,6 +410,7 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     s->nidx = s->stage1(s->p, n, s->idx, &flags);
     s->has_bs = flags & TH_JSCAN_HAS_BS;
     s->open_string = flags & TH_JSCAN_OPEN_STRING;
+    s->ctl_high = flags & TH_JSCAN_CTL_HIGH;
     grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
     if (!build_tape(s, err))
         return false;
@@ -415,6 +419,8 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 }
 
 bool th_jscan_has_backslash(const th_jscan *s) { return s->has_bs; }
+
+bool th_jscan_has_ctl_high(const th_jscan *s) { return s->ctl_high; }
 
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 {
@@ -581,6 +587,23 @@ void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_m
         if (n < 64 ? !(lens >> n & 1) : !long_keys)
             continue;
         fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, n), (th_jcur){s, k + 1});
+    }
+}
+
+void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    if (s->p[t[obj.i].pos] != '{')
+        return;
+    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
+        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
+        if (rn < 3)
+            continue;
+        unsigned char b = s->p[t[k].pos + 1];
+        if (!(first[b >> 6] >> (b & 63) & 1))
+            continue;
+        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, rn - 2), (th_jcur){s, k + 1});
     }
 }
 

@@ -76,6 +76,11 @@ bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
  * finds them anyway). False: every key and string is its raw bytes, so
  * callers can skip looking for escapes themselves. */
 bool th_jscan_has_backslash(const th_jscan *s);
+/* Whether the text of the last load holds a byte < 0x20 (a control character,
+ * or tab, CR, LF between tokens) or >= 0x80 (UTF-8) anywhere (stage 1 sees
+ * every byte anyway). False together with th_jscan_has_backslash false: every
+ * string is printable ASCII without escapes, valid as it is. */
+bool th_jscan_has_ctl_high(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
 
@@ -120,6 +125,13 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
 void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
                            void *ctx);
+
+/* Calls fn for every member of object obj whose raw key (between its quotes,
+ * not decoded) is not empty and starts with a byte b whose bit is set in
+ * first[b >> 6] (bit b & 63); in order. For a caller that looks for a few keys
+ * by their first byte (a key with escapes may start with a backslash: add it to
+ * the set to see those). */
+void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx);
 
 /* Builds the th_jval tree of the subtree at c in arena a, validating string
  * contents; the result equals th_json_parse's tree for the same bytes. NULL and

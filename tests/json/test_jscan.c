@@ -82,8 +82,15 @@ static void differential(const char *text, size_t n, stats *st)
     th_json_error derr, serr[3];
     th_jval *dom = th_json_parse(&a, p, n, &derr);
     bool ok[3];
+    bool ctl_high = false; /* what th_jscan_has_ctl_high must say */
+    for (size_t j = 0; j < n; j++)
+        ctl_high |= (unsigned char)p[j] < 0x20 || (unsigned char)p[j] >= 0x80;
     for (int i = 0; i < nscanners; i++) {
         ok[i] = th_jscan_load(scanners[i], p, n, &serr[i]);
+        if (th_jscan_has_ctl_high(scanners[i]) != ctl_high)
+            fail_msg("%s: has_ctl_high %d, the bytes say %d, for: %.*s",
+                     th_jscan_impl_name(th_jscan_impl_of(scanners[i])),
+                     th_jscan_has_ctl_high(scanners[i]), ctl_high, (int)n, p);
         if (i == 0)
             continue;
         size_t c0, ci;
@@ -716,10 +723,69 @@ static void members_by_key_length(void **state)
     assert_int_equal(z.n, 0);
 }
 
+/* th_jcur_members_first: the members whose raw key starts with a byte of the
+ * set, in order; never the empty key, nor members of nested objects. */
+static void members_by_first_byte(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"abc\":1,\"\":2,\"eventName\":{\"apple\":9},\"xyz\":3,\"\\u0065x\":4,\"@t\":5,\"ab\":6}";
+    th_jscan *s = scanners[nscanners - 1];
+    assert_true(th_jscan_load(s, text, strlen(text), NULL));
+    uint64_t set[4] = {0, 0, 0, 0};
+    const unsigned char firsts[] = {'a', 'e', '@', '\\'};
+    for (size_t i = 0; i < sizeof firsts; i++)
+        set[firsts[i] >> 6] |= 1ull << (firsts[i] & 63);
+    sized_seen x = {0};
+    th_jcur_members_first(th_jscan_root(s), set, sized_member, &x);
+    assert_int_equal(x.n, 5); /* not "", xyz, nor the nested apple */
+    assert_string_equal(x.keys[0], "abc");
+    assert_string_equal(x.vals[0], "1");
+    assert_string_equal(x.keys[1], "eventName");
+    assert_string_equal(x.vals[1], "{\"apple\":9}");
+    assert_string_equal(x.keys[2], "\\u0065x"); /* raw, not decoded */
+    assert_string_equal(x.vals[2], "4");
+    assert_string_equal(x.keys[3], "@t");
+    assert_string_equal(x.keys[4], "ab");
+    assert_string_equal(x.vals[4], "6");
+    uint64_t none[4] = {0, 0, 0, 0};
+    sized_seen y = {0};
+    th_jcur_members_first(th_jscan_root(s), none, sized_member, &y);
+    assert_int_equal(y.n, 0);
+    uint64_t all[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+    sized_seen z = {0}; /* not an object: nothing */
+    assert_true(th_jscan_load(s, "[1,2]", 5, NULL));
+    th_jcur_members_first(th_jscan_root(s), all, sized_member, &z);
+    assert_int_equal(z.n, 0);
+}
+
+/* th_jscan_has_ctl_high under every implementation: each byte value at
+ * positions across the first block, the second one and the padded tail. */
+static void ctl_high_every_byte(void **state)
+{
+    (void)state;
+    stats st = {0, 0, 0};
+    char buf[160];
+    size_t n = 150;
+    for (unsigned v = 0; v < 256; v++) {
+        for (size_t at = 7; at < n - 2; at += 11) {
+            memset(buf, 'x', n);
+            memcpy(buf, "{\"a\":\"", 6);
+            buf[n - 2] = '"';
+            buf[n - 1] = '}';
+            buf[at] = (char)v;
+            differential(buf, n, &st); /* checks the flag against the bytes */
+        }
+    }
+    assert_true(st.inputs == 256 * 13);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tables_of_valid_text),
+        cmocka_unit_test(members_by_first_byte),
+        cmocka_unit_test(ctl_high_every_byte),
         cmocka_unit_test(escapes_across_block_boundaries),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(malformed_forms_carry_offsets),
