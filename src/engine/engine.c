@@ -73,7 +73,6 @@ void th_engine_free(th_engine *e)
     if (e->scratch_ready)
         th_hits_free(&e->scratch);
     th_arena_free(&e->arena);
-    th_engine_docs_free(e);
     free(e);
 }
 

@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "base/limits.h"
@@ -272,56 +271,11 @@ void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
 
 bool th_engine_has_materialiser(const th_engine *e) { return e->materialise != NULL; }
 
-/* Kept records are the engine's largest allocation (12 MB for the pack on
- * the bench data), and faulting their pages in one by one was 8% of a run
- * on the development VM. Past the first few MB they go to 8 MB blocks,
- * 2 MB aligned and marked for transparent huge pages (where the kernel
- * offers them; elsewhere they are plain memory), so that a few faults map
- * them. A small run stays in the arena and takes no block. */
-#define DOC_BLOCK ((size_t)8 << 20)
-#define DOC_BLOCK_AFTER ((uint64_t)4 << 20)
-
-static char *doc_copy(th_engine *e, const char *p, size_t n)
-{
-    size_t need = (n + 1 + 7) & ~(size_t)7;
-    if (e->doc_bytes < DOC_BLOCK_AFTER || need > DOC_BLOCK / 8)
-        return th_arena_strndup(&e->arena, p, n);
-    if (e->doc_left < need) {
-        void *b = aligned_alloc((size_t)2 << 20, DOC_BLOCK);
-        if (!b)
-            return th_arena_strndup(&e->arena, p, n);
-#ifdef MADV_HUGEPAGE
-        madvise(b, DOC_BLOCK, MADV_HUGEPAGE); /* advice: failure changes nothing */
-#endif
-        *(void **)b = e->doc_blocks;
-        e->doc_blocks = b;
-        e->doc_cur = (char *)b + 16;
-        e->doc_left = DOC_BLOCK - 16;
-    }
-    char *d = e->doc_cur;
-    memcpy(d, p, n);
-    d[n] = '\0';
-    e->doc_cur += need;
-    e->doc_left -= need;
-    return d;
-}
-
-void th_engine_docs_free(th_engine *e)
-{
-    while (e->doc_blocks) {
-        void *next = *(void **)e->doc_blocks;
-        free(e->doc_blocks);
-        e->doc_blocks = next;
-    }
-    e->doc_cur = NULL;
-    e->doc_left = 0;
-}
-
 static uint32_t store_doc(th_engine *e, const th_event *ev)
 {
     th_edoc d = {0};
     if (ev->raw.n && e->materialise) { /* the raw record: smaller, mapped only for alerts */
-        d.json = th_str_make(doc_copy(e, ev->raw.p, ev->raw.n), ev->raw.n);
+        d.json = th_str_make(th_arena_strndup(&e->arena, ev->raw.p, ev->raw.n), ev->raw.n);
         d.raw = true;
     } else {
         th_buf b;

@@ -142,11 +142,6 @@ struct th_engine {
     int64_t from, to;      /* the period used */
     uint64_t seq;
     uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
-    /* hotpass.c store_doc: past a few MB, kept records go to large blocks
-     * the kernel may back with huge pages (th_engine_docs_free releases them) */
-    void *doc_blocks;
-    char *doc_cur;
-    size_t doc_left;
     uint64_t alert_bytes;  /* alert documents held (as text) for the final ordering */
     uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
     uint64_t retained_peak; /* largest doc + match + state bytes */
@@ -164,7 +159,6 @@ struct th_engine {
 /* The fields the prefilter index routes on, most selective first. */
 #define TH_NROUTED 3
 extern const char *const th_routed_fields[TH_NROUTED];
-void th_engine_docs_free(th_engine *e);
 uint64_t th_now_ns(void);
 
 /* ---- schedule.c --------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "io/input_int.h"
 
 static bool strings_ok(const char *text, size_t n);
+static bool loaded_strings_ok(const th_jscan *scan, const char *text, size_t n);
 
 /* ---- the window ------------------------------------------------------ */
 
@@ -151,7 +152,7 @@ static void check_container(th_input *in, size_t start, size_t limit)
     in->cscan_p = NULL;
     if (!in->defer || in->mode != MODE_NDJSON || limit - start >= ((size_t)4 << 30) - 64 ||
         (!loaded && !th_jscan_load(in->cscan, in->s + start, limit - start, NULL)) ||
-        !strings_ok(in->s + start, limit - start))
+        !loaded_strings_ok(in->cscan, in->s + start, limit - start))
         return;
     th_jcur root = th_jscan_root(in->cscan), arr = root;
     if (th_jcur_type(root) == TH_JOBJ) {
@@ -289,6 +290,13 @@ static bool strings_ok(const char *text, size_t n)
     return true;
 }
 
+/* strings_ok for text that `scan` holds loaded: printable ASCII without a
+ * backslash (stage 1 says so) needs no second look. */
+static bool loaded_strings_ok(const th_jscan *scan, const char *text, size_t n)
+{
+    return (!th_jscan_has_backslash(scan) && !th_jscan_has_ctl_high(scan)) || strings_ok(text, n);
+}
+
 /* Lazy mode: loads the line [start, end) into the input's scanner and yields
  * or counts it from the scanner alone. False when the line must take the DOM
  * path (the scanner or the string check rejected it; the DOM path reports). */
@@ -298,10 +306,7 @@ static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line
     size_t n = end - start;
     if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(in->scan, in->s + start, n, NULL))
         return false;
-    /* strings_ok looks only at backslashes and bytes < 0x20 or >= 0x80: stage 1
-     * tells whether the line has any */
-    if ((th_jscan_has_backslash(in->scan) || th_jscan_has_ctl_high(in->scan)) &&
-        !strings_ok(in->s + start, n))
+    if (!loaded_strings_ok(in->scan, in->s + start, n))
         return false;
     th_io_class cls = th_io_classify_scan(th_jscan_root(in->scan), &in->arena);
     *got = use_class(in, cls, NULL, in->scan, start, end, line, true, out);
@@ -660,7 +665,8 @@ bool th_io_file_next(th_input *in, th_record *out)
 bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind)
 {
     /* take_line_lazy's checks, on the worker's own scanner */
-    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(scan, text, n, NULL) || !strings_ok(text, n))
+    if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(scan, text, n, NULL) ||
+        !loaded_strings_ok(scan, text, n))
         return false;
     th_io_class cls = th_io_classify_scan(th_jscan_root(scan), a);
     if (cls != TH_IO_CLOUDTRAIL && cls != TH_IO_ECS)
