@@ -45,8 +45,10 @@ timed() { # label, command...: wall s, user+sys s, peak RSS MB
   local label=$1; shift
   /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" >/dev/null 2>"$work/err"
   read -r wall user sys rss < <(tail -n 1 "$work/t")
-  printf '%-52s %7.2f s wall %7.2f s CPU %6d MB RSS\n' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$((rss / 1024))" | tee -a "$out"
-  echo "$user + $sys" | bc >"$work/cpu"
+  local cpu
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  printf '%-52s %7.2f s wall %7.2f s CPU %6d MB RSS\n' "$label" "$wall" "$cpu" "$((rss / 1024))" | tee -a "$out"
+  echo "$cpu" >"$work/cpu"
 }
 say ""
 say "daily run with state (run --state): $objects objects over 15 days at $rate events/hour; the new day: $new objects"
@@ -55,4 +57,4 @@ timed "replay of 15 days, whole pack, 1 thread" "$TH" run --rules "$rules" --dat
 rw=$(cat "$work/cpu")
 timed "daily run: 1 new day + 14 days of state, 1 thread" "$TH" run --rules "$rules" --data "$work/land/AWSLogs" --state "$work/state.db" --format summary
 dw=$(cat "$work/cpu")
-say "state after: $(du -k "$work/state.db" | cut -f1) KB; CPU of the daily run / the replay: $(echo "scale=3; $dw / $rw" | bc)"
+say "state after: $(du -k "$work/state.db" | cut -f1) KB; CPU of the daily run / the replay: $(awk -v d="$dw" -v r="$rw" 'BEGIN { if (r > 0) printf "%.3f", d / r; else print "?" }')"
