@@ -75,6 +75,7 @@ static void start_file(th_input *in, const char *path)
     memset(&in->cont, 0, sizeof(in->cont));
     in->deferred = 0;
     in->held = false;
+    in->cscan_p = NULL;
     in->open = true;
     in->mode = MODE_NDJSON;
     th_io_sync_window(in);

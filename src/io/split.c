@@ -621,6 +621,7 @@ static bool doc_next(th_input *in, th_record *out)
  * A document is taken whole into the window. */
 file_mode th_io_pick_mode(th_input *in, size_t first)
 {
+    in->cscan_p = NULL; /* a new file: what cscan held was another file's */
     if (in->s[first] == '[') {
         pull_all(in);
         return MODE_DOC;

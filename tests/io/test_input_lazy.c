@@ -390,6 +390,27 @@ static void random_mutations_agree(void **state)
     tmp_rm(dir);
 }
 
+/* Deferred mode keeps the scanner of a file's first line for its container
+ * check (th_io_pick_mode loads it). Files one after another whose first lines
+ * sit at the same place in the reused window and are as long, the second an
+ * unterminated container: the same records, stats and messages as eager. */
+static void container_check_is_per_file(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    write_file(dir, "0.ndjson", CT(1) "\n");
+    write_file(dir, "a.ndjson", "{\"abcdefg\":[7],\"k\":\"vvvv\"}\n" CT(2) "\n");
+    write_file(dir, "b.ndjson", "{\"Records\":[77],\"k\":\"vvvv\"\n" CT(3) "\n");
+    th_input_opts o;
+    th_input_opts_default(&o, NULL);
+    const char *paths[1] = {dir};
+    got g;
+    run_both(&g, paths, 1, &o);
+    assert_int_equal(g.n, 3);
+    got_free(&g);
+    tmp_rm(dir);
+}
+
 static void shared_corpus_agrees(void **state)
 {
     (void)state;
@@ -419,6 +440,7 @@ int main(void)
         cmocka_unit_test(containers_and_documents_take_the_dom_path),
         cmocka_unit_test(lazy_record_scanner_holds_the_text),
         cmocka_unit_test(random_mutations_agree),
+        cmocka_unit_test(container_check_is_per_file),
         cmocka_unit_test(shared_corpus_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
