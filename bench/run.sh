@@ -15,39 +15,13 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-TH=${TH:-$root/build/release/trailhound}
 FLOOR=${FLOOR:-$root/build/release/bench/floor}
-mb=${BENCH_MB:-1024}
-s3days=${BENCH_S3_DAYS:-2}
-data_dir=${BENCH_DATA:-$root/build/bench-data}
-mkdir -p "$data_dir" bench/results
-data="$data_dir/cloudtrail-${mb}mb.ndjson"
-rules=${BENCH_RULES:-}
-corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
-if [ -z "$rules" ]; then
-  if [ -d "$corpus_aws" ]; then rules="$corpus_aws"; else rules="$root/examples/rules"; fi
-fi
-seed="$rules/persistence_iam_api_calls_via_user_session_token.toml"
-[ -f "$seed" ] || seed="$corpus_aws/persistence_iam_api_calls_via_user_session_token.toml"
-[ -f "$seed" ] || seed="$root/examples/tuning/v1/iam_session_token.toml"
 out=bench/results/latest.txt
+mkdir -p bench/results
 : >"$out"
 say() { echo "$*" | tee -a "$out"; }
-
-rate=$(( 19000 * mb / 1024 ))
-if [ ! -s "$data" ]; then
-  say "generating ${mb} MB of raw CloudTrail NDJSON (emulate background + stories) ..."
-  # two days of a very busy account: about 1 GB per 19000 events/hour
-  "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-    --seed 7 --start 2026-10-01 --days 2 --rate "$rate" --out - >"$data" 2>/dev/null
-fi
-s3="$data_dir/s3-${s3days}d"
-if [ ! -d "$s3/AWSLogs" ]; then
-  say "generating ${s3days} days of S3-layout objects (gzip'd Records) ..."
-  rm -rf "$s3"
-  "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-    --seed 7 --start 2026-10-01 --days "$s3days" --rate "$(( rate / 4 ))" --out "$s3" >/dev/null 2>&1
-fi
+. bench/lib.sh
+bench_make_data
 bytes=$(stat -c %s "$data")
 records=$(wc -l <"$data")
 cat "$data" >/dev/null # page cache
@@ -103,11 +77,8 @@ fi
 export TH_THREADS=1
 # the pack without its ES|QL rules: the hot pass and the other rule types, apart
 # from the ES|QL temporal pass (which reads most events and dominates a run)
-noesql="$data_dir/rules-no-esql"
-rm -rf "$noesql" && mkdir -p "$noesql"
-find "$rules" -name '*.toml' | while read -r f; do
-  grep -q '^type = "esql"' "$f" || cp "$f" "$noesql/"
-done
+noesql="$data_dir/rules-without-esql"
+bench_rules_without_esql "$noesql"
 measure "run, pack without ES|QL, 1 thread" "$bytes" "$records" "$TH" run --rules "$noesql" --data "$data" --format summary
 noesql_mbs=$last_mbs
 measure "run, whole pack, 1 thread" "$bytes" "$records" "$TH" run --rules "$rules" --data "$data" --format summary

@@ -13,19 +13,6 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-TH=${TH:-$root/build/release/trailhound}
-mb=${BENCH_MB:-1024}
-s3days=${BENCH_S3_DAYS:-2}
-data_dir=${BENCH_DATA:-$root/build/bench-data}
-data="$data_dir/cloudtrail-${mb}mb.ndjson"
-s3="$data_dir/s3-${s3days}d"
-rules=${BENCH_RULES:-}
-corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
-if [ -z "$rules" ]; then
-  if [ -d "$corpus_aws" ]; then rules="$corpus_aws"; else rules="$root/examples/rules"; fi
-fi
-seed="$rules/persistence_iam_api_calls_via_user_session_token.toml"
-[ -f "$seed" ] || seed="$root/examples/tuning/v1/iam_session_token.toml"
 threads=${BENCH_THREADS:-}
 if [ -z "$threads" ]; then
   n=1; cores=$(nproc)
@@ -33,25 +20,13 @@ if [ -z "$threads" ]; then
   threads="$threads $cores"
 fi
 out=${BENCH_OUT:-$root/bench/results/scaling.txt}
-mkdir -p "$data_dir" "$(dirname "$out")"
+mkdir -p "$(dirname "$out")"
 : >"$out"
 say() { echo "$*" | tee -a "$out"; }
-
-rate=$(( 19000 * mb / 1024 ))
-if [ ! -s "$data" ]; then
-  "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-    --seed 7 --start 2026-10-01 --days 2 --rate "$rate" --out - >"$data" 2>/dev/null
-fi
-if [ ! -d "$s3/AWSLogs" ]; then
-  rm -rf "$s3"
-  "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-    --seed 7 --start 2026-10-01 --days "$s3days" --rate "$(( rate / 4 ))" --out "$s3" >/dev/null 2>&1
-fi
+. bench/lib.sh
+bench_make_data
 noesql="$data_dir/rules-without-esql"
-rm -rf "$noesql" && mkdir -p "$noesql"
-find "$rules" -name '*.toml' | while read -r f; do
-  grep -q '^type = "esql"' "$f" || cp "$f" "$noesql/"
-done
+bench_rules_without_esql "$noesql"
 bytes=$(stat -c %s "$data")
 s3bytes=$(find "$s3/AWSLogs" -name '*.json.gz' -print0 | xargs -0 cat | zcat | wc -c)
 cat "$data" >/dev/null

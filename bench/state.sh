@@ -6,18 +6,12 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-TH=${TH:-$root/build/release/trailhound}
 rate=${BENCH_STATE_RATE:-150}
-rules=${BENCH_RULES:-}
-corpus_aws="$root/../shared/corpus/detection-rules/rules/integrations/aws"
-if [ -z "$rules" ]; then
-  if [ -d "$corpus_aws" ]; then rules="$corpus_aws"; else rules="$root/examples/rules"; fi
-fi
-data_dir=${BENCH_DATA:-$root/build/bench-data}
-src="$data_dir/state-15d-r$rate"
 out=${BENCH_OUT:-bench/results/latest.txt}
-mkdir -p "$data_dir" "$(dirname "$out")"
+mkdir -p "$(dirname "$out")"
 say() { echo "$*" | tee -a "$out"; }
+. bench/lib.sh
+src="$data_dir/state-15d-r$rate"
 if [ ! -d "$src/AWSLogs" ]; then
   rm -rf "$src"
   "$TH" emulate background iam-temp-creds console-anomalies access-key-persistence secrets-access \
