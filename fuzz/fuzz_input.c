@@ -1,10 +1,12 @@
 /* libFuzzer target for io/: the bytes become one file (through a memfd, so
  * the whole path — gzip detection, window, splitting, scanning, parsing — is
  * exercised); every record must lie inside the content and be an event. The
- * file is read three ways, eagerly, in lazy mode and in deferred mode (each
+ * file is read four ways, eagerly, in lazy mode, in deferred mode (each
  * deferred line judged on a copy with a scanner of its own, settled at once
- * when refused, as the pipeline's workers and committing thread do), and all
- * three must give the same records, stats and number of messages.
+ * when refused, as the pipeline's workers and committing thread do) and in
+ * deferred mode with the file read whole as a job (th_input_defer_files, as
+ * the workers read S3 objects), and all four must give the same records,
+ * stats and number of messages.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_input -max_len=65536 corpus_dir/ */
@@ -56,7 +58,54 @@ static void settled(void *ctx, const th_record *r)
     add(ctx, r, r->kind);
 }
 
-/* mode: 0 eager, 1 lazy, 2 deferred */
+/* Every record of `in` into x (mode as read_all's); a file that comes as a
+ * job is read whole with `one` and absorbed. */
+static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, th_arena *a)
+{
+    th_record r;
+    for (;;) {
+        if (!th_input_next(in, &r)) {
+            if (mode >= 2 && th_input_held(in))
+                continue;
+            break;
+        }
+        if (r.kind == TH_REC_FILE) {
+            if (mode != 3 || !one)
+                abort();
+            th_diags fd;
+            th_diags_init(&fd);
+            char *path = strdup(r.file);
+            th_input_file(one, path, &fd);
+            drain(one, NULL, 2, x, own, a);
+            th_input_absorb(in, th_input_stats_get(one), &fd);
+            free(path);
+            th_diags_free(&fd);
+            continue;
+        }
+        if (r.kind != TH_REC_DEFERRED) {
+            if (mode == 0 && !r.json)
+                abort();
+            add(x, &r, r.kind);
+            continue;
+        }
+        if (mode < 2)
+            abort();
+        char *copy = malloc(r.text.n ? r.text.n : 1);
+        memcpy(copy, r.text.p, r.text.n);
+        th_rec_kind kind;
+        th_arena_reset(a);
+        if (th_input_judge(copy, r.text.n, own, a, &kind)) {
+            th_record j = r;
+            j.text = th_str_make(copy, r.text.n);
+            add(x, &j, kind);
+        } else {
+            th_input_settle(in, th_str_make(copy, r.text.n), r.offset, r.line, settled, x);
+        }
+        free(copy);
+    }
+}
+
+/* mode: 0 eager, 1 lazy, 2 deferred, 3 deferred with files as jobs */
 static void read_all(const char *path, int mode, run *x)
 {
     th_diags d;
@@ -67,45 +116,22 @@ static void read_all(const char *path, int mode, run *x)
     o.lazy = mode > 0;
     const char *paths[] = {path};
     th_input *in = th_input_open(paths, 1, &o);
-    th_input_defer(in, mode == 2);
+    th_input_defer(in, mode >= 2);
+    th_input_defer_files(in, mode == 3 ? UINT64_MAX : 0);
+    th_input *one = mode == 3 ? th_input_open_files(in) : NULL;
+    th_input_defer(one, true);
     th_jscan *own = th_jscan_new();
     th_arena a;
     th_arena_init(&a, 1 << 16);
-    th_record r;
     x->n = 0;
-    for (;;) {
-        if (!th_input_next(in, &r)) {
-            if (mode == 2 && th_input_held(in))
-                continue;
-            break;
-        }
-        if (r.kind != TH_REC_DEFERRED) {
-            if (mode == 0 && !r.json)
-                abort();
-            add(x, &r, r.kind);
-            continue;
-        }
-        if (mode != 2)
-            abort();
-        char *copy = malloc(r.text.n ? r.text.n : 1);
-        memcpy(copy, r.text.p, r.text.n);
-        th_rec_kind kind;
-        th_arena_reset(&a);
-        if (th_input_judge(copy, r.text.n, own, &a, &kind)) {
-            th_record j = r;
-            j.text = th_str_make(copy, r.text.n);
-            add(x, &j, kind);
-        } else {
-            th_input_settle(in, th_str_make(copy, r.text.n), r.offset, r.line, settled, x);
-        }
-        free(copy);
-    }
+    drain(in, one, mode, x, own, &a);
     x->st = *th_input_stats_get(in);
     if (x->st.files + x->st.files_skipped != 1)
         abort();
     x->ndiags = d.len;
     th_arena_free(&a);
     th_jscan_free(own);
+    th_input_close(one);
     th_input_close(in);
     th_diags_free(&d);
 }
@@ -135,11 +161,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    static run x[3];
-    for (int mode = 0; mode < 3; mode++)
+    static run x[4];
+    for (int mode = 0; mode < 4; mode++)
         read_all(path, mode, &x[mode]);
     same(&x[0], &x[1]);
     same(&x[0], &x[2]);
+    same(&x[0], &x[3]);
     close(fd);
     return 0;
 }

@@ -27,32 +27,45 @@ const char *th_severity_name(th_severity s)
     }
 }
 
-static void add(th_diags *d, th_severity sev, const char *file, unsigned line, unsigned col,
-                long long offset, const char *fmt, va_list ap)
+static void push(th_diags *d, th_diag g)
 {
     if (d->len == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 16;
         d->items = th_xrealloc(d->items, d->cap * sizeof(th_diag));
     }
+    d->items[d->len++] = g;
+    if (g.severity == TH_SEV_ERROR)
+        d->errors++;
+    else if (g.severity == TH_SEV_WARNING)
+        d->warnings++;
+    if (d->echo)
+        th_diag_print(&d->items[d->len - 1], d->echo);
+}
+
+void th_diags_move(th_diags *to, th_diags *from, size_t first)
+{
+    for (size_t i = first; i < from->len; i++) {
+        th_diag g = from->items[i];
+        if (g.severity == TH_SEV_ERROR)
+            from->errors--;
+        else if (g.severity == TH_SEV_WARNING)
+            from->warnings--;
+        push(to, g);
+    }
+    if (first < from->len)
+        from->len = first;
+}
+
+static void add(th_diags *d, th_severity sev, const char *file, unsigned line, unsigned col,
+                long long offset, const char *fmt, va_list ap)
+{
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     char *msg = th_xmalloc((size_t)(n > 0 ? n : 0) + 1);
     vsnprintf(msg, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
-    th_diag *g = &d->items[d->len++];
-    g->severity = sev;
-    g->file = file ? th_xstrdup(file) : NULL;
-    g->line = line;
-    g->col = col;
-    g->offset = offset;
-    g->message = msg;
-    if (sev == TH_SEV_ERROR)
-        d->errors++;
-    else if (sev == TH_SEV_WARNING)
-        d->warnings++;
-    if (d->echo)
-        th_diag_print(g, d->echo);
+    push(d, (th_diag){sev, file ? th_xstrdup(file) : NULL, line, col, offset, msg});
 }
 
 void th_diag_at(th_diags *d, th_severity sev, const char *file, unsigned line, unsigned col,

@@ -34,6 +34,9 @@ void th_diag_at(th_diags *d, th_severity sev, const char *file, unsigned line, u
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void th_diag_offset(th_diags *d, th_severity sev, const char *file, long long offset,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Moves from->items[first..] to the end of `to`, in order, as if they had
+ * been reported to `to` now (counted, echoed); `from` keeps items[0..first). */
+void th_diags_move(th_diags *to, th_diags *from, size_t first);
 /* Prints one diagnostic in the canonical form. */
 void th_diag_print(const th_diag *g, FILE *f);
 void th_diags_print(const th_diags *d, FILE *f);

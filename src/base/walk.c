@@ -188,13 +188,16 @@ static bool push_dir(th_walk *w, char *path, const struct stat *st, char **bad)
     return true;
 }
 
-static th_walk_kind item(th_walk *w, char *path, bool named, th_walk_kind k, th_walk_item *out)
+static th_walk_kind item(th_walk *w, char *path, bool named, th_walk_kind k, th_walk_item *out,
+                         const struct stat *st)
 {
     free(w->current);
     w->current = path;
     out->path = path;
     out->is_stdin = false;
     out->named = named;
+    out->regular = st && S_ISREG(st->st_mode);
+    out->size = out->regular && st->st_size > 0 ? (uint64_t)st->st_size : 0;
     if (k == TH_WALK_FILE)
         w->st.files++;
     else
@@ -240,12 +243,12 @@ static th_walk_kind visit(th_walk *w, char *path, bool named, th_walk_item *out)
         else
             th_diag_offset(w->opts.diags, TH_SEV_ERROR, path, -1, "cannot open: %s",
                            strerror(errno));
-        return item(w, path, named, TH_WALK_SKIPPED, out);
+        return item(w, path, named, TH_WALK_SKIPPED, out, NULL);
     }
     if (S_ISDIR(st.st_mode)) {
         char *bad = NULL;
         if (!push_dir(w, path, &st, &bad) && bad)
-            return item(w, bad, named, TH_WALK_SKIPPED, out);
+            return item(w, bad, named, TH_WALK_SKIPPED, out, NULL);
         return TH_WALK_END;
     }
     if (!named && w->opts.suffix && !has_suffix(path, w->opts.suffix)) {
@@ -257,10 +260,10 @@ static th_walk_kind visit(th_walk *w, char *path, bool named, th_walk_item *out)
         return TH_WALK_END;
     }
     if (S_ISREG(st.st_mode) || named)
-        return item(w, path, named, TH_WALK_FILE, out);
+        return item(w, path, named, TH_WALK_FILE, out, &st);
     th_diag_offset(w->opts.diags, TH_SEV_ERROR, path, -1,
                    "not a regular file (pipe, socket or device) inside a directory; skipped");
-    return item(w, path, named, TH_WALK_SKIPPED, out);
+    return item(w, path, named, TH_WALK_SKIPPED, out, NULL);
 }
 
 th_walk_kind th_walk_next(th_walk *w, th_walk_item *out)
@@ -288,6 +291,8 @@ th_walk_kind th_walk_next(th_walk *w, th_walk_item *out)
             out->path = w->current;
             out->is_stdin = true;
             out->named = true;
+            out->regular = false;
+            out->size = 0;
             w->st.files++;
             return TH_WALK_FILE;
         }

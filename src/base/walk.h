@@ -52,6 +52,8 @@ typedef struct th_walk_item {
     const char *path; /* "-" for stdin */
     bool is_stdin;
     bool named; /* given by the user, not found in a directory */
+    bool regular;  /* a regular file (not stdin, a pipe or a device) */
+    uint64_t size; /* a regular file's size when it was found, else 0 */
 } th_walk_item;
 
 typedef struct th_walk_stats {

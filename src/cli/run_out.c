@@ -455,7 +455,7 @@ void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const ch
     fprintf(f, "%s: profile (stages, CPU ms summed over threads): read+split+scan %.1f, "
                "DOM parse %.1f, plan+map %.1f, route+evaluate %.1f, commit %.1f, output %.1f, "
                "temporal %.1f\n",
-            verb, (double)(x->read_ns + x->judge_ns) / 1e6, (double)x->parse_ns / 1e6,
+            verb, (double)(x->read_ns + x->judge_ns + x->files_ns) / 1e6, (double)x->parse_ns / 1e6,
             (double)x->map_ns / 1e6,
             (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)(x->output_ns + x->render_ns) / 1e6,
             temporal_s * 1e3);

@@ -19,7 +19,9 @@ void th_input_opts_default(th_input_opts *o, th_diags *diags)
     o->diags = diags;
 }
 
-th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_opts *opts)
+static void end_source(th_input *in);
+
+static th_input *input_new(const th_input_opts *opts)
 {
     th_input *in = th_xcalloc(1, sizeof(*in));
     in->opts = *opts;
@@ -27,16 +29,71 @@ th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_
         in->opts.max_inflated = TH_DEFAULT_MAX_INFLATED;
     if (!in->opts.max_record)
         in->opts.max_record = TH_MAX_RECORD_BYTES;
-    in->walk = th_io_walk_open(paths, npaths, opts->key_from_ms, opts->key_to_ms, opts->diags);
-    for (size_t i = 0; i < opts->nexclude; i++)
-        th_io_walk_exclude(in->walk, opts->exclude[i].dev, opts->exclude[i].ino,
-                           opts->exclude[i].why);
     th_io_src_init(&in->src);
     in->src.interrupted = opts->interrupted;
     th_arena_init(&in->arena, 256 * 1024);
     if (in->opts.lazy)
         in->scan = th_jscan_new();
     return in;
+}
+
+th_input *th_input_open(const char *const *paths, size_t npaths, const th_input_opts *opts)
+{
+    th_input *in = input_new(opts);
+    in->walk = th_io_walk_open(paths, npaths, opts->key_from_ms, opts->key_to_ms, opts->diags);
+    for (size_t i = 0; i < opts->nexclude; i++)
+        th_io_walk_exclude(in->walk, opts->exclude[i].dev, opts->exclude[i].ino,
+                           opts->exclude[i].why);
+    return in;
+}
+
+th_input *th_input_open_files(const th_input *like)
+{
+    th_input *in = input_new(&like->opts);
+    in->files_only = true;
+    in->opts.seen = NULL;
+    in->opts.exclude = NULL;
+    in->opts.nexclude = 0;
+    return in;
+}
+
+void th_input_file(th_input *in, const char *path, th_diags *diags)
+{
+    if (in->open) /* the last file was not read to its end */
+        end_source(in);
+    free(in->one);
+    in->one = th_xstrdup(path);
+    in->opts.diags = diags;
+    memset(&in->st, 0, sizeof in->st);
+    in->held = false;
+    in->deferred = 0;
+}
+
+void th_input_absorb(th_input *in, const th_input_stats *st, th_diags *diags)
+{
+    if (diags && in->opts.diags)
+        th_diags_move(in->opts.diags, diags, 0);
+    th_input_stats *t = &in->st;
+    t->files += st->files;
+    t->files_skipped += st->files_skipped;
+    t->bytes += st->bytes;
+    t->bytes_inflated += st->bytes_inflated;
+    t->records += st->records;
+    t->records_skipped += st->records_skipped;
+    t->files_key_date += st->files_key_date;
+    t->files_digest += st->files_digest;
+    t->files_unreadable += st->files_unreadable;
+    t->files_not_events += st->files_not_events;
+    t->records_malformed += st->records_malformed;
+    t->records_not_events += st->records_not_events;
+    t->gzip_errors += st->gzip_errors;
+    t->files_read_before += st->files_read_before;
+}
+
+void th_input_defer_files(th_input *in, uint64_t max)
+{
+    if (in)
+        in->file_jobs = max;
 }
 
 const th_input_stats *th_input_stats_get(const th_input *in)
@@ -161,9 +218,32 @@ static void note_end(th_input *in)
                        (unsigned long long)in->digest_paths);
 }
 
-/* Moves to the next file to read; false when there is none. */
-static bool next_file(th_input *in)
+/* What next_file found. */
+enum { NF_END, NF_OPEN, NF_JOB };
+
+/* th_input_open_files: opens the file th_input_file named, once. */
+static int next_named(th_input *in)
 {
+    char *path = in->one;
+    in->one = NULL;
+    if (!path)
+        return NF_END;
+    if (!th_io_src_open(&in->src, path, false, in->opts.max_inflated, in->opts.diags)) {
+        th_io_src_release(&in->src);
+        skip_file(in, &in->st.files_unreadable);
+    } else {
+        start_file(in, path);
+    }
+    free(path);
+    return in->open ? NF_OPEN : NF_END;
+}
+
+/* Moves to the next file to read: NF_OPEN, or NF_JOB with *job set
+ * (th_input_defer_files), or NF_END when there is none. */
+static int next_file(th_input *in, th_record *job)
+{
+    if (in->files_only)
+        return next_named(in);
     for (;;) {
         th_io_walk_item it;
         switch (th_io_walk_next(in->walk, &it)) {
@@ -180,6 +260,10 @@ static bool next_file(th_input *in)
             in->st.files_read_before++;
             continue;
         }
+        if (in->defer && in->file_jobs && it.regular && it.size <= in->file_jobs) {
+            *job = (th_record){.kind = TH_REC_FILE, .file = it.path, .size = it.size};
+            return NF_JOB;
+        }
         if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
                             in->opts.diags)) {
             th_io_src_release(&in->src);
@@ -188,7 +272,7 @@ static bool next_file(th_input *in)
         }
         start_file(in, it.path);
         if (in->open)
-            return true;
+            return NF_OPEN;
     }
 }
 
@@ -197,7 +281,10 @@ bool th_input_next(th_input *in, th_record *out)
     th_arena_reset(&in->arena);
     for (;;) {
         if (!in->open) {
-            if (!next_file(in)) {
+            int k = next_file(in, out);
+            if (k == NF_JOB)
+                return true;
+            if (k == NF_END) {
                 note_end(in);
                 return false;
             }
@@ -238,6 +325,7 @@ void th_input_close(th_input *in)
     th_arena_free(&in->arena);
     th_jscan_free(in->scan);
     th_jscan_free(in->cscan);
+    free(in->one);
     free(in);
 }
 

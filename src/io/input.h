@@ -60,6 +60,7 @@ typedef enum th_rec_kind {
     TH_REC_CLOUDTRAIL, /* a raw CloudTrail record (has eventTime/eventSource/eventName ...) */
     TH_REC_ECS,        /* an ECS document already mapped (has @timestamp and event.*) */
     TH_REC_DEFERRED,   /* (addition) deferred mode: an NDJSON line not yet looked at */
+    TH_REC_FILE,       /* (addition) th_input_defer_files: a whole file not yet opened */
 } th_rec_kind;
 
 typedef struct th_record {
@@ -73,6 +74,7 @@ typedef struct th_record {
     const th_jscan *scan; /* (addition, last so that positional initializers keep
                              working) lazy mode: the record loaded in the input's
                              scanner (text = rec.text), else NULL; see "Lazy mode" */
+    uint64_t size;     /* (addition) TH_REC_FILE: the file's size on disk, else 0 */
 } th_record;
 
 typedef struct th_input_opts {
@@ -162,6 +164,35 @@ typedef void (*th_input_each_fn)(void *ctx, const th_record *rec);
  * between th_input_next calls, while the line's file is open. */
 void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,
                      th_input_each_fn each, void *ctx);
+
+/* Files as jobs (additions; deferred mode only), for a caller whose worker
+ * threads read whole small files: a month of S3 delivery is hundreds of
+ * thousands of gzip'd objects of 5-50 KB, and opening, inflating and
+ * splitting them is most of the reading thread's work otherwise.
+ * With th_input_defer_files(in, max) on, a regular file of at most `max`
+ * bytes that the walk yields (past the key-date, digest-path, exclusion and
+ * th_input_opts.seen filters) is not opened: th_input_next yields it as one
+ * record of kind TH_REC_FILE, with `file` (valid until the next call) and
+ * `size` set, everything else empty, and counts nothing. The caller reads it,
+ * on any thread, with a th_input of its own (th_input_open_files, then
+ * th_input_file per file, deferred mode on or off as it likes), which counts
+ * the file in its own stats and reports to the diags given. Then, on the
+ * reading thread, at the file's place in input order, th_input_absorb adds
+ * those stats to `in` and moves those diagnostics to in's. Records, stats and
+ * diagnostics are then those of reading the file in `in`. max 0 turns it off
+ * (the default). */
+void th_input_defer_files(th_input *in, uint64_t max);
+/* A th_input with like's options that reads only the files th_input_file
+ * names, one at a time (the walk's filters, seen and exclude are not applied
+ * again). Its diags are those th_input_file gives. */
+th_input *th_input_open_files(const th_input *like);
+/* Starts `path` (not "-"): th_input_next then yields its records, and false
+ * at its end. Its stats start at zero (th_input_stats_get gives the file's
+ * alone) and its diagnostics go to `diags`. */
+void th_input_file(th_input *in, const char *path, th_diags *diags);
+/* Adds a file's stats (st, th_input_file's) to in's, and moves every message
+ * of `diags` to in's diags, in order. */
+void th_input_absorb(th_input *in, const th_input_stats *st, th_diags *diags);
 
 /* The record's tree: rec->json when set (a unused; valid as the record is), else
  * built in `a` from rec->scan, equal to th_json_parse's tree of rec->text, with

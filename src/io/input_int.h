@@ -62,6 +62,9 @@ struct th_input {
     bool defer;        /* deferred mode (th_input_defer) */
     uint64_t deferred; /* lines of the current file yielded deferred */
     bool held;         /* th_input_next stopped at the end of such a file */
+    uint64_t file_jobs; /* th_input_defer_files: largest file yielded as a job; 0: none */
+    bool files_only;   /* th_input_open_files: no walk, only `one` */
+    char *one;         /* the file th_input_file named, not opened yet */
     char reason[96]; /* a composed message (limit_reason in split.c) */
 };
 

@@ -49,11 +49,15 @@ th_io_walk_kind th_io_walk_next(th_io_walk *w, th_io_walk_item *out)
     case TH_WALK_SKIPPED:
         out->path = it.path;
         out->is_stdin = false;
+        out->regular = false;
+        out->size = 0;
         return TH_IO_WALK_UNREADABLE;
     case TH_WALK_FILE: break;
     }
     out->path = it.path;
     out->is_stdin = it.is_stdin;
+    out->regular = it.regular;
+    out->size = it.size;
     if (it.is_stdin)
         return TH_IO_WALK_FILE;
     /* by path alone: digests, and S3 key dates outside the range */

@@ -27,6 +27,8 @@ typedef enum th_io_walk_kind {
 typedef struct th_io_walk_item {
     const char *path; /* "-" for stdin */
     bool is_stdin;
+    bool regular;  /* a regular file */
+    uint64_t size; /* its size when found (regular files), else 0 */
 } th_io_walk_item;
 
 typedef struct th_io_walk th_io_walk;

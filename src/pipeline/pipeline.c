@@ -9,11 +9,17 @@
 #include "base/arena.h"
 #include "base/limits.h"
 #include "base/timeutil.h"
+#include "base/vec.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
 #include "pipeline/pipeline.h"
 
 #define BATCH_RECORDS 512
+/* Files up to FILE_JOB_MAX bytes (S3 objects) are read whole on the workers
+ * (io's th_input_defer_files); a batch takes such files until their sizes
+ * add up to BATCH_FILE_BYTES (about 1 MB of records, gzip'd). */
+#define FILE_JOB_MAX (1u << 20)
+#define BATCH_FILE_BYTES (64u << 10)
 
 static uint64_t now_ns(void)
 {
@@ -80,6 +86,7 @@ static void prof_window_end(prof_window *x)
         scale(&rd->output_ns, x->at[0].output_ns, r);
     }
     if (wk) {
+        scale(&wk->files_ns, x->at[1].files_ns, r);
         scale(&wk->parse_ns, x->at[1].parse_ns, r);
         scale(&wk->map_ns, x->at[1].map_ns, r);
         scale(&wk->eval_ns, x->at[1].eval_ns, r);
@@ -476,6 +483,7 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
 
 static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
 {
+    to->files_ns += from->files_ns;
     to->parse_ns += from->parse_ns;
     to->map_ns += from->map_ns;
     to->eval_ns += from->eval_ns;
@@ -588,10 +596,19 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
 typedef struct prec {
-    const char *text;
+    const char *text;    /* TH_REC_FILE: the file's path */
     size_t n;
+    size_t job;          /* TH_REC_FILE: its index in the batch's jobs */
     prepared r;
 } prec;
+
+/* A whole file read on a worker (io's th_input_defer_files): its records,
+ * stats and messages, for the commit to take in input order. */
+typedef struct pjob {
+    size_t from, to;     /* its records: the batch's extra[from..to) */
+    th_input_stats st;
+    th_diags diags;
+} pjob;
 
 typedef struct pbatch {
     int state;
@@ -599,6 +616,9 @@ typedef struct pbatch {
     prec recs[BATCH_RECORDS];
     size_t n;
     const char *file;    /* the batch's copy of the current file name */
+    uint64_t job_bytes;  /* sizes of the files among recs */
+    TH_VEC(pjob) jobs;
+    TH_VEC(prec) extra;  /* the records of the files, read by the worker */
     worker_state w;
 } pbatch;
 
@@ -624,7 +644,113 @@ static bool has_hits(const th_pipeline *p, const prepared *r)
     return false;
 }
 
-static void process(pool *pl, pbatch *b)
+/* Maps, evaluates and renders record x of batch b (rr: its text, and the
+ * worker's scanner when it is loaded with it); what was allocated from mark
+ * m on is released when nothing reads it again. */
+static void prepare_rec(pool *pl, pbatch *b, prec *x, rawrec *rr, th_arena_mark m)
+{
+    const th_pipeline *p = pl->p;
+    prepare(p, pl->lv, &b->arena, rr, &x->r, &b->w);
+    bool kept = has_hits(p, &x->r);
+    if (p->render) {
+        uint64_t t0 = p->profile ? cpu_ns() : 0;
+        th_buf *o = &b->w.out;
+        th_buf_clear(o);
+        p->render(p->ctx, &x->r.ev, x->r.kind, o);
+        if (!kept) { /* only the text is read again */
+            th_arena_release(&b->arena, m);
+            x->r.ev.doc = NULL;
+        }
+        x->r.text = th_str_make(th_arena_strndup(&b->arena, o->data ? o->data : "", o->len),
+                                o->len);
+        x->r.rendered = true;
+        if (p->profile)
+            b->w.prof.render_ns += cpu_ns() - t0;
+    } else if (!x->r.ev.doc && !kept) {
+        th_arena_release(&b->arena, m); /* nothing of it is read again: its
+                                           scratch (projection, DOM) goes */
+    }
+}
+
+/* Whether the deferred line x is an event (x's kind is then set and the
+ * worker's scanner loaded with it); else x takes no hits. */
+static bool judge(pool *pl, pbatch *b, prec *x)
+{
+    const th_pipeline *p = pl->p;
+    uint64_t t0 = p->profile ? cpu_ns() : 0;
+    th_arena_mark m = th_arena_mark_get(&b->arena);
+    bool event = th_input_judge(x->text, x->n, b->w.scan, &b->arena, &x->r.kind);
+    if (p->profile)
+        b->w.prof.judge_ns += cpu_ns() - t0;
+    if (!event) {
+        th_arena_release(&b->arena, m);
+        for (size_t k = 0; k < p->nengines; k++)
+            x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
+    }
+    return event;
+}
+
+/* A file's reader on a worker: the batch, the file and its reader. */
+typedef struct file_read {
+    pool *pl;
+    pbatch *b;
+    const char *path; /* the batch's copy */
+    th_input *one;
+} file_read;
+
+/* One record of a file read on a worker: copied into the batch, then
+ * prepared. A deferred line that is no event is settled at once (io yields
+ * its records, if any, here), so the file's records stay in order. */
+static void read_rec(void *ctx, const th_record *rec)
+{
+    file_read *fr = ctx;
+    pbatch *b = fr->b;
+    th_arena_mark m = th_arena_mark_get(&b->arena);
+    TH_VEC_PUSH(&b->extra, (prec){0});
+    prec *y = &b->extra.items[b->extra.len - 1];
+    y->text = th_arena_strndup(&b->arena, rec->text.p ? rec->text.p : "", rec->text.n);
+    y->n = rec->text.n;
+    y->r.kind = rec->kind;
+    y->r.ev = (th_event){NULL, 0, 0, 0, fr->path, rec->offset, rec->line, TH_STR_NULL};
+    rawrec rr = {th_str_make(y->text, y->n), NULL, NULL};
+    if (rec->kind == TH_REC_DEFERRED) {
+        if (!judge(fr->pl, b, y)) {
+            const char *text = y->text;
+            size_t n = y->n;
+            b->extra.len--;
+            th_input_settle(fr->one, th_str_make(text, n), rec->offset, rec->line, read_rec, fr);
+            return;
+        }
+        rr.scan = b->w.scan;
+    }
+    prepare_rec(fr->pl, b, y, &rr, m);
+}
+
+/* Reads the file of job x with this worker's own input (`one`). */
+static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
+{
+    const th_pipeline *p = pl->p;
+    pjob *j = &b->jobs.items[x->job];
+    j->from = b->extra.len;
+    th_diags_init(&j->diags);
+    th_input_file(one, x->text, &j->diags);
+    file_read fr = {pl, b, x->text, one};
+    th_record rec;
+    for (;;) {
+        uint64_t t0 = p->profile ? cpu_ns() : 0;
+        bool more = th_input_next(one, &rec);
+        if (p->profile)
+            b->w.prof.files_ns += cpu_ns() - t0;
+        if (more)
+            read_rec(&fr, &rec);
+        else if (!th_input_held(one))
+            break;
+    }
+    j->to = b->extra.len;
+    j->st = *th_input_stats_get(one);
+}
+
+static void process(pool *pl, pbatch *b, th_input *one)
 {
     const th_pipeline *p = pl->p;
     ws_clear(&b->w, p);
@@ -633,41 +759,18 @@ static void process(pool *pl, pbatch *b)
         prof_window_start(&pw, NULL, &b->w.prof);
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
+        if (x->r.kind == TH_REC_FILE) {
+            read_file(pl, b, x, one);
+            continue;
+        }
         rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
         if (x->r.kind == TH_REC_DEFERRED) {
-            uint64_t t0 = p->profile ? cpu_ns() : 0;
-            bool event = th_input_judge(x->text, x->n, b->w.scan, &b->arena, &x->r.kind);
-            if (p->profile)
-                b->w.prof.judge_ns += cpu_ns() - t0;
-            th_arena_release(&b->arena, m);
-            if (!event) { /* io settles it when the batch is committed */
-                for (size_t k = 0; k < p->nengines; k++)
-                    x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
-                continue;
-            }
+            if (!judge(pl, b, x))
+                continue; /* io settles it when the batch is committed */
             rr.scan = b->w.scan; /* loaded with the text */
         }
-        prepare(p, pl->lv, &b->arena, &rr, &x->r, &b->w);
-        bool kept = has_hits(p, &x->r);
-        if (p->render) {
-            uint64_t t0 = p->profile ? cpu_ns() : 0;
-            th_buf *o = &b->w.out;
-            th_buf_clear(o);
-            p->render(p->ctx, &x->r.ev, x->r.kind, o);
-            if (!kept) { /* only the text is read again */
-                th_arena_release(&b->arena, m);
-                x->r.ev.doc = NULL;
-            }
-            x->r.text = th_str_make(th_arena_strndup(&b->arena, o->data ? o->data : "", o->len),
-                                    o->len);
-            x->r.rendered = true;
-            if (p->profile)
-                b->w.prof.render_ns += cpu_ns() - t0;
-        } else if (!x->r.ev.doc && !kept) {
-            th_arena_release(&b->arena, m); /* nothing of it is read again: its
-                                               scratch (projection, DOM) goes */
-        }
+        prepare_rec(pl, b, x, &rr, m);
     }
     if (p->profile)
         prof_window_end(&pw);
@@ -676,6 +779,7 @@ static void process(pool *pl, pbatch *b)
 static void *worker(void *arg)
 {
     pool *pl = arg;
+    th_input *one = NULL; /* this thread's reader of whole files, made at the first */
     pthread_mutex_lock(&pl->mu);
     for (;;) {
         pbatch *b = NULL;
@@ -690,12 +794,17 @@ static void *worker(void *arg)
         }
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
-        process(pl, b);
+        if (b->jobs.len && !one) {
+            one = th_input_open_files(pl->in);
+            th_input_defer(one, true);
+        }
+        process(pl, b, one);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
         pthread_cond_signal(&pl->done); /* one waiter at most: the reading thread */
     }
     pthread_mutex_unlock(&pl->mu);
+    th_input_close(one);
     return NULL;
 }
 
@@ -726,6 +835,14 @@ static void commit_batch(pool *pl, pbatch *b)
     pthread_mutex_unlock(&pl->mu);
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
+        if (x->r.kind == TH_REC_FILE) { /* io counts it and reports on it now */
+            pjob *j = &b->jobs.items[x->job];
+            th_input_absorb(pl->in, &j->st, &j->diags);
+            th_diags_free(&j->diags);
+            for (size_t k = j->from; k < j->to; k++)
+                commit(pl->p, &b->extra.items[k].r, &b->w);
+            continue;
+        }
         if (x->r.kind != TH_REC_DEFERRED) {
             commit(pl->p, &x->r, &b->w);
             continue;
@@ -740,6 +857,9 @@ static void commit_batch(pool *pl, pbatch *b)
     memset(&b->w.prof, 0, sizeof b->w.prof);
     b->n = 0;
     b->file = NULL;
+    b->job_bytes = 0;
+    b->jobs.len = 0;
+    b->extra.len = 0;
     th_arena_recycle(&b->arena);
     pthread_mutex_lock(&pl->mu);
     b->state = B_FREE;
@@ -759,6 +879,8 @@ static void pool_free(pool *pl)
     for (size_t i = 0; i < pl->nring; i++) {
         ws_free(&pl->ring[i].w, pl->p);
         th_arena_free(&pl->ring[i].arena);
+        TH_VEC_FREE(&pl->ring[i].jobs);
+        TH_VEC_FREE(&pl->ring[i].extra);
     }
     free(pl->ring);
     pthread_cond_destroy(&pl->work);
@@ -804,6 +926,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     /* the workers scan and check NDJSON lines: the reading thread only splits
      * them (unless a keep callback must look at each record first) */
     th_input_defer(in, !p->keep);
+    th_input_defer_files(in, p->keep ? 0 : FILE_JOB_MAX);
     uint64_t filled = 0, committed = 0, index = 0, n = 0;
     progress pr = {now_ns(), 0};
     th_record rec;
@@ -839,8 +962,15 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
             memset(&x->r, 0, sizeof x->r);
             x->r.kind = rec.kind;
             x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line, TH_STR_NULL};
+            if (rec.kind == TH_REC_FILE) { /* a worker reads it (text: its path) */
+                x->text = b->file;
+                x->n = strlen(b->file);
+                x->job = b->jobs.len;
+                TH_VEC_PUSH(&b->jobs, (pjob){0});
+                b->job_bytes += rec.size;
+            }
         }
-        if (b->n > 0 && (b->n == BATCH_RECORDS || !more)) {
+        if (b->n > 0 && (b->n == BATCH_RECORDS || b->job_bytes >= BATCH_FILE_BYTES || !more)) {
             submit(&pl, b);
             filled++;
         }
@@ -864,6 +994,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         prof_window_end(&pw);
     progress_end(&pr);
     th_input_defer(in, false);
+    th_input_defer_files(in, 0);
     pool_free(&pl);
     free(tids);
 }

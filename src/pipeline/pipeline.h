@@ -78,6 +78,7 @@ typedef struct th_pipeline_profile {
     uint64_t output_ns;  /* the verb's per-event callback */
     uint64_t render_ns;  /* workers: the verb's render (th_pipeline.render) */
     uint64_t judge_ns;   /* workers: scanning and checking deferred lines (th_input_judge) */
+    uint64_t files_ns;   /* workers: reading whole files (io's th_input_defer_files) */
     uint64_t mapped_base;      /* raw events mapped for their planned rules */
     uint64_t mapped_unplanned; /* raw events planning could not vouch for, mapped for every rule */
     uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */

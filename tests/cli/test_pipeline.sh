@@ -97,3 +97,33 @@ if [ "$(sort "$TMP/mm1.err")" = "$(sort "$TMP/mm3.err")" ] && grep -q 'a.ndjson:
 else
   nok "mixed NDJSON: the same messages for 1 and 3 threads" "$(diff <(sort "$TMP/mm1.err") <(sort "$TMP/mm3.err") | head -6)"
 fi
+
+# Whole files on the workers: with worker threads, files up to 1 MiB (S3
+# objects) are opened, inflated and split by the workers, and their records,
+# counts and messages taken in input order. A day of S3 objects with a
+# truncated and a corrupt object, a digest and a text file among them gives the
+# alerts, summary counts and messages (in the same order) of one thread.
+"$TH" emulate background log-tampering --seed 4 --start 2026-10-01 --days 1 --rate 400 --out "$TMP/s3" >/dev/null 2>&1
+mapfile -t objs < <(ls -S "$TMP"/s3/AWSLogs/*/CloudTrail/*/2026/10/01/*.json.gz)
+dir=$(dirname "${objs[0]}")
+head -c 3000 "${objs[0]}" >"$dir/zz-truncated.json.gz"
+{ head -c 2000 "${objs[1]}"; printf 'garbage-in-the-middle'; tail -c +2022 "${objs[1]}"; } >"$dir/zz-corrupt.json.gz"
+echo '{"digestStartTime":"2026-10-01T00:00:00Z","digestEndTime":"2026-10-01T01:00:00Z","logFiles":[]}' >"$dir/zz-digest.json"
+echo 'not json at all' >"$dir/zz-notes.txt"
+for t in 1 3; do
+  "$TH" run --rules "$catchall" --data "$TMP/s3" --threads "$t" -o "$TMP/s3r$t.ndjson" 2>"$TMP/s3r$t.err"
+  "$TH" run --rules "$catchall" --data "$TMP/s3" --threads "$t" -o "$TMP/s3s$t.json" --format json 2>/dev/null
+done
+if cmp -s "$TMP/s3r1.ndjson" "$TMP/s3r3.ndjson" && [ -s "$TMP/s3r1.ndjson" ]; then ok "S3 objects: alerts identical for 1 and 3 threads"; else nok "S3 objects: alerts identical for 1 and 3 threads" "differ or empty"; fi
+if [ "$(strip "$TMP/s3s1.json")" = "$(strip "$TMP/s3s3.json")" ] && grep -q '"records_skipped"' "$TMP/s3s1.json"; then
+  ok "S3 objects: summary counts identical for 1 and 3 threads"
+else
+  nok "S3 objects: summary counts identical for 1 and 3 threads" "$(diff <(strip "$TMP/s3s1.json") <(strip "$TMP/s3s3.json") | head -6)"
+fi
+timing() { grep -v ' read in '; }
+if [ "$(timing <"$TMP/s3r1.err")" = "$(timing <"$TMP/s3r3.err")" ] && grep -q 'zz-truncated.json.gz: byte 3000: error: gzip: truncated' "$TMP/s3r1.err" &&
+  grep -q 'zz-corrupt.json.gz: .*error: gzip' "$TMP/s3r1.err"; then
+  ok "S3 objects: the same messages in the same order for 1 and 3 threads"
+else
+  nok "S3 objects: the same messages in the same order for 1 and 3 threads" "$(diff <(timing <"$TMP/s3r1.err") <(timing <"$TMP/s3r3.err") | head -6)"
+fi

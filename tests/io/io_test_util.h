@@ -36,6 +36,7 @@ typedef struct got {
     size_t n_deferred; /* run_both: lines its deferred-mode run got deferred */
     size_t holds;      /* and how often th_input_next held a file's end */
     size_t n_bare;     /* and its container elements that came with neither tree nor scanner */
+    size_t n_files;    /* files mode: files read whole as jobs */
     th_input_stats st;
     th_diags d;
 } got;
@@ -158,12 +159,96 @@ static inline void got_settled(void *ctx, const th_record *r)
     got_add(c->g, r, true, c->a, c->b);
 }
 
+/* A run's scratch: the arenas, buffer and scanner every record goes through,
+ * and (files mode) the input that reads whole files. */
+typedef struct got_run {
+    got *g;
+    th_arena a, ja;
+    th_buf b;
+    th_jscan *own;
+    th_input *one;
+    bool defer, lazy;
+} got_run;
+
+static inline void got_read(got_run *x, th_input *in, const th_record *r);
+
+/* Every record of `in` (the main input or a file's) until its end. */
+static inline void got_drain(got_run *x, th_input *in)
+{
+    th_record r;
+    for (;;) {
+        if (!th_input_next(in, &r)) {
+            if (th_input_held(in)) {
+                x->g->holds++;
+                continue;
+            }
+            return;
+        }
+        got_read(x, in, &r);
+    }
+}
+
+static inline void got_read(got_run *x, th_input *in, const th_record *r)
+{
+    got *g = x->g;
+    got_ctx ctx = {g, &x->a, &x->b};
+    if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would */
+        assert_true(x->defer);
+        g->n_files++;
+        if (!x->one) {
+            x->one = th_input_open_files(in);
+            th_input_defer(x->one, true);
+        }
+        char *path = strdup(r->file);
+        th_diags fd;
+        th_diags_init(&fd);
+        th_input_file(x->one, path, &fd);
+        got_drain(x, x->one);
+        th_input_absorb(in, th_input_stats_get(x->one), &fd);
+        assert_int_equal(fd.len, 0);
+        th_diags_free(&fd);
+        free(path);
+        return;
+    }
+    if (r->kind != TH_REC_DEFERRED && (r->json || r->scan)) {
+        got_add(g, r, x->lazy, &x->a, &x->b);
+        return;
+    }
+    if (r->kind != TH_REC_DEFERRED) { /* an element of a checked container */
+        assert_true(x->defer);
+        g->n_bare++;
+        th_record j = *r;
+        assert_true(th_jscan_load(x->own, r->text.p, r->text.n, NULL));
+        j.scan = x->own;
+        got_add(g, &j, true, &x->a, &x->b);
+        return;
+    }
+    assert_true(x->defer && x->lazy);
+    g->n_deferred++;
+    char *copy = malloc(r->text.n + 1);
+    memcpy(copy, r->text.p, r->text.n);
+    th_rec_kind kind;
+    th_arena_reset(&x->ja);
+    if (th_input_judge(copy, r->text.n, x->own, &x->ja, &kind)) {
+        th_record j = *r;
+        j.kind = kind;
+        j.text = th_str_make(copy, r->text.n);
+        j.scan = x->own;
+        got_add(g, &j, true, &x->a, &x->b);
+    } else {
+        th_input_settle(in, th_str_make(copy, r->text.n), r->offset, r->line, got_settled, &ctx);
+    }
+    free(copy);
+}
+
 /* Reads every record of paths into g (texts, names and trees copied) with the
  * options o (diags replaced by g's own). `defer`: in deferred mode, as a
  * pipeline with workers reads (th_input_defer): each deferred line is judged
- * on a copy with a scanner of its own and, when refused, settled at once. */
-static inline void collect_mode(got *g, const char *const *paths, size_t n,
-                                const th_input_opts *opts, bool defer)
+ * on a copy with a scanner of its own and, when refused, settled at once.
+ * `files` (with defer): every file comes as a job (th_input_defer_files) and
+ * is read whole with an input of its own, its stats and messages absorbed. */
+static inline void collect_files(got *g, const char *const *paths, size_t n,
+                                 const th_input_opts *opts, bool defer, bool files)
 {
     memset(g, 0, sizeof *g);
     th_diags_init(&g->d);
@@ -171,56 +256,18 @@ static inline void collect_mode(got *g, const char *const *paths, size_t n,
     o.diags = &g->d;
     th_input *in = th_input_open(paths, n, &o);
     th_input_defer(in, defer);
-    th_record r;
-    th_arena a, ja;
-    th_arena_init(&a, 64 * 1024);
-    th_arena_init(&ja, 64 * 1024);
-    th_buf b;
-    th_buf_init(&b);
-    th_jscan *own = th_jscan_new();
-    got_ctx ctx = {g, &a, &b};
-    for (;;) {
-        if (!th_input_next(in, &r)) {
-            if (th_input_held(in)) {
-                g->holds++;
-                continue;
-            }
-            break;
-        }
-        if (r.kind != TH_REC_DEFERRED && (r.json || r.scan)) {
-            got_add(g, &r, o.lazy, &a, &b);
-            continue;
-        }
-        if (r.kind != TH_REC_DEFERRED) { /* an element of a checked container */
-            assert_true(defer);
-            g->n_bare++;
-            th_record j = r;
-            assert_true(th_jscan_load(own, r.text.p, r.text.n, NULL));
-            j.scan = own;
-            got_add(g, &j, true, &a, &b);
-            continue;
-        }
-        assert_true(defer && o.lazy);
-        g->n_deferred++;
-        char *copy = malloc(r.text.n + 1);
-        memcpy(copy, r.text.p, r.text.n);
-        th_rec_kind kind;
-        th_arena_reset(&ja);
-        if (th_input_judge(copy, r.text.n, own, &ja, &kind)) {
-            th_record j = r;
-            j.kind = kind;
-            j.text = th_str_make(copy, r.text.n);
-            j.scan = own;
-            got_add(g, &j, true, &a, &b);
-        } else {
-            th_input_settle(in, th_str_make(copy, r.text.n), r.offset, r.line, got_settled, &ctx);
-        }
-        free(copy);
-    }
-    th_jscan_free(own);
-    th_buf_free(&b);
-    th_arena_free(&a);
-    th_arena_free(&ja);
+    th_input_defer_files(in, files ? UINT64_MAX : 0);
+    got_run x = {.g = g, .defer = defer, .lazy = o.lazy};
+    th_arena_init(&x.a, 64 * 1024);
+    th_arena_init(&x.ja, 64 * 1024);
+    th_buf_init(&x.b);
+    x.own = th_jscan_new();
+    got_drain(&x, in);
+    th_input_close(x.one);
+    th_jscan_free(x.own);
+    th_buf_free(&x.b);
+    th_arena_free(&x.a);
+    th_arena_free(&x.ja);
     g->st = *th_input_stats_get(in);
     th_input_close(in);
     /* the invariants every run must keep */
@@ -228,6 +275,12 @@ static inline void collect_mode(got *g, const char *const *paths, size_t n,
     assert_int_equal(g->st.files_skipped, g->st.files_key_date + g->st.files_digest +
                                               g->st.files_unreadable + g->st.files_not_events);
     assert_int_equal(g->st.records_skipped, g->st.records_malformed + g->st.records_not_events);
+}
+
+static inline void collect_mode(got *g, const char *const *paths, size_t n,
+                                const th_input_opts *opts, bool defer)
+{
+    collect_files(g, paths, n, opts, defer, false);
 }
 
 static inline void collect(got *g, const char *const *paths, size_t n, const th_input_opts *opts)
@@ -294,6 +347,15 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     g->n_deferred = l.n_deferred;
     g->holds = l.holds;
     g->n_bare = l.n_bare;
+    got_free(&l);
+    /* and with every file read whole as a job (S3 objects on workers); stdin
+     * never comes as one */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
+            return lazy;
+    collect_files(&l, paths, n, &lo, true, true);
+    assert_same_run(g, &l);
+    g->n_files = l.n_files;
     got_free(&l);
     return lazy;
 }

@@ -411,6 +411,57 @@ static void container_check_is_per_file(void **state)
     tmp_rm(dir);
 }
 
+/* Files read whole as jobs (th_input_defer_files, as a pipeline's workers
+ * read S3 objects): a tree of good, truncated, corrupt and empty gzip'd
+ * objects, a digest, text that is not JSON and an NDJSON file with bad lines
+ * (deferred lines inside a job, settled at once) gives, file by file, the
+ * records, stats and messages of reading it in one input (run_both's last
+ * run); every file came as a job. */
+static void files_read_whole_agree(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    const char *day = "AWSLogs/1/CloudTrail/us-east-1/2024/01/05/";
+    char rel[256];
+    snprintf(rel, sizeof rel, "%sa.json.gz", day);
+    write_gz(dir, rel, "{\"Records\":[" CT(1) "," CT(2) "," ECS_OBJ "]}");
+    snprintf(rel, sizeof rel, "%sb.json.gz", day);
+    write_gz(dir, rel, "{\"Records\":[" CT(3) ",7,{\"x\":1}," CT(4) "]}");
+    size_t n;
+    const char *whole = "{\"Records\":[" CT(5) "," CT(6) "," CT(7) "," CT(8) "]}\n";
+    unsigned char *gz = gzip_member(whole, strlen(whole), &n);
+    snprintf(rel, sizeof rel, "%sc-truncated.json.gz", day);
+    char *p = tmp_path(dir, rel);
+    write_bytes(p, gz, n - 12);
+    free(p);
+    gz[n / 2] ^= 0x5a;
+    snprintf(rel, sizeof rel, "%sd-corrupt.json.gz", day);
+    p = tmp_path(dir, rel);
+    write_bytes(p, gz, n);
+    free(p);
+    free(gz);
+    snprintf(rel, sizeof rel, "%se-empty.json.gz", day);
+    write_gz(dir, rel, "");
+    snprintf(rel, sizeof rel, "%sf-digest.json", day);
+    write_file(dir, rel,
+               "{\"awsAccountId\":\"1\",\"digestStartTime\":\"x\",\"digestEndTime\":\"y\","
+               "\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\",\"logFiles\":[]}");
+    write_file(dir, "notes.txt", "not json\n");
+    write_file(dir, "lines.ndjson",
+               CT(1) "\n{\"eventName\":\n" CT(2) "\n[1,2\n{\"Records\":[" CT(3) "]}\n"
+                     "{\"foo\":1}\n" CT(4) "\n");
+    th_input_opts o;
+    th_input_opts_default(&o, NULL);
+    const char *paths[1] = {dir};
+    got g;
+    run_both(&g, paths, 1, &o);
+    assert_int_equal(g.n_files, 8);
+    assert_true(g.n >= 12);
+    assert_true(g.st.records_malformed >= 3 && g.st.gzip_errors == 2 && g.st.files_digest == 1);
+    got_free(&g);
+    tmp_rm(dir);
+}
+
 static void shared_corpus_agrees(void **state)
 {
     (void)state;
@@ -441,6 +492,7 @@ int main(void)
         cmocka_unit_test(lazy_record_scanner_holds_the_text),
         cmocka_unit_test(random_mutations_agree),
         cmocka_unit_test(container_check_is_per_file),
+        cmocka_unit_test(files_read_whole_agree),
         cmocka_unit_test(shared_corpus_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
