@@ -262,6 +262,7 @@ static int next_file(th_input *in, th_record *job)
         }
         if (in->defer && in->file_jobs && it.regular && it.size <= in->file_jobs) {
             *job = (th_record){.kind = TH_REC_FILE, .file = it.path, .size = it.size};
+            in->jobs++;
             return NF_JOB;
         }
         if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
@@ -285,6 +286,13 @@ bool th_input_next(th_input *in, th_record *out)
             if (k == NF_JOB)
                 return true;
             if (k == NF_END) {
+                if (in->jobs && !in->held) {
+                    /* files read elsewhere may still report: the notes on
+                     * what was skipped by path come after theirs */
+                    in->held = true;
+                    return false;
+                }
+                in->held = false;
                 note_end(in);
                 return false;
             }

@@ -179,8 +179,10 @@ void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,
  * the file in its own stats and reports to the diags given. Then, on the
  * reading thread, at the file's place in input order, th_input_absorb adds
  * those stats to `in` and moves those diagnostics to in's. Records, stats and
- * diagnostics are then those of reading the file in `in`. max 0 turns it off
- * (the default). */
+ * diagnostics are then those of reading the file in `in`. When it yielded
+ * files, th_input_next holds the input's end once (false with th_input_held
+ * true): absorb every file, then call it again for the closing notes. max 0
+ * turns it off (the default). */
 void th_input_defer_files(th_input *in, uint64_t max);
 /* A th_input with like's options that reads only the files th_input_file
  * names, one at a time (the walk's filters, seen and exclude are not applied

@@ -63,6 +63,7 @@ struct th_input {
     uint64_t deferred; /* lines of the current file yielded deferred */
     bool held;         /* th_input_next stopped at the end of such a file */
     uint64_t file_jobs; /* th_input_defer_files: largest file yielded as a job; 0: none */
+    uint64_t jobs;      /* files yielded as jobs (the input's end is then held once) */
     bool files_only;   /* th_input_open_files: no walk, only `one` */
     char *one;         /* the file th_input_file named, not opened yet */
     char reason[96]; /* a composed message (limit_reason in split.c) */

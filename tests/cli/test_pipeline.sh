@@ -101,7 +101,7 @@ fi
 # Whole files on the workers: with worker threads, files up to 1 MiB (S3
 # objects) are opened, inflated and split by the workers, and their records,
 # counts and messages taken in input order. A day of S3 objects with a
-# truncated and a corrupt object, a digest and a text file among them gives the
+# truncated and a corrupt object, digests and text files among them gives the
 # alerts, summary counts and messages (in the same order) of one thread.
 "$TH" emulate background log-tampering --seed 4 --start 2026-10-01 --days 1 --rate 400 --out "$TMP/s3" >/dev/null 2>&1
 mapfile -t objs < <(ls -S "$TMP"/s3/AWSLogs/*/CloudTrail/*/2026/10/01/*.json.gz)
@@ -110,6 +110,11 @@ head -c 3000 "${objs[0]}" >"$dir/zz-truncated.json.gz"
 { head -c 2000 "${objs[1]}"; printf 'garbage-in-the-middle'; tail -c +2022 "${objs[1]}"; } >"$dir/zz-corrupt.json.gz"
 echo '{"digestStartTime":"2026-10-01T00:00:00Z","digestEndTime":"2026-10-01T01:00:00Z","logFiles":[]}' >"$dir/zz-digest.json"
 echo 'not json at all' >"$dir/zz-notes.txt"
+# a digest skipped by its path: its note ends the input, after the messages of
+# the last file (read on a worker)
+mkdir -p "$TMP/s3/AWSLogs/1/CloudTrail-Digest/us-east-1/2026/10/01"
+echo '{}' >"$TMP/s3/AWSLogs/1/CloudTrail-Digest/us-east-1/2026/10/01/d.json.gz"
+echo 'not json either' >"$TMP/s3/zz-last.txt"
 for t in 1 3; do
   "$TH" run --rules "$catchall" --data "$TMP/s3" --threads "$t" -o "$TMP/s3r$t.ndjson" 2>"$TMP/s3r$t.err"
   "$TH" run --rules "$catchall" --data "$TMP/s3" --threads "$t" -o "$TMP/s3s$t.json" --format json 2>/dev/null
@@ -122,7 +127,10 @@ else
 fi
 timing() { grep -v ' read in '; }
 if [ "$(timing <"$TMP/s3r1.err")" = "$(timing <"$TMP/s3r3.err")" ] && grep -q 'zz-truncated.json.gz: byte 3000: error: gzip: truncated' "$TMP/s3r1.err" &&
-  grep -q 'zz-corrupt.json.gz: .*error: gzip' "$TMP/s3r1.err"; then
+  grep -q 'zz-corrupt.json.gz: .*error: gzip' "$TMP/s3r1.err" &&
+  last=$(grep -n 'zz-last.txt' "$TMP/s3r3.err" | cut -d: -f1) &&
+  note=$(grep -n 'digest files skipped by their path' "$TMP/s3r3.err" | cut -d: -f1) &&
+  [ "$last" -lt "$note" ]; then
   ok "S3 objects: the same messages in the same order for 1 and 3 threads"
 else
   nok "S3 objects: the same messages in the same order for 1 and 3 threads" "$(diff <(timing <"$TMP/s3r1.err") <(timing <"$TMP/s3r3.err") | head -6)"
