@@ -180,17 +180,6 @@ static bool has_tag(const th_mapper *m, const char *t)
     return false;
 }
 
-static bool str_contains(th_str s, const char *needle)
-{
-    size_t n = strlen(needle);
-    if (n > s.n)
-        return false;
-    for (size_t i = 0; i + n <= s.n; i++)
-        if (memcmp(s.p + i, needle, n) == 0)
-            return true;
-    return false;
-}
-
 static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n) : NULL; }
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
@@ -210,17 +199,15 @@ static void user_identity(mctx *c)
         } else if (th_str_eqc(type, "AssumedRole")) {
             th_str issuer = mx_json_str(c, "userIdentity.sessionContext.sessionIssuer.arn");
             const char *marker = ":role/aws-service-role/";
-            size_t ml = strlen(marker);
-            for (size_t i = 0; issuer.p && i + ml <= issuer.n; i++) {
-                if (memcmp(issuer.p + i, marker, ml) == 0) {
-                    th_str rest = th_str_make(issuer.p + i + ml, issuer.n - i - ml);
-                    const char *slash = memfind(rest, '/');
-                    if (invoked.p)
-                        service = invoked;
-                    else if (slash && slash > rest.p)
-                        service = th_str_make(rest.p, (size_t)(slash - rest.p));
-                    break;
-                }
+            const char *at = mx_find(issuer, marker);
+            if (at) {
+                size_t skip = (size_t)(at - issuer.p) + strlen(marker);
+                th_str rest = th_str_make(issuer.p + skip, issuer.n - skip);
+                const char *slash = memfind(rest, '/');
+                if (invoked.p)
+                    service = invoked;
+                else if (slash && slash > rest.p)
+                    service = th_str_make(rest.p, (size_t)(slash - rest.p));
             }
         }
     }
@@ -253,7 +240,7 @@ static void user_identity(mctx *c)
     th_str arn = mx_json_str(c, "userIdentity.arn");
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
          th_str_eqc(type, "IdentityCenterUser")) &&
-        arn.p && str_contains(arn, ":sts:") && memfind(arn, '/')) {
+        arn.p && mx_find(arn, ":sts:") && memfind(arn, '/')) {
         /* ^arn:[a-z0-9-]+:sts:.*\/(.*)$ */
         size_t i = 4;
         bool ok = th_str_starts(arn, "arn:");
@@ -664,7 +651,7 @@ static void related(mctx *c)
     if (th_jis(res, TH_JARR)) {
         for (uint32_t i = 0; i < res->len; i++) {
             th_jval *arn = th_jis(res->u.items[i], TH_JOBJ) ? th_jobj_get(res->u.items[i], "arn") : NULL;
-            if (th_jis(arn, TH_JSTR) && str_contains(arn->u.str, ":instance/")) {
+            if (th_jis(arn, TH_JSTR) && mx_find(arn->u.str, ":instance/")) {
                 const char *p = arn->u.str.p + arn->u.str.n;
                 while (p > arn->u.str.p && p[-1] != '/')
                     p--;

@@ -81,6 +81,8 @@ void mx_append_unique(mctx *c, const char *path, th_str s);
 /* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */
 th_str mx_render(mctx *c, const th_jval *v);
 void mx_fail(mctx *c, const char *msg);
+/* The first occurrence of the (non-empty) needle in s, or NULL. */
+const char *mx_find(th_str s, const char *needle);
 
 /* Number of distinct keys an object of the pruned copy had before pruning. */
 uint32_t mx_keycount(const th_jval *obj, void *unused);

@@ -249,3 +249,22 @@ void mx_fail(mctx *c, const char *msg)
     }
     th_jarr_push(c->a, arr, th_jnew_cstr(c->a, msg));
 }
+
+const char *mx_find(th_str s, const char *needle)
+{
+    /* memchr to each candidate first byte: a memcmp at every position cost
+     * more than the whole rest of the entity script's ARN checks */
+    if (!s.p)
+        return NULL;
+    size_t n = strlen(needle);
+    const char *p = s.p, *end = s.p + s.n;
+    while ((size_t)(end - p) >= n) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p + 1, needle + 1, n - 1) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
