@@ -75,6 +75,8 @@ th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a str
 /* doc access */
 th_jval *mx_get(const mctx *c, const char *path);
 void mx_set(mctx *c, const char *path, th_jval *v);
+/* The object at path, made as mx_set makes the objects on a path. */
+th_jval *mx_obj(mctx *c, const char *path);
 void mx_set_str(mctx *c, const char *path, th_str s);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */
 void mx_append_unique(mctx *c, const char *path, th_str s);

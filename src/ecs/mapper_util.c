@@ -198,6 +198,26 @@ void mx_set(mctx *c, const char *path, th_jval *v)
         th_jobj_set_path(c->a, c->doc, path, v);
 }
 
+th_jval *mx_obj(mctx *c, const char *path)
+{
+    th_jval *cur = c->doc;
+    for (const char *s = path;;) {
+        size_t n = 0;
+        while (s[n] && s[n] != '.')
+            n++;
+        th_str key = th_str_make(s, n);
+        th_jval *next = th_jobj_getn(cur, key);
+        if (!th_jis(next, TH_JOBJ)) {
+            next = th_jnew_obj(c->a);
+            th_jobj_set(c->a, cur, key, next);
+        }
+        cur = next;
+        if (!s[n])
+            return cur;
+        s += n + 1;
+    }
+}
+
 void mx_set_str(mctx *c, const char *path, th_str s)
 {
     if (s.p)
