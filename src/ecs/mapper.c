@@ -14,8 +14,6 @@
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 
-void th_ecs_unmark(th_jval *v);
-
 void th_mapper_opts_default(th_mapper_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -434,7 +432,8 @@ static void source(mctx *c)
 }
 
 /* script_duplicate_rules_fields */
-static void stringify(mctx *c, const char *from, const char *name, bool keep_flat)
+static void stringify(mctx *c, const char *from, const char *to, const char *flat_to,
+                      bool keep_flat)
 {
     th_jval *v = mx_json(c, from);
     if (!v)
@@ -442,9 +441,7 @@ static void stringify(mctx *c, const char *from, const char *name, bool keep_fla
     th_buf b;
     th_buf_init(&b);
     th_java_tostring(&b, v, mx_keycount, NULL);
-    char path[96];
-    snprintf(path, sizeof path, "aws.cloudtrail.%s", name);
-    mx_set(c, th_arena_strdup(c->a, path),
+    mx_set(c, to,
            th_jnew_str(c->a, th_str_make(th_arena_strndup(c->a, b.data ? b.data : "", b.len), b.len)));
     /* length() counts UTF-16 code units */
     size_t units = 0;
@@ -453,10 +450,8 @@ static void stringify(mctx *c, const char *from, const char *name, bool keep_fla
         if ((ch & 0xC0) != 0x80)
             units += ch >= 0xF0 ? 2 : 1;
     }
-    if (keep_flat && units < 32766) {
-        snprintf(path, sizeof path, "aws.cloudtrail.flattened.%s", name);
-        mx_set(c, th_arena_strdup(c->a, path), v);
-    }
+    if (keep_flat && units < 32766)
+        mx_set(c, flat_to, v);
     th_buf_free(&b);
 }
 
@@ -465,10 +460,14 @@ static void stringify_all(mctx *c)
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, "requestParameters", "request_parameters", keep_flat);
-    stringify(c, "responseElements", "response_elements", keep_flat);
-    stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
-    stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
+    stringify(c, "requestParameters", "aws.cloudtrail.request_parameters",
+              "aws.cloudtrail.flattened.request_parameters", keep_flat);
+    stringify(c, "responseElements", "aws.cloudtrail.response_elements",
+              "aws.cloudtrail.flattened.response_elements", keep_flat);
+    stringify(c, "additionalEventData", "aws.cloudtrail.additional_eventdata",
+              "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
+    stringify(c, "serviceEventDetails", "aws.cloudtrail.service_event_details",
+              "aws.cloudtrail.flattened.service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
@@ -711,12 +710,16 @@ static void retain_minimal(mctx *c)
     mx_set(c, "aws.cloudtrail.flattened", nf);
 }
 
-/* script_remove_nulls (final): null, "", empty maps and lists */
+/* script_remove_nulls (final): null, "", empty maps and lists. On the same
+ * walk, objects of the pruned record lose their mark (mx_keycount): cap is
+ * their allocation size again, so that the document may be built on. */
 static bool final_prune(th_jval *v)
 {
     if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
         return true;
     if (v->type == TH_JOBJ) {
+        if (v->cap & 0x80000000u)
+            v->cap = v->len; /* allocation holds at least len members */
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
             if (!final_prune(v->u.members[i].val))
@@ -991,7 +994,6 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         th_jobj_remove_path(c->doc, "aws.cloudtrail.additional_eventdata");
         th_jobj_remove_path(c->doc, "aws.cloudtrail.service_event_details");
     }
-    th_ecs_unmark(c->doc);
     final_prune(c->doc);
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
