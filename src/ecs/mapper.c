@@ -14,8 +14,6 @@
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 
-void th_ecs_unmark(th_jval *v);
-
 void th_mapper_opts_default(th_mapper_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -148,10 +146,9 @@ static th_jval *date_val(mctx *c, th_str s, const th_java_datefmt *fmts, size_t 
 
 /* date processor json.<from> -> doc.<to> with the formats the pipeline lists
  * for it; on failure an error (event.kind: pipeline_error). */
-static void date_to(mctx *c, const char *from, const char *to, const th_java_datefmt *fmts,
-                    size_t n)
+static void date_of(mctx *c, th_jval *v, const char *from, const char *to,
+                    const th_java_datefmt *fmts, size_t n)
 {
-    th_jval *v = mx_json(c, from);
     if (!v)
         return;
     th_jval *d = th_jis(v, TH_JSTR) ? date_val(c, v->u.str, fmts, n) : NULL;
@@ -159,6 +156,12 @@ static void date_to(mctx *c, const char *from, const char *to, const th_java_dat
         mx_set(c, to, d);
     else
         mx_fail(c, th_arena_printf(c->a, "Processor date failed to parse %s", from));
+}
+
+static void date_to(mctx *c, const char *from, const char *to, const th_java_datefmt *fmts,
+                    size_t n)
+{
+    date_of(c, mx_json(c, from), from, to, fmts, n);
 }
 
 static bool is_ip(th_str s)
@@ -180,47 +183,63 @@ static bool has_tag(const th_mapper *m, const char *t)
     return false;
 }
 
-static bool str_contains(th_str s, const char *needle)
-{
-    size_t n = strlen(needle);
-    if (n > s.n)
-        return false;
-    for (size_t i = 0; i + n <= s.n; i++)
-        if (memcmp(s.p + i, needle, n) == 0)
-            return true;
-    return false;
-}
-
 static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n) : NULL; }
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
+/* A doc object named by its path, made (as mx_set makes the objects on a
+ * path) when the first value is set into it: the document comes out as if
+ * each value had been set by its whole path, without walking that path again
+ * for each. Valid while nothing replaces the object or one above it. */
+typedef struct dst {
+    const char *path;
+    th_jval *obj;
+} dst;
+
+static void put(mctx *c, dst *d, const char *key, th_jval *v)
+{
+    if (!v)
+        return;
+    if (!d->obj)
+        d->obj = mx_obj(c, d->path);
+    th_jobj_set(c->a, d->obj, th_str_c(key), v);
+}
+
 static void user_identity(mctx *c)
 {
     ren(c, "eventVersion", "aws.cloudtrail.event_version");
-    ren(c, "userIdentity.type", "aws.cloudtrail.user_identity.type");
-    th_str type = mx_json_str(c, "userIdentity.type");
+    /* userIdentity's objects, found once (what mx_json finds below them) */
+    th_jval *ui = mx_json(c, "userIdentity");
+    th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
+    th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
+    th_jval *wif = th_jobj_get(sc, "webIdFederationData");
+    dst uid = {"aws.cloudtrail.user_identity", NULL};
+    dst usc = {"aws.cloudtrail.user_identity.session_context", NULL};
+    dst usi = {"aws.cloudtrail.user_identity.session_context.session_issuer", NULL};
+    dst uobo = {"aws.cloudtrail.user_identity.on_behalf_of", NULL};
+    dst uiso = {"aws.cloudtrail.user_identity.in_scope_of", NULL};
+    dst uwif = {"aws.cloudtrail.user_identity.session_context.web_id_federation_data", NULL};
+    put(c, &uid, "type", th_jobj_get(ui, "type"));
+    th_str type = th_jstr(th_jobj_get(ui, "type"));
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
     th_str service = TH_STR_NULL;
-    if (mx_json(c, "userIdentity")) {
-        th_str invoked = mx_json_str(c, "userIdentity.invokedBy");
+    if (ui) {
+        th_str invoked = th_jstr(th_jobj_get(ui, "invokedBy"));
         if (th_str_eqc(type, "AWSService")) {
             service = invoked;
         } else if (th_str_eqc(type, "AssumedRole")) {
-            th_str issuer = mx_json_str(c, "userIdentity.sessionContext.sessionIssuer.arn");
+            th_str issuer = th_jstr(th_jobj_get(si, "arn"));
             const char *marker = ":role/aws-service-role/";
-            size_t ml = strlen(marker);
-            for (size_t i = 0; issuer.p && i + ml <= issuer.n; i++) {
-                if (memcmp(issuer.p + i, marker, ml) == 0) {
-                    th_str rest = th_str_make(issuer.p + i + ml, issuer.n - i - ml);
-                    const char *slash = memfind(rest, '/');
-                    if (invoked.p)
-                        service = invoked;
-                    else if (slash && slash > rest.p)
-                        service = th_str_make(rest.p, (size_t)(slash - rest.p));
-                    break;
-                }
+            const char *at = mx_find(issuer, marker);
+            if (at) {
+                size_t skip = (size_t)(at - issuer.p) + strlen(marker);
+                th_str rest = th_str_make(issuer.p + skip, issuer.n - skip);
+                const char *slash = memfind(rest, '/');
+                if (invoked.p)
+                    service = invoked;
+                else if (slash && slash > rest.p)
+                    service = th_str_make(rest.p, (size_t)(slash - rest.p));
             }
         }
     }
@@ -228,32 +247,30 @@ static void user_identity(mctx *c)
     if (is_service)
         mx_set_str(c, "service.name", service);
     if (!is_service) {
-        ren(c, "userIdentity.userName", "user.name");
-        ren(c, "userIdentity.principalId", "user.id");
+        mx_set(c, "user.name", th_jobj_get(ui, "userName"));
+        mx_set(c, "user.id", th_jobj_get(ui, "principalId"));
     }
-    ren(c, "userIdentity.arn", "aws.cloudtrail.user_identity.arn");
+    put(c, &uid, "arn", th_jobj_get(ui, "arn"));
     if (!mx_get(c, "cloud.account.id"))
-        ren(c, "userIdentity.accountId", "cloud.account.id");
-    ren(c, "userIdentity.accessKeyId", "aws.cloudtrail.user_identity.access_key_id");
-    ren(c, "userIdentity.sessionContext.attributes.mfaAuthenticated",
-        "aws.cloudtrail.user_identity.session_context.mfa_authenticated");
+        mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
+    put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
+    th_jval *attrs = th_jobj_get(sc, "attributes");
+    put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
     /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
     static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
                                                     TH_JDATE_BASIC_DATE_TIME};
-    date_to(c, "userIdentity.sessionContext.attributes.creationDate",
+    date_of(c, th_jobj_get(attrs, "creationDate"), "userIdentity.sessionContext.attributes.creationDate",
             "aws.cloudtrail.user_identity.session_context.creation_date", creation_fmts, 3);
-    ren(c, "userIdentity.sessionContext.sessionIssuer.type",
-        "aws.cloudtrail.user_identity.session_context.session_issuer.type");
+    put(c, &usi, "type", th_jobj_get(si, "type"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
-        ren(c, "userIdentity.sessionContext.sessionIssuer.userName", "user.name"); /* override */
-    ren(c, "userIdentity.sessionContext.sessionIssuer.principalId",
-        "aws.cloudtrail.user_identity.session_context.session_issuer.principal_id");
+        mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
+    put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
 
     /* grok the session name out of an sts ARN; related.user and user.email */
-    th_str arn = mx_json_str(c, "userIdentity.arn");
+    th_str arn = th_jstr(th_jobj_get(ui, "arn"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
          th_str_eqc(type, "IdentityCenterUser")) &&
-        arn.p && str_contains(arn, ":sts:") && memfind(arn, '/')) {
+        arn.p && mx_find(arn, ":sts:") && memfind(arn, '/')) {
         /* ^arn:[a-z0-9-]+:sts:.*\/(.*)$ */
         size_t i = 4;
         bool ok = th_str_starts(arn, "arn:");
@@ -284,43 +301,28 @@ static void user_identity(mctx *c)
             }
         }
     }
-    ren(c, "userIdentity.onBehalfOf.userId", "aws.cloudtrail.user_identity.on_behalf_of.user_id");
-    ren(c, "userIdentity.onBehalfOf.identityStoreArn",
-        "aws.cloudtrail.user_identity.on_behalf_of.identity_store_arn");
+    put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
+    put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
     if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
-        ren(c, "userIdentity.onBehalfOf.userId", "user.id");
-    static const char *const rest[][2] = {
-        {"userIdentity.sessionContext.sessionIssuer.arn",
-         "aws.cloudtrail.user_identity.session_context.session_issuer.arn"},
-        {"userIdentity.sessionContext.sessionIssuer.accountId",
-         "aws.cloudtrail.user_identity.session_context.session_issuer.account_id"},
-        {"sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console"},
-        {"userIdentity.invokedBy", "aws.cloudtrail.user_identity.invoked_by"},
-        {"userIdentity.invokedByDelegate.accountId",
-         "aws.cloudtrail.user_identity.invoked_by_delegate.account_id"},
-        {"userIdentity.credentialId", "aws.cloudtrail.user_identity.credential_id"},
-        {"userIdentity.identityProvider", "aws.cloudtrail.user_identity.identity_provider"},
-        {"userIdentity.inScopeOf.issuerType", "aws.cloudtrail.user_identity.in_scope_of.issuer_type"},
-        {"userIdentity.inScopeOf.credentialsIssuedTo",
-         "aws.cloudtrail.user_identity.in_scope_of.credentials_issued_to"},
-        {"userIdentity.inScopeOf.sourceArn", "aws.cloudtrail.user_identity.in_scope_of.source_arn"},
-        {"userIdentity.inScopeOf.sourceAccount",
-         "aws.cloudtrail.user_identity.in_scope_of.source_account"},
-        {"userIdentity.sessionContext.ec2RoleDelivery",
-         "aws.cloudtrail.user_identity.session_context.ec2_role_delivery"},
-        {"userIdentity.sessionContext.sourceIdentity",
-         "aws.cloudtrail.user_identity.session_context.source_identity"},
-        {"userIdentity.sessionContext.webIdFederationData.federatedProvider",
-         "aws.cloudtrail.user_identity.session_context.web_id_federation_data.federated_provider"},
-        {"userIdentity.sessionContext.webIdFederationData.attributes",
-         "aws.cloudtrail.user_identity.session_context.web_id_federation_data.attributes"},
-        {"userIdentity.sessionContext.assumedRoot",
-         "aws.cloudtrail.user_identity.session_context.assumed_root"},
-        {"userIdentity.sessionContext.signInSessionArn",
-         "aws.cloudtrail.user_identity.session_context.sign_in_session_arn"},
-    };
-    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
-        ren(c, rest[i][0], rest[i][1]);
+        mx_set(c, "user.id", th_jobj_get(obo, "userId"));
+    put(c, &usi, "arn", th_jobj_get(si, "arn"));
+    put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
+    ren(c, "sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console");
+    put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
+    mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
+           th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
+    put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
+    put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+    put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
+    put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
+    put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
+    put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
+    put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
+    put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
+    put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
+    put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
+    put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
+    put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
 }
 
 static void event_source(mctx *c)
@@ -430,7 +432,8 @@ static void source(mctx *c)
 }
 
 /* script_duplicate_rules_fields */
-static void stringify(mctx *c, const char *from, const char *name, bool keep_flat)
+static void stringify(mctx *c, const char *from, const char *to, const char *flat_to,
+                      bool keep_flat)
 {
     th_jval *v = mx_json(c, from);
     if (!v)
@@ -438,9 +441,7 @@ static void stringify(mctx *c, const char *from, const char *name, bool keep_fla
     th_buf b;
     th_buf_init(&b);
     th_java_tostring(&b, v, mx_keycount, NULL);
-    char path[96];
-    snprintf(path, sizeof path, "aws.cloudtrail.%s", name);
-    mx_set(c, th_arena_strdup(c->a, path),
+    mx_set(c, to,
            th_jnew_str(c->a, th_str_make(th_arena_strndup(c->a, b.data ? b.data : "", b.len), b.len)));
     /* length() counts UTF-16 code units */
     size_t units = 0;
@@ -449,10 +450,8 @@ static void stringify(mctx *c, const char *from, const char *name, bool keep_fla
         if ((ch & 0xC0) != 0x80)
             units += ch >= 0xF0 ? 2 : 1;
     }
-    if (keep_flat && units < 32766) {
-        snprintf(path, sizeof path, "aws.cloudtrail.flattened.%s", name);
-        mx_set(c, th_arena_strdup(c->a, path), v);
-    }
+    if (keep_flat && units < 32766)
+        mx_set(c, flat_to, v);
     th_buf_free(&b);
 }
 
@@ -461,10 +460,14 @@ static void stringify_all(mctx *c)
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, "requestParameters", "request_parameters", keep_flat);
-    stringify(c, "responseElements", "response_elements", keep_flat);
-    stringify(c, "additionalEventData", "additional_eventdata", keep_flat);
-    stringify(c, "serviceEventDetails", "service_event_details", keep_flat);
+    stringify(c, "requestParameters", "aws.cloudtrail.request_parameters",
+              "aws.cloudtrail.flattened.request_parameters", keep_flat);
+    stringify(c, "responseElements", "aws.cloudtrail.response_elements",
+              "aws.cloudtrail.flattened.response_elements", keep_flat);
+    stringify(c, "additionalEventData", "aws.cloudtrail.additional_eventdata",
+              "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
+    stringify(c, "serviceEventDetails", "aws.cloudtrail.service_event_details",
+              "aws.cloudtrail.flattened.service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
@@ -664,7 +667,7 @@ static void related(mctx *c)
     if (th_jis(res, TH_JARR)) {
         for (uint32_t i = 0; i < res->len; i++) {
             th_jval *arn = th_jis(res->u.items[i], TH_JOBJ) ? th_jobj_get(res->u.items[i], "arn") : NULL;
-            if (th_jis(arn, TH_JSTR) && str_contains(arn->u.str, ":instance/")) {
+            if (th_jis(arn, TH_JSTR) && mx_find(arn->u.str, ":instance/")) {
                 const char *p = arn->u.str.p + arn->u.str.n;
                 while (p > arn->u.str.p && p[-1] != '/')
                     p--;
@@ -707,12 +710,16 @@ static void retain_minimal(mctx *c)
     mx_set(c, "aws.cloudtrail.flattened", nf);
 }
 
-/* script_remove_nulls (final): null, "", empty maps and lists */
+/* script_remove_nulls (final): null, "", empty maps and lists. On the same
+ * walk, objects of the pruned record lose their mark (mx_keycount): cap is
+ * their allocation size again, so that the document may be built on. */
 static bool final_prune(th_jval *v)
 {
     if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
         return true;
     if (v->type == TH_JOBJ) {
+        if (v->cap & 0x80000000u)
+            v->cap = v->len; /* allocation holds at least len members */
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
             if (!final_prune(v->u.members[i].val))
@@ -987,7 +994,6 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         th_jobj_remove_path(c->doc, "aws.cloudtrail.additional_eventdata");
         th_jobj_remove_path(c->doc, "aws.cloudtrail.service_event_details");
     }
-    th_ecs_unmark(c->doc);
     final_prune(c->doc);
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));

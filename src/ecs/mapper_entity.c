@@ -421,15 +421,6 @@ static th_str resource_type(th_str part)
     return part;
 }
 
-static bool contains(th_str s, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= s.n; i++)
-        if (memcmp(s.p + i, needle, n) == 0)
-            return true;
-    return false;
-}
-
 static void classify_targets(ectx *e)
 {
     th_arena *a = e->c->a;
@@ -442,7 +433,7 @@ static void classify_targets(ectx *e)
             size_t np = split_colon(t, parts, 8);
             if (np >= 6) {
                 th_str rt = resource_type(parts[5]);
-                if (contains(t, "/AWSServiceRoleFor") || contains(t, "/aws-service-role/"))
+                if (mx_find(t, "/AWSServiceRoleFor") || mx_find(t, "/aws-service-role/"))
                     ss_add(a, &svc, t), done = true;
                 else if (in_list(rt, user_types))
                     ss_add(a, &user, t), done = true;
@@ -514,8 +505,8 @@ static void classify_actor(ectx *e)
             user_id = role;
     }
     bool done = false;
-    if (th_str_eqc(type, "AWSService") || contains(actor, "/AWSServiceRoleFor") ||
-        contains(actor, "/aws-service-role/")) {
+    if (th_str_eqc(type, "AWSService") || mx_find(actor, "/AWSServiceRoleFor") ||
+        mx_find(actor, "/aws-service-role/")) {
         mx_set(e->c, "service.entity.id", one(a, actor));
         done = true;
     } else if (th_str_eqc(type, "IAMUser") || th_str_eqc(type, "Root") ||

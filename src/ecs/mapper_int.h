@@ -75,12 +75,16 @@ th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a str
 /* doc access */
 th_jval *mx_get(const mctx *c, const char *path);
 void mx_set(mctx *c, const char *path, th_jval *v);
+/* The object at path, made as mx_set makes the objects on a path. */
+th_jval *mx_obj(mctx *c, const char *path);
 void mx_set_str(mctx *c, const char *path, th_str s);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */
 void mx_append_unique(mctx *c, const char *path, th_str s);
 /* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */
 th_str mx_render(mctx *c, const th_jval *v);
 void mx_fail(mctx *c, const char *msg);
+/* The first occurrence of the (non-empty) needle in s, or NULL. */
+const char *mx_find(th_str s, const char *needle);
 
 /* Number of distinct keys an object of the pruned copy had before pruning. */
 uint32_t mx_keycount(const th_jval *obj, void *unused);

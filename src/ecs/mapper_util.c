@@ -13,25 +13,26 @@ uint32_t mx_keycount(const th_jval *obj, void *unused)
     return obj->cap & 0x80000000u ? obj->cap & 0x7FFFFFFFu : obj->len;
 }
 
-void th_ecs_unmark(th_jval *v);
-void th_ecs_unmark(th_jval *v)
+/* The hash of a key for the small tables here (mx_index_json's index,
+ * th_ecs_prune's de-duplication): its length and four of its bytes (no loop
+ * over the key: collisions only cost a probe). */
+static inline uint32_t root_hash(const char *p, size_t n)
 {
-    if (!v)
-        return;
-    if (v->type == TH_JARR)
-        for (uint32_t i = 0; i < v->len; i++)
-            th_ecs_unmark(v->u.items[i]);
-    if (v->type == TH_JOBJ) {
-        if (v->cap & 0x80000000u)
-            v->cap = v->len; /* allocation holds at least len members */
-        for (uint32_t i = 0; i < v->len; i++)
-            th_ecs_unmark(v->u.members[i].val);
-    }
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n)
+        h ^= (uint32_t)u[0] | (uint32_t)u[n - 1] << 8 | (uint32_t)u[n / 2] << 16 |
+             (uint32_t)u[n * 3 / 4] << 24;
+    h *= 0x85EBCA6Bu;
+    return h ^ (h >> 16);
 }
 
-/* Up to this many keys an object is de-duplicated by scanning (no allocation);
- * beyond it through a hash map. */
+/* Up to PRUNE_SCAN_KEYS keys an object is de-duplicated by scanning, up to
+ * PRUNE_TABLE_KEYS (records have twenty-odd top-level keys) through a table
+ * on the stack, beyond through a hash map. */
 #define PRUNE_SCAN_KEYS 16
+#define PRUNE_TABLE_KEYS 64
+#define PRUNE_TABLE_SLOTS (PRUNE_TABLE_KEYS * 4)
 
 static bool dropped_scalar(const th_jval *v, bool strict)
 {
@@ -79,6 +80,27 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
                 mem[distinct++].key = k;
             mem[j].val = v->u.members[i].val; /* last value wins */
         }
+    } else if (n <= PRUNE_TABLE_KEYS) {
+        /* open addressing: slot = position + 1, 0 empty */
+        uint8_t slot[PRUNE_TABLE_SLOTS] = {0};
+        for (uint32_t i = 0; i < n; i++) {
+            th_str k = v->u.members[i].key;
+            uint32_t j;
+            for (uint32_t h = root_hash(k.p, k.n);; h++) {
+                uint8_t *sl = &slot[h % PRUNE_TABLE_SLOTS];
+                if (!*sl) {
+                    j = distinct++;
+                    mem[j].key = k;
+                    *sl = (uint8_t)(j + 1);
+                    break;
+                }
+                if (th_str_eq(mem[*sl - 1].key, k)) {
+                    j = *sl - 1u;
+                    break;
+                }
+            }
+            mem[j].val = v->u.members[i].val; /* last value wins */
+        }
     } else {
         /* Many keys: a hash of key -> position keeps the de-duplication linear
          * (a scan per key was quadratic: 160k keys took 27 s). */
@@ -121,18 +143,6 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     return o;
 }
 
-/* The index's hash of a key: its length and four of its bytes (no loop over
- * the key: collisions only cost a probe). */
-static inline uint32_t root_hash(const char *p, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n)
-        h ^= (uint32_t)u[0] | (uint32_t)u[n - 1] << 8 | (uint32_t)u[n / 2] << 16 |
-             (uint32_t)u[n * 3 / 4] << 24;
-    h *= 0x85EBCA6Bu;
-    return h ^ (h >> 16);
-}
 
 /* Records start with the same twenty-odd keys, so the first segment of most
  * paths was a scan of the whole record from its end (the last duplicate wins):
@@ -198,6 +208,26 @@ void mx_set(mctx *c, const char *path, th_jval *v)
         th_jobj_set_path(c->a, c->doc, path, v);
 }
 
+th_jval *mx_obj(mctx *c, const char *path)
+{
+    th_jval *cur = c->doc;
+    for (const char *s = path;;) {
+        size_t n = 0;
+        while (s[n] && s[n] != '.')
+            n++;
+        th_str key = th_str_make(s, n);
+        th_jval *next = th_jobj_getn(cur, key);
+        if (!th_jis(next, TH_JOBJ)) {
+            next = th_jnew_obj(c->a);
+            th_jobj_set(c->a, cur, key, next);
+        }
+        cur = next;
+        if (!s[n])
+            return cur;
+        s += n + 1;
+    }
+}
+
 void mx_set_str(mctx *c, const char *path, th_str s)
 {
     if (s.p)
@@ -248,4 +278,23 @@ void mx_fail(mctx *c, const char *msg)
         mx_set(c, "error.message", arr);
     }
     th_jarr_push(c->a, arr, th_jnew_cstr(c->a, msg));
+}
+
+const char *mx_find(th_str s, const char *needle)
+{
+    /* memchr to each candidate first byte: a memcmp at every position cost
+     * more than the whole rest of the entity script's ARN checks */
+    if (!s.p)
+        return NULL;
+    size_t n = strlen(needle);
+    const char *p = s.p, *end = s.p + s.n;
+    while ((size_t)(end - p) >= n) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p + 1, needle + 1, n - 1) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
 }
