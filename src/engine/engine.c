@@ -63,7 +63,7 @@ void th_engine_free(th_engine *e)
     th_map_free(&e->route);
     for (size_t i = 0; i < e->capfields.cap; i++)
         if (e->capfields.slots[i].used)
-            th_map_free(&((th_capfield *)e->capfields.slots[i].value)->intern);
+            free(((th_capfield *)e->capfields.slots[i].value)->intern);
     th_map_free(&e->capfields);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);

@@ -44,10 +44,17 @@ typedef struct th_match {
 /* A captured field of the engine's rules, shared by every rule that captures
  * it, so that an event's values are found once however many rules capture
  * them (hotpass.c; commit only: single-threaded). */
+typedef struct th_capslot {
+    th_str key;          /* the unescaped string */
+    uint64_t hash;
+    const th_vlist *list; /* the list of that one value, or NULL: a free slot */
+} th_capslot;
+
 typedef struct th_capfield {
     th_str name;
     size_t limit;        /* ignore_above: longer strings are not captured */
-    th_map intern;       /* unescaped string -> th_vlist of that one value (see hotpass.c) */
+    th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
+    size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     const th_vlist *cur; /* its values there */
 } th_capfield;
