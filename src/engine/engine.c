@@ -31,6 +31,7 @@ th_engine *th_engine_new(const th_engine_opts *o)
         e->o.source_index = "logs-aws.cloudtrail-default";
     th_arena_init(&e->arena, 1 << 20);
     th_map_init(&e->route);
+    th_map_init(&e->capfields);
     e->data_min = INT64_MAX;
     e->data_max = INT64_MIN;
     return e;
@@ -45,8 +46,6 @@ void th_engine_free(th_engine *e)
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ret_trunc);
         free(r->esql_docs);
-        for (size_t f = 0; r->cap_intern && f < r->ncap_limit; f++)
-            th_map_free(&r->cap_intern[f]);
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
@@ -62,6 +61,10 @@ void th_engine_free(th_engine *e)
         }
     }
     th_map_free(&e->route);
+    for (size_t i = 0; i < e->capfields.cap; i++)
+        if (e->capfields.slots[i].used)
+            free(((th_capfield *)e->capfields.slots[i].value)->intern);
+    th_map_free(&e->capfields);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
     for (size_t i = 0; i < e->alerts.len; i++) {

@@ -141,38 +141,24 @@ typedef struct capctx {
     th_jval tmp[32];    /* the values of one call, read without parsing (valid until the next) */
     size_t ntmp;
     /* the captured values by field: row i's values of field f are
-     * vals[f][off[f][i] .. off[f][i + 1]). Copied once, row after row, out of
-     * the matches (each holding its own arrays in the engine's arena), so that
-     * a column loads by reading two arrays in order, not by a cache miss per
-     * match and column (72k matches x 10 columns on the ASN rule). */
-    uint32_t **off;
-    th_str **vals;
+     * col[f][i]. Copied once, row after row, out of the matches (each
+     * holding its own array in the engine's arena), so that a column loads by
+     * reading one array in order, not by a cache miss per match and column
+     * (72k matches x 10 columns on the ASN rule). */
+    const th_vlist ***col;
     const size_t *row;  /* row[i] = i: a document's src */
 } capctx;
-
-static inline size_t cap_nv(const capctx *c, size_t f, size_t i) { return c->off[f][i + 1] - c->off[f][i]; }
 
 static void cap_columns(capctx *c, th_arena *a, size_t n)
 {
     const th_erule *r = c->r;
-    c->off = TH_ANEWN(a, uint32_t *, r->ncap + 1);
-    c->vals = TH_ANEWN(a, th_str *, r->ncap + 1);
-    size_t *tot = TH_ANEWN(a, size_t, r->ncap + 1);
-    for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < r->ncap; f++)
-            tot[f] += th_match_nv(&r->matches.items[i], f);
-    for (size_t f = 0; f < r->ncap; f++) {
-        c->off[f] = th_arena_alloc(a, (n + 1) * sizeof(uint32_t));
-        c->vals[f] = th_arena_alloc(a, (tot[f] ? tot[f] : 1) * sizeof(th_str));
-        c->off[f][0] = 0;
-    }
+    c->col = TH_ANEWN(a, const th_vlist **, r->ncap + 1);
+    for (size_t f = 0; f < r->ncap; f++)
+        c->col[f] = th_arena_alloc(a, (n ? n : 1) * sizeof(th_vlist *));
     for (size_t i = 0; i < n; i++) {
         const th_match *m = &r->matches.items[i];
-        for (size_t f = 0; f < r->ncap; f++) {
-            uint32_t o = c->off[f][i], nv = (uint32_t)th_match_nv(m, f);
-            memcpy(c->vals[f] + o, m->vals + m->voff[f], nv * sizeof(th_str));
-            c->off[f][i + 1] = o + nv;
-        }
+        for (size_t f = 0; f < r->ncap; f++)
+            c->col[f][i] = m->fv[f];
     }
     size_t *row = th_arena_alloc(a, (n ? n : 1) * sizeof(size_t));
     for (size_t i = 0; i < n; i++)
@@ -218,33 +204,40 @@ static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *vctx)
     return visit(v, vctx);
 }
 
+/* The captured fields path meets (keys that equal it or are its prefix)
+ * into c->fs: found again only when the path changes, as a column loads row
+ * after row with the same name. */
+static void fields_of(capctx *c, th_str path)
+{
+    if (c->last.p && (c->last.p == path.p || th_str_eq(c->last, path)) && c->last.n == path.n)
+        return;
+    c->nfs = 0;
+    for (size_t f = 0; f < c->r->ncap; f++) {
+        th_str k = c->keys[f];
+        if (k.n <= path.n && memcmp(k.p, path.p, k.n) == 0 && (k.n == path.n || path.p[k.n] == '.'))
+            c->fs[c->nfs++] = f;
+    }
+    c->last = path;
+}
+
 static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
     size_t row = *(const size_t *)src;
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
-    const th_erule *r = c->r;
     c->ntmp = 0;
-    if (!c->last.p || (c->last.p != path.p && !th_str_eq(c->last, path)) || c->last.n != path.n) {
-        /* a column loads row after row, with the same name */
-        c->nfs = 0;
-        for (size_t f = 0; f < r->ncap; f++) {
-            th_str k = c->keys[f];
-            if (k.n <= path.n && memcmp(k.p, path.p, k.n) == 0 && (k.n == path.n || path.p[k.n] == '.'))
-                c->fs[c->nfs++] = f;
-        }
-        c->last = path;
-    }
+    fields_of(c, path);
     for (size_t j = 0; j < c->nfs; j++) {
-        size_t f = c->fs[j], nv = cap_nv(c, f, row);
+        size_t f = c->fs[j];
+        const th_vlist *l = c->col[f][row];
         th_str k = c->keys[f];
         bool dup = false; /* one member per key: the values are the same field's */
         for (size_t g = 0; c->dup[f] && g < f && !dup; g++)
-            dup = cap_nv(c, g, row) > 0 && th_str_eq(c->keys[g], k);
-        if (dup || nv == 0)
+            dup = c->col[g][row]->n > 0 && th_str_eq(c->keys[g], k);
+        if (dup || l->n == 0)
             continue;
         th_str rest = k.n < path.n ? th_str_make(path.p + k.n + 1, path.n - k.n - 1) : TH_STR_NULL;
-        for (size_t i = 0; i < nv; i++) {
-            th_str sv = c->vals[f][c->off[f][row] + i];
+        for (size_t i = 0; i < l->n; i++) {
+            th_str sv = l->v[i];
             const th_jval *v = k.n == path.n ? cap_value(c, sv) : th_alert_value(c->a, sv);
             if (k.n == path.n ? !visit_flat(v, visit, vctx) : !th_json_path_each(v, rest, visit, vctx))
                 return false;
@@ -253,27 +246,27 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
     return true;
 }
 
-/* th_esql_same_fn over captured rows: the members path meets (the keys
- * that equal it or are its prefix) hold the very same stored strings in rows
- * a and b, so captured_each visits the same values for both. A field's
- * repeated strings are stored once (the same pointer) while it has few
- * distinct ones; other values are not compared byte by byte (timestamps,
- * addresses: rarely equal, and the comparison cost what it saved): false. */
+/* th_esql_same_fn over captured rows: the members path meets hold the very
+ * same lists in rows a and b (or lists of the very same stored strings), so
+ * captured_each visits the same values for both. A field's repeated string
+ * is stored once, as one list, while it has few distinct ones; other values
+ * are not compared byte by byte (timestamps, addresses: rarely equal, and
+ * the comparison cost what it saved): false. Two lists of one value each
+ * never hold the same stored string (hotpass.c makes a list of one stored
+ * string only once). */
 static bool captured_same(const void *a, const void *b, const void *ctx, th_str path)
 {
     size_t ra = *(const size_t *)a, rb = *(const size_t *)b;
-    const capctx *c = ctx;
-    const th_erule *r = c->r;
-    for (size_t f = 0; f < r->ncap; f++) {
-        th_str k = c->keys[f];
-        if (k.n > path.n || memcmp(k.p, path.p, k.n) != 0 || (k.n != path.n && path.p[k.n] != '.'))
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    fields_of(c, path);
+    for (size_t j = 0; j < c->nfs; j++) {
+        const th_vlist *x = c->col[c->fs[j]][ra], *y = c->col[c->fs[j]][rb];
+        if (x == y)
             continue;
-        size_t n = cap_nv(c, f, ra);
-        if (n != cap_nv(c, f, rb))
+        if (x->n != y->n || x->n < 2)
             return false;
-        const th_str *x = c->vals[f] + c->off[f][ra], *y = c->vals[f] + c->off[f][rb];
-        for (size_t i = 0; i < n; i++)
-            if (x[i].p != y[i].p || x[i].n != y[i].n)
+        for (size_t i = 0; i < x->n; i++)
+            if (x->v[i].p != y->v[i].p || x->v[i].n != y->v[i].n)
                 return false;
     }
     return true;
@@ -481,7 +474,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
     capctx cc = {r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
-                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0, NULL, NULL, NULL};
+                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0, NULL, NULL};
     if (r->esql_cap)
         cap_columns(&cc, &pa, n);
     for (size_t f = 0; f < r->ncap; f++) {

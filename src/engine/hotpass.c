@@ -115,20 +115,80 @@ static size_t ignore_above(const char *field)
 
 typedef struct cap_ctx {
     th_arena *a;
-    th_str *vals;   /* the match's values: first in `stack`, on the heap past it */
+    th_str *vals;   /* the field's values: first in `stack`, on the heap past it */
     size_t len, cap;
     th_str stack[64];
     size_t limit;
-    th_buf b; /* one buffer for every string of the match (was a malloc per value) */
-    th_map *intern; /* the field's stored strings by their unescaped text, or NULL */
+    th_buf b;
+    th_capfield *intern; /* the field whose stored strings are looked up, or NULL */
+    const th_vlist *one; /* the stored list of the last string found in intern */
+    uint64_t made;  /* bytes of the lists made */
 } cap_ctx;
 
 /* A field's strings are stored once while it has few distinct ones (event.
  * dataset, event.action, user.name ... repeat in every match of a broad ES|QL
- * rule: 72k matches of 10 fields); a field with more (times, addresses) stops
+ * rule: 72k matches of 10 fields), each as the list of that one value, which
+ * the events with it alone share; a field with more (times, addresses) stops
  * being looked up. The table is keyed by the string itself, so that a value
  * seen before is neither escaped again nor copied. */
 #define TH_CAP_INTERN_MAX 4096
+
+const th_vlist th_vlist_empty = {0};
+
+/* The intern table's hash: a word at a time (th_map's FNV goes a byte at a
+ * time, and the strings looked up here are up to hundreds of bytes: user
+ * agents, ARNs; its lookups were a third of the commit of the ES|QL rules). */
+static uint64_t intern_hash(th_str s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n;
+    size_t i = 0;
+    for (; i + 8 <= s.n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s.p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    if (i < s.n)
+        memcpy(&w, s.p + i, s.n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+static th_capslot *intern_find(const th_capfield *cf, th_str key, uint64_t h)
+{
+    size_t mask = cf->icap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        th_capslot *s = &cf->intern[i];
+        if (!s->list || (s->hash == h && th_str_eq(s->key, key)))
+            return s;
+    }
+}
+
+static void intern_put(th_capfield *cf, th_str key, uint64_t h, const th_vlist *l)
+{
+    if ((cf->ilen + 1) * 4 > cf->icap * 3) {
+        th_capslot *old = cf->intern;
+        size_t n = cf->icap;
+        cf->icap = n ? n * 2 : 64;
+        cf->intern = th_xcalloc(cf->icap, sizeof(th_capslot));
+        for (size_t i = 0; i < n; i++)
+            if (old[i].list)
+                *intern_find(cf, old[i].key, old[i].hash) = old[i];
+        free(old);
+    }
+    *intern_find(cf, key, h) = (th_capslot){key, h, l};
+    cf->ilen++;
+}
+
+th_vlist *th_vlist_new(th_arena *a, const th_str *v, size_t n)
+{
+    th_vlist *l = th_arena_alloc(a, sizeof(th_vlist) + n * sizeof(th_str));
+    l->n = (uint32_t)n;
+    if (n)
+        memcpy(l->v, v, n * sizeof(th_str));
+    return l;
+}
 
 static void cap_push(cap_ctx *c, th_str s)
 {
@@ -147,10 +207,13 @@ static void cap_push(cap_ctx *c, th_str s)
 
 static void cap_string(cap_ctx *c, th_str raw)
 {
+    uint64_t h = 0;
     if (c->intern) {
-        th_str *hit = th_map_get(c->intern, raw);
+        h = intern_hash(raw);
+        const th_vlist *hit = c->intern->icap ? intern_find(c->intern, raw, h)->list : NULL;
         if (hit) {
-            cap_push(c, *hit);
+            cap_push(c, hit->v[0]);
+            c->one = hit;
             return;
         }
     }
@@ -161,9 +224,10 @@ static void cap_string(cap_ctx *c, th_str raw)
         /* no escape: the key is the copy's inner text */
         th_str key = s.n == raw.n + 2 ? th_str_make(s.p + 1, raw.n)
                                        : th_str_make(th_arena_strndup(c->a, raw.p, raw.n), raw.n);
-        th_str *v = th_arena_alloc(c->a, sizeof *v);
-        *v = s;
-        th_map_put(c->intern, key, v);
+        th_vlist *l = th_vlist_new(c->a, &s, 1);
+        c->made += sizeof(th_vlist) + sizeof(th_str);
+        intern_put(c->intern, key, h, l);
+        c->one = l;
     }
     cap_push(c, s);
 }
@@ -215,52 +279,78 @@ int th_value_cmp(th_str a, th_str b)
     return th_str_cmp(a, b);
 }
 
-static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
+/* The engine's th_capfield of field (made at its first use). */
+static th_capfield *capfield_of(th_engine *e, const char *field)
 {
-    m->voff = th_arena_alloc(&e->arena, (r->ncap + 1) * sizeof(uint32_t)); /* every slot is set */
-    if (r->cap_limit_of != r->cap || r->ncap_limit != r->ncap) {
-        /* a schema lookup per field once, not per match */
-        r->cap_limit = TH_ANEWN(&e->arena, size_t, r->ncap ? r->ncap : 1);
-        for (size_t f = 0; r->cap_intern && f < r->ncap_limit; f++)
-            th_map_free(&r->cap_intern[f]);
-        r->cap_intern = TH_ANEWN(&e->arena, th_map, r->ncap ? r->ncap : 1);
-        for (size_t f = 0; f < r->ncap; f++) {
-            r->cap_limit[f] = ignore_above(r->cap[f]);
-            th_map_init(&r->cap_intern[f]);
-        }
-        r->ncap_limit = r->ncap;
-        r->cap_limit_of = r->cap;
-    }
-    cap_ctx c = {.a = &e->arena, .cap = sizeof c.stack / sizeof c.stack[0]};
+    th_capfield *cf = th_map_get(&e->capfields, th_str_c(field));
+    if (cf)
+        return cf;
+    cf = TH_ANEW(&e->arena, th_capfield);
+    cf->name = th_str_c(th_arena_strdup(&e->arena, field));
+    cf->limit = ignore_above(field); /* a schema lookup per field once, not per match */
+    th_map_put(&e->capfields, cf->name, cf);
+    return cf;
+}
+
+/* The values of field in the event being committed (doc): found at the
+ * first match that captures it, then shared by the event's other matches. */
+static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval *doc)
+{
+    if (cf->event == e->events)
+        return cf->cur;
+    cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB, and this runs per event and field */
+    c.a = &e->arena;
     c.vals = c.stack;
+    c.len = 0;
+    c.cap = sizeof c.stack / sizeof c.stack[0];
+    c.limit = cf->limit;
     th_buf_init(&c.b);
-    for (size_t f = 0; f < r->ncap; f++) {
-        size_t start = c.len;
-        c.limit = r->cap_limit[f];
-        c.intern = r->cap_intern[f].len < TH_CAP_INTERN_MAX ? &r->cap_intern[f] : NULL;
-        th_json_path_each(doc, th_str_c(r->cap[f]), cap_visit, &c);
-        /* doc values: sorted, duplicates removed (keyword doc_values) */
-        size_t n = c.len - start;
-        if (n > 1) {
-            qsort(c.vals + start, n, sizeof(th_str), str_cmp_q);
-            size_t w = start + 1;
-            for (size_t i = start + 1; i < c.len; i++) {
-                if (!th_str_eq(c.vals[i], c.vals[w - 1]))
-                    c.vals[w++] = c.vals[i];
-            }
-            c.len = w;
+    c.intern = cf->ilen < TH_CAP_INTERN_MAX ? cf : NULL;
+    c.one = NULL;
+    c.made = 0;
+    th_json_path_each(doc, cf->name, cap_visit, &c);
+    /* doc values: sorted, duplicates removed (keyword doc_values) */
+    if (c.len > 1) {
+        qsort(c.vals, c.len, sizeof(th_str), str_cmp_q);
+        size_t w = 1;
+        for (size_t i = 1; i < c.len; i++) {
+            if (!th_str_eq(c.vals[i], c.vals[w - 1]))
+                c.vals[w++] = c.vals[i];
         }
-        m->voff[f] = (uint32_t)start;
-        m->voff[f + 1] = (uint32_t)c.len;
+        c.len = w;
     }
-    m->voff[r->ncap] = (uint32_t)c.len;
-    m->nvals = (uint32_t)c.len;
-    m->vals = th_arena_alloc(&e->arena, (c.len ? c.len : 1) * sizeof(th_str));
-    if (c.len)
-        memcpy(m->vals, c.vals, c.len * sizeof(th_str));
+    const th_vlist *l;
+    if (c.len == 0) {
+        l = &th_vlist_empty;
+    } else if (c.len == 1 && c.one && c.one->v[0].p == c.vals[0].p) {
+        l = c.one; /* a stored string alone: its stored list */
+    } else {
+        l = th_vlist_new(&e->arena, c.vals, c.len);
+        c.made += sizeof(th_vlist) + c.len * sizeof(th_str);
+    }
+    e->match_bytes += c.made;
+    cf->event = e->events;
+    cf->cur = l;
     if (c.vals != c.stack)
         free(c.vals);
     th_buf_free(&c.b);
+    return l;
+}
+
+static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc)
+{
+    if (r->ncap == 0)
+        return;
+    if (r->capf_of != r->cap || r->ncapf != r->ncap) {
+        r->capf = TH_ANEWN(&e->arena, th_capfield *, r->ncap);
+        for (size_t f = 0; f < r->ncap; f++)
+            r->capf[f] = capfield_of(e, r->cap[f]);
+        r->ncapf = r->ncap;
+        r->capf_of = r->cap;
+    }
+    m->fv = th_arena_alloc(&e->arena, r->ncap * sizeof *m->fv);
+    for (size_t f = 0; f < r->ncap; f++)
+        m->fv[f] = field_values(e, r->capf[f], doc);
 }
 
 void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
@@ -599,7 +689,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (th_retain_drop(e, r, ev, m.combined))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
-    uint64_t need = sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) +
+    uint64_t need = sizeof(th_match) + r->ncap * sizeof(th_vlist *) +
                     (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
@@ -619,7 +709,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
     m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
-    e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
+    e->match_bytes += sizeof(th_match) + r->ncap * sizeof(th_vlist *); /* and the lists capture made */
     TH_VEC_PUSH(&r->matches, m);
     th_budget_note(e);
     if (r->exec == TH_EXEC_QUERY || r->exec == TH_EXEC_EQL)

@@ -22,17 +22,42 @@ typedef struct th_edoc {
     uint64_t index;     /* position in the input */
 } th_edoc;
 
-/* One (rule, event) match. Captured values are serialised JSON scalars
- * ("\"alice\"", "42", "true"), grouped per captured field. */
+/* The values of one captured field in one event: serialised JSON scalars
+ * ("\"alice\"", "42", "true"), sorted, duplicates removed. Immutable once
+ * made, and shared: by every match of the event that captures the field, and
+ * (a single string of a field with few distinct ones) by every event with
+ * that value (hotpass.c). */
+typedef struct th_vlist {
+    uint32_t n;
+    th_str v[];
+} th_vlist;
+
+/* One (rule, event) match. */
 typedef struct th_match {
     uint32_t doc;       /* index into engine->docs */
-    uint32_t nvals;     /* total captured values */
     uint32_t stages;    /* EQL sequence: bit i = stage i matched */
     int64_t ts, ingested, combined;
     uint64_t order;     /* event index, the final tie-break */
-    th_str *vals;       /* all captured values, field after field */
-    uint32_t *voff;     /* ncap + 1 offsets into vals */
+    const th_vlist **fv; /* the values of each captured field (ncap lists) */
 } th_match;
+
+/* A captured field of the engine's rules, shared by every rule that captures
+ * it, so that an event's values are found once however many rules capture
+ * them (hotpass.c; commit only: single-threaded). */
+typedef struct th_capslot {
+    th_str key;          /* the unescaped string */
+    uint64_t hash;
+    const th_vlist *list; /* the list of that one value, or NULL: a free slot */
+} th_capslot;
+
+typedef struct th_capfield {
+    th_str name;
+    size_t limit;        /* ignore_above: longer strings are not captured */
+    th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
+    size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
+    uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
+    const th_vlist *cur; /* its values there */
+} th_capfield;
 
 typedef enum th_exec {
     TH_EXEC_QUERY,      /* query rules (kuery/lucene) */
@@ -64,12 +89,10 @@ typedef struct th_erule {
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;
-    size_t *cap_limit;  /* ignore_above of each captured field (hotpass.c, made at the
-                           first commit of a match: single-threaded) */
-    size_t ncap_limit;  /* how many cap_limit holds */
-    const char **cap_limit_of; /* the cap array cap_limit was made for */
-    th_map *cap_intern; /* per captured field: the values stored so far (hotpass.c: one copy
-                           of a value that repeats; off past TH_CAP_INTERN_MAX values) */
+    th_capfield **capf; /* the engine's th_capfield of each captured field (hotpass.c,
+                           found at the first commit of a match: single-threaded) */
+    size_t ncapf;       /* how many capf holds */
+    const char **capf_of; /* the cap array capf was made for */
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     struct th_seq_stage *stages; /* EQL sequence stages */
@@ -135,6 +158,7 @@ struct th_engine {
     TH_VEC(th_edoc) docs;
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
+    th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
     th_idxvec always;      /* rules without an indexable prefilter */
     bool has_nocase;       /* some route is case-insensitive */
     uint64_t events, with_ingested;
@@ -243,8 +267,11 @@ char *th_alert_reason(th_arena *a, const th_jval *doc, const th_rule *r);
 th_jval *th_alert_value(th_arena *a, th_str json_scalar);
 
 /* ---- match helpers (engine.c) -------------------------------------------- */
-static inline size_t th_match_nv(const th_match *m, size_t f) { return m->voff[f + 1] - m->voff[f]; }
-static inline th_str th_match_v(const th_match *m, size_t f, size_t i) { return m->vals[m->voff[f] + i]; }
+static inline size_t th_match_nv(const th_match *m, size_t f) { return m->fv[f]->n; }
+static inline th_str th_match_v(const th_match *m, size_t f, size_t i) { return m->fv[f]->v[i]; }
+/* A list of n values (arena), and the list without any value (static). */
+th_vlist *th_vlist_new(th_arena *a, const th_str *v, size_t n);
+extern const th_vlist th_vlist_empty;
 /* Order of composite-aggregation keys: numbers numerically, else bytewise. */
 int th_value_cmp(th_str a, th_str b);
 /* Cartesian product of a match's values for captured fields [f0, f0+nf):

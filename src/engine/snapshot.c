@@ -368,26 +368,26 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         m.combined = get_i64(&in);
         m.order = get_u64(&in);
         m.stages = (uint32_t)get_u64(&in);
-        m.voff = TH_ANEWN(&e->arena, uint32_t, r->ncap + 1);
-        vals.len = 0;
-        for (size_t f = 0; f < r->ncap && !in.bad; f++) {
-            m.voff[f] = (uint32_t)vals.len;
-            uint64_t nv = get_u64(&in);
+        m.fv = r->ncap ? TH_ANEWN(&e->arena, const th_vlist *, r->ncap) : NULL;
+        uint64_t made = 0;
+        for (size_t f = 0; f < r->ncap; f++) {
+            m.fv[f] = &th_vlist_empty; /* also what a bad state leaves */
+            uint64_t nv = in.bad ? 0 : get_u64(&in);
             if (nv > (uint64_t)(in.end - in.p)) {
                 in.bad = true;
-                break;
+                continue;
             }
+            vals.len = 0;
             for (uint64_t k = 0; k < nv && !in.bad; k++) {
                 th_str v = get_str(&in, &e->arena);
                 TH_VEC_PUSH(&vals, v);
             }
+            if (vals.len) {
+                m.fv[f] = th_vlist_new(&e->arena, vals.items, vals.len);
+                made += sizeof(th_vlist) + vals.len * sizeof(th_str);
+            }
         }
-        m.voff[r->ncap] = (uint32_t)vals.len;
-        m.nvals = (uint32_t)vals.len;
-        m.vals = TH_ANEWN(&e->arena, th_str, vals.len ? vals.len : 1);
-        if (vals.len)
-            memcpy(m.vals, vals.items, vals.len * sizeof(th_str));
-        e->match_bytes += sizeof(th_match) + (r->ncap + 1) * sizeof(uint32_t) + m.nvals * sizeof(th_str);
+        e->match_bytes += sizeof(th_match) + r->ncap * sizeof(th_vlist *) + made;
         TH_VEC_PUSH(&r->matches, m);
     }
     TH_VEC_FREE(&vals);
