@@ -2,7 +2,7 @@
  * NDJSON, with the on-demand scanner (default) or the DOM reader (--dom).
  *
  *   make MODE=release build/release/bench/floor
- *   build/release/bench/floor [--dom|--lines] [--impl scalar|sse|avx2] [--repeat N] FILE
+ *   build/release/bench/floor [--dom|--lines] [--impl scalar|sse|avx2|avx512] [--repeat N] FILE
  *
  * --lines only splits the lines (the memory-bandwidth baseline of the loop).
  * Prints `floor: N records, B bytes, S seconds, X MB/s` (CPU time of the loop;
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     }
     if (!path) {
         fprintf(stderr,
-                "usage: floor [--dom|--lines] [--impl scalar|sse|avx2] [--repeat N] FILE\n");
+                "usage: floor [--dom|--lines] [--impl scalar|sse|avx2|avx512] [--repeat N] FILE\n");
         return 2;
     }
     int fd = open(path, O_RDONLY);
@@ -71,10 +71,11 @@ int main(int argc, char **argv)
     (void)sink;
     th_jscan *s = th_jscan_new();
     if (impl) {
-        th_jscan_impl want = strcmp(impl, "scalar") == 0 ? TH_JSCAN_SCALAR
-                             : strcmp(impl, "sse") == 0  ? TH_JSCAN_SSE
-                             : strcmp(impl, "avx2") == 0 ? TH_JSCAN_AVX2
-                                                         : TH_JSCAN_AUTO;
+        th_jscan_impl want = strcmp(impl, "scalar") == 0   ? TH_JSCAN_SCALAR
+                             : strcmp(impl, "sse") == 0    ? TH_JSCAN_SSE
+                             : strcmp(impl, "avx2") == 0   ? TH_JSCAN_AVX2
+                             : strcmp(impl, "avx512") == 0 ? TH_JSCAN_AVX512
+                                                           : TH_JSCAN_AUTO;
         if (!th_jscan_use(s, want)) {
             fprintf(stderr, "floor: %s is not available here\n", impl);
             return 1;

@@ -17,13 +17,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static th_jscan *scanners[3];
+static th_jscan *scanners[4];
 static int nscanners;
 
 static void open_all(void)
 {
-    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2};
-    for (int i = 0; i < 3; i++) {
+    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2, TH_JSCAN_AVX512};
+    for (int i = 0; i < 4; i++) {
         if (!th_jscan_supported(all[i]))
             continue;
         scanners[nscanners] = th_jscan_new();
@@ -41,9 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(p, data, size);
     th_arena a;
     th_arena_init(&a, 0);
-    th_json_error derr, serr[3];
+    th_json_error derr, serr[4];
     th_jval *dom = th_json_parse(&a, p, size, &derr);
-    bool ok[3];
+    bool ok[4];
     for (int i = 0; i < nscanners; i++) {
         ok[i] = th_jscan_load(scanners[i], p, size, &serr[i]);
         size_t c0, ci;

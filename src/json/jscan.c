@@ -48,6 +48,12 @@ bool th_jscan_supported(th_jscan_impl impl)
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
                __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
+    case TH_JSCAN_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2") &&
+               __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("popcnt");
 #endif
     default: return false;
     }
@@ -59,6 +65,7 @@ const char *th_jscan_impl_name(th_jscan_impl impl)
     case TH_JSCAN_SCALAR: return "scalar";
     case TH_JSCAN_SSE: return "sse";
     case TH_JSCAN_AVX2: return "avx2";
+    case TH_JSCAN_AVX512: return "avx512";
     default: return "auto";
     }
 }
@@ -67,11 +74,13 @@ static th_jscan_impl best_impl(void)
 {
     const char *env = getenv("TH_JSCAN");
     if (env) {
-        for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX2; i++)
+        for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX512; i++)
             if (strcmp(env, th_jscan_impl_name((th_jscan_impl)i)) == 0 &&
                 th_jscan_supported((th_jscan_impl)i))
                 return (th_jscan_impl)i;
     }
+    if (th_jscan_supported(TH_JSCAN_AVX512))
+        return TH_JSCAN_AVX512;
     if (th_jscan_supported(TH_JSCAN_AVX2))
         return TH_JSCAN_AVX2;
     if (th_jscan_supported(TH_JSCAN_SSE))
@@ -90,6 +99,7 @@ bool th_jscan_use(th_jscan *s, th_jscan_impl impl)
 #if defined(__x86_64__)
     case TH_JSCAN_SSE: s->stage1 = th_jscan_stage1_sse; break;
     case TH_JSCAN_AVX2: s->stage1 = th_jscan_stage1_avx2; break;
+    case TH_JSCAN_AVX512: s->stage1 = th_jscan_stage1_avx512; break;
 #endif
     default: s->stage1 = th_jscan_stage1_scalar; break;
     }

@@ -9,12 +9,13 @@
  * quotes). A string ends at the last quote before the next index entry: only
  * whitespace can sit between. Backslash runs are resolved as in JSON: a
  * backslash escapes the next byte unless it is itself escaped (outside strings
- * too, so the index is defined for any bytes). Three implementations produce the
- * same index: AVX2 (+PCLMUL, BMI1, POPCNT; 64-byte blocks), SSE4.2 (+POPCNT;
- * SSSE3 shuffles, no PCLMUL) and portable scalar; each scanner starts with the
- * best one the CPU has (override: TH_JSCAN=scalar|sse|avx2 in the environment,
- * or th_jscan_use). The SIMD code never reads past p[n-1]: the last partial
- * block is copied into a space-padded stack buffer.
+ * too, so the index is defined for any bytes). Four implementations produce the
+ * same index: AVX-512 (BW, VBMI, VBMI2 +PCLMUL, BMI1, POPCNT; masks straight from
+ * compares, positions by byte compress), AVX2 (+PCLMUL, BMI1, POPCNT; 64-byte
+ * blocks), SSE4.2 (+POPCNT; SSSE3 shuffles, no PCLMUL) and portable scalar; each
+ * scanner starts with the best one the CPU has (override:
+ * TH_JSCAN=scalar|sse|avx2|avx512 in the environment, or th_jscan_use). The SIMD code never reads
+ * past p[n-1]: the last partial block is copied into a space-padded stack buffer.
  *
  * Stage 2 validates STRUCTURE: balanced and correctly nested brackets, key ':'
  * value ',' placement, string termination, depth <= TH_MAX_JSON_DEPTH, the exact
@@ -56,6 +57,7 @@ typedef enum th_jscan_impl {
     TH_JSCAN_SCALAR,
     TH_JSCAN_SSE,
     TH_JSCAN_AVX2,
+    TH_JSCAN_AVX512,
 } th_jscan_impl;
 
 th_jscan *th_jscan_new(void);
@@ -64,7 +66,7 @@ void th_jscan_free(th_jscan *s);
  * CPU or build lacks it. TH_JSCAN_AUTO picks the best. */
 bool th_jscan_use(th_jscan *s, th_jscan_impl impl);
 th_jscan_impl th_jscan_impl_of(const th_jscan *s);
-const char *th_jscan_impl_name(th_jscan_impl impl); /* "scalar", "sse", "avx2" */
+const char *th_jscan_impl_name(th_jscan_impl impl); /* "scalar", "sse", "avx2", "avx512" */
 /* Whether this CPU/build can run impl. */
 bool th_jscan_supported(th_jscan_impl impl);
 

@@ -27,6 +27,7 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, u
 #if defined(__x86_64__)
 size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
 size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
+size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
 #endif
 
 typedef struct jblock_state {

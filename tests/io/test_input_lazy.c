@@ -369,8 +369,8 @@ static void random_mutations_agree(void **state)
     char *p = tmp_path(dir, "mut");
     th_input_opts o;
     th_input_opts_default(&o, NULL);
-    const th_jscan_impl impls[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2};
-    for (size_t i = 0; i < 3; i++) {
+    const th_jscan_impl impls[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2, TH_JSCAN_AVX512};
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
         if (!th_jscan_supported(impls[i]))
             continue;
         setenv("TH_JSCAN", th_jscan_impl_name(impls[i]), 1);

@@ -14,14 +14,14 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static th_jscan *scanners[3];
+static th_jscan *scanners[4];
 static int nscanners;
 
 static void open_scanners(void)
 {
     nscanners = 0;
-    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2};
-    for (int i = 0; i < 3; i++) {
+    th_jscan_impl all[] = {TH_JSCAN_SCALAR, TH_JSCAN_SSE, TH_JSCAN_AVX2, TH_JSCAN_AVX512};
+    for (int i = 0; i < 4; i++) {
         if (!th_jscan_supported(all[i]))
             continue;
         th_jscan *s = th_jscan_new();
@@ -79,9 +79,9 @@ static void differential(const char *text, size_t n, stats *st)
     char *p = exact_copy(text, n);
     th_arena a;
     th_arena_init(&a, 0);
-    th_json_error derr, serr[3];
+    th_json_error derr, serr[4];
     th_jval *dom = th_json_parse(&a, p, n, &derr);
-    bool ok[3];
+    bool ok[4];
     bool ctl_high = false; /* what th_jscan_has_ctl_high must say */
     for (size_t j = 0; j < n; j++)
         ctl_high |= (unsigned char)p[j] < 0x20 || (unsigned char)p[j] >= 0x80;
@@ -431,7 +431,7 @@ static void implementation_choice(void **state)
     th_jscan_impl best = th_jscan_impl_of(s);
     assert_true(best != TH_JSCAN_AUTO);
     print_message("jscan: best implementation here is %s\n", th_jscan_impl_name(best));
-    for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX2; i++)
+    for (int i = TH_JSCAN_SCALAR; i <= TH_JSCAN_AVX512; i++)
         assert_int_equal(th_jscan_use(s, (th_jscan_impl)i), th_jscan_supported((th_jscan_impl)i));
     th_jscan_free(s);
 }
