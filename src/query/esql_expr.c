@@ -143,11 +143,31 @@ static ev arith(erun *r, const xnode *x, ev a, ev b)
     return (ev){EV_DOUBLE, 1, {.d = res}, NULL};
 }
 
+/* a keyword in an IN list of string literals: equal bytes, as compare() */
+static bool in_set(const esql_inset *set, th_str s)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        th_str v = set->v[mid];
+        int c = v.n != s.n ? (v.n < s.n ? -1 : 1) : s.n ? memcmp(v.p, s.p, s.n) : 0;
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 static ev eval_in(erun *r, etab *t, size_t row, const xnode *x)
 {
     ev l = single(r, th_esql_eval(r, t, row, x->kids[0]));
     if (l.n == 0)
         return ev_null();
+    if (x->aux && l.t == EV_KW) /* every item a keyword: no NULL, no warning, no coercion */
+        return ev_bool(in_set(x->aux, l.one.s) != x->neg);
     bool saw_null = false;
     for (size_t k = 1; k < x->nkids; k++) {
         ev c = compare(r, CMP_EQ, l, th_esql_eval(r, t, row, x->kids[k]));

@@ -73,9 +73,16 @@ struct xnode {
     ev lit;           /* X_LIT */
     xnode **kids;
     size_t nkids;
-    void *aux;        /* compiled pattern (LIKE, RLIKE), KQL query */
+    void *aux;        /* compiled pattern (LIKE, RLIKE), KQL query, IN set (esql_inset) */
     unsigned line, col;
 };
+
+/* the string literals of an IN list that holds nothing else, sorted by
+ * length, then bytes */
+typedef struct esql_inset {
+    th_str *v;
+    size_t n;
+} esql_inset;
 
 /* ---- commands ---------------------------------------------------------- */
 typedef enum ckind {

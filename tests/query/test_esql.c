@@ -114,6 +114,52 @@ static void where_three_valued(void **state)
     th_arena_free(&a);
 }
 
+static const char *const actions[] = {
+    "{\"event\":{\"action\":\"GetObject\"},\"source\":{\"ip\":\"10.0.0.1\"}}",
+    "{\"event\":{\"action\":\"PutObject\"},\"source\":{\"ip\":\"10.0.0.2\"}}",
+    "{\"event\":{\"action\":\"\"}}",
+    "{\"event\":{\"action\":[\"GetObject\",\"Decrypt\"]}}",
+    "{\"event\":{\"action\":\"Decrypt\"},\"source\":{\"ip\":\"::1\"}}",
+    "{\"event\":{\"action\":\"getobject\"}}",
+    "{\"source\":{\"ip\":\"10.0.0.3\"}}",
+    NULL};
+
+/* An IN list of string literals is looked up in a sorted set: the same truth
+ * (NULL for a missing or multi-valued operand, with the same warnings) as
+ * the list compared item by item, which a non-literal item forces. */
+static void in_list_set(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    static const char *const pairs[][2] = {
+        {"event.action IN (\"PutObject\", \"GetObject\", \"\", \"ListBuckets\")",
+         "event.action IN (\"PutObject\", CONCAT(\"Get\", \"Object\"), \"\", \"ListBuckets\")"},
+        {"event.action NOT IN (\"Decrypt\", \"GetObject\")",
+         "event.action NOT IN (\"Decrypt\", TO_STRING(\"GetObject\"))"},
+        {"event.action IN (\"Decrypt\")", "event.action IN (TO_STRING(\"Decrypt\"))"},
+        /* an ip operand compares as an address, not as text */
+        {"source.ip IN (\"10.0.0.1\", \"0:0::1\")", "source.ip IN (\"10.0.0.1\", TO_STRING(\"0:0::1\"))"},
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *q1 = th_arena_printf(&a, "FROM logs-* | EVAL m = %s | KEEP m", pairs[k][0]);
+        const char *q2 = th_arena_printf(&a, "FROM logs-* | EVAL m = %s | KEEP m", pairs[k][1]);
+        th_esql_result *x = run(&a, q1, actions), *y = run(&a, q2, actions);
+        assert_int_equal(th_esql_nrows(x), th_esql_nrows(y));
+        assert_int_equal(th_esql_warnings(x), th_esql_warnings(y));
+        for (size_t row = 0; row < th_esql_nrows(x); row++)
+            assert_string_equal(cell(&a, x, row, "m"), cell(&a, y, row, "m"));
+    }
+    th_esql_result *r = run(&a, "FROM logs-* | EVAL m = event.action IN (\"GetObject\", \"\") | KEEP m", actions);
+    static const char *const want[] = {"true", "false", "true", "null", "false", "false", "null"};
+    for (size_t row = 0; row < 7; row++)
+        assert_string_equal(cell(&a, r, row, "m"), want[row]);
+    assert_int_equal(th_esql_warnings(r), 1);
+    r = run(&a, "FROM logs-* | WHERE source.ip IN (\"0:0::1\")", actions);
+    assert_int_equal(th_esql_nrows(r), 1);
+    th_arena_free(&a);
+}
+
 static void stats_groups(void **state)
 {
     (void)state;
@@ -506,6 +552,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(where_three_valued),
+        cmocka_unit_test(in_list_set),
         cmocka_unit_test(stats_groups),
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
