@@ -692,6 +692,25 @@ static bool loadable(const th_field_def *d)
     }
 }
 
+void th_esql_keep_compile(th_arena *a, cmd *c)
+{
+    c->srcs = TH_ANEWN(a, th_str *, c->nnames ? c->nnames : 1);
+    c->nsrcs = TH_ANEWN(a, size_t, c->nnames ? c->nnames : 1);
+    for (size_t k = 0; k < c->nnames; k++) {
+        if (!is_pattern(c->names[k]))
+            continue;
+        size_t n = 0;
+        for (size_t f = 0; f < th_schema_nfields; f++)
+            n += loadable(&th_schema_fields[f]) && wild(c->names[k], th_str_c(th_schema_fields[f].name));
+        c->srcs[k] = TH_ANEWN(a, th_str, n ? n : 1);
+        for (size_t f = 0; f < th_schema_nfields; f++) {
+            th_str name = th_str_c(th_schema_fields[f].name);
+            if (loadable(&th_schema_fields[f]) && wild(c->names[k], name))
+                c->srcs[k][c->nsrcs[k]++] = name;
+        }
+    }
+}
+
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
 {
     /* source columns a pattern names, from the mapping (the schema) */
@@ -702,12 +721,8 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
                     return false;
                 continue;
             }
-            for (size_t f = 0; f < th_schema_nfields; f++) {
-                const th_field_def *d = &th_schema_fields[f];
-                th_str name = th_str_c(d->name);
-                if (loadable(d) && wild(c->names[k], name))
-                    th_etab_col(r, t, name);
-            }
+            for (size_t f = 0; f < c->nsrcs[k]; f++)
+                th_etab_col(r, t, c->srcs[k][f]);
             static const char *const meta[] = {"_id", "_index", "_version"};
             bool want[] = {r->q->meta_id, r->q->meta_index, r->q->meta_version};
             for (size_t m = 0; m < 3; m++)

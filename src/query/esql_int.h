@@ -117,6 +117,9 @@ typedef struct cmd {
     size_t nby;
     th_str *names;              /* KEEP / DROP patterns, RENAME pairs (old, new), MV_EXPAND */
     size_t nnames;
+    th_str **srcs;              /* KEEP: per pattern names[k], the schema's loadable fields it
+                                 * matches, in schema order (th_esql_keep_compile) */
+    size_t *nsrcs;
     sortkey *keys;              /* SORT */
     size_t nkeys;
     int64_t limit;              /* LIMIT */
@@ -241,6 +244,9 @@ etab th_esql_stats_out(erun *r, const cmd *c, ev **aggcols, ev *const *keys, siz
 bool th_esql_dissect(erun *r, etab *t, const cmd *c);
 bool th_esql_grok(erun *r, etab *t, const cmd *c);
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop);
+/* at parse: the source fields each KEEP pattern names (a scan of the schema
+ * per pattern, once, not in every run) */
+void th_esql_keep_compile(th_arena *a, cmd *c);
 void th_esql_sort(erun *r, etab *t, const cmd *c);
 
 /* esql_grok.c: pattern -> pcre2 (named groups renamed), at parse */

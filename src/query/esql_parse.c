@@ -874,6 +874,7 @@ static void command(ps *p, cmd *c)
     } else if (kw(p, "keep")) {
         c->kind = C_KEEP;
         name_list(p, c, true);
+        th_esql_keep_compile(p->a, c);
     } else if (kw(p, "drop")) {
         c->kind = C_DROP;
         name_list(p, c, true);
