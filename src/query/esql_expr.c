@@ -194,13 +194,28 @@ static ev eval_pattern(erun *r, etab *t, size_t row, const xnode *x)
 
 ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x); /* esql_fn.c */
 
+/* The column x names in t. A node reads the same column row after row: the
+ * one it found last is taken when t still has, at that index, the very name
+ * it had then (a table's column names are distinct, and every name lives as
+ * long as the query), else t is searched (th_etab_col). */
+static long col_of(erun *r, etab *t, const xnode *x)
+{
+    colhint *h = &r->hint[((uintptr_t)x >> 4) % ESQL_HINTS];
+    if (h->x == x && (size_t)h->col < t->ncols && t->names[h->col].p == h->name && t->names[h->col].n == x->name.n)
+        return h->col;
+    long c = th_etab_col(r, t, x->name);
+    if (c >= 0)
+        *h = (colhint){x, c, t->names[c].p};
+    return c;
+}
+
 ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
 {
     switch (x->kind) {
     case X_LIT:
         return x->lit;
     case X_COL: {
-        long c = th_etab_col(r, t, x->name);
+        long c = col_of(r, t, x);
         if (c < 0) {
             if (!r->err)
                 r->err = "unknown column";

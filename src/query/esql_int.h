@@ -163,6 +163,14 @@ typedef struct etab {
     long *doc;                  /* per row: input document, -1 after STATS */
 } etab;
 
+/* the column an X_COL node found last (esql_expr.c) */
+enum { ESQL_HINTS = 64 };
+typedef struct colhint {
+    const xnode *x;
+    long col;
+    const char *name;   /* that column's name (names outlive every run) */
+} colhint;
+
 typedef struct erun {
     th_arena *a;
     const th_esql *q;
@@ -173,6 +181,7 @@ typedef struct erun {
     bool source;                /* columns not yet present may be loaded from documents */
     const char *err;
     long track;                 /* th_esql_run_traced: the document followed, else -1 */
+    colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
 /* a row's doc after STATS when its group holds the followed document */
