@@ -23,15 +23,58 @@ static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
         th_buf_putstr(b, th_ev_text(a, t, s));
 }
 
+enum { GROUP_HINTS = 256 };
+
 typedef struct gctx {
     erun *r;
     th_map map;
     esql_group *g;
     size_t ng, capg;
     th_buf kb;
+    size_t hint[GROUP_HINTS]; /* by the BY cells' identity: a group + 1 that had them */
 } gctx;
 
-static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
+static void group_push(gctx *c, esql_group *g, size_t row)
+{
+    if (g->nrows && g->rows[g->nrows - 1] == row)
+        return;
+    if (g->nrows == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
+        g->cap = nc;
+    }
+    g->rows[g->nrows++] = row;
+}
+
+/* x and y are the same cell: the same type, count and value, texts at the
+ * same address (so the same text) */
+static bool same_cell(const ev *x, const ev *y)
+{
+    if (x->t != y->t || x->n != y->n)
+        return false;
+    if (x->n == 0)
+        return true;
+    if (x->n > 1)
+        return x->many == y->many;
+    if (x->t == EV_KW || x->t == EV_IP)
+        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
+    return x->one.i == y->one.i;
+}
+
+static size_t cell_hash(const ev *v, size_t nk)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < nk; k++) {
+        uint64_t x = v[k].n == 0 ? 0 : (v[k].t == EV_KW || v[k].t == EV_IP) ? (uintptr_t)v[k].one.s.p ^ v[k].one.s.n
+                                                                             : (uint64_t)v[k].one.i;
+        h = (h ^ x ^ ((uint64_t)v[k].t << 56)) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return (size_t)(h % GROUP_HINTS);
+}
+
+/* the row into the group of its key text; returns the group's index */
+static size_t group_add(gctx *c, ev *keys, size_t nk, size_t row)
 {
     th_buf_clear(&c->kb);
     for (size_t k = 0; k < nk; k++) {
@@ -65,15 +108,28 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
         *slot = (void *)(uintptr_t)(c->ng + 1);
         c->ng++;
     }
-    esql_group *g = &c->g[(uintptr_t)*slot - 1];
-    if (g->nrows && g->rows[g->nrows - 1] == row)
-        return;
-    if (g->nrows == g->cap) {
-        size_t nc = g->cap ? g->cap * 2 : 8;
-        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
-        g->cap = nc;
+    size_t gi = (uintptr_t)*slot - 1;
+    group_push(c, &c->g[gi], row);
+    return gi;
+}
+
+/* A row whose BY cells are single values or NULL goes to one group, the one
+ * of its key text; rows with the very cells a group was made from (repeated
+ * users, accounts: the same captured text) find it without the text. */
+static void group_one(gctx *c, ev *vals, size_t nk, size_t row)
+{
+    size_t h = cell_hash(vals, nk), gi = c->hint[h];
+    if (gi) {
+        esql_group *g = &c->g[gi - 1];
+        size_t k = 0;
+        while (k < nk && same_cell(&vals[k], &g->keys[k]))
+            k++;
+        if (k == nk) {
+            group_push(c, g, row);
+            return;
+        }
     }
-    g->rows[g->nrows++] = row;
+    c->hint[h] = group_add(c, vals, nk, row) + 1;
 }
 
 /* every combination of the BY values of a row (a multi-valued key puts the
@@ -81,7 +137,7 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
 static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
 {
     if (k == nk) {
-        group_add(c, cur, nk, row);
+        (void)group_add(c, cur, nk, row);
         return;
     }
     if (vals[k].n <= 1) {
@@ -104,9 +160,15 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
     ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
-        for (size_t k = 0; k < nk; k++)
+        bool one = true;
+        for (size_t k = 0; k < nk; k++) {
             vals[k] = th_esql_eval(r, t, row, c->by[k].x);
-        expand(&g, vals, cur, 0, nk, row);
+            one = one && vals[k].n <= 1;
+        }
+        if (one)
+            group_one(&g, vals, nk, row);
+        else
+            expand(&g, vals, cur, 0, nk, row);
     }
     th_map_free(&g.map);
     th_buf_free(&g.kb);

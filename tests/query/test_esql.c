@@ -544,6 +544,26 @@ static void same_values_share_cells(void **state)
     assert_string_equal(cell(&a, rv, 3, "_id"), "\"id5\"");
     assert_string_equal(cell(&a, rv, 3, "g"), "\"q\"");
     assert_string_equal(cell(&a, rv, 4, "g"), "\"p\"");
+    /* STATS groups rows whose BY cells are shared (the same text at the same
+     * address) without their key text: the same groups, in the same order,
+     * as over documents whose texts are all apart; multi-valued and missing
+     * keys too */
+    const char *q2 = "FROM logs-* | EVAL z = CASE(k == \"a\", \"x\", \"y\") "
+                     "| STATS c = COUNT(*), v = VALUES(n), s = SUM(n) BY g, k, z";
+    th_esql *e2 = th_esql_parse(&a, q2, strlen(q2), NULL, &d);
+    assert_non_null(e2);
+    rt = th_esql_run(&a, e2, tree, n, 0, 0, &err);
+    rv = th_esql_run(&a, e2, via, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(rv);
+    assert_int_equal(th_esql_nrows(rt), 6);
+    assert_int_equal(th_esql_nrows(rv), 6);
+    for (size_t r = 0; r < 6; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
+        }
+    assert_string_equal(cell(&a, rv, 0, "c"), "4"); /* p b y: rows 0-2 and 6 */
     th_diags_free(&d);
     th_arena_free(&a);
 }
