@@ -46,21 +46,6 @@ static void group_push(gctx *c, esql_group *g, size_t row)
     g->rows[g->nrows++] = row;
 }
 
-/* x and y are the same cell: the same type, count and value, texts at the
- * same address (so the same text) */
-static bool same_cell(const ev *x, const ev *y)
-{
-    if (x->t != y->t || x->n != y->n)
-        return false;
-    if (x->n == 0)
-        return true;
-    if (x->n > 1)
-        return x->many == y->many;
-    if (x->t == EV_KW || x->t == EV_IP)
-        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
-    return x->one.i == y->one.i;
-}
-
 static size_t cell_hash(const ev *v, size_t nk)
 {
     uint64_t h = 1469598103934665603ull;
@@ -122,7 +107,7 @@ static void group_one(gctx *c, ev *vals, size_t nk, size_t row)
     if (gi) {
         esql_group *g = &c->g[gi - 1];
         size_t k = 0;
-        while (k < nk && same_cell(&vals[k], &g->keys[k]))
+        while (k < nk && ev_same_cell(&vals[k], &g->keys[k]))
             k++;
         if (k == nk) {
             group_push(c, g, row);
@@ -278,15 +263,20 @@ ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size
     uint32_t nv = 0, capv = 0;
     uint8_t type = EV_NULL;
     bool mixed_double = false;
+    esql_memo mf, mx;
+    if (as->filter)
+        th_esql_memo_init(&mf, as->filter);
+    if (x->nkids)
+        th_esql_memo_init(&mx, x->kids[0]);
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows[i];
-        if (as->filter && !th_esql_true(r, t, row, as->filter))
+        if (as->filter && !th_esql_true_memo(r, t, row, &mf))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
             count++;
             continue;
         }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, &mx);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {

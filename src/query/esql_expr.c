@@ -281,3 +281,80 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
         return ev_null();
     }
 }
+
+/* ---- remembered values (esql_memo, esql_int.h) ---------------------------- */
+
+static void memo_names(esql_memo *m, const xnode *x)
+{
+    if (m->state < 0)
+        return;
+    if ((x->kind == X_CALL && x->fn == F_KQL) || (x->kind == X_COL && m->ncols == ESQL_MEMO_COLS)) {
+        m->state = -1;
+        return;
+    }
+    if (x->kind == X_COL)
+        m->names[m->ncols++] = x->name;
+    for (size_t k = 0; k < x->nkids; k++)
+        memo_names(m, x->kids[k]);
+}
+
+void th_esql_memo_init(esql_memo *m, const xnode *x)
+{
+    memset(m, 0, sizeof *m);
+    m->x = x;
+    m->tcols = SIZE_MAX;
+    if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
+        m->state = -1;
+    memo_names(m, x);
+}
+
+/* the columns' indexes, once all are in the table (none is loaded here: a
+ * column loads where the evaluation reads it, in the same order as before) */
+static void memo_resolve(erun *r, etab *t, esql_memo *m)
+{
+    if (t->ncols == m->tcols)
+        return;
+    m->tcols = t->ncols;
+    bool src = r->source;
+    r->source = false;
+    size_t k = 0;
+    for (; k < m->ncols; k++) {
+        m->cols[k] = th_etab_col(r, t, m->names[k]);
+        if (m->cols[k] < 0)
+            break;
+    }
+    r->source = src;
+    if (k == m->ncols)
+        m->state = 1;
+}
+
+ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    if (m->state == 0)
+        memo_resolve(r, t, m);
+    if (m->state != 1)
+        return th_esql_eval(r, t, row, m->x);
+    if (m->have) {
+        size_t k = 0;
+        while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
+            k++;
+        if (k == m->ncols) {
+            r->warnings += m->warn;
+            return m->out;
+        }
+    }
+    uint64_t w0 = r->warnings;
+    ev v = th_esql_eval(r, t, row, m->x);
+    m->have = r->err == NULL;
+    for (size_t k = 0; k < m->ncols; k++)
+        m->in[k] = t->cols[m->cols[k]][row];
+    m->out = v;
+    m->warn = r->warnings - w0;
+    return v;
+}
+
+bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    ev v = single(r, th_esql_eval_memo(r, t, row, m)); /* as truth() */
+    return v.n != 0 && v.t == EV_BOOL && v.one.i != 0;
+}

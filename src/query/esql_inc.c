@@ -194,15 +194,20 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     const xnode *x = as->x;
     long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
     int fn = x->fn;
+    esql_memo mf, mx;
+    if (as->filter)
+        th_esql_memo_init(&mf, as->filter);
+    if (x->nkids)
+        th_esql_memo_init(&mx, x->kids[0]);
     for (size_t i = 0; i < n; i++) {
         size_t row = rows[i];
-        if (as->filter && !th_esql_true(r, t, row, as->filter))
+        if (as->filter && !th_esql_true_memo(r, t, row, &mf))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
             p->count++;
             continue;
         }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, &mx);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {

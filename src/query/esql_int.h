@@ -50,6 +50,20 @@ static inline bool ev_s_same(uint8_t t, ev_s x, ev_s y)
         return memcmp(&x.d, &y.d, sizeof x.d) == 0;
     return x.i == y.i;
 }
+/* x and y are the same cell: the same type, count and values, texts at the
+ * same address (so the same text); false when unsure */
+static inline bool ev_same_cell(const ev *x, const ev *y)
+{
+    if (x->t != y->t || x->n != y->n)
+        return false;
+    if (x->n == 0)
+        return true;
+    if (x->n > 1)
+        return x->many == y->many;
+    if (x->t == EV_KW || x->t == EV_IP)
+        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
+    return x->one.i == y->one.i;
+}
 static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.i = 0}, NULL}; }
 static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.i = i}, NULL}; }
 static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.i = b}, NULL}; }
@@ -229,6 +243,29 @@ void th_etab_set(erun *r, etab *t, th_str name, ev *vals); /* add or replace (mo
 ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x);
 /* the truth of a condition (NULL counts as false) */
 bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
+
+/* An expression evaluated row after row of one table (WHERE, EVAL, an
+ * aggregate's argument or filter). Its value is a function of the cells of
+ * the columns it reads (KQL(), which reads the document, is never
+ * remembered): a row whose cells there are those of the row evaluated just
+ * before (ev_same_cell: runs of the same action, user, flag) gets that row's
+ * value, and counts the warnings that row counted. */
+enum { ESQL_MEMO_COLS = 8 };
+typedef struct esql_memo {
+    const xnode *x;
+    int state;                  /* 0: columns not all in the table yet, 1: remembered, -1: never */
+    size_t tcols;               /* the table's column count when last looked up */
+    th_str names[ESQL_MEMO_COLS];
+    long cols[ESQL_MEMO_COLS];
+    size_t ncols;
+    bool have;
+    ev in[ESQL_MEMO_COLS];
+    ev out;
+    uint64_t warn;
+} esql_memo;
+void th_esql_memo_init(esql_memo *m, const xnode *x);
+ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m);
+bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
 
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);

@@ -568,6 +568,66 @@ static void same_values_share_cells(void **state)
     th_arena_free(&a);
 }
 
+static const char *const repeats[] = {
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":\"z\",\"n\":2,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"n\":2}",
+    NULL};
+
+/* Rows whose cells repeat the row before (shared cells) take its values
+ * (esql_memo) in WHERE, EVAL and aggregates: the same table as over
+ * documents whose cells are all apart, and the same warnings (a
+ * multi-valued operand counts one on every row, remembered or not). */
+static void repeated_cells_same_values(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* | EVAL l = TO_LOWER(k), u = TO_UPPER(s), c = CONCAT(s, \"-\", TO_STRING(n)) "
+                    "| WHERE l IS NULL OR l != \"q\" "
+                    "| STATS w = COUNT(*), v = VALUES(TO_LOWER(s)), cl = COUNT(l) WHERE TO_UPPER(k) != \"Q\", "
+                    "mx = MAX(CONCAT(u, c)), vk = VALUES(TO_LOWER(k)) BY n";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    size_t n = 0;
+    while (repeats[n])
+        n++;
+    src_docs s = {repeats, TH_ANEWN(&a, th_jval *, n), 0};
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    th_esql_doc *tree = TH_ANEWN(&a, th_esql_doc, n), *via = TH_ANEWN(&a, th_esql_doc, n);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error je;
+        s.doc[i] = th_json_parse(&a, repeats[i], strlen(repeats[i]), &je);
+        idx[i] = i;
+        tree[i] = (th_esql_doc){s.doc[i], TH_STR_NULL, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
+        via[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &s, src_same};
+    }
+    const char *err = NULL;
+    th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+    th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(rv);
+    assert_true(th_esql_warnings(rt) >= 5);
+    assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+    assert_int_equal(th_esql_nrows(rt), 2);
+    assert_int_equal(th_esql_nrows(rv), 2);
+    for (size_t r = 0; r < 2; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
+        }
+    assert_string_equal(cell(&a, rv, 0, "w"), "5");
+    assert_string_equal(cell(&a, rv, 0, "mx"), "\"ABAb-1\"");
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +636,7 @@ int main(void)
         cmocka_unit_test(stats_groups),
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
+        cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
