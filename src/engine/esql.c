@@ -457,7 +457,8 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t, limit, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
-    if (!esql_charge(e, r, x, scratch.used_total))
+    /* the run's scratch, and what the panes keep from one run to the next */
+    if (!esql_charge(e, r, x, scratch.used_total + th_esql_panes_held(x->panes)))
         goto out; /* over the budget: this run and the later ones are skipped */
     emit(e, r, res, docs, &scratch, from, t, by_id, supp);
 out:

@@ -119,9 +119,14 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
                                  const th_esql_doc *docs, size_t ndocs, const size_t *cuts, size_t ncuts);
 void th_esql_panes_free(th_esql_panes *p);
 /* th_esql_run_rest over documents [dlo, dhi), when both are cuts (else
- * NULL with *err unset): the same rows and columns, in the same order. */
+ * NULL with *err unset): the same rows and columns, in the same order. The
+ * result may share cells with the panes' state of this window, which lasts
+ * until the next call. */
 th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
                                   size_t limit, const char **err);
+/* Bytes the panes hold for reuse from one window to the next, outside the
+ * arena given to th_esql_panes_new (0 for NULL). */
+size_t th_esql_panes_held(const th_esql_panes *p);
 
 /* For an aggregating query that reads documents only through named fields
  * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a

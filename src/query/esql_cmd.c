@@ -23,15 +23,43 @@ static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
         th_buf_putstr(b, th_ev_text(a, t, s));
 }
 
+enum { GROUP_HINTS = 256 };
+
 typedef struct gctx {
     erun *r;
     th_map map;
     esql_group *g;
     size_t ng, capg;
     th_buf kb;
+    size_t hint[GROUP_HINTS]; /* by the BY cells' identity: a group + 1 that had them */
 } gctx;
 
-static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
+static void group_push(gctx *c, esql_group *g, size_t row)
+{
+    if (g->nrows && g->rows[g->nrows - 1] == row)
+        return;
+    if (g->nrows == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
+        g->cap = nc;
+    }
+    g->rows[g->nrows++] = row;
+}
+
+static size_t cell_hash(const ev *v, size_t nk)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < nk; k++) {
+        uint64_t x = v[k].n == 0 ? 0 : (v[k].t == EV_KW || v[k].t == EV_IP) ? (uintptr_t)v[k].one.s.p ^ v[k].one.s.n
+                                                                             : (uint64_t)v[k].one.i;
+        h = (h ^ x ^ ((uint64_t)v[k].t << 56)) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return (size_t)(h % GROUP_HINTS);
+}
+
+/* the row into the group of its key text; returns the group's index */
+static size_t group_add(gctx *c, ev *keys, size_t nk, size_t row)
 {
     th_buf_clear(&c->kb);
     for (size_t k = 0; k < nk; k++) {
@@ -65,15 +93,28 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
         *slot = (void *)(uintptr_t)(c->ng + 1);
         c->ng++;
     }
-    esql_group *g = &c->g[(uintptr_t)*slot - 1];
-    if (g->nrows && g->rows[g->nrows - 1] == row)
-        return;
-    if (g->nrows == g->cap) {
-        size_t nc = g->cap ? g->cap * 2 : 8;
-        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
-        g->cap = nc;
+    size_t gi = (uintptr_t)*slot - 1;
+    group_push(c, &c->g[gi], row);
+    return gi;
+}
+
+/* A row whose BY cells are single values or NULL goes to one group, the one
+ * of its key text; rows with the very cells a group was made from (repeated
+ * users, accounts: the same captured text) find it without the text. */
+static void group_one(gctx *c, ev *vals, size_t nk, size_t row)
+{
+    size_t h = cell_hash(vals, nk), gi = c->hint[h];
+    if (gi) {
+        esql_group *g = &c->g[gi - 1];
+        size_t k = 0;
+        while (k < nk && ev_same_cell(&vals[k], &g->keys[k]))
+            k++;
+        if (k == nk) {
+            group_push(c, g, row);
+            return;
+        }
     }
-    g->rows[g->nrows++] = row;
+    c->hint[h] = group_add(c, vals, nk, row) + 1;
 }
 
 /* every combination of the BY values of a row (a multi-valued key puts the
@@ -81,7 +122,7 @@ static void group_add(gctx *c, ev *keys, size_t nk, size_t row)
 static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
 {
     if (k == nk) {
-        group_add(c, cur, nk, row);
+        (void)group_add(c, cur, nk, row);
         return;
     }
     if (vals[k].n <= 1) {
@@ -104,9 +145,15 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
     ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
-        for (size_t k = 0; k < nk; k++)
+        bool one = true;
+        for (size_t k = 0; k < nk; k++) {
             vals[k] = th_esql_eval(r, t, row, c->by[k].x);
-        expand(&g, vals, cur, 0, nk, row);
+            one = one && vals[k].n <= 1;
+        }
+        if (one)
+            group_one(&g, vals, nk, row);
+        else
+            expand(&g, vals, cur, 0, nk, row);
     }
     th_map_free(&g.map);
     th_buf_free(&g.kb);
@@ -216,15 +263,20 @@ ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size
     uint32_t nv = 0, capv = 0;
     uint8_t type = EV_NULL;
     bool mixed_double = false;
+    esql_memo mf, mx;
+    if (as->filter)
+        th_esql_memo_init(&mf, as->filter);
+    if (x->nkids)
+        th_esql_memo_init(&mx, x->kids[0]);
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows[i];
-        if (as->filter && !th_esql_true(r, t, row, as->filter))
+        if (as->filter && !th_esql_true_memo(r, t, row, &mf))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
             count++;
             continue;
         }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, &mx);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {
@@ -692,6 +744,25 @@ static bool loadable(const th_field_def *d)
     }
 }
 
+void th_esql_keep_compile(th_arena *a, cmd *c)
+{
+    c->srcs = TH_ANEWN(a, th_str *, c->nnames ? c->nnames : 1);
+    c->nsrcs = TH_ANEWN(a, size_t, c->nnames ? c->nnames : 1);
+    for (size_t k = 0; k < c->nnames; k++) {
+        if (!is_pattern(c->names[k]))
+            continue;
+        size_t n = 0;
+        for (size_t f = 0; f < th_schema_nfields; f++)
+            n += loadable(&th_schema_fields[f]) && wild(c->names[k], th_str_c(th_schema_fields[f].name));
+        c->srcs[k] = TH_ANEWN(a, th_str, n ? n : 1);
+        for (size_t f = 0; f < th_schema_nfields; f++) {
+            th_str name = th_str_c(th_schema_fields[f].name);
+            if (loadable(&th_schema_fields[f]) && wild(c->names[k], name))
+                c->srcs[k][c->nsrcs[k]++] = name;
+        }
+    }
+}
+
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
 {
     /* source columns a pattern names, from the mapping (the schema) */
@@ -702,12 +773,8 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
                     return false;
                 continue;
             }
-            for (size_t f = 0; f < th_schema_nfields; f++) {
-                const th_field_def *d = &th_schema_fields[f];
-                th_str name = th_str_c(d->name);
-                if (loadable(d) && wild(c->names[k], name))
-                    th_etab_col(r, t, name);
-            }
+            for (size_t f = 0; f < c->nsrcs[k]; f++)
+                th_etab_col(r, t, c->srcs[k][f]);
             static const char *const meta[] = {"_id", "_index", "_version"};
             bool want[] = {r->q->meta_id, r->q->meta_index, r->q->meta_version};
             for (size_t m = 0; m < 3; m++)

@@ -143,11 +143,31 @@ static ev arith(erun *r, const xnode *x, ev a, ev b)
     return (ev){EV_DOUBLE, 1, {.d = res}, NULL};
 }
 
+/* a keyword in an IN list of string literals: equal bytes, as compare() */
+static bool in_set(const esql_inset *set, th_str s)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        th_str v = set->v[mid];
+        int c = v.n != s.n ? (v.n < s.n ? -1 : 1) : s.n ? memcmp(v.p, s.p, s.n) : 0;
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 static ev eval_in(erun *r, etab *t, size_t row, const xnode *x)
 {
     ev l = single(r, th_esql_eval(r, t, row, x->kids[0]));
     if (l.n == 0)
         return ev_null();
+    if (x->aux && l.t == EV_KW) /* every item a keyword: no NULL, no warning, no coercion */
+        return ev_bool(in_set(x->aux, l.one.s) != x->neg);
     bool saw_null = false;
     for (size_t k = 1; k < x->nkids; k++) {
         ev c = compare(r, CMP_EQ, l, th_esql_eval(r, t, row, x->kids[k]));
@@ -174,13 +194,28 @@ static ev eval_pattern(erun *r, etab *t, size_t row, const xnode *x)
 
 ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x); /* esql_fn.c */
 
+/* The column x names in t. A node reads the same column row after row: the
+ * one it found last is taken when t still has, at that index, the very name
+ * it had then (a table's column names are distinct, and every name lives as
+ * long as the query), else t is searched (th_etab_col). */
+static long col_of(erun *r, etab *t, const xnode *x)
+{
+    colhint *h = &r->hint[((uintptr_t)x >> 4) % ESQL_HINTS];
+    if (h->x == x && (size_t)h->col < t->ncols && t->names[h->col].p == h->name && t->names[h->col].n == x->name.n)
+        return h->col;
+    long c = th_etab_col(r, t, x->name);
+    if (c >= 0)
+        *h = (colhint){x, c, t->names[c].p};
+    return c;
+}
+
 ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
 {
     switch (x->kind) {
     case X_LIT:
         return x->lit;
     case X_COL: {
-        long c = th_etab_col(r, t, x->name);
+        long c = col_of(r, t, x);
         if (c < 0) {
             if (!r->err)
                 r->err = "unknown column";
@@ -245,4 +280,81 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
     default:
         return ev_null();
     }
+}
+
+/* ---- remembered values (esql_memo, esql_int.h) ---------------------------- */
+
+static void memo_names(esql_memo *m, const xnode *x)
+{
+    if (m->state < 0)
+        return;
+    if ((x->kind == X_CALL && x->fn == F_KQL) || (x->kind == X_COL && m->ncols == ESQL_MEMO_COLS)) {
+        m->state = -1;
+        return;
+    }
+    if (x->kind == X_COL)
+        m->names[m->ncols++] = x->name;
+    for (size_t k = 0; k < x->nkids; k++)
+        memo_names(m, x->kids[k]);
+}
+
+void th_esql_memo_init(esql_memo *m, const xnode *x)
+{
+    memset(m, 0, sizeof *m);
+    m->x = x;
+    m->tcols = SIZE_MAX;
+    if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
+        m->state = -1;
+    memo_names(m, x);
+}
+
+/* the columns' indexes, once all are in the table (none is loaded here: a
+ * column loads where the evaluation reads it, in the same order as before) */
+static void memo_resolve(erun *r, etab *t, esql_memo *m)
+{
+    if (t->ncols == m->tcols)
+        return;
+    m->tcols = t->ncols;
+    bool src = r->source;
+    r->source = false;
+    size_t k = 0;
+    for (; k < m->ncols; k++) {
+        m->cols[k] = th_etab_col(r, t, m->names[k]);
+        if (m->cols[k] < 0)
+            break;
+    }
+    r->source = src;
+    if (k == m->ncols)
+        m->state = 1;
+}
+
+ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    if (m->state == 0)
+        memo_resolve(r, t, m);
+    if (m->state != 1)
+        return th_esql_eval(r, t, row, m->x);
+    if (m->have) {
+        size_t k = 0;
+        while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
+            k++;
+        if (k == m->ncols) {
+            r->warnings += m->warn;
+            return m->out;
+        }
+    }
+    uint64_t w0 = r->warnings;
+    ev v = th_esql_eval(r, t, row, m->x);
+    m->have = r->err == NULL;
+    for (size_t k = 0; k < m->ncols; k++)
+        m->in[k] = t->cols[m->cols[k]][row];
+    m->out = v;
+    m->warn = r->warnings - w0;
+    return v;
+}
+
+bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    ev v = single(r, th_esql_eval_memo(r, t, row, m)); /* as truth() */
+    return v.n != 0 && v.t == EV_BOOL && v.one.i != 0;
 }

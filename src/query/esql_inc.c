@@ -37,7 +37,28 @@
  *    some of its rows is grouped afresh for the window.
  * Warnings counted during a window's run may differ from th_esql_run's (the
  * head's expressions ran over rows the window does not hold); nothing in the
- * engine reads them. */
+ * engine reads them.
+ *
+ * Reuse: consecutive windows hold almost the same panes (a 7-day look-back
+ * every hour: 167 of 168; once the data ends, every later run the same
+ * ones), so the state of the last window is kept: its panes, its
+ * groups in order of first appearance, and per group and aggregate a fold of
+ * the pane states met so far. A window whose panes (those with rows, every
+ * row kept by the deferred conditions) extend the kept ones at the end adds
+ * the new panes' groups and folds their states in; any other resets the
+ * fold. A fold reduces exactly as merge() does, only in steps: COUNT, the
+ * long SUM's signed sums and overflow flags, the MIN / MAX best (the same
+ * strict comparisons in the same order) and the double sums (the same
+ * additions in the same order) are running values; VALUES and COUNT_DISTINCT
+ * of keywords, longs, dates and booleans are merged sorted distinct lists
+ * (two such lists merge in one pass; equal values are identical there, so
+ * which one is kept does not matter); of doubles and ips (whose comparison
+ * is not a total order: NaN, unparsable addresses) merge() runs again over
+ * every pane, and its result is kept until the group changes; a group that
+ * needs its rows again (above) runs merge() every time. A window with a pane
+ * that keeps only some of its rows is merged afresh and leaves the kept
+ * state alone. Only the STATS output is reused: the commands after it run
+ * in every window (NOW() changes). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +98,40 @@ typedef struct dcond {
     long col;
 } dcond;
 
+/* one aggregate of a kept group: the fold of its first `upto` pane groups
+ * (see Reuse at the top) */
+typedef struct fold {
+    size_t upto;
+    uint8_t type;
+    bool again;         /* the group needs its rows: merge() every time */
+    bool pof, nof;
+    uint64_t count;
+    int64_t pos, neg;
+    double sum;         /* SUM / AVG other than a long SUM */
+    uint32_t nsum;
+    ev_s *vals;         /* malloc'd: VALUES / COUNT_DISTINCT sorted distinct, or the MIN / MAX best */
+    uint32_t nv;
+    ev out;             /* VALUES / COUNT_DISTINCT of doubles or ips: merge()'s result over `out_upto` */
+    size_t out_upto;    /* pane groups (0: none made) */
+    uint64_t warn;      /* warnings counted making it */
+} fold;
+
+/* a window's group: its panes' groups, in order (and its folds when kept) */
+typedef struct wgroup {
+    const pgroup **pg;
+    size_t n, cap;
+    fold *f;
+} wgroup;
+
+typedef struct wctx {
+    wgroup *g;
+    size_t ng, cap;
+    size_t rows;        /* rows in the window (after the deferred conditions) */
+    size_t *seen;       /* per gid: the stamp of the last window it was met in */
+    size_t *slot;       /* per gid: its index among the window's groups */
+    size_t stamp;
+} wctx;
+
 struct th_esql_panes {
     th_arena *a;
     const th_esql *q;
@@ -91,11 +146,13 @@ struct th_esql_panes {
     dcond *dc;
     size_t ndc;
     th_map gids;        /* group identity -> gid + 1 */
-    size_t ngid;
-    size_t *seen;       /* per gid: the window it was last met in (stamp) */
-    size_t *slot;       /* per gid: its index among the window's groups */
-    size_t capgid;
-    size_t stamp;
+    size_t ngid, capgid;
+    size_t *seen, *slot, stamp; /* a window merged afresh (wctx) */
+    /* the kept window (Reuse): its groups and folds in ka, its panes */
+    th_arena ka;
+    wctx kw;
+    size_t *kp, nkp, capkp;
+    size_t held;        /* bytes malloc'd for folds */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -137,15 +194,20 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     const xnode *x = as->x;
     long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
     int fn = x->fn;
+    esql_memo mf, mx;
+    if (as->filter)
+        th_esql_memo_init(&mf, as->filter);
+    if (x->nkids)
+        th_esql_memo_init(&mx, x->kids[0]);
     for (size_t i = 0; i < n; i++) {
         size_t row = rows[i];
-        if (as->filter && !th_esql_true(r, t, row, as->filter))
+        if (as->filter && !th_esql_true_memo(r, t, row, &mf))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
             p->count++;
             continue;
         }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval(r, t, row, x->kids[0]);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, &mx);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {
@@ -179,12 +241,15 @@ static size_t gid_of(th_esql_panes *p, th_str key)
     th_str k = th_str_make(th_arena_strndup(p->a, key.p, key.n), key.n);
     void **slot = th_map_ref(&p->gids, k, &ins);
     if (p->ngid == p->capgid) {
-        size_t nc = p->capgid ? p->capgid * 2 : 64;
-        p->seen = th_arena_realloc(p->a, p->seen, p->capgid * sizeof(size_t), nc * sizeof(size_t));
-        p->slot = th_arena_realloc(p->a, p->slot, p->capgid * sizeof(size_t), nc * sizeof(size_t));
+        size_t nc = p->capgid ? p->capgid * 2 : 64, o = p->capgid * sizeof(size_t), n = nc * sizeof(size_t);
+        p->seen = th_arena_realloc(p->a, p->seen, o, n);
+        p->slot = th_arena_realloc(p->a, p->slot, o, n);
+        p->kw.seen = th_arena_realloc(p->a, p->kw.seen, o, n);
+        p->kw.slot = th_arena_realloc(p->a, p->kw.slot, o, n);
         p->capgid = nc;
     }
     p->seen[p->ngid] = 0;
+    p->kw.seen[p->ngid] = 0;
     *slot = (void *)(uintptr_t)(p->ngid + 1);
     return p->ngid++;
 }
@@ -358,13 +423,21 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->ncuts = ncuts;
     p->panes = TH_ANEWN(a, pane, ncuts);
     th_map_init(&p->gids);
+    th_arena_init(&p->ka, 1 << 14);
+    p->kw.stamp = 1; /* a new group's stamp is 0: met in no window */
     return p;
 }
 
+static void fold_free(th_esql_panes *p);
+
 void th_esql_panes_free(th_esql_panes *p)
 {
-    if (p)
-        th_map_free(&p->gids);
+    if (!p)
+        return;
+    th_map_free(&p->gids);
+    fold_free(p);
+    th_arena_free(&p->ka);
+    free(p->kp);
 }
 
 static long cut_index(const th_esql_panes *p, size_t d)
@@ -380,36 +453,27 @@ static long cut_index(const th_esql_panes *p, size_t d)
     return lo < p->ncuts && p->cuts[lo] == d ? (long)lo : -1;
 }
 
-/* a window's group: its panes' groups, in order */
-typedef struct wgroup {
-    const pgroup **pg;
-    size_t n, cap;
-} wgroup;
-
-typedef struct wctx {
-    wgroup *g;
-    size_t ng, cap;
-    size_t rows;        /* rows in the window (after the deferred conditions) */
-} wctx;
-
-static void take(th_esql_panes *p, erun *r, wctx *w, const pgroup *pg, size_t npg)
+/* the pane's groups into w (in arena a; folds for new groups when `folds`) */
+static void take(th_esql_panes *p, th_arena *a, wctx *w, const pgroup *pg, size_t npg, bool folds)
 {
     for (size_t i = 0; i < npg; i++) {
         size_t gid = pg[i].gid;
-        if (p->seen[gid] != p->stamp) {
-            p->seen[gid] = p->stamp;
-            p->slot[gid] = w->ng;
+        if (w->seen[gid] != w->stamp) {
+            w->seen[gid] = w->stamp;
+            w->slot[gid] = w->ng;
             if (w->ng == w->cap) {
                 size_t nc = w->cap ? w->cap * 2 : 16;
-                w->g = th_arena_realloc(r->a, w->g, w->cap * sizeof(wgroup), nc * sizeof(wgroup));
+                w->g = th_arena_realloc(a, w->g, w->cap * sizeof(wgroup), nc * sizeof(wgroup));
                 w->cap = nc;
             }
             w->g[w->ng++] = (wgroup){0};
+            if (folds)
+                w->g[w->ng - 1].f = TH_ANEWN(a, fold, p->stats->nas ? p->stats->nas : 1);
         }
-        wgroup *g = &w->g[p->slot[gid]];
+        wgroup *g = &w->g[w->slot[gid]];
         if (g->n == g->cap) {
             size_t nc = g->cap ? g->cap * 2 : 8;
-            g->pg = th_arena_realloc(r->a, g->pg, g->cap * sizeof(pgroup *), nc * sizeof(pgroup *));
+            g->pg = th_arena_realloc(a, g->pg, g->cap * sizeof(pgroup *), nc * sizeof(pgroup *));
             g->cap = nc;
         }
         g->pg[g->n++] = &pg[i];
@@ -508,6 +572,235 @@ static ev merge(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
     return th_esql_agg_reduce(r, fn, type, vals, nv);
 }
 
+/* ---- folds (Reuse at the top) ---------------------------------------------- */
+
+/* the order th_ev_cmp gives keywords, longs, dates, booleans: total, and
+ * equal only for identical values */
+static int fold_cmp(uint8_t t, ev_s x, ev_s y)
+{
+    if (t == EV_KW)
+        return th_str_cmp(x.s, y.s);
+    return x.i < y.i ? -1 : x.i > y.i;
+}
+
+/* two sorted distinct lists as one, into out */
+static uint32_t merge2(uint8_t t, const ev_s *x, uint32_t nx, const ev_s *y, uint32_t ny, ev_s *out)
+{
+    uint32_t i = 0, j = 0, w = 0;
+    while (i < nx && j < ny) {
+        int c = fold_cmp(t, x[i], y[j]);
+        if (c <= 0) {
+            out[w++] = x[i++];
+            j += c == 0;
+        } else {
+            out[w++] = y[j++];
+        }
+    }
+    while (i < nx)
+        out[w++] = x[i++];
+    while (j < ny)
+        out[w++] = y[j++];
+    return w;
+}
+
+typedef struct vlist {
+    ev_s *v;
+    uint32_t n;
+    bool own;           /* malloc'd here */
+} vlist;
+
+/* the lists l[0..n) (sorted distinct) merged in pairs, round after round:
+ * a malloc'd sorted distinct list in l[0] */
+static void merge_lists(uint8_t t, vlist *l, size_t n)
+{
+    while (n > 1) {
+        size_t w = 0;
+        for (size_t i = 0; i < n; i += 2) {
+            if (i + 1 == n) {
+                l[w++] = l[i];
+                break;
+            }
+            vlist m = {th_xmalloc(((size_t)l[i].n + l[i + 1].n) * sizeof(ev_s) + 1), 0, true};
+            m.n = merge2(t, l[i].v, l[i].n, l[i + 1].v, l[i + 1].n, m.v);
+            if (l[i].own)
+                free(l[i].v);
+            if (l[i + 1].own)
+                free(l[i + 1].v);
+            l[w++] = m;
+        }
+        n = w;
+    }
+    if (n == 1 && !l[0].own) {
+        ev_s *v = th_xmalloc((size_t)l[0].n * sizeof(ev_s) + 1);
+        if (l[0].n)
+            memcpy(v, l[0].v, l[0].n * sizeof(ev_s));
+        l[0] = (vlist){v, l[0].n, true};
+    }
+}
+
+static bool whole_type(uint8_t t) { return t == EV_DOUBLE || t == EV_IP; }
+
+/* folds the group's pane groups [f->upto, g->n) into f, as merge() reads them */
+static void fold_more(th_esql_panes *p, const wgroup *g, size_t k, fold *f)
+{
+    int fn = p->stats->as[k].x->fn;
+    bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
+    vlist *l = NULL;
+    size_t nl = 0;
+    for (; f->upto < g->n; f->upto++) {
+        const part *pt = &g->pg[f->upto]->parts[k];
+        f->count += pt->count;
+        if (fn == F_COUNT || f->again)
+            continue;
+        if (pt->mixed || (pt->type != EV_NULL && f->type != EV_NULL && pt->type != f->type)) {
+            f->again = true;
+            continue;
+        }
+        if (pt->type != EV_NULL)
+            f->type = pt->type;
+        f->pof = f->pof || pt->pos_of || __builtin_add_overflow(f->pos, pt->pos, &f->pos);
+        f->nof = f->nof || pt->neg_of || __builtin_add_overflow(f->neg, pt->neg, &f->neg);
+        if (distinct) {
+            if (pt->nv && !whole_type(pt->type)) {
+                if (!l) {
+                    l = th_xmalloc((g->n - f->upto + 1) * sizeof(vlist));
+                    if (f->nv)
+                        l[nl++] = (vlist){f->vals, f->nv, true};
+                }
+                l[nl++] = (vlist){pt->vals, pt->nv, false};
+            }
+        } else if (fn == F_MIN || fn == F_MAX) {
+            for (uint32_t i = 0; i < pt->nv; i++) {
+                if (f->nv == 0) {
+                    f->vals = th_xmalloc(sizeof(ev_s));
+                    f->vals[0] = pt->vals[i];
+                    f->nv = 1;
+                    p->held += sizeof(ev_s);
+                    continue;
+                }
+                ev a = {f->type, 1, pt->vals[i], NULL}, b = {f->type, 1, f->vals[0], NULL};
+                int c = th_ev_cmp(&a, 0, &b, 0);
+                if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
+                    f->vals[0] = pt->vals[i];
+            }
+        } else if (fn == F_SUM || fn == F_AVG) {
+            for (uint32_t i = 0; i < pt->nv; i++)
+                f->sum += pt->type == EV_LONG ? (double)pt->vals[i].i : pt->vals[i].d;
+            f->nsum += pt->nv;
+        }
+    }
+    if (l) {
+        p->held -= f->nv * sizeof(ev_s);
+        merge_lists(f->type, l, nl);
+        f->vals = l[0].v;
+        f->nv = l[0].n;
+        p->held += f->nv * sizeof(ev_s);
+        free(l);
+    }
+}
+
+/* what merge() gives for the group's aggregate k, from its fold */
+static ev fold_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
+{
+    fold *f = &g->f[k];
+    int fn = p->stats->as[k].x->fn;
+    fold_more(p, g, k, f);
+    if (fn == F_COUNT)
+        return ev_long((int64_t)f->count);
+    if (f->again)
+        return merge(p, r, g, k);
+    if (f->type == EV_NULL)
+        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
+    switch (fn) {
+    case F_VALUES:
+    case F_COUNT_DISTINCT:
+        if (whole_type(f->type)) { /* merge() once per change of the group, its result kept */
+            if (f->out_upto != g->n) {
+                uint64_t w0 = r->warnings;
+                ev v = merge(p, r, g, k);
+                if (f->out.n > 1)
+                    p->held -= f->out.n * sizeof(ev_s);
+                free(f->out.n > 1 ? f->out.many : NULL);
+                if (v.n > 1) {
+                    ev_s *m = th_xmalloc(v.n * sizeof(ev_s));
+                    memcpy(m, v.many, v.n * sizeof(ev_s));
+                    v.many = m;
+                    p->held += v.n * sizeof(ev_s);
+                }
+                f->out = v;
+                f->out_upto = g->n;
+                f->warn = r->warnings - w0;
+                return v;
+            }
+            r->warnings += f->warn;
+            return f->out;
+        }
+        if (fn == F_COUNT_DISTINCT)
+            return ev_long(f->nv);
+        if (f->nv <= 1) /* the cells share the fold's list: no command writes into a cell */
+            return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
+        return (ev){f->type, f->nv, {.i = 0}, f->vals};
+    case F_MIN:
+    case F_MAX:
+        return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
+    case F_SUM:
+        if (f->type == EV_LONG) {
+            if (!f->pof && !f->nof)
+                return ev_long(f->pos + f->neg);
+            if ((f->pof && !f->nof && f->neg == 0) || (f->nof && !f->pof && f->pos == 0)) {
+                r->warnings++;
+                return ev_null();
+            }
+            return merge(p, r, g, k); /* from the rows */
+        }
+        /* fall through */
+    case F_AVG:
+        if (f->nsum == 0 || (f->type != EV_LONG && f->type != EV_DOUBLE))
+            return ev_null();
+        return (ev){EV_DOUBLE, 1, {.d = fn == F_AVG ? f->sum / f->nsum : f->sum}, NULL};
+    default:
+        return ev_null();
+    }
+}
+
+static void fold_free(th_esql_panes *p)
+{
+    for (size_t i = 0; i < p->kw.ng; i++)
+        for (size_t k = 0; k < p->stats->nas; k++) {
+            fold *f = &p->kw.g[i].f[k];
+            free(f->vals);
+            free(f->out.n > 1 ? f->out.many : NULL);
+        }
+    p->held = 0;
+}
+
+/* The kept window made the window of panes ks[0..nk) (Reuse at the top):
+ * extended when its panes begin ks, else reset. */
+static void keep_window(th_esql_panes *p, const size_t *ks, size_t nk)
+{
+    bool extend = p->nkp <= nk && (p->nkp == 0 || memcmp(p->kp, ks, p->nkp * sizeof(size_t)) == 0);
+    if (!extend) {
+        fold_free(p);
+        th_arena_reset(&p->ka);
+        size_t *seen = p->kw.seen, *slot = p->kw.slot, stamp = p->kw.stamp;
+        p->kw = (wctx){.seen = seen, .slot = slot, .stamp = stamp + 1};
+        p->nkp = 0;
+    }
+    if (nk > p->capkp) {
+        p->capkp = nk;
+        p->kp = th_xrealloc(p->kp, nk * sizeof(size_t));
+    }
+    for (size_t i = p->nkp; i < nk; i++) {
+        const pane *pn = &p->panes[ks[i]];
+        take(p, &p->ka, &p->kw, pn->g, pn->ng, true);
+        p->kw.rows += pn->hi - pn->lo;
+        p->kp[i] = ks[i];
+    }
+    p->nkp = nk;
+}
+
+size_t th_esql_panes_held(const th_esql_panes *p) { return p ? p->held + p->ka.used_total : 0; }
+
 th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
                                   size_t limit, const char **err)
 {
@@ -521,26 +814,43 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         res->rows_in[i] = p->pre->rows_in[i];
         res->rows_out[i] = p->pre->rows_out[i];
     }
-    p->stamp++;
-    wctx w = {0};
+    /* the panes with rows, each kept whole or in part */
+    size_t *ks = TH_ANEWN(a, size_t, k1 > k0 ? (size_t)(k1 - k0) : 1), nk = 0;
+    size_t **krows = TH_ANEWN(a, size_t *, k1 > k0 ? (size_t)(k1 - k0) : 1);
+    size_t *kn = TH_ANEWN(a, size_t, k1 > k0 ? (size_t)(k1 - k0) : 1);
+    bool some = false;
     for (long k = k0; k < k1; k++) {
         build_pane(p, (size_t)k);
         const pane *pn = &p->panes[k];
         size_t *rows = NULL, n = 0;
-        int f = pane_filter(p, &r, pn, &rows, &n);
+        int f = pn->hi > pn->lo ? pane_filter(p, &r, pn, &rows, &n) : -1;
         if (f < 0)
             continue;
-        if (f > 0) {
-            take(p, &r, &w, pn->g, pn->ng);
-            w.rows += pn->hi - pn->lo;
-            continue;
-        }
-        size_t ng;
-        const pgroup *pg = group_rows(p, &r, rows, n, &ng);
-        take(p, &r, &w, pg, ng);
-        w.rows += n;
+        some |= f == 0;
+        krows[nk] = rows;
+        kn[nk] = n;
+        ks[nk++] = (size_t)k;
     }
-    size_t ng = w.ng, nas = p->stats->nas;
+    wctx fresh = {.seen = p->seen, .slot = p->slot, .stamp = ++p->stamp};
+    wctx *w = &fresh;
+    if (!some) {
+        keep_window(p, ks, nk);
+        w = &p->kw;
+    } else {
+        for (size_t i = 0; i < nk; i++) {
+            const pane *pn = &p->panes[ks[i]];
+            if (!krows[i]) {
+                take(p, a, w, pn->g, pn->ng, false);
+                w->rows += pn->hi - pn->lo;
+                continue;
+            }
+            size_t ng;
+            const pgroup *pg = group_rows(p, &r, krows[i], kn[i], &ng);
+            take(p, a, w, pg, ng, false);
+            w->rows += kn[i];
+        }
+    }
+    size_t ng = w->ng, nas = p->stats->nas;
     ev **keys = TH_ANEWN(a, ev *, ng ? ng : 1);
     ev **aggcols = TH_ANEWN(a, ev *, nas ? nas : 1);
     wgroup empty = {0};
@@ -549,14 +859,16 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         ng = 1;
         keys[0] = nokeys;
     }
-    for (size_t i = 0; i < w.ng; i++)
-        keys[i] = (ev *)w.g[i].pg[0]->keys;
+    for (size_t i = 0; i < w->ng; i++)
+        keys[i] = (ev *)w->g[i].pg[0]->keys;
     for (size_t k = 0; k < nas; k++) {
         aggcols[k] = TH_ANEWN(a, ev, ng ? ng : 1);
-        for (size_t i = 0; i < ng; i++)
-            aggcols[k][i] = merge(p, &r, w.ng ? &w.g[i] : &empty, k);
+        for (size_t i = 0; i < ng; i++) {
+            const wgroup *g = w->ng ? &w->g[i] : &empty;
+            aggcols[k][i] = g->f ? fold_out(p, &r, g, k) : merge(p, &r, g, k);
+        }
     }
-    res->rows_in[p->si] = w.rows;
+    res->rows_in[p->si] = w->rows;
     res->t = th_esql_stats_out(&r, p->stats, aggcols, keys, ng);
     res->rows_out[p->si] = ng;
     r.source = false;

@@ -50,6 +50,20 @@ static inline bool ev_s_same(uint8_t t, ev_s x, ev_s y)
         return memcmp(&x.d, &y.d, sizeof x.d) == 0;
     return x.i == y.i;
 }
+/* x and y are the same cell: the same type, count and values, texts at the
+ * same address (so the same text); false when unsure */
+static inline bool ev_same_cell(const ev *x, const ev *y)
+{
+    if (x->t != y->t || x->n != y->n)
+        return false;
+    if (x->n == 0)
+        return true;
+    if (x->n > 1)
+        return x->many == y->many;
+    if (x->t == EV_KW || x->t == EV_IP)
+        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
+    return x->one.i == y->one.i;
+}
 static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.i = 0}, NULL}; }
 static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.i = i}, NULL}; }
 static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.i = b}, NULL}; }
@@ -73,9 +87,16 @@ struct xnode {
     ev lit;           /* X_LIT */
     xnode **kids;
     size_t nkids;
-    void *aux;        /* compiled pattern (LIKE, RLIKE), KQL query */
+    void *aux;        /* compiled pattern (LIKE, RLIKE), KQL query, IN set (esql_inset) */
     unsigned line, col;
 };
+
+/* the string literals of an IN list that holds nothing else, sorted by
+ * length, then bytes */
+typedef struct esql_inset {
+    th_str *v;
+    size_t n;
+} esql_inset;
 
 /* ---- commands ---------------------------------------------------------- */
 typedef enum ckind {
@@ -110,6 +131,9 @@ typedef struct cmd {
     size_t nby;
     th_str *names;              /* KEEP / DROP patterns, RENAME pairs (old, new), MV_EXPAND */
     size_t nnames;
+    th_str **srcs;              /* KEEP: per pattern names[k], the schema's loadable fields it
+                                 * matches, in schema order (th_esql_keep_compile) */
+    size_t *nsrcs;
     sortkey *keys;              /* SORT */
     size_t nkeys;
     int64_t limit;              /* LIMIT */
@@ -153,6 +177,14 @@ typedef struct etab {
     long *doc;                  /* per row: input document, -1 after STATS */
 } etab;
 
+/* the column an X_COL node found last (esql_expr.c) */
+enum { ESQL_HINTS = 64 };
+typedef struct colhint {
+    const xnode *x;
+    long col;
+    const char *name;   /* that column's name (names outlive every run) */
+} colhint;
+
 typedef struct erun {
     th_arena *a;
     const th_esql *q;
@@ -163,6 +195,7 @@ typedef struct erun {
     bool source;                /* columns not yet present may be loaded from documents */
     const char *err;
     long track;                 /* th_esql_run_traced: the document followed, else -1 */
+    colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
 /* a row's doc after STATS when its group holds the followed document */
@@ -211,6 +244,29 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x);
 /* the truth of a condition (NULL counts as false) */
 bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
 
+/* An expression evaluated row after row of one table (WHERE, EVAL, an
+ * aggregate's argument or filter). Its value is a function of the cells of
+ * the columns it reads (KQL(), which reads the document, is never
+ * remembered): a row whose cells there are those of the row evaluated just
+ * before (ev_same_cell: runs of the same action, user, flag) gets that row's
+ * value, and counts the warnings that row counted. */
+enum { ESQL_MEMO_COLS = 8 };
+typedef struct esql_memo {
+    const xnode *x;
+    int state;                  /* 0: columns not all in the table yet, 1: remembered, -1: never */
+    size_t tcols;               /* the table's column count when last looked up */
+    th_str names[ESQL_MEMO_COLS];
+    long cols[ESQL_MEMO_COLS];
+    size_t ncols;
+    bool have;
+    ev in[ESQL_MEMO_COLS];
+    ev out;
+    uint64_t warn;
+} esql_memo;
+void th_esql_memo_init(esql_memo *m, const xnode *x);
+ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m);
+bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
+
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);
 /* STATS in parts (for esql_inc.c): the groups of rows[0..nrows) of t (rows
@@ -234,6 +290,9 @@ etab th_esql_stats_out(erun *r, const cmd *c, ev **aggcols, ev *const *keys, siz
 bool th_esql_dissect(erun *r, etab *t, const cmd *c);
 bool th_esql_grok(erun *r, etab *t, const cmd *c);
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop);
+/* at parse: the source fields each KEEP pattern names (a scan of the schema
+ * per pattern, once, not in every run) */
+void th_esql_keep_compile(th_arena *a, cmd *c);
 void th_esql_sort(erun *r, etab *t, const cmd *c);
 
 /* esql_grok.c: pattern -> pcre2 (named groups renamed), at parse */

@@ -556,6 +556,32 @@ static void compile_pattern(ps *p, xnode *x, size_t at)
     }
 }
 
+static int cmp_len_bytes(const void *x, const void *y)
+{
+    const th_str *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    return a->n ? memcmp(a->p, b->p, a->n) : 0;
+}
+
+/* An IN list of string literals only (`event.action IN ("GetObject", ...)`,
+ * 30 of them in some rules) as a set sorted by length then bytes, so that a
+ * keyword is looked up instead of compared with every item (esql_expr.c);
+ * NULL otherwise. */
+static esql_inset *in_set(th_arena *a, const xnode *x)
+{
+    for (size_t k = 1; k < x->nkids; k++)
+        if (x->kids[k]->kind != X_LIT || x->kids[k]->lit.t != EV_KW || x->kids[k]->lit.n != 1)
+            return NULL;
+    esql_inset *set = TH_ANEW(a, esql_inset);
+    set->n = x->nkids - 1;
+    set->v = TH_ANEWN(a, th_str, set->n ? set->n : 1);
+    for (size_t k = 1; k < x->nkids; k++)
+        set->v[k - 1] = x->kids[k]->lit.one.s;
+    qsort(set->v, set->n, sizeof(th_str), cmp_len_bytes);
+    return set;
+}
+
 /* valueExpression: an operand, or two compared */
 static xnode *value_expr(ps *p, bool *compared)
 {
@@ -614,6 +640,7 @@ static xnode *predicate(ps *p)
         x->nkids = items.len;
         x->kids = TH_ANEWN(p->a, xnode *, items.len);
         memcpy(x->kids, items.items, items.len * sizeof(xnode *));
+        x->aux = in_set(p->a, x);
         return x;
     }
     bool like = kw(p, "like");
@@ -847,6 +874,7 @@ static void command(ps *p, cmd *c)
     } else if (kw(p, "keep")) {
         c->kind = C_KEEP;
         name_list(p, c, true);
+        th_esql_keep_compile(p->a, c);
     } else if (kw(p, "drop")) {
         c->kind = C_DROP;
         name_list(p, c, true);

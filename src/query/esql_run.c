@@ -36,8 +36,10 @@ static void compact(erun *r, etab *t, const bool *keep)
 static void do_where(erun *r, etab *t, const xnode *cond)
 {
     bool *keep = TH_ANEWN(r->a, bool, t->nrows ? t->nrows : 1);
+    esql_memo m;
+    th_esql_memo_init(&m, cond);
     for (size_t row = 0; row < t->nrows; row++)
-        keep[row] = th_esql_true(r, t, row, cond);
+        keep[row] = th_esql_true_memo(r, t, row, &m);
     compact(r, t, keep);
 }
 
@@ -45,8 +47,10 @@ static void do_eval(erun *r, etab *t, const cmd *c)
 {
     for (size_t k = 0; k < c->nas; k++) {
         ev *col = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev)); /* every row is set */
+        esql_memo m;
+        th_esql_memo_init(&m, c->as[k].x);
         for (size_t row = 0; row < t->nrows; row++)
-            col[row] = th_esql_eval(r, t, row, c->as[k].x);
+            col[row] = th_esql_eval_memo(r, t, row, &m);
         th_etab_set(r, t, c->as[k].name, col);
     }
 }

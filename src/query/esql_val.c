@@ -373,7 +373,10 @@ long th_etab_col(erun *r, etab *t, th_str name)
     ev *vals = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev));
     const th_field_def *def = th_schema_lookup(name); /* once per column */
     /* the last row's document, its cell in vals[prev_row] (not for metadata: per document) */
-    bool meta = th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version");
+    enum { SOURCE, META_ID, META_INDEX, META_VERSION } kind =
+        th_str_eqc(name, "_id") ? META_ID : th_str_eqc(name, "_index") ? META_INDEX
+        : th_str_eqc(name, "_version") ? META_VERSION : SOURCE;
+    bool meta = kind != SOURCE;
     const th_esql_doc *prev = NULL;
     size_t prev_row = 0;
     for (size_t row = 0; row < t->nrows; row++) {
@@ -392,11 +395,11 @@ long th_etab_col(erun *r, etab *t, th_str name)
         }
         prev = in;
         prev_row = row;
-        if (th_str_eqc(name, "_id"))
+        if (kind == META_ID)
             vals[row] = in->id.p ? ev_kw(in->id) : ev_null();
-        else if (th_str_eqc(name, "_index"))
+        else if (kind == META_INDEX)
             vals[row] = in->index.p ? ev_kw(in->index) : ev_null();
-        else if (th_str_eqc(name, "_version"))
+        else if (kind == META_VERSION)
             vals[row] = ev_long(in->version);
         else
             vals[row] = th_ev_from_esql_doc(r->a, in, name, def);

@@ -114,6 +114,52 @@ static void where_three_valued(void **state)
     th_arena_free(&a);
 }
 
+static const char *const actions[] = {
+    "{\"event\":{\"action\":\"GetObject\"},\"source\":{\"ip\":\"10.0.0.1\"}}",
+    "{\"event\":{\"action\":\"PutObject\"},\"source\":{\"ip\":\"10.0.0.2\"}}",
+    "{\"event\":{\"action\":\"\"}}",
+    "{\"event\":{\"action\":[\"GetObject\",\"Decrypt\"]}}",
+    "{\"event\":{\"action\":\"Decrypt\"},\"source\":{\"ip\":\"::1\"}}",
+    "{\"event\":{\"action\":\"getobject\"}}",
+    "{\"source\":{\"ip\":\"10.0.0.3\"}}",
+    NULL};
+
+/* An IN list of string literals is looked up in a sorted set: the same truth
+ * (NULL for a missing or multi-valued operand, with the same warnings) as
+ * the list compared item by item, which a non-literal item forces. */
+static void in_list_set(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    static const char *const pairs[][2] = {
+        {"event.action IN (\"PutObject\", \"GetObject\", \"\", \"ListBuckets\")",
+         "event.action IN (\"PutObject\", CONCAT(\"Get\", \"Object\"), \"\", \"ListBuckets\")"},
+        {"event.action NOT IN (\"Decrypt\", \"GetObject\")",
+         "event.action NOT IN (\"Decrypt\", TO_STRING(\"GetObject\"))"},
+        {"event.action IN (\"Decrypt\")", "event.action IN (TO_STRING(\"Decrypt\"))"},
+        /* an ip operand compares as an address, not as text */
+        {"source.ip IN (\"10.0.0.1\", \"0:0::1\")", "source.ip IN (\"10.0.0.1\", TO_STRING(\"0:0::1\"))"},
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *q1 = th_arena_printf(&a, "FROM logs-* | EVAL m = %s | KEEP m", pairs[k][0]);
+        const char *q2 = th_arena_printf(&a, "FROM logs-* | EVAL m = %s | KEEP m", pairs[k][1]);
+        th_esql_result *x = run(&a, q1, actions), *y = run(&a, q2, actions);
+        assert_int_equal(th_esql_nrows(x), th_esql_nrows(y));
+        assert_int_equal(th_esql_warnings(x), th_esql_warnings(y));
+        for (size_t row = 0; row < th_esql_nrows(x); row++)
+            assert_string_equal(cell(&a, x, row, "m"), cell(&a, y, row, "m"));
+    }
+    th_esql_result *r = run(&a, "FROM logs-* | EVAL m = event.action IN (\"GetObject\", \"\") | KEEP m", actions);
+    static const char *const want[] = {"true", "false", "true", "null", "false", "false", "null"};
+    for (size_t row = 0; row < 7; row++)
+        assert_string_equal(cell(&a, r, row, "m"), want[row]);
+    assert_int_equal(th_esql_warnings(r), 1);
+    r = run(&a, "FROM logs-* | WHERE source.ip IN (\"0:0::1\")", actions);
+    assert_int_equal(th_esql_nrows(r), 1);
+    th_arena_free(&a);
+}
+
 static void stats_groups(void **state)
 {
     (void)state;
@@ -498,6 +544,86 @@ static void same_values_share_cells(void **state)
     assert_string_equal(cell(&a, rv, 3, "_id"), "\"id5\"");
     assert_string_equal(cell(&a, rv, 3, "g"), "\"q\"");
     assert_string_equal(cell(&a, rv, 4, "g"), "\"p\"");
+    /* STATS groups rows whose BY cells are shared (the same text at the same
+     * address) without their key text: the same groups, in the same order,
+     * as over documents whose texts are all apart; multi-valued and missing
+     * keys too */
+    const char *q2 = "FROM logs-* | EVAL z = CASE(k == \"a\", \"x\", \"y\") "
+                     "| STATS c = COUNT(*), v = VALUES(n), s = SUM(n) BY g, k, z";
+    th_esql *e2 = th_esql_parse(&a, q2, strlen(q2), NULL, &d);
+    assert_non_null(e2);
+    rt = th_esql_run(&a, e2, tree, n, 0, 0, &err);
+    rv = th_esql_run(&a, e2, via, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(rv);
+    assert_int_equal(th_esql_nrows(rt), 6);
+    assert_int_equal(th_esql_nrows(rv), 6);
+    for (size_t r = 0; r < 6; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
+        }
+    assert_string_equal(cell(&a, rv, 0, "c"), "4"); /* p b y: rows 0-2 and 6 */
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+static const char *const repeats[] = {
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":\"z\",\"n\":2,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"k\":[\"x\",\"Y\"],\"n\":1,\"s\":\"Ab\"}",
+    "{\"n\":2}",
+    NULL};
+
+/* Rows whose cells repeat the row before (shared cells) take its values
+ * (esql_memo) in WHERE, EVAL and aggregates: the same table as over
+ * documents whose cells are all apart, and the same warnings (a
+ * multi-valued operand counts one on every row, remembered or not). */
+static void repeated_cells_same_values(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* | EVAL l = TO_LOWER(k), u = TO_UPPER(s), c = CONCAT(s, \"-\", TO_STRING(n)) "
+                    "| WHERE l IS NULL OR l != \"q\" "
+                    "| STATS w = COUNT(*), v = VALUES(TO_LOWER(s)), cl = COUNT(l) WHERE TO_UPPER(k) != \"Q\", "
+                    "mx = MAX(CONCAT(u, c)), vk = VALUES(TO_LOWER(k)) BY n";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    size_t n = 0;
+    while (repeats[n])
+        n++;
+    src_docs s = {repeats, TH_ANEWN(&a, th_jval *, n), 0};
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    th_esql_doc *tree = TH_ANEWN(&a, th_esql_doc, n), *via = TH_ANEWN(&a, th_esql_doc, n);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error je;
+        s.doc[i] = th_json_parse(&a, repeats[i], strlen(repeats[i]), &je);
+        idx[i] = i;
+        tree[i] = (th_esql_doc){s.doc[i], TH_STR_NULL, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
+        via[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &s, src_same};
+    }
+    const char *err = NULL;
+    th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+    th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(rv);
+    assert_true(th_esql_warnings(rt) >= 5);
+    assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+    assert_int_equal(th_esql_nrows(rt), 2);
+    assert_int_equal(th_esql_nrows(rv), 2);
+    for (size_t r = 0; r < 2; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
+        }
+    assert_string_equal(cell(&a, rv, 0, "w"), "5");
+    assert_string_equal(cell(&a, rv, 0, "mx"), "\"ABAb-1\"");
     th_diags_free(&d);
     th_arena_free(&a);
 }
@@ -506,9 +632,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(where_three_valued),
+        cmocka_unit_test(in_list_set),
         cmocka_unit_test(stats_groups),
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
+        cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),

@@ -5,7 +5,8 @@
  * fields, every aggregate, filters on aggregates, multi-valued and computed
  * BY keys, long sums that overflow (one sign and both), double sums whose
  * value depends on the order of additions, values whose type changes between
- * rows, and conditions on NOW() that the prefix defers to each window. */
+ * rows, and conditions on NOW() that the prefix defers to each window; and
+ * windows in a scheduler's order, where each run reuses the last one's. */
 #include "th_test.h"
 
 #include "base/timeutil.h"
@@ -49,7 +50,8 @@ static th_esql_doc *make_docs(th_arena *a, int64_t *ts)
             th_buf_printf(&b, ",\"duration\":%u", next_rand(100000));
         th_buf_puts(&b, "}");
         if (next_rand(5))
-            th_buf_printf(&b, ",\"source\":{\"as\":{\"number\":%u}}", next_rand(9000) + 1);
+            th_buf_printf(&b, ",\"source\":{\"as\":{\"number\":%u},\"ip\":\"10.0.%u.%u\"}", next_rand(9000) + 1,
+                          next_rand(3), next_rand(20));
         th_buf_puts(&b, "}");
         th_json_error je;
         char *text = th_arena_strndup(a, b.data, b.len); /* the parse borrows the text */
@@ -156,6 +158,100 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
     return nonempty;
 }
 
+/* Windows in a scheduler's order (the panes keep the last window's state
+ * and extend it, Reuse in esql_inc.c): `span` panes of look-back sliding one
+ * pane a run, growing from the first and shrinking past the last, each run
+ * twice (NOW() moved on), with windows out of order between; every one
+ * against th_esql_run_rest. */
+static void check_schedule(const char *q, size_t span)
+{
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    if (!e)
+        th_diags_print(&d, stderr);
+    assert_non_null(e);
+    int64_t ts[NDOCS];
+    th_esql_doc *docs = make_docs(&a, ts);
+    size_t cuts[NDOCS + 1], nc = 0;
+    for (size_t i = 0; i < NDOCS; i += 1 + next_rand(25))
+        cuts[nc++] = i;
+    cuts[nc++] = NDOCS;
+    const char *err = NULL;
+    th_esql_result *pre = th_esql_run_prefix(&a, e, docs, NDOCS, &err);
+    assert_non_null(pre);
+    th_esql_panes *p = th_esql_panes_new(&a, e, pre, docs, NDOCS, cuts, nc);
+    assert_non_null(p);
+    size_t held = 0; /* the kept state is counted */
+    for (size_t j = 1; j < nc + span; j++) {
+        for (int rep = 0; rep < 3; rep++) {
+            size_t i0 = j > span ? j - span : 0, i1 = j < nc ? j : nc - 1;
+            if (rep == 2) { /* now and then a window out of order */
+                if (next_rand(3))
+                    continue;
+                i0 = next_rand((unsigned)nc - 1);
+                i1 = i0 + next_rand((unsigned)(nc - i0));
+            }
+            size_t lo = cuts[i0], hi = cuts[i1];
+            int64_t now = ts[hi > 0 ? hi - 1 : 0] + (int64_t)rep * 60000;
+            th_arena s;
+            th_arena_init(&s, 1 << 16);
+            const char *e1 = NULL, *e2 = NULL;
+            th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
+            th_esql_result *rest = th_esql_run_rest(&s, e, pre, docs, NDOCS, lo, hi, now, 0, &e2);
+            assert_non_null(inc);
+            assert_non_null(rest);
+            char what[128];
+            snprintf(what, sizeof what, "%.40s: run %zu.%d, window [%zu, %zu)", q + 14, j, rep, lo, hi);
+            same_table(&s, inc, rest, what);
+            th_arena_free(&s);
+            if (th_esql_panes_held(p) > held)
+                held = th_esql_panes_held(p);
+        }
+    }
+    assert_true(held > 0);
+    th_esql_panes_free(p);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+static void reuse_across_windows(void **state)
+{
+    (void)state;
+    static const char *const qs[] = {
+        /* every aggregate; VALUES of keywords (multi-valued), longs, dates,
+         * booleans, doubles and ips; null and missing values */
+        "FROM logs-* | EVAL d = TO_DOUBLE(event.duration) / 7, b = event.duration > 50000 "
+        "| STATS n = COUNT(*), nu = COUNT(user.name), cd = COUNT_DISTINCT(user.name), "
+        "v = VALUES(event.action), vl = VALUES(source.as.number), vt = VALUES(@timestamp), vb = VALUES(b), "
+        "vd = VALUES(d), vi = VALUES(source.ip), cdi = COUNT_DISTINCT(source.ip), cdd = COUNT_DISTINCT(d), "
+        "mn = MIN(@timestamp), mx = MAX(user.name), mxi = MAX(source.ip), "
+        "s = SUM(event.duration), sd = SUM(d), av = AVG(event.duration), avd = AVG(d), "
+        "mxd = MAX(d), mnd = MIN(source.as.number), "
+        "late = COUNT(*) WHERE event.duration > 50000, "
+        "sl = SUM(source.as.number) WHERE event.action == \"Decrypt\" "
+        "BY user.name",
+        /* long sums that overflow, one sign and both; a type that changes */
+        "FROM logs-* | EVAL big = source.as.number * 1000000000000000, "
+        "sg = CASE(event.action == \"Decrypt\", 0 - big, big), "
+        "m = CASE(source.as.number > 4500, source.as.number, TO_DOUBLE(source.as.number)) "
+        "| STATS s1 = SUM(big), s3 = SUM(sg), sm = SUM(m), vm = VALUES(m), c = COUNT(sg) BY event.action",
+        /* no BY: one row, also for a window without rows */
+        "FROM logs-* | WHERE source.as.number > 8000 "
+        "| STATS c = COUNT(*), v = VALUES(user.name), s = SUM(event.duration)",
+        /* a deferred condition on NOW(): panes kept in part are merged afresh */
+        "FROM logs-* | WHERE @timestamp >= NOW() - 40 minutes "
+        "| STATS c = COUNT(*), u = VALUES(user.name), l = MAX(@timestamp) BY event.action",
+    };
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        check_schedule(qs[k], 1);
+        check_schedule(qs[k], 4);
+        check_schedule(qs[k], 30);
+    }
+}
+
 static void every_aggregate(void **state)
 {
     (void)state;
@@ -258,6 +354,7 @@ int main(void)
         cmocka_unit_test(computed_keys_and_no_by),
         cmocka_unit_test(overflow_and_mixed_types),
         cmocka_unit_test(deferred_now_conditions),
+        cmocka_unit_test(reuse_across_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
