@@ -498,6 +498,42 @@ static bool src_same(const void *x, const void *y, const void *ctx, th_str path)
     return strcmp(s->text[*(const size_t *)x], s->text[*(const size_t *)y]) == 0;
 }
 
+/* The documents of texts[] (NULL-ended) twice: as parsed trees (*tree), and
+ * read through src_each / src_same (*via), where equal texts give the same
+ * cells. Ids "id<i>" when `ids`, else none. Returns how many. */
+static size_t doc_pair(th_arena *a, const char *const *texts, bool ids, src_docs *s,
+                       th_esql_doc **tree, th_esql_doc **via)
+{
+    size_t n = 0;
+    while (texts[n])
+        n++;
+    *s = (src_docs){texts, TH_ANEWN(a, th_jval *, n), 0};
+    size_t *idx = TH_ANEWN(a, size_t, n);
+    *tree = TH_ANEWN(a, th_esql_doc, n);
+    *via = TH_ANEWN(a, th_esql_doc, n);
+    for (size_t i = 0; i < n; i++) {
+        th_json_error je;
+        s->doc[i] = th_json_parse(a, texts[i], strlen(texts[i]), &je);
+        idx[i] = i;
+        th_str id = ids ? th_str_c(th_arena_printf(a, "id%zu", i)) : TH_STR_NULL;
+        (*tree)[i] = (th_esql_doc){s->doc[i], id, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
+        (*via)[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], s, src_same};
+    }
+    return n;
+}
+
+/* Both results have nrows rows, and rv's cells are rt's, column by column. */
+static void same_rows(th_arena *a, th_esql_result *rv, th_esql_result *rt, size_t nrows)
+{
+    assert_int_equal(th_esql_nrows(rt), nrows);
+    assert_int_equal(th_esql_nrows(rv), nrows);
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
+            const char *col = th_arena_strndup(a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
+            assert_string_equal(cell(a, rv, r, col), cell(a, rt, r, col));
+        }
+}
+
 static void same_values_share_cells(void **state)
 {
     (void)state;
@@ -509,20 +545,9 @@ static void same_values_share_cells(void **state)
     th_diags_init(&d);
     th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
     assert_non_null(e);
-    size_t n = 0;
-    while (runs[n])
-        n++;
-    src_docs s = {runs, TH_ANEWN(&a, th_jval *, n), 0};
-    size_t *idx = TH_ANEWN(&a, size_t, n);
-    th_esql_doc *tree = TH_ANEWN(&a, th_esql_doc, n), *via = TH_ANEWN(&a, th_esql_doc, n);
-    for (size_t i = 0; i < n; i++) {
-        th_json_error je;
-        s.doc[i] = th_json_parse(&a, runs[i], strlen(runs[i]), &je);
-        idx[i] = i;
-        th_str id = th_str_c(th_arena_printf(&a, "id%zu", i));
-        tree[i] = (th_esql_doc){s.doc[i], id, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
-        via[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], &s, src_same};
-    }
+    src_docs s;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, runs, true, &s, &tree, &via);
     const char *err = NULL;
     th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
     th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
@@ -530,13 +555,7 @@ static void same_values_share_cells(void **state)
     assert_non_null(rv);
     assert_true(s.same_calls > 0);
     /* rows 0-2 and 5-7 kept (k b); 3 is a, 4 multi-valued (NULL), 8 has no k */
-    assert_int_equal(th_esql_nrows(rt), 6);
-    assert_int_equal(th_esql_nrows(rv), 6);
-    for (size_t r = 0; r < 6; r++)
-        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
-            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
-            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
-        }
+    same_rows(&a, rv, rt, 6);
     /* rows 0-2 have the same text but their own ids */
     assert_string_equal(cell(&a, rv, 0, "_id"), "\"id0\"");
     assert_string_equal(cell(&a, rv, 1, "_id"), "\"id1\"");
@@ -556,13 +575,7 @@ static void same_values_share_cells(void **state)
     rv = th_esql_run(&a, e2, via, n, 0, 0, &err);
     assert_non_null(rt);
     assert_non_null(rv);
-    assert_int_equal(th_esql_nrows(rt), 6);
-    assert_int_equal(th_esql_nrows(rv), 6);
-    for (size_t r = 0; r < 6; r++)
-        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
-            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
-            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
-        }
+    same_rows(&a, rv, rt, 6);
     assert_string_equal(cell(&a, rv, 0, "c"), "4"); /* p b y: rows 0-2 and 6 */
     th_diags_free(&d);
     th_arena_free(&a);
@@ -595,19 +608,9 @@ static void repeated_cells_same_values(void **state)
     th_diags_init(&d);
     th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
     assert_non_null(e);
-    size_t n = 0;
-    while (repeats[n])
-        n++;
-    src_docs s = {repeats, TH_ANEWN(&a, th_jval *, n), 0};
-    size_t *idx = TH_ANEWN(&a, size_t, n);
-    th_esql_doc *tree = TH_ANEWN(&a, th_esql_doc, n), *via = TH_ANEWN(&a, th_esql_doc, n);
-    for (size_t i = 0; i < n; i++) {
-        th_json_error je;
-        s.doc[i] = th_json_parse(&a, repeats[i], strlen(repeats[i]), &je);
-        idx[i] = i;
-        tree[i] = (th_esql_doc){s.doc[i], TH_STR_NULL, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
-        via[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &s, src_same};
-    }
+    src_docs s;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, repeats, false, &s, &tree, &via);
     const char *err = NULL;
     th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
     th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
@@ -615,13 +618,7 @@ static void repeated_cells_same_values(void **state)
     assert_non_null(rv);
     assert_true(th_esql_warnings(rt) >= 5);
     assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
-    assert_int_equal(th_esql_nrows(rt), 2);
-    assert_int_equal(th_esql_nrows(rv), 2);
-    for (size_t r = 0; r < 2; r++)
-        for (size_t c = 0; c < th_esql_ncols(rt); c++) {
-            const char *col = th_arena_strndup(&a, th_esql_colname(rt, c).p, th_esql_colname(rt, c).n);
-            assert_string_equal(cell(&a, rv, r, col), cell(&a, rt, r, col));
-        }
+    same_rows(&a, rv, rt, 2);
     assert_string_equal(cell(&a, rv, 0, "w"), "5");
     assert_string_equal(cell(&a, rv, 0, "mx"), "\"ABAb-1\"");
     th_diags_free(&d);

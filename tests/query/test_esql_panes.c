@@ -94,32 +94,56 @@ static void same_table(th_arena *a, const th_esql_result *x, const th_esql_resul
     }
 }
 
+/* A query over make_docs's documents, its prefix run, and random cuts. */
+typedef struct fixture {
+    th_arena a;
+    th_diags d;
+    th_esql *e;
+    int64_t ts[NDOCS];
+    th_esql_doc *docs;
+    size_t cuts[NDOCS + 1], nc;
+    th_esql_result *pre;
+} fixture;
+
+static void fixture_init(fixture *f, const char *q)
+{
+    th_arena_init(&f->a, 1 << 16);
+    th_diags_init(&f->d);
+    f->e = th_esql_parse(&f->a, q, strlen(q), NULL, &f->d);
+    if (!f->e)
+        th_diags_print(&f->d, stderr);
+    assert_non_null(f->e);
+    f->docs = make_docs(&f->a, f->ts);
+    f->nc = 0;
+    for (size_t i = 0; i < NDOCS; i += 1 + next_rand(25))
+        f->cuts[f->nc++] = i;
+    f->cuts[f->nc++] = NDOCS;
+    const char *err = NULL;
+    f->pre = th_esql_run_prefix(&f->a, f->e, f->docs, NDOCS, &err);
+    assert_non_null(f->pre);
+}
+
+static void fixture_free(fixture *f)
+{
+    th_diags_free(&f->d);
+    th_arena_free(&f->a);
+}
+
 /* Every window [cuts[i], cuts[j]) with NOW() at its last document (plus
  * `skew`), three ways. Returns how many windows had rows out. */
 static size_t check_query(const char *q, int64_t skew, bool want_panes)
 {
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_diags d;
-    th_diags_init(&d);
-    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
-    if (!e)
-        th_diags_print(&d, stderr);
-    assert_non_null(e);
-    int64_t ts[NDOCS];
-    th_esql_doc *docs = make_docs(&a, ts);
-    size_t cuts[NDOCS + 1], nc = 0;
-    for (size_t i = 0; i < NDOCS; i += 1 + next_rand(25))
-        cuts[nc++] = i;
-    cuts[nc++] = NDOCS;
-    const char *err = NULL;
-    th_esql_result *pre = th_esql_run_prefix(&a, e, docs, NDOCS, &err);
-    assert_non_null(pre);
-    th_esql_panes *p = th_esql_panes_new(&a, e, pre, docs, NDOCS, cuts, nc);
+    fixture f;
+    fixture_init(&f, q);
+    th_esql *e = f.e;
+    th_esql_doc *docs = f.docs;
+    th_esql_result *pre = f.pre;
+    const int64_t *ts = f.ts;
+    const size_t *cuts = f.cuts, nc = f.nc;
+    th_esql_panes *p = th_esql_panes_new(&f.a, e, pre, docs, NDOCS, cuts, nc);
     if (!want_panes) {
         assert_null(p);
-        th_diags_free(&d);
-        th_arena_free(&a);
+        fixture_free(&f);
         return 0;
     }
     assert_non_null(p);
@@ -150,11 +174,10 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
         if (cuts[i] == odd)
             odd++;
     const char *e4 = NULL;
-    assert_null(th_esql_panes_run(&a, p, odd, cuts[nc - 1], ts[NDOCS - 1], 0, &e4));
+    assert_null(th_esql_panes_run(&f.a, p, odd, cuts[nc - 1], ts[NDOCS - 1], 0, &e4));
     assert_null(e4);
     th_esql_panes_free(p);
-    th_diags_free(&d);
-    th_arena_free(&a);
+    fixture_free(&f);
     return nonempty;
 }
 
@@ -165,24 +188,14 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
  * against th_esql_run_rest. */
 static void check_schedule(const char *q, size_t span)
 {
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_diags d;
-    th_diags_init(&d);
-    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
-    if (!e)
-        th_diags_print(&d, stderr);
-    assert_non_null(e);
-    int64_t ts[NDOCS];
-    th_esql_doc *docs = make_docs(&a, ts);
-    size_t cuts[NDOCS + 1], nc = 0;
-    for (size_t i = 0; i < NDOCS; i += 1 + next_rand(25))
-        cuts[nc++] = i;
-    cuts[nc++] = NDOCS;
-    const char *err = NULL;
-    th_esql_result *pre = th_esql_run_prefix(&a, e, docs, NDOCS, &err);
-    assert_non_null(pre);
-    th_esql_panes *p = th_esql_panes_new(&a, e, pre, docs, NDOCS, cuts, nc);
+    fixture f;
+    fixture_init(&f, q);
+    th_esql *e = f.e;
+    th_esql_doc *docs = f.docs;
+    th_esql_result *pre = f.pre;
+    const int64_t *ts = f.ts;
+    const size_t *cuts = f.cuts, nc = f.nc;
+    th_esql_panes *p = th_esql_panes_new(&f.a, e, pre, docs, NDOCS, cuts, nc);
     assert_non_null(p);
     size_t held = 0; /* the kept state is counted */
     for (size_t j = 1; j < nc + span; j++) {
@@ -213,8 +226,7 @@ static void check_schedule(const char *q, size_t span)
     }
     assert_true(held > 0);
     th_esql_panes_free(p);
-    th_diags_free(&d);
-    th_arena_free(&a);
+    fixture_free(&f);
 }
 
 static void reuse_across_windows(void **state)
