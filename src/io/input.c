@@ -221,21 +221,27 @@ static void note_end(th_input *in)
 /* What next_file found. */
 enum { NF_END, NF_OPEN, NF_JOB };
 
+/* Opens path and starts reading it; false when it cannot be read (counted
+ * as unreadable) or start_file skipped it (not JSON: counted there). */
+static bool open_file(th_input *in, const char *path, bool is_stdin)
+{
+    if (!th_io_src_open(&in->src, path, is_stdin, in->opts.max_inflated, in->opts.diags)) {
+        th_io_src_release(&in->src);
+        skip_file(in, &in->st.files_unreadable);
+        return false;
+    }
+    start_file(in, path);
+    return in->open;
+}
+
 /* th_input_open_files: opens the file th_input_file named, once. */
 static int next_named(th_input *in)
 {
     char *path = in->one;
     in->one = NULL;
-    if (!path)
-        return NF_END;
-    if (!th_io_src_open(&in->src, path, false, in->opts.max_inflated, in->opts.diags)) {
-        th_io_src_release(&in->src);
-        skip_file(in, &in->st.files_unreadable);
-    } else {
-        start_file(in, path);
-    }
+    bool open = path && open_file(in, path, false);
     free(path);
-    return in->open ? NF_OPEN : NF_END;
+    return open ? NF_OPEN : NF_END;
 }
 
 /* Moves to the next file to read: NF_OPEN, or NF_JOB with *job set
@@ -247,7 +253,7 @@ static int next_file(th_input *in, th_record *job)
     for (;;) {
         th_io_walk_item it;
         switch (th_io_walk_next(in->walk, &it)) {
-        case TH_IO_WALK_END: return false;
+        case TH_IO_WALK_END: return NF_END;
         case TH_IO_WALK_KEY_DATE: skip_file(in, &in->st.files_key_date); continue;
         case TH_IO_WALK_DIGEST:
             in->digest_paths++;
@@ -265,14 +271,7 @@ static int next_file(th_input *in, th_record *job)
             in->jobs++;
             return NF_JOB;
         }
-        if (!th_io_src_open(&in->src, it.path, it.is_stdin, in->opts.max_inflated,
-                            in->opts.diags)) {
-            th_io_src_release(&in->src);
-            skip_file(in, &in->st.files_unreadable);
-            continue;
-        }
-        start_file(in, it.path);
-        if (in->open)
+        if (open_file(in, it.path, it.is_stdin))
             return NF_OPEN;
     }
 }
