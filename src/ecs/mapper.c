@@ -972,7 +972,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     set_nonempty(c, "user.target.name", rp_user);
     th_jval *dg = mx_get(c, "aws.cloudtrail.digest");
     if (dg) {
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.digest");
+        mx_remove(c, "aws.cloudtrail.digest");
         mx_set(c, "aws.cloudtrail.flattened.digest", dg);
     }
     ren(c, MK_insightDetails, "aws.cloudtrail.flattened.insight_details");
@@ -984,12 +984,13 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         retain_minimal(c);
     if (retain && *retain && strcmp(retain, "all") && strcmp(retain, "keyword") &&
         strcmp(retain, "minimal")) {
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.response_elements");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.request_parameters");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.additional_eventdata");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.service_event_details");
+        mx_remove(c, "aws.cloudtrail.response_elements");
+        mx_remove(c, "aws.cloudtrail.request_parameters");
+        mx_remove(c, "aws.cloudtrail.additional_eventdata");
+        mx_remove(c, "aws.cloudtrail.service_event_details");
     }
     final_prune(c->doc);
+    c->ct = NULL; /* final_prune may have removed it */
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
         bool pre = false;
@@ -1006,7 +1007,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     for (uint32_t i = 0; i < tags->len; i++)
         pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
     if (!pre)
-        th_jobj_remove_path(c->doc, "event.original");
+        mx_remove(c, "event.original");
 
     /* index template constants and the Fleet final pipeline */
     if (m->o.data_stream) {

@@ -75,6 +75,10 @@ typedef struct mctx {
     /* json's member of each mx_key, NULL when absent (mx_index_json) */
     th_jval *raw[MK_COUNT];
     th_jval *doc;
+    /* doc's aws.cloudtrail object once made (mx_set): nearly half of the paths
+     * the mapping sets or reads lie below it. NULL when unknown, e.g. after
+     * members of doc were removed. */
+    th_jval *ct;
     bool atm;      /* actor_target_mapping in effect */
     bool failed;   /* a processor failed: event.kind becomes pipeline_error */
     const th_ecs_demand *dem; /* optional blocks to run; NULL = all */
@@ -106,6 +110,9 @@ th_jval *mx_get(const mctx *c, const char *path);
 void mx_set(mctx *c, const char *path, th_jval *v);
 /* The object at path, made as mx_set makes the objects on a path. */
 th_jval *mx_obj(mctx *c, const char *path);
+/* th_jobj_remove_path on doc. Changes to doc other than through these
+ * functions must set ct to NULL. */
+void mx_remove(mctx *c, const char *path);
 void mx_set_str(mctx *c, const char *path, th_str s);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */
 void mx_append_unique(mctx *c, const char *path, th_str s);

@@ -209,17 +209,11 @@ th_str mx_json_str(const mctx *c, const char *path)
     return th_jis(v, TH_JSTR) ? v->u.str : TH_STR_NULL;
 }
 
-th_jval *mx_get(const mctx *c, const char *path) { return th_jobj_get_path(c->doc, path); }
-
-void mx_set(mctx *c, const char *path, th_jval *v)
+/* The object at path below obj, made as th_jobj_set_path makes the objects
+ * on a path. */
+static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
 {
-    if (v)
-        th_jobj_set_path(c->a, c->doc, path, v);
-}
-
-th_jval *mx_obj(mctx *c, const char *path)
-{
-    th_jval *cur = c->doc;
+    th_jval *cur = obj;
     for (const char *s = path;;) {
         size_t n = 0;
         while (s[n] && s[n] != '.')
@@ -235,6 +229,56 @@ th_jval *mx_obj(mctx *c, const char *path)
             return cur;
         s += n + 1;
     }
+}
+
+/* The part of path below aws.cloudtrail, or NULL when path does not lie below
+ * it. strncmp: path may be shorter than the prefix. */
+static inline const char *below_ct(const char *path)
+{
+    static const char prefix[] = "aws.cloudtrail.";
+    return path[0] == 'a' && strncmp(path, prefix, sizeof prefix - 1) == 0 ? path + sizeof prefix - 1
+                                                                          : NULL;
+}
+
+/* doc's aws.cloudtrail, made as mx_set makes it. */
+static th_jval *ct_obj(mctx *c)
+{
+    if (!c->ct)
+        c->ct = obj_at(c, c->doc, "aws.cloudtrail");
+    return c->ct;
+}
+
+th_jval *mx_get(const mctx *c, const char *path)
+{
+    const char *rest = c->ct ? below_ct(path) : NULL;
+    return rest ? th_jobj_get_path(c->ct, rest) : th_jobj_get_path(c->doc, path);
+}
+
+void mx_set(mctx *c, const char *path, th_jval *v)
+{
+    if (!v)
+        return;
+    const char *rest = below_ct(path);
+    if (rest) {
+        th_jobj_set_path(c->a, ct_obj(c), rest, v);
+        return;
+    }
+    /* a value set at aws or aws.cloudtrail replaces the object ct holds */
+    if (path[0] == 'a' && (strcmp(path, "aws") == 0 || strcmp(path, "aws.cloudtrail") == 0))
+        c->ct = NULL;
+    th_jobj_set_path(c->a, c->doc, path, v);
+}
+
+th_jval *mx_obj(mctx *c, const char *path)
+{
+    const char *rest = below_ct(path);
+    return rest ? obj_at(c, ct_obj(c), rest) : obj_at(c, c->doc, path);
+}
+
+void mx_remove(mctx *c, const char *path)
+{
+    c->ct = NULL;
+    th_jobj_remove_path(c->doc, path);
 }
 
 void mx_set_str(mctx *c, const char *path, th_str s)
