@@ -18,8 +18,6 @@ th_jval *th_jobj_getn(const th_jval *obj, th_str key)
     return NULL;
 }
 
-th_jval *th_jobj_get(const th_jval *obj, const char *key) { return th_jobj_getn(obj, th_str_c(key)); }
-
 /* Length of the dotted path's segment at s: up to the next '.' or the end.
  * Segments are short: a loop beats strchr and strlen called in turn (the
  * mapper resolves a few hundred paths per event). */
