@@ -17,6 +17,9 @@ typedef struct ectx {
     mctx *c;
     sset related, target;
     th_str actor;
+    /* userIdentity, its sessionContext.sessionIssuer and type, found once */
+    const th_jval *ui, *issuer;
+    th_str ui_type;
 } ectx;
 
 static void ss_add(th_arena *a, sset *s, th_str x)
@@ -346,17 +349,16 @@ static void services(ectx *e, th_str src, th_str name)
                            "responseElements.assumedRoleUser.arn",
                            "requestParameters.roleSessionName", "responseElements.accessKeyId"));
         if (IS("AssumeRole")) {
-            th_str type = mx_json_str(e->c, "userIdentity.type");
-            if (th_str_eqc(type, "AWSService"))
-                e->actor = mx_json_str(e->c, "userIdentity.invokedBy");
-            else if (th_str_eqc(type, "AssumedRole"))
-                e->actor = mx_json_str(e->c, "userIdentity.sessionContext.sessionIssuer.arn");
+            if (th_str_eqc(e->ui_type, "AWSService"))
+                e->actor = th_jstr(th_jobj_get(e->ui, "invokedBy"));
+            else if (th_str_eqc(e->ui_type, "AssumedRole"))
+                e->actor = th_jstr(th_jobj_get(e->issuer, "arn"));
             else
-                e->actor = mx_json_str(e->c, "userIdentity.arn");
+                e->actor = th_jstr(th_jobj_get(e->ui, "arn"));
             add_field(e, T, "requestParameters.roleArn");
         } else if (IS("GetCallerIdentity")) {
             add_field(e, T, "recipientAccountId");
-            e->actor = mx_json_str(e->c, "userIdentity.arn");
+            e->actor = th_jstr(th_jobj_get(e->ui, "arn"));
         }
     } else if (th_str_eqc(src, "wafv2.amazonaws.com")) {
         add_fields(e, R, L("requestParameters.id", "responseElements.summary"));
@@ -497,10 +499,10 @@ static void classify_actor(ectx *e)
     th_arena *a = e->c->a;
     th_str actor = e->actor;
     mx_set(e->c, "actor.entity.id", one(a, actor));
-    th_str type = mx_json_str(e->c, "userIdentity.type");
+    th_str type = e->ui_type;
     th_str user_id = actor;
     if (th_str_eqc(type, "AssumedRole")) {
-        th_str role = mx_json_str(e->c, "userIdentity.sessionContext.sessionIssuer.arn");
+        th_str role = th_jstr(th_jobj_get(e->issuer, "arn"));
         if (role.n)
             user_id = role;
     }
@@ -539,17 +541,22 @@ static void classify_actor(ectx *e)
 void th_ecs_entity(mctx *c)
 {
     ectx e = {.c = c};
-    e.actor = mx_json_str(c, "userIdentity.arn");
+    e.ui = mx_raw(c, MK_userIdentity);
+    e.issuer = th_jobj_get(th_jobj_get(e.ui, "sessionContext"), "sessionIssuer");
+    e.ui_type = th_jstr(th_jobj_get(e.ui, "type"));
+    const th_jval *obo = th_jobj_get(e.ui, "onBehalfOf");
+    e.actor = th_jstr(th_jobj_get(e.ui, "arn"));
     if (!e.actor.p)
-        e.actor = mx_json_str(c, "userIdentity.onBehalfOf.userId");
-    add_fields(&e, &e.related, L("userIdentity.accessKeyId", "userIdentity.arn",
-                                 "userIdentity.userName",
-                                 "userIdentity.sessionContext.sessionIssuer.arn",
-                                 "userIdentity.sessionContext.sessionIssuer.userName"));
-    if (th_str_eqc(mx_json_str(c, "userIdentity.type"), "IdentityCenterUser"))
-        add_field(&e, &e.related, "userIdentity.onBehalfOf.identityStoreArn");
+        e.actor = th_jstr(th_jobj_get(obo, "userId"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "accessKeyId"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "arn"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "userName"));
+    add_val(&e, &e.related, th_jobj_get(e.issuer, "arn"));
+    add_val(&e, &e.related, th_jobj_get(e.issuer, "userName"));
+    if (th_str_eqc(e.ui_type, "IdentityCenterUser"))
+        add_val(&e, &e.related, th_jobj_get(obo, "identityStoreArn"));
     add_each(&e, &e.related, "resources", "ARN");
-    services(&e, mx_json_str(c, "eventSource"), mx_json_str(c, "eventName"));
+    services(&e, th_jstr(mx_raw(c, MK_eventSource)), th_jstr(mx_raw(c, MK_eventName)));
     ss_sort(&e.target);
     if (e.target.n) {
         mx_set(c, "target.entity.id", ss_list(c->a, &e.target));

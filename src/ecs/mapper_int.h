@@ -104,7 +104,6 @@ void mx_index_json(mctx *c);
 /* json lookups on the pruned record: the member of key k; a dotted path */
 static inline th_jval *mx_raw(const mctx *c, mx_key k) { return c->raw[k]; }
 th_jval *mx_json(const mctx *c, const char *path);
-th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a string */
 /* doc access */
 th_jval *mx_get(const mctx *c, const char *path);
 void mx_set(mctx *c, const char *path, th_jval *v);

@@ -203,12 +203,6 @@ th_jval *mx_json(const mctx *c, const char *path)
     return path[n] ? th_jobj_get_path(v, path + n + 1) : v;
 }
 
-th_str mx_json_str(const mctx *c, const char *path)
-{
-    th_jval *v = mx_json(c, path);
-    return th_jis(v, TH_JSTR) ? v->u.str : TH_STR_NULL;
-}
-
 /* The object at path below obj, made as th_jobj_set_path makes the objects
  * on a path. */
 static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
