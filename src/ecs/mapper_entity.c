@@ -42,10 +42,21 @@ static int cmp_str(const void *x, const void *y)
     return th_str_cmp(*(const th_str *)x, *(const th_str *)y);
 }
 
+/* The strings of a set are distinct, so any sort gives the same order: small
+ * sets (nearly all) by insertion, without qsort's call per comparison. */
 static void ss_sort(sset *s)
 {
-    if (s->n > 1)
+    if (s->n > 16) {
         qsort(s->v, s->n, sizeof(th_str), cmp_str);
+        return;
+    }
+    for (size_t i = 1; i < s->n; i++) {
+        th_str x = s->v[i];
+        size_t j = i;
+        for (; j > 0 && th_str_cmp(s->v[j - 1], x) > 0; j--)
+            s->v[j] = s->v[j - 1];
+        s->v[j] = x;
+    }
 }
 
 static th_jval *ss_list(th_arena *a, const sset *s)
