@@ -41,6 +41,7 @@ th_mapper *th_mapper_new(const th_mapper_opts *o, th_diags *diags)
         m->ntags = o->ntags;
     }
     m->o.tags = (const char *const *)m->tags;
+    mx_keys_init(m);
     if (o->ua_regexes && *o->ua_regexes) {
         m->ua = th_ua_load(o->ua_regexes, diags);
         if (!m->ua) {
@@ -102,12 +103,7 @@ const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_vers
 /* ---- small helpers ------------------------------------------------------ */
 
 /* rename json.<from> -> doc.<to> (ignore_missing) */
-static void ren(mctx *c, const char *from, const char *to)
-{
-    th_jval *v = mx_json(c, from);
-    if (v)
-        mx_set(c, to, v);
-}
+static void ren(mctx *c, mx_key from, const char *to) { mx_set(c, to, mx_raw(c, from)); }
 
 /* The text the pipeline writes for a time: ISO-8601 with milliseconds, or
  * YYYY-MM-DDTHH:MM:SSZ (`seconds`) as the Fleet final pipeline writes
@@ -158,10 +154,9 @@ static void date_of(mctx *c, th_jval *v, const char *from, const char *to,
         mx_fail(c, th_arena_printf(c->a, "Processor date failed to parse %s", from));
 }
 
-static void date_to(mctx *c, const char *from, const char *to, const th_java_datefmt *fmts,
-                    size_t n)
+static void date_to(mctx *c, mx_key from, const char *to, const th_java_datefmt *fmts, size_t n)
 {
-    date_of(c, mx_json(c, from), from, to, fmts, n);
+    date_of(c, mx_raw(c, from), mx_key_names[from], to, fmts, n);
 }
 
 static bool is_ip(th_str s)
@@ -207,9 +202,9 @@ static void put(mctx *c, dst *d, const char *key, th_jval *v)
 
 static void user_identity(mctx *c)
 {
-    ren(c, "eventVersion", "aws.cloudtrail.event_version");
-    /* userIdentity's objects, found once (what mx_json finds below them) */
-    th_jval *ui = mx_json(c, "userIdentity");
+    ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
+    /* userIdentity's objects, found once */
+    th_jval *ui = mx_raw(c, MK_userIdentity);
     th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
     th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
@@ -307,7 +302,7 @@ static void user_identity(mctx *c)
         mx_set(c, "user.id", th_jobj_get(obo, "userId"));
     put(c, &usi, "arn", th_jobj_get(si, "arn"));
     put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
-    ren(c, "sessionCredentialFromConsole", "aws.cloudtrail.session_credential_from_console");
+    ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
     put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
     mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
            th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
@@ -327,7 +322,7 @@ static void user_identity(mctx *c)
 
 static void event_source(mctx *c)
 {
-    th_str src = mx_json_str(c, "eventSource");
+    th_str src = th_jstr(mx_raw(c, MK_eventSource));
     if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
         /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
         const char *suffix = ".amazonaws.com";
@@ -341,18 +336,18 @@ static void event_source(mctx *c)
         }
     }
     if (!mx_get(c, "event.provider"))
-        ren(c, "eventSource", "event.provider");
-    th_jval *name = mx_json(c, "eventName");
+        ren(c, MK_eventSource, "event.provider");
+    th_jval *name = mx_raw(c, MK_eventName);
     if (name) {
         th_str s = mx_render(c, name);
         if (s.n)
             mx_set_str(c, "event.action", s);
     }
-    ren(c, "eventCategory", "aws.cloudtrail.event_category");
-    if (th_str_eqc(mx_json_str(c, "eventName"), "UserAuthentication") && !mx_get(c, "user.name")) {
+    ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
+    if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
         /* a real rename: the key leaves additionalEventData before it is
          * stringified (the HashMap keeps its table size) */
-        th_jval *aed = mx_json(c, "additionalEventData");
+        th_jval *aed = mx_raw(c, MK_additionalEventData);
         th_jval *un = th_jobj_get(aed, "UserName");
         if (un) {
             mx_set(c, "user.name", un);
@@ -364,7 +359,7 @@ static void event_source(mctx *c)
         }
     }
     mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
-    ren(c, "awsRegion", "cloud.region");
+    ren(c, MK_awsRegion, "cloud.region");
 }
 
 /* The geoip processor's `asn` and `organization_name` properties, renamed to
@@ -423,7 +418,7 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
 static void source(mctx *c)
 {
     if (!mx_get(c, "source.address"))
-        ren(c, "sourceIPAddress", "source.address");
+        ren(c, MK_sourceIPAddress, "source.address");
     th_jval *addr = mx_get(c, "source.address");
     if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
         return;
@@ -432,10 +427,9 @@ static void source(mctx *c)
 }
 
 /* script_duplicate_rules_fields */
-static void stringify(mctx *c, const char *from, const char *to, const char *flat_to,
-                      bool keep_flat)
+static void stringify(mctx *c, mx_key from, const char *to, const char *flat_to, bool keep_flat)
 {
-    th_jval *v = mx_json(c, from);
+    th_jval *v = mx_raw(c, from);
     if (!v)
         return;
     th_buf b;
@@ -460,19 +454,19 @@ static void stringify_all(mctx *c)
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, "requestParameters", "aws.cloudtrail.request_parameters",
+    stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
               "aws.cloudtrail.flattened.request_parameters", keep_flat);
-    stringify(c, "responseElements", "aws.cloudtrail.response_elements",
+    stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
               "aws.cloudtrail.flattened.response_elements", keep_flat);
-    stringify(c, "additionalEventData", "aws.cloudtrail.additional_eventdata",
+    stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
               "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
-    stringify(c, "serviceEventDetails", "aws.cloudtrail.service_event_details",
+    stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
               "aws.cloudtrail.flattened.service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
 {
-    th_jval *res = mx_json(c, "resources");
+    th_jval *res = mx_raw(c, MK_resources);
     if (!res)
         return;
     if (!th_jis(res, TH_JARR)) {
@@ -512,11 +506,12 @@ static void resources(mctx *c)
 
 static void console_login(mctx *c)
 {
-    if (!th_str_eqc(mx_json_str(c, "eventName"), "ConsoleLogin"))
+    if (!th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "ConsoleLogin"))
         return;
-    th_jval *mv = mx_json(c, "additionalEventData.MobileVersion");
-    th_jval *lt = mx_json(c, "additionalEventData.LoginTo");
-    th_jval *mfa = mx_json(c, "additionalEventData.MFAUsed");
+    th_jval *aed = mx_raw(c, MK_additionalEventData);
+    th_jval *mv = th_jobj_get(aed, "MobileVersion");
+    th_jval *lt = th_jobj_get(aed, "LoginTo");
+    th_jval *mfa = th_jobj_get(aed, "MFAUsed");
     const char *p = "aws.cloudtrail.console_login.additional_eventdata.";
     char path[128];
     if (mv) {
@@ -538,42 +533,42 @@ static void console_login(mctx *c)
 static void digest(mctx *c)
 {
     if (!mx_get(c, "cloud.account.id"))
-        ren(c, "awsAccountId", "cloud.account.id");
+        ren(c, MK_awsAccountId, "cloud.account.id");
     if (!mx_get(c, "file.path"))
-        ren(c, "digestS3Object", "file.path");
-    ren(c, "previousDigestS3Object", "aws.cloudtrail.digest.previous_s3_object");
-    ren(c, "previousDigestSignature", "aws.cloudtrail.digest.previous_signature");
-    ren(c, "previousDigestHashValue", "aws.cloudtrail.digest.previous_hash_value");
+        ren(c, MK_digestS3Object, "file.path");
+    ren(c, MK_previousDigestS3Object, "aws.cloudtrail.digest.previous_s3_object");
+    ren(c, MK_previousDigestSignature, "aws.cloudtrail.digest.previous_signature");
+    ren(c, MK_previousDigestHashValue, "aws.cloudtrail.digest.previous_hash_value");
     th_jval *h = mx_get(c, "aws.cloudtrail.digest.previous_hash_value");
     if (h)
         mx_append_unique(c, "related.hash", mx_render(c, h));
-    ren(c, "logFiles", "aws.cloudtrail.digest.log_files");
-    date_to(c, "digestStartTime", "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
-    date_to(c, "digestEndTime", "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
+    ren(c, MK_logFiles, "aws.cloudtrail.digest.log_files");
+    date_to(c, MK_digestStartTime, "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
+    date_to(c, MK_digestEndTime, "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
     th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
     if (end)
         mx_set(c, "@timestamp", end);
-    ren(c, "digestS3Bucket", "aws.cloudtrail.digest.s3_bucket");
-    date_to(c, "newestEventTime", "aws.cloudtrail.digest.newest_event_time", ISO_ONLY, 1);
-    date_to(c, "oldestEventTime", "aws.cloudtrail.digest.oldest_event_time", ISO_ONLY, 1);
-    ren(c, "previousDigestS3Bucket", "aws.cloudtrail.digest.previous_s3_bucket");
-    ren(c, "previousDigestHashAlgorithm", "aws.cloudtrail.digest.previous_hash_algorithm");
-    ren(c, "digestPublicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
+    ren(c, MK_digestS3Bucket, "aws.cloudtrail.digest.s3_bucket");
+    date_to(c, MK_newestEventTime, "aws.cloudtrail.digest.newest_event_time", ISO_ONLY, 1);
+    date_to(c, MK_oldestEventTime, "aws.cloudtrail.digest.oldest_event_time", ISO_ONLY, 1);
+    ren(c, MK_previousDigestS3Bucket, "aws.cloudtrail.digest.previous_s3_bucket");
+    ren(c, MK_previousDigestHashAlgorithm, "aws.cloudtrail.digest.previous_hash_algorithm");
+    ren(c, MK_digestPublicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
     if (!mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
-        ren(c, "publicKeyFingerprint", "aws.cloudtrail.digest.public_key_fingerprint");
-    ren(c, "digestSignatureAlgorithm", "aws.cloudtrail.digest.signature_algorithm");
+        ren(c, MK_publicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
+    ren(c, MK_digestSignatureAlgorithm, "aws.cloudtrail.digest.signature_algorithm");
 }
 
-static void set_nonempty(mctx *c, const char *to, const char *from)
+static void set_nonempty(mctx *c, const char *to, th_jval *v)
 {
-    th_jval *v = mx_json(c, from);
     if (v && !(th_jis(v, TH_JSTR) && v->u.str.n == 0))
         mx_set(c, to, v);
 }
 
 static void tls(mctx *c)
 {
-    th_jval *ver = mx_json(c, "tlsDetails.tlsVersion");
+    th_jval *td = mx_raw(c, MK_tlsDetails);
+    th_jval *ver = th_jobj_get(td, "tlsVersion");
     if (th_jis(ver, TH_JSTR) && th_str_eqc(ver->u.str, "tlsVersion"))
         return; /* the whole tlsDetails is removed */
     if (ver) {
@@ -592,9 +587,9 @@ static void tls(mctx *c)
             mx_set(c, "tls.version", ver);
         }
     }
-    ren(c, "tlsDetails.cipherSuite", "tls.cipher");
-    ren(c, "tlsDetails.clientProvidedHostHeader", "tls.client.server_name");
-    ren(c, "tlsDetails.keyExchange", "aws.cloudtrail.tls_details.key_exchange");
+    mx_set(c, "tls.cipher", th_jobj_get(td, "cipherSuite"));
+    mx_set(c, "tls.client.server_name", th_jobj_get(td, "clientProvidedHostHeader"));
+    mx_set(c, "aws.cloudtrail.tls_details.key_exchange", th_jobj_get(td, "keyExchange"));
 }
 
 static void add_host(th_jval *found, mctx *c, const th_jval *v)
@@ -645,7 +640,7 @@ static void related(mctx *c)
     th_jval *ip = mx_get(c, "source.ip");
     if (ip)
         mx_append_unique(c, "related.ip", mx_render(c, ip));
-    th_jval *sip = mx_json(c, "serviceEventDetails.sourceIpAddress");
+    th_jval *sip = th_jobj_get(mx_raw(c, MK_serviceEventDetails), "sourceIpAddress");
     if (th_jis(sip, TH_JSTR) && is_ip(sip->u.str))
         mx_append_unique(c, "related.ip", sip->u.str);
     th_jval *sn = mx_get(c, "tls.client.server_name");
@@ -655,11 +650,11 @@ static void related(mctx *c)
     if (!ip && th_jis(addr, TH_JSTR) && memfind(addr->u.str, '.') && !memfind(addr->u.str, ' ') &&
         !th_str_ends(addr->u.str, ".amazonaws.com"))
         mx_append_unique(c, "related.hosts", addr->u.str);
-    th_jval *cn = mx_json(c, "requestParameters.computerName");
+    th_jval *rp = mx_raw(c, MK_requestParameters), *re = mx_raw(c, MK_responseElements);
+    th_jval *cn = th_jobj_get(rp, "computerName");
     if (cn)
         mx_append_unique(c, "related.hosts", mx_render(c, cn));
     /* script_append_related_hosts_instance_ids */
-    th_jval *rp = mx_json(c, "requestParameters"), *re = mx_json(c, "responseElements");
     th_jval *res = mx_get(c, "aws.cloudtrail.resources");
     if (!rp && !re && !res)
         return;
@@ -900,7 +895,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
     mx_index_json(c);
     mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
-    th_jval *et = mx_json(c, "eventTime");
+    th_jval *et = mx_raw(c, MK_eventTime);
     th_jval *d = NULL;
     if (et) {
         d = th_jis(et, TH_JSTR) ? date_val(c, et->u.str, ISO_ONLY, 1) : NULL;
@@ -915,72 +910,72 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     th_jval *rts = d ? NULL : mx_json(c, "@timestamp");
     if (th_jis(rts, TH_JSTR) && (d = date_val(c, rts->u.str, ISO_ONLY, 1)))
         mx_set(c, "@timestamp", d);
-    if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_json(c, "eventName"))
+    if (c->atm && mx_runs(c, TH_MB_ENTITY) && mx_raw(c, MK_eventName))
         th_ecs_entity(c);
     user_identity(c);
     event_source(c);
     source(c);
-    th_jval *ua = mx_json(c, "userAgent");
+    th_jval *ua = mx_raw(c, MK_userAgent);
     if (ua) {
         th_str s = mx_render(c, ua);
         mx_set_str(c, "user_agent.original", s);
         if (m->ua && mx_runs(c, TH_MB_UA_PARSE))
             th_ua_apply(m->ua, c, s);
     }
-    ren(c, "errorCode", "aws.cloudtrail.error_code");
-    ren(c, "errorMessage", "aws.cloudtrail.error_message");
+    ren(c, MK_errorCode, "aws.cloudtrail.error_code");
+    ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
 
     const char *retain = m->retain;
     if (mx_runs(c, TH_MB_STRINGIFY))
         stringify_all(c);
 
-    ren(c, "requestID", "aws.cloudtrail.request_id");
+    ren(c, MK_requestID, "aws.cloudtrail.request_id");
     if (!mx_get(c, "event.id"))
-        ren(c, "eventID", "event.id");
-    ren(c, "eventType", "aws.cloudtrail.event_type");
-    ren(c, "apiVersion", "aws.cloudtrail.api_version");
-    th_jval *me = mx_json(c, "managementEvent");
+        ren(c, MK_eventID, "event.id");
+    ren(c, MK_eventType, "aws.cloudtrail.event_type");
+    ren(c, MK_apiVersion, "aws.cloudtrail.api_version");
+    th_jval *me = mx_raw(c, MK_managementEvent);
     if (me)
         mx_set_str(c, "aws.cloudtrail.management_event", mx_render(c, me));
-    ren(c, "readOnly", "aws.cloudtrail.read_only");
+    ren(c, MK_readOnly, "aws.cloudtrail.read_only");
     if (mx_runs(c, TH_MB_RESOURCES))
         resources(c);
-    ren(c, "recipientAccountId", "aws.cloudtrail.recipient_account_id");
+    ren(c, MK_recipientAccountId, "aws.cloudtrail.recipient_account_id");
     th_jval *rcpt = mx_get(c, "aws.cloudtrail.recipient_account_id");
     if (rcpt && !mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", rcpt);
-    ren(c, "sharedEventID", "aws.cloudtrail.shared_event_id");
+    ren(c, MK_sharedEventID, "aws.cloudtrail.shared_event_id");
     if (!mx_get(c, "aws.cloudtrail.shared_event_id"))
-        ren(c, "sharedEventId", "aws.cloudtrail.shared_event_id");
-    ren(c, "vpcEndpointId", "aws.cloudtrail.vpc_endpoint_id");
-    ren(c, "vpcEndpointAccountId", "aws.cloudtrail.vpc_endpoint_account_id");
-    ren(c, "addendum.reason", "aws.cloudtrail.addendum.reason");
-    ren(c, "addendum.updatedFields", "aws.cloudtrail.addendum.updated_fields");
-    ren(c, "addendum.originalRequestID", "aws.cloudtrail.addendum.original_request_id");
-    ren(c, "addendum.originalEventID", "aws.cloudtrail.addendum.original_event_id");
-    static const char *const rel_user[] = {"requestParameters.userName",
-                                           "requestParameters.newUserName",
-                                           "responseElements.user.userId"};
-    for (size_t i = 0; i < 3; i++) {
-        th_jval *v = mx_json(c, rel_user[i]);
-        if (v)
-            mx_append_unique(c, "related.user", mx_render(c, v));
-    }
+        ren(c, MK_sharedEventId, "aws.cloudtrail.shared_event_id");
+    ren(c, MK_vpcEndpointId, "aws.cloudtrail.vpc_endpoint_id");
+    ren(c, MK_vpcEndpointAccountId, "aws.cloudtrail.vpc_endpoint_account_id");
+    th_jval *add = mx_raw(c, MK_addendum);
+    mx_set(c, "aws.cloudtrail.addendum.reason", th_jobj_get(add, "reason"));
+    mx_set(c, "aws.cloudtrail.addendum.updated_fields", th_jobj_get(add, "updatedFields"));
+    mx_set(c, "aws.cloudtrail.addendum.original_request_id", th_jobj_get(add, "originalRequestID"));
+    mx_set(c, "aws.cloudtrail.addendum.original_event_id", th_jobj_get(add, "originalEventID"));
+    th_jval *rp = mx_raw(c, MK_requestParameters), *re = mx_raw(c, MK_responseElements);
+    th_jval *rp_user = th_jobj_get(rp, "userName"), *rp_new = th_jobj_get(rp, "newUserName");
+    th_jval *re_user_id = th_jobj_get(th_jobj_get(re, "user"), "userId");
+    th_jval *rel_user[] = {rp_user, rp_new, re_user_id};
+    for (size_t i = 0; i < 3; i++)
+        if (rel_user[i])
+            mx_append_unique(c, "related.user", mx_render(c, rel_user[i]));
     if (mx_runs(c, TH_MB_CONSOLE))
         console_login(c);
     th_ecs_categorize(c);
     digest(c);
-    set_nonempty(c, "group.id", "responseElements.group.groupId");
-    set_nonempty(c, "user.target.id", "responseElements.user.userId");
-    set_nonempty(c, "user.changes.name", "requestParameters.newUserName");
-    set_nonempty(c, "group.name", "requestParameters.groupName");
-    set_nonempty(c, "user.target.name", "requestParameters.userName");
+    set_nonempty(c, "group.id", th_jobj_get(th_jobj_get(re, "group"), "groupId"));
+    set_nonempty(c, "user.target.id", re_user_id);
+    set_nonempty(c, "user.changes.name", rp_new);
+    set_nonempty(c, "group.name", th_jobj_get(rp, "groupName"));
+    set_nonempty(c, "user.target.name", rp_user);
     th_jval *dg = mx_get(c, "aws.cloudtrail.digest");
     if (dg) {
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.digest");
+        mx_remove(c, "aws.cloudtrail.digest");
         mx_set(c, "aws.cloudtrail.flattened.digest", dg);
     }
-    ren(c, "insightDetails", "aws.cloudtrail.flattened.insight_details");
+    ren(c, MK_insightDetails, "aws.cloudtrail.flattened.insight_details");
     if (mx_runs(c, TH_MB_TLS))
         tls(c);
     if (mx_runs(c, TH_MB_RELATED))
@@ -989,12 +984,13 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         retain_minimal(c);
     if (retain && *retain && strcmp(retain, "all") && strcmp(retain, "keyword") &&
         strcmp(retain, "minimal")) {
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.response_elements");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.request_parameters");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.additional_eventdata");
-        th_jobj_remove_path(c->doc, "aws.cloudtrail.service_event_details");
+        mx_remove(c, "aws.cloudtrail.response_elements");
+        mx_remove(c, "aws.cloudtrail.request_parameters");
+        mx_remove(c, "aws.cloudtrail.additional_eventdata");
+        mx_remove(c, "aws.cloudtrail.service_event_details");
     }
     final_prune(c->doc);
+    c->ct = NULL; /* final_prune may have removed it */
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
         bool pre = false;
@@ -1011,7 +1007,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     for (uint32_t i = 0; i < tags->len; i++)
         pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
     if (!pre)
-        th_jobj_remove_path(c->doc, "event.original");
+        mx_remove(c, "event.original");
 
     /* index template constants and the Fleet final pipeline */
     if (m->o.data_stream) {

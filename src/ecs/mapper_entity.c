@@ -17,6 +17,9 @@ typedef struct ectx {
     mctx *c;
     sset related, target;
     th_str actor;
+    /* userIdentity, its sessionContext.sessionIssuer and type, found once */
+    const th_jval *ui, *issuer;
+    th_str ui_type;
 } ectx;
 
 static void ss_add(th_arena *a, sset *s, th_str x)
@@ -39,10 +42,21 @@ static int cmp_str(const void *x, const void *y)
     return th_str_cmp(*(const th_str *)x, *(const th_str *)y);
 }
 
+/* The strings of a set are distinct, so any sort gives the same order: small
+ * sets (nearly all) by insertion, without qsort's call per comparison. */
 static void ss_sort(sset *s)
 {
-    if (s->n > 1)
+    if (s->n > 16) {
         qsort(s->v, s->n, sizeof(th_str), cmp_str);
+        return;
+    }
+    for (size_t i = 1; i < s->n; i++) {
+        th_str x = s->v[i];
+        size_t j = i;
+        for (; j > 0 && th_str_cmp(s->v[j - 1], x) > 0; j--)
+            s->v[j] = s->v[j - 1];
+        s->v[j] = x;
+    }
 }
 
 static th_jval *ss_list(th_arena *a, const sset *s)
@@ -346,17 +360,16 @@ static void services(ectx *e, th_str src, th_str name)
                            "responseElements.assumedRoleUser.arn",
                            "requestParameters.roleSessionName", "responseElements.accessKeyId"));
         if (IS("AssumeRole")) {
-            th_str type = mx_json_str(e->c, "userIdentity.type");
-            if (th_str_eqc(type, "AWSService"))
-                e->actor = mx_json_str(e->c, "userIdentity.invokedBy");
-            else if (th_str_eqc(type, "AssumedRole"))
-                e->actor = mx_json_str(e->c, "userIdentity.sessionContext.sessionIssuer.arn");
+            if (th_str_eqc(e->ui_type, "AWSService"))
+                e->actor = th_jstr(th_jobj_get(e->ui, "invokedBy"));
+            else if (th_str_eqc(e->ui_type, "AssumedRole"))
+                e->actor = th_jstr(th_jobj_get(e->issuer, "arn"));
             else
-                e->actor = mx_json_str(e->c, "userIdentity.arn");
+                e->actor = th_jstr(th_jobj_get(e->ui, "arn"));
             add_field(e, T, "requestParameters.roleArn");
         } else if (IS("GetCallerIdentity")) {
             add_field(e, T, "recipientAccountId");
-            e->actor = mx_json_str(e->c, "userIdentity.arn");
+            e->actor = th_jstr(th_jobj_get(e->ui, "arn"));
         }
     } else if (th_str_eqc(src, "wafv2.amazonaws.com")) {
         add_fields(e, R, L("requestParameters.id", "responseElements.summary"));
@@ -497,10 +510,10 @@ static void classify_actor(ectx *e)
     th_arena *a = e->c->a;
     th_str actor = e->actor;
     mx_set(e->c, "actor.entity.id", one(a, actor));
-    th_str type = mx_json_str(e->c, "userIdentity.type");
+    th_str type = e->ui_type;
     th_str user_id = actor;
     if (th_str_eqc(type, "AssumedRole")) {
-        th_str role = mx_json_str(e->c, "userIdentity.sessionContext.sessionIssuer.arn");
+        th_str role = th_jstr(th_jobj_get(e->issuer, "arn"));
         if (role.n)
             user_id = role;
     }
@@ -539,17 +552,22 @@ static void classify_actor(ectx *e)
 void th_ecs_entity(mctx *c)
 {
     ectx e = {.c = c};
-    e.actor = mx_json_str(c, "userIdentity.arn");
+    e.ui = mx_raw(c, MK_userIdentity);
+    e.issuer = th_jobj_get(th_jobj_get(e.ui, "sessionContext"), "sessionIssuer");
+    e.ui_type = th_jstr(th_jobj_get(e.ui, "type"));
+    const th_jval *obo = th_jobj_get(e.ui, "onBehalfOf");
+    e.actor = th_jstr(th_jobj_get(e.ui, "arn"));
     if (!e.actor.p)
-        e.actor = mx_json_str(c, "userIdentity.onBehalfOf.userId");
-    add_fields(&e, &e.related, L("userIdentity.accessKeyId", "userIdentity.arn",
-                                 "userIdentity.userName",
-                                 "userIdentity.sessionContext.sessionIssuer.arn",
-                                 "userIdentity.sessionContext.sessionIssuer.userName"));
-    if (th_str_eqc(mx_json_str(c, "userIdentity.type"), "IdentityCenterUser"))
-        add_field(&e, &e.related, "userIdentity.onBehalfOf.identityStoreArn");
+        e.actor = th_jstr(th_jobj_get(obo, "userId"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "accessKeyId"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "arn"));
+    add_val(&e, &e.related, th_jobj_get(e.ui, "userName"));
+    add_val(&e, &e.related, th_jobj_get(e.issuer, "arn"));
+    add_val(&e, &e.related, th_jobj_get(e.issuer, "userName"));
+    if (th_str_eqc(e.ui_type, "IdentityCenterUser"))
+        add_val(&e, &e.related, th_jobj_get(obo, "identityStoreArn"));
     add_each(&e, &e.related, "resources", "ARN");
-    services(&e, mx_json_str(c, "eventSource"), mx_json_str(c, "eventName"));
+    services(&e, th_jstr(mx_raw(c, MK_eventSource)), th_jstr(mx_raw(c, MK_eventName)));
     ss_sort(&e.target);
     if (e.target.n) {
         mx_set(c, "target.entity.id", ss_list(c->a, &e.target));

@@ -21,6 +21,36 @@ typedef struct th_ua th_ua;
 typedef struct th_geo th_geo;
 typedef struct th_asn th_asn;
 
+/* The raw record's top-level keys that the mapping reads by name. Each
+ * record's keys are looked up once (mx_index_json) and the mapping then reads
+ * them by number (mx_raw): the mapping reads about a hundred keys per record,
+ * most of them absent, and a search per read was its largest cost. */
+#define MX_RAW_KEYS(X)                                                                       \
+    X(eventVersion) X(userIdentity) X(eventTime) X(eventSource) X(eventName) X(awsRegion)    \
+    X(sourceIPAddress) X(userAgent) X(requestParameters) X(responseElements)                 \
+    X(additionalEventData) X(serviceEventDetails) X(requestID) X(eventID) X(readOnly)        \
+    X(resources) X(eventType) X(apiVersion) X(managementEvent) X(recipientAccountId)         \
+    X(sharedEventID) X(sharedEventId) X(vpcEndpointId) X(vpcEndpointAccountId)               \
+    X(eventCategory) X(sessionCredentialFromConsole) X(errorCode) X(errorMessage)            \
+    X(tlsDetails) X(addendum) X(insightDetails) X(awsAccountId) X(digestS3Object)            \
+    X(previousDigestS3Object) X(previousDigestSignature) X(previousDigestHashValue)          \
+    X(logFiles) X(digestStartTime) X(digestEndTime) X(digestS3Bucket) X(newestEventTime)     \
+    X(oldestEventTime) X(previousDigestS3Bucket) X(previousDigestHashAlgorithm)              \
+    X(digestPublicKeyFingerprint) X(publicKeyFingerprint) X(digestSignatureAlgorithm)
+
+typedef enum mx_key {
+#define MX_KEY_ENUM(k) MK_##k,
+    MX_RAW_KEYS(MX_KEY_ENUM)
+#undef MX_KEY_ENUM
+    MK_COUNT
+} mx_key;
+
+/* The text of each mx_key. */
+extern const char *const mx_key_names[MK_COUNT];
+
+/* Slots of th_mapper's table of mx_key by text (a quarter full at most). */
+#define MX_KEY_SLOTS 256
+
 struct th_mapper {
     th_mapper_opts o;
     char *retain;
@@ -33,22 +63,22 @@ struct th_mapper {
     th_asn *asn_tab; /* ip-location-db's ranges (ecs/asn.h) */
     char *geo_desc; /* th_mapper_geo_desc */
     uint64_t serial; /* unique per mapper made in this process (memo keys) */
+    /* mx_key by key text (hash, linear probing): key + 1, 0 empty */
+    uint8_t key_slot[MX_KEY_SLOTS];
+    uint8_t key_len[MK_COUNT]; /* strlen of mx_key_names */
 };
-
-/* Slots of the index of the pruned record's top-level keys (mx_index_json). */
-#define MX_ROOT_SLOTS 128
 
 typedef struct mctx {
     const th_mapper *m;
     th_arena *a;
     th_jval *json; /* pruned raw record (NULL when empty) */
-    /* Index of json's members by key (hash, linear probing): member index + 1,
-     * 0 empty; built by mx_index_json when json has few enough members, so that
-     * most paths find their first segment without a scan of the record's keys.
-     * json_indexed: json is the object indexed. */
-    uint8_t json_root[MX_ROOT_SLOTS];
-    const th_jval *json_indexed;
+    /* json's member of each mx_key, NULL when absent (mx_index_json) */
+    th_jval *raw[MK_COUNT];
     th_jval *doc;
+    /* doc's aws.cloudtrail object once made (mx_set): nearly half of the paths
+     * the mapping sets or reads lie below it. NULL when unknown, e.g. after
+     * members of doc were removed. */
+    th_jval *ct;
     bool atm;      /* actor_target_mapping in effect */
     bool failed;   /* a processor failed: event.kind becomes pipeline_error */
     const th_ecs_demand *dem; /* optional blocks to run; NULL = all */
@@ -66,17 +96,22 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip);
 /* True when the optional block b runs in this mapping (demand.h). */
 static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }
 
-/* (Re)builds the index of json's top-level keys; call after json is set or
- * its members change (mx_json falls back to a scan while it is not built). */
+/* Builds th_mapper's table of mx_key by text. */
+void mx_keys_init(th_mapper *m);
+/* (Re)builds raw[] from json's members; call after json is set or its members
+ * change. */
 void mx_index_json(mctx *c);
-/* json lookups on the pruned record */
+/* json lookups on the pruned record: the member of key k; a dotted path */
+static inline th_jval *mx_raw(const mctx *c, mx_key k) { return c->raw[k]; }
 th_jval *mx_json(const mctx *c, const char *path);
-th_str mx_json_str(const mctx *c, const char *path); /* TH_STR_NULL unless a string */
 /* doc access */
 th_jval *mx_get(const mctx *c, const char *path);
 void mx_set(mctx *c, const char *path, th_jval *v);
 /* The object at path, made as mx_set makes the objects on a path. */
 th_jval *mx_obj(mctx *c, const char *path);
+/* th_jobj_remove_path on doc. Changes to doc other than through these
+ * functions must set ct to NULL. */
+void mx_remove(mctx *c, const char *path);
 void mx_set_str(mctx *c, const char *path, th_str s);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */
 void mx_append_unique(mctx *c, const char *path, th_str s);

@@ -13,7 +13,7 @@ uint32_t mx_keycount(const th_jval *obj, void *unused)
     return obj->cap & 0x80000000u ? obj->cap & 0x7FFFFFFFu : obj->len;
 }
 
-/* The hash of a key for the small tables here (mx_index_json's index,
+/* The hash of a key for the small tables here (mx_key by key text,
  * th_ecs_prune's de-duplication): its length and four of its bytes (no loop
  * over the key: collisions only cost a probe). */
 static inline uint32_t root_hash(const char *p, size_t n)
@@ -144,73 +144,70 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
 }
 
 
-/* Records start with the same twenty-odd keys, so the first segment of most
- * paths was a scan of the whole record from its end (the last duplicate wins):
- * the index finds it with one hash and one compare. Later members overwrite
- * earlier ones with the same key, which keeps "the last duplicate wins". An
- * object with more members than a quarter of the slots is not indexed. */
-void mx_index_json(mctx *c)
+const char *const mx_key_names[MK_COUNT] = {
+#define MX_KEY_NAME(k) #k,
+    MX_RAW_KEYS(MX_KEY_NAME)
+#undef MX_KEY_NAME
+};
+
+void mx_keys_init(th_mapper *m)
 {
-    c->json_indexed = NULL;
-    const th_jval *o = c->json;
-    if (!o || o->type != TH_JOBJ || o->len > MX_ROOT_SLOTS / 4)
-        return;
-    memset(c->json_root, 0, sizeof c->json_root);
-    for (uint32_t i = 0; i < o->len; i++) {
-        th_str k = o->u.members[i].key;
-        uint32_t h = root_hash(k.p, k.n);
-        for (;; h++) {
-            uint8_t *slot = &c->json_root[h % MX_ROOT_SLOTS];
-            if (*slot && !th_str_eq(o->u.members[*slot - 1].key, k))
-                continue;
-            *slot = (uint8_t)(i + 1);
-            break;
+    memset(m->key_slot, 0, sizeof m->key_slot);
+    for (int k = 0; k < MK_COUNT; k++) {
+        m->key_len[k] = (uint8_t)strlen(mx_key_names[k]);
+        for (uint32_t h = root_hash(mx_key_names[k], m->key_len[k]);; h++) {
+            uint8_t *slot = &m->key_slot[h % MX_KEY_SLOTS];
+            if (!*slot) {
+                *slot = (uint8_t)(k + 1);
+                break;
+            }
         }
     }
-    c->json_indexed = o;
+}
+
+/* The mx_key of key text k, or -1. */
+static int key_of(const th_mapper *m, th_str k)
+{
+    for (uint32_t h = root_hash(k.p, k.n);; h++) {
+        uint8_t slot = m->key_slot[h % MX_KEY_SLOTS];
+        if (!slot)
+            return -1;
+        if (m->key_len[slot - 1] == k.n && memcmp(mx_key_names[slot - 1], k.p, k.n) == 0)
+            return slot - 1;
+    }
+}
+
+/* Members are taken in order, so that a later duplicate overwrites an
+ * earlier one: "the last duplicate wins", as th_jobj_getn finds it. */
+void mx_index_json(mctx *c)
+{
+    memset(c->raw, 0, sizeof c->raw);
+    const th_jval *o = c->json;
+    if (!o || o->type != TH_JOBJ)
+        return;
+    for (uint32_t i = 0; i < o->len; i++) {
+        int k = key_of(c->m, o->u.members[i].key);
+        if (k >= 0)
+            c->raw[k] = o->u.members[i].val;
+    }
 }
 
 th_jval *mx_json(const mctx *c, const char *path)
 {
-    const th_jval *o = c->json;
-    if (!o)
-        return NULL;
-    if (c->json_indexed != o)
-        return th_jobj_get_path(o, path);
     size_t n = 0;
     while (path[n] && path[n] != '.')
         n++;
-    th_jval *v = NULL;
-    for (uint32_t h = root_hash(path, n);; h++) {
-        uint8_t slot = c->json_root[h % MX_ROOT_SLOTS];
-        if (!slot)
-            return NULL;
-        const th_jmember *m = &o->u.members[slot - 1];
-        if (th_str_eq(m->key, th_str_make(path, n))) {
-            v = m->val;
-            break;
-        }
-    }
+    th_str first = th_str_make(path, n);
+    int k = key_of(c->m, first);
+    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, first);
     return path[n] ? th_jobj_get_path(v, path + n + 1) : v;
 }
 
-th_str mx_json_str(const mctx *c, const char *path)
+/* The object at path below obj, made as th_jobj_set_path makes the objects
+ * on a path. */
+static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
 {
-    th_jval *v = mx_json(c, path);
-    return th_jis(v, TH_JSTR) ? v->u.str : TH_STR_NULL;
-}
-
-th_jval *mx_get(const mctx *c, const char *path) { return th_jobj_get_path(c->doc, path); }
-
-void mx_set(mctx *c, const char *path, th_jval *v)
-{
-    if (v)
-        th_jobj_set_path(c->a, c->doc, path, v);
-}
-
-th_jval *mx_obj(mctx *c, const char *path)
-{
-    th_jval *cur = c->doc;
+    th_jval *cur = obj;
     for (const char *s = path;;) {
         size_t n = 0;
         while (s[n] && s[n] != '.')
@@ -226,6 +223,56 @@ th_jval *mx_obj(mctx *c, const char *path)
             return cur;
         s += n + 1;
     }
+}
+
+/* The part of path below aws.cloudtrail, or NULL when path does not lie below
+ * it. strncmp: path may be shorter than the prefix. */
+static inline const char *below_ct(const char *path)
+{
+    static const char prefix[] = "aws.cloudtrail.";
+    return path[0] == 'a' && strncmp(path, prefix, sizeof prefix - 1) == 0 ? path + sizeof prefix - 1
+                                                                          : NULL;
+}
+
+/* doc's aws.cloudtrail, made as mx_set makes it. */
+static th_jval *ct_obj(mctx *c)
+{
+    if (!c->ct)
+        c->ct = obj_at(c, c->doc, "aws.cloudtrail");
+    return c->ct;
+}
+
+th_jval *mx_get(const mctx *c, const char *path)
+{
+    const char *rest = c->ct ? below_ct(path) : NULL;
+    return rest ? th_jobj_get_path(c->ct, rest) : th_jobj_get_path(c->doc, path);
+}
+
+void mx_set(mctx *c, const char *path, th_jval *v)
+{
+    if (!v)
+        return;
+    const char *rest = below_ct(path);
+    if (rest) {
+        th_jobj_set_path(c->a, ct_obj(c), rest, v);
+        return;
+    }
+    /* a value set at aws or aws.cloudtrail replaces the object ct holds */
+    if (path[0] == 'a' && (strcmp(path, "aws") == 0 || strcmp(path, "aws.cloudtrail") == 0))
+        c->ct = NULL;
+    th_jobj_set_path(c->a, c->doc, path, v);
+}
+
+th_jval *mx_obj(mctx *c, const char *path)
+{
+    const char *rest = below_ct(path);
+    return rest ? obj_at(c, ct_obj(c), rest) : obj_at(c, c->doc, path);
+}
+
+void mx_remove(mctx *c, const char *path)
+{
+    c->ct = NULL;
+    th_jobj_remove_path(c->doc, path);
 }
 
 void mx_set_str(mctx *c, const char *path, th_str s)

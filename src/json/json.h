@@ -70,8 +70,12 @@ th_jval *th_json_parse_prefix(th_arena *a, const char *buf, size_t len, size_t *
 /* ---- access ---------------------------------------------------------- */
 
 static inline bool th_jis(const th_jval *v, th_jtype t) { return v && v->type == t; }
-th_jval *th_jobj_get(const th_jval *obj, const char *key);
 th_jval *th_jobj_getn(const th_jval *obj, th_str key);
+/* Inline: a literal key's length is then known when compiling (no strlen). */
+static inline th_jval *th_jobj_get(const th_jval *obj, const char *key)
+{
+    return th_jobj_getn(obj, th_str_c(key));
+}
 /* Nested lookup through objects only ("a.b.c" means obj.a.b.c); NULL if absent. */
 th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted);
 /* Returns the string slice of a TH_JSTR value, or TH_STR_NULL. */

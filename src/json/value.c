@@ -18,8 +18,6 @@ th_jval *th_jobj_getn(const th_jval *obj, th_str key)
     return NULL;
 }
 
-th_jval *th_jobj_get(const th_jval *obj, const char *key) { return th_jobj_getn(obj, th_str_c(key)); }
-
 /* Length of the dotted path's segment at s: up to the next '.' or the end.
  * Segments are short: a loop beats strchr and strlen called in turn (the
  * mapper resolves a few hundred paths per event). */
@@ -172,8 +170,19 @@ th_jval *th_jnew_num_raw(th_arena *a, th_str text)
 
 th_jval *th_jnew_i64(th_arena *a, int64_t x)
 {
-    char *s = th_arena_printf(a, "%lld", (long long)x);
-    return th_jnew_num_raw(a, th_str_c(s));
+    /* the text "%lld" gives, without printf's machinery (the mapper makes
+     * one per record: source.as.number) */
+    char tmp[24];
+    char *end = tmp + sizeof tmp, *p = end;
+    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        *--p = '-';
+    size_t n = (size_t)(end - p);
+    return th_jnew_num_raw(a, th_str_make(th_arena_strndup(a, p, n), n));
 }
 
 th_jval *th_jnew_double(th_arena *a, double x)
