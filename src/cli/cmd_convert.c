@@ -53,7 +53,8 @@ static int64_t record_time(const th_record *rec)
  * per MiB, not one or two per document (a 4 KiB stdio buffer holds about one
  * document). The first chunk is handed over once it passes 4 KiB, as stdio's
  * buffer would have been flushed, so that an output that takes nothing (a full
- * disk, a closed pipe) stops the run after the same few records. */
+ * disk, a closed pipe) stops the run after the same few records. A terminal
+ * gets every document as it comes. */
 enum { OUT_FIRST = 4096, OUT_CHUNK = 1 << 20 };
 
 /* The pipeline's callbacks: the time filter (before mapping) and the writer. */
@@ -63,6 +64,7 @@ typedef struct conv {
     th_pipeline *pipe;
     th_buf pend;     /* lines not yet handed to out */
     size_t flush_at; /* pend goes to out once longer than this */
+    size_t chunk;    /* flush_at after the first chunk */
     uint64_t mapped, passed, outbytes, out_of_range;
     bool werr;
 } conv;
@@ -113,7 +115,7 @@ static void conv_write(void *ctx, const th_event *ev, th_rec_kind kind, th_str t
     th_buf_put(&c->pend, text.p, text.n);
     if (c->pend.len > c->flush_at) {
         conv_flush(c);
-        c->flush_at = OUT_CHUNK;
+        c->flush_at = c->chunk;
     }
 }
 
@@ -201,7 +203,9 @@ int th_cmd_convert(int argc, char **argv)
     io.nexclude = of.nexcl;
     io.interrupted = th_signals_flag();
     th_input *in = th_input_open(args.pos, args.npos, &io);
-    conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out, .flush_at = OUT_FIRST};
+    bool tty = isatty(fileno(out)) != 0;
+    conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out, .flush_at = tty ? 0 : OUT_FIRST,
+              .chunk = tty ? 0 : OUT_CHUNK};
     th_buf_init(&c.pend);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
                         .progress = !quiet && isatty(2) != 0,
