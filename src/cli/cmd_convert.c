@@ -202,6 +202,10 @@ int th_cmd_convert(int argc, char **argv)
     io.exclude = of.excl;
     io.nexclude = of.nexcl;
     io.interrupted = th_signals_flag();
+    /* With workers, the reading thread only scans and classifies an NDJSON
+     * line and a worker parses it; alone, one parse into a DOM is cheapest.
+     * conv_keep reads the DOM (--from/--to): then io parses. */
+    io.lazy = threads > 1 && from_ms == TH_TIME_NONE && to_ms == TH_TIME_NONE;
     th_input *in = th_input_open(args.pos, args.npos, &io);
     bool tty = isatty(fileno(out)) != 0;
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out, .flush_at = tty ? 0 : OUT_FIRST,
