@@ -32,11 +32,12 @@ static bool fail(parser *p, size_t at, const char *why)
     return false;
 }
 
-static void skip_ws(parser *p)
+/* Inline: called around every value, and compact text has no whitespace. */
+static inline void skip_ws(parser *p)
 {
     while (p->i < p->n) {
         unsigned char c = p->s[p->i];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+        if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
             break;
         p->i++;
     }
@@ -270,9 +271,8 @@ static bool parse_object(parser *p, th_jval **out)
     return true;
 }
 
-static bool literal(parser *p, const char *word, th_jtype t, th_jval **out)
+static bool literal(parser *p, const char *word, size_t n, th_jtype t, th_jval **out)
 {
-    size_t n = strlen(word);
     if (p->n - p->i < n || memcmp(p->s + p->i, word, n) != 0)
         return fail(p, p->i, "invalid literal");
     p->i += n;
@@ -307,9 +307,9 @@ static bool parse_value(parser *p, th_jval **out)
         *out = v;
         return true;
     }
-    case 't': return literal(p, "true", TH_JTRUE, out);
-    case 'f': return literal(p, "false", TH_JFALSE, out);
-    case 'n': return literal(p, "null", TH_JNULL, out);
+    case 't': return literal(p, "true", 4, TH_JTRUE, out);
+    case 'f': return literal(p, "false", 5, TH_JFALSE, out);
+    case 'n': return literal(p, "null", 4, TH_JNULL, out);
     default:
         if (c == '-' || (c >= '0' && c <= '9'))
             return parse_number(p, out);
