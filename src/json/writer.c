@@ -82,11 +82,16 @@ static void write_value(th_buf *out, const th_jval *v, bool sorted)
     case TH_JNUM: th_buf_putstr(out, v->u.str); break;
     case TH_JSTR: th_json_write_str(out, v->u.str); break;
     case TH_JARR:
-        th_buf_putc(out, '[');
+        if (v->len == 0)
+            th_buf_putc(out, '[');
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i)
-                th_buf_putc(out, ',');
-            write_value(out, v->u.items[i], sorted);
+            const th_jval *item = v->u.items[i];
+            if (item->type == TH_JSTR) { /* most items: no call */
+                put_quoted(out, i ? ',' : '[', item->u.str, 0);
+            } else {
+                th_buf_putc(out, i ? ',' : '[');
+                write_value(out, item, sorted);
+            }
         }
         th_buf_putc(out, ']');
         break;
@@ -105,7 +110,10 @@ static void write_value(th_buf *out, const th_jval *v, bool sorted)
             th_buf_putc(out, '{');
         for (uint32_t i = 0; i < v->len; i++) {
             put_quoted(out, i ? ',' : '{', m[i].key, ':');
-            write_value(out, m[i].val, sorted);
+            if (m[i].val->type == TH_JSTR) /* most values: no call */
+                put_quoted(out, 0, m[i].val->u.str, 0);
+            else
+                write_value(out, m[i].val, sorted);
         }
         th_buf_putc(out, '}');
         free(tmp);
