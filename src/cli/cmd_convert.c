@@ -49,11 +49,22 @@ static int64_t record_time(const th_record *rec)
     return t.p && th_time_parse_iso(t.p, t.n, &ms) ? ms : TH_TIME_NONE;
 }
 
+/* The output is handed to stdio in chunks of about this size: one write(2)
+ * per MiB, not one or two per document (a 4 KiB stdio buffer holds about one
+ * document). The first chunk is handed over once it passes 4 KiB, as stdio's
+ * buffer would have been flushed, so that an output that takes nothing (a full
+ * disk, a closed pipe) stops the run after the same few records. A terminal
+ * gets every document as it comes. */
+enum { OUT_FIRST = 4096, OUT_CHUNK = 1 << 20 };
+
 /* The pipeline's callbacks: the time filter (before mapping) and the writer. */
 typedef struct conv {
     int64_t from_ms, to_ms;
     FILE *out;
     th_pipeline *pipe;
+    th_buf pend;     /* lines not yet handed to out */
+    size_t flush_at; /* pend goes to out once longer than this */
+    size_t chunk;    /* flush_at after the first chunk */
     uint64_t mapped, passed, outbytes, out_of_range;
     bool werr;
 } conv;
@@ -81,6 +92,16 @@ static void conv_render(const void *ctx, const th_event *ev, th_rec_kind kind, t
     th_buf_putc(out, '\n');
 }
 
+/* Hands the pending lines to the output; a failed write stops the run. */
+static void conv_flush(conv *c)
+{
+    if (c->pend.len && !c->werr && fwrite(c->pend.data, 1, c->pend.len, c->out) != c->pend.len) {
+        c->werr = true;
+        c->pipe->stop = true;
+    }
+    th_buf_clear(&c->pend);
+}
+
 /* Writes the lines in input order (the committing thread). */
 static void conv_write(void *ctx, const th_event *ev, th_rec_kind kind, th_str text)
 {
@@ -91,9 +112,10 @@ static void conv_write(void *ctx, const th_event *ev, th_rec_kind kind, th_str t
     c->mapped += kind == TH_REC_CLOUDTRAIL;
     c->passed += kind != TH_REC_CLOUDTRAIL;
     c->outbytes += text.n;
-    if (text.n && fwrite(text.p, 1, text.n, c->out) != text.n) {
-        c->werr = true;
-        c->pipe->stop = true;
+    th_buf_put(&c->pend, text.p, text.n);
+    if (c->pend.len > c->flush_at) {
+        conv_flush(c);
+        c->flush_at = c->chunk;
     }
 }
 
@@ -180,8 +202,17 @@ int th_cmd_convert(int argc, char **argv)
     io.exclude = of.excl;
     io.nexclude = of.nexcl;
     io.interrupted = th_signals_flag();
+    /* With workers, the reading thread only scans and classifies an NDJSON
+     * line and a worker parses it; alone, one parse into a DOM is cheapest.
+     * conv_keep reads the DOM (--from/--to): then io parses. keep is set even
+     * without a period: the pipeline then has io read every file itself, not
+     * defer lines and files to the workers, so messages keep their order. */
+    io.lazy = threads > 1 && from_ms == TH_TIME_NONE && to_ms == TH_TIME_NONE;
     th_input *in = th_input_open(args.pos, args.npos, &io);
-    conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out};
+    bool tty = isatty(fileno(out)) != 0;
+    conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out, .flush_at = tty ? 0 : OUT_FIRST,
+              .chunk = tty ? 0 : OUT_CHUNK};
+    th_buf_init(&c.pend);
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE, .threads = threads,
                         .progress = !quiet && isatty(2) != 0,
                         .total_bytes =
@@ -192,6 +223,8 @@ int th_cmd_convert(int argc, char **argv)
                         .interrupted = th_signals_flag()};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);
+    conv_flush(&c); /* also after a signal: whole documents up to the stop */
+    th_buf_free(&c.pend);
     uint64_t mapped = c.mapped, passed = c.passed, outbytes = c.outbytes,
              out_of_range = c.out_of_range;
     bool werr = c.werr;

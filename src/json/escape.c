@@ -98,14 +98,16 @@ bool th_json_unescape(const unsigned char *s, size_t n, size_t b, size_t e, char
     return true;
 }
 
-/* Whether a byte of the word w is < 0x20, '"' or a backslash: exact as a
- * yes/no (not as a position: a borrow may mark a higher byte too). */
-static inline bool word_needs_escape(uint64_t w)
+/* Nonzero when a byte of the word w is < 0x20, '"' or a backslash: exact as
+ * a yes/no (not as a position: a borrow may mark a higher byte too). */
+static inline uint64_t word_escapes(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs) != 0;
+    return ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs;
 }
+
+static inline bool word_needs_escape(uint64_t w) { return word_escapes(w) != 0; }
 
 static size_t escape_tail(const unsigned char *p, size_t i, size_t n)
 {
@@ -113,6 +115,21 @@ static size_t escape_tail(const unsigned char *p, size_t i, size_t n)
         if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
             return i;
     return n;
+}
+
+/* The 1 to 7 bytes p[i..n) in one word, some of them twice and the rest
+ * spaces (which need no escape), as small copies gather them: a word that
+ * needs no escape means none of them does. */
+static inline uint64_t gather_short(const unsigned char *p, size_t i, size_t n)
+{
+    size_t k = n - i;
+    if (k >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p + i, 4);
+        memcpy(&b, p + n - 4, 4);
+        return a | (uint64_t)b << 32;
+    }
+    return 0x2020202020000000ull | p[i] | (uint64_t)p[i + k / 2] << 8 | (uint64_t)p[n - 1] << 16;
 }
 
 size_t th_json_escape_scan_words(const unsigned char *p, size_t i, size_t n)
@@ -123,12 +140,27 @@ size_t th_json_escape_scan_words(const unsigned char *p, size_t i, size_t n)
         if (word_needs_escape(w))
             return escape_tail(p, i, i + 8);
     }
-    if (i == n || n < 8)
-        return escape_tail(p, i, n);
-    /* the last 8 bytes hold p[i..n): when none of them needs an escape there
-     * is none; else (possibly a byte before i) the exact scan tells */
-    memcpy(&w, p + n - 8, 8);
+    if (i == n)
+        return n;
+    /* one word holds p[i..n): when none of its bytes needs an escape there is
+     * none; else (possibly a byte before i) the exact scan tells */
+    if (n >= 8)
+        memcpy(&w, p + n - 8, 8);
+    else
+        w = gather_short(p, i, n);
     return word_needs_escape(w) ? escape_tail(p, i, n) : n;
+}
+
+/* Whether a byte of p[i..n), 1 to 15 bytes, needs an escape: looked at in
+ * two overlapping words, or one gathered word. */
+static inline bool short_needs_escape(const unsigned char *p, size_t i, size_t n)
+{
+    if (n - i < 8)
+        return word_needs_escape(gather_short(p, i, n));
+    uint64_t a, b;
+    memcpy(&a, p + i, 8);
+    memcpy(&b, p + n - 8, 8);
+    return (word_escapes(a) | word_escapes(b)) != 0;
 }
 
 size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
@@ -144,7 +176,16 @@ size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
         if (bits)
             return i + (size_t)__builtin_ctz((unsigned)bits);
     }
-    return th_json_escape_scan_words(p, i, n);
+    if (i == n)
+        return n;
+    if (n < 16) /* most strings: keys and short values */
+        return short_needs_escape(p, i, n) ? escape_tail(p, i, n) : n;
+    /* the last 16 bytes hold p[i..n) after i - (n - 16) bytes already seen */
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m) >> (i - (n - 16));
+    return bits ? i + (size_t)__builtin_ctz(bits) : n;
 #else
     return th_json_escape_scan_words(p, i, n);
 #endif

@@ -1,6 +1,9 @@
 /* Zero-copy recursive-descent JSON reader with byte offsets in every error. */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/limits.h"
 #include "base/utf8.h"
@@ -29,14 +32,41 @@ static bool fail(parser *p, size_t at, const char *why)
     return false;
 }
 
-static void skip_ws(parser *p)
+/* Inline: called around every value, and compact text has no whitespace. */
+static inline void skip_ws(parser *p)
 {
     while (p->i < p->n) {
         unsigned char c = p->s[p->i];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+        if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
             break;
         p->i++;
     }
+}
+
+/* Index of the first byte in s[i..n) that ends a run of plain string bytes
+ * (a quote, a backslash, a byte < 0x20 or >= 0x80), or n. With SSE2, 16 bytes
+ * a step: the text is the whole record, so even a short string is mostly
+ * looked at in one step. */
+static size_t plain_run(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* signed bytes: x < 0x20 holds for control characters and bytes >= 0x80 */
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(x, sp),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+    }
+    return i;
 }
 
 /* p->i is just past the opening quote. */
@@ -46,13 +76,7 @@ static bool parse_string(parser *p, th_str *out)
     bool escaped = false;
     size_t i = p->i;
     for (;;) {
-        /* fast scan over plain ASCII */
-        while (i < p->n) {
-            unsigned char c = p->s[i];
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-                break;
-            i++;
-        }
+        i = plain_run(p->s, i, p->n);
         if (i >= p->n)
             return fail(p, start - 1, "unterminated string");
         unsigned char c = p->s[i];
@@ -247,9 +271,8 @@ static bool parse_object(parser *p, th_jval **out)
     return true;
 }
 
-static bool literal(parser *p, const char *word, th_jtype t, th_jval **out)
+static bool literal(parser *p, const char *word, size_t n, th_jtype t, th_jval **out)
 {
-    size_t n = strlen(word);
     if (p->n - p->i < n || memcmp(p->s + p->i, word, n) != 0)
         return fail(p, p->i, "invalid literal");
     p->i += n;
@@ -284,9 +307,9 @@ static bool parse_value(parser *p, th_jval **out)
         *out = v;
         return true;
     }
-    case 't': return literal(p, "true", TH_JTRUE, out);
-    case 'f': return literal(p, "false", TH_JFALSE, out);
-    case 'n': return literal(p, "null", TH_JNULL, out);
+    case 't': return literal(p, "true", 4, TH_JTRUE, out);
+    case 'f': return literal(p, "false", 5, TH_JFALSE, out);
+    case 'n': return literal(p, "null", 4, TH_JNULL, out);
     default:
         if (c == '-' || (c >= '0' && c <= '9'))
             return parse_number(p, out);

@@ -7,25 +7,12 @@
 #include "json/escape.h"
 #include "json/json.h"
 
-/* Bytes that are copied as they are run between the ones to escape; the runs
- * are found 16 bytes a step (th_json_escape_scan) and copied whole. */
-void th_json_write_str(th_buf *out, th_str s)
+/* s[i..n) from its first byte that needs an escape, and the closing quote:
+ * the bytes copied as they are run between the ones to escape; the runs are
+ * found 16 bytes a step (th_json_escape_scan) and copied whole. */
+static void write_escaped(th_buf *out, const unsigned char *p, size_t i, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s.p;
-    size_t n = s.n;
-    th_buf_reserve(out, n + 2);
-    size_t i = n ? th_json_escape_scan(p, 0, n) : 0;
-    char *o = out->data + out->len;
-    o[0] = '"';
-    if (n)
-        memcpy(o + 1, p, i);
-    out->len += i + 1;
-    if (i == n) { /* the common case: nothing to escape */
-        out->data[out->len++] = '"';
-        out->data[out->len] = '\0';
-        return;
-    }
     while (i < n) {
         unsigned char c = p[i];
         switch (c) {
@@ -48,6 +35,38 @@ void th_json_write_str(th_buf *out, th_str s)
     th_buf_putc(out, '"');
 }
 
+/* Appends lead (unless 0), s as a string literal, then tail (unless 0). The
+ * common case, nothing to escape, is one check for room and one copy. */
+static inline void put_quoted(th_buf *out, char lead, th_str s, char tail)
+{
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t n = s.n;
+    size_t i = n ? th_json_escape_scan(p, 0, n) : 0;
+    if (out->len + n + 5 > out->cap)
+        th_buf_reserve(out, n + 4);
+    char *o = out->data + out->len;
+    if (lead)
+        *o++ = lead;
+    *o++ = '"';
+    if (i)
+        memcpy(o, p, i);
+    o += i;
+    if (i == n) {
+        *o++ = '"';
+        if (tail)
+            *o++ = tail;
+        *o = '\0';
+        out->len = (size_t)(o - out->data);
+        return;
+    }
+    out->len = (size_t)(o - out->data);
+    write_escaped(out, p, i, n);
+    if (tail)
+        th_buf_putc(out, tail);
+}
+
+void th_json_write_str(th_buf *out, th_str s) { put_quoted(out, 0, s, 0); }
+
 static int member_cmp(const void *a, const void *b)
 {
     const th_jmember *x = a, *y = b;
@@ -63,11 +82,16 @@ static void write_value(th_buf *out, const th_jval *v, bool sorted)
     case TH_JNUM: th_buf_putstr(out, v->u.str); break;
     case TH_JSTR: th_json_write_str(out, v->u.str); break;
     case TH_JARR:
-        th_buf_putc(out, '[');
+        if (v->len == 0)
+            th_buf_putc(out, '[');
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i)
-                th_buf_putc(out, ',');
-            write_value(out, v->u.items[i], sorted);
+            const th_jval *item = v->u.items[i];
+            if (item->type == TH_JSTR) { /* most items: no call */
+                put_quoted(out, i ? ',' : '[', item->u.str, 0);
+            } else {
+                th_buf_putc(out, i ? ',' : '[');
+                write_value(out, item, sorted);
+            }
         }
         th_buf_putc(out, ']');
         break;
@@ -82,13 +106,14 @@ static void write_value(th_buf *out, const th_jval *v, bool sorted)
                 m = tmp;
             }
         }
-        th_buf_putc(out, '{');
+        if (v->len == 0)
+            th_buf_putc(out, '{');
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i)
-                th_buf_putc(out, ',');
-            th_json_write_str(out, m[i].key);
-            th_buf_putc(out, ':');
-            write_value(out, m[i].val, sorted);
+            put_quoted(out, i ? ',' : '{', m[i].key, ':');
+            if (m[i].val->type == TH_JSTR) /* most values: no call */
+                put_quoted(out, 0, m[i].val->u.str, 0);
+            else
+                write_value(out, m[i].val, sorted);
         }
         th_buf_putc(out, '}');
         free(tmp);
@@ -144,8 +169,7 @@ void th_jw_end(th_jw *w)
 void th_jw_keyn(th_jw *w, th_str key)
 {
     sep(w);
-    th_json_write_str(w->out, key);
-    th_buf_putc(w->out, ':');
+    put_quoted(w->out, 0, key, ':');
     w->after_key = true;
 }
 

@@ -84,6 +84,27 @@ static void every_byte_at_every_position(void **state)
     }
 }
 
+/* The same for every string shorter than a block (the tails the scanners
+ * gather into one word or one overlapping block), from every start. */
+static void every_byte_in_short_strings(void **state)
+{
+    (void)state;
+    unsigned char buf[24];
+    for (size_t n = 1; n <= sizeof buf; n++) {
+        for (unsigned v = 0; v < 256; v++) {
+            for (size_t at = 0; at < n; at++) {
+                memset(buf, 'a', sizeof buf);
+                buf[at] = (unsigned char)v;
+                for (size_t from = 0; from <= n; from++) {
+                    size_t want = ref_scan(buf, from, n);
+                    assert_int_equal(th_json_escape_scan(buf, from, n), want);
+                    assert_int_equal(th_json_escape_scan_words(buf, from, n), want);
+                }
+            }
+        }
+    }
+}
+
 /* High bytes (UTF-8) next to the bytes that need escapes: a borrow in the word
  * test must not hide or invent a match. */
 static void neighbours_and_random_strings(void **state)
@@ -124,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_byte_at_every_position),
+        cmocka_unit_test(every_byte_in_short_strings),
         cmocka_unit_test(neighbours_and_random_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
