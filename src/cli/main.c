@@ -125,6 +125,13 @@ int main(int argc, char **argv)
      * big blocks (mmap threshold) on their own. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* The same on the other threads (the temporal pass runs rules side by
+     * side, engine.h th_engine_set_threads): glibc unmaps a thread's heap as
+     * soon as it is all free, whatever the trim threshold, unless the top pad
+     * asks to keep that much: the ES|QL passes' tables were faulted in again
+     * on every pass of a helper thread. 100k events, AWS pack, --threads 2:
+     * 14.6k minor faults -> 2.0k, CPU 1.86 -> 1.65 s; peak RSS unchanged. */
+    mallopt(M_TOP_PAD, 64 << 20);
 #endif
     if (argc < 2) {
         usage(stderr);

@@ -9,25 +9,36 @@
 #include "base/sha256.h"
 #include "engine/internal.h"
 
+static void compact(th_engine *e, th_ealert *al, th_buf *b)
+{
+    if (al->text || !al->doc)
+        return;
+    b->len = 0;
+    th_json_write(b, al->doc);
+    al->text = th_xstrndup(b->data ? b->data : "", b->len);
+    al->text_len = b->len;
+    al->doc = NULL;
+    al->pub.doc = NULL;
+    if (al->instance.n && !al->inst_heap) /* suppression looks it up in later runs */
+        al->inst_heap = th_xstrndup(al->instance.p, al->instance.n);
+    al->instance = al->inst_heap ? th_str_make(al->inst_heap, strlen(al->inst_heap)) : TH_STR_NULL;
+    e->alert_bytes += b->len + 1;
+}
+
 void th_alert_compact(th_engine *e, size_t from)
 {
     th_buf b;
     th_buf_init(&b);
-    for (size_t k = from; k < e->alerts.len; k++) {
-        th_ealert *al = &e->alerts.items[k];
-        if (al->text || !al->doc)
-            continue;
-        b.len = 0;
-        th_json_write(&b, al->doc);
-        al->text = th_xstrndup(b.data ? b.data : "", b.len);
-        al->text_len = b.len;
-        al->doc = NULL;
-        al->pub.doc = NULL;
-        if (al->instance.n && !al->inst_heap) /* suppression looks it up in later runs */
-            al->inst_heap = th_xstrndup(al->instance.p, al->instance.n);
-        al->instance = al->inst_heap ? th_str_make(al->inst_heap, strlen(al->inst_heap)) : TH_STR_NULL;
-        e->alert_bytes += b.len + 1;
-    }
+    for (size_t k = from; k < e->alerts.len; k++)
+        compact(e, &e->alerts.items[k], &b);
+    th_buf_free(&b);
+}
+
+void th_alert_compact_one(th_engine *e, th_ealert *al)
+{
+    th_buf b;
+    th_buf_init(&b);
+    compact(e, al, &b);
     th_buf_free(&b);
 }
 

@@ -1,6 +1,8 @@
 /* The engine: rules in, the temporal pass driven, results out (engine.h).
  * The hot pass is in hotpass.c. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +431,233 @@ void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes)
     e->state_bytes -= bytes < e->state_bytes ? bytes : e->state_bytes;
 }
 
+void th_engine_set_threads(th_engine *e, unsigned n) { e->threads = n; }
+
+/* One rule's temporal pass, on the engine or on a view of it (below). */
+static void rule_pass(th_engine *e, size_t i, size_t nloaded)
+{
+    th_erule *r = e->rules.items[i];
+    uint64_t t0 = th_now_ns();
+    if (r->matches.len > 1)
+        qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
+    th_retain_finish(r);
+    size_t before = e->alerts.len;
+    /* the rule's temporal pass allocates in a scratch arena: its alerts are
+     * kept as JSON text once it is over (a parsed ECS document takes several
+     * times its text), and everything else it built is released */
+    th_arena kept = e->arena;
+    th_arena_init(&e->arena, 0);
+    switch (r->exec) {
+    case TH_EXEC_NEW_TERMS:
+        th_exec_new_terms(e, r);
+        break;
+    case TH_EXEC_THRESHOLD:
+        th_exec_threshold(e, r);
+        break;
+    case TH_EXEC_SEQUENCE:
+        th_exec_sequence(e, r);
+        break;
+    case TH_EXEC_ESQL:
+        if (r->on_alerts)
+            th_exec_esql_alerts(e, r);
+        else
+            th_exec_esql(e, r);
+        break;
+    case TH_EXEC_HUNT:
+        break; /* the verb reads the matched documents (th_engine_each_doc) */
+    default:
+        th_exec_query(e, r);
+        break;
+    }
+    for (size_t k = before; k < e->alerts.len; k++)
+        e->alerts.items[k].pub.rule_index = i;
+    th_alert_compact(e, before);
+    for (size_t k = 0; k < nloaded; k++) /* revived by suppression: text again */
+        if (e->alerts.items[k].doc)
+            th_alert_compact(e, k);
+    for (size_t k = 0; k < e->ncarried; k++) /* the same in a view: only its rule's */
+        if (e->carried[k].pub.rule == r->rule && e->carried[k].doc)
+            th_alert_compact_one(e, &e->carried[k]);
+    int64_t first;
+    uint64_t runs = r->exec == TH_EXEC_HUNT ? 0 : th_sched_runs(e, r, &first);
+    r->done_until = runs ? first + (int64_t)(runs - 1) * th_sched_interval(r) : r->last_run;
+    th_arena_free(&e->arena);
+    e->arena = kept;
+    r->rep.temporal_ns = th_now_ns() - t0;
+}
+
+/* ---- the rules' passes on several threads ----------------------------------
+ * Passes of different rules share nothing they write but the engine's
+ * arena, alert list, alert counters and state accounting: each runs on a
+ * view, a copy of the engine struct with those of its own (everything else
+ * it reads, documents, matches, options, the period, is not written during
+ * the passes). The views are merged in rule order, which gives the alerts
+ * the creation order (seq) that one thread gives them.
+ *
+ * State accounting: a view counts its own state from 0 and never refuses for
+ * the budget; the engine's peak is then what one thread would have seen:
+ * rule i's own peak on top of the net state of the rules before it. If that
+ * reaches max_memory_bytes, one thread would have refused something: the
+ * passes are undone and run again one after the other (possible only when
+ * no rule started with state from an earlier run, whose maps the passes
+ * extend: with such state and a budget, one thread does it all). */
+
+typedef struct rule_undo {
+    th_rule_report rep;
+    int64_t cur_run, done_until;
+} rule_undo;
+
+typedef struct finish_pool {
+    th_engine *views;     /* per rule index (pass-1 rules only) */
+    const size_t *order;  /* rule indices, largest pass first */
+    size_t n;
+    _Atomic size_t next;  /* the next entry of `order` to take */
+} finish_pool;
+
+static void *finish_worker(void *arg)
+{
+    finish_pool *fp = arg;
+    for (size_t k; (k = atomic_fetch_add(&fp->next, 1)) < fp->n;)
+        rule_pass(&fp->views[fp->order[k]], fp->order[k], 0);
+    return NULL;
+}
+
+typedef struct lpt_key {
+    size_t matches, rule;
+} lpt_key;
+
+/* More matches first (a pass's work grows with them); then rule order. */
+static int lpt_cmp(const void *x, const void *y)
+{
+    const lpt_key *a = x, *b = y;
+    if (a->matches != b->matches)
+        return a->matches > b->matches ? -1 : 1;
+    return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+/* Runs the passes of rules[0..n) (engine indices) on their views, on up to
+ * e->threads threads, the calling one included. */
+static void run_views(th_engine *e, th_engine *views, const size_t *rules, size_t n)
+{
+    lpt_key *keys = th_xmalloc(n * sizeof *keys);
+    for (size_t k = 0; k < n; k++)
+        keys[k] = (lpt_key){e->rules.items[rules[k]]->matches.len, rules[k]};
+    qsort(keys, n, sizeof *keys, lpt_cmp);
+    size_t *order = th_xmalloc(n * sizeof *order);
+    for (size_t k = 0; k < n; k++)
+        order[k] = keys[k].rule;
+    free(keys);
+    finish_pool fp = {views, order, n, 0};
+    size_t nthreads = e->threads < n ? e->threads : n;
+    pthread_t *tids = th_xcalloc(nthreads, sizeof *tids);
+    size_t started = 0;
+    for (size_t k = 1; k < nthreads; k++) /* without threads the calling one does it all */
+        if (pthread_create(&tids[started], NULL, finish_worker, &fp) == 0)
+            started++;
+    finish_worker(&fp);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(tids[k], NULL);
+    free(tids);
+    free(order);
+}
+
+/* Merges view v (rule i's pass) into the engine; false when one thread
+ * would have reached the memory budget in it. */
+static bool view_merge(th_engine *e, th_engine *v)
+{
+    bool fits = true;
+    if (v->retained_peak) { /* it charged state: its peak, over the rules before it */
+        uint64_t peak = v->retained_peak + e->state_bytes;
+        fits = !e->o.max_memory_bytes || peak <= e->o.max_memory_bytes;
+        if (peak > e->retained_peak)
+            e->retained_peak = peak;
+    }
+    e->state_bytes += v->state_bytes;
+    e->alert_bytes += v->alert_bytes;
+    for (size_t k = 0; k < v->alerts.len; k++) {
+        v->alerts.items[k].seq = e->seq++;
+        TH_VEC_PUSH(&e->alerts, v->alerts.items[k]);
+    }
+    TH_VEC_FREE(&v->alerts);
+    return fits;
+}
+
+/* The pass-1 rules' passes on several threads (see above); false, with
+ * nothing done, when one thread must do them. */
+static bool finish_parallel(th_engine *e, size_t nloaded)
+{
+    if (e->threads < 2 || e->trace)
+        return false;
+    bool undoable = nloaded == 0;
+    size_t n = 0;
+    size_t *rules = th_xmalloc((e->rules.len ? e->rules.len : 1) * sizeof *rules);
+    for (size_t i = 0; i < e->rules.len; i++) {
+        const th_erule *r = e->rules.items[i];
+        undoable &= !r->loaded;
+        if (!r->rep.skipped && !r->on_alerts)
+            rules[n++] = i;
+    }
+    if (n < 2 || (e->o.max_memory_bytes && !undoable)) {
+        free(rules);
+        return false;
+    }
+    th_engine *views = th_xcalloc(e->rules.len, sizeof *views);
+    rule_undo *undo = th_xmalloc(e->rules.len * sizeof *undo);
+    for (size_t k = 0; k < n; k++) {
+        th_erule *r = e->rules.items[rules[k]];
+        undo[rules[k]] = (rule_undo){r->rep, r->cur_run, r->done_until};
+        th_engine *v = &views[rules[k]];
+        *v = *e;
+        th_arena_init(&v->arena, 0);
+        memset(&v->alerts, 0, sizeof v->alerts);
+        v->seq = 0;
+        v->alert_bytes = 0;
+        v->state_bytes = 0;
+        v->retained_peak = 0;
+        v->o.max_memory_bytes = 0; /* checked by view_merge */
+        v->carried = e->alerts.items;
+        v->ncarried = nloaded;
+    }
+    run_views(e, views, rules, n);
+    uint64_t state0 = e->state_bytes, peak0 = e->retained_peak, seq0 = e->seq, bytes0 = e->alert_bytes;
+    size_t alerts0 = e->alerts.len;
+    bool fits = true;
+    for (size_t k = 0; k < n; k++) {
+        fits &= view_merge(e, &views[rules[k]]);
+        th_arena_free(&views[rules[k]].arena);
+    }
+    if (!fits) { /* undone: one thread runs them again, with the budget */
+        for (size_t k = alerts0; k < e->alerts.len; k++) {
+            free(e->alerts.items[k].text);
+            free(e->alerts.items[k].inst_heap);
+        }
+        e->alerts.len = alerts0;
+        e->state_bytes = state0;
+        e->retained_peak = peak0;
+        e->seq = seq0;
+        e->alert_bytes = bytes0;
+        for (size_t k = 0; k < n; k++) {
+            th_erule *r = e->rules.items[rules[k]];
+            th_map_free(&r->ids); /* none were loaded (undoable) */
+            th_map_init(&r->ids);
+            th_arena_free(&r->ids_arena);
+            th_arena_init(&r->ids_arena, 0);
+            th_map_free(&r->supp_hist);
+            th_map_init(&r->supp_hist);
+            r->thr_hist.len = 0;
+            free(r->esql_docs);
+            r->esql_docs = NULL;
+            r->rep = undo[rules[k]].rep;
+            r->cur_run = undo[rules[k]].cur_run;
+            r->done_until = undo[rules[k]].done_until;
+        }
+    }
+    free(undo);
+    free(views);
+    free(rules);
+    return fits;
+}
+
 void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
 {
     if (e->finished)
@@ -451,55 +680,16 @@ void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx)
     size_t nloaded = 0; /* alerts carried over from an earlier run come first */
     while (nloaded < e->alerts.len && e->alerts.items[nloaded].loaded)
         nloaded++;
-    for (size_t pass = 0; pass < 2; pass++)
+    bool done = finish_parallel(e, nloaded); /* the rules over events */
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
-        if (r->rep.skipped || r->on_alerts != (pass == 1))
-            continue; /* rules over alerts run last, over everything the others raised */
-        uint64_t t0 = th_now_ns();
-        if (r->matches.len > 1)
-            qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
-        th_retain_finish(r);
-        size_t before = e->alerts.len;
-        /* the rule's temporal pass allocates in a scratch arena: its alerts are
-         * kept as JSON text once it is over (a parsed ECS document takes several
-         * times its text), and everything else it built is released */
-        th_arena kept = e->arena;
-        th_arena_init(&e->arena, 0);
-        switch (r->exec) {
-        case TH_EXEC_NEW_TERMS:
-            th_exec_new_terms(e, r);
-            break;
-        case TH_EXEC_THRESHOLD:
-            th_exec_threshold(e, r);
-            break;
-        case TH_EXEC_SEQUENCE:
-            th_exec_sequence(e, r);
-            break;
-        case TH_EXEC_ESQL:
-            if (r->on_alerts)
-                th_exec_esql_alerts(e, r);
-            else
-                th_exec_esql(e, r);
-            break;
-        case TH_EXEC_HUNT:
-            break; /* the verb reads the matched documents (th_engine_each_doc) */
-        default:
-            th_exec_query(e, r);
-            break;
-        }
-        for (size_t k = before; k < e->alerts.len; k++)
-            e->alerts.items[k].pub.rule_index = i;
-        th_alert_compact(e, before);
-        for (size_t k = 0; k < nloaded; k++) /* revived by suppression: text again */
-            if (e->alerts.items[k].doc)
-                th_alert_compact(e, k);
-        int64_t first;
-        uint64_t runs = r->exec == TH_EXEC_HUNT ? 0 : th_sched_runs(e, r, &first);
-        r->done_until = runs ? first + (int64_t)(runs - 1) * th_sched_interval(r) : r->last_run;
-        th_arena_free(&e->arena);
-        e->arena = kept;
-        r->rep.temporal_ns = th_now_ns() - t0;
+        if (!r->rep.skipped && !r->on_alerts && !done)
+            rule_pass(e, i, nloaded);
+    }
+    for (size_t i = 0; i < e->rules.len; i++) {
+        th_erule *r = e->rules.items[i];
+        if (!r->rep.skipped && r->on_alerts) /* last, over everything the others raised */
+            rule_pass(e, i, nloaded);
     }
     if (e->alerts.len > 1)
         qsort(e->alerts.items, e->alerts.len, sizeof(th_ealert), alert_cmp);

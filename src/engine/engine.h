@@ -295,6 +295,17 @@ void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);
 
 
 
+/* Threads for the temporal pass (th_pipeline_run sets its own count; 0 or 1:
+ * the calling thread alone). With more, the rules' passes run side by side,
+ * the largest first, and their alerts are merged in rule order: the result
+ * is the same for every count. The rules over alerts run afterwards, one
+ * after the other. What reaches the memory budget (max_memory_bytes)
+ * depends on the order in which the rules kept state: when one thread would
+ * have reached it during the passes, they are done again on the calling
+ * thread. With a trace, or with a budget and state loaded from an earlier
+ * run (which the passes extend, so they cannot be undone), they run there
+ * from the start. */
+void th_engine_set_threads(th_engine *e, unsigned n);
 /* Temporal pass: replays every rule's schedule and emits the alerts in
  * (run time, rule index, creation order) order. Call once. */
 void th_engine_finish(th_engine *e, th_alert_fn sink, void *ctx);

@@ -177,6 +177,13 @@ struct th_engine {
     const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
+    unsigned threads;      /* th_engine_set_threads: threads for the temporal pass */
+    /* In a temporal pass's view of the engine (engine.c, several threads):
+     * the alerts loaded from an earlier run, which stay in the engine's own
+     * list; suppression looks in them for the rule's open alerts after its
+     * own (th_supp_find_open). NULL in the engine itself. */
+    th_ealert *carried;
+    size_t ncarried;
 };
 
 /* ---- hotpass.c / engine.c ---------------------------------------------- */
@@ -249,6 +256,8 @@ th_trace_run *th_trace_entry(th_engine *e, const th_erule *r, const th_match *m,
  * arena that built them can be released; th_engine_finish parses them back
  * one at a time for the sink. */
 void th_alert_compact(th_engine *e, size_t from);
+/* The same for one alert (a loaded one that suppression revived). */
+void th_alert_compact_one(th_engine *e, th_ealert *al);
 /* Parses a stored doc into the engine arena. */
 th_jval *th_alert_source(th_engine *e, const th_edoc *d);
 /* Turns `src` (a source doc or synthetic bucket doc, modified in place) into an

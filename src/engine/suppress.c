@@ -72,16 +72,25 @@ static th_jval *iso(th_arena *a, int64_t ms)
     return th_jnew_strcopy(a, th_str_c(buf));
 }
 
+/* The newest of al[0..n) that is rule r's with instance inst, created at or
+ * after `since`, or NULL. */
+static th_ealert *newest_open(th_ealert *al, size_t n, const th_erule *r, th_str inst, int64_t since)
+{
+    for (size_t i = n; i-- > 0;)
+        if (al[i].pub.rule == r->rule && th_str_eq(al[i].instance, inst) && al[i].pub.time_ms >= since)
+            return &al[i];
+    return NULL;
+}
+
 th_ealert *th_supp_find_open(th_engine *e, const th_erule *r, th_str inst, int64_t since)
 {
-    for (size_t i = e->alerts.len; i-- > 0;) {
-        th_ealert *a = &e->alerts.items[i];
-        if (a->pub.rule == r->rule && th_str_eq(a->instance, inst) && a->pub.time_ms >= since) {
-            th_alert_revive(e, a); /* an alert of an earlier run, kept as text */
-            return a->doc ? a : NULL;
-        }
-    }
-    return NULL;
+    th_ealert *a = newest_open(e->alerts.items, e->alerts.len, r, inst, since);
+    if (!a) /* a view's alerts are the rule's own: the loaded ones are apart (engine.c) */
+        a = newest_open(e->carried, e->ncarried, r, inst, since);
+    if (!a)
+        return NULL;
+    th_alert_revive(e, a); /* an alert of an earlier run, kept as text */
+    return a->doc ? a : NULL;
 }
 
 void th_supp_set(th_engine *e, th_ealert *al, int64_t start, int64_t t)

@@ -514,7 +514,8 @@ static th_jval *materialise(void *ctx, th_arena *a, th_str raw)
     char *text = th_arena_strndup(a, b.data ? b.data : "", b.len);
     th_jval *v = th_json_parse(a, text, b.len, &err);
     th_buf_free(&b);
-    p->prof.mapped_full++;
+    /* the engines' temporal passes call this on several threads */
+    __atomic_fetch_add(&p->prof.mapped_full, 1, __ATOMIC_RELAXED);
     return th_jis(v, TH_JOBJ) ? v : NULL;
 }
 
@@ -1006,6 +1007,8 @@ void th_pipeline_run(th_pipeline *p, th_input *in)
         return;
     levels lv;
     plan(p, &lv);
+    for (size_t i = 0; i < p->nengines; i++) /* th_engine_finish, called by the verb */
+        th_engine_set_threads(p->engines[i], p->threads);
     if (p->threads <= 1)
         run_serial(p, &lv, in);
     else

@@ -19,7 +19,9 @@
  *
  * Threads: with threads > 1, workers parse, map and evaluate batches of
  * records while the calling thread reads input and commits finished batches
- * in input order, so results are byte-identical for every thread count.
+ * in input order, so results are byte-identical for every thread count. The
+ * engines' temporal pass gets the same number of threads
+ * (th_engine_set_threads), for the verb's th_engine_finish.
  *
  * Ownership: borrows the engines, input, mapper options and diags; owns the
  * mapper it creates (th_pipeline_free). Not reentrant; one run per object. */

@@ -675,7 +675,11 @@ bool th_esql_grok(erun *r, etab *t, const cmd *c)
     ev **cols = TH_ANEWN(r->a, ev *, c->nout ? c->nout : 1);
     for (size_t k = 0; k < c->nout; k++)
         cols[k] = TH_ANEWN(r->a, ev, t->nrows ? t->nrows : 1);
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
+    /* not _from_pattern: that allocates from the query's arena, which the
+     * temporal passes of other rules may be using on other threads */
+    uint32_t ncap = 0;
+    pcre2_pattern_info(c->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+    pcre2_match_data *md = pcre2_match_data_create(ncap + 1, NULL);
     for (size_t row = 0; row < t->nrows; row++) {
         ev v = t->cols[in][row];
         if (v.n != 1 || (v.t != EV_KW && v.t != EV_IP)) {

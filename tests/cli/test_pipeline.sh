@@ -42,6 +42,60 @@ for data in "$TMP/s3/AWSLogs" "$TMP/ev.ndjson"; do
     nok "$name: match output byte-identical to --no-lazy" "$(cmp "$TMP/m0.ndjson" "$TMP/m1.ndjson" 2>&1)"
   fi
 done
+# The temporal pass on several threads (th_engine_set_threads): the rules'
+# passes run side by side, largest first, their alerts merged in rule order,
+# and the rule over the alerts (ES|QL FROM .alerts-security.*) runs last over
+# all of them. Alerts, the JSON summary and the state file are those of one
+# thread: in a fresh run, in a run that continues saved state, and with a
+# memory budget that the temporal pass reaches (one thread then redoes it).
+strip() { sed -E 's/"seconds": *[0-9.e+-]+//g' "$1"; }
+# a state file's contents but the wall-clock times of its creation and last run (every
+# record, blobs included, where the sqlite3 shell is installed)
+state_of() {
+  "$TH" state show "$1" | tail -n +2 # its first line names the file
+  if command -v sqlite3 >/dev/null; then sqlite3 "$1" .dump | grep -v "'last_run_at'\|'created'"; fi
+}
+mkdir -p "$TMP/tp"
+for t in 1 2 3 8; do
+  "$TH" run --rules "$rules" --data "$TMP/s3/AWSLogs" --threads "$t" >"$TMP/tp/a$t.ndjson" 2>/dev/null
+  "$TH" run --rules "$rules" --data "$TMP/s3/AWSLogs" --threads "$t" --format json >"$TMP/tp/s$t.json" 2>/dev/null
+  "$TH" run --rules "$rules" --data "$TMP/s3/AWSLogs" --threads "$t" --max-memory 1 --format json >"$TMP/tp/m$t.json" 2>/dev/null
+  # day 1 lands, then day 2 (the state keeps the objects' paths: one place for every t)
+  rm -rf "$TMP/tp/land" && mkdir -p "$TMP/tp/land"
+  cp -r "$TMP/s3/AWSLogs" "$TMP/tp/land/"
+  find "$TMP/tp/land" -type f ! -path '*/2026/10/01/*' -delete
+  "$TH" run --rules "$rules" --data "$TMP/tp/land" --threads "$t" --state "$TMP/tp/st$t.db" >"$TMP/tp/d1-$t.ndjson" 2>/dev/null
+  cp -r "$TMP/s3/AWSLogs" "$TMP/tp/land/"
+  "$TH" run --rules "$rules" --data "$TMP/tp/land" --threads "$t" --state "$TMP/tp/st$t.db" --final >"$TMP/tp/d2-$t.ndjson" 2>/dev/null
+done
+n=$(grep -c '"kibana.alert.rule.rule_id":"98cfaa44-83f0-4aba-90c4-363fb9d51a75"' "$TMP/tp/a1.ndjson")
+if [ "$n" -gt 0 ] && grep -q '"kibana.alert.rule.type":"new_terms"' "$TMP/tp/a1.ndjson" &&
+   grep -q '"kibana.alert.rule.type":"eql"' "$TMP/tp/a1.ndjson"; then
+  ok "temporal pass: the pack's alerts include every kind and the rule over alerts ($n)"
+else
+  nok "temporal pass: the pack's alerts include every kind and the rule over alerts" "$n"
+fi
+if grep -q 'BUDGET REACHED\|"budget_reached":true' "$TMP/tp/m1.json" || "$TH" run --rules "$rules" --data "$TMP/s3/AWSLogs" --threads 1 --max-memory 1 --format summary 2>&1 >/dev/null | grep -q 'BUDGET REACHED'; then
+  ok "temporal pass: --max-memory 1 reaches the budget"
+else
+  nok "temporal pass: --max-memory 1 reaches the budget"
+fi
+for t in 2 3 8; do
+  if cmp -s "$TMP/tp/a1.ndjson" "$TMP/tp/a$t.ndjson" && [ "$(strip "$TMP/tp/s1.json")" = "$(strip "$TMP/tp/s$t.json")" ] &&
+     [ "$(strip "$TMP/tp/m1.json")" = "$(strip "$TMP/tp/m$t.json")" ]; then
+    ok "temporal pass, $t threads: alerts and summary (also with the budget reached) those of one thread"
+  else
+    nok "temporal pass, $t threads: alerts and summary (also with the budget reached) those of one thread" \
+      "$(cmp "$TMP/tp/a1.ndjson" "$TMP/tp/a$t.ndjson" 2>&1; diff <(strip "$TMP/tp/s1.json") <(strip "$TMP/tp/s$t.json") | head -4; diff <(strip "$TMP/tp/m1.json") <(strip "$TMP/tp/m$t.json") | head -4)"
+  fi
+  if cmp -s "$TMP/tp/d1-1.ndjson" "$TMP/tp/d1-$t.ndjson" && cmp -s "$TMP/tp/d2-1.ndjson" "$TMP/tp/d2-$t.ndjson" &&
+     [ "$(state_of "$TMP/tp/st1.db")" = "$(state_of "$TMP/tp/st$t.db")" ] && [ -s "$TMP/tp/d2-1.ndjson" ]; then
+    ok "temporal pass, $t threads: --state runs: alerts of each run and the state file those of one thread"
+  else
+    nok "temporal pass, $t threads: --state runs: alerts of each run and the state file those of one thread" \
+      "$(cmp "$TMP/tp/d1-1.ndjson" "$TMP/tp/d1-$t.ndjson" 2>&1; cmp "$TMP/tp/d2-1.ndjson" "$TMP/tp/d2-$t.ndjson" 2>&1; diff <(state_of "$TMP/tp/st1.db") <(state_of "$TMP/tp/st$t.db") | head -4)"
+  fi
+done
 expect_rc "run --profile works" 1 "$TH" run --rules "$rules" --data "$TMP/ev.ndjson" --profile --format summary
 expect_grep "profile names the stages" 'profile \(stages, CPU ms' "$TMP/err"
 expect_grep "profile names the mapping levels" 'ruled out before mapping' "$TMP/err"

@@ -367,6 +367,62 @@ static void suppression_window_carried(void **state)
     fx_free(&b);
 }
 
+/* The same with two rules and the temporal pass on three threads
+ * (th_engine_set_threads): each rule's pass finds and updates its own alert
+ * of the earlier run among the loaded ones; the alerts are those of one
+ * thread, byte for byte. */
+static void continued_on_threads(th_rule *r, unsigned threads, th_buf *out)
+{
+    fx a;
+    incremental(&a, TH_TIME_NONE, 0, false);
+    th_engine_add_rule(a.e, &r[0], stub_match, &all, NULL, 0, NULL);
+    th_engine_add_rule(a.e, &r[1], stub_match, &all, NULL, 0, NULL);
+    supp_first(&a);
+    fx_finish(&a);
+    saved s;
+    save(&a, &s);
+    assert_int_equal(s.nalerts, 4);
+    fx b;
+    incremental(&b, th_engine_watermark(a.e), 4, true);
+    th_engine_add_rule(b.e, &r[0], stub_match, &all, NULL, 0, NULL);
+    th_engine_add_rule(b.e, &r[1], stub_match, &all, NULL, 0, NULL);
+    th_engine_set_threads(b.e, threads);
+    load(&b, &s, 2);
+    fx_ev(&b, "a4", 8, 8, "\"source\":{\"ip\":\"10.0.0.1\"}");
+    fx_finish(&b);
+    assert_int_equal(b.nalerts, 2); /* each rule's 10.0.0.1 alert, updated */
+    for (size_t i = 0; i < b.nalerts; i++) {
+        assert_int_equal(fx_int(&b, i, "kibana.alert.suppression.docs_count"), 3);
+        th_json_write(out, b.alerts[i]);
+        th_buf_putc(out, '\n');
+    }
+    th_arena_free(&s.a);
+    fx_free(&a);
+    fx_free(&b);
+}
+
+static void suppression_window_carried_threads(void **state)
+{
+    (void)state;
+    th_rule r[2];
+    for (size_t i = 0; i < 2; i++) {
+        fx_rule(&r[i], TH_RULE_QUERY, i ? "E" : "D", 6, 5, 100);
+        r[i].has_suppression = true;
+        r[i].suppression_group_by.items = supp_group;
+        r[i].suppression_group_by.len = 1;
+        r[i].suppression_duration_ms = 30 * 60000;
+        r[i].missing_fields_strategy = "suppress";
+    }
+    th_buf one, three;
+    th_buf_init(&one);
+    th_buf_init(&three);
+    continued_on_threads(r, 1, &one);
+    continued_on_threads(r, 3, &three);
+    assert_true(one.len == three.len && memcmp(one.data, three.data, one.len) == 0);
+    th_buf_free(&one);
+    th_buf_free(&three);
+}
+
 /* ---- a blob that is not one th_engine_save wrote is refused --------------- */
 
 static void bad_blob_refused(void **state)
@@ -407,6 +463,7 @@ int main(void)
         cmocka_unit_test(query_ids_and_window_carried),
         cmocka_unit_test(new_terms_history_carried),
         cmocka_unit_test(suppression_window_carried),
+        cmocka_unit_test(suppression_window_carried_threads),
         cmocka_unit_test(bad_blob_refused),
         cmocka_unit_test(cap_trims_oldest),
     };
