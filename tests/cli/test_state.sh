@@ -267,12 +267,12 @@ i=0; hbad=0
 for h in $hours; do
   i=$((i + 1)); hd=$(printf %04d $i)
   cp -rl "$TMP/hrep/$hd/AWSLogs" "$TMP/hland/"
-  "$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" -o "$TMP/hour$hd.ndjson" --quiet 2>/dev/null
-  [ $? -le 1 ] || hbad=$((hbad + 1))
+  "$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" -o "$TMP/hour$hd.ndjson" --quiet 2>"$TMP/herr"
+  hrc=$?; [ $hrc -le 1 ] || { hbad=$((hbad + 1)); echo "hour $hd exit $hrc: $(tail -2 "$TMP/herr")" >> "$TMP/hbad.log"; }
 done
 "$TH" run --rules "$RULES" --data "$TMP/hland/AWSLogs" --state "$TMP/hstate.db" --final -o "$TMP/hourz.ndjson" --quiet 2>/dev/null
 cat "$TMP"/hour*.ndjson > "$TMP/hdaily.ndjson"
-if [ $hbad -eq 0 ] && [ -s "$TMP/hreplay.ndjson" ]; then ok "state: $i hourly runs ran ($(wc -l < "$TMP/hreplay.ndjson") alerts in the replay)"; else nok "state: $i hourly runs ran" "$hbad failed"; fi
+if [ $hbad -eq 0 ] && [ -s "$TMP/hreplay.ndjson" ]; then ok "state: $i hourly runs ran ($(wc -l < "$TMP/hreplay.ndjson") alerts in the replay)"; else nok "state: $i hourly runs ran" "$hbad failed: $(head -5 "$TMP/hbad.log" 2>/dev/null | tr "\n" " ")"; fi
 if upd_reduce "$TMP/hdaily.ndjson" | cmp -s "$TMP/hreplay.ndjson" -; then ok "state: $i hourly runs + --final give byte-identical alerts to one replay ($(cat "$TMP/upd.n") suppression updates)"
 else nok "state: $i hourly runs + --final give byte-identical alerts to one replay" "$(wc -l < "$TMP/hreplay.ndjson") vs $(wc -l < "$TMP/hdaily.ndjson")" \
   "$(diff <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hreplay.ndjson") <(jq -c '[."kibana.alert.rule.name", ."@timestamp"]' "$TMP/hdaily.ndjson") | head -20)"; fi
