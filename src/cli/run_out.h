@@ -67,7 +67,7 @@ typedef struct th_run_summary {
     size_t exceptions;
     const th_mapper *mapper;  /* NULL when no raw CloudTrail was read */
     const th_pipeline *pipe;  /* stage profile and mapping levels (--profile) */
-    double temporal_s;        /* th_engine_finish */
+    double temporal_s;        /* th_engine_finish: CPU seconds, all threads */
     uint64_t max_memory;      /* the --max-memory budget in bytes (0: none) */
 } th_run_summary;
 
