@@ -584,24 +584,6 @@ bool th_jcur_str(th_jcur c, th_arena *a, th_str *out)
     return decode_node(c.s, t, a, false, out, NULL);
 }
 
-void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
-                           void *ctx)
-{
-    const th_jscan *s = obj.s;
-    const jnode *t = s->tape;
-    if (s->p[t[obj.i].pos] != '{')
-        return;
-    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
-        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
-        if (rn < 2)
-            continue;
-        uint32_t n = rn - 2;
-        if (n < 64 ? !(lens >> n & 1) : !long_keys)
-            continue;
-        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, n), (th_jcur){s, k + 1});
-    }
-}
-
 void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx)
 {
     const th_jscan *s = obj.s;
@@ -616,6 +598,120 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
         if (!(first[b >> 6] >> (b & 63) & 1))
             continue;
         fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, rn - 2), (th_jcur){s, k + 1});
+    }
+}
+
+/* ---- key sets ---------------------------------------------------------- */
+
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load4(const unsigned char *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* A word of the key k[0..n) that differs between distinct keys of up to 16
+ * bytes (every byte is in it: two overlapping loads from each end), read
+ * within the key's bytes only. */
+static inline uint64_t key_word(const unsigned char *k, size_t n)
+{
+    if (n >= 8)
+        return load8(k) ^ (load8(k + n - 8) * 0x9E3779B97F4A7C15ull);
+    if (n >= 4)
+        return load4(k) | (uint64_t)load4(k + n - 4) << 32;
+    return n ? (uint64_t)k[0] | (uint64_t)k[n >> 1] << 8 | (uint64_t)k[n - 1] << 16 : 0;
+}
+
+static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t n)
+{
+    _Static_assert(TH_JKEYS_BUCKETS == 128, "the top 7 bits of the product");
+    return (unsigned)(((key_word(k, n) + n) * seed) >> 57);
+}
+
+/* Equality of two keys of n bytes, without a call for the common lengths. */
+static inline bool raw_key_eq(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    if (load8(a) != load8(b) || load8(a + n - 8) != load8(b + n - 8))
+        return false;
+    return n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0;
+}
+
+bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_t *len,
+                    const int *id)
+{
+    memset(ks, 0, sizeof *ks);
+    memset(ks->bucket, -1, sizeof ks->bucket);
+    if (n > TH_JKEYS_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        ks->name[i] = name[i];
+        ks->len[i] = (uint32_t)len[i];
+        ks->id[i] = id[i];
+        if (len[i] < 64)
+            ks->lens |= 1ull << len[i];
+        else
+            ks->long_keys = true;
+    }
+    /* odd multipliers from a fixed sequence until no two keys share a bucket
+     * (with 32 keys in 128 buckets about one try in 60 succeeds) */
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int tries = 0; tries < 100000; tries++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t seed = x | 1;
+        int8_t b[TH_JKEYS_BUCKETS];
+        memset(b, -1, sizeof b);
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i]);
+            if (b[h] >= 0)
+                break;
+            b[h] = (int8_t)i;
+        }
+        if (i == n) {
+            ks->seed = seed;
+            memcpy(ks->bucket, b, sizeof b);
+            return true;
+        }
+    }
+    return false;
+}
+
+void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    const unsigned char *p = s->p;
+    if (p[t[obj.i].pos] != '{')
+        return;
+    const uint64_t lens = ks->lens, seed = ks->seed;
+    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = t[k + 1].next) {
+        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
+        if (rn < 2)
+            continue;
+        uint32_t n = rn - 2;
+        if (n < 64 ? !(lens >> n & 1) : !ks->long_keys)
+            continue;
+        const unsigned char *key = p + t[k].pos + 1;
+        int i = ks->bucket[key_bucket(seed, key, n)];
+        if (i < 0 || ks->len[i] != n || !raw_key_eq((const unsigned char *)ks->name[i], key, n))
+            continue;
+        found[ks->id[i]] = (th_jcur){s, k + 1};
+        have[ks->id[i]] = true;
     }
 }
 
