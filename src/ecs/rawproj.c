@@ -604,6 +604,7 @@ th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *ra
 #define SLOT_CONST (NTABLE + NCOMPUTED)
 #define SLOT_TREE (SLOT_CONST + NCONST)
 _Static_assert(SLOT_TREE + NTREES == TH_ECS_NSLOTS, "TH_ECS_NSLOTS: table, computed, constants, trees");
+_Static_assert(TH_ECS_NSLOTS <= 32, "th_ecs_slots.used has a bit per slot");
 _Static_assert(MAX_SEG == TH_ECS_MAX_SEG, "th_ecs_slots holds a cursor per segment");
 #define SLOT_SOURCE_IP 6
 #define SLOT_AS_NUMBER SLOT_COMPUTED
@@ -680,7 +681,11 @@ static bool slot_strings(th_ecs_slots *s, th_jcur c)
 }
 
 static void slot_begin(th_ecs_slots *s, size_t i) { s->off[i] = s->len; }
-static void slot_end(th_ecs_slots *s, size_t i) { s->slot[i].n = s->len - s->off[i]; }
+static void slot_end(th_ecs_slots *s, size_t i)
+{
+    s->slot[i].n = s->len - s->off[i];
+    s->used |= 1u << i;
+}
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
  * when keys may be escaped), as th_ecs_project_only adds it. */
@@ -710,8 +715,10 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 /* The values of the slots point into buf once it stops growing. */
 static void slots_publish(th_ecs_slots *s)
 {
-    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
+    for (uint32_t u = s->used; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
         s->slot[i].vals = s->slot[i].n ? s->buf + s->off[i] : NULL;
+    }
 }
 
 /* The members of obj under segment `parent` (walk's first step only). */
@@ -738,8 +745,11 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
     *timed = false;
-    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
-        s->slot[i].n = 0;
+    for (uint32_t u = s->used; u; u &= u - 1) { /* the others are empty already */
+        int i = __builtin_ctz(u);
+        s->slot[i] = (th_qslot){NULL, 0};
+    }
+    s->used = 0;
     s->len = 0;
     s->m = m;
     s->a = a;
