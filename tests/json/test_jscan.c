@@ -742,7 +742,7 @@ static void members_by_key_set(void **state)
 static void key_sets_build(void **state)
 {
     (void)state;
-    char names[TH_JKEYS_MAX + 1][8];
+    char names[TH_JKEYS_MAX + 1][16];
     const char *name[TH_JKEYS_MAX + 1];
     size_t len[TH_JKEYS_MAX + 1];
     int id[TH_JKEYS_MAX + 1];
@@ -768,7 +768,7 @@ static void key_sets_build(void **state)
     for (int i = 0; i <= TH_JKEYS_MAX; i++) {
         assert_int_equal(have[i], i < TH_JKEYS_MAX);
         if (i < TH_JKEYS_MAX) {
-            char want[8];
+            char want[16];
             snprintf(want, sizeof want, "%d", i);
             th_str v = th_jcur_raw(found[i]);
             assert_int_equal(v.n, strlen(want));
