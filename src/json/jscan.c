@@ -520,8 +520,11 @@ static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t kl
 
 /* The tape index past the value at v and its subtree (t[v].next). Most values
  * are scalars, whose subtree ends right after them: a branch the CPU predicts
- * lets the loads of the next member or item start before `next` is read,
- * where walking from one to the next would otherwise be a chain of loads. */
+ * lets the loads of the next member start before `next` is read, where
+ * walking from one to the next would otherwise be a chain of loads. For the
+ * member walks that look for keys (mostly over a record's root); the
+ * iterators that build documents keep the load (nested values are containers
+ * more often: the DOM build of b100k took about 4% longer with the branch). */
 static inline uint32_t skip_value(const jnode *t, uint32_t v)
 {
     uint32_t next = t[v].next, after = v + 1;
@@ -747,10 +750,10 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val)
         if (key)
             *key = (th_jcur){it->s, it->k};
         *val = (th_jcur){it->s, it->k + 1};
-        it->k = skip_value(t, it->k + 1);
+        it->k = t[it->k + 1].next;
     } else {
         *val = (th_jcur){it->s, it->k};
-        it->k = skip_value(t, it->k);
+        it->k = t[it->k].next;
     }
     return true;
 }
