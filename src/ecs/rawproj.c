@@ -242,15 +242,11 @@ typedef struct plan {
     seg segs[MAX_SEG];
     int nsegs;
     int slot_of[NTABLE][4]; /* table field, path -> segment ending it */
-    /* per parent (index + 1; 0 is the root): its child segments, and a mask of
-     * their key lengths (< 64) that rules most members out with one test */
+    /* per parent (index + 1; 0 is the root): its child segments, and their
+     * keys compiled for th_jcur_members_find (the ids are the segments) */
     int kids[MAX_SEG + 1][MAX_SEG];
     int nkids[MAX_SEG + 1];
-    uint64_t lens[MAX_SEG + 1];
-    bool long_keys[MAX_SEG + 1]; /* a child key of 64 bytes or more */
-    /* the child segments sorted by key length (64: any longer); those of
-     * length L are kids[p][by_len[p][L] .. by_len[p][L + 1]) */
-    uint8_t by_len[MAX_SEG + 1][66];
+    th_jkeys keys[MAX_SEG + 1];
     /* the document's objects: their key and parent (-1: the root), in the order
      * th_jobj_set_path would create them */
     th_str obj_key[MAX_OBJ];
@@ -291,10 +287,6 @@ static int seg_add(plan *pl, int parent, const char *name, size_t len)
     pl->segs[pl->nsegs] = (seg){name, len, parent, -1};
     int k = parent + 1;
     pl->kids[k][pl->nkids[k]++] = pl->nsegs;
-    if (len < 64)
-        pl->lens[k] |= 1ull << len;
-    else
-        pl->long_keys[k] = true;
     return pl->nsegs++;
 }
 
@@ -356,20 +348,14 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     for (size_t i = 0; i < NTIMEKEYS; i++)
         pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
     for (int p = 0; p <= MAX_SEG; p++) {
-        int *k = pl->kids[p], n = pl->nkids[p];
-#define KEYLEN(x) (pl->segs[x].len < 64 ? pl->segs[x].len : 64)
-        for (int i = 1; i < n; i++) { /* insertion sort, by length */
-            int x = k[i], j = i;
-            for (; j > 0 && KEYLEN(k[j - 1]) > KEYLEN(x); j--)
-                k[j] = k[j - 1];
-            k[j] = x;
+        const char *name[MAX_SEG];
+        size_t len[MAX_SEG];
+        for (int j = 0; j < pl->nkids[p]; j++) {
+            name[j] = pl->segs[pl->kids[p][j]].name;
+            len[j] = pl->segs[pl->kids[p][j]].len;
         }
-        for (size_t len = 0, i = 0; len <= 65; len++) {
-            while ((int)i < n && KEYLEN(k[i]) < len)
-                i++;
-            pl->by_len[p][len] = (uint8_t)i;
-        }
-#undef KEYLEN
+        if (!th_jkeys_build(&pl->keys[p], (size_t)pl->nkids[p], name, len, pl->kids[p]))
+            abort(); /* more keys under one object than a key set holds: a build-time mistake */
     }
 }
 
@@ -382,59 +368,13 @@ static void plan_build(void)
 }
 
 /* Records, for every segment under `parent` found among obj's members, the
- * member's value (the last one wins), then descends into the objects found. */
-typedef struct walk_ctx {
-    const plan *pl;
-    const int *kids;
-    const uint8_t *by_len;
-    th_jcur *found;
-    bool *have;
-} walk_ctx;
-
-/* Equality of two keys of n bytes, without a call for the common lengths:
- * two overlapping 8-byte loads from each end when n >= 8 (both buffers hold
- * n bytes), then the middle of longer keys. */
-static inline uint64_t load8(const char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline bool key_eq(const char *a, const char *b, size_t n)
-{
-    if (n < 8) {
-        for (size_t i = 0; i < n; i++)
-            if (a[i] != b[i])
-                return false;
-        return true;
-    }
-    if (load8(a) != load8(b) || load8(a + n - 8) != load8(b + n - 8))
-        return false;
-    return n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0;
-}
-
-/* A member whose key has the length of some segment under the object. */
-static void walk_member(void *ctx, th_str k, th_jcur val)
-{
-    const walk_ctx *w = ctx; /* no escapes in keys (checked by the caller) */
-    size_t len = k.n < 64 ? k.n : 64;
-    for (int j = w->by_len[len]; j < w->by_len[len + 1]; j++) {
-        const seg *sg = &w->pl->segs[w->kids[j]];
-        if (sg->len == k.n && key_eq(sg->name, k.p, k.n)) {
-            w->found[w->kids[j]] = val;
-            w->have[w->kids[j]] = true;
-        }
-    }
-}
-
+ * member's value (the last one wins), then descends into the objects found.
+ * No escapes in keys (checked by the caller): raw keys are compared. */
 static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *have)
 {
     const int *kids = pl->kids[parent + 1];
     int nkids = pl->nkids[parent + 1];
-    walk_ctx w = {pl, kids, pl->by_len[parent + 1], found, have};
-    /* no key of a segment's length here: most members, skipped in the scanner's loop */
-    th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
+    th_jcur_members_find(obj, &pl->keys[parent + 1], found, have);
     for (int j = 0; j < nkids; j++)
         if (have[kids[j]] && pl->nkids[kids[j] + 1] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
             walk(pl, found[kids[j]], kids[j], found, have);
@@ -664,6 +604,7 @@ th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *ra
 #define SLOT_CONST (NTABLE + NCOMPUTED)
 #define SLOT_TREE (SLOT_CONST + NCONST)
 _Static_assert(SLOT_TREE + NTREES == TH_ECS_NSLOTS, "TH_ECS_NSLOTS: table, computed, constants, trees");
+_Static_assert(TH_ECS_NSLOTS <= 32, "th_ecs_slots.used has a bit per slot");
 _Static_assert(MAX_SEG == TH_ECS_MAX_SEG, "th_ecs_slots holds a cursor per segment");
 #define SLOT_SOURCE_IP 6
 #define SLOT_AS_NUMBER SLOT_COMPUTED
@@ -740,7 +681,11 @@ static bool slot_strings(th_ecs_slots *s, th_jcur c)
 }
 
 static void slot_begin(th_ecs_slots *s, size_t i) { s->off[i] = s->len; }
-static void slot_end(th_ecs_slots *s, size_t i) { s->slot[i].n = s->len - s->off[i]; }
+static void slot_end(th_ecs_slots *s, size_t i)
+{
+    s->slot[i].n = s->len - s->off[i];
+    s->used |= 1u << i;
+}
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
  * when keys may be escaped), as th_ecs_project_only adds it. */
@@ -770,15 +715,16 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 /* The values of the slots point into buf once it stops growing. */
 static void slots_publish(th_ecs_slots *s)
 {
-    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
+    for (uint32_t u = s->used; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
         s->slot[i].vals = s->slot[i].n ? s->buf + s->off[i] : NULL;
+    }
 }
 
 /* The members of obj under segment `parent` (walk's first step only). */
 static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
 {
-    walk_ctx w = {pl, pl->kids[parent + 1], pl->by_len[parent + 1], s->found, s->have};
-    th_jcur_members_sized(obj, pl->lens[parent + 1], pl->long_keys[parent + 1], walk_member, &w);
+    th_jcur_members_find(obj, &pl->keys[parent + 1], s->found, s->have);
 }
 
 /* walk's descent, only into the objects the wanted fields' paths go through */
@@ -799,8 +745,11 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
     *timed = false;
-    for (size_t i = 0; i < TH_ECS_NSLOTS; i++)
-        s->slot[i].n = 0;
+    for (uint32_t u = s->used; u; u &= u - 1) { /* the others are empty already */
+        int i = __builtin_ctz(u);
+        s->slot[i] = (th_qslot){NULL, 0};
+    }
+    s->used = 0;
     s->len = 0;
     s->m = m;
     s->a = a;

@@ -125,6 +125,7 @@ typedef struct th_ecs_slots {
     th_jval *buf; /* every value, slot after slot */
     uint32_t len, cap;
     uint32_t off[TH_ECS_NSLOTS];
+    uint32_t used; /* bit i: slot i was filled since start (the others are empty) */
     const struct th_mapper *m;
     th_arena *a;
     const struct th_jscan *raw;

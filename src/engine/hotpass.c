@@ -472,7 +472,14 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     for (size_t i = 0; i < e->always.len; i++)
         see(h, e->always.items[i]);
     for (size_t f = 0; f < TH_NROUTED; f++) {
-        route_ctx rc = {.e = e, .field = th_routed_fields[f], .fidx = (unsigned)f, .memo = h->memo};
+        /* field by field: an initialiser would clear all of hits (64 pointers)
+         * for every record, where only the first nhits are read */
+        route_ctx rc;
+        rc.e = e;
+        rc.field = th_routed_fields[f];
+        rc.fidx = (unsigned)f;
+        rc.memo = h->memo;
+        rc.nhits = 0;
         const th_qslot *sl = &s->slot[route_slot[f]];
         for (uint32_t k = 0; k < sl->n; k++)
             route_visit(&sl->vals[k], &rc); /* scalars: the projection holds strings */

@@ -120,14 +120,35 @@ typedef struct th_jiter {
 th_jiter th_jcur_iter(th_jcur c);
 bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 
-/* Calls fn for every member of object obj whose key, between its quotes and
- * not decoded, is n bytes long with bit n of `lens` set (n < 64), or n >= 64
- * and `long_keys`; in order. One loop over the tape for a caller that looks
- * for a few keys of known lengths (most members fail the length test). */
-typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
-void th_jcur_members_sized(th_jcur obj, uint64_t lens, bool long_keys, th_jcur_member_fn fn,
-                           void *ctx);
+/* A set of raw keys compiled for th_jcur_members_find: a filter on their
+ * lengths and a perfect hash of the keys into TH_JKEYS_BUCKETS buckets, so that
+ * a member costs a length test and, when that passes, one hash and one key
+ * comparison. Built once by th_jkeys_build, read-only afterwards (shareable
+ * between threads). The key texts are borrowed: they must outlive the set. */
+#define TH_JKEYS_MAX 32
+#define TH_JKEYS_BUCKETS 128
+typedef struct th_jkeys {
+    uint64_t lens;  /* bit n: some key is n bytes long (n < 64) */
+    bool long_keys; /* some key is 64 bytes or longer */
+    uint64_t seed;  /* the hash's multiplier */
+    int8_t bucket[TH_JKEYS_BUCKETS]; /* the key hashed there, -1: none */
+    const char *name[TH_JKEYS_MAX];
+    uint32_t len[TH_JKEYS_MAX];
+    int id[TH_JKEYS_MAX];
+} th_jkeys;
+/* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
+ * ids; false when n is too large or no perfect hash was found (keys repeat).
+ * n may be 0: no member matches. */
+bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_t *len,
+                    const int *id);
+/* For every member of object obj whose raw key (between its quotes, not
+ * decoded) equals key i of ks: found[id[i]] = its value, have[id[i]] = true; in
+ * order, so the last duplicate wins (as th_jcur_get). Nothing when obj is not
+ * an object. Keys with escapes are compared raw: a caller that must decode
+ * them checks th_jscan_has_backslash first. */
+void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have);
 
+typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
 /* Calls fn for every member of object obj whose raw key (between its quotes,
  * not decoded) is not empty and starts with a byte b whose bit is set in
  * first[b >> 6] (bit b & 63); in order. For a caller that looks for a few keys

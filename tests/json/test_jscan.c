@@ -670,8 +670,7 @@ static void real_cloudtrail_records(void **state)
     assert_true(st.dom_ok > 500);
 }
 
-/* th_jcur_members_sized: the members whose raw key length is in the mask, in
- * order, duplicates included; keys of 64+ bytes only with long_keys. */
+/* Callback test helper: the members seen, raw key and raw value text. */
 typedef struct sized_seen {
     char keys[8][80];
     char vals[8][16];
@@ -689,7 +688,10 @@ static void sized_member(void *ctx, th_str k, th_jcur val)
     x->n++;
 }
 
-static void members_by_key_length(void **state)
+/* th_jcur_members_find: the members whose raw key is in the set, by id, the
+ * last duplicate winning; not those of nested objects, nor other keys of the
+ * same length; the empty key and keys of 64+ bytes too. */
+static void members_by_key_set(void **state)
 {
     (void)state;
     char longkey[70];
@@ -697,30 +699,85 @@ static void members_by_key_length(void **state)
     longkey[66] = 0;
     char text[512];
     snprintf(text, sizeof text,
-             "{\"abc\":1,\"abcd\":2,\"hello\":{\"abc\":9},\"xyz\":3,\"\":4,\"abc\":5,\"%s\":6}",
+             "{\"abc\":1,\"abd\":7,\"hello\":{\"abc\":9},\"xyz\":3,\"\":4,\"abc\":5,\"%s\":6,"
+             "\"eventName\":8,\"eventTime\":10}",
              longkey);
     th_jscan *s = scanners[nscanners - 1];
     assert_true(th_jscan_load(s, text, strlen(text), NULL));
-    sized_seen x = {0};
-    th_jcur_members_sized(th_jscan_root(s), (1ull << 3) | (1ull << 5), false, sized_member, &x);
-    assert_int_equal(x.n, 4); /* abc, hello, xyz, abc: not abcd, "", the long key or nested abc */
-    assert_string_equal(x.keys[0], "abc");
-    assert_string_equal(x.vals[0], "1");
-    assert_string_equal(x.keys[1], "hello");
-    assert_string_equal(x.vals[1], "{\"abc\":9}");
-    assert_string_equal(x.keys[2], "xyz");
-    assert_string_equal(x.keys[3], "abc");
-    assert_string_equal(x.vals[3], "5");
-    sized_seen y = {0};
-    th_jcur_members_sized(th_jscan_root(s), 1ull << 0, true, sized_member, &y);
-    assert_int_equal(y.n, 2); /* the empty key and the long one */
-    assert_string_equal(y.keys[0], "");
-    assert_string_equal(y.keys[1], longkey);
-    assert_string_equal(y.vals[1], "6");
-    sized_seen z = {0}; /* not an object: nothing */
+    const char *name[] = {"abc", "hello", "", longkey, "eventTime", "absent", "eventNamf"};
+    size_t len[7];
+    int id[7];
+    for (int i = 0; i < 7; i++) {
+        len[i] = strlen(name[i]);
+        id[i] = 10 + i;
+    }
+    th_jkeys ks;
+    assert_true(th_jkeys_build(&ks, 7, name, len, id));
+    th_jcur found[20];
+    bool have[20] = {0};
+    th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(have[i], i >= 10 && i <= 14);
+    const char *want[] = {"5", "{\"abc\":9}", "4", "6", "10"};
+    for (int i = 0; i < 5; i++) {
+        th_str v = th_jcur_raw(found[10 + i]);
+        assert_int_equal(v.n, strlen(want[i]));
+        assert_memory_equal(v.p, want[i], v.n);
+    }
+    bool none[20] = {0}; /* not an object: nothing */
     assert_true(th_jscan_load(s, "[1,2]", 5, NULL));
-    th_jcur_members_sized(th_jscan_root(s), ~0ull, true, sized_member, &z);
-    assert_int_equal(z.n, 0);
+    th_jcur_members_find(th_jscan_root(s), &ks, found, none);
+    for (int i = 0; i < 20; i++)
+        assert_false(none[i]);
+    th_jkeys empty; /* no keys: nothing matches */
+    assert_true(th_jkeys_build(&empty, 0, NULL, NULL, NULL));
+    assert_true(th_jscan_load(s, "{\"\":1,\"a\":2}", 12, NULL));
+    th_jcur_members_find(th_jscan_root(s), &empty, found, none);
+    for (int i = 0; i < 20; i++)
+        assert_false(none[i]);
+}
+
+/* th_jkeys_build: a full set of short keys that differ in one byte each
+ * finds every one; more keys than TH_JKEYS_MAX, or a repeated key, fail. */
+static void key_sets_build(void **state)
+{
+    (void)state;
+    char names[TH_JKEYS_MAX + 1][16];
+    const char *name[TH_JKEYS_MAX + 1];
+    size_t len[TH_JKEYS_MAX + 1];
+    int id[TH_JKEYS_MAX + 1];
+    char text[1024];
+    size_t w = 0;
+    text[w++] = '{';
+    for (int i = 0; i <= TH_JKEYS_MAX; i++) {
+        snprintf(names[i], sizeof names[i], "k%c%s", 'A' + i % 26, i < 26 ? "" : "x");
+        name[i] = names[i];
+        len[i] = strlen(names[i]);
+        id[i] = i;
+        w += (size_t)snprintf(text + w, sizeof text - w, "%s\"%s\":%d", i ? "," : "", names[i], i);
+    }
+    text[w++] = '}';
+    th_jkeys ks;
+    assert_false(th_jkeys_build(&ks, TH_JKEYS_MAX + 1, name, len, id));
+    assert_true(th_jkeys_build(&ks, TH_JKEYS_MAX, name, len, id));
+    th_jscan *s = scanners[nscanners - 1];
+    assert_true(th_jscan_load(s, text, w, NULL));
+    th_jcur found[TH_JKEYS_MAX + 1];
+    bool have[TH_JKEYS_MAX + 1] = {0};
+    th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+    for (int i = 0; i <= TH_JKEYS_MAX; i++) {
+        assert_int_equal(have[i], i < TH_JKEYS_MAX);
+        if (i < TH_JKEYS_MAX) {
+            char want[16];
+            snprintf(want, sizeof want, "%d", i);
+            th_str v = th_jcur_raw(found[i]);
+            assert_int_equal(v.n, strlen(want));
+            assert_memory_equal(v.p, want, v.n);
+        }
+    }
+    name[1] = name[0];
+    len[1] = len[0];
+    assert_false(th_jkeys_build(&ks, 2, name, len, id));
 }
 
 /* th_jcur_members_first: the members whose raw key starts with a byte of the
@@ -791,7 +848,8 @@ int main(void)
         cmocka_unit_test(malformed_forms_carry_offsets),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
-        cmocka_unit_test(members_by_key_length),
+        cmocka_unit_test(members_by_key_set),
+        cmocka_unit_test(key_sets_build),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
         cmocka_unit_test(real_cloudtrail_records),
