@@ -433,6 +433,13 @@ void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes)
 
 void th_engine_set_threads(th_engine *e, unsigned n) { e->threads = n; }
 
+void th_rule_forget_history(th_erule *r)
+{
+    th_map_free(&r->ids); /* th_map_free leaves an empty map */
+    th_map_free(&r->supp_hist);
+    r->thr_hist.len = 0;
+}
+
 /* One rule's temporal pass, on the engine or on a view of it (below). */
 static void rule_pass(th_engine *e, size_t i, size_t nloaded)
 {
@@ -638,13 +645,9 @@ static bool finish_parallel(th_engine *e, size_t nloaded)
         e->alert_bytes = bytes0;
         for (size_t k = 0; k < n; k++) {
             th_erule *r = e->rules.items[rules[k]];
-            th_map_free(&r->ids); /* none were loaded (undoable) */
-            th_map_init(&r->ids);
+            th_rule_forget_history(r); /* none was loaded (undoable) */
             th_arena_free(&r->ids_arena);
             th_arena_init(&r->ids_arena, 0);
-            th_map_free(&r->supp_hist);
-            th_map_init(&r->supp_hist);
-            r->thr_hist.len = 0;
             free(r->esql_docs);
             r->esql_docs = NULL;
             r->rep = undo[rules[k]].rep;

@@ -298,6 +298,10 @@ bool th_state_charge(th_engine *e, th_erule *r, uint64_t *cur, uint64_t bytes);
 /* Gives back state charged with th_state_charge that was freed (the ES|QL
  * pass's tables, freed when the rule's runs are done); the peak stays. */
 void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes);
+/* Empties what a rule remembers of alerts across runs: the alert ids a later
+ * run could produce again, the suppression and threshold histories (a state
+ * that did not load, a temporal pass undone). The keys stay in ids_arena. */
+void th_rule_forget_history(th_erule *r);
 /* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
  * records that the budget was reached. */
 bool th_budget_fits(th_engine *e, uint64_t bytes);

@@ -421,11 +421,7 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
     }
     if (in.bad || in.p != in.end) {
         r->matches.len = keep;
-        th_map_free(&r->ids);
-        th_map_init(&r->ids);
-        th_map_free(&r->supp_hist);
-        th_map_init(&r->supp_hist);
-        r->thr_hist.len = 0;
+        th_rule_forget_history(r);
         return false;
     }
     r->last_run = last_run;
