@@ -73,6 +73,10 @@ void th_input_absorb(th_input *in, const th_input_stats *st, th_diags *diags)
 {
     if (diags && in->opts.diags)
         th_diags_move(in->opts.diags, diags, 0);
+    /* Every counter, by name: a counter added to th_input_stats must be added
+     * here too, which this size check makes the compiler say. */
+    _Static_assert(sizeof(th_input_stats) == 14 * sizeof(uint64_t),
+                   "th_input_absorb adds every counter of th_input_stats");
     th_input_stats *t = &in->st;
     t->files += st->files;
     t->files_skipped += st->files_skipped;
