@@ -708,16 +708,24 @@ static void retain_minimal(mctx *c)
 /* script_remove_nulls (final): null, "", empty maps and lists. On the same
  * walk, objects of the pruned record lose their mark (mx_keycount): cap is
  * their allocation size again, so that the document may be built on. */
+static bool final_prune(th_jval *v);
+
+/* final_prune of a member or item: scalars are settled here, without a call. */
+static inline bool pruned_away(th_jval *v)
+{
+    if (v->type == TH_JOBJ || v->type == TH_JARR)
+        return final_prune(v);
+    return v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0);
+}
+
 static bool final_prune(th_jval *v)
 {
-    if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
-        return true;
     if (v->type == TH_JOBJ) {
         if (v->cap & 0x80000000u)
             v->cap = v->len; /* allocation holds at least len members */
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
-            if (!final_prune(v->u.members[i].val))
+            if (!pruned_away(v->u.members[i].val))
                 v->u.members[out++] = v->u.members[i];
         v->len = out;
         return out == 0;
@@ -725,12 +733,12 @@ static bool final_prune(th_jval *v)
     if (v->type == TH_JARR) {
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
-            if (!final_prune(v->u.items[i]))
+            if (!pruned_away(v->u.items[i]))
                 v->u.items[out++] = v->u.items[i];
         v->len = out;
         return out == 0;
     }
-    return false;
+    return v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0);
 }
 
 static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)

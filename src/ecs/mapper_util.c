@@ -48,6 +48,15 @@ static bool dropped_scalar(const th_jval *v, bool strict)
     return false;
 }
 
+/* th_ecs_prune of a member or item: scalars are settled here, without a call
+ * (most of a record's values are scalars). */
+static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict)
+{
+    if (v->type == TH_JOBJ || v->type == TH_JARR)
+        return th_ecs_prune(a, v, strict);
+    return dropped_scalar(v, strict) ? NULL : v;
+}
+
 /* Deep copy without the values the pipeline's drop-empty script removes
  * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
  * the last value at the first key's position (HashMap.put). Returns NULL when
@@ -59,7 +68,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     if (v->type == TH_JARR) {
         th_jval *arr = th_jnew_arr(a);
         for (uint32_t i = 0; i < v->len; i++) {
-            th_jval *x = th_ecs_prune(a, v->u.items[i], strict);
+            th_jval *x = prune_value(a, v->u.items[i], strict);
             if (x)
                 th_jarr_push(a, arr, x);
         }
@@ -124,7 +133,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     uint32_t out = 0;
     for (uint32_t i = 0; i < distinct; i++) {
-        th_jval *x = th_ecs_prune(a, mem[i].val, strict);
+        th_jval *x = prune_value(a, mem[i].val, strict);
         if (x) {
             mem[out].key = mem[i].key;
             mem[out].val = x;
