@@ -130,9 +130,20 @@ static bool date_parse(th_str s, const th_java_datefmt *fmts, size_t n, int64_t 
 
 static const th_java_datefmt ISO_ONLY[] = {TH_JDATE_ISO8601};
 
+static bool canonical_time(th_str s, int64_t *ms);
+
 static th_jval *date_val(mctx *c, th_str s, const th_java_datefmt *fmts, size_t n)
 {
     int64_t ms;
+    if (n && fmts[0] == TH_JDATE_ISO8601 && canonical_time(s, &ms)) {
+        /* CloudTrail's own form, which ISO8601 reads (canonical_time): its
+         * instant written back is the text with milliseconds, without the
+         * general parser and formatter (two dates of every record) */
+        char *t = th_arena_alloc(c->a, 25);
+        memcpy(t, s.p, 19);
+        memcpy(t + 19, ".000Z", 6);
+        return th_jnew_str(c->a, th_str_make(t, 24));
+    }
     if (!date_parse(s, fmts, n, &ms))
         return NULL;
     char buf[32];
