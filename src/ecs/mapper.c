@@ -437,6 +437,23 @@ static void source(mctx *c)
     geo(c);
 }
 
+/* Whether the text s[0..n) is under `limit` UTF-16 code units long, as
+ * String.length() counts it. No byte counts for more than two units: below
+ * half the limit in bytes, the count is not needed (it cost a loop over every
+ * byte of every stringified object). */
+static bool utf16_units_below(const char *s, size_t n, size_t limit)
+{
+    if (n < limit / 2)
+        return true;
+    size_t units = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) != 0x80)
+            units += ch >= 0xF0 ? 2 : 1;
+    }
+    return units < limit;
+}
+
 /* script_duplicate_rules_fields */
 static void stringify(mctx *c, mx_key from, const char *to, const char *flat_to, bool keep_flat)
 {
@@ -448,14 +465,7 @@ static void stringify(mctx *c, mx_key from, const char *to, const char *flat_to,
     th_java_tostring(&b, v, mx_keycount, NULL);
     mx_set(c, to,
            th_jnew_str(c->a, th_str_make(th_arena_strndup(c->a, b.data ? b.data : "", b.len), b.len)));
-    /* length() counts UTF-16 code units */
-    size_t units = 0;
-    for (size_t i = 0; i < b.len; i++) {
-        unsigned char ch = (unsigned char)b.data[i];
-        if ((ch & 0xC0) != 0x80)
-            units += ch >= 0xF0 ? 2 : 1;
-    }
-    if (keep_flat && units < 32766)
+    if (keep_flat && utf16_units_below(b.data, b.len, 32766))
         mx_set(c, flat_to, v);
     th_buf_free(&b);
 }
