@@ -198,17 +198,37 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
  * each value had been set by its whole path, without walking that path again
  * for each. Valid while nothing replaces the object or one above it. */
 typedef struct dst {
-    const char *path;
+    const char *path; /* NULL when up names it */
     th_jval *obj;
+    /* or: the object at key in up's object, made from there (the path is
+     * up's path and the key) without a walk from the root */
+    struct dst *up;
+    const char *key;
 } dst;
+
+static th_jval *dst_obj(mctx *c, dst *d)
+{
+    if (d->obj)
+        return d->obj;
+    if (!d->up) {
+        d->obj = mx_obj(c, d->path);
+        return d->obj;
+    }
+    th_jval *up = dst_obj(c, d->up);
+    th_str key = th_str_c(d->key);
+    th_jval *obj = th_jobj_getn(up, key);
+    if (!th_jis(obj, TH_JOBJ)) { /* as mx_obj makes the last object on a path */
+        obj = th_jnew_obj(c->a);
+        th_jobj_set(c->a, up, key, obj);
+    }
+    d->obj = obj;
+    return obj;
+}
 
 static void put(mctx *c, dst *d, const char *key, th_jval *v)
 {
-    if (!v)
-        return;
-    if (!d->obj)
-        d->obj = mx_obj(c, d->path);
-    th_jobj_set(c->a, d->obj, th_str_c(key), v);
+    if (v)
+        th_jobj_set(c->a, dst_obj(c, d), th_str_c(key), v);
 }
 
 static void user_identity(mctx *c)
@@ -219,12 +239,12 @@ static void user_identity(mctx *c)
     th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
     th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
-    dst uid = {"aws.cloudtrail.user_identity", NULL};
-    dst usc = {"aws.cloudtrail.user_identity.session_context", NULL};
-    dst usi = {"aws.cloudtrail.user_identity.session_context.session_issuer", NULL};
-    dst uobo = {"aws.cloudtrail.user_identity.on_behalf_of", NULL};
-    dst uiso = {"aws.cloudtrail.user_identity.in_scope_of", NULL};
-    dst uwif = {"aws.cloudtrail.user_identity.session_context.web_id_federation_data", NULL};
+    dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
+    dst usc = {NULL, NULL, &uid, "session_context"};
+    dst usi = {NULL, NULL, &usc, "session_issuer"};
+    dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
+    dst uiso = {NULL, NULL, &uid, "in_scope_of"};
+    dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
     put(c, &uid, "type", th_jobj_get(ui, "type"));
     th_str type = th_jstr(th_jobj_get(ui, "type"));
 
@@ -265,8 +285,14 @@ static void user_identity(mctx *c)
     /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
     static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
                                                     TH_JDATE_BASIC_DATE_TIME};
-    date_of(c, th_jobj_get(attrs, "creationDate"), "userIdentity.sessionContext.attributes.creationDate",
-            "aws.cloudtrail.user_identity.session_context.creation_date", creation_fmts, 3);
+    th_jval *created = th_jobj_get(attrs, "creationDate");
+    if (created) { /* date_of, into usc */
+        th_jval *d = th_jis(created, TH_JSTR) ? date_val(c, created->u.str, creation_fmts, 3) : NULL;
+        if (d)
+            put(c, &usc, "creation_date", d);
+        else
+            mx_fail(c, "Processor date failed to parse userIdentity.sessionContext.attributes.creationDate");
+    }
     put(c, &usi, "type", th_jobj_get(si, "type"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
         mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
