@@ -193,44 +193,6 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
-/* A doc object named by its path, made (as mx_set makes the objects on a
- * path) when the first value is set into it: the document comes out as if
- * each value had been set by its whole path, without walking that path again
- * for each. Valid while nothing replaces the object or one above it. */
-typedef struct dst {
-    const char *path; /* NULL when up names it */
-    th_jval *obj;
-    /* or: the object at key in up's object, made from there (the path is
-     * up's path and the key) without a walk from the root */
-    struct dst *up;
-    const char *key;
-} dst;
-
-static th_jval *dst_obj(mctx *c, dst *d)
-{
-    if (d->obj)
-        return d->obj;
-    if (!d->up) {
-        d->obj = mx_obj(c, d->path);
-        return d->obj;
-    }
-    th_jval *up = dst_obj(c, d->up);
-    th_str key = th_str_c(d->key);
-    th_jval *obj = th_jobj_getn(up, key);
-    if (!th_jis(obj, TH_JOBJ)) { /* as mx_obj makes the last object on a path */
-        obj = th_jnew_obj(c->a);
-        th_jobj_set(c->a, up, key, obj);
-    }
-    d->obj = obj;
-    return obj;
-}
-
-static void put(mctx *c, dst *d, const char *key, th_jval *v)
-{
-    if (v)
-        th_jobj_set(c->a, dst_obj(c, d), th_str_c(key), v);
-}
-
 static void user_identity(mctx *c)
 {
     ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
@@ -239,13 +201,13 @@ static void user_identity(mctx *c)
     th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
     th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
-    dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
-    dst usc = {NULL, NULL, &uid, "session_context"};
-    dst usi = {NULL, NULL, &usc, "session_issuer"};
-    dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
-    dst uiso = {NULL, NULL, &uid, "in_scope_of"};
-    dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
-    put(c, &uid, "type", th_jobj_get(ui, "type"));
+    mx_dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
+    mx_dst usc = {NULL, NULL, &uid, "session_context"};
+    mx_dst usi = {NULL, NULL, &usc, "session_issuer"};
+    mx_dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
+    mx_dst uiso = {NULL, NULL, &uid, "in_scope_of"};
+    mx_dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
+    mx_put(c, &uid, "type", th_jobj_get(ui, "type"));
     th_str type = th_jstr(th_jobj_get(ui, "type"));
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
@@ -276,12 +238,12 @@ static void user_identity(mctx *c)
         mx_set(c, "user.name", th_jobj_get(ui, "userName"));
         mx_set(c, "user.id", th_jobj_get(ui, "principalId"));
     }
-    put(c, &uid, "arn", th_jobj_get(ui, "arn"));
+    mx_put(c, &uid, "arn", th_jobj_get(ui, "arn"));
     if (!mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
-    put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
+    mx_put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
     th_jval *attrs = th_jobj_get(sc, "attributes");
-    put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
+    mx_put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
     /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
     static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
                                                     TH_JDATE_BASIC_DATE_TIME};
@@ -289,14 +251,14 @@ static void user_identity(mctx *c)
     if (created) { /* date_of, into usc */
         th_jval *d = th_jis(created, TH_JSTR) ? date_val(c, created->u.str, creation_fmts, 3) : NULL;
         if (d)
-            put(c, &usc, "creation_date", d);
+            mx_put(c, &usc, "creation_date", d);
         else
             mx_fail(c, "Processor date failed to parse userIdentity.sessionContext.attributes.creationDate");
     }
-    put(c, &usi, "type", th_jobj_get(si, "type"));
+    mx_put(c, &usi, "type", th_jobj_get(si, "type"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
         mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
-    put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
+    mx_put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
 
     /* grok the session name out of an sts ARN; related.user and user.email */
     th_str arn = th_jstr(th_jobj_get(ui, "arn"));
@@ -333,32 +295,33 @@ static void user_identity(mctx *c)
             }
         }
     }
-    put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
-    put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
+    mx_put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
+    mx_put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
     if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
         mx_set(c, "user.id", th_jobj_get(obo, "userId"));
-    put(c, &usi, "arn", th_jobj_get(si, "arn"));
-    put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
+    mx_put(c, &usi, "arn", th_jobj_get(si, "arn"));
+    mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
     ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
-    put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
+    mx_put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
     mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
            th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
-    put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
-    put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
-    put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
-    put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
-    put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
-    put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
-    put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
-    put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
-    put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
-    put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
-    put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
-    put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
+    mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
+    mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+    mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
+    mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
+    mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
+    mx_put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
+    mx_put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
+    mx_put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
+    mx_put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
+    mx_put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
+    mx_put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
+    mx_put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
 }
 
 static void event_source(mctx *c)
 {
+    mx_dst ev = {"event", NULL, NULL, NULL}, cloud = {"cloud", NULL, NULL, NULL};
     th_str src = th_jstr(mx_raw(c, MK_eventSource));
     if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
         /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
@@ -372,13 +335,13 @@ static void event_source(mctx *c)
             }
         }
     }
-    if (!mx_get(c, "event.provider"))
-        ren(c, MK_eventSource, "event.provider");
+    if (!mx_dst_get(c, &ev, "provider"))
+        mx_put(c, &ev, "provider", mx_raw(c, MK_eventSource));
     th_jval *name = mx_raw(c, MK_eventName);
     if (name) {
         th_str s = mx_render(c, name);
         if (s.n)
-            mx_set_str(c, "event.action", s);
+            mx_put(c, &ev, "action", th_jnew_str(c->a, s));
     }
     ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
     if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
@@ -395,8 +358,8 @@ static void event_source(mctx *c)
             }
         }
     }
-    mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
-    ren(c, MK_awsRegion, "cloud.region");
+    mx_put(c, &cloud, "provider", th_jnew_cstr(c->a, "aws"));
+    mx_put(c, &cloud, "region", mx_raw(c, MK_awsRegion));
 }
 
 /* The geoip processor's `asn` and `organization_name` properties, renamed to
@@ -409,9 +372,10 @@ static void asn_ranges(mctx *c, const char *ip)
     th_str org;
     if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
         return;
-    mx_set(c, "source.as.number", th_jnew_i64(c->a, n));
+    mx_dst as = {"source.as", NULL, NULL, NULL}, as_org = {NULL, NULL, &as, "organization"};
+    mx_put(c, &as, "number", th_jnew_i64(c->a, n));
     if (org.n)
-        mx_set(c, "source.as.organization.name", th_jnew_strcopy(c->a, org));
+        mx_put(c, &as_org, "name", th_jnew_strcopy(c->a, org));
 }
 
 /* The ASN block of geo() (th_ecs_asn_of runs it alone for the raw projection). */
@@ -454,12 +418,13 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
 
 static void source(mctx *c)
 {
-    if (!mx_get(c, "source.address"))
-        ren(c, MK_sourceIPAddress, "source.address");
-    th_jval *addr = mx_get(c, "source.address");
+    mx_dst src = {"source", NULL, NULL, NULL};
+    if (!mx_dst_get(c, &src, "address"))
+        mx_put(c, &src, "address", mx_raw(c, MK_sourceIPAddress));
+    th_jval *addr = mx_dst_get(c, &src, "address");
     if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
         return;
-    mx_set(c, "source.ip", addr);
+    mx_put(c, &src, "ip", addr);
     geo(c);
 }
 
@@ -1066,11 +1031,12 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
 
     /* index template constants and the Fleet final pipeline */
     if (m->o.data_stream) {
-        mx_set(c, "data_stream.type", th_jnew_cstr(a, "logs"));
-        mx_set(c, "data_stream.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        mx_set(c, "data_stream.namespace", th_jnew_cstr(a, "default"));
-        mx_set(c, "event.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        mx_set(c, "event.module", th_jnew_cstr(a, "aws"));
+        mx_dst ds = {"data_stream", NULL, NULL, NULL}, ev = {"event", NULL, NULL, NULL};
+        mx_put(c, &ds, "type", th_jnew_cstr(a, "logs"));
+        mx_put(c, &ds, "dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_put(c, &ds, "namespace", th_jnew_cstr(a, "default"));
+        mx_put(c, &ev, "dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_put(c, &ev, "module", th_jnew_cstr(a, "aws"));
     }
     if (m->o.ingest_delay_ms >= 0) {
         th_jval *ts = mx_get(c, "@timestamp");

@@ -284,6 +284,44 @@ void mx_remove(mctx *c, const char *path)
     th_jobj_remove_path(c->doc, path);
 }
 
+th_jval *mx_dst_obj(mctx *c, mx_dst *d)
+{
+    if (d->obj)
+        return d->obj;
+    if (!d->up) {
+        d->obj = mx_obj(c, d->path);
+        return d->obj;
+    }
+    th_jval *up = mx_dst_obj(c, d->up);
+    th_str key = th_str_c(d->key);
+    th_jval *obj = th_jobj_getn(up, key);
+    if (!th_jis(obj, TH_JOBJ)) { /* as mx_obj makes the last object on a path */
+        obj = th_jnew_obj(c->a);
+        th_jobj_set(c->a, up, key, obj);
+    }
+    d->obj = obj;
+    return obj;
+}
+
+void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+{
+    if (v)
+        th_jobj_set(c->a, mx_dst_obj(c, d), th_str_c(key), v);
+}
+
+th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
+{
+    if (!d->obj) {
+        /* an object found stays where it is: remember it; none: look again
+         * next time (a set may make it) */
+        th_jval *obj = mx_get(c, d->path);
+        if (!th_jis(obj, TH_JOBJ))
+            return NULL;
+        d->obj = obj;
+    }
+    return th_jobj_get(d->obj, key);
+}
+
 void mx_set_str(mctx *c, const char *path, th_str s)
 {
     if (s.p)
