@@ -130,9 +130,20 @@ static bool date_parse(th_str s, const th_java_datefmt *fmts, size_t n, int64_t 
 
 static const th_java_datefmt ISO_ONLY[] = {TH_JDATE_ISO8601};
 
+static bool canonical_time(th_str s, int64_t *ms);
+
 static th_jval *date_val(mctx *c, th_str s, const th_java_datefmt *fmts, size_t n)
 {
     int64_t ms;
+    if (n && fmts[0] == TH_JDATE_ISO8601 && canonical_time(s, &ms)) {
+        /* CloudTrail's own form, which ISO8601 reads (canonical_time): its
+         * instant written back is the text with milliseconds, without the
+         * general parser and formatter (two dates of every record) */
+        char *t = th_arena_alloc(c->a, 25);
+        memcpy(t, s.p, 19);
+        memcpy(t + 19, ".000Z", 6);
+        return th_jnew_str(c->a, th_str_make(t, 24));
+    }
     if (!date_parse(s, fmts, n, &ms))
         return NULL;
     char buf[32];
@@ -182,24 +193,6 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
-/* A doc object named by its path, made (as mx_set makes the objects on a
- * path) when the first value is set into it: the document comes out as if
- * each value had been set by its whole path, without walking that path again
- * for each. Valid while nothing replaces the object or one above it. */
-typedef struct dst {
-    const char *path;
-    th_jval *obj;
-} dst;
-
-static void put(mctx *c, dst *d, const char *key, th_jval *v)
-{
-    if (!v)
-        return;
-    if (!d->obj)
-        d->obj = mx_obj(c, d->path);
-    th_jobj_set(c->a, d->obj, th_str_c(key), v);
-}
-
 static void user_identity(mctx *c)
 {
     ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
@@ -208,13 +201,13 @@ static void user_identity(mctx *c)
     th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
     th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
-    dst uid = {"aws.cloudtrail.user_identity", NULL};
-    dst usc = {"aws.cloudtrail.user_identity.session_context", NULL};
-    dst usi = {"aws.cloudtrail.user_identity.session_context.session_issuer", NULL};
-    dst uobo = {"aws.cloudtrail.user_identity.on_behalf_of", NULL};
-    dst uiso = {"aws.cloudtrail.user_identity.in_scope_of", NULL};
-    dst uwif = {"aws.cloudtrail.user_identity.session_context.web_id_federation_data", NULL};
-    put(c, &uid, "type", th_jobj_get(ui, "type"));
+    mx_dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
+    mx_dst usc = {NULL, NULL, &uid, "session_context"};
+    mx_dst usi = {NULL, NULL, &usc, "session_issuer"};
+    mx_dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
+    mx_dst uiso = {NULL, NULL, &uid, "in_scope_of"};
+    mx_dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
+    mx_put(c, &uid, "type", th_jobj_get(ui, "type"));
     th_str type = th_jstr(th_jobj_get(ui, "type"));
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
@@ -245,21 +238,27 @@ static void user_identity(mctx *c)
         mx_set(c, "user.name", th_jobj_get(ui, "userName"));
         mx_set(c, "user.id", th_jobj_get(ui, "principalId"));
     }
-    put(c, &uid, "arn", th_jobj_get(ui, "arn"));
+    mx_put(c, &uid, "arn", th_jobj_get(ui, "arn"));
     if (!mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
-    put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
+    mx_put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
     th_jval *attrs = th_jobj_get(sc, "attributes");
-    put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
+    mx_put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
     /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
     static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
                                                     TH_JDATE_BASIC_DATE_TIME};
-    date_of(c, th_jobj_get(attrs, "creationDate"), "userIdentity.sessionContext.attributes.creationDate",
-            "aws.cloudtrail.user_identity.session_context.creation_date", creation_fmts, 3);
-    put(c, &usi, "type", th_jobj_get(si, "type"));
+    th_jval *created = th_jobj_get(attrs, "creationDate");
+    if (created) { /* date_of, into usc */
+        th_jval *d = th_jis(created, TH_JSTR) ? date_val(c, created->u.str, creation_fmts, 3) : NULL;
+        if (d)
+            mx_put(c, &usc, "creation_date", d);
+        else
+            mx_fail(c, "Processor date failed to parse userIdentity.sessionContext.attributes.creationDate");
+    }
+    mx_put(c, &usi, "type", th_jobj_get(si, "type"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
         mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
-    put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
+    mx_put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
 
     /* grok the session name out of an sts ARN; related.user and user.email */
     th_str arn = th_jstr(th_jobj_get(ui, "arn"));
@@ -296,32 +295,33 @@ static void user_identity(mctx *c)
             }
         }
     }
-    put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
-    put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
+    mx_put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
+    mx_put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
     if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
         mx_set(c, "user.id", th_jobj_get(obo, "userId"));
-    put(c, &usi, "arn", th_jobj_get(si, "arn"));
-    put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
+    mx_put(c, &usi, "arn", th_jobj_get(si, "arn"));
+    mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
     ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
-    put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
+    mx_put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
     mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
            th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
-    put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
-    put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
-    put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
-    put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
-    put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
-    put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
-    put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
-    put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
-    put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
-    put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
-    put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
-    put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
+    mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
+    mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+    mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
+    mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
+    mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
+    mx_put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
+    mx_put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
+    mx_put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
+    mx_put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
+    mx_put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
+    mx_put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
+    mx_put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
 }
 
 static void event_source(mctx *c)
 {
+    mx_dst ev = {"event", NULL, NULL, NULL}, cloud = {"cloud", NULL, NULL, NULL};
     th_str src = th_jstr(mx_raw(c, MK_eventSource));
     if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
         /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
@@ -335,13 +335,13 @@ static void event_source(mctx *c)
             }
         }
     }
-    if (!mx_get(c, "event.provider"))
-        ren(c, MK_eventSource, "event.provider");
+    if (!mx_dst_get(c, &ev, "provider"))
+        mx_put(c, &ev, "provider", mx_raw(c, MK_eventSource));
     th_jval *name = mx_raw(c, MK_eventName);
     if (name) {
         th_str s = mx_render(c, name);
         if (s.n)
-            mx_set_str(c, "event.action", s);
+            mx_put(c, &ev, "action", th_jnew_str(c->a, s));
     }
     ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
     if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
@@ -358,8 +358,8 @@ static void event_source(mctx *c)
             }
         }
     }
-    mx_set(c, "cloud.provider", th_jnew_cstr(c->a, "aws"));
-    ren(c, MK_awsRegion, "cloud.region");
+    mx_put(c, &cloud, "provider", th_jnew_cstr(c->a, "aws"));
+    mx_put(c, &cloud, "region", mx_raw(c, MK_awsRegion));
 }
 
 /* The geoip processor's `asn` and `organization_name` properties, renamed to
@@ -372,9 +372,10 @@ static void asn_ranges(mctx *c, const char *ip)
     th_str org;
     if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
         return;
-    mx_set(c, "source.as.number", th_jnew_i64(c->a, n));
+    mx_dst as = {"source.as", NULL, NULL, NULL}, as_org = {NULL, NULL, &as, "organization"};
+    mx_put(c, &as, "number", th_jnew_i64(c->a, n));
     if (org.n)
-        mx_set(c, "source.as.organization.name", th_jnew_strcopy(c->a, org));
+        mx_put(c, &as_org, "name", th_jnew_strcopy(c->a, org));
 }
 
 /* The ASN block of geo() (th_ecs_asn_of runs it alone for the raw projection). */
@@ -417,13 +418,31 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
 
 static void source(mctx *c)
 {
-    if (!mx_get(c, "source.address"))
-        ren(c, MK_sourceIPAddress, "source.address");
-    th_jval *addr = mx_get(c, "source.address");
+    mx_dst src = {"source", NULL, NULL, NULL};
+    if (!mx_dst_get(c, &src, "address"))
+        mx_put(c, &src, "address", mx_raw(c, MK_sourceIPAddress));
+    th_jval *addr = mx_dst_get(c, &src, "address");
     if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
         return;
-    mx_set(c, "source.ip", addr);
+    mx_put(c, &src, "ip", addr);
     geo(c);
+}
+
+/* Whether the text s[0..n) is under `limit` UTF-16 code units long, as
+ * String.length() counts it. No byte counts for more than two units: below
+ * half the limit in bytes, the count is not needed (it cost a loop over every
+ * byte of every stringified object). */
+static bool utf16_units_below(const char *s, size_t n, size_t limit)
+{
+    if (n < limit / 2)
+        return true;
+    size_t units = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) != 0x80)
+            units += ch >= 0xF0 ? 2 : 1;
+    }
+    return units < limit;
 }
 
 /* script_duplicate_rules_fields */
@@ -437,14 +456,7 @@ static void stringify(mctx *c, mx_key from, const char *to, const char *flat_to,
     th_java_tostring(&b, v, mx_keycount, NULL);
     mx_set(c, to,
            th_jnew_str(c->a, th_str_make(th_arena_strndup(c->a, b.data ? b.data : "", b.len), b.len)));
-    /* length() counts UTF-16 code units */
-    size_t units = 0;
-    for (size_t i = 0; i < b.len; i++) {
-        unsigned char ch = (unsigned char)b.data[i];
-        if ((ch & 0xC0) != 0x80)
-            units += ch >= 0xF0 ? 2 : 1;
-    }
-    if (keep_flat && units < 32766)
+    if (keep_flat && utf16_units_below(b.data, b.len, 32766))
         mx_set(c, flat_to, v);
     th_buf_free(&b);
 }
@@ -708,16 +720,24 @@ static void retain_minimal(mctx *c)
 /* script_remove_nulls (final): null, "", empty maps and lists. On the same
  * walk, objects of the pruned record lose their mark (mx_keycount): cap is
  * their allocation size again, so that the document may be built on. */
+static bool final_prune(th_jval *v);
+
+/* final_prune of a member or item: scalars are settled here, without a call. */
+static inline bool pruned_away(th_jval *v)
+{
+    if (v->type == TH_JOBJ || v->type == TH_JARR)
+        return final_prune(v);
+    return v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0);
+}
+
 static bool final_prune(th_jval *v)
 {
-    if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
-        return true;
     if (v->type == TH_JOBJ) {
         if (v->cap & 0x80000000u)
             v->cap = v->len; /* allocation holds at least len members */
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
-            if (!final_prune(v->u.members[i].val))
+            if (!pruned_away(v->u.members[i].val))
                 v->u.members[out++] = v->u.members[i];
         v->len = out;
         return out == 0;
@@ -725,12 +745,12 @@ static bool final_prune(th_jval *v)
     if (v->type == TH_JARR) {
         uint32_t out = 0;
         for (uint32_t i = 0; i < v->len; i++)
-            if (!final_prune(v->u.items[i]))
+            if (!pruned_away(v->u.items[i]))
                 v->u.items[out++] = v->u.items[i];
         v->len = out;
         return out == 0;
     }
-    return false;
+    return v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0);
 }
 
 static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
@@ -1011,11 +1031,12 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
 
     /* index template constants and the Fleet final pipeline */
     if (m->o.data_stream) {
-        mx_set(c, "data_stream.type", th_jnew_cstr(a, "logs"));
-        mx_set(c, "data_stream.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        mx_set(c, "data_stream.namespace", th_jnew_cstr(a, "default"));
-        mx_set(c, "event.dataset", th_jnew_cstr(a, "aws.cloudtrail"));
-        mx_set(c, "event.module", th_jnew_cstr(a, "aws"));
+        mx_dst ds = {"data_stream", NULL, NULL, NULL}, ev = {"event", NULL, NULL, NULL};
+        mx_put(c, &ds, "type", th_jnew_cstr(a, "logs"));
+        mx_put(c, &ds, "dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_put(c, &ds, "namespace", th_jnew_cstr(a, "default"));
+        mx_put(c, &ev, "dataset", th_jnew_cstr(a, "aws.cloudtrail"));
+        mx_put(c, &ev, "module", th_jnew_cstr(a, "aws"));
     }
     if (m->o.ingest_delay_ms >= 0) {
         th_jval *ts = mx_get(c, "@timestamp");

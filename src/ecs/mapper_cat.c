@@ -116,13 +116,14 @@ static int cmp_row(const void *k, const void *r)
 void th_ecs_categorize(mctx *c)
 {
     th_arena *a = c->a;
-    mx_set(c, "event.kind", th_jnew_cstr(a, "event"));
+    mx_dst ev = {"event", NULL, NULL, NULL};
+    mx_put(c, &ev, "kind", th_jnew_cstr(a, "event"));
     th_jval *types = th_jnew_arr(a);
     th_jarr_push(a, types, th_jnew_cstr(a, "info"));
-    mx_set(c, "event.type", types);
+    mx_put(c, &ev, "type", types);
     bool failed = mx_get(c, "aws.cloudtrail.error_code") || mx_get(c, "aws.cloudtrail.error_message");
-    mx_set(c, "event.outcome", th_jnew_cstr(a, failed ? "failure" : "success"));
-    th_jval *action = mx_get(c, "event.action");
+    mx_put(c, &ev, "outcome", th_jnew_cstr(a, failed ? "failure" : "success"));
+    th_jval *action = mx_dst_get(c, &ev, "action");
     if (!th_jis(action, TH_JSTR))
         return;
     th_str act = action->u.str;
@@ -131,7 +132,7 @@ void th_ecs_categorize(mctx *c)
         char *low = th_arena_strndup(a, cl->u.str.p, cl->u.str.n);
         for (size_t i = 0; i < cl->u.str.n; i++)
             low[i] = (char)tolower((unsigned char)low[i]);
-        mx_set(c, "event.outcome", th_jnew_str(a, th_str_make(low, cl->u.str.n)));
+        mx_put(c, &ev, "outcome", th_jnew_str(a, th_str_make(low, cl->u.str.n)));
     }
     char key[128];
     if (act.n >= sizeof key)
@@ -143,9 +144,9 @@ void th_ecs_categorize(mctx *c)
         return;
     th_jval *cat = th_jnew_arr(a);
     th_jarr_push(a, cat, th_jnew_cstr(a, r->category));
-    mx_set(c, "event.category", cat);
+    mx_put(c, &ev, "category", cat);
     th_jval *ty = th_jnew_arr(a);
     for (size_t i = 0; i < 3 && r->type[i]; i++)
         th_jarr_push(a, ty, th_jnew_cstr(a, r->type[i]));
-    mx_set(c, "event.type", ty);
+    mx_put(c, &ev, "type", ty);
 }

@@ -113,6 +113,27 @@ th_jval *mx_obj(mctx *c, const char *path);
  * functions must set ct to NULL. */
 void mx_remove(mctx *c, const char *path);
 void mx_set_str(mctx *c, const char *path, th_str s);
+
+/* A doc object named by its path, made (as mx_set makes the objects on a
+ * path) when the first value is set into it: the document comes out as if
+ * each value had been set by its whole path, without walking that path again
+ * for each. Valid while nothing replaces the object or one above it (within
+ * a block of the mapping that removes nothing). */
+typedef struct mx_dst {
+    const char *path; /* NULL when up names it */
+    th_jval *obj;
+    /* or: the object at key in up's object, made from there (the path is
+     * up's path and the key) without a walk from the root */
+    struct mx_dst *up;
+    const char *key;
+} mx_dst;
+
+/* The object d names, made when absent. */
+th_jval *mx_dst_obj(mctx *c, mx_dst *d);
+/* mx_set of d's path and key (nothing when v is NULL). */
+void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v);
+/* mx_get of d's path and key (d named by a path). */
+th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */
 void mx_append_unique(mctx *c, const char *path, th_str s);
 /* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */

@@ -48,6 +48,15 @@ static bool dropped_scalar(const th_jval *v, bool strict)
     return false;
 }
 
+/* th_ecs_prune of a member or item: scalars are settled here, without a call
+ * (most of a record's values are scalars). */
+static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict)
+{
+    if (v->type == TH_JOBJ || v->type == TH_JARR)
+        return th_ecs_prune(a, v, strict);
+    return dropped_scalar(v, strict) ? NULL : v;
+}
+
 /* Deep copy without the values the pipeline's drop-empty script removes
  * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
  * the last value at the first key's position (HashMap.put). Returns NULL when
@@ -59,7 +68,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     if (v->type == TH_JARR) {
         th_jval *arr = th_jnew_arr(a);
         for (uint32_t i = 0; i < v->len; i++) {
-            th_jval *x = th_ecs_prune(a, v->u.items[i], strict);
+            th_jval *x = prune_value(a, v->u.items[i], strict);
             if (x)
                 th_jarr_push(a, arr, x);
         }
@@ -124,7 +133,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     uint32_t out = 0;
     for (uint32_t i = 0; i < distinct; i++) {
-        th_jval *x = th_ecs_prune(a, mem[i].val, strict);
+        th_jval *x = prune_value(a, mem[i].val, strict);
         if (x) {
             mem[out].key = mem[i].key;
             mem[out].val = x;
@@ -273,6 +282,44 @@ void mx_remove(mctx *c, const char *path)
 {
     c->ct = NULL;
     th_jobj_remove_path(c->doc, path);
+}
+
+th_jval *mx_dst_obj(mctx *c, mx_dst *d)
+{
+    if (d->obj)
+        return d->obj;
+    if (!d->up) {
+        d->obj = mx_obj(c, d->path);
+        return d->obj;
+    }
+    th_jval *up = mx_dst_obj(c, d->up);
+    th_str key = th_str_c(d->key);
+    th_jval *obj = th_jobj_getn(up, key);
+    if (!th_jis(obj, TH_JOBJ)) { /* as mx_obj makes the last object on a path */
+        obj = th_jnew_obj(c->a);
+        th_jobj_set(c->a, up, key, obj);
+    }
+    d->obj = obj;
+    return obj;
+}
+
+void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+{
+    if (v)
+        th_jobj_set(c->a, mx_dst_obj(c, d), th_str_c(key), v);
+}
+
+th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
+{
+    if (!d->obj) {
+        /* an object found stays where it is: remember it; none: look again
+         * next time (a set may make it) */
+        th_jval *obj = mx_get(c, d->path);
+        if (!th_jis(obj, TH_JOBJ))
+            return NULL;
+        d->obj = obj;
+    }
+    return th_jobj_get(d->obj, key);
 }
 
 void mx_set_str(mctx *c, const char *path, th_str s)

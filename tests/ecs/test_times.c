@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/timeutil.h"
+#include "ecs/javafmt.h"
 #include "ecs/mapper.h"
 #include "ecs/rawproj.h"
 #include "event/event.h"
@@ -104,10 +106,72 @@ static void times_match_the_mapping(void **state)
     assert_true(t.timed > 1000 && t.untimed > 1000); /* both sides were exercised */
 }
 
+/* The mapped document's @timestamp against the date processor's general path
+ * (th_java_date_parse with ISO8601, written back by th_time_format_iso): the
+ * mapping writes CloudTrail's own form without that path (date_val), and must
+ * write what it would. */
+static void timestamps_match_the_date_processor(void **state)
+{
+    (void)state;
+    static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000",
+                                        "2024", "2100", "2400", "9999", "20a6"};
+    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1x"};
+    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
+    static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00",
+                                         "12:60:00", "12:00:60", "07:3a:00"};
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts o;
+    th_mapper_opts_default(&o);
+    th_mapper *m = th_mapper_new(&o, &d);
+    assert_non_null(m);
+    unsigned parsed = 0, failed = 0;
+    char text[40], rec[256];
+    for (size_t y = 0; y < NELEM(years); y++)
+        for (size_t mo = 0; mo < NELEM(months); mo++)
+            for (size_t dd = 0; dd < NELEM(days); dd++)
+                for (size_t c = 0; c < NELEM(clocks); c++) {
+                    snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo], days[dd],
+                             clocks[c]);
+                    th_arena a;
+                    th_arena_init(&a, 1 << 14);
+                    snprintf(rec, sizeof rec, "{\"eventTime\":\"%s\",\"eventName\":\"GetObject\"}",
+                             text);
+                    th_json_error err;
+                    th_jval *doc =
+                        th_ecs_map(m, &a, th_json_parse(&a, rec, strlen(rec), &err), th_str_c(rec));
+                    assert_non_null(doc);
+                    th_str ts = th_jstr(th_jobj_get(doc, "@timestamp"));
+                    int64_t ms;
+                    if (th_java_date_parse(TH_JDATE_ISO8601, text, strlen(text), &ms)) {
+                        char want[32];
+                        th_time_format_iso(ms, want);
+                        if (!th_str_eqc(ts, want))
+                            fail_msg("%s: @timestamp %.*s, the date processor %s", text, (int)ts.n,
+                                     ts.p ? ts.p : "", want);
+                        parsed++;
+                    } else {
+                        th_str kind = th_jstr(th_jobj_get_path(doc, "event.kind"));
+                        if (ts.p || !th_str_eqc(kind, "pipeline_error"))
+                            fail_msg("%s: the date processor fails, the document has @timestamp "
+                                     "%.*s and event.kind %.*s",
+                                     text, (int)ts.n, ts.p ? ts.p : "", (int)kind.n,
+                                     kind.p ? kind.p : "");
+                        failed++;
+                    }
+                    th_arena_free(&a);
+                }
+    th_mapper_free(m);
+    th_diags_free(&d);
+    print_message("timestamps: %u parsed, %u not\n", parsed, failed);
+    assert_true(parsed > 300 && failed > 1000); /* both sides were exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(times_match_the_mapping),
+        cmocka_unit_test(timestamps_match_the_date_processor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
