@@ -116,6 +116,8 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc);
 /* The same over numbered fields (th_query_bind_slots gave every leaf one). */
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
+/* Puts the kids of every AND and OR cheapest first, as binding does. */
+void th_cnode_order(cnode *c);
 
 /* match.c: value helpers shared by compile and eval */
 bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out);

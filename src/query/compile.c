@@ -556,6 +556,12 @@ bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of)
     return q->slots_bound;
 }
 
+void th_query_order(th_query *q)
+{
+    if (q)
+        th_cnode_order(q->root);
+}
+
 bool th_query_match_slots(const th_query *q, const th_qslot *slots)
 {
     return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots) == TV_TRUE;

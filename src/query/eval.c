@@ -503,6 +503,30 @@ static unsigned cost(const cnode *c)
     }
 }
 
+/* Cheapest first: an AND stops at the first FALSE and an OR at the first
+ * TRUE, and neither result depends on the order (a NULL only matters when
+ * no child decides). A stable sort: kids of equal cost keep their order. */
+static void order_kids(cnode *c)
+{
+    for (size_t i = 1; c->test != CT_NOT && i < c->nkids; i++) {
+        cnode *x = c->kids[i];
+        unsigned cx = cost(x);
+        size_t j = i;
+        for (; j > 0 && cost(c->kids[j - 1]) > cx; j--)
+            c->kids[j] = c->kids[j - 1];
+        c->kids[j] = x;
+    }
+}
+
+void th_cnode_order(cnode *c)
+{
+    if (c->test != CT_AND && c->test != CT_OR && c->test != CT_NOT)
+        return;
+    for (size_t i = 0; i < c->nkids; i++)
+        th_cnode_order(c->kids[i]);
+    order_kids(c);
+}
+
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
 {
     switch (c->test) {
@@ -515,17 +539,7 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
         for (size_t i = 0; i < c->nkids; i++)
             if (!th_cnode_bind_slots(c->kids[i], slot_of))
                 return false;
-        /* cheapest first: an AND stops at the first FALSE and an OR at the
-         * first TRUE, and neither result depends on the order (a NULL only
-         * matters when no child decides) */
-        for (size_t i = 1; c->test != CT_NOT && i < c->nkids; i++) {
-            cnode *x = c->kids[i];
-            unsigned cx = cost(x);
-            size_t j = i;
-            for (; j > 0 && cost(c->kids[j - 1]) > cx; j--)
-                c->kids[j] = c->kids[j - 1];
-            c->kids[j] = x;
-        }
+        order_kids(c);
         return true;
     case CT_FREE:            /* reads every field */
     case CT_FIELD_CONTAINS:  /* reads two */

@@ -106,6 +106,11 @@ typedef int (*th_qslot_fn)(th_str path, th_str *rest);
  * slots (an unknown path, KQL free text, a field-to-field script): q then
  * stays for documents only. Not thread-safe (it writes q): call at load. */
 bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of);
+/* Orders q's AND and OR operands cheapest first (as th_query_bind_slots
+ * does) for th_query_match: same results, fewer fields read. Not
+ * thread-safe (it writes q): call at load, after whatever reads q's
+ * structure in order. */
+void th_query_order(th_query *q);
 /* th_query_match on the document whose fields are exactly those of the
  * slots (other fields absent). q must have been bound. Thread-safe. */
 bool th_query_match_slots(const th_query *q, const th_qslot *slots);

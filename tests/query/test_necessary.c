@@ -5,9 +5,11 @@
  * necessary condition holds too. Also the slot accessor the gates use
  * (th_query_bind_slots / th_query_match_slots): on random documents, a query
  * reads the same from slots filled with what th_json_path_each visits as
- * from the document. */
+ * from the document. And th_query_order (cheapest operands first): an ES|QL
+ * WHERE, three-valued, selects the same documents in either order. */
 #include "th_test.h"
 
+#include "query/esql.h"
 #include "query/ir.h"
 #include "query/query.h"
 
@@ -221,12 +223,97 @@ static void test_slots(void **state)
     th_arena_free(&a);
 }
 
+/* A random document for test_order: user.name and event.action (values or
+ * arrays of two, under literal dotted keys), aws.cloudtrail.user_identity.type
+ * through objects, event.outcome. */
+static void random_doc(uint64_t *seed, char *doc, size_t cap)
+{
+    static const char *const vals[] = {"\"x\"", "\"y\"", "\"xy\"", "\"\"", "3", "1.5",
+                                       "true", "null", "[\"x\",4]", "{\"z\":\"y\"}"};
+    size_t used = (size_t)snprintf(doc, cap, "{");
+    for (int f = 0; f < 4; f++) {
+        *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(*seed >> 33);
+        if (r % 4 == 0)
+            continue; /* missing */
+        const char *v = vals[(r >> 3) % 10], *w = vals[(r >> 8) % 10];
+        const char *sep = used > 1 ? "," : "";
+        if (f < 2)
+            used += (size_t)snprintf(doc + used, cap - used,
+                                     r & 4 ? "%s\"%s\":[%s,%s]" : "%s\"%s\":%s%.0s", sep,
+                                     f ? "event.action" : "user.name", v, w);
+        else if (f == 2)
+            used += (size_t)snprintf(doc + used, cap - used,
+                                     "%s\"aws\":{\"cloudtrail\":{\"user_identity\":{\"type\":%s}}}",
+                                     sep, v);
+        else
+            used += (size_t)snprintf(doc + used, cap - used, "%s\"event.outcome\":%s", sep, v);
+    }
+    snprintf(doc + used, cap - used, "}");
+}
+
+static void test_order(void **state)
+{
+    (void)state;
+    /* the ES|QL rules' shapes: IS NOT NULL, ==, !=, IN, LIKE, NOT, nested
+     * AND/OR, with the expensive tests first in the source */
+    static const char *const wheres[] = {
+        "aws.cloudtrail.user_identity.type IS NOT NULL AND user.name LIKE \"x*\" AND "
+        "event.action == \"y\"",
+        "(user.name IN (\"x\", \"y\", \"xy\") AND event.outcome IS NULL) OR "
+        "event.action != \"x\"",
+        "NOT (user.name LIKE \"*y\" OR aws.cloudtrail.user_identity.type IS NOT NULL) AND "
+        "event.action == \"xy\" AND event.outcome == \"x\"",
+        "user.name IS NOT NULL AND event.action IS NOT NULL AND event.outcome != \"y\" AND "
+        "aws.cloudtrail.user_identity.type == \"x\"",
+        "(event.action LIKE \"x*\" OR user.name == \"y\") AND (NOT event.outcome IN (\"x\", "
+        "\"\") OR aws.cloudtrail.user_identity.type != \"xy\")",
+    };
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    uint64_t seed = 4242, checked = 0, same = 0, held = 0;
+    for (size_t i = 0; i < sizeof wheres / sizeof wheres[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "FROM logs-aws.cloudtrail-* | WHERE %s | LIMIT 10", wheres[i]);
+        th_esql *e = th_esql_parse(&a, text, strlen(text), NULL, &d);
+        assert_non_null(e);
+        th_ir *ir = th_esql_lower(&a, e);
+        assert_non_null(ir);
+        th_query *q = th_query_compile_ir(&a, TH_QLANG_ESQL, ir, NULL, &d);
+        th_query *o = th_query_compile_ir(&a, TH_QLANG_ESQL, ir, NULL, &d);
+        assert_non_null(q);
+        assert_non_null(o);
+        th_query_order(o);
+        for (int it = 0; it < 400; it++) {
+            char doc[512];
+            th_json_error err;
+            random_doc(&seed, doc, sizeof doc);
+            th_jval *dv = th_json_parse(&a, doc, strlen(doc), &err);
+            assert_non_null(dv);
+            bool want = th_query_match(q, dv), got = th_query_match(o, dv);
+            checked++;
+            held += want;
+            same += want == got;
+            if (want != got)
+                print_message("WHERE %s, doc %s: %d as written, %d ordered\n", wheres[i], doc,
+                              want, got);
+        }
+    }
+    assert_true(held > checked / 20 && held < checked * 19 / 20); /* both outcomes exercised */
+    assert_int_equal(same, checked);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_implication),
         cmocka_unit_test(test_slots),
+        cmocka_unit_test(test_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
