@@ -5,10 +5,13 @@
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
  * absent (ES >= 8.16.2 behaviour). Patterns are compiled once with PCRE2 when
- * loaded, and JIT-compiled (where available) the first time one is tried: most
- * runs parse a handful of agents, and JIT-compiling all ~1000 patterns up front
- * was half of a run's start-up. Match data is allocated per call; the JIT step
- * is guarded (below), so a loaded th_ua may be shared by threads. */
+ * loaded, with a literal every match contains (ua_literal.h): a pattern whose
+ * literal is not in the agent is not run. A JIT-compiled copy (where
+ * available) is made once a pattern has been tried UA_JIT_AFTER times: the
+ * first agent tried ~1,170 patterns, and JIT-compiling each on its first try
+ * was a quarter of the whole pack's start-up. Match data is allocated per call
+ * and the copy is published atomically (below), so a loaded th_ua may be
+ * shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
@@ -19,11 +22,23 @@
 #include <yaml.h>
 
 #include "ecs/mapper_int.h"
+#include "ecs/ua_literal.h"
+
+/* How often a pattern runs in the interpreter before it gets a JIT-compiled
+ * copy (a compilation is ~100 k instructions). Most patterns never pass the
+ * literal test; of those that do, one tried a few times is tried again with
+ * most agents. 4 did best of 1, 4, 16 and 64 on one record, 10k records and
+ * the real samples (callgrind). */
+#define UA_JIT_AFTER 4
 
 typedef struct ua_rule {
-    pcre2_code *re;
+    pcre2_code *re; /* never written after loading */
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    atomic_bool jitted; /* re went through pcre2_jit_compile (under th_ua.jit_mu) */
+    char lit[TH_UA_LITERAL_MAX]; /* every match contains it (ua_literal.h) */
+    uint8_t litn;                /* its length; 0: none known */
+    bool caseless;               /* lit is lower case, looked for in the lowered agent */
+    _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
+    atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
 
 typedef struct ua_list {
@@ -47,7 +62,6 @@ struct th_ua {
     ua_list ua, os, dev;
     char version[64];
     pthread_mutex_t mu;
-    pthread_mutex_t jit_mu; /* one JIT compilation at a time; see rule_code */
     ua_cached *cache;
 };
 
@@ -74,7 +88,6 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
     yaml_parser_set_input_file(&p, f);
     th_ua *u = th_xcalloc(1, sizeof *u);
     pthread_mutex_init(&u->mu, NULL);
-    pthread_mutex_init(&u->jit_mu, NULL);
     u->cache = th_xcalloc(UA_CACHE, sizeof(ua_cached));
     ua_list *cur = NULL;
     int depth = 0;
@@ -103,7 +116,8 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
                 pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts,
                                                &err, &off, NULL);
                 if (re) {
-                    ua_rule r = {.re = re};
+                    ua_rule r = {.re = re, .caseless = (opts & PCRE2_CASELESS) != 0};
+                    r.litn = (uint8_t)th_ua_literal(regex, r.caseless, r.lit);
                     memcpy(r.repl, repl, sizeof repl);
                     memset(repl, 0, sizeof repl);
                     list_push(cur, r);
@@ -202,6 +216,7 @@ static void list_free(ua_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         pcre2_code_free(l->v[i].re);
+        pcre2_code_free(atomic_load(&l->v[i].jit));
         for (int k = 0; k < 5; k++)
             free(l->v[i].repl[k]);
     }
@@ -222,7 +237,6 @@ void th_ua_free(th_ua *u)
     }
     free(u->cache);
     pthread_mutex_destroy(&u->mu);
-    pthread_mutex_destroy(&u->jit_mu);
     free(u);
 }
 
@@ -233,28 +247,51 @@ typedef struct ua_hit {
     const ua_rule *rule;
 } ua_hit;
 
-/* The rule's pattern, JIT-compiled on first use. pcre2_jit_compile writes
- * into the code object, so no thread may match with it meanwhile: a thread
- * matches only after it saw the flag set (acquire) or set it itself, and the
- * compilation runs under jit_mu. The interpreter and the JIT give the same
- * matches, so when JIT is unavailable nothing changes but speed. */
-static const pcre2_code *rule_code(th_ua *u, ua_rule *r)
+/* The code to match the rule with: its JIT-compiled copy once made, else the
+ * interpreted pattern, whose UA_JIT_AFTER-th try makes the copy.
+ * pcre2_jit_compile writes into the code object it compiles, so it compiles a
+ * copy that no thread is matching with, and publishes it (release; readers
+ * acquire) when done; exactly one try is the UA_JIT_AFTER-th. The interpreter
+ * and the JIT give the same matches, so when JIT is unavailable (the copy is
+ * then interpreted) nothing changes but speed. */
+static const pcre2_code *rule_code(ua_rule *r)
 {
-    if (!atomic_load_explicit(&r->jitted, memory_order_acquire)) {
-        pthread_mutex_lock(&u->jit_mu);
-        if (!atomic_load_explicit(&r->jitted, memory_order_relaxed)) {
-            pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
-            atomic_store_explicit(&r->jitted, true, memory_order_release);
-        }
-        pthread_mutex_unlock(&u->jit_mu);
-    }
-    return r->re;
+    pcre2_code *jit = atomic_load_explicit(&r->jit, memory_order_acquire);
+    if (jit)
+        return jit;
+    if (atomic_load_explicit(&r->tries, memory_order_relaxed) >= UA_JIT_AFTER ||
+        atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 != UA_JIT_AFTER)
+        return r->re;
+    jit = pcre2_code_copy(r->re);
+    if (!jit)
+        return r->re;
+    pcre2_jit_compile(jit, PCRE2_JIT_COMPLETE);
+    atomic_store_explicit(&r->jit, jit, memory_order_release);
+    return jit;
 }
 
-static bool first_match(th_ua *u, ua_list *l, th_str s, pcre2_match_data *md, ua_hit *hit)
+static bool contains(th_str hay, const char *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= hay.n; i++) {
+        const char *f = memchr(hay.p + i, needle[0], hay.n - n + 1 - i);
+        if (!f)
+            return false;
+        i = (size_t)(f - hay.p);
+        if (memcmp(f, needle, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The first rule of l matching s (lower: s with its ASCII letters lowered). A
+ * rule whose literal is absent cannot match, so it is not run. */
+static bool first_match(ua_list *l, th_str s, th_str lower, pcre2_match_data *md, ua_hit *hit)
 {
     for (size_t i = 0; i < l->n; i++) {
-        int rc = pcre2_match(rule_code(u, &l->v[i]), (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
+        const ua_rule *r = &l->v[i];
+        if (r->litn && !contains(r->caseless ? lower : s, r->lit, r->litn))
+            continue;
+        int rc = pcre2_match(rule_code(&l->v[i]), (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
         if (rc < 0)
             continue;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -308,16 +345,20 @@ static th_str version_of(th_arena *a, const ua_hit *h)
 static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    char *low = th_xmalloc(s.n + 1);
+    for (size_t i = 0; i < s.n; i++)
+        low[i] = s.p[i] >= 'A' && s.p[i] <= 'Z' ? (char)(s.p[i] - 'A' + 'a') : s.p[i];
+    th_str lower = th_str_make(low, s.n);
     ua_hit h;
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
-    if (first_match(u, &u->ua, s, md, &h)) {
+    if (first_match(&u->ua, s, lower, md, &h)) {
         r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(u, &u->os, s, md, &h)) {
+    if (first_match(&u->os, s, lower, md, &h)) {
         th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
             r[R_OSNAME] = os;
@@ -328,11 +369,12 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
             }
         }
     }
-    if (first_match(u, &u->dev, s, md, &h))
+    if (first_match(&u->dev, s, lower, md, &h))
         r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
     if (!r[R_DEV].n)
         r[R_DEV] = TH_STR_LIT("Other");
     pcre2_match_data_free(md);
+    free(low);
 }
 
 void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
