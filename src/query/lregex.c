@@ -224,13 +224,60 @@ typedef struct detctx {
     uint32_t *mark; /* per NFA state: generation it was last added in (b->mark) */
     uint32_t gen;
     ivec stack;
+    /* Epsilon closures of the states transitions lead to, each walked once:
+     * cl_at[s] is where s's closure (its size, then its members) starts in cl,
+     * -1 when not kept. cmark and cgen mark states while one is walked. */
+    int *cl_at;
+    ivec cl;
+    uint32_t *cmark;
+    uint32_t cgen;
 } detctx;
 
-/* Adds s and what epsilon edges reach from it to set (unsorted). */
+/* The epsilon closure of s, kept in c->cl (NULL when the cache is full). */
+static const int *closure_of(detctx *c, int s)
+{
+    if (c->cl_at[s] >= 0)
+        return c->cl.items + c->cl_at[s];
+    if (c->cl.len > TH_LRE_MAX_CLOSURE_CACHE)
+        return NULL;
+    size_t at = c->cl.len;
+    TH_VEC_PUSH(&c->cl, 0);
+    c->cgen++;
+    c->cmark[s] = c->cgen;
+    TH_VEC_PUSH(&c->stack, s);
+    while (c->stack.len) {
+        int x = c->stack.items[--c->stack.len];
+        TH_VEC_PUSH(&c->cl, x);
+        for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
+            const edge *ed = &c->b->e.items[k];
+            if (ed->lo > ed->hi && c->cmark[ed->to] != c->cgen) {
+                c->cmark[ed->to] = c->cgen;
+                TH_VEC_PUSH(&c->stack, ed->to);
+            }
+        }
+    }
+    c->cl.items[at] = (int)(c->cl.len - at - 1);
+    c->cl_at[s] = (int)at;
+    return c->cl.items + at;
+}
+
+/* Adds s and what epsilon edges reach from it to set (unsorted). The states
+ * already in set are closed under epsilon edges, so adding the members of
+ * s's closure that are not in it gives what a walk stopping at them would. */
 static void closure_add(detctx *c, ivec *set, int s)
 {
     if (c->mark[s] == c->gen)
         return;
+    const int *cl = closure_of(c, s);
+    if (cl) {
+        for (int k = 1; k <= cl[0]; k++) {
+            if (c->mark[cl[k]] != c->gen) {
+                c->mark[cl[k]] = c->gen;
+                TH_VEC_PUSH(set, cl[k]);
+            }
+        }
+        return;
+    }
     c->mark[s] = c->gen;
     TH_VEC_PUSH(&c->stack, s);
     while (c->stack.len) {
@@ -260,7 +307,10 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
         memset(b->mark, 0, b->markcap * sizeof *b->mark);
         b->gen = 0;
     }
-    detctx c = {b, b->mark, b->gen, {0}};
+    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0};
+    c.cl_at = th_xmalloc(b->head.len * sizeof *c.cl_at);
+    memset(c.cl_at, 0xff, b->head.len * sizeof *c.cl_at); /* -1: not kept */
+    c.cmark = th_xcalloc(b->head.len, sizeof *c.cmark);
     setmap sm = {0};
     ivec set = {0};
     TH_VEC(dtr) es = {0};
@@ -327,6 +377,9 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
     TH_VEC_PUSH(&out->off, out->t.len);
     b->gen = c.gen;
     TH_VEC_FREE(&c.stack);
+    TH_VEC_FREE(&c.cl);
+    free(c.cl_at);
+    free(c.cmark);
     TH_VEC_FREE(&set);
     TH_VEC_FREE(&es);
     TH_VEC_FREE(&pts);
