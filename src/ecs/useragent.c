@@ -23,6 +23,7 @@
 
 #include "ecs/mapper_int.h"
 #include "ecs/ua_literal.h"
+#include "ecs/ua_yaml.h"
 
 /* How often a pattern runs in the interpreter before it gets a JIT-compiled
  * copy (a compilation is ~100 k instructions). Most patterns never pass the
@@ -74,8 +75,119 @@ static void list_push(ua_list *l, ua_rule r)
     l->v[l->n++] = r;
 }
 
-/* Reads the YAML document into rule lists. The file is a mapping of three
- * sequences of mappings with scalar values; anything else is skipped. */
+/* The state of reading regexes.yaml, event by event. */
+typedef struct loader {
+    th_ua *u;
+    th_diags *diags;
+    const char *path;
+    ua_list *cur;
+    int depth;
+    char *key;
+    char *regex, *flag, *repl[5];
+} loader;
+
+/* The end of a rule's mapping: compiles and keeps it. */
+static void rule_end(loader *ld)
+{
+    int err;
+    PCRE2_SIZE off;
+    uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
+    if (ld->flag && strchr(ld->flag, 'i'))
+        opts |= PCRE2_CASELESS;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)ld->regex, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
+    if (re) {
+        ua_rule r = {.re = re, .caseless = (opts & PCRE2_CASELESS) != 0};
+        r.litn = (uint8_t)th_ua_literal(ld->regex, r.caseless, r.lit);
+        memcpy(r.repl, ld->repl, sizeof ld->repl);
+        memset(ld->repl, 0, sizeof ld->repl);
+        list_push(ld->cur, r);
+    } else {
+        th_diag_at(ld->diags, TH_SEV_WARNING, ld->path, 0, 0,
+                   "user-agent regex skipped (PCRE2 error %d at %zu)", err, (size_t)off);
+    }
+}
+
+static void on_scalar(loader *ld, const char *val)
+{
+    if (!ld->key) {
+        ld->key = th_xstrdup(val);
+        if (ld->depth == 1) { /* top-level key: which list follows */
+            ld->cur = strcmp(val, "user_agent_parsers") == 0 ? &ld->u->ua
+                      : strcmp(val, "os_parsers") == 0       ? &ld->u->os
+                      : strcmp(val, "device_parsers") == 0   ? &ld->u->dev
+                                                             : NULL;
+            free(ld->key);
+            ld->key = NULL;
+        }
+        return;
+    }
+    if (ld->depth == 3) {
+        static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                            "v3_replacement", "v4_replacement"};
+        static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
+                                               "os_v2_replacement", "os_v3_replacement",
+                                               "os_v4_replacement"};
+        const char *key = ld->key;
+        if (strcmp(key, "regex") == 0)
+            free(ld->regex), ld->regex = th_xstrdup(val);
+        else if (strcmp(key, "regex_flag") == 0)
+            free(ld->flag), ld->flag = th_xstrdup(val);
+        else if (strcmp(key, "device_replacement") == 0)
+            free(ld->repl[0]), ld->repl[0] = th_xstrdup(val);
+        for (int i = 0; i < 5; i++)
+            if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
+                free(ld->repl[i]), ld->repl[i] = th_xstrdup(val);
+    }
+    free(ld->key);
+    ld->key = NULL;
+}
+
+/* One YAML event. The file is a mapping of three sequences of mappings with
+ * scalar values; anything else is skipped. */
+static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
+{
+    loader *ld = ctx;
+    if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+        ld->depth++;
+    } else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+        if (t == YAML_MAPPING_END_EVENT && ld->depth == 3 && ld->cur && ld->regex)
+            rule_end(ld);
+        if (t == YAML_MAPPING_END_EVENT && ld->depth == 3) {
+            free(ld->regex), free(ld->flag);
+            ld->regex = ld->flag = NULL;
+            for (int i = 0; i < 5; i++)
+                free(ld->repl[i]), ld->repl[i] = NULL;
+        }
+        ld->depth--;
+    } else if (t == YAML_SCALAR_EVENT) {
+        on_scalar(ld, scalar);
+    }
+    if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+        free(ld->key);
+        ld->key = NULL;
+    }
+}
+
+/* The whole of f, or NULL on a read error. */
+static char *read_all(FILE *f, size_t *len)
+{
+    th_buf b;
+    th_buf_init(&b);
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        th_buf_put(&b, tmp, k);
+    if (ferror(f)) {
+        th_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data ? b.data : th_xcalloc(1, 1);
+}
+
+/* Reads the YAML document into rule lists: uap-core's own file by its plain
+ * layout (ua_yaml.h), any other through libyaml. */
 th_ua *th_ua_load(const char *path, th_diags *diags)
 {
     FILE *f = fopen(path, "rb");
@@ -83,103 +195,39 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
         th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open user-agent regexes");
         return NULL;
     }
-    yaml_parser_t p;
-    yaml_parser_initialize(&p);
-    yaml_parser_set_input_file(&p, f);
     th_ua *u = th_xcalloc(1, sizeof *u);
     pthread_mutex_init(&u->mu, NULL);
     u->cache = th_xcalloc(UA_CACHE, sizeof(ua_cached));
-    ua_list *cur = NULL;
-    int depth = 0;
-    char *key = NULL;
-    char *regex = NULL, *flag = NULL, *repl[5] = {0};
+    loader ld = {.u = u, .diags = diags, .path = path};
     bool ok = true;
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) {
-            th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)p.problem_mark.line + 1,
-                       (unsigned)p.problem_mark.column + 1, "YAML: %s",
-                       p.problem ? p.problem : "parse error");
-            ok = false;
-            break;
-        }
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
-            depth++;
-        } else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-            if (t == YAML_MAPPING_END_EVENT && depth == 3 && cur && regex) {
-                int err;
-                PCRE2_SIZE off;
-                uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
-                if (flag && strchr(flag, 'i'))
-                    opts |= PCRE2_CASELESS;
-                pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts,
-                                               &err, &off, NULL);
-                if (re) {
-                    ua_rule r = {.re = re, .caseless = (opts & PCRE2_CASELESS) != 0};
-                    r.litn = (uint8_t)th_ua_literal(regex, r.caseless, r.lit);
-                    memcpy(r.repl, repl, sizeof repl);
-                    memset(repl, 0, sizeof repl);
-                    list_push(cur, r);
-                } else {
-                    th_diag_at(diags, TH_SEV_WARNING, path, 0, 0,
-                               "user-agent regex skipped (PCRE2 error %d at %zu)", err, (size_t)off);
-                }
+    size_t n = 0;
+    char *text = read_all(f, &n);
+    if (!text || !th_ua_yaml_plain(text, n, on_event, &ld)) {
+        rewind(f);
+        yaml_parser_t p;
+        yaml_parser_initialize(&p);
+        yaml_parser_set_input_file(&p, f);
+        for (;;) {
+            yaml_event_t ev;
+            if (!yaml_parser_parse(&p, &ev)) {
+                th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)p.problem_mark.line + 1,
+                           (unsigned)p.problem_mark.column + 1, "YAML: %s",
+                           p.problem ? p.problem : "parse error");
+                ok = false;
+                break;
             }
-            if (t == YAML_MAPPING_END_EVENT && depth == 3) {
-                free(regex), free(flag);
-                regex = flag = NULL;
-                for (int i = 0; i < 5; i++)
-                    free(repl[i]), repl[i] = NULL;
-            }
-            depth--;
-        } else if (t == YAML_SCALAR_EVENT) {
-            const char *val = (const char *)ev.data.scalar.value;
-            if (!key) {
-                key = th_xstrdup(val);
-                if (depth == 1) { /* top-level key: which list follows */
-                    cur = strcmp(val, "user_agent_parsers") == 0 ? &u->ua
-                          : strcmp(val, "os_parsers") == 0     ? &u->os
-                          : strcmp(val, "device_parsers") == 0 ? &u->dev
-                                                                : NULL;
-                    free(key);
-                    key = NULL;
-                }
-            } else {
-                if (depth == 3) {
-                    static const char *const names[] = {
-                        "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement",
-                        "v4_replacement"};
-                    static const char *const os_names[] = {
-                        "os_replacement", "os_v1_replacement", "os_v2_replacement",
-                        "os_v3_replacement", "os_v4_replacement"};
-                    if (strcmp(key, "regex") == 0)
-                        free(regex), regex = th_xstrdup(val);
-                    else if (strcmp(key, "regex_flag") == 0)
-                        free(flag), flag = th_xstrdup(val);
-                    else if (strcmp(key, "device_replacement") == 0)
-                        free(repl[0]), repl[0] = th_xstrdup(val);
-                    for (int i = 0; i < 5; i++)
-                        if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
-                            free(repl[i]), repl[i] = th_xstrdup(val);
-                }
-                free(key);
-                key = NULL;
-            }
+            yaml_event_type_t t = ev.type;
+            on_event(&ld, t, t == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : NULL);
+            yaml_event_delete(&ev);
+            if (t == YAML_STREAM_END_EVENT)
+                break;
         }
-        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-            t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-            free(key);
-            key = NULL;
-        }
-        yaml_event_delete(&ev);
-        if (t == YAML_STREAM_END_EVENT)
-            break;
+        yaml_parser_delete(&p);
     }
-    free(key), free(regex), free(flag);
+    free(text);
+    free(ld.key), free(ld.regex), free(ld.flag);
     for (int i = 0; i < 5; i++)
-        free(repl[i]);
-    yaml_parser_delete(&p);
+        free(ld.repl[i]);
     fclose(f);
     if (!ok || u->ua.n == 0) {
         if (ok)
