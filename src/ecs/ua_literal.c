@@ -1,4 +1,5 @@
-/* A literal every match of a uap-core pattern contains (ua_literal.h).
+/* What a uap-core pattern's syntax proves (ua_literal.h): a literal every
+ * match contains, and whether PCRE2 certainly compiles it.
  *
  * The pattern is read as a sequence of atoms per group level. A run of plain
  * characters at a level is required when the level has no `|`, and a group's
@@ -210,4 +211,160 @@ size_t th_ua_literal(const char *pattern, bool caseless, char out[TH_UA_LITERAL_
                 best.s[i] = (char)(best.s[i] - 'A' + 'a');
     memcpy(out, best.s, best.n);
     return best.n;
+}
+
+/* ---- patterns PCRE2 certainly compiles ---------------------------------- */
+
+/* A literal class member at p[*i] (a plain character or an escaped
+ * punctuation character) into *c, stepping over it. */
+static bool class_char(const char *p, size_t n, size_t *i, unsigned char *c)
+{
+    unsigned char x = (unsigned char)p[*i];
+    if (x == '\\') {
+        if (*i + 1 >= n)
+            return false;
+        unsigned char e = (unsigned char)p[*i + 1];
+        if (e < 0x21 || e > 0x7E || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') ||
+            (e >= 'A' && e <= 'Z'))
+            return false;
+        *c = e;
+        *i += 2;
+        return true;
+    }
+    if (x < 0x20 || x > 0x7E || x == '[' || x == ']')
+        return false;
+    *c = x;
+    (*i)++;
+    return true;
+}
+
+/* `[...]` at p[*i] made of plain and escaped characters, ascending ranges of
+ * them, and \d \D \w \W \s \S; steps over it. */
+static bool plain_class(const char *p, size_t n, size_t *i)
+{
+    size_t k = *i + 1;
+    if (k < n && p[k] == '^')
+        k++;
+    if (k < n && p[k] == ']')
+        return false; /* a literal `]` first: legal, but not plain */
+    while (k < n && p[k] != ']') {
+        if (p[k] == '\\' && k + 1 < n && p[k + 1] && strchr("dDwWsS", p[k + 1])) {
+            k += 2;
+            if (k + 1 < n && p[k] == '-' && p[k + 1] != ']')
+                return false; /* a class cannot start a range */
+            continue;
+        }
+        unsigned char lo, hi;
+        if (!class_char(p, n, &k, &lo))
+            return false;
+        if (k + 1 < n && p[k] == '-' && p[k + 1] != ']') {
+            k++;
+            if (!class_char(p, n, &k, &hi) || hi < lo)
+                return false;
+        }
+    }
+    if (k >= n)
+        return false;
+    *i = k + 1;
+    return true;
+}
+
+bool th_ua_pattern_plain(const char *p)
+{
+    size_t n = strlen(p), i = 0;
+    int depth = 0;
+    bool atom = false;   /* a repeatable item precedes */
+    bool single = false; /* and it is one character wide (not a group) */
+    if (n > 4096)
+        return false;
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '(') {
+            if (++depth > 32)
+                return false;
+            i++;
+            if (i < n && p[i] == '?') {
+                if (i + 1 >= n || p[i + 1] != ':')
+                    return false;
+                i += 2;
+            }
+            atom = false;
+            continue;
+        }
+        if (c == ')') {
+            if (depth-- == 0)
+                return false;
+            i++;
+            atom = true;
+            single = false;
+            continue;
+        }
+        if (c == '|' || c == '^' || c == '$') {
+            i++;
+            atom = false;
+            continue;
+        }
+        if (c == '?' || c == '*' || c == '+' || c == '{') {
+            if (!atom)
+                return false;
+            i++;
+            if (c == '{') {
+                /* {n}, {n,} or {n,m}, n <= m <= 1000, after one character only
+                 * (a group's copies could make the code too large) */
+                if (!single)
+                    return false;
+                size_t lo = 0, hi = 0, d = 0;
+                while (i < n && p[i] >= '0' && p[i] <= '9' && d++ < 4)
+                    lo = lo * 10 + (size_t)(p[i++] - '0');
+                if (d == 0 || d > 4 || i >= n)
+                    return false;
+                hi = lo;
+                if (p[i] == ',') {
+                    i++;
+                    d = 0;
+                    hi = 0;
+                    while (i < n && p[i] >= '0' && p[i] <= '9' && d++ < 4)
+                        hi = hi * 10 + (size_t)(p[i++] - '0');
+                    if (d > 4 || (d > 0 && hi < lo))
+                        return false;
+                    if (d == 0)
+                        hi = lo;
+                }
+                if (i >= n || p[i] != '}' || hi > 1000)
+                    return false;
+                i++;
+            }
+            if (i < n && (p[i] == '?' || p[i] == '+'))
+                i++; /* lazy or possessive */
+            atom = false;
+            continue;
+        }
+        if (c == '[') {
+            if (!plain_class(p, n, &i))
+                return false;
+            atom = single = true;
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 1 >= n)
+                return false;
+            unsigned char e = (unsigned char)p[i + 1];
+            bool alnum = (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
+            if (e == 'b' || e == 'B') { /* an assertion: nothing to repeat */
+                i += 2;
+                atom = false;
+                continue;
+            }
+            if ((alnum && !strchr("dDwWsS", e)) || e < 0x21 || e > 0x7E)
+                return false;
+            i += 2;
+            atom = single = true;
+            continue;
+        }
+        if (c < 0x20 || c > 0x7E || c == ']' || c == '}')
+            return false;
+        i++;
+        atom = single = true;
+    }
+    return depth == 0;
 }

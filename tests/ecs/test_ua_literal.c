@@ -67,13 +67,48 @@ static void test_caseless(void **state)
     lit_is("Caf\xc3\xa9 Browser", false, " Browser"); /* non-ASCII ends a run */
 }
 
+static void plain(const char *re, bool want)
+{
+    if (th_ua_pattern_plain(re) != want)
+        fail_msg("'%s' should %sbe plain", re, want ? "" : "not ");
+}
+
+/* Plain patterns are compiled on first use, so plain must mean "compiles". */
+static void test_plain(void **state)
+{
+    (void)state;
+    plain("(Firefox)/(\\d+)\\.(\\d+)(?:\\.(\\d+)|)", true);
+    plain("; {0,2}([^;/]{1,100}?)(?: Build|\\) AppleWebKit)", true);
+    plain("[A-Za-z0-9\\-_]+ [\\d.-]\\b", true);
+    plain("^(a|b)*+$", true);
+    plain("(?i)a", false); /* options */
+    plain("(?=a)", false); /* lookaround */
+    plain("*a", false);    /* nothing to repeat */
+    plain("a**", false);
+    plain("^*", false);
+    plain("\\b+", false);
+    plain("a{3,1}", false); /* out of order */
+    plain("a{,3}", false);
+    plain("a{1001}", false);
+    plain("(ab){2}", false); /* a group's copies */
+    plain("[z-a]", false);
+    plain("[\\d-z]", false); /* a class cannot start a range */
+    plain("[]a]", false);
+    plain("[[:alpha:]]", false);
+    plain("[a", false);
+    plain("(a", false);
+    plain("a)", false);
+    plain("\\x41", false);
+    plain("\\1", false);
+    plain("caf\xc3\xa9", false); /* non-ASCII */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_required),
-        cmocka_unit_test(test_may_be_absent),
-        cmocka_unit_test(test_gives_up),
-        cmocka_unit_test(test_caseless),
+        cmocka_unit_test(test_required), cmocka_unit_test(test_may_be_absent),
+        cmocka_unit_test(test_gives_up), cmocka_unit_test(test_caseless),
+        cmocka_unit_test(test_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
