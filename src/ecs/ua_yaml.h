@@ -1,6 +1,7 @@
 /* uap-core's regexes.yaml without libyaml: the file's plain layout (a mapping
  * of block sequences of mappings of single-quoted scalars, one a line) read
- * line by line into the events libyaml would give, about ten times faster.
+ * line by line into the events libyaml would give, in under a third of its
+ * instructions (8 M against 27 M for uap-core 0.18).
  * Text in any other layout is left to libyaml. Pure, thread-safe. */
 #ifndef TH_ECS_UA_YAML_H
 #define TH_ECS_UA_YAML_H
