@@ -45,6 +45,9 @@
 #define TH_LRE_MAX_DET_WORK (32u * 1024u * 1024u)
 /* NFA states one pattern may compile to (`{n,m}` copies its operand). */
 #define TH_LRE_MAX_NFA_STATES 100000
+/* Members of the epsilon closures one determinization keeps for reuse (beyond
+ * it, closures are walked each time: same result, slower). */
+#define TH_LRE_MAX_CLOSURE_CACHE (4u * 1024u * 1024u)
 
 /* engine/retain.c: a kept match that sorts before more than this many kept ones
  * (input far out of time order) stops the pruning of its rule's matches. */

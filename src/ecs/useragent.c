@@ -4,11 +4,15 @@
  * when an OS pattern matches), device.name ("Other" when nothing matches).
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
- * absent (ES >= 8.16.2 behaviour). Patterns are compiled once with PCRE2 when
- * loaded, and JIT-compiled (where available) the first time one is tried: most
- * runs parse a handful of agents, and JIT-compiling all ~1000 patterns up front
- * was half of a run's start-up. Match data is allocated per call; the JIT step
- * is guarded (below), so a loaded th_ua may be shared by threads. */
+ * absent (ES >= 8.16.2 behaviour). Each pattern has a literal every match
+ * contains (ua_literal.h): a pattern whose literal is not in the agent is not
+ * run. Patterns are compiled with PCRE2 once: when loaded, or, for the plain
+ * ones that certainly compile (no error to report), on their first try. A
+ * JIT-compiled copy (where available) is made once a pattern has been tried
+ * UA_JIT_AFTER times: the first agent tried ~1,170 patterns, and JIT-compiling
+ * each on its first try was a quarter of the whole pack's start-up. Match data
+ * is allocated per call and compiled code is published atomically (below), so
+ * a loaded th_ua may be shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
@@ -19,11 +23,29 @@
 #include <yaml.h>
 
 #include "ecs/mapper_int.h"
+#include "ecs/ua_literal.h"
+#include "ecs/ua_yaml.h"
+
+/* How often a pattern runs in the interpreter before it gets a JIT-compiled
+ * copy (a compilation is ~100 k instructions). Most patterns never pass the
+ * literal test; of those that do, one tried a few times is tried again with
+ * most agents. 4 did best of 1, 4, 16 and 64 on one record, 10k records and
+ * the real samples (callgrind). */
+#define UA_JIT_AFTER 4
 
 typedef struct ua_rule {
-    pcre2_code *re;
+    /* The compiled pattern. A plain one (th_ua_pattern_plain: it certainly
+     * compiles) is compiled on its first try, from pattern and opts; the
+     * others when loaded, where a compile error is reported. */
+    _Atomic(pcre2_code *) re;
+    char *pattern; /* a plain pattern not compiled yet, else NULL */
+    uint32_t opts;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    atomic_bool jitted; /* re went through pcre2_jit_compile (under th_ua.jit_mu) */
+    char lit[TH_UA_LITERAL_MAX]; /* every match contains it (ua_literal.h) */
+    uint8_t litn;                /* its length; 0: none known */
+    bool caseless;               /* lit is lower case, looked for in the lowered agent */
+    _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
+    atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
 
 typedef struct ua_list {
@@ -47,7 +69,6 @@ struct th_ua {
     ua_list ua, os, dev;
     char version[64];
     pthread_mutex_t mu;
-    pthread_mutex_t jit_mu; /* one JIT compilation at a time; see rule_code */
     ua_cached *cache;
 };
 
@@ -60,8 +81,126 @@ static void list_push(ua_list *l, ua_rule r)
     l->v[l->n++] = r;
 }
 
-/* Reads the YAML document into rule lists. The file is a mapping of three
- * sequences of mappings with scalar values; anything else is skipped. */
+/* The state of reading regexes.yaml, event by event. */
+typedef struct loader {
+    th_ua *u;
+    th_diags *diags;
+    const char *path;
+    ua_list *cur;
+    int depth;
+    char *key;
+    char *regex, *flag, *repl[5];
+} loader;
+
+/* The end of a rule's mapping: keeps it, compiled unless it is plain (then
+ * on its first try: 1,170 of uap-core's 1,175 patterns are, and compiling
+ * them all was 28 M instructions before the first agent). */
+static void rule_end(loader *ld)
+{
+    int err = 0;
+    PCRE2_SIZE off = 0;
+    uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
+    if (ld->flag && strchr(ld->flag, 'i'))
+        opts |= PCRE2_CASELESS;
+    bool plain = th_ua_pattern_plain(ld->regex);
+    pcre2_code *re = plain ? NULL
+                           : pcre2_compile((PCRE2_SPTR)ld->regex, PCRE2_ZERO_TERMINATED, opts, &err,
+                                           &off, NULL);
+    if (plain || re) {
+        ua_rule r = {.re = re, .opts = opts, .caseless = (opts & PCRE2_CASELESS) != 0};
+        if (plain)
+            r.pattern = th_xstrdup(ld->regex);
+        r.litn = (uint8_t)th_ua_literal(ld->regex, r.caseless, r.lit);
+        memcpy(r.repl, ld->repl, sizeof ld->repl);
+        memset(ld->repl, 0, sizeof ld->repl);
+        list_push(ld->cur, r);
+    } else {
+        th_diag_at(ld->diags, TH_SEV_WARNING, ld->path, 0, 0,
+                   "user-agent regex skipped (PCRE2 error %d at %zu)", err, (size_t)off);
+    }
+}
+
+static void on_scalar(loader *ld, const char *val)
+{
+    if (!ld->key) {
+        ld->key = th_xstrdup(val);
+        if (ld->depth == 1) { /* top-level key: which list follows */
+            ld->cur = strcmp(val, "user_agent_parsers") == 0 ? &ld->u->ua
+                      : strcmp(val, "os_parsers") == 0       ? &ld->u->os
+                      : strcmp(val, "device_parsers") == 0   ? &ld->u->dev
+                                                             : NULL;
+            free(ld->key);
+            ld->key = NULL;
+        }
+        return;
+    }
+    if (ld->depth == 3) {
+        static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                            "v3_replacement", "v4_replacement"};
+        static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
+                                               "os_v2_replacement", "os_v3_replacement",
+                                               "os_v4_replacement"};
+        const char *key = ld->key;
+        if (strcmp(key, "regex") == 0)
+            free(ld->regex), ld->regex = th_xstrdup(val);
+        else if (strcmp(key, "regex_flag") == 0)
+            free(ld->flag), ld->flag = th_xstrdup(val);
+        else if (strcmp(key, "device_replacement") == 0)
+            free(ld->repl[0]), ld->repl[0] = th_xstrdup(val);
+        for (int i = 0; i < 5; i++)
+            if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
+                free(ld->repl[i]), ld->repl[i] = th_xstrdup(val);
+    }
+    free(ld->key);
+    ld->key = NULL;
+}
+
+/* One YAML event. The file is a mapping of three sequences of mappings with
+ * scalar values; anything else is skipped. */
+static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
+{
+    loader *ld = ctx;
+    if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+        ld->depth++;
+    } else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+        if (t == YAML_MAPPING_END_EVENT && ld->depth == 3 && ld->cur && ld->regex)
+            rule_end(ld);
+        if (t == YAML_MAPPING_END_EVENT && ld->depth == 3) {
+            free(ld->regex), free(ld->flag);
+            ld->regex = ld->flag = NULL;
+            for (int i = 0; i < 5; i++)
+                free(ld->repl[i]), ld->repl[i] = NULL;
+        }
+        ld->depth--;
+    } else if (t == YAML_SCALAR_EVENT) {
+        on_scalar(ld, scalar);
+    }
+    if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+        free(ld->key);
+        ld->key = NULL;
+    }
+}
+
+/* The whole of f, or NULL on a read error. */
+static char *read_all(FILE *f, size_t *len)
+{
+    th_buf b;
+    th_buf_init(&b);
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        th_buf_put(&b, tmp, k);
+    if (ferror(f)) {
+        th_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data ? b.data : th_xcalloc(1, 1);
+}
+
+/* Reads the YAML document into rule lists: uap-core's own file by its plain
+ * layout (ua_yaml.h), any other through libyaml. */
 th_ua *th_ua_load(const char *path, th_diags *diags)
 {
     FILE *f = fopen(path, "rb");
@@ -69,103 +208,39 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
         th_diag_at(diags, TH_SEV_ERROR, path, 0, 0, "cannot open user-agent regexes");
         return NULL;
     }
-    yaml_parser_t p;
-    yaml_parser_initialize(&p);
-    yaml_parser_set_input_file(&p, f);
     th_ua *u = th_xcalloc(1, sizeof *u);
     pthread_mutex_init(&u->mu, NULL);
-    pthread_mutex_init(&u->jit_mu, NULL);
     u->cache = th_xcalloc(UA_CACHE, sizeof(ua_cached));
-    ua_list *cur = NULL;
-    int depth = 0;
-    char *key = NULL;
-    char *regex = NULL, *flag = NULL, *repl[5] = {0};
+    loader ld = {.u = u, .diags = diags, .path = path};
     bool ok = true;
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) {
-            th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)p.problem_mark.line + 1,
-                       (unsigned)p.problem_mark.column + 1, "YAML: %s",
-                       p.problem ? p.problem : "parse error");
-            ok = false;
-            break;
-        }
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
-            depth++;
-        } else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-            if (t == YAML_MAPPING_END_EVENT && depth == 3 && cur && regex) {
-                int err;
-                PCRE2_SIZE off;
-                uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
-                if (flag && strchr(flag, 'i'))
-                    opts |= PCRE2_CASELESS;
-                pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts,
-                                               &err, &off, NULL);
-                if (re) {
-                    ua_rule r = {.re = re};
-                    memcpy(r.repl, repl, sizeof repl);
-                    memset(repl, 0, sizeof repl);
-                    list_push(cur, r);
-                } else {
-                    th_diag_at(diags, TH_SEV_WARNING, path, 0, 0,
-                               "user-agent regex skipped (PCRE2 error %d at %zu)", err, (size_t)off);
-                }
+    size_t n = 0;
+    char *text = read_all(f, &n);
+    if (!text || !th_ua_yaml_plain(text, n, on_event, &ld)) {
+        rewind(f);
+        yaml_parser_t p;
+        yaml_parser_initialize(&p);
+        yaml_parser_set_input_file(&p, f);
+        for (;;) {
+            yaml_event_t ev;
+            if (!yaml_parser_parse(&p, &ev)) {
+                th_diag_at(diags, TH_SEV_ERROR, path, (unsigned)p.problem_mark.line + 1,
+                           (unsigned)p.problem_mark.column + 1, "YAML: %s",
+                           p.problem ? p.problem : "parse error");
+                ok = false;
+                break;
             }
-            if (t == YAML_MAPPING_END_EVENT && depth == 3) {
-                free(regex), free(flag);
-                regex = flag = NULL;
-                for (int i = 0; i < 5; i++)
-                    free(repl[i]), repl[i] = NULL;
-            }
-            depth--;
-        } else if (t == YAML_SCALAR_EVENT) {
-            const char *val = (const char *)ev.data.scalar.value;
-            if (!key) {
-                key = th_xstrdup(val);
-                if (depth == 1) { /* top-level key: which list follows */
-                    cur = strcmp(val, "user_agent_parsers") == 0 ? &u->ua
-                          : strcmp(val, "os_parsers") == 0     ? &u->os
-                          : strcmp(val, "device_parsers") == 0 ? &u->dev
-                                                                : NULL;
-                    free(key);
-                    key = NULL;
-                }
-            } else {
-                if (depth == 3) {
-                    static const char *const names[] = {
-                        "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement",
-                        "v4_replacement"};
-                    static const char *const os_names[] = {
-                        "os_replacement", "os_v1_replacement", "os_v2_replacement",
-                        "os_v3_replacement", "os_v4_replacement"};
-                    if (strcmp(key, "regex") == 0)
-                        free(regex), regex = th_xstrdup(val);
-                    else if (strcmp(key, "regex_flag") == 0)
-                        free(flag), flag = th_xstrdup(val);
-                    else if (strcmp(key, "device_replacement") == 0)
-                        free(repl[0]), repl[0] = th_xstrdup(val);
-                    for (int i = 0; i < 5; i++)
-                        if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
-                            free(repl[i]), repl[i] = th_xstrdup(val);
-                }
-                free(key);
-                key = NULL;
-            }
+            yaml_event_type_t t = ev.type;
+            on_event(&ld, t, t == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : NULL);
+            yaml_event_delete(&ev);
+            if (t == YAML_STREAM_END_EVENT)
+                break;
         }
-        if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-            t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-            free(key);
-            key = NULL;
-        }
-        yaml_event_delete(&ev);
-        if (t == YAML_STREAM_END_EVENT)
-            break;
+        yaml_parser_delete(&p);
     }
-    free(key), free(regex), free(flag);
+    free(text);
+    free(ld.key), free(ld.regex), free(ld.flag);
     for (int i = 0; i < 5; i++)
-        free(repl[i]);
-    yaml_parser_delete(&p);
+        free(ld.repl[i]);
     fclose(f);
     if (!ok || u->ua.n == 0) {
         if (ok)
@@ -201,7 +276,9 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
 static void list_free(ua_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        pcre2_code_free(l->v[i].re);
+        pcre2_code_free(atomic_load(&l->v[i].re));
+        free(l->v[i].pattern);
+        pcre2_code_free(atomic_load(&l->v[i].jit));
         for (int k = 0; k < 5; k++)
             free(l->v[i].repl[k]);
     }
@@ -222,7 +299,6 @@ void th_ua_free(th_ua *u)
     }
     free(u->cache);
     pthread_mutex_destroy(&u->mu);
-    pthread_mutex_destroy(&u->jit_mu);
     free(u);
 }
 
@@ -233,28 +309,78 @@ typedef struct ua_hit {
     const ua_rule *rule;
 } ua_hit;
 
-/* The rule's pattern, JIT-compiled on first use. pcre2_jit_compile writes
- * into the code object, so no thread may match with it meanwhile: a thread
- * matches only after it saw the flag set (acquire) or set it itself, and the
- * compilation runs under jit_mu. The interpreter and the JIT give the same
- * matches, so when JIT is unavailable nothing changes but speed. */
-static const pcre2_code *rule_code(th_ua *u, ua_rule *r)
+/* The rule's compiled pattern, compiling a plain one on its first try. Two
+ * threads may both compile it: the first to publish (release; readers
+ * acquire) wins and the other frees its copy. NULL only when a plain pattern
+ * fails to compile, which th_ua_pattern_plain rules out; it then matches
+ * nothing, as a pattern skipped at loading did. */
+static pcre2_code *rule_re(ua_rule *r)
 {
-    if (!atomic_load_explicit(&r->jitted, memory_order_acquire)) {
-        pthread_mutex_lock(&u->jit_mu);
-        if (!atomic_load_explicit(&r->jitted, memory_order_relaxed)) {
-            pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
-            atomic_store_explicit(&r->jitted, true, memory_order_release);
-        }
-        pthread_mutex_unlock(&u->jit_mu);
-    }
-    return r->re;
+    pcre2_code *re = atomic_load_explicit(&r->re, memory_order_acquire);
+    if (re || !r->pattern)
+        return re;
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *mine = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, r->opts, &err,
+                                     &off, NULL);
+    if (!mine)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&r->re, &re, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    pcre2_code_free(mine);
+    return re;
 }
 
-static bool first_match(th_ua *u, ua_list *l, th_str s, pcre2_match_data *md, ua_hit *hit)
+/* The code to match the rule with: its JIT-compiled copy once made, else the
+ * interpreted pattern, whose UA_JIT_AFTER-th try makes the copy.
+ * pcre2_jit_compile writes into the code object it compiles, so it compiles a
+ * copy that no thread is matching with, and publishes it (release; readers
+ * acquire) when done; exactly one try is the UA_JIT_AFTER-th. The interpreter
+ * and the JIT give the same matches, so when JIT is unavailable (the copy is
+ * then interpreted) nothing changes but speed. */
+static const pcre2_code *rule_code(ua_rule *r)
+{
+    pcre2_code *jit = atomic_load_explicit(&r->jit, memory_order_acquire);
+    if (jit)
+        return jit;
+    pcre2_code *re = rule_re(r);
+    if (!re)
+        return NULL;
+    if (atomic_load_explicit(&r->tries, memory_order_relaxed) >= UA_JIT_AFTER ||
+        atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 != UA_JIT_AFTER)
+        return re;
+    jit = pcre2_code_copy(re);
+    if (!jit)
+        return re;
+    pcre2_jit_compile(jit, PCRE2_JIT_COMPLETE);
+    atomic_store_explicit(&r->jit, jit, memory_order_release);
+    return jit;
+}
+
+static bool contains(th_str hay, const char *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= hay.n; i++) {
+        const char *f = memchr(hay.p + i, needle[0], hay.n - n + 1 - i);
+        if (!f)
+            return false;
+        i = (size_t)(f - hay.p);
+        if (memcmp(f, needle, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The first rule of l matching s (lower: s with its ASCII letters lowered). A
+ * rule whose literal is absent cannot match, so it is not run. */
+static bool first_match(ua_list *l, th_str s, th_str lower, pcre2_match_data *md, ua_hit *hit)
 {
     for (size_t i = 0; i < l->n; i++) {
-        int rc = pcre2_match(rule_code(u, &l->v[i]), (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL);
+        const ua_rule *r = &l->v[i];
+        if (r->litn && !contains(r->caseless ? lower : s, r->lit, r->litn))
+            continue;
+        const pcre2_code *code = rule_code(&l->v[i]);
+        int rc = code ? pcre2_match(code, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL) : -1;
         if (rc < 0)
             continue;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -308,16 +434,20 @@ static th_str version_of(th_arena *a, const ua_hit *h)
 static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    char *low = th_xmalloc(s.n + 1);
+    for (size_t i = 0; i < s.n; i++)
+        low[i] = s.p[i] >= 'A' && s.p[i] <= 'Z' ? (char)(s.p[i] - 'A' + 'a') : s.p[i];
+    th_str lower = th_str_make(low, s.n);
     ua_hit h;
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
-    if (first_match(u, &u->ua, s, md, &h)) {
+    if (first_match(&u->ua, s, lower, md, &h)) {
         r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(u, &u->os, s, md, &h)) {
+    if (first_match(&u->os, s, lower, md, &h)) {
         th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
             r[R_OSNAME] = os;
@@ -328,11 +458,12 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
             }
         }
     }
-    if (first_match(u, &u->dev, s, md, &h))
+    if (first_match(&u->dev, s, lower, md, &h))
         r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
     if (!r[R_DEV].n)
         r[R_DEV] = TH_STR_LIT("Other");
     pcre2_match_data_free(md);
+    free(low);
 }
 
 void th_ua_apply(const th_ua *cu, mctx *c, th_str s)

@@ -37,19 +37,46 @@ typedef struct ps {
     jmp_buf fail;
     int depth;
     th_esql *q;
+    AVEC(size_t) lines; /* pos_of: where each line starts, built on first use */
+    size_t last_at;     /* pos_of: the last position asked, its line (0 none) and column */
+    unsigned last_line, last_col;
 } ps;
 
-static void pos_of(const ps *p, size_t at, unsigned *line, unsigned *col)
+/* Line:col of byte `at`: the line by binary search in the table of line starts
+ * (built on first use), the column by counting code points from the line's start,
+ * or from the last position asked on the same line when it is not past `at`:
+ * nodes ask for every position, and rescanning the text each time was quadratic. */
+static void pos_of(ps *p, size_t at, unsigned *line, unsigned *col)
 {
-    unsigned l = 1, c = 1;
-    for (size_t k = 0; k < at && k < p->n; k++) {
-        if (p->s[k] == '\n') {
-            l++;
-            c = 1;
-        } else if (((unsigned char)p->s[k] & 0xC0) != 0x80) {
-            c++;
-        }
+    if (at > p->n)
+        at = p->n;
+    if (p->lines.len == 0) {
+        APUSH(p, &p->lines, 0);
+        for (size_t k = 0; k < p->n; k++)
+            if (p->s[k] == '\n')
+                APUSH(p, &p->lines, k + 1);
     }
+    size_t lo = 0, hi = p->lines.len;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->lines.items[mid] <= at)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t k = p->lines.items[lo];
+    unsigned c = 1;
+    if (p->last_line == lo + 1 && p->last_at >= k && p->last_at <= at) {
+        k = p->last_at;
+        c = p->last_col;
+    }
+    for (; k < at; k++)
+        if (((unsigned char)p->s[k] & 0xC0) != 0x80)
+            c++;
+    p->last_line = (unsigned)lo + 1;
+    p->last_at = at;
+    p->last_col = c;
+    unsigned l = (unsigned)lo + 1;
     if (p->src && p->src->line) {
         *col = l == 1 ? p->src->col + c - 1 : c;
         *line = p->src->line + l - 1;

@@ -107,19 +107,32 @@ static void dfa_tr(dfa *d, size_t state_off, uint32_t lo, uint32_t hi, int to)
     TH_VEC_PUSH(&d->t, x);
 }
 
-/* Sets of NFA states, interned: sorted members in one pool, open hashing. */
+/* Sets of NFA states (and pairs of DFA states), interned: members in one pool,
+ * open hashing. A set's members stay in the order the closure found them: the
+ * hash does not depend on the order, and the set being looked up is the one
+ * whose members carry the current generation mark, so two sets compare equal
+ * without sorting either. Pairs are ordered and compare member by member. */
 typedef struct setmap {
     TH_VEC(int) pool;
     TH_VEC(size_t) start; /* set i is pool[start[i] .. start[i+1]) */
+    TH_VEC(uint64_t) hash; /* set i's hash */
     int *slot;            /* set index + 1, 0 empty */
     size_t cap;
 } setmap;
 
+static uint64_t member_hash(int s)
+{
+    uint64_t x = (uint32_t)s * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    return x ^ (x >> 29);
+}
+
 static uint64_t set_hash(const int *m, size_t n)
 {
-    uint64_t h = 1469598103934665603ull ^ n;
+    uint64_t h = n;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint32_t)m[i]) * 1099511628211ull;
+        h += member_hash(m[i]);
     return h;
 }
 
@@ -129,9 +142,8 @@ static void sm_rehash(setmap *sm)
 {
     size_t cap = sm->cap ? sm->cap * 2 : 64;
     int *slot = th_xcalloc(cap, sizeof *slot);
-    for (size_t i = 0; i + 1 < sm->start.len; i++) {
-        uint64_t h = set_hash(sm->pool.items + sm->start.items[i], set_len(sm, i));
-        size_t j = h & (cap - 1);
+    for (size_t i = 0; i < sm->hash.len; i++) {
+        size_t j = sm->hash.items[i] & (cap - 1);
         while (slot[j])
             j = (j + 1) & (cap - 1);
         slot[j] = (int)i + 1;
@@ -141,8 +153,19 @@ static void sm_rehash(setmap *sm)
     sm->cap = cap;
 }
 
-/* The index of set m[0..n) (sorted), adding it when new (*added set). */
-static int sm_intern(setmap *sm, const int *m, size_t n, bool *added)
+/* Whether every member of stored set i has mark gen (the set being looked up
+ * has exactly its members marked gen, and the two have the same size). */
+static bool sm_same(const setmap *sm, size_t i, const uint32_t *mark, uint32_t gen)
+{
+    for (size_t k = sm->start.items[i]; k < sm->start.items[i + 1]; k++)
+        if (mark[sm->pool.items[k]] != gen)
+            return false;
+    return true;
+}
+
+/* The index of set m[0..n), whose members and only they have mark gen (mark
+ * NULL: the sequence m[0..n)), adding it when new (*added set). */
+static int sm_intern(setmap *sm, const int *m, size_t n, const uint32_t *mark, uint32_t gen, bool *added)
 {
     if (sm->start.len == 0)
         TH_VEC_PUSH(&sm->start, 0);
@@ -152,7 +175,9 @@ static int sm_intern(setmap *sm, const int *m, size_t n, bool *added)
     size_t j = h & (sm->cap - 1);
     while (sm->slot[j]) {
         size_t i = (size_t)sm->slot[j] - 1;
-        if (set_len(sm, i) == n && memcmp(sm->pool.items + sm->start.items[i], m, n * sizeof *m) == 0) {
+        if (sm->hash.items[i] == h && set_len(sm, i) == n &&
+            (mark ? sm_same(sm, i, mark, gen)
+                  : memcmp(sm->pool.items + sm->start.items[i], m, n * sizeof *m) == 0)) {
             *added = false;
             return (int)i;
         }
@@ -161,6 +186,7 @@ static int sm_intern(setmap *sm, const int *m, size_t n, bool *added)
     for (size_t i = 0; i < n; i++)
         TH_VEC_PUSH(&sm->pool, m[i]);
     TH_VEC_PUSH(&sm->start, sm->pool.len);
+    TH_VEC_PUSH(&sm->hash, h);
     int id = (int)sm->start.len - 2;
     sm->slot[j] = id + 1;
     *added = true;
@@ -171,19 +197,26 @@ static void sm_free(setmap *sm)
 {
     TH_VEC_FREE(&sm->pool);
     TH_VEC_FREE(&sm->start);
+    TH_VEC_FREE(&sm->hash);
     free(sm->slot);
 }
 
-static int cmp_int(const void *x, const void *y)
+/* Inserts x into the sorted, distinct pts unless it is there. */
+static void pts_add(uint32_t *pts, size_t *n, uint32_t x)
 {
-    int a = *(const int *)x, b = *(const int *)y;
-    return (a > b) - (a < b);
-}
-
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return (a > b) - (a < b);
+    size_t lo = 0, hi = *n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (pts[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < *n && pts[lo] == x)
+        return;
+    memmove(pts + lo + 1, pts + lo, (*n - lo) * sizeof *pts);
+    pts[lo] = x;
+    (*n)++;
 }
 
 typedef struct detctx {
@@ -191,13 +224,60 @@ typedef struct detctx {
     uint32_t *mark; /* per NFA state: generation it was last added in (b->mark) */
     uint32_t gen;
     ivec stack;
+    /* Epsilon closures of the states transitions lead to, each walked once:
+     * cl_at[s] is where s's closure (its size, then its members) starts in cl,
+     * -1 when not kept. cmark and cgen mark states while one is walked. */
+    int *cl_at;
+    ivec cl;
+    uint32_t *cmark;
+    uint32_t cgen;
 } detctx;
 
-/* Adds s and what epsilon edges reach from it to set (unsorted). */
+/* The epsilon closure of s, kept in c->cl (NULL when the cache is full). */
+static const int *closure_of(detctx *c, int s)
+{
+    if (c->cl_at[s] >= 0)
+        return c->cl.items + c->cl_at[s];
+    if (c->cl.len > TH_LRE_MAX_CLOSURE_CACHE)
+        return NULL;
+    size_t at = c->cl.len;
+    TH_VEC_PUSH(&c->cl, 0);
+    c->cgen++;
+    c->cmark[s] = c->cgen;
+    TH_VEC_PUSH(&c->stack, s);
+    while (c->stack.len) {
+        int x = c->stack.items[--c->stack.len];
+        TH_VEC_PUSH(&c->cl, x);
+        for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
+            const edge *ed = &c->b->e.items[k];
+            if (ed->lo > ed->hi && c->cmark[ed->to] != c->cgen) {
+                c->cmark[ed->to] = c->cgen;
+                TH_VEC_PUSH(&c->stack, ed->to);
+            }
+        }
+    }
+    c->cl.items[at] = (int)(c->cl.len - at - 1);
+    c->cl_at[s] = (int)at;
+    return c->cl.items + at;
+}
+
+/* Adds s and what epsilon edges reach from it to set (unsorted). The states
+ * already in set are closed under epsilon edges, so adding the members of
+ * s's closure that are not in it gives what a walk stopping at them would. */
 static void closure_add(detctx *c, ivec *set, int s)
 {
     if (c->mark[s] == c->gen)
         return;
+    const int *cl = closure_of(c, s);
+    if (cl) {
+        for (int k = 1; k <= cl[0]; k++) {
+            if (c->mark[cl[k]] != c->gen) {
+                c->mark[cl[k]] = c->gen;
+                TH_VEC_PUSH(set, cl[k]);
+            }
+        }
+        return;
+    }
     c->mark[s] = c->gen;
     TH_VEC_PUSH(&c->stack, s);
     while (c->stack.len) {
@@ -227,7 +307,10 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
         memset(b->mark, 0, b->markcap * sizeof *b->mark);
         b->gen = 0;
     }
-    detctx c = {b, b->mark, b->gen, {0}};
+    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0};
+    c.cl_at = th_xmalloc(b->head.len * sizeof *c.cl_at);
+    memset(c.cl_at, 0xff, b->head.len * sizeof *c.cl_at); /* -1: not kept */
+    c.cmark = th_xcalloc(b->head.len, sizeof *c.cmark);
     setmap sm = {0};
     ivec set = {0};
     TH_VEC(dtr) es = {0};
@@ -238,12 +321,12 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
 
     c.gen++;
     closure_add(&c, &set, f.s);
-    qsort(set.items, set.len, sizeof *set.items, cmp_int);
-    sm_intern(&sm, set.items, set.len, &added);
+    sm_intern(&sm, set.items, set.len, c.mark, c.gen, &added);
     for (size_t i = 0; i + 1 < sm.start.len; i++) {
         TH_VEC_PUSH(&out->off, out->t.len);
         size_t state_off = out->t.len;
-        /* gather the ranged edges of the set's members (copied: interning may move the pool) */
+        /* gather the ranged edges of the set's members (copied: interning may move the
+         * pool), and their distinct boundaries in order */
         es.len = pts.len = 0;
         bool acc = false;
         for (size_t m = sm.start.items[i]; m < sm.start.items[i + 1]; m++) {
@@ -255,22 +338,20 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
                     continue;
                 dtr x = {ed->lo, ed->hi, ed->to};
                 TH_VEC_PUSH(&es, x);
-                TH_VEC_PUSH(&pts, ed->lo);
-                TH_VEC_PUSH(&pts, ed->hi + 1);
+                TH_VEC_GROW(&pts, 2);
+                pts_add(pts.items, &pts.len, ed->lo);
+                pts_add(pts.items, &pts.len, ed->hi + 1);
             }
         }
         TH_VEC_PUSH(&out->acc, acc);
-        if (pts.len)
-            qsort(pts.items, pts.len, sizeof *pts.items, cmp_u32);
-        work += pts.len * (es.len + 1) + sm.start.items[i + 1] - sm.start.items[i];
+        /* the budget counts every boundary, repeated ones too, as it always has */
+        work += 2 * es.len * (es.len + 1) + sm.start.items[i + 1] - sm.start.items[i];
         if (work > TH_LRE_MAX_DET_WORK) {
             rc = 1;
             break;
         }
         for (size_t p = 0; p + 1 < pts.len; p++) {
             uint32_t lo = pts.items[p], hi = pts.items[p + 1] - 1;
-            if (pts.items[p + 1] == lo)
-                continue;
             set.len = 0;
             c.gen++;
             for (size_t k = 0; k < es.len; k++)
@@ -283,8 +364,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
                 rc = 1;
                 break;
             }
-            qsort(set.items, set.len, sizeof *set.items, cmp_int);
-            int to = sm_intern(&sm, set.items, set.len, &added);
+            int to = sm_intern(&sm, set.items, set.len, c.mark, c.gen, &added);
             if (added && sm.start.len - 1 > max_states) {
                 rc = 1;
                 break;
@@ -297,6 +377,9 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
     TH_VEC_PUSH(&out->off, out->t.len);
     b->gen = c.gen;
     TH_VEC_FREE(&c.stack);
+    TH_VEC_FREE(&c.cl);
+    free(c.cl_at);
+    free(c.cmark);
     TH_VEC_FREE(&set);
     TH_VEC_FREE(&es);
     TH_VEC_FREE(&pts);
@@ -341,7 +424,7 @@ static int dfa_intersect(const dfa *x, const dfa *y, size_t max_states, dfa *out
     setmap sm = {0};
     bool added;
     int pair[2] = {0, 0};
-    sm_intern(&sm, pair, 2, &added);
+    sm_intern(&sm, pair, 2, NULL, 0, &added);
     for (size_t i = 0; i + 1 < sm.start.len; i++) {
         int a = sm.pool.items[sm.start.items[i]], bb = sm.pool.items[sm.start.items[i] + 1];
         TH_VEC_PUSH(&out->off, out->t.len);
@@ -354,7 +437,7 @@ static int dfa_intersect(const dfa *x, const dfa *y, size_t max_states, dfa *out
             uint32_t lo = u.lo > v.lo ? u.lo : v.lo, hi = u.hi < v.hi ? u.hi : v.hi;
             if (lo <= hi) {
                 pair[0] = u.to, pair[1] = v.to;
-                int to = sm_intern(&sm, pair, 2, &added);
+                int to = sm_intern(&sm, pair, 2, NULL, 0, &added);
                 if (added && sm.start.len - 1 > max_states) {
                     sm_free(&sm);
                     dfa_free(out);

@@ -160,9 +160,10 @@ void th_rules_text_start(const char *buf, size_t len, const th_toml *v, unsigned
     *col = v->col;
     *literal = false;
     size_t off = 0;
-    for (unsigned l = 1; l < v->line && off < len; off++)
-        if (buf[off] == '\n')
-            l++;
+    for (unsigned l = 1; l < v->line && off < len; l++) { /* to the value's line */
+        const char *nl = memchr(buf + off, '\n', len - off);
+        off = nl ? (size_t)(nl - buf) + 1 : len;
+    }
     size_t line_start = off, p = off + (v->col ? v->col - 1 : 0);
     /* the reader's column should point at the opening quote; if it does not
      * (columns counted in characters on a line with multi-byte text), take the

@@ -51,12 +51,12 @@ size_t lint_offset(const lfile *f, unsigned line, unsigned col)
 void lint_line_col(const lfile *f, size_t off, unsigned *line, unsigned *col)
 {
     unsigned l = 1;
-    size_t bol = 0;
-    for (size_t i = 0; i < off && i < f->len; i++)
-        if (f->text[i] == '\n') {
-            l++;
-            bol = i + 1;
-        }
+    size_t bol = 0, end = off < f->len ? off : f->len;
+    const char *nl;
+    while (bol < end && (nl = memchr(f->text + bol, '\n', end - bol)) != NULL) {
+        l++;
+        bol = (size_t)(nl - f->text) + 1;
+    }
     *line = l;
     *col = (unsigned)(off - bol) + 1;
 }

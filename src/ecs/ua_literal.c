@@ -1,0 +1,370 @@
+/* What a uap-core pattern's syntax proves (ua_literal.h): a literal every
+ * match contains, and whether PCRE2 certainly compiles it.
+ *
+ * The pattern is read as a sequence of atoms per group level. A run of plain
+ * characters at a level is required when the level has no `|`, and a group's
+ * required literal is its parent's when the group has no quantifier. A
+ * character followed by a quantifier leaves the run (it may be absent). Only
+ * syntax whose meaning is certain yields literals: an escape that is not a
+ * known class or anchor, `(?` (options, lookaround), `(*` (verbs) or `\Q`
+ * give up on the pattern (no literal: it is always tried). Non-ASCII
+ * characters end a run, so a quantifier never leaves half a character.
+ *
+ * Case-insensitive patterns: PCRE2 (UTF, caseless) also matches K and k by
+ * U+212A (Kelvin sign) and S and s by U+017F (long s); no other code point
+ * matches an ASCII letter caselessly. So k and s end a run there, and the
+ * rest compares in ASCII case-insensitively. */
+#include "ecs/ua_literal.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+typedef struct lit_scan {
+    const char *p;
+    size_t i, n;
+    bool caseless;
+    bool give_up;
+} lit_scan;
+
+typedef struct lit {
+    char s[TH_UA_LITERAL_MAX];
+    size_t n;
+} lit;
+
+static void keep_longer(lit *best, const lit *x)
+{
+    if (x->n > best->n)
+        *best = *x;
+}
+
+/* Whether c is a plain character that matches itself (as the run's next byte). */
+static bool plain(const lit_scan *c, unsigned char ch)
+{
+    if (ch >= 0x80)
+        return false;
+    if (c->caseless && (ch == 'k' || ch == 'K' || ch == 's' || ch == 'S'))
+        return false;
+    return true;
+}
+
+/* At p[i]: whether a quantifier follows (and steps over it). */
+static bool quantifier(lit_scan *c)
+{
+    if (c->i >= c->n)
+        return false;
+    char ch = c->p[c->i];
+    if (ch == '?' || ch == '*' || ch == '+') {
+        c->i++;
+        if (c->i < c->n && (c->p[c->i] == '?' || c->p[c->i] == '+'))
+            c->i++; /* lazy or possessive */
+        return true;
+    }
+    if (ch != '{')
+        return false;
+    size_t k = c->i + 1;
+    while (k < c->n && ((c->p[k] >= '0' && c->p[k] <= '9') || c->p[k] == ','))
+        k++;
+    if (k < c->n && c->p[k] == '}' && k > c->i + 1 && c->p[c->i + 1] != ',') {
+        c->i = k + 1;
+        if (c->i < c->n && (c->p[c->i] == '?' || c->p[c->i] == '+'))
+            c->i++;
+        return true;
+    }
+    /* Not a quantifier to us, so a literal `{`, not counted on; but PCRE2
+     * versions differ on `{,m}` and spaces, so a `{` of digits, commas and
+     * spaces up to a `}` counts as a quantifier (none of it is required) */
+    k = c->i + 1;
+    while (k < c->n && ((c->p[k] >= '0' && c->p[k] <= '9') || c->p[k] == ',' || c->p[k] == ' '))
+        k++;
+    c->i = k < c->n && c->p[k] == '}' ? k + 1 : c->i + 1;
+    return true;
+}
+
+static void skip_class(lit_scan *c)
+{
+    c->i++; /* '[' */
+    if (c->i < c->n && c->p[c->i] == '^')
+        c->i++;
+    if (c->i < c->n && c->p[c->i] == ']')
+        c->i++;
+    while (c->i < c->n && c->p[c->i] != ']') {
+        if (c->p[c->i] == '\\')
+            c->i++;
+        else if (c->p[c->i] == '[' && c->i + 1 < c->n && c->p[c->i + 1] == ':') {
+            const char *e = strstr(c->p + c->i + 2, ":]");
+            if (e && (size_t)(e - c->p) < c->n)
+                c->i = (size_t)(e - c->p) + 1;
+        }
+        c->i++;
+    }
+    if (c->i >= c->n)
+        c->give_up = true;
+    else
+        c->i++;
+}
+
+/* One level, up to its `)` or the end: the longest literal it requires. */
+static lit level(lit_scan *c, int depth)
+{
+    lit best = {{0}, 0}, run = {{0}, 0};
+    bool alternation = false;
+    if (depth > 32) {
+        c->give_up = true;
+        return best;
+    }
+    while (c->i < c->n && !c->give_up) {
+        unsigned char ch = (unsigned char)c->p[c->i];
+        if (ch == ')')
+            break;
+        if (ch == '|') {
+            alternation = true;
+            keep_longer(&best, &run);
+            run.n = 0;
+            c->i++;
+            continue;
+        }
+        if (ch == '(') {
+            keep_longer(&best, &run);
+            run.n = 0;
+            c->i++;
+            if (c->i < c->n && (c->p[c->i] == '*' || c->p[c->i] == '?')) {
+                if (c->p[c->i] == '*' || c->i + 1 >= c->n || c->p[c->i + 1] != ':') {
+                    c->give_up = true;
+                    break;
+                }
+                c->i += 2; /* (?: */
+            }
+            lit inner = level(c, depth + 1);
+            if (c->i >= c->n) {
+                c->give_up = true;
+                break;
+            }
+            c->i++; /* ')' */
+            if (!quantifier(c))
+                keep_longer(&best, &inner);
+            continue;
+        }
+        if (ch == '{') { /* a quantifier with nothing before it, or a literal `{` */
+            keep_longer(&best, &run);
+            run.n = 0;
+            quantifier(c);
+            continue;
+        }
+        if (ch == '[' || ch == '.' || ch == '^' || ch == '$') {
+            keep_longer(&best, &run);
+            run.n = 0;
+            if (ch == '[')
+                skip_class(c);
+            else
+                c->i++;
+            quantifier(c);
+            continue;
+        }
+        bool is_lit = false;
+        unsigned char val = ch;
+        if (ch == '\\') {
+            if (c->i + 1 >= c->n) {
+                c->give_up = true;
+                break;
+            }
+            unsigned char e = (unsigned char)c->p[c->i + 1];
+            c->i += 2;
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+                if (!strchr("dDwWsSbB", e)) {
+                    c->give_up = true;
+                    break;
+                }
+            } else {
+                is_lit = plain(c, e);
+                val = e;
+            }
+        } else {
+            c->i++;
+            is_lit = plain(c, ch);
+        }
+        if (quantifier(c) || !is_lit) {
+            keep_longer(&best, &run);
+            run.n = 0;
+            continue;
+        }
+        if (run.n < sizeof run.s) {
+            run.s[run.n++] = (char)val;
+        } else { /* a longer run's prefix is required too */
+            keep_longer(&best, &run);
+        }
+    }
+    keep_longer(&best, &run);
+    if (alternation)
+        best.n = 0;
+    return best;
+}
+
+size_t th_ua_literal(const char *pattern, bool caseless, char out[TH_UA_LITERAL_MAX])
+{
+    lit_scan c = {pattern, 0, strlen(pattern), caseless, false};
+    lit best = level(&c, 0);
+    if (c.give_up || c.i != c.n) /* an unbalanced `)` ends the scan early */
+        return 0;
+    if (caseless)
+        for (size_t i = 0; i < best.n; i++)
+            if (best.s[i] >= 'A' && best.s[i] <= 'Z')
+                best.s[i] = (char)(best.s[i] - 'A' + 'a');
+    memcpy(out, best.s, best.n);
+    return best.n;
+}
+
+/* ---- patterns PCRE2 certainly compiles ---------------------------------- */
+
+/* A literal class member at p[*i] (a plain character or an escaped
+ * punctuation character) into *c, stepping over it. */
+static bool class_char(const char *p, size_t n, size_t *i, unsigned char *c)
+{
+    unsigned char x = (unsigned char)p[*i];
+    if (x == '\\') {
+        if (*i + 1 >= n)
+            return false;
+        unsigned char e = (unsigned char)p[*i + 1];
+        if (e < 0x21 || e > 0x7E || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') ||
+            (e >= 'A' && e <= 'Z'))
+            return false;
+        *c = e;
+        *i += 2;
+        return true;
+    }
+    if (x < 0x20 || x > 0x7E || x == '[' || x == ']')
+        return false;
+    *c = x;
+    (*i)++;
+    return true;
+}
+
+/* `[...]` at p[*i] made of plain and escaped characters, ascending ranges of
+ * them, and \d \D \w \W \s \S; steps over it. */
+static bool plain_class(const char *p, size_t n, size_t *i)
+{
+    size_t k = *i + 1;
+    if (k < n && p[k] == '^')
+        k++;
+    if (k < n && p[k] == ']')
+        return false; /* a literal `]` first: legal, but not plain */
+    while (k < n && p[k] != ']') {
+        if (p[k] == '\\' && k + 1 < n && p[k + 1] && strchr("dDwWsS", p[k + 1])) {
+            k += 2;
+            if (k + 1 < n && p[k] == '-' && p[k + 1] != ']')
+                return false; /* a class cannot start a range */
+            continue;
+        }
+        unsigned char lo, hi;
+        if (!class_char(p, n, &k, &lo))
+            return false;
+        if (k + 1 < n && p[k] == '-' && p[k + 1] != ']') {
+            k++;
+            if (!class_char(p, n, &k, &hi) || hi < lo)
+                return false;
+        }
+    }
+    if (k >= n)
+        return false;
+    *i = k + 1;
+    return true;
+}
+
+bool th_ua_pattern_plain(const char *p)
+{
+    size_t n = strlen(p), i = 0;
+    int depth = 0;
+    bool atom = false;   /* a repeatable item precedes */
+    bool single = false; /* and it is one character wide (not a group) */
+    if (n > 4096)
+        return false;
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '(') {
+            if (++depth > 32)
+                return false;
+            i++;
+            if (i < n && p[i] == '?') {
+                if (i + 1 >= n || p[i + 1] != ':')
+                    return false;
+                i += 2;
+            }
+            atom = false;
+            continue;
+        }
+        if (c == ')') {
+            if (depth-- == 0)
+                return false;
+            i++;
+            atom = true;
+            single = false;
+            continue;
+        }
+        if (c == '|' || c == '^' || c == '$') {
+            i++;
+            atom = false;
+            continue;
+        }
+        if (c == '?' || c == '*' || c == '+' || c == '{') {
+            if (!atom)
+                return false;
+            i++;
+            if (c == '{') {
+                /* {n}, {n,} or {n,m}, n <= m <= 1000, after one character only
+                 * (a group's copies could make the code too large) */
+                if (!single)
+                    return false;
+                size_t lo = 0, hi = 0, d = 0;
+                while (i < n && p[i] >= '0' && p[i] <= '9' && d++ < 4)
+                    lo = lo * 10 + (size_t)(p[i++] - '0');
+                if (d == 0 || d > 4 || i >= n)
+                    return false;
+                hi = lo;
+                if (p[i] == ',') {
+                    i++;
+                    d = 0;
+                    hi = 0;
+                    while (i < n && p[i] >= '0' && p[i] <= '9' && d++ < 4)
+                        hi = hi * 10 + (size_t)(p[i++] - '0');
+                    if (d > 4 || (d > 0 && hi < lo))
+                        return false;
+                    if (d == 0)
+                        hi = lo;
+                }
+                if (i >= n || p[i] != '}' || hi > 1000)
+                    return false;
+                i++;
+            }
+            if (i < n && (p[i] == '?' || p[i] == '+'))
+                i++; /* lazy or possessive */
+            atom = false;
+            continue;
+        }
+        if (c == '[') {
+            if (!plain_class(p, n, &i))
+                return false;
+            atom = single = true;
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 1 >= n)
+                return false;
+            unsigned char e = (unsigned char)p[i + 1];
+            bool alnum = (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
+            if (e == 'b' || e == 'B') { /* an assertion: nothing to repeat */
+                i += 2;
+                atom = false;
+                continue;
+            }
+            if ((alnum && !strchr("dDwWsS", e)) || e < 0x21 || e > 0x7E)
+                return false;
+            i += 2;
+            atom = single = true;
+            continue;
+        }
+        if (c < 0x20 || c > 0x7E || c == ']' || c == '}')
+            return false;
+        i++;
+        atom = single = true;
+    }
+    return depth == 0;
+}
