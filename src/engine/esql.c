@@ -255,7 +255,8 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
 {
     size_t row = *(const size_t *)src;
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
-    fields_of(c, path);
+    if (path.p != c->last.p || path.n != c->last.n) /* a column loads row after row */
+        fields_of(c, path);
     if (c->nfs == 0)
         return c;
     return c->nfs == 1 ? (const void *)c->col[c->fs[0]][row] : NULL;

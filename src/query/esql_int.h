@@ -254,7 +254,7 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * ESQL_MEMO_WARM rows missed, the values of earlier rows by their cells
  * (a direct-mapped table of ESQL_MEMO_SLOTS: users and ASNs that come back
  * after others); th_esql_memo_free frees it. */
-enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 2, ESQL_MEMO_SLOTS = 64, ESQL_MEMO_WARM = 16 };
+enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
 typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     ev out;
