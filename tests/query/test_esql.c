@@ -628,6 +628,86 @@ static void repeated_cells_same_values(void **state)
     th_arena_free(&a);
 }
 
+/* Random rows whose whole texts repeat far apart (small pools of values,
+ * NULLs, multi-values, doubles, mixed long / double): through src_key their
+ * cells are shared by every row with the same text, so column loads reuse
+ * earlier rows' cells, the memos' tables (WHERE per conjunct, EVAL, the
+ * aggregates) hit, and VALUES / COUNT_DISTINCT drop identical repeats
+ * before sorting. The table and the warnings equal those over the parsed
+ * trees, where nothing is shared. */
+static unsigned lcg_next(unsigned *x, unsigned n)
+{
+    *x = *x * 1103515245u + 12345u;
+    return (*x >> 16) % n;
+}
+
+static void shared_cells_random_rows(void **state)
+{
+    (void)state;
+    static const char *const ks[] = {"\"a\"", "\"b\"", "\"c\"", "[\"a\",\"c\"]", "[\"b\",\"a\"]", NULL};
+    static const char *const ns[] = {"1", "2", "3", "[1,3]", "2.5", "-4", "[2.5,1]", NULL};
+    static const char *const ss[] = {"\"x\"", "\"Y\"", "\"y\"", "[\"x\",\"Y\"]", NULL};
+    static const char *const ts[] = {"\"2026-10-01T00:00:00.000Z\"", "\"2026-10-01T01:30:00.000Z\"",
+                                     "\"2026-10-02T00:00:00Z\"", NULL};
+    const char *const queries[] = {
+        "FROM logs-* | WHERE g != \"z\" AND (k IS NULL OR k != \"c\") AND n IS NOT NULL "
+        "| EVAL c = CASE(k == \"a\", n, k == \"b\", 2, NULL), l = TO_LOWER(s), h = n + 1 "
+        "| STATS v = VALUES(k), vn = VALUES(n), d = COUNT_DISTINCT(s), dl = COUNT_DISTINCT(l), "
+        "mx = MAX(c), mn = MIN(n), sm = SUM(c), av = AVG(n), hs = SUM(h), w = COUNT(*), "
+        "vt = VALUES(@timestamp), lt = MAX(CASE(l == \"x\", @timestamp, NULL)) BY g | SORT g",
+        "FROM logs-* | WHERE s == \"x\" OR n > 1 | EVAL z = CONCAT(g, \"-\", TO_STRING(k)) "
+        "| STATS c = COUNT(*), vz = VALUES(z), vb = VALUES(b) BY k, s | SORT k, s",
+        "FROM logs-* | WHERE b AND g IN (\"p\", \"q\") | KEEP g, k, n, s, b, @timestamp | LIMIT 10000",
+        NULL};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 700 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 7;
+    for (size_t i = 0; i < NROWS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "{\"g\":\"%c\"", "pqr"[lcg_next(&x, 3)]);
+        if (lcg_next(&x, 6))
+            th_buf_printf(&b, ",\"k\":%s", ks[lcg_next(&x, 5)]);
+        if (lcg_next(&x, 5))
+            th_buf_printf(&b, ",\"n\":%s", ns[lcg_next(&x, 7)]);
+        if (lcg_next(&x, 4))
+            th_buf_printf(&b, ",\"s\":%s", ss[lcg_next(&x, 4)]);
+        if (lcg_next(&x, 3))
+            th_buf_printf(&b, ",\"b\":%s", lcg_next(&x, 2) ? "true" : "false");
+        th_buf_printf(&b, ",\"@timestamp\":%s}", ts[lcg_next(&x, 3)]);
+        texts[i] = th_arena_strndup(&a, b.data, b.len);
+        th_buf_free(&b);
+    }
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; queries[i]; i++) {
+        th_esql *e = th_esql_parse(&a, queries[i], strlen(queries[i]), NULL, &d);
+        assert_non_null(e);
+        const char *err = NULL;
+        th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+        th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+        assert_non_null(rt);
+        assert_non_null(rv);
+        assert_true(th_esql_nrows(rt) > 0);
+        assert_int_equal(th_esql_ncols(rv), th_esql_ncols(rt));
+        assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+        same_rows(&a, rv, rt, th_esql_nrows(rt));
+        for (size_t r = 0; i == 0 && r < th_esql_nrows(rv); r++) { /* every group sees every value the WHERE keeps */
+            assert_string_equal(cell(&a, rv, r, "v"), "[\"a\",\"b\"]");
+            assert_string_equal(cell(&a, rv, r, "vt"), "[\"2026-10-01T00:00:00.000Z\",\"2026-10-01T01:30:00.000Z\","
+                                                       "\"2026-10-02T00:00:00.000Z\"]");
+        }
+    }
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +717,7 @@ int main(void)
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
         cmocka_unit_test(repeated_cells_same_values),
+        cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
