@@ -335,6 +335,7 @@ void th_esql_memo_free(esql_memo *m)
 {
     free(m->slots);
     m->slots = NULL;
+    memset(m->used, 0, sizeof m->used);
 }
 
 static uint64_t cell_hash(const ev *v)
@@ -350,12 +351,12 @@ static uint64_t cell_hash(const ev *v)
 }
 
 /* the table slot of the row's cells */
-static esql_memo_slot *memo_slot(const etab *t, size_t row, const esql_memo *m)
+static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
 {
     uint64_t h = 0;
     for (size_t k = 0; k < m->ncols; k++)
         h = (h ^ cell_hash(&t->cols[m->cols[k]][row])) * 0xBF58476D1CE4E5B9ull;
-    return &m->slots[(h >> 40) % ESQL_MEMO_SLOTS];
+    return (size_t)(h >> 40) % ESQL_MEMO_SLOTS;
 }
 
 ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
@@ -373,8 +374,9 @@ ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
             return m->out;
         }
     }
-    esql_memo_slot *s = m->slots ? memo_slot(t, row, m) : NULL;
-    if (s && s->used) {
+    size_t si = m->slots ? memo_slot(t, row, m) : 0;
+    esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
+    if (s && (m->used[si / 64] >> (si % 64) & 1)) {
         size_t k = 0;
         while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &s->in[k]))
             k++;
@@ -400,9 +402,9 @@ ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
             s->in[k] = m->in[k];
         s->out = v;
         s->warn = m->warn;
-        s->used = true;
+        m->used[si / 64] |= 1ull << (si % 64);
     } else if (m->cache && !m->slots && ++m->misses == ESQL_MEMO_WARM) {
-        m->slots = th_xcalloc(ESQL_MEMO_SLOTS, sizeof(esql_memo_slot));
+        m->slots = th_xmalloc(ESQL_MEMO_SLOTS * sizeof(esql_memo_slot));
     }
     return v;
 }

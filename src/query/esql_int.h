@@ -259,7 +259,6 @@ typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     ev out;
     uint64_t warn;
-    bool used;
 } esql_memo_slot;
 typedef struct esql_memo {
     const xnode *x;
@@ -274,7 +273,8 @@ typedef struct esql_memo {
     uint64_t warn;
     bool cache;                 /* th_esql_memo_cache was called */
     size_t misses;
-    esql_memo_slot *slots;      /* malloc'd once warm */
+    esql_memo_slot *slots;      /* malloc'd once warm (not cleared: used says which are set) */
+    uint64_t used[ESQL_MEMO_SLOTS / 64];
 } esql_memo;
 void th_esql_memo_init(esql_memo *m, const xnode *x);
 void th_esql_memo_cache(esql_memo *m);
