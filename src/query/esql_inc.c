@@ -259,16 +259,20 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
     pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
     size_t nas = p->stats->nas;
-    esql_memo *mf = th_xcalloc(nas ? nas : 1, sizeof(esql_memo));
-    esql_memo *mx = th_xcalloc(nas ? nas : 1, sizeof(esql_memo));
+    /* only the memos part_rows reads are set up (a pane is often small, and a
+     * memo is 600 bytes: 13 aggregates on the ASN rule) */
+    esql_memo *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    esql_memo *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
     for (size_t k = 0; k < nas; k++) {
         const assign *as = &p->stats->as[k];
-        if (as->filter)
+        if (as->filter) {
             th_esql_memo_init(&mf[k], as->filter);
-        if (as->x->nkids)
+            th_esql_memo_cache(&mf[k]);
+        }
+        if (as->x->nkids) {
             th_esql_memo_init(&mx[k], as->x->kids[0]);
-        th_esql_memo_cache(&mf[k]);
-        th_esql_memo_cache(&mx[k]);
+            th_esql_memo_cache(&mx[k]);
+        }
     }
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
@@ -277,8 +281,10 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
     }
     for (size_t k = 0; k < nas; k++) {
-        th_esql_memo_free(&mf[k]);
-        th_esql_memo_free(&mx[k]);
+        if (p->stats->as[k].filter)
+            th_esql_memo_free(&mf[k]);
+        if (p->stats->as[k].x->nkids)
+            th_esql_memo_free(&mx[k]);
     }
     free(mf);
     free(mx);
