@@ -246,30 +246,20 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
     return true;
 }
 
-/* th_esql_same_fn over captured rows: the members path meets hold the very
- * same lists in rows a and b (or lists of the very same stored strings), so
- * captured_each visits the same values for both. A field's repeated string
- * is stored once, as one list, while it has few distinct ones; other values
- * are not compared byte by byte (timestamps, addresses: rarely equal, and
- * the comparison cost what it saved): false. Two lists of one value each
- * never hold the same stored string (hotpass.c makes a list of one stored
- * string only once). */
-static bool captured_same(const void *a, const void *b, const void *ctx, th_str path)
+/* th_esql_key_fn over captured rows: the one list of values path meets
+ * (captured_each visits that list's values, and lists are immutable), or,
+ * where it meets none, the context (nothing visited). A field's repeated
+ * string is stored once, as one list, while it has few distinct ones, so
+ * rows far apart share the key. NULL where path meets several members. */
+static const void *captured_key(const void *src, const void *ctx, th_str path)
 {
-    size_t ra = *(const size_t *)a, rb = *(const size_t *)b;
+    size_t row = *(const size_t *)src;
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
-    fields_of(c, path);
-    for (size_t j = 0; j < c->nfs; j++) {
-        const th_vlist *x = c->col[c->fs[j]][ra], *y = c->col[c->fs[j]][rb];
-        if (x == y)
-            continue;
-        if (x->n != y->n || x->n < 2)
-            return false;
-        for (size_t i = 0; i < x->n; i++)
-            if (x->v[i].p != y->v[i].p || x->v[i].n != y->v[i].n)
-                return false;
-    }
-    return true;
+    if (path.p != c->last.p || path.n != c->last.n) /* a column loads row after row */
+        fields_of(c, path);
+    if (c->nfs == 0)
+        return c;
+    return c->nfs == 1 ? (const void *)c->col[c->fs[0]][row] : NULL;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -486,7 +476,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
             docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
-                                    &cc.row[i], &cc, captured_same};
+                                    &cc.row[i], &cc, captured_key};
             continue;
         }
         th_jval *d = doc_of(e, r, i);

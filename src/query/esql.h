@@ -63,11 +63,13 @@ size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
 typedef bool (*th_esql_each_fn)(const void *src, const void *ctx, th_str path, th_json_visit_fn visit,
                                 void *vctx);
 
-/* Optional with each: true only when each would visit the very same values
- * (same texts, same order) at path in src a as in src b, so that a column's
- * cell of one may stand for the other's (a broad rule's rows repeat their
- * action, user, dataset ...). False when unsure. */
-typedef bool (*th_esql_same_fn)(const void *a, const void *b, const void *ctx, th_str path);
+/* Optional with each: an identity of the values each visits at path in src.
+ * Two documents read through the same each and ctx whose keys are equal and
+ * not NULL visit the very same values (same texts, same order), so that a
+ * column's cell of one may stand for the other's (a broad rule's rows
+ * repeat their action, user, dataset ... far apart, not only in runs).
+ * NULL when unsure. */
+typedef const void *(*th_esql_key_fn)(const void *src, const void *ctx, th_str path);
 
 /* One input document with its metadata: the tree doc, or (each set) a
  * source src read through each with ctx. */
@@ -77,7 +79,7 @@ typedef struct th_esql_doc {
     int64_t version;
     th_esql_each_fn each;
     const void *src, *ctx;
-    th_esql_same_fn same;
+    th_esql_key_fn key;
 } th_esql_doc;
 
 typedef struct th_esql_result th_esql_result;

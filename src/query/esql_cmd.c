@@ -191,10 +191,52 @@ static void msort(ev_s *v, ev_s *tmp, size_t n, sortctx *s)
     memcpy(v, tmp, n * sizeof(ev_s));
 }
 
+enum { DEDUP_MIN = 16, DEDUP_MAX = 1024 };
+
+static uint64_t scalar_hash(uint8_t type, ev_s s)
+{
+    uint64_t h = type == EV_KW || type == EV_IP ? (uint64_t)(uintptr_t)s.s.p ^ (uint64_t)s.s.n << 48 : (uint64_t)s.i;
+    return h * 0x9E3779B97F4A7C15ull;
+}
+
+/* Drops the values identical to an earlier one (the same text at the same
+ * address, the same integer), keeping the first: a group's values come back
+ * (user agents, actions alternating), and the stable sort below keeps the
+ * first of equal values, which a dropped one never is. Not for doubles. */
+static uint32_t drop_repeats(uint8_t type, ev_s *vals, uint32_t nv)
+{
+    uint32_t set[2 * DEDUP_MAX]; /* index + 1 of a kept value; 0: free */
+    uint32_t cap = 2 * DEDUP_MIN;
+    while (cap < 2 * nv)
+        cap *= 2;
+    memset(set, 0, cap * sizeof set[0]);
+    uint32_t w = 0;
+    bool str = type == EV_KW || type == EV_IP;
+    for (uint32_t k = 0; k < nv; k++) {
+        ev_s v = vals[k];
+        uint32_t j = (uint32_t)(scalar_hash(type, v) >> 40) & (cap - 1);
+        bool dup = false;
+        for (; set[j]; j = (j + 1) & (cap - 1)) {
+            ev_s u = vals[set[j] - 1];
+            if (str ? u.s.p == v.s.p && u.s.n == v.s.n : u.i == v.i) {
+                dup = true;
+                break;
+            }
+        }
+        if (dup)
+            continue;
+        vals[w] = v;
+        set[j] = ++w;
+    }
+    return w;
+}
+
 uint32_t th_esql_sort_distinct(th_arena *a, uint8_t type, ev_s *vals, uint32_t nv)
 {
     if (nv == 0)
         return 0;
+    if (nv >= DEDUP_MIN && nv <= DEDUP_MAX && type != EV_DOUBLE)
+        nv = drop_repeats(type, vals, nv);
     sortctx sc = {type};
     ev_s *tmp = TH_ANEWN(a, ev_s, nv);
     msort(vals, tmp, nv, &sc);

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/timeutil.h"
@@ -328,6 +329,36 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
         m->state = 1;
 }
 
+void th_esql_memo_cache(esql_memo *m) { m->cache = m->ncols <= ESQL_MEMO_CACHED; }
+
+void th_esql_memo_free(esql_memo *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+    memset(m->used, 0, sizeof m->used);
+}
+
+static uint64_t cell_hash(const ev *v)
+{
+    uint64_t h = (uint64_t)v->t << 32 | v->n;
+    if (v->n > 1)
+        h ^= (uint64_t)(uintptr_t)v->many;
+    else if (v->n == 1 && (v->t == EV_KW || v->t == EV_IP))
+        h ^= (uint64_t)(uintptr_t)v->one.s.p ^ (uint64_t)v->one.s.n << 48;
+    else if (v->n == 1)
+        h ^= (uint64_t)v->one.i;
+    return h * 0x9E3779B97F4A7C15ull;
+}
+
+/* the table slot of the row's cells */
+static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
+{
+    uint64_t h = 0;
+    for (size_t k = 0; k < m->ncols; k++)
+        h = (h ^ cell_hash(&t->cols[m->cols[k]][row])) * 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h >> 40) % ESQL_MEMO_SLOTS;
+}
+
 ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {
     if (m->state == 0)
@@ -343,6 +374,22 @@ ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
             return m->out;
         }
     }
+    size_t si = m->slots ? memo_slot(t, row, m) : 0;
+    esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
+    if (s && (m->used[si / 64] >> (si % 64) & 1)) {
+        size_t k = 0;
+        while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &s->in[k]))
+            k++;
+        if (k == m->ncols) {
+            for (k = 0; k < m->ncols; k++)
+                m->in[k] = s->in[k];
+            m->out = s->out;
+            m->warn = s->warn;
+            m->have = true;
+            r->warnings += m->warn;
+            return m->out;
+        }
+    }
     uint64_t w0 = r->warnings;
     ev v = th_esql_eval(r, t, row, m->x);
     m->have = r->err == NULL;
@@ -350,11 +397,24 @@ ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
         m->in[k] = t->cols[m->cols[k]][row];
     m->out = v;
     m->warn = r->warnings - w0;
+    if (s && m->have) {
+        for (size_t k = 0; k < m->ncols; k++)
+            s->in[k] = m->in[k];
+        s->out = v;
+        s->warn = m->warn;
+        m->used[si / 64] |= 1ull << (si % 64);
+    } else if (m->cache && !m->slots && ++m->misses == ESQL_MEMO_WARM) {
+        m->slots = th_xmalloc(ESQL_MEMO_SLOTS * sizeof(esql_memo_slot));
+    }
     return v;
 }
 
-bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
+int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {
     ev v = single(r, th_esql_eval_memo(r, t, row, m)); /* as truth() */
-    return v.n != 0 && v.t == EV_BOOL && v.one.i != 0;
+    if (v.n == 0 || v.t != EV_BOOL)
+        return -1;
+    return v.one.i != 0;
 }
+
+bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m) { return th_esql_truth_memo(r, t, row, m) == 1; }

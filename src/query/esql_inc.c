@@ -188,26 +188,24 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
     part_push(r, p, s);
 }
 
-/* the partial state of one aggregate over rows (as th_esql_agg_rows reads them) */
-static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p)
+/* the partial state of one aggregate over rows (as th_esql_agg_rows reads
+ * them); mf and mx remember its filter and argument (the same for every
+ * group: a function of the cells) */
+static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p,
+                      esql_memo *mf, esql_memo *mx)
 {
     const xnode *x = as->x;
     long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
     int fn = x->fn;
-    esql_memo mf, mx;
-    if (as->filter)
-        th_esql_memo_init(&mf, as->filter);
-    if (x->nkids)
-        th_esql_memo_init(&mx, x->kids[0]);
     for (size_t i = 0; i < n; i++) {
         size_t row = rows[i];
-        if (as->filter && !th_esql_true_memo(r, t, row, &mf))
+        if (as->filter && !th_esql_true_memo(r, t, row, mf))
             continue;
         if (fn == F_COUNT && x->nkids == 0) {
             p->count++;
             continue;
         }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, &mx);
+        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, mx);
         if (v.n == 0)
             continue;
         if (fn == F_COUNT) {
@@ -261,12 +259,35 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
     pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
     size_t nas = p->stats->nas;
+    /* only the memos part_rows reads are set up (a pane is often small, and a
+     * memo is 600 bytes: 13 aggregates on the ASN rule) */
+    esql_memo *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    esql_memo *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    for (size_t k = 0; k < nas; k++) {
+        const assign *as = &p->stats->as[k];
+        if (as->filter) {
+            th_esql_memo_init(&mf[k], as->filter);
+            th_esql_memo_cache(&mf[k]);
+        }
+        if (as->x->nkids) {
+            th_esql_memo_init(&mx[k], as->x->kids[0]);
+            th_esql_memo_cache(&mx[k]);
+        }
+    }
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
-            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k]);
+            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
     }
+    for (size_t k = 0; k < nas; k++) {
+        if (p->stats->as[k].filter)
+            th_esql_memo_free(&mf[k]);
+        if (p->stats->as[k].x->nkids)
+            th_esql_memo_free(&mx[k]);
+    }
+    free(mf);
+    free(mx);
     return out;
 }
 

@@ -249,8 +249,17 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * the columns it reads (KQL(), which reads the document, is never
  * remembered): a row whose cells there are those of the row evaluated just
  * before (ev_same_cell: runs of the same action, user, flag) gets that row's
- * value, and counts the warnings that row counted. */
-enum { ESQL_MEMO_COLS = 8 };
+ * value, and counts the warnings that row counted. With th_esql_memo_cache,
+ * an expression of at most ESQL_MEMO_CACHED columns also remembers, once
+ * ESQL_MEMO_WARM rows missed, the values of earlier rows by their cells
+ * (a direct-mapped table of ESQL_MEMO_SLOTS: users and ASNs that come back
+ * after others); th_esql_memo_free frees it. */
+enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
+typedef struct esql_memo_slot {
+    ev in[ESQL_MEMO_CACHED];
+    ev out;
+    uint64_t warn;
+} esql_memo_slot;
 typedef struct esql_memo {
     const xnode *x;
     int state;                  /* 0: columns not all in the table yet, 1: remembered, -1: never */
@@ -262,10 +271,18 @@ typedef struct esql_memo {
     ev in[ESQL_MEMO_COLS];
     ev out;
     uint64_t warn;
+    bool cache;                 /* th_esql_memo_cache was called */
+    size_t misses;
+    esql_memo_slot *slots;      /* malloc'd once warm (not cleared: used says which are set) */
+    uint64_t used[ESQL_MEMO_SLOTS / 64];
 } esql_memo;
 void th_esql_memo_init(esql_memo *m, const xnode *x);
+void th_esql_memo_cache(esql_memo *m);
+void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m);
 bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
+/* the same as truth(): 1 true, 0 false, -1 NULL */
+int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m);
 
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);

@@ -33,13 +33,44 @@ static void compact(erun *r, etab *t, const bool *keep)
     t->nrows = n;
 }
 
+static void conjuncts(const xnode *x, const xnode **out, size_t *n, size_t max);
+
+enum { WHERE_CONJ = 16 };
+
+/* A chain of ANDs runs as its conjuncts, each remembered on its own
+ * (esql_memo): `event.outcome == "success" AND user.name IS NOT NULL`
+ * repeats its first value on nearly every row, the whole condition only
+ * where every column it reads repeats. Row by row, the conjuncts are
+ * evaluated in the order and up to the point X_AND evaluates them (a FALSE
+ * one ends the row; a NULL one does not), so the same columns load in the
+ * same order and the same warnings count; a row is kept when all are TRUE. */
 static void do_where(erun *r, etab *t, const xnode *cond)
 {
     bool *keep = TH_ANEWN(r->a, bool, t->nrows ? t->nrows : 1);
-    esql_memo m;
-    th_esql_memo_init(&m, cond);
-    for (size_t row = 0; row < t->nrows; row++)
-        keep[row] = th_esql_true_memo(r, t, row, &m);
+    const xnode *cj[WHERE_CONJ];
+    size_t n = 0;
+    conjuncts(cond, cj, &n, WHERE_CONJ);
+    if (n > WHERE_CONJ) {
+        cj[0] = cond;
+        n = 1;
+    }
+    esql_memo m[WHERE_CONJ];
+    for (size_t k = 0; k < n; k++) {
+        th_esql_memo_init(&m[k], cj[k]);
+        th_esql_memo_cache(&m[k]);
+    }
+    for (size_t row = 0; row < t->nrows; row++) {
+        bool all = true;
+        for (size_t k = 0; k < n; k++) {
+            int b = th_esql_truth_memo(r, t, row, &m[k]);
+            all = all && b == 1;
+            if (b == 0)
+                break;
+        }
+        keep[row] = all;
+    }
+    for (size_t k = 0; k < n; k++)
+        th_esql_memo_free(&m[k]);
     compact(r, t, keep);
 }
 
@@ -49,8 +80,10 @@ static void do_eval(erun *r, etab *t, const cmd *c)
         ev *col = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev)); /* every row is set */
         esql_memo m;
         th_esql_memo_init(&m, c->as[k].x);
+        th_esql_memo_cache(&m);
         for (size_t row = 0; row < t->nrows; row++)
             col[row] = th_esql_eval_memo(r, t, row, &m);
+        th_esql_memo_free(&m);
         th_etab_set(r, t, c->as[k].name, col);
     }
 }

@@ -364,6 +364,60 @@ static long find(const etab *t, th_str name)
     return -1;
 }
 
+/* The rows' keys (th_esql_doc.key) seen while a column loads, each with the
+ * first row that had it: open addressing over pointers, grown at half full.
+ * A column whose keys are nearly all distinct (timestamps, request ids)
+ * stops looking them up after its first KEYMAP_PROBE rows: the map would
+ * only cost there. */
+enum { KEYMAP_PROBE = 4096 };
+typedef struct keyrow {
+    const void *key;
+    size_t row;
+} keyrow;
+typedef struct keymap {
+    keyrow *slot;
+    size_t cap, len, tries;
+    bool off;
+} keymap;
+
+static size_t key_slot(const keymap *m, const void *key)
+{
+    return (size_t)(((uint64_t)(uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+}
+
+/* the first row with key, else SIZE_MAX (and row is recorded as its first) */
+static size_t key_row(keymap *m, const void *key, size_t row)
+{
+    if (m->off)
+        return SIZE_MAX;
+    if (++m->tries == KEYMAP_PROBE && m->len * 2 > m->tries) {
+        free(m->slot);
+        *m = (keymap){.off = true};
+        return SIZE_MAX;
+    }
+    if (m->len * 2 >= m->cap) {
+        keymap g = {th_xcalloc(m->cap ? m->cap * 2 : 256, sizeof(keyrow)), m->cap ? m->cap * 2 : 256,
+                    m->len, m->tries, false};
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slot[i].key)
+                continue;
+            size_t j = key_slot(&g, m->slot[i].key);
+            while (g.slot[j].key)
+                j = (j + 1) & (g.cap - 1);
+            g.slot[j] = m->slot[i];
+        }
+        free(m->slot);
+        *m = g;
+    }
+    size_t j = key_slot(m, key);
+    for (; m->slot[j].key; j = (j + 1) & (m->cap - 1))
+        if (m->slot[j].key == key)
+            return m->slot[j].row;
+    m->slot[j] = (keyrow){key, row};
+    m->len++;
+    return SIZE_MAX;
+}
+
 long th_etab_col(erun *r, etab *t, th_str name)
 {
     long c = find(t, name);
@@ -372,12 +426,15 @@ long th_etab_col(erun *r, etab *t, th_str name)
     /* every cell is written below: no zeroing first (a column is 2-3 MB on a broad rule) */
     ev *vals = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev));
     const th_field_def *def = th_schema_lookup(name); /* once per column */
-    /* the last row's document, its cell in vals[prev_row] (not for metadata: per document) */
     enum { SOURCE, META_ID, META_INDEX, META_VERSION } kind =
         th_str_eqc(name, "_id") ? META_ID : th_str_eqc(name, "_index") ? META_INDEX
         : th_str_eqc(name, "_version") ? META_VERSION : SOURCE;
-    bool meta = kind != SOURCE;
-    const th_esql_doc *prev = NULL;
+    /* a document whose key (not for metadata: per document) an earlier row
+     * had takes that row's cell: the same values, so the same cell (cells
+     * are never written into); the last row's key first, as keys come in runs */
+    keymap km = {0};
+    th_esql_key_fn kfn = NULL;
+    const void *kctx = NULL, *prev = NULL;
     size_t prev_row = 0;
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
@@ -386,24 +443,28 @@ long th_etab_col(erun *r, etab *t, th_str name)
             continue;
         }
         const th_esql_doc *in = &r->docs[d];
-        if (!meta && prev && in->same && in->each == prev->each && in->ctx == prev->ctx &&
-            in->same(prev->src, in->src, in->ctx, name)) {
-            vals[row] = vals[prev_row]; /* the same values: the same cell (cells are never written into) */
-            prev_row = row;
-            prev = in;
+        if (kind != SOURCE) {
+            vals[row] = kind == META_ID ? (in->id.p ? ev_kw(in->id) : ev_null())
+                        : kind == META_INDEX ? (in->index.p ? ev_kw(in->index) : ev_null())
+                        : ev_long(in->version);
             continue;
         }
-        prev = in;
+        if (in->key && !kfn) {
+            kfn = in->key;
+            kctx = in->ctx;
+        }
+        const void *key = in->key == kfn && in->ctx == kctx && kfn ? kfn(in->src, in->ctx, name) : NULL;
+        if (key && key == prev) {
+            vals[row] = vals[prev_row];
+            prev_row = row;
+            continue;
+        }
+        size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
+        vals[row] = first != SIZE_MAX ? vals[first] : th_ev_from_esql_doc(r->a, in, name, def);
+        prev = key;
         prev_row = row;
-        if (kind == META_ID)
-            vals[row] = in->id.p ? ev_kw(in->id) : ev_null();
-        else if (kind == META_INDEX)
-            vals[row] = in->index.p ? ev_kw(in->index) : ev_null();
-        else if (kind == META_VERSION)
-            vals[row] = ev_long(in->version);
-        else
-            vals[row] = th_ev_from_esql_doc(r->a, in, name, def);
     }
+    free(km.slot);
     add_col(r, t, name, vals);
     return (long)t->ncols - 1;
 }

@@ -473,15 +473,15 @@ static void values_over_runs(void **state)
     th_arena_free(&a);
 }
 
-/* Documents read through th_esql_doc.each with a th_esql_same_fn: a column
- * reuses the last row's cell when `same` says the values are the same, and
+/* Documents read through th_esql_doc.each with a th_esql_key_fn: a column
+ * reuses an earlier row's cell when `key` says the values are the same, and
  * the results equal those of the JSON trees; metadata (_id) is per document
- * even where `same` would say yes. The source: index i of the texts below,
- * parsed in ctx; `same` compares the whole texts and counts its calls. */
+ * even where the keys are equal. The source: index i of the texts below,
+ * parsed in ctx; `key` is the first of the equal texts, and counts its calls. */
 typedef struct src_docs {
     const char *const *text;
     th_jval **doc;
-    size_t same_calls;
+    size_t key_calls;
 } src_docs;
 
 static bool src_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
@@ -490,16 +490,19 @@ static bool src_each(const void *src, const void *ctx, th_str path, th_json_visi
     return th_json_path_each(s->doc[*(const size_t *)src], path, visit, vctx);
 }
 
-static bool src_same(const void *x, const void *y, const void *ctx, th_str path)
+static const void *src_key(const void *src, const void *ctx, th_str path)
 {
     (void)path;
     src_docs *s = (src_docs *)ctx;
-    s->same_calls++;
-    return strcmp(s->text[*(const size_t *)x], s->text[*(const size_t *)y]) == 0;
+    s->key_calls++;
+    size_t i = *(const size_t *)src, j = 0;
+    while (strcmp(s->text[j], s->text[i]) != 0)
+        j++;
+    return &s->text[j];
 }
 
 /* The documents of texts[] (NULL-ended) twice: as parsed trees (*tree), and
- * read through src_each / src_same (*via), where equal texts give the same
+ * read through src_each / src_key (*via), where equal texts give the same
  * cells. Ids "id<i>" when `ids`, else none. Returns how many. */
 static size_t doc_pair(th_arena *a, const char *const *texts, bool ids, src_docs *s,
                        th_esql_doc **tree, th_esql_doc **via)
@@ -517,7 +520,7 @@ static size_t doc_pair(th_arena *a, const char *const *texts, bool ids, src_docs
         idx[i] = i;
         th_str id = ids ? th_str_c(th_arena_printf(a, "id%zu", i)) : TH_STR_NULL;
         (*tree)[i] = (th_esql_doc){s->doc[i], id, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
-        (*via)[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], s, src_same};
+        (*via)[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], s, src_key};
     }
     return n;
 }
@@ -553,7 +556,7 @@ static void same_values_share_cells(void **state)
     th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
     assert_non_null(rt);
     assert_non_null(rv);
-    assert_true(s.same_calls > 0);
+    assert_true(s.key_calls > 0);
     /* rows 0-2 and 5-7 kept (k b); 3 is a, 4 multi-valued (NULL), 8 has no k */
     same_rows(&a, rv, rt, 6);
     /* rows 0-2 have the same text but their own ids */
@@ -625,6 +628,86 @@ static void repeated_cells_same_values(void **state)
     th_arena_free(&a);
 }
 
+/* Random rows whose whole texts repeat far apart (small pools of values,
+ * NULLs, multi-values, doubles, mixed long / double): through src_key their
+ * cells are shared by every row with the same text, so column loads reuse
+ * earlier rows' cells, the memos' tables (WHERE per conjunct, EVAL, the
+ * aggregates) hit, and VALUES / COUNT_DISTINCT drop identical repeats
+ * before sorting. The table and the warnings equal those over the parsed
+ * trees, where nothing is shared. */
+static unsigned lcg_next(unsigned *x, unsigned n)
+{
+    *x = *x * 1103515245u + 12345u;
+    return (*x >> 16) % n;
+}
+
+static void shared_cells_random_rows(void **state)
+{
+    (void)state;
+    static const char *const ks[] = {"\"a\"", "\"b\"", "\"c\"", "[\"a\",\"c\"]", "[\"b\",\"a\"]", NULL};
+    static const char *const ns[] = {"1", "2", "3", "[1,3]", "2.5", "-4", "[2.5,1]", NULL};
+    static const char *const ss[] = {"\"x\"", "\"Y\"", "\"y\"", "[\"x\",\"Y\"]", NULL};
+    static const char *const ts[] = {"\"2026-10-01T00:00:00.000Z\"", "\"2026-10-01T01:30:00.000Z\"",
+                                     "\"2026-10-02T00:00:00Z\"", NULL};
+    const char *const queries[] = {
+        "FROM logs-* | WHERE g != \"z\" AND (k IS NULL OR k != \"c\") AND n IS NOT NULL "
+        "| EVAL c = CASE(k == \"a\", n, k == \"b\", 2, NULL), l = TO_LOWER(s), h = n + 1 "
+        "| STATS v = VALUES(k), vn = VALUES(n), d = COUNT_DISTINCT(s), dl = COUNT_DISTINCT(l), "
+        "mx = MAX(c), mn = MIN(n), sm = SUM(c), av = AVG(n), hs = SUM(h), w = COUNT(*), "
+        "vt = VALUES(@timestamp), lt = MAX(CASE(l == \"x\", @timestamp, NULL)) BY g | SORT g",
+        "FROM logs-* | WHERE s == \"x\" OR n > 1 | EVAL z = CONCAT(g, \"-\", TO_STRING(k)) "
+        "| STATS c = COUNT(*), vz = VALUES(z), vb = VALUES(b) BY k, s | SORT k, s",
+        "FROM logs-* | WHERE b AND g IN (\"p\", \"q\") | KEEP g, k, n, s, b, @timestamp | LIMIT 10000",
+        NULL};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 700 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 7;
+    for (size_t i = 0; i < NROWS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "{\"g\":\"%c\"", "pqr"[lcg_next(&x, 3)]);
+        if (lcg_next(&x, 6))
+            th_buf_printf(&b, ",\"k\":%s", ks[lcg_next(&x, 5)]);
+        if (lcg_next(&x, 5))
+            th_buf_printf(&b, ",\"n\":%s", ns[lcg_next(&x, 7)]);
+        if (lcg_next(&x, 4))
+            th_buf_printf(&b, ",\"s\":%s", ss[lcg_next(&x, 4)]);
+        if (lcg_next(&x, 3))
+            th_buf_printf(&b, ",\"b\":%s", lcg_next(&x, 2) ? "true" : "false");
+        th_buf_printf(&b, ",\"@timestamp\":%s}", ts[lcg_next(&x, 3)]);
+        texts[i] = th_arena_strndup(&a, b.data, b.len);
+        th_buf_free(&b);
+    }
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; queries[i]; i++) {
+        th_esql *e = th_esql_parse(&a, queries[i], strlen(queries[i]), NULL, &d);
+        assert_non_null(e);
+        const char *err = NULL;
+        th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+        th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+        assert_non_null(rt);
+        assert_non_null(rv);
+        assert_true(th_esql_nrows(rt) > 0);
+        assert_int_equal(th_esql_ncols(rv), th_esql_ncols(rt));
+        assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+        same_rows(&a, rv, rt, th_esql_nrows(rt));
+        for (size_t r = 0; i == 0 && r < th_esql_nrows(rv); r++) { /* every group sees every value the WHERE keeps */
+            assert_string_equal(cell(&a, rv, r, "v"), "[\"a\",\"b\"]");
+            assert_string_equal(cell(&a, rv, r, "vt"), "[\"2026-10-01T00:00:00.000Z\",\"2026-10-01T01:30:00.000Z\","
+                                                       "\"2026-10-02T00:00:00.000Z\"]");
+        }
+    }
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +717,7 @@ int main(void)
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
         cmocka_unit_test(repeated_cells_same_values),
+        cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
