@@ -398,7 +398,10 @@ static xnode *number(ps *p)
     if (ident(p, &u)) {
         int64_t ms = unit_ms(u);
         if (ms > 0) {
-            x->lit = (ev){EV_SPAN, 1, {.i = x->lit.one.i * ms}, NULL};
+            int64_t span;
+            if (__builtin_mul_overflow(x->lit.one.i, ms, &span))
+                fail_at(p, st, "time span out of range (more than 2^63 ms)");
+            x->lit = (ev){EV_SPAN, 1, {.i = span}, NULL};
             return x;
         }
         if (ms == 0)

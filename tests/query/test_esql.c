@@ -331,6 +331,8 @@ static void parse_errors_have_positions(void **state)
         {"ROW a = 1", "only FROM queries are supported", 1, 1},
         {"FROM logs-* | WHERE a == \"x", "unterminated string", 1, 26},
         {"FROM logs-* | EVAL t = DATE_TRUNC(1 month, @timestamp)", "calendar time spans", 1, 37},
+        {"FROM logs-*\n| WHERE @timestamp > NOW() - 9223372036854775807 seconds",
+         "time span out of range", 2, 30},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         th_arena a;
