@@ -22,6 +22,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/file.h"
 #include "ecs/mapper_int.h"
 #include "ecs/ua_literal.h"
 #include "ecs/ua_yaml.h"
@@ -182,23 +183,6 @@ static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
     }
 }
 
-/* The whole of f, or NULL on a read error. */
-static char *read_all(FILE *f, size_t *len)
-{
-    th_buf b;
-    th_buf_init(&b);
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        th_buf_put(&b, tmp, k);
-    if (ferror(f)) {
-        th_buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return b.data ? b.data : th_xcalloc(1, 1);
-}
-
 /* Reads the YAML document into rule lists: uap-core's own file by its plain
  * layout (ua_yaml.h), any other through libyaml. */
 th_ua *th_ua_load(const char *path, th_diags *diags)
@@ -214,7 +198,7 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
     loader ld = {.u = u, .diags = diags, .path = path};
     bool ok = true;
     size_t n = 0;
-    char *text = read_all(f, &n);
+    char *text = th_file_read_stream(f, &n);
     if (!text || !th_ua_yaml_plain(text, n, on_event, &ld)) {
         rewind(f);
         yaml_parser_t p;
