@@ -21,8 +21,34 @@ typedef struct tally {
     unsigned checked, timed, untimed;
 } tally;
 
-static void check_text(const th_mapper *m, const char *text, tally *t)
+/* Edge values of each part of CloudTrail's date form, and of their
+ * neighbours that are not dates: every combination is a text to check. */
+static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000",
+                                    "2024", "2025", "2100", "2400", "9999", "20a6"};
+static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1x"};
+static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
+static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00",
+                                     "12:60:00", "12:00:60", "07:3a:00"};
+
+typedef void (*text_fn)(const th_mapper *m, const char *text, void *ctx);
+
+/* fn on every combination of the edge values */
+static void each_edge_text(const th_mapper *m, text_fn fn, void *ctx)
 {
+    char text[40];
+    for (size_t y = 0; y < NELEM(years); y++)
+        for (size_t mo = 0; mo < NELEM(months); mo++)
+            for (size_t dd = 0; dd < NELEM(days); dd++)
+                for (size_t c = 0; c < NELEM(clocks); c++) {
+                    snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo], days[dd],
+                             clocks[c]);
+                    fn(m, text, ctx);
+                }
+}
+
+static void check_text(const th_mapper *m, const char *text, void *ctx)
+{
+    tally *t = ctx;
     th_arena a;
     th_arena_init(&a, 1 << 14);
     char rec[256];
@@ -57,12 +83,6 @@ static void check_text(const th_mapper *m, const char *text, tally *t)
 static void times_match_the_mapping(void **state)
 {
     (void)state;
-    static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000",
-                                        "2024", "2025", "2100", "2400", "9999", "20a6"};
-    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1x"};
-    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
-    static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00",
-                                         "12:60:00", "12:00:60", "07:3a:00"};
     static const char *const other[] = {"2026-10-01T00:03:57.123Z",
                                         "2026-10-01T00:03:57+02:00",
                                         "2026-10-01T00:03:57z",
@@ -88,15 +108,7 @@ static void times_match_the_mapping(void **state)
         o.ingest_delay_ms = delays[di];
         th_mapper *m = th_mapper_new(&o, &d);
         assert_non_null(m);
-        char text[40];
-        for (size_t y = 0; y < NELEM(years); y++)
-            for (size_t mo = 0; mo < NELEM(months); mo++)
-                for (size_t dd = 0; dd < NELEM(days); dd++)
-                    for (size_t c = 0; c < NELEM(clocks); c++) {
-                        snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo], days[dd],
-                                 clocks[c]);
-                        check_text(m, text, &t);
-                    }
+        each_edge_text(m, check_text, &t);
         for (size_t i = 0; i < NELEM(other); i++)
             check_text(m, other[i], &t);
         th_mapper_free(m);
@@ -106,6 +118,40 @@ static void times_match_the_mapping(void **state)
     assert_true(t.timed > 1000 && t.untimed > 1000); /* both sides were exercised */
 }
 
+typedef struct outcome {
+    unsigned parsed, failed;
+} outcome;
+
+static void check_timestamp(const th_mapper *m, const char *text, void *ctx)
+{
+    outcome *n = ctx;
+    th_arena a;
+    th_arena_init(&a, 1 << 14);
+    char rec[256];
+    snprintf(rec, sizeof rec, "{\"eventTime\":\"%s\",\"eventName\":\"GetObject\"}", text);
+    th_json_error err;
+    th_jval *doc = th_ecs_map(m, &a, th_json_parse(&a, rec, strlen(rec), &err), th_str_c(rec));
+    assert_non_null(doc);
+    th_str ts = th_jstr(th_jobj_get(doc, "@timestamp"));
+    int64_t ms;
+    if (th_java_date_parse(TH_JDATE_ISO8601, text, strlen(text), &ms)) {
+        char want[32];
+        th_time_format_iso(ms, want);
+        if (!th_str_eqc(ts, want))
+            fail_msg("%s: @timestamp %.*s, the date processor %s", text, (int)ts.n,
+                     ts.p ? ts.p : "", want);
+        n->parsed++;
+    } else {
+        th_str kind = th_jstr(th_jobj_get_path(doc, "event.kind"));
+        if (ts.p || !th_str_eqc(kind, "pipeline_error"))
+            fail_msg("%s: the date processor fails, the document has @timestamp "
+                     "%.*s and event.kind %.*s",
+                     text, (int)ts.n, ts.p ? ts.p : "", (int)kind.n, kind.p ? kind.p : "");
+        n->failed++;
+    }
+    th_arena_free(&a);
+}
+
 /* The mapped document's @timestamp against the date processor's general path
  * (th_java_date_parse with ISO8601, written back by th_time_format_iso): the
  * mapping writes CloudTrail's own form without that path (date_val), and must
@@ -113,58 +159,18 @@ static void times_match_the_mapping(void **state)
 static void timestamps_match_the_date_processor(void **state)
 {
     (void)state;
-    static const char *const years[] = {"0000", "1899", "1969", "1970", "1999", "2000",
-                                        "2024", "2100", "2400", "9999", "20a6"};
-    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1x"};
-    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
-    static const char *const clocks[] = {"00:00:00", "23:59:59", "24:00:00",
-                                         "12:60:00", "12:00:60", "07:3a:00"};
     th_diags d;
     th_diags_init(&d);
     th_mapper_opts o;
     th_mapper_opts_default(&o);
     th_mapper *m = th_mapper_new(&o, &d);
     assert_non_null(m);
-    unsigned parsed = 0, failed = 0;
-    char text[40], rec[256];
-    for (size_t y = 0; y < NELEM(years); y++)
-        for (size_t mo = 0; mo < NELEM(months); mo++)
-            for (size_t dd = 0; dd < NELEM(days); dd++)
-                for (size_t c = 0; c < NELEM(clocks); c++) {
-                    snprintf(text, sizeof text, "%s-%s-%sT%sZ", years[y], months[mo], days[dd],
-                             clocks[c]);
-                    th_arena a;
-                    th_arena_init(&a, 1 << 14);
-                    snprintf(rec, sizeof rec, "{\"eventTime\":\"%s\",\"eventName\":\"GetObject\"}",
-                             text);
-                    th_json_error err;
-                    th_jval *doc =
-                        th_ecs_map(m, &a, th_json_parse(&a, rec, strlen(rec), &err), th_str_c(rec));
-                    assert_non_null(doc);
-                    th_str ts = th_jstr(th_jobj_get(doc, "@timestamp"));
-                    int64_t ms;
-                    if (th_java_date_parse(TH_JDATE_ISO8601, text, strlen(text), &ms)) {
-                        char want[32];
-                        th_time_format_iso(ms, want);
-                        if (!th_str_eqc(ts, want))
-                            fail_msg("%s: @timestamp %.*s, the date processor %s", text, (int)ts.n,
-                                     ts.p ? ts.p : "", want);
-                        parsed++;
-                    } else {
-                        th_str kind = th_jstr(th_jobj_get_path(doc, "event.kind"));
-                        if (ts.p || !th_str_eqc(kind, "pipeline_error"))
-                            fail_msg("%s: the date processor fails, the document has @timestamp "
-                                     "%.*s and event.kind %.*s",
-                                     text, (int)ts.n, ts.p ? ts.p : "", (int)kind.n,
-                                     kind.p ? kind.p : "");
-                        failed++;
-                    }
-                    th_arena_free(&a);
-                }
+    outcome n = {0, 0};
+    each_edge_text(m, check_timestamp, &n);
     th_mapper_free(m);
     th_diags_free(&d);
-    print_message("timestamps: %u parsed, %u not\n", parsed, failed);
-    assert_true(parsed > 300 && failed > 1000); /* both sides were exercised */
+    print_message("timestamps: %u parsed, %u not\n", n.parsed, n.failed);
+    assert_true(n.parsed > 300 && n.failed > 1000); /* both sides were exercised */
 }
 
 int main(void)
