@@ -1,6 +1,7 @@
 /* Field schema lookup: binary search over the generated table. */
 #include "ecs/schema.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static const th_field_def flattened_leaf = {"(flattened leaf)", TH_FT_FLATTENED_LEAF, 0, NULL, NULL};
@@ -75,4 +76,30 @@ bool th_ftype_is_keyword_like(th_ftype t)
 {
     return t == TH_FT_KEYWORD || t == TH_FT_CONSTANT_KEYWORD || t == TH_FT_WILDCARD ||
            t == TH_FT_FLATTENED_LEAF;
+}
+
+/* Greedy, with a return to the last `*`: a later `*` can match whatever an
+ * earlier one would have, so retrying only the last one finds every match
+ * (the recursive form was 41 M instructions of the AWS pack's start-up when
+ * KEEP patterns met the 2,790 schema fields). */
+bool th_field_glob(th_str pat, th_str name)
+{
+    size_t p = 0, i = 0, star = SIZE_MAX, mark = 0;
+    while (i < name.n) {
+        if (p < pat.n && pat.p[p] == '*') {
+            star = p++;
+            mark = i;
+        } else if (p < pat.n && pat.p[p] == name.p[i]) {
+            p++;
+            i++;
+        } else if (star != SIZE_MAX) {
+            p = star + 1;
+            i = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pat.n && pat.p[p] == '*')
+        p++;
+    return p == pat.n;
 }

@@ -57,4 +57,9 @@ const char *th_ftype_name(th_ftype t);
 /* True for the types a term query compares as exact strings. */
 bool th_ftype_is_keyword_like(th_ftype t);
 
+/* Whether the field name `name` matches the field-name pattern `pat`, where
+ * `*` stands for any run of characters and every other byte for itself (KQL's
+ * field wildcards, ES|QL's KEEP and DROP patterns). Linear for one `*`. */
+bool th_field_glob(th_str pat, th_str name);
+
 #endif

@@ -752,33 +752,6 @@ bool th_esql_grok(erun *r, etab *t, const cmd *c)
 
 /* ---- KEEP / DROP ----------------------------------------------------------- */
 
-/* Whether s matches pat, where `*` stands for any run of characters. Greedy
- * with a return to the last `*`: a later `*` can match whatever an earlier one
- * would have, so retrying only the last one finds every match (linear for the
- * usual one-star patterns; was recursive on every suffix, 41 M instructions of
- * the AWS pack's start-up when KEEP patterns met the 2,790 schema fields). */
-static bool wild(th_str pat, th_str s)
-{
-    size_t p = 0, i = 0, star = SIZE_MAX, mark = 0;
-    while (i < s.n) {
-        if (p < pat.n && pat.p[p] == '*') {
-            star = p++;
-            mark = i;
-        } else if (p < pat.n && pat.p[p] == s.p[i]) {
-            p++;
-            i++;
-        } else if (star != SIZE_MAX) {
-            p = star + 1;
-            i = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pat.n && pat.p[p] == '*')
-        p++;
-    return p == pat.n;
-}
-
 static bool is_pattern(th_str s) { return memchr(s.p, '*', s.n) != NULL; }
 
 /* rank of a KEEP entry for a column: explicit name 3, partial pattern 2, `*` 1 */
@@ -786,7 +759,7 @@ static int rank(th_str pat, th_str col)
 {
     if (!is_pattern(pat))
         return th_str_eq(pat, col) ? 3 : 0;
-    if (!wild(pat, col))
+    if (!th_field_glob(pat, col))
         return 0;
     return pat.n == 1 ? 1 : 2;
 }
@@ -816,7 +789,7 @@ void th_esql_keep_compile(th_arena *a, cmd *c)
         size_t n = 0;
         for (size_t f = 0; f < th_schema_nfields; f++) {
             th_str name = th_str_c(th_schema_fields[f].name);
-            if (loadable(&th_schema_fields[f]) && wild(c->names[k], name))
+            if (loadable(&th_schema_fields[f]) && th_field_glob(c->names[k], name))
                 m[n++] = name;
         }
         c->srcs[k] = TH_ANEWN(a, th_str, n ? n : 1);
@@ -841,7 +814,7 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
             static const char *const meta[] = {"_id", "_index", "_version"};
             bool want[] = {r->q->meta_id, r->q->meta_index, r->q->meta_version};
             for (size_t m = 0; m < 3; m++)
-                if (want[m] && wild(c->names[k], th_str_c(meta[m])))
+                if (want[m] && th_field_glob(c->names[k], th_str_c(meta[m])))
                     th_etab_col(r, t, th_str_c(meta[m]));
         }
     }

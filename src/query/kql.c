@@ -54,34 +54,6 @@ static th_str full_field(parser *p, const lit *f)
     return th_str_c(s);
 }
 
-static bool glob_match(th_str pat, const char *name)
-{
-    /* `*` any sequence; everything else literal (field-name wildcards) */
-    const char *s = name;
-    size_t pi = 0;
-    const char *star_s = NULL;
-    size_t star_p = 0;
-    bool star = false;
-    while (*s) {
-        if (pi < pat.n && pat.p[pi] == '*') {
-            star = true;
-            star_p = ++pi;
-            star_s = s;
-        } else if (pi < pat.n && pat.p[pi] == *s) {
-            pi++;
-            s++;
-        } else if (star) {
-            pi = star_p;
-            s = ++star_s;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pat.n && pat.p[pi] == '*')
-        pi++;
-    return pi == pat.n;
-}
-
 static th_ir *is_one(parser *p, th_str field, const lit *v)
 {
     th_arena *a = p->a;
@@ -111,7 +83,7 @@ static th_ir *build_is(parser *p, const lit *f, const lit *v)
         for (size_t i = 0; i < th_schema_nfields; i++) {
             const th_field_def *d = &th_schema_fields[i];
             if (d->type == TH_FT_OBJECT || d->type == TH_FT_NESTED || d->type == TH_FT_FLATTENED ||
-                d->type == TH_FT_GEO_POINT || !glob_match(pat, d->name))
+                d->type == TH_FT_GEO_POINT || !th_field_glob(pat, th_str_c(d->name)))
                 continue;
             TH_VEC_PUSH(&kids, is_one(p, th_str_c(d->name), v));
         }

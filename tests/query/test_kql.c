@@ -618,6 +618,42 @@ static void test_three_valued(void **state)
     th_arena_free(&a);
 }
 
+/* Field-name patterns (KQL field wildcards, ES|QL KEEP/DROP): `*` any run,
+ * everything else itself; the greedy match must find matches that need an
+ * earlier `*` to take less than it first tried. */
+static void test_field_glob(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pat, *name;
+        bool match;
+    } cases[] = {
+        {"*", "", true},
+        {"*", "user.name", true},
+        {"", "", true},
+        {"", "a", false},
+        {"user.name", "user.name", true},
+        {"user.name", "user.names", false},
+        {"user.*", "user.name", true},
+        {"user.*", "user", false},
+        {"*.name", "user.target.name", true},
+        {"*.name", "user.name.text", false},
+        {"aws.*.type", "aws.cloudtrail.user_identity.type", true},
+        {"a*b*c", "aXbYbZc", true},
+        {"a*b*c", "aXbYc d", false},
+        {"a*a*a", "aaa", true},
+        {"a*a*a", "aa", false},
+        {"**x", "yx", true},
+        {"x**", "x", true},
+        {"?", "a", false}, /* no single-character wildcard */
+        {"User.*", "user.name", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (th_field_glob(th_str_c(cases[i].pat), th_str_c(cases[i].name)) != cases[i].match)
+            fail_msg("'%s' against '%s': expected %s", cases[i].pat, cases[i].name,
+                     cases[i].match ? "a match" : "none");
+}
+
 static void test_schema(void **state)
 {
     (void)state;
@@ -834,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_prefilter),
         cmocka_unit_test(test_three_valued),
         cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_field_glob),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_prefilter_soundness),
     };
