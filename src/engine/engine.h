@@ -241,6 +241,7 @@ typedef struct th_hits {
     unsigned char *mark; /* per rule: already a candidate (while collecting them) */
     size_t nrules;
     struct th_route_memo *memo; /* recent routing lookups (hotpass.c) */
+    struct th_qmemo *gate_memo; /* the gates' costly tests on recent values */
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */

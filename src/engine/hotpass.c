@@ -408,6 +408,7 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->plan = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->memo = th_xcalloc(ROUTE_MEMO, sizeof(th_route_memo));
+    h->gate_memo = th_qmemo_new();
 }
 
 void th_hits_free(th_hits *h)
@@ -417,6 +418,7 @@ void th_hits_free(th_hits *h)
     free(h->items);
     free(h->mark);
     free(h->memo);
+    th_qmemo_free(h->gate_memo);
     memset(h, 0, sizeof(*h));
 }
 
@@ -571,10 +573,10 @@ static bool gate_any(const void *pred, const th_jval *doc)
     return false;
 }
 
-static bool gate_any_slots(const th_erule *r, const th_ecs_slots *s)
+static bool gate_any_slots(const th_erule *r, const th_ecs_slots *s, th_qmemo *memo)
 {
     for (size_t i = 0; i < r->ngate_q; i++)
-        if (th_query_match_slots(r->gate_q[i], s->slot))
+        if (th_query_match_slots(r->gate_q[i], s->slot, memo))
             return true;
     return false;
 }
@@ -621,8 +623,8 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
-        if (r->gate_fn &&
-            !(r->gate_slots ? gate_any_slots(r, s) : !proj || r->gate_fn(r->gate, proj)))
+        if (r->gate_fn && !(r->gate_slots ? gate_any_slots(r, s, h->gate_memo)
+                                          : !proj || r->gate_fn(r->gate, proj)))
             continue;
         h->plan[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);

@@ -99,6 +99,7 @@ struct cnode {
     const th_ir *ir;
     int slot;              /* th_query_bind_slots: the slot the leaf reads */
     th_str slot_rest;      /* the path below that slot's field (empty: the field) */
+    bool remember;         /* th_cnode_eval_slots: its tests go through the memo */
 };
 
 struct th_query {
@@ -114,7 +115,7 @@ struct th_query {
 typedef enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_NULL = 2 } tv;
 tv th_cnode_eval(const cnode *c, const th_jval *doc);
 /* The same over numbered fields (th_query_bind_slots gave every leaf one). */
-tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots);
+tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
 /* Puts the kids of every AND and OR cheapest first, as binding does. */
 void th_cnode_order(cnode *c);

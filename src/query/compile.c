@@ -562,9 +562,9 @@ void th_query_order(th_query *q)
         th_cnode_order(q->root);
 }
 
-bool th_query_match_slots(const th_query *q, const th_qslot *slots)
+bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *memo)
 {
-    return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots) == TV_TRUE;
+    return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots, memo) == TV_TRUE;
 }
 
 bool th_query_keyword_text(const th_jval *v, th_str *out)

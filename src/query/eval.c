@@ -4,6 +4,7 @@
  * field makes a leaf FALSE, hence `not` TRUE (must_not). Leaves flagged 3VL
  * (ES|QL) give NULL instead for a missing or multi-valued field.
  * No allocation: visitors keep their state on the stack. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
@@ -242,7 +243,112 @@ typedef struct vstate {
     const cnode *n;
     bool hit;
     unsigned count; /* visible values seen (3VL) */
+    th_qmemo *memo; /* NULL: every value is tested (a leaf that is not costly) */
 } vstate;
+
+/* ---- remembered tests (th_qmemo) ----------------------------------------- */
+
+/* Sets of four entries: a few dozen distinct values per costly leaf in a day
+ * of records (user agents), next to values seen once (S3 object keys), which
+ * replace entries that never served a look-up before those that did. A
+ * value longer than an entry holds is tested every time. */
+#define QMEMO_SETS 64
+#define QMEMO_WAYS 4
+#define QMEMO_VALUE 240
+typedef struct qmemo_entry {
+    const cnode *n; /* NULL: empty */
+    uint64_t hash;
+    uint32_t len;
+    bool result;
+    bool used; /* served a look-up since it was stored */
+    char v[QMEMO_VALUE];
+} qmemo_entry;
+struct th_qmemo {
+    qmemo_entry e[QMEMO_SETS][QMEMO_WAYS];
+};
+
+th_qmemo *th_qmemo_new(void)
+{
+    return th_xcalloc(1, sizeof(th_qmemo));
+}
+
+void th_qmemo_free(th_qmemo *m)
+{
+    free(m);
+}
+
+/* The tests that cost more than hashing and comparing the value: they scan
+ * it (patterns with a `*` or `?` before the end, several patterns, automata,
+ * tokens). */
+static bool costly(const cnode *n)
+{
+    switch (n->test) {
+    case CT_KW_WILD: return n->wp.shape == WS_GENERAL;
+    case CT_KW_WILDSET:
+    case CT_KW_REGEX:
+    case CT_TEXT_MATCH:
+    case CT_TEXT_PHRASE:
+    case CT_TEXT_WILD: return true;
+    default: return false;
+    }
+}
+
+static uint64_t value_hash(th_str s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n;
+    size_t i = 0;
+    for (; i + 8 <= s.n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s.p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; i + k < s.n; k++)
+        w |= (uint64_t)(unsigned char)s.p[i + k] << (8 * k);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+/* test_value of a costly leaf on a string, through the memo: a string's
+ * result depends only on its bytes (test_value reads its type and text).
+ * Not inlined: its registers would be saved on every visit of a value. */
+__attribute__((noinline)) static bool test_memo(th_qmemo *m, const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (s.n > QMEMO_VALUE)
+        return test_value(n, v);
+    uint64_t h = value_hash(s);
+    qmemo_entry *set = m->e[(h ^ ((uint64_t)(uintptr_t)n * 0x9e3779b97f4a7c15ull)) >> 58];
+    qmemo_entry *victim = NULL;
+    for (int w = 0; w < QMEMO_WAYS; w++) {
+        qmemo_entry *e = &set[w];
+        if (e->n == n && e->hash == h && e->len == s.n && memcmp(e->v, s.p, s.n) == 0) {
+            e->used = true;
+            return e->result;
+        }
+        if (!victim && (!e->n || !e->used))
+            victim = e;
+    }
+    if (!victim)
+        victim = &set[h & (QMEMO_WAYS - 1)];
+    bool r = test_value(n, v);
+    victim->n = n;
+    victim->hash = h;
+    victim->len = (uint32_t)s.n;
+    victim->result = r;
+    victim->used = false;
+    memcpy(victim->v, s.p, s.n);
+    return r;
+}
+
+/* Does this one value satisfy the leaf (remembered when st has a memo)? */
+static inline bool test_visited(const vstate *st, const th_jval *v)
+{
+    if (st->memo && v->type == TH_JSTR)
+        return test_memo(st->memo, st->n, v);
+    return test_value(st->n, v);
+}
 
 static bool visit_deep(const th_jval *v, vstate *st);
 
@@ -266,11 +372,11 @@ static bool visit(const th_jval *v, void *ctx)
         if (visible(n, v)) {
             st->count++;
             if (st->count == 1)
-                st->hit = test_value(n, v);
+                st->hit = test_visited(st, v);
         }
         return st->count < 2;
     }
-    if (test_value(n, v)) {
+    if (test_visited(st, v)) {
         st->hit = true;
         return false;
     }
@@ -450,7 +556,7 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
         return st.hit ? TV_TRUE : TV_FALSE;
     }
     default: {
-        vstate st = {c, false, 0};
+        vstate st = {c, false, 0, NULL};
         th_json_path_each(doc, c->path, visit, &st);
         if (c->flags & TH_IRF_3VL) {
             if (c->test == CT_EXISTS)
@@ -546,6 +652,7 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
         return false;
     default:
         c->slot = c->path.n ? slot_of(c->path, &c->slot_rest) : -1;
+        c->remember = costly(c);
         return c->slot >= 0;
     }
 }
@@ -562,7 +669,7 @@ static bool visit_flat(const th_jval *v, vstate *st)
     return visit(v, st);
 }
 
-tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
+tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
 {
     switch (c->test) {
     case CT_TRUE:
@@ -572,7 +679,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
     case CT_AND: {
         tv r = TV_TRUE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
             if (k == TV_FALSE)
                 return TV_FALSE;
             if (k == TV_NULL)
@@ -583,7 +690,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
     case CT_OR: {
         tv r = TV_FALSE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots);
+            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
             if (k == TV_TRUE)
                 return TV_TRUE;
             if (k == TV_NULL)
@@ -592,7 +699,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
         return r;
     }
     case CT_NOT: {
-        tv k = th_cnode_eval_slots(c->kids[0], slots);
+        tv k = th_cnode_eval_slots(c->kids[0], slots, memo);
         return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
     }
     case CT_FREE:
@@ -601,7 +708,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots)
     default: {
         /* the values th_json_path_each(doc, path) visits, in the same order:
          * the slot's values, or below each of them the rest of the path */
-        vstate st = {c, false, 0};
+        vstate st = {c, false, 0, c->remember ? memo : NULL};
         const th_qslot *s = &slots[c->slot];
         for (uint32_t i = 0; i < s->n; i++)
             if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)

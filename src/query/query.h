@@ -111,8 +111,18 @@ bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of);
  * thread-safe (it writes q): call at load, after whatever reads q's
  * structure in order. */
 void th_query_order(th_query *q);
+/* The results of costly leaf tests (wildcard sets, wildcards beyond a prefix,
+ * regular expressions, text analysis) on string values, remembered for
+ * th_query_match_slots: the values gates test that way repeat from record to
+ * record (user agents, ARNs), and a test costs several times the look-up.
+ * Keyed by the leaf and the value's bytes: for one thread, and only with
+ * queries that outlive it. */
+typedef struct th_qmemo th_qmemo;
+th_qmemo *th_qmemo_new(void);
+void th_qmemo_free(th_qmemo *m);
 /* th_query_match on the document whose fields are exactly those of the
- * slots (other fields absent). q must have been bound. Thread-safe. */
-bool th_query_match_slots(const th_query *q, const th_qslot *slots);
+ * slots (other fields absent). q must have been bound. Thread-safe as long
+ * as memo (NULL: none) is the caller's own. */
+bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *memo);
 
 #endif

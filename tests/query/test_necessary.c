@@ -165,6 +165,7 @@ static void test_slots(void **state)
         assert_false(th_query_bind_slots(q, slot_of));
     }
     uint64_t seed = 777, checked = 0, same = 0, held = 0;
+    th_qmemo *memo = th_qmemo_new(); /* remembered tests read as fresh ones */
     for (size_t qi = 0; qi < sizeof queries / sizeof queries[0]; qi++) {
         th_query *q = th_query_compile(&a, TH_QLANG_KQL, queries[qi], strlen(queries[qi]), NULL, &d);
         assert_non_null(q);
@@ -205,13 +206,15 @@ static void test_slots(void **state)
                 th_json_path_each(dv, th_str_c(slot_fields[i]), fill_visit, &fills[i]);
                 slots[i] = (th_qslot){fills[i].vals, fills[i].n};
             }
-            bool want = th_query_match(q, dv), got = th_query_match_slots(q, slots);
+            bool want = th_query_match(q, dv), got = th_query_match_slots(q, slots, NULL);
+            bool remembered = th_query_match_slots(q, slots, memo);
             checked++;
             held += want;
-            same += want == got;
-            if (want != got)
-                print_message("query %s, doc %s: %d on the document, %d on slots\n", queries[qi],
-                              doc, want, got);
+            same += want == got && want == remembered;
+            if (want != got || want != remembered)
+                print_message("query %s, doc %s: %d on the document, %d on slots, %d with the "
+                              "memo\n",
+                              queries[qi], doc, want, got, remembered);
         }
     }
     print_message("RATE: slots read as the document on %llu/%llu (query, document) checks, "
@@ -219,6 +222,7 @@ static void test_slots(void **state)
                   (unsigned long long)same, (unsigned long long)checked, (unsigned long long)held);
     assert_true(held > checked / 10 && held < checked * 9 / 10); /* both outcomes exercised */
     assert_int_equal(same, checked);
+    th_qmemo_free(memo);
     th_diags_free(&d);
     th_arena_free(&a);
 }
