@@ -293,21 +293,25 @@ static bool costly(const cnode *n)
     }
 }
 
+/* Which set a value goes to: from its length and three words of it (head,
+ * middle, tail), not all of it; entries are told apart by comparing the
+ * whole value, so a hash shared by two values only costs a comparison. */
 static uint64_t value_hash(th_str s)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n;
-    size_t i = 0;
-    for (; i + 8 <= s.n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s.p + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w[3] = {0, 0, 0};
+    if (s.n >= 8) {
+        memcpy(&w[0], s.p, 8);
+        memcpy(&w[1], s.p + s.n / 2 - 4, 8);
+        memcpy(&w[2], s.p + s.n - 8, 8);
+    } else {
+        for (size_t k = 0; k < s.n; k++)
+            w[0] |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
+    }
+    for (int k = 0; k < 3; k++) {
+        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    uint64_t w = 0;
-    for (size_t k = 0; i + k < s.n; k++)
-        w |= (uint64_t)(unsigned char)s.p[i + k] << (8 * k);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
+    return h;
 }
 
 /* test_value of a costly leaf on a string, through the memo: a string's
