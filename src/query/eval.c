@@ -412,6 +412,30 @@ static bool visit_deep(const th_jval *v, vstate *st)
     return true;
 }
 
+/* test_value on a string, the tests gates use most without its calls: the
+ * string is its own keyword text unless it is longer than ignore_above. */
+static bool test_string(const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (n->ignore_above > 0 && s.n > (size_t)n->ignore_above)
+        return test_value(n, v); /* counted in UTF-16 units, as Java counts */
+    switch (n->test) {
+    case CT_KW_EQ:
+        return str_eq(n, s, n->s);
+    case CT_KW_SET:
+        for (size_t i = 0; i < n->nset; i++)
+            if (str_eq(n, s, n->set[i]))
+                return true;
+        return false;
+    case CT_KW_PREFIX:
+        return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
+    case CT_KW_WILD:
+        return th_q_wild_test(&n->wp, s);
+    default:
+        return test_value(n, v);
+    }
+}
+
 /* ---- free text (KQL bare values) ---------------------------------------- */
 
 typedef struct fstate {
@@ -714,6 +738,19 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
          * the slot's values, or below each of them the rest of the path */
         vstate st = {c, false, 0, c->remember ? memo : NULL};
         const th_qslot *s = &slots[c->slot];
+        if (!(c->flags & TH_IRF_3VL) && !c->slot_rest.n) {
+            /* two-valued on the field itself: TRUE when some value passes,
+             * whatever the order; strings (nearly every slot value) are
+             * tested as visit would, without visiting */
+            for (uint32_t i = 0; i < s->n; i++) {
+                const th_jval *v = &s->vals[i];
+                if (v->type != TH_JSTR ? (visit_flat(v, &st), st.hit)
+                    : st.memo          ? test_memo(st.memo, c, v)
+                                       : test_string(c, v))
+                    return TV_TRUE;
+            }
+            return TV_FALSE;
+        }
         for (uint32_t i = 0; i < s->n; i++)
             if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
                                : !visit_flat(&s->vals[i], &st))
