@@ -643,14 +643,18 @@ void th_ecs_slots_free(th_ecs_slots *s)
     memset(s, 0, sizeof *s);
 }
 
-static void slot_push(th_ecs_slots *s, th_jval v)
+static void slot_grow(th_ecs_slots *s)
 {
-    if (s->len == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->buf = realloc(s->buf, s->cap * sizeof *s->buf);
-        if (!s->buf)
-            abort();
-    }
+    s->cap = s->cap ? s->cap * 2 : 64;
+    s->buf = realloc(s->buf, s->cap * sizeof *s->buf);
+    if (!s->buf)
+        abort();
+}
+
+static inline void slot_push(th_ecs_slots *s, th_jval v)
+{
+    if (s->len == s->cap)
+        slot_grow(s);
     s->buf[s->len++] = v;
 }
 
@@ -699,11 +703,11 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
         if (s->escapes) {
             got = th_jcur_path(root, table[i].paths[k], &v);
         } else {
+            /* found by the walk, so through objects all the way up: walk_level
+             * and descend look only into objects */
             int sl = pl->slot_of[i][k];
             got = s->have[sl];
             v = s->found[sl];
-            for (int up = pl->segs[sl].parent; got && up >= 0; up = pl->segs[up].parent)
-                got = s->have[up] && th_jcur_type(s->found[up]) == TH_JOBJ;
         }
         if (got && !slot_strings(s, v))
             return false;
