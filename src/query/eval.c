@@ -146,7 +146,7 @@ static bool text_wild(const cnode *n, th_str s)
     return false;
 }
 
-static bool str_eq(const cnode *n, th_str a, th_str b)
+static inline bool str_eq(const cnode *n, th_str a, th_str b)
 {
     return (n->flags & TH_IRF_NOCASE) ? th_q_eq_nocase(a, b) : th_str_eq(a, b);
 }
