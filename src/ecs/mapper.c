@@ -560,22 +560,27 @@ static void console_login(mctx *c)
     }
 }
 
+/* The digest file's fields. Its keys are absent from events: each test of a
+ * field it may have set looks at the raw key first (a rename of an absent key
+ * sets nothing), which spares events the walks of the document. */
 static void digest(mctx *c)
 {
-    if (!mx_get(c, "cloud.account.id"))
+    if (mx_raw(c, MK_awsAccountId) && !mx_get(c, "cloud.account.id"))
         ren(c, MK_awsAccountId, "cloud.account.id");
-    if (!mx_get(c, "file.path"))
+    if (mx_raw(c, MK_digestS3Object) && !mx_get(c, "file.path"))
         ren(c, MK_digestS3Object, "file.path");
     ren(c, MK_previousDigestS3Object, "aws.cloudtrail.digest.previous_s3_object");
     ren(c, MK_previousDigestSignature, "aws.cloudtrail.digest.previous_signature");
     ren(c, MK_previousDigestHashValue, "aws.cloudtrail.digest.previous_hash_value");
-    th_jval *h = mx_runs(c, TH_MB_RELATED) ? mx_get(c, "aws.cloudtrail.digest.previous_hash_value") : NULL;
+    th_jval *h = mx_raw(c, MK_previousDigestHashValue) && mx_runs(c, TH_MB_RELATED)
+                     ? mx_get(c, "aws.cloudtrail.digest.previous_hash_value")
+                     : NULL;
     if (h)
         mx_append_unique(c, "related.hash", mx_render(c, h));
     ren(c, MK_logFiles, "aws.cloudtrail.digest.log_files");
     date_to(c, MK_digestStartTime, "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
     date_to(c, MK_digestEndTime, "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
-    th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
+    th_jval *end = mx_raw(c, MK_digestEndTime) ? mx_get(c, "aws.cloudtrail.digest.end_time") : NULL;
     if (end)
         mx_set(c, "@timestamp", end);
     ren(c, MK_digestS3Bucket, "aws.cloudtrail.digest.s3_bucket");
@@ -584,9 +589,25 @@ static void digest(mctx *c)
     ren(c, MK_previousDigestS3Bucket, "aws.cloudtrail.digest.previous_s3_bucket");
     ren(c, MK_previousDigestHashAlgorithm, "aws.cloudtrail.digest.previous_hash_algorithm");
     ren(c, MK_digestPublicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
-    if (!mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
+    if (mx_raw(c, MK_publicKeyFingerprint) && !mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
         ren(c, MK_publicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
     ren(c, MK_digestSignatureAlgorithm, "aws.cloudtrail.digest.signature_algorithm");
+}
+
+/* Whether the record has a key that digest() renames below
+ * aws.cloudtrail.digest (nothing else writes there). */
+static bool has_digest_keys(const mctx *c)
+{
+    static const mx_key keys[] = {
+        MK_previousDigestS3Object, MK_previousDigestSignature, MK_previousDigestHashValue,
+        MK_logFiles, MK_digestStartTime, MK_digestEndTime, MK_digestS3Bucket,
+        MK_newestEventTime, MK_oldestEventTime, MK_previousDigestS3Bucket,
+        MK_previousDigestHashAlgorithm, MK_digestPublicKeyFingerprint, MK_publicKeyFingerprint,
+        MK_digestSignatureAlgorithm};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (mx_raw(c, keys[i]))
+            return true;
+    return false;
 }
 
 static void set_nonempty(mctx *c, const char *to, th_jval *v)
@@ -983,12 +1004,12 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     if (mx_runs(c, TH_MB_RESOURCES))
         resources(c);
     ren(c, MK_recipientAccountId, "aws.cloudtrail.recipient_account_id");
-    th_jval *rcpt = mx_get(c, "aws.cloudtrail.recipient_account_id");
+    th_jval *rcpt = mx_raw(c, MK_recipientAccountId); /* what the rename set, if anything */
     if (rcpt && !mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", rcpt);
     if (record) {
         ren(c, MK_sharedEventID, "aws.cloudtrail.shared_event_id");
-        if (!mx_get(c, "aws.cloudtrail.shared_event_id"))
+        if (mx_raw(c, MK_sharedEventId) && !mx_get(c, "aws.cloudtrail.shared_event_id"))
             ren(c, MK_sharedEventId, "aws.cloudtrail.shared_event_id");
         ren(c, MK_vpcEndpointId, "aws.cloudtrail.vpc_endpoint_id");
         ren(c, MK_vpcEndpointAccountId, "aws.cloudtrail.vpc_endpoint_account_id");
@@ -1014,7 +1035,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     set_nonempty(c, "user.changes.name", rp_new);
     set_nonempty(c, "group.name", th_jobj_get(rp, "groupName"));
     set_nonempty(c, "user.target.name", rp_user);
-    th_jval *dg = mx_get(c, "aws.cloudtrail.digest");
+    th_jval *dg = has_digest_keys(c) ? mx_get(c, "aws.cloudtrail.digest") : NULL;
     if (dg) {
         mx_remove(c, "aws.cloudtrail.digest");
         mx_set(c, "aws.cloudtrail.flattened.digest", dg);
