@@ -5,7 +5,7 @@
 #include "ecs/demand.h"
 
 /* The fields each optional block writes (prefixes of dotted paths). */
-static const char *const outputs[TH_MB_COUNT][17] = {
+static const char *const outputs[TH_MB_COUNT][19] = {
     [TH_MB_ENTITY] = {"entity", "actor", "target", "related.entity", "user.entity",
                       "user.target.entity", "host.entity", "host.target", "service.entity",
                       "service.target", NULL},
@@ -21,7 +21,8 @@ static const char *const outputs[TH_MB_COUNT][17] = {
     [TH_MB_TLS] = {"tls", "aws.cloudtrail.tls_details", NULL},
     [TH_MB_RELATED] = {"related", "user.email", NULL},
     [TH_MB_SESSION] = {"aws.cloudtrail.user_identity.session_context", NULL},
-    [TH_MB_RECORD] = {"aws.cloudtrail.event_version", "aws.cloudtrail.request_id",
+    [TH_MB_RECORD] = {"event.original", "ecs.version",
+                      "aws.cloudtrail.event_version", "aws.cloudtrail.request_id",
                       "aws.cloudtrail.event_type", "aws.cloudtrail.api_version",
                       "aws.cloudtrail.management_event", "aws.cloudtrail.read_only",
                       "aws.cloudtrail.shared_event_id", "aws.cloudtrail.vpc_endpoint_id",

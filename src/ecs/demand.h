@@ -37,7 +37,7 @@ typedef enum th_ecs_block {
     TH_MB_RELATED,   /* related.*, user.email (reads what the other blocks write) */
     /* Parts of the base mapping that no later processor reads and few rules do */
     TH_MB_SESSION,   /* aws.cloudtrail.user_identity.session_context.* (its date may fail) */
-    TH_MB_RECORD,    /* the record's bookkeeping: request_id, event_type, addendum, ... */
+    TH_MB_RECORD,    /* the record's bookkeeping: event.original, ecs.version, request_id, ... */
     TH_MB_COUNT
 } th_ecs_block;
 

@@ -947,13 +947,16 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         mx_set(c, "@timestamp", incoming);
         mx_set(c, "event.created", incoming); /* set_event_created */
     }
-    if (raw_text.n)
+    /* event.original and ecs.version: the record's bookkeeping (demand.h) */
+    bool record = mx_runs(c, TH_MB_RECORD);
+    if (raw_text.n && record)
         mx_set_str(c, "event.original", raw_text);
 
     /* json processor + drop-empty (before renames, so before stringification) */
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
     mx_index_json(c);
-    mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
+    if (record)
+        mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_raw(c, MK_eventTime);
     th_jval *d = NULL;
     if (et) {
@@ -988,7 +991,6 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     if (mx_runs(c, TH_MB_STRINGIFY))
         stringify_all(c);
 
-    bool record = mx_runs(c, TH_MB_RECORD);
     if (record)
         ren(c, MK_requestID, "aws.cloudtrail.request_id");
     if (!mx_get(c, "event.id"))
@@ -1072,7 +1074,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     bool pre = false;
     for (uint32_t i = 0; i < tags->len; i++)
         pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
-    if (!pre)
+    if (!pre && record)
         mx_remove(c, "event.original");
 
     /* index template constants and the Fleet final pipeline */

@@ -46,6 +46,22 @@ static void test_blocks(void **state)
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.policyArn"));
     assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY));
+    /* the base blocks: the session context, the record's bookkeeping */
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.arn"));
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.access_key_id"));
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.session_context.session_issuer.arn"));
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("event.kind")); /* a failing date sets it */
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity"));
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION | 1u << TH_MB_RECORD);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("related.user")); /* reads on_behalf_of.user_id */
+    assert_true(th_ecs_demand_has(&d, TH_MB_RECORD) && !th_ecs_demand_has(&d, TH_MB_SESSION));
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("user_agent.*"));
     assert_true(th_ecs_demand_is_all(&d));
