@@ -5,7 +5,7 @@
 #include "ecs/demand.h"
 
 /* The fields each optional block writes (prefixes of dotted paths). */
-static const char *const outputs[TH_MB_COUNT][13] = {
+static const char *const outputs[TH_MB_COUNT][19] = {
     [TH_MB_ENTITY] = {"entity", "actor", "target", "related.entity", "user.entity",
                       "user.target.entity", "host.entity", "host.target", "service.entity",
                       "service.target", NULL},
@@ -20,10 +20,37 @@ static const char *const outputs[TH_MB_COUNT][13] = {
     [TH_MB_CONSOLE] = {"aws.cloudtrail.console_login", NULL},
     [TH_MB_TLS] = {"tls", "aws.cloudtrail.tls_details", NULL},
     [TH_MB_RELATED] = {"related", "user.email", NULL},
+    [TH_MB_SESSION] = {"aws.cloudtrail.user_identity.session_context", NULL},
+    [TH_MB_RECORD] = {"event.original", "ecs.version",
+                      "aws.cloudtrail.event_version", "aws.cloudtrail.request_id",
+                      "aws.cloudtrail.event_type", "aws.cloudtrail.api_version",
+                      "aws.cloudtrail.management_event", "aws.cloudtrail.read_only",
+                      "aws.cloudtrail.shared_event_id", "aws.cloudtrail.vpc_endpoint_id",
+                      "aws.cloudtrail.vpc_endpoint_account_id", "aws.cloudtrail.addendum",
+                      "aws.cloudtrail.flattened.insight_details",
+                      "aws.cloudtrail.user_identity.on_behalf_of",
+                      "aws.cloudtrail.user_identity.in_scope_of",
+                      "aws.cloudtrail.user_identity.invoked_by_delegate",
+                      "aws.cloudtrail.user_identity.credential_id",
+                      "aws.cloudtrail.user_identity.identity_provider", NULL},
 };
 
-static const char *const names[TH_MB_COUNT] = {"entity", "geo", "asn", "user-agent", "stringify",
-                                               "resources", "console", "tls", "related"};
+/* The blocks with a processor that can fail, and what a failure writes
+ * (event.kind: pipeline_error, the tag preserve_original_event, which keeps
+ * event.original). */
+static const uint32_t fallible = 1u << TH_MB_SESSION;
+static const char *const failure_outputs[] = {"event.kind", "tags", "error.message",
+                                              "event.original", NULL};
+
+/* The blocks each block reads the outputs of: related.* is made from
+ * user.email, resources, tls.client.server_name and on_behalf_of.user_id. */
+static const uint32_t reads[TH_MB_COUNT] = {
+    [TH_MB_RELATED] = 1u << TH_MB_RESOURCES | 1u << TH_MB_TLS | 1u << TH_MB_RECORD,
+};
+
+static const char *const names[TH_MB_COUNT] = {"entity",    "geo",       "asn",     "user-agent",
+                                               "stringify", "resources", "console", "tls",
+                                               "related",   "session",   "record"};
 
 void th_ecs_demand_none(th_ecs_demand *d) { d->blocks = 0; }
 void th_ecs_demand_all(th_ecs_demand *d) { d->blocks = (1u << TH_MB_COUNT) - 1; }
@@ -32,6 +59,8 @@ void th_ecs_demand_all(th_ecs_demand *d) { d->blocks = (1u << TH_MB_COUNT) - 1; 
  * parent of p. */
 static bool overlaps(th_str f, const char *p)
 {
+    if (f.p[0] != p[0]) /* most pairs: no strlen (rules demand thousands of fields) */
+        return false;
     size_t pn = strlen(p);
     size_t n = f.n < pn ? f.n : pn;
     if (memcmp(f.p, p, n) != 0)
@@ -44,8 +73,12 @@ static bool overlaps(th_str f, const char *p)
 /* Blocks that read what another block writes must pull it in. */
 static void close_deps(th_ecs_demand *d)
 {
-    if (d->blocks & (1u << TH_MB_RELATED))
-        d->blocks |= 1u << TH_MB_RESOURCES | 1u << TH_MB_TLS;
+    for (uint32_t before = 0; before != d->blocks;) {
+        before = d->blocks;
+        for (int b = 0; b < TH_MB_COUNT; b++)
+            if (d->blocks >> b & 1u)
+                d->blocks |= reads[b];
+    }
 }
 
 void th_ecs_demand_field(th_ecs_demand *d, th_str field)
@@ -58,6 +91,9 @@ void th_ecs_demand_field(th_ecs_demand *d, th_str field)
         for (size_t i = 0; outputs[b][i]; i++)
             if (overlaps(field, outputs[b][i]))
                 d->blocks |= 1u << b;
+    for (size_t i = 0; failure_outputs[i]; i++)
+        if (overlaps(field, failure_outputs[i]))
+            d->blocks |= fallible;
     close_deps(d);
 }
 

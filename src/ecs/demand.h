@@ -21,7 +21,10 @@
 
 #include "base/str.h"
 
-/* The optional blocks of the mapping. Everything else always runs. */
+/* The optional blocks of the mapping. Everything else always runs: what
+ * feeds @timestamp and event.ingested, the fields later processors read
+ * (user.name, cloud.account.id, source.ip, event.action, the error fields ...)
+ * and the cheap renames most rules read. */
 typedef enum th_ecs_block {
     TH_MB_ENTITY,    /* actor/target entity script (actor_target_mapping only) */
     TH_MB_GEO,       /* source.geo.* */
@@ -31,7 +34,10 @@ typedef enum th_ecs_block {
     TH_MB_RESOURCES, /* aws.cloudtrail.resources */
     TH_MB_CONSOLE,   /* aws.cloudtrail.console_login.* */
     TH_MB_TLS,       /* tls.*, aws.cloudtrail.tls_details.* */
-    TH_MB_RELATED,   /* related.*, user.email from user.name (reads resources and tls) */
+    TH_MB_RELATED,   /* related.*, user.email (reads what the other blocks write) */
+    /* Parts of the base mapping that no later processor reads and few rules do */
+    TH_MB_SESSION,   /* aws.cloudtrail.user_identity.session_context.* (its date may fail) */
+    TH_MB_RECORD,    /* the record's bookkeeping: event.original, ecs.version, request_id, ... */
     TH_MB_COUNT
 } th_ecs_block;
 

@@ -195,7 +195,8 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
 
 static void user_identity(mctx *c)
 {
-    ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
+    if (mx_runs(c, TH_MB_RECORD))
+        ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
     /* userIdentity's objects, found once */
     th_jval *ui = mx_raw(c, MK_userIdentity);
     th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
@@ -242,27 +243,35 @@ static void user_identity(mctx *c)
     if (!mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
     mx_put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
-    th_jval *attrs = th_jobj_get(sc, "attributes");
-    mx_put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
-    /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
-    static const th_java_datefmt creation_fmts[] = {TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS,
-                                                    TH_JDATE_BASIC_DATE_TIME};
-    th_jval *created = th_jobj_get(attrs, "creationDate");
-    if (created) { /* date_of, into usc */
-        th_jval *d = th_jis(created, TH_JSTR) ? date_val(c, created->u.str, creation_fmts, 3) : NULL;
-        if (d)
-            mx_put(c, &usc, "creation_date", d);
-        else
-            mx_fail(c, "Processor date failed to parse userIdentity.sessionContext.attributes.creationDate");
+    /* session_context.*, then the record's bookkeeping below: optional
+     * blocks (demand.h), since nothing later reads them */
+    bool session = mx_runs(c, TH_MB_SESSION);
+    if (session) {
+        th_jval *attrs = th_jobj_get(sc, "attributes");
+        mx_put(c, &usc, "mfa_authenticated", th_jobj_get(attrs, "mfaAuthenticated"));
+        /* date_json_userIdentity_sessionContext_attributes_creationDate_...: three formats */
+        static const th_java_datefmt creation_fmts[] = {
+            TH_JDATE_ISO8601, TH_JDATE_BASIC_DATE_TIME_NO_MILLIS, TH_JDATE_BASIC_DATE_TIME};
+        th_jval *created = th_jobj_get(attrs, "creationDate");
+        if (created) { /* date_of, into usc */
+            th_jval *d = th_jis(created, TH_JSTR) ? date_val(c, created->u.str, creation_fmts, 3) : NULL;
+            if (d)
+                mx_put(c, &usc, "creation_date", d);
+            else
+                mx_fail(c, "Processor date failed to parse userIdentity.sessionContext.attributes.creationDate");
+        }
+        mx_put(c, &usi, "type", th_jobj_get(si, "type"));
     }
-    mx_put(c, &usi, "type", th_jobj_get(si, "type"));
     if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
         mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
-    mx_put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
+    if (session)
+        mx_put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
 
-    /* grok the session name out of an sts ARN; related.user and user.email */
+    /* grok the session name out of an sts ARN; related.user and user.email
+     * (the related block's outputs) */
     th_str arn = th_jstr(th_jobj_get(ui, "arn"));
-    if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
+    if (mx_runs(c, TH_MB_RELATED) &&
+        (th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
          th_str_eqc(type, "IdentityCenterUser")) &&
         arn.p && mx_find(arn, ":sts:") && memfind(arn, '/')) {
         /* ^arn:[a-z0-9-]+:sts:.*\/(.*)$ */
@@ -295,28 +304,37 @@ static void user_identity(mctx *c)
             }
         }
     }
-    mx_put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
-    mx_put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
+    bool record = mx_runs(c, TH_MB_RECORD);
+    if (record) {
+        mx_put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
+        mx_put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
+    }
     if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
         mx_set(c, "user.id", th_jobj_get(obo, "userId"));
-    mx_put(c, &usi, "arn", th_jobj_get(si, "arn"));
-    mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
+    if (session) {
+        mx_put(c, &usi, "arn", th_jobj_get(si, "arn"));
+        mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
+    }
     ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
     mx_put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
-    mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
-           th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
-    mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
-    mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
-    mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
-    mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
-    mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
-    mx_put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
-    mx_put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
-    mx_put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
-    mx_put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
-    mx_put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
-    mx_put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
-    mx_put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
+    if (record) {
+        mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
+               th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
+        mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
+        mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+        mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
+        mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
+        mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
+        mx_put(c, &uiso, "source_account", th_jobj_get(iso, "sourceAccount"));
+    }
+    if (session) {
+        mx_put(c, &usc, "ec2_role_delivery", th_jobj_get(sc, "ec2RoleDelivery"));
+        mx_put(c, &usc, "source_identity", th_jobj_get(sc, "sourceIdentity"));
+        mx_put(c, &uwif, "federated_provider", th_jobj_get(wif, "federatedProvider"));
+        mx_put(c, &uwif, "attributes", th_jobj_get(wif, "attributes"));
+        mx_put(c, &usc, "assumed_root", th_jobj_get(sc, "assumedRoot"));
+        mx_put(c, &usc, "sign_in_session_arn", th_jobj_get(sc, "signInSessionArn"));
+    }
 }
 
 static void event_source(mctx *c)
@@ -542,22 +560,27 @@ static void console_login(mctx *c)
     }
 }
 
+/* The digest file's fields. Its keys are absent from events: each test of a
+ * field it may have set looks at the raw key first (a rename of an absent key
+ * sets nothing), which spares events the walks of the document. */
 static void digest(mctx *c)
 {
-    if (!mx_get(c, "cloud.account.id"))
+    if (mx_raw(c, MK_awsAccountId) && !mx_get(c, "cloud.account.id"))
         ren(c, MK_awsAccountId, "cloud.account.id");
-    if (!mx_get(c, "file.path"))
+    if (mx_raw(c, MK_digestS3Object) && !mx_get(c, "file.path"))
         ren(c, MK_digestS3Object, "file.path");
     ren(c, MK_previousDigestS3Object, "aws.cloudtrail.digest.previous_s3_object");
     ren(c, MK_previousDigestSignature, "aws.cloudtrail.digest.previous_signature");
     ren(c, MK_previousDigestHashValue, "aws.cloudtrail.digest.previous_hash_value");
-    th_jval *h = mx_get(c, "aws.cloudtrail.digest.previous_hash_value");
+    th_jval *h = mx_raw(c, MK_previousDigestHashValue) && mx_runs(c, TH_MB_RELATED)
+                     ? mx_get(c, "aws.cloudtrail.digest.previous_hash_value")
+                     : NULL;
     if (h)
         mx_append_unique(c, "related.hash", mx_render(c, h));
     ren(c, MK_logFiles, "aws.cloudtrail.digest.log_files");
     date_to(c, MK_digestStartTime, "aws.cloudtrail.digest.start_time", ISO_ONLY, 1);
     date_to(c, MK_digestEndTime, "aws.cloudtrail.digest.end_time", ISO_ONLY, 1);
-    th_jval *end = mx_get(c, "aws.cloudtrail.digest.end_time");
+    th_jval *end = mx_raw(c, MK_digestEndTime) ? mx_get(c, "aws.cloudtrail.digest.end_time") : NULL;
     if (end)
         mx_set(c, "@timestamp", end);
     ren(c, MK_digestS3Bucket, "aws.cloudtrail.digest.s3_bucket");
@@ -566,9 +589,25 @@ static void digest(mctx *c)
     ren(c, MK_previousDigestS3Bucket, "aws.cloudtrail.digest.previous_s3_bucket");
     ren(c, MK_previousDigestHashAlgorithm, "aws.cloudtrail.digest.previous_hash_algorithm");
     ren(c, MK_digestPublicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
-    if (!mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
+    if (mx_raw(c, MK_publicKeyFingerprint) && !mx_get(c, "aws.cloudtrail.digest.public_key_fingerprint"))
         ren(c, MK_publicKeyFingerprint, "aws.cloudtrail.digest.public_key_fingerprint");
     ren(c, MK_digestSignatureAlgorithm, "aws.cloudtrail.digest.signature_algorithm");
+}
+
+/* Whether the record has a key that digest() renames below
+ * aws.cloudtrail.digest (nothing else writes there). */
+static bool has_digest_keys(const mctx *c)
+{
+    static const mx_key keys[] = {
+        MK_previousDigestS3Object, MK_previousDigestSignature, MK_previousDigestHashValue,
+        MK_logFiles, MK_digestStartTime, MK_digestEndTime, MK_digestS3Bucket,
+        MK_newestEventTime, MK_oldestEventTime, MK_previousDigestS3Bucket,
+        MK_previousDigestHashAlgorithm, MK_digestPublicKeyFingerprint, MK_publicKeyFingerprint,
+        MK_digestSignatureAlgorithm};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (mx_raw(c, keys[i]))
+            return true;
+    return false;
 }
 
 static void set_nonempty(mctx *c, const char *to, th_jval *v)
@@ -908,13 +947,16 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         mx_set(c, "@timestamp", incoming);
         mx_set(c, "event.created", incoming); /* set_event_created */
     }
-    if (raw_text.n)
+    /* event.original and ecs.version: the record's bookkeeping (demand.h) */
+    bool record = mx_runs(c, TH_MB_RECORD);
+    if (raw_text.n && record)
         mx_set_str(c, "event.original", raw_text);
 
     /* json processor + drop-empty (before renames, so before stringification) */
     c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
     mx_index_json(c);
-    mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
+    if (record)
+        mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_raw(c, MK_eventTime);
     th_jval *d = NULL;
     if (et) {
@@ -949,36 +991,41 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     if (mx_runs(c, TH_MB_STRINGIFY))
         stringify_all(c);
 
-    ren(c, MK_requestID, "aws.cloudtrail.request_id");
+    if (record)
+        ren(c, MK_requestID, "aws.cloudtrail.request_id");
     if (!mx_get(c, "event.id"))
         ren(c, MK_eventID, "event.id");
-    ren(c, MK_eventType, "aws.cloudtrail.event_type");
-    ren(c, MK_apiVersion, "aws.cloudtrail.api_version");
-    th_jval *me = mx_raw(c, MK_managementEvent);
-    if (me)
-        mx_set_str(c, "aws.cloudtrail.management_event", mx_render(c, me));
-    ren(c, MK_readOnly, "aws.cloudtrail.read_only");
+    if (record) {
+        ren(c, MK_eventType, "aws.cloudtrail.event_type");
+        ren(c, MK_apiVersion, "aws.cloudtrail.api_version");
+        th_jval *me = mx_raw(c, MK_managementEvent);
+        if (me)
+            mx_set_str(c, "aws.cloudtrail.management_event", mx_render(c, me));
+        ren(c, MK_readOnly, "aws.cloudtrail.read_only");
+    }
     if (mx_runs(c, TH_MB_RESOURCES))
         resources(c);
     ren(c, MK_recipientAccountId, "aws.cloudtrail.recipient_account_id");
-    th_jval *rcpt = mx_get(c, "aws.cloudtrail.recipient_account_id");
+    th_jval *rcpt = mx_raw(c, MK_recipientAccountId); /* what the rename set, if anything */
     if (rcpt && !mx_get(c, "cloud.account.id"))
         mx_set(c, "cloud.account.id", rcpt);
-    ren(c, MK_sharedEventID, "aws.cloudtrail.shared_event_id");
-    if (!mx_get(c, "aws.cloudtrail.shared_event_id"))
-        ren(c, MK_sharedEventId, "aws.cloudtrail.shared_event_id");
-    ren(c, MK_vpcEndpointId, "aws.cloudtrail.vpc_endpoint_id");
-    ren(c, MK_vpcEndpointAccountId, "aws.cloudtrail.vpc_endpoint_account_id");
-    th_jval *add = mx_raw(c, MK_addendum);
-    mx_set(c, "aws.cloudtrail.addendum.reason", th_jobj_get(add, "reason"));
-    mx_set(c, "aws.cloudtrail.addendum.updated_fields", th_jobj_get(add, "updatedFields"));
-    mx_set(c, "aws.cloudtrail.addendum.original_request_id", th_jobj_get(add, "originalRequestID"));
-    mx_set(c, "aws.cloudtrail.addendum.original_event_id", th_jobj_get(add, "originalEventID"));
+    if (record) {
+        ren(c, MK_sharedEventID, "aws.cloudtrail.shared_event_id");
+        if (mx_raw(c, MK_sharedEventId) && !mx_get(c, "aws.cloudtrail.shared_event_id"))
+            ren(c, MK_sharedEventId, "aws.cloudtrail.shared_event_id");
+        ren(c, MK_vpcEndpointId, "aws.cloudtrail.vpc_endpoint_id");
+        ren(c, MK_vpcEndpointAccountId, "aws.cloudtrail.vpc_endpoint_account_id");
+        th_jval *add = mx_raw(c, MK_addendum);
+        mx_set(c, "aws.cloudtrail.addendum.reason", th_jobj_get(add, "reason"));
+        mx_set(c, "aws.cloudtrail.addendum.updated_fields", th_jobj_get(add, "updatedFields"));
+        mx_set(c, "aws.cloudtrail.addendum.original_request_id", th_jobj_get(add, "originalRequestID"));
+        mx_set(c, "aws.cloudtrail.addendum.original_event_id", th_jobj_get(add, "originalEventID"));
+    }
     th_jval *rp = mx_raw(c, MK_requestParameters), *re = mx_raw(c, MK_responseElements);
     th_jval *rp_user = th_jobj_get(rp, "userName"), *rp_new = th_jobj_get(rp, "newUserName");
     th_jval *re_user_id = th_jobj_get(th_jobj_get(re, "user"), "userId");
     th_jval *rel_user[] = {rp_user, rp_new, re_user_id};
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3 && mx_runs(c, TH_MB_RELATED); i++)
         if (rel_user[i])
             mx_append_unique(c, "related.user", mx_render(c, rel_user[i]));
     if (mx_runs(c, TH_MB_CONSOLE))
@@ -990,12 +1037,13 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     set_nonempty(c, "user.changes.name", rp_new);
     set_nonempty(c, "group.name", th_jobj_get(rp, "groupName"));
     set_nonempty(c, "user.target.name", rp_user);
-    th_jval *dg = mx_get(c, "aws.cloudtrail.digest");
+    th_jval *dg = has_digest_keys(c) ? mx_get(c, "aws.cloudtrail.digest") : NULL;
     if (dg) {
         mx_remove(c, "aws.cloudtrail.digest");
         mx_set(c, "aws.cloudtrail.flattened.digest", dg);
     }
-    ren(c, MK_insightDetails, "aws.cloudtrail.flattened.insight_details");
+    if (record)
+        ren(c, MK_insightDetails, "aws.cloudtrail.flattened.insight_details");
     if (mx_runs(c, TH_MB_TLS))
         tls(c);
     if (mx_runs(c, TH_MB_RELATED))
@@ -1026,7 +1074,7 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     bool pre = false;
     for (uint32_t i = 0; i < tags->len; i++)
         pre |= th_str_eqc(tags->u.items[i]->u.str, "preserve_original_event");
-    if (!pre)
+    if (!pre && record)
         mx_remove(c, "event.original");
 
     /* index template constants and the Fleet final pipeline */

@@ -121,7 +121,9 @@ void th_ecs_categorize(mctx *c)
     th_jval *types = th_jnew_arr(a);
     th_jarr_push(a, types, th_jnew_cstr(a, "info"));
     mx_put(c, &ev, "type", types);
-    bool failed = mx_get(c, "aws.cloudtrail.error_code") || mx_get(c, "aws.cloudtrail.error_message");
+    /* aws.cloudtrail.error_code and error_message: what the mapping renamed
+     * there from the raw record (nothing else writes them) */
+    bool failed = mx_raw(c, MK_errorCode) || mx_raw(c, MK_errorMessage);
     mx_put(c, &ev, "outcome", th_jnew_cstr(a, failed ? "failure" : "success"));
     th_jval *action = mx_dst_get(c, &ev, "action");
     if (!th_jis(action, TH_JSTR))

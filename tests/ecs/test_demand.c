@@ -18,6 +18,7 @@
 #include "engine/sequence.h"
 #include "io/input.h"
 #include "json/json.h"
+#include "query/esql.h"
 #include "query/query.h"
 #include "rules/rule.h"
 
@@ -45,6 +46,22 @@ static void test_blocks(void **state)
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.policyArn"));
     assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY));
+    /* the base blocks: the session context, the record's bookkeeping */
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.arn"));
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.access_key_id"));
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.session_context.session_issuer.arn"));
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("event.kind")); /* a failing date sets it */
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity"));
+    assert_int_equal(d.blocks, 1u << TH_MB_SESSION | 1u << TH_MB_RECORD);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("related.user")); /* reads on_behalf_of.user_id */
+    assert_true(th_ecs_demand_has(&d, TH_MB_RECORD) && !th_ecs_demand_has(&d, TH_MB_SESSION));
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("user_agent.*"));
     assert_true(th_ecs_demand_is_all(&d));
@@ -73,6 +90,9 @@ typedef struct fx {
     size_t nfields;
     TH_VEC(gate_group) gates;
     th_ruleset rs; /* the compiled gates borrow the rules' text */
+    /* each rule's demand: every field it reads, ES|QL rules' included */
+    th_ecs_demand rule;
+    TH_VEC(th_ecs_demand) rule_demands;
 } fx;
 
 static void add_gate(fx *f, th_query *q)
@@ -110,6 +130,7 @@ static void add_field(fx *f, const char *field)
     th_ecs_demand d;
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, th_str_c(field));
+    th_ecs_demand_merge(&f->rule, &d);
     group *g = NULL;
     for (size_t i = 0; i < f->groups.len; i++) {
         for (size_t k = 0; k < f->groups.items[i].fields.len; k++)
@@ -135,6 +156,39 @@ static void add_query_fields(fx *f, th_query *q)
         add_field(f, th_arena_strndup(&f->a, fs[i].p, fs[i].n));
 }
 
+/* An ES|QL rule's demand, as the engine builds it: the fields it reads and
+ * captures (the differential checks these as part of rule demands only:
+ * whole documents are compared for them). */
+static void esql_demand(fx *f, const char *text)
+{
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *q = th_esql_parse(&f->a, text, strlen(text), NULL, &d);
+    th_diags_free(&d);
+    if (!q)
+        return;
+    th_str fs[256];
+    bool patterns = false;
+    size_t n = th_esql_fields(q, fs, 256, &patterns);
+    if (patterns || n > 256) {
+        th_ecs_demand_all(&f->rule);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        th_ecs_demand_field(&f->rule, fs[i]);
+    n = th_esql_capture_fields(q, fs, 256);
+    for (size_t i = 0; i < n && n != SIZE_MAX; i++)
+        th_ecs_demand_field(&f->rule, fs[i]);
+}
+
+static void end_rule(fx *f)
+{
+    for (size_t i = 0; i < f->rule_demands.len; i++)
+        if (f->rule_demands.items[i].blocks == f->rule.blocks)
+            return;
+    TH_VEC_PUSH(&f->rule_demands, f->rule);
+}
+
 /* Every field the AWS rules read; false when the rules are absent. */
 static bool rule_fields(fx *f, const char *corpus)
 {
@@ -149,6 +203,12 @@ static bool rule_fields(fx *f, const char *corpus)
     bool ok = rs->len > 0;
     for (size_t i = 0; i < rs->len; i++) {
         const th_rule *r = rs->rules[i];
+        if (i)
+            end_rule(f);
+        th_ecs_demand_none(&f->rule);
+        /* what the engine reads of every event */
+        th_ecs_demand_field(&f->rule, TH_STR_LIT("@timestamp"));
+        th_ecs_demand_field(&f->rule, TH_STR_LIT("event.ingested"));
         for (size_t k = 0; k < r->new_terms_fields.len; k++)
             add_field(f, r->new_terms_fields.items[k]);
         for (size_t k = 0; k < r->threshold_fields.len; k++)
@@ -157,6 +217,8 @@ static bool rule_fields(fx *f, const char *corpus)
             add_field(f, r->cardinality_field);
         for (size_t k = 0; k < r->suppression_group_by.len; k++)
             add_field(f, r->suppression_group_by.items[k]);
+        if (r->query && r->language == TH_LANG_ESQL)
+            esql_demand(f, r->query);
         if (!r->query || (r->language != TH_LANG_KUERY && r->language != TH_LANG_EQL))
             continue;
         th_diags qd;
@@ -189,6 +251,8 @@ static bool rule_fields(fx *f, const char *corpus)
         }
         th_diags_free(&qd);
     }
+    if (rs->len)
+        end_rule(f);
     /* what the engine itself reads */
     add_field(f, "@timestamp");
     add_field(f, "event.ingested");
@@ -221,6 +285,7 @@ static void values(const th_jval *doc, const char *field, th_buf *out)
 
 typedef struct tally {
     uint64_t records, checks, diffs, nonempty;
+    uint64_t doc_checks, doc_diffs, doc_demands;
     uint64_t proj, proj_values, proj_misses, times, times_diffs, times_walks;
     uint64_t gate_checks, gate_true, gate_diffs;
     uint64_t slot_gate_checks, slot_gate_diffs, slot_values, slot_diffs, slot_fails;
@@ -393,6 +458,84 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
     th_jscan_free(scan);
 }
 
+/* The dotted paths of a document's values (a path through arrays of objects
+ * once), each once. */
+typedef TH_VEC(const char *) path_set;
+
+static void add_path(th_arena *a, path_set *out, const char *p, size_t n)
+{
+    for (size_t i = 0; i < out->len; i++)
+        if (strlen(out->items[i]) == n && memcmp(out->items[i], p, n) == 0)
+            return;
+    TH_VEC_PUSH(out, th_arena_strndup(a, p, n));
+}
+
+static void leaf_paths(th_arena *a, const th_jval *v, th_buf *path, path_set *out)
+{
+    if (v->type == TH_JARR) {
+        bool leaf = v->len == 0;
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (v->u.items[i]->type == TH_JOBJ || v->u.items[i]->type == TH_JARR)
+                leaf_paths(a, v->u.items[i], path, out);
+            else
+                leaf = true;
+        }
+        if (leaf)
+            add_path(a, out, path->data, path->len);
+        return;
+    }
+    if (v->type != TH_JOBJ) {
+        add_path(a, out, path->data, path->len);
+        return;
+    }
+    if (v->len == 0 && path->len)
+        add_path(a, out, path->data, path->len);
+    for (uint32_t i = 0; i < v->len; i++) {
+        size_t at = path->len;
+        if (at)
+            th_buf_putc(path, '.');
+        th_buf_put(path, v->u.members[i].key.p, v->u.members[i].key.n);
+        leaf_paths(a, v->u.members[i].val, path, out);
+        path->len = at;
+    }
+}
+
+/* Every value of either document whose field's blocks the demand d runs is
+ * the same in both: a check of any demand, e.g. a rule's or the planned
+ * rules' merged one, and of the fields no rule reads today. */
+static void check_whole(const th_record *rec, th_arena *a, const th_jval *full,
+                        const th_jval *lazy, const th_ecs_demand *d, tally *t)
+{
+    path_set ps = {0};
+    th_buf path, want, got;
+    th_buf_init(&path);
+    th_buf_init(&want);
+    th_buf_init(&got);
+    th_buf_put(&path, "", 0);
+    leaf_paths(a, full, &path, &ps);
+    leaf_paths(a, lazy, &path, &ps);
+    for (size_t i = 0; i < ps.len; i++) {
+        th_ecs_demand need;
+        th_ecs_demand_none(&need);
+        th_ecs_demand_field(&need, th_str_c(ps.items[i]));
+        if (need.blocks & ~d->blocks)
+            continue;
+        values(full, ps.items[i], &want);
+        values(lazy, ps.items[i], &got);
+        t->doc_checks++;
+        if ((want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) &&
+            t->doc_diffs++ < 10)
+            print_message("DIFF %s:%llu field %s (demand %#x): full [%.*s] lazy [%.*s]\n",
+                          rec->file, (unsigned long long)rec->offset, ps.items[i], d->blocks,
+                          (int)want.len, want.data ? want.data : "", (int)got.len,
+                          got.data ? got.data : "");
+    }
+    TH_VEC_FREE(&ps);
+    th_buf_free(&path);
+    th_buf_free(&want);
+    th_buf_free(&got);
+}
+
 /* Maps one record fully and once per demand group; compares. */
 static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally *t)
 {
@@ -418,7 +561,20 @@ static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally 
                                   want.data ? want.data : "", (int)got.len, got.data ? got.data : "");
             }
         }
+        check_whole(rec, &a, full, lazy, &f->groups.items[g].d, t);
     }
+    /* each block alone, nothing optional, and every rule's own demand */
+    for (size_t g = 0; g <= TH_MB_COUNT + f->rule_demands.len; g++) {
+        th_ecs_demand d;
+        th_ecs_demand_none(&d);
+        if (g < TH_MB_COUNT)
+            d.blocks = 1u << g;
+        else if (g > TH_MB_COUNT)
+            d = f->rule_demands.items[g - TH_MB_COUNT - 1];
+        th_jval *lazy = th_ecs_map_demand(m, &a, rec->json, rec->text, &d);
+        check_whole(rec, &a, full, lazy, &d, t);
+    }
+    t->doc_demands++;
     t->records++;
     th_buf_free(&want);
     th_buf_free(&got);
@@ -502,6 +658,47 @@ static void run_emulated(fx *f, const th_mapper *m, tally *t)
     free(names);
 }
 
+/* Records for the paths the corpus does not take: a creation date the date
+ * processor cannot read (a failure: event.kind, tags, error.message), and the
+ * rarer keys of the record's bookkeeping. */
+static void run_builtin(fx *f, const th_mapper *m, tally *t)
+{
+    static const char *const recs[] = {
+        "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\",\"principalId\":"
+        "\"AROAX:bob@example.com\",\"arn\":\"arn:aws:sts::123456789012:assumed-role/r/bob@example.com\","
+        "\"accountId\":\"123456789012\",\"accessKeyId\":\"ASIAX\",\"sessionContext\":{\"attributes\":"
+        "{\"creationDate\":\"yesterday\",\"mfaAuthenticated\":\"false\"},\"sessionIssuer\":{\"type\":"
+        "\"Role\",\"arn\":\"arn:aws:iam::123456789012:role/r\",\"userName\":\"r\"}},\"onBehalfOf\":"
+        "{\"userId\":\"u-1\"},\"inScopeOf\":{\"issuerType\":\"x\"},\"credentialId\":\"c\"},"
+        "\"eventTime\":\"2026-10-01T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":"
+        "\"UpdateUser\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"203.0.113.9\",\"userAgent\":"
+        "\"aws-cli/2.0\",\"requestParameters\":{\"userName\":\"alice\",\"newUserName\":\"carol\"},"
+        "\"responseElements\":null,\"requestID\":\"r-1\",\"eventID\":\"e-1\",\"readOnly\":false,"
+        "\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":\"123456789012\","
+        "\"sharedEventId\":\"s-1\",\"vpcEndpointId\":\"vpce-1\",\"addendum\":{\"reason\":\"x\"},"
+        "\"tlsDetails\":{\"tlsVersion\":\"TLSv1.2\",\"clientProvidedHostHeader\":\"iam.example.com\"},"
+        "\"eventCategory\":\"Management\",\"sessionCredentialFromConsole\":\"true\"}",
+        "{\"awsAccountId\":\"123456789012\",\"digestStartTime\":\"2026-10-01T09:00:00Z\","
+        "\"digestEndTime\":\"2026-10-01T10:00:00Z\",\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\","
+        "\"previousDigestHashValue\":\"abc\",\"previousDigestHashAlgorithm\":\"SHA-256\","
+        "\"newestEventTime\":\"bad\",\"logFiles\":[{\"s3Object\":\"x\"}]}",
+    };
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+        th_json_error err;
+        th_jval *raw = th_json_parse(&a, recs[i], strlen(recs[i]), &err);
+        assert_non_null(raw);
+        th_record rec = {.json = raw,
+                         .text = th_str_c(recs[i]),
+                         .kind = TH_REC_CLOUDTRAIL,
+                         .file = "built-in",
+                         .offset = i};
+        check_record(f, m, &rec, t);
+    }
+    th_arena_free(&a);
+}
+
 static void test_differential(void **state)
 {
     (void)state;
@@ -523,6 +720,7 @@ static void test_differential(void **state)
     t.memo = th_qmemo_new();
     run_inputs(&f, m, paths, 3, &t);
     run_emulated(&f, m, &t);
+    run_builtin(&f, m, &t);
     print_message("RATE: lazy mapping equals full mapping on %llu/%llu (record, field) checks "
                   "(%llu records, %zu rule fields in %zu demand groups, %llu non-empty)\n",
                   (unsigned long long)(t.checks - t.diffs), (unsigned long long)t.checks,
@@ -531,6 +729,12 @@ static void test_differential(void **state)
     assert_true(t.records > 1000);
     assert_true(f.groups.len > 3); /* several blocks are really exercised */
     assert_int_equal(t.diffs, 0);
+    print_message("RATE: whole documents: lazy equals full on %llu/%llu (record, demand, field) "
+                  "checks of the fields each demand covers (%zu rule demands, %d single blocks)\n",
+                  (unsigned long long)(t.doc_checks - t.doc_diffs),
+                  (unsigned long long)t.doc_checks, f.rule_demands.len, TH_MB_COUNT);
+    assert_true(f.rule_demands.len > 10 && t.doc_demands == t.records);
+    assert_int_equal(t.doc_diffs, 0);
     print_message("RATE: raw projection holds the mapped values on %llu/%llu (field value) "
                   "checks over %llu records; raw times equal the mapped ones on %llu/%llu\n",
                   (unsigned long long)(t.proj_values - t.proj_misses),
@@ -572,6 +776,7 @@ static void test_differential(void **state)
         TH_VEC_FREE(&f.gates.items[i].bound);
     }
     TH_VEC_FREE(&f.gates);
+    TH_VEC_FREE(&f.rule_demands);
     th_ruleset_free(&f.rs);
     th_arena_free(&f.a);
 }
