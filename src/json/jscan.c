@@ -473,9 +473,10 @@ static bool unescape(const th_jscan *s, size_t b, size_t e, char *o, size_t *w_o
     return th_json_unescape(s->p, s->n, b, e, o, w_out, err);
 }
 
-/* Decoded text of the string node t (zero copy without escapes). */
-static bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict, th_str *out,
-                        th_json_error *err)
+/* decode_node's work for a string that may need it: its contents checked
+ * (strict) and its escapes decoded. */
+static bool decode_checked(const th_jscan *s, const jnode *t, th_arena *a, bool strict,
+                           th_str *out, th_json_error *err)
 {
     size_t b = t->pos + 1, e = t->end - 1;
     /* check_content only fails on a byte < 0x20 or >= 0x80: without one in
@@ -492,6 +493,19 @@ static bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool str
         return false;
     *out = th_str_make(o, w);
     return true;
+}
+
+/* Decoded text of the string node t (zero copy without escapes). Inline for
+ * the common text, printable ASCII without a backslash (stage 1 says so),
+ * where every string is its raw bytes. */
+static inline bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict,
+                               th_str *out, th_json_error *err)
+{
+    if (__builtin_expect(!s->has_bs && !(strict && s->ctl_high), 1)) {
+        *out = th_str_make((const char *)s->p + t->pos + 1, t->end - t->pos - 2);
+        return true;
+    }
+    return decode_checked(s, t, a, strict, out, err);
 }
 
 /* Whether key node t decodes to key[0..klen). */
@@ -770,57 +784,68 @@ uint32_t th_jcur_count(th_jcur c)
 
 /* ---- DOM ------------------------------------------------------------- */
 
-static th_jval *build(const th_jscan *s, uint32_t i, th_arena *a, th_json_error *err)
+/* Fills v with the tree of the value at tape index i. The children of a
+ * container take one arena block, its member (or item pointer) array
+ * followed by their th_jval nodes, instead of one allocation each. */
+static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err)
 {
-    const jnode *t = &s->tape[i];
-    unsigned char c = s->p[t->pos];
-    th_jval *v;
+    const jnode *t = s->tape;
+    unsigned char c = s->p[t[i].pos];
+    v->len = v->cap = 0;
     switch (c) {
-    case '{':
-    case '[': {
-        th_jcur cur = {s, i};
-        uint32_t count = th_jcur_count(cur);
-        v = th_arena_alloc(a, sizeof *v);
-        v->type = c == '{' ? TH_JOBJ : TH_JARR;
+    case '{': {
+        uint32_t end = t[i].next, count = 0;
+        for (uint32_t k = i + 1; k < end; k = t[k + 1].next)
+            count++;
+        v->type = TH_JOBJ;
         v->len = v->cap = count;
-        th_jiter it = th_jcur_iter(cur);
-        th_jcur key = cur, val = cur;
-        if (c == '{') {
-            v->u.members = count ? th_arena_alloc(a, count * sizeof(th_jmember)) : NULL;
-            for (uint32_t k = 0; th_jiter_next(&it, &key, &val); k++) {
-                if (!decode_node(s, &s->tape[key.i], a, true, &v->u.members[k].key, err))
-                    return NULL;
-                if (!(v->u.members[k].val = build(s, val.i, a, err)))
-                    return NULL;
-            }
-        } else {
-            v->u.items = count ? th_arena_alloc(a, count * sizeof(th_jval *)) : NULL;
-            for (uint32_t k = 0; th_jiter_next(&it, NULL, &val); k++)
-                if (!(v->u.items[k] = build(s, val.i, a, err)))
-                    return NULL;
+        v->u.members = NULL;
+        if (!count)
+            return true;
+        th_jmember *m = th_arena_alloc(a, count * (sizeof *m + sizeof *v));
+        th_jval *kids = (th_jval *)(void *)(m + count);
+        v->u.members = m;
+        for (uint32_t k = i + 1, j = 0; k < end; k = t[k + 1].next, j++) {
+            if (!decode_node(s, &t[k], a, true, &m[j].key, err))
+                return false;
+            m[j].val = &kids[j];
+            if (!build(s, k + 1, &kids[j], a, err))
+                return false;
         }
-        return v;
+        return true;
     }
-    case '"': {
-        th_str str;
-        if (!decode_node(s, t, a, true, &str, err))
-            return NULL;
-        v = th_arena_alloc(a, sizeof *v);
+    case '[': {
+        uint32_t end = t[i].next, count = 0;
+        for (uint32_t k = i + 1; k < end; k = t[k].next)
+            count++;
+        v->type = TH_JARR;
+        v->len = v->cap = count;
+        v->u.items = NULL;
+        if (!count)
+            return true;
+        th_jval **items = th_arena_alloc(a, count * (sizeof *items + sizeof *v));
+        th_jval *kids = (th_jval *)(void *)(items + count);
+        v->u.items = items;
+        for (uint32_t k = i + 1, j = 0; k < end; k = t[k].next, j++) {
+            items[j] = &kids[j];
+            if (!build(s, k, &kids[j], a, err))
+                return false;
+        }
+        return true;
+    }
+    case '"':
         v->type = TH_JSTR;
-        v->len = v->cap = 0;
-        v->u.str = str;
-        return v;
-    }
-    case 't': return th_jnew(a, TH_JTRUE);
-    case 'f': return th_jnew(a, TH_JFALSE);
-    case 'n': return th_jnew(a, TH_JNULL);
+        return decode_node(s, &t[i], a, true, &v->u.str, err);
+    case 't': v->type = TH_JTRUE; break;
+    case 'f': v->type = TH_JFALSE; break;
+    case 'n': v->type = TH_JNULL; break;
     default:
-        v = th_arena_alloc(a, sizeof *v);
         v->type = TH_JNUM;
-        v->len = v->cap = 0;
         v->u.str = th_jcur_raw((th_jcur){s, i});
-        return v;
+        return true;
     }
+    v->u.str = TH_STR_NULL; /* as th_jnew leaves it */
+    return true;
 }
 
 th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
@@ -829,5 +854,6 @@ th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
         err->offset = 0;
         err->reason = NULL;
     }
-    return build(c.s, c.i, a, err);
+    th_jval *v = th_arena_alloc(a, sizeof *v);
+    return build(c.s, c.i, v, a, err) ? v : NULL;
 }
