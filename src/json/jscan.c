@@ -795,17 +795,39 @@ uint32_t th_jcur_count(th_jcur c)
 
 /* ---- DOM ------------------------------------------------------------- */
 
-/* Fills v with the tree of the value at tape index i. The children of a
- * container take one arena block, its member (or item pointer) array
- * followed by their th_jval nodes, instead of one allocation each. */
+static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err);
+
+/* Fills v with the tree of the value at tape index i: a scalar or string here,
+ * without a call (most values are), a container by build. */
+static inline bool build_value(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a,
+                               th_json_error *err)
+{
+    const jnode *t = &s->tape[i];
+    v->len = v->cap = 0;
+    switch (s->p[t->pos]) {
+    case '"': v->type = TH_JSTR; return decode_node(s, t, a, true, &v->u.str, err);
+    case '{':
+    case '[': return build(s, i, v, a, err);
+    case 't': v->type = TH_JTRUE; break;
+    case 'f': v->type = TH_JFALSE; break;
+    case 'n': v->type = TH_JNULL; break;
+    default:
+        v->type = TH_JNUM;
+        v->u.str = th_str_make((const char *)s->p + t->pos, t->end - t->pos);
+        return true;
+    }
+    v->u.str = TH_STR_NULL; /* as th_jnew leaves it */
+    return true;
+}
+
+/* Fills v with the tree of the container at tape index i. Its children take
+ * one arena block, the member (or item pointer) array followed by their
+ * th_jval nodes, instead of one allocation each. */
 static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err)
 {
     const jnode *t = s->tape;
-    unsigned char c = s->p[t[i].pos];
-    v->len = v->cap = 0;
-    switch (c) {
-    case '{': {
-        uint32_t end = t[i].next, count = 0;
+    uint32_t end = t[i].next, count = 0;
+    if (s->p[t[i].pos] == '{') {
         for (uint32_t k = i + 1; k < end; k = t[k + 1].next)
             count++;
         v->type = TH_JOBJ;
@@ -817,45 +839,28 @@ static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_jso
         th_jval *kids = (th_jval *)(void *)(m + count);
         v->u.members = m;
         for (uint32_t k = i + 1, j = 0; k < end; k = t[k + 1].next, j++) {
-            if (!decode_node(s, &t[k], a, true, &m[j].key, err))
-                return false;
             m[j].val = &kids[j];
-            if (!build(s, k + 1, &kids[j], a, err))
+            if (!decode_node(s, &t[k], a, true, &m[j].key, err) ||
+                !build_value(s, k + 1, &kids[j], a, err))
                 return false;
         }
         return true;
     }
-    case '[': {
-        uint32_t end = t[i].next, count = 0;
-        for (uint32_t k = i + 1; k < end; k = t[k].next)
-            count++;
-        v->type = TH_JARR;
-        v->len = v->cap = count;
-        v->u.items = NULL;
-        if (!count)
-            return true;
-        th_jval **items = th_arena_alloc(a, count * (sizeof *items + sizeof *v));
-        th_jval *kids = (th_jval *)(void *)(items + count);
-        v->u.items = items;
-        for (uint32_t k = i + 1, j = 0; k < end; k = t[k].next, j++) {
-            items[j] = &kids[j];
-            if (!build(s, k, &kids[j], a, err))
-                return false;
-        }
+    for (uint32_t k = i + 1; k < end; k = t[k].next)
+        count++;
+    v->type = TH_JARR;
+    v->len = v->cap = count;
+    v->u.items = NULL;
+    if (!count)
         return true;
+    th_jval **items = th_arena_alloc(a, count * (sizeof *items + sizeof *v));
+    th_jval *kids = (th_jval *)(void *)(items + count);
+    v->u.items = items;
+    for (uint32_t k = i + 1, j = 0; k < end; k = t[k].next, j++) {
+        items[j] = &kids[j];
+        if (!build_value(s, k, &kids[j], a, err))
+            return false;
     }
-    case '"':
-        v->type = TH_JSTR;
-        return decode_node(s, &t[i], a, true, &v->u.str, err);
-    case 't': v->type = TH_JTRUE; break;
-    case 'f': v->type = TH_JFALSE; break;
-    case 'n': v->type = TH_JNULL; break;
-    default:
-        v->type = TH_JNUM;
-        v->u.str = th_jcur_raw((th_jcur){s, i});
-        return true;
-    }
-    v->u.str = TH_STR_NULL; /* as th_jnew leaves it */
     return true;
 }
 
@@ -866,5 +871,5 @@ th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
         err->reason = NULL;
     }
     th_jval *v = th_arena_alloc(a, sizeof *v);
-    return build(c.s, c.i, v, a, err) ? v : NULL;
+    return build_value(c.s, c.i, v, a, err) ? v : NULL;
 }
