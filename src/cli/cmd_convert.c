@@ -202,12 +202,13 @@ int th_cmd_convert(int argc, char **argv)
     io.exclude = of.excl;
     io.nexclude = of.nexcl;
     io.interrupted = th_signals_flag();
-    /* With workers, the reading thread only scans and classifies an NDJSON
-     * line and a worker parses it; alone, one parse into a DOM is cheapest.
+    /* The reading thread only scans and classifies an NDJSON line, and the
+     * DOM is built from that scan (with workers, a worker scans it again);
+     * alone, the scan and the build cost less than one parse into a DOM.
      * conv_keep reads the DOM (--from/--to): then io parses. keep is set even
      * without a period: the pipeline then has io read every file itself, not
      * defer lines and files to the workers, so messages keep their order. */
-    io.lazy = threads > 1 && from_ms == TH_TIME_NONE && to_ms == TH_TIME_NONE;
+    io.lazy = from_ms == TH_TIME_NONE && to_ms == TH_TIME_NONE;
     th_input *in = th_input_open(args.pos, args.npos, &io);
     bool tty = isatty(fileno(out)) != 0;
     conv c = {.from_ms = from_ms, .to_ms = to_ms, .out = out, .flush_at = tty ? 0 : OUT_FIRST,

@@ -14,31 +14,43 @@ enum {
     HAS_DIGEST_START = 8,
     HAS_DIGEST_END = 16,
     HAS_RECORDS = 32,
+    /* what key_bits gives for the keys whose bit depends on their value */
+    EVENT_IF_OBJECT = 64,
+    RECORDS_IF_ARRAY = 128,
 };
 
-/* k: the decoded key; t: the type of its value. */
-static unsigned key_bits(th_str k, th_jtype t)
+static bool key_is(th_str k, const char *name, size_t n)
 {
-    if (k.n < 5)
-        return 0;
-    switch (k.p[0]) {
-    case '@': return th_str_eqc(k, "@timestamp") ? HAS_TIMESTAMP : 0;
-    case 'e':
-        if (th_str_eqc(k, "event"))
-            return t == TH_JOBJ ? HAS_EVENT : 0;
-        if (th_str_starts(k, "event."))
-            return HAS_EVENT;
-        if (th_str_eqc(k, "eventVersion") || th_str_eqc(k, "eventTime") ||
-            th_str_eqc(k, "eventSource") || th_str_eqc(k, "eventName"))
-            return HAS_CT_KEY;
-        return 0;
-    case 'd':
-        if (th_str_eqc(k, "digestStartTime"))
-            return HAS_DIGEST_START;
-        return th_str_eqc(k, "digestEndTime") ? HAS_DIGEST_END : 0;
-    case 'R': return th_str_eqc(k, "Records") && t == TH_JARR ? HAS_RECORDS : 0;
+    return memcmp(k.p, name, n) == 0; /* k.n == n: the callers switch on it */
+}
+
+/* k: the decoded key. EVENT_IF_OBJECT and RECORDS_IF_ARRAY ask value_bits for
+ * the type of the value, which only two keys need. */
+static unsigned key_bits(th_str k)
+{
+    if (k.n >= 6 && memcmp(k.p, "event.", 6) == 0)
+        return HAS_EVENT;
+    switch (k.n) {
+    case 5: return key_is(k, "event", 5) ? EVENT_IF_OBJECT : 0;
+    case 7: return key_is(k, "Records", 7) ? RECORDS_IF_ARRAY : 0;
+    case 9: return key_is(k, "eventTime", 9) || key_is(k, "eventName", 9) ? HAS_CT_KEY : 0;
+    case 10: return key_is(k, "@timestamp", 10) ? HAS_TIMESTAMP : 0;
+    case 11: return key_is(k, "eventSource", 11) ? HAS_CT_KEY : 0;
+    case 12: return key_is(k, "eventVersion", 12) ? HAS_CT_KEY : 0;
+    case 13: return key_is(k, "digestEndTime", 13) ? HAS_DIGEST_END : 0;
+    case 15: return key_is(k, "digestStartTime", 15) ? HAS_DIGEST_START : 0;
     default: return 0;
     }
+}
+
+/* key_bits' answer b for a value of type t. */
+static unsigned value_bits(unsigned b, th_jtype t)
+{
+    if (b == EVENT_IF_OBJECT)
+        return t == TH_JOBJ ? HAS_EVENT : 0;
+    if (b == RECORDS_IF_ARRAY)
+        return t == TH_JARR ? HAS_RECORDS : 0;
+    return b;
 }
 
 static th_io_class class_of(unsigned bits)
@@ -62,12 +74,13 @@ th_io_class th_io_classify(const th_jval *v)
         return TH_IO_OTHER;
     unsigned bits = 0;
     for (uint32_t i = 0; i < v->len; i++)
-        bits |= key_bits(v->u.members[i].key, v->u.members[i].val->type);
+        bits |= value_bits(key_bits(v->u.members[i].key), v->u.members[i].val->type);
     return class_of(bits);
 }
 
 typedef struct scan_ctx {
     th_arena *a;
+    bool has_bs; /* the text holds a backslash (keys may need decoding) */
     unsigned bits;
 } scan_ctx;
 
@@ -76,12 +89,15 @@ static void scan_member(void *ctx, th_str k, th_jcur val)
     scan_ctx *c = ctx;
     if (k.n < 5) /* every key of interest has 5+ bytes */
         return;
-    if (k.p[0] == '\\' || (th_jscan_has_backslash(val.s) && memchr(k.p, '\\', k.n))) {
+    if (k.p[0] == '\\' || (c->has_bs && memchr(k.p, '\\', k.n))) {
         /* the key cursor is the one before its value */
         if (!th_jcur_str((th_jcur){val.s, val.i - 1}, c->a, &k))
             return; /* a bad escape: the caller validated the text, never here */
     }
-    c->bits |= key_bits(k, th_jcur_type(val));
+    unsigned b = key_bits(k);
+    if (b & (EVENT_IF_OBJECT | RECORDS_IF_ARRAY))
+        b = value_bits(b, th_jcur_type(val));
+    c->bits |= b;
 }
 
 /* The first bytes of the keys key_bits looks at, and a backslash (an escaped
@@ -96,7 +112,7 @@ th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {
     if (th_jcur_type(root) != TH_JOBJ)
         return TH_IO_OTHER;
-    scan_ctx c = {a, 0};
+    scan_ctx c = {a, th_jscan_has_backslash(root.s), 0};
     th_jcur_members_first(root, FIRST, scan_member, &c);
     return class_of(c.bits);
 }

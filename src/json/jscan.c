@@ -30,7 +30,8 @@ struct th_jscan {
     bool loaded;
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
-    uint32_t stack[TH_MAX_JSON_DEPTH];
+    uint32_t stack[TH_MAX_JSON_DEPTH];     /* stage 2: tape index of each open container */
+    bool stack_obj[TH_MAX_JSON_DEPTH];     /* stage 2: whether it is an object */
 };
 
 /* ---- dispatch -------------------------------------------------------- */
@@ -266,142 +267,153 @@ static void grow(void **buf, size_t *cap, size_t need, size_t elem)
     *cap = c;
 }
 
-/* Offset past the closing quote of the string opened at index entry k, or 0 when
- * it is unterminated. Only whitespace can separate a closing quote from the next
- * index entry (any other byte is indexed), so it is found by stepping back over
- * whitespace from there; only the last string of the text can be unterminated. */
-static inline uint32_t string_end(const th_jscan *s, uint32_t k)
+/* Offset past the closing quote of the string opened at index entry x[0];
+ * x[0] + 1 when it is unterminated. Only whitespace can separate a closing
+ * quote from the next index entry (any other byte is indexed), so it is found
+ * by stepping back over whitespace from there. Only the last string of the
+ * text can be unterminated: build_tape puts an entry after the last one that
+ * leads here, the end of the text or, for that string, the byte after its
+ * opening quote. */
+static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
 {
-    uint32_t e;
-    if (k + 1 < s->nidx) {
-        e = s->idx[k + 1];
-    } else {
-        if (s->open_string)
-            return 0;
-        e = (uint32_t)s->n;
-    }
-    while (s->p[e - 1] != '"')
+    uint32_t e = x[1];
+    while (p[e - 1] != '"')
         e--;
     return e;
 }
 
+/* Offset past the scalar (literal or number) that starts at pos, checked as
+ * th_json_parse checks it; 0 (and *err) when it is invalid. Out of line:
+ * CloudTrail has few scalars besides strings. */
+static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t pos, int depth,
+                                                     th_json_error *err)
+{
+    const unsigned char *p = s->p;
+    unsigned char c = p[pos];
+    size_t end;
+    if (c == 't' || c == 'f' || c == 'n') {
+        const char *word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+        size_t len = c == 'f' ? 5 : 4;
+        /* a fixed length, so that the compiler compares words, not calls */
+        if (s->n - pos < len || memcmp(p + pos, word, 4) != 0 || (len == 5 && p[pos + 4] != 'e')) {
+            fail(err, pos, "invalid literal");
+            return 0;
+        }
+        end = pos + len;
+    } else {
+        if (c != '-' && (c < '0' || c > '9')) {
+            fail(err, pos, "unexpected character");
+            return 0;
+        }
+        if (!scan_number(p, s->n, pos, &end, err))
+            return 0;
+    }
+    /* a scalar must end where its token ends */
+    if (end < s->n && !is_delim(p[end])) {
+        fail(err, end, after_value_reason(s, depth));
+        return 0;
+    }
+    return (uint32_t)end;
+}
+
+/* One value at *x onto the tape, then on to `after`; a container goes to
+ * `open`. For build_tape, which has a copy for each context (top level,
+ * object, array) so that the context is where the code is, not a variable. */
+#define TAPE_VALUE(after)                                                                              do {                                                                                                   if (x >= xe)                                                                                           return fail(err, s->n, "unexpected end of input");                                             uint32_t pos = *x, e;                                                                              unsigned char c = p[pos];                                                                          if (c == '"') {                                                                                        if ((e = string_end(p, x)) == pos + 1)                                                                 return fail(err, pos, "unterminated string");                                              } else if (c == '{' || c == '[') {                                                                     goto open;                                                                                     } else if (!(e = scalar_end(s, pos, depth, err))) {                                                    return false;                                                                                  }                                                                                                  t[nt] = (jnode){pos, e, nt + 1};                                                                   nt++;                                                                                              x++;                                                                                               goto after;                                                                                    } while (0)
+
+/* Walks the index once. Few variables, so that they stay in registers: the
+ * entry pointer x, the next tape slot nt and the depth. */
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
-    const uint32_t *ix = s->idx;
-    const uint32_t m = (uint32_t)s->nidx;
-    const size_t n = s->n;
-    jnode *t = s->tape;
-    uint32_t *stack = s->stack;
-    uint32_t nt = 0, k = 0;
+    const uint32_t *x = s->idx;
+    const uint32_t *const xe = x + s->nidx;
+    jnode *const t = s->tape;
+    uint32_t nt = 0;
     int depth = 0;
-    bool in_obj = false;
+    /* stage 1 leaves room for it (the index has 64 entries of slack) */
+    s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
 
-value:
-    if (k >= m)
-        return fail(err, n, "unexpected end of input");
-    {
-        uint32_t pos = ix[k];
-        unsigned char c = p[pos];
-        size_t end;
-        switch (c) {
-        case '{':
-        case '[':
-            if (depth >= TH_MAX_JSON_DEPTH)
-                return fail(err, pos, "nesting too deep");
-            stack[depth++] = nt;
-            t[nt].pos = pos;
-            nt++;
-            k++;
-            in_obj = c == '{';
-            if (k < m && p[ix[k]] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
-                goto close;
-            if (in_obj)
-                goto key;
-            goto value;
-        case '"':
-            if (!(t[nt].end = string_end(s, k)))
-                return fail(err, pos, "unterminated string");
-            t[nt].pos = pos;
-            t[nt].next = nt + 1;
-            nt++;
-            k++;
-            goto after_value;
-        case 't':
-        case 'f':
-        case 'n': {
-            const char *word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-            size_t len = c == 'f' ? 5 : 4;
-            if (n - pos < len || memcmp(p + pos, word, len) != 0)
-                return fail(err, pos, "invalid literal");
-            end = pos + len;
-            break;
-        }
-        default:
-            if (c != '-' && (c < '0' || c > '9'))
-                return fail(err, pos, "unexpected character");
-            if (!scan_number(p, n, pos, &end, err))
-                return false;
-            break;
-        }
-        /* a scalar must end where its token ends */
-        if (end < n && !is_delim(p[end]))
-            return fail(err, end, after_value_reason(s, depth));
-        t[nt].pos = pos;
-        t[nt].end = (uint32_t)end;
-        t[nt].next = nt + 1;
-        nt++;
-        k++;
-    }
+    TAPE_VALUE(top_after);
 
-after_value:
-    if (depth == 0) {
-        if (k < m)
-            return fail(err, ix[k], "trailing characters after JSON value");
-        s->ntape = nt;
-        return true;
-    }
-    if (k >= m)
-        return fail(err, n, in_obj ? "unterminated object" : "unterminated array");
-    {
-        unsigned char c = p[ix[k]];
-        if (c == ',') {
-            k++;
-            if (in_obj)
-                goto key;
-            goto value;
-        }
-        if (c == (in_obj ? '}' : ']'))
-            goto close;
-        return fail(err, ix[k],
-                    in_obj ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
-    }
+top_after:
+    if (x < xe)
+        return fail(err, *x, "trailing characters after JSON value");
+    s->ntape = nt;
+    return true;
+
+open : {
+    uint32_t pos = *x;
+    unsigned char c = p[pos];
+    if (depth >= TH_MAX_JSON_DEPTH)
+        return fail(err, pos, "nesting too deep");
+    s->stack_obj[depth] = c == '{';
+    s->stack[depth++] = nt;
+    t[nt].pos = pos;
+    nt++;
+    x++;
+    if (x < xe && p[*x] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
+        goto close;
+    if (c == '{')
+        goto key;
+    goto arr_value;
+}
 
 close : {
-    /* ix[k] is the closing bracket of the innermost container */
-    uint32_t open = stack[--depth];
-    t[open].end = ix[k] + 1;
+    /* *x is the closing bracket of the innermost container */
+    uint32_t open = s->stack[--depth];
+    t[open].end = *x + 1;
     t[open].next = nt;
-    k++;
-    if (depth)
-        in_obj = p[t[stack[depth - 1]].pos] == '{';
-    goto after_value;
+    x++;
+    if (!depth)
+        goto top_after;
+    if (s->stack_obj[depth - 1])
+        goto obj_after;
+    goto arr_after;
 }
 
 key:
-    if (k >= m || p[ix[k]] != '"')
-        return fail(err, k < m ? ix[k] : n, "expected string key in object");
-    if (!(t[nt].end = string_end(s, k)))
-        return fail(err, ix[k], "unterminated string");
-    t[nt].pos = ix[k];
-    t[nt].next = nt + 1;
-    nt++;
-    k++;
-    if (k >= m || p[ix[k]] != ':')
-        return fail(err, k < m ? ix[k] : n, "expected ':' after object key");
-    k++;
-    goto value;
+    if (x >= xe || p[*x] != '"')
+        return fail(err, x < xe ? *x : s->n, "expected string key in object");
+    {
+        uint32_t pos = *x, e = string_end(p, x);
+        if (e == pos + 1)
+            return fail(err, pos, "unterminated string");
+        t[nt] = (jnode){pos, e, nt + 1};
+        nt++;
+        x++;
+    }
+    if (x >= xe || p[*x] != ':')
+        return fail(err, x < xe ? *x : s->n, "expected ':' after object key");
+    x++;
+    TAPE_VALUE(obj_after);
+
+obj_after:
+    if (x >= xe)
+        return fail(err, s->n, "unterminated object");
+    if (p[*x] == ',') {
+        x++;
+        goto key;
+    }
+    if (p[*x] == '}')
+        goto close;
+    return fail(err, *x, "expected ',' or '}' in object");
+
+arr_value:
+    TAPE_VALUE(arr_after);
+
+arr_after:
+    if (x >= xe)
+        return fail(err, s->n, "unterminated array");
+    if (p[*x] == ',') {
+        x++;
+        goto arr_value;
+    }
+    if (p[*x] == ']')
+        goto close;
+    return fail(err, *x, "expected ',' or ']' in array");
 }
+#undef TAPE_VALUE
 
 bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 {
@@ -473,9 +485,10 @@ static bool unescape(const th_jscan *s, size_t b, size_t e, char *o, size_t *w_o
     return th_json_unescape(s->p, s->n, b, e, o, w_out, err);
 }
 
-/* Decoded text of the string node t (zero copy without escapes). */
-static bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict, th_str *out,
-                        th_json_error *err)
+/* decode_node's work for a string that may need it: its contents checked
+ * (strict) and its escapes decoded. */
+static bool decode_checked(const th_jscan *s, const jnode *t, th_arena *a, bool strict,
+                           th_str *out, th_json_error *err)
 {
     size_t b = t->pos + 1, e = t->end - 1;
     /* check_content only fails on a byte < 0x20 or >= 0x80: without one in
@@ -492,6 +505,19 @@ static bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool str
         return false;
     *out = th_str_make(o, w);
     return true;
+}
+
+/* Decoded text of the string node t (zero copy without escapes). Inline for
+ * the common text, printable ASCII without a backslash (stage 1 says so),
+ * where every string is its raw bytes. */
+static inline bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict,
+                               th_str *out, th_json_error *err)
+{
+    if (__builtin_expect(!s->has_bs && !(strict && s->ctl_high), 1)) {
+        *out = th_str_make((const char *)s->p + t->pos + 1, t->end - t->pos - 2);
+        return true;
+    }
+    return decode_checked(s, t, a, strict, out, err);
 }
 
 /* Whether key node t decodes to key[0..klen). */
@@ -770,57 +796,73 @@ uint32_t th_jcur_count(th_jcur c)
 
 /* ---- DOM ------------------------------------------------------------- */
 
-static th_jval *build(const th_jscan *s, uint32_t i, th_arena *a, th_json_error *err)
+static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err);
+
+/* Fills v with the tree of the value at tape index i: a scalar or string here,
+ * without a call (most values are), a container by build. */
+static inline bool build_value(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a,
+                               th_json_error *err)
 {
     const jnode *t = &s->tape[i];
-    unsigned char c = s->p[t->pos];
-    th_jval *v;
-    switch (c) {
+    v->len = v->cap = 0;
+    switch (s->p[t->pos]) {
+    case '"': v->type = TH_JSTR; return decode_node(s, t, a, true, &v->u.str, err);
     case '{':
-    case '[': {
-        th_jcur cur = {s, i};
-        uint32_t count = th_jcur_count(cur);
-        v = th_arena_alloc(a, sizeof *v);
-        v->type = c == '{' ? TH_JOBJ : TH_JARR;
-        v->len = v->cap = count;
-        th_jiter it = th_jcur_iter(cur);
-        th_jcur key = cur, val = cur;
-        if (c == '{') {
-            v->u.members = count ? th_arena_alloc(a, count * sizeof(th_jmember)) : NULL;
-            for (uint32_t k = 0; th_jiter_next(&it, &key, &val); k++) {
-                if (!decode_node(s, &s->tape[key.i], a, true, &v->u.members[k].key, err))
-                    return NULL;
-                if (!(v->u.members[k].val = build(s, val.i, a, err)))
-                    return NULL;
-            }
-        } else {
-            v->u.items = count ? th_arena_alloc(a, count * sizeof(th_jval *)) : NULL;
-            for (uint32_t k = 0; th_jiter_next(&it, NULL, &val); k++)
-                if (!(v->u.items[k] = build(s, val.i, a, err)))
-                    return NULL;
-        }
-        return v;
-    }
-    case '"': {
-        th_str str;
-        if (!decode_node(s, t, a, true, &str, err))
-            return NULL;
-        v = th_arena_alloc(a, sizeof *v);
-        v->type = TH_JSTR;
-        v->len = v->cap = 0;
-        v->u.str = str;
-        return v;
-    }
-    case 't': return th_jnew(a, TH_JTRUE);
-    case 'f': return th_jnew(a, TH_JFALSE);
-    case 'n': return th_jnew(a, TH_JNULL);
+    case '[': return build(s, i, v, a, err);
+    case 't': v->type = TH_JTRUE; break;
+    case 'f': v->type = TH_JFALSE; break;
+    case 'n': v->type = TH_JNULL; break;
     default:
-        v = th_arena_alloc(a, sizeof *v);
         v->type = TH_JNUM;
-        v->len = v->cap = 0;
-        v->u.str = th_jcur_raw((th_jcur){s, i});
-        return v;
+        v->u.str = th_str_make((const char *)s->p + t->pos, t->end - t->pos);
+        return true;
     }
+    v->u.str = TH_STR_NULL; /* as th_jnew leaves it */
+    return true;
+}
+
+/* Fills v with the tree of the container at tape index i. Its children take
+ * one arena block, the member (or item pointer) array followed by their
+ * th_jval nodes, instead of one allocation each. */
+static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err)
+{
+    const jnode *t = s->tape;
+    uint32_t end = t[i].next, count = 0;
+    if (s->p[t[i].pos] == '{') {
+        for (uint32_t k = i + 1; k < end; k = t[k + 1].next)
+            count++;
+        v->type = TH_JOBJ;
+        v->len = v->cap = count;
+        v->u.members = NULL;
+        if (!count)
+            return true;
+        th_jmember *m = th_arena_alloc(a, count * (sizeof *m + sizeof *v));
+        th_jval *kids = (th_jval *)(void *)(m + count);
+        v->u.members = m;
+        for (uint32_t k = i + 1, j = 0; k < end; k = t[k + 1].next, j++) {
+            m[j].val = &kids[j];
+            if (!decode_node(s, &t[k], a, true, &m[j].key, err) ||
+                !build_value(s, k + 1, &kids[j], a, err))
+                return false;
+        }
+        return true;
+    }
+    for (uint32_t k = i + 1; k < end; k = t[k].next)
+        count++;
+    v->type = TH_JARR;
+    v->len = v->cap = count;
+    v->u.items = NULL;
+    if (!count)
+        return true;
+    th_jval **items = th_arena_alloc(a, count * (sizeof *items + sizeof *v));
+    th_jval *kids = (th_jval *)(void *)(items + count);
+    v->u.items = items;
+    for (uint32_t k = i + 1, j = 0; k < end; k = t[k].next, j++) {
+        items[j] = &kids[j];
+        if (!build_value(s, k, &kids[j], a, err))
+            return false;
+    }
+    return true;
 }
 
 th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
@@ -829,5 +871,6 @@ th_jval *th_jcur_to_jval(th_jcur c, th_arena *a, th_json_error *err)
         err->offset = 0;
         err->reason = NULL;
     }
-    return build(c.s, c.i, a, err);
+    th_jval *v = th_arena_alloc(a, sizeof *v);
+    return build_value(c.s, c.i, v, a, err) ? v : NULL;
 }

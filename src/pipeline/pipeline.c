@@ -248,16 +248,17 @@ static const th_jscan *raw_scan(rawrec *x, worker_state *w)
     return x->scan;
 }
 
-/* The record's DOM when io did not parse it: built from the scanner when one
- * holds the record already, else parsed from the text (loading a scanner to
- * build from its tape costs about twice the parse). */
+/* The record's DOM when io did not parse it: built from the scanner that
+ * holds the record, loaded now when none does (a load and a build from the
+ * tape cost about three quarters of th_json_parse), else parsed from the text. */
 static th_jval *raw_json(rawrec *x, th_arena *a, worker_state *w, const th_pipeline *p)
 {
     if (x->json)
         return x->json;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     th_json_error err;
-    x->json = x->scan ? th_jcur_to_jval(th_jscan_root(x->scan), a, &err) : NULL;
+    const th_jscan *scan = raw_scan(x, w);
+    x->json = scan ? th_jcur_to_jval(th_jscan_root(scan), a, &err) : NULL;
     if (!x->json)
         x->json = th_json_parse(a, x->text.p, x->text.n, &err);
     if (p->profile)
