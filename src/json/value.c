@@ -87,6 +87,38 @@ static bool visit_flat(const th_jval *v, th_json_visit_fn visit, void *ctx)
     return visit(v, ctx);
 }
 
+/* True when the n bytes at a and b are equal (n > 0): a few loads that may
+ * overlap instead of a call to memcmp, whose call cost more than comparing a
+ * key of a few bytes (the keys met here are member names: 3 to 30 bytes). */
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+
+/* A member whose key k starts path matches when k is the path, or the
+ * path's next byte after k is a '.': the flattened key "a.b" as well as the
+ * member a holding b. The test on the path's byte comes first: it rejects
+ * most members without reading their key's bytes. */
 static bool walk(const th_jval *v, th_str path, th_json_visit_fn visit, void *ctx)
 {
     if (v->type == TH_JARR) {
@@ -98,16 +130,18 @@ static bool walk(const th_jval *v, th_str path, th_json_visit_fn visit, void *ct
     }
     if (v->type != TH_JOBJ)
         return true;
-    for (uint32_t i = 0; i < v->len; i++) {
-        th_str k = v->u.members[i].key;
-        if (k.n > path.n || (k.n && (k.p[0] != path.p[0] || memcmp(k.p, path.p, k.n) != 0)))
+    const th_jmember *m = v->u.members;
+    for (uint32_t i = 0, n = v->len; i < n; i++) {
+        th_str k = m[i].key;
+        if (k.n > path.n || (k.n < path.n && path.p[k.n] != '.') ||
+            (k.n && !key_eq(k.p, path.p, k.n)))
             continue;
         if (k.n == path.n) {
-            if (!visit_flat(v->u.members[i].val, visit, ctx))
+            if (!visit_flat(m[i].val, visit, ctx))
                 return false;
-        } else if (path.p[k.n] == '.') {
+        } else {
             th_str rest = th_str_make(path.p + k.n + 1, path.n - k.n - 1);
-            if (!walk(v->u.members[i].val, rest, visit, ctx))
+            if (!walk(m[i].val, rest, visit, ctx))
                 return false;
         }
     }

@@ -1,6 +1,7 @@
 /* json/: reader (zero copy, errors with offsets), path resolution, builders, writer. */
 #include "th_test.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "json/json.h"
@@ -111,6 +112,153 @@ static void path_flattens_arrays_and_reads_dotted_keys(void **state)
     th_arena_free(&a);
 }
 
+/* ---- th_json_path_each against a plain reference over random documents -- */
+
+/* The reference: a member matches when its key starts the path and ends at
+ * the path's end or at a '.' (compared byte by byte); arrays are flattened. */
+static bool ref_flat(const th_jval *v, th_json_visit_fn visit, void *ctx)
+{
+    if (v->type != TH_JARR)
+        return visit(v, ctx);
+    for (uint32_t i = 0; i < v->len; i++)
+        if (!ref_flat(v->u.items[i], visit, ctx))
+            return false;
+    return true;
+}
+
+static bool ref_walk(const th_jval *v, th_str path, th_json_visit_fn visit, void *ctx)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!ref_walk(v->u.items[i], path, visit, ctx))
+                return false;
+        return true;
+    }
+    if (v->type != TH_JOBJ)
+        return true;
+    for (uint32_t i = 0; i < v->len; i++) {
+        th_str k = v->u.members[i].key;
+        if (k.n > path.n)
+            continue;
+        bool same = true;
+        for (size_t j = 0; j < k.n; j++)
+            same = same && k.p[j] == path.p[j];
+        if (!same)
+            continue;
+        if (k.n == path.n) {
+            if (!ref_flat(v->u.members[i].val, visit, ctx))
+                return false;
+        } else if (path.p[k.n] == '.') {
+            if (!ref_walk(v->u.members[i].val, th_str_make(path.p + k.n + 1, path.n - k.n - 1),
+                          visit, ctx))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* th_json_path_each: an empty path has no values */
+static bool ref_each(const th_jval *doc, th_str path, th_json_visit_fn visit, void *ctx)
+{
+    return path.n == 0 || ref_walk(doc, path, visit, ctx);
+}
+
+typedef struct seen {
+    const th_jval *v[256];
+    size_t n, stop; /* stop after `stop` visits (0: never) */
+} seen;
+
+static bool remember(const th_jval *v, void *ctx)
+{
+    seen *s = ctx;
+    if (s->n < 256)
+        s->v[s->n] = v;
+    s->n++;
+    return s->stop == 0 || s->n < s->stop;
+}
+
+static uint64_t rnd_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* 60, 63 and 65 bytes: keys and chains of segments of 64 bytes or more */
+#define A60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A63 A60 "aaa"
+#define A65 A60 "aaaaa"
+
+/* Keys made of the path's segments, alone or joined by dots (flattened
+ * keys), and near misses: a prefix, a longer key, a trailing dot, empty. */
+static const char *const rnd_keys[] = {
+    "a", "b", "ab", "a.b", "b.a", "a.b.c", "c", "", "a.", ".b", "abcdefgh", "abcdefghi",
+    "abcdefgh.b", "aaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaab", "event", "event.action", "action",
+    "a.b.d", "abcdefgx", "event.actiom", "evenz", "ac", "abd", "abc",
+    A60, A65, "abcdefgh." A60, "x." A65, A65 ".b", "x", A63 ".b", A63,
+};
+#define RND_NKEYS (sizeof rnd_keys / sizeof rnd_keys[0])
+
+static th_jval *rnd_value(th_arena *a, uint64_t *x, int depth)
+{
+    unsigned r = (unsigned)(rnd_next(x) % 10);
+    if (depth >= 4 || r < 3)
+        return r == 0 ? th_jnew(a, TH_JNULL) : th_jnew_cstr(a, rnd_keys[rnd_next(x) % RND_NKEYS]);
+    if (r < 5) {
+        th_jval *arr = th_jnew_arr(a);
+        for (unsigned i = (unsigned)(rnd_next(x) % 4); i > 0; i--)
+            th_jarr_push(a, arr, rnd_value(a, x, depth + 1));
+        return arr;
+    }
+    th_jval *o = th_jnew_obj(a);
+    for (unsigned i = (unsigned)(rnd_next(x) % 6); i > 0; i--) {
+        /* appended: duplicate keys are kept, as a parsed document may have them */
+        th_jval *v = rnd_value(a, x, depth + 1);
+        if (o->len == o->cap) {
+            uint32_t cap = o->cap ? o->cap * 2 : 4;
+            o->u.members = th_arena_realloc(a, o->u.members, o->len * sizeof(th_jmember),
+                                            cap * sizeof(th_jmember));
+            o->cap = cap;
+        }
+        o->u.members[o->len].key = th_str_c(rnd_keys[rnd_next(x) % RND_NKEYS]);
+        o->u.members[o->len].val = v;
+        o->len++;
+    }
+    return o;
+}
+
+static void path_each_matches_reference_on_random_documents(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {
+        "a", "a.b", "a.b.c", "b.a", "ab", "a..b", "a.", ".b", "abcdefgh.b", "abcdefghi",
+        "aaaaaaaaaaaaaaaaaaaaa.b", "event.action", "a.b.c.a.b", "c", "x", "abc", "abcdefgx.a",
+    };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t visits = 0;
+    for (int round = 0; round < 3000; round++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_jval *doc = rnd_value(&a, &x, 0);
+        for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+            th_str path = th_str_c(paths[p]);
+            for (size_t stop = 0; stop < 3; stop++) {
+                seen want = {.stop = stop}, got = {.stop = stop};
+                bool w = ref_each(doc, path, remember, &want);
+                bool g = th_json_path_each(doc, path, remember, &got);
+                assert_int_equal(w, g);
+                assert_int_equal(want.n, got.n);
+                for (size_t i = 0; i < want.n && i < 256; i++)
+                    assert_ptr_equal(want.v[i], got.v[i]);
+                visits += got.n;
+            }
+        }
+        th_arena_free(&a);
+    }
+    assert_true(visits > 5000); /* the documents do reach the paths (8,091 visits) */
+}
+
 static void build_and_write(void **state)
 {
     (void)state;
@@ -159,6 +307,7 @@ int main(void)
         cmocka_unit_test(errors_carry_offsets),
         cmocka_unit_test(deep_nesting_is_rejected_not_crashing),
         cmocka_unit_test(path_flattens_arrays_and_reads_dotted_keys),
+        cmocka_unit_test(path_each_matches_reference_on_random_documents),
         cmocka_unit_test(build_and_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
