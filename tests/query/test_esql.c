@@ -774,6 +774,54 @@ static void shared_cells_random_rows(void **state)
     th_arena_free(&a);
 }
 
+/* A date column loads times of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` by a
+ * short cut (esql_val.c parse_time): over that form with every field at
+ * and around its limits (day 28 to 32 of every month of leap and other
+ * years, hour 24, second 60, month 0 and 13, a letter for a digit, another
+ * separator), the values th_time_parse_iso gives, NULL where it fails. */
+static void time_form_short_cut(void **state)
+{
+    (void)state;
+    static const char *const years[] = {"2024", "2025", "1900", "2000", "0000", "9999", "20x5"};
+    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1a"};
+    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
+    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "12:00:61", "1x:00:00"};
+    static const char *const tails[] = {".000Z", ".999Z", ".5a0Z", ".123z", ",123Z", ".123+", ".123Z "};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    size_t n = 0, cap = 7 * 7 * 7 * 7 * 7;
+    const char **docs = TH_ANEWN(&a, const char *, cap + 1);
+    char **texts = TH_ANEWN(&a, char *, cap);
+    for (size_t y = 0; y < 7; y++)
+        for (size_t mo = 0; mo < 7; mo++)
+            for (size_t d = 0; d < 7; d++)
+                for (size_t t = 0; t < 7; t++)
+                    for (size_t z = 0; z < 7; z++) {
+                        texts[n] = th_arena_printf(&a, "%s-%s-%sT%s%s", years[y], months[mo], days[d], hms[t], tails[z]);
+                        docs[n] = th_arena_printf(&a, "{\"@timestamp\":\"%s\"}", texts[n]);
+                        n++;
+                    }
+    docs[n] = NULL;
+    th_esql_result *r = run(&a, "FROM logs-* | KEEP @timestamp | LIMIT 100000", docs);
+    assert_int_equal(th_esql_nrows(r), n);
+    size_t parsed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ms;
+        const char *want = "null";
+        if (th_time_parse_iso(texts[i], strlen(texts[i]), &ms)) {
+            char iso[32];
+            th_time_format_iso(ms, iso);
+            want = th_arena_printf(&a, "\"%s\"", iso);
+            parsed++;
+        }
+        const char *got = cell(&a, r, i, "@timestamp");
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: %s, expected %s", texts[i], got, want);
+    }
+    assert_true(parsed > 1000);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +832,7 @@ int main(void)
         cmocka_unit_test(same_values_share_cells),
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
+        cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),
