@@ -863,7 +863,8 @@ static void slide_window(th_esql_panes *p, const size_t *ks, size_t nk)
         p->capkp = nk;
         p->kp = th_xrealloc(p->kp, nk * sizeof(size_t));
     }
-    memmove(p->kp, ks, nk * sizeof(size_t));
+    if (nk)
+        memmove(p->kp, ks, nk * sizeof(size_t));
     p->nkp = nk;
     for (size_t i = keep; i < nk; i++) {
         const pane *pn = &p->panes[ks[i]];
