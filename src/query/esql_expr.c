@@ -299,6 +299,22 @@ static void memo_names(esql_memo *m, const xnode *x)
         memo_names(m, x->kids[k]);
 }
 
+/* a CASE whose values (odd kids, and the last of an odd count) are columns
+ * or literals, one at least a column */
+static bool case_of_cells(const xnode *x)
+{
+    if (x->kind != X_CALL || x->fn != F_CASE)
+        return false;
+    bool col = false;
+    for (size_t k = 0; k < x->nkids; k++) {
+        bool value = k % 2 == 1 || k + 1 == x->nkids;
+        if (value && x->kids[k]->kind != X_COL && x->kids[k]->kind != X_LIT)
+            return false;
+        col = col || (value && x->kids[k]->kind == X_COL);
+    }
+    return col;
+}
+
 void th_esql_memo_init(esql_memo *m, const xnode *x)
 {
     memset(m, 0, sizeof *m);
@@ -306,7 +322,36 @@ void th_esql_memo_init(esql_memo *m, const xnode *x)
     m->tcols = SIZE_MAX;
     if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
         m->state = -1;
-    memo_names(m, x);
+    if (!case_of_cells(x)) {
+        memo_names(m, x);
+        m->nkey = m->ncols;
+        return;
+    }
+    m->picks = true;
+    for (size_t k = 0; k + 1 < x->nkids; k += 2)
+        memo_names(m, x->kids[k]);
+    m->nkey = m->ncols;
+    for (size_t k = 0; k < x->nkids; k++) /* the values' columns: resolved, not compared */
+        if (k % 2 == 1 || k + 1 == x->nkids)
+            memo_names(m, x->kids[k]);
+}
+
+/* th_esql_call's choice for a CASE: the kid whose value it takes, -1 none */
+static int case_pick(erun *r, etab *t, size_t row, const xnode *x)
+{
+    size_t k = 0;
+    for (; k + 1 < x->nkids; k += 2)
+        if (th_esql_true(r, t, row, x->kids[k]))
+            return (int)k + 1;
+    return k < x->nkids ? (int)k : -1;
+}
+
+/* the remembered value for the row: the value, or the picked column's */
+static inline ev memo_value(erun *r, etab *t, size_t row, const esql_memo *m)
+{
+    if (__builtin_expect(!m->picks, 1) || m->pick < 0 || m->x->kids[m->pick]->kind != X_COL)
+        return m->out;
+    return th_esql_eval(r, t, row, m->x->kids[m->pick]);
 }
 
 /* the columns' indexes, once all are in the table (none is loaded here: a
@@ -329,7 +374,7 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
         m->state = 1;
 }
 
-void th_esql_memo_cache(esql_memo *m) { m->cache = m->ncols <= ESQL_MEMO_CACHED; }
+void th_esql_memo_cache(esql_memo *m) { m->cache = m->nkey <= ESQL_MEMO_CACHED; }
 
 void th_esql_memo_free(esql_memo *m)
 {
@@ -354,7 +399,7 @@ static uint64_t cell_hash(const ev *v)
 static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
 {
     uint64_t h = 0;
-    for (size_t k = 0; k < m->ncols; k++)
+    for (size_t k = 0; k < m->nkey; k++)
         h = (h ^ cell_hash(&t->cols[m->cols[k]][row])) * 0xBF58476D1CE4E5B9ull;
     return (size_t)(h >> 40) % ESQL_MEMO_SLOTS;
 }
@@ -367,40 +412,44 @@ ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
         return th_esql_eval(r, t, row, m->x);
     if (m->have) {
         size_t k = 0;
-        while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
+        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
             k++;
-        if (k == m->ncols) {
+        if (k == m->nkey) {
             r->warnings += m->warn;
-            return m->out;
+            return memo_value(r, t, row, m);
         }
     }
     size_t si = m->slots ? memo_slot(t, row, m) : 0;
     esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
     if (s && (m->used[si / 64] >> (si % 64) & 1)) {
         size_t k = 0;
-        while (k < m->ncols && ev_same_cell(&t->cols[m->cols[k]][row], &s->in[k]))
+        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &s->in[k]))
             k++;
-        if (k == m->ncols) {
-            for (k = 0; k < m->ncols; k++)
+        if (k == m->nkey) {
+            for (k = 0; k < m->nkey; k++)
                 m->in[k] = s->in[k];
             m->out = s->out;
+            m->pick = s->pick;
             m->warn = s->warn;
             m->have = true;
             r->warnings += m->warn;
-            return m->out;
+            return memo_value(r, t, row, m);
         }
     }
     uint64_t w0 = r->warnings;
-    ev v = th_esql_eval(r, t, row, m->x);
+    int pick = m->picks ? case_pick(r, t, row, m->x) : -1;
+    ev v = !m->picks ? th_esql_eval(r, t, row, m->x) : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
     m->have = r->err == NULL;
-    for (size_t k = 0; k < m->ncols; k++)
+    for (size_t k = 0; k < m->nkey; k++)
         m->in[k] = t->cols[m->cols[k]][row];
     m->out = v;
+    m->pick = pick;
     m->warn = r->warnings - w0;
     if (s && m->have) {
-        for (size_t k = 0; k < m->ncols; k++)
+        for (size_t k = 0; k < m->nkey; k++)
             s->in[k] = m->in[k];
         s->out = v;
+        s->pick = pick;
         s->warn = m->warn;
         m->used[si / 64] |= 1ull << (si % 64);
     } else if (m->cache && !m->slots && ++m->misses == ESQL_MEMO_WARM) {

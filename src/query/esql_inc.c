@@ -39,26 +39,34 @@
  * head's expressions ran over rows the window does not hold); nothing in the
  * engine reads them.
  *
- * Reuse: consecutive windows hold almost the same panes (a 7-day look-back
+ * Slide: consecutive windows hold almost the same panes (a 7-day look-back
  * every hour: 167 of 168; once the data ends, every later run the same
- * ones), so the state of the last window is kept: its panes, its
- * groups in order of first appearance, and per group and aggregate a fold of
- * the pane states met so far. A window whose panes (those with rows, every
- * row kept by the deferred conditions) extend the kept ones at the end adds
- * the new panes' groups and folds their states in; any other resets the
- * fold. A fold reduces exactly as merge() does, only in steps: COUNT, the
- * long SUM's signed sums and overflow flags, the MIN / MAX best (the same
- * strict comparisons in the same order) and the double sums (the same
- * additions in the same order) are running values; VALUES and COUNT_DISTINCT
- * of keywords, longs, dates and booleans are merged sorted distinct lists
- * (two such lists merge in one pass; equal values are identical there, so
- * which one is kept does not matter); of doubles and ips (whose comparison
- * is not a total order: NaN, unparsable addresses) merge() runs again over
- * every pane, and its result is kept until the group changes; a group that
- * needs its rows again (above) runs merge() every time. A window with a pane
- * that keeps only some of its rows is merged afresh and leaves the kept
- * state alone. Only the STATS output is reused: the commands after it run
- * in every window (NOW() changes). */
+ * ones, then fewer and fewer), so the state of the kept windows lives on
+ * from one window to the next, as a two-stack queue of panes: per group, its
+ * pane groups, those of the front (the older panes) each with the state of
+ * it and every later front one (its suffix), and the state of the back
+ * (the newer panes, folded in as they come). A window whose panes (those
+ * with rows, every row kept by the deferred conditions) are the kept ones
+ * less some first ones and plus some new ones adds the new ones to the
+ * back; when it drops a pane of the back, the back becomes the front first
+ * (the suffixes made once: every pane group joins the back once and the
+ * front once). A group's state over the window joins its suffix from the
+ * window's first pane with its back. Any other window resets the state.
+ * Joining the states of two runs of rows gives the state of the fold of
+ * them all in row order, in any grouping, where: COUNT adds; the long SUM's
+ * signed sums add, and one overflows in some grouping iff its whole sum
+ * does (all terms of one sign); MIN / MAX of keywords, longs, dates and
+ * booleans keep the strictly better (th_ev_cmp orders them totally, equal
+ * only when identical); VALUES / COUNT_DISTINCT of those types merge sorted
+ * distinct lists (a union). Other states (values of doubles or ips, AVG, a
+ * SUM of doubles, whose additions must stay in row order) are merge()d
+ * over the window's pane groups, the result kept while the group's pane
+ * groups in the window stay the same (in the kept windows they are a run of
+ * all of them: its first and its length tell it); a group that needs its
+ * rows again (above) runs merge() every time. A window with a pane that
+ * keeps only some of its rows is merged afresh and leaves the kept state
+ * alone. Only the STATS output is reused: the commands after it run in
+ * every window (NOW() changes). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,29 +106,52 @@ typedef struct dcond {
     long col;
 } dcond;
 
-/* one aggregate of a kept group: the fold of its first `upto` pane groups
- * (see Reuse at the top) */
-typedef struct fold {
-    size_t upto;
-    uint8_t type;
-    bool again;         /* the group needs its rows: merge() every time */
+/* the state of one aggregate over a run of pane groups (Slide at the top) */
+typedef struct acc {
+    uint8_t type;       /* the first value's type; EV_NULL: no value */
+    bool again;         /* types differ: the group is aggregated from its rows */
+    bool whole;         /* a type the state does not reduce: merge() over the pane groups */
     bool pof, nof;
+    bool own;           /* vals is malloc'd here */
     uint64_t count;
-    int64_t pos, neg;
-    double sum;         /* SUM / AVG other than a long SUM */
-    uint32_t nsum;
-    ev_s *vals;         /* malloc'd: VALUES / COUNT_DISTINCT sorted distinct, or the MIN / MAX best */
+    int64_t pos, neg;   /* SUM of longs */
+    ev_s best;          /* MIN / MAX, when nv */
+    ev_s *vals;         /* VALUES / COUNT_DISTINCT: sorted distinct */
     uint32_t nv;
-    ev out;             /* VALUES / COUNT_DISTINCT of doubles or ips: merge()'s result over `out_upto` */
-    size_t out_upto;    /* pane groups (0: none made) */
-    uint64_t warn;      /* warnings counted making it */
-} fold;
+} acc;
 
-/* a window's group: its panes' groups, in order (and its folds when kept) */
+/* one pane group of a kept group, and its pane */
+typedef struct sent {
+    const pgroup *pg;
+    size_t pane;
+} sent;
+
+/* merge()'s value of one aggregate, kept while the group's pane groups in
+ * the window are the same (the first and how many) */
+typedef struct mcache {
+    const pgroup *first;
+    size_t n;
+    ev v;               /* v.many malloc'd */
+    uint64_t warn;
+} mcache;
+
+/* a group of the kept windows (Slide at the top): its pane groups, the
+ * front's suffix states and the back's state */
+typedef struct gslide {
+    sent *e;
+    size_t n, cap;
+    size_t e0;          /* the first entry in the window */
+    size_t nf;          /* entries [0, nf): the front; sfx[i * nas + k]: the state of [i, nf) */
+    acc *sfx;
+    acc *back;          /* per aggregate: the state of entries [nf, n) */
+    mcache *mc;         /* per aggregate, made on first use */
+    bool active;
+} gslide;
+
+/* a window's group: its panes' groups, in order */
 typedef struct wgroup {
     const pgroup **pg;
     size_t n, cap;
-    fold *f;
 } wgroup;
 
 typedef struct wctx {
@@ -148,11 +179,13 @@ struct th_esql_panes {
     th_map gids;        /* group identity -> gid + 1 */
     size_t ngid, capgid;
     size_t *seen, *slot, stamp; /* a window merged afresh (wctx) */
-    /* the kept window (Reuse): its groups and folds in ka, its panes */
-    th_arena ka;
-    wctx kw;
+    /* the kept windows (Slide): their panes, the front's end, per gid the
+     * group's state, and the gids with one */
     size_t *kp, nkp, capkp;
-    size_t held;        /* bytes malloc'd for folds */
+    size_t lo, mid;     /* the window's first pane; the first pane of the back */
+    gslide *gs;
+    size_t *act, nact, capact;
+    size_t held;        /* bytes malloc'd for the states */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -242,12 +275,11 @@ static size_t gid_of(th_esql_panes *p, th_str key)
         size_t nc = p->capgid ? p->capgid * 2 : 64, o = p->capgid * sizeof(size_t), n = nc * sizeof(size_t);
         p->seen = th_arena_realloc(p->a, p->seen, o, n);
         p->slot = th_arena_realloc(p->a, p->slot, o, n);
-        p->kw.seen = th_arena_realloc(p->a, p->kw.seen, o, n);
-        p->kw.slot = th_arena_realloc(p->a, p->kw.slot, o, n);
+        p->gs = th_arena_realloc(p->a, p->gs, p->capgid * sizeof(gslide), nc * sizeof(gslide));
         p->capgid = nc;
     }
     p->seen[p->ngid] = 0;
-    p->kw.seen[p->ngid] = 0;
+    p->gs[p->ngid] = (gslide){0};
     *slot = (void *)(uintptr_t)(p->ngid + 1);
     return p->ngid++;
 }
@@ -444,21 +476,19 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->ncuts = ncuts;
     p->panes = TH_ANEWN(a, pane, ncuts);
     th_map_init(&p->gids);
-    th_arena_init(&p->ka, 1 << 14);
-    p->kw.stamp = 1; /* a new group's stamp is 0: met in no window */
     return p;
 }
 
-static void fold_free(th_esql_panes *p);
+static void slide_reset(th_esql_panes *p);
 
 void th_esql_panes_free(th_esql_panes *p)
 {
     if (!p)
         return;
     th_map_free(&p->gids);
-    fold_free(p);
-    th_arena_free(&p->ka);
+    slide_reset(p);
     free(p->kp);
+    free(p->act);
 }
 
 static long cut_index(const th_esql_panes *p, size_t d)
@@ -474,8 +504,8 @@ static long cut_index(const th_esql_panes *p, size_t d)
     return lo < p->ncuts && p->cuts[lo] == d ? (long)lo : -1;
 }
 
-/* the pane's groups into w (in arena a; folds for new groups when `folds`) */
-static void take(th_esql_panes *p, th_arena *a, wctx *w, const pgroup *pg, size_t npg, bool folds)
+/* the pane's groups into w (in arena a) */
+static void take(th_arena *a, wctx *w, const pgroup *pg, size_t npg)
 {
     for (size_t i = 0; i < npg; i++) {
         size_t gid = pg[i].gid;
@@ -488,8 +518,6 @@ static void take(th_esql_panes *p, th_arena *a, wctx *w, const pgroup *pg, size_
                 w->cap = nc;
             }
             w->g[w->ng++] = (wgroup){0};
-            if (folds)
-                w->g[w->ng - 1].f = TH_ANEWN(a, fold, p->stats->nas ? p->stats->nas : 1);
         }
         wgroup *g = &w->g[w->slot[gid]];
         if (g->n == g->cap) {
@@ -593,11 +621,11 @@ static ev merge(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
     return th_esql_agg_reduce(r, fn, type, vals, nv);
 }
 
-/* ---- folds (Reuse at the top) ---------------------------------------------- */
+/* ---- sliding state (Slide at the top) -------------------------------------- */
 
 /* the order th_ev_cmp gives keywords, longs, dates, booleans: total, and
  * equal only for identical values */
-static int fold_cmp(uint8_t t, ev_s x, ev_s y)
+static int key_cmp(uint8_t t, ev_s x, ev_s y)
 {
     if (t == EV_KW)
         return th_str_cmp(x.s, y.s);
@@ -609,7 +637,7 @@ static uint32_t merge2(uint8_t t, const ev_s *x, uint32_t nx, const ev_s *y, uin
 {
     uint32_t i = 0, j = 0, w = 0;
     while (i < nx && j < ny) {
-        int c = fold_cmp(t, x[i], y[j]);
+        int c = key_cmp(t, x[i], y[j]);
         if (c <= 0) {
             out[w++] = x[i++];
             j += c == 0;
@@ -624,203 +652,314 @@ static uint32_t merge2(uint8_t t, const ev_s *x, uint32_t nx, const ev_s *y, uin
     return w;
 }
 
-typedef struct vlist {
-    ev_s *v;
-    uint32_t n;
-    bool own;           /* malloc'd here */
-} vlist;
-
-/* the lists l[0..n) (sorted distinct) merged in pairs, round after round:
- * a malloc'd sorted distinct list in l[0] */
-static void merge_lists(uint8_t t, vlist *l, size_t n)
+/* the aggregates whose states over values of type t join exactly in any
+ * grouping (Slide at the top) */
+static bool joins(int fn, uint8_t t)
 {
-    while (n > 1) {
-        size_t w = 0;
-        for (size_t i = 0; i < n; i += 2) {
-            if (i + 1 == n) {
-                l[w++] = l[i];
-                break;
-            }
-            vlist m = {th_xmalloc(((size_t)l[i].n + l[i + 1].n) * sizeof(ev_s) + 1), 0, true};
-            m.n = merge2(t, l[i].v, l[i].n, l[i + 1].v, l[i + 1].n, m.v);
-            if (l[i].own)
-                free(l[i].v);
-            if (l[i + 1].own)
-                free(l[i + 1].v);
-            l[w++] = m;
-        }
-        n = w;
+    if (fn == F_COUNT || t == EV_NULL)
+        return true;
+    if (fn == F_SUM)
+        return t == EV_LONG;
+    if (fn == F_MIN || fn == F_MAX || fn == F_VALUES || fn == F_COUNT_DISTINCT)
+        return t == EV_KW || t == EV_LONG || t == EV_DATE || t == EV_BOOL;
+    return false;
+}
+
+/* a pane group's state (its lists shared, not owned) */
+static acc acc_of(int fn, const part *pt)
+{
+    acc a = {.type = pt->type, .again = pt->mixed, .whole = !joins(fn, pt->type), .pof = pt->pos_of,
+             .nof = pt->neg_of, .count = pt->count, .pos = pt->pos, .neg = pt->neg};
+    if (a.again || a.whole)
+        return a;
+    if ((fn == F_MIN || fn == F_MAX) && pt->nv) {
+        a.best = pt->vals[0];
+        a.nv = 1;
+    } else if (fn == F_VALUES || fn == F_COUNT_DISTINCT) {
+        a.vals = pt->vals;
+        a.nv = pt->nv;
     }
-    if (n == 1 && !l[0].own) {
-        ev_s *v = th_xmalloc((size_t)l[0].n * sizeof(ev_s) + 1);
-        if (l[0].n)
-            memcpy(v, l[0].v, l[0].n * sizeof(ev_s));
-        l[0] = (vlist){v, l[0].n, true};
+    return a;
+}
+
+/* the state of x's rows followed by y's, as a fold over all of them in
+ * order gives it. A list that is one side's is shared (own false); a merged
+ * one is in arena a, else malloc'd (own, counted in held). */
+static acc join(th_esql_panes *p, th_arena *a, int fn, const acc *x, const acc *y)
+{
+    acc z = {.count = x->count + y->count};
+    if (fn == F_COUNT)
+        return z;
+    z.type = x->type != EV_NULL ? x->type : y->type;
+    z.again = x->again || y->again || (x->type != EV_NULL && y->type != EV_NULL && x->type != y->type);
+    z.whole = x->whole || y->whole;
+    if (z.again || z.whole)
+        return z;
+    /* sums of one sign: a partial sum overflows in some grouping iff the
+     * whole sum does */
+    z.pof = x->pof || y->pof || __builtin_add_overflow(x->pos, y->pos, &z.pos);
+    z.nof = x->nof || y->nof || __builtin_add_overflow(x->neg, y->neg, &z.neg);
+    if (fn == F_MIN || fn == F_MAX) {
+        z.best = x->best;
+        z.nv = x->nv;
+        if (y->nv) {
+            ev u = {z.type, 1, y->best, NULL}, b = {z.type, 1, z.best, NULL};
+            int c = z.nv ? th_ev_cmp(&u, 0, &b, 0) : 0;
+            if (!z.nv || (fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
+                z.best = y->best;
+            z.nv = 1;
+        }
+    } else if (fn == F_VALUES || fn == F_COUNT_DISTINCT) {
+        if (!x->nv || !y->nv) {
+            z.vals = x->nv ? x->vals : y->vals;
+            z.nv = x->nv ? x->nv : y->nv;
+            return z;
+        }
+        size_t bytes = ((size_t)x->nv + y->nv) * sizeof(ev_s);
+        z.vals = a ? th_arena_alloc(a, bytes) : th_xmalloc(bytes);
+        z.nv = merge2(z.type, x->vals, x->nv, y->vals, y->nv, z.vals);
+        z.own = !a;
+        p->held += z.own ? z.nv * sizeof(ev_s) : 0;
+    }
+    return z;
+}
+
+static void acc_free(th_esql_panes *p, acc *x)
+{
+    if (x->own) {
+        free(x->vals);
+        p->held -= ((size_t)x->nv) * sizeof(ev_s);
+    }
+    x->own = false;
+}
+
+/* the group's state of gslide and merge() caches freed: not kept */
+static void gs_clear(th_esql_panes *p, gslide *s)
+{
+    size_t nas = p->stats->nas;
+    for (size_t i = 0; i < s->nf * nas; i++)
+        acc_free(p, &s->sfx[i]);
+    for (size_t k = 0; k < nas; k++) {
+        acc_free(p, &s->back[k]);
+        if (s->mc && s->mc[k].v.n > 1) {
+            free(s->mc[k].v.many);
+            p->held -= s->mc[k].v.n * sizeof(ev_s);
+        }
+    }
+    p->held -= s->cap * sizeof(sent) + (s->nf + 1) * nas * sizeof(acc) + (s->mc ? nas * sizeof(mcache) : 0);
+    free(s->e);
+    free(s->sfx);
+    free(s->back);
+    free(s->mc);
+    *s = (gslide){0};
+}
+
+static void slide_reset(th_esql_panes *p)
+{
+    for (size_t i = 0; i < p->nact; i++)
+        gs_clear(p, &p->gs[p->act[i]]);
+    p->nact = 0;
+    p->nkp = 0;
+}
+
+/* the pane group (of pane k0) at the back of its group's state */
+static void slide_add(th_esql_panes *p, const pgroup *pg, size_t k0)
+{
+    gslide *s = &p->gs[pg->gid];
+    size_t nas = p->stats->nas;
+    if (!s->active) {
+        s->active = true;
+        s->back = th_xcalloc(nas ? nas : 1, sizeof(acc));
+        p->held += nas * sizeof(acc);
+        if (p->nact == p->capact) {
+            p->capact = p->capact ? p->capact * 2 : 64;
+            p->act = th_xrealloc(p->act, p->capact * sizeof(size_t));
+        }
+        p->act[p->nact++] = pg->gid;
+    }
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 8;
+        s->e = th_xrealloc(s->e, nc * sizeof(sent));
+        p->held += (nc - s->cap) * sizeof(sent);
+        s->cap = nc;
+    }
+    s->e[s->n++] = (sent){pg, k0};
+    for (size_t k = 0; k < nas; k++) {
+        int fn = p->stats->as[k].x->fn;
+        acc y = acc_of(fn, &pg->parts[k]);
+        acc z = join(p, NULL, fn, &s->back[k], &y);
+        if (z.vals && z.vals == s->back[k].vals)
+            z.own = s->back[k].own;
+        else
+            acc_free(p, &s->back[k]);
+        s->back[k] = z;
     }
 }
 
-static bool whole_type(uint8_t t) { return t == EV_DOUBLE || t == EV_IP; }
-
-/* folds the group's pane groups [f->upto, g->n) into f, as merge() reads them */
-static void fold_more(th_esql_panes *p, const wgroup *g, size_t k, fold *f)
+/* The window starts past the front: every group's entries from pane lo on
+ * (all in the back) become its front, with their suffix states; the back is
+ * empty and begins at pane mid. */
+static void slide_flip(th_esql_panes *p, size_t lo, size_t mid)
 {
-    int fn = p->stats->as[k].x->fn;
-    bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
-    vlist *l = NULL;
-    size_t nl = 0;
-    for (; f->upto < g->n; f->upto++) {
-        const part *pt = &g->pg[f->upto]->parts[k];
-        f->count += pt->count;
-        if (fn == F_COUNT || f->again)
-            continue;
-        if (pt->mixed || (pt->type != EV_NULL && f->type != EV_NULL && pt->type != f->type)) {
-            f->again = true;
+    size_t nas = p->stats->nas, w = 0;
+    for (size_t i = 0; i < p->nact; i++) {
+        gslide *s = &p->gs[p->act[i]];
+        size_t first = s->nf;
+        while (first < s->n && s->e[first].pane < lo)
+            first++;
+        if (first == s->n) {
+            gs_clear(p, s);
             continue;
         }
-        if (pt->type != EV_NULL)
-            f->type = pt->type;
-        f->pof = f->pof || pt->pos_of || __builtin_add_overflow(f->pos, pt->pos, &f->pos);
-        f->nof = f->nof || pt->neg_of || __builtin_add_overflow(f->neg, pt->neg, &f->neg);
-        if (distinct) {
-            if (pt->nv && !whole_type(pt->type)) {
-                if (!l) {
-                    l = th_xmalloc((g->n - f->upto + 1) * sizeof(vlist));
-                    if (f->nv)
-                        l[nl++] = (vlist){f->vals, f->nv, true};
-                }
-                l[nl++] = (vlist){pt->vals, pt->nv, false};
-            }
-        } else if (fn == F_MIN || fn == F_MAX) {
-            for (uint32_t i = 0; i < pt->nv; i++) {
-                if (f->nv == 0) {
-                    f->vals = th_xmalloc(sizeof(ev_s));
-                    f->vals[0] = pt->vals[i];
-                    f->nv = 1;
-                    p->held += sizeof(ev_s);
+        for (size_t j = 0; j < s->nf * nas; j++)
+            acc_free(p, &s->sfx[j]);
+        for (size_t k = 0; k < nas; k++)
+            acc_free(p, &s->back[k]);
+        memset(s->back, 0, nas * sizeof(acc));
+        memmove(s->e, s->e + first, (s->n - first) * sizeof(sent));
+        s->n -= first;
+        p->held += (s->n - s->nf) * nas * sizeof(acc);
+        s->nf = s->n;
+        s->e0 = 0;
+        free(s->sfx);
+        s->sfx = th_xmalloc(s->nf * nas * sizeof(acc) + 1);
+        for (size_t j = s->nf; j-- > 0;)
+            for (size_t k = 0; k < nas; k++) {
+                int fn = p->stats->as[k].x->fn;
+                acc y = acc_of(fn, &s->e[j].pg->parts[k]);
+                if (j + 1 == s->nf) {
+                    s->sfx[j * nas + k] = y;
                     continue;
                 }
-                ev a = {f->type, 1, pt->vals[i], NULL}, b = {f->type, 1, f->vals[0], NULL};
-                int c = th_ev_cmp(&a, 0, &b, 0);
-                if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
-                    f->vals[0] = pt->vals[i];
+                const acc *next = &s->sfx[(j + 1) * nas + k];
+                acc z = join(p, NULL, fn, &y, next);
+                if (z.vals == next->vals)
+                    z.own = false; /* the later suffix owns it */
+                s->sfx[j * nas + k] = z;
             }
-        } else if (fn == F_SUM || fn == F_AVG) {
-            for (uint32_t i = 0; i < pt->nv; i++)
-                f->sum += pt->type == EV_LONG ? (double)pt->vals[i].i : pt->vals[i].d;
-            f->nsum += pt->nv;
-        }
+        p->act[w++] = p->act[i];
     }
-    if (l) {
-        p->held -= f->nv * sizeof(ev_s);
-        merge_lists(f->type, l, nl);
-        f->vals = l[0].v;
-        f->nv = l[0].n;
-        p->held += f->nv * sizeof(ev_s);
-        free(l);
-    }
+    p->nact = w;
+    p->mid = mid;
 }
 
-/* what merge() gives for the group's aggregate k, from its fold */
-static ev fold_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
+/* The kept state made the window of panes ks[0..nk) (Slide at the top):
+ * slid when the kept panes from the first of ks on begin ks, else reset. */
+static void slide_window(th_esql_panes *p, const size_t *ks, size_t nk)
 {
-    fold *f = &g->f[k];
-    int fn = p->stats->as[k].x->fn;
-    fold_more(p, g, k, f);
-    if (fn == F_COUNT)
-        return ev_long((int64_t)f->count);
-    if (f->again)
-        return merge(p, r, g, k);
-    if (f->type == EV_NULL)
-        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
-    switch (fn) {
-    case F_VALUES:
-    case F_COUNT_DISTINCT:
-        if (whole_type(f->type)) { /* merge() once per change of the group, its result kept */
-            if (f->out_upto != g->n) {
-                uint64_t w0 = r->warnings;
-                ev v = merge(p, r, g, k);
-                if (f->out.n > 1)
-                    p->held -= f->out.n * sizeof(ev_s);
-                free(f->out.n > 1 ? f->out.many : NULL);
-                if (v.n > 1) {
-                    ev_s *m = th_xmalloc(v.n * sizeof(ev_s));
-                    memcpy(m, v.many, v.n * sizeof(ev_s));
-                    v.many = m;
-                    p->held += v.n * sizeof(ev_s);
-                }
-                f->out = v;
-                f->out_upto = g->n;
-                f->warn = r->warnings - w0;
-                return v;
-            }
-            r->warnings += f->warn;
-            return f->out;
-        }
-        if (fn == F_COUNT_DISTINCT)
-            return ev_long(f->nv);
-        if (f->nv <= 1) /* the cells share the fold's list: no command writes into a cell */
-            return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
-        return (ev){f->type, f->nv, {.i = 0}, f->vals};
-    case F_MIN:
-    case F_MAX:
-        return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
-    case F_SUM:
-        if (f->type == EV_LONG) {
-            if (!f->pof && !f->nof)
-                return ev_long(f->pos + f->neg);
-            if ((f->pof && !f->nof && f->neg == 0) || (f->nof && !f->pof && f->pos == 0)) {
-                r->warnings++;
-                return ev_null();
-            }
-            return merge(p, r, g, k); /* from the rows */
-        }
-        /* fall through */
-    case F_AVG:
-        if (f->nsum == 0 || (f->type != EV_LONG && f->type != EV_DOUBLE))
-            return ev_null();
-        return (ev){EV_DOUBLE, 1, {.d = fn == F_AVG ? f->sum / f->nsum : f->sum}, NULL};
-    default:
-        return ev_null();
+    size_t d = 0;
+    while (nk && d < p->nkp && p->kp[d] < ks[0])
+        d++;
+    size_t keep = p->nkp - d;
+    if (nk == 0 || d == p->nkp || keep > nk || memcmp(p->kp + d, ks, keep * sizeof(size_t)) != 0) {
+        slide_reset(p);
+        keep = 0;
+        p->lo = p->mid = nk ? ks[0] : 0;
     }
-}
-
-static void fold_free(th_esql_panes *p)
-{
-    for (size_t i = 0; i < p->kw.ng; i++)
-        for (size_t k = 0; k < p->stats->nas; k++) {
-            fold *f = &p->kw.g[i].f[k];
-            free(f->vals);
-            free(f->out.n > 1 ? f->out.many : NULL);
-        }
-    p->held = 0;
-}
-
-/* The kept window made the window of panes ks[0..nk) (Reuse at the top):
- * extended when its panes begin ks, else reset. */
-static void keep_window(th_esql_panes *p, const size_t *ks, size_t nk)
-{
-    bool extend = p->nkp <= nk && (p->nkp == 0 || memcmp(p->kp, ks, p->nkp * sizeof(size_t)) == 0);
-    if (!extend) {
-        fold_free(p);
-        th_arena_reset(&p->ka);
-        size_t *seen = p->kw.seen, *slot = p->kw.slot, stamp = p->kw.stamp;
-        p->kw = (wctx){.seen = seen, .slot = slot, .stamp = stamp + 1};
-        p->nkp = 0;
-    }
+    if (keep && ks[0] > p->mid)
+        slide_flip(p, ks[0], p->kp[p->nkp - 1] + 1);
+    p->lo = nk ? ks[0] : 0;
     if (nk > p->capkp) {
         p->capkp = nk;
         p->kp = th_xrealloc(p->kp, nk * sizeof(size_t));
     }
-    for (size_t i = p->nkp; i < nk; i++) {
-        const pane *pn = &p->panes[ks[i]];
-        take(p, &p->ka, &p->kw, pn->g, pn->ng, true);
-        p->kw.rows += pn->hi - pn->lo;
-        p->kp[i] = ks[i];
-    }
+    if (nk)
+        memmove(p->kp, ks, nk * sizeof(size_t));
     p->nkp = nk;
+    for (size_t i = keep; i < nk; i++) {
+        const pane *pn = &p->panes[ks[i]];
+        for (size_t g = 0; g < pn->ng; g++)
+            slide_add(p, &pn->g[g], ks[i]);
+    }
 }
 
-size_t th_esql_panes_held(const th_esql_panes *p) { return p ? p->held + p->ka.used_total : 0; }
+/* the group's state over the window: its front's suffix from the window's
+ * first pane, joined with its back */
+static acc window_acc(th_esql_panes *p, th_arena *a, gslide *s, size_t k)
+{
+    size_t nas = p->stats->nas;
+    int fn = p->stats->as[k].x->fn;
+    while (s->e0 < s->nf && s->e[s->e0].pane < p->lo)
+        s->e0++;
+    bool front = s->e0 < s->nf, back = s->n > s->nf;
+    if (front && back)
+        return join(p, a, fn, &s->sfx[s->e0 * nas + k], &s->back[k]);
+    acc z = front ? s->sfx[s->e0 * nas + k] : s->back[k];
+    z.own = false;
+    return z;
+}
+
+/* merge() of a group whose values the state does not reduce (doubles, ips,
+ * AVG), kept while its pane groups stay the same: in the kept windows, a
+ * group's pane groups in a window are a run of all of them, told by its
+ * first and its length */
+static ev merge_kept(th_esql_panes *p, erun *r, gslide *s, const wgroup *g, size_t k)
+{
+    size_t nas = p->stats->nas;
+    if (!s->mc) {
+        s->mc = th_xcalloc(nas, sizeof(mcache));
+        p->held += nas * sizeof(mcache);
+    }
+    mcache *m = &s->mc[k];
+    if (m->first == g->pg[0] && m->n == g->n) {
+        r->warnings += m->warn;
+        return m->v;
+    }
+    uint64_t w0 = r->warnings;
+    ev v = merge(p, r, g, k);
+    if (m->v.n > 1) {
+        free(m->v.many);
+        p->held -= m->v.n * sizeof(ev_s);
+    }
+    if (v.n > 1) {
+        ev_s *c = th_xmalloc(v.n * sizeof(ev_s));
+        memcpy(c, v.many, v.n * sizeof(ev_s));
+        v.many = c;
+        p->held += v.n * sizeof(ev_s);
+    }
+    *m = (mcache){g->pg[0], g->n, v, r->warnings - w0};
+    return v;
+}
+
+/* what merge() gives for the window's group g and aggregate k, from the
+ * kept state */
+static ev slide_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
+{
+    gslide *s = &p->gs[g->pg[0]->gid];
+    int fn = p->stats->as[k].x->fn;
+    acc f = window_acc(p, r->a, s, k);
+    if (fn == F_COUNT)
+        return ev_long((int64_t)f.count);
+    if (f.again)
+        return merge(p, r, g, k);
+    if (f.whole)
+        return merge_kept(p, r, s, g, k);
+    if (f.type == EV_NULL)
+        return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
+    switch (fn) {
+    case F_COUNT_DISTINCT:
+        return ev_long(f.nv);
+    case F_VALUES: /* the cells share the state's list: no command writes into a cell */
+        if (f.nv <= 1)
+            return f.nv ? (ev){f.type, 1, f.vals[0], NULL} : ev_null();
+        return (ev){f.type, f.nv, {.i = 0}, f.vals};
+    case F_MIN:
+    case F_MAX:
+        return f.nv ? (ev){f.type, 1, f.best, NULL} : ev_null();
+    case F_SUM:
+        if (!f.pof && !f.nof)
+            return ev_long(f.pos + f.neg);
+        if ((f.pof && !f.nof && f.neg == 0) || (f.nof && !f.pof && f.pos == 0)) {
+            r->warnings++;
+            return ev_null();
+        }
+        return merge(p, r, g, k); /* from the rows */
+    default:
+        return merge(p, r, g, k);
+    }
+}
+
+size_t th_esql_panes_held(const th_esql_panes *p) { return p ? p->held : 0; }
 
 th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
                                   size_t limit, const char **err)
@@ -854,22 +993,19 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     }
     wctx fresh = {.seen = p->seen, .slot = p->slot, .stamp = ++p->stamp};
     wctx *w = &fresh;
-    if (!some) {
-        keep_window(p, ks, nk);
-        w = &p->kw;
-    } else {
-        for (size_t i = 0; i < nk; i++) {
-            const pane *pn = &p->panes[ks[i]];
-            if (!krows[i]) {
-                take(p, a, w, pn->g, pn->ng, false);
-                w->rows += pn->hi - pn->lo;
-                continue;
-            }
-            size_t ng;
-            const pgroup *pg = group_rows(p, &r, krows[i], kn[i], &ng);
-            take(p, a, w, pg, ng, false);
-            w->rows += kn[i];
+    if (!some)
+        slide_window(p, ks, nk);
+    for (size_t i = 0; i < nk; i++) {
+        const pane *pn = &p->panes[ks[i]];
+        if (!krows[i]) {
+            take(a, w, pn->g, pn->ng);
+            w->rows += pn->hi - pn->lo;
+            continue;
         }
+        size_t ng;
+        const pgroup *pg = group_rows(p, &r, krows[i], kn[i], &ng);
+        take(a, w, pg, ng);
+        w->rows += kn[i];
     }
     size_t ng = w->ng, nas = p->stats->nas;
     ev **keys = TH_ANEWN(a, ev *, ng ? ng : 1);
@@ -886,7 +1022,7 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         aggcols[k] = TH_ANEWN(a, ev, ng ? ng : 1);
         for (size_t i = 0; i < ng; i++) {
             const wgroup *g = w->ng ? &w->g[i] : &empty;
-            aggcols[k][i] = g->f ? fold_out(p, &r, g, k) : merge(p, &r, g, k);
+            aggcols[k][i] = !some && w->ng ? slide_out(p, &r, g, k) : merge(p, &r, g, k);
         }
     }
     res->rows_in[p->si] = w->rows;

@@ -253,11 +253,15 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * an expression of at most ESQL_MEMO_CACHED columns also remembers, once
  * ESQL_MEMO_WARM rows missed, the values of earlier rows by their cells
  * (a direct-mapped table of ESQL_MEMO_SLOTS: users and ASNs that come back
- * after others); th_esql_memo_free frees it. */
+ * after others); th_esql_memo_free frees it. A CASE whose values are
+ * columns or literals remembers, by its conditions' cells alone, which value
+ * they pick (a time or an action read in a branch, new in almost every row,
+ * would make every row a miss). */
 enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
 typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     ev out;
+    int pick;
     uint64_t warn;
 } esql_memo_slot;
 typedef struct esql_memo {
@@ -267,9 +271,12 @@ typedef struct esql_memo {
     th_str names[ESQL_MEMO_COLS];
     long cols[ESQL_MEMO_COLS];
     size_t ncols;
+    size_t nkey;                /* the columns whose cells are compared: cols[0..nkey) */
+    bool picks;                 /* a CASE of columns and literals: remembers the pick */
     bool have;
     ev in[ESQL_MEMO_COLS];
     ev out;
+    int pick;                   /* picks: the kid whose value is the CASE's, -1: NULL */
     uint64_t warn;
     bool cache;                 /* th_esql_memo_cache was called */
     size_t misses;

@@ -634,9 +634,51 @@ static void repeated_cells_same_values(void **state)
  * NULLs, multi-values, doubles, mixed long / double): through src_key their
  * cells are shared by every row with the same text, so column loads reuse
  * earlier rows' cells, the memos' tables (WHERE per conjunct, EVAL, the
- * aggregates) hit, and VALUES / COUNT_DISTINCT drop identical repeats
- * before sorting. The table and the warnings equal those over the parsed
- * trees, where nothing is shared. */
+ * aggregates; a CASE of columns by its conditions' cells) hit, and VALUES /
+ * COUNT_DISTINCT drop identical repeats before sorting; and keyed by field
+ * value (field_keys), where rows share cells field by field. The tables
+ * and the warnings equal those over the parsed trees, where nothing is
+ * shared. */
+/* The same documents keyed by field value, as captured values are: every
+ * row with the same value at a path shares its cell there, whatever its
+ * other fields (so a memo keyed by some columns meets rows whose other
+ * columns differ). The ctx begins with the src_docs that src_each reads. */
+typedef struct field_keys {
+    src_docs s;
+    size_t n;
+    th_arena *a;
+    th_str path[16];
+    char **text[16];    /* per path: each document's value there, as JSON text */
+    size_t npath;
+} field_keys;
+
+static const void *field_key(const void *src, const void *ctx, th_str path)
+{
+    field_keys *f = (field_keys *)ctx;
+    size_t p = 0;
+    while (p < f->npath && !th_str_eq(f->path[p], path))
+        p++;
+    if (p == f->npath) {
+        assert_true(p < 16);
+        f->path[p] = th_str_make(th_arena_strndup(f->a, path.p, path.n), path.n);
+        f->text[p] = TH_ANEWN(f->a, char *, f->n);
+        for (size_t i = 0; i < f->n; i++) {
+            const th_jval *v = th_jobj_getn(f->s.doc[i], path); /* the fields are top-level */
+            th_buf b;
+            th_buf_init(&b);
+            if (v)
+                th_json_write(&b, v);
+            f->text[p][i] = th_arena_strndup(f->a, b.data ? b.data : "", b.len);
+            th_buf_free(&b);
+        }
+        f->npath++;
+    }
+    size_t i = *(const size_t *)src, j = 0;
+    while (strcmp(f->text[p][j], f->text[p][i]) != 0)
+        j++;
+    return &f->text[p][j];
+}
+
 static unsigned lcg_next(unsigned *x, unsigned n)
 {
     *x = *x * 1103515245u + 12345u;
@@ -660,6 +702,16 @@ static void shared_cells_random_rows(void **state)
         "FROM logs-* | WHERE s == \"x\" OR n > 1 | EVAL z = CONCAT(g, \"-\", TO_STRING(k)) "
         "| STATS c = COUNT(*), vz = VALUES(z), vb = VALUES(b) BY k, s | SORT k, s",
         "FROM logs-* | WHERE b AND g IN (\"p\", \"q\") | KEEP g, k, n, s, b, @timestamp | LIMIT 10000",
+        /* CASEs of columns and literals: the memo keeps the pick by the
+         * conditions' cells, the value is read in the row */
+        "FROM logs-* | EVAL p = CASE(s == \"x\", k, g == \"q\", \"lit\", s), t2 = CASE(s != \"Y\", @timestamp), "
+        "bn = CASE(b, n, 0) | WHERE CASE(k == \"a\", b, g == \"p\") OR n > 2 "
+        "| STATS vp = VALUES(p), mt = MAX(t2), st = SUM(bn), mn = MIN(CASE(k == \"a\", n, k == \"c\", 7, NULL)), "
+        "vs = VALUES(CASE(s == \"x\" AND k == \"b\", g, NULL)), lt = MAX(CASE(b, @timestamp, NULL)) BY g | SORT g",
+        /* row by row (over the parsed trees keyword cells are all apart: no
+         * pick is remembered there) */
+        "FROM logs-* | EVAL p = CASE(s == \"x\", k, g == \"q\", \"lit\", s), t2 = CASE(s != \"Y\", @timestamp), "
+        "m = CASE(k == \"a\", n, s == \"x\", 7, NULL) | KEEP g, p, t2, m | LIMIT 10000",
         NULL};
     th_arena a;
     th_arena_init(&a, 1 << 16);
@@ -686,6 +738,13 @@ static void shared_cells_random_rows(void **state)
     src_docs sd;
     th_esql_doc *tree, *via;
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0};
+    th_esql_doc *byval = TH_ANEWN(&a, th_esql_doc, n);
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        byval[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fk, field_key};
+    }
     th_diags d;
     th_diags_init(&d);
     for (size_t i = 0; queries[i]; i++) {
@@ -694,11 +753,16 @@ static void shared_cells_random_rows(void **state)
         const char *err = NULL;
         th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
         th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+        th_esql_result *rf = th_esql_run(&a, e, byval, n, 0, 0, &err);
         assert_non_null(rt);
         assert_non_null(rv);
+        assert_non_null(rf);
         assert_true(th_esql_nrows(rt) > 0);
         assert_int_equal(th_esql_ncols(rv), th_esql_ncols(rt));
         assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+        assert_int_equal(th_esql_ncols(rf), th_esql_ncols(rt));
+        assert_int_equal(th_esql_warnings(rf), th_esql_warnings(rt));
+        same_rows(&a, rf, rt, th_esql_nrows(rt));
         same_rows(&a, rv, rt, th_esql_nrows(rt));
         for (size_t r = 0; i == 0 && r < th_esql_nrows(rv); r++) { /* every group sees every value the WHERE keeps */
             assert_string_equal(cell(&a, rv, r, "v"), "[\"a\",\"b\"]");
@@ -707,6 +771,54 @@ static void shared_cells_random_rows(void **state)
         }
     }
     th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+/* A date column loads times of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` by a
+ * short cut (esql_val.c parse_time): over that form with every field at
+ * and around its limits (day 28 to 32 of every month of leap and other
+ * years, hour 24, second 60, month 0 and 13, a letter for a digit, another
+ * separator), the values th_time_parse_iso gives, NULL where it fails. */
+static void time_form_short_cut(void **state)
+{
+    (void)state;
+    static const char *const years[] = {"2024", "2025", "1900", "2000", "0000", "9999", "20x5"};
+    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1a"};
+    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
+    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "12:00:61", "1x:00:00"};
+    static const char *const tails[] = {".000Z", ".999Z", ".5a0Z", ".123z", ",123Z", ".123+", ".123Z "};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    size_t n = 0, cap = 7 * 7 * 7 * 7 * 7;
+    const char **docs = TH_ANEWN(&a, const char *, cap + 1);
+    char **texts = TH_ANEWN(&a, char *, cap);
+    for (size_t y = 0; y < 7; y++)
+        for (size_t mo = 0; mo < 7; mo++)
+            for (size_t d = 0; d < 7; d++)
+                for (size_t t = 0; t < 7; t++)
+                    for (size_t z = 0; z < 7; z++) {
+                        texts[n] = th_arena_printf(&a, "%s-%s-%sT%s%s", years[y], months[mo], days[d], hms[t], tails[z]);
+                        docs[n] = th_arena_printf(&a, "{\"@timestamp\":\"%s\"}", texts[n]);
+                        n++;
+                    }
+    docs[n] = NULL;
+    th_esql_result *r = run(&a, "FROM logs-* | KEEP @timestamp | LIMIT 100000", docs);
+    assert_int_equal(th_esql_nrows(r), n);
+    size_t parsed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ms;
+        const char *want = "null";
+        if (th_time_parse_iso(texts[i], strlen(texts[i]), &ms)) {
+            char iso[32];
+            th_time_format_iso(ms, iso);
+            want = th_arena_printf(&a, "\"%s\"", iso);
+            parsed++;
+        }
+        const char *got = cell(&a, r, i, "@timestamp");
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: %s, expected %s", texts[i], got, want);
+    }
+    assert_true(parsed > 1000);
     th_arena_free(&a);
 }
 
@@ -720,6 +832,7 @@ int main(void)
         cmocka_unit_test(same_values_share_cells),
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
+        cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(parse_errors_have_positions),

@@ -6,7 +6,8 @@
  * BY keys, long sums that overflow (one sign and both), double sums whose
  * value depends on the order of additions, values whose type changes between
  * rows, and conditions on NOW() that the prefix defers to each window; and
- * windows in a scheduler's order, where each run reuses the last one's. */
+ * windows in a scheduler's order, and in random sliding steps, where each
+ * run slides the state of the last ones. */
 #include "th_test.h"
 
 #include "base/timeutil.h"
@@ -181,11 +182,13 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
     return nonempty;
 }
 
-/* Windows in a scheduler's order (the panes keep the last window's state
- * and extend it, Reuse in esql_inc.c): `span` panes of look-back sliding one
- * pane a run, growing from the first and shrinking past the last, each run
- * twice (NOW() moved on), with windows out of order between; every one
- * against th_esql_run_rest. */
+/* Windows in a scheduler's order (the panes keep the state of the last
+ * windows and slide it, Slide in esql_inc.c): `span` panes of look-back
+ * sliding one pane a run, growing from the first and shrinking past the
+ * last, each run twice (NOW() moved on), with windows out of order between;
+ * with span 0, windows whose ends move on by 0 to 3 panes at random (the
+ * front and the back dropped in one step, the same window again, a window
+ * left empty); every one against th_esql_run_rest. */
 static void check_schedule(const char *q, size_t span)
 {
     fixture f;
@@ -198,10 +201,22 @@ static void check_schedule(const char *q, size_t span)
     th_esql_panes *p = th_esql_panes_new(&f.a, e, pre, docs, NDOCS, cuts, nc);
     assert_non_null(p);
     size_t held = 0; /* the kept state is counted */
-    for (size_t j = 1; j < nc + span; j++) {
+    size_t r0 = 0, r1 = 0; /* span 0: the random window */
+    for (size_t j = 1; j < nc + (span ? span : 3 * nc); j++) {
         for (int rep = 0; rep < 3; rep++) {
             size_t i0 = j > span ? j - span : 0, i1 = j < nc ? j : nc - 1;
-            if (rep == 2) { /* now and then a window out of order */
+            if (span == 0) {
+                if (rep > 0)
+                    break;
+                r1 += next_rand(4);
+                r1 = r1 < nc ? r1 : nc - 1;
+                r0 += next_rand(4);
+                r0 = r0 < r1 ? r0 : r1;
+                if (r0 == nc - 1)
+                    r0 = r1 = 0; /* and again from the start */
+                i0 = r0;
+                i1 = r1;
+            } else if (rep == 2) { /* now and then a window out of order */
                 if (next_rand(3))
                     continue;
                 i0 = next_rand((unsigned)nc - 1);
@@ -261,6 +276,7 @@ static void reuse_across_windows(void **state)
         check_schedule(qs[k], 1);
         check_schedule(qs[k], 4);
         check_schedule(qs[k], 30);
+        check_schedule(qs[k], 0);
     }
 }
 
