@@ -62,8 +62,39 @@ static unsigned days_in_month(int64_t y, unsigned m)
     return dm[m - 1];
 }
 
+/* The form nearly every time we read has (`YYYY-MM-DDTHH:MM:SS.mmmZ`: the
+ * mapped @timestamp and event.ingested, ES|QL's date columns), without the
+ * general parser's walk: with a day of the month up to 28 and a time of day
+ * in range, the form passes every check below and gets the value computed
+ * there; anything else (day 29 to 31, second 60, other forms) goes on to it. */
+static bool parse_usual(const char *p, size_t n, int64_t *out_ms)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (n != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        s[19] != '.' || s[23] != 'Z')
+        return false;
+#define DIGIT(i) ((unsigned)s[i] - '0')
+    unsigned bad = (DIGIT(0) > 9) | (DIGIT(1) > 9) | (DIGIT(2) > 9) | (DIGIT(3) > 9) |
+                   (DIGIT(5) > 9) | (DIGIT(6) > 9) | (DIGIT(8) > 9) | (DIGIT(9) > 9) |
+                   (DIGIT(11) > 9) | (DIGIT(12) > 9) | (DIGIT(14) > 9) | (DIGIT(15) > 9) |
+                   (DIGIT(17) > 9) | (DIGIT(18) > 9) | (DIGIT(20) > 9) | (DIGIT(21) > 9) |
+                   (DIGIT(22) > 9);
+    unsigned y = DIGIT(0) * 1000 + DIGIT(1) * 100 + DIGIT(2) * 10 + DIGIT(3);
+    unsigned mo = DIGIT(5) * 10 + DIGIT(6), d = DIGIT(8) * 10 + DIGIT(9);
+    unsigned h = DIGIT(11) * 10 + DIGIT(12), mi = DIGIT(14) * 10 + DIGIT(15);
+    unsigned sec = DIGIT(17) * 10 + DIGIT(18), ms = DIGIT(20) * 100 + DIGIT(21) * 10 + DIGIT(22);
+#undef DIGIT
+    if (bad || mo < 1 || mo > 12 || d < 1 || d > 28 || h > 23 || mi > 59 || sec > 59)
+        return false;
+    *out_ms = ((th_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 +
+              ms;
+    return true;
+}
+
 bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms)
 {
+    if (parse_usual(s, n, out_ms))
+        return true;
     unsigned y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
     if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
         s[7] != '-' || !digits(s, n, 8, 2, &d))

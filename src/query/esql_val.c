@@ -160,32 +160,6 @@ typedef struct collect {
     ev_s one; /* the first value: most fields hold one, and it needs no array */
 } collect;
 
-/* th_time_parse_iso, taking a short cut for the form of every captured time
- * (`YYYY-MM-DDTHH:MM:SS.mmmZ`, @timestamp: a date column loads one per row):
- * with a day of the month up to 28 and a time of day in range that form
- * passes all of its checks, and the value is computed as it computes it */
-static bool parse_time(const char *p, size_t n, int64_t *ms)
-{
-    const unsigned char *s = (const unsigned char *)p;
-    if (n == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' &&
-        s[23] == 'Z') {
-#define DIGIT(i) ((unsigned)s[i] - '0')
-        unsigned bad = (DIGIT(0) > 9) | (DIGIT(1) > 9) | (DIGIT(2) > 9) | (DIGIT(3) > 9) | (DIGIT(5) > 9) |
-                       (DIGIT(6) > 9) | (DIGIT(8) > 9) | (DIGIT(9) > 9) | (DIGIT(11) > 9) | (DIGIT(12) > 9) |
-                       (DIGIT(14) > 9) | (DIGIT(15) > 9) | (DIGIT(17) > 9) | (DIGIT(18) > 9) | (DIGIT(20) > 9) |
-                       (DIGIT(21) > 9) | (DIGIT(22) > 9);
-        unsigned y = DIGIT(0) * 1000 + DIGIT(1) * 100 + DIGIT(2) * 10 + DIGIT(3), mo = DIGIT(5) * 10 + DIGIT(6),
-                 day = DIGIT(8) * 10 + DIGIT(9), h = DIGIT(11) * 10 + DIGIT(12), mi = DIGIT(14) * 10 + DIGIT(15),
-                 sec = DIGIT(17) * 10 + DIGIT(18), milli = DIGIT(20) * 100 + DIGIT(21) * 10 + DIGIT(22);
-#undef DIGIT
-        if (!bad && mo >= 1 && mo <= 12 && day >= 1 && day <= 28 && h <= 23 && mi <= 59 && sec <= 59) {
-            *ms = ((th_days_from_civil(y, mo, day) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + milli;
-            return true;
-        }
-    }
-    return th_time_parse_iso(p, n, ms);
-}
-
 static void push(collect *c, ev_s s)
 {
     if (c->n == 0) {
@@ -245,7 +219,7 @@ static bool visit(const th_jval *v, void *ctx)
         break;
     case EV_DATE: {
         double d;
-        if (v->type == TH_JSTR && parse_time(v->u.str.p, v->u.str.n, &s.i))
+        if (v->type == TH_JSTR && th_time_parse_iso(v->u.str.p, v->u.str.n, &s.i))
             break;
         if (v->type == TH_JNUM && th_jnum_double(v, &d)) {
             s.i = (int64_t)d;

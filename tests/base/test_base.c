@@ -140,6 +140,45 @@ static void time_parses_iso_forms(void **state)
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
 }
 
+/* th_time_parse_iso reads `YYYY-MM-DDTHH:MM:SS.mmmZ` by a short cut: over
+ * that form with every field at and around its limits (days 28 to 32 of
+ * months of leap and other years, hour 24, minute 60, second 60 and 61, a
+ * letter for a digit), the same verdict and instant as the same text with a
+ * ',' before the milliseconds, which the general path reads the same way. */
+static void time_short_cut_equals_general_path(void **state)
+{
+    (void)state;
+    static const char *const years[] = {"2024", "2025", "1900", "2000", "0000", "9999", "20x5"};
+    static const char *const months[] = {"00", "01", "02", "04", "12", "13", "1a"};
+    static const char *const days[] = {"00", "01", "28", "29", "30", "31", "32"};
+    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00", "12:60:00",
+                                      "12:00:60", "12:00:61", "1x:00:00"};
+    static const char *const millis[] = {"000", "999", "5a0", "123"};
+    size_t parsed = 0, total = 0;
+    for (size_t y = 0; y < 7; y++)
+        for (size_t mo = 0; mo < 7; mo++)
+            for (size_t d = 0; d < 7; d++)
+                for (size_t t = 0; t < 7; t++)
+                    for (size_t f = 0; f < 4; f++) {
+                        char dot[32], comma[32];
+                        snprintf(dot, sizeof dot, "%s-%s-%sT%s.%sZ", years[y], months[mo],
+                                 days[d], hms[t], millis[f]);
+                        snprintf(comma, sizeof comma, "%s-%s-%sT%s,%sZ", years[y], months[mo],
+                                 days[d], hms[t], millis[f]);
+                        int64_t a = -1, b = -2;
+                        bool ok = th_time_parse_iso(dot, strlen(dot), &a);
+                        if (ok != th_time_parse_iso(comma, strlen(comma), &b) || (ok && a != b))
+                            fail_msg("%s: %s %lld, general path %lld", dot, ok ? "ok" : "fails",
+                                     (long long)a, (long long)b);
+                        parsed += ok;
+                        total++;
+                    }
+    assert_int_equal(total, 9604);
+    /* 99 valid dates (6 years, 3 of them leap; months 01, 02, 04, 12), 3
+     * valid times (second 60 is read), 3 valid milliseconds */
+    assert_int_equal(parsed, 99 * 3 * 3);
+}
+
 static void datemath_and_durations(void **state)
 {
     (void)state;
@@ -172,6 +211,7 @@ int main(void)
         cmocka_unit_test(map_puts_gets_and_grows),
         cmocka_unit_test(diag_formats_locations),
         cmocka_unit_test(time_parses_iso_forms),
+        cmocka_unit_test(time_short_cut_equals_general_path),
         cmocka_unit_test(datemath_and_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -774,8 +774,8 @@ static void shared_cells_random_rows(void **state)
     th_arena_free(&a);
 }
 
-/* A date column loads times of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` by a
- * short cut (esql_val.c parse_time): over that form with every field at
+/* A date column loads times of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` by
+ * th_time_parse_iso's short cut: over that form with every field at
  * and around its limits (day 28 to 32 of every month of leap and other
  * years, hour 24, second 60, month 0 and 13, a letter for a digit, another
  * separator), the values th_time_parse_iso gives, NULL where it fails. */
