@@ -47,6 +47,11 @@ static void add(run *x, const th_record *r, th_rec_kind kind)
 {
     if (r->text.n == 0 || r->text.p[0] != '{')
         abort();
+    if (r->scan) { /* a lazy record's scanner stands for exactly its text */
+        th_str raw = th_jcur_raw(th_jscan_root(r->scan));
+        if (raw.p != r->text.p || raw.n != r->text.n)
+            abort();
+    }
     if (x->n < MAX_RECS)
         x->r[x->n++] = (rec){r->offset, r->line, fnv(r->text.p, r->text.n), r->text.n, kind};
 }

@@ -32,8 +32,10 @@ static th_input *input_new(const th_input_opts *opts)
     th_io_src_init(&in->src);
     in->src.interrupted = opts->interrupted;
     th_arena_init(&in->arena, 256 * 1024);
-    if (in->opts.lazy)
+    if (in->opts.lazy) {
         in->scan = th_jscan_new();
+        in->cscan = th_jscan_new();
+    }
     return in;
 }
 
@@ -319,8 +321,6 @@ void th_input_defer(th_input *in, bool on)
 {
     if (in)
         in->defer = on && in->scan;
-    if (in && in->defer && !in->cscan)
-        in->cscan = th_jscan_new();
 }
 
 bool th_input_held(const th_input *in) { return in && in->held; }

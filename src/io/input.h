@@ -33,11 +33,15 @@
  *    line holding one, e.g. a tab or CR inside it, takes the DOM path). A line
  *    the scanner or that pass rejects is parsed with th_json_parse, which then
  *    reports exactly what lazy off reports.
- *  - a lazy record has json == NULL and scan != NULL, loaded with exactly
- *    rec.text (offsets in the scanner are relative to rec.text.p). Every other
- *    record (elements of `[...]` and `{"Records":[...]}` containers, pretty-printed
- *    documents, lines the DOM path took as said above, any record with lazy off)
- *    has json set and scan == NULL. th_record_json gives the tree in both cases;
+ *  - the elements of a `[...]` or `{"Records":[...]}` container on one line
+ *    (an S3 object, minified) that the scanner and that pass accept whole are
+ *    found on the container's tape and yielded lazily too: the scanner is the
+ *    container's, its root (th_jscan_set_root) the element.
+ *  - a lazy record has json == NULL and scan != NULL, whose root
+ *    (th_jscan_root) is exactly rec.text. Every other
+ *    record (elements of other containers, pretty-printed documents, lines the
+ *    DOM path took as said above, any record with lazy off) has json set and
+ *    scan == NULL. th_record_json gives the tree in both cases;
  *    for a lazy record it equals th_json_parse's tree of rec.text and never fails.
  *  - the scanner is owned by the th_input and, like the rest of the record, valid
  *    until the next th_input_next or th_input_close.

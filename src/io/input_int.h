@@ -29,7 +29,7 @@ typedef struct container {
     size_t start;   /* its '[' */
     size_t limit;   /* end of the line (NDJSON) or of the file (document) */
     bool in_object; /* a member of an object: the object is finished after it */
-    /* deferred mode, an NDJSON line that the scanner and the string check
+    /* lazy mode, an NDJSON line that the scanner and the string check
      * accepted whole (so th_json_parse accepts every element): the elements
      * are taken from the scanner's tape (in->cscan), not parsed */
     bool checked;
@@ -42,7 +42,7 @@ struct th_input {
     th_io_src src;
     th_arena arena;
     th_jscan *scan; /* lazy mode only: the scanner of the current NDJSON line */
-    th_jscan *cscan; /* deferred mode: the scanner of the current checked container */
+    th_jscan *cscan; /* lazy mode: the scanner of the current checked container */
     const char *cscan_p; /* cscan holds [cscan_p, +cscan_n) of the window (th_io_pick_mode) */
     size_t cscan_n;
     th_input_stats st;

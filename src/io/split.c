@@ -140,17 +140,18 @@ static const char *limit_reason(th_input *in)
 
 /* ---- records --------------------------------------------------------- */
 
-/* Deferred mode: checks the NDJSON line [start, limit) that holds the container
+/* Lazy mode: checks the NDJSON line [start, limit) that holds the container
  * just opened (its array at in->cont.start) with the scanner and the string
  * check; when both accept it, th_json_parse would too, so its elements are
- * then taken from the scanner's tape (container_next) instead of parsed: a
- * worker scans each again, the reading thread only finds them. */
+ * then taken from the scanner's tape (container_next) instead of parsed: each
+ * is scanned again on its own (deferred mode: by a worker; the reading thread
+ * only finds them). */
 static void check_container(th_input *in, size_t start, size_t limit)
 {
     container *c = &in->cont;
     bool loaded = in->cscan_p == in->s + start && in->cscan_n == limit - start;
     in->cscan_p = NULL;
-    if (!in->defer || in->mode != MODE_NDJSON || limit - start >= ((size_t)4 << 30) - 64 ||
+    if (!in->cscan || in->mode != MODE_NDJSON || limit - start >= ((size_t)4 << 30) - 64 ||
         (!loaded && !th_jscan_load(in->cscan, in->s + start, limit - start, NULL)) ||
         !loaded_strings_ok(in->cscan, in->s + start, limit - start))
         return;
@@ -304,6 +305,15 @@ static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line
                            bool *got)
 {
     size_t n = end - start;
+    if (in->cscan_p == in->s + start && in->cscan_n == n) {
+        /* the file's first line, scanned by th_io_pick_mode: taken from that
+         * tape (a container, as an S3 object is, is then checked on it) */
+        if (!loaded_strings_ok(in->cscan, in->s + start, n))
+            return false;
+        th_io_class cls = th_io_classify_scan(th_jscan_root(in->cscan), &in->arena);
+        *got = use_class(in, cls, NULL, in->cscan, start, end, line, true, out);
+        return true;
+    }
     if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(in->scan, in->s + start, n, NULL))
         return false;
     if (!loaded_strings_ok(in->scan, in->s + start, n))
@@ -510,11 +520,16 @@ static bool container_next(th_input *in, th_record *out)
         th_jcur k, v;
         th_str raw;
         if (th_jiter_next(&c->it, &k, &v) && (raw = th_jcur_raw(v)).p == in->s + a) {
-            /* what parse_here and use_value would give, from the tape */
+            /* what parse_here and use_value would give, from the tape: a lazy
+             * record on the container's tape (deferred mode: bare, the worker
+             * scans its copy of the text) */
             size_t end = a + raw.n;
             c->arr.pos = end;
             th_io_class cls = th_io_classify_scan(v, &in->arena);
-            return use_class(in, cls, NULL, NULL, a, end, 0, false, out);
+            if (in->defer)
+                return use_class(in, cls, NULL, NULL, a, end, 0, false, out);
+            th_jscan_set_root(in->cscan, v);
+            return use_class(in, cls, NULL, in->cscan, a, end, 0, false, out);
         }
         c->checked = false; /* never seen: the tape and the bytes disagree; parse */
     }
@@ -630,10 +645,10 @@ file_mode th_io_pick_mode(th_input *in, size_t first)
     while (!(nl = memchr(in->s + first, '\n', in->n - first)) && th_io_pull(in, 0))
         ;
     size_t le = nl ? (size_t)(nl - in->s) : in->n;
-    if (in->defer) {
-        /* deferred mode: a first line the scanner accepts is one whole value
-         * (so th_io_skip_value would end it on the line), and check_container
-         * finds it loaded when the line is a container */
+    if (in->cscan) {
+        /* lazy mode: a first line the scanner accepts is one whole value (so
+         * th_io_skip_value would end it on the line), and take_line_lazy and
+         * check_container find it loaded */
         size_t e = le;
         while (e > first && th_io_is_ws((unsigned char)in->s[e - 1]))
             e--;

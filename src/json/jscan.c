@@ -28,6 +28,7 @@ struct th_jscan {
     bool open_string; /* the text ends inside a string */
     bool ctl_high;    /* the text holds a byte < 0x20 or >= 0x80 */
     bool loaded;
+    uint32_t root;    /* tape index of th_jscan_root: 0, or th_jscan_set_root's */
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
     uint32_t stack[TH_MAX_JSON_DEPTH];     /* stage 2: tape index of each open container */
@@ -423,6 +424,7 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     }
     s->loaded = false;
     s->nidx = s->ntape = 0;
+    s->root = 0;
     s->p = (const unsigned char *)text;
     s->n = n;
     if (n >= (size_t)UINT32_MAX - 64)
@@ -563,7 +565,12 @@ static inline uint32_t skip_value(const jnode *t, uint32_t v)
 
 th_jcur th_jscan_root(const th_jscan *s)
 {
-    return (th_jcur){s, 0};
+    return (th_jcur){s, s->root};
+}
+
+void th_jscan_set_root(th_jscan *s, th_jcur c)
+{
+    s->root = c.i;
 }
 
 th_jtype th_jcur_type(th_jcur c)

@@ -93,6 +93,12 @@ typedef struct th_jcur {
 } th_jcur;
 
 th_jcur th_jscan_root(const th_jscan *s);
+/* Makes c (a value on s's tape) what th_jscan_root gives, until the next
+ * load: the tape of a container stands for one of its elements, without
+ * scanning the element again. The text flags (th_jscan_has_backslash,
+ * th_jscan_has_ctl_high) stay the whole text's: false holds for the element
+ * too, true may not. */
+void th_jscan_set_root(th_jscan *s, th_jcur c);
 th_jtype th_jcur_type(th_jcur c);
 /* Member of an object by decoded key; the LAST duplicate wins (as th_jobj_get).
  * False if c is not an object or has no such key. Keys without backslashes are

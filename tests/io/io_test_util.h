@@ -128,6 +128,10 @@ static inline void got_add(got *g, const th_record *r, bool lazy_ok, th_arena *a
     } else {
         assert_true(lazy_ok);
         assert_non_null(r->scan);
+        /* the scanner's root is exactly the record's text */
+        th_str raw = th_jcur_raw(th_jscan_root(r->scan));
+        assert_ptr_equal(raw.p, r->text.p);
+        assert_int_equal(raw.n, r->text.n);
         g->n_lazy++;
     }
     th_json_error err;

@@ -592,6 +592,83 @@ static void random_and_mutated_inputs_agree(void **state)
     assert_true(st.scan_ok < st.inputs);
 }
 
+/* th_jscan_set_root: each element of a container, taken as the root on the
+ * container's tape, gives what the element loaded alone gives (its raw
+ * text, its tree, field lookups); a load makes the whole text the root again. */
+static void elements_as_roots(void **state)
+{
+    (void)state;
+    rng_state = 20261205;
+    th_buf b, w1, w2;
+    th_buf_init(&b);
+    th_buf_init(&w1);
+    th_buf_init(&w2);
+    th_arena a;
+    th_arena_init(&a, 0);
+    th_jscan *alone = th_jscan_new();
+    size_t elements = 0;
+    for (int i = 0; i < 300; i++) {
+        th_buf_clear(&b);
+        th_buf_puts(&b, i % 2 ? "{\"Records\":[" : "[");
+        int n = (int)(rnd() % 6);
+        for (int k = 0; k < n; k++) {
+            if (k)
+                th_buf_putc(&b, ',');
+            if (rnd() % 2)
+                gen_cloudtrail(&b, (uint32_t)rnd());
+            else
+                gen_value(&b, 0);
+        }
+        th_buf_puts(&b, i % 2 ? "]}" : "]");
+        char *text = exact_copy(b.data, b.len);
+        for (int si = 0; si < nscanners; si++) {
+            th_jscan *s = scanners[si];
+            assert_true(th_jscan_load(s, text, b.len, NULL));
+            th_jcur arr = th_jscan_root(s);
+            if (i % 2)
+                assert_true(th_jcur_get(arr, "Records", 7, &arr));
+            th_jiter it = th_jcur_iter(arr);
+            th_jcur k, v;
+            while (th_jiter_next(&it, &k, &v)) {
+                th_str raw = th_jcur_raw(v);
+                th_jscan_set_root(s, v);
+                th_jcur r = th_jscan_root(s);
+                assert_int_equal(r.i, v.i);
+                assert_ptr_equal(th_jcur_raw(r).p, raw.p);
+                assert_true(th_jscan_load(alone, raw.p, raw.n, NULL));
+                th_json_error e1, e2;
+                th_arena_reset(&a);
+                th_jval *t1 = th_jcur_to_jval(r, &a, &e1);
+                th_jval *t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
+                assert_true((t1 == NULL) == (t2 == NULL));
+                if (t1) {
+                    write_val(&w1, t1);
+                    write_val(&w2, t2);
+                    assert_int_equal(w1.len, w2.len);
+                    assert_memory_equal(w1.data, w2.data, w1.len);
+                }
+                th_jcur c1, c2;
+                bool f1 = th_jcur_path(r, "userIdentity.arn", &c1);
+                bool f2 = th_jcur_path(th_jscan_root(alone), "userIdentity.arn", &c2);
+                assert_int_equal(f1, f2);
+                if (f1)
+                    assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+                elements++;
+            }
+            assert_true(th_jscan_load(s, text, b.len, NULL));
+            assert_int_equal(th_jscan_root(s).i, 0);
+        }
+        free(text);
+    }
+    print_message("  %zu elements as roots\n", elements);
+    assert_true(elements > 1000);
+    th_jscan_free(alone);
+    th_arena_free(&a);
+    th_buf_free(&b);
+    th_buf_free(&w1);
+    th_buf_free(&w2);
+}
+
 /* ---- real records ---------------------------------------------------- */
 
 static void corpus_file(const char *path, stats *st)
@@ -852,6 +929,7 @@ int main(void)
         cmocka_unit_test(key_sets_build),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
+        cmocka_unit_test(elements_as_roots),
         cmocka_unit_test(real_cloudtrail_records),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
