@@ -118,7 +118,7 @@ $(B)/bench/input_bench: bench/input_bench.c $(B)/libtrailhound.a
 	@echo "  CC $@"; $(CC) $(BASEFLAGS) $(OPT) $< -o $@ $(LDOPT) $(B)/libtrailhound.a $(DEPS_LIBS) -lpthread
 
 bench:
-	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor
+	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor build/release/bench/inflate_bench
 	@bash bench/run.sh
 
 # Speed-up with worker threads, and output identical for every count (bench/scaling.sh).
