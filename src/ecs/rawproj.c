@@ -643,12 +643,19 @@ void th_ecs_slots_free(th_ecs_slots *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The values of the slots filled so far follow buf when it moves (rarely:
+ * buf is kept from record to record). */
 static void slot_grow(th_ecs_slots *s)
 {
     s->cap = s->cap ? s->cap * 2 : 64;
     s->buf = realloc(s->buf, s->cap * sizeof *s->buf);
     if (!s->buf)
         abort();
+    for (uint32_t u = s->used; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
+        if (s->slot[i].n)
+            s->slot[i].vals = s->buf + s->off[i];
+    }
 }
 
 static inline void slot_push(th_ecs_slots *s, th_jval v)
@@ -687,7 +694,8 @@ static bool slot_strings(th_ecs_slots *s, th_jcur c)
 static void slot_begin(th_ecs_slots *s, size_t i) { s->off[i] = s->len; }
 static void slot_end(th_ecs_slots *s, size_t i)
 {
-    s->slot[i].n = s->len - s->off[i];
+    uint32_t n = s->len - s->off[i];
+    s->slot[i] = (th_qslot){n ? s->buf + s->off[i] : NULL, n};
     s->used |= 1u << i;
 }
 
@@ -714,15 +722,6 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
     }
     slot_end(s, i);
     return true;
-}
-
-/* The values of the slots point into buf once it stops growing. */
-static void slots_publish(th_ecs_slots *s)
-{
-    for (uint32_t u = s->used; u; u &= u - 1) {
-        int i = __builtin_ctz(u);
-        s->slot[i].vals = s->slot[i].n ? s->buf + s->off[i] : NULL;
-    }
 }
 
 /* The members of obj under segment `parent` (walk's first step only). */
@@ -788,7 +787,6 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
             slot_push(s, (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])});
             slot_end(s, SLOT_CONST + i);
         }
-    slots_publish(s);
     return true;
 }
 
@@ -860,6 +858,5 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
             slot_end(s, SLOT_TREE + i);
         }
     }
-    slots_publish(s);
     return true;
 }
