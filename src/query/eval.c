@@ -11,10 +11,30 @@
 #include "base/timeutil.h"
 #include "query/cnode.h"
 
+/* th_jnum_double without strtod for whole numbers of up to 15 digits (AS
+ * numbers, ports, counts): a double holds them exactly, so their sum of
+ * digits is the value strtod gives. */
+static bool jnum_double(const th_jval *v, double *out)
+{
+    th_str s = v->u.str;
+    size_t neg = s.n && s.p[0] == '-';
+    if (s.n > neg && s.n - neg <= 15) {
+        uint64_t x = 0;
+        size_t i = neg;
+        for (; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
+            x = x * 10 + (uint64_t)(s.p[i] - '0');
+        if (i == s.n) {
+            *out = neg ? -(double)x : (double)x;
+            return true;
+        }
+    }
+    return th_jnum_double(v, out);
+}
+
 static bool number_of(const th_jval *v, double *out)
 {
     if (v->type == TH_JNUM)
-        return th_jnum_double(v, out);
+        return jnum_double(v, out);
     if (v->type == TH_JSTR) /* ES coerces numeric strings into numeric fields */
         return th_q_parse_number(v->u.str, out);
     return false;
