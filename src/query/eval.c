@@ -730,6 +730,46 @@ static bool visit_flat(const th_jval *v, vstate *st)
     return visit(v, st);
 }
 
+/* A leaf on its slot: the values th_json_path_each(doc, path) visits, in
+ * the same order: the slot's values, or below each of them the rest of the
+ * path. Apart from the two-valued leaf on strings (leaf_strings), so that
+ * the common case saves no registers for this one. */
+__attribute__((noinline)) static tv leaf_visit(const cnode *c, const th_qslot *s, th_qmemo *memo)
+{
+    vstate st = {c, false, 0, c->remember ? memo : NULL};
+    for (uint32_t i = 0; i < s->n; i++)
+        if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
+                           : !visit_flat(&s->vals[i], &st))
+            break;
+    if (c->flags & TH_IRF_3VL) {
+        if (c->test == CT_EXISTS)
+            return st.count > 0 ? TV_TRUE : TV_FALSE;
+        if (st.count != 1)
+            return TV_NULL;
+    }
+    return st.hit ? TV_TRUE : TV_FALSE;
+}
+
+/* Two-valued on the field itself: TRUE when some value passes, whatever the
+ * order; strings (nearly every slot value) are tested as visit would,
+ * without visiting. FALSE on the first value that is not a string: the
+ * caller visits them all then (leaf_visit). */
+static inline bool leaf_strings(const cnode *c, const th_qslot *s, th_qmemo *memo, bool *hit)
+{
+    th_qmemo *m = c->remember ? memo : NULL;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const th_jval *v = &s->vals[i];
+        if (v->type != TH_JSTR)
+            return false;
+        if (m ? test_memo(m, c, v) : test_string(c, v)) {
+            *hit = true;
+            return true;
+        }
+    }
+    *hit = false;
+    return true;
+}
+
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
 {
     switch (c->test) {
@@ -767,34 +807,11 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_FIELD_CONTAINS:
         return TV_FALSE; /* never bound (th_cnode_bind_slots) */
     default: {
-        /* the values th_json_path_each(doc, path) visits, in the same order:
-         * the slot's values, or below each of them the rest of the path */
-        vstate st = {c, false, 0, c->remember ? memo : NULL};
         const th_qslot *s = &slots[c->slot];
-        if (!(c->flags & TH_IRF_3VL) && !c->slot_rest.n) {
-            /* two-valued on the field itself: TRUE when some value passes,
-             * whatever the order; strings (nearly every slot value) are
-             * tested as visit would, without visiting */
-            for (uint32_t i = 0; i < s->n; i++) {
-                const th_jval *v = &s->vals[i];
-                if (v->type != TH_JSTR ? (visit_flat(v, &st), st.hit)
-                    : st.memo          ? test_memo(st.memo, c, v)
-                                       : test_string(c, v))
-                    return TV_TRUE;
-            }
-            return TV_FALSE;
-        }
-        for (uint32_t i = 0; i < s->n; i++)
-            if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
-                               : !visit_flat(&s->vals[i], &st))
-                break;
-        if (c->flags & TH_IRF_3VL) {
-            if (c->test == CT_EXISTS)
-                return st.count > 0 ? TV_TRUE : TV_FALSE;
-            if (st.count != 1)
-                return TV_NULL;
-        }
-        return st.hit ? TV_TRUE : TV_FALSE;
+        bool hit;
+        if (!(c->flags & TH_IRF_3VL) && !c->slot_rest.n && leaf_strings(c, s, memo, &hit))
+            return hit ? TV_TRUE : TV_FALSE;
+        return leaf_visit(c, s, memo);
     }
     }
 }
