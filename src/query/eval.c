@@ -714,7 +714,9 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
     default:
         c->slot = c->path.n ? slot_of(c->path, &c->slot_rest) : -1;
         c->remember = costly(c);
-        return c->slot >= 0;
+        c->slot_leaf = c->slot >= 0;
+        c->on_slot = !(c->flags & TH_IRF_3VL) && !c->slot_rest.n;
+        return c->slot_leaf;
     }
 }
 
@@ -770,6 +772,23 @@ static inline bool leaf_strings(const cnode *c, const th_qslot *s, th_qmemo *mem
     return true;
 }
 
+/* A leaf: on strings in line (nearly every leaf of a gate), else visiting. */
+static inline tv leaf_eval(const cnode *c, const th_qslot *slots, th_qmemo *memo)
+{
+    const th_qslot *s = &slots[c->slot];
+    bool hit;
+    if (c->on_slot && leaf_strings(c, s, memo, &hit))
+        return hit ? TV_TRUE : TV_FALSE;
+    return leaf_visit(c, s, memo);
+}
+
+/* The kids of an AND or OR: a leaf without a call of th_cnode_eval_slots
+ * (the kids of a gate are mostly leaves). */
+static inline tv kid_eval(const cnode *k, const th_qslot *slots, th_qmemo *memo)
+{
+    return k->slot_leaf ? leaf_eval(k, slots, memo) : th_cnode_eval_slots(k, slots, memo);
+}
+
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
 {
     switch (c->test) {
@@ -780,7 +799,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_AND: {
         tv r = TV_TRUE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
+            tv k = kid_eval(c->kids[i], slots, memo);
             if (k == TV_FALSE)
                 return TV_FALSE;
             if (k == TV_NULL)
@@ -791,7 +810,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_OR: {
         tv r = TV_FALSE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
+            tv k = kid_eval(c->kids[i], slots, memo);
             if (k == TV_TRUE)
                 return TV_TRUE;
             if (k == TV_NULL)
@@ -806,12 +825,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_FREE:
     case CT_FIELD_CONTAINS:
         return TV_FALSE; /* never bound (th_cnode_bind_slots) */
-    default: {
-        const th_qslot *s = &slots[c->slot];
-        bool hit;
-        if (!(c->flags & TH_IRF_3VL) && !c->slot_rest.n && leaf_strings(c, s, memo, &hit))
-            return hit ? TV_TRUE : TV_FALSE;
-        return leaf_visit(c, s, memo);
-    }
+    default:
+        return leaf_eval(c, slots, memo);
     }
 }
