@@ -247,6 +247,10 @@ typedef struct plan {
     int kids[MAX_SEG + 1][MAX_SEG];
     int nkids[MAX_SEG + 1];
     th_jkeys keys[MAX_SEG + 1];
+    /* per parent, the child segments that have children of their own (in
+     * kids order): the only ones a walk descends into */
+    int okids[MAX_SEG + 1][MAX_SEG];
+    int nokids[MAX_SEG + 1];
     /* the document's objects: their key and parent (-1: the root), in the order
      * th_jobj_set_path would create them */
     th_str obj_key[MAX_OBJ];
@@ -275,6 +279,8 @@ static const char *const const_field[NCONST] = {
     "data_stream.namespace"};
 static const char *const const_value[NCONST] = {"aws.cloudtrail", "aws.cloudtrail", "aws", "logs",
                                                 "default"};
+/* The same as values: the slots of the constants point at them. */
+static th_jval const_val[NCONST];
 
 static int seg_add(plan *pl, int parent, const char *name, size_t len)
 {
@@ -356,6 +362,9 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
         }
         if (!th_jkeys_build(&pl->keys[p], (size_t)pl->nkids[p], name, len, pl->kids[p]))
             abort(); /* more keys under one object than a key set holds: a build-time mistake */
+        for (int j = 0; j < pl->nkids[p]; j++)
+            if (pl->nkids[pl->kids[p][j] + 1])
+                pl->okids[p][pl->nokids[p]++] = pl->kids[p][j];
     }
 }
 
@@ -365,6 +374,8 @@ static void plan_build(void)
         abort();
     plan_of(&the_plan, NTABLE, true);
     plan_of(&route_plan, NROUTING, false);
+    for (size_t i = 0; i < NCONST; i++)
+        const_val[i] = (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])};
 }
 
 /* Records, for every segment under `parent` found among obj's members, the
@@ -372,11 +383,11 @@ static void plan_build(void)
  * No escapes in keys (checked by the caller): raw keys are compared. */
 static void walk(const plan *pl, th_jcur obj, int parent, th_jcur *found, bool *have)
 {
-    const int *kids = pl->kids[parent + 1];
-    int nkids = pl->nkids[parent + 1];
+    const int *kids = pl->okids[parent + 1];
+    int nkids = pl->nokids[parent + 1];
     th_jcur_members_find(obj, &pl->keys[parent + 1], found, have);
     for (int j = 0; j < nkids; j++)
-        if (have[kids[j]] && pl->nkids[kids[j] + 1] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
+        if (have[kids[j]] && th_jcur_type(found[kids[j]]) == TH_JOBJ)
             walk(pl, found[kids[j]], kids[j], found, have);
 }
 
@@ -607,6 +618,8 @@ _Static_assert(SLOT_TREE + NTREES == TH_ECS_NSLOTS, "TH_ECS_NSLOTS: table, compu
 _Static_assert(TH_ECS_NSLOTS <= 32, "th_ecs_slots.used has a bit per slot");
 _Static_assert(MAX_SEG == TH_ECS_MAX_SEG, "th_ecs_slots holds a cursor per segment");
 #define SLOT_SOURCE_IP 6
+/* the constants' slots: their values are const_val, not in buf */
+#define CONST_SLOTS (((1u << NCONST) - 1) << SLOT_CONST)
 #define SLOT_AS_NUMBER SLOT_COMPUTED
 #define SLOT_AS_ORG (SLOT_COMPUTED + 1)
 
@@ -643,12 +656,19 @@ void th_ecs_slots_free(th_ecs_slots *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The values of the slots filled so far follow buf when it moves (rarely:
+ * buf is kept from record to record). */
 static void slot_grow(th_ecs_slots *s)
 {
     s->cap = s->cap ? s->cap * 2 : 64;
     s->buf = realloc(s->buf, s->cap * sizeof *s->buf);
     if (!s->buf)
         abort();
+    for (uint32_t u = s->used & ~CONST_SLOTS; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
+        if (s->slot[i].n)
+            s->slot[i].vals = s->buf + s->off[i];
+    }
 }
 
 static inline void slot_push(th_ecs_slots *s, th_jval v)
@@ -687,7 +707,8 @@ static bool slot_strings(th_ecs_slots *s, th_jcur c)
 static void slot_begin(th_ecs_slots *s, size_t i) { s->off[i] = s->len; }
 static void slot_end(th_ecs_slots *s, size_t i)
 {
-    s->slot[i].n = s->len - s->off[i];
+    uint32_t n = s->len - s->off[i];
+    s->slot[i] = (th_qslot){n ? s->buf + s->off[i] : NULL, n};
     s->used |= 1u << i;
 }
 
@@ -695,13 +716,12 @@ static void slot_end(th_ecs_slots *s, size_t i)
  * when keys may be escaped), as th_ecs_project_only adds it. */
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
-    th_jcur root = th_jscan_root(s->raw);
     slot_begin(s, i);
     for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
         th_jcur v;
         bool got;
         if (s->escapes) {
-            got = th_jcur_path(root, table[i].paths[k], &v);
+            got = th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v);
         } else {
             /* found by the walk, so through objects all the way up: walk_level
              * and descend look only into objects */
@@ -716,15 +736,6 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
     return true;
 }
 
-/* The values of the slots point into buf once it stops growing. */
-static void slots_publish(th_ecs_slots *s)
-{
-    for (uint32_t u = s->used; u; u &= u - 1) {
-        int i = __builtin_ctz(u);
-        s->slot[i].vals = s->slot[i].n ? s->buf + s->off[i] : NULL;
-    }
-}
-
 /* The members of obj under segment `parent` (walk's first step only). */
 static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
 {
@@ -734,10 +745,10 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
 /* walk's descent, only into the objects the wanted fields' paths go through */
 static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields)
 {
-    const int *kids = pl->kids[parent + 1];
-    for (int j = 0; j < pl->nkids[parent + 1]; j++) {
+    const int *kids = pl->okids[parent + 1];
+    for (int j = 0; j < pl->nokids[parent + 1]; j++) {
         int k = kids[j];
-        if (s->have[k] && pl->nkids[k + 1] && (pl->through[k] & fields) &&
+        if (s->have[k] && (pl->through[k] & fields) &&
             th_jcur_type(s->found[k]) == TH_JOBJ) {
             walk_level(pl, s, s->found[k], k);
             descend(pl, s, k, fields);
@@ -782,13 +793,11 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     for (size_t i = 0; i < NROUTING; i++)
         if (!slot_field(s, pl, i))
             return false;
-    if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS)))
-        for (size_t i = 0; i < NCONST; i++) {
-            slot_begin(s, SLOT_CONST + i);
-            slot_push(s, (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])});
-            slot_end(s, SLOT_CONST + i);
-        }
-    slots_publish(s);
+    if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS))) {
+        for (size_t i = 0; i < NCONST; i++)
+            s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
+        s->used |= CONST_SLOTS;
+    }
     return true;
 }
 
@@ -860,6 +869,5 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
             slot_end(s, SLOT_TREE + i);
         }
     }
-    slots_publish(s);
     return true;
 }

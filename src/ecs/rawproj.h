@@ -122,7 +122,7 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
 typedef struct th_ecs_slots {
     th_qslot slot[TH_ECS_NSLOTS];
     /* private: the record's state between start and fill */
-    th_jval *buf; /* every value, slot after slot */
+    th_jval *buf; /* every value but the constants', slot after slot */
     uint32_t len, cap;
     uint32_t off[TH_ECS_NSLOTS];
     uint32_t used; /* bit i: slot i was filled since start (the others are empty) */
@@ -145,7 +145,7 @@ const char *th_ecs_slot_field(size_t i);
  * routed slots (event.provider, event.action and, unless
  * TH_PROJ_NO_CONSTANTS, the constants; every other slot is empty) and the
  * times as th_ecs_project_timed. False where th_ecs_project_timed would give
- * NULL. Values borrow from the record and `a`. */
+ * NULL. Values borrow from the record, `a` and (the constants) static storage. */
 bool th_ecs_slots_start(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw,
                         unsigned flags, th_ecs_slots *s, int64_t *timestamp_ms,
                         int64_t *ingested_ms, bool *timed);

@@ -100,6 +100,8 @@ struct cnode {
     int slot;              /* th_query_bind_slots: the slot the leaf reads */
     th_str slot_rest;      /* the path below that slot's field (empty: the field) */
     bool remember;         /* th_cnode_eval_slots: its tests go through the memo */
+    bool slot_leaf;        /* th_cnode_bind_slots bound this leaf to a slot */
+    bool on_slot;          /* and it is two-valued on that slot's own values */
 };
 
 struct th_query {

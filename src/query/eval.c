@@ -11,10 +11,30 @@
 #include "base/timeutil.h"
 #include "query/cnode.h"
 
+/* th_jnum_double without strtod for whole numbers of up to 15 digits (AS
+ * numbers, ports, counts): a double holds them exactly, so their sum of
+ * digits is the value strtod gives. */
+static bool jnum_double(const th_jval *v, double *out)
+{
+    th_str s = v->u.str;
+    size_t neg = s.n && s.p[0] == '-';
+    if (s.n > neg && s.n - neg <= 15) {
+        uint64_t x = 0;
+        size_t i = neg;
+        for (; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
+            x = x * 10 + (uint64_t)(s.p[i] - '0');
+        if (i == s.n) {
+            *out = neg ? -(double)x : (double)x;
+            return true;
+        }
+    }
+    return th_jnum_double(v, out);
+}
+
 static bool number_of(const th_jval *v, double *out)
 {
     if (v->type == TH_JNUM)
-        return th_jnum_double(v, out);
+        return jnum_double(v, out);
     if (v->type == TH_JSTR) /* ES coerces numeric strings into numeric fields */
         return th_q_parse_number(v->u.str, out);
     return false;
@@ -431,6 +451,19 @@ static bool test_string(const cnode *n, const th_jval *v)
         return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
     case CT_KW_WILD:
         return th_q_wild_test(&n->wp, s);
+    case CT_EXISTS:
+        /* visible(): a string within ignore_above is its own keyword text;
+         * the types that parse their values are left to it */
+        switch (n->ftype) {
+        case TH_FT_BOOLEAN:
+        case TH_FT_LONG:
+        case TH_FT_DOUBLE:
+        case TH_FT_IP:
+        case TH_FT_DATE:
+            return test_value(n, v);
+        default:
+            return true;
+        }
     default:
         return test_value(n, v);
     }
@@ -681,7 +714,9 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
     default:
         c->slot = c->path.n ? slot_of(c->path, &c->slot_rest) : -1;
         c->remember = costly(c);
-        return c->slot >= 0;
+        c->slot_leaf = c->slot >= 0;
+        c->on_slot = !(c->flags & TH_IRF_3VL) && !c->slot_rest.n;
+        return c->slot_leaf;
     }
 }
 
@@ -697,6 +732,63 @@ static bool visit_flat(const th_jval *v, vstate *st)
     return visit(v, st);
 }
 
+/* A leaf on its slot: the values th_json_path_each(doc, path) visits, in
+ * the same order: the slot's values, or below each of them the rest of the
+ * path. Apart from the two-valued leaf on strings (leaf_strings), so that
+ * the common case saves no registers for this one. */
+__attribute__((noinline)) static tv leaf_visit(const cnode *c, const th_qslot *s, th_qmemo *memo)
+{
+    vstate st = {c, false, 0, c->remember ? memo : NULL};
+    for (uint32_t i = 0; i < s->n; i++)
+        if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
+                           : !visit_flat(&s->vals[i], &st))
+            break;
+    if (c->flags & TH_IRF_3VL) {
+        if (c->test == CT_EXISTS)
+            return st.count > 0 ? TV_TRUE : TV_FALSE;
+        if (st.count != 1)
+            return TV_NULL;
+    }
+    return st.hit ? TV_TRUE : TV_FALSE;
+}
+
+/* Two-valued on the field itself: TRUE when some value passes, whatever the
+ * order; strings (nearly every slot value) are tested as visit would,
+ * without visiting. FALSE on the first value that is not a string: the
+ * caller visits them all then (leaf_visit). */
+static inline bool leaf_strings(const cnode *c, const th_qslot *s, th_qmemo *memo, bool *hit)
+{
+    th_qmemo *m = c->remember ? memo : NULL;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const th_jval *v = &s->vals[i];
+        if (v->type != TH_JSTR)
+            return false;
+        if (m ? test_memo(m, c, v) : test_string(c, v)) {
+            *hit = true;
+            return true;
+        }
+    }
+    *hit = false;
+    return true;
+}
+
+/* A leaf: on strings in line (nearly every leaf of a gate), else visiting. */
+static inline tv leaf_eval(const cnode *c, const th_qslot *slots, th_qmemo *memo)
+{
+    const th_qslot *s = &slots[c->slot];
+    bool hit;
+    if (c->on_slot && leaf_strings(c, s, memo, &hit))
+        return hit ? TV_TRUE : TV_FALSE;
+    return leaf_visit(c, s, memo);
+}
+
+/* The kids of an AND or OR: a leaf without a call of th_cnode_eval_slots
+ * (the kids of a gate are mostly leaves). */
+static inline tv kid_eval(const cnode *k, const th_qslot *slots, th_qmemo *memo)
+{
+    return k->slot_leaf ? leaf_eval(k, slots, memo) : th_cnode_eval_slots(k, slots, memo);
+}
+
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
 {
     switch (c->test) {
@@ -707,7 +799,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_AND: {
         tv r = TV_TRUE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
+            tv k = kid_eval(c->kids[i], slots, memo);
             if (k == TV_FALSE)
                 return TV_FALSE;
             if (k == TV_NULL)
@@ -718,7 +810,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_OR: {
         tv r = TV_FALSE;
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_slots(c->kids[i], slots, memo);
+            tv k = kid_eval(c->kids[i], slots, memo);
             if (k == TV_TRUE)
                 return TV_TRUE;
             if (k == TV_NULL)
@@ -733,35 +825,7 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
     case CT_FREE:
     case CT_FIELD_CONTAINS:
         return TV_FALSE; /* never bound (th_cnode_bind_slots) */
-    default: {
-        /* the values th_json_path_each(doc, path) visits, in the same order:
-         * the slot's values, or below each of them the rest of the path */
-        vstate st = {c, false, 0, c->remember ? memo : NULL};
-        const th_qslot *s = &slots[c->slot];
-        if (!(c->flags & TH_IRF_3VL) && !c->slot_rest.n) {
-            /* two-valued on the field itself: TRUE when some value passes,
-             * whatever the order; strings (nearly every slot value) are
-             * tested as visit would, without visiting */
-            for (uint32_t i = 0; i < s->n; i++) {
-                const th_jval *v = &s->vals[i];
-                if (v->type != TH_JSTR ? (visit_flat(v, &st), st.hit)
-                    : st.memo          ? test_memo(st.memo, c, v)
-                                       : test_string(c, v))
-                    return TV_TRUE;
-            }
-            return TV_FALSE;
-        }
-        for (uint32_t i = 0; i < s->n; i++)
-            if (c->slot_rest.n ? !th_json_path_each(&s->vals[i], c->slot_rest, visit, &st)
-                               : !visit_flat(&s->vals[i], &st))
-                break;
-        if (c->flags & TH_IRF_3VL) {
-            if (c->test == CT_EXISTS)
-                return st.count > 0 ? TV_TRUE : TV_FALSE;
-            if (st.count != 1)
-                return TV_NULL;
-        }
-        return st.hit ? TV_TRUE : TV_FALSE;
-    }
+    default:
+        return leaf_eval(c, slots, memo);
     }
 }
