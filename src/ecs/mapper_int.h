@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "ecs/demand.h"
@@ -105,8 +106,19 @@ void mx_index_json(mctx *c);
 static inline th_jval *mx_raw(const mctx *c, mx_key k) { return c->raw[k]; }
 th_jval *mx_json(const mctx *c, const char *path);
 /* doc access */
-th_jval *mx_get(const mctx *c, const char *path);
-void mx_set(mctx *c, const char *path, th_jval *v);
+/* mx_get and mx_set are inline: a literal path's length is then known when
+ * compiling, and a set of nothing (an absent raw field) costs no call. */
+th_jval *mx_getn(const mctx *c, const char *path, size_t n);
+static inline th_jval *mx_get(const mctx *c, const char *path)
+{
+    return mx_getn(c, path, strlen(path));
+}
+void mx_setn(mctx *c, const char *path, size_t n, th_jval *v);
+static inline void mx_set(mctx *c, const char *path, th_jval *v)
+{
+    if (v)
+        mx_setn(c, path, strlen(path), v);
+}
 /* The object at path, made as mx_set makes the objects on a path. */
 th_jval *mx_obj(mctx *c, const char *path);
 /* th_jobj_remove_path on doc. Changes to doc other than through these
@@ -131,7 +143,12 @@ typedef struct mx_dst {
 /* The object d names, made when absent. */
 th_jval *mx_dst_obj(mctx *c, mx_dst *d);
 /* mx_set of d's path and key (nothing when v is NULL). */
-void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v);
+void mx_putn(mctx *c, mx_dst *d, th_str key, th_jval *v);
+static inline void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+{
+    if (v)
+        mx_putn(c, d, th_str_c(key), v);
+}
 /* mx_get of d's path and key (d named by a path). */
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */

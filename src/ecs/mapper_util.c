@@ -234,13 +234,14 @@ static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
     }
 }
 
-/* The part of path below aws.cloudtrail, or NULL when path does not lie below
- * it. strncmp: path may be shorter than the prefix. */
-static inline const char *below_ct(const char *path)
+#define CT_PREFIX "aws.cloudtrail."
+#define CT_PREFIX_LEN (sizeof CT_PREFIX - 1)
+
+/* Whether the path of n bytes lies below aws.cloudtrail (the part below is
+ * path + CT_PREFIX_LEN). */
+static inline bool below_ct(const char *path, size_t n)
 {
-    static const char prefix[] = "aws.cloudtrail.";
-    return path[0] == 'a' && strncmp(path, prefix, sizeof prefix - 1) == 0 ? path + sizeof prefix - 1
-                                                                          : NULL;
+    return n >= CT_PREFIX_LEN && path[0] == 'a' && memcmp(path, CT_PREFIX, CT_PREFIX_LEN) == 0;
 }
 
 /* doc's aws.cloudtrail, made as mx_set makes it. */
@@ -251,31 +252,30 @@ static th_jval *ct_obj(mctx *c)
     return c->ct;
 }
 
-th_jval *mx_get(const mctx *c, const char *path)
+th_jval *mx_getn(const mctx *c, const char *path, size_t n)
 {
-    const char *rest = c->ct ? below_ct(path) : NULL;
-    return rest ? th_jobj_get_path(c->ct, rest) : th_jobj_get_path(c->doc, path);
+    if (c->ct && below_ct(path, n))
+        return th_jobj_get_pathn(c->ct, path + CT_PREFIX_LEN, n - CT_PREFIX_LEN);
+    return th_jobj_get_pathn(c->doc, path, n);
 }
 
-void mx_set(mctx *c, const char *path, th_jval *v)
+void mx_setn(mctx *c, const char *path, size_t n, th_jval *v)
 {
-    if (!v)
-        return;
-    const char *rest = below_ct(path);
-    if (rest) {
-        th_jobj_set_path(c->a, ct_obj(c), rest, v);
+    if (below_ct(path, n)) {
+        th_jobj_set_pathn(c->a, ct_obj(c), path + CT_PREFIX_LEN, n - CT_PREFIX_LEN, v);
         return;
     }
     /* a value set at aws or aws.cloudtrail replaces the object ct holds */
-    if (path[0] == 'a' && (strcmp(path, "aws") == 0 || strcmp(path, "aws.cloudtrail") == 0))
+    if (path[0] == 'a' && ((n == 3 && memcmp(path, "aws", 3) == 0) ||
+                           (n == CT_PREFIX_LEN - 1 && memcmp(path, CT_PREFIX, n) == 0)))
         c->ct = NULL;
-    th_jobj_set_path(c->a, c->doc, path, v);
+    th_jobj_set_pathn(c->a, c->doc, path, n, v);
 }
 
 th_jval *mx_obj(mctx *c, const char *path)
 {
-    const char *rest = below_ct(path);
-    return rest ? obj_at(c, ct_obj(c), rest) : obj_at(c, c->doc, path);
+    size_t n = strlen(path);
+    return below_ct(path, n) ? obj_at(c, ct_obj(c), path + CT_PREFIX_LEN) : obj_at(c, c->doc, path);
 }
 
 void mx_remove(mctx *c, const char *path)
@@ -303,10 +303,9 @@ th_jval *mx_dst_obj(mctx *c, mx_dst *d)
     return obj;
 }
 
-void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+void mx_putn(mctx *c, mx_dst *d, th_str key, th_jval *v)
 {
-    if (v)
-        th_jobj_set(c->a, mx_dst_obj(c, d), th_str_c(key), v);
+    th_jobj_set(c->a, mx_dst_obj(c, d), key, v);
 }
 
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
