@@ -201,15 +201,16 @@ void mx_index_json(mctx *c)
     }
 }
 
-th_jval *mx_json(const mctx *c, const char *path)
+th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first)
 {
-    size_t n = 0;
-    while (path[n] && path[n] != '.')
-        n++;
-    th_str first = th_str_make(path, n);
-    int k = key_of(c->m, first);
-    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, first);
-    return path[n] ? th_jobj_get_path(v, path + n + 1) : v;
+    th_str key = th_str_make(path, first);
+    int k = key_of(c->m, key);
+    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, key);
+    if (first == n)
+        return v;
+    const char *rest = path + first + 1;
+    size_t rn = n - first - 1;
+    return th_jobj_get_pathn(v, rest, rn, th_path_first(rest, rn));
 }
 
 /* The object at path below obj, made as th_jobj_set_path makes the objects
@@ -234,16 +235,6 @@ static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
     }
 }
 
-#define CT_PREFIX "aws.cloudtrail."
-#define CT_PREFIX_LEN (sizeof CT_PREFIX - 1)
-
-/* Whether the path of n bytes lies below aws.cloudtrail (the part below is
- * path + CT_PREFIX_LEN). */
-static inline bool below_ct(const char *path, size_t n)
-{
-    return n >= CT_PREFIX_LEN && path[0] == 'a' && memcmp(path, CT_PREFIX, CT_PREFIX_LEN) == 0;
-}
-
 /* doc's aws.cloudtrail, made as mx_set makes it. */
 static th_jval *ct_obj(mctx *c)
 {
@@ -252,30 +243,36 @@ static th_jval *ct_obj(mctx *c)
     return c->ct;
 }
 
-th_jval *mx_getn(const mctx *c, const char *path, size_t n)
+th_jval *mx_get_ct(const mctx *c, const char *path, size_t n, size_t below_first)
 {
-    if (c->ct && below_ct(path, n))
-        return th_jobj_get_pathn(c->ct, path + CT_PREFIX_LEN, n - CT_PREFIX_LEN);
-    return th_jobj_get_pathn(c->doc, path, n);
+    if (c->ct)
+        return th_jobj_get_pathn(c->ct, path + MX_CT_LEN, n - MX_CT_LEN, below_first);
+    return th_jobj_get_pathn(c->doc, path, n, 3); /* from "aws" */
 }
 
-void mx_setn(mctx *c, const char *path, size_t n, th_jval *v)
+th_jval *mx_get_doc(const mctx *c, const char *path, size_t n, size_t first)
 {
-    if (below_ct(path, n)) {
-        th_jobj_set_pathn(c->a, ct_obj(c), path + CT_PREFIX_LEN, n - CT_PREFIX_LEN, v);
-        return;
-    }
+    return th_jobj_get_pathn(c->doc, path, n, first);
+}
+
+void mx_set_ct(mctx *c, const char *path, size_t n, size_t below_first, th_jval *v)
+{
+    th_jobj_set_pathn(c->a, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN, below_first, v);
+}
+
+void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v)
+{
     /* a value set at aws or aws.cloudtrail replaces the object ct holds */
     if (path[0] == 'a' && ((n == 3 && memcmp(path, "aws", 3) == 0) ||
-                           (n == CT_PREFIX_LEN - 1 && memcmp(path, CT_PREFIX, n) == 0)))
+                           (n == MX_CT_LEN - 1 && memcmp(path, MX_CT, n) == 0)))
         c->ct = NULL;
-    th_jobj_set_pathn(c->a, c->doc, path, n, v);
+    th_jobj_set_pathn(c->a, c->doc, path, n, first, v);
 }
 
 th_jval *mx_obj(mctx *c, const char *path)
 {
     size_t n = strlen(path);
-    return below_ct(path, n) ? obj_at(c, ct_obj(c), path + CT_PREFIX_LEN) : obj_at(c, c->doc, path);
+    return mx_below_ct(path, n) ? obj_at(c, ct_obj(c), path + MX_CT_LEN) : obj_at(c, c->doc, path);
 }
 
 void mx_remove(mctx *c, const char *path)
@@ -319,12 +316,6 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
         d->obj = obj;
     }
     return th_jobj_get(d->obj, key);
-}
-
-void mx_set_str(mctx *c, const char *path, th_str s)
-{
-    if (s.p)
-        mx_set(c, path, th_jnew_str(c->a, s));
 }
 
 void mx_append_unique(mctx *c, const char *path, th_str s)

@@ -77,12 +77,21 @@ static inline th_jval *th_jobj_get(const th_jval *obj, const char *key)
 {
     return th_jobj_getn(obj, th_str_c(key));
 }
+/* The length of the first segment of the dotted path of n bytes: the position
+ * of its first '.', or n. Inline: a literal's is known when compiling. */
+static inline size_t th_path_first(const char *dotted, size_t n)
+{
+    const char *dot = memchr(dotted, '.', n);
+    return dot ? (size_t)(dot - dotted) : n;
+}
 /* Nested lookup through objects only ("a.b.c" means obj.a.b.c); NULL if absent.
- * Inline: a literal path's length is then known when compiling. */
-th_jval *th_jobj_get_pathn(const th_jval *obj, const char *dotted, size_t n);
+ * The _pathn form takes the path's length n and th_path_first's; the inline
+ * one finds them (for a literal path, when compiling). */
+th_jval *th_jobj_get_pathn(const th_jval *obj, const char *dotted, size_t n, size_t first);
 static inline th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted)
 {
-    return th_jobj_get_pathn(obj, dotted, strlen(dotted));
+    size_t n = strlen(dotted);
+    return th_jobj_get_pathn(obj, dotted, n, th_path_first(dotted, n));
 }
 /* Returns the string slice of a TH_JSTR value, or TH_STR_NULL. */
 th_str th_jstr(const th_jval *v);
@@ -134,11 +143,14 @@ void th_jarr_push(th_arena *a, th_jval *arr, th_jval *v);
 /* Sets key (replacing an existing member in place, else appending). Borrows key. */
 void th_jobj_set(th_arena *a, th_jval *obj, th_str key, th_jval *v);
 /* Sets a nested path, creating intermediate objects ("a.b" -> {"a":{"b":v}}).
- * An intermediate non-object is replaced by an object. Borrows the path text. */
-void th_jobj_set_pathn(th_arena *a, th_jval *obj, const char *dotted, size_t n, th_jval *v);
+ * An intermediate non-object is replaced by an object. Borrows the path text.
+ * n and first as for th_jobj_get_pathn. */
+void th_jobj_set_pathn(th_arena *a, th_jval *obj, const char *dotted, size_t n, size_t first,
+                       th_jval *v);
 static inline void th_jobj_set_path(th_arena *a, th_jval *obj, const char *dotted, th_jval *v)
 {
-    th_jobj_set_pathn(a, obj, dotted, strlen(dotted), v);
+    size_t n = strlen(dotted);
+    th_jobj_set_pathn(a, obj, dotted, n, th_path_first(dotted, n), v);
 }
 /* Removes every member with key; returns true if any was removed. */
 bool th_jobj_remove(th_jval *obj, th_str key);
