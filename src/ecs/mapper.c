@@ -771,21 +771,31 @@ static inline bool pruned_away(th_jval *v)
 
 static bool final_prune(th_jval *v)
 {
+    /* Members and items move down only from the first one removed on: most
+     * objects lose none, and then nothing is written. */
     if (v->type == TH_JOBJ) {
         if (v->cap & 0x80000000u)
             v->cap = v->len; /* allocation holds at least len members */
-        uint32_t out = 0;
-        for (uint32_t i = 0; i < v->len; i++)
-            if (!pruned_away(v->u.members[i].val))
-                v->u.members[out++] = v->u.members[i];
+        th_jmember *m = v->u.members;
+        uint32_t n = v->len, i = 0;
+        while (i < n && !pruned_away(m[i].val))
+            i++;
+        uint32_t out = i;
+        for (i++; i < n; i++)
+            if (!pruned_away(m[i].val))
+                m[out++] = m[i];
         v->len = out;
         return out == 0;
     }
     if (v->type == TH_JARR) {
-        uint32_t out = 0;
-        for (uint32_t i = 0; i < v->len; i++)
-            if (!pruned_away(v->u.items[i]))
-                v->u.items[out++] = v->u.items[i];
+        th_jval **items = v->u.items;
+        uint32_t n = v->len, i = 0;
+        while (i < n && !pruned_away(items[i]))
+            i++;
+        uint32_t out = i;
+        for (i++; i < n; i++)
+            if (!pruned_away(items[i]))
+                items[out++] = items[i];
         v->len = out;
         return out == 0;
     }

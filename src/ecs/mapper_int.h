@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "ecs/demand.h"
@@ -103,16 +104,59 @@ void mx_keys_init(th_mapper *m);
 void mx_index_json(mctx *c);
 /* json lookups on the pruned record: the member of key k; a dotted path */
 static inline th_jval *mx_raw(const mctx *c, mx_key k) { return c->raw[k]; }
-th_jval *mx_json(const mctx *c, const char *path);
+th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first);
+static inline th_jval *mx_json(const mctx *c, const char *path)
+{
+    size_t n = strlen(path);
+    return mx_jsonn(c, path, n, th_path_first(path, n));
+}
 /* doc access */
-th_jval *mx_get(const mctx *c, const char *path);
-void mx_set(mctx *c, const char *path, th_jval *v);
+/* mx_get and mx_set are inline: for a literal path, its length, whether it
+ * lies below aws.cloudtrail and its first segment's length are known when
+ * compiling, and a set of nothing (an absent raw field) costs no call. */
+#define MX_CT "aws.cloudtrail."
+#define MX_CT_LEN (sizeof MX_CT - 1)
+/* Whether the path of n bytes lies below aws.cloudtrail (the part below is
+ * path + MX_CT_LEN). */
+static inline bool mx_below_ct(const char *path, size_t n)
+{
+    return n >= MX_CT_LEN && memcmp(path, MX_CT, MX_CT_LEN) == 0;
+}
+/* mx_get of a path below aws.cloudtrail (below_first: th_path_first of the
+ * part below), and of any other path */
+th_jval *mx_get_ct(const mctx *c, const char *path, size_t n, size_t below_first);
+th_jval *mx_get_doc(const mctx *c, const char *path, size_t n, size_t first);
+static inline th_jval *mx_get(const mctx *c, const char *path)
+{
+    size_t n = strlen(path);
+    if (mx_below_ct(path, n))
+        return mx_get_ct(c, path, n, th_path_first(path + MX_CT_LEN, n - MX_CT_LEN));
+    return mx_get_doc(c, path, n, th_path_first(path, n));
+}
+/* mx_set of a path below aws.cloudtrail, and of any other path (v not NULL) */
+void mx_set_ct(mctx *c, const char *path, size_t n, size_t below_first, th_jval *v);
+void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v);
+static inline void mx_set(mctx *c, const char *path, th_jval *v)
+{
+    if (!v)
+        return;
+    size_t n = strlen(path);
+    if (mx_below_ct(path, n))
+        mx_set_ct(c, path, n, th_path_first(path + MX_CT_LEN, n - MX_CT_LEN), v);
+    else
+        mx_set_doc(c, path, n, th_path_first(path, n), v);
+}
 /* The object at path, made as mx_set makes the objects on a path. */
 th_jval *mx_obj(mctx *c, const char *path);
 /* th_jobj_remove_path on doc. Changes to doc other than through these
  * functions must set ct to NULL. */
 void mx_remove(mctx *c, const char *path);
-void mx_set_str(mctx *c, const char *path, th_str s);
+/* mx_set of a string (nothing when s.p is NULL); inline as mx_set. */
+static inline void mx_set_str(mctx *c, const char *path, th_str s)
+{
+    if (s.p)
+        mx_set(c, path, th_jnew_str(c->a, s));
+}
 
 /* A doc object named by its path, made (as mx_set makes the objects on a
  * path) when the first value is set into it: the document comes out as if
@@ -131,7 +175,12 @@ typedef struct mx_dst {
 /* The object d names, made when absent. */
 th_jval *mx_dst_obj(mctx *c, mx_dst *d);
 /* mx_set of d's path and key (nothing when v is NULL). */
-void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v);
+void mx_putn(mctx *c, mx_dst *d, th_str key, th_jval *v);
+static inline void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+{
+    if (v)
+        mx_putn(c, d, th_str_c(key), v);
+}
 /* mx_get of d's path and key (d named by a path). */
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key);
 /* Appends s to the array at path unless already present (allow_duplicates: false). */

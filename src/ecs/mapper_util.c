@@ -201,15 +201,16 @@ void mx_index_json(mctx *c)
     }
 }
 
-th_jval *mx_json(const mctx *c, const char *path)
+th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first)
 {
-    size_t n = 0;
-    while (path[n] && path[n] != '.')
-        n++;
-    th_str first = th_str_make(path, n);
-    int k = key_of(c->m, first);
-    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, first);
-    return path[n] ? th_jobj_get_path(v, path + n + 1) : v;
+    th_str key = th_str_make(path, first);
+    int k = key_of(c->m, key);
+    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, key);
+    if (first == n)
+        return v;
+    const char *rest = path + first + 1;
+    size_t rn = n - first - 1;
+    return th_jobj_get_pathn(v, rest, rn, th_path_first(rest, rn));
 }
 
 /* The object at path below obj, made as th_jobj_set_path makes the objects
@@ -234,15 +235,6 @@ static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
     }
 }
 
-/* The part of path below aws.cloudtrail, or NULL when path does not lie below
- * it. strncmp: path may be shorter than the prefix. */
-static inline const char *below_ct(const char *path)
-{
-    static const char prefix[] = "aws.cloudtrail.";
-    return path[0] == 'a' && strncmp(path, prefix, sizeof prefix - 1) == 0 ? path + sizeof prefix - 1
-                                                                          : NULL;
-}
-
 /* doc's aws.cloudtrail, made as mx_set makes it. */
 static th_jval *ct_obj(mctx *c)
 {
@@ -251,31 +243,36 @@ static th_jval *ct_obj(mctx *c)
     return c->ct;
 }
 
-th_jval *mx_get(const mctx *c, const char *path)
+th_jval *mx_get_ct(const mctx *c, const char *path, size_t n, size_t below_first)
 {
-    const char *rest = c->ct ? below_ct(path) : NULL;
-    return rest ? th_jobj_get_path(c->ct, rest) : th_jobj_get_path(c->doc, path);
+    if (c->ct)
+        return th_jobj_get_pathn(c->ct, path + MX_CT_LEN, n - MX_CT_LEN, below_first);
+    return th_jobj_get_pathn(c->doc, path, n, 3); /* from "aws" */
 }
 
-void mx_set(mctx *c, const char *path, th_jval *v)
+th_jval *mx_get_doc(const mctx *c, const char *path, size_t n, size_t first)
 {
-    if (!v)
-        return;
-    const char *rest = below_ct(path);
-    if (rest) {
-        th_jobj_set_path(c->a, ct_obj(c), rest, v);
-        return;
-    }
+    return th_jobj_get_pathn(c->doc, path, n, first);
+}
+
+void mx_set_ct(mctx *c, const char *path, size_t n, size_t below_first, th_jval *v)
+{
+    th_jobj_set_pathn(c->a, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN, below_first, v);
+}
+
+void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v)
+{
     /* a value set at aws or aws.cloudtrail replaces the object ct holds */
-    if (path[0] == 'a' && (strcmp(path, "aws") == 0 || strcmp(path, "aws.cloudtrail") == 0))
+    if (path[0] == 'a' && ((n == 3 && memcmp(path, "aws", 3) == 0) ||
+                           (n == MX_CT_LEN - 1 && memcmp(path, MX_CT, n) == 0)))
         c->ct = NULL;
-    th_jobj_set_path(c->a, c->doc, path, v);
+    th_jobj_set_pathn(c->a, c->doc, path, n, first, v);
 }
 
 th_jval *mx_obj(mctx *c, const char *path)
 {
-    const char *rest = below_ct(path);
-    return rest ? obj_at(c, ct_obj(c), rest) : obj_at(c, c->doc, path);
+    size_t n = strlen(path);
+    return mx_below_ct(path, n) ? obj_at(c, ct_obj(c), path + MX_CT_LEN) : obj_at(c, c->doc, path);
 }
 
 void mx_remove(mctx *c, const char *path)
@@ -303,10 +300,9 @@ th_jval *mx_dst_obj(mctx *c, mx_dst *d)
     return obj;
 }
 
-void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
+void mx_putn(mctx *c, mx_dst *d, th_str key, th_jval *v)
 {
-    if (v)
-        th_jobj_set(c->a, mx_dst_obj(c, d), th_str_c(key), v);
+    th_jobj_set(c->a, mx_dst_obj(c, d), key, v);
 }
 
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
@@ -320,12 +316,6 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
         d->obj = obj;
     }
     return th_jobj_get(d->obj, key);
-}
-
-void mx_set_str(mctx *c, const char *path, th_str s)
-{
-    if (s.p)
-        mx_set(c, path, th_jnew_str(c->a, s));
 }
 
 void mx_append_unique(mctx *c, const char *path, th_str s)

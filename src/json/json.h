@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -76,8 +77,22 @@ static inline th_jval *th_jobj_get(const th_jval *obj, const char *key)
 {
     return th_jobj_getn(obj, th_str_c(key));
 }
-/* Nested lookup through objects only ("a.b.c" means obj.a.b.c); NULL if absent. */
-th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted);
+/* The length of the first segment of the dotted path of n bytes: the position
+ * of its first '.', or n. Inline: a literal's is known when compiling. */
+static inline size_t th_path_first(const char *dotted, size_t n)
+{
+    const char *dot = memchr(dotted, '.', n);
+    return dot ? (size_t)(dot - dotted) : n;
+}
+/* Nested lookup through objects only ("a.b.c" means obj.a.b.c); NULL if absent.
+ * The _pathn form takes the path's length n and th_path_first's; the inline
+ * one finds them (for a literal path, when compiling). */
+th_jval *th_jobj_get_pathn(const th_jval *obj, const char *dotted, size_t n, size_t first);
+static inline th_jval *th_jobj_get_path(const th_jval *obj, const char *dotted)
+{
+    size_t n = strlen(dotted);
+    return th_jobj_get_pathn(obj, dotted, n, th_path_first(dotted, n));
+}
 /* Returns the string slice of a TH_JSTR value, or TH_STR_NULL. */
 th_str th_jstr(const th_jval *v);
 bool th_jnum_i64(const th_jval *v, int64_t *out);   /* integral numbers only */
@@ -114,7 +129,10 @@ const th_jval *th_json_path_first(const th_jval *root, th_str path);
 th_jval *th_jnew(th_arena *a, th_jtype t);
 th_jval *th_jnew_str(th_arena *a, th_str s);          /* borrows s */
 th_jval *th_jnew_strcopy(th_arena *a, th_str s);      /* copies s into the arena */
-th_jval *th_jnew_cstr(th_arena *a, const char *s);    /* borrows s */
+static inline th_jval *th_jnew_cstr(th_arena *a, const char *s) /* borrows s */
+{
+    return th_jnew_str(a, th_str_c(s));
+}
 th_jval *th_jnew_num_raw(th_arena *a, th_str text);   /* borrows text */
 th_jval *th_jnew_i64(th_arena *a, int64_t v);
 th_jval *th_jnew_double(th_arena *a, double v);
@@ -125,8 +143,15 @@ void th_jarr_push(th_arena *a, th_jval *arr, th_jval *v);
 /* Sets key (replacing an existing member in place, else appending). Borrows key. */
 void th_jobj_set(th_arena *a, th_jval *obj, th_str key, th_jval *v);
 /* Sets a nested path, creating intermediate objects ("a.b" -> {"a":{"b":v}}).
- * An intermediate non-object is replaced by an object. Borrows the path text. */
-void th_jobj_set_path(th_arena *a, th_jval *obj, const char *dotted, th_jval *v);
+ * An intermediate non-object is replaced by an object. Borrows the path text.
+ * n and first as for th_jobj_get_pathn. */
+void th_jobj_set_pathn(th_arena *a, th_jval *obj, const char *dotted, size_t n, size_t first,
+                       th_jval *v);
+static inline void th_jobj_set_path(th_arena *a, th_jval *obj, const char *dotted, th_jval *v)
+{
+    size_t n = strlen(dotted);
+    th_jobj_set_pathn(a, obj, dotted, n, th_path_first(dotted, n), v);
+}
 /* Removes every member with key; returns true if any was removed. */
 bool th_jobj_remove(th_jval *obj, th_str key);
 /* Removes a nested path; empty parent objects are left in place. */
