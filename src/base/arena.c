@@ -7,12 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A chunk's bytes in use are [data, a->cur) for the head (th_arena_alloc
+ * moves a->cur in line) and all of them for a big one behind it; nothing
+ * reads how much of an older chunk is used. */
 struct th_arena_chunk {
     th_arena_chunk *next;
     size_t cap;
-    size_t used;
     _Alignas(16) unsigned char data[];
 };
+
+/* Makes c (NULL: none) the head, with its bytes from `used` on free. */
+static void set_head(th_arena *a, th_arena_chunk *c, size_t used)
+{
+    a->head = c;
+    a->cur = c ? c->data + used : NULL;
+    a->end = c ? c->data + c->cap : NULL;
+}
 
 static void oom(size_t n)
 {
@@ -59,7 +69,6 @@ static th_arena_chunk *chunk_new(size_t cap)
     th_arena_chunk *c = th_xmalloc(sizeof(*c) + cap);
     c->next = NULL;
     c->cap = cap;
-    c->used = 0;
     return c;
 }
 
@@ -72,7 +81,6 @@ static th_arena_chunk *spare_take(th_arena *a, size_t need)
             *pp = c->next;
             a->spare_bytes -= c->cap;
             c->next = NULL;
-            c->used = 0;
             return c;
         }
     }
@@ -93,8 +101,8 @@ static void spare_put(th_arena *a, th_arena_chunk *c)
 
 th_arena_mark th_arena_mark_get(const th_arena *a)
 {
-    th_arena_mark m = {a->head, a->head ? a->head->next : NULL, a->head ? a->head->used : 0,
-                       a->used_total};
+    th_arena_mark m = {a->head, a->head ? a->head->next : NULL,
+                       a->head ? (size_t)(a->cur - a->head->data) : 0, a->used_total};
     return m;
 }
 
@@ -113,7 +121,9 @@ void th_arena_release(th_arena *a, th_arena_mark m)
             a->head->next = c->next;
             spare_put(a, c);
         }
-        a->head->used = m.used;
+        set_head(a, a->head, m.used);
+    } else {
+        set_head(a, NULL, 0);
     }
     a->used_total = m.used_total;
 }
@@ -126,7 +136,7 @@ void th_arena_recycle(th_arena *a)
         spare_put(a, c);
         c = next;
     }
-    a->head = NULL;
+    set_head(a, NULL, 0);
     a->used_total = 0;
 }
 
@@ -134,7 +144,7 @@ void th_arena_init(th_arena *a, size_t chunk_size)
 {
     a->spare = NULL;
     a->spare_bytes = 0;
-    a->head = NULL;
+    set_head(a, NULL, 0);
     a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
     a->used_total = 0;
 }
@@ -147,7 +157,7 @@ void th_arena_free(th_arena *a)
         free(c);
         c = next;
     }
-    a->head = NULL;
+    set_head(a, NULL, 0);
     a->used_total = 0;
     for (c = a->spare; c;) {
         th_arena_chunk *next = c->next;
@@ -172,19 +182,18 @@ void th_arena_reset(th_arena *a)
             free(c);
         c = next;
     }
-    keep->used = 0;
     keep->next = NULL;
-    a->head = keep;
+    set_head(a, keep, 0);
     a->used_total = 0;
 }
 
-void *th_arena_alloc(th_arena *a, size_t size)
+void *th_arena_alloc_slow(th_arena *a, size_t size)
 {
     size_t need = (size + 15u) & ~(size_t)15u;
     if (need < size)
         oom(size);
     th_arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < need) {
+    if (!c || (size_t)(a->end - a->cur) < need) {
         size_t cap = a->chunk_size;
         if (need > cap / 4) {
             /* big allocation: its own chunk, placed behind the head so the
@@ -192,12 +201,11 @@ void *th_arena_alloc(th_arena *a, size_t size)
             th_arena_chunk *big = spare_take(a, need);
             if (!big)
                 big = chunk_new(need);
-            big->used = need;
             if (c) {
                 big->next = c->next;
                 c->next = big;
             } else {
-                a->head = big;
+                set_head(a, big, need);
             }
             a->used_total += need;
             return big->data;
@@ -206,10 +214,10 @@ void *th_arena_alloc(th_arena *a, size_t size)
         if (!c)
             c = chunk_new(cap);
         c->next = a->head;
-        a->head = c;
+        set_head(a, c, 0);
     }
-    void *p = c->data + c->used;
-    c->used += need;
+    void *p = a->cur;
+    a->cur += need;
     a->used_total += need;
     return p;
 }

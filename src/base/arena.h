@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct th_arena_chunk th_arena_chunk;
 
@@ -18,6 +19,9 @@ typedef struct th_arena {
     size_t used_total;     /* bytes handed out, for reporting */
     th_arena_chunk *spare; /* chunks th_arena_recycle kept for reuse */
     size_t spare_bytes;
+    /* the head chunk's free bytes [cur, end) (both NULL without a head):
+     * th_arena_alloc takes from them in line */
+    unsigned char *cur, *end;
 } th_arena;
 
 void th_arena_init(th_arena *a, size_t chunk_size);
@@ -43,7 +47,20 @@ typedef struct th_arena_mark {
 th_arena_mark th_arena_mark_get(const th_arena *a);
 void th_arena_release(th_arena *a, th_arena_mark m);
 
-void *th_arena_alloc(th_arena *a, size_t size);        /* 16-byte aligned, uninitialised */
+void *th_arena_alloc_slow(th_arena *a, size_t size);
+/* 16-byte aligned, uninitialised. Most calls fit the head chunk: those are a
+ * few instructions in line; the rest take a chunk (th_arena_alloc_slow). */
+static inline void *th_arena_alloc(th_arena *a, size_t size)
+{
+    size_t need = (size + 15u) & ~(size_t)15u;
+    if (need >= size && need <= (size_t)((uintptr_t)a->end - (uintptr_t)a->cur)) {
+        void *p = a->cur;
+        a->cur += need;
+        a->used_total += need;
+        return p;
+    }
+    return th_arena_alloc_slow(a, size);
+}
 void *th_arena_zalloc(th_arena *a, size_t size);       /* zeroed */
 char *th_arena_strndup(th_arena *a, const char *s, size_t n); /* NUL-terminated copy */
 char *th_arena_strdup(th_arena *a, const char *s);
