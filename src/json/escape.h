@@ -85,13 +85,15 @@ static inline size_t th_json_escape_copy_words(char *o, const unsigned char *p, 
 }
 
 #ifdef __SSE2__
-/* The bytes of x that need an escape, as a movemask. */
+/* The bytes of x that need an escape, as a movemask. Flipping bit 1 keeps
+ * the bytes < 0x20 below 0x20 and turns '"' (0x22) into 0x20, the only other
+ * byte that then ends up <= 0x20: one unsigned test (min(y, 0x20) == y) for
+ * both, and one compare for the backslash. */
 static inline unsigned th_json_block_escapes(__m128i x)
 {
-    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    /* unsigned x <= 0x1f: min(x, 0x1f) == x */
-    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
-                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
+    const __m128i two = _mm_set1_epi8(2), sp = _mm_set1_epi8(0x20), bs = _mm_set1_epi8('\\');
+    __m128i y = _mm_xor_si128(x, two);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(y, sp), y), _mm_cmpeq_epi8(x, bs));
     return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
