@@ -18,7 +18,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
 
 static void ref_write(th_buf *out, const unsigned char *p, size_t n)
 {

@@ -155,7 +155,8 @@ size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
 {
 #ifdef __SSE2__
     for (; i + 16 <= n; i += 16) {
-        unsigned bits = th_json_block_escapes(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        unsigned bits =
+            th_json_block_escapes(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (bits)
             return i + (size_t)__builtin_ctz(bits);
     }

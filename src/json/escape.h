@@ -104,9 +104,8 @@ static inline unsigned th_json_block_escapes(__m128i x)
  * or its last 4 and first 4 twice, or its first, middle and last byte, the
  * rest spaces (which need no escape); when the block needs an escape the words
  * scan finds where. Always inline: a call costs as much as a short string. */
-__attribute__((always_inline)) static inline size_t th_json_escape_copy(char *o,
-                                                                        const unsigned char *p,
-                                                                        size_t n)
+__attribute__((always_inline)) static inline size_t
+th_json_escape_copy(char *o, const unsigned char *p, size_t n)
 {
 #ifdef __SSE2__
     if (n < 16) {
@@ -127,8 +126,8 @@ __attribute__((always_inline)) static inline size_t th_json_escape_copy(char *o,
             o[0] = (char)p[0];
             o[n / 2] = (char)p[n / 2];
             o[n - 1] = (char)p[n - 1];
-            lo = hi = 0x2020202020000000ull | p[0] | (uint64_t)p[n / 2] << 8 |
-                      (uint64_t)p[n - 1] << 16;
+            lo = hi =
+                0x2020202020000000ull | p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
         } else {
             return 0;
         }
