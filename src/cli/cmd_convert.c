@@ -62,7 +62,7 @@ typedef struct conv {
     int64_t from_ms, to_ms;
     FILE *out;
     th_pipeline *pipe;
-    th_buf pend;     /* lines not yet handed to out */
+    th_buf pend;     /* lines not yet handed to out (the pipeline's `rendered`) */
     size_t flush_at; /* pend goes to out once longer than this */
     size_t chunk;    /* flush_at after the first chunk */
     uint64_t mapped, passed, outbytes, out_of_range;
@@ -102,17 +102,19 @@ static void conv_flush(conv *c)
     th_buf_clear(&c->pend);
 }
 
-/* Writes the lines in input order (the committing thread). */
+/* Counts the line the pipeline has just appended to pend, in input order (the
+ * committing thread), and hands pend to the output once it is long enough. */
 static void conv_write(void *ctx, const th_event *ev, th_rec_kind kind, th_str text)
 {
     (void)ev;
     conv *c = ctx;
-    if (c->werr)
+    if (c->werr) { /* the run is stopping: nothing more is written */
+        th_buf_clear(&c->pend);
         return;
+    }
     c->mapped += kind == TH_REC_CLOUDTRAIL;
     c->passed += kind != TH_REC_CLOUDTRAIL;
     c->outbytes += text.n;
-    th_buf_put(&c->pend, text.p, text.n);
     if (c->pend.len > c->flush_at) {
         conv_flush(c);
         c->flush_at = c->chunk;
@@ -219,7 +221,8 @@ int th_cmd_convert(int argc, char **argv)
                         .total_bytes =
                             !quiet && isatty(2) ? th_cli_input_size(args.pos, args.npos) : 0,
                         .verb = "convert", .full_docs = true,
-                        .render = conv_render, .on_rendered = conv_write, .keep = conv_keep,
+                        .render = conv_render, .on_rendered = conv_write,
+                        .rendered = &c.pend, .keep = conv_keep,
                         .ctx = &c, .mapper = m,
                         .interrupted = th_signals_flag()};
     c.pipe = &pipe;

@@ -2,9 +2,6 @@
 #include "json/escape.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "base/utf8.h"
 
@@ -98,16 +95,7 @@ bool th_json_unescape(const unsigned char *s, size_t n, size_t b, size_t e, char
     return true;
 }
 
-/* Nonzero when a byte of the word w is < 0x20, '"' or a backslash: exact as
- * a yes/no (not as a position: a borrow may mark a higher byte too). */
-static inline uint64_t word_escapes(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    return ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs;
-}
-
-static inline bool word_needs_escape(uint64_t w) { return word_escapes(w) != 0; }
+static inline bool word_needs_escape(uint64_t w) { return th_json_word_escapes(w) != 0; }
 
 static size_t escape_tail(const unsigned char *p, size_t i, size_t n)
 {
@@ -160,21 +148,17 @@ static inline bool short_needs_escape(const unsigned char *p, size_t i, size_t n
     uint64_t a, b;
     memcpy(&a, p + i, 8);
     memcpy(&b, p + n - 8, 8);
-    return (word_escapes(a) | word_escapes(b)) != 0;
+    return (th_json_word_escapes(a) | th_json_word_escapes(b)) != 0;
 }
 
 size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
 {
 #ifdef __SSE2__
-    const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* unsigned x <= 0x1f: min(x, 0x1f) == x */
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
-                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
-        int bits = _mm_movemask_epi8(m);
+        unsigned bits =
+            th_json_block_escapes(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (bits)
-            return i + (size_t)__builtin_ctz((unsigned)bits);
+            return i + (size_t)__builtin_ctz(bits);
     }
     if (i == n)
         return n;
@@ -182,9 +166,7 @@ size_t th_json_escape_scan(const unsigned char *p, size_t i, size_t n)
         return short_needs_escape(p, i, n) ? escape_tail(p, i, n) : n;
     /* the last 16 bytes hold p[i..n) after i - (n - 16) bytes already seen */
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
-    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
-                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m) >> (i - (n - 16));
+    unsigned bits = th_json_block_escapes(x) >> (i - (n - 16));
     return bits ? i + (size_t)__builtin_ctz(bits) : n;
 #else
     return th_json_escape_scan_words(p, i, n);

@@ -463,13 +463,13 @@ static void commit(th_pipeline *p, prepared *r, worker_state *w)
     if (p->on_event || p->on_rendered) {
         uint64_t t1 = p->profile ? cpu_ns() : 0;
         if (p->on_rendered) {
-            th_str text = r->text;
-            if (!r->rendered) { /* the serial path renders here */
-                th_buf_clear(&w->out);
-                p->render(p->ctx, &r->ev, r->kind, &w->out);
-                text = th_str_make(w->out.data ? w->out.data : "", w->out.len);
-            }
-            p->on_rendered(p->ctx, &r->ev, r->kind, text);
+            th_buf *o = p->rendered;
+            size_t at = o->len;
+            if (r->rendered)
+                th_buf_put(o, r->text.p, r->text.n);
+            else /* the serial path renders here, in place */
+                p->render(p->ctx, &r->ev, r->kind, o);
+            p->on_rendered(p->ctx, &r->ev, r->kind, th_str_make(o->data + at, o->len - at));
         } else {
             p->on_event(p->ctx, &r->ev, r->kind);
         }

@@ -56,10 +56,11 @@ typedef void (*th_pipeline_hits_fn)(void *ctx, const th_event *ev, size_t engine
 /* (addition) An output made where the event was prepared, so that writing it
  * runs on every worker instead of the committing thread: render appends the
  * event's output to `out` (on any thread, concurrently: it may only read the
- * event and ctx's constant parts); on_rendered then gets that text, once per
- * event, in input order, on the calling thread. With render set, on_event is
- * not called and a worker keeps only the text of an event that no engine
- * kept. For `convert`. */
+ * event and ctx's constant parts); the calling thread appends that text to
+ * `rendered`, in input order, and on_rendered then gets it there (the end of
+ * `rendered`), once per event. The serial path renders straight onto the end
+ * of `rendered`: no copy. With render set, on_event is not called and a worker
+ * keeps only the text of an event that no engine kept. For `convert`. */
 typedef void (*th_pipeline_render_fn)(const void *ctx, const th_event *ev, th_rec_kind kind,
                                       th_buf *out);
 typedef void (*th_pipeline_rendered_fn)(void *ctx, const th_event *ev, th_rec_kind kind,
@@ -109,6 +110,7 @@ typedef struct th_pipeline {
     th_pipeline_hits_fn on_hits;
     th_pipeline_render_fn render;     /* with on_rendered, instead of on_event */
     th_pipeline_rendered_fn on_rendered;
+    th_buf *rendered;       /* with render: where the texts go, in input order */
     void *ctx;              /* for on_event, on_hits, render, on_rendered and keep */
     bool stop;              /* set (by on_event) to stop reading */
     const volatile sig_atomic_t *interrupted; /* (addition) when set and nonzero (a signal

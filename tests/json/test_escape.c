@@ -1,6 +1,7 @@
-/* json/: the escape scanners (SSE2 and 64-bit words) and the string writer
- * built on them, against a byte-by-byte reference on every byte value, at every
- * position of every block and tail length, and on random strings. */
+/* json/: the escape scanners and copies (SSE2 and 64-bit words) and the
+ * string writer built on them, against a byte-by-byte reference on every byte
+ * value, at every position of every block and tail length, and on random
+ * strings. */
 #include "th_test.h"
 
 #include <string.h>
@@ -63,6 +64,25 @@ static void check_write(const unsigned char *p, size_t n)
     th_buf_free(&b);
 }
 
+/* The escape copies (SSE2 and words) give the scanners' answer, have copied
+ * the bytes before it, and write nothing past n. */
+static void check_copy(const unsigned char *p, size_t n)
+{
+    size_t want = ref_scan(p, 0, n);
+    char o[80];
+    assert_true(n + 8 <= sizeof o);
+    memset(o, '#', sizeof o);
+    assert_int_equal(th_json_escape_copy(o, p, n), want);
+    assert_memory_equal(o, p, want);
+    for (size_t k = n; k < sizeof o; k++)
+        assert_int_equal(o[k], '#');
+    memset(o, '#', sizeof o);
+    assert_int_equal(th_json_escape_copy_words(o, p, n), want);
+    assert_memory_equal(o, p, want);
+    for (size_t k = n; k < sizeof o; k++)
+        assert_int_equal(o[k], '#');
+}
+
 /* Every byte value at every offset of a 40-byte string of 'a's (so it sits in
  * the 16-byte SIMD blocks, the 8-byte words and the tails), from every start. */
 static void every_byte_at_every_position(void **state)
@@ -80,6 +100,8 @@ static void every_byte_at_every_position(void **state)
             }
             for (size_t n = 0; n <= sizeof buf; n += 7)
                 check_write(buf, n);
+            for (size_t n = 0; n <= sizeof buf; n++)
+                check_copy(buf, n);
         }
     }
 }
@@ -100,6 +122,7 @@ static void every_byte_in_short_strings(void **state)
                     assert_int_equal(th_json_escape_scan(buf, from, n), want);
                     assert_int_equal(th_json_escape_scan_words(buf, from, n), want);
                 }
+                check_copy(buf, n);
             }
         }
     }
@@ -119,6 +142,8 @@ static void neighbours_and_random_strings(void **state)
             assert_int_equal(th_json_escape_scan(buf, 0, sizeof buf), want);
             assert_int_equal(th_json_escape_scan_words(buf, 0, sizeof buf), want);
             assert_int_equal(th_json_escape_scan_words(buf, 3, 61), ref_scan(buf, 3, 61));
+            check_copy(buf, sizeof buf);
+            check_copy(buf + 3, 58);
         }
     }
     uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -136,6 +161,7 @@ static void neighbours_and_random_strings(void **state)
         escapes += want < n;
         assert_int_equal(th_json_escape_scan(buf, 0, n), want);
         assert_int_equal(th_json_escape_scan_words(buf, 0, n), want);
+        check_copy(buf, n);
         check_write(buf, n);
     }
     assert_true(escapes > 1000); /* the random strings did exercise escapes */
