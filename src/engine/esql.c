@@ -465,7 +465,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     if (!r->esql || r->matches.len == 0)
         return;
     size_t n = r->matches.len;
-    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    th_esql_doc *docs = th_xmalloc(n * sizeof(th_esql_doc)); /* every one is set below */
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
