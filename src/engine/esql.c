@@ -144,17 +144,18 @@ typedef struct capctx {
      * col[f][i]. Copied once, row after row, out of the matches (each
      * holding its own array in the engine's arena), so that a column loads by
      * reading one array in order, not by a cache miss per match and column
-     * (72k matches x 10 columns on the ASN rule). */
-    const th_vlist ***col;
+     * (72k matches x 10 columns on the ASN rule). Held as pointers to
+     * void: a field's column is also its rows' keys (captured_key). */
+    const void ***col;
     const size_t *row;  /* row[i] = i: a document's src */
 } capctx;
 
 static void cap_columns(capctx *c, th_arena *a, size_t n)
 {
     const th_erule *r = c->r;
-    c->col = TH_ANEWN(a, const th_vlist **, r->ncap + 1);
+    c->col = TH_ANEWN(a, const void **, r->ncap + 1);
     for (size_t f = 0; f < r->ncap; f++)
-        c->col[f] = th_arena_alloc(a, (n ? n : 1) * sizeof(th_vlist *));
+        c->col[f] = th_arena_alloc(a, (n ? n : 1) * sizeof(const void *));
     for (size_t i = 0; i < n; i++) {
         const th_match *m = &r->matches.items[i];
         for (size_t f = 0; f < r->ncap; f++)
@@ -232,7 +233,7 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
         th_str k = c->keys[f];
         bool dup = false; /* one member per key: the values are the same field's */
         for (size_t g = 0; c->dup[f] && g < f && !dup; g++)
-            dup = c->col[g][row]->n > 0 && th_str_eq(c->keys[g], k);
+            dup = ((const th_vlist *)c->col[g][row])->n > 0 && th_str_eq(c->keys[g], k);
         if (dup || l->n == 0)
             continue;
         th_str rest = k.n < path.n ? th_str_make(path.p + k.n + 1, path.n - k.n - 1) : TH_STR_NULL;
@@ -250,16 +251,20 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
  * (captured_each visits that list's values, and lists are immutable), or,
  * where it meets none, the context (nothing visited). A field's repeated
  * string is stored once, as one list, while it has few distinct ones, so
- * rows far apart share the key. NULL where path meets several members. */
+ * rows far apart share the key. NULL where path meets several members.
+ * Without src, every row's (document i is row i): the field's column of
+ * lists where path meets one; else NULL (the context or NULL per row). */
 static const void *captured_key(const void *src, const void *ctx, th_str path)
 {
-    size_t row = *(const size_t *)src;
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
     if (path.p != c->last.p || path.n != c->last.n) /* a column loads row after row */
         fields_of(c, path);
+    if (!src)
+        return c->nfs == 1 ? (const void *)c->col[c->fs[0]] : NULL;
     if (c->nfs == 0)
         return c;
-    return c->nfs == 1 ? (const void *)c->col[c->fs[0]][row] : NULL;
+    size_t row = *(const size_t *)src;
+    return c->nfs == 1 ? c->col[c->fs[0]][row] : NULL;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -460,7 +465,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     if (!r->esql || r->matches.len == 0)
         return;
     size_t n = r->matches.len;
-    th_esql_doc *docs = th_xcalloc(n, sizeof(th_esql_doc));
+    th_esql_doc *docs = th_xmalloc(n * sizeof(th_esql_doc)); /* every one is set below */
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);

@@ -404,7 +404,7 @@ static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
     return (size_t)(h >> 40) % ESQL_MEMO_SLOTS;
 }
 
-ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
 {
     if (m->state == 0)
         memo_resolve(r, t, m);

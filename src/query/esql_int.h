@@ -286,7 +286,22 @@ typedef struct esql_memo {
 void th_esql_memo_init(esql_memo *m, const xnode *x);
 void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
-ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m);
+ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
+/* Inline, the row whose cells are those of the row before (most rows: runs
+ * of the same dataset, outcome, user, ASN); the rest in the call. */
+static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    if (m->state == 1 && m->have && !m->picks) {
+        size_t k = 0;
+        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
+            k++;
+        if (k == m->nkey) {
+            r->warnings += m->warn;
+            return m->out;
+        }
+    }
+    return th_esql_eval_memo_call(r, t, row, m);
+}
 bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
 /* the same as truth(): 1 true, 0 false, -1 NULL */
 int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m);

@@ -436,6 +436,10 @@ long th_etab_col(erun *r, etab *t, th_str name)
     th_esql_key_fn kfn = NULL;
     const void *kctx = NULL, *prev = NULL;
     size_t prev_row = 0;
+    /* every document's key at once where the documents give them */
+    const void *const *keys = NULL;
+    if (kind == SOURCE && r->ndocs && r->docs[0].key)
+        keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
         if (d < 0) {
@@ -449,11 +453,16 @@ long th_etab_col(erun *r, etab *t, th_str name)
                         : ev_long(in->version);
             continue;
         }
-        if (in->key && !kfn) {
-            kfn = in->key;
-            kctx = in->ctx;
+        const void *key;
+        if (keys) {
+            key = keys[d];
+        } else {
+            if (in->key && !kfn) {
+                kfn = in->key;
+                kctx = in->ctx;
+            }
+            key = in->key == kfn && in->ctx == kctx && kfn ? kfn(in->src, in->ctx, name) : NULL;
         }
-        const void *key = in->key == kfn && in->ctx == kctx && kfn ? kfn(in->src, in->ctx, name) : NULL;
         if (key && key == prev) {
             vals[row] = vals[prev_row];
             prev_row = row;

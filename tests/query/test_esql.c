@@ -495,6 +495,8 @@ static bool src_each(const void *src, const void *ctx, th_str path, th_json_visi
 static const void *src_key(const void *src, const void *ctx, th_str path)
 {
     (void)path;
+    if (!src) /* not every document's at once: asked per document */
+        return NULL;
     src_docs *s = (src_docs *)ctx;
     s->key_calls++;
     size_t i = *(const size_t *)src, j = 0;
@@ -642,7 +644,9 @@ static void repeated_cells_same_values(void **state)
 /* The same documents keyed by field value, as captured values are: every
  * row with the same value at a path shares its cell there, whatever its
  * other fields (so a memo keyed by some columns meets rows whose other
- * columns differ). The ctx begins with the src_docs that src_each reads. */
+ * columns differ). The ctx begins with the src_docs that src_each reads.
+ * With `all`, the key without src gives every document's key at once (as
+ * engine/esql.c's captured rows do), else NULL (asked per document). */
 typedef struct field_keys {
     src_docs s;
     size_t n;
@@ -650,11 +654,14 @@ typedef struct field_keys {
     th_str path[16];
     char **text[16];    /* per path: each document's value there, as JSON text */
     size_t npath;
+    bool all;
 } field_keys;
 
 static const void *field_key(const void *src, const void *ctx, th_str path)
 {
     field_keys *f = (field_keys *)ctx;
+    if (!src && !f->all)
+        return NULL;
     size_t p = 0;
     while (p < f->npath && !th_str_eq(f->path[p], path))
         p++;
@@ -672,6 +679,16 @@ static const void *field_key(const void *src, const void *ctx, th_str path)
             th_buf_free(&b);
         }
         f->npath++;
+    }
+    if (!src) {
+        const void **keys = TH_ANEWN(f->a, const void *, f->n);
+        for (size_t i = 0; i < f->n; i++) {
+            size_t j = 0;
+            while (strcmp(f->text[p][j], f->text[p][i]) != 0)
+                j++;
+            keys[i] = &f->text[p][j];
+        }
+        return keys;
     }
     size_t i = *(const size_t *)src, j = 0;
     while (strcmp(f->text[p][j], f->text[p][i]) != 0)
@@ -738,12 +755,14 @@ static void shared_cells_random_rows(void **state)
     src_docs sd;
     th_esql_doc *tree, *via;
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
-    field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0};
-    th_esql_doc *byval = TH_ANEWN(&a, th_esql_doc, n);
+    field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, false};
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true};
+    th_esql_doc *byval = TH_ANEWN(&a, th_esql_doc, n), *byall = TH_ANEWN(&a, th_esql_doc, n);
     size_t *idx = TH_ANEWN(&a, size_t, n);
     for (size_t i = 0; i < n; i++) {
         idx[i] = i;
         byval[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fk, field_key};
+        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
     }
     th_diags d;
     th_diags_init(&d);
@@ -754,15 +773,20 @@ static void shared_cells_random_rows(void **state)
         th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
         th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
         th_esql_result *rf = th_esql_run(&a, e, byval, n, 0, 0, &err);
+        th_esql_result *ra = th_esql_run(&a, e, byall, n, 0, 0, &err);
         assert_non_null(rt);
         assert_non_null(rv);
         assert_non_null(rf);
+        assert_non_null(ra);
         assert_true(th_esql_nrows(rt) > 0);
         assert_int_equal(th_esql_ncols(rv), th_esql_ncols(rt));
         assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
         assert_int_equal(th_esql_ncols(rf), th_esql_ncols(rt));
         assert_int_equal(th_esql_warnings(rf), th_esql_warnings(rt));
+        assert_int_equal(th_esql_ncols(ra), th_esql_ncols(rt));
+        assert_int_equal(th_esql_warnings(ra), th_esql_warnings(rt));
         same_rows(&a, rf, rt, th_esql_nrows(rt));
+        same_rows(&a, ra, rt, th_esql_nrows(rt));
         same_rows(&a, rv, rt, th_esql_nrows(rt));
         for (size_t r = 0; i == 0 && r < th_esql_nrows(rv); r++) { /* every group sees every value the WHERE keeps */
             assert_string_equal(cell(&a, rv, r, "v"), "[\"a\",\"b\"]");
