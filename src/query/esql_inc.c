@@ -97,6 +97,7 @@ typedef struct pane {
     pgroup *g;
     size_t ng;
     size_t *bmin, *bmax; /* per bounded condition: the row of the least and largest value; SIZE_MAX: undecided */
+    const char *err;     /* the first error grouping its rows gave (a window taking it whole has it) */
 } pane;
 
 /* one conjunct of pre->deferred; col >= 0: it compares that column with a
@@ -384,7 +385,10 @@ static void build_pane(th_esql_panes *p, size_t k)
             hi = mid;
     }
     pn->hi = lo;
+    p->r.err = NULL;
     pn->g = group_rows(p, &p->r, range_rows(p->a, pn->lo, pn->hi), pn->hi - pn->lo, &pn->ng);
+    pn->err = p->r.err;
+    p->r.err = NULL;
     if (p->ndc)
         pane_bounds(p, pn);
 }
@@ -998,6 +1002,8 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     for (size_t i = 0; i < nk; i++) {
         const pane *pn = &p->panes[ks[i]];
         if (!krows[i]) {
+            if (pn->err && !r.err)
+                r.err = pn->err; /* as grouping its rows in this run would have */
             take(a, w, pn->g, pn->ng);
             w->rows += pn->hi - pn->lo;
             continue;

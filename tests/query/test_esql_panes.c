@@ -332,6 +332,39 @@ static void overflow_and_mixed_types(void **state)
                             0, true) > 0);
 }
 
+/* A run that fails (a BY column the query dropped) fails the same with panes:
+ * an error met while a pane's rows were grouped belongs to every window that
+ * takes the pane whole (fuzz_esql found it lost). */
+static void errors_as_rest(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f, "FROM logs-* | KEEP @timestamp, event.action | STATS c = COUNT(*) BY user.name");
+    th_esql_panes *p = th_esql_panes_new(&f.a, f.e, f.pre, f.docs, NDOCS, f.cuts, f.nc);
+    assert_non_null(p);
+    size_t failed = 0;
+    for (int round = 0; round < 2; round++) /* the second round takes built panes */
+        for (size_t i = 0; i + 1 < f.nc; i++)
+            for (size_t j = i + 1; j < f.nc && j <= i + 6; j++) {
+                th_arena s;
+                th_arena_init(&s, 1 << 16);
+                const char *e1 = NULL, *e2 = NULL;
+                int64_t now = f.ts[f.cuts[j] - 1];
+                th_esql_result *inc = th_esql_panes_run(&s, p, f.cuts[i], f.cuts[j], now, 0, &e1);
+                th_esql_result *rest = th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, f.cuts[i], f.cuts[j], now, 0, &e2);
+                assert_int_equal(inc == NULL, rest == NULL);
+                if (!rest) {
+                    assert_non_null(e1);
+                    assert_string_equal(e1, e2);
+                    failed++;
+                }
+                th_arena_free(&s);
+            }
+    assert_true(failed > 0);
+    th_esql_panes_free(p);
+    fixture_free(&f);
+}
+
 static void deferred_now_conditions(void **state)
 {
     (void)state;
@@ -382,6 +415,7 @@ int main(void)
         cmocka_unit_test(computed_keys_and_no_by),
         cmocka_unit_test(overflow_and_mixed_types),
         cmocka_unit_test(deferred_now_conditions),
+        cmocka_unit_test(errors_as_rest),
         cmocka_unit_test(reuse_across_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
