@@ -52,6 +52,7 @@ typedef struct th_capslot {
 
 typedef struct th_capfield {
     th_str name;
+    uint32_t fid;        /* th_query_field_id(name) */
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
@@ -86,6 +87,9 @@ typedef struct th_erule {
     th_exec exec;
     th_pred_fn fn;
     const void *pred;
+    const struct th_query *query; /* when fn is th_query_match on pred: that query,
+                                     evaluated on the event's shared fields */
+    bool query_captures; /* ... and the rule captures some field the query reads */
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;
