@@ -209,8 +209,23 @@ static void cap_string(cap_ctx *c, th_str raw)
 {
     uint64_t h = 0;
     if (c->intern) {
-        h = intern_hash(raw);
-        const th_vlist *hit = c->intern->icap ? intern_find(c->intern, raw, h)->list : NULL;
+        th_capfield *cf = c->intern;
+        const th_vlist *hit = NULL;
+        /* the string the field's last look-up found, compared first: most
+         * fields repeat their value from match to match (event.dataset,
+         * cloud.account.id, user.name ...); the table would give the same */
+        if (cf->last && cf->last_key.n == raw.n &&
+            (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0)) {
+            hit = cf->last;
+        } else {
+            h = intern_hash(raw);
+            const th_capslot *slot = cf->icap ? intern_find(cf, raw, h) : NULL;
+            if (slot && slot->list) {
+                hit = slot->list;
+                cf->last = hit;
+                cf->last_key = slot->key;
+            }
+        }
         if (hit) {
             cap_push(c, hit->v[0]);
             c->one = hit;
@@ -227,6 +242,8 @@ static void cap_string(cap_ctx *c, th_str raw)
         th_vlist *l = th_vlist_new(c->a, &s, 1);
         c->made += sizeof(th_vlist) + sizeof(th_str);
         intern_put(c->intern, key, h, l);
+        c->intern->last = l;
+        c->intern->last_key = key;
         c->one = l;
     }
     cap_push(c, s);
@@ -343,7 +360,8 @@ static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval
     cf->cur = l;
     if (c.vals != c.stack)
         free(c.vals);
-    th_buf_free(&c.b);
+    if (c.b.data) /* only a string not stored before is escaped into it */
+        th_buf_free(&c.b);
     return l;
 }
 

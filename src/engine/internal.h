@@ -56,6 +56,8 @@ typedef struct th_capfield {
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
+    const th_vlist *last; /* the list of the string last found or stored there, */
+    th_str last_key;      /* and that string (its key), or NULL */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     const th_vlist *cur; /* its values there */
 } th_capfield;
