@@ -132,7 +132,7 @@ bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *me
  * and objects as they are), found at the first read of the field and shared
  * by the later ones. Fields are numbered process-wide (th_query_field_id:
  * 0 for the empty path, else from 1; thread-safe); every leaf of a compiled
- * query holds its field's number. A th_qfields is for one thread. */
+ * query holds its field's number. A th_qfields is for one thread at a time. */
 typedef struct th_qfields th_qfields;
 uint32_t th_query_field_id(th_str path);
 th_qfields *th_qfields_new(void);
@@ -142,7 +142,7 @@ void th_qfields_reset(th_qfields *f, const th_jval *doc);
 static inline const th_jval *th_qfields_doc(const th_qfields *f);
 /* The values at path (numbered id) in the document, *n of them; valid
  * until the next th_qfields_get, th_qfields_read or th_qfields_reset.
- * id 0: not kept. */
+ * id 0 (no number): walked again at every read. */
 const th_jval *const *th_qfields_get(th_qfields *f, uint32_t id, th_str path, size_t *n);
 /* The fields worth keeping: those a reader expects to read more than once
  * per document (th_qfields_get keeps every field it reads). A reader that
