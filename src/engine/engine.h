@@ -229,7 +229,9 @@ void th_engine_feed(th_engine *e, const th_event *ev);
  * once, each with its own th_hits) appends the candidate rules and their
  * verdicts for one event; th_engine_commit (one thread, events in input
  * order, the event's document still alive) records them: h->items[from..to)
- * must be that event's hits. Add every rule before th_hits_init. */
+ * must be that event's hits, and no evaluation may use h meanwhile (commit
+ * reads the fields evaluation found in h when they are that event's). Add
+ * every rule before th_hits_init. */
 typedef struct th_hit {
     uint32_t rule;
     uint8_t result;     /* 0 no match, 1 match, 2 match removed by an exception */
@@ -242,6 +244,9 @@ typedef struct th_hits {
     size_t nrules;
     struct th_route_memo *memo; /* recent routing lookups (hotpass.c) */
     struct th_qmemo *gate_memo; /* the gates' costly tests on recent values */
+    struct th_qfields *fields; /* the fields of the last evaluated event, each found once:
+                                  th_engine_commit of that event reads them too */
+    size_t fields_from, fields_to; /* and that event's hits: items[from..to) */
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */

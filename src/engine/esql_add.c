@@ -17,6 +17,23 @@
 
 static bool kql_pred(const void *q, const th_jval *doc) { return th_query_match(q, doc); }
 
+/* Rule k's filter is q: evaluated on the event's shared fields
+ * (th_query_match_fields), not through kql_pred. Call once its captured
+ * fields are known. */
+static void note_query(th_engine *e, size_t k, const th_query *q)
+{
+    th_erule *r = k < e->rules.len ? e->rules.items[k] : NULL;
+    if (!r || !q || r->fn != kql_pred || r->pred != q)
+        return;
+    r->query = q;
+    th_str fields[256];
+    size_t nf = th_query_fields(q, fields, 256);
+    for (size_t i = 0; i < nf && i < 256; i++)
+        for (size_t c = 0; c < r->ncap; c++)
+            if (th_str_eqc(fields[i], r->cap[c]))
+                r->query_captures = true;
+}
+
 /* The prefilter of a rule whose filter is q: for each routed field, the
  * literal values q requires there (copies in a). */
 static size_t query_prefilter(const th_query *q, th_arena *a, th_prefilter pf[TH_NROUTED])
@@ -61,6 +78,7 @@ size_t th_engine_add_query(th_engine *e, const th_rule *r, th_query *q, th_arena
     size_t npf = query_prefilter(q, a, pf);
     size_t k = th_engine_add_rule(e, r, kql_pred, q, pf, npf, exc);
     set_query_reads(e, k, q, a);
+    note_query(e, k, q);
     return k;
 }
 
@@ -141,6 +159,7 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
     /* the hot pass reads only the lowered condition's fields; the pipeline
      * reads complete documents, built in the temporal pass */
     set_query_reads(e, k, pq, a);
+    note_query(e, k, pq);
     /* the hot pass evaluates pq on every event its gate lets through
      * (tens of thousands a day for the broad rules): its cheap tests first */
     th_query_order(pq);

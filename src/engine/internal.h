@@ -52,9 +52,12 @@ typedef struct th_capslot {
 
 typedef struct th_capfield {
     th_str name;
+    uint32_t fid;        /* th_query_field_id(name) */
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
+    const th_vlist *last; /* the list of the string last found or stored there, */
+    th_str last_key;      /* and that string (its key), or NULL */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     const th_vlist *cur; /* its values there */
 } th_capfield;
@@ -86,6 +89,9 @@ typedef struct th_erule {
     th_exec exec;
     th_pred_fn fn;
     const void *pred;
+    const struct th_query *query; /* when fn is th_query_match on pred: that query,
+                                     evaluated on the event's shared fields */
+    bool query_captures; /* ... and the rule captures some field the query reads */
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;

@@ -75,6 +75,7 @@ struct cnode {
     th_ftype ftype;
     int ignore_above;      /* 0 = none */
     bool deep;             /* values are every leaf below (flattened root, objects) */
+    uint32_t fid;          /* th_query_field_id(path): its values in a th_qfields */
     th_str path;
     cnode **kids;
     size_t nkids;
@@ -116,6 +117,9 @@ struct th_query {
 /* eval.c */
 typedef enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_NULL = 2 } tv;
 tv th_cnode_eval(const cnode *c, const th_jval *doc);
+/* The same on the document of f, the leaves of f's kept fields reading
+ * their values through f. */
+tv th_cnode_eval_fields(const cnode *c, th_qfields *f);
 /* The same over numbered fields (th_query_bind_slots gave every leaf one). */
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);

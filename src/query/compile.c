@@ -496,6 +496,14 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
     return mk(c, CT_FALSE, ir);
 }
 
+/* Gives every leaf that reads a path its field's number (th_qfields). */
+static void number_fields(cnode *n)
+{
+    n->fid = th_query_field_id(n->path);
+    for (size_t i = 0; i < n->nkids; i++)
+        number_fields(n->kids[i]);
+}
+
 th_query *th_query_compile_ir(th_arena *a, th_qlang lang, th_ir *ir, const th_qsource *src,
                               th_diags *diags)
 {
@@ -506,6 +514,7 @@ th_query *th_query_compile_ir(th_arena *a, th_qlang lang, th_ir *ir, const th_qs
     q->lang = lang;
     q->ir = ir;
     q->root = compile(&c, ir, 0);
+    number_fields(q->root);
     q->fields = TH_ANEWN(a, th_str, c.fields.len + 1);
     if (c.fields.len)
         memcpy(q->fields, c.fields.items, c.fields.len * sizeof(th_str));
@@ -546,6 +555,11 @@ const th_ir *th_query_ir(const th_query *q) { return q ? q->ir : NULL; }
 bool th_query_match(const th_query *q, const th_jval *doc)
 {
     return q && doc && th_cnode_eval(q->root, doc) == TV_TRUE;
+}
+
+bool th_query_match_fields(const th_query *q, th_qfields *f)
+{
+    return q && th_qfields_doc(f) && th_cnode_eval_fields(q->root, f) == TV_TRUE;
 }
 
 bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of)

@@ -570,6 +570,18 @@ static bool fc_outer(const th_jval *v, void *ctx)
 
 /* ---- tree ---------------------------------------------------------------- */
 
+/* A leaf's verdict from the values it visited. */
+static inline tv leaf_tv(const cnode *c, const vstate *st)
+{
+    if (c->flags & TH_IRF_3VL) {
+        if (c->test == CT_EXISTS)
+            return st->count > 0 ? TV_TRUE : TV_FALSE;
+        if (st->count != 1)
+            return TV_NULL;
+    }
+    return st->hit ? TV_TRUE : TV_FALSE;
+}
+
 tv th_cnode_eval(const cnode *c, const th_jval *doc)
 {
     switch (c->test) {
@@ -619,13 +631,57 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
     default: {
         vstate st = {c, false, 0, NULL};
         th_json_path_each(doc, c->path, visit, &st);
-        if (c->flags & TH_IRF_3VL) {
-            if (c->test == CT_EXISTS)
-                return st.count > 0 ? TV_TRUE : TV_FALSE;
-            if (st.count != 1)
-                return TV_NULL;
+        return leaf_tv(c, &st);
+    }
+    }
+}
+
+/* th_cnode_eval with the leaves of kept fields reading through fc. Apart
+ * from th_cnode_eval, not one function taking fc or NULL: that one's extra
+ * argument and test cost 1 M instructions per 10k records of the pack. */
+tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
+{
+    switch (c->test) {
+    case CT_AND: {
+        tv r = TV_TRUE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_fields(c->kids[i], fc);
+            if (k == TV_FALSE)
+                return TV_FALSE;
+            if (k == TV_NULL)
+                r = TV_NULL;
         }
-        return st.hit ? TV_TRUE : TV_FALSE;
+        return r;
+    }
+    case CT_OR: {
+        tv r = TV_FALSE;
+        for (size_t i = 0; i < c->nkids; i++) {
+            tv k = th_cnode_eval_fields(c->kids[i], fc);
+            if (k == TV_TRUE)
+                return TV_TRUE;
+            if (k == TV_NULL)
+                r = TV_NULL;
+        }
+        return r;
+    }
+    case CT_NOT: {
+        tv k = th_cnode_eval_fields(c->kids[0], fc);
+        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
+    }
+    case CT_TRUE:
+    case CT_FALSE:
+    case CT_FREE:
+    case CT_FIELD_CONTAINS:
+        return th_cnode_eval(c, th_qfields_doc(fc));
+    default: {
+        const th_jval *const *v;
+        size_t n;
+        if (!th_qfields_read(fc, c->fid, c->path, &v, &n))
+            return th_cnode_eval(c, th_qfields_doc(fc));
+        vstate st = {c, false, 0, NULL};
+        for (size_t i = 0; i < n && visit(v[i], &st); i++)
+            ;
+        return leaf_tv(c, &st);
     }
     }
 }

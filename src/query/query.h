@@ -125,4 +125,77 @@ void th_qmemo_free(th_qmemo *m);
  * as memo (NULL: none) is the caller's own. */
 bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *memo);
 
+/* ---- a document's fields, each found once -------------------------------
+ * The rules an event meets read many of the same fields. th_qfields keeps,
+ * for each field read since th_qfields_reset, the values th_json_path_each
+ * visits there (the same values in the same order: arrays flattened, nulls
+ * and objects as they are), found at the first read of the field and shared
+ * by the later ones. Fields are numbered process-wide (th_query_field_id:
+ * 0 for the empty path, else from 1; thread-safe); every leaf of a compiled
+ * query holds its field's number. A th_qfields is for one thread at a time. */
+typedef struct th_qfields th_qfields;
+uint32_t th_query_field_id(th_str path);
+th_qfields *th_qfields_new(void);
+void th_qfields_free(th_qfields *f);
+/* Forgets the fields found so far: the next reads are of doc (borrowed). */
+void th_qfields_reset(th_qfields *f, const th_jval *doc);
+static inline const th_jval *th_qfields_doc(const th_qfields *f);
+/* The values at path (numbered id) in the document, *n of them; valid
+ * until the next th_qfields_get, th_qfields_read or th_qfields_reset.
+ * id 0 (no number): walked again at every read. */
+const th_jval *const *th_qfields_get(th_qfields *f, uint32_t id, th_str path, size_t *n);
+/* The fields worth keeping: those a reader expects to read more than once
+ * per document (th_qfields_get keeps every field it reads). A reader that
+ * can stop early walks the others itself: th_qfields_read gives a kept
+ * field's values as th_qfields_get does, and is false for the others. The
+ * leaves of th_query_match_fields read that way. */
+void th_qfields_keep(th_qfields *f, uint32_t id);
+static inline bool th_qfields_read(th_qfields *f, uint32_t id, th_str path,
+                                   const th_jval *const **vals, size_t *n);
+
+/* Inside th_qfields, for the inline functions (read once per leaf and
+ * captured field: a call cost as much as the look-up). Field id's entry:
+ * its values are vals[off..off+n) while gen is the cache's; kept: named by
+ * th_qfields_keep. */
+typedef struct th_qfield_entry {
+    uint32_t gen, off, n, kept;
+} th_qfield_entry;
+struct th_qfields {
+    const th_jval *doc;
+    uint32_t gen;
+    th_qfield_entry *ent; /* by field number */
+    size_t nent;
+    const th_jval **vals; /* the values of every field found since the reset */
+    size_t len, cap;
+};
+/* Walks the document for field id (covered by ent) and keeps its values. */
+const th_jval *const *th_qfields_find(th_qfields *f, uint32_t id, th_str path, size_t *n);
+
+static inline const th_jval *th_qfields_doc(const th_qfields *f) { return f->doc; }
+
+/* Field id's values when already found in this document (id covered). */
+static inline bool th_qfields_current(const th_qfields *f, uint32_t id,
+                                      const th_jval *const **vals, size_t *n)
+{
+    const th_qfield_entry *e = &f->ent[id];
+    if (e->gen != f->gen)
+        return false;
+    *n = e->n;
+    *vals = e->n ? f->vals + e->off : NULL;
+    return true;
+}
+
+static inline bool th_qfields_read(th_qfields *f, uint32_t id, th_str path,
+                                   const th_jval *const **vals, size_t *n)
+{
+    if (id >= f->nent || !f->ent[id].kept)
+        return false;
+    if (!th_qfields_current(f, id, vals, n))
+        *vals = th_qfields_find(f, id, path, n);
+    return true;
+}
+
+/* th_query_match on the document of f, reading its kept fields through f. */
+bool th_query_match_fields(const th_query *q, th_qfields *f);
+
 #endif
