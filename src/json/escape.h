@@ -49,10 +49,29 @@ static inline uint64_t th_json_word_escapes(uint64_t w)
  * (tests/json/test_escape.c). writer.c writes every string through
  * th_json_escape_copy. */
 
+/* p[0..n) (0 < n < 8) copied to o, and gathered into one word for the
+ * test: two overlapping 4-byte copies, or its first, middle and last byte with
+ * the rest of the word spaces (which need no escape). */
+__attribute__((always_inline)) static inline uint64_t
+th_json_copy_short(char *o, const unsigned char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+        return a | (uint64_t)b << 32;
+    }
+    o[0] = (char)p[0];
+    o[n / 2] = (char)p[n / 2];
+    o[n - 1] = (char)p[n - 1];
+    return 0x2020202020000000ull | p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+}
+
 /* In 64-bit words: whole words, then the 1 to 7 bytes left in one word (the
- * last 8 bytes, or for a string shorter than 8 two overlapping 4-byte copies
- * or its first, middle and last byte, the rest of the word spaces, which need
- * no escape); a word that needs an escape is scanned byte by byte. */
+ * last 8 bytes, or for a string shorter than 8 th_json_copy_short's word); a
+ * word that needs an escape is scanned byte by byte. */
 static inline size_t th_json_escape_copy_words(char *o, const unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -68,18 +87,8 @@ static inline size_t th_json_escape_copy_words(char *o, const unsigned char *p, 
     if (n >= 8) {
         memcpy(&w, p + n - 8, 8);
         memcpy(o + n - 8, &w, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-        w = a | (uint64_t)b << 32;
     } else {
-        o[0] = (char)p[0];
-        o[n / 2] = (char)p[n / 2];
-        o[n - 1] = (char)p[n - 1];
-        w = 0x2020202020000000ull | p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+        w = th_json_copy_short(o, p, n);
     }
     return th_json_word_escapes(w) ? th_json_escape_scan_words(p, i, n) : n;
 }
@@ -101,8 +110,7 @@ static inline unsigned th_json_block_escapes(__m128i x)
 /* 16 bytes a step with SSE2 (the last block overlapping the one before). A
  * string shorter than a block, most keys and values, is one or two small
  * copies, gathered into one block for the test: its last 8 and first 8 bytes,
- * or its last 4 and first 4 twice, or its first, middle and last byte, the
- * rest spaces (which need no escape); when the block needs an escape the words
+ * or th_json_copy_short's word twice; when the block needs an escape the words
  * scan finds where. Always inline: a call costs as much as a short string. */
 __attribute__((always_inline)) static inline size_t
 th_json_escape_copy(char *o, const unsigned char *p, size_t n)
@@ -115,19 +123,8 @@ th_json_escape_copy(char *o, const unsigned char *p, size_t n)
             memcpy(&hi, p + n - 8, 8);
             memcpy(o, &lo, 8);
             memcpy(o + n - 8, &hi, 8);
-        } else if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            memcpy(o, &a, 4);
-            memcpy(o + n - 4, &b, 4);
-            lo = hi = a | (uint64_t)b << 32;
         } else if (n) {
-            o[0] = (char)p[0];
-            o[n / 2] = (char)p[n / 2];
-            o[n - 1] = (char)p[n - 1];
-            lo = hi =
-                0x2020202020000000ull | p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+            lo = hi = th_json_copy_short(o, p, n);
         } else {
             return 0;
         }
