@@ -45,6 +45,7 @@ struct th_input {
     th_jscan *cscan; /* lazy mode: the scanner of the current checked container */
     const char *cscan_p; /* cscan holds [cscan_p, +cscan_n) of the window (th_io_pick_mode) */
     size_t cscan_n;
+    bool cscan_strings_ok; /* and take_line_lazy found its strings valid (loaded_strings_ok) */
     th_input_stats st;
     bool ended;
     uint64_t digest_paths; /* digest files skipped by path (noted once at the end) */

@@ -153,7 +153,8 @@ static void check_container(th_input *in, size_t start, size_t limit)
     in->cscan_p = NULL;
     if (!in->cscan || in->mode != MODE_NDJSON || limit - start >= ((size_t)4 << 30) - 64 ||
         (!loaded && !th_jscan_load(in->cscan, in->s + start, limit - start, NULL)) ||
-        !loaded_strings_ok(in->cscan, in->s + start, limit - start))
+        (!(loaded && in->cscan_strings_ok) &&
+         !loaded_strings_ok(in->cscan, in->s + start, limit - start)))
         return;
     th_jcur root = th_jscan_root(in->cscan), arr = root;
     if (th_jcur_type(root) == TH_JOBJ) {
@@ -310,6 +311,7 @@ static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line
          * tape (a container, as an S3 object is, is then checked on it) */
         if (!loaded_strings_ok(in->cscan, in->s + start, n))
             return false;
+        in->cscan_strings_ok = true; /* check_container need not look again */
         th_io_class cls = th_io_classify_scan(th_jscan_root(in->cscan), &in->arena);
         *got = use_class(in, cls, NULL, in->cscan, start, end, line, true, out);
         return true;
@@ -656,6 +658,7 @@ file_mode th_io_pick_mode(th_input *in, size_t first)
             th_jscan_load(in->cscan, in->s + first, e - first, NULL)) {
             in->cscan_p = in->s + first;
             in->cscan_n = e - first;
+            in->cscan_strings_ok = false;
             return MODE_NDJSON;
         }
     }
