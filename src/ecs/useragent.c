@@ -45,6 +45,8 @@ typedef struct ua_rule {
     char lit[TH_UA_LITERAL_MAX]; /* every match contains it (ua_literal.h) */
     uint8_t litn;                /* its length; 0: none known */
     bool caseless;               /* lit is lower case, looked for in the lowered agent */
+    uint8_t npairs;              /* byte pairs of lit an agent must hold (ua_probe) */
+    uint16_t pair[4];            /* first byte * 256 + second */
     _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
     atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
@@ -93,6 +95,26 @@ typedef struct loader {
     char *regex, *flag, *repl[5];
 } loader;
 
+/* Up to four byte pairs spread over the rule's literal (first, last and two
+ * between): an agent lacking one of them lacks the literal. */
+static void literal_pairs(ua_rule *r)
+{
+    r->npairs = 0;
+    if (r->litn < 2)
+        return;
+    size_t last = r->litn - 2u;
+    size_t at[4] = {0, last, last / 2, last / 4 * 3};
+    for (size_t k = 0; k < 4; k++) {
+        const unsigned char *q = (const unsigned char *)r->lit + at[k];
+        uint16_t v = (uint16_t)(q[0] << 8 | q[1]);
+        bool seen = false;
+        for (size_t j = 0; j < r->npairs; j++)
+            seen |= r->pair[j] == v;
+        if (!seen)
+            r->pair[r->npairs++] = v;
+    }
+}
+
 /* The end of a rule's mapping: keeps it, compiled unless it is plain (then
  * on its first try: 1,170 of uap-core's 1,175 patterns are, and compiling
  * them all was 28 M instructions before the first agent). */
@@ -112,6 +134,7 @@ static void rule_end(loader *ld)
         if (plain)
             r.pattern = th_xstrdup(ld->regex);
         r.litn = (uint8_t)th_ua_literal(ld->regex, r.caseless, r.lit);
+        literal_pairs(&r);
         memcpy(r.repl, ld->repl, sizeof ld->repl);
         memset(ld->repl, 0, sizeof ld->repl);
         list_push(ld->cur, r);
@@ -355,13 +378,61 @@ static bool contains(th_str hay, const char *needle, size_t n)
     return false;
 }
 
-/* The first rule of l matching s (lower: s with its ASCII letters lowered). A
- * rule whose literal is absent cannot match, so it is not run. */
-static bool first_match(ua_list *l, th_str s, th_str lower, pcre2_match_data *md, ua_hit *hit)
+/* What one agent holds, for the literal test of every rule: the agent and its
+ * lowered copy (the caseless rules' literals are lower case), and which bytes
+ * and which byte pairs occur in each. A literal with a byte or pair the agent
+ * lacks is absent, which a bit test tells; only the others are searched for.
+ * (Searching every literal was a quarter of the parse of a new agent, and a
+ * busy account's agents are mostly new: aws-cli's name the command run.) */
+typedef struct ua_probe {
+    th_str text[2];          /* [0]: the agent, [1]: lowered */
+    uint64_t bytes[2][4];    /* bit c: byte c occurs */
+    uint64_t pairs[2][1024]; /* bit a * 256 + b: "ab" occurs */
+} ua_probe;
+
+static void probe_init(ua_probe *p, th_str s, th_str lower)
 {
+    memset(p->bytes, 0, sizeof p->bytes);
+    memset(p->pairs, 0, sizeof p->pairs);
+    p->text[0] = s;
+    p->text[1] = lower;
+    for (int t = 0; t < 2; t++) {
+        const unsigned char *q = (const unsigned char *)p->text[t].p;
+        size_t n = p->text[t].n;
+        for (size_t i = 0; i < n; i++) {
+            p->bytes[t][q[i] >> 6] |= 1ull << (q[i] & 63);
+            if (i + 1 < n) {
+                unsigned v = (unsigned)q[i] << 8 | q[i + 1];
+                p->pairs[t][v >> 6] |= 1ull << (v & 63);
+            }
+        }
+    }
+}
+
+/* Whether the agent may hold r's literal (true for a rule without one). */
+static bool may_hold(const ua_probe *p, const ua_rule *r)
+{
+    if (!r->litn)
+        return true;
+    int t = r->caseless;
+    if (r->litn == 1) {
+        unsigned char c = (unsigned char)r->lit[0];
+        return p->bytes[t][c >> 6] >> (c & 63) & 1;
+    }
+    for (size_t k = 0; k < r->npairs; k++)
+        if (!(p->pairs[t][r->pair[k] >> 6] >> (r->pair[k] & 63) & 1))
+            return false;
+    return contains(p->text[t], r->lit, r->litn);
+}
+
+/* The first rule of l matching the probed agent. A rule whose literal is
+ * absent cannot match, so it is not run. */
+static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_hit *hit)
+{
+    th_str s = p->text[0];
     for (size_t i = 0; i < l->n; i++) {
         const ua_rule *r = &l->v[i];
-        if (r->litn && !contains(r->caseless ? lower : s, r->lit, r->litn))
+        if (!may_hold(p, r))
             continue;
         const pcre2_code *code = rule_code(&l->v[i]);
         int rc = code ? pcre2_match(code, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL) : -1;
@@ -422,16 +493,18 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
     for (size_t i = 0; i < s.n; i++)
         low[i] = s.p[i] >= 'A' && s.p[i] <= 'Z' ? (char)(s.p[i] - 'A' + 'a') : s.p[i];
     th_str lower = th_str_make(low, s.n);
+    ua_probe *p = th_xmalloc(sizeof *p);
+    probe_init(p, s, lower);
     ua_hit h;
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
-    if (first_match(&u->ua, s, lower, md, &h)) {
+    if (first_match(&u->ua, p, md, &h)) {
         r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(&u->os, s, lower, md, &h)) {
+    if (first_match(&u->os, p, md, &h)) {
         th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
             r[R_OSNAME] = os;
@@ -442,11 +515,12 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
             }
         }
     }
-    if (first_match(&u->dev, s, lower, md, &h))
+    if (first_match(&u->dev, p, md, &h))
         r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
     if (!r[R_DEV].n)
         r[R_DEV] = TH_STR_LIT("Other");
     pcre2_match_data_free(md);
+    free(p);
     free(low);
 }
 
