@@ -1,9 +1,10 @@
-/* What a uap-core pattern's syntax proves (ua_literal.h): a literal every
- * match contains, and whether PCRE2 certainly compiles it.
+/* What a uap-core pattern's syntax proves (ua_literal.h): literals of which
+ * every match contains one, and whether PCRE2 certainly compiles it.
  *
  * The pattern is read as a sequence of atoms per group level. A run of plain
- * characters at a level is required when the level has no `|`, and a group's
- * required literal is its parent's when the group has no quantifier. A
+ * characters is required by its branch of the level, and so is what a group
+ * requires when the group has no quantifier; a level requires one of its
+ * branches' requirements, or nothing when one branch requires nothing. A
  * character followed by a quantifier leaves the run (it may be absent). Only
  * syntax whose meaning is certain yields literals: an escape that is not a
  * known class or anchor, `(?` (options, lookaround), `(*` (verbs) or `\Q`
@@ -17,6 +18,8 @@
 #include "ecs/ua_literal.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct lit_scan {
@@ -31,10 +34,58 @@ typedef struct lit {
     size_t n;
 } lit;
 
-static void keep_longer(lit *best, const lit *x)
+/* What a part of the pattern requires: one of its literals in every match
+ * (n == 0: nothing known). */
+typedef struct req {
+    lit v[TH_UA_ALTS_MAX];
+    size_t n;
+} req;
+
+static size_t shortest(const req *r)
 {
-    if (x->n > best->n)
-        *best = *x;
+    size_t m = TH_UA_LITERAL_MAX + 1;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].n < m)
+            m = r->v[i].n;
+    return m;
+}
+
+/* best = x where x filters better: its shortest literal is longer, or as long
+ * with fewer literals to look for. */
+static void keep_better(req *best, const req *x)
+{
+    if (x->n == 0)
+        return;
+    size_t a = shortest(x), b = shortest(best);
+    if (best->n == 0 || a > b || (a == b && x->n < best->n)) {
+        memcpy(best->v, x->v, x->n * sizeof x->v[0]);
+        best->n = x->n;
+    }
+}
+
+/* keep_better with a run of plain characters: one literal. */
+static void keep_run(req *best, const lit *run)
+{
+    if (run->n == 0)
+        return;
+    size_t b = shortest(best);
+    if (best->n == 0 || run->n > b || (run->n == b && best->n > 1)) {
+        best->v[0] = *run;
+        best->n = 1;
+    }
+}
+
+/* The end of one branch of an alternation: its requirement joins the
+ * others'; a branch requiring nothing (or too many literals in all) leaves
+ * the alternation requiring nothing (*open). */
+static void branch_end(req *alts, const req *branch, bool *open)
+{
+    if (branch->n == 0 || alts->n + branch->n > TH_UA_ALTS_MAX) {
+        *open = true;
+        return;
+    }
+    for (size_t i = 0; i < branch->n; i++)
+        alts->v[alts->n++] = branch->v[i];
 }
 
 /* Whether c is a plain character that matches itself (as the run's next byte). */
@@ -103,28 +154,40 @@ static void skip_class(lit_scan *c)
         c->i++;
 }
 
-/* One level, up to its `)` or the end: the longest literal it requires. */
-static lit level(lit_scan *c, int depth)
+/* One level, up to its `)` or the end: into *out, what it requires. A
+ * branch's requirement is the best of its runs and unquantified groups; a
+ * level with `|` requires one of its branches' literals. */
+static void level(lit_scan *c, int depth, req *out)
 {
-    lit best = {{0}, 0}, run = {{0}, 0};
-    bool alternation = false;
+    out->n = 0;
     if (depth > 32) {
         c->give_up = true;
-        return best;
+        return;
     }
+    req *r = malloc(3 * sizeof *r); /* ~30 KiB: not on the stack, at every depth */
+    if (!r) {
+        c->give_up = true;
+        return;
+    }
+    req *best = &r[0], *alts = &r[1], *inner = &r[2];
+    lit run = {{0}, 0};
+    best->n = alts->n = 0;
+    bool alternation = false, open = false;
     while (c->i < c->n && !c->give_up) {
         unsigned char ch = (unsigned char)c->p[c->i];
         if (ch == ')')
             break;
         if (ch == '|') {
             alternation = true;
-            keep_longer(&best, &run);
+            keep_run(best, &run);
+            branch_end(alts, best, &open);
+            best->n = 0;
             run.n = 0;
             c->i++;
             continue;
         }
         if (ch == '(') {
-            keep_longer(&best, &run);
+            keep_run(best, &run);
             run.n = 0;
             c->i++;
             if (c->i < c->n && (c->p[c->i] == '*' || c->p[c->i] == '?')) {
@@ -134,24 +197,24 @@ static lit level(lit_scan *c, int depth)
                 }
                 c->i += 2; /* (?: */
             }
-            lit inner = level(c, depth + 1);
+            level(c, depth + 1, inner);
             if (c->i >= c->n) {
                 c->give_up = true;
                 break;
             }
             c->i++; /* ')' */
             if (!quantifier(c))
-                keep_longer(&best, &inner);
+                keep_better(best, inner);
             continue;
         }
         if (ch == '{') { /* a quantifier with nothing before it, or a literal `{` */
-            keep_longer(&best, &run);
+            keep_run(best, &run);
             run.n = 0;
             quantifier(c);
             continue;
         }
         if (ch == '[' || ch == '.' || ch == '^' || ch == '$') {
-            keep_longer(&best, &run);
+            keep_run(best, &run);
             run.n = 0;
             if (ch == '[')
                 skip_class(c);
@@ -183,34 +246,46 @@ static lit level(lit_scan *c, int depth)
             is_lit = plain(c, ch);
         }
         if (quantifier(c) || !is_lit) {
-            keep_longer(&best, &run);
+            keep_run(best, &run);
             run.n = 0;
             continue;
         }
         if (run.n < sizeof run.s) {
             run.s[run.n++] = (char)val;
         } else { /* a longer run's prefix is required too */
-            keep_longer(&best, &run);
+            keep_run(best, &run);
         }
     }
-    keep_longer(&best, &run);
-    if (alternation)
-        best.n = 0;
-    return best;
+    keep_run(best, &run);
+    if (alternation) {
+        branch_end(alts, best, &open);
+        if (!open)
+            keep_better(out, alts);
+    } else {
+        keep_better(out, best);
+    }
+    free(r);
 }
 
-size_t th_ua_literal(const char *pattern, bool caseless, char out[TH_UA_LITERAL_MAX])
+size_t th_ua_literals(const char *pattern, bool caseless, th_ua_lit out[TH_UA_ALTS_MAX])
 {
     lit_scan c = {pattern, 0, strlen(pattern), caseless, false};
-    lit best = level(&c, 0);
-    if (c.give_up || c.i != c.n) /* an unbalanced `)` ends the scan early */
+    req *r = malloc(sizeof *r);
+    if (!r)
         return 0;
-    if (caseless)
-        for (size_t i = 0; i < best.n; i++)
-            if (best.s[i] >= 'A' && best.s[i] <= 'Z')
-                best.s[i] = (char)(best.s[i] - 'A' + 'a');
-    memcpy(out, best.s, best.n);
-    return best.n;
+    level(&c, 0, r);
+    size_t n = c.give_up || c.i != c.n ? 0 : r->n; /* an unbalanced `)` ends the scan early */
+    for (size_t k = 0; k < n; k++) {
+        lit *l = &r->v[k];
+        if (caseless)
+            for (size_t i = 0; i < l->n; i++)
+                if (l->s[i] >= 'A' && l->s[i] <= 'Z')
+                    l->s[i] = (char)(l->s[i] - 'A' + 'a');
+        memcpy(out[k].s, l->s, l->n);
+        out[k].n = (uint8_t)l->n;
+    }
+    free(r);
+    return n;
 }
 
 /* ---- patterns PCRE2 certainly compiles ---------------------------------- */

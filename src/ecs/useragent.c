@@ -4,8 +4,8 @@
  * when an OS pattern matches), device.name ("Other" when nothing matches).
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
- * absent (ES >= 8.16.2 behaviour). Each pattern has a literal every match
- * contains (ua_literal.h): a pattern whose literal is not in the agent is not
+ * absent (ES >= 8.16.2 behaviour). Each pattern has literals of which every
+ * match contains one (ua_literal.h): a pattern none of whose is in the agent is not
  * run. Patterns are compiled with PCRE2 once: when loaded, or, for the plain
  * ones that certainly compile (no error to report), on their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
@@ -42,11 +42,9 @@ typedef struct ua_rule {
     char *pattern; /* a plain pattern not compiled yet, else NULL */
     uint32_t opts;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    char lit[TH_UA_LITERAL_MAX]; /* every match contains it (ua_literal.h) */
-    uint8_t litn;                /* its length; 0: none known */
-    bool caseless;               /* lit is lower case, looked for in the lowered agent */
-    uint8_t npairs;              /* byte pairs of lit an agent must hold (ua_probe) */
-    uint16_t pair[4];            /* first byte * 256 + second */
+    struct ua_need *need; /* every match contains one of these literals (ua_literal.h) */
+    size_t nneed;         /* 0: none known */
+    bool caseless;        /* the literals are lower case, looked for in the lowered agent */
     _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
     atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
@@ -95,23 +93,35 @@ typedef struct loader {
     char *regex, *flag, *repl[5];
 } loader;
 
-/* Up to four byte pairs spread over the rule's literal (first, last and two
- * between): an agent lacking one of them lacks the literal. */
-static void literal_pairs(ua_rule *r)
+/* A literal of a rule, with up to four byte pairs spread over it (first,
+ * last and two between): an agent lacking one of them lacks the literal. */
+typedef struct ua_need {
+    th_ua_lit lit;
+    uint8_t npairs;
+    uint16_t pair[4]; /* first byte * 256 + second */
+} ua_need;
+
+static void rule_needs(ua_rule *r, const char *regex)
 {
-    r->npairs = 0;
-    if (r->litn < 2)
-        return;
-    size_t last = r->litn - 2u;
-    size_t at[4] = {0, last, last / 2, last / 4 * 3};
-    for (size_t k = 0; k < 4; k++) {
-        const unsigned char *q = (const unsigned char *)r->lit + at[k];
-        uint16_t v = (uint16_t)(q[0] << 8 | q[1]);
-        bool seen = false;
-        for (size_t j = 0; j < r->npairs; j++)
-            seen |= r->pair[j] == v;
-        if (!seen)
-            r->pair[r->npairs++] = v;
+    th_ua_lit lits[TH_UA_ALTS_MAX];
+    r->nneed = th_ua_literals(regex, r->caseless, lits);
+    r->need = r->nneed ? th_xcalloc(r->nneed, sizeof *r->need) : NULL;
+    for (size_t i = 0; i < r->nneed; i++) {
+        ua_need *d = &r->need[i];
+        d->lit = lits[i];
+        if (d->lit.n < 2)
+            continue;
+        size_t last = d->lit.n - 2u;
+        size_t at[4] = {0, last, last / 2, last / 4 * 3};
+        for (size_t k = 0; k < 4; k++) {
+            const unsigned char *q = (const unsigned char *)d->lit.s + at[k];
+            uint16_t v = (uint16_t)(q[0] << 8 | q[1]);
+            bool seen = false;
+            for (size_t j = 0; j < d->npairs; j++)
+                seen |= d->pair[j] == v;
+            if (!seen)
+                d->pair[d->npairs++] = v;
+        }
     }
 }
 
@@ -133,8 +143,7 @@ static void rule_end(loader *ld)
         ua_rule r = {.re = re, .opts = opts, .caseless = (opts & PCRE2_CASELESS) != 0};
         if (plain)
             r.pattern = th_xstrdup(ld->regex);
-        r.litn = (uint8_t)th_ua_literal(ld->regex, r.caseless, r.lit);
-        literal_pairs(&r);
+        rule_needs(&r, ld->regex);
         memcpy(r.repl, ld->repl, sizeof ld->repl);
         memset(ld->repl, 0, sizeof ld->repl);
         list_push(ld->cur, r);
@@ -286,6 +295,7 @@ static void list_free(ua_list *l)
         pcre2_code_free(atomic_load(&l->v[i].re));
         free(l->v[i].pattern);
         pcre2_code_free(atomic_load(&l->v[i].jit));
+        free(l->v[i].need);
         for (int k = 0; k < 5; k++)
             free(l->v[i].repl[k]);
     }
@@ -409,20 +419,28 @@ static void probe_init(ua_probe *p, th_str s, th_str lower)
     }
 }
 
-/* Whether the agent may hold r's literal (true for a rule without one). */
-static bool may_hold(const ua_probe *p, const ua_rule *r)
+/* Whether the agent may hold the literal d (in text t of the probe). */
+static bool may_hold_one(const ua_probe *p, int t, const ua_need *d)
 {
-    if (!r->litn)
-        return true;
-    int t = r->caseless;
-    if (r->litn == 1) {
-        unsigned char c = (unsigned char)r->lit[0];
+    if (d->lit.n == 1) {
+        unsigned char c = (unsigned char)d->lit.s[0];
         return p->bytes[t][c >> 6] >> (c & 63) & 1;
     }
-    for (size_t k = 0; k < r->npairs; k++)
-        if (!(p->pairs[t][r->pair[k] >> 6] >> (r->pair[k] & 63) & 1))
+    for (size_t k = 0; k < d->npairs; k++)
+        if (!(p->pairs[t][d->pair[k] >> 6] >> (d->pair[k] & 63) & 1))
             return false;
-    return contains(p->text[t], r->lit, r->litn);
+    return contains(p->text[t], d->lit.s, d->lit.n);
+}
+
+/* Whether the agent may hold one of r's literals (true for a rule without). */
+static bool may_hold(const ua_probe *p, const ua_rule *r)
+{
+    if (!r->nneed)
+        return true;
+    for (size_t i = 0; i < r->nneed; i++)
+        if (may_hold_one(p, r->caseless, &r->need[i]))
+            return true;
+    return false;
 }
 
 /* The first rule of l matching the probed agent. A rule whose literal is

@@ -1,16 +1,31 @@
-/* The literal a user-agent pattern's every match contains (ecs/ua_literal.h):
- * what is required, what may be absent, and the syntax that gives up. */
+/* The literals of which a user-agent pattern's every match contains one
+ * (ecs/ua_literal.h): what is required, what may be absent, alternations, and
+ * the syntax that gives up. */
 #include "th_test.h"
 
-#include "ecs/ua_literal.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <yaml.h>
 
+#include "ecs/ua_literal.h"
+#include "ecs/ua_yaml.h"
+
+/* want: the literals joined by '|' ("" for none) */
 static void lit_is(const char *re, bool caseless, const char *want)
 {
-    char out[TH_UA_LITERAL_MAX];
-    size_t n = th_ua_literal(re, caseless, out);
-    if (n != strlen(want) || memcmp(out, want, n) != 0)
-        fail_msg("'%s'%s: got '%.*s', want '%s'", re, caseless ? " (caseless)" : "", (int)n, out,
-                 want);
+    th_ua_lit out[TH_UA_ALTS_MAX];
+    size_t n = th_ua_literals(re, caseless, out);
+    char got[TH_UA_ALTS_MAX * (TH_UA_LITERAL_MAX + 1) + 1];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            got[k++] = '|';
+        memcpy(got + k, out[i].s, out[i].n);
+        k += out[i].n;
+    }
+    got[k] = 0;
+    if (strcmp(got, want) != 0)
+        fail_msg("'%s'%s: got '%s', want '%s'", re, caseless ? " (caseless)" : "", got, want);
 }
 
 static void test_required(void **state)
@@ -34,13 +49,35 @@ static void test_may_be_absent(void **state)
     lit_is("ab*cdef", false, "cdef");
     lit_is("(Firefox)?/x", false, "/x"); /* a quantified group */
     lit_is("(Firefox)+/", false, "/");
-    lit_is("Safari|Chrome", false, "");      /* alternation at the level */
-    lit_is("(Firefox|Chrome)/", false, "/"); /* alternation inside a group */
-    lit_is("(?:ab(cdef)|x)y", false, "y");   /* a group under alternation */
+    lit_is("(?:ab(cdef)|x)y", false, "y"); /* as short, and one literal, not two */
+    lit_is("(Firefox|Chrome|)/", false, "/"); /* an empty branch requires nothing */
+    lit_is("(Firefox|\\d+)", false, "");     /* nor a branch of a class */
+    lit_is("(Firefox|Chrome?)", false, "Firefox|Chrom");
     lit_is("[Firefox]", false, "");          /* a class */
     lit_is("[]Fire]fox", false, "fox");
     lit_is("a{,3}bc", false, "bc");    /* PCRE2 10.43 reads {,3} as a quantifier */
     lit_is("x{ab}yz", false, "ab}yz"); /* a literal `{` is not counted on */
+}
+
+/* An alternation whose every branch requires a literal requires one of them. */
+static void test_alternation(void **state)
+{
+    (void)state;
+    lit_is("Safari|Chrome", false, "Safari|Chrome"); /* at the level */
+    lit_is("(Firefox|Chrome)/", false, "Firefox|Chrome"); /* in a group, better than "/" */
+    lit_is("(iPod|iPhone|iPad)", false, "iPod|iPhone|iPad");
+    lit_is("(?:(iPhone|iPad)|Android) (\\d+)", false, "iPhone|iPad|Android"); /* nested */
+    lit_is("(?:ab(cdef)|wxyz)", false, "cdef|wxyz"); /* each branch's best */
+    lit_is("(Firefox|Chrome)/Mobile", false, "/Mobile"); /* the one literal is longer */
+    lit_is("(AspiegelBot|PetalBot)", true, "piegelbot|petalbot"); /* s ends a run */
+    lit_is("(a|b)(c|d|e)", false, "a|b"); /* as short: the fewer */
+    /* more than TH_UA_ALTS_MAX branches: nothing kept */
+    char many[TH_UA_ALTS_MAX * 4 + 8] = "(";
+    for (int i = 0; i <= TH_UA_ALTS_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s%c%c", i ? "|" : "",
+                 'a' + i % 26, 'a' + i / 26);
+    strcat(many, ")");
+    lit_is(many, false, "");
 }
 
 static void test_gives_up(void **state)
@@ -103,12 +140,189 @@ static void test_plain(void **state)
     plain("caf\xc3\xa9", false); /* non-ASCII */
 }
 
+/* Agents of many kinds (browsers, phones, bots, SDKs, tools), each also in
+ * lower and upper case for the caseless patterns. */
+static const char *const agents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "CriOS/119.0.6045.169 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007) AppleWebKit/537.36 (KHTML, "
+    "like Gecko) Chrome/119.0.6045.163 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
+    "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; Opera Mobi/23.348; U; en) Presto/2.5.25 "
+    "Version/10.54",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 "
+    "(compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)",
+    "Mozilla/5.0 (Linux; U; Android 4.0.3; ko-kr; LG-L160L Build/IML74K) AppleWebkit/534.30 "
+    "(KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    "Mozilla/5.0 (Linux; Android 9; Lenovo TB-X505F) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/110.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 11; Pixel 5) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/90.0.4430.91 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 5.1.1; KFSUWI) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Silk/81.2.16 like Chrome/81.0.4044.138 Safari/537.36",
+    "Mozilla/5.0 (PlayStation 4 3.11) AppleWebKit/537.73 (KHTML, like Gecko)",
+    "Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/52.0.2743.116 Mobile Safari/537.36 Edge/15.14977",
+    "Nokia6230i/2.0 (03.25) Profile/MIDP-2.0 Configuration/CLDC-1.1",
+    "BlackBerry9700/5.0.0.351 Profile/MIDP-2.1 Configuration/CLDC-1.1 VendorID/123",
+    "aws-cli/2.15.30 Python/3.11.8 Linux/5.10.210-201.852.amzn2.x86_64 exe/x86_64.amzn.2 "
+    "prompt/off command/s3.ls",
+    "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-1019-aws md/arch#x86_64 "
+    "lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe "
+    "md/distrib#ubuntu.24 md/prompt#off md/command#iam.create-access-key",
+    "aws-cli/1.18.147 Python/2.7.18 Darwin/19.6.0 botocore/1.18.6",
+    "Boto3/1.35.50 md/Botocore#1.35.50 ua/2.0 os/linux#6.8.0-1016-aws md/arch#x86_64 "
+    "lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.50",
+    "aws-sdk-go/1.44.327 (go1.20.7; linux; amd64)",
+    "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/sts#1.26.6",
+    "aws-sdk-java/1.12.600 Linux/5.10.199 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS java/17.0.9 "
+    "vendor/Amazon.com_Inc.",
+    "aws-sdk-nodejs/2.1500.0 linux/v18.18.2 exec-env/AWS_Lambda_nodejs18.x",
+    "aws-sdk-js/3.450.0 ua/2.0 os/linux#5.10.198 lang/js md/nodejs#18.18.2 api/s3#3.450.0",
+    "aws-sdk-ruby3/3.190.0 ua/2.0 api/s3#1.140.0 os/linux md/x86_64 lang/ruby#3.2.2",
+    "aws-sdk-dotnet-coreclr/3.7.300.14 aws-sdk-dotnet-core/3.7.300.14 .NET_Core/6.0.25",
+    "aws-internal/3 aws-sdk-java/1.12.590 Linux/5.10.198 OpenJDK_64-Bit_Server_VM/25.392-b08",
+    "AWS Internal", "console.amazonaws.com", "signin.amazonaws.com", "s3.amazonaws.com",
+    "Terraform/1.6.5 (+https://www.terraform.io) terraform-provider-aws/5.31.0 "
+    "(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0",
+    "HashiCorp Terraform/0.12.31 (+https://www.terraform.io)",
+    "python-requests/2.31.0", "curl/8.4.0", "Wget/1.21.4", "okhttp/4.12.0",
+    "Go-http-client/1.1", "Apache-HttpClient/4.5.14 (Java/17.0.9)", "PostmanRuntime/7.35.0",
+    "Python-urllib/3.11", "axios/1.6.2", "Java/1.8.0_392", "facebookexternalhit/1.1",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "Twitterbot/1.0",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+    "Dalvik/2.1.0 (Linux; U; Android 12; SM-A525F Build/SP1A.210812.016)",
+    "CFNetwork/1474 Darwin/23.0.0", "MobileSafari/604.1 CFNetwork/1410.0.3 Darwin/22.6.0",
+    "Mozilla/5.0 (X11; CrOS x86_64 15633.69.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/119.0.6045.212 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/48.0.2564.82 Safari/537.36 Edge/20.02",
+    "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
+    "Roku/DVP-9.10 (519.10E04111A)", "Kindle/3.0+", "WeTab-Browser", "Steeler/3.5",
+    "", "x", "()", "/1.2.3", "Mozilla/5.0",
+};
+
+typedef struct pat_reader {
+    char *key;      /* the last mapping key, until its value */
+    char *regex;    /* the rule's pattern */
+    bool caseless;  /* regex_flag: 'i' */
+    size_t rules, matched;
+} pat_reader;
+
+static void check_pattern(pat_reader *pr)
+{
+    th_ua_lit lits[TH_UA_ALTS_MAX];
+    size_t n = th_ua_literals(pr->regex, pr->caseless, lits);
+    pr->rules++;
+    if (n == 0)
+        return;
+    uint32_t opts = PCRE2_UTF | (pr->caseless ? PCRE2_CASELESS : 0);
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pr->regex, PCRE2_ZERO_TERMINATED, opts, &err, &off,
+                                   NULL);
+    if (!re)
+        return; /* the parser skips it too */
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    for (size_t a = 0; a < sizeof agents / sizeof agents[0]; a++) {
+        for (int form = 0; form < 3; form++) {
+            char s[512], low[512];
+            size_t len = strlen(agents[a]);
+            assert_true(len < sizeof s);
+            for (size_t i = 0; i <= len; i++) {
+                char c = agents[a][i];
+                s[i] = form == 1 && c >= 'A' && c <= 'Z'   ? (char)(c - 'A' + 'a')
+                       : form == 2 && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A')
+                                                           : c;
+                low[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+            }
+            if (pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL) < 0)
+                continue;
+            pr->matched++;
+            const char *hay = pr->caseless ? low : s;
+            bool held = false;
+            for (size_t k = 0; k < n && !held; k++)
+                for (size_t i = 0; i + lits[k].n <= len && !held; i++)
+                    held = memcmp(hay + i, lits[k].s, lits[k].n) == 0;
+            if (!held)
+                fail_msg("'%s' matches '%s' holding none of its %zu literals (first '%.*s')",
+                         pr->regex, s, n, (int)lits[0].n, lits[0].s);
+        }
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+}
+
+static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
+{
+    pat_reader *pr = ctx;
+    if (t == YAML_MAPPING_END_EVENT && pr->regex) {
+        check_pattern(pr);
+        free(pr->regex);
+        pr->regex = NULL;
+        pr->caseless = false;
+    }
+    if (t != YAML_SCALAR_EVENT) {
+        free(pr->key);
+        pr->key = NULL;
+        return;
+    }
+    if (!pr->key) {
+        pr->key = strdup(scalar);
+        return;
+    }
+    if (strcmp(pr->key, "regex") == 0)
+        pr->regex = strdup(scalar);
+    else if (strcmp(pr->key, "regex_flag") == 0)
+        pr->caseless = strchr(scalar, 'i') != NULL;
+    free(pr->key);
+    pr->key = NULL;
+}
+
+/* uap-core's own patterns: wherever one matches an agent, the agent holds one
+ * of the literals found for it (what lets the parser skip a pattern). */
+static void test_uap_core_patterns(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/node_modules/uap-core/regexes.yaml", th_test_root());
+    size_t len;
+    char *text = th_test_read_file(path, &len);
+    if (!text) {
+        print_message("SKIP: %s is absent (npm ci installs it)\n", path);
+        skip();
+    }
+    pat_reader pr = {0};
+    assert_true(th_ua_yaml_plain(text, len, on_event, &pr));
+    free(pr.key);
+    free(pr.regex);
+    free(text);
+    assert_true(pr.rules > 1000);
+    assert_true(pr.matched > 100); /* the agents do reach the patterns */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_required), cmocka_unit_test(test_may_be_absent),
-        cmocka_unit_test(test_gives_up), cmocka_unit_test(test_caseless),
-        cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_alternation), cmocka_unit_test(test_gives_up),
+        cmocka_unit_test(test_caseless),
+        cmocka_unit_test(test_plain),          cmocka_unit_test(test_uap_core_patterns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
