@@ -128,6 +128,7 @@ static bool quantifier(lit_scan *c)
     while (k < c->n && ((c->p[k] >= '0' && c->p[k] <= '9') || c->p[k] == ',' || c->p[k] == ' '))
         k++;
     c->i = k < c->n && c->p[k] == '}' ? k + 1 : c->i + 1;
+    quantifier(c); /* which PCRE2 may read as literals, quantified: `{+`, `{}?` */
     return true;
 }
 
@@ -322,6 +323,8 @@ static bool plain_class(const char *p, size_t n, size_t *i)
         k++;
     if (k < n && p[k] == ']')
         return false; /* a literal `]` first: legal, but not plain */
+    if (k < n && (p[k] == ':' || p[k] == '.' || p[k] == '='))
+        return false; /* `[:alpha:]` outside a class is an error; `[:x]` is not, but rare */
     while (k < n && p[k] != ']') {
         if (p[k] == '\\' && k + 1 < n && p[k + 1] && strchr("dDwWsS", p[k + 1])) {
             k += 2;

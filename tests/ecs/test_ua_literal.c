@@ -57,6 +57,9 @@ static void test_may_be_absent(void **state)
     lit_is("[]Fire]fox", false, "fox");
     lit_is("a{,3}bc", false, "bc");    /* PCRE2 10.43 reads {,3} as a quantifier */
     lit_is("x{ab}yz", false, "ab}yz"); /* a literal `{` is not counted on */
+    lit_is("ab{+cd", false, "cd");     /* nor one quantified: `{+` is one or more `{` */
+    lit_is("ab{}?cd", false, "cd");    /* nor what follows braces PCRE2 may read as literals */
+    lit_is("7{?", false, "");
 }
 
 /* An alternation whose every branch requires a literal requires one of them. */
@@ -132,6 +135,7 @@ static void test_plain(void **state)
     plain("[\\d-z]", false); /* a class cannot start a range */
     plain("[]a]", false);
     plain("[[:alpha:]]", false);
+    plain("[:alpha:]", false); /* a POSIX class outside a class: an error */
     plain("[a", false);
     plain("(a", false);
     plain("a)", false);
