@@ -570,6 +570,13 @@ static bool fc_outer(const th_jval *v, void *ctx)
 
 /* ---- tree ---------------------------------------------------------------- */
 
+/* Kleene logic, as the three walks below (over a document, through a
+ * document's fields, over slots) fold it: NOT keeps null; an AND or OR
+ * returns its decider (false, true) as soon as a kid gives it, else null when
+ * a kid gave null, else the other value. */
+static inline tv tv_not(tv k) { return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE; }
+static inline tv decider(const cnode *c) { return c->test == CT_AND ? TV_FALSE : TV_TRUE; }
+
 /* A leaf's verdict from the values it visited. */
 static inline tv leaf_tv(const cnode *c, const vstate *st)
 {
@@ -589,32 +596,20 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
         return TV_TRUE;
     case CT_FALSE:
         return TV_FALSE;
-    case CT_AND: {
-        tv r = TV_TRUE;
-        for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval(c->kids[i], doc);
-            if (k == TV_FALSE)
-                return TV_FALSE;
-            if (k == TV_NULL)
-                r = TV_NULL;
-        }
-        return r;
-    }
+    case CT_AND:
     case CT_OR: {
-        tv r = TV_FALSE;
+        tv d = decider(c), r = tv_not(d);
         for (size_t i = 0; i < c->nkids; i++) {
             tv k = th_cnode_eval(c->kids[i], doc);
-            if (k == TV_TRUE)
-                return TV_TRUE;
+            if (k == d)
+                return d;
             if (k == TV_NULL)
                 r = TV_NULL;
         }
         return r;
     }
-    case CT_NOT: {
-        tv k = th_cnode_eval(c->kids[0], doc);
-        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
-    }
+    case CT_NOT:
+        return tv_not(th_cnode_eval(c->kids[0], doc));
     case CT_FREE: {
         fstate f;
         f.n = c;
@@ -642,32 +637,20 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
 tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
 {
     switch (c->test) {
-    case CT_AND: {
-        tv r = TV_TRUE;
-        for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_fields(c->kids[i], fc);
-            if (k == TV_FALSE)
-                return TV_FALSE;
-            if (k == TV_NULL)
-                r = TV_NULL;
-        }
-        return r;
-    }
+    case CT_AND:
     case CT_OR: {
-        tv r = TV_FALSE;
+        tv d = decider(c), r = tv_not(d);
         for (size_t i = 0; i < c->nkids; i++) {
             tv k = th_cnode_eval_fields(c->kids[i], fc);
-            if (k == TV_TRUE)
-                return TV_TRUE;
+            if (k == d)
+                return d;
             if (k == TV_NULL)
                 r = TV_NULL;
         }
         return r;
     }
-    case CT_NOT: {
-        tv k = th_cnode_eval_fields(c->kids[0], fc);
-        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
-    }
+    case CT_NOT:
+        return tv_not(th_cnode_eval_fields(c->kids[0], fc));
     case CT_TRUE:
     case CT_FALSE:
     case CT_FREE:
@@ -852,32 +835,20 @@ tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo)
         return TV_TRUE;
     case CT_FALSE:
         return TV_FALSE;
-    case CT_AND: {
-        tv r = TV_TRUE;
-        for (size_t i = 0; i < c->nkids; i++) {
-            tv k = kid_eval(c->kids[i], slots, memo);
-            if (k == TV_FALSE)
-                return TV_FALSE;
-            if (k == TV_NULL)
-                r = TV_NULL;
-        }
-        return r;
-    }
+    case CT_AND:
     case CT_OR: {
-        tv r = TV_FALSE;
+        tv d = decider(c), r = tv_not(d);
         for (size_t i = 0; i < c->nkids; i++) {
             tv k = kid_eval(c->kids[i], slots, memo);
-            if (k == TV_TRUE)
-                return TV_TRUE;
+            if (k == d)
+                return d;
             if (k == TV_NULL)
                 r = TV_NULL;
         }
         return r;
     }
-    case CT_NOT: {
-        tv k = th_cnode_eval_slots(c->kids[0], slots, memo);
-        return k == TV_NULL ? TV_NULL : k == TV_TRUE ? TV_FALSE : TV_TRUE;
-    }
+    case CT_NOT:
+        return tv_not(th_cnode_eval_slots(c->kids[0], slots, memo));
     case CT_FREE:
     case CT_FIELD_CONTAINS:
         return TV_FALSE; /* never bound (th_cnode_bind_slots) */
