@@ -180,9 +180,7 @@ int th_cmd_convert(int argc, char **argv)
         return TH_EXIT_USAGE;
     }
     unsigned threads;
-    const char *tv = th_args_value(&args, "threads");
-    if (!th_pipeline_threads_arg(tv, &threads)) {
-        fprintf(stderr, "trailhound convert: bad --threads '%s' (0..256)\n", tv);
+    if (!th_cli_threads("convert", &args, &threads)) {
         th_mapper_free(m);
         th_diags_free(&diags);
         return TH_EXIT_USAGE;

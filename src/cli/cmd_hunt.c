@@ -17,6 +17,7 @@
 #include "base/timeutil.h"
 #include "cli/args.h"
 #include "cli/enrich.h"
+#include "cli/guard.h"
 #include "cli/run_rules.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
@@ -287,10 +288,8 @@ int th_cmd_hunt(int argc, char **argv)
         }
     }
     unsigned threads;
-    if (!th_pipeline_threads_arg(v = th_args_value(&args, "threads"), &threads)) {
-        fprintf(stderr, "trailhound hunt: bad --threads '%s' (0..256)\n", v);
+    if (!th_cli_threads("hunt", &args, &threads))
         return TH_EXIT_USAGE;
-    }
     /* the same mapping and enrichment as run, so a hunt sees the fields a rule sees */
     th_mapper_opts mo;
     th_mapper_paths paths;

@@ -220,11 +220,8 @@ int th_cmd_match(int argc, char **argv)
         !th_cli_paths_ok("match", "--data", TH_ROLE_DATA, dpaths, nd))
         return TH_EXIT_USAGE;
     unsigned threads;
-    const char *tv = th_args_value(&args, "threads");
-    if (!th_pipeline_threads_arg(tv, &threads)) {
-        fprintf(stderr, "trailhound match: bad --threads '%s' (0..256)\n", tv);
+    if (!th_cli_threads("match", &args, &threads))
         return TH_EXIT_USAGE;
-    }
     int rc = TH_EXIT_OK;
     th_diags diags;
     th_diags_init(&diags);

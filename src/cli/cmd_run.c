@@ -256,10 +256,8 @@ static int run_once(int argc, char **argv, run_follow *fw)
     }
     bool quiet = th_args_flag(&args, "quiet");
     unsigned threads;
-    if (!th_pipeline_threads_arg(v = th_args_value(&args, "threads"), &threads)) {
-        fprintf(stderr, "trailhound run: bad --threads '%s' (0..256)\n", v);
+    if (!th_cli_threads("run", &args, &threads))
         return TH_EXIT_USAGE;
-    }
     const char *inputs[3 * TH_ARGS_MAX];
     size_t ninputs = 0;
     for (size_t i = 0; i < nd; i++)

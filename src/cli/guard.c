@@ -11,6 +11,7 @@
 #include "base/timeutil.h"
 #include "cli/guard.h"
 #include "cli/verbs.h"
+#include "pipeline/pipeline.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -140,6 +141,15 @@ bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role, const
         }
     }
     return true;
+}
+
+bool th_cli_threads(const char *verb, const th_args *args, unsigned *threads)
+{
+    const char *v = th_args_value(args, "threads");
+    if (th_pipeline_threads_arg(v, threads))
+        return true;
+    fprintf(stderr, "trailhound %s: bad --threads '%s' (0..256)\n", verb, v);
+    return false;
 }
 
 int th_cli_no_rules(const char *verb, const char *const *paths, size_t n)

@@ -42,6 +42,10 @@ th_path_kind th_cli_path_kind(const char *path);
 bool th_cli_paths_ok(const char *verb, const char *opt, th_path_role role, const char *const *paths,
                      size_t n);
 
+/* --threads of args (absent: the default) into *threads. On a bad value says
+ * so and returns false: the caller exits TH_EXIT_USAGE. */
+bool th_cli_threads(const char *verb, const th_args *args, unsigned *threads);
+
 /* Called when no rule was loaded from paths: says so with the likely reason
  * and returns TH_EXIT_USAGE. */
 int th_cli_no_rules(const char *verb, const char *const *paths, size_t n);
