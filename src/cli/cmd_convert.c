@@ -15,6 +15,7 @@
 #include "cli/enrich.h"
 #include "cli/guard.h"
 #include "cli/outfile.h"
+#include "cli/run_out.h"
 #include "cli/verbs.h"
 #include "ecs/mapper.h"
 #include "pipeline/pipeline.h"
@@ -22,6 +23,7 @@
 
 static const th_opt opts[] = {
     {"quiet", TH_OPT_FLAG, NULL, "no progress and no summary on stderr"},
+    {"profile", TH_OPT_FLAG, NULL, "where time goes, on stderr: CPU per stage (read, parse, map, render) and mapping levels"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"output", TH_OPT_VALUE, "FILE", "write the NDJSON here (also -o; default: stdout)"},
     {"ingest-delay", TH_OPT_VALUE, "D",
@@ -221,7 +223,7 @@ int th_cmd_convert(int argc, char **argv)
                         .verb = "convert", .full_docs = true,
                         .render = conv_render, .on_rendered = conv_write,
                         .rendered = &c.pend, .keep = conv_keep,
-                        .ctx = &c, .mapper = m,
+                        .ctx = &c, .mapper = m, .profile = th_args_flag(&args, "profile"),
                         .interrupted = th_signals_flag()};
     c.pipe = &pipe;
     th_pipeline_run(&pipe, in);
@@ -239,6 +241,8 @@ int th_cmd_convert(int argc, char **argv)
     else if (!th_outfile_commit(&of))
         werr = true;
     const th_input_stats *st = in ? th_input_stats_get(in) : NULL;
+    if (pipe.profile)
+        th_pipeline_profile_print(&pipe, -1, "convert", stderr);
     if (!quiet) {
         fprintf(stderr,
                 "convert: %llu files (%llu skipped), %llu records: %llu mapped, %llu ECS passed through, "

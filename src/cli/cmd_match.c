@@ -22,6 +22,7 @@
 #include "cli/guard.h"
 #include "cli/verbs.h"
 #include "cli/enrich.h"
+#include "cli/run_out.h"
 #include "cli/run_rules.h"
 #include "ecs/mapper.h"
 #include "io/input.h"
@@ -37,6 +38,7 @@ static const th_opt opts[] = {
     {"no-prefilter", TH_OPT_FLAG, NULL, "evaluate every rule on every event (to compare)"},
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely and evaluate on the committing thread (the former path: same output; slower; for checking)"},
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
+    {"profile", TH_OPT_FLAG, NULL, "where time goes, on stderr: CPU per stage (read, parse, map, evaluate, output), mapping levels, and per rule: evaluations, time, matches"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
@@ -190,6 +192,24 @@ static void match_hits(void *ctx, const th_event *ev, size_t engine, const th_hi
     c->index++;
 }
 
+/* --profile: the stages, and per rule (when the rules were routed: the
+ * engine counted them) its evaluations, their CPU and its matches. */
+static void print_profile(const th_pipeline *pipe, const th_engine *engine)
+{
+    th_pipeline_profile_print(pipe, -1, "match", stderr);
+    if (!engine)
+        return;
+    size_t n;
+    const th_rule_report *rep = th_engine_reports(engine, &n);
+    fprintf(stderr, "match: profile (per rule: evaluations, eval ms, matches):\n");
+    for (size_t i = 0; i < n; i++) {
+        const th_rule *r = rep[i].rule;
+        fprintf(stderr, "  %10llu %9.2f %8llu  %s\n", (unsigned long long)rep[i].evals,
+                (double)rep[i].eval_ns / 1e6, (unsigned long long)rep[i].matches,
+                r->rule_id ? r->rule_id : r->path ? r->path : "?");
+    }
+}
+
 int th_cmd_match(int argc, char **argv)
 {
     th_args args;
@@ -262,8 +282,9 @@ int th_cmd_match(int argc, char **argv)
     th_input *in = th_input_open(dpaths, nd, &io);
     mctx c = {.rules = rules, .n = n, .router = router, .cand = cand};
     th_buf_init(&c.out);
+    bool profile = th_args_flag(&args, "profile");
     th_pipeline pipe = {.mo = &mo, .diags = &diags, .delay = TH_TIME_NONE,
-                        .threads = threads, .verb = "match", .ctx = &c};
+                        .threads = threads, .verb = "match", .ctx = &c, .profile = profile};
     /* --no-prefilter evaluates every rule on every event: the former path
      * without its router */
     bool planned = prefilter && !th_args_flag(&args, "no-lazy");
@@ -272,6 +293,7 @@ int th_cmd_match(int argc, char **argv)
         th_engine_opts eo;
         th_engine_opts_default(&eo);
         eo.filters_only = true;
+        eo.profile = profile;
         engine = th_engine_new(&eo);
         for (size_t i = 0; i < n; i++)
             if (th_engine_add_query(engine, rules[i].rule, rules[i].q, &qa, NULL) != i)
@@ -306,6 +328,8 @@ int th_cmd_match(int argc, char **argv)
             fprintf(stderr, "trailhound match: raw CloudTrail geo: %s\n",
                     th_mapper_geo_desc(mapper) ? th_mapper_geo_desc(mapper) : "off");
     }
+    if (profile)
+        print_profile(&pipe, engine);
     if (matches && rc == TH_EXIT_OK)
         rc = TH_EXIT_FINDINGS;
     if (rule_errors && rc == TH_EXIT_OK)

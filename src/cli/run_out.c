@@ -453,12 +453,13 @@ void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const ch
 {
     const th_pipeline_profile *x = &p->prof;
     fprintf(f, "%s: profile (stages, CPU ms summed over threads): read+split+scan %.1f, "
-               "DOM parse %.1f, plan+map %.1f, route+evaluate %.1f, commit %.1f, output %.1f, "
-               "temporal %.1f\n",
+               "DOM parse %.1f, plan+map %.1f, route+evaluate %.1f, commit %.1f, output %.1f",
             verb, (double)(x->read_ns + x->judge_ns + x->files_ns) / 1e6, (double)x->parse_ns / 1e6,
             (double)x->map_ns / 1e6,
-            (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)(x->output_ns + x->render_ns) / 1e6,
-            temporal_s * 1e3);
+            (double)x->eval_ns / 1e6, (double)x->commit_ns / 1e6, (double)(x->output_ns + x->render_ns) / 1e6);
+    if (temporal_s >= 0)
+        fprintf(f, ", temporal %.1f", temporal_s * 1e3);
+    fputc('\n', f);
     fprintf(f, "%s: profile (mapping): %llu raw events ruled out before mapping (routing and "
                "gates on the raw record), %llu mapped for their planned rules (at most [%s]), "
                "%llu mapped for every rule (no usable raw projection), %llu fully (alert sources, "

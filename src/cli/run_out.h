@@ -73,7 +73,8 @@ typedef struct th_run_summary {
 
 /* Peak resident set size of the process so far, in bytes (0 if unknown). */
 uint64_t th_peak_rss(void);
-/* The pipeline's per-stage profile, as `run --profile` prints it. */
+/* The pipeline's per-stage profile, as `run --profile` prints it (temporal_s
+ * < 0: a verb without a temporal pass, which is left out). */
 void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const char *verb, FILE *f);
 
 /* The summary, rules sorted by alert count (then name), as text on f. */

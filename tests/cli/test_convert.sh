@@ -22,6 +22,10 @@ if [ -f "${TH_ROOT:-.}/node_modules/uap-core/regexes.yaml" ]; then
 else
   skip "user agent parsed (node_modules/uap-core absent)"
 fi
+expect_rc "convert --profile" 0 "$TH" convert "$TMP/in.json" --profile --ingest-delay 5m -o "$TMP/prof.ndjson"
+if cmp -s "$TMP/prof.ndjson" "$TMP/out.ndjson"; then ok "--profile changes nothing"; else nok "--profile changes nothing"; fi
+expect_grep "--profile: stages" '^convert: profile \(stages, CPU ms summed over threads\): read\+split\+scan [0-9.]+, .*output [0-9.]+$' "$TMP/err"
+expect_grep "--profile: every record mapped fully" '^convert: profile \(mapping\): .* [1-9][0-9]* fully' "$TMP/err"
 head -n1 "$TMP/out.ndjson" >"$TMP/ecs.ndjson"
 expect_rc "ECS input passes through" 0 "$TH" convert "$TMP/ecs.ndjson" -o "$TMP/out2.ndjson"
 expect_grep "ECS record counted as passed through" '1 ECS passed through' "$TMP/err"

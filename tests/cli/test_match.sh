@@ -92,6 +92,15 @@ for n in 1 3; do
   expect_rc "match --threads $n" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads "$n"
   if cmp -s "$TMP/out" "$TMP/with"; then ok "--threads $n changes nothing"; else nok "--threads $n changes nothing" "$(cat "$TMP/out")"; fi
 done
+# --profile: the stages and one line per rule (on stderr), the output unchanged
+expect_rc "match --profile" 1 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --profile --threads 1
+if cmp -s "$TMP/out" "$TMP/with"; then ok "--profile changes nothing"; else nok "--profile changes nothing"; fi
+expect_grep "--profile: stages" '^match: profile \(stages, CPU ms summed over threads\): read\+split\+scan [0-9.]+, .*output [0-9.]+$' "$TMP/err"
+nr=$(ls "$TMP/rules"/*.toml | wc -l)
+np=$(grep -cE '^ +[0-9]+ +[0-9.]+ +[0-9]+  (11111111|22222222)' "$TMP/err")
+if [ "$np" -eq "$nr" ]; then ok "--profile: a line per rule ($np)"; else nok "--profile: a line per rule" "$np lines for $nr rules" "$(cat "$TMP/err")"; fi
+ev1=$(grep -E '^ +[0-9]+ .*  11111111-1111' "$TMP/err" | awk '{print $1, $3}')
+if [ -n "$ev1" ] && [ "${ev1#* }" -ge 1 ] && [ "${ev1%% *}" -ge "${ev1#* }" ]; then ok "--profile: r1 evaluated and matched ($ev1)"; else nok "--profile: r1 evaluated and matched" "$ev1"; fi
 expect_rc "match --threads x is a usage error" 2 "$TH" match --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads x
 expect_grep "bad --threads named" "bad --threads 'x'" "$TMP/err"
 # an event without a time is still judged (match has no schedule), on both paths
