@@ -225,12 +225,17 @@ typedef struct detctx {
     uint32_t gen;
     ivec stack;
     /* Epsilon closures of the states transitions lead to, each walked once:
-     * cl_at[s] is where s's closure (its size, then its members) starts in cl,
+     * cl_at[s] is where s's closure (its size, then its kept members) starts in cl,
      * -1 when not kept. cmark and cgen mark states while one is walked. */
     int *cl_at;
     ivec cl;
     uint32_t *cmark;
     uint32_t cgen;
+    /* The states a set keeps: those with a ranged edge out, and the accepting
+     * one. The others (epsilon edges only) decide neither a transition nor
+     * acceptance, so two sets equal on these are the same DFA state; leaving
+     * them out makes the sets smaller to close, hash and compare. */
+    uint8_t *keep;
 } detctx;
 
 /* The epsilon closure of s, kept in c->cl (NULL when the cache is full). */
@@ -247,7 +252,8 @@ static const int *closure_of(detctx *c, int s)
     TH_VEC_PUSH(&c->stack, s);
     while (c->stack.len) {
         int x = c->stack.items[--c->stack.len];
-        TH_VEC_PUSH(&c->cl, x);
+        if (c->keep[x])
+            TH_VEC_PUSH(&c->cl, x);
         for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
             const edge *ed = &c->b->e.items[k];
             if (ed->lo > ed->hi && c->cmark[ed->to] != c->cgen) {
@@ -282,7 +288,8 @@ static void closure_add(detctx *c, ivec *set, int s)
     TH_VEC_PUSH(&c->stack, s);
     while (c->stack.len) {
         int x = c->stack.items[--c->stack.len];
-        TH_VEC_PUSH(set, x);
+        if (c->keep[x])
+            TH_VEC_PUSH(set, x);
         for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
             const edge *ed = &c->b->e.items[k];
             if (ed->lo > ed->hi && c->mark[ed->to] != c->gen) {
@@ -307,7 +314,12 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
         memset(b->mark, 0, b->markcap * sizeof *b->mark);
         b->gen = 0;
     }
-    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0};
+    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0, NULL};
+    c.keep = th_xcalloc(b->head.len, 1);
+    for (size_t x = 0; x < b->head.len; x++)
+        for (int k = b->head.items[x]; k >= 0 && !c.keep[x]; k = b->e.items[k].next)
+            c.keep[x] = b->e.items[k].lo <= b->e.items[k].hi;
+    c.keep[f.e] = 1;
     c.cl_at = th_xmalloc(b->head.len * sizeof *c.cl_at);
     memset(c.cl_at, 0xff, b->head.len * sizeof *c.cl_at); /* -1: not kept */
     c.cmark = th_xcalloc(b->head.len, sizeof *c.cmark);
@@ -380,6 +392,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
     TH_VEC_FREE(&c.cl);
     free(c.cl_at);
     free(c.cmark);
+    free(c.keep);
     TH_VEC_FREE(&set);
     TH_VEC_FREE(&es);
     TH_VEC_FREE(&pts);
