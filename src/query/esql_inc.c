@@ -213,8 +213,14 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
             part_push(r, p, s);
             return;
         }
-        ev a = {p->type, 1, s, NULL}, b = {p->type, 1, p->vals[0], NULL};
-        int c = th_ev_cmp(&a, 0, &b, 0);
+        int c;
+        if (p->type == EV_LONG || p->type == EV_DATE || p->type == EV_BOOL || p->type == EV_SPAN) {
+            /* th_ev_cmp of two values of one of these types: their integers */
+            c = s.i < p->vals[0].i ? -1 : s.i > p->vals[0].i;
+        } else {
+            ev a = {p->type, 1, s, NULL}, b = {p->type, 1, p->vals[0], NULL};
+            c = th_ev_cmp(&a, 0, &b, 0);
+        }
         if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
             p->vals[0] = s;
         return;
