@@ -421,15 +421,8 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
-    if (m->have) {
-        size_t k = 0;
-        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
-            k++;
-        if (k == m->nkey) {
-            r->warnings += m->warn;
-            return memo_value(t, row, m);
-        }
-    }
+    /* the last row's cells are not the row's: th_esql_eval_memo compared
+     * them (have is only set once state is 1, which it then stays) */
     size_t si = m->slots ? memo_slot(t, row, m) : 0;
     esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
     if (s && (m->used[si / 64] >> (si % 64) & 1)) {

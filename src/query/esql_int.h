@@ -288,7 +288,8 @@ void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
 /* Inline, the row whose cells are those of the row before (most rows: runs
- * of the same dataset, outcome, user, ASN); the rest in the call. */
+ * of the same dataset, outcome, user, ASN); the rest in the call (only
+ * from here: it does not compare the last row's cells again). */
 static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {
     if (m->state == 1 && m->have) {
