@@ -461,13 +461,3 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     }
     return v;
 }
-
-int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
-{
-    ev v = single(r, th_esql_eval_memo(r, t, row, m)); /* as truth() */
-    if (v.n == 0 || v.t != EV_BOOL)
-        return -1;
-    return v.one.i != 0;
-}
-
-bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m) { return th_esql_truth_memo(r, t, row, m) == 1; }

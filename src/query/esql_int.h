@@ -303,9 +303,23 @@ static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
     }
     return th_esql_eval_memo_call(r, t, row, m);
 }
-bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
-/* the same as truth(): 1 true, 0 false, -1 NULL */
-int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m);
+/* the same as truth(): 1 true, 0 false, -1 NULL (a multi-valued one: NULL
+ * and a warning); in line, as the memo's hit (a WHERE conjunct per row) */
+static inline int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    ev v = th_esql_eval_memo(r, t, row, m);
+    if (v.n > 1) {
+        r->warnings++;
+        return -1;
+    }
+    if (v.n == 0 || v.t != EV_BOOL)
+        return -1;
+    return v.one.i != 0;
+}
+static inline bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    return th_esql_truth_memo(r, t, row, m) == 1;
+}
 
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);
