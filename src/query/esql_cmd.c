@@ -144,11 +144,21 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
     th_buf_init(&g.kb);
     size_t nk = c->nby;
     ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
+    /* BY columns only (the usual case): their indexes, found (and loaded) in
+     * the order the first row's evaluation finds them, then read directly */
+    long *col = TH_ANEWN(r->a, long, nk ? nk : 1);
+    bool direct = nrows > 0;
+    for (size_t k = 0; k < nk && direct; k++)
+        direct = c->by[k].x->kind == X_COL;
+    for (size_t k = 0; k < nk && direct; k++) {
+        col[k] = th_etab_col(r, t, c->by[k].x->name);
+        direct = col[k] >= 0;
+    }
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
         bool one = true;
         for (size_t k = 0; k < nk; k++) {
-            vals[k] = th_esql_eval(r, t, row, c->by[k].x);
+            vals[k] = direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
             one = one && vals[k].n <= 1;
         }
         if (one)
