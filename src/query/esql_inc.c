@@ -884,19 +884,20 @@ static void slide_window(th_esql_panes *p, const size_t *ks, size_t nk)
 }
 
 /* the group's state over the window: its front's suffix from the window's
- * first pane, joined with its back */
-static acc window_acc(th_esql_panes *p, th_arena *a, gslide *s, size_t k)
+ * first pane, joined with its back (into *joined); where one side is empty,
+ * the other's kept state itself */
+static const acc *window_acc(th_esql_panes *p, th_arena *a, gslide *s, size_t k, acc *joined)
 {
     size_t nas = p->stats->nas;
     int fn = p->stats->as[k].x->fn;
     while (s->e0 < s->nf && s->e[s->e0].pane < p->lo)
         s->e0++;
     bool front = s->e0 < s->nf, back = s->n > s->nf;
-    if (front && back)
-        return join(p, a, fn, &s->sfx[s->e0 * nas + k], &s->back[k]);
-    acc z = front ? s->sfx[s->e0 * nas + k] : s->back[k];
-    z.own = false;
-    return z;
+    if (front && back) {
+        *joined = join(p, a, fn, &s->sfx[s->e0 * nas + k], &s->back[k]);
+        return joined;
+    }
+    return front ? &s->sfx[s->e0 * nas + k] : &s->back[k];
 }
 
 /* merge() of a group whose values the state does not reduce (doubles, ips,
@@ -937,29 +938,30 @@ static ev slide_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
 {
     gslide *s = &p->gs[g->pg[0]->gid];
     int fn = p->stats->as[k].x->fn;
-    acc f = window_acc(p, r->a, s, k);
+    acc joined;
+    const acc *f = window_acc(p, r->a, s, k, &joined);
     if (fn == F_COUNT)
-        return ev_long((int64_t)f.count);
-    if (f.again)
+        return ev_long((int64_t)f->count);
+    if (f->again)
         return merge(p, r, g, k);
-    if (f.whole)
+    if (f->whole)
         return merge_kept(p, r, s, g, k);
-    if (f.type == EV_NULL)
+    if (f->type == EV_NULL)
         return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
     switch (fn) {
     case F_COUNT_DISTINCT:
-        return ev_long(f.nv);
+        return ev_long(f->nv);
     case F_VALUES: /* the cells share the state's list: no command writes into a cell */
-        if (f.nv <= 1)
-            return f.nv ? (ev){f.type, 1, f.vals[0], NULL} : ev_null();
-        return (ev){f.type, f.nv, {.i = 0}, f.vals};
+        if (f->nv <= 1)
+            return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
+        return (ev){f->type, f->nv, {.i = 0}, f->vals};
     case F_MIN:
     case F_MAX:
-        return f.nv ? (ev){f.type, 1, f.best, NULL} : ev_null();
+        return f->nv ? (ev){f->type, 1, f->best, NULL} : ev_null();
     case F_SUM:
-        if (!f.pof && !f.nof)
-            return ev_long(f.pos + f.neg);
-        if ((f.pof && !f.nof && f.neg == 0) || (f.nof && !f.pof && f.pos == 0)) {
+        if (!f->pof && !f->nof)
+            return ev_long(f->pos + f->neg);
+        if ((f->pof && !f->nof && f->neg == 0) || (f->nof && !f->pof && f->pos == 0)) {
             r->warnings++;
             return ev_null();
         }
