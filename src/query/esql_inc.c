@@ -187,6 +187,10 @@ struct th_esql_panes {
     gslide *gs;
     size_t *act, nact, capact;
     size_t held;        /* bytes malloc'd for the states */
+    /* per aggregate, the memos of its filter and argument over the panes'
+     * rows (build_pane: one table, one erun), kept from pane to pane: what
+     * they remember is a function of the cells */
+    esql_memo *mf, *mx;
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -291,35 +295,29 @@ static size_t gid_of(th_esql_panes *p, th_str key)
     return p->ngid++;
 }
 
-/* groups and partial states of rows[0..n) (ascending), in r's arena */
-static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t n, size_t *ng)
+/* the memos part_rows reads, per aggregate (only those: a memo is 600
+ * bytes, 13 aggregates on the ASN rule) */
+static void memos_new(const th_esql_panes *p, esql_memo **mf, esql_memo **mx)
 {
-    esql_group *g;
-    *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
-    pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
     size_t nas = p->stats->nas;
-    /* only the memos part_rows reads are set up (a pane is often small, and a
-     * memo is 600 bytes: 13 aggregates on the ASN rule) */
-    esql_memo *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
-    esql_memo *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
     for (size_t k = 0; k < nas; k++) {
         const assign *as = &p->stats->as[k];
         if (as->filter) {
-            th_esql_memo_init(&mf[k], as->filter);
-            th_esql_memo_cache(&mf[k]);
+            th_esql_memo_init(&(*mf)[k], as->filter);
+            th_esql_memo_cache(&(*mf)[k]);
         }
         if (as->x->nkids) {
-            th_esql_memo_init(&mx[k], as->x->kids[0]);
-            th_esql_memo_cache(&mx[k]);
+            th_esql_memo_init(&(*mx)[k], as->x->kids[0]);
+            th_esql_memo_cache(&(*mx)[k]);
         }
     }
-    for (size_t i = 0; i < *ng; i++) {
-        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
-                          TH_ANEWN(r->a, part, nas ? nas : 1)};
-        for (size_t k = 0; k < nas; k++)
-            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
-    }
-    for (size_t k = 0; k < nas; k++) {
+}
+
+static void memos_free(const th_esql_panes *p, esql_memo *mf, esql_memo *mx)
+{
+    for (size_t k = 0; mf && k < p->stats->nas; k++) {
         if (p->stats->as[k].filter)
             th_esql_memo_free(&mf[k]);
         if (p->stats->as[k].x->nkids)
@@ -327,6 +325,33 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     }
     free(mf);
     free(mx);
+}
+
+/* groups and partial states of rows[0..n) (ascending), in r's arena */
+static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t n, size_t *ng)
+{
+    esql_group *g;
+    *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
+    pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
+    size_t nas = p->stats->nas;
+    /* the panes' own run keeps its memos from pane to pane; a window's
+     * grouping (another erun, its NOW()) has its own */
+    bool kept = r == &p->r;
+    esql_memo *mf = kept ? p->mf : NULL, *mx = kept ? p->mx : NULL;
+    if (!mf)
+        memos_new(p, &mf, &mx);
+    if (kept) {
+        p->mf = mf;
+        p->mx = mx;
+    }
+    for (size_t i = 0; i < *ng; i++) {
+        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
+                          TH_ANEWN(r->a, part, nas ? nas : 1)};
+        for (size_t k = 0; k < nas; k++)
+            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
+    }
+    if (!kept)
+        memos_free(p, mf, mx);
     return out;
 }
 
@@ -497,6 +522,7 @@ void th_esql_panes_free(th_esql_panes *p)
         return;
     th_map_free(&p->gids);
     slide_reset(p);
+    memos_free(p, p->mf, p->mx);
     free(p->kp);
     free(p->act);
 }
