@@ -144,11 +144,21 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
     th_buf_init(&g.kb);
     size_t nk = c->nby;
     ev *vals = TH_ANEWN(r->a, ev, nk ? nk : 1), *cur = TH_ANEWN(r->a, ev, nk ? nk : 1);
+    /* BY columns only (the usual case): their indexes, found (and loaded) in
+     * the order the first row's evaluation finds them, then read directly */
+    long *col = TH_ANEWN(r->a, long, nk ? nk : 1);
+    bool direct = nrows > 0;
+    for (size_t k = 0; k < nk && direct; k++)
+        direct = c->by[k].x->kind == X_COL;
+    for (size_t k = 0; k < nk && direct; k++) {
+        col[k] = th_etab_col(r, t, c->by[k].x->name);
+        direct = col[k] >= 0;
+    }
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
         bool one = true;
         for (size_t k = 0; k < nk; k++) {
-            vals[k] = th_esql_eval(r, t, row, c->by[k].x);
+            vals[k] = direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
             one = one && vals[k].n <= 1;
         }
         if (one)
@@ -754,12 +764,25 @@ bool th_esql_grok(erun *r, etab *t, const cmd *c)
 
 static bool is_pattern(th_str s) { return memchr(s.p, '*', s.n) != NULL; }
 
-/* rank of a KEEP entry for a column: explicit name 3, partial pattern 2, `*` 1 */
-static int rank(th_str pat, th_str col)
+/* how a KEEP entry matches a column: by its name, by the prefix before its
+ * one `*` at the end (what th_field_glob does with such a pattern, without
+ * its walk: `Esql.*` met in every run), or by th_field_glob */
+enum { PAT_NAME, PAT_PREFIX, PAT_GLOB };
+
+static uint8_t pat_kind(th_str s)
 {
-    if (!is_pattern(pat))
+    const char *star = memchr(s.p, '*', s.n);
+    return !star ? PAT_NAME : star == s.p + s.n - 1 ? PAT_PREFIX : PAT_GLOB;
+}
+
+/* rank of a KEEP entry for a column: explicit name 3, partial pattern 2, `*` 1 */
+static int rank(th_str pat, uint8_t kind, th_str col)
+{
+    if (kind == PAT_NAME)
         return th_str_eq(pat, col) ? 3 : 0;
-    if (!th_field_glob(pat, col))
+    bool m = kind == PAT_PREFIX ? col.n >= pat.n - 1 && memcmp(col.p, pat.p, pat.n - 1) == 0
+                                : th_field_glob(pat, col);
+    if (!m)
         return 0;
     return pat.n == 1 ? 1 : 2;
 }
@@ -821,11 +844,14 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
     size_t n = t->ncols;
     int *best = TH_ANEWN(r->a, int, n ? n : 1);
     size_t *at = TH_ANEWN(r->a, size_t, n ? n : 1);
+    uint8_t *kind = TH_ANEWN(r->a, uint8_t, c->nnames ? c->nnames : 1);
+    for (size_t k = 0; k < c->nnames; k++)
+        kind[k] = pat_kind(c->names[k]);
     /* ES|QL's precedence: an exact name over a partial pattern over `*`; between
      * expressions of the same precedence the rightmost wins (`KEEP a, b, a` is b, a). */
     for (size_t col = 0; col < n; col++) {
         for (size_t k = 0; k < c->nnames; k++) {
-            int rk = rank(c->names[k], t->names[col]);
+            int rk = rank(c->names[k], kind[k], t->names[col]);
             if (rk > 0 && rk >= best[col]) {
                 best[col] = rk;
                 at[col] = k;
@@ -834,11 +860,11 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
     }
     if (!drop) {
         for (size_t k = 0; k < c->nnames; k++) {
-            if (is_pattern(c->names[k]))
+            if (kind[k] != PAT_NAME)
                 continue;
             bool found = false;
             for (size_t col = 0; col < n && !found; col++)
-                found = rank(c->names[k], t->names[col]) == 3;
+                found = th_str_eq(c->names[k], t->names[col]);
             if (!found) {
                 r->err = "KEEP: unknown column";
                 return false;

@@ -320,6 +320,7 @@ void th_esql_memo_init(esql_memo *m, const xnode *x)
     memset(m, 0, sizeof *m);
     m->x = x;
     m->tcols = SIZE_MAX;
+    m->pcol = -1;
     if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
         m->state = -1;
     if (!case_of_cells(x)) {
@@ -346,12 +347,22 @@ static int case_pick(erun *r, etab *t, size_t row, const xnode *x)
     return k < x->nkids ? (int)k : -1;
 }
 
-/* the remembered value for the row: the value, or the picked column's */
-static inline ev memo_value(erun *r, etab *t, size_t row, const esql_memo *m)
+/* the remembered value for the row: the value, or the picked column's
+ * (th_esql_eval of that X_COL: its cell) */
+static inline ev memo_value(etab *t, size_t row, const esql_memo *m)
 {
-    if (__builtin_expect(!m->picks, 1) || m->pick < 0 || m->x->kids[m->pick]->kind != X_COL)
-        return m->out;
-    return th_esql_eval(r, t, row, m->x->kids[m->pick]);
+    return m->pcol < 0 ? m->out : t->cols[m->pcol][row];
+}
+
+/* the column of the picked kid, a column (memo_init lists the values'
+ * columns after the conditions', kid after kid) */
+static long pick_col(const esql_memo *m, int pick)
+{
+    size_t j = m->nkey;
+    for (int k = 0; k < pick; k++)
+        if ((k % 2 == 1 || (size_t)k + 1 == m->x->nkids) && m->x->kids[k]->kind == X_COL)
+            j++;
+    return m->cols[j];
 }
 
 /* the columns' indexes, once all are in the table (none is loaded here: a
@@ -410,15 +421,8 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
-    if (m->have) {
-        size_t k = 0;
-        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
-            k++;
-        if (k == m->nkey) {
-            r->warnings += m->warn;
-            return memo_value(r, t, row, m);
-        }
-    }
+    /* the last row's cells are not the row's: th_esql_eval_memo compared
+     * them (have is only set once state is 1, which it then stays) */
     size_t si = m->slots ? memo_slot(t, row, m) : 0;
     esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
     if (s && (m->used[si / 64] >> (si % 64) & 1)) {
@@ -429,11 +433,11 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
             for (k = 0; k < m->nkey; k++)
                 m->in[k] = s->in[k];
             m->out = s->out;
-            m->pick = s->pick;
+            m->pcol = s->pcol;
             m->warn = s->warn;
             m->have = true;
             r->warnings += m->warn;
-            return memo_value(r, t, row, m);
+            return memo_value(t, row, m);
         }
     }
     uint64_t w0 = r->warnings;
@@ -443,13 +447,13 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     for (size_t k = 0; k < m->nkey; k++)
         m->in[k] = t->cols[m->cols[k]][row];
     m->out = v;
-    m->pick = pick;
+    m->pcol = pick >= 0 && m->x->kids[pick]->kind == X_COL ? pick_col(m, pick) : -1;
     m->warn = r->warnings - w0;
     if (s && m->have) {
         for (size_t k = 0; k < m->nkey; k++)
             s->in[k] = m->in[k];
         s->out = v;
-        s->pick = pick;
+        s->pcol = m->pcol;
         s->warn = m->warn;
         m->used[si / 64] |= 1ull << (si % 64);
     } else if (m->cache && !m->slots && ++m->misses == ESQL_MEMO_WARM) {
@@ -457,13 +461,3 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     }
     return v;
 }
-
-int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
-{
-    ev v = single(r, th_esql_eval_memo(r, t, row, m)); /* as truth() */
-    if (v.n == 0 || v.t != EV_BOOL)
-        return -1;
-    return v.one.i != 0;
-}
-
-bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m) { return th_esql_truth_memo(r, t, row, m) == 1; }

@@ -187,6 +187,10 @@ struct th_esql_panes {
     gslide *gs;
     size_t *act, nact, capact;
     size_t held;        /* bytes malloc'd for the states */
+    /* per aggregate, the memos of its filter and argument over the panes'
+     * rows (build_pane: one table, one erun), kept from pane to pane: what
+     * they remember is a function of the cells */
+    esql_memo *mf, *mx;
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -213,8 +217,14 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
             part_push(r, p, s);
             return;
         }
-        ev a = {p->type, 1, s, NULL}, b = {p->type, 1, p->vals[0], NULL};
-        int c = th_ev_cmp(&a, 0, &b, 0);
+        int c;
+        if (p->type == EV_LONG || p->type == EV_DATE || p->type == EV_BOOL || p->type == EV_SPAN) {
+            /* th_ev_cmp of two values of one of these types: their integers */
+            c = s.i < p->vals[0].i ? -1 : s.i > p->vals[0].i;
+        } else {
+            ev a = {p->type, 1, s, NULL}, b = {p->type, 1, p->vals[0], NULL};
+            c = th_ev_cmp(&a, 0, &b, 0);
+        }
         if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
             p->vals[0] = s;
         return;
@@ -285,35 +295,29 @@ static size_t gid_of(th_esql_panes *p, th_str key)
     return p->ngid++;
 }
 
-/* groups and partial states of rows[0..n) (ascending), in r's arena */
-static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t n, size_t *ng)
+/* the memos part_rows reads, per aggregate (only those: a memo is 600
+ * bytes, 13 aggregates on the ASN rule) */
+static void memos_new(const th_esql_panes *p, esql_memo **mf, esql_memo **mx)
 {
-    esql_group *g;
-    *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
-    pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
     size_t nas = p->stats->nas;
-    /* only the memos part_rows reads are set up (a pane is often small, and a
-     * memo is 600 bytes: 13 aggregates on the ASN rule) */
-    esql_memo *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
-    esql_memo *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    *mf = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
+    *mx = th_xmalloc((nas ? nas : 1) * sizeof(esql_memo));
     for (size_t k = 0; k < nas; k++) {
         const assign *as = &p->stats->as[k];
         if (as->filter) {
-            th_esql_memo_init(&mf[k], as->filter);
-            th_esql_memo_cache(&mf[k]);
+            th_esql_memo_init(&(*mf)[k], as->filter);
+            th_esql_memo_cache(&(*mf)[k]);
         }
         if (as->x->nkids) {
-            th_esql_memo_init(&mx[k], as->x->kids[0]);
-            th_esql_memo_cache(&mx[k]);
+            th_esql_memo_init(&(*mx)[k], as->x->kids[0]);
+            th_esql_memo_cache(&(*mx)[k]);
         }
     }
-    for (size_t i = 0; i < *ng; i++) {
-        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
-                          TH_ANEWN(r->a, part, nas ? nas : 1)};
-        for (size_t k = 0; k < nas; k++)
-            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
-    }
-    for (size_t k = 0; k < nas; k++) {
+}
+
+static void memos_free(const th_esql_panes *p, esql_memo *mf, esql_memo *mx)
+{
+    for (size_t k = 0; mf && k < p->stats->nas; k++) {
         if (p->stats->as[k].filter)
             th_esql_memo_free(&mf[k]);
         if (p->stats->as[k].x->nkids)
@@ -321,6 +325,33 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     }
     free(mf);
     free(mx);
+}
+
+/* groups and partial states of rows[0..n) (ascending), in r's arena */
+static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t n, size_t *ng)
+{
+    esql_group *g;
+    *ng = th_esql_group(r, &p->t, p->stats, rows, n, &g);
+    pgroup *out = TH_ANEWN(r->a, pgroup, *ng ? *ng : 1);
+    size_t nas = p->stats->nas;
+    /* the panes' own run keeps its memos from pane to pane; a window's
+     * grouping (another erun, its NOW()) has its own */
+    bool kept = r == &p->r;
+    esql_memo *mf = kept ? p->mf : NULL, *mx = kept ? p->mx : NULL;
+    if (!mf)
+        memos_new(p, &mf, &mx);
+    if (kept) {
+        p->mf = mf;
+        p->mx = mx;
+    }
+    for (size_t i = 0; i < *ng; i++) {
+        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
+                          TH_ANEWN(r->a, part, nas ? nas : 1)};
+        for (size_t k = 0; k < nas; k++)
+            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
+    }
+    if (!kept)
+        memos_free(p, mf, mx);
     return out;
 }
 
@@ -491,6 +522,7 @@ void th_esql_panes_free(th_esql_panes *p)
         return;
     th_map_free(&p->gids);
     slide_reset(p);
+    memos_free(p, p->mf, p->mx);
     free(p->kp);
     free(p->act);
 }
@@ -878,19 +910,20 @@ static void slide_window(th_esql_panes *p, const size_t *ks, size_t nk)
 }
 
 /* the group's state over the window: its front's suffix from the window's
- * first pane, joined with its back */
-static acc window_acc(th_esql_panes *p, th_arena *a, gslide *s, size_t k)
+ * first pane, joined with its back (into *joined); where one side is empty,
+ * the other's kept state itself */
+static const acc *window_acc(th_esql_panes *p, th_arena *a, gslide *s, size_t k, acc *joined)
 {
     size_t nas = p->stats->nas;
     int fn = p->stats->as[k].x->fn;
     while (s->e0 < s->nf && s->e[s->e0].pane < p->lo)
         s->e0++;
     bool front = s->e0 < s->nf, back = s->n > s->nf;
-    if (front && back)
-        return join(p, a, fn, &s->sfx[s->e0 * nas + k], &s->back[k]);
-    acc z = front ? s->sfx[s->e0 * nas + k] : s->back[k];
-    z.own = false;
-    return z;
+    if (front && back) {
+        *joined = join(p, a, fn, &s->sfx[s->e0 * nas + k], &s->back[k]);
+        return joined;
+    }
+    return front ? &s->sfx[s->e0 * nas + k] : &s->back[k];
 }
 
 /* merge() of a group whose values the state does not reduce (doubles, ips,
@@ -931,29 +964,30 @@ static ev slide_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
 {
     gslide *s = &p->gs[g->pg[0]->gid];
     int fn = p->stats->as[k].x->fn;
-    acc f = window_acc(p, r->a, s, k);
+    acc joined;
+    const acc *f = window_acc(p, r->a, s, k, &joined);
     if (fn == F_COUNT)
-        return ev_long((int64_t)f.count);
-    if (f.again)
+        return ev_long((int64_t)f->count);
+    if (f->again)
         return merge(p, r, g, k);
-    if (f.whole)
+    if (f->whole)
         return merge_kept(p, r, s, g, k);
-    if (f.type == EV_NULL)
+    if (f->type == EV_NULL)
         return fn == F_COUNT_DISTINCT ? ev_long(0) : ev_null();
     switch (fn) {
     case F_COUNT_DISTINCT:
-        return ev_long(f.nv);
+        return ev_long(f->nv);
     case F_VALUES: /* the cells share the state's list: no command writes into a cell */
-        if (f.nv <= 1)
-            return f.nv ? (ev){f.type, 1, f.vals[0], NULL} : ev_null();
-        return (ev){f.type, f.nv, {.i = 0}, f.vals};
+        if (f->nv <= 1)
+            return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
+        return (ev){f->type, f->nv, {.i = 0}, f->vals};
     case F_MIN:
     case F_MAX:
-        return f.nv ? (ev){f.type, 1, f.best, NULL} : ev_null();
+        return f->nv ? (ev){f->type, 1, f->best, NULL} : ev_null();
     case F_SUM:
-        if (!f.pof && !f.nof)
-            return ev_long(f.pos + f.neg);
-        if ((f.pof && !f.nof && f.neg == 0) || (f.nof && !f.pof && f.pos == 0)) {
+        if (!f->pof && !f->nof)
+            return ev_long(f->pos + f->neg);
+        if ((f->pof && !f->nof && f->neg == 0) || (f->nof && !f->pof && f->pos == 0)) {
             r->warnings++;
             return ev_null();
         }

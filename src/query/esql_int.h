@@ -261,7 +261,7 @@ enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEM
 typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     ev out;
-    int pick;
+    long pcol;
     uint64_t warn;
 } esql_memo_slot;
 typedef struct esql_memo {
@@ -276,7 +276,7 @@ typedef struct esql_memo {
     bool have;
     ev in[ESQL_MEMO_COLS];
     ev out;
-    int pick;                   /* picks: the kid whose value is the CASE's, -1: NULL */
+    long pcol;                  /* picks: the column whose cell is the value, -1: out is */
     uint64_t warn;
     bool cache;                 /* th_esql_memo_cache was called */
     size_t misses;
@@ -288,23 +288,38 @@ void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
 /* Inline, the row whose cells are those of the row before (most rows: runs
- * of the same dataset, outcome, user, ASN); the rest in the call. */
+ * of the same dataset, outcome, user, ASN); the rest in the call (only
+ * from here: it does not compare the last row's cells again). */
 static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {
-    if (m->state == 1 && m->have && !m->picks) {
+    if (m->state == 1 && m->have) {
         size_t k = 0;
         while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
             k++;
         if (k == m->nkey) {
             r->warnings += m->warn;
-            return m->out;
+            return m->pcol < 0 ? m->out : t->cols[m->pcol][row];
         }
     }
     return th_esql_eval_memo_call(r, t, row, m);
 }
-bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m);
-/* the same as truth(): 1 true, 0 false, -1 NULL */
-int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m);
+/* the same as truth(): 1 true, 0 false, -1 NULL (a multi-valued one: NULL
+ * and a warning); in line, as the memo's hit (a WHERE conjunct per row) */
+static inline int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    ev v = th_esql_eval_memo(r, t, row, m);
+    if (v.n > 1) {
+        r->warnings++;
+        return -1;
+    }
+    if (v.n == 0 || v.t != EV_BOOL)
+        return -1;
+    return v.one.i != 0;
+}
+static inline bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    return th_esql_truth_memo(r, t, row, m) == 1;
+}
 
 /* esql_cmd.c */
 bool th_esql_stats(erun *r, etab *t, const cmd *c);

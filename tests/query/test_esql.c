@@ -5,6 +5,7 @@
 #include "th_test.h"
 
 #include "base/timeutil.h"
+#include "ecs/schema.h"
 #include "query/esql.h"
 #include "query/ir.h"
 #include "query/query.h"
@@ -314,6 +315,39 @@ static void dissect_grok_keep(void **state)
     r = run(&a, "FROM logs-* | KEEP user.*, event.action, user.name", people);
     assert_non_null(r);
     assert_true(th_str_eq(th_esql_colname(r, th_esql_ncols(r) - 1), th_str_c("user.name")));
+    th_arena_free(&a);
+}
+
+/* KEEP's patterns: one ending in its only `*` matches by prefix, the others
+ * by th_field_glob; either way the columns kept are those th_field_glob
+ * accepts, in the table's order */
+static void keep_patterns_as_glob(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    static const char *const names[] = {"a", "ab", "abc", "b", "ba", "Esql.x", "Esql", "Esql.", NULL};
+    static const char *const pats[] = {"a*", "ab*", "abc*", "abcd*", "*", "a*c", "*c", "*b*", "b*",
+                                       "Esql.*", "Esql*", "E*.*", "**", "a**", NULL};
+    for (size_t p = 0; pats[p]; p++) {
+        const char *q = th_arena_printf(&a,
+                                        "FROM logs-* | STATS a = COUNT(*), ab = COUNT(*), abc = COUNT(*), b = COUNT(*), "
+                                        "ba = COUNT(*), Esql.x = COUNT(*), Esql = COUNT(*), `Esql.` = COUNT(*) "
+                                        "| KEEP %s",
+                                        pats[p]);
+        th_esql_result *r = run(&a, q, people);
+        size_t w = 0;
+        for (size_t c = 0; names[c]; c++) {
+            if (!th_field_glob(th_str_c(pats[p]), th_str_c(names[c])))
+                continue;
+            assert_true(w < th_esql_ncols(r));
+            if (!th_str_eq(th_esql_colname(r, w), th_str_c(names[c])))
+                fail_msg("KEEP %s: column %zu is not %s", pats[p], w, names[c]);
+            w++;
+        }
+        if (w != th_esql_ncols(r))
+            fail_msg("KEEP %s: %zu columns, th_field_glob accepts %zu", pats[p], th_esql_ncols(r), w);
+    }
     th_arena_free(&a);
 }
 
@@ -859,6 +893,7 @@ int main(void)
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
+        cmocka_unit_test(keep_patterns_as_glob),
         cmocka_unit_test(parse_errors_have_positions),
         cmocka_unit_test(lowering_routes_like_kql),
         cmocka_unit_test(prefix_then_rest_equals_whole),

@@ -284,11 +284,12 @@ static void every_aggregate(void **state)
 {
     (void)state;
     assert_true(check_query("FROM logs-* | WHERE event.action != \"PutObject\" "
-                            "| EVAL d = TO_DOUBLE(event.duration) / 7 "
+                            "| EVAL d = TO_DOUBLE(event.duration) / 7, g = event.action == \"GetObject\" "
                             "| STATS n = COUNT(*), nu = COUNT(user.name), cd = COUNT_DISTINCT(user.name), "
                             "v = VALUES(event.action), mn = MIN(@timestamp), mx = MAX(user.name), "
                             "s = SUM(event.duration), sd = SUM(d), av = AVG(event.duration), "
-                            "mxd = MAX(d), mnd = MIN(source.as.number), "
+                            "mxd = MAX(d), mnd = MIN(source.as.number), mxt = MAX(@timestamp), "
+                            "mxl = MAX(event.duration), mng = MIN(g), mxg = MAX(g), "
                             "late = COUNT(*) WHERE event.duration > 50000, "
                             "sl = SUM(source.as.number) WHERE event.action == \"Decrypt\" "
                             "BY user.name",
