@@ -693,40 +693,25 @@ static bool judge(pool *pl, pbatch *b, prec *x)
     return event;
 }
 
-/* A file's reader on a worker: the batch, the file and its reader. */
-typedef struct file_read {
-    pool *pl;
-    pbatch *b;
-    const char *path; /* the batch's copy */
-    th_input *one;
-} file_read;
-
 /* One record of a file read on a worker: copied into the batch, then
- * prepared. A deferred line that is no event is settled at once (io yields
- * its records, if any, here), so the file's records stay in order. */
-static void read_rec(void *ctx, const th_record *rec)
+ * prepared. A record io yields on its scanner (an element of an S3 object's
+ * tape, or a line) comes to the worker's scanner with its part of that tape
+ * (th_jscan_load_copy), so the object is scanned once. */
+static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec)
 {
-    file_read *fr = ctx;
-    pbatch *b = fr->b;
     th_arena_mark m = th_arena_mark_get(&b->arena);
     TH_VEC_PUSH(&b->extra, (prec){0});
     prec *y = &b->extra.items[b->extra.len - 1];
     y->text = th_arena_strndup(&b->arena, rec->text.p ? rec->text.p : "", rec->text.n);
     y->n = rec->text.n;
     y->r.kind = rec->kind;
-    y->r.ev = (th_event){NULL, 0, 0, 0, fr->path, rec->offset, rec->line, TH_STR_NULL};
+    y->r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL};
     rawrec rr = {th_str_make(y->text, y->n), NULL, NULL};
-    if (rec->kind == TH_REC_DEFERRED) {
-        if (!judge(fr->pl, b, y)) {
-            const char *text = y->text;
-            size_t n = y->n;
-            b->extra.len--;
-            th_input_settle(fr->one, th_str_make(text, n), rec->offset, rec->line, read_rec, fr);
-            return;
-        }
+    if (rec->scan) {
+        th_jscan_load_copy(b->w.scan, th_jscan_root(rec->scan), y->text);
         rr.scan = b->w.scan;
     }
-    prepare_rec(fr->pl, b, y, &rr, m);
+    prepare_rec(pl, b, y, &rr, m);
 }
 
 /* Reads the file of job x with this worker's own input (`one`). */
@@ -737,17 +722,15 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
     j->from = b->extra.len;
     th_diags_init(&j->diags);
     th_input_file(one, x->text, &j->diags);
-    file_read fr = {pl, b, x->text, one};
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
         bool more = th_input_next(one, &rec);
         if (p->profile)
             b->w.prof.files_ns += cpu_ns() - t0;
-        if (more)
-            read_rec(&fr, &rec);
-        else if (!th_input_held(one))
+        if (!more)
             break;
+        read_rec(pl, b, x->text, &rec);
     }
     j->to = b->extra.len;
     j->st = *th_input_stats_get(one);
@@ -797,10 +780,8 @@ static void *worker(void *arg)
         }
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
-        if (b->jobs.len && !one) {
+        if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-            th_input_defer(one, true);
-        }
         process(pl, b, one);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
