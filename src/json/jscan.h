@@ -101,8 +101,8 @@ th_jcur th_jscan_root(const th_jscan *s);
 void th_jscan_set_root(th_jscan *s, th_jcur c);
 /* Loads s as th_jscan_load(s, text, th_jcur_raw(c).n) would, where `text`
  * is a copy of c's bytes (th_jcur_raw(c)) and c a value on another loaded
- * scanner (only read): c's part of that tape is copied, moved to the copy's
- * offsets, instead of scanning the text again. For a thread that takes a
+ * scanner (only read; or s itself): c's part of that tape is copied, moved to
+ * the copy's offsets, instead of scanning the text again. For a thread that takes a
  * record out of a container indexed elsewhere, with the text it keeps. The
  * text flags are c's scanner's (as th_jscan_set_root: false holds, true may
  * not) and th_jscan_index is empty. */

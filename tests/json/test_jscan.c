@@ -679,6 +679,22 @@ static void elements_as_roots(void **state)
                 if (f1)
                     assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
                 assert_int_equal(th_jcur_count(rc), th_jcur_count(th_jscan_root(alone)));
+                /* and onto the scanner it is on: a load of the text, moved
+                 * to the copy in place */
+                assert_true(th_jscan_load(copied, raw.p, raw.n, NULL));
+                th_jscan_load_copy(copied, th_jscan_root(copied), cp);
+                rc = th_jscan_root(copied);
+                assert_ptr_equal(th_jcur_raw(rc).p, cp);
+                th_arena_reset(&a);
+                t1 = th_jcur_to_jval(rc, &a, &e1);
+                t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
+                assert_true((t1 == NULL) == (t2 == NULL));
+                if (t1) {
+                    write_val(&w1, t1);
+                    write_val(&w2, t2);
+                    assert_int_equal(w1.len, w2.len);
+                    assert_memory_equal(w1.data, w2.data, w1.len);
+                }
                 free(cp);
                 elements++;
             }
