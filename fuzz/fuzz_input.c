@@ -5,7 +5,8 @@
  * deferred line judged on a copy with a scanner of its own, settled at once
  * when refused, as the pipeline's workers and committing thread do) and in
  * deferred mode with the file read whole as a job (th_input_defer_files, as
- * the workers read S3 objects), and all four must give the same records,
+ * the workers read S3 objects: lazily, each record taken with its part of the
+ * object's tape, th_jscan_load_copy), and all four must give the same records,
  * stats and number of messages.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
@@ -63,8 +64,9 @@ static void settled(void *ctx, const th_record *r)
     add(ctx, r, r->kind);
 }
 
-/* Every record of `in` into x (mode as read_all's); a file that comes as a
- * job is read whole with `one` and absorbed. */
+/* Every record of `in` into x (mode as read_all's, or 4: a job's file, read
+ * lazily as a worker reads it); a file that comes as a job is read whole with
+ * `one` and absorbed. */
 static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, th_arena *a)
 {
     th_record r;
@@ -81,10 +83,21 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
             th_diags_init(&fd);
             char *path = strdup(r.file);
             th_input_file(one, path, &fd);
-            drain(one, NULL, 2, x, own, a);
+            drain(one, NULL, 4, x, own, a);
             th_input_absorb(in, th_input_stats_get(one), &fd);
             free(path);
             th_diags_free(&fd);
+            continue;
+        }
+        if (mode == 4 && r.scan) { /* as a worker keeps it: a copy, with its tape */
+            char *copy = malloc(r.text.n);
+            memcpy(copy, r.text.p, r.text.n);
+            th_jscan_load_copy(own, th_jscan_root(r.scan), copy);
+            th_record j = r;
+            j.text = th_str_make(copy, r.text.n);
+            j.scan = own;
+            add(x, &j, r.kind);
+            free(copy);
             continue;
         }
         if (r.kind != TH_REC_DEFERRED) {
@@ -93,7 +106,7 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
             add(x, &r, r.kind);
             continue;
         }
-        if (mode < 2)
+        if (mode < 2 || mode == 4)
             abort();
         char *copy = malloc(r.text.n ? r.text.n : 1);
         memcpy(copy, r.text.p, r.text.n);
@@ -123,8 +136,7 @@ static void read_all(const char *path, int mode, run *x)
     th_input *in = th_input_open(paths, 1, &o);
     th_input_defer(in, mode >= 2);
     th_input_defer_files(in, mode == 3 ? UINT64_MAX : 0);
-    th_input *one = mode == 3 ? th_input_open_files(in) : NULL;
-    th_input_defer(one, true);
+    th_input *one = mode == 3 ? th_input_open_files(in) : NULL; /* lazy, as a worker's */
     th_jscan *own = th_jscan_new();
     th_arena a;
     th_arena_init(&a, 1 << 16);

@@ -46,6 +46,9 @@ struct th_input {
     const char *cscan_p; /* cscan holds [cscan_p, +cscan_n) of the window (th_io_pick_mode) */
     size_t cscan_n;
     bool cscan_strings_ok; /* and take_line_lazy found its strings valid (loaded_strings_ok) */
+    const char *first_ls; /* th_io_pick_mode found the end of the line that starts here */
+    const char *first_nl; /* (its '\n', or NULL: none up to in->n at the end of file),
+                             for ndjson_next; first_ls NULL once used or the window moved */
     th_input_stats st;
     bool ended;
     uint64_t digest_paths; /* digest files skipped by path (noted once at the end) */

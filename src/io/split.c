@@ -39,6 +39,7 @@ void th_io_sync_window(th_input *in)
 bool th_io_pull(th_input *in, size_t keep)
 {
     in->cscan_p = NULL; /* the window moves */
+    in->first_ls = NULL;
     bool more = th_io_src_more(&in->src, keep);
     in->pos -= keep < in->pos ? keep : in->pos;
     th_io_sync_window(in);
@@ -584,7 +585,12 @@ static bool ndjson_next(th_input *in, th_record *out)
 {
     for (;;) {
         size_t ls = in->pos;
-        const char *nl = ls < in->n ? memchr(in->s + ls, '\n', in->n - ls) : NULL;
+        const char *nl;
+        if (in->first_ls == in->s + ls) /* th_io_pick_mode looked for it already */
+            nl = in->first_nl;
+        else
+            nl = ls < in->n ? memchr(in->s + ls, '\n', in->n - ls) : NULL;
+        in->first_ls = NULL;
         if (!nl && !in->src.eof) {
             if (in->n - ls > in->opts.max_record)
                 skip_long_line(in, ls);
@@ -639,6 +645,7 @@ static bool doc_next(th_input *in, th_record *out)
 file_mode th_io_pick_mode(th_input *in, size_t first)
 {
     in->cscan_p = NULL; /* a new file: what cscan held was another file's */
+    in->first_ls = NULL;
     if (in->s[first] == '[') {
         pull_all(in);
         return MODE_DOC;
@@ -647,6 +654,8 @@ file_mode th_io_pick_mode(th_input *in, size_t first)
     while (!(nl = memchr(in->s + first, '\n', in->n - first)) && th_io_pull(in, 0))
         ;
     size_t le = nl ? (size_t)(nl - in->s) : in->n;
+    in->first_ls = in->s + first; /* the window holds the line whole (nl, or eof) */
+    in->first_nl = nl;
     if (in->cscan) {
         /* lazy mode: a first line the scanner accepts is one whole value (so
          * th_io_skip_value would end it on the line), and take_line_lazy and

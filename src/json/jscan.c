@@ -573,6 +573,29 @@ void th_jscan_set_root(th_jscan *s, th_jcur c)
     s->root = c.i;
 }
 
+void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
+{
+    const jnode *t = c.s->tape;
+    uint32_t first = c.i, count = t[first].next - first, base = t[first].pos;
+    size_t n = t[first].end - base;
+    bool has_bs = c.s->has_bs, ctl_high = c.s->ctl_high;
+    if (s != c.s) /* on s itself the nodes move down in place (k <= first + k) */
+        grow((void **)&s->tape, &s->tape_cap, (size_t)count + 1, sizeof *s->tape);
+    for (uint32_t k = 0; k < count; k++) {
+        jnode x = t[first + k];
+        s->tape[k] = (jnode){x.pos - base, x.end - base, x.next - first};
+    }
+    s->p = (const unsigned char *)text;
+    s->n = n;
+    s->nidx = 0;
+    s->ntape = count;
+    s->root = 0;
+    s->has_bs = has_bs;
+    s->ctl_high = ctl_high;
+    s->open_string = false;
+    s->loaded = true;
+}
+
 th_jtype th_jcur_type(th_jcur c)
 {
     switch (c.s->p[c.s->tape[c.i].pos]) {

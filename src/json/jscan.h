@@ -99,6 +99,14 @@ th_jcur th_jscan_root(const th_jscan *s);
  * th_jscan_has_ctl_high) stay the whole text's: false holds for the element
  * too, true may not. */
 void th_jscan_set_root(th_jscan *s, th_jcur c);
+/* Loads s as th_jscan_load(s, text, th_jcur_raw(c).n) would, where `text`
+ * is a copy of c's bytes (th_jcur_raw(c)) and c a value on another loaded
+ * scanner (only read; or s itself): c's part of that tape is copied, moved to
+ * the copy's offsets, instead of scanning the text again. For a thread that takes a
+ * record out of a container indexed elsewhere, with the text it keeps. The
+ * text flags are c's scanner's (as th_jscan_set_root: false holds, true may
+ * not) and th_jscan_index is empty. */
+void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text);
 th_jtype th_jcur_type(th_jcur c);
 /* Member of an object by decoded key; the LAST duplicate wins (as th_jobj_get).
  * False if c is not an object or has no such key. Keys without backslashes are

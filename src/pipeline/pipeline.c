@@ -236,7 +236,28 @@ typedef struct rawrec {
     th_str text;
     th_jval *json;         /* NULL until needed (lazy io, batches) */
     const th_jscan *scan;  /* loaded with text, or NULL */
+    /* A record of a file read on a worker: text and scan are still io's
+     * (valid during prepare only); raw_own copies them into `keep` before
+     * anything that outlives prepare can point into them. NULL: the text
+     * lives as long as the record. */
+    th_arena *keep;
 } rawrec;
+
+/* Makes the record's text its own (see rawrec.keep): copied, with its part
+ * of io's tape moved to the worker's scanner (th_jscan_load_copy), so that a
+ * record no rule can match is never copied. */
+static void raw_own(rawrec *x, worker_state *w)
+{
+    if (!x->keep)
+        return;
+    char *t = th_arena_strndup(x->keep, x->text.p ? x->text.p : "", x->text.n);
+    if (x->scan) {
+        th_jscan_load_copy(w->scan, th_jscan_root(x->scan), t);
+        x->scan = w->scan;
+    }
+    x->text = th_str_make(t, x->text.n);
+    x->keep = NULL;
+}
 
 /* The record in a scanner (the io's, or the worker's loaded now); NULL when
  * the text does not load (the general path then reports nothing new: io
@@ -353,6 +374,7 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
+    raw_own(x, w);
     th_jval *json = raw_json(x, a, w, p);
     if (!json)
         return false;
@@ -379,15 +401,16 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
 {
     r->derived = false;
     bool matched = false;
-    th_str text = rr->text;
     uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
     if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, lv, a, rr, r, w, &matched)) {
         if (matched) /* the engines map it again, completely, if an alert needs it */
-            r->ev.raw = text;
+            r->ev.raw = rr->text;
         if (p->profile) /* planning and mapping; evaluation and parsing were counted apart */
             w->prof.map_ns += cpu_ns() - t0 - (w->prof.eval_ns - e0) - (w->prof.parse_ns - p0);
         return;
     }
+    raw_own(rr, w);
+    th_str text = rr->text;
     th_jval *json = raw_json(rr, a, w, p);
     if (!json) { /* cannot happen (io checked the text), but never crash */
         r->ev.doc = NULL;
@@ -580,7 +603,7 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         prepared r = {.kind = rec.kind};
         r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL};
         ws_clear(&w, p);
-        rawrec x = {rec.text, rec.json, rec.scan};
+        rawrec x = {rec.text, rec.json, rec.scan, NULL};
         prepare(p, lv, &a, &x, &r, &w);
         commit(p, &r, &w);
         th_arena_recycle(&a);
@@ -599,7 +622,8 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
 typedef struct prec {
-    const char *text;    /* TH_REC_FILE: the file's path */
+    const char *text;    /* the record's copy; TH_REC_FILE: the file's path; NULL for
+                            the records of such a file (prepared from io's buffers) */
     size_t n;
     size_t job;          /* TH_REC_FILE: its index in the batch's jobs */
     prepared r;
@@ -693,40 +717,21 @@ static bool judge(pool *pl, pbatch *b, prec *x)
     return event;
 }
 
-/* A file's reader on a worker: the batch, the file and its reader. */
-typedef struct file_read {
-    pool *pl;
-    pbatch *b;
-    const char *path; /* the batch's copy */
-    th_input *one;
-} file_read;
-
-/* One record of a file read on a worker: copied into the batch, then
- * prepared. A deferred line that is no event is settled at once (io yields
- * its records, if any, here), so the file's records stay in order. */
-static void read_rec(void *ctx, const th_record *rec)
+/* One record of a file read on a worker, prepared where io has it: on io's
+ * scanner when io yields it so (an element of an S3 object's tape, or a
+ * line), so the object is scanned once. Its text (and tape) are copied into
+ * the batch only when prepare keeps something of it (raw_own): a record no
+ * rule can match costs no copy. Its DOM, if io parsed it, points into io's
+ * buffers: prepare makes its own from the copy. */
+static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec)
 {
-    file_read *fr = ctx;
-    pbatch *b = fr->b;
     th_arena_mark m = th_arena_mark_get(&b->arena);
     TH_VEC_PUSH(&b->extra, (prec){0});
     prec *y = &b->extra.items[b->extra.len - 1];
-    y->text = th_arena_strndup(&b->arena, rec->text.p ? rec->text.p : "", rec->text.n);
-    y->n = rec->text.n;
     y->r.kind = rec->kind;
-    y->r.ev = (th_event){NULL, 0, 0, 0, fr->path, rec->offset, rec->line, TH_STR_NULL};
-    rawrec rr = {th_str_make(y->text, y->n), NULL, NULL};
-    if (rec->kind == TH_REC_DEFERRED) {
-        if (!judge(fr->pl, b, y)) {
-            const char *text = y->text;
-            size_t n = y->n;
-            b->extra.len--;
-            th_input_settle(fr->one, th_str_make(text, n), rec->offset, rec->line, read_rec, fr);
-            return;
-        }
-        rr.scan = b->w.scan;
-    }
-    prepare_rec(fr->pl, b, y, &rr, m);
+    y->r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL};
+    rawrec rr = {rec->text, NULL, rec->scan, &b->arena};
+    prepare_rec(pl, b, y, &rr, m);
 }
 
 /* Reads the file of job x with this worker's own input (`one`). */
@@ -737,17 +742,15 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
     j->from = b->extra.len;
     th_diags_init(&j->diags);
     th_input_file(one, x->text, &j->diags);
-    file_read fr = {pl, b, x->text, one};
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
         bool more = th_input_next(one, &rec);
         if (p->profile)
             b->w.prof.files_ns += cpu_ns() - t0;
-        if (more)
-            read_rec(&fr, &rec);
-        else if (!th_input_held(one))
+        if (!more)
             break;
+        read_rec(pl, b, x->text, &rec);
     }
     j->to = b->extra.len;
     j->st = *th_input_stats_get(one);
@@ -766,7 +769,7 @@ static void process(pool *pl, pbatch *b, th_input *one)
             read_file(pl, b, x, one);
             continue;
         }
-        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
+        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
         if (x->r.kind == TH_REC_DEFERRED) {
             if (!judge(pl, b, x))
@@ -797,10 +800,8 @@ static void *worker(void *arg)
         }
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
-        if (b->jobs.len && !one) {
+        if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-            th_input_defer(one, true);
-        }
         process(pl, b, one);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
@@ -824,7 +825,7 @@ static void settle_one(void *ctx, const th_record *rec)
     th_pipeline *p = st->pl->p;
     prepared r = {.kind = rec->kind};
     r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL};
-    rawrec x = {rec->text, rec->json, rec->scan};
+    rawrec x = {rec->text, rec->json, rec->scan, NULL};
     prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
     commit(p, &r, &st->b->w);
 }

@@ -196,13 +196,12 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
 {
     got *g = x->g;
     got_ctx ctx = {g, &x->a, &x->b};
-    if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would */
+    if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would
+                                     (lazy, not deferred) */
         assert_true(x->defer);
         g->n_files++;
-        if (!x->one) {
+        if (!x->one)
             x->one = th_input_open_files(in);
-            th_input_defer(x->one, true);
-        }
         char *path = strdup(r->file);
         th_diags fd;
         th_diags_init(&fd);
@@ -212,6 +211,19 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
         assert_int_equal(fd.len, 0);
         th_diags_free(&fd);
         free(path);
+        return;
+    }
+    if (in == x->one && r->scan) {
+        /* as a worker keeps it: a copy of the text, with its part of io's
+         * tape moved onto the copy (th_jscan_load_copy) */
+        char *copy = malloc(r->text.n + 1);
+        memcpy(copy, r->text.p, r->text.n);
+        th_jscan_load_copy(x->own, th_jscan_root(r->scan), copy);
+        th_record j = *r;
+        j.text = th_str_make(copy, r->text.n);
+        j.scan = x->own;
+        got_add(g, &j, true, &x->a, &x->b);
+        free(copy);
         return;
     }
     if (r->kind != TH_REC_DEFERRED && (r->json || r->scan)) {
@@ -250,7 +262,8 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
  * pipeline with workers reads (th_input_defer): each deferred line is judged
  * on a copy with a scanner of its own and, when refused, settled at once.
  * `files` (with defer): every file comes as a job (th_input_defer_files) and
- * is read whole with an input of its own, its stats and messages absorbed. */
+ * is read whole with an input of its own (lazy, not deferred, as a worker
+ * reads it), its stats and messages absorbed. */
 static inline void collect_files(got *g, const char *const *paths, size_t n,
                                  const th_input_opts *opts, bool defer, bool files)
 {

@@ -594,7 +594,9 @@ static void random_and_mutated_inputs_agree(void **state)
 
 /* th_jscan_set_root: each element of a container, taken as the root on the
  * container's tape, gives what the element loaded alone gives (its raw
- * text, its tree, field lookups); a load makes the whole text the root again. */
+ * text, its tree, field lookups); a load makes the whole text the root again.
+ * th_jscan_load_copy of the element onto a copy of its text gives what
+ * loading the copy gives. */
 static void elements_as_roots(void **state)
 {
     (void)state;
@@ -605,7 +607,7 @@ static void elements_as_roots(void **state)
     th_buf_init(&w2);
     th_arena a;
     th_arena_init(&a, 0);
-    th_jscan *alone = th_jscan_new();
+    th_jscan *alone = th_jscan_new(), *copied = th_jscan_new();
     size_t elements = 0;
     for (int i = 0; i < 300; i++) {
         th_buf_clear(&b);
@@ -653,6 +655,47 @@ static void elements_as_roots(void **state)
                 assert_int_equal(f1, f2);
                 if (f1)
                     assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+                /* th_jscan_load_copy: the element's tape moved onto a copy
+                 * of its text gives what loading the copy gives */
+                char *cp = exact_copy(raw.p, raw.n);
+                th_jscan_load_copy(copied, v, cp);
+                assert_true(th_jscan_load(alone, cp, raw.n, NULL));
+                th_jcur rc = th_jscan_root(copied);
+                assert_int_equal(th_jcur_raw(rc).n, raw.n);
+                assert_ptr_equal(th_jcur_raw(rc).p, cp);
+                th_arena_reset(&a);
+                t1 = th_jcur_to_jval(rc, &a, &e1);
+                t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
+                assert_true((t1 == NULL) == (t2 == NULL));
+                if (t1) {
+                    write_val(&w1, t1);
+                    write_val(&w2, t2);
+                    assert_int_equal(w1.len, w2.len);
+                    assert_memory_equal(w1.data, w2.data, w1.len);
+                }
+                f1 = th_jcur_path(rc, "userIdentity.arn", &c1);
+                f2 = th_jcur_path(th_jscan_root(alone), "userIdentity.arn", &c2);
+                assert_int_equal(f1, f2);
+                if (f1)
+                    assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+                assert_int_equal(th_jcur_count(rc), th_jcur_count(th_jscan_root(alone)));
+                /* and onto the scanner it is on: a load of the text, moved
+                 * to the copy in place */
+                assert_true(th_jscan_load(copied, raw.p, raw.n, NULL));
+                th_jscan_load_copy(copied, th_jscan_root(copied), cp);
+                rc = th_jscan_root(copied);
+                assert_ptr_equal(th_jcur_raw(rc).p, cp);
+                th_arena_reset(&a);
+                t1 = th_jcur_to_jval(rc, &a, &e1);
+                t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
+                assert_true((t1 == NULL) == (t2 == NULL));
+                if (t1) {
+                    write_val(&w1, t1);
+                    write_val(&w2, t2);
+                    assert_int_equal(w1.len, w2.len);
+                    assert_memory_equal(w1.data, w2.data, w1.len);
+                }
+                free(cp);
                 elements++;
             }
             assert_true(th_jscan_load(s, text, b.len, NULL));
@@ -663,6 +706,7 @@ static void elements_as_roots(void **state)
     print_message("  %zu elements as roots\n", elements);
     assert_true(elements > 1000);
     th_jscan_free(alone);
+    th_jscan_free(copied);
     th_arena_free(&a);
     th_buf_free(&b);
     th_buf_free(&w1);
