@@ -190,18 +190,24 @@ th_vlist *th_vlist_new(th_arena *a, const th_str *v, size_t n)
     return l;
 }
 
-static void cap_push(cap_ctx *c, th_str s)
+static void cap_grow(cap_ctx *c)
 {
-    if (c->len == c->cap) {
-        size_t nc = c->cap * 2;
-        if (c->vals == c->stack) {
-            c->vals = th_xmalloc(nc * sizeof(th_str));
-            memcpy(c->vals, c->stack, c->len * sizeof(th_str));
-        } else {
-            c->vals = th_xrealloc(c->vals, nc * sizeof(th_str));
-        }
-        c->cap = nc;
+    size_t nc = c->cap * 2;
+    if (c->vals == c->stack) {
+        c->vals = th_xmalloc(nc * sizeof(th_str));
+        memcpy(c->vals, c->stack, c->len * sizeof(th_str));
+    } else {
+        c->vals = th_xrealloc(c->vals, nc * sizeof(th_str));
     }
+    c->cap = nc;
+}
+
+/* inline: once per captured value, and past the 64 on the stack only for
+ * fields with more values than that */
+static inline void cap_push(cap_ctx *c, th_str s)
+{
+    if (c->len == c->cap)
+        cap_grow(c);
     c->vals[c->len++] = s;
 }
 
