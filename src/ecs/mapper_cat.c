@@ -129,7 +129,7 @@ void th_ecs_categorize(mctx *c)
     if (!th_jis(action, TH_JSTR))
         return;
     th_str act = action->u.str;
-    th_jval *cl = th_jobj_get(mx_raw(c, MK_responseElements), "ConsoleLogin");
+    th_jval *cl = mx_raw_at(c, MK_responseElements, "ConsoleLogin");
     if (th_str_eqc(act, "ConsoleLogin") && th_jis(cl, TH_JSTR)) {
         char *low = th_arena_strndup(a, cl->u.str.p, cl->u.str.n);
         for (size_t i = 0; i < cl->u.str.n; i++)

@@ -187,25 +187,88 @@ static int key_of(const th_mapper *m, th_str k)
 }
 
 /* Members are taken in order, so that a later duplicate overwrites an
- * earlier one: "the last duplicate wins", as th_jobj_getn finds it. */
-void mx_index_json(mctx *c)
+ * earlier one: "the last duplicate wins", as th_jobj_getn finds it (and as the
+ * pruned copy keeps it). */
+void mx_index_raw(mctx *c)
 {
-    memset(c->raw, 0, sizeof c->raw);
-    const th_jval *o = c->json;
-    if (!o || o->type != TH_JOBJ)
+    c->present = c->made = 0;
+    if (c->src) {
+        for (uint32_t i = 0; i < c->src->len; i++) {
+            int k = key_of(c->m, c->src->u.members[i].key);
+            if (k >= 0) {
+                c->src_val[k] = c->src->u.members[i].val;
+                c->present |= 1ull << k;
+            }
+        }
         return;
-    for (uint32_t i = 0; i < o->len; i++) {
-        int k = key_of(c->m, o->u.members[i].key);
-        if (k >= 0)
-            c->raw[k] = o->u.members[i].val;
+    }
+    if (!c->scan)
+        return;
+    th_jiter it = th_jcur_iter(th_jscan_root(c->scan));
+    th_jcur key, val;
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str ks;
+        if (!th_jcur_str(key, c->a, &ks)) {
+            c->bad = true;
+            continue;
+        }
+        int k = key_of(c->m, ks);
+        if (k >= 0) {
+            c->src_cur[k] = val;
+            c->present |= 1ull << k;
+        }
     }
 }
 
-th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first)
+/* The pruned copy of a raw value on the tape. */
+static th_jval *prune_cur(mctx *c, th_jcur v)
+{
+    th_json_error err;
+    th_jval *j = th_jcur_to_jval(v, c->a, &err);
+    if (!j) {
+        c->bad = true;
+        return NULL;
+    }
+    return th_ecs_prune(c->a, j, true);
+}
+
+void mx_make_raw(mctx *c, mx_key k)
+{
+    c->made |= 1ull << k;
+    c->raw[k] = NULL;
+    if (c->present >> k & 1)
+        c->raw[k] = c->src ? th_ecs_prune(c->a, c->src_val[k], true) : prune_cur(c, c->src_cur[k]);
+}
+
+th_jval *mx_raw_at(mctx *c, mx_key k, const char *path)
+{
+    if (c->made >> k & 1)
+        return th_jobj_get_path(c->raw[k], path);
+    if (!(c->present >> k & 1))
+        return NULL;
+    if (c->src)
+        return th_ecs_prune(c->a, th_jobj_get_path(c->src_val[k], path), true);
+    th_jcur v;
+    return th_jcur_path(c->src_cur[k], path, &v) ? prune_cur(c, v) : NULL;
+}
+
+/* The pruned member of a key outside mx_key (rare: @timestamp, read when a
+ * record has no usable eventTime). */
+static th_jval *other_member(mctx *c, th_str key)
+{
+    if (c->src)
+        return th_ecs_prune(c->a, th_jobj_getn(c->src, key), true);
+    th_jcur v;
+    if (!c->scan || !th_jcur_get(th_jscan_root(c->scan), key.p, key.n, &v))
+        return NULL;
+    return prune_cur(c, v);
+}
+
+th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first)
 {
     th_str key = th_str_make(path, first);
     int k = key_of(c->m, key);
-    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, key);
+    th_jval *v = k >= 0 ? mx_raw(c, (mx_key)k) : other_member(c, key);
     if (first == n)
         return v;
     const char *rest = path + first + 1;

@@ -353,10 +353,16 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
-    th_jval *json = raw_json(x, a, w, p);
-    if (!json)
-        return false;
-    r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+    /* the members the mapping reads come from the scanner's tape: no DOM of
+     * the whole record */
+    r->ev.doc = x->json ? th_ecs_map_demand(p->mapper, a, x->json, x->text, &d)
+                        : th_ecs_map_scan(p->mapper, a, scan, x->text, &d);
+    if (!r->ev.doc) {
+        th_jval *json = raw_json(x, a, w, p);
+        if (!json)
+            return false;
+        r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+    }
     w->prof.mapped_base++;
     th_event_read_times(&r->ev);
     uint64_t t0 = p->profile ? cpu_ns() : 0;
