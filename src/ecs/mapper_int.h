@@ -74,6 +74,9 @@ struct th_mapper {
     /* mx_key by key text (hash, linear probing): key + 1, 0 empty */
     uint8_t key_slot[MX_KEY_SLOTS];
     uint8_t key_len[MK_COUNT]; /* strlen of mx_key_names */
+    /* their first and last 8 bytes (keys of 8 bytes or more): most keys are
+     * 8 to 16 bytes long, compared in two loads without memcmp */
+    uint64_t key_head[MK_COUNT], key_tail[MK_COUNT];
 };
 
 typedef struct mctx {
@@ -105,6 +108,8 @@ typedef struct mctx {
 /* The drop-empty step (mapper_util.c): a pruned copy of v, NULL when nothing
  * is left. `strict` drops empty strings too. */
 th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
+/* th_ecs_prune of a tree the caller owns and gives up: pruned where it is. */
+th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict);
 
 /* The source.as object (number, organization.name) the mapping's ASN block
  * gives an event whose source.address is `ip`, in arena a; NULL when it gives

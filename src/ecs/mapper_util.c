@@ -48,36 +48,57 @@ static bool dropped_scalar(const th_jval *v, bool strict)
     return false;
 }
 
-/* th_ecs_prune of a member or item: scalars are settled here, without a call
- * (most of a record's values are scalars). */
-static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict)
+static th_jval *prune(th_arena *a, th_jval *v, bool strict, bool own);
+
+/* prune of a member or item: scalars are settled here, without a call (most
+ * of a record's values are scalars). */
+static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict, bool own)
 {
     if (v->type == TH_JOBJ || v->type == TH_JARR)
-        return th_ecs_prune(a, v, strict);
+        return prune(a, v, strict, own);
     return dropped_scalar(v, strict) ? NULL : v;
 }
 
-/* Deep copy without the values the pipeline's drop-empty script removes
- * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
- * the last value at the first key's position (HashMap.put). Returns NULL when
- * the value itself is dropped. */
 th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
 {
-    if (!v || dropped_scalar(v, strict))
+    return v ? prune(a, (th_jval *)v, strict, false) : NULL; /* v is copied, not changed */
+}
+
+th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict)
+{
+    return v ? prune(a, v, strict, true) : NULL;
+}
+
+/* th_ecs_prune; with `own`, v's containers are pruned where they are (the
+ * members and items move down) instead of copied: every position written is
+ * at or before the one read last. */
+static th_jval *prune(th_arena *a, th_jval *v, bool strict, bool own)
+{
+    if (dropped_scalar(v, strict))
         return NULL;
     if (v->type == TH_JARR) {
+        if (own) {
+            uint32_t out = 0;
+            for (uint32_t i = 0; i < v->len; i++) {
+                th_jval *x = prune_value(a, v->u.items[i], strict, own);
+                if (x)
+                    v->u.items[out++] = x;
+            }
+            v->len = out;
+            return out ? v : NULL;
+        }
         th_jval *arr = th_jnew_arr(a);
         for (uint32_t i = 0; i < v->len; i++) {
-            th_jval *x = prune_value(a, v->u.items[i], strict);
+            th_jval *x = prune_value(a, v->u.items[i], strict, own);
             if (x)
                 th_jarr_push(a, arr, x);
         }
         return arr->len ? arr : NULL;
     }
     if (v->type != TH_JOBJ)
-        return (th_jval *)v; /* scalars are immutable: share them */
+        return v; /* scalars are immutable: share them */
     uint32_t n = v->len, distinct = 0;
-    th_jmember *mem = th_arena_alloc(a, sizeof(th_jmember) * (n ? n : 1));
+    th_jmember *mem = own ? v->u.members : th_arena_alloc(a, sizeof(th_jmember) * (n ? n : 1));
     if (n <= PRUNE_SCAN_KEYS) {
         for (uint32_t i = 0; i < n; i++) {
             th_str k = v->u.members[i].key;
@@ -133,7 +154,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     uint32_t out = 0;
     for (uint32_t i = 0; i < distinct; i++) {
-        th_jval *x = prune_value(a, mem[i].val, strict);
+        th_jval *x = prune_value(a, mem[i].val, strict, own);
         if (x) {
             mem[out].key = mem[i].key;
             mem[out].val = x;
@@ -142,7 +163,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     if (!out)
         return NULL;
-    th_jval *o = th_jnew(a, TH_JOBJ);
+    th_jval *o = own ? v : th_jnew(a, TH_JOBJ);
     o->u.members = mem;
     o->len = out;
     /* The cap field of a builder-grown object is its allocation size; these
@@ -164,6 +185,10 @@ void mx_keys_init(th_mapper *m)
     memset(m->key_slot, 0, sizeof m->key_slot);
     for (int k = 0; k < MK_COUNT; k++) {
         m->key_len[k] = (uint8_t)strlen(mx_key_names[k]);
+        if (m->key_len[k] >= 8) {
+            memcpy(&m->key_head[k], mx_key_names[k], 8);
+            memcpy(&m->key_tail[k], mx_key_names[k] + m->key_len[k] - 8, 8);
+        }
         for (uint32_t h = root_hash(mx_key_names[k], m->key_len[k]);; h++) {
             uint8_t *slot = &m->key_slot[h % MX_KEY_SLOTS];
             if (!*slot) {
@@ -181,8 +206,20 @@ static int key_of(const th_mapper *m, th_str k)
         uint8_t slot = m->key_slot[h % MX_KEY_SLOTS];
         if (!slot)
             return -1;
-        if (m->key_len[slot - 1] == k.n && memcmp(mx_key_names[slot - 1], k.p, k.n) == 0)
-            return slot - 1;
+        int i = slot - 1;
+        if (m->key_len[i] != k.n)
+            continue;
+        if (k.n < 8) {
+            if (memcmp(mx_key_names[i], k.p, k.n) == 0)
+                return i;
+            continue;
+        }
+        uint64_t head, tail;
+        memcpy(&head, k.p, 8);
+        memcpy(&tail, k.p + k.n - 8, 8);
+        if (head == m->key_head[i] && tail == m->key_tail[i] &&
+            (k.n <= 16 || memcmp(mx_key_names[i] + 8, k.p + 8, k.n - 16) == 0))
+            return i;
     }
 }
 
@@ -229,7 +266,7 @@ static th_jval *prune_cur(mctx *c, th_jcur v)
         c->bad = true;
         return NULL;
     }
-    return th_ecs_prune(c->a, j, true);
+    return th_ecs_prune_own(c->a, j, true); /* the tree is new: prune it where it is */
 }
 
 void mx_make_raw(mctx *c, mx_key k)
