@@ -482,14 +482,18 @@ static void stringify_all(mctx *c)
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
-              "aws.cloudtrail.flattened.request_parameters", keep_flat);
-    stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
-              "aws.cloudtrail.flattened.response_elements", keep_flat);
-    stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
-              "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
-    stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
-              "aws.cloudtrail.flattened.service_event_details", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY))
+        stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
+                  "aws.cloudtrail.flattened.request_parameters", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_RESPONSE))
+        stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
+                  "aws.cloudtrail.flattened.response_elements", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_ADDITIONAL))
+        stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
+                  "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_SERVICE))
+        stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
+                  "aws.cloudtrail.flattened.service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
@@ -995,8 +999,7 @@ static th_jval *map(mctx *c, th_str raw_text)
     ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
 
     const char *retain = m->retain;
-    if (mx_runs(c, TH_MB_STRINGIFY))
-        stringify_all(c);
+    stringify_all(c);
 
     if (record)
         ren(c, MK_requestID, "aws.cloudtrail.request_id");

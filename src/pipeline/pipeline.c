@@ -544,7 +544,7 @@ static void plan(th_pipeline *p, levels *lv)
      * the ASN or stringify block's outputs */
     if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
         lv->extras |= TH_PROJ_ASN;
-    if (th_ecs_demand_has(&lv->rules, TH_MB_STRINGIFY))
+    if (th_ecs_demand_stringifies(&lv->rules))
         lv->extras |= TH_PROJ_TREES;
 }
 

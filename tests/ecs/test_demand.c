@@ -46,6 +46,21 @@ static void test_blocks(void **state)
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.policyArn"));
     assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY));
+    /* one stringify block per parameter object; their parent demands all four */
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.response_elements"));
+    assert_int_equal(d.blocks, 1u << TH_MB_STRINGIFY_RESPONSE);
+    assert_true(th_ecs_demand_stringifies(&d));
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.additional_eventdata.x"));
+    assert_int_equal(d.blocks, 1u << TH_MB_STRINGIFY_RESPONSE | 1u << TH_MB_STRINGIFY_ADDITIONAL);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened"));
+    assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_RESPONSE) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_ADDITIONAL) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_SERVICE));
+    th_ecs_demand_none(&d);
+    assert_false(th_ecs_demand_stringifies(&d));
     /* the base blocks: the session context, the record's bookkeeping */
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.arn"));
