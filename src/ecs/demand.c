@@ -38,6 +38,10 @@ static const char *const outputs[TH_MB_COUNT][19] = {
                       "aws.cloudtrail.user_identity.invoked_by_delegate",
                       "aws.cloudtrail.user_identity.credential_id",
                       "aws.cloudtrail.user_identity.identity_provider", NULL},
+    [TH_MB_CATEGORY] = {"event.type", "event.category", NULL},
+    [TH_MB_MINOR] = {"cloud.service.name", "aws.cloudtrail.event_category",
+                     "aws.cloudtrail.error_message", "group.id", "group.name", "user.target.id",
+                     NULL},
 };
 
 /* The blocks with a processor that can fail, and what a failure writes
@@ -56,7 +60,7 @@ static const uint32_t reads[TH_MB_COUNT] = {
 static const char *const names[TH_MB_COUNT] = {
     "entity",    "geo",     "asn",   "user-agent", "stringify", "stringify-response",
     "stringify-additional", "stringify-service", "resources", "console", "tls",
-    "related",   "session", "record"};
+    "related",   "session", "record", "category", "minor"};
 
 static const uint32_t stringify_blocks = 1u << TH_MB_STRINGIFY | 1u << TH_MB_STRINGIFY_RESPONSE |
                                          1u << TH_MB_STRINGIFY_ADDITIONAL |

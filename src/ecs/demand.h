@@ -43,6 +43,8 @@ typedef enum th_ecs_block {
     /* Parts of the base mapping that no later processor reads and few rules do */
     TH_MB_SESSION,   /* aws.cloudtrail.user_identity.session_context.* (its date may fail) */
     TH_MB_RECORD,    /* the record's bookkeeping: event.original, ecs.version, request_id, ... */
+    TH_MB_CATEGORY,  /* event.type, event.category (event.kind and event.outcome always) */
+    TH_MB_MINOR,     /* cloud.service.name, event_category, error_message, group.*, user.target.id */
     TH_MB_COUNT
 } th_ecs_block;
 

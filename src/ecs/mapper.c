@@ -341,7 +341,8 @@ static void event_source(mctx *c)
 {
     mx_dst ev = {"event", NULL, NULL, NULL}, cloud = {"cloud", NULL, NULL, NULL};
     th_str src = th_jstr(mx_raw(c, MK_eventSource));
-    if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
+    if (mx_runs(c, TH_MB_MINOR) && src.p && th_str_ends(src, ".amazonaws.com") &&
+        !mx_get(c, "cloud.service.name")) {
         /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
         const char *suffix = ".amazonaws.com";
         size_t sl = strlen(suffix);
@@ -361,7 +362,8 @@ static void event_source(mctx *c)
         if (s.n)
             mx_put(c, &ev, "action", th_jnew_str(c->a, s));
     }
-    ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
+    if (mx_runs(c, TH_MB_MINOR))
+        ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
     if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
         /* a real rename: the key leaves additionalEventData before it is
          * stringified (the HashMap keeps its table size) */
@@ -996,7 +998,8 @@ static th_jval *map(mctx *c, th_str raw_text)
             th_ua_apply(m->ua, c, s);
     }
     ren(c, MK_errorCode, "aws.cloudtrail.error_code");
-    ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
+    if (mx_runs(c, TH_MB_MINOR))
+        ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
 
     const char *retain = m->retain;
     stringify_all(c);
@@ -1033,7 +1036,9 @@ static th_jval *map(mctx *c, th_str raw_text)
     }
     th_jval *rp_user = mx_raw_at(c, MK_requestParameters, "userName");
     th_jval *rp_new = mx_raw_at(c, MK_requestParameters, "newUserName");
-    th_jval *re_user_id = mx_raw_at(c, MK_responseElements, "user.userId");
+    th_jval *re_user_id = mx_runs(c, TH_MB_RELATED) || mx_runs(c, TH_MB_MINOR)
+                              ? mx_raw_at(c, MK_responseElements, "user.userId")
+                              : NULL;
     th_jval *rel_user[] = {rp_user, rp_new, re_user_id};
     for (size_t i = 0; i < 3 && mx_runs(c, TH_MB_RELATED); i++)
         if (rel_user[i])
@@ -1042,10 +1047,14 @@ static th_jval *map(mctx *c, th_str raw_text)
         console_login(c);
     th_ecs_categorize(c);
     digest(c);
-    set_nonempty(c, "group.id", mx_raw_at(c, MK_responseElements, "group.groupId"));
-    set_nonempty(c, "user.target.id", re_user_id);
+    bool minor = mx_runs(c, TH_MB_MINOR);
+    if (minor) {
+        set_nonempty(c, "group.id", mx_raw_at(c, MK_responseElements, "group.groupId"));
+        set_nonempty(c, "user.target.id", re_user_id);
+    }
     set_nonempty(c, "user.changes.name", rp_new);
-    set_nonempty(c, "group.name", mx_raw_at(c, MK_requestParameters, "groupName"));
+    if (minor)
+        set_nonempty(c, "group.name", mx_raw_at(c, MK_requestParameters, "groupName"));
     set_nonempty(c, "user.target.name", rp_user);
     th_jval *dg = has_digest_keys(c) ? mx_get(c, "aws.cloudtrail.digest") : NULL;
     if (dg) {

@@ -61,6 +61,15 @@ static void test_blocks(void **state)
                 th_ecs_demand_has(&d, TH_MB_STRINGIFY_SERVICE));
     th_ecs_demand_none(&d);
     assert_false(th_ecs_demand_stringifies(&d));
+    /* parts of the base mapping no later processor reads */
+    th_ecs_demand_field(&d, TH_STR_LIT("event.outcome"));
+    th_ecs_demand_field(&d, TH_STR_LIT("user.target.name"));
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("event.category"));
+    assert_int_equal(d.blocks, 1u << TH_MB_CATEGORY);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("group"));
+    assert_int_equal(d.blocks, 1u << TH_MB_MINOR);
     /* the base blocks: the session context, the record's bookkeeping */
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.arn"));
