@@ -135,7 +135,14 @@ static inline th_jval *mx_raw(mctx *c, mx_key k)
         mx_make_raw(c, k);
     return c->raw[k];
 }
-th_jval *mx_raw_at(mctx *c, mx_key k, const char *path);
+th_jval *mx_raw_atn(mctx *c, mx_key k, const char *path, size_t n, size_t first);
+static inline th_jval *mx_raw_at(mctx *c, mx_key k, const char *path)
+{
+    if ((c->made & ~c->present) >> k & 1) /* absent: no call */
+        return NULL;
+    size_t n = strlen(path);
+    return mx_raw_atn(c, k, path, n, th_path_first(path, n));
+}
 th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first);
 static inline th_jval *mx_json(mctx *c, const char *path)
 {

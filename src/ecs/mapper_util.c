@@ -226,9 +226,9 @@ static int key_of(const th_mapper *m, th_str k)
 /* Members are taken in order, so that a later duplicate overwrites an
  * earlier one: "the last duplicate wins", as th_jobj_getn finds it (and as the
  * pruned copy keeps it). */
-void mx_index_raw(mctx *c)
+static void mx_index_members(mctx *c)
 {
-    c->present = c->made = 0;
+    c->present = 0;
     if (c->src) {
         for (uint32_t i = 0; i < c->src->len; i++) {
             int k = key_of(c->m, c->src->u.members[i].key);
@@ -257,6 +257,13 @@ void mx_index_raw(mctx *c)
     }
 }
 
+void mx_index_raw(mctx *c)
+{
+    mx_index_members(c);
+    /* an absent key's pruned member is NULL (raw[] starts zeroed): made */
+    c->made = ~c->present & (UINT64_MAX >> (64 - MK_COUNT));
+}
+
 /* The pruned copy of a raw value on the tape. */
 static th_jval *prune_cur(mctx *c, th_jcur v)
 {
@@ -277,14 +284,12 @@ void mx_make_raw(mctx *c, mx_key k)
         c->raw[k] = c->src ? th_ecs_prune(c->a, c->src_val[k], true) : prune_cur(c, c->src_cur[k]);
 }
 
-th_jval *mx_raw_at(mctx *c, mx_key k, const char *path)
+th_jval *mx_raw_atn(mctx *c, mx_key k, const char *path, size_t n, size_t first)
 {
     if (c->made >> k & 1)
-        return th_jobj_get_path(c->raw[k], path);
-    if (!(c->present >> k & 1))
-        return NULL;
+        return th_jobj_get_pathn(c->raw[k], path, n, first);
     if (c->src)
-        return th_ecs_prune(c->a, th_jobj_get_path(c->src_val[k], path), true);
+        return th_ecs_prune(c->a, th_jobj_get_pathn(c->src_val[k], path, n, first), true);
     th_jcur v;
     return th_jcur_path(c->src_cur[k], path, &v) ? prune_cur(c, v) : NULL;
 }
