@@ -13,9 +13,14 @@ static const char *const outputs[TH_MB_COUNT][19] = {
     [TH_MB_ASN] = {"source.as", NULL},
     [TH_MB_UA_PARSE] = {"user_agent.name", "user_agent.version", "user_agent.os",
                         "user_agent.device", NULL},
-    [TH_MB_STRINGIFY] = {"aws.cloudtrail.request_parameters", "aws.cloudtrail.response_elements",
-                         "aws.cloudtrail.additional_eventdata",
-                         "aws.cloudtrail.service_event_details", "aws.cloudtrail.flattened", NULL},
+    [TH_MB_STRINGIFY] = {"aws.cloudtrail.request_parameters",
+                         "aws.cloudtrail.flattened.request_parameters", NULL},
+    [TH_MB_STRINGIFY_RESPONSE] = {"aws.cloudtrail.response_elements",
+                                  "aws.cloudtrail.flattened.response_elements", NULL},
+    [TH_MB_STRINGIFY_ADDITIONAL] = {"aws.cloudtrail.additional_eventdata",
+                                    "aws.cloudtrail.flattened.additional_eventdata", NULL},
+    [TH_MB_STRINGIFY_SERVICE] = {"aws.cloudtrail.service_event_details",
+                                 "aws.cloudtrail.flattened.service_event_details", NULL},
     [TH_MB_RESOURCES] = {"aws.cloudtrail.resources", NULL},
     [TH_MB_CONSOLE] = {"aws.cloudtrail.console_login", NULL},
     [TH_MB_TLS] = {"tls", "aws.cloudtrail.tls_details", NULL},
@@ -33,6 +38,10 @@ static const char *const outputs[TH_MB_COUNT][19] = {
                       "aws.cloudtrail.user_identity.invoked_by_delegate",
                       "aws.cloudtrail.user_identity.credential_id",
                       "aws.cloudtrail.user_identity.identity_provider", NULL},
+    [TH_MB_CATEGORY] = {"event.type", "event.category", NULL},
+    [TH_MB_MINOR] = {"cloud.service.name", "aws.cloudtrail.event_category",
+                     "aws.cloudtrail.error_message", "group.id", "group.name", "user.target.id",
+                     NULL},
 };
 
 /* The blocks with a processor that can fail, and what a failure writes
@@ -48,9 +57,14 @@ static const uint32_t reads[TH_MB_COUNT] = {
     [TH_MB_RELATED] = 1u << TH_MB_RESOURCES | 1u << TH_MB_TLS | 1u << TH_MB_RECORD,
 };
 
-static const char *const names[TH_MB_COUNT] = {"entity",    "geo",       "asn",     "user-agent",
-                                               "stringify", "resources", "console", "tls",
-                                               "related",   "session",   "record"};
+static const char *const names[TH_MB_COUNT] = {
+    "entity",    "geo",     "asn",   "user-agent", "stringify", "stringify-response",
+    "stringify-additional", "stringify-service", "resources", "console", "tls",
+    "related",   "session", "record", "category", "minor"};
+
+static const uint32_t stringify_blocks = 1u << TH_MB_STRINGIFY | 1u << TH_MB_STRINGIFY_RESPONSE |
+                                         1u << TH_MB_STRINGIFY_ADDITIONAL |
+                                         1u << TH_MB_STRINGIFY_SERVICE;
 
 void th_ecs_demand_none(th_ecs_demand *d) { d->blocks = 0; }
 void th_ecs_demand_all(th_ecs_demand *d) { d->blocks = (1u << TH_MB_COUNT) - 1; }
@@ -110,6 +124,11 @@ int th_ecs_field_block(th_str field)
 }
 
 void th_ecs_demand_merge(th_ecs_demand *a, const th_ecs_demand *b) { a->blocks |= b->blocks; }
+
+bool th_ecs_demand_stringifies(const th_ecs_demand *d)
+{
+    return !d || (d->blocks & stringify_blocks) != 0;
+}
 
 const char *th_ecs_demand_desc(const th_ecs_demand *d, char *buf, size_t n)
 {

@@ -30,7 +30,12 @@ typedef enum th_ecs_block {
     TH_MB_GEO,       /* source.geo.* */
     TH_MB_ASN,       /* source.as.* */
     TH_MB_UA_PARSE,  /* user_agent.{name,version,os,device} (user_agent.original always) */
-    TH_MB_STRINGIFY, /* aws.cloudtrail.{request_parameters,...} and their flattened copies */
+    /* Map.toString of a parameter object and its flattened copy, one block
+     * each (the objects are large, and rules read one or two of them) */
+    TH_MB_STRINGIFY, /* aws.cloudtrail.request_parameters, flattened.request_parameters */
+    TH_MB_STRINGIFY_RESPONSE,   /* aws.cloudtrail.response_elements, flattened.... */
+    TH_MB_STRINGIFY_ADDITIONAL, /* aws.cloudtrail.additional_eventdata, flattened.... */
+    TH_MB_STRINGIFY_SERVICE,    /* aws.cloudtrail.service_event_details, flattened.... */
     TH_MB_RESOURCES, /* aws.cloudtrail.resources */
     TH_MB_CONSOLE,   /* aws.cloudtrail.console_login.* */
     TH_MB_TLS,       /* tls.*, aws.cloudtrail.tls_details.* */
@@ -38,6 +43,8 @@ typedef enum th_ecs_block {
     /* Parts of the base mapping that no later processor reads and few rules do */
     TH_MB_SESSION,   /* aws.cloudtrail.user_identity.session_context.* (its date may fail) */
     TH_MB_RECORD,    /* the record's bookkeeping: event.original, ecs.version, request_id, ... */
+    TH_MB_CATEGORY,  /* event.type, event.category (event.kind and event.outcome always) */
+    TH_MB_MINOR,     /* cloud.service.name, event_category, error_message, group.*, user.target.id */
     TH_MB_COUNT
 } th_ecs_block;
 
@@ -55,6 +62,8 @@ void th_ecs_demand_field(th_ecs_demand *d, th_str field);
 /* The optional block whose output holds `field` (the field is one of its
  * output prefixes or below one), or -1 when no optional block writes it. */
 int th_ecs_field_block(th_str field);
+/* Whether d runs any of the four stringify blocks. */
+bool th_ecs_demand_stringifies(const th_ecs_demand *d);
 /* a |= b */
 void th_ecs_demand_merge(th_ecs_demand *a, const th_ecs_demand *b);
 static inline bool th_ecs_demand_has(const th_ecs_demand *d, th_ecs_block b)

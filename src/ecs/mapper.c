@@ -341,7 +341,8 @@ static void event_source(mctx *c)
 {
     mx_dst ev = {"event", NULL, NULL, NULL}, cloud = {"cloud", NULL, NULL, NULL};
     th_str src = th_jstr(mx_raw(c, MK_eventSource));
-    if (src.p && th_str_ends(src, ".amazonaws.com") && !mx_get(c, "cloud.service.name")) {
+    if (mx_runs(c, TH_MB_MINOR) && src.p && th_str_ends(src, ".amazonaws.com") &&
+        !mx_get(c, "cloud.service.name")) {
         /* dissect '%{cloud.service.name}.amazonaws.com': up to the first match */
         const char *suffix = ".amazonaws.com";
         size_t sl = strlen(suffix);
@@ -361,7 +362,8 @@ static void event_source(mctx *c)
         if (s.n)
             mx_put(c, &ev, "action", th_jnew_str(c->a, s));
     }
-    ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
+    if (mx_runs(c, TH_MB_MINOR))
+        ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
     if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
         /* a real rename: the key leaves additionalEventData before it is
          * stringified (the HashMap keeps its table size) */
@@ -370,10 +372,8 @@ static void event_source(mctx *c)
         if (un) {
             mx_set(c, "user.name", un);
             th_jobj_remove(aed, TH_STR_LIT("UserName"));
-            if (aed->len == 0) {
-                th_jobj_remove(c->json, TH_STR_LIT("additionalEventData"));
-                mx_index_json(c);
-            }
+            if (aed->len == 0) /* the map leaves the record */
+                c->raw[MK_additionalEventData] = NULL;
         }
     }
     mx_put(c, &cloud, "provider", th_jnew_cstr(c->a, "aws"));
@@ -484,14 +484,18 @@ static void stringify_all(mctx *c)
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
-              "aws.cloudtrail.flattened.request_parameters", keep_flat);
-    stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
-              "aws.cloudtrail.flattened.response_elements", keep_flat);
-    stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
-              "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
-    stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
-              "aws.cloudtrail.flattened.service_event_details", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY))
+        stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
+                  "aws.cloudtrail.flattened.request_parameters", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_RESPONSE))
+        stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
+                  "aws.cloudtrail.flattened.response_elements", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_ADDITIONAL))
+        stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
+                  "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
+    if (mx_runs(c, TH_MB_STRINGIFY_SERVICE))
+        stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
+                  "aws.cloudtrail.flattened.service_event_details", keep_flat);
 }
 
 static void resources(mctx *c)
@@ -596,7 +600,7 @@ static void digest(mctx *c)
 
 /* Whether the record has a key that digest() renames below
  * aws.cloudtrail.digest (nothing else writes there). */
-static bool has_digest_keys(const mctx *c)
+static bool has_digest_keys(mctx *c)
 {
     static const mx_key keys[] = {
         MK_previousDigestS3Object, MK_previousDigestSignature, MK_previousDigestHashValue,
@@ -923,12 +927,11 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
     return th_ecs_map_demand(m, a, raw, raw_text, NULL);
 }
 
-th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
-                           const th_ecs_demand *demand)
+/* The mapping of the record c's src or scan holds. */
+static th_jval *map(mctx *c, th_str raw_text)
 {
-    /* retain=minimal reads what stringify writes: no laziness then */
-    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = m->retain ? NULL : demand};
-    mctx *c = &cx;
+    const th_mapper *m = c->m;
+    th_arena *a = c->a;
     c->atm = m->o.actor_target_mapping || has_tag(m, "actor_target_mapping");
 
     /* incoming document: @timestamp (as Filebeat sets it) and tags */
@@ -962,9 +965,9 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
     if (raw_text.n && record)
         mx_set_str(c, "event.original", raw_text);
 
-    /* json processor + drop-empty (before renames, so before stringification) */
-    c->json = th_jis(raw, TH_JOBJ) ? th_ecs_prune(a, raw, true) : NULL;
-    mx_index_json(c);
+    /* json processor + drop-empty (before renames, so before stringification):
+     * member by member, as the mapping reads them (mx_raw) */
+    mx_index_raw(c);
     if (record)
         mx_set(c, "ecs.version", th_jnew_cstr(a, "8.11.0"));
     th_jval *et = mx_raw(c, MK_eventTime);
@@ -995,11 +998,11 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
             th_ua_apply(m->ua, c, s);
     }
     ren(c, MK_errorCode, "aws.cloudtrail.error_code");
-    ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
+    if (mx_runs(c, TH_MB_MINOR))
+        ren(c, MK_errorMessage, "aws.cloudtrail.error_message");
 
     const char *retain = m->retain;
-    if (mx_runs(c, TH_MB_STRINGIFY))
-        stringify_all(c);
+    stringify_all(c);
 
     if (record)
         ren(c, MK_requestID, "aws.cloudtrail.request_id");
@@ -1031,9 +1034,11 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         mx_set(c, "aws.cloudtrail.addendum.original_request_id", th_jobj_get(add, "originalRequestID"));
         mx_set(c, "aws.cloudtrail.addendum.original_event_id", th_jobj_get(add, "originalEventID"));
     }
-    th_jval *rp = mx_raw(c, MK_requestParameters), *re = mx_raw(c, MK_responseElements);
-    th_jval *rp_user = th_jobj_get(rp, "userName"), *rp_new = th_jobj_get(rp, "newUserName");
-    th_jval *re_user_id = th_jobj_get(th_jobj_get(re, "user"), "userId");
+    th_jval *rp_user = mx_raw_at(c, MK_requestParameters, "userName");
+    th_jval *rp_new = mx_raw_at(c, MK_requestParameters, "newUserName");
+    th_jval *re_user_id = mx_runs(c, TH_MB_RELATED) || mx_runs(c, TH_MB_MINOR)
+                              ? mx_raw_at(c, MK_responseElements, "user.userId")
+                              : NULL;
     th_jval *rel_user[] = {rp_user, rp_new, re_user_id};
     for (size_t i = 0; i < 3 && mx_runs(c, TH_MB_RELATED); i++)
         if (rel_user[i])
@@ -1042,10 +1047,14 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
         console_login(c);
     th_ecs_categorize(c);
     digest(c);
-    set_nonempty(c, "group.id", th_jobj_get(th_jobj_get(re, "group"), "groupId"));
-    set_nonempty(c, "user.target.id", re_user_id);
+    bool minor = mx_runs(c, TH_MB_MINOR);
+    if (minor) {
+        set_nonempty(c, "group.id", mx_raw_at(c, MK_responseElements, "group.groupId"));
+        set_nonempty(c, "user.target.id", re_user_id);
+    }
     set_nonempty(c, "user.changes.name", rp_new);
-    set_nonempty(c, "group.name", th_jobj_get(rp, "groupName"));
+    if (minor)
+        set_nonempty(c, "group.name", mx_raw_at(c, MK_requestParameters, "groupName"));
     set_nonempty(c, "user.target.name", rp_user);
     th_jval *dg = has_digest_keys(c) ? mx_get(c, "aws.cloudtrail.digest") : NULL;
     if (dg) {
@@ -1103,4 +1112,22 @@ th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, 
             set_time_str(c, "event.ingested", ms + m->o.ingest_delay_ms, true);
     }
     return c->doc;
+}
+
+th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
+                           const th_ecs_demand *demand)
+{
+    /* retain=minimal reads what stringify writes: no laziness then */
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = m->retain ? NULL : demand};
+    cx.src = th_jis(raw, TH_JOBJ) ? raw : NULL;
+    return map(&cx, raw_text);
+}
+
+th_jval *th_ecs_map_scan(const th_mapper *m, th_arena *a, const th_jscan *scan, th_str raw_text,
+                         const th_ecs_demand *demand)
+{
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = m->retain ? NULL : demand};
+    cx.scan = th_jcur_type(th_jscan_root(scan)) == TH_JOBJ ? scan : NULL;
+    th_jval *doc = map(&cx, raw_text);
+    return cx.bad ? NULL : doc;
 }

@@ -16,6 +16,7 @@
 #include "base/arena.h"
 #include "base/diag.h"
 #include "ecs/demand.h"
+#include "json/jscan.h"
 #include "json/json.h"
 
 typedef struct th_mapper_opts {
@@ -117,5 +118,11 @@ th_jval *th_ecs_map(const th_mapper *m, th_arena *a, const th_jval *raw, th_str 
  * gives it; other fields may be missing. */
 th_jval *th_ecs_map_demand(const th_mapper *m, th_arena *a, const th_jval *raw, th_str raw_text,
                            const th_ecs_demand *demand);
+/* th_ecs_map_demand of the record `scan` holds loaded (its text raw_text),
+ * without a DOM of the whole record: the members the mapping reads are
+ * converted from the scanner's tape. NULL when a member read does not convert
+ * (text io has checked always does): th_ecs_map_demand of a DOM then. */
+th_jval *th_ecs_map_scan(const th_mapper *m, th_arena *a, const th_jscan *scan, th_str raw_text,
+                         const th_ecs_demand *demand);
 
 #endif

@@ -117,10 +117,15 @@ void th_ecs_categorize(mctx *c)
 {
     th_arena *a = c->a;
     mx_dst ev = {"event", NULL, NULL, NULL};
+    /* type and category: an optional block (demand.h); kind and outcome
+     * always */
+    bool typed = mx_runs(c, TH_MB_CATEGORY);
     mx_put(c, &ev, "kind", th_jnew_cstr(a, "event"));
-    th_jval *types = th_jnew_arr(a);
-    th_jarr_push(a, types, th_jnew_cstr(a, "info"));
-    mx_put(c, &ev, "type", types);
+    if (typed) {
+        th_jval *types = th_jnew_arr(a);
+        th_jarr_push(a, types, th_jnew_cstr(a, "info"));
+        mx_put(c, &ev, "type", types);
+    }
     /* aws.cloudtrail.error_code and error_message: what the mapping renamed
      * there from the raw record (nothing else writes them) */
     bool failed = mx_raw(c, MK_errorCode) || mx_raw(c, MK_errorMessage);
@@ -129,13 +134,17 @@ void th_ecs_categorize(mctx *c)
     if (!th_jis(action, TH_JSTR))
         return;
     th_str act = action->u.str;
-    th_jval *cl = th_jobj_get(mx_raw(c, MK_responseElements), "ConsoleLogin");
-    if (th_str_eqc(act, "ConsoleLogin") && th_jis(cl, TH_JSTR)) {
+    th_jval *cl = th_str_eqc(act, "ConsoleLogin")
+                      ? mx_raw_at(c, MK_responseElements, "ConsoleLogin")
+                      : NULL;
+    if (th_jis(cl, TH_JSTR)) {
         char *low = th_arena_strndup(a, cl->u.str.p, cl->u.str.n);
         for (size_t i = 0; i < cl->u.str.n; i++)
             low[i] = (char)tolower((unsigned char)low[i]);
         mx_put(c, &ev, "outcome", th_jnew_str(a, th_str_make(low, cl->u.str.n)));
     }
+    if (!typed)
+        return;
     char key[128];
     if (act.n >= sizeof key)
         return;

@@ -1,8 +1,12 @@
 /* Internals shared by the mapper's source files (not a public interface).
  *
- * A mapping run works on two trees: `json`, the raw record after the
- * pipeline's drop-empty pass (a pruned copy: the raw record is never touched),
- * and `doc`, the ECS document being built. Both live in the caller's arena.
+ * A mapping run works on two trees: the raw record after the pipeline's
+ * drop-empty pass (a pruned copy: the raw record is never touched), and `doc`,
+ * the ECS document being built. Both live in the caller's arena. The pruned
+ * copy is made one top-level member at a time, when the mapping first reads
+ * it (mx_raw): most members a mapping with a small demand reads are scalars,
+ * and the large objects (requestParameters, responseElements ...) are then
+ * read for a few values only (mx_raw_at), without a copy of the whole.
  * Objects of the pruned copy remember how many distinct keys they had before
  * pruning, since java.util.HashMap's table size (hence key order in
  * Map.toString) depends on it. */
@@ -16,6 +20,7 @@
 #include "base/arena.h"
 #include "ecs/demand.h"
 #include "ecs/mapper.h"
+#include "json/jscan.h"
 #include "json/json.h"
 
 typedef struct th_ua th_ua;
@@ -46,6 +51,8 @@ typedef enum mx_key {
     MK_COUNT
 } mx_key;
 
+_Static_assert(MK_COUNT <= 64, "mctx's bit sets hold one bit per mx_key");
+
 /* The text of each mx_key. */
 extern const char *const mx_key_names[MK_COUNT];
 
@@ -67,14 +74,27 @@ struct th_mapper {
     /* mx_key by key text (hash, linear probing): key + 1, 0 empty */
     uint8_t key_slot[MX_KEY_SLOTS];
     uint8_t key_len[MK_COUNT]; /* strlen of mx_key_names */
+    /* their first and last 8 bytes (keys of 8 bytes or more): most keys are
+     * 8 to 16 bytes long, compared in two loads without memcmp */
+    uint64_t key_head[MK_COUNT], key_tail[MK_COUNT];
 };
 
 typedef struct mctx {
     const th_mapper *m;
     th_arena *a;
-    th_jval *json; /* pruned raw record (NULL when empty) */
-    /* json's member of each mx_key, NULL when absent (mx_index_json) */
+    /* The raw record: a DOM (src), or (src NULL) the record on a scanner's
+     * tape (scan); NULL both when the record is no object. */
+    const th_jval *src;
+    const th_jscan *scan;
+    /* its member of each mx_key (the last duplicate), when present: */
+    uint64_t present; /* bit per mx_key */
+    const th_jval *src_val[MK_COUNT];
+    th_jcur src_cur[MK_COUNT];
+    /* the pruned member of each mx_key, NULL when absent or pruned away;
+     * made when the made bit is set (mx_raw) */
+    uint64_t made;
     th_jval *raw[MK_COUNT];
+    bool bad; /* a member on the tape did not convert (cannot happen after io's checks) */
     th_jval *doc;
     /* doc's aws.cloudtrail object once made (mx_set): nearly half of the paths
      * the mapping sets or reads lie below it. NULL when unknown, e.g. after
@@ -88,6 +108,8 @@ typedef struct mctx {
 /* The drop-empty step (mapper_util.c): a pruned copy of v, NULL when nothing
  * is left. `strict` drops empty strings too. */
 th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict);
+/* th_ecs_prune of a tree the caller owns and gives up: pruned where it is. */
+th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict);
 
 /* The source.as object (number, organization.name) the mapping's ASN block
  * gives an event whose source.address is `ip`, in arena a; NULL when it gives
@@ -99,13 +121,30 @@ static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand
 
 /* Builds th_mapper's table of mx_key by text. */
 void mx_keys_init(th_mapper *m);
-/* (Re)builds raw[] from json's members; call after json is set or its members
- * change. */
-void mx_index_json(mctx *c);
-/* json lookups on the pruned record: the member of key k; a dotted path */
-static inline th_jval *mx_raw(const mctx *c, mx_key k) { return c->raw[k]; }
-th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first);
-static inline th_jval *mx_json(const mctx *c, const char *path)
+/* Finds the raw record's members of each mx_key (src or scan set). */
+void mx_index_raw(mctx *c);
+/* Makes raw[k]. */
+void mx_make_raw(mctx *c, mx_key k);
+/* Lookups on the pruned record: the member of key k; the value at a dotted
+ * path below it (without pruning the whole member when it is not made yet:
+ * a pruned object holds, at each key, the pruned last duplicate); a dotted
+ * path from the root. */
+static inline th_jval *mx_raw(mctx *c, mx_key k)
+{
+    if (!(c->made >> k & 1))
+        mx_make_raw(c, k);
+    return c->raw[k];
+}
+th_jval *mx_raw_atn(mctx *c, mx_key k, const char *path, size_t n, size_t first);
+static inline th_jval *mx_raw_at(mctx *c, mx_key k, const char *path)
+{
+    if ((c->made & ~c->present) >> k & 1) /* absent: no call */
+        return NULL;
+    size_t n = strlen(path);
+    return mx_raw_atn(c, k, path, n, th_path_first(path, n));
+}
+th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first);
+static inline th_jval *mx_json(mctx *c, const char *path)
 {
     size_t n = strlen(path);
     return mx_jsonn(c, path, n, th_path_first(path, n));

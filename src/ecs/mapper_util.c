@@ -48,36 +48,57 @@ static bool dropped_scalar(const th_jval *v, bool strict)
     return false;
 }
 
-/* th_ecs_prune of a member or item: scalars are settled here, without a call
- * (most of a record's values are scalars). */
-static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict)
+static th_jval *prune(th_arena *a, th_jval *v, bool strict, bool own);
+
+/* prune of a member or item: scalars are settled here, without a call (most
+ * of a record's values are scalars). */
+static inline th_jval *prune_value(th_arena *a, th_jval *v, bool strict, bool own)
 {
     if (v->type == TH_JOBJ || v->type == TH_JARR)
-        return th_ecs_prune(a, v, strict);
+        return prune(a, v, strict, own);
     return dropped_scalar(v, strict) ? NULL : v;
 }
 
-/* Deep copy without the values the pipeline's drop-empty script removes
- * (null, "", "-", "none", and maps/lists that end up empty). Duplicate keys:
- * the last value at the first key's position (HashMap.put). Returns NULL when
- * the value itself is dropped. */
 th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
 {
-    if (!v || dropped_scalar(v, strict))
+    return v ? prune(a, (th_jval *)v, strict, false) : NULL; /* v is copied, not changed */
+}
+
+th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict)
+{
+    return v ? prune(a, v, strict, true) : NULL;
+}
+
+/* th_ecs_prune; with `own`, v's containers are pruned where they are (the
+ * members and items move down) instead of copied: every position written is
+ * at or before the one read last. */
+static th_jval *prune(th_arena *a, th_jval *v, bool strict, bool own)
+{
+    if (dropped_scalar(v, strict))
         return NULL;
     if (v->type == TH_JARR) {
+        if (own) {
+            uint32_t out = 0;
+            for (uint32_t i = 0; i < v->len; i++) {
+                th_jval *x = prune_value(a, v->u.items[i], strict, own);
+                if (x)
+                    v->u.items[out++] = x;
+            }
+            v->len = out;
+            return out ? v : NULL;
+        }
         th_jval *arr = th_jnew_arr(a);
         for (uint32_t i = 0; i < v->len; i++) {
-            th_jval *x = prune_value(a, v->u.items[i], strict);
+            th_jval *x = prune_value(a, v->u.items[i], strict, own);
             if (x)
                 th_jarr_push(a, arr, x);
         }
         return arr->len ? arr : NULL;
     }
     if (v->type != TH_JOBJ)
-        return (th_jval *)v; /* scalars are immutable: share them */
+        return v; /* scalars are immutable: share them */
     uint32_t n = v->len, distinct = 0;
-    th_jmember *mem = th_arena_alloc(a, sizeof(th_jmember) * (n ? n : 1));
+    th_jmember *mem = own ? v->u.members : th_arena_alloc(a, sizeof(th_jmember) * (n ? n : 1));
     if (n <= PRUNE_SCAN_KEYS) {
         for (uint32_t i = 0; i < n; i++) {
             th_str k = v->u.members[i].key;
@@ -133,7 +154,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     uint32_t out = 0;
     for (uint32_t i = 0; i < distinct; i++) {
-        th_jval *x = prune_value(a, mem[i].val, strict);
+        th_jval *x = prune_value(a, mem[i].val, strict, own);
         if (x) {
             mem[out].key = mem[i].key;
             mem[out].val = x;
@@ -142,7 +163,7 @@ th_jval *th_ecs_prune(th_arena *a, const th_jval *v, bool strict)
     }
     if (!out)
         return NULL;
-    th_jval *o = th_jnew(a, TH_JOBJ);
+    th_jval *o = own ? v : th_jnew(a, TH_JOBJ);
     o->u.members = mem;
     o->len = out;
     /* The cap field of a builder-grown object is its allocation size; these
@@ -164,6 +185,10 @@ void mx_keys_init(th_mapper *m)
     memset(m->key_slot, 0, sizeof m->key_slot);
     for (int k = 0; k < MK_COUNT; k++) {
         m->key_len[k] = (uint8_t)strlen(mx_key_names[k]);
+        if (m->key_len[k] >= 8) {
+            memcpy(&m->key_head[k], mx_key_names[k], 8);
+            memcpy(&m->key_tail[k], mx_key_names[k] + m->key_len[k] - 8, 8);
+        }
         for (uint32_t h = root_hash(mx_key_names[k], m->key_len[k]);; h++) {
             uint8_t *slot = &m->key_slot[h % MX_KEY_SLOTS];
             if (!*slot) {
@@ -181,31 +206,111 @@ static int key_of(const th_mapper *m, th_str k)
         uint8_t slot = m->key_slot[h % MX_KEY_SLOTS];
         if (!slot)
             return -1;
-        if (m->key_len[slot - 1] == k.n && memcmp(mx_key_names[slot - 1], k.p, k.n) == 0)
-            return slot - 1;
+        int i = slot - 1;
+        if (m->key_len[i] != k.n)
+            continue;
+        if (k.n < 8) {
+            if (memcmp(mx_key_names[i], k.p, k.n) == 0)
+                return i;
+            continue;
+        }
+        uint64_t head, tail;
+        memcpy(&head, k.p, 8);
+        memcpy(&tail, k.p + k.n - 8, 8);
+        if (head == m->key_head[i] && tail == m->key_tail[i] &&
+            (k.n <= 16 || memcmp(mx_key_names[i] + 8, k.p + 8, k.n - 16) == 0))
+            return i;
     }
 }
 
 /* Members are taken in order, so that a later duplicate overwrites an
- * earlier one: "the last duplicate wins", as th_jobj_getn finds it. */
-void mx_index_json(mctx *c)
+ * earlier one: "the last duplicate wins", as th_jobj_getn finds it (and as the
+ * pruned copy keeps it). */
+static void mx_index_members(mctx *c)
 {
-    memset(c->raw, 0, sizeof c->raw);
-    const th_jval *o = c->json;
-    if (!o || o->type != TH_JOBJ)
+    c->present = 0;
+    if (c->src) {
+        for (uint32_t i = 0; i < c->src->len; i++) {
+            int k = key_of(c->m, c->src->u.members[i].key);
+            if (k >= 0) {
+                c->src_val[k] = c->src->u.members[i].val;
+                c->present |= 1ull << k;
+            }
+        }
         return;
-    for (uint32_t i = 0; i < o->len; i++) {
-        int k = key_of(c->m, o->u.members[i].key);
-        if (k >= 0)
-            c->raw[k] = o->u.members[i].val;
+    }
+    if (!c->scan)
+        return;
+    th_jiter it = th_jcur_iter(th_jscan_root(c->scan));
+    th_jcur key, val;
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str ks;
+        if (!th_jcur_str(key, c->a, &ks)) {
+            c->bad = true;
+            continue;
+        }
+        int k = key_of(c->m, ks);
+        if (k >= 0) {
+            c->src_cur[k] = val;
+            c->present |= 1ull << k;
+        }
     }
 }
 
-th_jval *mx_jsonn(const mctx *c, const char *path, size_t n, size_t first)
+void mx_index_raw(mctx *c)
+{
+    mx_index_members(c);
+    /* an absent key's pruned member is NULL (raw[] starts zeroed): made */
+    c->made = ~c->present & (UINT64_MAX >> (64 - MK_COUNT));
+}
+
+/* The pruned copy of a raw value on the tape. */
+static th_jval *prune_cur(mctx *c, th_jcur v)
+{
+    th_json_error err;
+    th_jval *j = th_jcur_to_jval(v, c->a, &err);
+    if (!j) {
+        c->bad = true;
+        return NULL;
+    }
+    return th_ecs_prune_own(c->a, j, true); /* the tree is new: prune it where it is */
+}
+
+void mx_make_raw(mctx *c, mx_key k)
+{
+    c->made |= 1ull << k;
+    c->raw[k] = NULL;
+    if (c->present >> k & 1)
+        c->raw[k] = c->src ? th_ecs_prune(c->a, c->src_val[k], true) : prune_cur(c, c->src_cur[k]);
+}
+
+th_jval *mx_raw_atn(mctx *c, mx_key k, const char *path, size_t n, size_t first)
+{
+    if (c->made >> k & 1)
+        return th_jobj_get_pathn(c->raw[k], path, n, first);
+    if (c->src)
+        return th_ecs_prune(c->a, th_jobj_get_pathn(c->src_val[k], path, n, first), true);
+    th_jcur v;
+    return th_jcur_path(c->src_cur[k], path, &v) ? prune_cur(c, v) : NULL;
+}
+
+/* The pruned member of a key outside mx_key (rare: @timestamp, read when a
+ * record has no usable eventTime). */
+static th_jval *other_member(mctx *c, th_str key)
+{
+    if (c->src)
+        return th_ecs_prune(c->a, th_jobj_getn(c->src, key), true);
+    th_jcur v;
+    if (!c->scan || !th_jcur_get(th_jscan_root(c->scan), key.p, key.n, &v))
+        return NULL;
+    return prune_cur(c, v);
+}
+
+th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first)
 {
     th_str key = th_str_make(path, first);
     int k = key_of(c->m, key);
-    th_jval *v = k >= 0 ? c->raw[k] : th_jobj_getn(c->json, key);
+    th_jval *v = k >= 0 ? mx_raw(c, (mx_key)k) : other_member(c, key);
     if (first == n)
         return v;
     const char *rest = path + first + 1;

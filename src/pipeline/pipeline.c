@@ -375,10 +375,16 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         return true;
     }
     raw_own(x, w);
-    th_jval *json = raw_json(x, a, w, p);
-    if (!json)
-        return false;
-    r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+    /* the members the mapping reads come from the scanner's tape (the
+     * record's own now): no DOM of the whole record */
+    r->ev.doc = x->json ? th_ecs_map_demand(p->mapper, a, x->json, x->text, &d)
+                        : th_ecs_map_scan(p->mapper, a, x->scan, x->text, &d);
+    if (!r->ev.doc) {
+        th_jval *json = raw_json(x, a, w, p);
+        if (!json)
+            return false;
+        r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+    }
     w->prof.mapped_base++;
     th_event_read_times(&r->ev);
     uint64_t t0 = p->profile ? cpu_ns() : 0;
@@ -561,7 +567,7 @@ static void plan(th_pipeline *p, levels *lv)
      * the ASN or stringify block's outputs */
     if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
         lv->extras |= TH_PROJ_ASN;
-    if (th_ecs_demand_has(&lv->rules, TH_MB_STRINGIFY))
+    if (th_ecs_demand_stringifies(&lv->rules))
         lv->extras |= TH_PROJ_TREES;
 }
 

@@ -46,6 +46,30 @@ static void test_blocks(void **state)
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.policyArn"));
     assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY));
+    /* one stringify block per parameter object; their parent demands all four */
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.response_elements"));
+    assert_int_equal(d.blocks, 1u << TH_MB_STRINGIFY_RESPONSE);
+    assert_true(th_ecs_demand_stringifies(&d));
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened.additional_eventdata.x"));
+    assert_int_equal(d.blocks, 1u << TH_MB_STRINGIFY_RESPONSE | 1u << TH_MB_STRINGIFY_ADDITIONAL);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.flattened"));
+    assert_true(th_ecs_demand_has(&d, TH_MB_STRINGIFY) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_RESPONSE) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_ADDITIONAL) &&
+                th_ecs_demand_has(&d, TH_MB_STRINGIFY_SERVICE));
+    th_ecs_demand_none(&d);
+    assert_false(th_ecs_demand_stringifies(&d));
+    /* parts of the base mapping no later processor reads */
+    th_ecs_demand_field(&d, TH_STR_LIT("event.outcome"));
+    th_ecs_demand_field(&d, TH_STR_LIT("user.target.name"));
+    assert_int_equal(d.blocks, 0);
+    th_ecs_demand_field(&d, TH_STR_LIT("event.category"));
+    assert_int_equal(d.blocks, 1u << TH_MB_CATEGORY);
+    th_ecs_demand_none(&d);
+    th_ecs_demand_field(&d, TH_STR_LIT("group"));
+    assert_int_equal(d.blocks, 1u << TH_MB_MINOR);
     /* the base blocks: the session context, the record's bookkeeping */
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("aws.cloudtrail.user_identity.arn"));
@@ -289,6 +313,7 @@ typedef struct tally {
     uint64_t proj, proj_values, proj_misses, times, times_diffs, times_walks;
     uint64_t gate_checks, gate_true, gate_diffs;
     uint64_t slot_gate_checks, slot_gate_diffs, slot_values, slot_diffs, slot_fails;
+    uint64_t scan_checks, scan_diffs; /* th_ecs_map_scan against th_ecs_map_demand */
     th_qmemo *memo; /* the second look's gates remember their costly tests, record after record */
 } tally;
 
@@ -536,18 +561,44 @@ static void check_whole(const th_record *rec, th_arena *a, const th_jval *full,
     th_buf_free(&got);
 }
 
+/* The mapping of the record on a scanner's tape is the mapping of its DOM,
+ * byte for byte, under the demand d (NULL: all). */
+static void check_scan(const th_mapper *m, th_arena *a, const th_record *rec, const th_jscan *scan,
+                       const th_jval *lazy, const th_ecs_demand *d, tally *t)
+{
+    th_jval *doc = th_ecs_map_scan(m, a, scan, rec->text, d);
+    th_buf want, got;
+    th_buf_init(&want);
+    th_buf_init(&got);
+    th_json_write(&want, lazy);
+    if (doc)
+        th_json_write(&got, doc);
+    t->scan_checks++;
+    if ((!doc || want.len != got.len || memcmp(want.data, got.data, want.len) != 0) &&
+        t->scan_diffs++ < 10)
+        print_message("SCAN %s:%llu (demand %#x): DOM [%.*s] tape [%.*s]\n", rec->file,
+                      (unsigned long long)rec->offset, d ? d->blocks : UINT32_MAX, (int)want.len,
+                      want.data, (int)got.len, got.data ? got.data : "");
+    th_buf_free(&want);
+    th_buf_free(&got);
+}
+
 /* Maps one record fully and once per demand group; compares. */
 static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally *t)
 {
     th_arena a;
     th_arena_init(&a, 1 << 16);
     th_jval *full = th_ecs_map(m, &a, rec->json, rec->text);
+    th_jscan *scan = th_jscan_new();
+    assert_true(th_jscan_load(scan, rec->text.p, rec->text.n, NULL));
+    check_scan(m, &a, rec, scan, full, NULL, t);
     check_projection(f, m, &a, rec, full, t);
     th_buf want, got;
     th_buf_init(&want);
     th_buf_init(&got);
     for (size_t g = 0; g < f->groups.len; g++) {
         th_jval *lazy = th_ecs_map_demand(m, &a, rec->json, rec->text, &f->groups.items[g].d);
+        check_scan(m, &a, rec, scan, lazy, &f->groups.items[g].d, t);
         for (size_t k = 0; k < f->groups.items[g].fields.len; k++) {
             const char *field = f->groups.items[g].fields.items[k];
             values(full, field, &want);
@@ -573,7 +624,9 @@ static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally 
             d = f->rule_demands.items[g - TH_MB_COUNT - 1];
         th_jval *lazy = th_ecs_map_demand(m, &a, rec->json, rec->text, &d);
         check_whole(rec, &a, full, lazy, &d, t);
+        check_scan(m, &a, rec, scan, lazy, &d, t);
     }
+    th_jscan_free(scan);
     t->doc_demands++;
     t->records++;
     th_buf_free(&want);
@@ -735,6 +788,12 @@ static void test_differential(void **state)
                   (unsigned long long)t.doc_checks, f.rule_demands.len, TH_MB_COUNT);
     assert_true(f.rule_demands.len > 10 && t.doc_demands == t.records);
     assert_int_equal(t.doc_diffs, 0);
+    print_message("RATE: the mapping from the scanner's tape equals the mapping of the DOM on "
+                  "%llu/%llu (record, demand) documents\n",
+                  (unsigned long long)(t.scan_checks - t.scan_diffs),
+                  (unsigned long long)t.scan_checks);
+    assert_true(t.scan_checks > t.records * (TH_MB_COUNT + 1));
+    assert_int_equal(t.scan_diffs, 0);
     print_message("RATE: raw projection holds the mapped values on %llu/%llu (field value) "
                   "checks over %llu records; raw times equal the mapped ones on %llu/%llu\n",
                   (unsigned long long)(t.proj_values - t.proj_misses),
