@@ -67,6 +67,29 @@ static void write_val(th_buf *b, const th_jval *v)
     th_json_write(b, v);
 }
 
+/* r reads as the record loaded alone in `alone` does: the same tree, and
+ * userIdentity.arn found at the same bytes of the same text. */
+static void same_as_alone(th_jcur r, th_jscan *alone, th_arena *a, th_buf *w1, th_buf *w2)
+{
+    th_json_error e1, e2;
+    th_arena_reset(a);
+    th_jval *t1 = th_jcur_to_jval(r, a, &e1);
+    th_jval *t2 = th_jcur_to_jval(th_jscan_root(alone), a, &e2);
+    assert_true((t1 == NULL) == (t2 == NULL));
+    if (t1) {
+        write_val(w1, t1);
+        write_val(w2, t2);
+        assert_int_equal(w1->len, w2->len);
+        assert_memory_equal(w1->data, w2->data, w1->len);
+    }
+    th_jcur c1, c2;
+    bool f1 = th_jcur_path(r, "userIdentity.arn", &c1);
+    bool f2 = th_jcur_path(th_jscan_root(alone), "userIdentity.arn", &c2);
+    assert_int_equal(f1, f2);
+    if (f1)
+        assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+}
+
 typedef struct stats {
     size_t inputs, dom_ok, scan_ok;
 } stats;
@@ -638,23 +661,7 @@ static void elements_as_roots(void **state)
                 assert_int_equal(r.i, v.i);
                 assert_ptr_equal(th_jcur_raw(r).p, raw.p);
                 assert_true(th_jscan_load(alone, raw.p, raw.n, NULL));
-                th_json_error e1, e2;
-                th_arena_reset(&a);
-                th_jval *t1 = th_jcur_to_jval(r, &a, &e1);
-                th_jval *t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
-                assert_true((t1 == NULL) == (t2 == NULL));
-                if (t1) {
-                    write_val(&w1, t1);
-                    write_val(&w2, t2);
-                    assert_int_equal(w1.len, w2.len);
-                    assert_memory_equal(w1.data, w2.data, w1.len);
-                }
-                th_jcur c1, c2;
-                bool f1 = th_jcur_path(r, "userIdentity.arn", &c1);
-                bool f2 = th_jcur_path(th_jscan_root(alone), "userIdentity.arn", &c2);
-                assert_int_equal(f1, f2);
-                if (f1)
-                    assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+                same_as_alone(r, alone, &a, &w1, &w2);
                 /* th_jscan_load_copy: the element's tape moved onto a copy
                  * of its text gives what loading the copy gives */
                 char *cp = exact_copy(raw.p, raw.n);
@@ -663,21 +670,7 @@ static void elements_as_roots(void **state)
                 th_jcur rc = th_jscan_root(copied);
                 assert_int_equal(th_jcur_raw(rc).n, raw.n);
                 assert_ptr_equal(th_jcur_raw(rc).p, cp);
-                th_arena_reset(&a);
-                t1 = th_jcur_to_jval(rc, &a, &e1);
-                t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
-                assert_true((t1 == NULL) == (t2 == NULL));
-                if (t1) {
-                    write_val(&w1, t1);
-                    write_val(&w2, t2);
-                    assert_int_equal(w1.len, w2.len);
-                    assert_memory_equal(w1.data, w2.data, w1.len);
-                }
-                f1 = th_jcur_path(rc, "userIdentity.arn", &c1);
-                f2 = th_jcur_path(th_jscan_root(alone), "userIdentity.arn", &c2);
-                assert_int_equal(f1, f2);
-                if (f1)
-                    assert_ptr_equal(th_jcur_raw(c1).p, th_jcur_raw(c2).p);
+                same_as_alone(rc, alone, &a, &w1, &w2);
                 assert_int_equal(th_jcur_count(rc), th_jcur_count(th_jscan_root(alone)));
                 /* and onto the scanner it is on: a load of the text, moved
                  * to the copy in place */
@@ -685,16 +678,7 @@ static void elements_as_roots(void **state)
                 th_jscan_load_copy(copied, th_jscan_root(copied), cp);
                 rc = th_jscan_root(copied);
                 assert_ptr_equal(th_jcur_raw(rc).p, cp);
-                th_arena_reset(&a);
-                t1 = th_jcur_to_jval(rc, &a, &e1);
-                t2 = th_jcur_to_jval(th_jscan_root(alone), &a, &e2);
-                assert_true((t1 == NULL) == (t2 == NULL));
-                if (t1) {
-                    write_val(&w1, t1);
-                    write_val(&w2, t2);
-                    assert_int_equal(w1.len, w2.len);
-                    assert_memory_equal(w1.data, w2.data, w1.len);
-                }
+                same_as_alone(rc, alone, &a, &w1, &w2);
                 free(cp);
                 elements++;
             }
