@@ -34,6 +34,17 @@ static void random_object(uint64_t *seed, th_buf *b, int depth)
     th_buf_puts(b, "}");
 }
 
+/* A random object's text into b (cleared first), parsed into a. */
+static th_jval *random_doc(uint64_t *seed, th_arena *a, th_buf *b)
+{
+    th_buf_clear(b);
+    random_object(seed, b, 0);
+    th_json_error err;
+    th_jval *doc = th_json_parse(a, b->data, b->len, &err);
+    assert_non_null(doc);
+    return doc;
+}
+
 static void random_value(uint64_t *seed, th_buf *b, int depth)
 {
     static const char *const scalars[] = {"\"x\"", "\"y\"", "\"\"", "3", "1.5", "true", "null"};
@@ -84,13 +95,10 @@ static void test_same_values(void **state)
     assert_int_equal(ids[NPATHS - 1], 0); /* the empty path has no number */
     assert_int_equal(th_query_field_id(th_str_c("user.name")), ids[2]);
     uint64_t seed = 4242, reads = 0, values = 0;
+    th_buf b;
+    th_buf_init(&b);
     for (int it = 0; it < 3000; it++) {
-        th_buf b;
-        th_buf_init(&b);
-        random_object(&seed, &b, 0);
-        th_json_error err;
-        th_jval *doc = th_json_parse(&a, b.data, b.len, &err);
-        assert_non_null(doc);
+        th_jval *doc = random_doc(&seed, &a, &b);
         th_qfields_reset(f, doc);
         for (int r = 0; r < 24; r++) { /* some fields read twice or more */
             size_t p = next(&seed, NPATHS);
@@ -107,9 +115,9 @@ static void test_same_values(void **state)
             reads++;
             values += n > 0;
         }
-        th_buf_free(&b);
         th_arena_reset(&a);
     }
+    th_buf_free(&b);
     /* the reads found values as often as absences */
     print_message("%llu reads, %llu found values\n", (unsigned long long)reads,
                   (unsigned long long)values);
@@ -161,13 +169,10 @@ static void test_same_matches(void **state)
     }
     th_qfields *f = th_qfields_new();
     uint64_t seed = 99, checked = 0, held = 0;
+    th_buf b;
+    th_buf_init(&b);
     for (int it = 0; it < 3000; it++) {
-        th_buf b;
-        th_buf_init(&b);
-        random_object(&seed, &b, 0);
-        th_json_error err;
-        th_jval *doc = th_json_parse(&a, b.data, b.len, &err);
-        assert_non_null(doc);
+        th_jval *doc = random_doc(&seed, &a, &b);
         th_qfields_reset(f, doc);
         for (size_t i = 0; i < nq; i++) { /* the queries share the document's fields */
             bool want = th_query_match(qs[i], doc);
@@ -175,9 +180,9 @@ static void test_same_matches(void **state)
             checked++;
             held += want;
         }
-        th_buf_free(&b);
         th_arena_reset(&a);
     }
+    th_buf_free(&b);
     assert_true(held > checked / 20 && held < checked * 19 / 20);
     th_qfields_free(f);
     th_diags_free(&d);
