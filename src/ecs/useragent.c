@@ -5,8 +5,8 @@
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
  * absent (ES >= 8.16.2 behaviour). Each pattern has literals of which every
- * match contains one (ua_literal.h): a pattern none of whose is in the agent is not
- * run. Patterns are compiled with PCRE2 once: when loaded, or, for the plain
+ * match contains one (ua_literal.h): a pattern none of whose literals is in
+ * the agent is not run. Patterns are compiled with PCRE2 once: when loaded, or, for the plain
  * ones that certainly compile (no error to report), on their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
  * UA_JIT_AFTER times: the first agent tried ~1,170 patterns, and JIT-compiling
@@ -443,8 +443,8 @@ static bool may_hold(const ua_probe *p, const ua_rule *r)
     return false;
 }
 
-/* The first rule of l matching the probed agent. A rule whose literal is
- * absent cannot match, so it is not run. */
+/* The first rule of l matching the probed agent. A rule whose literals are
+ * all absent cannot match, so it is not run. */
 static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_hit *hit)
 {
     th_str s = p->text[0];
