@@ -74,7 +74,9 @@ static inline bool th_ecs_demand_is_all(const th_ecs_demand *d)
 {
     return !d || d->blocks == (1u << TH_MB_COUNT) - 1;
 }
-/* Names of the blocks a demand runs, for --profile ("geo,asn,..." or "none"). */
+/* Names of the blocks a demand runs, for --profile ("geo,asn,..." or "none");
+ * a buffer of TH_ECS_DEMAND_DESC_MAX holds every block's name. */
+#define TH_ECS_DEMAND_DESC_MAX 256
 const char *th_ecs_demand_desc(const th_ecs_demand *d, char *buf, size_t n);
 
 #endif

@@ -6,8 +6,9 @@
  * as ES does; version replacements are taken literally. Empty groups count as
  * absent (ES >= 8.16.2 behaviour). Each pattern has literals of which every
  * match contains one (ua_literal.h): a pattern none of whose literals is in
- * the agent is not run. Patterns are compiled with PCRE2 once: when loaded, or, for the plain
- * ones that certainly compile (no error to report), on their first try. A
+ * the agent is not run. Patterns are compiled with PCRE2 once: when loaded,
+ * or, for the plain ones that certainly compile (no error to report), on
+ * their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
  * UA_JIT_AFTER times: the first agent tried ~1,170 patterns, and JIT-compiling
  * each on its first try was a quarter of the whole pack's start-up. Match data

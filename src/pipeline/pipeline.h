@@ -34,6 +34,7 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
+#include "ecs/demand.h"
 #include "ecs/mapper.h"
 #include "engine/engine.h"
 #include "event/event.h"
@@ -119,7 +120,7 @@ typedef struct th_pipeline {
     th_mapper *mapper;      /* given, or created on the first raw record; th_pipeline_free frees it */
     uint64_t events, raw, derived, notime;
     th_pipeline_profile prof;
-    char demand_rules[128]; /* th_ecs_demand_desc of what all the rules read */
+    char demand_rules[TH_ECS_DEMAND_DESC_MAX]; /* th_ecs_demand_desc of what all the rules read */
 } th_pipeline;
 
 /* Reads every record of `in` through the stages. */

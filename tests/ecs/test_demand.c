@@ -26,6 +26,12 @@ static void test_blocks(void **state)
 {
     (void)state;
     th_ecs_demand d;
+    /* every block's name fits the buffer --profile prints from */
+    char desc[TH_ECS_DEMAND_DESC_MAX];
+    th_ecs_demand_all(&d);
+    th_ecs_demand_desc(&d, desc, sizeof desc);
+    assert_string_equal(desc + strlen(desc) - strlen(",minor"), ",minor");
+    assert_true(strlen(desc) + 1 < sizeof desc);
     th_ecs_demand_none(&d);
     th_ecs_demand_field(&d, TH_STR_LIT("event.action"));
     th_ecs_demand_field(&d, TH_STR_LIT("user_agent.original"));
