@@ -109,7 +109,7 @@ typedef struct th_erule {
     th_rule_report rep;
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
-    th_map nt_seen;     /* new_terms hot pass: tuple -> newest combined ts so far */
+    th_map nt_seen;     /* new_terms hot pass: tuple -> its oldest and newest occurrence so far */
     int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
     uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
     const char **fields; /* fields the filter reads (th_engine_set_rule_fields) */

@@ -250,10 +250,15 @@ void th_exec_new_terms(th_engine *e, th_erule *r)
  *
  * A match y builds the alert of tuple T only in a run t with y in (t - L, t]
  * and no other occurrence of T in [t - hist, y). Every such t is < y + L, so
- * an occurrence x of T with y - (hist - L) <= x < y rules y out for T. Input
- * is mostly in time order, so remembering the newest occurrence per tuple
- * catches nearly every repeat; an out-of-order or tied match keeps its doc
- * (conservative: never drops a document that could be needed). */
+ * an occurrence x of T with y - (hist - L) <= x < y rules y out for T, and so
+ * does an earlier match x with x == y that sorts before y (match_cmp: the
+ * same combined time, a timestamp no later; its order is earlier, since
+ * matches are committed in input order): x is in every window y is in, and
+ * comes first in it. Each tuple remembers its oldest occurrence (with the
+ * timestamp of the first match sorted at it) and its newest: input is mostly
+ * in time order, where the newest catches a repeat, and where it is not (S3
+ * objects, several trails) the oldest does. A match neither rules out keeps
+ * its doc (conservative: never drops a document that could be needed). */
 typedef struct seen_ctx {
     th_engine *e;
     th_erule *r;
@@ -262,26 +267,38 @@ typedef struct seen_ctx {
     th_buf key;
 } seen_ctx;
 
+typedef struct nt_seen {
+    int64_t oldest, oldest_ts; /* combined time, and the timestamp that sorts first at it */
+    int64_t newest;
+} nt_seen;
+
 static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
 {
     seen_ctx *c = ctx;
     th_tuple_key(&c->key, tuple, nf);
-    int64_t *last = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
-    int64_t y = c->m->combined;
-    if (!last) {
+    nt_seen *seen = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
+    int64_t y = c->m->combined, ts = c->m->ts, from = y - c->r->nt_gap;
+    if (!seen) {
         c->needed = true;
-        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 48))
+        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 64))
             return; /* cannot remember it: the doc is kept, which is safe */
-        last = TH_ANEW(&c->e->arena, int64_t);
-        *last = y;
+        seen = TH_ANEW(&c->e->arena, nt_seen);
+        *seen = (nt_seen){y, ts, y};
         char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
-        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), last);
+        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), seen);
         return;
     }
-    if (!(*last < y && *last >= y - c->r->nt_gap))
+    bool earlier = (seen->oldest < y && seen->oldest >= from) ||
+                   (seen->newest < y && seen->newest >= from) ||
+                   (seen->oldest == y && seen->oldest_ts <= ts);
+    if (!earlier)
         c->needed = true;
-    if (y > *last)
-        *last = y;
+    if (y < seen->oldest || (y == seen->oldest && ts < seen->oldest_ts)) {
+        seen->oldest = y;
+        seen->oldest_ts = ts;
+    }
+    if (y > seen->newest)
+        seen->newest = y;
 }
 
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
