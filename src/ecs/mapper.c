@@ -170,7 +170,7 @@ static void date_to(mctx *c, mx_key from, const char *to, const th_java_datefmt 
     date_of(c, mx_raw(c, from), mx_key_names[from], to, fmts, n);
 }
 
-static bool is_ip(th_str s)
+static bool ip_text(th_str s)
 {
     char tmp[64];
     if (s.n == 0 || s.n >= sizeof tmp)
@@ -179,6 +179,67 @@ static bool is_ip(th_str s)
     tmp[s.n] = 0;
     unsigned char addr[16];
     return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/* What the mapping learns of an address text, remembered per thread for the
+ * texts seen last (one slot per hash of the text): whether it is an IP
+ * address (ip_text: inet_pton on a copy) and the range th_asn_lookup finds
+ * for it in the ASN table of the mapper numbered `serial`. Events repeat a
+ * few addresses, and the two were over half of the source block's cost. */
+#define ADDR_MEMO_SLOTS 64
+#define ADDR_MEMO_TEXT 46 /* longer than any address text (45 bytes at most) */
+typedef struct addr_memo {
+    uint64_t serial; /* 0: no ASN range remembered */
+    th_str org;      /* the bytes live as long as the table */
+    uint32_t asn;
+    bool ip, asn_hit;
+    uint8_t n; /* 0: an empty slot */
+    char text[ADDR_MEMO_TEXT];
+} addr_memo;
+static _Thread_local addr_memo addr_memos[ADDR_MEMO_SLOTS];
+
+/* The memo of address text s, made when absent (ip set, no ASN range); NULL
+ * when s is empty or too long to be remembered. */
+static addr_memo *addr_memo_of(th_str s)
+{
+    if (s.n == 0 || s.n >= ADDR_MEMO_TEXT)
+        return NULL;
+    /* the length and four bytes: addresses that differ in their last digit
+     * fall apart */
+    const unsigned char *u = (const unsigned char *)s.p;
+    uint32_t h = ((uint32_t)s.n * 0x9E3779B1u) ^ ((uint32_t)u[0] | (uint32_t)u[s.n - 1] << 8 |
+                                                  (uint32_t)u[s.n / 2] << 16 |
+                                                  (uint32_t)u[s.n * 3 / 4] << 24);
+    h *= 0x85EBCA6Bu;
+    addr_memo *e = &addr_memos[(h ^ (h >> 16)) % ADDR_MEMO_SLOTS];
+    if (e->n == s.n && memcmp(e->text, s.p, s.n) == 0)
+        return e;
+    e->n = (uint8_t)s.n;
+    memcpy(e->text, s.p, s.n);
+    e->serial = 0;
+    e->ip = ip_text(s);
+    return e;
+}
+
+static bool is_ip(th_str s)
+{
+    addr_memo *e = addr_memo_of(s);
+    return e ? e->ip : ip_text(s);
+}
+
+/* th_asn_lookup in m's table, of the address text ip. */
+static bool asn_lookup(const th_mapper *m, const char *ip, uint32_t *asn, th_str *org)
+{
+    addr_memo *e = addr_memo_of(th_str_c(ip));
+    if (!e)
+        return th_asn_lookup(m->asn_tab, ip, asn, org);
+    if (e->serial != m->serial) {
+        e->asn_hit = th_asn_lookup(m->asn_tab, ip, &e->asn, &e->org);
+        e->serial = m->serial;
+    }
+    *asn = e->asn;
+    *org = e->org;
+    return e->asn_hit;
 }
 
 static bool has_tag(const th_mapper *m, const char *t)
@@ -388,7 +449,7 @@ static void asn_ranges(mctx *c, const char *ip)
 {
     uint32_t n;
     th_str org;
-    if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
+    if (!asn_lookup(c->m, ip, &n, &org))
         return;
     mx_dst as = {"source.as", NULL, NULL, NULL}, as_org = {NULL, NULL, &as, "organization"};
     mx_put(c, &as, "number", th_jnew_i64(c->a, n));
