@@ -342,25 +342,28 @@ th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first)
     return th_jobj_get_pathn(v, rest, rn, th_path_first(rest, rn));
 }
 
-/* The object at path below obj, made as th_jobj_set_path makes the objects
- * on a path. */
-static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
+/* The object at the dotted path of n bytes below obj, made as
+ * th_jobj_set_path makes the objects on a path. */
+static th_jval *obj_at(mctx *c, th_jval *obj, const char *path, size_t n)
 {
     th_jval *cur = obj;
-    for (const char *s = path;;) {
-        size_t n = 0;
-        while (s[n] && s[n] != '.')
-            n++;
-        th_str key = th_str_make(s, n);
+    const char *s = path, *end = path + n;
+    for (;;) {
+        const char *dot = memchr(s, '.', (size_t)(end - s));
+        th_str key = th_str_make(s, (size_t)((dot ? dot : end) - s));
         th_jval *next = th_jobj_getn(cur, key);
         if (!th_jis(next, TH_JOBJ)) {
+            th_jval *old = next;
             next = th_jnew_obj(c->a);
-            th_jobj_set(c->a, cur, key, next);
+            if (old) /* a value that is no object: replaced where it is */
+                th_jobj_set(c->a, cur, key, next);
+            else /* the search found none: no second search */
+                th_jobj_push(c->a, cur, key, next);
         }
         cur = next;
-        if (!s[n])
+        if (!dot)
             return cur;
-        s += n + 1;
+        s = dot + 1;
     }
 }
 
@@ -368,7 +371,7 @@ static th_jval *obj_at(mctx *c, th_jval *obj, const char *path)
 static th_jval *ct_obj(mctx *c)
 {
     if (!c->ct)
-        c->ct = obj_at(c, c->doc, "aws.cloudtrail");
+        c->ct = obj_at(c, c->doc, "aws.cloudtrail", MX_CT_LEN - 1);
     return c->ct;
 }
 
@@ -401,7 +404,8 @@ void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v)
 th_jval *mx_obj(mctx *c, const char *path)
 {
     size_t n = strlen(path);
-    return mx_below_ct(path, n) ? obj_at(c, ct_obj(c), path + MX_CT_LEN) : obj_at(c, c->doc, path);
+    return mx_below_ct(path, n) ? obj_at(c, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN)
+                                : obj_at(c, c->doc, path, n);
 }
 
 void mx_remove(mctx *c, const char *path)
