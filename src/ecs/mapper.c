@@ -254,14 +254,61 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
+/* The members of userIdentity that user_identity reads (NULL when absent),
+ * found in one pass over its members: a search for each of the fifteen reads
+ * went through all of them. The last of duplicates wins, as th_jobj_get finds
+ * it (a pruned object has none). */
+typedef struct ui_members {
+    th_jval *type, *invoked_by, *user_name, *principal_id, *arn, *account_id, *access_key_id,
+        *session_context, *on_behalf_of, *in_scope_of, *invoked_by_delegate, *credential_id,
+        *identity_provider;
+} ui_members;
+
+static void ui_members_of(const th_jval *ui, ui_members *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!th_jis(ui, TH_JOBJ))
+        return;
+    for (uint32_t i = 0; i < ui->len; i++) {
+        th_str k = ui->u.members[i].key;
+        th_jval **to = NULL;
+        switch (k.n) { /* the keys' lengths tell most of them apart */
+        case 3: to = th_str_eqc(k, "arn") ? &f->arn : NULL; break;
+        case 4: to = th_str_eqc(k, "type") ? &f->type : NULL; break;
+        case 8: to = th_str_eqc(k, "userName") ? &f->user_name : NULL; break;
+        case 9:
+            to = th_str_eqc(k, "invokedBy")   ? &f->invoked_by
+                 : th_str_eqc(k, "accountId") ? &f->account_id
+                 : th_str_eqc(k, "inScopeOf") ? &f->in_scope_of
+                                              : NULL;
+            break;
+        case 10: to = th_str_eqc(k, "onBehalfOf") ? &f->on_behalf_of : NULL; break;
+        case 11:
+            to = th_str_eqc(k, "principalId")   ? &f->principal_id
+                 : th_str_eqc(k, "accessKeyId") ? &f->access_key_id
+                                                : NULL;
+            break;
+        case 12: to = th_str_eqc(k, "credentialId") ? &f->credential_id : NULL; break;
+        case 14: to = th_str_eqc(k, "sessionContext") ? &f->session_context : NULL; break;
+        case 16: to = th_str_eqc(k, "identityProvider") ? &f->identity_provider : NULL; break;
+        case 17: to = th_str_eqc(k, "invokedByDelegate") ? &f->invoked_by_delegate : NULL; break;
+        default: break;
+        }
+        if (to)
+            *to = ui->u.members[i].val;
+    }
+}
+
 static void user_identity(mctx *c)
 {
     if (mx_runs(c, TH_MB_RECORD))
         ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
     /* userIdentity's objects, found once */
     th_jval *ui = mx_raw(c, MK_userIdentity);
-    th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
-    th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
+    ui_members u;
+    ui_members_of(ui, &u);
+    th_jval *sc = u.session_context, *si = th_jobj_get(sc, "sessionIssuer");
+    th_jval *obo = u.on_behalf_of, *iso = u.in_scope_of;
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
     mx_dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
     mx_dst usc = {NULL, NULL, &uid, "session_context"};
@@ -269,13 +316,13 @@ static void user_identity(mctx *c)
     mx_dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
     mx_dst uiso = {NULL, NULL, &uid, "in_scope_of"};
     mx_dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
-    mx_put(c, &uid, "type", th_jobj_get(ui, "type"));
-    th_str type = th_jstr(th_jobj_get(ui, "type"));
+    mx_put(c, &uid, "type", u.type);
+    th_str type = th_jstr(u.type);
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
     th_str service = TH_STR_NULL;
     if (ui) {
-        th_str invoked = th_jstr(th_jobj_get(ui, "invokedBy"));
+        th_str invoked = th_jstr(u.invoked_by);
         if (th_str_eqc(type, "AWSService")) {
             service = invoked;
         } else if (th_str_eqc(type, "AssumedRole")) {
@@ -297,13 +344,13 @@ static void user_identity(mctx *c)
     if (is_service)
         mx_set_str(c, "service.name", service);
     if (!is_service) {
-        mx_set(c, "user.name", th_jobj_get(ui, "userName"));
-        mx_set(c, "user.id", th_jobj_get(ui, "principalId"));
+        mx_set(c, "user.name", u.user_name);
+        mx_set(c, "user.id", u.principal_id);
     }
-    mx_put(c, &uid, "arn", th_jobj_get(ui, "arn"));
+    mx_put(c, &uid, "arn", u.arn);
     if (!mx_get(c, "cloud.account.id"))
-        mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
-    mx_put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
+        mx_set(c, "cloud.account.id", u.account_id);
+    mx_put(c, &uid, "access_key_id", u.access_key_id);
     /* session_context.*, then the record's bookkeeping below: optional
      * blocks (demand.h), since nothing later reads them */
     bool session = mx_runs(c, TH_MB_SESSION);
@@ -330,7 +377,7 @@ static void user_identity(mctx *c)
 
     /* grok the session name out of an sts ARN; related.user and user.email
      * (the related block's outputs) */
-    th_str arn = th_jstr(th_jobj_get(ui, "arn"));
+    th_str arn = th_jstr(u.arn);
     if (mx_runs(c, TH_MB_RELATED) &&
         (th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
          th_str_eqc(type, "IdentityCenterUser")) &&
@@ -377,12 +424,12 @@ static void user_identity(mctx *c)
         mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
     }
     ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
-    mx_put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
+    mx_put(c, &uid, "invoked_by", u.invoked_by);
     if (record) {
         mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
-               th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
-        mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
-        mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+               th_jobj_get(u.invoked_by_delegate, "accountId"));
+        mx_put(c, &uid, "credential_id", u.credential_id);
+        mx_put(c, &uid, "identity_provider", u.identity_provider);
         mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
         mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
         mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
