@@ -34,7 +34,7 @@ static inline uint32_t root_hash(const char *p, size_t n)
 #define PRUNE_TABLE_KEYS 64
 #define PRUNE_TABLE_SLOTS (PRUNE_TABLE_KEYS * 4)
 
-static bool dropped_scalar(const th_jval *v, bool strict)
+static inline bool dropped_scalar(const th_jval *v, bool strict)
 {
     if (v->type == TH_JNULL)
         return true;
@@ -297,6 +297,8 @@ static th_jval *prune_cur(mctx *c, th_jcur v)
         c->bad = true;
         return NULL;
     }
+    if (j->type != TH_JOBJ && j->type != TH_JARR) /* most members: settled without a call */
+        return dropped_scalar(j, true) ? NULL : j;
     return th_ecs_prune_own(c->a, j, true); /* the tree is new: prune it where it is */
 }
 
