@@ -630,16 +630,34 @@ static void resources(mctx *c)
                 key = TH_STR_LIT("account_id");
             th_jobj_set(c->a, o, key, r->u.members[k].val);
         }
-        th_str arn = mx_render(c, th_jobj_get(o, "arn"));
-        th_str acct = mx_render(c, th_jobj_get(o, "account_id"));
-        th_str type = mx_render(c, th_jobj_get(o, "type"));
-        char *k = th_arena_printf(c->a, "%.*s_%.*s_%.*s", (int)arn.n, arn.p ? arn.p : "",
-                                  (int)acct.n, acct.p ? acct.p : "", (int)type.n,
-                                  type.p ? type.p : "");
-        th_jobj_set(c->a, keys, th_str_c(k), o);
+        th_str part[3] = {mx_render(c, th_jobj_get(o, "arn")),
+                          mx_render(c, th_jobj_get(o, "account_id")),
+                          mx_render(c, th_jobj_get(o, "type"))};
+        /* "arn_account_type", each part up to a NUL it may hold, as
+         * "%.*s_%.*s_%.*s" wrote it (a printf per resource was a third of
+         * this block) */
+        size_t kn = 2;
+        for (int j = 0; j < 3; j++) {
+            const char *nul = part[j].n ? memchr(part[j].p, 0, part[j].n) : NULL;
+            if (nul)
+                part[j].n = (size_t)(nul - part[j].p);
+            kn += part[j].n;
+        }
+        char *k = th_arena_alloc(c->a, kn), *at = k;
+        for (int j = 0; j < 3; j++) {
+            if (j)
+                *at++ = '_';
+            if (part[j].n)
+                memcpy(at, part[j].p, part[j].n);
+            at += part[j].n;
+        }
+        th_jobj_set(c->a, keys, th_str_make(k, kn), o);
     }
     uint32_t *order = th_arena_alloc(c->a, sizeof(uint32_t) * (keys->len + 1));
-    th_java_hashmap_order(keys, keys->len, order);
+    if (keys->len == 1) /* one entry: no hash needed to order it */
+        order[0] = 0;
+    else
+        th_java_hashmap_order(keys, keys->len, order);
     th_jval *out = th_jnew_arr(c->a);
     for (uint32_t i = 0; i < keys->len; i++)
         th_jarr_push(c->a, out, keys->u.members[order[i]].val);
