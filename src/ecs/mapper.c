@@ -170,7 +170,7 @@ static void date_to(mctx *c, mx_key from, const char *to, const th_java_datefmt 
     date_of(c, mx_raw(c, from), mx_key_names[from], to, fmts, n);
 }
 
-static bool is_ip(th_str s)
+static bool ip_text(th_str s)
 {
     char tmp[64];
     if (s.n == 0 || s.n >= sizeof tmp)
@@ -179,6 +179,67 @@ static bool is_ip(th_str s)
     tmp[s.n] = 0;
     unsigned char addr[16];
     return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/* What the mapping learns of an address text, remembered per thread for the
+ * texts seen last (one slot per hash of the text): whether it is an IP
+ * address (ip_text: inet_pton on a copy) and the range th_asn_lookup finds
+ * for it in the ASN table of the mapper numbered `serial`. Events repeat a
+ * few addresses, and the two were over half of the source block's cost. */
+#define ADDR_MEMO_SLOTS 64
+#define ADDR_MEMO_TEXT 46 /* longer than any address text (45 bytes at most) */
+typedef struct addr_memo {
+    uint64_t serial; /* 0: no ASN range remembered */
+    th_str org;      /* the bytes live as long as the table */
+    uint32_t asn;
+    bool ip, asn_hit;
+    uint8_t n; /* 0: an empty slot */
+    char text[ADDR_MEMO_TEXT];
+} addr_memo;
+static _Thread_local addr_memo addr_memos[ADDR_MEMO_SLOTS];
+
+/* The memo of address text s, made when absent (ip set, no ASN range); NULL
+ * when s is empty or too long to be remembered. */
+static addr_memo *addr_memo_of(th_str s)
+{
+    if (s.n == 0 || s.n >= ADDR_MEMO_TEXT)
+        return NULL;
+    /* the length and four bytes: addresses that differ in their last digit
+     * fall apart */
+    const unsigned char *u = (const unsigned char *)s.p;
+    uint32_t h = ((uint32_t)s.n * 0x9E3779B1u) ^ ((uint32_t)u[0] | (uint32_t)u[s.n - 1] << 8 |
+                                                  (uint32_t)u[s.n / 2] << 16 |
+                                                  (uint32_t)u[s.n * 3 / 4] << 24);
+    h *= 0x85EBCA6Bu;
+    addr_memo *e = &addr_memos[(h ^ (h >> 16)) % ADDR_MEMO_SLOTS];
+    if (e->n == s.n && memcmp(e->text, s.p, s.n) == 0)
+        return e;
+    e->n = (uint8_t)s.n;
+    memcpy(e->text, s.p, s.n);
+    e->serial = 0;
+    e->ip = ip_text(s);
+    return e;
+}
+
+static bool is_ip(th_str s)
+{
+    addr_memo *e = addr_memo_of(s);
+    return e ? e->ip : ip_text(s);
+}
+
+/* th_asn_lookup in m's table, of the address text ip. */
+static bool asn_lookup(const th_mapper *m, const char *ip, uint32_t *asn, th_str *org)
+{
+    addr_memo *e = addr_memo_of(th_str_c(ip));
+    if (!e)
+        return th_asn_lookup(m->asn_tab, ip, asn, org);
+    if (e->serial != m->serial) {
+        e->asn_hit = th_asn_lookup(m->asn_tab, ip, &e->asn, &e->org);
+        e->serial = m->serial;
+    }
+    *asn = e->asn;
+    *org = e->org;
+    return e->asn_hit;
 }
 
 static bool has_tag(const th_mapper *m, const char *t)
@@ -193,14 +254,61 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
+/* The members of userIdentity that user_identity reads (NULL when absent),
+ * found in one pass over its members: a search for each of the fifteen reads
+ * went through all of them. The last of duplicates wins, as th_jobj_get finds
+ * it (a pruned object has none). */
+typedef struct ui_members {
+    th_jval *type, *invoked_by, *user_name, *principal_id, *arn, *account_id, *access_key_id,
+        *session_context, *on_behalf_of, *in_scope_of, *invoked_by_delegate, *credential_id,
+        *identity_provider;
+} ui_members;
+
+static void ui_members_of(const th_jval *ui, ui_members *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!th_jis(ui, TH_JOBJ))
+        return;
+    for (uint32_t i = 0; i < ui->len; i++) {
+        th_str k = ui->u.members[i].key;
+        th_jval **to = NULL;
+        switch (k.n) { /* the keys' lengths tell most of them apart */
+        case 3: to = th_str_eqc(k, "arn") ? &f->arn : NULL; break;
+        case 4: to = th_str_eqc(k, "type") ? &f->type : NULL; break;
+        case 8: to = th_str_eqc(k, "userName") ? &f->user_name : NULL; break;
+        case 9:
+            to = th_str_eqc(k, "invokedBy")   ? &f->invoked_by
+                 : th_str_eqc(k, "accountId") ? &f->account_id
+                 : th_str_eqc(k, "inScopeOf") ? &f->in_scope_of
+                                              : NULL;
+            break;
+        case 10: to = th_str_eqc(k, "onBehalfOf") ? &f->on_behalf_of : NULL; break;
+        case 11:
+            to = th_str_eqc(k, "principalId")   ? &f->principal_id
+                 : th_str_eqc(k, "accessKeyId") ? &f->access_key_id
+                                                : NULL;
+            break;
+        case 12: to = th_str_eqc(k, "credentialId") ? &f->credential_id : NULL; break;
+        case 14: to = th_str_eqc(k, "sessionContext") ? &f->session_context : NULL; break;
+        case 16: to = th_str_eqc(k, "identityProvider") ? &f->identity_provider : NULL; break;
+        case 17: to = th_str_eqc(k, "invokedByDelegate") ? &f->invoked_by_delegate : NULL; break;
+        default: break;
+        }
+        if (to)
+            *to = ui->u.members[i].val;
+    }
+}
+
 static void user_identity(mctx *c)
 {
     if (mx_runs(c, TH_MB_RECORD))
         ren(c, MK_eventVersion, "aws.cloudtrail.event_version");
     /* userIdentity's objects, found once */
     th_jval *ui = mx_raw(c, MK_userIdentity);
-    th_jval *sc = th_jobj_get(ui, "sessionContext"), *si = th_jobj_get(sc, "sessionIssuer");
-    th_jval *obo = th_jobj_get(ui, "onBehalfOf"), *iso = th_jobj_get(ui, "inScopeOf");
+    ui_members u;
+    ui_members_of(ui, &u);
+    th_jval *sc = u.session_context, *si = th_jobj_get(sc, "sessionIssuer");
+    th_jval *obo = u.on_behalf_of, *iso = u.in_scope_of;
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
     mx_dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
     mx_dst usc = {NULL, NULL, &uid, "session_context"};
@@ -208,13 +316,13 @@ static void user_identity(mctx *c)
     mx_dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
     mx_dst uiso = {NULL, NULL, &uid, "in_scope_of"};
     mx_dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
-    mx_put(c, &uid, "type", th_jobj_get(ui, "type"));
-    th_str type = th_jstr(th_jobj_get(ui, "type"));
+    mx_put(c, &uid, "type", u.type);
+    th_str type = th_jstr(u.type);
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
     th_str service = TH_STR_NULL;
     if (ui) {
-        th_str invoked = th_jstr(th_jobj_get(ui, "invokedBy"));
+        th_str invoked = th_jstr(u.invoked_by);
         if (th_str_eqc(type, "AWSService")) {
             service = invoked;
         } else if (th_str_eqc(type, "AssumedRole")) {
@@ -236,13 +344,13 @@ static void user_identity(mctx *c)
     if (is_service)
         mx_set_str(c, "service.name", service);
     if (!is_service) {
-        mx_set(c, "user.name", th_jobj_get(ui, "userName"));
-        mx_set(c, "user.id", th_jobj_get(ui, "principalId"));
+        mx_set(c, "user.name", u.user_name);
+        mx_set(c, "user.id", u.principal_id);
     }
-    mx_put(c, &uid, "arn", th_jobj_get(ui, "arn"));
+    mx_put(c, &uid, "arn", u.arn);
     if (!mx_get(c, "cloud.account.id"))
-        mx_set(c, "cloud.account.id", th_jobj_get(ui, "accountId"));
-    mx_put(c, &uid, "access_key_id", th_jobj_get(ui, "accessKeyId"));
+        mx_set(c, "cloud.account.id", u.account_id);
+    mx_put(c, &uid, "access_key_id", u.access_key_id);
     /* session_context.*, then the record's bookkeeping below: optional
      * blocks (demand.h), since nothing later reads them */
     bool session = mx_runs(c, TH_MB_SESSION);
@@ -269,7 +377,7 @@ static void user_identity(mctx *c)
 
     /* grok the session name out of an sts ARN; related.user and user.email
      * (the related block's outputs) */
-    th_str arn = th_jstr(th_jobj_get(ui, "arn"));
+    th_str arn = th_jstr(u.arn);
     if (mx_runs(c, TH_MB_RELATED) &&
         (th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser") ||
          th_str_eqc(type, "IdentityCenterUser")) &&
@@ -316,12 +424,12 @@ static void user_identity(mctx *c)
         mx_put(c, &usi, "account_id", th_jobj_get(si, "accountId"));
     }
     ren(c, MK_sessionCredentialFromConsole, "aws.cloudtrail.session_credential_from_console");
-    mx_put(c, &uid, "invoked_by", th_jobj_get(ui, "invokedBy"));
+    mx_put(c, &uid, "invoked_by", u.invoked_by);
     if (record) {
         mx_set(c, "aws.cloudtrail.user_identity.invoked_by_delegate.account_id",
-               th_jobj_get(th_jobj_get(ui, "invokedByDelegate"), "accountId"));
-        mx_put(c, &uid, "credential_id", th_jobj_get(ui, "credentialId"));
-        mx_put(c, &uid, "identity_provider", th_jobj_get(ui, "identityProvider"));
+               th_jobj_get(u.invoked_by_delegate, "accountId"));
+        mx_put(c, &uid, "credential_id", u.credential_id);
+        mx_put(c, &uid, "identity_provider", u.identity_provider);
         mx_put(c, &uiso, "issuer_type", th_jobj_get(iso, "issuerType"));
         mx_put(c, &uiso, "credentials_issued_to", th_jobj_get(iso, "credentialsIssuedTo"));
         mx_put(c, &uiso, "source_arn", th_jobj_get(iso, "sourceArn"));
@@ -388,7 +496,7 @@ static void asn_ranges(mctx *c, const char *ip)
 {
     uint32_t n;
     th_str org;
-    if (!th_asn_lookup(c->m->asn_tab, ip, &n, &org))
+    if (!asn_lookup(c->m, ip, &n, &org))
         return;
     mx_dst as = {"source.as", NULL, NULL, NULL}, as_org = {NULL, NULL, &as, "organization"};
     mx_put(c, &as, "number", th_jnew_i64(c->a, n));
@@ -522,16 +630,34 @@ static void resources(mctx *c)
                 key = TH_STR_LIT("account_id");
             th_jobj_set(c->a, o, key, r->u.members[k].val);
         }
-        th_str arn = mx_render(c, th_jobj_get(o, "arn"));
-        th_str acct = mx_render(c, th_jobj_get(o, "account_id"));
-        th_str type = mx_render(c, th_jobj_get(o, "type"));
-        char *k = th_arena_printf(c->a, "%.*s_%.*s_%.*s", (int)arn.n, arn.p ? arn.p : "",
-                                  (int)acct.n, acct.p ? acct.p : "", (int)type.n,
-                                  type.p ? type.p : "");
-        th_jobj_set(c->a, keys, th_str_c(k), o);
+        th_str part[3] = {mx_render(c, th_jobj_get(o, "arn")),
+                          mx_render(c, th_jobj_get(o, "account_id")),
+                          mx_render(c, th_jobj_get(o, "type"))};
+        /* "arn_account_type", each part up to a NUL it may hold, as
+         * "%.*s_%.*s_%.*s" wrote it (a printf per resource was a third of
+         * this block) */
+        size_t kn = 2;
+        for (int j = 0; j < 3; j++) {
+            const char *nul = part[j].n ? memchr(part[j].p, 0, part[j].n) : NULL;
+            if (nul)
+                part[j].n = (size_t)(nul - part[j].p);
+            kn += part[j].n;
+        }
+        char *k = th_arena_alloc(c->a, kn), *at = k;
+        for (int j = 0; j < 3; j++) {
+            if (j)
+                *at++ = '_';
+            if (part[j].n)
+                memcpy(at, part[j].p, part[j].n);
+            at += part[j].n;
+        }
+        th_jobj_set(c->a, keys, th_str_make(k, kn), o);
     }
     uint32_t *order = th_arena_alloc(c->a, sizeof(uint32_t) * (keys->len + 1));
-    th_java_hashmap_order(keys, keys->len, order);
+    if (keys->len == 1) /* one entry: no hash needed to order it */
+        order[0] = 0;
+    else
+        th_java_hashmap_order(keys, keys->len, order);
     th_jval *out = th_jnew_arr(c->a);
     for (uint32_t i = 0; i < keys->len; i++)
         th_jarr_push(c->a, out, keys->u.members[order[i]].val);

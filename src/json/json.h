@@ -142,6 +142,9 @@ th_jval *th_jnew_arr(th_arena *a);
 void th_jarr_push(th_arena *a, th_jval *arr, th_jval *v);
 /* Sets key (replacing an existing member in place, else appending). Borrows key. */
 void th_jobj_set(th_arena *a, th_jval *obj, th_str key, th_jval *v);
+/* Appends a member without looking for one with key: for callers that know
+ * obj has none (th_jobj_set would search the members again). Borrows key. */
+void th_jobj_push(th_arena *a, th_jval *obj, th_str key, th_jval *v);
 /* Sets a nested path, creating intermediate objects ("a.b" -> {"a":{"b":v}}).
  * An intermediate non-object is replaced by an object. Borrows the path text.
  * n and first as for th_jobj_get_pathn. */

@@ -323,6 +323,8 @@ void th_jobj_set(th_arena *a, th_jval *obj, th_str key, th_jval *v)
         append_member(a, obj, key, v);
 }
 
+void th_jobj_push(th_arena *a, th_jval *obj, th_str key, th_jval *v) { append_member(a, obj, key, v); }
+
 void th_jobj_set_pathn(th_arena *a, th_jval *obj, const char *dotted, size_t n, size_t first,
                        th_jval *v)
 {
