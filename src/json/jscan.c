@@ -336,8 +336,31 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
 
 /* One value at *x onto the tape, then on to `after`; a container goes to
  * `open`. For build_tape, which has a copy for each context (top level,
- * object, array) so that the context is where the code is, not a variable. */
-#define TAPE_VALUE(after)                                                                              do {                                                                                                   if (x >= xe)                                                                                           return fail(err, s->n, "unexpected end of input");                                             uint32_t pos = *x, e;                                                                              unsigned char c = p[pos];                                                                          if (c == '"') {                                                                                        if ((e = string_end(p, x)) == pos + 1)                                                                 return fail(err, pos, "unterminated string");                                              } else if (c == '{' || c == '[') {                                                                     goto open;                                                                                     } else if (!(e = scalar_end(s, pos, depth, err))) {                                                    return false;                                                                                  }                                                                                                  put_leaf(t, nt, pos, e);                                                                   nt++;                                                                                              x++;                                                                                               goto after;                                                                                    } while (0)
+ * object, array) so that the context is where the code is, not a variable.
+ * TAPE_VALUE_AT is for an x known to be before xe. */
+#define TAPE_VALUE_AT(after)                                                                       \
+    do {                                                                                           \
+        uint32_t pos = *x, e;                                                                      \
+        unsigned char c = p[pos];                                                                  \
+        if (c == '"') {                                                                            \
+            if ((e = string_end(p, x)) == pos + 1)                                                 \
+                return fail(err, pos, "unterminated string");                                      \
+        } else if (c == '{' || c == '[') {                                                         \
+            goto open;                                                                             \
+        } else if (!(e = scalar_end(s, pos, depth, err))) {                                        \
+            return false;                                                                          \
+        }                                                                                          \
+        put_leaf(t, nt, pos, e);                                                                   \
+        nt++;                                                                                      \
+        x++;                                                                                       \
+        goto after;                                                                                \
+    } while (0)
+#define TAPE_VALUE(after)                                                                          \
+    do {                                                                                           \
+        if (x >= xe)                                                                               \
+            return fail(err, s->n, "unexpected end of input");                                     \
+        TAPE_VALUE_AT(after);                                                                      \
+    } while (0)
 
 /* Walks the index once. Few variables, so that they stay in registers: the
  * entry pointer x, the next tape slot nt and the depth. */
@@ -391,6 +414,26 @@ close : {
 }
 
 key:
+    /* Most members are followed by three more entries (':', the value, then
+     * ',' or '}'): one test for the four instead of one for each. The same
+     * checks in the same order as key_near_end, less those of x < xe. */
+    if (__builtin_expect(xe - x < 4, 0))
+        goto key_near_end;
+    {
+        uint32_t pos = x[0], e;
+        if (p[pos] != '"')
+            return fail(err, pos, "expected string key in object");
+        if ((e = string_end(p, x)) == pos + 1)
+            return fail(err, pos, "unterminated string");
+        put_leaf(t, nt, pos, e);
+        nt++;
+        if (p[x[1]] != ':')
+            return fail(err, x[1], "expected ':' after object key");
+        x += 2;
+    }
+    TAPE_VALUE_AT(obj_after_leaf);
+
+key_near_end:
     if (x >= xe || p[*x] != '"')
         return fail(err, x < xe ? *x : s->n, "expected string key in object");
     {
@@ -409,6 +452,7 @@ key:
 obj_after:
     if (x >= xe)
         return fail(err, s->n, "unterminated object");
+obj_after_leaf: /* from key's leaf value: x < xe */
     if (p[*x] == ',') {
         x++;
         goto key;
@@ -432,6 +476,7 @@ arr_after:
     return fail(err, *x, "expected ',' or ']' in array");
 }
 #undef TAPE_VALUE
+#undef TAPE_VALUE_AT
 
 bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 {
