@@ -337,13 +337,15 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
 /* One value at *x onto the tape, then on to `after`; a container goes to
  * `open`. For build_tape, which has a copy for each context (top level,
  * object, array) so that the context is where the code is, not a variable.
- * TAPE_VALUE_AT is for an x known to be before xe. */
-#define TAPE_VALUE_AT(after)                                                                       \
+ * TAPE_VALUE_AT is for an x known to be before xe, and `last` says whether
+ * it may be the last entry: only then can a string be unterminated (stage 1
+ * indexes nothing after the opening quote of a string that never closes). */
+#define TAPE_VALUE_AT(after, last)                                                                 \
     do {                                                                                           \
         uint32_t pos = *x, e;                                                                      \
         unsigned char c = p[pos];                                                                  \
         if (c == '"') {                                                                            \
-            if ((e = string_end(p, x)) == pos + 1)                                                 \
+            if ((e = string_end(p, x)) == pos + 1 && (last))                                       \
                 return fail(err, pos, "unterminated string");                                      \
         } else if (c == '{' || c == '[') {                                                         \
             goto open;                                                                             \
@@ -359,7 +361,7 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
     do {                                                                                           \
         if (x >= xe)                                                                               \
             return fail(err, s->n, "unexpected end of input");                                     \
-        TAPE_VALUE_AT(after);                                                                      \
+        TAPE_VALUE_AT(after, true);                                                                \
     } while (0)
 
 /* Walks the index once. Few variables, so that they stay in registers: the
@@ -416,22 +418,22 @@ close : {
 key:
     /* Most members are followed by three more entries (':', the value, then
      * ',' or '}'): one test for the four instead of one for each. The same
-     * checks in the same order as key_near_end, less those of x < xe. */
+     * checks in the same order as key_near_end, less those of x < xe and
+     * those for unterminated strings (neither key nor value is the last
+     * entry). */
     if (__builtin_expect(xe - x < 4, 0))
         goto key_near_end;
     {
-        uint32_t pos = x[0], e;
+        uint32_t pos = x[0];
         if (p[pos] != '"')
             return fail(err, pos, "expected string key in object");
-        if ((e = string_end(p, x)) == pos + 1)
-            return fail(err, pos, "unterminated string");
-        put_leaf(t, nt, pos, e);
+        put_leaf(t, nt, pos, string_end(p, x));
         nt++;
         if (p[x[1]] != ':')
             return fail(err, x[1], "expected ':' after object key");
         x += 2;
     }
-    TAPE_VALUE_AT(obj_after_leaf);
+    TAPE_VALUE_AT(obj_after_leaf, false);
 
 key_near_end:
     if (x >= xe || p[*x] != '"')
