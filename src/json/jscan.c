@@ -728,13 +728,14 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
     if (s->p[t[obj.i].pos] != '{')
         return;
     for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = skip_value(t, k + 1)) {
-        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
-        if (rn < 3)
+        uint32_t pos = t[k].pos;
+        /* the byte after the opening quote: the closing one only for an
+         * empty key (a quote in a key is escaped), so no length is needed to
+         * read it or to skip the empty key */
+        unsigned char b = s->p[pos + 1];
+        if (!(first[b >> 6] >> (b & 63) & 1) || b == '"')
             continue;
-        unsigned char b = s->p[t[k].pos + 1];
-        if (!(first[b >> 6] >> (b & 63) & 1))
-            continue;
-        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, rn - 2), (th_jcur){s, k + 1});
+        fn(ctx, th_str_make((const char *)s->p + pos + 1, t[k].end - pos - 2), (th_jcur){s, k + 1});
     }
 }
 
@@ -837,10 +838,7 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
         return;
     const uint64_t lens = ks->lens, seed = ks->seed;
     for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = skip_value(t, k + 1)) {
-        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
-        if (rn < 2)
-            continue;
-        uint32_t n = rn - 2;
+        uint32_t n = t[k].end - t[k].pos - 2; /* a key holds its two quotes */
         if (n < 64 ? !(lens >> n & 1) : !ks->long_keys)
             continue;
         const unsigned char *key = p + t[k].pos + 1;
