@@ -279,8 +279,10 @@ static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
 {
     uint32_t e = x[1];
     /* minified text: the quote is right before the next entry (one load and
-     * one compare, where the loop costs twice that) */
-    if (__builtin_expect(p[e - 1] == '"', 1))
+     * one compare, where the loop costs twice that); p + e - 1 in pointer
+     * arithmetic, which the compare takes as its address, where the 32-bit
+     * e - 1 would be computed first */
+    if (__builtin_expect((p + e)[-1] == '"', 1))
         return e;
     do
         e--;
@@ -292,12 +294,12 @@ static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
  * vectorizer would pack pos and end into one 8-byte store through two vector
  * registers (four instructions where two stores do): the empty asm between
  * the stores keeps them apart. */
-static inline void put_leaf(jnode *t, uint32_t nt, uint32_t pos, uint32_t end)
+static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
 {
-    t[nt].pos = pos;
-    __asm__("" : "+m"(t[nt].pos));
-    t[nt].end = end;
-    t[nt].next = nt + 1;
+    w->pos = pos;
+    __asm__("" : "+m"(w->pos));
+    w->end = end;
+    w->next = next;
 }
 
 /* Offset past the scalar (literal or number) that starts at pos, checked as
@@ -352,8 +354,7 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
         } else if (!(e = scalar_end(s, pos, depth, err))) {                                        \
             return false;                                                                          \
         }                                                                                          \
-        put_leaf(t, nt, pos, e);                                                                   \
-        nt++;                                                                                      \
+        put_leaf(w++, pos, e, ++nt);                                                               \
         x++;                                                                                       \
         goto after;                                                                                \
     } while (0)
@@ -365,14 +366,16 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
     } while (0)
 
 /* Walks the index once. Few variables, so that they stay in registers: the
- * entry pointer x, the next tape slot nt and the depth. */
+ * entry pointer x, the next tape slot (its index nt and its address w) and
+ * the depth. */
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
     const uint32_t *x = s->idx;
     const uint32_t *const xe = x + s->nidx;
     jnode *const t = s->tape;
-    uint32_t nt = 0;
+    uint32_t nt = 0; /* the next node's index: w is t + nt */
+    jnode *w = t;
     int depth = 0;
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
     s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
@@ -392,7 +395,8 @@ open : {
         return fail(err, pos, "nesting too deep");
     s->stack_obj[depth] = c == '{';
     s->stack[depth++] = nt;
-    t[nt].pos = pos;
+    w->pos = pos;
+    w++;
     nt++;
     x++;
     if (x < xe && p[*x] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
@@ -427,8 +431,7 @@ key:
         uint32_t pos = x[0];
         if (p[pos] != '"')
             return fail(err, pos, "expected string key in object");
-        put_leaf(t, nt, pos, string_end(p, x));
-        nt++;
+        put_leaf(w++, pos, string_end(p, x), ++nt);
         if (p[x[1]] != ':')
             return fail(err, x[1], "expected ':' after object key");
         x += 2;
@@ -442,8 +445,7 @@ key_near_end:
         uint32_t pos = *x, e = string_end(p, x);
         if (e == pos + 1)
             return fail(err, pos, "unterminated string");
-        put_leaf(t, nt, pos, e);
-        nt++;
+        put_leaf(w++, pos, e, ++nt);
         x++;
     }
     if (x >= xe || p[*x] != ':')
