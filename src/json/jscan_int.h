@@ -69,8 +69,8 @@ __attribute__((always_inline)) static inline uint64_t jblock_escaped(uint64_t bs
 
 /* Writes base + position of every set bit. Unrolled by 8: may write up to 7
  * entries past the returned end (the index has 64 entries of slack). */
-TH_JSCAN_FLATTEN_TARGET __attribute__((always_inline)) static inline uint32_t *jblock_flatten(uint32_t *out, uint32_t base,
-                                                                      uint64_t bits)
+TH_JSCAN_FLATTEN_TARGET __attribute__((always_inline)) static inline uint32_t *
+jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
 {
     if (!bits)
         return out;
