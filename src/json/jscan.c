@@ -278,9 +278,28 @@ static void grow(void **buf, size_t *cap, size_t need, size_t elem)
 static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
 {
     uint32_t e = x[1];
-    while (p[e - 1] != '"')
+    /* minified text: the quote is right before the next entry (one load and
+     * one compare, where the loop costs twice that); p + e - 1 in pointer
+     * arithmetic, which the compare takes as its address, where the 32-bit
+     * e - 1 would be computed first */
+    if (__builtin_expect((p + e)[-1] == '"', 1))
+        return e;
+    do
         e--;
+    while (p[e - 1] != '"');
     return e;
+}
+
+/* Writes the node of a string or scalar, whose subtree is itself. GCC's
+ * vectorizer would pack pos and end into one 8-byte store through two vector
+ * registers (four instructions where two stores do): the empty asm between
+ * the stores keeps them apart. */
+static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
+{
+    w->pos = pos;
+    __asm__("" : "+m"(w->pos));
+    w->end = end;
+    w->next = next;
 }
 
 /* Offset past the scalar (literal or number) that starts at pos, checked as
@@ -319,18 +338,44 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
 
 /* One value at *x onto the tape, then on to `after`; a container goes to
  * `open`. For build_tape, which has a copy for each context (top level,
- * object, array) so that the context is where the code is, not a variable. */
-#define TAPE_VALUE(after)                                                                              do {                                                                                                   if (x >= xe)                                                                                           return fail(err, s->n, "unexpected end of input");                                             uint32_t pos = *x, e;                                                                              unsigned char c = p[pos];                                                                          if (c == '"') {                                                                                        if ((e = string_end(p, x)) == pos + 1)                                                                 return fail(err, pos, "unterminated string");                                              } else if (c == '{' || c == '[') {                                                                     goto open;                                                                                     } else if (!(e = scalar_end(s, pos, depth, err))) {                                                    return false;                                                                                  }                                                                                                  t[nt] = (jnode){pos, e, nt + 1};                                                                   nt++;                                                                                              x++;                                                                                               goto after;                                                                                    } while (0)
+ * object, array) so that the context is where the code is, not a variable.
+ * TAPE_VALUE_AT is for an x known to be before xe, and `last` says whether
+ * it may be the last entry: only then can a string be unterminated (stage 1
+ * indexes nothing after the opening quote of a string that never closes). */
+#define TAPE_VALUE_AT(after, last)                                                                 \
+    do {                                                                                           \
+        uint32_t pos = *x, e;                                                                      \
+        unsigned char c = p[pos];                                                                  \
+        if (c == '"') {                                                                            \
+            if ((e = string_end(p, x)) == pos + 1 && (last))                                       \
+                return fail(err, pos, "unterminated string");                                      \
+        } else if (c == '{' || c == '[') {                                                         \
+            goto open;                                                                             \
+        } else if (!(e = scalar_end(s, pos, depth, err))) {                                        \
+            return false;                                                                          \
+        }                                                                                          \
+        put_leaf(w++, pos, e, ++nt);                                                               \
+        x++;                                                                                       \
+        goto after;                                                                                \
+    } while (0)
+#define TAPE_VALUE(after)                                                                          \
+    do {                                                                                           \
+        if (x >= xe)                                                                               \
+            return fail(err, s->n, "unexpected end of input");                                     \
+        TAPE_VALUE_AT(after, true);                                                                \
+    } while (0)
 
 /* Walks the index once. Few variables, so that they stay in registers: the
- * entry pointer x, the next tape slot nt and the depth. */
+ * entry pointer x, the next tape slot (its index nt and its address w) and
+ * the depth. */
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
     const uint32_t *x = s->idx;
     const uint32_t *const xe = x + s->nidx;
     jnode *const t = s->tape;
-    uint32_t nt = 0;
+    uint32_t nt = 0; /* the next node's index: w is t + nt */
+    jnode *w = t;
     int depth = 0;
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
     s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
@@ -350,7 +395,8 @@ open : {
         return fail(err, pos, "nesting too deep");
     s->stack_obj[depth] = c == '{';
     s->stack[depth++] = nt;
-    t[nt].pos = pos;
+    w->pos = pos;
+    w++;
     nt++;
     x++;
     if (x < xe && p[*x] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
@@ -374,14 +420,32 @@ close : {
 }
 
 key:
+    /* Most members are followed by three more entries (':', the value, then
+     * ',' or '}'): one test for the four instead of one for each. The same
+     * checks in the same order as key_near_end, less those of x < xe and
+     * those for unterminated strings (neither key nor value is the last
+     * entry). */
+    if (__builtin_expect(xe - x < 4, 0))
+        goto key_near_end;
+    {
+        uint32_t pos = x[0];
+        if (p[pos] != '"')
+            return fail(err, pos, "expected string key in object");
+        put_leaf(w++, pos, string_end(p, x), ++nt);
+        if (p[x[1]] != ':')
+            return fail(err, x[1], "expected ':' after object key");
+        x += 2;
+    }
+    TAPE_VALUE_AT(obj_after_leaf, false);
+
+key_near_end:
     if (x >= xe || p[*x] != '"')
         return fail(err, x < xe ? *x : s->n, "expected string key in object");
     {
         uint32_t pos = *x, e = string_end(p, x);
         if (e == pos + 1)
             return fail(err, pos, "unterminated string");
-        t[nt] = (jnode){pos, e, nt + 1};
-        nt++;
+        put_leaf(w++, pos, e, ++nt);
         x++;
     }
     if (x >= xe || p[*x] != ':')
@@ -392,6 +456,7 @@ key:
 obj_after:
     if (x >= xe)
         return fail(err, s->n, "unterminated object");
+obj_after_leaf: /* from key's leaf value: x < xe */
     if (p[*x] == ',') {
         x++;
         goto key;
@@ -415,6 +480,7 @@ arr_after:
     return fail(err, *x, "expected ',' or ']' in array");
 }
 #undef TAPE_VALUE
+#undef TAPE_VALUE_AT
 
 bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 {
@@ -664,13 +730,14 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
     if (s->p[t[obj.i].pos] != '{')
         return;
     for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = skip_value(t, k + 1)) {
-        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
-        if (rn < 3)
+        uint32_t pos = t[k].pos;
+        /* the byte after the opening quote: the closing one only for an
+         * empty key (a quote in a key is escaped), so no length is needed to
+         * read it or to skip the empty key */
+        unsigned char b = s->p[pos + 1];
+        if (!(first[b >> 6] >> (b & 63) & 1) || b == '"')
             continue;
-        unsigned char b = s->p[t[k].pos + 1];
-        if (!(first[b >> 6] >> (b & 63) & 1))
-            continue;
-        fn(ctx, th_str_make((const char *)s->p + t[k].pos + 1, rn - 2), (th_jcur){s, k + 1});
+        fn(ctx, th_str_make((const char *)s->p + pos + 1, t[k].end - pos - 2), (th_jcur){s, k + 1});
     }
 }
 
@@ -773,10 +840,7 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
         return;
     const uint64_t lens = ks->lens, seed = ks->seed;
     for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = skip_value(t, k + 1)) {
-        uint32_t rn = t[k].end - t[k].pos; /* with the quotes */
-        if (rn < 2)
-            continue;
-        uint32_t n = rn - 2;
+        uint32_t n = t[k].end - t[k].pos - 2; /* a key holds its two quotes */
         if (n < 64 ? !(lens >> n & 1) : !ks->long_keys)
             continue;
         const unsigned char *key = p + t[k].pos + 1;

@@ -1,6 +1,7 @@
 /* Stage 1 of jscan with AVX2 (+PCLMUL for the string mask, BMI1 for the bit scans): 64 bytes per
  * step. Compiled with target attributes, so the build needs no -mavx2; jscan.c only calls it after
  * __builtin_cpu_supports says the CPU has the instructions. */
+#define TH_JSCAN_TZCNT 1 /* the target has BMI1 */
 #include "json/jscan_int.h"
 
 #if defined(__x86_64__)

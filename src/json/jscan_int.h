@@ -54,17 +54,30 @@ __attribute__((always_inline)) static inline uint64_t jblock_escaped(uint64_t bs
     return (even ^ (sum << 1)) & follows;
 }
 
+/* The position of the lowest set bit of bits, any value when bits is 0 (the
+ * entries written past the count are slack). A variant with BMI1 defines
+ * TH_JSCAN_TZCNT before including this file: tzcnt is defined at 0, where
+ * ctz needs a guard bit (a register copy and an OR more per entry). */
+#ifdef TH_JSCAN_TZCNT
+#include <immintrin.h>
+#define TH_JSCAN_LOW(bits) ((uint32_t)_tzcnt_u64(bits))
+#define TH_JSCAN_FLATTEN_TARGET __attribute__((target("bmi,popcnt")))
+#else
+#define TH_JSCAN_LOW(bits) ((uint32_t)__builtin_ctzll((bits) | 1ULL << 63))
+#define TH_JSCAN_FLATTEN_TARGET
+#endif
+
 /* Writes base + position of every set bit. Unrolled by 8: may write up to 7
  * entries past the returned end (the index has 64 entries of slack). */
-__attribute__((always_inline)) static inline uint32_t *jblock_flatten(uint32_t *out, uint32_t base,
-                                                                      uint64_t bits)
+TH_JSCAN_FLATTEN_TARGET __attribute__((always_inline)) static inline uint32_t *
+jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
 {
     if (!bits)
         return out;
     int cnt = __builtin_popcountll(bits);
-    const uint64_t guard = 1ULL << 63; /* keeps ctz defined once bits run out */
 #define TH_JSCAN_PUT(i)                                                                            \
-    out[i] = base + (uint32_t)__builtin_ctzll(bits | guard);                                       \
+    out[i] = base + TH_JSCAN_LOW(bits);                                                            \
+    __asm__("" : "+m"(out[i]));                                                                    \
     bits &= bits - 1
     TH_JSCAN_PUT(0);
     TH_JSCAN_PUT(1);

@@ -309,6 +309,15 @@ static void malformed_forms_carry_offsets(void **state)
         {"[1]\x01", 3, "trailing characters after JSON value"},
         {"{\"a\":1,\"b\":[true,{\"c\":nan}]}", 22, "invalid literal"},
         {"{\"a\":1,\"b\":[true,{\"c\":+1}]}", 22, "unexpected character"},
+        /* a member with more entries after it (stage 2's path that tests the
+         * end of the index once for four entries) */
+        {"{\"a\":1,\"b\" 2,\"c\":3}", 11, "expected ':' after object key"},
+        {"{\"a\":1,2:3,\"c\":4}", 7, "expected string key in object"},
+        {"{\"a\":1,\"b\":],\"c\":4}", 11, "unexpected character"},
+        {"{\"a\":1,\"b\"::2,\"c\":3}", 11, "unexpected character"},
+        {"{\"a\":1,\"b\":\"x\" \"y\",\"c\":4}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":tru,\"c\":4}", 11, "invalid literal"},
+        {"{\"a\":1,\"b\":\"x\":2,\"c\":4}", 14, "expected ',' or '}' in object"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = strlen(cases[k].text);
