@@ -234,12 +234,19 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
 
 /* the partial state of one aggregate over rows (as th_esql_agg_rows reads
  * them); mf and mx remember its filter and argument (the same for every
- * group: a function of the cells) */
+ * group: a function of the cells); *direct_of, the column of an aggregate
+ * of a plain column (-1: none), is found at the grouping's first group
+ * (DIRECT_UNSEEN until then) and kept for its other groups, where
+ * th_etab_col searched the table's names again (columns are only added
+ * while the panes group, never moved: the index stays valid) */
+enum { DIRECT_UNSEEN = -2 };
 static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p,
-                      esql_memo *mf, esql_memo *mx)
+                      esql_memo *mf, esql_memo *mx, long *direct_of)
 {
     const xnode *x = as->x;
-    long direct = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
+    if (*direct_of == DIRECT_UNSEEN)
+        *direct_of = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
+    long direct = *direct_of;
     int fn = x->fn;
     for (size_t i = 0; i < n; i++) {
         size_t row = rows[i];
@@ -344,12 +351,17 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
         p->mf = mf;
         p->mx = mx;
     }
+    long *direct = th_xmalloc((nas ? nas : 1) * sizeof(long)); /* not the arena: its bytes are charged */
+    for (size_t k = 0; k < nas; k++)
+        direct[k] = DIRECT_UNSEEN;
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
-            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k]);
+            part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k],
+                      &direct[k]);
     }
+    free(direct);
     if (!kept)
         memos_free(p, mf, mx);
     return out;

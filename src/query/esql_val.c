@@ -369,7 +369,7 @@ static long find(const etab *t, th_str name)
  * A column whose keys are nearly all distinct (timestamps, request ids)
  * stops looking them up after its first KEYMAP_PROBE rows: the map would
  * only cost there. */
-enum { KEYMAP_PROBE = 4096 };
+enum { KEYMAP_PROBE = 4096, KEY_AHEAD = 8 };
 typedef struct keyrow {
     const void *key;
     size_t row;
@@ -456,6 +456,11 @@ long th_etab_col(erun *r, etab *t, th_str name)
         const void *key;
         if (keys) {
             key = keys[d];
+            /* where every row's key is new (timestamps: the map is off), each
+             * is read next (th_ev_from_esql_doc: for captured rows, its
+             * values' list), a cache miss per row; ask for it a few rows ahead */
+            if (km.off && row + KEY_AHEAD < t->nrows && t->doc[row + KEY_AHEAD] >= 0)
+                __builtin_prefetch(keys[t->doc[row + KEY_AHEAD]]);
         } else {
             if (in->key && !kfn) {
                 kfn = in->key;
