@@ -132,7 +132,7 @@ static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
         return;
     }
     for (uint32_t i = 0; i < vals[k].n; i++) {
-        cur[k] = (ev){vals[k].t, 1, vals[k].many[i], NULL};
+        cur[k] = (ev){vals[k].t, 1, {.one = vals[k].many[i]}};
         expand(c, vals, cur, k + 1, nk, row);
     }
 }
@@ -179,7 +179,7 @@ typedef struct sortctx {
 static int cmp_vals(const void *x, const void *y, void *ctx)
 {
     const sortctx *s = ctx;
-    ev a = {s->t, 1, *(const ev_s *)x, NULL}, b = {s->t, 1, *(const ev_s *)y, NULL};
+    ev a = {s->t, 1, {.one = *(const ev_s *)x}}, b = {s->t, 1, {.one = *(const ev_s *)y}};
     return th_ev_cmp(&a, 0, &b, 0);
 }
 
@@ -271,9 +271,9 @@ ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv)
     }
     case F_MIN:
     case F_MAX: {
-        ev all = {type, 1, vals[0], NULL};
+        ev all = {type, 1, {.one = vals[0]}};
         for (uint32_t k = 1; k < nv; k++) {
-            ev a = {type, 1, vals[k], NULL};
+            ev a = {type, 1, {.one = vals[k]}};
             int c = th_ev_cmp(&a, 0, &all, 0);
             if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
                 all.one = vals[k];
@@ -298,7 +298,7 @@ ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv)
             s += type == EV_LONG ? (double)vals[k].i : vals[k].d;
         if (fn == F_AVG)
             s /= nv;
-        return (ev){EV_DOUBLE, 1, {.d = s}, NULL};
+        return (ev){EV_DOUBLE, 1, {.one = {.d = s}}};
     }
     default:
         return ev_null();

@@ -42,7 +42,7 @@ static ev coerce_to(erun *r, ev lit, uint8_t t)
     if (t == EV_DATE) {
         int64_t ms;
         if (th_time_parse_iso(lit.one.s.p, lit.one.s.n, &ms))
-            return (ev){EV_DATE, 1, {.i = ms}, NULL};
+            return (ev){EV_DATE, 1, {.one = {.i = ms}}};
         r->warnings++;
         return ev_null();
     }
@@ -91,13 +91,13 @@ static ev arith(erun *r, const xnode *x, ev a, ev b)
     if ((a.t == EV_DATE && b.t == EV_SPAN) || (a.t == EV_SPAN && b.t == EV_DATE)) {
         int64_t d = a.t == EV_DATE ? a.one.i : b.one.i, s = a.t == EV_SPAN ? a.one.i : b.one.i;
         if (op == '+')
-            return (ev){EV_DATE, 1, {.i = d + s}, NULL};
+            return (ev){EV_DATE, 1, {.one = {.i = d + s}}};
         if (op == '-' && a.t == EV_DATE)
-            return (ev){EV_DATE, 1, {.i = d - s}, NULL};
+            return (ev){EV_DATE, 1, {.one = {.i = d - s}}};
         return ev_null();
     }
     if (a.t == EV_SPAN && b.t == EV_SPAN && (op == '+' || op == '-'))
-        return (ev){EV_SPAN, 1, {.i = op == '+' ? a.one.i + b.one.i : a.one.i - b.one.i}, NULL};
+        return (ev){EV_SPAN, 1, {.one = {.i = op == '+' ? a.one.i + b.one.i : a.one.i - b.one.i}}};
     bool na = a.t == EV_LONG || a.t == EV_DOUBLE, nb = b.t == EV_LONG || b.t == EV_DOUBLE;
     if (!na || !nb)
         return ev_null();
@@ -141,7 +141,7 @@ static ev arith(erun *r, const xnode *x, ev a, ev b)
         r->warnings++;
         return ev_null();
     }
-    return (ev){EV_DOUBLE, 1, {.d = res}, NULL};
+    return (ev){EV_DOUBLE, 1, {.one = {.d = res}}};
 }
 
 /* a keyword in an IN list of string literals: equal bytes, as compare() */

@@ -36,7 +36,7 @@ static ev date_arg(ev v)
 {
     int64_t ms;
     if (v.n == 1 && v.t == EV_KW && th_time_parse_iso(v.one.s.p, v.one.s.n, &ms))
-        return (ev){EV_DATE, 1, {.i = ms}, NULL};
+        return (ev){EV_DATE, 1, {.one = {.i = ms}}};
     return v;
 }
 
@@ -353,7 +353,7 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
         ev span = one(r, t, row, x, 0), d = one(r, t, row, x, 1);
         if (span.n == 0 || d.n == 0 || span.t != EV_SPAN || d.t != EV_DATE || span.one.i <= 0)
             return ev_null();
-        return (ev){EV_DATE, 1, {.i = floor_div(d.one.i, span.one.i) * span.one.i}, NULL};
+        return (ev){EV_DATE, 1, {.one = {.i = floor_div(d.one.i, span.one.i) * span.one.i}}};
     }
     case F_DATE_FORMAT: {
         th_str fmt = TH_STR_LIT("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
@@ -393,7 +393,7 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
         return ev_long(v);
     }
     case F_NOW:
-        return (ev){EV_DATE, 1, {.i = r->now}, NULL};
+        return (ev){EV_DATE, 1, {.one = {.i = r->now}}};
     case F_TO_LOWER:
     case F_TO_UPPER:
         return case_fold(r, one(r, t, row, x, 0), x->fn == F_TO_UPPER);
@@ -420,7 +420,7 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
         ev v = arg(r, t, row, x, 0);
         if (v.n <= 1)
             return v;
-        return (ev){v.t, 1, v.many[x->fn == F_MV_FIRST ? 0 : v.n - 1], NULL};
+        return (ev){v.t, 1, {.one = v.many[x->fn == F_MV_FIRST ? 0 : v.n - 1]}};
     }
     case F_CIDR_MATCH: {
         ev ip = one(r, t, row, x, 0);

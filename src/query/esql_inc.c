@@ -222,7 +222,7 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
             /* th_ev_cmp of two values of one of these types: their integers */
             c = s.i < p->vals[0].i ? -1 : s.i > p->vals[0].i;
         } else {
-            ev a = {p->type, 1, s, NULL}, b = {p->type, 1, p->vals[0], NULL};
+            ev a = {p->type, 1, {.one = s}}, b = {p->type, 1, {.one = p->vals[0]}};
             c = th_ev_cmp(&a, 0, &b, 0);
         }
         if ((fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
@@ -751,7 +751,7 @@ static acc join(th_esql_panes *p, th_arena *a, int fn, const acc *x, const acc *
         z.best = x->best;
         z.nv = x->nv;
         if (y->nv) {
-            ev u = {z.type, 1, y->best, NULL}, b = {z.type, 1, z.best, NULL};
+            ev u = {z.type, 1, {.one = y->best}}, b = {z.type, 1, {.one = z.best}};
             int c = z.nv ? th_ev_cmp(&u, 0, &b, 0) : 0;
             if (!z.nv || (fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
                 z.best = y->best;
@@ -991,11 +991,11 @@ static ev slide_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
         return ev_long(f->nv);
     case F_VALUES: /* the cells share the state's list: no command writes into a cell */
         if (f->nv <= 1)
-            return f->nv ? (ev){f->type, 1, f->vals[0], NULL} : ev_null();
-        return (ev){f->type, f->nv, {.i = 0}, f->vals};
+            return f->nv ? (ev){f->type, 1, {.one = f->vals[0]}} : ev_null();
+        return (ev){f->type, f->nv, {.many = f->vals}};
     case F_MIN:
     case F_MAX:
-        return f->nv ? (ev){f->type, 1, f->best, NULL} : ev_null();
+        return f->nv ? (ev){f->type, 1, {.one = f->best}} : ev_null();
     case F_SUM:
         if (!f->pof && !f->nof)
             return ev_long(f->pos + f->neg);

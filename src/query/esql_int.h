@@ -31,8 +31,10 @@ typedef union ev_s {
 typedef struct ev {
     uint8_t t;
     uint32_t n;      /* 0 = NULL */
-    ev_s one;        /* n == 1 */
-    ev_s *many;      /* n > 1 */
+    union {
+        ev_s one;    /* n == 1 */
+        ev_s *many;  /* n > 1 */
+    };
 } ev;
 
 static inline ev_s ev_at(const ev *v, uint32_t i) { return v->n == 1 ? v->one : v->many[i]; }
@@ -64,10 +66,10 @@ static inline bool ev_same_cell(const ev *x, const ev *y)
         return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
     return x->one.i == y->one.i;
 }
-static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.i = 0}, NULL}; }
-static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.i = i}, NULL}; }
-static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.i = b}, NULL}; }
-static inline ev ev_kw(th_str s) { return (ev){EV_KW, 1, {.s = s}, NULL}; }
+static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.one = {.i = 0}}}; }
+static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.one = {.i = i}}}; }
+static inline ev ev_bool(bool b) { return (ev){EV_BOOL, 1, {.one = {.i = b}}}; }
+static inline ev ev_kw(th_str s) { return (ev){EV_KW, 1, {.one = {.s = s}}}; }
 
 /* ---- expressions ------------------------------------------------------ */
 typedef enum xkind {

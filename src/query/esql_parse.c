@@ -386,7 +386,7 @@ static xnode *number(ps *p)
     p->i = k;
     xnode *x = node(p, X_LIT, st);
     if (dbl) {
-        x->lit = (ev){EV_DOUBLE, 1, {.d = strtod(buf, NULL)}, NULL};
+        x->lit = (ev){EV_DOUBLE, 1, {.one = {.d = strtod(buf, NULL)}}};
         return x;
     }
     x->lit = ev_long(strtoll(buf, NULL, 10));
@@ -401,7 +401,7 @@ static xnode *number(ps *p)
             int64_t span;
             if (__builtin_mul_overflow(x->lit.one.i, ms, &span))
                 fail_at(p, st, "time span out of range (more than 2^63 ms)");
-            x->lit = (ev){EV_SPAN, 1, {.i = span}, NULL};
+            x->lit = (ev){EV_SPAN, 1, {.one = {.i = span}}};
             return x;
         }
         if (ms == 0)

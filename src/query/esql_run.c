@@ -134,7 +134,7 @@ static void do_mv_expand(erun *r, etab *t, const cmd *c)
             for (size_t k = 0; k < t->ncols; k++)
                 o.cols[k][w] = t->cols[k][row];
             if (v.n > 1)
-                o.cols[col][w] = (ev){v.t, 1, v.many[i], NULL};
+                o.cols[col][w] = (ev){v.t, 1, {.one = v.many[i]}};
             o.doc[w] = t->doc[row];
         }
     }

@@ -21,7 +21,7 @@ const char *th_ev_type_name(uint8_t t)
 
 ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n)
 {
-    ev v = {t, n, {.i = 0}, NULL};
+    ev v = {t, n, {.one = {.i = 0}}};
     if (n == 0) {
         v.t = EV_NULL;
         return v;
@@ -331,7 +331,7 @@ ev th_ev_from_esql_doc(th_arena *a, const th_esql_doc *in, th_str field, const t
             qsort(c.v, c.n, sizeof(ev_s), cmp_scalar_i);
         }
     }
-    ev v = {c.t, c.n, {.i = 0}, NULL};
+    ev v = {c.t, c.n, {.one = {.i = 0}}};
     if (c.n == 0)
         v.t = EV_NULL;
     else if (c.n == 1)
