@@ -366,11 +366,50 @@ __attribute__((noinline)) static bool test_memo(th_qmemo *m, const cnode *n, con
     return r;
 }
 
-/* Does this one value satisfy the leaf (remembered when st has a memo)? */
+/* test_value on a string, the tests gates use most without its calls: the
+ * string is its own keyword text unless it is longer than ignore_above. */
+static bool test_string(const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (n->ignore_above > 0 && s.n > (size_t)n->ignore_above)
+        return test_value(n, v); /* counted in UTF-16 units, as Java counts */
+    switch (n->test) {
+    case CT_KW_EQ:
+        return str_eq(n, s, n->s);
+    case CT_KW_SET:
+        for (size_t i = 0; i < n->nset; i++)
+            if (str_eq(n, s, n->set[i]))
+                return true;
+        return false;
+    case CT_KW_PREFIX:
+        return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
+    case CT_KW_WILD:
+        return th_q_wild_test(&n->wp, s);
+    case CT_EXISTS:
+        /* visible(): a string within ignore_above is its own keyword text;
+         * the types that parse their values are left to it */
+        switch (n->ftype) {
+        case TH_FT_BOOLEAN:
+        case TH_FT_LONG:
+        case TH_FT_DOUBLE:
+        case TH_FT_IP:
+        case TH_FT_DATE:
+            return test_value(n, v);
+        default:
+            return true;
+        }
+    default:
+        return test_value(n, v);
+    }
+}
+
+/* Does this one value satisfy the leaf (remembered when st has a memo)?
+ * Strings take test_string's way, without test_value's calls: most values
+ * of the leaves evaluated on mapped documents are strings. */
 static inline bool test_visited(const vstate *st, const th_jval *v)
 {
-    if (st->memo && v->type == TH_JSTR)
-        return test_memo(st->memo, st->n, v);
+    if (v->type == TH_JSTR)
+        return st->memo ? test_memo(st->memo, st->n, v) : test_string(st->n, v);
     return test_value(st->n, v);
 }
 
@@ -430,43 +469,6 @@ static bool visit_deep(const th_jval *v, vstate *st)
         return false;
     }
     return true;
-}
-
-/* test_value on a string, the tests gates use most without its calls: the
- * string is its own keyword text unless it is longer than ignore_above. */
-static bool test_string(const cnode *n, const th_jval *v)
-{
-    th_str s = v->u.str;
-    if (n->ignore_above > 0 && s.n > (size_t)n->ignore_above)
-        return test_value(n, v); /* counted in UTF-16 units, as Java counts */
-    switch (n->test) {
-    case CT_KW_EQ:
-        return str_eq(n, s, n->s);
-    case CT_KW_SET:
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
-    case CT_KW_PREFIX:
-        return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
-    case CT_KW_WILD:
-        return th_q_wild_test(&n->wp, s);
-    case CT_EXISTS:
-        /* visible(): a string within ignore_above is its own keyword text;
-         * the types that parse their values are left to it */
-        switch (n->ftype) {
-        case TH_FT_BOOLEAN:
-        case TH_FT_LONG:
-        case TH_FT_DOUBLE:
-        case TH_FT_IP:
-        case TH_FT_DATE:
-            return test_value(n, v);
-        default:
-            return true;
-        }
-    default:
-        return test_value(n, v);
-    }
 }
 
 /* ---- free text (KQL bare values) ---------------------------------------- */
