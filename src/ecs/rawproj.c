@@ -160,12 +160,11 @@ static bool add_strings(th_arena *a, th_jval *arr, th_jcur c)
 static bool times_of(const th_mapper *m, th_arena *a, bool has_et, th_jcur et, bool has_ts,
                      th_jcur ts, int64_t *timestamp_ms, int64_t *ingested_ms)
 {
-    th_str t;
-    if (has_et && th_jcur_type(et) == TH_JSTR && th_jcur_str(et, a, &t) && t.n &&
+    th_str t; /* th_jcur_str: strings only */
+    if (has_et && th_jcur_str(et, a, &t) && t.n &&
         th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
         return true;
-    return has_ts && th_jcur_type(ts) == TH_JSTR && th_jcur_str(ts, a, &t) &&
-           th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return has_ts && th_jcur_str(ts, a, &t) && th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
 }
 
 bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t *timestamp_ms,
@@ -678,19 +677,19 @@ static inline void slot_push(th_ecs_slots *s, th_jval v)
     s->buf[s->len++] = v;
 }
 
-/* add_strings into the slot being filled */
+/* add_strings into the slot being filled. Strings first, without asking
+ * the type: th_jcur_str refuses anything else, and nearly every value is
+ * one. */
 static bool slot_strings(th_ecs_slots *s, th_jcur c)
 {
-    switch (th_jcur_type(c)) {
-    case TH_JNULL:
-        return true;
-    case TH_JSTR: {
-        th_jval v = {.type = TH_JSTR};
-        if (!th_jcur_str(c, s->a, &v.u.str))
-            return false;
+    th_jval v = {.type = TH_JSTR};
+    if (th_jcur_str(c, s->a, &v.u.str)) {
         slot_push(s, v);
         return true;
     }
+    switch (th_jcur_type(c)) {
+    case TH_JNULL:
+        return true;
     case TH_JARR: {
         th_jiter it = th_jcur_iter(c);
         th_jcur item;

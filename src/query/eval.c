@@ -366,11 +366,50 @@ __attribute__((noinline)) static bool test_memo(th_qmemo *m, const cnode *n, con
     return r;
 }
 
-/* Does this one value satisfy the leaf (remembered when st has a memo)? */
+/* test_value on a string, the tests gates use most without its calls: the
+ * string is its own keyword text unless it is longer than ignore_above. */
+static bool test_string(const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (n->ignore_above > 0 && s.n > (size_t)n->ignore_above)
+        return test_value(n, v); /* counted in UTF-16 units, as Java counts */
+    switch (n->test) {
+    case CT_KW_EQ:
+        return str_eq(n, s, n->s);
+    case CT_KW_SET:
+        for (size_t i = 0; i < n->nset; i++)
+            if (str_eq(n, s, n->set[i]))
+                return true;
+        return false;
+    case CT_KW_PREFIX:
+        return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
+    case CT_KW_WILD:
+        return th_q_wild_test(&n->wp, s);
+    case CT_EXISTS:
+        /* visible(): a string within ignore_above is its own keyword text;
+         * the types that parse their values are left to it */
+        switch (n->ftype) {
+        case TH_FT_BOOLEAN:
+        case TH_FT_LONG:
+        case TH_FT_DOUBLE:
+        case TH_FT_IP:
+        case TH_FT_DATE:
+            return test_value(n, v);
+        default:
+            return true;
+        }
+    default:
+        return test_value(n, v);
+    }
+}
+
+/* Does this one value satisfy the leaf (remembered when st has a memo)?
+ * Strings take test_string's way, without test_value's calls: most values
+ * of the leaves evaluated on mapped documents are strings. */
 static inline bool test_visited(const vstate *st, const th_jval *v)
 {
-    if (st->memo && v->type == TH_JSTR)
-        return test_memo(st->memo, st->n, v);
+    if (v->type == TH_JSTR)
+        return st->memo ? test_memo(st->memo, st->n, v) : test_string(st->n, v);
     return test_value(st->n, v);
 }
 
@@ -430,43 +469,6 @@ static bool visit_deep(const th_jval *v, vstate *st)
         return false;
     }
     return true;
-}
-
-/* test_value on a string, the tests gates use most without its calls: the
- * string is its own keyword text unless it is longer than ignore_above. */
-static bool test_string(const cnode *n, const th_jval *v)
-{
-    th_str s = v->u.str;
-    if (n->ignore_above > 0 && s.n > (size_t)n->ignore_above)
-        return test_value(n, v); /* counted in UTF-16 units, as Java counts */
-    switch (n->test) {
-    case CT_KW_EQ:
-        return str_eq(n, s, n->s);
-    case CT_KW_SET:
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
-    case CT_KW_PREFIX:
-        return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
-    case CT_KW_WILD:
-        return th_q_wild_test(&n->wp, s);
-    case CT_EXISTS:
-        /* visible(): a string within ignore_above is its own keyword text;
-         * the types that parse their values are left to it */
-        switch (n->ftype) {
-        case TH_FT_BOOLEAN:
-        case TH_FT_LONG:
-        case TH_FT_DOUBLE:
-        case TH_FT_IP:
-        case TH_FT_DATE:
-            return test_value(n, v);
-        default:
-            return true;
-        }
-    default:
-        return test_value(n, v);
-    }
 }
 
 /* ---- free text (KQL bare values) ---------------------------------------- */
@@ -631,9 +633,43 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc)
     }
 }
 
+/* A leaf's verdict from values[0..n) of its field, visited in order. */
+static tv leaf_tv_from(const cnode *c, const th_jval *const *v, size_t n)
+{
+    vstate st = {c, false, 0, NULL};
+    for (size_t i = 0; i < n && visit(v[i], &st); i++)
+        ;
+    return leaf_tv(c, &st);
+}
+
 /* th_cnode_eval with the leaves of kept fields reading through fc. Apart
  * from th_cnode_eval, not one function taking fc or NULL: that one's extra
  * argument and test cost 1 M instructions per 10k records of the pack. */
+/* A leaf of th_cnode_eval_fields: reads its field through fc when kept. */
+static inline tv leaf_fields(const cnode *c, th_qfields *fc)
+{
+    const th_jval *const *v;
+    size_t n;
+    if (!th_qfields_read(fc, c->fid, c->path, &v, &n))
+        return th_cnode_eval(c, th_qfields_doc(fc));
+    /* two-valued: a string decides as visit would, without its call */
+    if (!(c->flags & TH_IRF_3VL)) {
+        for (size_t i = 0; i < n; i++) {
+            if (v[i]->type != TH_JSTR)
+                return leaf_tv_from(c, v + i, n - i);
+            if (test_string(c, v[i]))
+                return TV_TRUE;
+        }
+        return TV_FALSE;
+    }
+    return leaf_tv_from(c, v, n);
+}
+
+static inline bool fields_leaf(const cnode *c)
+{
+    return c->test >= CT_EXISTS && c->test != CT_FREE && c->test != CT_FIELD_CONTAINS;
+}
+
 tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
 {
     switch (c->test) {
@@ -641,7 +677,9 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
     case CT_OR: {
         tv d = decider(c), r = tv_not(d);
         for (size_t i = 0; i < c->nkids; i++) {
-            tv k = th_cnode_eval_fields(c->kids[i], fc);
+            /* a leaf kid (most are) without a recursive call */
+            const cnode *kid = c->kids[i];
+            tv k = fields_leaf(kid) ? leaf_fields(kid, fc) : th_cnode_eval_fields(kid, fc);
             if (k == d)
                 return d;
             if (k == TV_NULL)
@@ -656,16 +694,8 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
     case CT_FREE:
     case CT_FIELD_CONTAINS:
         return th_cnode_eval(c, th_qfields_doc(fc));
-    default: {
-        const th_jval *const *v;
-        size_t n;
-        if (!th_qfields_read(fc, c->fid, c->path, &v, &n))
-            return th_cnode_eval(c, th_qfields_doc(fc));
-        vstate st = {c, false, 0, NULL};
-        for (size_t i = 0; i < n && visit(v[i], &st); i++)
-            ;
-        return leaf_tv(c, &st);
-    }
+    default:
+        return leaf_fields(c, fc);
     }
 }
 
