@@ -56,8 +56,9 @@ typedef struct ua_list {
 } ua_list;
 
 /* Parsed results by user-agent string: CloudTrail repeats a few agents
- * endlessly and a full scan of the lists costs ~1 ms. Direct-mapped, guarded
- * by a mutex (the mapper is shared by threads). */
+ * endlessly and a full scan of the lists costs ~1 ms. Sets of two entries (two
+ * agents in one set do not evict each other as they alternate), the newer
+ * first; guarded by a mutex (the mapper is shared by threads). */
 #define UA_CACHE 4096
 enum { R_NAME, R_VER, R_OSNAME, R_OSVER, R_OSFULL, R_DEV, R_N };
 typedef struct ua_cached {
@@ -543,29 +544,70 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
     free(low);
 }
 
+/* The cache slot's hash: eight bytes a step (agents run to a few hundred
+ * bytes, and FNV's byte a step was most of the cost of a hit). Only the spread
+ * matters: a collision costs a parse, never a different result. */
+static size_t ua_slot(th_str s)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = s.n * k, w;
+    size_t i = 0;
+    for (; i + 8 <= s.n; i += 8) {
+        memcpy(&w, s.p + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < s.n) {
+        w = 0;
+        memcpy(&w, s.p + i, s.n - i);
+        h = (h ^ w) * k;
+    }
+    h ^= h >> 33; /* MurmurHash3's finaliser: every bit of h reaches the slot's */
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (size_t)(h % UA_CACHE);
+}
+
 void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
 {
     th_ua *u = (th_ua *)cu; /* only the cache (under mu) and the JIT state (rule_code) are written */
     th_str r[R_N];
-    size_t slot = (size_t)(th_str_hash(s) % UA_CACHE);
-    ua_cached *e = &u->cache[slot];
+    ua_cached *set = &u->cache[ua_slot(s) & ~(size_t)1], *e = NULL;
     bool hit = false;
     pthread_mutex_lock(&u->mu);
-    if (e->ua && e->ualen == s.n && memcmp(e->ua, s.p, s.n) == 0) {
+    for (int w = 0; w < 2 && !e; w++)
+        if (set[w].ua && set[w].ualen == s.n && memcmp(set[w].ua, s.p, s.n) == 0)
+            e = &set[w];
+    if (e) {
+        /* the six texts copied into one allocation (the entry may be replaced
+         * once the lock is let go), each NUL-terminated as th_arena_strndup's */
+        size_t total = 0;
         for (int i = 0; i < R_N; i++)
-            r[i] = e->r[i] ? th_str_make(th_arena_strndup(c->a, e->r[i], e->rn[i]), e->rn[i])
-                           : TH_STR_NULL;
+            total += e->r[i] ? e->rn[i] + 1 : 0;
+        char *p = th_arena_alloc(c->a, total ? total : 1);
+        for (int i = 0; i < R_N; i++) {
+            r[i] = TH_STR_NULL;
+            if (!e->r[i])
+                continue;
+            memcpy(p, e->r[i], e->rn[i]);
+            p[e->rn[i]] = '\0';
+            r[i] = th_str_make(p, e->rn[i]);
+            p += e->rn[i] + 1;
+        }
         hit = true;
     }
     pthread_mutex_unlock(&u->mu);
     if (!hit) {
         parse(u, c->a, s, r);
         pthread_mutex_lock(&u->mu);
-        free(e->ua);
+        free(set[1].ua);
+        for (int i = 0; i < R_N; i++)
+            free(set[1].r[i]);
+        set[1] = set[0];
+        e = &set[0];
         e->ua = th_xstrndup(s.p, s.n);
         e->ualen = s.n;
         for (int i = 0; i < R_N; i++) {
-            free(e->r[i]);
             e->r[i] = r[i].p ? th_xstrndup(r[i].p, r[i].n) : NULL;
             e->rn[i] = r[i].n;
         }
