@@ -1020,6 +1020,18 @@ static bool canonical_time(th_str s, int64_t *ms)
     return true;
 }
 
+/* Whether s is date_val's text of CloudTrail's own form (that text with .000
+ * before the Z): then t is the own form and ms its instant, as
+ * th_time_parse_iso reads s (canonical_time), without the general parser. */
+static bool canonical_ms_text(th_str s, char t[20], int64_t *ms)
+{
+    if (s.n != 24 || memcmp(s.p + 19, ".000Z", 5) != 0)
+        return false;
+    memcpy(t, s.p, 19);
+    t[19] = 'Z';
+    return canonical_time(th_str_make(t, 20), ms);
+}
+
 static bool times_from(const th_mapper *m, th_str event_time, int64_t *timestamp_ms,
                        int64_t *ingested_ms)
 {
@@ -1234,7 +1246,11 @@ static th_jval *map(mctx *c, th_str raw_text)
     if (m->o.ingest_delay_ms >= 0) {
         th_jval *ts = mx_get(c, "@timestamp");
         int64_t ms;
-        if (th_jis(ts, TH_JSTR) && th_time_parse_iso(ts->u.str.p, ts->u.str.n, &ms))
+        char t[20];
+        bool canonical = th_jis(ts, TH_JSTR) && canonical_ms_text(ts->u.str, t, &ms);
+        if (canonical && m->o.ingest_delay_ms == 0) /* the instant's text in seconds: t */
+            mx_set(c, "event.ingested", th_jnew_strcopy(a, th_str_make(t, sizeof t)));
+        else if (canonical || (th_jis(ts, TH_JSTR) && th_time_parse_iso(ts->u.str.p, ts->u.str.n, &ms)))
             set_time_str(c, "event.ingested", ms + m->o.ingest_delay_ms, true);
     }
     return c->doc;
