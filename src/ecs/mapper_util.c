@@ -506,12 +506,16 @@ const char *mx_find(th_str s, const char *needle)
     if (!s.p)
         return NULL;
     size_t n = strlen(needle);
+    if (!n)
+        return s.p;
     const char *p = s.p, *end = s.p + s.n;
     while ((size_t)(end - p) >= n) {
         p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
         if (!p)
             return NULL;
-        if (memcmp(p + 1, needle + 1, n - 1) == 0)
+        /* the needle's last byte first: most candidates (the ':' and '/' of
+         * an ARN) fail on it without a call to memcmp */
+        if (p[n - 1] == needle[n - 1] && memcmp(p + 1, needle + 1, n - 1) == 0)
             return p;
         p++;
     }
