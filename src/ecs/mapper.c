@@ -492,39 +492,39 @@ static void event_source(mctx *c)
  * source.as.number / source.as.organization.name as the pipeline does, from
  * ip-location-db's ranges. A range without an organisation gives the number
  * only (the processor leaves absent properties out). */
-static void asn_ranges(mctx *c, const char *ip)
+static void asn_ranges(mctx *c, mx_dst *src, const char *ip)
 {
     uint32_t n;
     th_str org;
     if (!asn_lookup(c->m, ip, &n, &org))
         return;
-    mx_dst as = {"source.as", NULL, NULL, NULL}, as_org = {NULL, NULL, &as, "organization"};
+    mx_dst as = {NULL, NULL, src, "as"}, as_org = {NULL, NULL, &as, "organization"};
     mx_put(c, &as, "number", th_jnew_i64(c->a, n));
     if (org.n)
         mx_put(c, &as_org, "name", th_jnew_strcopy(c->a, org));
 }
 
-/* The ASN block of geo() (th_ecs_asn_of runs it alone for the raw projection). */
-static void asn(mctx *c, const char *ip)
+/* The ASN block of geo() (th_ecs_asn_of runs it alone for the raw projection);
+ * src names doc's source. */
+static void asn(mctx *c, mx_dst *src, const char *ip)
 {
     if (c->m->asn && mx_runs(c, TH_MB_ASN))
         th_geo_asn(c->m->asn, c, ip);
     else if (c->m->asn_tab && mx_runs(c, TH_MB_ASN))
-        asn_ranges(c, ip);
+        asn_ranges(c, src, ip);
 }
 
-/* GeoIP and ASN of source.ip (optional blocks) */
-static void geo(mctx *c)
+/* GeoIP and ASN of source.ip, addr (optional blocks) */
+static void geo(mctx *c, mx_dst *src, const th_jval *addr)
 {
-    th_jval *addr = mx_get(c, "source.ip");
-    if (!th_jis(addr, TH_JSTR) || addr->u.str.n >= 64)
+    if (addr->u.str.n >= 64)
         return;
     char ip[64];
     memcpy(ip, addr->u.str.p, addr->u.str.n);
     ip[addr->u.str.n] = 0;
     if (c->m->city && mx_runs(c, TH_MB_GEO))
         th_geo_city(c->m->city, c, ip);
-    asn(c, ip);
+    asn(c, src, ip);
 }
 
 th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
@@ -538,7 +538,8 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
     memcpy(buf, ip.p, ip.n);
     buf[ip.n] = 0;
     mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
-    asn(&cx, buf);
+    mx_dst src = {"source", NULL, NULL, NULL};
+    asn(&cx, &src, buf);
     return th_jobj_get_path(cx.doc, "source.as");
 }
 
@@ -551,7 +552,7 @@ static void source(mctx *c)
     if (!th_jis(addr, TH_JSTR) || !is_ip(addr->u.str))
         return;
     mx_put(c, &src, "ip", addr);
-    geo(c);
+    geo(c, &src, addr); /* source.ip is addr */
 }
 
 /* Whether the text s[0..n) is under `limit` UTF-16 code units long, as
