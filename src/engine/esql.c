@@ -148,17 +148,12 @@ typedef struct capctx {
      * captured field (72k matches x 10 fields, 5.6 MB, on the ASN rule). */
     const void **col;
     size_t colf;        /* SIZE_MAX: none yet */
-    const size_t *row;  /* row[i] = i: a document's src */
 } capctx;
 
-static void cap_rows(capctx *c, th_arena *a, size_t n)
+/* a captured document's src is its match: its row is the match's index */
+static size_t cap_row(const capctx *c, const void *src)
 {
-    c->col = th_arena_alloc(a, (n ? n : 1) * sizeof(const void *));
-    c->colf = SIZE_MAX;
-    size_t *row = th_arena_alloc(a, (n ? n : 1) * sizeof(size_t));
-    for (size_t i = 0; i < n; i++)
-        row[i] = i;
-    c->row = row;
+    return (size_t)((const th_match *)src - c->r->matches.items);
 }
 
 /* row's values of captured field f */
@@ -223,8 +218,8 @@ static void fields_of(capctx *c, th_str path)
 
 static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
-    size_t row = *(const size_t *)src;
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    size_t row = cap_row(c, src);
     c->ntmp = 0;
     fields_of(c, path);
     for (size_t j = 0; j < c->nfs; j++) {
@@ -273,8 +268,7 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     }
     if (c->nfs == 0)
         return c;
-    size_t row = *(const size_t *)src;
-    return c->nfs == 1 ? cap_at(c, c->fs[0], row) : NULL;
+    return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(c, src)) : NULL;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -480,9 +474,8 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
     capctx cc = {r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
-                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0, NULL, SIZE_MAX, NULL};
-    if (r->esql_cap)
-        cap_rows(&cc, &pa, n);
+                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0,
+                 r->esql_cap ? th_arena_alloc(&pa, n * sizeof(const void *)) : NULL, SIZE_MAX};
     for (size_t f = 0; f < r->ncap; f++) {
         cc.keys[f] = th_str_c(r->cap[f]);
         for (size_t g = 0; g < f && !cc.dup[f]; g++)
@@ -491,7 +484,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
             docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
-                                    &cc.row[i], &cc, captured_key};
+                                    &r->matches.items[i], &cc, captured_key};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
