@@ -70,7 +70,7 @@ typedef bool (*th_esql_each_fn)(const void *src, const void *ctx, th_str path, t
  * repeat their action, user, dataset ... far apart, not only in runs).
  * NULL when unsure. With src NULL: the keys at path of every document of
  * the array at once, as a `const void *const *` indexed by the document's
- * index, valid while the documents are; NULL when it cannot tell (then the
+ * index, valid until the next such call; NULL when it cannot tell (then the
  * key is asked per document). Only where every document of the array has
  * the same each, ctx and key (a column then loads without a call per row). */
 typedef const void *(*th_esql_key_fn)(const void *src, const void *ctx, th_str path);

@@ -197,6 +197,11 @@ typedef struct erun {
     bool source;                /* columns not yet present may be loaded from documents */
     const char *err;
     long track;                 /* th_esql_run_traced: the document followed, else -1 */
+    const th_esql_result *prefix; /* th_esql_run_prefix's result, being built: its
+                                 * columns are its own (filtered in place) and those no
+                                 * later command reads are dropped; else NULL */
+    size_t at;                  /* the command running */
+    th_arena *scratch;          /* the prefix's WHERE: the columns only it reads (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
@@ -239,6 +244,9 @@ th_jval *th_ev_json(th_arena *a, const ev *v);
 const char *th_ev_type_name(uint8_t t);
 /* column index of name in t, loading it from documents while r->source; -1 */
 long th_etab_col(erun *r, etab *t, th_str name);
+/* esql_run.c: the arena a column loaded now takes its cells from: r->scratch
+ * for one that only the prefix's WHERE running reads, else r->a */
+th_arena *th_esql_col_arena(const erun *r, th_str name);
 void th_etab_set(erun *r, etab *t, th_str name, ev *vals); /* add or replace (moved last) */
 
 /* esql_expr.c */

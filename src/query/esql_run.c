@@ -7,24 +7,31 @@
 #include "ecs/schema.h"
 #include "query/esql_int.h"
 
+static void drop_unread(erun *r, etab *t);
+
 /* Keeps the rows marked in new arrays: a table may share its columns with
- * another (th_esql_run_rest's view of the prefix rows). */
+ * another (th_esql_run_rest's view of the prefix rows). The prefix's own
+ * table is filtered in place, less the columns no later command reads: on a
+ * broad rule nearly every row stays, and a copy of every column would be
+ * fresh memory the size of the table. */
 static void compact(erun *r, etab *t, const bool *keep)
 {
     size_t n = 0;
     for (size_t row = 0; row < t->nrows; row++)
         n += keep[row];
+    if (r->prefix)
+        drop_unread(r, t);
     if (n == t->nrows) /* every row: the arrays stay (no command writes into them) */
         return;
     for (size_t c = 0; c < t->ncols; c++) { /* every cell is written: not zeroed first */
-        ev *col = th_arena_alloc(r->a, (n ? n : 1) * sizeof(ev));
+        ev *col = r->prefix ? t->cols[c] : th_arena_alloc(r->a, (n ? n : 1) * sizeof(ev));
         size_t w = 0;
         for (size_t row = 0; row < t->nrows; row++)
             if (keep[row])
                 col[w++] = t->cols[c][row];
         t->cols[c] = col;
     }
-    long *doc = TH_ANEWN(r->a, long, n ? n : 1);
+    long *doc = r->prefix ? t->doc : TH_ANEWN(r->a, long, n ? n : 1);
     size_t w = 0;
     for (size_t row = 0; row < t->nrows; row++)
         if (keep[row])
@@ -47,6 +54,13 @@ enum { WHERE_CONJ = 16 };
 static void do_where(erun *r, etab *t, const xnode *cond)
 {
     bool *keep = TH_ANEWN(r->a, bool, t->nrows ? t->nrows : 1);
+    /* in the prefix, the columns only this WHERE reads (a column per
+     * document each) are released once it has filtered the rows */
+    th_arena scratch;
+    if (r->prefix) {
+        th_arena_init(&scratch, 1 << 16);
+        r->scratch = &scratch;
+    }
     const xnode *cj[WHERE_CONJ];
     size_t n = 0;
     conjuncts(cond, cj, &n, WHERE_CONJ);
@@ -72,6 +86,10 @@ static void do_where(erun *r, etab *t, const xnode *cond)
     for (size_t k = 0; k < n; k++)
         th_esql_memo_free(&m[k]);
     compact(r, t, keep);
+    if (r->prefix) { /* compact dropped those columns */
+        r->scratch = NULL;
+        th_arena_free(&scratch);
+    }
 }
 
 static void do_eval(erun *r, etab *t, const cmd *c)
@@ -147,6 +165,7 @@ void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to)
     etab *t = &res->t;
     for (size_t i = from; i < to && !r->err; i++) {
         const cmd *c = &q->cmds[i];
+        r->at = i;
         res->rows_in[i] = t->nrows;
         switch (c->kind) {
         case C_WHERE: {
@@ -400,6 +419,62 @@ static void plan_prefix(th_arena *a, const th_esql *q, th_esql_result *res)
     res->deferred = deferred;
 }
 
+static bool reads(const xnode *x, th_str name) { return x && reads_col(x, name); }
+
+/* Whether a command after i may read column name: a later one up to the
+ * STATS that replaces the columns (a WHERE, EVAL or the STATS itself), or
+ * the prefix's conditions deferred to each window. True when that cannot
+ * be told (another command) or every column is output (no STATS). */
+static bool read_after(const th_esql_result *res, const th_esql *q, size_t i, th_str name)
+{
+    if (reads(res->deferred, name))
+        return true;
+    for (size_t j = i + 1; j < q->ncmds; j++) {
+        const cmd *c = &q->cmds[j];
+        switch (c->kind) {
+        case C_WHERE:
+            if (reads(c->cond, name))
+                return true;
+            break;
+        case C_EVAL:
+            for (size_t k = 0; k < c->nas; k++)
+                if (reads(c->as[k].x, name))
+                    return true;
+            break;
+        case C_STATS:
+            for (size_t k = 0; k < c->nas; k++)
+                if (reads(c->as[k].x, name) || reads(c->as[k].filter, name))
+                    return true;
+            for (size_t k = 0; k < c->nby; k++)
+                if (th_str_eq(c->by[k].name, name) || reads(c->by[k].x, name))
+                    return true;
+            return false;
+        default: return true;
+        }
+    }
+    return true;
+}
+
+/* The prefix's columns that no later command reads (`event.dataset ==
+ * "aws.cloudtrail"` in a leading WHERE): not kept for every row, nor
+ * loaded again at the end of the prefix. */
+static void drop_unread(erun *r, etab *t)
+{
+    size_t w = 0;
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (!read_after(r->prefix, r->q, r->at, t->names[c]))
+            continue;
+        t->names[w] = t->names[c];
+        t->cols[w++] = t->cols[c];
+    }
+    t->ncols = w;
+}
+
+th_arena *th_esql_col_arena(const erun *r, th_str name)
+{
+    return r->scratch && !read_after(r->prefix, r->q, r->at, name) ? r->scratch : r->a;
+}
+
 size_t th_esql_prefix_end(const th_esql *q)
 {
     th_arena a;
@@ -413,8 +488,8 @@ size_t th_esql_prefix_end(const th_esql *q)
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err)
 {
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1};
     th_esql_result *res = th_esql_new_result(a, q);
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res};
     source_rows(a, res, n);
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);
@@ -423,7 +498,8 @@ th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_
         bool pat;
         size_t nf = th_esql_fields(q, f, 256, &pat);
         for (size_t i = 0; i < nf && i < 256; i++)
-            th_etab_col(&r, &res->t, f[i]);
+            if (read_after(res, q, res->next - 1, f[i]))
+                th_etab_col(&r, &res->t, f[i]);
     }
     return th_esql_finish(&r, res, SIZE_MAX, err);
 }

@@ -424,7 +424,8 @@ long th_etab_col(erun *r, etab *t, th_str name)
     if (c >= 0 || !r->source)
         return c;
     /* every cell is written below: no zeroing first (a column is 2-3 MB on a broad rule) */
-    ev *vals = th_arena_alloc(r->a, (t->nrows ? t->nrows : 1) * sizeof(ev));
+    th_arena *va = th_esql_col_arena(r, name);
+    ev *vals = th_arena_alloc(va, (t->nrows ? t->nrows : 1) * sizeof(ev));
     const th_field_def *def = th_schema_lookup(name); /* once per column */
     enum { SOURCE, META_ID, META_INDEX, META_VERSION } kind =
         th_str_eqc(name, "_id") ? META_ID : th_str_eqc(name, "_index") ? META_INDEX
@@ -474,7 +475,7 @@ long th_etab_col(erun *r, etab *t, th_str name)
             continue;
         }
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
-        vals[row] = first != SIZE_MAX ? vals[first] : th_ev_from_esql_doc(r->a, in, name, def);
+        vals[row] = first != SIZE_MAX ? vals[first] : th_ev_from_esql_doc(va, in, name, def);
         prev = key;
         prev_row = row;
     }

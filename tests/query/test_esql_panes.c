@@ -296,6 +296,27 @@ static void every_aggregate(void **state)
                             0, true) > 0);
 }
 
+/* columns that only the head's WHEREs read are dropped from the prefix's
+ * table (filtered in place); a column the head reads and a later command
+ * reads again stays */
+static void head_only_columns(void **state)
+{
+    (void)state;
+    const char *q = "FROM logs-* | WHERE event.action != \"PutObject\" AND source.as.number > 1000 "
+                    "| EVAL k = user.name | WHERE event.duration > 100 AND k IS NOT NULL "
+                    "| STATS c = COUNT(*), v = VALUES(source.as.number), mx = MAX(@timestamp) BY k";
+    assert_true(check_query(q, 0, true) > 0);
+    fixture f;
+    fixture_init(&f, q);
+    size_t nrows = th_esql_nrows(f.pre);
+    assert_true(nrows > 0 && nrows < NDOCS);
+    for (size_t c = 0; c < th_esql_ncols(f.pre); c++) {
+        th_str name = th_esql_colname(f.pre, c);
+        assert_false(th_str_eqc(name, "event.action") || th_str_eqc(name, "event.duration"));
+    }
+    fixture_free(&f);
+}
+
 static void computed_keys_and_no_by(void **state)
 {
     (void)state;
@@ -413,6 +434,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_aggregate),
+        cmocka_unit_test(head_only_columns),
         cmocka_unit_test(computed_keys_and_no_by),
         cmocka_unit_test(overflow_and_mixed_types),
         cmocka_unit_test(deferred_now_conditions),
