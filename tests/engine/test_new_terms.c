@@ -35,6 +35,34 @@ static const char *terms_of(fx *f, size_t i)
     return s;
 }
 
+/* What a run gave: its alerts as "id@time[terms]" and the documents the
+ * engine kept. */
+typedef struct nt_outcome {
+    size_t n;
+    char alert[400][112];
+    uint64_t kept;
+} nt_outcome;
+
+/* Finishes f's run into o and frees f. */
+static void outcome_of(fx *f, nt_outcome *o)
+{
+    fx_finish(f);
+    o->n = f->nalerts;
+    for (size_t a = 0; a < f->nalerts && a < 400; a++)
+        snprintf(o->alert[a], sizeof o->alert[a], "%s@%lld%s", fx_str(f, a, "event.id"),
+                 (long long)f->times[a], terms_of(f, a));
+    uint64_t db, mb;
+    th_engine_memory(f->e, &o->kept, &db, &mb);
+    fx_free(f);
+}
+
+static void assert_same_alerts(const nt_outcome *x, const nt_outcome *y)
+{
+    assert_int_equal(x->n, y->n);
+    for (size_t a = 0; a < x->n && a < 400; a++)
+        assert_string_equal(x->alert[a], y->alert[a]);
+}
+
 static void history_overlap_and_reappearance(void **state)
 {
     (void)state;
@@ -190,9 +218,7 @@ static void state_cap_is_reported(void **state)
 static void input_order_does_not_matter_and_repeats_are_not_kept(void **state)
 {
     (void)state;
-    char got[2][200][96];
-    size_t ngot[2];
-    uint64_t kept[2];
+    static nt_outcome out[2];
     for (int pass = 0; pass < 2; pass++) {
         fx f;
         fx_init(&f);
@@ -210,23 +236,13 @@ static void input_order_does_not_matter_and_repeats_are_not_kept(void **state)
             snprintf(extra, sizeof extra, "\"user\":{\"name\":\"u%d\"}", (i * 5) % 7);
             fx_ev(&f, id, t, t, extra);
         }
-        fx_finish(&f);
-        ngot[pass] = f.nalerts;
-        for (size_t a = 0; a < f.nalerts && a < 200; a++)
-            snprintf(got[pass][a], sizeof got[pass][a], "%s@%lld%s", fx_str(&f, a, "event.id"),
-                     (long long)f.times[a], terms_of(&f, a));
-        uint64_t docs, db, mb;
-        th_engine_memory(f.e, &docs, &db, &mb);
-        kept[pass] = docs;
-        fx_free(&f);
+        outcome_of(&f, &out[pass]);
     }
     /* 7 users new at the start, and again after the 400-minute pause (> 2h) */
-    assert_int_equal(ngot[0], 14);
-    assert_int_equal(ngot[1], ngot[0]);
-    for (size_t a = 0; a < ngot[0]; a++)
-        assert_string_equal(got[0][a], got[1][a]);
-    assert_int_equal(kept[0], 14); /* only the documents that can build alerts */
-    assert_true(kept[1] >= kept[0]);
+    assert_int_equal(out[0].n, 14);
+    assert_same_alerts(&out[0], &out[1]);
+    assert_int_equal(out[0].kept, 14); /* only the documents that can build alerts */
+    assert_true(out[1].kept >= out[0].kept);
 }
 
 /* The hot pass drops a match's document only where another match of each of
@@ -239,9 +255,7 @@ static void dropped_documents_never_change_the_alerts(void **state)
     (void)state;
     static const char *hists[] = {"now-2h", "now-30m"};
     for (unsigned seed = 1; seed <= 40; seed++) {
-        char got[2][400][112];
-        size_t ngot[2];
-        uint64_t kept[2];
+        static nt_outcome out[2];
         for (int pass = 0; pass < 2; pass++) {
             fx f;
             fx_init(&f);
@@ -269,21 +283,11 @@ static void dropped_documents_never_change_the_alerts(void **state)
                          (v >> 12) % users, (v >> 15) % 3, (v >> 17) % 2);
                 fx_ev(&f, id, ing, ts, extra);
             }
-            fx_finish(&f);
-            ngot[pass] = f.nalerts;
-            for (size_t a = 0; a < f.nalerts && a < 400; a++)
-                snprintf(got[pass][a], sizeof got[pass][a], "%s@%lld%s", fx_str(&f, a, "event.id"),
-                         (long long)f.times[a], terms_of(&f, a));
-            uint64_t docs, db, mb;
-            th_engine_memory(f.e, &docs, &db, &mb);
-            kept[pass] = docs;
-            fx_free(&f);
+            outcome_of(&f, &out[pass]);
         }
-        assert_true(ngot[0] > 0);
-        assert_int_equal(ngot[0], ngot[1]);
-        for (size_t a = 0; a < ngot[0] && a < 400; a++)
-            assert_string_equal(got[0][a], got[1][a]);
-        assert_true(kept[0] < kept[1]); /* the pruning did something */
+        assert_true(out[0].n > 0);
+        assert_same_alerts(&out[0], &out[1]);
+        assert_true(out[0].kept < out[1].kept); /* the pruning did something */
     }
 }
 
