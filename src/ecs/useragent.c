@@ -544,35 +544,11 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
     free(low);
 }
 
-/* The cache slot's hash: eight bytes a step (agents run to a few hundred
- * bytes, and FNV's byte a step was most of the cost of a hit). Only the spread
- * matters: a collision costs a parse, never a different result. */
-static size_t ua_slot(th_str s)
-{
-    const uint64_t k = 0x9e3779b97f4a7c15ull;
-    uint64_t h = s.n * k, w;
-    size_t i = 0;
-    for (; i + 8 <= s.n; i += 8) {
-        memcpy(&w, s.p + i, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 29;
-    }
-    if (i < s.n) {
-        w = 0;
-        memcpy(&w, s.p + i, s.n - i);
-        h = (h ^ w) * k;
-    }
-    h ^= h >> 33; /* MurmurHash3's finaliser: every bit of h reaches the slot's */
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return (size_t)(h % UA_CACHE);
-}
-
 void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
 {
     th_ua *u = (th_ua *)cu; /* only the cache (under mu) and the JIT state (rule_code) are written */
     th_str r[R_N];
-    ua_cached *set = &u->cache[ua_slot(s) & ~(size_t)1], *e = NULL;
+    ua_cached *set = &u->cache[(th_str_hash_words(s) % UA_CACHE) & ~(size_t)1], *e = NULL;
     bool hit = false;
     pthread_mutex_lock(&u->mu);
     for (int w = 0; w < 2 && !e; w++)

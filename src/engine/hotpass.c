@@ -135,26 +135,6 @@ typedef struct cap_ctx {
 
 const th_vlist th_vlist_empty = {0};
 
-/* The intern table's hash: a word at a time (th_map's FNV goes a byte at a
- * time, and the strings looked up here are up to hundreds of bytes: user
- * agents, ARNs; its lookups were a third of the commit of the ES|QL rules). */
-static uint64_t intern_hash(th_str s)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n;
-    size_t i = 0;
-    for (; i + 8 <= s.n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s.p + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    if (i < s.n)
-        memcpy(&w, s.p + i, s.n - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-}
-
 static th_capslot *intern_find(const th_capfield *cf, th_str key, uint64_t h)
 {
     size_t mask = cf->icap - 1;
@@ -224,7 +204,7 @@ static void cap_string(cap_ctx *c, th_str raw)
             (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0)) {
             hit = cf->last;
         } else {
-            h = intern_hash(raw);
+            h = th_str_hash_words(raw);
             const th_capslot *slot = cf->icap ? intern_find(cf, raw, h) : NULL;
             if (slot && slot->list) {
                 hit = slot->list;
