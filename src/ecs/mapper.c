@@ -588,23 +588,30 @@ static void stringify(mctx *c, mx_key from, const char *to, const char *flat_to,
     th_buf_free(&b);
 }
 
+/* The parameter objects json_string turns into text, each its own block. */
+static const struct {
+    th_ecs_block block;
+    mx_key from;
+    const char *to, *flat_to;
+} stringified[] = {
+    {TH_MB_STRINGIFY, MK_requestParameters, "aws.cloudtrail.request_parameters",
+     "aws.cloudtrail.flattened.request_parameters"},
+    {TH_MB_STRINGIFY_RESPONSE, MK_responseElements, "aws.cloudtrail.response_elements",
+     "aws.cloudtrail.flattened.response_elements"},
+    {TH_MB_STRINGIFY_ADDITIONAL, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
+     "aws.cloudtrail.flattened.additional_eventdata"},
+    {TH_MB_STRINGIFY_SERVICE, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
+     "aws.cloudtrail.flattened.service_event_details"},
+};
+
 static void stringify_all(mctx *c)
 {
     const char *retain = c->m->retain;
     bool keep_flat = !retain || strstr(retain, "all") || strstr(retain, "flattened") ||
                      strstr(retain, "minimal");
-    if (mx_runs(c, TH_MB_STRINGIFY))
-        stringify(c, MK_requestParameters, "aws.cloudtrail.request_parameters",
-                  "aws.cloudtrail.flattened.request_parameters", keep_flat);
-    if (mx_runs(c, TH_MB_STRINGIFY_RESPONSE))
-        stringify(c, MK_responseElements, "aws.cloudtrail.response_elements",
-                  "aws.cloudtrail.flattened.response_elements", keep_flat);
-    if (mx_runs(c, TH_MB_STRINGIFY_ADDITIONAL))
-        stringify(c, MK_additionalEventData, "aws.cloudtrail.additional_eventdata",
-                  "aws.cloudtrail.flattened.additional_eventdata", keep_flat);
-    if (mx_runs(c, TH_MB_STRINGIFY_SERVICE))
-        stringify(c, MK_serviceEventDetails, "aws.cloudtrail.service_event_details",
-                  "aws.cloudtrail.flattened.service_event_details", keep_flat);
+    for (size_t i = 0; i < sizeof stringified / sizeof stringified[0]; i++)
+        if (mx_runs(c, stringified[i].block))
+            stringify(c, stringified[i].from, stringified[i].to, stringified[i].flat_to, keep_flat);
 }
 
 static void resources(mctx *c)
