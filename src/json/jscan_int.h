@@ -76,9 +76,12 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
         return out;
     int cnt = __builtin_popcountll(bits);
 #define TH_JSCAN_PUT(i)                                                                            \
-    out[i] = base + TH_JSCAN_LOW(bits);                                                            \
-    __asm__("" : "+m"(out[i]));                                                                    \
-    bits &= bits - 1
+    do {                                                                                           \
+        uint64_t rest = bits & (bits - 1);                                                         \
+        out[i] = base + TH_JSCAN_LOW(bits);                                                        \
+        __asm__("" : "+m"(out[i]));                                                                \
+        bits = rest;                                                                               \
+    } while (0)
     TH_JSCAN_PUT(0);
     TH_JSCAN_PUT(1);
     TH_JSCAN_PUT(2);
