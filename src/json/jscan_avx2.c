@@ -26,7 +26,7 @@ TARGET static inline __m256i in_table(__m256i tab, __m256i v)
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m256i *special)
+      __m256i *low)
 {
     const __m256i ws_tab =
         _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1,
@@ -45,11 +45,11 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     uint64_t ws = mask64(in_table(ws_tab, lo), in_table(ws_tab, hi));
     uint64_t op = mask64(_mm256_or_si256(in_table(op_tab1, lo), in_table(op_tab2, lo)),
                          _mm256_or_si256(in_table(op_tab1, hi), in_table(op_tab2, hi)));
+    /* the signed minimum of every byte so far, compared with 0x20 once at the
+     * end: two minimums a block, where a compare of each half and the ORs
+     * that gathered them took six instructions */
+    *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
     *anybs |= bs;
-    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
-    const __m256i lim = _mm256_set1_epi8(0x20);
-    *special = _mm256_or_si256(
-        *special, _mm256_or_si256(_mm256_cmpgt_epi8(lim, lo), _mm256_cmpgt_epi8(lim, hi)));
     quote &= ~jblock_escaped(bs, &st->escaped);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
@@ -60,18 +60,20 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
 {
     jblock_state st = {0, 0, 0};
     uint64_t anybs = 0;
-    __m256i special = _mm256_setzero_si256();
+    __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &special);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
     if (i < n) {
         /* the tail is padded with spaces, which index nothing: never read past n */
         _Alignas(32) unsigned char tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &special);
+        o = block(tail, (uint32_t)i, o, &st, &anybs, &low);
     }
+    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
+    __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
              (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH);
     return (size_t)(o - out);

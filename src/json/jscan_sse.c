@@ -34,7 +34,7 @@ TARGET static inline __m128i op_of(__m128i v)
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m128i *special)
+      __m128i *low)
 {
     const __m128i ws_tab =
         _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
@@ -51,11 +51,9 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
                          in_table(ws_tab, v3));
     uint64_t op = mask64(op_of(v0), op_of(v1), op_of(v2), op_of(v3));
     *anybs |= bs;
-    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
-    const __m128i lim = _mm_set1_epi8(0x20);
-    *special = _mm_or_si128(
-        *special, _mm_or_si128(_mm_or_si128(_mm_cmpgt_epi8(lim, v0), _mm_cmpgt_epi8(lim, v1)),
-                               _mm_or_si128(_mm_cmpgt_epi8(lim, v2), _mm_cmpgt_epi8(lim, v3))));
+    /* the signed minimum of every byte so far (SSE4.1's pminsb), compared
+     * with 0x20 once at the end (see jscan_avx2.c) */
+    *low = _mm_min_epi8(*low, _mm_min_epi8(_mm_min_epi8(v0, v1), _mm_min_epi8(v2, v3)));
     quote &= ~jblock_escaped(bs, &st->escaped);
     uint64_t inside = jblock_prefix_xor(quote);
     return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
@@ -65,18 +63,20 @@ TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *ou
 {
     jblock_state st = {0, 0, 0};
     uint64_t anybs = 0;
-    __m128i special = _mm_setzero_si128();
+    __m128i low = _mm_set1_epi8(0x7F);
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &special);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
     if (i < n) {
         /* the tail is padded with spaces, which index nothing: never read past n */
         _Alignas(16) unsigned char tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &special);
+        o = block(tail, (uint32_t)i, o, &st, &anybs, &low);
     }
+    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
+    __m128i special = _mm_cmpgt_epi8(_mm_set1_epi8(0x20), low);
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
              (_mm_movemask_epi8(special) ? TH_JSCAN_CTL_HIGH : 0u);
     return (size_t)(o - out);
