@@ -41,7 +41,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
     const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
     uint64_t quote = mask64(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(hi, q));
-    uint64_t bs = mask64(_mm256_cmpeq_epi8(lo, b), _mm256_cmpeq_epi8(hi, b));
+    __m256i bs_lo = _mm256_cmpeq_epi8(lo, b), bs_hi = _mm256_cmpeq_epi8(hi, b);
     uint64_t ws = mask64(in_table(ws_tab, lo), in_table(ws_tab, hi));
     uint64_t op = mask64(_mm256_or_si256(in_table(op_tab1, lo), in_table(op_tab2, lo)),
                          _mm256_or_si256(in_table(op_tab1, hi), in_table(op_tab2, hi)));
@@ -49,8 +49,15 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
-    *anybs |= bs;
-    quote &= ~jblock_escaped(bs, &st->escaped);
+    /* the backslash mask only for a block that has one, or whose first byte
+     * the previous block escapes: a vptest, where the two halves' masks were
+     * moved out, merged and tested on every block */
+    __m256i bs_any = _mm256_or_si256(bs_lo, bs_hi);
+    if (__builtin_expect(!_mm256_testz_si256(bs_any, bs_any) || st->escaped, 0)) {
+        uint64_t bs = mask64(bs_lo, bs_hi);
+        *anybs |= bs;
+        quote &= ~jblock_escaped(bs, &st->escaped);
+    }
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
     return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
