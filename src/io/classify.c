@@ -26,7 +26,7 @@ static bool key_is(th_str k, const char *name, size_t n)
 
 /* k: the decoded key. EVENT_IF_OBJECT and RECORDS_IF_ARRAY ask value_bits for
  * the type of the value, which only two keys need. */
-static unsigned key_bits(th_str k)
+static inline unsigned key_bits(th_str k)
 {
     if (k.n >= 6 && memcmp(k.p, "event.", 6) == 0)
         return HAS_EVENT;
@@ -84,16 +84,26 @@ typedef struct scan_ctx {
     unsigned bits;
 } scan_ctx;
 
+/* For text with a backslash: the key k decoded if it has an escape;
+ * TH_STR_NULL for a bad escape (the caller validated the text: never). Out
+ * of line and returned by value, so that scan_member's common path keeps k
+ * in registers and saves none for calls. */
+static __attribute__((noinline)) th_str key_decoded(scan_ctx *c, th_jcur val, th_str k)
+{
+    if (k.p[0] != '\\' && !memchr(k.p, '\\', k.n))
+        return k;
+    th_str d;
+    /* the key cursor is the one before its value */
+    return th_jcur_str((th_jcur){val.s, val.i - 1}, c->a, &d) ? d : TH_STR_NULL;
+}
+
 static void scan_member(void *ctx, th_str k, th_jcur val)
 {
     scan_ctx *c = ctx;
     if (k.n < 5) /* every key of interest has 5+ bytes */
         return;
-    if (k.p[0] == '\\' || (c->has_bs && memchr(k.p, '\\', k.n))) {
-        /* the key cursor is the one before its value */
-        if (!th_jcur_str((th_jcur){val.s, val.i - 1}, c->a, &k))
-            return; /* a bad escape: the caller validated the text, never here */
-    }
+    if (c->has_bs && !(k = key_decoded(c, val, k)).p)
+        return;
     unsigned b = key_bits(k);
     if (b & (EVENT_IF_OBJECT | RECORDS_IF_ARRAY))
         b = value_bits(b, th_jcur_type(val));
