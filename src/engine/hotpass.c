@@ -191,27 +191,30 @@ static inline void cap_push(cap_ctx *c, th_str s)
     c->vals[c->len++] = s;
 }
 
+/* The stored list of raw in cf's table, or NULL; *h: raw's hash when it
+ * was computed (0 else). */
+static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
+{
+    /* the string the field's last look-up found, compared first: most
+     * fields repeat their value from match to match (event.dataset,
+     * cloud.account.id, user.name ...); the table would give the same */
+    if (cf->last && cf->last_key.n == raw.n &&
+        (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0))
+        return cf->last;
+    *h = th_str_hash_words(raw);
+    const th_capslot *slot = cf->icap ? intern_find(cf, raw, *h) : NULL;
+    if (!slot || !slot->list)
+        return NULL;
+    cf->last = slot->list;
+    cf->last_key = slot->key;
+    return slot->list;
+}
+
 static void cap_string(cap_ctx *c, th_str raw)
 {
     uint64_t h = 0;
     if (c->intern) {
-        th_capfield *cf = c->intern;
-        const th_vlist *hit = NULL;
-        /* the string the field's last look-up found, compared first: most
-         * fields repeat their value from match to match (event.dataset,
-         * cloud.account.id, user.name ...); the table would give the same */
-        if (cf->last && cf->last_key.n == raw.n &&
-            (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0)) {
-            hit = cf->last;
-        } else {
-            h = th_str_hash_words(raw);
-            const th_capslot *slot = cf->icap ? intern_find(cf, raw, h) : NULL;
-            if (slot && slot->list) {
-                hit = slot->list;
-                cf->last = hit;
-                cf->last_key = slot->key;
-            }
-        }
+        const th_vlist *hit = intern_hit(c->intern, raw, &h);
         if (hit) {
             cap_push(c, hit->v[0]);
             c->one = hit;
@@ -296,27 +299,22 @@ static th_capfield *capfield_of(th_engine *e, const char *field)
     return cf;
 }
 
-/* The values of field in the event being committed (doc): found at the
- * first match that captures it, then shared by the event's other matches;
- * read through fields (NULL: none) when evaluation already found them. */
-static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval *doc,
-                                    th_qfields *fields)
+/* The values of the field of cf in doc, the general way: v[0..n) when
+ * evaluation found them (v not NULL), else a walk of doc. */
+static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
+                              const th_jval *const *v, size_t n)
 {
-    if (cf->event == e->events)
-        return cf->cur;
-    cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB, and this runs per event and field */
+    cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB */
     c.a = &e->arena;
     c.vals = c.stack;
     c.len = 0;
     c.cap = sizeof c.stack / sizeof c.stack[0];
     c.limit = cf->limit;
-    th_buf_init(&c.b);
+    c.b = (th_buf){NULL, 0, 0};
     c.intern = cf->ilen < TH_CAP_INTERN_MAX ? cf : NULL;
     c.one = NULL;
     c.made = 0;
-    const th_jval *const *v;
-    size_t n;
-    if (fields && th_qfields_read(fields, cf->fid, cf->name, &v, &n)) {
+    if (v) {
         for (size_t i = 0; i < n; i++)
             cap_visit(v[i], &c);
     } else {
@@ -342,12 +340,41 @@ static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval
         c.made += sizeof(th_vlist) + c.len * sizeof(th_str);
     }
     e->match_bytes += c.made;
-    cf->event = e->events;
-    cf->cur = l;
     if (c.vals != c.stack)
         free(c.vals);
     if (c.b.data) /* only a string not stored before is escaped into it */
         th_buf_free(&c.b);
+    return l;
+}
+
+/* The values of field in the event being committed (doc): found at the
+ * first match that captures it, then shared by the event's other matches;
+ * read through fields (NULL: none) when evaluation already found them.
+ * Most fields found so hold one string stored before, or nothing: their
+ * list is then taken without gather's set-up. */
+static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval *doc,
+                                    th_qfields *fields)
+{
+    if (cf->event == e->events)
+        return cf->cur;
+    const th_jval *const *v = NULL;
+    size_t n = 0;
+    const th_vlist *l = NULL;
+    if (fields && th_qfields_read(fields, cf->fid, cf->name, &v, &n)) {
+        if (n == 0) {
+            l = &th_vlist_empty;
+        } else if (n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit &&
+                   cf->ilen < TH_CAP_INTERN_MAX) {
+            uint64_t h;
+            l = intern_hit(cf, v[0]->u.str, &h);
+        }
+        if (!l)
+            l = gather(e, cf, doc, v, n);
+    } else {
+        l = gather(e, cf, doc, NULL, 0);
+    }
+    cf->event = e->events;
+    cf->cur = l;
     return l;
 }
 
