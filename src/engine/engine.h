@@ -236,7 +236,12 @@ typedef struct th_hit {
     uint32_t rule;
     uint8_t result;     /* 0 no match, 1 match, 2 match removed by an exception */
     uint32_t ns;        /* evaluation time when profiling */
+    uint32_t cap;       /* a match of a rule that captures fields: their values are
+                           at th_hits.capr[cap..cap+ncap) (hotpass.c); UINT32_MAX: not found */
 } th_hit;
+typedef struct th_caprange {
+    uint32_t off, n;
+} th_caprange;
 typedef struct th_hits {
     th_hit *items;
     size_t len, cap;
@@ -247,6 +252,20 @@ typedef struct th_hits {
     struct th_qfields *fields; /* the fields of the last evaluated event, each found once:
                                   th_engine_commit of that event reads them too */
     size_t fields_from, fields_to; /* and that event's hits: items[from..to) */
+    /* With workers (th_engine_set_threads), the values of the fields the
+     * matches capture, found while evaluating (on the worker's thread) for
+     * th_engine_commit, which then only stores them: field k of a hit's rule
+     * holds capv[capr[cap + k].off ..][.n]. */
+    const th_jval **capv;
+    size_t capv_len, capv_cap;
+    th_caprange *capr;
+    size_t capr_len, capr_cap;
+    struct th_qfields *capfields; /* the event's captured fields where `fields` is off */
+    struct th_rulecap *rulecap;   /* per rule: its captured fields' numbers (hotpass.c) */
+    th_caprange *capfid;          /* per captured field's number: its range for the event */
+    uint32_t *capgen;             /* (while capgen[id] is capevent) */
+    size_t ncapfid;
+    uint32_t capevent;
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */
@@ -310,7 +329,8 @@ void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);
  * have reached it during the passes, they are done again on the calling
  * thread. With a trace, or with a budget and state loaded from an earlier
  * run (which the passes extend, so they cannot be undone), they run there
- * from the start. */
+ * from the start. With more, th_engine_eval also finds the values that its
+ * matches capture, so that th_engine_commit (serial) only stores them. */
 void th_engine_set_threads(th_engine *e, unsigned n);
 /* Temporal pass: replays every rule's schedule and emits the alerts in
  * (run time, rule index, creation order) order. Call once. */

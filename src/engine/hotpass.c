@@ -191,27 +191,30 @@ static inline void cap_push(cap_ctx *c, th_str s)
     c->vals[c->len++] = s;
 }
 
+/* The stored list of raw in cf's table, or NULL; *h: raw's hash when it
+ * was computed (0 else). */
+static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
+{
+    /* the string the field's last look-up found, compared first: most
+     * fields repeat their value from match to match (event.dataset,
+     * cloud.account.id, user.name ...); the table would give the same */
+    if (cf->last && cf->last_key.n == raw.n &&
+        (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0))
+        return cf->last;
+    *h = th_str_hash_words(raw);
+    const th_capslot *slot = cf->icap ? intern_find(cf, raw, *h) : NULL;
+    if (!slot || !slot->list)
+        return NULL;
+    cf->last = slot->list;
+    cf->last_key = slot->key;
+    return slot->list;
+}
+
 static void cap_string(cap_ctx *c, th_str raw)
 {
     uint64_t h = 0;
     if (c->intern) {
-        th_capfield *cf = c->intern;
-        const th_vlist *hit = NULL;
-        /* the string the field's last look-up found, compared first: most
-         * fields repeat their value from match to match (event.dataset,
-         * cloud.account.id, user.name ...); the table would give the same */
-        if (cf->last && cf->last_key.n == raw.n &&
-            (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0)) {
-            hit = cf->last;
-        } else {
-            h = th_str_hash_words(raw);
-            const th_capslot *slot = cf->icap ? intern_find(cf, raw, h) : NULL;
-            if (slot && slot->list) {
-                hit = slot->list;
-                cf->last = hit;
-                cf->last_key = slot->key;
-            }
-        }
+        const th_vlist *hit = intern_hit(c->intern, raw, &h);
         if (hit) {
             cap_push(c, hit->v[0]);
             c->one = hit;
@@ -296,27 +299,22 @@ static th_capfield *capfield_of(th_engine *e, const char *field)
     return cf;
 }
 
-/* The values of field in the event being committed (doc): found at the
- * first match that captures it, then shared by the event's other matches;
- * read through fields (NULL: none) when evaluation already found them. */
-static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval *doc,
-                                    th_qfields *fields)
+/* The values of the field of cf in doc, the general way: v[0..n) when
+ * evaluation found them (v not NULL), else a walk of doc. */
+static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
+                              const th_jval *const *v, size_t n)
 {
-    if (cf->event == e->events)
-        return cf->cur;
-    cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB, and this runs per event and field */
+    cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB */
     c.a = &e->arena;
     c.vals = c.stack;
     c.len = 0;
     c.cap = sizeof c.stack / sizeof c.stack[0];
     c.limit = cf->limit;
-    th_buf_init(&c.b);
+    c.b = (th_buf){NULL, 0, 0};
     c.intern = cf->ilen < TH_CAP_INTERN_MAX ? cf : NULL;
     c.one = NULL;
     c.made = 0;
-    const th_jval *const *v;
-    size_t n;
-    if (fields && th_qfields_read(fields, cf->fid, cf->name, &v, &n)) {
+    if (v) {
         for (size_t i = 0; i < n; i++)
             cap_visit(v[i], &c);
     } else {
@@ -342,8 +340,6 @@ static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval
         c.made += sizeof(th_vlist) + c.len * sizeof(th_str);
     }
     e->match_bytes += c.made;
-    cf->event = e->events;
-    cf->cur = l;
     if (c.vals != c.stack)
         free(c.vals);
     if (c.b.data) /* only a string not stored before is escaped into it */
@@ -351,8 +347,40 @@ static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval
     return l;
 }
 
+/* The values of field in the event being committed (doc): made at the
+ * first match that captures it, then shared by the event's other matches;
+ * from the values the worker found (v[0..n) when found), else read through
+ * fields (NULL: none) when evaluation already found them, else by a walk of
+ * doc. Most fields hold one string stored before, or nothing: their list is
+ * then taken without gather's set-up. */
+static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found,
+                                    const th_jval *const *v, size_t n, th_qfields *fields)
+{
+    if (cf->event == e->events)
+        return cf->cur;
+    const th_vlist *l = NULL;
+    if (!found && fields)
+        found = th_qfields_read(fields, cf->fid, cf->name, &v, &n);
+    if (found) {
+        if (n == 0) {
+            l = &th_vlist_empty;
+        } else if (n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit &&
+                   cf->ilen < TH_CAP_INTERN_MAX) {
+            uint64_t h;
+            l = intern_hit(cf, v[0]->u.str, &h);
+        }
+        if (!l)
+            l = gather(e, cf, doc, v, n);
+    } else {
+        l = gather(e, cf, doc, NULL, 0);
+    }
+    cf->event = e->events;
+    cf->cur = l;
+    return l;
+}
+
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc,
-                    th_qfields *fields)
+                    const th_hits *h, uint32_t cap, th_qfields *fields)
 {
     if (r->ncap == 0)
         return;
@@ -364,8 +392,11 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc,
         r->capf_of = r->cap;
     }
     m->fv = th_arena_alloc(&e->arena, r->ncap * sizeof *m->fv);
-    for (size_t f = 0; f < r->ncap; f++)
-        m->fv[f] = field_values(e, r->capf[f], doc, fields);
+    for (size_t f = 0; f < r->ncap; f++) {
+        const th_caprange *c = cap == UINT32_MAX ? NULL : &h->capr[cap + f];
+        m->fv[f] = field_values(e, r->capf[f], doc, c != NULL,
+                                c && c->n ? h->capv + c->off : NULL, c ? c->n : 0, fields);
+    }
 }
 
 void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
@@ -452,6 +483,15 @@ static void keep_shared(const th_engine *e, th_qfields *f)
     free(count);
 }
 
+/* A rule's captured fields as th_hits_init numbered them: evaluation finds
+ * their values only while the rule still captures those (cap, ncap). */
+typedef struct th_rulecap {
+    const char **cap;
+    size_t ncap;
+    uint32_t *fid;
+    th_str *name;
+} th_rulecap;
+
 void th_hits_init(th_hits *h, const th_engine *e)
 {
     memset(h, 0, sizeof(*h));
@@ -463,6 +503,24 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->gate_memo = th_qmemo_new();
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
+    h->capfields = th_qfields_new();
+    h->rulecap = th_xcalloc(h->nrules + 1, sizeof(th_rulecap));
+    for (size_t i = 0; i < h->nrules; i++) {
+        const th_erule *r = e->rules.items[i];
+        th_rulecap *rc = &h->rulecap[i];
+        rc->cap = r->cap;
+        rc->ncap = r->ncap;
+        rc->fid = th_xcalloc(r->ncap + 1, sizeof(uint32_t));
+        rc->name = th_xcalloc(r->ncap + 1, sizeof(th_str));
+        for (size_t c = 0; c < r->ncap; c++) {
+            rc->name[c] = th_str_c(r->cap[c]);
+            rc->fid[c] = th_query_field_id(rc->name[c]);
+            if (rc->fid[c] >= h->ncapfid)
+                h->ncapfid = rc->fid[c] + 1;
+        }
+    }
+    h->capfid = th_xcalloc(h->ncapfid + 1, sizeof(th_caprange));
+    h->capgen = th_xcalloc(h->ncapfid + 1, sizeof(uint32_t));
 }
 
 void th_hits_free(th_hits *h)
@@ -474,10 +532,25 @@ void th_hits_free(th_hits *h)
     free(h->memo);
     th_qmemo_free(h->gate_memo);
     th_qfields_free(h->fields);
+    th_qfields_free(h->capfields);
+    for (size_t i = 0; h->rulecap && i < h->nrules; i++) {
+        free(h->rulecap[i].fid);
+        free(h->rulecap[i].name);
+    }
+    free(h->rulecap);
+    free(h->capfid);
+    free(h->capgen);
+    free(h->capv);
+    free(h->capr);
     memset(h, 0, sizeof(*h));
 }
 
-void th_hits_clear(th_hits *h) { h->len = 0; }
+void th_hits_clear(th_hits *h)
+{
+    h->len = 0;
+    h->capv_len = 0;
+    h->capr_len = 0;
+}
 
 /* A candidate, once: marked while the candidates are collected. */
 static void see(th_hits *h, size_t ri)
@@ -548,6 +621,46 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
         h->mark[h->seen[i]] = 0;
 }
 
+/* The values of the fields a match of rule ri captures, found for
+ * th_engine_commit, which then only stores them (in input order, on its own
+ * thread): read through the event's fields (h->fields where evaluation shares
+ * them, else h->capfields), so that a field a query reads is walked once, and
+ * copied into h->capv once per event and field (the ranges of h->capfid),
+ * however many of its matches capture it. Where of the rule's ranges in
+ * h->capr, or UINT32_MAX where its captures changed since th_hits_init. */
+static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
+{
+    const th_rulecap *rc = &h->rulecap[ri];
+    if (rc->cap != r->cap || rc->ncap != r->ncap)
+        return UINT32_MAX;
+    if (h->capr_cap - h->capr_len < r->ncap) {
+        while (h->capr_cap - h->capr_len < r->ncap)
+            h->capr_cap = h->capr_cap ? h->capr_cap * 2 : 256;
+        h->capr = th_xrealloc(h->capr, h->capr_cap * sizeof *h->capr);
+    }
+    uint32_t at = (uint32_t)h->capr_len;
+    for (size_t c = 0; c < r->ncap; c++) {
+        uint32_t id = rc->fid[c];
+        if (id == 0 || h->capgen[id] != h->capevent) {
+            th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
+            size_t n;
+            const th_jval *const *v = th_qfields_get(f, id, rc->name[c], &n);
+            if (h->capv_cap - h->capv_len < n) {
+                while (h->capv_cap - h->capv_len < n)
+                    h->capv_cap = h->capv_cap ? h->capv_cap * 2 : 1024;
+                h->capv = th_xrealloc(h->capv, h->capv_cap * sizeof *h->capv);
+            }
+            for (size_t i = 0; i < n; i++) /* mostly one: no call to memcpy */
+                h->capv[h->capv_len + i] = v[i];
+            h->capfid[id] = (th_caprange){(uint32_t)h->capv_len, (uint32_t)n};
+            h->capgen[id] = h->capevent;
+            h->capv_len += n;
+        }
+        h->capr[h->capr_len++] = h->capfid[id];
+    }
+    return at;
+}
+
 static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
 {
     const th_erule *r = e->rules.items[ri];
@@ -562,7 +675,12 @@ static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits
         h->cap = h->cap ? h->cap * 2 : 16;
         h->items = th_xrealloc(h->items, h->cap * sizeof(th_hit));
     }
-    th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(th_now_ns() - t0) : 0};
+    th_hit x = {(uint32_t)ri, res, e->o.profile ? (uint32_t)(th_now_ns() - t0) : 0, UINT32_MAX};
+    /* with workers, the values its commit stores (after the time: evaluation's
+     * alone); with one thread the commit follows the event's evaluation and
+     * reads h->fields itself, which costs less than copying the values */
+    if (res == 1 && r->ncap && e->threads > 1 && !e->o.filters_only)
+        x.cap = find_captures(r, ri, h);
     h->items[h->len++] = x;
 }
 
@@ -714,13 +832,14 @@ bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, 
     return h->nplan > 0;
 }
 
-/* The event's fields are found afresh for its n rules (rules[0..n)) and its
- * commit when one of them captures a field its query reads: that field is
- * then read twice. Else each leaf walks the document itself, which stops at
- * the first value that decides it, where filling the cache walks the whole
- * field: the rules of an event without such a capture share few fields (the
- * pack without ES|QL on b10k, the cache serving the events of two rules or
- * more too: 1,713 of its 7,867 reads found their field there). */
+/* The event's fields are found afresh for its n rules (rules[0..n)) and
+ * their captures when one of them captures a field its query reads: that
+ * field is then read twice. Else each leaf walks the document itself, which
+ * stops at the first value that decides it, where filling the cache walks
+ * the whole field: the rules of an event without such a capture share few
+ * fields (the pack without ES|QL on b10k, the cache serving the events of two
+ * rules or more too: 1,713 of its 7,867 reads found their field there); the
+ * captures then read through a cache of their own. */
 static void fields_start(const th_engine *e, th_hits *h, const th_event *ev, const uint32_t *rules,
                          size_t n)
 {
@@ -728,7 +847,12 @@ static void fields_start(const th_engine *e, th_hits *h, const th_event *ev, con
     for (size_t i = 0; i < n && !shared; i++)
         shared = e->rules.items[rules[i]]->query_captures;
     th_qfields_reset(h->fields, shared ? ev->doc : NULL);
+    th_qfields_reset(h->capfields, ev->doc);
     h->fields_from = h->len;
+    if (++h->capevent == 0) { /* the numbers went round: no range may look current */
+        memset(h->capgen, 0, h->ncapfid * sizeof *h->capgen);
+        h->capevent = 1;
+    }
 }
 
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
@@ -767,7 +891,7 @@ void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 /* ---- commit (single thread, input order) ------------------------------- */
 
 static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx,
-                         th_qfields *fields)
+                         const th_hits *h, uint32_t cap, th_qfields *fields)
 {
     th_match m = {0};
     m.ts = ev->timestamp_ms;
@@ -785,7 +909,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         return;
     }
     m.order = e->o.order_base + ev->index;
-    capture(e, r, &m, ev->doc, fields);
+    capture(e, r, &m, ev->doc, h, cap, fields);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
         if (r->stages[i].fn(r->stages[i].pred, ev->doc))
             m.stages |= 1u << i;
@@ -845,8 +969,7 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
         e->data_max = c;
     int64_t docidx = -1;
     /* the fields evaluation found, while h still holds them: when these hits
-     * are those of the last event evaluated with h (a worker evaluates
-     * a batch of events before their commits) */
+     * are those of the last event evaluated with h (one thread) */
     th_qfields *fields = from < to && h->fields_from == from && h->fields_to == to && ev->doc &&
                                  th_qfields_doc(h->fields) == ev->doc
                              ? h->fields
@@ -860,7 +983,7 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
         if (h->items[i].result == 2)
             r->rep.excepted++;
         else if (h->items[i].result == 1)
-            commit_match(e, r, ev, &docidx, fields);
+            commit_match(e, r, ev, &docidx, h, h->items[i].cap, fields);
     }
 }
 

@@ -183,7 +183,8 @@ struct th_engine {
     const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
-    unsigned threads;      /* th_engine_set_threads: threads for the temporal pass */
+    unsigned threads;      /* th_engine_set_threads: threads for the temporal pass
+                              (and above one, captures found by evaluation) */
     /* In a temporal pass's view of the engine (engine.c, several threads):
      * the alerts loaded from an earlier run, which stay in the engine's own
      * list; suppression looks in them for the rule's open alerts after its

@@ -121,6 +121,14 @@ bool th_jnum_double(const th_jval *v, double *out);
  * Returns false if stopped early. */
 typedef bool (*th_json_visit_fn)(const th_jval *v, void *ctx);
 bool th_json_path_each(const th_jval *root, th_str path, th_json_visit_fn visit, void *ctx);
+/* The values of v's members named seg (one segment: not empty, no dot),
+ * arrays walked item by item as th_json_path_each walks them, each given to
+ * visit as it is (arrays too): the nodes th_json_path_each(v, "seg.rest")
+ * walks on from, in its order, so that it visits what th_json_path_each(node,
+ * "rest") visits over them. Returns false, at once, where that does not hold:
+ * at a member key "seg.x..." (a dotted key reaching past the segment); also
+ * when visit returns false. */
+bool th_json_seg_nodes(const th_jval *v, th_str seg, th_json_visit_fn visit, void *ctx);
 /* The first non-null value at path (after flattening), or NULL. */
 const th_jval *th_json_path_first(const th_jval *root, th_str path);
 

@@ -178,6 +178,28 @@ bool th_json_path_each(const th_jval *root, th_str path, th_json_visit_fn visit,
     return walk(root, path, visit, ctx);
 }
 
+bool th_json_seg_nodes(const th_jval *v, th_str seg, th_json_visit_fn visit, void *ctx)
+{
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (!th_json_seg_nodes(v->u.items[i], seg, visit, ctx))
+                return false;
+        }
+        return true;
+    }
+    if (v->type != TH_JOBJ)
+        return true;
+    const th_jmember *m = v->u.members;
+    for (uint32_t i = 0, n = v->len; i < n; i++) {
+        th_str k = m[i].key;
+        if (k.n < seg.n || (k.n > seg.n && k.p[seg.n] != '.') || !key_eq(k.p, seg.p, seg.n))
+            continue;
+        if (k.n > seg.n || !visit(m[i].val, ctx))
+            return false; /* "seg.x": a dotted key below the segment */
+    }
+    return true;
+}
+
 static bool first_visit(const th_jval *v, void *ctx)
 {
     if (v->type == TH_JNULL)

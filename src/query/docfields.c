@@ -58,7 +58,7 @@ void th_qfields_reset(th_qfields *f, const th_jval *doc)
     f->len = 0;
     if (++f->gen == 0) { /* the numbers went round: no entry may look current */
         for (size_t i = 0; i < f->nent; i++)
-            f->ent[i].gen = 0;
+            f->ent[i].gen = f->ent[i].ngen = 0;
         f->gen = 1;
     }
 }
@@ -94,11 +94,65 @@ void th_qfields_keep(th_qfields *f, uint32_t id)
     f->ent[id].kept = 1;
 }
 
+/* The number of path's (id's) first segment, found once per id: 0 where
+ * path has no dot, or starts or ends with one (walked from the root). */
+static uint32_t up_of(th_qfields *f, uint32_t id, th_str path)
+{
+    if (!f->ent[id].split) {
+        const char *dot = memchr(path.p, '.', path.n);
+        size_t d = dot ? (size_t)(dot - path.p) : 0;
+        uint32_t up = d && d + 1 < path.n ? th_query_field_id(th_str_make(path.p, d)) : 0;
+        if (up >= f->nent)
+            cover(f, up);
+        th_qfield_entry *e = &f->ent[id];
+        e->split = 1;
+        e->up = up;
+        e->rest = (uint32_t)d + 1;
+    }
+    return f->ent[id].up;
+}
+
+typedef struct one_node {
+    const th_jval *node;
+    uint32_t n;
+} one_node;
+
+static bool note_node(const th_jval *v, void *ctx)
+{
+    one_node *o = ctx;
+    o->node = v;
+    return ++o->n < 2;
+}
+
 const th_jval *const *th_qfields_find(th_qfields *f, uint32_t id, th_str path, size_t *n)
 {
-    th_qfield_entry *e = &f->ent[id];
+    /* The fields an event reads share their first segment (aws.*, event.*,
+     * user.*, source.*): the root's member of that name is found once per
+     * document, and a path below it walked from there. Where the root holds
+     * it once and no dotted key starting with it ("user.name"), the walk from
+     * the root visits just what the walk from that member does. */
     size_t off = f->len;
-    th_json_path_each(f->doc, path, keep_value, f);
+    uint32_t up = f->doc ? up_of(f, id, path) : 0;
+    if (up) {
+        th_qfield_entry *u = &f->ent[up];
+        if (u->ngen != f->gen) {
+            one_node o = {NULL, 0};
+            bool one = th_json_seg_nodes(f->doc, th_str_make(path.p, f->ent[id].rest - 1), note_node,
+                                         &o);
+            u->ngen = f->gen;
+            u->nodes = one ? o.n : 2;
+            u->node = o.node;
+        }
+        if (u->nodes == 1) {
+            size_t r = f->ent[id].rest;
+            th_json_path_each(u->node, th_str_make(path.p + r, path.n - r), keep_value, f);
+        } else if (u->nodes == 2) {
+            th_json_path_each(f->doc, path, keep_value, f);
+        }
+    } else {
+        th_json_path_each(f->doc, path, keep_value, f);
+    }
+    th_qfield_entry *e = &f->ent[id];
     e->gen = f->gen;
     e->off = (uint32_t)off;
     e->n = (uint32_t)(f->len - off);

@@ -156,9 +156,16 @@ static inline bool th_qfields_read(th_qfields *f, uint32_t id, th_str path,
 /* Inside th_qfields, for the inline functions (read once per leaf and
  * captured field: a call cost as much as the look-up). Field id's entry:
  * its values are vals[off..off+n) while gen is the cache's; kept: named by
- * th_qfields_keep. */
+ * th_qfields_keep. The path is split once at its first dot (split): up is
+ * the number of the first segment (0: not split), rest where the rest
+ * starts. As a first segment, while ngen is the cache's: the document's
+ * member of that name (docfields.c) when nodes is 1; none when 0; 2: walk
+ * the paths below from the root. */
 typedef struct th_qfield_entry {
     uint32_t gen, off, n, kept;
+    uint32_t split, up, rest;
+    uint32_t ngen, nodes;
+    const th_jval *node;
 } th_qfield_entry;
 struct th_qfields {
     const th_jval *doc;
