@@ -223,6 +223,10 @@ _Static_assert(NTABLE <= 32, "th_ecs_proj_need.fields has a bit per table field"
 enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
 static const char *const time_key[NTIMEKEYS] = {"eventTime", "@timestamp", "digestEndTime",
                                                 "digestStartTime"};
+/* the slot document's top-level keys, found by the same walk */
+enum { DK_CONSOLE_CRED, DK_RESPONSE, DK_REQUEST, NDOCKEYS };
+static const char *const doc_key[NDOCKEYS] = {"sessionCredentialFromConsole", "responseElements",
+                                              "requestParameters"};
 
 typedef struct seg {
     const char *name;
@@ -261,6 +265,7 @@ typedef struct plan {
     dest tree_dest[NTREES];
     int tree_seg[NTREES]; /* the segment of the subtree's key */
     int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
+    int doc_seg[NDOCKEYS]; /* the slot document's top-level keys (doc_key) */
     uint32_t through[MAX_SEG]; /* table fields whose paths go through the segment's object */
 } plan;
 
@@ -353,6 +358,8 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     }
     for (size_t i = 0; i < NTIMEKEYS; i++)
         pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
+    for (size_t i = 0; trees_too && i < NDOCKEYS; i++)
+        pl->doc_seg[i] = seg_add(pl, -1, doc_key[i], strlen(doc_key[i]));
     for (int p = 0; p <= MAX_SEG; p++) {
         const char *name[MAX_SEG];
         size_t len[MAX_SEG];
@@ -368,12 +375,15 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     }
 }
 
+static void doc_plan_build(void);
+
 static void plan_build(void)
 {
     if (strcmp(table[6].field, "source.ip") != 0) /* SLOT_SOURCE_IP */
         abort();
     plan_of(&the_plan, NTABLE, true);
     plan_of(&route_plan, NROUTING, false);
+    doc_plan_build();
     for (size_t i = 0; i < NCONST; i++)
         const_val[i] = (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])};
 }
@@ -925,6 +935,17 @@ static const char *docfield_name(size_t i)
     return doc_extra[i - D_TIMESTAMP];
 }
 
+/* Where each field goes in the document (the objects as th_jobj_set_path
+ * would make them), planned once with the projection's plans. */
+static plan doc_plan;
+static dest doc_dest[NDOC];
+
+static void doc_plan_build(void)
+{
+    for (size_t i = 0; i < NDOC; i++)
+        doc_dest[i] = dest_of(&doc_plan, docfield_name(i));
+}
+
 int th_ecs_docfield_of(th_str field)
 {
     for (size_t i = 0; i < NDOC; i++)
@@ -1017,25 +1038,63 @@ static bool actor_values(const th_ecs_slots *s, uint64_t want, const th_jval **n
     return true;
 }
 
-static void doc_put(th_arena *a, th_jval *doc, size_t f, const th_jval *v, bool copy)
+/* The record's member doc_key[k]: found by the walk over the root (the
+ * fill's), else looked up (keys may be escaped). */
+static bool doc_member(const th_ecs_slots *s, int k, th_jcur *v)
 {
-    th_jval *x = th_arena_alloc(a, sizeof *x);
-    *x = *v;
-    if (copy && (x->type == TH_JSTR || x->type == TH_JNUM))
-        x->u.str = th_str_make(th_arena_strndup(a, v->u.str.p, v->u.str.n), v->u.str.n);
-    th_jobj_set_path(a, doc, docfield_name(f), x);
+    if (!s->escapes && s->full_root) {
+        int sg = the_plan.doc_seg[k];
+        *v = s->found[sg];
+        return s->have[sg];
+    }
+    return th_jcur_get(th_jscan_root(s->raw), doc_key[k], strlen(doc_key[k]), v);
 }
 
-/* A top-level member that the mapping renames (the drop-empty copy of it):
- * *v NULL when none; false when it is no string (copied as it is). */
-static bool renamed_member(const th_ecs_slots *s, const char *key, th_jval *v)
+/* A string the mapping copies from the record (the drop-empty copy of it):
+ * v's text NULL when none; false when it is no string (copied as it is). */
+static bool copied_string(const th_ecs_slots *s, bool got, th_jcur c, th_jval *v)
 {
-    th_jcur c;
     v->type = TH_JSTR;
     v->u.str = TH_STR_NULL;
-    if (!th_jcur_get(th_jscan_root(s->raw), key, strlen(key), &c) || th_jcur_type(c) == TH_JNULL)
+    if (!got || th_jcur_type(c) == TH_JNULL)
         return true;
     return th_jcur_str(c, s->a, &v->u.str);
+}
+
+/* th_ecs_ua_name_of per user agent text, remembered per thread (the pack's
+ * discovery rule reads user_agent.name on half the events, where a handful
+ * of agents repeat): keyed by the mapper's serial and the text; the name is
+ * copied into the caller's arena. Texts and names over the buffers are not
+ * remembered. */
+#define UA_MEMO 64
+typedef struct ua_memo {
+    uint64_t serial; /* 0: empty */
+    uint16_t uan;
+    uint8_t namen;
+    bool named;
+    char ua[232], name[48];
+} ua_memo;
+static _Thread_local ua_memo ua_memos[UA_MEMO];
+
+static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
+{
+    ua_memo *e = NULL;
+    if (ua.n <= sizeof e->ua && m->serial) {
+        e = &ua_memos[th_hash_bytes(ua.p, ua.n) % UA_MEMO];
+        if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
+            return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
+    }
+    const th_jval *name = th_ecs_ua_name_of(m, a, ua);
+    if (e && (!name || name->u.str.n <= sizeof e->name)) {
+        e->serial = m->serial;
+        e->uan = (uint16_t)ua.n;
+        memcpy(e->ua, ua.p, ua.n);
+        e->named = name != NULL;
+        e->namen = name ? (uint8_t)name->u.str.n : 0;
+        if (name)
+            memcpy(e->name, name->u.str.p, name->u.str.n);
+    }
+    return name;
 }
 
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy)
@@ -1097,38 +1156,43 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
         outcome.u.str = th_str_c(failed ? "failure" : "success");
         val[D_OUTCOME] = &outcome;
     }
+    th_jcur c;
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
-        th_jcur v;
-        if (th_jcur_path(th_jscan_root(s->raw), "requestParameters.newUserName", &v) &&
-            th_jcur_type(v) != TH_JNULL) {
-            if (!th_jcur_str(v, s->a, &changes.u.str))
-                return NULL; /* not a string: copied as it is */
-            if (changes.u.str.n)
-                val[D_CHANGES] = &changes;
-        }
+        th_jcur rp;
+        bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
+        if (!copied_string(s, got, c, &changes))
+            return NULL;
+        if (changes.u.str.n)
+            val[D_CHANGES] = &changes;
     }
     th_jval cred;
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
-        if (!renamed_member(s, "sessionCredentialFromConsole", &cred))
+        if (!copied_string(s, doc_member(s, DK_CONSOLE_CRED, &c), c, &cred))
             return NULL;
         if (cred.u.str.n)
             val[D_CONSOLE_CRED] = &cred;
     }
-    if (docfields & BIT(D_RESPONSE)) { /* stringified: known only when there is none */
-        th_jcur c;
-        if (th_jcur_get(th_jscan_root(s->raw), "responseElements", 16, &c) &&
-            th_jcur_type(c) != TH_JNULL)
-            return NULL;
-    }
+    /* stringified: known only when there is none */
+    if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
+        th_jcur_type(c) != TH_JNULL)
+        return NULL;
     if (docfields & BIT(D_UA_NAME)) { /* the user-agent block of user_agent.original */
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
             return NULL;
-        val[D_UA_NAME] = ua ? th_ecs_ua_name_of(s->m, s->a, ua->u.str) : NULL;
+        val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
     }
     th_jval *doc = th_jnew_obj(s->a);
-    for (size_t i = 0; i < NDOC; i++)
-        if (val[i])
-            doc_put(s->a, doc, i, val[i], copy || i >= D_TIMESTAMP);
+    th_jval *objs[MAX_OBJ] = {0};
+    for (size_t i = 0; i < NDOC; i++) {
+        if (!val[i])
+            continue;
+        th_jval *x = th_arena_alloc(s->a, sizeof *x);
+        *x = *val[i];
+        if ((copy || i >= D_TIMESTAMP) && x->type == TH_JSTR)
+            x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
+        const dest *d = &doc_dest[i]; /* each field once: no member to replace */
+        th_jobj_push(s->a, dest_obj(&doc_plan, s->a, doc, objs, d->obj), d->key, x);
+    }
     return doc;
 }
