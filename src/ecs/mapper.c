@@ -227,6 +227,8 @@ static bool is_ip(th_str s)
     return e ? e->ip : ip_text(s);
 }
 
+bool th_ecs_is_ip(th_str s) { return is_ip(s); }
+
 /* th_asn_lookup in m's table, of the address text ip. */
 static bool asn_lookup(const th_mapper *m, const char *ip, uint32_t *asn, th_str *org)
 {
@@ -251,6 +253,43 @@ static bool has_tag(const th_mapper *m, const char *t)
 }
 
 static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n) : NULL; }
+
+/* ---- who the actor is: decisions over raw strings -------------------------
+ * Shared by the mapping (user_identity, event_source) and the slot document
+ * (rawproj.c), so that both decide alike. A NULL th_str is an absent value
+ * (the drop-empty copy has none where the record had an empty string). */
+
+th_str th_ecs_service_actor(th_str type, th_str invoked_by, th_str issuer_arn)
+{
+    if (th_str_eqc(type, "AWSService"))
+        return invoked_by;
+    if (!th_str_eqc(type, "AssumedRole"))
+        return TH_STR_NULL;
+    const char *marker = ":role/aws-service-role/";
+    const char *at = mx_find(issuer_arn, marker);
+    if (!at)
+        return TH_STR_NULL;
+    size_t skip = (size_t)(at - issuer_arn.p) + strlen(marker);
+    th_str rest = th_str_make(issuer_arn.p + skip, issuer_arn.n - skip);
+    const char *slash = memfind(rest, '/');
+    if (invoked_by.p)
+        return invoked_by;
+    if (slash && slash > rest.p)
+        return th_str_make(rest.p, (size_t)(slash - rest.p));
+    return TH_STR_NULL;
+}
+
+bool th_ecs_issuer_names_user(th_str type, bool is_service)
+{
+    return (th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service;
+}
+
+bool th_ecs_delegate_ids_user(th_str type) { return th_str_eqc(type, "IdentityCenterUser"); }
+
+bool th_ecs_event_names_user(th_str event_name)
+{
+    return th_str_eqc(event_name, "UserAuthentication");
+}
 
 /* ---- blocks of the pipeline ---------------------------------------------- */
 
@@ -320,26 +359,9 @@ static void user_identity(mctx *c)
     th_str type = th_jstr(u.type);
 
     /* script_aws_service_actor: AWS-service actors get service.name, no user.* */
-    th_str service = TH_STR_NULL;
-    if (ui) {
-        th_str invoked = th_jstr(u.invoked_by);
-        if (th_str_eqc(type, "AWSService")) {
-            service = invoked;
-        } else if (th_str_eqc(type, "AssumedRole")) {
-            th_str issuer = th_jstr(th_jobj_get(si, "arn"));
-            const char *marker = ":role/aws-service-role/";
-            const char *at = mx_find(issuer, marker);
-            if (at) {
-                size_t skip = (size_t)(at - issuer.p) + strlen(marker);
-                th_str rest = th_str_make(issuer.p + skip, issuer.n - skip);
-                const char *slash = memfind(rest, '/');
-                if (invoked.p)
-                    service = invoked;
-                else if (slash && slash > rest.p)
-                    service = th_str_make(rest.p, (size_t)(slash - rest.p));
-            }
-        }
-    }
+    th_str service = ui ? th_ecs_service_actor(type, th_jstr(u.invoked_by),
+                                              th_jstr(th_jobj_get(si, "arn")))
+                        : TH_STR_NULL;
     bool is_service = service.p && service.n;
     if (is_service)
         mx_set_str(c, "service.name", service);
@@ -370,7 +392,7 @@ static void user_identity(mctx *c)
         }
         mx_put(c, &usi, "type", th_jobj_get(si, "type"));
     }
-    if ((th_str_eqc(type, "AssumedRole") || th_str_eqc(type, "FederatedUser")) && !is_service)
+    if (th_ecs_issuer_names_user(type, is_service))
         mx_set(c, "user.name", th_jobj_get(si, "userName")); /* override */
     if (session)
         mx_put(c, &usi, "principal_id", th_jobj_get(si, "principalId"));
@@ -417,7 +439,7 @@ static void user_identity(mctx *c)
         mx_put(c, &uobo, "user_id", th_jobj_get(obo, "userId"));
         mx_put(c, &uobo, "identity_store_arn", th_jobj_get(obo, "identityStoreArn"));
     }
-    if (th_str_eqc(type, "IdentityCenterUser") && !mx_get(c, "user.id"))
+    if (th_ecs_delegate_ids_user(type) && !mx_get(c, "user.id"))
         mx_set(c, "user.id", th_jobj_get(obo, "userId"));
     if (session) {
         mx_put(c, &usi, "arn", th_jobj_get(si, "arn"));
@@ -472,7 +494,7 @@ static void event_source(mctx *c)
     }
     if (mx_runs(c, TH_MB_MINOR))
         ren(c, MK_eventCategory, "aws.cloudtrail.event_category");
-    if (th_str_eqc(th_jstr(mx_raw(c, MK_eventName)), "UserAuthentication") && !mx_get(c, "user.name")) {
+    if (th_ecs_event_names_user(th_jstr(mx_raw(c, MK_eventName))) && !mx_get(c, "user.name")) {
         /* a real rename: the key leaves additionalEventData before it is
          * stringified (the HashMap keeps its table size) */
         th_jval *aed = mx_raw(c, MK_additionalEventData);
@@ -541,6 +563,16 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
     mx_dst src = {"source", NULL, NULL, NULL};
     asn(&cx, &src, buf);
     return th_jobj_get_path(cx.doc, "source.as");
+}
+
+th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua)
+{
+    if (!m->ua)
+        return NULL;
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
+    th_ua_apply(m->ua, &cx, ua);
+    th_jval *name = th_jobj_get_path(cx.doc, "user_agent.name");
+    return th_jis(name, TH_JSTR) && name->u.str.n ? name : NULL; /* final_prune drops "" */
 }
 
 static void source(mctx *c)

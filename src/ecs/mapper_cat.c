@@ -113,6 +113,8 @@ static int cmp_row(const void *k, const void *r)
     return strcmp((const char *)k, ((const cat_row *)r)->action);
 }
 
+bool th_ecs_login_outcome(th_str action) { return th_str_eqc(action, "ConsoleLogin"); }
+
 void th_ecs_categorize(mctx *c)
 {
     th_arena *a = c->a;
@@ -134,7 +136,7 @@ void th_ecs_categorize(mctx *c)
     if (!th_jis(action, TH_JSTR))
         return;
     th_str act = action->u.str;
-    th_jval *cl = th_str_eqc(act, "ConsoleLogin")
+    th_jval *cl = th_ecs_login_outcome(act)
                       ? mx_raw_at(c, MK_responseElements, "ConsoleLogin")
                       : NULL;
     if (th_jis(cl, TH_JSTR)) {

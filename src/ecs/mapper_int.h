@@ -115,6 +115,31 @@ th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict);
  * gives an event whose source.address is `ip`, in arena a; NULL when it gives
  * none (not an address, no ASN data, no range). The raw projection's source. */
 th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip);
+/* The user_agent.name the mapping's user-agent block gives an event whose
+ * user_agent.original is `ua`, NULL when none (no user-agent data). */
+th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua);
+
+/* Decisions of the mapping over raw strings, shared with the slot document
+ * (rawproj.c) so that the two cannot decide apart (mapper.c, mapper_cat.c).
+ * A NULL th_str stands for an absent value (or an empty string: the
+ * drop-empty copy has none). */
+/* Whether s is an IP address text (source.ip is sourceIPAddress only then). */
+bool th_ecs_is_ip(th_str s);
+/* script_aws_service_actor: the service name of an AWS-service actor (such
+ * an event gets service.name and no user.name/user.id from userIdentity);
+ * NULL or empty when the actor is no service. From userIdentity.type,
+ * userIdentity.invokedBy and sessionIssuer.arn. */
+th_str th_ecs_service_actor(th_str type, th_str invoked_by, th_str issuer_arn);
+/* Whether sessionIssuer.userName overrides user.name (AssumedRole and
+ * FederatedUser actors that are no service). */
+bool th_ecs_issuer_names_user(th_str type, bool is_service);
+/* Whether onBehalfOf.userId gives user.id when nothing else did. */
+bool th_ecs_delegate_ids_user(th_str type);
+/* Whether additionalEventData.UserName gives user.name when nothing else did
+ * (eventName as the raw string). */
+bool th_ecs_event_names_user(th_str event_name);
+/* Whether event.outcome comes from responseElements.ConsoleLogin (event.action). */
+bool th_ecs_login_outcome(th_str action);
 
 /* True when the optional block b runs in this mapping (demand.h). */
 static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
@@ -222,6 +223,10 @@ _Static_assert(NTABLE <= 32, "th_ecs_proj_need.fields has a bit per table field"
 enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
 static const char *const time_key[NTIMEKEYS] = {"eventTime", "@timestamp", "digestEndTime",
                                                 "digestStartTime"};
+/* the slot document's top-level keys, found by the same walk */
+enum { DK_CONSOLE_CRED, DK_RESPONSE, DK_REQUEST, NDOCKEYS };
+static const char *const doc_key[NDOCKEYS] = {"sessionCredentialFromConsole", "responseElements",
+                                              "requestParameters"};
 
 typedef struct seg {
     const char *name;
@@ -260,6 +265,7 @@ typedef struct plan {
     dest tree_dest[NTREES];
     int tree_seg[NTREES]; /* the segment of the subtree's key */
     int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
+    int doc_seg[NDOCKEYS]; /* the slot document's top-level keys (doc_key) */
     uint32_t through[MAX_SEG]; /* table fields whose paths go through the segment's object */
 } plan;
 
@@ -352,6 +358,8 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     }
     for (size_t i = 0; i < NTIMEKEYS; i++)
         pl->time_seg[i] = seg_add(pl, -1, time_key[i], strlen(time_key[i]));
+    for (size_t i = 0; trees_too && i < NDOCKEYS; i++)
+        pl->doc_seg[i] = seg_add(pl, -1, doc_key[i], strlen(doc_key[i]));
     for (int p = 0; p <= MAX_SEG; p++) {
         const char *name[MAX_SEG];
         size_t len[MAX_SEG];
@@ -367,12 +375,15 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
     }
 }
 
+static void doc_plan_build(void);
+
 static void plan_build(void)
 {
     if (strcmp(table[6].field, "source.ip") != 0) /* SLOT_SOURCE_IP */
         abort();
     plan_of(&the_plan, NTABLE, true);
     plan_of(&route_plan, NROUTING, false);
+    doc_plan_build();
     for (size_t i = 0; i < NCONST; i++)
         const_val[i] = (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])};
 }
@@ -691,6 +702,7 @@ static bool slot_strings(th_ecs_slots *s, th_jcur c)
     case TH_JNULL:
         return true;
     case TH_JARR: {
+        s->array_seen = true;
         th_jiter it = th_jcur_iter(c);
         th_jcur item;
         while (th_jiter_next(&it, NULL, &item))
@@ -716,7 +728,9 @@ static void slot_end(th_ecs_slots *s, size_t i)
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
     slot_begin(s, i);
+    s->array_seen = false;
     for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+        uint32_t before = s->len;
         th_jcur v;
         bool got;
         if (s->escapes) {
@@ -730,8 +744,11 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
         }
         if (got && !slot_strings(s, v))
             return false;
+        uint32_t n = s->len - before;
+        s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
     slot_end(s, i);
+    s->arrays = (s->arrays & ~(1u << i)) | (uint32_t)s->array_seen << i;
     return true;
 }
 
@@ -828,7 +845,14 @@ static void slots_asn(th_ecs_slots *s)
 
 bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
 {
-    fields &= ~((1u << NROUTING) - 1); /* the routed fields are there since start */
+    /* the routed fields are there since start; a field filled before (a
+     * second fill, for the slot document) holds its values already */
+    fields &= ~((1u << NROUTING) - 1) & ~s->used;
+    if (s->used >> SLOT_AS_NUMBER & 1)
+        extras &= ~(unsigned)TH_PROJ_ASN;
+    for (size_t i = 0; i < NTREES; i++)
+        if (s->used >> (SLOT_TREE + i) & 1)
+            extras &= ~(unsigned)TH_PROJ_TREES;
     if (!fields && !extras)
         return true;
     th_jcur root = th_jscan_root(s->raw);
@@ -869,4 +893,306 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         }
     }
     return true;
+}
+
+/* ---- the slot document (rawproj.h) ------------------------------------------ */
+
+_Static_assert(NTABLE == TH_ECS_NTABLE, "TH_ECS_NTABLE: the copied fields");
+/* The table fields, by number (the table's order) */
+enum {
+    T_PROVIDER, T_ACTION, T_ID, T_REGION, T_ACCOUNT, T_ADDRESS, T_IP, T_UA, T_USER_NAME,
+    T_USER_ID, T_UI_TYPE, T_UI_ARN, T_UI_KEY, T_UI_INVOKED, T_SI_ARN, T_SI_TYPE, T_ERROR_CODE,
+    T_ERROR_MESSAGE, T_EVENT_TYPE, T_RECIPIENT
+};
+_Static_assert(T_RECIPIENT + 1 == NTABLE, "the table's order");
+/* The slot document's fields past the table's: the computed source.as.*, the
+ * constants, then those made here */
+enum {
+    D_AS = NTABLE,
+    D_CONST = D_AS + NCOMPUTED,
+    D_TIMESTAMP = D_CONST + NCONST,
+    D_OUTCOME,
+    D_CHANGES,
+    D_CONSOLE_CRED,
+    D_RESPONSE,
+    D_UA_NAME,
+    NDOC
+};
+_Static_assert(NDOC <= 64, "docfields are bits of a uint64_t");
+static const char *const doc_extra[NDOC - D_TIMESTAMP] = {
+    "@timestamp", "event.outcome", "user.changes.name",
+    "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
+    "user_agent.name"};
+#define BIT(i) (1ull << (i))
+#define ACTOR_FIELDS (BIT(T_UI_TYPE) | BIT(T_UI_INVOKED) | BIT(T_SI_ARN))
+
+static const char *docfield_name(size_t i)
+{
+    if (i < D_CONST)
+        return th_ecs_raw_field_at(i);
+    if (i < D_TIMESTAMP)
+        return const_field[i - D_CONST];
+    return doc_extra[i - D_TIMESTAMP];
+}
+
+/* Where each field goes in the document (the objects as th_jobj_set_path
+ * would make them), planned once with the projection's plans. */
+static plan doc_plan;
+static dest doc_dest[NDOC];
+
+static void doc_plan_build(void)
+{
+    for (size_t i = 0; i < NDOC; i++)
+        doc_dest[i] = dest_of(&doc_plan, docfield_name(i));
+}
+
+int th_ecs_docfield_of(th_str field)
+{
+    for (size_t i = 0; i < NDOC; i++)
+        if (th_str_eqc(field, docfield_name(i)))
+            return (int)i;
+    return -1;
+}
+
+/* The entity script (actor_target_mapping) writes none of the fields (its
+ * outputs are demand.c's); a retain option changes what stays. */
+bool th_ecs_slots_doc_usable(const th_mapper *m) { return !m->retain; }
+
+th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields)
+{
+    th_ecs_proj_need need = {(uint32_t)(docfields & (BIT(NTABLE) - 1)), 0};
+    if (docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID)))
+        need.fields |= ACTOR_FIELDS | BIT(T_ACTION); /* the decisions' inputs */
+    if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
+        need.fields |= BIT(T_IP);
+        need.extras |= TH_PROJ_ASN;
+    }
+    if (docfields & BIT(D_OUTCOME))
+        need.fields |= BIT(T_ACTION) | BIT(T_ERROR_CODE) | BIT(T_ERROR_MESSAGE);
+    if (docfields & BIT(D_UA_NAME))
+        need.fields |= BIT(T_UA);
+    return need;
+}
+
+/* The value the mapping copies to table field i when it has one source path:
+ * exact when no array was there (an array is copied as one, or rendered) and
+ * the string is not empty (the drop-empty copy has none). *v NULL: none. */
+static bool copied_value(const th_ecs_slots *s, size_t i, const th_jval **v)
+{
+    const th_qslot *q = &s->slot[i];
+    if ((s->arrays >> i & 1) || q->n > 1)
+        return false;
+    *v = q->n ? &q->vals[0] : NULL;
+    return !*v || (*v)->u.str.n > 0;
+}
+
+/* Table field i's one string as the mapping's decisions read it (th_jstr of
+ * the drop-empty copy): an empty string is none. False for an array. */
+static bool decided_str(const th_ecs_slots *s, size_t i, th_str *out)
+{
+    const th_qslot *q = &s->slot[i];
+    if ((s->arrays >> i & 1) || q->n > 1)
+        return false;
+    *out = q->n && q->vals[0].u.str.n ? q->vals[0].u.str : TH_STR_NULL;
+    return true;
+}
+
+/* The value of table field i from its source path k (no arrays there, so at
+ * most one per path), NULL when none or empty. */
+static const th_jval *path_value(const th_ecs_slots *s, size_t i, size_t k)
+{
+    uint32_t at = 0;
+    for (size_t j = 0; j < k; j++)
+        at += s->npath[i][j];
+    if (!s->npath[i][k])
+        return NULL;
+    const th_jval *v = &s->slot[i].vals[at];
+    return v->u.str.n ? v : NULL;
+}
+
+/* user.name and user.id (those in `want`) as user_identity and event_source
+ * decide them. */
+static bool actor_values(const th_ecs_slots *s, uint64_t want, const th_jval **name,
+                         const th_jval **id)
+{
+    th_str type, invoked, issuer, action;
+    if ((s->arrays & want) || !decided_str(s, T_UI_TYPE, &type) ||
+        !decided_str(s, T_UI_INVOKED, &invoked) || !decided_str(s, T_SI_ARN, &issuer) ||
+        !decided_str(s, T_ACTION, &action))
+        return false;
+    th_str service = th_ecs_service_actor(type, invoked, issuer);
+    bool is_service = service.p && service.n;
+    if (want & BIT(T_USER_NAME)) {
+        *name = is_service ? NULL : path_value(s, T_USER_NAME, 0);
+        const th_jval *issuer_name = path_value(s, T_USER_NAME, 1);
+        if (th_ecs_issuer_names_user(type, is_service) && issuer_name)
+            *name = issuer_name;
+        if (th_ecs_event_names_user(action) && !*name)
+            *name = path_value(s, T_USER_NAME, 2);
+    }
+    if (want & BIT(T_USER_ID)) {
+        *id = is_service ? NULL : path_value(s, T_USER_ID, 0);
+        if (th_ecs_delegate_ids_user(type) && !*id)
+            *id = path_value(s, T_USER_ID, 1);
+    }
+    return true;
+}
+
+/* The record's member doc_key[k]: found by the walk over the root (the
+ * fill's), else looked up (keys may be escaped). */
+static bool doc_member(const th_ecs_slots *s, int k, th_jcur *v)
+{
+    if (!s->escapes && s->full_root) {
+        int sg = the_plan.doc_seg[k];
+        *v = s->found[sg];
+        return s->have[sg];
+    }
+    return th_jcur_get(th_jscan_root(s->raw), doc_key[k], strlen(doc_key[k]), v);
+}
+
+/* A string the mapping copies from the record (the drop-empty copy of it):
+ * v's text NULL when none; false when it is no string (copied as it is). */
+static bool copied_string(const th_ecs_slots *s, bool got, th_jcur c, th_jval *v)
+{
+    v->type = TH_JSTR;
+    v->u.str = TH_STR_NULL;
+    if (!got || th_jcur_type(c) == TH_JNULL)
+        return true;
+    return th_jcur_str(c, s->a, &v->u.str);
+}
+
+/* th_ecs_ua_name_of per user agent text, remembered per thread (the pack's
+ * discovery rule reads user_agent.name on half the events, where a handful
+ * of agents repeat): keyed by the mapper's serial and the text; the name is
+ * copied into the caller's arena. Texts and names over the buffers are not
+ * remembered. */
+#define UA_MEMO 64
+typedef struct ua_memo {
+    uint64_t serial; /* 0: empty */
+    uint16_t uan;
+    uint8_t namen;
+    bool named;
+    char ua[232], name[48];
+} ua_memo;
+static _Thread_local ua_memo ua_memos[UA_MEMO];
+
+static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
+{
+    ua_memo *e = NULL;
+    if (ua.n <= sizeof e->ua && m->serial) {
+        e = &ua_memos[th_hash_bytes(ua.p, ua.n) % UA_MEMO];
+        if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
+            return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
+    }
+    const th_jval *name = th_ecs_ua_name_of(m, a, ua);
+    if (e && (!name || name->u.str.n <= sizeof e->name)) {
+        e->serial = m->serial;
+        e->uan = (uint16_t)ua.n;
+        memcpy(e->ua, ua.p, ua.n);
+        e->named = name != NULL;
+        e->namen = name ? (uint8_t)name->u.str.n : 0;
+        if (name)
+            memcpy(e->name, name->u.str.p, name->u.str.n);
+    }
+    return name;
+}
+
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy)
+{
+    const th_jval *val[NDOC] = {0};
+    const th_jval *name = NULL, *id = NULL;
+    uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
+    if (actor && !actor_values(s, actor, &name, &id))
+        return NULL;
+    for (uint64_t u = docfields & (BIT(NTABLE) - 1); u; u &= u - 1) {
+        size_t i = (size_t)__builtin_ctzll(u);
+        if (i == T_USER_NAME) {
+            val[i] = name;
+        } else if (i == T_USER_ID) {
+            val[i] = id;
+        } else if (i == T_ACCOUNT) { /* the first of its sources, in the mapping's order */
+            if (s->arrays >> i & 1)
+                return NULL;
+            for (size_t k = 0; k < 3 && !val[i]; k++)
+                val[i] = path_value(s, i, k);
+        } else if (!copied_value(s, i, &val[i])) {
+            return NULL;
+        } else if (i == T_IP && val[i] && !th_ecs_is_ip(val[i]->u.str)) {
+            val[i] = NULL; /* source.ip is the address only when it is one */
+        }
+    }
+    if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
+        const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
+        if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
+            s->slot[SLOT_AS_ORG].n > 1)
+            return NULL;
+        if (docfields & BIT(D_AS))
+            val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
+        if (docfields & BIT(D_AS + 1))
+            val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+    }
+    /* as th_ecs_map adds them (a first look at the routed keys alone may
+     * have left their slots empty) */
+    for (size_t i = 0; i < NCONST && s->m->o.data_stream; i++)
+        if (docfields & BIT(D_CONST + i))
+            val[D_CONST + i] = &const_val[i];
+    th_jval ts = {.type = TH_JSTR}, outcome = {.type = TH_JSTR}, changes = {.type = TH_JSTR};
+    char text[32];
+    if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
+        th_time_format_iso(timestamp_ms, text);
+        ts.u.str = th_str_c(text);
+        val[D_TIMESTAMP] = &ts;
+    }
+    if (docfields & BIT(D_OUTCOME)) {
+        const th_jval *action, *code, *msg;
+        if (!copied_value(s, T_ACTION, &action) ||
+            (action && th_ecs_login_outcome(action->u.str)) ||
+            (s->arrays & (BIT(T_ERROR_CODE) | BIT(T_ERROR_MESSAGE))) ||
+            s->slot[T_ERROR_CODE].n > 1 || s->slot[T_ERROR_MESSAGE].n > 1)
+            return NULL;
+        code = s->slot[T_ERROR_CODE].n ? s->slot[T_ERROR_CODE].vals : NULL;
+        msg = s->slot[T_ERROR_MESSAGE].n ? s->slot[T_ERROR_MESSAGE].vals : NULL;
+        bool failed = (code && code->u.str.n) || (msg && msg->u.str.n);
+        outcome.u.str = th_str_c(failed ? "failure" : "success");
+        val[D_OUTCOME] = &outcome;
+    }
+    th_jcur c;
+    if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
+        th_jcur rp;
+        bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
+        if (!copied_string(s, got, c, &changes))
+            return NULL;
+        if (changes.u.str.n)
+            val[D_CHANGES] = &changes;
+    }
+    th_jval cred;
+    if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
+        if (!copied_string(s, doc_member(s, DK_CONSOLE_CRED, &c), c, &cred))
+            return NULL;
+        if (cred.u.str.n)
+            val[D_CONSOLE_CRED] = &cred;
+    }
+    /* stringified: known only when there is none */
+    if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
+        th_jcur_type(c) != TH_JNULL)
+        return NULL;
+    if (docfields & BIT(D_UA_NAME)) { /* the user-agent block of user_agent.original */
+        const th_jval *ua;
+        if (!copied_value(s, T_UA, &ua))
+            return NULL;
+        val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
+    }
+    th_jval *doc = th_jnew_obj(s->a);
+    th_jval *objs[MAX_OBJ] = {0};
+    for (size_t i = 0; i < NDOC; i++) {
+        if (!val[i])
+            continue;
+        th_jval *x = th_arena_alloc(s->a, sizeof *x);
+        *x = *val[i];
+        if ((copy || i >= D_TIMESTAMP) && x->type == TH_JSTR)
+            x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
+        const dest *d = &doc_dest[i]; /* each field once: no member to replace */
+        th_jobj_push(s->a, dest_obj(&doc_plan, s->a, doc, objs, d->obj), d->key, x);
+    }
+    return doc;
 }

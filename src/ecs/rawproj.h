@@ -117,6 +117,7 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
  * th_ecs_raw_field_at order, computed ones included), the data stream
  * constants, then the subtrees. */
 #define TH_ECS_NSLOTS 28
+#define TH_ECS_NTABLE 20 /* the copied fields: the first slots */
 #define TH_ECS_MAX_SEG 48
 /* A worker's slots: reused record after record (th_ecs_slots_init/free). */
 typedef struct th_ecs_slots {
@@ -126,6 +127,9 @@ typedef struct th_ecs_slots {
     uint32_t len, cap;
     uint32_t off[TH_ECS_NSLOTS];
     uint32_t used; /* bit i: slot i was filled since start (the others are empty) */
+    uint32_t arrays; /* bit i: a source path of table field i held an array */
+    uint8_t npath[TH_ECS_NTABLE][4]; /* values of table field i from its path k (255: more) */
+    bool array_seen;
     const struct th_mapper *m;
     th_arena *a;
     const struct th_jscan *raw;
@@ -154,5 +158,38 @@ bool th_ecs_slots_start(const struct th_mapper *m, th_arena *a, const struct th_
  * fields' paths go through: the slots then read as th_ecs_project_only's
  * document. False where that would be NULL. */
 bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
+
+/* ---- the slot document ------------------------------------------------------
+ * For the fields below, a record's slots often hold exactly what the mapping
+ * would write there (the same values, types and order), not a superset: a
+ * field is *exact* on a record when its raw sources hold no array, no empty
+ * string and, for the fields several processors write (user.name, user.id,
+ * cloud.account.id), when the mapping's own decisions (mapper_int.h: service
+ * actors, sessionIssuer overrides, UserAuthentication) pick one source from
+ * the slots. Computed ones: source.ip (an address only), source.as.* (the
+ * ASN block of source.ip), event.outcome (from the error fields, not for
+ * ConsoleLogin), @timestamp (the mapping's text of the time), the data stream
+ * constants, user_agent.name (the user-agent block of user_agent.original)
+ * and, looked up in the record, user.changes.name
+ * (requestParameters.newUserName), aws.cloudtrail.session_credential_from_console
+ * (a renamed string) and aws.cloudtrail.response_elements (only where the
+ * record has no responseElements: then the field is absent). Where every field an event's planned rules read is exact,
+ * the pipeline evaluates them on a document made from the slots
+ * (th_ecs_slots_doc) instead of mapping the record; tests/ecs/test_slotdoc.c
+ * compares the two on every corpus and emulated record. */
+/* The slot document's field number of `field`, or -1 (at most 64 fields). */
+int th_ecs_docfield_of(th_str field);
+/* Whether the mapper's options allow slot documents at all (no retain
+ * option: it changes what stays in the document). */
+bool th_ecs_slots_doc_usable(const struct th_mapper *m);
+/* What th_ecs_slots_fill must fill before th_ecs_slots_doc of `docfields`
+ * (bits of th_ecs_docfield_of). */
+th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields);
+/* The document of `docfields` from slots filled with their need (start's
+ * times: timestamp_ms), nested as the mapping nests them; NULL when some
+ * field is not exact on this record. Strings are copied into the slots'
+ * arena when `copy` (the record's text will not outlive the caller), else
+ * borrowed from the record as the slots' are. */
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy);
 
 #endif

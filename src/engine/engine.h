@@ -211,6 +211,13 @@ void th_engine_each_field(const th_engine *e, th_rule_field_fn fn, void *ctx);
  * key) fields, exception fields and the routing fields; each rule's own
  * demand is kept for th_engine_plan. */
 void th_engine_demand(th_engine *e, th_ecs_demand *d);
+/* The number of rules (skipped ones too), and what rule idx reads of an event
+ * in the hot pass, field by field, as th_engine_demand counts it (its
+ * filter's fields, captured fields and exception entries' fields): false when
+ * that is not known (the filter may read anything) or fn returned false. */
+size_t th_engine_nrules(const th_engine *e);
+typedef bool (*th_field_fn)(void *ctx, const char *field);
+bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *ctx);
 
 /* Lets events carry a partial document (th_event.raw set): the engine keeps
  * the raw record of a matched event instead of its document and builds the

@@ -706,6 +706,39 @@ static void demand_rule(const th_erule *r, th_ecs_demand *d)
             demand_entries(r->exc->items[i].entries, r->exc->items[i].nentries, d);
 }
 
+static bool entries_read(const th_exc_entry *en, size_t n, th_field_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (en[i].field && !fn(ctx, en[i].field))
+            return false;
+        if (!entries_read(en[i].entries, en[i].nentries, fn, ctx))
+            return false;
+    }
+    return true;
+}
+
+size_t th_engine_nrules(const th_engine *e) { return e->rules.len; }
+
+bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *ctx)
+{
+    if (idx >= e->rules.len)
+        return false;
+    const th_erule *r = e->rules.items[idx];
+    if (!r->fields_known && r->fn) /* as demand_rule: it may read anything */
+        return false;
+    for (size_t i = 0; i < r->nfields; i++)
+        if (!fn(ctx, r->fields[i]))
+            return false;
+    for (size_t i = 0; i < r->ncap; i++)
+        if (!fn(ctx, r->cap[i]))
+            return false;
+    if (r->exc)
+        for (size_t i = 0; i < r->exc->len; i++)
+            if (!entries_read(r->exc->items[i].entries, r->exc->items[i].nentries, fn, ctx))
+                return false;
+    return true;
+}
+
 void th_engine_demand(th_engine *e, th_ecs_demand *d)
 {
     for (size_t f = 0; f < TH_NROUTED; f++)

@@ -167,7 +167,14 @@ typedef struct levels {
     bool lazy;
     th_ecs_demand rules;  /* what all the rules read */
     unsigned extras;      /* what the raw projection adds for the gates (rawproj.h) */
+    /* Slot documents (rawproj.h th_ecs_slots_doc): per engine and rule, the
+     * document's fields the rule reads (NO_SLOTDOC: some field it reads is
+     * not one), NULL when they are off; and what every such document holds:
+     * event.id (store_doc, match), the routed fields, @timestamp (match). */
+    uint64_t *docfields[TH_PIPELINE_MAX_ENGINES];
+    uint64_t docbase;
 } levels;
+#define NO_SLOTDOC UINT64_MAX
 
 /* Per-thread results of one record, kept until its commit. */
 typedef struct prepared {
@@ -184,6 +191,7 @@ typedef struct worker_state {
     th_jscan *scan;      /* the raw record, for planning without a DOM */
     th_ecs_slots slots;  /* its projection, for routing and the gates */
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
+    int slotdoc;         /* -1 not known yet; 1: the mapper allows slot documents */
     th_buf out;          /* render's output */
     th_pipeline_profile prof;
 } worker_state;
@@ -196,6 +204,7 @@ static void ws_init(worker_state *w, const th_pipeline *p)
     w->scan = th_jscan_new();
     th_ecs_slots_init(&w->slots);
     w->route_first = -1;
+    w->slotdoc = -1;
     th_buf_init(&w->out);
 }
 
@@ -316,6 +325,34 @@ static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int6
     w->prof.skipped++;
 }
 
+/* The planned rules' document made from exact slots (rawproj.h
+ * th_ecs_slots_doc), or NULL when some rule reads a field that is not one on
+ * this record (or at all): the record is then mapped. */
+static th_jval *slot_doc(const th_pipeline *p, const levels *lv, worker_state *w, int64_t ts,
+                         bool copy)
+{
+    if (!lv->docfields[0])
+        return NULL;
+    if (w->slotdoc < 0)
+        w->slotdoc = th_ecs_slots_doc_usable(p->mapper);
+    if (!w->slotdoc)
+        return NULL;
+    uint64_t want = lv->docbase;
+    for (size_t i = 0; i < p->nengines; i++) {
+        const th_hits *h = &w->hits[i];
+        for (size_t k = 0; k < h->nplan; k++) {
+            uint64_t f = lv->docfields[i][h->plan[k]];
+            if (f == NO_SLOTDOC)
+                return NULL;
+            want |= f;
+        }
+    }
+    th_ecs_proj_need need = th_ecs_docfields_need(want);
+    if (!th_ecs_slots_fill(&w->slots, need.extras, need.fields))
+        return NULL;
+    return th_ecs_slots_doc(&w->slots, want, ts, copy);
+}
+
 /* The planned path: routes and gates rules on the raw projection; maps only
  * what the planned rules read, or nothing at all when no rule can match.
  * False when the record needs the general path (no projection or times). */
@@ -374,19 +411,28 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
+    /* made before raw_own, which may reload the scanner the slots read;
+     * copied when the record's text is not its own yet */
+    r->ev.doc = slot_doc(p, lv, w, ts, x->keep != NULL);
     raw_own(x, w);
-    /* the members the mapping reads come from the scanner's tape (the
-     * record's own now): no DOM of the whole record */
-    r->ev.doc = x->json ? th_ecs_map_demand(p->mapper, a, x->json, x->text, &d)
-                        : th_ecs_map_scan(p->mapper, a, x->scan, x->text, &d);
-    if (!r->ev.doc) {
-        th_jval *json = raw_json(x, a, w, p);
-        if (!json)
-            return false;
-        r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+    if (r->ev.doc) { /* the times are those the mapping would give */
+        r->ev.timestamp_ms = ts;
+        r->ev.ingested_ms = ing;
+        w->prof.slotdoc++;
+    } else {
+        /* the members the mapping reads come from the scanner's tape (the
+         * record's own now): no DOM of the whole record */
+        r->ev.doc = x->json ? th_ecs_map_demand(p->mapper, a, x->json, x->text, &d)
+                            : th_ecs_map_scan(p->mapper, a, x->scan, x->text, &d);
+        if (!r->ev.doc) {
+            th_jval *json = raw_json(x, a, w, p);
+            if (!json)
+                return false;
+            r->ev.doc = th_ecs_map_demand(p->mapper, a, json, x->text, &d);
+        }
+        w->prof.mapped_base++;
+        th_event_read_times(&r->ev);
     }
-    w->prof.mapped_base++;
-    th_event_read_times(&r->ev);
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     for (size_t i = 0; i < p->nengines; i++) {
         th_hits *h = &w->hits[i];
@@ -521,6 +567,7 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->render_ns += from->render_ns;
     to->judge_ns += from->judge_ns;
     to->mapped_base += from->mapped_base;
+    to->slotdoc += from->slotdoc;
     to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
     to->skipped += from->skipped;
@@ -549,6 +596,16 @@ static th_jval *materialise(void *ctx, th_arena *a, th_str raw)
     return th_jis(v, TH_JOBJ) ? v : NULL;
 }
 
+/* th_field_fn: adds field's bit to the slot document's fields (ctx) */
+static bool add_docfield(void *ctx, const char *field)
+{
+    int f = th_ecs_docfield_of(th_str_c(field));
+    if (f < 0)
+        return false;
+    *(uint64_t *)ctx |= 1ull << f;
+    return true;
+}
+
 static void plan(th_pipeline *p, levels *lv)
 {
     memset(lv, 0, sizeof *lv);
@@ -569,6 +626,21 @@ static void plan(th_pipeline *p, levels *lv)
         lv->extras |= TH_PROJ_ASN;
     if (th_ecs_demand_stringifies(&lv->rules))
         lv->extras |= TH_PROJ_TREES;
+    /* slot documents: only the engines read the planned events' documents
+     * (match's on_hits reads event.id and @timestamp, in docbase) */
+    if (lv->lazy && !getenv("TH_NO_SLOTDOC")) {
+        static const char *const base[] = {"event.id", "event.action", "event.provider",
+                                           "data_stream.dataset", "@timestamp"};
+        for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+            lv->docbase |= 1ull << th_ecs_docfield_of(th_str_c(base[i]));
+        for (size_t i = 0; i < p->nengines; i++) {
+            size_t n = th_engine_nrules(p->engines[i]);
+            lv->docfields[i] = th_xcalloc(n ? n : 1, sizeof(uint64_t));
+            for (size_t k = 0; k < n; k++)
+                if (!th_engine_rule_reads(p->engines[i], k, add_docfield, &lv->docfields[i][k]))
+                    lv->docfields[i][k] = NO_SLOTDOC;
+        }
+    }
 }
 
 /* ---- serial ------------------------------------------------------------------ */
@@ -1021,6 +1093,8 @@ void th_pipeline_run(th_pipeline *p, th_input *in)
         run_serial(p, &lv, in);
     else
         run_parallel(p, &lv, in);
+    for (size_t i = 0; i < p->nengines; i++)
+        free(lv.docfields[i]);
     if (p->notime > TH_NOTIME_REPORTED && p->diags)
         th_diag_at(p->diags, TH_SEV_ERROR, NULL, 0, 0,
                    "%llu more events without a usable time (%llu of %llu in all)",

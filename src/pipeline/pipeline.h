@@ -84,6 +84,8 @@ typedef struct th_pipeline_profile {
     uint64_t judge_ns;   /* workers: scanning and checking deferred lines (th_input_judge) */
     uint64_t files_ns;   /* workers: reading whole files (io's th_input_defer_files) */
     uint64_t mapped_base;      /* raw events mapped for their planned rules */
+    uint64_t slotdoc;          /* raw events whose planned rules read only exact slots:
+                                  evaluated on a document made from them, not mapped */
     uint64_t mapped_unplanned; /* raw events planning could not vouch for, mapped for every rule */
     uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */
     uint64_t skipped;    /* raw events no rule could match (routing + gates on the raw

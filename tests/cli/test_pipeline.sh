@@ -20,6 +20,29 @@ for data in "$TMP/s3/AWSLogs" "$TMP/ev.ndjson"; do
       nok "$name: lazy mapping, $t threads: alerts byte-identical to --no-lazy" "$(cmp "$TMP/eager.ndjson" "$TMP/lazy$t.ndjson")"
     fi
   done
+  # events evaluated on documents made from exact slots (rawproj.h), and
+  # without them (TH_NO_SLOTDOC: every planned event mapped)
+  for t in 1 2; do
+    TH_NO_SLOTDOC=1 "$TH" run --rules "$rules" --data "$data" --threads "$t" --profile >"$TMP/noslot$t.ndjson" 2>"$TMP/noslot$t.err"
+    "$TH" run --rules "$rules" --data "$data" --threads "$t" --profile >"$TMP/slot$t.ndjson" 2>"$TMP/slot$t.err"
+    made=$(sed -nE 's/.* ([0-9]+) evaluated on exact slots.*/\1/p' "$TMP/slot$t.err")
+    none=$(sed -nE 's/.* ([0-9]+) evaluated on exact slots.*/\1/p' "$TMP/noslot$t.err")
+    if cmp -s "$TMP/noslot$t.ndjson" "$TMP/slot$t.ndjson" && [ "${made:-0}" -gt 0 ] && [ "$none" = 0 ]; then
+      ok "$name: slot documents, $t threads: alerts byte-identical to mapping every event ($made events on slots)"
+    else
+      nok "$name: slot documents, $t threads: alerts byte-identical to mapping every event" "made ${made:-?}, without ${none:-?}; $(cmp "$TMP/noslot$t.ndjson" "$TMP/slot$t.ndjson" 2>&1)"
+    fi
+  done
+  # one rule: the first look reads the routed keys only (no constants' slots;
+  # this rule reads event.dataset)
+  one="${TH_ROOT:-.}/examples/rules/defense_evasion_cloudtrail_logging_stopped.toml"
+  TH_NO_SLOTDOC=1 "$TH" run --rules "$one" --data "$data" --threads 1 >"$TMP/noslot.ndjson" 2>/dev/null
+  "$TH" run --rules "$one" --data "$data" --threads 1 >"$TMP/slot.ndjson" 2>/dev/null
+  if cmp -s "$TMP/noslot.ndjson" "$TMP/slot.ndjson" && [ -s "$TMP/slot.ndjson" ]; then
+    ok "$name: slot documents, one rule: alerts byte-identical ($(wc -l <"$TMP/slot.ndjson") alerts)"
+  else
+    nok "$name: slot documents, one rule: alerts byte-identical" "$(cmp "$TMP/noslot.ndjson" "$TMP/slot.ndjson" 2>&1)"
+  fi
   TH_THREADS=1 "$TH" convert "$data" -o "$TMP/c1.ndjson" 2>/dev/null
   "$TH" convert "$data" --threads 2 -o "$TMP/c2.ndjson" 2>/dev/null
   if cmp -s "$TMP/c1.ndjson" "$TMP/c2.ndjson" && [ -s "$TMP/c1.ndjson" ]; then

@@ -1,0 +1,545 @@
+/* Slot documents (ecs/rawproj.h th_ecs_slots_doc) against the mapping: for
+ * every record of the corpus, of every emulated scenario and of a built-in
+ * set, and for several field sets (each AWS rule's whose fields all have
+ * slots, the four broad ES|QL rules' together, each field alone, all of
+ * them), wherever the slot document is made every field of the set reads the
+ * same (values, types, order) as in th_ecs_map_scan's document under the
+ * set's demand, as the pipeline would map the record. Built-in records take
+ * the cases that must not be exact (empty strings, arrays, ConsoleLogin,
+ * service actors ...). */
+#include "th_test.h"
+
+#include "base/vec.h"
+#include "ecs/demand.h"
+#include "ecs/mapper.h"
+#include "ecs/rawproj.h"
+#include "emulate/emulate.h"
+#include "engine/sequence.h"
+#include "io/input.h"
+#include "json/jscan.h"
+#include "json/json.h"
+#include "query/esql.h"
+#include "query/query.h"
+#include "rules/rule.h"
+
+/* What every slot document holds (the pipeline's docbase). */
+static const char *const base_fields[] = {"event.id", "event.action", "event.provider",
+                                          "data_stream.dataset", "@timestamp"};
+
+/* A set of the slot document's fields and the mapping demand of the same. */
+typedef struct fset {
+    const char *name;
+    uint64_t bits;
+    th_ecs_demand d;
+    uint64_t made, tried; /* records: slot documents made, of those with slots */
+} fset;
+
+typedef struct fx {
+    th_arena a;
+    TH_VEC(fset) sets;
+    uint64_t broad; /* the four broad ES|QL rules' fields */
+    uint64_t checks, diffs, records;
+} fx;
+
+static uint64_t base_bits(void)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < sizeof base_fields / sizeof base_fields[0]; i++) {
+        int f = th_ecs_docfield_of(th_str_c(base_fields[i]));
+        assert_true(f >= 0);
+        b |= 1ull << f;
+    }
+    return b;
+}
+
+/* The field's bit, or false when it has no slot (the rule is not made from slots). */
+static bool add_bit(uint64_t *bits, th_str field)
+{
+    int f = th_ecs_docfield_of(field);
+    if (f < 0)
+        return false;
+    *bits |= 1ull << f;
+    return true;
+}
+
+static void add_set(fx *f, const char *name, uint64_t bits)
+{
+    bits |= base_bits();
+    for (size_t i = 0; i < f->sets.len; i++)
+        if (f->sets.items[i].bits == bits)
+            return;
+    fset s = {name, bits, {0}, 0, 0}; /* the demand: set_demands */
+    TH_VEC_PUSH(&f->sets, s);
+}
+
+/* The field names of the slot document, by number (th_ecs_docfield_of's inverse). */
+static const char *field_names[64];
+
+static void name_fields(void)
+{
+    /* every field a set may hold: the table, computed ones, constants and the rest */
+    static const char *const known[] = {
+        "source.as.number", "source.as.organization.name", "data_stream.dataset",
+        "event.dataset", "event.module", "data_stream.type", "data_stream.namespace",
+        "@timestamp", "event.outcome", "user.changes.name",
+        "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
+        "user_agent.name"};
+    for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
+        int f = th_ecs_docfield_of(th_str_c(th_ecs_raw_field_at(i)));
+        if (f >= 0)
+            field_names[f] = th_ecs_raw_field_at(i);
+    }
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        int f = th_ecs_docfield_of(th_str_c(known[i]));
+        assert_true(f >= 0);
+        field_names[f] = known[i];
+    }
+}
+
+static void set_demands(fx *f)
+{
+    for (size_t i = 0; i < f->sets.len; i++) {
+        fset *s = &f->sets.items[i];
+        th_ecs_demand_none(&s->d);
+        for (int k = 0; k < 64; k++)
+            if (s->bits >> k & 1) {
+                assert_non_null(field_names[k]);
+                th_ecs_demand_field(&s->d, th_str_c(field_names[k]));
+            }
+    }
+}
+
+/* A rule's fields as the engine reads them (filter, captures, ES|QL fields);
+ * false when some field has no slot. */
+static bool rule_bits(fx *f, const th_rule *r, uint64_t *bits)
+{
+    *bits = 0;
+    bool ok = true;
+    for (size_t k = 0; k < r->new_terms_fields.len; k++)
+        ok &= add_bit(bits, th_str_c(r->new_terms_fields.items[k]));
+    for (size_t k = 0; k < r->threshold_fields.len; k++)
+        ok &= add_bit(bits, th_str_c(r->threshold_fields.items[k]));
+    if (r->cardinality_field)
+        ok &= add_bit(bits, th_str_c(r->cardinality_field));
+    for (size_t k = 0; k < r->suppression_group_by.len; k++)
+        ok &= add_bit(bits, th_str_c(r->suppression_group_by.items[k]));
+    if (!r->query)
+        return false;
+    th_str fs[256];
+    size_t n = 0;
+    th_diags d;
+    th_diags_init(&d);
+    if (r->language == TH_LANG_ESQL) {
+        th_esql *q = th_esql_parse(&f->a, r->query, strlen(r->query), NULL, &d);
+        bool patterns = false;
+        n = q ? th_esql_fields(q, fs, 256, &patterns) : SIZE_MAX;
+        ok &= !patterns && n <= 256;
+        for (size_t i = 0; i < n && n <= 256; i++)
+            ok &= add_bit(bits, fs[i]);
+        n = q ? th_esql_capture_fields(q, fs, 256) : SIZE_MAX;
+        for (size_t i = 0; i < n && n <= 256; i++)
+            ok &= add_bit(bits, fs[i]);
+    } else if (r->language == TH_LANG_KUERY ||
+               (r->language == TH_LANG_EQL && !th_seq_is_sequence(r->query))) {
+        th_query *q = r->language == TH_LANG_EQL
+                          ? th_query_compile_eql(&f->a, r->query, strlen(r->query),
+                                                 r->event_category_override, NULL, &d)
+                          : th_query_compile(&f->a, TH_QLANG_KQL, r->query, strlen(r->query),
+                                             NULL, &d);
+        n = q ? th_query_fields(q, fs, 256) : SIZE_MAX;
+        ok &= n <= 256;
+        for (size_t i = 0; i < n && n <= 256; i++)
+            ok &= add_bit(bits, fs[i]);
+    } else {
+        ok = false;
+    }
+    th_diags_free(&d);
+    return ok;
+}
+
+static bool rule_sets(fx *f, const char *corpus)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/detection-rules/rules/integrations/aws", corpus);
+    th_ruleset rs;
+    th_ruleset_init(&rs);
+    th_diags d;
+    th_diags_init(&d);
+    const char *paths[] = {dir};
+    th_ruleset_load(&rs, paths, 1, &d);
+    static const char *const broad[] = {"d1b37c0b", "b8c7d6e5", "a1b2c3d4", "74f45152"};
+    size_t nbroad = 0;
+    for (size_t i = 0; i < rs.len; i++) {
+        uint64_t bits;
+        if (!rule_bits(f, rs.rules[i], &bits))
+            continue;
+        add_set(f, "rule", bits);
+        for (size_t k = 0; k < 4; k++)
+            if (rs.rules[i]->rule_id && strncmp(rs.rules[i]->rule_id, broad[k], 8) == 0) {
+                f->broad |= bits;
+                nbroad++;
+            }
+    }
+    assert_int_equal(nbroad, 4); /* each broad rule reads only fields with slots */
+    bool ok = rs.len > 0;
+    th_ruleset_free(&rs);
+    th_diags_free(&d);
+    return ok;
+}
+
+typedef struct vals {
+    th_buf b;
+} vals;
+
+static bool collect(const th_jval *v, void *ctx)
+{
+    vals *x = ctx;
+    th_buf_printf(&x->b, "%d:", (int)v->type); /* the type, not only the text */
+    th_json_write(&x->b, v);
+    th_buf_putc(&x->b, '\n');
+    return true;
+}
+
+static void values(const th_jval *doc, const char *field, th_buf *out)
+{
+    vals x;
+    th_buf_init(&x.b);
+    th_json_path_each(doc, th_str_c(field), collect, &x);
+    th_buf_clear(out);
+    th_buf_put(out, x.b.data ? x.b.data : "", x.b.len);
+    th_buf_free(&x.b);
+}
+
+/* The slot document of set s on the record, as the pipeline makes it after
+ * either first look (look 1: at the routed keys only, without the
+ * constants), or NULL; *tried: the record has slots. */
+static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, th_ecs_slots *sl,
+                         uint64_t bits, int look, bool *tried)
+{
+    int64_t ts, ing;
+    bool timed;
+    *tried = false;
+    unsigned flags = look ? TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS : 0;
+    if (!th_ecs_slots_start(m, a, scan, flags, sl, &ts, &ing, &timed) || !timed)
+        return NULL;
+    th_ecs_proj_need need = th_ecs_docfields_need(bits);
+    if (!th_ecs_slots_fill(sl, need.extras, need.fields))
+        return NULL;
+    *tried = true;
+    return th_ecs_slots_doc(sl, bits, ts, false);
+}
+
+/* Checks every set on one record; returns the bits of the sets made. */
+static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char *file,
+                             uint64_t offset)
+{
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_jscan *scan = th_jscan_new();
+    assert_true(th_jscan_load(scan, text.p, text.n, NULL));
+    th_ecs_slots sl;
+    th_ecs_slots_init(&sl);
+    th_buf want, got;
+    th_buf_init(&want);
+    th_buf_init(&got);
+    uint64_t made_sets = 0;
+    for (size_t i = 0; i < f->sets.len * 2; i++) {
+        fset *s = &f->sets.items[i / 2];
+        bool tried;
+        th_jval *doc = slot_doc(m, &a, scan, &sl, s->bits, i % 2, &tried);
+        s->tried += tried;
+        if (!doc)
+            continue;
+        s->made++;
+        made_sets |= 1ull << (i / 2 < 63 ? i / 2 : 63);
+        th_jval *mapped = th_ecs_map_scan(m, &a, scan, text, &s->d);
+        assert_non_null(mapped);
+        for (int k = 0; k < 64; k++) {
+            if (!(s->bits >> k & 1))
+                continue;
+            values(mapped, field_names[k], &want);
+            values(doc, field_names[k], &got);
+            f->checks++;
+            if (want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) {
+                if (f->diffs++ < 10)
+                    print_message("DIFF %s:%llu field %s: mapped [%.*s] slots [%.*s]\n", file,
+                                  (unsigned long long)offset, field_names[k], (int)want.len,
+                                  want.data ? want.data : "", (int)got.len,
+                                  got.data ? got.data : "");
+            }
+        }
+    }
+    f->records++;
+    th_buf_free(&want);
+    th_buf_free(&got);
+    th_ecs_slots_free(&sl);
+    th_jscan_free(scan);
+    th_arena_free(&a);
+    return made_sets;
+}
+
+static void run_inputs(fx *f, const th_mapper *m, const char *const *paths, size_t n)
+{
+    th_diags d;
+    th_diags_init(&d);
+    th_input_opts io;
+    th_input_opts_default(&io, &d);
+    th_input *in = th_input_open(paths, n, &io);
+    th_record rec;
+    while (in && th_input_next(in, &rec))
+        if (rec.kind == TH_REC_CLOUDTRAIL)
+            check_record(f, m, rec.text, rec.file, rec.offset);
+    th_input_close(in);
+    th_diags_free(&d);
+}
+
+typedef struct emu_ctx {
+    fx *f;
+    const th_mapper *m;
+} emu_ctx;
+
+static int emu_object(void *ctx, const char *account, const char *region, int64_t delivery_ms,
+                      const char *suffix, const th_emu_record *recs, size_t n)
+{
+    (void)account, (void)region, (void)delivery_ms, (void)suffix;
+    emu_ctx *e = ctx;
+    for (size_t i = 0; i < n; i++)
+        check_record(e->f, e->m, th_str_make(recs[i].json, recs[i].json_len), "emulated", i);
+    return 0;
+}
+
+static void run_emulated(fx *f, const th_mapper *m)
+{
+    const th_emu_scenario_info *sc;
+    size_t n = th_emu_scenarios(&sc);
+    const char **names = calloc(n, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = sc[i].name;
+    th_emu_options o = {.seed = 11, .start_ms = 1790812800000LL /* 2026-10-01 */, .days = 1,
+                        .rate = 300};
+    emu_ctx e = {f, m};
+    th_emu_sink sink = {&e, emu_object};
+    th_emu_stats st;
+    char err[256];
+    assert_int_equal(th_emu_run(&o, names, n, &sink, &st, err, sizeof err), 0);
+    free(names);
+}
+
+/* A record from a template: one CloudTrail event with the parts given. */
+#define EVENT(ui, rest)                                                                     \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":" ui ",\"eventTime\":\"2026-10-01T10:00:00Z\"," \
+    "\"eventSource\":\"iam.amazonaws.com\",\"awsRegion\":\"us-east-1\",\"eventID\":\"e-1\","     \
+    "\"recipientAccountId\":\"111111111111\"," rest "}"
+#define IAM_USER                                                                            \
+    "{\"type\":\"IAMUser\",\"principalId\":\"AIDA1\",\"arn\":\"arn:aws:iam::123456789012:user/bob\"," \
+    "\"accountId\":\"123456789012\",\"accessKeyId\":\"AKIA1\",\"userName\":\"bob\"}"
+#define ROLE                                                                                \
+    "{\"type\":\"AssumedRole\",\"principalId\":\"AROA1:s\",\"arn\":"                        \
+    "\"arn:aws:sts::123456789012:assumed-role/r/s\",\"accountId\":\"123456789012\","        \
+    "\"accessKeyId\":\"ASIA1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","   \
+    "\"arn\":\"arn:aws:iam::123456789012:role/r\",\"userName\":\"r\"}}}"
+#define SERVICE_ROLE                                                                        \
+    "{\"type\":\"AssumedRole\",\"principalId\":\"AROA2:s\",\"accountId\":\"123456789012\"," \
+    "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"arn\":"                     \
+    "\"arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/X\","           \
+    "\"userName\":\"X\"}}}"
+
+typedef struct builtin {
+    const char *json;
+    const char *field; /* with the base fields */
+    int made;          /* 1: a slot document, 0: none (not exact), -1: either */
+} builtin;
+
+static const builtin builtins[] = {
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sourceIPAddress\":\"203.0.113.9\","
+                     "\"userAgent\":\"aws-cli/2.0\""),
+     "user.name", 1},
+    /* an empty string is no value: the mapping drops it */
+    {EVENT(IAM_USER, "\"eventName\":\"\",\"sourceIPAddress\":\"203.0.113.9\""), "user.name", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"userAgent\":\"\""), "user_agent.original", 0},
+    /* an array is copied as one (or rendered) */
+    {EVENT(IAM_USER, "\"eventName\":[\"GetUser\"]"), "cloud.region", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"userAgent\":[\"a\",\"b\"]"),
+     "user_agent.original", 0},
+    /* numbers: no slots at all */
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"userAgent\":7"), "user_agent.original", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sessionCredentialFromConsole\":true"),
+     "aws.cloudtrail.session_credential_from_console", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sessionCredentialFromConsole\":\"true\""),
+     "aws.cloudtrail.session_credential_from_console", 1},
+    /* ConsoleLogin's outcome comes from responseElements */
+    {EVENT(IAM_USER, "\"eventName\":\"ConsoleLogin\",\"responseElements\":{\"ConsoleLogin\":"
+                     "\"Failure\"}"),
+     "event.outcome", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorCode\":\"AccessDenied\""), "event.outcome",
+     1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorCode\":\"\",\"errorMessage\":\"x\""),
+     "event.outcome", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"responseElements\":{\"a\":1}"),
+     "aws.cloudtrail.response_elements", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"responseElements\":null"),
+     "aws.cloudtrail.response_elements", 1},
+    /* the actor: AssumedRole takes sessionIssuer.userName, a service role none */
+    {EVENT(ROLE, "\"eventName\":\"ListBuckets\""), "user.name", 1},
+    {EVENT(SERVICE_ROLE, "\"eventName\":\"ListBuckets\""), "user.name", 1},
+    {EVENT(SERVICE_ROLE, "\"eventName\":\"ListBuckets\""), "user.id", 1},
+    {EVENT("{\"type\":\"AWSService\",\"invokedBy\":\"ec2.amazonaws.com\",\"userName\":\"x\"}",
+           "\"eventName\":\"AssumeRole\""),
+     "user.name", 1},
+    {EVENT("{\"type\":\"AWSService\",\"invokedBy\":\"\",\"userName\":\"x\"}",
+           "\"eventName\":\"AssumeRole\""),
+     "user.name", 1},
+    {EVENT("{\"type\":\"IdentityCenterUser\",\"accountId\":\"123456789012\",\"onBehalfOf\":"
+           "{\"userId\":\"u-1\"}}",
+           "\"eventName\":\"ListApplications\""),
+     "user.id", 1},
+    {EVENT("{\"type\":\"Unknown\",\"principalId\":\"p\"}",
+           "\"eventName\":\"UserAuthentication\",\"additionalEventData\":{\"UserName\":\"carol\"}"),
+     "user.name", 1},
+    {EVENT("{\"type\":\"Unknown\",\"userName\":\"dave\"}",
+           "\"eventName\":\"UserAuthentication\",\"additionalEventData\":{\"UserName\":\"carol\"}"),
+     "user.name", 1},
+    {EVENT("{\"type\":\"Unknown\"}", "\"eventName\":\"UserAuthentication\","
+                                     "\"additionalEventData\":{\"UserName\":\"\"}"),
+     "user.name", 1},
+    /* cloud.account.id: userIdentity's, else recipientAccountId, else awsAccountId */
+    {EVENT("{\"type\":\"Root\",\"accountId\":\"\"}", "\"eventName\":\"GetUser\""),
+     "cloud.account.id", 1},
+    {"{\"eventTime\":\"2026-10-01T10:00:00Z\",\"eventName\":\"GetUser\",\"awsAccountId\":"
+     "\"222222222222\"}",
+     "cloud.account.id", 1},
+    {"{\"eventTime\":\"2026-10-01T10:00:00Z\",\"eventName\":\"GetUser\",\"userIdentity\":"
+     "{\"accountId\":\"3\"},\"recipientAccountId\":\"4\",\"awsAccountId\":\"5\"}",
+     "cloud.account.id", 1},
+    /* source.ip: an address only; source.as.* of it */
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sourceIPAddress\":\"ec2.amazonaws.com\""),
+     "source.ip", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sourceIPAddress\":\"81.2.69.160\""),
+     "source.as.organization.name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"sourceIPAddress\":\"\""), "source.ip", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"newUserName\":"
+                     "\"carol\"}"),
+     "user.changes.name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"newUserName\":7}"),
+     "user.changes.name", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"newUserName\":\"\"}"),
+     "user.changes.name", 1},
+    /* a time the date processor reads, not in CloudTrail's own form */
+    {"{\"eventTime\":\"2026-10-01T10:00:00.123+02:00\",\"eventName\":\"GetUser\",\"eventID\":"
+     "\"e\"}",
+     "@timestamp", 1},
+    /* escaped keys: decoded lookups */
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"user\\u0041gent\":\"aws-cli/2.0\""),
+     "user_agent.name", 1},
+};
+
+static void run_builtin(fx *f, const th_mapper *m)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        const builtin *b = &builtins[i];
+        /* the generic check with every set, then the one field's */
+        check_record(f, m, th_str_c(b->json), "built-in", i);
+        uint64_t bits = base_bits();
+        assert_true(add_bit(&bits, th_str_c(b->field)));
+        fx one = {0};
+        th_arena_init(&one.a, 1 << 12);
+        add_set(&one, b->field, bits);
+        set_demands(&one);
+        uint64_t made = check_record(&one, m, th_str_c(b->json), "built-in", i);
+        if (b->made >= 0 && (made != 0) != (b->made != 0))
+            print_message("BUILTIN %zu (%s): made %d, expected %d\n", i, b->field, made != 0,
+                          b->made);
+        if (b->made >= 0)
+            assert_int_equal(made != 0, b->made != 0);
+        f->checks += one.checks;
+        f->diffs += one.diffs;
+        TH_VEC_FREE(&one.sets);
+        th_arena_free(&one.a);
+    }
+}
+
+static th_mapper *test_mapper(const char *corpus, th_diags *d, bool deployed)
+{
+    th_mapper_opts o;
+    static th_mapper_paths paths;
+    static char city[4096], asn[4096], ua[4096];
+    if (deployed) { /* what the verbs use: the ASN ranges table */
+        th_mapper_opts_deployed(&o, &paths);
+        return th_mapper_new(&o, d);
+    }
+    th_mapper_opts_default(&o);
+    o.actor_target_mapping = true;
+    snprintf(city, sizeof city, "%s/geoip-test/GeoLite2-City-Test.mmdb", corpus);
+    snprintf(asn, sizeof asn, "%s/geoip-test/GeoLite2-ASN-Test.mmdb", corpus);
+    o.geoip_city_db = city;
+    o.geoip_asn_db = asn;
+    o.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
+    return th_mapper_new(&o, d);
+}
+
+static void test_slotdoc(void **state)
+{
+    (void)state;
+    TH_REQUIRE_CORPUS(corpus);
+    name_fields();
+    fx f = {0};
+    th_arena_init(&f.a, 1 << 16);
+    assert_true(rule_sets(&f, corpus));
+    size_t nrules = f.sets.len;
+    assert_true(nrules > 20); /* the AWS rules whose fields all have slots */
+    add_set(&f, "the four broad ES|QL rules", f.broad);
+    uint64_t all = 0;
+    for (int i = 0; i < 64; i++)
+        if (field_names[i]) {
+            add_set(&f, field_names[i], 1ull << i);
+            all |= 1ull << i;
+        }
+    add_set(&f, "every field", all);
+    set_demands(&f);
+    char p1[4096], p2[4096], p3[4096];
+    snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);
+    snprintf(p2, sizeof p2, "%s/integration-pipeline", corpus);
+    snprintf(p3, sizeof p3, "%s/oracle", corpus);
+    const char *paths[] = {p1, p2, p3};
+    for (int deployed = 0; deployed < 2; deployed++) {
+        th_diags d;
+        th_diags_init(&d);
+        th_mapper *m = test_mapper(corpus, &d, deployed);
+        assert_non_null(m);
+        run_inputs(&f, m, paths, 3);
+        run_emulated(&f, m);
+        run_builtin(&f, m);
+        th_mapper_free(m);
+        th_diags_free(&d);
+    }
+    fset *broad = NULL;
+    for (size_t i = 0; i < f.sets.len; i++)
+        if (f.sets.items[i].bits == (f.broad | base_bits()))
+            broad = &f.sets.items[i];
+    assert_non_null(broad);
+    uint64_t made = 0, tried = 0;
+    for (size_t i = 0; i < f.sets.len; i++)
+        made += f.sets.items[i].made, tried += f.sets.items[i].tried;
+    print_message("RATE: slot documents equal the mapping on %llu/%llu (record, set, field) "
+                  "checks (%llu records, %zu field sets of which %zu rules'); made for %llu of "
+                  "%llu (record, set) with slots; the four broad ES|QL rules' fields: %llu of "
+                  "%llu records\n",
+                  (unsigned long long)(f.checks - f.diffs), (unsigned long long)f.checks,
+                  (unsigned long long)f.records, f.sets.len, nrules, (unsigned long long)made,
+                  (unsigned long long)tried, (unsigned long long)broad->made,
+                  (unsigned long long)broad->tried);
+    assert_int_equal(f.diffs, 0);
+    assert_true(f.records > 1000);
+    assert_true(made * 10 > tried * 8);              /* not vacuous: most are made */
+    assert_true(broad->made * 10 > broad->tried * 7); /* ... for the broad rules too */
+    TH_VEC_FREE(&f.sets);
+    th_arena_free(&f.a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slotdoc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
