@@ -285,18 +285,31 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
 
 /* ---- remembered values (esql_memo, esql_int.h) ---------------------------- */
 
-static void memo_names(esql_memo *m, const xnode *x)
+/* The columns x reads, each once from index from on: a condition that
+ * reads one column several times (`org LIKE "Amazon*" OR org == "Google
+ * LLC" OR ...`, an action against several IN lists) compares its cell once,
+ * and stays within ESQL_MEMO_CACHED columns where it reads that few. */
+static void memo_names(esql_memo *m, const xnode *x, size_t from)
 {
     if (m->state < 0)
         return;
-    if ((x->kind == X_CALL && x->fn == F_KQL) || (x->kind == X_COL && m->ncols == ESQL_MEMO_COLS)) {
+    if (x->kind == X_CALL && x->fn == F_KQL) {
         m->state = -1;
         return;
     }
-    if (x->kind == X_COL)
-        m->names[m->ncols++] = x->name;
+    if (x->kind == X_COL) {
+        size_t k = from;
+        while (k < m->ncols && !th_str_eq(m->names[k], x->name))
+            k++;
+        if (k == m->ncols && m->ncols == ESQL_MEMO_COLS) {
+            m->state = -1;
+            return;
+        }
+        if (k == m->ncols)
+            m->names[m->ncols++] = x->name;
+    }
     for (size_t k = 0; k < x->nkids; k++)
-        memo_names(m, x->kids[k]);
+        memo_names(m, x->kids[k], from);
 }
 
 /* a CASE whose values (odd kids, and the last of an odd count) are columns
@@ -324,17 +337,19 @@ void th_esql_memo_init(esql_memo *m, const xnode *x)
     if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
         m->state = -1;
     if (!case_of_cells(x)) {
-        memo_names(m, x);
+        memo_names(m, x, 0);
         m->nkey = m->ncols;
         return;
     }
     m->picks = true;
     for (size_t k = 0; k + 1 < x->nkids; k += 2)
-        memo_names(m, x->kids[k]);
+        memo_names(m, x->kids[k], 0);
     m->nkey = m->ncols;
-    for (size_t k = 0; k < x->nkids; k++) /* the values' columns: resolved, not compared */
+    /* the values' columns: resolved, not compared, one entry per value
+     * (pick_col counts them), even where a condition reads the column too */
+    for (size_t k = 0; k < x->nkids; k++)
         if (k % 2 == 1 || k + 1 == x->nkids)
-            memo_names(m, x->kids[k]);
+            memo_names(m, x->kids[k], m->ncols);
 }
 
 /* th_esql_call's choice for a CASE: the kid whose value it takes, -1 none */
