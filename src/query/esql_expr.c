@@ -380,8 +380,16 @@ static long pick_col(const esql_memo *m, int pick)
     return m->cols[j];
 }
 
-/* the columns' indexes, once all are in the table (none is loaded here: a
- * column loads where the evaluation reads it, in the same order as before) */
+/* The columns' indexes (none is loaded here: a column loads where the
+ * evaluation reads it, in the same order as before). Once all are in the
+ * table the memo keys on them all; before that, an expression that is no
+ * CASE of cells keys on those that are (partial): every column an
+ * evaluation reads is in the table after it (reading loads it), so a value
+ * remembered with the columns there then was found reading only those, and
+ * a row with the same cells in them takes the same branches, reads no other
+ * column and gives that value (`a == "x" AND b LIKE "y*"`, b in no row yet
+ * because a never was "x"). When more of its columns come, the memo keys
+ * on them too and forgets what it remembered. */
 static void memo_resolve(erun *r, etab *t, esql_memo *m)
 {
     if (t->ncols == m->tcols)
@@ -389,15 +397,28 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
     m->tcols = t->ncols;
     bool src = r->source;
     r->source = false;
-    size_t k = 0;
-    for (; k < m->ncols; k++) {
-        m->cols[k] = th_etab_col(r, t, m->names[k]);
-        if (m->cols[k] < 0)
-            break;
+    size_t n = 0;
+    for (size_t k = 0; k < m->ncols; k++) {
+        long c = th_etab_col(r, t, m->names[k]);
+        if (c >= 0)
+            m->cols[n++] = c;
     }
     r->source = src;
-    if (k == m->ncols)
+    if (n == m->ncols) {
         m->state = 1;
+    } else if (!m->picks && n > 0) {
+        m->state = 1;
+        m->partial = true;
+    } else {
+        return;
+    }
+    if (n != m->nkey && !m->picks) { /* a new key: what was remembered is forgotten */
+        m->nkey = n;
+        m->have = false;
+        memset(m->used, 0, sizeof m->used);
+    }
+    if (n == m->ncols)
+        m->partial = false;
 }
 
 void th_esql_memo_cache(esql_memo *m) { m->cache = m->nkey <= ESQL_MEMO_CACHED; }
@@ -432,7 +453,7 @@ static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
 
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
 {
-    if (m->state == 0)
+    if (m->state == 0 || m->partial)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
@@ -458,6 +479,11 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     uint64_t w0 = r->warnings;
     int pick = m->picks ? case_pick(r, t, row, m->x) : -1;
     ev v = !m->picks ? th_esql_eval(r, t, row, m->x) : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
+    if (m->partial && t->ncols != m->tcols) { /* the evaluation loaded columns: key on those it read */
+        memo_resolve(r, t, m);
+        si = m->slots ? memo_slot(t, row, m) : 0;
+        s = m->slots ? &m->slots[si] : NULL;
+    }
     m->have = r->err == NULL;
     for (size_t k = 0; k < m->nkey; k++)
         m->in[k] = t->cols[m->cols[k]][row];

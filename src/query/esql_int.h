@@ -282,6 +282,7 @@ typedef struct esql_memo {
     long cols[ESQL_MEMO_COLS];
     size_t ncols;
     size_t nkey;                /* the columns whose cells are compared: cols[0..nkey) */
+    bool partial;               /* keyed on the columns in the table, not all yet (memo_resolve) */
     bool picks;                 /* a CASE of columns and literals: remembers the pick */
     bool have;
     ev in[ESQL_MEMO_COLS];

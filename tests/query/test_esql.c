@@ -769,6 +769,12 @@ static void shared_cells_random_rows(void **state)
         "FROM logs-* | EVAL o = CASE(k LIKE \"a*\" OR k == \"b\" OR k == \"c\" OR s == \"x\" OR s == \"y\", "
         "true, false), q = CASE(k == \"a\" OR k == \"b\" OR s == \"x\" OR s == \"Y\", k, g == \"p\" OR "
         "g == \"q\", s, g) | STATS so = SUM(CASE(o, 1, 0)), vq = VALUES(q), c = COUNT(*) BY g, k | SORT g, k",
+        /* columns an expression reads only on some branches: remembered by
+         * the cells of those in the table, until the others come (s, once
+         * a row has k "c"; n never: g is never "zz" nor NULL) */
+        "FROM logs-* | EVAL e = CASE((k == \"c\" AND s == \"x\") OR g == \"p\", 1, 2), "
+        "f = (g == \"zz\" AND n > 1) OR s IN (\"x\", \"Y\") "
+        "| STATS se = SUM(e), vf = VALUES(f), c = COUNT(*) BY g, k | SORT g, k",
         NULL};
     th_arena a;
     th_arena_init(&a, 1 << 16);
