@@ -74,8 +74,12 @@
  * document (KQL()) give the same table again. That table is kept, in an
  * arena of its own, until the next window taken whole that is not the
  * same; a window kept in part leaves it alone (nor does it change the
- * kept state its cells share). Only the commands from there on (the WHERE
- * on NOW() of most AWS rules) run in every window. */
+ * kept state its cells share). Only the commands from there on run in
+ * every window; where the first of them is a WHERE whose first conjuncts
+ * read neither (`Esql.untrusted_event_count >= 1 AND ... AND
+ * Esql.most_recent_low_asn_day >= NOW() - 1 hour`), their outcome per row
+ * is kept with the table and each window runs the others, on the rows and
+ * in the order do_where would. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +210,8 @@ struct th_esql_panes {
     th_arena same_a;
     th_esql_result *same; /* NULL: nothing kept */
     uint64_t same_warn; /* the warnings counted making it */
+    size_t nfirst;      /* `fixed` a WHERE: its first conjuncts free of NOW() and KQL() */
+    const uint8_t *first; /* their outcome per row of the kept table (th_esql_where_first) */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -482,29 +488,16 @@ static void split_deferred(th_esql_panes *p, const xnode *x)
     p->dc[p->ndc++] = (dcond){x, col};
 }
 
-/* x reads NOW() or a document (KQL()) */
-static bool reads_run(const xnode *x)
-{
-    if (!x)
-        return false;
-    if (x->kind == X_CALL && (x->fn == F_NOW || x->fn == F_KQL))
-        return true;
-    for (size_t k = 0; k < x->nkids; k++)
-        if (reads_run(x->kids[k]))
-            return true;
-    return false;
-}
-
 /* a command whose output over one table may differ from run to run */
 static bool run_bound(const cmd *c)
 {
-    if (reads_run(c->cond))
+    if (th_esql_reads_run(c->cond))
         return true;
     for (size_t k = 0; k < c->nas; k++)
-        if (reads_run(c->as[k].x) || reads_run(c->as[k].filter))
+        if (th_esql_reads_run(c->as[k].x) || th_esql_reads_run(c->as[k].filter))
             return true;
     for (size_t k = 0; k < c->nby; k++)
-        if (reads_run(c->by[k].x))
+        if (th_esql_reads_run(c->by[k].x))
             return true;
     return false;
 }
@@ -568,6 +561,8 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->fixed = p->si + 1;
     while (p->fixed < q->ncmds && !run_bound(&q->cmds[p->fixed]))
         p->fixed++;
+    if (p->fixed < q->ncmds && q->cmds[p->fixed].kind == C_WHERE)
+        p->nfirst = th_esql_where_split(q->cmds[p->fixed].cond);
     th_arena_init(&p->same_a, 1 << 14);
     return p;
 }
@@ -1084,6 +1079,21 @@ static void same_take(th_arena *a, const th_esql_panes *p, erun *r, th_esql_resu
     r->warnings += p->same_warn;
 }
 
+/* the commands from `fixed` on over the kept window's table: a WHERE
+ * whose first conjuncts were run with it runs its others */
+static void same_rest(const th_esql_panes *p, erun *r, th_esql_result *res)
+{
+    size_t i = p->fixed;
+    if (p->nfirst && !r->err) {
+        r->at = i;
+        res->rows_in[i] = res->t.nrows;
+        th_esql_where_then(r, &res->t, p->q->cmds[i].cond, p->nfirst, p->first);
+        res->rows_out[i] = res->t.nrows;
+        i++;
+    }
+    th_esql_run_cmds(r, res, i, p->q->ncmds);
+}
+
 th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
                                   size_t limit, const char **err)
 {
@@ -1121,7 +1131,7 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     if (again) {
         same_take(a, p, &r, res);
         r.source = false;
-        th_esql_run_cmds(&r, res, p->fixed, p->q->ncmds);
+        same_rest(p, &r, res);
         return th_esql_finish(&r, res, limit, err);
     }
     th_esql_result *out = res;
@@ -1174,6 +1184,8 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         return th_esql_finish(&r, res, limit, err);
     }
     th_esql_run_cmds(&r, out, p->si + 1, p->fixed);
+    if (p->nfirst && !r.err)
+        p->first = th_esql_where_first(&r, &out->t, p->q->cmds[p->fixed].cond, p->nfirst);
     r.a = a;
     if (r.err)
         return th_esql_finish(&r, res, limit, err);
@@ -1181,6 +1193,6 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     p->same_warn = r.warnings - w0;
     r.warnings = w0;
     same_take(a, p, &r, res);
-    th_esql_run_cmds(&r, res, p->fixed, p->q->ncmds);
+    same_rest(p, &r, res);
     return th_esql_finish(&r, res, limit, err);
 }
