@@ -285,18 +285,31 @@ ev th_esql_eval(erun *r, etab *t, size_t row, const xnode *x)
 
 /* ---- remembered values (esql_memo, esql_int.h) ---------------------------- */
 
-static void memo_names(esql_memo *m, const xnode *x)
+/* The columns x reads, each once from index from on: a condition that
+ * reads one column several times (`org LIKE "Amazon*" OR org == "Google
+ * LLC" OR ...`, an action against several IN lists) compares its cell once,
+ * and stays within ESQL_MEMO_CACHED columns where it reads that few. */
+static void memo_names(esql_memo *m, const xnode *x, size_t from)
 {
     if (m->state < 0)
         return;
-    if ((x->kind == X_CALL && x->fn == F_KQL) || (x->kind == X_COL && m->ncols == ESQL_MEMO_COLS)) {
+    if (x->kind == X_CALL && x->fn == F_KQL) {
         m->state = -1;
         return;
     }
-    if (x->kind == X_COL)
-        m->names[m->ncols++] = x->name;
+    if (x->kind == X_COL) {
+        size_t k = from;
+        while (k < m->ncols && !th_str_eq(m->names[k], x->name))
+            k++;
+        if (k == m->ncols && m->ncols == ESQL_MEMO_COLS) {
+            m->state = -1;
+            return;
+        }
+        if (k == m->ncols)
+            m->names[m->ncols++] = x->name;
+    }
     for (size_t k = 0; k < x->nkids; k++)
-        memo_names(m, x->kids[k]);
+        memo_names(m, x->kids[k], from);
 }
 
 /* a CASE whose values (odd kids, and the last of an odd count) are columns
@@ -324,17 +337,19 @@ void th_esql_memo_init(esql_memo *m, const xnode *x)
     if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
         m->state = -1;
     if (!case_of_cells(x)) {
-        memo_names(m, x);
+        memo_names(m, x, 0);
         m->nkey = m->ncols;
         return;
     }
     m->picks = true;
     for (size_t k = 0; k + 1 < x->nkids; k += 2)
-        memo_names(m, x->kids[k]);
+        memo_names(m, x->kids[k], 0);
     m->nkey = m->ncols;
-    for (size_t k = 0; k < x->nkids; k++) /* the values' columns: resolved, not compared */
+    /* the values' columns: resolved, not compared, one entry per value
+     * (pick_col counts them), even where a condition reads the column too */
+    for (size_t k = 0; k < x->nkids; k++)
         if (k % 2 == 1 || k + 1 == x->nkids)
-            memo_names(m, x->kids[k]);
+            memo_names(m, x->kids[k], m->ncols);
 }
 
 /* th_esql_call's choice for a CASE: the kid whose value it takes, -1 none */
@@ -365,8 +380,16 @@ static long pick_col(const esql_memo *m, int pick)
     return m->cols[j];
 }
 
-/* the columns' indexes, once all are in the table (none is loaded here: a
- * column loads where the evaluation reads it, in the same order as before) */
+/* The columns' indexes (none is loaded here: a column loads where the
+ * evaluation reads it, in the same order as before). Once all are in the
+ * table the memo keys on them all; before that, an expression that is no
+ * CASE of cells keys on those that are (partial): every column an
+ * evaluation reads is in the table after it (reading loads it), so a value
+ * remembered with the columns there then was found reading only those, and
+ * a row with the same cells in them takes the same branches, reads no other
+ * column and gives that value (`a == "x" AND b LIKE "y*"`, b in no row yet
+ * because a never was "x"). When more of its columns come, the memo keys
+ * on them too and forgets what it remembered. */
 static void memo_resolve(erun *r, etab *t, esql_memo *m)
 {
     if (t->ncols == m->tcols)
@@ -374,15 +397,28 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
     m->tcols = t->ncols;
     bool src = r->source;
     r->source = false;
-    size_t k = 0;
-    for (; k < m->ncols; k++) {
-        m->cols[k] = th_etab_col(r, t, m->names[k]);
-        if (m->cols[k] < 0)
-            break;
+    size_t n = 0;
+    for (size_t k = 0; k < m->ncols; k++) {
+        long c = th_etab_col(r, t, m->names[k]);
+        if (c >= 0)
+            m->cols[n++] = c;
     }
     r->source = src;
-    if (k == m->ncols)
+    if (n == m->ncols) {
         m->state = 1;
+    } else if (!m->picks && n > 0) {
+        m->state = 1;
+        m->partial = true;
+    } else {
+        return;
+    }
+    if (n != m->nkey && !m->picks) { /* a new key: what was remembered is forgotten */
+        m->nkey = n;
+        m->have = false;
+        memset(m->used, 0, sizeof m->used);
+    }
+    if (n == m->ncols)
+        m->partial = false;
 }
 
 void th_esql_memo_cache(esql_memo *m) { m->cache = m->nkey <= ESQL_MEMO_CACHED; }
@@ -417,7 +453,7 @@ static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
 
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
 {
-    if (m->state == 0)
+    if (m->state == 0 || m->partial)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
@@ -443,6 +479,11 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     uint64_t w0 = r->warnings;
     int pick = m->picks ? case_pick(r, t, row, m->x) : -1;
     ev v = !m->picks ? th_esql_eval(r, t, row, m->x) : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
+    if (m->partial && t->ncols != m->tcols) { /* the evaluation loaded columns: key on those it read */
+        memo_resolve(r, t, m);
+        si = m->slots ? memo_slot(t, row, m) : 0;
+        s = m->slots ? &m->slots[si] : NULL;
+    }
     m->have = r->err == NULL;
     for (size_t k = 0; k < m->nkey; k++)
         m->in[k] = t->cols[m->cols[k]][row];

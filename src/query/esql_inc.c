@@ -65,8 +65,21 @@
  * all of them: its first and its length tell it); a group that needs its
  * rows again (above) runs merge() every time. A window with a pane that
  * keeps only some of its rows is merged afresh and leaves the kept state
- * alone. Only the STATS output is reused: the commands after it run in
- * every window (NOW() changes). */
+ * alone.
+ *
+ * Same: a window of the very panes of the last one taken whole (every run
+ * after the data ends, until the look-back passes its start: 168 of a
+ * 7-day hourly rule's runs) has the same rows, so the same STATS output;
+ * and the commands after the STATS up to the first that reads NOW() or a
+ * document (KQL()) give the same table again. That table is kept, in an
+ * arena of its own, until the next window taken whole that is not the
+ * same; a window kept in part leaves it alone (nor does it change the
+ * kept state its cells share). Only the commands from there on run in
+ * every window; where the first of them is a WHERE whose first conjuncts
+ * read neither (`Esql.untrusted_event_count >= 1 AND ... AND
+ * Esql.most_recent_low_asn_day >= NOW() - 1 hour`), their outcome per row
+ * is kept with the table and each window runs the others, on the rows and
+ * in the order do_where would. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +204,14 @@ struct th_esql_panes {
      * rows (build_pane: one table, one erun), kept from pane to pane: what
      * they remember is a function of the cells */
     esql_memo *mf, *mx;
+    /* Same (at the top): the last window taken whole, its STATS output and
+     * the commands after it before `fixed`, in their own arena */
+    size_t fixed;       /* the first command after the STATS that reads NOW() or KQL() */
+    th_arena same_a;
+    th_esql_result *same; /* NULL: nothing kept */
+    uint64_t same_warn; /* the warnings counted making it */
+    size_t nfirst;      /* `fixed` a WHERE: its first conjuncts free of NOW() and KQL() */
+    const uint8_t *first; /* their outcome per row of the kept table (th_esql_where_first) */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -467,6 +488,20 @@ static void split_deferred(th_esql_panes *p, const xnode *x)
     p->dc[p->ndc++] = (dcond){x, col};
 }
 
+/* a command whose output over one table may differ from run to run */
+static bool run_bound(const cmd *c)
+{
+    if (th_esql_reads_run(c->cond))
+        return true;
+    for (size_t k = 0; k < c->nas; k++)
+        if (th_esql_reads_run(c->as[k].x) || th_esql_reads_run(c->as[k].filter))
+            return true;
+    for (size_t k = 0; k < c->nby; k++)
+        if (th_esql_reads_run(c->by[k].x))
+            return true;
+    return false;
+}
+
 /* every column an expression reads, loaded now into the table (so that no
  * window adds a column to it in its own arena) */
 static void touch(th_esql_panes *p, const xnode *x)
@@ -523,6 +558,12 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->ncuts = ncuts;
     p->panes = TH_ANEWN(a, pane, ncuts);
     th_map_init(&p->gids);
+    p->fixed = p->si + 1;
+    while (p->fixed < q->ncmds && !run_bound(&q->cmds[p->fixed]))
+        p->fixed++;
+    if (p->fixed < q->ncmds && q->cmds[p->fixed].kind == C_WHERE)
+        p->nfirst = th_esql_where_split(q->cmds[p->fixed].cond);
+    th_arena_init(&p->same_a, 1 << 14);
     return p;
 }
 
@@ -537,6 +578,7 @@ void th_esql_panes_free(th_esql_panes *p)
     memos_free(p, p->mf, p->mx);
     free(p->kp);
     free(p->act);
+    th_arena_free(&p->same_a);
 }
 
 static long cut_index(const th_esql_panes *p, size_t d)
@@ -1009,7 +1051,48 @@ static ev slide_out(th_esql_panes *p, erun *r, const wgroup *g, size_t k)
     }
 }
 
-size_t th_esql_panes_held(const th_esql_panes *p) { return p ? p->held : 0; }
+size_t th_esql_panes_held(const th_esql_panes *p) { return p ? p->held + p->same_a.used_total : 0; }
+
+/* The run's table and counts from the kept window's (Same at the top): the
+ * arrays of names, columns and documents are the run's own (commands
+ * replace them, never the cells). */
+static void same_take(th_arena *a, const th_esql_panes *p, erun *r, th_esql_result *res)
+{
+    const th_esql_result *k = p->same;
+    for (size_t i = p->si; i < p->fixed; i++) {
+        res->rows_in[i] = k->rows_in[i];
+        res->rows_out[i] = k->rows_out[i];
+    }
+    const etab *in = &k->t;
+    etab *t = &res->t;
+    *t = *in;
+    t->capcols = in->ncols;
+    t->names = TH_ANEWN(a, th_str, in->ncols ? in->ncols : 1);
+    t->cols = TH_ANEWN(a, ev *, in->ncols ? in->ncols : 1);
+    t->doc = TH_ANEWN(a, long, in->nrows ? in->nrows : 1);
+    if (in->ncols) {
+        memcpy(t->names, in->names, in->ncols * sizeof(th_str));
+        memcpy(t->cols, in->cols, in->ncols * sizeof(ev *));
+    }
+    if (in->nrows)
+        memcpy(t->doc, in->doc, in->nrows * sizeof(long));
+    r->warnings += p->same_warn;
+}
+
+/* the commands from `fixed` on over the kept window's table: a WHERE
+ * whose first conjuncts were run with it runs its others */
+static void same_rest(const th_esql_panes *p, erun *r, th_esql_result *res)
+{
+    size_t i = p->fixed;
+    if (p->nfirst && !r->err) {
+        r->at = i;
+        res->rows_in[i] = res->t.nrows;
+        th_esql_where_then(r, &res->t, p->q->cmds[i].cond, p->nfirst, p->first);
+        res->rows_out[i] = res->t.nrows;
+        i++;
+    }
+    th_esql_run_cmds(r, res, i, p->q->ncmds);
+}
 
 th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms,
                                   size_t limit, const char **err)
@@ -1043,8 +1126,23 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     }
     wctx fresh = {.seen = p->seen, .slot = p->slot, .stamp = ++p->stamp};
     wctx *w = &fresh;
-    if (!some)
+    /* Same (at the top): the kept window again */
+    bool again = !some && p->same && nk == p->nkp && (!nk || memcmp(ks, p->kp, nk * sizeof(size_t)) == 0);
+    if (again) {
+        same_take(a, p, &r, res);
+        r.source = false;
+        same_rest(p, &r, res);
+        return th_esql_finish(&r, res, limit, err);
+    }
+    th_esql_result *out = res;
+    uint64_t w0 = r.warnings;
+    if (!some) { /* the STATS output and the commands before `fixed` are kept */
         slide_window(p, ks, nk);
+        th_arena_reset(&p->same_a);
+        p->same = NULL;
+        r.a = &p->same_a;
+        out = th_esql_new_result(r.a, p->q);
+    }
     for (size_t i = 0; i < nk; i++) {
         const pane *pn = &p->panes[ks[i]];
         if (!krows[i]) {
@@ -1060,8 +1158,8 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         w->rows += kn[i];
     }
     size_t ng = w->ng, nas = p->stats->nas;
-    ev **keys = TH_ANEWN(a, ev *, ng ? ng : 1);
-    ev **aggcols = TH_ANEWN(a, ev *, nas ? nas : 1);
+    ev **keys = TH_ANEWN(r.a, ev *, ng ? ng : 1);
+    ev **aggcols = TH_ANEWN(r.a, ev *, nas ? nas : 1);
     wgroup empty = {0};
     ev nokeys[1] = {ev_null()};
     if (ng == 0 && p->stats->nby == 0) { /* no BY: always one row */
@@ -1071,16 +1169,30 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     for (size_t i = 0; i < w->ng; i++)
         keys[i] = (ev *)w->g[i].pg[0]->keys;
     for (size_t k = 0; k < nas; k++) {
-        aggcols[k] = TH_ANEWN(a, ev, ng ? ng : 1);
+        aggcols[k] = TH_ANEWN(r.a, ev, ng ? ng : 1);
         for (size_t i = 0; i < ng; i++) {
             const wgroup *g = w->ng ? &w->g[i] : &empty;
             aggcols[k][i] = !some && w->ng ? slide_out(p, &r, g, k) : merge(p, &r, g, k);
         }
     }
-    res->rows_in[p->si] = w->rows;
-    res->t = th_esql_stats_out(&r, p->stats, aggcols, keys, ng);
-    res->rows_out[p->si] = ng;
+    out->rows_in[p->si] = w->rows;
+    out->t = th_esql_stats_out(&r, p->stats, aggcols, keys, ng);
+    out->rows_out[p->si] = ng;
     r.source = false;
-    th_esql_run_cmds(&r, res, p->si + 1, p->q->ncmds);
+    if (out == res) {
+        th_esql_run_cmds(&r, res, p->si + 1, p->q->ncmds);
+        return th_esql_finish(&r, res, limit, err);
+    }
+    th_esql_run_cmds(&r, out, p->si + 1, p->fixed);
+    if (p->nfirst && !r.err)
+        p->first = th_esql_where_first(&r, &out->t, p->q->cmds[p->fixed].cond, p->nfirst);
+    r.a = a;
+    if (r.err)
+        return th_esql_finish(&r, res, limit, err);
+    p->same = out;
+    p->same_warn = r.warnings - w0;
+    r.warnings = w0;
+    same_take(a, p, &r, res);
+    same_rest(p, &r, res);
     return th_esql_finish(&r, res, limit, err);
 }

@@ -229,6 +229,15 @@ th_esql_result *th_esql_new_result(th_arena *a, const th_esql *q);
 void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to);
 th_esql_result *th_esql_finish(erun *r, th_esql_result *res, size_t limit, const char **err);
 bool th_esql_uses_now(const xnode *x);
+/* x reads NOW() or a document (KQL()): its value over one table may differ
+ * from run to run */
+bool th_esql_reads_run(const xnode *x);
+/* a WHERE in two parts (esql_run.c): how many of its first conjuncts read
+ * neither NOW() nor a document (0: no split); their outcome per row; the
+ * WHERE's rows given it */
+size_t th_esql_where_split(const xnode *cond);
+uint8_t *th_esql_where_first(erun *r, etab *t, const xnode *cond, size_t nfirst);
+void th_esql_where_then(erun *r, etab *t, const xnode *cond, size_t nfirst, const uint8_t *first);
 
 /* esql_val.c */
 int th_ev_cmp(const ev *a, uint32_t ia, const ev *b, uint32_t ib); /* same-family scalars */
@@ -282,6 +291,7 @@ typedef struct esql_memo {
     long cols[ESQL_MEMO_COLS];
     size_t ncols;
     size_t nkey;                /* the columns whose cells are compared: cols[0..nkey) */
+    bool partial;               /* keyed on the columns in the table, not all yet (memo_resolve) */
     bool picks;                 /* a CASE of columns and literals: remembers the pick */
     bool have;
     ev in[ESQL_MEMO_COLS];

@@ -92,6 +92,81 @@ static void do_where(erun *r, etab *t, const xnode *cond)
     }
 }
 
+/* A WHERE whose first conjuncts read neither NOW() nor a document, run in
+ * two parts over a table kept from run to run (esql_inc.c, Same): those
+ * first conjuncts once, then the others in each run, row by row as
+ * do_where runs them all (the same conjuncts evaluated on the same rows, so
+ * the same warnings once the first part's are counted again). */
+size_t th_esql_where_split(const xnode *cond)
+{
+    const xnode *cj[WHERE_CONJ];
+    size_t n = 0;
+    conjuncts(cond, cj, &n, WHERE_CONJ);
+    if (n > WHERE_CONJ)
+        return 0;
+    size_t k = 0;
+    while (k < n && !th_esql_reads_run(cj[k]))
+        k++;
+    return k < n ? k : 0;
+}
+
+/* per row: 0 a first conjunct is FALSE (the row is out), 1 all are TRUE,
+ * 2 else (the others still run; the row is out) */
+uint8_t *th_esql_where_first(erun *r, etab *t, const xnode *cond, size_t nfirst)
+{
+    uint8_t *st = TH_ANEWN(r->a, uint8_t, t->nrows ? t->nrows : 1);
+    const xnode *cj[WHERE_CONJ];
+    size_t n = 0;
+    conjuncts(cond, cj, &n, WHERE_CONJ);
+    esql_memo m[WHERE_CONJ];
+    for (size_t k = 0; k < nfirst; k++) {
+        th_esql_memo_init(&m[k], cj[k]);
+        th_esql_memo_cache(&m[k]);
+    }
+    for (size_t row = 0; row < t->nrows; row++) {
+        uint8_t v = 1;
+        for (size_t k = 0; k < nfirst; k++) {
+            int b = th_esql_truth_memo(r, t, row, &m[k]);
+            if (b == 0) {
+                v = 0;
+                break;
+            }
+            if (b < 0)
+                v = 2;
+        }
+        st[row] = v;
+    }
+    for (size_t k = 0; k < nfirst; k++)
+        th_esql_memo_free(&m[k]);
+    return st;
+}
+
+void th_esql_where_then(erun *r, etab *t, const xnode *cond, size_t nfirst, const uint8_t *first)
+{
+    bool *keep = TH_ANEWN(r->a, bool, t->nrows ? t->nrows : 1);
+    const xnode *cj[WHERE_CONJ];
+    size_t n = 0;
+    conjuncts(cond, cj, &n, WHERE_CONJ);
+    esql_memo m[WHERE_CONJ];
+    for (size_t k = nfirst; k < n; k++) {
+        th_esql_memo_init(&m[k], cj[k]);
+        th_esql_memo_cache(&m[k]);
+    }
+    for (size_t row = 0; row < t->nrows; row++) {
+        bool all = first[row] == 1;
+        for (size_t k = nfirst; k < n && first[row]; k++) {
+            int b = th_esql_truth_memo(r, t, row, &m[k]);
+            all = all && b == 1;
+            if (b == 0)
+                break;
+        }
+        keep[row] = all;
+    }
+    for (size_t k = nfirst; k < n; k++)
+        th_esql_memo_free(&m[k]);
+    compact(r, t, keep);
+}
+
 static void do_eval(erun *r, etab *t, const cmd *c)
 {
     for (size_t k = 0; k < c->nas; k++) {
@@ -281,6 +356,18 @@ static bool uses_now(const xnode *x)
 }
 
 bool th_esql_uses_now(const xnode *x) { return uses_now(x); }
+
+bool th_esql_reads_run(const xnode *x)
+{
+    if (!x)
+        return false;
+    if (x->kind == X_CALL && (x->fn == F_NOW || x->fn == F_KQL))
+        return true;
+    for (size_t k = 0; k < x->nkids; k++)
+        if (th_esql_reads_run(x->kids[k]))
+            return true;
+    return false;
+}
 
 /* the first command that cannot run once per document, ignoring WHERE */
 static size_t head_end(const th_esql *q)

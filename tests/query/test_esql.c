@@ -763,6 +763,18 @@ static void shared_cells_random_rows(void **state)
          * pick is remembered there) */
         "FROM logs-* | EVAL p = CASE(s == \"x\", k, g == \"q\", \"lit\", s), t2 = CASE(s != \"Y\", @timestamp), "
         "m = CASE(k == \"a\", n, s == \"x\", 7, NULL) | KEEP g, p, t2, m | LIMIT 10000",
+        /* conditions that read a column several times: its cell is
+         * compared once (two and three columns: remembered by cells), a
+         * value's column also read by a condition */
+        "FROM logs-* | EVAL o = CASE(k LIKE \"a*\" OR k == \"b\" OR k == \"c\" OR s == \"x\" OR s == \"y\", "
+        "true, false), q = CASE(k == \"a\" OR k == \"b\" OR s == \"x\" OR s == \"Y\", k, g == \"p\" OR "
+        "g == \"q\", s, g) | STATS so = SUM(CASE(o, 1, 0)), vq = VALUES(q), c = COUNT(*) BY g, k | SORT g, k",
+        /* columns an expression reads only on some branches: remembered by
+         * the cells of those in the table, until the others come (s, once
+         * a row has k "c"; n never: g is never "zz" nor NULL) */
+        "FROM logs-* | EVAL e = CASE((k == \"c\" AND s == \"x\") OR g == \"p\", 1, 2), "
+        "f = (g == \"zz\" AND n > 1) OR s IN (\"x\", \"Y\") "
+        "| STATS se = SUM(e), vf = VALUES(f), c = COUNT(*) BY g, k | SORT g, k",
         NULL};
     th_arena a;
     th_arena_init(&a, 1 << 16);

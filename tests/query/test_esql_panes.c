@@ -271,6 +271,15 @@ static void reuse_across_windows(void **state)
         /* a deferred condition on NOW(): panes kept in part are merged afresh */
         "FROM logs-* | WHERE @timestamp >= NOW() - 40 minutes "
         "| STATS c = COUNT(*), u = VALUES(user.name), l = MAX(@timestamp) BY event.action",
+        /* commands after the STATS: those before the first that reads NOW()
+         * are kept with the window's STATS output, the rest run again (the
+         * first two conjuncts of that WHERE once: NULL for the group
+         * without a user) */
+        "FROM logs-* | STATS c = COUNT(*), l = MAX(@timestamp), v = VALUES(event.action), "
+        "d = AVG(event.duration) BY user.name | EVAL r = TO_DOUBLE(c) / 3, k = MV_COUNT(v) "
+        "| WHERE c >= 2 OR k > 1 | WHERE r > 0 AND user.name != \"zz\" AND l >= NOW() - 30 minutes "
+        "AND d < 90000 "
+        "| EVAL age = DATE_DIFF(\"seconds\", l, NOW()) | SORT user.name | KEEP user.name, c, r, k, d, age",
     };
     for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
         check_schedule(qs[k], 1);
