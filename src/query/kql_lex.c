@@ -218,12 +218,28 @@ static bool quoted_string(parser *p, lit *out)
     return true;
 }
 
+/* The bytes an unquoted literal's loop must look at: the escape, the wildcard, is_special's,
+ * and those that can start a keyword (keyword_at). A run of others is copied at once. */
+static const unsigned char literal_stop[256] = {
+    ['\\'] = 1, ['('] = 1, [')'] = 1, [':'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['*'] = 1,
+    ['{'] = 1, ['}'] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [0xC2] = 1, ['n'] = 1,
+    ['N'] = 1,
+};
+
 static bool unquoted_literal(parser *p, lit *out)
 {
     size_t start = p->pos, i = p->pos;
     th_buf_clear(&p->tmp);
     bool any_wild = false;
     while (i < p->n) {
+        size_t run = i;
+        while (run < p->n && !literal_stop[(unsigned char)p->s[run]])
+            run++;
+        if (run > i) {
+            th_buf_put(&p->tmp, p->s + i, run - i);
+            i = run;
+            continue;
+        }
         char c = p->s[i];
         if (c == '\\' && i + 1 < p->n) {
             char d = p->s[i + 1];
