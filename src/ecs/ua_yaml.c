@@ -24,6 +24,17 @@ static bool printable_text(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        /* eight ASCII bytes of 0x20..0x7E at once: no high bit, none below 0x20, no DEL */
+        const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof w);
+            if ((w | ((w - ones * 0x20) | ((w ^ ones * 0x7F) - ones))) & highs)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if (s[i] < 0x80) {
             if ((s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7F)
                 return false;
@@ -51,34 +62,37 @@ static size_t key_len(const char *s, size_t n)
 }
 
 /* `key: 'value'` then spaces, in s[0..n): the key and the unquoted value
- * (into *val, a heap string the caller frees), or false. */
+ * (into *val, a heap string the caller frees), or false. The layout check
+ * passes no val: the line is only checked. */
 static bool key_value(const char *s, size_t n, char *key, char **val)
 {
     size_t k = key_len(s, n);
     if (!k || n - k < 3 || memcmp(s + k, ": '", 3) != 0)
         return false;
-    char *v = th_xmalloc(n - k);
-    size_t vn = 0, i = k + 3;
+    /* the closing quote: the first one not doubled */
+    size_t i = k + 3, close;
     for (;;) {
-        if (i >= n) {
-            free(v);
+        const char *q = memchr(s + i, '\'', n - i);
+        if (!q)
             return false;
+        close = (size_t)(q - s);
+        if (close + 1 < n && s[close + 1] == '\'') {
+            i = close + 2;
+            continue;
         }
-        if (s[i] == '\'') {
-            if (i + 1 < n && s[i + 1] == '\'') {
-                v[vn++] = '\'';
-                i += 2;
-                continue;
-            }
-            break;
-        }
-        v[vn++] = s[i++];
+        break;
     }
-    for (i++; i < n; i++) {
-        if (s[i] != ' ') {
-            free(v);
+    for (i = close + 1; i < n; i++)
+        if (s[i] != ' ')
             return false;
-        }
+    if (!val)
+        return true;
+    char *v = th_xmalloc(close - k - 2);
+    size_t vn = 0;
+    for (i = k + 3; i < close; i++) {
+        v[vn++] = s[i];
+        if (s[i] == '\'')
+            i++;
     }
     v[vn] = 0;
     memcpy(key, s, k);
@@ -133,7 +147,7 @@ static bool pass(const char *buf, size_t n, th_ua_yaml_fn fn, void *ctx)
         if (len - sp >= 2 && s[sp] == '-' && s[sp + 1] == ' ') {
             if (at == TOP || (at == ITEM && sp != indent))
                 return false;
-            if (!key_value(s + sp + 2, len - sp - 2, key, &val))
+            if (!key_value(s + sp + 2, len - sp - 2, key, fn ? &val : NULL))
                 return false;
             if (fn) {
                 fn(ctx, at == KEY ? YAML_SEQUENCE_START_EVENT : YAML_MAPPING_END_EVENT, NULL);
@@ -146,7 +160,8 @@ static bool pass(const char *buf, size_t n, th_ua_yaml_fn fn, void *ctx)
             at = ITEM;
             continue;
         }
-        if (at != ITEM || sp != indent + 2 || !key_value(s + sp, len - sp, key, &val))
+        if (at != ITEM || sp != indent + 2 ||
+            !key_value(s + sp, len - sp, key, fn ? &val : NULL))
             return false;
         if (fn) {
             fn(ctx, YAML_SCALAR_EVENT, key);

@@ -78,12 +78,25 @@ size_t th_kql_not_at(const parser *p, size_t pos)
     return r == pos + 3 ? 0 : r;
 }
 
+/* `or` and `and` start with a Space (space_at's first bytes), `not` with n or N: any other
+ * byte starts no keyword, which spares the three tries for almost every byte of a literal. */
 static bool keyword_at(const parser *p, size_t pos)
 {
+    unsigned char c = (unsigned char)p->s[pos];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != 0xC2 && c != 'n' && c != 'N')
+        return false;
     return th_kql_binop_at(p, pos, "or") || th_kql_binop_at(p, pos, "and") || th_kql_not_at(p, pos);
 }
 
-static bool is_special(char c) { return c && strchr("\\():<>\"*{}", c) != NULL; }
+static bool is_special(char c)
+{
+    switch (c) {
+    case '\\': case '(': case ')': case ':': case '<': case '>': case '"': case '*': case '{': case '}':
+        return true;
+    default:
+        return false;
+    }
+}
 
 static int hexval(char c)
 {
@@ -113,9 +126,11 @@ static bool unicode_escape(const parser *p, size_t pos, th_buf *out)
 }
 
 /* Length of the JS-trim whitespace character at s[i], 0 if not whitespace. */
-static size_t js_space(const char *s, size_t n, size_t i)
+static inline size_t js_space(const char *s, size_t n, size_t i)
 {
     unsigned char c = (unsigned char)s[i];
+    if (c > ' ' && c < 0x80)
+        return 0;
     if (c == ' ' || (c >= 0x09 && c <= 0x0D))
         return 1;
     if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0)
@@ -203,12 +218,28 @@ static bool quoted_string(parser *p, lit *out)
     return true;
 }
 
+/* The bytes an unquoted literal's loop must look at: the escape, the wildcard, is_special's,
+ * and those that can start a keyword (keyword_at). A run of others is copied at once. */
+static const unsigned char literal_stop[256] = {
+    ['\\'] = 1, ['('] = 1, [')'] = 1, [':'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['*'] = 1,
+    ['{'] = 1, ['}'] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [0xC2] = 1, ['n'] = 1,
+    ['N'] = 1,
+};
+
 static bool unquoted_literal(parser *p, lit *out)
 {
     size_t start = p->pos, i = p->pos;
     th_buf_clear(&p->tmp);
     bool any_wild = false;
     while (i < p->n) {
+        size_t run = i;
+        while (run < p->n && !literal_stop[(unsigned char)p->s[run]])
+            run++;
+        if (run > i) {
+            th_buf_put(&p->tmp, p->s + i, run - i);
+            i = run;
+            continue;
+        }
         char c = p->s[i];
         if (c == '\\' && i + 1 < p->n) {
             char d = p->s[i + 1];

@@ -128,6 +128,7 @@ static uint64_t member_hash(int s)
     return x ^ (x >> 29);
 }
 
+/* n plus the members' hashes: determinize sums them as it adds members */
 static uint64_t set_hash(const int *m, size_t n)
 {
     uint64_t h = n;
@@ -163,15 +164,15 @@ static bool sm_same(const setmap *sm, size_t i, const uint32_t *mark, uint32_t g
     return true;
 }
 
-/* The index of set m[0..n), whose members and only they have mark gen (mark
- * NULL: the sequence m[0..n)), adding it when new (*added set). */
-static int sm_intern(setmap *sm, const int *m, size_t n, const uint32_t *mark, uint32_t gen, bool *added)
+/* The index of set m[0..n) of hash h (set_hash), whose members and only they have mark gen
+ * (mark NULL: the sequence m[0..n)), adding it when new (*added set). */
+static int sm_intern(setmap *sm, const int *m, size_t n, uint64_t h, const uint32_t *mark,
+                     uint32_t gen, bool *added)
 {
     if (sm->start.len == 0)
         TH_VEC_PUSH(&sm->start, 0);
     if ((sm->start.len) * 2 >= sm->cap)
         sm_rehash(sm);
-    uint64_t h = set_hash(m, n);
     size_t j = h & (sm->cap - 1);
     while (sm->slot[j]) {
         size_t i = (size_t)sm->slot[j] - 1;
@@ -236,7 +237,19 @@ typedef struct detctx {
      * acceptance, so two sets equal on these are the same DFA state; leaving
      * them out makes the sets smaller to close, hash and compare. */
     uint8_t *keep;
+    /* The sum of member_hash over the set being built (set_hash less its size), and
+     * member_hash by state, computed at its first use (0: not yet). */
+    uint64_t hsum;
+    uint64_t *mhash;
 } detctx;
+
+static inline uint64_t state_hash(detctx *c, int x)
+{
+    uint64_t h = c->mhash[x];
+    if (!h)
+        h = c->mhash[x] = member_hash(x);
+    return h;
+}
 
 /* The epsilon closure of s, kept in c->cl (NULL when the cache is full). */
 static const int *closure_of(detctx *c, int s)
@@ -276,20 +289,29 @@ static void closure_add(detctx *c, ivec *set, int s)
         return;
     const int *cl = closure_of(c, s);
     if (cl) {
+        TH_VEC_GROW(set, (size_t)cl[0]);
+        int *out = set->items + set->len;
+        uint64_t hsum = c->hsum;
         for (int k = 1; k <= cl[0]; k++) {
-            if (c->mark[cl[k]] != c->gen) {
-                c->mark[cl[k]] = c->gen;
-                TH_VEC_PUSH(set, cl[k]);
+            int x = cl[k];
+            if (c->mark[x] != c->gen) {
+                c->mark[x] = c->gen;
+                hsum += state_hash(c, x);
+                *out++ = x;
             }
         }
+        set->len = (size_t)(out - set->items);
+        c->hsum = hsum;
         return;
     }
     c->mark[s] = c->gen;
     TH_VEC_PUSH(&c->stack, s);
     while (c->stack.len) {
         int x = c->stack.items[--c->stack.len];
-        if (c->keep[x])
+        if (c->keep[x]) {
             TH_VEC_PUSH(set, x);
+            c->hsum += state_hash(c, x);
+        }
         for (int k = c->b->head.items[x]; k >= 0; k = c->b->e.items[k].next) {
             const edge *ed = &c->b->e.items[k];
             if (ed->lo > ed->hi && c->mark[ed->to] != c->gen) {
@@ -314,7 +336,8 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
         memset(b->mark, 0, b->markcap * sizeof *b->mark);
         b->gen = 0;
     }
-    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0, NULL};
+    detctx c = {b, b->mark, b->gen, {0}, NULL, {0}, NULL, 0, NULL, 0, NULL};
+    c.mhash = th_xcalloc(b->head.len, sizeof *c.mhash);
     c.keep = th_xcalloc(b->head.len, 1);
     for (size_t x = 0; x < b->head.len; x++)
         for (int k = b->head.items[x]; k >= 0 && !c.keep[x]; k = b->e.items[k].next)
@@ -333,7 +356,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
 
     c.gen++;
     closure_add(&c, &set, f.s);
-    sm_intern(&sm, set.items, set.len, c.mark, c.gen, &added);
+    sm_intern(&sm, set.items, set.len, set.len + c.hsum, c.mark, c.gen, &added);
     for (size_t i = 0; i + 1 < sm.start.len; i++) {
         TH_VEC_PUSH(&out->off, out->t.len);
         size_t state_off = out->t.len;
@@ -365,6 +388,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
         for (size_t p = 0; p + 1 < pts.len; p++) {
             uint32_t lo = pts.items[p], hi = pts.items[p + 1] - 1;
             set.len = 0;
+            c.hsum = 0;
             c.gen++;
             for (size_t k = 0; k < es.len; k++)
                 if (es.items[k].lo <= lo && lo <= es.items[k].hi)
@@ -376,7 +400,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
                 rc = 1;
                 break;
             }
-            int to = sm_intern(&sm, set.items, set.len, c.mark, c.gen, &added);
+            int to = sm_intern(&sm, set.items, set.len, set.len + c.hsum, c.mark, c.gen, &added);
             if (added && sm.start.len - 1 > max_states) {
                 rc = 1;
                 break;
@@ -393,6 +417,7 @@ static int determinize(bld *b, frag f, size_t max_states, dfa *out)
     free(c.cl_at);
     free(c.cmark);
     free(c.keep);
+    free(c.mhash);
     TH_VEC_FREE(&set);
     TH_VEC_FREE(&es);
     TH_VEC_FREE(&pts);
@@ -437,7 +462,7 @@ static int dfa_intersect(const dfa *x, const dfa *y, size_t max_states, dfa *out
     setmap sm = {0};
     bool added;
     int pair[2] = {0, 0};
-    sm_intern(&sm, pair, 2, NULL, 0, &added);
+    sm_intern(&sm, pair, 2, set_hash(pair, 2), NULL, 0, &added);
     for (size_t i = 0; i + 1 < sm.start.len; i++) {
         int a = sm.pool.items[sm.start.items[i]], bb = sm.pool.items[sm.start.items[i] + 1];
         TH_VEC_PUSH(&out->off, out->t.len);
@@ -450,7 +475,7 @@ static int dfa_intersect(const dfa *x, const dfa *y, size_t max_states, dfa *out
             uint32_t lo = u.lo > v.lo ? u.lo : v.lo, hi = u.hi < v.hi ? u.hi : v.hi;
             if (lo <= hi) {
                 pair[0] = u.to, pair[1] = v.to;
-                int to = sm_intern(&sm, pair, 2, NULL, 0, &added);
+                int to = sm_intern(&sm, pair, 2, set_hash(pair, 2), NULL, 0, &added);
                 if (added && sm.start.len - 1 > max_states) {
                     sm_free(&sm);
                     dfa_free(out);

@@ -180,6 +180,35 @@ static const unsigned char string_stop[256] = {
     [0x7F] = STOP_ANY, ['\\'] = STOP_ANY, ['"'] = STOP_BASIC, ['\''] = STOP_LITERAL,
 };
 
+/* The end of the run of plain bytes from i: eight bytes at a time while none of them is a
+ * control byte, DEL, the backslash or the quote (`stop`'s). A byte >= 0x80 never stops a run,
+ * so its high bit lets the four zero-byte tests share one `& ~w`. A test's borrow can only
+ * flag a byte after a true one, so on a little-endian machine the lowest flag is the stop. */
+static size_t plain_run(const char *s, size_t i, size_t n, unsigned char stop)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t quote = ones * (stop == STOP_BASIC ? '"' : '\''), bslash = ones * '\\';
+    const uint64_t del = ones * 0x7F;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        uint64_t any = (w - ones * 0x20) | ((w ^ quote) - ones) | ((w ^ bslash) - ones)
+                       | ((w ^ del) - ones);
+        any &= ~w & highs;
+        if (any) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + (size_t)__builtin_ctzll(any) / 8;
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && !(string_stop[(unsigned char)s[i]] & stop))
+        i++;
+    return i;
+}
+
 static bool single_line(tp *p, char q, th_str *out)
 {
     th_buf *b = &p->scratch;
@@ -202,9 +231,7 @@ static bool single_line(tp *p, char q, th_str *out)
         if (tp_is_control(c))
             return tp_err(p, p->pos, "control character U+%04X in string", (unsigned)c);
         /* copy a run of plain bytes at once (keeps 10 MB strings fast) */
-        size_t run = p->pos;
-        while (run < p->n && !(string_stop[(unsigned char)p->s[run]] & stop))
-            run++;
+        size_t run = plain_run(p->s, p->pos, p->n, stop);
         if (run == p->pos)
             run++;
         th_buf_put(b, p->s + p->pos, run - p->pos);
@@ -272,9 +299,7 @@ static bool multi_line(tp *p, char q, th_str *out)
         }
         if (tp_is_control(c))
             return tp_err(p, p->pos, "control character U+%04X in string", (unsigned)c);
-        size_t run = p->pos + 1;
-        while (run < p->n && !(string_stop[(unsigned char)p->s[run]] & stop))
-            run++;
+        size_t run = plain_run(p->s, p->pos + 1, p->n, stop);
         th_buf_put(b, p->s + p->pos, run - p->pos);
         p->pos = run;
     }
