@@ -946,6 +946,8 @@ static void doc_plan_build(void)
         doc_dest[i] = dest_of(&doc_plan, docfield_name(i));
 }
 
+const char *th_ecs_docfield_name(size_t i) { return i < NDOC ? docfield_name(i) : NULL; }
+
 int th_ecs_docfield_of(th_str field)
 {
     for (size_t i = 0; i < NDOC; i++)
@@ -1097,7 +1099,8 @@ static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
     return name;
 }
 
-th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy)
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                          const th_jval **nodes)
 {
     const th_jval *val[NDOC] = {0};
     const th_jval *name = NULL, *id = NULL;
@@ -1185,6 +1188,8 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
     th_jval *doc = th_jnew_obj(s->a);
     th_jval *objs[MAX_OBJ] = {0};
     for (size_t i = 0; i < NDOC; i++) {
+        if (nodes)
+            nodes[i] = NULL;
         if (!val[i])
             continue;
         th_jval *x = th_arena_alloc(s->a, sizeof *x);
@@ -1193,6 +1198,8 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
         const dest *d = &doc_dest[i]; /* each field once: no member to replace */
         th_jobj_push(s->a, dest_obj(&doc_plan, s->a, doc, objs, d->obj), d->key, x);
+        if (nodes)
+            nodes[i] = x;
     }
     return doc;
 }
