@@ -946,6 +946,8 @@ static void doc_plan_build(void)
         doc_dest[i] = dest_of(&doc_plan, docfield_name(i));
 }
 
+const char *th_ecs_docfield_name(size_t i) { return i < NDOC ? docfield_name(i) : NULL; }
+
 int th_ecs_docfield_of(th_str field)
 {
     for (size_t i = 0; i < NDOC; i++)
@@ -1097,7 +1099,35 @@ static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
     return name;
 }
 
-th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy)
+/* The slot document's objects, made with room for exactly the members the
+ * document gives them (each object and field once: no member to find or
+ * replace, no room to grow), in the order th_jobj_push would append them. */
+static th_jval *doc_object(th_arena *a, uint32_t room)
+{
+    th_jval *v = th_arena_alloc(a, sizeof *v + room * sizeof(th_jmember));
+    *v = (th_jval){.type = TH_JOBJ, .cap = room, .u.members = (th_jmember *)(v + 1)};
+    return v;
+}
+
+static inline void doc_add(th_jval *obj, th_str key, th_jval *v)
+{
+    obj->u.members[obj->len++] = (th_jmember){key, v};
+}
+
+/* Object o of the document plan (objs by o + 1; 0: the root), made and
+ * added to its parent at its first member. */
+static th_jval *doc_obj(th_arena *a, th_jval **objs, const uint32_t *room, int o)
+{
+    if (!objs[o + 1]) {
+        th_jval *up = doc_obj(a, objs, room, doc_plan.obj_parent[o]);
+        objs[o + 1] = doc_object(a, room[o + 1]);
+        doc_add(up, doc_plan.obj_key[o], objs[o + 1]);
+    }
+    return objs[o + 1];
+}
+
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                          const th_jval **nodes)
 {
     const th_jval *val[NDOC] = {0};
     const th_jval *name = NULL, *id = NULL;
@@ -1182,9 +1212,23 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             return NULL;
         val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
     }
-    th_jval *doc = th_jnew_obj(s->a);
-    th_jval *objs[MAX_OBJ] = {0};
+    /* each object's members counted first: made with room for just those */
+    uint32_t room[MAX_OBJ + 1] = {0}; /* by object + 1 (0: the root) */
+    bool used[MAX_OBJ] = {0};
     for (size_t i = 0; i < NDOC; i++) {
+        if (!val[i])
+            continue;
+        int o = doc_dest[i].obj;
+        room[o + 1]++;
+        for (; o >= 0 && !used[o]; o = doc_plan.obj_parent[o]) {
+            used[o] = true;
+            room[doc_plan.obj_parent[o] + 1]++;
+        }
+    }
+    th_jval *objs[MAX_OBJ + 1] = {doc_object(s->a, room[0])};
+    for (size_t i = 0; i < NDOC; i++) {
+        if (nodes)
+            nodes[i] = NULL;
         if (!val[i])
             continue;
         th_jval *x = th_arena_alloc(s->a, sizeof *x);
@@ -1192,7 +1236,9 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
         if ((copy || i >= D_TIMESTAMP) && x->type == TH_JSTR)
             x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
         const dest *d = &doc_dest[i]; /* each field once: no member to replace */
-        th_jobj_push(s->a, dest_obj(&doc_plan, s->a, doc, objs, d->obj), d->key, x);
+        doc_add(doc_obj(s->a, objs, room, d->obj), d->key, x);
+        if (nodes)
+            nodes[i] = x;
     }
-    return doc;
+    return objs[0];
 }

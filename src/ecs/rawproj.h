@@ -179,6 +179,8 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
  * compares the two on every corpus and emulated record. */
 /* The slot document's field number of `field`, or -1 (at most 64 fields). */
 int th_ecs_docfield_of(th_str field);
+/* The name of field number i, NULL past the last. */
+const char *th_ecs_docfield_name(size_t i);
 /* Whether the mapper's options allow slot documents at all (no retain
  * option: it changes what stays in the document). */
 bool th_ecs_slots_doc_usable(const struct th_mapper *m);
@@ -189,7 +191,11 @@ th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields);
  * times: timestamp_ms), nested as the mapping nests them; NULL when some
  * field is not exact on this record. Strings are copied into the slots'
  * arena when `copy` (the record's text will not outlive the caller), else
- * borrowed from the record as the slots' are. */
-th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy);
+ * borrowed from the record as the slots' are. nodes (NULL: not wanted; else
+ * 64 entries): by field number, the one node a walk of the document finds
+ * at that field, NULL where it finds none (every field is a leaf holding no
+ * array, each written once). */
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                          const th_jval **nodes);
 
 #endif

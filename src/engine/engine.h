@@ -322,8 +322,10 @@ bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *
 bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
                           th_hits *h, th_ecs_demand *d);
 /* th_engine_eval restricted to h->plan (the document must carry the planned
- * rules' demand). */
-void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h);
+ * rules' demand). known (NULL: none): fields whose values in the document
+ * are known (query.h th_qknown, a slot document's): read without a walk. */
+void th_engine_eval_plan(const th_engine *e, const th_event *ev, const struct th_qknown *known,
+                         th_hits *h);
 
 
 

@@ -866,20 +866,23 @@ bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, 
 }
 
 /* The event's fields are found afresh for its n rules (rules[0..n)) and
- * their captures when one of them captures a field its query reads: that
- * field is then read twice. Else each leaf walks the document itself, which
+ * their captures when its document's fields are known (known: a slot
+ * document, whose fields are then read without a walk), or when one of them
+ * captures a field its query reads: that field is then read twice. Else each leaf walks the document itself, which
  * stops at the first value that decides it, where filling the cache walks
  * the whole field: the rules of an event without such a capture share few
  * fields (the pack without ES|QL on b10k, the cache serving the events of two
  * rules or more too: 1,713 of its 7,867 reads found their field there); the
  * captures then read through a cache of their own. */
 static void fields_start(const th_engine *e, th_hits *h, const th_event *ev, const uint32_t *rules,
-                         size_t n)
+                         size_t n, const th_qknown *known)
 {
-    bool shared = false;
+    bool shared = known && ev->doc;
     for (size_t i = 0; i < n && !shared; i++)
         shared = e->rules.items[rules[i]]->query_captures;
     th_qfields_reset(h->fields, shared ? ev->doc : NULL);
+    if (known && ev->doc)
+        th_qfields_put(h->fields, known);
     th_qfields_reset(h->capfields, ev->doc);
     h->fields_from = h->len;
     if (++h->capevent == 0) { /* the numbers went round: no range may look current */
@@ -888,11 +891,12 @@ static void fields_start(const th_engine *e, th_hits *h, const th_event *ev, con
     }
 }
 
-void th_engine_eval_plan(const th_engine *e, const th_event *ev, th_hits *h)
+void th_engine_eval_plan(const th_engine *e, const th_event *ev, const th_qknown *known,
+                         th_hits *h)
 {
     if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return;
-    fields_start(e, h, ev, h->plan, h->nplan);
+    fields_start(e, h, ev, h->plan, h->nplan, known);
     for (size_t i = 0; i < h->nplan; i++)
         eval_rule(e, h->plan[i], ev, h);
     h->fields_to = h->len;
@@ -915,7 +919,7 @@ void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
     if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return; /* no time at all: no window can contain it */
     candidates(e, ev->doc, h);
-    fields_start(e, h, ev, h->seen, h->nseen);
+    fields_start(e, h, ev, h->seen, h->nseen, NULL);
     for (size_t i = 0; i < h->nseen; i++)
         eval_rule(e, h->seen[i], ev, h);
     h->fields_to = h->len;

@@ -13,6 +13,7 @@
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
 #include "pipeline/pipeline.h"
+#include "query/query.h"
 
 #define BATCH_RECORDS 512
 /* Files up to FILE_JOB_MAX bytes (S3 objects) are read whole on the workers
@@ -173,6 +174,7 @@ typedef struct levels {
      * event.id (store_doc, match), the routed fields, @timestamp (match). */
     uint64_t *docfields[TH_PIPELINE_MAX_ENGINES];
     uint64_t docbase;
+    uint32_t docfid[64]; /* the document's fields' numbers (query.h th_query_field_id) */
 } levels;
 #define NO_SLOTDOC UINT64_MAX
 
@@ -190,6 +192,12 @@ typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
     th_ecs_slots slots;  /* its projection, for routing and the gates */
+    /* the slot document's fields, as its builder wrote them (by field
+     * number), and as the engines read them (known) */
+    const th_jval *slotnode[64];
+    uint32_t known_id[64];
+    const th_jval *known_val[64];
+    th_qknown known;
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     int slotdoc;         /* -1 not known yet; 1: the mapper allows slot documents */
     th_buf out;          /* render's output */
@@ -350,7 +358,18 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, worker_state *w
     th_ecs_proj_need need = th_ecs_docfields_need(want);
     if (!th_ecs_slots_fill(&w->slots, need.extras, need.fields))
         return NULL;
-    return th_ecs_slots_doc(&w->slots, want, ts, copy);
+    th_jval *doc = th_ecs_slots_doc(&w->slots, want, ts, copy, w->slotnode);
+    if (!doc)
+        return NULL;
+    /* every field it holds is found by the engines without a walk */
+    size_t n = 0;
+    for (uint64_t u = want; u; u &= u - 1) {
+        int f = __builtin_ctzll(u);
+        w->known_id[n] = lv->docfid[f];
+        w->known_val[n++] = w->slotnode[f];
+    }
+    w->known = (th_qknown){w->known_id, w->known_val, n};
+    return doc;
 }
 
 /* The planned path: routes and gates rules on the raw projection; maps only
@@ -414,6 +433,7 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     /* made before raw_own, which may reload the scanner the slots read;
      * copied when the record's text is not its own yet */
     r->ev.doc = slot_doc(p, lv, w, ts, x->keep != NULL);
+    const th_qknown *known = r->ev.doc ? &w->known : NULL;
     raw_own(x, w);
     if (r->ev.doc) { /* the times are those the mapping would give */
         r->ev.timestamp_ms = ts;
@@ -437,7 +457,7 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     for (size_t i = 0; i < p->nengines; i++) {
         th_hits *h = &w->hits[i];
         r->hfrom[i] = (uint32_t)h->len;
-        th_engine_eval_plan(p->engines[i], &r->ev, h);
+        th_engine_eval_plan(p->engines[i], &r->ev, known, h);
         r->hto[i] = (uint32_t)h->len;
         for (size_t k = r->hfrom[i]; k < r->hto[i] && !*matched; k++)
             *matched = h->items[k].result == 1;
@@ -633,6 +653,8 @@ static void plan(th_pipeline *p, levels *lv)
                                            "data_stream.dataset", "@timestamp"};
         for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
             lv->docbase |= 1ull << th_ecs_docfield_of(th_str_c(base[i]));
+        for (size_t i = 0; th_ecs_docfield_name(i); i++)
+            lv->docfid[i] = th_query_field_id(th_str_c(th_ecs_docfield_name(i)));
         for (size_t i = 0; i < p->nengines; i++) {
             size_t n = th_engine_nrules(p->engines[i]);
             lv->docfields[i] = th_xcalloc(n ? n : 1, sizeof(uint64_t));

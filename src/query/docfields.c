@@ -175,3 +175,23 @@ const th_jval *const *th_qfields_get(th_qfields *f, uint32_t id, th_str path, si
         v = th_qfields_find(f, id, path, n);
     return v;
 }
+
+void th_qfields_put(th_qfields *f, const th_qknown *k)
+{
+    if (f->cap - f->len < k->n) {
+        while (f->cap - f->len < k->n)
+            f->cap = f->cap ? f->cap * 2 : 256;
+        f->vals = th_xrealloc(f->vals, f->cap * sizeof *f->vals);
+    }
+    for (size_t i = 0; i < k->n; i++) {
+        uint32_t id = k->id[i];
+        if (id >= f->nent)
+            cover(f, id);
+        th_qfield_entry *e = &f->ent[id];
+        e->gen = f->gen;
+        e->off = (uint32_t)f->len;
+        e->n = k->val[i] != NULL;
+        if (k->val[i])
+            f->vals[f->len++] = k->val[i];
+    }
+}

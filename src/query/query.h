@@ -146,10 +146,23 @@ static inline const th_jval *th_qfields_doc(const th_qfields *f);
 const th_jval *const *th_qfields_get(th_qfields *f, uint32_t id, th_str path, size_t *n);
 /* The fields worth keeping: those a reader expects to read more than once
  * per document (th_qfields_get keeps every field it reads). A reader that
- * can stop early walks the others itself: th_qfields_read gives a kept
- * field's values as th_qfields_get does, and is false for the others. The
+ * can stop early walks the others itself: th_qfields_read gives a kept or
+ * already found field's values as th_qfields_get does, and is false for the
+ * others. The
  * leaves of th_query_match_fields read that way. */
 void th_qfields_keep(th_qfields *f, uint32_t id);
+/* Fields whose values are known without a walk (a slot document's builder
+ * wrote them, rawproj.h th_ecs_slots_doc): field id[i] holds the one node
+ * val[i] in the document, or nothing where val[i] is NULL. */
+typedef struct th_qknown {
+    const uint32_t *id;
+    const th_jval *const *val;
+    size_t n;
+} th_qknown;
+/* Sets the known fields' entries (current until the next reset), as a walk
+ * of the document would find them: the caller vouches for that. Every read
+ * of them, th_qfields_read included, takes them without a walk. */
+void th_qfields_put(th_qfields *f, const th_qknown *k);
 static inline bool th_qfields_read(th_qfields *f, uint32_t id, th_str path,
                                    const th_jval *const **vals, size_t *n);
 
@@ -195,10 +208,13 @@ static inline bool th_qfields_current(const th_qfields *f, uint32_t id,
 static inline bool th_qfields_read(th_qfields *f, uint32_t id, th_str path,
                                    const th_jval *const **vals, size_t *n)
 {
-    if (id >= f->nent || !f->ent[id].kept)
+    if (id >= f->nent)
         return false;
-    if (!th_qfields_current(f, id, vals, n))
-        *vals = th_qfields_find(f, id, path, n);
+    if (th_qfields_current(f, id, vals, n))
+        return true;
+    if (!f->ent[id].kept)
+        return false;
+    *vals = th_qfields_find(f, id, path, n);
     return true;
 }
 

@@ -2,7 +2,9 @@
  * (nested objects, arrays of values and of objects, nulls, literal dotted
  * keys such as "a.b", repeated keys), every read of a field gives the very
  * values th_json_path_each visits, in its order, whatever was read before
- * it; and th_query_match_fields selects what th_query_match selects. */
+ * it; and th_query_match_fields selects what th_query_match selects, also
+ * where the fields a walk finds once or not at all were put (th_qfields_put,
+ * as a slot document's are) and are read without a walk. */
 #include "th_test.h"
 
 #include "base/buf.h"
@@ -168,12 +170,25 @@ static void test_same_matches(void **state)
         nq++;
     }
     th_qfields *f = th_qfields_new();
-    uint64_t seed = 99, checked = 0, held = 0;
+    uint64_t seed = 99, checked = 0, held = 0, put = 0;
     th_buf b;
     th_buf_init(&b);
     for (int it = 0; it < 3000; it++) {
         th_jval *doc = random_doc(&seed, &a, &b);
         th_qfields_reset(f, doc);
+        uint32_t id[NPATHS];
+        const th_jval *val[NPATHS];
+        th_qknown known = {id, val, 0};
+        for (size_t p = 0; it % 2 && p + 1 < NPATHS; p++) {
+            seen walk = {.n = 0};
+            th_json_path_each(doc, th_str_c(paths[p]), collect, &walk);
+            if (walk.n > 1)
+                continue;
+            id[known.n] = th_query_field_id(th_str_c(paths[p]));
+            val[known.n++] = walk.n ? walk.v[0] : NULL;
+        }
+        th_qfields_put(f, &known);
+        put += known.n;
         for (size_t i = 0; i < nq; i++) { /* the queries share the document's fields */
             bool want = th_query_match(qs[i], doc);
             assert_int_equal(th_query_match_fields(qs[i], f), want);
@@ -184,6 +199,7 @@ static void test_same_matches(void **state)
     }
     th_buf_free(&b);
     assert_true(held > checked / 20 && held < checked * 19 / 20);
+    assert_true(put > 1500 * 4);
     th_qfields_free(f);
     th_diags_free(&d);
     th_arena_free(&qa);
