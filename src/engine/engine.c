@@ -34,6 +34,7 @@ th_engine *th_engine_new(const th_engine_opts *o)
     th_arena_init(&e->arena, 1 << 20);
     th_map_init(&e->route);
     th_map_init(&e->capfields);
+    TH_VEC_PUSH(&e->lists, &th_vlist_empty);
     e->data_min = INT64_MAX;
     e->data_max = INT64_MIN;
     return e;
@@ -67,6 +68,7 @@ void th_engine_free(th_engine *e)
         if (e->capfields.slots[i].used)
             free(((th_capfield *)e->capfields.slots[i].value)->intern);
     th_map_free(&e->capfields);
+    TH_VEC_FREE(&e->lists);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
     for (size_t i = 0; i < e->alerts.len; i++) {

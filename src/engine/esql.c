@@ -132,6 +132,7 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
  * earlier's value in place), without building it: th_json_path_each's walk
  * over that object, member by member (th_esql_each_fn). */
 typedef struct capctx {
+    const th_engine *e;
     const th_erule *r;
     th_arena *a;        /* the parsed values */
     th_str *keys;       /* cap[f] with its length */
@@ -140,7 +141,7 @@ typedef struct capctx {
     size_t *fs, nfs;    /* their cap indexes */
     th_jval tmp[32];    /* the values of one call, read without parsing (valid until the next) */
     size_t ntmp;
-    /* the captured values of one field, col[i] = row i's (matches[i].fv[colf]):
+    /* the captured values of one field, col[i] = row i's (th_match_list(colf)):
      * the column loading (captured_key gives it as its rows' keys). Copied
      * once per column out of the matches (each holding its own array in the
      * engine's arena), so that a column loads by reading one array in order,
@@ -159,7 +160,7 @@ static size_t cap_row(const capctx *c, const void *src)
 /* row's values of captured field f */
 static const th_vlist *cap_at(const capctx *c, size_t f, size_t row)
 {
-    return f == c->colf ? c->col[row] : c->r->matches.items[row].fv[f];
+    return f == c->colf ? c->col[row] : th_match_list(c->e, &c->r->matches.items[row], f);
 }
 
 /* A captured scalar (hotpass.c's cap_visit: a string as JSON text, a number's
@@ -261,7 +262,7 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         if (f != c->colf) {
             size_t n = c->r->matches.len;
             for (size_t i = 0; i < n; i++)
-                c->col[i] = c->r->matches.items[i].fv[f];
+                c->col[i] = th_match_list(c->e, &c->r->matches.items[i], f);
             c->colf = f;
         }
         return (const void *)c->col;
@@ -473,7 +474,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
-    capctx cc = {r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
+    capctx cc = {e, r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
                  TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0,
                  r->esql_cap ? th_arena_alloc(&pa, n * sizeof(const void *)) : NULL, SIZE_MAX};
     for (size_t f = 0; f < r->ncap; f++) {

@@ -2,6 +2,7 @@
  * (thread-safe), and the in-order commit of match records. */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -114,6 +115,7 @@ static size_t ignore_above(const char *field)
 }
 
 typedef struct cap_ctx {
+    th_engine *e;   /* whose lists the field's are (th_vlist_new) */
     th_arena *a;
     th_str *vals;   /* the field's values: first in `stack`, on the heap past it */
     size_t len, cap;
@@ -161,10 +163,16 @@ static void intern_put(th_capfield *cf, th_str key, uint64_t h, const th_vlist *
     cf->ilen++;
 }
 
-th_vlist *th_vlist_new(th_arena *a, const th_str *v, size_t n)
+th_vlist *th_vlist_new(th_engine *e, const th_str *v, size_t n)
 {
-    th_vlist *l = th_arena_alloc(a, sizeof(th_vlist) + n * sizeof(th_str));
+    th_vlist *l = th_arena_alloc(&e->arena, sizeof(th_vlist) + n * sizeof(th_str));
     l->n = (uint32_t)n;
+    if (e->lists.len == UINT32_MAX) { /* ~100 GB of lists: as out of memory */
+        fprintf(stderr, "trailhound: more than 2^32 lists of captured values\n");
+        abort();
+    }
+    l->id = (uint32_t)e->lists.len;
+    TH_VEC_PUSH(&e->lists, l);
     if (n)
         memcpy(l->v, v, n * sizeof(th_str));
     return l;
@@ -228,8 +236,8 @@ static void cap_string(cap_ctx *c, th_str raw)
         /* no escape: the key is the copy's inner text */
         th_str key = s.n == raw.n + 2 ? th_str_make(s.p + 1, raw.n)
                                        : th_str_make(th_arena_strndup(c->a, raw.p, raw.n), raw.n);
-        th_vlist *l = th_vlist_new(c->a, &s, 1);
-        c->made += sizeof(th_vlist) + sizeof(th_str);
+        th_vlist *l = th_vlist_new(c->e, &s, 1);
+        c->made += sizeof(th_vlist) + sizeof(th_str) + sizeof(th_vlist *); /* and its id's entry */
         intern_put(c->intern, key, h, l);
         c->intern->last = l;
         c->intern->last_key = key;
@@ -305,6 +313,7 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
                               const th_jval *const *v, size_t n)
 {
     cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB */
+    c.e = e;
     c.a = &e->arena;
     c.vals = c.stack;
     c.len = 0;
@@ -336,8 +345,8 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
     } else if (c.len == 1 && c.one && c.one->v[0].p == c.vals[0].p) {
         l = c.one; /* a stored string alone: its stored list */
     } else {
-        l = th_vlist_new(&e->arena, c.vals, c.len);
-        c.made += sizeof(th_vlist) + c.len * sizeof(th_str);
+        l = th_vlist_new(e, c.vals, c.len);
+        c.made += sizeof(th_vlist) + c.len * sizeof(th_str) + sizeof(th_vlist *);
     }
     e->match_bytes += c.made;
     if (c.vals != c.stack)
@@ -391,12 +400,13 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc,
         r->ncapf = r->ncap;
         r->capf_of = r->cap;
     }
-    m->fv = th_arena_alloc(&e->arena, r->ncap * sizeof *m->fv);
+    uint32_t *fv = th_arena_alloc(&e->arena, r->ncap * sizeof *fv);
     for (size_t f = 0; f < r->ncap; f++) {
         const th_caprange *c = cap == UINT32_MAX ? NULL : &h->capr[cap + f];
-        m->fv[f] = field_values(e, r->capf[f], doc, c != NULL,
-                                c && c->n ? h->capv + c->off : NULL, c ? c->n : 0, fields);
+        fv[f] = field_values(e, r->capf[f], doc, c != NULL,
+                             c && c->n ? h->capv + c->off : NULL, c ? c->n : 0, fields)->id;
     }
+    m->fv = fv;
 }
 
 void th_engine_set_materialiser(th_engine *e, th_materialise_fn fn, void *ctx)
@@ -938,7 +948,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (th_retain_drop(e, r, ev, m.combined))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
-    uint64_t need = sizeof(th_match) + r->ncap * sizeof(th_vlist *) +
+    uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
                     (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
@@ -958,7 +968,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
     m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
-    e->match_bytes += sizeof(th_match) + r->ncap * sizeof(th_vlist *); /* and the lists capture made */
+    e->match_bytes += sizeof(th_match) + r->ncap * sizeof(uint32_t); /* and the lists capture made */
     TH_VEC_PUSH(&r->matches, m);
     th_budget_note(e);
     if (r->exec == TH_EXEC_QUERY || r->exec == TH_EXEC_EQL)

@@ -29,6 +29,7 @@ typedef struct th_edoc {
  * that value (hotpass.c). */
 typedef struct th_vlist {
     uint32_t n;
+    uint32_t id;        /* its index in engine->lists (in what was padding) */
     th_str v[];
 } th_vlist;
 
@@ -38,7 +39,9 @@ typedef struct th_match {
     uint32_t stages;    /* EQL sequence: bit i = stage i matched */
     int64_t ts, ingested, combined;
     uint64_t order;     /* event index, the final tie-break */
-    const th_vlist **fv; /* the values of each captured field (ncap lists) */
+    const uint32_t *fv; /* the values of each captured field: ncap ids of lists
+                           (engine->lists; half a pointer each, read through
+                           th_match_list) */
 } th_match;
 
 /* A captured field of the engine's rules, shared by every rule that captures
@@ -165,6 +168,7 @@ struct th_engine {
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
+    TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     th_idxvec always;      /* rules without an indexable prefilter */
     bool has_nocase;       /* some route is case-insensitive */
     uint64_t events, with_ingested;
@@ -283,10 +287,21 @@ char *th_alert_reason(th_arena *a, const th_jval *doc, const th_rule *r);
 th_jval *th_alert_value(th_arena *a, th_str json_scalar);
 
 /* ---- match helpers (engine.c) -------------------------------------------- */
-static inline size_t th_match_nv(const th_match *m, size_t f) { return m->fv[f]->n; }
-static inline th_str th_match_v(const th_match *m, size_t f, size_t i) { return m->fv[f]->v[i]; }
-/* A list of n values (arena), and the list without any value (static). */
-th_vlist *th_vlist_new(th_arena *a, const th_str *v, size_t n);
+static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
+{
+    return e->lists.items[m->fv[f]];
+}
+static inline size_t th_match_nv(const th_engine *e, const th_match *m, size_t f)
+{
+    return th_match_list(e, m, f)->n;
+}
+static inline th_str th_match_v(const th_engine *e, const th_match *m, size_t f, size_t i)
+{
+    return th_match_list(e, m, f)->v[i];
+}
+/* A list of n values (engine arena) with its id in e->lists, and the list
+ * without any value (static, id 0). */
+th_vlist *th_vlist_new(th_engine *e, const th_str *v, size_t n);
 extern const th_vlist th_vlist_empty;
 /* Order of composite-aggregation keys: numbers numerically, else bytewise. */
 int th_value_cmp(th_str a, th_str b);
@@ -294,7 +309,8 @@ int th_value_cmp(th_str a, th_str b);
  * calls fn with each tuple. A field without values yields no tuple. Stops
  * after TH_ENGINE_MAX_COMBOS tuples; returns false when it had to. */
 typedef void (*th_tuple_fn)(const th_str *tuple, size_t nf, void *ctx);
-bool th_match_tuples(const th_match *m, size_t f0, size_t nf, th_tuple_fn fn, void *ctx);
+bool th_match_tuples(const th_engine *e, const th_match *m, size_t f0, size_t nf, th_tuple_fn fn,
+                     void *ctx);
 /* A tuple as a map key (values joined by \x1f; JSON text never holds one raw). */
 void th_tuple_key(th_buf *b, const th_str *tuple, size_t nf);
 /* Composite-aggregation order of two tuples. */

@@ -72,10 +72,10 @@ static void build_index(nt_state *s)
         if (s->e->trace && th_trace_is(s->e, r, &r->matches.items[i])) {
             s->traced = i; /* explain: which new_terms field gives it no term? */
             for (size_t f = 0; f < s->nf && !s->e->trace->nt_missing; f++)
-                if (th_match_nv(&r->matches.items[i], f) == 0)
+                if (th_match_nv(s->e, &r->matches.items[i], f) == 0)
                     s->e->trace->nt_missing = (int)f + 1;
         }
-        if (!th_match_tuples(&r->matches.items[i], 0, s->nf, index_tuple, s))
+        if (!th_match_tuples(s->e, &r->matches.items[i], 0, s->nf, index_tuple, s))
             r->rep.state_capped = true;
     }
     s->mt_off[r->matches.len] = (uint32_t)s->mt.len;
@@ -307,7 +307,7 @@ bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
         return true;
     seen_ctx c = {e, r, m, false, {0}};
     th_buf_init(&c.key);
-    th_match_tuples(m, 0, r->rule->new_terms_fields.len, seen_tuple, &c);
+    th_match_tuples(e, m, 0, r->rule->new_terms_fields.len, seen_tuple, &c);
     th_buf_free(&c.key);
     return c.needed;
 }

@@ -224,7 +224,7 @@ static void seq_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     sort_idx(idx, n, r->matches.items);
     for (size_t i = 0; i < n; i++) {
         c.cur = idx[i];
-        th_match_tuples(&r->matches.items[idx[i]], 0, r->ncap, step, &c);
+        th_match_tuples(e, &r->matches.items[idx[i]], 0, r->ncap, step, &c);
     }
     /* in order of first event; at most max_signals */
     for (size_t i = 1; i < c.done.len; i++) {

@@ -159,14 +159,15 @@ static uint64_t i64_len(int64_t v) { return u64_len(((uint64_t)v << 1) ^ (uint64
 static uint64_t doc_cost(const th_edoc *d) { return d->json.n + d->id.n + 32; }
 
 /* The bytes match m takes in the blob (put_match writes exactly these). */
-static uint64_t match_len(const th_erule *r, const th_match *m, uint64_t dref1)
+static uint64_t match_len(const th_engine *e, const th_erule *r, const th_match *m, uint64_t dref1)
 {
     uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) + i64_len(m->combined) +
                  u64_len(m->order) + u64_len(m->stages);
     for (size_t f = 0; f < r->ncap; f++) {
-        n += u64_len(th_match_nv(m, f));
-        for (size_t k = 0; k < th_match_nv(m, f); k++)
-            n += u64_len(th_match_v(m, f, k).n) + th_match_v(m, f, k).n;
+        const th_vlist *l = th_match_list(e, m, f);
+        n += u64_len(l->n);
+        for (size_t k = 0; k < l->n; k++)
+            n += u64_len(l->v[k].n) + l->v[k].n;
     }
     return n;
 }
@@ -232,7 +233,7 @@ static void save_rule(save_ctx *c, size_t idx)
             const th_match *m = &r->matches.items[cut - 1];
             bool doc = m->doc != UINT32_MAX && m->combined >= dh;
             /* its document number is at most this (the varint's length counts) */
-            uint64_t mc = match_len(r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
+            uint64_t mc = match_len(e, r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
             if (doc && c->docnum[m->doc] == UINT32_MAX)
                 mc += doc_cost(&e->docs.items[m->doc]);
             if (cost + mc > cap)
@@ -260,9 +261,10 @@ static void save_rule(save_ctx *c, size_t idx)
         put_u64(&b, m->order);
         put_u64(&b, m->stages);
         for (size_t f = 0; f < r->ncap; f++) {
-            put_u64(&b, th_match_nv(m, f));
-            for (size_t k = 0; k < th_match_nv(m, f); k++)
-                put_str(&b, th_match_v(m, f, k));
+            const th_vlist *l = th_match_list(e, m, f);
+            put_u64(&b, l->n);
+            for (size_t k = 0; k < l->n; k++)
+                put_str(&b, l->v[k]);
         }
     }
     th_buf_put(&b, tail.data, tail.len);
@@ -368,10 +370,11 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         m.combined = get_i64(&in);
         m.order = get_u64(&in);
         m.stages = (uint32_t)get_u64(&in);
-        m.fv = r->ncap ? TH_ANEWN(&e->arena, const th_vlist *, r->ncap) : NULL;
+        uint32_t *fv = r->ncap ? TH_ANEWN(&e->arena, uint32_t, r->ncap) : NULL;
+        m.fv = fv;
         uint64_t made = 0;
         for (size_t f = 0; f < r->ncap; f++) {
-            m.fv[f] = &th_vlist_empty; /* also what a bad state leaves */
+            fv[f] = th_vlist_empty.id; /* also what a bad state leaves */
             uint64_t nv = in.bad ? 0 : get_u64(&in);
             if (nv > (uint64_t)(in.end - in.p)) {
                 in.bad = true;
@@ -383,11 +386,11 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
                 TH_VEC_PUSH(&vals, v);
             }
             if (vals.len) {
-                m.fv[f] = th_vlist_new(&e->arena, vals.items, vals.len);
-                made += sizeof(th_vlist) + vals.len * sizeof(th_str);
+                fv[f] = th_vlist_new(e, vals.items, vals.len)->id;
+                made += sizeof(th_vlist) + vals.len * sizeof(th_str) + sizeof(th_vlist *);
             }
         }
-        e->match_bytes += sizeof(th_match) + r->ncap * sizeof(th_vlist *) + made;
+        e->match_bytes += sizeof(th_match) + r->ncap * sizeof(uint32_t) + made;
         TH_VEC_PUSH(&r->matches, m);
     }
     TH_VEC_FREE(&vals);

@@ -39,7 +39,8 @@ static th_str terms_json(th_engine *e, const th_erule *r, const th_match *m, boo
         th_buf_puts(&b, "{\"field\":");
         th_json_write_str(&b, th_str_c(r->rule->suppression_group_by.items[g]));
         th_buf_puts(&b, ",\"value\":");
-        size_t nv = th_match_nv(m, f0 + g);
+        const th_vlist *l = th_match_list(e, m, f0 + g);
+        size_t nv = l->n;
         if (nv == 0) {
             *missing = true;
             th_buf_puts(&b, "null");
@@ -48,7 +49,7 @@ static th_str terms_json(th_engine *e, const th_erule *r, const th_match *m, boo
             for (size_t i = 0; i < nv; i++) {
                 if (i)
                     th_buf_putc(&b, ',');
-                th_buf_putstr(&b, th_match_v(m, f0 + g, i));
+                th_buf_putstr(&b, l->v[i]);
             }
             th_buf_putc(&b, ']');
         }

@@ -2,14 +2,17 @@
 #include "base/limits.h"
 #include "engine/internal.h"
 
-bool th_match_tuples(const th_match *m, size_t f0, size_t nf, th_tuple_fn fn, void *ctx)
+bool th_match_tuples(const th_engine *e, const th_match *m, size_t f0, size_t nf, th_tuple_fn fn,
+                     void *ctx)
 {
+    const th_vlist *l[TH_ENGINE_MAX_TERM_FIELDS];
     th_str tuple[TH_ENGINE_MAX_TERM_FIELDS] = {{0}};
     size_t idx[TH_ENGINE_MAX_TERM_FIELDS] = {0};
     if (nf > TH_ENGINE_MAX_TERM_FIELDS)
         return false;
     for (size_t f = 0; f < nf; f++) {
-        if (th_match_nv(m, f0 + f) == 0)
+        l[f] = th_match_list(e, m, f0 + f);
+        if (l[f]->n == 0)
             return true; /* a missing field contributes nothing */
     }
     size_t count = 0;
@@ -17,12 +20,12 @@ bool th_match_tuples(const th_match *m, size_t f0, size_t nf, th_tuple_fn fn, vo
         if (count++ == TH_ENGINE_MAX_COMBOS)
             return false;
         for (size_t f = 0; f < nf; f++)
-            tuple[f] = th_match_v(m, f0 + f, idx[f]);
+            tuple[f] = l[f]->v[idx[f]];
         fn(tuple, nf, ctx);
         size_t f = nf;
         while (f > 0) { /* odometer: last field fastest */
             f--;
-            if (++idx[f] < th_match_nv(m, f0 + f))
+            if (++idx[f] < l[f]->n)
                 break;
             idx[f] = 0;
             if (f == 0)

@@ -42,10 +42,11 @@ typedef struct th_state {
     size_t nkept, nalert;
 } th_state;
 
-static bool match_has(const th_match *m, size_t f, th_str v)
+static bool match_has(const th_engine *e, const th_match *m, size_t f, th_str v)
 {
-    for (size_t i = 0; i < th_match_nv(m, f); i++) {
-        if (th_str_eq(th_match_v(m, f, i), v))
+    const th_vlist *l = th_match_list(e, m, f);
+    for (size_t i = 0; i < l->n; i++) {
+        if (th_str_eq(l->v[i], v))
             return true;
     }
     return false;
@@ -59,7 +60,7 @@ static bool excluded(const th_state *s, const th_match *m)
             continue;
         bool all = true;
         for (size_t f = 0; f < s->nf && all; f++)
-            all = match_has(m, f, e->vals[f]);
+            all = match_has(s->e, m, f, e->vals[f]);
         if (all)
             return true;
     }
@@ -93,8 +94,9 @@ static void add_to_bucket(const th_str *tuple, size_t nf, void *ctx)
     if (m->combined > b->max_ts)
         b->max_ts = m->combined;
     if (s->has_card) {
-        for (size_t i = 0; i < th_match_nv(m, s->nf); i++) {
-            th_str v = th_match_v(m, s->nf, i);
+        const th_vlist *l = th_match_list(s->e, m, s->nf);
+        for (size_t i = 0; i < l->n; i++) {
+            th_str v = l->v[i];
             if (!th_map_has(&b->card, v)) {
                 if (th_state_charge(s->e, s->r, &s->bytes, 32))
                     th_map_put(&b->card, v, (void *)1);
@@ -259,12 +261,12 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         s->cur = m;
         if (excluded(s, m)) {
             if (e->trace)
-                th_match_tuples(m, 0, s->nf, trace_history, s);
+                th_match_tuples(e, m, 0, s->nf, trace_history, s);
             continue;
         }
         if (th_trace_is(e, r, m))
             traced = m;
-        if (!th_match_tuples(m, 0, s->nf, add_to_bucket, s))
+        if (!th_match_tuples(e, m, 0, s->nf, add_to_bucket, s))
             r->rep.state_capped = true;
     }
     TH_VEC(bucket *) kept = {0};
@@ -287,7 +289,7 @@ static void th_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
         s->kept = kept.items;
         s->nkept = kept.len;
         s->nalert = n;
-        th_match_tuples(traced, 0, s->nf, trace_bucket, s);
+        th_match_tuples(e, traced, 0, s->nf, trace_bucket, s);
     }
     for (size_t i = 0; i < n; i++)
         alert_bucket(s, kept.items[i], t);
