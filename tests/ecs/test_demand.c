@@ -6,6 +6,8 @@
  * distinct demand. Also unit checks of the field -> block table. */
 #include "th_test.h"
 
+#include "ecs_records.h"
+
 #include <dirent.h>
 
 #include "base/vec.h"
@@ -291,28 +293,6 @@ static bool rule_fields(fx *f, const char *corpus)
     return ok;
 }
 
-typedef struct vals {
-    th_buf b;
-} vals;
-
-static bool collect(const th_jval *v, void *ctx)
-{
-    vals *x = ctx;
-    th_json_write(&x->b, v);
-    th_buf_putc(&x->b, '\n');
-    return true;
-}
-
-static void values(const th_jval *doc, const char *field, th_buf *out)
-{
-    vals x;
-    th_buf_init(&x.b);
-    th_json_path_each(doc, th_str_c(field), collect, &x);
-    th_buf_clear(out);
-    th_buf_put(out, x.b.data ? x.b.data : "", x.b.len);
-    th_buf_free(&x.b);
-}
-
 typedef struct tally {
     uint64_t records, checks, diffs, nonempty;
     uint64_t doc_checks, doc_diffs, doc_demands;
@@ -358,11 +338,11 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
             for (size_t i = 0; th_ecs_slot_field(i); i++) {
                 th_buf want;
                 th_buf_init(&want);
-                values(proj, th_ecs_slot_field(i), &want);
-                vals x;
+                ecs_values(proj, th_ecs_slot_field(i), false, &want);
+                ecs_vals x = {.typed = false};
                 th_buf_init(&x.b);
                 for (uint32_t k = 0; k < sl[0].slot[i].n; k++)
-                    collect(&sl[0].slot[i].vals[k], &x);
+                    ecs_collect(&sl[0].slot[i].vals[k], &x);
                 t->slot_values++;
                 if ((x.b.len != want.len || (want.len && memcmp(want.data, x.b.data, want.len))) &&
                     t->slot_diffs++ < 10)
@@ -551,8 +531,8 @@ static void check_whole(const th_record *rec, th_arena *a, const th_jval *full,
         th_ecs_demand_field(&need, th_str_c(ps.items[i]));
         if (need.blocks & ~d->blocks)
             continue;
-        values(full, ps.items[i], &want);
-        values(lazy, ps.items[i], &got);
+        ecs_values(full, ps.items[i], false, &want);
+        ecs_values(lazy, ps.items[i], false, &got);
         t->doc_checks++;
         if ((want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) &&
             t->doc_diffs++ < 10)
@@ -607,8 +587,8 @@ static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally 
         check_scan(m, &a, rec, scan, lazy, &f->groups.items[g].d, t);
         for (size_t k = 0; k < f->groups.items[g].fields.len; k++) {
             const char *field = f->groups.items[g].fields.items[k];
-            values(full, field, &want);
-            values(lazy, field, &got);
+            ecs_values(full, field, false, &want);
+            ecs_values(lazy, field, false, &got);
             t->checks++;
             t->nonempty += want.len > 0;
             if (want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) {
@@ -654,67 +634,17 @@ static th_mapper *full_mapper(const char *corpus, th_diags *d)
     return th_mapper_new(&o, d);
 }
 
-static void run_inputs(fx *f, const th_mapper *m, const char *const *paths, size_t n, tally *t)
-{
-    th_diags d;
-    th_diags_init(&d);
-    th_input_opts io;
-    th_input_opts_default(&io, &d);
-    th_input *in = th_input_open(paths, n, &io);
-    th_record rec;
-    while (in && th_input_next(in, &rec))
-        if (rec.kind == TH_REC_CLOUDTRAIL)
-            check_record(f, m, &rec, t);
-    th_input_close(in);
-    th_diags_free(&d);
-}
-
-/* Emulated records of every scenario (attacks use the rare actions and
- * parameters the rules look for), parsed and checked like the corpus. */
-typedef struct emu_ctx {
+/* ecs_record_fn: check_record on a corpus or emulated record */
+typedef struct rec_ctx {
     fx *f;
     const th_mapper *m;
     tally *t;
-} emu_ctx;
+} rec_ctx;
 
-static int emu_object(void *ctx, const char *account, const char *region, int64_t delivery_ms,
-                      const char *suffix, const th_emu_record *recs, size_t n)
+static void on_record(void *ctx, const th_record *rec)
 {
-    (void)account, (void)region, (void)delivery_ms, (void)suffix;
-    emu_ctx *e = ctx;
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    for (size_t i = 0; i < n; i++) {
-        th_json_error err;
-        th_jval *raw = th_json_parse(&a, recs[i].json, recs[i].json_len, &err);
-        if (!raw)
-            continue;
-        th_record rec = {.json = raw,
-                         .text = th_str_make(recs[i].json, recs[i].json_len),
-                         .kind = TH_REC_CLOUDTRAIL,
-                         .file = "emulated",
-                         .offset = i};
-        check_record(e->f, e->m, &rec, e->t);
-    }
-    th_arena_free(&a);
-    return 0;
-}
-
-static void run_emulated(fx *f, const th_mapper *m, tally *t)
-{
-    const th_emu_scenario_info *sc;
-    size_t n = th_emu_scenarios(&sc);
-    const char **names = calloc(n, sizeof *names);
-    for (size_t i = 0; i < n; i++)
-        names[i] = sc[i].name;
-    th_emu_options o = {.seed = 11, .start_ms = 1790812800000LL /* 2026-10-01 */, .days = 1,
-                        .rate = 300};
-    emu_ctx e = {f, m, t};
-    th_emu_sink sink = {&e, emu_object};
-    th_emu_stats st;
-    char err[256];
-    assert_int_equal(th_emu_run(&o, names, n, &sink, &st, err, sizeof err), 0);
-    free(names);
+    rec_ctx *c = ctx;
+    check_record(c->f, c->m, rec, c->t);
 }
 
 /* Records for the paths the corpus does not take: a creation date the date
@@ -777,8 +707,9 @@ static void test_differential(void **state)
     const char *paths[] = {p1, p2, p3};
     tally t = {0};
     t.memo = th_qmemo_new();
-    run_inputs(&f, m, paths, 3, &t);
-    run_emulated(&f, m, &t);
+    rec_ctx rc = {&f, m, &t};
+    ecs_each_input(paths, 3, on_record, &rc);
+    ecs_each_emulated(on_record, &rc);
     run_builtin(&f, m, &t);
     print_message("RATE: lazy mapping equals full mapping on %llu/%llu (record, field) checks "
                   "(%llu records, %zu rule fields in %zu demand groups, %llu non-empty)\n",

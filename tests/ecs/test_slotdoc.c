@@ -10,6 +10,8 @@
  * as the engines read them (th_qfields_put), are those a walk finds. */
 #include "th_test.h"
 
+#include "ecs_records.h"
+
 #include "base/vec.h"
 #include "ecs/demand.h"
 #include "ecs/mapper.h"
@@ -189,29 +191,6 @@ static bool rule_sets(fx *f, const char *corpus)
     return ok;
 }
 
-typedef struct vals {
-    th_buf b;
-} vals;
-
-static bool collect(const th_jval *v, void *ctx)
-{
-    vals *x = ctx;
-    th_buf_printf(&x->b, "%d:", (int)v->type); /* the type, not only the text */
-    th_json_write(&x->b, v);
-    th_buf_putc(&x->b, '\n');
-    return true;
-}
-
-static void values(const th_jval *doc, const char *field, th_buf *out)
-{
-    vals x;
-    th_buf_init(&x.b);
-    th_json_path_each(doc, th_str_c(field), collect, &x);
-    th_buf_clear(out);
-    th_buf_put(out, x.b.data ? x.b.data : "", x.b.len);
-    th_buf_free(&x.b);
-}
-
 /* The nodes a walk of the document visits at a field. */
 typedef struct nodes {
     const th_jval *v[8];
@@ -312,8 +291,8 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         for (int k = 0; k < 64; k++) {
             if (!(s->bits >> k & 1))
                 continue;
-            values(mapped, field_names[k], &want);
-            values(doc, field_names[k], &got);
+            ecs_values(mapped, field_names[k], true, &want);
+            ecs_values(doc, field_names[k], true, &got);
             f->checks++;
             if (want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) {
                 if (f->diffs++ < 10)
@@ -333,51 +312,16 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
     return made_sets;
 }
 
-static void run_inputs(fx *f, const th_mapper *m, const char *const *paths, size_t n)
-{
-    th_diags d;
-    th_diags_init(&d);
-    th_input_opts io;
-    th_input_opts_default(&io, &d);
-    th_input *in = th_input_open(paths, n, &io);
-    th_record rec;
-    while (in && th_input_next(in, &rec))
-        if (rec.kind == TH_REC_CLOUDTRAIL)
-            check_record(f, m, rec.text, rec.file, rec.offset);
-    th_input_close(in);
-    th_diags_free(&d);
-}
-
-typedef struct emu_ctx {
+/* ecs_record_fn: check_record on a corpus or emulated record */
+typedef struct rec_ctx {
     fx *f;
     const th_mapper *m;
-} emu_ctx;
+} rec_ctx;
 
-static int emu_object(void *ctx, const char *account, const char *region, int64_t delivery_ms,
-                      const char *suffix, const th_emu_record *recs, size_t n)
+static void on_record(void *ctx, const th_record *rec)
 {
-    (void)account, (void)region, (void)delivery_ms, (void)suffix;
-    emu_ctx *e = ctx;
-    for (size_t i = 0; i < n; i++)
-        check_record(e->f, e->m, th_str_make(recs[i].json, recs[i].json_len), "emulated", i);
-    return 0;
-}
-
-static void run_emulated(fx *f, const th_mapper *m)
-{
-    const th_emu_scenario_info *sc;
-    size_t n = th_emu_scenarios(&sc);
-    const char **names = calloc(n, sizeof *names);
-    for (size_t i = 0; i < n; i++)
-        names[i] = sc[i].name;
-    th_emu_options o = {.seed = 11, .start_ms = 1790812800000LL /* 2026-10-01 */, .days = 1,
-                        .rate = 300};
-    emu_ctx e = {f, m};
-    th_emu_sink sink = {&e, emu_object};
-    th_emu_stats st;
-    char err[256];
-    assert_int_equal(th_emu_run(&o, names, n, &sink, &st, err, sizeof err), 0);
-    free(names);
+    rec_ctx *c = ctx;
+    check_record(c->f, c->m, rec->text, rec->file, rec->offset);
 }
 
 /* A record from a template: one CloudTrail event with the parts given. */
@@ -563,8 +507,9 @@ static void test_slotdoc(void **state)
         th_diags_init(&d);
         th_mapper *m = test_mapper(corpus, &d, deployed);
         assert_non_null(m);
-        run_inputs(&f, m, paths, 3);
-        run_emulated(&f, m);
+        rec_ctx rc = {&f, m};
+        ecs_each_input(paths, 3, on_record, &rc);
+        ecs_each_emulated(on_record, &rc);
         run_builtin(&f, m);
         th_mapper_free(m);
         th_diags_free(&d);
