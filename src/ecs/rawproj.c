@@ -1186,7 +1186,7 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
         outcome.u.str = th_str_c(failed ? "failure" : "success");
         val[D_OUTCOME] = &outcome;
     }
-    th_jcur c;
+    th_jcur c = {0}; /* read only where found */
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
         th_jcur rp;
         bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
@@ -1197,7 +1197,8 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
     }
     th_jval cred;
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
-        if (!copied_string(s, doc_member(s, DK_CONSOLE_CRED, &c), c, &cred))
+        bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
+        if (!copied_string(s, got, c, &cred))
             return NULL;
         if (cred.u.str.n)
             val[D_CONSOLE_CRED] = &cred;
