@@ -289,6 +289,8 @@ static void closure_add(detctx *c, ivec *set, int s)
         return;
     const int *cl = closure_of(c, s);
     if (cl) {
+        if (cl[0] == 0) /* nothing kept: no member to add (and set may have no storage) */
+            return;
         TH_VEC_GROW(set, (size_t)cl[0]);
         int *out = set->items + set->len;
         uint64_t hsum = c->hsum;
