@@ -10,6 +10,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "ecs/mapper.h"
 #include "emulate/emulate.h"
 #include "io/input.h"
 #include "json/json.h"
@@ -103,6 +104,23 @@ static inline void ecs_values(const th_jval *doc, const char *field, bool typed,
     th_buf_clear(out);
     th_buf_put(out, x.b.data ? x.b.data : "", x.b.len);
     th_buf_free(&x.b);
+}
+
+/* The mapper of the differential tests: the corpus's MaxMind test databases
+ * (City and ASN), uap-core's user agents and the entity script, so that every
+ * optional block has something to do. */
+static inline th_mapper *ecs_test_mapper(const char *corpus, th_diags *d)
+{
+    th_mapper_opts o;
+    th_mapper_opts_default(&o);
+    o.actor_target_mapping = true; /* exercise the entity script too */
+    static char city[4096], asn[4096], ua[4096];
+    snprintf(city, sizeof city, "%s/geoip-test/GeoLite2-City-Test.mmdb", corpus);
+    snprintf(asn, sizeof asn, "%s/geoip-test/GeoLite2-ASN-Test.mmdb", corpus);
+    o.geoip_city_db = city;
+    o.geoip_asn_db = asn;
+    o.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
+    return th_mapper_new(&o, d);
 }
 
 #endif

@@ -620,20 +620,6 @@ static void check_record(fx *f, const th_mapper *m, const th_record *rec, tally 
     th_arena_free(&a);
 }
 
-static th_mapper *full_mapper(const char *corpus, th_diags *d)
-{
-    th_mapper_opts o;
-    th_mapper_opts_default(&o);
-    o.actor_target_mapping = true; /* exercise the entity script too */
-    static char city[4096], asn[4096], ua[4096];
-    snprintf(city, sizeof city, "%s/geoip-test/GeoLite2-City-Test.mmdb", corpus);
-    snprintf(asn, sizeof asn, "%s/geoip-test/GeoLite2-ASN-Test.mmdb", corpus);
-    o.geoip_city_db = city;
-    o.geoip_asn_db = asn;
-    o.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
-    return th_mapper_new(&o, d);
-}
-
 /* ecs_record_fn: check_record on a corpus or emulated record */
 typedef struct rec_ctx {
     fx *f;
@@ -698,7 +684,7 @@ static void test_differential(void **state)
     assert_true(f.nfields > 40); /* the AWS pack (KQL, EQL) reads about fifty fields */
     th_diags d;
     th_diags_init(&d);
-    th_mapper *m = full_mapper(corpus, &d);
+    th_mapper *m = ecs_test_mapper(corpus, &d);
     assert_non_null(m);
     char p1[4096], p2[4096], p3[4096];
     snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);

@@ -463,18 +463,9 @@ static th_mapper *test_mapper(const char *corpus, th_diags *d, bool deployed)
 {
     th_mapper_opts o;
     static th_mapper_paths paths;
-    static char city[4096], asn[4096], ua[4096];
-    if (deployed) { /* what the verbs use: the ASN ranges table */
-        th_mapper_opts_deployed(&o, &paths);
-        return th_mapper_new(&o, d);
-    }
-    th_mapper_opts_default(&o);
-    o.actor_target_mapping = true;
-    snprintf(city, sizeof city, "%s/geoip-test/GeoLite2-City-Test.mmdb", corpus);
-    snprintf(asn, sizeof asn, "%s/geoip-test/GeoLite2-ASN-Test.mmdb", corpus);
-    o.geoip_city_db = city;
-    o.geoip_asn_db = asn;
-    o.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
+    if (!deployed)
+        return ecs_test_mapper(corpus, d);
+    th_mapper_opts_deployed(&o, &paths); /* what the verbs use: the ASN ranges table */
     return th_mapper_new(&o, d);
 }
 
