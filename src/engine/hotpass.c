@@ -694,28 +694,9 @@ static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits
     h->items[h->len++] = x;
 }
 
-static void demand_entries(const th_exc_entry *en, size_t n, th_ecs_demand *d)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (en[i].field)
-            th_ecs_demand_field(d, th_str_c(en[i].field));
-        demand_entries(en[i].entries, en[i].nentries, d);
-    }
-}
-
-static void demand_rule(const th_erule *r, th_ecs_demand *d)
-{
-    if (!r->fields_known && r->fn)
-        th_ecs_demand_all(d);
-    for (size_t i = 0; i < r->nfields; i++)
-        th_ecs_demand_field(d, th_str_c(r->fields[i]));
-    for (size_t i = 0; i < r->ncap; i++)
-        th_ecs_demand_field(d, th_str_c(r->cap[i]));
-    if (r->exc)
-        for (size_t i = 0; i < r->exc->len; i++)
-            demand_entries(r->exc->items[i].entries, r->exc->items[i].nentries, d);
-}
-
+/* The fields rule r reads (its filter, captures and exception entries), each
+ * given to fn; false as soon as fn is. Demand and slot documents both count
+ * what a rule reads this way. */
 static bool entries_read(const th_exc_entry *en, size_t n, th_field_fn fn, void *ctx)
 {
     for (size_t i = 0; i < n; i++) {
@@ -727,15 +708,8 @@ static bool entries_read(const th_exc_entry *en, size_t n, th_field_fn fn, void 
     return true;
 }
 
-size_t th_engine_nrules(const th_engine *e) { return e->rules.len; }
-
-bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *ctx)
+static bool rule_reads(const th_erule *r, th_field_fn fn, void *ctx)
 {
-    if (idx >= e->rules.len)
-        return false;
-    const th_erule *r = e->rules.items[idx];
-    if (!r->fields_known && r->fn) /* as demand_rule: it may read anything */
-        return false;
     for (size_t i = 0; i < r->nfields; i++)
         if (!fn(ctx, r->fields[i]))
             return false;
@@ -747,6 +721,31 @@ bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *
             if (!entries_read(r->exc->items[i].entries, r->exc->items[i].nentries, fn, ctx))
                 return false;
     return true;
+}
+
+static bool demand_field(void *ctx, const char *field)
+{
+    th_ecs_demand_field(ctx, th_str_c(field));
+    return true;
+}
+
+static void demand_rule(const th_erule *r, th_ecs_demand *d)
+{
+    if (!r->fields_known && r->fn)
+        th_ecs_demand_all(d);
+    rule_reads(r, demand_field, d);
+}
+
+size_t th_engine_nrules(const th_engine *e) { return e->rules.len; }
+
+bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *ctx)
+{
+    if (idx >= e->rules.len)
+        return false;
+    const th_erule *r = e->rules.items[idx];
+    if (!r->fields_known && r->fn) /* as demand_rule: it may read anything */
+        return false;
+    return rule_reads(r, fn, ctx);
 }
 
 void th_engine_demand(th_engine *e, th_ecs_demand *d)
