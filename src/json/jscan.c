@@ -428,12 +428,15 @@ key:
     if (__builtin_expect(xe - x < 4, 0))
         goto key_near_end;
     {
-        uint32_t pos = x[0];
+        /* x[1] read once, before put_leaf: a node's fields and an index
+         * entry are both uint32_t, so the compiler read it again after the
+         * node's stores (1 instruction of about 45 per member) */
+        uint32_t pos = x[0], colon = x[1];
         if (p[pos] != '"')
             return fail(err, pos, "expected string key in object");
         put_leaf(w++, pos, string_end(p, x), ++nt);
-        if (p[x[1]] != ':')
-            return fail(err, x[1], "expected ':' after object key");
+        if (p[colon] != ':')
+            return fail(err, colon, "expected ':' after object key");
         x += 2;
     }
     TAPE_VALUE_AT(obj_after_leaf, false);
