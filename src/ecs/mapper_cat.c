@@ -115,6 +115,23 @@ static int cmp_row(const void *k, const void *r)
 
 bool th_ecs_login_outcome(th_str action) { return th_str_eqc(action, "ConsoleLogin"); }
 
+/* The table's row of an action (a string), or NULL. */
+static const cat_row *row_of(th_str action)
+{
+    char key[128];
+    if (action.n >= sizeof key)
+        return NULL;
+    memcpy(key, action.p, action.n);
+    key[action.n] = 0;
+    return bsearch(key, rows, sizeof rows / sizeof rows[0], sizeof rows[0], cmp_row);
+}
+
+const char *th_ecs_action_category(th_str action)
+{
+    const cat_row *r = row_of(action);
+    return r ? r->category : NULL;
+}
+
 void th_ecs_categorize(mctx *c)
 {
     th_arena *a = c->a;
@@ -147,12 +164,7 @@ void th_ecs_categorize(mctx *c)
     }
     if (!typed)
         return;
-    char key[128];
-    if (act.n >= sizeof key)
-        return;
-    memcpy(key, act.p, act.n);
-    key[act.n] = 0;
-    const cat_row *r = bsearch(key, rows, sizeof rows / sizeof rows[0], sizeof rows[0], cmp_row);
+    const cat_row *r = row_of(act);
     if (!r)
         return;
     th_jval *cat = th_jnew_arr(a);

@@ -140,6 +140,9 @@ bool th_ecs_delegate_ids_user(th_str type);
 bool th_ecs_event_names_user(th_str event_name);
 /* Whether event.outcome comes from responseElements.ConsoleLogin (event.action). */
 bool th_ecs_login_outcome(th_str action);
+/* The event.category the per-action table gives event.action (a string), or
+ * NULL (then the mapping writes none). */
+const char *th_ecs_action_category(th_str action);
 
 /* True when the optional block b runs in this mapping (demand.h). */
 static inline bool mx_runs(const mctx *c, th_ecs_block b) { return th_ecs_demand_has(c->dem, b); }

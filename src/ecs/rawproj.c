@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "ecs/javafmt.h"
 #include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
@@ -224,9 +225,9 @@ enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
 static const char *const time_key[NTIMEKEYS] = {"eventTime", "@timestamp", "digestEndTime",
                                                 "digestStartTime"};
 /* the slot document's top-level keys, found by the same walk */
-enum { DK_CONSOLE_CRED, DK_RESPONSE, DK_REQUEST, NDOCKEYS };
+enum { DK_CONSOLE_CRED, DK_RESPONSE, DK_REQUEST, DK_RESOURCES, NDOCKEYS };
 static const char *const doc_key[NDOCKEYS] = {"sessionCredentialFromConsole", "responseElements",
-                                              "requestParameters"};
+                                              "requestParameters", "resources"};
 
 typedef struct seg {
     const char *name;
@@ -916,13 +917,15 @@ enum {
     D_CONSOLE_CRED,
     D_RESPONSE,
     D_UA_NAME,
+    D_RESOURCES,
+    D_CATEGORY,
     NDOC
 };
 _Static_assert(NDOC <= 64, "docfields are bits of a uint64_t");
 static const char *const doc_extra[NDOC - D_TIMESTAMP] = {
     "@timestamp", "event.outcome", "user.changes.name",
     "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
-    "user_agent.name"};
+    "user_agent.name", "aws.cloudtrail.resources.arn", "event.category"};
 #define BIT(i) (1ull << (i))
 #define ACTOR_FIELDS (BIT(T_UI_TYPE) | BIT(T_UI_INVOKED) | BIT(T_SI_ARN))
 
@@ -943,7 +946,9 @@ static dest doc_dest[NDOC];
 static void doc_plan_build(void)
 {
     for (size_t i = 0; i < NDOC; i++)
-        doc_dest[i] = dest_of(&doc_plan, docfield_name(i));
+        /* resources.arn: below the array of resources, which is the value */
+        doc_dest[i] = dest_of(&doc_plan, i == D_RESOURCES ? "aws.cloudtrail.resources"
+                                                          : docfield_name(i));
 }
 
 const char *th_ecs_docfield_name(size_t i) { return i < NDOC ? docfield_name(i) : NULL; }
@@ -971,6 +976,8 @@ th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields)
     }
     if (docfields & BIT(D_OUTCOME))
         need.fields |= BIT(T_ACTION) | BIT(T_ERROR_CODE) | BIT(T_ERROR_MESSAGE);
+    if (docfields & BIT(D_CATEGORY))
+        need.fields |= BIT(T_ACTION);
     if (docfields & BIT(D_UA_NAME))
         need.fields |= BIT(T_UA);
     return need;
@@ -1126,6 +1133,105 @@ static th_jval *doc_obj(th_arena *a, th_jval **objs, const uint32_t *room, int o
     return objs[o + 1];
 }
 
+/* One resource as resources() renames it: the last member of each name
+ * (ARN and arn are one, accountId and account_id), absent ones NULL. False
+ * where a value is no string, or holds a NUL (the key stops there). */
+static bool resource_parts(th_ecs_slots *s, th_jcur obj, th_str part[3])
+{
+    for (int j = 0; j < 3; j++)
+        part[j] = TH_STR_NULL;
+    th_jiter it = th_jcur_iter(obj);
+    th_jcur key, val;
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str k;
+        if (!th_jcur_str(key, s->a, &k))
+            return false;
+        int j = th_str_eqc(k, "ARN") || th_str_eqc(k, "arn")               ? 0
+                : th_str_eqc(k, "accountId") || th_str_eqc(k, "account_id") ? 1
+                : th_str_eqc(k, "type")                                     ? 2
+                                                                            : -1;
+        if (j < 0)
+            continue;
+        if (!th_jcur_str(val, s->a, &part[j]) || (part[j].n && memchr(part[j].p, 0, part[j].n)))
+            return false;
+    }
+    return true;
+}
+
+#define MAX_RESOURCES 16
+/* aws.cloudtrail.resources.arn as resources() and final_prune leave it: the
+ * ARN of each resource object, one per distinct "arn_account_type" key (a
+ * later resource with a key replaces the earlier's in its place), in
+ * java.util.HashMap's order of the keys; an empty ARN is pruned. *out: the
+ * array of resources, each {arn} alone (a walk of the field reads only
+ * that), NULL when no ARN is left; *node: the one ARN, NULL when none or
+ * several. False where the record's resources are not exact (no array,
+ * values that are no strings, more than MAX_RESOURCES objects). */
+static bool resources_value(th_ecs_slots *s, bool copy, th_jval **out, const th_jval **node)
+{
+    *out = NULL;
+    *node = NULL;
+    th_jcur res;
+    if (!doc_member(s, DK_RESOURCES, &res))
+        return true;
+    if (th_jcur_type(res) != TH_JARR)
+        return false;
+    th_str key[MAX_RESOURCES], arn[MAX_RESOURCES];
+    uint32_t n = 0;
+    th_jiter it = th_jcur_iter(res);
+    th_jcur item;
+    while (th_jiter_next(&it, NULL, &item)) {
+        if (th_jcur_type(item) != TH_JOBJ)
+            continue; /* skipped by resources() */
+        th_str part[3];
+        if (!resource_parts(s, item, part))
+            return false;
+        size_t kn = part[0].n + part[1].n + part[2].n + 2;
+        char *k = th_arena_alloc(s->a, kn);
+        th_str ks = th_str_make(k, kn);
+        for (int j = 0; j < 3; j++) {
+            if (j)
+                *k++ = '_';
+            if (part[j].n)
+                memcpy(k, part[j].p, part[j].n);
+            k += part[j].n;
+        }
+        uint32_t at = 0;
+        while (at < n && !th_str_eq(key[at], ks))
+            at++;
+        if (at == n) {
+            if (n == MAX_RESOURCES)
+                return false;
+            key[n++] = ks;
+        }
+        arn[at] = part[0];
+    }
+    uint32_t order[MAX_RESOURCES] = {0};
+    if (n > 1) { /* the map of the keys, as resources() builds it */
+        th_jval *keys = th_jnew_obj(s->a);
+        for (uint32_t i = 0; i < n; i++)
+            th_jobj_push(s->a, keys, key[i], NULL);
+        th_java_hashmap_order(keys, n, order);
+    }
+    th_jval *list = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        th_str a = arn[order[i]];
+        if (!a.n)
+            continue;
+        if (copy)
+            a = th_str_make(th_arena_strndup(s->a, a.p, a.n), a.n);
+        th_jval *v = th_jnew_str(s->a, a);
+        th_jval *o = doc_object(s->a, 1);
+        doc_add(o, TH_STR_LIT("arn"), v);
+        if (!list)
+            list = th_jnew_arr(s->a);
+        th_jarr_push(s->a, list, o);
+        *node = list->len == 1 ? v : NULL;
+    }
+    *out = list;
+    return true;
+}
+
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                           const th_jval **nodes)
 {
@@ -1213,6 +1319,25 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             return NULL;
         val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
     }
+    th_jval *resources = NULL;
+    const th_jval *arn = NULL;
+    if ((docfields & BIT(D_RESOURCES)) && !resources_value(s, copy, &resources, &arn))
+        return NULL;
+    val[D_RESOURCES] = resources;
+    th_jval *category = NULL;
+    if (docfields & BIT(D_CATEGORY)) { /* the per-action table's, as [category] */
+        const th_jval *action;
+        if (!copied_value(s, T_ACTION, &action))
+            return NULL;
+        const char *cat = action ? th_ecs_action_category(action->u.str) : NULL;
+        if (cat) {
+            category = th_jnew_arr(s->a);
+            th_jarr_push(s->a, category, th_jnew_cstr(s->a, cat)); /* static text */
+        }
+    }
+    val[D_CATEGORY] = category;
+    /* a field whose values are several nodes has none in nodes: a walk finds them */
+    s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
     /* each object's members counted first: made with room for just those */
     uint32_t room[MAX_OBJ + 1] = {0}; /* by object + 1 (0: the root) */
     bool used[MAX_OBJ] = {0};
@@ -1238,8 +1363,8 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
         const dest *d = &doc_dest[i]; /* each field once: no member to replace */
         doc_add(doc_obj(s->a, objs, room, d->obj), d->key, x);
-        if (nodes)
-            nodes[i] = x;
+        if (nodes) /* arrays: the one node below, which a walk finds */
+            nodes[i] = i == D_RESOURCES ? arn : i == D_CATEGORY ? x->u.items[0] : x;
     }
     return objs[0];
 }

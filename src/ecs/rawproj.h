@@ -136,6 +136,9 @@ typedef struct th_ecs_slots {
     th_jcur found[TH_ECS_MAX_SEG];
     bool have[TH_ECS_MAX_SEG];
     bool escapes, full_root;
+    /* public, after th_ecs_slots_doc: the fields of the document that hold
+     * several nodes (docfield bits), which nodes does not give */
+    uint64_t walked;
 } th_ecs_slots;
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);
@@ -172,8 +175,11 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
  * constants, user_agent.name (the user-agent block of user_agent.original)
  * and, looked up in the record, user.changes.name
  * (requestParameters.newUserName), aws.cloudtrail.session_credential_from_console
- * (a renamed string) and aws.cloudtrail.response_elements (only where the
- * record has no responseElements: then the field is absent). Where every field an event's planned rules read is exact,
+ * (a renamed string), aws.cloudtrail.response_elements (only where the
+ * record has no responseElements: then the field is absent),
+ * aws.cloudtrail.resources.arn (resources whose ARN, accountId and type are
+ * strings, ordered and merged as the resources script does) and
+ * event.category (the per-action table's). Where every field an event's planned rules read is exact,
  * the pipeline evaluates them on a document made from the slots
  * (th_ecs_slots_doc) instead of mapping the record; tests/ecs/test_slotdoc.c
  * compares the two on every corpus and emulated record. */
@@ -193,8 +199,9 @@ th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields);
  * arena when `copy` (the record's text will not outlive the caller), else
  * borrowed from the record as the slots' are. nodes (NULL: not wanted; else
  * 64 entries): by field number, the one node a walk of the document finds
- * at that field, NULL where it finds none (every field is a leaf holding no
- * array, each written once). */
+ * at that field, NULL where it finds none or, for the fields in s->walked,
+ * several (each field is written once; a leaf, or an array whose one item
+ * is the node, or the array of resources). */
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                           const th_jval **nodes);
 

@@ -361,9 +361,10 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, worker_state *w
     th_jval *doc = th_ecs_slots_doc(&w->slots, want, ts, copy, w->slotnode);
     if (!doc)
         return NULL;
-    /* every field it holds is found by the engines without a walk */
+    /* every field it holds is found by the engines without a walk, but
+     * those of several nodes (rawproj.h th_ecs_slots.walked) */
     size_t n = 0;
-    for (uint64_t u = want; u; u &= u - 1) {
+    for (uint64_t u = want & ~w->slots.walked; u; u &= u - 1) {
         int f = __builtin_ctzll(u);
         w->known_id[n] = lv->docfid[f];
         w->known_val[n++] = w->slotnode[f];
