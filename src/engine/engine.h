@@ -273,6 +273,7 @@ typedef struct th_hits {
     uint32_t *capgen;             /* (while capgen[id] is capevent) */
     size_t ncapfid;
     uint32_t capevent;
+    struct th_plan_cache *plan_cache; /* th_engine_plan_slots' recent plans (hotpass.c) */
     uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */

@@ -16,6 +16,10 @@
 
 /* ---- hot pass ------------------------------------------------------------ */
 
+typedef struct th_plan_cache th_plan_cache;
+static th_plan_cache *plan_cache_new(void);
+static void plan_cache_free(th_plan_cache *pc);
+
 typedef struct route_ctx {
     const th_engine *e;
     const char *field;
@@ -511,6 +515,7 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->memo = th_xcalloc(ROUTE_MEMO, sizeof(th_route_memo));
     h->gate_memo = th_qmemo_new();
+    h->plan_cache = plan_cache_new();
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -541,6 +546,7 @@ void th_hits_free(th_hits *h)
     free(h->mark);
     free(h->memo);
     th_qmemo_free(h->gate_memo);
+    plan_cache_free(h->plan_cache);
     th_qfields_free(h->fields);
     th_qfields_free(h->capfields);
     for (size_t i = 0; h->rulecap && i < h->nrules; i++) {
@@ -770,6 +776,9 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     r->gate_fn = fn;
     r->gate = pred;
     r->gate_slots = false; /* an opaque predicate reads documents */
+    r->gate_kept = false;
+    r->gate_read = 0;
+    e->gate_gen++; /* the plans remembered with the old gate no longer hold */
     r->gate_need = (th_ecs_proj_need){0, 0};
     if (n == SIZE_MAX) {
         r->gate_need = TH_PROJ_NEED_ALL;
@@ -813,6 +822,20 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
         if (!th_query_bind_slots(q[i], th_ecs_slot_of))
             r->gate_slots = false;
     }
+    /* remembered by the values it reads, unless it reads a subtree: its key
+     * would be the subtree, mostly long and seldom repeated */
+    bool kept = r->gate_slots;
+    for (size_t i = 0; i < nq && kept; i++) {
+        uint64_t m;
+        kept = th_query_slots_read(q[i], &m);
+        r->gate_read |= m;
+    }
+    for (size_t i = 0; kept && th_ecs_raw_tree_at(i); i++) {
+        th_str rest;
+        int t = th_ecs_slot_of(th_str_c(th_ecs_raw_tree_at(i)), &rest);
+        kept = t < 0 || t > 63 || !(r->gate_read & (1ull << t));
+    }
+    r->gate_kept = kept;
 }
 
 void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
@@ -828,24 +851,233 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
     }
 }
 
+/* ---- plans remembered -------------------------------------------------------
+ * Whether a candidate's gate holds depends only on the gate (e->gate_gen
+ * counts the changes) and the values of the slots it reads
+ * (th_query_slots_read): most records of a run repeat a few keys of
+ * candidates and such values (b10k with the pack: 8,733 of 10,000 look-ups
+ * find their key), where the gates cost ~4,000 instructions a record. So the results of the kept
+ * gates (th_erule.gate_kept) are remembered under the key: the count, the candidates, the slots
+ * they read and those slots' values, written out in full, each part with its length, so that two
+ * keys are equal only when what they were made from is; a look-up compares the whole key (a hash
+ * shared by two keys only costs a miss). The other gates (documents, subtrees) are evaluated every
+ * time. Per th_hits: one thread's. */
+#define PLAN_CACHE 1024   /* entries, direct-mapped by the key's hash */
+#define PLAN_KEY_MAX 2048 /* longer keys are not remembered */
+#define PLAN_WINDOW 4096  /* look-ups between checks that remembering pays */
+#define PLAN_PAUSE 32768  /* records planned directly after a window of few hits */
+
+typedef struct plan_entry {
+    bool used;
+    uint64_t hash;
+    unsigned char *key;
+    size_t klen, kcap;
+    unsigned char *pass; /* by candidate: whether its kept gate held */
+    size_t npass, pcap;
+} plan_entry;
+
+struct th_plan_cache {
+    plan_entry e[PLAN_CACHE];
+    unsigned char key[PLAN_KEY_MAX]; /* the key being written */
+    size_t len;
+    bool over; /* it would grow past PLAN_KEY_MAX */
+    uint32_t looks, hits, pause;
+};
+
+static th_plan_cache *plan_cache_new(void)
+{
+    return th_xcalloc(1, sizeof(th_plan_cache));
+}
+
+static void plan_cache_free(th_plan_cache *pc)
+{
+    if (!pc)
+        return;
+    for (size_t i = 0; i < PLAN_CACHE; i++) {
+        free(pc->e[i].key);
+        free(pc->e[i].pass);
+    }
+    free(pc);
+}
+
+static inline void key_put(th_plan_cache *pc, const void *p, size_t n)
+{
+    if (n > PLAN_KEY_MAX - pc->len) {
+        pc->over = true;
+        return;
+    }
+    memcpy(pc->key + pc->len, p, n);
+    pc->len += n;
+}
+
+static inline void key_u32(th_plan_cache *pc, uint32_t v)
+{
+    key_put(pc, &v, sizeof v);
+}
+
+/* A value as its type, then its text or its parts, each with its length:
+ * everything th_cnode_eval_slots can read of it (the type, the text of a
+ * string or number, the items of an array, the keys and values of an object
+ * in order). */
+static void key_val(th_plan_cache *pc, const th_jval *v)
+{
+    unsigned char t = (unsigned char)v->type;
+    key_put(pc, &t, 1);
+    switch (v->type) {
+    case TH_JSTR:
+    case TH_JNUM:
+        key_u32(pc, (uint32_t)v->u.str.n);
+        key_put(pc, v->u.str.p, v->u.str.n);
+        break;
+    case TH_JARR:
+        key_u32(pc, v->len);
+        for (uint32_t i = 0; i < v->len && !pc->over; i++)
+            key_val(pc, v->u.items[i]);
+        break;
+    case TH_JOBJ:
+        key_u32(pc, v->len);
+        for (uint32_t i = 0; i < v->len && !pc->over; i++) {
+            key_u32(pc, (uint32_t)v->u.members[i].key.n);
+            key_put(pc, v->u.members[i].key.p, v->u.members[i].key.n);
+            key_val(pc, v->u.members[i].val);
+        }
+        break;
+    default: break;
+    }
+}
+
+static inline uint64_t key_mix(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
+/* A string's length and its first, middle and last eight bytes (fewer: its
+ * bytes), mixed: strings that differ only elsewhere share it, which costs a
+ * miss, never a wrong plan (the whole key is compared). */
+static inline uint64_t str_sample(th_str s)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&b, s.p + s.n / 2 - 4, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else {
+        for (size_t k = 0; k < s.n; k++)
+            a |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
+    }
+    return key_mix(key_mix(key_mix(s.n, a), b), c);
+}
+
+/* The entry of the record's key: holding its gates' results when used, else
+ * the one to store them in; NULL when this record is planned directly. */
+static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+{
+    th_plan_cache *pc = h->plan_cache;
+    if (pc->pause) {
+        pc->pause--;
+        return NULL;
+    }
+    uint64_t read = 0;
+    for (size_t i = 0; i < h->nseen; i++) {
+        const th_erule *r = e->rules.items[h->seen[i]];
+        if (r->gate_fn && r->gate_kept)
+            read |= r->gate_read;
+    }
+    if (!read)
+        return NULL; /* no kept gate: nothing to remember */
+    /* hashed as written, from the parts that tell keys apart most cheaply
+     * (the candidates, and each string's length and three words of it) */
+    uint64_t hash = h->nseen;
+    for (size_t i = 0; i < h->nseen; i++)
+        hash = key_mix(hash, h->seen[i]);
+    pc->len = 0;
+    pc->over = false;
+    key_u32(pc, e->gate_gen);
+    key_u32(pc, (uint32_t)h->nseen);
+    key_put(pc, h->seen, h->nseen * sizeof *h->seen);
+    key_put(pc, &read, sizeof read);
+    for (uint64_t u = read; u && !pc->over; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        key_u32(pc, sl->n);
+        for (uint32_t k = 0; k < sl->n && !pc->over; k++) {
+            const th_jval *v = &sl->vals[k];
+            if (v->type == TH_JSTR) { /* nearly every value: key_val's way in line */
+                unsigned char hd[5] = {(unsigned char)TH_JSTR};
+                uint32_t n = (uint32_t)v->u.str.n;
+                memcpy(hd + 1, &n, 4);
+                key_put(pc, hd, 5);
+                key_put(pc, v->u.str.p, v->u.str.n);
+                hash = key_mix(hash, str_sample(v->u.str));
+            } else {
+                key_val(pc, v);
+            }
+        }
+    }
+    if (pc->over)
+        return NULL;
+    if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
+        if (pc->hits < PLAN_WINDOW / 8)
+            pc->pause = PLAN_PAUSE;
+        pc->looks = pc->hits = 0;
+    }
+    plan_entry *pe = &pc->e[hash % PLAN_CACHE];
+    if (pe->used && pe->hash == hash && pe->klen == pc->len &&
+        memcmp(pe->key, pc->key, pc->len) == 0) {
+        pc->hits++;
+        return pe;
+    }
+    pe->used = false; /* to hold this key's results (th_engine_plan_slots) */
+    pe->hash = hash;
+    if (pe->kcap < pc->len) {
+        pe->kcap = pc->len;
+        pe->key = th_xrealloc(pe->key, pe->kcap);
+    }
+    memcpy(pe->key, pc->key, pc->len);
+    pe->klen = pc->len;
+    if (pe->pcap < h->nseen) {
+        pe->pcap = h->nseen;
+        pe->pass = th_xrealloc(pe->pass, pe->pcap);
+    }
+    pe->npass = h->nseen;
+    return pe;
+}
+
 bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
 {
     candidates_slots(e, s, h);
     return h->nseen > 0;
 }
 
+/* The candidates whose gates hold, into h->plan: a kept gate's result from
+ * pe when it holds them (pe->used), else evaluated, and stored in pe when
+ * there is one; the other gates evaluated. */
 bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
                           th_hits *h, th_ecs_demand *d)
 {
+    plan_entry *pe = h->plan_cache ? plan_cache_find(e, s, h) : NULL;
+    bool have = pe && pe->used;
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
-        if (r->gate_fn && !(r->gate_slots ? gate_any_slots(r, s, h->gate_memo)
-                                          : !proj || r->gate_fn(r->gate, proj)))
-            continue;
+        if (r->gate_fn) {
+            bool pass;
+            if (have && r->gate_kept) {
+                pass = pe->pass[i];
+            } else {
+                pass = r->gate_slots ? gate_any_slots(r, s, h->gate_memo)
+                                     : !proj || r->gate_fn(r->gate, proj);
+                if (pe && r->gate_kept)
+                    pe->pass[i] = pass;
+            }
+            if (!pass)
+                continue;
+        }
         h->plan[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);
     }
+    if (pe)
+        pe->used = true;
     return h->nplan > 0;
 }
 

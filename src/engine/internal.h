@@ -125,6 +125,9 @@ typedef struct th_erule {
     struct th_query **gate_q;   /* th_engine_set_gate_query: the gate is any of these */
     size_t ngate_q;
     bool gate_slots;            /* ... and every one reads slots (th_query_bind_slots) */
+    bool gate_kept;             /* ... and none of them a subtree: th_engine_plan_slots
+                                   remembers its result by the values of gate_read */
+    uint64_t gate_read;         /* the slots the gate reads (th_query_slots_read) */
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
@@ -170,6 +173,8 @@ struct th_engine {
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     th_idxvec always;      /* rules without an indexable prefilter */
+    uint32_t gate_gen;     /* counts th_engine_set_gate calls: plans remembered under an
+                              older count are stale (hotpass.c plan_cache) */
     bool has_nocase;       /* some route is case-insensitive */
     uint64_t events, with_ingested;
     int64_t data_min, data_max; /* combined timestamps seen */

@@ -123,6 +123,7 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *f);
 /* The same over numbered fields (th_query_bind_slots gave every leaf one). */
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
+bool th_cnode_slots_read(const cnode *c, uint64_t *mask);
 /* Puts the kids of every AND and OR cheapest first, as binding does. */
 void th_cnode_order(cnode *c);
 

@@ -581,6 +581,12 @@ bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *me
     return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots, memo) == TV_TRUE;
 }
 
+bool th_query_slots_read(const th_query *q, uint64_t *mask)
+{
+    *mask = 0;
+    return q && q->slots_bound && th_cnode_slots_read(q->root, mask);
+}
+
 bool th_query_keyword_text(const th_jval *v, th_str *out)
 {
     return v && th_q_keyword_text(v, 0, out);

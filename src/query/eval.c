@@ -789,6 +789,30 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
     }
 }
 
+/* The slots th_cnode_eval_slots reads of a bound c: those of its leaves
+ * (leaf_eval reads slots[c->slot], nothing else). */
+bool th_cnode_slots_read(const cnode *c, uint64_t *mask)
+{
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE: return true;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!th_cnode_slots_read(c->kids[i], mask))
+                return false;
+        return true;
+    case CT_FREE:
+    case CT_FIELD_CONTAINS: return false;
+    default:
+        if (!c->slot_leaf || c->slot < 0 || c->slot > 63)
+            return false;
+        *mask |= 1ull << c->slot;
+        return true;
+    }
+}
+
 /* th_json_path_each's visit_flat: arrays flattened, in order */
 static bool visit_flat(const th_jval *v, vstate *st)
 {

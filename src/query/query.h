@@ -124,6 +124,10 @@ void th_qmemo_free(th_qmemo *m);
  * slots (other fields absent). q must have been bound. Thread-safe as long
  * as memo (NULL: none) is the caller's own. */
 bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *memo);
+/* The slots th_query_match_slots reads of a bound q: bit i for slot i (a
+ * result that depends only on those slots' values can be remembered by
+ * them). False when q is not bound or reads a slot past 63. */
+bool th_query_slots_read(const th_query *q, uint64_t *mask);
 
 /* ---- a document's fields, each found once -------------------------------
  * The rules an event meets read many of the same fields. th_qfields keeps,

@@ -1,7 +1,9 @@
 /* Gates on the projection's slots (hotpass.c): routing reads the routed
  * slots, a gate given as queries reads slots, an opaque gate
  * (th_engine_set_gate) asks for the projected document (TH_PROJ_DOM) and
- * reads it, and lets the rule through when no document is given. */
+ * reads it, and lets the rule through when no document is given. Plans
+ * remembered by a th_hits across records (th_engine_plan_slots) equal those
+ * of a fresh one: for keys that hash alike, and after a gate changes. */
 #include "th_test.h"
 
 #include "ecs/mapper.h"
@@ -50,15 +52,17 @@ static th_query *kql(th_arena *a, const char *text)
 
 /* The planned rules (indexes) for one raw record, with or without the
  * projected document; -1 when routing finds no candidate. */
-static int plan_of(th_engine *e, const th_mapper *m, th_arena *a, const char *rec, bool with_doc,
-                   bool *dom, size_t *plan, size_t *nplan)
+static int plan_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits, const char *rec,
+                     bool with_doc, bool *dom, size_t *plan, size_t *nplan)
 {
     th_jscan *scan = th_jscan_new();
     assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
     th_ecs_slots sl;
     th_ecs_slots_init(&sl);
-    th_hits h;
-    th_hits_init(&h, e);
+    th_hits fresh, *hp = hits ? hits : &fresh;
+#define h (*hp)
+    if (!hits)
+        th_hits_init(&h, e);
     int64_t ts, ing;
     bool timed;
     int rc = -1;
@@ -80,10 +84,19 @@ static int plan_of(th_engine *e, const th_mapper *m, th_arena *a, const char *re
         for (size_t i = 0; i < h.nplan; i++)
             plan[i] = h.plan[i];
     }
-    th_hits_free(&h);
+    if (!hits)
+        th_hits_free(&h);
+#undef h
     th_ecs_slots_free(&sl);
     th_jscan_free(scan);
     return rc;
+}
+
+/* ... with a th_hits of its own, which remembers nothing from before */
+static int plan_of(th_engine *e, const th_mapper *m, th_arena *a, const char *rec, bool with_doc,
+                   bool *dom, size_t *plan, size_t *nplan)
+{
+    return plan_with(e, m, a, NULL, rec, with_doc, dom, plan, nplan);
 }
 
 static void gates_on_slots(void **state)
@@ -150,10 +163,105 @@ static void gates_on_slots(void **state)
     th_arena_free(&a);
 }
 
+static char *user_rec(th_arena *a, const char *action, const char *user)
+{
+    return th_arena_printf(a,
+                           "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"%s\","
+                           "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                           "{\"type\":\"IAMUser\",\"userName\":\"%s\"}}",
+                           action, user);
+}
+
+/* Plans through one th_hits, record after record, each compared with the
+ * plan of a fresh th_hits (the gates evaluated). */
+static void same_plans(th_engine *e, const th_mapper *m, th_arena *a, th_hits *h, char *const *recs,
+                       size_t n, size_t *planned)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t p1[8], n1 = 0, p2[8], n2 = 0;
+        bool dom;
+        int r1 = plan_with(e, m, a, h, recs[i], false, &dom, p1, &n1);
+        int r2 = plan_of(e, m, a, recs[i], false, &dom, p2, &n2);
+        assert_int_equal(r1, r2);
+        assert_int_equal(n1, n2);
+        for (size_t k = 0; k < n1; k++)
+            assert_int_equal(p1[k], p2[k]);
+        *planned += n1;
+    }
+}
+
+static void remembered_plans(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    th_mapper *m = th_mapper_new(&mo, &d);
+    assert_non_null(m);
+    th_engine_opts o;
+    th_engine_opts_default(&o);
+    th_engine *e = th_engine_new(&o);
+    /* two names alike in length and in their first, middle and last eight
+     * bytes (what the key's hash samples of a string): only the full key
+     * tells them apart */
+    const char *n1 = "aaaaaaaaXaaaaaaabbbbbbbbccccccccdddddddd";
+    const char *n2 = "aaaaaaaaYaaaaaaabbbbbbbbccccccccdddddddd";
+    th_rule r[3];
+    rule_of(&r[0], "n1");
+    rule_of(&r[1], "two values");
+    rule_of(&r[2], "ungated");
+    th_engine_add_query(
+        e, &r[0],
+        kql(&a, th_arena_printf(&a, "event.action: CreateUser and user.name: \"%s\"", n1)), &a,
+        NULL);
+    th_engine_add_query(e, &r[1], kql(&a, "event.action: CreateUser and user.name: ab"), &a, NULL);
+    th_engine_add_query(e, &r[2], kql(&a, "event.action: CreateUser"), &a, NULL);
+    th_hits h;
+    th_hits_init(&h, e);
+    char *recs[] = {user_rec(&a, "CreateUser", n1),   user_rec(&a, "CreateUser", n2),
+                    user_rec(&a, "CreateUser", n1),   user_rec(&a, "CreateUser", n2),
+                    user_rec(&a, "CreateUser", "ab"), user_rec(&a, "CreateUser", "a"),
+                    user_rec(&a, "CreateUser", "ab"), user_rec(&a, "GetUser", "ab")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    for (int round = 0; round < 3; round++) /* the later rounds from the remembered plans */
+        same_plans(e, m, &a, &h, recs, nrecs, &planned);
+    assert_true(planned > 0);
+    /* n1's rule planned for n1, not for n2, through the same th_hits */
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_with(e, m, &a, &h, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0], 0);
+    assert_int_equal(plan_with(e, m, &a, &h, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0], 2);
+    /* a gate changed between records: the plans remembered under the old
+     * one no longer hold */
+    th_query *gq = kql(&a, th_arena_printf(&a, "user.name: \"%s\"", n2));
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(e, 0, &gq, 1, gf, 1);
+    assert_int_equal(plan_with(e, m, &a, &h, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0], 0);
+    assert_int_equal(plan_with(e, m, &a, &h, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0], 2);
+    same_plans(e, m, &a, &h, recs, nrecs, &planned);
+    th_hits_free(&h);
+    th_engine_free(e);
+    th_mapper_free(m);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gates_on_slots),
+        cmocka_unit_test(remembered_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
