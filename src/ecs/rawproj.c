@@ -664,6 +664,7 @@ void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
 void th_ecs_slots_free(th_ecs_slots *s)
 {
     free(s->buf);
+    free(s->layouts);
     memset(s, 0, sizeof *s);
 }
 
@@ -1085,11 +1086,32 @@ typedef struct ua_memo {
 } ua_memo;
 static _Thread_local ua_memo ua_memos[UA_MEMO];
 
+/* The memo's index: the text's length and its first, middle and last eight
+ * bytes (a hash of every byte cost more than the rest of a document); texts
+ * that share them only share an entry, as the whole text is compared. */
+static size_t ua_index(th_str ua)
+{
+    uint64_t w[3] = {0, 0, 0};
+    if (ua.n >= 8) {
+        memcpy(&w[0], ua.p, 8);
+        memcpy(&w[1], ua.p + ua.n / 2 - 4, 8);
+        memcpy(&w[2], ua.p + ua.n - 8, 8);
+    } else if (ua.n) {
+        memcpy(&w[0], ua.p, ua.n);
+    }
+    uint64_t h = ua.n;
+    for (int k = 0; k < 3; k++) {
+        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return (size_t)(h % UA_MEMO);
+}
+
 static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
 {
     ua_memo *e = NULL;
     if (ua.n <= sizeof e->ua && m->serial) {
-        e = &ua_memos[th_hash_bytes(ua.p, ua.n) % UA_MEMO];
+        e = &ua_memos[ua_index(ua)];
         if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
             return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
     }
@@ -1106,9 +1128,8 @@ static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
     return name;
 }
 
-/* The slot document's objects, made with room for exactly the members the
- * document gives them (each object and field once: no member to find or
- * replace, no room to grow), in the order th_jobj_push would append them. */
+/* An object of the slot document made with room for exactly the members it
+ * gets (each once: no member to find or replace, no room to grow). */
 static th_jval *doc_object(th_arena *a, uint32_t room)
 {
     th_jval *v = th_arena_alloc(a, sizeof *v + room * sizeof(th_jmember));
@@ -1119,18 +1140,6 @@ static th_jval *doc_object(th_arena *a, uint32_t room)
 static inline void doc_add(th_jval *obj, th_str key, th_jval *v)
 {
     obj->u.members[obj->len++] = (th_jmember){key, v};
-}
-
-/* Object o of the document plan (objs by o + 1; 0: the root), made and
- * added to its parent at its first member. */
-static th_jval *doc_obj(th_arena *a, th_jval **objs, const uint32_t *room, int o)
-{
-    if (!objs[o + 1]) {
-        th_jval *up = doc_obj(a, objs, room, doc_plan.obj_parent[o]);
-        objs[o + 1] = doc_object(a, room[o + 1]);
-        doc_add(up, doc_plan.obj_key[o], objs[o + 1]);
-    }
-    return objs[o + 1];
 }
 
 /* One resource as resources() renames it: the last member of each name
@@ -1230,6 +1239,93 @@ static bool resources_value(th_ecs_slots *s, bool copy, th_jval **out, const th_
     }
     *out = list;
     return true;
+}
+
+/* ---- the document's layout, by the fields it holds ----------------------------
+ * Where each object and field goes depends only on which fields the document
+ * holds (their bits, `present`): the objects as th_jobj_set_path would make
+ * them for the fields in number order, each with room for exactly its
+ * members. Working that out cost more than the values (a recursive look-up
+ * per field), and a run makes a handful of such sets, so each th_ecs_slots
+ * remembers the layouts of the last sets it made, direct-mapped by the bits;
+ * an entry is used only for the very same bits (a collision evicts, it
+ * never misleads). tests/ecs/test_slotdoc.c compares every document with
+ * one made by th_jobj_set_path, through one th_ecs_slots over changing sets. */
+#define DOC_LAYOUTS 16
+#define MAX_MEMBERS (NDOC + MAX_OBJ)
+typedef struct doc_layout {
+    uint64_t present;
+    bool made;
+    uint8_t nobj, nmem, nfield; /* objects (the root first), members, fields */
+    uint8_t room[MAX_OBJ + 1], first[MAX_OBJ + 1]; /* by object: members, where they start */
+    int8_t child[MAX_MEMBERS];  /* by member: a field (>= 0) or object -child - 1 */
+    th_str key[MAX_MEMBERS];
+} doc_layout;
+_Static_assert(MAX_MEMBERS <= 127 && MAX_OBJ + 1 <= 127, "doc_layout's int8_t children");
+struct th_ecs_doc_layouts {
+    doc_layout e[DOC_LAYOUTS];
+};
+
+/* The layout's object of plan object o (its number + 1 in at; 0: the root),
+ * made (with its parents) and added to its parent when first needed, as
+ * th_jobj_set_path adds it. */
+static int layout_obj(doc_layout *l, int *at, const uint32_t *room, uint8_t *filled, int o)
+{
+    if (at[o + 1] >= 0)
+        return at[o + 1];
+    int up = layout_obj(l, at, room, filled, doc_plan.obj_parent[o]);
+    int j = l->nobj++;
+    at[o + 1] = j;
+    l->room[j] = (uint8_t)room[o + 1];
+    l->first[j] = l->nmem;
+    l->nmem = (uint8_t)(l->nmem + room[o + 1]);
+    int k = l->first[up] + filled[up]++;
+    l->child[k] = (int8_t)(-j - 1);
+    l->key[k] = doc_plan.obj_key[o];
+    return j;
+}
+
+static void layout_make(doc_layout *l, uint64_t present)
+{
+    /* each object's members counted first: made with room for just those */
+    uint32_t room[MAX_OBJ + 1] = {0}; /* by object + 1 (0: the root) */
+    bool used[MAX_OBJ] = {0};
+    for (uint64_t u = present; u; u &= u - 1) {
+        int o = doc_dest[__builtin_ctzll(u)].obj;
+        room[o + 1]++;
+        for (; o >= 0 && !used[o]; o = doc_plan.obj_parent[o]) {
+            used[o] = true;
+            room[doc_plan.obj_parent[o] + 1]++;
+        }
+    }
+    int at[MAX_OBJ + 1];
+    for (size_t o = 0; o <= MAX_OBJ; o++)
+        at[o] = -1;
+    uint8_t filled[MAX_OBJ + 1] = {0};
+    *l = (doc_layout){.present = present, .made = true, .nobj = 1, .nmem = (uint8_t)room[0]};
+    l->room[0] = (uint8_t)room[0];
+    at[0] = 0;
+    for (uint64_t u = present; u; u &= u - 1) {
+        int i = __builtin_ctzll(u);
+        int j = layout_obj(l, at, room, filled, doc_dest[i].obj);
+        int k = l->first[j] + filled[j]++;
+        l->child[k] = (int8_t)i;
+        l->key[k] = doc_dest[i].key;
+        l->nfield++;
+    }
+}
+
+static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
+{
+    if (!s->layouts)
+        s->layouts = calloc(1, sizeof *s->layouts);
+    if (!s->layouts)
+        abort();
+    doc_layout *l = &s->layouts->e[(present * 0x9e3779b97f4a7c15ull) >> 60];
+    _Static_assert(DOC_LAYOUTS == 16, "the top four bits of the product");
+    if (!l->made || l->present != present)
+        layout_make(l, present);
+    return l;
 }
 
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
@@ -1338,33 +1434,39 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
     val[D_CATEGORY] = category;
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
-    /* each object's members counted first: made with room for just those */
-    uint32_t room[MAX_OBJ + 1] = {0}; /* by object + 1 (0: the root) */
-    bool used[MAX_OBJ] = {0};
-    for (size_t i = 0; i < NDOC; i++) {
-        if (!val[i])
-            continue;
-        int o = doc_dest[i].obj;
-        room[o + 1]++;
-        for (; o >= 0 && !used[o]; o = doc_plan.obj_parent[o]) {
-            used[o] = true;
-            room[doc_plan.obj_parent[o] + 1]++;
-        }
+    uint64_t present = 0;
+    for (uint64_t u = docfields; u; u &= u - 1) {
+        size_t i = (size_t)__builtin_ctzll(u);
+        if (i < NDOC && val[i])
+            present |= BIT(i);
     }
-    th_jval *objs[MAX_OBJ + 1] = {doc_object(s->a, room[0])};
-    for (size_t i = 0; i < NDOC; i++) {
-        if (nodes)
+    const doc_layout *l = layout_of(s, present);
+    /* the objects, their members and the fields' values in one block */
+    th_jval *objs = th_arena_alloc(s->a, l->nobj * sizeof(th_jval) + l->nmem * sizeof(th_jmember) +
+                                             l->nfield * sizeof(th_jval));
+    th_jmember *mem = (th_jmember *)(objs + l->nobj);
+    th_jval *x = (th_jval *)(mem + l->nmem);
+    for (uint32_t j = 0; j < l->nobj; j++)
+        objs[j] = (th_jval){.type = TH_JOBJ,
+                            .len = l->room[j],
+                            .cap = l->room[j],
+                            .u.members = mem + l->first[j]};
+    if (nodes)
+        for (size_t i = 0; i < NDOC; i++)
             nodes[i] = NULL;
-        if (!val[i])
+    for (uint32_t k = 0; k < l->nmem; k++) {
+        int f = l->child[k];
+        if (f < 0) {
+            mem[k] = (th_jmember){l->key[k], &objs[-f - 1]};
             continue;
-        th_jval *x = th_arena_alloc(s->a, sizeof *x);
-        *x = *val[i];
-        if ((copy || i >= D_TIMESTAMP) && x->type == TH_JSTR)
+        }
+        *x = *val[f];
+        if ((copy || f >= D_TIMESTAMP) && x->type == TH_JSTR)
             x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
-        const dest *d = &doc_dest[i]; /* each field once: no member to replace */
-        doc_add(doc_obj(s->a, objs, room, d->obj), d->key, x);
+        mem[k] = (th_jmember){l->key[k], x};
         if (nodes) /* arrays: the one node below, which a walk finds */
-            nodes[i] = i == D_RESOURCES ? arn : i == D_CATEGORY ? x->u.items[0] : x;
+            nodes[f] = f == D_RESOURCES ? arn : f == D_CATEGORY ? x->u.items[0] : x;
+        x++;
     }
-    return objs[0];
+    return objs;
 }

@@ -136,6 +136,7 @@ typedef struct th_ecs_slots {
     th_jcur found[TH_ECS_MAX_SEG];
     bool have[TH_ECS_MAX_SEG];
     bool escapes, full_root;
+    struct th_ecs_doc_layouts *layouts; /* th_ecs_slots_doc's, made on first use */
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;

@@ -7,7 +7,11 @@
  * set's demand, as the pipeline would map the record. Built-in records take
  * the cases that must not be exact (empty strings, arrays, ConsoleLogin,
  * service actors ...). The nodes the builder wrote, read through th_qfields
- * as the engines read them (th_qfields_put), are those a walk finds. */
+ * as the engines read them (th_qfields_put), are those a walk finds. Each
+ * document's layout (objects, members, their order) is that of
+ * th_jobj_set_path for its fields in number order, through one th_ecs_slots
+ * kept from record to record and set to set, as a worker's (its layouts are
+ * remembered by the fields a document holds). */
 #include "th_test.h"
 
 #include "ecs_records.h"
@@ -44,6 +48,8 @@ typedef struct fx {
     uint64_t checks, diffs, records;
     uint64_t known_checks, known_diffs; /* th_qfields_put's entries against a walk */
     uint64_t walked; /* of those, fields of several nodes (not put) */
+    uint64_t layout_checks, layout_diffs; /* documents against th_jobj_set_path's */
+    th_ecs_slots sl; /* kept from record to record (zeroed: as th_ecs_slots_init) */
 } fx;
 
 static uint64_t base_bits(void)
@@ -249,6 +255,38 @@ static void check_known(fx *f, const th_jval *doc, uint64_t bits, const th_jval 
     th_qfields_free(q);
 }
 
+/* The slot document against one made by th_jobj_set_path of each field it
+ * holds, in field number order (the objects and members as the mapping nests
+ * them): the same text. resources.arn is held by the array of resources. */
+static void check_layout(fx *f, th_arena *a, const th_jval *doc, uint64_t bits)
+{
+    th_jval *ref = th_jnew_obj(a);
+    for (int k = 0; k < 64; k++) {
+        if (!(bits >> k & 1))
+            continue;
+        th_str path = th_str_c(field_names[k]);
+        if (th_str_eqc(path, "aws.cloudtrail.resources.arn"))
+            path.n -= 4;
+        /* th_jobj_set_path keeps the keys: the name outlives the loop */
+        const char *name = th_arena_strndup(a, path.p, path.n);
+        th_jval *v = th_jobj_get_path(doc, name);
+        if (v)
+            th_jobj_set_path(a, ref, name, v);
+    }
+    th_buf want, got;
+    th_buf_init(&want);
+    th_buf_init(&got);
+    th_json_write(&want, ref);
+    th_json_write(&got, doc);
+    f->layout_checks++;
+    if ((want.len != got.len || memcmp(want.data, got.data, want.len) != 0) &&
+        f->layout_diffs++ < 10)
+        print_message("LAYOUT: set %llx: want %.*s got %.*s\n", (unsigned long long)bits,
+                      (int)want.len, want.data, (int)got.len, got.data);
+    th_buf_free(&want);
+    th_buf_free(&got);
+}
+
 /* The slot document of set s on the record, as the pipeline makes it after
  * either first look (look 1: at the routed keys only, without the
  * constants), or NULL; *tried: the record has slots. */
@@ -276,8 +314,6 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
     th_arena_init(&a, 1 << 16);
     th_jscan *scan = th_jscan_new();
     assert_true(th_jscan_load(scan, text.p, text.n, NULL));
-    th_ecs_slots sl;
-    th_ecs_slots_init(&sl);
     th_buf want, got;
     th_buf_init(&want);
     th_buf_init(&got);
@@ -286,11 +322,12 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         fset *s = &f->sets.items[i / 2];
         bool tried;
         const th_jval *written[64];
-        th_jval *doc = slot_doc(m, &a, scan, &sl, s->bits, i % 2, &tried, written);
+        th_jval *doc = slot_doc(m, &a, scan, &f->sl, s->bits, i % 2, &tried, written);
         s->tried += tried;
         if (!doc)
             continue;
-        check_known(f, doc, s->bits, written, sl.walked);
+        check_known(f, doc, s->bits, written, f->sl.walked);
+        check_layout(f, &a, doc, s->bits);
         s->made++;
         made_sets |= 1ull << (i / 2 < 63 ? i / 2 : 63);
         th_jval *mapped = th_ecs_map_scan(m, &a, scan, text, &s->d);
@@ -313,7 +350,6 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
     f->records++;
     th_buf_free(&want);
     th_buf_free(&got);
-    th_ecs_slots_free(&sl);
     th_jscan_free(scan);
     th_arena_free(&a);
     return made_sets;
@@ -485,6 +521,9 @@ static void run_builtin(fx *f, const th_mapper *m)
         f->known_checks += one.known_checks;
         f->known_diffs += one.known_diffs;
         f->walked += one.walked;
+        f->layout_checks += one.layout_checks;
+        f->layout_diffs += one.layout_diffs;
+        th_ecs_slots_free(&one.sl);
         TH_VEC_FREE(&one.sets);
         th_arena_free(&one.a);
     }
@@ -556,13 +595,19 @@ static void test_slotdoc(void **state)
                   "%llu/%llu (record, set, field; %llu of several nodes, walked)\n",
                   (unsigned long long)(f.known_checks - f.known_diffs),
                   (unsigned long long)f.known_checks, (unsigned long long)f.walked);
+    print_message("RATE: slot documents laid out as th_jobj_set_path's on %llu/%llu\n",
+                  (unsigned long long)(f.layout_checks - f.layout_diffs),
+                  (unsigned long long)f.layout_checks);
     assert_int_equal(f.diffs, 0);
     assert_int_equal(f.known_diffs, 0);
+    assert_int_equal(f.layout_diffs, 0);
+    assert_true(f.layout_checks > 100000);
     assert_true(f.known_checks > 1000000);
     assert_true(f.walked > 0); /* resources of several ARNs were met */
     assert_true(f.records > 1000);
     assert_true(made * 10 > tried * 8);              /* not vacuous: most are made */
     assert_true(broad->made * 10 > broad->tried * 7); /* ... for the broad rules too */
+    th_ecs_slots_free(&f.sl);
     TH_VEC_FREE(&f.sets);
     th_arena_free(&f.a);
 }
