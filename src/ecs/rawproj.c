@@ -1318,9 +1318,7 @@ static void layout_make(doc_layout *l, uint64_t present)
 static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
 {
     if (!s->layouts)
-        s->layouts = calloc(1, sizeof *s->layouts);
-    if (!s->layouts)
-        abort();
+        s->layouts = th_xcalloc(1, sizeof *s->layouts); /* exits on failure, as every allocation */
     doc_layout *l = &s->layouts->e[(present * 0x9e3779b97f4a7c15ull) >> 60];
     _Static_assert(DOC_LAYOUTS == 16, "the top four bits of the product");
     if (!l->made || l->present != present)
