@@ -3,9 +3,10 @@
  * up to a NUL, and the agent after it (the pattern itself when there is no
  * NUL). Reading any pattern must neither crash nor overrun; and the property
  * the parser's skip relies on must hold: when PCRE2 compiles the pattern and
- * it matches the agent, the agent (lowered, when caseless) holds one of the
- * literals found. th_ua_pattern_plain must not call a pattern plain that
- * PCRE2 refuses.
+ * it matches the agent, the agent meets each requirement found (holds one of
+ * its literals: in the agent folded by th_ua_fold for a folded one, at its start for a start
+ * one), and th_ua_literals_held agrees. th_ua_pattern_plain must not call a
+ * pattern plain that PCRE2 refuses.
  *
  *   build/fuzz/fuzz_ua_literal -max_len=512 CORPUS_DIR */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool holds(const char *s, size_t n, const th_ua_lit *l)
 {
-    for (size_t i = 0; i + l->n <= n; i++)
+    for (size_t i = 0; i + l->n <= n && (i == 0 || !l->start); i++)
         if (memcmp(s + i, l->s, l->n) == 0)
             return true;
     return false;
@@ -42,8 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *low = malloc(an + 1);
     memcpy(pat, in, pn);
     pat[pn] = 0;
-    for (size_t i = 0; i < an; i++)
-        low[i] = agent[i] >= 'A' && agent[i] <= 'Z' ? (char)(agent[i] - 'A' + 'a') : agent[i];
+    size_t lown = th_ua_fold(agent, an, low);
     static th_ua_lit lits[TH_UA_ALTS_MAX];
     size_t nl = th_ua_literals(pat, caseless, lits);
     bool plain = th_ua_pattern_plain(pat);
@@ -57,10 +57,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
         /* an agent that is not UTF-8 is refused by PCRE2 (no match) */
         if (pcre2_match(re, (PCRE2_SPTR)agent, an, 0, 0, md, NULL) >= 0) {
-            bool held = false;
-            for (size_t k = 0; k < nl && !held; k++)
-                held = holds(caseless ? low : agent, an, &lits[k]);
-            if (!held)
+            for (size_t k = 0; k < nl;) {
+                bool held = false;
+                size_t e = k;
+                for (; e < nl && lits[e].req == lits[k].req; e++)
+                    held = held || (lits[e].fold ? holds(low, lown, &lits[e])
+                                                 : holds(agent, an, &lits[e]));
+                if (!held)
+                    abort();
+                k = e;
+            }
+            if (!th_ua_literals_held(lits, nl, agent, an))
                 abort();
         }
         pcre2_match_data_free(md);

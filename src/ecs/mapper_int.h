@@ -272,6 +272,12 @@ void th_ua_free(th_ua *u);
 /* Sets user_agent.{name,version,os.*,device.name} into doc as ES's processor. */
 void th_ua_apply(const th_ua *u, mctx *c, th_str ua);
 const char *th_ua_version(const th_ua *u);
+/* What th_ua_apply writes for agent ua (user_agent.name, version, os.name,
+ * os.version, os.full, device.name; TH_STR_NULL where it writes nothing),
+ * without the cache, into out (texts in a): filtered, as th_ua_apply parses
+ * (a pattern with a requirement the agent does not meet is not run), or
+ * trying every pattern in file order. For the tests, which compare the two. */
+void th_ua_parse_uncached(const th_ua *u, th_arena *a, th_str ua, bool filtered, th_str out[6]);
 
 /* GeoIP */
 th_geo *th_geo_open(const char *path, th_diags *diags);

@@ -4,9 +4,11 @@
  * when an OS pattern matches), device.name ("Other" when nothing matches).
  * Replacements: "$1" in a family/device replacement is substituted by group 1,
  * as ES does; version replacements are taken literally. Empty groups count as
- * absent (ES >= 8.16.2 behaviour). Each pattern has literals of which every
- * match contains one (ua_literal.h): a pattern none of whose literals is in
- * the agent is not run. Patterns are compiled with PCRE2 once: when loaded,
+ * absent (ES >= 8.16.2 behaviour). Each pattern has requirements every match
+ * meets, each a set of literals one of which the match contains
+ * (ua_literal.h): a pattern with a requirement the agent does not meet is not
+ * run (tests/ecs/test_ua_filter.c compares with running every pattern over
+ * the corpus's agents). Patterns are compiled with PCRE2 once: when loaded,
  * or, for the plain ones that certainly compile (no error to report), on
  * their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
@@ -43,9 +45,8 @@ typedef struct ua_rule {
     char *pattern; /* a plain pattern not compiled yet, else NULL */
     uint32_t opts;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    struct ua_need *need; /* every match contains one of these literals (ua_literal.h) */
+    struct ua_need *need; /* every match meets each of their requirements (ua_literal.h) */
     size_t nneed;         /* 0: none known */
-    bool caseless;        /* the literals are lower case, looked for in the lowered agent */
     _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
     atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
@@ -106,12 +107,12 @@ typedef struct ua_need {
 static void rule_needs(ua_rule *r, const char *regex)
 {
     th_ua_lit lits[TH_UA_ALTS_MAX];
-    r->nneed = th_ua_literals(regex, r->caseless, lits);
+    r->nneed = th_ua_literals(regex, (r->opts & PCRE2_CASELESS) != 0, lits);
     r->need = r->nneed ? th_xcalloc(r->nneed, sizeof *r->need) : NULL;
     for (size_t i = 0; i < r->nneed; i++) {
         ua_need *d = &r->need[i];
         d->lit = lits[i];
-        if (d->lit.n < 2)
+        if (d->lit.n < 2 || d->lit.start)
             continue;
         size_t last = d->lit.n - 2u;
         size_t at[4] = {0, last, last / 2, last / 4 * 3};
@@ -142,7 +143,7 @@ static void rule_end(loader *ld)
                            : pcre2_compile((PCRE2_SPTR)ld->regex, PCRE2_ZERO_TERMINATED, opts, &err,
                                            &off, NULL);
     if (plain || re) {
-        ua_rule r = {.re = re, .opts = opts, .caseless = (opts & PCRE2_CASELESS) != 0};
+        ua_rule r = {.re = re, .opts = opts};
         if (plain)
             r.pattern = th_xstrdup(ld->regex);
         rule_needs(&r, ld->regex);
@@ -391,13 +392,13 @@ static bool contains(th_str hay, const char *needle, size_t n)
 }
 
 /* What one agent holds, for the literal test of every rule: the agent and its
- * lowered copy (the caseless rules' literals are lower case), and which bytes
+ * folded copy (th_ua_fold, for the folded literals), and which bytes
  * and which byte pairs occur in each. A literal with a byte or pair the agent
  * lacks is absent, which a bit test tells; only the others are searched for.
  * (Searching every literal was a quarter of the parse of a new agent, and a
  * busy account's agents are mostly new: aws-cli's name the command run.) */
 typedef struct ua_probe {
-    th_str text[2];          /* [0]: the agent, [1]: lowered */
+    th_str text[2];          /* [0]: the agent, [1]: folded */
     uint64_t bytes[2][4];    /* bit c: byte c occurs */
     uint64_t pairs[2][1024]; /* bit a * 256 + b: "ab" occurs */
 } ua_probe;
@@ -421,9 +422,12 @@ static void probe_init(ua_probe *p, th_str s, th_str lower)
     }
 }
 
-/* Whether the agent may hold the literal d (in text t of the probe). */
+/* Whether the agent holds the literal d (in text t of the probe; at its
+ * start only, for a start one). */
 static bool may_hold_one(const ua_probe *p, int t, const ua_need *d)
 {
+    if (d->lit.start)
+        return p->text[t].n >= d->lit.n && memcmp(p->text[t].p, d->lit.s, d->lit.n) == 0;
     if (d->lit.n == 1) {
         unsigned char c = (unsigned char)d->lit.s[0];
         return p->bytes[t][c >> 6] >> (c & 63) & 1;
@@ -434,25 +438,31 @@ static bool may_hold_one(const ua_probe *p, int t, const ua_need *d)
     return contains(p->text[t], d->lit.s, d->lit.n);
 }
 
-/* Whether the agent may hold one of r's literals (true for a rule without). */
+/* Whether the agent meets each of r's requirements (true for a rule
+ * without): th_ua_literals_held, with the probe's bit tests first. */
 static bool may_hold(const ua_probe *p, const ua_rule *r)
 {
-    if (!r->nneed)
-        return true;
-    for (size_t i = 0; i < r->nneed; i++)
-        if (may_hold_one(p, r->caseless, &r->need[i]))
-            return true;
-    return false;
+    for (size_t i = 0; i < r->nneed;) {
+        uint8_t q = r->need[i].lit.req;
+        bool held = false;
+        for (; i < r->nneed && r->need[i].lit.req == q; i++)
+            held = held || may_hold_one(p, r->need[i].lit.fold, &r->need[i]);
+        if (!held)
+            return false;
+    }
+    return true;
 }
 
-/* The first rule of l matching the probed agent. A rule whose literals are
- * all absent cannot match, so it is not run. */
-static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_hit *hit)
+/* The first rule of l matching the probed agent. A rule with a requirement
+ * the agent does not meet cannot match, so it is not run (filtered; without,
+ * every rule is tried, for the tests to compare with). */
+static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_hit *hit,
+                        bool filtered)
 {
     th_str s = p->text[0];
     for (size_t i = 0; i < l->n; i++) {
         const ua_rule *r = &l->v[i];
-        if (!may_hold(p, r))
+        if (filtered && !may_hold(p, r))
             continue;
         const pcre2_code *code = rule_code(&l->v[i]);
         int rc = code ? pcre2_match(code, (PCRE2_SPTR)s.p, s.n, 0, 0, md, NULL) : -1;
@@ -506,25 +516,23 @@ static th_str version_of(th_arena *a, const ua_hit *h)
     return r;
 }
 
-static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
+static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered)
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     char *low = th_xmalloc(s.n + 1);
-    for (size_t i = 0; i < s.n; i++)
-        low[i] = s.p[i] >= 'A' && s.p[i] <= 'Z' ? (char)(s.p[i] - 'A' + 'a') : s.p[i];
-    th_str lower = th_str_make(low, s.n);
+    th_str lower = th_str_make(low, th_ua_fold(s.p, s.n, low));
     ua_probe *p = th_xmalloc(sizeof *p);
     probe_init(p, s, lower);
     ua_hit h;
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
-    if (first_match(&u->ua, p, md, &h)) {
+    if (first_match(&u->ua, p, md, &h, filtered)) {
         r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(&u->os, p, md, &h)) {
+    if (first_match(&u->os, p, md, &h, filtered)) {
         th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
         if (os.n) {
             r[R_OSNAME] = os;
@@ -535,7 +543,7 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N])
             }
         }
     }
-    if (first_match(&u->dev, p, md, &h))
+    if (first_match(&u->dev, p, md, &h, filtered))
         r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
     if (!r[R_DEV].n)
         r[R_DEV] = TH_STR_LIT("Other");
@@ -574,7 +582,7 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
     }
     pthread_mutex_unlock(&u->mu);
     if (!hit) {
-        parse(u, c->a, s, r);
+        parse(u, c->a, s, r, true);
         pthread_mutex_lock(&u->mu);
         free(set[1].ua);
         for (int i = 0; i < R_N; i++)
@@ -594,4 +602,9 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
                                            "user_agent.os.full", "user_agent.device.name"};
     for (int i = 0; i < R_N; i++)
         mx_set_str(c, paths[i], r[i]);
+}
+
+void th_ua_parse_uncached(const th_ua *cu, th_arena *a, th_str ua, bool filtered, th_str out[6])
+{
+    parse((th_ua *)cu, a, ua, out, filtered); /* writes only the JIT state (rule_code) */
 }

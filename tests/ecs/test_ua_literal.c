@@ -10,16 +10,24 @@
 #include "ecs/ua_literal.h"
 #include "ecs/ua_yaml.h"
 
-/* want: the literals joined by '|' ("" for none) */
+/* want: the literals of a requirement joined by '|', requirements by " & ",
+ * best first; a folded literal (looked for lowered) after '~', one only at
+ * the agent's start after '^' ("" for none) */
 static void lit_is(const char *re, bool caseless, const char *want)
 {
     th_ua_lit out[TH_UA_ALTS_MAX];
     size_t n = th_ua_literals(re, caseless, out);
-    char got[TH_UA_ALTS_MAX * (TH_UA_LITERAL_MAX + 1) + 1];
+    char got[TH_UA_ALTS_MAX * (TH_UA_LITERAL_MAX + 5) + 1];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (i && out[i].req != out[i - 1].req)
+            k += (size_t)sprintf(got + k, " & ");
+        else if (i)
             got[k++] = '|';
+        if (out[i].start)
+            got[k++] = '^';
+        if (out[i].fold && !caseless)
+            got[k++] = '~';
         memcpy(got + k, out[i].s, out[i].n);
         k += out[i].n;
     }
@@ -31,25 +39,25 @@ static void lit_is(const char *re, bool caseless, const char *want)
 static void test_required(void **state)
 {
     (void)state;
-    lit_is("(Firefox)/(\\d+)\\.(\\d+)", false, "Firefox");
-    lit_is("(Chrome)/(\\d+)", false, "Chrome");
-    lit_is("Opera Mobi.{1,100}(Opera)", false, "Opera Mobi");
-    lit_is("(?:Mobile|Tablet);.{0,200}(Firefox)/(\\d+)", false, "Firefox");
+    lit_is("(Firefox)/(\\d+)\\.(\\d+)", false, "Firefox & / & .");
+    lit_is("(Chrome)/(\\d+)", false, "Chrome & /");
+    lit_is("Opera Mobi.{1,100}(Opera)", false, "Opera Mobi & Opera");
+    lit_is("(?:Mobile|Tablet);.{0,200}(Firefox)/(\\d+)", false, "Firefox & Mobile|Tablet & ; & /");
     lit_is("(espnradio\\.com)", false, "espnradio.com"); /* an escaped dot is a dot */
     lit_is("; ARM; Trident/6\\.0; Touch[\\);]", false, "; ARM; Trident/6.0; Touch");
-    lit_is("^(go-cli)\\s(\\d+)", false, "go-cli");
+    lit_is("^(go-cli)\\s(\\d+)", false, "^go-cli");
     lit_is("(?:(?:Gecko))", false, "Gecko"); /* nested groups */
 }
 
 static void test_may_be_absent(void **state)
 {
     (void)state;
-    lit_is("Firefo?x", false, "Firef");  /* the quantified character leaves the run */
-    lit_is("abcd{2,3}ef", false, "abc"); /* a counted one too, and the count is no literal */
-    lit_is("ab*cdef", false, "cdef");
+    lit_is("Firefo?x", false, "Firef & x");  /* the quantified character leaves the run */
+    lit_is("abcd{2,3}ef", false, "abc & ef"); /* a counted one too, and the count is no literal */
+    lit_is("ab*cdef", false, "cdef & a");
     lit_is("(Firefox)?/x", false, "/x"); /* a quantified group */
-    lit_is("(Firefox)+/", false, "/");
-    lit_is("(?:ab(cdef)|x)y", false, "y"); /* as short, and one literal, not two */
+    lit_is("(Firefox)+/", false, "Firefox & /"); /* once at least */
+    lit_is("(?:ab(cdef)|x)y", false, "y & cdef|x"); /* one literal first, then two */
     lit_is("(Firefox|Chrome|)/", false, "/"); /* an empty branch requires nothing */
     lit_is("(Firefox|\\d+)", false, "");     /* nor a branch of a class */
     lit_is("(Firefox|Chrome?)", false, "Firefox|Chrom");
@@ -57,8 +65,8 @@ static void test_may_be_absent(void **state)
     lit_is("[]Fire]fox", false, "fox");
     lit_is("a{,3}bc", false, "bc");    /* PCRE2 10.43 reads {,3} as a quantifier */
     lit_is("x{ab}yz", false, "ab}yz"); /* a literal `{` is not counted on */
-    lit_is("ab{+cd", false, "cd");     /* nor one quantified: `{+` is one or more `{` */
-    lit_is("ab{}?cd", false, "cd");    /* nor what follows braces PCRE2 may read as literals */
+    lit_is("ab{+cd", false, "cd & a");     /* nor one quantified: `{+` is one or more `{` */
+    lit_is("ab{}?cd", false, "cd & a");    /* nor what follows braces PCRE2 may read as literals */
     lit_is("7{?", false, "");
 }
 
@@ -67,13 +75,13 @@ static void test_alternation(void **state)
 {
     (void)state;
     lit_is("Safari|Chrome", false, "Safari|Chrome"); /* at the level */
-    lit_is("(Firefox|Chrome)/", false, "Firefox|Chrome"); /* in a group, better than "/" */
+    lit_is("(Firefox|Chrome)/", false, "Firefox|Chrome & /"); /* in a group, better than "/" */
     lit_is("(iPod|iPhone|iPad)", false, "iPod|iPhone|iPad");
-    lit_is("(?:(iPhone|iPad)|Android) (\\d+)", false, "iPhone|iPad|Android"); /* nested */
+    lit_is("(?:(iPhone|iPad)|Android) (\\d+)", false, "iPhone|iPad|Android &  "); /* nested */
     lit_is("(?:ab(cdef)|wxyz)", false, "cdef|wxyz"); /* each branch's best */
-    lit_is("(Firefox|Chrome)/Mobile", false, "/Mobile"); /* the one literal is longer */
-    lit_is("(AspiegelBot|PetalBot)", true, "piegelbot|petalbot"); /* s ends a run */
-    lit_is("(a|b)(c|d|e)", false, "a|b"); /* as short: the fewer */
+    lit_is("(Firefox|Chrome)/Mobile", false, "/Mobile & Firefox|Chrome"); /* the one literal is longer */
+    lit_is("(AspiegelBot|PetalBot)", true, "aspiegelbot|petalbot");
+    lit_is("(a|b)(c|d|e)", false, "a|b & c|d|e"); /* as short: the fewer first */
     /* more than TH_UA_ALTS_MAX branches: nothing kept */
     char many[TH_UA_ALTS_MAX * 4 + 8] = "(";
     for (int i = 0; i <= TH_UA_ALTS_MAX; i++)
@@ -81,6 +89,53 @@ static void test_alternation(void **state)
                  'a' + i % 26, 'a' + i / 26);
     strcat(many, ")");
     lit_is(many, false, "");
+}
+
+/* A branch requires all its runs and groups; the best TH_UA_REQS_MAX kept. */
+static void test_conjunction(void **state)
+{
+    (void)state;
+    lit_is("; {0,2}(?:Dell|DELL)[ _](Aero|Venue)(?: Build|\\) AppleWebKit)", false,
+           " Build|) AppleWebKit & Dell|DELL & Aero|Venue & ;");
+    lit_is("a.bb.ccc.dddd.eeeee", false, "eeeee & dddd & ccc & bb"); /* "a" dropped */
+    lit_is("(ab.cd|ef)", false, "ab|ef"); /* a branch's best joins the alternation */
+    lit_is("ab+c", false, "ab & c"); /* a character repeated by + is there once */
+    lit_is("(?:Lenovo|LENOVO)+[ _]?x", false, "Lenovo|LENOVO & x");
+}
+
+/* [Ss]: the letter in either case, looked for lowered (not in a caseless
+ * pattern, where s also matches U+017F). */
+static void test_two_case_class(void **state)
+{
+    (void)state;
+    lit_is("([Ss][Pp][Ii][Dd][Ee][Rr])", false, "~spider");
+    lit_is("Black[bB]erry", false, "~blackberry");
+    lit_is("(?:[Ss]crape|[Cc][Rr][Aa][Ww][Ll])", false, "~scrape|~crawl");
+    lit_is("Ab[Cc]?de", false, "Ab & de"); /* quantified: ends the run */
+    lit_is("[Ss]ilk", true, "silk"); /* caseless: \xc5\xbfilk folds to silk */
+    lit_is("[Sx]ilk", false, "ilk");
+    lit_is("[Ss][Ss]", false, "~ss");
+    lit_is("[sS]", false, "~s");
+    lit_is("[SS]a", false, "a");
+    lit_is("[^Ss]a", false, "a");
+}
+
+/* A leading ^ anchors what nothing before it consumes, without a top-level |. */
+static void test_anchored(void **state)
+{
+    (void)state;
+    lit_is("^(TALK|teli|up.b)", true, "^talk|^teli|^up"); /* caseless: lowered */
+    lit_is("^Mozilla/5\\.0 (X)", false, "^Mozilla/5.0  & X");
+    lit_is("^(?:(abc)|de)f", false, "^abc|^de & f");
+    lit_is("^a(bc)", false, "bc & ^a"); /* the group is not first */
+    lit_is("^.{0,100}(bot|crawl)", false, "bot|crawl");
+    lit_is("^\\b(bot)", false, "bot");
+    lit_is("^(bot)?x", false, "x");
+    lit_is("^(bot)+x", false, "bot & x");
+    lit_is("^abc|def", false, "abc|def"); /* the second branch is not anchored */
+    lit_is("(^abc|def)", false, "abc|def");
+    lit_is("x^abc", false, "abc & x");
+    lit_is("^?abc", false, "abc");
 }
 
 static void test_gives_up(void **state)
@@ -99,12 +154,12 @@ static void test_gives_up(void **state)
 static void test_caseless(void **state)
 {
     (void)state;
-    lit_is("(FireFox)/", true, "firefox");
-    /* K and S also match U+212A and U+017F caselessly: they end the run */
-    lit_is("(Kindle)", true, "indle");
-    lit_is("xSafari", true, "afari");
+    lit_is("(FireFox)/", true, "firefox & /");
+    /* K and S also match U+212A and U+017F caselessly, which th_ua_fold makes k and s */
+    lit_is("(Kindle)", true, "kindle");
+    lit_is("xSafari", true, "xsafari");
     lit_is("Kindle", false, "Kindle");
-    lit_is("Caf\xc3\xa9 Browser", false, " Browser"); /* non-ASCII ends a run */
+    lit_is("Caf\xc3\xa9 Browser", false, " Browser & Caf"); /* non-ASCII ends a run */
 }
 
 static void plain(const char *re, bool want)
@@ -218,6 +273,7 @@ static const char *const agents[] = {
     "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
     "SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
     "Roku/DVP-9.10 (519.10E04111A)", "Kindle/3.0+", "WeTab-Browser", "Steeler/3.5",
+    "\xe2\x84\xaaindle/3.0+", "Mozilla/5.0 (compatible; Petal\xc5\xbf" "earch)", /* U+212A, U+017F */
     "", "x", "()", "/1.2.3", "Mozilla/5.0",
 };
 
@@ -253,19 +309,29 @@ static void check_pattern(pat_reader *pr)
                 s[i] = form == 1 && c >= 'A' && c <= 'Z'   ? (char)(c - 'A' + 'a')
                        : form == 2 && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A')
                                                            : c;
-                low[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
             }
+            size_t flen = th_ua_fold(s, len, low);
             if (pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL) < 0)
                 continue;
             pr->matched++;
-            const char *hay = pr->caseless ? low : s;
-            bool held = false;
-            for (size_t k = 0; k < n && !held; k++)
-                for (size_t i = 0; i + lits[k].n <= len && !held; i++)
-                    held = memcmp(hay + i, lits[k].s, lits[k].n) == 0;
-            if (!held)
-                fail_msg("'%s' matches '%s' holding none of its %zu literals (first '%.*s')",
-                         pr->regex, s, n, (int)lits[0].n, lits[0].s);
+            /* each requirement: one of its literals, in the agent (lowered
+             * for a folded one), at its start for a start one */
+            for (size_t k = 0; k < n;) {
+                bool held = false;
+                size_t e = k;
+                for (; e < n && lits[e].req == lits[k].req; e++) {
+                    const char *hay = lits[e].fold ? low : s;
+                    size_t hn = lits[e].fold ? flen : len;
+                    for (size_t i = 0; i + lits[e].n <= hn && !held; i++)
+                        held = (i == 0 || !lits[e].start) &&
+                               memcmp(hay + i, lits[e].s, lits[e].n) == 0;
+                }
+                if (!held)
+                    fail_msg("'%s' matches '%s' without requirement %d (first '%.*s')", pr->regex,
+                             s, lits[k].req, (int)lits[k].n, lits[k].s);
+                k = e;
+            }
+            assert_true(th_ua_literals_held(lits, n, s, len));
         }
     }
     pcre2_match_data_free(md);
@@ -324,7 +390,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_required), cmocka_unit_test(test_may_be_absent),
-        cmocka_unit_test(test_alternation), cmocka_unit_test(test_gives_up),
+        cmocka_unit_test(test_alternation), cmocka_unit_test(test_conjunction),
+        cmocka_unit_test(test_two_case_class), cmocka_unit_test(test_anchored),
+        cmocka_unit_test(test_gives_up),
         cmocka_unit_test(test_caseless),
         cmocka_unit_test(test_plain),          cmocka_unit_test(test_uap_core_patterns),
     };
