@@ -27,7 +27,7 @@ bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms);
  * `YYYY-MM-DDTHH:MM:SS.mmmZ` text of that day only reads its time of day.
  * Gives exactly what th_time_parse_iso gives for every text. */
 typedef struct th_time_daymemo {
-    char day[11];   /* `YYYY-MM-DDT` of the last text that parsed in that form */
+    char day[11]; /* `YYYY-MM-DDT` of the last text that parsed in that form */
     bool set;
     int64_t day_ms; /* its day's first instant */
 } th_time_daymemo;

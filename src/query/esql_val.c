@@ -432,7 +432,8 @@ static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_fi
         if (tx.n == 0)
             return ev_null();
         th_str s = tx.v[0];
-        if (tx.n == 1 && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"' && !memchr(s.p + 1, '\\', s.n - 2)) {
+        if (tx.n == 1 && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"' &&
+            !memchr(s.p + 1, '\\', s.n - 2)) {
             ev v = {EV_DATE, 1, {.one = {.i = 0}}};
             return th_time_parse_iso_day(dm, s.p + 1, s.n - 2, &v.one.i) ? v : ev_null();
         }

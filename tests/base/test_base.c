@@ -189,8 +189,8 @@ static void time_day_memo_equals_parse(void **state)
     static const char *const years[] = {"2024", "2025", "1900", "0000", "20x5"};
     static const char *const months[] = {"00", "02", "04", "12", "1a"};
     static const char *const days[] = {"00", "01", "28", "29", "30", "31"};
-    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00", "12:60:00",
-                                      "12:00:60", "1x:00:00"};
+    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00",
+                                      "12:60:00", "12:00:60", "1x:00:00"};
     static const char *const millis[] = {"000", "999", "5a0"};
     static const char *const others[] = {"2024-02-28T10:00:00.000Z", "2024-02-28T10:00:00Z",
                                          "2024-02-28 10:00:00.000Z", "2024-02-28", "garbage"};
@@ -207,8 +207,8 @@ static void time_day_memo_equals_parse(void **state)
                         snprintf(first, sizeof first, "%s", others[t - 18]);
                     for (size_t u = 0; u < 18; u++) { /* then each of its day's */
                         char txt[32];
-                        snprintf(txt, sizeof txt, "%s-%s-%sT%s.%sZ", years[y], months[mo],
-                                 days[d], hms[u / 3], millis[u % 3]);
+                        snprintf(txt, sizeof txt, "%s-%s-%sT%s.%sZ", years[y], months[mo], days[d],
+                                 hms[u / 3], millis[u % 3]);
                         th_time_daymemo m = {0};
                         int64_t a = -1, b = -2, c = -3;
                         bool ok0 = th_time_parse_iso_day(&m, first, strlen(first), &c);
