@@ -153,6 +153,47 @@ bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms)
     return true;
 }
 
+/* The milliseconds into the day of the time part of s, a
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` text (n == 24), else -1. A second of 60 is
+ * left to the general parser (which takes it). */
+static int64_t usual_time_of_day(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (n != 24 || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z')
+        return -1;
+#define DIGIT(i) ((unsigned)s[i] - '0')
+    unsigned bad = (DIGIT(11) > 9) | (DIGIT(12) > 9) | (DIGIT(14) > 9) | (DIGIT(15) > 9) |
+                   (DIGIT(17) > 9) | (DIGIT(18) > 9) | (DIGIT(20) > 9) | (DIGIT(21) > 9) |
+                   (DIGIT(22) > 9);
+    unsigned h = DIGIT(11) * 10 + DIGIT(12), mi = DIGIT(14) * 10 + DIGIT(15);
+    unsigned sec = DIGIT(17) * 10 + DIGIT(18), ms = DIGIT(20) * 100 + DIGIT(21) * 10 + DIGIT(22);
+#undef DIGIT
+    if (bad || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    return ((int64_t)(h * 60 + mi) * 60 + sec) * 1000 + ms;
+}
+
+/* For such a text th_time_parse_iso's value is the day's first instant
+ * (a function of the first ten characters alone, which also alone decide
+ * whether the date is valid) plus the time of day: a text that shares its
+ * `YYYY-MM-DDT` with one that parsed shares that instant. */
+bool th_time_parse_iso_day(th_time_daymemo *m, const char *s, size_t n, int64_t *out_ms)
+{
+    int64_t tod = usual_time_of_day(s, n);
+    if (tod >= 0 && m->set && memcmp(s, m->day, sizeof m->day) == 0) {
+        *out_ms = m->day_ms + tod;
+        return true;
+    }
+    if (!th_time_parse_iso(s, n, out_ms))
+        return false;
+    if (tod >= 0 && s[10] == 'T') {
+        memcpy(m->day, s, sizeof m->day);
+        m->day_ms = *out_ms - tod;
+        m->set = true;
+    }
+    return true;
+}
+
 void th_time_format_iso(int64_t ms, char out[32])
 {
     int64_t rem;

@@ -21,6 +21,17 @@ int64_t th_time_split_day(int64_t ms, int64_t *ms_of_day);
  * `+hhmm` or no zone (UTC). The fraction is truncated to milliseconds.
  * Returns false on anything else. */
 bool th_time_parse_iso(const char *s, size_t n, int64_t *out_ms);
+/* The same over texts read in time order (a column of @timestamp values),
+ * where runs of them share their day: m remembers the last day that parsed
+ * (zero it before the first call; the caller's, one reader at a time), so a
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` text of that day only reads its time of day.
+ * Gives exactly what th_time_parse_iso gives for every text. */
+typedef struct th_time_daymemo {
+    char day[11]; /* `YYYY-MM-DDT` of the last text that parsed in that form */
+    bool set;
+    int64_t day_ms; /* its day's first instant */
+} th_time_daymemo;
+bool th_time_parse_iso_day(th_time_daymemo *m, const char *s, size_t n, int64_t *out_ms);
 /* Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 chars + NUL) into out[25]. */
 void th_time_format_iso(int64_t ms, char out[32]);
 

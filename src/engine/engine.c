@@ -366,14 +366,54 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
 
 /* ---- temporal pass driver --------------------------------------------- */
 
-static int match_cmp(const void *x, const void *y)
+/* b sorts before a (th_match_sort's order) */
+static inline bool match_before(const th_match *b, const th_match *a)
 {
-    const th_match *a = x, *b = y;
     if (a->combined != b->combined)
-        return a->combined < b->combined ? -1 : 1;
+        return b->combined < a->combined;
     if (a->ts != b->ts)
-        return a->ts < b->ts ? -1 : 1;
-    return a->order < b->order ? -1 : a->order > b->order;
+        return b->ts < a->ts;
+    return b->order < a->order;
+}
+
+enum { MATCH_RUN = 16 }; /* insertion-sorted runs, then merged */
+
+void th_match_sort(th_match *v, size_t n)
+{
+    size_t i = 1;
+    while (i < n && !match_before(&v[i], &v[i - 1]))
+        i++;
+    if (i >= n)
+        return; /* already in order: most single-file inputs nearly are */
+    for (size_t lo = 0; lo < n; lo += MATCH_RUN) {
+        size_t hi = lo + MATCH_RUN < n ? lo + MATCH_RUN : n;
+        for (size_t j = lo + 1; j < hi; j++) {
+            th_match x = v[j];
+            size_t k = j;
+            for (; k > lo && match_before(&x, &v[k - 1]); k--) /* strictly: equal ones keep their order */
+                v[k] = v[k - 1];
+            v[k] = x;
+        }
+    }
+    th_match *tmp = th_xmalloc(n * sizeof *tmp), *src = v, *dst = tmp;
+    for (size_t w = MATCH_RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) /* the left one on a tie: stable */
+                dst[k++] = match_before(&src[b], &src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[k++] = src[a++];
+            while (b < hi)
+                dst[k++] = src[b++];
+        }
+        th_match *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(tmp);
 }
 
 static int alert_cmp(const void *x, const void *y)
@@ -447,8 +487,7 @@ static void rule_pass(th_engine *e, size_t i, size_t nloaded)
 {
     th_erule *r = e->rules.items[i];
     uint64_t t0 = th_now_ns();
-    if (r->matches.len > 1)
-        qsort(r->matches.items, r->matches.len, sizeof(th_match), match_cmp);
+    th_match_sort(r->matches.items, r->matches.len);
     th_retain_finish(r);
     size_t before = e->alerts.len;
     /* the rule's temporal pass allocates in a scratch arena: its alerts are

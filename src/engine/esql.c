@@ -217,12 +217,22 @@ static void fields_of(capctx *c, th_str path)
     c->last = path;
 }
 
+/* With visit NULL (th_esql_texts): the list of the one captured field that
+ * is path itself (its values are scalars' JSON texts, visited in order);
+ * false where path meets another member or none. */
 static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
     size_t row = cap_row(c, src);
     c->ntmp = 0;
     fields_of(c, path);
+    if (!visit) {
+        if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
+            return false;
+        const th_vlist *l = cap_at(c, c->fs[0], row);
+        *(th_esql_texts *)vctx = (th_esql_texts){l->v, l->n};
+        return true;
+    }
     for (size_t j = 0; j < c->nfs; j++) {
         size_t f = c->fs[j];
         const th_vlist *l = cap_at(c, f, row);

@@ -251,7 +251,7 @@ void th_exec_new_terms(th_engine *e, th_erule *r)
  * A match y builds the alert of tuple T only in a run t with y in (t - L, t]
  * and no other occurrence of T in [t - hist, y). Every such t is < y + L, so
  * an occurrence x of T with y - (hist - L) <= x < y rules y out for T, and so
- * does an earlier match x with x == y that sorts before y (match_cmp: the
+ * does an earlier match x with x == y that sorts before y (th_match_sort: the
  * same combined time, a timestamp no later; its order is earlier, since
  * matches are committed in input order): x is in every window y is in, and
  * comes first in it. Each tuple remembers its oldest occurrence (with the

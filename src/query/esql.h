@@ -62,6 +62,17 @@ size_t th_esql_fields(const th_esql *q, th_str *out, size_t max, bool *patterns)
  * captured values, engine/esql.c). */
 typedef bool (*th_esql_each_fn)(const void *src, const void *ctx, th_str path, th_json_visit_fn visit,
                                 void *vctx);
+/* An each called with visit NULL and vctx a th_esql_texts may fill it with
+ * the values it visits at path in src as the JSON texts they were read from
+ * (a string with its quotes and escapes, a number's source text, true,
+ * false), in the order it visits them, and return true, where path names
+ * exactly one field of src holding scalars; else it returns false (then it
+ * is called with a visit). Lets a date column read its texts without a
+ * visit per value (th_etab_col). */
+typedef struct th_esql_texts {
+    const th_str *v;
+    size_t n;
+} th_esql_texts;
 
 /* Optional with each: an identity of the values each visits at path in src.
  * Two documents read through the same each and ctx whose keys are equal and

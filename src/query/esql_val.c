@@ -418,6 +418,29 @@ static size_t key_row(keymap *m, const void *key, size_t row)
     return SIZE_MAX;
 }
 
+/* A date field's cell read from its texts (th_esql_texts) where it
+ * holds one string without escapes: the value th_ev_from_esql_doc's visit
+ * takes from that string (its instant, or NULL where it is no date), with
+ * no visit and the day of the row before remembered (a column of times in
+ * time order); missing is NULL, as there. Anything else goes through
+ * th_ev_from_esql_doc. */
+static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_field_def *d,
+                    th_time_daymemo *dm)
+{
+    th_esql_texts tx;
+    if (in->each && in->each(in->src, in->ctx, name, NULL, &tx)) {
+        if (tx.n == 0)
+            return ev_null();
+        th_str s = tx.v[0];
+        if (tx.n == 1 && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"' &&
+            !memchr(s.p + 1, '\\', s.n - 2)) {
+            ev v = {EV_DATE, 1, {.one = {.i = 0}}};
+            return th_time_parse_iso_day(dm, s.p + 1, s.n - 2, &v.one.i) ? v : ev_null();
+        }
+    }
+    return th_ev_from_esql_doc(a, in, name, d);
+}
+
 long th_etab_col(erun *r, etab *t, th_str name)
 {
     long c = find(t, name);
@@ -434,6 +457,8 @@ long th_etab_col(erun *r, etab *t, th_str name)
      * had takes that row's cell: the same values, so the same cell (cells
      * are never written into); the last row's key first, as keys come in runs */
     keymap km = {0};
+    bool date = kind == SOURCE && def && def->type == TH_FT_DATE && !def->parent;
+    th_time_daymemo dm = {0};
     th_esql_key_fn kfn = NULL;
     const void *kctx = NULL, *prev = NULL;
     size_t prev_row = 0;
@@ -475,7 +500,9 @@ long th_etab_col(erun *r, etab *t, th_str name)
             continue;
         }
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
-        vals[row] = first != SIZE_MAX ? vals[first] : th_ev_from_esql_doc(va, in, name, def);
+        vals[row] = first != SIZE_MAX ? vals[first]
+                    : date            ? date_cell(va, in, name, def, &dm)
+                                      : th_ev_from_esql_doc(va, in, name, def);
         prev = key;
         prev_row = row;
     }

@@ -179,6 +179,53 @@ static void time_short_cut_equals_general_path(void **state)
     assert_int_equal(parsed, 99 * 3 * 3);
 }
 
+/* th_time_parse_iso_day after any other text (of the same day, another day,
+ * another form, one that failed) gives th_time_parse_iso's verdict and
+ * instant: every text of the grid above with '.', read after each text of
+ * its own day's grid (every time and millisecond) and after a few others. */
+static void time_day_memo_equals_parse(void **state)
+{
+    (void)state;
+    static const char *const years[] = {"2024", "2025", "1900", "0000", "20x5"};
+    static const char *const months[] = {"00", "02", "04", "12", "1a"};
+    static const char *const days[] = {"00", "01", "28", "29", "30", "31"};
+    static const char *const hms[] = {"00:00:00", "23:59:59", "24:00:00",
+                                      "12:60:00", "12:00:60", "1x:00:00"};
+    static const char *const millis[] = {"000", "999", "5a0"};
+    static const char *const others[] = {"2024-02-28T10:00:00.000Z", "2024-02-28T10:00:00Z",
+                                         "2024-02-28 10:00:00.000Z", "2024-02-28", "garbage"};
+    size_t checked = 0, hits = 0;
+    for (size_t y = 0; y < 5; y++)
+        for (size_t mo = 0; mo < 5; mo++)
+            for (size_t d = 0; d < 6; d++)
+                for (size_t t = 0; t < 6 * 3 + 5; t++) { /* the text read first */
+                    char first[32];
+                    if (t < 18)
+                        snprintf(first, sizeof first, "%s-%s-%sT%s.%sZ", years[y], months[mo],
+                                 days[d], hms[t / 3], millis[t % 3]);
+                    else
+                        snprintf(first, sizeof first, "%s", others[t - 18]);
+                    for (size_t u = 0; u < 18; u++) { /* then each of its day's */
+                        char txt[32];
+                        snprintf(txt, sizeof txt, "%s-%s-%sT%s.%sZ", years[y], months[mo], days[d],
+                                 hms[u / 3], millis[u % 3]);
+                        th_time_daymemo m = {0};
+                        int64_t a = -1, b = -2, c = -3;
+                        bool ok0 = th_time_parse_iso_day(&m, first, strlen(first), &c);
+                        if (ok0 != th_time_parse_iso(first, strlen(first), &b) || (ok0 && b != c))
+                            fail_msg("%s read first: differs", first);
+                        hits += m.set && memcmp(m.day, txt, sizeof m.day) == 0;
+                        bool ok = th_time_parse_iso_day(&m, txt, strlen(txt), &a);
+                        if (ok != th_time_parse_iso(txt, strlen(txt), &b) || (ok && a != b))
+                            fail_msg("%s after %s: %s %lld, parse %lld", txt, first,
+                                     ok ? "ok" : "fails", (long long)a, (long long)b);
+                        checked++;
+                    }
+                }
+    assert_int_equal(checked, 5 * 5 * 6 * 23 * 18);
+    assert_true(hits > 0); /* the short cut was taken */
+}
+
 static void datemath_and_durations(void **state)
 {
     (void)state;
@@ -212,6 +259,7 @@ int main(void)
         cmocka_unit_test(diag_formats_locations),
         cmocka_unit_test(time_parses_iso_forms),
         cmocka_unit_test(time_short_cut_equals_general_path),
+        cmocka_unit_test(time_day_memo_equals_parse),
         cmocka_unit_test(datemath_and_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -518,11 +518,17 @@ typedef struct src_docs {
     const char *const *text;
     th_jval **doc;
     size_t key_calls;
+    th_arena *a;       /* src_texts' texts */
+    size_t text_calls; /* src_texts answered */
 } src_docs;
+
+static bool src_texts(const void *src, src_docs *s, th_str path, th_esql_texts *out);
 
 static bool src_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
     const src_docs *s = ctx;
+    if (!visit)
+        return s->a && src_texts(src, (src_docs *)s, path, vctx);
     return th_json_path_each(s->doc[*(const size_t *)src], path, visit, vctx);
 }
 
@@ -539,6 +545,38 @@ static const void *src_key(const void *src, const void *ctx, th_str path)
     return &s->text[j];
 }
 
+/* th_esql_texts over the parsed documents: the JSON texts of the value
+ * of the member named path (each item of an array of scalars), none where
+ * no member is named path; false where a member's name is a prefix of
+ * path's or path's of it (the value is elsewhere) or a value is no scalar. */
+static bool src_texts(const void *src, src_docs *s, th_str path, th_esql_texts *out)
+{
+    const th_jval *doc = s->doc[*(const size_t *)src], *v = NULL;
+    for (uint32_t m = 0; m < doc->len; m++) {
+        th_str k = doc->u.members[m].key;
+        size_t l = k.n < path.n ? k.n : path.n;
+        if (k.n == path.n && memcmp(k.p, path.p, l) == 0)
+            v = doc->u.members[m].val;
+        else if (memcmp(k.p, path.p, l) == 0 && (k.n < path.n ? path.p[l] : k.p[l]) == '.')
+            return false;
+    }
+    uint32_t len = !v ? 0 : v->type == TH_JARR ? v->len : 1;
+    th_str *t = TH_ANEWN(s->a, th_str, len ? len : 1);
+    for (uint32_t i = 0; i < len; i++) {
+        const th_jval *x = v->type == TH_JARR ? v->u.items[i] : v;
+        if (x->type == TH_JARR || x->type == TH_JOBJ)
+            return false;
+        th_buf b;
+        th_buf_init(&b);
+        th_json_write(&b, x);
+        t[i] = th_str_make(th_arena_strndup(s->a, b.data, b.len), b.len);
+        th_buf_free(&b);
+    }
+    *out = (th_esql_texts){t, len};
+    s->text_calls++;
+    return true;
+}
+
 /* The documents of texts[] (NULL-ended) twice: as parsed trees (*tree), and
  * read through src_each / src_key (*via), where equal texts give the same
  * cells. Ids "id<i>" when `ids`, else none. Returns how many. */
@@ -548,7 +586,7 @@ static size_t doc_pair(th_arena *a, const char *const *texts, bool ids, src_docs
     size_t n = 0;
     while (texts[n])
         n++;
-    *s = (src_docs){texts, TH_ANEWN(a, th_jval *, n), 0};
+    *s = (src_docs){texts, TH_ANEWN(a, th_jval *, n), 0, a, 0};
     size_t *idx = TH_ANEWN(a, size_t, n);
     *tree = TH_ANEWN(a, th_esql_doc, n);
     *via = TH_ANEWN(a, th_esql_doc, n);
@@ -618,6 +656,74 @@ static void same_values_share_cells(void **state)
     assert_non_null(rv);
     same_rows(&a, rv, rt, 6);
     assert_string_equal(cell(&a, rv, 0, "c"), "4"); /* p b y: rows 0-2 and 6 */
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+/* @timestamp in every shape: one day's times in a run (the day's instant
+ * remembered), days 29 to 31 and a second 60 (the general parser), other
+ * forms, no date, a number, an escaped string, null, several values,
+ * missing, an object holding it, the same texts again */
+static const char *const times[] = {
+    "{\"@timestamp\":\"2024-03-30T10:00:00.000Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30T10:00:01.500Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30T23:59:60.000Z\",\"k\":\"b\"}",
+    "{\"@timestamp\":\"2024-03-30T24:00:00.000Z\",\"k\":\"b\"}",
+    "{\"@timestamp\":\"2024-02-30T10:00:00.000Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-02-29T10:00:00.000Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30T10:00:00Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30\",\"k\":\"b\"}",
+    "{\"@timestamp\":\"2024-03-30T12:00:00+02:00\",\"k\":\"b\"}",
+    "{\"@timestamp\":\"yesterday\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"\",\"k\":\"a\"}",
+    "{\"@timestamp\":1711792800000,\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30T10:00:00.000\\u005a\",\"k\":\"b\"}",
+    "{\"@timestamp\":null,\"k\":\"b\"}",
+    "{\"@timestamp\":true,\"k\":\"b\"}",
+    "{\"@timestamp\":[\"2024-03-31T01:00:00.000Z\",\"2024-03-30T01:00:00.000Z\"],\"k\":\"a\"}",
+    "{\"@timestamp\":[\"2024-03-31T01:00:00.000Z\"],\"k\":\"a\"}",
+    "{\"@timestamp\":[],\"k\":\"a\"}",
+    "{\"k\":\"a\"}",
+    "{\"@timestamp\":{\"x\":1},\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-30T10:00:01.500Z\",\"k\":\"a\"}",
+    "{\"@timestamp\":\"2024-03-31T00:00:00.001Z\",\"k\":\"b\"}",
+    "{\"@timestamp\":\"2024-03-30T10:00:00.000Z\",\"k\":\"a\"}",
+    NULL};
+
+/* A date column read from the documents' texts (th_esql_doc.texts: the
+ * short cut of th_etab_col) holds the cells that reading the values gives:
+ * the same instants, NULL where that gives none, multi-valued cells sorted,
+ * in a column, in a STATS and in date functions. */
+static void date_column_from_texts(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    src_docs s;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, times, true, &s, &tree, &via);
+    static const char *const queries[] = {
+        "FROM logs-* METADATA _id | EVAL t = @timestamp, c = MV_COUNT(@timestamp), "
+        "day = DATE_TRUNC(1 day, @timestamp) | KEEP _id, @timestamp, t, c, day",
+        "FROM logs-* | STATS lo = MIN(@timestamp), hi = MAX(@timestamp), v = VALUES(@timestamp), "
+        "n = COUNT(@timestamp) BY k",
+        NULL};
+    size_t rows[] = {n, 2};
+    for (size_t i = 0; queries[i]; i++) {
+        th_esql *e = th_esql_parse(&a, queries[i], strlen(queries[i]), NULL, &d);
+        assert_non_null(e);
+        const char *err = NULL;
+        size_t before = s.text_calls;
+        th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+        th_esql_result *rv = th_esql_run(&a, e, via, n, 0, 0, &err);
+        assert_non_null(rt);
+        assert_non_null(rv);
+        assert_true(s.text_calls > before); /* the texts were read */
+        same_rows(&a, rv, rt, rows[i]);
+        assert_int_equal(th_esql_warnings(rv), th_esql_warnings(rt));
+    }
     th_diags_free(&d);
     th_arena_free(&a);
 }
@@ -900,6 +1006,7 @@ int main(void)
         cmocka_unit_test(stats_groups),
         cmocka_unit_test(values_over_runs),
         cmocka_unit_test(same_values_share_cells),
+        cmocka_unit_test(date_column_from_texts),
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(time_form_short_cut),
