@@ -85,4 +85,27 @@ static inline uint64_t th_str_hash_words(th_str s)
     return h ^ (h >> 29);
 }
 
+/* A hash of s from its length and three words of it (head, middle, tail),
+ * not all of it: for tables whose entries are told apart by comparing the
+ * whole string, where a hash shared by two strings only costs a comparison
+ * and hashing every byte would be most of a look-up (query memos, the
+ * user-agent memo of slot documents, remembered plans). */
+static inline uint64_t th_str_hash_sample(th_str s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w[3] = {0, 0, 0};
+    if (s.n >= 8) {
+        memcpy(&w[0], s.p, 8);
+        memcpy(&w[1], s.p + s.n / 2 - 4, 8);
+        memcpy(&w[2], s.p + s.n - 8, 8);
+    } else {
+        for (size_t k = 0; k < s.n; k++)
+            w[0] |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
+    }
+    for (int k = 0; k < 3; k++) {
+        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
 #endif

@@ -1086,32 +1086,11 @@ typedef struct ua_memo {
 } ua_memo;
 static _Thread_local ua_memo ua_memos[UA_MEMO];
 
-/* The memo's index: the text's length and its first, middle and last eight
- * bytes (a hash of every byte cost more than the rest of a document); texts
- * that share them only share an entry, as the whole text is compared. */
-static size_t ua_index(th_str ua)
-{
-    uint64_t w[3] = {0, 0, 0};
-    if (ua.n >= 8) {
-        memcpy(&w[0], ua.p, 8);
-        memcpy(&w[1], ua.p + ua.n / 2 - 4, 8);
-        memcpy(&w[2], ua.p + ua.n - 8, 8);
-    } else if (ua.n) {
-        memcpy(&w[0], ua.p, ua.n);
-    }
-    uint64_t h = ua.n;
-    for (int k = 0; k < 3; k++) {
-        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return (size_t)(h % UA_MEMO);
-}
-
 static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
 {
     ua_memo *e = NULL;
     if (ua.n <= sizeof e->ua && m->serial) {
-        e = &ua_memos[ua_index(ua)];
+        e = &ua_memos[th_str_hash_sample(ua) % UA_MEMO]; /* the whole text compared */
         if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
             return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
     }

@@ -952,23 +952,6 @@ static inline uint64_t key_mix(uint64_t h, uint64_t x)
     return h ^ (h >> 32);
 }
 
-/* A string's length and its first, middle and last eight bytes (fewer: its
- * bytes), mixed: strings that differ only elsewhere share it, which costs a
- * miss, never a wrong plan (the whole key is compared). */
-static inline uint64_t str_sample(th_str s)
-{
-    uint64_t a = 0, b = 0, c = 0;
-    if (s.n >= 8) {
-        memcpy(&a, s.p, 8);
-        memcpy(&b, s.p + s.n / 2 - 4, 8);
-        memcpy(&c, s.p + s.n - 8, 8);
-    } else {
-        for (size_t k = 0; k < s.n; k++)
-            a |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
-    }
-    return key_mix(key_mix(key_mix(s.n, a), b), c);
-}
-
 /* The entry of the record's key: holding its gates' results when used, else
  * the one to store them in; NULL when this record is planned directly. */
 static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -1008,7 +991,7 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
                 memcpy(hd + 1, &n, 4);
                 key_put(pc, hd, 5);
                 key_put(pc, v->u.str.p, v->u.str.n);
-                hash = key_mix(hash, str_sample(v->u.str));
+                hash = key_mix(hash, th_str_hash_sample(v->u.str));
             } else {
                 key_val(pc, v);
             }

@@ -313,27 +313,6 @@ static bool costly(const cnode *n)
     }
 }
 
-/* Which set a value goes to: from its length and three words of it (head,
- * middle, tail), not all of it; entries are told apart by comparing the
- * whole value, so a hash shared by two values only costs a comparison. */
-static uint64_t value_hash(th_str s)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w[3] = {0, 0, 0};
-    if (s.n >= 8) {
-        memcpy(&w[0], s.p, 8);
-        memcpy(&w[1], s.p + s.n / 2 - 4, 8);
-        memcpy(&w[2], s.p + s.n - 8, 8);
-    } else {
-        for (size_t k = 0; k < s.n; k++)
-            w[0] |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
-    }
-    for (int k = 0; k < 3; k++) {
-        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h;
-}
-
 /* test_value of a costly leaf on a string, through the memo: a string's
  * result depends only on its bytes (test_value reads its type and text).
  * Not inlined: its registers would be saved on every visit of a value. */
@@ -342,7 +321,7 @@ __attribute__((noinline)) static bool test_memo(th_qmemo *m, const cnode *n, con
     th_str s = v->u.str;
     if (s.n > QMEMO_VALUE)
         return test_value(n, v);
-    uint64_t h = value_hash(s);
+    uint64_t h = th_str_hash_sample(s); /* entries compare the whole value */
     qmemo_entry *set = m->e[(h ^ ((uint64_t)(uintptr_t)n * 0x9e3779b97f4a7c15ull)) >> 58];
     qmemo_entry *victim = NULL;
     for (int w = 0; w < QMEMO_WAYS; w++) {
