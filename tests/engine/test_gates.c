@@ -99,30 +99,52 @@ static int plan_of(th_engine *e, const th_mapper *m, th_arena *a, const char *re
     return plan_with(e, m, a, NULL, rec, with_doc, dom, plan, nplan);
 }
 
+/* What each test starts from: an arena, a mapper with the default options
+ * and an empty engine (fixture_free frees them). */
+typedef struct fixture {
+    th_arena a;
+    th_diags d;
+    th_mapper *m;
+    th_engine *e;
+} fixture;
+
+static void fixture_init(fixture *f)
+{
+    th_arena_init(&f->a, 1 << 16);
+    th_diags_init(&f->d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    f->m = th_mapper_new(&mo, &f->d);
+    assert_non_null(f->m);
+    th_engine_opts o;
+    th_engine_opts_default(&o);
+    f->e = th_engine_new(&o);
+}
+
+static void fixture_free(fixture *f)
+{
+    th_engine_free(f->e);
+    th_mapper_free(f->m);
+    th_diags_free(&f->d);
+    th_arena_free(&f->a);
+}
+
 static void gates_on_slots(void **state)
 {
     (void)state;
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
-    th_engine_opts o;
-    th_engine_opts_default(&o);
-    th_engine *e = th_engine_new(&o);
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_mapper *m = f.m;
+    th_engine *e = f.e;
     th_rule r[4];
     rule_of(&r[0], "alice");
     rule_of(&r[1], "bob");
     rule_of(&r[2], "opaque alice");
     rule_of(&r[3], "list");
     /* 0, 1: routed on the action, gated on user.name (read from slots) */
-    th_engine_add_query(e, &r[0], kql(&a, "event.action: CreateUser and user.name: alice"), &a,
-                        NULL);
-    th_engine_add_query(e, &r[1], kql(&a, "event.action: CreateUser and user.name: bob"), &a,
-                        NULL);
+    th_engine_add_query(e, &r[0], kql(a, "event.action: CreateUser and user.name: alice"), a, NULL);
+    th_engine_add_query(e, &r[1], kql(a, "event.action: CreateUser and user.name: bob"), a, NULL);
     /* 2: the same action, an opaque gate on the document */
     const th_str create[] = {TH_STR_LIT("CreateUser")}; /* copied by the engine */
     th_prefilter pf = {"event.action", create, 1, false};
@@ -131,7 +153,7 @@ static void gates_on_slots(void **state)
     const th_str gf[] = {TH_STR_LIT("user.name")};
     th_engine_set_gate(e, k, name_pred, &alice, gf, 1);
     /* 3: another action */
-    th_engine_add_query(e, &r[3], kql(&a, "event.action: ListUsers"), &a, NULL);
+    th_engine_add_query(e, &r[3], kql(a, "event.action: ListUsers"), a, NULL);
     const char *alice_rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
                             "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
                             "{\"type\":\"IAMUser\",\"userName\":\"alice\"}}";
@@ -143,24 +165,21 @@ static void gates_on_slots(void **state)
     size_t plan[8], n = 0;
     bool dom = false;
     /* alice: rules 0 (slots) and 2 (document); bob's gate fails on slots */
-    assert_int_equal(plan_of(e, m, &a, alice_rec, true, &dom, plan, &n), 1);
+    assert_int_equal(plan_of(e, m, a, alice_rec, true, &dom, plan, &n), 1);
     assert_true(dom);
     assert_int_equal(n, 2);
     assert_int_equal(plan[0], 0);
     assert_int_equal(plan[1], 2);
     /* carol: no gate holds */
-    assert_int_equal(plan_of(e, m, &a, carol_rec, true, &dom, plan, &n), 0);
+    assert_int_equal(plan_of(e, m, a, carol_rec, true, &dom, plan, &n), 0);
     assert_int_equal(n, 0);
     /* without the document the opaque gate cannot rule anything out */
-    assert_int_equal(plan_of(e, m, &a, carol_rec, false, &dom, plan, &n), 1);
+    assert_int_equal(plan_of(e, m, a, carol_rec, false, &dom, plan, &n), 1);
     assert_int_equal(n, 1);
     assert_int_equal(plan[0], 2);
     /* routed nowhere */
-    assert_int_equal(plan_of(e, m, &a, other_rec, true, &dom, plan, &n), -1);
-    th_engine_free(e);
-    th_mapper_free(m);
-    th_diags_free(&d);
-    th_arena_free(&a);
+    assert_int_equal(plan_of(e, m, a, other_rec, true, &dom, plan, &n), -1);
+    fixture_free(&f);
 }
 
 static char *user_rec(th_arena *a, const char *action, const char *user)
@@ -193,17 +212,11 @@ static void same_plans(th_engine *e, const th_mapper *m, th_arena *a, th_hits *h
 static void remembered_plans(void **state)
 {
     (void)state;
-    th_arena a;
-    th_arena_init(&a, 1 << 16);
-    th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
-    th_engine_opts o;
-    th_engine_opts_default(&o);
-    th_engine *e = th_engine_new(&o);
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_mapper *m = f.m;
+    th_engine *e = f.e;
     /* two names alike in length and in their first, middle and last eight
      * bytes (what the key's hash samples of a string): only the full key
      * tells them apart */
@@ -214,47 +227,43 @@ static void remembered_plans(void **state)
     rule_of(&r[1], "two values");
     rule_of(&r[2], "ungated");
     th_engine_add_query(
-        e, &r[0],
-        kql(&a, th_arena_printf(&a, "event.action: CreateUser and user.name: \"%s\"", n1)), &a,
-        NULL);
-    th_engine_add_query(e, &r[1], kql(&a, "event.action: CreateUser and user.name: ab"), &a, NULL);
-    th_engine_add_query(e, &r[2], kql(&a, "event.action: CreateUser"), &a, NULL);
+        e, &r[0], kql(a, th_arena_printf(a, "event.action: CreateUser and user.name: \"%s\"", n1)),
+        a, NULL);
+    th_engine_add_query(e, &r[1], kql(a, "event.action: CreateUser and user.name: ab"), a, NULL);
+    th_engine_add_query(e, &r[2], kql(a, "event.action: CreateUser"), a, NULL);
     th_hits h;
     th_hits_init(&h, e);
-    char *recs[] = {user_rec(&a, "CreateUser", n1),   user_rec(&a, "CreateUser", n2),
-                    user_rec(&a, "CreateUser", n1),   user_rec(&a, "CreateUser", n2),
-                    user_rec(&a, "CreateUser", "ab"), user_rec(&a, "CreateUser", "a"),
-                    user_rec(&a, "CreateUser", "ab"), user_rec(&a, "GetUser", "ab")};
+    char *recs[] = {user_rec(a, "CreateUser", n1),   user_rec(a, "CreateUser", n2),
+                    user_rec(a, "CreateUser", n1),   user_rec(a, "CreateUser", n2),
+                    user_rec(a, "CreateUser", "ab"), user_rec(a, "CreateUser", "a"),
+                    user_rec(a, "CreateUser", "ab"), user_rec(a, "GetUser", "ab")};
     size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
     for (int round = 0; round < 3; round++) /* the later rounds from the remembered plans */
-        same_plans(e, m, &a, &h, recs, nrecs, &planned);
+        same_plans(e, m, a, &h, recs, nrecs, &planned);
     assert_true(planned > 0);
     /* n1's rule planned for n1, not for n2, through the same th_hits */
     size_t p[8], n = 0;
     bool dom;
-    assert_int_equal(plan_with(e, m, &a, &h, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(plan_with(e, m, a, &h, recs[0], false, &dom, p, &n), 1);
     assert_int_equal(n, 2);
     assert_int_equal(p[0], 0);
-    assert_int_equal(plan_with(e, m, &a, &h, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(plan_with(e, m, a, &h, recs[1], false, &dom, p, &n), 1);
     assert_int_equal(n, 1);
     assert_int_equal(p[0], 2);
     /* a gate changed between records: the plans remembered under the old
      * one no longer hold */
-    th_query *gq = kql(&a, th_arena_printf(&a, "user.name: \"%s\"", n2));
+    th_query *gq = kql(a, th_arena_printf(a, "user.name: \"%s\"", n2));
     const th_str gf[] = {TH_STR_LIT("user.name")};
     th_engine_set_gate_query(e, 0, &gq, 1, gf, 1);
-    assert_int_equal(plan_with(e, m, &a, &h, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(plan_with(e, m, a, &h, recs[1], false, &dom, p, &n), 1);
     assert_int_equal(n, 2);
     assert_int_equal(p[0], 0);
-    assert_int_equal(plan_with(e, m, &a, &h, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(plan_with(e, m, a, &h, recs[0], false, &dom, p, &n), 1);
     assert_int_equal(n, 1);
     assert_int_equal(p[0], 2);
-    same_plans(e, m, &a, &h, recs, nrecs, &planned);
+    same_plans(e, m, a, &h, recs, nrecs, &planned);
     th_hits_free(&h);
-    th_engine_free(e);
-    th_mapper_free(m);
-    th_diags_free(&d);
-    th_arena_free(&a);
+    fixture_free(&f);
 }
 
 int main(void)
