@@ -1,5 +1,5 @@
 /* The raw CloudTrail records the ECS differential tests (test_demand,
- * test_slotdoc) check: those of input paths (the corpus, read by io as `run`
+ * test_slotdoc, test_ua_filter) check: those of input paths (the corpus, read by io as `run`
  * reads them) and one emulated day of every scenario (the attacks hold the
  * rare actions and parameters the rules look for), each handed to a callback
  * as a th_record with its text and DOM. Header-only, for tests/ecs. */
@@ -31,6 +31,20 @@ static inline void ecs_each_input(const char *const *paths, size_t n, ecs_record
             fn(ctx, &rec);
     th_input_close(in);
     th_diags_free(&d);
+}
+
+/* Every raw CloudTrail record of the corpus's folders the differential
+ * tests read: the real samples, the pipeline fixtures and the oracle cases. */
+static inline void ecs_each_corpus(const char *corpus, ecs_record_fn fn, void *ctx)
+{
+    static const char *const dirs[] = {"cloudtrail-real", "integration-pipeline", "oracle"};
+    char buf[3][4096];
+    const char *paths[3];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(buf[i], sizeof buf[i], "%s/%s", corpus, dirs[i]);
+        paths[i] = buf[i];
+    }
+    ecs_each_input(paths, 3, fn, ctx);
 }
 
 typedef struct ecs_emu_ctx {

@@ -686,15 +686,10 @@ static void test_differential(void **state)
     th_diags_init(&d);
     th_mapper *m = ecs_test_mapper(corpus, &d);
     assert_non_null(m);
-    char p1[4096], p2[4096], p3[4096];
-    snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);
-    snprintf(p2, sizeof p2, "%s/integration-pipeline", corpus);
-    snprintf(p3, sizeof p3, "%s/oracle", corpus);
-    const char *paths[] = {p1, p2, p3};
     tally t = {0};
     t.memo = th_qmemo_new();
     rec_ctx rc = {&f, m, &t};
-    ecs_each_input(paths, 3, on_record, &rc);
+    ecs_each_corpus(corpus, on_record, &rc);
     ecs_each_emulated(on_record, &rc);
     run_builtin(&f, m, &t);
     print_message("RATE: lazy mapping equals full mapping on %llu/%llu (record, field) checks "

@@ -558,18 +558,13 @@ static void test_slotdoc(void **state)
         }
     add_set(&f, "every field", all);
     set_demands(&f);
-    char p1[4096], p2[4096], p3[4096];
-    snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);
-    snprintf(p2, sizeof p2, "%s/integration-pipeline", corpus);
-    snprintf(p3, sizeof p3, "%s/oracle", corpus);
-    const char *paths[] = {p1, p2, p3};
     for (int deployed = 0; deployed < 2; deployed++) {
         th_diags d;
         th_diags_init(&d);
         th_mapper *m = test_mapper(corpus, &d, deployed);
         assert_non_null(m);
         rec_ctx rc = {&f, m};
-        ecs_each_input(paths, 3, on_record, &rc);
+        ecs_each_corpus(corpus, on_record, &rc);
         ecs_each_emulated(on_record, &rc);
         run_builtin(&f, m);
         th_mapper_free(m);

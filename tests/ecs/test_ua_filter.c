@@ -173,13 +173,8 @@ static void test_corpus_agents(void **state)
         print_message("SKIP: node_modules/uap-core/regexes.yaml is absent (npm ci installs it)\n");
         skip();
     }
-    char p1[4096], p2[4096], p3[4096];
-    snprintf(p1, sizeof p1, "%s/cloudtrail-real", corpus);
-    snprintf(p2, sizeof p2, "%s/integration-pipeline", corpus);
-    snprintf(p3, sizeof p3, "%s/oracle", corpus);
-    const char *paths[] = {p1, p2, p3};
     agents a = {0};
-    ecs_each_input(paths, 3, on_record, &a);
+    ecs_each_corpus(corpus, on_record, &a);
     ecs_each_emulated(on_record, &a);
     agents_forms(&a);
     size_t named = compare(u, &a);
