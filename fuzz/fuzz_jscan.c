@@ -3,8 +3,8 @@
  * into an exact-size heap block for ASan); when th_json_parse accepts, the
  * scanner must accept and th_jcur_to_jval must rebuild the same tree; when the
  * scanner accepts, to_jval must fail exactly where th_json_parse does; the
- * root's members found by a key set of its own raw keys (and those keys less
- * their last byte) must be those a walk comparing raw bytes finds.
+ * root's members found by a key set of some of its own raw keys must be
+ * those a walk comparing raw bytes finds.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_jscan -max_len=4096 corpus_dir/ */
@@ -34,9 +34,11 @@ static void open_all(void)
     }
 }
 
-/* th_jcur_members_find with the root's own raw keys (up to TH_JKEYS_MAX
- * distinct ones, each also shortened by its last byte) must find what a walk
- * comparing raw bytes finds, the last duplicate winning. */
+/* th_jcur_members_find with raw keys of the root (those of every other
+ * member, each also less its last byte; up to TH_JKEYS_MAX distinct ones)
+ * must find what a walk comparing raw bytes finds, the last duplicate
+ * winning. The members left out are the near misses: a key that hashes with
+ * one of the set's cannot be in the set too (no perfect hash). */
 static void members_check(th_jcur root)
 {
     if (th_jcur_type(root) != TH_JOBJ)
@@ -46,7 +48,9 @@ static void members_check(th_jcur root)
     int id[TH_JKEYS_MAX], n = 0;
     th_jiter it = th_jcur_iter(root);
     th_jcur key, val;
-    while (n < TH_JKEYS_MAX && th_jiter_next(&it, &key, &val)) {
+    for (int m = 0; n < TH_JKEYS_MAX && th_jiter_next(&it, &key, &val); m++) {
+        if (m % 2)
+            continue;
         th_str k = th_jcur_raw(key);
         for (int cut = 0; cut < 2 && n < TH_JKEYS_MAX && k.n - 2 >= (size_t)cut; cut++) {
             const char *kp = k.p + 1;
