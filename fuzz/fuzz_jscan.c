@@ -2,7 +2,9 @@
  * give the same index and verdict; nothing may read past the input (it is copied
  * into an exact-size heap block for ASan); when th_json_parse accepts, the
  * scanner must accept and th_jcur_to_jval must rebuild the same tree; when the
- * scanner accepts, to_jval must fail exactly where th_json_parse does.
+ * scanner accepts, to_jval must fail exactly where th_json_parse does; the
+ * root's members found by a key set of some of its own raw keys must be
+ * those a walk comparing raw bytes finds.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_jscan -max_len=4096 corpus_dir/ */
@@ -30,6 +32,58 @@ static void open_all(void)
         th_jscan_use(scanners[nscanners], all[i]);
         nscanners++;
     }
+}
+
+/* th_jcur_members_find with raw keys of the root (those of every other
+ * member, each also less its last byte; up to TH_JKEYS_MAX distinct ones)
+ * must find what a walk comparing raw bytes finds, the last duplicate
+ * winning. The members left out are the near misses: a key that hashes with
+ * one of the set's cannot be in the set too (no perfect hash). */
+static void members_check(th_jcur root)
+{
+    if (th_jcur_type(root) != TH_JOBJ)
+        return;
+    const char *name[TH_JKEYS_MAX];
+    size_t len[TH_JKEYS_MAX];
+    int id[TH_JKEYS_MAX], n = 0;
+    th_jiter it = th_jcur_iter(root);
+    th_jcur key, val;
+    for (int m = 0; n < TH_JKEYS_MAX && th_jiter_next(&it, &key, &val); m++) {
+        if (m % 2)
+            continue;
+        th_str k = th_jcur_raw(key);
+        for (int cut = 0; cut < 2 && n < TH_JKEYS_MAX && k.n - 2 >= (size_t)cut; cut++) {
+            const char *kp = k.p + 1;
+            size_t kn = k.n - 2 - (size_t)cut;
+            bool dup = false;
+            for (int i = 0; i < n && !dup; i++)
+                dup = len[i] == kn && memcmp(name[i], kp, kn) == 0;
+            if (dup)
+                continue;
+            name[n] = kp;
+            len[n] = kn;
+            id[n] = n;
+            n++;
+        }
+    }
+    th_jkeys ks;
+    if (!th_jkeys_build(&ks, (size_t)n, name, len, id))
+        return; /* no perfect hash for these keys: nothing to check */
+    th_jcur found[TH_JKEYS_MAX], want[TH_JKEYS_MAX];
+    bool have[TH_JKEYS_MAX] = {0}, want_have[TH_JKEYS_MAX] = {0};
+    th_jcur_members_find(root, &ks, found, have);
+    it = th_jcur_iter(root);
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str k = th_jcur_raw(key);
+        for (int i = 0; i < n; i++)
+            if (k.n - 2 == len[i] && memcmp(k.p + 1, name[i], len[i]) == 0) {
+                want[i] = val;
+                want_have[i] = true;
+            }
+    }
+    for (int i = 0; i < n; i++)
+        if (have[i] != want_have[i] || (have[i] && found[i].i != want[i].i))
+            abort(); /* the key set finds another member than the walk */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -87,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* a decodable key is not found */
             (void)th_jcur_raw(val);
         }
+        members_check(th_jscan_root(scanners[0]));
     }
     th_arena_free(&a);
     free(p);

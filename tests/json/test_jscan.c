@@ -851,6 +851,189 @@ static void members_by_key_set(void **state)
         assert_false(none[i]);
 }
 
+/* The members whose raw key equals name[i], the last one winning, by a plain
+ * walk over the members: what th_jcur_members_find must give. */
+static void members_by_walk(th_jcur obj, size_t n, const char *const *name, th_jcur *found,
+                            bool *have)
+{
+    th_jiter it = th_jcur_iter(obj);
+    th_jcur key, val;
+    while (th_jiter_next(&it, &key, &val)) {
+        th_str k = th_jcur_raw(key);
+        for (size_t i = 0; i < n; i++)
+            if (k.n - 2 == strlen(name[i]) && memcmp(k.p + 1, name[i], k.n - 2) == 0) {
+                found[i] = val;
+                have[i] = true;
+            }
+    }
+}
+
+/* Records of one shape, then the same keys moved, missing, duplicated,
+ * escaped, replaced by keys of the same length that differ in one byte (at
+ * either end), or nested one level down, in an order that changes from round
+ * to round: th_jcur_members_find finds what a plain walk finds on each,
+ * whatever the records before it (a lookup that remembered where the keys
+ * were last time must not be fooled by a record that moved them). */
+static void members_across_shapes(void **state)
+{
+    (void)state;
+    static const char *const rec[] = {
+        "{\"eventVersion\":\"1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"a\"},"
+        "\"eventTime\":\"t\",\"eventSource\":\"s\",\"eventName\":\"n\",\"eventID\":\"i\","
+        "\"recipientAccountId\":\"r\",\"sessionCredentialFromConsole\":\"true\"}",
+        /* the same, keys moved */
+        "{\"eventName\":\"n\",\"eventVersion\":\"1\",\"eventSource\":\"s\",\"eventTime\":\"t\","
+        "\"userIdentity\":{\"arn\":\"a\",\"type\":\"IAMUser\"},\"sessionCredentialFromConsole\":"
+        "\"true\",\"eventID\":\"i\",\"recipientAccountId\":\"r\"}",
+        /* keys missing */
+        "{\"eventVersion\":\"1\",\"eventTime\":\"t\",\"eventName\":\"n\"}",
+        /* duplicated: the last wins */
+        "{\"eventVersion\":\"1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"a\"},"
+        "\"eventTime\":\"t\",\"eventSource\":\"s\",\"eventName\":\"n\",\"eventID\":\"i\","
+        "\"recipientAccountId\":\"r\",\"eventName\":\"n2\",\"eventID\":\"i2\",\"eventTime\":3}",
+        /* escaped keys are compared raw: they match nothing */
+        "{\"eventVersion\":\"1\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"a\"},"
+        "\"eventTime\":\"t\",\"eventSource\":\"s\",\"event\\u004eame\":\"n\",\"eventI\\u0044\":"
+        "\"i\","
+        "\"recipientAccountId\":\"r\",\"sessionCredentialFromConsole\":\"true\"}",
+        /* same lengths, one byte off at the start or the end */
+        "{\"eventVersion\":\"1\",\"userIdentity\":{\"typf\":\"IAMUser\",\"arm\":\"a\"},"
+        "\"eventTimf\":\"t\",\"fventSource\":\"s\",\"eventNamd\":\"n\",\"eventIE\":\"i\","
+        "\"recipientAccountIe\":\"r\",\"sessionCredentialFromConsolf\":\"true\"}",
+        /* nested one level down: not members of the root */
+        "{\"eventVersion\":{\"eventTime\":\"t\",\"eventSource\":\"s\",\"eventName\":\"n\","
+        "\"eventID\":\"i\"},\"userIdentity\":[{\"type\":\"IAMUser\"}],\"x\":1}",
+        "{}",
+    };
+    static const char *const name[] = {"eventTime",
+                                       "eventSource",
+                                       "eventName",
+                                       "eventID",
+                                       "recipientAccountId",
+                                       "sessionCredentialFromConsole",
+                                       "userIdentity",
+                                       "type",
+                                       "arn"};
+    enum { NREC = sizeof rec / sizeof rec[0], NNAME = sizeof name / sizeof name[0] };
+    size_t len[NNAME];
+    int id[NNAME];
+    for (int i = 0; i < NNAME; i++) {
+        len[i] = strlen(name[i]);
+        id[i] = i;
+    }
+    th_jkeys ks;
+    assert_true(th_jkeys_build(&ks, NNAME, name, len, id));
+    th_jscan *s = scanners[nscanners - 1];
+    uint32_t x = 12345;
+    size_t hits = 0;
+    for (int round = 0; round < 200; round++) {
+        /* the first round in order, then each record after a random one */
+        int r = round < NREC ? round : (int)((x = x * 1103515245u + 12345u) >> 16) % NREC;
+        size_t n = strlen(rec[r]);
+        char *text = exact_copy(rec[r], n);
+        assert_true(th_jscan_load(s, text, n, NULL));
+        th_jcur root = th_jscan_root(s);
+        th_jcur found[NNAME], want[NNAME];
+        bool have[NNAME] = {0}, want_have[NNAME] = {0};
+        th_jcur_members_find(root, &ks, found, have);
+        members_by_walk(root, NNAME, name, want, want_have);
+        /* and one level down, in userIdentity when it is an object */
+        if (want_have[6] && th_jcur_type(want[6]) == TH_JOBJ) {
+            th_jcur ui = want[6];
+            th_jcur f2[NNAME], w2[NNAME];
+            bool h2[NNAME] = {0}, wh2[NNAME] = {0};
+            th_jcur_members_find(ui, &ks, f2, h2);
+            members_by_walk(ui, NNAME, name, w2, wh2);
+            for (int i = 0; i < NNAME; i++) {
+                assert_int_equal(h2[i], wh2[i]);
+                if (h2[i])
+                    assert_int_equal(f2[i].i, w2[i].i);
+            }
+        }
+        for (int i = 0; i < NNAME; i++) {
+            assert_int_equal(have[i], want_have[i]);
+            if (have[i]) {
+                assert_int_equal(found[i].i, want[i].i);
+                hits++;
+            }
+        }
+        free(text);
+    }
+    assert_true(hits > 200); /* the rounds found keys, not only their absence */
+}
+
+/* A key of the set's length that differs from a key of the set in one byte,
+ * at any place and of any printable value, matches nothing: the hash may put
+ * it in that key's bucket (1 in 128), and then only the comparison of every
+ * byte tells them apart. */
+static void near_keys_never_match(void **state)
+{
+    (void)state;
+    static const char *const name[] = {"eventTime",
+                                       "eventSource",
+                                       "eventName",
+                                       "eventID",
+                                       "recipientAccountId",
+                                       "sessionCredentialFromConsole",
+                                       "userIdentity",
+                                       "type",
+                                       "arn",
+                                       "eventNam"};
+    enum { NNAME = sizeof name / sizeof name[0] };
+    size_t len[NNAME];
+    int id[NNAME];
+    for (int i = 0; i < NNAME; i++) {
+        len[i] = strlen(name[i]);
+        id[i] = i;
+    }
+    th_jkeys ks;
+    assert_true(th_jkeys_build(&ks, NNAME, name, len, id));
+    th_jscan *s = scanners[nscanners - 1];
+    size_t tried = 0;
+    for (int i = 0; i < NNAME; i++)
+        for (size_t j = 0; j < len[i]; j++)
+            for (int b = ' '; b < 0x7f; b++) {
+                if (b == name[i][j] || b == '"' || b == '\\')
+                    continue;
+                char text[64];
+                int n = snprintf(text, sizeof text, "{\"%.*s%c%s\":1}", (int)j, name[i], b,
+                                 name[i] + j + 1);
+                char *t = exact_copy(text, (size_t)n);
+                assert_true(th_jscan_load(s, t, (size_t)n, NULL));
+                th_jcur found[NNAME];
+                bool have[NNAME] = {0};
+                th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+                for (int k = 0; k < NNAME; k++)
+                    if (have[k]) /* only another key of the set, spelled exactly */
+                        assert_true(len[k] == len[i] && memcmp(t + 2, name[k], len[k]) == 0);
+                free(t);
+                tried++;
+            }
+    /* keys under 8 bytes: every pair of last two bytes too (some of the
+     * thousands share the bucket of the key) */
+    for (int i = 0; i < NNAME; i++)
+        for (int b = ' '; len[i] < 8 && b < 0x7f; b++)
+            for (int c = ' '; c < 0x7f; c++) {
+                size_t n0 = len[i] - 2;
+                if ((b == name[i][n0] && c == name[i][n0 + 1]) || b == '"' || b == '\\' ||
+                    c == '"' || c == '\\')
+                    continue;
+                char text[64];
+                int n = snprintf(text, sizeof text, "{\"%.*s%c%c\":1}", (int)n0, name[i], b, c);
+                char *t = exact_copy(text, (size_t)n);
+                assert_true(th_jscan_load(s, t, (size_t)n, NULL));
+                th_jcur found[NNAME];
+                bool have[NNAME] = {0};
+                th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+                for (int k = 0; k < NNAME; k++)
+                    if (have[k])
+                        assert_true(len[k] == len[i] && memcmp(t + 2, name[k], len[k]) == 0);
+                free(t);
+                tried++;
+            }
+    assert_true(tried > 30000);
+}
+
 /* th_jkeys_build: a full set of short keys that differ in one byte each
  * finds every one; more keys than TH_JKEYS_MAX, or a repeated key, fail. */
 static void key_sets_build(void **state)
@@ -963,6 +1146,8 @@ int main(void)
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
         cmocka_unit_test(members_by_key_set),
+        cmocka_unit_test(members_across_shapes),
+        cmocka_unit_test(near_keys_never_match),
         cmocka_unit_test(key_sets_build),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
