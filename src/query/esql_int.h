@@ -202,6 +202,8 @@ typedef struct erun {
                                  * later command reads are dropped; else NULL */
     size_t at;                  /* the command running */
     th_arena *scratch;          /* the prefix's WHERE: the columns only it reads (else NULL) */
+    th_esql_plain_fn plain;     /* th_esql_run_prefix_routed's (else NULL), with its ctx */
+    const void *pctx;
     colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
