@@ -430,6 +430,9 @@ void th_esql_memo_free(esql_memo *m)
     free(m->slots);
     m->slots = NULL;
     memset(m->used, 0, sizeof m->used);
+    m->have = false; /* the row before may have been a slot's */
+    m->lin = m->in;
+    m->lv = &m->v;
 }
 
 /* th_esql_eval_memo past the row before and the table: the columns
