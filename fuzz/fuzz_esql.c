@@ -5,6 +5,10 @@
  * two halves (th_esql_run_prefix + th_esql_run_rest) and traced (explain);
  * and where the incremental STATS applies (th_esql_panes_*), every window
  * of panes must give the same table as th_esql_run_rest, cell for cell.
+ * Over the documents the query's lowered condition selects, the prefix run
+ * with the routing's plain fields (th_esql_run_prefix_routed) must give
+ * th_esql_run_prefix's rows, cells, warnings and arena bytes, and, for a
+ * query the engine runs that way (captured fields), the same result.
  * The first byte picks NOW() and the LIMIT; the rest is the query text.
  *
  * Built by `make fuzz` (fuzz/run.sh); seeds in fuzz/seeds/fuzz_esql are the
@@ -17,6 +21,7 @@
 #include "json/json.h"
 #include "query/esql.h"
 #include "query/ir.h"
+#include "query/query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +62,111 @@ static void same(th_arena *a, const th_esql_result *x, const th_esql_result *y)
             if (strcmp(cell_text(a, x, r, c), cell_text(a, y, r, c)) != 0)
                 abort();
     }
+}
+
+/* th_esql_plain_fn over the documents selected (ctx): path holds no value
+ * or one JSON string */
+typedef struct plainctx {
+    const th_esql_doc *docs;
+    size_t n;
+} plainctx;
+
+typedef struct vcount {
+    size_t n;
+    bool str;
+} vcount;
+
+static bool count_visit(const th_jval *v, void *ctx)
+{
+    vcount *c = ctx;
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++)
+            count_visit(v->u.items[i], ctx);
+        return true;
+    }
+    c->n++;
+    c->str = v->type == TH_JSTR;
+    return true;
+}
+
+static bool fuzz_plain(const void *ctx, th_str path, uint8_t *out)
+{
+    const plainctx *p = ctx;
+    for (size_t i = 0; i < p->n; i++) {
+        vcount c = {0, false};
+        th_json_path_each(p->docs[i].doc, path, count_visit, &c);
+        out[i] = c.n == 0 || (c.n == 1 && c.str);
+    }
+    return true;
+}
+
+/* the prefix's rows, cells (by column name: the columns may load in
+ * another order), row documents and warnings */
+static void same_prefix(th_arena *a, const th_esql_result *x, const th_esql_result *y)
+{
+    if (th_esql_ncols(x) != th_esql_ncols(y) || th_esql_nrows(x) != th_esql_nrows(y) ||
+        th_esql_warnings(x) != th_esql_warnings(y))
+        abort();
+    for (size_t r = 0; r < th_esql_nrows(x); r++)
+        if (th_esql_row_doc(x, r) != th_esql_row_doc(y, r))
+            abort();
+    for (size_t c = 0; c < th_esql_ncols(x); c++) {
+        size_t cy = 0;
+        while (cy < th_esql_ncols(y) && !th_str_eq(th_esql_colname(x, c), th_esql_colname(y, cy)))
+            cy++;
+        if (cy == th_esql_ncols(y))
+            abort();
+        for (size_t r = 0; r < th_esql_nrows(x); r++)
+            if (strcmp(cell_text(a, x, r, c), cell_text(a, y, r, cy)) != 0)
+                abort();
+    }
+}
+
+/* th_esql_run_prefix_routed against th_esql_run_prefix over the documents
+ * q's lowered condition selects (see the top) */
+static void routed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_t now,
+                   size_t limit)
+{
+    th_ir *ir = th_esql_lower(a, q);
+    th_diags d;
+    th_diags_init(&d);
+    th_query *pq = ir ? th_query_compile_ir(a, TH_QLANG_ESQL, ir, NULL, &d) : NULL;
+    th_diags_free(&d);
+    if (ir && !pq)
+        return;
+    th_esql_doc sel[NDOCS];
+    size_t n = 0;
+    for (size_t i = 0; i < NDOCS; i++)
+        if (!pq || th_query_match(pq, docs[i].doc))
+            sel[n++] = docs[i];
+    if (n == 0)
+        return;
+    plainctx pc = {sel, n};
+    th_arena ar, af;
+    th_arena_init(&ar, 0);
+    th_arena_init(&af, 0);
+    const char *e1 = NULL, *e2 = NULL;
+    th_esql_result *pr = th_esql_run_prefix(&ar, q, sel, n, &e1);
+    th_esql_result *pf = th_esql_run_prefix_routed(&af, q, sel, n, fuzz_plain, &pc, &e2);
+    if (!pr != !pf || (pr && ar.used_total != af.used_total))
+        abort();
+    th_str f[64];
+    if (pr) {
+        same_prefix(a, pr, pf);
+        if (th_esql_capture_fields(q, f, 64) != SIZE_MAX) {
+            th_esql_result *rr = th_esql_run_rest(a, q, pr, sel, n, 0, n, now, limit, &e1);
+            th_esql_result *rf = th_esql_run_rest(a, q, pf, sel, n, 0, n, now, limit, &e2);
+            if (!rr != !rf)
+                abort();
+            if (rr) {
+                same(a, rr, rf);
+                if (th_esql_warnings(rr) != th_esql_warnings(rf))
+                    abort();
+            }
+        }
+    }
+    th_arena_free(&ar);
+    th_arena_free(&af);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -118,6 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         th_esql_panes_free(p);
     }
+    routed(&a, q, docs, now, limit);
     th_diags_free(&d);
     th_arena_free(&a);
     return 0;

@@ -282,6 +282,24 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(c, src)) : NULL;
 }
 
+/* th_esql_plain_fn over captured rows (the rule's matches, which its
+ * lowered condition selected: esql_routed): per match, path's list holds
+ * no value or one JSON string (hotpass.c's cap_visit keeps a string with
+ * its quotes). Only where path is exactly one captured field. */
+static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
+{
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    fields_of(c, path);
+    if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
+        return false;
+    size_t f = c->fs[0], n = c->r->matches.len;
+    for (size_t i = 0; i < n; i++) {
+        const th_vlist *l = cap_at(c, f, i);
+        out[i] = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+    }
+    return true;
+}
+
 /* The alerts of one run's result rows (see the top of the file). */
 static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
                  th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
@@ -504,8 +522,11 @@ void th_exec_esql(th_engine *e, th_erule *r)
     }
     const char *err = NULL;
     xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
+    /* captured matches, which the lowered condition selected: the prefix
+     * need not check again what that condition decided */
+    th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix(&pa, r->esql, docs, n, &err);
+        x.pre = th_esql_run_prefix_routed(&pa, r->esql, docs, n, plain, &cc, &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);

@@ -152,6 +152,8 @@ const char *th_engine_add_esql_query(th_engine *e, const th_rule *r, const char 
     size_t k = th_engine_add_esql(e, r, q, pq ? kql_pred : NULL, pq, pf, npf, view);
     if (idx)
         *idx = k;
+    if (pq && k < e->rules.len) /* its matches passed pq: the temporal pass may trust it */
+        e->rules.items[k]->esql_routed = true;
     th_str cap[64];
     size_t ncap = r->type == TH_RULE_ESQL ? th_esql_capture_fields(q, cap, 64) : SIZE_MAX;
     if (ncap != SIZE_MAX) /* it aggregates named fields: keep those, not documents */

@@ -134,6 +134,8 @@ typedef struct th_erule {
     const struct th_esql *esql; /* ES|QL: the parsed query */
     bool on_alerts;       /* ES|QL over the alert index: reads the run's own alerts */
     bool esql_cap;        /* ES|QL: the query runs on the captured fields, no documents kept */
+    bool esql_routed;     /* ES|QL: every match was selected by the query's lowered condition
+                             (th_esql_lower, the rule's predicate: th_esql_plain_fn) */
     th_jval **esql_docs;  /* ES|QL: parsed documents, per match (filled on demand) */
     /* incremental runs (snapshot.c): what carries over from one run to the next */
     int64_t last_run;     /* the last run time already done in an earlier run, or TH_TIME_NONE */

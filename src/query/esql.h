@@ -118,6 +118,19 @@ th_esql_result *th_esql_run(th_arena *a, const th_esql *q, const th_esql_doc *do
 size_t th_esql_prefix_end(const th_esql *q);
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err);
+/* The same over documents the caller selected with the query's lowered
+ * condition (th_esql_lower) evaluated on the very values they hold (a
+ * rule's matches), where plain (with ctx) fills out[d] for every document
+ * d of the array: 1 where path holds no value or one JSON string there,
+ * else 0 (false: it cannot tell). A WHERE conjunct of the prefix that the
+ * lowered condition holds as it is, and that ES|QL finds TRUE wherever that
+ * condition's part is TRUE on such documents (esql_run.c, implied), is not
+ * evaluated on a document whose fields it reads are all plain: it is TRUE
+ * there and counts no warning. plain NULL: th_esql_run_prefix. */
+typedef bool (*th_esql_plain_fn)(const void *ctx, th_str path, uint8_t *out);
+th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const th_esql_doc *docs,
+                                          size_t n, th_esql_plain_fn plain, const void *ctx,
+                                          const char **err);
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);

@@ -35,7 +35,7 @@ typedef struct gctx {
     size_t hint[GROUP_HINTS]; /* by the BY cells' identity: a group + 1 that had them */
 } gctx;
 
-static void group_push(gctx *c, esql_group *g, size_t row)
+static inline void group_push(gctx *c, esql_group *g, size_t row)
 {
     if (g->nrows && g->rows[g->nrows - 1] == row)
         return;
@@ -47,16 +47,14 @@ static void group_push(gctx *c, esql_group *g, size_t row)
     g->rows[g->nrows++] = row;
 }
 
-static size_t cell_hash(const ev *v, size_t nk)
+/* the hint slot of a row's BY cells: by their first words (th_esql_cell_word,
+ * the same for cells ev_same_cell finds the same) */
+static inline size_t cell_hash(const ev *v, size_t nk)
 {
     uint64_t h = 1469598103934665603ull;
-    for (size_t k = 0; k < nk; k++) {
-        uint64_t x = v[k].n == 0 ? 0 : (v[k].t == EV_KW || v[k].t == EV_IP) ? (uintptr_t)v[k].one.s.p ^ v[k].one.s.n
-                                                                             : (uint64_t)v[k].one.i;
-        h = (h ^ x ^ ((uint64_t)v[k].t << 56)) * 1099511628211ull;
-        h ^= h >> 29;
-    }
-    return (size_t)(h % GROUP_HINTS);
+    for (size_t k = 0; k < nk; k++)
+        h = (h ^ th_esql_cell_word(&v[k])) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 56) % GROUP_HINTS;
 }
 
 /* the row into the group of its key text; returns the group's index */

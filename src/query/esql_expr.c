@@ -333,7 +333,9 @@ void th_esql_memo_init(esql_memo *m, const xnode *x)
     memset(m, 0, sizeof *m);
     m->x = x;
     m->tcols = SIZE_MAX;
-    m->pcol = -1;
+    m->v.pcol = -1;
+    m->lin = m->in;
+    m->lv = &m->v;
     if (x->kind == X_LIT || x->kind == X_COL) /* nothing to save */
         m->state = -1;
     if (!case_of_cells(x)) {
@@ -363,10 +365,10 @@ static int case_pick(erun *r, etab *t, size_t row, const xnode *x)
 }
 
 /* the remembered value for the row: the value, or the picked column's
- * (th_esql_eval of that X_COL: its cell) */
-static inline ev memo_value(etab *t, size_t row, const esql_memo *m)
+ * cell (th_esql_eval of that X_COL) */
+static inline ev memo_value(etab *t, size_t row, const esql_memo_val *v)
 {
-    return m->pcol < 0 ? m->out : t->cols[m->pcol][row];
+    return v->pcol < 0 ? v->out : t->cols[v->pcol][row];
 }
 
 /* the column of the picked kid, a column (memo_init lists the values'
@@ -428,29 +430,14 @@ void th_esql_memo_free(esql_memo *m)
     free(m->slots);
     m->slots = NULL;
     memset(m->used, 0, sizeof m->used);
+    m->have = false; /* the row before may have been a slot's */
+    m->lin = m->in;
+    m->lv = &m->v;
 }
 
-static uint64_t cell_hash(const ev *v)
-{
-    uint64_t h = (uint64_t)v->t << 32 | v->n;
-    if (v->n > 1)
-        h ^= (uint64_t)(uintptr_t)v->many;
-    else if (v->n == 1 && (v->t == EV_KW || v->t == EV_IP))
-        h ^= (uint64_t)(uintptr_t)v->one.s.p ^ (uint64_t)v->one.s.n << 48;
-    else if (v->n == 1)
-        h ^= (uint64_t)v->one.i;
-    return h * 0x9E3779B97F4A7C15ull;
-}
-
-/* the table slot of the row's cells */
-static size_t memo_slot(const etab *t, size_t row, const esql_memo *m)
-{
-    uint64_t h = 0;
-    for (size_t k = 0; k < m->nkey; k++)
-        h = (h ^ cell_hash(&t->cols[m->cols[k]][row])) * 0xBF58476D1CE4E5B9ull;
-    return (size_t)(h >> 40) % ESQL_MEMO_SLOTS;
-}
-
+/* th_esql_eval_memo past the row before and the table: the columns
+ * resolved, the row evaluated and remembered (a table hit found here is
+ * one th_esql_eval_memo could not look for: partial, or not warm yet) */
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
 {
     if (m->state == 0 || m->partial)
@@ -459,21 +446,17 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
         return th_esql_eval(r, t, row, m->x);
     /* the last row's cells are not the row's: th_esql_eval_memo compared
      * them (have is only set once state is 1, which it then stays) */
-    size_t si = m->slots ? memo_slot(t, row, m) : 0;
-    esql_memo_slot *s = m->slots ? &m->slots[si] : NULL;
-    if (s && (m->used[si / 64] >> (si % 64) & 1)) {
-        size_t k = 0;
-        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &s->in[k]))
-            k++;
-        if (k == m->nkey) {
-            for (k = 0; k < m->nkey; k++)
-                m->in[k] = s->in[k];
-            m->out = s->out;
-            m->pcol = s->pcol;
-            m->warn = s->warn;
+    size_t si = 0;
+    esql_memo_slot *s = NULL;
+    if (m->slots && m->nkey) {
+        si = th_esql_memo_slot(t, row, m);
+        s = &m->slots[si];
+        if ((m->used[si / 64] >> (si % 64) & 1) && th_esql_memo_same(t, row, m, s->in)) {
+            m->lin = s->in;
+            m->lv = &s->v;
             m->have = true;
-            r->warnings += m->warn;
-            return memo_value(t, row, m);
+            r->warnings += s->v.warn;
+            return memo_value(t, row, &s->v);
         }
     }
     uint64_t w0 = r->warnings;
@@ -481,21 +464,24 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
     ev v = !m->picks ? th_esql_eval(r, t, row, m->x) : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
     if (m->partial && t->ncols != m->tcols) { /* the evaluation loaded columns: key on those it read */
         memo_resolve(r, t, m);
-        si = m->slots ? memo_slot(t, row, m) : 0;
-        s = m->slots ? &m->slots[si] : NULL;
+        s = NULL;
+        if (m->slots && m->nkey) {
+            si = th_esql_memo_slot(t, row, m);
+            s = &m->slots[si];
+        }
     }
     m->have = r->err == NULL;
     for (size_t k = 0; k < m->nkey; k++)
         m->in[k] = t->cols[m->cols[k]][row];
-    m->out = v;
-    m->pcol = pick >= 0 && m->x->kids[pick]->kind == X_COL ? pick_col(m, pick) : -1;
-    m->warn = r->warnings - w0;
+    m->v.out = v;
+    m->v.pcol = pick >= 0 && m->x->kids[pick]->kind == X_COL ? pick_col(m, pick) : -1;
+    m->v.warn = r->warnings - w0;
+    m->lin = m->in;
+    m->lv = &m->v;
     if (s && m->have) {
         for (size_t k = 0; k < m->nkey; k++)
             s->in[k] = m->in[k];
-        s->out = v;
-        s->pcol = m->pcol;
-        s->warn = m->warn;
+        s->v = m->v;
         m->used[si / 64] |= 1ull << (si % 64);
     } else if (m->cache && !m->slots && ++m->misses == ESQL_MEMO_WARM) {
         m->slots = th_xmalloc(ESQL_MEMO_SLOTS * sizeof(esql_memo_slot));

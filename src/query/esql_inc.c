@@ -224,7 +224,7 @@ static void part_push(erun *r, part *p, ev_s s)
     p->vals[p->nv++] = s;
 }
 
-static void part_add(erun *r, part *p, int fn, ev_s s)
+__attribute__((always_inline)) static inline void part_add(erun *r, part *p, int fn, ev_s s)
 {
     if (fn == F_SUM && p->type == EV_LONG) {
         if (s.i >= 0)
@@ -253,6 +253,47 @@ static void part_add(erun *r, part *p, int fn, ev_s s)
     part_push(r, p, s);
 }
 
+/* One value of an aggregate's argument into its partial state. With fn a
+ * constant (part_loop), the function's choices fold away. */
+__attribute__((always_inline)) static inline void part_value(erun *r, part *p, int fn, ev v)
+{
+    if (v.n == 0)
+        return;
+    if (fn == F_COUNT) {
+        p->count += v.n;
+        return;
+    }
+    if (p->type == EV_NULL) {
+        p->type = v.t;
+    } else if (p->type != v.t) {
+        p->mixed = true;
+        return;
+    }
+    bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
+    const ev_s *vs = v.n == 1 ? &v.one : v.many;
+    for (uint32_t k = 0; k < v.n; k++) {
+        if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], vs[k]))
+            continue; /* the same as the last one gathered: sorted away anyway */
+        part_add(r, p, fn, vs[k]);
+    }
+}
+
+/* The rows' values of one aggregate into p, row after row: its filter (mf),
+ * then its argument, a column's cells (col) or evaluated (mx). Inlined per
+ * function (part_rows), so that a group's rows run one tight loop. */
+__attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, const assign *as,
+                                                            const size_t *rows, size_t n, part *p,
+                                                            esql_memo *mf, esql_memo *mx,
+                                                            const ev *col, int fn)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t row = rows[i];
+        if (as->filter && !th_esql_true_memo(r, t, row, mf))
+            continue;
+        part_value(r, p, fn, col ? col[row] : th_esql_eval_memo(r, t, row, mx));
+    }
+}
+
 /* the partial state of one aggregate over rows (as th_esql_agg_rows reads
  * them); mf and mx remember its filter and argument (the same for every
  * group: a function of the cells); *direct_of, the column of an aggregate
@@ -267,36 +308,21 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     const xnode *x = as->x;
     if (*direct_of == DIRECT_UNSEEN)
         *direct_of = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
-    long direct = *direct_of;
+    const ev *col = *direct_of >= 0 ? t->cols[*direct_of] : NULL;
     int fn = x->fn;
-    for (size_t i = 0; i < n; i++) {
-        size_t row = rows[i];
-        if (as->filter && !th_esql_true_memo(r, t, row, mf))
-            continue;
-        if (fn == F_COUNT && x->nkids == 0) {
-            p->count++;
-            continue;
-        }
-        ev v = direct >= 0 ? t->cols[direct][row] : th_esql_eval_memo(r, t, row, mx);
-        if (v.n == 0)
-            continue;
-        if (fn == F_COUNT) {
-            p->count += v.n;
-            continue;
-        }
-        if (p->type == EV_NULL)
-            p->type = v.t;
-        else if (p->type != v.t) {
-            p->mixed = true;
-            continue;
-        }
-        bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
-        for (uint32_t k = 0; k < v.n; k++) {
-            ev_s s = ev_at(&v, k);
-            if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], s))
-                continue; /* the same as the last one gathered: sorted away anyway */
-            part_add(r, p, fn, s);
-        }
+    if (fn == F_COUNT && x->nkids == 0) { /* COUNT(*): the rows its filter keeps */
+        for (size_t i = 0; i < n; i++)
+            p->count += !as->filter || th_esql_true_memo(r, t, rows[i], mf);
+        return;
+    }
+    switch (fn) {
+    case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, F_COUNT); break;
+    case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, F_VALUES); break;
+    case F_COUNT_DISTINCT: part_loop(r, t, as, rows, n, p, mf, mx, col, F_COUNT_DISTINCT); break;
+    case F_MIN: part_loop(r, t, as, rows, n, p, mf, mx, col, F_MIN); break;
+    case F_MAX: part_loop(r, t, as, rows, n, p, mf, mx, col, F_MAX); break;
+    case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, F_SUM); break;
+    default: part_loop(r, t, as, rows, n, p, mf, mx, col, fn); break;
     }
     if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
         p->nv = th_esql_sort_distinct(r->a, p->type, p->vals, p->nv);

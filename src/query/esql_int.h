@@ -202,6 +202,8 @@ typedef struct erun {
                                  * later command reads are dropped; else NULL */
     size_t at;                  /* the command running */
     th_arena *scratch;          /* the prefix's WHERE: the columns only it reads (else NULL) */
+    th_esql_plain_fn plain;     /* th_esql_run_prefix_routed's (else NULL), with its ctx */
+    const void *pctx;
     colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
@@ -277,11 +279,15 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * they pick (a time or an action read in a branch, new in almost every row,
  * would make every row a miss). */
 enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
+/* what a row's cells gave: the value, or the picked column's cell */
+typedef struct esql_memo_val {
+    ev out;
+    long pcol;                  /* picks: the column whose cell is the value, -1: out is */
+    uint64_t warn;
+} esql_memo_val;
 typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
-    ev out;
-    long pcol;
-    uint64_t warn;
+    esql_memo_val v;
 } esql_memo_slot;
 typedef struct esql_memo {
     const xnode *x;
@@ -294,32 +300,74 @@ typedef struct esql_memo {
     bool partial;               /* keyed on the columns in the table, not all yet (memo_resolve) */
     bool picks;                 /* a CASE of columns and literals: remembers the pick */
     bool have;
+    /* the row before's cells and what they gave: in and v, or the slot it
+     * found them in (a slot is always written whole, so a later row's
+     * entry there is as good): a hit in the table sets two pointers */
+    const ev *lin;
+    const esql_memo_val *lv;
     ev in[ESQL_MEMO_COLS];
-    ev out;
-    long pcol;                  /* picks: the column whose cell is the value, -1: out is */
-    uint64_t warn;
+    esql_memo_val v;
     bool cache;                 /* th_esql_memo_cache was called */
     size_t misses;
     esql_memo_slot *slots;      /* malloc'd once warm (not cleared: used says which are set) */
     uint64_t used[ESQL_MEMO_SLOTS / 64];
 } esql_memo;
+/* Ownership: a memo points into itself; it is initialised where it lives
+ * and never copied. */
 void th_esql_memo_init(esql_memo *m, const xnode *x);
 void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
+
+/* A word of a cell for the table's hash, the same for cells ev_same_cell
+ * finds the same: the first word of its values (a text's address, the
+ * values' array, an integer or a double's bits: where a column's rows share
+ * a captured list they share these, else they differ there) with its type
+ * and count. */
+static inline uint64_t th_esql_cell_word(const ev *v)
+{
+    uint64_t w = v->n ? (uint64_t)v->one.i : 0;
+    return w ^ ((uint64_t)v->t << 56 | v->n);
+}
+/* the table slot of the row's cells (nkey > 0) */
+static inline size_t th_esql_memo_slot(const etab *t, size_t row, const esql_memo *m)
+{
+    uint64_t h = th_esql_cell_word(&t->cols[m->cols[0]][row]) * 0x9E3779B97F4A7C15ull;
+    for (size_t k = 1; k < m->nkey; k++)
+        h = (h ^ th_esql_cell_word(&t->cols[m->cols[k]][row])) * 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h >> 56) % ESQL_MEMO_SLOTS;
+}
+static inline bool th_esql_memo_same(const etab *t, size_t row, const esql_memo *m, const ev *in)
+{
+    for (size_t k = 0; k < m->nkey; k++)
+        if (!ev_same_cell(&t->cols[m->cols[k]][row], &in[k]))
+            return false;
+    return true;
+}
 /* Inline, the row whose cells are those of the row before (most rows: runs
- * of the same dataset, outcome, user, ASN); the rest in the call (only
- * from here: it does not compare the last row's cells again). */
-static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+ * of the same dataset, outcome, user, ASN), then the table (a hash of the
+ * cells' first words and their comparison: users and ASNs coming back); the
+ * rest in the call. */
+__attribute__((always_inline)) static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row,
+                                                           esql_memo *m)
 {
     if (m->state == 1 && m->have) {
         size_t k = 0;
-        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->in[k]))
+        while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->lin[k]))
             k++;
-        if (k == m->nkey) {
-            r->warnings += m->warn;
-            return m->pcol < 0 ? m->out : t->cols[m->pcol][row];
+        const esql_memo_val *v = m->lv;
+        if (k < m->nkey) {
+            if (!m->slots || m->partial)
+                return th_esql_eval_memo_call(r, t, row, m);
+            size_t si = th_esql_memo_slot(t, row, m);
+            const esql_memo_slot *s = &m->slots[si];
+            if (!(m->used[si / 64] >> (si % 64) & 1) || !th_esql_memo_same(t, row, m, s->in))
+                return th_esql_eval_memo_call(r, t, row, m);
+            m->lin = s->in;
+            m->lv = v = &s->v;
         }
+        r->warnings += v->warn;
+        return v->pcol < 0 ? v->out : t->cols[v->pcol][row];
     }
     return th_esql_eval_memo_call(r, t, row, m);
 }

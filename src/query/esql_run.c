@@ -42,7 +42,56 @@ static void compact(erun *r, etab *t, const bool *keep)
 
 static void conjuncts(const xnode *x, const xnode **out, size_t *n, size_t max);
 
-enum { WHERE_CONJ = 16 };
+enum { WHERE_CONJ = 16, IMPLIED_FIELDS = 8 };
+
+static size_t implied_fields(th_arena *a, const th_esql *q, size_t at, const xnode *x, th_str *f);
+
+/* The prefix's WHERE at r->at over documents the routing selected
+ * (th_esql_run_prefix_routed): per conjunct the routing holds exactly
+ * (implied), the documents on which it is known TRUE (its fields plain
+ * there), in arena a; NULL for the others. Skipping it must not change
+ * what the prefix keeps in r->a either (its bytes are charged as the
+ * rule's state, and reported): a column only this WHERE reads loads into
+ * the WHERE's scratch, so it need not load at all; one a later command
+ * reads loaded in r->a where the first row reaching the conjunct read it,
+ * over the rows before this WHERE, so *load[k] names it to be loaded there
+ * still. That is exact where the conjunct reads that one column (its first
+ * leaf is evaluated on any row that reaches it); a conjunct reading several
+ * is skipped only where all of them are the WHERE's own. */
+static const uint8_t **implied_docs(erun *r, th_arena *a, const xnode **cj, size_t n, th_str **load)
+{
+    if (!r->prefix || r->ndocs == 0 || !r->plain)
+        return NULL;
+    const uint8_t **ok = TH_ANEWN(a, const uint8_t *, n);
+    *load = TH_ANEWN(a, th_str, n);
+    uint8_t *tmp = NULL;
+    bool any = false;
+    for (size_t k = 0; k < n; k++) {
+        th_str f[IMPLIED_FIELDS];
+        size_t nf = implied_fields(a, r->q, r->at, cj[k], f);
+        if (nf == 0 || nf > IMPLIED_FIELDS)
+            continue;
+        size_t kept = 0; /* its columns that load into r->a */
+        for (size_t i = 0; i < nf; i++)
+            kept += th_esql_col_arena(r, f[i]) == r->a;
+        if (kept > 0 && nf > 1)
+            continue;
+        uint8_t *all = th_arena_alloc(a, r->ndocs);
+        bool known = true;
+        for (size_t i = 0; i < nf && known; i++) {
+            uint8_t *dst = i == 0 ? all : tmp ? tmp : (tmp = th_arena_alloc(a, r->ndocs));
+            known = r->plain(r->pctx, f[i], dst);
+            for (size_t d = 0; known && i > 0 && d < r->ndocs; d++)
+                all[d] &= dst[d];
+        }
+        if (known) {
+            ok[k] = all;
+            (*load)[k] = kept ? f[0] : TH_STR_NULL;
+            any = true;
+        }
+    }
+    return any ? ok : NULL;
+}
 
 /* A chain of ANDs runs as its conjuncts, each remembered on its own
  * (esql_memo): `event.outcome == "success" AND user.name IS NOT NULL`
@@ -68,6 +117,8 @@ static void do_where(erun *r, etab *t, const xnode *cond)
         cj[0] = cond;
         n = 1;
     }
+    th_str *load = NULL;
+    const uint8_t **ok = implied_docs(r, r->prefix ? &scratch : r->a, cj, n, &load);
     esql_memo m[WHERE_CONJ];
     for (size_t k = 0; k < n; k++) {
         th_esql_memo_init(&m[k], cj[k]);
@@ -76,6 +127,14 @@ static void do_where(erun *r, etab *t, const xnode *cond)
     for (size_t row = 0; row < t->nrows; row++) {
         bool all = true;
         for (size_t k = 0; k < n; k++) {
+            if (ok && ok[k]) {
+                if (load[k].p) { /* where its evaluation would have loaded it */
+                    th_etab_col(r, t, load[k]);
+                    load[k] = TH_STR_NULL;
+                }
+                if (ok[k][t->doc[row]])
+                    continue; /* TRUE: the routing evaluated it (implied) */
+            }
             int b = th_esql_truth_memo(r, t, row, &m[k]);
             all = all && b == 1;
             if (b == 0)
@@ -575,8 +634,16 @@ size_t th_esql_prefix_end(const th_esql *q)
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err)
 {
+    return th_esql_run_prefix_routed(a, q, docs, n, NULL, NULL, err);
+}
+
+th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const th_esql_doc *docs,
+                                          size_t n, th_esql_plain_fn plain, const void *ctx,
+                                          const char **err)
+{
     th_esql_result *res = th_esql_new_result(a, q);
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res};
+    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res,
+              .plain = plain, .pctx = ctx};
     source_rows(a, res, n);
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);
@@ -817,6 +884,105 @@ th_ir *th_esql_lower(th_arena *a, const th_esql *q)
         out = th_ir_bool(a, TH_IR_AND, conj.items, conj.len);
     TH_VEC_FREE(&conj);
     return out;
+}
+
+/* ---- conjuncts the routing decided ---------------------------------------- */
+
+/* A condition of the prefix's WHERE that the lowered condition holds as it
+ * is (every leaf lowered, so the IR is the same tree of ANDs and ORs), made
+ * only of leaves that ES|QL finds TRUE wherever the IR's leaf is TRUE, on a
+ * document where the leaf's field holds no value or one string (plain):
+ *  - `f == "s"`, `f IN ("s", ...)`, `f LIKE "p"`, `f IS NOT NULL` on a
+ *    keyword field proper (keyword or constant_keyword, no multi-field;
+ *    the IR reads neither's declared constant): the IR (CT_KW_EQ,
+ *    CT_KW_SET, CT_KW_WILD with the pattern th_q_wild_prepare made as
+ *    compile_pattern does, CT_EXISTS) tests the string after
+ *    ignore_above, as the column holds it (esql_val.c visit: the same text,
+ *    the same ignore_above test), so a TRUE leaf there has that one value in
+ *    the column, which ES|QL's leaf tests the same way; over a cell of one
+ *    value or none it counts no warning.
+ *  - AND and OR of such leaves: no NOT, so with a leaf NULL (a field
+ *    missing) where the IR's is FALSE, ES|QL's value is never below the
+ *    IR's in FALSE < NULL < TRUE (AND is the least, OR the greatest): TRUE
+ *    where the IR's is.
+ * The routing evaluated the whole lowered condition on every document the
+ * prefix sees (th_esql_run_prefix_routed), so such a conjunct is TRUE on
+ * those whose fields are plain, with no warning: do_where does not
+ * evaluate it there.
+ * Returns the fields it reads into f (at most IMPLIED_FIELDS; more: more
+ * than that, not filled), 0 where it is not such a condition. */
+static bool kw_proper(const lctx *l, const xnode *x)
+{
+    if (!keyword_col(l, x))
+        return false;
+    const th_field_def *d = th_schema_lookup(x->name);
+    /* a constant_keyword's leaf takes no ignore_above in the IR (resolve()),
+     * the column its schema's: the same where that is none */
+    return d && !d->parent &&
+           (d->type == TH_FT_KEYWORD ||
+            (d->type == TH_FT_CONSTANT_KEYWORD && d->ignore_above == 0));
+}
+
+static void implied_field(th_str name, th_str *f, size_t *nf)
+{
+    for (size_t i = 0; i < *nf && i < IMPLIED_FIELDS; i++)
+        if (th_str_eq(f[i], name))
+            return;
+    if (*nf < IMPLIED_FIELDS)
+        f[*nf] = name;
+    (*nf)++;
+}
+
+static bool implied_leaf(const lctx *l, const xnode *x, th_str *f, size_t *nf)
+{
+    switch (x->kind) {
+    case X_AND:
+    case X_OR:
+        return implied_leaf(l, x->kids[0], f, nf) && implied_leaf(l, x->kids[1], f, nf);
+    case X_CMP: {
+        if (x->op != CMP_EQ)
+            return false;
+        const xnode *c = x->kids[0], *v = x->kids[1];
+        if (c->kind != X_COL) {
+            c = x->kids[1];
+            v = x->kids[0];
+        }
+        if (!kw_proper(l, c) || !kw_lit(v))
+            return false;
+        implied_field(c->name, f, nf);
+        return true;
+    }
+    case X_IN:
+        if (x->neg || !kw_proper(l, x->kids[0]))
+            return false;
+        for (size_t k = 1; k < x->nkids; k++)
+            if (!kw_lit(x->kids[k]))
+                return false;
+        implied_field(x->kids[0]->name, f, nf);
+        return true;
+    case X_LIKE:
+    case X_ISNULL:
+        if ((x->kind == X_LIKE) == x->neg || !kw_proper(l, x->kids[0]))
+            return false;
+        implied_field(x->kids[0]->name, f, nf);
+        return true;
+    default:
+        return false;
+    }
+}
+
+static size_t implied_fields(th_arena *a, const th_esql *q, size_t at, const xnode *x, th_str *f)
+{
+    lctx l = {.a = a};
+    if (at >= q->ncmds || q->cmds[at].kind != C_WHERE)
+        return 0;
+    for (size_t i = 1; i < at; i++) { /* the names defined before it, as th_esql_lower sees them */
+        if (q->cmds[i].kind == C_STATS || q->cmds[i].kind == C_LIMIT)
+            return 0;
+        define_outputs(&l, &q->cmds[i]);
+    }
+    size_t nf = 0;
+    return implied_leaf(&l, x, f, &nf) ? nf : 0;
 }
 
 /* ---- fields read ----------------------------------------------------------- */
