@@ -127,7 +127,7 @@ static inline wpos wbyte(th_buf *out, wpos w, char c)
 /* put_quoted at the cursor: lead (unless 0), s as a string literal, tail
  * (unless 0). A string that needs escapes goes through write_escaped on out. */
 __attribute__((always_inline)) static inline wpos wquoted(th_buf *out, wpos w, char lead, th_str s,
-                                                         char tail)
+                                                          char tail)
 {
     const unsigned char *p = (const unsigned char *)s.p;
     size_t n = s.n;
