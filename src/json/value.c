@@ -22,10 +22,13 @@ static inline bool member_is(th_str k, th_str key)
 #define NO_MEMBER UINT32_MAX
 static inline uint32_t member_at(const th_jval *obj, th_str key)
 {
+    /* a pointer down to the first member, not an index: a member whose key's
+     * length differs (most) is then a load, a compare and the loop's step */
     const th_jmember *m = obj->u.members;
-    for (uint32_t i = obj->len; i-- > 0;) {
-        if (member_is(m[i].key, key))
-            return i;
+    for (const th_jmember *p = m + obj->len; p != m;) {
+        p--;
+        if (member_is(p->key, key))
+            return (uint32_t)(p - m);
     }
     return NO_MEMBER;
 }
