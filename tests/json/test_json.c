@@ -433,6 +433,53 @@ static void write_matches_plain_writer(void **state)
     assert_true(escaped > 50); /* and the escapes */
 }
 
+/* th_jobj_getn finds the last member with a key, th_jobj_set replaces that
+ * one (or appends), th_jobj_remove removes every one: on random objects of 0
+ * to 40 members with duplicate keys of equal and different lengths, against
+ * a search of the members from the first. */
+static void lookups_find_the_last_duplicate(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"a",       "b",          "ab",         "ba",    "abc",
+                                       "user",    "tags",       "event",      "cloud", "source",
+                                       "related", "user_agent", "data_stream"};
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    uint32_t rng = 3;
+    for (int t = 0; t < 2000; t++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_jval *o = th_jnew_obj(&a);
+        rng = rng * 1103515245u + 12345u;
+        uint32_t n = (rng >> 16) % 41;
+        for (uint32_t i = 0; i < n; i++) {
+            rng = rng * 1103515245u + 12345u;
+            th_jobj_push(&a, o, th_str_c(keys[(rng >> 16) % NKEYS]), th_jnew_i64(&a, i));
+        }
+        for (int k = 0; k < NKEYS; k++) {
+            th_str key = th_str_c(keys[k]);
+            th_jval *last = NULL;
+            uint32_t count = 0;
+            for (uint32_t i = 0; i < o->len; i++)
+                if (th_str_eq(o->u.members[i].key, key))
+                    last = o->u.members[i].val, count++;
+            assert_ptr_equal(th_jobj_getn(o, key), last);
+            th_jval *v = th_jnew_bool(&a, true);
+            uint32_t len = o->len;
+            th_jobj_set(&a, o, key, v);
+            assert_int_equal(o->len, len + (last == NULL)); /* replaced, or appended */
+            assert_ptr_equal(th_jobj_getn(o, key), v);
+            uint32_t with_key = 0;
+            for (uint32_t i = 0; i < o->len; i++)
+                with_key += th_str_eq(o->u.members[i].key, key);
+            assert_int_equal(with_key, count ? count : 1); /* the earlier duplicates stay */
+        }
+        th_str gone = th_str_c(keys[t % NKEYS]);
+        assert_true(th_jobj_remove(o, gone));
+        assert_null(th_jobj_getn(o, gone));
+        th_arena_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +490,7 @@ int main(void)
         cmocka_unit_test(path_each_matches_reference_on_random_documents),
         cmocka_unit_test(build_and_write),
         cmocka_unit_test(write_matches_plain_writer),
+        cmocka_unit_test(lookups_find_the_last_duplicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
