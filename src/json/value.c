@@ -22,15 +22,18 @@ static inline bool member_is(th_str k, th_str key)
 #define NO_MEMBER UINT32_MAX
 static inline uint32_t member_at(const th_jval *obj, th_str key)
 {
-    /* a pointer down to the first member, not an index: a member whose key's
-     * length differs (most) is then a load, a compare and the loop's step */
+    /* two members a step, from the last: the loop's test and step are shared
+     * by two members (a member whose key's length differs from key's, most,
+     * is a load and a compare) */
     const th_jmember *m = obj->u.members;
-    for (const th_jmember *p = m + obj->len; p != m;) {
-        p--;
-        if (member_is(p->key, key))
-            return (uint32_t)(p - m);
+    uint32_t i = obj->len;
+    for (; i >= 2; i -= 2) {
+        if (member_is(m[i - 1].key, key))
+            return i - 1;
+        if (member_is(m[i - 2].key, key))
+            return i - 2;
     }
-    return NO_MEMBER;
+    return i && member_is(m[0].key, key) ? 0 : NO_MEMBER;
 }
 
 th_jval *th_jobj_getn(const th_jval *obj, th_str key)
