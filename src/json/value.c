@@ -22,12 +22,18 @@ static inline bool member_is(th_str k, th_str key)
 #define NO_MEMBER UINT32_MAX
 static inline uint32_t member_at(const th_jval *obj, th_str key)
 {
+    /* two members a step, from the last: the loop's test and step are shared
+     * by two members (a member whose key's length differs from key's, most,
+     * is a load and a compare) */
     const th_jmember *m = obj->u.members;
-    for (uint32_t i = obj->len; i-- > 0;) {
-        if (member_is(m[i].key, key))
-            return i;
+    uint32_t i = obj->len;
+    for (; i >= 2; i -= 2) {
+        if (member_is(m[i - 1].key, key))
+            return i - 1;
+        if (member_is(m[i - 2].key, key))
+            return i - 2;
     }
-    return NO_MEMBER;
+    return i && member_is(m[0].key, key) ? 0 : NO_MEMBER;
 }
 
 th_jval *th_jobj_getn(const th_jval *obj, th_str key)

@@ -78,28 +78,99 @@ static int member_cmp(const void *a, const void *b)
     return th_str_cmp(x->key, y->key);
 }
 
-static void write_value(th_buf *out, const th_jval *v, bool sorted)
+/* The tree writer's cursor: the next byte to write in out's data, and the end
+ * of its room (one byte short of the allocation: the NUL th_buf keeps after
+ * its bytes). It lives in registers through a whole tree and goes back to
+ * out->len only where out is used as a th_buf (to grow it, to escape) and at
+ * the end: a byte stored through a char pointer may alias out's fields, so a
+ * length kept in *out was stored and loaded again for every string, and the
+ * NUL written after each. */
+typedef struct wpos {
+    char *o, *end;
+} wpos;
+
+static inline wpos wpos_of(const th_buf *out)
+{
+    return (wpos){out->data + out->len, out->data + out->cap - 1};
+}
+
+/* Room for n more bytes; out's length is the cursor's on return. Not inlined:
+ * rare (the buffer doubles), and the check in wroom stays a compare. */
+static __attribute__((noinline)) wpos wgrow(th_buf *out, wpos w, size_t n)
+{
+    out->len = (size_t)(w.o - out->data);
+    th_buf_reserve(out, n);
+    return wpos_of(out);
+}
+
+static inline wpos wroom(th_buf *out, wpos w, size_t n)
+{
+    return (size_t)(w.end - w.o) >= n ? w : wgrow(out, w, n);
+}
+
+static inline wpos wbytes(th_buf *out, wpos w, const char *p, size_t n)
+{
+    w = wroom(out, w, n);
+    if (n)
+        memcpy(w.o, p, n);
+    w.o += n;
+    return w;
+}
+
+static inline wpos wbyte(th_buf *out, wpos w, char c)
+{
+    w = wroom(out, w, 1);
+    *w.o++ = c;
+    return w;
+}
+
+/* put_quoted at the cursor: lead (unless 0), s as a string literal, tail
+ * (unless 0). A string that needs escapes goes through write_escaped on out. */
+__attribute__((always_inline)) static inline wpos wquoted(th_buf *out, wpos w, char lead, th_str s,
+                                                          char tail)
+{
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t n = s.n;
+    w = wroom(out, w, n + 4);
+    char *o = w.o;
+    if (lead)
+        *o++ = lead;
+    *o++ = '"';
+    size_t i = th_json_escape_copy(o, p, n);
+    o += i;
+    if (__builtin_expect(i < n, 0)) {
+        out->len = (size_t)(o - out->data);
+        write_escaped(out, p, i, n, tail);
+        return wpos_of(out);
+    }
+    *o++ = '"';
+    if (tail)
+        *o++ = tail;
+    w.o = o;
+    return w;
+}
+
+static wpos write_value(th_buf *out, wpos w, const th_jval *v, bool sorted)
 {
     switch (v->type) {
-    case TH_JNULL: th_buf_put(out, "null", 4); break;
-    case TH_JTRUE: th_buf_put(out, "true", 4); break;
-    case TH_JFALSE: th_buf_put(out, "false", 5); break;
-    case TH_JNUM: th_buf_putstr(out, v->u.str); break;
-    case TH_JSTR: th_json_write_str(out, v->u.str); break;
+    case TH_JNULL: return wbytes(out, w, "null", 4);
+    case TH_JTRUE: return wbytes(out, w, "true", 4);
+    case TH_JFALSE: return wbytes(out, w, "false", 5);
+    case TH_JNUM: return wbytes(out, w, v->u.str.p, v->u.str.n);
+    case TH_JSTR: return wquoted(out, w, 0, v->u.str, 0);
     case TH_JARR:
         if (v->len == 0)
-            th_buf_putc(out, '[');
+            w = wbyte(out, w, '[');
         for (uint32_t i = 0; i < v->len; i++) {
             const th_jval *item = v->u.items[i];
             if (item->type == TH_JSTR) { /* most items: no call */
-                put_quoted(out, i ? ',' : '[', item->u.str, 0);
+                w = wquoted(out, w, i ? ',' : '[', item->u.str, 0);
             } else {
-                th_buf_putc(out, i ? ',' : '[');
-                write_value(out, item, sorted);
+                w = wbyte(out, w, i ? ',' : '[');
+                w = write_value(out, w, item, sorted);
             }
         }
-        th_buf_putc(out, ']');
-        break;
+        return wbyte(out, w, ']');
     case TH_JOBJ: {
         const th_jmember *m = v->u.members;
         th_jmember *tmp = NULL;
@@ -112,23 +183,31 @@ static void write_value(th_buf *out, const th_jval *v, bool sorted)
             }
         }
         if (v->len == 0)
-            th_buf_putc(out, '{');
+            w = wbyte(out, w, '{');
         for (uint32_t i = 0; i < v->len; i++) {
-            put_quoted(out, i ? ',' : '{', m[i].key, ':');
+            w = wquoted(out, w, i ? ',' : '{', m[i].key, ':');
             if (m[i].val->type == TH_JSTR) /* most values: no call */
-                put_quoted(out, 0, m[i].val->u.str, 0);
+                w = wquoted(out, w, 0, m[i].val->u.str, 0);
             else
-                write_value(out, m[i].val, sorted);
+                w = write_value(out, w, m[i].val, sorted);
         }
-        th_buf_putc(out, '}');
         free(tmp);
-        break;
+        return wbyte(out, w, '}');
     }
     }
+    return w;
 }
 
-void th_json_write(th_buf *out, const th_jval *v) { write_value(out, v, false); }
-void th_json_write_sorted(th_buf *out, const th_jval *v) { write_value(out, v, true); }
+static void write_tree(th_buf *out, const th_jval *v, bool sorted)
+{
+    th_buf_reserve(out, 64); /* data is not NULL: the cursor points into it */
+    wpos w = write_value(out, wpos_of(out), v, sorted);
+    out->len = (size_t)(w.o - out->data);
+    out->data[out->len] = '\0';
+}
+
+void th_json_write(th_buf *out, const th_jval *v) { write_tree(out, v, false); }
+void th_json_write_sorted(th_buf *out, const th_jval *v) { write_tree(out, v, true); }
 
 /* ---- streaming writer ---------------------------------------------------- */
 

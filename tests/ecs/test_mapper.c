@@ -106,6 +106,68 @@ static void test_hashmap_order(void **state)
     }
 }
 
+/* String.hashCode over the UTF-16 code units of UTF-8 text, one code point a
+ * step: th_java_string_hash takes ASCII eight bytes a step. */
+static int32_t java_hash_ref(const unsigned char *p, size_t n)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t c = p[i];
+        size_t len = 1;
+        if (c >= 0xF0 && i + 3 < n) {
+            c = (c & 7u) << 18 | (p[i + 1] & 0x3Fu) << 12 | (p[i + 2] & 0x3Fu) << 6 |
+                (p[i + 3] & 0x3Fu);
+            len = 4;
+        } else if (c >= 0xE0 && i + 2 < n) {
+            c = (c & 0xFu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu);
+            len = 3;
+        } else if (c >= 0xC0 && i + 1 < n) {
+            c = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+            len = 2;
+        }
+        i += len;
+        if (c >= 0x10000)
+            h = (h * 31u + 0xD800u + ((c - 0x10000) >> 10)) * 31u + 0xDC00u +
+                ((c - 0x10000) & 0x3FFu);
+        else
+            h = h * 31u + c;
+    }
+    return (int32_t)h;
+}
+
+static void test_java_string_hash_blocks(void **state)
+{
+    (void)state;
+    /* ASCII runs of every length around the eight-byte steps, with multibyte
+     * sequences (2, 3 and 4 bytes, and cut ones) at every position */
+    static const char *const pieces[] = {
+        "a", "Z", "~", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xf0\x9f"};
+    uint32_t rng = 1;
+    char buf[128];
+    size_t ascii_only = 0;
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        bool ascii = true;
+        rng = rng * 1103515245u + 12345u;
+        size_t want = (rng >> 16) % 60;
+        while (n < want) {
+            rng = rng * 1103515245u + 12345u;
+            uint32_t r = rng >> 16;
+            const char *pc = r % 10 ? pieces[r % 3] : pieces[r % 8];
+            size_t pl = strlen(pc);
+            if (n + pl >= sizeof buf)
+                break;
+            memcpy(buf + n, pc, pl);
+            n += pl;
+            ascii &= (unsigned char)pc[0] < 0x80;
+        }
+        ascii_only += ascii && n >= 8;
+        assert_int_equal(th_java_string_hash(th_str_make(buf, n)),
+                         java_hash_ref((const unsigned char *)buf, n));
+    }
+    assert_true(ascii_only > 1000); /* the eight-byte steps are taken */
+}
+
 static void test_java_double(void **state)
 {
     (void)state;
@@ -265,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hashmap_order, setup, teardown),
         cmocka_unit_test(test_java_double),
+        cmocka_unit_test(test_java_string_hash_blocks),
         cmocka_unit_test_setup_teardown(test_drop_empty_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcome_and_category, setup, teardown),

@@ -300,6 +300,186 @@ static void build_and_write(void **state)
     th_arena_free(&a);
 }
 
+/* The plain writer the tree writer must agree with: byte by byte, every
+ * string escaped as JSON requires, through th_buf's own appends. */
+static void ref_write(th_buf *b, const th_jval *v)
+{
+    switch (v->type) {
+    case TH_JNULL: th_buf_puts(b, "null"); break;
+    case TH_JTRUE: th_buf_puts(b, "true"); break;
+    case TH_JFALSE: th_buf_puts(b, "false"); break;
+    case TH_JNUM: th_buf_putstr(b, v->u.str); break;
+    case TH_JSTR:
+        th_buf_putc(b, '"');
+        for (size_t i = 0; i < v->u.str.n; i++) {
+            unsigned char c = (unsigned char)v->u.str.p[i];
+            switch (c) {
+            case '"': th_buf_puts(b, "\\\""); break;
+            case '\\': th_buf_puts(b, "\\\\"); break;
+            case '\n': th_buf_puts(b, "\\n"); break;
+            case '\r': th_buf_puts(b, "\\r"); break;
+            case '\t': th_buf_puts(b, "\\t"); break;
+            case '\b': th_buf_puts(b, "\\b"); break;
+            case '\f': th_buf_puts(b, "\\f"); break;
+            default:
+                if (c < 0x20)
+                    th_buf_printf(b, "\\u%04x", c);
+                else
+                    th_buf_putc(b, (char)c);
+            }
+        }
+        th_buf_putc(b, '"');
+        break;
+    case TH_JARR:
+        th_buf_putc(b, '[');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                th_buf_putc(b, ',');
+            ref_write(b, v->u.items[i]);
+        }
+        th_buf_putc(b, ']');
+        break;
+    case TH_JOBJ:
+        th_buf_putc(b, '{');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                th_buf_putc(b, ',');
+            th_jval key = {.type = TH_JSTR, .u.str = v->u.members[i].key};
+            ref_write(b, &key);
+            th_buf_putc(b, ':');
+            ref_write(b, v->u.members[i].val);
+        }
+        th_buf_putc(b, '}');
+        break;
+    }
+}
+
+/* A string of n bytes from the generator's state, with a byte to escape now
+ * and then (quotes, backslashes, control bytes) among plain ones. */
+static th_str gen_text(th_arena *a, uint32_t *rng, size_t n)
+{
+    char *p = th_arena_alloc(a, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        *rng = *rng * 1103515245u + 12345u;
+        uint32_t r = *rng >> 16;
+        p[i] = r % 23 == 0 ? "\"\\\n\x01\x1f\t"[r % 6] : (char)('a' + r % 26);
+    }
+    p[n] = '\0';
+    return th_str_make(p, n);
+}
+
+static th_jval *gen_value(th_arena *a, uint32_t *rng, int depth)
+{
+    *rng = *rng * 1103515245u + 12345u;
+    uint32_t r = *rng >> 16;
+    switch (depth > 3 ? r % 5 : r % 7) {
+    case 0: return th_jnew(a, TH_JNULL);
+    case 1: return th_jnew_bool(a, r & 64);
+    case 2: return th_jnew_i64(a, (int64_t)r - 30000);
+    case 3:
+    case 4: return th_jnew_str(a, gen_text(a, rng, r % 7 == 0 ? r % 300 : r % 40));
+    case 5: {
+        th_jval *arr = th_jnew_arr(a);
+        for (uint32_t i = 0, n = r % 6; i < n; i++)
+            th_jarr_push(a, arr, gen_value(a, rng, depth + 1));
+        return arr;
+    }
+    default: {
+        th_jval *obj = th_jnew_obj(a);
+        for (uint32_t i = 0, n = r % 12; i < n; i++)
+            th_jobj_push(a, obj, gen_text(a, rng, 1 + i % 20), gen_value(a, rng, depth + 1));
+        return obj;
+    }
+    }
+}
+
+/* th_json_write writes what the plain writer writes, appended after what the
+ * buffer holds, NUL-terminated, whether the buffer grows during the document
+ * (it starts empty, or small and partly filled) or not. */
+static void write_matches_plain_writer(void **state)
+{
+    (void)state;
+    uint32_t rng = 7;
+    size_t grew = 0, escaped = 0;
+    for (int doc = 0; doc < 300; doc++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_jval *v = th_jnew_arr(&a); /* up to a few KiB */
+        for (int i = 0; i < 1 + doc % 20; i++)
+            th_jarr_push(&a, v, gen_value(&a, &rng, i % 3 ? 0 : 4));
+        th_buf want, got;
+        th_buf_init(&want);
+        th_buf_init(&got);
+        th_buf_puts(&want, "prefix,");
+        ref_write(&want, v);
+        if (doc % 2)
+            th_buf_puts(&got, "prefix,"); /* 256 bytes of room: most documents grow it */
+        else
+            th_buf_reserve(&got, want.len + 16); /* no growth */
+        if (!(doc % 2))
+            th_buf_puts(&got, "prefix,");
+        size_t cap0 = got.cap;
+        th_json_write(&got, v);
+        grew += got.cap != cap0;
+        escaped += memchr(want.data, '\\', want.len) != NULL;
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        assert_int_equal(got.data[got.len], '\0');
+        th_buf_free(&want);
+        th_buf_free(&got);
+        th_arena_free(&a);
+    }
+    assert_true(grew > 50);    /* the growth path is taken */
+    assert_true(escaped > 50); /* and the escapes */
+}
+
+/* th_jobj_getn finds the last member with a key, th_jobj_set replaces that
+ * one (or appends), th_jobj_remove removes every one: on random objects of 0
+ * to 40 members with duplicate keys of equal and different lengths, against
+ * a search of the members from the first. */
+static void lookups_find_the_last_duplicate(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"a",       "b",          "ab",         "ba",    "abc",
+                                       "user",    "tags",       "event",      "cloud", "source",
+                                       "related", "user_agent", "data_stream"};
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    uint32_t rng = 3;
+    for (int t = 0; t < 2000; t++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_jval *o = th_jnew_obj(&a);
+        rng = rng * 1103515245u + 12345u;
+        uint32_t n = (rng >> 16) % 41;
+        for (uint32_t i = 0; i < n; i++) {
+            rng = rng * 1103515245u + 12345u;
+            th_jobj_push(&a, o, th_str_c(keys[(rng >> 16) % NKEYS]), th_jnew_i64(&a, i));
+        }
+        for (int k = 0; k < NKEYS; k++) {
+            th_str key = th_str_c(keys[k]);
+            th_jval *last = NULL;
+            uint32_t count = 0;
+            for (uint32_t i = 0; i < o->len; i++)
+                if (th_str_eq(o->u.members[i].key, key))
+                    last = o->u.members[i].val, count++;
+            assert_ptr_equal(th_jobj_getn(o, key), last);
+            th_jval *v = th_jnew_bool(&a, true);
+            uint32_t len = o->len;
+            th_jobj_set(&a, o, key, v);
+            assert_int_equal(o->len, len + (last == NULL)); /* replaced, or appended */
+            assert_ptr_equal(th_jobj_getn(o, key), v);
+            uint32_t with_key = 0;
+            for (uint32_t i = 0; i < o->len; i++)
+                with_key += th_str_eq(o->u.members[i].key, key);
+            assert_int_equal(with_key, count ? count : 1); /* the earlier duplicates stay */
+        }
+        th_str gone = th_str_c(keys[t % NKEYS]);
+        assert_true(th_jobj_remove(o, gone));
+        assert_null(th_jobj_getn(o, gone));
+        th_arena_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +489,8 @@ int main(void)
         cmocka_unit_test(path_flattens_arrays_and_reads_dotted_keys),
         cmocka_unit_test(path_each_matches_reference_on_random_documents),
         cmocka_unit_test(build_and_write),
+        cmocka_unit_test(write_matches_plain_writer),
+        cmocka_unit_test(lookups_find_the_last_duplicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
