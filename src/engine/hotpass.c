@@ -815,6 +815,19 @@ bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *
     return rule_reads(r, fn, ctx);
 }
 
+bool th_engine_rule_reads_values_only(const th_engine *e, size_t idx)
+{
+    if (idx >= e->rules.len || e->trace || e->o.filters_only)
+        return false;
+    const th_erule *r = e->rules.items[idx];
+    /* eval_rule reads the shared fields (with known fields, th_qfields_doc
+     * is set) or nothing; commit_match stores no document for esql_cap, and
+     * its capture reads the shared fields or, with workers, the values
+     * find_captures found in them */
+    return r->fields_known && (r->query || !r->fn) && r->esql_cap &&
+           (!r->exc || r->exc->len == 0) && r->nstages == 0;
+}
+
 void th_engine_demand(th_engine *e, th_ecs_demand *d)
 {
     for (size_t f = 0; f < TH_NROUTED; f++)
