@@ -280,7 +280,7 @@ static void cap_string(cap_ctx *c, th_str raw)
     uint64_t h = 0;
     if (c->intern) {
         const th_vlist *hit = NULL;
-        if (raw.p == c->absent.p && raw.n == c->absent.n)
+        if (c->absent.p && raw.p == c->absent.p && raw.n == c->absent.n)
             h = c->absent_h; /* field_values looked it up: not stored */
         else
             hit = intern_hit(c->intern, raw, &h);

@@ -53,8 +53,9 @@ typedef struct th_capslot {
     const th_vlist *list; /* the list of that one value, or NULL: a free slot */
 } th_capslot;
 
-/* The stored strings of a field found last, by th_str_hash_sample of the
- * string (hotpass.c intern_hit): an entry of the table, looked up again. */
+/* A stored string of a field found or stored lately, by its length and its
+ * first and last eight bytes (hotpass.c recent_of): an entry of the table,
+ * looked up before it (intern_hit). */
 #define TH_CAP_RECENT 64
 typedef struct th_caprecent {
     th_str key;
