@@ -5,7 +5,8 @@
  * too, the full mapping of it must keep the promises the gates rely on:
  * every value it gives a projected field is among the projected values (the
  * routing-only projection's too), a projected subtree equals the mapped one,
- * and th_ecs_times gives the mapped document's times. A broken promise aborts.
+ * and th_ecs_times gives the mapped document's times. The slot document's
+ * nodes alone are its nodes (slot_nodes). A broken promise aborts.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_rawproj -max_len=4096 corpus_dir/ */
@@ -56,11 +57,39 @@ static void superset(const th_jval *full, const th_jval *proj, const char *field
     }
 }
 
+/* The slot document of every field (rawproj.h th_ecs_slots_doc) and its
+ * nodes alone (th_ecs_slots_nodes) from the same slots: the nodes are made
+ * exactly where the document is and holds no field of several nodes, each
+ * the same value as the document's node. */
+static void slot_nodes(const th_mapper *m, th_arena *a, const th_jscan *raw, th_ecs_slots *sl)
+{
+    int64_t ts, ing;
+    bool timed;
+    if (!th_ecs_slots_start(m, a, raw, 0, sl, &ts, &ing, &timed) || !timed)
+        return;
+    uint64_t all = 0;
+    for (size_t i = 0; th_ecs_docfield_name(i); i++)
+        all |= 1ull << i;
+    th_ecs_proj_need need = th_ecs_docfields_need(all);
+    if (!th_ecs_slots_fill(sl, need.extras, need.fields))
+        return;
+    const th_jval *written[64] = {0}, *bare[64] = {0};
+    th_jval *doc = th_ecs_slots_doc(sl, all, ts, true, written);
+    bool several = sl->walked != 0;
+    bool made = th_ecs_slots_nodes(sl, all, ts, false, bare);
+    if (made != (doc && !several))
+        abort(); /* nodes alone where the document is not, or the reverse */
+    for (size_t i = 0; made && i < 64; i++)
+        if (!written[i] != !bare[i] || (bare[i] && !th_json_equal(written[i], bare[i])))
+            abort(); /* a node alone differs from the document's */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static th_mapper *m;
     static th_jscan *s;
     static th_diags d;
+    static th_ecs_slots sl; /* reused, as a worker's (zeroed: as th_ecs_slots_init) */
     if (!m) {
         th_mapper_opts o;
         th_mapper_opts_default(&o);
@@ -79,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t ts = 0, ing = 0;
         bool times = th_ecs_times(m, &a, s, &ts, &ing);
         th_json_error err;
+        slot_nodes(m, &a, s, &sl);
         th_jval *dom = th_json_parse(&a, p, size, &err);
         if (dom && th_jis(dom, TH_JOBJ)) {
             th_jval *full = th_ecs_map(m, &a, dom, th_str_make(p, size));

@@ -462,10 +462,11 @@ void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const ch
     fputc('\n', f);
     fprintf(f, "%s: profile (mapping): %llu raw events ruled out before mapping (routing and "
                "gates on the raw record), %llu mapped for their planned rules (at most [%s]), "
-               "%llu evaluated on exact slots (not mapped), "
+               "%llu evaluated on exact slots (not mapped; %llu of them on the values alone), "
                "%llu mapped for every rule (no usable raw projection), %llu fully (alert sources, "
                "outputs)\n",
             verb, (unsigned long long)x->skipped, (unsigned long long)x->mapped_base,
-            p->demand_rules, (unsigned long long)x->slotdoc, (unsigned long long)x->mapped_unplanned,
+            p->demand_rules, (unsigned long long)x->slotdoc, (unsigned long long)x->slotbare,
+            (unsigned long long)x->mapped_unplanned,
             (unsigned long long)x->mapped_full);
 }

@@ -1305,14 +1305,26 @@ static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
     return l;
 }
 
-th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                          const th_jval **nodes)
+/* The values of a slot document's fields (val[i] NULL: none), and what they
+ * point to, before they are placed. */
+typedef struct doc_vals {
+    const th_jval *val[NDOC];
+    th_jval ts, outcome, changes, cred;
+    char text[32];
+    const th_jval *arn; /* the one ARN of resources, NULL when none or several */
+    uint64_t present;   /* the fields with a value */
+} doc_vals;
+
+/* th_ecs_slots_doc's values (and s->walked); false where it gives NULL. */
+static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                       doc_vals *d)
 {
-    const th_jval *val[NDOC] = {0};
+    const th_jval **val = d->val;
+    memset(d->val, 0, sizeof d->val);
     const th_jval *name = NULL, *id = NULL;
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
-        return NULL;
+        return false;
     for (uint64_t u = docfields & (BIT(NTABLE) - 1); u; u &= u - 1) {
         size_t i = (size_t)__builtin_ctzll(u);
         if (i == T_USER_NAME) {
@@ -1321,11 +1333,11 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             val[i] = id;
         } else if (i == T_ACCOUNT) { /* the first of its sources, in the mapping's order */
             if (s->arrays >> i & 1)
-                return NULL;
+                return false;
             for (size_t k = 0; k < 3 && !val[i]; k++)
                 val[i] = path_value(s, i, k);
         } else if (!copied_value(s, i, &val[i])) {
-            return NULL;
+            return false;
         } else if (i == T_IP && val[i] && !th_ecs_is_ip(val[i]->u.str)) {
             val[i] = NULL; /* source.ip is the address only when it is one */
         }
@@ -1334,7 +1346,7 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
             s->slot[SLOT_AS_ORG].n > 1)
-            return NULL;
+            return false;
         if (docfields & BIT(D_AS))
             val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
         if (docfields & BIT(D_AS + 1))
@@ -1345,12 +1357,11 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
     for (size_t i = 0; i < NCONST && s->m->o.data_stream; i++)
         if (docfields & BIT(D_CONST + i))
             val[D_CONST + i] = &const_val[i];
-    th_jval ts = {.type = TH_JSTR}, outcome = {.type = TH_JSTR}, changes = {.type = TH_JSTR};
-    char text[32];
+    d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        th_time_format_iso(timestamp_ms, text);
-        ts.u.str = th_str_c(text);
-        val[D_TIMESTAMP] = &ts;
+        th_time_format_iso(timestamp_ms, d->text);
+        d->ts.u.str = th_str_c(d->text);
+        val[D_TIMESTAMP] = &d->ts;
     }
     if (docfields & BIT(D_OUTCOME)) {
         const th_jval *action, *code, *msg;
@@ -1358,50 +1369,50 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             (action && th_ecs_login_outcome(action->u.str)) ||
             (s->arrays & (BIT(T_ERROR_CODE) | BIT(T_ERROR_MESSAGE))) ||
             s->slot[T_ERROR_CODE].n > 1 || s->slot[T_ERROR_MESSAGE].n > 1)
-            return NULL;
+            return false;
         code = s->slot[T_ERROR_CODE].n ? s->slot[T_ERROR_CODE].vals : NULL;
         msg = s->slot[T_ERROR_MESSAGE].n ? s->slot[T_ERROR_MESSAGE].vals : NULL;
         bool failed = (code && code->u.str.n) || (msg && msg->u.str.n);
-        outcome.u.str = th_str_c(failed ? "failure" : "success");
-        val[D_OUTCOME] = &outcome;
+        d->outcome.u.str = th_str_c(failed ? "failure" : "success");
+        val[D_OUTCOME] = &d->outcome;
     }
     th_jcur c = {0}; /* read only where found */
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
         th_jcur rp;
         bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
-        if (!copied_string(s, got, c, &changes))
-            return NULL;
-        if (changes.u.str.n)
-            val[D_CHANGES] = &changes;
+        if (!copied_string(s, got, c, &d->changes))
+            return false;
+        if (d->changes.u.str.n)
+            val[D_CHANGES] = &d->changes;
     }
-    th_jval cred;
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
         bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
-        if (!copied_string(s, got, c, &cred))
-            return NULL;
-        if (cred.u.str.n)
-            val[D_CONSOLE_CRED] = &cred;
+        if (!copied_string(s, got, c, &d->cred))
+            return false;
+        if (d->cred.u.str.n)
+            val[D_CONSOLE_CRED] = &d->cred;
     }
     /* stringified: known only when there is none */
     if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
         th_jcur_type(c) != TH_JNULL)
-        return NULL;
+        return false;
     if (docfields & BIT(D_UA_NAME)) { /* the user-agent block of user_agent.original */
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
-            return NULL;
+            return false;
         val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;
     if ((docfields & BIT(D_RESOURCES)) && !resources_value(s, copy, &resources, &arn))
-        return NULL;
+        return false;
+    d->arn = arn;
     val[D_RESOURCES] = resources;
     th_jval *category = NULL;
     if (docfields & BIT(D_CATEGORY)) { /* the per-action table's, as [category] */
         const th_jval *action;
         if (!copied_value(s, T_ACTION, &action))
-            return NULL;
+            return false;
         const char *cat = action ? th_ecs_action_category(action->u.str) : NULL;
         if (cat) {
             category = th_jnew_arr(s->a);
@@ -1417,6 +1428,29 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
         if (i < NDOC && val[i])
             present |= BIT(i);
     }
+    d->present = present;
+    return true;
+}
+
+/* Field f's node from its value in d, written at x: strings copied where
+ * they must outlive the record (copy) or this call (those made here).
+ * Returns the node a walk of the field finds (arrays: the one below). */
+static inline const th_jval *doc_node(th_ecs_slots *s, const doc_vals *d, int f, bool copy,
+                                      th_jval *x)
+{
+    *x = *d->val[f];
+    if ((copy || f >= D_TIMESTAMP) && x->type == TH_JSTR)
+        x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
+    return f == D_RESOURCES ? d->arn : f == D_CATEGORY ? x->u.items[0] : x;
+}
+
+th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                          const th_jval **nodes)
+{
+    doc_vals d;
+    if (!doc_values(s, docfields, timestamp_ms, copy, &d))
+        return NULL;
+    uint64_t present = d.present;
     const doc_layout *l = layout_of(s, present);
     /* the objects, their members and the fields' values in one block */
     th_jval *objs = th_arena_alloc(s->a, l->nobj * sizeof(th_jval) + l->nmem * sizeof(th_jmember) +
@@ -1437,13 +1471,27 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
             mem[k] = (th_jmember){l->key[k], &objs[-f - 1]};
             continue;
         }
-        *x = *val[f];
-        if ((copy || f >= D_TIMESTAMP) && x->type == TH_JSTR)
-            x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
+        const th_jval *node = doc_node(s, &d, f, copy, x);
         mem[k] = (th_jmember){l->key[k], x};
         if (nodes) /* arrays: the one node below, which a walk finds */
-            nodes[f] = f == D_RESOURCES ? arn : f == D_CATEGORY ? x->u.items[0] : x;
+            nodes[f] = node;
         x++;
     }
     return objs;
+}
+
+bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                        const th_jval **nodes)
+{
+    doc_vals d;
+    if (!doc_values(s, docfields, timestamp_ms, copy, &d) || s->walked)
+        return false;
+    th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(d.present) + 1) * sizeof *x);
+    for (size_t i = 0; i < NDOC; i++)
+        nodes[i] = NULL;
+    for (uint64_t u = d.present; u; u &= u - 1) {
+        int f = __builtin_ctzll(u);
+        nodes[f] = doc_node(s, &d, f, copy, x++);
+    }
+    return true;
 }

@@ -205,5 +205,13 @@ th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields);
  * is the node, or the array of resources). */
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                           const th_jval **nodes);
+/* th_ecs_slots_doc's nodes (as it sets them) without its document, for
+ * readers that read every field through them: true where th_ecs_slots_doc
+ * would give a document in which every field holds at most one node; false
+ * where it would give NULL, or a field of several nodes (s->walked: the
+ * resources' ARNs), which only a walk of the document finds. Each node is
+ * what th_ecs_slots_doc writes at that field (tests/ecs/test_slotdoc.c). */
+bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
+                        const th_jval **nodes);
 
 #endif

@@ -68,6 +68,7 @@ void th_engine_free(th_engine *e)
         if (e->capfields.slots[i].used)
             free(((th_capfield *)e->capfields.slots[i].value)->intern);
     th_map_free(&e->capfields);
+    th_buf_free(&e->capbuf);
     TH_VEC_FREE(&e->lists);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);

@@ -218,6 +218,14 @@ void th_engine_demand(th_engine *e, th_ecs_demand *d);
 size_t th_engine_nrules(const th_engine *e);
 typedef bool (*th_field_fn)(void *ctx, const char *field);
 bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *ctx);
+/* Whether an event rule idx is planned for is read only through the values
+ * of the fields the rule reads (th_engine_rule_reads), never through its
+ * document: its filter is a query evaluated on the event's shared fields (or
+ * none), it keeps no document (an ES|QL rule that captures its fields), and
+ * it has no exception, no sequence stage, no trace (explain). Then an event
+ * whose rules are all such can be given (th_engine_eval_plan) a document
+ * that holds nothing, with every field those rules read known. */
+bool th_engine_rule_reads_values_only(const th_engine *e, size_t idx);
 
 /* Lets events carry a partial document (th_event.raw set): the engine keeps
  * the raw record of a matched event instead of its document and builds the

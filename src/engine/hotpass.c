@@ -125,8 +125,10 @@ typedef struct cap_ctx {
     size_t len, cap;
     th_str stack[64];
     size_t limit;
-    th_buf b;
+    th_buf *b;      /* the engine's, for escaping a string not stored before */
     th_capfield *intern; /* the field whose stored strings are looked up, or NULL */
+    th_str absent;  /* a string intern holds not (its text's place), with its hash */
+    uint64_t absent_h;
     const th_vlist *one; /* the stored list of the last string found in intern */
     uint64_t made;  /* bytes of the lists made */
 } cap_ctx;
@@ -203,6 +205,45 @@ static inline void cap_push(cap_ctx *c, th_str s)
     c->vals[c->len++] = s;
 }
 
+/* a's n bytes equal b's: the strings compared here are mostly short and
+ * of one length (keys, addresses, times), where a call to memcmp cost more
+ * than the comparison */
+static inline bool same_text(const char *a, const char *b, size_t n)
+{
+    uint64_t x[4], y[4];
+    if (n >= 8 && n <= 16) { /* the first and last eight bytes: all of them */
+        memcpy(&x[0], a, 8);
+        memcpy(&x[1], a + n - 8, 8);
+        memcpy(&y[0], b, 8);
+        memcpy(&y[1], b + n - 8, 8);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+    }
+    if (n > 16 && n <= 32) { /* the first and last sixteen */
+        memcpy(x, a, 16);
+        memcpy(x + 2, a + n - 16, 16);
+        memcpy(y, b, 16);
+        memcpy(y + 2, b + n - 16, 16);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+    }
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
+/* The entry of cf->recent for key: by its length and its first and last
+ * eight bytes (a shared entry only costs a look-up in the table) */
+static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
+{
+    uint64_t a = 0, b = 0;
+    if (key.n >= 8) {
+        memcpy(&a, key.p, 8);
+        memcpy(&b, key.p + key.n - 8, 8);
+    } else if (key.n) {
+        memcpy(&a, key.p, key.n);
+    }
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ key.n) * 0xff51afd7ed558ccdull;
+    _Static_assert(TH_CAP_RECENT == 64, "the top six bits of h");
+    return &cf->recent[h >> 58];
+}
+
 /* The stored list of raw in cf's table, or NULL; *h: raw's hash when it
  * was computed (0 else). */
 static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
@@ -210,13 +251,25 @@ static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
     /* the string the field's last look-up found, compared first: most
      * fields repeat their value from match to match (event.dataset,
      * cloud.account.id, user.name ...); the table would give the same */
-    if (cf->last && cf->last_key.n == raw.n &&
-        (raw.n == 0 || memcmp(cf->last_key.p, raw.p, raw.n) == 0))
+    if (cf->last && cf->last_key.n == raw.n && same_text(cf->last_key.p, raw.p, raw.n))
         return cf->last;
+    /* then the entry found or stored lately under a hash of two words of
+     * the string: half the look-ups of the pack's broad ES|QL rules missed
+     * the last string (user names, keys, actions, agents alternate) but
+     * found a recent one, where hashing all of the string (agents: 130
+     * bytes) and probing cost twice as much. Entries are the table's own,
+     * which never change: the same list as the table's look-up. */
+    th_caprecent *rc = recent_of(cf, raw);
+    if (rc->list && rc->key.n == raw.n && same_text(rc->key.p, raw.p, raw.n)) {
+        cf->last = rc->list;
+        cf->last_key = rc->key;
+        return rc->list;
+    }
     *h = th_str_hash_words(raw);
     const th_capslot *slot = cf->icap ? intern_find(cf, raw, *h) : NULL;
     if (!slot || !slot->list)
         return NULL;
+    *rc = (th_caprecent){slot->key, slot->list};
     cf->last = slot->list;
     cf->last_key = slot->key;
     return slot->list;
@@ -226,16 +279,20 @@ static void cap_string(cap_ctx *c, th_str raw)
 {
     uint64_t h = 0;
     if (c->intern) {
-        const th_vlist *hit = intern_hit(c->intern, raw, &h);
+        const th_vlist *hit = NULL;
+        if (c->absent.p && raw.p == c->absent.p && raw.n == c->absent.n)
+            h = c->absent_h; /* field_values looked it up: not stored */
+        else
+            hit = intern_hit(c->intern, raw, &h);
         if (hit) {
             cap_push(c, hit->v[0]);
             c->one = hit;
             return;
         }
     }
-    th_buf_clear(&c->b);
-    th_json_write_str(&c->b, raw);
-    th_str s = th_str_make(th_arena_strndup(c->a, c->b.data, c->b.len), c->b.len);
+    th_buf_clear(c->b);
+    th_json_write_str(c->b, raw);
+    th_str s = th_str_make(th_arena_strndup(c->a, c->b->data, c->b->len), c->b->len);
     if (c->intern) {
         /* no escape: the key is the copy's inner text */
         th_str key = s.n == raw.n + 2 ? th_str_make(s.p + 1, raw.n)
@@ -243,6 +300,7 @@ static void cap_string(cap_ctx *c, th_str raw)
         th_vlist *l = th_vlist_new(c->e, &s, 1);
         c->made += sizeof(th_vlist) + sizeof(th_str) + sizeof(th_vlist *); /* and its id's entry */
         intern_put(c->intern, key, h, l);
+        *recent_of(c->intern, key) = (th_caprecent){key, l};
         c->intern->last = l;
         c->intern->last_key = key;
         c->one = l;
@@ -314,7 +372,7 @@ static th_capfield *capfield_of(th_engine *e, const char *field)
 /* The values of the field of cf in doc, the general way: v[0..n) when
  * evaluation found them (v not NULL), else a walk of doc. */
 static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
-                              const th_jval *const *v, size_t n)
+                              const th_jval *const *v, size_t n, th_str absent, uint64_t absent_h)
 {
     cap_ctx c; /* not zeroed as a whole: the stack is 1 KiB */
     c.e = e;
@@ -323,8 +381,10 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
     c.len = 0;
     c.cap = sizeof c.stack / sizeof c.stack[0];
     c.limit = cf->limit;
-    c.b = (th_buf){NULL, 0, 0};
+    c.b = &e->capbuf;
     c.intern = cf->ilen < TH_CAP_INTERN_MAX ? cf : NULL;
+    c.absent = absent;
+    c.absent_h = absent_h;
     c.one = NULL;
     c.made = 0;
     if (v) {
@@ -355,8 +415,6 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
     e->match_bytes += c.made;
     if (c.vals != c.stack)
         free(c.vals);
-    if (c.b.data) /* only a string not stored before is escaped into it */
-        th_buf_free(&c.b);
     return l;
 }
 
@@ -375,17 +433,20 @@ static const th_vlist *field_values(th_engine *e, th_capfield *cf, const th_jval
     if (!found && fields)
         found = th_qfields_read(fields, cf->fid, cf->name, &v, &n);
     if (found) {
+        th_str absent = TH_STR_NULL;
+        uint64_t h = 0;
         if (n == 0) {
             l = &th_vlist_empty;
         } else if (n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit &&
                    cf->ilen < TH_CAP_INTERN_MAX) {
-            uint64_t h;
             l = intern_hit(cf, v[0]->u.str, &h);
+            if (!l) /* gather stores it without looking it up again */
+                absent = v[0]->u.str;
         }
         if (!l)
-            l = gather(e, cf, doc, v, n);
+            l = gather(e, cf, doc, v, n, absent, h);
     } else {
-        l = gather(e, cf, doc, NULL, 0);
+        l = gather(e, cf, doc, NULL, 0, TH_STR_NULL, 0);
     }
     cf->event = e->events;
     cf->cur = l;
@@ -752,6 +813,19 @@ bool th_engine_rule_reads(const th_engine *e, size_t idx, th_field_fn fn, void *
     if (!r->fields_known && r->fn) /* as demand_rule: it may read anything */
         return false;
     return rule_reads(r, fn, ctx);
+}
+
+bool th_engine_rule_reads_values_only(const th_engine *e, size_t idx)
+{
+    if (idx >= e->rules.len || e->trace || e->o.filters_only)
+        return false;
+    const th_erule *r = e->rules.items[idx];
+    /* eval_rule reads the shared fields (with known fields, th_qfields_doc
+     * is set) or nothing; commit_match stores no document for esql_cap, and
+     * its capture reads the shared fields or, with workers, the values
+     * find_captures found in them */
+    return r->fields_known && (r->query || !r->fn) && r->esql_cap &&
+           (!r->exc || r->exc->len == 0) && r->nstages == 0;
 }
 
 void th_engine_demand(th_engine *e, th_ecs_demand *d)

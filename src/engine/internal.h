@@ -53,6 +53,15 @@ typedef struct th_capslot {
     const th_vlist *list; /* the list of that one value, or NULL: a free slot */
 } th_capslot;
 
+/* A stored string of a field found or stored lately, by its length and its
+ * first and last eight bytes (hotpass.c recent_of): an entry of the table,
+ * looked up before it (intern_hit). */
+#define TH_CAP_RECENT 64
+typedef struct th_caprecent {
+    th_str key;
+    const th_vlist *list; /* NULL: empty */
+} th_caprecent;
+
 typedef struct th_capfield {
     th_str name;
     uint32_t fid;        /* th_query_field_id(name) */
@@ -61,6 +70,7 @@ typedef struct th_capfield {
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
     const th_vlist *last; /* the list of the string last found or stored there, */
     th_str last_key;      /* and that string (its key), or NULL */
+    th_caprecent recent[TH_CAP_RECENT]; /* table entries found or stored lately */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     const th_vlist *cur; /* its values there */
 } th_capfield;
@@ -174,6 +184,7 @@ struct th_engine {
     th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
+    th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
     uint32_t gate_gen;     /* counts th_engine_set_gate calls: plans remembered under an
                               older count are stale (hotpass.c plan_cache) */

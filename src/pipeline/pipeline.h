@@ -86,6 +86,8 @@ typedef struct th_pipeline_profile {
     uint64_t mapped_base;      /* raw events mapped for their planned rules */
     uint64_t slotdoc;          /* raw events whose planned rules read only exact slots:
                                   evaluated on a document made from them, not mapped */
+    uint64_t slotbare;         /* of those, events whose rules read only the fields' values
+                                  (an ES|QL rule's): given those, not the document */
     uint64_t mapped_unplanned; /* raw events planning could not vouch for, mapped for every rule */
     uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */
     uint64_t skipped;    /* raw events no rule could match (routing + gates on the raw

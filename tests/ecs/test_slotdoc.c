@@ -11,7 +11,9 @@
  * document's layout (objects, members, their order) is that of
  * th_jobj_set_path for its fields in number order, through one th_ecs_slots
  * kept from record to record and set to set, as a worker's (its layouts are
- * remembered by the fields a document holds). */
+ * remembered by the fields a document holds). The nodes alone
+ * (th_ecs_slots_nodes) are made where the document is and has no field of
+ * several nodes, and are its nodes' values. */
 #include "th_test.h"
 
 #include "ecs_records.h"
@@ -49,6 +51,7 @@ typedef struct fx {
     uint64_t known_checks, known_diffs; /* th_qfields_put's entries against a walk */
     uint64_t walked; /* of those, fields of several nodes (not put) */
     uint64_t layout_checks, layout_diffs; /* documents against th_jobj_set_path's */
+    uint64_t bare_checks, bare_diffs; /* th_ecs_slots_nodes against the document's nodes */
     th_ecs_slots sl; /* kept from record to record (zeroed: as th_ecs_slots_init) */
 } fx;
 
@@ -291,7 +294,8 @@ static void check_layout(fx *f, th_arena *a, const th_jval *doc, uint64_t bits)
  * either first look (look 1: at the routed keys only, without the
  * constants), or NULL; *tried: the record has slots. */
 static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, th_ecs_slots *sl,
-                         uint64_t bits, int look, bool *tried, const th_jval **written)
+                         uint64_t bits, int look, bool *tried, const th_jval **written,
+                         int64_t *tsp)
 {
     int64_t ts, ing;
     bool timed;
@@ -303,7 +307,53 @@ static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, 
     if (!th_ecs_slots_fill(sl, need.extras, need.fields))
         return NULL;
     *tried = true;
+    *tsp = ts;
     return th_ecs_slots_doc(sl, bits, ts, false, written);
+}
+
+/* The nodes alone (th_ecs_slots_nodes, as the pipeline takes them for the
+ * rules that read only the values) from the slots the document was made
+ * of: made exactly where the document is and has no field of several
+ * nodes, and each node the same value (type and text) as the document's
+ * node there, or none where it has none. */
+static void check_bare(fx *f, th_ecs_slots *sl, uint64_t bits, int64_t ts, const th_jval *doc,
+                       const th_jval *const *written)
+{
+    const th_jval *bare[64] = {0}; /* the builders set the fields' numbers only */
+    bool made = th_ecs_slots_nodes(sl, bits, ts, false, bare);
+    bool want = doc && !sl->walked;
+    f->bare_checks++;
+    if (made != want) {
+        if (f->bare_diffs++ < 10)
+            print_message("BARE: set %llx: nodes %s, document %s\n", (unsigned long long)bits,
+                          made ? "made" : "not made", doc ? "made" : "not made");
+        return;
+    }
+    if (!made)
+        return;
+    th_buf x, y;
+    th_buf_init(&x);
+    th_buf_init(&y);
+    for (int k = 0; k < 64; k++) {
+        const th_jval *w = bits >> k & 1 ? written[k] : NULL;
+        bool same = !w == !bare[k];
+        if (same && w) {
+            th_buf_clear(&x);
+            th_buf_clear(&y);
+            th_json_write(&x, w);
+            th_json_write(&y, bare[k]);
+            same = w->type == bare[k]->type && x.len == y.len &&
+                   (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+        }
+        f->bare_checks++;
+        if (!same && f->bare_diffs++ < 10)
+            print_message("BARE: set %llx field %s: document %.*s, nodes %.*s\n",
+                          (unsigned long long)bits, field_names[k] ? field_names[k] : "?",
+                          w ? (int)x.len : 4, w ? x.data : "none", bare[k] ? (int)y.len : 4,
+                          bare[k] ? y.data : "none");
+    }
+    th_buf_free(&x);
+    th_buf_free(&y);
 }
 
 /* Checks every set on one record; returns the bits of the sets made. */
@@ -322,8 +372,11 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         fset *s = &f->sets.items[i / 2];
         bool tried;
         const th_jval *written[64];
-        th_jval *doc = slot_doc(m, &a, scan, &f->sl, s->bits, i % 2, &tried, written);
+        int64_t ts = 0;
+        th_jval *doc = slot_doc(m, &a, scan, &f->sl, s->bits, i % 2, &tried, written, &ts);
         s->tried += tried;
+        if (tried)
+            check_bare(f, &f->sl, s->bits, ts, doc, written);
         if (!doc)
             continue;
         check_known(f, doc, s->bits, written, f->sl.walked);
@@ -523,6 +576,8 @@ static void run_builtin(fx *f, const th_mapper *m)
         f->walked += one.walked;
         f->layout_checks += one.layout_checks;
         f->layout_diffs += one.layout_diffs;
+        f->bare_checks += one.bare_checks;
+        f->bare_diffs += one.bare_diffs;
         th_ecs_slots_free(&one.sl);
         TH_VEC_FREE(&one.sets);
         th_arena_free(&one.a);
@@ -593,8 +648,15 @@ static void test_slotdoc(void **state)
     print_message("RATE: slot documents laid out as th_jobj_set_path's on %llu/%llu\n",
                   (unsigned long long)(f.layout_checks - f.layout_diffs),
                   (unsigned long long)f.layout_checks);
+    print_message("RATE: the nodes alone (th_ecs_slots_nodes) are the document's on %llu/%llu "
+                  "(record, set) and (record, set, field)\n",
+                  (unsigned long long)(f.bare_checks - f.bare_diffs),
+                  (unsigned long long)f.bare_checks);
     assert_int_equal(f.diffs, 0);
     assert_int_equal(f.known_diffs, 0);
+    assert_int_equal(f.bare_diffs, 0);
+    assert_true(f.bare_checks > f.known_checks); /* every field of every document made */
+    assert_true(f.bare_checks > 1000000);
     assert_int_equal(f.layout_diffs, 0);
     assert_true(f.layout_checks > 100000);
     assert_true(f.known_checks > 1000000);

@@ -1,0 +1,203 @@
+/* engine: the values a match captures (hotpass.c capture). Each match's list
+ * of a field must hold the event's own value, and a field's strings are
+ * stored once while it has few distinct ones: two matches share a list
+ * exactly when their values are equal. The look-ups that find a stored
+ * string (the last one, the recent entries, the table) are checked with
+ * values made to meet them wrongly: of one length, differing in one byte
+ * (first, middle, last, the edges of the words compared), with the same
+ * first and last eight bytes (one recent entry), escaped, empty; fed in an
+ * order with runs and returns. Every way a commit finds the values is
+ * checked: a walk of the document (a filter that reads no field), the
+ * evaluation's shared fields (a query reading the captured field), and the
+ * values found by the workers (threads > 1). */
+#include "fixture.h"
+
+#include "engine/internal.h"
+#include "query/query.h"
+
+#define NEV 6000
+#define MANY 5000 /* distinct values of the second field: past TH_CAP_INTERN_MAX */
+
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+typedef struct pool {
+    char *v[1024];
+    size_t n;
+} pool;
+
+static void add(pool *p, th_arena *a, const char *s)
+{
+    assert_true(p->n < sizeof p->v / sizeof p->v[0]);
+    p->v[p->n++] = th_arena_strdup(a, s);
+}
+
+/* strings of each length around the words compared, each with variants
+ * that differ from it in one byte (so share its length, and mostly its
+ * first and last eight bytes) */
+static void make_pool(pool *p, th_arena *a)
+{
+    static const size_t lens[] = {0, 1, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 130};
+    char buf[256];
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t n = lens[i];
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (char)('a' + (k * 7 + n) % 26);
+        buf[n] = 0;
+        add(p, a, buf);
+        size_t at[] = {0, 1, 7, 8, 9, n / 2, n - 9, n - 8, n - 1, n - 16, n - 17, 15, 16};
+        for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
+            if (at[j] >= n) /* also the wrapped n - k of short strings */
+                continue;
+            char c = buf[at[j]];
+            buf[at[j]] = c == 'Z' ? 'Y' : 'Z';
+            bool dup = false;
+            for (size_t q = 0; q < p->n && !dup; q++)
+                dup = strcmp(p->v[q], buf) == 0;
+            if (!dup)
+                add(p, a, buf);
+            buf[at[j]] = c;
+        }
+    }
+    add(p, a, "a\"b"); /* escaped when stored: the key is then a copy */
+    add(p, a, "a\\b");
+    add(p, a, "\"");
+    add(p, a, "2024-01-01T00:00:00.000Z");
+    add(p, a, "2024-01-01T00:00:01.000Z");
+}
+
+/* s as a JSON string's inner text */
+static char *escaped(th_arena *a, const char *s)
+{
+    char *o = th_arena_alloc(a, 2 * strlen(s) + 1), *w = o;
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            *w++ = '\\';
+        *w++ = *s;
+    }
+    *w = 0;
+    return o;
+}
+
+/* the captured text (JSON) of a list's one value, read back */
+static void check_value(const th_vlist *l, const char *want, size_t ev, const char *field)
+{
+    if (l->n != 1)
+        fail_msg("event %zu, %s: %u values", ev, field, l->n);
+    th_arena a;
+    th_arena_init(&a, 1024);
+    th_json_error err;
+    th_jval *v = th_json_parse(&a, l->v[0].p, l->v[0].n, &err);
+    if (!v || v->type != TH_JSTR || !th_str_eqc(v->u.str, want))
+        fail_msg("event %zu, %s: captured %.*s, the event holds \"%s\"", ev, field, (int)l->v[0].n,
+                 l->v[0].p, want);
+    th_arena_free(&a);
+}
+
+/* path 0: a filter that reads nothing (the commit walks the document);
+ * 1: a query that reads the captured field; 2: the same with workers */
+static void run(int path)
+{
+    th_arena qa;
+    th_arena_init(&qa, 65536);
+    pool p = {0};
+    make_pool(&p, &qa);
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    if (path == 2)
+        th_engine_set_threads(f.e, 2);
+    th_rule r;
+    const char *fields[] = {"user.name", "source.address"};
+    fx_rule(&r, TH_RULE_THRESHOLD, "CAP", 6, 5, 100);
+    r.threshold_fields.items = fields;
+    r.threshold_fields.len = 2;
+    stub_pred all = {NULL, NULL};
+    if (path == 0) {
+        th_engine_add_rule(f.e, &r, stub_match, &all, NULL, 0, NULL);
+    } else {
+        th_diags d;
+        th_diags_init(&d);
+        const char *text = "not user.name: \"never-seen\"";
+        th_query *q = th_query_compile(&qa, TH_QLANG_KQL, text, strlen(text), NULL, &d);
+        th_diags_free(&d);
+        assert_non_null(q);
+        th_engine_add_query(f.e, &r, q, &qa, NULL);
+    }
+    const char **user = th_arena_alloc(&qa, NEV * sizeof *user);
+    char **addr = th_arena_alloc(&qa, NEV * sizeof *addr);
+    uint64_t s = 0x2545F4914F6CDD1Dull + (uint64_t)path;
+    size_t prev = 0;
+    for (size_t i = 0; i < NEV; i++) {
+        /* runs of one value, returns to recent ones, and jumps */
+        uint64_t x = rng(&s);
+        size_t k = x % 3 == 0 ? prev : x % 3 == 1 ? (prev + x % 5) % p.n : (size_t)(x >> 8) % p.n;
+        prev = k;
+        user[i] = p.v[k];
+        addr[i] = th_arena_printf(&qa, "10.%u.%u.%u", (unsigned)(i % MANY / 65536),
+                                  (unsigned)(i % MANY / 256 % 256), (unsigned)(i % MANY % 256));
+        char *extra =
+            th_arena_printf(&qa, "\"user\":{\"name\":\"%s\"},\"source\":{\"address\":\"%s\"}",
+                            escaped(&qa, user[i]), addr[i]);
+        fx_ev(&f, th_arena_printf(&qa, "e%zu", i), (double)i / 100, (double)i / 100, extra);
+    }
+    const th_erule *er = f.e->rules.items[0];
+    assert_int_equal(er->matches.len, NEV);
+    uint32_t *id_of = th_arena_alloc(&qa, p.n * sizeof *id_of);
+    for (size_t k = 0; k < p.n; k++)
+        id_of[k] = UINT32_MAX;
+    for (size_t i = 0; i < NEV; i++) {
+        const th_match *m = &er->matches.items[i];
+        assert_int_equal(m->order, i);
+        const th_vlist *u = th_match_list(f.e, m, 0);
+        check_value(u, user[i], i, "user.name");
+        check_value(th_match_list(f.e, m, 1), addr[i], i, "source.address");
+        /* few distinct names: each stored once, its list shared */
+        size_t k = 0;
+        while (p.v[k] != user[i])
+            k++;
+        if (id_of[k] == UINT32_MAX) {
+            for (size_t j = 0; j < p.n; j++)
+                if (id_of[j] == u->id)
+                    fail_msg("event %zu: \"%s\" has the list of \"%s\"", i, user[i], p.v[j]);
+            id_of[k] = u->id;
+        } else if (id_of[k] != u->id) {
+            fail_msg("event %zu: \"%s\" has a list of its own, not its stored one", i, user[i]);
+        }
+    }
+    fx_free(&f);
+    th_arena_free(&qa);
+}
+
+static void capture_by_walk(void **state)
+{
+    (void)state;
+    run(0);
+}
+
+static void capture_from_fields(void **state)
+{
+    (void)state;
+    run(1);
+}
+
+static void capture_from_workers(void **state)
+{
+    (void)state;
+    run(2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(capture_by_walk),
+        cmocka_unit_test(capture_from_fields),
+        cmocka_unit_test(capture_from_workers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
