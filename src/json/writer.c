@@ -11,7 +11,7 @@
  * tail (unless 0): the bytes copied as they are run between the ones to
  * escape; the runs are found 16 bytes a step (th_json_escape_scan) and copied
  * whole. Out of line: it is rare, and inlined its calls would make every
- * put_quoted save registers. */
+ * wquoted save registers. */
 __attribute__((noinline)) static void write_escaped(th_buf *out, const unsigned char *p, size_t i,
                                                     size_t n, char tail)
 {
@@ -39,38 +39,6 @@ __attribute__((noinline)) static void write_escaped(th_buf *out, const unsigned 
     if (tail)
         th_buf_putc(out, tail);
 }
-
-/* Appends lead (unless 0), s as a string literal, then tail (unless 0). The
- * common case, nothing to escape, is one check for room and one pass that
- * tests and copies (th_json_escape_copy). Always inline: every key and string
- * value of a document comes here, and a call costs about as much as a short
- * string's copy. */
-__attribute__((always_inline)) static inline void put_quoted(th_buf *out, char lead, th_str s,
-                                                             char tail)
-{
-    const unsigned char *p = (const unsigned char *)s.p;
-    size_t n = s.n;
-    if (out->len + n + 5 > out->cap)
-        th_buf_reserve(out, n + 4);
-    char *o = out->data + out->len;
-    if (lead)
-        *o++ = lead;
-    *o++ = '"';
-    size_t i = th_json_escape_copy(o, p, n);
-    o += i;
-    if (__builtin_expect(i < n, 0)) {
-        out->len = (size_t)(o - out->data);
-        write_escaped(out, p, i, n, tail);
-        return;
-    }
-    *o++ = '"';
-    if (tail)
-        *o++ = tail;
-    *o = '\0';
-    out->len = (size_t)(o - out->data);
-}
-
-void th_json_write_str(th_buf *out, th_str s) { put_quoted(out, 0, s, 0); }
 
 static int member_cmp(const void *a, const void *b)
 {
@@ -124,8 +92,12 @@ static inline wpos wbyte(th_buf *out, wpos w, char c)
     return w;
 }
 
-/* put_quoted at the cursor: lead (unless 0), s as a string literal, tail
- * (unless 0). A string that needs escapes goes through write_escaped on out. */
+/* Writes at the cursor lead (unless 0), s as a string literal, then tail
+ * (unless 0). The common case, nothing to escape, is one check for room and
+ * one pass that tests and copies (th_json_escape_copy); a string that needs
+ * escapes goes through write_escaped on out. Always inline: every key and
+ * string value of a document comes here, and a call costs about as much as a
+ * short string's copy. */
 __attribute__((always_inline)) static inline wpos wquoted(th_buf *out, wpos w, char lead, th_str s,
                                                           char tail)
 {
@@ -149,6 +121,18 @@ __attribute__((always_inline)) static inline wpos wquoted(th_buf *out, wpos w, c
     w.o = o;
     return w;
 }
+
+/* wquoted on a th_buf of its own (out's length and NUL kept) */
+static void put_quoted(th_buf *out, char lead, th_str s, char tail)
+{
+    if (!out->data)
+        th_buf_reserve(out, s.n + 4); /* the cursor points into data */
+    wpos w = wquoted(out, wpos_of(out), lead, s, tail);
+    out->len = (size_t)(w.o - out->data);
+    out->data[out->len] = '\0';
+}
+
+void th_json_write_str(th_buf *out, th_str s) { put_quoted(out, 0, s, 0); }
 
 static wpos write_value(th_buf *out, wpos w, const th_jval *v, bool sorted)
 {
