@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/sort.h"
 #include "engine/exceptions.h"
 #include "engine/internal.h"
 #include "engine/sequence.h"
@@ -377,45 +378,10 @@ static inline bool match_before(const th_match *b, const th_match *a)
     return b->order < a->order;
 }
 
-enum { MATCH_RUN = 16 }; /* insertion-sorted runs, then merged */
+#define MATCH_BEFORE(ctx, x, y) ((void)(ctx), match_before(x, y))
+TH_DEFINE_STABLE_SORT(match_sort, th_match, const void *, MATCH_BEFORE)
 
-void th_match_sort(th_match *v, size_t n)
-{
-    size_t i = 1;
-    while (i < n && !match_before(&v[i], &v[i - 1]))
-        i++;
-    if (i >= n)
-        return; /* already in order: most single-file inputs nearly are */
-    for (size_t lo = 0; lo < n; lo += MATCH_RUN) {
-        size_t hi = lo + MATCH_RUN < n ? lo + MATCH_RUN : n;
-        for (size_t j = lo + 1; j < hi; j++) {
-            th_match x = v[j];
-            size_t k = j;
-            for (; k > lo && match_before(&x, &v[k - 1]); k--) /* strictly: equal ones keep their order */
-                v[k] = v[k - 1];
-            v[k] = x;
-        }
-    }
-    th_match *tmp = th_xmalloc(n * sizeof *tmp), *src = v, *dst = tmp;
-    for (size_t w = MATCH_RUN; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi) /* the left one on a tie: stable */
-                dst[k++] = match_before(&src[b], &src[a]) ? src[b++] : src[a++];
-            while (a < mid)
-                dst[k++] = src[a++];
-            while (b < hi)
-                dst[k++] = src[b++];
-        }
-        th_match *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    free(tmp);
-}
+void th_match_sort(th_match *v, size_t n) { match_sort(v, n, NULL); }
 
 static int alert_cmp(const void *x, const void *y)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/sort.h"
 #include "base/timeutil.h"
 #include "engine/internal.h"
 
@@ -86,31 +87,12 @@ typedef struct newterm {
     uint32_t first; /* the match that builds the alert */
 } newterm;
 
-static int newterm_cmp(const void *x, const void *y, void *nf)
+/* x's term tuple sorts strictly before y's (of nf values) */
+static inline bool newterm_before(size_t nf, const newterm *x, const newterm *y)
 {
-    const newterm *a = x, *b = y;
-    return th_tuple_cmp(a->t->vals, b->t->vals, *(size_t *)nf);
+    return th_tuple_cmp(x->t->vals, y->t->vals, nf) < 0;
 }
-
-/* qsort has no context argument in C11: a small insertion-merge sort. */
-static void sort_newterms(newterm *v, size_t n, size_t nf)
-{
-    if (n < 2)
-        return;
-    size_t h = n / 2;
-    sort_newterms(v, h, nf);
-    sort_newterms(v + h, n - h, nf);
-    newterm *tmp = th_xmalloc(n * sizeof(newterm));
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = newterm_cmp(&v[j], &v[i], &nf) < 0 ? v[j++] : v[i++];
-    while (i < h)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
-    memcpy(v, tmp, n * sizeof(newterm));
-    free(tmp);
-}
+TH_DEFINE_STABLE_SORT(sort_newterms, newterm, size_t, newterm_before)
 
 /* Index into term->occ of its first occurrence at or after H. */
 static size_t first_from(const th_erule *r, const ntterm *term, int64_t H)

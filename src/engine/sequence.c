@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/sha256.h"
+#include "base/sort.h"
 #include "engine/internal.h"
 #include "engine/sequence.h"
 
@@ -101,25 +102,11 @@ static int by_ts_order(const void *x, const void *y, const th_match *ms)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* C11 qsort has no context: sort indices with a small merge sort. */
-static void sort_idx(uint32_t *v, size_t n, const th_match *ms)
+static inline bool idx_before(const th_match *ms, const uint32_t *x, const uint32_t *y)
 {
-    if (n < 2)
-        return;
-    size_t h = n / 2;
-    sort_idx(v, h, ms);
-    sort_idx(v + h, n - h, ms);
-    uint32_t *tmp = th_xmalloc(n * sizeof(uint32_t));
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = by_ts_order(&v[j], &v[i], ms) < 0 ? v[j++] : v[i++];
-    while (i < h)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
-    memcpy(v, tmp, n * sizeof(uint32_t));
-    free(tmp);
+    return by_ts_order(x, y, ms) < 0;
 }
+TH_DEFINE_STABLE_SORT(sort_idx, uint32_t, const th_match *, idx_before)
 
 /* Kibana's intersection of the building blocks' sources: values equal in
  * all, arrays intersected, objects recursively; NULL when nothing is common. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/map.h"
+#include "base/sort.h"
 #include "ecs/schema.h"
 #include "query/cnode.h"
 #include "query/esql_int.h"
@@ -181,23 +182,11 @@ static int cmp_vals(const void *x, const void *y, void *ctx)
     return th_ev_cmp(&a, 0, &b, 0);
 }
 
-/* insertion-free merge sort (qsort_r is not portable C11) */
-static void msort(ev_s *v, ev_s *tmp, size_t n, sortctx *s)
+static inline bool vals_before(const sortctx *s, const ev_s *x, const ev_s *y)
 {
-    if (n < 2)
-        return;
-    size_t h = n / 2;
-    msort(v, tmp, h, s);
-    msort(v + h, tmp, n - h, s);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = cmp_vals(&v[j], &v[i], s) < 0 ? v[j++] : v[i++];
-    while (i < h)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
-    memcpy(v, tmp, n * sizeof(ev_s));
+    return cmp_vals(x, y, (void *)s) < 0;
 }
+TH_DEFINE_STABLE_SORT(sort_vals, ev_s, const sortctx *, vals_before)
 
 enum { DEDUP_MIN = 16, DEDUP_MAX = 1024 };
 
@@ -239,15 +228,14 @@ static uint32_t drop_repeats(uint8_t type, ev_s *vals, uint32_t nv)
     return w;
 }
 
-uint32_t th_esql_sort_distinct(th_arena *a, uint8_t type, ev_s *vals, uint32_t nv)
+uint32_t th_esql_sort_distinct(uint8_t type, ev_s *vals, uint32_t nv)
 {
     if (nv == 0)
         return 0;
     if (nv >= DEDUP_MIN && nv <= DEDUP_MAX && type != EV_DOUBLE)
         nv = drop_repeats(type, vals, nv);
     sortctx sc = {type};
-    ev_s *tmp = TH_ANEWN(a, ev_s, nv);
-    msort(vals, tmp, nv, &sc);
+    sort_vals(vals, nv, &sc);
     uint32_t w = 1;
     for (uint32_t k = 1; k < nv; k++)
         if (cmp_vals(&vals[k], &vals[w - 1], &sc) != 0)
@@ -262,7 +250,7 @@ ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv)
     switch (fn) {
     case F_COUNT_DISTINCT:
     case F_VALUES: {
-        uint32_t w = th_esql_sort_distinct(r->a, type, vals, nv);
+        uint32_t w = th_esql_sort_distinct(type, vals, nv);
         if (fn == F_COUNT_DISTINCT)
             return ev_long(w);
         return th_ev_make(r->a, type, vals, w);

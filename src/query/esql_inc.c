@@ -325,7 +325,7 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     default: part_loop(r, t, as, rows, n, p, mf, mx, col, fn); break;
     }
     if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
-        p->nv = th_esql_sort_distinct(r->a, p->type, p->vals, p->nv);
+        p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
 }
 
 static size_t gid_of(th_esql_panes *p, th_str key)

@@ -407,7 +407,7 @@ typedef struct esql_group {
 size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out);
 ev th_esql_agg_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t nrows);
 ev th_esql_agg_reduce(erun *r, int fn, uint8_t type, ev_s *vals, uint32_t nv);
-uint32_t th_esql_sort_distinct(th_arena *a, uint8_t type, ev_s *vals, uint32_t nv);
+uint32_t th_esql_sort_distinct(uint8_t type, ev_s *vals, uint32_t nv);
 etab th_esql_stats_out(erun *r, const cmd *c, ev **aggcols, ev *const *keys, size_t ng);
 bool th_esql_dissect(erun *r, etab *t, const cmd *c);
 bool th_esql_grok(erun *r, etab *t, const cmd *c);
