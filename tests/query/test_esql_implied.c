@@ -22,10 +22,7 @@ enum { NDOCS = 400 };
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static unsigned next_rand(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return (unsigned)(th_test_xorshift(&rng) % n);
 }
 
 /* a JSON value for a keyword field, of every shape; NULL: the field is missing */

@@ -18,10 +18,7 @@ enum { NDOCS = 240 };
 static uint64_t rng = 88172645463325252ull;
 static unsigned next_rand(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return (unsigned)(th_test_xorshift(&rng) % n);
 }
 
 static const int64_t T0 = 1790000000000; /* 2026-09-21 */

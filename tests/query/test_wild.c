@@ -160,10 +160,7 @@ static void test_shapes(void **state)
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(uint32_t n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 11) % n;
+    return (uint32_t)(th_test_xorshift(&rng) >> 11) % n;
 }
 
 /* Pieces: ASCII both cases, a 2-byte and a 3-byte code point, lone lead and

@@ -19,6 +19,15 @@ const char *th_test_corpus(void);
 const char *th_test_root(void);
 /* Reads a whole file into a malloc'd NUL-terminated buffer; NULL if unreadable. */
 char *th_test_read_file(const char *path, size_t *len);
+/* The next value of the xorshift64 generator whose state is *s (not 0):
+ * tests that draw random cases draw the same ones on every run. */
+static inline uint64_t th_test_xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
 /* Prints a visible skip line and marks the test skipped when the corpus is absent. */
 #define TH_REQUIRE_CORPUS(dir)                                                               \
     const char *dir = th_test_corpus();                                                      \
