@@ -247,6 +247,7 @@ typedef struct plan {
     seg segs[MAX_SEG];
     int nsegs;
     int slot_of[NTABLE][4]; /* table field, path -> segment ending it */
+    uint8_t npaths[NTABLE]; /* table field -> its paths (the first slot_of) */
     /* per parent (index + 1; 0 is the root): its child segments, and their
      * keys compiled for th_jcur_members_find (the ids are the segments) */
     int kids[MAX_SEG + 1][MAX_SEG];
@@ -336,7 +337,7 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             pl->slot_of[i][k] = -1;
             const char *p = table[i].paths[k];
             if (!p)
-                continue;
+                break; /* the paths are the first ones */
             int parent = -1;
             for (;;) {
                 const char *dot = strchr(p, '.');
@@ -349,6 +350,7 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             }
             pl->segs[parent].slot = parent;
             pl->slot_of[i][k] = parent;
+            pl->npaths[i] = (uint8_t)(k + 1);
         }
     }
     for (size_t i = 0; i < NCONST; i++)
@@ -726,12 +728,13 @@ static void slot_end(th_ecs_slots *s, size_t i)
 }
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
- * when keys may be escaped), as th_ecs_project_only adds it. */
+ * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
+ * every value) is pushed here; anything else goes through slot_strings. */
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
     slot_begin(s, i);
     s->array_seen = false;
-    for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+    for (size_t k = 0; k < pl->npaths[i]; k++) {
         uint32_t before = s->len;
         th_jcur v;
         bool got;
@@ -744,8 +747,13 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
             got = s->have[sl];
             v = s->found[sl];
         }
-        if (got && !slot_strings(s, v))
-            return false;
+        if (got) {
+            th_jval str = {.type = TH_JSTR};
+            if (th_jcur_str(v, s->a, &str.u.str))
+                slot_push(s, str);
+            else if (!slot_strings(s, v))
+                return false;
+        }
         uint32_t n = s->len - before;
         s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
