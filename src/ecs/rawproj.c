@@ -786,9 +786,14 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
     *timed = false;
-    for (uint32_t u = s->used; u; u &= u - 1) { /* the others are empty already */
-        int i = __builtin_ctz(u);
-        s->slot[i] = (th_qslot){NULL, 0};
+    /* the slots of the last record emptied: all at once when it was filled
+     * past the first look (most of them then hold values, where clearing
+     * them one by one cost more than the fixed-size store), else those few */
+    if (s->used & ~(CONST_SLOTS | ((1u << NROUTING) - 1))) {
+        memset(s->slot, 0, sizeof s->slot);
+    } else {
+        for (uint32_t u = s->used; u; u &= u - 1) /* the others are empty already */
+            s->slot[__builtin_ctz(u)] = (th_qslot){NULL, 0};
     }
     s->used = 0;
     s->len = 0;
