@@ -980,25 +980,39 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     key_u32(pc, (uint32_t)h->nseen);
     key_put(pc, h->seen, h->nseen * sizeof *h->seen);
     key_put(pc, &read, sizeof read);
-    for (uint64_t u = read; u && !pc->over; u &= u - 1) {
-        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        key_u32(pc, sl->n);
-        for (uint32_t k = 0; k < sl->n && !pc->over; k++) {
-            const th_jval *v = &sl->vals[k];
-            if (v->type == TH_JSTR) { /* nearly every value: key_val's way in line */
-                unsigned char hd[5] = {(unsigned char)TH_JSTR};
-                uint32_t n = (uint32_t)v->u.str.n;
-                memcpy(hd + 1, &n, 4);
-                key_put(pc, hd, 5);
-                key_put(pc, v->u.str.p, v->u.str.n);
-                hash = key_mix(hash, th_str_hash_sample(v->u.str));
-            } else {
-                key_val(pc, v);
-            }
-        }
-    }
     if (pc->over)
         return NULL;
+    /* the values written through a cursor held in a register, each checked
+     * once against the room left: key_put's way, which kept the length in
+     * memory (it may alias what memcpy writes), cost a third of a look-up */
+    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
+    for (uint64_t u = read; u; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        if (end - k < 4)
+            return NULL;
+        memcpy(k, &sl->n, 4);
+        k += 4;
+        for (uint32_t i = 0; i < sl->n; i++) {
+            const th_jval *v = &sl->vals[i];
+            if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
+                pc->len = (size_t)(k - pc->key);
+                key_val(pc, v);
+                if (pc->over)
+                    return NULL;
+                k = pc->key + pc->len;
+                continue;
+            }
+            uint32_t n = (uint32_t)v->u.str.n;
+            if ((size_t)(end - k) < 5 + (size_t)n)
+                return NULL;
+            k[0] = (unsigned char)TH_JSTR;
+            memcpy(k + 1, &n, 4);
+            memcpy(k + 5, v->u.str.p, n);
+            k += 5 + (size_t)n;
+            hash = key_mix(hash, th_str_hash_sample(v->u.str));
+        }
+    }
+    pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
             pc->pause = PLAN_PAUSE;

@@ -266,11 +266,48 @@ static void remembered_plans(void **state)
     fixture_free(&f);
 }
 
+/* A remembered plan is found only under its whole key: names of one length
+ * that differ from the gated name in one byte, at every position (those the
+ * key's hash does not sample included), planned through one th_hits after
+ * the gated name, each as a fresh th_hits plans it. */
+static void remembered_plans_every_byte(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    size_t len = strlen(name);
+    th_rule r[2];
+    rule_of(&r[0], "name");
+    rule_of(&r[1], "ungated");
+    th_engine_add_query(
+        f.e, &r[0],
+        kql(a, th_arena_printf(a, "event.action: CreateUser and user.name: \"%s\"", name)), a,
+        NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0, gated = 0;
+    for (size_t at = 0; at < len; at++) {
+        char *other = th_arena_strndup(a, name, len);
+        other[at] = '_';
+        char *recs[] = {user_rec(a, "CreateUser", name), user_rec(a, "CreateUser", other)};
+        size_t before = planned;
+        same_plans(f.e, f.m, a, &h, recs, 2, &planned);
+        gated += planned - before == 3; /* the gated rule for the name only */
+    }
+    assert_int_equal(gated, len);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
+        cmocka_unit_test(remembered_plans_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
