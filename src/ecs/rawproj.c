@@ -796,6 +796,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
             s->slot[__builtin_ctz(u)] = (th_qslot){NULL, 0};
     }
     s->used = 0;
+    s->fixed = 0;
     s->len = 0;
     s->m = m;
     s->a = a;
@@ -828,6 +829,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
         for (size_t i = 0; i < NCONST; i++)
             s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
         s->used |= CONST_SLOTS;
+        s->fixed = CONST_SLOTS; /* const_val: made once (plan_build), never changed */
     }
     return true;
 }
