@@ -882,8 +882,10 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         }
         descend(pl, s, -1, fields);
     }
-    for (size_t i = NROUTING; i < NTABLE; i++)
-        if ((fields >> i & 1u) && !slot_field(s, pl, i))
+    /* the wanted fields by their bits, in the table's order (the routed ones
+     * are cleared above) */
+    for (uint32_t u = fields & ((1u << NTABLE) - 1); u; u &= u - 1)
+        if (!slot_field(s, pl, (size_t)__builtin_ctz(u)))
             return false;
     if (extras & TH_PROJ_ASN)
         slots_asn(s);
