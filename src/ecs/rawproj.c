@@ -247,6 +247,7 @@ typedef struct plan {
     seg segs[MAX_SEG];
     int nsegs;
     int slot_of[NTABLE][4]; /* table field, path -> segment ending it */
+    uint8_t npaths[NTABLE]; /* table field -> its paths (the first slot_of) */
     /* per parent (index + 1; 0 is the root): its child segments, and their
      * keys compiled for th_jcur_members_find (the ids are the segments) */
     int kids[MAX_SEG + 1][MAX_SEG];
@@ -336,7 +337,7 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             pl->slot_of[i][k] = -1;
             const char *p = table[i].paths[k];
             if (!p)
-                continue;
+                break; /* the paths are the first ones */
             int parent = -1;
             for (;;) {
                 const char *dot = strchr(p, '.');
@@ -349,6 +350,7 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             }
             pl->segs[parent].slot = parent;
             pl->slot_of[i][k] = parent;
+            pl->npaths[i] = (uint8_t)(k + 1);
         }
     }
     for (size_t i = 0; i < NCONST; i++)
@@ -726,12 +728,13 @@ static void slot_end(th_ecs_slots *s, size_t i)
 }
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
- * when keys may be escaped), as th_ecs_project_only adds it. */
+ * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
+ * every value) is pushed here; anything else goes through slot_strings. */
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
     slot_begin(s, i);
     s->array_seen = false;
-    for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+    for (size_t k = 0; k < pl->npaths[i]; k++) {
         uint32_t before = s->len;
         th_jcur v;
         bool got;
@@ -744,8 +747,13 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
             got = s->have[sl];
             v = s->found[sl];
         }
-        if (got && !slot_strings(s, v))
-            return false;
+        if (got) {
+            th_jval str = {.type = TH_JSTR};
+            if (th_jcur_str(v, s->a, &str.u.str))
+                slot_push(s, str);
+            else if (!slot_strings(s, v))
+                return false;
+        }
         uint32_t n = s->len - before;
         s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
@@ -778,11 +786,17 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
     *timed = false;
-    for (uint32_t u = s->used; u; u &= u - 1) { /* the others are empty already */
-        int i = __builtin_ctz(u);
-        s->slot[i] = (th_qslot){NULL, 0};
+    /* the slots of the last record emptied: all at once when it was filled
+     * past the first look (most of them then hold values, where clearing
+     * them one by one cost more than the fixed-size store), else those few */
+    if (s->used & ~(CONST_SLOTS | ((1u << NROUTING) - 1))) {
+        memset(s->slot, 0, sizeof s->slot);
+    } else {
+        for (uint32_t u = s->used; u; u &= u - 1) /* the others are empty already */
+            s->slot[__builtin_ctz(u)] = (th_qslot){NULL, 0};
     }
     s->used = 0;
+    s->fixed = 0;
     s->len = 0;
     s->m = m;
     s->a = a;
@@ -815,6 +829,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
         for (size_t i = 0; i < NCONST; i++)
             s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
         s->used |= CONST_SLOTS;
+        s->fixed = CONST_SLOTS; /* const_val: made once (plan_build), never changed */
     }
     return true;
 }
@@ -867,8 +882,10 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         }
         descend(pl, s, -1, fields);
     }
-    for (size_t i = NROUTING; i < NTABLE; i++)
-        if ((fields >> i & 1u) && !slot_field(s, pl, i))
+    /* the wanted fields by their bits, in the table's order (the routed ones
+     * are cleared above) */
+    for (uint32_t u = fields & ((1u << NTABLE) - 1); u; u &= u - 1)
+        if (!slot_field(s, pl, (size_t)__builtin_ctz(u)))
             return false;
     if (extras & TH_PROJ_ASN)
         slots_asn(s);

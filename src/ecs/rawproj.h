@@ -122,6 +122,11 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
 /* A worker's slots: reused record after record (th_ecs_slots_init/free). */
 typedef struct th_ecs_slots {
     th_qslot slot[TH_ECS_NSLOTS];
+    /* bit i: slot i holds values in static storage, the same ones (by
+     * address and text) on every record of the process: the data stream
+     * constants, when start set them. A reader may remember what it made of
+     * them under their address. */
+    uint32_t fixed;
     /* private: the record's state between start and fill */
     th_jval *buf; /* every value but the constants', slot after slot */
     uint32_t len, cap;

@@ -263,6 +263,8 @@ typedef struct th_hits {
     unsigned char *mark; /* per rule: already a candidate (while collecting them) */
     size_t nrules;
     struct th_route_memo *memo; /* recent routing lookups (hotpass.c) */
+    struct th_route_fixed *route_fixed; /* the routing of the routed slots whose values are
+                                           the same static ones on every record (hotpass.c) */
     struct th_qmemo *gate_memo; /* the gates' costly tests on recent values */
     struct th_qfields *fields; /* the fields of the last evaluated event, each found once:
                                   th_engine_commit of that event reads them too */

@@ -29,6 +29,18 @@ typedef struct route_ctx {
     size_t nhits;
 } route_ctx;
 
+/* The routing of a routed slot whose values are fixed (rawproj.h
+ * th_ecs_slots.fixed: the data stream constants) by th_hits, remembered
+ * under the values' address: the same text on every record, so the same
+ * lookups (the index is fixed once th_hits_init ran), in the same order. */
+#define ROUTE_FIXED_HITS 4
+typedef struct th_route_fixed {
+    const th_jval *vals; /* NULL: nothing remembered */
+    uint32_t n;
+    uint32_t nhits;
+    th_idxvec *hits[ROUTE_FIXED_HITS];
+} th_route_fixed;
+
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
  * repeat from record to record, and building the key and hashing it was 5%
  * of a run of one rule. The result of a lookup depends only on the field,
@@ -575,6 +587,7 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->plan = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->memo = th_xcalloc(ROUTE_MEMO, sizeof(th_route_memo));
+    h->route_fixed = th_xcalloc(TH_NROUTED, sizeof(th_route_fixed));
     h->gate_memo = th_qmemo_new();
     h->plan_cache = plan_cache_new();
     h->fields = th_qfields_new();
@@ -606,6 +619,7 @@ void th_hits_free(th_hits *h)
     free(h->items);
     free(h->mark);
     free(h->memo);
+    free(h->route_fixed);
     th_qmemo_free(h->gate_memo);
     plan_cache_free(h->plan_cache);
     th_qfields_free(h->fields);
@@ -670,6 +684,39 @@ static void route_slots_find(void)
     }
 }
 
+/* The candidates of routed field f, whose slot is fixed: from what h
+ * remembers of the slot's values (their address), else looked up as
+ * candidates_slots does and remembered. */
+static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, size_t f)
+{
+    const th_qslot *sl = &s->slot[route_slot[f]];
+    th_route_fixed *fx = &h->route_fixed[f];
+    if (fx->vals != sl->vals || fx->n != sl->n) {
+        route_ctx rc;
+        rc.e = e;
+        rc.field = th_routed_fields[f];
+        rc.fidx = (unsigned)f;
+        rc.memo = h->memo;
+        rc.nhits = 0;
+        for (uint32_t k = 0; k < sl->n; k++)
+            route_visit(&sl->vals[k], &rc);
+        if (rc.nhits > ROUTE_FIXED_HITS) { /* not remembered */
+            fx->vals = NULL;
+            for (size_t k = 0; k < rc.nhits; k++)
+                for (size_t i = 0; i < rc.hits[k]->len; i++)
+                    see(h, rc.hits[k]->items[i]);
+            return;
+        }
+        fx->vals = sl->vals;
+        fx->n = sl->n;
+        fx->nhits = (uint32_t)rc.nhits;
+        memcpy(fx->hits, rc.hits, rc.nhits * sizeof *rc.hits);
+    }
+    for (size_t k = 0; k < fx->nhits; k++)
+        for (size_t i = 0; i < fx->hits[k]->len; i++)
+            see(h, fx->hits[k]->items[i]);
+}
+
 /* candidates() on the projection's slots: the values th_json_path_each
  * visits on its document, in the same order. */
 static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -678,7 +725,13 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     h->nseen = 0;
     for (size_t i = 0; i < e->always.len; i++)
         see(h, e->always.items[i]);
-    for (size_t f = 0; f < TH_NROUTED; f++) {
+    /* the last routed fields when their slots are fixed (the data stream
+     * constants: data_stream.dataset) are routed by route_fixed, after the
+     * others as before; the loop itself is the one every record runs */
+    size_t nf = TH_NROUTED;
+    while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
+        nf--;
+    for (size_t f = 0; f < nf; f++) {
         /* field by field: an initialiser would clear all of hits (64 pointers)
          * for every record, where only the first nhits are read */
         route_ctx rc;
@@ -694,6 +747,8 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
             for (size_t i = 0; i < rc.hits[k]->len; i++)
                 see(h, rc.hits[k]->items[i]);
     }
+    for (size_t f = nf; f < TH_NROUTED; f++)
+        route_fixed(e, s, h, f);
     for (size_t i = 0; i < h->nseen; i++)
         h->mark[h->seen[i]] = 0;
 }
@@ -1054,25 +1109,39 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     key_u32(pc, (uint32_t)h->nseen);
     key_put(pc, h->seen, h->nseen * sizeof *h->seen);
     key_put(pc, &read, sizeof read);
-    for (uint64_t u = read; u && !pc->over; u &= u - 1) {
-        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        key_u32(pc, sl->n);
-        for (uint32_t k = 0; k < sl->n && !pc->over; k++) {
-            const th_jval *v = &sl->vals[k];
-            if (v->type == TH_JSTR) { /* nearly every value: key_val's way in line */
-                unsigned char hd[5] = {(unsigned char)TH_JSTR};
-                uint32_t n = (uint32_t)v->u.str.n;
-                memcpy(hd + 1, &n, 4);
-                key_put(pc, hd, 5);
-                key_put(pc, v->u.str.p, v->u.str.n);
-                hash = key_mix(hash, th_str_hash_sample(v->u.str));
-            } else {
-                key_val(pc, v);
-            }
-        }
-    }
     if (pc->over)
         return NULL;
+    /* the values written through a cursor held in a register, each checked
+     * once against the room left: key_put's way, which kept the length in
+     * memory (it may alias what memcpy writes), cost a third of a look-up */
+    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
+    for (uint64_t u = read; u; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        if (end - k < 4)
+            return NULL;
+        memcpy(k, &sl->n, 4);
+        k += 4;
+        for (uint32_t i = 0; i < sl->n; i++) {
+            const th_jval *v = &sl->vals[i];
+            if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
+                pc->len = (size_t)(k - pc->key);
+                key_val(pc, v);
+                if (pc->over)
+                    return NULL;
+                k = pc->key + pc->len;
+                continue;
+            }
+            uint32_t n = (uint32_t)v->u.str.n;
+            if ((size_t)(end - k) < 5 + (size_t)n)
+                return NULL;
+            k[0] = (unsigned char)TH_JSTR;
+            memcpy(k + 1, &n, 4);
+            memcpy(k + 5, v->u.str.p, n);
+            k += 5 + (size_t)n;
+            hash = key_mix(hash, th_str_hash_sample(v->u.str));
+        }
+    }
+    pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
             pc->pause = PLAN_PAUSE;

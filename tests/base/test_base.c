@@ -7,6 +7,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/map.h"
+#include "base/str.h"
 #include "base/timeutil.h"
 
 static void arena_alloc_is_aligned_and_survives_big_blocks(void **state)
@@ -249,6 +250,54 @@ static void datemath_and_durations(void **state)
     assert_false(th_duration_parse("5x", 2, &v));
 }
 
+/* th_str_hash_sample is its definition: the length, then the head, middle
+ * and tail words (the bytes of a short string as one word), each mixed in by
+ * a multiply and a shift. The reference below is that definition written as
+ * a loop over the words; strings of every length to 40, each with one byte
+ * changed at every position (which moves the hash only where a sampled word
+ * holds it: the tables compare whole strings, so only that is asked). */
+static uint64_t hash_sample_ref(th_str s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w[3] = {0, 0, 0};
+    if (s.n >= 8) {
+        memcpy(&w[0], s.p, 8);
+        memcpy(&w[1], s.p + s.n / 2 - 4, 8);
+        memcpy(&w[2], s.p + s.n - 8, 8);
+    } else {
+        for (size_t k = 0; k < s.n; k++)
+            w[0] |= (uint64_t)(unsigned char)s.p[k] << (8 * k);
+    }
+    for (int k = 0; k < 3; k++) {
+        h = (h ^ w[k]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+static void str_hash_sample_is_its_definition(void **state)
+{
+    (void)state;
+    char text[41];
+    size_t checks = 0, moved = 0;
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            text[i] = (char)('a' + (i * 7 + n) % 26);
+        uint64_t base = th_str_hash_sample(th_str_make(text, n));
+        assert_true(base == hash_sample_ref(th_str_make(text, n)));
+        for (size_t at = 0; at < n; at++) {
+            char was = text[at];
+            text[at] = (char)(was ^ 0x20);
+            th_str t = th_str_make(text, n);
+            uint64_t h = th_str_hash_sample(t);
+            assert_true(h == hash_sample_ref(t));
+            moved += h != base;
+            checks++;
+            text[at] = was;
+        }
+    }
+    assert_true(checks > 0 && moved > 0 && moved < checks); /* strings of 25+ have unsampled bytes */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +310,7 @@ int main(void)
         cmocka_unit_test(time_short_cut_equals_general_path),
         cmocka_unit_test(time_day_memo_equals_parse),
         cmocka_unit_test(datemath_and_durations),
+        cmocka_unit_test(str_hash_sample_is_its_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,7 @@ typedef struct tally {
     uint64_t proj, proj_values, proj_misses, times, times_diffs, times_walks;
     uint64_t gate_checks, gate_true, gate_diffs;
     uint64_t slot_gate_checks, slot_gate_diffs, slot_values, slot_diffs, slot_fails;
+    uint64_t slot_empty_checks, slot_stale; /* slots a fill left alone: empty */
     uint64_t scan_checks, scan_diffs; /* th_ecs_map_scan against th_ecs_map_demand */
     th_qmemo *memo; /* the second look's gates remember their costly tests, record after record */
 } tally;
@@ -374,6 +375,18 @@ static void check_projection(const fx *fx_, const th_mapper *m, th_arena *a, con
                     print_message("SLOTS %s:%llu: slots %s, projection %s (look %d)\n", rec->file,
                                   (unsigned long long)rec->offset, filled[look] ? "made" : "not made",
                                   part ? "made" : "not made", look);
+                /* the copied fields this fill did not ask for are empty,
+                 * whatever the slots held for the group before (start
+                 * clears what the last record or group filled) */
+                for (size_t f = 2; filled[look] && f < TH_ECS_NTABLE; f++) {
+                    if (gg->need.fields >> f & 1u)
+                        continue;
+                    t->slot_empty_checks++;
+                    if (sl[look].slot[f].n && t->slot_stale++ < 10)
+                        print_message("STALE %s:%llu %s: %u values not asked for (look %d)\n",
+                                      rec->file, (unsigned long long)rec->offset,
+                                      th_ecs_slot_field(f), sl[look].slot[f].n, look);
+                }
             }
             for (size_t k = 0; k < gg->gates.len; k++) {
                 bool want = th_query_match(gg->gates.items[k], proj);
@@ -742,6 +755,8 @@ static void test_differential(void **state)
     assert_int_equal(t.slot_diffs, 0);
     assert_int_equal(t.slot_gate_diffs, 0);
     assert_int_equal(t.slot_fails, 0);
+    assert_true(t.slot_empty_checks > t.proj);
+    assert_int_equal(t.slot_stale, 0);
     th_qmemo_free(t.memo);
     th_mapper_free(m);
     th_diags_free(&d);

@@ -266,11 +266,104 @@ static void remembered_plans(void **state)
     fixture_free(&f);
 }
 
+/* A remembered plan is found only under its whole key: names of one length
+ * that differ from the gated name in one byte, at every position (those the
+ * key's hash does not sample included), planned through one th_hits after
+ * the gated name, each as a fresh th_hits plans it. */
+static void remembered_plans_every_byte(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    size_t len = strlen(name);
+    th_rule r[2];
+    rule_of(&r[0], "name");
+    rule_of(&r[1], "ungated");
+    th_engine_add_query(
+        f.e, &r[0],
+        kql(a, th_arena_printf(a, "event.action: CreateUser and user.name: \"%s\"", name)), a,
+        NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0, gated = 0;
+    for (size_t at = 0; at < len; at++) {
+        char *other = th_arena_strndup(a, name, len);
+        other[at] = '_';
+        char *recs[] = {user_rec(a, "CreateUser", name), user_rec(a, "CreateUser", other)};
+        size_t before = planned;
+        same_plans(f.e, f.m, a, &h, recs, 2, &planned);
+        gated += planned - before == 3; /* the gated rule for the name only */
+    }
+    assert_int_equal(gated, len);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* Routing through one th_hits and one th_ecs_slots kept from record to
+ * record, as the pipeline does: with and without the data stream constants
+ * (whose routing a th_hits remembers under their address), and actions that
+ * change, the candidates are those of a fresh th_hits and fresh slots. */
+static void routes_kept_slots(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[3];
+    rule_of(&r[0], "dataset");
+    rule_of(&r[1], "create");
+    rule_of(&r[2], "list");
+    th_engine_add_query(f.e, &r[0], kql(a, "data_stream.dataset: aws.cloudtrail"), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_engine_add_query(f.e, &r[2], kql(a, "event.action: ListUsers"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    const char *actions[] = {"CreateUser", "ListUsers", "GetUser", "CreateUser"};
+    size_t routed = 0;
+    for (int i = 0; i < 16; i++) {
+        char *rec = user_rec(a, actions[i % 4], "alice");
+        unsigned flags = (i / 4) % 2 ? TH_PROJ_ROUTING | TH_PROJ_NO_CONSTANTS : 0;
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        th_ecs_slots fresh;
+        th_ecs_slots_init(&fresh);
+        th_hits h2;
+        th_hits_init(&h2, f.e);
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(f.m, a, scan, flags, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_start(f.m, a, scan, flags, &fresh, &ts, &ing, &timed));
+        bool r1 = th_engine_routes_slots(f.e, &kept, &h);
+        bool r2 = th_engine_routes_slots(f.e, &fresh, &h2);
+        assert_int_equal(r1, r2);
+        assert_int_equal(h.nseen, h2.nseen);
+        for (size_t k = 0; k < h.nseen; k++)
+            assert_int_equal(h.seen[k], h2.seen[k]);
+        routed += h.nseen;
+        th_hits_free(&h2);
+        th_ecs_slots_free(&fresh);
+        th_jscan_free(scan);
+    }
+    /* 8 records with the constants (each meets the dataset rule), 12 with
+     * a routed action (3 of every 4) */
+    assert_int_equal(routed, 8 + 12);
+    th_ecs_slots_free(&kept);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
+        cmocka_unit_test(remembered_plans_every_byte),
+        cmocka_unit_test(routes_kept_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
