@@ -217,29 +217,6 @@ static inline void cap_push(cap_ctx *c, th_str s)
     c->vals[c->len++] = s;
 }
 
-/* a's n bytes equal b's: the strings compared here are mostly short and
- * of one length (keys, addresses, times), where a call to memcmp cost more
- * than the comparison */
-static inline bool same_text(const char *a, const char *b, size_t n)
-{
-    uint64_t x[4], y[4];
-    if (n >= 8 && n <= 16) { /* the first and last eight bytes: all of them */
-        memcpy(&x[0], a, 8);
-        memcpy(&x[1], a + n - 8, 8);
-        memcpy(&y[0], b, 8);
-        memcpy(&y[1], b + n - 8, 8);
-        return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-    }
-    if (n > 16 && n <= 32) { /* the first and last sixteen */
-        memcpy(x, a, 16);
-        memcpy(x + 2, a + n - 16, 16);
-        memcpy(y, b, 16);
-        memcpy(y + 2, b + n - 16, 16);
-        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
-    }
-    return n == 0 || memcmp(a, b, n) == 0;
-}
-
 /* The entry of cf->recent for key: by its length and its first and last
  * eight bytes (a shared entry only costs a look-up in the table) */
 static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
@@ -263,7 +240,7 @@ static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
     /* the string the field's last look-up found, compared first: most
      * fields repeat their value from match to match (event.dataset,
      * cloud.account.id, user.name ...); the table would give the same */
-    if (cf->last && cf->last_key.n == raw.n && same_text(cf->last_key.p, raw.p, raw.n))
+    if (cf->last && cf->last_key.n == raw.n && th_bytes_eq(cf->last_key.p, raw.p, raw.n))
         return cf->last;
     /* then the entry found or stored lately under a hash of two words of
      * the string: half the look-ups of the pack's broad ES|QL rules missed
@@ -272,7 +249,7 @@ static const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h)
      * bytes) and probing cost twice as much. Entries are the table's own,
      * which never change: the same list as the table's look-up. */
     th_caprecent *rc = recent_of(cf, raw);
-    if (rc->list && rc->key.n == raw.n && same_text(rc->key.p, raw.p, raw.n)) {
+    if (rc->list && rc->key.n == raw.n && th_bytes_eq(rc->key.p, raw.p, raw.n)) {
         cf->last = rc->list;
         cf->last_key = rc->key;
         return rc->list;
@@ -684,6 +661,30 @@ static void route_slots_find(void)
     }
 }
 
+/* The lookups of routed field f for the values of its slot sl, into rc
+ * (scalars: the projection holds strings). Field by field: an initialiser
+ * would clear all of rc's hits (64 pointers) for every record, where only the
+ * first nhits are read. */
+static inline void route_values(const th_engine *e, const th_hits *h, size_t f, const th_qslot *sl,
+                                route_ctx *rc)
+{
+    rc->e = e;
+    rc->field = th_routed_fields[f];
+    rc->fidx = (unsigned)f;
+    rc->memo = h->memo;
+    rc->nhits = 0;
+    for (uint32_t k = 0; k < sl->n; k++)
+        route_visit(&sl->vals[k], rc);
+}
+
+/* every rule of the n lookups' hits is a candidate */
+static inline void see_hits(th_hits *h, th_idxvec *const *hits, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < hits[k]->len; i++)
+            see(h, hits[k]->items[i]);
+}
+
 /* The candidates of routed field f, whose slot is fixed: from what h
  * remembers of the slot's values (their address), else looked up as
  * candidates_slots does and remembered. */
@@ -693,18 +694,10 @@ static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, s
     th_route_fixed *fx = &h->route_fixed[f];
     if (fx->vals != sl->vals || fx->n != sl->n) {
         route_ctx rc;
-        rc.e = e;
-        rc.field = th_routed_fields[f];
-        rc.fidx = (unsigned)f;
-        rc.memo = h->memo;
-        rc.nhits = 0;
-        for (uint32_t k = 0; k < sl->n; k++)
-            route_visit(&sl->vals[k], &rc);
+        route_values(e, h, f, sl, &rc);
         if (rc.nhits > ROUTE_FIXED_HITS) { /* not remembered */
             fx->vals = NULL;
-            for (size_t k = 0; k < rc.nhits; k++)
-                for (size_t i = 0; i < rc.hits[k]->len; i++)
-                    see(h, rc.hits[k]->items[i]);
+            see_hits(h, rc.hits, rc.nhits);
             return;
         }
         fx->vals = sl->vals;
@@ -712,9 +705,7 @@ static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, s
         fx->nhits = (uint32_t)rc.nhits;
         memcpy(fx->hits, rc.hits, rc.nhits * sizeof *rc.hits);
     }
-    for (size_t k = 0; k < fx->nhits; k++)
-        for (size_t i = 0; i < fx->hits[k]->len; i++)
-            see(h, fx->hits[k]->items[i]);
+    see_hits(h, fx->hits, fx->nhits);
 }
 
 /* candidates() on the projection's slots: the values th_json_path_each
@@ -732,20 +723,9 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
         nf--;
     for (size_t f = 0; f < nf; f++) {
-        /* field by field: an initialiser would clear all of hits (64 pointers)
-         * for every record, where only the first nhits are read */
         route_ctx rc;
-        rc.e = e;
-        rc.field = th_routed_fields[f];
-        rc.fidx = (unsigned)f;
-        rc.memo = h->memo;
-        rc.nhits = 0;
-        const th_qslot *sl = &s->slot[route_slot[f]];
-        for (uint32_t k = 0; k < sl->n; k++)
-            route_visit(&sl->vals[k], &rc); /* scalars: the projection holds strings */
-        for (size_t k = 0; k < rc.nhits; k++)
-            for (size_t i = 0; i < rc.hits[k]->len; i++)
-                see(h, rc.hits[k]->items[i]);
+        route_values(e, h, f, &s->slot[route_slot[f]], &rc);
+        see_hits(h, rc.hits, rc.nhits);
     }
     for (size_t f = nf; f < TH_NROUTED; f++)
         route_fixed(e, s, h, f);

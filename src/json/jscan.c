@@ -797,31 +797,6 @@ static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t 
     return (unsigned)(((key_word(k, n) + n) * seed) >> 57);
 }
 
-/* Equality of two keys of n bytes, without a call for the common lengths.
- * Short keys as key_word reads them, by two overlapping words from each end
- * (a byte loop cost about 10 instructions per key of 3 to 7 bytes). */
-static inline bool raw_key_eq(const unsigned char *a, const unsigned char *b, size_t n)
-{
-    if (n < 8) {
-        if (n >= 4)
-            return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-        for (size_t i = 0; i < n; i++)
-            if (a[i] != b[i])
-                return false;
-        return true;
-    }
-    if (load8(a) != load8(b) || load8(a + n - 8) != load8(b + n - 8))
-        return false;
-    if (n <= 16)
-        return true;
-    /* up to 32 bytes: the words at 8 and n - 16 cover the middle (CloudTrail
-     * has several such keys: recipientAccountId, requestParameters ...; the
-     * call to memcmp cost about 40 instructions with the registers it saves) */
-    if (n <= 32)
-        return load8(a + 8) == load8(b + 8) && load8(a + n - 16) == load8(b + n - 16);
-    return memcmp(a + 8, b + 8, n - 16) == 0;
-}
-
 bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_t *len,
                     const int *id)
 {
@@ -880,7 +855,7 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
             continue;
         const unsigned char *key = p + pos + 1;
         int i = ks->bucket[key_bucket(seed, key, n)];
-        if (i < 0 || ks->len[i] != n || !raw_key_eq((const unsigned char *)ks->name[i], key, n))
+        if (i < 0 || ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
             continue;
         found[ks->id[i]] = (th_jcur){s, k + 1};
         have[ks->id[i]] = true;

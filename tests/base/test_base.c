@@ -298,6 +298,31 @@ static void str_hash_sample_is_its_definition(void **state)
     assert_true(checks > 0 && moved > 0 && moved < checks); /* strings of 25+ have unsampled bytes */
 }
 
+/* th_bytes_eq against memcmp for every length to 72 (each of its ways: a
+ * byte loop, two 4-byte words, two and four 8-byte words, memcmp), equal
+ * texts at different addresses and texts that differ in one byte anywhere,
+ * in one bit or in the whole byte. */
+static void bytes_eq_is_memcmp(void **state)
+{
+    (void)state;
+    unsigned char a[80], b[80];
+    size_t checks = 0;
+    for (size_t n = 0; n <= 72; n++) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i + 1] = (unsigned char)(i * 37 + n);
+        assert_true(th_bytes_eq(a, b + 1, n));
+        for (size_t at = 0; at < n; at++)
+            for (int flip = 1; flip <= 0x80; flip <<= 1) {
+                b[at + 1] ^= (unsigned char)flip;
+                assert_false(th_bytes_eq(a, b + 1, n));
+                assert_int_equal(th_bytes_eq(b + 1, a, n), memcmp(a, b + 1, n) == 0);
+                b[at + 1] ^= (unsigned char)flip;
+                checks++;
+            }
+    }
+    assert_true(checks == 8 * 72 * 73 / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +336,7 @@ int main(void)
         cmocka_unit_test(time_day_memo_equals_parse),
         cmocka_unit_test(datemath_and_durations),
         cmocka_unit_test(str_hash_sample_is_its_definition),
+        cmocka_unit_test(bytes_eq_is_memcmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
