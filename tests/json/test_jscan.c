@@ -802,6 +802,18 @@ static void sized_member(void *ctx, th_str k, th_jcur val)
     x->n++;
 }
 
+/* The key set of name[0..n) (their lengths into len), with ids id0, id0 + 1, ... */
+static void keys_of(th_jkeys *ks, const char *const *name, size_t *len, int n, int id0)
+{
+    int id[TH_JKEYS_MAX];
+    assert_true(n <= TH_JKEYS_MAX);
+    for (int i = 0; i < n; i++) {
+        len[i] = strlen(name[i]);
+        id[i] = id0 + i;
+    }
+    assert_true(th_jkeys_build(ks, (size_t)n, name, len, id));
+}
+
 /* th_jcur_members_find: the members whose raw key is in the set, by id, the
  * last duplicate winning; not those of nested objects, nor other keys of the
  * same length; the empty key and keys of 64+ bytes too. */
@@ -820,13 +832,8 @@ static void members_by_key_set(void **state)
     assert_true(th_jscan_load(s, text, strlen(text), NULL));
     const char *name[] = {"abc", "hello", "", longkey, "eventTime", "absent", "eventNamf"};
     size_t len[7];
-    int id[7];
-    for (int i = 0; i < 7; i++) {
-        len[i] = strlen(name[i]);
-        id[i] = 10 + i;
-    }
     th_jkeys ks;
-    assert_true(th_jkeys_build(&ks, 7, name, len, id));
+    keys_of(&ks, name, len, 7, 10);
     th_jcur found[20];
     bool have[20] = {0};
     th_jcur_members_find(th_jscan_root(s), &ks, found, have);
@@ -916,13 +923,8 @@ static void members_across_shapes(void **state)
                                        "arn"};
     enum { NREC = sizeof rec / sizeof rec[0], NNAME = sizeof name / sizeof name[0] };
     size_t len[NNAME];
-    int id[NNAME];
-    for (int i = 0; i < NNAME; i++) {
-        len[i] = strlen(name[i]);
-        id[i] = i;
-    }
     th_jkeys ks;
-    assert_true(th_jkeys_build(&ks, NNAME, name, len, id));
+    keys_of(&ks, name, len, NNAME, 0);
     th_jscan *s = scanners[nscanners - 1];
     uint32_t x = 12345;
     size_t hits = 0;
@@ -1000,13 +1002,8 @@ static void near_keys_never_match(void **state)
                                        "eventNam"};
     enum { NNAME = sizeof name / sizeof name[0] };
     size_t len[NNAME];
-    int id[NNAME];
-    for (int i = 0; i < NNAME; i++) {
-        len[i] = strlen(name[i]);
-        id[i] = i;
-    }
     th_jkeys ks;
-    assert_true(th_jkeys_build(&ks, NNAME, name, len, id));
+    keys_of(&ks, name, len, NNAME, 0);
     th_jscan *s = scanners[nscanners - 1];
     size_t tried = 0;
     for (int i = 0; i < NNAME; i++)

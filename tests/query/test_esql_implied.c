@@ -103,21 +103,17 @@ typedef struct vcount {
     bool str;
 } vcount;
 
-static bool count_one(const th_jval *v, vcount *c)
+static bool count_visit(const th_jval *v, void *ctx)
 {
+    vcount *c = ctx;
     if (v->type == TH_JARR) {
         for (uint32_t i = 0; i < v->len; i++)
-            count_one(v->u.items[i], c);
+            count_visit(v->u.items[i], c);
         return true;
     }
     c->n++;
     c->str = v->type == TH_JSTR;
     return true;
-}
-
-static bool count_visit(const th_jval *v, void *ctx)
-{
-    return count_one(v, ctx);
 }
 
 static bool test_plain(const void *ctx, th_str path, uint8_t *out)
