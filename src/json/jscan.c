@@ -290,6 +290,15 @@ static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
     return e;
 }
 
+/* Two bytes as one unaligned word, in the machine's order: compared with
+ * another load2 of two known bytes. */
+static inline uint16_t load2(const unsigned char *p)
+{
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+}
+
 /* Writes the node of a string or scalar, whose subtree is itself. GCC's
  * vectorizer would pack pos and end into one 8-byte store through two vector
  * registers (four instructions where two stores do): the empty asm between
@@ -299,6 +308,7 @@ static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
     w->pos = pos;
     __asm__("" : "+m"(w->pos));
     w->end = end;
+    __asm__("" : "+m"(w->end));
     w->next = next;
 }
 
@@ -377,6 +387,12 @@ static bool build_tape(th_jscan *s, th_json_error *err)
     uint32_t nt = 0; /* the next node's index: w is t + nt */
     jnode *w = t;
     int depth = 0;
+    /* the last entry that starts four, for the loop of common members; the
+     * first entry when there are fewer, where the loop's test fails anyway
+     * (no object can open before the first entry) */
+    const uint32_t *const x_last4 = s->nidx >= 4 ? xe - 4 : x;
+    const uint16_t quote_colon = load2((const unsigned char *)"\":"),
+                   quote_comma = load2((const unsigned char *)"\",");
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
     s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
 
@@ -420,6 +436,35 @@ close : {
 }
 
 key:
+    /* The common member, minified ("k":value, its key's closing quote right
+     * before the ':'), and its value when that is a string closed right
+     * before the next entry: in a loop of their own. Any other key leaves
+     * for the general code below, which checks it again from its start; any
+     * other value goes on at key_value, where the general code's checks
+     * begin. So the verdict, offsets and reasons are the general code's, and
+     * the common member skips the moves of variables between the contexts
+     * its gotos join. */
+    while (__builtin_expect(x <= x_last4, 1)) {
+        uint32_t pos = x[0], colon = x[1], v = x[2];
+        if (p[pos] != '"' || load2(p + colon - 1) != quote_colon)
+            break;
+        put_leaf(w++, pos, colon, ++nt);
+        x += 2;
+        if (p[v] != '"')
+            goto key_value;
+        uint32_t after = x[1];
+        uint16_t end2 = load2(p + after - 1); /* the closing quote, then ',' or '}' */
+        if (end2 == quote_comma) {
+            put_leaf(w++, v, after, ++nt);
+            x += 2;
+            continue;
+        }
+        if ((p + after)[-1] != '"')
+            goto key_value;
+        put_leaf(w++, v, after, ++nt);
+        x++;
+        goto obj_after_leaf; /* '}', or the general code's error */
+    }
     /* Most members are followed by three more entries (':', the value, then
      * ',' or '}'): one test for the four instead of one for each. The same
      * checks in the same order as key_near_end, less those of x < xe and
@@ -439,6 +484,7 @@ key:
             return fail(err, colon, "expected ':' after object key");
         x += 2;
     }
+key_value: /* x at a member's value, which is not the last entry */
     TAPE_VALUE_AT(obj_after_leaf, false);
 
 key_near_end:
