@@ -290,12 +290,26 @@ static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
     return e;
 }
 
-/* Two bytes as one unaligned word, in the machine's order: compared with
- * another load2 of two known bytes. */
+/* Bytes as one unaligned word, in the machine's order: compared with
+ * another load of known bytes, or hashed. */
 static inline uint16_t load2(const unsigned char *p)
 {
     uint16_t x;
     memcpy(&x, p, 2);
+    return x;
+}
+
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load4(const unsigned char *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
     return x;
 }
 
@@ -393,6 +407,9 @@ static bool build_tape(th_jscan *s, th_json_error *err)
     const uint32_t *const x_last4 = s->nidx >= 4 ? xe - 4 : x;
     const uint16_t quote_colon = load2((const unsigned char *)"\":"),
                    quote_comma = load2((const unsigned char *)"\",");
+    const uint32_t lit_true = load4((const unsigned char *)"true"),
+                   lit_null = load4((const unsigned char *)"null"),
+                   lit_fals = load4((const unsigned char *)"fals");
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
     s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
 
@@ -438,21 +455,32 @@ close : {
 key:
     /* The common member, minified ("k":value, its key's closing quote right
      * before the ':'), and its value when that is a string closed right
-     * before the next entry: in a loop of their own. Any other key leaves
-     * for the general code below, which checks it again from its start; any
-     * other value goes on at key_value, where the general code's checks
-     * begin. So the verdict, offsets and reasons are the general code's, and
-     * the common member skips the moves of variables between the contexts
-     * its gotos join. */
+     * before the next entry or true, false, null: in a loop of their own.
+     * Any other key leaves for the general code below, which checks it again
+     * from its start; any other value goes on at key_value, where the
+     * general code's checks begin. So the verdict, offsets and reasons are
+     * the general code's, and the common member skips the moves of
+     * variables between the contexts its gotos join. */
     while (__builtin_expect(x <= x_last4, 1)) {
         uint32_t pos = x[0], colon = x[1], v = x[2];
         if (p[pos] != '"' || load2(p + colon - 1) != quote_colon)
             break;
         put_leaf(w++, pos, colon, ++nt);
         x += 2;
-        if (p[v] != '"')
-            goto key_value;
         uint32_t after = x[1];
+        if (p[v] != '"') {
+            /* true, false or null, ended by the next entry: an entry's byte
+             * is a delimiter there (no scalar starts right after a letter),
+             * so scalar_end would accept it */
+            uint32_t w4 = load4(p + v);
+            if (((w4 == lit_true || w4 == lit_null) && after == v + 4) ||
+                (w4 == lit_fals && after == v + 5 && p[v + 4] == 'e')) {
+                put_leaf(w++, v, after, ++nt);
+                x++;
+                goto obj_after_leaf;
+            }
+            goto key_value;
+        }
         uint16_t end2 = load2(p + after - 1); /* the closing quote, then ',' or '}' */
         if (end2 == quote_comma) {
             put_leaf(w++, v, after, ++nt);
@@ -810,20 +838,6 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
 }
 
 /* ---- key sets ---------------------------------------------------------- */
-
-static inline uint64_t load8(const unsigned char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline uint32_t load4(const unsigned char *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
 
 /* A word of the key k[0..n) that differs between distinct keys of up to 16
  * bytes (every byte is in it: two overlapping loads from each end), read

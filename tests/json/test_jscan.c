@@ -332,6 +332,14 @@ static void malformed_forms_carry_offsets(void **state)
         {"{\"a\":1,\"b\":\"x\" \"y\",\"c\":4}", 15, "expected ',' or '}' in object"},
         {"{\"a\":1,\"b\":tru,\"c\":4}", 11, "invalid literal"},
         {"{\"a\":1,\"b\":\"x\":2,\"c\":4}", 14, "expected ',' or '}' in object"},
+        /* literals after a key, read by stage 2's loop of common members */
+        {"{\"a\":1,\"b\":truex,\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":true\"x\",\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":fals,\"c\":3}", 11, "invalid literal"},
+        {"{\"a\":1,\"b\":falsee,\"c\":3}", 16, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":nul,\"c\":3}", 11, "invalid literal"},
+        {"{\"a\":1,\"b\":null:,\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":\"x\"]\"c\":3}", 14, "expected ',' or '}' in object"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = strlen(cases[k].text);
