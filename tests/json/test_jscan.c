@@ -1160,6 +1160,55 @@ static void ctl_high_every_byte(void **state)
     assert_true(st.inputs == 256 * 13);
 }
 
+/* Stage 1 indexes no ':' or ',': stage 2 reads them between entries, where
+ * th_json_parse expects a separator. Every insertion of a ':', ',', space or
+ * newline, every deletion and every swap of neighbours in a few small
+ * documents (members with strings, literals, numbers, containers, at the
+ * start, middle and end of objects and arrays) goes through the
+ * differential, which holds the verdict, offset and reason of such plain
+ * text against th_json_parse's. */
+static void separators_between_entries(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"a\":\"x\",\"b\":true,\"c\":null,\"d\":false,\"e\":\"y\"}",
+        "{\"a\":{\"b\":\"x\"},\"c\":[1,\"y\",{}],\"d\":[],\"e\":{\"f\":2}}",
+        "[\"x\",true,{\"a\":1},[2,3],-4.5e1,null,\"\"]",
+        "{\"a\":1,\"b\":[{\"c\":\"d\"}],\"e\":\"f\"}",
+    };
+    static const char ins[] = ":, \n";
+    stats st = {0, 0, 0, 0};
+    char buf[128];
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        size_t n = strlen(docs[d]);
+        assert_true(n + 1 < sizeof buf);
+        differential(docs[d], n, &st);
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t k = 0; k < sizeof ins - 1; k++) { /* insert */
+                memcpy(buf, docs[d], at);
+                buf[at] = ins[k];
+                memcpy(buf + at + 1, docs[d] + at, n - at);
+                differential(buf, n + 1, &st);
+            }
+            if (at < n) { /* delete */
+                memcpy(buf, docs[d], at);
+                memcpy(buf + at, docs[d] + at + 1, n - at - 1);
+                differential(buf, n - 1, &st);
+            }
+            if (at + 1 < n) { /* swap */
+                memcpy(buf, docs[d], n);
+                buf[at] = docs[d][at + 1];
+                buf[at + 1] = docs[d][at];
+                differential(buf, n, &st);
+            }
+        }
+    }
+    print_message("separators: %zu inputs, %zu valid, %zu malformed plain text\n", st.inputs,
+                  st.dom_ok, st.plain_bad);
+    assert_true(st.dom_ok > 100);
+    assert_true(st.plain_bad > 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1169,6 +1218,7 @@ int main(void)
         cmocka_unit_test(escapes_across_block_boundaries),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(malformed_forms_carry_offsets),
+        cmocka_unit_test(separators_between_entries),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
         cmocka_unit_test(members_by_key_set),
