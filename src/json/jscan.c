@@ -496,8 +496,20 @@ key: /* i is past the '{' or ',' */
              * one inside it would make the ':' part of it, and v is outside) */
             if (p[pos] != '"' || load2(p + v - 2) != quote_colon)
                 break;
-            if (p[v] != '"' || load2(p + after - 2) != quote_comma)
+            if (p[v] != '"')
                 goto member_tail;
+            uint16_t end2 = load2(p + after - 2);
+            if (end2 != quote_comma) {
+                /* the last member: its string closes right before the '}' */
+                if ((p + after)[-1] != '"' || p[after] != '}')
+                    goto member_tail;
+                put_leaf(w, pos, v - 1, nt + 1);
+                put_leaf(w + 1, v, after, nt + 2);
+                w += 2;
+                nt += 2;
+                x += 2;
+                goto close;
+            }
             put_leaf(w, pos, v - 1, nt + 1);
             put_leaf(w + 1, v, after - 1, nt + 2);
             w += 2;
@@ -526,36 +538,32 @@ key_value: /* i is past the ':' */
 
 member_tail : {
     /* from the loop of common members: a key checked there, its value not a
-     * string followed by ',' and the next key. A string followed by '}', or
-     * true, false or null followed by ',' and the next key or by '}', here;
-     * any other value at key_value. */
+     * string followed by ',' and the next key or by '}'. True, false or null
+     * followed by ',' and the next key or by '}' here; any other value at
+     * key_value. A literal followed by an index entry or ',' has a delimiter
+     * there (no scalar starts right after a letter): scalar_end accepts it. */
     uint32_t pos = x[0], v = x[1], after = x[2], e;
     put_leaf(w++, pos, v - 1, ++nt);
     x++;
     i = v;
-    if (p[v] == '"') {
-        if ((p + after)[-1] != '"' || p[after] != '}')
-            goto key_value;
-        e = after;
-    } else {
-        /* a literal followed by an index entry or ',': a delimiter there (no
-         * scalar starts right after a letter), so scalar_end would accept it */
-        uint32_t w4 = load4(p + v);
-        if (w4 == lit_true || w4 == lit_null)
-            e = v + 4;
-        else if (w4 == lit_fals && p[v + 4] == 'e')
-            e = v + 5;
-        else
-            goto key_value;
-        if (after == e + 1 && p[e] == ',') {
-            put_leaf(w++, v, e, ++nt);
-            x++;
-            i = after;
-            goto key;
-        }
-        if (after != e || p[after] != '}')
-            goto key_value;
+    /* the four bytes read are before the next entry, which is in the text */
+    if (after < v + 4)
+        goto key_value;
+    uint32_t w4 = load4(p + v);
+    if (w4 == lit_true || w4 == lit_null)
+        e = v + 4;
+    else if (w4 == lit_fals && p[v + 4] == 'e')
+        e = v + 5;
+    else
+        goto key_value; /* a string read by the loop, anything else */
+    if (after == e + 1 && p[e] == ',') {
+        put_leaf(w++, v, e, ++nt);
+        x++;
+        i = after;
+        goto key;
     }
+    if (after != e || p[after] != '}')
+        goto key_value;
     put_leaf(w++, v, e, ++nt);
     x++;
     goto close;
