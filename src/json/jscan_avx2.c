@@ -68,7 +68,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
 
 TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
-    jblock_state st = {0, 0, 0};
+    jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
     __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;

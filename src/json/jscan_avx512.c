@@ -82,7 +82,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
 TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out,
                                      unsigned *flags)
 {
-    jblock_state st = {0, 0, 0};
+    jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);

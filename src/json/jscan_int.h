@@ -33,7 +33,7 @@ size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out, u
 typedef struct jblock_state {
     uint64_t in_string; /* all ones when the previous block ended inside a string */
     uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
-    uint64_t other;     /* 1 when the previous block ended inside a scalar token */
+    uint64_t apart;     /* 1 when the previous block did not end inside a scalar token */
 } jblock_state;
 
 /* Bits of bytes escaped by a backslash: a backslash escapes the next byte unless it
@@ -125,9 +125,11 @@ jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t sep, uint
     st->in_string = (uint64_t)((int64_t)inside >> 63);
     /* an opening quote is inside its string, a closing one is not: only openers */
     uint64_t structural = (brk & ~inside) | (quote & inside);
-    uint64_t other = ~(brk | sep | quote | inside);
-    uint64_t starts = other & ~((other << 1) | st->other);
-    st->other = other >> 63;
+    /* the bytes outside scalar tokens; a token starts after one of them
+     * (andn: no complement of the mask of token bytes) */
+    uint64_t apart = brk | sep | quote | inside;
+    uint64_t starts = ~apart & ((apart << 1) | st->apart);
+    st->apart = apart >> 63;
     return structural | starts;
 }
 
