@@ -570,6 +570,12 @@ member_tail : {
 }
 
 obj_after : {
+    /* minified: the ',' right after the value (a byte between entries, or
+     * the end of the text) */
+    if (__builtin_expect(i < n32 && p[i] == ',', 1)) {
+        i++;
+        goto key;
+    }
     uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
     if (j >= n32)
         return fail(err, n32, "unterminated object");
