@@ -314,9 +314,10 @@ static inline uint32_t load4(const unsigned char *p)
 }
 
 /* Writes the node of a string or scalar, whose subtree is itself. GCC's
- * vectorizer would pack pos and end into one 8-byte store through two vector
- * registers (four instructions where two stores do): the empty asm between
- * the stores keeps them apart. */
+ * vectorizer would pack neighbouring fields (pos and end, end and next, next
+ * and the following node's pos) into 8-byte stores through vector registers
+ * (four instructions where two stores do): the empty asms keep the stores
+ * apart. */
 static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
 {
     w->pos = pos;
