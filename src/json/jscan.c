@@ -159,11 +159,11 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, u
         case '}':
         case '[':
         case ']':
-        case ':':
-        case ',':
             out[k++] = (uint32_t)i;
             prev_other = false;
             break;
+        case ':':
+        case ',':
         case ' ':
         case '\t':
         case '\n':
@@ -290,16 +290,42 @@ static inline uint32_t string_end(const unsigned char *p, const uint32_t *x)
     return e;
 }
 
+/* Bytes as one unaligned word, in the machine's order: compared with
+ * another load of known bytes, or hashed. */
+static inline uint16_t load2(const unsigned char *p)
+{
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+}
+
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load4(const unsigned char *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
 /* Writes the node of a string or scalar, whose subtree is itself. GCC's
- * vectorizer would pack pos and end into one 8-byte store through two vector
- * registers (four instructions where two stores do): the empty asm between
- * the stores keeps them apart. */
+ * vectorizer would pack neighbouring fields (pos and end, end and next, next
+ * and the following node's pos) into 8-byte stores through vector registers
+ * (four instructions where two stores do): the empty asms keep the stores
+ * apart. */
 static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
 {
     w->pos = pos;
     __asm__("" : "+m"(w->pos));
     w->end = end;
+    __asm__("" : "+m"(w->end));
     w->next = next;
+    __asm__("" : "+m"(w->next)); /* and apart from the next node's pos */
 }
 
 /* Offset past the scalar (literal or number) that starts at pos, checked as
@@ -336,18 +362,36 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
     return (uint32_t)end;
 }
 
-/* One value at *x onto the tape, then on to `after`; a container goes to
- * `open`. For build_tape, which has a copy for each context (top level,
- * object, array) so that the context is where the code is, not a variable.
- * TAPE_VALUE_AT is for an x known to be before xe, and `last` says whether
- * it may be the last entry: only then can a string be unterminated (stage 1
- * indexes nothing after the opening quote of a string that never closes). */
-#define TAPE_VALUE_AT(after, last)                                                                 \
+/* The first byte at or after i, before y, that is not whitespace. Outside
+ * strings only whitespace, ':' and ',' go unindexed, so between the end of a
+ * token and the next index entry y (or the end of the text) the byte found
+ * is y itself or a ':' or ','. Minified text has no whitespace: one compare. */
+static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
+{
+    while (i < y && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* One value, after byte i, onto the tape, then on to `after` with i past
+ * it; a container goes to `open`. For build_tape, which has a copy for each
+ * context (top level, object, array) so that the context is where the code
+ * is, not a variable. The checks are th_json_parse's parse_value: whitespace,
+ * then a ':' or ',' (unindexed) is an unexpected character, the end of the
+ * text an unexpected end. Only the last entry can open an unterminated
+ * string (stage 1 indexes nothing after its opening quote), and string_end
+ * says so by ending it right after that quote. */
+#define TAPE_VALUE(after)                                                                          \
     do {                                                                                           \
-        uint32_t pos = *x, e;                                                                      \
+        uint32_t y = x < xe ? *x : n32, j = skip_ws(p, i, y), pos, e;                              \
+        if (j < y)                                                                                 \
+            return fail(err, j, "unexpected character");                                          \
+        if (x >= xe)                                                                               \
+            return fail(err, n32, "unexpected end of input");                                      \
+        pos = *x;                                                                                  \
         unsigned char c = p[pos];                                                                  \
         if (c == '"') {                                                                            \
-            if ((e = string_end(p, x)) == pos + 1 && (last))                                       \
+            if ((e = string_end(p, x)) == pos + 1)                                                 \
                 return fail(err, pos, "unterminated string");                                      \
         } else if (c == '{' || c == '[') {                                                         \
             goto open;                                                                             \
@@ -356,37 +400,48 @@ static __attribute__((noinline)) uint32_t scalar_end(const th_jscan *s, uint32_t
         }                                                                                          \
         put_leaf(w++, pos, e, ++nt);                                                               \
         x++;                                                                                       \
+        i = e;                                                                                     \
         goto after;                                                                                \
     } while (0)
-#define TAPE_VALUE(after)                                                                          \
-    do {                                                                                           \
-        if (x >= xe)                                                                               \
-            return fail(err, s->n, "unexpected end of input");                                     \
-        TAPE_VALUE_AT(after, true);                                                                \
-    } while (0)
 
-/* Walks the index once. Few variables, so that they stay in registers: the
- * entry pointer x, the next tape slot (its index nt and its address w) and
- * the depth. */
+/* Walks the index once, as th_json_parse walks the text: the byte offset i
+ * past what was read stands for its position, and the bytes between i and
+ * the next entry (whitespace, ':' and ',', which stage 1 does not index) are
+ * read where th_json_parse expects a separator. Few variables, so that they
+ * stay in registers: the entry pointer x, the next tape slot (its index nt
+ * and its address w), the depth and i. */
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
     const uint32_t *x = s->idx;
     const uint32_t *const xe = x + s->nidx;
+    const uint32_t n32 = (uint32_t)s->n;
     jnode *const t = s->tape;
     uint32_t nt = 0; /* the next node's index: w is t + nt */
     jnode *w = t;
     int depth = 0;
+    uint32_t i = 0;
+    /* the last entry that starts three, for the loop of common members; the
+     * first entry when there are fewer, where the loop's test fails anyway
+     * (no object can open before the first entry) */
+    const uint32_t *const x_last3 = s->nidx >= 3 ? xe - 3 : x;
+    const uint16_t quote_colon = load2((const unsigned char *)"\":"),
+                   quote_comma = load2((const unsigned char *)"\",");
+    const uint32_t lit_true = load4((const unsigned char *)"true"),
+                   lit_null = load4((const unsigned char *)"null"),
+                   lit_fals = load4((const unsigned char *)"fals");
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
-    s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : (uint32_t)s->n;
+    s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : n32;
 
     TAPE_VALUE(top_after);
 
-top_after:
-    if (x < xe)
-        return fail(err, *x, "trailing characters after JSON value");
+top_after : {
+    uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
+    if (j < n32)
+        return fail(err, j, "trailing characters after JSON value");
     s->ntape = nt;
     return true;
+}
 
 open : {
     uint32_t pos = *x;
@@ -399,7 +454,10 @@ open : {
     w++;
     nt++;
     x++;
-    if (x < xe && p[*x] == (unsigned char)(c + 2)) /* '{'+2 = '}', '['+2 = ']' */
+    i = pos + 1;
+    /* '{'+2 = '}', '['+2 = ']'; a ':' or ',' between is the error that
+     * key or arr_value reports */
+    if (x < xe && p[*x] == (unsigned char)(c + 2) && skip_ws(p, i, *x) == *x)
         goto close;
     if (c == '{')
         goto key;
@@ -411,6 +469,7 @@ close : {
     uint32_t open = s->stack[--depth];
     t[open].end = *x + 1;
     t[open].next = nt;
+    i = *x + 1;
     x++;
     if (!depth)
         goto top_after;
@@ -419,71 +478,134 @@ close : {
     goto arr_after;
 }
 
-key:
-    /* Most members are followed by three more entries (':', the value, then
-     * ',' or '}'): one test for the four instead of one for each. The same
-     * checks in the same order as key_near_end, less those of x < xe and
-     * those for unterminated strings (neither key nor value is the last
-     * entry). */
-    if (__builtin_expect(xe - x < 4, 0))
-        goto key_near_end;
-    {
-        /* x[1] read once, before put_leaf: a node's fields and an index
-         * entry are both uint32_t, so the compiler read it again after the
-         * node's stores (1 instruction of about 45 per member) */
-        uint32_t pos = x[0], colon = x[1];
-        if (p[pos] != '"')
-            return fail(err, pos, "expected string key in object");
-        put_leaf(w++, pos, string_end(p, x), ++nt);
-        if (p[colon] != ':')
-            return fail(err, colon, "expected ':' after object key");
-        x += 2;
+key: /* i is past the '{' or ',' */
+    /* The common member, minified (nothing between the '{' or ',' and the
+     * key, the key's closing quote and the ':', the ':' and the value) with
+     * a string value followed right away by ',' and the next key: in a loop
+     * of its own, two index entries a member. Any other key leaves for the
+     * general code below, which checks it again from i; any other value goes
+     * on at member_tail, and from there to key_value, where the general
+     * code's value checks begin. So the verdict, offsets and reasons are the
+     * general code's. */
+    if (__builtin_expect(x < xe && *x == i, 1)) {
+        /* only x, w and nt change in the loop (i is *x at its top), so that
+         * GCC keeps them in registers; members it does not finish go on at
+         * member_tail */
+        while (__builtin_expect(x <= x_last3, 1)) {
+            uint32_t pos = x[0], v = x[1], after = x[2];
+            /* the key closes right before the ':' (a quote there closes it:
+             * one inside it would make the ':' part of it, and v is outside) */
+            if (p[pos] != '"' || load2(p + v - 2) != quote_colon)
+                break;
+            if (p[v] != '"')
+                goto member_tail;
+            uint16_t end2 = load2(p + after - 2);
+            if (end2 != quote_comma) {
+                /* the last member: its string closes right before the '}' */
+                if ((p + after)[-1] != '"' || p[after] != '}')
+                    goto member_tail;
+                put_leaf(w, pos, v - 1, nt + 1);
+                put_leaf(w + 1, v, after, nt + 2);
+                w += 2;
+                nt += 2;
+                x += 2;
+                goto close;
+            }
+            put_leaf(w, pos, v - 1, nt + 1);
+            put_leaf(w + 1, v, after - 1, nt + 2);
+            w += 2;
+            nt += 2;
+            x += 2;
+        }
+        i = *x;
     }
-    TAPE_VALUE_AT(obj_after_leaf, false);
-
-key_near_end:
-    if (x >= xe || p[*x] != '"')
-        return fail(err, x < xe ? *x : s->n, "expected string key in object");
     {
-        uint32_t pos = *x, e = string_end(p, x);
+        uint32_t y = x < xe ? *x : n32, j = skip_ws(p, i, y);
+        if (j < y || x >= xe || p[j] != '"')
+            return fail(err, j, "expected string key in object");
+        uint32_t pos = j, e = string_end(p, x);
         if (e == pos + 1)
             return fail(err, pos, "unterminated string");
         put_leaf(w++, pos, e, ++nt);
         x++;
+        y = x < xe ? *x : n32;
+        j = skip_ws(p, e, y);
+        if (j == y || p[j] != ':')
+            return fail(err, j, "expected ':' after object key");
+        i = j + 1;
     }
-    if (x >= xe || p[*x] != ':')
-        return fail(err, x < xe ? *x : s->n, "expected ':' after object key");
-    x++;
+key_value: /* i is past the ':' */
     TAPE_VALUE(obj_after);
 
-obj_after:
-    if (x >= xe)
-        return fail(err, s->n, "unterminated object");
-obj_after_leaf: /* from key's leaf value: x < xe */
-    if (p[*x] == ',') {
+member_tail : {
+    /* from the loop of common members: a key checked there, its value not a
+     * string followed by ',' and the next key or by '}'. True, false or null
+     * followed by ',' and the next key or by '}' here; any other value at
+     * key_value. A literal followed by an index entry or ',' has a delimiter
+     * there (no scalar starts right after a letter): scalar_end accepts it. */
+    uint32_t pos = x[0], v = x[1], after = x[2], e;
+    put_leaf(w++, pos, v - 1, ++nt);
+    x++;
+    i = v;
+    /* the four bytes read are before the next entry, which is in the text */
+    if (after < v + 4)
+        goto key_value;
+    uint32_t w4 = load4(p + v);
+    if (w4 == lit_true || w4 == lit_null)
+        e = v + 4;
+    else if (w4 == lit_fals && p[v + 4] == 'e')
+        e = v + 5;
+    else
+        goto key_value; /* a string read by the loop, anything else */
+    if (after == e + 1 && p[e] == ',') {
+        put_leaf(w++, v, e, ++nt);
         x++;
+        i = after;
         goto key;
     }
-    if (p[*x] == '}')
-        goto close;
-    return fail(err, *x, "expected ',' or '}' in object");
+    if (after != e || p[after] != '}')
+        goto key_value;
+    put_leaf(w++, v, e, ++nt);
+    x++;
+    goto close;
+}
 
-arr_value:
+obj_after : {
+    /* minified: the ',' right after the value (a byte between entries, or
+     * the end of the text) */
+    if (__builtin_expect(i < n32 && p[i] == ',', 1)) {
+        i++;
+        goto key;
+    }
+    uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
+    if (j >= n32)
+        return fail(err, n32, "unterminated object");
+    if (p[j] == ',') {
+        i = j + 1;
+        goto key;
+    }
+    if (p[j] == '}') /* indexed: j is *x */
+        goto close;
+    return fail(err, j, "expected ',' or '}' in object");
+}
+
+arr_value: /* i is past the '[' or ',' */
     TAPE_VALUE(arr_after);
 
-arr_after:
-    if (x >= xe)
-        return fail(err, s->n, "unterminated array");
-    if (p[*x] == ',') {
-        x++;
+arr_after : {
+    uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
+    if (j >= n32)
+        return fail(err, n32, "unterminated array");
+    if (p[j] == ',') {
+        i = j + 1;
         goto arr_value;
     }
-    if (p[*x] == ']')
+    if (p[j] == ']') /* indexed: j is *x */
         goto close;
-    return fail(err, *x, "expected ',' or ']' in array");
+    return fail(err, j, "expected ',' or ']' in array");
+}
 }
 #undef TAPE_VALUE
-#undef TAPE_VALUE_AT
 
 bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 {
@@ -764,20 +886,6 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
 }
 
 /* ---- key sets ---------------------------------------------------------- */
-
-static inline uint64_t load8(const unsigned char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline uint32_t load4(const unsigned char *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
 
 /* A word of the key k[0..n) that differs between distinct keys of up to 16
  * bytes (every byte is in it: two overlapping loads from each end), read

@@ -3,11 +3,14 @@
  * without building a DOM.
  *
  * Stage 1 finds, for a buffer p[0..n) holding one JSON value, the byte offsets
- * of every structural character { } [ ] : , outside strings, of the opening
- * quote of every string, and of the first byte of every scalar token (a run of
- * bytes outside strings that are not whitespace, structural characters or
- * quotes). A string ends at the last quote before the next index entry: only
- * whitespace can sit between. Backslash runs are resolved as in JSON: a
+ * of every bracket { } [ ] outside strings, of the opening quote of every
+ * string, and of the first byte of every scalar token (a run of bytes outside
+ * strings that are not whitespace, brackets, ':', ',' or quotes). The
+ * separators ':' and ',' are not indexed (stage 2 reads them where it expects
+ * one): nearly half the entries of minified text, and the cost of writing and
+ * reading them. Between a token and the next index entry only whitespace, ':'
+ * and ',' can sit, so a string ends at the last quote before the next entry.
+ * Backslash runs are resolved as in JSON: a
  * backslash escapes the next byte unless it is itself escaped (outside strings
  * too, so the index is defined for any bytes). Four implementations produce the
  * same index: AVX-512 (BW, VBMI, VBMI2 +PCLMUL, BMI1, POPCNT; masks straight from

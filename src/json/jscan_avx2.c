@@ -28,23 +28,26 @@ TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
       __m256i *low)
 {
-    const __m256i ws_tab =
-        _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1,
-                         0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
-    const __m256i op_tab1 =
-        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1, -1, -1,
-                         -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
-    const __m256i op_tab2 =
-        _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1, -1, -1,
-                         -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
+    /* whitespace and ',' by one table (a slot each), ':' by a compare (its
+     * slot is '\n''s); brackets by a table of '{' and '}' matched against
+     * the byte | 0x20, which turns '[' and ']' into them and no other byte
+     * (pshufb yields 0 for c >= 0x80, and c | 0x20 is never 0) */
+    const __m256i sep_tab =
+        _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1,
+                         0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1);
+    const __m256i brk_tab =
+        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         0, 0, 0, '{', 0, '}', 0, 0);
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-    const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
+    const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'),
+                  colon = _mm256_set1_epi8(':'), curl = _mm256_set1_epi8(0x20);
     uint64_t quote = mask64(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(hi, q));
     __m256i bs_lo = _mm256_cmpeq_epi8(lo, b), bs_hi = _mm256_cmpeq_epi8(hi, b);
-    uint64_t ws = mask64(in_table(ws_tab, lo), in_table(ws_tab, hi));
-    uint64_t op = mask64(_mm256_or_si256(in_table(op_tab1, lo), in_table(op_tab2, lo)),
-                         _mm256_or_si256(in_table(op_tab1, hi), in_table(op_tab2, hi)));
+    uint64_t sep = mask64(_mm256_or_si256(in_table(sep_tab, lo), _mm256_cmpeq_epi8(lo, colon)),
+                          _mm256_or_si256(in_table(sep_tab, hi), _mm256_cmpeq_epi8(hi, colon)));
+    uint64_t brk = mask64(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(brk_tab, lo), _mm256_or_si256(lo, curl)),
+                          _mm256_cmpeq_epi8(_mm256_shuffle_epi8(brk_tab, hi), _mm256_or_si256(hi, curl)));
     /* the signed minimum of every byte so far, compared with 0x20 once at the
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
@@ -60,12 +63,12 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     }
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
+    return jblock_flatten(o, base, jblock_finish(st, quote, brk, sep, inside));
 }
 
 TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
-    jblock_state st = {0, 0, 0};
+    jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
     __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;

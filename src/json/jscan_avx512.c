@@ -65,9 +65,9 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     uint64_t quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
     uint64_t bs = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
     uint64_t cls = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v, tab), v);
-    /* the whitespace bytes are the class's bytes <= 0x20, the operators the others */
-    uint64_t ws = cls & _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(0x20));
-    uint64_t op = cls & ~ws;
+    /* the brackets are the class's bytes >= '[', whitespace, ':' and ',' the others */
+    uint64_t brk = cls & _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8('['));
+    uint64_t sep = cls & ~brk;
     *anybs |= bs;
     /* the signed minimum of every byte so far, compared with 0x20 once at the
      * end (one instruction a block, where the compare's mask was moved out
@@ -76,13 +76,13 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     quote &= ~jblock_escaped(bs, &st->escaped);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return flatten(o, base, jblock_finish(st, quote, op, ws, inside), pos);
+    return flatten(o, base, jblock_finish(st, quote, brk, sep, inside), pos);
 }
 
 TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out,
                                      unsigned *flags)
 {
-    jblock_state st = {0, 0, 0};
+    jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);

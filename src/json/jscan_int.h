@@ -1,7 +1,7 @@
 /* Private to jscan*.c: the stage-1 block logic shared by the SIMD variants.
  *
  * A variant classifies 64 input bytes into four bit masks (bit i = byte i):
- * quotes, backslashes, structural operators { } [ ] : , and whitespace; the
+ * quotes, backslashes, brackets { } [ ] and separators (whitespace, ':', ','); the
  * helpers below turn those into index entries, carrying string/escape/scalar
  * state across blocks. All functions are static inline so that they are compiled
  * with the target ISA of the variant that includes them.
@@ -33,7 +33,7 @@ size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out, u
 typedef struct jblock_state {
     uint64_t in_string; /* all ones when the previous block ended inside a string */
     uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
-    uint64_t other;     /* 1 when the previous block ended inside a scalar token */
+    uint64_t apart;     /* 1 when the previous block did not end inside a scalar token */
 } jblock_state;
 
 /* Bits of bytes escaped by a backslash: a backslash escapes the next byte unless it
@@ -67,8 +67,12 @@ __attribute__((always_inline)) static inline uint64_t jblock_escaped(uint64_t bs
 #define TH_JSCAN_FLATTEN_TARGET
 #endif
 
-/* Writes base + position of every set bit. Unrolled by 8: may write up to 7
- * entries past the returned end (the index has 64 entries of slack). */
+/* Writes base + position of every set bit, four at a time, then one by
+ * one past sixteen. May write up to 3 entries past the returned end (the
+ * index has 64 entries of slack). CloudTrail blocks hold about 4 entries
+ * (brackets, opening quotes and scalar starts) and rarely more than 8:
+ * groups of four write few entries past the count, where a first group of
+ * eight wrote about four a block. */
 TH_JSCAN_FLATTEN_TARGET __attribute__((always_inline)) static inline uint32_t *
 jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
 {
@@ -86,22 +90,26 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
     TH_JSCAN_PUT(1);
     TH_JSCAN_PUT(2);
     TH_JSCAN_PUT(3);
-    TH_JSCAN_PUT(4);
-    TH_JSCAN_PUT(5);
-    TH_JSCAN_PUT(6);
-    TH_JSCAN_PUT(7);
-    if (cnt > 8) {
-        TH_JSCAN_PUT(8);
-        TH_JSCAN_PUT(9);
-        TH_JSCAN_PUT(10);
-        TH_JSCAN_PUT(11);
-        TH_JSCAN_PUT(12);
-        TH_JSCAN_PUT(13);
-        TH_JSCAN_PUT(14);
-        TH_JSCAN_PUT(15);
-        for (int i = 16; bits; i++) {
-            out[i] = base + (uint32_t)__builtin_ctzll(bits);
-            bits &= bits - 1;
+    if (cnt > 4) {
+        TH_JSCAN_PUT(4);
+        TH_JSCAN_PUT(5);
+        TH_JSCAN_PUT(6);
+        TH_JSCAN_PUT(7);
+        if (cnt > 8) {
+            TH_JSCAN_PUT(8);
+            TH_JSCAN_PUT(9);
+            TH_JSCAN_PUT(10);
+            TH_JSCAN_PUT(11);
+            if (cnt > 12) {
+                TH_JSCAN_PUT(12);
+                TH_JSCAN_PUT(13);
+                TH_JSCAN_PUT(14);
+                TH_JSCAN_PUT(15);
+                for (int i = 16; bits; i++) {
+                    out[i] = base + (uint32_t)__builtin_ctzll(bits);
+                    bits &= bits - 1;
+                }
+            }
         }
     }
 #undef TH_JSCAN_PUT
@@ -111,15 +119,17 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
 /* The index bits of one block, given its raw masks and a prefix-xor routine's
  * result for the unescaped quotes (computed by the caller, which may use PCLMUL). */
 __attribute__((always_inline)) static inline uint64_t
-jblock_finish(jblock_state *st, uint64_t quote, uint64_t op, uint64_t ws, uint64_t inside_raw)
+jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t sep, uint64_t inside_raw)
 {
     uint64_t inside = inside_raw ^ st->in_string;
     st->in_string = (uint64_t)((int64_t)inside >> 63);
     /* an opening quote is inside its string, a closing one is not: only openers */
-    uint64_t structural = (op & ~inside) | (quote & inside);
-    uint64_t other = ~(op | ws | quote | inside);
-    uint64_t starts = other & ~((other << 1) | st->other);
-    st->other = other >> 63;
+    uint64_t structural = (brk & ~inside) | (quote & inside);
+    /* the bytes outside scalar tokens; a token starts after one of them
+     * (andn: no complement of the mask of token bytes) */
+    uint64_t apart = brk | sep | quote | inside;
+    uint64_t starts = ~apart & ((apart << 1) | st->apart);
+    st->apart = apart >> 63;
     return structural | starts;
 }
 

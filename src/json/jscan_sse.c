@@ -23,21 +23,25 @@ TARGET static inline __m128i in_table(__m128i tab, __m128i v)
     return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), v);
 }
 
-TARGET static inline __m128i op_of(__m128i v)
+/* whitespace, ':' and ',' (see jscan_avx2.c) */
+TARGET static inline __m128i sep_of(__m128i v)
 {
-    const __m128i t1 =
-        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, ':', '{', ',', '}', -1, -1);
-    const __m128i t2 =
-        _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, '[', -1, ']', -1, -1);
-    return _mm_or_si128(in_table(t1, v), in_table(t2, v));
+    const __m128i tab =
+        _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1);
+    return _mm_or_si128(in_table(tab, v), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+}
+
+/* { } [ ]: '{' and '}' matched against the byte | 0x20 (see jscan_avx2.c) */
+TARGET static inline __m128i brk_of(__m128i v)
+{
+    const __m128i tab = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', 0, 0);
+    return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), _mm_or_si128(v, _mm_set1_epi8(0x20)));
 }
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
       __m128i *low)
 {
-    const __m128i ws_tab =
-        _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, -1, 0x0D, -1, -1);
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
     __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
@@ -47,21 +51,20 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
                             _mm_cmpeq_epi8(v3, q));
     uint64_t bs = mask64(_mm_cmpeq_epi8(v0, b), _mm_cmpeq_epi8(v1, b), _mm_cmpeq_epi8(v2, b),
                          _mm_cmpeq_epi8(v3, b));
-    uint64_t ws = mask64(in_table(ws_tab, v0), in_table(ws_tab, v1), in_table(ws_tab, v2),
-                         in_table(ws_tab, v3));
-    uint64_t op = mask64(op_of(v0), op_of(v1), op_of(v2), op_of(v3));
+    uint64_t sep = mask64(sep_of(v0), sep_of(v1), sep_of(v2), sep_of(v3));
+    uint64_t brk = mask64(brk_of(v0), brk_of(v1), brk_of(v2), brk_of(v3));
     *anybs |= bs;
     /* the signed minimum of every byte so far (SSE4.1's pminsb), compared
      * with 0x20 once at the end (see jscan_avx2.c) */
     *low = _mm_min_epi8(*low, _mm_min_epi8(_mm_min_epi8(v0, v1), _mm_min_epi8(v2, v3)));
     quote &= ~jblock_escaped(bs, &st->escaped);
     uint64_t inside = jblock_prefix_xor(quote);
-    return jblock_flatten(o, base, jblock_finish(st, quote, op, ws, inside));
+    return jblock_flatten(o, base, jblock_finish(st, quote, brk, sep, inside));
 }
 
 TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
-    jblock_state st = {0, 0, 0};
+    jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
     __m128i low = _mm_set1_epi8(0x7F);
     uint32_t *o = out;

@@ -92,6 +92,7 @@ static void same_as_alone(th_jcur r, th_jscan *alone, th_arena *a, th_buf *w1, t
 
 typedef struct stats {
     size_t inputs, dom_ok, scan_ok;
+    size_t plain_bad; /* printable ASCII, no backslash, rejected by th_json_parse */
 } stats;
 
 /* Every implementation yields the same index and verdict; when th_json_parse
@@ -128,6 +129,19 @@ static void differential(const char *text, size_t n, stats *st)
                      th_jscan_impl_name(th_jscan_impl_of(scanners[i])), (int)n, p);
     }
     st->inputs++;
+    /* printable ASCII without a backslash: every string is well-formed, so
+     * the scanner's verdict, offset and reason are th_json_parse's (the
+     * header's promise; stage 2 has fast paths for common members that must
+     * hand every other text to the general checks) */
+    if (!ctl_high && !memchr(p, '\\', n)) {
+        st->plain_bad += !dom;
+        if (ok[0] != !!dom ||
+            (!ok[0] && (serr[0].offset != derr.offset || strcmp(serr[0].reason, derr.reason) != 0)))
+            fail_msg("load %s at %zu (%s) but th_json_parse %s at %zu (%s): %.*s",
+                     ok[0] ? "accepts" : "rejects", ok[0] ? 0 : serr[0].offset,
+                     ok[0] ? "" : serr[0].reason, dom ? "accepts" : "rejects",
+                     dom ? 0 : derr.offset, dom ? "" : derr.reason, (int)n, p);
+    }
     if (dom) {
         st->dom_ok++;
         if (!ok[0])
@@ -185,7 +199,7 @@ static void tables_of_valid_text(void **state)
         "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
         "{\"dup\":1,\"dup\":2}",
     };
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         differential(cases[k], strlen(cases[k]), &st);
     assert_int_equal(st.dom_ok, sizeof cases / sizeof cases[0]);
@@ -198,7 +212,7 @@ static void tables_of_valid_text(void **state)
 static void escapes_across_block_boundaries(void **state)
 {
     (void)state;
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     char buf[512];
     for (int run = 0; run <= 7; run++) {
         for (int pad = 0; pad < 140; pad++) {
@@ -231,7 +245,7 @@ static void escapes_across_block_boundaries(void **state)
 static void deep_nesting(void **state)
 {
     (void)state;
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     size_t d = TH_MAX_JSON_DEPTH;
     char *buf = malloc(2 * d + 8);
     for (int extra = 0; extra <= 1; extra++) {
@@ -318,6 +332,14 @@ static void malformed_forms_carry_offsets(void **state)
         {"{\"a\":1,\"b\":\"x\" \"y\",\"c\":4}", 15, "expected ',' or '}' in object"},
         {"{\"a\":1,\"b\":tru,\"c\":4}", 11, "invalid literal"},
         {"{\"a\":1,\"b\":\"x\":2,\"c\":4}", 14, "expected ',' or '}' in object"},
+        /* literals after a key, read by stage 2's loop of common members */
+        {"{\"a\":1,\"b\":truex,\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":true\"x\",\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":fals,\"c\":3}", 11, "invalid literal"},
+        {"{\"a\":1,\"b\":falsee,\"c\":3}", 16, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":nul,\"c\":3}", 11, "invalid literal"},
+        {"{\"a\":1,\"b\":null:,\"c\":3}", 15, "expected ',' or '}' in object"},
+        {"{\"a\":1,\"b\":\"x\"]\"c\":3}", 14, "expected ',' or '}' in object"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = strlen(cases[k].text);
@@ -369,7 +391,7 @@ static void string_contents_checked_by_to_jval(void **state)
         if (e.offset != cases[k].offset)
             fail_msg("case %zu: offset %zu (%s), wanted %zu", k, e.offset, e.reason,
                      cases[k].offset);
-        stats st = {0, 0, 0};
+        stats st = {0, 0, 0, 0};
         differential(t, strlen(t), &st);
     }
     th_arena_free(&a);
@@ -593,7 +615,7 @@ static void random_and_mutated_inputs_agree(void **state)
 {
     (void)state;
     rng_state = 20261001;
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     th_buf b;
     th_buf_init(&b);
     for (int i = 0; i < 4000; i++) {
@@ -622,6 +644,10 @@ static void random_and_mutated_inputs_agree(void **state)
                   st.dom_ok, st.scan_ok);
     assert_true(st.dom_ok > 7000);
     assert_true(st.scan_ok < st.inputs);
+    /* enough malformed plain text that the error paths were held against
+     * th_json_parse's */
+    print_message("random: %zu malformed inputs of plain text\n", st.plain_bad);
+    assert_true(st.plain_bad > 1000);
 }
 
 /* th_jscan_set_root: each element of a container, taken as the root on the
@@ -778,7 +804,7 @@ static void real_cloudtrail_records(void **state)
         print_message("SKIP jscan: %s is absent; real-record differential not run\n", dir);
         return;
     }
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     corpus_walk(dir, &st, 0);
     print_message("corpus: %zu records, %zu valid\n", st.inputs, st.dom_ok);
     assert_true(st.dom_ok > 500);
@@ -1118,7 +1144,7 @@ static void members_by_first_byte(void **state)
 static void ctl_high_every_byte(void **state)
 {
     (void)state;
-    stats st = {0, 0, 0};
+    stats st = {0, 0, 0, 0};
     char buf[160];
     size_t n = 150;
     for (unsigned v = 0; v < 256; v++) {
@@ -1134,6 +1160,55 @@ static void ctl_high_every_byte(void **state)
     assert_true(st.inputs == 256 * 13);
 }
 
+/* Stage 1 indexes no ':' or ',': stage 2 reads them between entries, where
+ * th_json_parse expects a separator. Every insertion of a ':', ',', space or
+ * newline, every deletion and every swap of neighbours in a few small
+ * documents (members with strings, literals, numbers, containers, at the
+ * start, middle and end of objects and arrays) goes through the
+ * differential, which holds the verdict, offset and reason of such plain
+ * text against th_json_parse's. */
+static void separators_between_entries(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"a\":\"x\",\"b\":true,\"c\":null,\"d\":false,\"e\":\"y\"}",
+        "{\"a\":{\"b\":\"x\"},\"c\":[1,\"y\",{}],\"d\":[],\"e\":{\"f\":2}}",
+        "[\"x\",true,{\"a\":1},[2,3],-4.5e1,null,\"\"]",
+        "{\"a\":1,\"b\":[{\"c\":\"d\"}],\"e\":\"f\"}",
+    };
+    static const char ins[] = ":, \n";
+    stats st = {0, 0, 0, 0};
+    char buf[128];
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        size_t n = strlen(docs[d]);
+        assert_true(n + 1 < sizeof buf);
+        differential(docs[d], n, &st);
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t k = 0; k < sizeof ins - 1; k++) { /* insert */
+                memcpy(buf, docs[d], at);
+                buf[at] = ins[k];
+                memcpy(buf + at + 1, docs[d] + at, n - at);
+                differential(buf, n + 1, &st);
+            }
+            if (at < n) { /* delete */
+                memcpy(buf, docs[d], at);
+                memcpy(buf + at, docs[d] + at + 1, n - at - 1);
+                differential(buf, n - 1, &st);
+            }
+            if (at + 1 < n) { /* swap */
+                memcpy(buf, docs[d], n);
+                buf[at] = docs[d][at + 1];
+                buf[at + 1] = docs[d][at];
+                differential(buf, n, &st);
+            }
+        }
+    }
+    print_message("separators: %zu inputs, %zu valid, %zu malformed plain text\n", st.inputs,
+                  st.dom_ok, st.plain_bad);
+    assert_true(st.dom_ok > 100);
+    assert_true(st.plain_bad > 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1143,6 +1218,7 @@ int main(void)
         cmocka_unit_test(escapes_across_block_boundaries),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(malformed_forms_carry_offsets),
+        cmocka_unit_test(separators_between_entries),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
         cmocka_unit_test(members_by_key_set),
