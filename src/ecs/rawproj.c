@@ -782,6 +782,27 @@ static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields
     }
 }
 
+/* descend for a later fill of the record (the slot document's fields after
+ * the gates'): an object that the paths of `done` (the fields the earlier
+ * fills descended for) go through was walked then, and its members'
+ * cursors are still there, as a walk would find them again (the record
+ * has not changed); so only the objects below it that were not walked are.
+ * Apart from descend, which every record's first fill takes: the test cost
+ * it more than a second walk of userIdentity saves where nothing repeats. */
+static void descend_more(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields,
+                         uint32_t done)
+{
+    const int *kids = pl->okids[parent + 1];
+    for (int j = 0; j < pl->nokids[parent + 1]; j++) {
+        int k = kids[j];
+        if (s->have[k] && (pl->through[k] & fields) && th_jcur_type(s->found[k]) == TH_JOBJ) {
+            if (!(pl->through[k] & done))
+                walk_level(pl, s, s->found[k], k);
+            descend_more(pl, s, k, fields, done);
+        }
+    }
+}
+
 bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, unsigned flags,
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
@@ -810,6 +831,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     s->full_root = !routing;
     s->escapes = th_jscan_has_backslash(raw);
     memset(s->have, 0, sizeof s->have);
+    s->descended = 0;
     if (!s->escapes)
         walk_level(pl, s, root, -1);
     if (s->escapes) {
@@ -877,10 +899,15 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     if (!s->escapes) {
         if (!s->full_root) { /* start looked at the routed keys only */
             memset(s->have, 0, sizeof s->have);
+            s->descended = 0; /* the cursors were the routing plan's */
             walk_level(pl, s, root, -1);
             s->full_root = true;
         }
-        descend(pl, s, -1, fields);
+        if (s->descended)
+            descend_more(pl, s, -1, fields, s->descended);
+        else
+            descend(pl, s, -1, fields);
+        s->descended |= fields;
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */
