@@ -729,36 +729,51 @@ static void slot_end(th_ecs_slots *s, size_t i)
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
  * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
- * every value) is pushed here; anything else goes through slot_strings. */
+ * every value) is pushed here; anything else goes through slot_strings. The
+ * field's start and whether an array was met are kept in locals (stores
+ * through s may alias the th_jval values pushed, so fields of s are read
+ * again after each push), and a path's cursor is read only where the walk
+ * found it. */
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
-    slot_begin(s, i);
-    s->array_seen = false;
-    for (size_t k = 0; k < pl->npaths[i]; k++) {
-        uint32_t before = s->len;
+    const uint32_t off = s->len;
+    uint32_t arrays = 0;
+    const size_t np = pl->npaths[i];
+    for (size_t k = 0; k < np; k++) {
+        const uint32_t before = s->len;
         th_jcur v;
-        bool got;
         if (s->escapes) {
-            got = th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v);
+            if (!th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v)) {
+                s->npath[i][k] = 0;
+                continue;
+            }
         } else {
             /* found by the walk, so through objects all the way up: walk_level
              * and descend look only into objects */
-            int sl = pl->slot_of[i][k];
-            got = s->have[sl];
+            const int sl = pl->slot_of[i][k];
+            if (!s->have[sl]) {
+                s->npath[i][k] = 0;
+                continue;
+            }
             v = s->found[sl];
         }
-        if (got) {
-            th_jval str = {.type = TH_JSTR};
-            if (th_jcur_str(v, s->a, &str.u.str))
-                slot_push(s, str);
-            else if (!slot_strings(s, v))
+        th_str str;
+        if (th_jcur_str(v, s->a, &str)) {
+            slot_push(s, (th_jval){.type = TH_JSTR, .u.str = str});
+        } else {
+            s->array_seen = false;
+            if (!slot_strings(s, v))
                 return false;
+            arrays |= s->array_seen;
         }
-        uint32_t n = s->len - before;
+        const uint32_t n = s->len - before;
         s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
-    slot_end(s, i);
-    s->arrays = (s->arrays & ~(1u << i)) | (uint32_t)s->array_seen << i;
+    const uint32_t n = s->len - off;
+    s->off[i] = off;
+    s->slot[i] = (th_qslot){n ? s->buf + off : NULL, n};
+    s->used |= 1u << i;
+    s->arrays = (s->arrays & ~(1u << i)) | arrays << i;
     return true;
 }
 
