@@ -106,7 +106,7 @@ static void route_lookup(route_ctx *c, th_str v, bool nocase)
                      c->fidx * 17u + (nocase ? 101u : 0u);
         m = &c->memo[h % ROUTE_MEMO];
         if (m->used && m->fidx == c->fidx && m->nocase == nocase && m->n == v.n &&
-            memcmp(m->v, v.p, v.n) == 0) {
+            th_bytes_eq(m->v, v.p, v.n)) { /* names and actions: no call */
             if (m->hit)
                 c->hits[c->nhits++] = m->hit;
             return;
