@@ -171,7 +171,9 @@ typedef struct levels {
     /* Slot documents (rawproj.h th_ecs_slots_doc): per engine and rule, the
      * document's fields the rule reads (NO_SLOTDOC: some field it reads is
      * not one), NULL when they are off; and what every such document holds:
-     * event.id (store_doc, match), the routed fields, @timestamp (match). */
+     * event.id (store_doc, match), the routed fields, @timestamp (match).
+     * A bare event (below) has no document: its nodes are its rules'
+     * fields alone. */
     uint64_t *docfields[TH_PIPELINE_MAX_ENGINES];
     /* per engine and rule: the rule reads an event only through its
      * fields' values (engine.h th_engine_rule_reads_values_only), each of
@@ -363,7 +365,7 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
         w->slotdoc = th_ecs_slots_doc_usable(p->mapper);
     if (!w->slotdoc)
         return NULL;
-    uint64_t want = lv->docbase;
+    uint64_t want = 0;
     bool bare = true;
     for (size_t i = 0; i < p->nengines; i++) {
         const th_hits *h = &w->hits[i];
@@ -375,6 +377,11 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
             bare &= lv->bare[i][h->plan[k]];
         }
     }
+    /* docbase is for the readers of the document (store_doc's event.id,
+     * match's hits); the rules of a bare event read only the fields they
+     * name (lv->bare), so its nodes are those fields' alone */
+    if (!bare)
+        want |= lv->docbase;
     th_ecs_proj_need need = th_ecs_docfields_need(want);
     if (!th_ecs_slots_fill(&w->slots, need.extras, need.fields))
         return NULL;
