@@ -793,7 +793,8 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     th_cand_entry *c = cand_find(h, lists, n, &found);
     h->cand = c;
     if (found) {
-        memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
+        if (c->nseen) /* none: c->seen may be NULL */
+            memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
         h->nseen = c->nseen;
         return;
     }
@@ -809,7 +810,8 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
         c->cap = h->nseen;
         c->seen = th_xrealloc(c->seen, c->cap * sizeof *c->seen);
     }
-    memcpy(c->seen, h->seen, h->nseen * sizeof *h->seen);
+    if (h->nseen) /* none: c->seen may be NULL */
+        memcpy(c->seen, h->seen, h->nseen * sizeof *h->seen);
     c->nseen = h->nseen;
     memcpy(c->lists, lists, n * sizeof *lists);
     c->nlists = (uint32_t)n;
