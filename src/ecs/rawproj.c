@@ -729,36 +729,51 @@ static void slot_end(th_ecs_slots *s, size_t i)
 
 /* Table field i from the walk's cursors of plan pl (or by decoded lookups
  * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
- * every value) is pushed here; anything else goes through slot_strings. */
+ * every value) is pushed here; anything else goes through slot_strings. The
+ * field's start and whether an array was met are kept in locals (stores
+ * through s may alias the th_jval values pushed, so fields of s are read
+ * again after each push), and a path's cursor is read only where the walk
+ * found it. */
 static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
 {
-    slot_begin(s, i);
-    s->array_seen = false;
-    for (size_t k = 0; k < pl->npaths[i]; k++) {
-        uint32_t before = s->len;
+    const uint32_t off = s->len;
+    uint32_t arrays = 0;
+    const size_t np = pl->npaths[i];
+    for (size_t k = 0; k < np; k++) {
+        const uint32_t before = s->len;
         th_jcur v;
-        bool got;
         if (s->escapes) {
-            got = th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v);
+            if (!th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v)) {
+                s->npath[i][k] = 0;
+                continue;
+            }
         } else {
             /* found by the walk, so through objects all the way up: walk_level
              * and descend look only into objects */
-            int sl = pl->slot_of[i][k];
-            got = s->have[sl];
+            const int sl = pl->slot_of[i][k];
+            if (!s->have[sl]) {
+                s->npath[i][k] = 0;
+                continue;
+            }
             v = s->found[sl];
         }
-        if (got) {
-            th_jval str = {.type = TH_JSTR};
-            if (th_jcur_str(v, s->a, &str.u.str))
-                slot_push(s, str);
-            else if (!slot_strings(s, v))
+        th_str str;
+        if (th_jcur_str(v, s->a, &str)) {
+            slot_push(s, (th_jval){.type = TH_JSTR, .u.str = str});
+        } else {
+            s->array_seen = false;
+            if (!slot_strings(s, v))
                 return false;
+            arrays |= s->array_seen;
         }
-        uint32_t n = s->len - before;
+        const uint32_t n = s->len - before;
         s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
-    slot_end(s, i);
-    s->arrays = (s->arrays & ~(1u << i)) | (uint32_t)s->array_seen << i;
+    const uint32_t n = s->len - off;
+    s->off[i] = off;
+    s->slot[i] = (th_qslot){n ? s->buf + off : NULL, n};
+    s->used |= 1u << i;
+    s->arrays = (s->arrays & ~(1u << i)) | arrays << i;
     return true;
 }
 
@@ -778,6 +793,27 @@ static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields
             th_jcur_type(s->found[k]) == TH_JOBJ) {
             walk_level(pl, s, s->found[k], k);
             descend(pl, s, k, fields);
+        }
+    }
+}
+
+/* descend for a later fill of the record (the slot document's fields after
+ * the gates'): an object that the paths of `done` (the fields the earlier
+ * fills descended for) go through was walked then, and its members'
+ * cursors are still there, as a walk would find them again (the record
+ * has not changed); so only the objects below it that were not walked are.
+ * Apart from descend, which every record's first fill takes: the test cost
+ * it more than a second walk of userIdentity saves where nothing repeats. */
+static void descend_more(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields,
+                         uint32_t done)
+{
+    const int *kids = pl->okids[parent + 1];
+    for (int j = 0; j < pl->nokids[parent + 1]; j++) {
+        int k = kids[j];
+        if (s->have[k] && (pl->through[k] & fields) && th_jcur_type(s->found[k]) == TH_JOBJ) {
+            if (!(pl->through[k] & done))
+                walk_level(pl, s, s->found[k], k);
+            descend_more(pl, s, k, fields, done);
         }
     }
 }
@@ -810,6 +846,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     s->full_root = !routing;
     s->escapes = th_jscan_has_backslash(raw);
     memset(s->have, 0, sizeof s->have);
+    s->descended = 0;
     if (!s->escapes)
         walk_level(pl, s, root, -1);
     if (s->escapes) {
@@ -877,10 +914,15 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     if (!s->escapes) {
         if (!s->full_root) { /* start looked at the routed keys only */
             memset(s->have, 0, sizeof s->have);
+            s->descended = 0; /* the cursors were the routing plan's */
             walk_level(pl, s, root, -1);
             s->full_root = true;
         }
-        descend(pl, s, -1, fields);
+        if (s->descended)
+            descend_more(pl, s, -1, fields, s->descended);
+        else
+            descend(pl, s, -1, fields);
+        s->descended |= fields;
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */

@@ -140,6 +140,7 @@ typedef struct th_ecs_slots {
     const struct th_jscan *raw;
     th_jcur found[TH_ECS_MAX_SEG];
     bool have[TH_ECS_MAX_SEG];
+    uint32_t descended; /* the table fields fill descended for since start (their objects walked) */
     bool escapes, full_root;
     struct th_ecs_doc_layouts *layouts; /* th_ecs_slots_doc's, made on first use */
     /* public, after th_ecs_slots_doc: the fields of the document that hold

@@ -288,6 +288,8 @@ typedef struct th_hits {
     size_t nplan;
     uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */
     size_t nseen;
+    struct th_cand_memo *cand_memo; /* recent candidate sets by their routing (hotpass.c) */
+    struct th_cand_entry *cand;     /* the entry of seen's set, NULL when none */
 } th_hits;
 void th_hits_init(th_hits *h, const th_engine *e);
 void th_hits_clear(th_hits *h);

@@ -41,6 +41,33 @@ typedef struct th_route_fixed {
     th_idxvec *hits[ROUTE_FIXED_HITS];
 } th_route_fixed;
 
+/* The candidates of a record on slots are a function of the index's lists
+ * its routed values met, in order (see(): e->always, then each list's rules,
+ * each once; the index is fixed once th_hits_init ran), and records repeat a
+ * few provider and action pairs (b10k: ~12 candidates a record, whose
+ * marking, and the loops over them for what their gates read, cost ~700
+ * instructions). So th_hits remembers the candidates of recent sequences of
+ * lists, and with them, under the gates' generation (e->gate_gen), what
+ * those gates read: th_engine_gate_need's need, the slots of the kept gates
+ * and the candidates' hash that th_engine_plan_slots' key starts with.
+ * Direct-mapped by a hash of the lists' addresses; an entry serves only the
+ * very same sequence of lists. */
+#define CAND_MEMO 64
+#define CAND_LISTS 8 /* longer sequences are not remembered */
+typedef struct th_cand_entry {
+    uint32_t nlists; /* UINT32_MAX: unused */
+    th_idxvec *lists[CAND_LISTS];
+    uint32_t *seen;
+    size_t nseen, cap;
+    /* what the candidates' gates read, while gen is e->gate_gen + 1 (0: not known) */
+    uint32_t gen;
+    th_ecs_proj_need need;
+    uint64_t read, hash;
+} th_cand_entry;
+typedef struct th_cand_memo {
+    th_cand_entry e[CAND_MEMO];
+} th_cand_memo;
+
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
  * repeat from record to record, and building the key and hashing it was 5%
  * of a run of one rule. The result of a lookup depends only on the field,
@@ -79,7 +106,7 @@ static void route_lookup(route_ctx *c, th_str v, bool nocase)
                      c->fidx * 17u + (nocase ? 101u : 0u);
         m = &c->memo[h % ROUTE_MEMO];
         if (m->used && m->fidx == c->fidx && m->nocase == nocase && m->n == v.n &&
-            memcmp(m->v, v.p, v.n) == 0) {
+            th_bytes_eq(m->v, v.p, v.n)) { /* names and actions: no call */
             if (m->hit)
                 c->hits[c->nhits++] = m->hit;
             return;
@@ -567,6 +594,9 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->route_fixed = th_xcalloc(TH_NROUTED, sizeof(th_route_fixed));
     h->gate_memo = th_qmemo_new();
     h->plan_cache = plan_cache_new();
+    h->cand_memo = th_xcalloc(1, sizeof *h->cand_memo);
+    for (size_t i = 0; i < CAND_MEMO; i++)
+        h->cand_memo->e[i].nlists = UINT32_MAX;
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -599,6 +629,9 @@ void th_hits_free(th_hits *h)
     free(h->route_fixed);
     th_qmemo_free(h->gate_memo);
     plan_cache_free(h->plan_cache);
+    for (size_t i = 0; h->cand_memo && i < CAND_MEMO; i++)
+        free(h->cand_memo->e[i].seen);
+    free(h->cand_memo);
     th_qfields_free(h->fields);
     th_qfields_free(h->capfields);
     for (size_t i = 0; h->rulecap && i < h->nrules; i++) {
@@ -635,6 +668,7 @@ static void see(th_hits *h, size_t ri)
 static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
 {
     h->nseen = 0;
+    h->cand = NULL;
     for (size_t i = 0; i < e->always.len; i++)
         see(h, e->always.items[i]);
     for (size_t f = 0; f < TH_NROUTED; f++) {
@@ -685,27 +719,53 @@ static inline void see_hits(th_hits *h, th_idxvec *const *hits, size_t n)
             see(h, hits[k]->items[i]);
 }
 
-/* The candidates of routed field f, whose slot is fixed: from what h
- * remembers of the slot's values (their address), else looked up as
- * candidates_slots does and remembered. */
-static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, size_t f)
+/* The lists of routed field f, whose slot is fixed, appended to lists[*n]:
+ * from what h remembers of the slot's values (their address), else looked
+ * up as candidates_slots does and remembered. */
+static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, size_t f,
+                        th_idxvec **lists, size_t *n)
 {
     const th_qslot *sl = &s->slot[route_slot[f]];
     th_route_fixed *fx = &h->route_fixed[f];
     if (fx->vals != sl->vals || fx->n != sl->n) {
         route_ctx rc;
         route_values(e, h, f, sl, &rc);
+        memcpy(lists + *n, rc.hits, rc.nhits * sizeof *rc.hits);
+        *n += rc.nhits;
         if (rc.nhits > ROUTE_FIXED_HITS) { /* not remembered */
             fx->vals = NULL;
-            see_hits(h, rc.hits, rc.nhits);
             return;
         }
         fx->vals = sl->vals;
         fx->n = sl->n;
         fx->nhits = (uint32_t)rc.nhits;
         memcpy(fx->hits, rc.hits, rc.nhits * sizeof *rc.hits);
+        return;
     }
-    see_hits(h, fx->hits, fx->nhits);
+    for (uint32_t k = 0; k < fx->nhits; k++)
+        lists[(*n)++] = fx->hits[k];
+}
+
+/* The entry of the candidates of lists[0..n) (see th_cand_entry): holding
+ * them when its lists are these, else the one to store them in; NULL when
+ * the sequence is too long to remember. */
+static th_cand_entry *cand_find(th_hits *h, th_idxvec *const *lists, size_t n, bool *found)
+{
+    *found = false;
+    if (n > CAND_LISTS)
+        return NULL;
+    uint64_t x = n;
+    for (size_t k = 0; k < n; k++)
+        x = (x ^ (uint64_t)(uintptr_t)lists[k]) * 0x9e3779b97f4a7c15ull;
+    th_cand_entry *c = &h->cand_memo->e[x >> 58];
+    _Static_assert(CAND_MEMO == 64, "the top six bits of the product");
+    if (c->nlists == n) {
+        size_t k = 0;
+        while (k < n && c->lists[k] == lists[k])
+            k++;
+        *found = k == n;
+    }
+    return c;
 }
 
 /* candidates() on the projection's slots: the values th_json_path_each
@@ -713,24 +773,49 @@ static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, s
 static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
 {
     pthread_once(&route_slot_once, route_slots_find);
-    h->nseen = 0;
-    for (size_t i = 0; i < e->always.len; i++)
-        see(h, e->always.items[i]);
     /* the last routed fields when their slots are fixed (the data stream
      * constants: data_stream.dataset) are routed by route_fixed, after the
      * others as before; the loop itself is the one every record runs */
     size_t nf = TH_NROUTED;
     while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
         nf--;
+    th_idxvec *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
+    size_t n = 0;
     for (size_t f = 0; f < nf; f++) {
         route_ctx rc;
         route_values(e, h, f, &s->slot[route_slot[f]], &rc);
-        see_hits(h, rc.hits, rc.nhits);
+        memcpy(lists + n, rc.hits, rc.nhits * sizeof *rc.hits);
+        n += rc.nhits;
     }
     for (size_t f = nf; f < TH_NROUTED; f++)
-        route_fixed(e, s, h, f);
+        route_fixed(e, s, h, f, lists, &n);
+    bool found;
+    th_cand_entry *c = cand_find(h, lists, n, &found);
+    h->cand = c;
+    if (found) {
+        if (c->nseen) /* none: c->seen may be NULL */
+            memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
+        h->nseen = c->nseen;
+        return;
+    }
+    h->nseen = 0;
+    for (size_t i = 0; i < e->always.len; i++)
+        see(h, e->always.items[i]);
+    see_hits(h, lists, n);
     for (size_t i = 0; i < h->nseen; i++)
         h->mark[h->seen[i]] = 0;
+    if (!c)
+        return;
+    if (c->cap < h->nseen) {
+        c->cap = h->nseen;
+        c->seen = th_xrealloc(c->seen, c->cap * sizeof *c->seen);
+    }
+    if (h->nseen) /* none: c->seen may be NULL */
+        memcpy(c->seen, h->seen, h->nseen * sizeof *h->seen);
+    c->nseen = h->nseen;
+    memcpy(c->lists, lists, n * sizeof *lists);
+    c->nlists = (uint32_t)n;
+    c->gen = 0; /* what the gates read: found when first asked */
 }
 
 /* The values of the fields a match of rule ri captures, found for
@@ -947,8 +1032,22 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
     r->gate_kept = kept;
 }
 
-void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
+/* one step of the plan keys' hash */
+static inline uint64_t key_mix(uint64_t h, uint64_t x)
 {
+    h = (h ^ x) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
+/* What the gates of the candidates h->seen read (th_engine_gate_need's need),
+ * the slots their kept gates read, and the candidates' hash that
+ * plan_cache_find's starts with. */
+static void seen_gates(const th_engine *e, const th_hits *h, th_ecs_proj_need *need, uint64_t *read,
+                       uint64_t *hash)
+{
+    *need = (th_ecs_proj_need){0, 0};
+    *read = 0;
+    *hash = h->nseen;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
         if (r->gate_fn) {
@@ -956,8 +1055,39 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
             need->extras |= r->gate_need.extras;
             if (!r->gate_slots)
                 need->extras |= TH_PROJ_DOM;
+            if (r->gate_kept)
+                *read |= r->gate_read;
         }
+        *hash = key_mix(*hash, h->seen[i]);
     }
+}
+
+/* seen_gates of h's candidates: remembered with them (h->cand) under the
+ * gates' generation. */
+static void cand_gates(const th_engine *e, const th_hits *h, th_ecs_proj_need *need, uint64_t *read,
+                       uint64_t *hash)
+{
+    th_cand_entry *c = h->cand;
+    if (!c) {
+        seen_gates(e, h, need, read, hash);
+        return;
+    }
+    if (c->gen != e->gate_gen + 1u) {
+        seen_gates(e, h, &c->need, &c->read, &c->hash);
+        c->gen = e->gate_gen + 1u;
+    }
+    *need = c->need;
+    *read = c->read;
+    *hash = c->hash;
+}
+
+void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need *need)
+{
+    th_ecs_proj_need n;
+    uint64_t read, hash;
+    cand_gates(e, h, &n, &read, &hash);
+    need->fields |= n.fields;
+    need->extras |= n.extras;
 }
 
 /* ---- plans remembered -------------------------------------------------------
@@ -1055,12 +1185,6 @@ static void key_val(th_plan_cache *pc, const th_jval *v)
     }
 }
 
-static inline uint64_t key_mix(uint64_t h, uint64_t x)
-{
-    h = (h ^ x) * 0xff51afd7ed558ccdull;
-    return h ^ (h >> 32);
-}
-
 /* The entry of the record's key: holding its gates' results when used, else
  * the one to store them in; NULL when this record is planned directly. */
 static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -1070,19 +1194,13 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
         pc->pause--;
         return NULL;
     }
-    uint64_t read = 0;
-    for (size_t i = 0; i < h->nseen; i++) {
-        const th_erule *r = e->rules.items[h->seen[i]];
-        if (r->gate_fn && r->gate_kept)
-            read |= r->gate_read;
-    }
-    if (!read)
-        return NULL; /* no kept gate: nothing to remember */
     /* hashed as written, from the parts that tell keys apart most cheaply
      * (the candidates, and each string's length and three words of it) */
-    uint64_t hash = h->nseen;
-    for (size_t i = 0; i < h->nseen; i++)
-        hash = key_mix(hash, h->seen[i]);
+    th_ecs_proj_need need;
+    uint64_t read, hash;
+    cand_gates(e, h, &need, &read, &hash);
+    if (!read)
+        return NULL; /* no kept gate: nothing to remember */
     pc->len = 0;
     pc->over = false;
     key_u32(pc, e->gate_gen);

@@ -171,7 +171,9 @@ typedef struct levels {
     /* Slot documents (rawproj.h th_ecs_slots_doc): per engine and rule, the
      * document's fields the rule reads (NO_SLOTDOC: some field it reads is
      * not one), NULL when they are off; and what every such document holds:
-     * event.id (store_doc, match), the routed fields, @timestamp (match). */
+     * event.id (store_doc, match), the routed fields, @timestamp (match).
+     * A bare event (below) has no document: its nodes are its rules'
+     * fields alone. */
     uint64_t *docfields[TH_PIPELINE_MAX_ENGINES];
     /* per engine and rule: the rule reads an event only through its
      * fields' values (engine.h th_engine_rule_reads_values_only), each of
@@ -193,6 +195,18 @@ typedef struct prepared {
     th_str text;
     uint32_t hfrom[TH_PIPELINE_MAX_ENGINES], hto[TH_PIPELINE_MAX_ENGINES];
 } prepared;
+
+/* A record's prepared state before prepare, which sets hfrom and hto for
+ * every engine (and judge for a line that is no event): those are not
+ * cleared, where an initialiser of the whole struct stored 512 bytes of
+ * zeros per record (80 instructions). */
+static inline void prepared_init(prepared *r, th_rec_kind kind)
+{
+    r->kind = kind;
+    r->derived = false;
+    r->rendered = false;
+    r->text = TH_STR_NULL;
+}
 
 typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
@@ -351,7 +365,7 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
         w->slotdoc = th_ecs_slots_doc_usable(p->mapper);
     if (!w->slotdoc)
         return NULL;
-    uint64_t want = lv->docbase;
+    uint64_t want = 0;
     bool bare = true;
     for (size_t i = 0; i < p->nengines; i++) {
         const th_hits *h = &w->hits[i];
@@ -363,6 +377,11 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
             bare &= lv->bare[i][h->plan[k]];
         }
     }
+    /* docbase is for the readers of the document (store_doc's event.id,
+     * match's hits); the rules of a bare event read only the fields they
+     * name (lv->bare), so its nodes are those fields' alone */
+    if (!bare)
+        want |= lv->docbase;
     th_ecs_proj_need need = th_ecs_docfields_need(want);
     if (!th_ecs_slots_fill(&w->slots, need.extras, need.fields))
         return NULL;
@@ -727,7 +746,8 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
             continue;
         if (rec.kind == TH_REC_CLOUDTRAIL && !p->mapper)
             p->mapper = th_mapper_new(p->mo, p->diags);
-        prepared r = {.kind = rec.kind};
+        prepared r;
+        prepared_init(&r, rec.kind);
         r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL};
         ws_clear(&w, p);
         rawrec x = {rec.text, rec.json, rec.scan, NULL};
@@ -950,7 +970,8 @@ static void settle_one(void *ctx, const th_record *rec)
 {
     settling *st = ctx;
     th_pipeline *p = st->pl->p;
-    prepared r = {.kind = rec->kind};
+    prepared r;
+    prepared_init(&r, rec->kind);
     r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL};
     rawrec x = {rec->text, rec->json, rec->scan, NULL};
     prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
@@ -1090,8 +1111,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
             const char *file = rec.file ? rec.file : "-";
             if (!b->file || strcmp(b->file, file) != 0) /* io's path lives until the next file */
                 b->file = th_arena_strdup(&b->arena, file);
-            memset(&x->r, 0, sizeof x->r);
-            x->r.kind = rec.kind;
+            prepared_init(&x->r, rec.kind);
             x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line, TH_STR_NULL};
             if (rec.kind == TH_REC_FILE) { /* a worker reads it (text: its path) */
                 x->text = b->file;

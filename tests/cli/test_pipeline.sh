@@ -3,8 +3,11 @@
 . "$(dirname "$0")/lib.sh"
 rules="${TH_ROOT:-.}/../shared/corpus/detection-rules/rules/integrations/aws"
 [ -d "$rules" ] || rules="${TH_ROOT:-.}/examples/rules"
+# ci-token-theft and eks-irsa-abuse: broad ES|QL rules that fire on events
+# given their fields' values alone (pipeline.c slot_doc, bare)
 "$TH" emulate background iam-temp-creds log-tampering s3-exfiltration discovery-burst \
-  console-admins aws-internal bedrock-abuse access-key-persistence --seed 3 --start 2026-10-01 --days 2 --rate 300 --out "$TMP/s3" 2>/dev/null
+  console-admins aws-internal bedrock-abuse access-key-persistence ci-token-theft eks-irsa-abuse \
+  --seed 3 --start 2026-10-01 --days 2 --rate 300 --out "$TMP/s3" 2>/dev/null
 "$TH" emulate background iam-temp-creds log-tampering --seed 5 --start 2026-10-01 --days 1 \
   --rate 300 --out - >"$TMP/ev.ndjson" 2>/dev/null
 for data in "$TMP/s3/AWSLogs" "$TMP/ev.ndjson"; do

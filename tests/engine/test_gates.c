@@ -357,6 +357,125 @@ static void routes_kept_slots(void **state)
     fixture_free(&f);
 }
 
+/* A record of a provider, action and user name. */
+static char *call_rec(th_arena *a, const char *provider, const char *action, const char *user)
+{
+    return th_arena_printf(a,
+                           "{\"eventSource\":\"%s\",\"eventName\":\"%s\","
+                           "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                           "{\"type\":\"IAMUser\",\"userName\":\"%s\"}}",
+                           provider, action, user);
+}
+
+/* Routes rec through h (kept from record to record) and through a fresh
+ * th_hits: the same candidates in the same order, and the same need of
+ * their gates. */
+static void same_candidates(const fixture *f, th_hits *h, const char *rec, size_t *routed)
+{
+    th_jscan *scan = th_jscan_new();
+    assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+    th_ecs_slots sl;
+    th_ecs_slots_init(&sl);
+    th_hits h2;
+    th_hits_init(&h2, f->e);
+    int64_t ts, ing;
+    bool timed;
+    assert_true(th_ecs_slots_start(f->m, (th_arena *)&f->a, scan, 0, &sl, &ts, &ing, &timed));
+    bool r1 = th_engine_routes_slots(f->e, &sl, h);
+    bool r2 = th_engine_routes_slots(f->e, &sl, &h2);
+    assert_int_equal(r1, r2);
+    assert_int_equal(h->nseen, h2.nseen);
+    for (size_t k = 0; k < h->nseen; k++)
+        assert_int_equal(h->seen[k], h2.seen[k]);
+    th_ecs_proj_need n1 = {0, 0}, n2 = {0, 0};
+    th_engine_gate_need(f->e, h, &n1);
+    th_engine_gate_need(f->e, &h2, &n2);
+    assert_int_equal(n1.fields, n2.fields);
+    assert_int_equal(n1.extras, n2.extras);
+    *routed += h->nseen;
+    th_hits_free(&h2);
+    th_ecs_slots_free(&sl);
+    th_jscan_free(scan);
+}
+
+/* Candidates remembered by a th_hits under the routing lists their records
+ * met (hotpass.c th_cand_entry), with what their gates read: records of
+ * every provider, action and user, in rounds through one th_hits, route and
+ * plan as through a fresh one; records alike in their action but not their
+ * provider (or the reverse) get their own candidates; and after a gate
+ * changes to read another field, the need and the plans follow it. */
+static void remembered_candidates(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[6];
+    const char *names[] = {"iam alice", "create", "s3 list", "typed", "bob", "carol"};
+    for (int i = 0; i < 6; i++)
+        rule_of(&r[i], names[i]);
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.provider: iam.amazonaws.com and user.name: alice"), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_engine_add_query(f.e, &r[2],
+                        kql(a, "event.provider: s3.amazonaws.com and event.action: ListBuckets"), a,
+                        NULL);
+    th_engine_add_query(f.e, &r[3],
+                        kql(a, "event.action: (CreateUser or ListBuckets) and "
+                               "aws.cloudtrail.user_identity.type: IAMUser"),
+                        a, NULL);
+    th_engine_add_query(f.e, &r[4], kql(a, "user.name: bob"), a, NULL); /* every event */
+    th_engine_add_query(
+        f.e, &r[5], kql(a, "data_stream.dataset: aws.cloudtrail and user.name: carol"), a, NULL);
+    /* an action routed to a rule of its own, each: 120 sequences of lists
+     * with the providers', more than th_hits remembers, so that sequences
+     * of one length and one last list (the constants') share its entries */
+    th_rule ar[40];
+    for (int i = 0; i < 40; i++) {
+        rule_of(&ar[i], th_arena_printf(a, "action %d", i));
+        th_engine_add_query(f.e, &ar[i], kql(a, th_arena_printf(a, "event.action: Action%d", i)),
+                            a, NULL);
+    }
+    const char *providers[] = {"iam.amazonaws.com", "s3.amazonaws.com", "ec2.amazonaws.com"};
+    const char *actions[] = {"CreateUser", "ListBuckets", "GetUser"};
+    const char *users[] = {"alice", "bob", "carol"};
+    char *recs[27], *many[120];
+    size_t nrecs = 0;
+    for (int i = 0; i < 27; i++) /* the providers change fastest, then the actions */
+        recs[nrecs++] = call_rec(a, providers[i % 3], actions[i / 3 % 3], users[i / 9]);
+    for (int i = 0; i < 120; i++)
+        many[i] = call_rec(a, providers[i % 3], th_arena_printf(a, "Action%d", i / 3), "bob");
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t routed = 0, planned = 0;
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < nrecs; i++)
+            same_candidates(&f, &h, recs[i], &routed);
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+        for (size_t i = 0; i < 120; i++)
+            same_candidates(&f, &h, many[(i * 7 + (size_t)round) % 120], &routed);
+    }
+    assert_true(routed > 3 * nrecs); /* the rule of every event, and more */
+    assert_true(planned > 0);
+    /* rule 0's gate now reads the identity's type: a need remembered with
+     * the old gate would not fill it, and the gate would fail */
+    th_query *gq = kql(a, "aws.cloudtrail.user_identity.type: IAMUser");
+    const th_str gf[] = {TH_STR_LIT("aws.cloudtrail.user_identity.type")};
+    th_engine_set_gate_query(f.e, 0, &gq, 1, gf, 1);
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_with(f.e, f.m, a, &h, recs[9], false, &dom, p, &n), 1); /* iam, bob */
+    bool has0 = false;
+    for (size_t k = 0; k < n; k++)
+        has0 |= p[k] == 0;
+    assert_true(has0);
+    for (size_t i = 0; i < nrecs; i++)
+        same_candidates(&f, &h, recs[i], &routed);
+    same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +483,7 @@ int main(void)
         cmocka_unit_test(remembered_plans),
         cmocka_unit_test(remembered_plans_every_byte),
         cmocka_unit_test(routes_kept_slots),
+        cmocka_unit_test(remembered_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
