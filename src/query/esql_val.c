@@ -466,8 +466,16 @@ long th_etab_col(erun *r, etab *t, th_str name)
     const void *const *keys = NULL;
     if (kind == SOURCE && r->ndocs && r->docs[0].key)
         keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
+    /* captured rows: a row whose key is the row before's (most of them:
+     * runs of one dataset, outcome, user) takes its cell in a loop of its
+     * own, before the general one below is entered for it */
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
+        if (keys && d >= 0 && keys[d] == prev && prev) {
+            vals[row] = vals[prev_row];
+            prev_row = row;
+            continue;
+        }
         if (d < 0) {
             vals[row] = ev_null();
             continue;
