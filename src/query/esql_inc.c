@@ -270,7 +270,12 @@ __attribute__((always_inline)) static inline void part_value(erun *r, part *p, i
         return;
     }
     bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
-    const ev_s *vs = v.n == 1 ? &v.one : v.many;
+    if (v.n == 1) { /* most cells: the loop below without its loop */
+        if (!(distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], v.one)))
+            part_add(r, p, fn, v.one);
+        return;
+    }
+    const ev_s *vs = v.many;
     for (uint32_t k = 0; k < v.n; k++) {
         if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], vs[k]))
             continue; /* the same as the last one gathered: sorted away anyway */
