@@ -254,29 +254,30 @@ __attribute__((always_inline)) static inline void part_add(erun *r, part *p, int
 }
 
 /* One value of an aggregate's argument into its partial state. With fn a
- * constant (part_loop), the function's choices fold away. */
-__attribute__((always_inline)) static inline void part_value(erun *r, part *p, int fn, ev v)
+ * constant (part_loop), the function's choices fold away. By address: a
+ * column's cell is read where it lies, not copied per row. */
+__attribute__((always_inline)) static inline void part_value(erun *r, part *p, int fn, const ev *v)
 {
-    if (v.n == 0)
+    if (v->n == 0)
         return;
     if (fn == F_COUNT) {
-        p->count += v.n;
+        p->count += v->n;
         return;
     }
     if (p->type == EV_NULL) {
-        p->type = v.t;
-    } else if (p->type != v.t) {
+        p->type = v->t;
+    } else if (p->type != v->t) {
         p->mixed = true;
         return;
     }
     bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
-    if (v.n == 1) { /* most cells: the loop below without its loop */
-        if (!(distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], v.one)))
-            part_add(r, p, fn, v.one);
+    if (v->n == 1) { /* most cells: the loop below without its loop */
+        if (!(distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], v->one)))
+            part_add(r, p, fn, v->one);
         return;
     }
-    const ev_s *vs = v.many;
-    for (uint32_t k = 0; k < v.n; k++) {
+    const ev_s *vs = v->many;
+    for (uint32_t k = 0; k < v->n; k++) {
         if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], vs[k]))
             continue; /* the same as the last one gathered: sorted away anyway */
         part_add(r, p, fn, vs[k]);
@@ -296,15 +297,19 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
     if (as->filter) {
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
-            if (th_esql_true_memo(r, t, row, mf))
-                part_value(r, p, fn, col ? col[row] : th_esql_eval_memo(r, t, row, mx));
+            if (!th_esql_true_memo(r, t, row, mf))
+                continue;
+            ev v = col ? col[row] : th_esql_eval_memo(r, t, row, mx);
+            part_value(r, p, fn, &v);
         }
     } else if (col) { /* no filter, a column: the loop reads its cells */
         for (size_t i = 0; i < n; i++)
-            part_value(r, p, fn, col[rows[i]]);
+            part_value(r, p, fn, &col[rows[i]]);
     } else {
-        for (size_t i = 0; i < n; i++)
-            part_value(r, p, fn, th_esql_eval_memo(r, t, rows[i], mx));
+        for (size_t i = 0; i < n; i++) {
+            ev v = th_esql_eval_memo(r, t, rows[i], mx);
+            part_value(r, p, fn, &v);
+        }
     }
 }
 
