@@ -299,16 +299,16 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
             size_t row = rows[i];
             if (!th_esql_true_memo(r, t, row, mf))
                 continue;
-            ev v = col ? col[row] : th_esql_eval_memo(r, t, row, mx);
-            part_value(r, p, fn, &v);
+            ev tmp;
+            part_value(r, p, fn, col ? &col[row] : th_esql_eval_memo_at(r, t, row, mx, &tmp));
         }
     } else if (col) { /* no filter, a column: the loop reads its cells */
         for (size_t i = 0; i < n; i++)
             part_value(r, p, fn, &col[rows[i]]);
     } else {
         for (size_t i = 0; i < n; i++) {
-            ev v = th_esql_eval_memo(r, t, rows[i], mx);
-            part_value(r, p, fn, &v);
+            ev tmp;
+            part_value(r, p, fn, th_esql_eval_memo_at(r, t, rows[i], mx, &tmp));
         }
     }
 }
