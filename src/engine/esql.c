@@ -293,9 +293,15 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
     size_t f = c->fs[0], n = c->r->matches.len;
+    const th_vlist *pl = NULL; /* the list before and its answer: lists are */
+    uint8_t pv = 0;            /* immutable, a field's repeated value one list */
     for (size_t i = 0; i < n; i++) {
         const th_vlist *l = cap_at(c, f, i);
-        out[i] = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+        if (l != pl) {
+            pl = l;
+            pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+        }
+        out[i] = pv;
     }
     return true;
 }
