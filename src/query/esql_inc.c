@@ -330,8 +330,12 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     const ev *col = *direct_of >= 0 ? t->cols[*direct_of] : NULL;
     int fn = x->fn;
     if (fn == F_COUNT && x->nkids == 0) { /* COUNT(*): the rows its filter keeps */
+        if (!as->filter) {
+            p->count += n;
+            return;
+        }
         for (size_t i = 0; i < n; i++)
-            p->count += !as->filter || th_esql_true_memo(r, t, rows[i], mf);
+            p->count += th_esql_true_memo(r, t, rows[i], mf);
         return;
     }
     switch (fn) {
