@@ -516,15 +516,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
         for (size_t g = 0; g < f && !cc.dup[f]; g++)
             cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
     }
+    th_str index = th_str_c(e->o.source_index); /* measured once, not per match */
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
-            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
-                                    &r->matches.items[i], &cc, captured_key};
+            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, &r->matches.items[i], &cc,
+                                    captured_key};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, index, 1, NULL, NULL, NULL, NULL};
     }
     const char *err = NULL;
     xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
