@@ -293,9 +293,15 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
     size_t f = c->fs[0], n = c->r->matches.len;
+    const th_vlist *pl = NULL; /* the list before and its answer: lists are */
+    uint8_t pv = 0;            /* immutable, a field's repeated value one list */
     for (size_t i = 0; i < n; i++) {
         const th_vlist *l = cap_at(c, f, i);
-        out[i] = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+        if (l != pl) {
+            pl = l;
+            pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+        }
+        out[i] = pv;
     }
     return true;
 }
@@ -510,15 +516,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
         for (size_t g = 0; g < f && !cc.dup[f]; g++)
             cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
     }
+    th_str index = th_str_c(e->o.source_index); /* measured once, not per match */
     for (size_t i = 0; i < n; i++) {
         if (r->esql_cap) {
-            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, th_str_c(e->o.source_index), 1, captured_each,
-                                    &r->matches.items[i], &cc, captured_key};
+            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, &r->matches.items[i], &cc,
+                                    captured_key};
             continue;
         }
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, th_str_c(e->o.source_index), 1, NULL, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){d ? d : empty, ed->id, index, 1, NULL, NULL, NULL, NULL};
     }
     const char *err = NULL;
     xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};

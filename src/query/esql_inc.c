@@ -254,24 +254,30 @@ __attribute__((always_inline)) static inline void part_add(erun *r, part *p, int
 }
 
 /* One value of an aggregate's argument into its partial state. With fn a
- * constant (part_loop), the function's choices fold away. */
-__attribute__((always_inline)) static inline void part_value(erun *r, part *p, int fn, ev v)
+ * constant (part_loop), the function's choices fold away. By address: a
+ * column's cell is read where it lies, not copied per row. */
+__attribute__((always_inline)) static inline void part_value(erun *r, part *p, int fn, const ev *v)
 {
-    if (v.n == 0)
+    if (v->n == 0)
         return;
     if (fn == F_COUNT) {
-        p->count += v.n;
+        p->count += v->n;
         return;
     }
     if (p->type == EV_NULL) {
-        p->type = v.t;
-    } else if (p->type != v.t) {
+        p->type = v->t;
+    } else if (p->type != v->t) {
         p->mixed = true;
         return;
     }
     bool distinct = fn == F_VALUES || fn == F_COUNT_DISTINCT;
-    const ev_s *vs = v.n == 1 ? &v.one : v.many;
-    for (uint32_t k = 0; k < v.n; k++) {
+    if (v->n == 1) { /* most cells: the loop below without its loop */
+        if (!(distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], v->one)))
+            part_add(r, p, fn, v->one);
+        return;
+    }
+    const ev_s *vs = v->many;
+    for (uint32_t k = 0; k < v->n; k++) {
         if (distinct && p->nv && ev_s_same(p->type, p->vals[p->nv - 1], vs[k]))
             continue; /* the same as the last one gathered: sorted away anyway */
         part_add(r, p, fn, vs[k]);
@@ -280,17 +286,30 @@ __attribute__((always_inline)) static inline void part_value(erun *r, part *p, i
 
 /* The rows' values of one aggregate into p, row after row: its filter (mf),
  * then its argument, a column's cells (col) or evaluated (mx). Inlined per
- * function (part_rows), so that a group's rows run one tight loop. */
+ * function (part_rows), so that a group's rows run one tight loop; one
+ * loop per case (filter or not, column or memo), where one loop testing
+ * both on every row kept less in registers. */
 __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, const assign *as,
                                                             const size_t *rows, size_t n, part *p,
                                                             esql_memo *mf, esql_memo *mx,
                                                             const ev *col, int fn)
 {
-    for (size_t i = 0; i < n; i++) {
-        size_t row = rows[i];
-        if (as->filter && !th_esql_true_memo(r, t, row, mf))
-            continue;
-        part_value(r, p, fn, col ? col[row] : th_esql_eval_memo(r, t, row, mx));
+    if (as->filter) {
+        for (size_t i = 0; i < n; i++) {
+            size_t row = rows[i];
+            if (!th_esql_true_memo(r, t, row, mf))
+                continue;
+            ev tmp;
+            part_value(r, p, fn, col ? &col[row] : th_esql_eval_memo_at(r, t, row, mx, &tmp));
+        }
+    } else if (col) { /* no filter, a column: the loop reads its cells */
+        for (size_t i = 0; i < n; i++)
+            part_value(r, p, fn, &col[rows[i]]);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            ev tmp;
+            part_value(r, p, fn, th_esql_eval_memo_at(r, t, rows[i], mx, &tmp));
+        }
     }
 }
 
@@ -311,8 +330,12 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     const ev *col = *direct_of >= 0 ? t->cols[*direct_of] : NULL;
     int fn = x->fn;
     if (fn == F_COUNT && x->nkids == 0) { /* COUNT(*): the rows its filter keeps */
+        if (!as->filter) {
+            p->count += n;
+            return;
+        }
         for (size_t i = 0; i < n; i++)
-            p->count += !as->filter || th_esql_true_memo(r, t, rows[i], mf);
+            p->count += th_esql_true_memo(r, t, rows[i], mf);
         return;
     }
     switch (fn) {

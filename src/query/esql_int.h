@@ -347,9 +347,10 @@ static inline bool th_esql_memo_same(const etab *t, size_t row, const esql_memo 
 /* Inline, the row whose cells are those of the row before (most rows: runs
  * of the same dataset, outcome, user, ASN), then the table (a hash of the
  * cells' first words and their comparison: users and ASNs coming back); the
- * rest in the call. */
-__attribute__((always_inline)) static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row,
-                                                           esql_memo *m)
+ * rest in the call. The value by address: the remembered one, the picked
+ * column's cell, or *tmp (the call's), valid until the memo's next use. */
+__attribute__((always_inline)) static inline const ev *th_esql_eval_memo_at(erun *r, etab *t, size_t row,
+                                                                     esql_memo *m, ev *tmp)
 {
     if (m->state == 1 && m->have) {
         size_t k = 0;
@@ -358,31 +359,39 @@ __attribute__((always_inline)) static inline ev th_esql_eval_memo(erun *r, etab 
         const esql_memo_val *v = m->lv;
         if (k < m->nkey) {
             if (!m->slots || m->partial)
-                return th_esql_eval_memo_call(r, t, row, m);
+                goto call;
             size_t si = th_esql_memo_slot(t, row, m);
             const esql_memo_slot *s = &m->slots[si];
             if (!(m->used[si / 64] >> (si % 64) & 1) || !th_esql_memo_same(t, row, m, s->in))
-                return th_esql_eval_memo_call(r, t, row, m);
+                goto call;
             m->lin = s->in;
             m->lv = v = &s->v;
         }
         r->warnings += v->warn;
-        return v->pcol < 0 ? v->out : t->cols[v->pcol][row];
+        return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
     }
-    return th_esql_eval_memo_call(r, t, row, m);
+call:
+    *tmp = th_esql_eval_memo_call(r, t, row, m);
+    return tmp;
+}
+__attribute__((always_inline)) static inline ev th_esql_eval_memo(erun *r, etab *t, size_t row, esql_memo *m)
+{
+    ev tmp;
+    return *th_esql_eval_memo_at(r, t, row, m, &tmp);
 }
 /* the same as truth(): 1 true, 0 false, -1 NULL (a multi-valued one: NULL
  * and a warning); in line, as the memo's hit (a WHERE conjunct per row) */
 static inline int th_esql_truth_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {
-    ev v = th_esql_eval_memo(r, t, row, m);
-    if (v.n > 1) {
+    ev tmp;
+    const ev *v = th_esql_eval_memo_at(r, t, row, m, &tmp);
+    if (v->n > 1) {
         r->warnings++;
         return -1;
     }
-    if (v.n == 0 || v.t != EV_BOOL)
+    if (v->n == 0 || v->t != EV_BOOL)
         return -1;
-    return v.one.i != 0;
+    return v->one.i != 0;
 }
 static inline bool th_esql_true_memo(erun *r, etab *t, size_t row, esql_memo *m)
 {

@@ -385,8 +385,10 @@ static size_t key_slot(const keymap *m, const void *key)
     return (size_t)(((uint64_t)(uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
 }
 
-/* the first row with key, else SIZE_MAX (and row is recorded as its first) */
-static size_t key_row(keymap *m, const void *key, size_t row)
+/* the first row with key, else SIZE_MAX (and row is recorded as its first);
+ * in line: a column's rows call it for every key not the row before's (out
+ * of line, its calls cost 5% of the ES|QL pass's instructions) */
+__attribute__((always_inline)) static inline size_t key_row(keymap *m, const void *key, size_t row)
 {
     if (m->off)
         return SIZE_MAX;
@@ -441,6 +443,44 @@ static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_fi
     return th_ev_from_esql_doc(a, in, name, d);
 }
 
+/* th_etab_col's loop where the documents gave every key at once (captured
+ * rows): the general loop's cells, with the row before's cell held in
+ * `last` (a run of one key, most rows: one dataset, outcome, user, takes it
+ * without reading the table) */
+static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const th_field_def *def, bool date,
+                       const void *const *keys, ev *vals)
+{
+    keymap km = {0};
+    th_time_daymemo dm = {0};
+    const void *prev = NULL;
+    ev last = ev_null(); /* the cell of the last row with key prev */
+    for (size_t row = 0; row < t->nrows; row++) {
+        long d = t->doc[row];
+        if (d < 0) {
+            vals[row] = ev_null();
+            continue;
+        }
+        const void *key = keys[d];
+        if (key == prev && key) {
+            vals[row] = last;
+            continue;
+        }
+        /* where every row's key is new (timestamps: the map is off), each
+         * is read next (th_ev_from_esql_doc: for captured rows, its
+         * values' list), a cache miss per row; ask for it a few rows ahead */
+        if (km.off && row + KEY_AHEAD < t->nrows && t->doc[row + KEY_AHEAD] >= 0)
+            __builtin_prefetch(keys[t->doc[row + KEY_AHEAD]]);
+        const th_esql_doc *in = &r->docs[d];
+        size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
+        last = first != SIZE_MAX ? vals[first]
+               : date            ? date_cell(va, in, name, def, &dm)
+                                 : th_ev_from_esql_doc(va, in, name, def);
+        vals[row] = last;
+        prev = key;
+    }
+    free(km.slot);
+}
+
 long th_etab_col(erun *r, etab *t, th_str name)
 {
     long c = find(t, name);
@@ -456,16 +496,21 @@ long th_etab_col(erun *r, etab *t, th_str name)
     /* a document whose key (not for metadata: per document) an earlier row
      * had takes that row's cell: the same values, so the same cell (cells
      * are never written into); the last row's key first, as keys come in runs */
-    keymap km = {0};
     bool date = kind == SOURCE && def && def->type == TH_FT_DATE && !def->parent;
+    /* every document's key at once where the documents give them */
+    if (kind == SOURCE && r->ndocs && r->docs[0].key) {
+        const void *const *keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
+        if (keys) {
+            load_keyed(r, va, t, name, def, date, keys, vals);
+            add_col(r, t, name, vals);
+            return (long)t->ncols - 1;
+        }
+    }
+    keymap km = {0};
     th_time_daymemo dm = {0};
     th_esql_key_fn kfn = NULL;
     const void *kctx = NULL, *prev = NULL;
     size_t prev_row = 0;
-    /* every document's key at once where the documents give them */
-    const void *const *keys = NULL;
-    if (kind == SOURCE && r->ndocs && r->docs[0].key)
-        keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
     for (size_t row = 0; row < t->nrows; row++) {
         long d = t->doc[row];
         if (d < 0) {
@@ -479,21 +524,11 @@ long th_etab_col(erun *r, etab *t, th_str name)
                         : ev_long(in->version);
             continue;
         }
-        const void *key;
-        if (keys) {
-            key = keys[d];
-            /* where every row's key is new (timestamps: the map is off), each
-             * is read next (th_ev_from_esql_doc: for captured rows, its
-             * values' list), a cache miss per row; ask for it a few rows ahead */
-            if (km.off && row + KEY_AHEAD < t->nrows && t->doc[row + KEY_AHEAD] >= 0)
-                __builtin_prefetch(keys[t->doc[row + KEY_AHEAD]]);
-        } else {
-            if (in->key && !kfn) {
-                kfn = in->key;
-                kctx = in->ctx;
-            }
-            key = in->key == kfn && in->ctx == kctx && kfn ? kfn(in->src, in->ctx, name) : NULL;
+        if (in->key && !kfn) {
+            kfn = in->key;
+            kctx = in->ctx;
         }
+        const void *key = in->key == kfn && in->ctx == kctx && kfn ? kfn(in->src, in->ctx, name) : NULL;
         if (key && key == prev) {
             vals[row] = vals[prev_row];
             prev_row = row;

@@ -286,3 +286,46 @@ print("# correlation rule: before %d, after %d" % (run[0][corr], run[1].get(corr
 PY
 then ok "tune pack: every rule's counts equal run's on each side, the correlation rule's too"
 else nok "tune pack: counts equal run's" "$(head -c 1500 "$TMP/out")"; fi
+
+# A routed WHERE conjunct is skipped on the documents where its field is
+# plain (no value or one string; engine/esql.c captured_plain) and evaluated
+# on the others: user.name == "alice" over events where user.name is
+# "alice", a one-element array, or two values with alice among them (which
+# the routing's lowered condition matches, and ES|QL's == makes NULL: the row
+# is dropped). Plain and multi-valued events alternate, so a plain answer
+# carried from one event to the next would keep the multi-valued ones.
+cat >"$TMP/routed_mv.toml" <<'TOML'
+[metadata]
+creation_date = "2026/12/05"
+maturity = "production"
+updated_date = "2026/12/05"
+
+[rule]
+author = ["trailhound tests"]
+description = "A routed ES|QL conjunct over a field that is multi-valued on some events."
+from = "now-61m"
+interval = "60m"
+language = "esql"
+license = "Elastic License v2"
+name = "Routed conjunct over a multi-valued field"
+risk_score = 21
+rule_id = "0d9e6a55-4d1c-4d53-9a53-000000000001"
+severity = "low"
+type = "esql"
+query = '''
+FROM logs-aws.cloudtrail-*
+| WHERE event.dataset == "aws.cloudtrail" AND user.name == "alice"
+| STATS Esql.n = COUNT(*), Esql.ids = VALUES(event.id)
+'''
+TOML
+expect_rc "esql routed conjunct, multi-valued field: exit 1 with alerts" 1 "$TH" run \
+  --rules "$TMP/routed_mv.toml" --data "$D/routed_multi_valued.ndjson" --to 2026-03-01T12:00:00Z
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+assert len(a) == 1, len(a)
+assert a[0]["Esql.n"] == 4, a[0]["Esql.n"]
+assert a[0]["Esql.ids"] == ["rm-1", "rm-3", "rm-5", "rm-7"], a[0]["Esql.ids"]
+PY
+then ok "esql routed conjunct: evaluated where the field is multi-valued, skipped where plain"
+else nok "esql routed conjunct over a multi-valued field" "$(head -c 1500 "$TMP/out")"; fi
