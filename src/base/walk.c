@@ -19,7 +19,7 @@
  * relative to a descriptor of it (`fd`, opened at the first and closed when a
  * subdirectory is entered, so at most one stays open): a stat of the whole
  * path walked every component again, for each of the day's 1,647 objects
- * ten of them (3% of a run over a day of S3 objects). */
+ * ten of them (2-3% of a run over a day of S3 objects). */
 typedef struct frame {
     char *path;
     char **names;
