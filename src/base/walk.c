@@ -4,22 +4,29 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/arena.h"
 #include "base/limits.h"
 #include "base/map.h"
 
 /* One directory being listed: its sorted entry names and the next one to visit.
- * The directory is read and closed at once, so no descriptor stays open. */
+ * The directory is read and closed at once. Its entries are then looked up
+ * relative to a descriptor of it (`fd`, opened at the first and closed when a
+ * subdirectory is entered, so at most one stays open): a stat of the whole
+ * path walked every component again, for each of the day's 1,647 objects
+ * ten of them (2-3% of a run over a day of S3 objects). */
 typedef struct frame {
     char *path;
     char **names;
     size_t n, next;
     dev_t dev;
     ino_t ino;
+    int fd; /* -1: not open */
 } frame;
 
 typedef struct excluded {
@@ -70,6 +77,8 @@ void th_walk_exclude(th_walk *w, dev_t dev, ino_t ino, const char *why)
 
 static void frame_free(frame *f)
 {
+    if (f->fd >= 0)
+        close(f->fd);
     for (size_t i = 0; i < f->n; i++)
         free(f->names[i]);
     free(f->names);
@@ -165,8 +174,13 @@ static bool push_dir(th_walk *w, char *path, const struct stat *st, char **bad)
         return false;
     }
     w->st.dirs++;
+    if (w->depth && w->stack[w->depth - 1].fd >= 0) { /* at most one open (frame) */
+        close(w->stack[w->depth - 1].fd);
+        w->stack[w->depth - 1].fd = -1;
+    }
     frame *f = &w->stack[w->depth++];
     memset(f, 0, sizeof(*f));
+    f->fd = -1;
     f->path = path;
     f->dev = st->st_dev;
     f->ino = st->st_ino;
@@ -228,11 +242,18 @@ static bool has_suffix(const char *path, const char *suffix)
 
 /* Handles one path: a directory is pushed (returns END to mean "nothing yet"),
  * anything else becomes an item. `named`: given by the user, so pipes and
- * devices are read too; inside directories only regular files are. */
-static th_walk_kind visit(th_walk *w, char *path, bool named, th_walk_item *out)
+ * devices are read too; inside directories only regular files are. `in`:
+ * the frame whose entry `name` path is (NULL for a named path). */
+static th_walk_kind visit(th_walk *w, char *path, bool named, frame *in, const char *name,
+                          th_walk_item *out)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if (in && in->fd < 0)
+        in->fd = open(in->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* what stat(path) finds, looking up one component instead of them all
+     * (by the path, as before, where the directory could not be opened) */
+    int rc = in && in->fd >= 0 ? fstatat(in->fd, name, &st, 0) : stat(path, &st);
+    if (rc != 0) {
         struct stat lst;
         if (!named && w->opts.suffix && !has_suffix(path, w->opts.suffix)) {
             free(path); /* a broken link that would not have been read anyway */
@@ -276,8 +297,8 @@ th_walk_kind th_walk_next(th_walk *w, th_walk_item *out)
                 w->depth--;
                 continue;
             }
-            char *path = join(f->path, f->names[f->next++]);
-            th_walk_kind k = visit(w, path, false, out);
+            const char *name = f->names[f->next++];
+            th_walk_kind k = visit(w, join(f->path, name), false, f, name, out);
             if (k != TH_WALK_END)
                 return k;
             continue;
@@ -296,7 +317,7 @@ th_walk_kind th_walk_next(th_walk *w, th_walk_item *out)
             w->st.files++;
             return TH_WALK_FILE;
         }
-        th_walk_kind k = visit(w, th_xstrdup(p), true, out);
+        th_walk_kind k = visit(w, th_xstrdup(p), true, NULL, NULL, out);
         if (k != TH_WALK_END)
             return k;
     }

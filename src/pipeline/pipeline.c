@@ -18,9 +18,18 @@
 #define BATCH_RECORDS 512
 /* Files up to FILE_JOB_MAX bytes (S3 objects) are read whole on the workers
  * (io's th_input_defer_files); a batch takes such files until their sizes
- * add up to BATCH_FILE_BYTES (about 1 MB of records, gzip'd). */
+ * add up to BATCH_FILE_BYTES: about 1.6 MB of records gzip'd (15 objects of
+ * a day of CloudTrail, a few ms of a worker's time). At 64 KiB (4 objects) a
+ * day's 1,647 objects made 328 batches, and the workers found no batch
+ * filled 70-100 times a run at 2 threads (20-30 times at 256 KiB). */
 #define FILE_JOB_MAX (1u << 20)
-#define BATCH_FILE_BYTES (64u << 10)
+#define BATCH_FILE_BYTES (256u << 10)
+/* A batch's arena grows by this much: a batch of files keeps only the records
+ * some rule may match (raw_own), a batch of lines their copies (512 of a few
+ * KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
+ * it touched the start of, 8 MB more fresh memory at 2 threads (peak RSS 43 ->
+ * 35 MB over a day of S3 objects), which a VM pays for in page faults. */
+#define BATCH_CHUNK (64u << 10)
 
 static uint64_t now_ns(void)
 {
@@ -776,6 +785,18 @@ typedef struct prec {
     prepared r;
 } prec;
 
+/* A record of a file read on a worker, kept until its commit: `prepared` but
+ * for its hit ranges, which are 2 x nengines of the batch's `ranges` (from,
+ * to; engine after engine). prepared's arrays are sized for 64 engines: 620
+ * bytes a record, 1 MB of fresh memory for each batch of the ring at 256 KiB
+ * of S3 objects; this is about 100 bytes and 8. */
+typedef struct xrec {
+    th_event ev;
+    th_str text;
+    th_rec_kind kind;
+    bool derived, rendered;
+} xrec;
+
 /* A whole file read on a worker (io's th_input_defer_files): its records,
  * stats and messages, for the commit to take in input order. */
 typedef struct pjob {
@@ -792,7 +813,8 @@ typedef struct pbatch {
     const char *file;    /* the batch's copy of the current file name */
     uint64_t job_bytes;  /* sizes of the files among recs */
     TH_VEC(pjob) jobs;
-    TH_VEC(prec) extra;  /* the records of the files, read by the worker */
+    TH_VEC(xrec) extra;  /* the records of the files, read by the worker */
+    TH_VEC(uint32_t) ranges; /* their hit ranges (xrec) */
     worker_state w;
 } pbatch;
 
@@ -802,7 +824,11 @@ typedef struct pool {
     th_input *in;
     pthread_mutex_t mu;
     pthread_cond_t work;  /* a batch was filled (workers wait on it) */
-    pthread_cond_t done;  /* a batch was processed (the reading thread waits on it) */
+    pthread_cond_t done;  /* `awaited` was processed */
+    /* the batch the reading thread waits for, or NULL: a worker wakes it only
+     * for that one (waking it for every batch cost a context switch each,
+     * mostly for batches behind the one it waits for) */
+    pbatch *awaited;
     pbatch *ring;
     size_t nring;
     bool stop;
@@ -873,12 +899,37 @@ static bool judge(pool *pl, pbatch *b, prec *x)
 static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec)
 {
     th_arena_mark m = th_arena_mark_get(&b->arena);
-    TH_VEC_PUSH(&b->extra, (prec){0});
-    prec *y = &b->extra.items[b->extra.len - 1];
-    y->r.kind = rec->kind;
-    y->r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL};
+    prec y = {0};
+    y.r.kind = rec->kind;
+    y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL};
     rawrec rr = {rec->text, NULL, rec->scan, &b->arena};
-    prepare_rec(pl, b, y, &rr, m);
+    prepare_rec(pl, b, &y, &rr, m);
+    TH_VEC_PUSH(&b->extra, ((xrec){y.r.ev, y.r.text, y.r.kind, y.r.derived, y.r.rendered}));
+    size_t n = pl->p->nengines;
+    TH_VEC_GROW(&b->ranges, 2 * n);
+    uint32_t *h = b->ranges.items + b->ranges.len;
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = y.r.hfrom[i];
+        h[2 * i + 1] = y.r.hto[i];
+    }
+    b->ranges.len += 2 * n;
+}
+
+/* Record k of the batch's files as prepare left it (read_rec). */
+static void unpack(const pool *pl, const pbatch *b, size_t k, prepared *r)
+{
+    const xrec *x = &b->extra.items[k];
+    r->ev = x->ev;
+    r->text = x->text;
+    r->kind = x->kind;
+    r->derived = x->derived;
+    r->rendered = x->rendered;
+    size_t n = pl->p->nengines;
+    const uint32_t *h = b->ranges.items + k * 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        r->hfrom[i] = h[2 * i];
+        r->hto[i] = h[2 * i + 1];
+    }
 }
 
 /* Reads the file of job x with this worker's own input (`one`). */
@@ -952,7 +1003,8 @@ static void *worker(void *arg)
         process(pl, b, one);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
-        pthread_cond_signal(&pl->done); /* one waiter at most: the reading thread */
+        if (pl->awaited == b)
+            pthread_cond_signal(&pl->done); /* one waiter at most: the reading thread */
     }
     pthread_mutex_unlock(&pl->mu);
     th_input_close(one);
@@ -982,8 +1034,10 @@ static void settle_one(void *ctx, const th_record *rec)
 static void commit_batch(pool *pl, pbatch *b)
 {
     pthread_mutex_lock(&pl->mu);
+    pl->awaited = b;
     while (b->state != B_DONE)
         pthread_cond_wait(&pl->done, &pl->mu);
+    pl->awaited = NULL;
     pthread_mutex_unlock(&pl->mu);
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
@@ -991,8 +1045,11 @@ static void commit_batch(pool *pl, pbatch *b)
             pjob *j = &b->jobs.items[x->job];
             th_input_absorb(pl->in, &j->st, &j->diags);
             th_diags_free(&j->diags);
-            for (size_t k = j->from; k < j->to; k++)
-                commit(pl->p, &b->extra.items[k].r, &b->w);
+            for (size_t k = j->from; k < j->to; k++) {
+                prepared r;
+                unpack(pl, b, k, &r);
+                commit(pl->p, &r, &b->w);
+            }
             continue;
         }
         if (x->r.kind != TH_REC_DEFERRED) {
@@ -1012,6 +1069,7 @@ static void commit_batch(pool *pl, pbatch *b)
     b->job_bytes = 0;
     b->jobs.len = 0;
     b->extra.len = 0;
+    b->ranges.len = 0;
     th_arena_recycle(&b->arena);
     pthread_mutex_lock(&pl->mu);
     b->state = B_FREE;
@@ -1033,6 +1091,7 @@ static void pool_free(pool *pl)
         th_arena_free(&pl->ring[i].arena);
         TH_VEC_FREE(&pl->ring[i].jobs);
         TH_VEC_FREE(&pl->ring[i].extra);
+        TH_VEC_FREE(&pl->ring[i].ranges);
     }
     free(pl->ring);
     pthread_cond_destroy(&pl->work);
@@ -1053,7 +1112,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pl.nring = (size_t)p->threads * 2 + 2;
     pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
     for (size_t i = 0; i < pl.nring; i++) {
-        th_arena_init(&pl.ring[i].arena, 1 << 20);
+        th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
         ws_init(&pl.ring[i].w, p);
     }
     pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
