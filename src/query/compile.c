@@ -394,6 +394,39 @@ static void merge_or_wild(cctx *c, cnode *n)
     }
 }
 
+/* An AND's AND children (an OR's OR children) spliced into it, in order:
+ * Kleene AND and OR are associative, an empty AND is TRUE and an empty OR
+ * FALSE (as the evaluator finds them), and leaves have no side effects, so
+ * every result is unchanged. The ES|QL front end nests its binary operators
+ * (`a AND b AND c AND d` is three levels), and each level cost a call of
+ * the evaluator per event and rule; flat, one loop reads the leaves. */
+static void flatten(cctx *c, cnode *n)
+{
+    if (n->test != CT_AND && n->test != CT_OR)
+        return;
+    size_t total = 0;
+    bool nested = false;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = n->kids[i];
+        nested |= k->test == n->test;
+        total += k->test == n->test ? k->nkids : 1;
+    }
+    if (!nested)
+        return;
+    cnode **kids = TH_ANEWN(c->a, cnode *, total + 1);
+    size_t m = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        cnode *k = n->kids[i];
+        if (k->test == n->test)
+            for (size_t j = 0; j < k->nkids; j++)
+                kids[m++] = k->kids[j];
+        else
+            kids[m++] = k;
+    }
+    n->kids = kids;
+    n->nkids = m;
+}
+
 static cnode *compile(cctx *c, const th_ir *ir, int depth)
 {
     if (depth > TH_MAX_QUERY_DEPTH * 4)
@@ -413,6 +446,7 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
             n->kids[i] = compile(c, ir->kids[i], depth + 1);
         if (n->test == CT_NOT && n->nkids != 1)
             n->test = CT_FALSE;
+        flatten(c, n);
         merge_or_terms(c, n);
         merge_or_wild(c, n);
         return n;

@@ -618,6 +618,144 @@ static void test_three_valued(void **state)
     th_arena_free(&a);
 }
 
+/* Nested AND/OR (the ES|QL front end nests its binary operators, which the
+ * compiler flattens): random trees of three- and two-valued leaves against
+ * a Kleene evaluation of the same tree over each leaf's own verdict, on
+ * documents where each field is absent, matching, not matching or
+ * multi-valued. A leaf's verdict: TRUE where it matches alone, FALSE where
+ * its NOT does, else NULL. Both the tree and its NOT are checked (NOT tells
+ * FALSE from NULL), through the document and through th_qfields. */
+typedef struct ktree {
+    th_ir *ir;
+    int op; /* 0 leaf, 1 and, 2 or, 3 not */
+    int leaf;
+    struct ktree *kid[3];
+    int nkid;
+} ktree;
+
+static uint32_t krand(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 16;
+}
+
+static ktree *ktree_make(th_arena *a, uint32_t *seed, int depth, th_ir *const *leaves,
+                         int nleaves)
+{
+    ktree *t = TH_ANEW(a, ktree);
+    uint32_t r = krand(seed);
+    if (depth == 0 || r % 4 == 0) {
+        t->leaf = (int)(krand(seed) % (uint32_t)nleaves);
+        t->ir = leaves[t->leaf];
+        return t;
+    }
+    t->op = 1 + (int)(krand(seed) % 3);
+    t->nkid = t->op == 3 ? 1 : 2 + (int)(krand(seed) % 2);
+    th_ir *kids[3];
+    for (int i = 0; i < t->nkid; i++) {
+        t->kid[i] = ktree_make(a, seed, depth - 1, leaves, nleaves);
+        kids[i] = t->kid[i]->ir;
+    }
+    t->ir = t->op == 3 ? th_ir_not(a, kids[0])
+                       : th_ir_bool(a, t->op == 1 ? TH_IR_AND : TH_IR_OR, kids, (size_t)t->nkid);
+    return t;
+}
+
+static int kleene(const ktree *t, const int *leaf_tv) /* 0 false, 1 true, 2 null */
+{
+    if (t->op == 0)
+        return leaf_tv[t->leaf];
+    if (t->op == 3) {
+        int k = kleene(t->kid[0], leaf_tv);
+        return k == 2 ? 2 : !k;
+    }
+    int decide = t->op == 1 ? 0 : 1, r = !decide;
+    for (int i = 0; i < t->nkid; i++) {
+        int k = kleene(t->kid[i], leaf_tv);
+        if (k == decide)
+            return decide;
+        if (k == 2)
+            r = 2;
+    }
+    return r;
+}
+
+static void test_nested_bool(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    static const char *const field[3] = {"user.name", "event.action", "event.outcome"};
+    static const char *const want[3] = {"alice", "GetObject", "success"};
+    th_ir *leaves[5];
+    for (int i = 0; i < 3; i++)
+        leaves[i] = th_ir_leaf(&a, TH_IR_TERM, th_str_c(field[i]), th_str_c(want[i]), TH_IRF_3VL);
+    leaves[3] = th_ir_leaf(&a, TH_IR_EXISTS, th_str_c("user.name"), TH_STR_NULL, TH_IRF_3VL);
+    leaves[4] = th_ir_leaf(&a, TH_IR_TERM, th_str_c("event.action"), th_str_c("GetObject"), 0);
+    th_query *lq[5], *lnot[5];
+    for (int i = 0; i < 5; i++) {
+        lq[i] = th_query_compile_ir(&a, TH_QLANG_ESQL, leaves[i], NULL, NULL);
+        lnot[i] = th_query_compile_ir(&a, TH_QLANG_ESQL, th_ir_not(&a, leaves[i]), NULL, NULL);
+    }
+    /* each field: 0 absent, 1 the value, 2 another, 3 both (multi-valued) */
+    th_jval *docs[64];
+    for (int d = 0; d < 64; d++) {
+        char val[3][40];
+        for (int f = 0; f < 3; f++) {
+            int k = d >> (2 * f) & 3;
+            if (k == 1)
+                snprintf(val[f], sizeof val[f], "\"%s\"", want[f]);
+            else if (k == 2)
+                snprintf(val[f], sizeof val[f], "\"other\"");
+            else if (k == 3)
+                snprintf(val[f], sizeof val[f], "[\"%s\",\"other\"]", want[f]);
+        }
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_puts(&b, "{\"x\":1");
+        if (d & 3)
+            th_buf_printf(&b, ",\"user\":{\"name\":%s}", val[0]);
+        if (d >> 2 & 15) {
+            th_buf_puts(&b, ",\"event\":{\"y\":1");
+            if (d >> 2 & 3)
+                th_buf_printf(&b, ",\"action\":%s", val[1]);
+            if (d >> 4 & 3)
+                th_buf_printf(&b, ",\"outcome\":%s", val[2]);
+            th_buf_puts(&b, "}");
+        }
+        th_buf_puts(&b, "}");
+        th_json_error err; /* the reader keeps slices of the text: copied into a */
+        docs[d] = th_json_parse(&a, th_arena_strndup(&a, b.data, b.len), b.len, &err);
+        assert_non_null(docs[d]);
+        th_buf_free(&b);
+    }
+    th_qfields *qf = th_qfields_new();
+    uint32_t seed = 7;
+    size_t nulls = 0, trues = 0;
+    for (int n = 0; n < 300; n++) {
+        ktree *t = ktree_make(&a, &seed, 4, leaves, 5);
+        th_query *q = th_query_compile_ir(&a, TH_QLANG_ESQL, t->ir, NULL, NULL);
+        th_query *qn = th_query_compile_ir(&a, TH_QLANG_ESQL, th_ir_not(&a, t->ir), NULL, NULL);
+        for (int d = 0; d < 64; d++) {
+            int tv[5];
+            for (int i = 0; i < 5; i++)
+                tv[i] = th_query_match(lq[i], docs[d]) ? 1 : th_query_match(lnot[i], docs[d]) ? 0 : 2;
+            int want_tv = kleene(t, tv);
+            nulls += want_tv == 2;
+            trues += want_tv == 1;
+            assert_int_equal(th_query_match(q, docs[d]), want_tv == 1);
+            assert_int_equal(th_query_match(qn, docs[d]), want_tv == 0);
+            th_qfields_reset(qf, docs[d]);
+            assert_int_equal(th_query_match_fields(q, qf), want_tv == 1);
+            th_qfields_reset(qf, docs[d]);
+            assert_int_equal(th_query_match_fields(qn, qf), want_tv == 0);
+        }
+    }
+    assert_true(nulls > 0 && trues > 0); /* the trees reach every verdict */
+    th_qfields_free(qf);
+    th_arena_free(&a);
+}
+
 /* Field-name patterns (KQL field wildcards, ES|QL KEEP/DROP): `*` any run,
  * everything else itself; the greedy match must find matches that need an
  * earlier `*` to take less than it first tried. */
@@ -869,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_prefilter),
         cmocka_unit_test(test_three_valued),
+        cmocka_unit_test(test_nested_bool),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_field_glob),
         cmocka_unit_test(test_mutations),
