@@ -797,11 +797,12 @@ void th_esql_keep_compile(th_arena *a, cmd *c)
          * those with the pattern's literal prefix can match (90,000 globs on the pack) */
         size_t lo, hi;
         th_schema_glob_range(c->names[k], &lo, &hi);
+        bool every = pat_kind(c->names[k]) == PAT_PREFIX; /* `aws.*`: the range is the match */
         th_str *m = th_xmalloc((hi > lo ? hi - lo : 1) * sizeof *m);
         size_t n = 0;
         for (size_t f = lo; f < hi; f++) {
             th_str name = th_str_c(th_schema_fields[f].name);
-            if (loadable(&th_schema_fields[f]) && th_field_glob(c->names[k], name))
+            if (loadable(&th_schema_fields[f]) && (every || th_field_glob(c->names[k], name)))
                 m[n++] = name;
         }
         c->srcs[k] = TH_ANEWN(a, th_str, n ? n : 1);
