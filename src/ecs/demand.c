@@ -117,7 +117,7 @@ int th_ecs_field_block(th_str field)
         return -1; /* no output is empty */
     for (int b = 0; b < TH_MB_COUNT; b++)
         for (size_t i = 0; outputs[b][i]; i++) {
-            if (field.p[0] != outputs[b][i][0]) /* most pairs: no strlen (asked per field rules read) */
+            if (field.p[0] != outputs[b][i][0]) /* most pairs: no strlen (asked per field read) */
                 continue;
             size_t pn = strlen(outputs[b][i]);
             if (field.n >= pn && memcmp(field.p, outputs[b][i], pn) == 0 &&

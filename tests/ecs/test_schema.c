@@ -18,7 +18,8 @@ static void check_prefix(const char *pre, size_t n)
     assert_true(lo <= hi && hi <= th_schema_nfields);
     for (size_t i = 0; i < th_schema_nfields; i++)
         if (starts(th_schema_fields[i].name, pre, n) != (i >= lo && i < hi))
-            fail_msg("prefix \"%.*s\": field %s, range [%zu, %zu)", (int)n, pre, th_schema_fields[i].name, lo, hi);
+            fail_msg("prefix \"%.*s\": field %s, range [%zu, %zu)", (int)n, pre,
+                     th_schema_fields[i].name, lo, hi);
 }
 
 /* every dotted prefix (with and without its dot), short prefixes and the whole
@@ -33,7 +34,8 @@ static void prefix_ranges(void **state)
             if (k < 3 || k == n || name[k] == '.' || (k > 0 && name[k - 1] == '.'))
                 check_prefix(name, k);
     }
-    static const char *const none[] = {"zzzz", "~", "@timestamq", "aws.cloudtrail.zz", "0", "event.actio\x7f"};
+    static const char *const none[] = {
+        "zzzz", "~", "@timestamq", "aws.cloudtrail.zz", "0", "event.actio\x7f"};
     for (size_t i = 0; i < sizeof none / sizeof *none; i++)
         check_prefix(none[i], strlen(none[i]));
     check_prefix("event\0x", 7); /* a NUL matches no name's byte */
@@ -44,8 +46,11 @@ static void prefix_ranges(void **state)
 static void glob_ranges(void **state)
 {
     (void)state;
-    static const char *const pats[] = {"aws.*", "*", "**", "event.*", "user_agent.*", "a*id", "*.name", "source.geo.*name",
-                                       "nosuch.*", "cloud.*", "Esql.*", "user.*", "@timestamp", "e*t.a*n", "event.action*"};
+    static const char *const pats[] = {
+        "aws.*",        "*",       "**",           "event.*",
+        "user_agent.*", "a*id",    "*.name",       "source.geo.*name",
+        "nosuch.*",     "cloud.*", "Esql.*",       "user.*",
+        "@timestamp",   "e*t.a*n", "event.action*"};
     for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
         th_str pat = th_str_c(pats[p]);
         size_t lo, hi, all = 0, in = 0;
