@@ -48,6 +48,11 @@
 /* Members of the epsilon closures one determinization keeps for reuse (beyond
  * it, closures are walked each time: same result, slower). */
 #define TH_LRE_MAX_CLOSURE_CACHE (4u * 1024u * 1024u)
+/* A pattern `.*(a|b|...).*` over literal strings is built as an Aho-Corasick
+ * automaton when it spells at most this many strings of at most this many code
+ * points in all (else by the subset construction: same language, more work). */
+#define TH_LRE_MAX_LITERALS 256
+#define TH_LRE_MAX_LITERAL_CPS 4096
 
 /* engine/retain.c: a kept match that sorts before more than this many kept ones
  * (input far out of time order) stops the pruning of its rule's matches. */

@@ -113,8 +113,12 @@ void th_ecs_demand_field(th_ecs_demand *d, th_str field)
 
 int th_ecs_field_block(th_str field)
 {
+    if (field.n == 0)
+        return -1; /* no output is empty */
     for (int b = 0; b < TH_MB_COUNT; b++)
         for (size_t i = 0; outputs[b][i]; i++) {
+            if (field.p[0] != outputs[b][i][0]) /* most pairs: no strlen (asked per field read) */
+                continue;
             size_t pn = strlen(outputs[b][i]);
             if (field.n >= pn && memcmp(field.p, outputs[b][i], pn) == 0 &&
                 (field.n == pn || field.p[pn] == '.'))

@@ -32,6 +32,38 @@ static const th_field_def *find_exact(th_str name)
     return NULL;
 }
 
+/* Whether the string name starts with the bytes of pre (a NUL in pre matches nothing). */
+static bool has_prefix(const char *name, th_str pre)
+{
+    for (size_t k = 0; k < pre.n; k++)
+        if (name[k] == '\0' || name[k] != pre.p[k])
+            return false;
+    return true;
+}
+
+void th_schema_prefix_range(th_str prefix, size_t *lo, size_t *hi)
+{
+    size_t l = 0, h = th_schema_nfields;
+    while (l < h) { /* the first name not below prefix */
+        size_t mid = l + (h - l) / 2;
+        if (cmp_name(prefix, th_schema_fields[mid].name) > 0)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    *lo = l;
+    while (l < th_schema_nfields && has_prefix(th_schema_fields[l].name, prefix))
+        l++;
+    *hi = l;
+}
+
+void th_schema_glob_range(th_str pat, size_t *lo, size_t *hi)
+{
+    const char *star = pat.n ? memchr(pat.p, '*', pat.n) : NULL;
+    th_str pre = {pat.p, star ? (size_t)(star - pat.p) : pat.n};
+    th_schema_prefix_range(pre, lo, hi);
+}
+
 const th_field_def *th_schema_lookup(th_str name)
 {
     const th_field_def *d = find_exact(name);

@@ -45,6 +45,15 @@ typedef struct th_field_def {
 extern const th_field_def th_schema_fields[];
 extern const size_t th_schema_nfields;
 
+/* The fields whose names start with prefix are th_schema_fields[*lo .. *hi) (the
+ * table is sorted bytewise, so they are contiguous; an empty prefix gives all). */
+void th_schema_prefix_range(th_str prefix, size_t *lo, size_t *hi);
+
+/* The fields th_field_glob(pat, name) may accept: those starting with the bytes
+ * of pat before its first `*` (the glob matches them literally), in the table's
+ * order, as th_schema_prefix_range gives them. */
+void th_schema_glob_range(th_str pat, size_t *lo, size_t *hi);
+
 /* Resolves a field name. A key under a flattened field (`aws.cloudtrail.flattened.
  * request_parameters.x.y`) resolves to a TH_FT_FLATTENED_LEAF definition whose
  * `parent` names the flattened root (the returned pointer is to static storage

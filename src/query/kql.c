@@ -80,7 +80,9 @@ static th_ir *build_is(parser *p, const lit *f, const lit *v)
             return th_ir_new(a, TH_IR_TRUE); /* *:* is match_all */
         th_str pat = full_field(p, f);
         TH_VEC(th_ir *) kids = {0};
-        for (size_t i = 0; i < th_schema_nfields; i++) {
+        size_t lo, hi;
+        th_schema_glob_range(pat, &lo, &hi); /* the only fields the glob may accept */
+        for (size_t i = lo; i < hi; i++) {
             const th_field_def *d = &th_schema_fields[i];
             if (d->type == TH_FT_OBJECT || d->type == TH_FT_NESTED || d->type == TH_FT_FLATTENED ||
                 d->type == TH_FT_GEO_POINT || !th_field_glob(pat, th_str_c(d->name)))

@@ -16,6 +16,10 @@
  * pattern and the value are UTF-8; an invalid byte in a value reads as U+FFFD).
  * TH_LRE_NOCASE (`regex~`) folds ASCII letters in characters, strings and ranges.
  *
+ * A pattern `.*(L1|L2|...).*` whose middle spells a finite set of literal strings
+ * (characters, `"..."`, `|`, `?`, `{n,m}`) is built directly as an Aho-Corasick
+ * DFA (the same language as the subset construction's DFA) at a fraction of the
+ * cost (start-up compiles every rule's patterns).
  * Evaluation: the automaton is determinized at compile time when that stays
  * within TH_LRE_MAX_DFA_STATES; otherwise the NFA is simulated (a set of states
  * per input code point, O(len * NFA size), scratch O(NFA size)). `~` and `&`
@@ -36,6 +40,9 @@
 typedef struct th_lregex th_lregex;
 
 #define TH_LRE_NOCASE 1u
+/* Build by the general construction only, without the literal search fast path
+ * (lregex.c); for tests that compare the two. */
+#define TH_LRE_GENERAL 2u
 
 /* Compiles pattern[0..n). On error returns NULL, writes a message to err and the
  * byte offset in the pattern where it was found to *errpos (when not NULL). */

@@ -73,7 +73,7 @@ int th_query_required_values(const th_query *q, const char *field, th_str *out, 
         return -1;
     /* scratch: children's sets are built after the union being accumulated */
     size_t cap = max * 4 + 64;
-    th_str *buf = th_xcalloc(cap, sizeof(th_str));
+    th_str *buf = th_xmalloc(cap * sizeof(th_str)); /* req reads only what it wrote */
     size_t used = 0;
     vset r = req(q->root, th_str_c(field), buf, cap, &used);
     int result = -1;

@@ -20,6 +20,12 @@ static void test_field_block(void **state)
     assert_int_equal(th_ecs_field_block(TH_STR_LIT("source.asx")), -1);
     assert_int_equal(th_ecs_field_block(TH_STR_LIT("user_agent.original")), -1);
     assert_int_equal(th_ecs_field_block(TH_STR_LIT("event.action")), -1);
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("Source.as")), -1); /* first byte differs */
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("")), -1);
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("tls.client.server_name")), TH_MB_TLS);
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("aws.cloudtrail.resources.arn")), TH_MB_RESOURCES);
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("event.category")), TH_MB_CATEGORY);
+    assert_int_equal(th_ecs_field_block(TH_STR_LIT("user.email")), TH_MB_RELATED);
 }
 
 static void test_gap(void **state)

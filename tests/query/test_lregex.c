@@ -235,6 +235,74 @@ static void test_nfa_fallback(void **state)
     free(s);
 }
 
+/* `.*(L1|...).*` over literal strings is built as an Aho-Corasick DFA; it must
+ * accept exactly what the general construction (TH_LRE_GENERAL) accepts. Values
+ * are random concatenations of pieces of the pattern's own text (so that the
+ * literals, their prefixes and overlaps occur), other characters, a two-byte
+ * character, an invalid byte and a truncated sequence (each read as U+FFFD). */
+static void test_literal_search(void **state)
+{
+    (void)state;
+    static const char *pats[] = {
+        /* the ES|QL rule's lifecycle script fragments */
+        ".*(/dev/tcp/|/dev/udp/|bash -i|sh -i|nc -e|ncat |socat |mkfifo|169\\.254\\.169\\.254|"
+        "/latest/meta-data/|/latest/api/token|\\| ?sh|\\| ?bash|base64 -d|import socket|pty\\.spawn|"
+        "perl -e|ruby -rsocket|php -r|xmrig|minerd|stratum\\+|authorized_keys|/etc/cron|crontab ).*",
+        ".*callWithBearerToken=true.*",
+        ".*cpu=(8192|16384)x.*",
+        /* overlaps, suffixes of one another, repeats */
+        ".*(abab|bab|aab|b).*", ".*(aaa|aa)b?.*", ".*a{2,3}(b|c){1,2}.*", ".*\"x\"y?\"\".*",
+        ".*(he|she|his|hers).*", ".*(a|\"\")c.*", "@(ab|ba)@", ".*é(a|ü)?.*", ".*(()|a)b.*", ".*ab.*.*",
+        /* shapes the fast path leaves to the general construction: same answers still */
+        ".*a*b.*", ".*[ab]c.*", ".*a.b.*", "a.*b.*", ".*ab", ".*(ab|c.).*", ".*a{0}.*",
+    };
+    static const char *noise[] = {"x", "a", "b", "\xc3\xa9", "\xff", "\xe2\x82", "\"", "|", " ", "\n"};
+    uint32_t seed = 12345;
+    char v[256];
+    size_t tested = 0, matched = 0;
+    for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        char err[200];
+        size_t at, pn = strlen(pats[p]);
+        th_lregex *fast = th_lregex_compile(&a, pats[p], pn, 0, err, sizeof err, &at);
+        th_lregex *slow = th_lregex_compile(&a, pats[p], pn, TH_LRE_GENERAL, err, sizeof err, &at);
+        if (!fast || !slow)
+            fail_msg("/%s/ did not compile: %s at %zu", pats[p], err, at);
+        for (int r = 0; r < 4000; r++) {
+            size_t n = 0;
+            int pieces = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+            for (int k = 0; k < pieces; k++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *src;
+                size_t len;
+                if ((seed >> 16) % 3) { /* a piece of the pattern */
+                    size_t from = (seed >> 8) % pn;
+                    len = 1 + (seed >> 20) % 19;
+                    if (from + len > pn)
+                        len = pn - from;
+                    src = pats[p] + from;
+                } else {
+                    src = noise[(seed >> 8) % (sizeof noise / sizeof *noise)];
+                    len = strlen(src);
+                }
+                if (n + len > sizeof v)
+                    break;
+                memcpy(v + n, src, len);
+                n += len;
+            }
+            bool want = th_lregex_match(slow, v, n), got = th_lregex_match(fast, v, n);
+            if (want != got)
+                fail_msg("/%s/ on \"%.*s\": %d, the general construction says %d", pats[p], (int)n, v, got, want);
+            tested++;
+            matched += want;
+        }
+        th_arena_free(&a);
+    }
+    /* both answers occur often enough for the comparison to mean something */
+    assert_true(matched > tested / 10 && matched < tested - tested / 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_nfa_fallback),
+        cmocka_unit_test(test_literal_search),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
