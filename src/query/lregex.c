@@ -729,6 +729,21 @@ static void ls_append(litset *to, const litset *from)
         ls_push(to, from, i, LRE_CP_MAX + 1);
 }
 
+static bool lit_expand(const lre_ast *ast, int id, const litset *in, litset *out);
+
+/* cur = every string of cur followed by every string of node id's language;
+ * false (cur freed) when that language is not a small finite set of literals. */
+static bool ls_then(const lre_ast *ast, int id, litset *cur)
+{
+    litset next = {0};
+    bool ok = lit_expand(ast, id, cur, &next);
+    ls_free(cur);
+    *cur = next;
+    if (!ok)
+        ls_free(cur);
+    return ok;
+}
+
 /* out (empty) = every string of in followed by every string of node id's
  * language; false when that language is not a small finite set of literals. */
 static bool lit_expand(const lre_ast *ast, int id, const litset *in, litset *out)
@@ -749,16 +764,9 @@ static bool lit_expand(const lre_ast *ast, int id, const litset *in, litset *out
     case LK_CAT: {
         litset cur = {0};
         ls_append(&cur, in);
-        for (size_t k = 0; k < nd.rn; k++) {
-            litset next = {0};
-            bool ok = lit_expand(ast, ast->kids.items[nd.r0 + k], &cur, &next);
-            ls_free(&cur);
-            cur = next;
-            if (!ok) {
-                ls_free(&cur);
+        for (size_t k = 0; k < nd.rn; k++)
+            if (!ls_then(ast, ast->kids.items[nd.r0 + k], &cur))
                 return false;
-            }
-        }
         *out = cur;
         return true;
     }
@@ -784,14 +792,8 @@ static bool lit_expand(const lre_ast *ast, int id, const litset *in, litset *out
                 ls_append(out, &cur);
             if (n == nd.max || ls_over(out))
                 break;
-            litset next = {0};
-            bool ok = lit_expand(ast, nd.a, &cur, &next);
-            ls_free(&cur);
-            cur = next;
-            if (!ok) {
-                ls_free(&cur);
+            if (!ls_then(ast, nd.a, &cur))
                 return false;
-            }
         }
         ls_free(&cur);
         return !ls_over(out);
@@ -833,16 +835,9 @@ static bool lit_strings(const lre_ast *ast, litset *out)
     litset cur = {0};
     TH_VEC_PUSH(&cur.start, 0);
     TH_VEC_PUSH(&cur.start, 0); /* {""} */
-    for (size_t k = 1; k + 1 < root.rn; k++) {
-        litset next = {0};
-        bool ok = lit_expand(ast, kids[k], &cur, &next);
-        ls_free(&cur);
-        cur = next;
-        if (!ok) {
-            ls_free(&cur);
+    for (size_t k = 1; k + 1 < root.rn; k++)
+        if (!ls_then(ast, kids[k], &cur))
             return false;
-        }
-    }
     /* an empty string would match every value: rare, left to the general way */
     for (size_t i = 0; i < ls_count(&cur); i++)
         if (cur.start.items[i] == cur.start.items[i + 1]) {
