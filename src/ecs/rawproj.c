@@ -769,10 +769,8 @@ static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
         const uint32_t n = s->len - before;
         s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
     }
-    const uint32_t n = s->len - off;
     s->off[i] = off;
-    s->slot[i] = (th_qslot){n ? s->buf + off : NULL, n};
-    s->used |= 1u << i;
+    slot_end(s, i);
     s->arrays = (s->arrays & ~(1u << i)) | arrays << i;
     return true;
 }
