@@ -42,11 +42,13 @@ typedef struct ua_rule {
      * compiles) is compiled on its first try, from pattern and opts; the
      * others when loaded, where a compile error is reported. */
     _Atomic(pcre2_code *) re;
-    char *pattern; /* a plain pattern not compiled yet, else NULL */
+    char *pattern; /* the pattern's text (compiled from it when plain) */
     uint32_t opts;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    struct ua_need *need; /* every match meets each of their requirements (ua_literal.h) */
-    size_t nneed;         /* 0: none known */
+    /* Every match meets each of their requirements (ua_literal.h; none: none
+     * known): worked out on the rule's first literal test (rule_needs), NULL
+     * until then. */
+    _Atomic(struct ua_needs *) needs;
     _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
     atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
@@ -104,13 +106,28 @@ typedef struct ua_need {
     uint16_t pair[4]; /* first byte * 256 + second */
 } ua_need;
 
-static void rule_needs(ua_rule *r, const char *regex)
+typedef struct ua_needs {
+    size_t n;
+    ua_need v[];
+} ua_needs;
+
+/* The rule's requirements, worked out on its first literal test rather than
+ * when loaded: they serve only parsing, a parse stops at each list's first
+ * match, and working out all 1,175 was 7.7 M of the pack's 88 M instructions
+ * of start-up (spent even by runs that parse no agent). Published as rule_re
+ * publishes: two threads may both work them out; the first to publish
+ * (release; readers acquire) wins and the other frees its copy. */
+static const ua_needs *rule_needs(ua_rule *r)
 {
+    ua_needs *have = atomic_load_explicit(&r->needs, memory_order_acquire);
+    if (have)
+        return have;
     th_ua_lit lits[TH_UA_ALTS_MAX];
-    r->nneed = th_ua_literals(regex, (r->opts & PCRE2_CASELESS) != 0, lits);
-    r->need = r->nneed ? th_xcalloc(r->nneed, sizeof *r->need) : NULL;
-    for (size_t i = 0; i < r->nneed; i++) {
-        ua_need *d = &r->need[i];
+    size_t n = th_ua_literals(r->pattern, (r->opts & PCRE2_CASELESS) != 0, lits);
+    ua_needs *mine = th_xcalloc(1, sizeof *mine + n * sizeof mine->v[0]);
+    mine->n = n;
+    for (size_t i = 0; i < n; i++) {
+        ua_need *d = &mine->v[i];
         d->lit = lits[i];
         if (d->lit.n < 2 || d->lit.start)
             continue;
@@ -126,11 +143,17 @@ static void rule_needs(ua_rule *r, const char *regex)
                 d->pair[d->npairs++] = v;
         }
     }
+    if (atomic_compare_exchange_strong_explicit(&r->needs, &have, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    free(mine);
+    return have;
 }
 
 /* The end of a rule's mapping: keeps it, compiled unless it is plain (then
  * on its first try: 1,170 of uap-core's 1,175 patterns are, and compiling
- * them all was 28 M instructions before the first agent). */
+ * them all was 28 M instructions before the first agent), and its text, for
+ * its requirements (rule_needs) and the plain one's compile. */
 static void rule_end(loader *ld)
 {
     int err = 0;
@@ -143,10 +166,7 @@ static void rule_end(loader *ld)
                            : pcre2_compile((PCRE2_SPTR)ld->regex, PCRE2_ZERO_TERMINATED, opts, &err,
                                            &off, NULL);
     if (plain || re) {
-        ua_rule r = {.re = re, .opts = opts};
-        if (plain)
-            r.pattern = th_xstrdup(ld->regex);
-        rule_needs(&r, ld->regex);
+        ua_rule r = {.re = re, .opts = opts, .pattern = th_xstrdup(ld->regex)};
         memcpy(r.repl, ld->repl, sizeof ld->repl);
         memset(ld->repl, 0, sizeof ld->repl);
         list_push(ld->cur, r);
@@ -298,7 +318,7 @@ static void list_free(ua_list *l)
         pcre2_code_free(atomic_load(&l->v[i].re));
         free(l->v[i].pattern);
         pcre2_code_free(atomic_load(&l->v[i].jit));
-        free(l->v[i].need);
+        free(atomic_load(&l->v[i].needs));
         for (int k = 0; k < 5; k++)
             free(l->v[i].repl[k]);
     }
@@ -337,7 +357,7 @@ typedef struct ua_hit {
 static pcre2_code *rule_re(ua_rule *r)
 {
     pcre2_code *re = atomic_load_explicit(&r->re, memory_order_acquire);
-    if (re || !r->pattern)
+    if (re) /* a pattern that is not plain was compiled when loaded, or skipped */
         return re;
     int err;
     PCRE2_SIZE off;
@@ -440,13 +460,14 @@ static bool may_hold_one(const ua_probe *p, int t, const ua_need *d)
 
 /* Whether the agent meets each of r's requirements (true for a rule
  * without): th_ua_literals_held, with the probe's bit tests first. */
-static bool may_hold(const ua_probe *p, const ua_rule *r)
+static bool may_hold(const ua_probe *p, ua_rule *r)
 {
-    for (size_t i = 0; i < r->nneed;) {
-        uint8_t q = r->need[i].lit.req;
+    const ua_needs *nd = rule_needs(r);
+    for (size_t i = 0; i < nd->n;) {
+        uint8_t q = nd->v[i].lit.req;
         bool held = false;
-        for (; i < r->nneed && r->need[i].lit.req == q; i++)
-            held = held || may_hold_one(p, r->need[i].lit.fold, &r->need[i]);
+        for (; i < nd->n && nd->v[i].lit.req == q; i++)
+            held = held || may_hold_one(p, nd->v[i].lit.fold, &nd->v[i]);
         if (!held)
             return false;
     }
@@ -461,7 +482,7 @@ static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_
 {
     th_str s = p->text[0];
     for (size_t i = 0; i < l->n; i++) {
-        const ua_rule *r = &l->v[i];
+        ua_rule *r = &l->v[i];
         if (filtered && !may_hold(p, r))
             continue;
         const pcre2_code *code = rule_code(&l->v[i]);
