@@ -87,12 +87,15 @@ static bool key_value(const char *s, size_t n, char *key, char **val)
             return false;
     if (!val)
         return true;
+    /* every quote before close is doubled: copy through it, skip its twin */
     char *v = th_xmalloc(close - k - 2);
     size_t vn = 0;
-    for (i = k + 3; i < close; i++) {
-        v[vn++] = s[i];
-        if (s[i] == '\'')
-            i++;
+    for (i = k + 3; i < close;) {
+        const char *q = memchr(s + i, '\'', close - i);
+        size_t end = q ? (size_t)(q - s) + 1 : close;
+        memcpy(v + vn, s + i, end - i);
+        vn += end - i;
+        i = q ? end + 1 : close;
     }
     v[vn] = 0;
     memcpy(key, s, k);
