@@ -94,7 +94,8 @@ typedef struct loader {
     const char *path;
     ua_list *cur;
     int depth;
-    char *key;
+    bool keyed; /* a mapping's key was read, its value comes next */
+    int slot;   /* the field that value goes to (key_slot) */
     char *regex, *flag, *repl[5];
 } loader;
 
@@ -176,42 +177,54 @@ static void rule_end(loader *ld)
     }
 }
 
+/* Where a rule's mapping keeps the value of key: its regex, its flag, one of
+ * its five replacements, or nowhere. Worked out when the key is read, not
+ * kept as a copy to compare when the value comes. */
+enum { S_OTHER, S_REGEX, S_FLAG, S_REPL /* S_REPL + i: repl[i] */ };
+
+static int key_slot(const char *key)
+{
+    static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                        "v3_replacement", "v4_replacement"};
+    static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
+                                           "os_v2_replacement", "os_v3_replacement",
+                                           "os_v4_replacement"};
+    if (strcmp(key, "regex") == 0)
+        return S_REGEX;
+    if (strcmp(key, "regex_flag") == 0)
+        return S_FLAG;
+    if (strcmp(key, "device_replacement") == 0)
+        return S_REPL;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
+            return S_REPL + i;
+    return S_OTHER;
+}
+
+/* A scalar: a key, or the value of the key before it. Every structural event
+ * ends a key (on_event), so a key and its value are read at one depth. */
 static void on_scalar(loader *ld, const char *val)
 {
-    if (!ld->key) {
-        ld->key = th_xstrdup(val);
+    if (!ld->keyed) {
         if (ld->depth == 1) { /* top-level key: which list follows */
             ld->cur = strcmp(val, "user_agent_parsers") == 0 ? &ld->u->ua
                       : strcmp(val, "os_parsers") == 0       ? &ld->u->os
                       : strcmp(val, "device_parsers") == 0   ? &ld->u->dev
                                                              : NULL;
-            free(ld->key);
-            ld->key = NULL;
+            return;
         }
+        ld->keyed = true;
+        ld->slot = ld->depth == 3 ? key_slot(val) : S_OTHER;
         return;
     }
-    if (ld->depth == 3) {
-        static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
-                                            "v3_replacement", "v4_replacement"};
-        static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
-                                               "os_v2_replacement", "os_v3_replacement",
-                                               "os_v4_replacement"};
-        const char *key = ld->key;
-        /* `regex`, a key of every mapping, tries no replacement's name
-         * (its 45 k strcmp were 1 M of the load's 11.5 M instructions) */
-        if (strcmp(key, "regex") == 0)
-            free(ld->regex), ld->regex = th_xstrdup(val);
-        else if (strcmp(key, "regex_flag") == 0)
-            free(ld->flag), ld->flag = th_xstrdup(val);
-        else if (strcmp(key, "device_replacement") == 0)
-            free(ld->repl[0]), ld->repl[0] = th_xstrdup(val);
-        else
-            for (int i = 0; i < 5; i++)
-                if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
-                    free(ld->repl[i]), ld->repl[i] = th_xstrdup(val);
-    }
-    free(ld->key);
-    ld->key = NULL;
+    ld->keyed = false;
+    if (ld->slot == S_OTHER)
+        return;
+    char **dst = ld->slot == S_REGEX  ? &ld->regex
+                 : ld->slot == S_FLAG ? &ld->flag
+                                      : &ld->repl[ld->slot - S_REPL];
+    free(*dst);
+    *dst = th_xstrdup(val);
 }
 
 /* One YAML event. The file is a mapping of three sequences of mappings with
@@ -235,10 +248,8 @@ static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
         on_scalar(ld, scalar);
     }
     if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-        free(ld->key);
-        ld->key = NULL;
-    }
+        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT)
+        ld->keyed = false;
 }
 
 /* Reads the YAML document into rule lists: uap-core's own file by its plain
@@ -280,7 +291,7 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
         yaml_parser_delete(&p);
     }
     free(text);
-    free(ld.key), free(ld.regex), free(ld.flag);
+    free(ld.regex), free(ld.flag);
     for (int i = 0; i < 5; i++)
         free(ld.repl[i]);
     fclose(f);
