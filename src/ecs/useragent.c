@@ -6,16 +6,17 @@
  * as ES does; version replacements are taken literally. Empty groups count as
  * absent (ES >= 8.16.2 behaviour). Each pattern has requirements every match
  * meets, each a set of literals one of which the match contains
- * (ua_literal.h): a pattern with a requirement the agent does not meet is not
- * run (tests/ecs/test_ua_filter.c compares with running every pattern over
- * the corpus's agents). Patterns are compiled with PCRE2 once: when loaded,
+ * (ua_literal.h), worked out on the pattern's first literal test: a pattern
+ * with a requirement the agent does not meet is not run
+ * (tests/ecs/test_ua_filter.c compares with running every pattern over the
+ * corpus's agents). Patterns are compiled with PCRE2 once: when loaded,
  * or, for the plain ones that certainly compile (no error to report), on
  * their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
  * UA_JIT_AFTER times: the first agent tried ~1,170 patterns, and JIT-compiling
  * each on its first try was a quarter of the whole pack's start-up. Match data
- * is allocated per call and compiled code is published atomically (below), so
- * a loaded th_ua may be shared by threads. */
+ * is allocated per call, and compiled code and requirements are published
+ * atomically (below), so a loaded th_ua may be shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
