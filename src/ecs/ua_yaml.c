@@ -53,10 +53,22 @@ static bool printable_text(const unsigned char *s, size_t n)
     return true;
 }
 
+/* The bytes of a key, [a-z0-9_], by table: three range tests a byte were
+ * 1.6 M of the 9.6 M instructions of loading uap-core's file. */
+#define KEY_8(c)                                                                                   \
+    [(c)] = 1, [(c) + 1] = 1, [(c) + 2] = 1, [(c) + 3] = 1, [(c) + 4] = 1, [(c) + 5] = 1,          \
+    [(c) + 6] = 1, [(c) + 7] = 1
+static const unsigned char key_char[256] = {
+    KEY_8('a'), KEY_8('i'), KEY_8('q'), ['y'] = 1, ['z'] = 1, /* a-z */
+    KEY_8('0'), ['8'] = 1,  ['9'] = 1,                        /* 0-9 */
+    ['_'] = 1,
+};
+#undef KEY_8
+
 static size_t key_len(const char *s, size_t n)
 {
     size_t k = 0;
-    while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') || s[k] == '_'))
+    while (k < n && key_char[(unsigned char)s[k]])
         k++;
     return k <= 128 ? k : 0;
 }
@@ -87,12 +99,15 @@ static bool key_value(const char *s, size_t n, char *key, char **val)
             return false;
     if (!val)
         return true;
+    /* every quote before close is doubled: copy through it, skip its twin */
     char *v = th_xmalloc(close - k - 2);
     size_t vn = 0;
-    for (i = k + 3; i < close; i++) {
-        v[vn++] = s[i];
-        if (s[i] == '\'')
-            i++;
+    for (i = k + 3; i < close;) {
+        const char *q = memchr(s + i, '\'', close - i);
+        size_t end = q ? (size_t)(q - s) + 1 : close;
+        memcpy(v + vn, s + i, end - i);
+        vn += end - i;
+        i = q ? end + 1 : close;
     }
     v[vn] = 0;
     memcpy(key, s, k);

@@ -6,16 +6,17 @@
  * as ES does; version replacements are taken literally. Empty groups count as
  * absent (ES >= 8.16.2 behaviour). Each pattern has requirements every match
  * meets, each a set of literals one of which the match contains
- * (ua_literal.h): a pattern with a requirement the agent does not meet is not
- * run (tests/ecs/test_ua_filter.c compares with running every pattern over
- * the corpus's agents). Patterns are compiled with PCRE2 once: when loaded,
+ * (ua_literal.h), worked out on the pattern's first literal test: a pattern
+ * with a requirement the agent does not meet is not run
+ * (tests/ecs/test_ua_filter.c compares with running every pattern over the
+ * corpus's agents). Patterns are compiled with PCRE2 once: when loaded,
  * or, for the plain ones that certainly compile (no error to report), on
  * their first try. A
  * JIT-compiled copy (where available) is made once a pattern has been tried
  * UA_JIT_AFTER times: the first agent tried ~1,170 patterns, and JIT-compiling
  * each on its first try was a quarter of the whole pack's start-up. Match data
- * is allocated per call and compiled code is published atomically (below), so
- * a loaded th_ua may be shared by threads. */
+ * is allocated per call, and compiled code and requirements are published
+ * atomically (below), so a loaded th_ua may be shared by threads. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
@@ -42,11 +43,13 @@ typedef struct ua_rule {
      * compiles) is compiled on its first try, from pattern and opts; the
      * others when loaded, where a compile error is reported. */
     _Atomic(pcre2_code *) re;
-    char *pattern; /* a plain pattern not compiled yet, else NULL */
+    char *pattern; /* the pattern's text (compiled from it when plain) */
     uint32_t opts;
     char *repl[5]; /* name/family, v1, v2, v3, v4 (device: repl[0] only) */
-    struct ua_need *need; /* every match meets each of their requirements (ua_literal.h) */
-    size_t nneed;         /* 0: none known */
+    /* Every match meets each of their requirements (ua_literal.h; none: none
+     * known): worked out on the rule's first literal test (rule_needs), NULL
+     * until then. */
+    _Atomic(struct ua_needs *) needs;
     _Atomic(pcre2_code *) jit; /* re's JIT-compiled copy once made, else NULL */
     atomic_uint tries;         /* interpreted tries, counted up to UA_JIT_AFTER */
 } ua_rule;
@@ -92,7 +95,8 @@ typedef struct loader {
     const char *path;
     ua_list *cur;
     int depth;
-    char *key;
+    bool keyed; /* a mapping's key was read, its value comes next */
+    int slot;   /* the field that value goes to (key_slot) */
     char *regex, *flag, *repl[5];
 } loader;
 
@@ -104,13 +108,28 @@ typedef struct ua_need {
     uint16_t pair[4]; /* first byte * 256 + second */
 } ua_need;
 
-static void rule_needs(ua_rule *r, const char *regex)
+typedef struct ua_needs {
+    size_t n;
+    ua_need v[];
+} ua_needs;
+
+/* The rule's requirements, worked out on its first literal test rather than
+ * when loaded: they serve only parsing, a parse stops at each list's first
+ * match, and working out all 1,175 was 7.7 M of the pack's 88 M instructions
+ * of start-up (spent even by runs that parse no agent). Published as rule_re
+ * publishes: two threads may both work them out; the first to publish
+ * (release; readers acquire) wins and the other frees its copy. */
+static const ua_needs *rule_needs(ua_rule *r)
 {
+    ua_needs *have = atomic_load_explicit(&r->needs, memory_order_acquire);
+    if (have)
+        return have;
     th_ua_lit lits[TH_UA_ALTS_MAX];
-    r->nneed = th_ua_literals(regex, (r->opts & PCRE2_CASELESS) != 0, lits);
-    r->need = r->nneed ? th_xcalloc(r->nneed, sizeof *r->need) : NULL;
-    for (size_t i = 0; i < r->nneed; i++) {
-        ua_need *d = &r->need[i];
+    size_t n = th_ua_literals(r->pattern, (r->opts & PCRE2_CASELESS) != 0, lits);
+    ua_needs *mine = th_xcalloc(1, sizeof *mine + n * sizeof mine->v[0]);
+    mine->n = n;
+    for (size_t i = 0; i < n; i++) {
+        ua_need *d = &mine->v[i];
         d->lit = lits[i];
         if (d->lit.n < 2 || d->lit.start)
             continue;
@@ -126,11 +145,17 @@ static void rule_needs(ua_rule *r, const char *regex)
                 d->pair[d->npairs++] = v;
         }
     }
+    if (atomic_compare_exchange_strong_explicit(&r->needs, &have, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    free(mine);
+    return have;
 }
 
 /* The end of a rule's mapping: keeps it, compiled unless it is plain (then
  * on its first try: 1,170 of uap-core's 1,175 patterns are, and compiling
- * them all was 28 M instructions before the first agent). */
+ * them all was 28 M instructions before the first agent), and its text, for
+ * its requirements (rule_needs) and the plain one's compile. */
 static void rule_end(loader *ld)
 {
     int err = 0;
@@ -143,10 +168,7 @@ static void rule_end(loader *ld)
                            : pcre2_compile((PCRE2_SPTR)ld->regex, PCRE2_ZERO_TERMINATED, opts, &err,
                                            &off, NULL);
     if (plain || re) {
-        ua_rule r = {.re = re, .opts = opts};
-        if (plain)
-            r.pattern = th_xstrdup(ld->regex);
-        rule_needs(&r, ld->regex);
+        ua_rule r = {.re = re, .opts = opts, .pattern = th_xstrdup(ld->regex)};
         memcpy(r.repl, ld->repl, sizeof ld->repl);
         memset(ld->repl, 0, sizeof ld->repl);
         list_push(ld->cur, r);
@@ -156,39 +178,54 @@ static void rule_end(loader *ld)
     }
 }
 
+/* Where a rule's mapping keeps the value of key: its regex, its flag, one of
+ * its five replacements, or nowhere. Worked out when the key is read, not
+ * kept as a copy to compare when the value comes. */
+enum { S_OTHER, S_REGEX, S_FLAG, S_REPL /* S_REPL + i: repl[i] */ };
+
+static int key_slot(const char *key)
+{
+    static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
+                                        "v3_replacement", "v4_replacement"};
+    static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
+                                           "os_v2_replacement", "os_v3_replacement",
+                                           "os_v4_replacement"};
+    if (strcmp(key, "regex") == 0)
+        return S_REGEX;
+    if (strcmp(key, "regex_flag") == 0)
+        return S_FLAG;
+    if (strcmp(key, "device_replacement") == 0)
+        return S_REPL;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
+            return S_REPL + i;
+    return S_OTHER;
+}
+
+/* A scalar: a key, or the value of the key before it. Every structural event
+ * ends a key (on_event), so a key and its value are read at one depth. */
 static void on_scalar(loader *ld, const char *val)
 {
-    if (!ld->key) {
-        ld->key = th_xstrdup(val);
+    if (!ld->keyed) {
         if (ld->depth == 1) { /* top-level key: which list follows */
             ld->cur = strcmp(val, "user_agent_parsers") == 0 ? &ld->u->ua
                       : strcmp(val, "os_parsers") == 0       ? &ld->u->os
                       : strcmp(val, "device_parsers") == 0   ? &ld->u->dev
                                                              : NULL;
-            free(ld->key);
-            ld->key = NULL;
+            return;
         }
+        ld->keyed = true;
+        ld->slot = ld->depth == 3 ? key_slot(val) : S_OTHER;
         return;
     }
-    if (ld->depth == 3) {
-        static const char *const names[] = {"family_replacement", "v1_replacement", "v2_replacement",
-                                            "v3_replacement", "v4_replacement"};
-        static const char *const os_names[] = {"os_replacement", "os_v1_replacement",
-                                               "os_v2_replacement", "os_v3_replacement",
-                                               "os_v4_replacement"};
-        const char *key = ld->key;
-        if (strcmp(key, "regex") == 0)
-            free(ld->regex), ld->regex = th_xstrdup(val);
-        else if (strcmp(key, "regex_flag") == 0)
-            free(ld->flag), ld->flag = th_xstrdup(val);
-        else if (strcmp(key, "device_replacement") == 0)
-            free(ld->repl[0]), ld->repl[0] = th_xstrdup(val);
-        for (int i = 0; i < 5; i++)
-            if (strcmp(key, names[i]) == 0 || strcmp(key, os_names[i]) == 0)
-                free(ld->repl[i]), ld->repl[i] = th_xstrdup(val);
-    }
-    free(ld->key);
-    ld->key = NULL;
+    ld->keyed = false;
+    if (ld->slot == S_OTHER)
+        return;
+    char **dst = ld->slot == S_REGEX  ? &ld->regex
+                 : ld->slot == S_FLAG ? &ld->flag
+                                      : &ld->repl[ld->slot - S_REPL];
+    free(*dst);
+    *dst = th_xstrdup(val);
 }
 
 /* One YAML event. The file is a mapping of three sequences of mappings with
@@ -212,10 +249,8 @@ static void on_event(void *ctx, yaml_event_type_t t, const char *scalar)
         on_scalar(ld, scalar);
     }
     if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
-        free(ld->key);
-        ld->key = NULL;
-    }
+        t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT)
+        ld->keyed = false;
 }
 
 /* Reads the YAML document into rule lists: uap-core's own file by its plain
@@ -257,7 +292,7 @@ th_ua *th_ua_load(const char *path, th_diags *diags)
         yaml_parser_delete(&p);
     }
     free(text);
-    free(ld.key), free(ld.regex), free(ld.flag);
+    free(ld.regex), free(ld.flag);
     for (int i = 0; i < 5; i++)
         free(ld.repl[i]);
     fclose(f);
@@ -298,7 +333,7 @@ static void list_free(ua_list *l)
         pcre2_code_free(atomic_load(&l->v[i].re));
         free(l->v[i].pattern);
         pcre2_code_free(atomic_load(&l->v[i].jit));
-        free(l->v[i].need);
+        free(atomic_load(&l->v[i].needs));
         for (int k = 0; k < 5; k++)
             free(l->v[i].repl[k]);
     }
@@ -337,7 +372,7 @@ typedef struct ua_hit {
 static pcre2_code *rule_re(ua_rule *r)
 {
     pcre2_code *re = atomic_load_explicit(&r->re, memory_order_acquire);
-    if (re || !r->pattern)
+    if (re) /* a pattern that is not plain was compiled when loaded, or skipped */
         return re;
     int err;
     PCRE2_SIZE off;
@@ -440,13 +475,14 @@ static bool may_hold_one(const ua_probe *p, int t, const ua_need *d)
 
 /* Whether the agent meets each of r's requirements (true for a rule
  * without): th_ua_literals_held, with the probe's bit tests first. */
-static bool may_hold(const ua_probe *p, const ua_rule *r)
+static bool may_hold(const ua_probe *p, ua_rule *r)
 {
-    for (size_t i = 0; i < r->nneed;) {
-        uint8_t q = r->need[i].lit.req;
+    const ua_needs *nd = rule_needs(r);
+    for (size_t i = 0; i < nd->n;) {
+        uint8_t q = nd->v[i].lit.req;
         bool held = false;
-        for (; i < r->nneed && r->need[i].lit.req == q; i++)
-            held = held || may_hold_one(p, r->need[i].lit.fold, &r->need[i]);
+        for (; i < nd->n && nd->v[i].lit.req == q; i++)
+            held = held || may_hold_one(p, nd->v[i].lit.fold, &nd->v[i]);
         if (!held)
             return false;
     }
@@ -461,7 +497,7 @@ static bool first_match(ua_list *l, const ua_probe *p, pcre2_match_data *md, ua_
 {
     th_str s = p->text[0];
     for (size_t i = 0; i < l->n; i++) {
-        const ua_rule *r = &l->v[i];
+        ua_rule *r = &l->v[i];
         if (filtered && !may_hold(p, r))
             continue;
         const pcre2_code *code = rule_code(&l->v[i]);

@@ -158,10 +158,30 @@ static size_t newline_len(const tp *p)
     return 0;
 }
 
-static bool finish(tp *p, th_buf *b, th_str *out)
+/* A string's text is its source bytes up to its first escape, CRLF or
+ * line-ending backslash, and most strings have none: until one comes nothing
+ * is copied to the scratch buffer. `from` is where the text starts in the
+ * source, or VERBATIM_NO once the buffer holds the text read so far (copying
+ * every run there was 1.4 M of the AWS pack's 22 M instructions of TOML). */
+#define VERBATIM_NO SIZE_MAX
+
+/* The text up to p->pos goes to the buffer from now on. */
+static void unverbatim(tp *p, size_t *from)
 {
-    char *copy = th_arena_strndup(p->a, b->len ? b->data : "", b->len);
-    *out = th_str_make(copy, b->len);
+    if (*from == VERBATIM_NO)
+        return;
+    th_buf_put(&p->scratch, p->s + *from, p->pos - *from);
+    *from = VERBATIM_NO;
+}
+
+/* The string's text: the source's [from, end) while verbatim, else the buffer. */
+static bool finish(tp *p, size_t from, size_t end, th_str *out)
+{
+    th_buf *b = &p->scratch;
+    const char *t = from != VERBATIM_NO ? p->s + from : b->len ? b->data : "";
+    size_t n = from != VERBATIM_NO ? end - from : b->len;
+    char *copy = th_arena_strndup(p->a, t, n);
+    *out = th_str_make(copy, n);
     return true;
 }
 
@@ -215,15 +235,17 @@ static bool single_line(tp *p, char q, th_str *out)
     unsigned char stop = q == '"' ? STOP_BASIC : STOP_LITERAL;
     size_t start = p->pos;
     p->pos++;
+    size_t from = p->pos;
     for (;;) {
         int c = tp_peek(p, 0);
         if (c == q) {
             p->pos++;
-            return finish(p, b, out);
+            return finish(p, from, p->pos - 1, out);
         }
         if (c == -1 || c == '\n' || (c == '\r' && tp_peek(p, 1) == '\n'))
             return tp_err(p, start, "unterminated string");
         if (c == '\\' && q == '"') {
+            unverbatim(p, &from);
             if (!escape(p, b))
                 return false;
             continue;
@@ -234,7 +256,8 @@ static bool single_line(tp *p, char q, th_str *out)
         size_t run = plain_run(p->s, p->pos, p->n, stop);
         if (run == p->pos)
             run++;
-        th_buf_put(b, p->s + p->pos, run - p->pos);
+        if (from == VERBATIM_NO)
+            th_buf_put(b, p->s + p->pos, run - p->pos);
         p->pos = run;
     }
 }
@@ -246,6 +269,7 @@ static bool multi_line(tp *p, char q, th_str *out)
     size_t start = p->pos;
     p->pos += 3;
     p->pos += newline_len(p); /* a newline right after the opening is trimmed */
+    size_t from = p->pos;
     for (;;) {
         int c = tp_peek(p, 0);
         if (c == -1)
@@ -258,21 +282,27 @@ static bool multi_line(tp *p, char q, th_str *out)
                 if (run > 5)
                     return tp_err(p, p->pos + 5,
                                   "too many quotes at the end of a multi-line string");
-                th_buf_put(b, p->s + p->pos, run - 3);
+                if (from == VERBATIM_NO)
+                    th_buf_put(b, p->s + p->pos, run - 3);
                 p->pos += run;
-                return finish(p, b, out);
+                return finish(p, from, p->pos - 3, out);
             }
-            th_buf_put(b, p->s + p->pos, run);
+            if (from == VERBATIM_NO)
+                th_buf_put(b, p->s + p->pos, run);
             p->pos += run;
             continue;
         }
         size_t nl = newline_len(p);
         if (nl) {
-            th_buf_putc(b, '\n'); /* CRLF is read as LF, as Python's tomllib does */
+            if (nl == 2) /* CRLF is read as LF, as Python's tomllib does */
+                unverbatim(p, &from);
+            if (from == VERBATIM_NO)
+                th_buf_putc(b, '\n');
             p->pos += nl;
             continue;
         }
         if (c == '\\' && q == '"') {
+            unverbatim(p, &from);
             /* line-ending backslash: whitespace up to the newline, then every
              * space, tab and newline after it, is dropped */
             size_t k = 1;
@@ -300,7 +330,8 @@ static bool multi_line(tp *p, char q, th_str *out)
         if (tp_is_control(c))
             return tp_err(p, p->pos, "control character U+%04X in string", (unsigned)c);
         size_t run = plain_run(p->s, p->pos + 1, p->n, stop);
-        th_buf_put(b, p->s + p->pos, run - p->pos);
+        if (from == VERBATIM_NO)
+            th_buf_put(b, p->s + p->pos, run - p->pos);
         p->pos = run;
     }
 }

@@ -9,6 +9,8 @@
 
 #include "ecs/mapper_int.h"
 
+#include <pthread.h>
+
 typedef struct agents {
     char **v;
     size_t n, cap;
@@ -186,10 +188,86 @@ static void test_corpus_agents(void **state)
     th_ua_free(u);
 }
 
+/* Threads parsing with one freshly loaded th_ua, each from its own place in
+ * the list, so that they race to work out the same rules' requirements and
+ * compile the same patterns (useragent.c publishes both by compare and
+ * swap): every thread must write what one thread alone writes. */
+#define UA_THREADS 4
+
+typedef struct ua_thread {
+    const th_ua *u;
+    const agents *a;
+    size_t first;
+    th_arena ar;
+    th_str (*out)[6]; /* per agent */
+} ua_thread;
+
+static void *parse_all(void *arg)
+{
+    ua_thread *t = arg;
+    for (size_t k = 0; k < t->a->n; k++) {
+        size_t i = (t->first + k) % t->a->n;
+        th_ua_parse_uncached(t->u, &t->ar, th_str_c(t->a->v[i]), true, t->out[i]);
+    }
+    return NULL;
+}
+
+static void test_threads_share_a_fresh_ua(void **state)
+{
+    (void)state;
+    th_ua *alone = load_ua();
+    if (!alone) {
+        print_message("SKIP: node_modules/uap-core/regexes.yaml is absent (npm ci installs it)\n");
+        skip();
+    }
+    th_ua *shared = load_ua();
+    agents a = {0};
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++)
+        agents_add(&a, listed[i], strlen(listed[i]));
+    agents_forms(&a);
+    ua_thread t[UA_THREADS + 1];
+    pthread_t tid[UA_THREADS];
+    for (size_t k = 0; k <= UA_THREADS; k++) {
+        t[k] = (ua_thread){.u = k == UA_THREADS ? alone : shared, .a = &a,
+                           .first = k * a.n / UA_THREADS};
+        th_arena_init(&t[k].ar, 1 << 16);
+        t[k].out = calloc(a.n, sizeof *t[k].out);
+        assert_non_null(t[k].out);
+    }
+    for (size_t k = 0; k < UA_THREADS; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, parse_all, &t[k]), 0);
+    parse_all(&t[UA_THREADS]);
+    for (size_t k = 0; k < UA_THREADS; k++)
+        assert_int_equal(pthread_join(tid[k], NULL), 0);
+    size_t named = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        const th_str *want = t[UA_THREADS].out[i];
+        named += want[2].p != NULL;
+        for (size_t k = 0; k < UA_THREADS; k++)
+            for (int f = 0; f < 6; f++) {
+                const th_str *got = &t[k].out[i][f];
+                if (got->n != want[f].n || (got->p == NULL) != (want[f].p == NULL) ||
+                    (got->n && memcmp(got->p, want[f].p, got->n) != 0))
+                    fail_msg("'%s': field %d is '%.*s' in thread %zu, '%.*s' alone", a.v[i], f,
+                             (int)got->n, got->p ? got->p : "", k, (int)want[f].n,
+                             want[f].p ? want[f].p : "");
+            }
+    }
+    assert_true(named > 20); /* the patterns were reached, not only "Other" */
+    for (size_t k = 0; k <= UA_THREADS; k++) {
+        th_arena_free(&t[k].ar);
+        free(t[k].out);
+    }
+    agents_free(&a);
+    th_ua_free(shared);
+    th_ua_free(alone);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listed_agents),
+        cmocka_unit_test(test_threads_share_a_fresh_ua),
         cmocka_unit_test(test_corpus_agents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

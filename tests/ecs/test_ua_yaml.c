@@ -5,14 +5,19 @@
 #include <yaml.h>
 
 #include "base/buf.h"
+#include "base/file.h"
+#include "ecs/mapper.h"
 #include "ecs/ua_yaml.h"
 
 static void note(void *ctx, yaml_event_type_t t, const char *s)
 {
     th_buf *b = ctx;
-    char line[256];
-    int n = snprintf(line, sizeof line, "%d:%s\n", (int)t, s ? s : "");
-    th_buf_put(b, line, (size_t)n);
+    char type[16];
+    int n = snprintf(type, sizeof type, "%d:", (int)t);
+    th_buf_put(b, type, (size_t)n);
+    if (s) /* uap-core's longest patterns are over 256 bytes */
+        th_buf_put(b, s, strlen(s));
+    th_buf_putc(b, '\n');
 }
 
 static void libyaml_events(const char *text, th_buf *b)
@@ -68,6 +73,26 @@ static void test_taken(void **state)
           "      os_replacement: 'Seznam prohl\xc3\xad\xc5\xbe"
           "e\xc4\x8d'\n");
     taken("device_parsers:\n - regex: '#not a comment'\n   device_replacement: ''\n");
+    /* doubled quotes: first, last, side by side, alone */
+    taken("user_agent_parsers:\n  - regex: '''a''b''''c'''\n    v1_replacement: ''''\n"
+          "  - regex: 'x'''\n    v2_replacement: '''y'\n");
+}
+
+/* uap-core's own file, the one the plain reader is for, event by event. */
+static void test_uap_core(void **state)
+{
+    (void)state;
+    char path[4096];
+    if (!th_mapper_default_ua_path(path, sizeof path)) {
+        print_message("SKIP: node_modules/uap-core/regexes.yaml is absent (npm ci installs it)\n");
+        skip();
+    }
+    size_t n = 0;
+    char *text = th_file_read(path, &n);
+    assert_non_null(text);
+    assert_true(n > 100000 && strlen(text) == n);
+    taken(text);
+    free(text);
 }
 
 static void test_left(void **state)
@@ -97,6 +122,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_taken),
+        cmocka_unit_test(test_uap_core),
         cmocka_unit_test(test_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

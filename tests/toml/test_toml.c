@@ -90,6 +90,15 @@ static void values_of_every_kind(void **state)
         {"a = ''''x'''", "a", TH_TOML_STRING, "'x"},
         {"a = '''x'''''", "a", TH_TOML_STRING, "x''"},
         {"a = \"caf\xc3\xa9\"", "a", TH_TOML_STRING, "caf\xc3\xa9"},
+        /* text read as its source bytes up to the first escape, CRLF or
+         * line-ending backslash, then decoded (lex.c's verbatim strings) */
+        {"a = \"plain then \\u00e9 and\\ttab\"", "a", TH_TOML_STRING, "plain then \xc3\xa9 and\ttab"},
+        {"a = \"\"\"\nl1\nl2 \"q\" \"\"x\r\nl3\nl4\\\\\"\"\"", "a", TH_TOML_STRING,
+         "l1\nl2 \"q\" \"\"x\nl3\nl4\\"},
+        {"a = \"\"\"\nkeep\n\tthis \\\n   \n  joined\nend\"\"\"\"", "a", TH_TOML_STRING,
+         "keep\n\tthis joined\nend\""},
+        {"a = '''\nl1\r\nl2\\n'''", "a", TH_TOML_STRING, "l1\nl2\\n"},
+        {"a = \"\"\"\"\"\"", "a", TH_TOML_STRING, ""},
         /* integers */
         {"a = 42", "a", TH_TOML_INTEGER, "42"},
         {"a = +17", "a", TH_TOML_INTEGER, "17"},
