@@ -282,6 +282,23 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(c, src)) : NULL;
 }
 
+/* th_esql_key_texts_fn over captured rows: a key of the column call is the
+ * row's list of path's one field (or the context where path meets none,
+ * each being false there); its texts are what captured_each gives. */
+static bool captured_texts(const void *ctx, th_str path, const void *key, th_esql_texts *out)
+{
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    if (key == c)
+        return false;
+    if (path.p != c->last.p || path.n != c->last.n)
+        fields_of(c, path);
+    if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
+        return false;
+    const th_vlist *l = key;
+    *out = (th_esql_texts){l->v, l->n};
+    return true;
+}
+
 /* th_esql_plain_fn over captured rows (the rule's matches, which its
  * lowered condition selected: esql_routed): per match, path's list holds
  * no value or one JSON string (hotpass.c's cap_visit keeps a string with
@@ -533,7 +550,8 @@ void th_exec_esql(th_engine *e, th_erule *r)
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix_routed(&pa, r->esql, docs, n, plain, &cc, &err);
+        x.pre = th_esql_run_prefix_keyed(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
+                                         &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);

@@ -204,6 +204,7 @@ typedef struct erun {
     th_arena *scratch;          /* the prefix's WHERE: the columns only it reads (else NULL) */
     th_esql_plain_fn plain;     /* th_esql_run_prefix_routed's (else NULL), with its ctx */
     const void *pctx;
+    th_esql_key_texts_fn texts; /* th_esql_run_prefix_keyed's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 
