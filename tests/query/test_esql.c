@@ -2,11 +2,14 @@
  * worked out from Elastic's ES|QL reference (null propagation, multi-values,
  * three-valued WHERE, STATS grouping), plus parse errors with line:col and the
  * lowering of the leading WHERE to the IR. */
+#include <math.h>
+
 #include "th_test.h"
 
 #include "base/timeutil.h"
 #include "ecs/schema.h"
 #include "query/esql.h"
+#include "query/esql_int.h"
 #include "query/ir.h"
 #include "query/query.h"
 
@@ -1095,6 +1098,70 @@ static void date_minutes_from_keys(void **state)
     th_arena_free(&a);
 }
 
+/* ev_same_cell, which the memos and the grouping's hints test on every row,
+ * against its contract written out kind by kind (same type and count; no
+ * value; one array of values by address; a text or an IP by address and
+ * length; a scalar by its bits), over every pair of a pool of cells:
+ * texts at one address with other lengths, equal texts apart, arrays with
+ * equal values apart, -0.0 and 0.0, NaN, the same bits as another type. */
+static bool same_cell_by_kind(const ev *x, const ev *y)
+{
+    if (x->t != y->t || x->n != y->n)
+        return false;
+    if (x->n == 0)
+        return true;
+    if (x->n > 1)
+        return x->many == y->many;
+    if (x->t == EV_KW || x->t == EV_IP)
+        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
+    uint64_t a, b;
+    memcpy(&a, &x->one, sizeof a);
+    memcpy(&b, &y->one, sizeof b);
+    return a == b;
+}
+
+static void same_cell_contract(void **state)
+{
+    (void)state;
+    static const char text[] = "abcabc";
+    static const char other[] = "abc";
+    ev_s two[2] = {{.i = 1}, {.i = 2}}, two2[2] = {{.i = 1}, {.i = 2}};
+    ev_s kws[2] = {{.s = {text, 1}}, {.s = {text, 2}}};
+    ev pool[] = {
+        ev_null(),
+        {EV_KW, 0, {.one = {.i = 0}}},
+        ev_kw(th_str_make(text, 3)),
+        ev_kw(th_str_make(text, 2)),
+        ev_kw(th_str_make(text, 6)),
+        ev_kw(th_str_make(text + 3, 3)), /* "abc" again, elsewhere */
+        ev_kw(th_str_make(other, 3)),
+        {EV_IP, 1, {.one = {.s = {text, 3}}}},
+        {EV_IP, 1, {.one = {.s = {text, 2}}}},
+        ev_long(1),
+        ev_long(2),
+        {EV_DATE, 1, {.one = {.i = 1}}},
+        ev_bool(true),
+        {EV_DOUBLE, 1, {.one = {.d = 0.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = -0.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = 1.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = NAN}}},
+        {EV_LONG, 2, {.many = two}},
+        {EV_LONG, 2, {.many = two2}}, /* equal values, another array */
+        {EV_LONG, 1, {.many = two}},  /* the array's address as a long's bits */
+        {EV_KW, 2, {.many = kws}},
+        {EV_KW, 2, {.many = kws}},
+    };
+    size_t n = sizeof pool / sizeof pool[0], same = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            bool want = same_cell_by_kind(&pool[i], &pool[j]);
+            if (ev_same_cell(&pool[i], &pool[j]) != want)
+                fail_msg("cells %zu and %zu: %d, expected %d", i, j, !want, want);
+            same += want;
+        }
+    assert_true(same > n); /* some pairs other than a cell with itself */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1108,6 +1175,7 @@ int main(void)
         cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(date_minutes_from_keys),
+        cmocka_unit_test(same_cell_contract),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(keep_patterns_as_glob),
