@@ -270,9 +270,14 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
             return NULL;
         size_t f = c->fs[0];
         if (f != c->colf) {
+            /* in locals: a store through col (pointers) would make the
+             * compiler load the context's pointers again per match */
             size_t n = c->r->matches.len;
+            const th_engine *e = c->e;
+            const th_match *m = c->r->matches.items;
+            const void **col = c->col;
             for (size_t i = 0; i < n; i++)
-                c->col[i] = th_match_list(c->e, &c->r->matches.items[i], f);
+                col[i] = th_match_list(e, &m[i], f);
             c->colf = f;
         }
         return (const void *)c->col;
@@ -312,8 +317,11 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     size_t f = c->fs[0], n = c->r->matches.len;
     const th_vlist *pl = NULL; /* the list before and its answer: lists are */
     uint8_t pv = 0;            /* immutable, a field's repeated value one list */
+    const th_engine *e = c->e; /* in locals, as in captured_key */
+    const th_match *m = c->r->matches.items;
+    const void *const *col = f == c->colf ? c->col : NULL;
     for (size_t i = 0; i < n; i++) {
-        const th_vlist *l = cap_at(c, f, i);
+        const th_vlist *l = col ? col[i] : th_match_list(e, &m[i], f);
         if (l != pl) {
             pl = l;
             pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');

@@ -529,8 +529,13 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     th_esql_key_texts_fn texts = date ? r->texts : NULL;
     const void *prev = NULL;
     ev last = ev_null(); /* the cell of the last row with key prev */
-    for (size_t row = 0; row < t->nrows; row++) {
-        long d = t->doc[row];
+    /* in locals: a store of a cell (it holds pointers) would make the
+     * compiler load the table's row count and documents again per row */
+    const size_t nrows = t->nrows;
+    const long *doc = t->doc;
+    const th_esql_doc *docs = r->docs;
+    for (size_t row = 0; row < nrows; row++) {
+        long d = doc[row];
         if (d < 0) {
             vals[row] = ev_null();
             continue;
@@ -543,9 +548,9 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
         /* where every row's key is new (timestamps: the map is off), each
          * is read next (th_ev_from_esql_doc: for captured rows, its
          * values' list), a cache miss per row; ask for it a few rows ahead */
-        if (km.off && row + KEY_AHEAD < t->nrows && t->doc[row + KEY_AHEAD] >= 0)
-            __builtin_prefetch(keys[t->doc[row + KEY_AHEAD]]);
-        const th_esql_doc *in = &r->docs[d];
+        if (km.off && row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
+            __builtin_prefetch(keys[doc[row + KEY_AHEAD]]);
+        const th_esql_doc *in = &docs[d];
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
         th_esql_texts tx;
         if (first != SIZE_MAX)
