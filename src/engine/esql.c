@@ -270,9 +270,14 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
             return NULL;
         size_t f = c->fs[0];
         if (f != c->colf) {
+            /* in locals: a store through col (pointers) would make the
+             * compiler load the context's pointers again per match */
             size_t n = c->r->matches.len;
+            const th_engine *e = c->e;
+            const th_match *m = c->r->matches.items;
+            const void **col = c->col;
             for (size_t i = 0; i < n; i++)
-                c->col[i] = th_match_list(c->e, &c->r->matches.items[i], f);
+                col[i] = th_match_list(e, &m[i], f);
             c->colf = f;
         }
         return (const void *)c->col;
@@ -280,6 +285,23 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     if (c->nfs == 0)
         return c;
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(c, src)) : NULL;
+}
+
+/* th_esql_key_texts_fn over captured rows: a key of the column call is the
+ * row's list of path's one field (or the context where path meets none,
+ * each being false there); its texts are what captured_each gives. */
+static bool captured_texts(const void *ctx, th_str path, const void *key, th_esql_texts *out)
+{
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    if (key == c)
+        return false;
+    if (path.p != c->last.p || path.n != c->last.n)
+        fields_of(c, path);
+    if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
+        return false;
+    const th_vlist *l = key;
+    *out = (th_esql_texts){l->v, l->n};
+    return true;
 }
 
 /* th_esql_plain_fn over captured rows (the rule's matches, which its
@@ -295,8 +317,11 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     size_t f = c->fs[0], n = c->r->matches.len;
     const th_vlist *pl = NULL; /* the list before and its answer: lists are */
     uint8_t pv = 0;            /* immutable, a field's repeated value one list */
+    const th_engine *e = c->e; /* in locals, as in captured_key */
+    const th_match *m = c->r->matches.items;
+    const void *const *col = f == c->colf ? c->col : NULL;
     for (size_t i = 0; i < n; i++) {
-        const th_vlist *l = cap_at(c, f, i);
+        const th_vlist *l = col ? col[i] : th_match_list(e, &m[i], f);
         if (l != pl) {
             pl = l;
             pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
@@ -533,7 +558,8 @@ void th_exec_esql(th_engine *e, th_erule *r)
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix_routed(&pa, r->esql, docs, n, plain, &cc, &err);
+        x.pre = th_esql_run_prefix_keyed(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
+                                         &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_sched_each(e, r, esql_run, &x);

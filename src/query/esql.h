@@ -131,6 +131,17 @@ typedef bool (*th_esql_plain_fn)(const void *ctx, th_str path, uint8_t *out);
 th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const th_esql_doc *docs,
                                           size_t n, th_esql_plain_fn plain, const void *ctx,
                                           const char **err);
+/* The same where the documents give every key at once (th_esql_key_fn
+ * without src), with texts: given a key at path from that call, the texts
+ * each (visit NULL) gives at path for a document with that key, and true;
+ * false where each would be false there. Called with the documents' ctx.
+ * A column of dates (a new key per row) then reads each row's texts from
+ * its key, without a call to each (th_etab_col). Not a member of
+ * th_esql_doc: its bytes per document are charged as the rule's state. */
+typedef bool (*th_esql_key_texts_fn)(const void *ctx, th_str path, const void *key, th_esql_texts *out);
+th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                         th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                         const char **err);
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);

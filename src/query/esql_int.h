@@ -53,18 +53,19 @@ static inline bool ev_s_same(uint8_t t, ev_s x, ev_s y)
     return x.i == y.i;
 }
 /* x and y are the same cell: the same type, count and values, texts at the
- * same address (so the same text); false when unsure */
+ * same address (so the same text); false when unsure. The first word of the
+ * values (th_esql_cell_word's: the values' array, a text's address, an
+ * integer or a double's bits) first, for every count but 0: the memos'
+ * test of every row, with one branch less per kind of cell. */
 static inline bool ev_same_cell(const ev *x, const ev *y)
 {
     if (x->t != y->t || x->n != y->n)
         return false;
     if (x->n == 0)
         return true;
-    if (x->n > 1)
-        return x->many == y->many;
-    if (x->t == EV_KW || x->t == EV_IP)
-        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
-    return x->one.i == y->one.i;
+    if (x->one.i != y->one.i)
+        return false;
+    return x->n > 1 || (x->t != EV_KW && x->t != EV_IP) || x->one.s.n == y->one.s.n;
 }
 static inline ev ev_null(void) { return (ev){EV_NULL, 0, {.one = {.i = 0}}}; }
 static inline ev ev_long(int64_t i) { return (ev){EV_LONG, 1, {.one = {.i = i}}}; }
@@ -204,6 +205,7 @@ typedef struct erun {
     th_arena *scratch;          /* the prefix's WHERE: the columns only it reads (else NULL) */
     th_esql_plain_fn plain;     /* th_esql_run_prefix_routed's (else NULL), with its ctx */
     const void *pctx;
+    th_esql_key_texts_fn texts; /* th_esql_run_prefix_keyed's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
 } erun;
 

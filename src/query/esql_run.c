@@ -646,9 +646,16 @@ th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const t
                                           size_t n, th_esql_plain_fn plain, const void *ctx,
                                           const char **err)
 {
+    return th_esql_run_prefix_keyed(a, q, docs, n, plain, NULL, ctx, err);
+}
+
+th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                         th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                         const char **err)
+{
     th_esql_result *res = th_esql_new_result(a, q);
     erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res,
-              .plain = plain, .pctx = ctx};
+              .plain = plain, .pctx = ctx, .texts = texts};
     source_rows(a, res, n);
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);

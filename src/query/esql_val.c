@@ -420,26 +420,99 @@ __attribute__((always_inline)) static inline size_t key_row(keymap *m, const voi
     return SIZE_MAX;
 }
 
-/* A date field's cell read from its texts (th_esql_texts) where it
- * holds one string without escapes: the value th_ev_from_esql_doc's visit
- * takes from that string (its instant, or NULL where it is no date), with
- * no visit and the day of the row before remembered (a column of times in
- * time order); missing is NULL, as there. Anything else goes through
- * th_ev_from_esql_doc. */
-static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_field_def *d,
-                    th_time_daymemo *dm)
+/* The dates of a column, remembered from text to text: th_time_parse_iso_day's
+ * day, and the minute of the last text of the form `YYYY-MM-DDTHH:MM:SS.mmmZ`
+ * that parsed (its first 17 characters and their instant). Such a text's
+ * value is its day's first instant plus its time of day (timeutil.c), so
+ * one that shares those 17 characters and is of that form has the value of
+ * the minute plus its seconds and milliseconds: times in time order share
+ * their minute with the row before for most rows, and skip the parse. */
+typedef struct datememo {
+    th_time_daymemo dm;
+    char min[17];
+    bool set;
+    int64_t min_ms;
+} datememo;
+
+/* the milliseconds into the minute of `SS.mmmZ` at s (the last 7 of a text
+ * of 24 characters), with a second up to 59; else -1 */
+static inline int64_t usual_in_minute(const char *p)
 {
-    th_esql_texts tx;
-    if (in->each && in->each(in->src, in->ctx, name, NULL, &tx)) {
-        if (tx.n == 0)
-            return ev_null();
-        th_str s = tx.v[0];
-        if (tx.n == 1 && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"' &&
-            !memchr(s.p + 1, '\\', s.n - 2)) {
-            ev v = {EV_DATE, 1, {.one = {.i = 0}}};
-            return th_time_parse_iso_day(dm, s.p + 1, s.n - 2, &v.one.i) ? v : ev_null();
+    const unsigned char *s = (const unsigned char *)p;
+#define DIGIT(i) ((unsigned)s[i] - '0')
+    if (s[2] != '.' || s[6] != 'Z' || (DIGIT(0) > 9) | (DIGIT(1) > 9) | (DIGIT(3) > 9) | (DIGIT(4) > 9) |
+                                          (DIGIT(5) > 9))
+        return -1;
+    unsigned sec = DIGIT(0) * 10 + DIGIT(1), ms = DIGIT(3) * 100 + DIGIT(4) * 10 + DIGIT(5);
+#undef DIGIT
+    return sec > 59 ? -1 : (int64_t)sec * 1000 + ms;
+}
+
+/* p[0..n) is of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` from its `T` on (hour
+ * up to 23, minute and second up to 59): the form th_time_parse_iso_day
+ * remembers the day of */
+static bool usual_from_t(const char *p, size_t n)
+{
+    if (n != 24 || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+        return false;
+    const unsigned char *s = (const unsigned char *)p;
+    if ((unsigned)s[11] - '0' > 9 || (unsigned)s[12] - '0' > 9 || (unsigned)s[14] - '0' > 9 ||
+        (unsigned)s[15] - '0' > 9)
+        return false;
+    unsigned h = (s[11] - '0') * 10u + (s[12] - '0'), mi = (s[14] - '0') * 10u + (s[15] - '0');
+    return h <= 23 && mi <= 59 && usual_in_minute(p + 17) >= 0;
+}
+
+/* A date field's cell from its texts (th_esql_texts), where they hold none
+ * (NULL) or one string without escapes (the instant th_ev_from_esql_doc's
+ * visit takes from it, or NULL where it is no date), into *out; false for
+ * anything else (th_ev_from_esql_doc reads it). */
+static bool date_from_texts(datememo *m, th_esql_texts tx, ev *out)
+{
+    if (tx.n == 0) {
+        *out = ev_null();
+        return true;
+    }
+    th_str s = tx.v[0];
+    if (tx.n != 1 || s.n < 2 || s.p[0] != '"' || s.p[s.n - 1] != '"')
+        return false;
+    const char *p = s.p + 1;
+    size_t n = s.n - 2;
+    ev v = {EV_DATE, 1, {.one = {.i = 0}}};
+    if (n == 24 && m->set && memcmp(p, m->min, sizeof m->min) == 0) {
+        /* the minute's characters are those of a text that parsed, the
+         * rest digits and separators: no escape either */
+        int64_t in = usual_in_minute(p + 17);
+        if (in >= 0) {
+            v.one.i = m->min_ms + in;
+            *out = v;
+            return true;
         }
     }
+    if (memchr(p, '\\', n))
+        return false;
+    if (!th_time_parse_iso_day(&m->dm, p, n, &v.one.i)) {
+        *out = ev_null();
+        return true;
+    }
+    if (usual_from_t(p, n)) {
+        memcpy(m->min, p, sizeof m->min);
+        m->min_ms = v.one.i - usual_in_minute(p + 17);
+        m->set = true;
+    }
+    *out = v;
+    return true;
+}
+
+/* A date field's cell read from its texts where each gives them
+ * (date_from_texts), else through th_ev_from_esql_doc; missing is NULL, as
+ * there. */
+static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_field_def *d, datememo *dm)
+{
+    th_esql_texts tx;
+    ev v;
+    if (in->each && in->each(in->src, in->ctx, name, NULL, &tx) && date_from_texts(dm, tx, &v))
+        return v;
     return th_ev_from_esql_doc(a, in, name, d);
 }
 
@@ -451,11 +524,18 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
                        const void *const *keys, ev *vals)
 {
     keymap km = {0};
-    th_time_daymemo dm = {0};
+    datememo dm = {0};
+    /* a date's texts from its key (a new one per row: times), not each */
+    th_esql_key_texts_fn texts = date ? r->texts : NULL;
     const void *prev = NULL;
     ev last = ev_null(); /* the cell of the last row with key prev */
-    for (size_t row = 0; row < t->nrows; row++) {
-        long d = t->doc[row];
+    /* in locals: a store of a cell (it holds pointers) would make the
+     * compiler load the table's row count and documents again per row */
+    const size_t nrows = t->nrows;
+    const long *doc = t->doc;
+    const th_esql_doc *docs = r->docs;
+    for (size_t row = 0; row < nrows; row++) {
+        long d = doc[row];
         if (d < 0) {
             vals[row] = ev_null();
             continue;
@@ -468,13 +548,15 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
         /* where every row's key is new (timestamps: the map is off), each
          * is read next (th_ev_from_esql_doc: for captured rows, its
          * values' list), a cache miss per row; ask for it a few rows ahead */
-        if (km.off && row + KEY_AHEAD < t->nrows && t->doc[row + KEY_AHEAD] >= 0)
-            __builtin_prefetch(keys[t->doc[row + KEY_AHEAD]]);
-        const th_esql_doc *in = &r->docs[d];
+        if (km.off && row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
+            __builtin_prefetch(keys[doc[row + KEY_AHEAD]]);
+        const th_esql_doc *in = &docs[d];
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
-        last = first != SIZE_MAX ? vals[first]
-               : date            ? date_cell(va, in, name, def, &dm)
-                                 : th_ev_from_esql_doc(va, in, name, def);
+        th_esql_texts tx;
+        if (first != SIZE_MAX)
+            last = vals[first];
+        else if (!(texts && key && texts(in->ctx, name, key, &tx) && date_from_texts(&dm, tx, &last)))
+            last = date ? date_cell(va, in, name, def, &dm) : th_ev_from_esql_doc(va, in, name, def);
         vals[row] = last;
         prev = key;
     }
@@ -507,7 +589,7 @@ long th_etab_col(erun *r, etab *t, th_str name)
         }
     }
     keymap km = {0};
-    th_time_daymemo dm = {0};
+    datememo dm = {0};
     th_esql_key_fn kfn = NULL;
     const void *kctx = NULL, *prev = NULL;
     size_t prev_row = 0;

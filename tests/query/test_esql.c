@@ -2,11 +2,14 @@
  * worked out from Elastic's ES|QL reference (null propagation, multi-values,
  * three-valued WHERE, STATS grouping), plus parse errors with line:col and the
  * lowering of the leading WHERE to the IR. */
+#include <math.h>
+
 #include "th_test.h"
 
 #include "base/timeutil.h"
 #include "ecs/schema.h"
 #include "query/esql.h"
+#include "query/esql_int.h"
 #include "query/ir.h"
 #include "query/query.h"
 
@@ -795,6 +798,7 @@ typedef struct field_keys {
     char **text[16];    /* per path: each document's value there, as JSON text */
     size_t npath;
     bool all;
+    size_t texts_calls; /* field_texts answered */
 } field_keys;
 
 static const void *field_key(const void *src, const void *ctx, th_str path)
@@ -834,6 +838,24 @@ static const void *field_key(const void *src, const void *ctx, th_str path)
     while (strcmp(f->text[p][j], f->text[p][i]) != 0)
         j++;
     return &f->text[p][j];
+}
+
+/* th_esql_key_texts_fn over field_keys' keys: the value's JSON text, none
+ * where the field is missing; false for an array or an object (as
+ * src_texts is for an object) */
+static bool field_texts(const void *ctx, th_str path, const void *key, th_esql_texts *out)
+{
+    (void)path;
+    field_keys *f = (field_keys *)ctx;
+    const char *t = *(const char *const *)key;
+    size_t n = strlen(t);
+    if (n && (t[0] == '[' || t[0] == '{'))
+        return false;
+    th_str *v = TH_ANEWN(f->a, th_str, 1);
+    *v = th_str_make(t, n);
+    *out = (th_esql_texts){v, n ? 1 : 0};
+    f->texts_calls++;
+    return true;
 }
 
 static unsigned lcg_next(unsigned *x, unsigned n)
@@ -907,8 +929,8 @@ static void shared_cells_random_rows(void **state)
     src_docs sd;
     th_esql_doc *tree, *via;
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
-    field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, false};
-    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true};
+    field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, false, 0};
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
     th_esql_doc *byval = TH_ANEWN(&a, th_esql_doc, n), *byall = TH_ANEWN(&a, th_esql_doc, n);
     size_t *idx = TH_ANEWN(&a, size_t, n);
     for (size_t i = 0; i < n; i++) {
@@ -998,6 +1020,148 @@ static void time_form_short_cut(void **state)
     th_arena_free(&a);
 }
 
+/* A date column whose texts come from the rows' keys (th_esql_key_texts_fn,
+ * as captured rows give them) loads times that share their minute with the
+ * row before by that minute's instant plus their seconds: over runs of one
+ * minute with seconds and milliseconds at and past their limits (second
+ * 60, a letter for a digit, another separator or zone, other lengths),
+ * escapes, arrays, missing values and days that are no dates, the cells
+ * are those over the parsed trees, which th_time_parse_iso gives. */
+static void date_minutes_from_keys(void **state)
+{
+    (void)state;
+    static const char *const mins[] = {"2026-10-01T00:00", "2026-10-01T00:01", "2024-02-29T23:59",
+                                       "2025-02-29T12:00", "2026-13-01T00:00", "2026-10-01T24:00",
+                                       "2026-10-01T12:60", "2026-10-01 00:02"};
+    static const char *const secs[] = {":00.000Z", ":07.250Z", ":59.999Z", ":60.000Z", ":5a.000Z", ":07.2a0Z",
+                                       ":07.250z", ":07.250+", ":07,250Z", ":07Z", ":07.25Z", ":07.250+01:00",
+                                       ":07.250Z ", ":61.000Z", ".07.250Z", ":07.250Y"};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 2000 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 11;
+    size_t m = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        if (lcg_next(&x, 8) == 0) /* runs of one minute, as times in time order are */
+            m = lcg_next(&x, 8);
+        unsigned k = lcg_next(&x, 40);
+        unsigned sec = lcg_next(&x, 60), ms = lcg_next(&x, 1000); /* new texts: keys are texts */
+        const char *v = k < 21   ? th_arena_printf(&a, "\"%s:%02u.%03uZ\"", mins[m], sec, ms)
+                        : k < 24 ? th_arena_printf(&a, "\"%s%s\"", mins[m], secs[k % 3])
+                        : k < 36 ? th_arena_printf(&a, "\"%s%s\"", mins[m], secs[3 + k % 13])
+                        : k == 36 ? th_arena_printf(&a, "\"%s:0\\u0037.250Z\"", mins[m])
+                        : k == 37 ? th_arena_printf(&a, "[\"%s:01.000Z\",\"%s:02.000Z\"]", mins[m], mins[m])
+                        : k == 38 ? "1234567"
+                                  : NULL;
+        texts[i] = v ? th_arena_printf(&a, "{\"g\":\"p\",\"@timestamp\":%s}", v) : "{\"g\":\"p\"}";
+    }
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
+    th_esql_doc *byall = TH_ANEWN(&a, th_esql_doc, n);
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
+    }
+    const char *q = "FROM logs-* | KEEP @timestamp | LIMIT 100000";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    const char *err = NULL;
+    th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+    th_esql_result *pre = th_esql_run_prefix_keyed(&a, e, byall, n, NULL, field_texts, NULL, &err);
+    assert_non_null(pre);
+    th_esql_result *ra = th_esql_run_rest(&a, e, pre, byall, n, 0, n, 0, 0, &err);
+    assert_non_null(rt);
+    assert_non_null(ra);
+    assert_true(fa.texts_calls > NROWS / 3);
+    assert_int_equal(th_esql_warnings(ra), th_esql_warnings(rt));
+    same_rows(&a, ra, rt, n);
+    size_t dates = 0;
+    for (size_t i = 0; i < n; i++) { /* and the trees' are th_time_parse_iso's */
+        const th_jval *v = th_jobj_getn(sd.doc[i], TH_STR_LIT("@timestamp"));
+        int64_t ms;
+        if (!v || v->type != TH_JSTR || !th_time_parse_iso(v->u.str.p, v->u.str.n, &ms))
+            continue;
+        char iso[32];
+        th_time_format_iso(ms, iso);
+        assert_string_equal(cell(&a, rt, i, "@timestamp"), th_arena_printf(&a, "\"%s\"", iso));
+        dates++;
+    }
+    assert_true(dates > NROWS / 4);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
+/* ev_same_cell, which the memos and the grouping's hints test on every row,
+ * against its contract written out kind by kind (same type and count; no
+ * value; one array of values by address; a text or an IP by address and
+ * length; a scalar by its bits), over every pair of a pool of cells:
+ * texts at one address with other lengths, equal texts apart, arrays with
+ * equal values apart, -0.0 and 0.0, NaN, the same bits as another type. */
+static bool same_cell_by_kind(const ev *x, const ev *y)
+{
+    if (x->t != y->t || x->n != y->n)
+        return false;
+    if (x->n == 0)
+        return true;
+    if (x->n > 1)
+        return x->many == y->many;
+    if (x->t == EV_KW || x->t == EV_IP)
+        return x->one.s.p == y->one.s.p && x->one.s.n == y->one.s.n;
+    uint64_t a, b;
+    memcpy(&a, &x->one, sizeof a);
+    memcpy(&b, &y->one, sizeof b);
+    return a == b;
+}
+
+static void same_cell_contract(void **state)
+{
+    (void)state;
+    static const char text[] = "abcabc";
+    static const char other[] = "abc";
+    ev_s two[2] = {{.i = 1}, {.i = 2}}, two2[2] = {{.i = 1}, {.i = 2}};
+    ev_s kws[2] = {{.s = {text, 1}}, {.s = {text, 2}}};
+    ev pool[] = {
+        ev_null(),
+        {EV_KW, 0, {.one = {.i = 0}}},
+        ev_kw(th_str_make(text, 3)),
+        ev_kw(th_str_make(text, 2)),
+        ev_kw(th_str_make(text, 6)),
+        ev_kw(th_str_make(text + 3, 3)), /* "abc" again, elsewhere */
+        ev_kw(th_str_make(other, 3)),
+        {EV_IP, 1, {.one = {.s = {text, 3}}}},
+        {EV_IP, 1, {.one = {.s = {text, 2}}}},
+        ev_long(1),
+        ev_long(2),
+        {EV_DATE, 1, {.one = {.i = 1}}},
+        ev_bool(true),
+        {EV_DOUBLE, 1, {.one = {.d = 0.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = -0.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = 1.0}}},
+        {EV_DOUBLE, 1, {.one = {.d = NAN}}},
+        {EV_LONG, 2, {.many = two}},
+        {EV_LONG, 2, {.many = two2}}, /* equal values, another array */
+        {EV_LONG, 1, {.many = two}},  /* the array's address as a long's bits */
+        {EV_KW, 2, {.many = kws}},
+        {EV_KW, 2, {.many = kws}},
+    };
+    size_t n = sizeof pool / sizeof pool[0], same = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            bool want = same_cell_by_kind(&pool[i], &pool[j]);
+            if (ev_same_cell(&pool[i], &pool[j]) != want)
+                fail_msg("cells %zu and %zu: %d, expected %d", i, j, !want, want);
+            same += want;
+        }
+    assert_true(same > n); /* some pairs other than a cell with itself */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1010,6 +1174,8 @@ int main(void)
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(time_form_short_cut),
+        cmocka_unit_test(date_minutes_from_keys),
+        cmocka_unit_test(same_cell_contract),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(keep_patterns_as_glob),
