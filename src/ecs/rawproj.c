@@ -663,10 +663,13 @@ int th_ecs_slot_of(th_str path, th_str *rest)
 
 void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
 
+static void ua_memos_free(struct th_ecs_ua_memos *t);
+
 void th_ecs_slots_free(th_ecs_slots *s)
 {
     free(s->buf);
     free(s->layouts);
+    ua_memos_free(s->ua_memos);
     memset(s, 0, sizeof *s);
 }
 
@@ -1128,38 +1131,74 @@ static bool copied_string(const th_ecs_slots *s, bool got, th_jcur c, th_jval *v
     return th_jcur_str(c, s->a, &v->u.str);
 }
 
-/* th_ecs_ua_name_of per user agent text, remembered per thread (the pack's
- * discovery rule reads user_agent.name on half the events, where a handful
- * of agents repeat): keyed by the mapper's serial and the text; the name is
- * copied into the caller's arena. Texts and names over the buffers are not
- * remembered. */
-#define UA_MEMO 64
+/* th_ecs_ua_name_of per user agent text, remembered in the slots (a
+ * worker's, kept from record to record): the pack's discovery rule reads
+ * user_agent.name on half the events, where a few dozen agents repeat (b10k:
+ * 29), and a parse costs ~66,000 instructions. Keyed by the mapper's serial
+ * and the whole text, of any length: the thread's table this replaces kept
+ * 64 entries of texts up to 232 bytes, direct-mapped, and parsed 126 times
+ * on b10k with the pack (a quarter of its agents are longer, and two short
+ * ones shared an entry), most of the slot documents' cost. Open addressing:
+ * a text's entry is one of UA_PROBE from its hash's, the first entry
+ * replaced when all are taken (a collision evicts, it never misleads).
+ * Names over the buffer are not remembered. */
+#define UA_MEMO 256
+#define UA_PROBE 4
 typedef struct ua_memo {
     uint64_t serial; /* 0: empty */
-    uint16_t uan;
-    uint8_t namen;
-    bool named;
-    char ua[232], name[48];
+    uint64_t hash;
+    char *ua; /* the text (heap), uan bytes, room for uacap */
+    size_t uan, uacap;
+    th_jval name; /* TH_JNULL: the agent has no name; else its text in namebuf */
+    char namebuf[48];
 } ua_memo;
-static _Thread_local ua_memo ua_memos[UA_MEMO];
+struct th_ecs_ua_memos {
+    ua_memo e[UA_MEMO];
+};
 
-static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
+static void ua_memos_free(struct th_ecs_ua_memos *t)
 {
-    ua_memo *e = NULL;
-    if (ua.n <= sizeof e->ua && m->serial) {
-        e = &ua_memos[th_str_hash_sample(ua) % UA_MEMO]; /* the whole text compared */
-        if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
-            return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
+    for (size_t i = 0; t && i < UA_MEMO; i++)
+        free(t->e[i].ua);
+    free(t);
+}
+
+/* The name of user agent ua: the memo's node (its text valid until the next
+ * call; doc_node copies it), or th_ecs_ua_name_of's in the slots' arena. */
+static const th_jval *ua_name(th_ecs_slots *s, th_str ua)
+{
+    const th_mapper *m = s->m;
+    if (!m->serial)
+        return th_ecs_ua_name_of(m, s->a, ua);
+    if (!s->ua_memos)
+        s->ua_memos = th_xcalloc(1, sizeof *s->ua_memos); /* exits on failure */
+    uint64_t h = th_str_hash_sample(ua);
+    ua_memo *free_e = NULL;
+    for (size_t k = 0; k < UA_PROBE; k++) {
+        ua_memo *e = &s->ua_memos->e[(h + k) % UA_MEMO];
+        if (e->serial == m->serial && e->hash == h && e->uan == ua.n &&
+            memcmp(e->ua, ua.p, ua.n) == 0) /* the whole text compared */
+            return e->name.type == TH_JSTR ? &e->name : NULL;
+        if (!free_e && e->serial != m->serial)
+            free_e = e; /* empty, or another mapper's */
     }
-    const th_jval *name = th_ecs_ua_name_of(m, a, ua);
-    if (e && (!name || name->u.str.n <= sizeof e->name)) {
-        e->serial = m->serial;
-        e->uan = (uint16_t)ua.n;
+    const th_jval *name = th_ecs_ua_name_of(m, s->a, ua);
+    if (name && name->u.str.n > sizeof free_e->namebuf)
+        return name;
+    ua_memo *e = free_e ? free_e : &s->ua_memos->e[h % UA_MEMO];
+    if (e->uacap < ua.n) {
+        e->uacap = ua.n;
+        e->ua = th_xrealloc(e->ua, ua.n);
+    }
+    if (ua.n)
         memcpy(e->ua, ua.p, ua.n);
-        e->named = name != NULL;
-        e->namen = name ? (uint8_t)name->u.str.n : 0;
-        if (name)
-            memcpy(e->name, name->u.str.p, name->u.str.n);
+    e->uan = ua.n;
+    e->serial = m->serial;
+    e->hash = h;
+    e->name = (th_jval){.type = TH_JNULL};
+    if (name) {
+        memcpy(e->namebuf, name->u.str.p, name->u.str.n);
+        e->name = (th_jval){.type = TH_JSTR, .u.str = th_str_make(e->namebuf, name->u.str.n)};
     }
     return name;
 }
@@ -1457,7 +1496,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
             return false;
-        val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
+        val[D_UA_NAME] = ua ? ua_name(s, ua->u.str) : NULL;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;
