@@ -1401,12 +1401,53 @@ static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
     return l;
 }
 
+/* @timestamp's text as th_time_format_iso writes it, in the slots' arena:
+ * the date part remembered from the last record (a run's records span a few
+ * days), the time of day written here. Formatting the whole time (the
+ * civil date of the day) and copying it out of a buffer on the stack was a
+ * tenth of a slot document's nodes. */
+static th_str timestamp_text(th_ecs_slots *s, int64_t ms)
+{
+    int64_t rem;
+    int64_t day = th_time_split_day(ms, &rem);
+    if (!s->ts_known || s->ts_day != day) {
+        char full[32];
+        th_time_format_iso(ms, full);
+        size_t n = strlen(full);
+        /* the date remembered where th_time_format_iso wrote the year's four
+         * digits by hand (not a year past 9999, nor a negative one) */
+        s->ts_known = n == 24 && full[0] != '-';
+        s->ts_day = day;
+        memcpy(s->ts_date, full, sizeof s->ts_date);
+        return th_str_make(th_arena_strndup(s->a, full, n), n);
+    }
+    char *out = th_arena_alloc(s->a, 25);
+    memcpy(out, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
+    unsigned ms_of_day = (unsigned)rem;
+    unsigned h = ms_of_day / 3600000u, mi = ms_of_day / 60000u % 60u, sec = ms_of_day / 1000u % 60u,
+             milli = ms_of_day % 1000u;
+    out[11] = (char)('0' + h / 10);
+    out[12] = (char)('0' + h % 10);
+    out[13] = ':';
+    out[14] = (char)('0' + mi / 10);
+    out[15] = (char)('0' + mi % 10);
+    out[16] = ':';
+    out[17] = (char)('0' + sec / 10);
+    out[18] = (char)('0' + sec % 10);
+    out[19] = '.';
+    out[20] = (char)('0' + milli / 100);
+    out[21] = (char)('0' + milli / 10 % 10);
+    out[22] = (char)('0' + milli % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
+    return th_str_make(out, 24);
+}
+
 /* The values of a slot document's fields (val[i] NULL: none), and what they
  * point to, before they are placed. */
 typedef struct doc_vals {
     const th_jval *val[NDOC];
     th_jval ts, outcome, changes, cred;
-    char text[32];
     const th_jval *arn; /* the one ARN of resources, NULL when none or several */
     uint64_t present;   /* the fields with a value */
 } doc_vals;
@@ -1455,8 +1496,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_CONST + i] = &const_val[i];
     d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        th_time_format_iso(timestamp_ms, d->text);
-        d->ts.u.str = th_str_c(d->text);
+        d->ts.u.str = timestamp_text(s, timestamp_ms);
         val[D_TIMESTAMP] = &d->ts;
     }
     if (docfields & BIT(D_OUTCOME)) {
@@ -1529,13 +1569,15 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
 }
 
 /* Field f's node from its value in d, written at x: strings copied where
- * they must outlive the record (copy) or this call (those made here).
- * Returns the node a walk of the field finds (arrays: the one below). */
+ * they must outlive the record (copy) or this call (user_agent.name's, in
+ * the slots' memo); @timestamp's is in the slots' arena already, and
+ * event.outcome's static. Returns the node a walk of the field finds
+ * (arrays: the one below). */
 static inline const th_jval *doc_node(th_ecs_slots *s, const doc_vals *d, int f, bool copy,
                                       th_jval *x)
 {
     *x = *d->val[f];
-    if ((copy || f >= D_TIMESTAMP) && x->type == TH_JSTR)
+    if (((copy && f != D_TIMESTAMP && f != D_OUTCOME) || f == D_UA_NAME) && x->type == TH_JSTR)
         x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
     return f == D_RESOURCES ? d->arn : f == D_CATEGORY ? x->u.items[0] : x;
 }
