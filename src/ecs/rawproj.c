@@ -1462,23 +1462,29 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
         return false;
-    for (uint64_t u = docfields & (BIT(NTABLE) - 1); u; u &= u - 1) {
-        size_t i = (size_t)__builtin_ctzll(u);
-        if (i == T_USER_NAME) {
-            val[i] = name;
-        } else if (i == T_USER_ID) {
-            val[i] = id;
-        } else if (i == T_ACCOUNT) { /* the first of its sources, in the mapping's order */
-            if (s->arrays >> i & 1)
-                return false;
-            for (size_t k = 0; k < 3 && !val[i]; k++)
-                val[i] = path_value(s, i, k);
-        } else if (!copied_value(s, i, &val[i])) {
+    if (actor & BIT(T_USER_NAME))
+        val[T_USER_NAME] = name;
+    if (actor & BIT(T_USER_ID))
+        val[T_USER_ID] = id;
+    if (docfields & BIT(T_ACCOUNT)) { /* the first of its sources, in the mapping's order */
+        if (s->arrays >> T_ACCOUNT & 1)
             return false;
-        } else if (i == T_IP && val[i] && !th_ecs_is_ip(val[i]->u.str)) {
-            val[i] = NULL; /* source.ip is the address only when it is one */
-        }
+        for (size_t k = 0; k < 3 && !val[T_ACCOUNT]; k++)
+            val[T_ACCOUNT] = path_value(s, T_ACCOUNT, k);
     }
+    /* the other table fields: copied_value of each, with the arrays tested
+     * at once (nearly every field of nearly every record holds one string) */
+    uint64_t copied = docfields & (BIT(NTABLE) - 1) & ~(actor | BIT(T_ACCOUNT));
+    if (copied & s->arrays)
+        return false;
+    for (uint64_t u = copied; u; u &= u - 1) {
+        const th_qslot *q = &s->slot[__builtin_ctzll(u)];
+        if (q->n > 1 || (q->n && !q->vals[0].u.str.n))
+            return false;
+        val[__builtin_ctzll(u)] = q->n ? &q->vals[0] : NULL;
+    }
+    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str))
+        val[T_IP] = NULL; /* source.ip is the address only when it is one */
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
@@ -1559,11 +1565,8 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
     uint64_t present = 0;
-    for (uint64_t u = docfields; u; u &= u - 1) {
-        size_t i = (size_t)__builtin_ctzll(u);
-        if (i < NDOC && val[i])
-            present |= BIT(i);
-    }
+    for (uint64_t u = docfields & (BIT(NDOC) - 1); u; u &= u - 1)
+        present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
     return true;
 }
