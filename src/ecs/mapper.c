@@ -569,10 +569,8 @@ th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua)
 {
     if (!m->ua)
         return NULL;
-    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
-    th_ua_apply(m->ua, &cx, ua);
-    th_jval *name = th_jobj_get_path(cx.doc, "user_agent.name");
-    return th_jis(name, TH_JSTR) && name->u.str.n ? name : NULL; /* final_prune drops "" */
+    th_str name = th_ua_name(m->ua, a, ua);
+    return name.n ? th_jnew_str(a, name) : NULL; /* final_prune drops "" */
 }
 
 static void source(mctx *c)

@@ -272,6 +272,11 @@ void th_ua_free(th_ua *u);
 /* Sets user_agent.{name,version,os.*,device.name} into doc as ES's processor. */
 void th_ua_apply(const th_ua *u, mctx *c, th_str ua);
 const char *th_ua_version(const th_ua *u);
+/* The user_agent.name th_ua_apply writes for agent ua (never empty: "Other"
+ * where no pattern names it), from its cache, else parsed from the agent
+ * patterns alone (th_ua_apply's cache is left as it is). The text is in `a`
+ * or in ua. Thread-safe as th_ua_apply. */
+th_str th_ua_name(const th_ua *u, th_arena *a, th_str ua);
 /* What th_ua_apply writes for agent ua (user_agent.name, version, os.name,
  * os.version, os.full, device.name; TH_STR_NULL where it writes nothing),
  * without the cache, into out (texts in a): filtered, as th_ua_apply parses

@@ -663,10 +663,13 @@ int th_ecs_slot_of(th_str path, th_str *rest)
 
 void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
 
+static void ua_memos_free(struct th_ecs_ua_memos *t);
+
 void th_ecs_slots_free(th_ecs_slots *s)
 {
     free(s->buf);
     free(s->layouts);
+    ua_memos_free(s->ua_memos);
     memset(s, 0, sizeof *s);
 }
 
@@ -1128,38 +1131,74 @@ static bool copied_string(const th_ecs_slots *s, bool got, th_jcur c, th_jval *v
     return th_jcur_str(c, s->a, &v->u.str);
 }
 
-/* th_ecs_ua_name_of per user agent text, remembered per thread (the pack's
- * discovery rule reads user_agent.name on half the events, where a handful
- * of agents repeat): keyed by the mapper's serial and the text; the name is
- * copied into the caller's arena. Texts and names over the buffers are not
- * remembered. */
-#define UA_MEMO 64
+/* th_ecs_ua_name_of per user agent text, remembered in the slots (a
+ * worker's, kept from record to record): the pack's discovery rule reads
+ * user_agent.name on half the events, where a few dozen agents repeat (b10k:
+ * 29), and a parse costs ~66,000 instructions. Keyed by the mapper's serial
+ * and the whole text, of any length: the thread's table this replaces kept
+ * 64 entries of texts up to 232 bytes, direct-mapped, and parsed 126 times
+ * on b10k with the pack (a quarter of its agents are longer, and two short
+ * ones shared an entry), most of the slot documents' cost. Open addressing:
+ * a text's entry is one of UA_PROBE from its hash's, the first entry
+ * replaced when all are taken (a collision evicts, it never misleads).
+ * Names over the buffer are not remembered. */
+#define UA_MEMO 256
+#define UA_PROBE 4
 typedef struct ua_memo {
     uint64_t serial; /* 0: empty */
-    uint16_t uan;
-    uint8_t namen;
-    bool named;
-    char ua[232], name[48];
+    uint64_t hash;
+    char *ua; /* the text (heap), uan bytes, room for uacap */
+    size_t uan, uacap;
+    th_jval name; /* TH_JNULL: the agent has no name; else its text in namebuf */
+    char namebuf[48];
 } ua_memo;
-static _Thread_local ua_memo ua_memos[UA_MEMO];
+struct th_ecs_ua_memos {
+    ua_memo e[UA_MEMO];
+};
 
-static const th_jval *ua_name(const th_mapper *m, th_arena *a, th_str ua)
+static void ua_memos_free(struct th_ecs_ua_memos *t)
 {
-    ua_memo *e = NULL;
-    if (ua.n <= sizeof e->ua && m->serial) {
-        e = &ua_memos[th_str_hash_sample(ua) % UA_MEMO]; /* the whole text compared */
-        if (e->serial == m->serial && e->uan == ua.n && memcmp(e->ua, ua.p, ua.n) == 0)
-            return e->named ? th_jnew_strcopy(a, th_str_make(e->name, e->namen)) : NULL;
+    for (size_t i = 0; t && i < UA_MEMO; i++)
+        free(t->e[i].ua);
+    free(t);
+}
+
+/* The name of user agent ua: the memo's node (its text valid until the next
+ * call; doc_node copies it), or th_ecs_ua_name_of's in the slots' arena. */
+static const th_jval *ua_name(th_ecs_slots *s, th_str ua)
+{
+    const th_mapper *m = s->m;
+    if (!m->serial)
+        return th_ecs_ua_name_of(m, s->a, ua);
+    if (!s->ua_memos)
+        s->ua_memos = th_xcalloc(1, sizeof *s->ua_memos); /* exits on failure */
+    uint64_t h = th_str_hash_sample(ua);
+    ua_memo *free_e = NULL;
+    for (size_t k = 0; k < UA_PROBE; k++) {
+        ua_memo *e = &s->ua_memos->e[(h + k) % UA_MEMO];
+        if (e->serial == m->serial && e->hash == h && e->uan == ua.n &&
+            memcmp(e->ua, ua.p, ua.n) == 0) /* the whole text compared */
+            return e->name.type == TH_JSTR ? &e->name : NULL;
+        if (!free_e && e->serial != m->serial)
+            free_e = e; /* empty, or another mapper's */
     }
-    const th_jval *name = th_ecs_ua_name_of(m, a, ua);
-    if (e && (!name || name->u.str.n <= sizeof e->name)) {
-        e->serial = m->serial;
-        e->uan = (uint16_t)ua.n;
+    const th_jval *name = th_ecs_ua_name_of(m, s->a, ua);
+    if (name && name->u.str.n > sizeof free_e->namebuf)
+        return name;
+    ua_memo *e = free_e ? free_e : &s->ua_memos->e[h % UA_MEMO];
+    if (e->uacap < ua.n) {
+        e->uacap = ua.n;
+        e->ua = th_xrealloc(e->ua, ua.n);
+    }
+    if (ua.n)
         memcpy(e->ua, ua.p, ua.n);
-        e->named = name != NULL;
-        e->namen = name ? (uint8_t)name->u.str.n : 0;
-        if (name)
-            memcpy(e->name, name->u.str.p, name->u.str.n);
+    e->uan = ua.n;
+    e->serial = m->serial;
+    e->hash = h;
+    e->name = (th_jval){.type = TH_JNULL};
+    if (name) {
+        memcpy(e->namebuf, name->u.str.p, name->u.str.n);
+        e->name = (th_jval){.type = TH_JSTR, .u.str = th_str_make(e->namebuf, name->u.str.n)};
     }
     return name;
 }
@@ -1362,12 +1401,53 @@ static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
     return l;
 }
 
+/* @timestamp's text as th_time_format_iso writes it, in the slots' arena:
+ * the date part remembered from the last record (a run's records span a few
+ * days), the time of day written here. Formatting the whole time (the
+ * civil date of the day) and copying it out of a buffer on the stack was a
+ * tenth of a slot document's nodes. */
+static th_str timestamp_text(th_ecs_slots *s, int64_t ms)
+{
+    int64_t rem;
+    int64_t day = th_time_split_day(ms, &rem);
+    if (!s->ts_known || s->ts_day != day) {
+        char full[32];
+        th_time_format_iso(ms, full);
+        size_t n = strlen(full);
+        /* the date remembered where th_time_format_iso wrote the year's four
+         * digits by hand (not a year past 9999, nor a negative one) */
+        s->ts_known = n == 24 && full[0] != '-';
+        s->ts_day = day;
+        memcpy(s->ts_date, full, sizeof s->ts_date);
+        return th_str_make(th_arena_strndup(s->a, full, n), n);
+    }
+    char *out = th_arena_alloc(s->a, 25);
+    memcpy(out, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
+    unsigned ms_of_day = (unsigned)rem;
+    unsigned h = ms_of_day / 3600000u, mi = ms_of_day / 60000u % 60u, sec = ms_of_day / 1000u % 60u,
+             milli = ms_of_day % 1000u;
+    out[11] = (char)('0' + h / 10);
+    out[12] = (char)('0' + h % 10);
+    out[13] = ':';
+    out[14] = (char)('0' + mi / 10);
+    out[15] = (char)('0' + mi % 10);
+    out[16] = ':';
+    out[17] = (char)('0' + sec / 10);
+    out[18] = (char)('0' + sec % 10);
+    out[19] = '.';
+    out[20] = (char)('0' + milli / 100);
+    out[21] = (char)('0' + milli / 10 % 10);
+    out[22] = (char)('0' + milli % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
+    return th_str_make(out, 24);
+}
+
 /* The values of a slot document's fields (val[i] NULL: none), and what they
  * point to, before they are placed. */
 typedef struct doc_vals {
     const th_jval *val[NDOC];
     th_jval ts, outcome, changes, cred;
-    char text[32];
     const th_jval *arn; /* the one ARN of resources, NULL when none or several */
     uint64_t present;   /* the fields with a value */
 } doc_vals;
@@ -1382,23 +1462,29 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
         return false;
-    for (uint64_t u = docfields & (BIT(NTABLE) - 1); u; u &= u - 1) {
-        size_t i = (size_t)__builtin_ctzll(u);
-        if (i == T_USER_NAME) {
-            val[i] = name;
-        } else if (i == T_USER_ID) {
-            val[i] = id;
-        } else if (i == T_ACCOUNT) { /* the first of its sources, in the mapping's order */
-            if (s->arrays >> i & 1)
-                return false;
-            for (size_t k = 0; k < 3 && !val[i]; k++)
-                val[i] = path_value(s, i, k);
-        } else if (!copied_value(s, i, &val[i])) {
+    if (actor & BIT(T_USER_NAME))
+        val[T_USER_NAME] = name;
+    if (actor & BIT(T_USER_ID))
+        val[T_USER_ID] = id;
+    if (docfields & BIT(T_ACCOUNT)) { /* the first of its sources, in the mapping's order */
+        if (s->arrays >> T_ACCOUNT & 1)
             return false;
-        } else if (i == T_IP && val[i] && !th_ecs_is_ip(val[i]->u.str)) {
-            val[i] = NULL; /* source.ip is the address only when it is one */
-        }
+        for (size_t k = 0; k < 3 && !val[T_ACCOUNT]; k++)
+            val[T_ACCOUNT] = path_value(s, T_ACCOUNT, k);
     }
+    /* the other table fields: copied_value of each, with the arrays tested
+     * at once (nearly every field of nearly every record holds one string) */
+    uint64_t copied = docfields & (BIT(NTABLE) - 1) & ~(actor | BIT(T_ACCOUNT));
+    if (copied & s->arrays)
+        return false;
+    for (uint64_t u = copied; u; u &= u - 1) {
+        const th_qslot *q = &s->slot[__builtin_ctzll(u)];
+        if (q->n > 1 || (q->n && !q->vals[0].u.str.n))
+            return false;
+        val[__builtin_ctzll(u)] = q->n ? &q->vals[0] : NULL;
+    }
+    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str))
+        val[T_IP] = NULL; /* source.ip is the address only when it is one */
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
@@ -1416,8 +1502,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_CONST + i] = &const_val[i];
     d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        th_time_format_iso(timestamp_ms, d->text);
-        d->ts.u.str = th_str_c(d->text);
+        d->ts.u.str = timestamp_text(s, timestamp_ms);
         val[D_TIMESTAMP] = &d->ts;
     }
     if (docfields & BIT(D_OUTCOME)) {
@@ -1457,7 +1542,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
             return false;
-        val[D_UA_NAME] = ua ? ua_name(s->m, s->a, ua->u.str) : NULL;
+        val[D_UA_NAME] = ua ? ua_name(s, ua->u.str) : NULL;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;
@@ -1480,23 +1565,22 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
     uint64_t present = 0;
-    for (uint64_t u = docfields; u; u &= u - 1) {
-        size_t i = (size_t)__builtin_ctzll(u);
-        if (i < NDOC && val[i])
-            present |= BIT(i);
-    }
+    for (uint64_t u = docfields & (BIT(NDOC) - 1); u; u &= u - 1)
+        present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
     return true;
 }
 
 /* Field f's node from its value in d, written at x: strings copied where
- * they must outlive the record (copy) or this call (those made here).
- * Returns the node a walk of the field finds (arrays: the one below). */
+ * they must outlive the record (copy) or this call (user_agent.name's, in
+ * the slots' memo); @timestamp's is in the slots' arena already, and
+ * event.outcome's static. Returns the node a walk of the field finds
+ * (arrays: the one below). */
 static inline const th_jval *doc_node(th_ecs_slots *s, const doc_vals *d, int f, bool copy,
                                       th_jval *x)
 {
     *x = *d->val[f];
-    if ((copy || f >= D_TIMESTAMP) && x->type == TH_JSTR)
+    if (((copy && f != D_TIMESTAMP && f != D_OUTCOME) || f == D_UA_NAME) && x->type == TH_JSTR)
         x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
     return f == D_RESOURCES ? d->arn : f == D_CATEGORY ? x->u.items[0] : x;
 }

@@ -143,6 +143,10 @@ typedef struct th_ecs_slots {
     uint32_t descended; /* the table fields fill descended for since start (their objects walked) */
     bool escapes, full_root;
     struct th_ecs_doc_layouts *layouts; /* th_ecs_slots_doc's, made on first use */
+    struct th_ecs_ua_memos *ua_memos;   /* user_agent.name by agent, made on first use */
+    bool ts_known;                      /* @timestamp's date text of ts_day is ts_date */
+    int64_t ts_day;
+    char ts_date[11];
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;

@@ -552,6 +552,12 @@ static th_str version_of(th_arena *a, const ua_hit *h)
     return r;
 }
 
+/* user_agent.name from the agent rule that matched */
+static th_str name_of(th_arena *a, const ua_hit *h)
+{
+    return h->rule->repl[0] ? replace1(a, h->rule->repl[0], h->g[1]) : h->g[1];
+}
+
 static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered)
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
@@ -563,7 +569,7 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered)
     for (int i = 0; i < R_N; i++)
         r[i] = TH_STR_NULL;
     if (first_match(&u->ua, p, md, &h, filtered)) {
-        r[R_NAME] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
+        r[R_NAME] = name_of(a, &h);
         r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
@@ -638,6 +644,46 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
                                            "user_agent.os.full", "user_agent.device.name"};
     for (int i = 0; i < R_N; i++)
         mx_set_str(c, paths[i], r[i]);
+}
+
+/* parse's user_agent.name alone: the agent rules only. The os and device
+ * rules, which cannot change the name, were 85% of a parse (b10k with the
+ * pack: 6.5 M of the 8.2 M instructions of 21 new agents went to the
+ * device rules). */
+static th_str parse_name(th_ua *u, th_arena *a, th_str s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    char *low = th_xmalloc(s.n + 1);
+    th_str lower = th_str_make(low, th_ua_fold(s.p, s.n, low));
+    ua_probe *p = th_xmalloc(sizeof *p);
+    probe_init(p, s, lower);
+    ua_hit h;
+    th_str name = TH_STR_NULL;
+    if (first_match(&u->ua, p, md, &h, true))
+        name = name_of(a, &h);
+    if (!name.n)
+        name = TH_STR_LIT("Other");
+    pcre2_match_data_free(md);
+    free(p);
+    free(low);
+    return name;
+}
+
+th_str th_ua_name(const th_ua *cu, th_arena *a, th_str s)
+{
+    th_ua *u = (th_ua *)cu; /* as th_ua_apply: the cache under mu, the JIT state */
+    const ua_cached *set = &u->cache[(th_str_hash_words(s) % UA_CACHE) & ~(size_t)1];
+    th_str name = TH_STR_NULL;
+    pthread_mutex_lock(&u->mu);
+    for (int w = 0; w < 2; w++)
+        if (set[w].ua && set[w].ualen == s.n && memcmp(set[w].ua, s.p, s.n) == 0) {
+            const char *r = set[w].r[R_NAME]; /* copied: the entry may be replaced */
+            name = th_str_make(r ? th_arena_strndup(a, r, set[w].rn[R_NAME]) : "",
+                               r ? set[w].rn[R_NAME] : 0);
+            break;
+        }
+    pthread_mutex_unlock(&u->mu);
+    return name.p ? name : parse_name(u, a, s);
 }
 
 void th_ua_parse_uncached(const th_ua *cu, th_arena *a, th_str ua, bool filtered, th_str out[6])

@@ -439,6 +439,11 @@ static void on_record(void *ctx, const th_record *rec)
     "\"arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/X\","           \
     "\"userName\":\"X\"}}}"
 
+/* A record at time t (its eventTime) */
+#define TIMED(t)                                                                                   \
+    "{\"eventVersion\":\"1.08\",\"eventTime\":\"" t "\",\"eventSource\":"                          \
+    "\"iam.amazonaws.com\",\"eventName\":\"GetUser\",\"eventID\":\"e-2\"}"
+
 typedef struct builtin {
     const char *json;
     const char *field; /* with the base fields */
@@ -546,6 +551,14 @@ static const builtin builtins[] = {
     {EVENT(IAM_USER, "\"eventName\":\"CreateUser\""), "event.category", 1},
     {EVENT(IAM_USER, "\"eventName\":\"GetObject\""), "event.category", 1},
     {EVENT(IAM_USER, "\"eventName\":\"\""), "event.category", 0},
+    /* @timestamp's date, remembered from record to record: a time before
+     * 1970 (a negative count) on the day of the record before, the day
+     * after, a year of three digits */
+    {TIMED("1969-12-31T00:00:00.001Z"), "@timestamp", 1},
+    {TIMED("1969-12-31T23:59:59.999Z"), "@timestamp", 1},
+    {TIMED("1970-01-01T00:00:00Z"), "@timestamp", 1},
+    {TIMED("0999-03-01T12:34:56.789Z"), "@timestamp", -1},
+    {TIMED("0999-03-01T12:34:57Z"), "@timestamp", -1},
     /* escaped keys: decoded lookups */
     {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"user\\u0041gent\":\"aws-cli/2.0\""),
      "user_agent.name", 1},

@@ -3,7 +3,8 @@
  * of the corpus (cloudtrail-real, the integration's pipeline fixtures, the
  * oracle's records), of one emulated day of every scenario, and of a list of
  * agents of many kinds, each also lowered and upper-cased (the folded and
- * caseless literals), the six values written must be the same. uap-core's
+ * caseless literals), the six values written must be the same, and the name
+ * alone (th_ua_name) must be the whole parse's. uap-core's
  * npm package carries no test cases (only regexes.yaml), so none are read. */
 #include "ecs_records.h"
 
@@ -91,6 +92,23 @@ static th_ua *load_ua(void)
     return u;
 }
 
+/* th_ua_name (the slot documents' user_agent.name) gives the name the whole
+ * parse gives: parsed from the agent patterns alone before th_ua_apply
+ * cached the agent, from th_ua_apply's cache after. */
+static void same_name(const th_ua *u, th_arena *ar, th_str s, th_str want)
+{
+    for (int cached = 0; cached < 2; cached++) {
+        if (cached) { /* as the mapping's user-agent block: the agent cached */
+            mctx cx = {.a = ar, .doc = th_jnew_obj(ar)};
+            th_ua_apply(u, &cx, s);
+        }
+        th_str got = th_ua_name(u, ar, s);
+        if (got.n != want.n || memcmp(got.p, want.p, want.n) != 0)
+            fail_msg("'%.*s': th_ua_name %s is '%.*s', the parse's '%.*s'", (int)s.n, s.p,
+                     cached ? "cached" : "parsed", (int)got.n, got.p, (int)want.n, want.p);
+    }
+}
+
 /* Both paths on every agent; returns how many agents some pattern named
  * (so that a test sees the patterns reached, not only "Other"). */
 static size_t compare(const th_ua *u, const agents *a)
@@ -110,6 +128,7 @@ static size_t compare(const th_ua *u, const agents *a)
                 fail_msg("'%s': %s is '%.*s' filtered, '%.*s' trying every pattern", a->v[i],
                          what[k], (int)fast[k].n, fast[k].p ? fast[k].p : "", (int)all[k].n,
                          all[k].p ? all[k].p : "");
+        same_name(u, &ar, s, fast[0]);
         named += !(fast[0].n == 5 && memcmp(fast[0].p, "Other", 5) == 0) || fast[2].p ||
                  !(fast[5].n == 5 && memcmp(fast[5].p, "Other", 5) == 0);
         th_arena_recycle(&ar);
