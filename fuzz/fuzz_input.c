@@ -3,7 +3,8 @@
  * exercised); every record must lie inside the content and be an event. The
  * file is read four ways, eagerly, in lazy mode, in deferred mode (each
  * deferred line judged on a copy with a scanner of its own, settled at once
- * when refused, as the pipeline's workers and committing thread do) and in
+ * when refused, from the verdict alone when that says it is no event, as the
+ * pipeline's workers and committing thread do) and in
  * deferred mode with the file read whole as a job (th_input_defer_files, as
  * the workers read S3 objects: lazily, each record taken with its part of the
  * object's tape, th_jscan_load_copy), and all four must give the same records,
@@ -111,11 +112,14 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
         char *copy = malloc(r.text.n ? r.text.n : 1);
         memcpy(copy, r.text.p, r.text.n);
         th_rec_kind kind;
+        th_judged why;
         th_arena_reset(a);
-        if (th_input_judge(copy, r.text.n, own, a, &kind)) {
+        if (th_input_judge_why(copy, r.text.n, own, a, &kind, &why)) {
             th_record j = r;
             j.text = th_str_make(copy, r.text.n);
             add(x, &j, kind);
+        } else if (why != TH_JUDGED_SETTLE) { /* counted from the verdict, as the pipeline does */
+            th_input_settle_judged(in, r.offset, r.line, why);
         } else {
             th_input_settle(in, th_str_make(copy, r.text.n), r.offset, r.line, settled, x);
         }

@@ -162,12 +162,30 @@ bool th_input_held(const th_input *in);
 /* Thread-safe (its own scanner and arena): whether the deferred line `text`
  * is an event lazy mode takes (*kind: TH_REC_CLOUDTRAIL or TH_REC_ECS). */
 bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind);
+/* (addition) What th_input_judge_why found in a line it refused: whether the
+ * reading thread must settle it (th_input_settle scans and classifies it
+ * again), or the line is valid JSON that is no event and holds none, which io
+ * only counts (th_input_settle_judged, no second scan). A file of such lines
+ * (an NDJSON of labels beside the logs) was otherwise scanned twice, the
+ * second time on the reading thread. */
+typedef enum th_judged {
+    TH_JUDGED_SETTLE, /* malformed, not checked whole, or a {"Records":[...]} */
+    TH_JUDGED_OTHER,  /* valid JSON, neither event nor container */
+    TH_JUDGED_DIGEST, /* a CloudTrail digest record */
+} th_judged;
+/* th_input_judge, and when it refuses the line, *why (else TH_JUDGED_SETTLE). */
+bool th_input_judge_why(const char *text, size_t n, th_jscan *scan, th_arena *a,
+                        th_rec_kind *kind, th_judged *why);
 typedef void (*th_input_each_fn)(void *ctx, const th_record *rec);
 /* A deferred line th_input_judge refused: its records (valid during the
  * call), reported and counted as lazy mode would have. On the reading thread,
  * between th_input_next calls, while the line's file is open. */
 void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,
                      th_input_each_fn each, void *ctx);
+/* th_input_settle for a line th_input_judge_why found `why` (TH_JUDGED_OTHER
+ * or TH_JUDGED_DIGEST): the same counts and diagnostics, from the verdict
+ * alone (the line yields no records). Same thread and timing rules. */
+void th_input_settle_judged(th_input *in, uint64_t offset, uint64_t line, th_judged why);
 
 /* Files as jobs (additions; deferred mode only), for a caller whose worker
  * threads read whole small files: a month of S3 delivery is hundreds of

@@ -690,17 +690,45 @@ bool th_io_file_next(th_input *in, th_record *out)
 
 /* ---- deferred mode ----------------------------------------------------------- */
 
-bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind)
+bool th_input_judge_why(const char *text, size_t n, th_jscan *scan, th_arena *a,
+                        th_rec_kind *kind, th_judged *why)
 {
+    *why = TH_JUDGED_SETTLE;
     /* take_line_lazy's checks, on the worker's own scanner */
     if (n >= ((size_t)4 << 30) - 64 || !th_jscan_load(scan, text, n, NULL) ||
         !loaded_strings_ok(scan, text, n))
         return false;
     th_io_class cls = th_io_classify_scan(th_jscan_root(scan), a);
-    if (cls != TH_IO_CLOUDTRAIL && cls != TH_IO_ECS)
+    if (cls != TH_IO_CLOUDTRAIL && cls != TH_IO_ECS) {
+        /* take_line_lazy would give use_class this class, which only counts
+         * these two (never the file's sole value: that one is not deferred) */
+        if (cls == TH_IO_OTHER)
+            *why = TH_JUDGED_OTHER;
+        else if (cls == TH_IO_DIGEST)
+            *why = TH_JUDGED_DIGEST;
         return false;
+    }
     *kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
     return true;
+}
+
+bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind)
+{
+    th_judged why;
+    return th_input_judge_why(text, n, scan, a, kind, &why);
+}
+
+void th_input_settle_judged(th_input *in, uint64_t offset, uint64_t line, th_judged why)
+{
+    /* what th_input_settle's take_line does with such a line: use_class
+     * counts it with not_event, whose offsets are the window's (base + 0 is
+     * the line's offset). A deferred line is never the file's first value,
+     * so not_event's sole-value case cannot apply: top is false. */
+    uint64_t base = in->src.base;
+    in->st.records--; /* counted when it was deferred */
+    in->src.base = offset;
+    not_event(in, why == TH_JUDGED_DIGEST ? TH_IO_DIGEST : TH_IO_OTHER, 0, 0, line, false);
+    in->src.base = base;
 }
 
 void th_input_settle(th_input *in, th_str text, uint64_t offset, uint64_t line,

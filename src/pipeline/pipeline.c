@@ -782,6 +782,7 @@ typedef struct prec {
                             the records of such a file (prepared from io's buffers) */
     size_t n;
     size_t job;          /* TH_REC_FILE: its index in the batch's jobs */
+    th_judged why;       /* TH_REC_DEFERRED that is no event: what the worker found */
     prepared r;
 } prec;
 
@@ -879,7 +880,7 @@ static bool judge(pool *pl, pbatch *b, prec *x)
     const th_pipeline *p = pl->p;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
     th_arena_mark m = th_arena_mark_get(&b->arena);
-    bool event = th_input_judge(x->text, x->n, b->w.scan, &b->arena, &x->r.kind);
+    bool event = th_input_judge_why(x->text, x->n, b->w.scan, &b->arena, &x->r.kind, &x->why);
     if (p->profile)
         b->w.prof.judge_ns += cpu_ns() - t0;
     if (!event) {
@@ -1057,7 +1058,14 @@ static void commit_batch(pool *pl, pbatch *b)
             continue;
         }
         /* a line the worker could not take: io does what it would have done
-         * with it, and its records (if any) are prepared here */
+         * with it, and its records (if any) are prepared here; one the worker
+         * found to be no event is only counted, from the worker's verdict
+         * (scanning it again here made the reading thread the bottleneck of
+         * a folder that holds an NDJSON of other JSON) */
+        if (x->why != TH_JUDGED_SETTLE) {
+            th_input_settle_judged(pl->in, x->r.ev.offset, x->r.ev.line, x->why);
+            continue;
+        }
         settling st = {pl, b};
         th_input_settle(pl->in, th_str_make(x->text, x->n), x->r.ev.offset, x->r.ev.line,
                         settle_one, &st);
@@ -1167,6 +1175,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
             prec *x = &b->recs[b->n++];
             x->text = th_arena_strndup(&b->arena, rec.text.p ? rec.text.p : "", rec.text.n);
             x->n = rec.text.n;
+            x->why = TH_JUDGED_SETTLE;
             const char *file = rec.file ? rec.file : "-";
             if (!b->file || strcmp(b->file, file) != 0) /* io's path lives until the next file */
                 b->file = th_arena_strdup(&b->arena, file);

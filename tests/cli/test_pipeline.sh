@@ -226,3 +226,46 @@ if [ "$(timing <"$TMP/s3r1.err")" = "$(timing <"$TMP/s3r3.err")" ] && grep -q 'z
 else
   nok "S3 objects: the same messages in the same order for 1 and 3 threads" "$(diff <(timing <"$TMP/s3r1.err") <(timing <"$TMP/s3r3.err") | head -6)"
 fi
+
+# Lines that are no event beside the S3 objects (a labels file, as the
+# emulated S3 day has): the workers judge them, and the reading thread only
+# counts them from that verdict (io's th_input_settle_judged), in input order.
+# Two batches or more of lines: the file's report names its first non-event
+# line and counts them all; the events among them keep their place and index
+# (match output); counts, messages and alerts are those of one thread.
+mkdir -p "$TMP/lab"
+cp -r "$TMP/s3/AWSLogs" "$TMP/lab/"
+{
+  sed -n '1,600p' "$TMP/base.ndjson"
+  i=0
+  while IFS= read -r ev; do
+    i=$((i + 1))
+    echo "{\"label\":$i,\"malicious\":false,\"rules\":[]}"
+    [ "$i" = 300 ] && echo '{"digestStartTime":"2026-10-01T00:00:00Z","digestEndTime":"2026-10-01T01:00:00Z"}'
+    echo "$ev"
+  done < <(sed -n '601,1200p' "$TMP/base.ndjson")
+} >"$TMP/lab/labels.ndjson"
+for t in 1 2 3; do
+  "$TH" match --rules "$catchall" --data "$TMP/lab" --threads "$t" >"$TMP/lm$t.ndjson" 2>"$TMP/lm$t.err"
+  "$TH" run --rules "$catchall" --data "$TMP/lab" --threads "$t" -o "$TMP/ls$t.json" --format json 2>"$TMP/ls$t.err"
+done
+for t in 2 3; do
+  if cmp -s "$TMP/lm1.ndjson" "$TMP/lm$t.ndjson" && [ -s "$TMP/lm1.ndjson" ] && cmp -s "$TMP/lm1.err" "$TMP/lm$t.err" &&
+    [ "$(strip "$TMP/ls1.json")" = "$(strip "$TMP/ls$t.json")" ] &&
+    [ "$(timing <"$TMP/ls1.err")" = "$(timing <"$TMP/ls$t.err")" ]; then
+    ok "labels beside S3 objects, $t threads: match output, summary counts and messages (in order) those of one thread"
+  else
+    nok "labels beside S3 objects, $t threads: match output, summary counts and messages (in order) those of one thread" \
+      "$(diff "$TMP/lm1.ndjson" "$TMP/lm$t.ndjson" | head -2)" "$(diff "$TMP/lm1.err" "$TMP/lm$t.err" | head -4)" \
+      "$(diff <(strip "$TMP/ls1.json") <(strip "$TMP/ls$t.json") | head -4)"
+  fi
+done
+expect_grep "labels beside S3 objects: the first non-event line named, all 600 counted" \
+  'labels.ndjson:601:1: warning: 600 JSON values are neither' "$TMP/lm3.err"
+"$TH" run --rules "$catchall" --data "$TMP/lab/AWSLogs" --threads 1 -o "$TMP/ls0.json" --format json 2>/dev/null
+skipped() { grep -o '"records_skipped":[0-9]*' "$1" | cut -d: -f2; }
+if [ -n "$(skipped "$TMP/ls0.json")" ] && [ $(($(skipped "$TMP/ls3.json") - $(skipped "$TMP/ls0.json"))) = 601 ]; then
+  ok "labels beside S3 objects: 601 more records skipped than the objects alone (600 labels and the digest)"
+else
+  nok "labels beside S3 objects: 601 more records skipped than the objects alone" "$(skipped "$TMP/ls0.json") / $(skipped "$TMP/ls3.json")"
+fi

@@ -36,6 +36,7 @@ typedef struct got {
     size_t n_deferred; /* run_both: lines its deferred-mode run got deferred */
     size_t holds;      /* and how often th_input_next held a file's end */
     size_t n_bare;     /* and its container elements that came with neither tree nor scanner */
+    size_t n_judged;   /* and its lines counted from th_input_judge_why's verdict alone */
     size_t n_files;    /* files mode: files read whole as jobs */
     th_input_stats st;
     th_diags d;
@@ -244,13 +245,17 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
     char *copy = malloc(r->text.n + 1);
     memcpy(copy, r->text.p, r->text.n);
     th_rec_kind kind;
+    th_judged why;
     th_arena_reset(&x->ja);
-    if (th_input_judge(copy, r->text.n, x->own, &x->ja, &kind)) {
+    if (th_input_judge_why(copy, r->text.n, x->own, &x->ja, &kind, &why)) {
         th_record j = *r;
         j.kind = kind;
         j.text = th_str_make(copy, r->text.n);
         j.scan = x->own;
         got_add(g, &j, true, &x->a, &x->b);
+    } else if (why != TH_JUDGED_SETTLE) { /* no event: counted from the verdict (the pipeline's way) */
+        g->n_judged++;
+        th_input_settle_judged(in, r->offset, r->line, why);
     } else {
         th_input_settle(in, th_str_make(copy, r->text.n), r->offset, r->line, got_settled, &ctx);
     }
@@ -364,6 +369,7 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     g->n_deferred = l.n_deferred;
     g->holds = l.holds;
     g->n_bare = l.n_bare;
+    g->n_judged = l.n_judged;
     got_free(&l);
     /* and with every file read whole as a job (S3 objects on workers); stdin
      * never comes as one */

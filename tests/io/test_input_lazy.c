@@ -5,7 +5,8 @@
  * hand-made NDJSON with every kind of bad line, each alone and all together,
  * plain and gzip'd (every check also in deferred mode, th_input_defer: the
  * lines judged and, when refused, settled as a pipeline's workers would have
- * them); containers (a minified one's elements lazy) and documents (DOM path,
+ * them, or only counted from the verdict when it says they are no event);
+ * containers (a minified one's elements lazy) and documents (DOM path,
  * scan NULL); max_record;
  * random mutations of valid lines under each scanner implementation; the shared
  * corpus (skipped when absent). */
@@ -203,6 +204,9 @@ static void every_line_alone_and_together(void **state)
         /* deferred mode took most lines, and held the file's end once */
         assert_true(g.n_deferred > 10);
         assert_int_equal(g.holds, 1);
+        /* and counted the non-events ({"a":1}, {}, the digest ...) from the
+         * workers' verdict, with the same counts and messages */
+        assert_true(g.n_judged >= 4);
         got_free(&g);
         free(p);
         /* gzip'd, and with a max_record that cuts the long first line */
