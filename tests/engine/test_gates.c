@@ -476,6 +476,76 @@ static void remembered_candidates(void **state)
     fixture_free(&f);
 }
 
+/* Candidates remembered by the routed values themselves (hotpass.c
+ * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
+ * that differ in their last bytes (more than the values remembered, so that
+ * many share an entry and evict one another, and the candidate sets they led
+ * to are overwritten by others), routed case-sensitively (KQL) and not (EQL
+ * `:`), under providers of one length that differ in one byte; in an order
+ * that changes from round to round; for an action longer than the values
+ * kept, an empty one, none, and two in one record (an array). */
+static void remembered_routings(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 300 };
+    th_rule r[NACT / 3 + 3];
+    size_t nr = 0;
+    for (int i = 0; i < NACT; i += 3) { /* a rule for every third action */
+        rule_of(&r[nr], th_arena_printf(a, "action %d", i));
+        th_query *q;
+        if (i % 2) {
+            th_diags d;
+            th_diags_init(&d);
+            const char *t = th_arena_printf(a, "any where event.action : \"aCTION%03d\"", i);
+            q = th_query_compile(a, TH_QLANG_EQL, t, strlen(t), NULL, &d);
+            th_diags_free(&d);
+            assert_non_null(q);
+        } else {
+            q = kql(a, th_arena_printf(a, "event.action: Action%03d", i));
+        }
+        th_engine_add_query(f.e, &r[nr++], q, a, NULL);
+    }
+    rule_of(&r[nr], "ec2");
+    th_engine_add_query(f.e, &r[nr++], kql(a, "event.provider: ec2.amazonaws.com"), a, NULL);
+    rule_of(&r[nr], "fc2 or long");
+    th_engine_add_query(f.e, &r[nr++],
+                        kql(a, "event.provider: fc2.amazonaws.com or event.action: "
+                               "ActionWithANameLongerThanTheFortyEightBytesRemembered"),
+                        a, NULL);
+    rule_of(&r[nr], "bob"); /* every event */
+    th_engine_add_query(f.e, &r[nr++], kql(a, "user.name: bob"), a, NULL);
+    const char *providers[] = {"ec2.amazonaws.com", "ec3.amazonaws.com", "fc2.amazonaws.com"};
+    enum { NREC = NACT * 2 + 5 };
+    char *recs[NREC];
+    size_t n = 0;
+    for (int i = 0; i < NACT * 2; i++) /* each action under two providers, some upper case */
+        recs[n++] = call_rec(a, providers[(i / NACT + i) % 3],
+                             th_arena_printf(a, i % 5 == 1 ? "ACTION%03d" : "Action%03d", i % NACT),
+                             "bob");
+    recs[n++] = call_rec(a, providers[0], "ActionWithANameLongerThanTheFortyEightBytesRemembered",
+                         "bob");
+    recs[n++] = call_rec(a, providers[1], "ActionWithANameLongerThanTheFortyEightBytesRemembereD",
+                         "bob");
+    recs[n++] = call_rec(a, providers[2], "", "bob");
+    recs[n++] = "{\"eventSource\":\"ec2.amazonaws.com\",\"eventTime\":\"2024-01-01T00:00:00Z\"}";
+    recs[n++] = "{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":[\"Action000\",\"Action003\"],"
+                "\"eventTime\":\"2024-01-01T00:00:00Z\"}";
+    assert_int_equal(n, NREC);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t routed = 0;
+    for (size_t round = 0; round < 4; round++)
+        for (size_t i = 0; i < NREC; i++)
+            same_candidates(&f, &h, recs[(i * (round * 6 + 1) + round * 13) % NREC], &routed);
+    /* the rule of every event, and more: the actions' and providers' rules */
+    assert_true(routed > 4 * NREC + NREC);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +554,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_every_byte),
         cmocka_unit_test(routes_kept_slots),
         cmocka_unit_test(remembered_candidates),
+        cmocka_unit_test(remembered_routings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
