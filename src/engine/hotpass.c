@@ -1223,6 +1223,12 @@ typedef struct plan_entry {
     size_t klen, kcap;
     unsigned char *pass; /* by candidate: whether its kept gate held */
     size_t npass, pcap;
+    /* whether every gate of the candidates is a kept one: the plan is then a
+     * function of the key, and the rules planned (plan[0..nplan)) are
+     * remembered, not only the gates' results */
+    bool whole;
+    uint32_t *plan;
+    size_t nplan, plcap;
 } plan_entry;
 
 struct th_plan_cache {
@@ -1245,6 +1251,7 @@ static void plan_cache_free(th_plan_cache *pc)
     for (size_t i = 0; i < PLAN_CACHE; i++) {
         free(pc->e[i].key);
         free(pc->e[i].pass);
+        free(pc->e[i].plan);
     }
     free(pc);
 }
@@ -1385,17 +1392,30 @@ bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *
 
 /* The candidates whose gates hold, into h->plan: a kept gate's result from
  * pe when it holds them (pe->used), else evaluated, and stored in pe when
- * there is one; the other gates evaluated. */
+ * there is one; the other gates evaluated. Where every gate was a kept one
+ * (pe->whole), the planned rules themselves come from pe: the loop over the
+ * candidates would find the same (b10k with the pack: ~300 instructions a
+ * record for its ~16 candidates; th_engine_plan_slots 23.5 -> 22.3 M). */
 bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
                           th_hits *h, th_ecs_demand *d)
 {
     plan_entry *pe = h->plan_cache ? plan_cache_find(e, s, h) : NULL;
     bool have = pe && pe->used;
+    if (have && pe->whole) {
+        for (size_t k = 0; k < pe->nplan; k++) {
+            h->plan[k] = pe->plan[k];
+            th_ecs_demand_merge(d, &e->rules.items[pe->plan[k]]->dem);
+        }
+        h->nplan = pe->nplan;
+        return h->nplan > 0;
+    }
+    bool whole = true;
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
         if (r->gate_fn) {
             bool pass;
+            whole &= r->gate_kept;
             if (have && r->gate_kept) {
                 pass = pe->pass[i];
             } else {
@@ -1409,6 +1429,18 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         }
         h->plan[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);
+    }
+    if (pe && !have) { /* a new entry: whether its plan is remembered too */
+        pe->whole = whole;
+        if (whole) {
+            if (pe->plcap < h->nplan) {
+                pe->plcap = h->nplan;
+                pe->plan = th_xrealloc(pe->plan, pe->plcap * sizeof *pe->plan);
+            }
+            if (h->nplan) /* none: pe->plan may be NULL */
+                memcpy(pe->plan, h->plan, h->nplan * sizeof *h->plan);
+            pe->nplan = h->nplan;
+        }
     }
     if (pe)
         pe->used = true;

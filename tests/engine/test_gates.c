@@ -476,6 +476,60 @@ static void remembered_candidates(void **state)
     fixture_free(&f);
 }
 
+/* A plan remembered whole (hotpass.c plan_entry.whole: every candidate's
+ * gate a kept one) is never served where a candidate's gate is not kept: the
+ * records below share their routed values and the values of the kept gate's
+ * slot (user.name), so they share a remembered entry, and differ in the
+ * subtree that the other gate reads (which keeps it out of the key). */
+static void remembered_plans_partly(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "kept");
+    rule_of(&r[1], "subtree");
+    th_engine_add_query(f.e, &r[0], kql(a, "event.action: GetObject and user.name: alice"), a,
+                        NULL);
+    th_engine_add_query(
+        f.e, &r[1],
+        kql(a, "event.action: GetObject and aws.cloudtrail.flattened.request_parameters.key: s"),
+        a, NULL);
+    th_query *g0 = kql(a, "user.name: alice");
+    const th_str f0[] = {TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(f.e, 0, &g0, 1, f0, 1);
+    th_query *g1 = kql(a, "aws.cloudtrail.flattened.request_parameters.key: s");
+    const th_str f1[] = {TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.key")};
+    th_engine_set_gate_query(f.e, 1, &g1, 1, f1, 1);
+    char *recs[8];
+    const char *keys[] = {"s", "t"}, *users[] = {"alice", "bob"};
+    for (int i = 0; i < 8; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                                  "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                                  "{\"type\":\"IAMUser\",\"userName\":\"%s\"},"
+                                  "\"requestParameters\":{\"key\":\"%s\"}}",
+                                  users[i / 4 % 2], keys[i % 2]);
+    /* the gates decide: alice's records plan rule 0, those of key s rule 1 */
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_of(f.e, f.m, a, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(n, 2);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0], 0);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[5], false, &dom, p, &n), 0);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, 8, &planned);
+    assert_true(planned > 0);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -555,6 +609,7 @@ int main(void)
         cmocka_unit_test(routes_kept_slots),
         cmocka_unit_test(remembered_candidates),
         cmocka_unit_test(remembered_routings),
+        cmocka_unit_test(remembered_plans_partly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
