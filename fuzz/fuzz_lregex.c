@@ -3,8 +3,10 @@
  * a NUL, and the value after it (the pattern itself when there is no NUL).
  * Any pattern must compile or be refused with a position inside it; matching
  * must neither crash nor hang (it is linear); and complement must agree:
- * when P and ~(P) both compile, exactly one of them matches the value; and the
- * general construction (TH_LRE_GENERAL) compiles P too and agrees on the value.
+ * when P and ~(P) both compile, exactly one of them matches the value; the
+ * general construction (TH_LRE_GENERAL) compiles P too and agrees on the value;
+ * and so does P matched code point by code point (TH_LRE_CODEPOINTS: without the
+ * table of a DFA's moves on ASCII bytes).
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_lregex -max_len=256 CORPUS_DIR */
@@ -41,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the literal search fast path must answer as the general construction does */
         th_lregex *gen = th_lregex_compile(&a, p, pn, flags | TH_LRE_GENERAL, err, sizeof err, &at);
         if (!gen || th_lregex_match(gen, s, sn) != m)
+            abort();
+        th_lregex *cps =
+            th_lregex_compile(&a, p, pn, flags | TH_LRE_CODEPOINTS, err, sizeof err, &at);
+        if (!cps || th_lregex_match(cps, s, sn) != m)
             abort();
         char *wrapped = malloc(pn + 3);
         wrapped[0] = '~', wrapped[1] = '(';

@@ -736,8 +736,11 @@ static void slot_end(th_ecs_slots *s, size_t i)
  * field's start and whether an array was met are kept in locals (stores
  * through s may alias the th_jval values pushed, so fields of s are read
  * again after each push), and a path's cursor is read only where the walk
- * found it. */
-static bool slot_field(th_ecs_slots *s, const plan *pl, size_t i)
+ * found it. Inlined into its two callers: the call's saves and restores were
+ * a tenth of its cost (b10k, the pack without ES|QL: 90,000 calls, 1.2 M
+ * instructions less inlined). */
+static inline __attribute__((always_inline)) bool slot_field(th_ecs_slots *s, const plan *pl,
+                                                               size_t i)
 {
     const uint32_t off = s->len;
     uint32_t arrays = 0;

@@ -63,9 +63,37 @@ typedef struct th_cand_entry {
     uint32_t gen;
     th_ecs_proj_need need;
     uint64_t read, hash;
+    uint64_t stamp; /* counts the sequences of lists the entry has held */
 } th_cand_entry;
+
+/* The entries above by the routed values that led to them: records repeat a
+ * few action and provider pairs, and the lookups of each value (nocase ones
+ * too), then the hash of the lists, cost candidates_slots ~620 instructions a
+ * record (b10k, the pack without ES|QL), where hashing and comparing the two
+ * strings brought it to ~350 (all but ~800 of the 10,000 records find their
+ * values here). The lists are a function of the routed slots' values (the
+ * index is fixed once th_hits_init ran), so an entry serves a record whose
+ * routed slots hold the same: for each slot that is not fixed, its one string
+ * (or none: slots holding more, or longer strings, are not remembered), and
+ * for the fixed ones (their values the same static ones on every record, as
+ * route_fixed reads them) the same address and count; and only while its
+ * candidates' entry still holds the lists it held then (its stamp).
+ * Direct-mapped by a hash of the values. */
+#define VAL_MEMO 256
+#define VAL_MEMO_VALUE 48
+typedef struct th_val_entry {
+    th_cand_entry *cand; /* NULL: unused */
+    uint64_t stamp;      /* cand->stamp when stored */
+    uint32_t nf;         /* the routed fields before the fixed ones (candidates_slots) */
+    int32_t len[TH_NROUTED]; /* field f < nf: its string's length, -1 none */
+    char v[TH_NROUTED][VAL_MEMO_VALUE];
+    const th_jval *fixed[TH_NROUTED]; /* field f >= nf: its slot's values */
+    uint32_t nfixed[TH_NROUTED];
+} th_val_entry;
+
 typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
+    th_val_entry v[VAL_MEMO];
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -784,6 +812,79 @@ static th_cand_entry *cand_find(th_hits *h, th_idxvec *const *lists, size_t n, b
     return c;
 }
 
+/* The entry of the routed values of s (see th_val_entry; nf as in
+ * candidates_slots): *found when it holds them, else the one to store them
+ * in; NULL when they are not remembered. */
+static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool *found)
+{
+    *found = false;
+    uint64_t x = nf;
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        uint64_t w;
+        if (f >= nf) {
+            w = (uint64_t)(uintptr_t)sl->vals ^ sl->n;
+        } else if (sl->n == 0) {
+            w = 0x2545F4914F6CDD1Dull;
+        } else {
+            if (sl->n > 1 || sl->vals[0].type != TH_JSTR ||
+                sl->vals[0].u.str.n > VAL_MEMO_VALUE)
+                return NULL;
+            w = th_str_hash_sample(sl->vals[0].u.str);
+        }
+        x = (x ^ w) * 0xff51afd7ed558ccdull;
+    }
+    _Static_assert(VAL_MEMO == 256, "the top eight bits of the product");
+    th_val_entry *v = &h->cand_memo->v[x >> 56];
+    if (!v->cand || v->stamp != v->cand->stamp || v->nf != nf)
+        return v;
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (f >= nf) {
+            if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
+                return v;
+        } else if (sl->n == 0) {
+            if (v->len[f] != -1)
+                return v;
+        } else {
+            th_str t = sl->vals[0].u.str;
+            if (v->len[f] != (int32_t)t.n || !th_bytes_eq(v->v[f], t.p, t.n))
+                return v;
+        }
+    }
+    *found = true;
+    return v;
+}
+
+/* The routed values of s into v, for the candidates of entry c. */
+static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_entry *c)
+{
+    v->cand = c;
+    v->stamp = c->stamp;
+    v->nf = (uint32_t)nf;
+    for (size_t f = 0; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (f >= nf) {
+            v->fixed[f] = sl->vals;
+            v->nfixed[f] = sl->n;
+        } else if (sl->n == 0) {
+            v->len[f] = -1;
+        } else { /* one string, VAL_MEMO_VALUE bytes at most (val_find) */
+            v->len[f] = (int32_t)sl->vals[0].u.str.n;
+            memcpy(v->v[f], sl->vals[0].u.str.p, sl->vals[0].u.str.n);
+        }
+    }
+}
+
+/* h's candidates from entry c, which holds them. */
+static void cand_use(th_hits *h, th_cand_entry *c)
+{
+    h->cand = c;
+    if (c->nseen) /* none: c->seen may be NULL */
+        memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
+    h->nseen = c->nseen;
+}
+
 /* candidates() on the projection's slots: the values th_json_path_each
  * visits on its document, in the same order. */
 static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -795,6 +896,12 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     size_t nf = TH_NROUTED;
     while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
         nf--;
+    bool known;
+    th_val_entry *v = val_find(h, s, nf, &known);
+    if (known) {
+        cand_use(h, v->cand);
+        return;
+    }
     th_idxvec *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
     size_t n = 0;
     for (size_t f = 0; f < nf; f++) {
@@ -809,9 +916,9 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     th_cand_entry *c = cand_find(h, lists, n, &found);
     h->cand = c;
     if (found) {
-        if (c->nseen) /* none: c->seen may be NULL */
-            memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
-        h->nseen = c->nseen;
+        cand_use(h, c);
+        if (v)
+            val_put(v, s, nf, c);
         return;
     }
     h->nseen = 0;
@@ -832,6 +939,9 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     memcpy(c->lists, lists, n * sizeof *lists);
     c->nlists = (uint32_t)n;
     c->gen = 0; /* what the gates read: found when first asked */
+    c->stamp++; /* the value entries of its lists before no longer hold */
+    if (v)
+        val_put(v, s, nf, c);
 }
 
 /* The values of the fields a match of rule ri captures, found for
@@ -1129,6 +1239,12 @@ typedef struct plan_entry {
     size_t klen, kcap;
     unsigned char *pass; /* by candidate: whether its kept gate held */
     size_t npass, pcap;
+    /* whether every gate of the candidates is a kept one: the plan is then a
+     * function of the key, and the rules planned (plan[0..nplan)) are
+     * remembered, not only the gates' results */
+    bool whole;
+    uint32_t *plan;
+    size_t nplan, plcap;
 } plan_entry;
 
 struct th_plan_cache {
@@ -1151,6 +1267,7 @@ static void plan_cache_free(th_plan_cache *pc)
     for (size_t i = 0; i < PLAN_CACHE; i++) {
         free(pc->e[i].key);
         free(pc->e[i].pass);
+        free(pc->e[i].plan);
     }
     free(pc);
 }
@@ -1291,17 +1408,30 @@ bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *
 
 /* The candidates whose gates hold, into h->plan: a kept gate's result from
  * pe when it holds them (pe->used), else evaluated, and stored in pe when
- * there is one; the other gates evaluated. */
+ * there is one; the other gates evaluated. Where every gate was a kept one
+ * (pe->whole), the planned rules themselves come from pe: the loop over the
+ * candidates would find the same (b10k with the pack: ~300 instructions a
+ * record for its ~16 candidates; th_engine_plan_slots 23.5 -> 22.3 M). */
 bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
                           th_hits *h, th_ecs_demand *d)
 {
     plan_entry *pe = h->plan_cache ? plan_cache_find(e, s, h) : NULL;
     bool have = pe && pe->used;
+    if (have && pe->whole) {
+        for (size_t k = 0; k < pe->nplan; k++) {
+            h->plan[k] = pe->plan[k];
+            th_ecs_demand_merge(d, &e->rules.items[pe->plan[k]]->dem);
+        }
+        h->nplan = pe->nplan;
+        return h->nplan > 0;
+    }
+    bool whole = true;
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
         if (r->gate_fn) {
             bool pass;
+            whole &= r->gate_kept;
             if (have && r->gate_kept) {
                 pass = pe->pass[i];
             } else {
@@ -1315,6 +1445,18 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         }
         h->plan[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);
+    }
+    if (pe && !have) { /* a new entry: whether its plan is remembered too */
+        pe->whole = whole;
+        if (whole) {
+            if (pe->plcap < h->nplan) {
+                pe->plcap = h->nplan;
+                pe->plan = th_xrealloc(pe->plan, pe->plcap * sizeof *pe->plan);
+            }
+            if (h->nplan) /* none: pe->plan may be NULL */
+                memcpy(pe->plan, h->plan, h->nplan * sizeof *h->plan);
+            pe->nplan = h->nplan;
+        }
     }
     if (pe)
         pe->used = true;

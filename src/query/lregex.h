@@ -43,6 +43,9 @@ typedef struct th_lregex th_lregex;
 /* Build by the general construction only, without the literal search fast path
  * (lregex.c); for tests that compare the two. */
 #define TH_LRE_GENERAL 2u
+/* Match a DFA code point by code point only, without its table of moves on
+ * ASCII bytes (lregex.c ascii_table); for tests that compare the two. */
+#define TH_LRE_CODEPOINTS 4u
 
 /* Compiles pattern[0..n). On error returns NULL, writes a message to err and the
  * byte offset in the pattern where it was found to *errpos (when not NULL). */
@@ -52,6 +55,10 @@ th_lregex *th_lregex_compile(th_arena *a, const char *pattern, size_t n, unsigne
 /* Whether the whole of s[0..n) is in the pattern's language. Allocates nothing
  * when the pattern was determinized, else at most O(NFA size) scratch. */
 bool th_lregex_match(const th_lregex *re, const char *s, size_t n);
+
+/* Whether matching moves on ASCII bytes through a table (a DFA not compiled
+ * with TH_LRE_CODEPOINTS, whose table is small enough); for tests. */
+bool th_lregex_has_table(const th_lregex *re);
 
 /* Whether matching runs on a DFA (true) or simulates the NFA; for tests. */
 bool th_lregex_is_dfa(const th_lregex *re);

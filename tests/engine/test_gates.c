@@ -476,6 +476,130 @@ static void remembered_candidates(void **state)
     fixture_free(&f);
 }
 
+/* A plan remembered whole (hotpass.c plan_entry.whole: every candidate's
+ * gate a kept one) is never served where a candidate's gate is not kept: the
+ * records below share their routed values and the values of the kept gate's
+ * slot (user.name), so they share a remembered entry, and differ in the
+ * subtree that the other gate reads (which keeps it out of the key). */
+static void remembered_plans_partly(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "kept");
+    rule_of(&r[1], "subtree");
+    th_engine_add_query(f.e, &r[0], kql(a, "event.action: GetObject and user.name: alice"), a,
+                        NULL);
+    th_engine_add_query(
+        f.e, &r[1],
+        kql(a, "event.action: GetObject and aws.cloudtrail.flattened.request_parameters.key: s"),
+        a, NULL);
+    th_query *g0 = kql(a, "user.name: alice");
+    const th_str f0[] = {TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(f.e, 0, &g0, 1, f0, 1);
+    th_query *g1 = kql(a, "aws.cloudtrail.flattened.request_parameters.key: s");
+    const th_str f1[] = {TH_STR_LIT("aws.cloudtrail.flattened.request_parameters.key")};
+    th_engine_set_gate_query(f.e, 1, &g1, 1, f1, 1);
+    char *recs[8];
+    const char *keys[] = {"s", "t"}, *users[] = {"alice", "bob"};
+    for (int i = 0; i < 8; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                                  "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                                  "{\"type\":\"IAMUser\",\"userName\":\"%s\"},"
+                                  "\"requestParameters\":{\"key\":\"%s\"}}",
+                                  users[i / 4 % 2], keys[i % 2]);
+    /* the gates decide: alice's records plan rule 0, those of key s rule 1 */
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_of(f.e, f.m, a, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(n, 2);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[1], false, &dom, p, &n), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0], 0);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[5], false, &dom, p, &n), 0);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, 8, &planned);
+    assert_true(planned > 0);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* Candidates remembered by the routed values themselves (hotpass.c
+ * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
+ * that differ in their last bytes (more than the values remembered, so that
+ * many share an entry and evict one another, and the candidate sets they led
+ * to are overwritten by others), routed case-sensitively (KQL) and not (EQL
+ * `:`), under providers of one length that differ in one byte; in an order
+ * that changes from round to round; for an action longer than the values
+ * kept, an empty one, none, and two in one record (an array). */
+static void remembered_routings(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 300 };
+    th_rule r[NACT / 3 + 3];
+    size_t nr = 0;
+    for (int i = 0; i < NACT; i += 3) { /* a rule for every third action */
+        rule_of(&r[nr], th_arena_printf(a, "action %d", i));
+        th_query *q;
+        if (i % 2) {
+            th_diags d;
+            th_diags_init(&d);
+            const char *t = th_arena_printf(a, "any where event.action : \"aCTION%03d\"", i);
+            q = th_query_compile(a, TH_QLANG_EQL, t, strlen(t), NULL, &d);
+            th_diags_free(&d);
+            assert_non_null(q);
+        } else {
+            q = kql(a, th_arena_printf(a, "event.action: Action%03d", i));
+        }
+        th_engine_add_query(f.e, &r[nr++], q, a, NULL);
+    }
+    rule_of(&r[nr], "ec2");
+    th_engine_add_query(f.e, &r[nr++], kql(a, "event.provider: ec2.amazonaws.com"), a, NULL);
+    rule_of(&r[nr], "fc2 or long");
+    th_engine_add_query(f.e, &r[nr++],
+                        kql(a, "event.provider: fc2.amazonaws.com or event.action: "
+                               "ActionWithANameLongerThanTheFortyEightBytesRemembered"),
+                        a, NULL);
+    rule_of(&r[nr], "bob"); /* every event */
+    th_engine_add_query(f.e, &r[nr++], kql(a, "user.name: bob"), a, NULL);
+    const char *providers[] = {"ec2.amazonaws.com", "ec3.amazonaws.com", "fc2.amazonaws.com"};
+    enum { NREC = NACT * 2 + 5 };
+    char *recs[NREC];
+    size_t n = 0;
+    for (int i = 0; i < NACT * 2; i++) /* each action under two providers, some upper case */
+        recs[n++] = call_rec(a, providers[(i / NACT + i) % 3],
+                             th_arena_printf(a, i % 5 == 1 ? "ACTION%03d" : "Action%03d", i % NACT),
+                             "bob");
+    recs[n++] = call_rec(a, providers[0], "ActionWithANameLongerThanTheFortyEightBytesRemembered",
+                         "bob");
+    recs[n++] = call_rec(a, providers[1], "ActionWithANameLongerThanTheFortyEightBytesRemembereD",
+                         "bob");
+    recs[n++] = call_rec(a, providers[2], "", "bob");
+    recs[n++] = "{\"eventSource\":\"ec2.amazonaws.com\",\"eventTime\":\"2024-01-01T00:00:00Z\"}";
+    recs[n++] = "{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":[\"Action000\",\"Action003\"],"
+                "\"eventTime\":\"2024-01-01T00:00:00Z\"}";
+    assert_int_equal(n, NREC);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t routed = 0;
+    for (size_t round = 0; round < 4; round++)
+        for (size_t i = 0; i < NREC; i++)
+            same_candidates(&f, &h, recs[(i * (round * 6 + 1) + round * 13) % NREC], &routed);
+    /* the rule of every event, and more: the actions' and providers' rules */
+    assert_true(routed > 4 * NREC + NREC);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +608,8 @@ int main(void)
         cmocka_unit_test(remembered_plans_every_byte),
         cmocka_unit_test(routes_kept_slots),
         cmocka_unit_test(remembered_candidates),
+        cmocka_unit_test(remembered_routings),
+        cmocka_unit_test(remembered_plans_partly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

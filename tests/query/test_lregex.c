@@ -303,6 +303,91 @@ static void test_literal_search(void **state)
     assert_true(matched > tested / 10 && matched < tested - tested / 10);
 }
 
+/* A DFA moves on ASCII bytes through its table (lregex.c ascii_table); it
+ * must accept exactly what the same DFA accepts code point by code point
+ * (TH_LRE_CODEPOINTS). Patterns whose ranges cut the ASCII bytes into many
+ * classes, and at their edges ('@' 'A' 'Z' '[', '`' 'a' 'z' '{', DEL, NUL),
+ * case folding, complement, numeric ranges, and non-ASCII characters in
+ * patterns and values (a value's ASCII and non-ASCII characters alternate
+ * between the table and the search). Values are random concatenations of
+ * pieces of the pattern's text and of edge characters. */
+static void test_ascii_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *re;
+        bool nocase;
+    } pats[] = {
+        {"[a-z]+[0-9]{2,4}", false},
+        {"[A-Za-z_][A-Za-z0-9_]*", false},
+        {"[^a-m]*x[@-Z]?", false},
+        {".*(AssumeRole|GetSessionToken)[A-Z]?.*", false},
+        {"arn:aws:iam::[0-9]{12}:(user|role)/.*", false},
+        {"arn:aws:iam::[0-9]{12}:(user|role)/.*", true},
+        {"Mozilla/5\\.0 \\(.*\\) (Gecko|AppleWebKit)/[0-9.]+.*", true},
+        {"~(.*admin.*)", false},
+        {"<10-250>\\.[a-f0-9]+", false},
+        {"[\x01-\x1f\x7f]?\\w+\\s\\S*\\d", false},
+        {"é+[a-z]*ü?", false},
+        {".*[`-{]{3}.*", false},
+        {"[@-\\[]+", true},
+        {"(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z)*", false},
+    };
+    static const char *edge[] = {"@", "A", "Z", "[", "`", "a", "z", "{", "\x7f", "\x01", "0", "9",
+                                 " ", "\xc3\xa9", "\xc3\xbc", "\xff", "\xe2\x82", "_", ".", "/"};
+    uint32_t seed = 4242;
+    char v[256];
+    size_t tested = 0, matched = 0, tables = 0;
+    for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        char err[200];
+        size_t at, pn = strlen(pats[p].re);
+        unsigned fl = pats[p].nocase ? TH_LRE_NOCASE : 0;
+        th_lregex *fast = th_lregex_compile(&a, pats[p].re, pn, fl, err, sizeof err, &at);
+        th_lregex *slow =
+            th_lregex_compile(&a, pats[p].re, pn, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
+        if (!fast || !slow)
+            fail_msg("/%s/ did not compile: %s at %zu", pats[p].re, err, at);
+        assert_false(th_lregex_has_table(slow));
+        tables += th_lregex_has_table(fast);
+        for (int r = 0; r < 4000; r++) {
+            size_t n = 0;
+            int pieces = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+            for (int k = 0; k < pieces; k++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *src;
+                size_t len;
+                if ((seed >> 16) % 3) { /* a piece of the pattern */
+                    size_t from = (seed >> 8) % pn;
+                    len = 1 + (seed >> 20) % 12;
+                    if (from + len > pn)
+                        len = pn - from;
+                    src = pats[p].re + from;
+                } else {
+                    src = edge[(seed >> 8) % (sizeof edge / sizeof *edge)];
+                    len = strlen(src);
+                }
+                if (n + len > sizeof v)
+                    break;
+                memcpy(v + n, src, len);
+                n += len;
+            }
+            bool want = th_lregex_match(slow, v, n), got = th_lregex_match(fast, v, n);
+            if (want != got)
+                fail_msg("/%s/ on \"%.*s\": %d, code point by code point %d", pats[p].re, (int)n,
+                         v, got, want);
+            tested++;
+            matched += want;
+        }
+        th_arena_free(&a);
+    }
+    /* the table served every pattern here (all small DFAs), and both answers
+     * occur often enough for the comparison to mean something */
+    assert_int_equal(tables, sizeof pats / sizeof *pats);
+    assert_true(matched > tested / 20 && matched < tested - tested / 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_nfa_fallback),
         cmocka_unit_test(test_literal_search),
+        cmocka_unit_test(test_ascii_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
