@@ -2,13 +2,13 @@
 # Runs every test program and CLI test script for each build directory given,
 # and ends with one line: `N passed, N failed, N skipped`.
 # A program or script that runs longer than TH_TEST_TIMEOUT seconds (default
-# 900) is stopped and counts as failed, so a hang fails the run instead of
+# 1800) is stopped and counts as failed, so a hang fails the run instead of
 # holding it until CI's own limit; each line gives the seconds it took.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export TH_ROOT="$root"
-limit=${TH_TEST_TIMEOUT:-900}
+limit=${TH_TEST_TIMEOUT:-1800}
 passed=0 failed=0 skipped=0
 failed_names=()
 log=$(mktemp)
