@@ -25,7 +25,7 @@ static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
         th_buf_putstr(b, th_ev_text(a, t, s));
 }
 
-enum { GROUP_HINTS = 256 };
+enum { GROUP_HINTS = 256, GROUP_COLS = 4 };
 
 typedef struct gctx {
     erun *r;
@@ -153,11 +153,18 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
         col[k] = th_etab_col(r, t, c->by[k].x->name);
         direct = col[k] >= 0;
     }
+    /* the BY columns' cells in locals where they are few: read through the
+     * table, every store of a row's cells (they hold pointers) made the
+     * compiler load the table's columns and their indexes again per row */
+    const ev *cp[GROUP_COLS];
+    bool local = direct && nk <= GROUP_COLS;
+    for (size_t k = 0; k < nk && local; k++)
+        cp[k] = t->cols[col[k]];
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
         bool one = true;
         for (size_t k = 0; k < nk; k++) {
-            vals[k] = direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
+            vals[k] = local ? cp[k][row] : direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
             one = one && vals[k].n <= 1;
         }
         if (one)
