@@ -25,7 +25,7 @@ static void key_of(th_arena *a, th_buf *b, uint8_t t, ev_s s)
         th_buf_putstr(b, th_ev_text(a, t, s));
 }
 
-enum { GROUP_HINTS = 256 };
+enum { GROUP_HINTS = 256, GROUP_COLS = 4 };
 
 typedef struct gctx {
     erun *r;
@@ -136,6 +136,50 @@ static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
     }
 }
 
+/* The rows' groups where the BY keys are a few columns (cp: their cells):
+ * the loop above with group_one in it, its cells read where they lie (the
+ * hash and the hint's comparison) and copied to vals only for group_add or
+ * expand. Read through the table and copied first, every store of a row's
+ * cells (they hold pointers) made the compiler load the table's columns and
+ * their indexes again, and the copies cost as much as the rest. The same
+ * hash, hints and calls as group_one, so the same groups and the same
+ * allocations (a hint's hit skips group_add, whose key text of a number or
+ * a date is made in the arena). */
+static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t nrows, ev *vals,
+                       ev *cur)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        size_t row = rows ? rows[i] : i;
+        bool one = true;
+        uint64_t h = 1469598103934665603ull; /* cell_hash's */
+        for (size_t k = 0; k < nk; k++) {
+            const ev *v = &cp[k][row];
+            one = one && v->n <= 1;
+            h = (h ^ th_esql_cell_word(v)) * 0x9E3779B97F4A7C15ull;
+        }
+        if (one) {
+            size_t hi = (size_t)(h >> 56) % GROUP_HINTS, gi = c->hint[hi];
+            if (gi) {
+                esql_group *g = &c->g[gi - 1];
+                size_t k = 0;
+                while (k < nk && ev_same_cell(&cp[k][row], &g->keys[k]))
+                    k++;
+                if (k == nk) {
+                    group_push(c, g, row);
+                    continue;
+                }
+            }
+            for (size_t k = 0; k < nk; k++)
+                vals[k] = cp[k][row];
+            c->hint[hi] = group_add(c, vals, nk, row) + 1;
+        } else {
+            for (size_t k = 0; k < nk; k++)
+                vals[k] = cp[k][row];
+            expand(c, vals, cur, 0, nk, row);
+        }
+    }
+}
+
 size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out)
 {
     gctx g = {.r = r};
@@ -153,17 +197,24 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
         col[k] = th_etab_col(r, t, c->by[k].x->name);
         direct = col[k] >= 0;
     }
-    for (size_t i = 0; i < nrows; i++) {
-        size_t row = rows ? rows[i] : i;
-        bool one = true;
-        for (size_t k = 0; k < nk; k++) {
-            vals[k] = direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
-            one = one && vals[k].n <= 1;
+    if (direct && nk <= GROUP_COLS) {
+        const ev *cp[GROUP_COLS];
+        for (size_t k = 0; k < nk; k++)
+            cp[k] = t->cols[col[k]];
+        group_cols(&g, cp, nk, rows, nrows, vals, cur);
+    } else {
+        for (size_t i = 0; i < nrows; i++) {
+            size_t row = rows ? rows[i] : i;
+            bool one = true;
+            for (size_t k = 0; k < nk; k++) {
+                vals[k] = direct ? t->cols[col[k]][row] : th_esql_eval(r, t, row, c->by[k].x);
+                one = one && vals[k].n <= 1;
+            }
+            if (one)
+                group_one(&g, vals, nk, row);
+            else
+                expand(&g, vals, cur, 0, nk, row);
         }
-        if (one)
-            group_one(&g, vals, nk, row);
-        else
-            expand(&g, vals, cur, 0, nk, row);
     }
     th_map_free(&g.map);
     th_buf_free(&g.kb);

@@ -1098,6 +1098,78 @@ static void date_minutes_from_keys(void **state)
     th_arena_free(&a);
 }
 
+/* STATS over many groups (th_esql_group: the hints' 256 slots are shared
+ * by hundreds of key combinations, so a hint often names another group):
+ * over documents whose equal values share their cells (field_key: a hint's
+ * hit groups a row without its key text) the groups, their order and
+ * their aggregates are those over the parsed trees, where every cell is
+ * apart (each row found by its key text); BY one to five columns (up to
+ * four read where they lie, group_cols; five through the general loop),
+ * keywords, longs and doubles, missing and multi-valued keys. */
+static void many_groups_shared_cells(void **state)
+{
+    (void)state;
+    const char *const queries[] = {
+        "FROM logs-* | STATS c = COUNT(*), v = VALUES(n), s = SUM(n) BY a, b",
+        "FROM logs-* | STATS c = COUNT(*), m = MAX(n) BY b",
+        "FROM logs-* | STATS c = COUNT(*), v = VALUES(b) BY a, n, d",
+        "FROM logs-* | STATS c = COUNT(*), v = VALUES(n) BY a, b, d, e",
+        "FROM logs-* | STATS c = COUNT(*), v = VALUES(n) BY a, b, d, e, n",
+        "FROM logs-* | WHERE n IS NOT NULL | STATS c = COUNT(*) BY a",
+        NULL};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 3000 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 11;
+    for (size_t i = 0; i < NROWS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "{\"a\":\"u%u\"", lcg_next(&x, 60));
+        unsigned k = lcg_next(&x, 20);
+        if (k == 0)
+            th_buf_printf(&b, ",\"b\":[\"r%u\",\"r%u\"]", lcg_next(&x, 30), lcg_next(&x, 30));
+        else if (k > 1)
+            th_buf_printf(&b, ",\"b\":\"r%u\"", lcg_next(&x, 30));
+        if (lcg_next(&x, 8))
+            th_buf_printf(&b, ",\"n\":%u", lcg_next(&x, 7));
+        if (lcg_next(&x, 4))
+            th_buf_printf(&b, ",\"d\":%u.5", lcg_next(&x, 3));
+        th_buf_printf(&b, ",\"e\":\"%s\"}", lcg_next(&x, 2) ? "x" : "y");
+        texts[i] = th_arena_strndup(&a, b.data, b.len);
+        th_buf_free(&b);
+    }
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
+    th_esql_doc *byall = TH_ANEWN(&a, th_esql_doc, n);
+    size_t *idx = TH_ANEWN(&a, size_t, n);
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
+    }
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; queries[i]; i++) {
+        th_esql *e = th_esql_parse(&a, queries[i], strlen(queries[i]), NULL, &d);
+        assert_non_null(e);
+        const char *err = NULL;
+        th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 100000, &err);
+        th_esql_result *ra = th_esql_run(&a, e, byall, n, 0, 100000, &err);
+        assert_non_null(rt);
+        assert_non_null(ra);
+        /* hundreds of groups where the keys are two or more (the hints are
+         * shared), a few dozen by one */
+        assert_true(th_esql_nrows(rt) > (i == 1 || i == 5 ? 20u : 300u));
+        assert_int_equal(th_esql_ncols(ra), th_esql_ncols(rt));
+        same_rows(&a, ra, rt, th_esql_nrows(rt));
+    }
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 /* ev_same_cell, which the memos and the grouping's hints test on every row,
  * against its contract written out kind by kind (same type and count; no
  * value; one array of values by address; a text or an IP by address and
@@ -1173,6 +1245,7 @@ int main(void)
         cmocka_unit_test(date_column_from_texts),
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
+        cmocka_unit_test(many_groups_shared_cells),
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(date_minutes_from_keys),
         cmocka_unit_test(same_cell_contract),
