@@ -531,6 +531,48 @@ static void typed_lookups_and_json(void **state)
     th_buf_free(&out);
 }
 
+/* A string's plain bytes are read sixteen or eight at a time: a quote, an
+ * escape, a control byte or DEL at every offset of such a step must still end
+ * the run there, and bytes >= 0x80 must not. */
+static void string_runs_stop_at_every_offset(void **state)
+{
+    ctx *c = *state;
+    for (size_t k = 0; k < 40; k++) {
+        for (int q = 0; q < 2; q++) {
+            const char qc = q ? '\'' : '"';
+            char doc[128], want[64];
+            size_t n = 0;
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "a = %c", qc);
+            for (size_t i = 0; i < k; i++)
+                want[i] = doc[n++] = (char)(i % 3 == 2 && k > 8 ? 'x' : 'a' + (int)(i % 26));
+            want[k] = '\0';
+            /* the value ends at offset k; then, for the basic form, an escape */
+            doc[n++] = qc;
+            doc[n++] = '\n';
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "b = \"%.*s\\tz\xC3\xA9\"\n", (int)k, want);
+            th_toml *t = parse_n(c, doc, n);
+            if (!t)
+                fail_msg("k %zu: %s", k, c->d.items[0].message);
+            th_str v;
+            assert_true(th_toml_get_str(t, "a", &v));
+            assert_true(th_str_eqc(v, want));
+            assert_true(th_toml_get_str(t, "b", &v));
+            assert_int_equal(v.n, k + 4);
+            assert_memory_equal(v.p, want, k);
+            assert_memory_equal(v.p + k, "\tz\xC3\xA9", 4);
+            /* a control byte and DEL at offset k are errors at their column */
+            for (int bad = 0; bad < 2; bad++) {
+                char d2[128];
+                size_t m = (size_t)snprintf(d2, sizeof d2, "a = %c%.*s%c%c", qc, (int)k, want,
+                                            bad ? 0x7F : 0x01, qc);
+                assert_null(parse_n(c, d2, m));
+                assert_int_equal(c->d.items[0].line, 1);
+                assert_int_equal(c->d.items[0].col, 6 + k);
+            }
+        }
+    }
+}
+
 /* ---- positions against a naive count ------------------------------------ */
 
 /* line:col of byte offset off, counted the slow way: lines by '\n', columns in
@@ -712,6 +754,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(empty_and_null_input, setup, teardown),
         cmocka_unit_test_setup_teardown(typed_lookups_and_json, setup, teardown),
         cmocka_unit_test_setup_teardown(positions_match_a_naive_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(string_runs_stop_at_every_offset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
