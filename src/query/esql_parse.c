@@ -38,6 +38,7 @@ typedef struct ps {
     int depth;
     th_esql *q;
     AVEC(size_t) lines; /* pos_of: where each line starts, built on first use */
+    bool high;          /* pos_of: the text has a byte >= 0x80 (known with `lines`) */
     size_t last_at;     /* pos_of: the last position asked, its line (0 none) and column */
     unsigned last_line, last_col;
 } ps;
@@ -52,9 +53,13 @@ static void pos_of(ps *p, size_t at, unsigned *line, unsigned *col)
         at = p->n;
     if (p->lines.len == 0) {
         APUSH(p, &p->lines, 0);
-        for (size_t k = 0; k < p->n; k++)
+        unsigned char any = 0;
+        for (size_t k = 0; k < p->n; k++) {
+            any |= (unsigned char)p->s[k];
             if (p->s[k] == '\n')
                 APUSH(p, &p->lines, k + 1);
+        }
+        p->high = any & 0x80;
     }
     size_t lo = 0, hi = p->lines.len;
     while (hi - lo > 1) {
@@ -66,7 +71,10 @@ static void pos_of(ps *p, size_t at, unsigned *line, unsigned *col)
     }
     size_t k = p->lines.items[lo];
     unsigned c = 1;
-    if (p->last_line == lo + 1 && p->last_at >= k && p->last_at <= at) {
+    if (!p->high) { /* ASCII (most queries): a column is a distance in bytes */
+        c = (unsigned)(at - k + 1);
+        k = at;
+    } else if (p->last_line == lo + 1 && p->last_at >= k && p->last_at <= at) {
         k = p->last_at;
         c = p->last_col;
     }
@@ -101,10 +109,17 @@ static _Noreturn void fail_at(ps *p, size_t at, const char *fmt, ...)
     longjmp(p->fail, 1);
 }
 
+/* isspace() in the C locale (no verb sets another), without its table
+ * lookup through a call: skip_ws runs before every token tried. */
+static bool is_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static void skip_ws(ps *p)
 {
     for (;;) {
-        while (p->i < p->n && isspace((unsigned char)p->s[p->i]))
+        while (p->i < p->n && is_space(p->s[p->i]))
             p->i++;
         if (p->i + 1 < p->n && p->s[p->i] == '/' && p->s[p->i + 1] == '/') {
             while (p->i < p->n && p->s[p->i] != '\n')
@@ -141,9 +156,13 @@ static bool idstart(char c) { return isalpha((unsigned char)c) || c == '_' || c 
 static bool idchar(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
 /* the keyword kw (case-insensitive, whole word) at the cursor; consumes it */
+/* w is a keyword in lower-case letters (they all are). */
 static bool kw(ps *p, const char *w)
 {
     skip_ws(p);
+    /* most tries end at the first letter: no strlen, no strncasecmp */
+    if (p->i >= p->n || ((unsigned char)p->s[p->i] | 0x20) != (unsigned char)w[0])
+        return false;
     size_t n = strlen(w);
     if (p->i + n > p->n || strncasecmp(p->s + p->i, w, n) != 0)
         return false;

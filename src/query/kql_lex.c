@@ -156,7 +156,11 @@ static th_str js_trim(th_str s)
     size_t b = 0, e = s.n, k;
     while (b < e && (k = js_space(s.p, e, b)) != 0)
         b += k;
-    /* trailing: scan forward to find the last non-space */
+    /* trailing: none when the last byte is a printable ASCII character (the
+     * spaces past ASCII are sequences of bytes >= 0x80, so it cannot end one) */
+    if (b < e && (unsigned char)s.p[e - 1] > ' ' && (unsigned char)s.p[e - 1] < 0x80)
+        return th_str_make(s.p + b, e - b);
+    /* else scan forward to find the last non-space */
     size_t last = b;
     for (size_t i = b; i < e;) {
         k = js_space(s.p, e, i);

@@ -559,6 +559,8 @@ th_toml *th_toml_parse(th_arena *a, const char *buf, size_t len, const char *fil
     th_buf_init(&ps.t.scratch);
     node *root = tp_check_utf8(&ps.t) ? document(&ps) : NULL;
     th_buf_free(&ps.t.scratch);
+    TH_VEC_FREE(&ps.t.lines);
+    TH_VEC_FREE(&ps.t.conts);
     TH_VEC_FREE(&ps.segs);
     return root && !ps.t.failed ? &root->v : NULL;
 }

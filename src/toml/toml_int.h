@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/vec.h"
 #include "toml/toml.h"
 
 typedef struct tp {
@@ -27,6 +28,17 @@ typedef struct tp {
      * position of every node stays linear in the input size. */
     size_t c_pos;
     unsigned c_line, c_col;
+    /* Where each line starts and where each UTF-8 continuation byte is,
+     * found by tp_check_utf8 as it reads every byte anyway (lines_done once
+     * it has read them all): a position's line is the last start at or before
+     * it, its column its distance from that start less the continuation
+     * bytes between. c_lix and c_cix are the cache's indexes in the two.
+     * Without the tables (an error during the check) positions are found by
+     * scanning, as before them. */
+    TH_VEC(size_t) lines;
+    TH_VEC(size_t) conts;
+    size_t c_lix, c_cix;
+    bool lines_done;
 } tp;
 
 /* Records the first error at byte offset pos (later errors are dropped: they
@@ -50,7 +62,8 @@ static inline bool tp_is_control(int c)
 }
 
 /* Checks that the whole input is UTF-8 (no overlongs, surrogates or values
- * past U+10FFFF); reports the first bad byte. */
+ * past U+10FFFF); reports the first bad byte. On success it has also filled
+ * p->lines and p->conts for tp_where; th_toml_parse frees them. */
 bool tp_check_utf8(tp *p);
 
 /* Strings. p->pos is at the opening quote; on success p->pos is after the

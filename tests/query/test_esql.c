@@ -370,6 +370,10 @@ static void parse_errors_have_positions(void **state)
         {"FROM logs-* | EVAL t = DATE_TRUNC(1 month, @timestamp)", "calendar time spans", 1, 37},
         {"FROM logs-*\n| WHERE @timestamp > NOW() - 9223372036854775807 seconds",
          "time span out of range", 2, 30},
+        /* columns count characters where the text has bytes >= 0x80, bytes where not */
+        {"FROM logs-*\n| WHERE a == \"\xC3\xA9\xE4\xB8\xAD\" AND b = \"x\"", "'=' is not a comparison", 2,
+         25},
+        {"FROM logs-* // \xC3\xA9\n| WHERE b = \"x\"", "'=' is not a comparison", 2, 11},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         th_arena a;

@@ -531,6 +531,216 @@ static void typed_lookups_and_json(void **state)
     th_buf_free(&out);
 }
 
+/* A string's plain bytes are read sixteen or eight at a time: a quote, an
+ * escape, a control byte or DEL at every offset of such a step must still end
+ * the run there, and bytes >= 0x80 must not. */
+static void string_runs_stop_at_every_offset(void **state)
+{
+    ctx *c = *state;
+    for (size_t k = 0; k < 40; k++) {
+        for (int q = 0; q < 2; q++) {
+            const char qc = q ? '\'' : '"';
+            char doc[128], want[64];
+            size_t n = 0;
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "a = %c", qc);
+            for (size_t i = 0; i < k; i++)
+                want[i] = doc[n++] = (char)(i % 3 == 2 && k > 8 ? 'x' : 'a' + (int)(i % 26));
+            want[k] = '\0';
+            /* the value ends at offset k; then, for the basic form, an escape */
+            doc[n++] = qc;
+            doc[n++] = '\n';
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "b = \"%.*s\\tz\xC3\xA9\"\n", (int)k, want);
+            th_toml *t = parse_n(c, doc, n);
+            if (!t)
+                fail_msg("k %zu: %s", k, c->d.items[0].message);
+            th_str v;
+            assert_true(th_toml_get_str(t, "a", &v));
+            assert_true(th_str_eqc(v, want));
+            assert_true(th_toml_get_str(t, "b", &v));
+            assert_int_equal(v.n, k + 4);
+            assert_memory_equal(v.p, want, k);
+            assert_memory_equal(v.p + k, "\tz\xC3\xA9", 4);
+            /* a control byte and DEL at offset k are errors at their column */
+            for (int bad = 0; bad < 2; bad++) {
+                char d2[128];
+                size_t m = (size_t)snprintf(d2, sizeof d2, "a = %c%.*s%c%c", qc, (int)k, want,
+                                            bad ? 0x7F : 0x01, qc);
+                assert_null(parse_n(c, d2, m));
+                assert_int_equal(c->d.items[0].line, 1);
+                assert_int_equal(c->d.items[0].col, 6 + k);
+            }
+        }
+    }
+}
+
+/* ---- positions against a naive count ------------------------------------ */
+
+/* line:col of byte offset off, counted the slow way: lines by '\n', columns in
+ * characters (every byte that is not a UTF-8 continuation byte). */
+static void naive_where(const char *s, size_t off, unsigned *line, unsigned *col)
+{
+    unsigned ln = 1, cl = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (s[i] == '\n') {
+            ln++;
+            cl = 1;
+        } else if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            cl++;
+        }
+    }
+    *line = ln;
+    *col = cl;
+}
+
+typedef struct posrec {
+    char name[16];
+    int inner; /* -1: a top-level key; else the top-level key k<inner> holds it */
+    size_t koff, voff;
+} posrec;
+
+static unsigned pos_rng(unsigned *st)
+{
+    *st = *st * 1103515245u + 12345u;
+    return (*st >> 16) & 0x7FFF;
+}
+
+/* Padding and text that move later positions across the reader's 16-byte
+ * steps: spaces, ASCII, and characters of 2, 3 and 4 bytes. */
+static void pos_filler(th_buf *b, unsigned *st, bool in_string, bool ascii)
+{
+    static const char *const bits[] = {"a", "  ", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80",
+                                       "0123456789abcdef", "\xC3\xA9\xC3\xA9\xC3\xA9"};
+    unsigned k = pos_rng(st) % 12;
+    for (unsigned i = 0; i < k; i++) {
+        const char *t = bits[pos_rng(st) % 7];
+        if ((!in_string && t[0] != ' ') || (ascii && (unsigned char)t[0] >= 0x80))
+            t = " ";
+        th_buf_puts(b, t);
+    }
+}
+
+/* Random documents (long and short lines, multi-line strings and arrays,
+ * CRLF, comments and strings with multi-byte characters or ASCII only, inline
+ * tables) where the position of every key and value is known: each must be
+ * what a naive count over the text says, and so must an error's at the end. */
+static void positions_match_a_naive_count(void **state)
+{
+    ctx *c = *state;
+    unsigned st = 7;
+    enum { KEYS = 60 };
+    for (int doc = 0; doc < 300; doc++) {
+        th_buf b;
+        th_buf_init(&b);
+        posrec recs[KEYS * 3]; /* a key and, for an inline table, two inside */
+        bool ascii = doc % 3 == 0; /* columns are counted apart in an ASCII file */
+        size_t nrec = 0;
+        for (int k = 0; k < KEYS; k++) {
+            unsigned form = pos_rng(&st) % 7;
+            const char *eol = pos_rng(&st) % 4 == 0 ? "\r\n" : "\n";
+            if (pos_rng(&st) % 5 == 0) { /* a comment line */
+                th_buf_puts(&b, "# ");
+                pos_filler(&b, &st, true, ascii);
+                th_buf_puts(&b, eol);
+            }
+            pos_filler(&b, &st, false, ascii);
+            posrec *r = &recs[nrec++];
+            snprintf(r->name, sizeof r->name, "k%d", k);
+            r->inner = -1;
+            r->koff = b.len;
+            th_buf_puts(&b, r->name);
+            pos_filler(&b, &st, false, ascii);
+            th_buf_puts(&b, "=");
+            pos_filler(&b, &st, false, ascii);
+            r->voff = b.len;
+            switch (form) {
+            case 0: th_buf_puts(&b, "1"); break;
+            case 1:
+                th_buf_puts(&b, "\"");
+                pos_filler(&b, &st, true, ascii);
+                th_buf_puts(&b, "\"");
+                break;
+            case 2:
+                th_buf_puts(&b, "\"\"\"");
+                for (unsigned l = pos_rng(&st) % 4; l > 0; l--) {
+                    pos_filler(&b, &st, true, ascii);
+                    th_buf_puts(&b, eol);
+                }
+                th_buf_puts(&b, "\"\"\"");
+                break;
+            case 3:
+                th_buf_puts(&b, "[");
+                for (unsigned l = pos_rng(&st) % 4; l > 0; l--) {
+                    th_buf_puts(&b, "'");
+                    pos_filler(&b, &st, true, ascii);
+                    th_buf_puts(&b, "',");
+                    th_buf_puts(&b, eol);
+                }
+                th_buf_puts(&b, "]");
+                break;
+            default: { /* an inline table, its keys after multi-byte text */
+                th_buf_puts(&b, "{");
+                for (int j = 0; j < 2; j++) {
+                    if (j)
+                        th_buf_puts(&b, ",");
+                    pos_filler(&b, &st, false, ascii);
+                    posrec *q = &recs[nrec++];
+                    snprintf(q->name, sizeof q->name, "i%d", j);
+                    q->inner = k;
+                    q->koff = b.len;
+                    th_buf_puts(&b, q->name);
+                    th_buf_puts(&b, " = ");
+                    q->voff = b.len;
+                    th_buf_puts(&b, "'");
+                    pos_filler(&b, &st, true, ascii);
+                    th_buf_puts(&b, "'");
+                }
+                th_buf_puts(&b, "}");
+                break;
+            }
+            }
+            pos_filler(&b, &st, false, ascii);
+            th_buf_puts(&b, eol);
+        }
+        th_toml *t = parse_n(c, b.data, b.len);
+        if (!t)
+            fail_msg("doc %d rejected: %u:%u: %s", doc, c->d.items[0].line, c->d.items[0].col,
+                     c->d.items[0].message);
+        for (size_t i = 0; i < nrec; i++) {
+            const posrec *r = &recs[i];
+            const th_toml *tab = t;
+            if (r->inner >= 0) {
+                char outer[16];
+                snprintf(outer, sizeof outer, "k%d", r->inner);
+                tab = th_toml_get(t, outer);
+            }
+            assert_non_null(tab);
+            const th_toml_kv *kv = NULL;
+            for (size_t j = 0; j < tab->u.tab.len; j++)
+                if (th_str_eqc(tab->u.tab.kvs[j].key, r->name))
+                    kv = &tab->u.tab.kvs[j];
+            assert_non_null(kv);
+            unsigned kl, kc, vl, vc;
+            naive_where(b.data, r->koff, &kl, &kc);
+            naive_where(b.data, r->voff, &vl, &vc);
+            if (kv->line != kl || kv->col != kc || kv->val->line != vl || kv->val->col != vc)
+                fail_msg("doc %d key %s: key %u:%u value %u:%u, expected %u:%u and %u:%u", doc,
+                         r->name, kv->line, kv->col, kv->val->line, kv->val->col, kl, kc, vl, vc);
+        }
+        /* an error after all that: its position is counted the same way */
+        th_buf_puts(&b, "z = 1 ");
+        pos_filler(&b, &st, false, ascii);
+        size_t bad = b.len;
+        th_buf_puts(&b, "junk\n");
+        assert_null(parse_n(c, b.data, b.len));
+        unsigned el, ec;
+        naive_where(b.data, bad, &el, &ec);
+        assert_int_equal(c->d.len, 1);
+        assert_int_equal(c->d.items[0].line, el);
+        assert_int_equal(c->d.items[0].col, ec);
+        th_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +753,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(nesting_is_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_and_null_input, setup, teardown),
         cmocka_unit_test_setup_teardown(typed_lookups_and_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(positions_match_a_naive_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(string_runs_stop_at_every_offset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
