@@ -259,17 +259,36 @@ static const char *memfind(th_str s, char ch) { return s.n ? memchr(s.p, ch, s.n
  * (rawproj.c), so that both decide alike. A NULL th_str is an absent value
  * (the drop-empty copy has none where the record had an empty string). */
 
+/* The first ":role/aws-service-role/" in arn (as mx_find finds it), found
+ * from the marker's one '/', the end of ":role/": mx_find's memchr to every
+ * ':' of the ARN (five before its resource) was most of
+ * th_ecs_service_actor, which every captured AssumedRole event runs. The
+ * first occurrence of the marker is at the first '/' whose five bytes
+ * before and seventeen after complete it. */
+static const char *service_role_marker(th_str arn)
+{
+    enum { PRE = 5, POST = 17 }; /* ":role" '/' "aws-service-role/" */
+    if (!arn.p || arn.n < PRE + 1 + POST)
+        return NULL;
+    const char *p = arn.p + PRE, *last = arn.p + arn.n - POST - 1; /* the '/' */
+    while (p <= last && (p = memchr(p, '/', (size_t)(last - p) + 1))) {
+        if (memcmp(p - PRE, ":role", PRE) == 0 && memcmp(p + 1, "aws-service-role/", POST) == 0)
+            return p - PRE;
+        p++;
+    }
+    return NULL;
+}
+
 th_str th_ecs_service_actor(th_str type, th_str invoked_by, th_str issuer_arn)
 {
     if (th_str_eqc(type, "AWSService"))
         return invoked_by;
     if (!th_str_eqc(type, "AssumedRole"))
         return TH_STR_NULL;
-    const char *marker = ":role/aws-service-role/";
-    const char *at = mx_find(issuer_arn, marker);
+    const char *at = service_role_marker(issuer_arn);
     if (!at)
         return TH_STR_NULL;
-    size_t skip = (size_t)(at - issuer_arn.p) + strlen(marker);
+    size_t skip = (size_t)(at - issuer_arn.p) + strlen(":role/aws-service-role/");
     th_str rest = th_str_make(issuer_arn.p + skip, issuer_arn.n - skip);
     const char *slash = memfind(rest, '/');
     if (invoked_by.p)
