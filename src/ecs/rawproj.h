@@ -189,8 +189,12 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
  * (a renamed string), aws.cloudtrail.response_elements (only where the
  * record has no responseElements: then the field is absent),
  * aws.cloudtrail.resources.arn (resources whose ARN, accountId and type are
- * strings, ordered and merged as the resources script does) and
- * event.category (the per-action table's). Where every field an event's planned rules read is exact,
+ * strings, ordered and merged as the resources script does),
+ * event.category (the per-action table's), aws.cloudtrail.request_parameters
+ * (the stringify block's text of the pruned requestParameters),
+ * tls.client.server_name (the tls block's copy), user.target.name
+ * (requestParameters.userName) and aws.cloudtrail.event_category (a renamed
+ * string). Where every field an event's planned rules read is exact,
  * the pipeline evaluates them on a document made from the slots
  * (th_ecs_slots_doc) instead of mapping the record; tests/ecs/test_slotdoc.c
  * compares the two on every corpus and emulated record. */

@@ -97,7 +97,9 @@ static void name_fields(void)
         "event.dataset", "event.module", "data_stream.type", "data_stream.namespace",
         "@timestamp", "event.outcome", "user.changes.name",
         "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
-        "user_agent.name", "aws.cloudtrail.resources.arn", "event.category"};
+        "user_agent.name", "aws.cloudtrail.resources.arn", "event.category",
+        "aws.cloudtrail.request_parameters", "tls.client.server_name", "user.target.name",
+        "aws.cloudtrail.event_category"};
     for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
         int f = th_ecs_docfield_of(th_str_c(th_ecs_raw_field_at(i)));
         if (f >= 0)
@@ -562,6 +564,50 @@ static const builtin builtins[] = {
     /* escaped keys: decoded lookups */
     {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"user\\u0041gent\":\"aws-cli/2.0\""),
      "user_agent.name", 1},
+    /* the looked-up fields: strings copied (pruned first), anything else mapped */
+    {EVENT(IAM_USER, "\"eventName\":\"ListObjects\",\"tlsDetails\":{\"tlsVersion\":"
+                     "\"TLSv1.2\",\"clientProvidedHostHeader\":\"b.s3.amazonaws.com\"}"),
+     "tls.client.server_name", 1},
+    /* tlsVersion "tlsVersion" (escaped here): the tls block writes nothing */
+    {EVENT(IAM_USER, "\"eventName\":\"ListObjects\",\"tlsDetails\":{\"tlsVersion\":"
+                     "\"tls\\u0056ersion\",\"clientProvidedHostHeader\":\"b.s3.amazonaws.com\"}"),
+     "tls.client.server_name", 1},
+    /* the last of duplicate keys, after the drop-empty pass */
+    {EVENT(IAM_USER, "\"eventName\":\"ListObjects\",\"tlsDetails\":{"
+                     "\"clientProvidedHostHeader\":\"h\",\"clientProvidedHostHeader\":\"\"}"),
+     "tls.client.server_name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"ListObjects\",\"tlsDetails\":{"
+                     "\"clientProvidedHostHeader\":5}"),
+     "tls.client.server_name", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"ListObjects\",\"tlsDetails\":\"x\""),
+     "tls.client.server_name", 1},
+    /* requestParameters stringified after the drop-empty pass, in the order
+     * of a HashMap sized by its keys before pruning */
+    {EVENT(IAM_USER, "\"eventName\":\"GetSecretValue\",\"requestParameters\":{"
+                     "\"secretId\":\"s\",\"versionStage\":\"\",\"n\":{\"a\":null,"
+                     "\"b\":[1,\"\",{}]}}"),
+     "aws.cloudtrail.request_parameters", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"PutObject\",\"requestParameters\":{\"k01\":\"a\","
+                     "\"k02\":\"b\",\"k03\":\"c\",\"k04\":1,\"k05\":true,\"k06\":\"f\","
+                     "\"k07\":\"g\",\"k08\":\"h\",\"k09\":\"i\",\"k10\":\"j\",\"k11\":\"k\","
+                     "\"k12\":\"l\",\"k13\":\"\",\"Key\":\"x\"}"),
+     "aws.cloudtrail.request_parameters", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetSecretValue\",\"requestParameters\":{"
+                     "\"secretId\":\"\"}"),
+     "aws.cloudtrail.request_parameters", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"CreateUser\",\"requestParameters\":{"
+                     "\"userName\":\"eve\"}"),
+     "user.target.name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"CreateUser\",\"requestParameters\":{"
+                     "\"userName\":\"\"}"),
+     "user.target.name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"CreateUser\",\"requestParameters\":{"
+                     "\"userName\":[\"eve\"]}"),
+     "user.target.name", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"eventCategory\":\"Management\""),
+     "aws.cloudtrail.event_category", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"eventCategory\":7"),
+     "aws.cloudtrail.event_category", 0},
 };
 
 static void run_builtin(fx *f, const th_mapper *m)
