@@ -201,9 +201,9 @@ void th_time_format_iso(int64_t ms, char out[32])
     int64_t y;
     unsigned m, d;
     th_civil_from_days(days, &y, &m, &d);
-    unsigned h = (unsigned)(rem / 3600000), mi = (unsigned)(rem / 60000 % 60),
-             s = (unsigned)(rem / 1000 % 60), milli = (unsigned)(rem % 1000);
     if (y < 0 || y > 9999) { /* rare: let printf write the sign and the width */
+        unsigned h = (unsigned)(rem / 3600000), mi = (unsigned)(rem / 60000 % 60),
+                 s = (unsigned)(rem / 1000 % 60), milli = (unsigned)(rem % 1000);
         snprintf(out, 32, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, h, mi, s,
                  milli);
         return;
@@ -221,20 +221,27 @@ void th_time_format_iso(int64_t ms, char out[32])
     out[8] = (char)('0' + d / 10);
     out[9] = (char)('0' + d % 10);
     out[10] = 'T';
-    out[11] = (char)('0' + h / 10);
-    out[12] = (char)('0' + h % 10);
-    out[13] = ':';
-    out[14] = (char)('0' + mi / 10);
-    out[15] = (char)('0' + mi % 10);
-    out[16] = ':';
-    out[17] = (char)('0' + s / 10);
-    out[18] = (char)('0' + s % 10);
-    out[19] = '.';
-    out[20] = (char)('0' + milli / 100);
-    out[21] = (char)('0' + milli / 10 % 10);
-    out[22] = (char)('0' + milli % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
+    th_time_format_tod((unsigned)rem, out + 11);
+}
+
+void th_time_format_tod(unsigned ms_of_day, char out[14])
+{
+    unsigned h = ms_of_day / 3600000u, mi = ms_of_day / 60000u % 60u,
+             s = ms_of_day / 1000u % 60u, milli = ms_of_day % 1000u;
+    out[0] = (char)('0' + h / 10);
+    out[1] = (char)('0' + h % 10);
+    out[2] = ':';
+    out[3] = (char)('0' + mi / 10);
+    out[4] = (char)('0' + mi % 10);
+    out[5] = ':';
+    out[6] = (char)('0' + s / 10);
+    out[7] = (char)('0' + s % 10);
+    out[8] = '.';
+    out[9] = (char)('0' + milli / 100);
+    out[10] = (char)('0' + milli / 10 % 10);
+    out[11] = (char)('0' + milli % 10);
+    out[12] = 'Z';
+    out[13] = '\0';
 }
 
 static int64_t unit_ms(char u)

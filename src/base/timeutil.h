@@ -34,6 +34,9 @@ typedef struct th_time_daymemo {
 bool th_time_parse_iso_day(th_time_daymemo *m, const char *s, size_t n, int64_t *out_ms);
 /* Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 chars + NUL) into out[25]. */
 void th_time_format_iso(int64_t ms, char out[32]);
+/* The time of day th_time_format_iso writes after the date's 'T':
+ * "HH:MM:SS.mmmZ" and a NUL, for ms_of_day in [0, 86400000). */
+void th_time_format_tod(unsigned ms_of_day, char out[14]);
 
 /* Parses a duration such as `5m`, `10s`, `1h`, `7d`, `500ms` into milliseconds. */
 bool th_duration_parse(const char *s, size_t n, int64_t *out_ms);

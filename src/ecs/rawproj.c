@@ -1434,23 +1434,7 @@ static th_str timestamp_text(th_ecs_slots *s, int64_t ms)
     }
     char *out = th_arena_alloc(s->a, 25);
     memcpy(out, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
-    unsigned ms_of_day = (unsigned)rem;
-    unsigned h = ms_of_day / 3600000u, mi = ms_of_day / 60000u % 60u, sec = ms_of_day / 1000u % 60u,
-             milli = ms_of_day % 1000u;
-    out[11] = (char)('0' + h / 10);
-    out[12] = (char)('0' + h % 10);
-    out[13] = ':';
-    out[14] = (char)('0' + mi / 10);
-    out[15] = (char)('0' + mi % 10);
-    out[16] = ':';
-    out[17] = (char)('0' + sec / 10);
-    out[18] = (char)('0' + sec % 10);
-    out[19] = '.';
-    out[20] = (char)('0' + milli / 100);
-    out[21] = (char)('0' + milli / 10 % 10);
-    out[22] = (char)('0' + milli % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
+    th_time_format_tod((unsigned)rem, out + 11);
     return th_str_make(out, 24);
 }
 
