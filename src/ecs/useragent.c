@@ -558,7 +558,11 @@ static th_str name_of(th_arena *a, const ua_hit *h)
     return h->rule->repl[0] ? replace1(a, h->rule->repl[0], h->g[1]) : h->g[1];
 }
 
-static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered)
+/* The agent's fields into r; with name_only, user_agent.name alone (the
+ * other fields stay NULL): the agent rules only. The os and device rules,
+ * which cannot change the name, were 85% of a parse (b10k with the pack: 6.5 M
+ * of the 8.2 M instructions of 21 new agents went to the device rules). */
+static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered, bool name_only)
 {
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     char *low = th_xmalloc(s.n + 1);
@@ -570,25 +574,29 @@ static void parse(th_ua *u, th_arena *a, th_str s, th_str r[R_N], bool filtered)
         r[i] = TH_STR_NULL;
     if (first_match(&u->ua, p, md, &h, filtered)) {
         r[R_NAME] = name_of(a, &h);
-        r[R_VER] = version_of(a, &h);
+        if (!name_only)
+            r[R_VER] = version_of(a, &h);
     }
     if (!r[R_NAME].n)
         r[R_NAME] = TH_STR_LIT("Other");
-    if (first_match(&u->os, p, md, &h, filtered)) {
-        th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
-        if (os.n) {
-            r[R_OSNAME] = os;
-            th_str ver = version_of(a, &h);
-            if (ver.p) {
-                r[R_OSVER] = ver;
-                r[R_OSFULL] = th_str_c(th_arena_printf(a, "%.*s %.*s", (int)os.n, os.p, (int)ver.n, ver.p));
+    if (!name_only) {
+        if (first_match(&u->os, p, md, &h, filtered)) {
+            th_str os = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
+            if (os.n) {
+                r[R_OSNAME] = os;
+                th_str ver = version_of(a, &h);
+                if (ver.p) {
+                    r[R_OSVER] = ver;
+                    r[R_OSFULL] = th_str_c(
+                        th_arena_printf(a, "%.*s %.*s", (int)os.n, os.p, (int)ver.n, ver.p));
+                }
             }
         }
+        if (first_match(&u->dev, p, md, &h, filtered))
+            r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
+        if (!r[R_DEV].n)
+            r[R_DEV] = TH_STR_LIT("Other");
     }
-    if (first_match(&u->dev, p, md, &h, filtered))
-        r[R_DEV] = h.rule->repl[0] ? replace1(a, h.rule->repl[0], h.g[1]) : h.g[1];
-    if (!r[R_DEV].n)
-        r[R_DEV] = TH_STR_LIT("Other");
     pcre2_match_data_free(md);
     free(p);
     free(low);
@@ -624,7 +632,7 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
     }
     pthread_mutex_unlock(&u->mu);
     if (!hit) {
-        parse(u, c->a, s, r, true);
+        parse(u, c->a, s, r, true, false);
         pthread_mutex_lock(&u->mu);
         free(set[1].ua);
         for (int i = 0; i < R_N; i++)
@@ -646,29 +654,6 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
         mx_set_str(c, paths[i], r[i]);
 }
 
-/* parse's user_agent.name alone: the agent rules only. The os and device
- * rules, which cannot change the name, were 85% of a parse (b10k with the
- * pack: 6.5 M of the 8.2 M instructions of 21 new agents went to the
- * device rules). */
-static th_str parse_name(th_ua *u, th_arena *a, th_str s)
-{
-    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
-    char *low = th_xmalloc(s.n + 1);
-    th_str lower = th_str_make(low, th_ua_fold(s.p, s.n, low));
-    ua_probe *p = th_xmalloc(sizeof *p);
-    probe_init(p, s, lower);
-    ua_hit h;
-    th_str name = TH_STR_NULL;
-    if (first_match(&u->ua, p, md, &h, true))
-        name = name_of(a, &h);
-    if (!name.n)
-        name = TH_STR_LIT("Other");
-    pcre2_match_data_free(md);
-    free(p);
-    free(low);
-    return name;
-}
-
 th_str th_ua_name(const th_ua *cu, th_arena *a, th_str s)
 {
     th_ua *u = (th_ua *)cu; /* as th_ua_apply: the cache under mu, the JIT state */
@@ -683,10 +668,14 @@ th_str th_ua_name(const th_ua *cu, th_arena *a, th_str s)
             break;
         }
     pthread_mutex_unlock(&u->mu);
-    return name.p ? name : parse_name(u, a, s);
+    if (name.p)
+        return name;
+    th_str r[R_N];
+    parse(u, a, s, r, true, true);
+    return r[R_NAME];
 }
 
 void th_ua_parse_uncached(const th_ua *cu, th_arena *a, th_str ua, bool filtered, th_str out[6])
 {
-    parse((th_ua *)cu, a, ua, out, filtered); /* writes only the JIT state (rule_code) */
+    parse((th_ua *)cu, a, ua, out, filtered, false); /* writes only the JIT state (rule_code) */
 }
