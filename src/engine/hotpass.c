@@ -883,6 +883,19 @@ static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_e
     }
 }
 
+/* The n rule indexes of src kept in *dst (its room *cap, grown as needed),
+ * *dn = n: a remembered entry's copy of a thread's list. */
+static void keep_rules(uint32_t **dst, size_t *cap, size_t *dn, const uint32_t *src, size_t n)
+{
+    if (*cap < n) {
+        *cap = n;
+        *dst = th_xrealloc(*dst, n * sizeof **dst);
+    }
+    if (n) /* none: *dst may be NULL */
+        memcpy(*dst, src, n * sizeof *src);
+    *dn = n;
+}
+
 /* h's candidates from entry c, which holds them. */
 static void cand_use(th_hits *h, th_cand_entry *c)
 {
@@ -936,13 +949,7 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
         h->mark[h->seen[i]] = 0;
     if (!c)
         return;
-    if (c->cap < h->nseen) {
-        c->cap = h->nseen;
-        c->seen = th_xrealloc(c->seen, c->cap * sizeof *c->seen);
-    }
-    if (h->nseen) /* none: c->seen may be NULL */
-        memcpy(c->seen, h->seen, h->nseen * sizeof *h->seen);
-    c->nseen = h->nseen;
+    keep_rules(&c->seen, &c->cap, &c->nseen, h->seen, h->nseen);
     memcpy(c->lists, lists, n * sizeof *lists);
     c->nlists = (uint32_t)n;
     c->gen = 0; /* what the gates read: found when first asked */
@@ -1456,13 +1463,7 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
     if (pe && !have) { /* a new entry: whether its plan is remembered too */
         pe->whole = whole;
         if (whole) {
-            if (pe->plcap < h->nplan) {
-                pe->plcap = h->nplan;
-                pe->plan = th_xrealloc(pe->plan, pe->plcap * sizeof *pe->plan);
-            }
-            if (h->nplan) /* none: pe->plan may be NULL */
-                memcpy(pe->plan, h->plan, h->nplan * sizeof *h->plan);
-            pe->nplan = h->nplan;
+            keep_rules(&pe->plan, &pe->plcap, &pe->nplan, h->plan, h->nplan);
         }
     }
     if (pe)
