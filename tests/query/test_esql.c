@@ -844,6 +844,18 @@ static const void *field_key(const void *src, const void *ctx, th_str path)
     return &f->text[p][j];
 }
 
+/* The n documents of k's sources, their fields read through k (field_key). */
+static th_esql_doc *keyed_docs(th_arena *a, field_keys *k)
+{
+    th_esql_doc *docs = TH_ANEWN(a, th_esql_doc, k->n);
+    size_t *idx = TH_ANEWN(a, size_t, k->n);
+    for (size_t i = 0; i < k->n; i++) {
+        idx[i] = i;
+        docs[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], k, field_key};
+    }
+    return docs;
+}
+
 /* th_esql_key_texts_fn over field_keys' keys: the value's JSON text, none
  * where the field is missing; false for an array or an object (as
  * src_texts is for an object) */
@@ -935,13 +947,7 @@ static void shared_cells_random_rows(void **state)
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
     field_keys fk = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, false, 0};
     field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
-    th_esql_doc *byval = TH_ANEWN(&a, th_esql_doc, n), *byall = TH_ANEWN(&a, th_esql_doc, n);
-    size_t *idx = TH_ANEWN(&a, size_t, n);
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
-        byval[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fk, field_key};
-        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
-    }
+    th_esql_doc *byval = keyed_docs(&a, &fk), *byall = keyed_docs(&a, &fa);
     th_diags d;
     th_diags_init(&d);
     for (size_t i = 0; queries[i]; i++) {
@@ -1065,12 +1071,7 @@ static void date_minutes_from_keys(void **state)
     th_esql_doc *tree, *via;
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
     field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
-    th_esql_doc *byall = TH_ANEWN(&a, th_esql_doc, n);
-    size_t *idx = TH_ANEWN(&a, size_t, n);
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
-        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
-    }
+    th_esql_doc *byall = keyed_docs(&a, &fa);
     const char *q = "FROM logs-* | KEEP @timestamp | LIMIT 100000";
     th_diags d;
     th_diags_init(&d);
@@ -1148,12 +1149,7 @@ static void many_groups_shared_cells(void **state)
     th_esql_doc *tree, *via;
     size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
     field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
-    th_esql_doc *byall = TH_ANEWN(&a, th_esql_doc, n);
-    size_t *idx = TH_ANEWN(&a, size_t, n);
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
-        byall[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], &fa, field_key};
-    }
+    th_esql_doc *byall = keyed_docs(&a, &fa);
     th_diags d;
     th_diags_init(&d);
     for (size_t i = 0; queries[i]; i++) {

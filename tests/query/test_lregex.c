@@ -235,6 +235,38 @@ static void test_nfa_fallback(void **state)
     free(s);
 }
 
+/* A random value for the differential tests below, into v (cap bytes): up
+ * to max_pieces - 1 pieces, each a run of up to max_len bytes of the
+ * pattern's own text (pn bytes; so that its literals, prefixes and overlaps
+ * occur) or one of the nother strings of other; its length. */
+static size_t random_value(uint32_t *seed, const char *pat, size_t pn, unsigned max_pieces,
+                           unsigned max_len, const char *const *other, size_t nother, char *v,
+                           size_t cap)
+{
+    size_t n = 0;
+    int pieces = (int)((*seed = *seed * 1103515245u + 12345u) >> 16) % (int)max_pieces;
+    for (int k = 0; k < pieces; k++) {
+        *seed = *seed * 1103515245u + 12345u;
+        const char *src;
+        size_t len;
+        if ((*seed >> 16) % 3) { /* a piece of the pattern */
+            size_t from = (*seed >> 8) % pn;
+            len = 1 + (*seed >> 20) % max_len;
+            if (from + len > pn)
+                len = pn - from;
+            src = pat + from;
+        } else {
+            src = other[(*seed >> 8) % nother];
+            len = strlen(src);
+        }
+        if (n + len > cap)
+            break;
+        memcpy(v + n, src, len);
+        n += len;
+    }
+    return n;
+}
+
 /* `.*(L1|...).*` over literal strings is built as an Aho-Corasick DFA; it must
  * accept exactly what the general construction (TH_LRE_GENERAL) accepts. Values
  * are random concatenations of pieces of the pattern's own text (so that the
@@ -270,27 +302,8 @@ static void test_literal_search(void **state)
         if (!fast || !slow)
             fail_msg("/%s/ did not compile: %s at %zu", pats[p], err, at);
         for (int r = 0; r < 4000; r++) {
-            size_t n = 0;
-            int pieces = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
-            for (int k = 0; k < pieces; k++) {
-                seed = seed * 1103515245u + 12345u;
-                const char *src;
-                size_t len;
-                if ((seed >> 16) % 3) { /* a piece of the pattern */
-                    size_t from = (seed >> 8) % pn;
-                    len = 1 + (seed >> 20) % 19;
-                    if (from + len > pn)
-                        len = pn - from;
-                    src = pats[p] + from;
-                } else {
-                    src = noise[(seed >> 8) % (sizeof noise / sizeof *noise)];
-                    len = strlen(src);
-                }
-                if (n + len > sizeof v)
-                    break;
-                memcpy(v + n, src, len);
-                n += len;
-            }
+            size_t n = random_value(&seed, pats[p], pn, 6, 19, noise,
+                                    sizeof noise / sizeof *noise, v, sizeof v);
             bool want = th_lregex_match(slow, v, n), got = th_lregex_match(fast, v, n);
             if (want != got)
                 fail_msg("/%s/ on \"%.*s\": %d, the general construction says %d", pats[p], (int)n, v, got, want);
@@ -352,27 +365,8 @@ static void test_ascii_table(void **state)
         assert_false(th_lregex_has_table(slow));
         tables += th_lregex_has_table(fast);
         for (int r = 0; r < 4000; r++) {
-            size_t n = 0;
-            int pieces = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
-            for (int k = 0; k < pieces; k++) {
-                seed = seed * 1103515245u + 12345u;
-                const char *src;
-                size_t len;
-                if ((seed >> 16) % 3) { /* a piece of the pattern */
-                    size_t from = (seed >> 8) % pn;
-                    len = 1 + (seed >> 20) % 12;
-                    if (from + len > pn)
-                        len = pn - from;
-                    src = pats[p].re + from;
-                } else {
-                    src = edge[(seed >> 8) % (sizeof edge / sizeof *edge)];
-                    len = strlen(src);
-                }
-                if (n + len > sizeof v)
-                    break;
-                memcpy(v + n, src, len);
-                n += len;
-            }
+            size_t n = random_value(&seed, pats[p].re, pn, 8, 12, edge,
+                                    sizeof edge / sizeof *edge, v, sizeof v);
             bool want = th_lregex_match(slow, v, n), got = th_lregex_match(fast, v, n);
             if (want != got)
                 fail_msg("/%s/ on \"%.*s\": %d, code point by code point %d", pats[p].re, (int)n,
