@@ -171,6 +171,25 @@ static inline bool str_eq(const cnode *n, th_str a, th_str b)
     return (n->flags & TH_IRF_NOCASE) ? th_q_eq_nocase(a, b) : th_str_eq(a, b);
 }
 
+/* Is s (keyword text) in the leaf's set? By its table when the set has
+ * one (th_cnode_finish): a value equal to a member under str_eq hashes as
+ * it does, so the probe from its hash meets that member before an empty
+ * slot; else member by member. */
+static bool set_has(const cnode *n, th_str s)
+{
+    if (n->hset) {
+        uint32_t at = (uint32_t)th_q_set_hash(s, (n->flags & TH_IRF_NOCASE) != 0) & n->hmask;
+        for (uint32_t k; (k = n->hset[at]) != 0; at = (at + 1) & n->hmask)
+            if (str_eq(n, s, n->set[k - 1]))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < n->nset; i++)
+        if (str_eq(n, s, n->set[i]))
+            return true;
+    return false;
+}
+
 /* Does this one value satisfy the leaf? */
 static bool test_value(const cnode *n, const th_jval *v)
 {
@@ -185,12 +204,7 @@ static bool test_value(const cnode *n, const th_jval *v)
     case CT_KW_EQ:
         return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);
     case CT_KW_SET:
-        if (!th_q_keyword_text(v, n->ignore_above, &s))
-            return false;
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
+        return th_q_keyword_text(v, n->ignore_above, &s) && set_has(n, s);
     case CT_KW_WILD:
         if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
             return false; /* dynamically mapped numbers/booleans are not keywords */
@@ -356,10 +370,7 @@ static bool test_string(const cnode *n, const th_jval *v)
     case CT_KW_EQ:
         return str_eq(n, s, n->s);
     case CT_KW_SET:
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
+        return set_has(n, s);
     case CT_KW_PREFIX:
         return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
     case CT_KW_WILD:
@@ -382,13 +393,24 @@ static bool test_string(const cnode *n, const th_jval *v)
     }
 }
 
+/* test_string, the leaves th_cnode_finish made quick (an EXISTS, a
+ * case-kept equality: most leaves of the broad ES|QL rules' conditions)
+ * decided in line on a string within qmax. */
+static inline bool test_str(const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (n->quick != Q_NONE && s.n <= n->qmax)
+        return n->quick == Q_EXISTS || th_str_eq(s, n->s);
+    return test_string(n, v);
+}
+
 /* Does this one value satisfy the leaf (remembered when st has a memo)?
  * Strings take test_string's way, without test_value's calls: most values
  * of the leaves evaluated on mapped documents are strings. */
 static inline bool test_visited(const vstate *st, const th_jval *v)
 {
     if (v->type == TH_JSTR)
-        return st->memo ? test_memo(st->memo, st->n, v) : test_string(st->n, v);
+        return st->memo ? test_memo(st->memo, st->n, v) : test_str(st->n, v);
     return test_value(st->n, v);
 }
 
@@ -636,7 +658,7 @@ static inline tv leaf_fields(const cnode *c, th_qfields *fc)
         for (size_t i = 0; i < n; i++) {
             if (v[i]->type != TH_JSTR)
                 return leaf_tv_from(c, v + i, n - i);
-            if (test_string(c, v[i]))
+            if (test_str(c, v[i]))
                 return TV_TRUE;
         }
         return TV_FALSE;
@@ -835,7 +857,7 @@ static inline bool leaf_strings(const cnode *c, const th_qslot *s, th_qmemo *mem
         const th_jval *v = &s->vals[i];
         if (v->type != TH_JSTR)
             return false;
-        if (m ? test_memo(m, c, v) : test_string(c, v)) {
+        if (m ? test_memo(m, c, v) : test_str(c, v)) {
             *hit = true;
             return true;
         }
