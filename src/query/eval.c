@@ -171,6 +171,14 @@ static inline bool str_eq(const cnode *n, th_str a, th_str b)
     return (n->flags & TH_IRF_NOCASE) ? th_q_eq_nocase(a, b) : th_str_eq(a, b);
 }
 
+/* th_str_eq without memcmp's call where the lengths agree: the values a
+ * set's probe or a quick equality meets mostly are the literal (routing
+ * sent the event for it), and short. */
+static inline bool bytes_eq(th_str a, th_str b)
+{
+    return a.n == b.n && th_bytes_eq(a.p, b.p, a.n);
+}
+
 /* Is s (keyword text) in the leaf's set? By its table when the set has
  * one (th_cnode_finish): a value equal to a member under str_eq hashes as
  * it does, so the probe from its hash meets that member before an empty
@@ -179,8 +187,9 @@ static bool set_has(const cnode *n, th_str s)
 {
     if (n->hset) {
         uint32_t at = (uint32_t)th_q_set_hash(s, (n->flags & TH_IRF_NOCASE) != 0) & n->hmask;
+        bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
         for (uint32_t k; (k = n->hset[at]) != 0; at = (at + 1) & n->hmask)
-            if (str_eq(n, s, n->set[k - 1]))
+            if (nocase ? th_q_eq_nocase(s, n->set[k - 1]) : bytes_eq(s, n->set[k - 1]))
                 return true;
         return false;
     }
@@ -400,7 +409,7 @@ static inline bool test_str(const cnode *n, const th_jval *v)
 {
     th_str s = v->u.str;
     if (n->quick != Q_NONE && s.n <= n->qmax)
-        return n->quick == Q_EXISTS || th_str_eq(s, n->s);
+        return n->quick == Q_EXISTS || bytes_eq(s, n->s);
     return test_string(n, v);
 }
 
