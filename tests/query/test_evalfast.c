@@ -3,14 +3,15 @@
  * line on a string within ignore_above. Differential: random queries over
  * random documents give what the same queries give with those ways cleared
  * (th_cnode_plain), through every walk (the document, a document's fields
- * with and without fields put, slots with and without the memo). The values
- * mix case variants, strings about ignore_above (1024 UTF-16 units: ASCII
- * just inside and just beyond, multi-byte text of more bytes than units on
- * both sides), empty strings, numbers, nulls, arrays (multi-values) and
- * missing fields; the fields keyword, constant_keyword, text (and a text
- * multi-field of a keyword), ip and one the schema does not know; the leaves
- * equality, sets of 1 to 30 values, wildcards with and without a `*`,
- * EXISTS, each case-kept or not, two- or three-valued, under AND, OR, NOT. */
+ * with fields put, walked or kept, slots with and without the memo). The
+ * values mix case variants, strings about ignore_above (1024 UTF-16 units:
+ * ASCII just inside and just beyond, multi-byte text of more bytes than
+ * units on both sides), empty strings, numbers, nulls, arrays
+ * (multi-values) and missing fields; the fields keyword, constant_keyword,
+ * text (and a text multi-field of a keyword), ip and one the schema does not
+ * know; the leaves equality, sets of 1 to 30 values, wildcards with and
+ * without a `*`, EXISTS, each case-kept or not, two- or three-valued, under
+ * AND, OR, NOT. */
 #include "th_test.h"
 
 #include "base/buf.h"
@@ -213,6 +214,12 @@ static void test_same_as_plain(void **state)
     th_diags d;
     th_diags_init(&d);
     th_qfields *ff = th_qfields_new(), *fp = th_qfields_new();
+    /* and through fields kept: every read walks once and keeps all values */
+    th_qfields *kf = th_qfields_new(), *kp = th_qfields_new();
+    for (size_t s = 0; s < NPATHS; s++) {
+        th_qfields_keep(kf, th_query_field_id(th_str_c(paths[s])));
+        th_qfields_keep(kp, th_query_field_id(th_str_c(paths[s])));
+    }
     th_qmemo *mf = th_qmemo_new(), *mp = th_qmemo_new();
     th_buf b;
     th_buf_init(&b);
@@ -261,6 +268,11 @@ static void test_same_as_plain(void **state)
             bool fw = th_query_match_fields(p, fp);
             assert_int_equal(th_query_match_fields(q, ff), fw);
             assert_int_equal(fw, want); /* the fields' walk agrees with the document's */
+            th_qfields_reset(kf, doc);
+            th_qfields_reset(kp, doc);
+            bool kw = th_query_match_fields(p, kp);
+            assert_int_equal(th_query_match_fields(q, kf), kw);
+            assert_int_equal(kw, want);
             if (bound) {
                 bool sw = th_query_match_slots(p, slots, NULL);
                 assert_int_equal(th_query_match_slots(q, slots, NULL), sw);
@@ -281,6 +293,8 @@ static void test_same_as_plain(void **state)
     th_qmemo_free(mp);
     th_qfields_free(ff);
     th_qfields_free(fp);
+    th_qfields_free(kf);
+    th_qfields_free(kp);
     th_diags_free(&d);
     th_arena_free(&a);
     th_arena_free(&qa);
