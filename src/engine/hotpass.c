@@ -1332,38 +1332,6 @@ static void key_val(th_plan_cache *pc, const th_jval *v)
     }
 }
 
-/* memcpy(d, s, n) without its call for the lengths of slot values (an
- * action, a provider, an identity type: mostly 4 to 32 bytes), by
- * overlapping words from each end as th_bytes_eq reads them: a call per
- * value was a tenth of th_engine_plan_slots. */
-static inline void copy_short(unsigned char *d, const char *s, size_t n)
-{
-    uint64_t w[4];
-    uint32_t x[2];
-    if (n > 32) {
-        memcpy(d, s, n);
-    } else if (n >= 8) {
-        memcpy(&w[0], s, 8);
-        memcpy(&w[1], s + n - 8, 8);
-        if (n > 16) {
-            memcpy(&w[2], s + 8, 8);
-            memcpy(&w[3], s + n - 16, 8);
-            memcpy(d + 8, &w[2], 8);
-            memcpy(d + n - 16, &w[3], 8);
-        }
-        memcpy(d, &w[0], 8);
-        memcpy(d + n - 8, &w[1], 8);
-    } else if (n >= 4) {
-        memcpy(&x[0], s, 4);
-        memcpy(&x[1], s + n - 4, 4);
-        memcpy(d, &x[0], 4);
-        memcpy(d + n - 4, &x[1], 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = (unsigned char)s[i];
-    }
-}
-
 /* The entry of the record's key: holding its gates' results when used, else
  * the one to store them in; NULL when this record is planned directly. */
 static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -1413,7 +1381,7 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
                 return NULL;
             k[0] = (unsigned char)TH_JSTR;
             memcpy(k + 1, &n, 4);
-            copy_short(k + 5, v->u.str.p, n);
+            memcpy(k + 5, v->u.str.p, n);
             k += 5 + (size_t)n;
             hash = key_mix(hash, th_str_hash_sample(v->u.str));
         }
