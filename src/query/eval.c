@@ -405,7 +405,7 @@ static bool test_string(const cnode *n, const th_jval *v)
 /* test_string, the leaves th_cnode_finish made quick (an EXISTS, a
  * case-kept equality: most leaves of the broad ES|QL rules' conditions)
  * decided in line on a string within qmax. */
-static inline bool test_str(const cnode *n, const th_jval *v)
+static inline __attribute__((always_inline)) bool test_str(const cnode *n, const th_jval *v)
 {
     th_str s = v->u.str;
     if (n->quick != Q_NONE && s.n <= n->qmax)
