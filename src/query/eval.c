@@ -186,8 +186,8 @@ static inline bool bytes_eq(th_str a, th_str b)
 static bool set_has(const cnode *n, th_str s)
 {
     if (n->hset) {
-        uint32_t at = (uint32_t)th_q_set_hash(s, (n->flags & TH_IRF_NOCASE) != 0) & n->hmask;
         bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
+        uint32_t at = (uint32_t)th_q_set_hash(s, nocase) & n->hmask;
         for (uint32_t k; (k = n->hset[at]) != 0; at = (at + 1) & n->hmask)
             if (nocase ? th_q_eq_nocase(s, n->set[k - 1]) : bytes_eq(s, n->set[k - 1]))
                 return true;
