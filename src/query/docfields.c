@@ -183,7 +183,7 @@ void th_qfields_put(th_qfields *f, const th_qknown *k)
             f->cap = f->cap ? f->cap * 2 : 256;
         f->vals = th_xrealloc(f->vals, f->cap * sizeof *f->vals);
     }
-    /* a slot document's fields, some thirty an event: the entries, the
+    /* a slot document's fields, some eighteen an event: the entries, the
      * values and their count kept in registers (stores through e may alias
      * f's members, which the compiler then reloaded each time), the value
      * stored whether or not it counts */
