@@ -103,7 +103,34 @@ struct cnode {
     bool remember;         /* th_cnode_eval_slots: its tests go through the memo */
     bool slot_leaf;        /* th_cnode_bind_slots bound this leaf to a slot */
     bool on_slot;          /* and it is two-valued on that slot's own values */
+    /* th_cnode_finish, once compiled (the evaluator gives the same results
+     * without them: th_cnode_plain clears them, for the tests to compare):
+     * a KW_SET of many values looked up in hset, an open-addressed table of
+     * indexes into set plus one (0: empty) by th_q_set_hash, hmask + 1
+     * slots; and quick, how a string value of at most qmax bytes decides
+     * the leaf without test_string's call. */
+    uint32_t *hset;
+    uint32_t hmask;
+    uint8_t quick;         /* Q_NONE, Q_EXISTS (TRUE), Q_EQ (== s, case kept) */
+    size_t qmax;
 };
+
+enum { Q_NONE, Q_EXISTS, Q_EQ };
+
+/* The hash of a set value or of a value looked up in one: case-folded
+ * (ASCII, as th_q_eq_nocase compares) when nocase, so that values equal
+ * under the set's comparison hash alike. */
+static inline uint64_t th_q_set_hash(th_str s, bool nocase)
+{
+    if (!nocase)
+        return th_str_hash_sample(s);
+    uint64_t h = 0xcbf29ce484222325ull ^ s.n;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 0x100000001b3ull;
+    }
+    return h ^ (h >> 29);
+}
 
 struct th_query {
     th_qlang lang;
@@ -126,6 +153,12 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
 bool th_cnode_slots_read(const cnode *c, uint64_t *mask);
 /* Puts the kids of every AND and OR cheapest first, as binding does. */
 void th_cnode_order(cnode *c);
+
+/* compile.c: builds what the evaluator's quicker ways read (hset, quick)
+ * over the tree, in a; th_cnode_plain clears it again (tests: the plain
+ * evaluation the quicker ways must agree with). */
+void th_cnode_finish(th_arena *a, cnode *c);
+void th_cnode_plain(cnode *c);
 
 /* match.c: value helpers shared by compile and eval */
 bool th_q_keyword_text(const th_jval *v, int ignore_above, th_str *out);

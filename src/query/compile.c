@@ -530,6 +530,64 @@ static cnode *compile(cctx *c, const th_ir *ir, int depth)
     return mk(c, CT_FALSE, ir);
 }
 
+/* ---- the evaluator's quicker ways (cnode.h th_cnode_finish) -------------- */
+
+/* A set of this many values is looked up by hash: below it, comparing the
+ * value with each (mostly a length that differs) costs less than hashing
+ * it. The lists of the ES|QL rules' IN (event.action, 28 values) and of
+ * KQL's value lists on event.action or event.provider are above it. */
+#define SET_HASH_MIN 8
+
+static void set_table(th_arena *a, cnode *n)
+{
+    size_t slots = 16;
+    while (slots < 2 * n->nset)
+        slots *= 2;
+    n->hset = TH_ANEWN(a, uint32_t, slots);
+    memset(n->hset, 0, slots * sizeof *n->hset);
+    n->hmask = (uint32_t)(slots - 1);
+    bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
+    for (size_t i = 0; i < n->nset; i++) {
+        uint32_t at = (uint32_t)th_q_set_hash(n->set[i], nocase) & n->hmask;
+        while (n->hset[at])
+            at = (at + 1) & n->hmask;
+        n->hset[at] = (uint32_t)i + 1;
+    }
+}
+
+/* What test_string gives a string of at most qmax bytes, without its call:
+ * within ignore_above (counted in UTF-16 units, never more than the bytes)
+ * a string is its own keyword text, which an EXISTS of a field that parses
+ * no values finds visible, and a case-kept KW_EQ compares. */
+static void set_quick(cnode *n)
+{
+    n->qmax = n->ignore_above > 0 ? (size_t)n->ignore_above : SIZE_MAX;
+    n->quick = Q_NONE;
+    if (n->test == CT_KW_EQ && !(n->flags & TH_IRF_NOCASE))
+        n->quick = Q_EQ;
+    else if (n->test == CT_EXISTS && n->ftype != TH_FT_BOOLEAN && n->ftype != TH_FT_LONG &&
+             n->ftype != TH_FT_DOUBLE && n->ftype != TH_FT_IP && n->ftype != TH_FT_DATE)
+        n->quick = Q_EXISTS;
+}
+
+void th_cnode_finish(th_arena *a, cnode *c)
+{
+    for (size_t i = 0; i < c->nkids; i++)
+        th_cnode_finish(a, c->kids[i]);
+    if (c->test == CT_KW_SET && c->nset >= SET_HASH_MIN && c->nset < UINT32_MAX / 4)
+        set_table(a, c);
+    set_quick(c);
+}
+
+void th_cnode_plain(cnode *c)
+{
+    for (size_t i = 0; i < c->nkids; i++)
+        th_cnode_plain(c->kids[i]);
+    c->hset = NULL;
+    c->hmask = 0;
+    c->quick = Q_NONE;
+}
+
 /* Gives every leaf that reads a path its field's number (th_qfields). */
 static void number_fields(cnode *n)
 {
@@ -549,6 +607,7 @@ th_query *th_query_compile_ir(th_arena *a, th_qlang lang, th_ir *ir, const th_qs
     q->ir = ir;
     q->root = compile(&c, ir, 0);
     number_fields(q->root);
+    th_cnode_finish(a, q->root);
     q->fields = TH_ANEWN(a, th_str, c.fields.len + 1);
     if (c.fields.len)
         memcpy(q->fields, c.fields.items, c.fields.len * sizeof(th_str));

@@ -183,15 +183,28 @@ void th_qfields_put(th_qfields *f, const th_qknown *k)
             f->cap = f->cap ? f->cap * 2 : 256;
         f->vals = th_xrealloc(f->vals, f->cap * sizeof *f->vals);
     }
+    /* a slot document's fields, some eighteen an event: the entries, the
+     * values and their count kept in registers (stores through e may alias
+     * f's members, which the compiler then reloaded each time), the value
+     * stored whether or not it counts */
+    th_qfield_entry *ent = f->ent;
+    const th_jval **vals = f->vals;
+    size_t nent = f->nent, len = f->len;
+    uint32_t gen = f->gen;
     for (size_t i = 0; i < k->n; i++) {
         uint32_t id = k->id[i];
-        if (id >= f->nent)
+        const th_jval *v = k->val[i];
+        if (id >= nent) {
             cover(f, id);
-        th_qfield_entry *e = &f->ent[id];
-        e->gen = f->gen;
-        e->off = (uint32_t)f->len;
-        e->n = k->val[i] != NULL;
-        if (k->val[i])
-            f->vals[f->len++] = k->val[i];
+            ent = f->ent;
+            nent = f->nent;
+        }
+        th_qfield_entry *e = &ent[id];
+        e->gen = gen;
+        e->off = (uint32_t)len;
+        e->n = v != NULL;
+        vals[len] = v; /* room for k->n: made above */
+        len += v != NULL;
     }
+    f->len = len;
 }

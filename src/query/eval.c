@@ -171,6 +171,34 @@ static inline bool str_eq(const cnode *n, th_str a, th_str b)
     return (n->flags & TH_IRF_NOCASE) ? th_q_eq_nocase(a, b) : th_str_eq(a, b);
 }
 
+/* th_str_eq without memcmp's call where the lengths agree: the values a
+ * set's probe or a quick equality meets mostly are the literal (routing
+ * sent the event for it), and short. */
+static inline bool bytes_eq(th_str a, th_str b)
+{
+    return a.n == b.n && th_bytes_eq(a.p, b.p, a.n);
+}
+
+/* Is s (keyword text) in the leaf's set? By its table when the set has
+ * one (th_cnode_finish): a value equal to a member under str_eq hashes as
+ * it does, so the probe from its hash meets that member before an empty
+ * slot; else member by member. */
+static bool set_has(const cnode *n, th_str s)
+{
+    if (n->hset) {
+        bool nocase = (n->flags & TH_IRF_NOCASE) != 0;
+        uint32_t at = (uint32_t)th_q_set_hash(s, nocase) & n->hmask;
+        for (uint32_t k; (k = n->hset[at]) != 0; at = (at + 1) & n->hmask)
+            if (nocase ? th_q_eq_nocase(s, n->set[k - 1]) : bytes_eq(s, n->set[k - 1]))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < n->nset; i++)
+        if (str_eq(n, s, n->set[i]))
+            return true;
+    return false;
+}
+
 /* Does this one value satisfy the leaf? */
 static bool test_value(const cnode *n, const th_jval *v)
 {
@@ -185,12 +213,7 @@ static bool test_value(const cnode *n, const th_jval *v)
     case CT_KW_EQ:
         return th_q_keyword_text(v, n->ignore_above, &s) && str_eq(n, s, n->s);
     case CT_KW_SET:
-        if (!th_q_keyword_text(v, n->ignore_above, &s))
-            return false;
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
+        return th_q_keyword_text(v, n->ignore_above, &s) && set_has(n, s);
     case CT_KW_WILD:
         if (n->ftype == TH_FT_UNKNOWN && v->type != TH_JSTR)
             return false; /* dynamically mapped numbers/booleans are not keywords */
@@ -356,10 +379,7 @@ static bool test_string(const cnode *n, const th_jval *v)
     case CT_KW_EQ:
         return str_eq(n, s, n->s);
     case CT_KW_SET:
-        for (size_t i = 0; i < n->nset; i++)
-            if (str_eq(n, s, n->set[i]))
-                return true;
-        return false;
+        return set_has(n, s);
     case CT_KW_PREFIX:
         return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
     case CT_KW_WILD:
@@ -382,13 +402,24 @@ static bool test_string(const cnode *n, const th_jval *v)
     }
 }
 
+/* test_string, the leaves th_cnode_finish made quick (an EXISTS, a
+ * case-kept equality: most leaves of the broad ES|QL rules' conditions)
+ * decided in line on a string within qmax. */
+static inline __attribute__((always_inline)) bool test_str(const cnode *n, const th_jval *v)
+{
+    th_str s = v->u.str;
+    if (n->quick != Q_NONE && s.n <= n->qmax)
+        return n->quick == Q_EXISTS || bytes_eq(s, n->s);
+    return test_string(n, v);
+}
+
 /* Does this one value satisfy the leaf (remembered when st has a memo)?
  * Strings take test_string's way, without test_value's calls: most values
  * of the leaves evaluated on mapped documents are strings. */
 static inline bool test_visited(const vstate *st, const th_jval *v)
 {
     if (v->type == TH_JSTR)
-        return st->memo ? test_memo(st->memo, st->n, v) : test_string(st->n, v);
+        return st->memo ? test_memo(st->memo, st->n, v) : test_str(st->n, v);
     return test_value(st->n, v);
 }
 
@@ -636,12 +667,32 @@ static inline tv leaf_fields(const cnode *c, th_qfields *fc)
         for (size_t i = 0; i < n; i++) {
             if (v[i]->type != TH_JSTR)
                 return leaf_tv_from(c, v + i, n - i);
-            if (test_string(c, v[i]))
+            if (test_str(c, v[i]))
                 return TV_TRUE;
         }
         return TV_FALSE;
     }
     return leaf_tv_from(c, v, n);
+}
+
+/* A quick leaf (th_cnode_finish), two-valued, on a field of no value or of
+ * one string within qmax, decided as leaf_fields decides it, in its
+ * caller's loop: leaf_fields' call and the registers it saves cost about
+ * what the test does. False: leaf_fields decides. */
+static inline bool leaf_quick(const cnode *c, th_qfields *fc, tv *out)
+{
+    const th_jval *const *v;
+    size_t n;
+    if (c->quick == Q_NONE || (c->flags & TH_IRF_3VL) || !th_qfields_read(fc, c->fid, c->path, &v, &n))
+        return false;
+    if (n == 0) {
+        *out = TV_FALSE;
+        return true;
+    }
+    if (n != 1 || v[0]->type != TH_JSTR || v[0]->u.str.n > c->qmax)
+        return false;
+    *out = c->quick == Q_EXISTS || bytes_eq(v[0]->u.str, c->s) ? TV_TRUE : TV_FALSE;
+    return true;
 }
 
 static inline bool fields_leaf(const cnode *c)
@@ -658,7 +709,9 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
         for (size_t i = 0; i < c->nkids; i++) {
             /* a leaf kid (most are) without a recursive call */
             const cnode *kid = c->kids[i];
-            tv k = fields_leaf(kid) ? leaf_fields(kid, fc) : th_cnode_eval_fields(kid, fc);
+            tv k;
+            if (!leaf_quick(kid, fc, &k))
+                k = fields_leaf(kid) ? leaf_fields(kid, fc) : th_cnode_eval_fields(kid, fc);
             if (k == d)
                 return d;
             if (k == TV_NULL)
@@ -835,7 +888,7 @@ static inline bool leaf_strings(const cnode *c, const th_qslot *s, th_qmemo *mem
         const th_jval *v = &s->vals[i];
         if (v->type != TH_JSTR)
             return false;
-        if (m ? test_memo(m, c, v) : test_string(c, v)) {
+        if (m ? test_memo(m, c, v) : test_str(c, v)) {
             *hit = true;
             return true;
         }
