@@ -1553,14 +1553,22 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     uint64_t copied = docfields & (BIT(NTABLE) - 1) & ~(actor | BIT(T_ACCOUNT));
     if (copied & s->arrays)
         return false;
+    /* the fields with a value: set where the value is given (the copied
+     * fields by their slot, the constants, @timestamp, event.outcome), the
+     * others by the last loop's test of val */
+    uint64_t present = 0;
     for (uint64_t u = copied; u; u &= u - 1) {
-        const th_qslot *q = &s->slot[__builtin_ctzll(u)];
+        int i = __builtin_ctzll(u);
+        const th_qslot *q = &s->slot[i];
         if (q->n > 1 || (q->n && !q->vals[0].u.str.n))
             return false;
-        val[__builtin_ctzll(u)] = q->n ? &q->vals[0] : NULL;
+        val[i] = q->n ? &q->vals[0] : NULL;
+        present |= (uint64_t)q->n << i;
     }
-    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str))
+    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str)) {
         val[T_IP] = NULL; /* source.ip is the address only when it is one */
+        present &= ~BIT(T_IP);
+    }
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
@@ -1573,13 +1581,15 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
      * have left their slots empty) */
-    for (size_t i = 0; i < NCONST && s->m->o.data_stream; i++)
-        if (docfields & BIT(D_CONST + i))
-            val[D_CONST + i] = &const_val[i];
+    uint64_t consts = s->m->o.data_stream ? docfields & ((BIT(NCONST) - 1) << D_CONST) : 0;
+    for (uint64_t u = consts; u; u &= u - 1)
+        val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
+    present |= consts;
     d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
         d->ts.u.str = timestamp_text(s, timestamp_ms);
         val[D_TIMESTAMP] = &d->ts;
+        present |= BIT(D_TIMESTAMP);
     }
     if (docfields & BIT(D_OUTCOME)) {
         const th_jval *action, *code, *msg;
@@ -1593,6 +1603,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         bool failed = (code && code->u.str.n) || (msg && msg->u.str.n);
         d->outcome.u.str = th_str_c(failed ? "failure" : "success");
         val[D_OUTCOME] = &d->outcome;
+        present |= BIT(D_OUTCOME);
     }
     th_jcur c = {0}; /* read only where found */
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
@@ -1642,8 +1653,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         return false;
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
-    uint64_t present = 0;
-    for (uint64_t u = docfields & (BIT(NDOC) - 1); u; u &= u - 1)
+    for (uint64_t u = docfields & (BIT(NDOC) - 1) & ~(copied | present); u; u &= u - 1)
         present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
     return true;
@@ -1706,9 +1716,18 @@ bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_m
     if (!doc_values(s, docfields, timestamp_ms, copy, &d) || s->walked)
         return false;
     th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(d.present) + 1) * sizeof *x);
-    for (size_t i = 0; i < NDOC; i++)
-        nodes[i] = NULL;
-    for (uint64_t u = d.present; u; u &= u - 1) {
+    memset(nodes, 0, NDOC * sizeof *nodes);
+    /* the values doc_node writes as they are, without its tests: every
+     * field but user_agent.name, the resources and the category when the
+     * strings need no copy, else @timestamp and event.outcome */
+    uint64_t as_is = copy ? d.present & (BIT(D_TIMESTAMP) | BIT(D_OUTCOME))
+                          : d.present & ~(BIT(D_UA_NAME) | BIT(D_RESOURCES) | BIT(D_CATEGORY));
+    for (uint64_t u = as_is; u; u &= u - 1) {
+        int f = __builtin_ctzll(u);
+        *x = *d.val[f];
+        nodes[f] = x++;
+    }
+    for (uint64_t u = d.present & ~as_is; u; u &= u - 1) {
         int f = __builtin_ctzll(u);
         nodes[f] = doc_node(s, &d, f, copy, x++);
     }

@@ -63,6 +63,9 @@ typedef struct th_caprecent {
 } th_caprecent;
 
 typedef struct th_capfield {
+    uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
+    uint32_t cur;        /* the id of its values there (first: capture's test per
+                            match and field reads these two words alone) */
     th_str name;
     uint32_t fid;        /* th_query_field_id(name) */
     size_t limit;        /* ignore_above: longer strings are not captured */
@@ -71,8 +74,6 @@ typedef struct th_capfield {
     const th_vlist *last; /* the list of the string last found or stored there, */
     th_str last_key;      /* and that string (its key), or NULL */
     th_caprecent recent[TH_CAP_RECENT]; /* table entries found or stored lately */
-    uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
-    const th_vlist *cur; /* its values there */
 } th_capfield;
 
 typedef enum th_exec {

@@ -180,6 +180,10 @@ void th_json_write(th_buf *out, const th_jval *v);
 void th_json_write_sorted(th_buf *out, const th_jval *v);
 /* Appends a JSON string literal for s (quotes included, escapes applied). */
 void th_json_write_str(th_buf *out, th_str s);
+/* th_json_write_str's text of s as a NUL-terminated copy in a, what
+ * th_arena_strndup of buf would give after th_json_write_str on it: written
+ * there directly, through buf (cleared) only when s needs an escape. */
+th_str th_json_quote_copy(th_arena *a, th_buf *buf, th_str s);
 
 /* Streaming writer: keeps commas and nesting right.
  *   th_jw w; th_jw_init(&w, &buf);

@@ -134,6 +134,21 @@ static void put_quoted(th_buf *out, char lead, th_str s, char tail)
 
 void th_json_write_str(th_buf *out, th_str s) { put_quoted(out, 0, s, 0); }
 
+th_str th_json_quote_copy(th_arena *a, th_buf *buf, th_str s)
+{
+    size_t n = s.n;
+    char *o = th_arena_alloc(a, n + 3);
+    o[0] = '"';
+    if (th_json_escape_copy(o + 1, (const unsigned char *)s.p, n) == n) {
+        o[n + 1] = '"';
+        o[n + 2] = '\0';
+        return th_str_make(o, n + 2);
+    }
+    th_buf_clear(buf); /* rare: o is left unused */
+    put_quoted(buf, 0, s, 0);
+    return th_str_make(th_arena_strndup(a, buf->data, buf->len), buf->len);
+}
+
 static wpos write_value(th_buf *out, wpos w, const th_jval *v, bool sorted)
 {
     switch (v->type) {
