@@ -103,7 +103,10 @@ const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_vers
 /* ---- small helpers ------------------------------------------------------ */
 
 /* rename json.<from> -> doc.<to> (ignore_missing) */
-static void ren(mctx *c, mx_key from, const char *to) { mx_set(c, to, mx_raw(c, from)); }
+__attribute__((always_inline)) static inline void ren(mctx *c, mx_key from, const char *to)
+{
+    mx_set(c, to, mx_raw(c, from));
+}
 
 /* The text the pipeline writes for a time: ISO-8601 with milliseconds, or
  * YYYY-MM-DDTHH:MM:SSZ (`seconds`) as the Fleet final pipeline writes
@@ -1272,7 +1275,7 @@ static th_jval *map(mctx *c, th_str raw_text)
         mx_remove(c, "aws.cloudtrail.service_event_details");
     }
     final_prune(c->doc);
-    c->ct = NULL; /* final_prune may have removed it */
+    mx_forget(c); /* final_prune may have removed aws.cloudtrail or a root object */
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
         bool pre = false;
