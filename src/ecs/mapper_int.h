@@ -83,9 +83,11 @@ struct th_mapper {
  * (aws excepted: ct holds aws.cloudtrail). mx_set and mx_get of such a path
  * start at the object mctx.root holds, found by a number the compiler works
  * out from the literal (mx_root_of), not by a search of the root's members
- * and a memchr for the next segment (a third of a set's cost). */
+ * and a memchr for the next segment (a third of a set's cost). Paths known
+ * only when running (the GeoIP and user-agent blocks' tables, mx_dst) find
+ * theirs in this order (root_find): those first. */
 #define MX_ROOT_KEYS(X)                                                                      \
-    X(event) X(user) X(related) X(cloud) X(source) X(tls) X(user_agent) X(error) X(target)   \
+    X(source) X(user_agent) X(related) X(event) X(user) X(cloud) X(tls) X(error) X(target)   \
     X(service) X(host) X(actor) X(entity) X(group) X(file) X(ecs)
 
 typedef enum mx_root {

@@ -388,6 +388,14 @@ static const th_str root_keys[MR_COUNT] = {
  * path the compiler does not know. */
 static mx_root root_find(const char *p, size_t n)
 {
+    /* the lengths of the keys: most other paths leave without a compare */
+    static const uint32_t lengths = 0
+#define MX_ROOT_LEN(k) | 1u << (sizeof #k - 1)
+        MX_ROOT_KEYS(MX_ROOT_LEN)
+#undef MX_ROOT_LEN
+        ;
+    if (n >= 32 || !(lengths >> n & 1))
+        return MR_COUNT;
     for (int r = 0; r < MR_COUNT; r++)
         if (root_keys[r].n == n && th_bytes_eq(root_keys[r].p, p, n))
             return (mx_root)r;
