@@ -317,8 +317,25 @@ static inline void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
 }
 /* mx_get of d's path and key (d named by a path). */
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key);
-/* Appends s to the array at path unless already present (allow_duplicates: false). */
-void mx_append_unique(mctx *c, const char *path, th_str s);
+/* mx_append_unique's parts: the array to append to where the value at the
+ * path (old, NULL when none) is no array (a new one, holding old if any),
+ * and the append of s unless present. */
+th_jval *mx_as_array(mctx *c, th_jval *old);
+void mx_push_unique(mctx *c, th_jval *arr, th_str s);
+/* Appends s to the array at path unless already present (allow_duplicates:
+ * false). Inline as mx_set: the path's get and set are a literal's. */
+__attribute__((always_inline)) static inline void mx_append_unique(mctx *c, const char *path,
+                                                                   th_str s)
+{
+    if (!s.p)
+        return;
+    th_jval *arr = mx_get(c, path);
+    if (!th_jis(arr, TH_JARR)) {
+        arr = mx_as_array(c, arr);
+        mx_set(c, path, arr);
+    }
+    mx_push_unique(c, arr, s);
+}
 /* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */
 th_str mx_render(mctx *c, const th_jval *v);
 void mx_fail(mctx *c, const char *msg);

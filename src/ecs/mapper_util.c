@@ -565,20 +565,16 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
     return th_jobj_get(d->obj, key);
 }
 
-void mx_append_unique(mctx *c, const char *path, th_str s)
+th_jval *mx_as_array(mctx *c, th_jval *old)
 {
-    if (!s.p)
-        return;
-    th_jval *old = mx_get(c, path);
-    th_jval *arr = old;
-    if (!old || old->type != TH_JARR) {
-        arr = th_jnew_arr(c->a);
-        if (old)
-            th_jarr_push(c->a, arr, old);
-        mx_set(c, path, arr);
-    }
-    if (!arr)
-        return;
+    th_jval *arr = th_jnew_arr(c->a);
+    if (old)
+        th_jarr_push(c->a, arr, old);
+    return arr;
+}
+
+void mx_push_unique(mctx *c, th_jval *arr, th_str s)
+{
     for (uint32_t i = 0; i < arr->len; i++)
         if (th_jis(arr->u.items[i], TH_JSTR) && th_str_eq(arr->u.items[i]->u.str, s))
             return;
