@@ -304,7 +304,16 @@ typedef struct mx_dst {
      * up's path and the key) without a walk from the root */
     struct mx_dst *up;
     const char *key;
+    /* the mx_root path names when it is one segment, else MR_COUNT */
+    mx_root root;
 } mx_dst;
+
+/* The mx_dst of the literal path p, and of the object at the literal key k
+ * in the object up names. A path that is an mx_root's key names the root
+ * object, found without a search (mx_root_of of the whole literal: a path
+ * of more segments is no key). */
+#define MX_DST(p) {(p), NULL, NULL, NULL, mx_root_of((p), sizeof(p) - 1)}
+#define MX_DST_UP(up, k) {NULL, NULL, (up), (k), MR_COUNT}
 
 /* The object d names, made when absent. */
 th_jval *mx_dst_obj(mctx *c, mx_dst *d);

@@ -533,7 +533,7 @@ th_jval *mx_dst_obj(mctx *c, mx_dst *d)
     if (d->obj)
         return d->obj;
     if (!d->up) {
-        d->obj = mx_obj(c, d->path);
+        d->obj = d->root != MR_COUNT ? root_make(c, d->root) : mx_obj(c, d->path);
         return d->obj;
     }
     th_jval *up = mx_dst_obj(c, d->up);

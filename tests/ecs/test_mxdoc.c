@@ -4,8 +4,8 @@
  * tree). The access starts paths at objects it remembers (aws.cloudtrail in
  * ct, the root objects in root) and knows which root keys the document
  * cannot hold (root_seen); random sequences of sets, reads, removes and
- * forgets, by literal paths (the compiler's root number) and by paths known
- * only when running, over keys those cover and keys they do not, must leave
+ * forgets, by literal paths (the compiler's root number), by paths known
+ * only when running and through mx_dst, over keys those cover and keys they do not, must leave
  * the two trees the same text and read the same values at every step. */
 #include "th_test.h"
 
@@ -110,13 +110,13 @@ static void test_access_is_the_walk(void **state)
             int i = (int)((r >> 32) % NELEM(paths));
             const char *p = paths[i];
             th_jval *got = NULL, *want = NULL;
-            switch (r % 8) {
+            switch (r % 9) {
             case 0:
             case 1:
             case 2: { /* set: by a literal where there is one, else by the table */
                 th_jval *x, *y;
                 value_pair(&ar, r >> 16, &x, &y);
-                if (r % 8 == 2 || !set_literal(&cx, i, x))
+                if (r % 9 == 2 || !set_literal(&cx, i, x))
                     mx_set(&cx, p, x);
                 else
                     literal_sets++;
@@ -126,8 +126,8 @@ static void test_access_is_the_walk(void **state)
             case 3:
             case 4: { /* read */
                 bool done;
-                got = r % 8 == 3 ? get_literal(&cx, i, &done) : NULL;
-                if (r % 8 == 4 || !done)
+                got = r % 9 == 3 ? get_literal(&cx, i, &done) : NULL;
+                if (r % 9 == 4 || !done)
                     got = mx_get(&cx, p);
                 want = th_jobj_get_path(ref, p);
                 if ((got == NULL) != (want == NULL))
@@ -152,6 +152,19 @@ static void test_access_is_the_walk(void **state)
                 mx_remove(&cx, p);
                 th_jobj_remove_path(ref, p);
                 break;
+            case 7: { /* a put through an mx_dst of a root object, as the mapping's */
+                th_jval *x, *y;
+                value_pair(&ar, r >> 16, &x, &y);
+                mx_dst ev = MX_DST("event"), src = MX_DST("source"), geo = MX_DST_UP(&src, "geo");
+                if (r >> 20 & 1) {
+                    mx_put(&cx, &ev, "kind", x);
+                    th_jobj_set_path(&ar, ref, "event.kind", y);
+                } else {
+                    mx_put(&cx, &geo, "city_name", x);
+                    th_jobj_set_path(&ar, ref, "source.geo.city_name", y);
+                }
+                break;
+            }
             default: /* a root member goes as final_prune takes one, then forget */
                 th_jobj_remove(cx.doc, th_str_make(p, th_path_first(p, strlen(p))));
                 th_jobj_remove(ref, th_str_make(p, th_path_first(p, strlen(p))));
