@@ -218,7 +218,9 @@ static inline th_jval *mx_json(mctx *c, const char *path)
  * path + MX_CT_LEN). */
 static inline bool mx_below_ct(const char *path, size_t n)
 {
-    return n >= MX_CT_LEN && memcmp(path, MX_CT, MX_CT_LEN) == 0;
+    /* the first byte before memcmp: a path known only when running (the
+     * GeoIP and user-agent tables') then costs no call */
+    return n >= MX_CT_LEN && path[0] == 'a' && memcmp(path, MX_CT, MX_CT_LEN) == 0;
 }
 /* The mx_root of a path whose first segment is path[0..first), MR_COUNT
  * when none. Only for a first segment the compiler knows (a literal path, in

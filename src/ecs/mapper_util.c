@@ -557,7 +557,7 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
     if (!d->obj) {
         /* an object found stays where it is: remember it; none: look again
          * next time (a set may make it) */
-        th_jval *obj = mx_get(c, d->path);
+        th_jval *obj = d->root != MR_COUNT ? root_get(c, d->root) : mx_get(c, d->path);
         if (!th_jis(obj, TH_JOBJ))
             return NULL;
         d->obj = obj;
