@@ -103,7 +103,10 @@ const char *th_mapper_ua_version(const th_mapper *m) { return m->ua ? th_ua_vers
 /* ---- small helpers ------------------------------------------------------ */
 
 /* rename json.<from> -> doc.<to> (ignore_missing) */
-static void ren(mctx *c, mx_key from, const char *to) { mx_set(c, to, mx_raw(c, from)); }
+__attribute__((always_inline)) static inline void ren(mctx *c, mx_key from, const char *to)
+{
+    mx_set(c, to, mx_raw(c, from));
+}
 
 /* The text the pipeline writes for a time: ISO-8601 with milliseconds, or
  * YYYY-MM-DDTHH:MM:SSZ (`seconds`) as the Fleet final pipeline writes
@@ -368,12 +371,12 @@ static void user_identity(mctx *c)
     th_jval *sc = u.session_context, *si = th_jobj_get(sc, "sessionIssuer");
     th_jval *obo = u.on_behalf_of, *iso = u.in_scope_of;
     th_jval *wif = th_jobj_get(sc, "webIdFederationData");
-    mx_dst uid = {"aws.cloudtrail.user_identity", NULL, NULL, NULL};
-    mx_dst usc = {NULL, NULL, &uid, "session_context"};
-    mx_dst usi = {NULL, NULL, &usc, "session_issuer"};
-    mx_dst uobo = {NULL, NULL, &uid, "on_behalf_of"};
-    mx_dst uiso = {NULL, NULL, &uid, "in_scope_of"};
-    mx_dst uwif = {NULL, NULL, &usc, "web_id_federation_data"};
+    mx_dst uid = MX_DST("aws.cloudtrail.user_identity");
+    mx_dst usc = MX_DST_UP(&uid, "session_context");
+    mx_dst usi = MX_DST_UP(&usc, "session_issuer");
+    mx_dst uobo = MX_DST_UP(&uid, "on_behalf_of");
+    mx_dst uiso = MX_DST_UP(&uid, "in_scope_of");
+    mx_dst uwif = MX_DST_UP(&usc, "web_id_federation_data");
     mx_put(c, &uid, "type", u.type);
     th_str type = th_jstr(u.type);
 
@@ -488,7 +491,7 @@ static void user_identity(mctx *c)
 
 static void event_source(mctx *c)
 {
-    mx_dst ev = {"event", NULL, NULL, NULL}, cloud = {"cloud", NULL, NULL, NULL};
+    mx_dst ev = MX_DST("event"), cloud = MX_DST("cloud");
     th_str src = th_jstr(mx_raw(c, MK_eventSource));
     if (mx_runs(c, TH_MB_MINOR) && src.p && th_str_ends(src, ".amazonaws.com") &&
         !mx_get(c, "cloud.service.name")) {
@@ -539,7 +542,7 @@ static void asn_ranges(mctx *c, mx_dst *src, const char *ip)
     th_str org;
     if (!asn_lookup(c->m, ip, &n, &org))
         return;
-    mx_dst as = {NULL, NULL, src, "as"}, as_org = {NULL, NULL, &as, "organization"};
+    mx_dst as = MX_DST_UP(src, "as"), as_org = MX_DST_UP(&as, "organization");
     mx_put(c, &as, "number", th_jnew_i64(c->a, n));
     if (org.n)
         mx_put(c, &as_org, "name", th_jnew_strcopy(c->a, org));
@@ -579,7 +582,7 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
     memcpy(buf, ip.p, ip.n);
     buf[ip.n] = 0;
     mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
-    mx_dst src = {"source", NULL, NULL, NULL};
+    mx_dst src = MX_DST("source");
     asn(&cx, &src, buf);
     return th_jobj_get_path(cx.doc, "source.as");
 }
@@ -594,7 +597,7 @@ th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua)
 
 static void source(mctx *c)
 {
-    mx_dst src = {"source", NULL, NULL, NULL};
+    mx_dst src = MX_DST("source");
     if (!mx_dst_get(c, &src, "address"))
         mx_put(c, &src, "address", mx_raw(c, MK_sourceIPAddress));
     th_jval *addr = mx_dst_get(c, &src, "address");
@@ -1272,7 +1275,7 @@ static th_jval *map(mctx *c, th_str raw_text)
         mx_remove(c, "aws.cloudtrail.service_event_details");
     }
     final_prune(c->doc);
-    c->ct = NULL; /* final_prune may have removed it */
+    mx_forget(c); /* final_prune may have removed aws.cloudtrail or a root object */
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));
         bool pre = false;
@@ -1293,7 +1296,7 @@ static th_jval *map(mctx *c, th_str raw_text)
 
     /* index template constants and the Fleet final pipeline */
     if (m->o.data_stream) {
-        mx_dst ds = {"data_stream", NULL, NULL, NULL}, ev = {"event", NULL, NULL, NULL};
+        mx_dst ds = MX_DST("data_stream"), ev = MX_DST("event");
         mx_put(c, &ds, "type", th_jnew_cstr(a, "logs"));
         mx_put(c, &ds, "dataset", th_jnew_cstr(a, "aws.cloudtrail"));
         mx_put(c, &ds, "namespace", th_jnew_cstr(a, "default"));

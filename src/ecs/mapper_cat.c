@@ -135,7 +135,7 @@ const char *th_ecs_action_category(th_str action)
 void th_ecs_categorize(mctx *c)
 {
     th_arena *a = c->a;
-    mx_dst ev = {"event", NULL, NULL, NULL};
+    mx_dst ev = MX_DST("event");
     /* type and category: an optional block (demand.h); kind and outcome
      * always */
     bool typed = mx_runs(c, TH_MB_CATEGORY);

@@ -79,6 +79,26 @@ struct th_mapper {
     uint64_t key_head[MK_COUNT], key_tail[MK_COUNT];
 };
 
+/* doc's objects at its root that the mapping's literal paths begin with
+ * (aws excepted: ct holds aws.cloudtrail). mx_set and mx_get of such a path
+ * start at the object mctx.root holds, found by a number the compiler works
+ * out from the literal (mx_root_of), not by a search of the root's members
+ * and a memchr for the next segment (a third of a set's cost). Paths known
+ * only when running (the GeoIP and user-agent blocks' tables, mx_dst) find
+ * theirs in this order (root_find): those first. */
+#define MX_ROOT_KEYS(X)                                                                      \
+    X(source) X(user_agent) X(related) X(event) X(user) X(cloud) X(tls) X(error) X(target)   \
+    X(service) X(host) X(actor) X(entity) X(group) X(file) X(ecs)
+
+typedef enum mx_root {
+#define MX_ROOT_ENUM(k) MR_##k,
+    MX_ROOT_KEYS(MX_ROOT_ENUM)
+#undef MX_ROOT_ENUM
+    MR_COUNT /* none of them */
+} mx_root;
+
+_Static_assert(MR_COUNT <= 32, "mctx's root_seen holds one bit per mx_root");
+
 typedef struct mctx {
     const th_mapper *m;
     th_arena *a;
@@ -100,6 +120,17 @@ typedef struct mctx {
      * the mapping sets or reads lie below it. NULL when unknown, e.g. after
      * members of doc were removed. */
     th_jval *ct;
+    /* doc's object at each mx_root, NULL when not known: filled when a path
+     * first reaches it, forgotten where doc's root member may have changed
+     * (a set or remove of a one-segment path, final_prune: mx_forget).
+     * Objects below the root replace no root member. */
+    th_jval *root[MR_COUNT];
+    /* A bit per mx_root that doc may hold (clear: doc has no member with
+     * that key, as when the mapping starts): the mapping makes nearly every
+     * root object it writes, and needs no search of the root to know that
+     * it makes it. Set when a member with the key is made or set; kept
+     * where members go (a bit set only costs a search). */
+    uint32_t root_seen;
     bool atm;      /* actor_target_mapping in effect */
     bool failed;   /* a processor failed: event.kind becomes pipeline_error */
     const th_ecs_demand *dem; /* optional blocks to run; NULL = all */
@@ -187,39 +218,77 @@ static inline th_jval *mx_json(mctx *c, const char *path)
  * path + MX_CT_LEN). */
 static inline bool mx_below_ct(const char *path, size_t n)
 {
-    return n >= MX_CT_LEN && memcmp(path, MX_CT, MX_CT_LEN) == 0;
+    /* the first byte before memcmp: a path known only when running (the
+     * GeoIP and user-agent tables') then costs no call */
+    return n >= MX_CT_LEN && path[0] == 'a' && memcmp(path, MX_CT, MX_CT_LEN) == 0;
+}
+/* The mx_root of a path whose first segment is path[0..first), MR_COUNT
+ * when none. Only for a first segment the compiler knows (a literal path, in
+ * the inline functions below): there the comparisons fold to a constant; any
+ * other path gets MR_COUNT without a comparison made. */
+__attribute__((always_inline)) static inline mx_root mx_root_of(const char *path, size_t first)
+{
+    if (!__builtin_constant_p(first))
+        return MR_COUNT;
+#define MX_ROOT_IS(k)                                                                        \
+    if (first == sizeof #k - 1 && memcmp(path, #k, first) == 0)                              \
+        return MR_##k;
+    MX_ROOT_KEYS(MX_ROOT_IS)
+#undef MX_ROOT_IS
+    return MR_COUNT;
 }
 /* mx_get of a path below aws.cloudtrail (below_first: th_path_first of the
- * part below), and of any other path */
-th_jval *mx_get_ct(const mctx *c, const char *path, size_t n, size_t below_first);
-th_jval *mx_get_doc(const mctx *c, const char *path, size_t n, size_t first);
-static inline th_jval *mx_get(const mctx *c, const char *path)
+ * part below), of a path below mx_root r (the part below: rest, of rn bytes
+ * and first segment rfirst), and of any other path */
+th_jval *mx_get_ct(mctx *c, const char *path, size_t n, size_t below_first);
+th_jval *mx_get_in(mctx *c, mx_root r, const char *rest, size_t rn, size_t rfirst);
+th_jval *mx_get_doc(mctx *c, const char *path, size_t n, size_t first);
+__attribute__((always_inline)) static inline th_jval *mx_get(mctx *c, const char *path)
 {
     size_t n = strlen(path);
     if (mx_below_ct(path, n))
         return mx_get_ct(c, path, n, th_path_first(path + MX_CT_LEN, n - MX_CT_LEN));
-    return mx_get_doc(c, path, n, th_path_first(path, n));
+    size_t first = th_path_first(path, n);
+    mx_root r = mx_root_of(path, first);
+    if (r != MR_COUNT && first < n) {
+        const char *rest = path + first + 1;
+        size_t rn = n - first - 1;
+        return mx_get_in(c, r, rest, rn, th_path_first(rest, rn));
+    }
+    return mx_get_doc(c, path, n, first);
 }
-/* mx_set of a path below aws.cloudtrail, and of any other path (v not NULL) */
+/* mx_set of a path below aws.cloudtrail, below mx_root r (as mx_get_in), and
+ * of any other path (v not NULL) */
 void mx_set_ct(mctx *c, const char *path, size_t n, size_t below_first, th_jval *v);
+void mx_set_in(mctx *c, mx_root r, const char *rest, size_t rn, size_t rfirst, th_jval *v);
 void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v);
-static inline void mx_set(mctx *c, const char *path, th_jval *v)
+__attribute__((always_inline)) static inline void mx_set(mctx *c, const char *path, th_jval *v)
 {
     if (!v)
         return;
     size_t n = strlen(path);
-    if (mx_below_ct(path, n))
+    if (mx_below_ct(path, n)) {
         mx_set_ct(c, path, n, th_path_first(path + MX_CT_LEN, n - MX_CT_LEN), v);
-    else
-        mx_set_doc(c, path, n, th_path_first(path, n), v);
+        return;
+    }
+    size_t first = th_path_first(path, n);
+    mx_root r = mx_root_of(path, first);
+    if (r != MR_COUNT && first < n) {
+        const char *rest = path + first + 1;
+        size_t rn = n - first - 1;
+        mx_set_in(c, r, rest, rn, th_path_first(rest, rn), v);
+        return;
+    }
+    mx_set_doc(c, path, n, first, v);
 }
 /* The object at path, made as mx_set makes the objects on a path. */
 th_jval *mx_obj(mctx *c, const char *path);
 /* th_jobj_remove_path on doc. Changes to doc other than through these
- * functions must set ct to NULL. */
+ * functions must forget what ct and root hold (mx_forget). */
 void mx_remove(mctx *c, const char *path);
+void mx_forget(mctx *c);
 /* mx_set of a string (nothing when s.p is NULL); inline as mx_set. */
-static inline void mx_set_str(mctx *c, const char *path, th_str s)
+__attribute__((always_inline)) static inline void mx_set_str(mctx *c, const char *path, th_str s)
 {
     if (s.p)
         mx_set(c, path, th_jnew_str(c->a, s));
@@ -237,7 +306,16 @@ typedef struct mx_dst {
      * up's path and the key) without a walk from the root */
     struct mx_dst *up;
     const char *key;
+    /* the mx_root path names when it is one segment, else MR_COUNT */
+    mx_root root;
 } mx_dst;
+
+/* The mx_dst of the literal path p, and of the object at the literal key k
+ * in the object up names. A path that is an mx_root's key names the root
+ * object, found without a search (mx_root_of of the whole literal: a path
+ * of more segments is no key). */
+#define MX_DST(p) {(p), NULL, NULL, NULL, mx_root_of((p), sizeof(p) - 1)}
+#define MX_DST_UP(up, k) {NULL, NULL, (up), (k), MR_COUNT}
 
 /* The object d names, made when absent. */
 th_jval *mx_dst_obj(mctx *c, mx_dst *d);
@@ -250,8 +328,25 @@ static inline void mx_put(mctx *c, mx_dst *d, const char *key, th_jval *v)
 }
 /* mx_get of d's path and key (d named by a path). */
 th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key);
-/* Appends s to the array at path unless already present (allow_duplicates: false). */
-void mx_append_unique(mctx *c, const char *path, th_str s);
+/* mx_append_unique's parts: the array to append to where the value at the
+ * path (old, NULL when none) is no array (a new one, holding old if any),
+ * and the append of s unless present. */
+th_jval *mx_as_array(mctx *c, th_jval *old);
+void mx_push_unique(mctx *c, th_jval *arr, th_str s);
+/* Appends s to the array at path unless already present (allow_duplicates:
+ * false). Inline as mx_set: the path's get and set are a literal's. */
+__attribute__((always_inline)) static inline void mx_append_unique(mctx *c, const char *path,
+                                                                   th_str s)
+{
+    if (!s.p)
+        return;
+    th_jval *arr = mx_get(c, path);
+    if (!th_jis(arr, TH_JARR)) {
+        arr = mx_as_array(c, arr);
+        mx_set(c, path, arr);
+    }
+    mx_push_unique(c, arr, s);
+}
 /* Mustache rendering of a scalar ('{{{x}}}'): strings as is, numbers in Java form. */
 th_str mx_render(mctx *c, const th_jval *v);
 void mx_fail(mctx *c, const char *msg);

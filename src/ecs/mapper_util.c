@@ -335,7 +335,11 @@ static th_jval *other_member(mctx *c, th_str key)
 th_jval *mx_jsonn(mctx *c, const char *path, size_t n, size_t first)
 {
     th_str key = th_str_make(path, first);
-    int k = key_of(c->m, key);
+    /* the entity script's paths, most of those read here, lie below these
+     * two: compared before the table's hash and probe */
+    int k = first == 17 && th_bytes_eq(path, "requestParameters", 17)  ? MK_requestParameters
+            : first == 16 && th_bytes_eq(path, "responseElements", 16) ? MK_responseElements
+                                                                        : key_of(c->m, key);
     th_jval *v = k >= 0 ? mx_raw(c, (mx_key)k) : other_member(c, key);
     if (first == n)
         return v;
@@ -377,15 +381,99 @@ static th_jval *ct_obj(mctx *c)
     return c->ct;
 }
 
-th_jval *mx_get_ct(const mctx *c, const char *path, size_t n, size_t below_first)
+/* The text of each mx_root (static: a member made from it borrows it). */
+static const th_str root_keys[MR_COUNT] = {
+#define MX_ROOT_KEY(k) {#k, sizeof #k - 1},
+    MX_ROOT_KEYS(MX_ROOT_KEY)
+#undef MX_ROOT_KEY
+};
+
+/* The mx_root of the n bytes at p, MR_COUNT when none: mx_root_of for a
+ * path the compiler does not know. */
+static mx_root root_find(const char *p, size_t n)
+{
+    /* the lengths of the keys: most other paths leave without a compare */
+    static const uint32_t lengths = 0
+#define MX_ROOT_LEN(k) | 1u << (sizeof #k - 1)
+        MX_ROOT_KEYS(MX_ROOT_LEN)
+#undef MX_ROOT_LEN
+        ;
+    if (n >= 32 || !(lengths >> n & 1))
+        return MR_COUNT;
+    for (int r = 0; r < MR_COUNT; r++)
+        if (root_keys[r].n == n && th_bytes_eq(root_keys[r].p, p, n))
+            return (mx_root)r;
+    return MR_COUNT;
+}
+
+/* doc's member with mx_root r's key, NULL when it has none (without a
+ * search where root_seen says so). */
+static inline th_jval *root_member(const mctx *c, mx_root r)
+{
+    return c->root_seen >> r & 1 ? th_jobj_getn(c->doc, root_keys[r]) : NULL;
+}
+
+/* doc's object at mx_root r, made as th_jobj_set_pathn makes an object on a
+ * path when absent or no object (a value that is no object is replaced where
+ * it is), and remembered. */
+static th_jval *root_make(mctx *c, mx_root r)
+{
+    if (c->root[r])
+        return c->root[r];
+    th_jval *obj = root_member(c, r);
+    if (!th_jis(obj, TH_JOBJ)) {
+        th_jval *old = obj;
+        obj = th_jnew_obj(c->a);
+        if (old)
+            th_jobj_set(c->a, c->doc, root_keys[r], obj);
+        else /* none: appended without a search */
+            th_jobj_push(c->a, c->doc, root_keys[r], obj);
+        c->root_seen |= 1u << r;
+    }
+    c->root[r] = obj;
+    return obj;
+}
+
+/* doc's object at mx_root r, NULL when absent or no object (then not
+ * remembered: a set may make it). */
+static th_jval *root_get(mctx *c, mx_root r)
+{
+    if (c->root[r])
+        return c->root[r];
+    th_jval *obj = root_member(c, r);
+    if (!th_jis(obj, TH_JOBJ))
+        return NULL;
+    c->root[r] = obj;
+    return obj;
+}
+
+void mx_forget(mctx *c)
+{
+    c->ct = NULL;
+    memset(c->root, 0, sizeof c->root);
+}
+
+th_jval *mx_get_ct(mctx *c, const char *path, size_t n, size_t below_first)
 {
     if (c->ct)
         return th_jobj_get_pathn(c->ct, path + MX_CT_LEN, n - MX_CT_LEN, below_first);
     return th_jobj_get_pathn(c->doc, path, n, 3); /* from "aws" */
 }
 
-th_jval *mx_get_doc(const mctx *c, const char *path, size_t n, size_t first)
+th_jval *mx_get_in(mctx *c, mx_root r, const char *rest, size_t rn, size_t rfirst)
 {
+    th_jval *obj = root_get(c, r);
+    return obj ? th_jobj_get_pathn(obj, rest, rn, rfirst) : NULL;
+}
+
+th_jval *mx_get_doc(mctx *c, const char *path, size_t n, size_t first)
+{
+    mx_root r = first < n ? root_find(path, first) : MR_COUNT;
+    if (r != MR_COUNT) {
+        const char *rest = path + first + 1;
+        size_t rn = n - first - 1;
+        return mx_get_in(c, r, rest, rn, th_path_first(rest, rn));
+    }
     return th_jobj_get_pathn(c->doc, path, n, first);
 }
 
@@ -394,8 +482,28 @@ void mx_set_ct(mctx *c, const char *path, size_t n, size_t below_first, th_jval 
     th_jobj_set_pathn(c->a, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN, below_first, v);
 }
 
+void mx_set_in(mctx *c, mx_root r, const char *rest, size_t rn, size_t rfirst, th_jval *v)
+{
+    th_jobj_set_pathn(c->a, root_make(c, r), rest, rn, rfirst, v);
+}
+
+/* Any path but those mx_set sends to mx_set_ct and mx_set_in: one below an
+ * mx_root (a path the compiler does not know) goes the way of mx_set_in; a
+ * root member set replaces the object root or ct may hold. Other paths make
+ * no member an mx_root names (set_pathn makes their first segment's). */
 void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v)
 {
+    mx_root r = root_find(path, first);
+    if (r != MR_COUNT && first < n) {
+        const char *rest = path + first + 1;
+        size_t rn = n - first - 1;
+        mx_set_in(c, r, rest, rn, th_path_first(rest, rn), v);
+        return;
+    }
+    if (r != MR_COUNT) {
+        c->root[r] = NULL;
+        c->root_seen |= 1u << r;
+    }
     /* a value set at aws or aws.cloudtrail replaces the object ct holds */
     if (path[0] == 'a' && ((n == 3 && memcmp(path, "aws", 3) == 0) ||
                            (n == MX_CT_LEN - 1 && memcmp(path, MX_CT, n) == 0)))
@@ -406,13 +514,21 @@ void mx_set_doc(mctx *c, const char *path, size_t n, size_t first, th_jval *v)
 th_jval *mx_obj(mctx *c, const char *path)
 {
     size_t n = strlen(path);
-    return mx_below_ct(path, n) ? obj_at(c, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN)
-                                : obj_at(c, c->doc, path, n);
+    if (mx_below_ct(path, n))
+        return obj_at(c, ct_obj(c), path + MX_CT_LEN, n - MX_CT_LEN);
+    size_t first = th_path_first(path, n);
+    mx_root r = root_find(path, first);
+    if (r == MR_COUNT) /* makes no member an mx_root names */
+        return obj_at(c, c->doc, path, n);
+    th_jval *obj = root_make(c, r);
+    return first == n ? obj : obj_at(c, obj, path + first + 1, n - first - 1);
 }
 
 void mx_remove(mctx *c, const char *path)
 {
     c->ct = NULL;
+    if (!strchr(path, '.')) /* a root member goes (root_seen may keep its bit) */
+        mx_forget(c);
     th_jobj_remove_path(c->doc, path);
 }
 
@@ -421,7 +537,7 @@ th_jval *mx_dst_obj(mctx *c, mx_dst *d)
     if (d->obj)
         return d->obj;
     if (!d->up) {
-        d->obj = mx_obj(c, d->path);
+        d->obj = d->root != MR_COUNT ? root_make(c, d->root) : mx_obj(c, d->path);
         return d->obj;
     }
     th_jval *up = mx_dst_obj(c, d->up);
@@ -445,7 +561,7 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
     if (!d->obj) {
         /* an object found stays where it is: remember it; none: look again
          * next time (a set may make it) */
-        th_jval *obj = mx_get(c, d->path);
+        th_jval *obj = d->root != MR_COUNT ? root_get(c, d->root) : mx_get(c, d->path);
         if (!th_jis(obj, TH_JOBJ))
             return NULL;
         d->obj = obj;
@@ -453,20 +569,16 @@ th_jval *mx_dst_get(mctx *c, mx_dst *d, const char *key)
     return th_jobj_get(d->obj, key);
 }
 
-void mx_append_unique(mctx *c, const char *path, th_str s)
+th_jval *mx_as_array(mctx *c, th_jval *old)
 {
-    if (!s.p)
-        return;
-    th_jval *old = mx_get(c, path);
-    th_jval *arr = old;
-    if (!old || old->type != TH_JARR) {
-        arr = th_jnew_arr(c->a);
-        if (old)
-            th_jarr_push(c->a, arr, old);
-        mx_set(c, path, arr);
-    }
-    if (!arr)
-        return;
+    th_jval *arr = th_jnew_arr(c->a);
+    if (old)
+        th_jarr_push(c->a, arr, old);
+    return arr;
+}
+
+void mx_push_unique(mctx *c, th_jval *arr, th_str s)
+{
     for (uint32_t i = 0; i < arr->len; i++)
         if (th_jis(arr->u.items[i], TH_JSTR) && th_str_eq(arr->u.items[i]->u.str, s))
             return;

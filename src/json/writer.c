@@ -190,7 +190,8 @@ static wpos write_value(th_buf *out, wpos w, const th_jval *v, bool sorted)
             else
                 w = write_value(out, w, m[i].val, sorted);
         }
-        free(tmp);
+        if (tmp) /* sorted only: no call to free for each object of a document */
+            free(tmp);
         return wbyte(out, w, '}');
     }
     }
