@@ -142,6 +142,14 @@ typedef bool (*th_esql_key_texts_fn)(const void *ctx, th_str path, const void *k
 th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                          th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
                                          const char **err);
+/* th_esql_run_prefix_keyed, keeping with the result the ids of its columns'
+ * cells (equal ids: the very same cell; esql_int.h's esql_ids) for
+ * th_esql_panes_new's grouping: their memory is malloc'd, not the arena's,
+ * and th_esql_prefix_release frees it (after th_esql_panes_free). */
+th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                        th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                        const char **err);
+void th_esql_prefix_release(th_esql_result *pre);
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);

@@ -421,6 +421,18 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
     }
     if (n == m->ncols)
         m->partial = false;
+    /* one key column whose cells have ids (the prefix's captured columns,
+     * and EVALs of them): remembered per id, every value kept */
+    if (m->state == 1 && !m->partial && m->nkey == 1 && !m->idv && !m->idoff) {
+        const esql_ids *d = th_esql_ids_of(r, t->cols[m->cols[0]]);
+        if (d) {
+            m->idv = th_xmalloc((d->n ? d->n : 1) * sizeof *m->idv);
+            for (uint32_t i = 0; i < d->n; i++)
+                m->idv[i].pcol = ESQL_MEMO_UNSET;
+            m->ids = d->ids;
+            m->idcol = d->col;
+        }
+    }
 }
 
 void th_esql_memo_cache(esql_memo *m) { m->cache = m->nkey <= ESQL_MEMO_CACHED; }
@@ -429,6 +441,8 @@ void th_esql_memo_free(esql_memo *m)
 {
     free(m->slots);
     m->slots = NULL;
+    free(m->idv);
+    m->idv = NULL;
     memset(m->used, 0, sizeof m->used);
     m->have = false; /* the row before may have been a slot's */
     m->lin = m->in;
@@ -444,6 +458,23 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
+    if (m->idv) {
+        if (t->cols[m->cols[0]] == m->idcol) { /* the id's first row: evaluated and kept */
+            esql_memo_val *iv = &m->idv[m->ids[row]];
+            uint64_t w0 = r->warnings;
+            int pick = m->picks ? case_pick(r, t, row, m->x) : -1;
+            ev v = !m->picks ? th_esql_eval(r, t, row, m->x)
+                   : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
+            if (!r->err)
+                *iv = (esql_memo_val){v, pick >= 0 && m->x->kids[pick]->kind == X_COL ? pick_col(m, pick) : -1,
+                                      r->warnings - w0};
+            return v;
+        }
+        /* another array under the key column's index: by cells from here on */
+        free(m->idv);
+        m->idv = NULL;
+        m->idoff = true;
+    }
     /* the last row's cells are not the row's: th_esql_eval_memo compared
      * them (have is only set once state is 1, which it then stays) */
     size_t si = 0;

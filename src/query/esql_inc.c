@@ -583,7 +583,9 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->pre = pre;
     p->stats = st;
     p->si = pre->next;
-    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source, .track = -1};
+    /* the prefix's cell ids (th_esql_run_prefix_kept), for the memos of
+     * the panes' own grouping over p->t, whose columns are the prefix's */
+    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source, .track = -1, .ids = pre->ids};
     const etab *in = &pre->t;
     p->t = *in;
     p->t.capcols = in->ncols;

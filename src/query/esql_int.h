@@ -180,6 +180,27 @@ typedef struct etab {
     long *doc;                  /* per row: input document, -1 after STATS */
 } etab;
 
+/* Cell ids of a column (esql_val.c's load_keyed, th_esql_run_prefix_keyed
+ * only): ids[row] < n, equal ids only where the rows hold the very same
+ * cell (the same key, so the cell copied from the first row with it), so
+ * a memo over that one column remembers per id, in an array (esql_memo's
+ * idv), not by comparing cells. By the column's cell array: a command that
+ * makes a new array makes no ids for it; compact() keeps them with the rows
+ * it keeps in place. An EVAL whose memo worked by id gives its column the
+ * same ids (its cells a function of them). Freed with the prefix's run. */
+enum { ESQL_IDCOLS = 32 };
+typedef struct esql_ids {
+    const ev *col;
+    uint32_t *ids;
+    uint32_t n;
+} esql_ids;
+typedef struct esql_idset {
+    esql_ids ids[ESQL_IDCOLS];  /* the columns with cell ids */
+    size_t nids;
+    uint32_t *buf[ESQL_IDCOLS]; /* the id arrays made (malloc'd; several columns may share one) */
+    size_t nbuf;
+} esql_idset;
+
 /* the column an X_COL node found last (esql_expr.c) */
 enum { ESQL_HINTS = 64 };
 typedef struct colhint {
@@ -207,7 +228,16 @@ typedef struct erun {
     const void *pctx;
     th_esql_key_texts_fn texts; /* th_esql_run_prefix_keyed's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
+    esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
 } erun;
+
+/* esql_val.c: cell ids (esql_ids) */
+const esql_ids *th_esql_ids_of(const erun *r, const ev *col);
+void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
+/* the rows kept at[0..n) of the table (compact, in place) and only the
+ * columns still in it */
+void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n);
+void th_esql_ids_free(esql_idset *s);
 
 /* a row's doc after STATS when its group holds the followed document */
 #define ESQL_TRACKED (-2L)
@@ -226,6 +256,7 @@ struct th_esql_result {
                                  * in the prefix (NULL: none); NULL: each command's own */
     const xnode *deferred;      /* th_esql_run_prefix: conditions on NOW() moved out of the
                                  * prefix's WHEREs, to filter each window's rows first */
+    esql_idset *ids;            /* th_esql_run_prefix_kept: its columns' cell ids (malloc'd) */
 };
 
 /* esql_run.c: the pieces th_esql_run is made of */
@@ -313,7 +344,14 @@ typedef struct esql_memo {
     size_t misses;
     esql_memo_slot *slots;      /* malloc'd once warm (not cleared: used says which are set) */
     uint64_t used[ESQL_MEMO_SLOTS / 64];
+    /* one key column with cell ids (esql_ids): the value per id (pcol
+     * ESQL_MEMO_UNSET: not yet), for the column's array idcol */
+    esql_memo_val *idv;
+    const uint32_t *ids;
+    const ev *idcol;
+    bool idoff;                 /* ids were given up (the key column changed) */
 } esql_memo;
+#define ESQL_MEMO_UNSET (-2L)
 /* Ownership: a memo points into itself; it is initialised where it lives
  * and never copied. */
 void th_esql_memo_init(esql_memo *m, const xnode *x);
@@ -354,6 +392,16 @@ static inline bool th_esql_memo_same(const etab *t, size_t row, const esql_memo 
 __attribute__((always_inline)) static inline const ev *th_esql_eval_memo_at(erun *r, etab *t, size_t row,
                                                                      esql_memo *m, ev *tmp)
 {
+    if (m->idv) { /* by the key column's cell id */
+        if (t->cols[m->cols[0]] == m->idcol) {
+            const esql_memo_val *v = &m->idv[m->ids[row]];
+            if (v->pcol != ESQL_MEMO_UNSET) {
+                r->warnings += v->warn;
+                return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+            }
+        }
+        goto call;
+    }
     if (m->state == 1 && m->have) {
         size_t k = 0;
         while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->lin[k]))
