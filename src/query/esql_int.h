@@ -322,6 +322,10 @@ typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     esql_memo_val v;
 } esql_memo_slot;
+typedef struct esql_memo_ent {
+    uint64_t key;
+    esql_memo_val v;
+} esql_memo_ent;
 typedef struct esql_memo {
     const xnode *x;
     int state;                  /* 0: columns not all in the table yet, 1: remembered, -1: never */
@@ -349,9 +353,29 @@ typedef struct esql_memo {
     esql_memo_val *idv;
     const uint32_t *ids;
     const ev *idcol;
-    bool idoff;                 /* ids were given up (the key column changed) */
+    bool idoff;                 /* ids were given up (a key column changed) */
+    /* two or three key columns with cell ids: the values by their ids
+     * packed into one word (each shifted by idsh[k]; plus one, 0 marking
+     * a free entry), in an open-addressed table grown at half full */
+    esql_memo_ent *idh;
+    size_t idcap, idlen;
+    const uint32_t *idsk[ESQL_MEMO_CACHED];
+    const ev *idcolk[ESQL_MEMO_CACHED];
+    unsigned idsh[ESQL_MEMO_CACHED];
 } esql_memo;
 #define ESQL_MEMO_UNSET (-2L)
+/* the packed key of the row's ids (idh) */
+static inline uint64_t th_esql_memo_idkey(const esql_memo *m, size_t row)
+{
+    uint64_t key = 1;
+    for (size_t k = 0; k < m->nkey; k++)
+        key += (uint64_t)m->idsk[k][row] << m->idsh[k];
+    return key;
+}
+static inline size_t th_esql_memo_idslot(const esql_memo *m, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & (m->idcap - 1);
+}
 /* Ownership: a memo points into itself; it is initialised where it lives
  * and never copied. */
 void th_esql_memo_init(esql_memo *m, const xnode *x);
@@ -400,6 +424,19 @@ __attribute__((always_inline)) static inline const ev *th_esql_eval_memo_at(erun
                 return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
             }
         }
+        goto call;
+    }
+    if (m->idh) { /* by the key columns' cell ids */
+        for (size_t k = 0; k < m->nkey; k++)
+            if (t->cols[m->cols[k]] != m->idcolk[k])
+                goto call;
+        uint64_t key = th_esql_memo_idkey(m, row);
+        for (size_t j = th_esql_memo_idslot(m, key); m->idh[j].key; j = (j + 1) & (m->idcap - 1))
+            if (m->idh[j].key == key) {
+                const esql_memo_val *v = &m->idh[j].v;
+                r->warnings += v->warn;
+                return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+            }
         goto call;
     }
     if (m->state == 1 && m->have) {
