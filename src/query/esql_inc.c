@@ -583,9 +583,7 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     p->pre = pre;
     p->stats = st;
     p->si = pre->next;
-    /* the prefix's cell ids (th_esql_run_prefix_kept), for the memos of
-     * the panes' own grouping over p->t, whose columns are the prefix's */
-    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source, .track = -1, .ids = pre->ids};
+    p->r = (erun){.a = a, .q = q, .docs = docs, .ndocs = ndocs, .source = pre->source, .track = -1};
     const etab *in = &pre->t;
     p->t = *in;
     p->t.capcols = in->ncols;
@@ -616,6 +614,14 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
         p->nfirst = th_esql_where_split(q->cmds[p->fixed].cond);
     th_arena_init(&p->same_a, 1 << 14);
     return p;
+}
+
+/* the memos of the panes' own grouping over p->t (whose columns are the
+ * prefix's) read them; a window's grouping (another erun) does not */
+void th_esql_panes_use_ids(th_esql_panes *p, const th_esql_ids *ids)
+{
+    if (p)
+        p->r.ids = (th_esql_ids *)ids; /* only read there (no load into p->t makes ids) */
 }
 
 static void slide_reset(th_esql_panes *p);

@@ -194,7 +194,7 @@ typedef struct esql_ids {
     uint32_t *ids;
     uint32_t n;
 } esql_ids;
-typedef struct esql_idset {
+typedef struct th_esql_ids {
     esql_ids ids[ESQL_IDCOLS];  /* the columns with cell ids */
     size_t nids;
     uint32_t *buf[ESQL_IDCOLS]; /* the id arrays made (malloc'd; several columns may share one) */
@@ -237,7 +237,6 @@ void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
 /* the rows kept at[0..n) of the table (compact, in place) and only the
  * columns still in it */
 void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n);
-void th_esql_ids_free(esql_idset *s);
 
 /* a row's doc after STATS when its group holds the followed document */
 #define ESQL_TRACKED (-2L)
@@ -256,7 +255,6 @@ struct th_esql_result {
                                  * in the prefix (NULL: none); NULL: each command's own */
     const xnode *deferred;      /* th_esql_run_prefix: conditions on NOW() moved out of the
                                  * prefix's WHEREs, to filter each window's rows first */
-    esql_idset *ids;            /* th_esql_run_prefix_kept: its columns' cell ids (malloc'd) */
 };
 
 /* esql_run.c: the pieces th_esql_run is made of */
@@ -310,7 +308,12 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * after others); th_esql_memo_free frees it. A CASE whose values are
  * columns or literals remembers, by its conditions' cells alone, which value
  * they pick (a time or an action read in a branch, new in almost every row,
- * would make every row a miss). */
+ * would make every row a miss). Where its key columns (one to
+ * ESQL_MEMO_CACHED) have cell ids (esql_ids: the prefix's captured columns
+ * and EVALs of one of them), it remembers by the ids instead, every value
+ * kept: a row's test is a load or a hash of its ids, not a comparison of
+ * cells, and a user, action and type met before is no miss however many
+ * came between. */
 enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
 /* what a row's cells gave: the value, or the picked column's cell */
 typedef struct esql_memo_val {

@@ -662,7 +662,7 @@ th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const t
 
 static th_esql_result *prefix_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                   th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                  const char **err, bool keep_ids)
+                                  const char **err, th_esql_ids **keep)
 {
     th_esql_result *res = th_esql_new_result(a, q);
     erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res,
@@ -679,9 +679,11 @@ static th_esql_result *prefix_run(th_arena *a, const th_esql *q, const th_esql_d
                 th_etab_col(&r, &res->t, f[i]);
     }
     th_esql_result *out = th_esql_finish(&r, res, SIZE_MAX, err);
-    if (out && keep_ids && r.ids->nids) {
-        out->ids = r.ids;
+    if (keep)
+        *keep = NULL;
+    if (out && keep && r.ids->nids) {
         th_esql_ids_compact(&r, &out->t, NULL, 0); /* those of its columns only */
+        *keep = r.ids;
     } else {
         th_esql_ids_free(r.ids);
     }
@@ -692,22 +694,14 @@ th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th
                                          th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
                                          const char **err)
 {
-    return prefix_run(a, q, docs, n, plain, texts, ctx, err, false);
+    return prefix_run(a, q, docs, n, plain, texts, ctx, err, NULL);
 }
 
 th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                         th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                        const char **err)
+                                        th_esql_ids **ids, const char **err)
 {
-    return prefix_run(a, q, docs, n, plain, texts, ctx, err, true);
-}
-
-void th_esql_prefix_release(th_esql_result *pre)
-{
-    if (!pre)
-        return;
-    th_esql_ids_free(pre->ids);
-    pre->ids = NULL;
+    return prefix_run(a, q, docs, n, plain, texts, ctx, err, ids);
 }
 
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,

@@ -555,7 +555,7 @@ void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n)
     }
 }
 
-void th_esql_ids_free(esql_idset *s)
+void th_esql_ids_free(th_esql_ids *s)
 {
     for (size_t i = 0; s && i < s->nbuf; i++)
         free(s->buf[i]);

@@ -162,7 +162,8 @@ typedef struct fixture {
     size_t cuts[NDOCS + 1], nc;
     th_esql_result *pre;
     th_esql_doc *kdocs; /* the same read as captured matches (keyed_docs) */
-    th_esql_result *kpre; /* their prefix, with its cells' ids */
+    th_esql_result *kpre; /* their prefix */
+    th_esql_ids *kids;    /* its cells' ids */
 } fixture;
 
 static void fixture_init(fixture *f, const char *q)
@@ -182,13 +183,13 @@ static void fixture_init(fixture *f, const char *q)
     f->pre = th_esql_run_prefix(&f->a, f->e, f->docs, NDOCS, &err);
     assert_non_null(f->pre);
     f->kdocs = keyed_docs(&f->a, f->docs);
-    f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, &err);
+    f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, &f->kids, &err);
     assert_non_null(f->kpre);
 }
 
 static void fixture_free(fixture *f)
 {
-    th_esql_prefix_release(f->kpre);
+    th_esql_ids_free(f->kids);
     th_diags_free(&f->d);
     th_arena_free(&f->a);
 }
@@ -208,6 +209,8 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
     /* over the keyed documents, where the memos of the head and of the
      * panes' grouping remember by cell ids */
     th_esql_panes *kp = th_esql_panes_new(&f.a, e, f.kpre, f.kdocs, NDOCS, cuts, nc);
+    assert_non_null(f.kids); /* the keyed columns have ids */
+    th_esql_panes_use_ids(kp, f.kids);
     if (!want_panes) {
         assert_null(p);
         assert_null(kp);
