@@ -231,6 +231,8 @@ typedef struct erun {
     esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
 } erun;
 
+/* esql_run.c: whether a memo may key on the column (its ids are worth making) */
+bool th_esql_memo_reads(const th_esql *q, th_str name);
 /* esql_val.c: cell ids (esql_ids) */
 const esql_ids *th_esql_ids_of(const erun *r, const ev *col);
 void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);

@@ -483,6 +483,29 @@ static bool reads_col(const xnode *x, th_str name)
     return false;
 }
 
+/* Some memo may key on column name (an expression other than the bare
+ * column reads it: a WHERE, an EVAL, an aggregate's argument or filter, a
+ * computed BY), so that its cells' ids are worth making (esql_ids); any
+ * column where a RENAME could give it another name. */
+bool th_esql_memo_reads(const th_esql *q, th_str name)
+{
+    for (size_t i = 0; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind == C_RENAME || (c->kind == C_WHERE && c->cond && reads_col(c->cond, name)))
+            return true;
+        for (size_t k = 0; (c->kind == C_EVAL || c->kind == C_STATS) && k < c->nas; k++) {
+            const assign *as = &c->as[k];
+            const xnode *x = c->kind == C_EVAL ? as->x : as->x->nkids ? as->x->kids[0] : NULL;
+            if ((as->filter && reads_col(as->filter, name)) || (x && x->kind != X_COL && reads_col(x, name)))
+                return true;
+        }
+        for (size_t k = 0; c->kind == C_STATS && k < c->nby; k++)
+            if (c->by[k].x && c->by[k].x->kind != X_COL && reads_col(c->by[k].x, name))
+                return true;
+    }
+    return false;
+}
+
 /* A condition on NOW() in a WHERE at i may move to just before command end
  * (a later filter keeps the same rows: AND is a conjunction of filters) when
  * no command between changes a column it reads or the rows themselves. */

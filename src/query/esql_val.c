@@ -582,7 +582,8 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     const th_esql_doc *docs = r->docs;
     /* the prefix's columns get cell ids (esql_ids): a key's index in order
      * of first appearance, where every row has a key the map answered */
-    uint32_t *ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && nrows < UINT32_MAX
+    uint32_t *ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && nrows < UINT32_MAX &&
+                    th_esql_memo_reads(r->q, name)
                     ? th_xmalloc((nrows ? nrows : 1) * sizeof(uint32_t)) : NULL;
     uint32_t nid = 0, last_id = 0;
     for (size_t row = 0; row < nrows; row++) {
