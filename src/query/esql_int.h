@@ -180,14 +180,16 @@ typedef struct etab {
     long *doc;                  /* per row: input document, -1 after STATS */
 } etab;
 
-/* Cell ids of a column (esql_val.c's load_keyed, th_esql_run_prefix_keyed
- * only): ids[row] < n, equal ids only where the rows hold the very same
- * cell (the same key, so the cell copied from the first row with it), so
- * a memo over that one column remembers per id, in an array (esql_memo's
- * idv), not by comparing cells. By the column's cell array: a command that
- * makes a new array makes no ids for it; compact() keeps them with the rows
- * it keeps in place. An EVAL whose memo worked by id gives its column the
- * same ids (its cells a function of them). Freed with the prefix's run. */
+/* Cell ids of a column (esql_val.c's load_keyed, in the prefix, for the
+ * columns a memo may key on: th_esql_memo_reads): ids[row] < n, equal ids
+ * only where the rows hold the very same cell (the same key, so the cell
+ * copied from the first row with it), so a memo over such columns
+ * remembers by id (esql_memo's idv, idh), not by comparing cells. By the
+ * column's cell array: a command that makes a new array makes no ids for
+ * it; compact() keeps them with the rows it keeps in place. An EVAL whose
+ * memo worked by id gives its column the same ids (its cells a function of
+ * them). Freed with the prefix's run, or, handed out by
+ * th_esql_run_prefix_kept, by th_esql_ids_free. */
 enum { ESQL_IDCOLS = 32 };
 typedef struct esql_ids {
     const ev *col;
