@@ -8,7 +8,10 @@
  * Over the documents the query's lowered condition selects, the prefix run
  * with the routing's plain fields (th_esql_run_prefix_routed) must give
  * th_esql_run_prefix's rows, cells, warnings and arena bytes, and, for a
- * query the engine runs that way (captured fields), the same result.
+ * query the engine runs that way (captured fields), the same result; and,
+ * read as captured matches are (every key of a field at once, cells shared
+ * by key), its prefix (th_esql_run_prefix_kept: memos by cell ids) and its
+ * panes with those ids must give the trees' tables and warnings.
  * The first byte picks NOW() and the LIMIT; the rest is the query text.
  *
  * Built by `make fuzz` (fuzz/run.sh); seeds in fuzz/seeds/fuzz_esql are the
@@ -169,6 +172,98 @@ static void routed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64
     th_arena_free(&af);
 }
 
+/* documents read as captured matches are: each field through each over
+ * the tree, every document's key of a field at once, one key per distinct
+ * list of values (their JSON texts) */
+typedef struct keyedctx {
+    th_arena *a;
+    const th_esql_doc *tree;
+    size_t idx[NDOCS];
+} keyedctx;
+
+static bool keyed_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
+{
+    const keyedctx *k = ctx;
+    return visit && th_json_path_each(k->tree[*(const size_t *)src].doc, path, visit, vctx);
+}
+
+static bool keyed_text(const th_jval *v, void *ctx)
+{
+    th_json_write(ctx, v);
+    th_buf_puts(ctx, "\n");
+    return true;
+}
+
+static const void *keyed_key(const void *src, const void *ctx, th_str path)
+{
+    if (src)
+        return NULL;
+    const keyedctx *k = ctx;
+    char **text = TH_ANEWN(k->a, char *, NDOCS);
+    const void **keys = TH_ANEWN(k->a, const void *, NDOCS);
+    for (size_t i = 0; i < NDOCS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_json_path_each(k->tree[i].doc, path, keyed_text, &b);
+        text[i] = th_arena_strndup(k->a, b.data ? b.data : "", b.len);
+        th_buf_free(&b);
+        size_t j = 0;
+        while (strcmp(text[j], text[i]) != 0)
+            j++;
+        keys[i] = &text[j];
+    }
+    return keys;
+}
+
+/* a captured query over keyed documents against the trees (see the top) */
+static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_t now, size_t limit)
+{
+    th_str f[64];
+    if (th_esql_capture_fields(q, f, 64) == SIZE_MAX)
+        return;
+    keyedctx k = {a, docs, {0}};
+    th_esql_doc kd[NDOCS];
+    for (size_t i = 0; i < NDOCS; i++) {
+        k.idx[i] = i;
+        kd[i] = (th_esql_doc){NULL, docs[i].id, docs[i].index, docs[i].version, keyed_each, &k.idx[i], &k,
+                              keyed_key};
+    }
+    const char *e1 = NULL, *e2 = NULL;
+    th_esql_ids *ids = NULL;
+    th_esql_result *pr = th_esql_run_prefix(a, q, docs, NDOCS, &e1);
+    th_esql_result *pk = th_esql_run_prefix_kept(a, q, kd, NDOCS, NULL, NULL, &k, &ids, &e2);
+    if (!pr != !pk)
+        abort();
+    if (pr) {
+        same_prefix(a, pr, pk);
+        static const size_t cuts[] = {0, 1, 2, NDOCS};
+        th_esql_panes *p = th_esql_panes_new(a, q, pk, kd, NDOCS, cuts, 4);
+        th_esql_panes_use_ids(p, ids);
+        for (size_t i = 0; i < 4; i++)
+            for (size_t j = i + 1; j < 4; j++) {
+                const char *e3 = NULL, *e4 = NULL, *e5 = NULL;
+                th_esql_result *rest = th_esql_run_rest(a, q, pr, docs, NDOCS, cuts[i], cuts[j], now, limit, &e3);
+                th_esql_result *krest = th_esql_run_rest(a, q, pk, kd, NDOCS, cuts[i], cuts[j], now, limit, &e4);
+                if (!rest != !krest)
+                    abort();
+                if (rest) {
+                    same(a, krest, rest);
+                    if (th_esql_warnings(krest) != th_esql_warnings(rest))
+                        abort();
+                }
+                if (!p)
+                    continue;
+                th_esql_result *inc = th_esql_panes_run(a, p, cuts[i], cuts[j], now, limit, &e5);
+                if (!rest != !inc)
+                    abort();
+                if (rest)
+                    same(a, inc, rest);
+            }
+        th_esql_panes_free(p);
+    }
+    th_esql_ids_free(ids);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -229,6 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         th_esql_panes_free(p);
     }
     routed(&a, q, docs, now, limit);
+    keyed(&a, q, docs, now, limit);
     th_diags_free(&d);
     th_arena_free(&a);
     return 0;

@@ -553,19 +553,22 @@ void th_exec_esql(th_engine *e, th_erule *r)
         docs[i] = (th_esql_doc){d ? d : empty, ed->id, index, 1, NULL, NULL, NULL, NULL};
     }
     const char *err = NULL;
+    th_esql_ids *ids = NULL; /* the prefix's cell ids, freed after the panes */
     xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
     /* captured matches, which the lowered condition selected: the prefix
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix_keyed(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
-                                         &err);
+        x.pre = th_esql_run_prefix_kept(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
+                                        &ids, &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
+        th_esql_panes_use_ids(x.panes, ids);
         th_sched_each(e, r, esql_run, &x);
     }
     th_state_release(e, &x.charged, x.charged);
     th_esql_panes_free(x.panes);
+    th_esql_ids_free(ids);
     th_arena_free(&pa);
     free(docs);
 }

@@ -142,6 +142,17 @@ typedef bool (*th_esql_key_texts_fn)(const void *ctx, th_str path, const void *k
 th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                          th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
                                          const char **err);
+/* th_esql_run_prefix_keyed, giving in *ids the ids of the result's columns'
+ * cells (equal ids: the very same cell; esql_int.h's esql_ids; NULL: none)
+ * for th_esql_panes_use_ids. Their memory is malloc'd, not the arena's
+ * (whose bytes are charged as the rule's state), and not referred to from
+ * the result (whose size is charged too); th_esql_ids_free frees it, after
+ * th_esql_panes_free. */
+typedef struct th_esql_ids th_esql_ids;
+th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                        th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                        th_esql_ids **ids, const char **err);
+void th_esql_ids_free(th_esql_ids *ids);
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,
                                  int64_t now_ms, size_t limit, const char **err);
@@ -159,6 +170,9 @@ typedef struct th_esql_panes th_esql_panes;
 th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, const size_t *cuts, size_t ncuts);
 void th_esql_panes_free(th_esql_panes *p);
+/* the prefix's cell ids (th_esql_run_prefix_kept) for the memos of the
+ * panes' own grouping, whose table is the prefix's (NULL: none) */
+void th_esql_panes_use_ids(th_esql_panes *p, const th_esql_ids *ids);
 /* th_esql_run_rest over documents [dlo, dhi), when both are cuts (else
  * NULL with *err unset): the same rows and columns, in the same order. The
  * result may share cells with the panes' state of this window, which lasts

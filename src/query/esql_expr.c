@@ -392,6 +392,15 @@ static long pick_col(const esql_memo *m, int pick)
  * column and gives that value (`a == "x" AND b LIKE "y*"`, b in no row yet
  * because a never was "x"). When more of its columns come, the memo keys
  * on them too and forgets what it remembered. */
+static void memo_ids_free(esql_memo *m)
+{
+    free(m->idv);
+    m->idv = NULL;
+    free(m->idh);
+    m->idh = NULL;
+    m->idcap = m->idlen = 0;
+}
+
 static void memo_resolve(erun *r, etab *t, esql_memo *m)
 {
     if (t->ncols == m->tcols)
@@ -418,9 +427,67 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
         m->nkey = n;
         m->have = false;
         memset(m->used, 0, sizeof m->used);
+        memo_ids_free(m);
     }
     if (n == m->ncols)
         m->partial = false;
+    /* one key column whose cells have ids (the prefix's captured columns,
+     * and EVALs of them): remembered per id, every value kept; partial
+     * too (keyed on the columns there, as above) */
+    if (m->state == 1 && m->nkey == 1 && !m->idv && !m->idoff) {
+        const esql_ids *d = th_esql_ids_of(r, t->cols[m->cols[0]]);
+        if (d) {
+            m->idv = th_xmalloc((d->n ? d->n : 1) * sizeof *m->idv);
+            for (uint32_t i = 0; i < d->n; i++)
+                m->idv[i].pcol = ESQL_MEMO_UNSET;
+            m->ids = d->ids;
+            m->idcol = d->col;
+        }
+    }
+    /* two or three: by their ids packed into a word (each under 2^21),
+     * where the table of earlier cells would only hold 256 of them */
+    if (m->state == 1 && m->nkey >= 2 && m->nkey <= ESQL_MEMO_CACHED && !m->idh && !m->idoff) {
+        unsigned sh = 0;
+        size_t k = 0;
+        for (; k < m->nkey; k++) {
+            const esql_ids *d = th_esql_ids_of(r, t->cols[m->cols[k]]);
+            if (!d || d->n >= 1u << 21)
+                break;
+            m->idsk[k] = d->ids;
+            m->idcolk[k] = d->col;
+            m->idsh[k] = sh;
+            sh += 21;
+        }
+        if (k == m->nkey) {
+            m->idcap = 64;
+            m->idh = th_xcalloc(m->idcap, sizeof *m->idh);
+        }
+    }
+}
+
+/* the value of the row's key in idh (a miss evaluated it) */
+static void memo_id_put(esql_memo *m, uint64_t key, esql_memo_val v)
+{
+    if ((m->idlen + 1) * 2 > m->idcap) {
+        esql_memo_ent *old = m->idh;
+        size_t ocap = m->idcap;
+        m->idcap *= 2;
+        m->idh = th_xcalloc(m->idcap, sizeof *m->idh);
+        for (size_t i = 0; i < ocap; i++) {
+            if (!old[i].key)
+                continue;
+            size_t j = th_esql_memo_idslot(m, old[i].key);
+            while (m->idh[j].key)
+                j = (j + 1) & (m->idcap - 1);
+            m->idh[j] = old[i];
+        }
+        free(old);
+    }
+    size_t j = th_esql_memo_idslot(m, key);
+    while (m->idh[j].key)
+        j = (j + 1) & (m->idcap - 1);
+    m->idh[j] = (esql_memo_ent){key, v};
+    m->idlen++;
 }
 
 void th_esql_memo_cache(esql_memo *m) { m->cache = m->nkey <= ESQL_MEMO_CACHED; }
@@ -429,6 +496,7 @@ void th_esql_memo_free(esql_memo *m)
 {
     free(m->slots);
     m->slots = NULL;
+    memo_ids_free(m);
     memset(m->used, 0, sizeof m->used);
     m->have = false; /* the row before may have been a slot's */
     m->lin = m->in;
@@ -444,6 +512,33 @@ ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m)
         memo_resolve(r, t, m);
     if (m->state != 1)
         return th_esql_eval(r, t, row, m->x);
+    if (m->idv || m->idh) {
+        bool same = true;
+        for (size_t k = 0; k < m->nkey; k++)
+            same = same && t->cols[m->cols[k]] == (m->idv ? m->idcol : m->idcolk[k]);
+        if (same) { /* the ids' first row: evaluated and kept (not found inline) */
+            uint64_t w0 = r->warnings;
+            int pick = m->picks ? case_pick(r, t, row, m->x) : -1;
+            ev v = !m->picks ? th_esql_eval(r, t, row, m->x)
+                   : pick < 0 ? ev_null() : th_esql_eval(r, t, row, m->x->kids[pick]);
+            /* the evaluation loaded columns: key on those it read (memo_resolve
+             * keys on them, afresh); the value is kept under that key */
+            if (m->partial && t->ncols != m->tcols)
+                memo_resolve(r, t, m);
+            esql_memo_val mv = {v, pick >= 0 && m->x->kids[pick]->kind == X_COL ? pick_col(m, pick) : -1,
+                                r->warnings - w0};
+            if (r->err)
+                return v;
+            if (m->idv && t->cols[m->cols[0]] == m->idcol)
+                m->idv[m->ids[row]] = mv;
+            else if (m->idh && m->nkey >= 2)
+                memo_id_put(m, th_esql_memo_idkey(m, row), mv);
+            return v;
+        }
+        /* another array under a key column's index: by cells from here on */
+        memo_ids_free(m);
+        m->idoff = true;
+    }
     /* the last row's cells are not the row's: th_esql_eval_memo compared
      * them (have is only set once state is 1, which it then stays) */
     size_t si = 0;

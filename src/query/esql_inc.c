@@ -616,6 +616,14 @@ th_esql_panes *th_esql_panes_new(th_arena *a, const th_esql *q, const th_esql_re
     return p;
 }
 
+/* the memos of the panes' own grouping over p->t (whose columns are the
+ * prefix's) read them; a window's grouping (another erun) does not */
+void th_esql_panes_use_ids(th_esql_panes *p, const th_esql_ids *ids)
+{
+    if (p)
+        p->r.ids = (th_esql_ids *)ids; /* only read there (no load into p->t makes ids) */
+}
+
 static void slide_reset(th_esql_panes *p);
 
 void th_esql_panes_free(th_esql_panes *p)

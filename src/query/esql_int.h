@@ -180,6 +180,29 @@ typedef struct etab {
     long *doc;                  /* per row: input document, -1 after STATS */
 } etab;
 
+/* Cell ids of a column (esql_val.c's load_keyed, in the prefix, for the
+ * columns a memo may key on: th_esql_memo_reads): ids[row] < n, equal ids
+ * only where the rows hold the very same cell (the same key, so the cell
+ * copied from the first row with it), so a memo over such columns
+ * remembers by id (esql_memo's idv, idh), not by comparing cells. By the
+ * column's cell array: a command that makes a new array makes no ids for
+ * it; compact() keeps them with the rows it keeps in place. An EVAL whose
+ * memo worked by id gives its column the same ids (its cells a function of
+ * them). Freed with the prefix's run, or, handed out by
+ * th_esql_run_prefix_kept, by th_esql_ids_free. */
+enum { ESQL_IDCOLS = 32 };
+typedef struct esql_ids {
+    const ev *col;
+    uint32_t *ids;
+    uint32_t n;
+} esql_ids;
+typedef struct th_esql_ids {
+    esql_ids ids[ESQL_IDCOLS];  /* the columns with cell ids */
+    size_t nids;
+    uint32_t *buf[ESQL_IDCOLS]; /* the id arrays made (malloc'd; several columns may share one) */
+    size_t nbuf;
+} esql_idset;
+
 /* the column an X_COL node found last (esql_expr.c) */
 enum { ESQL_HINTS = 64 };
 typedef struct colhint {
@@ -207,7 +230,17 @@ typedef struct erun {
     const void *pctx;
     th_esql_key_texts_fn texts; /* th_esql_run_prefix_keyed's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
+    esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
 } erun;
+
+/* esql_run.c: whether a memo may key on the column (its ids are worth making) */
+bool th_esql_memo_reads(const th_esql *q, th_str name);
+/* esql_val.c: cell ids (esql_ids) */
+const esql_ids *th_esql_ids_of(const erun *r, const ev *col);
+void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
+/* the rows kept at[0..n) of the table (compact, in place) and only the
+ * columns still in it */
+void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n);
 
 /* a row's doc after STATS when its group holds the followed document */
 #define ESQL_TRACKED (-2L)
@@ -279,7 +312,12 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * after others); th_esql_memo_free frees it. A CASE whose values are
  * columns or literals remembers, by its conditions' cells alone, which value
  * they pick (a time or an action read in a branch, new in almost every row,
- * would make every row a miss). */
+ * would make every row a miss). Where its key columns (one to
+ * ESQL_MEMO_CACHED) have cell ids (esql_ids: the prefix's captured columns
+ * and EVALs of one of them), it remembers by the ids instead, every value
+ * kept: a row's test is a load or a hash of its ids, not a comparison of
+ * cells, and a user, action and type met before is no miss however many
+ * came between. */
 enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
 /* what a row's cells gave: the value, or the picked column's cell */
 typedef struct esql_memo_val {
@@ -291,6 +329,10 @@ typedef struct esql_memo_slot {
     ev in[ESQL_MEMO_CACHED];
     esql_memo_val v;
 } esql_memo_slot;
+typedef struct esql_memo_ent {
+    uint64_t key;
+    esql_memo_val v;
+} esql_memo_ent;
 typedef struct esql_memo {
     const xnode *x;
     int state;                  /* 0: columns not all in the table yet, 1: remembered, -1: never */
@@ -313,7 +355,34 @@ typedef struct esql_memo {
     size_t misses;
     esql_memo_slot *slots;      /* malloc'd once warm (not cleared: used says which are set) */
     uint64_t used[ESQL_MEMO_SLOTS / 64];
+    /* one key column with cell ids (esql_ids): the value per id (pcol
+     * ESQL_MEMO_UNSET: not yet), for the column's array idcol */
+    esql_memo_val *idv;
+    const uint32_t *ids;
+    const ev *idcol;
+    bool idoff;                 /* ids were given up (a key column changed) */
+    /* two or three key columns with cell ids: the values by their ids
+     * packed into one word (each shifted by idsh[k]; plus one, 0 marking
+     * a free entry), in an open-addressed table grown at half full */
+    esql_memo_ent *idh;
+    size_t idcap, idlen;
+    const uint32_t *idsk[ESQL_MEMO_CACHED];
+    const ev *idcolk[ESQL_MEMO_CACHED];
+    unsigned idsh[ESQL_MEMO_CACHED];
 } esql_memo;
+#define ESQL_MEMO_UNSET (-2L)
+/* the packed key of the row's ids (idh) */
+static inline uint64_t th_esql_memo_idkey(const esql_memo *m, size_t row)
+{
+    uint64_t key = 1;
+    for (size_t k = 0; k < m->nkey; k++)
+        key += (uint64_t)m->idsk[k][row] << m->idsh[k];
+    return key;
+}
+static inline size_t th_esql_memo_idslot(const esql_memo *m, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & (m->idcap - 1);
+}
 /* Ownership: a memo points into itself; it is initialised where it lives
  * and never copied. */
 void th_esql_memo_init(esql_memo *m, const xnode *x);
@@ -354,6 +423,29 @@ static inline bool th_esql_memo_same(const etab *t, size_t row, const esql_memo 
 __attribute__((always_inline)) static inline const ev *th_esql_eval_memo_at(erun *r, etab *t, size_t row,
                                                                      esql_memo *m, ev *tmp)
 {
+    if (m->idv) { /* by the key column's cell id */
+        if (t->cols[m->cols[0]] == m->idcol) {
+            const esql_memo_val *v = &m->idv[m->ids[row]];
+            if (v->pcol != ESQL_MEMO_UNSET) {
+                r->warnings += v->warn;
+                return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+            }
+        }
+        goto call;
+    }
+    if (m->idh) { /* by the key columns' cell ids */
+        for (size_t k = 0; k < m->nkey; k++)
+            if (t->cols[m->cols[k]] != m->idcolk[k])
+                goto call;
+        uint64_t key = th_esql_memo_idkey(m, row);
+        for (size_t j = th_esql_memo_idslot(m, key); m->idh[j].key; j = (j + 1) & (m->idcap - 1))
+            if (m->idh[j].key == key) {
+                const esql_memo_val *v = &m->idh[j].v;
+                r->warnings += v->warn;
+                return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+            }
+        goto call;
+    }
     if (m->state == 1 && m->have) {
         size_t k = 0;
         while (k < m->nkey && ev_same_cell(&t->cols[m->cols[k]][row], &m->lin[k]))

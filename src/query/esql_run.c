@@ -21,8 +21,11 @@ static void compact(erun *r, etab *t, const bool *keep)
         n += keep[row];
     if (r->prefix)
         drop_unread(r, t);
-    if (n == t->nrows) /* every row: the arrays stay (no command writes into them) */
+    if (n == t->nrows) { /* every row: the arrays stay (no command writes into them) */
+        if (r->prefix)
+            th_esql_ids_compact(r, t, NULL, 0);
         return;
+    }
     /* the kept rows' indexes once (malloc'd: the arena's bytes are charged),
      * so that each column copies its n cells without testing every row: a
      * window's WHERE on NOW() keeps few of its groups, often none */
@@ -30,6 +33,9 @@ static void compact(erun *r, etab *t, const bool *keep)
     for (size_t row = 0; row < t->nrows && w < n; row++)
         if (keep[row])
             at[w++] = row;
+    /* ids are made in the prefix only, whose columns are filtered in place */
+    if (r->prefix)
+        th_esql_ids_compact(r, t, at, n);
     for (size_t c = 0; c < t->ncols; c++) { /* every cell is written: not zeroed first */
         ev *col = r->prefix ? t->cols[c] : th_arena_alloc(r->a, (n ? n : 1) * sizeof(ev));
         const ev *in = t->cols[c];
@@ -240,6 +246,11 @@ static void do_eval(erun *r, etab *t, const cmd *c)
         th_esql_memo_cache(&m);
         for (size_t row = 0; row < t->nrows; row++)
             col[row] = th_esql_eval_memo(r, t, row, &m);
+        /* remembered by its one column's cell ids from the first row on
+         * (memo_resolve), every row's cell is its id's: the ids hold */
+        const esql_ids *d = m.idv && !m.picks ? th_esql_ids_of(r, m.idcol) : NULL;
+        if (d)
+            th_esql_ids_add(r, col, d->ids, d->n);
         th_esql_memo_free(&m);
         th_etab_set(r, t, c->as[k].name, col);
     }
@@ -472,6 +483,29 @@ static bool reads_col(const xnode *x, th_str name)
     return false;
 }
 
+/* Some memo may key on column name (an expression other than the bare
+ * column reads it: a WHERE, an EVAL, an aggregate's argument or filter, a
+ * computed BY), so that its cells' ids are worth making (esql_ids); any
+ * column where a RENAME could give it another name. */
+bool th_esql_memo_reads(const th_esql *q, th_str name)
+{
+    for (size_t i = 0; i < q->ncmds; i++) {
+        const cmd *c = &q->cmds[i];
+        if (c->kind == C_RENAME || (c->kind == C_WHERE && c->cond && reads_col(c->cond, name)))
+            return true;
+        for (size_t k = 0; (c->kind == C_EVAL || c->kind == C_STATS) && k < c->nas; k++) {
+            const assign *as = &c->as[k];
+            const xnode *x = c->kind == C_EVAL ? as->x : as->x->nkids ? as->x->kids[0] : NULL;
+            if ((as->filter && reads_col(as->filter, name)) || (x && x->kind != X_COL && reads_col(x, name)))
+                return true;
+        }
+        for (size_t k = 0; c->kind == C_STATS && k < c->nby; k++)
+            if (c->by[k].x && c->by[k].x->kind != X_COL && reads_col(c->by[k].x, name))
+                return true;
+    }
+    return false;
+}
+
 /* A condition on NOW() in a WHERE at i may move to just before command end
  * (a later filter keeps the same rows: AND is a conjunction of filters) when
  * no command between changes a column it reads or the rows themselves. */
@@ -649,13 +683,13 @@ th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const t
     return th_esql_run_prefix_keyed(a, q, docs, n, plain, NULL, ctx, err);
 }
 
-th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
-                                         th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                         const char **err)
+static th_esql_result *prefix_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                  th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                  const char **err, th_esql_ids **keep)
 {
     th_esql_result *res = th_esql_new_result(a, q);
     erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res,
-              .plain = plain, .pctx = ctx, .texts = texts};
+              .plain = plain, .pctx = ctx, .texts = texts, .ids = th_xcalloc(1, sizeof(esql_idset))};
     source_rows(a, res, n);
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);
@@ -667,7 +701,30 @@ th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th
             if (read_after(res, q, res->next - 1, f[i]))
                 th_etab_col(&r, &res->t, f[i]);
     }
-    return th_esql_finish(&r, res, SIZE_MAX, err);
+    th_esql_result *out = th_esql_finish(&r, res, SIZE_MAX, err);
+    if (keep)
+        *keep = NULL;
+    if (out && keep && r.ids->nids) {
+        th_esql_ids_compact(&r, &out->t, NULL, 0); /* those of its columns only */
+        *keep = r.ids;
+    } else {
+        th_esql_ids_free(r.ids);
+    }
+    return out;
+}
+
+th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                         th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                         const char **err)
+{
+    return prefix_run(a, q, docs, n, plain, texts, ctx, err, NULL);
+}
+
+th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
+                                        th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
+                                        th_esql_ids **ids, const char **err)
+{
+    return prefix_run(a, q, docs, n, plain, texts, ctx, err, ids);
 }
 
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,

@@ -516,6 +516,52 @@ static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_fi
     return th_ev_from_esql_doc(a, in, name, d);
 }
 
+const esql_ids *th_esql_ids_of(const erun *r, const ev *col)
+{
+    for (size_t i = 0; r->ids && i < r->ids->nids; i++)
+        if (r->ids->ids[i].col == col)
+            return &r->ids->ids[i];
+    return NULL;
+}
+
+void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n)
+{
+    if (r->ids && r->ids->nids < ESQL_IDCOLS)
+        r->ids->ids[r->ids->nids++] = (esql_ids){col, ids, n};
+}
+
+void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n)
+{
+    esql_idset *s = r->ids;
+    if (!s)
+        return;
+    size_t w = 0;
+    for (size_t i = 0; i < s->nids; i++) {
+        bool in = false; /* a column dropped may lie in a freed scratch arena */
+        for (size_t c = 0; c < t->ncols && !in; c++)
+            in = t->cols[c] == s->ids[i].col;
+        if (in)
+            s->ids[w++] = s->ids[i];
+    }
+    s->nids = w;
+    if (!at)
+        return;
+    for (size_t i = 0; i < s->nids; i++) {
+        bool done = false; /* an EVAL's column shares its key column's array */
+        for (size_t j = 0; j < i && !done; j++)
+            done = s->ids[j].ids == s->ids[i].ids;
+        for (size_t k = 0; k < n && !done; k++)
+            s->ids[i].ids[k] = s->ids[i].ids[at[k]];
+    }
+}
+
+void th_esql_ids_free(th_esql_ids *s)
+{
+    for (size_t i = 0; s && i < s->nbuf; i++)
+        free(s->buf[i]);
+    free(s);
+}
+
 /* th_etab_col's loop where the documents gave every key at once (captured
  * rows): the general loop's cells, with the row before's cell held in
  * `last` (a run of one key, most rows: one dataset, outcome, user, takes it
@@ -534,15 +580,25 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     const size_t nrows = t->nrows;
     const long *doc = t->doc;
     const th_esql_doc *docs = r->docs;
+    /* the prefix's columns get cell ids (esql_ids): a key's index in order
+     * of first appearance, where every row has a key the map answered */
+    uint32_t *ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && nrows < UINT32_MAX &&
+                    th_esql_memo_reads(r->q, name)
+                    ? th_xmalloc((nrows ? nrows : 1) * sizeof(uint32_t)) : NULL;
+    uint32_t nid = 0, last_id = 0;
     for (size_t row = 0; row < nrows; row++) {
         long d = doc[row];
         if (d < 0) {
             vals[row] = ev_null();
+            free(ids);
+            ids = NULL;
             continue;
         }
         const void *key = keys[d];
         if (key == prev && key) {
             vals[row] = last;
+            if (ids)
+                ids[row] = last_id;
             continue;
         }
         /* where every row's key is new (timestamps: the map is off), each
@@ -559,8 +615,18 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
             last = date ? date_cell(va, in, name, def, &dm) : th_ev_from_esql_doc(va, in, name, def);
         vals[row] = last;
         prev = key;
+        if (ids && (!key || km.off)) { /* a row no other one can share with */
+            free(ids);
+            ids = NULL;
+        }
+        if (ids)
+            ids[row] = last_id = first != SIZE_MAX ? ids[first] : nid++;
     }
     free(km.slot);
+    if (ids) {
+        r->ids->buf[r->ids->nbuf++] = ids;
+        th_esql_ids_add(r, vals, ids, nid);
+    }
 }
 
 long th_etab_col(erun *r, etab *t, th_str name)

@@ -92,6 +92,66 @@ static void same_table(th_arena *a, const th_esql_result *x, const th_esql_resul
     }
 }
 
+/* make_docs's documents read as captured matches are (engine/esql.c): each
+ * field through `each` over the tree, and every document's key of a field
+ * at once, one key per distinct value list (the same pointer where the
+ * field's values serialise alike), so that the prefix's columns share their
+ * cells by key and get cell ids (th_esql_run_prefix_kept). */
+typedef struct keyed {
+    th_arena *a;
+    th_esql_doc *tree;
+    size_t idx[NDOCS];
+} keyed;
+
+static bool keyed_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
+{
+    const keyed *k = ctx;
+    if (!visit)
+        return false;
+    return th_json_path_each(k->tree[*(const size_t *)src].doc, path, visit, vctx);
+}
+
+static bool keyed_text(const th_jval *v, void *ctx)
+{
+    th_json_write(ctx, v);
+    th_buf_puts(ctx, "\n");
+    return true;
+}
+
+static const void *keyed_key(const void *src, const void *ctx, th_str path)
+{
+    if (src) /* every document's key at once only */
+        return NULL;
+    const keyed *k = ctx;
+    char **text = TH_ANEWN(k->a, char *, NDOCS);
+    const void **keys = TH_ANEWN(k->a, const void *, NDOCS);
+    for (size_t i = 0; i < NDOCS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_json_path_each(k->tree[i].doc, path, keyed_text, &b);
+        text[i] = th_arena_strndup(k->a, b.data ? b.data : "", b.len);
+        th_buf_free(&b);
+        size_t j = 0;
+        while (strcmp(text[j], text[i]) != 0)
+            j++;
+        keys[i] = &text[j];
+    }
+    return keys;
+}
+
+static th_esql_doc *keyed_docs(th_arena *a, th_esql_doc *tree)
+{
+    keyed *k = TH_ANEW(a, keyed);
+    k->a = a;
+    k->tree = tree;
+    th_esql_doc *d = TH_ANEWN(a, th_esql_doc, NDOCS);
+    for (size_t i = 0; i < NDOCS; i++) {
+        k->idx[i] = i;
+        d[i] = (th_esql_doc){NULL, tree[i].id, tree[i].index, 1, keyed_each, &k->idx[i], k, keyed_key};
+    }
+    return d;
+}
+
 /* A query over make_docs's documents, its prefix run, and random cuts. */
 typedef struct fixture {
     th_arena a;
@@ -101,6 +161,9 @@ typedef struct fixture {
     th_esql_doc *docs;
     size_t cuts[NDOCS + 1], nc;
     th_esql_result *pre;
+    th_esql_doc *kdocs; /* the same read as captured matches (keyed_docs) */
+    th_esql_result *kpre; /* their prefix */
+    th_esql_ids *kids;    /* its cells' ids */
 } fixture;
 
 static void fixture_init(fixture *f, const char *q)
@@ -119,13 +182,20 @@ static void fixture_init(fixture *f, const char *q)
     const char *err = NULL;
     f->pre = th_esql_run_prefix(&f->a, f->e, f->docs, NDOCS, &err);
     assert_non_null(f->pre);
+    f->kdocs = keyed_docs(&f->a, f->docs);
+    f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, &f->kids, &err);
+    assert_non_null(f->kpre);
 }
 
 static void fixture_free(fixture *f)
 {
+    th_esql_ids_free(f->kids);
     th_diags_free(&f->d);
     th_arena_free(&f->a);
 }
+
+/* the keyed prefixes that made cell ids (a column read by an expression) */
+static size_t ids_seen;
 
 /* Every window [cuts[i], cuts[j]) with NOW() at its last document (plus
  * `skew`), three ways. Returns how many windows had rows out. */
@@ -139,12 +209,19 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
     const int64_t *ts = f.ts;
     const size_t *cuts = f.cuts, nc = f.nc;
     th_esql_panes *p = th_esql_panes_new(&f.a, e, pre, docs, NDOCS, cuts, nc);
+    /* over the keyed documents, where the memos of the head and of the
+     * panes' grouping remember by cell ids */
+    th_esql_panes *kp = th_esql_panes_new(&f.a, e, f.kpre, f.kdocs, NDOCS, cuts, nc);
+    ids_seen += f.kids != NULL;
+    th_esql_panes_use_ids(kp, f.kids);
     if (!want_panes) {
         assert_null(p);
+        assert_null(kp);
         fixture_free(&f);
         return 0;
     }
     assert_non_null(p);
+    assert_non_null(kp);
     size_t nonempty = 0;
     for (size_t i = 0; i + 1 < nc; i++)
         for (size_t j = i + 1; j < nc && j <= i + 12; j++) {
@@ -163,6 +240,14 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
             snprintf(what, sizeof what, "%.40s: window [%zu, %zu)", q + 14, lo, hi);
             same_table(&s, rest, whole, th_arena_printf(&s, "rest vs whole, %s", what));
             same_table(&s, inc, rest, th_arena_printf(&s, "panes vs rest, %s", what));
+            const char *e5 = NULL, *e6 = NULL;
+            th_esql_result *kinc = th_esql_panes_run(&s, kp, lo, hi, now, 0, &e5);
+            th_esql_result *krest = th_esql_run_rest(&s, e, f.kpre, f.kdocs, NDOCS, lo, hi, now, 0, &e6);
+            assert_non_null(kinc);
+            assert_non_null(krest);
+            same_table(&s, krest, whole, th_arena_printf(&s, "keyed rest vs whole, %s", what));
+            same_table(&s, kinc, whole, th_arena_printf(&s, "keyed panes vs whole, %s", what));
+            assert_int_equal(th_esql_warnings(krest), th_esql_warnings(rest));
             nonempty += th_esql_nrows(inc) > 0;
             th_arena_free(&s);
         }
@@ -175,6 +260,7 @@ static size_t check_query(const char *q, int64_t skew, bool want_panes)
     assert_null(th_esql_panes_run(&f.a, p, odd, cuts[nc - 1], ts[NDOCS - 1], 0, &e4));
     assert_null(e4);
     th_esql_panes_free(p);
+    th_esql_panes_free(kp);
     fixture_free(&f);
     return nonempty;
 }
@@ -289,17 +375,21 @@ static void reuse_across_windows(void **state)
 static void every_aggregate(void **state)
 {
     (void)state;
+    size_t seen = ids_seen;
     assert_true(check_query("FROM logs-* | WHERE event.action != \"PutObject\" "
-                            "| EVAL d = TO_DOUBLE(event.duration) / 7, g = event.action == \"GetObject\" "
+                            "| EVAL d = TO_DOUBLE(event.duration) / 7, g = event.action == \"GetObject\", "
+                            "c = CASE(event.action == \"Decrypt\", user.name, \"x\") "
                             "| STATS n = COUNT(*), nu = COUNT(user.name), cd = COUNT_DISTINCT(user.name), "
                             "v = VALUES(event.action), mn = MIN(@timestamp), mx = MAX(user.name), "
                             "s = SUM(event.duration), sd = SUM(d), av = AVG(event.duration), "
                             "mxd = MAX(d), mnd = MIN(source.as.number), mxt = MAX(@timestamp), "
                             "mxl = MAX(event.duration), mng = MIN(g), mxg = MAX(g), "
                             "late = COUNT(*) WHERE event.duration > 50000, "
-                            "sl = SUM(source.as.number) WHERE event.action == \"Decrypt\" "
+                            "sl = SUM(source.as.number) WHERE event.action == \"Decrypt\", "
+                            "cb = SUM(CASE(c == \"bob\", 1, 0)), cv = VALUES(c) "
                             "BY user.name",
                             0, true) > 0);
+    assert_true(ids_seen > seen); /* the memos by ids ran */
 }
 
 /* columns that only the head's WHEREs read are dropped from the prefix's
