@@ -304,13 +304,14 @@ char *th_alert_reason(th_arena *a, const th_jval *doc, const th_rule *r);
 /* Adds a value serialised as JSON text (as captured) to an object/array. */
 th_jval *th_alert_value(th_arena *a, th_str json_scalar);
 
-/* ---- match helpers (engine.c) -------------------------------------------- */
+/* ---- match helpers (match_sort.c, engine.c) ------------------------------ */
 /* Sorts a rule's matches into the order its temporal pass reads them: by
  * combined time, then @timestamp, then input order; stable, so the result is
  * the one qsort with that comparison gives (glibc's is a stable merge sort).
  * Typed rather than qsort: a match is 48 bytes, which glibc sorts indirectly
  * through a call per comparison, and a broad rule has 70k of them per 100k
- * events; input that is already in order costs one pass. */
+ * events; input that is already in order costs one pass, a broad rule's
+ * matches are sorted as one 64-bit word each (match_sort.c). */
 void th_match_sort(th_match *v, size_t n);
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {
