@@ -52,6 +52,7 @@ void th_engine_free(th_engine *e)
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
+        free(r->nt_memo);
         th_map_free(&r->supp_hist);
         TH_VEC_FREE(&r->thr_hist);
         free(r);

@@ -125,6 +125,7 @@ typedef struct th_erule {
     th_map nt_seen;     /* new_terms hot pass: tuple -> its oldest and newest occurrence so far */
     int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
     uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
+    struct th_ntmemo *nt_memo; /* new_terms hot pass: nt_seen entries by lists (new_terms.c) */
     const char **fields; /* fields the filter reads (th_engine_set_rule_fields) */
     size_t nfields;
     bool fields_known;  /* false: the filter may read anything */
@@ -202,6 +203,7 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
+    bool nt_no_memo;       /* tests: new_terms finds every tuple by its key (new_terms.c) */
     const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
