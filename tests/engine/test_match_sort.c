@@ -131,7 +131,7 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
 static void match_sort_equals_reference(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 255, 256, 257, 1000, 4097, 20000};
+    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 511, 512, 513, 1000, 4097, 20000};
     static const uint64_t spans[] = {1, 7, 1000, 86400000, 1000000007};
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
