@@ -76,13 +76,13 @@ static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
 
 /* Matches whose new_terms fields have the very lists of an earlier match
  * (m->fv: the same ids) have its tuples, in its order, so their terms are
- * its terms: NT_MEMO remembers, by a hash of the ids, the last match whose
- * every tuple was indexed, and a match that finds one with its ids takes its
- * terms without building and hashing a key per tuple (b100k: most of
- * build_index, the keys being ARNs and the map's hash a byte a step; lists
- * of one string are shared by every match with that value, hotpass.c). The
- * occurrences are charged and added as index_tuple adds them to a term it
- * finds; the terms exist, since the earlier match found or made them all. */
+ * its terms (lists of one string are shared by every match with that value,
+ * hotpass.c). A memo of 2^NT_MEMO_BITS slots remembers, by a hash of the
+ * ids, the last match whose every tuple was indexed, and a match that finds
+ * one with its ids takes its terms without building and hashing a key per
+ * tuple (b100k: most of build_index, the map hashing a key a byte a step).
+ * The occurrences are charged and added as index_tuple adds them to a term
+ * it finds; the terms exist, since the earlier match found or made them. */
 enum { NT_MEMO_BITS = 8 };
 
 /* the slot of a memo of 2^bits entries for lists fv[0..nf) */
