@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "base/limits.h"
-#include "base/sort.h"
 #include "engine/exceptions.h"
 #include "engine/internal.h"
 #include "engine/sequence.h"
@@ -53,6 +52,7 @@ void th_engine_free(th_engine *e)
         th_map_free(&r->ids);
         th_arena_free(&r->ids_arena);
         th_map_free(&r->nt_seen);
+        free(r->nt_memo);
         th_map_free(&r->supp_hist);
         TH_VEC_FREE(&r->thr_hist);
         free(r);
@@ -367,21 +367,6 @@ size_t th_engine_add_sequence(th_engine *e, const th_rule *r, const th_seq_stage
 
 
 /* ---- temporal pass driver --------------------------------------------- */
-
-/* b sorts before a (th_match_sort's order) */
-static inline bool match_before(const th_match *b, const th_match *a)
-{
-    if (a->combined != b->combined)
-        return b->combined < a->combined;
-    if (a->ts != b->ts)
-        return b->ts < a->ts;
-    return b->order < a->order;
-}
-
-#define MATCH_BEFORE(ctx, x, y) ((void)(ctx), match_before(x, y))
-TH_DEFINE_STABLE_SORT(match_sort, th_match, const void *, MATCH_BEFORE)
-
-void th_match_sort(th_match *v, size_t n) { match_sort(v, n, NULL); }
 
 static int alert_cmp(const void *x, const void *y)
 {

@@ -126,6 +126,7 @@ typedef struct th_erule {
     th_map nt_seen;     /* new_terms hot pass: tuple -> its oldest and newest occurrence so far */
     int64_t nt_gap;     /* new_terms: history span - lookback (0 = never prune) */
     uint64_t nt_bytes;  /* new_terms hot-pass map, charged as state */
+    struct th_ntmemo *nt_memo; /* new_terms hot pass: nt_seen entries by lists (new_terms.c) */
     const char **fields; /* fields the filter reads (th_engine_set_rule_fields) */
     size_t nfields;
     bool fields_known;  /* false: the filter may read anything */
@@ -203,6 +204,7 @@ struct th_engine {
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
+    bool nt_no_memo;       /* tests: new_terms finds every tuple by its key (new_terms.c) */
     const struct th_esql *adding_esql; /* th_engine_add_esql's query, while it adds */
     th_materialise_fn materialise; /* raw record -> complete ECS document */
     void *materialise_ctx;
@@ -305,13 +307,14 @@ char *th_alert_reason(th_arena *a, const th_jval *doc, const th_rule *r);
 /* Adds a value serialised as JSON text (as captured) to an object/array. */
 th_jval *th_alert_value(th_arena *a, th_str json_scalar);
 
-/* ---- match helpers (engine.c) -------------------------------------------- */
+/* ---- match helpers (match_sort.c, engine.c) ------------------------------ */
 /* Sorts a rule's matches into the order its temporal pass reads them: by
  * combined time, then @timestamp, then input order; stable, so the result is
  * the one qsort with that comparison gives (glibc's is a stable merge sort).
  * Typed rather than qsort: a match is 48 bytes, which glibc sorts indirectly
  * through a call per comparison, and a broad rule has 70k of them per 100k
- * events; input that is already in order costs one pass. */
+ * events; input that is already in order costs one pass, a broad rule's
+ * matches are sorted as one 64-bit word each (match_sort.c). */
 void th_match_sort(th_match *v, size_t n);
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {

@@ -35,11 +35,23 @@ typedef struct nt_state {
     TH_VEC(ntterm *) mt;     /* terms of each match, flattened */
     uint32_t *mt_off;        /* nmatches + 1 */
     uint32_t cur;            /* match being indexed */
+    bool lost;               /* a tuple of it was not indexed (state capped) */
     uint64_t bytes;
     uint64_t run;
     th_buf key;
     size_t traced;           /* explain: the traced match's index, SIZE_MAX if none */
 } nt_state;
+
+/* one more occurrence of term t: the match being indexed */
+static void add_occ(nt_state *s, ntterm *t)
+{
+    if (!th_state_charge(s->e, s->r, &s->bytes, sizeof(uint32_t) + sizeof(ntterm *))) {
+        s->lost = true;
+        return;
+    }
+    TH_VEC_PUSH(&t->occ, s->cur);
+    TH_VEC_PUSH(&s->mt, t);
+}
 
 static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
 {
@@ -48,8 +60,10 @@ static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
     ntterm *t = th_map_get(&s->terms, th_buf_str(&s->key));
     if (!t) {
         uint64_t cost = sizeof(ntterm) + s->key.len + nf * sizeof(th_str) + 32;
-        if (!th_state_charge(s->e, s->r, &s->bytes, cost))
+        if (!th_state_charge(s->e, s->r, &s->bytes, cost)) {
+            s->lost = true;
             return;
+        }
         t = th_xcalloc(1, sizeof(*t));
         t->vals = TH_ANEWN(&s->e->arena, th_str, nf ? nf : 1);
         memcpy(t->vals, tuple, nf * sizeof(th_str));
@@ -57,27 +71,55 @@ static void index_tuple(const th_str *tuple, size_t nf, void *ctx)
         th_map_put(&s->terms, th_str_make(k, s->key.len), t);
         TH_VEC_PUSH(&s->all, t);
     }
-    if (!th_state_charge(s->e, s->r, &s->bytes, sizeof(uint32_t) + sizeof(ntterm *)))
-        return;
-    TH_VEC_PUSH(&t->occ, s->cur);
-    TH_VEC_PUSH(&s->mt, t);
+    add_occ(s, t);
+}
+
+/* Matches whose new_terms fields have the very lists of an earlier match
+ * (m->fv: the same ids) have its tuples, in its order, so their terms are
+ * its terms (lists of one string are shared by every match with that value,
+ * hotpass.c). A memo of 2^NT_MEMO_BITS slots remembers, by a hash of the
+ * ids, the last match whose every tuple was indexed, and a match that finds
+ * one with its ids takes its terms without building and hashing a key per
+ * tuple (b100k: most of build_index, the map hashing a key a byte a step).
+ * The occurrences are charged and added as index_tuple adds them to a term
+ * it finds; the terms exist, since the earlier match found or made them. */
+enum { NT_MEMO_BITS = 8 };
+
+/* the slot of a memo of 2^bits entries for lists fv[0..nf) */
+static size_t memo_slot(const uint32_t *fv, size_t nf, unsigned bits)
+{
+    uint64_t h = 0;
+    for (size_t f = 0; f < nf; f++)
+        h = (h ^ fv[f]) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> (64 - bits));
 }
 
 static void build_index(nt_state *s)
 {
     th_erule *r = s->r;
+    uint32_t memo[1 << NT_MEMO_BITS] = {0}; /* a match's index + 1, 0: none */
     s->mt_off = th_xmalloc((r->matches.len + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < r->matches.len; i++) {
+        const th_match *m = &r->matches.items[i];
         s->mt_off[i] = (uint32_t)s->mt.len;
         s->cur = (uint32_t)i;
-        if (s->e->trace && th_trace_is(s->e, r, &r->matches.items[i])) {
+        if (s->e->trace && th_trace_is(s->e, r, m)) {
             s->traced = i; /* explain: which new_terms field gives it no term? */
             for (size_t f = 0; f < s->nf && !s->e->trace->nt_missing; f++)
-                if (th_match_nv(s->e, &r->matches.items[i], f) == 0)
+                if (th_match_nv(s->e, m, f) == 0)
                     s->e->trace->nt_missing = (int)f + 1;
         }
-        if (!th_match_tuples(s->e, &r->matches.items[i], 0, s->nf, index_tuple, s))
+        uint32_t *slot = &memo[memo_slot(m->fv, s->nf, NT_MEMO_BITS)];
+        if (*slot && !s->e->nt_no_memo && memcmp(r->matches.items[*slot - 1].fv, m->fv, s->nf * sizeof *m->fv) == 0) {
+            for (uint32_t j = s->mt_off[*slot - 1]; j < s->mt_off[*slot]; j++)
+                add_occ(s, s->mt.items[j]);
+            continue;
+        }
+        s->lost = false;
+        if (!th_match_tuples(s->e, m, 0, s->nf, index_tuple, s))
             r->rep.state_capped = true;
+        else if (!s->lost)
+            *slot = (uint32_t)i + 1;
     }
     s->mt_off[r->matches.len] = (uint32_t)s->mt.len;
 }
@@ -247,6 +289,7 @@ typedef struct seen_ctx {
     const th_match *m;
     bool needed;
     th_buf key;
+    struct nt_seen *last; /* the entry of the last tuple, NULL: not remembered */
 } seen_ctx;
 
 typedef struct nt_seen {
@@ -254,22 +297,10 @@ typedef struct nt_seen {
     int64_t newest;
 } nt_seen;
 
-static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
+/* A match's tuple seen before as *seen */
+static void seen_again(seen_ctx *c, nt_seen *seen)
 {
-    seen_ctx *c = ctx;
-    th_tuple_key(&c->key, tuple, nf);
-    nt_seen *seen = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
     int64_t y = c->m->combined, ts = c->m->ts, from = y - c->r->nt_gap;
-    if (!seen) {
-        c->needed = true;
-        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 64))
-            return; /* cannot remember it: the doc is kept, which is safe */
-        seen = TH_ANEW(&c->e->arena, nt_seen);
-        *seen = (nt_seen){y, ts, y};
-        char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
-        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), seen);
-        return;
-    }
     bool earlier = (seen->oldest < y && seen->oldest >= from) ||
                    (seen->newest < y && seen->newest >= from) ||
                    (seen->oldest == y && seen->oldest_ts <= ts);
@@ -283,13 +314,64 @@ static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
         seen->newest = y;
 }
 
+static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
+{
+    seen_ctx *c = ctx;
+    th_tuple_key(&c->key, tuple, nf);
+    nt_seen *seen = th_map_get(&c->r->nt_seen, th_buf_str(&c->key));
+    c->last = NULL;
+    if (!seen) {
+        c->needed = true;
+        if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 64))
+            return; /* cannot remember it: the doc is kept, which is safe */
+        seen = TH_ANEW(&c->e->arena, nt_seen);
+        *seen = (nt_seen){c->m->combined, c->m->ts, c->m->combined};
+        char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
+        th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), seen);
+        c->last = seen;
+        return;
+    }
+    c->last = seen;
+    seen_again(c, seen);
+}
+
+/* The hot pass's memo (th_erule.nt_memo): a match whose fields are single
+ * values, as lists shared by every match with those values (the lists of
+ * one string are, hotpass.c), has one tuple, whose entry in nt_seen is
+ * remembered by the lists' ids: a match with the same ids finds it without
+ * building and hashing the tuple's key (b100k: most of th_nt_doc_needed). */
+enum { NT_SEEN_MEMO_BITS = 6 };
+
+struct th_ntmemo {
+    uint32_t fv[TH_ENGINE_MAX_TERM_FIELDS];
+    nt_seen *seen; /* NULL: empty */
+};
+
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
 {
     if (r->nt_gap <= 0)
         return true;
-    seen_ctx c = {e, r, m, false, {0}};
+    size_t nf = r->rule->new_terms_fields.len;
+    seen_ctx c = {e, r, m, false, {0}, NULL};
+    struct th_ntmemo *x = NULL;
+    bool one = !e->nt_no_memo && nf <= TH_ENGINE_MAX_TERM_FIELDS;
+    for (size_t f = 0; f < nf && one; f++)
+        one = th_match_nv(e, m, f) == 1;
+    if (one) {
+        if (!r->nt_memo)
+            r->nt_memo = th_xcalloc((size_t)1 << NT_SEEN_MEMO_BITS, sizeof *r->nt_memo);
+        x = &r->nt_memo[memo_slot(m->fv, nf, NT_SEEN_MEMO_BITS)];
+        if (x->seen && memcmp(x->fv, m->fv, nf * sizeof *m->fv) == 0) {
+            seen_again(&c, x->seen);
+            return c.needed;
+        }
+    }
     th_buf_init(&c.key);
-    th_match_tuples(e, m, 0, r->rule->new_terms_fields.len, seen_tuple, &c);
+    th_match_tuples(e, m, 0, nf, seen_tuple, &c);
     th_buf_free(&c.key);
+    if (x && c.last) {
+        memcpy(x->fv, m->fv, nf * sizeof *m->fv);
+        x->seen = c.last;
+    }
     return c.needed;
 }

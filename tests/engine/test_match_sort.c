@@ -1,14 +1,23 @@
-/* engine: th_match_sort against the comparison it replaces (qsort with the
- * order combined, @timestamp, input order), over shuffled, nearly sorted,
- * sorted and reversed matches with many ties, and a stable reference where
- * two matches tie on every key. */
+/* engine: th_match_sort against a stable reference (qsort with the order
+ * combined, @timestamp, input order, and the position before sorting last),
+ * over many shapes of disorder and ties: the radix sort of packed words and
+ * the comparison sort it falls back to must both give the reference's order.
+ *
+ * Shapes: shuffled, neighbours swapped, sorted, reversed, ascending runs
+ * (batches of workers), sorted with every window of w shuffled (CloudTrail
+ * files), sorted with a few elements moved far. Input order: the position
+ * (as the hot pass appends), random with repeats (not monotone: the fallback),
+ * or following time (reversed when the times are). Timestamps: equal to the
+ * combined time, a few ms before it, far before it (event.ingested), a few
+ * TH_TIME_NONE (too far apart to pack: the fallback), and times scaled so
+ * that the packed word uses exactly its 64 bits. */
 #include "th_test.h"
 
 #include <stdlib.h>
 
+#include "base/timeutil.h"
 #include "engine/internal.h"
 
-/* the comparison the temporal pass sorted with before th_match_sort */
 static int ref_cmp(const void *x, const void *y)
 {
     const th_match *a = x, *b = y;
@@ -21,47 +30,99 @@ static int ref_cmp(const void *x, const void *y)
     return a->doc < b->doc ? -1 : a->doc > b->doc; /* doc: the position before sorting */
 }
 
-static uint64_t rng(uint64_t *s)
+static uint64_t rng(uint64_t *s) { return th_test_xorshift(s); }
+
+static unsigned bits_of(uint64_t x)
 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
+    unsigned b = 0;
+    for (; x; x >>= 1)
+        b++;
+    return b;
 }
 
-/* shape 0: shuffled; 1: nearly sorted (neighbours swapped); 2: sorted;
- * 3: reversed. span: how many distinct times (small: many ties). dup_order:
- * some matches share an input order too (only a stable sort keeps them). */
-static void check(size_t n, int shape, uint64_t span, bool dup_order, uint64_t seed)
+enum { SHAPES = 7, ORDERS = 3, TSMODES = 5 };
+
+/* the time of match i of n before the moves of disorder(): shuffled, reversed or sorted */
+static uint64_t shape_time(int shape, size_t i, size_t n, uint64_t span, uint64_t *s)
+{
+    uint64_t lin = (uint64_t)i * span / (n ? n : 1);
+    return shape == 0 ? rng(s) % span : shape == 3 ? span - lin : lin;
+}
+
+static void disorder(th_match *v, size_t n, int shape, uint64_t *s)
+{
+    if (shape == 1)
+        for (size_t i = 0; i + 1 < n; i += 1 + rng(s) % 5) {
+            th_match x = v[i];
+            v[i] = v[i + 1];
+            v[i + 1] = x;
+        }
+    if (shape == 4) /* ascending runs, each shifted by a random offset */
+        for (size_t i = 0; i < n;) {
+            size_t len = 1 + rng(s) % 64;
+            int64_t off = (int64_t)(rng(s) % 1000) - 500;
+            for (size_t k = i; k < i + len && k < n; k++) {
+                v[k].combined += off;
+                v[k].ts += off;
+            }
+            i += len;
+        }
+    if (shape == 5) /* sorted windows, shuffled within */
+        for (size_t i = 0; i < n;) {
+            size_t len = 1 + rng(s) % 500;
+            len = len < n - i ? len : n - i;
+            for (size_t k = len; k > 1; k--) {
+                size_t j = rng(s) % k;
+                th_match x = v[i + k - 1];
+                v[i + k - 1] = v[i + j];
+                v[i + j] = x;
+            }
+            i += len;
+        }
+    if (shape == 6 && n > 1) /* a few moved far */
+        for (size_t m = 0; m < 1 + n / 1000; m++) {
+            size_t a = rng(s) % n, b = rng(s) % n;
+            th_match x = v[a];
+            v[a] = v[b];
+            v[b] = x;
+        }
+}
+
+static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, uint64_t seed)
 {
     th_match *v = calloc(n ? n : 1, sizeof *v), *want = calloc(n ? n : 1, sizeof *want);
     assert_non_null(v);
     assert_non_null(want);
     uint64_t s = seed;
+    /* tsmode 4: scaled so that combined's range fills what the position leaves */
+    unsigned room = 64 - bits_of(n ? n - 1 : 0), sb = bits_of(span);
+    int64_t scale = tsmode == 4 ? INT64_C(1) << ((room < 61 ? room : 61) - sb) : 1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t t = shape == 0 ? rng(&s) % span : (uint64_t)i * span / (n ? n : 1);
-        if (shape == 3)
-            t = span - t;
-        v[i].combined = (int64_t)t;
-        v[i].ts = (int64_t)(t - rng(&s) % 3);
-        v[i].order = dup_order ? rng(&s) % 4 : (shape == 3 ? n - i : i);
+        uint64_t t = shape_time(shape, i, n, span, &s);
+        v[i].combined = (int64_t)t * scale;
+        v[i].ts = tsmode == 1   ? v[i].combined - (int64_t)(rng(&s) % 3)
+                  : tsmode == 2 ? v[i].combined - (int64_t)(rng(&s) % (3 * span + 1))
+                                : v[i].combined;
+        v[i].order = ordmode == 1 ? rng(&s) % 4 : ordmode == 2 && shape == 3 ? n - i : i;
+    }
+    disorder(v, n, shape, &s);
+    for (size_t i = 0; i < n; i++) {
+        if (tsmode == 3 && rng(&s) % 7 == 0)
+            v[i].combined = v[i].ts = TH_TIME_NONE;
         v[i].doc = (uint32_t)i;
     }
-    for (size_t i = 0; shape == 1 && i + 1 < n; i += 1 + rng(&s) % 5) {
-        th_match x = v[i];
-        v[i] = v[i + 1];
-        v[i + 1] = x;
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i].doc = (uint32_t)i;
     memcpy(want, v, n * sizeof *v);
     if (n)
         qsort(want, n, sizeof *want, ref_cmp);
     th_match_sort(v, n);
     for (size_t i = 0; i < n; i++) {
         if (v[i].doc != want[i].doc)
-            fail_msg("n %zu shape %d span %llu: position %zu holds match %u, want %u", n, shape,
-                     (unsigned long long)span, i, v[i].doc, want[i].doc);
+            fail_msg("n %zu shape %d span %llu order %d ts %d: position %zu holds match %u, want %u",
+                     n, shape, (unsigned long long)span, ordmode, tsmode, i, v[i].doc,
+                     want[i].doc);
+        /* the whole match moved, not only its keys */
+        assert_true(v[i].combined == want[i].combined && v[i].ts == want[i].ts &&
+                    v[i].order == want[i].order);
     }
     free(v);
     free(want);
@@ -70,14 +131,15 @@ static void check(size_t n, int shape, uint64_t span, bool dup_order, uint64_t s
 static void match_sort_equals_reference(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 31, 32, 33, 100, 1000, 4097, 70000};
-    static const uint64_t spans[] = {1, 7, 1000, 1000000007};
+    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 511, 512, 513, 1000, 4097, 20000};
+    static const uint64_t spans[] = {1, 7, 1000, 86400000, 1000000007};
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        for (int shape = 0; shape < 4; shape++)
+        for (int shape = 0; shape < SHAPES; shape++)
             for (size_t j = 0; j < sizeof spans / sizeof spans[0]; j++)
-                for (int dup = 0; dup < 2; dup++)
-                    check(sizes[i], shape, spans[j], dup, seed += 0x632BE59BD9B4E019ull);
+                for (int ord = 0; ord < ORDERS; ord++)
+                    for (int ts = 0; ts < TSMODES; ts++)
+                        check(sizes[i], shape, spans[j], ord, ts, seed += 0x632BE59BD9B4E019ull);
 }
 
 int main(void)
