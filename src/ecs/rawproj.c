@@ -780,19 +780,6 @@ static inline void slot_push(th_ecs_slots *s, th_jval v)
     s->buf[s->len++] = v;
 }
 
-/* slot_push of a string value, written field by field into its place: the
- * value built whole went through three stack copies (GCC's), a tenth of a
- * field's instructions */
-static inline void slot_push_str(th_ecs_slots *s, th_str str)
-{
-    if (s->len == s->cap)
-        slot_grow(s);
-    th_jval *v = &s->buf[s->len++];
-    v->type = TH_JSTR;
-    v->len = 0;
-    v->cap = 0;
-    v->u.str = str;
-}
 
 /* add_strings into the slot being filled. Strings first, without asking
  * the type: th_jcur_str refuses anything else, and nearly every value is
@@ -829,54 +816,106 @@ static void slot_end(th_ecs_slots *s, size_t i)
     s->used |= 1u << i;
 }
 
-/* Table field i from the walk's cursors of plan pl (or by decoded lookups
- * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
- * every value) is pushed here; anything else goes through slot_strings. The
- * field's start and whether an array was met are kept in locals (stores
- * through s may alias the th_jval values pushed, so fields of s are read
- * again after each push), and a path's cursor is read only where the walk
- * found it. Inlined into its two callers: the call's saves and restores were
- * a tenth of its cost (b10k, the pack without ES|QL: 90,000 calls, 1.2 M
- * instructions less inlined). */
-static inline __attribute__((always_inline)) bool slot_field(th_ecs_slots *s, const plan *pl,
-                                                               size_t i)
+
+/* The table fields in `fields`, in the table's order, from the walk's
+ * cursors (keys without escapes), as th_ecs_project_only adds them. A
+ * string (nearly every value) is written here; anything else goes through
+ * slot_strings. The buffer's end, room and address and the masks are kept
+ * in locals, written back before anything that reads them through s
+ * (slot_grow, slot_strings) and at the end, and a field's path counts are
+ * stored once: th_jcur_str's call, and stores of uint8_t counts and of
+ * values (which may alias s), had GCC read them through s again after each
+ * value. Inlined into its two callers (b10k: the pack 0.5 M, without ES|QL
+ * 0.4 M instructions less than slot_field's loop of one field a call, which
+ * also tested for escapes at every path). */
+static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, const plan *pl,
+                                                                uint32_t fields)
 {
-    const uint32_t off = s->len;
-    uint32_t arrays = 0;
-    const size_t np = pl->npaths[i];
-    for (size_t k = 0; k < np; k++) {
-        const uint32_t before = s->len;
-        th_jcur v;
-        if (s->escapes) {
-            if (!th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v)) {
-                s->npath[i][k] = 0;
-                continue;
-            }
-        } else {
-            /* found by the walk, so through objects all the way up: walk_level
-             * and descend look only into objects */
+    th_jval *buf = s->buf;
+    uint32_t len = s->len, cap = s->cap, used = s->used, arrays = s->arrays;
+    const bool *have = s->have;
+    const th_jcur *found = s->found;
+    th_arena *a = s->a;
+    for (uint32_t u = fields; u; u &= u - 1) {
+        const size_t i = (size_t)__builtin_ctz(u);
+        const uint32_t off = len;
+        uint32_t arr = 0;
+        uint8_t npath[4] = {0, 0, 0, 0};
+        const size_t np = pl->npaths[i];
+        for (size_t k = 0; k < np; k++) {
+            /* found by the walk, so through objects all the way up:
+             * walk_level and descend look only into objects */
             const int sl = pl->slot_of[i][k];
-            if (!s->have[sl]) {
-                s->npath[i][k] = 0;
+            if (!have[sl])
                 continue;
+            th_str str;
+            if (th_jcur_str(found[sl], a, &str)) {
+                if (len == cap) {
+                    s->len = len;
+                    s->used = used;
+                    slot_grow(s);
+                    buf = s->buf;
+                    cap = s->cap;
+                }
+                th_jval *v = &buf[len++];
+                v->type = TH_JSTR;
+                v->len = 0;
+                v->cap = 0;
+                v->u.str = str;
+                npath[k] = 1;
+            } else {
+                s->len = len;
+                s->used = used;
+                s->array_seen = false;
+                if (!slot_strings(s, found[sl])) {
+                    s->arrays = arrays;
+                    return false;
+                }
+                arr |= s->array_seen;
+                const uint32_t n = s->len - len;
+                npath[k] = (uint8_t)(n < 255 ? n : 255);
+                len = s->len;
+                buf = s->buf;
+                cap = s->cap;
             }
-            v = s->found[sl];
         }
-        th_str str;
-        if (th_jcur_str(v, s->a, &str)) {
-            slot_push_str(s, str);
-        } else {
-            s->array_seen = false;
-            if (!slot_strings(s, v))
-                return false;
-            arrays |= s->array_seen;
-        }
-        const uint32_t n = s->len - before;
-        s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
+        memcpy(s->npath[i], npath, sizeof npath);
+        s->off[i] = off;
+        const uint32_t n = len - off;
+        s->slot[i] = (th_qslot){n ? buf + off : NULL, n};
+        used |= 1u << i;
+        arrays = (arrays & ~(1u << i)) | arr << i;
     }
-    s->off[i] = off;
-    slot_end(s, i);
-    s->arrays = (s->arrays & ~(1u << i)) | arrays << i;
+    s->len = len;
+    s->used = used;
+    s->arrays = arrays;
+    return true;
+}
+
+/* slot_fields where keys may be escaped (a backslash anywhere in the
+ * record, rare): decoded lookups of each path */
+static bool slot_fields_escaped(th_ecs_slots *s, uint32_t fields)
+{
+    const th_jcur root = th_jscan_root(s->raw);
+    for (uint32_t u = fields; u; u &= u - 1) {
+        const size_t i = (size_t)__builtin_ctz(u);
+        uint32_t arr = 0;
+        slot_begin(s, i);
+        for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+            const uint32_t before = s->len;
+            th_jcur v;
+            if (th_jcur_path(root, table[i].paths[k], &v)) {
+                s->array_seen = false;
+                if (!slot_strings(s, v))
+                    return false;
+                arr |= s->array_seen;
+            }
+            const uint32_t n = s->len - before;
+            s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
+        }
+        slot_end(s, i);
+        s->arrays = (s->arrays & ~(1u << i)) | arr << i;
+    }
     return true;
 }
 
@@ -962,9 +1001,9 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                           ingested_ms);
     }
     /* event.provider and event.action: top-level keys, found by either plan */
-    for (size_t i = 0; i < NROUTING; i++)
-        if (!slot_field(s, pl, i))
-            return false;
+    const uint32_t routed = (1u << NROUTING) - 1;
+    if (!(s->escapes ? slot_fields_escaped(s, routed) : slot_fields(s, pl, routed)))
+        return false;
     if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS))) {
         for (size_t i = 0; i < NCONST; i++)
             s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
@@ -1029,9 +1068,9 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */
-    for (uint32_t u = fields & ((1u << NTABLE) - 1); u; u &= u - 1)
-        if (!slot_field(s, pl, (size_t)__builtin_ctz(u)))
-            return false;
+    const uint32_t copied = fields & ((1u << NTABLE) - 1);
+    if (!(s->escapes ? slot_fields_escaped(s, copied) : slot_fields(s, pl, copied)))
+        return false;
     if (extras & TH_PROJ_ASN)
         slots_asn(s);
     for (size_t i = 0; (extras & TH_PROJ_TREES) && i < NTREES; i++) {
