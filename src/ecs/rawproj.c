@@ -925,14 +925,18 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
     th_jcur_members_find(obj, &pl->keys[parent + 1], s->found, s->have);
 }
 
-/* walk's descent, only into the objects the wanted fields' paths go through */
+/* walk's descent, only into the objects the wanted fields' paths go through.
+ * A member that is no object is not tested for it here (a call into the
+ * scanner per object; b10k: the pack 277.3 M -> 276.1 M, without ES|QL
+ * 164.1 M -> 163.2 M):
+ * th_jcur_members_find finds nothing in it, so its children stay unfound
+ * (have[] is cleared with the root's walk) and nothing below it is walked. */
 static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields)
 {
     const int *kids = pl->okids[parent + 1];
     for (int j = 0; j < pl->nokids[parent + 1]; j++) {
         int k = kids[j];
-        if (s->have[k] && (pl->through[k] & fields) &&
-            th_jcur_type(s->found[k]) == TH_JOBJ) {
+        if (s->have[k] && (pl->through[k] & fields)) {
             walk_level(pl, s, s->found[k], k);
             descend(pl, s, k, fields);
         }
@@ -952,7 +956,7 @@ static void descend_more(const plan *pl, th_ecs_slots *s, int parent, uint32_t f
     const int *kids = pl->okids[parent + 1];
     for (int j = 0; j < pl->nokids[parent + 1]; j++) {
         int k = kids[j];
-        if (s->have[k] && (pl->through[k] & fields) && th_jcur_type(s->found[k]) == TH_JOBJ) {
+        if (s->have[k] && (pl->through[k] & fields)) { /* objects or not, as descend */
             if (!(pl->through[k] & done))
                 walk_level(pl, s, s->found[k], k);
             descend_more(pl, s, k, fields, done);
