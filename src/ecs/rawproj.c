@@ -532,26 +532,38 @@ static bool memo_put(char *buf, size_t cap, uint8_t *n, uint8_t *t, const th_jva
     return true;
 }
 
+/* A remembered value's text copied into a: the caller's from then on. */
+static th_str memo_text(th_arena *a, const char *buf, uint8_t n)
+{
+    return th_str_make(th_arena_strndup(a, buf, n), n);
+}
+
 static th_jval *memo_get(th_arena *a, const char *buf, uint8_t n, uint8_t t)
 {
     if (t == TH_JNULL)
         return NULL;
-    th_str s = th_str_make(th_arena_strndup(a, buf, n), n);
+    th_str s = memo_text(a, buf, n);
     return t == TH_JSTR ? th_jnew_str(a, s) : th_jnew_num_raw(a, s);
 }
 
-static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num, th_jval **org)
+/* The memo's entry for ip, and whether it holds ip's values; NULL when ip
+ * is too long to be kept. */
+static asn_memo *asn_entry(const th_mapper *m, th_str ip, bool *hit)
 {
-    asn_memo *e = NULL;
-    if (ip.n < sizeof e->ip) {
-        /* words, not bytes: th_hash_bytes was a quarter of a hit's cost */
-        e = &asn_memos[th_str_hash_words(ip) % ASN_MEMO];
-        if (e->serial == m->serial && e->ipn == ip.n && th_bytes_eq(e->ip, ip.p, ip.n)) {
-            *num = memo_get(a, e->num, e->numn, e->numt);
-            *org = memo_get(a, e->org, e->orgn, e->orgt);
-            return;
-        }
-    }
+    *hit = false;
+    if (ip.n >= sizeof asn_memos[0].ip)
+        return NULL;
+    /* words, not bytes: th_hash_bytes was a quarter of a hit's cost */
+    asn_memo *e = &asn_memos[th_str_hash_words(ip) % ASN_MEMO];
+    *hit = e->serial == m->serial && e->ipn == ip.n && th_bytes_eq(e->ip, ip.p, ip.n);
+    return e;
+}
+
+/* th_ecs_asn_of's number and organization.name of ip (NULL: none), kept in
+ * entry e when there is one. */
+static void asn_miss(const th_mapper *m, th_arena *a, th_str ip, asn_memo *e, th_jval **num,
+                     th_jval **org)
+{
     th_jval *as = th_ecs_asn_of(m, a, ip);
     *num = th_jobj_get(as, "number");
     *org = th_jobj_get_path(as, "organization.name");
@@ -564,6 +576,18 @@ static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num
             e->serial = m->serial;
         }
     }
+}
+
+static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num, th_jval **org)
+{
+    bool hit;
+    asn_memo *e = asn_entry(m, ip, &hit);
+    if (hit) {
+        *num = memo_get(a, e->num, e->numn, e->numt);
+        *org = memo_get(a, e->org, e->orgn, e->orgt);
+        return;
+    }
+    asn_miss(m, a, ip, e, num, org);
 }
 
 /* Adds the source.as.* the ASN block gives each projected source.ip. */
@@ -1017,29 +1041,43 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     return true;
 }
 
-/* project_asn over the source.ip slot */
+/* project_asn over the source.ip slot. A remembered address's values go
+ * into the slots as values, without the nodes asn_lookup makes of them (two
+ * allocations an address). */
 static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
     if (!nips)
         return;
-    th_jval **org = th_arena_alloc(s->a, nips * sizeof *org);
+    th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
     uint32_t norg = 0;
     slot_begin(s, SLOT_AS_NUMBER);
     for (uint32_t i = 0; i < nips; i++) {
         th_jval ip = s->buf[off + i]; /* a copy: buf may move */
-        th_jval *n = NULL, *o = NULL;
-        if (ip.type == TH_JSTR)
-            asn_lookup(s->m, s->a, ip.u.str, &n, &o);
+        if (ip.type != TH_JSTR)
+            continue;
+        bool hit;
+        asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
+        if (hit) {
+            if (e->numt != TH_JNULL)
+                slot_push(s, (th_jval){.type = (th_jtype)e->numt,
+                                       .u.str = memo_text(s->a, e->num, e->numn)});
+            if (e->orgt != TH_JNULL)
+                org[norg++] = (th_jval){.type = (th_jtype)e->orgt,
+                                        .u.str = memo_text(s->a, e->org, e->orgn)};
+            continue;
+        }
+        th_jval *n, *o;
+        asn_miss(s->m, s->a, ip.u.str, e, &n, &o);
         if (n)
             slot_push(s, *n);
         if (o)
-            org[norg++] = o;
+            org[norg++] = *o;
     }
     slot_end(s, SLOT_AS_NUMBER);
     slot_begin(s, SLOT_AS_ORG);
     for (uint32_t i = 0; i < norg; i++)
-        slot_push(s, *org[i]);
+        slot_push(s, org[i]);
     slot_end(s, SLOT_AS_ORG);
 }
 
