@@ -161,8 +161,8 @@ static bool add_strings(th_arena *a, th_jval *arr, th_jcur c)
 /* th_ecs_times_from on CloudTrail's own form, "YYYY-MM-DDTHH:MM:SSZ", by
  * the day: its own memo keeps the last text only, which b100k repeats on 343
  * of 100,000 records (they come a few minutes out of order, 25,462 distinct
- * seconds in the day), while all but one of them share the date; a
- * conversion was ~390 instructions a record, a third of the first look.
+ * seconds in the day), though all of them share one date; a
+ * conversion was ~390 instructions a record, a fifth of the first look.
  * For such a text times_from takes the canonical branch (mapper.c
  * canonical_time) when the date and the time of day are each valid and the
  * instant plus the delay is before year 10000; the instant is then the
@@ -850,7 +850,7 @@ static void slot_end(th_ecs_slots *s, size_t i)
  * stored once: th_jcur_str's call, and stores of uint8_t counts and of
  * values (which may alias s), had GCC read them through s again after each
  * value. Inlined into its two callers (b10k: the pack 0.5 M, without ES|QL
- * 0.4 M instructions less than slot_field's loop of one field a call, which
+ * 0.3 M instructions less than slot_field's loop of one field a call, which
  * also tested for escapes at every path). */
 static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, const plan *pl,
                                                                 uint32_t fields)
