@@ -158,15 +158,99 @@ static bool add_strings(th_arena *a, th_jval *arr, th_jcur c)
     }
 }
 
+/* th_ecs_times_from on CloudTrail's own form, "YYYY-MM-DDTHH:MM:SSZ", by
+ * the day: its own memo keeps the last text only, which b100k repeats on 343
+ * of 100,000 records (they come a few minutes out of order, 25,462 distinct
+ * seconds in the day), though all of them share one date; a
+ * conversion was ~390 instructions a record, a fifth of the first look.
+ * For such a text times_from takes the canonical branch (mapper.c
+ * canonical_time) when the date and the time of day are each valid and the
+ * instant plus the delay is before year 10000; the instant is then the
+ * day's plus the time of day, and event.ingested the instant plus the
+ * delay's whole seconds. So a day, once converted there, gives the times of
+ * any valid time of day of that date by an addition. A day is remembered
+ * only where that branch is certain: a year from 1970 to 9998, the day of
+ * the month at most its length in a common year (February 29 is left to
+ * the mapping), the delay under a year; each thread keeps its last day. */
+typedef struct day_memo {
+    bool valid;
+    char date[11]; /* "YYYY-MM-DDT" */
+    int64_t delay;
+    int64_t day_ts;  /* @timestamp of 00:00:00 */
+    int64_t day_ing; /* event.ingested of 00:00:00, TH_TIME_NONE without a delay */
+} day_memo;
+static _Thread_local day_memo last_day;
+
+/* Two decimal digits at p, or -1 (as mapper.c reads them). */
+static inline int digits2(const char *p)
+{
+    unsigned a = (unsigned char)p[0] - '0', b = (unsigned char)p[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* The milliseconds of the time of day of t (of CloudTrail's form past its
+ * date), or -1 when it is not "HH:MM:SSZ" with each field in range. */
+static inline int64_t time_of_day_ms(th_str t)
+{
+    const char *p = t.p;
+    if (t.n != 20 || p[13] != ':' || p[16] != ':' || p[19] != 'Z')
+        return -1;
+    int h = digits2(p + 11), mi = digits2(p + 14), sec = digits2(p + 17);
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+        return -1;
+    return ((int64_t)(h * 60 + mi) * 60 + sec) * 1000;
+}
+
+/* Whether the date of t ("YYYY-MM-DDT") is one the day memo may keep (see
+ * above): stricter than canonical_time, never looser. */
+static bool memo_date(th_str t)
+{
+    static const unsigned char dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = t.p;
+    if (p[4] != '-' || p[7] != '-' || p[10] != 'T')
+        return false;
+    int yh = digits2(p), yl = digits2(p + 2), mo = digits2(p + 5), d = digits2(p + 8);
+    if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > dim[mo])
+        return false;
+    int y = yh * 100 + yl;
+    return y >= 1970 && y <= 9998;
+}
+
+static bool times_from_memo(const th_mapper *m, th_str t, int64_t *timestamp_ms,
+                            int64_t *ingested_ms)
+{
+    const int64_t delay = m->o.ingest_delay_ms;
+    int64_t tod = time_of_day_ms(t); /* checks t.n == 20 first */
+    day_memo *d = &last_day;
+    if (tod >= 0 && d->valid && d->delay == delay && th_bytes_eq(d->date, t.p, 11)) {
+        *timestamp_ms = d->day_ts + tod;
+        *ingested_ms = d->day_ing == TH_TIME_NONE ? TH_TIME_NONE : d->day_ing + tod;
+        return true;
+    }
+    if (!th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+        return false;
+    /* a year's milliseconds: with a year of at most 9998 the day's end plus
+     * the delay stays before year 10000 */
+    const int64_t year_ms = 365LL * 86400000;
+    if (tod >= 0 && delay < year_ms && memo_date(t)) {
+        d->valid = true;
+        memcpy(d->date, t.p, 11);
+        d->delay = delay;
+        d->day_ts = *timestamp_ms - tod;
+        d->day_ing = *ingested_ms == TH_TIME_NONE ? TH_TIME_NONE : *ingested_ms - tod;
+    }
+    return true;
+}
+
 /* eventTime, else the record's own @timestamp (as th_ecs_map) */
 static bool times_of(const th_mapper *m, th_arena *a, bool has_et, th_jcur et, bool has_ts,
                      th_jcur ts, int64_t *timestamp_ms, int64_t *ingested_ms)
 {
     th_str t; /* th_jcur_str: strings only */
     if (has_et && th_jcur_str(et, a, &t) && t.n &&
-        th_ecs_times_from(m, t, timestamp_ms, ingested_ms))
+        times_from_memo(m, t, timestamp_ms, ingested_ms))
         return true;
-    return has_ts && th_jcur_str(ts, a, &t) && th_ecs_times_from(m, t, timestamp_ms, ingested_ms);
+    return has_ts && th_jcur_str(ts, a, &t) && times_from_memo(m, t, timestamp_ms, ingested_ms);
 }
 
 bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t *timestamp_ms,
@@ -448,25 +532,38 @@ static bool memo_put(char *buf, size_t cap, uint8_t *n, uint8_t *t, const th_jva
     return true;
 }
 
+/* A remembered value's text copied into a: the caller's from then on. */
+static th_str memo_text(th_arena *a, const char *buf, uint8_t n)
+{
+    return th_str_make(th_arena_strndup(a, buf, n), n);
+}
+
 static th_jval *memo_get(th_arena *a, const char *buf, uint8_t n, uint8_t t)
 {
     if (t == TH_JNULL)
         return NULL;
-    th_str s = th_str_make(th_arena_strndup(a, buf, n), n);
+    th_str s = memo_text(a, buf, n);
     return t == TH_JSTR ? th_jnew_str(a, s) : th_jnew_num_raw(a, s);
 }
 
-static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num, th_jval **org)
+/* The memo's entry for ip, and whether it holds ip's values; NULL when ip
+ * is too long to be kept. */
+static asn_memo *asn_entry(const th_mapper *m, th_str ip, bool *hit)
 {
-    asn_memo *e = NULL;
-    if (ip.n < sizeof e->ip) {
-        e = &asn_memos[th_hash_bytes(ip.p, ip.n) % ASN_MEMO];
-        if (e->serial == m->serial && e->ipn == ip.n && memcmp(e->ip, ip.p, ip.n) == 0) {
-            *num = memo_get(a, e->num, e->numn, e->numt);
-            *org = memo_get(a, e->org, e->orgn, e->orgt);
-            return;
-        }
-    }
+    *hit = false;
+    if (ip.n >= sizeof asn_memos[0].ip)
+        return NULL;
+    /* words, not bytes: th_hash_bytes was a quarter of a hit's cost */
+    asn_memo *e = &asn_memos[th_str_hash_words(ip) % ASN_MEMO];
+    *hit = e->serial == m->serial && e->ipn == ip.n && th_bytes_eq(e->ip, ip.p, ip.n);
+    return e;
+}
+
+/* th_ecs_asn_of's number and organization.name of ip (NULL: none), kept in
+ * entry e when there is one. */
+static void asn_miss(const th_mapper *m, th_arena *a, th_str ip, asn_memo *e, th_jval **num,
+                     th_jval **org)
+{
     th_jval *as = th_ecs_asn_of(m, a, ip);
     *num = th_jobj_get(as, "number");
     *org = th_jobj_get_path(as, "organization.name");
@@ -479,6 +576,18 @@ static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num
             e->serial = m->serial;
         }
     }
+}
+
+static void asn_lookup(const th_mapper *m, th_arena *a, th_str ip, th_jval **num, th_jval **org)
+{
+    bool hit;
+    asn_memo *e = asn_entry(m, ip, &hit);
+    if (hit) {
+        *num = memo_get(a, e->num, e->numn, e->numt);
+        *org = memo_get(a, e->org, e->orgn, e->orgt);
+        return;
+    }
+    asn_miss(m, a, ip, e, num, org);
 }
 
 /* Adds the source.as.* the ASN block gives each projected source.ip. */
@@ -695,6 +804,7 @@ static inline void slot_push(th_ecs_slots *s, th_jval v)
     s->buf[s->len++] = v;
 }
 
+
 /* add_strings into the slot being filled. Strings first, without asking
  * the type: th_jcur_str refuses anything else, and nearly every value is
  * one. */
@@ -730,54 +840,106 @@ static void slot_end(th_ecs_slots *s, size_t i)
     s->used |= 1u << i;
 }
 
-/* Table field i from the walk's cursors of plan pl (or by decoded lookups
- * when keys may be escaped), as th_ecs_project_only adds it. A string (nearly
- * every value) is pushed here; anything else goes through slot_strings. The
- * field's start and whether an array was met are kept in locals (stores
- * through s may alias the th_jval values pushed, so fields of s are read
- * again after each push), and a path's cursor is read only where the walk
- * found it. Inlined into its two callers: the call's saves and restores were
- * a tenth of its cost (b10k, the pack without ES|QL: 90,000 calls, 1.2 M
- * instructions less inlined). */
-static inline __attribute__((always_inline)) bool slot_field(th_ecs_slots *s, const plan *pl,
-                                                               size_t i)
+
+/* The table fields in `fields`, in the table's order, from the walk's
+ * cursors (keys without escapes), as th_ecs_project_only adds them. A
+ * string (nearly every value) is written here; anything else goes through
+ * slot_strings. The buffer's end, room and address and the masks are kept
+ * in locals, written back before anything that reads them through s
+ * (slot_grow, slot_strings) and at the end, and a field's path counts are
+ * stored once: th_jcur_str's call, and stores of uint8_t counts and of
+ * values (which may alias s), had GCC read them through s again after each
+ * value. Inlined into its two callers (b10k: the pack 0.5 M, without ES|QL
+ * 0.3 M instructions less than slot_field's loop of one field a call, which
+ * also tested for escapes at every path). */
+static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, const plan *pl,
+                                                                uint32_t fields)
 {
-    const uint32_t off = s->len;
-    uint32_t arrays = 0;
-    const size_t np = pl->npaths[i];
-    for (size_t k = 0; k < np; k++) {
-        const uint32_t before = s->len;
-        th_jcur v;
-        if (s->escapes) {
-            if (!th_jcur_path(th_jscan_root(s->raw), table[i].paths[k], &v)) {
-                s->npath[i][k] = 0;
-                continue;
-            }
-        } else {
-            /* found by the walk, so through objects all the way up: walk_level
-             * and descend look only into objects */
+    th_jval *buf = s->buf;
+    uint32_t len = s->len, cap = s->cap, used = s->used, arrays = s->arrays;
+    const bool *have = s->have;
+    const th_jcur *found = s->found;
+    th_arena *a = s->a;
+    for (uint32_t u = fields; u; u &= u - 1) {
+        const size_t i = (size_t)__builtin_ctz(u);
+        const uint32_t off = len;
+        uint32_t arr = 0;
+        uint8_t npath[4] = {0, 0, 0, 0};
+        const size_t np = pl->npaths[i];
+        for (size_t k = 0; k < np; k++) {
+            /* found by the walk, so through objects all the way up:
+             * walk_level and descend look only into objects */
             const int sl = pl->slot_of[i][k];
-            if (!s->have[sl]) {
-                s->npath[i][k] = 0;
+            if (!have[sl])
                 continue;
+            th_str str;
+            if (th_jcur_str(found[sl], a, &str)) {
+                if (len == cap) {
+                    s->len = len;
+                    s->used = used;
+                    slot_grow(s);
+                    buf = s->buf;
+                    cap = s->cap;
+                }
+                th_jval *v = &buf[len++];
+                v->type = TH_JSTR;
+                v->len = 0;
+                v->cap = 0;
+                v->u.str = str;
+                npath[k] = 1;
+            } else {
+                s->len = len;
+                s->used = used;
+                s->array_seen = false;
+                if (!slot_strings(s, found[sl])) {
+                    s->arrays = arrays;
+                    return false;
+                }
+                arr |= s->array_seen;
+                const uint32_t n = s->len - len;
+                npath[k] = (uint8_t)(n < 255 ? n : 255);
+                len = s->len;
+                buf = s->buf;
+                cap = s->cap;
             }
-            v = s->found[sl];
         }
-        th_str str;
-        if (th_jcur_str(v, s->a, &str)) {
-            slot_push(s, (th_jval){.type = TH_JSTR, .u.str = str});
-        } else {
-            s->array_seen = false;
-            if (!slot_strings(s, v))
-                return false;
-            arrays |= s->array_seen;
-        }
-        const uint32_t n = s->len - before;
-        s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
+        memcpy(s->npath[i], npath, sizeof npath);
+        s->off[i] = off;
+        const uint32_t n = len - off;
+        s->slot[i] = (th_qslot){n ? buf + off : NULL, n};
+        used |= 1u << i;
+        arrays = (arrays & ~(1u << i)) | arr << i;
     }
-    s->off[i] = off;
-    slot_end(s, i);
-    s->arrays = (s->arrays & ~(1u << i)) | arrays << i;
+    s->len = len;
+    s->used = used;
+    s->arrays = arrays;
+    return true;
+}
+
+/* slot_fields where keys may be escaped (a backslash anywhere in the
+ * record, rare): decoded lookups of each path */
+static bool slot_fields_escaped(th_ecs_slots *s, uint32_t fields)
+{
+    const th_jcur root = th_jscan_root(s->raw);
+    for (uint32_t u = fields; u; u &= u - 1) {
+        const size_t i = (size_t)__builtin_ctz(u);
+        uint32_t arr = 0;
+        slot_begin(s, i);
+        for (size_t k = 0; k < 4 && table[i].paths[k]; k++) {
+            const uint32_t before = s->len;
+            th_jcur v;
+            if (th_jcur_path(root, table[i].paths[k], &v)) {
+                s->array_seen = false;
+                if (!slot_strings(s, v))
+                    return false;
+                arr |= s->array_seen;
+            }
+            const uint32_t n = s->len - before;
+            s->npath[i][k] = (uint8_t)(n < 255 ? n : 255);
+        }
+        slot_end(s, i);
+        s->arrays = (s->arrays & ~(1u << i)) | arr << i;
+    }
     return true;
 }
 
@@ -787,14 +949,18 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
     th_jcur_members_find(obj, &pl->keys[parent + 1], s->found, s->have);
 }
 
-/* walk's descent, only into the objects the wanted fields' paths go through */
+/* walk's descent, only into the objects the wanted fields' paths go through.
+ * A member that is no object is not tested for it here (a call into the
+ * scanner per object; b10k: the pack 277.3 M -> 276.1 M, without ES|QL
+ * 164.1 M -> 163.2 M):
+ * th_jcur_members_find finds nothing in it, so its children stay unfound
+ * (have[] is cleared with the root's walk) and nothing below it is walked. */
 static void descend(const plan *pl, th_ecs_slots *s, int parent, uint32_t fields)
 {
     const int *kids = pl->okids[parent + 1];
     for (int j = 0; j < pl->nokids[parent + 1]; j++) {
         int k = kids[j];
-        if (s->have[k] && (pl->through[k] & fields) &&
-            th_jcur_type(s->found[k]) == TH_JOBJ) {
+        if (s->have[k] && (pl->through[k] & fields)) {
             walk_level(pl, s, s->found[k], k);
             descend(pl, s, k, fields);
         }
@@ -814,7 +980,7 @@ static void descend_more(const plan *pl, th_ecs_slots *s, int parent, uint32_t f
     const int *kids = pl->okids[parent + 1];
     for (int j = 0; j < pl->nokids[parent + 1]; j++) {
         int k = kids[j];
-        if (s->have[k] && (pl->through[k] & fields) && th_jcur_type(s->found[k]) == TH_JOBJ) {
+        if (s->have[k] && (pl->through[k] & fields)) { /* objects or not, as descend */
             if (!(pl->through[k] & done))
                 walk_level(pl, s, s->found[k], k);
             descend_more(pl, s, k, fields, done);
@@ -863,9 +1029,9 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
                           ingested_ms);
     }
     /* event.provider and event.action: top-level keys, found by either plan */
-    for (size_t i = 0; i < NROUTING; i++)
-        if (!slot_field(s, pl, i))
-            return false;
+    const uint32_t routed = (1u << NROUTING) - 1;
+    if (!(s->escapes ? slot_fields_escaped(s, routed) : slot_fields(s, pl, routed)))
+        return false;
     if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS))) {
         for (size_t i = 0; i < NCONST; i++)
             s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
@@ -875,29 +1041,43 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     return true;
 }
 
-/* project_asn over the source.ip slot */
+/* project_asn over the source.ip slot. A remembered address's values go
+ * into the slots as values, without the nodes asn_lookup makes of them (two
+ * allocations an address). */
 static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
     if (!nips)
         return;
-    th_jval **org = th_arena_alloc(s->a, nips * sizeof *org);
+    th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
     uint32_t norg = 0;
     slot_begin(s, SLOT_AS_NUMBER);
     for (uint32_t i = 0; i < nips; i++) {
         th_jval ip = s->buf[off + i]; /* a copy: buf may move */
-        th_jval *n = NULL, *o = NULL;
-        if (ip.type == TH_JSTR)
-            asn_lookup(s->m, s->a, ip.u.str, &n, &o);
+        if (ip.type != TH_JSTR)
+            continue;
+        bool hit;
+        asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
+        if (hit) {
+            if (e->numt != TH_JNULL)
+                slot_push(s, (th_jval){.type = (th_jtype)e->numt,
+                                       .u.str = memo_text(s->a, e->num, e->numn)});
+            if (e->orgt != TH_JNULL)
+                org[norg++] = (th_jval){.type = (th_jtype)e->orgt,
+                                        .u.str = memo_text(s->a, e->org, e->orgn)};
+            continue;
+        }
+        th_jval *n, *o;
+        asn_miss(s->m, s->a, ip.u.str, e, &n, &o);
         if (n)
             slot_push(s, *n);
         if (o)
-            org[norg++] = o;
+            org[norg++] = *o;
     }
     slot_end(s, SLOT_AS_NUMBER);
     slot_begin(s, SLOT_AS_ORG);
     for (uint32_t i = 0; i < norg; i++)
-        slot_push(s, *org[i]);
+        slot_push(s, org[i]);
     slot_end(s, SLOT_AS_ORG);
 }
 
@@ -930,9 +1110,9 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */
-    for (uint32_t u = fields & ((1u << NTABLE) - 1); u; u &= u - 1)
-        if (!slot_field(s, pl, (size_t)__builtin_ctz(u)))
-            return false;
+    const uint32_t copied = fields & ((1u << NTABLE) - 1);
+    if (!(s->escapes ? slot_fields_escaped(s, copied) : slot_fields(s, pl, copied)))
+        return false;
     if (extras & TH_PROJ_ASN)
         slots_asn(s);
     for (size_t i = 0; (extras & TH_PROJ_TREES) && i < NTREES; i++) {

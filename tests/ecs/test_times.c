@@ -13,6 +13,7 @@
 #include "ecs/mapper.h"
 #include "ecs/rawproj.h"
 #include "event/event.h"
+#include "json/jscan.h"
 #include "json/json.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -173,11 +174,74 @@ static void timestamps_match_the_date_processor(void **state)
     assert_true(n.parsed > 300 && n.failed > 1000); /* both sides were exercised */
 }
 
+/* th_ecs_times (the first look's times: times_of in rawproj.c, which
+ * remembers a thread's last day and adds the time of day to it) against
+ * th_ecs_times_from on the same text, for texts that share a date with the
+ * one before them and texts that do not: the edge dates (those the memo
+ * keeps and those it must not), every clock after a valid one (the memo
+ * then holds that date), other forms of the text with the same date, and
+ * delays on both sides of the memo's bound of a year. */
+static void day_memo_matches_times_from(void **state)
+{
+    (void)state;
+    static const char *const memo_years[] = {"1969", "1970", "2024", "2026", "2100",
+                                             "9997", "9998", "9999", "20a6"};
+    static const char *const memo_days[] = {"00", "01", "28", "29", "30", "31", "32"};
+    static const char *const memo_clocks[] = {"00:00:00", "23:59:59", "12:34:56", "24:00:00",
+                                              "12:60:00", "12:00:60", "07:3a:00", "7:03:00",
+                                              "00:00:00.5", "00:00:00+01:00"};
+    static const int64_t delays[] = {-1,         0,         1500, 300000, 31536000000LL - 1,
+                                     31536000000LL, 86400000LL * 400};
+    unsigned checked = 0, timed = 0;
+    th_jscan *scan = th_jscan_new();
+    for (size_t di = 0; di < NELEM(delays); di++) {
+        th_diags d;
+        th_diags_init(&d);
+        th_mapper_opts o;
+        th_mapper_opts_default(&o);
+        o.ingest_delay_ms = delays[di];
+        th_mapper *m = th_mapper_new(&o, &d);
+        assert_non_null(m);
+        th_arena a;
+        th_arena_init(&a, 1 << 14);
+        char text[48], rec[128];
+        for (size_t y = 0; y < NELEM(memo_years); y++)
+            for (size_t mo = 0; mo < NELEM(months); mo++)
+                for (size_t dd = 0; dd < NELEM(memo_days); dd++)
+                    for (size_t c = 0; c < NELEM(memo_clocks); c++) {
+                        snprintf(text, sizeof text, "%s-%s-%sT%s%s", memo_years[y], months[mo],
+                                 memo_days[dd], memo_clocks[c],
+                                 strchr(memo_clocks[c], '+') ? "" : "Z");
+                        snprintf(rec, sizeof rec, "{\"eventTime\":\"%s\"}", text);
+                        th_json_error err;
+                        assert_true(th_jscan_load(scan, rec, strlen(rec), &err));
+                        int64_t ts = 1, ing = 2, want_ts = 1, want_ing = 2;
+                        bool ok = th_ecs_times(m, &a, scan, &ts, &ing);
+                        bool want = th_ecs_times_from(m, th_str_c(text), &want_ts, &want_ing);
+                        if (ok != want || ts != want_ts || ing != want_ing)
+                            fail_msg("%s (delay %lld): th_ecs_times %d %lld/%lld, "
+                                     "th_ecs_times_from %d %lld/%lld",
+                                     text, (long long)delays[di], ok, (long long)ts,
+                                     (long long)ing, want, (long long)want_ts,
+                                     (long long)want_ing);
+                        checked++;
+                        timed += ok;
+                    }
+        th_arena_free(&a);
+        th_mapper_free(m);
+        th_diags_free(&d);
+    }
+    th_jscan_free(scan);
+    print_message("day memo: %u texts, %u timed\n", checked, timed);
+    assert_true(timed > 1000 && checked - timed > 1000); /* both sides were exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(times_match_the_mapping),
         cmocka_unit_test(timestamps_match_the_date_processor),
+        cmocka_unit_test(day_memo_matches_times_from),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
