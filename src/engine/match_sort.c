@@ -68,8 +68,9 @@ static unsigned shared_low(uint64_t ox)
  * of 8 ms, and three bits fewer can save a radix pass. */
 static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, unsigned *width)
 {
-    /* within +-2^62 a difference of two times cannot overflow */
-    const int64_t lim = INT64_C(1) << 62;
+    /* within +-2^61, t - c lies within +-2^62 and a difference of two of
+     * those (dmax - dmin below) cannot overflow */
+    const int64_t lim = INT64_C(1) << 61;
     int64_t cmin = INT64_MAX, cmax = INT64_MIN, dmin = INT64_MAX, dmax = INT64_MIN;
     uint64_t c0 = 0, d0 = 0, oc = 0, od = 0;
     for (size_t i = 0; i < n; i++) {
