@@ -195,6 +195,7 @@ typedef struct gid_ent {
 } gid_ent;
 
 enum { GID_BITS = 21, GID_COLS = 3 };
+_Static_assert(GROUP_HINTS <= 256, "gid_ent.h holds a hint slot in a byte");
 
 typedef struct gidtab {
     const uint32_t *ids[GID_COLS]; /* per BY column */
