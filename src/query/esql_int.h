@@ -181,10 +181,12 @@ typedef struct etab {
 } etab;
 
 /* Cell ids of a column (esql_val.c's load_keyed, in the prefix, for the
- * columns a memo may key on: th_esql_memo_reads): ids[row] < n, equal ids
- * only where the rows hold the very same cell (the same key, so the cell
- * copied from the first row with it), so a memo over such columns
- * remembers by id (esql_memo's idv, idh), not by comparing cells. By the
+ * columns a memo may key on or a STATS groups by: th_esql_memo_reads):
+ * ids[row] < n, equal ids only where the rows hold the very same cell (the
+ * same key, so the cell copied from the first row with it), so a memo over
+ * such columns remembers by id (esql_memo's idv, idh), not by comparing
+ * cells, and the panes' grouping finds a row's group by its BY columns'
+ * ids (esql_cmd.c's group_cols). By the
  * column's cell array: a command that makes a new array makes no ids for
  * it; compact() keeps them with the rows it keeps in place. An EVAL whose
  * memo worked by id gives its column the same ids (its cells a function of
@@ -233,7 +235,8 @@ typedef struct erun {
     esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
 } erun;
 
-/* esql_run.c: whether a memo may key on the column (its ids are worth making) */
+/* esql_run.c: whether a memo may key on the column or a STATS groups by it
+ * (its ids are worth making) */
 bool th_esql_memo_reads(const th_esql *q, th_str name);
 /* esql_val.c: cell ids (esql_ids) */
 const esql_ids *th_esql_ids_of(const erun *r, const ev *col);

@@ -485,8 +485,9 @@ static bool reads_col(const xnode *x, th_str name)
 
 /* Some memo may key on column name (an expression other than the bare
  * column reads it: a WHERE, an EVAL, an aggregate's argument or filter, a
- * computed BY), so that its cells' ids are worth making (esql_ids); any
- * column where a RENAME could give it another name. */
+ * computed BY), or a STATS groups by it (th_esql_group by ids), so that its
+ * cells' ids are worth making (esql_ids); any column where a RENAME could
+ * give it another name. */
 bool th_esql_memo_reads(const th_esql *q, th_str name)
 {
     for (size_t i = 0; i < q->ncmds; i++) {
@@ -500,7 +501,7 @@ bool th_esql_memo_reads(const th_esql *q, th_str name)
                 return true;
         }
         for (size_t k = 0; c->kind == C_STATS && k < c->nby; k++)
-            if (c->by[k].x && c->by[k].x->kind != X_COL && reads_col(c->by[k].x, name))
+            if (c->by[k].x && reads_col(c->by[k].x, name))
                 return true;
     }
     return false;

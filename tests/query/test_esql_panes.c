@@ -429,6 +429,19 @@ static void computed_keys_and_no_by(void **state)
                             0, true) > 0);
 }
 
+/* BY two and three columns of the prefix's captured cells: the keyed
+ * panes group by their ids (group_cols), multi-valued users, a long ASN
+ * and missing values among them */
+static void group_by_ids(void **state)
+{
+    (void)state;
+    assert_true(check_query("FROM logs-* | STATS c = COUNT(*), s = SUM(event.duration) BY event.action, user.name",
+                            0, true) > 0);
+    assert_true(check_query("FROM logs-* | WHERE event.action != \"Decrypt\" "
+                            "| STATS c = COUNT(*), v = VALUES(source.ip) BY user.name, source.as.number, event.action",
+                            0, true) > 0);
+}
+
 static void overflow_and_mixed_types(void **state)
 {
     (void)state;
@@ -532,6 +545,7 @@ int main(void)
         cmocka_unit_test(every_aggregate),
         cmocka_unit_test(head_only_columns),
         cmocka_unit_test(computed_keys_and_no_by),
+        cmocka_unit_test(group_by_ids),
         cmocka_unit_test(overflow_and_mixed_types),
         cmocka_unit_test(deferred_now_conditions),
         cmocka_unit_test(errors_as_rest),
