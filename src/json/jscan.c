@@ -491,8 +491,9 @@ key: /* i is past the '{' or ',' */
         /* only x, w and nt change in the loop (i is *x at its top), so that
          * GCC keeps them in registers; members it does not finish go on at
          * member_tail */
+        uint32_t pos = i; /* *x, carried from the previous member's `after` */
         while (__builtin_expect(x <= x_last3, 1)) {
-            uint32_t pos = x[0], v = x[1], after = x[2];
+            uint32_t v = x[1], after = x[2];
             /* the key closes right before the ':' (a quote there closes it:
              * one inside it would make the ':' part of it, and v is outside) */
             if (p[pos] != '"' || load2(p + v - 2) != quote_colon)
@@ -516,8 +517,9 @@ key: /* i is past the '{' or ',' */
             w += 2;
             nt += 2;
             x += 2;
+            pos = after;
         }
-        i = *x;
+        i = pos;
     }
     {
         uint32_t y = x < xe ? *x : n32, j = skip_ws(p, i, y);
@@ -547,6 +549,10 @@ member_tail : {
     put_leaf(w++, pos, v - 1, ++nt);
     x++;
     i = v;
+    /* an object or array: key_value would find nothing before v and go
+     * there */
+    if (p[v] == '{' || p[v] == '[')
+        goto open;
     /* the four bytes read are before the next entry, which is in the text */
     if (after < v + 4)
         goto key_value;
