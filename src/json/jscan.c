@@ -17,6 +17,14 @@ typedef struct jnode {
     uint32_t next; /* tape index after this value and its children */
 } jnode;
 
+/* An open container in stage 2: its node (end and next are written when it
+ * closes) and whether it is an object. Addressed through a pointer to the
+ * next free frame, which keeps the depth out of the address arithmetic. */
+typedef struct jframe {
+    jnode *node;
+    bool obj;
+} jframe;
+
 struct th_jscan {
     const unsigned char *p;
     size_t n;
@@ -31,8 +39,7 @@ struct th_jscan {
     uint32_t root;    /* tape index of th_jscan_root: 0, or th_jscan_set_root's */
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
-    uint32_t stack[TH_MAX_JSON_DEPTH];     /* stage 2: tape index of each open container */
-    bool stack_obj[TH_MAX_JSON_DEPTH];     /* stage 2: whether it is an object */
+    jframe stack[TH_MAX_JSON_DEPTH];       /* stage 2: the open containers, outermost first */
 };
 
 /* ---- dispatch -------------------------------------------------------- */
@@ -213,8 +220,8 @@ static const char *after_value_reason(const th_jscan *s, int depth)
 {
     if (depth == 0)
         return "trailing characters after JSON value";
-    return s->p[s->tape[s->stack[depth - 1]].pos] == '{' ? "expected ',' or '}' in object"
-                                                         : "expected ',' or ']' in array";
+    return s->stack[depth - 1].obj ? "expected ',' or '}' in object"
+                                   : "expected ',' or ']' in array";
 }
 
 /* Number grammar of th_json_parse, with the same offsets; *end past the number. */
@@ -395,7 +402,7 @@ static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
                 return fail(err, pos, "unterminated string");                                      \
         } else if (c == '{' || c == '[') {                                                         \
             goto open;                                                                             \
-        } else if (!(e = scalar_end(s, pos, depth, err))) {                                        \
+        } else if (!(e = scalar_end(s, pos, (int)(sp - s->stack), err))) {                         \
             return false;                                                                          \
         }                                                                                          \
         put_leaf(w++, pos, e, ++nt);                                                               \
@@ -409,7 +416,7 @@ static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
  * the next entry (whitespace, ':' and ',', which stage 1 does not index) are
  * read where th_json_parse expects a separator. Few variables, so that they
  * stay in registers: the entry pointer x, the next tape slot (its index nt
- * and its address w), the depth and i. */
+ * and its address w), the next stack frame sp and i. */
 static bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
@@ -419,7 +426,8 @@ static bool build_tape(th_jscan *s, th_json_error *err)
     jnode *const t = s->tape;
     uint32_t nt = 0; /* the next node's index: w is t + nt */
     jnode *w = t;
-    int depth = 0;
+    jframe *sp = s->stack;
+    jframe *const sp_end = s->stack + TH_MAX_JSON_DEPTH;
     uint32_t i = 0;
     /* the last entry that starts three, for the loop of common members; the
      * first entry when there are fewer, where the loop's test fails anyway
@@ -446,10 +454,11 @@ top_after : {
 open : {
     uint32_t pos = *x;
     unsigned char c = p[pos];
-    if (depth >= TH_MAX_JSON_DEPTH)
+    if (sp == sp_end)
         return fail(err, pos, "nesting too deep");
-    s->stack_obj[depth] = c == '{';
-    s->stack[depth++] = nt;
+    sp->node = w;
+    sp->obj = c == '{';
+    sp++;
     w->pos = pos;
     w++;
     nt++;
@@ -466,14 +475,14 @@ open : {
 
 close : {
     /* *x is the closing bracket of the innermost container */
-    uint32_t open = s->stack[--depth];
-    t[open].end = *x + 1;
-    t[open].next = nt;
+    jnode *open = (--sp)->node;
+    open->end = *x + 1;
+    open->next = nt;
     i = *x + 1;
     x++;
-    if (!depth)
+    if (sp == s->stack)
         goto top_after;
-    if (s->stack_obj[depth - 1])
+    if (sp[-1].obj)
         goto obj_after;
     goto arr_after;
 }
@@ -491,8 +500,9 @@ key: /* i is past the '{' or ',' */
         /* only x, w and nt change in the loop (i is *x at its top), so that
          * GCC keeps them in registers; members it does not finish go on at
          * member_tail */
+        uint32_t pos = i; /* *x, carried from the previous member's `after` */
         while (__builtin_expect(x <= x_last3, 1)) {
-            uint32_t pos = x[0], v = x[1], after = x[2];
+            uint32_t v = x[1], after = x[2];
             /* the key closes right before the ':' (a quote there closes it:
              * one inside it would make the ':' part of it, and v is outside) */
             if (p[pos] != '"' || load2(p + v - 2) != quote_colon)
@@ -516,8 +526,9 @@ key: /* i is past the '{' or ',' */
             w += 2;
             nt += 2;
             x += 2;
+            pos = after;
         }
-        i = *x;
+        i = pos;
     }
     {
         uint32_t y = x < xe ? *x : n32, j = skip_ws(p, i, y);
@@ -547,6 +558,10 @@ member_tail : {
     put_leaf(w++, pos, v - 1, ++nt);
     x++;
     i = v;
+    /* an object or array: key_value would find nothing before v and go
+     * there */
+    if (p[v] == '{' || p[v] == '[')
+        goto open;
     /* the four bytes read are before the next entry, which is in the text */
     if (after < v + 4)
         goto key_value;

@@ -73,8 +73,16 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
     __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;
     size_t i = 0;
-    for (; i + 64 <= n; i += 64)
+    /* two blocks a step: the loop's compare, branch and base updates once
+     * per 128 bytes */
+    for (; i + 128 <= n; i += 128) {
         o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
+        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &low);
+    }
+    if (i + 64 <= n) {
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
+        i += 64;
+    }
     if (i < n) {
         /* the tail is padded with spaces, which index nothing: never read past n */
         _Alignas(32) unsigned char tail[64];
