@@ -230,18 +230,15 @@ static void gid_grow(gidtab *g)
 static void group_first(gctx *c, const ev *const *cp, size_t nk, size_t row, ev *vals, ev *cur, gid_ent *e)
 {
     bool one = true;
-    uint64_t h = 1469598103934665603ull; /* cell_hash's */
     for (size_t k = 0; k < nk; k++) {
-        const ev *v = &cp[k][row];
-        one = one && v->n <= 1;
-        h = (h ^ th_esql_cell_word(v)) * 0x9E3779B97F4A7C15ull;
-        vals[k] = *v;
+        vals[k] = cp[k][row];
+        one = one && vals[k].n <= 1;
     }
     if (!one) {
         expand(c, vals, cur, 0, nk, row);
         return; /* e->gi1 stays 0: every row with these ids expands */
     }
-    size_t hi = (size_t)(h >> 56) % GROUP_HINTS, gi = c->hint[hi];
+    size_t hi = cell_hash(vals, nk), gi = c->hint[hi];
     if (gi) {
         esql_group *g = &c->g[gi - 1];
         size_t k = 0;
