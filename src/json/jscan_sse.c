@@ -17,13 +17,16 @@ TARGET static inline uint64_t mask64(__m128i a, __m128i b, __m128i c, __m128i d)
            ((uint64_t)(uint32_t)_mm_movemask_epi8(d) << 48);
 }
 
-/* byte c is in the class when table[c & 15] == c (see jscan_avx2.c) */
+/* Exact-match byte classes by a low-nibble table lookup: a byte c is in the
+ * class when table[c & 15] == c (pshufb yields 0 for c >= 0x80, never equal
+ * to c). */
 TARGET static inline __m128i in_table(__m128i tab, __m128i v)
 {
     return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), v);
 }
 
-/* whitespace, ':' and ',' (see jscan_avx2.c) */
+/* whitespace and ',' by one table (a slot each), ':' by a compare (its slot
+ * is '\n''s) */
 TARGET static inline __m128i sep_of(__m128i v)
 {
     const __m128i tab =
@@ -31,7 +34,9 @@ TARGET static inline __m128i sep_of(__m128i v)
     return _mm_or_si128(in_table(tab, v), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
 }
 
-/* { } [ ]: '{' and '}' matched against the byte | 0x20 (see jscan_avx2.c) */
+/* { } [ ]: a table of '{' and '}' matched against the byte | 0x20, which
+ * turns '[' and ']' into them and no other byte (pshufb yields 0 for
+ * c >= 0x80, and c | 0x20 is never 0) */
 TARGET static inline __m128i brk_of(__m128i v)
 {
     const __m128i tab = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', 0, 0);
