@@ -121,11 +121,9 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
  * (brackets, quotes, whitespace, ':' and ',': `apart0`) and a prefix-xor
  * routine's result for the unescaped quotes (computed by the caller, which
  * may use PCLMUL). */
-__attribute__((always_inline)) static inline uint64_t jblock_finish_apart(jblock_state *st,
-                                                                         uint64_t quote,
-                                                                         uint64_t brk,
-                                                                         uint64_t apart0,
-                                                                         uint64_t inside_raw)
+__attribute__((always_inline)) static inline uint64_t
+jblock_finish_apart(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apart0,
+                    uint64_t inside_raw)
 {
     uint64_t inside = inside_raw ^ st->in_string;
     st->in_string = (uint64_t)((int64_t)inside >> 63);
