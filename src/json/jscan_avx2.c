@@ -17,53 +17,87 @@ TARGET static inline uint64_t mask64(__m256i lo, __m256i hi)
     return (uint64_t)a | ((uint64_t)b << 32);
 }
 
-/* Exact-match byte classes by a low-nibble table lookup: a byte c is in the class
- * when table[c & 15] == c (pshufb yields 0 for c >= 0x80, never equal to c). */
-TARGET static inline __m256i in_table(__m256i tab, __m256i v)
+/* The classes of a byte by two table lookups, one by its low nibble and one
+ * by its high nibble, ANDed (pshufb yields 0 for an index >= 0x80, and the
+ * high table is 0 from 8 on, so bytes >= 0x80 are in no class). A class is
+ * a set of (high, low) pairs, a bit set in both tables: bit 7 the brackets
+ * { } [ ] (high 5 or 7, low B or D), bit 0 the backslash (5, C), bits 1-3
+ * whitespace, quote, ':' and ',' by their high nibble: 1 for 0x09 0x0A 0x0D
+ * (high 0), 2 for ' ' '"' ',' (high 2), 3 for ':' (high 3). So a byte's
+ * class value is >= 2 exactly when it is a bracket, quote, whitespace, ':' or
+ * ',' (what ends a scalar token), >= 0x80 exactly when it is a bracket, 1
+ * exactly when it is a backslash. */
+#define CLS_BRK (-0x80) /* bit 7, as _mm256_setr_epi8 takes it (a char) */
+#define CLS_BS 0x01
+#define CLS_WS 0x02 /* 0x09 0x0A 0x0D */
+#define CLS_2X 0x04 /* ' ' '"' ',' */
+#define CLS_3X 0x08 /* ':' */
+
+TARGET static inline __m256i classes(__m256i v)
 {
-    return _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, v), v);
+    const __m256i lo_tab = _mm256_setr_epi8(
+        CLS_2X, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS, CLS_WS | CLS_3X, CLS_BRK, CLS_2X | CLS_BS,
+        CLS_WS | CLS_BRK, 0, 0, CLS_2X, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS, CLS_WS | CLS_3X,
+        CLS_BRK, CLS_2X | CLS_BS, CLS_WS | CLS_BRK, 0, 0);
+    const __m256i hi_tab = _mm256_setr_epi8(
+        CLS_WS, 0, CLS_2X, CLS_3X, 0, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0, 0, 0,
+        0, 0, CLS_WS, 0, CLS_2X, CLS_3X, 0, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0,
+        0, 0, 0, 0);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+    return _mm256_and_si256(_mm256_shuffle_epi8(lo_tab, v), _mm256_shuffle_epi8(hi_tab, hi));
+}
+
+/* The backslash mask of a block that has a backslash, or whose first byte
+ * the previous block escapes, and what it does to the block: an escaped
+ * quote is no quote; outside strings (malformed text) it is part of a
+ * scalar token. */
+TARGET __attribute__((always_inline)) static inline void
+escapes(__m256i lo, __m256i hi, jblock_state *st, uint64_t *anybs, uint64_t *quote,
+        uint64_t *apart0)
+{
+    const __m256i b = _mm256_set1_epi8('\\');
+    uint64_t bs = mask64(_mm256_cmpeq_epi8(lo, b), _mm256_cmpeq_epi8(hi, b));
+    *anybs |= bs;
+    uint64_t escaped_quote = *quote & jblock_escaped(bs, &st->escaped);
+    *quote ^= escaped_quote;
+    *apart0 ^= escaped_quote;
 }
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
       __m256i *low)
 {
-    /* whitespace and ',' by one table (a slot each), ':' by a compare (its
-     * slot is '\n''s); brackets by a table of '{' and '}' matched against
-     * the byte | 0x20, which turns '[' and ']' into them and no other byte
-     * (pshufb yields 0 for c >= 0x80, and c | 0x20 is never 0) */
-    const __m256i sep_tab =
-        _mm256_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1,
-                         0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1);
-    const __m256i brk_tab =
-        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                         0, 0, 0, '{', 0, '}', 0, 0);
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-    const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'),
-                  colon = _mm256_set1_epi8(':'), curl = _mm256_set1_epi8(0x20);
+    const __m256i q = _mm256_set1_epi8('"'), two = _mm256_set1_epi8(0x7E);
     uint64_t quote = mask64(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(hi, q));
-    __m256i bs_lo = _mm256_cmpeq_epi8(lo, b), bs_hi = _mm256_cmpeq_epi8(hi, b);
-    uint64_t sep = mask64(_mm256_or_si256(in_table(sep_tab, lo), _mm256_cmpeq_epi8(lo, colon)),
-                          _mm256_or_si256(in_table(sep_tab, hi), _mm256_cmpeq_epi8(hi, colon)));
-    uint64_t brk = mask64(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(brk_tab, lo), _mm256_or_si256(lo, curl)),
-                          _mm256_cmpeq_epi8(_mm256_shuffle_epi8(brk_tab, hi), _mm256_or_si256(hi, curl)));
+    __m256i cls_lo = classes(lo), cls_hi = classes(hi);
+    /* the class value's top bit: brackets; a saturating + 0x7E sets it for
+     * values >= 2: the bytes that end a scalar token (not the backslash, 1).
+     * One lookup pair a half gives all three, where whitespace, ':' and ','
+     * took a lookup, two compares and an OR, the brackets an OR, a lookup and
+     * a compare, and the quotes and brackets were ORed in as masks */
+    uint64_t brk = mask64(cls_lo, cls_hi);
+    uint64_t apart0 = mask64(_mm256_adds_epu8(cls_lo, two), _mm256_adds_epu8(cls_hi, two));
     /* the signed minimum of every byte so far, compared with 0x20 once at the
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
-    /* the backslash mask only for a block that has one, or whose first byte
-     * the previous block escapes: a vptest, where the two halves' masks were
-     * moved out, merged and tested on every block */
-    __m256i bs_any = _mm256_or_si256(bs_lo, bs_hi);
-    if (__builtin_expect(!_mm256_testz_si256(bs_any, bs_any) || st->escaped, 0)) {
-        uint64_t bs = mask64(bs_lo, bs_hi);
-        *anybs |= bs;
-        quote &= ~jblock_escaped(bs, &st->escaped);
-    }
+    /* the backslash mask only for a block that has one (its class bit, by
+     * one vptest of both halves), or whose first byte the previous block
+     * escapes: the mask is moved out, and the escape logic run, rarely.
+     * Two branches: written as one condition, GCC computed it with setne,
+     * an AND and an OR before a single branch (three instructions more a
+     * block) */
+    if (__builtin_expect(!_mm256_testz_si256(_mm256_or_si256(cls_lo, cls_hi),
+                                             _mm256_set1_epi8(CLS_BS)),
+                         0))
+        escapes(lo, hi, st, anybs, &quote, &apart0);
+    else if (__builtin_expect(st->escaped != 0, 0))
+        escapes(lo, hi, st, anybs, &quote, &apart0);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return jblock_flatten(o, base, jblock_finish(st, quote, brk, sep, inside));
+    return jblock_flatten(o, base, jblock_finish_apart(st, quote, brk, apart0, inside));
 }
 
 TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)

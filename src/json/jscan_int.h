@@ -116,10 +116,14 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
     return out + cnt;
 }
 
-/* The index bits of one block, given its raw masks and a prefix-xor routine's
- * result for the unescaped quotes (computed by the caller, which may use PCLMUL). */
+/* The index bits of one block, given its quote and bracket masks, the mask
+ * of its bytes that cannot be part of a scalar token outside strings
+ * (brackets, quotes, whitespace, ':' and ',': `apart0`) and a prefix-xor
+ * routine's result for the unescaped quotes (computed by the caller, which
+ * may use PCLMUL). */
 __attribute__((always_inline)) static inline uint64_t
-jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t sep, uint64_t inside_raw)
+jblock_finish_apart(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apart0,
+                    uint64_t inside_raw)
 {
     uint64_t inside = inside_raw ^ st->in_string;
     st->in_string = (uint64_t)((int64_t)inside >> 63);
@@ -127,10 +131,18 @@ jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t sep, uint
     uint64_t structural = (brk & ~inside) | (quote & inside);
     /* the bytes outside scalar tokens; a token starts after one of them
      * (andn: no complement of the mask of token bytes) */
-    uint64_t apart = brk | sep | quote | inside;
+    uint64_t apart = apart0 | inside;
     uint64_t starts = ~apart & ((apart << 1) | st->apart);
     st->apart = apart >> 63;
     return structural | starts;
+}
+
+/* jblock_finish_apart for a variant that classifies the separators
+ * (whitespace, ':' and ',') apart from the brackets and quotes. */
+__attribute__((always_inline)) static inline uint64_t
+jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t sep, uint64_t inside_raw)
+{
+    return jblock_finish_apart(st, quote, brk, brk | sep | quote, inside_raw);
 }
 
 /* Prefix xor without carry-less multiply: bit i = xor of bits 0..i. */

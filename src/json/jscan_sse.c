@@ -17,25 +17,46 @@ TARGET static inline uint64_t mask64(__m128i a, __m128i b, __m128i c, __m128i d)
            ((uint64_t)(uint32_t)_mm_movemask_epi8(d) << 48);
 }
 
-/* byte c is in the class when table[c & 15] == c (see jscan_avx2.c) */
-TARGET static inline __m128i in_table(__m128i tab, __m128i v)
+/* The classes of a byte by a low-nibble and a high-nibble lookup, ANDed: bit
+ * 7 the brackets, bit 0 the backslash, a value >= 2 what ends a scalar token
+ * (brackets, quote, whitespace, ':' and ','); the tables are jscan_avx2.c's,
+ * which says how they are built. */
+#define CLS_BRK (-0x80) /* bit 7, as _mm_setr_epi8 takes it (a char) */
+#define CLS_BS 0x01
+#define CLS_WS 0x02 /* 0x09 0x0A 0x0D */
+#define CLS_2X 0x04 /* ' ' '"' ',' */
+#define CLS_3X 0x08 /* ':' */
+
+TARGET static inline __m128i classes(__m128i v)
 {
-    return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), v);
+    const __m128i lo_tab = _mm_setr_epi8(CLS_2X, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS,
+                                         CLS_WS | CLS_3X, CLS_BRK, CLS_2X | CLS_BS,
+                                         CLS_WS | CLS_BRK, 0, 0);
+    const __m128i hi_tab = _mm_setr_epi8(CLS_WS, 0, CLS_2X, CLS_3X, 0, CLS_BRK | CLS_BS, 0,
+                                         CLS_BRK, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F));
+    return _mm_and_si128(_mm_shuffle_epi8(lo_tab, v), _mm_shuffle_epi8(hi_tab, hi));
 }
 
-/* whitespace, ':' and ',' (see jscan_avx2.c) */
-TARGET static inline __m128i sep_of(__m128i v)
+/* The token ends of a class vector: a saturating + 0x7E sets the top bit of
+ * class values >= 2. */
+TARGET static inline __m128i apart_of(__m128i cls)
 {
-    const __m128i tab =
-        _mm_setr_epi8(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0A, -1, ',', 0x0D, -1, -1);
-    return _mm_or_si128(in_table(tab, v), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+    return _mm_adds_epu8(cls, _mm_set1_epi8(0x7E));
 }
 
-/* { } [ ]: '{' and '}' matched against the byte | 0x20 (see jscan_avx2.c) */
-TARGET static inline __m128i brk_of(__m128i v)
+/* See jscan_avx2.c's escapes. */
+TARGET __attribute__((always_inline)) static inline void
+escapes(__m128i v0, __m128i v1, __m128i v2, __m128i v3, jblock_state *st, uint64_t *anybs,
+        uint64_t *quote, uint64_t *apart0)
 {
-    const __m128i tab = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', 0, 0);
-    return _mm_cmpeq_epi8(_mm_shuffle_epi8(tab, v), _mm_or_si128(v, _mm_set1_epi8(0x20)));
+    const __m128i b = _mm_set1_epi8('\\');
+    uint64_t bs = mask64(_mm_cmpeq_epi8(v0, b), _mm_cmpeq_epi8(v1, b), _mm_cmpeq_epi8(v2, b),
+                         _mm_cmpeq_epi8(v3, b));
+    *anybs |= bs;
+    uint64_t escaped_quote = *quote & jblock_escaped(bs, &st->escaped);
+    *quote ^= escaped_quote;
+    *apart0 ^= escaped_quote;
 }
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
@@ -46,20 +67,26 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
     __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
     __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
-    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    const __m128i q = _mm_set1_epi8('"');
     uint64_t quote = mask64(_mm_cmpeq_epi8(v0, q), _mm_cmpeq_epi8(v1, q), _mm_cmpeq_epi8(v2, q),
                             _mm_cmpeq_epi8(v3, q));
-    uint64_t bs = mask64(_mm_cmpeq_epi8(v0, b), _mm_cmpeq_epi8(v1, b), _mm_cmpeq_epi8(v2, b),
-                         _mm_cmpeq_epi8(v3, b));
-    uint64_t sep = mask64(sep_of(v0), sep_of(v1), sep_of(v2), sep_of(v3));
-    uint64_t brk = mask64(brk_of(v0), brk_of(v1), brk_of(v2), brk_of(v3));
-    *anybs |= bs;
+    __m128i c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
+    uint64_t brk = mask64(c0, c1, c2, c3);
+    uint64_t apart0 = mask64(apart_of(c0), apart_of(c1), apart_of(c2), apart_of(c3));
     /* the signed minimum of every byte so far (SSE4.1's pminsb), compared
      * with 0x20 once at the end (see jscan_avx2.c) */
     *low = _mm_min_epi8(*low, _mm_min_epi8(_mm_min_epi8(v0, v1), _mm_min_epi8(v2, v3)));
-    quote &= ~jblock_escaped(bs, &st->escaped);
+    /* the backslash mask only for a block that has one (its class bit, by
+     * one ptest of the four classes ORed) or whose first byte the previous
+     * block escapes (two branches, as jscan_avx2.c) */
+    if (__builtin_expect(!_mm_testz_si128(_mm_or_si128(_mm_or_si128(c0, c1), _mm_or_si128(c2, c3)),
+                                          _mm_set1_epi8(CLS_BS)),
+                         0))
+        escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
+    else if (__builtin_expect(st->escaped != 0, 0))
+        escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
     uint64_t inside = jblock_prefix_xor(quote);
-    return jblock_flatten(o, base, jblock_finish(st, quote, brk, sep, inside));
+    return jblock_flatten(o, base, jblock_finish_apart(st, quote, brk, apart0, inside));
 }
 
 TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
