@@ -485,9 +485,10 @@ static bool reads_col(const xnode *x, th_str name)
 
 /* Some memo may key on column name (an expression other than the bare
  * column reads it: a WHERE, an EVAL, an aggregate's argument or filter, a
- * computed BY), or a STATS groups by it (th_esql_group by ids), so that its
- * cells' ids are worth making (esql_ids); any column where a RENAME could
- * give it another name. */
+ * computed BY), or a STATS groups by it (th_esql_group by ids), or VALUES,
+ * COUNT_DISTINCT, MIN or MAX take it bare (the panes' part_loop passes a
+ * row whose id is the row before's), so that its cells' ids are worth
+ * making (esql_ids); any column where a RENAME could give it another name. */
 bool th_esql_memo_reads(const th_esql *q, th_str name)
 {
     for (size_t i = 0; i < q->ncmds; i++) {
@@ -498,6 +499,10 @@ bool th_esql_memo_reads(const th_esql *q, th_str name)
             const assign *as = &c->as[k];
             const xnode *x = c->kind == C_EVAL ? as->x : as->x->nkids ? as->x->kids[0] : NULL;
             if ((as->filter && reads_col(as->filter, name)) || (x && x->kind != X_COL && reads_col(x, name)))
+                return true;
+            int fn = c->kind == C_STATS ? as->x->fn : -1;
+            if (x && x->kind == X_COL && !as->filter && th_str_eq(x->name, name) &&
+                (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX))
                 return true;
         }
         for (size_t k = 0; c->kind == C_STATS && k < c->nby; k++)
