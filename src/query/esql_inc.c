@@ -329,9 +329,37 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
         for (size_t i = 0; i < n; i++)
             part_value(r, p, fn, &col[rows[i]]);
     } else {
+        /* a memo over one column with cell ids (esql_memo's idv): a row
+         * whose id is the one of the row before in this loop would get the
+         * value remembered for that id again, where the row before got it
+         * (not a picked column's cell) with no warning to count; it takes
+         * that value without the look-up, and passes it where it changes
+         * nothing (as above). The memo keeps its ids while idv stays. */
+        const esql_memo_val *lidv = NULL; /* the idv of the row before's hit; NULL: none */
+        uint32_t last = 0;
+        const ev *lv = NULL;
+        bool idle = false; /* lv changes nothing again (as above) */
         for (size_t i = 0; i < n; i++) {
+            size_t row = rows[i];
+            if (lidv && mx->idv == lidv && mx->ids[row] == last) {
+                if (!idle)
+                    part_value(r, p, fn, lv);
+                continue;
+            }
             ev tmp;
-            part_value(r, p, fn, th_esql_eval_memo_at(r, t, rows[i], mx, &tmp));
+            const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            part_value(r, p, fn, v);
+            lidv = NULL;
+            if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
+                const esql_memo_val *mv = &mx->idv[mx->ids[row]];
+                if (v == &mv->out && mv->warn == 0) {
+                    lidv = mx->idv;
+                    last = mx->ids[row];
+                    lv = v;
+                    idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
+                           v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+                }
+            }
         }
     }
 }
