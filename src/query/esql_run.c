@@ -244,8 +244,29 @@ static void do_eval(erun *r, etab *t, const cmd *c)
         esql_memo m;
         th_esql_memo_init(&m, c->as[k].x);
         th_esql_memo_cache(&m);
-        for (size_t row = 0; row < t->nrows; row++)
+        for (size_t row = 0; row < t->nrows; row++) {
             col[row] = th_esql_eval_memo(r, t, row, &m);
+            /* by one column's cell ids (idv): th_esql_eval_memo_at's first
+             * branch with the memo's arrays in locals, until an id not yet
+             * remembered (the call, then the arrays again). Nothing else
+             * runs between the rows here, so the key column stays idcol. */
+            if (!m.idv || t->cols[m.cols[0]] != m.idcol)
+                continue;
+            const esql_memo_val *idv = m.idv;
+            const uint32_t *ids = m.ids;
+            ev *const *cols = t->cols;
+            uint64_t warn = 0;
+            size_t next = row + 1;
+            for (; next < t->nrows; next++) {
+                const esql_memo_val *v = &idv[ids[next]];
+                if (v->pcol == ESQL_MEMO_UNSET)
+                    break;
+                warn += v->warn;
+                col[next] = v->pcol < 0 ? v->out : cols[v->pcol][next];
+            }
+            r->warnings += warn;
+            row = next - 1;
+        }
         /* remembered by its one column's cell ids from the first row on
          * (memo_resolve), every row's cell is its id's: the ids hold */
         const esql_ids *d = m.idv && !m.picks ? th_esql_ids_of(r, m.idcol) : NULL;
