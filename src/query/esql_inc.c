@@ -334,7 +334,8 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * value remembered for that id again, where the row before got it
          * (not a picked column's cell) with no warning to count; it takes
          * that value without the look-up, and passes it where it changes
-         * nothing (as above). The memo keeps its ids while idv stays. */
+         * nothing (as above). The memo keeps its ids while idv stays (an
+         * idv freed is never made again: its key columns only grow). */
         const esql_memo_val *lidv = NULL; /* the idv of the row before's hit; NULL: none */
         uint32_t last = 0;
         const ev *lv = NULL;
