@@ -292,9 +292,32 @@ __attribute__((always_inline)) static inline void part_value(erun *r, part *p, i
 __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, const assign *as,
                                                             const size_t *rows, size_t n, part *p,
                                                             esql_memo *mf, esql_memo *mx,
-                                                            const ev *col, int fn)
+                                                            const ev *col, const uint32_t *ids, int fn)
 {
-    if (as->filter) {
+    if (!as->filter && col && ids && (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
+        /* a column with cell ids (esql_ids): a row whose id is the one of
+         * the row before in this loop holds the very same cell, and that
+         * cell's value again changes nothing where it is one value (or none)
+         * and the function keeps one of equal values: VALUES and
+         * COUNT_DISTINCT skip a value the same as the last one gathered,
+         * MIN / MAX of other than doubles compare it with the best, which
+         * it already was or lost to. MIN / MAX of doubles keep every value
+         * (Merge), and a cell of several values pushes them again (its
+         * first differs from its last): those rows run as before. Nothing
+         * is skipped that would have been pushed, so the arena's bytes
+         * are the same. */
+        uint32_t last = UINT32_MAX; /* no id: ids are under the row count */
+        for (size_t i = 0; i < n; i++) {
+            size_t row = rows[i];
+            uint32_t id = ids[row];
+            if (id == last)
+                continue;
+            const ev *v = &col[row];
+            part_value(r, p, fn, v);
+            bool again = v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+            last = again ? id : UINT32_MAX;
+        }
+    } else if (as->filter) {
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
             if (!th_esql_true_memo(r, t, row, mf))
@@ -306,9 +329,38 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
         for (size_t i = 0; i < n; i++)
             part_value(r, p, fn, &col[rows[i]]);
     } else {
+        /* a memo over one column with cell ids (esql_memo's idv): a row
+         * whose id is the one of the row before in this loop would get the
+         * value remembered for that id again, where the row before got it
+         * (not a picked column's cell) with no warning to count; it takes
+         * that value without the look-up, and passes it where it changes
+         * nothing (as above). The memo keeps its ids while idv stays (an
+         * idv freed is never made again: its key columns only grow). */
+        const esql_memo_val *lidv = NULL; /* the idv of the row before's hit; NULL: none */
+        uint32_t last = 0;
+        const ev *lv = NULL;
+        bool idle = false; /* lv changes nothing again (as above) */
         for (size_t i = 0; i < n; i++) {
+            size_t row = rows[i];
+            if (lidv && mx->idv == lidv && mx->ids[row] == last) {
+                if (!idle)
+                    part_value(r, p, fn, lv);
+                continue;
+            }
             ev tmp;
-            part_value(r, p, fn, th_esql_eval_memo_at(r, t, rows[i], mx, &tmp));
+            const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            part_value(r, p, fn, v);
+            lidv = NULL;
+            if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
+                const esql_memo_val *mv = &mx->idv[mx->ids[row]];
+                if (v == &mv->out && mv->warn == 0) {
+                    lidv = mx->idv;
+                    last = mx->ids[row];
+                    lv = v;
+                    idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
+                           v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+                }
+            }
         }
     }
 }
@@ -322,12 +374,16 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
  * while the panes group, never moved: the index stays valid) */
 enum { DIRECT_UNSEEN = -2 };
 static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p,
-                      esql_memo *mf, esql_memo *mx, long *direct_of)
+                      esql_memo *mf, esql_memo *mx, long *direct_of, const uint32_t **ids_of)
 {
     const xnode *x = as->x;
-    if (*direct_of == DIRECT_UNSEEN)
+    if (*direct_of == DIRECT_UNSEEN) {
         *direct_of = x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
+        const esql_ids *d = *direct_of >= 0 ? th_esql_ids_of(r, t->cols[*direct_of]) : NULL;
+        *ids_of = d ? d->ids : NULL;
+    }
     const ev *col = *direct_of >= 0 ? t->cols[*direct_of] : NULL;
+    const uint32_t *ids = *ids_of;
     int fn = x->fn;
     if (fn == F_COUNT && x->nkids == 0) { /* COUNT(*): the rows its filter keeps */
         if (!as->filter) {
@@ -339,13 +395,13 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
         return;
     }
     switch (fn) {
-    case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, F_COUNT); break;
-    case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, F_VALUES); break;
-    case F_COUNT_DISTINCT: part_loop(r, t, as, rows, n, p, mf, mx, col, F_COUNT_DISTINCT); break;
-    case F_MIN: part_loop(r, t, as, rows, n, p, mf, mx, col, F_MIN); break;
-    case F_MAX: part_loop(r, t, as, rows, n, p, mf, mx, col, F_MAX); break;
-    case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, F_SUM); break;
-    default: part_loop(r, t, as, rows, n, p, mf, mx, col, fn); break;
+    case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_COUNT); break;
+    case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_VALUES); break;
+    case F_COUNT_DISTINCT: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_COUNT_DISTINCT); break;
+    case F_MIN: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_MIN); break;
+    case F_MAX: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_MAX); break;
+    case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_SUM); break;
+    default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, fn); break;
     }
     if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
@@ -422,6 +478,7 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
         p->mx = mx;
     }
     long *direct = th_xmalloc((nas ? nas : 1) * sizeof(long)); /* not the arena: its bytes are charged */
+    const uint32_t **idsof = th_xmalloc((nas ? nas : 1) * sizeof(uint32_t *)); /* the direct column's ids */
     for (size_t k = 0; k < nas; k++)
         direct[k] = DIRECT_UNSEEN;
     for (size_t i = 0; i < *ng; i++) {
@@ -429,9 +486,10 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k],
-                      &direct[k]);
+                      &direct[k], &idsof[k]);
     }
     free(direct);
+    free(idsof);
     if (!kept)
         memos_free(p, mf, mx);
     return out;

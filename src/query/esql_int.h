@@ -181,12 +181,14 @@ typedef struct etab {
 } etab;
 
 /* Cell ids of a column (esql_val.c's load_keyed, in the prefix, for the
- * columns a memo may key on or a STATS groups by: th_esql_memo_reads):
+ * columns a memo may key on, a STATS groups by or VALUES, COUNT_DISTINCT,
+ * MIN or MAX take bare: th_esql_memo_reads):
  * ids[row] < n, equal ids only where the rows hold the very same cell (the
  * same key, so the cell copied from the first row with it), so a memo over
  * such columns remembers by id (esql_memo's idv, idh), not by comparing
  * cells, and the panes' grouping finds a row's group by its BY columns'
- * ids (esql_cmd.c's group_cols). By the
+ * ids (esql_cmd.c's group_cols), and its aggregates pass a row whose id
+ * is the row before's where that changes nothing (esql_inc.c's part_loop). By the
  * column's cell array: a command that makes a new array makes no ids for
  * it; compact() keeps them with the rows it keeps in place. An EVAL whose
  * memo worked by id gives its column the same ids (its cells a function of

@@ -244,8 +244,29 @@ static void do_eval(erun *r, etab *t, const cmd *c)
         esql_memo m;
         th_esql_memo_init(&m, c->as[k].x);
         th_esql_memo_cache(&m);
-        for (size_t row = 0; row < t->nrows; row++)
+        for (size_t row = 0; row < t->nrows; row++) {
             col[row] = th_esql_eval_memo(r, t, row, &m);
+            /* by one column's cell ids (idv): th_esql_eval_memo_at's first
+             * branch with the memo's arrays in locals, until an id not yet
+             * remembered (the call, then the arrays again). Nothing else
+             * runs between the rows here, so the key column stays idcol. */
+            if (!m.idv || t->cols[m.cols[0]] != m.idcol)
+                continue;
+            const esql_memo_val *idv = m.idv;
+            const uint32_t *ids = m.ids;
+            ev *const *cols = t->cols;
+            uint64_t warn = 0;
+            size_t next = row + 1;
+            for (; next < t->nrows; next++) {
+                const esql_memo_val *v = &idv[ids[next]];
+                if (v->pcol == ESQL_MEMO_UNSET)
+                    break;
+                warn += v->warn;
+                col[next] = v->pcol < 0 ? v->out : cols[v->pcol][next];
+            }
+            r->warnings += warn;
+            row = next - 1;
+        }
         /* remembered by its one column's cell ids from the first row on
          * (memo_resolve), every row's cell is its id's: the ids hold */
         const esql_ids *d = m.idv && !m.picks ? th_esql_ids_of(r, m.idcol) : NULL;
@@ -485,9 +506,10 @@ static bool reads_col(const xnode *x, th_str name)
 
 /* Some memo may key on column name (an expression other than the bare
  * column reads it: a WHERE, an EVAL, an aggregate's argument or filter, a
- * computed BY), or a STATS groups by it (th_esql_group by ids), so that its
- * cells' ids are worth making (esql_ids); any column where a RENAME could
- * give it another name. */
+ * computed BY), or a STATS groups by it (th_esql_group by ids), or VALUES,
+ * COUNT_DISTINCT, MIN or MAX take it bare (the panes' part_loop passes a
+ * row whose id is the row before's), so that its cells' ids are worth
+ * making (esql_ids); any column where a RENAME could give it another name. */
 bool th_esql_memo_reads(const th_esql *q, th_str name)
 {
     for (size_t i = 0; i < q->ncmds; i++) {
@@ -498,6 +520,10 @@ bool th_esql_memo_reads(const th_esql *q, th_str name)
             const assign *as = &c->as[k];
             const xnode *x = c->kind == C_EVAL ? as->x : as->x->nkids ? as->x->kids[0] : NULL;
             if ((as->filter && reads_col(as->filter, name)) || (x && x->kind != X_COL && reads_col(x, name)))
+                return true;
+            int fn = c->kind == C_STATS ? as->x->fn : -1;
+            if (x && x->kind == X_COL && !as->filter && th_str_eq(x->name, name) &&
+                (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX))
                 return true;
         }
         for (size_t k = 0; c->kind == C_STATS && k < c->nby; k++)

@@ -382,7 +382,7 @@ typedef struct keymap {
 
 static size_t key_slot(const keymap *m, const void *key)
 {
-    return (size_t)(((uint64_t)(uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+    return (size_t)((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull >> 40) & (m->cap - 1);
 }
 
 /* the first row with key, else SIZE_MAX (and row is recorded as its first);
@@ -463,11 +463,24 @@ static bool usual_from_t(const char *p, size_t n)
     return h <= 23 && mi <= 59 && usual_in_minute(p + 17) >= 0;
 }
 
+/* the first 17 characters of p are min's: two words and a byte (in line:
+ * memcmp of 17 bytes is a call per row here) */
+static inline bool same_minute(const char *p, const char *min)
+{
+    uint64_t a, b, c, d;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + 8, 8);
+    memcpy(&c, min, 8);
+    memcpy(&d, min + 8, 8);
+    return ((a ^ c) | (b ^ d)) == 0 && p[16] == min[16];
+}
+
 /* A date field's cell from its texts (th_esql_texts), where they hold none
  * (NULL) or one string without escapes (the instant th_ev_from_esql_doc's
  * visit takes from it, or NULL where it is no date), into *out; false for
- * anything else (th_ev_from_esql_doc reads it). */
-static bool date_from_texts(datememo *m, th_esql_texts tx, ev *out)
+ * anything else (th_ev_from_esql_doc reads it). In line: once per row of a
+ * date column (times: each row's text is new). */
+__attribute__((always_inline)) static inline bool date_from_texts(datememo *m, th_esql_texts tx, ev *out)
 {
     if (tx.n == 0) {
         *out = ev_null();
@@ -479,7 +492,7 @@ static bool date_from_texts(datememo *m, th_esql_texts tx, ev *out)
     const char *p = s.p + 1;
     size_t n = s.n - 2;
     ev v = {EV_DATE, 1, {.one = {.i = 0}}};
-    if (n == 24 && m->set && memcmp(p, m->min, sizeof m->min) == 0) {
+    if (n == 24 && m->set && same_minute(p, m->min)) {
         /* the minute's characters are those of a text that parsed, the
          * rest digits and separators: no escape either */
         int64_t in = usual_in_minute(p + 17);
