@@ -78,10 +78,23 @@ th_io_class th_io_classify(const th_jval *v)
     return class_of(bits);
 }
 
+/* The first bytes of the keys key_bits looks at, and a backslash (an escaped
+ * key decodes to anything). All of them lie in the second word of the
+ * filter. */
+static const uint64_t FIRST[4] = {0,
+                                  (1ull << ('@' - 64)) | (1ull << ('R' - 64)) |
+                                      (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
+                                      (1ull << ('e' - 64)),
+                                  0, 0};
+/* The second word of the filter once only @timestamp matters: an escaped key
+ * that decodes to it starts with a backslash, any other with its '@'. */
+#define AT_OR_ESCAPED ((1ull << ('@' - 64)) | (1ull << ('\\' - 64)))
+
 typedef struct scan_ctx {
     th_arena *a;
     bool has_bs; /* the text holds a backslash (keys may need decoding) */
     unsigned bits;
+    uint64_t first[4]; /* the walk's filter (th_jcur_members_first), narrowed below */
 } scan_ctx;
 
 /* For text with a backslash: the key k decoded if it has an escape;
@@ -108,21 +121,28 @@ static void scan_member(void *ctx, th_str k, th_jcur val)
     if (b & (EVENT_IF_OBJECT | RECORDS_IF_ARRAY))
         b = value_bits(b, th_jcur_type(val));
     c->bits |= b;
+    /* A CloudTrail key seen and no @timestamp yet: the class is CloudTrail
+     * unless an @timestamp follows (only then do `event` and `event.*` keys
+     * count, and the others never do), so the rest of the walk looks only at
+     * the keys that may be one; th_io_classify_scan walks again in full if
+     * one is. A CloudTrail record's first key is mostly eventVersion: its
+     * other `e` keys (eventTime ... errorMessage) then cost no call. */
+    if ((c->bits & (HAS_CT_KEY | HAS_TIMESTAMP)) == HAS_CT_KEY)
+        c->first[1] = AT_OR_ESCAPED;
 }
-
-/* The first bytes of the keys key_bits looks at, and a backslash (an escaped
- * key decodes to anything). */
-static const uint64_t FIRST[4] = {0,
-                                  (1ull << ('@' - 64)) | (1ull << ('R' - 64)) |
-                                      (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
-                                      (1ull << ('e' - 64)),
-                                  0, 0};
 
 th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {
     if (th_jcur_type(root) != TH_JOBJ)
         return TH_IO_OTHER;
-    scan_ctx c = {a, th_jscan_has_backslash(root.s), 0};
-    th_jcur_members_first(root, FIRST, scan_member, &c);
+    scan_ctx c = {a, th_jscan_has_backslash(root.s), 0, {FIRST[0], FIRST[1], FIRST[2], FIRST[3]}};
+    th_jcur_members_first(root, c.first, scan_member, &c);
+    if (c.first[1] != FIRST[1] && (c.bits & HAS_TIMESTAMP)) {
+        /* narrowed, then an @timestamp: the `event` keys the narrow walk
+         * passed over decide between ECS and CloudTrail (rare: an exported
+         * record) */
+        c.bits = 0;
+        th_jcur_members_first(root, FIRST, scan_member, &c); /* FIRST: not narrowed */
+    }
     return class_of(c.bits);
 }

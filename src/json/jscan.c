@@ -888,15 +888,19 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
         return;
     uint32_t k = obj.i + 1;
     const uint32_t end = t[obj.i].next;
+    /* the text past each key's opening quote, in a local: fn's calls would
+     * have s->p read again at every member; and a 32-bit byte, which
+     * indexes first[] without a zero extension */
+    const unsigned char *const p1 = s->p + 1;
     for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k)) {
         uint32_t pos = kn->pos;
         /* the byte after the opening quote: the closing one only for an
          * empty key (a quote in a key is escaped), so no length is needed to
          * read it or to skip the empty key */
-        unsigned char b = s->p[pos + 1];
+        unsigned b = p1[pos];
         if (!(first[b >> 6] >> (b & 63) & 1) || b == '"')
             continue;
-        fn(ctx, th_str_make((const char *)s->p + pos + 1, kn->end - pos - 2), (th_jcur){s, k + 1});
+        fn(ctx, th_str_make((const char *)p1 + pos, kn->end - pos - 2), (th_jcur){s, k + 1});
     }
 }
 

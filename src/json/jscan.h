@@ -170,7 +170,9 @@ typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
  * not decoded) is not empty and starts with a byte b whose bit is set in
  * first[b >> 6] (bit b & 63); in order. For a caller that looks for a few keys
  * by their first byte (a key with escapes may start with a backslash: add it to
- * the set to see those). */
+ * the set to see those). fn may change first[] (through its context): each
+ * member is tested against the set as it is then, so that a caller can narrow
+ * its look as it learns. */
 void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx);
 
 /* Builds the th_jval tree of the subtree at c in arena a, validating string

@@ -1103,8 +1103,24 @@ static void key_sets_build(void **state)
     assert_false(th_jkeys_build(&ks, 2, name, len, id));
 }
 
+/* A callback that narrows the set it was given to '@' keys after its first
+ * call (io/classify.c narrows so). */
+typedef struct narrowing {
+    uint64_t set[4];
+    sized_seen seen;
+} narrowing;
+
+static void narrow_member(void *ctx, th_str k, th_jcur val)
+{
+    narrowing *x = ctx;
+    sized_member(&x->seen, k, val);
+    x->set[0] = x->set[2] = x->set[3] = 0;
+    x->set[1] = 1ull << ('@' - 64);
+}
+
 /* th_jcur_members_first: the members whose raw key starts with a byte of the
- * set, in order; never the empty key, nor members of nested objects. */
+ * set, in order; never the empty key, nor members of nested objects. The set
+ * as it is at each member: a callback may change it. */
 static void members_by_first_byte(void **state)
 {
     (void)state;
@@ -1128,6 +1144,13 @@ static void members_by_first_byte(void **state)
     assert_string_equal(x.keys[3], "@t");
     assert_string_equal(x.keys[4], "ab");
     assert_string_equal(x.vals[4], "6");
+    narrowing w;
+    memset(&w, 0, sizeof w);
+    memcpy(w.set, set, sizeof set);
+    th_jcur_members_first(th_jscan_root(s), w.set, narrow_member, &w);
+    assert_int_equal(w.seen.n, 2); /* abc, then only @t */
+    assert_string_equal(w.seen.keys[0], "abc");
+    assert_string_equal(w.seen.keys[1], "@t");
     uint64_t none[4] = {0, 0, 0, 0};
     sized_seen y = {0};
     th_jcur_members_first(th_jscan_root(s), none, sized_member, &y);
