@@ -11,8 +11,8 @@
  * (multi-values) and missing fields; the fields keyword, constant_keyword,
  * text (and a text multi-field of a keyword), ip and one the schema does not
  * know; the leaves equality, sets of 1 to 30 values, wildcards with and
- * without a `*`, ORs of wildcards on one field, EXISTS, each case-kept or not, two- or three-valued, under
- * AND, OR, NOT. */
+ * without a `*`, ORs of wildcards on one field, EXISTS, each case-kept or
+ * not, two- or three-valued, under AND, OR, NOT. */
 #include "th_test.h"
 
 #include "base/buf.h"
@@ -87,9 +87,9 @@ static th_ir *random_leaf(uint64_t *seed, th_arena *a)
     case 8: { /* an OR of wildcards on one field, compiled to one set (KW_WILDSET): patterns
                * that end in a literal (the words end in t, T, s, 1, a, é's last byte ...)
                * and some that do not */
-        static const char *const pats[] = {"*object", "*Buckets", "*ets", "*T", "*t", "G*t",
-                                           "*a",      "*1",       "?",    "*Obj*ct", "*\xc3\xa9",
-                                           "*A",      "Get*",     "*e*"};
+        static const char *const pats[] = {"*object",   "*Buckets", "*ets", "*T", "*t",
+                                           "G*t",       "*a",       "*1",   "?",  "*Obj*ct",
+                                           "*\xc3\xa9", "*A",       "Get*", "*e*"};
         flags &= ~(unsigned)TH_IRF_3VL; /* 3VL leaves are not grouped */
         th_ir *kids[4];
         size_t k = 2 + next(seed, 3);
@@ -298,7 +298,8 @@ static void test_same_as_plain(void **state)
             th_arena_reset(&a);
         }
     }
-    print_message("%llu evaluations, %llu true; %zu hashed sets, %zu quick leaves, %zu wildcard sets\n",
+    print_message("%llu evaluations, %llu true; %zu hashed sets, %zu quick leaves, "
+                  "%zu wildcard sets\n",
                   (unsigned long long)checked, (unsigned long long)held, hashed, quick, wsets);
     /* the quicker ways were taken, and the results are not all one value */
     assert_true(hashed > 60 && quick > 250 && wsets > 60);
