@@ -1208,6 +1208,45 @@ static inline uint64_t key_mix(uint64_t h, uint64_t x)
     return h ^ (h >> 32);
 }
 
+/* A string into the plan key's hash: its length and three words of it (the
+ * first, middle and last eight bytes; two overlapping four-byte ones; or
+ * three bytes), multiplied apart and folded in after a rotation, without
+ * th_str_hash_sample's three dependent rounds (~22 instructions a string,
+ * seven strings a record); key_fmix mixes the whole once, at the end, so
+ * that a difference in a word's high bytes (the last digit of an address)
+ * reaches the set's index. Only where a key is looked for depends on it. */
+static inline uint64_t key_str(uint64_t h, th_str s)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&b, s.p + s.n / 2 - 4, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        a = x;
+        b = y;
+    } else if (s.n) {
+        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+    h = (h << 23 | h >> 41) ^ s.n;
+    return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
+           (c * 0x165667b19e3779f9ull);
+}
+
+/* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
+static inline uint64_t key_fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 /* What the gates of the candidates h->seen read (th_engine_gate_need's need),
  * the slots their kept gates read, and the candidates' hash that
  * plan_cache_find's starts with. */
@@ -1393,12 +1432,14 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
     for (uint64_t u = read; u; u &= u - 1) {
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
+        uint32_t nv = sl->n;
         if (end - k < 4)
             return NULL;
-        memcpy(k, &sl->n, 4);
+        memcpy(k, &nv, 4);
         k += 4;
-        for (uint32_t i = 0; i < sl->n; i++) {
-            const th_jval *v = &sl->vals[i];
+        for (uint32_t i = 0; i < nv; i++) {
+            const th_jval *v = &vals[i];
             if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
                 pc->len = (size_t)(k - pc->key);
                 key_val(pc, v);
@@ -1414,9 +1455,10 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
             memcpy(k + 1, &n, 4);
             memcpy(k + 5, v->u.str.p, n);
             k += 5 + (size_t)n;
-            hash = key_mix(hash, th_str_hash_sample(v->u.str));
+            hash = key_str(hash, v->u.str);
         }
     }
+    hash = key_fmix(hash);
     pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
