@@ -848,6 +848,47 @@ static th_cand_entry *cand_find(th_hits *h, th_idxvec *const *lists, size_t n, b
     return c;
 }
 
+/* A string into a memo's hash (the plan key's, the routed values'): its
+ * length and three words of it (the first, middle and last eight bytes; two
+ * overlapping four-byte ones; or three bytes), multiplied apart and folded
+ * in after a rotation, without th_str_hash_sample's three dependent rounds
+ * (~22 instructions a string, seven strings a record in the plan key); the
+ * caller mixes the whole once, at the end (key_fmix, or val_find's multiply
+ * before it takes the top bits), so that a difference in a word's high
+ * bytes (the last digit of an address) reaches the index. Only where an
+ * entry is looked for depends on it: entries compare their values whole. */
+static inline uint64_t key_str(uint64_t h, th_str s)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&b, s.p + s.n / 2 - 4, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        a = x;
+        b = y;
+    } else if (s.n) {
+        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+    h = (h << 23 | h >> 41) ^ s.n;
+    return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
+           (c * 0x165667b19e3779f9ull);
+}
+
+/* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
+static inline uint64_t key_fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 /* The entry of the routed values of s (see th_val_entry; nf as in
  * candidates_slots): *found when it holds them, else the one to store them
  * in; NULL when they are not remembered. */
@@ -866,7 +907,7 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
             if (sl->n > 1 || sl->vals[0].type != TH_JSTR ||
                 sl->vals[0].u.str.n > VAL_MEMO_VALUE)
                 return NULL;
-            w = th_str_hash_sample(sl->vals[0].u.str);
+            w = key_str(0, sl->vals[0].u.str);
         }
         x = (x ^ w) * 0xff51afd7ed558ccdull;
     }
@@ -1206,45 +1247,6 @@ static inline uint64_t key_mix(uint64_t h, uint64_t x)
 {
     h = (h ^ x) * 0xff51afd7ed558ccdull;
     return h ^ (h >> 32);
-}
-
-/* A string into the plan key's hash: its length and three words of it (the
- * first, middle and last eight bytes; two overlapping four-byte ones; or
- * three bytes), multiplied apart and folded in after a rotation, without
- * th_str_hash_sample's three dependent rounds (~22 instructions a string,
- * seven strings a record); key_fmix mixes the whole once, at the end, so
- * that a difference in a word's high bytes (the last digit of an address)
- * reaches the set's index. Only where a key is looked for depends on it. */
-static inline uint64_t key_str(uint64_t h, th_str s)
-{
-    uint64_t a = 0, b = 0, c = 0;
-    if (s.n >= 8) {
-        memcpy(&a, s.p, 8);
-        memcpy(&b, s.p + s.n / 2 - 4, 8);
-        memcpy(&c, s.p + s.n - 8, 8);
-    } else if (s.n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s.p, 4);
-        memcpy(&y, s.p + s.n - 4, 4);
-        a = x;
-        b = y;
-    } else if (s.n) {
-        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
-            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
-    }
-    h = (h << 23 | h >> 41) ^ s.n;
-    return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
-           (c * 0x165667b19e3779f9ull);
-}
-
-/* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
-static inline uint64_t key_fmix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
 }
 
 /* What the gates of the candidates h->seen read (th_engine_gate_need's need),
