@@ -848,6 +848,47 @@ static th_cand_entry *cand_find(th_hits *h, th_idxvec *const *lists, size_t n, b
     return c;
 }
 
+/* A string into a memo's hash (the plan key's, the routed values'): its
+ * length and three words of it (the first, middle and last eight bytes; two
+ * overlapping four-byte ones; or three bytes), multiplied apart and folded
+ * in after a rotation, without th_str_hash_sample's three dependent rounds
+ * (~22 instructions a string, seven strings a record in the plan key); the
+ * caller mixes the whole once, at the end (key_fmix, or val_find's multiply
+ * before it takes the top bits), so that a difference in a word's high
+ * bytes (the last digit of an address) reaches the index. Only where an
+ * entry is looked for depends on it: entries compare their values whole. */
+static inline uint64_t key_str(uint64_t h, th_str s)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&b, s.p + s.n / 2 - 4, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        a = x;
+        b = y;
+    } else if (s.n) {
+        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+    h = (h << 23 | h >> 41) ^ s.n;
+    return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
+           (c * 0x165667b19e3779f9ull);
+}
+
+/* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
+static inline uint64_t key_fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 /* The entry of the routed values of s (see th_val_entry; nf as in
  * candidates_slots): *found when it holds them, else the one to store them
  * in; NULL when they are not remembered. */
@@ -866,7 +907,7 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
             if (sl->n > 1 || sl->vals[0].type != TH_JSTR ||
                 sl->vals[0].u.str.n > VAL_MEMO_VALUE)
                 return NULL;
-            w = th_str_hash_sample(sl->vals[0].u.str);
+            w = key_str(0, sl->vals[0].u.str);
         }
         x = (x ^ w) * 0xff51afd7ed558ccdull;
     }
@@ -1270,13 +1311,15 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
  * keys are equal only when what they were made from is; a look-up compares the whole key (a hash
  * shared by two keys only costs a miss). The other gates (documents, subtrees) are evaluated every
  * time. Per th_hits: one thread's. */
-#define PLAN_CACHE 1024   /* entries, direct-mapped by the key's hash */
+#define PLAN_CACHE 1024   /* entries, in sets of PLAN_WAYS by the key's hash */
+#define PLAN_WAYS 4
 #define PLAN_KEY_MAX 2048 /* longer keys are not remembered */
 #define PLAN_WINDOW 4096  /* look-ups between checks that remembering pays */
 #define PLAN_PAUSE 32768  /* records planned directly after a window of few hits */
 
 typedef struct plan_entry {
     bool used;
+    bool served; /* found by a look-up since it was stored (plan_cache_find's victims) */
     uint64_t hash;
     unsigned char *key;
     size_t klen, kcap;
@@ -1391,12 +1434,14 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
     for (uint64_t u = read; u; u &= u - 1) {
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
+        uint32_t nv = sl->n;
         if (end - k < 4)
             return NULL;
-        memcpy(k, &sl->n, 4);
+        memcpy(k, &nv, 4);
         k += 4;
-        for (uint32_t i = 0; i < sl->n; i++) {
-            const th_jval *v = &sl->vals[i];
+        for (uint32_t i = 0; i < nv; i++) {
+            const th_jval *v = &vals[i];
             if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
                 pc->len = (size_t)(k - pc->key);
                 key_val(pc, v);
@@ -1412,22 +1457,42 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
             memcpy(k + 1, &n, 4);
             memcpy(k + 5, v->u.str.p, n);
             k += 5 + (size_t)n;
-            hash = key_mix(hash, th_str_hash_sample(v->u.str));
+            hash = key_str(hash, v->u.str);
         }
     }
+    hash = key_fmix(hash);
     pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
             pc->pause = PLAN_PAUSE;
         pc->looks = pc->hits = 0;
     }
-    plan_entry *pe = &pc->e[hash % PLAN_CACHE];
-    if (pe->used && pe->hash == hash && pe->klen == pc->len &&
-        memcmp(pe->key, pc->key, pc->len) == 0) {
-        pc->hits++;
-        return pe;
+    /* A set of PLAN_WAYS entries: b100k makes 916 distinct keys without
+     * ES|QL (1,466 with the pack), which direct-mapped over 1,024 entries
+     * pushed one another out: 6,727 of 100,000 look-ups missed. Entries
+     * that served no look-up since they were stored go first, so keys seen
+     * once do not push out the repeated ones. */
+    _Static_assert(PLAN_CACHE % PLAN_WAYS == 0, "whole sets");
+    plan_entry *set = &pc->e[hash % (PLAN_CACHE / PLAN_WAYS) * PLAN_WAYS], *pe = NULL;
+    for (size_t w = 0; w < PLAN_WAYS; w++) {
+        plan_entry *x = &set[w];
+        if (x->used && x->hash == hash && x->klen == pc->len &&
+            memcmp(x->key, pc->key, pc->len) == 0) {
+            x->served = true;
+            pc->hits++;
+            return x;
+        }
+        if (!pe && (!x->used || !x->served))
+            pe = x;
+    }
+    if (!pe) { /* all served: they start again, and one of them goes */
+        for (size_t w = 0; w < PLAN_WAYS; w++)
+            set[w].served = false;
+        pe = &set[hash >> 62];
+        _Static_assert(PLAN_WAYS == 4, "the top two bits of the hash");
     }
     pe->used = false; /* to hold this key's results (th_engine_plan_slots) */
+    pe->served = false;
     pe->hash = hash;
     if (pe->kcap < pc->len) {
         pe->kcap = pc->len;

@@ -108,10 +108,13 @@ struct cnode {
      * a KW_SET of many values looked up in hset, an open-addressed table of
      * indexes into set plus one (0: empty) by th_q_set_hash, hmask + 1
      * slots; and quick, how a string value of at most qmax bytes decides
-     * the leaf without test_string's call. */
+     * the leaf without test_string's call; and wquick, a KW_WILDSET's
+     * patterns refused in line by their length and trailing literal's last
+     * byte before th_q_wild_test's call (eval.c wild_refuses). */
     uint32_t *hset;
     uint32_t hmask;
     uint8_t quick;         /* Q_NONE, Q_EXISTS (TRUE), Q_EQ (== s, case kept) */
+    bool wquick;
     size_t qmax;
 };
 

@@ -568,6 +568,7 @@ static void set_quick(cnode *n)
     else if (n->test == CT_EXISTS && n->ftype != TH_FT_BOOLEAN && n->ftype != TH_FT_LONG &&
              n->ftype != TH_FT_DOUBLE && n->ftype != TH_FT_IP && n->ftype != TH_FT_DATE)
         n->quick = Q_EXISTS;
+    n->wquick = n->test == CT_KW_WILDSET;
 }
 
 void th_cnode_finish(th_arena *a, cnode *c)
@@ -586,6 +587,7 @@ void th_cnode_plain(cnode *c)
     c->hset = NULL;
     c->hmask = 0;
     c->quick = Q_NONE;
+    c->wquick = false;
 }
 
 /* Gives every leaf that reads a path its field's number (th_qfields). */

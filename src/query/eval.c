@@ -199,6 +199,27 @@ static bool set_has(const cnode *n, th_str s)
     return false;
 }
 
+/* Whether pattern p cannot match s by the first things th_q_wild_test
+ * checks of a WS_GENERAL pattern, its length and the last byte of its
+ * trailing literal (lower-cased when nocase, as p->suf is), decided without
+ * its call: the values a set of suffix patterns meets (S3 object keys
+ * against `*.pem`, `*.key` ...) mostly end otherwise, and each call
+ * compared the whole trailing literal through memcmp's. s.n >= minlen >=
+ * suf.n, so the byte read is within s. */
+static inline bool wild_refuses(const wpat *p, th_str s)
+{
+    if (p->shape != WS_GENERAL)
+        return false;
+    if (s.n < p->minlen)
+        return true;
+    if (!p->suf.n)
+        return false;
+    unsigned char c = (unsigned char)s.p[s.n - 1];
+    if (p->nocase && c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c - 'A' + 'a');
+    return c != (unsigned char)p->suf.p[p->suf.n - 1];
+}
+
 /* Does this one value satisfy the leaf? */
 static bool test_value(const cnode *n, const th_jval *v)
 {
@@ -224,7 +245,7 @@ static bool test_value(const cnode *n, const th_jval *v)
         if (!th_q_keyword_text(v, n->ignore_above, &s))
             return false;
         for (size_t i = 0; i < n->nwps; i++)
-            if (th_q_wild_test(&n->wps[i], s))
+            if (!(n->wquick && wild_refuses(&n->wps[i], s)) && th_q_wild_test(&n->wps[i], s))
                 return true;
         return false;
     case CT_KW_PREFIX:

@@ -530,6 +530,44 @@ static void remembered_plans_partly(void **state)
     fixture_free(&f);
 }
 
+/* Plans remembered in sets of entries (hotpass.c PLAN_WAYS) equal those of a
+ * fresh th_hits: two thirds of the records from 700 names that repeat (about
+ * three a set, so that look-ups find them in every way of a set, and fuller
+ * sets push some out), a third from 3,000 others (more than the entries
+ * remembered), the gate's result by each name's last byte. */
+static void remembered_plans_sets(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "names ending in 3, 5 or 7");
+    rule_of(&r[1], "ungated");
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.action: CreateUser and user.name: (*3 or *5 or *7)"), a,
+                        NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    th_arena ra; /* the records', reset as they go (the queries stay in a) */
+    th_arena_init(&ra, 1 << 16);
+    size_t planned = 0, gated = 0;
+    for (unsigned i = 0; i < 6000; i++) {
+        unsigned k = i % 3 ? i * 7919u % 700u : 1000u + i * 7919u % 3000u;
+        char *rec = user_rec(&ra, "CreateUser", th_arena_printf(&ra, "user-%u", k));
+        size_t before = planned;
+        same_plans(f.e, f.m, &ra, &h, &rec, 1, &planned);
+        gated += planned - before == 2;
+        if (i % 64 == 63)
+            th_arena_reset(&ra);
+    }
+    assert_true(gated > 600 && gated < 5400); /* the gate decides both ways */
+    th_arena_free(&ra);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -610,6 +648,7 @@ int main(void)
         cmocka_unit_test(remembered_candidates),
         cmocka_unit_test(remembered_routings),
         cmocka_unit_test(remembered_plans_partly),
+        cmocka_unit_test(remembered_plans_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

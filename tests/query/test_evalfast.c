@@ -1,6 +1,7 @@
 /* The evaluator's quicker ways (cnode.h th_cnode_finish): keyword sets
- * looked up by hash, and EXISTS and case-kept equality leaves decided in
- * line on a string within ignore_above. Differential: random queries over
+ * looked up by hash, EXISTS and case-kept equality leaves decided in
+ * line on a string within ignore_above, and a wildcard set's patterns
+ * refused by their length and last byte. Differential: random queries over
  * random documents give what the same queries give with those ways cleared
  * (th_cnode_plain), through every walk (the document, a document's fields
  * with fields put, walked or kept, slots with and without the memo). The
@@ -10,8 +11,8 @@
  * (multi-values) and missing fields; the fields keyword, constant_keyword,
  * text (and a text multi-field of a keyword), ip and one the schema does not
  * know; the leaves equality, sets of 1 to 30 values, wildcards with and
- * without a `*`, EXISTS, each case-kept or not, two- or three-valued, under
- * AND, OR, NOT. */
+ * without a `*`, ORs of wildcards on one field, EXISTS, each case-kept or
+ * not, two- or three-valued, under AND, OR, NOT. */
 #include "th_test.h"
 
 #include "base/buf.h"
@@ -72,7 +73,7 @@ static th_ir *random_leaf(uint64_t *seed, th_arena *a)
 {
     th_str f = th_str_c(fields[next(seed, NFIELDS)]);
     unsigned flags = (next(seed, 3) == 0 ? TH_IRF_NOCASE : 0) | (next(seed, 3) == 0 ? TH_IRF_3VL : 0);
-    switch (next(seed, 8)) {
+    switch (next(seed, 9)) {
     case 0:
     case 1:
         return th_ir_leaf(a, TH_IR_EXISTS, f, TH_STR_NULL, flags);
@@ -82,6 +83,19 @@ static th_ir *random_leaf(uint64_t *seed, th_arena *a)
     case 4: {
         static const char *const pats[] = {"Get*", "*", "GetObject", "*object", "a*", "?"};
         return th_ir_leaf(a, TH_IR_WILDCARD, f, th_str_c(pats[next(seed, 6)]), flags);
+    }
+    case 8: { /* an OR of wildcards on one field, compiled to one set (KW_WILDSET): patterns
+               * that end in a literal (the words end in t, T, s, 1, a, é's last byte ...)
+               * and some that do not */
+        static const char *const pats[] = {"*object",   "*Buckets", "*ets", "*T", "*t",
+                                           "G*t",       "*a",       "*1",   "?",  "*Obj*ct",
+                                           "*\xc3\xa9", "*A",       "Get*", "*e*"};
+        flags &= ~(unsigned)TH_IRF_3VL; /* 3VL leaves are not grouped */
+        th_ir *kids[4];
+        size_t k = 2 + next(seed, 3);
+        for (size_t i = 0; i < k; i++)
+            kids[i] = th_ir_leaf(a, TH_IR_WILDCARD, f, th_str_c(pats[next(seed, 14)]), flags);
+        return th_ir_bool(a, TH_IR_OR, kids, k);
     }
     default: { /* a set: small (compared one by one) or large (hashed) */
         th_ir *n = th_ir_leaf(a, TH_IR_TERMS, f, TH_STR_NULL, flags);
@@ -193,12 +207,13 @@ static bool fill(const th_jval *v, void *ctx)
 }
 
 /* how many leaves of c the quicker ways serve */
-static void count_quick(const cnode *c, size_t *hashed, size_t *quick)
+static void count_quick(const cnode *c, size_t *hashed, size_t *quick, size_t *wsets)
 {
     for (size_t i = 0; i < c->nkids; i++)
-        count_quick(c->kids[i], hashed, quick);
+        count_quick(c->kids[i], hashed, quick, wsets);
     *hashed += c->hset != NULL;
     *quick += c->quick != Q_NONE;
+    *wsets += c->wquick;
 }
 
 static void test_same_as_plain(void **state)
@@ -224,7 +239,7 @@ static void test_same_as_plain(void **state)
     th_buf b;
     th_buf_init(&b);
     uint64_t seed = 20261206, checked = 0, held = 0;
-    size_t hashed = 0, quick = 0;
+    size_t hashed = 0, quick = 0, wsets = 0;
     for (int qi = 0; qi < 600; qi++) {
         th_ir *ir = random_query(&seed, &qa, 0);
         th_query *q = th_query_compile_ir(&qa, TH_QLANG_ESQL, ir, NULL, &d);
@@ -232,7 +247,7 @@ static void test_same_as_plain(void **state)
         assert_non_null(q);
         assert_non_null(p);
         th_cnode_plain(p->root);
-        count_quick(q->root, &hashed, &quick);
+        count_quick(q->root, &hashed, &quick, &wsets);
         bool bound = th_query_bind_slots(q, slot_of);
         assert_int_equal(th_query_bind_slots(p, slot_of), bound);
         for (int it = 0; it < 60; it++) {
@@ -283,10 +298,11 @@ static void test_same_as_plain(void **state)
             th_arena_reset(&a);
         }
     }
-    print_message("%llu evaluations, %llu true; %zu hashed sets, %zu quick leaves\n",
-                  (unsigned long long)checked, (unsigned long long)held, hashed, quick);
+    print_message("%llu evaluations, %llu true; %zu hashed sets, %zu quick leaves, "
+                  "%zu wildcard sets\n",
+                  (unsigned long long)checked, (unsigned long long)held, hashed, quick, wsets);
     /* the quicker ways were taken, and the results are not all one value */
-    assert_true(hashed > 60 && quick > 250);
+    assert_true(hashed > 60 && quick > 250 && wsets > 60);
     assert_true(held > checked / 20 && held < checked * 19 / 20);
     th_buf_free(&b);
     th_qmemo_free(mf);
