@@ -1170,6 +1170,8 @@ enum {
     NDOC
 };
 _Static_assert(NDOC <= 64, "docfields are bits of a uint64_t");
+_Static_assert(D_AS == SLOT_AS_NUMBER && D_CONST == SLOT_CONST,
+               "a table or computed field's docfield bit is its slot's (th_ecs_slots.exact)");
 static const char *const doc_extra[NDOC - D_TIMESTAMP] = {
     "@timestamp", "event.outcome", "user.changes.name",
     "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
@@ -1714,6 +1716,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
 {
     const th_jval **val = d->val;
     memset(d->val, 0, sizeof d->val);
+    s->exact = 0;
     const th_jval *name = NULL, *id = NULL;
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
@@ -1745,9 +1748,21 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         val[i] = q->n ? &q->vals[0] : NULL;
         present |= (uint64_t)q->n << i;
     }
+    /* the slots the document holds as they are: the copied fields (one
+     * value or none each, as tested above) and source.as.*; the decided
+     * fields (user.name, user.id, cloud.account.id) where the decision took
+     * the slot's one value or found none in an empty slot */
+    uint32_t exact = (uint32_t)copied;
     if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str)) {
         val[T_IP] = NULL; /* source.ip is the address only when it is one */
         present &= ~BIT(T_IP);
+        exact &= ~(uint32_t)BIT(T_IP);
+    }
+    for (uint64_t u = (actor | BIT(T_ACCOUNT)) & docfields; u; u &= u - 1) {
+        int i = __builtin_ctzll(u);
+        const th_qslot *q = &s->slot[i];
+        if (q->n == 0 ? !val[i] : q->n == 1 && val[i] == &q->vals[0])
+            exact |= (uint32_t)BIT(i);
     }
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
@@ -1758,6 +1773,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
         if (docfields & BIT(D_AS + 1))
             val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+        exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
      * have left their slots empty) */
@@ -1836,6 +1852,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     for (uint64_t u = docfields & (BIT(NDOC) - 1) & ~(copied | present); u; u &= u - 1)
         present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
+    s->exact = exact;
     return true;
 }
 
