@@ -513,6 +513,7 @@ typedef struct asn_memo {
     uint64_t serial; /* 0: empty */
     uint8_t ipn, numn, orgn;
     uint8_t numt, orgt; /* th_jtype, TH_JNULL when absent */
+    bool isip;          /* th_ecs_is_ip of the address (doc_values asks it too) */
     char ip[64], num[24], org[120];
 } asn_memo;
 static _Thread_local asn_memo asn_memos[ASN_MEMO];
@@ -573,6 +574,7 @@ static void asn_miss(const th_mapper *m, th_arena *a, th_str ip, asn_memo *e, th
             memo_put(e->org, sizeof e->org, &e->orgn, &e->orgt, *org)) {
             memcpy(e->ip, ip.p, ip.n);
             e->ipn = (uint8_t)ip.n;
+            e->isip = th_ecs_is_ip(ip);
             e->serial = m->serial;
         }
     }
@@ -1051,6 +1053,7 @@ static void slots_asn(th_ecs_slots *s)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
     uint32_t norg = 0;
+    s->ip_is = 0; /* not known, unless the one address is remembered */
     slot_begin(s, SLOT_AS_NUMBER);
     for (uint32_t i = 0; i < nips; i++) {
         th_jval ip = s->buf[off + i]; /* a copy: buf may move */
@@ -1059,6 +1062,8 @@ static void slots_asn(th_ecs_slots *s)
         bool hit;
         asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
         if (hit) {
+            if (nips == 1)
+                s->ip_is = e->isip ? 1 : 2;
             if (e->numt != TH_JNULL)
                 slot_push(s, (th_jval){.type = (th_jtype)e->numt,
                                        .u.str = memo_text(s->a, e->num, e->numn)});
@@ -1753,7 +1758,11 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
      * fields (user.name, user.id, cloud.account.id) where the decision took
      * the slot's one value or found none in an empty slot */
     uint32_t exact = (uint32_t)copied;
-    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str)) {
+    /* whether the one address is one: slots_asn's memo knows it for the
+     * addresses it remembers (set with the AS slots, for this record) */
+    int ip_is = s->used >> SLOT_AS_NUMBER & 1 ? s->ip_is : 0;
+    if ((copied & BIT(T_IP)) && val[T_IP] &&
+        !(ip_is ? ip_is == 1 : th_ecs_is_ip(val[T_IP]->u.str))) {
         val[T_IP] = NULL; /* source.ip is the address only when it is one */
         present &= ~BIT(T_IP);
         exact &= ~(uint32_t)BIT(T_IP);

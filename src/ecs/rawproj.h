@@ -157,6 +157,10 @@ typedef struct th_ecs_slots {
      * would on the document; the others may hold more (source.ip's text
      * that is no address, the user names the mapping decides against) */
     uint32_t exact;
+    /* private: whether source.ip's one value is an address (1), is not (2),
+     * or not known (0), as slots_asn's memo found it; current while the AS
+     * slots are filled (used) */
+    uint8_t ip_is;
 } th_ecs_slots;
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);
