@@ -529,6 +529,7 @@ typedef struct asn_memo {
     uint64_t serial; /* 0: empty */
     uint8_t ipn, numn, orgn;
     uint8_t numt, orgt; /* th_jtype, TH_JNULL when absent */
+    bool isip;          /* th_ecs_is_ip of the address (doc_values asks it too) */
     char ip[64], num[24], org[120];
 } asn_memo;
 static _Thread_local asn_memo asn_memos[ASN_MEMO];
@@ -589,6 +590,7 @@ static void asn_miss(const th_mapper *m, th_arena *a, th_str ip, asn_memo *e, th
             memo_put(e->org, sizeof e->org, &e->orgn, &e->orgt, *org)) {
             memcpy(e->ip, ip.p, ip.n);
             e->ipn = (uint8_t)ip.n;
+            e->isip = th_ecs_is_ip(ip);
             e->serial = m->serial;
         }
     }
@@ -1054,6 +1056,7 @@ static void slots_asn(th_ecs_slots *s)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
     uint32_t norg = 0;
+    s->ip_is = 0; /* not known, unless the one address is remembered */
     slot_begin(s, SLOT_AS_NUMBER);
     for (uint32_t i = 0; i < nips; i++) {
         th_jval ip = s->buf[off + i]; /* a copy: buf may move */
@@ -1062,6 +1065,8 @@ static void slots_asn(th_ecs_slots *s)
         bool hit;
         asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
         if (hit) {
+            if (nips == 1)
+                s->ip_is = e->isip ? 1 : 2;
             if (e->numt != TH_JNULL)
                 slot_push(s, (th_jval){.type = (th_jtype)e->numt,
                                        .u.str = memo_text(s->a, e->num, e->numn)});
@@ -1170,6 +1175,8 @@ enum {
     NDOC
 };
 _Static_assert(NDOC <= 64, "docfields are bits of a uint64_t");
+_Static_assert(D_AS == SLOT_AS_NUMBER && D_CONST == SLOT_CONST,
+               "a table or computed field's docfield bit is its slot's (th_ecs_slots.exact)");
 static const char *const doc_extra[NDOC - D_TIMESTAMP] = {
     "@timestamp", "event.outcome", "user.changes.name",
     "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
@@ -1714,6 +1721,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
 {
     const th_jval **val = d->val;
     memset(d->val, 0, sizeof d->val);
+    s->exact = 0;
     const th_jval *name = NULL, *id = NULL;
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
@@ -1745,9 +1753,25 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         val[i] = q->n ? &q->vals[0] : NULL;
         present |= (uint64_t)q->n << i;
     }
-    if ((copied & BIT(T_IP)) && val[T_IP] && !th_ecs_is_ip(val[T_IP]->u.str)) {
+    /* the slots the document holds as they are: the copied fields (one
+     * value or none each, as tested above) and source.as.*; the decided
+     * fields (user.name, user.id, cloud.account.id) where the decision took
+     * the slot's one value or found none in an empty slot */
+    uint32_t exact = (uint32_t)copied;
+    /* whether the one address is one: slots_asn's memo knows it for the
+     * addresses it remembers (set with the AS slots, for this record) */
+    int ip_is = s->used >> SLOT_AS_NUMBER & 1 ? s->ip_is : 0;
+    if ((copied & BIT(T_IP)) && val[T_IP] &&
+        !(ip_is ? ip_is == 1 : th_ecs_is_ip(val[T_IP]->u.str))) {
         val[T_IP] = NULL; /* source.ip is the address only when it is one */
         present &= ~BIT(T_IP);
+        exact &= ~(uint32_t)BIT(T_IP);
+    }
+    for (uint64_t u = (actor | BIT(T_ACCOUNT)) & docfields; u; u &= u - 1) {
+        int i = __builtin_ctzll(u);
+        const th_qslot *q = &s->slot[i];
+        if (q->n == 0 ? !val[i] : q->n == 1 && val[i] == &q->vals[0])
+            exact |= (uint32_t)BIT(i);
     }
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
@@ -1758,6 +1782,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
         if (docfields & BIT(D_AS + 1))
             val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+        exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
      * have left their slots empty) */
@@ -1836,6 +1861,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     for (uint64_t u = docfields & (BIT(NDOC) - 1) & ~(copied | present); u; u &= u - 1)
         present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
+    s->exact = exact;
     return true;
 }
 

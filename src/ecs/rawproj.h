@@ -150,6 +150,17 @@ typedef struct th_ecs_slots {
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;
+    /* public, after th_ecs_slots_doc or th_ecs_slots_nodes made one: bit i,
+     * slot i (a table or computed field of the document) holds exactly the
+     * values the document holds at its field (the same values, in order),
+     * so that a query on those slots (th_query_match_slots) decides as it
+     * would on the document; the others may hold more (source.ip's text
+     * that is no address, the user names the mapping decides against) */
+    uint32_t exact;
+    /* private: whether source.ip's one value is an address (1), is not (2),
+     * or not known (0), as slots_asn's memo found it; current while the AS
+     * slots are filled (used) */
+    uint8_t ip_is;
 } th_ecs_slots;
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);

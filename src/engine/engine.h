@@ -268,6 +268,7 @@ typedef struct th_hits {
     struct th_qmemo *gate_memo; /* the gates' costly tests on recent values */
     struct th_qfields *fields; /* the fields of the last evaluated event, each found once:
                                   th_engine_commit of that event reads them too */
+    uint64_t exact_slots; /* th_engine_eval_plan's event: th_qknown.exact_slots, else 0 */
     size_t fields_from, fields_to; /* and that event's hits: items[from..to) */
     /* With workers (th_engine_set_threads), the values of the fields the
      * matches capture, found while evaluating (on the worker's thread) for
@@ -339,6 +340,13 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
  * are known (query.h th_qknown, a slot document's): read without a walk. */
 void th_engine_eval_plan(const th_engine *e, const th_event *ev, const struct th_qknown *known,
                          th_hits *h);
+/* Rule idx's gate (th_engine_set_gate_query, one query) is the necessary
+ * condition of its query over slots, and its query is the gate AND rest
+ * (NULL: the gate alone) where the slots the gate reads hold exactly the
+ * document's values (query.h th_query_necessary_rest): on an event planned
+ * by that gate whose known fields say so (th_qknown.exact_slots), the
+ * engine evaluates rest alone. Cleared by the next th_engine_set_gate. */
+void th_engine_set_gate_rest(th_engine *e, size_t idx, const struct th_query *rest);
 
 
 

@@ -68,6 +68,12 @@ static void set_query_reads(th_engine *e, size_t k, const th_query *q, th_arena 
     if (gate) {
         size_t ng = th_query_fields(gate, fields, 256);
         th_engine_set_gate_query(e, k, &gate, 1, fields, ng <= 256 ? ng : SIZE_MAX);
+        th_query *rest;
+        if (th_query_necessary_rest(a, q, th_ecs_raw_field, &rest)) {
+            if (rest)
+                th_query_order(rest); /* as the query (th_engine_add_esql_query) */
+            th_engine_set_gate_rest(e, k, rest);
+        }
     }
 }
 

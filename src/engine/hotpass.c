@@ -1068,13 +1068,24 @@ static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
     return at;
 }
 
+/* Rule r's query on the event's fields: where its gate planned it on slots
+ * that hold exactly the document's values of the fields the gate reads, the
+ * gate held the conjuncts it holds whole, and what is left is r->gate_rest
+ * (th_engine_set_gate_rest): the broad ES|QL rules' lowered WHERE is mostly
+ * such conjuncts (b100k: ~250k evaluations of 4 to 6 leaves). */
+static inline bool query_fields(const th_erule *r, th_hits *h)
+{
+    if (r->gate_decides && !(r->gate_read & ~h->exact_slots))
+        return !r->gate_rest || th_query_match_fields(r->gate_rest, h->fields);
+    return th_query_match_fields(r->query, h->fields);
+}
+
 static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
 {
     const th_erule *r = e->rules.items[ri];
     uint64_t t0 = e->o.profile ? th_now_ns() : 0;
-    bool hit = !r->fn || (r->query && th_qfields_doc(h->fields)
-                              ? th_query_match_fields(r->query, h->fields)
-                              : r->fn(r->pred, ev->doc));
+    bool hit = !r->fn || (r->query && th_qfields_doc(h->fields) ? query_fields(r, h)
+                                                                : r->fn(r->pred, ev->doc));
     uint8_t res = hit ? 1 : 0;
     if (hit && r->exc && th_exceptions_match(r->exc, ev->doc))
         res = 2;
@@ -1182,6 +1193,8 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     r->gate_slots = false; /* an opaque predicate reads documents */
     r->gate_kept = false;
     r->gate_read = 0;
+    r->gate_decides = false;
+    r->gate_rest = NULL;
     e->gate_gen++; /* the plans remembered with the old gate no longer hold */
     r->gate_need = (th_ecs_proj_need){0, 0};
     if (n == SIZE_MAX) {
@@ -1240,6 +1253,17 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
         kept = t < 0 || t > 63 || !(r->gate_read & (1ull << t));
     }
     r->gate_kept = kept;
+}
+
+void th_engine_set_gate_rest(th_engine *e, size_t idx, const th_query *rest)
+{
+    if (idx >= e->rules.len)
+        return;
+    th_erule *r = e->rules.items[idx];
+    /* only a gate on slots whose read is known: the plan decides it on
+     * exactly those slots */
+    r->gate_decides = r->gate_fn == gate_any && r->ngate_q == 1 && r->gate_kept;
+    r->gate_rest = r->gate_decides ? rest : NULL;
 }
 
 /* one step of the plan keys' hash */
@@ -1622,6 +1646,7 @@ void th_engine_eval_plan(const th_engine *e, const th_event *ev, const th_qknown
     if (th_event_combined_ts(ev) == TH_TIME_NONE && !e->o.filters_only)
         return;
     fields_start(e, h, ev, h->plan, h->nplan, known);
+    h->exact_slots = known && ev->doc ? known->exact_slots : 0;
     for (size_t i = 0; i < h->nplan; i++)
         eval_rule(e, h->plan[i], ev, h);
     h->fields_to = h->len;
@@ -1645,6 +1670,7 @@ void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
         return; /* no time at all: no window can contain it */
     candidates(e, ev->doc, h);
     fields_start(e, h, ev, h->seen, h->nseen, NULL);
+    h->exact_slots = 0; /* no plan on slots */
     for (size_t i = 0; i < h->nseen; i++)
         eval_rule(e, h->seen[i], ev, h);
     h->fields_to = h->len;

@@ -140,6 +140,12 @@ typedef struct th_erule {
     bool gate_kept;             /* ... and none of them a subtree: th_engine_plan_slots
                                    remembers its result by the values of gate_read */
     uint64_t gate_read;         /* the slots the gate reads (th_query_slots_read) */
+    /* th_engine_set_gate_rest: the gate is the necessary condition of the
+     * rule's query, which on an event whose slots in gate_read are exact
+     * (th_qknown.exact_slots) is true exactly where the gate and gate_rest
+     * (NULL: nothing more) are; else false */
+    bool gate_decides;
+    const struct th_query *gate_rest;
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */

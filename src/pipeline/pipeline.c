@@ -415,7 +415,7 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
         w->known_id[n] = lv->docfid[f];
         w->known_val[n++] = w->slotnode[f];
     }
-    w->known = (th_qknown){w->known_id, w->known_val, n};
+    w->known = (th_qknown){w->known_id, w->known_val, n, w->slots.exact};
     return doc;
 }
 

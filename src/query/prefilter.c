@@ -146,3 +146,56 @@ th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str
     th_diags_free(&d);
     return out;
 }
+
+/* Whether necessary() gives ir itself: every node of it kept (leaves as
+ * they are, AND and OR with all their operands). */
+static bool kept_whole(const th_ir *ir, bool (*keep)(th_str field))
+{
+    switch (ir->op) {
+    case TH_IR_TRUE:
+    case TH_IR_NOT:
+    case TH_IR_CONTAINS_FIELD:
+        return false;
+    case TH_IR_FALSE:
+        return true;
+    case TH_IR_AND:
+    case TH_IR_OR:
+        for (size_t i = 0; i < ir->nkids; i++)
+            if (!kept_whole(ir->kids[i], keep))
+                return false;
+        return ir->nkids > 0;
+    default:
+        return !(ir->flags & (TH_IRF_3VL | TH_IRF_NULL)) && ir->field.n != 0 && keep(ir->field);
+    }
+}
+
+bool th_query_necessary_rest(th_arena *a, const th_query *q, bool (*keep)(th_str field),
+                             th_query **rest)
+{
+    *rest = NULL;
+    const th_ir *ir = q ? th_query_ir(q) : NULL;
+    if (!ir)
+        return false;
+    /* the conjuncts: a whole one is its own necessary condition, so the
+     * condition (the AND of every conjunct's) holds it; the others'
+     * conditions are implied by them, so the condition AND the others is q */
+    const th_ir *const *kids = ir->op == TH_IR_AND ? (const th_ir *const *)ir->kids : &ir;
+    size_t n = ir->op == TH_IR_AND ? ir->nkids : 1;
+    th_ir **others = TH_ANEWN(a, th_ir *, n ? n : 1);
+    size_t nothers = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!kept_whole(kids[i], keep))
+            others[nothers++] = (th_ir *)kids[i];
+    if (nothers == n)
+        return false;
+    if (nothers) {
+        th_ir *r = nothers == 1 ? others[0] : th_ir_bool(a, TH_IR_AND, others, nothers);
+        th_diags d;
+        th_diags_init(&d);
+        *rest = th_query_compile_ir(a, q->lang, r, NULL, &d);
+        th_diags_free(&d);
+        if (!*rest)
+            return false;
+    }
+    return true;
+}

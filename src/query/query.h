@@ -85,6 +85,15 @@ size_t th_query_fields(const th_query *q, th_str *out, size_t max);
  * needs one from every branch, NOT, ES|QL leaves and other fields drop out.
  * NULL when nothing is left (no condition). Lives in the arena. */
 th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str field));
+/* What q adds to th_query_necessary(q, keep) where the kept fields' values
+ * are exactly the document's (not only a superset): q's conjuncts (the
+ * operands of its top AND, or q itself) that the necessary condition does
+ * not hold whole, AND'ed. On such a document q is true exactly where the
+ * necessary condition and *rest are (*rest NULL: the condition alone).
+ * False, *rest NULL, when no conjunct is held whole (nothing to gain) or
+ * there is no condition. Lives in the arena. */
+bool th_query_necessary_rest(th_arena *a, const th_query *q, bool (*keep)(th_str field),
+                             th_query **rest);
 
 /* ---- slots: a document as numbered fields ------------------------------
  * A reader that knows before any document which fields it will be asked
@@ -162,6 +171,10 @@ typedef struct th_qknown {
     const uint32_t *id;
     const th_jval *const *val;
     size_t n;
+    /* bit i: slot i of the slots the event was planned on (th_qslot)
+     * holds exactly the document's values of its field (rawproj.h
+     * th_ecs_slots.exact); 0 where not known */
+    uint64_t exact_slots;
 } th_qknown;
 /* Sets the known fields' entries (current until the next reset), as a walk
  * of the document would find them: the caller vouches for that. Every read

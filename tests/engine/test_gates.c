@@ -638,9 +638,90 @@ static void remembered_routings(void **state)
     fixture_free(&f);
 }
 
+/* The result of rule ri on doc after a plan on rec's slots, evaluated
+ * (th_engine_eval_plan) with known fields that call the slots in `exact`
+ * the document's: 1 a match, 0 none, -1 not planned. */
+static int decided(fixture *f, size_t ri, const char *rec, const char *doc, uint64_t exact)
+{
+    th_arena *a = &f->a;
+    th_hits h;
+    th_hits_init(&h, f->e);
+    size_t plan[8], n = 0;
+    bool dom;
+    int rc = -1;
+    if (plan_with(f->e, f->m, a, &h, rec, false, &dom, plan, &n) == 1) {
+        bool planned = false;
+        for (size_t i = 0; i < n; i++)
+            planned |= plan[i] == ri;
+        if (planned) {
+            th_json_error err;
+            th_event ev = {0};
+            ev.doc = th_json_parse(a, doc, strlen(doc), &err);
+            assert_non_null(ev.doc);
+            ev.timestamp_ms = 1704067200000;
+            ev.ingested_ms = TH_TIME_NONE;
+            th_qknown known = {NULL, NULL, 0, exact};
+            th_engine_eval_plan(f->e, &ev, &known, &h);
+            rc = 0;
+            for (size_t i = 0; i < h.len; i++)
+                if (h.items[i].rule == ri && h.items[i].result == 1)
+                    rc = 1;
+        }
+    }
+    th_hits_free(&h);
+    return rc;
+}
+
+/* A gate that is the necessary condition of its query (th_engine_set_gate_rest,
+ * set by th_engine_add_query) decides what it holds where the slots it read
+ * are the document's (th_qknown.exact_slots): the engine then evaluates the
+ * rest of the query alone; where they may not be, the whole query. The
+ * documents below disagree with the slots on purpose, to tell the two apart. */
+static void gate_decides(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "alice, success");
+    rule_of(&r[1], "alice");
+    /* event.outcome is no slot: the gate holds the action and user.name,
+     * the rest is the outcome */
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.action: CreateUser and user.name: alice and "
+                               "event.outcome: success"),
+                        a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser and user.name: alice"), a,
+                        NULL);
+    const char *rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+                      "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                      "{\"type\":\"IAMUser\",\"userName\":\"alice\"}}";
+    th_str rest;
+    int user = th_ecs_slot_of(TH_STR_LIT("user.name"), &rest);
+    assert_true(user >= 0 && user < 64);
+    const uint64_t all = ~0ull, but_user = ~(1ull << user);
+    /* no user.name in the document: the gate held it on the slots */
+    const char *success = "{\"event\":{\"action\":\"CreateUser\",\"outcome\":\"success\"}}";
+    const char *failure = "{\"event\":{\"action\":\"CreateUser\",\"outcome\":\"failure\"}}";
+    assert_int_equal(decided(&f, 0, rec, success, all), 1);      /* the rest alone: true */
+    assert_int_equal(decided(&f, 0, rec, failure, all), 0);      /* the rest alone: false */
+    assert_int_equal(decided(&f, 0, rec, success, but_user), 0); /* the whole query */
+    assert_int_equal(decided(&f, 1, rec, failure, all), 1);      /* no rest: the gate */
+    assert_int_equal(decided(&f, 1, rec, failure, but_user), 0);
+    assert_int_equal(decided(&f, 1, rec, failure, 0), 0);
+    /* the whole query where the gate is not the query's condition any more */
+    th_query *g = kql(a, "user.name: alice");
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(f.e, 1, &g, 1, gf, 1);
+    assert_int_equal(decided(&f, 1, rec, failure, all), 0);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gate_decides),
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
         cmocka_unit_test(remembered_plans_every_byte),

@@ -178,7 +178,7 @@ static void test_same_matches(void **state)
         th_qfields_reset(f, doc);
         uint32_t id[NPATHS];
         const th_jval *val[NPATHS];
-        th_qknown known = {id, val, 0};
+        th_qknown known = {id, val, 0, 0};
         for (size_t p = 0; it % 2 && p + 1 < NPATHS; p++) {
             seen walk = {.n = 0};
             th_json_path_each(doc, th_str_c(paths[p]), collect, &walk);

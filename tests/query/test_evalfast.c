@@ -268,7 +268,7 @@ static void test_same_as_plain(void **state)
             th_qslot slots[NPATHS];
             uint32_t id[NPATHS];
             const th_jval *val[NPATHS];
-            th_qknown known = {id, val, 0};
+            th_qknown known = {id, val, 0, 0};
             for (size_t s = 0; s < NPATHS; s++) {
                 sl[s].n = 0;
                 th_json_path_each(doc, th_str_c(paths[s]), fill, &sl[s]);

@@ -311,6 +311,109 @@ static void test_order(void **state)
     th_arena_free(&a);
 }
 
+/* The fields test_rest's projection holds exactly: all but event.outcome. */
+static bool keep_rest(th_str f) { return !th_str_eqc(f, "event.outcome"); }
+
+static const char *print_query(th_arena *a, const th_query *q)
+{
+    if (!q)
+        return "none";
+    th_buf b;
+    th_buf_init(&b);
+    th_ir_print(&b, th_query_ir(q));
+    char *s = th_arena_strndup(a, b.data, b.len);
+    th_buf_free(&b);
+    return s;
+}
+
+static th_query *esql_where(th_arena *a, th_diags *d, const char *where)
+{
+    char text[512];
+    snprintf(text, sizeof text, "FROM logs-aws.cloudtrail-* | WHERE %s | LIMIT 10", where);
+    th_esql *e = th_esql_parse(a, text, strlen(text), NULL, d);
+    assert_non_null(e);
+    th_ir *ir = th_esql_lower(a, e);
+    assert_non_null(ir);
+    th_query *q = th_query_compile_ir(a, TH_QLANG_ESQL, ir, NULL, d);
+    assert_non_null(q);
+    return q;
+}
+
+/* th_query_necessary_rest: where the kept fields hold exactly the
+ * document's values (here: the document itself), q is the necessary
+ * condition AND the rest, on random documents of test_order's fields; the
+ * rest is the conjuncts not held whole, and nothing where none is. */
+static void test_rest(void **state)
+{
+    (void)state;
+    static const char *const wheres[] = {
+        /* the broad ES|QL rules' shapes: kept conjuncts, one on a field not
+         * kept, NOT (dropped), OR of kept leaves */
+        "event.action == \"x\" AND user.name IS NOT NULL AND event.outcome == \"x\"",
+        "user.name IS NOT NULL AND aws.cloudtrail.user_identity.type IS NOT NULL",
+        "(event.action == \"y\" AND user.name LIKE \"x*\") OR (event.action IN (\"x\", "
+        "\"xy\") AND aws.cloudtrail.user_identity.type == \"x\")",
+        "NOT user.name IN (\"x\", \"y\") AND event.action != \"x\" AND "
+        "aws.cloudtrail.user_identity.type LIKE \"*y\"",
+        "(user.name == \"x\" OR event.outcome == \"y\") AND event.action IS NOT NULL",
+        "event.outcome IS NOT NULL AND NOT event.action == \"x\"",
+    };
+    /* the rest of each, printed (none: the condition alone; no rest at all:
+     * nothing held whole) */
+    static const char *const rests[] = {
+        "(term \"event.outcome\" \"x\")",
+        "none",
+        "none",
+        "(and (not (terms \"user.name\" \"x\" \"y\")) (not (term \"event.action\" \"x\")))",
+        "(or (term \"user.name\" \"x\") (term \"event.outcome\" \"y\"))",
+        NULL,
+    };
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    uint64_t seed = 777, checked = 0, same = 0, held = 0, shapes = 0, split_ok = 0;
+    for (size_t i = 0; i < sizeof wheres / sizeof wheres[0]; i++) {
+        th_query *q = esql_where(&a, &d, wheres[i]);
+        th_query *n = th_query_necessary(&a, q, keep_rest), *rest = (th_query *)1;
+        bool split = th_query_necessary_rest(&a, q, keep_rest, &rest);
+        if (!rests[i]) {
+            assert_false(split);
+            assert_null(rest);
+            continue;
+        }
+        assert_true(split);
+        assert_non_null(n);
+        split_ok++;
+        const char *got = print_query(&a, rest);
+        if (strcmp(got, rests[i]) != 0)
+            print_message("WHERE %s: rest %s, want %s\n", wheres[i], got, rests[i]);
+        shapes += strcmp(got, rests[i]) == 0;
+        if (rest)
+            th_query_order(rest);
+        for (int it = 0; it < 400; it++) {
+            char doc[512];
+            th_json_error err;
+            random_doc(&seed, doc, sizeof doc);
+            th_jval *dv = th_json_parse(&a, doc, strlen(doc), &err);
+            assert_non_null(dv);
+            bool want = th_query_match(q, dv);
+            bool by_parts = th_query_match(n, dv) && (!rest || th_query_match(rest, dv));
+            checked++;
+            held += want;
+            same += want == by_parts;
+            if (want != by_parts)
+                print_message("WHERE %s, doc %s: %d, %d by the condition and the rest\n",
+                              wheres[i], doc, want, by_parts);
+        }
+    }
+    assert_true(held > checked / 20 && held < checked * 19 / 20); /* both outcomes exercised */
+    assert_int_equal(same, checked);
+    assert_int_equal(shapes, split_ok);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_implication),
         cmocka_unit_test(test_slots),
         cmocka_unit_test(test_order),
+        cmocka_unit_test(test_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
