@@ -54,9 +54,9 @@ static inline bool ev_s_same(uint8_t t, ev_s x, ev_s y)
 }
 /* x and y are the same cell: the same type, count and values, texts at the
  * same address (so the same text); false when unsure. The first word of the
- * values (th_esql_cell_word's: the values' array, a text's address, an
- * integer or a double's bits) first, for every count but 0: the memos'
- * test of every row, with one branch less per kind of cell. */
+ * values (the values' array, a text's address, an integer or a double's
+ * bits) first, for every count but 0: the memos' test of every row, with
+ * one branch less per kind of cell. */
 static inline bool ev_same_cell(const ev *x, const ev *y)
 {
     if (x->t != y->t || x->n != y->n)
@@ -395,18 +395,45 @@ void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
 
-/* A word of a cell for the table's hash, the same for cells ev_same_cell
- * finds the same: the first word of its values (a text's address, the
- * values' array, an integer or a double's bits: where a column's rows share
- * a captured list they share these, else they differ there) with its type
- * and count. */
+/* A word of a text's bytes: its length, its first, middle and last eight
+ * bytes (fewer bytes: all of them), mixed (the last bytes are the high
+ * ones: a weaker mix left more texts in one slot, more misses) */
+static inline uint64_t th_esql_text_word(th_str s)
+{
+    uint64_t x = 0, y = 0, z = 0;
+    if (s.n >= 8) {
+        memcpy(&x, s.p, 8);
+        memcpy(&y, s.p + (s.n - 8) / 2, 8);
+        memcpy(&z, s.p + s.n - 8, 8);
+    } else {
+        for (size_t i = 0; i < s.n; i++)
+            x |= (uint64_t)(unsigned char)s.p[i] << (8 * i);
+    }
+    uint64_t h = (s.n ^ x) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 29) ^ y) * 0x94D049BB133111EBull;
+    h = (h ^ (h >> 32) ^ z) * 0xBF58476D1CE4E5B9ull;
+    return h ^ h >> 31;
+}
+/* A word of a cell for the tables' hashes (the memos' table of earlier
+ * cells, the grouping's hints), the same for cells ev_same_cell finds the
+ * same: its type and count, and its first value (a text's bytes, an
+ * integer or a double's bits). Never an address: which rows find their
+ * cells in those tables decides which evaluate again, and an evaluation
+ * may allocate in the run's arena (TO_UPPER's text, TO_DOUBLE's values of
+ * a multi-valued cell, a number's key text), whose bytes are charged
+ * (--max-memory, the printed peaks): hashed by address, they moved with
+ * the heap's layout from run to run. */
 static inline uint64_t th_esql_cell_word(const ev *v)
 {
-    uint64_t w = v->n ? (uint64_t)v->one.i : 0;
-    return w ^ ((uint64_t)v->t << 56 | v->n);
+    uint64_t w = (uint64_t)v->t << 56 | v->n;
+    if (v->n == 0)
+        return w;
+    ev_s s = v->n == 1 ? v->one : v->many[0];
+    return w ^ (v->t == EV_KW || v->t == EV_IP ? th_esql_text_word(s.s) : (uint64_t)s.i);
 }
 /* the table slot of the row's cells (nkey > 0) */
-static inline size_t th_esql_memo_slot(const etab *t, size_t row, const esql_memo *m)
+__attribute__((always_inline)) static inline size_t th_esql_memo_slot(const etab *t, size_t row,
+                                                                      const esql_memo *m)
 {
     uint64_t h = th_esql_cell_word(&t->cols[m->cols[0]][row]) * 0x9E3779B97F4A7C15ull;
     for (size_t k = 1; k < m->nkey; k++)
@@ -422,7 +449,7 @@ static inline bool th_esql_memo_same(const etab *t, size_t row, const esql_memo 
 }
 /* Inline, the row whose cells are those of the row before (most rows: runs
  * of the same dataset, outcome, user, ASN), then the table (a hash of the
- * cells' first words and their comparison: users and ASNs coming back); the
+ * cells' first values and their comparison: users and ASNs coming back); the
  * rest in the call. The value by address: the remembered one, the picked
  * column's cell, or *tmp (the call's), valid until the memo's next use. */
 __attribute__((always_inline)) static inline const ev *th_esql_eval_memo_at(erun *r, etab *t, size_t row,

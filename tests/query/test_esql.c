@@ -1228,6 +1228,113 @@ static void many_groups_shared_cells(void **state)
     th_arena_free(&a);
 }
 
+/* The bytes a query's run takes in its arena are charged to --max-memory
+ * (the ES|QL pass's tables): they are the same whatever the heap's
+ * addresses. Over documents whose equal values share their cells (as
+ * captured matches' do), users coming back after others, the same query
+ * runs with the arena's cells moved by 0 to 15 words (a block of that size
+ * allocated first): its prefix, and panes over it with the cell ids and
+ * without, take the same bytes every time (and give the same rows). The
+ * memos' table of earlier cells and the grouping's hints are looked up by
+ * a hash of their cells: where it hashed a text's address, which rows found
+ * their cells there moved with the heap, and a miss that allocates
+ * (TO_UPPER's text, an array of TO_DOUBLE's values, a number's key text)
+ * took other bytes. */
+static void charge_whatever_the_addresses(void **state)
+{
+    (void)state;
+    const char *const queries[] = {
+        "FROM logs-* | STATS v = VALUES(TO_UPPER(a)), c = COUNT(TO_DOUBLE(n)), x = MAX(TO_DOUBLE(m)) BY e",
+        "FROM logs-* | STATS v = VALUES(CONCAT(a, \"-\", b)) BY e",
+        "FROM logs-* | STATS c = COUNT(*) BY a, n",
+        "FROM logs-* | STATS c = COUNT(*) BY b, a, n",
+        "FROM logs-* | STATS c = COUNT(*) BY b, n",
+        "FROM logs-* | STATS c = COUNT(*), s = SUM(n) BY TO_UPPER(b), n",
+        "FROM logs-* | EVAL u = TO_UPPER(b), t = TO_DOUBLE(m) | STATS c = COUNT(*), v = VALUES(u), s = SUM(t) BY e",
+        "FROM logs-* | WHERE TO_UPPER(a) != \"U7\" | STATS c = COUNT(*), v = VALUES(b) BY e",
+        NULL};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 4000 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 7;
+    for (size_t i = 0; i < NROWS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "{\"a\":\"u%u\",\"b\":\"r%u\"", lcg_next(&x, 300), lcg_next(&x, 40));
+        if (lcg_next(&x, 8))
+            th_buf_printf(&b, ",\"n\":%u", lcg_next(&x, 9));
+        if (lcg_next(&x, 3) == 0)
+            th_buf_printf(&b, ",\"m\":[\"%u\",\"%u.5\"]", lcg_next(&x, 50), lcg_next(&x, 50));
+        else
+            th_buf_printf(&b, ",\"m\":\"%u\"", lcg_next(&x, 50));
+        th_buf_printf(&b, ",\"e\":\"%s\"}", lcg_next(&x, 2) ? "x" : "y");
+        texts[i] = th_arena_strndup(&a, b.data, b.len);
+        th_buf_free(&b);
+    }
+    texts[NROWS] = NULL;
+    th_diags d;
+    th_diags_init(&d);
+    for (size_t i = 0; queries[i]; i++) {
+        th_esql *e = th_esql_parse(&a, queries[i], strlen(queries[i]), NULL, &d);
+        assert_non_null(e);
+        const char *err = NULL;
+        size_t want[3] = {0};
+        for (size_t shift = 0; shift < 16; shift++) {
+            /* the documents (the captured texts) and the tables moved */
+            th_arena da;
+            th_arena_init(&da, 1 << 16);
+            (void)th_arena_alloc(&da, 8 * shift + 8);
+            const char **moved = TH_ANEWN(&da, const char *, NROWS + 1);
+            for (size_t j = 0; j < NROWS; j++)
+                moved[j] = th_arena_strdup(&da, texts[j]);
+            moved[NROWS] = NULL;
+            src_docs sd;
+            th_esql_doc *tree, *via;
+            size_t n = doc_pair(&da, moved, false, &sd, &tree, &via);
+            field_keys fa = {sd, n, &da, {TH_STR_NULL}, {NULL}, 0, true, 0};
+            th_esql_doc *byall = keyed_docs(&da, &fa);
+            th_esql_result *rt = th_esql_run(&da, e, tree, n, 0, 100000, &err);
+            assert_non_null(rt);
+            size_t cuts[] = {0, n / 3, n / 2, n}, used[3];
+            th_arena pa;
+            th_arena_init(&pa, 1 << 16);
+            (void)th_arena_alloc(&pa, 8 * (15 - shift) + 8);
+            size_t base = pa.used_total;
+            th_esql_ids *ids = NULL;
+            th_esql_result *pre = th_esql_run_prefix_kept(&pa, e, byall, n, NULL, NULL, NULL, &ids, &err);
+            assert_non_null(pre);
+            used[0] = pa.used_total - base;
+            for (int w = 0; w < 2; w++) {
+                size_t before = pa.used_total;
+                th_esql_panes *p = th_esql_panes_new(&pa, e, pre, byall, n, cuts, 4);
+                assert_non_null(p);
+                th_esql_panes_use_ids(p, w ? ids : NULL);
+                th_arena sa;
+                th_arena_init(&sa, 1 << 16);
+                th_esql_result *rp = th_esql_panes_run(&sa, p, 0, n, 0, 100000, &err);
+                assert_non_null(rp);
+                same_rows(&a, rp, rt, th_esql_nrows(rt));
+                used[1 + w] = pa.used_total - before + sa.used_total + th_esql_panes_held(p);
+                th_arena_free(&sa);
+                th_esql_panes_free(p);
+            }
+            th_esql_ids_free(ids);
+            th_arena_free(&pa);
+            th_arena_free(&da);
+            for (int k = 0; k < 3; k++) {
+                if (shift == 0)
+                    want[k] = used[k];
+                else if (used[k] != want[k])
+                    fail_msg("query %zu, moved by %zu words: %s took %zu bytes, unmoved %zu", i, shift,
+                             k == 0 ? "the prefix" : k == 1 ? "the panes" : "the panes by ids", used[k], want[k]);
+            }
+        }
+    }
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 /* ev_same_cell, which the memos and the grouping's hints test on every row,
  * against its contract written out kind by kind (same type and count; no
  * value; one array of values by address; a text or an IP by address and
@@ -1304,6 +1411,7 @@ int main(void)
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
         cmocka_unit_test(many_groups_shared_cells),
+        cmocka_unit_test(charge_whatever_the_addresses),
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(date_minutes_from_keys),
         cmocka_unit_test(same_cell_contract),
