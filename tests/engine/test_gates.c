@@ -302,6 +302,50 @@ static void remembered_plans_every_byte(void **state)
     fixture_free(&f);
 }
 
+/* ... and for names of every length from 1 to 40 (the key copies strings of
+ * 8 to 32 bytes in overlapping words, the others through memcpy): each
+ * name planned after each of its one-byte variants, through one th_hits, as
+ * a fresh th_hits plans them; only the names themselves pass the gate. */
+static void remembered_plans_every_length(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    enum { MAXLEN = 40 };
+    char *set = th_arena_printf(a, "\"a\"");
+    for (size_t len = 2; len <= MAXLEN; len++)
+        set = th_arena_printf(a, "%s or \"%.*s\"", set, (int)len, name);
+    th_rule r[2];
+    rule_of(&r[0], "names");
+    rule_of(&r[1], "ungated");
+    th_engine_add_query(
+        f.e, &r[0],
+        kql(a, th_arena_printf(a, "event.action: CreateUser and user.name: (%s)", set)), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0, gated = 0, tries = 0;
+    for (size_t len = 1; len <= MAXLEN; len++) {
+        for (size_t at = 0; at < len; at++) {
+            char *own = th_arena_strndup(a, name, len), *other = th_arena_strndup(a, name, len);
+            other[at] = '_';
+            char *recs[] = {user_rec(a, "CreateUser", own), user_rec(a, "CreateUser", other)};
+            for (int round = 0; round < 2; round++) { /* the second from the remembered plans */
+                size_t before = planned;
+                same_plans(f.e, f.m, a, &h, recs, 2, &planned);
+                gated += planned - before == 3; /* the gated rule for the name only */
+                tries++;
+            }
+        }
+    }
+    assert_int_equal(gated, tries);
+    assert_int_equal(tries, MAXLEN * (MAXLEN + 1));
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Routing through one th_hits and one th_ecs_slots kept from record to
  * record, as the pipeline does: with and without the data stream constants
  * (whose routing a th_hits remembers under their address), and actions that
@@ -725,6 +769,7 @@ int main(void)
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
         cmocka_unit_test(remembered_plans_every_byte),
+        cmocka_unit_test(remembered_plans_every_length),
         cmocka_unit_test(routes_kept_slots),
         cmocka_unit_test(remembered_candidates),
         cmocka_unit_test(remembered_routings),
