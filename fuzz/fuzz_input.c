@@ -167,8 +167,8 @@ static const char *const mode_name[6] = {
     "that file alone, then eager"};
 
 /* A difference, said before the abort: a failure that does not reproduce
- * (this target once failed once and never again) must tell its story from
- * the log alone. */
+ * (one of this target's did not: stale heap in ISA-L's state) must tell its
+ * story from the log alone. */
 static void differ(int ma, int mb, const char *what, unsigned long long va,
                    unsigned long long vb)
 {
