@@ -398,8 +398,8 @@ static unsigned char *gzip_reaching_back(const char *data, size_t n, const char 
  * (so records, counts and messages depended on which file a reader had
  * read before: with files as jobs, on the thread) or stale heap bytes (the
  * fuzz_input failure that did not reproduce). Here the same corrupt member
- * follows each of two different files of the same size, in one reader: what
- * it gives must not change. */
+ * follows each of two different files of the same size, in one reader, and
+ * each of two different members in one file: what it gives must not change. */
 static void corrupt_stream_does_not_see_the_file_before(void **state)
 {
     (void)state;
@@ -457,6 +457,33 @@ static void corrupt_stream_does_not_see_the_file_before(void **state)
     }
     got_free(&x);
     got_free(&y);
+    /* and after another member of the same file (concatenated gzip files) */
+    unsigned char *c1 = malloc(g1 + gb), *c2 = malloc(g2 + gb);
+    memcpy(c1, z1, g1);
+    memcpy(c1 + g1, zb, gb);
+    memcpy(c2, z2, g2);
+    memcpy(c2 + g2, zb, gb);
+    char *c = tmp_path(dir, "c.json.gz");
+    write_bytes(c, c1, g1 + gb);
+    run_one(&x, c);
+    write_bytes(c, c2, g2 + gb);
+    run_one(&y, c);
+    assert_int_equal(x.n, y.n);
+    assert_true(x.n >= 400);
+    for (size_t i = 400; i < x.n; i++) {
+        assert_int_equal(x.r[i].offset, y.r[i].offset);
+        assert_true(x.r[i].text_len == y.r[i].text_len);
+        assert_memory_equal(x.r[i].text, y.r[i].text, x.r[i].text_len);
+    }
+    assert_int_equal(x.st.records_skipped, y.st.records_skipped);
+    assert_int_equal(x.d.len, y.d.len);
+    for (size_t i = 0; i < x.d.len; i++)
+        assert_string_equal(x.d.items[i].message, y.d.items[i].message);
+    got_free(&x);
+    got_free(&y);
+    free(c);
+    free(c1);
+    free(c2);
     got_free(&alone);
     free(a1);
     free(a2);
