@@ -187,12 +187,20 @@ static void feed(th_io_src *s)
 }
 
 /* Starts the gzip member at s->isal->next_in (the first, or the next one of
- * concatenated gzip files). */
+ * concatenated gzip files). The whole state is cleared first: ISA-L resolves
+ * a match that reaches back before the member's start (a corrupt stream)
+ * from the history buffer inside the state, and emits those bytes before it
+ * reports the stream invalid. Without the clearing they were what the state
+ * held: the previous file's content (records of another file, and with files
+ * read as jobs, of whichever file that thread read before) or, in a new
+ * state, uninitialised heap. Cleared, what is kept of a corrupt member
+ * depends on its own bytes alone. 85 KiB per member, next to inflating it. */
 static void member_start(th_io_src *s)
 {
     struct inflate_state *st = s->isal;
     uint8_t *next = st->next_in;
-    isal_inflate_reset(st);
+    memset(st, 0, sizeof *st);
+    isal_inflate_init(st);
     st->crc_flag = ISAL_GZIP; /* parse the header, check CRC-32 and ISIZE */
     st->next_in = next;
     feed(s);
@@ -379,7 +387,6 @@ static bool start_gzip(th_io_src *s)
         }
         s->isal = p;
     }
-    isal_inflate_init(s->isal);
     s->isal->next_in = (uint8_t *)s->zin;
     member_start(s);
     th_io_src_more(s, 0);

@@ -348,6 +348,155 @@ static void many_small_objects_in_one_run(void **state)
     tmp_rm(dir);
 }
 
+/* `lines` NDJSON lines like ndjson's, their "x" values drawn with `salt`:
+ * the same length for every salt, different bytes. */
+static char *ndjson_salted(int lines, unsigned salt, size_t *len)
+{
+    size_t cap = (size_t)lines * 120 + 1, n = 0;
+    char *t = malloc(cap);
+    for (int i = 0; i < lines; i++)
+        n += (size_t)snprintf(t + n, cap - n,
+                              "{\"eventTime\":\"2024-01-05T10:00:00Z\",\"eventSource\":"
+                              "\"s3.amazonaws.com\",\"eventName\":\"E%d\",\"x\":\"%08x\"}\n",
+                              i, ((unsigned)i + salt) * 2654435761u);
+    *len = n;
+    return t;
+}
+
+/* A gzip member whose deflate stream was made with `dict` as a preset
+ * dictionary (which gzip has no field for): its matches reach back before
+ * the member's first byte, as a corrupt stream's may. */
+static unsigned char *gzip_reaching_back(const char *data, size_t n, const char *dict,
+                                         size_t dn, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    assert_int_equal(deflateSetDictionary(&z, (const Bytef *)dict, (uInt)dn), Z_OK);
+    size_t cap = 10 + deflateBound(&z, (uLong)n) + 64 + 8;
+    unsigned char *out = malloc(cap);
+    static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    memcpy(out, hdr, 10);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out + 10;
+    z.avail_out = (uInt)(cap - 18);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t at = cap - 18 - z.avail_out + 10;
+    deflateEnd(&z);
+    put_le32(out + at, (uint32_t)crc32(0, (const Bytef *)data, (uInt)n));
+    put_le32(out + at + 4, (uint32_t)n);
+    *out_len = at + 8;
+    return out;
+}
+
+/* A stream whose matches reach back past its start is corrupt, and what is
+ * kept of it (the bytes before ISA-L says so) must depend on its own bytes
+ * alone. ISA-L resolves such a match from the history buffer inside its
+ * inflate state, which the reader reuses from file to file and which
+ * starts uninitialised: the kept bytes were the previous file's content
+ * (so records, counts and messages depended on which file a reader had
+ * read before: with files as jobs, on the thread) or stale heap bytes (the
+ * fuzz_input failure that did not reproduce). Here the same corrupt member
+ * follows each of two different files of the same size, in one reader, and
+ * each of two different members in one file: what it gives must not change. */
+static void corrupt_stream_does_not_see_the_file_before(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    size_t l1, l2, g1, g2, gb;
+    char *t1 = ndjson_salted(400, 1, &l1), *t2 = ndjson_salted(400, 7, &l2);
+    assert_int_equal(l1, l2);
+    assert_true(memcmp(t1, t2, l1) != 0);
+    unsigned char *z1 = gzip_with(t1, l1, 6, false, &g1), *z2 = gzip_with(t2, l2, 6, false, &g2);
+    /* the corrupt member: a line of its own (so that the file starts like
+     * JSON), then t1's last 20 lines, coded against t1's last 32 KiB */
+    size_t tail = l1;
+    for (int k = 0; k < 21; tail--)
+        k += t1[tail - 1] == '\n';
+    tail++;
+    const char *own = "{\"Q\":1}\n";
+    size_t on = strlen(own), bn = on + l1 - tail;
+    char *bt = malloc(bn);
+    memcpy(bt, own, on);
+    memcpy(bt + on, t1 + tail, l1 - tail);
+    size_t dn = l1 > 32768 ? 32768 : l1;
+    unsigned char *zb = gzip_reaching_back(bt, bn, t1 + l1 - dn, dn, &gb);
+    char *a1 = tmp_path(dir, "1/a.json.gz"), *a2 = tmp_path(dir, "2/a.json.gz");
+    char *b = tmp_path(dir, "b.json.gz");
+    write_bytes(a1, z1, g1);
+    write_bytes(a2, z2, g2);
+    write_bytes(b, zb, gb);
+    got x, y, alone;
+    const char *p1[2] = {a1, b}, *p2[2] = {a2, b};
+    run_input(&x, p1, 2);
+    run_input(&y, p2, 2);
+    run_one(&alone, b);
+    assert_int_equal(alone.st.gzip_errors, 1); /* ISA-L has no dictionary: corrupt */
+    assert_int_equal(x.st.gzip_errors, 1);
+    /* b's records, stats and messages are the same after either file and alone */
+    assert_int_equal(x.n, 400 + alone.n);
+    assert_int_equal(y.n, 400 + alone.n);
+    for (size_t i = 0; i < alone.n; i++) {
+        assert_int_equal(x.r[400 + i].offset, alone.r[i].offset);
+        assert_int_equal(y.r[400 + i].offset, alone.r[i].offset);
+        assert_true(x.r[400 + i].text_len == alone.r[i].text_len &&
+                    y.r[400 + i].text_len == alone.r[i].text_len);
+        assert_memory_equal(x.r[400 + i].text, alone.r[i].text, alone.r[i].text_len);
+        assert_memory_equal(y.r[400 + i].text, alone.r[i].text, alone.r[i].text_len);
+    }
+    assert_int_equal(x.st.bytes_inflated, l1 + alone.st.bytes_inflated);
+    assert_int_equal(y.st.bytes_inflated, l2 + alone.st.bytes_inflated);
+    assert_int_equal(x.st.records_skipped, alone.st.records_skipped);
+    assert_int_equal(y.st.records_skipped, alone.st.records_skipped);
+    assert_int_equal(x.d.len, alone.d.len);
+    assert_int_equal(y.d.len, alone.d.len);
+    for (size_t i = 0; i < alone.d.len; i++) {
+        assert_string_equal(x.d.items[i].message, alone.d.items[i].message);
+        assert_string_equal(y.d.items[i].message, alone.d.items[i].message);
+    }
+    got_free(&x);
+    got_free(&y);
+    /* and after another member of the same file (concatenated gzip files) */
+    unsigned char *c1 = malloc(g1 + gb), *c2 = malloc(g2 + gb);
+    memcpy(c1, z1, g1);
+    memcpy(c1 + g1, zb, gb);
+    memcpy(c2, z2, g2);
+    memcpy(c2 + g2, zb, gb);
+    char *c = tmp_path(dir, "c.json.gz");
+    write_bytes(c, c1, g1 + gb);
+    run_one(&x, c);
+    write_bytes(c, c2, g2 + gb);
+    run_one(&y, c);
+    assert_int_equal(x.n, y.n);
+    assert_true(x.n >= 400);
+    for (size_t i = 400; i < x.n; i++) {
+        assert_int_equal(x.r[i].offset, y.r[i].offset);
+        assert_true(x.r[i].text_len == y.r[i].text_len);
+        assert_memory_equal(x.r[i].text, y.r[i].text, x.r[i].text_len);
+    }
+    assert_int_equal(x.st.records_skipped, y.st.records_skipped);
+    assert_int_equal(x.d.len, y.d.len);
+    for (size_t i = 0; i < x.d.len; i++)
+        assert_string_equal(x.d.items[i].message, y.d.items[i].message);
+    got_free(&x);
+    got_free(&y);
+    free(c);
+    free(c1);
+    free(c2);
+    got_free(&alone);
+    free(a1);
+    free(a2);
+    free(b);
+    free(z1);
+    free(z2);
+    free(zb);
+    free(bt);
+    free(t1);
+    free(t2);
+    tmp_rm(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +506,7 @@ int main(void)
         cmocka_unit_test(content_exactly_at_the_cap),
         cmocka_unit_test(large_file_is_mapped_and_streamed),
         cmocka_unit_test(many_small_objects_in_one_run),
+        cmocka_unit_test(corrupt_stream_does_not_see_the_file_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
