@@ -395,29 +395,10 @@ void th_esql_memo_cache(esql_memo *m);
 void th_esql_memo_free(esql_memo *m);
 ev th_esql_eval_memo_call(erun *r, etab *t, size_t row, esql_memo *m);
 
-/* A word of a text's bytes: its length, its first, middle and last eight
- * bytes (fewer bytes: all of them), mixed (the last bytes are the high
- * ones: a weaker mix left more texts in one slot, more misses) */
-static inline uint64_t th_esql_text_word(th_str s)
-{
-    uint64_t x = 0, y = 0, z = 0;
-    if (s.n >= 8) {
-        memcpy(&x, s.p, 8);
-        memcpy(&y, s.p + (s.n - 8) / 2, 8);
-        memcpy(&z, s.p + s.n - 8, 8);
-    } else {
-        for (size_t i = 0; i < s.n; i++)
-            x |= (uint64_t)(unsigned char)s.p[i] << (8 * i);
-    }
-    uint64_t h = (s.n ^ x) * 0xBF58476D1CE4E5B9ull;
-    h = (h ^ (h >> 29) ^ y) * 0x94D049BB133111EBull;
-    h = (h ^ (h >> 32) ^ z) * 0xBF58476D1CE4E5B9ull;
-    return h ^ h >> 31;
-}
 /* A word of a cell for the tables' hashes (the memos' table of earlier
  * cells, the grouping's hints), the same for cells ev_same_cell finds the
- * same: its type and count, and its first value (a text's bytes, an
- * integer or a double's bits). Never an address: which rows find their
+ * same: its type and count, and its first value (a text's bytes, by
+ * th_str_hash_sample; an integer or a double's bits). Never an address: which rows find their
  * cells in those tables decides which evaluate again, and an evaluation
  * may allocate in the run's arena (TO_UPPER's text, TO_DOUBLE's values of
  * a multi-valued cell, a number's key text), whose bytes are charged
@@ -429,7 +410,7 @@ static inline uint64_t th_esql_cell_word(const ev *v)
     if (v->n == 0)
         return w;
     ev_s s = v->n == 1 ? v->one : v->many[0];
-    return w ^ (v->t == EV_KW || v->t == EV_IP ? th_esql_text_word(s.s) : (uint64_t)s.i);
+    return w ^ (v->t == EV_KW || v->t == EV_IP ? th_str_hash_sample(s.s) : (uint64_t)s.i);
 }
 /* the table slot of the row's cells (nkey > 0) */
 __attribute__((always_inline)) static inline size_t th_esql_memo_slot(const etab *t, size_t row,
