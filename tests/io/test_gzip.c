@@ -5,8 +5,10 @@
  * (FNAME, FEXTRA, FHCRC), and a file large enough to be mapped. */
 #include "io_test_util.h"
 
-/* `lines` NDJSON lines, each naming its index; malloc'd, length in *len. */
-static char *ndjson(int lines, size_t *len)
+/* `lines` NDJSON lines, each naming its index, their "x" values drawn with
+ * `salt`: the same length for every salt, different bytes; malloc'd, length
+ * in *len. */
+static char *ndjson_salted(int lines, unsigned salt, size_t *len)
 {
     size_t cap = (size_t)lines * 120 + 1, n = 0;
     char *t = malloc(cap);
@@ -14,10 +16,12 @@ static char *ndjson(int lines, size_t *len)
         n += (size_t)snprintf(t + n, cap - n,
                               "{\"eventTime\":\"2024-01-05T10:00:00Z\",\"eventSource\":"
                               "\"s3.amazonaws.com\",\"eventName\":\"E%d\",\"x\":\"%08x\"}\n",
-                              i, (unsigned)i * 2654435761u);
+                              i, ((unsigned)i + salt) * 2654435761u);
     *len = n;
     return t;
 }
+
+static char *ndjson(int lines, size_t *len) { return ndjson_salted(lines, 0, len); }
 
 /* One gzip member at `level`, with header fields when `header` is set. */
 static unsigned char *gzip_with(const void *data, size_t n, int level, bool header,
@@ -346,21 +350,6 @@ static void many_small_objects_in_one_run(void **state)
         free(paths[i]);
     free(text);
     tmp_rm(dir);
-}
-
-/* `lines` NDJSON lines like ndjson's, their "x" values drawn with `salt`:
- * the same length for every salt, different bytes. */
-static char *ndjson_salted(int lines, unsigned salt, size_t *len)
-{
-    size_t cap = (size_t)lines * 120 + 1, n = 0;
-    char *t = malloc(cap);
-    for (int i = 0; i < lines; i++)
-        n += (size_t)snprintf(t + n, cap - n,
-                              "{\"eventTime\":\"2024-01-05T10:00:00Z\",\"eventSource\":"
-                              "\"s3.amazonaws.com\",\"eventName\":\"E%d\",\"x\":\"%08x\"}\n",
-                              i, ((unsigned)i + salt) * 2654435761u);
-    *len = n;
-    return t;
 }
 
 /* A gzip member whose deflate stream was made with `dict` as a preset
