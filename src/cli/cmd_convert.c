@@ -85,12 +85,16 @@ static bool conv_keep(void *ctx, const th_record *rec)
     return true;
 }
 
-/* The document's NDJSON line, made on the worker that mapped it. */
+/* The document's NDJSON line, made on the worker that mapped it. A mapped
+ * document's empty values are dropped as it is written (the mapper's
+ * prune_on_write); other records pass as they came. */
 static void conv_render(const void *ctx, const th_event *ev, th_rec_kind kind, th_buf *out)
 {
     (void)ctx;
-    (void)kind;
-    th_json_write(out, ev->doc);
+    if (kind == TH_REC_CLOUDTRAIL)
+        th_json_write_pruned(out, ev->doc);
+    else
+        th_json_write(out, ev->doc);
     th_buf_putc(out, '\n');
 }
 
@@ -167,6 +171,7 @@ int th_cmd_convert(int argc, char **argv)
     mo.preserve_original = th_args_flag(&args, "preserve-original");
     mo.data_stream = !th_args_flag(&args, "no-data-stream");
     mo.retain = th_args_value(&args, "retain");
+    mo.prune_on_write = true; /* conv_render writes mapped documents pruned */
     th_diags diags;
     th_diags_init(&diags);
     diags.echo = stderr;

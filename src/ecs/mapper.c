@@ -992,6 +992,27 @@ static bool final_prune(th_jval *v)
     return v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0);
 }
 
+/* final_prune for a document that th_json_write_pruned writes
+ * (prune_on_write): only the root members that the mapping sets into or
+ * replaces after that pass. Pruned later, by the writer, an empty event
+ * would keep its place where final_prune's removal sends the event object
+ * made again (event.kind, data_stream's constants, event.ingested) to the
+ * end of the document, and a set replacing an empty member would keep its
+ * place where it is appended after the removal. Every other empty value is
+ * dropped by the writer where final_prune would have removed it. */
+static void late_roots_prune(th_jval *doc)
+{
+    th_jmember *m = doc->u.members;
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < doc->len; i++) {
+        th_str k = m[i].key;
+        bool late = th_str_eqc(k, "event") || th_str_eqc(k, "data_stream") || th_str_eqc(k, "tags");
+        if (!late || !pruned_away(m[i].val))
+            m[out++] = m[i];
+    }
+    doc->len = out;
+}
+
 static void set_time_str(mctx *c, const char *path, int64_t ms, bool seconds)
 {
     char buf[32];
@@ -1274,7 +1295,10 @@ static th_jval *map(mctx *c, th_str raw_text)
         mx_remove(c, "aws.cloudtrail.additional_eventdata");
         mx_remove(c, "aws.cloudtrail.service_event_details");
     }
-    final_prune(c->doc);
+    if (m->o.prune_on_write)
+        late_roots_prune(c->doc);
+    else
+        final_prune(c->doc);
     mx_forget(c); /* final_prune may have removed aws.cloudtrail or a root object */
     if (c->failed) {
         mx_set(c, "event.kind", th_jnew_cstr(a, "pipeline_error"));

@@ -48,6 +48,14 @@ typedef struct th_mapper_opts {
      * (constant fields of the logs-aws.cloudtrail-default data stream, which
      * pipeline tests do not show but rules query). Default true. */
     bool data_stream;
+    /* The caller writes each document with th_json_write_pruned (convert):
+     * the last drop-empty pass is left to that writer, which drops the same
+     * values as it writes. Only what the mapping sets after that pass
+     * (event, data_stream, tags) is pruned first, so that those sets find
+     * the members they would; the document keeps null and "" values (and
+     * the pruned record's key-count marks, mapper_util.c) elsewhere, so no
+     * other reader may take it. Default false. */
+    bool prune_on_write;
 } th_mapper_opts;
 
 typedef struct th_mapper th_mapper;

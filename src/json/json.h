@@ -178,6 +178,12 @@ bool th_json_equal(const th_jval *x, const th_jval *y);
 void th_json_write(th_buf *out, const th_jval *v);
 /* Same, with object keys sorted bytewise at every level (canonical form). */
 void th_json_write_sorted(th_buf *out, const th_jval *v);
+/* th_json_write of v as the mapper's last drop-empty pass (final_prune) would
+ * leave it: below v, members and items that are null, "" or containers left
+ * with nothing are not written (v itself is written, "{}" when nothing is
+ * left). The same bytes as pruning a copy and writing it, in one walk:
+ * convert's documents are written so (th_mapper_opts.prune_on_write). */
+void th_json_write_pruned(th_buf *out, const th_jval *v);
 /* Appends a JSON string literal for s (quotes included, escapes applied). */
 void th_json_write_str(th_buf *out, th_str s);
 /* th_json_write_str's text of s as a NUL-terminated copy in a, what

@@ -198,6 +198,71 @@ static wpos write_value(th_buf *out, wpos w, const th_jval *v, bool sorted)
     return w;
 }
 
+/* Container v as pruned, its opening byte written with the first member or
+ * item kept: *kept is false when none is, and then nothing is written (the
+ * caller takes back what it wrote before, a key). Scalars are settled in the
+ * loop without a call, as in write_value; a container goes in speculatively
+ * and its bytes are taken back (an offset: out may have grown meanwhile) when
+ * nothing of it is kept, so each value is visited once. */
+static wpos write_kept(th_buf *out, wpos w, const th_jval *v, bool *kept)
+{
+    char lead = v->type == TH_JOBJ ? '{' : '[';
+    if (v->type == TH_JARR) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            const th_jval *item = v->u.items[i];
+            if (item->type == TH_JSTR) {
+                if (item->u.str.n == 0)
+                    continue;
+                w = wquoted(out, w, lead, item->u.str, 0);
+            } else if (item->type == TH_JOBJ || item->type == TH_JARR) {
+                size_t at = (size_t)(w.o - out->data);
+                w = wbyte(out, w, lead);
+                bool k;
+                w = write_kept(out, w, item, &k);
+                if (!k) {
+                    w.o = out->data + at;
+                    continue;
+                }
+            } else if (item->type == TH_JNULL) {
+                continue;
+            } else {
+                w = wbyte(out, w, lead);
+                w = write_value(out, w, item, false);
+            }
+            lead = ',';
+        }
+        *kept = lead == ',';
+        return *kept ? wbyte(out, w, ']') : w;
+    }
+    const th_jmember *m = v->u.members;
+    for (uint32_t i = 0; i < v->len; i++) {
+        const th_jval *x = m[i].val;
+        if (x->type == TH_JSTR) { /* most values */
+            if (x->u.str.n == 0)
+                continue;
+            w = wquoted(out, w, lead, m[i].key, ':');
+            w = wquoted(out, w, 0, x->u.str, 0);
+        } else if (x->type == TH_JOBJ || x->type == TH_JARR) {
+            size_t at = (size_t)(w.o - out->data);
+            w = wquoted(out, w, lead, m[i].key, ':');
+            bool k;
+            w = write_kept(out, w, x, &k);
+            if (!k) {
+                w.o = out->data + at;
+                continue;
+            }
+        } else if (x->type == TH_JNULL) {
+            continue;
+        } else {
+            w = wquoted(out, w, lead, m[i].key, ':');
+            w = write_value(out, w, x, false);
+        }
+        lead = ',';
+    }
+    *kept = lead == ',';
+    return *kept ? wbyte(out, w, '}') : w;
+}
+
 static void write_tree(th_buf *out, const th_jval *v, bool sorted)
 {
     th_buf_reserve(out, 64); /* data is not NULL: the cursor points into it */
@@ -207,6 +272,21 @@ static void write_tree(th_buf *out, const th_jval *v, bool sorted)
 }
 
 void th_json_write(th_buf *out, const th_jval *v) { write_tree(out, v, false); }
+
+void th_json_write_pruned(th_buf *out, const th_jval *v)
+{
+    if (v->type != TH_JOBJ && v->type != TH_JARR) {
+        write_tree(out, v, false);
+        return;
+    }
+    th_buf_reserve(out, 64); /* data is not NULL: the cursor points into it */
+    bool kept;
+    wpos w = write_kept(out, wpos_of(out), v, &kept);
+    if (!kept)
+        w = wbytes(out, w, v->type == TH_JOBJ ? "{}" : "[]", 2);
+    out->len = (size_t)(w.o - out->data);
+    out->data[out->len] = '\0';
+}
 void th_json_write_sorted(th_buf *out, const th_jval *v) { write_tree(out, v, true); }
 
 /* ---- streaming writer ---------------------------------------------------- */

@@ -433,6 +433,120 @@ static void write_matches_plain_writer(void **state)
     assert_true(escaped > 50); /* and the escapes */
 }
 
+/* A value for the pruning writer: about half of the scalars are what pruning
+ * drops (null, ""), and containers are often empty or hold only such values,
+ * at any depth, among long strings that make the buffer grow. */
+static th_jval *gen_sparse(th_arena *a, uint32_t *rng, int depth)
+{
+    *rng = *rng * 1103515245u + 12345u;
+    uint32_t r = *rng >> 16;
+    switch (depth > 4 ? r % 6 : r % 9) {
+    case 0:
+    case 1: return th_jnew(a, TH_JNULL);
+    case 2: return th_jnew_str(a, TH_STR_NULL);
+    case 3: return th_jnew_str(a, th_str_make("", 0));
+    case 4: return r & 64 ? th_jnew_bool(a, r & 128) : th_jnew_i64(a, (int64_t)r - 30000);
+    case 5: return th_jnew_str(a, gen_text(a, rng, 1 + (r % 5 == 0 ? r % 400 : r % 30)));
+    case 6: {
+        th_jval *arr = th_jnew_arr(a);
+        for (uint32_t i = 0, n = r % 5; i < n; i++)
+            th_jarr_push(a, arr, gen_sparse(a, rng, depth + 1));
+        return arr;
+    }
+    default: {
+        th_jval *obj = th_jnew_obj(a);
+        for (uint32_t i = 0, n = r % 7; i < n; i++)
+            th_jobj_push(a, obj, gen_text(a, rng, 1 + i % 12), gen_sparse(a, rng, depth + 1));
+        return obj;
+    }
+    }
+}
+
+/* The reference pruning: a copy of v without what the mapper's final_prune
+ * removes (null, "", and containers left with nothing, at every depth), NULL
+ * when v itself is removed. Written for clarity, not speed. */
+static th_jval *ref_pruned(th_arena *a, const th_jval *v)
+{
+    if (v->type == TH_JNULL || (v->type == TH_JSTR && v->u.str.n == 0))
+        return NULL;
+    if (v->type == TH_JARR) {
+        th_jval *arr = th_jnew_arr(a);
+        for (uint32_t i = 0; i < v->len; i++) {
+            th_jval *x = ref_pruned(a, v->u.items[i]);
+            if (x)
+                th_jarr_push(a, arr, x);
+        }
+        return arr->len ? arr : NULL;
+    }
+    if (v->type == TH_JOBJ) {
+        th_jval *obj = th_jnew_obj(a);
+        for (uint32_t i = 0; i < v->len; i++) {
+            th_jval *x = ref_pruned(a, v->u.members[i].val);
+            if (x)
+                th_jobj_push(a, obj, v->u.members[i].key, x);
+        }
+        return obj->len ? obj : NULL;
+    }
+    return (th_jval *)v;
+}
+
+/* th_json_write_pruned writes what the plain writer writes of the pruned
+ * copy ("{}" or "[]" for a root left with nothing), appended after what the
+ * buffer holds, NUL-terminated; whether the buffer grows or not, also where
+ * a container written speculatively is taken back after the growth. */
+static void write_pruned_matches_pruned_copy(void **state)
+{
+    (void)state;
+    uint32_t rng = 11;
+    size_t grew = 0, dropped = 0, emptied = 0, escaped = 0;
+    for (int doc = 0; doc < 2000; doc++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        th_jval *v = doc % 3 ? th_jnew_obj(&a) : th_jnew_arr(&a);
+        for (int i = 0; i < doc % 25; i++) {
+            th_jval *x = gen_sparse(&a, &rng, i % 4 ? 0 : 3);
+            if (v->type == TH_JOBJ)
+                th_jobj_push(&a, v, gen_text(&a, &rng, 1 + i % 9), x);
+            else
+                th_jarr_push(&a, v, x);
+        }
+        th_jval *p = ref_pruned(&a, v);
+        th_buf want, got, plain;
+        th_buf_init(&want);
+        th_buf_init(&got);
+        th_buf_init(&plain);
+        th_buf_puts(&want, "prefix,");
+        if (p)
+            ref_write(&want, p);
+        else
+            th_buf_puts(&want, v->type == TH_JOBJ ? "{}" : "[]");
+        if (doc % 2)
+            th_buf_puts(&got, "prefix,"); /* 256 bytes of room: many documents grow it */
+        else
+            th_buf_reserve(&got, want.len + 16);
+        if (!(doc % 2))
+            th_buf_puts(&got, "prefix,");
+        size_t cap0 = got.cap;
+        th_json_write_pruned(&got, v);
+        grew += got.cap != cap0;
+        th_json_write(&plain, v);
+        dropped += plain.len + 7 != want.len;
+        emptied += !p && v->len;
+        escaped += memchr(want.data, '\\', want.len) != NULL;
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        assert_int_equal(got.data[got.len], '\0');
+        th_buf_free(&want);
+        th_buf_free(&got);
+        th_buf_free(&plain);
+        th_arena_free(&a);
+    }
+    assert_true(grew > 200);    /* the growth path is taken */
+    assert_true(dropped > 1000); /* most documents lose something */
+    assert_true(emptied > 20);  /* some lose everything */
+    assert_true(escaped > 100);
+}
+
 /* th_jobj_getn finds the last member with a key, th_jobj_set replaces that
  * one (or appends), th_jobj_remove removes every one: on random objects of 0
  * to 40 members with duplicate keys of equal and different lengths, against
@@ -490,6 +604,7 @@ int main(void)
         cmocka_unit_test(path_each_matches_reference_on_random_documents),
         cmocka_unit_test(build_and_write),
         cmocka_unit_test(write_matches_plain_writer),
+        cmocka_unit_test(write_pruned_matches_pruned_copy),
         cmocka_unit_test(lookups_find_the_last_duplicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
