@@ -900,8 +900,22 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
         unsigned b = p1[pos];
         if (!(first[b >> 6] >> (b & 63) & 1) || b == '"')
             continue;
-        fn(ctx, th_str_make((const char *)p1 + pos, kn->end - pos - 2), (th_jcur){s, k + 1});
+        if (!fn(ctx, th_str_make((const char *)p1 + pos, kn->end - pos - 2), (th_jcur){s, k + 1}))
+            return;
     }
+}
+
+bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256])
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    const unsigned char *const p1 = s->p + 1; /* past each key's opening quote */
+    const uint32_t end = t[obj.i].next;
+    uint32_t k = skip_value(t, val.i); /* the next member's key */
+    for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k))
+        if (first[p1[kn->pos]])
+            return true;
+    return false;
 }
 
 /* ---- key sets ---------------------------------------------------------- */
