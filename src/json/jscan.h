@@ -148,10 +148,13 @@ typedef struct th_jkeys {
     uint64_t lens;  /* bit n: some key is n bytes long (n < 64) */
     bool long_keys; /* some key is 64 bytes or longer */
     uint64_t seed;  /* the hash's multiplier */
-    int8_t bucket[TH_JKEYS_BUCKETS]; /* the key hashed there, -1: none */
-    const char *name[TH_JKEYS_MAX];
-    uint32_t len[TH_JKEYS_MAX];
-    int id[TH_JKEYS_MAX];
+    /* the key hashed there, 1 + its index below; 0: none, whose entry 0 has
+     * a length no key has (UINT32_MAX), so that an empty bucket fails the
+     * length compare a key's would make, without a test of its own */
+    uint8_t bucket[TH_JKEYS_BUCKETS];
+    const char *name[TH_JKEYS_MAX + 1];
+    uint32_t len[TH_JKEYS_MAX + 1];
+    int id[TH_JKEYS_MAX + 1];
 } th_jkeys;
 /* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
  * ids; false when n is too large or no perfect hash was found (keys repeat).
