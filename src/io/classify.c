@@ -86,15 +86,18 @@ static const uint64_t FIRST[4] = {0,
                                       (1ull << ('\\' - 64)) | (1ull << ('d' - 64)) |
                                       (1ull << ('e' - 64)),
                                   0, 0};
-/* The second word of the filter once only @timestamp matters: an escaped key
- * that decodes to it starts with a backslash, any other with its '@'. */
-#define AT_OR_ESCAPED ((1ull << ('@' - 64)) | (1ull << ('\\' - 64)))
+/* The first bytes of the keys that may decode to @timestamp
+ * (th_jcur_members_after): its '@', and a backslash where the text has one. */
+static const bool AT[256] = {['@'] = true};
+static const bool AT_OR_ESCAPED[256] = {['@'] = true, ['\\'] = true};
 
 typedef struct scan_ctx {
     th_arena *a;
     bool has_bs; /* the text holds a backslash (keys may need decoding) */
+    bool whole;  /* the walk goes on to the end */
+    bool ended;  /* scan_member ended the walk at `at` */
     unsigned bits;
-    uint64_t first[4]; /* the walk's filter (th_jcur_members_first), narrowed below */
+    th_jcur at;
 } scan_ctx;
 
 /* For text with a backslash: the key k decoded if it has an escape;
@@ -110,39 +113,47 @@ static __attribute__((noinline)) th_str key_decoded(scan_ctx *c, th_jcur val, th
     return th_jcur_str((th_jcur){val.s, val.i - 1}, c->a, &d) ? d : TH_STR_NULL;
 }
 
-static void scan_member(void *ctx, th_str k, th_jcur val)
+static bool scan_member(void *ctx, th_str k, th_jcur val)
 {
     scan_ctx *c = ctx;
     if (k.n < 5) /* every key of interest has 5+ bytes */
-        return;
+        return true;
     if (c->has_bs && !(k = key_decoded(c, val, k)).p)
-        return;
+        return true;
     unsigned b = key_bits(k);
     if (b & (EVENT_IF_OBJECT | RECORDS_IF_ARRAY))
         b = value_bits(b, th_jcur_type(val));
     c->bits |= b;
     /* A CloudTrail key seen and no @timestamp yet: the class is CloudTrail
      * unless an @timestamp follows (only then do `event` and `event.*` keys
-     * count, and the others never do), so the rest of the walk looks only at
-     * the keys that may be one; th_io_classify_scan walks again in full if
-     * one is. A CloudTrail record's first key is mostly eventVersion: its
-     * other `e` keys (eventTime ... errorMessage) then cost no call. */
-    if ((c->bits & (HAS_CT_KEY | HAS_TIMESTAMP)) == HAS_CT_KEY)
-        c->first[1] = AT_OR_ESCAPED;
+     * count, and the others never do), so the walk ends here and
+     * th_io_classify_scan asks only whether a later key starts as an
+     * @timestamp may, walking again in full if one does. A CloudTrail
+     * record's first key is mostly eventVersion: its other keys then cost
+     * no call, nor the filter's test. */
+    if ((c->bits & (HAS_CT_KEY | HAS_TIMESTAMP)) == HAS_CT_KEY && !c->whole) {
+        c->ended = true;
+        c->at = val;
+        return false;
+    }
+    return true;
 }
 
 th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {
-    if (th_jcur_type(root) != TH_JOBJ)
-        return TH_IO_OTHER;
-    scan_ctx c = {a, th_jscan_has_backslash(root.s), 0, {FIRST[0], FIRST[1], FIRST[2], FIRST[3]}};
-    th_jcur_members_first(root, c.first, scan_member, &c);
-    if (c.first[1] != FIRST[1] && (c.bits & HAS_TIMESTAMP)) {
-        /* narrowed, then an @timestamp: the `event` keys the narrow walk
-         * passed over decide between ECS and CloudTrail (rare: an exported
-         * record) */
+    /* not an object: the walk calls scan_member for nothing, bits stay 0,
+     * which class_of makes TH_IO_OTHER */
+    scan_ctx c = {a, th_jscan_has_backslash(root.s), false, false, 0, {NULL, 0}};
+    th_jcur_members_first(root, FIRST, scan_member, &c);
+    /* ended at a CloudTrail key: an escaped key that decodes to @timestamp
+     * starts with a backslash, any other with its '@'; such a key after it
+     * (rare: an exported record) has the `event` keys the walk passed over
+     * decide between ECS and CloudTrail, so the walk is done again in full
+     * (a key that starts so and is none: the same class, found slowly) */
+    if (c.ended && th_jcur_members_after(root, c.at, c.has_bs ? AT_OR_ESCAPED : AT)) {
         c.bits = 0;
-        th_jcur_members_first(root, FIRST, scan_member, &c); /* FIRST: not narrowed */
+        c.whole = true;
+        th_jcur_members_first(root, FIRST, scan_member, &c);
     }
     return class_of(c.bits);
 }

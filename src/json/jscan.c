@@ -900,8 +900,22 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
         unsigned b = p1[pos];
         if (!(first[b >> 6] >> (b & 63) & 1) || b == '"')
             continue;
-        fn(ctx, th_str_make((const char *)p1 + pos, kn->end - pos - 2), (th_jcur){s, k + 1});
+        if (!fn(ctx, th_str_make((const char *)p1 + pos, kn->end - pos - 2), (th_jcur){s, k + 1}))
+            return;
     }
+}
+
+bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256])
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    const unsigned char *const p1 = s->p + 1; /* past each key's opening quote */
+    const uint32_t end = t[obj.i].next;
+    uint32_t k = skip_value(t, val.i); /* the next member's key */
+    for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k))
+        if (first[p1[kn->pos]])
+            return true;
+    return false;
 }
 
 /* ---- key sets ---------------------------------------------------------- */
@@ -928,13 +942,15 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
                     const int *id)
 {
     memset(ks, 0, sizeof *ks);
-    memset(ks->bucket, -1, sizeof ks->bucket);
+    ks->name[0] = "";
+    ks->len[0] = UINT32_MAX; /* an empty bucket's: no key is this long */
+    ks->id[0] = -1;
     if (n > TH_JKEYS_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
-        ks->name[i] = name[i];
-        ks->len[i] = (uint32_t)len[i];
-        ks->id[i] = id[i];
+        ks->name[i + 1] = name[i];
+        ks->len[i + 1] = (uint32_t)len[i];
+        ks->id[i + 1] = id[i];
         if (len[i] < 64)
             ks->lens |= 1ull << len[i];
         else
@@ -948,14 +964,14 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         x ^= x >> 7;
         x ^= x << 17;
         uint64_t seed = x | 1;
-        int8_t b[TH_JKEYS_BUCKETS];
-        memset(b, -1, sizeof b);
+        uint8_t b[TH_JKEYS_BUCKETS];
+        memset(b, 0, sizeof b);
         size_t i = 0;
         for (; i < n; i++) {
             unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i]);
-            if (b[h] >= 0)
+            if (b[h])
                 break;
-            b[h] = (int8_t)i;
+            b[h] = (uint8_t)(i + 1);
         }
         if (i == n) {
             ks->seed = seed;
@@ -981,8 +997,8 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
         if (n < 64 ? !(lens >> n & 1) : !ks->long_keys)
             continue;
         const unsigned char *key = p + pos + 1;
-        int i = ks->bucket[key_bucket(seed, key, n)];
-        if (i < 0 || ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
+        unsigned i = ks->bucket[key_bucket(seed, key, n)];
+        if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
             continue;
         found[ks->id[i]] = (th_jcur){s, k + 1};
         have[ks->id[i]] = true;

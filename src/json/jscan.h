@@ -148,10 +148,13 @@ typedef struct th_jkeys {
     uint64_t lens;  /* bit n: some key is n bytes long (n < 64) */
     bool long_keys; /* some key is 64 bytes or longer */
     uint64_t seed;  /* the hash's multiplier */
-    int8_t bucket[TH_JKEYS_BUCKETS]; /* the key hashed there, -1: none */
-    const char *name[TH_JKEYS_MAX];
-    uint32_t len[TH_JKEYS_MAX];
-    int id[TH_JKEYS_MAX];
+    /* the key hashed there, 1 + its index below; 0: none, whose entry 0 has
+     * a length no key has (UINT32_MAX), so that an empty bucket fails the
+     * length compare a key's would make, without a test of its own */
+    uint8_t bucket[TH_JKEYS_BUCKETS];
+    const char *name[TH_JKEYS_MAX + 1];
+    uint32_t len[TH_JKEYS_MAX + 1];
+    int id[TH_JKEYS_MAX + 1];
 } th_jkeys;
 /* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
  * ids; false when n is too large or no perfect hash was found (keys repeat).
@@ -165,15 +168,22 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
  * them checks th_jscan_has_backslash first. */
 void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have);
 
-typedef void (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
+/* Returns false to end the walk there. */
+typedef bool (*th_jcur_member_fn)(void *ctx, th_str raw_key, th_jcur val);
 /* Calls fn for every member of object obj whose raw key (between its quotes,
  * not decoded) is not empty and starts with a byte b whose bit is set in
- * first[b >> 6] (bit b & 63); in order. For a caller that looks for a few keys
- * by their first byte (a key with escapes may start with a backslash: add it to
- * the set to see those). fn may change first[] (through its context): each
- * member is tested against the set as it is then, so that a caller can narrow
- * its look as it learns. */
+ * first[b >> 6] (bit b & 63); in order, until fn returns false. For a caller
+ * that looks for a few keys by their first byte (a key with escapes may start
+ * with a backslash: add it to the set to see those). fn may change first[]
+ * (through its context): each member is tested against the set as it is
+ * then, so that a caller can narrow its look as it learns. */
 void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_fn fn, void *ctx);
+/* Whether a member of object obj after the one whose value is `val` (a member
+ * of obj, as th_jcur_members_first gives it) has a raw key whose byte b after
+ * its opening quote (the closing one for the empty key) has first[b] set. For
+ * a walk ended early that asks only whether a later key may be one it looks
+ * for: a loop with no call and one load a member. */
+bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256]);
 
 /* Builds the th_jval tree of the subtree at c in arena a, validating string
  * contents; the result equals th_json_parse's tree for the same bytes. NULL and

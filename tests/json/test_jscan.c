@@ -817,15 +817,16 @@ typedef struct sized_seen {
     int n;
 } sized_seen;
 
-static void sized_member(void *ctx, th_str k, th_jcur val)
+static bool sized_member(void *ctx, th_str k, th_jcur val)
 {
     sized_seen *x = ctx;
     if (x->n == 8)
-        return;
+        return true;
     th_str v = th_jcur_raw(val);
     snprintf(x->keys[x->n], sizeof x->keys[x->n], "%.*s", (int)k.n, k.p);
     snprintf(x->vals[x->n], sizeof x->vals[x->n], "%.*s", (int)v.n, v.p);
     x->n++;
+    return true;
 }
 
 /* The key set of name[0..n) (their lengths into len), with ids id0, id0 + 1, ... */
@@ -1110,12 +1111,97 @@ typedef struct narrowing {
     sized_seen seen;
 } narrowing;
 
-static void narrow_member(void *ctx, th_str k, th_jcur val)
+static bool narrow_member(void *ctx, th_str k, th_jcur val)
 {
     narrowing *x = ctx;
     sized_member(&x->seen, k, val);
     x->set[0] = x->set[2] = x->set[3] = 0;
     x->set[1] = 1ull << ('@' - 64);
+    return true;
+}
+
+/* A callback that ends the walk at the member whose key is its context's
+ * text, remembering that member's value. */
+typedef struct ending {
+    const char *at;
+    th_jcur val;
+    sized_seen seen;
+} ending;
+
+static bool end_member(void *ctx, th_str k, th_jcur val)
+{
+    ending *x = ctx;
+    sized_member(&x->seen, k, val);
+    x->val = val;
+    return !(k.n == strlen(x->at) && memcmp(k.p, x->at, k.n) == 0);
+}
+
+/* Whether a member of obj after the one whose value is val has a raw key
+ * whose byte after its opening quote is in first[], by a plain walk: what
+ * th_jcur_members_after must say. */
+static bool after_by_walk(th_jcur obj, th_jcur val, const bool *first)
+{
+    th_jiter it = th_jcur_iter(obj);
+    th_jcur key, v;
+    bool past = false, seen = false;
+    while (th_jiter_next(&it, &key, &v)) {
+        th_str k = th_jcur_raw(key);
+        if (past && first[(unsigned char)k.p[1]])
+            seen = true;
+        past |= v.i == val.i;
+    }
+    return seen;
+}
+
+/* th_jcur_members_first ended by its callback: no member after that one;
+ * th_jcur_members_after from each member of objects with nested containers,
+ * empty keys, escaped keys, raw bytes 64 and 128 away from '@' and the bytes
+ * at either end, for sets of one or two bytes and the empty key's quote: a
+ * plain walk's answer (a loop that started at the member itself, or took a
+ * container's members for keys, fails). */
+static void members_after(void **state)
+{
+    (void)state;
+    static const char *const text[] = {
+        "{\"eventVersion\":\"1\",\"a\":{\"@x\":1},\"\":2,\"@t\":[{\"@y\":3}],\"b\":4}",
+        "{\"@timestamp\":1,\"eventTime\":{\"@timestamp\":{\"\\\\u0040\":2}},\"\":\"@\"}",
+        "{\"x\":[1,2,{\"@\":3}],\"\\u0040timestamp\":4,\"y\":{},\"z\":[]}",
+        "{\"only\":{\"@a\":{\"@b\":1}}}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"@d\":4,\"\\\\\":5}",
+        "{\"a\":1,\"\x01x\":2,\"c\":3,\"\x80y\":4,\"\xc0z\":5,\"e\":{\"@\":5}}",
+    };
+    static const unsigned char sets[][2] = {{'@', '@'}, {'@', '\\'}, {'\\', '\\'},
+                                            {'b', 'z'}, {'a', '"'}};
+    th_jscan *s = scanners[nscanners - 1];
+    size_t checked = 0, trues = 0;
+    for (size_t r = 0; r < sizeof text / sizeof text[0]; r++) {
+        assert_true(th_jscan_load(s, text[r], strlen(text[r]), NULL));
+        th_jcur root = th_jscan_root(s);
+        th_jiter it = th_jcur_iter(root);
+        th_jcur key, val;
+        while (th_jiter_next(&it, &key, &val)) {
+            for (size_t j = 0; j < sizeof sets / sizeof sets[0]; j++) {
+                bool first[256] = {0};
+                first[sets[j][0]] = first[sets[j][1]] = true;
+                bool want = after_by_walk(root, val, first);
+                assert_int_equal(th_jcur_members_after(root, val, first), want);
+                checked++;
+                trues += want;
+            }
+        }
+    }
+    assert_true(checked > 60 && trues > 10 && trues < checked - 10);
+    /* the walk ends at the member whose callback said so */
+    const char *t = "{\"abc\":1,\"stop\":{\"abd\":2},\"abe\":3,\"@\":4}";
+    assert_true(th_jscan_load(s, t, strlen(t), NULL));
+    uint64_t all[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+    ending e = {"stop", {NULL, 0}, {.n = 0}};
+    th_jcur_members_first(th_jscan_root(s), all, end_member, &e);
+    assert_int_equal(e.seen.n, 2);
+    assert_string_equal(e.seen.keys[1], "stop");
+    bool at[256] = {['@'] = true}, xy[256] = {['x'] = true, ['y'] = true};
+    assert_true(th_jcur_members_after(th_jscan_root(s), e.val, at));
+    assert_false(th_jcur_members_after(th_jscan_root(s), e.val, xy));
 }
 
 /* th_jcur_members_first: the members whose raw key starts with a byte of the
@@ -1266,6 +1352,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tables_of_valid_text),
         cmocka_unit_test(members_by_first_byte),
+        cmocka_unit_test(members_after),
         cmocka_unit_test(ctl_high_every_byte),
         cmocka_unit_test(classes_every_byte_outside_strings),
         cmocka_unit_test(escapes_across_block_boundaries),
