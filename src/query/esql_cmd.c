@@ -397,6 +397,22 @@ static inline bool vals_before(const sortctx *s, const ev_s *x, const ev_s *y)
 }
 TH_DEFINE_STABLE_SORT(sort_vals, ev_s, const sortctx *, vals_before)
 
+/* th_ev_cmp of two values of one type among keywords (th_str_cmp of the
+ * texts), longs, dates, booleans and spans (their integers), inline: the
+ * sort called th_ev_cmp through cmp_vals for every comparison */
+static inline int flat_cmp(uint8_t t, ev_s x, ev_s y)
+{
+    if (t == EV_KW)
+        return th_str_cmp(x.s, y.s);
+    return x.i < y.i ? -1 : x.i > y.i;
+}
+
+static inline bool flat_before(const sortctx *s, const ev_s *x, const ev_s *y)
+{
+    return flat_cmp(s->t, *x, *y) < 0;
+}
+TH_DEFINE_STABLE_SORT(sort_flat, ev_s, const sortctx *, flat_before)
+
 enum { DEDUP_MIN = 16, DEDUP_MAX = 1024 };
 
 static uint64_t scalar_hash(uint8_t type, ev_s s)
@@ -496,6 +512,14 @@ uint32_t th_esql_sort_distinct(uint8_t type, ev_s *vals, uint32_t nv)
             return w;
     }
     sortctx sc = {type};
+    if (type == EV_KW || type == EV_LONG || type == EV_DATE || type == EV_BOOL || type == EV_SPAN) {
+        sort_flat(vals, nv, &sc);
+        uint32_t w = 1;
+        for (uint32_t k = 1; k < nv; k++)
+            if (flat_cmp(type, vals[k], vals[w - 1]) != 0)
+                vals[w++] = vals[k];
+        return w;
+    }
     sort_vals(vals, nv, &sc);
     uint32_t w = 1;
     for (uint32_t k = 1; k < nv; k++)
