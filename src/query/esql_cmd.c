@@ -487,10 +487,9 @@ static uint32_t sort_ips_distinct(ev_s *vals, uint32_t nv)
         k[i].v = vals[i];
     }
     sort_ips(k, nv, NULL);
-    vals[0] = k[0].v;
-    w = 1;
-    for (uint32_t i = 1, last = 0; i < nv; i++)
-        if (memcmp(k[i].a, k[last].a, 16) != 0) {
+    w = 0;
+    for (uint32_t i = 0, last = 0; i < nv; i++)
+        if (i == 0 || memcmp(k[i].a, k[last].a, 16) != 0) {
             vals[w++] = k[i].v;
             last = i;
         }
