@@ -1417,11 +1417,13 @@ static void distinct_values_sort_as_compared(void **state)
 {
     (void)state;
     static const char *const ips[] = {
-        "1.2.3.4", "::ffff:1.2.3.4", "10.0.0.1", "10.0.0.10", "9.255.255.255", "0.0.0.0",
-        "255.255.255.255", "::1", "2001:db8::1", "2001:db8::", "fe80::1", "::", "192.168.1.1",
-        "2001:DB8::1", "172.16.0.1", "8.8.8.8",
+        "1.2.3.4",       "::ffff:1.2.3.4", "10.0.0.1",        "10.0.0.10",
+        "9.255.255.255", "0.0.0.0",        "255.255.255.255", "::1",
+        "2001:db8::1",   "2001:db8::",     "fe80::1",         "::",
+        "192.168.1.1",   "2001:DB8::1",    "172.16.0.1",      "8.8.8.8",
     };
-    static const char *const kws[] = {"", "a", "ab", "abc", "b", "B", "aa", "a\x7f", "\xc3\xa9", "z", "abd"};
+    static const char *const kws[] = {"",   "a",     "ab",       "abc", "b",  "B",
+                                      "aa", "a\x7f", "\xc3\xa9", "z",   "abd"};
     static const char *const bad[] = {"not-an-ip", "1.2.3", "", "10.0.0.1 "};
     static const uint8_t types[] = {EV_IP, EV_KW, EV_LONG, EV_DATE, EV_BOOL, EV_SPAN, EV_DOUBLE};
     static const double dbl[] = {0.0, -0.0, 1.5, -2.0, 1e300, -1e-300, 3.0};
@@ -1446,7 +1448,9 @@ static void distinct_values_sort_as_compared(void **state)
             } else if (type == EV_DOUBLE) {
                 v[i].d = dbl[x % 7];
             } else {
-                v[i].i = type == EV_BOOL ? (int64_t)(x % 2) : (int64_t)(x % 23) - 11 + (x % 97 == 0 ? INT64_MIN / 2 : 0);
+                v[i].i = type == EV_BOOL
+                             ? (int64_t)(x % 2)
+                             : (int64_t)(x % 23) - 11 + (x % 97 == 0 ? INT64_MIN / 2 : 0);
             }
         }
         memcpy(ref, v, nv * sizeof *v);
