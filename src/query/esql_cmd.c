@@ -397,6 +397,22 @@ static inline bool vals_before(const sortctx *s, const ev_s *x, const ev_s *y)
 }
 TH_DEFINE_STABLE_SORT(sort_vals, ev_s, const sortctx *, vals_before)
 
+/* th_ev_cmp of two values of one type among keywords (th_str_cmp of the
+ * texts), longs, dates, booleans and spans (their integers), inline: the
+ * sort called th_ev_cmp through cmp_vals for every comparison */
+static inline int flat_cmp(uint8_t t, ev_s x, ev_s y)
+{
+    if (t == EV_KW)
+        return th_str_cmp(x.s, y.s);
+    return x.i < y.i ? -1 : x.i > y.i;
+}
+
+static inline bool flat_before(const sortctx *s, const ev_s *x, const ev_s *y)
+{
+    return flat_cmp(s->t, *x, *y) < 0;
+}
+TH_DEFINE_STABLE_SORT(sort_flat, ev_s, const sortctx *, flat_before)
+
 enum { DEDUP_MIN = 16, DEDUP_MAX = 1024 };
 
 static uint64_t scalar_hash(uint8_t type, ev_s s)
@@ -437,13 +453,72 @@ static uint32_t drop_repeats(uint8_t type, ev_s *vals, uint32_t nv)
     return w;
 }
 
+/* an IP value with its address, parsed once: th_ev_cmp parses both sides
+ * of every comparison (cmp_ip), VALUES(source.ip) over a pane's group
+ * ~20 times per value */
+typedef struct ipkey {
+    uint8_t a[16];
+    ev_s v;
+} ipkey;
+
+static inline bool ip_before(const void *ctx, const ipkey *x, const ipkey *y)
+{
+    (void)ctx;
+    return memcmp(x->a, y->a, 16) < 0;
+}
+TH_DEFINE_STABLE_SORT(sort_ips, ipkey, const void *, ip_before)
+
+enum { IPKEYS_STACK = 64 };
+
+/* sort_vals and the de-duplication below for IP values that all parse:
+ * th_ev_cmp of two of them is the memcmp of their addresses, so a stable
+ * sort by the addresses puts them in the same order, and the same ones
+ * compare equal to the last one kept. Where one does not parse (th_ev_cmp
+ * compares it with the others as text) nothing is changed and it returns
+ * UINT32_MAX. */
+static uint32_t sort_ips_distinct(ev_s *vals, uint32_t nv)
+{
+    ipkey stack[IPKEYS_STACK];
+    ipkey *k = nv <= IPKEYS_STACK ? stack : th_xmalloc(nv * sizeof *k);
+    uint32_t w = UINT32_MAX;
+    for (uint32_t i = 0; i < nv; i++) {
+        if (!th_q_parse_ip(vals[i].s, k[i].a))
+            goto out;
+        k[i].v = vals[i];
+    }
+    sort_ips(k, nv, NULL);
+    w = 0;
+    for (uint32_t i = 0, last = 0; i < nv; i++)
+        if (i == 0 || memcmp(k[i].a, k[last].a, 16) != 0) {
+            vals[w++] = k[i].v;
+            last = i;
+        }
+out:
+    if (k != stack)
+        free(k);
+    return w;
+}
+
 uint32_t th_esql_sort_distinct(uint8_t type, ev_s *vals, uint32_t nv)
 {
     if (nv == 0)
         return 0;
     if (nv >= DEDUP_MIN && nv <= DEDUP_MAX && type != EV_DOUBLE)
         nv = drop_repeats(type, vals, nv);
+    if (type == EV_IP && nv > 1) {
+        uint32_t w = sort_ips_distinct(vals, nv);
+        if (w != UINT32_MAX)
+            return w;
+    }
     sortctx sc = {type};
+    if (type == EV_KW || type == EV_LONG || type == EV_DATE || type == EV_BOOL || type == EV_SPAN) {
+        sort_flat(vals, nv, &sc);
+        uint32_t w = 1;
+        for (uint32_t k = 1; k < nv; k++)
+            if (flat_cmp(type, vals[k], vals[w - 1]) != 0)
+                vals[w++] = vals[k];
+        return w;
+    }
     sort_vals(vals, nv, &sc);
     uint32_t w = 1;
     for (uint32_t k = 1; k < nv; k++)

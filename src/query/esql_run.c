@@ -135,9 +135,48 @@ static void do_where(erun *r, etab *t, const xnode *cond)
         th_esql_memo_init(&m[k], cj[k]);
         th_esql_memo_cache(&m[k]);
     }
+    /* Per document, whether the routing holds every one of the leading
+     * conjuncts it decides (implied) TRUE there: the rows of a broad rule
+     * pass all of them, and the loop below took three tests per row and
+     * conjunct to find that. Such a row starts at the first conjunct after
+     * them, having passed them as the loop would have: nothing evaluated,
+     * only their pending loads made, in their order (lo: the first
+     * conjunct whose load may still be pending); any other row runs the
+     * loop from its first conjunct. The flags are 0 or 1 per byte, so a
+     * word's AND is eight documents'. malloc'd: the arenas' bytes are
+     * charged. */
+    uint8_t *pass = NULL;
+    size_t npass = 0, lo = 0;
+    if (ok && ok[0]) {
+        size_t nd = r->ndocs;
+        pass = th_xmalloc(nd);
+        memcpy(pass, ok[0], nd);
+        for (npass = 1; npass < n && ok[npass]; npass++) {
+            const uint8_t *o = ok[npass];
+            size_t d = 0;
+            for (; d + 8 <= nd; d += 8) {
+                uint64_t x, y;
+                memcpy(&x, pass + d, 8);
+                memcpy(&y, o + d, 8);
+                x &= y;
+                memcpy(pass + d, &x, 8);
+            }
+            for (; d < nd; d++)
+                pass[d] &= o[d];
+        }
+    }
     for (size_t row = 0; row < t->nrows; row++) {
         bool all = true;
-        for (size_t k = 0; k < n; k++) {
+        size_t k = 0;
+        if (pass && pass[t->doc[row]]) {
+            k = npass;
+            for (; lo < k; lo++)
+                if (load[lo].p) { /* where the first row passing it would have loaded it */
+                    th_etab_col(r, t, load[lo]);
+                    load[lo] = TH_STR_NULL;
+                }
+        }
+        for (; k < n; k++) {
             if (ok && ok[k]) {
                 if (load[k].p) { /* where its evaluation would have loaded it */
                     th_etab_col(r, t, load[k]);
@@ -153,6 +192,7 @@ static void do_where(erun *r, etab *t, const xnode *cond)
         }
         keep[row] = all;
     }
+    free(pass);
     for (size_t k = 0; k < n; k++)
         th_esql_memo_free(&m[k]);
     compact(r, t, keep);

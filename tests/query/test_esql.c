@@ -9,6 +9,7 @@
 #include "base/timeutil.h"
 #include "ecs/schema.h"
 #include "query/esql.h"
+#include "query/cnode.h"
 #include "query/esql_int.h"
 #include "query/ir.h"
 #include "query/query.h"
@@ -1399,6 +1400,106 @@ static void same_cell_contract(void **state)
     assert_true(same > n); /* some pairs other than a cell with itself */
 }
 
+/* th_esql_sort_distinct (VALUES / COUNT_DISTINCT) against the sort it
+ * stands for: a stable insertion sort by th_ev_cmp, then each value unequal
+ * to the last kept one. The same values in the same order, the very same
+ * ones kept (their addresses, for texts): keywords, longs, dates, booleans
+ * and spans compare in line (th_ev_cmp's order for one of these types);
+ * IP values sort by their addresses parsed once where all parse, texts of
+ * one address (1.2.3.4, ::ffff:1.2.3.4; 2001:db8::1, 2001:DB8::1) keeping
+ * the first in input order; doubles take the general sort. Lists of 1 to
+ * 200 values (the IP keys' stack of 64 and over, drop_repeats' 16 to
+ * 1024), equal texts at one address and at several. IP lists with a text
+ * that does not parse take the general sort (th_ev_cmp compares such a
+ * text with the others as text, no order an insertion sort gives alike):
+ * only run. */
+static void distinct_values_sort_as_compared(void **state)
+{
+    (void)state;
+    static const char *const ips[] = {
+        "1.2.3.4",       "::ffff:1.2.3.4", "10.0.0.1",        "10.0.0.10",
+        "9.255.255.255", "0.0.0.0",        "255.255.255.255", "::1",
+        "2001:db8::1",   "2001:db8::",     "fe80::1",         "::",
+        "192.168.1.1",   "2001:DB8::1",    "172.16.0.1",      "8.8.8.8",
+    };
+    static const char *const kws[] = {"",   "a",     "ab",       "abc", "b",  "B",
+                                      "aa", "a\x7f", "\xc3\xa9", "z",   "abd"};
+    static const char *const bad[] = {"not-an-ip", "1.2.3", "", "10.0.0.1 "};
+    static const uint8_t types[] = {EV_IP, EV_KW, EV_LONG, EV_DATE, EV_BOOL, EV_SPAN, EV_DOUBLE};
+    static const double dbl[] = {0.0, -0.0, 1.5, -2.0, 1e300, -1e-300, 3.0};
+    uint64_t rng = 0x51ED2701u;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    size_t checked[sizeof types] = {0}, slow = 0, ties = 0;
+    for (int it = 0; it < 2100; it++) {
+        uint8_t type = types[it % sizeof types];
+        uint32_t nv = 1 + (uint32_t)(th_test_xorshift(&rng) % (it % 3 ? 40 : 200));
+        bool with_bad = type == EV_IP && it % 5 == 4;
+        ev_s *v = TH_ANEWN(&a, ev_s, nv), *ref = TH_ANEWN(&a, ev_s, nv);
+        for (uint32_t i = 0; i < nv; i++) {
+            uint64_t x = th_test_xorshift(&rng);
+            if (type == EV_IP || type == EV_KW) {
+                const char *t = type == EV_IP ? ips[x % 16] : kws[x % 11];
+                if (with_bad && (x >> 8) % 8 == 0)
+                    t = bad[(x >> 12) % 4];
+                if ((x >> 16) % 2) /* a copy elsewhere: equal, not identical */
+                    t = th_arena_strndup(&a, t, strlen(t));
+                v[i].s = th_str_make(t, strlen(t));
+            } else if (type == EV_DOUBLE) {
+                v[i].d = dbl[x % 7];
+            } else {
+                v[i].i = type == EV_BOOL
+                             ? (int64_t)(x % 2)
+                             : (int64_t)(x % 23) - 11 + (x % 97 == 0 ? INT64_MIN / 2 : 0);
+            }
+        }
+        memcpy(ref, v, nv * sizeof *v);
+        for (uint32_t i = 1; i < nv; i++) {
+            ev_s x = ref[i];
+            uint32_t j = i;
+            for (; j > 0; j--) {
+                ev ex = {type, 1, {.one = x}}, ey = {type, 1, {.one = ref[j - 1]}};
+                if (th_ev_cmp(&ex, 0, &ey, 0) >= 0)
+                    break;
+                ref[j] = ref[j - 1];
+            }
+            ref[j] = x;
+        }
+        uint32_t rw = 1;
+        for (uint32_t i = 1; i < nv; i++) {
+            ev ex = {type, 1, {.one = ref[i]}}, ey = {type, 1, {.one = ref[rw - 1]}};
+            if (th_ev_cmp(&ex, 0, &ey, 0) != 0)
+                ref[rw++] = ref[i];
+            else if (type == EV_IP || type == EV_KW)
+                ties += ref[i].s.p != ref[rw - 1].s.p;
+        }
+        bool parses = true;
+        for (uint32_t i = 0; type == EV_IP && i < nv; i++) {
+            uint8_t b[16];
+            parses = parses && th_q_parse_ip(v[i].s, b);
+        }
+        uint32_t w = th_esql_sort_distinct(type, v, nv);
+        if (!parses) {
+            slow++;
+            continue;
+        }
+        checked[it % sizeof types] += nv > 1;
+        assert_int_equal(w, rw);
+        for (uint32_t i = 0; i < w; i++) {
+            if (type == EV_IP || type == EV_KW) {
+                assert_ptr_equal(v[i].s.p, ref[i].s.p);
+                assert_int_equal(v[i].s.n, ref[i].s.n);
+            } else {
+                assert_memory_equal(&v[i], &ref[i], sizeof v[i]);
+            }
+        }
+    }
+    for (size_t k = 0; k < sizeof types; k++)
+        assert_true(checked[k] > 100);
+    assert_true(slow > 20 && ties > 1000);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1415,6 +1516,7 @@ int main(void)
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(date_minutes_from_keys),
         cmocka_unit_test(same_cell_contract),
+        cmocka_unit_test(distinct_values_sort_as_compared),
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(keep_patterns_as_glob),
