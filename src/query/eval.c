@@ -707,7 +707,7 @@ static inline tv leaf_fields(const cnode *c, th_qfields *fc)
  * the leaf is its test; no value is null but for an EXISTS (leaf_tv).
  * False: leaf_fields decides. */
 static inline __attribute__((always_inline)) bool leaf_quick(const cnode *c, th_qfields *fc,
-                                                              tv *out)
+                                                             tv *out)
 {
     const th_jval *const *v;
     size_t n;
