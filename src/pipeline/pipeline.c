@@ -191,7 +191,11 @@ typedef struct levels {
      * gets the slot document's nodes without the document (bare) */
     bool *bare[TH_PIPELINE_MAX_ENGINES];
     uint64_t docbase;
-    uint32_t docfid[64]; /* the document's fields' numbers (query.h th_query_field_id) */
+    /* by field number (query.h th_query_field_id), below ndocat: the
+     * document's field of that number (th_ecs_docfield_name), else 0xff;
+     * the engines read an event's fields through it (th_qknown.at) */
+    uint8_t *docat;
+    size_t ndocat;
 } levels;
 #define NO_SLOTDOC UINT64_MAX
 
@@ -221,11 +225,10 @@ typedef struct worker_state {
     th_hits hits[TH_PIPELINE_MAX_ENGINES];
     th_jscan *scan;      /* the raw record, for planning without a DOM */
     th_ecs_slots slots;  /* its projection, for routing and the gates */
-    /* the slot document's fields, as its builder wrote them (by field
-     * number), and as the engines read them (known) */
+    /* the slot document's fields, as its builder wrote them (by the
+     * document's field, rawproj.h th_ecs_docfield_name), which the engines
+     * read there (known) */
     const th_jval *slotnode[64];
-    uint32_t known_id[64];
-    const th_jval *known_val[64];
     th_qknown known;
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     int slotdoc;         /* -1 not known yet; 1: the mapper allows slot documents */
@@ -408,14 +411,10 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
         return NULL;
     w->prof.slotbare += bare;
     /* every field it holds is found by the engines without a walk, but
-     * those of several nodes (rawproj.h th_ecs_slots.walked) */
-    size_t n = 0;
-    for (uint64_t u = want & ~w->slots.walked; u; u &= u - 1) {
-        int f = __builtin_ctzll(u);
-        w->known_id[n] = lv->docfid[f];
-        w->known_val[n++] = w->slotnode[f];
-    }
-    w->known = (th_qknown){w->known_id, w->known_val, n, w->slots.exact};
+     * those of several nodes (rawproj.h th_ecs_slots.walked): read in
+     * slotnode, where the builder wrote them, until the next record's */
+    w->known =
+        (th_qknown){lv->docat, lv->ndocat, w->slotnode, want & ~w->slots.walked, w->slots.exact};
     return doc;
 }
 
@@ -701,8 +700,16 @@ static void plan(th_pipeline *p, levels *lv)
                                            "data_stream.dataset", "@timestamp"};
         for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
             lv->docbase |= 1ull << th_ecs_docfield_of(th_str_c(base[i]));
-        for (size_t i = 0; th_ecs_docfield_name(i); i++)
-            lv->docfid[i] = th_query_field_id(th_str_c(th_ecs_docfield_name(i)));
+        uint32_t fid[64];
+        size_t nf = 0;
+        for (; th_ecs_docfield_name(nf) && nf < 64; nf++) {
+            fid[nf] = th_query_field_id(th_str_c(th_ecs_docfield_name(nf)));
+            if (fid[nf] >= lv->ndocat)
+                lv->ndocat = fid[nf] + 1;
+        }
+        lv->docat = th_xmalloc(lv->ndocat ? lv->ndocat : 1);
+        th_qknown table;
+        th_qknown_of(&table, lv->docat, lv->ndocat, fid, NULL, nf);
         /* several nodes: only a walk of the document finds them all */
         uint64_t arns = 1ull << th_ecs_docfield_of(TH_STR_LIT("aws.cloudtrail.resources.arn"));
         for (size_t i = 0; i < p->nengines; i++) {
@@ -1234,6 +1241,7 @@ void th_pipeline_run(th_pipeline *p, th_input *in)
         free(lv.docfields[i]);
         free(lv.bare[i]);
     }
+    free(lv.docat);
     if (p->notime > TH_NOTIME_REPORTED && p->diags)
         th_diag_at(p->diags, TH_SEV_ERROR, NULL, 0, 0,
                    "%llu more events without a usable time (%llu of %llu in all)",

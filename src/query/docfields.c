@@ -55,6 +55,7 @@ void th_qfields_free(th_qfields *f)
 void th_qfields_reset(th_qfields *f, const th_jval *doc)
 {
     f->doc = doc;
+    f->known = NULL;
     f->len = 0;
     if (++f->gen == 0) { /* the numbers went round: no entry may look current */
         for (size_t i = 0; i < f->nent; i++)
@@ -168,43 +169,33 @@ const th_jval *const *th_qfields_get(th_qfields *f, uint32_t id, th_str path, si
         *n = f->len - off;
         return *n ? f->vals + off : NULL;
     }
+    const th_jval *const *v;
+    if (th_qfields_known(f, id, &v, n))
+        return v;
     if (id >= f->nent)
         cover(f, id);
-    const th_jval *const *v;
     if (!th_qfields_current(f, id, &v, n))
         v = th_qfields_find(f, id, path, n);
     return v;
 }
 
+bool th_qknown_of(th_qknown *k, uint8_t *at, size_t nat, const uint32_t *id,
+                  const th_jval *const *val, size_t n)
+{
+    memset(at, 0xff, nat);
+    *k = (th_qknown){at, nat, val, 0, 0};
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (id[i] >= nat)
+            return false;
+        at[id[i]] = (uint8_t)i;
+        k->mask |= 1ull << i;
+    }
+    return n <= 64;
+}
+
+/* Only k is kept: the reads find a known field there (th_qfields_known)
+ * before the entries, so no entry is written per field. */
 void th_qfields_put(th_qfields *f, const th_qknown *k)
 {
-    if (f->cap - f->len < k->n) {
-        while (f->cap - f->len < k->n)
-            f->cap = f->cap ? f->cap * 2 : 256;
-        f->vals = th_xrealloc(f->vals, f->cap * sizeof *f->vals);
-    }
-    /* a slot document's fields, some eighteen an event: the entries, the
-     * values and their count kept in registers (stores through e may alias
-     * f's members, which the compiler then reloaded each time), the value
-     * stored whether or not it counts */
-    th_qfield_entry *ent = f->ent;
-    const th_jval **vals = f->vals;
-    size_t nent = f->nent, len = f->len;
-    uint32_t gen = f->gen;
-    for (size_t i = 0; i < k->n; i++) {
-        uint32_t id = k->id[i];
-        const th_jval *v = k->val[i];
-        if (id >= nent) {
-            cover(f, id);
-            ent = f->ent;
-            nent = f->nent;
-        }
-        th_qfield_entry *e = &ent[id];
-        e->gen = gen;
-        e->off = (uint32_t)len;
-        e->n = v != NULL;
-        vals[len] = v; /* room for k->n: made above */
-        len += v != NULL;
-    }
-    f->len = len;
+    f->known = k;
 }

@@ -696,18 +696,26 @@ static inline tv leaf_fields(const cnode *c, th_qfields *fc)
     return leaf_tv_from(c, v, n);
 }
 
-/* A quick leaf (th_cnode_finish), two-valued, on a field of no value or of
- * one string within qmax, decided as leaf_fields decides it, in its
- * caller's loop: leaf_fields' call and the registers it saves cost about
- * what the test does. False: leaf_fields decides. */
-static inline bool leaf_quick(const cnode *c, th_qfields *fc, tv *out)
+/* A quick leaf (th_cnode_finish) on a field of no value or of one string
+ * within qmax, decided as leaf_fields decides it, in its caller's loop:
+ * leaf_fields' call and the registers it saves cost about what the test
+ * does. Three-valued too (the broad ES|QL rules' WHERE, whose leaves took
+ * leaf_fields' way through visit and visible): a quick leaf's field is of
+ * a type whose values are their keyword text (an EXISTS of a type that
+ * parses none; a KW_EQ, which compile.c's leaf_term keeps for the keyword
+ * types alone), so one string within qmax is visible, counted once, and
+ * the leaf is its test; no value is null but for an EXISTS (leaf_tv).
+ * False: leaf_fields decides. */
+static inline __attribute__((always_inline)) bool leaf_quick(const cnode *c, th_qfields *fc,
+                                                             tv *out)
 {
     const th_jval *const *v;
     size_t n;
-    if (c->quick == Q_NONE || (c->flags & TH_IRF_3VL) || !th_qfields_read(fc, c->fid, c->path, &v, &n))
+    if (c->quick == Q_NONE || !th_qfields_read(fc, c->fid, c->path, &v, &n))
         return false;
+    bool three = (c->flags & TH_IRF_3VL) != 0;
     if (n == 0) {
-        *out = TV_FALSE;
+        *out = three && c->quick != Q_EXISTS ? TV_NULL : TV_FALSE;
         return true;
     }
     if (n != 1 || v[0]->type != TH_JSTR || v[0]->u.str.n > c->qmax)
@@ -747,8 +755,10 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
     case CT_FREE:
     case CT_FIELD_CONTAINS:
         return th_cnode_eval(c, th_qfields_doc(fc));
-    default:
-        return leaf_fields(c, fc);
+    default: { /* a query of one leaf, or a NOT's */
+        tv k;
+        return leaf_quick(c, fc, &k) ? k : leaf_fields(c, fc);
+    }
     }
 }
 

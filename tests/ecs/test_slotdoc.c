@@ -220,23 +220,27 @@ static bool note_node(const th_jval *v, void *ctx)
 }
 
 /* The slot document's fields put into a th_qfields as the pipeline puts
- * them (query.h th_qknown; not those of several nodes, `walked`) read there
- * as a walk of the document finds them: the same nodes, in the same order,
- * as many. A field of several nodes is one a walk finds several of. */
+ * them (query.h th_qknown: every field a slot document may hold by its
+ * number, and the builder's nodes of this set's fields but those of several
+ * nodes, `walked`) read there as a walk of the document finds them: the
+ * same nodes, in the same order, as many. A field of several nodes is one a
+ * walk finds several of. */
 static void check_known(fx *f, const th_jval *doc, uint64_t bits, const th_jval *const *written,
                         uint64_t walked)
 {
-    uint32_t id[64];
-    const th_jval *val[64];
-    size_t n = 0;
-    for (int k = 0; k < 64; k++)
-        if (bits >> k & ~walked >> k & 1) {
-            id[n] = th_query_field_id(th_str_c(field_names[k]));
-            val[n++] = written[k];
-        }
+    static th_qknown known; /* the table is the run's: made once */
+    static uint8_t at[4096];
+    if (!known.at) {
+        uint32_t id[64];
+        size_t nf = 0;
+        for (; nf < 64 && th_ecs_docfield_name(nf); nf++)
+            id[nf] = th_query_field_id(th_str_c(th_ecs_docfield_name(nf)));
+        assert_true(th_qknown_of(&known, at, sizeof at, id, NULL, nf));
+    }
+    known.val = written;
+    known.mask = bits & ~walked;
     th_qfields *q = th_qfields_new();
     th_qfields_reset(q, doc);
-    th_qknown known = {id, val, n, 0};
     th_qfields_put(q, &known);
     for (int k = 0; k < 64; k++) {
         if (!(bits >> k & 1))
@@ -247,12 +251,12 @@ static void check_known(fx *f, const th_jval *doc, uint64_t bits, const th_jval 
         const th_jval *const *v =
             th_qfields_get(q, th_query_field_id(th_str_c(field_names[k])), th_str_c(field_names[k]),
                            &got);
-        bool same = got == walk.n && got <= 8;
+        bool same = got == walk.n && (got <= 8 || walked >> k & 1);
         if (walked >> k & 1) { /* not put: read by a walk, which finds several */
-            same = walk.n > 1;
+            same = same && walk.n > 1;
             f->walked++;
         }
-        for (size_t i = 0; same && i < got; i++)
+        for (size_t i = 0; same && i < got && i < 8; i++)
             same = v[i] == walk.v[i];
         f->known_checks++;
         if (!same && f->known_diffs++ < 10)

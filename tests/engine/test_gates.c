@@ -704,7 +704,7 @@ static int decided(fixture *f, size_t ri, const char *rec, const char *doc, uint
             assert_non_null(ev.doc);
             ev.timestamp_ms = 1704067200000;
             ev.ingested_ms = TH_TIME_NONE;
-            th_qknown known = {NULL, NULL, 0, exact};
+            th_qknown known = {NULL, 0, NULL, 0, exact};
             th_engine_eval_plan(f->e, &ev, &known, &h);
             rc = 0;
             for (size_t i = 0; i < h.len; i++)

@@ -357,6 +357,10 @@ static void test_rest(void **state)
         "aws.cloudtrail.user_identity.type LIKE \"*y\"",
         "(user.name == \"x\" OR event.outcome == \"y\") AND event.action IS NOT NULL",
         "event.outcome IS NOT NULL AND NOT event.action == \"x\"",
+        /* two WHEREs (the discovery rule's shape): the conjuncts of both,
+         * though neither WHERE is held whole */
+        "event.action == \"x\" AND event.outcome == \"x\" | WHERE user.name IS NOT NULL AND "
+        "(event.action LIKE \"x*\" OR event.outcome == \"y\")",
     };
     /* the rest of each, printed (none: the condition alone; no rest at all:
      * nothing held whole) */
@@ -367,6 +371,8 @@ static void test_rest(void **state)
         "(and (not (terms \"user.name\" \"x\" \"y\")) (not (term \"event.action\" \"x\")))",
         "(or (term \"user.name\" \"x\") (term \"event.outcome\" \"y\"))",
         NULL,
+        "(and (term \"event.outcome\" \"x\") (or (wildcard \"event.action\" \"x*\") (term "
+        "\"event.outcome\" \"y\")))",
     };
     th_arena a;
     th_arena_init(&a, 1 << 16);
