@@ -874,14 +874,15 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
                                                                 uint32_t fields)
 {
     th_jval *buf = s->buf;
-    uint32_t len = s->len, cap = s->cap, used = s->used, arrays = s->arrays;
+    uint32_t len = s->len, cap = s->cap;
+    /* the arrays bits of the fields gathered, merged into s->arrays once */
+    uint32_t arrs = 0;
     const bool *have = s->have;
     const th_jcur *found = s->found;
     th_arena *a = s->a;
     for (uint32_t u = fields; u; u &= u - 1) {
         const size_t i = (size_t)__builtin_ctz(u);
         const uint32_t off = len;
-        uint32_t arr = 0;
         uint8_t npath[4] = {0, 0, 0, 0};
         const size_t np = pl->npaths[i];
         for (size_t k = 0; k < np; k++) {
@@ -894,7 +895,6 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
             if (th_jcur_str(found[sl], a, &str)) {
                 if (len == cap) {
                     s->len = len;
-                    s->used = used;
                     slot_grow(s);
                     buf = s->buf;
                     cap = s->cap;
@@ -907,13 +907,13 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
                 npath[k] = 1;
             } else {
                 s->len = len;
-                s->used = used;
                 s->array_seen = false;
                 if (!slot_strings(s, found[sl])) {
-                    s->arrays = arrays;
+                    const uint32_t done = fields & ~u; /* before field i */
+                    s->arrays = (s->arrays & ~done) | arrs;
                     return false;
                 }
-                arr |= s->array_seen;
+                arrs |= (uint32_t)s->array_seen << i;
                 const uint32_t n = s->len - len;
                 npath[k] = (uint8_t)(n < 255 ? n : 255);
                 len = s->len;
@@ -925,12 +925,10 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
         s->off[i] = off;
         const uint32_t n = len - off;
         s->slot[i] = (th_qslot){n ? buf + off : NULL, n};
-        used |= 1u << i;
-        arrays = (arrays & ~(1u << i)) | arr << i;
+        s->used |= 1u << i;
     }
     s->len = len;
-    s->used = used;
-    s->arrays = arrays;
+    s->arrays = (s->arrays & ~fields) | arrs;
     return true;
 }
 

@@ -574,6 +574,84 @@ static void remembered_plans_partly(void **state)
     fixture_free(&f);
 }
 
+/* A remembered plan that is not whole (a gate that is not kept among the
+ * candidates) visits, on a later record of its key, only the candidates
+ * that may plan (hotpass.c plan_entry.todo): those without a gate, with a
+ * gate that is not kept (evaluated again), or whose kept gate held. Six
+ * rules of the one action, gates of every kind interleaved (kept, subtree,
+ * none, kept, subtree, kept), over records whose kept gates' values repeat
+ * while the subtree's key changes: each plan, rules and order, equals a
+ * fresh th_hits's, and every rule is planned on some record and left out on
+ * another. */
+static void remembered_plans_todo(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *gate[6] = {"user.name: alice",
+                           "aws.cloudtrail.flattened.request_parameters.key: s",
+                           NULL,
+                           "aws.cloudtrail.user_identity.type: IAMUser",
+                           "aws.cloudtrail.flattened.request_parameters.key: t",
+                           "user.name: bob"};
+    const char *field[6] = {"user.name",
+                            "aws.cloudtrail.flattened.request_parameters.key",
+                            NULL,
+                            "aws.cloudtrail.user_identity.type",
+                            "aws.cloudtrail.flattened.request_parameters.key",
+                            "user.name"};
+    th_rule r[6];
+    const th_str get[] = {TH_STR_LIT("GetObject")}; /* copied by the engine */
+    th_prefilter pf = {"event.action", get, 1, false};
+    for (size_t i = 0; i < 6; i++) {
+        rule_of(&r[i], th_arena_printf(a, "r%zu", i));
+        if (!gate[i]) { /* routed on the action, no gate (th_engine_add_query would make one) */
+            assert_int_equal(th_engine_add_rule(f.e, &r[i], NULL, NULL, &pf, 1, NULL), i);
+            continue;
+        }
+        const char *q = th_arena_printf(a, "event.action: GetObject and %s", gate[i]);
+        assert_int_equal(th_engine_add_query(f.e, &r[i], kql(a, q), a, NULL), i);
+        th_query *g = kql(a, gate[i]);
+        const th_str fl[] = {th_str_c(field[i])};
+        th_engine_set_gate_query(f.e, i, &g, 1, fl, 1);
+    }
+    const char *users[] = {"alice", "bob", "carol"}, *types[] = {"IAMUser", "Root"},
+               *keys[] = {"s", "t", "u"};
+    char *recs[18];
+    for (int i = 0; i < 18; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                                  "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                                  "{\"type\":\"%s\",\"userName\":\"%s\"},"
+                                  "\"requestParameters\":{\"key\":\"%s\"}}",
+                                  types[i / 9], users[i / 3 % 3], keys[i % 3]);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    unsigned seen_in = 0, seen_out = 0;
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < 18; i++) {
+            size_t p1[8], n1 = 0, p2[8], n2 = 0;
+            bool dom;
+            int r1 = plan_with(f.e, f.m, a, &h, recs[i], false, &dom, p1, &n1);
+            int r2 = plan_of(f.e, f.m, a, recs[i], false, &dom, p2, &n2);
+            assert_int_equal(r1, r2);
+            assert_int_equal(n1, n2);
+            unsigned in = 0;
+            for (size_t k = 0; k < n1; k++) {
+                assert_int_equal(p1[k], p2[k]);
+                in |= 1u << p1[k];
+            }
+            seen_in |= in;
+            seen_out |= ~in & 0x3f;
+        }
+    }
+    assert_int_equal(seen_in, 0x3f);
+    assert_int_equal(seen_out, 0x3f & ~(1u << 2)); /* the rule without a gate: always */
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Plans remembered in sets of entries (hotpass.c PLAN_WAYS) equal those of a
  * fresh th_hits: two thirds of the records from 700 names that repeat (about
  * three a set, so that look-ups find them in every way of a set, and fuller
@@ -774,6 +852,7 @@ int main(void)
         cmocka_unit_test(remembered_candidates),
         cmocka_unit_test(remembered_routings),
         cmocka_unit_test(remembered_plans_partly),
+        cmocka_unit_test(remembered_plans_todo),
         cmocka_unit_test(remembered_plans_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
