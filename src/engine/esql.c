@@ -151,10 +151,11 @@ typedef struct capctx {
     size_t colf;        /* SIZE_MAX: none yet */
 } capctx;
 
-/* a captured document's src is its match: its row is the match's index */
-static size_t cap_row(const capctx *c, const void *src)
+/* captured documents are rows of one source (query/esql.h): a document's
+ * src names its row, the match's index */
+static size_t cap_row(const void *src)
 {
-    return (size_t)((const th_match *)src - c->r->matches.items);
+    return th_esql_src_row(src);
 }
 
 /* row's values of captured field f */
@@ -223,7 +224,7 @@ static void fields_of(capctx *c, th_str path)
 static bool captured_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
 {
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
-    size_t row = cap_row(c, src);
+    size_t row = cap_row(src);
     c->ntmp = 0;
     fields_of(c, path);
     if (!visit) {
@@ -284,7 +285,7 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     }
     if (c->nfs == 0)
         return c;
-    return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(c, src)) : NULL;
+    return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(src)) : NULL;
 }
 
 /* th_esql_key_texts_fn over captured rows: a key of the column call is the
@@ -342,7 +343,7 @@ static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_
     for (size_t row = 0; row < rows; row++) {
         char id[65];
         long di = th_esql_row_doc(res, row);
-        if (by_id && di >= 0) {
+        if (by_id && di >= 0) { /* never captured rows (one document for all): they aggregate */
             const th_edoc *ed = &e->docs.items[r->matches.items[di].doc];
             th_alert_event_id(e, r, ed, NULL, 0, id);
             if (th_map_has(&r->ids, th_str_make(id, 64)))
@@ -529,7 +530,9 @@ void th_exec_esql(th_engine *e, th_erule *r)
     if (!r->esql || r->matches.len == 0)
         return;
     size_t n = r->matches.len;
-    th_esql_doc *docs = th_xmalloc(n * sizeof(th_esql_doc)); /* every one is set below */
+    /* captured matches: one document for all (rows of one source, esql.h) */
+    size_t ndoc = r->esql_cap ? 1 : n;
+    th_esql_doc *docs = th_xmalloc(ndoc * sizeof(th_esql_doc)); /* every one is set below */
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
@@ -542,19 +545,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
             cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
     }
     th_str index = th_str_c(e->o.source_index); /* measured once, not per match */
-    for (size_t i = 0; i < n; i++) {
-        if (r->esql_cap) {
-            docs[i] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, &r->matches.items[i], &cc,
-                                    captured_key};
-            continue;
-        }
+    if (r->esql_cap)
+        docs[0] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, NULL, &cc, captured_key};
+    for (size_t i = 0; i < n && !r->esql_cap; i++) {
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
         docs[i] = (th_esql_doc){d ? d : empty, ed->id, index, 1, NULL, NULL, NULL, NULL};
     }
     const char *err = NULL;
     th_esql_ids *ids = NULL; /* the prefix's cell ids, freed after the panes */
-    xctx x = {docs, NULL, NULL, &pa, n * sizeof(th_esql_doc), 0, false};
+    xctx x = {docs, NULL, NULL, &pa, ndoc * sizeof(th_esql_doc), 0, false};
     /* captured matches, which the lowered condition selected: the prefix
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;

@@ -200,9 +200,14 @@ typedef struct cap_ctx {
 /* A field's strings are stored once while it has few distinct ones (event.
  * dataset, event.action, user.name ... repeat in every match of a broad ES|QL
  * rule: 72k matches of 10 fields), each as the list of that one value, which
- * the events with it alone share; a field with more (times, addresses) stops
- * being looked up. The table is keyed by the string itself, so that a value
- * seen before is neither escaped again nor copied. */
+ * the events with it alone share; a field whose values are mostly new
+ * (times, request ids) stops being looked up (cf->full). The table is keyed
+ * by the string itself, so that a value seen before is neither escaped
+ * again nor copied. Past TH_CAP_INTERN_MAX strings a field stops where they
+ * are more than half of the events it was found in: access key ids (12k in
+ * b100k's 104k events) repeat, and each stored once saves every event after
+ * its first a list of its own (~64 bytes: text, list, its id's entry), and
+ * lets the ES|QL pass share their cells and give them ids. */
 #define TH_CAP_INTERN_MAX 4096
 
 const th_vlist th_vlist_empty = {0};
@@ -355,6 +360,8 @@ static const th_vlist *intern_store(th_engine *e, th_capfield *cf, th_str raw, u
     th_vlist *l = th_vlist_new(e, &s, 1);
     e->match_bytes += LIST1_BYTES;
     intern_put(cf, key, h, l);
+    if (cf->ilen >= TH_CAP_INTERN_MAX && cf->ilen * 2 > cf->nfound)
+        cf->full = true;
     *recent_of(cf, key) = (th_caprecent){key, l};
     cf->last = l;
     cf->last_key = key;
@@ -449,7 +456,7 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
     c.cap = sizeof c.stack / sizeof c.stack[0];
     c.limit = cf->limit;
     c.b = &e->capbuf;
-    c.intern = cf->ilen < TH_CAP_INTERN_MAX ? cf : NULL;
+    c.intern = !cf->full ? cf : NULL;
     c.one = NULL;
     if (v) {
         for (size_t i = 0; i < n; i++)
@@ -492,7 +499,7 @@ static __attribute__((noinline)) const th_vlist *value_list(th_engine *e, th_cap
     if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit) {
         /* what gather makes of it: the stored list, or a list of one string */
         th_str raw = v[0]->u.str;
-        if (cf->ilen < TH_CAP_INTERN_MAX) {
+        if (!cf->full) {
             uint64_t h;
             const th_vlist *l = intern_miss(cf, raw, &h);
             return l ? l : intern_store(e, cf, raw, h);
@@ -520,8 +527,7 @@ field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, cons
     const th_vlist *l = NULL;
     if (found && n == 0) {
         l = &th_vlist_empty;
-    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit &&
-               cf->ilen < TH_CAP_INTERN_MAX) {
+    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit && !cf->full) {
         l = intern_last(cf, v[0]->u.str);
         if (!l)
             l = intern_recent(cf, v[0]->u.str);
@@ -530,6 +536,7 @@ field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, cons
         l = value_list(e, cf, doc, found, v, n);
     cf->event = e->events;
     cf->cur = l->id;
+    cf->nfound++;
     return l->id;
 }
 

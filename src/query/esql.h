@@ -97,6 +97,25 @@ typedef struct th_esql_doc {
     th_esql_key_fn key;
 } th_esql_doc;
 
+/* Rows of one source: a docs[0] with each set and src NULL stands for all
+ * n documents of the call it is given to (th_esql_run*, th_esql_panes_new):
+ * document d is docs[0] with src th_esql_row_src(d), which its each and key
+ * read as row d (th_esql_src_row). The engine's captured matches come so:
+ * an array of n documents, 80 bytes a row that differ only in src, was a
+ * fifth of what a broad rule's pass held (engine/esql.c). */
+static inline const void *th_esql_row_src(size_t d) { return (const void *)(uintptr_t)(d + 1); }
+static inline size_t th_esql_src_row(const void *src) { return (size_t)(uintptr_t)src - 1; }
+static inline bool th_esql_docs_rows(const th_esql_doc *docs) { return docs[0].each && !docs[0].src; }
+/* document d of docs: &docs[d], or, for rows of one source, *one made it */
+static inline const th_esql_doc *th_esql_doc_at(const th_esql_doc *docs, size_t d, th_esql_doc *one)
+{
+    if (!th_esql_docs_rows(docs))
+        return &docs[d];
+    *one = docs[0];
+    one->src = th_esql_row_src(d);
+    return one;
+}
+
 typedef struct th_esql_result th_esql_result;
 
 /* Runs the query over docs (in that order) with NOW() = now_ms. limit > 0

@@ -446,7 +446,8 @@ ev th_esql_call(erun *r, etab *t, size_t row, const xnode *x)
     }
     case F_KQL: {
         long d = t->doc ? t->doc[row] : -1;
-        if (d < 0 || !r->docs[d].doc) /* (captured documents: no KQL() query captures) */
+        /* (captured documents, rows of one source: no KQL() query captures) */
+        if (d < 0 || th_esql_docs_rows(r->docs) || !r->docs[d].doc)
             return ev_null();
         return ev_bool(th_query_match(x->aux, r->docs[d].doc));
     }

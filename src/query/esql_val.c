@@ -593,6 +593,10 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     const size_t nrows = t->nrows;
     const long *doc = t->doc;
     const th_esql_doc *docs = r->docs;
+    /* rows of one source (esql.h): a key not met before reads its row as
+     * docs[0] with the row's src */
+    bool rows = th_esql_docs_rows(docs);
+    th_esql_doc one = docs[0];
     /* the prefix's columns get cell ids (esql_ids): a key's index in order
      * of first appearance, where every row has a key the map answered */
     uint32_t *ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && nrows < UINT32_MAX &&
@@ -620,6 +624,10 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
         if (km.off && row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
             __builtin_prefetch(keys[doc[row + KEY_AHEAD]]);
         const th_esql_doc *in = &docs[d];
+        if (rows) {
+            one.src = th_esql_row_src((size_t)d);
+            in = &one;
+        }
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
         th_esql_texts tx;
         if (first != SIZE_MAX)
@@ -678,7 +686,8 @@ long th_etab_col(erun *r, etab *t, th_str name)
             vals[row] = ev_null();
             continue;
         }
-        const th_esql_doc *in = &r->docs[d];
+        th_esql_doc one;
+        const th_esql_doc *in = th_esql_doc_at(r->docs, (size_t)d, &one);
         if (kind != SOURCE) {
             vals[row] = kind == META_ID ? (in->id.p ? ev_kw(in->id) : ev_null())
                         : kind == META_INDEX ? (in->index.p ? ev_kw(in->index) : ev_null())

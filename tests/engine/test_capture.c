@@ -12,13 +12,17 @@
  * values found by the workers (threads > 1). The second field's strings,
  * some of which need escapes, are stored while the table takes them and
  * then copied per event (th_json_quote_copy, both ways): each must read
- * back as the event's own. */
+ * back as the event's own. The third field has 5,000 distinct strings too,
+ * but every third event brings a new one and the others return to an
+ * earlier one: past TH_CAP_INTERN_MAX its strings are still stored (most of
+ * its events repeat one), so its lists are shared exactly when the values
+ * are equal, as the first field's. */
 #include "fixture.h"
 
 #include "engine/internal.h"
 #include "query/query.h"
 
-#define NEV 6000
+#define NEV 15000
 #define MANY 5000 /* distinct values of the second field: past TH_CAP_INTERN_MAX */
 
 static uint64_t rng(uint64_t *s)
@@ -128,10 +132,10 @@ static void run(int path)
     if (path == 2)
         th_engine_set_threads(f.e, 2);
     th_rule r;
-    const char *fields[] = {"user.name", "source.address"};
+    const char *fields[] = {"user.name", "source.address", "user.id"};
     fx_rule(&r, TH_RULE_THRESHOLD, "CAP", 6, 5, 100);
     r.threshold_fields.items = fields;
-    r.threshold_fields.len = 2;
+    r.threshold_fields.len = 3;
     stub_pred all = {NULL, NULL};
     if (path == 0) {
         th_engine_add_rule(f.e, &r, stub_match, &all, NULL, 0, NULL);
@@ -146,6 +150,7 @@ static void run(int path)
     }
     const char **user = th_arena_alloc(&qa, NEV * sizeof *user);
     char **addr = th_arena_alloc(&qa, NEV * sizeof *addr);
+    size_t *uid = th_arena_alloc(&qa, NEV * sizeof *uid);
     uint64_t s = 0x2545F4914F6CDD1Dull + (uint64_t)path;
     size_t prev = 0;
     for (size_t i = 0; i < NEV; i++) {
@@ -157,9 +162,11 @@ static void run(int path)
         addr[i] = th_arena_printf(&qa, "10.%u.%u.%u%s", (unsigned)(i % MANY / 65536),
                                   (unsigned)(i % MANY / 256 % 256), (unsigned)(i % MANY % 256),
                                   addr_tail[i % MANY % (sizeof addr_tail / sizeof addr_tail[0])]);
-        char *extra =
-            th_arena_printf(&qa, "\"user\":{\"name\":\"%s\"},\"source\":{\"address\":\"%s\"}",
-                            escaped(&qa, user[i]), escaped(&qa, addr[i]));
+        /* a new id every third event, else one of the earlier ones */
+        uid[i] = i % 3 == 0 ? i / 3 : (size_t)(rng(&s) >> 8) % (i / 3 + 1);
+        char *extra = th_arena_printf(
+            &qa, "\"user\":{\"name\":\"%s\",\"id\":\"uid-%zu\"},\"source\":{\"address\":\"%s\"}",
+            escaped(&qa, user[i]), uid[i], escaped(&qa, addr[i]));
         fx_ev(&f, th_arena_printf(&qa, "e%zu", i), (double)i / 100, (double)i / 100, extra);
     }
     const th_erule *er = f.e->rules.items[0];
@@ -167,9 +174,25 @@ static void run(int path)
     uint32_t *id_of = th_arena_alloc(&qa, p.n * sizeof *id_of);
     for (size_t k = 0; k < p.n; k++)
         id_of[k] = UINT32_MAX;
+    uint32_t *uid_list = th_arena_alloc(&qa, (NEV / 3 + 1) * sizeof *uid_list);
+    for (size_t k = 0; k <= NEV / 3; k++)
+        uid_list[k] = UINT32_MAX;
     for (size_t i = 0; i < NEV; i++) {
         const th_match *m = &er->matches.items[i];
         assert_int_equal(m->order, i);
+        /* the third field: its value's one list, another value's never */
+        const th_vlist *ul = th_match_list(f.e, m, 2);
+        char want[32];
+        snprintf(want, sizeof want, "uid-%zu", uid[i]);
+        check_value(ul, want, i, "user.id");
+        if (uid_list[uid[i]] == UINT32_MAX) {
+            for (size_t k = 0; k <= NEV / 3; k++)
+                if (uid_list[k] == ul->id)
+                    fail_msg("event %zu: uid-%zu has the list of uid-%zu", i, uid[i], k);
+            uid_list[uid[i]] = ul->id;
+        } else if (uid_list[uid[i]] != ul->id) {
+            fail_msg("event %zu: uid-%zu has a list of its own, not its stored one", i, uid[i]);
+        }
         const th_vlist *u = th_match_list(f.e, m, 0);
         check_value(u, user[i], i, "user.name");
         check_value(th_match_list(f.e, m, 1), addr[i], i, "source.address");

@@ -100,7 +100,6 @@ static void same_table(th_arena *a, const th_esql_result *x, const th_esql_resul
 typedef struct keyed {
     th_arena *a;
     th_esql_doc *tree;
-    size_t idx[NDOCS];
 } keyed;
 
 static bool keyed_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
@@ -108,7 +107,7 @@ static bool keyed_each(const void *src, const void *ctx, th_str path, th_json_vi
     const keyed *k = ctx;
     if (!visit)
         return false;
-    return th_json_path_each(k->tree[*(const size_t *)src].doc, path, visit, vctx);
+    return th_json_path_each(k->tree[th_esql_src_row(src)].doc, path, visit, vctx);
 }
 
 static bool keyed_text(const th_jval *v, void *ctx)
@@ -139,16 +138,18 @@ static const void *keyed_key(const void *src, const void *ctx, th_str path)
     return keys;
 }
 
+/* As the engine gives captured matches: rows of one source (esql.h), one
+ * document standing for all, row d's src naming tree[d]. A row read as
+ * another (a column loaded after a WHERE dropped rows, by the row's index
+ * instead of its document's) gives other cells than the trees' do. The
+ * make_docs ids stay per document in the trees; captured rows have none. */
 static th_esql_doc *keyed_docs(th_arena *a, th_esql_doc *tree)
 {
     keyed *k = TH_ANEW(a, keyed);
     k->a = a;
     k->tree = tree;
-    th_esql_doc *d = TH_ANEWN(a, th_esql_doc, NDOCS);
-    for (size_t i = 0; i < NDOCS; i++) {
-        k->idx[i] = i;
-        d[i] = (th_esql_doc){NULL, tree[i].id, tree[i].index, 1, keyed_each, &k->idx[i], k, keyed_key};
-    }
+    th_esql_doc *d = TH_ANEW(a, th_esql_doc);
+    *d = (th_esql_doc){NULL, TH_STR_NULL, tree[0].index, 1, keyed_each, NULL, k, keyed_key};
     return d;
 }
 
