@@ -839,6 +839,9 @@ typedef struct pool {
     pbatch *awaited;
     pbatch *ring;
     size_t nring;
+    /* batches taken by the workers: they take them in the order they were
+     * filled (ring[taken % nring] next), the order they are committed in */
+    uint64_t taken;
     bool stop;
 } pool;
 
@@ -994,16 +997,19 @@ static void *worker(void *arg)
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
     pthread_mutex_lock(&pl->mu);
     for (;;) {
-        pbatch *b = NULL;
-        for (size_t i = 0; i < pl->nring && !b; i++)
-            if (pl->ring[i].state == B_FILLED)
-                b = &pl->ring[i];
-        if (!b) {
+        /* the oldest filled batch, which the reading thread commits first:
+         * taking the first filled one by ring position took a younger batch
+         * before it after every wrap (120 of 199 batches over two days of S3
+         * objects at 2 threads), so the reading thread waited on the old one
+         * with the ring full and the other worker found nothing to take */
+        pbatch *b = &pl->ring[pl->taken % pl->nring];
+        if (b->state != B_FILLED) { /* then none is: they are filled in ring order */
             if (pl->stop)
                 break;
             pthread_cond_wait(&pl->work, &pl->mu);
             continue;
         }
+        pl->taken++;
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
         if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
