@@ -587,6 +587,19 @@ th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip)
     return th_jobj_get_path(cx.doc, "source.as");
 }
 
+th_jval *th_ecs_geo_of(const th_mapper *m, th_arena *a, th_str ip)
+{
+    /* source(): only an address is a source.ip; geo(): only one under 64 bytes */
+    if (!m->city || !is_ip(ip) || ip.n >= 64)
+        return NULL;
+    char buf[64];
+    memcpy(buf, ip.p, ip.n);
+    buf[ip.n] = 0;
+    mctx cx = {.m = m, .a = a, .doc = th_jnew_obj(a), .dem = NULL};
+    th_geo_city(m->city, &cx, buf); /* geo()'s city block, its cache included */
+    return th_jobj_get_path(cx.doc, "source.geo");
+}
+
 th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua)
 {
     if (!m->ua)

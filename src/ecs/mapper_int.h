@@ -146,6 +146,11 @@ th_jval *th_ecs_prune_own(th_arena *a, th_jval *v, bool strict);
  * gives an event whose source.address is `ip`, in arena a; NULL when it gives
  * none (not an address, no ASN data, no range). The raw projection's source. */
 th_jval *th_ecs_asn_of(const th_mapper *m, th_arena *a, th_str ip);
+/* The source.geo object the mapping's GeoIP City block gives an event whose
+ * source.address is `ip` (through th_geo_city, the block's own lookup and
+ * cache), in arena a; NULL when it gives none (not an address, no city data,
+ * no entry). The slot document's source.geo.city_name. */
+th_jval *th_ecs_geo_of(const th_mapper *m, th_arena *a, th_str ip);
 /* The user_agent.name the mapping's user-agent block gives an event whose
  * user_agent.original is `ua`, NULL when none (no user-agent data). */
 th_jval *th_ecs_ua_name_of(const th_mapper *m, th_arena *a, th_str ua);

@@ -1170,6 +1170,7 @@ enum {
     D_SERVER_NAME, /* tls.client.server_name: the tls block's copy */
     D_TARGET_NAME, /* user.target.name: requestParameters.userName */
     D_EV_CATEGORY, /* aws.cloudtrail.event_category: a renamed string */
+    D_GEO_CITY,    /* source.geo.city_name: the GeoIP City block's, of source.ip */
     NDOC
 };
 _Static_assert(NDOC <= 64, "docfields are bits of a uint64_t");
@@ -1180,7 +1181,7 @@ static const char *const doc_extra[NDOC - D_TIMESTAMP] = {
     "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
     "user_agent.name", "aws.cloudtrail.resources.arn", "event.category",
     "aws.cloudtrail.request_parameters", "tls.client.server_name", "user.target.name",
-    "aws.cloudtrail.event_category"};
+    "aws.cloudtrail.event_category", "source.geo.city_name"};
 #define BIT(i) (1ull << (i))
 #define ACTOR_FIELDS (BIT(T_UI_TYPE) | BIT(T_UI_INVOKED) | BIT(T_SI_ARN))
 
@@ -1235,6 +1236,8 @@ th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields)
         need.fields |= BIT(T_ACTION);
     if (docfields & BIT(D_UA_NAME))
         need.fields |= BIT(T_UA);
+    if (docfields & BIT(D_GEO_CITY))
+        need.fields |= BIT(T_IP);
     if (docfields & BIT(D_REQUEST)) /* the pruned requestParameters, stringified */
         need.extras |= TH_PROJ_TREES;
     return need;
@@ -1833,6 +1836,18 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         if (!copied_value(s, T_UA, &ua))
             return false;
         val[D_UA_NAME] = ua ? ua_name(s, ua->u.str) : NULL;
+    }
+    if (docfields & BIT(D_GEO_CITY)) {
+        /* geo() of source.ip, by the mapping's own lookup (th_geo_city, with
+         * its per-thread cache): the one address, when it is one (ip_is 2:
+         * slots_asn's memo knows it is not; th_ecs_geo_of tests the rest) */
+        const th_jval *ip;
+        if (!copied_value(s, T_IP, &ip))
+            return false;
+        const th_jval *city = NULL;
+        if (ip && ip_is != 2)
+            city = th_jobj_get(th_ecs_geo_of(s->m, s->a, ip->u.str), "city_name");
+        val[D_GEO_CITY] = city;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;

@@ -204,8 +204,9 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields);
  * event.category (the per-action table's), aws.cloudtrail.request_parameters
  * (the stringify block's text of the pruned requestParameters),
  * tls.client.server_name (the tls block's copy), user.target.name
- * (requestParameters.userName) and aws.cloudtrail.event_category (a renamed
- * string). Where every field an event's planned rules read is exact,
+ * (requestParameters.userName), aws.cloudtrail.event_category (a renamed
+ * string) and source.geo.city_name (the GeoIP City block's lookup of
+ * source.ip, th_ecs_geo_of). Where every field an event's planned rules read is exact,
  * the pipeline evaluates them on a document made from the slots
  * (th_ecs_slots_doc) instead of mapping the record; tests/ecs/test_slotdoc.c
  * compares the two on every corpus and emulated record. */

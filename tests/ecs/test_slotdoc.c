@@ -100,7 +100,7 @@ static void name_fields(void)
         "aws.cloudtrail.session_credential_from_console", "aws.cloudtrail.response_elements",
         "user_agent.name", "aws.cloudtrail.resources.arn", "event.category",
         "aws.cloudtrail.request_parameters", "tls.client.server_name", "user.target.name",
-        "aws.cloudtrail.event_category"};
+        "aws.cloudtrail.event_category", "source.geo.city_name"};
     for (size_t i = 0; th_ecs_raw_field_at(i); i++) {
         int f = th_ecs_docfield_of(th_str_c(th_ecs_raw_field_at(i)));
         if (f >= 0)
