@@ -204,7 +204,7 @@ typedef struct cap_ctx {
  * (times, request ids) stops being looked up (cf->full). The table is keyed
  * by the string itself, so that a value seen before is neither escaped
  * again nor copied. Past TH_CAP_INTERN_MAX strings a field stops where they
- * are more than half of the events it was found in: access key ids (12k in
+ * are more than half of the events it was captured for: access key ids (12k in
  * b100k's 104k events) repeat, and each stored once saves every event after
  * its first a list of its own (~64 bytes: text, list, its id's entry), and
  * lets the ES|QL pass share their cells and give them ids. */

@@ -71,7 +71,7 @@ typedef struct th_capfield {
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
-    uint64_t nfound;     /* events whose values were found (capture's field_values) */
+    uint64_t nfound;     /* events whose values it was asked for (capture's field_values) */
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
     const th_vlist *last; /* the list of the string last found or stored there, */
     th_str last_key;      /* and that string (its key), or NULL */
