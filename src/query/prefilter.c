@@ -169,26 +169,18 @@ static bool kept_whole(const th_ir *ir, bool (*keep)(th_str field))
     }
 }
 
-/* The conjuncts of ir (ir itself where it is no AND), put from out[at]
- * (out NULL: only counted); returns at plus their number. ANDs within ANDs
- * are opened where deep: an ES|QL query's WHEREs, whose lowered conditions
- * are ANDed. */
-static size_t conjuncts(const th_ir *ir, bool deep, th_ir **out, size_t at)
+/* The conjuncts of ir (ir itself where it is no AND), ANDs within ANDs
+ * opened (an ES|QL query's WHEREs, whose lowered conditions are ANDed),
+ * put from out[at] (out NULL: only counted); returns at plus their number. */
+static size_t conjuncts(const th_ir *ir, th_ir **out, size_t at)
 {
     if (ir->op != TH_IR_AND || ir->nkids == 0) {
         if (out)
             out[at] = (th_ir *)ir;
         return at + 1;
     }
-    for (size_t i = 0; i < ir->nkids; i++) {
-        const th_ir *k = ir->kids[i];
-        if (deep)
-            at = conjuncts(k, deep, out, at);
-        else if (out)
-            out[at++] = (th_ir *)k;
-        else
-            at++;
-    }
+    for (size_t i = 0; i < ir->nkids; i++)
+        at = conjuncts(ir->kids[i], out, at);
     return at;
 }
 
@@ -209,10 +201,10 @@ bool th_query_necessary_rest(th_arena *a, const th_query *q, bool (*keep)(th_str
      * compiled at load (regex automata again), cost 3.7 M there. */
     th_ir *const *kids = ir->op == TH_IR_AND ? ir->kids : (th_ir *const *)&ir;
     size_t n = ir->op == TH_IR_AND ? ir->nkids : 1;
-    size_t all = n ? conjuncts(ir, q->lang == TH_QLANG_ESQL, NULL, 0) : 0;
+    size_t all = n && q->lang == TH_QLANG_ESQL ? conjuncts(ir, NULL, 0) : n;
     if (all != n) { /* ANDs opened (only then made: the engine arena's layout is kept) */
         th_ir **opened = TH_ANEWN(a, th_ir *, all);
-        conjuncts(ir, true, opened, 0);
+        conjuncts(ir, opened, 0);
         kids = opened;
         n = all;
     }
