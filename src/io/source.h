@@ -36,8 +36,12 @@ typedef struct th_io_src {
     uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
     bool incomplete; /* gzip stream truncated, corrupt or over the cap (reported) */
+    bool whole;      /* the first gzip member was inflated in one call (source.c's
+                        inflate_whole), not streamed */
     const volatile sig_atomic_t *interrupted; /* set by the owner: when nonzero, a read
                                                  interrupted by a signal ends the file */
+    bool stream_only; /* set by tests: every gzip member through the streaming
+                         path (the reference inflate_whole is checked against) */
     /* private */
     th_io_src_kind kind;
     char *path;
@@ -52,6 +56,7 @@ typedef struct th_io_src {
     char *win; /* the window (TH_SRC_FD, TH_SRC_GZIP) */
     size_t win_cap;
     struct inflate_state *isal; /* allocated at the first gzip file, reused */
+    bool fresh; /* the first member is not started yet (gz_fill starts it) */
     const unsigned char *zin; /* compressed bytes */
     size_t zin_len;
 } th_io_src;
