@@ -26,6 +26,8 @@ typedef struct readout {
 
 static void put(readout *o, const char *p, size_t n)
 {
+    if (!n)
+        return;
     if (o->n + n > o->cap) {
         o->cap = (o->n + n) * 2;
         o->bytes = realloc(o->bytes, o->cap);
