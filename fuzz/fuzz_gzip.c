@@ -66,8 +66,7 @@ static void read_src(th_io_src *s, const char *path, uint64_t cap, readout *o)
 
 static void differ(const char *what)
 {
-    fprintf(stderr, "fuzz_gzip: %s differs between the whole-member and streaming reads\n",
-            what);
+    fprintf(stderr, "fuzz_gzip: %s differs between the whole-member and streaming reads\n", what);
     abort();
 }
 

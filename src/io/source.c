@@ -196,7 +196,8 @@ static void feed(th_io_src *s)
  * held: the previous file's content (records of another file, and with files
  * read as jobs, of whichever file that thread read before) or, in a new
  * state, uninitialised heap. Cleared, what is kept of a corrupt member
- * depends on its own bytes alone. 85 KiB per member, next to inflating it. */
+ * depends on its own bytes alone. 85 KiB per member, next to inflating it;
+ * a file's first member mostly skips it (inflate_whole). */
 static void member_start(th_io_src *s)
 {
     struct inflate_state *st = s->isal;
@@ -230,8 +231,8 @@ static bool inflate_whole(th_io_src *s, size_t n, uint64_t left_cap)
     size_t zn = s->zin_len;
     if (s->stream_only || zn < 18 || zn > ISAL_STEP)
         return false;
-    uint32_t isize = (uint32_t)z[zn - 4] | (uint32_t)z[zn - 3] << 8 |
-                     (uint32_t)z[zn - 2] << 16 | (uint32_t)z[zn - 1] << 24;
+    uint32_t isize = (uint32_t)z[zn - 4] | (uint32_t)z[zn - 3] << 8 | (uint32_t)z[zn - 2] << 16 |
+                     (uint32_t)z[zn - 1] << 24;
     if (isize >= n)
         return false;
     isal_inflate_init(st);

@@ -100,8 +100,7 @@ static void same_both_ways(bench *b, const unsigned char *gz, size_t n, uint64_t
 
 /* One gzip member of data at `level` (0: stored blocks), header fields when
  * `header` is set; malloc'd, size in *out_len. */
-static unsigned char *gz_level(const void *data, size_t n, int level, bool header,
-                               size_t *out_len)
+static unsigned char *gz_level(const void *data, size_t n, int level, bool header, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -211,9 +210,9 @@ static void variants(bench *b, const char *text, size_t n, int flips, uint64_t *
         for (int c = 0; c < changes; c++) {
             uint64_t r = th_test_xorshift(rng);
             /* mostly the deflate data, sometimes the header or trailer */
-            size_t at = (r & 7) == 0 ? (size_t)(r >> 8) % 10
-                                     : (r & 7) == 1 ? gl - 1 - (size_t)(r >> 8) % 8
-                                                    : 10 + (size_t)(r >> 8) % (gl - 18);
+            size_t at = (r & 7) == 0   ? (size_t)(r >> 8) % 10
+                        : (r & 7) == 1 ? gl - 1 - (size_t)(r >> 8) % 8
+                                       : 10 + (size_t)(r >> 8) % (gl - 18);
             x[at] ^= (unsigned char)(1u << ((r >> 40) & 7));
         }
         same_both_ways(b, x, gl, UINT64_MAX);
