@@ -53,8 +53,10 @@ void th_io_src_release(th_io_src *s)
     size_t win_cap = s->win_cap, raw_cap = s->raw_cap;
     struct inflate_state *isal = s->isal;
     const volatile sig_atomic_t *interrupted = s->interrupted;
+    bool stream_only = s->stream_only;
     th_io_src_init(s);
     s->interrupted = interrupted;
+    s->stream_only = stream_only;
     s->win = win;
     s->win_cap = win_cap;
     s->raw = raw;
@@ -194,7 +196,8 @@ static void feed(th_io_src *s)
  * held: the previous file's content (records of another file, and with files
  * read as jobs, of whichever file that thread read before) or, in a new
  * state, uninitialised heap. Cleared, what is kept of a corrupt member
- * depends on its own bytes alone. 85 KiB per member, next to inflating it. */
+ * depends on its own bytes alone. 85 KiB per member, next to inflating it;
+ * a file's first member mostly skips it (inflate_whole). */
 static void member_start(th_io_src *s)
 {
     struct inflate_state *st = s->isal;
@@ -204,6 +207,50 @@ static void member_start(th_io_src *s)
     st->crc_flag = ISAL_GZIP; /* parse the header, check CRC-32 and ISIZE */
     st->next_in = next;
     feed(s);
+}
+
+/* The first member inflated in one isal_inflate_stateless() call, straight
+ * into the window, when its ISIZE trailer says it fits in the `n` bytes the
+ * streaming call would get: no state to clear (the stateless decoder checks
+ * every match against the start of its own output and builds each block's
+ * tables whole) and no copy through ISA-L's history buffer, which the
+ * streaming decoder fills with a member's first 64 KiB before copying them
+ * out. Taken only when the member decodes cleanly, its CRC-32 and ISIZE
+ * check, and the content stays under the cap: that content is then what the
+ * streaming path gives a valid member. Anything else (a lying ISIZE, a member
+ * larger than n, a corrupt stream, content reaching the cap, which the
+ * streaming path probes further) returns false with the member not started,
+ * and gz_fill starts it as before: member_start clears the state, so what is
+ * kept and reported of a corrupt member stays the streaming path's. The
+ * bytes written here are the member's own up to where it failed, and the
+ * streaming call writes the same bytes there. */
+static bool inflate_whole(th_io_src *s, size_t n, uint64_t left_cap)
+{
+    struct inflate_state *st = s->isal;
+    const unsigned char *z = s->zin;
+    size_t zn = s->zin_len;
+    if (s->stream_only || zn < 18 || zn > ISAL_STEP)
+        return false;
+    uint32_t isize = (uint32_t)z[zn - 4] | (uint32_t)z[zn - 3] << 8 | (uint32_t)z[zn - 2] << 16 |
+                     (uint32_t)z[zn - 1] << 24;
+    if (isize >= n)
+        return false;
+    isal_inflate_init(st);
+    st->crc_flag = ISAL_GZIP;
+    st->next_in = (uint8_t *)z;
+    st->avail_in = (uint32_t)zn;
+    st->next_out = (uint8_t *)s->win + s->len;
+    st->avail_out = (uint32_t)n;
+    int rc = isal_inflate_stateless(st);
+    size_t got = n - st->avail_out;
+    if (rc != ISAL_DECOMP_OK || st->block_state != ISAL_BLOCK_FINISH || got >= left_cap) {
+        st->next_in = (uint8_t *)z; /* where member_start starts the member */
+        return false;
+    }
+    s->len += got;
+    s->inflated += got;
+    s->whole = true;
+    return true;
 }
 
 /* At the end of a member: true if another one follows (and starts it). */
@@ -262,6 +309,14 @@ static void gz_fill(th_io_src *s, size_t room)
 {
     struct inflate_state *st = s->isal;
     size_t start = s->len;
+    if (s->fresh && room) {
+        /* the file's first member, not started yet */
+        s->fresh = false;
+        uint64_t cap_left = s->cap - s->inflated;
+        size_t n = room < ISAL_STEP ? room : ISAL_STEP;
+        if (!inflate_whole(s, n, cap_left))
+            member_start(s);
+    }
     while (s->len - start < room && !s->eof) {
         if (st->block_state == ISAL_BLOCK_FINISH) {
             if (next_member(s))
@@ -387,8 +442,9 @@ static bool start_gzip(th_io_src *s)
         }
         s->isal = p;
     }
+    /* gz_fill starts the first member (inflate_whole, else member_start) */
     s->isal->next_in = (uint8_t *)s->zin;
-    member_start(s);
+    s->fresh = true;
     th_io_src_more(s, 0);
     return true;
 }

@@ -4,9 +4,12 @@
  * Buffering: content is streamed through a window: `data` holds the bytes
  * from file offset `base` on, and th_io_src_more drops what the reader has
  * consumed and appends the next chunk (about 1 MiB, read() for plain data,
- * ISA-L's isal_inflate() for gzip). The window only grows when one record (one
- * NDJSON line, a minified S3 object, or a whole pretty-printed document) needs
- * it, so memory follows the largest record, not the file. The compressed bytes
+ * ISA-L's isal_inflate() for gzip; a file's first member that fits the room,
+ * as an S3 object does, is inflated in one isal_inflate_stateless() call
+ * instead, falling back to the stream on any failure). The window only grows
+ * when one record (one NDJSON line, a minified S3 object, or a whole
+ * pretty-printed document) needs it, so memory follows the largest record,
+ * not the file. The compressed bytes
  * of a gzip'd file are read into memory with the file's first read() (small
  * files and pipes; they are small next to what they inflate to) or, for a
  * regular file over GZ_MAP_MIN, mapped and inflated in place.
@@ -36,8 +39,12 @@ typedef struct th_io_src {
     uint64_t inflated;  /* content bytes produced so far (inflated for gzip) */
     bool gzip;
     bool incomplete; /* gzip stream truncated, corrupt or over the cap (reported) */
+    bool whole;      /* the first gzip member was inflated in one call (source.c's
+                        inflate_whole), not streamed */
     const volatile sig_atomic_t *interrupted; /* set by the owner: when nonzero, a read
                                                  interrupted by a signal ends the file */
+    bool stream_only; /* set by tests: every gzip member through the streaming
+                         path (the reference inflate_whole is checked against) */
     /* private */
     th_io_src_kind kind;
     char *path;
@@ -52,7 +59,8 @@ typedef struct th_io_src {
     char *win; /* the window (TH_SRC_FD, TH_SRC_GZIP) */
     size_t win_cap;
     struct inflate_state *isal; /* allocated at the first gzip file, reused */
-    const unsigned char *zin; /* compressed bytes */
+    bool fresh;                 /* the first member is not started yet (gz_fill starts it) */
+    const unsigned char *zin;   /* compressed bytes */
     size_t zin_len;
 } th_io_src;
 

@@ -1,0 +1,284 @@
+/* io/: the whole-member inflate (source.c's inflate_whole: the file's first
+ * gzip member in one isal_inflate_stateless call) against the streaming path
+ * it shortcuts (th_io_src.stream_only), byte for byte: the content, the
+ * counts, `incomplete`, and every diagnostic with its offset. The inputs are
+ * CloudTrail content (five of the corpus' real CloudTrail files when it is
+ * present, and generated S3-style objects and NDJSON of 200 B to 3 MB), at
+ * several levels, with header fields, two members, trailing bytes, a lying
+ * ISIZE, a bad CRC-32, truncations, random byte changes, and caps at and
+ * below the content. Each reader is reused from case to case, as in a run, so the whole
+ * path's inflate state is never cleared; the window is filled with the same
+ * bytes in both before each case, so that what ISA-L emits from the window
+ * for a corrupt member is the same in both. */
+#include "io_test_util.h"
+
+#include "io/source.h"
+
+typedef struct readout {
+    char *bytes;
+    size_t n, cap;
+    bool opened, incomplete, gzip, whole;
+    uint64_t inflated, raw_bytes;
+    th_diags d;
+} readout;
+
+static void put(readout *o, const char *p, size_t n)
+{
+    if (!n)
+        return;
+    if (o->n + n > o->cap) {
+        o->cap = (o->n + n) * 2;
+        o->bytes = realloc(o->bytes, o->cap);
+        assert_non_null(o->bytes);
+    }
+    memcpy(o->bytes + o->n, p, n);
+    o->n += n;
+}
+
+/* Reads path whole through s (its window first filled with 0xA5). */
+static void read_src(th_io_src *s, const char *path, uint64_t cap, readout *o)
+{
+    memset(o, 0, sizeof *o);
+    th_diags_init(&o->d);
+    if (s->win)
+        memset(s->win, 0xA5, s->win_cap);
+    o->opened = th_io_src_open(s, path, false, cap, &o->d);
+    if (o->opened) {
+        put(o, s->data, s->len);
+        while (th_io_src_more(s, s->len))
+            put(o, s->data, s->len);
+    }
+    o->incomplete = s->incomplete;
+    o->gzip = s->gzip;
+    o->whole = s->whole;
+    o->inflated = s->inflated;
+    o->raw_bytes = s->raw_bytes;
+    th_io_src_release(s);
+}
+
+static void readout_free(readout *o)
+{
+    free(o->bytes);
+    th_diags_free(&o->d);
+}
+
+typedef struct bench {
+    th_io_src whole, stream;
+    char *path;
+    size_t cases, taken, corrupt;
+} bench;
+
+/* Writes gz[0..n) to the case file and reads it both ways: the same. */
+static void same_both_ways(bench *b, const unsigned char *gz, size_t n, uint64_t cap)
+{
+    write_bytes(b->path, gz, n);
+    readout w, s;
+    read_src(&b->whole, b->path, cap, &w);
+    read_src(&b->stream, b->path, cap, &s);
+    assert_false(s.whole);
+    assert_int_equal(w.opened, s.opened);
+    assert_int_equal(w.gzip, s.gzip);
+    assert_int_equal(w.incomplete, s.incomplete);
+    assert_int_equal(w.inflated, s.inflated);
+    assert_int_equal(w.raw_bytes, s.raw_bytes);
+    assert_int_equal(w.n, s.n);
+    assert_memory_equal(w.bytes, s.bytes, w.n);
+    assert_int_equal(w.d.len, s.d.len);
+    for (size_t i = 0; i < w.d.len; i++) {
+        assert_int_equal(w.d.items[i].severity, s.d.items[i].severity);
+        assert_int_equal(w.d.items[i].offset, s.d.items[i].offset);
+        assert_string_equal(w.d.items[i].message, s.d.items[i].message);
+    }
+    b->cases++;
+    b->taken += w.whole;
+    b->corrupt += s.incomplete;
+    readout_free(&w);
+    readout_free(&s);
+}
+
+/* One gzip member of data at `level` (0: stored blocks), header fields when
+ * `header` is set; malloc'd, size in *out_len. */
+static unsigned char *gz_level(const void *data, size_t n, int level, bool header, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    gz_header h;
+    memset(&h, 0, sizeof h);
+    if (header) {
+        h.name = (Bytef *)"object.json";
+        h.comment = (Bytef *)"a comment";
+        h.hcrc = 1;
+        assert_int_equal(deflateSetHeader(&z, &h), Z_OK);
+    }
+    size_t cap = deflateBound(&z, (uLong)n) + 128;
+    unsigned char *out = malloc(cap);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* An S3 object ({"Records":[...]}, one line) of about `want` bytes, or
+ * NDJSON lines when `ndjson`; the values drawn from *rng. malloc'd. */
+static char *cloudtrail(size_t want, bool ndjson, uint64_t *rng, size_t *len)
+{
+    size_t cap = want + 1024, n = 0;
+    char *t = malloc(cap);
+    if (!ndjson)
+        n += (size_t)snprintf(t, cap, "{\"Records\":[");
+    for (int i = 0; n + 600 < want || i == 0; i++) {
+        uint64_t r = th_test_xorshift(rng);
+        n += (size_t)snprintf(
+            t + n, cap - n,
+            "%s{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\","
+            "\"principalId\":\"AROA%08llX:i-%012llx\",\"accountId\":\"413332313026\"},"
+            "\"eventTime\":\"2026-10-01T%02u:%02u:%02uZ\",\"eventSource\":\"%s.amazonaws.com\","
+            "\"eventName\":\"%s\",\"awsRegion\":\"eu-west-1\",\"sourceIPAddress\":"
+            "\"10.%u.%u.%u\",\"userAgent\":\"aws-sdk-go/1.44.%u\",\"requestParameters\":"
+            "{\"bucketName\":\"logs-%u\"},\"eventID\":\"%016llx\"}%s",
+            ndjson || i == 0 ? "" : ",", (unsigned long long)(r & 0xffffffff),
+            (unsigned long long)(r >> 20), (unsigned)(r % 24), (unsigned)(r >> 8) % 60,
+            (unsigned)(r >> 16) % 60, r & 1 ? "s3" : "iam", r & 2 ? "GetObject" : "ListRoles",
+            (unsigned)(r >> 24) & 255, (unsigned)(r >> 32) & 255, (unsigned)(r >> 40) & 255,
+            (unsigned)(r >> 48) % 300, (unsigned)(r >> 56), (unsigned long long)r,
+            ndjson ? "\n" : "");
+    }
+    if (!ndjson)
+        n += (size_t)snprintf(t + n, cap - n, "]}");
+    *len = n;
+    return t;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Every variant of one content: levels, header fields, two members, trailing
+ * bytes, ISIZE and CRC-32 wrong, truncations, `flips` random byte changes,
+ * caps at and below the content. */
+static void variants(bench *b, const char *text, size_t n, int flips, uint64_t *rng)
+{
+    static const int levels[] = {0, 1, 6, 9};
+    size_t gl;
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+        unsigned char *gz = gz_level(text, n, levels[i], false, &gl);
+        same_both_ways(b, gz, gl, UINT64_MAX);
+        free(gz);
+    }
+    unsigned char *g = gz_level(text, n, 6, true, &gl);
+    same_both_ways(b, g, gl, UINT64_MAX);
+    free(g);
+    g = gz_level(text, n, 6, false, &gl);
+    same_both_ways(b, g, gl, n + 1);
+    same_both_ways(b, g, gl, n); /* exactly at the cap */
+    same_both_ways(b, g, gl, n - 1);
+    same_both_ways(b, g, gl, n / 2);
+    unsigned char *x = malloc(2 * gl + 64);
+    memcpy(x, g, gl);
+    memcpy(x + gl, g, gl); /* two members */
+    same_both_ways(b, x, 2 * gl, UINT64_MAX);
+    same_both_ways(b, x, 2 * gl, n);
+    memset(x + gl, 0, 64); /* trailing zeros, then garbage */
+    same_both_ways(b, x, gl + 64, UINT64_MAX);
+    memcpy(x + gl, "garbage", 7);
+    same_both_ways(b, x, gl + 7, UINT64_MAX);
+    same_both_ways(b, x, gl + 7, n);
+    static const int64_t lies[] = {-1, 1, -1048576, 1048576};
+    for (size_t i = 0; i < sizeof lies / sizeof *lies; i++) {
+        memcpy(x, g, gl);
+        put_le32(x + gl - 4, (uint32_t)((int64_t)n + lies[i]));
+        same_both_ways(b, x, gl, UINT64_MAX);
+    }
+    memcpy(x, g, gl);
+    x[gl - 8] ^= 0x40; /* CRC-32 */
+    same_both_ways(b, x, gl, UINT64_MAX);
+    for (int k = 1; k <= 6; k++) /* truncated */
+        same_both_ways(b, g, gl * (size_t)k / 7, UINT64_MAX);
+    same_both_ways(b, g, gl - 1, UINT64_MAX);
+    for (int f = 0; f < flips; f++) {
+        memcpy(x, g, gl);
+        int changes = 1 + (int)(th_test_xorshift(rng) % 3);
+        for (int c = 0; c < changes; c++) {
+            uint64_t r = th_test_xorshift(rng);
+            /* mostly the deflate data, sometimes the header or trailer */
+            size_t at = (r & 7) == 0   ? (size_t)(r >> 8) % 10
+                        : (r & 7) == 1 ? gl - 1 - (size_t)(r >> 8) % 8
+                                       : 10 + (size_t)(r >> 8) % (gl - 18);
+            x[at] ^= (unsigned char)(1u << ((r >> 40) & 7));
+        }
+        same_both_ways(b, x, gl, UINT64_MAX);
+    }
+    free(x);
+    free(g);
+}
+
+static void whole_member_reads_as_the_stream_does(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    bench b;
+    memset(&b, 0, sizeof b);
+    th_io_src_init(&b.whole);
+    th_io_src_init(&b.stream);
+    b.stream.stream_only = true;
+    b.path = tmp_path(dir, "case.json.gz");
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    static const size_t sizes[] = {200, 5000, 30000, 66000, 140000, 900000, 1100000, 3000000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        for (int nd = 0; nd < 2; nd++) {
+            size_t n;
+            char *t = cloudtrail(sizes[i], nd, &rng, &n);
+            variants(&b, t, n, sizes[i] > 1000000 ? 4 : 60, &rng);
+            free(t);
+        }
+    }
+    /* the corpus' real CloudTrail (an S3 object, NDJSON exports), read as
+     * they are (gunzipped where gzip'd) and coded again in every variant */
+    static const char *const real[] = {
+        "trailscraper-fixtures/"
+        "111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz",
+        "trailscraper-fixtures/events-for-smoke-test.json",
+        "otrf-security-datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.jsonl",
+        "panther-analysis-rule-tests/events.jsonl",
+        "panther-analysis-rule-tests/scenarios-events.jsonl",
+    };
+    const char *corpus = th_test_corpus();
+    int used = 0;
+    for (size_t i = 0; corpus && i < sizeof real / sizeof *real; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/cloudtrail-real/%s", corpus, real[i]);
+        th_io_src s;
+        th_io_src_init(&s);
+        readout o;
+        read_src(&s, p, UINT64_MAX, &o);
+        th_io_src_free(&s);
+        assert_true(o.opened && !o.incomplete && o.n > 16);
+        variants(&b, o.bytes, o.n, 20, &rng);
+        used++;
+        readout_free(&o);
+    }
+    /* the whole path was taken, and the streaming one for the rest */
+    print_message("gzip whole: %zu cases (%d corpus objects), %zu inflated whole, %zu corrupt\n",
+                  b.cases, used, b.taken, b.corrupt);
+    assert_true(b.taken > b.cases / 10);
+    assert_true(b.corrupt > b.cases / 4);
+    th_io_src_free(&b.whole);
+    th_io_src_free(&b.stream);
+    free(b.path);
+    tmp_rm(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(whole_member_reads_as_the_stream_does),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
