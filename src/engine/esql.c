@@ -542,6 +542,22 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
 
 size_t th_esql_fold_rows = 1 << 16;
 
+typedef struct wholectx {
+    th_esql_panes *p;
+    bool ok;
+} wholectx;
+
+/* th_esql_panes_whole of the run at t's window */
+static void check_whole(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    wholectx *w = ctx;
+    size_t b, en;
+    if (!w->ok)
+        return;
+    run_window(e, r, t, &b, &en);
+    w->ok = th_esql_panes_whole(w->p, b, en, t);
+}
+
 /* The fold (esql.h th_esql_panes_folded): an aggregating rule of captured
  * matches whose windows overlap has its head run over a chunk of whole
  * panes (about th_esql_fold_rows matches) at a time, each grouped into its
@@ -550,9 +566,10 @@ size_t th_esql_fold_rows = 1 << 16;
  * every match (the broad rules' 130-200 MB on the 1 GB bench file). The
  * windows then merge the panes as th_exec_esql's do. Every cell of the
  * head is a function of its row alone (esql.h), so a chunk's rows and
- * panes are those of the whole table; a chunk the fold cannot hold
- * exactly (th_esql_panes_fold) gives false before any run, and the rule
- * runs the usual way. True: the rule's runs are done (or skipped: over the
+ * panes are those of the whole table. A chunk the fold cannot hold
+ * exactly (th_esql_panes_fold), or a window that would keep a pane in part
+ * (th_esql_panes_whole: a deferred condition on NOW()), gives false before
+ * any run, and the rule runs the usual way. True: the rule's runs are done (or skipped: over the
  * memory budget, as th_exec_esql skips them). */
 static bool esql_fold(th_engine *e, th_erule *r)
 {
@@ -600,6 +617,12 @@ static bool esql_fold(th_engine *e, th_erule *r)
         k0 = k1;
     }
     free(c.v);
+    if (ok && !x.stop) { /* every window answered by the panes, before the first runs */
+        wholectx wc = {p, true};
+        th_sched_each(e, r, check_whole, &wc);
+        r->rep.runs = runs;
+        ok = wc.ok;
+    }
     if (ok && !x.stop && esql_charge(e, r, &x, 0)) {
         r->rep.esql_folded = true;
         th_sched_each(e, r, esql_run, &x);

@@ -222,6 +222,8 @@ struct th_esql_panes {
     uint8_t *ktype;
     int64_t *kpos, *kneg;
     size_t nfold;       /* the chunks folded */
+    size_t caprows;     /* rows p->t has room for: per pane and bounded condition, the
+                           cells of its least and largest value (pane_bounds) */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -751,7 +753,7 @@ static void take(th_arena *a, wctx *w, const pgroup *pg, size_t npg)
 }
 
 /* the pane's rows that pass the deferred conditions: -1 none, 1 all, 0 some
- * (then *rows, *n) */
+ * (then *rows, *n); 2: a folded pane that cannot tell */
 static int pane_filter(th_esql_panes *p, erun *r, const pane *pn, size_t **rows, size_t *n)
 {
     if (!p->ndc)
@@ -770,6 +772,8 @@ static int pane_filter(th_esql_panes *p, erun *r, const pane *pn, size_t **rows,
     }
     if (all)
         return 1;
+    if (p->folded)
+        return 2; /* its rows are gone: th_esql_panes_whole said no */
     size_t *keep = TH_ANEWN(r->a, size_t, pn->hi - pn->lo);
     size_t w = 0;
     for (size_t row = pn->lo; row < pn->hi; row++)
@@ -1250,6 +1254,10 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         int f = pn->hi > pn->lo ? pane_filter(p, &r, pn, &rows, &n) : -1;
         if (f < 0)
             continue;
+        if (f == 2) { /* never after th_esql_panes_whole */
+            *err = "folded pane kept in part";
+            return NULL;
+        }
         some |= f == 0;
         krows[nk] = rows;
         kn[nk] = n;
@@ -1344,6 +1352,8 @@ static bool stats_ok(const cmd *st)
     return true;
 }
 
+static void bound_cols(th_esql_panes *p, const xnode *x);
+
 th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts, size_t ncuts)
 {
     size_t si = th_esql_prefix_end(q);
@@ -1357,11 +1367,16 @@ th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t 
     p->folded = true;
     p->fpre = th_esql_new_result(a, q);
     p->fpre->next = si;
-    p->fpre->source = true;
+    p->fpre->deferred = th_esql_prefix_deferred(a, q);
     p->pre = p->fpre;
-    /* no documents: a window reads no column of the head's rows (no
-     * deferred condition, no group aggregated from its rows) */
-    p->r = (erun){.a = a, .q = q, .source = true, .track = -1};
+    /* no documents: a window reads no column of the head's rows, only the
+     * cells of the panes' bounds in p->t (no group aggregated from its
+     * rows, no pane kept in part) */
+    p->r = (erun){.a = a, .q = q, .track = -1};
+    if (p->fpre->deferred) {
+        bound_cols(p, p->fpre->deferred);
+        split_deferred(p, p->fpre->deferred);
+    }
     p->cuts = TH_ANEWN(a, size_t, ncuts);
     memcpy(p->cuts, cuts, ncuts * sizeof(size_t));
     p->ncuts = ncuts;
@@ -1416,6 +1431,65 @@ static ev keep_ev(th_esql_panes *p, const ev *v)
     return o;
 }
 
+/* the columns the bounded conditions of the deferred ones compare (as
+ * split_deferred finds them), made empty in p->t */
+static void bound_cols(th_esql_panes *p, const xnode *x)
+{
+    if (x->kind == X_AND) {
+        bound_cols(p, x->kids[0]);
+        bound_cols(p, x->kids[1]);
+        return;
+    }
+    if (x->kind != X_CMP || x->op == CMP_EQ || x->op == CMP_NE)
+        return;
+    const xnode *c = x->kids[0]->kind == X_COL ? x->kids[0] : x->kids[1];
+    const xnode *k = c == x->kids[0] ? x->kids[1] : x->kids[0];
+    if (c->kind != X_COL || !only_now(k) || th_etab_col(&p->r, &p->t, c->name) >= 0)
+        return;
+    th_etab_set(&p->r, &p->t, c->name, NULL);
+}
+
+/* one more row in p->t, every cell NULL */
+static size_t bound_row(th_esql_panes *p)
+{
+    etab *t = &p->t;
+    if (t->nrows == p->caprows) {
+        size_t nc = p->caprows ? p->caprows * 2 : 64;
+        for (size_t c = 0; c < t->ncols; c++)
+            t->cols[c] = th_arena_realloc(p->a, t->cols[c], p->caprows * sizeof(ev), nc * sizeof(ev));
+        t->doc = th_arena_realloc(p->a, t->doc, p->caprows * sizeof(long), nc * sizeof(long));
+        p->caprows = nc;
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+        t->cols[c][t->nrows] = ev_null();
+    t->doc[t->nrows] = -1;
+    return t->nrows++;
+}
+
+/* The pane's bounds (pane_bounds) as rows of p->t, holding the cells of
+ * the least and largest value of each bounded condition's column: all a
+ * window's pane_filter reads of a pane it takes whole or not at all. False
+ * where the pane has rows but no bounds (its values not all single dates
+ * or longs, a condition that is not bounded). */
+static bool keep_bounds(th_esql_panes *p, const th_esql_panes *c, const pane *src, pane *dst)
+{
+    dst->bmin = TH_ANEWN(p->a, size_t, p->ndc);
+    dst->bmax = TH_ANEWN(p->a, size_t, p->ndc);
+    for (size_t d = 0; d < p->ndc; d++) {
+        dst->bmin[d] = dst->bmax[d] = SIZE_MAX;
+        if (src->hi == src->lo)
+            continue;
+        if (d >= c->ndc || src->bmin[d] == SIZE_MAX || p->dc[d].col < 0 || c->dc[d].col < 0)
+            return false;
+        const ev *col = c->t.cols[c->dc[d].col];
+        dst->bmin[d] = bound_row(p);
+        p->t.cols[p->dc[d].col][dst->bmin[d]] = keep_ev(p, &col[src->bmin[d]]);
+        dst->bmax[d] = bound_row(p);
+        p->t.cols[p->dc[d].col][dst->bmax[d]] = keep_ev(p, &col[src->bmax[d]]);
+    }
+    return true;
+}
+
 /* A chunk's built pane (of c) as the fold's pane dst: its groups (their
  * identities mapped to the fold's), keys and states copied out of the
  * chunk, without rows. False where a window could need the rows: a state
@@ -1426,6 +1500,8 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
 {
     size_t nas = p->stats->nas, nby = p->stats->nby;
     *dst = (pane){.built = true, .lo = 0, .hi = src->hi - src->lo, .err = src->err, .ng = src->ng};
+    if (p->ndc && !keep_bounds(p, c, src, dst))
+        return false;
     dst->g = TH_ANEWN(p->a, pgroup, src->ng ? src->ng : 1);
     for (size_t i = 0; i < src->ng; i++) {
         const pgroup *sg = &src->g[i];
@@ -1466,10 +1542,9 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
 bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs, size_t ndocs,
                         const th_esql_ids *ids, size_t k0, size_t k1)
 {
-    if (!p || !p->folded || !pre || pre->deferred || pre->next != p->si || k1 <= k0 || k1 >= p->ncuts ||
+    if (!p || !p->folded || !pre || !pre->deferred != !p->fpre->deferred || pre->next != p->si || k1 <= k0 ||
+        k1 >= p->ncuts ||
         p->cuts[k1] - p->cuts[k0] != ndocs)
-        return false;
-    if (p->nfold && pre->source != p->r.source)
         return false;
     size_t base = p->cuts[k0], nc = k1 - k0 + 1;
     th_arena ta;
@@ -1485,8 +1560,6 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
         ok = fold_pane(p, c, &c->panes[k], &p->panes[k0 + k]);
     }
     if (ok) {
-        p->r.source = pre->source;
-        p->fpre->source = pre->source;
         for (size_t i = 0; i < pre->next && i < p->q->ncmds; i++) {
             p->fpre->rows_in[i] += pre->rows_in[i];
             p->fpre->rows_out[i] += pre->rows_out[i];
@@ -1495,5 +1568,25 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
     }
     th_esql_panes_free(c);
     th_arena_free(&ta);
+    return ok;
+}
+
+bool th_esql_panes_whole(th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms)
+{
+    if (!p || !p->folded)
+        return false;
+    long k0 = cut_index(p, dlo), k1 = cut_index(p, dhi);
+    if (k0 < 0 || k1 < 0 || k1 < k0)
+        return false;
+    th_arena a;
+    th_arena_init(&a, 1 << 10);
+    erun r = {.a = &a, .q = p->q, .now = now_ms, .track = -1};
+    bool ok = true;
+    for (long k = k0; k < k1 && ok; k++) {
+        const pane *pn = &p->panes[k];
+        size_t *rows = NULL, n = 0;
+        ok = pn->built && (pn->hi == pn->lo || pane_filter(p, &r, pn, &rows, &n) != 2);
+    }
+    th_arena_free(&a);
     return ok;
 }
