@@ -79,7 +79,26 @@
  * read neither (`Esql.untrusted_event_count >= 1 AND ... AND
  * Esql.most_recent_low_asn_day >= NOW() - 1 hour`), their outcome per row
  * is kept with the table and each window runs the others, on the rows and
- * in the order do_where would. */
+ * in the order do_where would.
+ *
+ * Fold (th_esql_panes_folded, th_esql_panes_fold): the same panes made
+ * from the head's result over a chunk of whole panes at a time (a chunk's
+ * own th_esql_panes, its panes built as above), their groups, keys and
+ * states then copied out (strings once each, keep_str) and the chunk's
+ * table freed, so that the panes outlive the rows. A head cell is a
+ * function of its row alone, and a pane is grouped by the same code over
+ * the same rows in the same order, so a folded pane is the pane of the
+ * whole table but for its rows, gid numbering and memos (neither changes
+ * a value). What would read the rows cannot happen there: a pane is
+ * refused (the caller runs the query the usual way) where one of its
+ * states met two types, an aggregate's values differ in type between pane
+ * groups (merge and join would aggregate from the rows), the long SUM of
+ * an aggregate's positive or negative values over every pane overflows
+ * (no window's sum can then overflow), or the pane has no bounds for a
+ * deferred condition. Of the rows, a folded pane keeps the cells of those
+ * bounds (rows of its own p->t), all pane_filter reads of a pane it takes
+ * whole or drops; a window that would keep a pane in part is found before
+ * any run (th_esql_panes_whole) and also sends the caller the usual way. */
 #include <stdlib.h>
 #include <string.h>
 
