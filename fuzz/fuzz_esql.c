@@ -289,7 +289,8 @@ static void fold(th_arena *a, const th_esql *q, const th_esql_result *pre, const
             if (!th_esql_panes_whole(p, cuts[i], cuts[j], now))
                 continue;
             const char *e1 = NULL, *e2 = NULL;
-            th_esql_result *rest = th_esql_run_rest(a, q, pre, docs, NDOCS, cuts[i], cuts[j], now, limit, &e1);
+            th_esql_result *rest =
+                th_esql_run_rest(a, q, pre, docs, NDOCS, cuts[i], cuts[j], now, limit, &e1);
             th_esql_result *inc = th_esql_panes_run(a, p, cuts[i], cuts[j], now, limit, &e2);
             if (!rest != !inc)
                 abort();

@@ -272,7 +272,8 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
                     (unsigned long long)r->evals, (double)r->eval_ns / 1e6,
                     (unsigned long long)r->matches, (unsigned long long)r->excepted,
                     (unsigned long long)r->runs, (double)r->temporal_ns / 1e6,
-                    (double)r->state_peak_bytes / 1024.0, rid(r->rule), r->esql_folded ? " folded" : "");
+                    (double)r->state_peak_bytes / 1024.0, rid(r->rule),
+                    r->esql_folded ? " folded" : "");
         }
     }
     int64_t from, to;

@@ -530,9 +530,20 @@ out:
 /* the captured rows m[0..n) read through c, its memory in arena a */
 static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th_match *m, size_t n)
 {
-    *c = (capctx){e, r, m, n, a, TH_ANEWN(a, th_str, r->ncap + 1), TH_ANEWN(a, bool, r->ncap + 1), TH_STR_NULL,
-                  TH_ANEWN(a, size_t, r->ncap + 1), 0, {{0}}, 0,
-                  r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL, SIZE_MAX};
+    *c = (capctx){e,
+                  r,
+                  m,
+                  n,
+                  a,
+                  TH_ANEWN(a, th_str, r->ncap + 1),
+                  TH_ANEWN(a, bool, r->ncap + 1),
+                  TH_STR_NULL,
+                  TH_ANEWN(a, size_t, r->ncap + 1),
+                  0,
+                  {{0}},
+                  0,
+                  r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
+                  SIZE_MAX};
     for (size_t f = 0; f < r->ncap; f++) {
         c->keys[f] = th_str_c(r->cap[f]);
         for (size_t g = 0; g < f && !c->dup[f]; g++)
@@ -611,7 +622,8 @@ static bool esql_fold(th_engine *e, th_erule *r)
             th_esql_run_prefix_kept(&ca, r->esql, &doc, n, plain, captured_texts, &cc, &ids, &err);
         /* the chunk's tables with the panes so far; over the budget, no
          * runs (as th_exec_esql's head over it) */
-        ok = pre && (!esql_charge(e, r, &x, ca.used_total) || th_esql_panes_fold(p, pre, &doc, n, ids, k0, k1));
+        ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
+                     th_esql_panes_fold(p, pre, &doc, n, ids, k0, k1));
         th_esql_ids_free(ids);
         th_arena_free(&ca);
         k0 = k1;

@@ -212,12 +212,13 @@ size_t th_esql_panes_held(const th_esql_panes *p);
  * pre, docs and ids need not outlive the call. False where the fold cannot
  * answer every window as th_esql_run_rest would without the rows (a
  * deferred condition on NOW() whose pane bounds cannot be kept, values of
- * two types in one aggregate, a long SUM that could overflow): then the panes are of no use (free them)
- * and the caller runs the query the usual way. Once every pane is given,
- * th_esql_panes_run answers each window. */
-th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts, size_t ncuts);
-bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs, size_t ndocs,
-                        const th_esql_ids *ids, size_t k0, size_t k1);
+ * two types in one aggregate, a long SUM that could overflow): then the panes are of no use (free
+ * them) and the caller runs the query the usual way. Once every pane is given, th_esql_panes_run
+ * answers each window. */
+th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts,
+                                    size_t ncuts);
+bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,
+                        size_t ndocs, const th_esql_ids *ids, size_t k0, size_t k1);
 /* Whether the folded panes answer the window [dlo, dhi) at NOW() = now_ms:
  * every pane in it with rows is kept whole or not at all by the conditions
  * on NOW() the head defers (always, without such conditions). Asked of

@@ -237,12 +237,12 @@ struct th_esql_panes {
      * its positive and negative long values over every pane */
     bool folded;
     th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
-    th_map strs;        /* the strings the panes' states hold, copied out of the chunks */
+    th_map strs;          /* the strings the panes' states hold, copied out of the chunks */
     uint8_t *ktype;
     int64_t *kpos, *kneg;
-    size_t nfold;       /* the chunks folded */
-    size_t caprows;     /* rows p->t has room for: per pane and bounded condition, the
-                           cells of its least and largest value (pane_bounds) */
+    size_t nfold;   /* the chunks folded */
+    size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
+                       cells of its least and largest value (pane_bounds) */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -1362,7 +1362,8 @@ static bool stats_ok(const cmd *st)
 {
     for (size_t k = 0; k < st->nas; k++) {
         const xnode *x = st->as[k].x;
-        if (x->kind != X_CALL || x->fn >= F_NAGG || th_esql_uses_now(x) || th_esql_uses_now(st->as[k].filter))
+        if (x->kind != X_CALL || x->fn >= F_NAGG || th_esql_uses_now(x) ||
+            th_esql_uses_now(st->as[k].filter))
             return false;
     }
     for (size_t k = 0; k < st->nby; k++)
@@ -1475,7 +1476,8 @@ static size_t bound_row(th_esql_panes *p)
     if (t->nrows == p->caprows) {
         size_t nc = p->caprows ? p->caprows * 2 : 64;
         for (size_t c = 0; c < t->ncols; c++)
-            t->cols[c] = th_arena_realloc(p->a, t->cols[c], p->caprows * sizeof(ev), nc * sizeof(ev));
+            t->cols[c] =
+                th_arena_realloc(p->a, t->cols[c], p->caprows * sizeof(ev), nc * sizeof(ev));
         t->doc = th_arena_realloc(p->a, t->doc, p->caprows * sizeof(long), nc * sizeof(long));
         p->caprows = nc;
     }
@@ -1528,7 +1530,8 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
         ev *keys = TH_ANEWN(p->a, ev, nby ? nby : 1);
         for (size_t b = 0; b < nby; b++)
             keys[b] = keep_ev(p, &sg->keys[b]);
-        *dg = (pgroup){gid_of(p, c->gkey[sg->gid]), keys, NULL, sg->nrows, TH_ANEWN(p->a, part, nas ? nas : 1)};
+        *dg = (pgroup){gid_of(p, c->gkey[sg->gid]), keys, NULL, sg->nrows,
+                       TH_ANEWN(p->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++) {
             const part *sp = &sg->parts[k];
             part *dp = &dg->parts[k];
@@ -1550,7 +1553,8 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
             if (sp->type != EV_NULL)
                 p->ktype[k] = sp->type;
             if (fn == F_SUM && sp->type == EV_LONG &&
-                (sp->pos_of || sp->neg_of || __builtin_add_overflow(p->kpos[k], sp->pos, &p->kpos[k]) ||
+                (sp->pos_of || sp->neg_of ||
+                 __builtin_add_overflow(p->kpos[k], sp->pos, &p->kpos[k]) ||
                  __builtin_add_overflow(p->kneg[k], sp->neg, &p->kneg[k])))
                 return false;
         }
@@ -1558,12 +1562,11 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
     return true;
 }
 
-bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs, size_t ndocs,
-                        const th_esql_ids *ids, size_t k0, size_t k1)
+bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,
+                        size_t ndocs, const th_esql_ids *ids, size_t k0, size_t k1)
 {
-    if (!p || !p->folded || !pre || !pre->deferred != !p->fpre->deferred || pre->next != p->si || k1 <= k0 ||
-        k1 >= p->ncuts ||
-        p->cuts[k1] - p->cuts[k0] != ndocs)
+    if (!p || !p->folded || !pre || !pre->deferred != !p->fpre->deferred || pre->next != p->si ||
+        k1 <= k0 || k1 >= p->ncuts || p->cuts[k1] - p->cuts[k0] != ndocs)
         return false;
     size_t base = p->cuts[k0], nc = k1 - k0 + 1;
     th_arena ta;

@@ -12,7 +12,10 @@
 #include "engine/internal.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static unsigned rnd(unsigned n) { return (unsigned)(th_test_xorshift(&rng) % n); }
+static unsigned rnd(unsigned n)
+{
+    return (unsigned)(th_test_xorshift(&rng) % n);
+}
 
 enum { NEV = 400 };
 
@@ -30,7 +33,9 @@ static void make_events(evspec *ev)
         unsigned k = rnd(4);
         /* on a run time (every 60 minutes), a window's start (180 minutes of
          * look-back) give or take a millisecond, or anywhere */
-        double ts = k == 0 ? 60.0 * rnd(12) : k == 1 ? 60.0 * rnd(12) + (rnd(3) - 1.0) / 60000.0 : rnd(720 * 60) / 60.0;
+        double ts = k == 0   ? 60.0 * rnd(12)
+                    : k == 1 ? 60.0 * rnd(12) + (rnd(3) - 1.0) / 60000.0
+                             : rnd(720 * 60) / 60.0;
         ev[i].ts = ts;
         ev[i].ing = rnd(8) ? ts + delay[rnd(7)] : -1;
         char user[64];
@@ -38,19 +43,21 @@ static void make_events(evspec *ev)
         if (u < 9)
             snprintf(user, sizeof user, "\"user\":{\"name\":\"%s\"},", users[u % 5]);
         else if (u < 11)
-            snprintf(user, sizeof user, "\"user\":{\"name\":[\"%s\",\"%s\"]},", users[u % 5], users[(u + 2) % 5]);
+            snprintf(user, sizeof user, "\"user\":{\"name\":[\"%s\",\"%s\"]},", users[u % 5],
+                     users[(u + 2) % 5]);
         else
             user[0] = 0;
-        snprintf(ev[i].extra, sizeof ev[i].extra,
-                 "%s\"source\":{\"address\":\"10.0.0.%u\",\"as\":{\"organization\":{\"name\":\"%s\"}}},"
-                 "\"data_stream\":{\"dataset\":\"aws.cloudtrail\"},\"aws\":{\"cloudtrail\":{\"user_identity\":"
-                 "{\"type\":\"%s\"}}}",
-                 user, rnd(6), orgs[rnd(4)], rnd(2) ? "IAMUser" : "AssumedRole");
+        snprintf(
+            ev[i].extra, sizeof ev[i].extra,
+            "%s\"source\":{\"address\":\"10.0.0.%u\",\"as\":{\"organization\":{\"name\":\"%s\"}}},"
+            "\"data_stream\":{\"dataset\":\"aws.cloudtrail\"},"
+            "\"aws\":{\"cloudtrail\":{\"user_identity\":{\"type\":\"%s\"}}}",
+            user, rnd(6), orgs[rnd(4)], rnd(2) ? "IAMUser" : "AssumedRole");
     }
 }
 
 typedef struct outcome {
-    char *alerts;   /* every alert's document and time, in order */
+    char *alerts; /* every alert's document and time, in order */
     size_t n;
     bool folded;
 } outcome;
@@ -110,8 +117,8 @@ static size_t check(const char *query, bool want_fold)
         outcome o = run_once(query, ev, order, sizes[s]);
         assert_int_equal(o.folded, want_fold);
         if (strcmp(o.alerts, base.alerts) != 0)
-            fail_msg("chunks of %zu: %zu alerts, the usual way %zu:\n%s\n--- the usual way:\n%s", sizes[s], o.n,
-                     base.n, o.alerts, base.alerts);
+            fail_msg("chunks of %zu: %zu alerts, the usual way %zu:\n%s\n--- the usual way:\n%s",
+                     sizes[s], o.n, base.n, o.alerts, base.alerts);
         free(o.alerts);
     }
     free(base.alerts);
@@ -125,27 +132,31 @@ static void broad_rule_shapes(void **state)
     for (int rep = 0; rep < 3; rep++) {
         /* the unusual-ASN rule's shape: flags, their sums and maxima, the
          * last time of a kind, NOW() after the STATS */
-        assert_true(check("FROM logs-aws.cloudtrail-* | WHERE data_stream.dataset == \"aws.cloudtrail\" "
-                          "AND user.name IS NOT NULL "
-                          "| EVAL t = CASE(source.as.organization.name LIKE \"Amazon*\" OR "
-                          "source.as.organization.name == \"Google LLC\", true, false) "
-                          "| STATS c = COUNT(*), cd = COUNT_DISTINCT(source.as.organization.name), "
-                          "v = VALUES(source.address), ht = MAX(t), ct = SUM(CASE(t == true, 1, 0)), "
-                          "cu = SUM(CASE(t == false, 1, 0)), "
-                          "last = MAX(CASE(t == false, @timestamp, null)) "
-                          "BY user.name, aws.cloudtrail.user_identity.type "
-                          "| WHERE cu >= 1 AND last >= NOW() - 1 hour | KEEP user.name, c, cd, v, ht, ct, cu",
-                          true) > 0);
+        assert_true(
+            check(
+                "FROM logs-aws.cloudtrail-* | WHERE data_stream.dataset == \"aws.cloudtrail\" "
+                "AND user.name IS NOT NULL "
+                "| EVAL t = CASE(source.as.organization.name LIKE \"Amazon*\" OR "
+                "source.as.organization.name == \"Google LLC\", true, false) "
+                "| STATS c = COUNT(*), cd = COUNT_DISTINCT(source.as.organization.name), "
+                "v = VALUES(source.address), ht = MAX(t), ct = SUM(CASE(t == true, 1, 0)), "
+                "cu = SUM(CASE(t == false, 1, 0)), "
+                "last = MAX(CASE(t == false, @timestamp, null)) "
+                "BY user.name, aws.cloudtrail.user_identity.type "
+                "| WHERE cu >= 1 AND last >= NOW() - 1 hour | KEEP user.name, c, cd, v, ht, ct, cu",
+                true) > 0);
         /* the OIDC rule's: a condition on NOW() the head defers to each
          * window (every pane whole: @timestamp is at most 61 minutes before
          * the combined time, which the 180 minutes of look-back bound),
          * keys of several columns */
-        assert_true(check("FROM logs-aws.cloudtrail-* | WHERE user.name IS NOT NULL AND @timestamp >= NOW() - 300 minutes "
-                          "| EVAL o = source.as.organization.name != \"Tiny ISP\" "
-                          "| STATS m = MAX(CASE(o, 1, 0)), l = MAX(CASE(o, @timestamp, NULL)), "
-                          "v = VALUES(source.address) BY user.name, aws.cloudtrail.user_identity.type "
-                          "| WHERE m == 1 AND l >= NOW() - 1 hour",
-                          true) > 0);
+        assert_true(
+            check("FROM logs-aws.cloudtrail-* "
+                  "| WHERE user.name IS NOT NULL AND @timestamp >= NOW() - 300 minutes "
+                  "| EVAL o = source.as.organization.name != \"Tiny ISP\" "
+                  "| STATS m = MAX(CASE(o, 1, 0)), l = MAX(CASE(o, @timestamp, NULL)), "
+                  "v = VALUES(source.address) BY user.name, aws.cloudtrail.user_identity.type "
+                  "| WHERE m == 1 AND l >= NOW() - 1 hour",
+                  true) > 0);
         /* a deferred condition that cuts panes: the usual way */
         check("FROM logs-aws.cloudtrail-* | WHERE @timestamp >= NOW() - 100 minutes "
               "| STATS c = COUNT(*), v = VALUES(source.address) BY user.name",

@@ -591,8 +591,9 @@ static bool check_fold(const char *q, size_t span)
         const char *err = NULL;
         th_esql_ids *ids = NULL;
         const th_esql_doc *docs = bykey ? keyed_docs(&ca, f.docs + lo, n) : f.docs + lo;
-        const th_esql_result *pre = bykey ? th_esql_run_prefix_kept(&ca, f.e, docs, n, NULL, NULL, NULL, &ids, &err)
-                                          : th_esql_run_prefix(&ca, f.e, docs, n, &err);
+        const th_esql_result *pre =
+            bykey ? th_esql_run_prefix_kept(&ca, f.e, docs, n, NULL, NULL, NULL, &ids, &err)
+                  : th_esql_run_prefix(&ca, f.e, docs, n, &err);
         assert_non_null(pre);
         ok = th_esql_panes_fold(p, pre, docs, n, ids, k0, k1);
         th_esql_ids_free(ids);
@@ -608,14 +609,16 @@ static bool check_fold(const char *q, size_t span)
             const char *e1 = NULL, *e2 = NULL;
             bool whole = th_esql_panes_whole(p, lo, hi, now);
             th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
-            th_esql_result *rest = th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
+            th_esql_result *rest =
+                th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
             fold_windows[whole]++;
             if (!whole) /* the caller would have run the usual way */
                 assert_true(inc == NULL && e1 != NULL);
             else
                 assert_int_equal(inc == NULL, rest == NULL);
             if (whole && rest)
-                same_table(&s, inc, rest, th_arena_printf(&s, "fold vs rest, %.40s: run %zu", q + 14, j));
+                same_table(&s, inc, rest,
+                           th_arena_printf(&s, "fold vs rest, %.40s: run %zu", q + 14, j));
             th_arena_free(&s);
         }
         for (size_t i = 0; i + 1 < nc; i++)
@@ -627,14 +630,16 @@ static bool check_fold(const char *q, size_t span)
                 const char *e1 = NULL, *e2 = NULL;
                 bool whole = th_esql_panes_whole(p, lo, hi, now);
                 th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
-                th_esql_result *rest = th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
+                th_esql_result *rest =
+                    th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
                 fold_windows[whole]++;
                 if (!whole) {
                     assert_true(inc == NULL && e1 != NULL);
                 } else if (rest) {
                     assert_non_null(inc);
                     same_table(&s, inc, rest,
-                               th_arena_printf(&s, "fold vs rest, %.40s: window [%zu, %zu)", q + 14, lo, hi));
+                               th_arena_printf(&s, "fold vs rest, %.40s: window [%zu, %zu)", q + 14,
+                                               lo, hi));
                 } else {
                     assert_null(inc);
                     assert_string_equal(e1, e2);
@@ -656,7 +661,8 @@ static void fold_chunks(void **state)
          * and those kept whole (doubles, ips, AVG); multi-valued BY keys */
         "FROM logs-* | EVAL d = TO_DOUBLE(event.duration) / 7, b = event.duration > 50000 "
         "| STATS n = COUNT(*), nu = COUNT(user.name), cd = COUNT_DISTINCT(user.name), "
-        "v = VALUES(event.action), vl = VALUES(source.as.number), vt = VALUES(@timestamp), vb = VALUES(b), "
+        "v = VALUES(event.action), vl = VALUES(source.as.number), vt = VALUES(@timestamp), vb = "
+        "VALUES(b), "
         "vd = VALUES(d), vi = VALUES(source.ip), cdi = COUNT_DISTINCT(source.ip), "
         "mn = MIN(@timestamp), mx = MAX(user.name), mxi = MAX(source.ip), "
         "s = SUM(event.duration), sd = SUM(d), av = AVG(event.duration), "
@@ -669,19 +675,23 @@ static void fold_chunks(void **state)
         "| EVAL t = CASE(event.action LIKE \"*Object\", true, false), "
         "a = CASE(event.action IN (\"Decrypt\", \"AssumeRole\"), 1, 0) "
         "| STATS c = COUNT(*), ht = MAX(t), ct = SUM(CASE(t == true, 1, 0)), sa = SUM(a), "
-        "va = VALUES(CASE(t == false, event.action, null)), last = MAX(CASE(t == false, @timestamp, null)), "
+        "va = VALUES(CASE(t == false, event.action, null)), last = MAX(CASE(t == false, "
+        "@timestamp, null)), "
         "first = MIN(@timestamp), ips = VALUES(source.ip) BY user.name, event.action "
         "| EVAL r = TO_DOUBLE(sa) / TO_DOUBLE(c), k = MV_COUNT(va) "
-        "| WHERE ct >= 1 AND last >= NOW() - 30 minutes | KEEP user.name, event.action, c, ht, ct, r, k, ips",
+        "| WHERE ct >= 1 AND last >= NOW() - 30 minutes | KEEP user.name, event.action, c, ht, ct, "
+        "r, k, ips",
         /* no BY: one row, also for a window without rows; a computed key */
         "FROM logs-* | WHERE source.as.number > 8000 "
         "| STATS c = COUNT(*), v = VALUES(user.name), s = SUM(event.duration)",
         "FROM logs-* | EVAL k = COALESCE(user.name, \"none\") "
-        "| STATS c = COUNT(*), a = VALUES(event.action) BY b = DATE_TRUNC(10 minutes, @timestamp), k "
+        "| STATS c = COUNT(*), a = VALUES(event.action) BY b = DATE_TRUNC(10 minutes, @timestamp), "
+        "k "
         "| SORT c DESC, k | LIMIT 20",
         /* strings the head made (in the chunk's arena) as keys and values */
         "FROM logs-* | EVAL u = CONCAT(COALESCE(user.name, \"-\"), \"/\", event.action) "
-        "| STATS c = COUNT(*), v = VALUES(u), m = MAX(u), cd = COUNT_DISTINCT(u) BY k = CONCAT(event.action, \"!\")",
+        "| STATS c = COUNT(*), v = VALUES(u), m = MAX(u), cd = COUNT_DISTINCT(u) BY k = "
+        "CONCAT(event.action, \"!\")",
         /* a run that fails where a pane grouped its rows */
         "FROM logs-* | KEEP @timestamp, event.action | STATS c = COUNT(*) BY user.name",
     };
@@ -714,10 +724,12 @@ static void fold_chunks(void **state)
     static const char *const no[] = {
         "FROM logs-* | EVAL w = CASE(@timestamp < \"{cut}\", event.action, event.duration) "
         "| STATS e = MIN(w), v = VALUES(w) BY user.name",
-        "FROM logs-* | EVAL big = source.as.number * 1000000000000000 | STATS s = SUM(big) BY event.action",
+        "FROM logs-* | EVAL big = source.as.number * 1000000000000000 | STATS s = SUM(big) BY "
+        "event.action",
         "FROM logs-* | EVAL w = CASE(event.duration > 50000, user.name, event.duration) "
         "| STATS e = MIN(w) BY event.action",
-        "FROM logs-* | WHERE DATE_DIFF(\"minutes\", @timestamp, NOW()) < 25 | STATS c = COUNT(*) BY user.name",
+        "FROM logs-* | WHERE DATE_DIFF(\"minutes\", @timestamp, NOW()) < 25 | STATS c = COUNT(*) "
+        "BY user.name",
     };
     for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
         for (int rep = 0; rep < 3; rep++)
