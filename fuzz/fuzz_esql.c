@@ -264,6 +264,43 @@ static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_
     th_esql_ids_free(ids);
 }
 
+/* The same panes folded (th_esql_panes_folded): each pane's head run
+ * over its documents alone, in an arena freed after the fold, the panes in
+ * reverse order; every window the fold answers (th_esql_panes_whole) must
+ * give th_esql_run_rest's table. */
+static void fold(th_arena *a, const th_esql *q, const th_esql_result *pre, const th_esql_doc *docs,
+                 const size_t *cuts, int64_t now, size_t limit)
+{
+    th_arena pa;
+    th_arena_init(&pa, 1 << 12);
+    th_esql_panes *p = th_esql_panes_folded(&pa, q, cuts, 4);
+    bool ok = p != NULL;
+    for (size_t k = 3; ok && k-- > 0;) {
+        th_arena ca;
+        th_arena_init(&ca, 1 << 12);
+        const char *err = NULL;
+        size_t n = cuts[k + 1] - cuts[k];
+        th_esql_result *cp = th_esql_run_prefix(&ca, q, docs + cuts[k], n, &err);
+        ok = cp && th_esql_panes_fold(p, cp, docs + cuts[k], n, NULL, k, k + 1);
+        th_arena_free(&ca);
+    }
+    for (size_t i = 0; ok && i < 4; i++)
+        for (size_t j = i + 1; j < 4; j++) {
+            if (!th_esql_panes_whole(p, cuts[i], cuts[j], now))
+                continue;
+            const char *e1 = NULL, *e2 = NULL;
+            th_esql_result *rest =
+                th_esql_run_rest(a, q, pre, docs, NDOCS, cuts[i], cuts[j], now, limit, &e1);
+            th_esql_result *inc = th_esql_panes_run(a, p, cuts[i], cuts[j], now, limit, &e2);
+            if (!rest != !inc)
+                abort();
+            if (rest)
+                same(a, inc, rest);
+        }
+    th_esql_panes_free(p);
+    th_arena_free(&pa);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -322,6 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     same(&a, inc, rest);
             }
         th_esql_panes_free(p);
+        fold(&a, q, pre, docs, cuts, now, limit);
     }
     routed(&a, q, docs, now, limit);
     keyed(&a, q, docs, now, limit);

@@ -262,16 +262,18 @@ void th_run_summary_print(const th_run_summary *s, FILE *f)
         th_pipeline_profile_print(s->pipe, s->temporal_s, "run", f);
     if (s->profile) {
         fprintf(f, "run: profile (per rule: evaluations, eval ms, matches, excepted, runs, "
-                   "temporal ms, peak state KiB):\n");
+                   "temporal ms, peak state KiB; \"folded\": an ES|QL rule whose rows were grouped "
+                   "into panes chunk by chunk):\n");
         for (size_t i = 0; i < n; i++) {
             const th_rule_report *r = &rep[i];
             if (r->skipped)
                 continue;
-            fprintf(f, "  %10llu %9.2f %8llu %6llu %7llu %9.2f %8.1f  %s\n",
+            fprintf(f, "  %10llu %9.2f %8llu %6llu %7llu %9.2f %8.1f  %s%s\n",
                     (unsigned long long)r->evals, (double)r->eval_ns / 1e6,
                     (unsigned long long)r->matches, (unsigned long long)r->excepted,
                     (unsigned long long)r->runs, (double)r->temporal_ns / 1e6,
-                    (double)r->state_peak_bytes / 1024.0, rid(r->rule));
+                    (double)r->state_peak_bytes / 1024.0, rid(r->rule),
+                    r->esql_folded ? " folded" : "");
         }
     }
     int64_t from, to;

@@ -106,6 +106,8 @@ typedef struct th_rule_report {
     bool budget_reached;        /* max_memory_bytes stopped state from being kept (or an
                                    ES|QL rule's remaining runs: their tables did not fit) */
     bool reads_alerts;          /* ES|QL over the alert index: ran over this run's alerts */
+    bool esql_folded;           /* ES|QL: its head's rows were folded into pane states chunk by
+                                   chunk, not held all at once (engine/esql.c esql_fold) */
     uint64_t eval_ns, temporal_ns;
 } th_rule_report;
 

@@ -134,6 +134,8 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
 typedef struct capctx {
     const th_engine *e;
     const th_erule *r;
+    const th_match *m;  /* the rows: the rule's matches m[0..n) (all, or a fold's chunk) */
+    size_t n;
     th_arena *a;        /* the parsed values */
     th_str *keys;       /* cap[f] with its length */
     bool *dup;          /* cap[f]'s name came earlier */
@@ -161,7 +163,7 @@ static size_t cap_row(const void *src)
 /* row's values of captured field f */
 static const th_vlist *cap_at(const capctx *c, size_t f, size_t row)
 {
-    return f == c->colf ? c->col[row] : th_match_list(c->e, &c->r->matches.items[row], f);
+    return f == c->colf ? c->col[row] : th_match_list(c->e, &c->m[row], f);
 }
 
 /* A captured scalar (hotpass.c's cap_visit: a string as JSON text, a number's
@@ -273,9 +275,9 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         if (f != c->colf) {
             /* in locals: a store through col (pointers) would make the
              * compiler load the context's pointers again per match */
-            size_t n = c->r->matches.len;
+            size_t n = c->n;
             const th_engine *e = c->e;
-            const th_match *m = c->r->matches.items;
+            const th_match *m = c->m;
             const void **col = c->col;
             for (size_t i = 0; i < n; i++)
                 col[i] = th_match_list(e, &m[i], f);
@@ -315,11 +317,11 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     fields_of(c, path);
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
-    size_t f = c->fs[0], n = c->r->matches.len;
+    size_t f = c->fs[0], n = c->n;
     const th_vlist *pl = NULL; /* the list before and its answer: lists are */
     uint8_t pv = 0;            /* immutable, a field's repeated value one list */
     const th_engine *e = c->e; /* in locals, as in captured_key */
-    const th_match *m = c->r->matches.items;
+    const th_match *m = c->m;
     const void *const *col = f == c->colf ? c->col : NULL;
     for (size_t i = 0; i < n; i++) {
         const th_vlist *l = col ? col[i] : th_match_list(e, &m[i], f);
@@ -513,7 +515,7 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     /* Kibana appends `| LIMIT max_signals`; with suppression it pages on */
     size_t limit = by_id || supp ? SIZE_MAX : max;
     th_esql_result *res = x->panes ? th_esql_panes_run(&scratch, x->panes, b, en, t, limit, &err) : NULL;
-    if (!res && !err)
+    if (!res && !err && x->pre) /* a folded rule's windows are all cuts */
         res = th_esql_run_rest(&scratch, r->esql, x->pre, docs, r->matches.len, b, en, t, limit, &err);
     if (!res)
         goto out; /* a query error (Elasticsearch fails the run): no alerts */
@@ -525,9 +527,129 @@ out:
     th_arena_free(&scratch);
 }
 
+/* the captured rows m[0..n) read through c, its memory in arena a */
+static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th_match *m, size_t n)
+{
+    *c = (capctx){e,
+                  r,
+                  m,
+                  n,
+                  a,
+                  TH_ANEWN(a, th_str, r->ncap + 1),
+                  TH_ANEWN(a, bool, r->ncap + 1),
+                  TH_STR_NULL,
+                  TH_ANEWN(a, size_t, r->ncap + 1),
+                  0,
+                  {{0}},
+                  0,
+                  r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
+                  SIZE_MAX};
+    for (size_t f = 0; f < r->ncap; f++) {
+        c->keys[f] = th_str_c(r->cap[f]);
+        for (size_t g = 0; g < f && !c->dup[f]; g++)
+            c->dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
+    }
+}
+
+size_t th_esql_fold_rows = 1 << 16;
+
+typedef struct wholectx {
+    th_esql_panes *p;
+    bool ok;
+} wholectx;
+
+/* th_esql_panes_whole of the run at t's window */
+static void check_whole(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    wholectx *w = ctx;
+    size_t b, en;
+    if (!w->ok)
+        return;
+    run_window(e, r, t, &b, &en);
+    w->ok = th_esql_panes_whole(w->p, b, en, t);
+}
+
+/* The fold (esql.h th_esql_panes_folded): an aggregating rule of captured
+ * matches whose windows overlap has its head run over a chunk of whole
+ * panes (about th_esql_fold_rows matches) at a time, each grouped into its
+ * panes' states and then dropped, instead of over every match at once: the
+ * pass holds the panes' states and one chunk's tables, not a table of
+ * every match (the broad rules' 130-200 MB on the 1 GB bench file). The
+ * windows then merge the panes as th_exec_esql's do. Every cell of the
+ * head is a function of its row alone (esql.h), so a chunk's rows and
+ * panes are those of the whole table. A chunk the fold cannot hold
+ * exactly (th_esql_panes_fold), or a window that would keep a pane in part
+ * (th_esql_panes_whole: a deferred condition on NOW()), gives false before
+ * any run, and the rule runs the usual way. True: the rule's runs are done (or skipped: over the
+ * memory budget, as th_exec_esql skips them). */
+static bool esql_fold(th_engine *e, th_erule *r)
+{
+    if (!th_esql_fold_rows || !r->esql_cap || !th_esql_aggregating(r->esql) ||
+        th_sched_lookback(r) <= th_sched_interval(r))
+        return false;
+    cutv c = {0};
+    uint64_t runs = r->rep.runs;
+    th_sched_each(e, r, collect_cuts, &c);
+    r->rep.runs = runs; /* counted when the runs are made */
+    size_t w = 0;
+    if (c.n) {
+        qsort(c.v, c.n, sizeof(size_t), cmp_size);
+        w = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (c.v[i] != c.v[w - 1])
+                c.v[w++] = c.v[i];
+    }
+    th_arena pa;
+    th_arena_init(&pa, 1 << 16);
+    th_esql_panes *p = w ? th_esql_panes_folded(&pa, r->esql, c.v, w) : NULL;
+    xctx x = {NULL, NULL, p, &pa, 0, 0, false};
+    bool ok = p != NULL;
+    th_str index = th_str_c(e->o.source_index);
+    for (size_t k0 = 0; ok && !x.stop && k0 + 1 < w;) {
+        size_t k1 = k0 + 1; /* whole panes, at least one */
+        while (k1 + 1 < w && c.v[k1 + 1] - c.v[k0] <= th_esql_fold_rows)
+            k1++;
+        size_t lo = c.v[k0], n = c.v[k1] - lo;
+        th_arena ca; /* the chunk's tables */
+        th_arena_init(&ca, 1 << 16);
+        capctx cc;
+        cap_init(&cc, e, r, &ca, r->matches.items + lo, n);
+        th_esql_doc doc = {NULL, TH_STR_NULL, index, 1, captured_each, NULL, &cc, captured_key};
+        const char *err = NULL;
+        th_esql_ids *ids = NULL;
+        th_esql_plain_fn plain = r->esql_routed ? captured_plain : NULL;
+        const th_esql_result *pre =
+            th_esql_run_prefix_kept(&ca, r->esql, &doc, n, plain, captured_texts, &cc, &ids, &err);
+        /* the chunk's tables with the panes so far; over the budget, no
+         * runs (as th_exec_esql's head over it) */
+        ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
+                     th_esql_panes_fold(p, pre, &doc, n, ids, k0, k1));
+        th_esql_ids_free(ids);
+        th_arena_free(&ca);
+        k0 = k1;
+    }
+    free(c.v);
+    if (ok && !x.stop) { /* every window answered by the panes, before the first runs */
+        wholectx wc = {p, true};
+        th_sched_each(e, r, check_whole, &wc);
+        r->rep.runs = runs;
+        ok = wc.ok;
+    }
+    if (ok && !x.stop && esql_charge(e, r, &x, 0)) {
+        r->rep.esql_folded = true;
+        th_sched_each(e, r, esql_run, &x);
+    }
+    th_state_release(e, &x.charged, x.charged);
+    th_esql_panes_free(p);
+    th_arena_free(&pa);
+    return ok;
+}
+
 void th_exec_esql(th_engine *e, th_erule *r)
 {
     if (!r->esql || r->matches.len == 0)
+        return;
+    if (esql_fold(e, r))
         return;
     size_t n = r->matches.len;
     /* captured matches: one document for all (rows of one source, esql.h) */
@@ -536,14 +658,8 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_jval *empty = th_jnew_obj(&e->arena);
     th_arena pa;
     th_arena_init(&pa, 1 << 16);
-    capctx cc = {e, r, &pa, TH_ANEWN(&pa, th_str, r->ncap + 1), TH_ANEWN(&pa, bool, r->ncap + 1), TH_STR_NULL,
-                 TH_ANEWN(&pa, size_t, r->ncap + 1), 0, {{0}}, 0,
-                 r->esql_cap ? th_arena_alloc(&pa, n * sizeof(const void *)) : NULL, SIZE_MAX};
-    for (size_t f = 0; f < r->ncap; f++) {
-        cc.keys[f] = th_str_c(r->cap[f]);
-        for (size_t g = 0; g < f && !cc.dup[f]; g++)
-            cc.dup[f] = strcmp(r->cap[g], r->cap[f]) == 0;
-    }
+    capctx cc;
+    cap_init(&cc, e, r, &pa, r->matches.items, n);
     th_str index = th_str_c(e->o.source_index); /* measured once, not per match */
     if (r->esql_cap)
         docs[0] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, NULL, &cc, captured_key};

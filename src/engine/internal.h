@@ -258,6 +258,10 @@ void th_exec_sequence(th_engine *e, th_erule *r);
 bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m);
 void th_exec_threshold(th_engine *e, th_erule *r);
 void th_exec_esql(th_engine *e, th_erule *r);
+/* The most matches an ES|QL rule's fold runs its head over at once (a
+ * chunk of whole panes: more where one pane holds more); 0: no fold (tests
+ * compare the two ways). */
+extern size_t th_esql_fold_rows;
 /* The time the rule over the alert index windows an alert on: the
  * event.ingested it copied from its source event, else its own time (esql.c;
  * also what the state keeps alerts for, snapshot.c). doc is the alert's document. */

@@ -202,6 +202,30 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
  * arena given to th_esql_panes_new (0 for NULL). */
 size_t th_esql_panes_held(const th_esql_panes *p);
 
+/* The same panes made chunk by chunk, holding no rows (Fold in
+ * esql_inc.c): th_esql_panes_folded makes them empty for the cuts (NULL
+ * where th_esql_panes_new would give NULL for any head); then, in any
+ * order, each run of panes [k0, k1) is given as the head's result over its
+ * documents alone (th_esql_run_prefix_kept over documents [cuts[k0],
+ * cuts[k1]), document 0 of docs being document cuts[k0]; ids, its cell
+ * ids, may be NULL), grouped into the panes' states and copied out of it:
+ * pre, docs and ids need not outlive the call. False where the fold cannot
+ * answer every window as th_esql_run_rest would without the rows (a
+ * deferred condition on NOW() whose pane bounds cannot be kept, values of
+ * two types in one aggregate, a long SUM that could overflow): then the panes are of no use (free
+ * them) and the caller runs the query the usual way. Once every pane is given, th_esql_panes_run
+ * answers each window. */
+th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts,
+                                    size_t ncuts);
+bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,
+                        size_t ndocs, const th_esql_ids *ids, size_t k0, size_t k1);
+/* Whether the folded panes answer the window [dlo, dhi) at NOW() = now_ms:
+ * every pane in it with rows is kept whole or not at all by the conditions
+ * on NOW() the head defers (always, without such conditions). Asked of
+ * every window before the first is run: where one says no, the caller runs
+ * the query the usual way (th_esql_panes_run would fail that window). */
+bool th_esql_panes_whole(th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms);
+
 /* For an aggregating query that reads documents only through named fields
  * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a
  * document needs for the query to run on a document holding just them (as

@@ -79,7 +79,26 @@
  * read neither (`Esql.untrusted_event_count >= 1 AND ... AND
  * Esql.most_recent_low_asn_day >= NOW() - 1 hour`), their outcome per row
  * is kept with the table and each window runs the others, on the rows and
- * in the order do_where would. */
+ * in the order do_where would.
+ *
+ * Fold (th_esql_panes_folded, th_esql_panes_fold): the same panes made
+ * from the head's result over a chunk of whole panes at a time (a chunk's
+ * own th_esql_panes, its panes built as above), their groups, keys and
+ * states then copied out (strings once each, keep_str) and the chunk's
+ * table freed, so that the panes outlive the rows. A head cell is a
+ * function of its row alone, and a pane is grouped by the same code over
+ * the same rows in the same order, so a folded pane is the pane of the
+ * whole table but for its rows, gid numbering and memos (neither changes
+ * a value). What would read the rows cannot happen there: a pane is
+ * refused (the caller runs the query the usual way) where one of its
+ * states met two types, an aggregate's values differ in type between pane
+ * groups (merge and join would aggregate from the rows), the long SUM of
+ * an aggregate's positive or negative values over every pane overflows
+ * (no window's sum can then overflow), or the pane has no bounds for a
+ * deferred condition. Of the rows, a folded pane keeps the cells of those
+ * bounds (rows of its own p->t), all pane_filter reads of a pane it takes
+ * whole or drops; a window that would keep a pane in part is found before
+ * any run (th_esql_panes_whole) and also sends the caller the usual way. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +210,7 @@ struct th_esql_panes {
     dcond *dc;
     size_t ndc;
     th_map gids;        /* group identity -> gid + 1 */
+    th_str *gkey;       /* per gid: its identity */
     size_t ngid, capgid;
     size_t *seen, *slot, stamp; /* a window merged afresh (wctx) */
     /* the kept windows (Slide): their panes, the front's end, per gid the
@@ -212,6 +232,17 @@ struct th_esql_panes {
     uint64_t same_warn; /* the warnings counted making it */
     size_t nfirst;      /* `fixed` a WHERE: its first conjuncts free of NOW() and KQL() */
     const uint8_t *first; /* their outcome per row of the kept table (th_esql_where_first) */
+    /* Fold (th_esql_panes_folded): panes built chunk by chunk, with no
+     * rows; per aggregate the one type its values have, and the sums of
+     * its positive and negative long values over every pane */
+    bool folded;
+    th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
+    th_map strs;          /* the strings the panes' states hold, copied out of the chunks */
+    uint8_t *ktype;
+    int64_t *kpos, *kneg;
+    size_t nfold;   /* the chunks folded */
+    size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
+                       cells of its least and largest value (pane_bounds) */
 };
 
 static void part_push(erun *r, part *p, ev_s s)
@@ -420,8 +451,10 @@ static size_t gid_of(th_esql_panes *p, th_str key)
         p->seen = th_arena_realloc(p->a, p->seen, o, n);
         p->slot = th_arena_realloc(p->a, p->slot, o, n);
         p->gs = th_arena_realloc(p->a, p->gs, p->capgid * sizeof(gslide), nc * sizeof(gslide));
+        p->gkey = th_arena_realloc(p->a, p->gkey, p->capgid * sizeof(th_str), nc * sizeof(th_str));
         p->capgid = nc;
     }
+    p->gkey[p->ngid] = k;
     p->seen[p->ngid] = 0;
     p->gs[p->ngid] = (gslide){0};
     *slot = (void *)(uintptr_t)(p->ngid + 1);
@@ -537,6 +570,8 @@ static void build_pane(th_esql_panes *p, size_t k)
     if (pn->built)
         return;
     pn->built = true;
+    if (p->folded)
+        return; /* never given (th_esql_panes_fold): no rows */
     const etab *t = &p->pre->t;
     size_t lo = 0, hi = t->nrows;
     while (lo < hi) { /* the first row of document >= cuts[k] */
@@ -689,6 +724,8 @@ void th_esql_panes_free(th_esql_panes *p)
     if (!p)
         return;
     th_map_free(&p->gids);
+    if (p->folded)
+        th_map_free(&p->strs);
     slide_reset(p);
     memos_free(p, p->mf, p->mx);
     free(p->kp);
@@ -735,7 +772,7 @@ static void take(th_arena *a, wctx *w, const pgroup *pg, size_t npg)
 }
 
 /* the pane's rows that pass the deferred conditions: -1 none, 1 all, 0 some
- * (then *rows, *n) */
+ * (then *rows, *n); 2: a folded pane that cannot tell */
 static int pane_filter(th_esql_panes *p, erun *r, const pane *pn, size_t **rows, size_t *n)
 {
     if (!p->ndc)
@@ -754,6 +791,8 @@ static int pane_filter(th_esql_panes *p, erun *r, const pane *pn, size_t **rows,
     }
     if (all)
         return 1;
+    if (p->folded)
+        return 2; /* its rows are gone: th_esql_panes_whole said no */
     size_t *keep = TH_ANEWN(r->a, size_t, pn->hi - pn->lo);
     size_t w = 0;
     for (size_t row = pn->lo; row < pn->hi; row++)
@@ -1234,6 +1273,10 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
         int f = pn->hi > pn->lo ? pane_filter(p, &r, pn, &rows, &n) : -1;
         if (f < 0)
             continue;
+        if (f == 2) { /* never after th_esql_panes_whole */
+            *err = "folded pane kept in part";
+            return NULL;
+        }
         some |= f == 0;
         krows[nk] = rows;
         kn[nk] = n;
@@ -1310,4 +1353,262 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     same_take(a, p, &r, res);
     same_rest(p, &r, res);
     return th_esql_finish(&r, res, limit, err);
+}
+
+/* ---- fold (Fold at the top) ------------------------------------------------ */
+
+/* th_esql_panes_new's conditions on the STATS after the head */
+static bool stats_ok(const cmd *st)
+{
+    for (size_t k = 0; k < st->nas; k++) {
+        const xnode *x = st->as[k].x;
+        if (x->kind != X_CALL || x->fn >= F_NAGG || th_esql_uses_now(x) ||
+            th_esql_uses_now(st->as[k].filter))
+            return false;
+    }
+    for (size_t k = 0; k < st->nby; k++)
+        if (th_esql_uses_now(st->by[k].x))
+            return false;
+    return true;
+}
+
+static void bound_cols(th_esql_panes *p, const xnode *x);
+
+th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts, size_t ncuts)
+{
+    size_t si = th_esql_prefix_end(q);
+    if (ncuts < 2 || si >= q->ncmds || q->cmds[si].kind != C_STATS || !stats_ok(&q->cmds[si]))
+        return NULL;
+    th_esql_panes *p = TH_ANEW(a, th_esql_panes);
+    p->a = a;
+    p->q = q;
+    p->stats = &q->cmds[si];
+    p->si = si;
+    p->folded = true;
+    p->fpre = th_esql_new_result(a, q);
+    p->fpre->next = si;
+    p->fpre->deferred = th_esql_prefix_deferred(a, q);
+    p->pre = p->fpre;
+    /* no documents: a window reads no column of the head's rows, only the
+     * cells of the panes' bounds in p->t (no group aggregated from its
+     * rows, no pane kept in part) */
+    p->r = (erun){.a = a, .q = q, .track = -1};
+    if (p->fpre->deferred) {
+        bound_cols(p, p->fpre->deferred);
+        split_deferred(p, p->fpre->deferred);
+    }
+    p->cuts = TH_ANEWN(a, size_t, ncuts);
+    memcpy(p->cuts, cuts, ncuts * sizeof(size_t));
+    p->ncuts = ncuts;
+    p->panes = TH_ANEWN(a, pane, ncuts);
+    th_map_init(&p->gids);
+    th_map_init(&p->strs);
+    size_t nas = p->stats->nas ? p->stats->nas : 1;
+    p->ktype = TH_ANEWN(a, uint8_t, nas);
+    p->kpos = TH_ANEWN(a, int64_t, nas);
+    p->kneg = TH_ANEWN(a, int64_t, nas);
+    p->fixed = p->si + 1;
+    while (p->fixed < q->ncmds && !run_bound(&q->cmds[p->fixed]))
+        p->fixed++;
+    if (p->fixed < q->ncmds && q->cmds[p->fixed].kind == C_WHERE)
+        p->nfirst = th_esql_where_split(q->cmds[p->fixed].cond);
+    th_arena_init(&p->same_a, 1 << 14);
+    return p;
+}
+
+/* s in the fold's own memory (a chunk's strings go with its arena): one
+ * copy per distinct string, however many pane groups hold it */
+static th_str keep_str(th_esql_panes *p, th_str s)
+{
+    if (!s.p || !s.n)
+        return s.p ? TH_STR_LIT("") : s;
+    th_str *kept = th_map_get(&p->strs, s);
+    if (kept)
+        return *kept;
+    kept = TH_ANEW(p->a, th_str);
+    *kept = th_str_make(th_arena_strndup(p->a, s.p, s.n), s.n);
+    th_map_put(&p->strs, *kept, kept);
+    return *kept;
+}
+
+static ev_s keep_s(th_esql_panes *p, uint8_t t, ev_s v)
+{
+    if (t == EV_KW || t == EV_IP)
+        v.s = keep_str(p, v.s);
+    return v;
+}
+
+static ev keep_ev(th_esql_panes *p, const ev *v)
+{
+    ev o = *v;
+    if (v->n == 1) {
+        o.one = keep_s(p, v->t, v->one);
+    } else if (v->n > 1) {
+        o.many = TH_ANEWN(p->a, ev_s, v->n);
+        for (uint32_t i = 0; i < v->n; i++)
+            o.many[i] = keep_s(p, v->t, v->many[i]);
+    }
+    return o;
+}
+
+/* the columns the bounded conditions of the deferred ones compare (as
+ * split_deferred finds them), made empty in p->t */
+static void bound_cols(th_esql_panes *p, const xnode *x)
+{
+    if (x->kind == X_AND) {
+        bound_cols(p, x->kids[0]);
+        bound_cols(p, x->kids[1]);
+        return;
+    }
+    if (x->kind != X_CMP || x->op == CMP_EQ || x->op == CMP_NE)
+        return;
+    const xnode *c = x->kids[0]->kind == X_COL ? x->kids[0] : x->kids[1];
+    const xnode *k = c == x->kids[0] ? x->kids[1] : x->kids[0];
+    if (c->kind != X_COL || !only_now(k) || th_etab_col(&p->r, &p->t, c->name) >= 0)
+        return;
+    th_etab_set(&p->r, &p->t, c->name, NULL);
+}
+
+/* one more row in p->t, every cell NULL */
+static size_t bound_row(th_esql_panes *p)
+{
+    etab *t = &p->t;
+    if (t->nrows == p->caprows) {
+        size_t nc = p->caprows ? p->caprows * 2 : 64;
+        for (size_t c = 0; c < t->ncols; c++)
+            t->cols[c] =
+                th_arena_realloc(p->a, t->cols[c], p->caprows * sizeof(ev), nc * sizeof(ev));
+        t->doc = th_arena_realloc(p->a, t->doc, p->caprows * sizeof(long), nc * sizeof(long));
+        p->caprows = nc;
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+        t->cols[c][t->nrows] = ev_null();
+    t->doc[t->nrows] = -1;
+    return t->nrows++;
+}
+
+/* The pane's bounds (pane_bounds) as rows of p->t, holding the cells of
+ * the least and largest value of each bounded condition's column: all a
+ * window's pane_filter reads of a pane it takes whole or not at all. False
+ * where the pane has rows but no bounds (its values not all single dates
+ * or longs, a condition that is not bounded). */
+static bool keep_bounds(th_esql_panes *p, const th_esql_panes *c, const pane *src, pane *dst)
+{
+    dst->bmin = TH_ANEWN(p->a, size_t, p->ndc);
+    dst->bmax = TH_ANEWN(p->a, size_t, p->ndc);
+    for (size_t d = 0; d < p->ndc; d++) {
+        dst->bmin[d] = dst->bmax[d] = SIZE_MAX;
+        if (src->hi == src->lo)
+            continue;
+        if (d >= c->ndc || src->bmin[d] == SIZE_MAX || p->dc[d].col < 0 || c->dc[d].col < 0)
+            return false;
+        const ev *col = c->t.cols[c->dc[d].col];
+        dst->bmin[d] = bound_row(p);
+        p->t.cols[p->dc[d].col][dst->bmin[d]] = keep_ev(p, &col[src->bmin[d]]);
+        dst->bmax[d] = bound_row(p);
+        p->t.cols[p->dc[d].col][dst->bmax[d]] = keep_ev(p, &col[src->bmax[d]]);
+    }
+    return true;
+}
+
+/* A chunk's built pane (of c) as the fold's pane dst: its groups (their
+ * identities mapped to the fold's), keys and states copied out of the
+ * chunk, without rows. False where a window could need the rows: a state
+ * that met values of two types, an aggregate whose values differ in type
+ * from one pane group to another, a long SUM whose positive or negative
+ * values over every pane overflow. */
+static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src, pane *dst)
+{
+    size_t nas = p->stats->nas, nby = p->stats->nby;
+    *dst = (pane){.built = true, .lo = 0, .hi = src->hi - src->lo, .err = src->err, .ng = src->ng};
+    if (p->ndc && !keep_bounds(p, c, src, dst))
+        return false;
+    dst->g = TH_ANEWN(p->a, pgroup, src->ng ? src->ng : 1);
+    for (size_t i = 0; i < src->ng; i++) {
+        const pgroup *sg = &src->g[i];
+        pgroup *dg = &dst->g[i];
+        ev *keys = TH_ANEWN(p->a, ev, nby ? nby : 1);
+        for (size_t b = 0; b < nby; b++)
+            keys[b] = keep_ev(p, &sg->keys[b]);
+        *dg = (pgroup){gid_of(p, c->gkey[sg->gid]), keys, NULL, sg->nrows,
+                       TH_ANEWN(p->a, part, nas ? nas : 1)};
+        for (size_t k = 0; k < nas; k++) {
+            const part *sp = &sg->parts[k];
+            part *dp = &dg->parts[k];
+            *dp = *sp;
+            dp->vals = NULL;
+            dp->capv = sp->nv;
+            if (sp->nv) {
+                dp->vals = TH_ANEWN(p->a, ev_s, sp->nv);
+                for (uint32_t j = 0; j < sp->nv; j++)
+                    dp->vals[j] = keep_s(p, sp->type, sp->vals[j]);
+            }
+            int fn = p->stats->as[k].x->fn;
+            if (fn == F_COUNT)
+                continue;
+            if (sp->mixed)
+                return false;
+            if (sp->type != EV_NULL && p->ktype[k] != EV_NULL && sp->type != p->ktype[k])
+                return false;
+            if (sp->type != EV_NULL)
+                p->ktype[k] = sp->type;
+            if (fn == F_SUM && sp->type == EV_LONG &&
+                (sp->pos_of || sp->neg_of ||
+                 __builtin_add_overflow(p->kpos[k], sp->pos, &p->kpos[k]) ||
+                 __builtin_add_overflow(p->kneg[k], sp->neg, &p->kneg[k])))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,
+                        size_t ndocs, const th_esql_ids *ids, size_t k0, size_t k1)
+{
+    if (!p || !p->folded || !pre || !pre->deferred != !p->fpre->deferred || pre->next != p->si ||
+        k1 <= k0 || k1 >= p->ncuts || p->cuts[k1] - p->cuts[k0] != ndocs)
+        return false;
+    size_t base = p->cuts[k0], nc = k1 - k0 + 1;
+    th_arena ta;
+    th_arena_init(&ta, 1 << 16);
+    size_t *lc = TH_ANEWN(&ta, size_t, nc);
+    for (size_t i = 0; i < nc; i++)
+        lc[i] = p->cuts[k0 + i] - base;
+    th_esql_panes *c = th_esql_panes_new(&ta, p->q, pre, docs, ndocs, lc, nc);
+    bool ok = c != NULL;
+    th_esql_panes_use_ids(c, ids);
+    for (size_t k = 0; ok && k + 1 < nc; k++) {
+        build_pane(c, k);
+        ok = fold_pane(p, c, &c->panes[k], &p->panes[k0 + k]);
+    }
+    if (ok) {
+        for (size_t i = 0; i < pre->next && i < p->q->ncmds; i++) {
+            p->fpre->rows_in[i] += pre->rows_in[i];
+            p->fpre->rows_out[i] += pre->rows_out[i];
+        }
+        p->nfold++;
+    }
+    th_esql_panes_free(c);
+    th_arena_free(&ta);
+    return ok;
+}
+
+bool th_esql_panes_whole(th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms)
+{
+    if (!p || !p->folded)
+        return false;
+    long k0 = cut_index(p, dlo), k1 = cut_index(p, dhi);
+    if (k0 < 0 || k1 < 0 || k1 < k0)
+        return false;
+    th_arena a;
+    th_arena_init(&a, 1 << 10);
+    erun r = {.a = &a, .q = p->q, .now = now_ms, .track = -1};
+    bool ok = true;
+    for (long k = k0; k < k1 && ok; k++) {
+        const pane *pn = &p->panes[k];
+        size_t *rows = NULL, n = 0;
+        ok = pn->built && (pn->hi == pn->lo || pane_filter(p, &r, pn, &rows, &n) != 2);
+    }
+    th_arena_free(&a);
+    return ok;
 }

@@ -268,6 +268,9 @@ struct th_esql_result {
 
 /* esql_run.c: the pieces th_esql_run is made of */
 th_esql_result *th_esql_new_result(th_arena *a, const th_esql *q);
+/* the conditions on NOW() the prefix defers to each window (res->deferred
+ * of every run of it), planned in arena a; NULL: none */
+const xnode *th_esql_prefix_deferred(th_arena *a, const th_esql *q);
 void th_esql_run_cmds(erun *r, th_esql_result *res, size_t from, size_t to);
 th_esql_result *th_esql_finish(erun *r, th_esql_result *res, size_t limit, const char **err);
 bool th_esql_uses_now(const xnode *x);

@@ -737,6 +737,13 @@ size_t th_esql_prefix_end(const th_esql *q)
     return res.next;
 }
 
+const xnode *th_esql_prefix_deferred(th_arena *a, const th_esql *q)
+{
+    th_esql_result res = {0};
+    plan_prefix(a, q, &res);
+    return res.deferred;
+}
+
 th_esql_result *th_esql_run_prefix(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
                                    const char **err)
 {

@@ -100,6 +100,7 @@ static void same_table(th_arena *a, const th_esql_result *x, const th_esql_resul
 typedef struct keyed {
     th_arena *a;
     th_esql_doc *tree;
+    size_t n;
 } keyed;
 
 static bool keyed_each(const void *src, const void *ctx, th_str path, th_json_visit_fn visit, void *vctx)
@@ -122,9 +123,9 @@ static const void *keyed_key(const void *src, const void *ctx, th_str path)
     if (src) /* every document's key at once only */
         return NULL;
     const keyed *k = ctx;
-    char **text = TH_ANEWN(k->a, char *, NDOCS);
-    const void **keys = TH_ANEWN(k->a, const void *, NDOCS);
-    for (size_t i = 0; i < NDOCS; i++) {
+    char **text = TH_ANEWN(k->a, char *, k->n);
+    const void **keys = TH_ANEWN(k->a, const void *, k->n);
+    for (size_t i = 0; i < k->n; i++) {
         th_buf b;
         th_buf_init(&b);
         th_json_path_each(k->tree[i].doc, path, keyed_text, &b);
@@ -143,11 +144,12 @@ static const void *keyed_key(const void *src, const void *ctx, th_str path)
  * another (a column loaded after a WHERE dropped rows, by the row's index
  * instead of its document's) gives other cells than the trees' do. The
  * make_docs ids stay per document in the trees; captured rows have none. */
-static th_esql_doc *keyed_docs(th_arena *a, th_esql_doc *tree)
+static th_esql_doc *keyed_docs(th_arena *a, th_esql_doc *tree, size_t n)
 {
     keyed *k = TH_ANEW(a, keyed);
     k->a = a;
     k->tree = tree;
+    k->n = n;
     th_esql_doc *d = TH_ANEW(a, th_esql_doc);
     *d = (th_esql_doc){NULL, TH_STR_NULL, tree[0].index, 1, keyed_each, NULL, k, keyed_key};
     return d;
@@ -167,23 +169,31 @@ typedef struct fixture {
     th_esql_ids *kids;    /* its cells' ids */
 } fixture;
 
+/* q's `{cut}`, if any, becomes the @timestamp of the first document of the
+ * middle cut's pane, as ISO text */
 static void fixture_init(fixture *f, const char *q)
 {
     th_arena_init(&f->a, 1 << 16);
     th_diags_init(&f->d);
-    f->e = th_esql_parse(&f->a, q, strlen(q), NULL, &f->d);
-    if (!f->e)
-        th_diags_print(&f->d, stderr);
-    assert_non_null(f->e);
     f->docs = make_docs(&f->a, f->ts);
     f->nc = 0;
     for (size_t i = 0; i < NDOCS; i += 1 + next_rand(25))
         f->cuts[f->nc++] = i;
     f->cuts[f->nc++] = NDOCS;
+    const char *at = strstr(q, "{cut}");
+    if (at) {
+        char iso[32];
+        th_time_format_iso(f->ts[f->cuts[f->nc / 2]], iso);
+        q = th_arena_printf(&f->a, "%.*s%s%s", (int)(at - q), q, iso, at + 5);
+    }
+    f->e = th_esql_parse(&f->a, q, strlen(q), NULL, &f->d);
+    if (!f->e)
+        th_diags_print(&f->d, stderr);
+    assert_non_null(f->e);
     const char *err = NULL;
     f->pre = th_esql_run_prefix(&f->a, f->e, f->docs, NDOCS, &err);
     assert_non_null(f->pre);
-    f->kdocs = keyed_docs(&f->a, f->docs);
+    f->kdocs = keyed_docs(&f->a, f->docs, NDOCS);
     f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, &f->kids, &err);
     assert_non_null(f->kpre);
 }
@@ -540,6 +550,193 @@ static void deferred_now_conditions(void **state)
     th_arena_free(&a);
 }
 
+/* The fold (th_esql_panes_folded): the panes given chunk by chunk, each
+ * chunk a run of whole panes whose documents alone the head ran over (in
+ * its own arena, freed after th_esql_panes_fold), the chunks one pane,
+ * a few, or every pane at once, in order or shuffled, over documents as
+ * trees or as captured rows (keyed); then every window, first in a
+ * scheduler's order (the slide over `span` panes) and then each [i, j),
+ * against th_esql_run_rest over the prefix of every document. Returns
+ * false when a chunk was refused (then nothing is compared). */
+/* windows the fold answered (th_esql_panes_whole) and not */
+static size_t fold_windows[2];
+
+static bool check_fold(const char *q, size_t span)
+{
+    fixture f;
+    fixture_init(&f, q);
+    const size_t *cuts = f.cuts, nc = f.nc;
+    th_arena pa;
+    th_arena_init(&pa, 1 << 12);
+    th_esql_panes *p = th_esql_panes_folded(&pa, f.e, cuts, nc);
+    assert_non_null(p);
+    /* chunks: [ck[i], ck[i + 1]) in pane indexes */
+    size_t ck[NDOCS + 2], nck = 0, mode = next_rand(3);
+    for (size_t k = 0; k + 1 < nc; k += mode == 0 ? 1 : mode == 1 ? 1 + next_rand(4) : nc)
+        ck[nck++] = k;
+    ck[nck] = nc - 1;
+    size_t order[NDOCS + 1];
+    for (size_t i = 0; i < nck; i++)
+        order[i] = i;
+    for (size_t i = nck; next_rand(2) && i > 1; i--) { /* now and then shuffled */
+        size_t j = next_rand((unsigned)i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    bool bykey = next_rand(2), ok = true;
+    for (size_t c = 0; c < nck && ok; c++) {
+        size_t k0 = ck[order[c]], k1 = ck[order[c] + 1], lo = cuts[k0], n = cuts[k1] - lo;
+        th_arena ca;
+        th_arena_init(&ca, 1 << 12);
+        const char *err = NULL;
+        th_esql_ids *ids = NULL;
+        const th_esql_doc *docs = bykey ? keyed_docs(&ca, f.docs + lo, n) : f.docs + lo;
+        const th_esql_result *pre =
+            bykey ? th_esql_run_prefix_kept(&ca, f.e, docs, n, NULL, NULL, NULL, &ids, &err)
+                  : th_esql_run_prefix(&ca, f.e, docs, n, &err);
+        assert_non_null(pre);
+        ok = th_esql_panes_fold(p, pre, docs, n, ids, k0, k1);
+        th_esql_ids_free(ids);
+        th_arena_free(&ca); /* the panes keep none of it (ASan: CONCAT's strings below) */
+    }
+    if (ok) {
+        for (size_t j = 1; j < nc + span; j++) { /* a scheduler's order */
+            size_t i0 = j > span ? j - span : 0, i1 = j < nc ? j : nc - 1;
+            size_t lo = cuts[i0], hi = cuts[i1];
+            int64_t now = f.ts[hi > 0 ? hi - 1 : 0];
+            th_arena s;
+            th_arena_init(&s, 1 << 16);
+            const char *e1 = NULL, *e2 = NULL;
+            bool whole = th_esql_panes_whole(p, lo, hi, now);
+            th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
+            th_esql_result *rest =
+                th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
+            fold_windows[whole]++;
+            if (!whole) /* the caller would have run the usual way */
+                assert_true(inc == NULL && e1 != NULL);
+            else
+                assert_int_equal(inc == NULL, rest == NULL);
+            if (whole && rest)
+                same_table(&s, inc, rest,
+                           th_arena_printf(&s, "fold vs rest, %.40s: run %zu", q + 14, j));
+            th_arena_free(&s);
+        }
+        for (size_t i = 0; i + 1 < nc; i++)
+            for (size_t j = i + 1; j < nc; j++) {
+                size_t lo = cuts[i], hi = cuts[j];
+                int64_t now = f.ts[hi - 1];
+                th_arena s;
+                th_arena_init(&s, 1 << 16);
+                const char *e1 = NULL, *e2 = NULL;
+                bool whole = th_esql_panes_whole(p, lo, hi, now);
+                th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
+                th_esql_result *rest =
+                    th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
+                fold_windows[whole]++;
+                if (!whole) {
+                    assert_true(inc == NULL && e1 != NULL);
+                } else if (rest) {
+                    assert_non_null(inc);
+                    same_table(&s, inc, rest,
+                               th_arena_printf(&s, "fold vs rest, %.40s: window [%zu, %zu)", q + 14,
+                                               lo, hi));
+                } else {
+                    assert_null(inc);
+                    assert_string_equal(e1, e2);
+                }
+                th_arena_free(&s);
+            }
+    }
+    th_esql_panes_free(p);
+    th_arena_free(&pa);
+    fixture_free(&f);
+    return ok;
+}
+
+static void fold_chunks(void **state)
+{
+    (void)state;
+    static const char *const qs[] = {
+        /* the joinable aggregates over keywords, longs, dates, booleans,
+         * and those kept whole (doubles, ips, AVG); multi-valued BY keys */
+        "FROM logs-* | EVAL d = TO_DOUBLE(event.duration) / 7, b = event.duration > 50000 "
+        "| STATS n = COUNT(*), nu = COUNT(user.name), cd = COUNT_DISTINCT(user.name), "
+        "v = VALUES(event.action), vl = VALUES(source.as.number), vt = VALUES(@timestamp), vb = "
+        "VALUES(b), "
+        "vd = VALUES(d), vi = VALUES(source.ip), cdi = COUNT_DISTINCT(source.ip), "
+        "mn = MIN(@timestamp), mx = MAX(user.name), mxi = MAX(source.ip), "
+        "s = SUM(event.duration), sd = SUM(d), av = AVG(event.duration), "
+        "mxd = MAX(d), mnd = MIN(source.as.number), "
+        "late = COUNT(*) WHERE event.duration > 50000 "
+        "BY user.name",
+        /* the broad rules' shape: flags by CASE, their sums and maxima, the
+         * last date of a kind, and commands after the STATS reading NOW() */
+        "FROM logs-* | WHERE user.name IS NOT NULL "
+        "| EVAL t = CASE(event.action LIKE \"*Object\", true, false), "
+        "a = CASE(event.action IN (\"Decrypt\", \"AssumeRole\"), 1, 0) "
+        "| STATS c = COUNT(*), ht = MAX(t), ct = SUM(CASE(t == true, 1, 0)), sa = SUM(a), "
+        "va = VALUES(CASE(t == false, event.action, null)), last = MAX(CASE(t == false, "
+        "@timestamp, null)), "
+        "first = MIN(@timestamp), ips = VALUES(source.ip) BY user.name, event.action "
+        "| EVAL r = TO_DOUBLE(sa) / TO_DOUBLE(c), k = MV_COUNT(va) "
+        "| WHERE ct >= 1 AND last >= NOW() - 30 minutes | KEEP user.name, event.action, c, ht, ct, "
+        "r, k, ips",
+        /* no BY: one row, also for a window without rows; a computed key */
+        "FROM logs-* | WHERE source.as.number > 8000 "
+        "| STATS c = COUNT(*), v = VALUES(user.name), s = SUM(event.duration)",
+        "FROM logs-* | EVAL k = COALESCE(user.name, \"none\") "
+        "| STATS c = COUNT(*), a = VALUES(event.action) BY b = DATE_TRUNC(10 minutes, @timestamp), "
+        "k "
+        "| SORT c DESC, k | LIMIT 20",
+        /* strings the head made (in the chunk's arena) as keys and values */
+        "FROM logs-* | EVAL u = CONCAT(COALESCE(user.name, \"-\"), \"/\", event.action) "
+        "| STATS c = COUNT(*), v = VALUES(u), m = MAX(u), cd = COUNT_DISTINCT(u) BY k = "
+        "CONCAT(event.action, \"!\")",
+        /* a run that fails where a pane grouped its rows */
+        "FROM logs-* | KEEP @timestamp, event.action | STATS c = COUNT(*) BY user.name",
+    };
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        for (int rep = 0; rep < 6; rep++)
+            assert_true(check_fold(qs[k], rep % 2 ? 30 : 4));
+    assert_int_equal(fold_windows[0], 0);
+    /* conditions on NOW() deferred to each window: the panes' bounds are
+     * kept; a window that keeps a pane in part is not answered (all of
+     * them where NOW() - 10 hours is before every document, several where
+     * NOW() - 40 minutes cuts panes) */
+    static const char *const later[] = {
+        "FROM logs-* | WHERE user.name IS NOT NULL AND @timestamp >= NOW() - 10 hours "
+        "| STATS c = COUNT(*), u = VALUES(user.name), l = MAX(@timestamp) BY event.action",
+        "FROM logs-* | WHERE @timestamp >= NOW() - 40 minutes AND NOW() - 5 minutes > @timestamp "
+        "| STATS c = COUNT(*), s = SUM(event.duration), v = VALUES(source.ip) BY user.name",
+    };
+    for (size_t k = 0; k < sizeof later / sizeof later[0]; k++) {
+        size_t w0 = fold_windows[0], w1 = fold_windows[1];
+        for (int rep = 0; rep < 4; rep++)
+            assert_true(check_fold(later[k], rep % 2 ? 30 : 4));
+        assert_true(fold_windows[1] > w1);
+        assert_true(k == 0 ? fold_windows[0] == w0 : fold_windows[0] > w0);
+    }
+    /* refused: a long SUM that overflows; values of two types in one
+     * aggregate, within a pane or from one pane to the next (keywords
+     * before a cut's time, longs from it on: each pane of one type where
+     * no two documents share that time); a condition on NOW() that is not
+     * bounded */
+    static const char *const no[] = {
+        "FROM logs-* | EVAL w = CASE(@timestamp < \"{cut}\", event.action, event.duration) "
+        "| STATS e = MIN(w), v = VALUES(w) BY user.name",
+        "FROM logs-* | EVAL big = source.as.number * 1000000000000000 | STATS s = SUM(big) BY "
+        "event.action",
+        "FROM logs-* | EVAL w = CASE(event.duration > 50000, user.name, event.duration) "
+        "| STATS e = MIN(w) BY event.action",
+        "FROM logs-* | WHERE DATE_DIFF(\"minutes\", @timestamp, NOW()) < 25 | STATS c = COUNT(*) "
+        "BY user.name",
+    };
+    for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
+        for (int rep = 0; rep < 3; rep++)
+            if (check_fold(no[k], 4))
+                fail_msg("folded: %s", no[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +748,7 @@ int main(void)
         cmocka_unit_test(deferred_now_conditions),
         cmocka_unit_test(errors_as_rest),
         cmocka_unit_test(reuse_across_windows),
+        cmocka_unit_test(fold_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,173 @@
+/* ES|QL rules whose head rows are folded into pane states chunk by chunk
+ * (engine/esql.c esql_fold) against the same rules run the usual way (the
+ * head over every match at once: th_esql_fold_rows 0): the same alerts,
+ * byte for byte and in the same order, with chunks of one pane, a few
+ * matches and every match; over events in random input order whose times
+ * fall on run times and window edges exactly and between them, with
+ * event.ingested later than @timestamp or missing, missing and
+ * multi-valued fields; and a condition on NOW() that the head defers. */
+#include "fixture.h"
+
+#include "base/diag.h"
+#include "engine/internal.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n)
+{
+    return (unsigned)(th_test_xorshift(&rng) % n);
+}
+
+enum { NEV = 400 };
+
+typedef struct evspec {
+    double ts, ing; /* minutes; ing < 0: no event.ingested */
+    char extra[256];
+} evspec;
+
+static void make_events(evspec *ev)
+{
+    static const char *users[] = {"alice", "bob", "carol", "dave", "erin"};
+    static const char *orgs[] = {"Amazon.com, Inc.", "Google LLC", "Evil ASN", "Tiny ISP"};
+    static const double delay[] = {0, 0, 0, 0.5, 3, 59.99, 61};
+    for (size_t i = 0; i < NEV; i++) {
+        unsigned k = rnd(4);
+        /* on a run time (every 60 minutes), a window's start (180 minutes of
+         * look-back) give or take a millisecond, or anywhere */
+        double ts = k == 0   ? 60.0 * rnd(12)
+                    : k == 1 ? 60.0 * rnd(12) + (rnd(3) - 1.0) / 60000.0
+                             : rnd(720 * 60) / 60.0;
+        ev[i].ts = ts;
+        ev[i].ing = rnd(8) ? ts + delay[rnd(7)] : -1;
+        char user[64];
+        unsigned u = rnd(12);
+        if (u < 9)
+            snprintf(user, sizeof user, "\"user\":{\"name\":\"%s\"},", users[u % 5]);
+        else if (u < 11)
+            snprintf(user, sizeof user, "\"user\":{\"name\":[\"%s\",\"%s\"]},", users[u % 5],
+                     users[(u + 2) % 5]);
+        else
+            user[0] = 0;
+        snprintf(
+            ev[i].extra, sizeof ev[i].extra,
+            "%s\"source\":{\"address\":\"10.0.0.%u\",\"as\":{\"organization\":{\"name\":\"%s\"}}},"
+            "\"data_stream\":{\"dataset\":\"aws.cloudtrail\"},"
+            "\"aws\":{\"cloudtrail\":{\"user_identity\":{\"type\":\"%s\"}}}",
+            user, rnd(6), orgs[rnd(4)], rnd(2) ? "IAMUser" : "AssumedRole");
+    }
+}
+
+typedef struct outcome {
+    char *alerts; /* every alert's document and time, in order */
+    size_t n;
+    bool folded;
+} outcome;
+
+static outcome run_once(const char *query, const evspec *ev, const size_t *order, size_t fold_rows)
+{
+    th_esql_fold_rows = fold_rows;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    fx_rule(&r, TH_RULE_ESQL, "fold", 180, 60, 100);
+    r.query = query;
+    r.language = TH_LANG_ESQL;
+    th_diags d;
+    th_diags_init(&d);
+    const char *why = th_engine_add_esql_query(f.e, &r, query, NULL, &f.a, &d, NULL, NULL, NULL);
+    if (why)
+        th_diags_print(&d, stderr);
+    assert_null(why);
+    th_diags_free(&d);
+    for (size_t i = 0; i < NEV; i++) {
+        const evspec *e = &ev[order[i]];
+        fx_ev(&f, th_arena_printf(&f.a, "e%zu", order[i]), e->ing, e->ts, e->extra);
+    }
+    fx_finish(&f);
+    th_buf b;
+    th_buf_init(&b);
+    for (size_t i = 0; i < f.nalerts; i++) {
+        th_json_write(&b, f.alerts[i]);
+        th_buf_printf(&b, " at %lld\n", (long long)f.times[i]);
+    }
+    outcome o = {strndup(b.data ? b.data : "", b.len), f.nalerts, fx_report(&f, 0)->esql_folded};
+    th_buf_free(&b);
+    fx_free(&f);
+    th_esql_fold_rows = 1 << 16;
+    return o;
+}
+
+/* Returns the alerts of the usual way. */
+static size_t check(const char *query, bool want_fold)
+{
+    evspec *ev = calloc(NEV, sizeof *ev);
+    size_t order[NEV];
+    make_events(ev);
+    for (size_t i = 0; i < NEV; i++)
+        order[i] = i;
+    for (size_t i = NEV; i > 1; i--) { /* input order: shuffled */
+        size_t j = rnd((unsigned)i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    outcome base = run_once(query, ev, order, 0);
+    assert_false(base.folded);
+    static const size_t sizes[] = {1, 5, 37, 1 << 16};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        outcome o = run_once(query, ev, order, sizes[s]);
+        assert_int_equal(o.folded, want_fold);
+        if (strcmp(o.alerts, base.alerts) != 0)
+            fail_msg("chunks of %zu: %zu alerts, the usual way %zu:\n%s\n--- the usual way:\n%s",
+                     sizes[s], o.n, base.n, o.alerts, base.alerts);
+        free(o.alerts);
+    }
+    free(base.alerts);
+    free(ev);
+    return base.n;
+}
+
+static void broad_rule_shapes(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < 3; rep++) {
+        /* the unusual-ASN rule's shape: flags, their sums and maxima, the
+         * last time of a kind, NOW() after the STATS */
+        assert_true(
+            check(
+                "FROM logs-aws.cloudtrail-* | WHERE data_stream.dataset == \"aws.cloudtrail\" "
+                "AND user.name IS NOT NULL "
+                "| EVAL t = CASE(source.as.organization.name LIKE \"Amazon*\" OR "
+                "source.as.organization.name == \"Google LLC\", true, false) "
+                "| STATS c = COUNT(*), cd = COUNT_DISTINCT(source.as.organization.name), "
+                "v = VALUES(source.address), ht = MAX(t), ct = SUM(CASE(t == true, 1, 0)), "
+                "cu = SUM(CASE(t == false, 1, 0)), "
+                "last = MAX(CASE(t == false, @timestamp, null)) "
+                "BY user.name, aws.cloudtrail.user_identity.type "
+                "| WHERE cu >= 1 AND last >= NOW() - 1 hour | KEEP user.name, c, cd, v, ht, ct, cu",
+                true) > 0);
+        /* the OIDC rule's: a condition on NOW() the head defers to each
+         * window (every pane whole: @timestamp is at most 61 minutes before
+         * the combined time, which the 180 minutes of look-back bound),
+         * keys of several columns */
+        assert_true(
+            check("FROM logs-aws.cloudtrail-* "
+                  "| WHERE user.name IS NOT NULL AND @timestamp >= NOW() - 300 minutes "
+                  "| EVAL o = source.as.organization.name != \"Tiny ISP\" "
+                  "| STATS m = MAX(CASE(o, 1, 0)), l = MAX(CASE(o, @timestamp, NULL)), "
+                  "v = VALUES(source.address) BY user.name, aws.cloudtrail.user_identity.type "
+                  "| WHERE m == 1 AND l >= NOW() - 1 hour",
+                  true) > 0);
+        /* a deferred condition that cuts panes: the usual way */
+        check("FROM logs-aws.cloudtrail-* | WHERE @timestamp >= NOW() - 100 minutes "
+              "| STATS c = COUNT(*), v = VALUES(source.address) BY user.name",
+              false);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(broad_rule_shapes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
