@@ -1707,21 +1707,24 @@ static bool looked_up_values(th_ecs_slots *s, uint64_t docfields, const th_jval 
     return true;
 }
 
-/* The values of a slot document's fields (val[i] NULL: none), and what they
- * point to, before they are placed. */
+/* The values of a slot document's fields (val[i] NULL: none) before they
+ * are placed: the slots' own values, the constants', s->made (the values
+ * made here), the memo's user-agent name, or nodes in the slots' arena. */
 typedef struct doc_vals {
-    const th_jval *val[NDOC];
-    th_jval ts, outcome, changes, cred;
-    const th_jval *arn; /* the one ARN of resources, NULL when none or several */
-    uint64_t present;   /* the fields with a value */
+    const th_jval **val; /* NDOC entries (th_ecs_slots_nodes: its nodes) */
+    const th_jval *arn;  /* the one ARN of resources, NULL when none or several */
+    uint64_t present;    /* the fields with a value */
 } doc_vals;
+enum { MADE_TS, MADE_OUTCOME, MADE_CHANGES, MADE_CRED };
 
 /* th_ecs_slots_doc's values (and s->walked); false where it gives NULL. */
 static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                        doc_vals *d)
 {
     const th_jval **val = d->val;
-    memset(d->val, 0, sizeof d->val);
+    memset(val, 0, NDOC * sizeof *val);
+    th_jval *ts = &s->made[MADE_TS], *outcome = &s->made[MADE_OUTCOME],
+            *changes = &s->made[MADE_CHANGES], *cred = &s->made[MADE_CRED];
     s->exact = 0;
     const th_jval *name = NULL, *id = NULL;
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
@@ -1791,10 +1794,10 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     for (uint64_t u = consts; u; u &= u - 1)
         val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
     present |= consts;
-    d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
+    *ts = *outcome = *changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        d->ts.u.str = timestamp_text(s, timestamp_ms);
-        val[D_TIMESTAMP] = &d->ts;
+        ts->u.str = timestamp_text(s, timestamp_ms);
+        val[D_TIMESTAMP] = ts;
         present |= BIT(D_TIMESTAMP);
     }
     if (docfields & BIT(D_OUTCOME)) {
@@ -1807,25 +1810,25 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         code = s->slot[T_ERROR_CODE].n ? s->slot[T_ERROR_CODE].vals : NULL;
         msg = s->slot[T_ERROR_MESSAGE].n ? s->slot[T_ERROR_MESSAGE].vals : NULL;
         bool failed = (code && code->u.str.n) || (msg && msg->u.str.n);
-        d->outcome.u.str = th_str_c(failed ? "failure" : "success");
-        val[D_OUTCOME] = &d->outcome;
+        outcome->u.str = th_str_c(failed ? "failure" : "success");
+        val[D_OUTCOME] = outcome;
         present |= BIT(D_OUTCOME);
     }
     th_jcur c = {0}; /* read only where found */
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
         th_jcur rp;
         bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
-        if (!copied_string(s, got, c, &d->changes))
+        if (!copied_string(s, got, c, changes))
             return false;
-        if (d->changes.u.str.n)
-            val[D_CHANGES] = &d->changes;
+        if (changes->u.str.n)
+            val[D_CHANGES] = changes;
     }
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
         bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
-        if (!copied_string(s, got, c, &d->cred))
+        if (!copied_string(s, got, c, cred))
             return false;
-        if (d->cred.u.str.n)
-            val[D_CONSOLE_CRED] = &d->cred;
+        if (cred->u.str.n)
+            val[D_CONSOLE_CRED] = cred;
     }
     /* stringified: known only when there is none */
     if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
@@ -1895,7 +1898,8 @@ static inline const th_jval *doc_node(th_ecs_slots *s, const doc_vals *d, int f,
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                           const th_jval **nodes)
 {
-    doc_vals d;
+    const th_jval *val[NDOC];
+    doc_vals d = {.val = val};
     if (!doc_values(s, docfields, timestamp_ms, copy, &d))
         return NULL;
     uint64_t present = d.present;
@@ -1929,26 +1933,33 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
 }
 
 bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                        const th_jval **nodes)
+                        bool lasting, const th_jval **nodes)
 {
-    doc_vals d;
+    /* the values written straight into nodes: a value is a node as it is
+     * but below the two arrays, where a walk finds the item */
+    doc_vals d = {.val = nodes};
     if (!doc_values(s, docfields, timestamp_ms, copy, &d) || s->walked)
         return false;
-    th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(d.present) + 1) * sizeof *x);
-    memset(nodes, 0, NDOC * sizeof *nodes);
-    /* the values doc_node writes as they are, without its tests: every
-     * field but user_agent.name, the resources and the category when the
-     * strings need no copy, else @timestamp and event.outcome */
-    uint64_t as_is = copy ? d.present & (BIT(D_TIMESTAMP) | BIT(D_OUTCOME))
-                          : d.present & ~(BIT(D_UA_NAME) | BIT(D_RESOURCES) | BIT(D_CATEGORY));
-    for (uint64_t u = as_is; u; u &= u - 1) {
+    const uint64_t below = BIT(D_RESOURCES) | BIT(D_CATEGORY);
+    if (d.present & BIT(D_RESOURCES))
+        nodes[D_RESOURCES] = d.arn; /* in the arena, its text copied when `copy` */
+    if (d.present & BIT(D_CATEGORY))
+        nodes[D_CATEGORY] = nodes[D_CATEGORY]->u.items[0]; /* in the arena, static text */
+    if (!copy && !lasting)
+        return true;
+    /* the others made in the arena, as doc_node makes them: every value
+     * copied as it is, and with `copy` the strings but @timestamp's (in the
+     * arena already) and event.outcome's (static); user_agent.name's always
+     * (the memo's text is valid until its next call) */
+    uint64_t made = d.present & ~below;
+    th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(made) + 1) * sizeof *x);
+    uint64_t texts = copy ? made & ~(BIT(D_TIMESTAMP) | BIT(D_OUTCOME)) : made & BIT(D_UA_NAME);
+    for (uint64_t u = made; u; u &= u - 1) {
         int f = __builtin_ctzll(u);
-        *x = *d.val[f];
+        *x = *nodes[f];
+        if ((texts >> f & 1) && x->type == TH_JSTR)
+            x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
         nodes[f] = x++;
-    }
-    for (uint64_t u = d.present & ~as_is; u; u &= u - 1) {
-        int f = __builtin_ctzll(u);
-        nodes[f] = doc_node(s, &d, f, copy, x++);
     }
     return true;
 }

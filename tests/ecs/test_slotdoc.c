@@ -362,12 +362,14 @@ static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, 
  * rules that read only the values) from the slots the document was made
  * of: made exactly where the document is and has no field of several
  * nodes, and each node the same value (type and text) as the document's
- * node there, or none where it has none. */
+ * node there, or none where it has none; the slots' own values (one
+ * thread) and nodes made in the arena (`lasting`: a batch's workers)
+ * alike. */
 static void check_bare(fx *f, th_ecs_slots *sl, uint64_t bits, int64_t ts, const th_jval *doc,
-                       const th_jval *const *written)
+                       const th_jval *const *written, bool lasting)
 {
     const th_jval *bare[64] = {0}; /* the builders set the fields' numbers only */
-    bool made = th_ecs_slots_nodes(sl, bits, ts, false, bare);
+    bool made = th_ecs_slots_nodes(sl, bits, ts, false, lasting, bare);
     bool want = doc && !sl->walked;
     f->bare_checks++;
     if (made != want) {
@@ -425,8 +427,10 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         if (doc)
             check_exact(f, &f->sl, doc, s->bits, exact);
         s->tried += tried;
-        if (tried)
-            check_bare(f, &f->sl, s->bits, ts, doc, written);
+        if (tried) { /* the nodes the slots' own, then made in the arena */
+            check_bare(f, &f->sl, s->bits, ts, doc, written, false);
+            check_bare(f, &f->sl, s->bits, ts, doc, written, true);
+        }
         if (!doc)
             continue;
         check_known(f, doc, s->bits, written, f->sl.walked);
