@@ -1006,6 +1006,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     }
     s->used = 0;
     s->fixed = 0;
+    s->as_borrowed = false;
     s->len = 0;
     s->m = m;
     s->a = a;
@@ -1046,10 +1047,16 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
 
 /* project_asn over the source.ip slot. A remembered address's values go
  * into the slots as values, without the nodes asn_lookup makes of them (two
- * allocations an address). */
+ * allocations an address); the record's one address's texts are the memo's
+ * own (as_borrowed): the gates read them at once, and doc_values copies
+ * them for whatever outlives the record (b100k with the pack looks up
+ * every record's address for the broad ES|QL rules' gates: 143,716 copies,
+ * 9.8 M instructions). Of several addresses, a later one's miss could
+ * take an earlier one's entry, so their texts are copied. */
 static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
+    s->as_borrowed = false;
     if (!nips)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
@@ -1062,9 +1069,18 @@ static void slots_asn(th_ecs_slots *s)
             continue;
         bool hit;
         asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
+        if (hit && nips == 1) {
+            s->ip_is = e->isip ? 1 : 2;
+            s->as_borrowed = true;
+            if (e->numt != TH_JNULL)
+                slot_push(s, (th_jval){.type = (th_jtype)e->numt,
+                                       .u.str = th_str_make(e->num, e->numn)});
+            if (e->orgt != TH_JNULL)
+                org[norg++] = (th_jval){.type = (th_jtype)e->orgt,
+                                        .u.str = th_str_make(e->org, e->orgn)};
+            continue;
+        }
         if (hit) {
-            if (nips == 1)
-                s->ip_is = e->isip ? 1 : 2;
             if (e->numt != TH_JNULL)
                 slot_push(s, (th_jval){.type = (th_jtype)e->numt,
                                        .u.str = memo_text(s->a, e->num, e->numn)});
@@ -1717,9 +1733,20 @@ typedef struct doc_vals {
 } doc_vals;
 enum { MADE_TS, MADE_OUTCOME, MADE_CHANGES, MADE_CRED };
 
-/* th_ecs_slots_doc's values (and s->walked); false where it gives NULL. */
+/* An AS slot's value whose text is the ASN memo's (as_borrowed), copied
+ * into the slots' arena. */
+static const th_jval *as_copy(th_ecs_slots *s, const th_jval *v)
+{
+    th_jval *c = th_arena_alloc(s->a, sizeof *c);
+    *c = (th_jval){.type = v->type, .u.str = memo_text(s->a, v->u.str.p, (uint8_t)v->u.str.n)};
+    return c;
+}
+
+/* th_ecs_slots_doc's values (and s->walked); false where it gives NULL.
+ * borrow: the values may keep the ASN memo's texts (th_ecs_slots_nodes of
+ * one thread), else they are copied. */
 static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                       doc_vals *d)
+                       bool borrow, doc_vals *d)
 {
     const th_jval **val = d->val;
     memset(val, 0, NDOC * sizeof *val);
@@ -1786,6 +1813,10 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
         if (docfields & BIT(D_AS + 1))
             val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+        if (s->as_borrowed && !borrow) /* the memo's texts: a later record may take the entry */
+            for (int k = D_AS; k <= D_AS + 1; k++)
+                if (val[k])
+                    val[k] = as_copy(s, val[k]);
         exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
@@ -1900,7 +1931,7 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
 {
     const th_jval *val[NDOC];
     doc_vals d = {.val = val};
-    if (!doc_values(s, docfields, timestamp_ms, copy, &d))
+    if (!doc_values(s, docfields, timestamp_ms, copy, false, &d))
         return NULL;
     uint64_t present = d.present;
     const doc_layout *l = layout_of(s, present);
@@ -1938,7 +1969,7 @@ bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_m
     /* the values written straight into nodes: a value is a node as it is
      * but below the two arrays, where a walk finds the item */
     doc_vals d = {.val = nodes};
-    if (!doc_values(s, docfields, timestamp_ms, copy, &d) || s->walked)
+    if (!doc_values(s, docfields, timestamp_ms, copy, !copy && !lasting, &d) || s->walked)
         return false;
     const uint64_t below = BIT(D_RESOURCES) | BIT(D_CATEGORY);
     if (d.present & BIT(D_RESOURCES))

@@ -161,6 +161,10 @@ typedef struct th_ecs_slots {
      * or not known (0), as slots_asn's memo found it; current while the AS
      * slots are filled (used) */
     uint8_t ip_is;
+    /* private: the AS slots' texts are the ASN memo's own (a remembered
+     * address, the record's one): valid until the thread's next look-up
+     * of another address; current while the AS slots are filled */
+    bool as_borrowed;
     /* private: the values made for a document's @timestamp, event.outcome,
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
@@ -246,9 +250,9 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
  * arena, as th_ecs_slots_doc makes them (for readers that keep a node's
  * address past the next record's start, as the pipeline's workers do until
  * the batch's commit); otherwise, and unless `copy`, a node may be the
- * slots' own value (or s->made, or the user-agent memo's name), valid until
- * the next th_ecs_slots_start, _fill, _doc or _nodes of s: nothing is
- * copied (the pipeline's one thread commits each record
+ * slots' own value (or s->made, or the user-agent or ASN memo's text),
+ * valid until the next th_ecs_slots_start, _fill, _doc or _nodes of s, or
+ * the thread's next ASN look-up of another address: nothing is copied (the pipeline's one thread commits each record
  * before it starts the next). */
 bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                         bool lasting, const th_jval **nodes);
