@@ -245,15 +245,15 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
  * where it would give NULL, or a field of several nodes (s->walked: the
  * resources' ARNs), which only a walk of the document finds. Each node is
  * what th_ecs_slots_doc writes at that field (tests/ecs/test_slotdoc.c).
- * nodes: 64 entries, of which those of docfields are set (NULL: none) and
- * the others left as they are. `lasting`: each node is made in the slots'
- * arena, as th_ecs_slots_doc makes them (for readers that keep a node's
- * address past the next record's start, as the pipeline's workers do until
- * the batch's commit); otherwise, and unless `copy`, a node may be the
- * slots' own value (or s->made, or the user-agent or ASN memo's text),
- * valid until the next th_ecs_slots_start, _fill, _doc or _nodes of s, or
- * the thread's next ASN look-up of another address: nothing is copied (the pipeline's one thread commits each record
- * before it starts the next). */
+ * nodes: 64 entries, of which those of the document's fields are set
+ * (NULL: none). `lasting`: each node is made in the slots' arena, as
+ * th_ecs_slots_doc makes them (for readers that keep a node's address past
+ * the next record's start, as the pipeline's workers do until the batch's
+ * commit); otherwise, and unless `copy`, a node may be the slots' own value
+ * (or s->made, or the user-agent or ASN memo's text), valid until the next
+ * th_ecs_slots_start, _fill, _doc or _nodes of s, or the thread's next ASN
+ * look-up of another address: nothing is copied (the pipeline's one thread
+ * commits each record before it starts the next). */
 bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                         bool lasting, const th_jval **nodes);
 
