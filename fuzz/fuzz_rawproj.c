@@ -60,7 +60,7 @@ static void superset(const th_jval *full, const th_jval *proj, const char *field
 /* The slot document of every field (rawproj.h th_ecs_slots_doc) and its
  * nodes alone (th_ecs_slots_nodes) from the same slots: the nodes are made
  * exactly where the document is and holds no field of several nodes, each
- * the same value as the document's node. */
+ * the same value as the document's node, borrowed and `lasting` alike. */
 static void slot_nodes(const th_mapper *m, th_arena *a, const th_jscan *raw, th_ecs_slots *sl)
 {
     int64_t ts, ing;
@@ -73,15 +73,18 @@ static void slot_nodes(const th_mapper *m, th_arena *a, const th_jscan *raw, th_
     th_ecs_proj_need need = th_ecs_docfields_need(all);
     if (!th_ecs_slots_fill(sl, need.extras, need.fields))
         return;
-    const th_jval *written[64] = {0}, *bare[64] = {0};
+    const th_jval *written[64] = {0};
     th_jval *doc = th_ecs_slots_doc(sl, all, ts, true, written);
     bool several = sl->walked != 0;
-    bool made = th_ecs_slots_nodes(sl, all, ts, false, bare);
-    if (made != (doc && !several))
-        abort(); /* nodes alone where the document is not, or the reverse */
-    for (size_t i = 0; made && i < 64; i++)
-        if (!written[i] != !bare[i] || (bare[i] && !th_json_equal(written[i], bare[i])))
-            abort(); /* a node alone differs from the document's */
+    for (int lasting = 0; lasting < 2; lasting++) { /* the slots' own values, then copies */
+        const th_jval *bare[64] = {0};
+        bool made = th_ecs_slots_nodes(sl, all, ts, false, lasting, bare);
+        if (made != (doc && !several))
+            abort(); /* nodes alone where the document is not, or the reverse */
+        for (size_t i = 0; made && i < 64; i++)
+            if (!written[i] != !bare[i] || (bare[i] && !th_json_equal(written[i], bare[i])))
+                abort(); /* a node alone differs from the document's */
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

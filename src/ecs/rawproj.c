@@ -1006,6 +1006,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     }
     s->used = 0;
     s->fixed = 0;
+    s->as_borrowed = false;
     s->len = 0;
     s->m = m;
     s->a = a;
@@ -1046,10 +1047,16 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
 
 /* project_asn over the source.ip slot. A remembered address's values go
  * into the slots as values, without the nodes asn_lookup makes of them (two
- * allocations an address). */
+ * allocations an address); the record's one address's texts are the memo's
+ * own (as_borrowed): the gates read them at once, and doc_values copies
+ * them for whatever outlives the record (b100k with the pack looks up
+ * every record's address for the broad ES|QL rules' gates: 143,716 copies,
+ * 9.8 M instructions). Of several addresses, a later one's miss could
+ * take an earlier one's entry, so their texts are copied. */
 static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
+    s->as_borrowed = false;
     if (!nips)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);
@@ -1062,9 +1069,18 @@ static void slots_asn(th_ecs_slots *s)
             continue;
         bool hit;
         asn_memo *e = asn_entry(s->m, ip.u.str, &hit);
+        if (hit && nips == 1) {
+            s->ip_is = e->isip ? 1 : 2;
+            s->as_borrowed = true;
+            if (e->numt != TH_JNULL)
+                slot_push(s, (th_jval){.type = (th_jtype)e->numt,
+                                       .u.str = th_str_make(e->num, e->numn)});
+            if (e->orgt != TH_JNULL)
+                org[norg++] = (th_jval){.type = (th_jtype)e->orgt,
+                                        .u.str = th_str_make(e->org, e->orgn)};
+            continue;
+        }
         if (hit) {
-            if (nips == 1)
-                s->ip_is = e->isip ? 1 : 2;
             if (e->numt != TH_JNULL)
                 slot_push(s, (th_jval){.type = (th_jtype)e->numt,
                                        .u.str = memo_text(s->a, e->num, e->numn)});
@@ -1707,21 +1723,35 @@ static bool looked_up_values(th_ecs_slots *s, uint64_t docfields, const th_jval 
     return true;
 }
 
-/* The values of a slot document's fields (val[i] NULL: none), and what they
- * point to, before they are placed. */
+/* The values of a slot document's fields (val[i] NULL: none) before they
+ * are placed: the slots' own values, the constants', s->made (the values
+ * made here), the memo's user-agent name, or nodes in the slots' arena. */
 typedef struct doc_vals {
-    const th_jval *val[NDOC];
-    th_jval ts, outcome, changes, cred;
-    const th_jval *arn; /* the one ARN of resources, NULL when none or several */
-    uint64_t present;   /* the fields with a value */
+    const th_jval **val; /* NDOC entries (th_ecs_slots_nodes: its nodes) */
+    const th_jval *arn;  /* the one ARN of resources, NULL when none or several */
+    uint64_t present;    /* the fields with a value */
 } doc_vals;
+enum { MADE_TS, MADE_OUTCOME, MADE_CHANGES, MADE_CRED };
 
-/* th_ecs_slots_doc's values (and s->walked); false where it gives NULL. */
+/* An AS slot's value whose text is the ASN memo's (as_borrowed), copied
+ * into the slots' arena. */
+static const th_jval *as_copy(th_ecs_slots *s, const th_jval *v)
+{
+    th_jval *c = th_arena_alloc(s->a, sizeof *c);
+    *c = (th_jval){.type = v->type, .u.str = memo_text(s->a, v->u.str.p, (uint8_t)v->u.str.n)};
+    return c;
+}
+
+/* th_ecs_slots_doc's values (and s->walked); false where it gives NULL.
+ * borrow: the values may keep the ASN memo's texts (th_ecs_slots_nodes of
+ * one thread), else they are copied. */
 static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                       doc_vals *d)
+                       bool borrow, doc_vals *d)
 {
     const th_jval **val = d->val;
-    memset(d->val, 0, sizeof d->val);
+    memset(val, 0, NDOC * sizeof *val);
+    th_jval *ts = &s->made[MADE_TS], *outcome = &s->made[MADE_OUTCOME],
+            *changes = &s->made[MADE_CHANGES], *cred = &s->made[MADE_CRED];
     s->exact = 0;
     const th_jval *name = NULL, *id = NULL;
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
@@ -1783,6 +1813,10 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
         if (docfields & BIT(D_AS + 1))
             val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+        if (s->as_borrowed && !borrow) /* the memo's texts: a later record may take the entry */
+            for (int k = D_AS; k <= D_AS + 1; k++)
+                if (val[k])
+                    val[k] = as_copy(s, val[k]);
         exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
@@ -1791,10 +1825,10 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     for (uint64_t u = consts; u; u &= u - 1)
         val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
     present |= consts;
-    d->ts = d->outcome = d->changes = (th_jval){.type = TH_JSTR};
+    *ts = *outcome = *changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        d->ts.u.str = timestamp_text(s, timestamp_ms);
-        val[D_TIMESTAMP] = &d->ts;
+        ts->u.str = timestamp_text(s, timestamp_ms);
+        val[D_TIMESTAMP] = ts;
         present |= BIT(D_TIMESTAMP);
     }
     if (docfields & BIT(D_OUTCOME)) {
@@ -1807,25 +1841,25 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         code = s->slot[T_ERROR_CODE].n ? s->slot[T_ERROR_CODE].vals : NULL;
         msg = s->slot[T_ERROR_MESSAGE].n ? s->slot[T_ERROR_MESSAGE].vals : NULL;
         bool failed = (code && code->u.str.n) || (msg && msg->u.str.n);
-        d->outcome.u.str = th_str_c(failed ? "failure" : "success");
-        val[D_OUTCOME] = &d->outcome;
+        outcome->u.str = th_str_c(failed ? "failure" : "success");
+        val[D_OUTCOME] = outcome;
         present |= BIT(D_OUTCOME);
     }
     th_jcur c = {0}; /* read only where found */
     if (docfields & BIT(D_CHANGES)) { /* set_nonempty of requestParameters.newUserName */
         th_jcur rp;
         bool got = doc_member(s, DK_REQUEST, &rp) && th_jcur_get(rp, "newUserName", 11, &c);
-        if (!copied_string(s, got, c, &d->changes))
+        if (!copied_string(s, got, c, changes))
             return false;
-        if (d->changes.u.str.n)
-            val[D_CHANGES] = &d->changes;
+        if (changes->u.str.n)
+            val[D_CHANGES] = changes;
     }
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
         bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
-        if (!copied_string(s, got, c, &d->cred))
+        if (!copied_string(s, got, c, cred))
             return false;
-        if (d->cred.u.str.n)
-            val[D_CONSOLE_CRED] = &d->cred;
+        if (cred->u.str.n)
+            val[D_CONSOLE_CRED] = cred;
     }
     /* stringified: known only when there is none */
     if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
@@ -1895,8 +1929,9 @@ static inline const th_jval *doc_node(th_ecs_slots *s, const doc_vals *d, int f,
 th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                           const th_jval **nodes)
 {
-    doc_vals d;
-    if (!doc_values(s, docfields, timestamp_ms, copy, &d))
+    const th_jval *val[NDOC];
+    doc_vals d = {.val = val};
+    if (!doc_values(s, docfields, timestamp_ms, copy, false, &d))
         return NULL;
     uint64_t present = d.present;
     const doc_layout *l = layout_of(s, present);
@@ -1929,26 +1964,33 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
 }
 
 bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                        const th_jval **nodes)
+                        bool lasting, const th_jval **nodes)
 {
-    doc_vals d;
-    if (!doc_values(s, docfields, timestamp_ms, copy, &d) || s->walked)
+    /* the values written straight into nodes: a value is a node as it is
+     * but below the two arrays, where a walk finds the item */
+    doc_vals d = {.val = nodes};
+    if (!doc_values(s, docfields, timestamp_ms, copy, !copy && !lasting, &d) || s->walked)
         return false;
-    th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(d.present) + 1) * sizeof *x);
-    memset(nodes, 0, NDOC * sizeof *nodes);
-    /* the values doc_node writes as they are, without its tests: every
-     * field but user_agent.name, the resources and the category when the
-     * strings need no copy, else @timestamp and event.outcome */
-    uint64_t as_is = copy ? d.present & (BIT(D_TIMESTAMP) | BIT(D_OUTCOME))
-                          : d.present & ~(BIT(D_UA_NAME) | BIT(D_RESOURCES) | BIT(D_CATEGORY));
-    for (uint64_t u = as_is; u; u &= u - 1) {
+    const uint64_t below = BIT(D_RESOURCES) | BIT(D_CATEGORY);
+    if (d.present & BIT(D_RESOURCES))
+        nodes[D_RESOURCES] = d.arn; /* in the arena, its text copied when `copy` */
+    if (d.present & BIT(D_CATEGORY))
+        nodes[D_CATEGORY] = nodes[D_CATEGORY]->u.items[0]; /* in the arena, static text */
+    if (!copy && !lasting)
+        return true;
+    /* the others made in the arena, as doc_node makes them: every value
+     * copied as it is, and with `copy` the strings but @timestamp's (in the
+     * arena already) and event.outcome's (static); user_agent.name's always
+     * (the memo's text is valid until its next call) */
+    uint64_t made = d.present & ~below;
+    th_jval *x = th_arena_alloc(s->a, ((size_t)__builtin_popcountll(made) + 1) * sizeof *x);
+    uint64_t texts = copy ? made & ~(BIT(D_TIMESTAMP) | BIT(D_OUTCOME)) : made & BIT(D_UA_NAME);
+    for (uint64_t u = made; u; u &= u - 1) {
         int f = __builtin_ctzll(u);
-        *x = *d.val[f];
+        *x = *nodes[f];
+        if ((texts >> f & 1) && x->type == TH_JSTR)
+            x->u.str = th_str_make(th_arena_strndup(s->a, x->u.str.p, x->u.str.n), x->u.str.n);
         nodes[f] = x++;
-    }
-    for (uint64_t u = d.present & ~as_is; u; u &= u - 1) {
-        int f = __builtin_ctzll(u);
-        nodes[f] = doc_node(s, &d, f, copy, x++);
     }
     return true;
 }

@@ -161,6 +161,14 @@ typedef struct th_ecs_slots {
      * or not known (0), as slots_asn's memo found it; current while the AS
      * slots are filled (used) */
     uint8_t ip_is;
+    /* private: the AS slots' texts are the ASN memo's own (a remembered
+     * address, the record's one): valid until the thread's next look-up
+     * of another address; current while the AS slots are filled */
+    bool as_borrowed;
+    /* private: the values made for a document's @timestamp, event.outcome,
+     * user.changes.name and session_credential_from_console (doc_values),
+     * which borrowed nodes point to until the next record's */
+    th_jval made[4];
 } th_ecs_slots;
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);
@@ -236,8 +244,17 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
  * would give a document in which every field holds at most one node; false
  * where it would give NULL, or a field of several nodes (s->walked: the
  * resources' ARNs), which only a walk of the document finds. Each node is
- * what th_ecs_slots_doc writes at that field (tests/ecs/test_slotdoc.c). */
+ * what th_ecs_slots_doc writes at that field (tests/ecs/test_slotdoc.c).
+ * nodes: 64 entries, of which those of the document's fields are set
+ * (NULL: none). `lasting`: each node is made in the slots' arena, as
+ * th_ecs_slots_doc makes them (for readers that keep a node's address past
+ * the next record's start, as the pipeline's workers do until the batch's
+ * commit); otherwise, and unless `copy`, a node may be the slots' own value
+ * (or s->made, or the user-agent or ASN memo's text), valid until the next
+ * th_ecs_slots_start, _fill, _doc or _nodes of s, or the thread's next ASN
+ * look-up of another address: nothing is copied (the pipeline's one thread
+ * commits each record before it starts the next). */
 bool th_ecs_slots_nodes(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
-                        const th_jval **nodes);
+                        bool lasting, const th_jval **nodes);
 
 #endif

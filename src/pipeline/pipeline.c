@@ -230,6 +230,11 @@ typedef struct worker_state {
      * read there (known) */
     const th_jval *slotnode[64];
     th_qknown known;
+    /* the engines may keep a bare event's nodes past the next record's
+     * planning: a batch's worker evaluates all its records before their
+     * commit (th_ecs_slots_nodes' `lasting`); one thread commits each
+     * record before it plans the next, so its nodes are the slots' values */
+    bool nodes_lasting;
     int route_first;     /* -1 not known yet; 1: routing alone can rule records out */
     int slotdoc;         /* -1 not known yet; 1: the mapper allows slot documents */
     th_buf out;          /* render's output */
@@ -404,7 +409,9 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
      * happens) */
     th_jval *doc;
     if (bare)
-        doc = th_ecs_slots_nodes(&w->slots, want, ts, copy, w->slotnode) ? th_jnew_obj(a) : NULL;
+        doc = th_ecs_slots_nodes(&w->slots, want, ts, copy, w->nodes_lasting, w->slotnode)
+                  ? th_jnew_obj(a)
+                  : NULL;
     else
         doc = th_ecs_slots_doc(&w->slots, want, ts, copy, w->slotnode);
     if (!doc)
@@ -1135,6 +1142,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     for (size_t i = 0; i < pl.nring; i++) {
         th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
         ws_init(&pl.ring[i].w, p);
+        pl.ring[i].w.nodes_lasting = true;
     }
     pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
     unsigned started = 0;

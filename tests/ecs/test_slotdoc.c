@@ -362,12 +362,14 @@ static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, 
  * rules that read only the values) from the slots the document was made
  * of: made exactly where the document is and has no field of several
  * nodes, and each node the same value (type and text) as the document's
- * node there, or none where it has none. */
+ * node there, or none where it has none; the slots' own values (one
+ * thread) and nodes made in the arena (`lasting`: a batch's workers)
+ * alike. */
 static void check_bare(fx *f, th_ecs_slots *sl, uint64_t bits, int64_t ts, const th_jval *doc,
-                       const th_jval *const *written)
+                       const th_jval *const *written, bool lasting)
 {
     const th_jval *bare[64] = {0}; /* the builders set the fields' numbers only */
-    bool made = th_ecs_slots_nodes(sl, bits, ts, false, bare);
+    bool made = th_ecs_slots_nodes(sl, bits, ts, false, lasting, bare);
     bool want = doc && !sl->walked;
     f->bare_checks++;
     if (made != want) {
@@ -425,8 +427,10 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         if (doc)
             check_exact(f, &f->sl, doc, s->bits, exact);
         s->tried += tried;
-        if (tried)
-            check_bare(f, &f->sl, s->bits, ts, doc, written);
+        if (tried) { /* the nodes the slots' own, then made in the arena */
+            check_bare(f, &f->sl, s->bits, ts, doc, written, false);
+            check_bare(f, &f->sl, s->bits, ts, doc, written, true);
+        }
         if (!doc)
             continue;
         check_known(f, doc, s->bits, written, f->sl.walked);
@@ -786,10 +790,108 @@ static void test_slotdoc(void **state)
     th_arena_free(&f.a);
 }
 
+/* Nodes and documents kept past their record, as a batch's workers keep
+ * them until its commit: th_ecs_slots_nodes with `lasting` and
+ * th_ecs_slots_doc, of source.as.* (whose slots take a remembered
+ * address's texts from the thread's ASN memo), each written out when made
+ * and again after every record has been through the same slots (thousands
+ * of addresses, so the memo's entries are taken again and again). */
+typedef struct kept {
+    const th_jval *node[2]; /* th_ecs_slots_nodes': number, organization.name */
+    const th_jval *doc;
+    char *text; /* the three written out when made */
+} kept;
+typedef struct keep_ctx {
+    const th_mapper *m;
+    th_arena a; /* the whole test's: nothing kept is freed before the end */
+    th_ecs_slots sl;
+    th_jscan *scan;
+    TH_VEC(kept) k;
+    uint64_t as_bits;
+    size_t borrowed; /* records whose AS slots held the memo's texts */
+} keep_ctx;
+
+static char *kept_text(th_arena *a, const kept *k)
+{
+    th_buf b;
+    th_buf_init(&b);
+    for (int i = 0; i < 2; i++) {
+        if (k->node[i])
+            th_json_write(&b, k->node[i]);
+        th_buf_putc(&b, '|');
+    }
+    th_json_write(&b, k->doc);
+    char *t = th_arena_strndup(a, b.data ? b.data : "", b.len);
+    th_buf_free(&b);
+    return t;
+}
+
+static void keep_record(void *ctx, const th_record *rec)
+{
+    keep_ctx *c = ctx;
+    if (!th_jscan_load(c->scan, rec->text.p, rec->text.n, NULL))
+        return;
+    int64_t ts, ing;
+    bool timed;
+    th_ecs_proj_need need = th_ecs_docfields_need(c->as_bits);
+    if (!th_ecs_slots_start(c->m, &c->a, c->scan, 0, &c->sl, &ts, &ing, &timed) || !timed ||
+        !th_ecs_slots_fill(&c->sl, need.extras, need.fields))
+        return;
+    const th_jval *got[64] = {0};
+    th_jval *doc = th_ecs_slots_doc(&c->sl, c->as_bits, ts, false, NULL);
+    if (!doc || !th_ecs_slots_nodes(&c->sl, c->as_bits, ts, false, true, got))
+        return;
+    c->borrowed += c->sl.as_borrowed;
+    int f0 = __builtin_ctzll(c->as_bits);
+    kept k = {{got[f0], got[f0 + 1]}, doc, NULL};
+    k.text = kept_text(&c->a, &k);
+    TH_VEC_PUSH(&c->k, k);
+}
+
+static void test_lasting_nodes(void **state)
+{
+    (void)state;
+    TH_REQUIRE_CORPUS(corpus);
+    for (int deployed = 0; deployed < 2; deployed++) {
+        th_diags d;
+        th_diags_init(&d);
+        th_mapper *m = test_mapper(corpus, &d, deployed);
+        assert_non_null(m);
+        keep_ctx c = {.m = m, .scan = th_jscan_new()};
+        th_arena_init(&c.a, 1 << 20);
+        int num = th_ecs_docfield_of(th_str_c("source.as.number"));
+        assert_int_equal(th_ecs_docfield_of(th_str_c("source.as.organization.name")), num + 1);
+        c.as_bits = 3ull << num;
+        ecs_each_corpus(corpus, keep_record, &c);
+        ecs_each_emulated(keep_record, &c);
+        size_t diffs = 0, with = 0;
+        for (size_t i = 0; i < c.k.len; i++) {
+            const kept *k = &c.k.items[i];
+            with += k->node[1] != NULL;
+            char *now = kept_text(&c.a, k);
+            if (strcmp(now, k->text) != 0 && diffs++ < 10)
+                print_message("KEPT: record %zu made %s, now %s\n", i, k->text, now);
+        }
+        print_message("RATE: source.as.* kept past their record (%s mapper): %zu/%zu unchanged; "
+                      "%zu with an organization, %zu of the memo's texts\n",
+                      deployed ? "deployed" : "test", c.k.len - diffs, c.k.len, with,
+                      c.borrowed);
+        assert_int_equal(diffs, 0);
+        assert_true(c.borrowed > 1000); /* not vacuous: remembered addresses were met */
+        TH_VEC_FREE(&c.k);
+        th_ecs_slots_free(&c.sl);
+        th_jscan_free(c.scan);
+        th_arena_free(&c.a);
+        th_mapper_free(m);
+        th_diags_free(&d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slotdoc),
+        cmocka_unit_test(test_lasting_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
