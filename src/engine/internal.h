@@ -54,7 +54,7 @@ typedef struct th_capslot {
 } th_capslot;
 
 /* A stored string of a field found or stored lately, by its length and its
- * first and last eight bytes (hotpass.c recent_of): an entry of the table,
+ * first, middle and last eight bytes (hotpass.c recent_of): an entry of the table,
  * looked up before it (intern_hit). */
 #define TH_CAP_RECENT 256
 typedef struct th_caprecent {
