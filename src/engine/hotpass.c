@@ -1757,7 +1757,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
     m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     r->rep.matches++;
-    if (th_retain_drop(e, r, ev, m.combined))
+    if (th_retain_applies(r) && th_retain_drop(e, r, ev, m.combined))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
     uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
