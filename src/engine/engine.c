@@ -378,22 +378,6 @@ static int alert_cmp(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-bool th_budget_fits(th_engine *e, uint64_t bytes)
-{
-    if (!e->o.max_memory_bytes ||
-        e->doc_bytes + e->match_bytes + e->state_bytes + bytes <= e->o.max_memory_bytes)
-        return true;
-    e->budget_reached = true;
-    return false;
-}
-
-void th_budget_note(th_engine *e)
-{
-    uint64_t now = e->doc_bytes + e->match_bytes + e->state_bytes;
-    if (now > e->retained_peak)
-        e->retained_peak = now;
-}
-
 uint64_t th_engine_retained_peak(const th_engine *e, bool *reached)
 {
     *reached = e->budget_reached;

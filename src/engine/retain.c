@@ -47,12 +47,10 @@ static int cmp_combined(const void *x, const void *y)
 
 static bool eligible(const th_engine *e, const th_erule *r, const th_event *ev)
 {
-    if (e->trace || r->suppress || r->ret_off)
+    if (e->trace || r->suppress || r->ret_off || !th_retain_applies(r))
         return false;
     if (r->exec == TH_EXEC_EQL)
         return !r->use_ingested;
-    if (r->exec != TH_EXEC_QUERY)
-        return false;
     if (r->use_ingested && ev->ingested_ms == TH_TIME_NONE)
         return false; /* sorts after every ingested match: keep it, and stop counting */
     return true;

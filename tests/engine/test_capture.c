@@ -5,7 +5,9 @@
  * string (the last one, the recent entries, the table) are checked with
  * values made to meet them wrongly: of one length, differing in one byte
  * (first, middle, last, the edges of the words compared), with the same
- * first and last eight bytes (one recent entry), escaped, empty; fed in an
+ * first, middle and last eight bytes (one recent entry: in the longer
+ * strings some of the bytes changed, 8, 9, 15, 16, n - 9, n - 16, n - 17,
+ * lie outside those words), escaped, empty; fed in an
  * order with runs and returns. Every way a commit finds the values is
  * checked: a walk of the document (a filter that reads no field), the
  * evaluation's shared fields (a query reading the captured field), and the

@@ -1,8 +1,11 @@
 /* engine scheduler: windows, overlap de-duplication, inclusive edges, the
  * event.ingested fallback, max_signals truncation order (query vs EQL),
+ * the rules whose matches retention drops,
  * prefilter routing, and the alert document. Every expectation below was
  * computed by hand from SEMANTICS.md 2.2-2.6 (times in minutes after T0). */
 #include "fixture.h"
+
+#include "engine/internal.h"
 
 static const stub_pred all = {NULL, NULL};
 
@@ -154,6 +157,55 @@ static void max_signals_query_vs_eql_order(void **state)
     fx_free(&f);
 }
 
+/* Retention (retain.c) keeps no match that no run can alert, for query and
+ * EQL rules alone (th_retain_applies, which the commit asks before it calls
+ * th_retain_drop): 20 matches in one minute, two runs hold it, max_signals
+ * 2, so at most 4 can alert; the query and the EQL rule drop the others and
+ * still alert the first 2 of each run, and the threshold rule, to which
+ * retention does not apply, keeps all 20. */
+static void retention_applies_to_query_and_eql(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule q, eql, thr;
+    fx_rule(&q, TH_RULE_QUERY, "Q", 5, 5, 2);
+    fx_rule(&eql, TH_RULE_EQL, "E", 5, 5, 2);
+    eql.timestamp_override = NULL; /* EQL on event.ingested is not retained */
+    fx_rule(&thr, TH_RULE_THRESHOLD, "T", 5, 5, 2);
+    const char *by[] = {"event.action"};
+    thr.threshold_fields.items = by;
+    thr.threshold_fields.len = 1;
+    thr.threshold_value = 1;
+    th_engine_add_rule(f.e, &q, stub_match, &all, NULL, 0, NULL);
+    th_engine_add_rule(f.e, &eql, stub_match, &all, NULL, 0, NULL);
+    th_engine_add_rule(f.e, &thr, stub_match, &all, NULL, 0, NULL);
+    for (int i = 0; i < 20; i++)
+        fx_ev(&f, th_arena_printf(&f.a, "e%02d", i), 1 + i / 100.0, 1 + i / 100.0, NULL);
+    const th_erule *rq = f.e->rules.items[0], *re = f.e->rules.items[1], *rt = f.e->rules.items[2];
+    assert_true(rq->matches.len < 20 && rq->matches.len >= 4);
+    assert_true(re->matches.len < 20 && re->matches.len >= 4);
+    assert_int_equal(rt->matches.len, 20);
+    fx_finish(&f);
+    assert_int_equal(fx_report(&f, 0)->matches, 20);
+    assert_int_equal(fx_report(&f, 0)->dropped, 20 - rq->matches.len);
+    assert_int_equal(fx_report(&f, 1)->dropped, 20 - re->matches.len);
+    assert_int_equal(fx_report(&f, 2)->dropped, 0);
+    size_t nq = 0, ne = 0;
+    for (size_t i = 0; i < f.nalerts; i++) {
+        const char *rid = fx_str(&f, i, "kibana.alert.rule.rule_id");
+        const char *id = fx_str(&f, i, "event.id");
+        if (strcmp(rid, "Q") == 0) /* the first two in sort order, in the run at 5 */
+            assert_string_equal(id, nq++ ? "e01" : "e00");
+        else if (strcmp(rid, "E") == 0)
+            assert_string_equal(id, ne++ ? "e01" : "e00");
+    }
+    assert_int_equal(nq, 2);
+    assert_int_equal(ne, 2);
+    fx_free(&f);
+}
+
 static void quiet_stretches_are_counted(void **state)
 {
     (void)state;
@@ -281,6 +333,7 @@ int main(void)
         cmocka_unit_test(ingest_fallback_to_timestamp),
         cmocka_unit_test(no_override_windows_on_timestamp),
         cmocka_unit_test(max_signals_query_vs_eql_order),
+        cmocka_unit_test(retention_applies_to_query_and_eql),
         cmocka_unit_test(quiet_stretches_are_counted),
         cmocka_unit_test(phase_shifts_run_times),
         cmocka_unit_test(prefilter_routes_events),
