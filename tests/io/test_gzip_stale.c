@@ -7,10 +7,12 @@
  * first time and 0x5A the second: the content, the counts, `incomplete` and
  * every message with its offset must be the same. Members of 400 KB coded
  * with fixed Huffman codes (many matches), a single bit flipped in their last
- * three quarters; alone, after a small valid first member, under a cap below
- * the content, and read by a consumer that takes all or half of the window
- * each time (different isal_inflate() sizes); both the whole-member and the
- * streaming path. */
+ * three quarters (400 KB, one isal_inflate() call in the 1 MiB window, and
+ * 2.5 MB, several); alone, after a small valid first member, under a cap
+ * below the content, and read by a consumer that takes all or half of the
+ * window each time (different call sizes); both the whole-member and the
+ * streaming path. Where the member is alone, what zlib inflates of it before
+ * it stops must begin the content: the bytes ISA-L did write. */
 #include "io_test_util.h"
 
 #include "io/source.h"
@@ -79,12 +81,32 @@ static unsigned char *gz_fixed(const void *data, size_t n, size_t *len)
     return out;
 }
 
+/* What zlib inflates of the member gz[0..n) before it stops (at its end or
+ * at an error): bytes ISA-L writes too, whatever its calls. malloc'd, size
+ * in *len. */
+static char *zlib_prefix(const unsigned char *gz, size_t n, size_t cap, size_t *len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    char *out = malloc(cap);
+    z.next_in = (unsigned char *)gz;
+    z.avail_in = (uInt)n;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (uInt)cap;
+    while (inflate(&z, Z_NO_FLUSH) == Z_OK && z.avail_out && z.avail_in)
+        ;
+    *len = cap - z.avail_out;
+    inflateEnd(&z);
+    return out;
+}
+
 typedef struct tally {
     size_t cases, corrupt, zeros_late; /* kept unwritten bytes past 64 KiB */
 } tally;
 
 static void same_whatever_the_buffers_held(th_io_src *s, const char *path, uint64_t cap, bool half,
-                                           size_t text_at, tally *t)
+                                           size_t text_at, const char *ref, size_t ref_n, tally *t)
 {
     readout a, b;
     read_src(s, path, cap, 0xA5, half, &a);
@@ -98,6 +120,11 @@ static void same_whatever_the_buffers_held(th_io_src *s, const char *path, uint6
         assert_int_equal(a.d.items[i].offset, b.d.items[i].offset);
         assert_string_equal(a.d.items[i].message, b.d.items[i].message);
     }
+    /* the bytes before the fault are the member's (a replay that skips the
+     * member's earlier calls gets them wrong) */
+    size_t common = a.n < ref_n ? a.n : ref_n;
+    if (ref)
+        assert_memory_equal(a.bytes, ref, common);
     t->cases++;
     t->corrupt += a.incomplete;
     /* the text has no NUL: a NUL is a byte ISA-L counted but did not write */
@@ -113,14 +140,17 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
 {
     (void)state;
     uint64_t rng = 88172645463325252ull;
-    size_t n = 400000;
-    char *text = malloc(n);
-    for (size_t i = 0; i < n; i++)
+    /* members of 400 KB (one isal_inflate() call in the 1 MiB window) and
+     * 2.5 MB (several, whose sizes the consumer sets) */
+    size_t big = 2500000, n = 400000;
+    char *text = malloc(big);
+    for (size_t i = 0; i < big; i++)
         text[i] = "abcdefgh{}\":,0123\n"[th_test_xorshift(&rng) % 18];
-    size_t gl, hl;
-    unsigned char *g = gz_fixed(text, n, &gl);
+    size_t sl, bl, hl;
+    unsigned char *small = gz_fixed(text, n, &sl);
+    unsigned char *large = gz_fixed(text, big, &bl);
     unsigned char *h = gz_fixed("{\"a\":1}\n", 8, &hl);
-    unsigned char *x = malloc(hl + gl);
+    unsigned char *x = malloc(hl + bl);
     char *dir = tmp_dir();
     char *path = tmp_path(dir, "case.json.gz");
     th_io_src whole, stream;
@@ -128,8 +158,10 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
     th_io_src_init(&stream);
     stream.stream_only = true;
     tally t = {0};
-    for (int k = 0; k < 400; k++) {
+    for (int k = 0; k < 440; k++) {
         uint64_t r = th_test_xorshift(&rng);
+        const unsigned char *g = k < 400 ? small : large;
+        size_t gl = k < 400 ? sl : bl;
         bool two = k % 3 == 1, half = k % 2 == 1;
         size_t pre = two ? hl : 0;
         memcpy(x, h, hl);
@@ -139,8 +171,11 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
         write_bytes(path, x, pre + gl);
         uint64_t cap = k % 5 == 4 ? 300000 : UINT64_MAX;
         size_t text_at = two ? 8 : 0;
-        same_whatever_the_buffers_held(&whole, path, cap, half, text_at, &t);
-        same_whatever_the_buffers_held(&stream, path, cap, half, text_at, &t);
+        size_t ref_n = 0;
+        char *ref = two ? NULL : zlib_prefix(x, gl, big + 1024, &ref_n);
+        same_whatever_the_buffers_held(&whole, path, cap, half, text_at, ref, ref_n, &t);
+        same_whatever_the_buffers_held(&stream, path, cap, half, text_at, ref, ref_n, &t);
+        free(ref);
     }
     /* the cases reach the fault this is about (the counts are of this input) */
     assert_true(t.corrupt > t.cases / 10);
@@ -150,7 +185,8 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
     free(path);
     tmp_rm(dir);
     free(x);
-    free(g);
+    free(small);
+    free(large);
     free(h);
     free(text);
 }
