@@ -4,10 +4,11 @@
  * (th_io_src.stream_only, the reference); content, counts, `incomplete` and
  * every message with its offset must be the same. Each reader is reused from
  * input to input, as in a run (the first keeps an inflate state that is never
- * cleared), and each window is filled with the same bytes before the read, so
- * that what ISA-L emits from the window for a corrupt member is the same in
- * both. Every input is read twice: without a cap and with one drawn from its
- * last byte (4 KiB to 128 KiB, where the content often reaches it).
+ * cleared), and each reader's window and compressed-bytes buffer are filled
+ * with different bytes before the read (0xA5, 0x5A): what a corrupt member
+ * keeps must not depend on them (source.c's redo_fault). Every input is read
+ * twice: without a cap and with one drawn from its last byte (4 KiB to
+ * 128 KiB, where the content often reaches it).
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_gzip -max_len=4096 corpus_dir/ */
@@ -45,13 +46,15 @@ static void put(readout *o, const char *p, size_t n)
     o->n += n;
 }
 
-static void read_src(th_io_src *s, const char *path, uint64_t cap, readout *o)
+static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, readout *o)
 {
     o->n = 0;
     th_diags_free(&o->d);
     th_diags_init(&o->d);
     if (s->win)
-        memset(s->win, 0xA5, s->win_cap);
+        memset(s->win, fill, s->win_cap);
+    if (s->raw)
+        memset(s->raw, fill, s->raw_cap);
     o->opened = th_io_src_open(s, path, false, cap, &o->d);
     if (o->opened) {
         put(o, s->data, s->len);
@@ -72,8 +75,8 @@ static void differ(const char *what)
 
 static void compare(const char *path, uint64_t cap)
 {
-    read_src(&g_whole, path, cap, &g_w);
-    read_src(&g_stream, path, cap, &g_s);
+    read_src(&g_whole, path, cap, 0xA5, &g_w);
+    read_src(&g_stream, path, cap, 0x5A, &g_s);
     if (g_w.opened != g_s.opened || g_w.incomplete != g_s.incomplete)
         differ("the outcome");
     if (g_w.inflated != g_s.inflated || g_w.raw_bytes != g_s.raw_bytes || g_w.n != g_s.n)

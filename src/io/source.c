@@ -52,9 +52,13 @@ void th_io_src_release(th_io_src *s)
     char *win = s->win, *raw = s->raw;
     size_t win_cap = s->win_cap, raw_cap = s->raw_cap;
     struct inflate_state *isal = s->isal;
+    uint32_t *calls = s->calls;
+    size_t calls_cap = s->calls_cap;
     const volatile sig_atomic_t *interrupted = s->interrupted;
     bool stream_only = s->stream_only;
     th_io_src_init(s);
+    s->calls = calls;
+    s->calls_cap = calls_cap;
     s->interrupted = interrupted;
     s->stream_only = stream_only;
     s->win = win;
@@ -70,6 +74,7 @@ void th_io_src_free(th_io_src *s)
     free(s->win);
     free(s->raw);
     free(s->isal);
+    free(s->calls);
     th_io_src_init(s);
 }
 
@@ -207,6 +212,78 @@ static void member_start(th_io_src *s)
     st->crc_flag = ISAL_GZIP; /* parse the header, check CRC-32 and ISIZE */
     st->next_in = next;
     feed(s);
+    s->member_in = (size_t)(next - s->zin);
+    s->ncalls = 0;
+    s->calls_lost = false;
+}
+
+/* Records the avail_out of an isal_inflate() call on the current member
+ * (redo_fault replays them). One store per call, about one per MiB. */
+static void log_call(th_io_src *s, uint32_t n)
+{
+    if (s->calls_lost)
+        return;
+    if (s->ncalls == s->calls_cap) {
+        size_t cap = s->calls_cap ? s->calls_cap * 2 : 64;
+        uint32_t *p = realloc(s->calls, cap * sizeof *p);
+        if (!p) {
+            s->calls_lost = true;
+            return;
+        }
+        s->calls = p;
+        s->calls_cap = cap;
+    }
+    s->calls[s->ncalls++] = n;
+}
+
+/* Makes the `got` bytes an isal_inflate() call that failed reported at `out`
+ * depend on the member alone. ISA-L 2.30's fast decode loop advances next_out
+ * by a match's length before it checks the distance, and on
+ * ISAL_INVALID_LOOKBACK or an invalid distance symbol returns with up to 257
+ * bytes counted as output that it never wrote. Past a member's first 64 KiB
+ * (decoded straight into our window) they were the window's old bytes: the
+ * end of an earlier file read by this reader, which with files read as jobs
+ * depends on the thread. Clearing the window before each call would cost
+ * every valid member a memset of its content; errors are rare, so instead
+ * the failing call is redone: the member restarts from its first byte with
+ * the state cleared as member_start clears it, the logged calls are replayed
+ * with the same avail_out (and so the same avail_in, feed's) into a scratch
+ * buffer, the failing one into zeros, and its output replaces the window's.
+ * ISA-L's state keeps no pointer into the output between calls, so the bytes it
+ * wrote are the same as before, those it did not are zeros, and the count is
+ * unchanged: exactly what the first call gave over a zeroed window, as in a
+ * member's first 64 KiB, where the unwritten bytes come from the cleared
+ * state. When a call could not be logged or the scratch buffer cannot be
+ * had, nothing of the failing call is kept (also independent of the window).
+ * Every error takes this path, once per file (the file ends at its first
+ * error); valid members never do. */
+static void redo_fault(th_io_src *s, unsigned char *out, size_t got)
+{
+    struct inflate_state *st = s->isal;
+    size_t max = 0;
+    for (size_t i = 0; i < s->ncalls; i++)
+        if (s->calls[i] > max)
+            max = s->calls[i];
+    unsigned char *tmp = s->calls_lost || !s->ncalls ? NULL : malloc(max);
+    if (!tmp) {
+        s->len -= got;
+        s->inflated -= got;
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    isal_inflate_init(st);
+    st->crc_flag = ISAL_GZIP;
+    st->next_in = (uint8_t *)s->zin + s->member_in;
+    for (size_t i = 0; i < s->ncalls; i++) {
+        if (i + 1 == s->ncalls)
+            memset(tmp, 0, s->calls[i]);
+        feed(s);
+        st->next_out = tmp;
+        st->avail_out = s->calls[i];
+        isal_inflate(st);
+    }
+    memcpy(out, tmp, got);
+    free(tmp);
 }
 
 /* The first member inflated in one isal_inflate_stateless() call, straight
@@ -222,8 +299,9 @@ static void member_start(th_io_src *s)
  * streaming path probes further) returns false with the member not started,
  * and gz_fill starts it as before: member_start clears the state, so what is
  * kept and reported of a corrupt member stays the streaming path's. The
- * bytes written here are the member's own up to where it failed, and the
- * streaming call writes the same bytes there. */
+ * bytes written here are the member's own up to where it failed; the
+ * streaming call writes the same bytes there, and redo_fault replaces those
+ * of its failing call. */
 static bool inflate_whole(th_io_src *s, size_t n, uint64_t left_cap)
 {
     struct inflate_state *st = s->isal;
@@ -353,6 +431,7 @@ static void gz_fill(th_io_src *s, size_t room)
         const uint8_t *in_before = st->next_in;
         st->next_out = (uint8_t *)s->win + s->len;
         st->avail_out = (uint32_t)n;
+        log_call(s, (uint32_t)n);
         int rc = isal_inflate(st);
         size_t got = n - st->avail_out;
         s->len += got;
@@ -363,13 +442,16 @@ static void gz_fill(th_io_src *s, size_t room)
             continue; /* member end, window full, or more input to give */
         /* isal_inflate() returns when the output is full, the input is used
          * up or the member ends: with output left and no input, it is cut */
+        long long at = (long long)(st->next_in - s->zin);
+        if (rc != ISAL_DECOMP_OK && got)
+            redo_fault(s, (unsigned char *)s->win + s->len - got, got);
         if (rc == ISAL_DECOMP_OK && in_left(s) == 0)
             th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)s->zin_len,
                            "gzip: truncated stream (%zu compressed bytes, %llu inflated bytes "
                            "kept)",
                            s->zin_len, (unsigned long long)s->inflated);
         else
-            th_diag_offset(s->diags, TH_SEV_ERROR, s->path, (long long)(st->next_in - s->zin),
+            th_diag_offset(s->diags, TH_SEV_ERROR, s->path, at,
                            "gzip: corrupt data (%s); %llu inflated bytes kept", isal_error(rc),
                            (unsigned long long)s->inflated);
         gz_fail(s);

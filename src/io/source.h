@@ -62,6 +62,13 @@ typedef struct th_io_src {
     bool fresh;                 /* the first member is not started yet (gz_fill starts it) */
     const unsigned char *zin;   /* compressed bytes */
     size_t zin_len;
+    /* The streaming member being inflated, for redo_fault in source.c: where
+     * it starts in zin, and the avail_out of each isal_inflate() call on it
+     * so far (calls_lost: one could not be recorded). */
+    size_t member_in;
+    uint32_t *calls;
+    size_t ncalls, calls_cap;
+    bool calls_lost;
 } th_io_src;
 
 void th_io_src_init(th_io_src *s);

@@ -8,8 +8,8 @@
  * ISIZE, a bad CRC-32, truncations, random byte changes, and caps at and
  * below the content. Each reader is reused from case to case, as in a run, so the whole
  * path's inflate state is never cleared; the window is filled with the same
- * bytes in both before each case, so that what ISA-L emits from the window
- * for a corrupt member is the same in both. */
+ * bytes in both before each case (what a corrupt member keeps no longer
+ * depends on them: test_gzip_stale). */
 #include "io_test_util.h"
 
 #include "io/source.h"
