@@ -1266,6 +1266,14 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
     r->gate_kept = kept;
 }
 
+/* th_engine_set_slot_constants' arguments (one pointer in th_engine: its
+ * size is the run's allocations' layout, which the routing memos' hash of
+ * addresses reads) */
+typedef struct th_slot_consts {
+    const th_jval *doc;
+    bool (*is_const)(th_str field);
+} th_slot_consts;
+
 /* r->rest_slots and r->rest_never from r->gate_rest and the engine's slot
  * constants: an event on which the rest is evaluated (query_fields) is a
  * slot document, which holds them whatever the record. */
@@ -1273,9 +1281,10 @@ static void fold_rest(th_engine *e, th_erule *r)
 {
     r->rest_slots = r->gate_rest;
     r->rest_never = false;
-    if (!r->gate_rest || !e->slot_consts)
+    const th_slot_consts *c = e->slot_consts;
+    if (!r->gate_rest || !c)
         return;
-    r->rest_never = !th_query_rest_fold(&e->arena, r->gate_rest, e->slot_consts, e->slot_const,
+    r->rest_never = !th_query_rest_fold(&e->arena, r->gate_rest, c->doc, c->is_const,
                                         &r->rest_slots);
 }
 
@@ -1293,10 +1302,12 @@ void th_engine_set_gate_rest(th_engine *e, size_t idx, const th_query *rest)
 
 void th_engine_set_slot_constants(th_engine *e, const th_jval *doc, bool (*is_const)(th_str field))
 {
-    if (doc == e->slot_consts && is_const == e->slot_const)
+    th_slot_consts *c = e->slot_consts;
+    if (c && doc == c->doc && is_const == c->is_const)
         return; /* folded for these already (a run after a run) */
-    e->slot_consts = doc;
-    e->slot_const = is_const;
+    if (!c)
+        c = e->slot_consts = TH_ANEW(&e->arena, th_slot_consts);
+    *c = (th_slot_consts){doc, is_const};
     for (size_t i = 0; i < e->rules.len; i++)
         fold_rest(e, e->rules.items[i]);
 }

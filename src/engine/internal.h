@@ -201,8 +201,7 @@ struct th_engine {
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
-    const th_jval *slot_consts; /* th_engine_set_slot_constants' document (NULL: none) */
-    bool (*slot_const)(th_str field); /* ... and its fields */
+    struct th_slot_consts *slot_consts; /* th_engine_set_slot_constants' (NULL: none) */
     uint32_t gate_gen;     /* counts th_engine_set_gate calls: plans remembered under an
                               older count are stale (hotpass.c plan_cache) */
     bool has_nocase;       /* some route is case-insensitive */
