@@ -1237,6 +1237,37 @@ int th_ecs_docfield_of(th_str field)
  * outputs are demand.c's); a retain option changes what stays. */
 bool th_ecs_slots_doc_usable(const th_mapper *m) { return !m->retain; }
 
+bool th_ecs_constant_field(th_str field)
+{
+    for (size_t i = 0; i < NCONST; i++)
+        if (th_str_eqc(field, const_field[i]))
+            return true;
+    return false;
+}
+
+/* th_ecs_slots_constants' two documents: [1] with the data stream constants */
+static th_arena consts_arena;
+static th_jval *consts_doc[2];
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+static void consts_build(void)
+{
+    th_arena_init(&consts_arena, 1024);
+    consts_doc[0] = th_jnew_obj(&consts_arena);
+    consts_doc[1] = th_jnew_obj(&consts_arena);
+    for (size_t i = 0; i < NCONST; i++) /* as th_ecs_project_only adds them */
+        th_jobj_set_path(&consts_arena, consts_doc[1], const_field[i],
+                         th_jnew_cstr(&consts_arena, const_value[i]));
+}
+
+const th_jval *th_ecs_slots_constants(const th_mapper *m, const th_mapper_opts *o)
+{
+    if (!m && !o)
+        return NULL;
+    pthread_once(&consts_once, consts_build);
+    return consts_doc[(m ? m->o.data_stream : o->data_stream) ? 1 : 0];
+}
+
 th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields)
 {
     th_ecs_proj_need need = {(uint32_t)(docfields & (BIT(NTABLE) - 1)), 0};

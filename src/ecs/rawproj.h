@@ -30,6 +30,7 @@
 #include "query/query.h"
 
 struct th_mapper;
+struct th_mapper_opts;
 struct th_jscan;
 
 /* The i-th field of the table, NULL past its end (tests walk it): the copied
@@ -225,6 +226,17 @@ const char *th_ecs_docfield_name(size_t i);
 /* Whether the mapper's options allow slot documents at all (no retain
  * option: it changes what stays in the document). */
 bool th_ecs_slots_doc_usable(const struct th_mapper *m);
+/* The data stream constants' fields (data_stream.dataset, .type,
+ * .namespace, event.dataset, event.module): whatever the record, a slot
+ * document (and th_ecs_slots_nodes' nodes) of a mapper m holds at each
+ * what th_ecs_slots_constants(m, NULL) holds there. */
+bool th_ecs_constant_field(th_str field);
+/* The document of those constants as m's th_ecs_map adds them (an empty
+ * object without its data_stream option); m NULL: the mapper o would make
+ * (the pipeline makes its mapper at the first raw record); NULL when both
+ * are. One of two documents made once per process (the same pointer for
+ * the same option), read-only, never freed. */
+const th_jval *th_ecs_slots_constants(const struct th_mapper *m, const struct th_mapper_opts *o);
 /* What th_ecs_slots_fill must fill before th_ecs_slots_doc of `docfields`
  * (bits of th_ecs_docfield_of). */
 th_ecs_proj_need th_ecs_docfields_need(uint64_t docfields);

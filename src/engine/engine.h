@@ -349,6 +349,17 @@ void th_engine_eval_plan(const th_engine *e, const th_event *ev, const struct th
  * by that gate whose known fields say so (th_qknown.exact_slots), the
  * engine evaluates rest alone. Cleared by the next th_engine_set_gate. */
 void th_engine_set_gate_rest(th_engine *e, size_t idx, const struct th_query *rest);
+/* On the events of th_engine_eval_plan whose rest is evaluated (above:
+ * their known fields exact, a slot document of a raw record), every field
+ * is_const accepts holds what doc holds there: the data stream constants
+ * (rawproj.h th_ecs_slots_constants, th_ecs_constant_field). The rests'
+ * conjuncts on those fields alone are decided once (query.h
+ * th_query_rest_fold): `event.dataset == "aws.cloudtrail"` was all of the
+ * GitHub OIDC rule's rest and half the unusual-ASN rule's, evaluated on
+ * every planned event. doc is borrowed for the engine's life (or the next
+ * call); the same doc again changes nothing. Not while events are
+ * evaluated: it writes the rules. */
+void th_engine_set_slot_constants(th_engine *e, const th_jval *doc, bool (*is_const)(th_str field));
 
 
 

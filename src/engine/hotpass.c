@@ -1100,11 +1100,14 @@ static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
  * that hold exactly the document's values of the fields the gate reads, the
  * gate held the conjuncts it holds whole, and what is left is r->gate_rest
  * (th_engine_set_gate_rest): the broad ES|QL rules' lowered WHERE is mostly
- * such conjuncts (b100k: ~250k evaluations of 4 to 6 leaves). */
+ * such conjuncts (b100k: ~250k evaluations of 4 to 6 leaves). Such an event
+ * is a slot document of a raw record, so of gate_rest what is left is
+ * r->rest_slots (th_engine_set_slot_constants). */
 static inline bool query_fields(const th_erule *r, th_hits *h)
 {
     if (r->gate_decides && !(r->gate_read & ~h->exact_slots))
-        return !r->gate_rest || th_query_match_fields(r->gate_rest, h->fields);
+        return !r->rest_never &&
+               (!r->rest_slots || th_query_match_fields(r->rest_slots, h->fields));
     return th_query_match_fields(r->query, h->fields);
 }
 
@@ -1222,7 +1225,8 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     r->gate_kept = false;
     r->gate_read = 0;
     r->gate_decides = false;
-    r->gate_rest = NULL;
+    r->gate_rest = r->rest_slots = NULL;
+    r->rest_never = false;
     e->gate_gen++; /* the plans remembered with the old gate no longer hold */
     r->gate_need = (th_ecs_proj_need){0, 0};
     if (n == SIZE_MAX) {
@@ -1283,6 +1287,28 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
     r->gate_kept = kept;
 }
 
+/* th_engine_set_slot_constants' arguments (one pointer in th_engine: its
+ * size is the run's allocations' layout, which the routing memos' hash of
+ * addresses reads) */
+typedef struct th_slot_consts {
+    const th_jval *doc;
+    bool (*is_const)(th_str field);
+} th_slot_consts;
+
+/* r->rest_slots and r->rest_never from r->gate_rest and the engine's slot
+ * constants: an event on which the rest is evaluated (query_fields) is a
+ * slot document, which holds them whatever the record. */
+static void fold_rest(th_engine *e, th_erule *r)
+{
+    r->rest_slots = r->gate_rest;
+    r->rest_never = false;
+    const th_slot_consts *c = e->slot_consts;
+    if (!r->gate_rest || !c)
+        return;
+    r->rest_never = !th_query_rest_fold(&e->arena, r->gate_rest, c->doc, c->is_const,
+                                        &r->rest_slots);
+}
+
 void th_engine_set_gate_rest(th_engine *e, size_t idx, const th_query *rest)
 {
     if (idx >= e->rules.len)
@@ -1292,6 +1318,19 @@ void th_engine_set_gate_rest(th_engine *e, size_t idx, const th_query *rest)
      * exactly those slots */
     r->gate_decides = r->gate_fn == gate_any && r->ngate_q == 1 && r->gate_kept;
     r->gate_rest = r->gate_decides ? rest : NULL;
+    fold_rest(e, r);
+}
+
+void th_engine_set_slot_constants(th_engine *e, const th_jval *doc, bool (*is_const)(th_str field))
+{
+    th_slot_consts *c = e->slot_consts;
+    if (c && doc == c->doc && is_const == c->is_const)
+        return; /* folded for these already (a run after a run) */
+    if (!c)
+        c = e->slot_consts = TH_ANEW(&e->arena, th_slot_consts);
+    *c = (th_slot_consts){doc, is_const};
+    for (size_t i = 0; i < e->rules.len; i++)
+        fold_rest(e, e->rules.items[i]);
 }
 
 /* one step of the plan keys' hash */

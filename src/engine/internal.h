@@ -148,6 +148,11 @@ typedef struct th_erule {
      * (NULL: nothing more) are; else false */
     bool gate_decides;
     const struct th_query *gate_rest;
+    /* what query_fields evaluates of gate_rest: gate_rest with its
+     * conjuncts of data stream constants decided (th_engine_set_slot_constants),
+     * NULL when nothing is left; rest_never: one was false there */
+    const struct th_query *rest_slots;
+    bool rest_never;
     bool ret_off;       /* retain.c: keep every match from now on (else matches are sorted) */
     TH_VEC(th_trange) ret_trunc; /* retain.c: runs that held a dropped match */
     th_arena ids_arena; /* the keys of `ids` (outlive the per-run scratch arenas) */
@@ -196,6 +201,7 @@ struct th_engine {
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
+    struct th_slot_consts *slot_consts; /* th_engine_set_slot_constants' (NULL: none) */
     uint32_t gate_gen;     /* counts th_engine_set_gate calls: plans remembered under an
                               older count are stale (hotpass.c plan_cache) */
     bool has_nocase;       /* some route is case-insensitive */

@@ -717,6 +717,11 @@ static void plan(th_pipeline *p, levels *lv)
         lv->docat = th_xmalloc(lv->ndocat ? lv->ndocat : 1);
         th_qknown table;
         th_qknown_of(&table, lv->docat, lv->ndocat, fid, NULL, nf);
+        /* the rests the engines evaluate on slot documents: the data
+         * stream constants there are the mapper's, whatever the record */
+        const th_jval *consts = th_ecs_slots_constants(p->mapper, p->mo);
+        for (size_t i = 0; i < p->nengines && consts; i++)
+            th_engine_set_slot_constants(p->engines[i], consts, th_ecs_constant_field);
         /* several nodes: only a walk of the document finds them all */
         uint64_t arns = 1ull << th_ecs_docfield_of(TH_STR_LIT("aws.cloudtrail.resources.arn"));
         for (size_t i = 0; i < p->nengines; i++) {

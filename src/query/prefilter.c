@@ -226,3 +226,120 @@ bool th_query_necessary_rest(th_arena *a, const th_query *q, bool (*keep)(th_str
     }
     return true;
 }
+
+/* Whether every field c reads is one is_const accepts, by name (none
+ * read: true; KQL free text reads every field, a deep leaf those below). */
+static bool reads_only(const cnode *c, bool (*is_const)(th_str field))
+{
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return true;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!reads_only(c->kids[i], is_const))
+                return false;
+        return true;
+    case CT_FREE:
+        return false;
+    case CT_FIELD_CONTAINS:
+        if (!is_const(c->path2))
+            return false;
+        /* fall through */
+    default:
+        return !c->deep && c->path.n != 0 && is_const(c->path);
+    }
+}
+
+/* Whether c reads field, as th_query_compile_ir notes its fields. */
+static bool reads(const cnode *c, th_str field)
+{
+    switch (c->test) {
+    case CT_TRUE:
+    case CT_FALSE:
+        return false;
+    case CT_AND:
+    case CT_OR:
+    case CT_NOT:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (reads(c->kids[i], field))
+                return true;
+        return false;
+    case CT_FREE:
+        return th_str_eqc(field, "*");
+    case CT_FIELD_CONTAINS:
+        if (th_str_eq(c->path2, field))
+            return true;
+        /* fall through */
+    default:
+        return th_str_eq(c->path, field);
+    }
+}
+
+/* The operands of c's ANDs, ANDs within opened (c itself where it is no
+ * AND), put from out[at] (out NULL: only counted); at plus their number. */
+static size_t and_operands(cnode *c, cnode **out, size_t at)
+{
+    if (c->test != CT_AND || c->nkids == 0) {
+        if (out)
+            out[at] = c;
+        return at + 1;
+    }
+    for (size_t i = 0; i < c->nkids; i++)
+        at = and_operands(c->kids[i], out, at);
+    return at;
+}
+
+bool th_query_rest_fold(th_arena *a, const th_query *rest, const th_jval *doc,
+                        bool (*is_const)(th_str field), const th_query **out)
+{
+    *out = rest;
+    if (!rest || !rest->root)
+        return true;
+    /* On the compiled rest, whose leaves stay as they are (compiled again,
+     * the pack's rests cost its start-up 1.1 M instructions). An AND is
+     * true exactly where each operand is (TRUE, not NULL, in three values
+     * too: one FALSE decides, one NULL keeps it from TRUE), so the operands
+     * true on every such document can go, and one that is not true on
+     * them decides the whole. */
+    cnode *root = rest->root;
+    size_t n = and_operands(root, NULL, 0);
+    cnode **kids = TH_ANEWN(a, cnode *, n), **left = TH_ANEWN(a, cnode *, n);
+    and_operands(root, kids, 0);
+    size_t nleft = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!reads_only(kids[i], is_const))
+            left[nleft++] = kids[i];
+        else if (th_cnode_eval(kids[i], doc) != TV_TRUE)
+            return false;
+    }
+    if (nleft == n)
+        return true;
+    *out = NULL;
+    if (!nleft)
+        return true;
+    th_query *q = TH_ANEW(a, th_query);
+    q->lang = rest->lang;
+    q->root = left[0];
+    if (nleft > 1) { /* an AND of those left, in the order they were in */
+        q->root = TH_ANEW(a, cnode);
+        *q->root = (cnode){.test = CT_AND, .flags = root->flags, .kids = left, .nkids = nleft};
+    }
+    th_ir **irs = TH_ANEWN(a, th_ir *, nleft);
+    bool ir = true;
+    for (size_t i = 0; i < nleft && ir; i++)
+        ir = (irs[i] = (th_ir *)left[i]->ir) != NULL;
+    /* (every compiled node has its IR; else the rest's, which is true
+     * exactly where this is on such documents) */
+    q->ir = !ir ? rest->ir : nleft == 1 ? irs[0] : th_ir_bool(a, TH_IR_AND, irs, nleft);
+    if (nleft > 1)
+        q->root->ir = q->ir;
+    q->fields = TH_ANEWN(a, th_str, rest->nfields + 1);
+    for (size_t i = 0; i < rest->nfields; i++)
+        if (reads(q->root, rest->fields[i]))
+            q->fields[q->nfields++] = rest->fields[i];
+    *out = q;
+    return true;
+}

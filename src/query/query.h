@@ -95,6 +95,16 @@ th_query *th_query_necessary(th_arena *a, const th_query *q, bool (*keep)(th_str
  * there is no condition. Lives in the arena. */
 bool th_query_necessary_rest(th_arena *a, const th_query *q, bool (*keep)(th_str field),
                              th_query **rest);
+/* rest (th_query_necessary_rest's, or any query) on the documents that
+ * hold, at every field is_const accepts, what doc holds there (the data
+ * stream constants of a mapped raw record): the conjuncts of its top AND
+ * (ANDs within opened) that read only such fields are decided once, on doc.
+ * False where one is not true on doc: rest is true on no such document.
+ * Else *out is the AND of the other conjuncts (NULL: none is left, rest is
+ * true on every such document), rest itself where none was decided; a
+ * new one is ordered (th_query_order). Lives in the arena. */
+bool th_query_rest_fold(th_arena *a, const th_query *rest, const th_jval *doc,
+                        bool (*is_const)(th_str field), const th_query **out);
 
 /* ---- slots: a document as numbered fields ------------------------------
  * A reader that knows before any document which fields it will be asked

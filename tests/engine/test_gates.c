@@ -840,10 +840,74 @@ static void gate_decides(void **state)
     fixture_free(&f);
 }
 
+/* The rests on slot documents with the data stream constants decided once
+ * (th_engine_set_slot_constants): a slot document holds the mapper's
+ * constants whatever the record, so the rest's conjunct on
+ * data_stream.dataset is decided by them, and the whole query (slots not
+ * exact) still reads the document. The documents below leave the constant
+ * out or put it in against the constants given, to tell the ways apart. */
+static void constants_decided(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "alice, success, cloudtrail");
+    rule_of(&r[1], "alice, cloudtrail");
+    /* no gate reads data_stream.dataset or event.outcome: both are the rest */
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.action: CreateUser and user.name: alice and "
+                               "data_stream.dataset: aws.cloudtrail and event.outcome: success"),
+                        a, NULL);
+    const char *rec = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+                      "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":"
+                      "{\"type\":\"IAMUser\",\"userName\":\"alice\"}}";
+    th_str rest;
+    int user = th_ecs_slot_of(TH_STR_LIT("user.name"), &rest);
+    assert_true(user >= 0 && user < 64);
+    const uint64_t all = ~0ull, but_user = ~(1ull << user);
+    const char *bare = "{\"event\":{\"action\":\"CreateUser\",\"outcome\":\"success\"}}";
+    const char *failed = "{\"event\":{\"action\":\"CreateUser\",\"outcome\":\"failure\"}}";
+    const char *whole = "{\"event\":{\"action\":\"CreateUser\",\"outcome\":\"success\"},"
+                        "\"user\":{\"name\":\"alice\"},"
+                        "\"data_stream\":{\"dataset\":\"aws.cloudtrail\"}}";
+    /* none given: the rest reads the document's */
+    assert_int_equal(decided(&f, 0, rec, bare, all), 0);
+    assert_int_equal(decided(&f, 0, rec, whole, all), 1);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    assert_true(mo.data_stream);
+    const th_jval *on = th_ecs_slots_constants(f.m, NULL);
+    assert_ptr_equal(on, th_ecs_slots_constants(NULL, &mo));
+    th_engine_set_slot_constants(f.e, on, th_ecs_constant_field);
+    assert_int_equal(decided(&f, 0, rec, bare, all), 1);   /* the constant: decided true */
+    assert_int_equal(decided(&f, 0, rec, failed, all), 0); /* the outcome: still read */
+    assert_int_equal(decided(&f, 0, rec, bare, but_user), 0); /* the whole query */
+    assert_int_equal(decided(&f, 0, rec, whole, but_user), 1);
+    /* a rule added after them is folded too; its rest is the constant alone */
+    th_engine_add_query(f.e, &r[1],
+                        kql(a, "event.action: CreateUser and user.name: alice and "
+                               "data_stream.dataset: aws.cloudtrail"),
+                        a, NULL);
+    assert_int_equal(decided(&f, 1, rec, failed, all), 1);
+    assert_int_equal(decided(&f, 1, rec, failed, but_user), 0);
+    /* without the data stream: no slot document holds the constant, so
+     * neither rule matches one, whatever the document says */
+    mo.data_stream = false;
+    th_engine_set_slot_constants(f.e, th_ecs_slots_constants(NULL, &mo), th_ecs_constant_field);
+    assert_int_equal(decided(&f, 0, rec, whole, all), 0);
+    assert_int_equal(decided(&f, 1, rec, whole, all), 0);
+    assert_int_equal(decided(&f, 0, rec, whole, but_user), 1); /* the whole query: as it reads */
+    assert_int_equal(decided(&f, 1, rec, whole, but_user), 1);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gate_decides),
+        cmocka_unit_test(constants_decided),
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
         cmocka_unit_test(remembered_plans_every_byte),

@@ -6,7 +6,8 @@
  * (th_query_bind_slots / th_query_match_slots): on random documents, a query
  * reads the same from slots filled with what th_json_path_each visits as
  * from the document. And th_query_order (cheapest operands first): an ES|QL
- * WHERE, three-valued, selects the same documents in either order. */
+ * WHERE, three-valued, selects the same documents in either order. And
+ * th_query_rest_fold: a rest's conjuncts on a constant field decided once. */
 #include "th_test.h"
 
 #include "query/esql.h"
@@ -420,6 +421,98 @@ static void test_rest(void **state)
     th_arena_free(&a);
 }
 
+static bool const_outcome(th_str f) { return th_str_eqc(f, "event.outcome"); }
+
+/* test_order's random document with event.outcome replaced by the member
+ * text outcome (NULL: none), as every mapped raw record holds a constant. */
+static void doc_with_outcome(uint64_t *seed, const char *outcome, char *doc, size_t cap)
+{
+    random_doc(seed, doc, cap);
+    char *at = strstr(doc, "\"event.outcome\"");
+    if (at) { /* the last member: cut it and its comma */
+        if (at[-1] == ',')
+            at--;
+        *at = '\0';
+    } else {
+        doc[strlen(doc) - 1] = '\0'; /* the closing brace */
+    }
+    size_t used = strlen(doc);
+    if (outcome)
+        snprintf(doc + used, cap - used, "%s%s}", used > 1 ? "," : "", outcome);
+    else
+        snprintf(doc + used, cap - used, "}");
+}
+
+/* th_query_rest_fold: on documents whose event.outcome is a constant (each
+ * of several, absent included), the query is true exactly where the fold
+ * says so and its rest holds; every kind of answer is met (a conjunct
+ * decided, all of them, one false, none decidable). */
+static void test_rest_fold(void **state)
+{
+    (void)state;
+    static const char *const wheres[] = {
+        "event.outcome == \"x\" AND user.name IS NOT NULL",
+        "event.outcome == \"x\"",
+        "(user.name == \"x\" OR event.outcome == \"y\") AND event.action IS NOT NULL",
+        "event.outcome IS NULL AND NOT event.action == \"x\"",
+        "event.outcome != \"y\" AND event.action == \"x\" | WHERE event.outcome IN (\"x\", "
+        "\"xy\") AND user.name LIKE \"x*\"",
+        "NOT event.outcome IN (\"x\", \"\") AND aws.cloudtrail.user_identity.type != \"xy\"",
+    };
+    static const char *const outcomes[] = {"\"event.outcome\":\"x\"", "\"event.outcome\":\"y\"",
+                                           "\"event.outcome\":null", "\"event.outcome\":[\"x\",4]",
+                                           "\"event.outcome\":3", NULL};
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    uint64_t seed = 99, checked = 0, same = 0, held = 0;
+    unsigned kinds[4] = {0}; /* never, nothing left, some decided, none decided */
+    /* and three-valued leaves by hand (the lowering keeps the WHERE's
+     * plain): NOT of a NULL is NULL, which keeps the AND from TRUE */
+    th_ir *t3 = th_ir_leaf(&a, TH_IR_TERM, TH_STR_LIT("event.outcome"), TH_STR_LIT("x"),
+                           TH_IRF_3VL);
+    th_ir *u3 = th_ir_leaf(&a, TH_IR_EXISTS, TH_STR_LIT("user.name"), TH_STR_NULL, TH_IRF_3VL);
+    th_ir *k3[2] = {th_ir_not(&a, t3), u3};
+    th_ir *three[] = {th_ir_bool(&a, TH_IR_AND, k3, 2), th_ir_not(&a, t3)};
+    size_t nw = sizeof wheres / sizeof wheres[0], n3 = sizeof three / sizeof three[0];
+    for (size_t i = 0; i < nw + n3; i++) {
+        th_query *q = i < nw ? esql_where(&a, &d, wheres[i])
+                             : th_query_compile_ir(&a, TH_QLANG_ESQL, three[i - nw], NULL, &d);
+        assert_non_null(q);
+        for (size_t o = 0; o < sizeof outcomes / sizeof outcomes[0]; o++) {
+            char cdoc[64];
+            snprintf(cdoc, sizeof cdoc, "{%s}", outcomes[o] ? outcomes[o] : "");
+            th_json_error err;
+            th_jval *cv = th_json_parse(&a, cdoc, strlen(cdoc), &err);
+            assert_non_null(cv);
+            const th_query *rest = (const th_query *)1;
+            bool may = th_query_rest_fold(&a, q, cv, const_outcome, &rest);
+            kinds[!may ? 0 : !rest ? 1 : rest != q ? 2 : 3]++;
+            for (int it = 0; it < 200; it++) {
+                char doc[512];
+                doc_with_outcome(&seed, outcomes[o], doc, sizeof doc);
+                th_jval *dv = th_json_parse(&a, doc, strlen(doc), &err);
+                assert_non_null(dv);
+                bool want = th_query_match(q, dv);
+                bool folded = may && (!rest || th_query_match(rest, dv));
+                checked++;
+                held += want;
+                same += want == folded;
+                if (want != folded)
+                    print_message("WHERE %s, doc %s: %d, %d folded on %s\n",
+                                  i < nw ? wheres[i] : print_query(&a, q), doc, want, folded, cdoc);
+            }
+        }
+    }
+    assert_true(held > checked / 20 && held < checked * 19 / 20); /* both outcomes exercised */
+    assert_int_equal(same, checked);
+    for (int k = 0; k < 4; k++)
+        assert_true(kinds[k] > 0);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_slots),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_rest),
+        cmocka_unit_test(test_rest_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
