@@ -9,8 +9,9 @@
  * with fixed Huffman codes (many matches), a single bit flipped in their last
  * three quarters (400 KB, one isal_inflate() call in the 1 MiB window, and
  * 2.5 MB, several); alone, after a small valid first member, under a cap
- * below the content, and read by a consumer that takes all or half of the
- * window each time (different call sizes); both the whole-member and the
+ * below the content, and read by a consumer that takes all, half, or in
+ * turn varying parts of the window (calls of different sizes, an earlier one
+ * smaller than a later one: the replay must repeat each); both the whole-member and the
  * streaming path. Where the member is alone, what zlib inflates of it before
  * it stops must begin the content: the bytes ISA-L did write. */
 #include "io_test_util.h"
@@ -38,9 +39,14 @@ static void put(readout *o, const char *p, size_t n)
     o->n += n;
 }
 
-/* Reads path whole through s, its buffers first filled with `fill`; the
- * consumer takes the whole window, or half of it when `half`. */
-static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, bool half, readout *o)
+/* How much of the window the consumer takes each time: all of it, half, or
+ * in turn an eighth, all and three quarters (isal_inflate() calls of
+ * varying sizes, an earlier one smaller than a later one: a replay must
+ * repeat each call's own size). */
+enum { TAKE_ALL, TAKE_HALF, TAKE_VARIED };
+
+/* Reads path whole through s, its buffers first filled with `fill`. */
+static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, int mode, readout *o)
 {
     memset(o, 0, sizeof *o);
     th_diags_init(&o->d);
@@ -49,8 +55,12 @@ static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, boo
     if (s->raw)
         memset(s->raw, fill, s->raw_cap);
     if (th_io_src_open(s, path, false, cap, &o->d)) {
-        for (;;) {
-            size_t take = half && !s->eof ? s->len / 2 : s->len;
+        for (unsigned step = 0;; step++) {
+            size_t take = s->len;
+            if (mode == TAKE_HALF && !s->eof)
+                take = s->len / 2;
+            else if (mode == TAKE_VARIED && !s->eof)
+                take = step % 3 == 0 ? s->len / 8 : step % 3 == 1 ? s->len : s->len / 4 * 3;
             put(o, s->data, take);
             if (!th_io_src_more(s, take)) {
                 put(o, s->data, s->len);
@@ -105,12 +115,12 @@ typedef struct tally {
     size_t cases, corrupt, zeros_late; /* kept unwritten bytes past 64 KiB */
 } tally;
 
-static void same_whatever_the_buffers_held(th_io_src *s, const char *path, uint64_t cap, bool half,
+static void same_whatever_the_buffers_held(th_io_src *s, const char *path, uint64_t cap, int mode,
                                            size_t text_at, const char *ref, size_t ref_n, tally *t)
 {
     readout a, b;
-    read_src(s, path, cap, 0xA5, half, &a);
-    read_src(s, path, cap, 0x5A, half, &b);
+    read_src(s, path, cap, 0xA5, mode, &a);
+    read_src(s, path, cap, 0x5A, mode, &b);
     assert_int_equal(a.incomplete, b.incomplete);
     assert_int_equal(a.inflated, b.inflated);
     assert_int_equal(a.n, b.n);
@@ -162,7 +172,8 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
         uint64_t r = th_test_xorshift(&rng);
         const unsigned char *g = k < 400 ? small : large;
         size_t gl = k < 400 ? sl : bl;
-        bool two = k % 3 == 1, half = k % 2 == 1;
+        bool two = k % 3 == 1;
+        int mode = k < 400 ? k % 2 : k % 3; /* the large members: all three */
         size_t pre = two ? hl : 0;
         memcpy(x, h, hl);
         memcpy(x + pre, g, gl);
@@ -173,8 +184,8 @@ static void corrupt_members_keep_no_stale_bytes(void **state)
         size_t text_at = two ? 8 : 0;
         size_t ref_n = 0;
         char *ref = two ? NULL : zlib_prefix(x, gl, big + 1024, &ref_n);
-        same_whatever_the_buffers_held(&whole, path, cap, half, text_at, ref, ref_n, &t);
-        same_whatever_the_buffers_held(&stream, path, cap, half, text_at, ref, ref_n, &t);
+        same_whatever_the_buffers_held(&whole, path, cap, mode, text_at, ref, ref_n, &t);
+        same_whatever_the_buffers_held(&stream, path, cap, mode, text_at, ref, ref_n, &t);
         free(ref);
     }
     /* the cases reach the fault this is about (the counts are of this input) */
