@@ -88,13 +88,18 @@ static inline void write_file(const char *dir, const char *rel, const char *text
     free(p);
 }
 
-/* One gzip member holding data[0..n); *out_len gets its size (malloc'd). */
-static inline unsigned char *gzip_member(const void *data, size_t n, size_t *out_len)
+/* One gzip member holding data[0..n) at `level` (0: stored blocks) with
+ * `strategy` (Z_FIXED: fixed Huffman codes), and the header fields h gives
+ * (NULL: none); *out_len gets its size (malloc'd). */
+static inline unsigned char *gzip_deflate(const void *data, size_t n, int level, int strategy,
+                                          gz_header *h, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, strategy), Z_OK);
+    if (h)
+        assert_int_equal(deflateSetHeader(&z, h), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)n) + 128;
     unsigned char *out = malloc(cap);
     z.next_in = (unsigned char *)data;
     z.avail_in = (uInt)n;
@@ -104,6 +109,12 @@ static inline unsigned char *gzip_member(const void *data, size_t n, size_t *out
     *out_len = cap - z.avail_out;
     deflateEnd(&z);
     return out;
+}
+
+/* One gzip member holding data[0..n); *out_len gets its size (malloc'd). */
+static inline unsigned char *gzip_member(const void *data, size_t n, size_t *out_len)
+{
+    return gzip_deflate(data, n, 6, Z_DEFAULT_STRATEGY, NULL, out_len);
 }
 
 static inline void write_gz(const char *dir, const char *rel, const char *text)

@@ -76,19 +76,7 @@ static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, int
 /* A member of data with fixed Huffman codes; malloc'd, size in *len. */
 static unsigned char *gz_fixed(const void *data, size_t n, size_t *len)
 {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_FIXED), Z_OK);
-    size_t cap = deflateBound(&z, (uLong)n) + 64;
-    unsigned char *out = malloc(cap);
-    z.next_in = (unsigned char *)data;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    *len = cap - z.avail_out;
-    deflateEnd(&z);
-    return out;
+    return gzip_deflate(data, n, 6, Z_FIXED, NULL, len);
 }
 
 /* What zlib inflates of the member gz[0..n) before it stops (at its end or
