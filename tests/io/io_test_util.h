@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/timeutil.h"
 #include "io/input.h"
+#include "io/source.h"
 #include "json/json.h"
 
 typedef struct got_rec {
@@ -41,6 +42,78 @@ typedef struct got {
     th_input_stats st;
     th_diags d;
 } got;
+
+/* One file read whole through a th_io_src (src_read): what came out and
+ * what the reader said. */
+typedef struct readout {
+    th_buf bytes;
+    bool opened, incomplete, gzip, whole;
+    uint64_t inflated, raw_bytes;
+    th_diags d;
+} readout;
+
+/* How much of the window the consumer takes each time (src_read): all of
+ * it, half, or in turn an eighth, all and three quarters (isal_inflate()
+ * calls of varying sizes, an earlier one smaller than a later one: a replay
+ * must repeat each call's own size). */
+enum { TAKE_ALL, TAKE_HALF, TAKE_VARIED };
+
+/* Reads path whole through s, its buffers first filled with `fill`, the
+ * consumer taking what `mode` says each time; o is freed by readout_free. */
+static inline void src_read(th_io_src *s, const char *path, uint64_t cap, int fill, int mode, readout *o)
+{
+    memset(o, 0, sizeof *o);
+    th_buf_init(&o->bytes);
+    th_diags_init(&o->d);
+    if (s->win)
+        memset(s->win, fill, s->win_cap);
+    if (s->raw)
+        memset(s->raw, fill, s->raw_cap);
+    o->opened = th_io_src_open(s, path, false, cap, &o->d);
+    for (unsigned step = 0; o->opened; step++) {
+        size_t take = s->len;
+        if (mode == TAKE_HALF && !s->eof)
+            take = s->len / 2;
+        else if (mode == TAKE_VARIED && !s->eof)
+            take = step % 3 == 0 ? s->len / 8 : step % 3 == 1 ? s->len : s->len / 4 * 3;
+        th_buf_put(&o->bytes, s->data, take);
+        if (!th_io_src_more(s, take)) {
+            th_buf_put(&o->bytes, s->data, s->len);
+            break;
+        }
+    }
+    o->incomplete = s->incomplete;
+    o->gzip = s->gzip;
+    o->whole = s->whole;
+    o->inflated = s->inflated;
+    o->raw_bytes = s->raw_bytes;
+    th_io_src_release(s);
+}
+
+static inline void readout_free(readout *o)
+{
+    th_buf_free(&o->bytes);
+    th_diags_free(&o->d);
+}
+
+/* a and b: the same bytes, counts, `incomplete` and diagnostics (severity,
+ * offset, message) */
+static inline void readout_same(const readout *a, const readout *b)
+{
+    assert_int_equal(a->opened, b->opened);
+    assert_int_equal(a->gzip, b->gzip);
+    assert_int_equal(a->incomplete, b->incomplete);
+    assert_int_equal(a->inflated, b->inflated);
+    assert_int_equal(a->raw_bytes, b->raw_bytes);
+    assert_int_equal(a->bytes.len, b->bytes.len);
+    assert_memory_equal(a->bytes.data, b->bytes.data, a->bytes.len);
+    assert_int_equal(a->d.len, b->d.len);
+    for (size_t i = 0; i < a->d.len; i++) {
+        assert_int_equal(a->d.items[i].severity, b->d.items[i].severity);
+        assert_int_equal(a->d.items[i].offset, b->d.items[i].offset);
+        assert_string_equal(a->d.items[i].message, b->d.items[i].message);
+    }
+}
 
 /* A fresh temporary directory (removed by tmp_rm). */
 static inline char *tmp_dir(void)

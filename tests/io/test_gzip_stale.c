@@ -16,63 +16,6 @@
  * it stops must begin the content: the bytes ISA-L did write. */
 #include "io_test_util.h"
 
-#include "io/source.h"
-
-typedef struct readout {
-    char *bytes;
-    size_t n, cap;
-    bool incomplete;
-    uint64_t inflated;
-    th_diags d;
-} readout;
-
-static void put(readout *o, const char *p, size_t n)
-{
-    if (!n)
-        return;
-    if (o->n + n > o->cap) {
-        o->cap = (o->n + n) * 2;
-        o->bytes = realloc(o->bytes, o->cap);
-        assert_non_null(o->bytes);
-    }
-    memcpy(o->bytes + o->n, p, n);
-    o->n += n;
-}
-
-/* How much of the window the consumer takes each time: all of it, half, or
- * in turn an eighth, all and three quarters (isal_inflate() calls of
- * varying sizes, an earlier one smaller than a later one: a replay must
- * repeat each call's own size). */
-enum { TAKE_ALL, TAKE_HALF, TAKE_VARIED };
-
-/* Reads path whole through s, its buffers first filled with `fill`. */
-static void read_src(th_io_src *s, const char *path, uint64_t cap, int fill, int mode, readout *o)
-{
-    memset(o, 0, sizeof *o);
-    th_diags_init(&o->d);
-    if (s->win)
-        memset(s->win, fill, s->win_cap);
-    if (s->raw)
-        memset(s->raw, fill, s->raw_cap);
-    if (th_io_src_open(s, path, false, cap, &o->d)) {
-        for (unsigned step = 0;; step++) {
-            size_t take = s->len;
-            if (mode == TAKE_HALF && !s->eof)
-                take = s->len / 2;
-            else if (mode == TAKE_VARIED && !s->eof)
-                take = step % 3 == 0 ? s->len / 8 : step % 3 == 1 ? s->len : s->len / 4 * 3;
-            put(o, s->data, take);
-            if (!th_io_src_more(s, take)) {
-                put(o, s->data, s->len);
-                break;
-            }
-        }
-    }
-    o->incomplete = s->incomplete;
-    o->inflated = s->inflated;
-    th_io_src_release(s);
-}
-
 /* A member of data with fixed Huffman codes; malloc'd, size in *len. */
 static unsigned char *gz_fixed(const void *data, size_t n, size_t *len)
 {
@@ -107,31 +50,21 @@ static void same_whatever_the_buffers_held(th_io_src *s, const char *path, uint6
                                            size_t text_at, const char *ref, size_t ref_n, tally *t)
 {
     readout a, b;
-    read_src(s, path, cap, 0xA5, mode, &a);
-    read_src(s, path, cap, 0x5A, mode, &b);
-    assert_int_equal(a.incomplete, b.incomplete);
-    assert_int_equal(a.inflated, b.inflated);
-    assert_int_equal(a.n, b.n);
-    assert_memory_equal(a.bytes, b.bytes, a.n);
-    assert_int_equal(a.d.len, b.d.len);
-    for (size_t i = 0; i < a.d.len; i++) {
-        assert_int_equal(a.d.items[i].offset, b.d.items[i].offset);
-        assert_string_equal(a.d.items[i].message, b.d.items[i].message);
-    }
+    src_read(s, path, cap, 0xA5, mode, &a);
+    src_read(s, path, cap, 0x5A, mode, &b);
+    readout_same(&a, &b);
     /* the bytes before the fault are the member's (a replay that skips the
      * member's earlier calls gets them wrong) */
-    size_t common = a.n < ref_n ? a.n : ref_n;
+    size_t n = a.bytes.len, common = n < ref_n ? n : ref_n;
     if (ref)
-        assert_memory_equal(a.bytes, ref, common);
+        assert_memory_equal(a.bytes.data, ref, common);
     t->cases++;
     t->corrupt += a.incomplete;
     /* the text has no NUL: a NUL is a byte ISA-L counted but did not write */
-    if (a.n > text_at + 65536 && memchr(a.bytes + text_at + 65536, 0, a.n - text_at - 65536))
+    if (n > text_at + 65536 && memchr(a.bytes.data + text_at + 65536, 0, n - text_at - 65536))
         t->zeros_late++;
-    free(a.bytes);
-    free(b.bytes);
-    th_diags_free(&a.d);
-    th_diags_free(&b.d);
+    readout_free(&a);
+    readout_free(&b);
 }
 
 static void corrupt_members_keep_no_stale_bytes(void **state)

@@ -7,60 +7,10 @@
  * several levels, with header fields, two members, trailing bytes, a lying
  * ISIZE, a bad CRC-32, truncations, random byte changes, and caps at and
  * below the content. Each reader is reused from case to case, as in a run, so the whole
- * path's inflate state is never cleared; the window is filled with the same
+ * path's inflate state is never cleared; its buffers are filled with the same
  * bytes in both before each case (what a corrupt member keeps no longer
  * depends on them: test_gzip_stale). */
 #include "io_test_util.h"
-
-#include "io/source.h"
-
-typedef struct readout {
-    char *bytes;
-    size_t n, cap;
-    bool opened, incomplete, gzip, whole;
-    uint64_t inflated, raw_bytes;
-    th_diags d;
-} readout;
-
-static void put(readout *o, const char *p, size_t n)
-{
-    if (!n)
-        return;
-    if (o->n + n > o->cap) {
-        o->cap = (o->n + n) * 2;
-        o->bytes = realloc(o->bytes, o->cap);
-        assert_non_null(o->bytes);
-    }
-    memcpy(o->bytes + o->n, p, n);
-    o->n += n;
-}
-
-/* Reads path whole through s (its window first filled with 0xA5). */
-static void read_src(th_io_src *s, const char *path, uint64_t cap, readout *o)
-{
-    memset(o, 0, sizeof *o);
-    th_diags_init(&o->d);
-    if (s->win)
-        memset(s->win, 0xA5, s->win_cap);
-    o->opened = th_io_src_open(s, path, false, cap, &o->d);
-    if (o->opened) {
-        put(o, s->data, s->len);
-        while (th_io_src_more(s, s->len))
-            put(o, s->data, s->len);
-    }
-    o->incomplete = s->incomplete;
-    o->gzip = s->gzip;
-    o->whole = s->whole;
-    o->inflated = s->inflated;
-    o->raw_bytes = s->raw_bytes;
-    th_io_src_release(s);
-}
-
-static void readout_free(readout *o)
-{
-    free(o->bytes);
-    th_diags_free(&o->d);
-}
 
 typedef struct bench {
     th_io_src whole, stream;
@@ -73,22 +23,10 @@ static void same_both_ways(bench *b, const unsigned char *gz, size_t n, uint64_t
 {
     write_bytes(b->path, gz, n);
     readout w, s;
-    read_src(&b->whole, b->path, cap, &w);
-    read_src(&b->stream, b->path, cap, &s);
+    src_read(&b->whole, b->path, cap, 0xA5, TAKE_ALL, &w);
+    src_read(&b->stream, b->path, cap, 0xA5, TAKE_ALL, &s);
     assert_false(s.whole);
-    assert_int_equal(w.opened, s.opened);
-    assert_int_equal(w.gzip, s.gzip);
-    assert_int_equal(w.incomplete, s.incomplete);
-    assert_int_equal(w.inflated, s.inflated);
-    assert_int_equal(w.raw_bytes, s.raw_bytes);
-    assert_int_equal(w.n, s.n);
-    assert_memory_equal(w.bytes, s.bytes, w.n);
-    assert_int_equal(w.d.len, s.d.len);
-    for (size_t i = 0; i < w.d.len; i++) {
-        assert_int_equal(w.d.items[i].severity, s.d.items[i].severity);
-        assert_int_equal(w.d.items[i].offset, s.d.items[i].offset);
-        assert_string_equal(w.d.items[i].message, s.d.items[i].message);
-    }
+    readout_same(&w, &s);
     b->cases++;
     b->taken += w.whole;
     b->corrupt += s.incomplete;
@@ -242,10 +180,10 @@ static void whole_member_reads_as_the_stream_does(void **state)
         th_io_src s;
         th_io_src_init(&s);
         readout o;
-        read_src(&s, p, UINT64_MAX, &o);
+        src_read(&s, p, UINT64_MAX, 0xA5, TAKE_ALL, &o);
         th_io_src_free(&s);
-        assert_true(o.opened && !o.incomplete && o.n > 16);
-        variants(&b, o.bytes, o.n, 20, &rng);
+        assert_true(o.opened && !o.incomplete && o.bytes.len > 16);
+        variants(&b, o.bytes.data, o.bytes.len, 20, &rng);
         used++;
         readout_free(&o);
     }
