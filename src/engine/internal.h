@@ -55,8 +55,9 @@ typedef struct th_capslot {
 
 /* A stored string of a field found or stored lately, by its length and its
  * first, middle and last eight bytes (hotpass.c recent_of): an entry of the table,
- * looked up before it (intern_hit). */
-#define TH_CAP_RECENT 256
+ * looked up before it (intern_hit). 24 KB a field (the pack captures 31),
+ * not charged as the rules' state. */
+#define TH_CAP_RECENT 1024
 typedef struct th_caprecent {
     th_str key;
     const th_vlist *list; /* NULL: empty */
