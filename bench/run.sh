@@ -10,6 +10,7 @@
 #   BENCH_S3_DAYS=2            # days of S3-layout objects (default 2)
 #   BENCH_RULES=DIR            # rules (default: ../shared/corpus AWS rules, else examples/rules)
 #   BENCH_DUCKDB=0             # skip the DuckDB reference (needs npm + @duckdb/node-api)
+#   BENCH_S3_REPS=5            # runs of each S3 seed-rule job (1, 2 threads, 2 processes), in turns: the best counts
 #   TH=..., FLOOR=...          # the binaries (default: build/release/trailhound, build/release/bench/floor)
 # Single-core jobs run with TH_THREADS=1; "2 threads" jobs with 2 workers.
 set -uo pipefail
@@ -37,28 +38,39 @@ printf '%-44s %8s %9s %11s %9s %7s %7s\n' job seconds MB/s records/s "RSS MB" "x
 
 have_time=0; [ -x /usr/bin/time ] && have_time=1
 cat_mbs=0; floor_mbs=0
-# measure NAME BYTES RECORDS cmd...
-measure() {
-  local name=$1 b=$2 r=$3; shift 3
-  local t0 t1 rss="?"
+# timed cmd...: one run, its wall seconds in $last_s, peak RSS in $last_rss
+# (MB), exit status in $last_rc
+timed() {
+  local t0 t1
+  last_rss="?"
   t0=$(date +%s.%N)
   if [ $have_time -eq 1 ]; then
-    # exit 1 means "found something" for trailhound verbs: only >= 2 is a failure
-    /usr/bin/time -f '%M' -o "$data_dir/rss" "$@" >/dev/null 2>"$data_dir/err"; local rc=$?
-    rss=$(( $(tail -1 "$data_dir/rss") / 1024 ))
+    /usr/bin/time -f '%M' -o "$data_dir/rss" "$@" >/dev/null 2>"$data_dir/err"; last_rc=$?
+    last_rss=$(( $(tail -1 "$data_dir/rss") / 1024 ))
   else
-    "$@" >/dev/null 2>"$data_dir/err"; local rc=$?
+    "$@" >/dev/null 2>"$data_dir/err"; last_rc=$?
   fi
   t1=$(date +%s.%N)
-  if [ $rc -ge 2 ]; then say "$name: FAILED (exit $rc)"; tail -3 "$data_dir/err"; return; fi
+  last_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+}
+# report NAME BYTES RECORDS SECONDS RSS: a job's line; its MB/s in $last_mbs
+report() {
   local line
-  line=$(awk -v n="$name" -v b="$b" -v r="$r" -v t0="$t0" -v t1="$t1" -v rss="$rss" \
+  line=$(awk -v n="$1" -v b="$2" -v r="$3" -v s="$4" -v rss="$5" \
       -v cat="$cat_mbs" -v fl="$floor_mbs" 'BEGIN {
-    s = t1 - t0; mbs = b / s / 1e6
+    mbs = b / s / 1e6
     printf "%-44s %8.2f %9.1f %11.0f %9s %7s %7s|%.1f\n", n, s, mbs, r / s, rss,
       (cat > 0 ? sprintf("%.3f", mbs / cat) : "-"), (fl > 0 ? sprintf("%.3f", mbs / fl) : "-"), mbs }')
   echo "${line%|*}" | tee -a "$out"
   last_mbs=${line##*|}
+}
+# measure NAME BYTES RECORDS cmd...
+measure() {
+  local name=$1 b=$2 r=$3; shift 3
+  timed "$@"
+  # exit 1 means "found something" for trailhound verbs: only >= 2 is a failure
+  if [ $last_rc -ge 2 ]; then say "$name: FAILED (exit $last_rc)"; tail -3 "$data_dir/err"; return; fi
+  report "$name" "$b" "$r" "$last_s" "$last_rss"
 }
 
 measure "cat (read only)" "$bytes" "$records" cat "$data"; cat_mbs=$last_mbs
@@ -113,12 +125,48 @@ if [ -x "$INFLATE" ]; then
 else
   say "(no $INFLATE: build it with 'make inflate-bench')"
 fi
-measure "S3 objects: run seed rule, 1 thread" "$s3bytes" "$s3records" "$TH" run --rules "$seed" --data "$s3/AWSLogs" --format summary
-s3seed1=$last_mbs
-measure "S3 objects: run seed rule, 2 threads" "$s3bytes" "$s3records" env TH_THREADS=2 "$TH" run --rules "$seed" --data "$s3/AWSLogs" --format summary
-awk -v a="$s3seed1" -v b="$last_mbs" -v z="$inflate_mbs" 'BEGIN {
+# The two-thread ratio from the best of BENCH_S3_REPS runs of each, taken in
+# turns: one run of each measured minutes apart on a shared 2-core VM gave
+# 1.30-1.53x, while the VM's speed for the very same 1-thread run drifts by a
+# third over minutes (0.39-0.55 s of CPU) and other jobs take cores. The third
+# job is the machine's own bound: two 1-thread processes at once, each over
+# half of the objects' day folders (every other one), no pipeline shared.
+s3reps=${BENCH_S3_REPS:-5}
+s3half1=(); s3half2=(); s3i=0
+while read -r d; do
+  if [ $((s3i++ % 2)) -eq 0 ]; then s3half1+=("$d"); else s3half2+=("$d"); fi
+done < <(find "$s3/AWSLogs" -name '*.json.gz' -printf '%h\n' | sort -u)
+# bash -c TH SEED HALF1... -- HALF2...: both halves at once (a command, for `time`)
+s3halves='th=$1 seed=$2 a=(); shift 2
+while [ "$1" != -- ]; do a+=("$1"); shift; done; shift
+"$th" run --rules "$seed" --data "${a[@]}" --format summary >/dev/null 2>&1 &
+"$th" run --rules "$seed" --data "$@" --format summary >/dev/null 2>&1; wait'
+s3best=(0 0 0); s3rss=("?" "?" "?")
+for ((k = 0; k < s3reps; k++)); do
+  for j in 0 1 2; do
+    case $j in
+      0) timed "$TH" run --rules "$seed" --data "$s3/AWSLogs" --format summary ;;
+      1) timed env TH_THREADS=2 "$TH" run --rules "$seed" --data "$s3/AWSLogs" --format summary ;;
+      2) timed bash -c "$s3halves" - "$TH" "$seed" "${s3half1[@]}" -- "${s3half2[@]}" ;;
+    esac
+    if [ $last_rc -ge 2 ]; then say "S3 objects, seed rule: FAILED (exit $last_rc)"; tail -3 "$data_dir/err"; continue; fi
+    if awk -v a="$last_s" -v b="${s3best[$j]}" 'BEGIN { exit !(b == 0 || a < b) }'; then
+      s3best[j]=$last_s; s3rss[j]=$last_rss
+    fi
+  done
+done
+s3rss[2]="?" # not one process's peak
+s3names=("S3 objects: run seed rule, 1 thread" "S3 objects: run seed rule, 2 threads"
+  "S3: 2 processes of 1 thread, half each")
+s3mbs=(0 0 0)
+for j in 0 1 2; do
+  [ "${s3best[j]}" = 0 ] && continue # every run failed
+  report "${s3names[j]}" "$s3bytes" "$s3records" "${s3best[j]}" "${s3rss[j]}"
+  s3mbs[j]=$last_mbs
+done
+awk -v a="${s3mbs[0]}" -v b="${s3mbs[1]}" -v h="${s3mbs[2]}" -v z="$inflate_mbs" -v n="$s3reps" 'BEGIN {
   if (z > 0) printf "S3, seed rule / inflate only: %.0f%% at 1 thread (target 80%%); ", 100 * a / z
-  if (a > 0) printf "2 threads / 1: %.2fx (target 1.8x)\n", b / a }' | tee -a "$out"
+  if (a > 0) printf "2 threads / 1: %.2fx (target 1.8x; two processes at once: %.2fx; best of %d in turns)\n", b / a, h / a, n }' | tee -a "$out"
 measure "S3 objects: run whole pack, 1 thread" "$s3bytes" "$s3records" "$TH" run --rules "$rules" --data "$s3/AWSLogs" --format summary
 measure "S3 objects: run whole pack, 2 threads" "$s3bytes" "$s3records" env TH_THREADS=2 "$TH" run --rules "$rules" --data "$s3/AWSLogs" --format summary
 if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
