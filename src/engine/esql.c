@@ -11,6 +11,7 @@
  *    position, so the same aggregate alerts again in every overlapping run
  *    that still satisfies it (as Kibana documents); the query runs with
  *    `| LIMIT max_signals` appended. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,18 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     if (c->nfs == 0)
         return c;
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(src)) : NULL;
+}
+
+/* th_esql_key_ids_fn over captured rows: a column's keys are its lists,
+ * each holding its id (its index in the engine's lists, which no match
+ * made after the pass began can be in; th_vlist_new makes no more than
+ * UINT32_MAX) */
+static bool captured_ids(const void *ctx, size_t *at, uint32_t *bound)
+{
+    const capctx *c = ctx;
+    *at = offsetof(th_vlist, id);
+    *bound = (uint32_t)c->e->lists.len;
+    return true;
 }
 
 /* th_esql_key_texts_fn over captured rows: a key of the column call is the
@@ -618,8 +631,8 @@ static bool esql_fold(th_engine *e, th_erule *r)
         const char *err = NULL;
         th_esql_ids *ids = NULL;
         th_esql_plain_fn plain = r->esql_routed ? captured_plain : NULL;
-        const th_esql_result *pre =
-            th_esql_run_prefix_kept(&ca, r->esql, &doc, n, plain, captured_texts, &cc, &ids, &err);
+        const th_esql_result *pre = th_esql_run_prefix_kept(
+            &ca, r->esql, &doc, n, plain, captured_texts, captured_ids, &cc, &ids, &err);
         /* the chunk's tables with the panes so far; over the budget, no
          * runs (as th_exec_esql's head over it) */
         ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
@@ -675,8 +688,9 @@ void th_exec_esql(th_engine *e, th_erule *r)
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix_kept(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
-                                        &ids, &err);
+        x.pre = th_esql_run_prefix_kept(&pa, r->esql, docs, n, plain,
+                                        r->esql_cap ? captured_texts : NULL,
+                                        r->esql_cap ? captured_ids : NULL, &cc, &ids, &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_esql_panes_use_ids(x.panes, ids);
