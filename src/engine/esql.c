@@ -275,13 +275,14 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         size_t f = c->fs[0];
         if (f != c->colf) {
             /* in locals: a store through col (pointers) would make the
-             * compiler load the context's pointers again per match */
+             * compiler load the context's pointers, and the lists' array,
+             * again per match */
             size_t n = c->n;
-            const th_engine *e = c->e;
+            const th_vlist *const *lists = c->e->lists.items;
             const th_match *m = c->m;
             const void **col = c->col;
             for (size_t i = 0; i < n; i++)
-                col[i] = th_match_list(e, &m[i], f);
+                col[i] = lists[m[i].fv[f]];
             c->colf = f;
         }
         return (const void *)c->col;
@@ -331,15 +332,18 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
     size_t f = c->fs[0], n = c->n;
-    const th_vlist *pl = NULL; /* the list before and its answer: lists are */
-    uint8_t pv = 0;            /* immutable, a field's repeated value one list */
-    const th_engine *e = c->e; /* in locals, as in captured_key */
+    uint32_t pid = 0; /* the list before (by id) and its answer: lists */
+    uint8_t pv = 1;   /* are immutable, a field's repeated value one list; */
+    /* id 0 is th_vlist_empty's (no value: plain). In locals, as in
+     * captured_key; the lists' array too, which a store through out (bytes,
+     * that may alias anything) made the compiler load again per match. */
+    const th_vlist *const *lists = c->e->lists.items;
     const th_match *m = c->m;
-    const void *const *col = f == c->colf ? c->col : NULL;
     for (size_t i = 0; i < n; i++) {
-        const th_vlist *l = col ? col[i] : th_match_list(e, &m[i], f);
-        if (l != pl) {
-            pl = l;
+        uint32_t id = m[i].fv[f];
+        if (id != pid) {
+            const th_vlist *l = lists[id];
+            pid = id;
             pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
         }
         out[i] = pv;
