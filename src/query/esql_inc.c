@@ -365,15 +365,17 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * value remembered for that id again, where the row before got it
          * (not a picked column's cell) with no warning to count; it takes
          * that value without the look-up, and passes it where it changes
-         * nothing (as above). The memo keeps its ids while idv stays (an
-         * idv freed is never made again: its key columns only grow). */
-        const esql_memo_val *lidv = NULL; /* the idv of the row before's hit; NULL: none */
+         * nothing (as above). The memo changes only in its calls, so the
+         * ids it had at the row before's are its ids until the next call
+         * (held in a local: a store of the state made the compiler load
+         * them again per row). */
+        const uint32_t *lids = NULL; /* the memo's ids at the row before's hit; NULL: none */
         uint32_t last = 0;
         const ev *lv = NULL;
         bool idle = false; /* lv changes nothing again (as above) */
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
-            if (lidv && mx->idv == lidv && mx->ids[row] == last) {
+            if (lids && lids[row] == last) {
                 if (!idle)
                     part_value(r, p, fn, lv);
                 continue;
@@ -381,11 +383,11 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
             ev tmp;
             const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
             part_value(r, p, fn, v);
-            lidv = NULL;
+            lids = NULL;
             if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
                 const esql_memo_val *mv = &mx->idv[mx->ids[row]];
                 if (v == &mv->out && mv->warn == 0) {
-                    lidv = mx->idv;
+                    lids = mx->ids;
                     last = mx->ids[row];
                     lv = v;
                     idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
