@@ -622,7 +622,9 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     datememo dm = {0};
     /* a date's texts from its key (a new one per row: times), not each */
     th_esql_key_texts_fn texts = date ? r->texts : NULL;
-    const void *prev = NULL;
+    /* the row before's key; none (a row without one, or before the first):
+     * the map's address, which no key is, so one test finds a run */
+    const void *prev = &km;
     ev last = ev_null(); /* the cell of the last row with key prev */
     /* in locals: a store of a cell (it holds pointers) would make the
      * compiler load the table's row count and documents again per row */
@@ -653,13 +655,13 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
             continue;
         }
         const void *key = keys[d];
-        if (key == prev && key) {
+        if (key == prev) {
             vals[row] = last;
             if (ids)
                 ids[row] = last_id;
             continue;
         }
-        prev = key;
+        prev = key ? key : &km;
         size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
         if (first != SIZE_MAX) { /* the map was on: no test of it below */
             last = vals[first];
