@@ -231,7 +231,7 @@ static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_
     const char *e1 = NULL, *e2 = NULL;
     th_esql_ids *ids = NULL;
     th_esql_result *pr = th_esql_run_prefix(a, q, docs, NDOCS, &e1);
-    th_esql_result *pk = th_esql_run_prefix_kept(a, q, kd, NDOCS, NULL, NULL, &k, &ids, &e2);
+    th_esql_result *pk = th_esql_run_prefix_kept(a, q, kd, NDOCS, NULL, NULL, NULL, &k, &ids, &e2);
     if (!pr != !pk)
         abort();
     if (pr) {

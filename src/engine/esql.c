@@ -11,6 +11,7 @@
  *    position, so the same aggregate alerts again in every overlapping run
  *    that still satisfies it (as Kibana documents); the query runs with
  *    `| LIMIT max_signals` appended. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,13 +275,14 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         size_t f = c->fs[0];
         if (f != c->colf) {
             /* in locals: a store through col (pointers) would make the
-             * compiler load the context's pointers again per match */
+             * compiler load the context's pointers, and the lists' array,
+             * again per match */
             size_t n = c->n;
-            const th_engine *e = c->e;
+            const th_vlist *const *lists = c->e->lists.items;
             const th_match *m = c->m;
             const void **col = c->col;
             for (size_t i = 0; i < n; i++)
-                col[i] = th_match_list(e, &m[i], f);
+                col[i] = lists[m[i].fv[f]];
             c->colf = f;
         }
         return (const void *)c->col;
@@ -288,6 +290,18 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
     if (c->nfs == 0)
         return c;
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(src)) : NULL;
+}
+
+/* th_esql_key_ids_fn over captured rows: a column's keys are its lists,
+ * each holding its id (its index in the engine's lists, which no match
+ * made after the pass began can be in; th_vlist_new makes no more than
+ * UINT32_MAX) */
+static bool captured_ids(const void *ctx, size_t *at, uint32_t *bound)
+{
+    const capctx *c = ctx;
+    *at = offsetof(th_vlist, id);
+    *bound = (uint32_t)c->e->lists.len;
+    return true;
 }
 
 /* th_esql_key_texts_fn over captured rows: a key of the column call is the
@@ -318,15 +332,18 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
     size_t f = c->fs[0], n = c->n;
-    const th_vlist *pl = NULL; /* the list before and its answer: lists are */
-    uint8_t pv = 0;            /* immutable, a field's repeated value one list */
-    const th_engine *e = c->e; /* in locals, as in captured_key */
+    uint32_t pid = 0; /* the list before (by id) and its answer: lists */
+    uint8_t pv = 1;   /* are immutable, a field's repeated value one list; */
+    /* id 0 is th_vlist_empty's (no value: plain). In locals, as in
+     * captured_key; the lists' array too, which a store through out (bytes,
+     * that may alias anything) made the compiler load again per match. */
+    const th_vlist *const *lists = c->e->lists.items;
     const th_match *m = c->m;
-    const void *const *col = f == c->colf ? c->col : NULL;
     for (size_t i = 0; i < n; i++) {
-        const th_vlist *l = col ? col[i] : th_match_list(e, &m[i], f);
-        if (l != pl) {
-            pl = l;
+        uint32_t id = m[i].fv[f];
+        if (id != pid) {
+            const th_vlist *l = lists[id];
+            pid = id;
             pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
         }
         out[i] = pv;
@@ -618,8 +635,8 @@ static bool esql_fold(th_engine *e, th_erule *r)
         const char *err = NULL;
         th_esql_ids *ids = NULL;
         th_esql_plain_fn plain = r->esql_routed ? captured_plain : NULL;
-        const th_esql_result *pre =
-            th_esql_run_prefix_kept(&ca, r->esql, &doc, n, plain, captured_texts, &cc, &ids, &err);
+        const th_esql_result *pre = th_esql_run_prefix_kept(
+            &ca, r->esql, &doc, n, plain, captured_texts, captured_ids, &cc, &ids, &err);
         /* the chunk's tables with the panes so far; over the budget, no
          * runs (as th_exec_esql's head over it) */
         ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
@@ -675,8 +692,9 @@ void th_exec_esql(th_engine *e, th_erule *r)
      * need not check again what that condition decided */
     th_esql_plain_fn plain = r->esql_cap && r->esql_routed ? captured_plain : NULL;
     if (esql_charge(e, r, &x, 0)) /* the captured columns */
-        x.pre = th_esql_run_prefix_kept(&pa, r->esql, docs, n, plain, r->esql_cap ? captured_texts : NULL, &cc,
-                                        &ids, &err);
+        x.pre = th_esql_run_prefix_kept(&pa, r->esql, docs, n, plain,
+                                        r->esql_cap ? captured_texts : NULL,
+                                        r->esql_cap ? captured_ids : NULL, &cc, &ids, &err);
     if (x.pre && esql_charge(e, r, &x, 0)) { /* else a query error: Elasticsearch fails every run, no alerts */
         x.panes = make_panes(e, r, &pa, x.pre, docs);
         th_esql_panes_use_ids(x.panes, ids);

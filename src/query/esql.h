@@ -168,9 +168,16 @@ th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th
  * the result (whose size is charged too); th_esql_ids_free frees it, after
  * th_esql_panes_free. */
 typedef struct th_esql_ids th_esql_ids;
-th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
-                                        th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                        th_esql_ids **ids, const char **err);
+/* Optional with the keys of a whole column (th_esql_key_fn without src):
+ * true where every key of such a column holds its id, a uint32_t at byte
+ * *at of the key, under *bound (equal keys: the same id; different keys:
+ * different ids); called with the documents' ctx. A column then finds a
+ * key an earlier row had by its id instead of a hash look-up. */
+typedef bool (*th_esql_key_ids_fn)(const void *ctx, size_t *at, uint32_t *bound);
+th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs,
+                                        size_t n, th_esql_plain_fn plain,
+                                        th_esql_key_texts_fn texts, th_esql_key_ids_fn key_ids,
+                                        const void *ctx, th_esql_ids **ids, const char **err);
 void th_esql_ids_free(th_esql_ids *ids);
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,
                                  const th_esql_doc *docs, size_t ndocs, size_t dlo, size_t dhi,

@@ -196,6 +196,8 @@ typedef struct wctx {
     size_t stamp;
 } wctx;
 
+typedef struct keptstr keptstr;
+
 struct th_esql_panes {
     th_arena *a;
     const th_esql *q;
@@ -238,12 +240,24 @@ struct th_esql_panes {
     bool folded;
     th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
     th_map strs;          /* the strings the panes' states hold, copied out of the chunks */
+    keptstr *kc;          /* keep_str's of the chunk folding now, by address (malloc'd) */
     uint8_t *ktype;
     int64_t *kpos, *kneg;
     size_t nfold;   /* the chunks folded */
     size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
                        cells of its least and largest value (pane_bounds) */
 };
+
+/* keep_str's answers by the string's address and length (KEEP_CACHE of
+ * them): within one chunk, the same address holds the same bytes (cells
+ * are never written into, and the chunk's arena lives until it is folded);
+ * the captured strings, interned by the capture, come again and again */
+enum { KEEP_CACHE = 256 };
+typedef struct keptstr {
+    const char *p;
+    size_t n;
+    th_str kept;
+} keptstr;
 
 static void part_push(erun *r, part *p, ev_s s)
 {
@@ -365,15 +379,17 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * value remembered for that id again, where the row before got it
          * (not a picked column's cell) with no warning to count; it takes
          * that value without the look-up, and passes it where it changes
-         * nothing (as above). The memo keeps its ids while idv stays (an
-         * idv freed is never made again: its key columns only grow). */
-        const esql_memo_val *lidv = NULL; /* the idv of the row before's hit; NULL: none */
+         * nothing (as above). The memo changes only in its calls, so the
+         * ids it had at the row before's are its ids until the next call
+         * (held in a local: a store of the state made the compiler load
+         * them again per row). */
+        const uint32_t *lids = NULL; /* the memo's ids at the row before's hit; NULL: none */
         uint32_t last = 0;
         const ev *lv = NULL;
         bool idle = false; /* lv changes nothing again (as above) */
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
-            if (lidv && mx->idv == lidv && mx->ids[row] == last) {
+            if (lids && lids[row] == last) {
                 if (!idle)
                     part_value(r, p, fn, lv);
                 continue;
@@ -381,11 +397,11 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
             ev tmp;
             const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
             part_value(r, p, fn, v);
-            lidv = NULL;
+            lids = NULL;
             if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
                 const esql_memo_val *mv = &mx->idv[mx->ids[row]];
                 if (v == &mv->out && mv->warn == 0) {
-                    lidv = mx->idv;
+                    lids = mx->ids;
                     last = mx->ids[row];
                     lv = v;
                     idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
@@ -726,6 +742,7 @@ void th_esql_panes_free(th_esql_panes *p)
     th_map_free(&p->gids);
     if (p->folded)
         th_map_free(&p->strs);
+    free(p->kc);
     slide_reset(p);
     memos_free(p, p->mf, p->mx);
     free(p->kp);
@@ -1422,12 +1439,16 @@ static th_str keep_str(th_esql_panes *p, th_str s)
 {
     if (!s.p || !s.n)
         return s.p ? TH_STR_LIT("") : s;
+    keptstr *c = &p->kc[((uintptr_t)s.p ^ s.n) * 0x9E3779B97F4A7C15ull >> 56 & (KEEP_CACHE - 1)];
+    if (c->p == s.p && c->n == s.n)
+        return c->kept;
     th_str *kept = th_map_get(&p->strs, s);
-    if (kept)
-        return *kept;
-    kept = TH_ANEW(p->a, th_str);
-    *kept = th_str_make(th_arena_strndup(p->a, s.p, s.n), s.n);
-    th_map_put(&p->strs, *kept, kept);
+    if (!kept) {
+        kept = TH_ANEW(p->a, th_str);
+        *kept = th_str_make(th_arena_strndup(p->a, s.p, s.n), s.n);
+        th_map_put(&p->strs, *kept, kept);
+    }
+    *c = (keptstr){s.p, s.n, *kept};
     return *kept;
 }
 
@@ -1569,6 +1590,9 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
         k1 <= k0 || k1 >= p->ncuts || p->cuts[k1] - p->cuts[k0] != ndocs)
         return false;
     size_t base = p->cuts[k0], nc = k1 - k0 + 1;
+    if (!p->kc) /* not the arena: its bytes are charged */
+        p->kc = th_xmalloc(KEEP_CACHE * sizeof(keptstr));
+    memset(p->kc, 0, KEEP_CACHE * sizeof(keptstr)); /* a new chunk: its addresses are new */
     th_arena ta;
     th_arena_init(&ta, 1 << 16);
     size_t *lc = TH_ANEWN(&ta, size_t, nc);

@@ -233,6 +233,7 @@ typedef struct erun {
     th_esql_plain_fn plain;     /* th_esql_run_prefix_routed's (else NULL), with its ctx */
     const void *pctx;
     th_esql_key_texts_fn texts; /* th_esql_run_prefix_keyed's (else NULL) */
+    th_esql_key_ids_fn key_ids; /* th_esql_run_prefix_kept's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
     esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
 } erun;

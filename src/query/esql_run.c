@@ -758,12 +758,23 @@ th_esql_result *th_esql_run_prefix_routed(th_arena *a, const th_esql *q, const t
 }
 
 static th_esql_result *prefix_run(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
-                                  th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                  const char **err, th_esql_ids **keep)
+                                  th_esql_plain_fn plain, th_esql_key_texts_fn texts,
+                                  th_esql_key_ids_fn key_ids, const void *ctx, const char **err,
+                                  th_esql_ids **keep)
 {
     th_esql_result *res = th_esql_new_result(a, q);
-    erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .source = true, .track = -1, .prefix = res,
-              .plain = plain, .pctx = ctx, .texts = texts, .ids = th_xcalloc(1, sizeof(esql_idset))};
+    erun r = {.a = a,
+              .q = q,
+              .docs = docs,
+              .ndocs = n,
+              .source = true,
+              .track = -1,
+              .prefix = res,
+              .plain = plain,
+              .pctx = ctx,
+              .texts = texts,
+              .key_ids = key_ids,
+              .ids = th_xcalloc(1, sizeof(esql_idset))};
     source_rows(a, res, n);
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);
@@ -791,14 +802,15 @@ th_esql_result *th_esql_run_prefix_keyed(th_arena *a, const th_esql *q, const th
                                          th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
                                          const char **err)
 {
-    return prefix_run(a, q, docs, n, plain, texts, ctx, err, NULL);
+    return prefix_run(a, q, docs, n, plain, texts, NULL, ctx, err, NULL);
 }
 
-th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs, size_t n,
-                                        th_esql_plain_fn plain, th_esql_key_texts_fn texts, const void *ctx,
-                                        th_esql_ids **ids, const char **err)
+th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs,
+                                        size_t n, th_esql_plain_fn plain,
+                                        th_esql_key_texts_fn texts, th_esql_key_ids_fn key_ids,
+                                        const void *ctx, th_esql_ids **ids, const char **err)
 {
-    return prefix_run(a, q, docs, n, plain, texts, ctx, err, ids);
+    return prefix_run(a, q, docs, n, plain, texts, key_ids, ctx, err, ids);
 }
 
 th_esql_result *th_esql_run_rest(th_arena *a, const th_esql *q, const th_esql_result *pre,

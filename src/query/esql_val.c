@@ -365,11 +365,16 @@ static long find(const etab *t, th_str name)
 }
 
 /* The rows' keys (th_esql_doc.key) seen while a column loads, each with the
- * first row that had it: open addressing over pointers, grown at half full.
- * A column whose keys are nearly all distinct (timestamps, request ids)
- * stops looking them up after its first KEYMAP_PROBE rows: the map would
- * only cost there. */
-enum { KEYMAP_PROBE = 4096, KEY_AHEAD = 8 };
+ * first row that had it: open addressing over pointers, grown at half full;
+ * or, where the keys hold ids (th_esql_key_ids_fn), by id in blocks of
+ * KEYBLOCK made as ids come (bl[id / KEYBLOCK][id % KEYBLOCK]: the first
+ * row + 1, 0: none yet), two reads where the hash took 19 instructions a
+ * row (b100k pack). Blocks, not one table of every id: a column meets ids
+ * of its rows' time and a few old ones (the engine's lists, 1.7M on the
+ * 1 GB file: a flat table held 6.7 MB more at the peak). A column whose
+ * keys are nearly all distinct (timestamps, request ids) stops looking
+ * them up after its first KEYMAP_PROBE rows: the map would only cost there. */
+enum { KEYMAP_PROBE = 4096, KEY_AHEAD = 8, KEYBLOCK = 1024 };
 typedef struct keyrow {
     const void *key;
     size_t row;
@@ -378,11 +383,40 @@ typedef struct keymap {
     keyrow *slot;
     size_t cap, len, tries;
     bool off;
+    uint32_t **bl;  /* by id (nbl blocks), else NULL */
+    size_t nbl, at; /* at: where a key holds its id */
 } keymap;
 
 static size_t key_slot(const keymap *m, const void *key)
 {
     return (size_t)((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull >> 40) & (m->cap - 1);
+}
+
+/* no more look-ups */
+static void keymap_free(keymap *m)
+{
+    for (size_t i = 0; m->bl && i < m->nbl; i++)
+        free(m->bl[i]);
+    free(m->bl);
+    free(m->slot);
+    *m = (keymap){.off = true};
+}
+
+/* the first row of key's id, else SIZE_MAX (and row is recorded as its
+ * first) */
+static inline size_t id_row(keymap *m, const void *key, size_t row)
+{
+    uint32_t id;
+    memcpy(&id, (const char *)key + m->at, sizeof id);
+    uint32_t *b = m->bl[id / KEYBLOCK];
+    if (!b)
+        b = m->bl[id / KEYBLOCK] = th_xcalloc(KEYBLOCK, sizeof(uint32_t));
+    uint32_t first = b[id % KEYBLOCK];
+    if (first)
+        return first - 1;
+    b[id % KEYBLOCK] = (uint32_t)row + 1;
+    m->len++;
+    return SIZE_MAX;
 }
 
 /* the first row with key, else SIZE_MAX (and row is recorded as its first);
@@ -393,13 +427,15 @@ __attribute__((always_inline)) static inline size_t key_row(keymap *m, const voi
     if (m->off)
         return SIZE_MAX;
     if (++m->tries == KEYMAP_PROBE && m->len * 2 > m->tries) {
-        free(m->slot);
-        *m = (keymap){.off = true};
+        keymap_free(m);
         return SIZE_MAX;
     }
+    if (m->bl)
+        return id_row(m, key, row);
     if (m->len * 2 >= m->cap) {
-        keymap g = {th_xcalloc(m->cap ? m->cap * 2 : 256, sizeof(keyrow)), m->cap ? m->cap * 2 : 256,
-                    m->len, m->tries, false};
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        keymap g = {
+            .slot = th_xcalloc(cap, sizeof(keyrow)), .cap = cap, .len = m->len, .tries = m->tries};
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->slot[i].key)
                 continue;
@@ -586,13 +622,20 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     datememo dm = {0};
     /* a date's texts from its key (a new one per row: times), not each */
     th_esql_key_texts_fn texts = date ? r->texts : NULL;
-    const void *prev = NULL;
+    /* the row before's key; none (a row without one, or before the first):
+     * the map's address, which no key is, so one test finds a run */
+    const void *prev = &km;
     ev last = ev_null(); /* the cell of the last row with key prev */
     /* in locals: a store of a cell (it holds pointers) would make the
      * compiler load the table's row count and documents again per row */
     const size_t nrows = t->nrows;
     const long *doc = t->doc;
     const th_esql_doc *docs = r->docs;
+    uint32_t bound; /* by the keys' ids, where a first row + 1 fits a block */
+    if (r->key_ids && nrows < UINT32_MAX && r->key_ids(docs[0].ctx, &km.at, &bound)) {
+        km.nbl = bound / KEYBLOCK + 1;
+        km.bl = th_xcalloc(km.nbl, sizeof(uint32_t *));
+    }
     /* rows of one source (esql.h): a key not met before reads its row as
      * docs[0] with the row's src */
     bool rows = th_esql_docs_rows(docs);
@@ -612,10 +655,19 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
             continue;
         }
         const void *key = keys[d];
-        if (key == prev && key) {
+        if (key == prev) {
             vals[row] = last;
             if (ids)
                 ids[row] = last_id;
+            continue;
+        }
+        prev = key ? key : &km;
+        size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
+        if (first != SIZE_MAX) { /* the map was on: no test of it below */
+            last = vals[first];
+            vals[row] = last;
+            if (ids)
+                ids[row] = last_id = ids[first];
             continue;
         }
         /* where every row's key is new (timestamps: the map is off), each
@@ -628,22 +680,18 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
             one.src = th_esql_row_src((size_t)d);
             in = &one;
         }
-        size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
         th_esql_texts tx;
-        if (first != SIZE_MAX)
-            last = vals[first];
-        else if (!(texts && key && texts(in->ctx, name, key, &tx) && date_from_texts(&dm, tx, &last)))
+        if (!(texts && key && texts(in->ctx, name, key, &tx) && date_from_texts(&dm, tx, &last)))
             last = date ? date_cell(va, in, name, def, &dm) : th_ev_from_esql_doc(va, in, name, def);
         vals[row] = last;
-        prev = key;
         if (ids && (!key || km.off)) { /* a row no other one can share with */
             free(ids);
             ids = NULL;
         }
         if (ids)
-            ids[row] = last_id = first != SIZE_MAX ? ids[first] : nid++;
+            ids[row] = last_id = nid++;
     }
-    free(km.slot);
+    keymap_free(&km);
     if (ids) {
         r->ids->buf[r->ids->nbuf++] = ids;
         th_esql_ids_add(r, vals, ids, nid);

@@ -794,13 +794,18 @@ static void repeated_cells_same_values(void **state)
  * other fields (so a memo keyed by some columns meets rows whose other
  * columns differ). The ctx begins with the src_docs that src_each reads.
  * With `all`, the key without src gives every document's key at once (as
- * engine/esql.c's captured rows do), else NULL (asked per document). */
+ * engine/esql.c's captured rows do), else NULL (asked per document). A
+ * key is a ktext, which holds its id after its text (field_ids). */
+typedef struct ktext {
+    char *t;
+    uint32_t id; /* the index of the first document with this text */
+} ktext;
 typedef struct field_keys {
     src_docs s;
     size_t n;
     th_arena *a;
     th_str path[16];
-    char **text[16];    /* per path: each document's value there, as JSON text */
+    ktext *text[16]; /* per path: each document's value there, as JSON text */
     size_t npath;
     bool all;
     size_t texts_calls; /* field_texts answered */
@@ -817,14 +822,14 @@ static const void *field_key(const void *src, const void *ctx, th_str path)
     if (p == f->npath) {
         assert_true(p < 16);
         f->path[p] = th_str_make(th_arena_strndup(f->a, path.p, path.n), path.n);
-        f->text[p] = TH_ANEWN(f->a, char *, f->n);
+        f->text[p] = TH_ANEWN(f->a, ktext, f->n);
         for (size_t i = 0; i < f->n; i++) {
             const th_jval *v = th_jobj_getn(f->s.doc[i], path); /* the fields are top-level */
             th_buf b;
             th_buf_init(&b);
             if (v)
                 th_json_write(&b, v);
-            f->text[p][i] = th_arena_strndup(f->a, b.data ? b.data : "", b.len);
+            f->text[p][i].t = th_arena_strndup(f->a, b.data ? b.data : "", b.len);
             th_buf_free(&b);
         }
         f->npath++;
@@ -833,14 +838,15 @@ static const void *field_key(const void *src, const void *ctx, th_str path)
         const void **keys = TH_ANEWN(f->a, const void *, f->n);
         for (size_t i = 0; i < f->n; i++) {
             size_t j = 0;
-            while (strcmp(f->text[p][j], f->text[p][i]) != 0)
+            while (strcmp(f->text[p][j].t, f->text[p][i].t) != 0)
                 j++;
+            f->text[p][j].id = (uint32_t)j;
             keys[i] = &f->text[p][j];
         }
         return keys;
     }
     size_t i = *(const size_t *)src, j = 0;
-    while (strcmp(f->text[p][j], f->text[p][i]) != 0)
+    while (strcmp(f->text[p][j].t, f->text[p][i].t) != 0)
         j++;
     return &f->text[p][j];
 }
@@ -873,6 +879,50 @@ static bool field_texts(const void *ctx, th_str path, const void *key, th_esql_t
     *out = (th_esql_texts){v, n ? 1 : 0};
     f->texts_calls++;
     return true;
+}
+
+/* th_esql_key_ids_fn over field_keys' keys of every document at once: a
+ * key's id is its first document's index */
+static bool field_ids(const void *ctx, size_t *at, uint32_t *bound)
+{
+    const field_keys *f = ctx;
+    *at = offsetof(ktext, id);
+    *bound = (uint32_t)f->n;
+    return true;
+}
+
+/* The prefix over byall by its keys' ids (field_ids) and by the keys
+ * themselves: the same cells, cell ids and warnings, the same bytes in its
+ * arena (the same cells loaded, the others shared). Both after a first run
+ * by the keys (field_key's first call of a path reads the documents). */
+static void same_with_table(const th_esql *e, const th_esql_doc *byall, field_keys *fa, size_t n)
+{
+    th_arena a[3];
+    th_esql_ids *ids[3] = {NULL, NULL, NULL};
+    th_esql_result *pre[3];
+    for (int w = 0; w < 3; w++) {
+        const char *err = NULL;
+        th_arena_init(&a[w], 1 << 16);
+        pre[w] = th_esql_run_prefix_kept(&a[w], e, byall, n, NULL, field_texts,
+                                         w == 2 ? field_ids : NULL, fa, &ids[w], &err);
+        assert_non_null(pre[w]);
+    }
+    size_t rows = th_esql_nrows(pre[1]);
+    assert_int_equal(th_esql_ncols(pre[2]), th_esql_ncols(pre[1]));
+    same_rows(&a[0], pre[2], pre[1], rows);
+    assert_int_equal(th_esql_warnings(pre[2]), th_esql_warnings(pre[1]));
+    assert_int_equal(a[2].used_total, a[1].used_total);
+    assert_int_equal(ids[2] != NULL, ids[1] != NULL);
+    for (size_t k = 0; ids[1] && k < ids[1]->nids; k++) {
+        assert_int_equal(ids[2]->nids, ids[1]->nids);
+        assert_int_equal(ids[2]->ids[k].n, ids[1]->ids[k].n);
+        for (size_t row = 0; row < rows; row++)
+            assert_int_equal(ids[2]->ids[k].ids[row], ids[1]->ids[k].ids[row]);
+    }
+    for (int w = 0; w < 3; w++) {
+        th_esql_ids_free(ids[w]);
+        th_arena_free(&a[w]);
+    }
 }
 
 static unsigned lcg_next(unsigned *x, unsigned n)
@@ -1200,7 +1250,8 @@ static void many_groups_shared_cells(void **state)
         assert_int_equal(th_esql_ncols(ra), th_esql_ncols(rt));
         same_rows(&a, ra, rt, th_esql_nrows(rt));
         th_esql_ids *ids = NULL;
-        th_esql_result *pre = th_esql_run_prefix_kept(&a, e, byall, n, NULL, NULL, NULL, &ids, &err);
+        th_esql_result *pre =
+            th_esql_run_prefix_kept(&a, e, byall, n, NULL, NULL, NULL, NULL, &ids, &err);
         assert_non_null(pre);
         assert_non_null(ids);
         th_esql_result *tpre = th_esql_run_prefix(&a, e, tree, n, &err); /* every cell apart: no ids */
@@ -1208,6 +1259,7 @@ static void many_groups_shared_cells(void **state)
         assert_int_equal(th_esql_ncols(pre), th_esql_ncols(tpre));
         same_rows(&a, pre, tpre, th_esql_nrows(tpre));
         assert_int_equal(th_esql_warnings(pre), th_esql_warnings(tpre));
+        same_with_table(e, byall, &fa, n);
         size_t cuts[] = {0, n / 3, n / 2, n}, used[2];
         for (int w = 0; w < 2; w++) {
             th_arena pa;
@@ -1241,6 +1293,38 @@ static void many_groups_shared_cells(void **state)
  * their cells there moved with the heap, and a miss that allocates
  * (TO_UPPER's text, an array of TO_DOUBLE's values, a number's key text)
  * took other bytes. */
+/* A column's look-ups stop after KEYMAP_PROBE rows (esql_val.c) where most
+ * keys were new: by the keys' ids as by the keys, the same rows load
+ * afresh; a column of few values keeps looking up by id. */
+static void key_ids_stop_as_the_keys(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 9000 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 5;
+    for (size_t i = 0; i < NROWS; i++) /* h: distinct for its first 6000 rows, then from a few */
+        texts[i] = th_arena_printf(&a, "{\"u\":\"u%zu\",\"a\":\"a%u\",\"h\":\"h%zu\"}", i,
+                                   lcg_next(&x, 40), i < 6000 ? i : lcg_next(&x, 9));
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
+    th_esql_doc *byall = keyed_docs(&a, &fa);
+    th_diags d;
+    th_diags_init(&d);
+    const char *q =
+        "FROM logs-* | EVAL w = a == \"a1\" | WHERE h != \"h3\" "
+        "| STATS c = COUNT(*), v = COUNT_DISTINCT(u), y = MAX(h), s = SUM(CASE(w, 1, 0)) BY a";
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    same_with_table(e, byall, &fa, n);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 static void charge_whatever_the_addresses(void **state)
 {
     (void)state;
@@ -1303,7 +1387,8 @@ static void charge_whatever_the_addresses(void **state)
             (void)th_arena_alloc(&pa, 8 * (15 - shift) + 8);
             size_t base = pa.used_total;
             th_esql_ids *ids = NULL;
-            th_esql_result *pre = th_esql_run_prefix_kept(&pa, e, byall, n, NULL, NULL, NULL, &ids, &err);
+            th_esql_result *pre =
+                th_esql_run_prefix_kept(&pa, e, byall, n, NULL, NULL, NULL, NULL, &ids, &err);
             assert_non_null(pre);
             used[0] = pa.used_total - base;
             for (int w = 0; w < 2; w++) {
@@ -1515,6 +1600,7 @@ int main(void)
         cmocka_unit_test(charge_whatever_the_addresses),
         cmocka_unit_test(time_form_short_cut),
         cmocka_unit_test(date_minutes_from_keys),
+        cmocka_unit_test(key_ids_stop_as_the_keys),
         cmocka_unit_test(same_cell_contract),
         cmocka_unit_test(distinct_values_sort_as_compared),
         cmocka_unit_test(eval_functions),

@@ -194,7 +194,8 @@ static void fixture_init(fixture *f, const char *q)
     f->pre = th_esql_run_prefix(&f->a, f->e, f->docs, NDOCS, &err);
     assert_non_null(f->pre);
     f->kdocs = keyed_docs(&f->a, f->docs, NDOCS);
-    f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, &f->kids, &err);
+    f->kpre = th_esql_run_prefix_kept(&f->a, f->e, f->kdocs, NDOCS, NULL, NULL, NULL, NULL,
+                                      &f->kids, &err);
     assert_non_null(f->kpre);
 }
 
@@ -592,7 +593,7 @@ static bool check_fold(const char *q, size_t span)
         th_esql_ids *ids = NULL;
         const th_esql_doc *docs = bykey ? keyed_docs(&ca, f.docs + lo, n) : f.docs + lo;
         const th_esql_result *pre =
-            bykey ? th_esql_run_prefix_kept(&ca, f.e, docs, n, NULL, NULL, NULL, &ids, &err)
+            bykey ? th_esql_run_prefix_kept(&ca, f.e, docs, n, NULL, NULL, NULL, NULL, &ids, &err)
                   : th_esql_run_prefix(&ca, f.e, docs, n, &err);
         assert_non_null(pre);
         ok = th_esql_panes_fold(p, pre, docs, n, ids, k0, k1);
