@@ -139,6 +139,16 @@ static void time_parses_iso_forms(void **state)
     assert_string_equal(out, "2024-10-15T08:28:01.123Z");
     th_time_format_iso(-1, out);
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+    /* every second of a day, with milliseconds whose digits all differ
+     * from record to record, against printf's text */
+    for (unsigned sec = 0; sec < 86400; sec++) {
+        unsigned at = sec * 1000u + (sec * 7u + sec / 60u) % 1000u;
+        char want[32], got[14];
+        snprintf(want, sizeof want, "%02u:%02u:%02u.%03uZ", sec / 3600u, sec / 60u % 60u, sec % 60u,
+                 at % 1000u);
+        th_time_format_tod(at, got);
+        assert_string_equal(got, want);
+    }
 }
 
 /* th_time_parse_iso reads `YYYY-MM-DDTHH:MM:SS.mmmZ` by a short cut: over
