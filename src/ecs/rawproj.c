@@ -1368,7 +1368,7 @@ static bool actor_values(const th_ecs_slots *s, uint64_t want, const th_jval **n
 
 /* The record's member doc_key[k]: found by the walk over the root (the
  * fill's), else looked up (keys may be escaped). */
-static bool doc_member(const th_ecs_slots *s, int k, th_jcur *v)
+static inline bool doc_member(const th_ecs_slots *s, int k, th_jcur *v)
 {
     if (!s->escapes && s->full_root) {
         int sg = the_plan.doc_seg[k];
