@@ -31,6 +31,28 @@ static void arena_alloc_is_aligned_and_survives_big_blocks(void **state)
 
 /* th_arena_release forgets what came after the mark, small and big, keeps
  * what came before, and the next allocations reuse the released chunks. */
+/* th_arena_recycle keeps a head of the usual size as the head: the next
+ * allocation is its first bytes again (with no head it was the first
+ * spare's, p[0]); the other chunks come back from the spares. */
+static void arena_recycle_keeps_the_head(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1024);
+    char *p[40];
+    for (int i = 0; i < 40; i++) { /* nine to a chunk of 1,024 bytes: the head holds 36..39 */
+        p[i] = th_arena_alloc(&a, 112);
+        memset(p[i], 'y', 112);
+    }
+    th_arena_recycle(&a);
+    assert_ptr_equal(th_arena_alloc(&a, 112), p[36]);
+    char *text = th_arena_strdup(&a, "kept");
+    for (int i = 0; i < 40; i++)
+        memset(th_arena_alloc(&a, 112), 'z', 112);
+    assert_string_equal(text, "kept");
+    th_arena_free(&a);
+}
+
 static void arena_release_forgets_after_mark(void **state)
 {
     (void)state;
@@ -337,6 +359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_alloc_is_aligned_and_survives_big_blocks),
+        cmocka_unit_test(arena_recycle_keeps_the_head),
         cmocka_unit_test(arena_release_forgets_after_mark),
         cmocka_unit_test(buf_appends_and_formats),
         cmocka_unit_test(map_puts_gets_and_grows),
