@@ -130,13 +130,20 @@ void th_arena_release(th_arena *a, th_arena_mark m)
 
 void th_arena_recycle(th_arena *a)
 {
-    th_arena_chunk *c = a->head;
+    /* a head of the usual size stays the head, emptied: the next allocation
+     * takes from it in line, where with no head it went to th_arena_alloc_slow
+     * (the serial pipeline recycles after every record: on b100k 100,000
+     * such calls, 4.6 M instructions) */
+    th_arena_chunk *keep = a->head && a->head->cap == a->chunk_size ? a->head : NULL;
+    th_arena_chunk *c = keep ? keep->next : a->head;
     while (c) {
         th_arena_chunk *next = c->next;
         spare_put(a, c);
         c = next;
     }
-    set_head(a, NULL, 0);
+    if (keep)
+        keep->next = NULL;
+    set_head(a, keep, 0);
     a->used_total = 0;
 }
 

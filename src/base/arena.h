@@ -28,10 +28,11 @@ void th_arena_init(th_arena *a, size_t chunk_size);
 void th_arena_free(th_arena *a);
 /* Keeps the first chunk, releases the rest, and forgets every allocation. */
 void th_arena_reset(th_arena *a);
-/* Forgets every allocation but keeps the chunks (up to TH_ARENA_MAX_SPARE
- * bytes) for the next ones: an arena refilled with similar amounts, such as
- * a batch of records, then asks malloc for nothing (no page faults, no
- * munmap shootdowns between threads). */
+/* Forgets every allocation but keeps the chunks (the head when of the usual
+ * size, and up to TH_ARENA_MAX_SPARE bytes of the others) for the next ones:
+ * an arena refilled with similar amounts, such as a batch of records, then
+ * asks malloc for nothing (no page faults, no munmap shootdowns between
+ * threads). */
 void th_arena_recycle(th_arena *a);
 
 /* A point to come back to: th_arena_release forgets every allocation made

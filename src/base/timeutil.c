@@ -224,22 +224,27 @@ void th_time_format_iso(int64_t ms, char out[32])
     th_time_format_tod((unsigned)rem, out + 11);
 }
 
+/* "00" to "99": two digits a copy, where a digit each cost a division by
+ * ten and a remainder (format_tod's 83 instructions a call, on b100k with
+ * the pack 80,893 calls for the slot documents' @timestamp alone) */
+static const char digit_pairs[200] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 void th_time_format_tod(unsigned ms_of_day, char out[14])
 {
-    unsigned h = ms_of_day / 3600000u, mi = ms_of_day / 60000u % 60u,
-             s = ms_of_day / 1000u % 60u, milli = ms_of_day % 1000u;
-    out[0] = (char)('0' + h / 10);
-    out[1] = (char)('0' + h % 10);
+    unsigned secs = ms_of_day / 1000u, milli = ms_of_day - secs * 1000u;
+    unsigned h = secs / 3600u, in_hour = secs - h * 3600u, mi = in_hour / 60u,
+             s = in_hour - mi * 60u, centi = milli / 100u;
+    memcpy(out, &digit_pairs[2 * h], 2); /* h < 24 for a time of day */
     out[2] = ':';
-    out[3] = (char)('0' + mi / 10);
-    out[4] = (char)('0' + mi % 10);
+    memcpy(out + 3, &digit_pairs[2 * mi], 2);
     out[5] = ':';
-    out[6] = (char)('0' + s / 10);
-    out[7] = (char)('0' + s % 10);
+    memcpy(out + 6, &digit_pairs[2 * s], 2);
     out[8] = '.';
-    out[9] = (char)('0' + milli / 100);
-    out[10] = (char)('0' + milli / 10 % 10);
-    out[11] = (char)('0' + milli % 10);
+    out[9] = (char)('0' + centi);
+    memcpy(out + 10, &digit_pairs[2 * (milli - centi * 100u)], 2);
     out[12] = 'Z';
     out[13] = '\0';
 }

@@ -31,6 +31,28 @@ static void arena_alloc_is_aligned_and_survives_big_blocks(void **state)
 
 /* th_arena_release forgets what came after the mark, small and big, keeps
  * what came before, and the next allocations reuse the released chunks. */
+/* th_arena_recycle keeps a head of the usual size as the head: the next
+ * allocation is its first bytes again (with no head it was the first
+ * spare's, p[0]); the other chunks come back from the spares. */
+static void arena_recycle_keeps_the_head(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1024);
+    char *p[40];
+    for (int i = 0; i < 40; i++) { /* nine to a chunk of 1,024 bytes: the head holds 36..39 */
+        p[i] = th_arena_alloc(&a, 112);
+        memset(p[i], 'y', 112);
+    }
+    th_arena_recycle(&a);
+    assert_ptr_equal(th_arena_alloc(&a, 112), p[36]);
+    char *text = th_arena_strdup(&a, "kept");
+    for (int i = 0; i < 40; i++)
+        memset(th_arena_alloc(&a, 112), 'z', 112);
+    assert_string_equal(text, "kept");
+    th_arena_free(&a);
+}
+
 static void arena_release_forgets_after_mark(void **state)
 {
     (void)state;
@@ -139,6 +161,16 @@ static void time_parses_iso_forms(void **state)
     assert_string_equal(out, "2024-10-15T08:28:01.123Z");
     th_time_format_iso(-1, out);
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+    /* every second of a day, with milliseconds whose digits all differ
+     * from record to record, against printf's text */
+    for (unsigned sec = 0; sec < 86400; sec++) {
+        unsigned at = sec * 1000u + (sec * 7u + sec / 60u) % 1000u;
+        char want[32], got[14];
+        snprintf(want, sizeof want, "%02u:%02u:%02u.%03uZ", sec / 3600u, sec / 60u % 60u, sec % 60u,
+                 at % 1000u);
+        th_time_format_tod(at, got);
+        assert_string_equal(got, want);
+    }
 }
 
 /* th_time_parse_iso reads `YYYY-MM-DDTHH:MM:SS.mmmZ` by a short cut: over
@@ -327,6 +359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_alloc_is_aligned_and_survives_big_blocks),
+        cmocka_unit_test(arena_recycle_keeps_the_head),
         cmocka_unit_test(arena_release_forgets_after_mark),
         cmocka_unit_test(buf_appends_and_formats),
         cmocka_unit_test(map_puts_gets_and_grows),

@@ -578,6 +578,17 @@ static const builtin builtins[] = {
      "user.changes.name", 0},
     {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"newUserName\":\"\"}"),
      "user.changes.name", 1},
+    /* the last of duplicate keys; a key of the same length is another */
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"userName\":\"a\","
+                     "\"newUserName\":\"b\",\"newUserNamX\":\"x\",\"newUserName\":\"c\"}"),
+     "user.changes.name", 1},
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"newUserNamX\":\"x\","
+                     "\"policyName\":\"p\"}"),
+     "user.changes.name", 1},
+    /* a key with an escape, compared decoded */
+    {EVENT(IAM_USER, "\"eventName\":\"UpdateUser\",\"requestParameters\":{\"new\\u0055serName\":"
+                     "\"d\"}"),
+     "user.changes.name", -1},
     /* a time the date processor reads, not in CloudTrail's own form */
     {"{\"eventTime\":\"2026-10-01T10:00:00.123+02:00\",\"eventName\":\"GetUser\",\"eventID\":"
      "\"e\"}",
