@@ -1107,7 +1107,12 @@ static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
         if (id == 0 || h->capgen[id] != h->capevent) {
             th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
             size_t n;
-            const th_jval *const *v = th_qfields_get(f, id, rc->name[c], &n);
+            const th_jval *const *v;
+            /* a slot document's field in line, as th_qfields_get would first
+             * find it: its call was 41 instructions a field (1.02M on b100k
+             * with the pack at two threads) */
+            if (id == 0 || !th_qfields_known(f, id, &v, &n))
+                v = th_qfields_get(f, id, rc->name[c], &n);
             if (h->capv_cap - h->capv_len < n) {
                 while (h->capv_cap - h->capv_len < n)
                     h->capv_cap = h->capv_cap ? h->capv_cap * 2 : 1024;
