@@ -782,6 +782,23 @@ void th_hits_free(th_hits *h)
     memset(h, 0, sizeof(*h));
 }
 
+void th_hits_swap_caches(th_hits *a, th_hits *b)
+{
+    th_hits t = *a;
+    a->memo = b->memo;
+    a->route_fixed = b->route_fixed;
+    a->gate_memo = b->gate_memo;
+    a->plan_cache = b->plan_cache;
+    a->cand_memo = b->cand_memo;
+    a->cand = b->cand; /* an entry of its cand_memo */
+    b->memo = t.memo;
+    b->route_fixed = t.route_fixed;
+    b->gate_memo = t.gate_memo;
+    b->plan_cache = t.plan_cache;
+    b->cand_memo = t.cand_memo;
+    b->cand = t.cand;
+}
+
 void th_hits_clear(th_hits *h)
 {
     h->len = 0;
