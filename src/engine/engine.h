@@ -296,6 +296,12 @@ typedef struct th_hits {
 } th_hits;
 void th_hits_init(th_hits *h, const th_engine *e);
 void th_hits_clear(th_hits *h);
+/* Exchanges the recent look-ups of a and b (routing, candidates, gates,
+ * plans), which any th_hits of the engine may use: what they give is the
+ * same whichever th_hits remembered it. Their hits and the event's fields
+ * stay. A pipeline's worker keeps its own this way while it evaluates a
+ * batch's events in the batch's th_hits. */
+void th_hits_swap_caches(th_hits *a, th_hits *b);
 void th_hits_free(th_hits *h);
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
 void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);

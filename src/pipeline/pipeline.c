@@ -858,6 +858,11 @@ typedef struct pool {
      * filled (ring[taken % nring] next), the order they are committed in */
     uint64_t taken;
     bool stop;
+    /* per worker thread, made before they start: the look-ups it remembers,
+     * whichever batch it takes (process); each batch's own warmed on the
+     * batches of its ring slot alone (a sixth of them at two threads) */
+    th_hits (*own)[TH_PIPELINE_MAX_ENGINES];
+    unsigned nown; /* taken by the workers so far */
 } pool;
 
 /* Whether any engine kept a hit of the record (its items may point into the
@@ -980,10 +985,14 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
     j->st = *th_input_stats_get(one);
 }
 
-static void process(pool *pl, pbatch *b, th_input *one)
+/* own: the worker thread's caches of look-ups (th_hits_swap_caches), which
+ * the batch's th_hits use while it is processed. */
+static void process(pool *pl, pbatch *b, th_input *one, th_hits *own)
 {
     const th_pipeline *p = pl->p;
     ws_clear(&b->w, p);
+    for (size_t i = 0; i < p->nengines; i++)
+        th_hits_swap_caches(&b->w.hits[i], &own[i]);
     prof_window pw;
     if (p->profile) /* a batch is a window (its stages are on this thread) */
         prof_window_start(&pw, NULL, &b->w.prof);
@@ -1002,6 +1011,8 @@ static void process(pool *pl, pbatch *b, th_input *one)
         }
         prepare_rec(pl, b, x, &rr, m);
     }
+    for (size_t i = 0; i < p->nengines; i++)
+        th_hits_swap_caches(&b->w.hits[i], &own[i]);
     if (p->profile)
         prof_window_end(&pw);
 }
@@ -1011,6 +1022,7 @@ static void *worker(void *arg)
     pool *pl = arg;
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
     pthread_mutex_lock(&pl->mu);
+    th_hits *own = pl->own[pl->nown++];
     for (;;) {
         /* the oldest filled batch, which the reading thread commits first:
          * taking the first filled one by ring position took a younger batch
@@ -1029,7 +1041,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&pl->mu);
         if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-        process(pl, b, one);
+        process(pl, b, one, own);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
         if (pl->awaited == b)
@@ -1131,6 +1143,10 @@ static void pool_free(pool *pl)
         TH_VEC_FREE(&pl->ring[i].ranges);
     }
     free(pl->ring);
+    for (unsigned k = 0; k < pl->p->threads; k++)
+        for (size_t i = 0; i < pl->p->nengines; i++)
+            th_hits_free(&pl->own[k][i]);
+    free(pl->own);
     pthread_cond_destroy(&pl->work);
     pthread_cond_destroy(&pl->done);
     pthread_mutex_destroy(&pl->mu);
@@ -1154,6 +1170,10 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         ws_init(&pl.ring[i].w, p);
         pl.ring[i].w.nodes_lasting = true;
     }
+    pl.own = th_xcalloc(p->threads, sizeof *pl.own);
+    for (unsigned k = 0; k < p->threads; k++)
+        for (size_t i = 0; i < p->nengines; i++)
+            th_hits_init(&pl.own[k][i], p->engines[i]);
     pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
     unsigned started = 0;
     /* Workers block SIGINT/SIGTERM, so an interrupt reaches the reading thread

@@ -266,6 +266,51 @@ static void remembered_plans(void **state)
     fixture_free(&f);
 }
 
+/* The look-ups a th_hits remembers move with th_hits_swap_caches (a
+ * pipeline's worker takes its own along from batch to batch), and what
+ * they plan, through whichever th_hits holds them, is what a fresh th_hits
+ * plans; the hits and the event's fields stay where they were. */
+static void swapped_caches(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "gated");
+    rule_of(&r[1], "ungated");
+    th_engine_add_query(f.e, &r[0], kql(a, "event.action: CreateUser and user.name: ab"), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, "event.action: CreateUser"), a, NULL);
+    th_hits h1, h2;
+    th_hits_init(&h1, f.e);
+    th_hits_init(&h2, f.e);
+    char *recs[] = {user_rec(a, "CreateUser", "ab"), user_rec(a, "CreateUser", "a"),
+                    user_rec(a, "GetUser", "ab"), user_rec(a, "CreateUser", "ab")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    same_plans(f.e, f.m, a, &h1, recs, nrecs, &planned);
+    const th_hits was1 = h1, was2 = h2;
+    th_hits_swap_caches(&h2, &h1);
+    assert_ptr_equal(h2.plan_cache, was1.plan_cache);
+    assert_ptr_equal(h2.cand_memo, was1.cand_memo);
+    assert_ptr_equal(h2.memo, was1.memo);
+    assert_ptr_equal(h2.gate_memo, was1.gate_memo);
+    assert_ptr_equal(h2.route_fixed, was1.route_fixed);
+    assert_ptr_equal(h1.plan_cache, was2.plan_cache);
+    assert_ptr_equal(h1.fields, was1.fields);
+    assert_ptr_equal(h2.fields, was2.fields);
+    assert_ptr_equal(h1.plan, was1.plan);
+    for (int round = 0; round < 3; round++) { /* back and forth, as batches take them */
+        same_plans(f.e, f.m, a, &h2, recs, nrecs, &planned);
+        th_hits_swap_caches(&h1, &h2);
+        same_plans(f.e, f.m, a, &h1, recs, nrecs, &planned);
+        th_hits_swap_caches(&h1, &h2);
+    }
+    assert_true(planned > 0);
+    th_hits_free(&h1);
+    th_hits_free(&h2);
+    fixture_free(&f);
+}
+
 /* A remembered plan is found only under its whole key: names of one length
  * that differ from the gated name in one byte, at every position (those the
  * key's hash does not sample included), planned through one th_hits after
@@ -910,6 +955,7 @@ int main(void)
         cmocka_unit_test(constants_decided),
         cmocka_unit_test(gates_on_slots),
         cmocka_unit_test(remembered_plans),
+        cmocka_unit_test(swapped_caches),
         cmocka_unit_test(remembered_plans_every_byte),
         cmocka_unit_test(remembered_plans_every_length),
         cmocka_unit_test(routes_kept_slots),
