@@ -119,8 +119,8 @@ bool th_q_wild_match(const wtok *w, size_t nw, th_str s, bool nocase)
 /* s[0..lit.n) equals lit, s ASCII-folded first when fold (lit is folded). */
 static inline bool eq_fold(const char *s, th_str lit, bool fold)
 {
-    if (!fold)
-        return memcmp(s, lit.p, lit.n) == 0;
+    if (!fold) /* in line: the literals are a few bytes, memcmp's call cost more */
+        return th_bytes_eq(s, lit.p, lit.n);
     for (size_t i = 0; i < lit.n; i++)
         if (lower(s[i]) != lit.p[i])
             return false;
