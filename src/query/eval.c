@@ -769,6 +769,14 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
     }
 }
 
+bool th_cnode_match_fields(const cnode *c, th_qfields *fc)
+{
+    tv k;
+    if (leaf_quick(c, fc, &k))
+        return k == TV_TRUE;
+    return th_cnode_eval_fields(c, fc) == TV_TRUE;
+}
+
 /* ---- over slots (th_query_bind_slots) ----------------------------------- */
 
 /* A rough cost of evaluating c on one value (comparisons of a few bytes = 1;
