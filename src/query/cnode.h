@@ -63,6 +63,9 @@ typedef struct wpat {
     wtok *w;
     size_t nw;
     bool nocase; /* ASCII case folding, as th_q_wild_match(..., nocase) */
+    uint16_t atom_at; /* the atom's byte searched for (match.c rare_at), in the
+                         padding: a larger cnode moves the run's allocations,
+                         whose addresses the routing memos hash */
     wshape shape;
     size_t minlen;
     th_str pre, suf, atom; /* empty when absent */
