@@ -1139,7 +1139,11 @@ static inline bool query_fields(const th_erule *r, th_hits *h)
     return th_query_match_fields(r->query, h->fields);
 }
 
-static void eval_rule(const th_engine *e, size_t ri, const th_event *ev, th_hits *h)
+/* In line in its callers' loops: b100k with the pack evaluates 254,778
+ * planned rules, most of them a rest of a leaf or two (query_fields), and
+ * the call's saved registers were ~22 instructions of each (-5.5 M). */
+static inline __attribute__((always_inline)) void eval_rule(const th_engine *e, size_t ri,
+                                                             const th_event *ev, th_hits *h)
 {
     const th_erule *r = e->rules.items[ri];
     uint64_t t0 = e->o.profile ? th_now_ns() : 0;
