@@ -63,6 +63,9 @@ typedef struct wpat {
     wtok *w;
     size_t nw;
     bool nocase; /* ASCII case folding, as th_q_wild_match(..., nocase) */
+    uint16_t atom_at; /* the atom's byte searched for (match.c rare_at), in the
+                         padding: a larger cnode moves the run's allocations,
+                         whose addresses the routing memos hash */
     wshape shape;
     size_t minlen;
     th_str pre, suf, atom; /* empty when absent */
@@ -150,6 +153,11 @@ tv th_cnode_eval(const cnode *c, const th_jval *doc);
 /* The same on the document of f, the leaves of f's kept fields reading
  * their values through f. */
 tv th_cnode_eval_fields(const cnode *c, th_qfields *f);
+/* Whether that is TRUE: a quick leaf (th_cnode_finish) decided without
+ * th_cnode_eval_fields' call, whose registers cost about what the leaf
+ * does (b100k with the pack: ~86k rests of one leaf, `event.outcome ==
+ * "success"` the most). */
+bool th_cnode_match_fields(const cnode *c, th_qfields *f);
 /* The same over numbered fields (th_query_bind_slots gave every leaf one). */
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);

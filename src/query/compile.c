@@ -654,7 +654,7 @@ bool th_query_match(const th_query *q, const th_jval *doc)
 
 bool th_query_match_fields(const th_query *q, th_qfields *f)
 {
-    return q && th_qfields_doc(f) && th_cnode_eval_fields(q->root, f) == TV_TRUE;
+    return q && th_qfields_doc(f) && th_cnode_match_fields(q->root, f);
 }
 
 bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of)

@@ -6,7 +6,8 @@
  * (th_query_bind_slots / th_query_match_slots): on random documents, a query
  * reads the same from slots filled with what th_json_path_each visits as
  * from the document. And th_query_order (cheapest operands first): an ES|QL
- * WHERE, three-valued, selects the same documents in either order. And
+ * WHERE, three-valued, selects the same documents in either order, and an
+ * AND reads its NOTs last. And
  * th_query_rest_fold: a rest's conjuncts on a constant field decided once. */
 #include "th_test.h"
 
@@ -312,6 +313,49 @@ static void test_order(void **state)
     th_arena_free(&a);
 }
 
+/* th_query_order puts an AND's NOT after the kids of its cost: a `!=` holds
+ * on most values, so the AND decides sooner on the equality. Seen through
+ * the fields the evaluation reads: a document whose user.name is not "y"
+ * decides the AND without event.action. */
+static void test_order_not_last(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    th_diags d;
+    th_diags_init(&d);
+    const char *text = "FROM logs-aws.cloudtrail-* | WHERE event.action != \"z\" AND "
+                       "user.name == \"y\" | LIMIT 10";
+    th_esql *e = th_esql_parse(&a, text, strlen(text), NULL, &d);
+    assert_non_null(e);
+    th_query *q = th_query_compile_ir(&a, TH_QLANG_ESQL, th_esql_lower(&a, e), NULL, &d);
+    assert_non_null(q);
+    th_query_order(q);
+    uint32_t action = th_query_field_id(th_str_c("event.action"));
+    uint32_t user = th_query_field_id(th_str_c("user.name"));
+    th_qfields *f = th_qfields_new();
+    th_qfields_keep(f, action);
+    th_qfields_keep(f, user);
+    static const char *const docs[] = {
+        "{\"event\":{\"action\":\"a\"},\"user\":{\"name\":\"n\"}}",
+        "{\"event\":{\"action\":\"a\"},\"user\":{\"name\":\"y\"}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        th_json_error err;
+        th_jval *doc = th_json_parse(&a, docs[i], strlen(docs[i]), &err);
+        assert_non_null(doc);
+        th_qfields_reset(f, doc);
+        assert_int_equal(th_query_match_fields(q, f), i == 1);
+        const th_jval *const *v;
+        size_t n;
+        assert_true(th_qfields_current(f, user, &v, &n));
+        assert_int_equal(th_qfields_current(f, action, &v, &n), i == 1);
+    }
+    th_qfields_free(f);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 /* The fields test_rest's projection holds exactly: all but event.outcome. */
 static bool keep_rest(th_str f) { return !th_str_eqc(f, "event.outcome"); }
 
@@ -520,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_implication),
         cmocka_unit_test(test_slots),
         cmocka_unit_test(test_order),
+        cmocka_unit_test(test_order_not_last),
         cmocka_unit_test(test_rest),
         cmocka_unit_test(test_rest_fold),
     };
