@@ -141,13 +141,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (terr.offset != derr.offset || strcmp(terr.reason, derr.reason) != 0) {
             abort(); /* to_jval reports another error than th_json_parse */
         }
-        /* walk every cursor: lookups by every key must find the last duplicate */
+        /* walk every cursor: lookups by every key must find the last duplicate;
+         * without a backslash, th_jplain_str reads keys and values as
+         * th_jcur_str */
+        const th_jscan_plain pv = th_jscan_plain_of(scanners[0]);
         th_jiter it = th_jcur_iter(th_jscan_root(scanners[0]));
         th_jcur key, val, got;
         while (th_jiter_next(&it, &key, &val)) {
             th_str k;
             if (th_jcur_type(th_jscan_root(scanners[0])) != TH_JOBJ)
                 break;
+            for (int c = 0; pv.p && c < 2; c++) {
+                th_str d, e = TH_STR_NULL;
+                const bool dok = th_jcur_str(c ? val : key, &a, &d);
+                if (th_jplain_str(pv, c ? val : key, &e) != dok ||
+                    (dok && (d.p != e.p || d.n != e.n)))
+                    abort(); /* a plain string read otherwise */
+            }
             if (th_jcur_str(key, &a, &k) &&
                 !th_jcur_get(th_jscan_root(scanners[0]), k.p, k.n, &got))
                 abort(); /* a decodable key is not found */

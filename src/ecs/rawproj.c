@@ -880,13 +880,11 @@ static void slot_end(th_ecs_slots *s, size_t i)
  * slot_strings. The buffer's end, room and address and the masks are kept
  * in locals, written back before anything that reads them through s
  * (slot_grow, slot_strings) and at the end, and a field's path counts are
- * stored once: th_jcur_str's call, and stores of uint8_t counts and of
- * values (which may alias s), had GCC read them through s again after each
- * value. Inlined into its two callers (b10k: the pack 0.5 M, without ES|QL
- * 0.3 M instructions less than slot_field's loop of one field a call, which
- * also tested for escapes at every path). */
-static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, const plan *pl,
-                                                                uint32_t fields)
+ * stored once: stores of uint8_t counts and of values (which may alias s)
+ * had GCC read them through s again after each value. The general loop of
+ * slot_fields, from the first field whose value is no string. */
+static __attribute__((noinline)) bool slot_fields_any(th_ecs_slots *s, const plan *pl,
+                                                      uint32_t fields)
 {
     th_jval *buf = s->buf;
     uint32_t len = s->len, cap = s->cap;
@@ -894,7 +892,7 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
     uint32_t arrs = 0;
     const bool *have = s->have;
     const th_jcur *found = s->found;
-    th_arena *a = s->a;
+    const th_jscan_plain pv = th_jscan_plain_of(s->raw);
     for (uint32_t u = fields; u; u &= u - 1) {
         const size_t i = (size_t)__builtin_ctz(u);
         const uint32_t off = len;
@@ -907,7 +905,7 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
             if (!have[sl])
                 continue;
             th_str str;
-            if (th_jcur_str(found[sl], a, &str)) {
+            if (th_jplain_str(pv, found[sl], &str)) {
                 if (len == cap) {
                     s->len = len;
                     slot_grow(s);
@@ -945,6 +943,59 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
     s->len = len;
     s->arrays = (s->arrays & ~fields) | arrs;
     return true;
+}
+
+/* slot_fields_any where every value found is a string (b100k: all of the
+ * pack's 1.37 M fields), with no call in its loop: the room for every
+ * path's value is made first, and the first value that is no string hands
+ * its field and the rest to slot_fields_any. The calls had GCC keep about
+ * a dozen values on the stack around them, reloaded at every field (~76
+ * instructions a field). Inlined into its two callers. */
+static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, const plan *pl,
+                                                                uint32_t fields)
+{
+    /* four paths a field at most (a bound on the table, not a count of
+     * fields: __builtin_popcount is a library call without -mpopcnt) */
+    while (s->cap - s->len < 4 * NTABLE)
+        slot_grow(s);
+    th_jval *const buf = s->buf;
+    uint32_t len = s->len;
+    const th_jscan_plain pv = th_jscan_plain_of(s->raw);
+    uint32_t u = fields;
+    for (; u; u &= u - 1) {
+        const size_t i = (size_t)__builtin_ctz(u);
+        const uint32_t off = len;
+        uint8_t npath[4] = {0, 0, 0, 0};
+        const size_t np = pl->npaths[i];
+        size_t k = 0;
+        for (; k < np; k++) {
+            const int sl = pl->slot_of[i][k];
+            if (!s->have[sl])
+                continue;
+            th_str str;
+            if (!th_jplain_str(pv, s->found[sl], &str))
+                break;
+            th_jval *v = &buf[len++];
+            v->type = TH_JSTR;
+            v->len = 0;
+            v->cap = 0;
+            v->u.str = str;
+            npath[k] = 1;
+        }
+        if (k < np) { /* field i again, from its start */
+            len = off;
+            break;
+        }
+        memcpy(s->npath[i], npath, sizeof npath);
+        s->off[i] = off;
+        const uint32_t n = len - off;
+        s->slot[i] = (th_qslot){n ? buf + off : NULL, n};
+    }
+    const uint32_t done = fields & ~u;
+    s->len = len;
+    s->used |= done;
+    s->arrays &= ~done;
+    return !u || slot_fields_any(s, pl, u);
 }
 
 /* slot_fields where keys may be escaped (a backslash anywhere in the

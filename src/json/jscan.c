@@ -9,13 +9,10 @@
 #include "json/escape.h"
 #include "json/jscan_int.h"
 
-/* One value on the tape. Objects hold key, value, key, value ... nodes after
- * their own node; arrays hold their items; `next` skips the whole subtree. */
-typedef struct jnode {
-    uint32_t pos;  /* offset of the first byte: quote, bracket or scalar start */
-    uint32_t end;  /* offset just past the last byte */
-    uint32_t next; /* tape index after this value and its children */
-} jnode;
+/* One value on the tape (th_jnode, jscan.h). Objects hold key, value, key,
+ * value ... nodes after their own node; arrays hold their items; `next` skips
+ * the whole subtree. */
+typedef th_jnode jnode;
 
 /* An open container in stage 2: its node (end and next are written when it
  * closes) and whether it is an object. Addressed through a pointer to the
@@ -870,6 +867,11 @@ bool th_jcur_path(th_jcur obj, const char *dotted, th_jcur *out)
     }
     *out = cur;
     return true;
+}
+
+th_jscan_plain th_jscan_plain_of(const th_jscan *s)
+{
+    return s->has_bs ? (th_jscan_plain){NULL, NULL} : (th_jscan_plain){s->p, s->tape};
 }
 
 bool th_jcur_str(th_jcur c, th_arena *a, th_str *out)

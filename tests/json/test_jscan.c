@@ -1347,6 +1347,61 @@ static void separators_between_entries(void **state)
     assert_true(st.plain_bad > 500);
 }
 
+/* th_jplain_str reads every value of a text without a backslash as
+ * th_jcur_str does (strings of every length, the empty one, strings of
+ * other bytes; false for the other types), on every implementation; a text
+ * with a backslash gives no view at all. */
+static void plain_strings_as_jcur_str(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"a\":\"\",\"bb\":[\"x\",1,\"{}[]:,\",null,true,{\"c\":\"\xc3\xa9 tab\t\"}],"
+        "\"ddd\":-0.5e3,\"e\":{},\"f\":\"a string of thirty-two bytes!!!\"}";
+    th_arena a;
+    th_arena_init(&a, 0);
+    for (int i = 0; i < nscanners; i++) {
+        th_jscan *s = scanners[i];
+        th_json_error e;
+        assert_true(th_jscan_load(s, text, strlen(text), &e));
+        th_jscan_plain v = th_jscan_plain_of(s);
+        assert_non_null(v.p);
+        size_t strs = 0;
+        /* every value on the tape: index j is some value's node */
+        th_jcur root = th_jscan_root(s);
+        th_jcur stack[16];
+        size_t n = 0;
+        stack[n++] = root;
+        while (n) {
+            th_jcur c = stack[--n];
+            th_str want, got = TH_STR_NULL;
+            bool ok = th_jcur_str(c, &a, &want);
+            assert_int_equal(th_jplain_str(v, c, &got), ok);
+            if (ok) {
+                strs++;
+                assert_true(want.p == got.p && want.n == got.n);
+            }
+            th_jiter it = th_jcur_iter(c);
+            th_jcur key, item;
+            while (th_jiter_next(&it, &key, &item)) {
+                if (it.obj) {
+                    assert_true(th_jplain_str(v, key, &got));
+                    assert_true(th_jcur_str(key, &a, &want) && th_str_eq(want, got));
+                }
+                assert_true(n < 16);
+                stack[n++] = item;
+            }
+        }
+        assert_int_equal(strs, 5);
+    }
+    const char *esc = "{\"a\":\"b\\\"c\"}";
+    th_json_error e;
+    assert_true(th_jscan_load(scanners[0], esc, strlen(esc), &e));
+    th_jscan_plain v = th_jscan_plain_of(scanners[0]);
+    assert_null(v.p);
+    assert_null(v.tape);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1361,6 +1416,7 @@ int main(void)
         cmocka_unit_test(separators_between_entries),
         cmocka_unit_test(string_contents_checked_by_to_jval),
         cmocka_unit_test(cursors_find_fields),
+        cmocka_unit_test(plain_strings_as_jcur_str),
         cmocka_unit_test(members_by_key_set),
         cmocka_unit_test(members_across_shapes),
         cmocka_unit_test(near_keys_never_match),
