@@ -1146,8 +1146,19 @@ static __attribute__((noinline)) void captures_got(th_hits *h, th_qfields *f, co
  * arrays stay in registers, and the event's number is in a local (a store to
  * a th_caprange may alias h's uint32_t members). Field number 0 (a name
  * without one, found anew per match) is never marked current: capgen[0]
- * stays 0, which capevent never is while evaluating (fields_start). */
-static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
+ * stays 0, which capevent never is while evaluating (fields_start).
+ * NO_CLONE: the clone GCC made of it (r's members for arguments) cost its
+ * callers an instruction a match at one thread too, where it is never called
+ * (clang has no noipa). */
+#ifdef __has_attribute
+#if __has_attribute(noipa)
+#define NO_CLONE __attribute__((noipa))
+#endif
+#endif
+#ifndef NO_CLONE
+#define NO_CLONE
+#endif
+static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
 {
     const th_rulecap *rc = &h->rulecap[ri];
     size_t ncap = r->ncap;
