@@ -1101,48 +1101,108 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
         val_put(v, s, nf, c);
 }
 
+static void capv_room(th_hits *h, size_t n)
+{
+    while (h->capv_cap - h->capv_len < n)
+        h->capv_cap = h->capv_cap ? h->capv_cap * 2 : 1024;
+    h->capv = th_xrealloc(h->capv, h->capv_cap * sizeof *h->capv);
+}
+
+/* find_captures' fields that are not a slot document's: through
+ * th_qfields_get, each copied whole (the loop's others were left unset).
+ * Out of line: none of b100k's. */
+static __attribute__((noinline)) void captures_got(th_hits *h, th_qfields *f, const th_rulecap *rc,
+                                                   th_caprange *out)
+{
+    for (size_t c = 0; c < rc->ncap; c++) {
+        uint32_t id = rc->fid[c];
+        if (h->capgen[id] != h->capevent) {
+            size_t n;
+            const th_jval *const *v = th_qfields_get(f, id, rc->name[c], &n);
+            if (h->capv_cap - h->capv_len < n)
+                capv_room(h, n);
+            for (size_t i = 0; i < n; i++)
+                h->capv[h->capv_len + i] = v[i];
+            h->capfid[id] = (th_caprange){(uint32_t)h->capv_len, (uint32_t)n};
+            h->capv_len += n;
+            if (id)
+                h->capgen[id] = h->capevent;
+        }
+        out[c] = h->capfid[id]; /* again for the others: one field may come twice */
+    }
+}
+
 /* The values of the fields a match of rule ri captures, found for
  * th_engine_commit, which then only stores them (in input order, on its own
  * thread): read through the event's fields (h->fields where evaluation shares
  * them, else h->capfields), so that a field a query reads is walked once, and
  * copied into h->capv once per event and field (the ranges of h->capfid),
  * however many of its matches capture it. Where of the rule's ranges in
- * h->capr, or UINT32_MAX where its captures changed since th_hits_init. */
-static uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
+ * h->capr, or UINT32_MAX where its captures changed since th_hits_init.
+ * b100k's pack at two threads stores 5.1M ranges of 191,696 matches; 2.0M
+ * are found anew, all a slot document's field, of one value or none, read
+ * in line as th_qfields_get would first find it (th_qfields_known). The loop
+ * has no call (the other fields are left to captures_got), so that h's
+ * arrays stay in registers, and the event's number is in a local (a store to
+ * a th_caprange may alias h's uint32_t members). Field number 0 (a name
+ * without one, found anew per match) is never marked current: capgen[0]
+ * stays 0, which capevent never is while evaluating (fields_start).
+ * NO_CLONE: the clone GCC made of it (r's members for arguments) cost its
+ * callers an instruction a match at one thread too, where it is never called
+ * (clang has no noipa). */
+#ifdef __has_attribute
+#if __has_attribute(noipa)
+#define NO_CLONE __attribute__((noipa))
+#endif
+#endif
+#ifndef NO_CLONE
+#define NO_CLONE
+#endif
+static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
 {
     const th_rulecap *rc = &h->rulecap[ri];
-    if (rc->cap != r->cap || rc->ncap != r->ncap)
+    size_t ncap = r->ncap;
+    if (rc->cap != r->cap || rc->ncap != ncap)
         return UINT32_MAX;
-    if (h->capr_cap - h->capr_len < r->ncap) {
-        while (h->capr_cap - h->capr_len < r->ncap)
+    if (h->capr_cap - h->capr_len < ncap) {
+        while (h->capr_cap - h->capr_len < ncap)
             h->capr_cap = h->capr_cap ? h->capr_cap * 2 : 256;
         h->capr = th_xrealloc(h->capr, h->capr_cap * sizeof *h->capr);
     }
+    if (h->capv_cap - h->capv_len < ncap) /* one value of each field, as the loop takes */
+        capv_room(h, ncap);
     uint32_t at = (uint32_t)h->capr_len;
-    for (size_t c = 0; c < r->ncap; c++) {
-        uint32_t id = rc->fid[c];
-        if (id == 0 || h->capgen[id] != h->capevent) {
-            th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
+    th_caprange *out = h->capr + at;
+    const uint32_t *fid = rc->fid;
+    uint32_t *capgen = h->capgen;
+    th_caprange *capfid = h->capfid;
+    const th_jval **capv = h->capv;
+    uint32_t len = (uint32_t)h->capv_len;
+    uint32_t now = h->capevent;
+    th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
+    bool other = false;
+    for (size_t c = 0; c < ncap; c++) {
+        uint32_t id = fid[c];
+        if (capgen[id] != now) {
             size_t n;
             const th_jval *const *v;
-            /* a slot document's field in line, as th_qfields_get would first
-             * find it: its call was 41 instructions a field (1.02M on b100k
-             * with the pack at two threads) */
-            if (id == 0 || !th_qfields_known(f, id, &v, &n))
-                v = th_qfields_get(f, id, rc->name[c], &n);
-            if (h->capv_cap - h->capv_len < n) {
-                while (h->capv_cap - h->capv_len < n)
-                    h->capv_cap = h->capv_cap ? h->capv_cap * 2 : 1024;
-                h->capv = th_xrealloc(h->capv, h->capv_cap * sizeof *h->capv);
+            /* more than one value (none known has): the general way */
+            if (!id || !th_qfields_known(f, id, &v, &n) || n > 1) {
+                other = true;
+                continue;
             }
-            for (size_t i = 0; i < n; i++) /* mostly one: no call to memcpy */
-                h->capv[h->capv_len + i] = v[i];
-            h->capfid[id] = (th_caprange){(uint32_t)h->capv_len, (uint32_t)n};
-            h->capgen[id] = h->capevent;
-            h->capv_len += n;
+            if (n)
+                capv[len] = v[0];
+            capfid[id] = (th_caprange){len, (uint32_t)n};
+            capgen[id] = now;
+            len += (uint32_t)n;
         }
-        h->capr[h->capr_len++] = h->capfid[id];
+        out[c] = capfid[id];
     }
+    h->capv_len = len;
+    if (other)
+        captures_got(h, f, rc, out);
+    h->capr_len = at + ncap;
     return at;
 }
 

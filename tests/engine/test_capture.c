@@ -233,12 +233,100 @@ static void capture_from_workers(void **state)
     run(2);
 }
 
+/* Two rules whose captures overlap (the second's fields found by the first's
+ * match of the event, or anew), one of them an array of up to 1,500 strings
+ * (more than the workers' first room for values), one absent: the lists of
+ * every match (a field twice in one of them), found by the workers (threads 2), hold the strings
+ * the commit finds itself with one thread, and the array's lists all of its strings. */
+#define NARR 60
+static const char *arr_fields[2][4] = {{"tags", "user.name", "absent.field", "user.name"},
+                                       {"user.name", "host.name", "tags", "tags"}};
+
+static size_t arr_len(size_t i)
+{
+    return i % 5 == 0 ? 1500 : i % 7;
+}
+
+/* rule k's matches, in the order of the events, each field's strings */
+static void arr_run(unsigned threads, th_arena *qa, th_str *out[2][NARR][4],
+                    uint32_t nout[2][NARR][4])
+{
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_engine_set_threads(f.e, threads);
+    th_rule r[2];
+    for (size_t k = 0; k < 2; k++) {
+        fx_rule(&r[k], TH_RULE_THRESHOLD, k ? "ARR1" : "ARR0", 6, 5, 100);
+        r[k].threshold_fields.items = arr_fields[k];
+        r[k].threshold_fields.len = 4;
+        th_diags d;
+        th_diags_init(&d);
+        const char *text = "not user.name: \"never-seen\"";
+        th_query *q = th_query_compile(qa, TH_QLANG_KQL, text, strlen(text), NULL, &d);
+        th_diags_free(&d);
+        assert_non_null(q);
+        th_engine_add_query(f.e, &r[k], q, qa, NULL);
+    }
+    for (size_t i = 0; i < NARR; i++) {
+        th_buf b = {0};
+        th_buf_printf(&b, "\"user\":{\"name\":\"u%zu\"},\"tags\":[", i % 4);
+        for (size_t j = 0; j < arr_len(i); j++)
+            th_buf_printf(&b, "%s\"t%zu-%zu\"", j ? "," : "", i, j);
+        th_buf_printf(&b, "]%s", i % 2 ? ",\"host\":{\"name\":\"h\"}" : "");
+        fx_ev(&f, th_arena_printf(qa, "a%zu", i), (double)i / 100, (double)i / 100,
+              th_arena_strndup(qa, b.data, b.len));
+        th_buf_free(&b);
+    }
+    for (size_t k = 0; k < 2; k++) {
+        const th_erule *er = f.e->rules.items[k];
+        assert_int_equal(er->matches.len, NARR);
+        for (size_t i = 0; i < NARR; i++)
+            for (size_t c = 0; c < 4; c++) {
+                const th_vlist *l = th_match_list(f.e, &er->matches.items[i], c);
+                nout[k][i][c] = l->n;
+                out[k][i][c] = th_arena_alloc(qa, (l->n + 1) * sizeof(th_str));
+                for (uint32_t v = 0; v < l->n; v++)
+                    out[k][i][c][v] =
+                        th_str_make(th_arena_strndup(qa, l->v[v].p, l->v[v].n), l->v[v].n);
+            }
+    }
+    fx_free(&f);
+}
+
+static void capture_arrays_from_workers(void **state)
+{
+    (void)state;
+    th_arena qa;
+    th_arena_init(&qa, 1 << 20);
+    static th_str *one[2][NARR][4], *two[2][NARR][4];
+    static uint32_t none[2][NARR][4], ntwo[2][NARR][4];
+    arr_run(1, &qa, one, none);
+    arr_run(2, &qa, two, ntwo);
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < NARR; i++)
+            for (size_t c = 0; c < 4; c++) {
+                const char *name = arr_fields[k][c];
+                if (strcmp(name, "tags") == 0 && ntwo[k][i][c] != arr_len(i))
+                    fail_msg("rule %zu, event %zu: %u tags of %zu", k, i, ntwo[k][i][c],
+                             arr_len(i));
+                if (none[k][i][c] != ntwo[k][i][c])
+                    fail_msg("rule %zu, event %zu, %s: %u values, %u with one thread", k, i, name,
+                             ntwo[k][i][c], none[k][i][c]);
+                for (uint32_t v = 0; v < ntwo[k][i][c]; v++)
+                    if (!th_str_eq(one[k][i][c][v], two[k][i][c][v]))
+                        fail_msg("rule %zu, event %zu, %s: value %u differs", k, i, name, v);
+            }
+    th_arena_free(&qa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(capture_by_walk),
         cmocka_unit_test(capture_from_fields),
         cmocka_unit_test(capture_from_workers),
+        cmocka_unit_test(capture_arrays_from_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
