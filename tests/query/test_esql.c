@@ -1281,18 +1281,6 @@ static void many_groups_shared_cells(void **state)
     th_arena_free(&a);
 }
 
-/* The bytes a query's run takes in its arena are charged to --max-memory
- * (the ES|QL pass's tables): they are the same whatever the heap's
- * addresses. Over documents whose equal values share their cells (as
- * captured matches' do), users coming back after others, the same query
- * runs with the arena's cells moved by 0 to 15 words (a block of that size
- * allocated first): its prefix, and panes over it with the cell ids and
- * without, take the same bytes every time (and give the same rows). The
- * memos' table of earlier cells and the grouping's hints are looked up by
- * a hash of their cells: where it hashed a text's address, which rows found
- * their cells there moved with the heap, and a miss that allocates
- * (TO_UPPER's text, an array of TO_DOUBLE's values, a number's key text)
- * took other bytes. */
 /* A column's look-ups stop after KEYMAP_PROBE rows (esql_val.c) where most
  * keys were new: by the keys' ids as by the keys, the same rows load
  * afresh; a column of few values keeps looking up by id. */
@@ -1325,6 +1313,18 @@ static void key_ids_stop_as_the_keys(void **state)
     th_arena_free(&a);
 }
 
+/* The bytes a query's run takes in its arena are charged to --max-memory
+ * (the ES|QL pass's tables): they are the same whatever the heap's
+ * addresses. Over documents whose equal values share their cells (as
+ * captured matches' do), users coming back after others, the same query
+ * runs with the arena's cells moved by 0 to 15 words (a block of that size
+ * allocated first): its prefix, and panes over it with the cell ids and
+ * without, take the same bytes every time (and give the same rows). The
+ * memos' table of earlier cells and the grouping's hints are looked up by
+ * a hash of their cells: where it hashed a text's address, which rows found
+ * their cells there moved with the heap, and a miss that allocates
+ * (TO_UPPER's text, an array of TO_DOUBLE's values, a number's key text)
+ * took other bytes. */
 static void charge_whatever_the_addresses(void **state)
 {
     (void)state;
