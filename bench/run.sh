@@ -66,6 +66,8 @@ report() {
   echo "${line%|*}" | tee -a "$out"
   last_mbs=${line##*|}
 }
+# faster S BEST: true when S seconds beat BEST (0: none yet)
+faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(b == 0 || a < b) }'; }
 # measure NAME BYTES RECORDS cmd...: the fastest of BENCH_REPS runs, and the
 # largest peak RSS among them (the shared VM's speed for one command drifts
 # by a third within minutes: one run of the whole pack gave 392 and 509 MB/s
@@ -77,7 +79,7 @@ measure() {
     timed "$@"
     # exit 1 means "found something" for trailhound verbs: only >= 2 is a failure
     if [ $last_rc -ge 2 ]; then say "$name: FAILED (exit $last_rc)"; tail -3 "$data_dir/err"; return; fi
-    if awk -v a="$last_s" -v b="$best" 'BEGIN { exit !(b == 0 || a < b) }'; then best=$last_s; fi
+    if faster "$last_s" "$best"; then best=$last_s; fi
     if [ "$last_rss" = "?" ] || [ "$rss" = "?" ]; then rss="?"; elif [ "$last_rss" -gt "$rss" ]; then rss=$last_rss; fi
   done
   report "$name" "$b" "$r" "$best" "$rss"
@@ -163,7 +165,7 @@ for ((k = 0; k < s3reps; k++)); do
       2) timed bash -c "$s3halves" - "$TH" "$seed" "${s3half1[@]}" -- "${s3half2[@]}" ;;
     esac
     if [ $last_rc -ge 2 ]; then say "S3 objects, seed rule: FAILED (exit $last_rc)"; tail -3 "$data_dir/err"; continue; fi
-    if awk -v a="$last_s" -v b="${s3best[$j]}" 'BEGIN { exit !(b == 0 || a < b) }'; then
+    if faster "$last_s" "${s3best[$j]}"; then
       s3best[j]=$last_s; s3rss[j]=$last_rss
     fi
   done
