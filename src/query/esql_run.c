@@ -456,6 +456,7 @@ th_esql_result *th_esql_run_traced(th_arena *a, const th_esql *q, const th_esql_
     erun r = {.a = a, .q = q, .docs = docs, .ndocs = n, .now = now_ms, .source = true, .track = -1};
     th_esql_result *res = th_esql_new_result(a, q);
     source_rows(a, res, n);
+    r.rows0 = res->t.doc;
     if (track < n) {
         r.track = (long)track;
         res->track = (long)track;
@@ -776,6 +777,7 @@ static th_esql_result *prefix_run(th_arena *a, const th_esql *q, const th_esql_d
               .key_ids = key_ids,
               .ids = th_xcalloc(1, sizeof(esql_idset))};
     source_rows(a, res, n);
+    r.rows0 = res->t.doc;
     plan_prefix(a, q, res);
     th_esql_run_cmds(&r, res, 1, res->next);
     if (r.source && !r.err) { /* load once what later commands read of the documents */
