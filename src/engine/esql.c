@@ -281,6 +281,9 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
             const th_vlist *const *lists = c->e->lists.items;
             const th_match *m = c->m;
             const void **col = c->col;
+            /* four matches an iteration: the loop's own test and step were
+             * half of its 8 instructions a match (b100k pack 11.5 -> 7.2 M) */
+#pragma GCC unroll 4
             for (size_t i = 0; i < n; i++)
                 col[i] = lists[m[i].fv[f]];
             c->colf = f;
