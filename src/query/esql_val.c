@@ -686,62 +686,60 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
         k->ids[row] = k->last_id = k->nid++;
 }
 
-/* load_keyed's rows: runs and keys the map finds by id here, any other row
- * key_step's (own: row i is document i, t->doc is not read); in line with
- * own a constant, a loop for each */
-__attribute__((always_inline)) static inline void keyed_rows(kload *k, bool own)
+/* load_keyed's rows from row on while they are runs or keys the map finds
+ * by id; returns the first row for key_step (nrows: none). In line with
+ * own (row i is document i: t->doc is not read) and with_ids (k->ids is
+ * set) constants, a loop for each: the test of ids per row was 2.5
+ * instructions a row. */
+__attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t row, bool own,
+                                                              bool with_ids)
 {
     const size_t nrows = k->nrows;
     const long *doc = k->doc;
     const void *const *keys = k->keys;
     ev *vals = k->vals;
-    size_t row = 0;
-    while (row < nrows) {
-        /* the state in locals, until a row for key_step */
-        uint32_t *const *bl = k->km.bl;
-        const size_t at = k->km.at;
-        /* key_row's calls left before the one that may stop the map (none
-         * by id where the map is off or hashes its keys) */
-        size_t left = !bl || k->km.off             ? 0
-                      : k->km.tries < KEYMAP_PROBE ? KEYMAP_PROBE - 1 - k->km.tries
-                                                   : SIZE_MAX;
-        const size_t left0 = left;
-        const void *prev = k->prev;
-        ev last = k->last;
-        uint32_t *ids = k->ids, last_id = k->last_id;
-        for (; row < nrows; row++) {
-            long d = own ? (long)row : doc[row];
-            if (!own && d < 0)
-                break;
-            const void *key = keys[d];
-            if (key == prev) {
-                vals[row] = last;
-                if (ids)
-                    ids[row] = last_id;
-                continue;
-            }
-            if (!key || left == 0)
-                break;
-            uint32_t id;
-            memcpy(&id, (const char *)key + at, sizeof id);
-            const uint32_t *b = bl[id / KEYBLOCK];
-            uint32_t first = b ? b[id % KEYBLOCK] : 0;
-            if (!first)
-                break;
-            left--;
-            prev = key;
-            last = vals[first - 1];
+    uint32_t *const *bl = k->km.bl;
+    const size_t at = k->km.at;
+    /* key_row's calls left before the one that may stop the map (none by
+     * id where the map is off or hashes its keys) */
+    size_t left = !bl || k->km.off             ? 0
+                  : k->km.tries < KEYMAP_PROBE ? KEYMAP_PROBE - 1 - k->km.tries
+                                               : SIZE_MAX;
+    const size_t left0 = left;
+    const void *prev = k->prev;
+    ev last = k->last;
+    uint32_t *ids = k->ids, last_id = k->last_id;
+    for (; row < nrows; row++) {
+        long d = own ? (long)row : doc[row];
+        if (!own && d < 0)
+            break;
+        const void *key = keys[d];
+        if (key == prev) {
             vals[row] = last;
-            if (ids)
-                ids[row] = last_id = ids[first - 1];
+            if (with_ids)
+                ids[row] = last_id;
+            continue;
         }
-        k->km.tries += left0 - left; /* the hits above were key_row's calls */
-        k->prev = prev;
-        k->last = last;
-        k->last_id = last_id;
-        if (row < nrows)
-            key_step(k, row++);
+        if (!key || left == 0)
+            break;
+        uint32_t id;
+        memcpy(&id, (const char *)key + at, sizeof id);
+        const uint32_t *b = bl[id / KEYBLOCK];
+        uint32_t first = b ? b[id % KEYBLOCK] : 0;
+        if (!first)
+            break;
+        left--;
+        prev = key;
+        last = vals[first - 1];
+        vals[row] = last;
+        if (with_ids)
+            ids[row] = last_id = ids[first - 1];
     }
+    k->km.tries += left0 - left; /* the hits above were key_row's calls */
+    k->prev = prev;
+    k->last = last;
+    k->last_id = last_id;
+    return row;
 }
 
 /* th_etab_col's loop where the documents gave every key at once (captured
@@ -786,10 +784,16 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
                 ? th_xmalloc((k.nrows ? k.nrows : 1) * sizeof(uint32_t))
                 : NULL;
     /* every row its document's (rows0): no doc to read nor test per row */
-    if (t->doc == r->rows0 && t->nrows == r->ndocs)
-        keyed_rows(&k, true);
-    else
-        keyed_rows(&k, false);
+    const bool own = t->doc == r->rows0 && t->nrows == r->ndocs;
+    size_t row = 0;
+    while (row < k.nrows) {
+        if (own)
+            row = k.ids ? keyed_run(&k, row, true, true) : keyed_run(&k, row, true, false);
+        else
+            row = k.ids ? keyed_run(&k, row, false, true) : keyed_run(&k, row, false, false);
+        if (row < k.nrows)
+            key_step(&k, row++);
+    }
     keymap_free(&k.km);
     if (k.ids) {
         r->ids->buf[r->ids->nbuf++] = k.ids;
