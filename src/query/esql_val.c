@@ -375,6 +375,9 @@ static long find(const etab *t, th_str name)
  * keys are nearly all distinct (timestamps, request ids) stops looking
  * them up after its first KEYMAP_PROBE rows: the map would only cost there. */
 enum { KEYMAP_PROBE = 4096, KEY_AHEAD = 8, KEYBLOCK = 1024 };
+/* a block of ids not met yet (never written: one is allocated where a
+ * first row is recorded), so that a look-up by id tests no block */
+static const uint32_t nofirst[KEYBLOCK];
 typedef struct keyrow {
     const void *key;
     size_t row;
@@ -383,7 +386,7 @@ typedef struct keymap {
     keyrow *slot;
     size_t cap, len, tries;
     bool off;
-    uint32_t **bl;  /* by id (nbl blocks), else NULL */
+    const uint32_t **bl; /* by id (nbl blocks, nofirst where none yet), else NULL */
     size_t nbl, at; /* at: where a key holds its id */
 } keymap;
 
@@ -396,7 +399,8 @@ static size_t key_slot(const keymap *m, const void *key)
 static void keymap_free(keymap *m)
 {
     for (size_t i = 0; m->bl && i < m->nbl; i++)
-        free(m->bl[i]);
+        if (m->bl[i] != nofirst)
+            free((uint32_t *)m->bl[i]);
     free(m->bl);
     free(m->slot);
     *m = (keymap){.off = true};
@@ -408,13 +412,12 @@ static inline size_t id_row(keymap *m, const void *key, size_t row)
 {
     uint32_t id;
     memcpy(&id, (const char *)key + m->at, sizeof id);
-    uint32_t *b = m->bl[id / KEYBLOCK];
-    if (!b)
-        b = m->bl[id / KEYBLOCK] = th_xcalloc(KEYBLOCK, sizeof(uint32_t));
-    uint32_t first = b[id % KEYBLOCK];
+    uint32_t first = m->bl[id / KEYBLOCK][id % KEYBLOCK];
     if (first)
         return first - 1;
-    b[id % KEYBLOCK] = (uint32_t)row + 1;
+    if (m->bl[id / KEYBLOCK] == nofirst)
+        m->bl[id / KEYBLOCK] = th_xcalloc(KEYBLOCK, sizeof(uint32_t));
+    ((uint32_t *)m->bl[id / KEYBLOCK])[id % KEYBLOCK] = (uint32_t)row + 1; /* a block of its own */
     m->len++;
     return SIZE_MAX;
 }
@@ -698,7 +701,7 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
     const long *doc = k->doc;
     const void *const *keys = k->keys;
     ev *vals = k->vals;
-    uint32_t *const *bl = k->km.bl;
+    const uint32_t *const *bl = k->km.bl;
     const size_t at = k->km.at;
     /* key_row's calls left before the one that may stop the map (none by
      * id where the map is off or hashes its keys) */
@@ -724,8 +727,7 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
             break;
         uint32_t id;
         memcpy(&id, (const char *)key + at, sizeof id);
-        const uint32_t *b = bl[id / KEYBLOCK];
-        uint32_t first = b ? b[id % KEYBLOCK] : 0;
+        uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
         if (!first)
             break;
         left--;
@@ -771,7 +773,9 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     uint32_t bound; /* by the keys' ids, where a first row + 1 fits a block */
     if (r->key_ids && k.nrows < UINT32_MAX && r->key_ids(docs[0].ctx, &k.km.at, &bound)) {
         k.km.nbl = bound / KEYBLOCK + 1;
-        k.km.bl = th_xcalloc(k.km.nbl, sizeof(uint32_t *));
+        k.km.bl = th_xmalloc(k.km.nbl * sizeof(uint32_t *));
+        for (size_t i = 0; i < k.km.nbl; i++)
+            k.km.bl[i] = nofirst;
     }
     /* rows of one source (esql.h): a key not met before reads its row as
      * docs[0] with the row's src */
