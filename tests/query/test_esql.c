@@ -1099,7 +1099,9 @@ static void date_minutes_from_keys(void **state)
                                        ":07.250Z ", ":61.000Z", ".07.250Z", ":07.250Y"};
     th_arena a;
     th_arena_init(&a, 1 << 16);
-    enum { NROWS = 2000 };
+    /* past KEYMAP_PROBE (esql_val.c): the column's map stops, and its
+     * later rows load in keyed_dates */
+    enum { NROWS = 6000 };
     const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
     unsigned x = 11;
     size_t m = 0;
