@@ -281,6 +281,9 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
             const th_vlist *const *lists = c->e->lists.items;
             const th_match *m = c->m;
             const void **col = c->col;
+            /* four matches an iteration: the loop's own test and step were
+             * half of its 8 instructions a match (b100k pack 11.5 -> 7.2 M) */
+#pragma GCC unroll 4
             for (size_t i = 0; i < n; i++)
                 col[i] = lists[m[i].fv[f]];
             c->colf = f;
@@ -339,6 +342,8 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
      * that may alias anything) made the compiler load again per match. */
     const th_vlist *const *lists = c->e->lists.items;
     const th_match *m = c->m;
+    /* four matches an iteration, as captured_key's copy: 7.9 -> 6.9 M (b100k pack) */
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t id = m[i].fv[f];
         if (id != pid) {

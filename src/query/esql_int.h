@@ -236,6 +236,9 @@ typedef struct erun {
     th_esql_key_ids_fn key_ids; /* th_esql_run_prefix_kept's (else NULL) */
     colhint hint[ESQL_HINTS];   /* by node address */
     esql_idset *ids;            /* cell ids (esql_ids): made in the prefix, read by its panes; else NULL */
+    const long *rows0;          /* source_rows' doc array, row i document i: a table whose doc is it
+                                 * with ndocs rows was never filtered (only compact writes into it,
+                                 * in place and leaving fewer rows), so its row i is document i */
 } erun;
 
 /* esql_run.c: whether a memo may key on the column or a STATS groups by it

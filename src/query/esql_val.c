@@ -375,6 +375,9 @@ static long find(const etab *t, th_str name)
  * keys are nearly all distinct (timestamps, request ids) stops looking
  * them up after its first KEYMAP_PROBE rows: the map would only cost there. */
 enum { KEYMAP_PROBE = 4096, KEY_AHEAD = 8, KEYBLOCK = 1024 };
+/* a block of ids not met yet (never written: one is allocated where a
+ * first row is recorded), so that a look-up by id tests no block */
+static const uint32_t nofirst[KEYBLOCK];
 typedef struct keyrow {
     const void *key;
     size_t row;
@@ -383,7 +386,7 @@ typedef struct keymap {
     keyrow *slot;
     size_t cap, len, tries;
     bool off;
-    uint32_t **bl;  /* by id (nbl blocks), else NULL */
+    const uint32_t **bl; /* by id (nbl blocks, nofirst where none yet), else NULL */
     size_t nbl, at; /* at: where a key holds its id */
 } keymap;
 
@@ -396,7 +399,8 @@ static size_t key_slot(const keymap *m, const void *key)
 static void keymap_free(keymap *m)
 {
     for (size_t i = 0; m->bl && i < m->nbl; i++)
-        free(m->bl[i]);
+        if (m->bl[i] != nofirst)
+            free((uint32_t *)m->bl[i]);
     free(m->bl);
     free(m->slot);
     *m = (keymap){.off = true};
@@ -408,13 +412,12 @@ static inline size_t id_row(keymap *m, const void *key, size_t row)
 {
     uint32_t id;
     memcpy(&id, (const char *)key + m->at, sizeof id);
-    uint32_t *b = m->bl[id / KEYBLOCK];
-    if (!b)
-        b = m->bl[id / KEYBLOCK] = th_xcalloc(KEYBLOCK, sizeof(uint32_t));
-    uint32_t first = b[id % KEYBLOCK];
+    uint32_t first = m->bl[id / KEYBLOCK][id % KEYBLOCK];
     if (first)
         return first - 1;
-    b[id % KEYBLOCK] = (uint32_t)row + 1;
+    if (m->bl[id / KEYBLOCK] == nofirst)
+        m->bl[id / KEYBLOCK] = th_xcalloc(KEYBLOCK, sizeof(uint32_t));
+    ((uint32_t *)m->bl[id / KEYBLOCK])[id % KEYBLOCK] = (uint32_t)row + 1; /* a block of its own */
     m->len++;
     return SIZE_MAX;
 }
@@ -471,8 +474,9 @@ typedef struct datememo {
 } datememo;
 
 /* the milliseconds into the minute of `SS.mmmZ` at s (the last 7 of a text
- * of 24 characters), with a second up to 59; else -1 */
-static inline int64_t usual_in_minute(const char *p)
+ * of 24 characters), with a second up to 59; else -1 (in line: gcc made it
+ * a call: 0.34 M of the b100k pack's dates) */
+__attribute__((always_inline)) static inline int64_t usual_in_minute(const char *p)
 {
     const unsigned char *s = (const unsigned char *)p;
 #define DIGIT(i) ((unsigned)s[i] - '0')
@@ -611,90 +615,239 @@ void th_esql_ids_free(th_esql_ids *s)
     free(s);
 }
 
-/* th_etab_col's loop where the documents gave every key at once (captured
- * rows): the general loop's cells, with the row before's cell held in
- * `last` (a run of one key, most rows: one dataset, outcome, user, takes it
- * without reading the table) */
-static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const th_field_def *def, bool date,
-                       const void *const *keys, ev *vals)
-{
-    keymap km = {0};
-    datememo dm = {0};
+/* load_keyed's column and its state from row to row */
+typedef struct kload {
+    erun *r;
+    th_arena *va;
+    th_str name;
+    const th_field_def *def;
     /* a date's texts from its key (a new one per row: times), not each */
-    th_esql_key_texts_fn texts = date ? r->texts : NULL;
+    th_esql_key_texts_fn texts;
+    const void *const *keys;
+    ev *vals;
+    const long *doc;
+    size_t nrows;
+    bool rows, date;
+    th_esql_doc one;
+    keymap km;
+    datememo dm;
     /* the row before's key; none (a row without one, or before the first):
      * the map's address, which no key is, so one test finds a run */
-    const void *prev = &km;
-    ev last = ev_null(); /* the cell of the last row with key prev */
-    /* in locals: a store of a cell (it holds pointers) would make the
-     * compiler load the table's row count and documents again per row */
-    const size_t nrows = t->nrows;
-    const long *doc = t->doc;
-    const th_esql_doc *docs = r->docs;
-    uint32_t bound; /* by the keys' ids, where a first row + 1 fits a block */
-    if (r->key_ids && nrows < UINT32_MAX && r->key_ids(docs[0].ctx, &km.at, &bound)) {
-        km.nbl = bound / KEYBLOCK + 1;
-        km.bl = th_xcalloc(km.nbl, sizeof(uint32_t *));
+    const void *prev;
+    ev last; /* the cell of the last row with key prev */
+    uint32_t *ids, nid, last_id;
+} kload;
+
+/* One row of load_keyed that is not a run of the row before's key nor a
+ * key the map finds by id: the column's general step. Out of line: the
+ * rows of a broad rule's columns that come here are ~3% (b100k). */
+__attribute__((noinline)) static void key_step(kload *k, size_t row)
+{
+    long d = k->doc[row];
+    if (d < 0) {
+        k->vals[row] = ev_null();
+        free(k->ids);
+        k->ids = NULL;
+        return;
     }
-    /* rows of one source (esql.h): a key not met before reads its row as
-     * docs[0] with the row's src */
-    bool rows = th_esql_docs_rows(docs);
-    th_esql_doc one = docs[0];
-    /* the prefix's columns get cell ids (esql_ids): a key's index in order
-     * of first appearance, where every row has a key the map answered */
-    uint32_t *ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && nrows < UINT32_MAX &&
-                    th_esql_memo_reads(r->q, name)
-                    ? th_xmalloc((nrows ? nrows : 1) * sizeof(uint32_t)) : NULL;
-    uint32_t nid = 0, last_id = 0;
-    for (size_t row = 0; row < nrows; row++) {
-        long d = doc[row];
-        if (d < 0) {
-            vals[row] = ev_null();
-            free(ids);
-            ids = NULL;
-            continue;
-        }
+    const void *key = k->keys[d];
+    if (key == k->prev) {
+        k->vals[row] = k->last;
+        if (k->ids)
+            k->ids[row] = k->last_id;
+        return;
+    }
+    k->prev = key ? key : &k->km;
+    size_t first = key ? key_row(&k->km, key, row) : SIZE_MAX;
+    if (first != SIZE_MAX) { /* the map was on: no test of it below */
+        k->last = k->vals[first];
+        k->vals[row] = k->last;
+        if (k->ids)
+            k->ids[row] = k->last_id = k->ids[first];
+        return;
+    }
+    /* where every row's key is new (timestamps: the map is off), each
+     * is read next (th_ev_from_esql_doc: for captured rows, its
+     * values' list), a cache miss per row; ask for it a few rows ahead */
+    if (k->km.off && row + KEY_AHEAD < k->nrows && k->doc[row + KEY_AHEAD] >= 0)
+        __builtin_prefetch(k->keys[k->doc[row + KEY_AHEAD]]);
+    const th_esql_doc *in = &k->r->docs[d];
+    if (k->rows) {
+        k->one.src = th_esql_row_src((size_t)d);
+        in = &k->one;
+    }
+    th_esql_texts tx;
+    if (!(k->texts && key && k->texts(in->ctx, k->name, key, &tx) &&
+          date_from_texts(&k->dm, tx, &k->last)))
+        k->last = k->date ? date_cell(k->va, in, k->name, k->def, &k->dm)
+                          : th_ev_from_esql_doc(k->va, in, k->name, k->def);
+    k->vals[row] = k->last;
+    if (k->ids && (!key || k->km.off)) { /* a row no other one can share with */
+        free(k->ids);
+        k->ids = NULL;
+    }
+    if (k->ids)
+        k->ids[row] = k->last_id = k->nid++;
+}
+
+/* load_keyed's rows from row on while they are runs or keys the map finds
+ * by id; returns the first row for key_step (nrows: none). In line with
+ * own (row i is document i: t->doc is not read) and with_ids (k->ids is
+ * set) constants, a loop for each: the test of ids per row was 2.5
+ * instructions a row. */
+__attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t row, bool own,
+                                                              bool with_ids)
+{
+    const size_t nrows = k->nrows;
+    const long *doc = k->doc;
+    const void *const *keys = k->keys;
+    ev *vals = k->vals;
+    const uint32_t *const *bl = k->km.bl;
+    const size_t at = k->km.at;
+    /* key_row's calls left before the one that may stop the map (none by
+     * id where the map is off or hashes its keys) */
+    size_t left = !bl || k->km.off             ? 0
+                  : k->km.tries < KEYMAP_PROBE ? KEYMAP_PROBE - 1 - k->km.tries
+                                               : SIZE_MAX;
+    const size_t left0 = left;
+    const void *prev = k->prev;
+    ev last = k->last;
+    uint32_t *ids = k->ids, last_id = k->last_id;
+    for (; row < nrows; row++) {
+        long d = own ? (long)row : doc[row];
+        if (!own && d < 0)
+            break;
         const void *key = keys[d];
         if (key == prev) {
             vals[row] = last;
-            if (ids)
+            if (with_ids)
                 ids[row] = last_id;
             continue;
         }
-        prev = key ? key : &km;
-        size_t first = key ? key_row(&km, key, row) : SIZE_MAX;
-        if (first != SIZE_MAX) { /* the map was on: no test of it below */
-            last = vals[first];
+        if (!key || left == 0)
+            break;
+        uint32_t id;
+        memcpy(&id, (const char *)key + at, sizeof id);
+        uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
+        if (!first)
+            break;
+        left--;
+        prev = key;
+        last = vals[first - 1];
+        vals[row] = last;
+        if (with_ids)
+            ids[row] = last_id = ids[first - 1];
+    }
+    k->km.tries += left0 - left; /* the hits above were key_row's calls */
+    k->prev = prev;
+    k->last = last;
+    k->last_id = last_id;
+    return row;
+}
+
+/* load_keyed's rows of a date column read from its keys' texts once its
+ * map stopped and its cell ids went (times: a new key nearly every row,
+ * ~65k of the b100k pack's rows) from row on, while they have a key:
+ * key_step's steps for such a row (a run, else the texts, else
+ * date_cell), without its call and the tests it makes for other columns.
+ * Returns the first row for key_step (nrows: none). */
+static size_t keyed_dates(kload *k, size_t row)
+{
+    const size_t nrows = k->nrows;
+    const long *doc = k->doc;
+    const void *const *keys = k->keys;
+    ev *vals = k->vals;
+    const void *prev = k->prev;
+    ev last = k->last;
+    for (; row < nrows; row++) {
+        long d = doc[row];
+        if (d < 0)
+            break;
+        const void *key = keys[d];
+        if (key == prev) {
             vals[row] = last;
-            if (ids)
-                ids[row] = last_id = ids[first];
             continue;
         }
-        /* where every row's key is new (timestamps: the map is off), each
-         * is read next (th_ev_from_esql_doc: for captured rows, its
-         * values' list), a cache miss per row; ask for it a few rows ahead */
-        if (km.off && row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
+        if (!key)
+            break;
+        prev = key;
+        if (row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
             __builtin_prefetch(keys[doc[row + KEY_AHEAD]]);
-        const th_esql_doc *in = &docs[d];
-        if (rows) {
-            one.src = th_esql_row_src((size_t)d);
-            in = &one;
+        const th_esql_doc *in = &k->r->docs[d];
+        if (k->rows) {
+            k->one.src = th_esql_row_src((size_t)d);
+            in = &k->one;
         }
         th_esql_texts tx;
-        if (!(texts && key && texts(in->ctx, name, key, &tx) && date_from_texts(&dm, tx, &last)))
-            last = date ? date_cell(va, in, name, def, &dm) : th_ev_from_esql_doc(va, in, name, def);
+        if (!(k->texts(in->ctx, k->name, key, &tx) && date_from_texts(&k->dm, tx, &last)))
+            last = date_cell(k->va, in, k->name, k->def, &k->dm);
         vals[row] = last;
-        if (ids && (!key || km.off)) { /* a row no other one can share with */
-            free(ids);
-            ids = NULL;
-        }
-        if (ids)
-            ids[row] = last_id = nid++;
     }
-    keymap_free(&km);
-    if (ids) {
-        r->ids->buf[r->ids->nbuf++] = ids;
-        th_esql_ids_add(r, vals, ids, nid);
+    k->prev = prev;
+    k->last = last;
+    return row;
+}
+
+/* th_etab_col's loop where the documents gave every key at once (captured
+ * rows): the general loop's cells. Most rows either repeat the row
+ * before's key (a run of one dataset, outcome, user) or, where the keys
+ * hold ids, a key met before (a user or an action come back): those two
+ * take the cell they share here, with the row before's and the map by ids
+ * in locals (b100k: 1.37M of the 1.44M rows of the pack's columns; the
+ * map in memory, tested for being off and probed through its struct,
+ * cost ~50 instructions a hit); any other row is key_step's. The map's
+ * tries are key_row's, counted here until its probe (KEYMAP_PROBE), so
+ * it stops at the same row. */
+static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const th_field_def *def, bool date,
+                       const void *const *keys, ev *vals)
+{
+    kload k = {.r = r,
+               .va = va,
+               .name = name,
+               .def = def,
+               .texts = date ? r->texts : NULL,
+               .keys = keys,
+               .vals = vals,
+               .doc = t->doc,
+               .nrows = t->nrows,
+               .date = date,
+               .last = ev_null()};
+    k.prev = &k.km;
+    const th_esql_doc *docs = r->docs;
+    uint32_t bound; /* by the keys' ids, where a first row + 1 fits a block */
+    if (r->key_ids && k.nrows < UINT32_MAX && r->key_ids(docs[0].ctx, &k.km.at, &bound)) {
+        k.km.nbl = bound / KEYBLOCK + 1;
+        k.km.bl = th_xmalloc(k.km.nbl * sizeof(uint32_t *));
+        for (size_t i = 0; i < k.km.nbl; i++)
+            k.km.bl[i] = nofirst;
+    }
+    /* rows of one source (esql.h): a key not met before reads its row as
+     * docs[0] with the row's src */
+    k.rows = th_esql_docs_rows(docs);
+    k.one = docs[0];
+    /* the prefix's columns get cell ids (esql_ids): a key's index in order
+     * of first appearance, where every row has a key the map answered */
+    k.ids = r->prefix && r->ids && r->ids->nbuf < ESQL_IDCOLS && k.nrows < UINT32_MAX &&
+                    th_esql_memo_reads(r->q, name)
+                ? th_xmalloc((k.nrows ? k.nrows : 1) * sizeof(uint32_t))
+                : NULL;
+    /* every row its document's (rows0): no doc to read nor test per row */
+    const bool own = t->doc == r->rows0 && t->nrows == r->ndocs;
+    size_t row = 0;
+    while (row < k.nrows) {
+        if (k.km.off && k.texts && !k.ids)
+            row = keyed_dates(&k, row);
+        else if (own)
+            row = k.ids ? keyed_run(&k, row, true, true) : keyed_run(&k, row, true, false);
+        else
+            row = k.ids ? keyed_run(&k, row, false, true) : keyed_run(&k, row, false, false);
+        if (row < k.nrows)
+            key_step(&k, row++);
+    }
+    keymap_free(&k.km);
+    if (k.ids) {
+        r->ids->buf[r->ids->nbuf++] = k.ids;
+        th_esql_ids_add(r, vals, k.ids, k.nid);
     }
 }
 
