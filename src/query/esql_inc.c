@@ -329,6 +329,88 @@ __attribute__((always_inline)) static inline void part_value(erun *r, part *p, i
     }
 }
 
+/* *sum_to plus s added k times one by one, as part_add does (wrapping; the
+ * result: whether some addition overflowed). A sum of one sign that starts
+ * in range moves one way, so some partial sum overflows iff the whole
+ * does; one that had overflowed keeps its sticky flag either way. */
+static bool add_times(int64_t *sum_to, int64_t s, uint64_t k)
+{
+    int64_t m, sum;
+    bool of = __builtin_mul_overflow(s, (int64_t)k, &m);
+    of |= __builtin_add_overflow(*sum_to, m, &sum);
+    *sum_to = (int64_t)((uint64_t)*sum_to + (uint64_t)s * k);
+    return of;
+}
+
+/* part_value of v, k times over (k >= 1): the rows of one cell or one
+ * remembered value in a run. COUNT and a long SUM add at once; every other
+ * case gathers the value k times, as the rows did. */
+static void part_again(erun *r, part *p, int fn, const ev *v, uint64_t k)
+{
+    if (fn == F_COUNT) {
+        p->count += (uint64_t)v->n * k;
+        return;
+    }
+    if (fn == F_SUM && v->n == 1 && v->t == EV_LONG && p->type == EV_LONG) {
+        if (v->one.i >= 0)
+            p->pos_of |= add_times(&p->pos, v->one.i, k);
+        else
+            p->neg_of |= add_times(&p->neg, v->one.i, k);
+        return;
+    }
+    while (k--)
+        part_value(r, p, fn, v);
+}
+
+/* A memo by two or three columns' packed ids (esql_memo's idh), as
+ * th_esql_eval_memo_at reads it, held in the caller's locals: nk 0 where
+ * that is not the memo's path (no idh, idv first, or a key column's array
+ * not the one its ids are of). The memo changes only in its calls, so the
+ * view holds until the next call; th_esql_eval_memo_at tested the columns
+ * and looped over a variable count on every row. */
+typedef struct idhview {
+    const esql_memo_ent *e;
+    size_t mask;
+    const uint32_t *ids[ESQL_MEMO_CACHED];
+    unsigned sh[ESQL_MEMO_CACHED];
+    size_t nk;
+} idhview;
+
+static idhview idh_view(const etab *t, const esql_memo *m)
+{
+    idhview w = {.nk = 0};
+    if (!m->idh || m->idv || m->nkey < 2 || m->nkey > ESQL_MEMO_CACHED)
+        return w;
+    for (size_t k = 0; k < m->nkey; k++) {
+        if (t->cols[m->cols[k]] != m->idcolk[k])
+            return w;
+        w.ids[k] = m->idsk[k];
+        w.sh[k] = m->idsh[k];
+    }
+    w.e = m->idh;
+    w.mask = m->idcap - 1;
+    w.nk = m->nkey;
+    return w;
+}
+
+/* the row's value where the view finds its ids (th_esql_eval_memo_at's
+ * hit, warnings counted), else NULL (the caller calls); nk a constant */
+__attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, size_t row,
+                                                              const idhview *w, size_t nk)
+{
+    uint64_t key = 1;
+    for (size_t k = 0; k < nk; k++)
+        key += (uint64_t)w->ids[k][row] << w->sh[k];
+    for (size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & w->mask; w->e[j].key;
+         j = (j + 1) & w->mask)
+        if (w->e[j].key == key) {
+            const esql_memo_val *v = &w->e[j].v;
+            r->warnings += v->warn;
+            return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+        }
+    return NULL;
+}
+
 /* The rows' values of one aggregate into p, row after row: its filter (mf),
  * then its argument, a column's cells (col) or evaluated (mx). Inlined per
  * function (part_rows), so that a group's rows run one tight loop; one
@@ -339,7 +421,30 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
                                                             esql_memo *mf, esql_memo *mx,
                                                             const ev *col, const uint32_t *ids, int fn)
 {
-    if (!as->filter && col && ids && (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
+    if (!as->filter && col && ids && (fn == F_SUM || fn == F_COUNT)) {
+        /* a column with cell ids: rows of the row before's id hold its
+         * very cell, so their run adds that value again (part_again) */
+        uint32_t last = UINT32_MAX;
+        uint64_t rep = 0;
+        const ev *lv = NULL;
+        for (size_t i = 0; i < n; i++) {
+            size_t row = rows[i];
+            uint32_t id = ids[row];
+            if (id == last) {
+                rep++;
+                continue;
+            }
+            if (rep)
+                part_again(r, p, fn, lv, rep);
+            rep = 0;
+            lv = &col[row];
+            part_value(r, p, fn, lv);
+            last = id;
+        }
+        if (rep)
+            part_again(r, p, fn, lv, rep);
+    } else if (!as->filter && col && ids &&
+               (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
         /* a column with cell ids (esql_ids): a row whose id is the one of
          * the row before in this loop holds the very same cell, and that
          * cell's value again changes nothing where it is one value (or none)
@@ -387,15 +492,28 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
         uint32_t last = 0;
         const ev *lv = NULL;
         bool idle = false; /* lv changes nothing again (as above) */
+        idhview w = idh_view(t, mx);
+        uint64_t rep = 0; /* rows since lv's that gather it again (not idle): added as a run */
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
             if (lids && lids[row] == last) {
-                if (!idle)
-                    part_value(r, p, fn, lv);
+                rep += !idle;
+                continue;
+            }
+            if (rep)
+                part_again(r, p, fn, lv, rep);
+            rep = 0;
+            const ev *v = w.nk == 2   ? idh_at(r, t, row, &w, 2)
+                          : w.nk == 3 ? idh_at(r, t, row, &w, 3)
+                                      : NULL;
+            if (v) {
+                part_value(r, p, fn, v);
                 continue;
             }
             ev tmp;
-            const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            if (w.nk || mx->idh) /* it may have called: the table grown, keyed anew or by no ids */
+                w = idh_view(t, mx);
             part_value(r, p, fn, v);
             lids = NULL;
             if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
@@ -409,6 +527,8 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
                 }
             }
         }
+        if (rep)
+            part_again(r, p, fn, lv, rep);
     }
 }
 
@@ -546,7 +666,8 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
 
 static size_t *range_rows(th_arena *a, size_t lo, size_t hi)
 {
-    size_t *rows = TH_ANEWN(a, size_t, hi > lo ? hi - lo : 1);
+    /* not cleared (every entry is written): the same bytes as TH_ANEWN */
+    size_t *rows = th_arena_alloc(a, sizeof(size_t) * (hi > lo ? hi - lo : 1));
     for (size_t i = lo; i < hi; i++)
         rows[i - lo] = i;
     return rows;

@@ -467,6 +467,19 @@ static void overflow_and_mixed_types(void **state)
                             "sg = CASE(event.action == \"Decrypt\", 0 - big, big) "
                             "| STATS s = SUM(sg), n = COUNT(sg) BY user.name",
                             0, true) > 0);
+    /* sums that overflow only by a cell met again in the row after (runs
+     * of one action in a user's rows: a column's cell ids, a memo's value
+     * by id), both signs and one */
+    static const char *runs[] = {
+        "FROM logs-* | EVAL h = CASE(event.action == \"Decrypt\", 5000000000000000000, 1) "
+        "| STATS s = SUM(h), c = COUNT(h), n = COUNT(*), "
+        "m = SUM(CASE(event.action == \"Decrypt\", 5000000000000000000, 1)) BY user.name",
+        "FROM logs-* | EVAL h = CASE(event.action == \"Decrypt\", 0 - 5000000000000000000, 0 - 1) "
+        "| STATS s = SUM(h), c = COUNT(h), n = COUNT(*), "
+        "m = SUM(CASE(event.action == \"Decrypt\", 0 - 5000000000000000000, 1)) BY user.name",
+    };
+    for (size_t i = 0; i < 2; i++)
+        assert_true(check_query(runs[i], 0, true) > 0);
     /* long for some rows, double for others (ES|QL would reject the CASE;
      * our evaluator keeps the first type and promotes long/double) */
     assert_true(check_query("FROM logs-* | EVAL m = CASE(source.as.number > 4500, source.as.number, "
