@@ -36,6 +36,20 @@ typedef struct gctx {
     size_t hint[GROUP_HINTS]; /* by the BY cells' identity: a group + 1 that had them */
 } gctx;
 
+/* the row into g, where no earlier push could have put it there: a row
+ * of single BY cells goes to one group once (rows ascend) */
+static inline void group_push_new(gctx *c, esql_group *g, size_t row)
+{
+    if (g->nrows == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
+        g->cap = nc;
+    }
+    g->rows[g->nrows++] = row;
+}
+
+/* the row into g unless it was the last one put there (expand: a row's
+ * combinations of several values can give one key twice) */
 static inline void group_push(gctx *c, esql_group *g, size_t row)
 {
     if (g->nrows && g->rows[g->nrows - 1] == row)
@@ -165,7 +179,7 @@ static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *ro
                 while (k < nk && ev_same_cell(&cp[k][row], &g->keys[k]))
                     k++;
                 if (k == nk) {
-                    group_push(c, g, row);
+                    group_push_new(c, g, row);
                     continue;
                 }
             }
@@ -312,7 +326,7 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
             }
             c->hint[e->h] = gi1;
         }
-        group_push(c, &c->g[gi1 - 1], row);
+        group_push_new(c, &c->g[gi1 - 1], row);
     }
 }
 

@@ -487,17 +487,23 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * nothing (as above). The memo changes only in its calls, so the
          * ids it had at the row before's are its ids until the next call
          * (held in a local: a store of the state made the compiler load
-         * them again per row). */
+         * them again per row). Where the id's value is a picked column's
+         * cell (a CASE of columns), such a row's value is its own cell of
+         * that column (lcol), without the look-up. */
         const uint32_t *lids = NULL; /* the memo's ids at the row before's hit; NULL: none */
         uint32_t last = 0;
         const ev *lv = NULL;
+        const ev *lcol = NULL; /* the column the row before's id picks; NULL: lv */
         bool idle = false; /* lv changes nothing again (as above) */
         idhview w = idh_view(t, mx);
         uint64_t rep = 0; /* rows since lv's that gather it again (not idle): added as a run */
         for (size_t i = 0; i < n; i++) {
             size_t row = rows[i];
             if (lids && lids[row] == last) {
-                rep += !idle;
+                if (lcol)
+                    part_value(r, p, fn, &lcol[row]);
+                else
+                    rep += !idle;
                 continue;
             }
             if (rep)
@@ -522,8 +528,13 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
                     lids = mx->ids;
                     last = mx->ids[row];
                     lv = v;
+                    lcol = NULL;
                     idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
                            v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+                } else if (mv->pcol >= 0 && v == &t->cols[mv->pcol][row] && mv->warn == 0) {
+                    lids = mx->ids;
+                    last = mx->ids[row];
+                    lcol = t->cols[mv->pcol];
                 }
             }
         }
@@ -570,7 +581,8 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_SUM); break;
     default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, fn); break;
     }
-    if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
+    if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) &&
+        p->nv > 1) /* one value: sorted and distinct */
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
 }
 

@@ -452,6 +452,15 @@ static void group_by_ids(void **state)
     assert_true(check_query("FROM logs-* | WHERE event.action != \"Decrypt\" "
                             "| STATS c = COUNT(*), v = VALUES(source.ip) BY user.name, source.as.number, event.action",
                             0, true) > 0);
+    /* a memo by one column's ids that picks another column: the rows of
+     * one user in a run take their own cells of the picked column */
+    assert_true(
+        check_query(
+            "FROM logs-* | STATS a = MAX(CASE(user.name == \"bob\", event.duration, null)), "
+            "b = MIN(CASE(user.name == \"alice\", null, event.duration)), "
+            "v = VALUES(CASE(user.name != \"carol\", source.ip, null)), "
+            "s = SUM(CASE(user.name == \"dave\", source.as.number, 1)) BY event.action",
+            0, true) > 0);
 }
 
 static void overflow_and_mixed_types(void **state)
