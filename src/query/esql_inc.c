@@ -238,6 +238,10 @@ struct th_esql_panes {
      * rows; per aggregate the one type its values have, and the sums of
      * its positive and negative long values over every pane */
     bool folded;
+    /* a chunk's own panes (th_esql_panes_fold): the fold they are copied
+     * into, whose gids their groups take at once (the key looked up once,
+     * not in the chunk's map and then in the fold's); NULL otherwise */
+    th_esql_panes *into;
     th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
     th_map strs;          /* the strings the panes' states hold, copied out of the chunks */
     keptstr *kc;          /* keep_str's of the chunk folding now, by address (malloc'd) */
@@ -663,7 +667,7 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     for (size_t k = 0; k < nas; k++)
         direct[k] = DIRECT_UNSEEN;
     for (size_t i = 0; i < *ng; i++) {
-        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
+        out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k],
@@ -1666,7 +1670,7 @@ static bool keep_bounds(th_esql_panes *p, const th_esql_panes *c, const pane *sr
 }
 
 /* A chunk's built pane (of c) as the fold's pane dst: its groups (their
- * identities mapped to the fold's), keys and states copied out of the
+ * gids already the fold's: c->into), keys and states copied out of the
  * chunk, without rows. False where a window could need the rows: a state
  * that met values of two types, an aggregate whose values differ in type
  * from one pane group to another, a long SUM whose positive or negative
@@ -1684,8 +1688,7 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
         ev *keys = TH_ANEWN(p->a, ev, nby ? nby : 1);
         for (size_t b = 0; b < nby; b++)
             keys[b] = keep_ev(p, &sg->keys[b]);
-        *dg = (pgroup){gid_of(p, c->gkey[sg->gid]), keys, NULL, sg->nrows,
-                       TH_ANEWN(p->a, part, nas ? nas : 1)};
+        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows, TH_ANEWN(p->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++) {
             const part *sp = &sg->parts[k];
             part *dp = &dg->parts[k];
@@ -1734,6 +1737,9 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
     th_esql_panes *c = th_esql_panes_new(&ta, p->q, pre, docs, ndocs, lc, nc);
     bool ok = c != NULL;
     th_esql_panes_use_ids(c, ids);
+    if (c)
+        c->into = p; /* the same gid_of calls on p, in the same order (pane after pane, group after
+                        group) */
     for (size_t k = 0; ok && k + 1 < nc; k++) {
         build_pane(c, k);
         ok = fold_pane(p, c, &c->panes[k], &p->panes[k0 + k]);
