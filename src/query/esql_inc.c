@@ -426,27 +426,21 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
                                                             const ev *col, const uint32_t *ids, int fn)
 {
     if (!as->filter && col && ids && (fn == F_SUM || fn == F_COUNT)) {
-        /* a column with cell ids: rows of the row before's id hold its
-         * very cell, so their run adds that value again (part_again) */
-        uint32_t last = UINT32_MAX;
-        uint64_t rep = 0;
-        const ev *lv = NULL;
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
+        /* a column with cell ids: the rows after a row, while their id is
+         * its id, hold its very cell, so the run adds that value again at
+         * once (part_again) */
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
+            const ev *v = &col[row];
+            part_value(r, p, fn, v);
             uint32_t id = ids[row];
-            if (id == last) {
-                rep++;
-                continue;
-            }
-            if (rep)
-                part_again(r, p, fn, lv, rep);
-            rep = 0;
-            lv = &col[row];
-            part_value(r, p, fn, lv);
-            last = id;
+            size_t j = i;
+            while (j < n && ids[rows[j]] == id)
+                j++;
+            if (j > i)
+                part_again(r, p, fn, v, j - i);
+            i = j;
         }
-        if (rep)
-            part_again(r, p, fn, lv, rep);
     } else if (!as->filter && col && ids &&
                (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
         /* a column with cell ids (esql_ids): a row whose id is the one of
@@ -459,17 +453,16 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * (Merge), and a cell of several values pushes them again (its
          * first differs from its last): those rows run as before. Nothing
          * is skipped that would have been pushed, so the arena's bytes
-         * are the same. */
-        uint32_t last = UINT32_MAX; /* no id: ids are under the row count */
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
-            uint32_t id = ids[row];
-            if (id == last)
-                continue;
+         * are the same. The run of such rows is passed in one scan. */
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
             const ev *v = &col[row];
             part_value(r, p, fn, v);
-            bool again = v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
-            last = again ? id : UINT32_MAX;
+            if (v->n > 1 || ((fn == F_MIN || fn == F_MAX) && v->t == EV_DOUBLE))
+                continue;
+            uint32_t id = ids[row];
+            while (i < n && ids[rows[i]] == id)
+                i++;
         }
     } else if (as->filter) {
         for (size_t i = 0; i < n; i++) {
@@ -483,36 +476,20 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
         for (size_t i = 0; i < n; i++)
             part_value(r, p, fn, &col[rows[i]]);
     } else {
-        /* a memo over one column with cell ids (esql_memo's idv): a row
-         * whose id is the one of the row before in this loop would get the
-         * value remembered for that id again, where the row before got it
-         * (not a picked column's cell) with no warning to count; it takes
-         * that value without the look-up, and passes it where it changes
-         * nothing (as above). The memo changes only in its calls, so the
-         * ids it had at the row before's are its ids until the next call
-         * (held in a local: a store of the state made the compiler load
-         * them again per row). Where the id's value is a picked column's
-         * cell (a CASE of columns), such a row's value is its own cell of
-         * that column (lcol), without the look-up. */
-        const uint32_t *lids = NULL; /* the memo's ids at the row before's hit; NULL: none */
-        uint32_t last = 0;
-        const ev *lv = NULL;
-        const ev *lcol = NULL; /* the column the row before's id picks; NULL: lv */
-        bool idle = false; /* lv changes nothing again (as above) */
+        /* a memo over one column with cell ids (esql_memo's idv): the rows
+         * after one it answered, while their id is that row's, would get
+         * the value remembered for the id again where that row got it (not
+         * a picked column's cell) with no warning to count; the run adds it
+         * at once (part_again), or not at all where it changes nothing (as
+         * above). Where the id's value is a picked column's cell (a CASE of
+         * columns), each row of the run takes its own cell of that column,
+         * without the look-up. The memo changes only in its calls, so the
+         * ids it had at that row are its ids over the run (held in a local:
+         * one scan of the run, where a test per row of the loop cost
+         * more). */
         idhview w = idh_view(t, mx);
-        uint64_t rep = 0; /* rows since lv's that gather it again (not idle): added as a run */
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
-            if (lids && lids[row] == last) {
-                if (lcol)
-                    part_value(r, p, fn, &lcol[row]);
-                else
-                    rep += !idle;
-                continue;
-            }
-            if (rep)
-                part_again(r, p, fn, lv, rep);
-            rep = 0;
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
             const ev *v = w.nk == 2   ? idh_at(r, t, row, &w, 2)
                           : w.nk == 3 ? idh_at(r, t, row, &w, 3)
                                       : NULL;
@@ -525,25 +502,31 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
             if (w.nk || mx->idh) /* it may have called: the table grown, keyed anew or by no ids */
                 w = idh_view(t, mx);
             part_value(r, p, fn, v);
-            lids = NULL;
-            if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
-                const esql_memo_val *mv = &mx->idv[mx->ids[row]];
-                if (v == &mv->out && mv->warn == 0) {
-                    lids = mx->ids;
-                    last = mx->ids[row];
-                    lv = v;
-                    lcol = NULL;
-                    idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
-                           v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
-                } else if (mv->pcol >= 0 && v == &t->cols[mv->pcol][row] && mv->warn == 0) {
-                    lids = mx->ids;
-                    last = mx->ids[row];
-                    lcol = t->cols[mv->pcol];
-                }
+            if (!mx->idv || t->cols[mx->cols[0]] != mx->idcol)
+                continue;
+            const uint32_t *mids = mx->ids; /* the memo's, until its next call */
+            uint32_t id = mids[row];
+            const esql_memo_val *mv = &mx->idv[id];
+            if (mv->warn != 0)
+                continue;
+            size_t j = i; /* rows[i..j): the rows after of the same id */
+            while (j < n && mids[rows[j]] == id)
+                j++;
+            if (v == &mv->out) {
+                bool idle =
+                    (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
+                    v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+                if (!idle && j > i)
+                    part_again(r, p, fn, v, j - i);
+            } else if (mv->pcol >= 0 && v == &t->cols[mv->pcol][row]) {
+                const ev *pc = t->cols[mv->pcol];
+                for (size_t k = i; k < j; k++)
+                    part_value(r, p, fn, &pc[rows[k]]);
+            } else {
+                continue;
             }
+            i = j;
         }
-        if (rep)
-            part_again(r, p, fn, lv, rep);
     }
 }
 
