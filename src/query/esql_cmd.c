@@ -289,15 +289,22 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
                                                             const size_t *rows, size_t nrows, ev *vals, ev *cur,
                                                             gidtab *gt)
 {
+    /* the table and the ids in locals (a store through c made the compiler
+     * load them again per row); the table moves only where it grows */
+    const uint32_t *ids[GID_COLS];
+    for (size_t k = 0; k < nk; k++)
+        ids[k] = gt->ids[k];
+    gid_ent *tab = gt->e;
+    size_t mask = gt->cap - 1;
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
         uint64_t key = 1;
         for (size_t k = 0; k < nk; k++)
-            key += (uint64_t)gt->ids[k][row] << (GID_BITS * k);
-        size_t j = gid_slot(gt, key);
-        while (gt->e[j].key && gt->e[j].key != key)
-            j = (j + 1) & (gt->cap - 1);
-        gid_ent *e = &gt->e[j];
+            key += (uint64_t)ids[k][row] << (GID_BITS * k);
+        size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask; /* gid_slot */
+        while (tab[j].key && tab[j].key != key)
+            j = (j + 1) & mask;
+        gid_ent *e = &tab[j];
         if (!e->key) { /* the ids' first row */
             *e = (gid_ent){.key = key};
             group_first(c, cp, nk, row, vals, cur, e);
@@ -307,6 +314,8 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
                     return;
                 }
                 gid_grow(gt);
+                tab = gt->e;
+                mask = gt->cap - 1;
             }
             continue;
         }
