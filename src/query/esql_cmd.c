@@ -83,16 +83,9 @@ static size_t group_add(gctx *c, ev *keys, size_t nk, size_t row)
             key_of(c->r->a, &c->kb, keys[k].t, keys[k].one);
         th_buf_putc(&c->kb, '\x1f');
     }
-    th_str tmp = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
-    void *found = th_map_get(&c->map, tmp);
-    void *fslot = found;
-    void **slot = &fslot;
-    bool ins = found == NULL;
-    th_str key = tmp;
-    if (ins) {
-        key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
-        slot = th_map_ref(&c->map, key, &ins);
-    }
+    th_str key = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
+    bool ins;
+    void **slot = th_map_ref_copy(&c->map, &key, &ins, c->r->a);
     if (ins) {
         if (c->ng == c->capg) {
             size_t nc = c->capg ? c->capg * 2 : 16;

@@ -576,11 +576,10 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
 static size_t gid_of(th_esql_panes *p, th_str key)
 {
     bool ins;
-    void *found = th_map_get(&p->gids, key);
-    if (found)
-        return (uintptr_t)found - 1;
-    th_str k = th_str_make(th_arena_strndup(p->a, key.p, key.n), key.n);
-    void **slot = th_map_ref(&p->gids, k, &ins);
+    th_str k = key;
+    void **slot = th_map_ref_copy(&p->gids, &k, &ins, p->a);
+    if (!ins)
+        return (uintptr_t)*slot - 1;
     if (p->ngid == p->capgid) {
         size_t nc = p->capgid ? p->capgid * 2 : 64, o = p->capgid * sizeof(size_t), n = nc * sizeof(size_t);
         p->seen = th_arena_realloc(p->a, p->seen, o, n);
@@ -686,12 +685,21 @@ static void pane_bounds(th_esql_panes *p, pane *pn)
         uint8_t t = col[pn->lo].t;
         bool ok = t == EV_DATE || t == EV_LONG;
         size_t mn = pn->lo, mx = pn->lo;
+        int64_t lo = INT64_MAX,
+                hi = INT64_MIN; /* the values at mn and mx (the first row's once read) */
         for (size_t row = pn->lo; row < pn->hi && ok; row++) {
-            ok = col[row].n == 1 && col[row].t == t;
-            if (ok && col[row].one.i < col[mn].one.i)
+            const ev *v = &col[row];
+            ok = v->n == 1 && v->t == t;
+            if (!ok)
+                break;
+            if (v->one.i < lo) {
                 mn = row;
-            if (ok && col[row].one.i > col[mx].one.i)
+                lo = v->one.i;
+            }
+            if (v->one.i > hi) {
                 mx = row;
+                hi = v->one.i;
+            }
         }
         if (ok) {
             pn->bmin[d] = mn;
