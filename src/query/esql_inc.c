@@ -263,13 +263,19 @@ typedef struct keptstr {
     th_str kept;
 } keptstr;
 
-static void part_push(erun *r, part *p, ev_s s)
+static __attribute__((noinline)) void part_grow(erun *r, part *p)
 {
-    if (p->nv == p->capv) {
-        uint32_t nc = p->capv ? p->capv * 2 : 4;
-        p->vals = th_arena_realloc(r->a, p->vals, p->capv * sizeof(ev_s), nc * sizeof(ev_s));
-        p->capv = nc;
-    }
+    uint32_t nc = p->capv ? p->capv * 2 : 4;
+    p->vals = th_arena_realloc(r->a, p->vals, p->capv * sizeof(ev_s), nc * sizeof(ev_s));
+    p->capv = nc;
+}
+
+/* in line but for the growth: a call per value pushed, with the state
+ * stored and loaded around it, cost the fold on b100k 2.1 M of its 62.4 M */
+static inline void part_push(erun *r, part *p, ev_s s)
+{
+    if (p->nv == p->capv)
+        part_grow(r, p);
     p->vals[p->nv++] = s;
 }
 
