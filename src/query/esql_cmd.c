@@ -152,8 +152,10 @@ static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
  * hash, hints and calls as group_one, so the same groups and the same
  * allocations (a hint's hit skips group_add, whose key text of a number or
  * a date is made in the arena). Rows from `from` on. */
-static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from, size_t nrows,
-                       ev *vals, ev *cur)
+__attribute__((always_inline)) static inline void group_cols_n(gctx *c, const ev *const *cp,
+                                                               size_t nk, const size_t *rows,
+                                                               size_t from, size_t nrows, ev *vals,
+                                                               ev *cur)
 {
     for (size_t i = from; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
@@ -185,6 +187,17 @@ static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *ro
             expand(c, vals, cur, 0, nk, row);
         }
     }
+}
+
+/* group_cols_n with one BY column a constant (the k8s rule's access key: its
+ * hash and comparison without the loops) */
+static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from,
+                       size_t nrows, ev *vals, ev *cur)
+{
+    if (nk == 1)
+        group_cols_n(c, cp, 1, rows, from, nrows, vals, cur);
+    else
+        group_cols_n(c, cp, nk, rows, from, nrows, vals, cur);
 }
 
 /* A combination of BY cell ids (esql_ids) seen in this grouping: the ids
