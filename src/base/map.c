@@ -71,6 +71,28 @@ void **th_map_ref(th_map *m, th_str key, bool *inserted)
     return &s->value;
 }
 
+void **th_map_ref_copy(th_map *m, th_str *key, bool *inserted, th_arena *a)
+{
+    unsigned long long h = th_str_hash(*key);
+    th_map_slot *s = m->cap ? find(m, *key, h) : NULL;
+    *inserted = !s || !s->used;
+    if (!*inserted) {
+        *key = s->key;
+        return &s->value;
+    }
+    *key = th_str_make(th_arena_strndup(a, key->p, key->n), key->n);
+    if ((m->len + 1) * 4 > m->cap * 3) {
+        grow(m);
+        s = find(m, *key, h);
+    }
+    s->used = true;
+    s->key = *key;
+    s->hash = h;
+    s->value = NULL;
+    m->len++;
+    return &s->value;
+}
+
 void *th_map_put(th_map *m, th_str key, void *value)
 {
     void **slot = th_map_ref(m, key, NULL);

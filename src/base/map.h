@@ -35,6 +35,14 @@ void *th_map_put(th_map *m, th_str key, void *value);
  * *inserted says which. The pointer is valid until the next insertion. */
 void **th_map_ref(th_map *m, th_str key, bool *inserted);
 
+/* th_map_ref for a key whose bytes the caller holds only for the call (a
+ * key text built in a buffer): where absent, the map takes a copy made in
+ * a (th_arena_strndup) and *key becomes that copy. One hash either way,
+ * where th_map_get and then th_map_ref on a miss hashed the key twice; the
+ * map grows as th_map_ref's insertion grows it. */
+struct th_arena;
+void **th_map_ref_copy(th_map *m, th_str *key, bool *inserted, struct th_arena *a);
+
 /* Iteration: for (size_t i = 0; i < m.cap; i++) if (m.slots[i].used) ... */
 
 #endif

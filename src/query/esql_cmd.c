@@ -36,6 +36,20 @@ typedef struct gctx {
     size_t hint[GROUP_HINTS]; /* by the BY cells' identity: a group + 1 that had them */
 } gctx;
 
+/* the row into g, where no earlier push could have put it there: a row
+ * of single BY cells goes to one group once (rows ascend) */
+static inline void group_push_new(gctx *c, esql_group *g, size_t row)
+{
+    if (g->nrows == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        g->rows = th_arena_realloc(c->r->a, g->rows, g->cap * sizeof(size_t), nc * sizeof(size_t));
+        g->cap = nc;
+    }
+    g->rows[g->nrows++] = row;
+}
+
+/* the row into g unless it was the last one put there (expand: a row's
+ * combinations of several values can give one key twice) */
 static inline void group_push(gctx *c, esql_group *g, size_t row)
 {
     if (g->nrows && g->rows[g->nrows - 1] == row)
@@ -69,16 +83,9 @@ static size_t group_add(gctx *c, ev *keys, size_t nk, size_t row)
             key_of(c->r->a, &c->kb, keys[k].t, keys[k].one);
         th_buf_putc(&c->kb, '\x1f');
     }
-    th_str tmp = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
-    void *found = th_map_get(&c->map, tmp);
-    void *fslot = found;
-    void **slot = &fslot;
-    bool ins = found == NULL;
-    th_str key = tmp;
-    if (ins) {
-        key = th_str_make(th_arena_strndup(c->r->a, tmp.p, tmp.n), tmp.n);
-        slot = th_map_ref(&c->map, key, &ins);
-    }
+    th_str key = th_str_make(c->kb.data ? c->kb.data : "", c->kb.len);
+    bool ins;
+    void **slot = th_map_ref_copy(&c->map, &key, &ins, c->r->a);
     if (ins) {
         if (c->ng == c->capg) {
             size_t nc = c->capg ? c->capg * 2 : 16;
@@ -145,8 +152,10 @@ static void expand(gctx *c, ev *vals, ev *cur, size_t k, size_t nk, size_t row)
  * hash, hints and calls as group_one, so the same groups and the same
  * allocations (a hint's hit skips group_add, whose key text of a number or
  * a date is made in the arena). Rows from `from` on. */
-static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from, size_t nrows,
-                       ev *vals, ev *cur)
+__attribute__((always_inline)) static inline void group_cols_n(gctx *c, const ev *const *cp,
+                                                               size_t nk, const size_t *rows,
+                                                               size_t from, size_t nrows, ev *vals,
+                                                               ev *cur)
 {
     for (size_t i = from; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
@@ -165,7 +174,7 @@ static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *ro
                 while (k < nk && ev_same_cell(&cp[k][row], &g->keys[k]))
                     k++;
                 if (k == nk) {
-                    group_push(c, g, row);
+                    group_push_new(c, g, row);
                     continue;
                 }
             }
@@ -178,6 +187,17 @@ static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *ro
             expand(c, vals, cur, 0, nk, row);
         }
     }
+}
+
+/* group_cols_n with one BY column a constant (the k8s rule's access key: its
+ * hash and comparison without the loops) */
+static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from,
+                       size_t nrows, ev *vals, ev *cur)
+{
+    if (nk == 1)
+        group_cols_n(c, cp, 1, rows, from, nrows, vals, cur);
+    else
+        group_cols_n(c, cp, nk, rows, from, nrows, vals, cur);
 }
 
 /* A combination of BY cell ids (esql_ids) seen in this grouping: the ids
@@ -275,15 +295,22 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
                                                             const size_t *rows, size_t nrows, ev *vals, ev *cur,
                                                             gidtab *gt)
 {
+    /* the table and the ids in locals (a store through c made the compiler
+     * load them again per row); the table moves only where it grows */
+    const uint32_t *ids[GID_COLS];
+    for (size_t k = 0; k < nk; k++)
+        ids[k] = gt->ids[k];
+    gid_ent *tab = gt->e;
+    size_t mask = gt->cap - 1;
     for (size_t i = 0; i < nrows; i++) {
         size_t row = rows ? rows[i] : i;
         uint64_t key = 1;
         for (size_t k = 0; k < nk; k++)
-            key += (uint64_t)gt->ids[k][row] << (GID_BITS * k);
-        size_t j = gid_slot(gt, key);
-        while (gt->e[j].key && gt->e[j].key != key)
-            j = (j + 1) & (gt->cap - 1);
-        gid_ent *e = &gt->e[j];
+            key += (uint64_t)ids[k][row] << (GID_BITS * k);
+        size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask; /* gid_slot */
+        while (tab[j].key && tab[j].key != key)
+            j = (j + 1) & mask;
+        gid_ent *e = &tab[j];
         if (!e->key) { /* the ids' first row */
             *e = (gid_ent){.key = key};
             group_first(c, cp, nk, row, vals, cur, e);
@@ -293,6 +320,8 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
                     return;
                 }
                 gid_grow(gt);
+                tab = gt->e;
+                mask = gt->cap - 1;
             }
             continue;
         }
@@ -312,7 +341,7 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
             }
             c->hint[e->h] = gi1;
         }
-        group_push(c, &c->g[gi1 - 1], row);
+        group_push_new(c, &c->g[gi1 - 1], row);
     }
 }
 

@@ -238,6 +238,10 @@ struct th_esql_panes {
      * rows; per aggregate the one type its values have, and the sums of
      * its positive and negative long values over every pane */
     bool folded;
+    /* a chunk's own panes (th_esql_panes_fold): the fold they are copied
+     * into, whose gids their groups take at once (the key looked up once,
+     * not in the chunk's map and then in the fold's); NULL otherwise */
+    th_esql_panes *into;
     th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
     th_map strs;          /* the strings the panes' states hold, copied out of the chunks */
     keptstr *kc;          /* keep_str's of the chunk folding now, by address (malloc'd) */
@@ -259,13 +263,19 @@ typedef struct keptstr {
     th_str kept;
 } keptstr;
 
-static void part_push(erun *r, part *p, ev_s s)
+static __attribute__((noinline)) void part_grow(erun *r, part *p)
 {
-    if (p->nv == p->capv) {
-        uint32_t nc = p->capv ? p->capv * 2 : 4;
-        p->vals = th_arena_realloc(r->a, p->vals, p->capv * sizeof(ev_s), nc * sizeof(ev_s));
-        p->capv = nc;
-    }
+    uint32_t nc = p->capv ? p->capv * 2 : 4;
+    p->vals = th_arena_realloc(r->a, p->vals, p->capv * sizeof(ev_s), nc * sizeof(ev_s));
+    p->capv = nc;
+}
+
+/* in line but for the growth: a call per value pushed, with the state
+ * stored and loaded around it, cost the fold on b100k 2.1 M of its 62.4 M */
+static inline void part_push(erun *r, part *p, ev_s s)
+{
+    if (p->nv == p->capv)
+        part_grow(r, p);
     p->vals[p->nv++] = s;
 }
 
@@ -329,6 +339,88 @@ __attribute__((always_inline)) static inline void part_value(erun *r, part *p, i
     }
 }
 
+/* *sum_to plus s added k times one by one, as part_add does (wrapping; the
+ * result: whether some addition overflowed). A sum of one sign that starts
+ * in range moves one way, so some partial sum overflows iff the whole
+ * does; one that had overflowed keeps its sticky flag either way. */
+static bool add_times(int64_t *sum_to, int64_t s, uint64_t k)
+{
+    int64_t m, sum;
+    bool of = __builtin_mul_overflow(s, (int64_t)k, &m);
+    of |= __builtin_add_overflow(*sum_to, m, &sum);
+    *sum_to = (int64_t)((uint64_t)*sum_to + (uint64_t)s * k);
+    return of;
+}
+
+/* part_value of v, k times over (k >= 1): the rows of one cell or one
+ * remembered value in a run. COUNT and a long SUM add at once; every other
+ * case gathers the value k times, as the rows did. */
+static void part_again(erun *r, part *p, int fn, const ev *v, uint64_t k)
+{
+    if (fn == F_COUNT) {
+        p->count += (uint64_t)v->n * k;
+        return;
+    }
+    if (fn == F_SUM && v->n == 1 && v->t == EV_LONG && p->type == EV_LONG) {
+        if (v->one.i >= 0)
+            p->pos_of |= add_times(&p->pos, v->one.i, k);
+        else
+            p->neg_of |= add_times(&p->neg, v->one.i, k);
+        return;
+    }
+    while (k--)
+        part_value(r, p, fn, v);
+}
+
+/* A memo by two or three columns' packed ids (esql_memo's idh), as
+ * th_esql_eval_memo_at reads it, held in the caller's locals: nk 0 where
+ * that is not the memo's path (no idh, idv first, or a key column's array
+ * not the one its ids are of). The memo changes only in its calls, so the
+ * view holds until the next call; th_esql_eval_memo_at tested the columns
+ * and looped over a variable count on every row. */
+typedef struct idhview {
+    const esql_memo_ent *e;
+    size_t mask;
+    const uint32_t *ids[ESQL_MEMO_CACHED];
+    unsigned sh[ESQL_MEMO_CACHED];
+    size_t nk;
+} idhview;
+
+static idhview idh_view(const etab *t, const esql_memo *m)
+{
+    idhview w = {.nk = 0};
+    if (!m->idh || m->idv || m->nkey < 2 || m->nkey > ESQL_MEMO_CACHED)
+        return w;
+    for (size_t k = 0; k < m->nkey; k++) {
+        if (t->cols[m->cols[k]] != m->idcolk[k])
+            return w;
+        w.ids[k] = m->idsk[k];
+        w.sh[k] = m->idsh[k];
+    }
+    w.e = m->idh;
+    w.mask = m->idcap - 1;
+    w.nk = m->nkey;
+    return w;
+}
+
+/* the row's value where the view finds its ids (th_esql_eval_memo_at's
+ * hit, warnings counted), else NULL (the caller calls); nk a constant */
+__attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, size_t row,
+                                                              const idhview *w, size_t nk)
+{
+    uint64_t key = 1;
+    for (size_t k = 0; k < nk; k++)
+        key += (uint64_t)w->ids[k][row] << w->sh[k];
+    for (size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & w->mask; w->e[j].key;
+         j = (j + 1) & w->mask)
+        if (w->e[j].key == key) {
+            const esql_memo_val *v = &w->e[j].v;
+            r->warnings += v->warn;
+            return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
+        }
+    return NULL;
+}
+
 /* The rows' values of one aggregate into p, row after row: its filter (mf),
  * then its argument, a column's cells (col) or evaluated (mx). Inlined per
  * function (part_rows), so that a group's rows run one tight loop; one
@@ -339,7 +431,24 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
                                                             esql_memo *mf, esql_memo *mx,
                                                             const ev *col, const uint32_t *ids, int fn)
 {
-    if (!as->filter && col && ids && (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
+    if (!as->filter && col && ids && (fn == F_SUM || fn == F_COUNT)) {
+        /* a column with cell ids: the rows after a row, while their id is
+         * its id, hold its very cell, so the run adds that value again at
+         * once (part_again) */
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
+            const ev *v = &col[row];
+            part_value(r, p, fn, v);
+            uint32_t id = ids[row];
+            size_t j = i;
+            while (j < n && ids[rows[j]] == id)
+                j++;
+            if (j > i)
+                part_again(r, p, fn, v, j - i);
+            i = j;
+        }
+    } else if (!as->filter && col && ids &&
+               (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
         /* a column with cell ids (esql_ids): a row whose id is the one of
          * the row before in this loop holds the very same cell, and that
          * cell's value again changes nothing where it is one value (or none)
@@ -350,17 +459,16 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
          * (Merge), and a cell of several values pushes them again (its
          * first differs from its last): those rows run as before. Nothing
          * is skipped that would have been pushed, so the arena's bytes
-         * are the same. */
-        uint32_t last = UINT32_MAX; /* no id: ids are under the row count */
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
-            uint32_t id = ids[row];
-            if (id == last)
-                continue;
+         * are the same. The run of such rows is passed in one scan. */
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
             const ev *v = &col[row];
             part_value(r, p, fn, v);
-            bool again = v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
-            last = again ? id : UINT32_MAX;
+            if (v->n > 1 || ((fn == F_MIN || fn == F_MAX) && v->t == EV_DOUBLE))
+                continue;
+            uint32_t id = ids[row];
+            while (i < n && ids[rows[i]] == id)
+                i++;
         }
     } else if (as->filter) {
         for (size_t i = 0; i < n; i++) {
@@ -374,40 +482,56 @@ __attribute__((always_inline)) static inline void part_loop(erun *r, etab *t, co
         for (size_t i = 0; i < n; i++)
             part_value(r, p, fn, &col[rows[i]]);
     } else {
-        /* a memo over one column with cell ids (esql_memo's idv): a row
-         * whose id is the one of the row before in this loop would get the
-         * value remembered for that id again, where the row before got it
-         * (not a picked column's cell) with no warning to count; it takes
-         * that value without the look-up, and passes it where it changes
-         * nothing (as above). The memo changes only in its calls, so the
-         * ids it had at the row before's are its ids until the next call
-         * (held in a local: a store of the state made the compiler load
-         * them again per row). */
-        const uint32_t *lids = NULL; /* the memo's ids at the row before's hit; NULL: none */
-        uint32_t last = 0;
-        const ev *lv = NULL;
-        bool idle = false; /* lv changes nothing again (as above) */
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
-            if (lids && lids[row] == last) {
-                if (!idle)
-                    part_value(r, p, fn, lv);
+        /* a memo over one column with cell ids (esql_memo's idv): the rows
+         * after one it answered, while their id is that row's, would get
+         * the value remembered for the id again where that row got it (not
+         * a picked column's cell) with no warning to count; the run adds it
+         * at once (part_again), or not at all where it changes nothing (as
+         * above). Where the id's value is a picked column's cell (a CASE of
+         * columns), each row of the run takes its own cell of that column,
+         * without the look-up. The memo changes only in its calls, so the
+         * ids it had at that row are its ids over the run (held in a local:
+         * one scan of the run, where a test per row of the loop cost
+         * more). */
+        idhview w = idh_view(t, mx);
+        for (size_t i = 0; i < n;) {
+            size_t row = rows[i++];
+            const ev *v = w.nk == 2   ? idh_at(r, t, row, &w, 2)
+                          : w.nk == 3 ? idh_at(r, t, row, &w, 3)
+                                      : NULL;
+            if (v) {
+                part_value(r, p, fn, v);
                 continue;
             }
             ev tmp;
-            const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+            if (w.nk || mx->idh) /* it may have called: the table grown, keyed anew or by no ids */
+                w = idh_view(t, mx);
             part_value(r, p, fn, v);
-            lids = NULL;
-            if (mx->idv && t->cols[mx->cols[0]] == mx->idcol) {
-                const esql_memo_val *mv = &mx->idv[mx->ids[row]];
-                if (v == &mv->out && mv->warn == 0) {
-                    lids = mx->ids;
-                    last = mx->ids[row];
-                    lv = v;
-                    idle = (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
-                           v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
-                }
+            if (!mx->idv || t->cols[mx->cols[0]] != mx->idcol)
+                continue;
+            const uint32_t *mids = mx->ids; /* the memo's, until its next call */
+            uint32_t id = mids[row];
+            const esql_memo_val *mv = &mx->idv[id];
+            if (mv->warn != 0)
+                continue;
+            size_t j = i; /* rows[i..j): the rows after of the same id */
+            while (j < n && mids[rows[j]] == id)
+                j++;
+            if (v == &mv->out) {
+                bool idle =
+                    (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
+                    v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+                if (!idle && j > i)
+                    part_again(r, p, fn, v, j - i);
+            } else if (mv->pcol >= 0 && v == &t->cols[mv->pcol][row]) {
+                const ev *pc = t->cols[mv->pcol];
+                for (size_t k = i; k < j; k++)
+                    part_value(r, p, fn, &pc[rows[k]]);
+            } else {
+                continue;
             }
+            i = j;
         }
     }
 }
@@ -450,18 +574,18 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, F_SUM); break;
     default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, fn); break;
     }
-    if (fn == F_VALUES || fn == F_COUNT_DISTINCT)
+    if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) &&
+        p->nv > 1) /* one value: sorted and distinct */
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
 }
 
 static size_t gid_of(th_esql_panes *p, th_str key)
 {
     bool ins;
-    void *found = th_map_get(&p->gids, key);
-    if (found)
-        return (uintptr_t)found - 1;
-    th_str k = th_str_make(th_arena_strndup(p->a, key.p, key.n), key.n);
-    void **slot = th_map_ref(&p->gids, k, &ins);
+    th_str k = key;
+    void **slot = th_map_ref_copy(&p->gids, &k, &ins, p->a);
+    if (!ins)
+        return (uintptr_t)*slot - 1;
     if (p->ngid == p->capgid) {
         size_t nc = p->capgid ? p->capgid * 2 : 64, o = p->capgid * sizeof(size_t), n = nc * sizeof(size_t);
         p->seen = th_arena_realloc(p->a, p->seen, o, n);
@@ -531,7 +655,7 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     for (size_t k = 0; k < nas; k++)
         direct[k] = DIRECT_UNSEEN;
     for (size_t i = 0; i < *ng; i++) {
-        out[i] = (pgroup){gid_of(p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
+        out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k], &mx[k],
@@ -546,7 +670,8 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
 
 static size_t *range_rows(th_arena *a, size_t lo, size_t hi)
 {
-    size_t *rows = TH_ANEWN(a, size_t, hi > lo ? hi - lo : 1);
+    /* not cleared (every entry is written): the same bytes as TH_ANEWN */
+    size_t *rows = th_arena_alloc(a, sizeof(size_t) * (hi > lo ? hi - lo : 1));
     for (size_t i = lo; i < hi; i++)
         rows[i - lo] = i;
     return rows;
@@ -566,12 +691,21 @@ static void pane_bounds(th_esql_panes *p, pane *pn)
         uint8_t t = col[pn->lo].t;
         bool ok = t == EV_DATE || t == EV_LONG;
         size_t mn = pn->lo, mx = pn->lo;
+        int64_t lo = INT64_MAX,
+                hi = INT64_MIN; /* the values at mn and mx (the first row's once read) */
         for (size_t row = pn->lo; row < pn->hi && ok; row++) {
-            ok = col[row].n == 1 && col[row].t == t;
-            if (ok && col[row].one.i < col[mn].one.i)
+            const ev *v = &col[row];
+            ok = v->n == 1 && v->t == t;
+            if (!ok)
+                break;
+            if (v->one.i < lo) {
                 mn = row;
-            if (ok && col[row].one.i > col[mx].one.i)
+                lo = v->one.i;
+            }
+            if (v->one.i > hi) {
                 mx = row;
+                hi = v->one.i;
+            }
         }
         if (ok) {
             pn->bmin[d] = mn;
@@ -1533,7 +1667,7 @@ static bool keep_bounds(th_esql_panes *p, const th_esql_panes *c, const pane *sr
 }
 
 /* A chunk's built pane (of c) as the fold's pane dst: its groups (their
- * identities mapped to the fold's), keys and states copied out of the
+ * gids already the fold's: c->into), keys and states copied out of the
  * chunk, without rows. False where a window could need the rows: a state
  * that met values of two types, an aggregate whose values differ in type
  * from one pane group to another, a long SUM whose positive or negative
@@ -1551,8 +1685,7 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
         ev *keys = TH_ANEWN(p->a, ev, nby ? nby : 1);
         for (size_t b = 0; b < nby; b++)
             keys[b] = keep_ev(p, &sg->keys[b]);
-        *dg = (pgroup){gid_of(p, c->gkey[sg->gid]), keys, NULL, sg->nrows,
-                       TH_ANEWN(p->a, part, nas ? nas : 1)};
+        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows, TH_ANEWN(p->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++) {
             const part *sp = &sg->parts[k];
             part *dp = &dg->parts[k];
@@ -1601,6 +1734,9 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
     th_esql_panes *c = th_esql_panes_new(&ta, p->q, pre, docs, ndocs, lc, nc);
     bool ok = c != NULL;
     th_esql_panes_use_ids(c, ids);
+    if (c)
+        c->into = p; /* the same gid_of calls on p, in the same order (pane after pane, group after
+                        group) */
     for (size_t k = 0; ok && k + 1 < nc; k++) {
         build_pane(c, k);
         ok = fold_pane(p, c, &c->panes[k], &p->panes[k0 + k]);

@@ -119,6 +119,45 @@ static void map_puts_gets_and_grows(void **state)
     th_map_free(&m);
 }
 
+/* th_map_ref_copy: keys built in one reused buffer are kept as copies in
+ * the arena (the buffer's later texts do not change them), each inserted
+ * once, found again by th_map_get and by th_map_ref_copy itself, across
+ * the map's growth; the arena holds one copy per key */
+static void map_ref_copy_keeps_copies(void **state)
+{
+    (void)state;
+    th_map m;
+    th_map_init(&m);
+    th_arena a;
+    th_arena_init(&a, 1 << 12);
+    char buf[16];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 500; i++) {
+            int n = snprintf(buf, sizeof buf, "g%d", i);
+            th_str k = th_str_make(buf, (size_t)n);
+            bool ins;
+            void **slot = th_map_ref_copy(&m, &k, &ins, &a);
+            assert_int_equal(ins, round == 0);
+            assert_true(k.p != buf);
+            assert_int_equal(k.n, (size_t)n);
+            assert_memory_equal(k.p, buf, (size_t)n);
+            if (ins)
+                *slot = (void *)(intptr_t)(i + 1);
+            assert_int_equal((intptr_t)*slot, i + 1);
+        }
+    assert_int_equal(m.len, 500);
+    size_t used = a.used_total;
+    strcpy(buf, "zzzz");
+    for (int i = 0; i < 500; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "g%d", i);
+        assert_int_equal((intptr_t)th_map_get(&m, th_str_c(key)), i + 1);
+    }
+    assert_int_equal(a.used_total, used);
+    th_map_free(&m);
+    th_arena_free(&a);
+}
+
 static void diag_formats_locations(void **state)
 {
     (void)state;
@@ -363,6 +402,7 @@ int main(void)
         cmocka_unit_test(arena_release_forgets_after_mark),
         cmocka_unit_test(buf_appends_and_formats),
         cmocka_unit_test(map_puts_gets_and_grows),
+        cmocka_unit_test(map_ref_copy_keeps_copies),
         cmocka_unit_test(diag_formats_locations),
         cmocka_unit_test(time_parses_iso_forms),
         cmocka_unit_test(time_short_cut_equals_general_path),

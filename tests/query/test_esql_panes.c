@@ -452,6 +452,15 @@ static void group_by_ids(void **state)
     assert_true(check_query("FROM logs-* | WHERE event.action != \"Decrypt\" "
                             "| STATS c = COUNT(*), v = VALUES(source.ip) BY user.name, source.as.number, event.action",
                             0, true) > 0);
+    /* a memo by one column's ids that picks another column: the rows of
+     * one user in a run take their own cells of the picked column */
+    assert_true(
+        check_query(
+            "FROM logs-* | STATS a = MAX(CASE(user.name == \"bob\", event.duration, null)), "
+            "b = MIN(CASE(user.name == \"alice\", null, event.duration)), "
+            "v = VALUES(CASE(user.name != \"carol\", source.ip, null)), "
+            "s = SUM(CASE(user.name == \"dave\", source.as.number, 1)) BY event.action",
+            0, true) > 0);
 }
 
 static void overflow_and_mixed_types(void **state)
@@ -467,6 +476,19 @@ static void overflow_and_mixed_types(void **state)
                             "sg = CASE(event.action == \"Decrypt\", 0 - big, big) "
                             "| STATS s = SUM(sg), n = COUNT(sg) BY user.name",
                             0, true) > 0);
+    /* sums that overflow only by a cell met again in the row after (runs
+     * of one action in a user's rows: a column's cell ids, a memo's value
+     * by id), both signs and one */
+    static const char *runs[] = {
+        "FROM logs-* | EVAL h = CASE(event.action == \"Decrypt\", 5000000000000000000, 1) "
+        "| STATS s = SUM(h), c = COUNT(h), n = COUNT(*), "
+        "m = SUM(CASE(event.action == \"Decrypt\", 5000000000000000000, 1)) BY user.name",
+        "FROM logs-* | EVAL h = CASE(event.action == \"Decrypt\", 0 - 5000000000000000000, 0 - 1) "
+        "| STATS s = SUM(h), c = COUNT(h), n = COUNT(*), "
+        "m = SUM(CASE(event.action == \"Decrypt\", 0 - 5000000000000000000, 1)) BY user.name",
+    };
+    for (size_t i = 0; i < 2; i++)
+        assert_true(check_query(runs[i], 0, true) > 0);
     /* long for some rows, double for others (ES|QL would reject the CASE;
      * our evaluator keeps the first type and promotes long/double) */
     assert_true(check_query("FROM logs-* | EVAL m = CASE(source.as.number > 4500, source.as.number, "
