@@ -383,8 +383,10 @@ static const th_vlist *intern_store(th_engine *e, th_capfield *cf, th_str raw, u
     th_vlist *l = th_vlist_new(e, &s, 1);
     e->match_bytes += LIST1_BYTES;
     intern_put(cf, key, h, l, hole);
-    if (cf->ilen >= TH_CAP_INTERN_MAX && cf->ilen * 2 > cf->nfound)
+    if (cf->ilen >= TH_CAP_INTERN_MAX && cf->ilen * 2 > cf->nfound) {
         cf->full = true;
+        cf->below = 0;
+    }
     *recent_of(cf, key) = (th_caprecent){key, l};
     cf->last = l;
     cf->last_key = key;
@@ -462,6 +464,7 @@ static th_capfield *capfield_of(th_engine *e, const char *field)
     cf = TH_ANEW(&e->arena, th_capfield);
     cf->name = th_str_c(th_arena_strdup(&e->arena, field));
     cf->limit = ignore_above(field); /* a schema lookup per field once, not per match */
+    cf->below = cf->limit == SIZE_MAX ? SIZE_MAX : cf->limit + 1;
     cf->fid = th_query_field_id(cf->name);
     th_map_put(&e->capfields, cf->name, cf);
     return cf;
@@ -552,8 +555,8 @@ static __attribute__((noinline)) bool read_field(th_qfields *fields, const th_ca
  * then taken in line. Always inline (capture's two loops): as a call, its
  * entry and return were a fifth of the commit (1.0M calls on b100k). */
 __attribute__((always_inline)) static inline uint32_t
-field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, const th_jval *const *v,
-             size_t n, th_qfields *fields)
+field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bool found,
+             const th_jval *const *v, size_t n, th_qfields *fields)
 {
     if (!found && fields) {
         /* a slot document's field (most of them) read where its builder left
@@ -576,14 +579,14 @@ field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, cons
     const th_vlist *l = NULL;
     if (found && n == 0) {
         l = &th_vlist_empty;
-    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit && !cf->full) {
+    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n < cf->below) {
         l = intern_last(cf, v[0]->u.str);
         if (!l)
             l = intern_recent(cf, v[0]->u.str);
     }
     if (!l)
         l = value_list(e, cf, doc, found, v, n);
-    cf->event = e->events;
+    cf->event = now;
     cf->cur = l->id;
     cf->nfound++;
     return l->id;
@@ -612,16 +615,17 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc,
     if (cap == UINT32_MAX) {
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] = cf->event == now ? cf->cur : field_values(e, cf, doc, false, NULL, 0, fields);
+            fv[f] =
+                cf->event == now ? cf->cur : field_values(e, cf, now, doc, false, NULL, 0, fields);
         }
     } else { /* the values the worker found */
         const th_caprange *c = &h->capr[cap];
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] = cf->event == now ? cf->cur
-                                     : field_values(e, cf, doc, true,
-                                                    c[f].n ? h->capv + c[f].off : NULL, c[f].n,
-                                                    fields);
+            fv[f] = cf->event == now
+                        ? cf->cur
+                        : field_values(e, cf, now, doc, true, c[f].n ? h->capv + c[f].off : NULL,
+                                       c[f].n, fields);
         }
     }
 }
@@ -1907,12 +1911,9 @@ void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx,
                          const th_hits *h, uint32_t cap, th_qfields *fields)
 {
-    th_match m = {0};
-    m.ts = ev->timestamp_ms;
-    m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
-    m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
+    int64_t combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     r->rep.matches++;
-    if (th_retain_applies(r) && th_retain_drop(e, r, ev, m.combined))
+    if (th_retain_applies(r) && th_retain_drop(e, r, ev, combined))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
     uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
@@ -1922,21 +1923,30 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         r->rep.state_capped = true;
         return;
     }
-    m.order = e->o.order_base + ev->index;
-    capture(e, r, &m, ev->doc, h, cap, fields);
+    /* filled where it is kept, not copied there (r->matches is not read
+     * before the push below) */
+    TH_VEC_GROW(&r->matches, 1);
+    th_match *m = &r->matches.items[r->matches.len];
+    m->ts = ev->timestamp_ms;
+    m->ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    m->combined = combined;
+    m->order = e->o.order_base + ev->index;
+    m->stages = 0;
+    m->fv = NULL;
+    capture(e, r, m, ev->doc, h, cap, fields);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
         if (r->stages[i].fn(r->stages[i].pred, ev->doc))
-            m.stages |= 1u << i;
+            m->stages |= 1u << i;
     /* threshold alerts are synthetic: they never need the source document;
      * new_terms needs it only when the match can build an alert */
     bool need_doc = r->exec != TH_EXEC_THRESHOLD && !r->esql_cap &&
-                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m) ||
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, m) ||
                      e->trace); /* explain names a term's first sighting by its id */
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
-    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
+    m->doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match) + r->ncap * sizeof(uint32_t); /* and the lists capture made */
-    TH_VEC_PUSH(&r->matches, m);
+    r->matches.len++;
     th_budget_note(e);
     if (r->exec == TH_EXEC_QUERY || r->exec == TH_EXEC_EQL)
         th_retain_kept(r);

@@ -74,6 +74,8 @@ typedef struct th_capfield {
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
     uint64_t nfound;     /* events whose values it was asked for (capture's field_values) */
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
+    size_t below;        /* a string shorter than this is looked up in line: limit + 1
+                            while not full (SIZE_MAX for no limit), 0 once full */
     const th_vlist *last; /* the list of the string last found or stored there, */
     th_str last_key;      /* and that string (its key), or NULL */
     th_caprecent recent[TH_CAP_RECENT]; /* table entries found or stored lately */
