@@ -342,8 +342,10 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * Typed rather than qsort: a match is 48 bytes, which glibc sorts indirectly
  * through a call per comparison, and a broad rule has 70k of them per 100k
  * events; input that is already in order costs one pass, a broad rule's
- * matches are sorted as one 64-bit word each (match_sort.c). */
-void th_match_sort(th_match *v, size_t n);
+ * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
+ * (a vector's items); the sorted matches are returned: in v, or in a new
+ * array of n matches (malloc'd) after v was freed. */
+th_match *th_match_sort(th_match *v, size_t n);
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {
     return e->lists.items[m->fv[f]];
