@@ -48,9 +48,9 @@ typedef struct th_match {
  * it, so that an event's values are found once however many rules capture
  * them (hotpass.c; commit only: single-threaded). */
 typedef struct th_capslot {
-    th_str key;          /* the unescaped string */
     uint64_t hash;
-    const th_vlist *list; /* the list of that one value, or NULL: a free slot */
+    const th_vlist *list; /* the list of that one value, or NULL: a free slot; the
+                             unescaped string is list->v[1] (hotpass.c intern_store) */
 } th_capslot;
 
 /* A stored string of a field found or stored lately, by its length and its
