@@ -308,7 +308,7 @@ static inline void cap_push(cap_ctx *c, th_str s)
  * later on b100k (90%: 473), past what 256 entries keep; of the 47,287
  * look-ups that went on to the table, 32,715 still do, 25,250 of them new
  * strings (th_engine_commit 158.9 -> 156.8 M; 4,096 entries: 157.4 M). */
-static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
+static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
 {
     uint64_t a = 0, b = 0, c = 0;
     if (key.n >= 8) {
@@ -331,8 +331,9 @@ static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
  * ES|QL rules end here, where the call to intern_miss cost a third of one. */
 static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
 {
-    if (cf->last && cf->last_key.n == raw.n && th_bytes_eq(cf->last_key.p, raw.p, raw.n))
-        return cf->last;
+    const th_vlist *l = cf->last;
+    if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n))
+        return l;
     return NULL;
 }
 
@@ -345,15 +346,17 @@ static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
  * In line as intern_last is: as a call (with the table's look-up behind
  * it) its entry and return cost a fifth of a hit. Always inline: GCC made
  * it a call again once field_values was inline in capture's two loops
- * (446,745 calls on b100k, 27.8 M). */
+ * (446,745 calls on b100k, 27.8 M). An entry, as cf->last, is the list
+ * alone, its string read as the list's v[1]: with a copy of the string
+ * beside each (24-byte entries), a hit copied it into cf->last's too and
+ * each field cleared 24 KB (th_engine_commit 148.3 -> 144.9 M on b100k). */
 __attribute__((always_inline)) static inline const th_vlist *intern_recent(th_capfield *cf,
                                                                            th_str raw)
 {
-    const th_caprecent *rc = recent_of(cf, raw);
-    if (rc->list && rc->key.n == raw.n && th_bytes_eq(rc->key.p, raw.p, raw.n)) {
-        cf->last = rc->list;
-        cf->last_key = rc->key;
-        return rc->list;
+    const th_vlist *l = *recent_of(cf, raw);
+    if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n)) {
+        cf->last = l;
+        return l;
     }
     return NULL;
 }
@@ -367,10 +370,8 @@ static const th_vlist *intern_miss(th_capfield *cf, th_str raw, uint64_t *h, th_
     *hole = slot;
     if (!slot || !slot->list)
         return NULL;
-    th_str key = slot->list->v[1];
-    *recent_of(cf, raw) = (th_caprecent){key, slot->list};
+    *recent_of(cf, raw) = slot->list;
     cf->last = slot->list;
-    cf->last_key = key;
     return slot->list;
 }
 
@@ -407,9 +408,8 @@ static const th_vlist *intern_store(th_engine *e, th_capfield *cf, th_str raw, u
         cf->full = true;
         cf->below = 0;
     }
-    *recent_of(cf, key) = (th_caprecent){key, l};
+    *recent_of(cf, key) = l;
     cf->last = l;
-    cf->last_key = key;
     return l;
 }
 

@@ -53,15 +53,12 @@ typedef struct th_capslot {
                              unescaped string is list->v[1] (hotpass.c intern_store) */
 } th_capslot;
 
-/* A stored string of a field found or stored lately, by its length and its
- * first, middle and last eight bytes (hotpass.c recent_of): an entry of the table,
- * looked up before it (intern_hit). 24 KB a field (the pack captures 31),
- * not charged as the rules' state. */
+/* The stored strings of a field found or stored lately, by their length and
+ * their first, middle and last eight bytes (hotpass.c recent_of): the lists
+ * of entries of the table (the string is the list's v[1]), looked up before
+ * it (intern_hit), NULL where empty. 8 KB a field (the pack captures 31), not
+ * charged as the rules' state. */
 #define TH_CAP_RECENT 1024
-typedef struct th_caprecent {
-    th_str key;
-    const th_vlist *list; /* NULL: empty */
-} th_caprecent;
 
 typedef struct th_capfield {
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
@@ -76,9 +73,9 @@ typedef struct th_capfield {
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
     size_t below;        /* a string shorter than this is looked up in line: limit + 1
                             while not full (SIZE_MAX for no limit), 0 once full */
-    const th_vlist *last; /* the list of the string last found or stored there, */
-    th_str last_key;      /* and that string (its key), or NULL */
-    th_caprecent recent[TH_CAP_RECENT]; /* table entries found or stored lately */
+    const th_vlist *last;                  /* the list of the string last found or stored there
+                                              (its v[1]), or NULL */
+    const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
 typedef enum th_exec {
