@@ -94,10 +94,15 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
     unsigned db = bits_of((uint64_t)(dmax - dmin) >> zd);
     if (ib + cb + db > 64)
         return false;
-    for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
-        uint64_t c = (uint64_t)(v[i].combined - cmin) >> zc;
-        uint64_t d = (uint64_t)(v[i].ts - v[i].combined - dmin) >> zd;
-        w[i] = (c << db | d) << ib | i;
+    if (db == 0) { /* one offset for all (the ES|QL rules': @timestamp is the time) */
+        for (size_t i = 0; i < n; i++)
+            w[i] = ((uint64_t)(v[i].combined - cmin) >> zc) << ib | i;
+    } else {
+        for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
+            uint64_t c = (uint64_t)(v[i].combined - cmin) >> zc;
+            uint64_t d = (uint64_t)(v[i].ts - v[i].combined - dmin) >> zd;
+            w[i] = (c << db | d) << ib | i;
+        }
     }
     *low = ib;
     *width = cb + db;
