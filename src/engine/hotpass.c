@@ -217,34 +217,47 @@ static th_capslot *intern_find(const th_capfield *cf, th_str key, uint64_t h)
     size_t mask = cf->icap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         th_capslot *s = &cf->intern[i];
-        if (!s->list || (s->hash == h && th_str_eq(s->key, key)))
+        if (!s->list || (s->hash == h && th_str_eq(s->list->v[1], key)))
             return s;
     }
 }
 
-/* key (h its hash, absent from cf's table) put there; hole: the empty slot
- * its look-up ended at (intern_miss), taken when the table does not grow,
- * so that a new string costs one probe sequence, not two. */
-static void intern_put(th_capfield *cf, th_str key, uint64_t h, const th_vlist *l, th_capslot *hole)
+/* l (its string absent from cf's table, h the string's hash) put there;
+ * hole: the empty slot its look-up ended at (intern_miss), taken when the
+ * table does not grow, so that a new string costs one probe sequence, not
+ * two. A slot is the hash and the list, 16 bytes, the string being the
+ * list's (intern_store): with the string in the slot too, 32 bytes, the
+ * tables' growth cleared twice as much, and the rehash compared strings
+ * that are all distinct (b100k, the pack: @timestamp's table grows to
+ * 65,536 slots; th_engine_commit 152.2 -> 148.3 M). */
+static void intern_put(th_capfield *cf, uint64_t h, const th_vlist *l, th_capslot *hole)
 {
     if ((cf->ilen + 1) * 4 > cf->icap * 3) {
         th_capslot *old = cf->intern;
         size_t n = cf->icap;
         cf->icap = n ? n * 2 : 64;
         cf->intern = th_xcalloc(cf->icap, sizeof(th_capslot));
-        for (size_t i = 0; i < n; i++)
-            if (old[i].list)
-                *intern_find(cf, old[i].key, old[i].hash) = old[i];
+        size_t mask = cf->icap - 1;
+        for (size_t i = 0; i < n; i++) { /* distinct strings: no comparison */
+            if (!old[i].list)
+                continue;
+            size_t j = (size_t)old[i].hash & mask;
+            while (cf->intern[j].list)
+                j = (j + 1) & mask;
+            cf->intern[j] = old[i];
+        }
         free(old);
-        hole = intern_find(cf, key, h);
+        hole = intern_find(cf, l->v[1], h);
     }
-    *hole = (th_capslot){key, h, l};
+    *hole = (th_capslot){h, l};
     cf->ilen++;
 }
 
-th_vlist *th_vlist_new(th_engine *e, const th_str *v, size_t n)
+/* A list of v[0..n), with room for `more` strings after them (not counted
+ * in n) */
+static th_vlist *vlist_make(th_engine *e, const th_str *v, size_t n, size_t more)
 {
-    th_vlist *l = th_arena_alloc(&e->arena, sizeof(th_vlist) + n * sizeof(th_str));
+    th_vlist *l = th_arena_alloc(&e->arena, sizeof(th_vlist) + (n + more) * sizeof(th_str));
     l->n = (uint32_t)n;
     if (e->lists.len == UINT32_MAX) { /* ~100 GB of lists: as out of memory */
         fprintf(stderr, "trailhound: more than 2^32 lists of captured values\n");
@@ -255,6 +268,11 @@ th_vlist *th_vlist_new(th_engine *e, const th_str *v, size_t n)
     if (n)
         memcpy(l->v, v, n * sizeof(th_str));
     return l;
+}
+
+th_vlist *th_vlist_new(th_engine *e, const th_str *v, size_t n)
+{
+    return vlist_make(e, v, n, 0);
 }
 
 static void cap_grow(cap_ctx *c)
@@ -290,7 +308,7 @@ static inline void cap_push(cap_ctx *c, th_str s)
  * later on b100k (90%: 473), past what 256 entries keep; of the 47,287
  * look-ups that went on to the table, 32,715 still do, 25,250 of them new
  * strings (th_engine_commit 158.9 -> 156.8 M; 4,096 entries: 157.4 M). */
-static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
+static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
 {
     uint64_t a = 0, b = 0, c = 0;
     if (key.n >= 8) {
@@ -313,8 +331,9 @@ static inline th_caprecent *recent_of(th_capfield *cf, th_str key)
  * ES|QL rules end here, where the call to intern_miss cost a third of one. */
 static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
 {
-    if (cf->last && cf->last_key.n == raw.n && th_bytes_eq(cf->last_key.p, raw.p, raw.n))
-        return cf->last;
+    const th_vlist *l = cf->last;
+    if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n))
+        return l;
     return NULL;
 }
 
@@ -327,15 +346,17 @@ static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
  * In line as intern_last is: as a call (with the table's look-up behind
  * it) its entry and return cost a fifth of a hit. Always inline: GCC made
  * it a call again once field_values was inline in capture's two loops
- * (446,745 calls on b100k, 27.8 M). */
+ * (446,745 calls on b100k, 27.8 M). An entry, as cf->last, is the list
+ * alone, its string read as the list's v[1]: with a copy of the string
+ * beside each (24-byte entries), a hit copied it into cf->last's too and
+ * each field cleared 24 KB (th_engine_commit 148.3 -> 144.9 M on b100k). */
 __attribute__((always_inline)) static inline const th_vlist *intern_recent(th_capfield *cf,
                                                                            th_str raw)
 {
-    const th_caprecent *rc = recent_of(cf, raw);
-    if (rc->list && rc->key.n == raw.n && th_bytes_eq(rc->key.p, raw.p, raw.n)) {
-        cf->last = rc->list;
-        cf->last_key = rc->key;
-        return rc->list;
+    const th_vlist *l = *recent_of(cf, raw);
+    if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n)) {
+        cf->last = l;
+        return l;
     }
     return NULL;
 }
@@ -349,9 +370,8 @@ static const th_vlist *intern_miss(th_capfield *cf, th_str raw, uint64_t *h, th_
     *hole = slot;
     if (!slot || !slot->list)
         return NULL;
-    *recent_of(cf, raw) = (th_caprecent){slot->key, slot->list};
+    *recent_of(cf, raw) = slot->list;
     cf->last = slot->list;
-    cf->last_key = slot->key;
     return slot->list;
 }
 
@@ -380,14 +400,16 @@ static const th_vlist *intern_store(th_engine *e, th_capfield *cf, th_str raw, u
     /* no escape: the key is the copy's inner text */
     th_str key = s.n == raw.n + 2 ? th_str_make(s.p + 1, raw.n)
                                    : th_str_make(th_arena_strndup(&e->arena, raw.p, raw.n), raw.n);
-    th_vlist *l = th_vlist_new(e, &s, 1);
+    th_vlist *l = vlist_make(e, &s, 1, 1);
+    l->v[1] = key; /* the table's (intern_put) */
     e->match_bytes += LIST1_BYTES;
-    intern_put(cf, key, h, l, hole);
-    if (cf->ilen >= TH_CAP_INTERN_MAX && cf->ilen * 2 > cf->nfound)
+    intern_put(cf, h, l, hole);
+    if (cf->ilen >= TH_CAP_INTERN_MAX && cf->ilen * 2 > cf->nfound) {
         cf->full = true;
-    *recent_of(cf, key) = (th_caprecent){key, l};
+        cf->below = 0;
+    }
+    *recent_of(cf, key) = l;
     cf->last = l;
-    cf->last_key = key;
     return l;
 }
 
@@ -462,6 +484,7 @@ static th_capfield *capfield_of(th_engine *e, const char *field)
     cf = TH_ANEW(&e->arena, th_capfield);
     cf->name = th_str_c(th_arena_strdup(&e->arena, field));
     cf->limit = ignore_above(field); /* a schema lookup per field once, not per match */
+    cf->below = cf->limit == SIZE_MAX ? SIZE_MAX : cf->limit + 1;
     cf->fid = th_query_field_id(cf->name);
     th_map_put(&e->capfields, cf->name, cf);
     return cf;
@@ -552,8 +575,8 @@ static __attribute__((noinline)) bool read_field(th_qfields *fields, const th_ca
  * then taken in line. Always inline (capture's two loops): as a call, its
  * entry and return were a fifth of the commit (1.0M calls on b100k). */
 __attribute__((always_inline)) static inline uint32_t
-field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, const th_jval *const *v,
-             size_t n, th_qfields *fields)
+field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bool found,
+             const th_jval *const *v, size_t n, th_qfields *fields)
 {
     if (!found && fields) {
         /* a slot document's field (most of them) read where its builder left
@@ -576,14 +599,14 @@ field_values(th_engine *e, th_capfield *cf, const th_jval *doc, bool found, cons
     const th_vlist *l = NULL;
     if (found && n == 0) {
         l = &th_vlist_empty;
-    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit && !cf->full) {
+    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n < cf->below) {
         l = intern_last(cf, v[0]->u.str);
         if (!l)
             l = intern_recent(cf, v[0]->u.str);
     }
     if (!l)
         l = value_list(e, cf, doc, found, v, n);
-    cf->event = e->events;
+    cf->event = now;
     cf->cur = l->id;
     cf->nfound++;
     return l->id;
@@ -612,16 +635,17 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc,
     if (cap == UINT32_MAX) {
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] = cf->event == now ? cf->cur : field_values(e, cf, doc, false, NULL, 0, fields);
+            fv[f] =
+                cf->event == now ? cf->cur : field_values(e, cf, now, doc, false, NULL, 0, fields);
         }
     } else { /* the values the worker found */
         const th_caprange *c = &h->capr[cap];
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] = cf->event == now ? cf->cur
-                                     : field_values(e, cf, doc, true,
-                                                    c[f].n ? h->capv + c[f].off : NULL, c[f].n,
-                                                    fields);
+            fv[f] = cf->event == now
+                        ? cf->cur
+                        : field_values(e, cf, now, doc, true, c[f].n ? h->capv + c[f].off : NULL,
+                                       c[f].n, fields);
         }
     }
 }
@@ -1907,12 +1931,9 @@ void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h)
 static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx,
                          const th_hits *h, uint32_t cap, th_qfields *fields)
 {
-    th_match m = {0};
-    m.ts = ev->timestamp_ms;
-    m.ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
-    m.combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
+    int64_t combined = r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms;
     r->rep.matches++;
-    if (th_retain_applies(r) && th_retain_drop(e, r, ev, m.combined))
+    if (th_retain_applies(r) && th_retain_drop(e, r, ev, combined))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
     uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
@@ -1922,21 +1943,30 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         r->rep.state_capped = true;
         return;
     }
-    m.order = e->o.order_base + ev->index;
-    capture(e, r, &m, ev->doc, h, cap, fields);
+    /* filled where it is kept, not copied there (r->matches is not read
+     * before the push below) */
+    TH_VEC_GROW(&r->matches, 1);
+    th_match *m = &r->matches.items[r->matches.len];
+    m->ts = ev->timestamp_ms;
+    m->ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    m->combined = combined;
+    m->order = e->o.order_base + ev->index;
+    m->stages = 0;
+    m->fv = NULL;
+    capture(e, r, m, ev->doc, h, cap, fields);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
         if (r->stages[i].fn(r->stages[i].pred, ev->doc))
-            m.stages |= 1u << i;
+            m->stages |= 1u << i;
     /* threshold alerts are synthetic: they never need the source document;
      * new_terms needs it only when the match can build an alert */
     bool need_doc = r->exec != TH_EXEC_THRESHOLD && !r->esql_cap &&
-                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, &m) ||
+                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, m) ||
                      e->trace); /* explain names a term's first sighting by its id */
     if (need_doc && *docidx < 0)
         *docidx = store_doc(e, ev);
-    m.doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
+    m->doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match) + r->ncap * sizeof(uint32_t); /* and the lists capture made */
-    TH_VEC_PUSH(&r->matches, m);
+    r->matches.len++;
     th_budget_note(e);
     if (r->exec == TH_EXEC_QUERY || r->exec == TH_EXEC_EQL)
         th_retain_kept(r);

@@ -48,20 +48,17 @@ typedef struct th_match {
  * it, so that an event's values are found once however many rules capture
  * them (hotpass.c; commit only: single-threaded). */
 typedef struct th_capslot {
-    th_str key;          /* the unescaped string */
     uint64_t hash;
-    const th_vlist *list; /* the list of that one value, or NULL: a free slot */
+    const th_vlist *list; /* the list of that one value, or NULL: a free slot; the
+                             unescaped string is list->v[1] (hotpass.c intern_store) */
 } th_capslot;
 
-/* A stored string of a field found or stored lately, by its length and its
- * first, middle and last eight bytes (hotpass.c recent_of): an entry of the table,
- * looked up before it (intern_hit). 24 KB a field (the pack captures 31),
- * not charged as the rules' state. */
+/* The stored strings of a field found or stored lately, by their length and
+ * their first, middle and last eight bytes (hotpass.c recent_of): the lists
+ * of entries of the table (the string is the list's v[1]), looked up before
+ * it (intern_hit), NULL where empty. 8 KB a field (the pack captures 31), not
+ * charged as the rules' state. */
 #define TH_CAP_RECENT 1024
-typedef struct th_caprecent {
-    th_str key;
-    const th_vlist *list; /* NULL: empty */
-} th_caprecent;
 
 typedef struct th_capfield {
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
@@ -74,9 +71,11 @@ typedef struct th_capfield {
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
     uint64_t nfound;     /* events whose values it was asked for (capture's field_values) */
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
-    const th_vlist *last; /* the list of the string last found or stored there, */
-    th_str last_key;      /* and that string (its key), or NULL */
-    th_caprecent recent[TH_CAP_RECENT]; /* table entries found or stored lately */
+    size_t below;        /* a string shorter than this is looked up in line: limit + 1
+                            while not full (SIZE_MAX for no limit), 0 once full */
+    const th_vlist *last;                  /* the list of the string last found or stored there
+                                              (its v[1]), or NULL */
+    const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
 typedef enum th_exec {
@@ -340,8 +339,10 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * Typed rather than qsort: a match is 48 bytes, which glibc sorts indirectly
  * through a call per comparison, and a broad rule has 70k of them per 100k
  * events; input that is already in order costs one pass, a broad rule's
- * matches are sorted as one 64-bit word each (match_sort.c). */
-void th_match_sort(th_match *v, size_t n);
+ * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
+ * (a vector's items); the sorted matches are returned: in v, or in a new
+ * array of n matches (malloc'd) after v was freed. */
+th_match *th_match_sort(th_match *v, size_t n);
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {
     return e->lists.items[m->fv[f]];

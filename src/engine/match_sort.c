@@ -94,10 +94,15 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
     unsigned db = bits_of((uint64_t)(dmax - dmin) >> zd);
     if (ib + cb + db > 64)
         return false;
-    for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
-        uint64_t c = (uint64_t)(v[i].combined - cmin) >> zc;
-        uint64_t d = (uint64_t)(v[i].ts - v[i].combined - dmin) >> zd;
-        w[i] = (c << db | d) << ib | i;
+    if (db == 0) { /* one offset for all (the ES|QL rules': @timestamp is the time) */
+        for (size_t i = 0; i < n; i++)
+            w[i] = ((uint64_t)(v[i].combined - cmin) >> zc) << ib | i;
+    } else {
+        for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
+            uint64_t c = (uint64_t)(v[i].combined - cmin) >> zc;
+            uint64_t d = (uint64_t)(v[i].ts - v[i].combined - dmin) >> zd;
+            w[i] = (c << db | d) << ib | i;
+        }
     }
     *low = ib;
     *width = cb + db;
@@ -136,26 +141,28 @@ static uint64_t *radix_words(uint64_t *w, uint64_t *tmp, size_t n, unsigned low,
     return w;
 }
 
-void th_match_sort(th_match *v, size_t n)
+/* The gathered array is returned in v's place, not copied back into v (b100k,
+ * the pack: the copy was 3.1 M instructions, 9 MB moved). */
+th_match *th_match_sort(th_match *v, size_t n)
 {
     size_t i = 1;
     while (i < n && !match_before(&v[i], &v[i - 1]))
         i++;
     if (i >= n)
-        return;
+        return v;
     uint64_t *w = n >= RADIX_MIN ? th_xmalloc(2 * n * sizeof *w) : NULL;
     unsigned low, width;
     if (!w || !pack_words(v, n, w, &low, &width)) {
         free(w);
         match_sort(v, n, NULL);
-        return;
+        return v;
     }
     const uint64_t *s = radix_words(w, w + n, n, low, width);
     uint64_t pos = ((uint64_t)1 << low) - 1; /* low < 64: n - 1 has fewer bits */
     th_match *out = th_xmalloc(n * sizeof *out);
     for (size_t k = 0; k < n; k++)
         out[k] = v[s[k] & pos];
-    memcpy(v, out, n * sizeof *v);
-    free(out);
+    free(v);
     free(w);
+    return out;
 }
