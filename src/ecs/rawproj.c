@@ -1845,8 +1845,13 @@ static const th_jval *as_copy(th_ecs_slots *s, const th_jval *v)
 static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                        bool borrow, doc_vals *d)
 {
+    /* only the entries of docfields are written, each where its value is
+     * decided, and its bit of present with it: no reader reads another
+     * (th_qknown's mask is docfields, the document's layout present). The
+     * NDOC (40) entries cleared first and a last loop testing the values
+     * left cost ~120 instructions a call (b100k with the pack: 80,894 calls,
+     * doc_values 76.6 -> 66.8 M self) */
     const th_jval **val = d->val;
-    memset(val, 0, NDOC * sizeof *val);
     th_jval *ts = &s->made[MADE_TS], *outcome = &s->made[MADE_OUTCOME],
             *changes = &s->made[MADE_CHANGES], *cred = &s->made[MADE_CRED];
     s->exact = 0;
@@ -1854,25 +1859,29 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
         return false;
-    if (actor & BIT(T_USER_NAME))
+    uint64_t present = 0;
+    if (actor & BIT(T_USER_NAME)) {
         val[T_USER_NAME] = name;
-    if (actor & BIT(T_USER_ID))
+        present |= (uint64_t)(name != NULL) << T_USER_NAME;
+    }
+    if (actor & BIT(T_USER_ID)) {
         val[T_USER_ID] = id;
+        present |= (uint64_t)(id != NULL) << T_USER_ID;
+    }
     if (docfields & BIT(T_ACCOUNT)) { /* the first of its sources, in the mapping's order */
         if (s->arrays >> T_ACCOUNT & 1)
             return false;
-        for (size_t k = 0; k < 3 && !val[T_ACCOUNT]; k++)
-            val[T_ACCOUNT] = path_value(s, T_ACCOUNT, k);
+        const th_jval *account = NULL;
+        for (size_t k = 0; k < 3 && !account; k++)
+            account = path_value(s, T_ACCOUNT, k);
+        val[T_ACCOUNT] = account;
+        present |= (uint64_t)(account != NULL) << T_ACCOUNT;
     }
     /* the other table fields: copied_value of each, with the arrays tested
      * at once (nearly every field of nearly every record holds one string) */
     uint64_t copied = docfields & (BIT(NTABLE) - 1) & ~(actor | BIT(T_ACCOUNT));
     if (copied & s->arrays)
         return false;
-    /* the fields with a value: set where the value is given (the copied
-     * fields by their slot, the constants, @timestamp, event.outcome), the
-     * others by the last loop's test of val */
-    uint64_t present = 0;
     for (uint64_t u = copied; u; u &= u - 1) {
         int i = __builtin_ctzll(u);
         const th_qslot *q = &s->slot[i];
@@ -1906,22 +1915,31 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
             s->slot[SLOT_AS_ORG].n > 1)
             return false;
+        /* the slots' vals: NULL exactly where they hold none */
         if (docfields & BIT(D_AS))
-            val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
+            val[D_AS] = s->slot[SLOT_AS_NUMBER].vals;
         if (docfields & BIT(D_AS + 1))
-            val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+            val[D_AS + 1] = s->slot[SLOT_AS_ORG].vals;
+        uint64_t as = docfields & (BIT(D_AS) | BIT(D_AS + 1));
         if (s->as_borrowed && !borrow) /* the memo's texts: a later record may take the entry */
-            for (int k = D_AS; k <= D_AS + 1; k++)
-                if (val[k])
-                    val[k] = as_copy(s, val[k]);
-        exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
+            for (uint64_t u = as; u; u &= u - 1)
+                if (val[__builtin_ctzll(u)])
+                    val[__builtin_ctzll(u)] = as_copy(s, val[__builtin_ctzll(u)]);
+        present |= (uint64_t)s->slot[SLOT_AS_NUMBER].n << D_AS & as;
+        present |= (uint64_t)s->slot[SLOT_AS_ORG].n << (D_AS + 1) & as;
+        exact |= (uint32_t)as;
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
-     * have left their slots empty) */
-    uint64_t consts = s->m->o.data_stream ? docfields & ((BIT(NCONST) - 1) << D_CONST) : 0;
-    for (uint64_t u = consts; u; u &= u - 1)
-        val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
-    present |= consts;
+     * have left their slots empty); none without the data stream option */
+    uint64_t consts = docfields & ((BIT(NCONST) - 1) << D_CONST);
+    if (s->m->o.data_stream) {
+        for (uint64_t u = consts; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
+        present |= consts;
+    } else {
+        for (uint64_t u = consts; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = NULL;
+    }
     *ts = *outcome = *changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
         ts->u.str = timestamp_text(s, timestamp_ms);
@@ -1954,25 +1972,28 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         }
         if (!copied_string(s, got, c, changes))
             return false;
-        if (changes->u.str.n)
-            val[D_CHANGES] = changes;
+        val[D_CHANGES] = changes->u.str.n ? changes : NULL;
+        present |= (uint64_t)(changes->u.str.n != 0) << D_CHANGES;
     }
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
         bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
         if (!copied_string(s, got, c, cred))
             return false;
-        if (cred->u.str.n)
-            val[D_CONSOLE_CRED] = cred;
+        val[D_CONSOLE_CRED] = cred->u.str.n ? cred : NULL;
+        present |= (uint64_t)(cred->u.str.n != 0) << D_CONSOLE_CRED;
     }
     /* stringified: known only when there is none */
-    if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
-        th_jcur_type(c) != TH_JNULL)
-        return false;
+    if (docfields & BIT(D_RESPONSE)) {
+        if (doc_member(s, DK_RESPONSE, &c) && th_jcur_type(c) != TH_JNULL)
+            return false;
+        val[D_RESPONSE] = NULL;
+    }
     if (docfields & BIT(D_UA_NAME)) { /* the user-agent block of user_agent.original */
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
             return false;
         val[D_UA_NAME] = ua ? ua_name(s, ua->u.str) : NULL;
+        present |= (uint64_t)(val[D_UA_NAME] != NULL) << D_UA_NAME;
     }
     if (docfields & BIT(D_GEO_CITY)) {
         /* geo() of source.ip, by the mapping's own lookup (th_geo_city, with
@@ -1985,31 +2006,40 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         if (ip && ip_is != 2)
             city = th_jobj_get(th_ecs_geo_of(s->m, s->a, ip->u.str), "city_name");
         val[D_GEO_CITY] = city;
+        present |= (uint64_t)(city != NULL) << D_GEO_CITY;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;
-    if ((docfields & BIT(D_RESOURCES)) && !resources_value(s, copy, &resources, &arn))
-        return false;
+    if (docfields & BIT(D_RESOURCES)) {
+        if (!resources_value(s, copy, &resources, &arn))
+            return false;
+        val[D_RESOURCES] = resources;
+        present |= (uint64_t)(resources != NULL) << D_RESOURCES;
+    }
     d->arn = arn;
-    val[D_RESOURCES] = resources;
-    th_jval *category = NULL;
     if (docfields & BIT(D_CATEGORY)) { /* the per-action table's, as [category] */
         const th_jval *action;
         if (!copied_value(s, T_ACTION, &action))
             return false;
         const char *cat = action ? th_ecs_action_category(action->u.str) : NULL;
+        th_jval *category = NULL;
         if (cat) {
             category = th_jnew_arr(s->a);
             th_jarr_push(s->a, category, th_jnew_cstr(s->a, cat)); /* static text */
         }
+        val[D_CATEGORY] = category;
+        present |= (uint64_t)(category != NULL) << D_CATEGORY;
     }
-    val[D_CATEGORY] = category;
-    if ((docfields & LOOKED_UP) && !looked_up_values(s, docfields, val))
-        return false;
+    if (docfields & LOOKED_UP) {
+        for (uint64_t u = docfields & LOOKED_UP; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = NULL; /* looked_up_values writes the ones it finds */
+        if (!looked_up_values(s, docfields, val))
+            return false;
+        for (uint64_t u = docfields & LOOKED_UP; u; u &= u - 1)
+            present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
+    }
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
-    for (uint64_t u = docfields & (BIT(NDOC) - 1) & ~(copied | present); u; u &= u - 1)
-        present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
     s->exact = exact;
     return true;
