@@ -811,6 +811,7 @@ void th_ecs_slots_free(th_ecs_slots *s)
 {
     free(s->buf);
     free(s->layouts);
+    free(s->ts_memos);
     ua_memos_free(s->ua_memos);
     memset(s, 0, sizeof *s);
 }
@@ -1713,29 +1714,58 @@ static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
     return l;
 }
 
-/* @timestamp's text as th_time_format_iso writes it, in the slots' arena:
- * the date part remembered from the last record (a run's records span a few
- * days), the time of day written here. Formatting the whole time (the
- * civil date of the day) and copying it out of a buffer on the stack was a
- * tenth of a slot document's nodes. */
-static th_str timestamp_text(th_ecs_slots *s, int64_t ms)
+/* @timestamp's texts of 24 bytes (and their NUL) by the time, direct-mapped:
+ * b100k's records repeat their second (CloudTrail's eventTime has no
+ * milliseconds) out of order, 25,462 distinct ones over 100,000 records, and
+ * 1,024 entries find 74.5% of them. n 0: unused. */
+#define TS_MEMO 1024
+typedef struct ts_memo {
+    int64_t ms;
+    uint8_t n;
+    char text[25];
+} ts_memo;
+struct th_ecs_ts_memos {
+    ts_memo e[TS_MEMO];
+};
+
+/* @timestamp's text as th_time_format_iso writes it: the memo's own where
+ * `borrow` (valid until the next document or nodes of s), else in the slots'
+ * arena. A time not remembered is formatted with the date part remembered
+ * from the last one (a run's records span a few days), the time of day
+ * written here. Formatting the whole time (the civil date of the day) and
+ * copying it out of a buffer on the stack was a tenth of a slot document's
+ * nodes. */
+static th_str timestamp_text(th_ecs_slots *s, int64_t ms, bool borrow)
 {
-    int64_t rem;
-    int64_t day = th_time_split_day(ms, &rem);
-    if (!s->ts_known || s->ts_day != day) {
-        char full[32];
-        th_time_format_iso(ms, full);
-        size_t n = strlen(full);
-        /* the date remembered where th_time_format_iso wrote the year's four
-         * digits by hand (not a year past 9999, nor a negative one) */
-        s->ts_known = n == 24 && full[0] != '-';
-        s->ts_day = day;
-        memcpy(s->ts_date, full, sizeof s->ts_date);
-        return th_str_make(th_arena_strndup(s->a, full, n), n);
+    if (!s->ts_memos) /* th_xcalloc exits on failure, as every allocation */
+        s->ts_memos = th_xcalloc(1, sizeof *s->ts_memos);
+    _Static_assert(TS_MEMO == 1024, "the top ten bits of the product");
+    ts_memo *e = &s->ts_memos->e[((uint64_t)ms * 0x9e3779b97f4a7c15ull) >> 54];
+    if (!e->n || e->ms != ms) {
+        int64_t rem;
+        int64_t day = th_time_split_day(ms, &rem);
+        if (!s->ts_known || s->ts_day != day) {
+            char full[32];
+            th_time_format_iso(ms, full);
+            size_t n = strlen(full);
+            /* the date remembered where th_time_format_iso wrote the year's four
+             * digits by hand (not a year past 9999, nor a negative one) */
+            s->ts_known = n == 24 && full[0] != '-';
+            s->ts_day = day;
+            memcpy(s->ts_date, full, sizeof s->ts_date);
+            e->n = 0;
+            if (!s->ts_known) /* not remembered: its own length */
+                return th_str_make(th_arena_strndup(s->a, full, n), n);
+        }
+        memcpy(e->text, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
+        th_time_format_tod((unsigned)rem, e->text + 11);
+        e->ms = ms;
+        e->n = 24;
     }
-    char *out = th_arena_alloc(s->a, 25);
-    memcpy(out, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
-    th_time_format_tod((unsigned)rem, out + 11);
+    if (borrow)
+        return th_str_make(e->text, 24);
+    char *out = th_arena_alloc(s->a, sizeof e->text);
+    memcpy(out, e->text, sizeof e->text);
     return th_str_make(out, 24);
 }
 
@@ -1942,7 +1972,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     }
     *ts = *outcome = *changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        ts->u.str = timestamp_text(s, timestamp_ms);
+        ts->u.str = timestamp_text(s, timestamp_ms, borrow);
         val[D_TIMESTAMP] = ts;
         present |= BIT(D_TIMESTAMP);
     }

@@ -145,6 +145,7 @@ typedef struct th_ecs_slots {
     bool escapes, full_root;
     struct th_ecs_doc_layouts *layouts; /* th_ecs_slots_doc's, made on first use */
     struct th_ecs_ua_memos *ua_memos;   /* user_agent.name by agent, made on first use */
+    struct th_ecs_ts_memos *ts_memos;   /* @timestamp's texts by the time, made on first use */
     bool ts_known;                      /* @timestamp's date text of ts_day is ts_date */
     int64_t ts_day;
     char ts_date[11];
