@@ -341,10 +341,6 @@ typedef struct plan {
      * kids order): the only ones a walk descends into */
     int okids[MAX_SEG + 1][MAX_SEG];
     int nokids[MAX_SEG + 1];
-    /* the segments below the root that have children, parents before their
-     * children (a walk of okids in preorder): descend's loop */
-    int nested[MAX_SEG];
-    int nnested;
     /* the document's objects: their key and parent (-1: the root), in the order
      * th_jobj_set_path would create them */
     th_str obj_key[MAX_OBJ];
@@ -357,7 +353,12 @@ typedef struct plan {
     int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
     int doc_seg[NDOCKEYS]; /* the slot document's top-level keys (doc_key) */
     uint32_t through[MAX_SEG]; /* table fields whose paths go through the segment's object */
+    /* the inverse: the segments (bits) whose objects the paths of a set of
+     * table fields go through, by the set's bits 0-7, 8-15 and 16- */
+    uint64_t objs_by[3][256];
 } plan;
+_Static_assert(MAX_SEG <= 64, "plan.objs_by has a bit per segment");
+_Static_assert(NTABLE <= 24, "plan.objs_by covers 24 table fields");
 
 static plan the_plan;
 /* TH_PROJ_ROUTING's plan: the two routed fields at the head of the table, so
@@ -415,17 +416,6 @@ static dest dest_of(plan *pl, const char *field)
     return (dest){parent, th_str_c(p)};
 }
 
-/* Appends the segments with children below `parent` to pl->nested, each
- * before its own. */
-static void nested_of(plan *pl, int parent)
-{
-    for (int j = 0; j < pl->nokids[parent + 1]; j++) {
-        int k = pl->okids[parent + 1][j];
-        pl->nested[pl->nnested++] = k;
-        nested_of(pl, k);
-    }
-}
-
 /* The plan of the first ntable fields of the table (and of the trees when
  * trees is set). */
 static void plan_of(plan *pl, size_t ntable, bool trees_too)
@@ -475,7 +465,11 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             if (pl->nkids[pl->kids[p][j] + 1])
                 pl->okids[p][pl->nokids[p]++] = pl->kids[p][j];
     }
-    nested_of(pl, -1);
+    for (int t = 0; t < 3; t++)
+        for (uint32_t b = 0; b < 256; b++)
+            for (int k = 0; k < pl->nsegs; k++)
+                if (pl->through[k] & b << 8 * t)
+                    pl->objs_by[t][b] |= 1ull << k;
 }
 
 static void doc_plan_build(void);
@@ -1033,29 +1027,33 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
 }
 
 /* walk's descent, only into the objects the wanted fields' paths go through
- * and that no earlier fill of the record walked: those the paths of `done`
- * (the fields the earlier fills descended for; 0 for the first) go through
- * were, and their members' cursors are still there, as a walk would find them
+ * and that no earlier fill of the record walked: those the paths of the
+ * fields the earlier fills descended for go through (s->descended_objs) were,
+ * and their members' cursors are still there, as a walk would find them
  * again (the record has not changed).
- * One loop over the plan's objects, parents first (pl->nested), not a
- * recursion: an object is walked where its own test passes, and that test
- * passing means its parent's did. Its member was found (have[]), which only
- * a walk of its parent does (have[] is cleared with the root's walk), and a
- * field whose path goes through it goes through its parent too (through[k]
- * is a subset of the parent's). The recursion's own instructions were
- * about 200 a record (b100k without ES|QL: descend's own 20.0 M).
+ * A loop over those objects alone, by their segments' bits, not a
+ * recursion: a segment's number is above its parent's (seg_add makes the
+ * parent first), so parents are walked first. An object is walked where its
+ * member was found (have[]), which only a walk of its parent does (have[] is
+ * cleared with the root's walk), and a field whose path goes through it
+ * goes through its parent too. The recursion's own instructions were about
+ * 200 a record (b100k without ES|QL: descend's own 20.0 M); a loop over all
+ * the plan's objects testing each, ~58 a fill (b100k with the pack: 10.6 M
+ * over 180,894 fills, most of them walking nothing).
  * A member that is no object is not tested for it here (a call into the
  * scanner per object; b10k: the pack 277.3 M -> 276.1 M, without ES|QL
  * 164.1 M -> 163.2 M): th_jcur_members_find finds nothing in it, so its
  * children stay unfound and nothing below it is walked. */
-static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields, uint32_t done)
+static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields)
 {
-    for (int j = 0; j < pl->nnested; j++) {
-        const int k = pl->nested[j];
-        const uint32_t through = pl->through[k];
-        if (s->have[k] && (through & fields) && !(through & done))
+    const uint64_t objs = pl->objs_by[0][fields & 0xff] | pl->objs_by[1][fields >> 8 & 0xff] |
+                          pl->objs_by[2][fields >> 16 & 0xff];
+    for (uint64_t u = objs & ~s->descended_objs; u; u &= u - 1) {
+        const int k = __builtin_ctzll(u);
+        if (s->have[k])
             walk_level(pl, s, s->found[k], k);
     }
+    s->descended_objs |= objs;
 }
 
 bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, unsigned flags,
@@ -1087,7 +1085,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     s->full_root = !routing;
     s->escapes = th_jscan_has_backslash(raw);
     memset(s->have, 0, sizeof s->have);
-    s->descended = 0;
+    s->descended_objs = 0;
     if (!s->escapes)
         walk_level(pl, s, root, -1);
     if (s->escapes) {
@@ -1187,12 +1185,11 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     if (!s->escapes) {
         if (!s->full_root) { /* start looked at the routed keys only */
             memset(s->have, 0, sizeof s->have);
-            s->descended = 0; /* the cursors were the routing plan's */
+            s->descended_objs = 0; /* the cursors were the routing plan's */
             walk_level(pl, s, root, -1);
             s->full_root = true;
         }
-        descend(pl, s, fields, s->descended);
-        s->descended |= fields;
+        descend(pl, s, fields);
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */
