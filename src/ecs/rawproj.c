@@ -1933,9 +1933,8 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     }
     for (uint64_t u = (actor | BIT(T_ACCOUNT)) & docfields; u; u &= u - 1) {
         int i = __builtin_ctzll(u);
-        const th_qslot *q = &s->slot[i];
-        if (q->n == 0 ? !val[i] : q->n == 1 && val[i] == &q->vals[0])
-            exact |= (uint32_t)BIT(i);
+        const th_qslot *q = &s->slot[i]; /* vals: NULL exactly where it holds none */
+        exact |= (uint32_t)(q->n <= 1 && val[i] == q->vals) << i;
     }
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
