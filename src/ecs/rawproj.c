@@ -341,10 +341,6 @@ typedef struct plan {
      * kids order): the only ones a walk descends into */
     int okids[MAX_SEG + 1][MAX_SEG];
     int nokids[MAX_SEG + 1];
-    /* the segments below the root that have children, parents before their
-     * children (a walk of okids in preorder): descend's loop */
-    int nested[MAX_SEG];
-    int nnested;
     /* the document's objects: their key and parent (-1: the root), in the order
      * th_jobj_set_path would create them */
     th_str obj_key[MAX_OBJ];
@@ -357,7 +353,12 @@ typedef struct plan {
     int time_seg[NTIMEKEYS]; /* the segments of th_ecs_times's top-level keys */
     int doc_seg[NDOCKEYS]; /* the slot document's top-level keys (doc_key) */
     uint32_t through[MAX_SEG]; /* table fields whose paths go through the segment's object */
+    /* the inverse: the segments (bits) whose objects the paths of a set of
+     * table fields go through, by the set's bits 0-7, 8-15 and 16- */
+    uint64_t objs_by[3][256];
 } plan;
+_Static_assert(MAX_SEG <= 64, "plan.objs_by has a bit per segment");
+_Static_assert(NTABLE <= 24, "plan.objs_by covers 24 table fields");
 
 static plan the_plan;
 /* TH_PROJ_ROUTING's plan: the two routed fields at the head of the table, so
@@ -415,17 +416,6 @@ static dest dest_of(plan *pl, const char *field)
     return (dest){parent, th_str_c(p)};
 }
 
-/* Appends the segments with children below `parent` to pl->nested, each
- * before its own. */
-static void nested_of(plan *pl, int parent)
-{
-    for (int j = 0; j < pl->nokids[parent + 1]; j++) {
-        int k = pl->okids[parent + 1][j];
-        pl->nested[pl->nnested++] = k;
-        nested_of(pl, k);
-    }
-}
-
 /* The plan of the first ntable fields of the table (and of the trees when
  * trees is set). */
 static void plan_of(plan *pl, size_t ntable, bool trees_too)
@@ -475,7 +465,11 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             if (pl->nkids[pl->kids[p][j] + 1])
                 pl->okids[p][pl->nokids[p]++] = pl->kids[p][j];
     }
-    nested_of(pl, -1);
+    for (int t = 0; t < 3; t++)
+        for (uint32_t b = 0; b < 256; b++)
+            for (int k = 0; k < pl->nsegs; k++)
+                if (pl->through[k] & b << 8 * t)
+                    pl->objs_by[t][b] |= 1ull << k;
 }
 
 static void doc_plan_build(void);
@@ -811,6 +805,7 @@ void th_ecs_slots_free(th_ecs_slots *s)
 {
     free(s->buf);
     free(s->layouts);
+    free(s->ts_memos);
     ua_memos_free(s->ua_memos);
     memset(s, 0, sizeof *s);
 }
@@ -1032,29 +1027,33 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
 }
 
 /* walk's descent, only into the objects the wanted fields' paths go through
- * and that no earlier fill of the record walked: those the paths of `done`
- * (the fields the earlier fills descended for; 0 for the first) go through
- * were, and their members' cursors are still there, as a walk would find them
+ * and that no earlier fill of the record walked: those the paths of the
+ * fields the earlier fills descended for go through (s->descended_objs) were,
+ * and their members' cursors are still there, as a walk would find them
  * again (the record has not changed).
- * One loop over the plan's objects, parents first (pl->nested), not a
- * recursion: an object is walked where its own test passes, and that test
- * passing means its parent's did. Its member was found (have[]), which only
- * a walk of its parent does (have[] is cleared with the root's walk), and a
- * field whose path goes through it goes through its parent too (through[k]
- * is a subset of the parent's). The recursion's own instructions were
- * about 200 a record (b100k without ES|QL: descend's own 20.0 M).
+ * A loop over those objects alone, by their segments' bits, not a
+ * recursion: a segment's number is above its parent's (seg_add makes the
+ * parent first), so parents are walked first. An object is walked where its
+ * member was found (have[]), which only a walk of its parent does (have[] is
+ * cleared with the root's walk), and a field whose path goes through it
+ * goes through its parent too. The recursion's own instructions were about
+ * 200 a record (b100k without ES|QL: descend's own 20.0 M); a loop over all
+ * the plan's objects testing each, ~58 a fill (b100k with the pack: 10.6 M
+ * over 180,894 fills, most of them walking nothing).
  * A member that is no object is not tested for it here (a call into the
  * scanner per object; b10k: the pack 277.3 M -> 276.1 M, without ES|QL
  * 164.1 M -> 163.2 M): th_jcur_members_find finds nothing in it, so its
  * children stay unfound and nothing below it is walked. */
-static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields, uint32_t done)
+static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields)
 {
-    for (int j = 0; j < pl->nnested; j++) {
-        const int k = pl->nested[j];
-        const uint32_t through = pl->through[k];
-        if (s->have[k] && (through & fields) && !(through & done))
+    const uint64_t objs = pl->objs_by[0][fields & 0xff] | pl->objs_by[1][fields >> 8 & 0xff] |
+                          pl->objs_by[2][fields >> 16 & 0xff];
+    for (uint64_t u = objs & ~s->descended_objs; u; u &= u - 1) {
+        const int k = __builtin_ctzll(u);
+        if (s->have[k])
             walk_level(pl, s, s->found[k], k);
     }
+    s->descended_objs |= objs;
 }
 
 bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, unsigned flags,
@@ -1086,7 +1085,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     s->full_root = !routing;
     s->escapes = th_jscan_has_backslash(raw);
     memset(s->have, 0, sizeof s->have);
-    s->descended = 0;
+    s->descended_objs = 0;
     if (!s->escapes)
         walk_level(pl, s, root, -1);
     if (s->escapes) {
@@ -1186,12 +1185,11 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     if (!s->escapes) {
         if (!s->full_root) { /* start looked at the routed keys only */
             memset(s->have, 0, sizeof s->have);
-            s->descended = 0; /* the cursors were the routing plan's */
+            s->descended_objs = 0; /* the cursors were the routing plan's */
             walk_level(pl, s, root, -1);
             s->full_root = true;
         }
-        descend(pl, s, fields, s->descended);
-        s->descended |= fields;
+        descend(pl, s, fields);
     }
     /* the wanted fields by their bits, in the table's order (the routed ones
      * are cleared above) */
@@ -1713,29 +1711,58 @@ static const doc_layout *layout_of(th_ecs_slots *s, uint64_t present)
     return l;
 }
 
-/* @timestamp's text as th_time_format_iso writes it, in the slots' arena:
- * the date part remembered from the last record (a run's records span a few
- * days), the time of day written here. Formatting the whole time (the
- * civil date of the day) and copying it out of a buffer on the stack was a
- * tenth of a slot document's nodes. */
-static th_str timestamp_text(th_ecs_slots *s, int64_t ms)
+/* @timestamp's texts of 24 bytes (and their NUL) by the time, direct-mapped:
+ * b100k's records repeat their second (CloudTrail's eventTime has no
+ * milliseconds) out of order, 25,462 distinct ones over 100,000 records, and
+ * 1,024 entries find 74.5% of them. n 0: unused. */
+#define TS_MEMO 1024
+typedef struct ts_memo {
+    int64_t ms;
+    uint8_t n;
+    char text[25];
+} ts_memo;
+struct th_ecs_ts_memos {
+    ts_memo e[TS_MEMO];
+};
+
+/* @timestamp's text as th_time_format_iso writes it: the memo's own where
+ * `borrow` (valid until the next document or nodes of s), else in the slots'
+ * arena. A time not remembered is formatted with the date part remembered
+ * from the last one (a run's records span a few days), the time of day
+ * written here. Formatting the whole time (the civil date of the day) and
+ * copying it out of a buffer on the stack was a tenth of a slot document's
+ * nodes. */
+static th_str timestamp_text(th_ecs_slots *s, int64_t ms, bool borrow)
 {
-    int64_t rem;
-    int64_t day = th_time_split_day(ms, &rem);
-    if (!s->ts_known || s->ts_day != day) {
-        char full[32];
-        th_time_format_iso(ms, full);
-        size_t n = strlen(full);
-        /* the date remembered where th_time_format_iso wrote the year's four
-         * digits by hand (not a year past 9999, nor a negative one) */
-        s->ts_known = n == 24 && full[0] != '-';
-        s->ts_day = day;
-        memcpy(s->ts_date, full, sizeof s->ts_date);
-        return th_str_make(th_arena_strndup(s->a, full, n), n);
+    if (!s->ts_memos) /* th_xcalloc exits on failure, as every allocation */
+        s->ts_memos = th_xcalloc(1, sizeof *s->ts_memos);
+    _Static_assert(TS_MEMO == 1024, "the top ten bits of the product");
+    ts_memo *e = &s->ts_memos->e[((uint64_t)ms * 0x9e3779b97f4a7c15ull) >> 54];
+    if (!e->n || e->ms != ms) {
+        int64_t rem;
+        int64_t day = th_time_split_day(ms, &rem);
+        if (!s->ts_known || s->ts_day != day) {
+            char full[32];
+            th_time_format_iso(ms, full);
+            size_t n = strlen(full);
+            /* the date remembered where th_time_format_iso wrote the year's four
+             * digits by hand (not a year past 9999, nor a negative one) */
+            s->ts_known = n == 24 && full[0] != '-';
+            s->ts_day = day;
+            memcpy(s->ts_date, full, sizeof s->ts_date);
+            e->n = 0;
+            if (!s->ts_known) /* not remembered: its own length */
+                return th_str_make(th_arena_strndup(s->a, full, n), n);
+        }
+        memcpy(e->text, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
+        th_time_format_tod((unsigned)rem, e->text + 11);
+        e->ms = ms;
+        e->n = 24;
     }
-    char *out = th_arena_alloc(s->a, 25);
-    memcpy(out, s->ts_date, sizeof s->ts_date); /* "YYYY-MM-DDT" */
-    th_time_format_tod((unsigned)rem, out + 11);
+    if (borrow)
+        return th_str_make(e->text, 24);
+    char *out = th_arena_alloc(s->a, sizeof e->text);
+    memcpy(out, e->text, sizeof e->text);
     return th_str_make(out, 24);
 }
 
@@ -1845,8 +1872,13 @@ static const th_jval *as_copy(th_ecs_slots *s, const th_jval *v)
 static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms, bool copy,
                        bool borrow, doc_vals *d)
 {
+    /* only the entries of docfields are written, each where its value is
+     * decided, and its bit of present with it: no reader reads another
+     * (th_qknown's mask is docfields, the document's layout present). The
+     * NDOC (40) entries cleared first and a last loop testing the values
+     * left cost ~120 instructions a call (b100k with the pack: 80,894 calls,
+     * doc_values 76.6 -> 66.8 M self) */
     const th_jval **val = d->val;
-    memset(val, 0, NDOC * sizeof *val);
     th_jval *ts = &s->made[MADE_TS], *outcome = &s->made[MADE_OUTCOME],
             *changes = &s->made[MADE_CHANGES], *cred = &s->made[MADE_CRED];
     s->exact = 0;
@@ -1854,25 +1886,29 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     uint64_t actor = docfields & (BIT(T_USER_NAME) | BIT(T_USER_ID));
     if (actor && !actor_values(s, actor, &name, &id))
         return false;
-    if (actor & BIT(T_USER_NAME))
+    uint64_t present = 0;
+    if (actor & BIT(T_USER_NAME)) {
         val[T_USER_NAME] = name;
-    if (actor & BIT(T_USER_ID))
+        present |= (uint64_t)(name != NULL) << T_USER_NAME;
+    }
+    if (actor & BIT(T_USER_ID)) {
         val[T_USER_ID] = id;
+        present |= (uint64_t)(id != NULL) << T_USER_ID;
+    }
     if (docfields & BIT(T_ACCOUNT)) { /* the first of its sources, in the mapping's order */
         if (s->arrays >> T_ACCOUNT & 1)
             return false;
-        for (size_t k = 0; k < 3 && !val[T_ACCOUNT]; k++)
-            val[T_ACCOUNT] = path_value(s, T_ACCOUNT, k);
+        const th_jval *account = NULL;
+        for (size_t k = 0; k < 3 && !account; k++)
+            account = path_value(s, T_ACCOUNT, k);
+        val[T_ACCOUNT] = account;
+        present |= (uint64_t)(account != NULL) << T_ACCOUNT;
     }
     /* the other table fields: copied_value of each, with the arrays tested
      * at once (nearly every field of nearly every record holds one string) */
     uint64_t copied = docfields & (BIT(NTABLE) - 1) & ~(actor | BIT(T_ACCOUNT));
     if (copied & s->arrays)
         return false;
-    /* the fields with a value: set where the value is given (the copied
-     * fields by their slot, the constants, @timestamp, event.outcome), the
-     * others by the last loop's test of val */
-    uint64_t present = 0;
     for (uint64_t u = copied; u; u &= u - 1) {
         int i = __builtin_ctzll(u);
         const th_qslot *q = &s->slot[i];
@@ -1897,34 +1933,42 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     }
     for (uint64_t u = (actor | BIT(T_ACCOUNT)) & docfields; u; u &= u - 1) {
         int i = __builtin_ctzll(u);
-        const th_qslot *q = &s->slot[i];
-        if (q->n == 0 ? !val[i] : q->n == 1 && val[i] == &q->vals[0])
-            exact |= (uint32_t)BIT(i);
+        const th_qslot *q = &s->slot[i]; /* vals: NULL exactly where it holds none */
+        exact |= (uint32_t)(q->n <= 1 && val[i] == q->vals) << i;
     }
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
             s->slot[SLOT_AS_ORG].n > 1)
             return false;
+        /* the slots' vals: NULL exactly where they hold none */
         if (docfields & BIT(D_AS))
-            val[D_AS] = s->slot[SLOT_AS_NUMBER].n ? s->slot[SLOT_AS_NUMBER].vals : NULL;
+            val[D_AS] = s->slot[SLOT_AS_NUMBER].vals;
         if (docfields & BIT(D_AS + 1))
-            val[D_AS + 1] = s->slot[SLOT_AS_ORG].n ? s->slot[SLOT_AS_ORG].vals : NULL;
+            val[D_AS + 1] = s->slot[SLOT_AS_ORG].vals;
+        uint64_t as = docfields & (BIT(D_AS) | BIT(D_AS + 1));
         if (s->as_borrowed && !borrow) /* the memo's texts: a later record may take the entry */
-            for (int k = D_AS; k <= D_AS + 1; k++)
-                if (val[k])
-                    val[k] = as_copy(s, val[k]);
-        exact |= (uint32_t)(docfields & (BIT(D_AS) | BIT(D_AS + 1)));
+            for (uint64_t u = as; u; u &= u - 1)
+                if (val[__builtin_ctzll(u)])
+                    val[__builtin_ctzll(u)] = as_copy(s, val[__builtin_ctzll(u)]);
+        present |= (uint64_t)s->slot[SLOT_AS_NUMBER].n << D_AS & as;
+        present |= (uint64_t)s->slot[SLOT_AS_ORG].n << (D_AS + 1) & as;
+        exact |= (uint32_t)as;
     }
     /* as th_ecs_map adds them (a first look at the routed keys alone may
-     * have left their slots empty) */
-    uint64_t consts = s->m->o.data_stream ? docfields & ((BIT(NCONST) - 1) << D_CONST) : 0;
-    for (uint64_t u = consts; u; u &= u - 1)
-        val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
-    present |= consts;
+     * have left their slots empty); none without the data stream option */
+    uint64_t consts = docfields & ((BIT(NCONST) - 1) << D_CONST);
+    if (s->m->o.data_stream) {
+        for (uint64_t u = consts; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = &const_val[__builtin_ctzll(u) - D_CONST];
+        present |= consts;
+    } else {
+        for (uint64_t u = consts; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = NULL;
+    }
     *ts = *outcome = *changes = (th_jval){.type = TH_JSTR};
     if (docfields & BIT(D_TIMESTAMP)) { /* the date processor's text of the time */
-        ts->u.str = timestamp_text(s, timestamp_ms);
+        ts->u.str = timestamp_text(s, timestamp_ms, borrow);
         val[D_TIMESTAMP] = ts;
         present |= BIT(D_TIMESTAMP);
     }
@@ -1954,25 +1998,28 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         }
         if (!copied_string(s, got, c, changes))
             return false;
-        if (changes->u.str.n)
-            val[D_CHANGES] = changes;
+        val[D_CHANGES] = changes->u.str.n ? changes : NULL;
+        present |= (uint64_t)(changes->u.str.n != 0) << D_CHANGES;
     }
     if (docfields & BIT(D_CONSOLE_CRED)) { /* a rename of the top-level key */
         bool got = doc_member(s, DK_CONSOLE_CRED, &c); /* before c is passed */
         if (!copied_string(s, got, c, cred))
             return false;
-        if (cred->u.str.n)
-            val[D_CONSOLE_CRED] = cred;
+        val[D_CONSOLE_CRED] = cred->u.str.n ? cred : NULL;
+        present |= (uint64_t)(cred->u.str.n != 0) << D_CONSOLE_CRED;
     }
     /* stringified: known only when there is none */
-    if ((docfields & BIT(D_RESPONSE)) && doc_member(s, DK_RESPONSE, &c) &&
-        th_jcur_type(c) != TH_JNULL)
-        return false;
+    if (docfields & BIT(D_RESPONSE)) {
+        if (doc_member(s, DK_RESPONSE, &c) && th_jcur_type(c) != TH_JNULL)
+            return false;
+        val[D_RESPONSE] = NULL;
+    }
     if (docfields & BIT(D_UA_NAME)) { /* the user-agent block of user_agent.original */
         const th_jval *ua;
         if (!copied_value(s, T_UA, &ua))
             return false;
         val[D_UA_NAME] = ua ? ua_name(s, ua->u.str) : NULL;
+        present |= (uint64_t)(val[D_UA_NAME] != NULL) << D_UA_NAME;
     }
     if (docfields & BIT(D_GEO_CITY)) {
         /* geo() of source.ip, by the mapping's own lookup (th_geo_city, with
@@ -1985,31 +2032,40 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         if (ip && ip_is != 2)
             city = th_jobj_get(th_ecs_geo_of(s->m, s->a, ip->u.str), "city_name");
         val[D_GEO_CITY] = city;
+        present |= (uint64_t)(city != NULL) << D_GEO_CITY;
     }
     th_jval *resources = NULL;
     const th_jval *arn = NULL;
-    if ((docfields & BIT(D_RESOURCES)) && !resources_value(s, copy, &resources, &arn))
-        return false;
+    if (docfields & BIT(D_RESOURCES)) {
+        if (!resources_value(s, copy, &resources, &arn))
+            return false;
+        val[D_RESOURCES] = resources;
+        present |= (uint64_t)(resources != NULL) << D_RESOURCES;
+    }
     d->arn = arn;
-    val[D_RESOURCES] = resources;
-    th_jval *category = NULL;
     if (docfields & BIT(D_CATEGORY)) { /* the per-action table's, as [category] */
         const th_jval *action;
         if (!copied_value(s, T_ACTION, &action))
             return false;
         const char *cat = action ? th_ecs_action_category(action->u.str) : NULL;
+        th_jval *category = NULL;
         if (cat) {
             category = th_jnew_arr(s->a);
             th_jarr_push(s->a, category, th_jnew_cstr(s->a, cat)); /* static text */
         }
+        val[D_CATEGORY] = category;
+        present |= (uint64_t)(category != NULL) << D_CATEGORY;
     }
-    val[D_CATEGORY] = category;
-    if ((docfields & LOOKED_UP) && !looked_up_values(s, docfields, val))
-        return false;
+    if (docfields & LOOKED_UP) {
+        for (uint64_t u = docfields & LOOKED_UP; u; u &= u - 1)
+            val[__builtin_ctzll(u)] = NULL; /* looked_up_values writes the ones it finds */
+        if (!looked_up_values(s, docfields, val))
+            return false;
+        for (uint64_t u = docfields & LOOKED_UP; u; u &= u - 1)
+            present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
+    }
     /* a field whose values are several nodes has none in nodes: a walk finds them */
     s->walked = resources && !arn ? BIT(D_RESOURCES) : 0;
-    for (uint64_t u = docfields & (BIT(NDOC) - 1) & ~(copied | present); u; u &= u - 1)
-        present |= (uint64_t)(val[__builtin_ctzll(u)] != NULL) << __builtin_ctzll(u);
     d->present = present;
     s->exact = exact;
     return true;

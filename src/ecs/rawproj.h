@@ -141,10 +141,11 @@ typedef struct th_ecs_slots {
     const struct th_jscan *raw;
     th_jcur found[TH_ECS_MAX_SEG];
     bool have[TH_ECS_MAX_SEG];
-    uint32_t descended; /* the table fields fill descended for since start (their objects walked) */
+    uint64_t descended_objs; /* the plan's objects (segment bits) fill walked since start */
     bool escapes, full_root;
     struct th_ecs_doc_layouts *layouts; /* th_ecs_slots_doc's, made on first use */
     struct th_ecs_ua_memos *ua_memos;   /* user_agent.name by agent, made on first use */
+    struct th_ecs_ts_memos *ts_memos;   /* @timestamp's texts by the time, made on first use */
     bool ts_known;                      /* @timestamp's date text of ts_day is ts_date */
     int64_t ts_day;
     char ts_date[11];
