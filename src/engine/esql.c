@@ -422,7 +422,7 @@ static bool list_date(const th_vlist *l, int64_t *out)
 static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
 {
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
-    if (c->ts_f == SIZE_MAX || n != c->n || !c->col)
+    if (c->ts_f == SIZE_MAX || n != c->n || !c->col || sizeof(void *) < sizeof(int64_t))
         return NULL;
     fields_of(c, path);
     size_t f = c->ts_f;
