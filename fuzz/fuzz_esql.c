@@ -225,8 +225,13 @@ static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_
     th_esql_doc kd[NDOCS];
     for (size_t i = 0; i < NDOCS; i++) {
         k.idx[i] = i;
-        kd[i] = (th_esql_doc){NULL, docs[i].id, docs[i].index, docs[i].version, keyed_each, &k.idx[i], &k,
-                              keyed_key};
+        kd[i] = (th_esql_doc){.id = docs[i].id,
+                              .index = docs[i].index,
+                              .version = docs[i].version,
+                              .each = keyed_each,
+                              .src = &k.idx[i],
+                              .ctx = &k,
+                              .key = keyed_key};
     }
     const char *e1 = NULL, *e2 = NULL;
     th_esql_ids *ids = NULL;
@@ -321,8 +326,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     th_esql_doc docs[NDOCS];
     for (size_t i = 0; i < NDOCS; i++) {
         th_json_error je;
-        docs[i] = (th_esql_doc){th_json_parse(&a, doc_texts[i], strlen(doc_texts[i]), &je), TH_STR_LIT("id"),
-                                TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){.doc = th_json_parse(&a, doc_texts[i], strlen(doc_texts[i]), &je),
+                                .id = TH_STR_LIT("id"),
+                                .index = TH_STR_LIT("logs-aws.cloudtrail-default"),
+                                .version = 1};
         if (!docs[i].doc)
             abort();
     }

@@ -514,7 +514,10 @@ static int explain_esql(const th_rule *r, const th_esql *q, th_jval *doc, const 
     for (size_t i = 0; i < w.n; i++) {
         size_t k = (size_t)ord[2 * i + 1];
         th_str eid = th_jstr(th_json_path_first(w.docs[k], TH_STR_LIT("event.id")));
-        docs[i] = (th_esql_doc){w.docs[k], eid, TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){.doc = w.docs[k],
+                                .id = eid,
+                                .index = TH_STR_LIT("logs-aws.cloudtrail-default"),
+                                .version = 1};
         ts[i] = w.ts[k];
         if (k == track)
             tr = i;

@@ -68,7 +68,8 @@ static void take(void *ctx, const th_jval *doc, th_str id, int64_t ts)
         if (!c->docs)
             abort();
     }
-    c->docs[c->n++] = (th_esql_doc){doc, id, TH_STR_LIT("logs-aws.cloudtrail-default"), 1, NULL, NULL, NULL, NULL};
+    c->docs[c->n++] = (th_esql_doc){
+        .doc = doc, .id = id, .index = TH_STR_LIT("logs-aws.cloudtrail-default"), .version = 1};
 }
 
 static bool parse_time(const char *s, int64_t *out)

@@ -128,6 +128,7 @@ static th_erule *new_rule(th_engine *e, const th_rule *r)
     th_map_init(&er->nt_seen);
     th_map_init(&er->supp_hist);
     er->last_run = er->done_until = er->cur_run = TH_TIME_NONE;
+    er->cap_ts = UINT32_MAX;
     th_alert_rule_uuid(r, er->uuid);
     TH_VEC_PUSH(&e->rules, er);
     return er;

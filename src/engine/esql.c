@@ -126,6 +126,17 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
         r->cap[i] = th_arena_strndup(&e->arena, fields[i].p, fields[i].n);
     r->ncap = n;
     r->esql_cap = true;
+    /* @timestamp named once: its column loads from the matches' ts where
+     * the events' documents held it as that time's text (TH_VLIST_TS) */
+    r->cap_ts = UINT32_MAX;
+    size_t seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if (th_str_eqc(fields[i], "@timestamp")) {
+            r->cap_ts = (uint32_t)i;
+            seen++;
+        }
+    if (seen != 1)
+        r->cap_ts = UINT32_MAX;
 }
 
 /* A match's captured values read as the document of flat dotted keys
@@ -152,6 +163,7 @@ typedef struct capctx {
      * captured field (72k matches x 10 fields, 5.6 MB, on the ASN rule). */
     const void **col;
     size_t colf;        /* SIZE_MAX: none yet */
+    size_t ts_f;        /* r->cap_ts, or SIZE_MAX: matches may hold TH_VLIST_TS there */
 } capctx;
 
 /* captured documents are rows of one source (query/esql.h): a document's
@@ -161,10 +173,27 @@ static size_t cap_row(const void *src)
     return th_esql_src_row(src);
 }
 
+/* The list TH_VLIST_TS stands for in row (the one string of its ts's
+ * text), made in the run's arena where a reader needs it as a list: the
+ * column of dates takes the ts itself (captured_dates) */
+static const th_vlist *ts_list(const capctx *c, size_t row)
+{
+    char t[34];
+    size_t n = th_ts_json(c->m[row].ts, t);
+    th_vlist *l = th_arena_alloc(c->a, sizeof *l + sizeof(th_str));
+    l->n = 1;
+    l->id = 0; /* never a key by id: captured_key gives no column holding it */
+    l->v[0] = th_str_make(th_arena_strndup(c->a, t, n), n);
+    return l;
+}
+
 /* row's values of captured field f */
 static const th_vlist *cap_at(const capctx *c, size_t f, size_t row)
 {
-    return f == c->colf ? c->col[row] : th_match_list(c->e, &c->m[row], f);
+    if (f == c->colf)
+        return c->col[row];
+    uint32_t id = c->m[row].fv[f];
+    return id == TH_VLIST_TS ? ts_list(c, row) : c->e->lists.items[id];
 }
 
 /* A captured scalar (hotpass.c's cap_visit: a string as JSON text, a number's
@@ -273,6 +302,10 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         if (c->nfs != 1)
             return NULL;
         size_t f = c->fs[0];
+        if (f == c->ts_f && f != c->colf)
+            for (size_t i = 0; i < c->n; i++)
+                if (c->m[i].fv[f] == TH_VLIST_TS)
+                    return NULL; /* per row (cap_at): no list to key it by */
         if (f != c->colf) {
             /* in locals: a store through col (pointers) would make the
              * compiler load the context's pointers, and the lists' array,
@@ -347,13 +380,74 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     for (size_t i = 0; i < n; i++) {
         uint32_t id = m[i].fv[f];
         if (id != pid) {
-            const th_vlist *l = lists[id];
             pid = id;
-            pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+            if (id == TH_VLIST_TS) { /* one string: its time's text */
+                pv = 1;
+            } else {
+                const th_vlist *l = lists[id];
+                pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+            }
         }
         out[i] = pv;
     }
     return true;
+}
+
+/* The instant of a list's value as the column loader reads a date's texts
+ * (esql_val.c date_from_texts): none is null (TH_TIME_NONE), one string
+ * without escapes its th_time_parse_iso or null; false for others (the
+ * loader's general path reads them) */
+static bool list_date(const th_vlist *l, int64_t *out)
+{
+    *out = TH_TIME_NONE;
+    if (l->n == 0)
+        return true;
+    th_str s = l->v[0];
+    if (l->n != 1 || s.n < 2 || s.p[0] != '"' || s.p[s.n - 1] != '"' ||
+        memchr(s.p + 1, '\\', s.n - 2))
+        return false;
+    int64_t t;
+    if (th_time_parse_iso(s.p + 1, s.n - 2, &t))
+        *out = t;
+    return true;
+}
+
+/* th_esql_dates_fn over captured rows: @timestamp's column where the rule
+ * takes it from its matches' ts (r->cap_ts): a match holding TH_VLIST_TS
+ * gives its ts, which its text reads back as (th_ts_text_exact), with no
+ * text made or parsed; the others their list's date (list_date, once per
+ * run of one list). Written over the column copy's array (n pointers, as
+ * many bytes: the run's arena grows no more than with captured_key), so
+ * that copy is no longer current. */
+static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
+{
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    if (c->ts_f == SIZE_MAX || n != c->n || !c->col || sizeof(void *) < sizeof(int64_t))
+        return NULL;
+    fields_of(c, path);
+    size_t f = c->ts_f;
+    if (c->nfs != 1 || c->fs[0] != f || c->keys[f].n != path.n)
+        return NULL;
+    const th_vlist *const *lists = c->e->lists.items;
+    const th_match *m = c->m;
+    int64_t *out = (int64_t *)(void *)c->col;
+    c->colf = SIZE_MAX;
+    uint32_t pid = TH_VLIST_TS;
+    int64_t pv = TH_TIME_NONE;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = m[i].fv[f];
+        if (id == TH_VLIST_TS) {
+            out[i] = m[i].ts;
+            continue;
+        }
+        if (id != pid) {
+            pid = id;
+            if (!list_date(lists[id], &pv))
+                return NULL;
+        }
+        out[i] = pv;
+    }
+    return out;
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
@@ -565,7 +659,8 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
                   {{0}},
                   0,
                   r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
-                  SIZE_MAX};
+                  SIZE_MAX,
+                  r->cap_ts != UINT32_MAX ? r->cap_ts : SIZE_MAX};
     for (size_t f = 0; f < r->ncap; f++) {
         c->keys[f] = th_str_c(r->cap[f]);
         for (size_t g = 0; g < f && !c->dup[f]; g++)
@@ -636,7 +731,12 @@ static bool esql_fold(th_engine *e, th_erule *r)
         th_arena_init(&ca, 1 << 16);
         capctx cc;
         cap_init(&cc, e, r, &ca, r->matches.items + lo, n);
-        th_esql_doc doc = {NULL, TH_STR_NULL, index, 1, captured_each, NULL, &cc, captured_key};
+        th_esql_doc doc = {.index = index,
+                           .version = 1,
+                           .each = captured_each,
+                           .ctx = &cc,
+                           .key = captured_key,
+                           .dates = captured_dates};
         const char *err = NULL;
         th_esql_ids *ids = NULL;
         th_esql_plain_fn plain = r->esql_routed ? captured_plain : NULL;
@@ -684,11 +784,16 @@ void th_exec_esql(th_engine *e, th_erule *r)
     cap_init(&cc, e, r, &pa, r->matches.items, n);
     th_str index = th_str_c(e->o.source_index); /* measured once, not per match */
     if (r->esql_cap)
-        docs[0] = (th_esql_doc){NULL, TH_STR_NULL, index, 1, captured_each, NULL, &cc, captured_key};
+        docs[0] = (th_esql_doc){.index = index,
+                                .version = 1,
+                                .each = captured_each,
+                                .ctx = &cc,
+                                .key = captured_key,
+                                .dates = captured_dates};
     for (size_t i = 0; i < n && !r->esql_cap; i++) {
         th_jval *d = doc_of(e, r, i);
         const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
-        docs[i] = (th_esql_doc){d ? d : empty, ed->id, index, 1, NULL, NULL, NULL, NULL};
+        docs[i] = (th_esql_doc){.doc = d ? d : empty, .id = ed->id, .index = index, .version = 1};
     }
     const char *err = NULL;
     th_esql_ids *ids = NULL; /* the prefix's cell ids, freed after the panes */
@@ -777,9 +882,11 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
                 al->pub.rule == r->rule) /* its own, carried over from an earlier run */
                 continue;
             const th_jval *uid = th_jobj_getn(adoc[i], TH_STR_LIT("kibana.alert.uuid"));
-            docs[nd++] = (th_esql_doc){adoc[i], uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
-                                       TH_STR_LIT(".internal.alerts-security.alerts-default-000001"), 1, NULL,
-                                       NULL, NULL, NULL};
+            docs[nd++] = (th_esql_doc){
+                .doc = adoc[i],
+                .id = uid && uid->type == TH_JSTR ? uid->u.str : TH_STR_NULL,
+                .index = TH_STR_LIT(".internal.alerts-security.alerts-default-000001"),
+                .version = 1};
         }
         if (nd == 0)
             continue;

@@ -5,9 +5,12 @@
 #ifndef TH_ENGINE_INTERNAL_H
 #define TH_ENGINE_INTERNAL_H
 
+#include <string.h>
+
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/map.h"
+#include "base/timeutil.h"
 #include "base/vec.h"
 #include "engine/engine.h"
 
@@ -115,6 +118,9 @@ typedef struct th_erule {
                            found at the first commit of a match: single-threaded) */
     size_t ncapf;       /* how many capf holds */
     const char **capf_of; /* the cap array capf was made for */
+    /* ES|QL: the index in cap of @timestamp where the rule takes it from a
+     * match's ts (TH_VLIST_TS, th_engine_set_esql_capture), else UINT32_MAX */
+    uint32_t cap_ts;
     bool suppress;      /* alert suppression active */
     bool use_ingested;  /* timestamp_override event.ingested (else @timestamp only) */
     struct th_seq_stage *stages; /* EQL sequence stages */
@@ -343,6 +349,30 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * (a vector's items); the sorted matches are returned: in v, or in a new
  * array of n matches (malloc'd) after v was freed. */
 th_match *th_match_sort(th_match *v, size_t n);
+/* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
+ * capture): where the event's document held it as the one string
+ * th_time_format_iso(ts) (th_event.ts_formatted) and th_time_parse_iso
+ * reads that text back as ts (th_ts_text_exact), the list of that string is
+ * not made; this id stands for it. It is no index of engine->lists: readers
+ * of an ES|QL rule's captures test for it (esql.c, snapshot.c). */
+#define TH_VLIST_TS UINT32_MAX
+/* Whether ts is an instant whose th_time_format_iso text th_time_parse_iso
+ * reads back as ts: from 1970 to the end of 9999 (tests/engine/test_capture_ts
+ * checks the round trip) */
+static inline bool th_ts_text_exact(int64_t ts)
+{
+    return ts >= 0 && ts < 253402300800000LL;
+}
+/* The JSON text of ts's list (the string th_time_format_iso writes, in
+ * quotes: it holds nothing to escape) into out; its length */
+static inline size_t th_ts_json(int64_t ts, char out[34])
+{
+    th_time_format_iso(ts, out + 1);
+    size_t n = strlen(out + 1);
+    out[0] = out[n + 1] = '"';
+    out[n + 2] = 0;
+    return n + 2;
+}
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {
     return e->lists.items[m->fv[f]];

@@ -164,6 +164,12 @@ static uint64_t match_len(const th_engine *e, const th_erule *r, const th_match 
     uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) + i64_len(m->combined) +
                  u64_len(m->order) + u64_len(m->stages);
     for (size_t f = 0; f < r->ncap; f++) {
+        if (m->fv[f] == TH_VLIST_TS) { /* the list of one string it stands for */
+            char t[34];
+            size_t tn = th_ts_json(m->ts, t);
+            n += u64_len(1) + u64_len(tn) + tn;
+            continue;
+        }
         const th_vlist *l = th_match_list(e, m, f);
         n += u64_len(l->n);
         for (size_t k = 0; k < l->n; k++)
@@ -261,6 +267,12 @@ static void save_rule(save_ctx *c, size_t idx)
         put_u64(&b, m->order);
         put_u64(&b, m->stages);
         for (size_t f = 0; f < r->ncap; f++) {
+            if (m->fv[f] == TH_VLIST_TS) { /* written as the list it stands for */
+                char t[34];
+                put_u64(&b, 1);
+                put_str(&b, th_str_make(t, th_ts_json(m->ts, t)));
+                continue;
+            }
             const th_vlist *l = th_match_list(e, m, f);
             put_u64(&b, l->n);
             for (size_t k = 0; k < l->n; k++)

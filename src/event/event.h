@@ -25,6 +25,9 @@ typedef struct th_event {
     th_str raw;            /* when set: `doc` maps only what the rules read, and the
                               complete document is this raw CloudTrail record mapped
                               again (the engine's materialiser); empty otherwise */
+    bool ts_formatted;     /* `doc` holds @timestamp, where it holds it, as the one string
+                              th_time_format_iso(timestamp_ms) (a slot document's); the
+                              engine may then take the field's value from timestamp_ms */
 } th_event;
 
 /* Fills timestamp_ms and ingested_ms from the document. */

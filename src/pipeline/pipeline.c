@@ -191,6 +191,7 @@ typedef struct levels {
      * gets the slot document's nodes without the document (bare) */
     bool *bare[TH_PIPELINE_MAX_ENGINES];
     uint64_t docbase;
+    uint64_t tsbit; /* @timestamp's (th_ecs_docfield_of), 0 where it is none */
     /* by field number (query.h th_query_field_id), below ndocat: the
      * document's field of that number (th_ecs_docfield_name), else 0xff;
      * the engines read an event's fields through it (th_qknown.at) */
@@ -374,7 +375,7 @@ static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int6
  * th_ecs_slots_doc), or NULL when some rule reads a field that is not one on
  * this record (or at all): the record is then mapped. */
 static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, worker_state *w,
-                         int64_t ts, bool copy)
+                         int64_t ts, bool copy, bool *ts_held)
 {
     if (!lv->docfields[0])
         return NULL;
@@ -417,6 +418,9 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
     if (!doc)
         return NULL;
     w->prof.slotbare += bare;
+    /* the date processor's text of ts (rawproj.c doc_values), where the
+     * nodes hold the field */
+    *ts_held = (want & lv->tsbit) != 0;
     /* every field it holds is found by the engines without a walk, but
      * those of several nodes (rawproj.h th_ecs_slots.walked): read in
      * slotnode, where the builder wrote them, until the next record's */
@@ -485,12 +489,14 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     }
     /* made before raw_own, which may reload the scanner the slots read;
      * copied when the record's text is not its own yet */
-    r->ev.doc = slot_doc(p, lv, a, w, ts, x->keep != NULL);
+    bool ts_held = false;
+    r->ev.doc = slot_doc(p, lv, a, w, ts, x->keep != NULL, &ts_held);
     const th_qknown *known = r->ev.doc ? &w->known : NULL;
     raw_own(x, w);
     if (r->ev.doc) { /* the times are those the mapping would give */
         r->ev.timestamp_ms = ts;
         r->ev.ingested_ms = ing;
+        r->ev.ts_formatted = ts_held;
         w->prof.slotdoc++;
     } else {
         /* the members the mapping reads come from the scanner's tape (the
@@ -525,6 +531,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
                     worker_state *w)
 {
     r->derived = false;
+    r->ev.ts_formatted = false; /* a slot document's alone (prepare_planned) */
     bool matched = false;
     uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
     if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, lv, a, rr, r, w, &matched)) {
@@ -724,6 +731,8 @@ static void plan(th_pipeline *p, levels *lv)
             th_engine_set_slot_constants(p->engines[i], consts, th_ecs_constant_field);
         /* several nodes: only a walk of the document finds them all */
         uint64_t arns = 1ull << th_ecs_docfield_of(TH_STR_LIT("aws.cloudtrail.resources.arn"));
+        int tsf = th_ecs_docfield_of(TH_STR_LIT("@timestamp"));
+        lv->tsbit = tsf >= 0 ? 1ull << tsf : 0;
         for (size_t i = 0; i < p->nengines; i++) {
             size_t n = th_engine_nrules(p->engines[i]);
             lv->docfields[i] = th_xcalloc(n ? n : 1, sizeof(uint64_t));
@@ -776,7 +785,8 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
             p->mapper = th_mapper_new(p->mo, p->diags);
         prepared r;
         prepared_init(&r, rec.kind);
-        r.ev = (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL};
+        r.ev =
+            (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL, false};
         ws_clear(&w, p);
         rawrec x = {rec.text, rec.json, rec.scan, NULL};
         prepare(p, lv, &a, &x, &r, &w);
@@ -932,7 +942,7 @@ static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec
     th_arena_mark m = th_arena_mark_get(&b->arena);
     prec y = {0};
     y.r.kind = rec->kind;
-    y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL};
+    y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL, false};
     rawrec rr = {rec->text, NULL, rec->scan, &b->arena};
     prepare_rec(pl, b, &y, &rr, m);
     TH_VEC_PUSH(&b->extra, ((xrec){y.r.ev, y.r.text, y.r.kind, y.r.derived, y.r.rendered}));
@@ -1065,7 +1075,7 @@ static void settle_one(void *ctx, const th_record *rec)
     th_pipeline *p = st->pl->p;
     prepared r;
     prepared_init(&r, rec->kind);
-    r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL};
+    r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL, false};
     rawrec x = {rec->text, rec->json, rec->scan, NULL};
     prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
     commit(p, &r, &st->b->w);
@@ -1231,7 +1241,8 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
             if (!b->file || strcmp(b->file, file) != 0) /* io's path lives until the next file */
                 b->file = th_arena_strdup(&b->arena, file);
             prepared_init(&x->r, rec.kind);
-            x->r.ev = (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line, TH_STR_NULL};
+            x->r.ev =
+                (th_event){NULL, 0, 0, index++, b->file, rec.offset, rec.line, TH_STR_NULL, false};
             if (rec.kind == TH_REC_FILE) { /* a worker reads it (text: its path) */
                 x->text = b->file;
                 x->n = strlen(b->file);

@@ -86,6 +86,13 @@ typedef struct th_esql_texts {
  * the same each, ctx and key (a column then loads without a call per row). */
 typedef const void *(*th_esql_key_fn)(const void *src, const void *ctx, th_str path);
 
+/* Rows of one source (below): every row's instant of the date field path,
+ * n of them (TH_TIME_NONE: null), where they are the cells the column's
+ * texts would load as (a date's one string read by th_time_parse_iso, none
+ * null); NULL where it cannot say (the column loads the usual way). Valid
+ * until the next call of ctx's functions. */
+typedef const int64_t *(*th_esql_dates_fn)(const void *ctx, th_str path, size_t n);
+
 /* One input document with its metadata: the tree doc, or (each set) a
  * source src read through each with ctx. */
 typedef struct th_esql_doc {
@@ -95,6 +102,7 @@ typedef struct th_esql_doc {
     th_esql_each_fn each;
     const void *src, *ctx;
     th_esql_key_fn key;
+    th_esql_dates_fn dates; /* rows of one source: a date column at once, or NULL */
 } th_esql_doc;
 
 /* Rows of one source: a docs[0] with each set and src NULL stands for all

@@ -867,6 +867,19 @@ long th_etab_col(erun *r, etab *t, th_str name)
      * had takes that row's cell: the same values, so the same cell (cells
      * are never written into); the last row's key first, as keys come in runs */
     bool date = kind == SOURCE && def && def->type == TH_FT_DATE && !def->parent;
+    if (date && r->ndocs && th_esql_docs_rows(r->docs) && r->docs[0].dates) {
+        const int64_t *ts = r->docs[0].dates(r->docs[0].ctx, name, r->ndocs);
+        if (ts) { /* the cells the texts give (th_esql_dates_fn), without them */
+            for (size_t row = 0; row < t->nrows; row++) {
+                long d = t->doc[row];
+                vals[row] = d < 0 || ts[d] == TH_TIME_NONE
+                                ? ev_null()
+                                : (ev){EV_DATE, 1, {.one = {.i = ts[d]}}};
+            }
+            add_col(r, t, name, vals);
+            return (long)t->ncols - 1;
+        }
+    }
     /* every document's key at once where the documents give them */
     if (kind == SOURCE && r->ndocs && r->docs[0].key) {
         const void *const *keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);

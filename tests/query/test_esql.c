@@ -451,8 +451,10 @@ static void prefix_then_rest_equals_whole(void **state)
     th_esql_doc in[6];
     for (size_t i = 0; i < 6; i++) {
         th_json_error je;
-        in[i] = (th_esql_doc){th_json_parse(&a, people[i], strlen(people[i]), &je), TH_STR_LIT("x"),
-                              TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
+        in[i] = (th_esql_doc){.doc = th_json_parse(&a, people[i], strlen(people[i]), &je),
+                              .id = TH_STR_LIT("x"),
+                              .index = TH_STR_LIT("i"),
+                              .version = 1};
     }
     const char *err;
     th_esql_result *pre = th_esql_run_prefix(&a, e, in, 6, &err);
@@ -603,8 +605,15 @@ static size_t doc_pair(th_arena *a, const char *const *texts, bool ids, src_docs
         s->doc[i] = th_json_parse(a, texts[i], strlen(texts[i]), &je);
         idx[i] = i;
         th_str id = ids ? th_str_c(th_arena_printf(a, "id%zu", i)) : TH_STR_NULL;
-        (*tree)[i] = (th_esql_doc){s->doc[i], id, TH_STR_LIT("i"), 1, NULL, NULL, NULL, NULL};
-        (*via)[i] = (th_esql_doc){NULL, id, TH_STR_LIT("i"), 1, src_each, &idx[i], s, src_key};
+        (*tree)[i] =
+            (th_esql_doc){.doc = s->doc[i], .id = id, .index = TH_STR_LIT("i"), .version = 1};
+        (*via)[i] = (th_esql_doc){.id = id,
+                                  .index = TH_STR_LIT("i"),
+                                  .version = 1,
+                                  .each = src_each,
+                                  .src = &idx[i],
+                                  .ctx = s,
+                                  .key = src_key};
     }
     return n;
 }
@@ -858,7 +867,12 @@ static th_esql_doc *keyed_docs(th_arena *a, field_keys *k)
     size_t *idx = TH_ANEWN(a, size_t, k->n);
     for (size_t i = 0; i < k->n; i++) {
         idx[i] = i;
-        docs[i] = (th_esql_doc){NULL, TH_STR_NULL, TH_STR_LIT("i"), 1, src_each, &idx[i], k, field_key};
+        docs[i] = (th_esql_doc){.index = TH_STR_LIT("i"),
+                                .version = 1,
+                                .each = src_each,
+                                .src = &idx[i],
+                                .ctx = k,
+                                .key = field_key};
     }
     return docs;
 }

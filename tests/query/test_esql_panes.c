@@ -151,7 +151,8 @@ static th_esql_doc *keyed_docs(th_arena *a, th_esql_doc *tree, size_t n)
     k->tree = tree;
     k->n = n;
     th_esql_doc *d = TH_ANEW(a, th_esql_doc);
-    *d = (th_esql_doc){NULL, TH_STR_NULL, tree[0].index, 1, keyed_each, NULL, k, keyed_key};
+    *d = (th_esql_doc){
+        .index = tree[0].index, .version = 1, .each = keyed_each, .ctx = k, .key = keyed_key};
     return d;
 }
 
