@@ -170,8 +170,7 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 #define TH_JKEYS_MAX 32
 #define TH_JKEYS_BUCKETS 128
 typedef struct th_jkeys {
-    uint64_t lens;  /* bit n: some key is n bytes long (n < 64) */
-    bool long_keys; /* some key is 64 bytes or longer */
+    uint64_t lens;  /* bit (n + 2) % 64: some key is n bytes long (n + 2 with its quotes) */
     uint64_t seed;  /* the hash's multiplier */
     /* the key hashed there, 1 + its index below; 0: none, whose entry 0 has
      * a length no key has (UINT32_MAX), so that an empty bucket fails the
