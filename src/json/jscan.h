@@ -179,6 +179,7 @@ typedef struct th_jkeys {
     const char *name[TH_JKEYS_MAX + 1];
     uint32_t len[TH_JKEYS_MAX + 1];
     int id[TH_JKEYS_MAX + 1];
+    uint32_t at[TH_JKEYS_MAX + 1]; /* id * sizeof(th_jcur): the found entry's offset */
 } th_jkeys;
 /* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
  * ids; false when n is too large or no perfect hash was found (keys repeat).
