@@ -924,20 +924,34 @@ bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256])
 
 /* A word of the key k[0..n) that differs between distinct keys of up to 16
  * bytes (every byte is in it: two overlapping loads from each end), read
- * within the key's bytes only. */
-static inline uint64_t key_word(const unsigned char *k, size_t n)
+ * within the key's bytes only; with `prefix` only the first 8 bytes of a key
+ * of 8 or more, the first 4 of one of 4 to 7 (for sets whose keys differ
+ * there or in their length: th_jkeys.prefix). */
+static inline uint64_t key_word(const unsigned char *k, size_t n, bool prefix)
 {
     if (n >= 8)
-        return load8(k) ^ (load8(k + n - 8) * 0x9E3779B97F4A7C15ull);
+        return prefix ? load8(k) : load8(k) ^ (load8(k + n - 8) * 0x9E3779B97F4A7C15ull);
     if (n >= 4)
-        return load4(k) | (uint64_t)load4(k + n - 4) << 32;
+        return prefix ? load4(k) : load4(k) | (uint64_t)load4(k + n - 4) << 32;
     return n ? (uint64_t)k[0] | (uint64_t)k[n >> 1] << 8 | (uint64_t)k[n - 1] << 16 : 0;
 }
 
-static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t n)
+static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t n, bool prefix)
 {
     _Static_assert(TH_JKEYS_BUCKETS == 128, "the top 7 bits of the product");
-    return (unsigned)(((key_word(k, n) + n) * seed) >> 57);
+    return (unsigned)(((key_word(k, n, prefix) + n) * seed) >> 57);
+}
+
+/* Whether the keys' words with `prefix` (and their lengths) are distinct, so
+ * that some seed separates them. */
+static bool words_distinct(size_t n, const char *const *name, const size_t *len, bool prefix)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (len[i] == len[j] && key_word((const unsigned char *)name[i], len[i], prefix) ==
+                                        key_word((const unsigned char *)name[j], len[j], prefix))
+                return false;
+    return true;
 }
 
 bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_t *len,
@@ -956,6 +970,11 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         ks->at[i + 1] = (uint32_t)id[i] * (uint32_t)sizeof(th_jcur);
         ks->lens |= 1ull << ((len[i] + 2) & 63);
     }
+    /* the first word alone where it tells the keys apart (the lookup's hash
+     * then loads and multiplies one word fewer) */
+    ks->prefix = words_distinct(n, name, len, true);
+    if (!ks->prefix && !words_distinct(n, name, len, false))
+        return false; /* a key repeated */
     /* odd multipliers from a fixed sequence until no two keys share a bucket
      * (with 32 keys in 128 buckets about one try in 60 succeeds) */
     uint64_t x = 0x2545F4914F6CDD1Dull;
@@ -968,7 +987,7 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         memset(b, 0, sizeof b);
         size_t i = 0;
         for (; i < n; i++) {
-            unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i]);
+            unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i], ks->prefix);
             if (b[h])
                 break;
             b[h] = (uint8_t)(i + 1);
@@ -982,16 +1001,16 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
     return false;
 }
 
-void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have)
+/* th_jcur_members_find's walk, made once for each kind of hash (a test of
+ * ks->prefix per member would cost what the shorter hash saves). */
+static inline __attribute__((always_inline)) void find_members(const th_jscan *s, uint32_t k,
+                                                               uint32_t end, const th_jkeys *ks,
+                                                               th_jcur *found, bool *have,
+                                                               bool prefix)
 {
-    const th_jscan *s = obj.s;
     const jnode *t = s->tape;
     const unsigned char *p = s->p;
-    if (p[t[obj.i].pos] != '{')
-        return;
     const uint64_t lens = ks->lens, seed = ks->seed;
-    uint32_t k = obj.i + 1;
-    uint32_t end = t[obj.i].next;
     for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k)) {
         /* end in memory, which the loop's compare takes as its operand: GCC
          * gives the register to `have`, which it otherwise reloaded from the
@@ -1007,7 +1026,7 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
             continue;
         uint32_t n = quoted - 2;
         const unsigned char *key = p + pos + 1;
-        unsigned i = ks->bucket[key_bucket(seed, key, n)];
+        unsigned i = ks->bucket[key_bucket(seed, key, n, prefix)];
         if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
             continue;
         /* found + id by the byte offset: id * 16 took a sign extension, a
@@ -1015,6 +1034,18 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
         *(th_jcur *)(void *)((char *)found + ks->at[i]) = (th_jcur){s, k + 1};
         have[ks->id[i]] = true;
     }
+}
+
+void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have)
+{
+    const th_jscan *s = obj.s;
+    const jnode *t = s->tape;
+    if (s->p[t[obj.i].pos] != '{')
+        return;
+    if (ks->prefix)
+        find_members(s, obj.i + 1, t[obj.i].next, ks, found, have, true);
+    else
+        find_members(s, obj.i + 1, t[obj.i].next, ks, found, have, false);
 }
 
 th_jiter th_jcur_iter(th_jcur c)

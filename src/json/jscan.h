@@ -172,6 +172,7 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 typedef struct th_jkeys {
     uint64_t lens;  /* bit (n + 2) % 64: some key is n bytes long (n + 2 with its quotes) */
     uint64_t seed;  /* the hash's multiplier */
+    bool prefix;    /* the hash reads a key's first word only (jscan.c key_word) */
     /* the key hashed there, 1 + its index below; 0: none, whose entry 0 has
      * a length no key has (UINT32_MAX), so that an empty bucket fails the
      * length compare a key's would make, without a test of its own */

@@ -1151,6 +1151,61 @@ static void lengths_64_apart(void **state)
     }
 }
 
+/* A set whose keys of the same length share their first word (8 bytes, or
+ * 4 for keys of 4 to 7) hashes both words of a key (ks.prefix false); a set
+ * whose keys differ there, the first word alone. Either finds what a plain
+ * walk finds among keys that share those words with the set's, in every
+ * order. */
+static void key_sets_by_first_words(void **state)
+{
+    (void)state;
+    static const char *const shared[] = {"eventSourceA", "eventSourceB", "abcdX",
+                                         "abcdY",        "eventName",    "ab"};
+    static const char *const apart[] = {"eventSourceA", "eventNameB__", "abcdX",
+                                        "wxyzY",        "eventName",    "ab"};
+    static const char *const keys[] = {
+        "eventSourceA", "eventSourceB", "eventSourceC", "eventNameB__", "eventNameBA_",
+        "abcdX",        "abcdY",        "abcdZ",        "wxyzY",        "wxyzX",
+        "eventName",    "eventNamf",    "ab",           "ac",           "abcdXY"};
+    enum { NSET = 6, NKEY = sizeof keys / sizeof keys[0] };
+    const char *const *sets[2] = {shared, apart};
+    th_jscan *s = scanners[nscanners - 1];
+    uint32_t x = 4242;
+    size_t hits = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t len[NSET];
+        th_jkeys ks;
+        keys_of(&ks, sets[k], len, NSET, 0);
+        assert_int_equal(ks.prefix, k == 1);
+        for (int round = 0; round < 200; round++) {
+            char text[1024];
+            size_t w = 0;
+            text[w++] = '{';
+            for (int m = 0; m < 10; m++) {
+                int i = (int)((x = x * 1103515245u + 12345u) >> 16) % NKEY;
+                w += (size_t)snprintf(text + w, sizeof text - w, "%s\"%s\":%d", m ? "," : "",
+                                      keys[i], m);
+            }
+            text[w++] = '}';
+            char *t = exact_copy(text, w);
+            assert_true(th_jscan_load(s, t, w, NULL));
+            th_jcur found[NSET], want[NSET];
+            bool have[NSET] = {0}, want_have[NSET] = {0};
+            th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+            members_by_walk(th_jscan_root(s), NSET, sets[k], want, want_have);
+            for (int i = 0; i < NSET; i++) {
+                assert_int_equal(have[i], want_have[i]);
+                if (have[i]) {
+                    assert_int_equal(found[i].i, want[i].i);
+                    hits++;
+                }
+            }
+            free(t);
+        }
+    }
+    assert_true(hits > 400);
+}
+
 /* th_jkeys_build: a full set of short keys that differ in one byte each
  * finds every one; more keys than TH_JKEYS_MAX, or a repeated key, fail. */
 static void key_sets_build(void **state)
@@ -1511,6 +1566,7 @@ int main(void)
         cmocka_unit_test(members_across_shapes),
         cmocka_unit_test(near_keys_never_match),
         cmocka_unit_test(lengths_64_apart),
+        cmocka_unit_test(key_sets_by_first_words),
         cmocka_unit_test(key_sets_build),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
