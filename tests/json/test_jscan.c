@@ -1130,7 +1130,7 @@ static void lengths_64_apart(void **state)
     for (int set = 0; set < 26 * 26; set++) {
         names[1][0] = (char)('a' + set / 26);
         names[1][1] = (char)('a' + set % 26);
-        char others[TH_JKEYS_MAX][16];
+        char others[TH_JKEYS_MAX][32];
         const char *full[TH_JKEYS_MAX] = {names[1]};
         size_t full_len[TH_JKEYS_MAX];
         for (int j = 1; j < TH_JKEYS_MAX; j++) {
