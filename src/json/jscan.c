@@ -11,7 +11,7 @@
 
 /* One value on the tape (th_jnode, jscan.h). Objects hold key, value, key,
  * value ... nodes after their own node; arrays hold their items; `next` skips
- * the whole subtree. */
+ * the whole subtree (a key's is not written: see put_key). */
 typedef th_jnode jnode;
 
 /* An open container in stage 2: its node (end and next are written when it
@@ -332,6 +332,19 @@ static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
     __asm__("" : "+m"(w->next)); /* and apart from the next node's pos */
 }
 
+/* Writes the node of a key: its pos and end. No reader asks a key for its
+ * subtree (the walks step from a member's value, th_jcur_iter and th_jcur_type
+ * read a string's first byte), so `next` is left unwritten: its lea and store
+ * were two of the loop of common members' 30 instructions a member. Stores kept
+ * apart as put_leaf's. */
+static inline void put_key(jnode *w, uint32_t pos, uint32_t end)
+{
+    w->pos = pos;
+    __asm__("" : "+m"(w->pos));
+    w->end = end;
+    __asm__("" : "+m"(w->end));
+}
+
 /* Offset past the scalar (literal or number) that starts at pos, checked as
  * th_json_parse checks it; 0 (and *err) when it is invalid. Out of line:
  * CloudTrail has few scalars besides strings. */
@@ -511,14 +524,14 @@ key: /* i is past the '{' or ',' */
                 /* the last member: its string closes right before the '}' */
                 if ((p + after)[-1] != '"' || p[after] != '}')
                     goto member_tail;
-                put_leaf(w, pos, v - 1, nt + 1);
+                put_key(w, pos, v - 1);
                 put_leaf(w + 1, v, after, nt + 2);
                 w += 2;
                 nt += 2;
                 x += 2;
                 goto close;
             }
-            put_leaf(w, pos, v - 1, nt + 1);
+            put_key(w, pos, v - 1);
             put_leaf(w + 1, v, after - 1, nt + 2);
             w += 2;
             nt += 2;
@@ -534,7 +547,8 @@ key: /* i is past the '{' or ',' */
         uint32_t pos = j, e = string_end(p, x);
         if (e == pos + 1)
             return fail(err, pos, "unterminated string");
-        put_leaf(w++, pos, e, ++nt);
+        put_key(w++, pos, e);
+        nt++;
         x++;
         y = x < xe ? *x : n32;
         j = skip_ws(p, e, y);
@@ -552,7 +566,8 @@ member_tail : {
      * key_value. A literal followed by an index entry or ',' has a delimiter
      * there (no scalar starts right after a letter): scalar_end accepts it. */
     uint32_t pos = x[0], v = x[1], after = x[2], e;
-    put_leaf(w++, pos, v - 1, ++nt);
+    put_key(w++, pos, v - 1);
+    nt++;
     x++;
     i = v;
     /* an object or array: key_value would find nothing before v and go
@@ -924,20 +939,34 @@ bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256])
 
 /* A word of the key k[0..n) that differs between distinct keys of up to 16
  * bytes (every byte is in it: two overlapping loads from each end), read
- * within the key's bytes only. */
-static inline uint64_t key_word(const unsigned char *k, size_t n)
+ * within the key's bytes only; with `prefix` only the first 8 bytes of a key
+ * of 8 or more, the first 4 of one of 4 to 7 (for sets whose keys differ
+ * there or in their length: th_jkeys.prefix). */
+static inline uint64_t key_word(const unsigned char *k, size_t n, bool prefix)
 {
     if (n >= 8)
-        return load8(k) ^ (load8(k + n - 8) * 0x9E3779B97F4A7C15ull);
+        return prefix ? load8(k) : load8(k) ^ (load8(k + n - 8) * 0x9E3779B97F4A7C15ull);
     if (n >= 4)
-        return load4(k) | (uint64_t)load4(k + n - 4) << 32;
+        return prefix ? load4(k) : load4(k) | (uint64_t)load4(k + n - 4) << 32;
     return n ? (uint64_t)k[0] | (uint64_t)k[n >> 1] << 8 | (uint64_t)k[n - 1] << 16 : 0;
 }
 
-static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t n)
+static inline unsigned key_bucket(uint64_t seed, const unsigned char *k, size_t n, bool prefix)
 {
     _Static_assert(TH_JKEYS_BUCKETS == 128, "the top 7 bits of the product");
-    return (unsigned)(((key_word(k, n) + n) * seed) >> 57);
+    return (unsigned)(((key_word(k, n, prefix) + n) * seed) >> 57);
+}
+
+/* Whether the keys' words with `prefix` (and their lengths) are distinct, so
+ * that some seed separates them. */
+static bool words_distinct(size_t n, const char *const *name, const size_t *len, bool prefix)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (len[i] == len[j] && key_word((const unsigned char *)name[i], len[i], prefix) ==
+                                        key_word((const unsigned char *)name[j], len[j], prefix))
+                return false;
+    return true;
 }
 
 bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_t *len,
@@ -953,11 +982,14 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         ks->name[i + 1] = name[i];
         ks->len[i + 1] = (uint32_t)len[i];
         ks->id[i + 1] = id[i];
-        if (len[i] < 64)
-            ks->lens |= 1ull << len[i];
-        else
-            ks->long_keys = true;
+        ks->at[i + 1] = (uint32_t)id[i] * (uint32_t)sizeof(th_jcur);
+        ks->lens |= 1ull << ((len[i] + 2) & 63);
     }
+    /* the first word alone where it tells the keys apart (the lookup's hash
+     * then loads and multiplies one word fewer) */
+    ks->prefix = words_distinct(n, name, len, true);
+    if (!ks->prefix && !words_distinct(n, name, len, false))
+        return false; /* a key repeated */
     /* odd multipliers from a fixed sequence until no two keys share a bucket
      * (with 32 keys in 128 buckets about one try in 60 succeeds) */
     uint64_t x = 0x2545F4914F6CDD1Dull;
@@ -970,7 +1002,7 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         memset(b, 0, sizeof b);
         size_t i = 0;
         for (; i < n; i++) {
-            unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i]);
+            unsigned h = key_bucket(seed, (const unsigned char *)name[i], len[i], ks->prefix);
             if (b[h])
                 break;
             b[h] = (uint8_t)(i + 1);
@@ -984,27 +1016,51 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
     return false;
 }
 
+/* th_jcur_members_find's walk, made once for each kind of hash (a test of
+ * ks->prefix per member would cost what the shorter hash saves). */
+static inline __attribute__((always_inline)) void find_members(const th_jscan *s, uint32_t k,
+                                                               uint32_t end, const th_jkeys *ks,
+                                                               th_jcur *found, bool *have,
+                                                               bool prefix)
+{
+    const jnode *t = s->tape;
+    const unsigned char *p = s->p;
+    const uint64_t lens = ks->lens, seed = ks->seed;
+    for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k)) {
+        /* end in memory, which the loop's compare takes as its operand: GCC
+         * gives the register to `have`, which it otherwise reloaded from the
+         * stack for every key found (2.2 M on b100k with the pack) */
+        __asm__("" : "+m"(end));
+        uint32_t pos = kn->pos, quoted = kn->end - pos;
+        /* the length with the key's two quotes modulo 64, as the shift takes
+         * it: a key 64 bytes longer or shorter than one of the set's passes,
+         * and the bucket's length compare rejects it (the filter had a
+         * compare and a branch for keys of 64+ bytes and the quotes' subtraction
+         * before it: three instructions of about 15 a member) */
+        if (!(lens >> (quoted & 63) & 1))
+            continue;
+        uint32_t n = quoted - 2;
+        const unsigned char *key = p + pos + 1;
+        unsigned i = ks->bucket[key_bucket(seed, key, n, prefix)];
+        if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
+            continue;
+        /* found + id by the byte offset: id * 16 took a sign extension, a
+         * copy, a shift and an add */
+        *(th_jcur *)(void *)((char *)found + ks->at[i]) = (th_jcur){s, k + 1};
+        have[ks->id[i]] = true;
+    }
+}
+
 void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool *have)
 {
     const th_jscan *s = obj.s;
     const jnode *t = s->tape;
-    const unsigned char *p = s->p;
-    if (p[t[obj.i].pos] != '{')
+    if (s->p[t[obj.i].pos] != '{')
         return;
-    const uint64_t lens = ks->lens, seed = ks->seed;
-    uint32_t k = obj.i + 1;
-    const uint32_t end = t[obj.i].next;
-    for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k)) {
-        uint32_t pos = kn->pos, n = kn->end - pos - 2; /* a key holds its two quotes */
-        if (n < 64 ? !(lens >> n & 1) : !ks->long_keys)
-            continue;
-        const unsigned char *key = p + pos + 1;
-        unsigned i = ks->bucket[key_bucket(seed, key, n)];
-        if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
-            continue;
-        found[ks->id[i]] = (th_jcur){s, k + 1};
-        have[ks->id[i]] = true;
-    }
+    if (ks->prefix)
+        find_members(s, obj.i + 1, t[obj.i].next, ks, found, have, true);
+    else
+        find_members(s, obj.i + 1, t[obj.i].next, ks, found, have, false);
 }
 
 th_jiter th_jcur_iter(th_jcur c)

@@ -125,8 +125,8 @@ th_str th_jcur_raw(th_jcur c);
  * contents are otherwise not validated (see above). */
 bool th_jcur_str(th_jcur c, th_arena *a, th_str *out);
 /* One value on a scanner's tape: its first byte (quote, bracket or scalar
- * start), the offset past its last byte, and the tape index past its subtree.
- * Public for th_jplain_str only. */
+ * start), the offset past its last byte, and the tape index past its subtree
+ * (not written for an object's keys). Public for th_jplain_str only. */
 typedef struct th_jnode {
     uint32_t pos, end, next;
 } th_jnode;
@@ -170,9 +170,9 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val);
 #define TH_JKEYS_MAX 32
 #define TH_JKEYS_BUCKETS 128
 typedef struct th_jkeys {
-    uint64_t lens;  /* bit n: some key is n bytes long (n < 64) */
-    bool long_keys; /* some key is 64 bytes or longer */
+    uint64_t lens;  /* bit (n + 2) % 64: some key is n bytes long (n + 2 with its quotes) */
     uint64_t seed;  /* the hash's multiplier */
+    bool prefix;    /* the hash reads a key's first word only (jscan.c key_word) */
     /* the key hashed there, 1 + its index below; 0: none, whose entry 0 has
      * a length no key has (UINT32_MAX), so that an empty bucket fails the
      * length compare a key's would make, without a test of its own */
@@ -180,6 +180,7 @@ typedef struct th_jkeys {
     const char *name[TH_JKEYS_MAX + 1];
     uint32_t len[TH_JKEYS_MAX + 1];
     int id[TH_JKEYS_MAX + 1];
+    uint32_t at[TH_JKEYS_MAX + 1]; /* id * sizeof(th_jcur): the found entry's offset */
 } th_jkeys;
 /* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
  * ids; false when n is too large or no perfect hash was found (keys repeat).

@@ -1061,6 +1061,151 @@ static void near_keys_never_match(void **state)
     assert_true(tried > 30000);
 }
 
+/* Keys 64 bytes longer or shorter than a key of the set (the length filter
+ * takes lengths modulo 64, so they pass it), sharing its first and last
+ * bytes or not, among the set's own keys: th_jcur_members_find finds what a
+ * plain walk finds. */
+static void lengths_64_apart(void **state)
+{
+    (void)state;
+    enum { NNAME = 4, NTEXT = 300 };
+    char names[NNAME][140];
+    const char *name[NNAME];
+    size_t len[NNAME];
+    static const size_t name_len[NNAME] = {2, 66, 7, 63};
+    for (int i = 0; i < NNAME; i++) {
+        for (size_t j = 0; j < name_len[i]; j++)
+            names[i][j] = (char)('a' + (i * 7 + j) % 26);
+        names[i][name_len[i]] = 0;
+        name[i] = names[i];
+    }
+    th_jkeys ks;
+    keys_of(&ks, name, len, NNAME, 0);
+    th_jscan *s = scanners[nscanners - 1];
+    uint32_t x = 777;
+    size_t hits = 0;
+    for (int round = 0; round < NTEXT; round++) {
+        char text[4096];
+        size_t w = 0;
+        text[w++] = '{';
+        for (int m = 0; m < 12; m++) {
+            int i = (int)((x = x * 1103515245u + 12345u) >> 16) % NNAME;
+            unsigned r = (x = x * 1103515245u + 12345u) >> 16;
+            /* the key itself, or its length +-64 (at least 1), its first
+             * and last bytes kept, the middle filled with one byte */
+            size_t n = name_len[i];
+            if (r % 3 == 1)
+                n += 64;
+            else if (r % 3 == 2 && n > 64)
+                n -= 64;
+            char key[140];
+            for (size_t j = 0; j < n; j++)
+                key[j] = j < 8 && j < name_len[i]             ? names[i][j]
+                         : n - j <= 8 && n - j <= name_len[i] ? names[i][name_len[i] - (n - j)]
+                                                              : (char)('a' + r / 3 % 26);
+            w += (size_t)snprintf(text + w, sizeof text - w, "%s\"%.*s\":%d", m ? "," : "", (int)n,
+                                  key, m);
+        }
+        text[w++] = '}';
+        char *t = exact_copy(text, w);
+        assert_true(th_jscan_load(s, t, w, NULL));
+        th_jcur found[NNAME], want[NNAME];
+        bool have[NNAME] = {0}, want_have[NNAME] = {0};
+        th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+        members_by_walk(th_jscan_root(s), NNAME, name, want, want_have);
+        for (int i = 0; i < NNAME; i++) {
+            assert_int_equal(have[i], want_have[i]);
+            if (have[i]) {
+                assert_int_equal(found[i].i, want[i].i);
+                hits++;
+            }
+        }
+        free(t);
+    }
+    assert_true(hits > NTEXT); /* the set's own keys were found too */
+    /* a key 64 bytes shorter than a key of the set and equal to its start
+     * (so that only the length tells them apart) after it, for 676 starts
+     * of that key in sets of TH_JKEYS_MAX keys: some put it in that key's
+     * bucket (with the length compare left out, 6 of them) */
+    for (int set = 0; set < 26 * 26; set++) {
+        names[1][0] = (char)('a' + set / 26);
+        names[1][1] = (char)('a' + set % 26);
+        char others[TH_JKEYS_MAX][32];
+        const char *full[TH_JKEYS_MAX] = {names[1]};
+        size_t full_len[TH_JKEYS_MAX];
+        for (int j = 1; j < TH_JKEYS_MAX; j++) {
+            snprintf(others[j], sizeof others[j], "o%d_%d", set, j);
+            full[j] = others[j];
+        }
+        keys_of(&ks, full, full_len, TH_JKEYS_MAX, 0);
+        char text[256];
+        int w = snprintf(text, sizeof text, "{\"%s\":1,\"%.2s\":2}", names[1], names[1]);
+        char *t = exact_copy(text, (size_t)w);
+        assert_true(th_jscan_load(s, t, (size_t)w, NULL));
+        th_jcur found[TH_JKEYS_MAX];
+        bool have[TH_JKEYS_MAX] = {0};
+        th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+        assert_true(have[0] && !have[1]);
+        assert_int_equal(found[0].i, 2);
+        free(t);
+    }
+}
+
+/* A set whose keys of the same length share their first word (8 bytes, or
+ * 4 for keys of 4 to 7) hashes both words of a key (ks.prefix false); a set
+ * whose keys differ there, the first word alone. Either finds what a plain
+ * walk finds among keys that share those words with the set's, in every
+ * order. */
+static void key_sets_by_first_words(void **state)
+{
+    (void)state;
+    static const char *const shared[] = {"eventSourceA", "eventSourceB", "abcdX",
+                                         "abcdY",        "eventName",    "ab"};
+    static const char *const apart[] = {"eventSourceA", "eventNameB__", "abcdX",
+                                        "wxyzY",        "eventName",    "ab"};
+    static const char *const keys[] = {
+        "eventSourceA", "eventSourceB", "eventSourceC", "eventNameB__", "eventNameBA_",
+        "abcdX",        "abcdY",        "abcdZ",        "wxyzY",        "wxyzX",
+        "eventName",    "eventNamf",    "ab",           "ac",           "abcdXY"};
+    enum { NSET = 6, NKEY = sizeof keys / sizeof keys[0] };
+    const char *const *sets[2] = {shared, apart};
+    th_jscan *s = scanners[nscanners - 1];
+    uint32_t x = 4242;
+    size_t hits = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t len[NSET];
+        th_jkeys ks;
+        keys_of(&ks, sets[k], len, NSET, 0);
+        assert_int_equal(ks.prefix, k == 1);
+        for (int round = 0; round < 200; round++) {
+            char text[1024];
+            size_t w = 0;
+            text[w++] = '{';
+            for (int m = 0; m < 10; m++) {
+                int i = (int)((x = x * 1103515245u + 12345u) >> 16) % NKEY;
+                w += (size_t)snprintf(text + w, sizeof text - w, "%s\"%s\":%d", m ? "," : "",
+                                      keys[i], m);
+            }
+            text[w++] = '}';
+            char *t = exact_copy(text, w);
+            assert_true(th_jscan_load(s, t, w, NULL));
+            th_jcur found[NSET], want[NSET];
+            bool have[NSET] = {0}, want_have[NSET] = {0};
+            th_jcur_members_find(th_jscan_root(s), &ks, found, have);
+            members_by_walk(th_jscan_root(s), NSET, sets[k], want, want_have);
+            for (int i = 0; i < NSET; i++) {
+                assert_int_equal(have[i], want_have[i]);
+                if (have[i]) {
+                    assert_int_equal(found[i].i, want[i].i);
+                    hits++;
+                }
+            }
+            free(t);
+        }
+    }
+    assert_true(hits > 400);
+}
+
 /* th_jkeys_build: a full set of short keys that differ in one byte each
  * finds every one; more keys than TH_JKEYS_MAX, or a repeated key, fail. */
 static void key_sets_build(void **state)
@@ -1420,6 +1565,8 @@ int main(void)
         cmocka_unit_test(members_by_key_set),
         cmocka_unit_test(members_across_shapes),
         cmocka_unit_test(near_keys_never_match),
+        cmocka_unit_test(lengths_64_apart),
+        cmocka_unit_test(key_sets_by_first_words),
         cmocka_unit_test(key_sets_build),
         cmocka_unit_test(implementation_choice),
         cmocka_unit_test(random_and_mutated_inputs_agree),
