@@ -1237,11 +1237,15 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
  * such conjuncts (b100k: ~250k evaluations of 4 to 6 leaves). Such an event
  * is a slot document of a raw record, so of gate_rest what is left is
  * r->rest_slots (th_engine_set_slot_constants). */
-static inline bool query_fields(const th_erule *r, th_hits *h, uint64_t exact_slots)
+static inline __attribute__((always_inline)) bool query_fields(const th_erule *r, th_hits *h,
+                                                               uint64_t exact_slots)
 {
-    if (r->gate_decides && !(r->gate_read & ~exact_slots))
-        return !r->rest_never &&
-               (!r->rest_slots || th_query_match_fields(r->rest_slots, h->fields));
+    if (r->gate_decides && !(r->gate_read & ~exact_slots)) {
+        if (r->rest_never || !r->rest_slots)
+            return !r->rest_never;
+        int quick = r->rest_quick ? th_qquick_match(r->rest_quick, h->fields) : -1;
+        return quick >= 0 ? quick : th_query_match_fields(r->rest_slots, h->fields);
+    }
     return th_query_match_fields(r->query, h->fields);
 }
 
@@ -1402,6 +1406,7 @@ void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pre
     r->gate_read = 0;
     r->gate_decides = false;
     r->gate_rest = r->rest_slots = NULL;
+    r->rest_quick = NULL;
     r->rest_never = false;
     e->gate_gen++; /* the plans remembered with the old gate no longer hold */
     r->gate_need = (th_ecs_proj_need){0, 0};
@@ -1478,11 +1483,17 @@ static void fold_rest(th_engine *e, th_erule *r)
 {
     r->rest_slots = r->gate_rest;
     r->rest_never = false;
+    r->rest_quick = NULL;
     const th_slot_consts *c = e->slot_consts;
-    if (!r->gate_rest || !c)
-        return;
-    r->rest_never = !th_query_rest_fold(&e->arena, r->gate_rest, c->doc, c->is_const,
-                                        &r->rest_slots);
+    if (r->gate_rest && c)
+        r->rest_never =
+            !th_query_rest_fold(&e->arena, r->gate_rest, c->doc, c->is_const, &r->rest_slots);
+    th_qquick k;
+    if (!r->rest_never && th_query_quick(r->rest_slots, &k)) {
+        th_qquick *q = TH_ANEW(&e->arena, th_qquick);
+        *q = k;
+        r->rest_quick = q;
+    }
 }
 
 void th_engine_set_gate_rest(th_engine *e, size_t idx, const th_query *rest)
