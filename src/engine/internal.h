@@ -148,7 +148,7 @@ typedef struct th_erule {
      * that rest_quick leaves the rule's size and the run's heap as they were) */
     bool gate_decides;
     uint64_t gate_read; /* the slots the gate reads (th_query_slots_read) */
-    /* rest_slots' leaf when it is one quick leaf (th_query_quick), else NULL */
+    /* rest_slots' quick leaf, or its AND's first operand (th_query_quick), else NULL */
     const struct th_qquick *rest_quick;
     const struct th_query *gate_rest;
     /* what query_fields evaluates of gate_rest: gate_rest with its
