@@ -147,12 +147,15 @@ typedef struct th_erule {
     bool gate_slots;            /* ... and every one reads slots (th_query_bind_slots) */
     bool gate_kept;             /* ... and none of them a subtree: th_engine_plan_slots
                                    remembers its result by the values of gate_read */
-    uint64_t gate_read;         /* the slots the gate reads (th_query_slots_read) */
     /* th_engine_set_gate_rest: the gate is the necessary condition of the
      * rule's query, which on an event whose slots in gate_read are exact
      * (th_qknown.exact_slots) is true exactly where the gate and gate_rest
-     * (NULL: nothing more) are; else false */
+     * (NULL: nothing more) are; else false (beside gate_kept: in a hole, so
+     * that rest_quick leaves the rule's size and the run's heap as they were) */
     bool gate_decides;
+    uint64_t gate_read; /* the slots the gate reads (th_query_slots_read) */
+    /* rest_slots' quick leaf, or its AND's first operand (th_query_quick), else NULL */
+    const struct th_qquick *rest_quick;
     const struct th_query *gate_rest;
     /* what query_fields evaluates of gate_rest: gate_rest with its
      * conjuncts of data stream constants decided (th_engine_set_slot_constants),

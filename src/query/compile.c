@@ -657,6 +657,18 @@ bool th_query_match_fields(const th_query *q, th_qfields *f)
     return q && th_qfields_doc(f) && th_cnode_match_fields(q->root, f);
 }
 
+bool th_query_quick(const th_query *q, th_qquick *k)
+{
+    const cnode *c = q ? q->root : NULL;
+    bool whole = !c || c->test != CT_AND;
+    if (!whole) /* the operand th_cnode_match_fields tests first */
+        c = c->nkids ? c->kids[0] : NULL;
+    if (!c || c->quick == Q_NONE)
+        return false;
+    *k = (th_qquick){c->s, c->qmax, c->fid, c->quick == Q_EXISTS, whole};
+    return true;
+}
+
 bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of)
 {
     if (!q)

@@ -769,12 +769,30 @@ tv th_cnode_eval_fields(const cnode *c, th_qfields *fc)
     }
 }
 
+/* Whether c is TRUE. An AND is TRUE exactly where every kid is, so its
+ * first kid that is not (FALSE or NULL) decides here, without
+ * th_cnode_eval_fields' call: the ES|QL rules' rests are ANDs whose first
+ * quick leaf mostly fails (b100k with the pack: the discovery rule's 53,175,
+ * 958 of them past `user_agent.name == "aws-cli"`). */
 bool th_cnode_match_fields(const cnode *c, th_qfields *fc)
 {
     tv k;
     if (leaf_quick(c, fc, &k))
         return k == TV_TRUE;
-    return th_cnode_eval_fields(c, fc) == TV_TRUE;
+    if (c->test != CT_AND)
+        return th_cnode_eval_fields(c, fc) == TV_TRUE;
+    for (size_t i = 0; i < c->nkids; i++) {
+        const cnode *kid = c->kids[i];
+        if (leaf_quick(kid, fc, &k))
+            ;
+        else if (kid->test == CT_NOT && leaf_quick(kid->kids[0], fc, &k))
+            k = tv_not(k);
+        else
+            k = fields_leaf(kid) ? leaf_fields(kid, fc) : th_cnode_eval_fields(kid, fc);
+        if (k != TV_TRUE)
+            return false;
+    }
+    return true;
 }
 
 /* ---- over slots (th_query_bind_slots) ----------------------------------- */

@@ -808,7 +808,18 @@ static void remembered_routings(void **state)
 /* The result of rule ri on doc after a plan on rec's slots, evaluated
  * (th_engine_eval_plan) with known fields that call the slots in `exact`
  * the document's: 1 a match, 0 none, -1 not planned. */
+/* decided, with the document's field at known_path (NULL: none) known as a
+ * slot document's (th_qfields_put), as the pipeline gives it */
+static int decided_as(fixture *f, size_t ri, const char *rec, const char *doc, uint64_t exact,
+                      const char *known_path);
+
 static int decided(fixture *f, size_t ri, const char *rec, const char *doc, uint64_t exact)
+{
+    return decided_as(f, ri, rec, doc, exact, NULL);
+}
+
+static int decided_as(fixture *f, size_t ri, const char *rec, const char *doc, uint64_t exact,
+                      const char *known_path)
 {
     th_arena *a = &f->a;
     th_hits h;
@@ -828,6 +839,14 @@ static int decided(fixture *f, size_t ri, const char *rec, const char *doc, uint
             ev.timestamp_ms = 1704067200000;
             ev.ingested_ms = TH_TIME_NONE;
             th_qknown known = {NULL, 0, NULL, 0, exact};
+            static uint8_t at[4096];
+            uint32_t id = known_path ? th_query_field_id(th_str_c(known_path)) : 0;
+            const th_jval *val =
+                known_path ? th_json_path_first(ev.doc, th_str_c(known_path)) : NULL;
+            if (known_path) {
+                assert_true(th_qknown_of(&known, at, sizeof at, &id, &val, 1));
+                known.exact_slots = exact;
+            }
             th_engine_eval_plan(f->e, &ev, &known, &h);
             rc = 0;
             for (size_t i = 0; i < h.len; i++)
@@ -930,6 +949,12 @@ static void constants_decided(void **state)
     assert_int_equal(decided(&f, 0, rec, failed, all), 0); /* the outcome: still read */
     assert_int_equal(decided(&f, 0, rec, bare, but_user), 0); /* the whole query */
     assert_int_equal(decided(&f, 0, rec, whole, but_user), 1);
+    /* the rest is now one quick leaf: decided in line where the outcome is
+     * known as a slot document's field (no value: not true) */
+    const char *none = "{\"event\":{\"action\":\"CreateUser\"}}";
+    assert_int_equal(decided_as(&f, 0, rec, bare, all, "event.outcome"), 1);
+    assert_int_equal(decided_as(&f, 0, rec, failed, all, "event.outcome"), 0);
+    assert_int_equal(decided_as(&f, 0, rec, none, all, "event.outcome"), 0);
     /* a rule added after them is folded too; its rest is the constant alone */
     th_engine_add_query(f.e, &r[1],
                         kql(a, "event.action: CreateUser and user.name: alice and "

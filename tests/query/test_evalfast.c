@@ -238,7 +238,8 @@ static void test_same_as_plain(void **state)
     th_qmemo *mf = th_qmemo_new(), *mp = th_qmemo_new();
     th_buf b;
     th_buf_init(&b);
-    uint64_t seed = 20261206, checked = 0, held = 0;
+    uint64_t seed = 20261206, checked = 0, held = 0, inline_true = 0, inline_false = 0,
+             inline_and = 0;
     size_t hashed = 0, quick = 0, wsets = 0;
     for (int qi = 0; qi < 600; qi++) {
         th_ir *ir = random_query(&seed, &qa, 0);
@@ -285,6 +286,19 @@ static void test_same_as_plain(void **state)
             th_qfields_put(fp, &known);
             bool fw = th_query_match_fields(p, fp);
             assert_int_equal(th_query_match_fields(q, ff), fw);
+            /* a query of one quick leaf, or an AND whose first operand is
+             * one, decided in line where the leaf's field is known */
+            th_qquick qk;
+            assert_false(th_query_quick(p, &qk));
+            if (th_query_quick(q, &qk)) {
+                int m = th_qquick_match(&qk, ff);
+                if (m >= 0) {
+                    assert_int_equal(m, fw);
+                    inline_true += m == 1;
+                    inline_false += m == 0 && qk.whole;
+                    inline_and += m == 0 && !qk.whole;
+                }
+            }
             assert_int_equal(fw, want); /* the fields' walk agrees with the document's */
             th_qfields_reset(kf, doc);
             th_qfields_reset(kp, doc);
@@ -307,6 +321,11 @@ static void test_same_as_plain(void **state)
     /* the quicker ways were taken, and the results are not all one value */
     assert_true(hashed > 60 && quick > 250 && wsets > 60);
     assert_true(held > checked / 20 && held < checked * 19 / 20);
+    print_message("decided in line: one quick leaf %llu true, %llu not; an AND by its first "
+                  "%llu\n",
+                  (unsigned long long)inline_true, (unsigned long long)inline_false,
+                  (unsigned long long)inline_and);
+    assert_true(inline_true > 500 && inline_false > 500 && inline_and > 100);
     th_buf_free(&b);
     th_qmemo_free(mf);
     th_qmemo_free(mp);
