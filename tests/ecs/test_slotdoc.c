@@ -529,6 +529,19 @@ static const builtin builtins[] = {
      1},
     {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorCode\":\"\",\"errorMessage\":\"x\""),
      "event.outcome", 1},
+    /* the decisions' inputs, read from the walk where absent or a plain
+     * string, else filled: a number, an array, an escaped text */
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorCode\":7"), "event.outcome", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorMessage\":[\"x\"]"), "event.outcome", 0},
+    {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"errorCode\":null,\"errorMessage\":"
+                     "\"\\u0041\""),
+     "event.outcome", 1},
+    {EVENT("{\"type\":\"AWSService\",\"invokedBy\":7,\"userName\":\"x\"}",
+           "\"eventName\":\"AssumeRole\""),
+     "user.name", 0},
+    {EVENT("{\"type\":\"AWSService\",\"invokedBy\":[\"ec2.amazonaws.com\"],\"userName\":\"x\"}",
+           "\"eventName\":\"AssumeRole\""),
+     "user.name", 0},
     {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"responseElements\":{\"a\":1}"),
      "aws.cloudtrail.response_elements", 0},
     {EVENT(IAM_USER, "\"eventName\":\"GetUser\",\"responseElements\":null"),
