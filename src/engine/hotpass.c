@@ -18,6 +18,7 @@
 
 typedef struct th_plan_cache th_plan_cache;
 static th_plan_cache *plan_cache_new(void);
+static void route_slots_once(void);
 static void plan_cache_free(th_plan_cache *pc);
 
 typedef struct route_ctx {
@@ -102,6 +103,7 @@ typedef struct th_val_entry {
 typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
     th_val_entry v[VAL_MEMO];
+    uint32_t fixed, nf; /* candidates_slots' nf for th_ecs_slots.fixed == fixed */
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -795,6 +797,8 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->cand_memo = th_xcalloc(1, sizeof *h->cand_memo);
     for (size_t i = 0; i < CAND_MEMO; i++)
         h->cand_memo->e[i].nlists = UINT32_MAX;
+    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
+    route_slots_once();
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -897,7 +901,8 @@ static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
         h->mark[h->seen[i]] = 0;
 }
 
-/* The slots of the routed fields (th_ecs_slot_of), found once. */
+/* The slots of the routed fields (th_ecs_slot_of), found once, by
+ * th_hits_init (candidates_slots reads them for every record). */
 static int route_slot[TH_NROUTED];
 static pthread_once_t route_slot_once = PTHREAD_ONCE_INIT;
 static void route_slots_find(void)
@@ -908,6 +913,11 @@ static void route_slots_find(void)
         if (route_slot[f] < 0 || rest.n)
             abort(); /* the projection lost a routed field: a build-time mistake */
     }
+}
+
+static void route_slots_once(void)
+{
+    pthread_once(&route_slot_once, route_slots_find);
 }
 
 /* The lookups of routed field f for the values of its slot sl, into rc
@@ -1043,12 +1053,9 @@ static inline uint64_t key_fmix(uint64_t h)
  * val_find checked that they are remembered). */
 static inline bool val_same(const th_val_entry *v, const th_ecs_slots *s, size_t nf)
 {
-    for (size_t f = 0; f < TH_NROUTED; f++) {
+    for (size_t f = 0; f < nf; f++) {
         const th_qslot *sl = &s->slot[route_slot[f]];
-        if (f >= nf) {
-            if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
-                return false;
-        } else if (sl->n == 0) {
+        if (sl->n == 0) {
             if (v->len[f] != -1)
                 return false;
         } else {
@@ -1056,6 +1063,11 @@ static inline bool val_same(const th_val_entry *v, const th_ecs_slots *s, size_t
             if (v->len[f] != (int32_t)t.n || !th_bytes_eq(v->v[f], t.p, t.n))
                 return false;
         }
+    }
+    for (size_t f = nf; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
+            return false;
     }
     return true;
 }
@@ -1067,14 +1079,10 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
 {
     *found = false;
     uint64_t x = nf;
-    for (size_t f = 0; f < TH_NROUTED; f++) {
+    for (size_t f = 0; f < nf; f++) {
         const th_qslot *sl = &s->slot[route_slot[f]];
-        uint64_t w;
-        if (f >= nf) {
-            w = sl->n; /* not their address: the entries compare it */
-        } else if (sl->n == 0) {
-            w = 0x2545F4914F6CDD1Dull;
-        } else {
+        uint64_t w = 0x2545F4914F6CDD1Dull; /* none */
+        if (sl->n) {
             if (sl->n > 1 || sl->vals[0].type != TH_JSTR ||
                 sl->vals[0].u.str.n > VAL_MEMO_VALUE)
                 return NULL;
@@ -1082,17 +1090,22 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
         }
         x = (x ^ w) * 0xff51afd7ed558ccdull;
     }
+    for (size_t f = nf; f < TH_NROUTED; f++) /* not their address: entries compare it */
+        x = (x ^ s->slot[route_slot[f]].n) * 0xff51afd7ed558ccdull;
     _Static_assert(VAL_MEMO / VAL_WAYS == 64, "the top six bits of the product");
     th_val_entry *set = &h->cand_memo->v[(x >> 58) * VAL_WAYS], *v = NULL;
     for (size_t w = 0; w < VAL_WAYS; w++) {
         th_val_entry *y = &set[w];
-        bool held = y->cand && y->stamp == y->cand->stamp;
-        if (held && y->hash == x && y->nf == nf && val_same(y, s, nf)) {
+        if (y->hash == x && y->cand && y->stamp == y->cand->stamp && y->nf == nf &&
+            val_same(y, s, nf)) {
             y->served = true;
             *found = true;
             return y;
         }
-        if (!v && (!held || !y->served))
+    }
+    for (size_t w = 0; w < VAL_WAYS && !v; w++) {
+        th_val_entry *y = &set[w];
+        if (!y->cand || y->stamp != y->cand->stamp || !y->served)
             v = y;
     }
     if (!v) { /* all served: they start again, and one of them goes */
@@ -1151,13 +1164,19 @@ static void cand_use(th_hits *h, th_cand_entry *c)
  * visits on its document, in the same order. */
 static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
 {
-    pthread_once(&route_slot_once, route_slots_find);
     /* the last routed fields when their slots are fixed (the data stream
      * constants: data_stream.dataset) are routed by route_fixed, after the
-     * others as before; the loop itself is the one every record runs */
-    size_t nf = TH_NROUTED;
-    while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
-        nf--;
+     * others as before; the loop itself is the one every record runs. The
+     * same fixed slots come record after record: their count is kept. */
+    th_cand_memo *cm = h->cand_memo;
+    if (s->fixed != cm->fixed) {
+        size_t nf = TH_NROUTED;
+        while (nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
+            nf--;
+        cm->fixed = s->fixed;
+        cm->nf = (uint32_t)nf;
+    }
+    size_t nf = cm->nf;
     bool known;
     th_val_entry *v = val_find(h, s, nf, &known);
     if (known) {
