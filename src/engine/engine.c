@@ -59,7 +59,7 @@ void th_engine_free(th_engine *e)
     }
     for (size_t i = 0; i < e->route.cap; i++) {
         if (e->route.slots[i].used) {
-            th_idxvec *v = e->route.slots[i].value;
+            th_routelist *v = e->route.slots[i].value;
             TH_VEC_FREE(v);
             free(v);
         }
@@ -160,9 +160,12 @@ static void route_add(th_engine *e, const char *field, th_str value, bool nocase
     }
     bool inserted;
     void **slot = th_map_ref(&e->route, th_str_c(key), &inserted);
-    if (inserted)
-        *slot = th_xcalloc(1, sizeof(th_idxvec));
-    th_idxvec *v = *slot;
+    if (inserted) {
+        th_routelist *l = th_xcalloc(1, sizeof *l);
+        l->id = (uint32_t)(e->route.len - 1); /* the map counts this key */
+        *slot = l;
+    }
+    th_routelist *v = *slot;
     if (v->len == 0 || v->items[v->len - 1] != rule)
         TH_VEC_PUSH(v, rule);
 }

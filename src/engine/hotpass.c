@@ -18,6 +18,7 @@
 
 typedef struct th_plan_cache th_plan_cache;
 static th_plan_cache *plan_cache_new(void);
+static void route_slots_once(void);
 static void plan_cache_free(th_plan_cache *pc);
 
 typedef struct route_ctx {
@@ -25,7 +26,7 @@ typedef struct route_ctx {
     const char *field;
     unsigned fidx;       /* index of field in th_routed_fields */
     struct th_route_memo *memo;
-    th_idxvec *hits[64];
+    th_routelist *hits[64];
     size_t nhits;
 } route_ctx;
 
@@ -38,7 +39,7 @@ typedef struct th_route_fixed {
     const th_jval *vals; /* NULL: nothing remembered */
     uint32_t n;
     uint32_t nhits;
-    th_idxvec *hits[ROUTE_FIXED_HITS];
+    th_routelist *hits[ROUTE_FIXED_HITS];
 } th_route_fixed;
 
 /* The candidates of a record on slots are a function of the index's lists
@@ -50,13 +51,16 @@ typedef struct th_route_fixed {
  * lists, and with them, under the gates' generation (e->gate_gen), what
  * those gates read: th_engine_gate_need's need, the slots of the kept gates
  * and the candidates' hash that th_engine_plan_slots' key starts with.
- * Direct-mapped by a hash of the lists' addresses; an entry serves only the
- * very same sequence of lists. */
-#define CAND_MEMO 64
+ * In sets of CAND_WAYS by a hash of the lists' ids (th_routelist.id: the
+ * lists' addresses made which sequences collide a matter of where the heap
+ * lay); an entry serves only the very same sequence of lists. */
+#define CAND_MEMO 256
+#define CAND_WAYS 4
 #define CAND_LISTS 8 /* longer sequences are not remembered */
 typedef struct th_cand_entry {
     uint32_t nlists; /* UINT32_MAX: unused */
-    th_idxvec *lists[CAND_LISTS];
+    bool served;     /* found again since stored: others go first (cand_find) */
+    th_routelist *lists[CAND_LISTS];
     uint32_t *seen;
     size_t nseen, cap;
     /* what the candidates' gates read, while gen is e->gate_gen + 1 (0: not known) */
@@ -78,13 +82,18 @@ typedef struct th_cand_entry {
  * for the fixed ones (their values the same static ones on every record, as
  * route_fixed reads them) the same address and count; and only while its
  * candidates' entry still holds the lists it held then (its stamp).
- * Direct-mapped by a hash of the values. */
+ * In sets of VAL_WAYS by a hash of the values (for the fixed slots, their
+ * count alone: their address would make which entries collide depend on
+ * where the static data lies). */
 #define VAL_MEMO 256
+#define VAL_WAYS 4
 #define VAL_MEMO_VALUE 48
 typedef struct th_val_entry {
     th_cand_entry *cand; /* NULL: unused */
     uint64_t stamp;      /* cand->stamp when stored */
+    uint64_t hash;       /* val_find's of the values */
     uint32_t nf;         /* the routed fields before the fixed ones (candidates_slots) */
+    bool served;         /* found again since stored: others go first (val_find) */
     int32_t len[TH_NROUTED]; /* field f < nf: its string's length, -1 none */
     char v[TH_NROUTED][VAL_MEMO_VALUE];
     const th_jval *fixed[TH_NROUTED]; /* field f >= nf: its slot's values */
@@ -94,6 +103,7 @@ typedef struct th_val_entry {
 typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
     th_val_entry v[VAL_MEMO];
+    uint32_t fixed, nf; /* candidates_slots' nf for th_ecs_slots.fixed == fixed */
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -103,12 +113,12 @@ typedef struct th_cand_memo {
 #define ROUTE_MEMO 256
 #define ROUTE_MEMO_VALUE 54
 typedef struct th_route_memo {
-    th_idxvec *hit;
+    th_routelist *hit;
     uint8_t used, fidx, nocase, n;
     char v[ROUTE_MEMO_VALUE];
 } th_route_memo;
 
-static void route_lookup_map(route_ctx *c, th_str v, bool nocase, th_idxvec **out)
+static void route_lookup_map(route_ctx *c, th_str v, bool nocase, th_routelist **out)
 {
     char key[512];
     size_t fl = strlen(c->field);
@@ -126,7 +136,7 @@ static void route_lookup(route_ctx *c, th_str v, bool nocase)
 {
     if (c->nhits == sizeof c->hits / sizeof c->hits[0])
         return;
-    th_idxvec *hit;
+    th_routelist *hit;
     th_route_memo *m = NULL;
     if (c->memo && v.n > 0 && v.n <= ROUTE_MEMO_VALUE) {
         unsigned h = (unsigned)v.n * 131u + (unsigned char)v.p[0] * 31u +
@@ -787,6 +797,8 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->cand_memo = th_xcalloc(1, sizeof *h->cand_memo);
     for (size_t i = 0; i < CAND_MEMO; i++)
         h->cand_memo->e[i].nlists = UINT32_MAX;
+    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
+    route_slots_once();
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -889,7 +901,8 @@ static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
         h->mark[h->seen[i]] = 0;
 }
 
-/* The slots of the routed fields (th_ecs_slot_of), found once. */
+/* The slots of the routed fields (th_ecs_slot_of), found once, by
+ * th_hits_init (candidates_slots reads them for every record). */
 static int route_slot[TH_NROUTED];
 static pthread_once_t route_slot_once = PTHREAD_ONCE_INIT;
 static void route_slots_find(void)
@@ -900,6 +913,11 @@ static void route_slots_find(void)
         if (route_slot[f] < 0 || rest.n)
             abort(); /* the projection lost a routed field: a build-time mistake */
     }
+}
+
+static void route_slots_once(void)
+{
+    pthread_once(&route_slot_once, route_slots_find);
 }
 
 /* The lookups of routed field f for the values of its slot sl, into rc
@@ -919,7 +937,7 @@ static inline void route_values(const th_engine *e, const th_hits *h, size_t f, 
 }
 
 /* every rule of the n lookups' hits is a candidate */
-static inline void see_hits(th_hits *h, th_idxvec *const *hits, size_t n)
+static inline void see_hits(th_hits *h, th_routelist *const *hits, size_t n)
 {
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < hits[k]->len; i++)
@@ -930,7 +948,7 @@ static inline void see_hits(th_hits *h, th_idxvec *const *hits, size_t n)
  * from what h remembers of the slot's values (their address), else looked
  * up as candidates_slots does and remembered. */
 static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, size_t f,
-                        th_idxvec **lists, size_t *n)
+                        th_routelist **lists, size_t *n)
 {
     const th_qslot *sl = &s->slot[route_slot[f]];
     th_route_fixed *fx = &h->route_fixed[f];
@@ -956,22 +974,37 @@ static void route_fixed(const th_engine *e, const th_ecs_slots *s, th_hits *h, s
 /* The entry of the candidates of lists[0..n) (see th_cand_entry): holding
  * them when its lists are these, else the one to store them in; NULL when
  * the sequence is too long to remember. */
-static th_cand_entry *cand_find(th_hits *h, th_idxvec *const *lists, size_t n, bool *found)
+static th_cand_entry *cand_find(th_hits *h, th_routelist *const *lists, size_t n, bool *found)
 {
     *found = false;
     if (n > CAND_LISTS)
         return NULL;
     uint64_t x = n;
     for (size_t k = 0; k < n; k++)
-        x = (x ^ (uint64_t)(uintptr_t)lists[k]) * 0x9e3779b97f4a7c15ull;
-    th_cand_entry *c = &h->cand_memo->e[x >> 58];
-    _Static_assert(CAND_MEMO == 64, "the top six bits of the product");
-    if (c->nlists == n) {
-        size_t k = 0;
-        while (k < n && c->lists[k] == lists[k])
-            k++;
-        *found = k == n;
+        x = (x ^ lists[k]->id) * 0x9e3779b97f4a7c15ull;
+    _Static_assert(CAND_MEMO / CAND_WAYS == 64, "the top six bits of the product");
+    th_cand_entry *set = &h->cand_memo->e[(x >> 58) * CAND_WAYS], *c = NULL;
+    for (size_t w = 0; w < CAND_WAYS; w++) {
+        th_cand_entry *y = &set[w];
+        if (y->nlists == n) {
+            size_t k = 0;
+            while (k < n && y->lists[k] == lists[k])
+                k++;
+            if (k == n) {
+                y->served = true;
+                *found = true;
+                return y;
+            }
+        }
+        if (!c && (y->nlists == UINT32_MAX || !y->served))
+            c = y;
     }
+    if (!c) { /* all served: they start again, and one of them goes */
+        for (size_t w = 0; w < CAND_WAYS; w++)
+            set[w].served = false;
+        c = &set[x >> 56 & (CAND_WAYS - 1)];
+    }
+    c->served = false;
     return c;
 }
 
@@ -1016,6 +1049,29 @@ static inline uint64_t key_fmix(uint64_t h)
     return h ^ (h >> 33);
 }
 
+/* Whether entry v holds the routed values of s (nf as in candidates_slots;
+ * val_find checked that they are remembered). */
+static inline bool val_same(const th_val_entry *v, const th_ecs_slots *s, size_t nf)
+{
+    for (size_t f = 0; f < nf; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (sl->n == 0) {
+            if (v->len[f] != -1)
+                return false;
+        } else {
+            th_str t = sl->vals[0].u.str;
+            if (v->len[f] != (int32_t)t.n || !th_bytes_eq(v->v[f], t.p, t.n))
+                return false;
+        }
+    }
+    for (size_t f = nf; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
+            return false;
+    }
+    return true;
+}
+
 /* The entry of the routed values of s (see th_val_entry; nf as in
  * candidates_slots): *found when it holds them, else the one to store them
  * in; NULL when they are not remembered. */
@@ -1023,14 +1079,10 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
 {
     *found = false;
     uint64_t x = nf;
-    for (size_t f = 0; f < TH_NROUTED; f++) {
+    for (size_t f = 0; f < nf; f++) {
         const th_qslot *sl = &s->slot[route_slot[f]];
-        uint64_t w;
-        if (f >= nf) {
-            w = (uint64_t)(uintptr_t)sl->vals ^ sl->n;
-        } else if (sl->n == 0) {
-            w = 0x2545F4914F6CDD1Dull;
-        } else {
+        uint64_t w = 0x2545F4914F6CDD1Dull; /* none */
+        if (sl->n) {
             if (sl->n > 1 || sl->vals[0].type != TH_JSTR ||
                 sl->vals[0].u.str.n > VAL_MEMO_VALUE)
                 return NULL;
@@ -1038,25 +1090,31 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
         }
         x = (x ^ w) * 0xff51afd7ed558ccdull;
     }
-    _Static_assert(VAL_MEMO == 256, "the top eight bits of the product");
-    th_val_entry *v = &h->cand_memo->v[x >> 56];
-    if (!v->cand || v->stamp != v->cand->stamp || v->nf != nf)
-        return v;
-    for (size_t f = 0; f < TH_NROUTED; f++) {
-        const th_qslot *sl = &s->slot[route_slot[f]];
-        if (f >= nf) {
-            if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
-                return v;
-        } else if (sl->n == 0) {
-            if (v->len[f] != -1)
-                return v;
-        } else {
-            th_str t = sl->vals[0].u.str;
-            if (v->len[f] != (int32_t)t.n || !th_bytes_eq(v->v[f], t.p, t.n))
-                return v;
+    for (size_t f = nf; f < TH_NROUTED; f++) /* not their address: entries compare it */
+        x = (x ^ s->slot[route_slot[f]].n) * 0xff51afd7ed558ccdull;
+    _Static_assert(VAL_MEMO / VAL_WAYS == 64, "the top six bits of the product");
+    th_val_entry *set = &h->cand_memo->v[(x >> 58) * VAL_WAYS], *v = NULL;
+    for (size_t w = 0; w < VAL_WAYS; w++) {
+        th_val_entry *y = &set[w];
+        if (y->hash == x && y->cand && y->stamp == y->cand->stamp && y->nf == nf &&
+            val_same(y, s, nf)) {
+            y->served = true;
+            *found = true;
+            return y;
         }
     }
-    *found = true;
+    for (size_t w = 0; w < VAL_WAYS && !v; w++) {
+        th_val_entry *y = &set[w];
+        if (!y->cand || y->stamp != y->cand->stamp || !y->served)
+            v = y;
+    }
+    if (!v) { /* all served: they start again, and one of them goes */
+        for (size_t w = 0; w < VAL_WAYS; w++)
+            set[w].served = false;
+        v = &set[x >> 56 & (VAL_WAYS - 1)];
+    }
+    v->hash = x;
+    v->served = false;
     return v;
 }
 
@@ -1106,20 +1164,26 @@ static void cand_use(th_hits *h, th_cand_entry *c)
  * visits on its document, in the same order. */
 static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
 {
-    pthread_once(&route_slot_once, route_slots_find);
     /* the last routed fields when their slots are fixed (the data stream
      * constants: data_stream.dataset) are routed by route_fixed, after the
-     * others as before; the loop itself is the one every record runs */
-    size_t nf = TH_NROUTED;
-    while (s->fixed && nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
-        nf--;
+     * others as before; the loop itself is the one every record runs. The
+     * same fixed slots come record after record: their count is kept. */
+    th_cand_memo *cm = h->cand_memo;
+    if (s->fixed != cm->fixed) {
+        size_t nf = TH_NROUTED;
+        while (nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
+            nf--;
+        cm->fixed = s->fixed;
+        cm->nf = (uint32_t)nf;
+    }
+    size_t nf = cm->nf;
     bool known;
     th_val_entry *v = val_find(h, s, nf, &known);
     if (known) {
         cand_use(h, v->cand);
         return;
     }
-    th_idxvec *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
+    th_routelist *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
     size_t n = 0;
     for (size_t f = 0; f < nf; f++) {
         route_ctx rc;

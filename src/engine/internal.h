@@ -199,13 +199,23 @@ typedef struct th_ealert {
 
 typedef TH_VEC(size_t) th_idxvec;
 
+/* A list of the route index: its rule indices, and its number in the order
+ * the lists were made (route_add), which the hot pass's memos hash instead of
+ * the list's address, so that which entries collide does not depend on where
+ * the heap lies (hotpass.c cand_find). */
+typedef struct th_routelist {
+    size_t *items;
+    size_t len, cap;
+    uint32_t id;
+} th_routelist;
+
 struct th_engine {
     th_engine_opts o;
     th_arena arena;        /* docs, matches, alerts */
     TH_VEC(th_erule *) rules;
     TH_VEC(th_edoc) docs;
     TH_VEC(th_ealert) alerts;
-    th_map route;          /* "field\x1fvalue" -> th_idxvec* of rule indices */
+    th_map route;          /* "field\x1fvalue" -> th_routelist* of rule indices */
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */

@@ -516,11 +516,12 @@ static void remembered_candidates(void **state)
     th_engine_add_query(f.e, &r[4], kql(a, "user.name: bob"), a, NULL); /* every event */
     th_engine_add_query(
         f.e, &r[5], kql(a, "data_stream.dataset: aws.cloudtrail and user.name: carol"), a, NULL);
-    /* an action routed to a rule of its own, each: 120 sequences of lists
-     * with the providers', more than th_hits remembers, so that sequences
-     * of one length and one last list (the constants') share its entries */
-    th_rule ar[40];
-    for (int i = 0; i < 40; i++) {
+    /* an action routed to a rule of its own, each: 300 sequences of lists
+     * with the providers', more than th_hits remembers (256), so that
+     * sequences of one length and one last list (the constants') share its
+     * entries' sets */
+    th_rule ar[100];
+    for (int i = 0; i < 100; i++) {
         rule_of(&ar[i], th_arena_printf(a, "action %d", i));
         th_engine_add_query(f.e, &ar[i], kql(a, th_arena_printf(a, "event.action: Action%d", i)),
                             a, NULL);
@@ -528,11 +529,11 @@ static void remembered_candidates(void **state)
     const char *providers[] = {"iam.amazonaws.com", "s3.amazonaws.com", "ec2.amazonaws.com"};
     const char *actions[] = {"CreateUser", "ListBuckets", "GetUser"};
     const char *users[] = {"alice", "bob", "carol"};
-    char *recs[27], *many[120];
+    char *recs[27], *many[300];
     size_t nrecs = 0;
     for (int i = 0; i < 27; i++) /* the providers change fastest, then the actions */
         recs[nrecs++] = call_rec(a, providers[i % 3], actions[i / 3 % 3], users[i / 9]);
-    for (int i = 0; i < 120; i++)
+    for (int i = 0; i < 300; i++)
         many[i] = call_rec(a, providers[i % 3], th_arena_printf(a, "Action%d", i / 3), "bob");
     th_hits h;
     th_hits_init(&h, f.e);
@@ -541,8 +542,8 @@ static void remembered_candidates(void **state)
         for (size_t i = 0; i < nrecs; i++)
             same_candidates(&f, &h, recs[i], &routed);
         same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
-        for (size_t i = 0; i < 120; i++)
-            same_candidates(&f, &h, many[(i * 7 + (size_t)round) % 120], &routed);
+        for (size_t i = 0; i < 300; i++)
+            same_candidates(&f, &h, many[(i * 7 + (size_t)round) % 300], &routed);
     }
     assert_true(routed > 3 * nrecs); /* the rule of every event, and more */
     assert_true(planned > 0);
