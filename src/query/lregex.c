@@ -942,13 +942,35 @@ static bool lit_dfa(const lre_ast *ast, dfa *out)
 /* ascii_table's limits: the moves of a table (a row, state * w, stays below
  * it), the mark of a target that skips runs, of a byte to decode, of no move */
 #define ASCII_MOVES 16384
+#define ASCII_LIT 0x4000u
 #define ASCII_SKIP 0x8000u
 #define ASCII_WIDE (UINT16_MAX - 1)
 #define ASCII_DEAD UINT16_MAX
-_Static_assert(ASCII_MOVES <= ASCII_SKIP, "rows fit below go's mark of a skip");
+_Static_assert(ASCII_MOVES <= ASCII_LIT, "rows fit below go's marks");
 /* A DFA state that moves to itself on all but at most this many ASCII bytes
  * skips its runs (skip_run). */
 #define SKIP_EXITS 4
+/* A chain of at least LIT_MIN states each left by one byte (either case of a
+ * letter under regex~) for the next, none accepting, is compared at once
+ * (lit_eq), LIT_MAX bytes at most. */
+#define LIT_MIN 4
+#define LIT_MAX 16
+
+/* A state that skips runs: the ASCII bytes that leave it (padded with 0x80,
+ * which no ASCII byte equals), and its row. */
+typedef struct skiprec {
+    uint8_t ex[SKIP_EXITS];
+    uint16_t row;
+} skiprec;
+
+/* A chain of states each left by one byte: its len bytes, lowercase where
+ * either case goes on, then the bits that fold them; the entry of the state
+ * it ends in. */
+typedef struct litrec {
+    uint8_t b[2 * LIT_MAX];
+    uint16_t to;
+    uint8_t len;
+} litrec;
 
 struct th_lregex {
     bool is_dfa;
@@ -965,11 +987,12 @@ struct th_lregex {
     const uint8_t *cls;
     const uint16_t *go;
     uint32_t w;
-    /* with go: each state's entry as go holds it (row and ASCII_SKIP), and
-     * the ASCII bytes that leave a state of ASCII_SKIP (SKIP_EXITS from
-     * ex + state * SKIP_EXITS: padded with 0x80, which no ASCII byte equals) */
+    /* with go: each state's entry as go holds it: its row, or ASCII_SKIP
+     * or ASCII_LIT and the index of its run or chain */
     const uint16_t *entry;
-    const uint8_t *ex;
+    const skiprec *skips;
+    const litrec *lits;
+    uint32_t nskips, nlits;
 };
 
 /* The state a DFA moves to from st on code point cp, -1 when none (its
@@ -999,10 +1022,10 @@ static bool skip_exits(const th_lregex *re, uint32_t st, uint8_t ex[SKIP_EXITS])
     unsigned k = 0;
     uint32_t from = 0; /* the first byte not yet known to stay */
     for (uint32_t j = re->off[st]; j <= re->off[st + 1] && from < 128; j++) {
-        bool last = j == re->off[st + 1];
+        bool last = j == re->off[st + 1] || re->t[j].lo >= 128;
         if (!last && re->t[j].to != (int)st)
             continue;
-        uint32_t lo = last || re->t[j].lo > 128 ? 128 : re->t[j].lo;
+        uint32_t lo = last ? 128 : re->t[j].lo;
         for (; from < lo; from++) {
             if (k == SKIP_EXITS)
                 return false;
@@ -1014,6 +1037,43 @@ static bool skip_exits(const th_lregex *re, uint32_t st, uint8_t ex[SKIP_EXITS])
     while (k < SKIP_EXITS)
         ex[k++] = 0x80;
     return true;
+}
+
+/* Whether DFA state st is left by one ASCII byte only, or by either case of
+ * one letter, to one state (*to), and does not accept: the byte in *b
+ * (lowercase) and *fold (0x20 for either case, else 0). */
+static bool one_byte(const th_lregex *re, uint32_t st, uint8_t *b, uint8_t *fold, int *to)
+{
+    uint32_t j = re->off[st], k = re->off[st + 1];
+    if (re->accept[st] || k - j < 1 || k - j > 2 || re->t[j].lo != re->t[j].hi ||
+        re->t[j].lo >= 128)
+        return false;
+    uint32_t c = re->t[j].lo;
+    *to = re->t[j].to;
+    *b = (uint8_t)c;
+    *fold = 0;
+    if (k - j == 1)
+        return true;
+    uint32_t d = re->t[j + 1].lo;
+    if (d != re->t[j + 1].hi || d != (c | 0x20) || c < 'A' || c > 'Z' || re->t[j + 1].to != *to)
+        return false;
+    *b = (uint8_t)d;
+    *fold = 0x20;
+    return true;
+}
+
+/* The chain of one_byte states from st, into lit (LIT_MAX bytes, then their
+ * fold bits); its length, and the state it ends in (*end). */
+static unsigned lit_chain(const th_lregex *re, uint32_t st, uint8_t *lit, int *end)
+{
+    unsigned k = 0;
+    int to;
+    *end = (int)st;
+    while (k < LIT_MAX && one_byte(re, (uint32_t)*end, &lit[k], &lit[LIT_MAX + k], &to)) {
+        *end = to;
+        k++;
+    }
+    return k;
 }
 
 /* The moves of re's states on ASCII bytes as a table, made once at compile
@@ -1051,13 +1111,43 @@ static void ascii_table(th_arena *a, th_lregex *re)
     uint32_t w = ncls + 1;
     if ((size_t)re->n * w > ASCII_MOVES)
         return;
-    /* each state as the table names it: its row, marked where it skips */
+    /* each state as the table names it: its row, or the index of its run
+     * or chain, kept apart for the states that have one (a first pass marks
+     * and counts them: temporary arrays on the heap moved the routing memos'
+     * hashed addresses, +5 M in hotpass.c) */
     uint16_t *entry = TH_ANEWN(a, uint16_t, (size_t)re->n);
-    uint8_t *ex = TH_ANEWN(a, uint8_t, (size_t)re->n * SKIP_EXITS);
+    skiprec sr;
+    litrec lr;
+    int last;
+    uint32_t nskips = 0, nlits = 0;
     for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
-        bool skips = skip_exits(re, st, ex + st * SKIP_EXITS);
-        entry[st] = (uint16_t)(st * w | (skips ? ASCII_SKIP : 0));
+        if (lit_chain(re, st, lr.b, &last) >= LIT_MIN)
+            entry[st] = ASCII_LIT, nlits++;
+        else if (skip_exits(re, st, sr.ex))
+            entry[st] = ASCII_SKIP, nskips++;
     }
+    skiprec *skips = nskips ? TH_ANEWN(a, skiprec, nskips) : NULL;
+    litrec *lits = nlits ? TH_ANEWN(a, litrec, nlits) : NULL;
+    nskips = nlits = 0;
+    for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
+        if (entry[st] == ASCII_LIT) {
+            lr.len = (uint8_t)lit_chain(re, st, lr.b, &last);
+            lr.to = (uint16_t)last; /* its state, made its entry below */
+            lits[nlits] = lr;
+            entry[st] = (uint16_t)(ASCII_LIT | nlits++);
+        } else if (entry[st] == ASCII_SKIP) {
+            skip_exits(re, st, sr.ex);
+            sr.row = (uint16_t)(st * w);
+            skips[nskips] = sr;
+            entry[st] = (uint16_t)(ASCII_SKIP | nskips++);
+        } else {
+            entry[st] = (uint16_t)(st * w);
+        }
+    }
+    for (uint32_t k = 0; k < nlits; k++)
+        lits[k].to = entry[lits[k].to];
+    re->skips = skips, re->lits = lits;
+    re->nskips = nskips, re->nlits = nlits;
     uint16_t *go = TH_ANEWN(a, uint16_t, (size_t)re->n * w);
     for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
         /* the classes' first bytes and the state's ranges, both in order:
@@ -1074,7 +1164,6 @@ static void ascii_table(th_arena *a, th_lregex *re)
     re->go = go;
     re->w = w;
     re->entry = entry;
-    re->ex = ex;
 }
 
 static th_lregex *freeze_dfa(th_arena *a, const dfa *d)
@@ -1093,7 +1182,8 @@ static th_lregex *freeze_dfa(th_arena *a, const dfa *d)
     re->n = (int)n;
     re->off = off, re->t = t, re->accept = acc;
     re->cls = NULL, re->go = NULL, re->w = 0;
-    re->entry = NULL, re->ex = NULL;
+    re->entry = NULL, re->skips = NULL, re->lits = NULL;
+    re->nskips = re->nlits = 0;
     return re;
 }
 
@@ -1119,7 +1209,8 @@ static th_lregex *freeze_nfa(th_arena *a, const bld *b, frag f)
     re->start = f.s, re->acc = f.e;
     re->off = off, re->t = t;
     re->cls = NULL, re->go = NULL, re->w = 0;
-    re->entry = NULL, re->ex = NULL;
+    re->entry = NULL, re->skips = NULL, re->lits = NULL;
+    re->nskips = re->nlits = 0;
     return re;
 }
 
@@ -1178,10 +1269,7 @@ bool th_lregex_has_table(const th_lregex *re) { return re->go != NULL; }
 
 size_t th_lregex_skip_states(const th_lregex *re)
 {
-    size_t k = 0;
-    for (int st = 0; re->go && st < re->n; st++)
-        k += (re->entry[st] & ASCII_SKIP) != 0;
-    return k;
+    return (size_t)re->nskips + re->nlits;
 }
 
 /* The code point at s[*i] (U+FFFD for a byte that starts no valid sequence). */
@@ -1245,39 +1333,67 @@ static size_t skip_run(const uint8_t ex[SKIP_EXITS], const unsigned char *s, siz
     return i;
 }
 
+/* Whether s[i..) starts with the chain's len bytes lit (lit + LIT_MAX: the
+ * bits that fold them), byte for byte or, where folded, in either case. */
+static bool lit_eq(const uint8_t *lit, unsigned len, const unsigned char *s, size_t i, size_t n)
+{
+    if (n - i < len)
+        return false;
+#ifdef __SSE2__
+    if (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i f = _mm_loadu_si128((const __m128i *)(const void *)(lit + LIT_MAX));
+        __m128i l = _mm_loadu_si128((const __m128i *)(const void *)lit);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, f), l));
+        unsigned want = (1u << len) - 1;
+        return (m & want) == want;
+    }
+#endif
+    for (unsigned k = 0; k < len; k++)
+        if ((s[i + k] | lit[LIT_MAX + k]) != lit[k])
+            return false;
+    return true;
+}
+
 /* A DFA's walk through its table: a byte moves the row (state * w) by two
- * loads, without a test for ASCII or a multiplication; a state that moves to
- * itself on all but a few bytes is left where skip_run finds one of them
- * (`[^/]+` over a bucket name: a call instead of ~9 instructions a byte). A
- * byte from 0x80 decodes and searches the state's ranges. */
+ * loads, without a test for ASCII or a multiplication. A state marked in its
+ * entry skips: one that moves to itself on all but a few bytes is left where
+ * skip_run finds one of them (`[^/]+` over a bucket name: a call instead of
+ * ~9 instructions a byte), a chain of states each left by one byte is
+ * compared at once (lit_eq: `arn:aws:s3:::`). A byte from 0x80 decodes and
+ * searches the state's ranges. */
 static bool dfa_match(const th_lregex *re, const unsigned char *s, size_t n)
 {
     const uint16_t *go = re->go;
     const uint8_t *cls = re->cls;
-    size_t row = re->entry[0], i = 0;
-    if (row & ASCII_SKIP) {
-        row &= ~ASCII_SKIP;
-        i = skip_run(re->ex, s, 0, n);
-    }
-    while (i < n) {
-        size_t to = go[row + cls[s[i++]]];
-        if (to >= ASCII_SKIP) {
-            if (to == ASCII_DEAD)
-                return false; /* dead: no continuation can match */
-            if (to == ASCII_WIDE) {
+    size_t to = re->entry[0], row = 0, i = 0;
+    for (;;) {
+        while (to >= ASCII_LIT) {
+            if (to >= ASCII_WIDE) {
+                if (to == ASCII_DEAD)
+                    return false; /* dead: no continuation can match */
                 size_t k = i - 1; /* a copy: i's address would keep it in memory */
                 int st = dfa_step(re, (uint32_t)(row / re->w), next_cp(s, n, &k));
                 if (st < 0)
                     return false;
                 to = re->entry[st];
                 i = k;
-            }
-            if (to & ASCII_SKIP) {
-                to &= ~ASCII_SKIP;
-                i = skip_run(re->ex + to / re->w * SKIP_EXITS, s, i, n);
+            } else if (to & ASCII_SKIP) {
+                const skiprec *r = &re->skips[to & ~ASCII_SKIP];
+                i = skip_run(r->ex, s, i, n);
+                to = r->row;
+            } else {
+                const litrec *r = &re->lits[to & ~ASCII_LIT];
+                if (!lit_eq(r->b, r->len, s, i, n))
+                    return false; /* a byte off the chain, or the value ends in it */
+                i += r->len;
+                to = r->to;
             }
         }
         row = to;
+        if (i >= n)
+            break;
+        to = go[row + cls[s[i++]]];
     }
     return re->accept[row / re->w] != 0;
 }

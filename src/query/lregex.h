@@ -61,7 +61,8 @@ bool th_lregex_match(const th_lregex *re, const char *s, size_t n);
 bool th_lregex_has_table(const th_lregex *re);
 
 /* How many of a DFA's states skip runs of the bytes they move to themselves
- * on (lregex.c skip_run; 0 without a table); for tests. */
+ * on or compare a chain of bytes at once (lregex.c skip_run, lit_eq; 0
+ * without a table); for tests. */
 size_t th_lregex_skip_states(const th_lregex *re);
 
 /* Whether matching runs on a DFA (true) or simulates the NFA; for tests. */

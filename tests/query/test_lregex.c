@@ -383,14 +383,15 @@ static void test_ascii_table(void **state)
 }
 
 /* A state that moves to itself on all but a few ASCII bytes skips its runs
- * 16 bytes at a time (lregex.c skip_run); it must accept exactly what the
+ * 16 bytes at a time (lregex.c skip_run), a chain of states each left by one
+ * byte compares them at once (lit_eq); both must accept exactly what the
  * same DFA accepts code point by code point (TH_LRE_CODEPOINTS). Patterns of
  * the rules' shapes (a required prefix, `[^/]+`, `.*` before an alternation
  * of words, regex~ folding), whose runs end on each exit byte, a non-ASCII
- * byte, at a block's edge or at the value's end: values are a prefix of the
- * pattern's required text or not, then long runs of filler and pieces of the
- * pattern's text (under regex~ in either case) and of edge characters, up to
- * ~250 bytes. */
+ * byte, at a block's edge or at the value's end, and whose chains are met
+ * whole, cut short or off by a byte: values are the pattern's required
+ * prefix or not, then long runs of filler and pieces of the pattern's text
+ * (under regex~ in either case) and of edge characters, up to ~250 bytes. */
 static void test_skip_runs(void **state)
 {
     (void)state;
