@@ -1020,11 +1020,16 @@ static int dfa_step(const th_lregex *re, uint32_t st, uint32_t cp)
 static bool skip_exits(const th_lregex *re, uint32_t st, uint8_t ex[SKIP_EXITS])
 {
     unsigned k = 0;
-    uint32_t from = 0; /* the first byte not yet known to stay */
+    uint32_t from = 0, other = 0; /* the first byte not yet known to stay; bytes to others */
     for (uint32_t j = re->off[st]; j <= re->off[st + 1] && from < 128; j++) {
         bool last = j == re->off[st + 1] || re->t[j].lo >= 128;
-        if (!last && re->t[j].to != (int)st)
+        if (!last && re->t[j].to != (int)st) {
+            /* exits all: enough of them ends the walk over a busy state's ranges */
+            other += (re->t[j].hi < 128 ? re->t[j].hi + 1 : 128) - re->t[j].lo;
+            if (other > SKIP_EXITS)
+                return false;
             continue;
+        }
         uint32_t lo = last ? 128 : re->t[j].lo;
         for (; from < lo; from++) {
             if (k == SKIP_EXITS)
