@@ -405,6 +405,8 @@ static bool test_string(const cnode *n, const th_jval *v)
         return s.n >= n->s.n && str_eq(n, th_str_make(s.p, n->s.n), n->s);
     case CT_KW_WILD:
         return th_q_wild_test(&n->wp, s);
+    case CT_KW_REGEX:
+        return th_lregex_match(n->re, s.p, s.n);
     case CT_EXISTS:
         /* visible(): a string within ignore_above is its own keyword text;
          * the types that parse their values are left to it */

@@ -16,6 +16,10 @@
 #include "base/vec.h"
 #include "query/lregex_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* ---- the NFA under construction ------------------------------------------- */
 
 typedef TH_VEC(int) ivec;
@@ -935,6 +939,39 @@ static bool lit_dfa(const lre_ast *ast, dfa *out)
     return true;
 }
 
+/* ascii_table's limits: the moves of a table (a row, state * w, stays below
+ * it), the mark of a target that skips runs, of a byte to decode, of no move */
+#define ASCII_MOVES 16384
+#define ASCII_LIT 0x4000u
+#define ASCII_SKIP 0x8000u
+#define ASCII_WIDE (UINT16_MAX - 1)
+#define ASCII_DEAD UINT16_MAX
+_Static_assert(ASCII_MOVES <= ASCII_LIT, "rows fit below go's marks");
+/* A DFA state that moves to itself on all but at most this many ASCII bytes
+ * skips its runs (skip_run). */
+#define SKIP_EXITS 4
+/* A chain of at least LIT_MIN states each left by one byte (either case of a
+ * letter under regex~) for the next, none accepting, is compared at once
+ * (lit_eq), LIT_MAX bytes at most. */
+#define LIT_MIN 4
+#define LIT_MAX 16
+
+/* A state that skips runs: the ASCII bytes that leave it (padded with 0x80,
+ * which no ASCII byte equals), and its row. */
+typedef struct skiprec {
+    uint8_t ex[SKIP_EXITS];
+    uint16_t row;
+} skiprec;
+
+/* A chain of states each left by one byte: its len bytes, lowercase where
+ * either case goes on, then the bits that fold them; the entry of the state
+ * it ends in. */
+typedef struct litrec {
+    uint8_t b[2 * LIT_MAX];
+    uint16_t to;
+    uint8_t len;
+} litrec;
+
 struct th_lregex {
     bool is_dfa;
     int n;          /* states */
@@ -942,19 +979,21 @@ struct th_lregex {
     const uint32_t *off; /* n + 1 */
     const dtr *t;        /* DFA: sorted disjoint; NFA: epsilon edges first (lo > hi) */
     const uint8_t *accept; /* DFA */
-    /* DFA, where it is small enough (ascii_table): the ASCII bytes in classes
-     * that every state moves on alike (cls), and each state's move on each
-     * class (go[state * ncls + class], ASCII_DEAD: none). NULL: none. */
+    /* DFA, where it is small enough (ascii_table): the bytes in classes that
+     * every state moves on alike (cls; one class for all bytes from 0x80),
+     * and each state's move on each class (go[state * w + class]: the
+     * target's row, state * w, with ASCII_SKIP when it has a run to skip;
+     * ASCII_WIDE for the bytes from 0x80, ASCII_DEAD for no move). NULL: none. */
     const uint8_t *cls;
     const uint16_t *go;
-    uint32_t ncls;
+    uint32_t w;
+    /* with go: each state's entry as go holds it: its row, or ASCII_SKIP
+     * or ASCII_LIT and the index of its run or chain */
+    const uint16_t *entry;
+    const skiprec *skips;
+    const litrec *lits;
+    uint32_t nskips, nlits;
 };
-
-/* ascii_table's limits: the moves of a table, and its marker of no move (state
- * numbers stay below it: TH_LRE_MAX_DFA_STATES) */
-#define ASCII_MOVES 16384
-#define ASCII_DEAD UINT16_MAX
-_Static_assert(TH_LRE_MAX_DFA_STATES < ASCII_DEAD, "DFA states fit go's entries");
 
 /* The state a DFA moves to from st on code point cp, -1 when none (its
  * transitions are sorted and disjoint: a binary search for the range). */
@@ -973,6 +1012,75 @@ static int dfa_step(const th_lregex *re, uint32_t st, uint32_t cp)
     return re->t[lo].to;
 }
 
+/* Whether DFA state st moves to itself on all but at most SKIP_EXITS ASCII
+ * bytes, and those bytes in ex (padded with 0x80). Such a state (a `.*`
+ * before a rare byte, `[^/]+`) is left by few bytes: skip_run finds the next
+ * one 16 bytes at a time. Read off the state's ranges, which are sorted: the
+ * exits are the gaps below 128 between its ranges to itself. */
+static bool skip_exits(const th_lregex *re, uint32_t st, uint8_t ex[SKIP_EXITS])
+{
+    unsigned k = 0;
+    uint32_t from = 0, other = 0; /* the first byte not yet known to stay; bytes to others */
+    for (uint32_t j = re->off[st]; j <= re->off[st + 1] && from < 128; j++) {
+        bool last = j == re->off[st + 1] || re->t[j].lo >= 128;
+        if (!last && re->t[j].to != (int)st) {
+            /* exits all: enough of them ends the walk over a busy state's ranges */
+            other += (re->t[j].hi < 128 ? re->t[j].hi + 1 : 128) - re->t[j].lo;
+            if (other > SKIP_EXITS)
+                return false;
+            continue;
+        }
+        uint32_t lo = last ? 128 : re->t[j].lo;
+        for (; from < lo; from++) {
+            if (k == SKIP_EXITS)
+                return false;
+            ex[k++] = (uint8_t)from;
+        }
+        if (!last && re->t[j].hi >= from)
+            from = re->t[j].hi + 1;
+    }
+    while (k < SKIP_EXITS)
+        ex[k++] = 0x80;
+    return true;
+}
+
+/* Whether DFA state st is left by one ASCII byte only, or by either case of
+ * one letter, to one state (*to), and does not accept: the byte in *b
+ * (lowercase) and *fold (0x20 for either case, else 0). */
+static bool one_byte(const th_lregex *re, uint32_t st, uint8_t *b, uint8_t *fold, int *to)
+{
+    uint32_t j = re->off[st], k = re->off[st + 1];
+    if (re->accept[st] || k - j < 1 || k - j > 2 || re->t[j].lo != re->t[j].hi ||
+        re->t[j].lo >= 128)
+        return false;
+    uint32_t c = re->t[j].lo;
+    *to = re->t[j].to;
+    *b = (uint8_t)c;
+    *fold = 0;
+    if (k - j == 1)
+        return true;
+    uint32_t d = re->t[j + 1].lo;
+    if (d != re->t[j + 1].hi || d != (c | 0x20) || c < 'A' || c > 'Z' || re->t[j + 1].to != *to)
+        return false;
+    *b = (uint8_t)d;
+    *fold = 0x20;
+    return true;
+}
+
+/* The chain of one_byte states from st, into lit (LIT_MAX bytes, then their
+ * fold bits); its length, and the state it ends in (*end). */
+static unsigned lit_chain(const th_lregex *re, uint32_t st, uint8_t *lit, int *end)
+{
+    unsigned k = 0;
+    int to;
+    *end = (int)st;
+    while (k < LIT_MAX && one_byte(re, (uint32_t)*end, &lit[k], &lit[LIT_MAX + k], &to)) {
+        *end = to;
+        k++;
+    }
+    return k;
+}
+
 /* The moves of re's states on ASCII bytes as a table, made once at compile
  * time: values are mostly ASCII, where a step through the table is a load,
  * against a UTF-8 decode and a binary search over the state's ranges for each
@@ -980,8 +1088,9 @@ static int dfa_step(const th_lregex *re, uint32_t st, uint32_t cp)
  * without ES|QL; th_lregex_match there costs a fifth of that with the table).
  * The bytes fall into classes that no range of any state tells apart (a
  * class starts at each range's lo and after its hi), so the table holds a
- * move per class, not per byte; none when it would hold more than
- * ASCII_MOVES. */
+ * move per class, not per byte, and one more column for the bytes from 0x80
+ * (ASCII_WIDE: decode), so that the walk tests no byte for ASCII; none when
+ * it would hold more than ASCII_MOVES. */
 static void ascii_table(th_arena *a, th_lregex *re)
 {
     if (re->n <= 0)
@@ -993,7 +1102,7 @@ static void ascii_table(th_arena *a, th_lregex *re)
         if (re->t[j].hi < 127)
             cut[re->t[j].hi + 1] = true;
     }
-    uint8_t *cls = TH_ANEWN(a, uint8_t, 128);
+    uint8_t *cls = TH_ANEWN(a, uint8_t, 256);
     uint8_t rep[128]; /* the first byte of each class */
     uint32_t ncls = 1;
     cls[0] = 0;
@@ -1003,9 +1112,48 @@ static void ascii_table(th_arena *a, th_lregex *re)
             rep[ncls++] = (uint8_t)b;
         cls[b] = (uint8_t)(ncls - 1);
     }
-    if ((size_t)re->n * ncls > ASCII_MOVES)
+    memset(cls + 128, (int)ncls, 128);
+    uint32_t w = ncls + 1;
+    if ((size_t)re->n * w > ASCII_MOVES)
         return;
-    uint16_t *go = TH_ANEWN(a, uint16_t, (size_t)re->n * ncls);
+    /* each state as the table names it: its row, or the index of its run
+     * or chain, kept apart for the states that have one (a first pass marks
+     * and counts them: temporary arrays on the heap moved the routing memos'
+     * hashed addresses, +5 M in hotpass.c) */
+    uint16_t *entry = TH_ANEWN(a, uint16_t, (size_t)re->n);
+    skiprec sr;
+    litrec lr;
+    int last;
+    uint32_t nskips = 0, nlits = 0;
+    for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
+        if (lit_chain(re, st, lr.b, &last) >= LIT_MIN)
+            entry[st] = ASCII_LIT, nlits++;
+        else if (skip_exits(re, st, sr.ex))
+            entry[st] = ASCII_SKIP, nskips++;
+    }
+    skiprec *skips = nskips ? TH_ANEWN(a, skiprec, nskips) : NULL;
+    litrec *lits = nlits ? TH_ANEWN(a, litrec, nlits) : NULL;
+    nskips = nlits = 0;
+    for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
+        if (entry[st] == ASCII_LIT) {
+            lr.len = (uint8_t)lit_chain(re, st, lr.b, &last);
+            lr.to = (uint16_t)last; /* its state, made its entry below */
+            lits[nlits] = lr;
+            entry[st] = (uint16_t)(ASCII_LIT | nlits++);
+        } else if (entry[st] == ASCII_SKIP) {
+            skip_exits(re, st, sr.ex);
+            sr.row = (uint16_t)(st * w);
+            skips[nskips] = sr;
+            entry[st] = (uint16_t)(ASCII_SKIP | nskips++);
+        } else {
+            entry[st] = (uint16_t)(st * w);
+        }
+    }
+    for (uint32_t k = 0; k < nlits; k++)
+        lits[k].to = entry[lits[k].to];
+    re->skips = skips, re->lits = lits;
+    re->nskips = nskips, re->nlits = nlits;
+    uint16_t *go = TH_ANEWN(a, uint16_t, (size_t)re->n * w);
     for (uint32_t st = 0; st < (uint32_t)re->n; st++) {
         /* the classes' first bytes and the state's ranges, both in order:
          * dfa_step's answer for each class in one pass over the ranges */
@@ -1013,13 +1161,14 @@ static void ascii_table(th_arena *a, th_lregex *re)
         for (uint32_t c = 0; c < ncls; c++) {
             while (j < end && re->t[j].hi < rep[c])
                 j++;
-            go[st * ncls + c] =
-                j < end && re->t[j].lo <= rep[c] ? (uint16_t)re->t[j].to : ASCII_DEAD;
+            go[st * w + c] = j < end && re->t[j].lo <= rep[c] ? entry[re->t[j].to] : ASCII_DEAD;
         }
+        go[st * w + ncls] = ASCII_WIDE;
     }
     re->cls = cls;
     re->go = go;
-    re->ncls = ncls;
+    re->w = w;
+    re->entry = entry;
 }
 
 static th_lregex *freeze_dfa(th_arena *a, const dfa *d)
@@ -1037,7 +1186,9 @@ static th_lregex *freeze_dfa(th_arena *a, const dfa *d)
     re->is_dfa = true;
     re->n = (int)n;
     re->off = off, re->t = t, re->accept = acc;
-    re->cls = NULL, re->go = NULL, re->ncls = 0;
+    re->cls = NULL, re->go = NULL, re->w = 0;
+    re->entry = NULL, re->skips = NULL, re->lits = NULL;
+    re->nskips = re->nlits = 0;
     return re;
 }
 
@@ -1062,7 +1213,9 @@ static th_lregex *freeze_nfa(th_arena *a, const bld *b, frag f)
     re->n = (int)n;
     re->start = f.s, re->acc = f.e;
     re->off = off, re->t = t;
-    re->cls = NULL, re->go = NULL, re->ncls = 0;
+    re->cls = NULL, re->go = NULL, re->w = 0;
+    re->entry = NULL, re->skips = NULL, re->lits = NULL;
+    re->nskips = re->nlits = 0;
     return re;
 }
 
@@ -1119,6 +1272,11 @@ bool th_lregex_is_dfa(const th_lregex *re) { return re->is_dfa; }
 
 bool th_lregex_has_table(const th_lregex *re) { return re->go != NULL; }
 
+size_t th_lregex_skip_states(const th_lregex *re)
+{
+    return (size_t)re->nskips + re->nlits;
+}
+
 /* The code point at s[*i] (U+FFFD for a byte that starts no valid sequence). */
 static uint32_t next_cp(const unsigned char *s, size_t n, size_t *i)
 {
@@ -1134,25 +1292,115 @@ static uint32_t next_cp(const unsigned char *s, size_t n, size_t *i)
     return cp;
 }
 
-static bool dfa_match(const th_lregex *re, const unsigned char *s, size_t n)
+/* A DFA's walk code point by code point (no table: TH_LRE_CODEPOINTS, or too
+ * large a DFA). */
+static bool dfa_walk(const th_lregex *re, const unsigned char *s, size_t n)
 {
     uint32_t st = 0;
-    const uint16_t *go = re->go;
     for (size_t i = 0; i < n;) {
-        if (go && s[i] < 0x80) { /* an ASCII byte: its code point, moved on by the table */
-            uint32_t to = go[st * re->ncls + re->cls[s[i]]];
-            if (to == ASCII_DEAD)
-                return false;
-            st = to;
-            i++;
-            continue;
-        }
         int to = dfa_step(re, st, next_cp(s, n, &i));
         if (to < 0)
             return false; /* dead: no continuation can match */
         st = (uint32_t)to;
     }
     return re->accept[st] != 0;
+}
+
+/* The first i' >= i where s[i'] is one of ex's bytes or not ASCII: the end of
+ * the run a skipping state moves to itself on (n: none). */
+static size_t skip_run(const uint8_t ex[SKIP_EXITS], const unsigned char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    if (n >= 16) {
+        __m128i e0 = _mm_set1_epi8((char)ex[0]), e1 = _mm_set1_epi8((char)ex[1]);
+        __m128i e2 = _mm_set1_epi8((char)ex[2]), e3 = _mm_set1_epi8((char)ex[3]);
+        for (;;) {
+            /* the last block overlaps the one before: its bytes before i
+             * are shifted out of the mask */
+            size_t at = i + 16 <= n ? i : n - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, e0), _mm_cmpeq_epi8(v, e1)),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, e2), _mm_cmpeq_epi8(v, e3)));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, v)) >> (i - at);
+            if (m)
+                return i + (unsigned)__builtin_ctz(m);
+            if (at + 16 == n)
+                return n;
+            i += 16;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x80 || c == ex[0] || c == ex[1] || c == ex[2] || c == ex[3])
+            break;
+    }
+    return i;
+}
+
+/* Whether s[i..) starts with the chain's len bytes lit (lit + LIT_MAX: the
+ * bits that fold them), byte for byte or, where folded, in either case. */
+static bool lit_eq(const uint8_t *lit, unsigned len, const unsigned char *s, size_t i, size_t n)
+{
+    if (n - i < len)
+        return false;
+#ifdef __SSE2__
+    if (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i f = _mm_loadu_si128((const __m128i *)(const void *)(lit + LIT_MAX));
+        __m128i l = _mm_loadu_si128((const __m128i *)(const void *)lit);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, f), l));
+        unsigned want = (1u << len) - 1;
+        return (m & want) == want;
+    }
+#endif
+    for (unsigned k = 0; k < len; k++)
+        if ((s[i + k] | lit[LIT_MAX + k]) != lit[k])
+            return false;
+    return true;
+}
+
+/* A DFA's walk through its table: a byte moves the row (state * w) by two
+ * loads, without a test for ASCII or a multiplication. A state marked in its
+ * entry skips: one that moves to itself on all but a few bytes is left where
+ * skip_run finds one of them (`[^/]+` over a bucket name: a call instead of
+ * ~9 instructions a byte), a chain of states each left by one byte is
+ * compared at once (lit_eq: `arn:aws:s3:::`). A byte from 0x80 decodes and
+ * searches the state's ranges. */
+static bool dfa_match(const th_lregex *re, const unsigned char *s, size_t n)
+{
+    const uint16_t *go = re->go;
+    const uint8_t *cls = re->cls;
+    size_t to = re->entry[0], row = 0, i = 0;
+    for (;;) {
+        while (to >= ASCII_LIT) {
+            if (to >= ASCII_WIDE) {
+                if (to == ASCII_DEAD)
+                    return false; /* dead: no continuation can match */
+                size_t k = i - 1; /* a copy: i's address would keep it in memory */
+                int st = dfa_step(re, (uint32_t)(row / re->w), next_cp(s, n, &k));
+                if (st < 0)
+                    return false;
+                to = re->entry[st];
+                i = k;
+            } else if (to & ASCII_SKIP) {
+                const skiprec *r = &re->skips[to & ~ASCII_SKIP];
+                i = skip_run(r->ex, s, i, n);
+                to = r->row;
+            } else {
+                const litrec *r = &re->lits[to & ~ASCII_LIT];
+                if (!lit_eq(r->b, r->len, s, i, n))
+                    return false; /* a byte off the chain, or the value ends in it */
+                i += r->len;
+                to = r->to;
+            }
+        }
+        row = to;
+        if (i >= n)
+            break;
+        to = go[row + cls[s[i++]]];
+    }
+    return re->accept[row / re->w] != 0;
 }
 
 typedef struct simset {
@@ -1213,5 +1461,7 @@ static bool nfa_match(const th_lregex *re, const unsigned char *s, size_t n)
 bool th_lregex_match(const th_lregex *re, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    return re->is_dfa ? dfa_match(re, u, n) : nfa_match(re, u, n);
+    if (!re->is_dfa)
+        return nfa_match(re, u, n);
+    return re->go ? dfa_match(re, u, n) : dfa_walk(re, u, n);
 }

@@ -60,6 +60,11 @@ bool th_lregex_match(const th_lregex *re, const char *s, size_t n);
  * with TH_LRE_CODEPOINTS, whose table is small enough); for tests. */
 bool th_lregex_has_table(const th_lregex *re);
 
+/* How many of a DFA's states skip runs of the bytes they move to themselves
+ * on or compare a chain of bytes at once (lregex.c skip_run, lit_eq; 0
+ * without a table); for tests. */
+size_t th_lregex_skip_states(const th_lregex *re);
+
 /* Whether matching runs on a DFA (true) or simulates the NFA; for tests. */
 bool th_lregex_is_dfa(const th_lregex *re);
 

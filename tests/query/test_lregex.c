@@ -382,15 +382,108 @@ static void test_ascii_table(void **state)
     assert_true(matched > tested / 20 && matched < tested - tested / 20);
 }
 
+/* A state that moves to itself on all but a few ASCII bytes skips its runs
+ * 16 bytes at a time (lregex.c skip_run), a chain of states each left by one
+ * byte compares them at once (lit_eq); both must accept exactly what the
+ * same DFA accepts code point by code point (TH_LRE_CODEPOINTS). Patterns of
+ * the rules' shapes (a required prefix, `[^/]+`, `.*` before an alternation
+ * of words, regex~ folding), whose runs end on each exit byte, a non-ASCII
+ * byte, at a block's edge or at the value's end, and whose chains are met
+ * whole, cut short or off by a byte: values are the pattern's required
+ * prefix or not, then long runs of filler and pieces of the pattern's text
+ * (under regex~ in either case) and of edge characters, up to ~250 bytes. */
+static void test_skip_runs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *re, *prefix;
+        bool nocase;
+    } pats[] = {
+        {"arn:aws:s3:::[^/]+/.*?(how|decrypt|restor|help|instruct|read|get|recov|save|encrypt|"
+         "delet|info|ransom).*",
+         "arn:aws:s3:::", true},
+        {".*(AWSLogs|CloudTrail|access-logs).*", "", true},
+        {".*(AWSLogs|CloudTrail|access-logs).*", "", false},
+        {"[^/]+/[^/]*", "", false},
+        {".*é.*x", "", false},
+        {"arn:aws:iam::[0-9]{12}:(user|role)/.*", "arn:aws:iam::123456789012:", false},
+        {"[^ab]*a[^c]*c.*", "", false},
+        {"~(.*/.*)", "", false},
+        {".*", "", false},
+        {"[\x01-~]*", "", false},
+    };
+    static const char *edge[] = {"/", "a", "c", "x", "é",   "\xc3",    "\xff", "\x7f", "\x80",
+                                 "A", "C", "L", "-", "HoW", "DECRYPT", "help", "aws"};
+    static const char filler[] = "0123456789bdefghijkmnopqrstuvwyz_.:";
+    uint32_t seed = 777;
+    char v[300];
+    size_t tested = 0, matched = 0;
+    for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+        th_arena a;
+        th_arena_init(&a, 0);
+        char err[200];
+        size_t at, pn = strlen(pats[p].re);
+        unsigned fl = pats[p].nocase ? TH_LRE_NOCASE : 0;
+        th_lregex *fast = th_lregex_compile(&a, pats[p].re, pn, fl, err, sizeof err, &at);
+        th_lregex *slow =
+            th_lregex_compile(&a, pats[p].re, pn, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
+        if (!fast || !slow)
+            fail_msg("/%s/ did not compile: %s at %zu", pats[p].re, err, at);
+        if (th_lregex_skip_states(fast) == 0)
+            fail_msg("/%s/: no state skips", pats[p].re);
+        assert_int_equal(th_lregex_skip_states(slow), 0);
+        for (int r = 0; r < 4000; r++) {
+            size_t n = 0;
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 4) {
+                n = strlen(pats[p].prefix);
+                memcpy(v, pats[p].prefix, n);
+            }
+            while (n < 250) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned pick = (seed >> 16) % 8;
+                if (pick == 0)
+                    break;
+                if (pick < 4) { /* a run of filler, across blocks */
+                    size_t len = (seed >> 8) % 40;
+                    for (size_t k = 0; k < len && n < 250; k++) {
+                        seed = seed * 1103515245u + 12345u;
+                        v[n++] = filler[(seed >> 16) % (sizeof filler - 1)];
+                    }
+                } else if (pick < 6) {
+                    const char *e = edge[(seed >> 8) % (sizeof edge / sizeof *edge)];
+                    memcpy(v + n, e, strlen(e));
+                    n += strlen(e);
+                } else {
+                    size_t from = (seed >> 8) % pn, len = 1 + (seed >> 20) % 8;
+                    len = from + len > pn ? pn - from : len;
+                    memcpy(v + n, pats[p].re + from, len);
+                    for (size_t k = 0; pats[p].nocase && k < len; k++) /* either case */
+                        if (((seed >> (k + 8)) & 1) &&
+                            ((v[n + k] | 0x20) >= 'a' && (v[n + k] | 0x20) <= 'z'))
+                            v[n + k] ^= 0x20;
+                    n += len;
+                }
+            }
+            bool want = th_lregex_match(slow, v, n), got = th_lregex_match(fast, v, n);
+            if (want != got)
+                fail_msg("/%s/ on \"%.*s\": %d, code point by code point %d", pats[p].re, (int)n, v,
+                         got, want);
+            tested++;
+            matched += want;
+        }
+        th_arena_free(&a);
+    }
+    assert_true(matched > tested / 10 && matched < tested - tested / 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_pathological),
-        cmocka_unit_test(test_nfa_fallback),
-        cmocka_unit_test(test_literal_search),
-        cmocka_unit_test(test_ascii_table),
+        cmocka_unit_test(test_table),          cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_pathological),   cmocka_unit_test(test_nfa_fallback),
+        cmocka_unit_test(test_literal_search), cmocka_unit_test(test_ascii_table),
+        cmocka_unit_test(test_skip_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
