@@ -73,7 +73,7 @@ static void events(const char *s, size_t n)
         th_json_error err;
         th_jval *doc = th_json_parse(&a, p, (size_t)(le - p), &err);
         if (doc) {
-            th_event ev = {doc, 0, 0, idx++, "f", (uint64_t)(p - s), 0, TH_STR_NULL};
+            th_event ev = {.doc = doc, .index = idx++, .file = "f", .offset = (uint64_t)(p - s)};
             th_event_read_times(&ev);
             th_engine_feed(e, &ev);
         }
