@@ -1656,7 +1656,7 @@ static ev keep_ev(th_esql_panes *p, const ev *v)
     if (v->n == 1) {
         o.one = keep_s(p, v->t, v->one);
     } else if (v->n > 1) {
-        o.many = TH_ANEWN(p->a, ev_s, v->n);
+        o.many = th_arena_alloc(p->a, sizeof(ev_s) * v->n); /* each written below */
         for (uint32_t i = 0; i < v->n; i++)
             o.many[i] = keep_s(p, v->t, v->many[i]);
     }
@@ -1735,14 +1735,17 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
     *dst = (pane){.built = true, .lo = 0, .hi = src->hi - src->lo, .err = src->err, .ng = src->ng};
     if (p->ndc && !keep_bounds(p, c, src, dst))
         return false;
+    /* the copies' arrays are written whole below: not zeroed first (the
+     * same bytes as TH_ANEWN; b100k pack 0.7 M instructions of memset) */
     dst->g = TH_ANEWN(p->a, pgroup, src->ng ? src->ng : 1);
     for (size_t i = 0; i < src->ng; i++) {
         const pgroup *sg = &src->g[i];
         pgroup *dg = &dst->g[i];
-        ev *keys = TH_ANEWN(p->a, ev, nby ? nby : 1);
+        ev *keys = nby ? th_arena_alloc(p->a, sizeof(ev) * nby) : TH_ANEWN(p->a, ev, 1);
         for (size_t b = 0; b < nby; b++)
             keys[b] = keep_ev(p, &sg->keys[b]);
-        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows, TH_ANEWN(p->a, part, nas ? nas : 1)};
+        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows,
+                       nas ? th_arena_alloc(p->a, sizeof(part) * nas) : TH_ANEWN(p->a, part, 1)};
         for (size_t k = 0; k < nas; k++) {
             const part *sp = &sg->parts[k];
             part *dp = &dg->parts[k];
@@ -1750,7 +1753,7 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
             dp->vals = NULL;
             dp->capv = sp->nv;
             if (sp->nv) {
-                dp->vals = TH_ANEWN(p->a, ev_s, sp->nv);
+                dp->vals = th_arena_alloc(p->a, sizeof(ev_s) * sp->nv);
                 for (uint32_t j = 0; j < sp->nv; j++)
                     dp->vals[j] = keep_s(p, sp->type, sp->vals[j]);
             }
