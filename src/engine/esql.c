@@ -139,6 +139,9 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
         r->cap_ts = UINT32_MAX;
 }
 
+/* captured_plain's cache of lists' answers (capctx) */
+enum { CAP_PLAIN_SLOTS = 256 };
+
 /* A match's captured values read as the document of flat dotted keys
  * {cap[f]: value or [values]} (a later key of the same name replacing the
  * earlier's value in place), without building it: th_json_path_each's walk
@@ -164,6 +167,13 @@ typedef struct capctx {
     const void **col;
     size_t colf;        /* SIZE_MAX: none yet */
     size_t ts_f;        /* r->cap_ts, or SIZE_MAX: matches may hold TH_VLIST_TS there */
+    /* captured_plain's answers by list id, direct-mapped (a list is plain
+     * or not for good: lists are immutable); zeroed, every slot holds id 0,
+     * th_vlist_empty's, which is plain. A field's stored strings come back
+     * after others (users, ASNs): read from their lists, the answer took
+     * three dependent loads (b100k pack: captured_plain 7.27 -> 5.65 M). */
+    uint32_t plain_id[CAP_PLAIN_SLOTS];
+    uint8_t plain_not[CAP_PLAIN_SLOTS];
 } capctx;
 
 /* captured documents are rows of one source (query/esql.h): a document's
@@ -381,11 +391,16 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
         uint32_t id = m[i].fv[f];
         if (id != pid) {
             pid = id;
+            size_t j = id % CAP_PLAIN_SLOTS;
             if (id == TH_VLIST_TS) { /* one string: its time's text */
                 pv = 1;
+            } else if (c->plain_id[j] == id) {
+                pv = !c->plain_not[j];
             } else {
                 const th_vlist *l = lists[id];
                 pv = l->n == 0 || (l->n == 1 && l->v[0].n >= 2 && l->v[0].p[0] == '"');
+                c->plain_id[j] = id;
+                c->plain_not[j] = !pv;
             }
         }
         out[i] = pv;
@@ -660,7 +675,9 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
                   0,
                   r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
                   SIZE_MAX,
-                  r->cap_ts != UINT32_MAX ? r->cap_ts : SIZE_MAX};
+                  r->cap_ts != UINT32_MAX ? r->cap_ts : SIZE_MAX,
+                  {0},
+                  {0}};
     for (size_t f = 0; f < r->ncap; f++) {
         c->keys[f] = th_str_c(r->cap[f]);
         for (size_t g = 0; g < f && !c->dup[f]; g++)

@@ -692,11 +692,13 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
 
 /* load_keyed's rows from row on while they are runs or keys the map finds
  * by id; returns the first row for key_step (nrows: none). In line with
- * own (row i is document i: t->doc is not read) and with_ids (k->ids is
- * set) constants, a loop for each: the test of ids per row was 2.5
- * instructions a row. */
+ * own (row i is document i: t->doc is not read), with_ids (k->ids is
+ * set) and probing (the map may still stop: its hits are counted as
+ * key_row's calls) constants, a loop for each: the test of ids per row was
+ * 2.5 instructions a row, and the count of hits past the probe, which no
+ * longer stops anything, 1.7 M instructions over the b100k pack. */
 __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t row, bool own,
-                                                              bool with_ids)
+                                                              bool with_ids, bool probing)
 {
     const size_t nrows = k->nrows;
     const long *doc = k->doc;
@@ -706,7 +708,8 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
     const size_t at = k->km.at;
     /* key_row's calls left before the one that may stop the map (none by
      * id where the map is off or hashes its keys) */
-    size_t left = !bl || k->km.off             ? 0
+    size_t left = !probing                     ? SIZE_MAX
+                  : !bl || k->km.off           ? 0
                   : k->km.tries < KEYMAP_PROBE ? KEYMAP_PROBE - 1 - k->km.tries
                                                : SIZE_MAX;
     const size_t left0 = left;
@@ -724,21 +727,23 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
                 ids[row] = last_id;
             continue;
         }
-        if (!key || left == 0)
+        if (!key || (probing && left == 0))
             break;
         uint32_t id;
         memcpy(&id, (const char *)key + at, sizeof id);
         uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
         if (!first)
             break;
-        left--;
+        if (probing)
+            left--;
         prev = key;
         last = vals[first - 1];
         vals[row] = last;
         if (with_ids)
             ids[row] = last_id = ids[first - 1];
     }
-    k->km.tries += left0 - left; /* the hits above were key_row's calls */
+    if (probing)
+        k->km.tries += left0 - left; /* the hits above were key_row's calls */
     k->prev = prev;
     k->last = last;
     k->last_id = last_id;
@@ -837,10 +842,17 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     while (row < k.nrows) {
         if (k.km.off && k.texts && !k.ids)
             row = keyed_dates(&k, row);
+        else if (k.km.bl && !k.km.off && k.km.tries >= KEYMAP_PROBE) /* past the probe: no stop */
+            row = own ? (k.ids ? keyed_run(&k, row, true, true, false)
+                               : keyed_run(&k, row, true, false, false))
+                      : (k.ids ? keyed_run(&k, row, false, true, false)
+                               : keyed_run(&k, row, false, false, false));
         else if (own)
-            row = k.ids ? keyed_run(&k, row, true, true) : keyed_run(&k, row, true, false);
+            row = k.ids ? keyed_run(&k, row, true, true, true)
+                        : keyed_run(&k, row, true, false, true);
         else
-            row = k.ids ? keyed_run(&k, row, false, true) : keyed_run(&k, row, false, false);
+            row = k.ids ? keyed_run(&k, row, false, true, true)
+                        : keyed_run(&k, row, false, false, true);
         if (row < k.nrows)
             key_step(&k, row++);
     }

@@ -36,6 +36,50 @@ static void windows_and_overlap_dedup(void **state)
     fx_free(&f);
 }
 
+/* th_sched_each finds each run's first match by doubling steps over the
+ * sorted matches: bursts of 40 and 20 matches at one time, single ones after
+ * gaps. A step past a match that a later window holds skips its run (and its
+ * alerts); every match here is in a run of its own time or the next. */
+static void runs_after_bursts(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    fx_rule(&r, TH_RULE_QUERY, "Q", 6, 5, 100);
+    th_engine_add_rule(f.e, &r, stub_match, &all, NULL, 0, NULL);
+    char id[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "a%d", i);
+        fx_ev(&f, id, 1, 1, NULL); /* run 5 */
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "b%d", i);
+        fx_ev(&f, id, 13, 13, NULL); /* run 15 */
+    }
+    fx_ev(&f, "c", 29, 29, NULL); /* run 30 */
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        fx_ev(&f, id, 60, 60, NULL); /* run 60 ([54,60]) */
+    }
+    fx_ev(&f, "e", 61, 61, NULL); /* run 65 */
+    fx_finish(&f);
+    assert_int_equal(f.nalerts, 65);
+    for (size_t i = 0; i < 40; i++)
+        assert_int_equal(f.times[i], MIN(5));
+    for (size_t i = 40; i < 43; i++)
+        assert_int_equal(f.times[i], MIN(15));
+    assert_string_equal(fx_str(&f, 43, "event.id"), "c");
+    assert_int_equal(f.times[43], MIN(30));
+    for (size_t i = 44; i < 64; i++)
+        assert_int_equal(f.times[i], MIN(60));
+    assert_string_equal(fx_str(&f, 64, "event.id"), "e");
+    assert_int_equal(f.times[64], MIN(65));
+    assert_int_equal(fx_report(&f, 0)->runs, 13); /* 5 to 65 */
+    fx_free(&f);
+}
+
 static void inclusive_edges_and_period(void **state)
 {
     (void)state;
@@ -329,6 +373,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(windows_and_overlap_dedup),
+        cmocka_unit_test(runs_after_bursts),
         cmocka_unit_test(inclusive_edges_and_period),
         cmocka_unit_test(ingest_fallback_to_timestamp),
         cmocka_unit_test(no_override_windows_on_timestamp),

@@ -554,6 +554,26 @@ static void deferred_now_conditions(void **state)
     assert_true(check_query("FROM logs-* | WHERE @timestamp >= NOW() - 50 minutes AND NOW() - 5 minutes > @timestamp "
                             "| STATS c = COUNT(*), s = SUM(event.duration) BY user.name",
                             0, true) > 0);
+    /* bounds equal to the constant side, which a run evaluates once for
+     * all its panes (times in whole seconds, NOW() a document's time or m
+     * minutes after the last, so that some pane's least or largest time is
+     * the constant): each operator, the column on either side */
+    static const char *const edges[][2] = {
+        {"@timestamp < NOW() - ", ""}, {"@timestamp <= NOW() - ", ""},
+        {"@timestamp > NOW() - ", ""}, {"@timestamp >= NOW() - ", ""},
+        {"NOW() - ", " > @timestamp"}, {"NOW() - ", " <= @timestamp"}};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        for (int m = 1; m <= 6; m++) {
+            char eq[256];
+            snprintf(eq, sizeof eq,
+                     "FROM logs-* | WHERE %s%d minutes%s | STATS c = COUNT(*), l = MAX(@timestamp) "
+                     "BY user.name",
+                     edges[i][0], m, edges[i][1]);
+            assert_true(check_query(eq, 0, true) > 0);
+            /* NOW() m minutes after the window's last document: the last
+             * pane's largest time is the constant */
+            check_query(eq, (int64_t)m * 60 * 1000, true); /* none where the times are all before */
+        }
     /* a condition the panes cannot bound: decided row by row */
     assert_true(check_query("FROM logs-* | WHERE DATE_DIFF(\"minutes\", @timestamp, NOW()) < 25 "
                             "| STATS c = COUNT(*), s = SUM(event.duration) BY user.name",
