@@ -507,6 +507,7 @@ key: /* i is past the '{' or ',' */
      * code's value checks begin. So the verdict, offsets and reasons are the
      * general code's. */
     if (__builtin_expect(x < xe && *x == i, 1)) {
+    members:; /* i is *x (from member_tail) */
         /* only x, w and nt change in the loop (i is *x at its top), so that
          * GCC keeps them in registers; members it does not finish go on at
          * member_tail */
@@ -572,8 +573,33 @@ member_tail : {
     i = v;
     /* an object or array: key_value would find nothing before v and go
      * there */
-    if (p[v] == '{' || p[v] == '[')
+    if (p[v] == '{' || p[v] == '[') {
+        /* an object whose first key follows the '{' at once (x[2] is in the
+         * index: the loop tested x <= x_last3): what `open` and `key` would
+         * do, then the loop, without their tests for an empty object or the
+         * end of the index */
+        if (p[v] == '{' && after == v + 1 && sp != sp_end) {
+            if (p[after] == '"') {
+                sp->node = w;
+                sp->obj = true;
+                sp++;
+                w->pos = v;
+                w++;
+                nt++;
+                x++;
+                i = after;
+                goto members;
+            }
+            /* an empty object: what `open` and `close` would write */
+            if (p[after] == '}') {
+                put_leaf(w++, v, after + 1, ++nt);
+                x += 2;
+                i = after + 1;
+                goto obj_after;
+            }
+        }
         goto open;
+    }
     /* the four bytes read are before the next entry, which is in the text */
     if (after < v + 4)
         goto key_value;

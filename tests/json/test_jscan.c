@@ -275,6 +275,31 @@ static void deep_nesting(void **state)
     differential(buf, w, &st);
     assert_int_equal(st.dom_ok, 2);
     free(buf);
+    /* objects as members' values, opened by the member loop's own paths, at
+     * the limit and past it, innermost a string, an empty object or one
+     * with a member */
+    const char *inner[] = {"\"x\"", "{}", "{\"b\":1}"};
+    static char ob[6 * (TH_MAX_JSON_DEPTH + 2) + 16];
+    for (size_t n = d - 1; n <= d + 1; n++) {
+        for (size_t v = 0; v < 3; v++) {
+            w = 0;
+            for (size_t i = 0; i < n; i++, w += 5)
+                memcpy(ob + w, "{\"a\":", 5);
+            memcpy(ob + w, inner[v], strlen(inner[v]));
+            w += strlen(inner[v]);
+            for (size_t i = 0; i < n; i++)
+                ob[w++] = '}';
+            differential(ob, w, &st);
+            th_json_error e;
+            bool ok = th_jscan_load(scanners[0], ob, w, &e);
+            size_t levels = n + (v > 0);
+            assert_int_equal(ok, levels <= d);
+            if (!ok) {
+                assert_int_equal(e.offset, 5 * d);
+                assert_string_equal(e.reason, "nesting too deep");
+            }
+        }
+    }
 }
 
 /* ---- malformed input ------------------------------------------------- */
