@@ -67,8 +67,9 @@ static inline void fx_rule(th_rule *r, th_rule_type type, const char *name, doub
     r->timestamp_override = "event.ingested"; /* as every AWS rule */
 }
 
-/* Feeds one ECS document given as JSON text. */
-static inline void fx_feed(fx *f, const char *json)
+/* The next event of the input from one ECS document given as JSON text,
+ * its times read, not fed yet. */
+static inline th_event fx_event(fx *f, const char *json)
 {
     th_json_error err;
     th_jval *doc = th_json_parse(&f->a, json, strlen(json), &err);
@@ -79,6 +80,13 @@ static inline void fx_feed(fx *f, const char *json)
     ev.file = "test.ndjson";
     ev.offset = ev.index * 100;
     th_event_read_times(&ev);
+    return ev;
+}
+
+/* Feeds one ECS document given as JSON text. */
+static inline void fx_feed(fx *f, const char *json)
+{
+    th_event ev = fx_event(f, json);
     th_engine_feed(f->e, &ev);
 }
 

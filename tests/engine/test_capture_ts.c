@@ -101,15 +101,7 @@ static void feed(fx *f, const evspec *e, size_t i)
         snprintf(ing, sizeof ing, ",\"ingested\":\"%s\"", fx_iso(f, MIN(e->ing)));
     char *json = th_arena_printf(&f->a, "{\"@timestamp\":%s,\"event\":{\"id\":\"e%zu\"%s},%s}", ts,
                                  i, ing, e->extra);
-    th_json_error err;
-    th_jval *doc = th_json_parse(&f->a, json, strlen(json), &err);
-    assert_non_null(doc);
-    th_event ev = {0};
-    ev.doc = doc;
-    ev.index = f->nev++;
-    ev.file = "test.ndjson";
-    ev.offset = ev.index * 100;
-    th_event_read_times(&ev);
+    th_event ev = fx_event(f, json);
     assert_int_equal(ev.timestamp_ms, e->ts);
     ev.ts_formatted = e->marked;
     th_engine_feed(f->e, &ev);
