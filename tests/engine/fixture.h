@@ -8,8 +8,11 @@
 #include "th_test.h"
 
 #include "base/arena.h"
+#include "base/buf.h"
+#include "base/diag.h"
 #include "base/timeutil.h"
 #include "engine/engine.h"
+#include "json/json.h"
 
 #define T0 1704067200000LL
 #define MIN(m) (T0 + (int64_t)((m) * 60000.0))
@@ -65,6 +68,22 @@ static inline void fx_rule(th_rule *r, th_rule_type type, const char *name, doub
     r->interval_ms = (int64_t)(interval_min * 60000.0);
     r->max_signals = max_signals;
     r->timestamp_override = "event.ingested"; /* as every AWS rule */
+}
+
+/* An ES|QL rule named name (3-hour look-back, hourly, 100 alerts at most)
+ * added to f's engine with query; its diagnostics printed if it is refused. */
+static inline void fx_esql_rule(fx *f, th_rule *r, const char *name, const char *query)
+{
+    fx_rule(r, TH_RULE_ESQL, name, 180, 60, 100);
+    r->query = query;
+    r->language = TH_LANG_ESQL;
+    th_diags d;
+    th_diags_init(&d);
+    const char *why = th_engine_add_esql_query(f->e, r, query, NULL, &f->a, &d, NULL, NULL, NULL);
+    if (why)
+        th_diags_print(&d, stderr);
+    assert_null(why);
+    th_diags_free(&d);
 }
 
 /* The next event of the input from one ECS document given as JSON text,
@@ -153,6 +172,20 @@ static inline int64_t fx_int(fx *f, size_t i, const char *field)
     if (v)
         th_jnum_i64(v, &x);
     return x;
+}
+
+/* Every alert's document and time, a line each, in order (malloc'd). */
+static inline char *fx_alerts_text(const fx *f)
+{
+    th_buf b;
+    th_buf_init(&b);
+    for (size_t i = 0; i < f->nalerts; i++) {
+        th_json_write(&b, f->alerts[i]);
+        th_buf_printf(&b, " at %lld\n", (long long)f->times[i]);
+    }
+    char *out = strndup(b.data ? b.data : "", b.len);
+    th_buf_free(&b);
+    return out;
 }
 
 static inline const th_rule_report *fx_report(fx *f, size_t rule)

@@ -10,7 +10,6 @@
  * as that instant. Times are minutes after T0 (fixture.h). */
 #include "fixture.h"
 
-#include "base/diag.h"
 #include "engine/internal.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -107,20 +106,6 @@ static void feed(fx *f, const evspec *e, size_t i)
     th_engine_feed(f->e, &ev);
 }
 
-static void add_rule(fx *f, th_rule *r, const char *query)
-{
-    fx_rule(r, TH_RULE_ESQL, "ts", 180, 60, 100);
-    r->query = query;
-    r->language = TH_LANG_ESQL;
-    th_diags d;
-    th_diags_init(&d);
-    const char *why = th_engine_add_esql_query(f->e, r, query, NULL, &f->a, &d, NULL, NULL, NULL);
-    if (why)
-        th_diags_print(&d, stderr);
-    assert_null(why);
-    th_diags_free(&d);
-}
-
 /* every alert's document and time, in order */
 static char *run_once(const char *query, const evspec *ev, size_t fold_rows)
 {
@@ -129,18 +114,11 @@ static char *run_once(const char *query, const evspec *ev, size_t fold_rows)
     fx_init(&f);
     fx_start(&f);
     th_rule r;
-    add_rule(&f, &r, query);
+    fx_esql_rule(&f, &r, "ts", query);
     for (size_t i = 0; i < NEV; i++)
         feed(&f, &ev[i], i);
     fx_finish(&f);
-    th_buf b;
-    th_buf_init(&b);
-    for (size_t i = 0; i < f.nalerts; i++) {
-        th_json_write(&b, f.alerts[i]);
-        th_buf_printf(&b, " at %lld\n", (long long)f.times[i]);
-    }
-    char *out = strndup(b.data ? b.data : "", b.len);
-    th_buf_free(&b);
+    char *out = fx_alerts_text(&f);
     fx_free(&f);
     th_esql_fold_rows = 1 << 16;
     return out;
@@ -218,7 +196,7 @@ static char *state_blob(const evspec *ev, size_t *len)
     f.o.watermark_ms = T0 + 12 * 3600000LL;
     fx_start(&f);
     th_rule r;
-    add_rule(&f, &r, queries[0]);
+    fx_esql_rule(&f, &r, "ts", queries[0]);
     for (size_t i = 0; i < NEV; i++)
         feed(&f, &ev[i], i);
     fx_finish(&f);

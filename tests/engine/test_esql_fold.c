@@ -8,7 +8,6 @@
  * multi-valued fields; and a condition on NOW() that the head defers. */
 #include "fixture.h"
 
-#include "base/diag.h"
 #include "engine/internal.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -69,29 +68,13 @@ static outcome run_once(const char *query, const evspec *ev, const size_t *order
     fx_init(&f);
     fx_start(&f);
     th_rule r;
-    fx_rule(&r, TH_RULE_ESQL, "fold", 180, 60, 100);
-    r.query = query;
-    r.language = TH_LANG_ESQL;
-    th_diags d;
-    th_diags_init(&d);
-    const char *why = th_engine_add_esql_query(f.e, &r, query, NULL, &f.a, &d, NULL, NULL, NULL);
-    if (why)
-        th_diags_print(&d, stderr);
-    assert_null(why);
-    th_diags_free(&d);
+    fx_esql_rule(&f, &r, "fold", query);
     for (size_t i = 0; i < NEV; i++) {
         const evspec *e = &ev[order[i]];
         fx_ev(&f, th_arena_printf(&f.a, "e%zu", order[i]), e->ing, e->ts, e->extra);
     }
     fx_finish(&f);
-    th_buf b;
-    th_buf_init(&b);
-    for (size_t i = 0; i < f.nalerts; i++) {
-        th_json_write(&b, f.alerts[i]);
-        th_buf_printf(&b, " at %lld\n", (long long)f.times[i]);
-    }
-    outcome o = {strndup(b.data ? b.data : "", b.len), f.nalerts, fx_report(&f, 0)->esql_folded};
-    th_buf_free(&b);
+    outcome o = {fx_alerts_text(&f), f.nalerts, fx_report(&f, 0)->esql_folded};
     fx_free(&f);
     th_esql_fold_rows = 1 << 16;
     return o;
