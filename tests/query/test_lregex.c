@@ -316,6 +316,20 @@ static void test_literal_search(void **state)
     assert_true(matched > tested / 10 && matched < tested - tested / 10);
 }
 
+/* re compiled as the matcher runs it (fast) and code point by code point
+ * (slow, TH_LRE_CODEPOINTS), caseless under regex~ (nocase) */
+static void compile_both(th_arena *a, const char *re, bool nocase, th_lregex **fast,
+                         th_lregex **slow)
+{
+    char err[200];
+    size_t at, n = strlen(re);
+    unsigned fl = nocase ? TH_LRE_NOCASE : 0;
+    *fast = th_lregex_compile(a, re, n, fl, err, sizeof err, &at);
+    *slow = th_lregex_compile(a, re, n, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
+    if (!*fast || !*slow)
+        fail_msg("/%s/ did not compile: %s at %zu", re, err, at);
+}
+
 /* A DFA moves on ASCII bytes through its table (lregex.c ascii_table); it
  * must accept exactly what the same DFA accepts code point by code point
  * (TH_LRE_CODEPOINTS). Patterns whose ranges cut the ASCII bytes into many
@@ -354,14 +368,9 @@ static void test_ascii_table(void **state)
     for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
         th_arena a;
         th_arena_init(&a, 0);
-        char err[200];
-        size_t at, pn = strlen(pats[p].re);
-        unsigned fl = pats[p].nocase ? TH_LRE_NOCASE : 0;
-        th_lregex *fast = th_lregex_compile(&a, pats[p].re, pn, fl, err, sizeof err, &at);
-        th_lregex *slow =
-            th_lregex_compile(&a, pats[p].re, pn, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
-        if (!fast || !slow)
-            fail_msg("/%s/ did not compile: %s at %zu", pats[p].re, err, at);
+        size_t pn = strlen(pats[p].re);
+        th_lregex *fast, *slow;
+        compile_both(&a, pats[p].re, pats[p].nocase, &fast, &slow);
         assert_false(th_lregex_has_table(slow));
         tables += th_lregex_has_table(fast);
         for (int r = 0; r < 4000; r++) {
@@ -421,14 +430,9 @@ static void test_skip_runs(void **state)
     for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
         th_arena a;
         th_arena_init(&a, 0);
-        char err[200];
-        size_t at, pn = strlen(pats[p].re);
-        unsigned fl = pats[p].nocase ? TH_LRE_NOCASE : 0;
-        th_lregex *fast = th_lregex_compile(&a, pats[p].re, pn, fl, err, sizeof err, &at);
-        th_lregex *slow =
-            th_lregex_compile(&a, pats[p].re, pn, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
-        if (!fast || !slow)
-            fail_msg("/%s/ did not compile: %s at %zu", pats[p].re, err, at);
+        size_t pn = strlen(pats[p].re);
+        th_lregex *fast, *slow;
+        compile_both(&a, pats[p].re, pats[p].nocase, &fast, &slow);
         if (th_lregex_skip_states(fast) == 0)
             fail_msg("/%s/: no state skips", pats[p].re);
         assert_int_equal(th_lregex_skip_states(slow), 0);
