@@ -54,7 +54,7 @@ $(ASN_TABLE): $(ASN_CSV)/asn-ipv4-num.csv $(ASN_CSV)/asn-ipv6.csv src/ecs/asn.c 
 	@mkdir -p $(dir $@)
 	@$(B)/tools/asn_table $(ASN_CSV) $@
 
-.PHONY: uninstall all check check-fast test-bins demo bench bench-scaling floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
+.PHONY: pgo uninstall all check check-fast test-bins demo bench bench-scaling floor inflate-bench input-bench bench-memory clean format install deps asan asn-table fuzz fuzz-bins
 all: $(B)/trailhound $(ASN_TABLE_DEP)
 
 $(B)/%.o: %.c
@@ -119,7 +119,13 @@ $(B)/bench/input_bench: bench/input_bench.c $(B)/libtrailhound.a
 
 bench:
 	@$(MAKE) --no-print-directory MODE=release all build/release/bench/floor build/release/bench/inflate_bench
+	@if [ "$${BENCH_PGO:-1}" != 0 ]; then $(MAKE) --no-print-directory pgo; fi
 	@bash bench/run.sh
+
+# build/pgo/trailhound: the release sources with profile-guided optimisation,
+# trained on emulated input and checked against build/release (scripts/pgo.sh).
+pgo: all
+	@bash scripts/pgo.sh
 
 # Speed-up with worker threads, and output identical for every count (bench/scaling.sh).
 bench-scaling:

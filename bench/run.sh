@@ -13,6 +13,7 @@
 #   BENCH_REPS=3               # runs of every other job: the fastest counts (peak RSS: the largest)
 #   BENCH_S3_REPS=5            # runs of each S3 seed-rule job (1, 2 threads, 2 processes), in turns: the best counts
 #   TH=..., FLOOR=...          # the binaries (default: build/release/trailhound, build/release/bench/floor)
+#   BENCH_PGO=0                # skip the profile-guided build (make pgo) and its rows
 # Single-core jobs run with TH_THREADS=1; "2 threads" jobs with 2 workers.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -199,6 +200,25 @@ if [ "${BENCH_DUCKDB:-1}" != 0 ] && command -v npm >/dev/null 2>&1; then
     measure "DuckDB 1 thread, seed rule, explicit schema" "$bytes" "$records" node "$duck/duckdb_seed.mjs" "$data"
     awk -v a="$seed_mbs" -v b="$last_mbs" 'BEGIN { if (b > 0) printf "trailhound run of the seed rule / DuckDB: %.2fx\n", a / b }' | tee -a "$out"
   fi
+fi
+# the same sources built with profile-guided optimisation (make pgo,
+# scripts/pgo.sh: trained on emulated input of another seed and period)
+PGO_TH=${PGO_TH:-$root/build/pgo/trailhound}
+if [ "${BENCH_PGO:-1}" != 0 ] && [ -x "$PGO_TH" ]; then
+  measure "PGO: run, pack without ES|QL, 1 thread" "$bytes" "$records" "$PGO_TH" run --rules "$noesql" --data "$data" --format summary
+  pgo_noesql_mbs=$last_mbs
+  measure "PGO: run, whole pack, 1 thread" "$bytes" "$records" "$PGO_TH" run --rules "$rules" --data "$data" --format summary
+  pgo_pack_mbs=$last_mbs
+  measure "PGO: run, whole pack, 2 threads" "$bytes" "$records" env TH_THREADS=2 "$PGO_TH" run --rules "$rules" --data "$data" --format summary
+  measure "PGO: run, seed rule alone, 1 thread" "$bytes" "$records" "$PGO_TH" run --rules "$seed" --data "$data" --format summary
+  measure "PGO: match, whole pack, 1 thread" "$bytes" "$records" "$PGO_TH" match --rules "$rules" --data "$data"
+  measure "PGO: S3 objects: run seed rule, 1 thread" "$s3bytes" "$s3records" "$PGO_TH" run --rules "$seed" --data "$s3/AWSLogs" --format summary
+  awk -v a="$pgo_pack_mbs" -v b="$pgo_noesql_mbs" -v p="$pack_mbs" -v z="$inflate_mbs" -v s="$last_mbs" 'BEGIN {
+    if (a > 0 && p > 0) printf "PGO build: whole pack %.2fx the release build'"'"'s rate; with ES|QL rules / without: %.2fx the time", a / p, b / a
+    if (z > 0) printf "; S3 seed rule / inflate only: %.0f%%", 100 * s / z
+    printf "\n" }' | tee -a "$out"
+elif [ "${BENCH_PGO:-1}" != 0 ]; then
+  say "(no $PGO_TH: build it with 'make pgo')"
 fi
 say ""
 say "MB/s are of JSON (inflated for the S3 set); 'x cat' and 'x floor' divide by this run's cat and scanner rates."

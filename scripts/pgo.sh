@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `make pgo`: build/pgo/trailhound, the release sources compiled with GCC's
+# profile-guided optimisation. Three steps, every time from scratch:
+#   1. build/pgo compiled with -fprofile-generate (counters in every branch);
+#   2. that binary run over training input: emulated CloudTrail (all scenarios,
+#      seed 11, 2024-06, a different seed, period and mix from make bench's
+#      dataset), as NDJSON and as gzip'd S3 objects, through run (one and two
+#      threads), match, convert, tune and a single rule; the rules are the AWS
+#      pack of ../shared/corpus where it is beside the checkout, else
+#      examples/rules;
+#   3. build/pgo compiled again with -fprofile-use, which lays out the hot paths
+#      and inlines by the counts (why, and what it gave: docs/DESIGN-NOTES.md,
+#      "Profile-guided build").
+# Then the new binary and build/release/trailhound run the training commands
+# again and their outputs must be the same bytes: the optimisation may change
+# speed, never results (the test suite runs against build/release).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+B=build/pgo
+train=build/pgo-train
+REL=build/release/trailhound
+export TH_DATA_DIR="$root" TH_NO_HUGEPAGES=1
+[ -x "$REL" ] || { echo "pgo: $REL missing (make builds it)" >&2; exit 2; }
+# `make` relinks the release binary whenever a source changed: a PGO binary
+# newer than it and than this script is of the same sources
+if [ -z "${PGO_FORCE:-}" ] && [ "$B/trailhound" -nt "$REL" ] && [ "$B/trailhound" -nt "$0" ]; then
+  echo "pgo: $B/trailhound is up to date (PGO_FORCE=1 rebuilds it)"
+  exit 0
+fi
+
+rules="$root/../shared/corpus/detection-rules/rules/integrations/aws"
+[ -d "$rules" ] || rules="$root/examples/rules"
+one="$root/examples/tuning/v1/iam_session_token.toml"
+two="$root/examples/tuning/v2/iam_session_token.toml"
+
+mkdir -p "$train"
+if [ ! -s "$train/events.ndjson" ] || [ ! -d "$train/s3/AWSLogs" ]; then
+  echo "pgo: emulating training input ($train)"
+  scen=$("$REL" emulate --list | awk 'NR > 1 { print $1 }')
+  # shellcheck disable=SC2086 # one word per scenario
+  "$REL" emulate $scen --seed 11 --days 3 --rate 1200 --quiet >"$train/events.ndjson"
+  rm -rf "$train/s3"
+  # shellcheck disable=SC2086
+  "$REL" emulate $scen --seed 12 --days 1 --rate 600 --quiet --out "$train/s3" >/dev/null
+  rm -f "$train/s3/labels.ndjson"
+  head -n 20000 "$train/events.ndjson" >"$train/head.ndjson"
+fi
+
+# every command the profile is trained on (and the outputs compared after)
+jobs=(
+  "run --rules $rules --data $train/events.ndjson --threads 1 --format summary"
+  "run --rules $rules --data $train/s3 --threads 2 --format summary"
+  "run --rules $one --data $train/events.ndjson --threads 1 --format summary"
+  "match --rules $rules --data $train/events.ndjson --threads 1"
+  "convert $train/head.ndjson --threads 1"
+  "tune --before $one --after $two --data $train/events.ndjson --format json"
+)
+
+rm -rf "$B"
+# The instrumented build keeps branches that -O2 alone proves dead, and GCC 12
+# then warns of array bounds on them (mapper_int.h's paths below
+# aws.cloudtrail for short literal paths): a warning, not an error, there only.
+echo "pgo: 1/3 instrumented build"
+make --no-print-directory -j"$(nproc)" MODE=pgo \
+  OPT="-O2 -g -flto=auto -fprofile-generate -fprofile-update=prefer-atomic -Wno-error=array-bounds" \
+  LDOPT="-O2 -g -flto=auto -fprofile-generate -Wno-error=array-bounds" "$B/trailhound" 2>&1 | grep -v 'Warray-bounds\|^ *[0-9]* |\|In function\|inlined from\|note:\|^ *|' || true
+[ -x "$B/trailhound" ] || { echo "pgo: the instrumented build failed" >&2; exit 2; }
+
+echo "pgo: 2/3 training (${#jobs[@]} commands, rules: $rules)"
+for j in "${jobs[@]}"; do
+  # shellcheck disable=SC2086 # the job's words
+  "$B/trailhound" $j >/dev/null 2>&1 || [ $? -eq 1 ] || { echo "pgo: training failed: $j" >&2; exit 2; }
+done
+
+echo "pgo: 3/3 optimised build"
+find "$B" \( -name '*.o' -o -name '*.a' \) -delete
+rm -f "$B/trailhound"
+make --no-print-directory -j"$(nproc)" MODE=pgo \
+  OPT="-O2 -g -flto=auto -fprofile-use -fprofile-partial-training" \
+  LDOPT="-O2 -g -flto=auto -fprofile-use -fprofile-partial-training" "$B/trailhound"
+
+# the same outputs as the release build, byte for byte
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for j in "${jobs[@]}"; do
+  # shellcheck disable=SC2086
+  "$REL" $j 2>/dev/null | sed -E 's/"seconds":[0-9.e-]+//' >"$tmp/a" || true
+  # shellcheck disable=SC2086
+  "$B/trailhound" $j 2>/dev/null | sed -E 's/"seconds":[0-9.e-]+//' >"$tmp/b" || true
+  # (tune's JSON says how long each version took)
+  if ! cmp -s "$tmp/a" "$tmp/b"; then
+    echo "pgo: $B/trailhound and $REL differ on: $j" >&2
+    exit 1
+  fi
+done
+echo "pgo: $B/trailhound built; its outputs equal $REL's on the ${#jobs[@]} training commands"
