@@ -139,18 +139,34 @@ static bool scan_member(void *ctx, th_str k, th_jcur val)
     return true;
 }
 
+/* Whether the object at root starts with the key eventVersion, as AWS writes
+ * every record (minified: no whitespace before its ':'). */
+static bool starts_with_event_version(th_jcur root)
+{
+    static const char key[16] = "{\"eventVersion\":";
+    th_str r = th_jcur_raw(root);
+    return r.n > sizeof key && memcmp(r.p, key, sizeof key) == 0;
+}
+
 th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
 {
     /* not an object: the walk calls scan_member for nothing, bits stay 0,
      * which class_of makes TH_IO_OTHER */
     scan_ctx c = {a, th_jscan_has_backslash(root.s), false, false, 0, {NULL, 0}};
+    /* a text without '@' and without a backslash has no key that is or
+     * decodes to @timestamp, so it is no ECS document, and its first
+     * CloudTrail key makes it CloudTrail: where that key is the first one,
+     * nothing needs walking (b100k: 92,751 records of 100,000) */
+    bool at_may = c.has_bs || th_jscan_has_at(root.s);
+    if (!at_may && starts_with_event_version(root))
+        return TH_IO_CLOUDTRAIL;
     th_jcur_members_first(root, FIRST, scan_member, &c);
     /* ended at a CloudTrail key: an escaped key that decodes to @timestamp
      * starts with a backslash, any other with its '@'; such a key after it
      * (rare: an exported record) has the `event` keys the walk passed over
      * decide between ECS and CloudTrail, so the walk is done again in full
      * (a key that starts so and is none: the same class, found slowly) */
-    if (c.ended && th_jcur_members_after(root, c.at, c.has_bs ? AT_OR_ESCAPED : AT)) {
+    if (c.ended && at_may && th_jcur_members_after(root, c.at, c.has_bs ? AT_OR_ESCAPED : AT)) {
         c.bits = 0;
         c.whole = true;
         th_jcur_members_first(root, FIRST, scan_member, &c);

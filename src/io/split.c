@@ -176,23 +176,37 @@ static void check_container(th_input *in, size_t start, size_t limit)
     c->checked = true;
 }
 
+static bool is_event(th_io_class cls)
+{
+    return cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS;
+}
+
+/* Yields the event of class `cls` (is_event) at source bytes [start, end): its
+ * tree v, or (lazy mode, v NULL) the scanner holding it. In line where a
+ * lazy line is taken: the call of use_class, with its nine arguments, cost
+ * as much as what it writes. */
+static inline bool yield_event(th_input *in, th_io_class cls, th_jval *v, const th_jscan *scan,
+                               size_t start, size_t end, uint64_t line, th_record *out)
+{
+    out->json = v;
+    out->scan = scan;
+    out->text = th_str_make(in->s + start, end - start);
+    out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
+    out->file = in->path;
+    out->offset = in->src.base + start;
+    out->line = line;
+    in->st.records++;
+    return true;
+}
+
 /* Yields the value of class `cls` (source bytes [start, end)) if it is an
- * event: its tree v, or (lazy mode, v NULL) the scanner holding it; opens its
- * Records array if it is a container; else counts it. */
+ * event (yield_event); opens its Records array if it is a container; else
+ * counts it. */
 static bool use_class(th_input *in, th_io_class cls, th_jval *v, const th_jscan *scan,
                       size_t start, size_t end, uint64_t line, bool top, th_record *out)
 {
-    if (cls == TH_IO_CLOUDTRAIL || cls == TH_IO_ECS) {
-        out->json = v;
-        out->scan = scan;
-        out->text = th_str_make(in->s + start, end - start);
-        out->kind = cls == TH_IO_ECS ? TH_REC_ECS : TH_REC_CLOUDTRAIL;
-        out->file = in->path;
-        out->offset = in->src.base + start;
-        out->line = line;
-        in->st.records++;
-        return true;
-    }
+    if (is_event(cls))
+        return yield_event(in, cls, v, scan, start, end, line, out);
     /* a value not yielded gives its arena memory back, so a file of a million
      * skipped values does not grow the arena within one call */
     th_arena_reset(&in->arena);
@@ -322,7 +336,8 @@ static bool take_line_lazy(th_input *in, size_t start, size_t end, uint64_t line
     if (!loaded_strings_ok(in->scan, in->s + start, n))
         return false;
     th_io_class cls = th_io_classify_scan(th_jscan_root(in->scan), &in->arena);
-    *got = use_class(in, cls, NULL, in->scan, start, end, line, true, out);
+    *got = is_event(cls) ? yield_event(in, cls, NULL, in->scan, start, end, line, out)
+                         : use_class(in, cls, NULL, in->scan, start, end, line, true, out);
     return true;
 }
 
@@ -399,6 +414,15 @@ static bool open_container(th_input *in, size_t start, size_t limit)
         .active = true, .arr = {.pos = b + 1}, .start = b, .limit = limit, .in_object = obj};
     check_container(in, start, limit);
     return true;
+}
+
+/* True when the value [a, b) is an object whose first key follows its '{' at
+ * once and starts with another byte than "Records" (every CloudTrail record:
+ * eventVersion), which open_container would take the call of
+ * th_io_records_first to turn away: in line, for every NDJSON line. */
+static inline bool no_container(const char *s, size_t a, size_t b)
+{
+    return b - a > 2 && s[a] == '{' && s[a + 1] == '"' && s[a + 2] != 'R';
 }
 
 /* True when a scan error means the text ended inside a value (a cut-off file). */
@@ -613,7 +637,7 @@ static bool ndjson_next(th_input *in, th_record *out)
             b--;
         if (a == b)
             continue; /* blank line */
-        if (open_container(in, a, b))
+        if (!no_container(s, a, b) && open_container(in, a, b))
             return false;
         if (take_line(in, a, b, line, ls, out))
             return true;

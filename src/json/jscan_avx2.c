@@ -65,7 +65,7 @@ escapes(__m256i lo, __m256i hi, jblock_state *st, uint64_t *anybs, uint64_t *quo
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m256i *low)
+      __m256i *low, __m256i *ats)
 {
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
@@ -83,6 +83,11 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
+    /* the '@' bytes so far, tested once at the end (four instructions a
+     * block, where io's classifier walked a record's keys for an '@') */
+    const __m256i at = _mm256_set1_epi8('@');
+    *ats = _mm256_or_si256(*ats,
+                           _mm256_or_si256(_mm256_cmpeq_epi8(lo, at), _mm256_cmpeq_epi8(hi, at)));
     /* the backslash mask only for a block that has one (its class bit, by
      * one vptest of both halves), or whose first byte the previous block
      * escapes: the mask is moved out, and the escape logic run, rarely.
@@ -104,17 +109,17 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
 {
     jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
-    __m256i low = _mm256_set1_epi8(0x7F);
+    __m256i low = _mm256_set1_epi8(0x7F), ats = _mm256_setzero_si256();
     uint32_t *o = out;
     size_t i = 0;
     /* two blocks a step: the loop's compare, branch and base updates once
      * per 128 bytes */
     for (; i + 128 <= n; i += 128) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
-        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &low);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats);
+        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &low, &ats);
     }
     if (i + 64 <= n) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats);
         i += 64;
     }
     if (i < n) {
@@ -122,12 +127,13 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
         _Alignas(32) unsigned char tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &low);
+        o = block(tail, (uint32_t)i, o, &st, &anybs, &low, &ats);
     }
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
-             (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH);
+             (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH) |
+             (_mm256_testz_si256(ats, ats) ? 0u : TH_JSCAN_HAS_AT);
     return (size_t)(o - out);
 }
 #else

@@ -61,7 +61,7 @@ escapes(__m128i v0, __m128i v1, __m128i v2, __m128i v3, jblock_state *st, uint64
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m128i *low)
+      __m128i *low, __m128i *ats)
 {
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
@@ -76,6 +76,11 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     /* the signed minimum of every byte so far (SSE4.1's pminsb), compared
      * with 0x20 once at the end (see jscan_avx2.c) */
     *low = _mm_min_epi8(*low, _mm_min_epi8(_mm_min_epi8(v0, v1), _mm_min_epi8(v2, v3)));
+    /* the '@' bytes so far, tested once at the end (see jscan_avx2.c) */
+    const __m128i at = _mm_set1_epi8('@');
+    *ats = _mm_or_si128(*ats,
+                        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, at), _mm_cmpeq_epi8(v1, at)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v2, at), _mm_cmpeq_epi8(v3, at))));
     /* the backslash mask only for a block that has one (its class bit, by
      * one ptest of the four classes ORed) or whose first byte the previous
      * block escapes (two branches, as jscan_avx2.c) */
@@ -93,22 +98,23 @@ TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *ou
 {
     jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
-    __m128i low = _mm_set1_epi8(0x7F);
+    __m128i low = _mm_set1_epi8(0x7F), ats = _mm_setzero_si128();
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats);
     if (i < n) {
         /* the tail is padded with spaces, which index nothing: never read past n */
         _Alignas(16) unsigned char tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &low);
+        o = block(tail, (uint32_t)i, o, &st, &anybs, &low, &ats);
     }
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     __m128i special = _mm_cmpgt_epi8(_mm_set1_epi8(0x20), low);
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
-             (_mm_movemask_epi8(special) ? TH_JSCAN_CTL_HIGH : 0u);
+             (_mm_movemask_epi8(special) ? TH_JSCAN_CTL_HIGH : 0u) |
+             (_mm_movemask_epi8(ats) ? TH_JSCAN_HAS_AT : 0u);
     return (size_t)(o - out);
 }
 #else

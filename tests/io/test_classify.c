@@ -4,7 +4,9 @@
  * (the parsed tree's members, all of them) for every object: hand-made cases
  * where the order of the keys decides, and random objects of the keys the
  * classes depend on, in every order, repeated, escaped, and with values of
- * every type. The corpus goes through both by test_input_lazy. */
+ * every type. The corpus goes through both by test_input_lazy. A text
+ * that starts with the key eventVersion and holds neither an '@' nor a
+ * backslash is classified without a walk: the cases around that. */
 #include "th_test.h"
 
 #include <stdio.h>
@@ -70,6 +72,45 @@ static void order_decides(void **state)
     th_arena_free(&f.a);
 }
 
+/* eventVersion first: only a text without '@' and backslash skips the walk;
+ * an @timestamp by its escape (no '@' in the text) or by its '@' after the
+ * `event` keys still makes the record ECS. */
+static void event_version_first(void **state)
+{
+    (void)state;
+    fixture f;
+    th_arena_init(&f.a, 0);
+    f.s = th_jscan_new();
+    assert_int_equal(one(&f, "{\"eventVersion\":\"1\",\"event\":{},\"\\u0040timestamp\":\"t\"}"),
+                     TH_IO_ECS);
+    assert_int_equal(one(&f, "{\"eventVersion\":1,\"event.action\":1,\"@timestamp\":\"t\"}"),
+                     TH_IO_ECS);
+    assert_int_equal(one(&f, "{\"eventVersion\":1,\"event\":{},\"@timestamp\":\"t\"}"), TH_IO_ECS);
+    assert_int_equal(one(&f, "{\"eventVersion\":1,\"event\":{},\"a\":\"t\"}"), TH_IO_CLOUDTRAIL);
+    assert_int_equal(one(&f, "{\"eventVersion\":1,\"event\":{},\"a\":\"x@y\"}"), TH_IO_CLOUDTRAIL);
+    assert_int_equal(one(&f, "{\"eventVersion\":{}}"), TH_IO_CLOUDTRAIL);
+    assert_int_equal(one(&f, "{\"eventVersion\":{},\"event\":{},\"a\\tb\":1}"), TH_IO_CLOUDTRAIL);
+    /* the same key not first, or spaced, or another key of its length */
+    assert_int_equal(one(&f, " {\"eventVersion\" : 1, \"Records\":[]}"), TH_IO_CLOUDTRAIL);
+    assert_int_equal(one(&f, "{\"eventVersiom\":1,\"Records\":[]}"), TH_IO_CONTAINER);
+    assert_int_equal(one(&f, "{\"x\":1,\"eventVersion\":1,\"event\":{},\"@timestamp\":2}"),
+                     TH_IO_ECS);
+    /* the element of a container: the flags are the whole text's */
+    const char *cont = "[{\"eventVersion\":1,\"event\":{},\"@timestamp\":2},{\"eventVersion\":1}]";
+    assert_true(th_jscan_load(f.s, cont, strlen(cont), NULL));
+    th_jiter it = th_jcur_iter(th_jscan_root(f.s));
+    th_jcur k, v;
+    th_io_class got[2];
+    for (int i = 0; i < 2; i++) {
+        assert_true(th_jiter_next(&it, &k, &v));
+        got[i] = th_io_classify_scan(v, &f.a);
+    }
+    assert_int_equal(got[0], TH_IO_ECS);
+    assert_int_equal(got[1], TH_IO_CLOUDTRAIL);
+    th_jscan_free(f.s);
+    th_arena_free(&f.a);
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
@@ -131,6 +172,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_decides),
+        cmocka_unit_test(event_version_first),
         cmocka_unit_test(random_objects_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
