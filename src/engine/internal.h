@@ -128,6 +128,10 @@ typedef struct th_erule {
     int64_t maxspan;    /* EQL sequence maxspan, 0 = none */
     int64_t max_signals;
     TH_VEC(th_match) matches;
+    /* the rest of the block the rule's next matches take their fv from
+     * (hotpass.c fv_row): a rule's rows of ids lie together, in match order */
+    uint32_t *fv_next;
+    size_t fv_left;
     th_rule_report rep;
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
