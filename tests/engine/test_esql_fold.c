@@ -147,10 +147,71 @@ static void broad_rule_shapes(void **state)
     }
 }
 
+/* A rule capturing nf fields x0..x(nf-1), each event's x_k "f<k>v<j>" for
+ * one j, grouped by every field: each alert's x_k must be its own field's
+ * with the one j of x0. With 12 fields the pass copies every field's ids
+ * out of the matches at once, with 18 (more than CAP_IDS_ALL) the field
+ * asked for alone: a column taken for another's fails it, folded (chunks of
+ * 7 matches) or the usual way. */
+static void check_fields(size_t nf, size_t fold_rows)
+{
+    th_buf q;
+    th_buf_init(&q);
+    th_buf_printf(&q, "FROM logs-aws.cloudtrail-* | STATS c = COUNT(*) BY ");
+    for (size_t k = 0; k < nf; k++)
+        th_buf_printf(&q, "%sx%zu", k ? ", " : "", k);
+    th_esql_fold_rows = fold_rows;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    fx_esql_rule(&f, &r, "fields", th_arena_strndup(&f.a, q.data, q.len));
+    for (size_t i = 0; i < 60; i++) {
+        th_buf x;
+        th_buf_init(&x);
+        for (size_t k = 0; k < nf; k++)
+            th_buf_printf(&x, "%s\"x%zu\":\"f%zuv%zu\"", k ? "," : "", k, k, i % 3);
+        fx_ev(&f, th_arena_printf(&f.a, "e%zu", i), 12.0 * i, 12.0 * i,
+              th_arena_strndup(&f.a, x.data, x.len));
+        th_buf_free(&x);
+    }
+    fx_finish(&f);
+    assert_true(f.nalerts > 0);
+    assert_int_equal(fx_report(&f, 0)->esql_folded, fold_rows > 0);
+    for (size_t i = 0; i < f.nalerts; i++) {
+        const th_jval *x0 = th_json_path_first(f.alerts[i], TH_STR_LIT("x0"));
+        assert_non_null(x0);
+        assert_int_equal(x0->type, TH_JSTR);
+        char want[32];
+        for (size_t k = 0; k < nf; k++) {
+            char key[24];
+            snprintf(key, sizeof key, "x%zu", k);
+            const th_jval *v = th_json_path_first(f.alerts[i], th_str_c(key));
+            assert_non_null(v);
+            assert_int_equal(v->type, TH_JSTR);
+            snprintf(want, sizeof want, "f%zuv%c", k, x0->u.str.p[x0->u.str.n - 1]);
+            assert_true(th_str_eqc(v->u.str, want));
+        }
+    }
+    fx_free(&f);
+    th_buf_free(&q);
+    th_esql_fold_rows = 1 << 16;
+}
+
+static void many_captured_fields(void **state)
+{
+    (void)state;
+    check_fields(12, 7);
+    check_fields(12, 0);
+    check_fields(18, 7);
+    check_fields(18, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(broad_rule_shapes),
+        cmocka_unit_test(many_captured_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
