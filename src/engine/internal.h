@@ -363,9 +363,8 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * through a call per comparison, and a broad rule has 70k of them per 100k
  * events; input that is already in order costs one pass, a broad rule's
  * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
- * (a vector's items); the sorted matches are returned: in v, or in a new
- * array of n matches (malloc'd) after v was freed. */
-th_match *th_match_sort(th_match *v, size_t n);
+ * (a vector's items), sorted in place. */
+void th_match_sort(th_match *v, size_t n);
 /* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
  * capture): where the event's document held it as the one string
  * th_time_format_iso(ts) (th_event.ts_formatted) and th_time_parse_iso
