@@ -81,6 +81,17 @@ typedef struct th_capfield {
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
+/* A rule's captured fields for the commit (th_erule.caps, hotpass.c
+ * capture): made for n fields, the rest of the block that its matches take
+ * their rows of ids from (fv_row: a rule's rows lie together, in match
+ * order), and the fields' th_capfield. */
+typedef struct th_capset {
+    size_t n;
+    uint32_t *fv_next;
+    size_t fv_left;
+    th_capfield *f[];
+} th_capset;
+
 typedef enum th_exec {
     TH_EXEC_QUERY,      /* query rules (kuery/lucene) */
     TH_EXEC_EQL,        /* EQL single-event rules: @timestamp order, no paging */
@@ -114,10 +125,10 @@ typedef struct th_erule {
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;
-    th_capfield **capf; /* the engine's th_capfield of each captured field (hotpass.c,
-                           found at the first commit of a match: single-threaded) */
-    size_t ncapf;       /* how many capf holds */
-    const char **capf_of; /* the cap array capf was made for */
+    struct th_capset *caps; /* the engine's th_capfield of each captured field
+                               (hotpass.c, found at the first commit of a match:
+                               single-threaded), and where the matches' ids go */
+    const char **capf_of;   /* the cap array caps was made for */
     /* ES|QL: the index in cap of @timestamp where the rule takes it from a
      * match's ts (TH_VLIST_TS, th_engine_set_esql_capture), else UINT32_MAX */
     uint32_t cap_ts;
@@ -128,10 +139,6 @@ typedef struct th_erule {
     int64_t maxspan;    /* EQL sequence maxspan, 0 = none */
     int64_t max_signals;
     TH_VEC(th_match) matches;
-    /* the rest of the block the rule's next matches take their fv from
-     * (hotpass.c fv_row): a rule's rows of ids lie together, in match order */
-    uint32_t *fv_next;
-    size_t fv_left;
     th_rule_report rep;
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
