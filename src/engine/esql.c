@@ -139,9 +139,10 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
         r->cap_ts = UINT32_MAX;
 }
 
-/* captured_plain's cache of lists' answers (capctx); the most captured
- * fields whose ids cap_ids copies out of the matches at once (capctx) */
-enum { CAP_PLAIN_SLOTS = 256, CAP_IDS_ALL = 16 };
+/* captured_plain's cache of lists' answers (capctx) */
+enum { CAP_PLAIN_SLOTS = 256 };
+
+size_t th_esql_cap_ids = 1 << 20;
 
 /* A match's captured values read as the document of flat dotted keys
  * {cap[f]: value or [values]} (a later key of the same name replacing the
@@ -171,10 +172,10 @@ typedef struct capctx {
      * (cap_ids): a column reads 4 bytes a row in order, where m[i] and
      * its row of ids were two lines a row for each column loaded (the broad
      * rules load ~8 columns of ~10 fields). Every field's at once (one read
-     * of each match) up to CAP_IDS_ALL fields, else the field asked for
-     * alone (idsf; the matrix would outgrow the sort's own buffers). Heap,
-     * freed with the context (cap_free), not charged: no larger than
-     * th_match_sort's words and gathered matches, freed just before. */
+     * of each match) up to th_esql_cap_ids ids, else the field asked for alone
+     * (idsf: 4 bytes a match, a quarter of th_match_sort's words, freed
+     * just before). Heap, freed with the context (cap_free), not charged,
+     * as the sort's words. */
     uint32_t *ids;
     size_t stride;
     size_t idsf;        /* the one field ids holds, or SIZE_MAX: none or (ids) all */
@@ -218,7 +219,7 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
     if (c->ids && c->idsf == f)
         return c->ids;
     const th_match *m = c->m;
-    if (ncap <= CAP_IDS_ALL) {
+    if (ncap * n <= th_esql_cap_ids) {
         /* a column 64 bytes further than n ids: with n a multiple of 1024
          * (a fold's chunk), the columns' stores would meet in one set of
          * lines of the cache */
