@@ -647,13 +647,18 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
  * engine's arena, 16 to 1,024 rows: a block of more rules' rows would put
  * each of a rule's rows on a line of its own, which the ES|QL pass's column
  * loads then read one cache miss a match) */
+static __attribute__((noinline)) void fv_block(th_engine *e, th_capset *cs, size_t ncap,
+                                               size_t nmatch)
+{
+    size_t rows = nmatch < 16 ? 16 : nmatch < 1024 ? nmatch : 1024;
+    cs->fv_next = th_arena_alloc(&e->arena, rows * ncap * sizeof *cs->fv_next);
+    cs->fv_left = rows * ncap;
+}
+
 static uint32_t *fv_row(th_engine *e, th_capset *cs, size_t ncap, size_t nmatch)
 {
-    if (__builtin_expect(cs->fv_left < ncap, 0)) {
-        size_t rows = nmatch < 16 ? 16 : nmatch < 1024 ? nmatch : 1024;
-        cs->fv_next = th_arena_alloc(&e->arena, rows * ncap * sizeof *cs->fv_next);
-        cs->fv_left = rows * ncap;
-    }
+    if (__builtin_expect(cs->fv_left < ncap, 0))
+        fv_block(e, cs, ncap, nmatch);
     uint32_t *fv = cs->fv_next;
     cs->fv_next += ncap;
     cs->fv_left -= ncap;
