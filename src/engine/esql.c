@@ -742,7 +742,7 @@ static void cap_free(capctx *c)
     c->ids = NULL;
 }
 
-size_t th_esql_fold_rows = 1 << 16;
+size_t th_esql_fold_rows = 1 << 14;
 
 typedef struct wholectx {
     th_esql_panes *p;

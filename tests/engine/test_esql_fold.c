@@ -63,6 +63,7 @@ typedef struct outcome {
 
 static outcome run_once(const char *query, const evspec *ev, const size_t *order, size_t fold_rows)
 {
+    size_t was = th_esql_fold_rows;
     th_esql_fold_rows = fold_rows;
     fx f;
     fx_init(&f);
@@ -76,7 +77,7 @@ static outcome run_once(const char *query, const evspec *ev, const size_t *order
     fx_finish(&f);
     outcome o = {fx_alerts_text(&f), f.nalerts, fx_report(&f, 0)->esql_folded};
     fx_free(&f);
-    th_esql_fold_rows = 1 << 16;
+    th_esql_fold_rows = was;
     return o;
 }
 
@@ -155,6 +156,7 @@ static void broad_rule_shapes(void **state)
  * of 7 matches) or the usual way. */
 static void check_fields(size_t nf, size_t fold_rows, size_t cap_ids)
 {
+    size_t was_ids = th_esql_cap_ids, was_rows = th_esql_fold_rows;
     th_esql_cap_ids = cap_ids;
     th_buf q;
     th_buf_init(&q);
@@ -196,8 +198,8 @@ static void check_fields(size_t nf, size_t fold_rows, size_t cap_ids)
     }
     fx_free(&f);
     th_buf_free(&q);
-    th_esql_fold_rows = 1 << 16;
-    th_esql_cap_ids = 1 << 20;
+    th_esql_fold_rows = was_rows;
+    th_esql_cap_ids = was_ids;
 }
 
 static void many_captured_fields(void **state)
