@@ -427,11 +427,7 @@ static void rule_pass(th_engine *e, size_t i, size_t nloaded)
 {
     th_erule *r = e->rules.items[i];
     uint64_t t0 = th_now_ns();
-    th_match *sorted = th_match_sort(r->matches.items, r->matches.len);
-    if (sorted != r->matches.items) {
-        r->matches.items = sorted;
-        r->matches.cap = r->matches.len;
-    }
+    th_match_sort(r->matches.items, r->matches.len);
     th_retain_finish(r);
     size_t before = e->alerts.len;
     /* the rule's temporal pass allocates in a scratch arena: its alerts are

@@ -142,6 +142,8 @@ void th_engine_set_esql_capture(th_engine *e, size_t idx, const th_str *fields, 
 /* captured_plain's cache of lists' answers (capctx) */
 enum { CAP_PLAIN_SLOTS = 256 };
 
+size_t th_esql_cap_ids = 1 << 20;
+
 /* A match's captured values read as the document of flat dotted keys
  * {cap[f]: value or [values]} (a later key of the same name replacing the
  * earlier's value in place), without building it: th_json_path_each's walk
@@ -166,6 +168,17 @@ typedef struct capctx {
      * captured field (72k matches x 10 fields, 5.6 MB, on the ASN rule). */
     const void **col;
     size_t colf;        /* SIZE_MAX: none yet */
+    /* the rows' list ids by field, ids[f * stride + i] = m[i].fv[f]
+     * (cap_ids): a column reads 4 bytes a row in order, where m[i] and
+     * its row of ids were two lines a row for each column loaded (the broad
+     * rules load ~8 columns of ~10 fields). Every field's at once (one read
+     * of each match) up to th_esql_cap_ids ids, else the field asked for alone
+     * (idsf: 4 bytes a match, a quarter of th_match_sort's words, freed
+     * just before). Heap, freed with the context (cap_free), not charged,
+     * as the sort's words. */
+    uint32_t *ids;
+    size_t stride;
+    size_t idsf;        /* the one field ids holds, or SIZE_MAX: none or (ids) all */
     size_t ts_f;        /* r->cap_ts, or SIZE_MAX: matches may hold TH_VLIST_TS there */
     /* captured_plain's answers by list id, direct-mapped (a list is plain
      * or not for good: lists are immutable); zeroed, every slot holds id 0,
@@ -195,6 +208,40 @@ static const th_vlist *ts_list(const capctx *c, size_t row)
     l->id = 0; /* never a key by id: captured_key gives no column holding it */
     l->v[0] = th_str_make(th_arena_strndup(c->a, t, n), n);
     return l;
+}
+
+/* The ids of captured field f of rows 0..n (capctx.ids) */
+static const uint32_t *cap_ids(capctx *c, size_t f)
+{
+    size_t ncap = c->r->ncap, n = c->n;
+    if (c->ids && c->idsf == SIZE_MAX)
+        return c->ids + f * c->stride;
+    if (c->ids && c->idsf == f)
+        return c->ids;
+    const th_match *m = c->m;
+    if (ncap * n <= th_esql_cap_ids) {
+        /* a column 64 bytes further than n ids: with n a multiple of 1024
+         * (a fold's chunk), the columns' stores would meet in one set of
+         * lines of the cache */
+        c->stride = ((n + 15) & ~(size_t)15) + 16;
+        c->ids = th_xmalloc(ncap * c->stride * sizeof *c->ids);
+        uint32_t *ids = c->ids;
+        size_t stride = c->stride;
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t *fv = m[i].fv, *end = fv + ncap;
+            uint32_t *to = ids + i;
+#pragma GCC unroll 4
+            for (; fv < end; fv++, to += stride)
+                *to = *fv;
+        }
+        return c->ids + f * stride;
+    }
+    if (!c->ids)
+        c->ids = th_xmalloc((n ? n : 1) * sizeof *c->ids);
+    for (size_t i = 0; i < n; i++)
+        c->ids[i] = m[i].fv[f];
+    c->idsf = f;
+    return c->ids;
 }
 
 /* row's values of captured field f */
@@ -312,25 +359,25 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
         if (c->nfs != 1)
             return NULL;
         size_t f = c->fs[0];
-        if (f == c->ts_f && f != c->colf)
+        if (f == c->colf)
+            return (const void *)c->col;
+        const uint32_t *ids = cap_ids(c, f);
+        if (f == c->ts_f)
             for (size_t i = 0; i < c->n; i++)
-                if (c->m[i].fv[f] == TH_VLIST_TS)
+                if (ids[i] == TH_VLIST_TS)
                     return NULL; /* per row (cap_at): no list to key it by */
-        if (f != c->colf) {
-            /* in locals: a store through col (pointers) would make the
-             * compiler load the context's pointers, and the lists' array,
-             * again per match */
-            size_t n = c->n;
-            const th_vlist *const *lists = c->e->lists.items;
-            const th_match *m = c->m;
-            const void **col = c->col;
-            /* four matches an iteration: the loop's own test and step were
-             * half of its 8 instructions a match (b100k pack 11.5 -> 7.2 M) */
+        /* in locals: a store through col (pointers) would make the
+         * compiler load the context's pointers, and the lists' array,
+         * again per match */
+        size_t n = c->n;
+        const th_vlist *const *lists = c->e->lists.items;
+        const void **col = c->col;
+        /* four matches an iteration: the loop's own test and step were
+         * half of its 8 instructions a match (b100k pack 11.5 -> 7.2 M) */
 #pragma GCC unroll 4
-            for (size_t i = 0; i < n; i++)
-                col[i] = lists[m[i].fv[f]];
-            c->colf = f;
-        }
+        for (size_t i = 0; i < n; i++)
+            col[i] = lists[ids[i]];
+        c->colf = f;
         return (const void *)c->col;
     }
     if (c->nfs == 0)
@@ -378,17 +425,17 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     if (c->nfs != 1 || c->keys[c->fs[0]].n != path.n)
         return false;
     size_t f = c->fs[0], n = c->n;
+    const uint32_t *ids = cap_ids(c, f);
     uint32_t pid = 0; /* the list before (by id) and its answer: lists */
     uint8_t pv = 1;   /* are immutable, a field's repeated value one list; */
     /* id 0 is th_vlist_empty's (no value: plain). In locals, as in
      * captured_key; the lists' array too, which a store through out (bytes,
      * that may alias anything) made the compiler load again per match. */
     const th_vlist *const *lists = c->e->lists.items;
-    const th_match *m = c->m;
     /* four matches an iteration, as captured_key's copy: 7.9 -> 6.9 M (b100k pack) */
 #pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = m[i].fv[f];
+        uint32_t id = ids[i];
         if (id != pid) {
             pid = id;
             size_t j = id % CAP_PLAIN_SLOTS;
@@ -445,12 +492,13 @@ static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
         return NULL;
     const th_vlist *const *lists = c->e->lists.items;
     const th_match *m = c->m;
+    const uint32_t *ids = cap_ids(c, f);
     int64_t *out = (int64_t *)(void *)c->col;
     c->colf = SIZE_MAX;
     uint32_t pid = TH_VLIST_TS;
     int64_t pv = TH_TIME_NONE;
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = m[i].fv[f];
+        uint32_t id = ids[i];
         if (id == TH_VLIST_TS) {
             out[i] = m[i].ts;
             continue;
@@ -675,6 +723,9 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
                   0,
                   r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
                   SIZE_MAX,
+                  NULL,
+                  0,
+                  SIZE_MAX,
                   r->cap_ts != UINT32_MAX ? r->cap_ts : SIZE_MAX,
                   {0},
                   {0}};
@@ -685,7 +736,13 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
     }
 }
 
-size_t th_esql_fold_rows = 1 << 16;
+static void cap_free(capctx *c)
+{
+    free(c->ids);
+    c->ids = NULL;
+}
+
+size_t th_esql_fold_rows = 1 << 14;
 
 typedef struct wholectx {
     th_esql_panes *p;
@@ -764,6 +821,7 @@ static bool esql_fold(th_engine *e, th_erule *r)
         ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
                      th_esql_panes_fold(p, pre, &doc, n, ids, k0, k1));
         th_esql_ids_free(ids);
+        cap_free(&cc);
         th_arena_free(&ca);
         k0 = k1;
     }
@@ -830,6 +888,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
     th_state_release(e, &x.charged, x.charged);
     th_esql_panes_free(x.panes);
     th_esql_ids_free(ids);
+    cap_free(&cc);
     th_arena_free(&pa);
     free(docs);
 }

@@ -643,6 +643,28 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
     return l->id;
 }
 
+/* A match's row of ncap ids, taken from a block of its rule's own (in the
+ * engine's arena, 16 to 1,024 rows: a block of more rules' rows would put
+ * each of a rule's rows on a line of its own, which the ES|QL pass's column
+ * loads then read one cache miss a match) */
+static __attribute__((noinline)) void fv_block(th_engine *e, th_capset *cs, size_t ncap,
+                                               size_t nmatch)
+{
+    size_t rows = nmatch < 16 ? 16 : nmatch < 1024 ? nmatch : 1024;
+    cs->fv_next = th_arena_alloc(&e->arena, rows * ncap * sizeof *cs->fv_next);
+    cs->fv_left = rows * ncap;
+}
+
+static uint32_t *fv_row(th_engine *e, th_capset *cs, size_t ncap, size_t nmatch)
+{
+    if (__builtin_expect(cs->fv_left < ncap, 0))
+        fv_block(e, cs, ncap, nmatch);
+    uint32_t *fv = cs->fv_next;
+    cs->fv_next += ncap;
+    cs->fv_left -= ncap;
+    return fv;
+}
+
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
  * which reads back as m->ts (th_event.ts_formatted, th_ts_text_exact) */
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, const th_hits *h,
@@ -650,20 +672,21 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
 {
     if (r->ncap == 0)
         return;
-    if (r->capf_of != r->cap || r->ncapf != r->ncap) {
-        r->capf = TH_ANEWN(&e->arena, th_capfield *, r->ncap);
+    if (r->capf_of != r->cap || r->caps->n != r->ncap) { /* capf_of: NULL at first */
+        th_capset *cs = th_arena_zalloc(&e->arena, sizeof *cs + r->ncap * sizeof cs->f[0]);
+        cs->n = r->ncap;
         for (size_t f = 0; f < r->ncap; f++)
-            r->capf[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
-        r->ncapf = r->ncap;
+            cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
+        r->caps = cs;
         r->capf_of = r->cap;
     }
     size_t ncap = r->ncap;
-    uint32_t *fv = th_arena_alloc(&e->arena, ncap * sizeof *fv);
+    uint32_t *fv = fv_row(e, r->caps, ncap, r->matches.len);
     m->fv = fv;
     /* a field another match of the event captured: its list's id, taken in
      * line (the broad ES|QL rules match mostly the same events and capture
      * mostly the same fields) */
-    th_capfield *const *capf = r->capf;
+    th_capfield *const *capf = r->caps->f;
     uint64_t now = e->events;
     if (r->cap_ts != UINT32_MAX && ts_text) {
         /* no look-up, no text stored: the loops below take this id (b100k:

@@ -81,6 +81,17 @@ typedef struct th_capfield {
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
+/* A rule's captured fields for the commit (th_erule.caps, hotpass.c
+ * capture): made for n fields, the rest of the block that its matches take
+ * their rows of ids from (fv_row: a rule's rows lie together, in match
+ * order), and the fields' th_capfield. */
+typedef struct th_capset {
+    size_t n;
+    uint32_t *fv_next;
+    size_t fv_left;
+    th_capfield *f[];
+} th_capset;
+
 typedef enum th_exec {
     TH_EXEC_QUERY,      /* query rules (kuery/lucene) */
     TH_EXEC_EQL,        /* EQL single-event rules: @timestamp order, no paging */
@@ -114,10 +125,10 @@ typedef struct th_erule {
     const th_exceptions *exc;
     const char **cap;   /* captured fields */
     size_t ncap;
-    th_capfield **capf; /* the engine's th_capfield of each captured field (hotpass.c,
-                           found at the first commit of a match: single-threaded) */
-    size_t ncapf;       /* how many capf holds */
-    const char **capf_of; /* the cap array capf was made for */
+    struct th_capset *caps; /* the engine's th_capfield of each captured field
+                               (hotpass.c, found at the first commit of a match:
+                               single-threaded), and where the matches' ids go */
+    const char **capf_of;   /* the cap array caps was made for */
     /* ES|QL: the index in cap of @timestamp where the rule takes it from a
      * match's ts (TH_VLIST_TS, th_engine_set_esql_capture), else UINT32_MAX */
     uint32_t cap_ts;
@@ -287,6 +298,10 @@ void th_exec_esql(th_engine *e, th_erule *r);
  * chunk of whole panes: more where one pane holds more); 0: no fold (tests
  * compare the two ways). */
 extern size_t th_esql_fold_rows;
+/* The most captured ids the pass copies out of a rule's matches at once,
+ * every field's (esql.c cap_ids, 4 MB: a fold's chunk of 16,384 matches of
+ * 64 fields); past it, a column's alone (tests try both). */
+extern size_t th_esql_cap_ids;
 /* The time the rule over the alert index windows an alert on: the
  * event.ingested it copied from its source event, else its own time (esql.c;
  * also what the state keeps alerts for, snapshot.c). doc is the alert's document. */
@@ -359,9 +374,8 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * through a call per comparison, and a broad rule has 70k of them per 100k
  * events; input that is already in order costs one pass, a broad rule's
  * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
- * (a vector's items); the sorted matches are returned: in v, or in a new
- * array of n matches (malloc'd) after v was freed. */
-th_match *th_match_sort(th_match *v, size_t n);
+ * (a vector's items), sorted in place. */
+void th_match_sort(th_match *v, size_t n);
 /* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
  * capture): where the event's document held it as the one string
  * th_time_format_iso(ts) (th_event.ts_formatted) and th_time_parse_iso

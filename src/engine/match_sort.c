@@ -14,9 +14,9 @@
  * order never decreases along the array (the hot pass appends matches in it);
  * equal keys then keep their order, as the stable sort keeps them. The words
  * are sorted by their key bits with an LSD radix sort (stable: the positions
- * below them stay in order), and the matches gathered once. Where the words
- * cannot hold the keys (times far apart, input order decreasing) or there
- * are few matches, the comparison sort of base/sort.h does it. */
+ * below them stay in order), and the matches moved once, in place. Where the
+ * words cannot hold the keys (times far apart, input order decreasing) or
+ * there are few matches, the comparison sort of base/sort.h does it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,28 +141,44 @@ static uint64_t *radix_words(uint64_t *w, uint64_t *tmp, size_t n, unsigned low,
     return w;
 }
 
-/* The gathered array is returned in v's place, not copied back into v (b100k,
- * the pack: the copy was 3.1 M instructions, 9 MB moved). */
-th_match *th_match_sort(th_match *v, size_t n)
+/* Moves v[s[k] & pos] to v[k] for every k, in place, cycle by cycle: a
+ * position whose match is in place is marked by s[k] = k (a cycle's other
+ * positions never hold their own index). A gathered copy took n matches
+ * more at the peak, fresh pages each time: on the 1 GB bench file the
+ * unusual-ASN rule's 684k matches, 33 MB, at the run's peak RSS. */
+static void permute(th_match *v, uint64_t *s, size_t n, uint64_t pos)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t j = k, from = (size_t)(s[k] & pos);
+        if (from == k)
+            continue;
+        th_match t = v[k];
+        do {
+            v[j] = v[from];
+            s[j] = j;
+            j = from;
+            from = (size_t)(s[j] & pos);
+        } while (from != k);
+        v[j] = t;
+        s[j] = j;
+    }
+}
+
+void th_match_sort(th_match *v, size_t n)
 {
     size_t i = 1;
     while (i < n && !match_before(&v[i], &v[i - 1]))
         i++;
     if (i >= n)
-        return v;
+        return;
     uint64_t *w = n >= RADIX_MIN ? th_xmalloc(2 * n * sizeof *w) : NULL;
     unsigned low, width;
     if (!w || !pack_words(v, n, w, &low, &width)) {
         free(w);
         match_sort(v, n, NULL);
-        return v;
+        return;
     }
-    const uint64_t *s = radix_words(w, w + n, n, low, width);
-    uint64_t pos = ((uint64_t)1 << low) - 1; /* low < 64: n - 1 has fewer bits */
-    th_match *out = th_xmalloc(n * sizeof *out);
-    for (size_t k = 0; k < n; k++)
-        out[k] = v[s[k] & pos];
-    free(v);
+    uint64_t *s = radix_words(w, w + n, n, low, width);
+    permute(v, s, n, ((uint64_t)1 << low) - 1); /* low < 64: n - 1 has fewer bits */
     free(w);
-    return out;
 }

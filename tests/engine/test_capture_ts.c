@@ -109,6 +109,7 @@ static void feed(fx *f, const evspec *e, size_t i)
 /* every alert's document and time, in order */
 static char *run_once(const char *query, const evspec *ev, size_t fold_rows)
 {
+    size_t was = th_esql_fold_rows;
     th_esql_fold_rows = fold_rows;
     fx f;
     fx_init(&f);
@@ -120,7 +121,7 @@ static char *run_once(const char *query, const evspec *ev, size_t fold_rows)
     fx_finish(&f);
     char *out = fx_alerts_text(&f);
     fx_free(&f);
-    th_esql_fold_rows = 1 << 16;
+    th_esql_fold_rows = was;
     return out;
 }
 

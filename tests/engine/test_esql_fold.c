@@ -63,6 +63,7 @@ typedef struct outcome {
 
 static outcome run_once(const char *query, const evspec *ev, const size_t *order, size_t fold_rows)
 {
+    size_t was = th_esql_fold_rows;
     th_esql_fold_rows = fold_rows;
     fx f;
     fx_init(&f);
@@ -76,7 +77,7 @@ static outcome run_once(const char *query, const evspec *ev, const size_t *order
     fx_finish(&f);
     outcome o = {fx_alerts_text(&f), f.nalerts, fx_report(&f, 0)->esql_folded};
     fx_free(&f);
-    th_esql_fold_rows = 1 << 16;
+    th_esql_fold_rows = was;
     return o;
 }
 
@@ -147,10 +148,76 @@ static void broad_rule_shapes(void **state)
     }
 }
 
+/* A rule capturing nf fields x0..x(nf-1), each event's x_k "f<k>v<j>" for
+ * one j, grouped by every field: each alert's x_k must be its own field's
+ * with the one j of x0. The pass copies every field's ids out of the
+ * matches at once, or (th_esql_cap_ids below nf ids a match) the field
+ * asked for alone: a column taken for another's fails it, folded (chunks
+ * of 7 matches) or the usual way. */
+static void check_fields(size_t nf, size_t fold_rows, size_t cap_ids)
+{
+    size_t was_ids = th_esql_cap_ids, was_rows = th_esql_fold_rows;
+    th_esql_cap_ids = cap_ids;
+    th_buf q;
+    th_buf_init(&q);
+    th_buf_printf(&q, "FROM logs-aws.cloudtrail-* | STATS c = COUNT(*) BY ");
+    for (size_t k = 0; k < nf; k++)
+        th_buf_printf(&q, "%sx%zu", k ? ", " : "", k);
+    th_esql_fold_rows = fold_rows;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    fx_esql_rule(&f, &r, "fields", th_arena_strndup(&f.a, q.data, q.len));
+    for (size_t i = 0; i < 60; i++) {
+        th_buf x;
+        th_buf_init(&x);
+        for (size_t k = 0; k < nf; k++)
+            th_buf_printf(&x, "%s\"x%zu\":\"f%zuv%zu\"", k ? "," : "", k, k, i % 3);
+        fx_ev(&f, th_arena_printf(&f.a, "e%zu", i), 12.0 * i, 12.0 * i,
+              th_arena_strndup(&f.a, x.data, x.len));
+        th_buf_free(&x);
+    }
+    fx_finish(&f);
+    assert_true(f.nalerts > 0);
+    assert_int_equal(fx_report(&f, 0)->esql_folded, fold_rows > 0);
+    for (size_t i = 0; i < f.nalerts; i++) {
+        const th_jval *x0 = th_json_path_first(f.alerts[i], TH_STR_LIT("x0"));
+        assert_non_null(x0);
+        assert_int_equal(x0->type, TH_JSTR);
+        char want[32];
+        for (size_t k = 0; k < nf; k++) {
+            char key[24];
+            snprintf(key, sizeof key, "x%zu", k);
+            const th_jval *v = th_json_path_first(f.alerts[i], th_str_c(key));
+            assert_non_null(v);
+            assert_int_equal(v->type, TH_JSTR);
+            snprintf(want, sizeof want, "f%zuv%c", k, x0->u.str.p[x0->u.str.n - 1]);
+            assert_true(th_str_eqc(v->u.str, want));
+        }
+    }
+    fx_free(&f);
+    th_buf_free(&q);
+    th_esql_fold_rows = was_rows;
+    th_esql_cap_ids = was_ids;
+}
+
+static void many_captured_fields(void **state)
+{
+    (void)state;
+    for (size_t nf = 12; nf <= 18; nf += 6) {
+        check_fields(nf, 7, 1 << 20);
+        check_fields(nf, 0, 1 << 20);
+        check_fields(nf, 7, nf - 1);
+        check_fields(nf, 0, nf - 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(broad_rule_shapes),
+        cmocka_unit_test(many_captured_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
