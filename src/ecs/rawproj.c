@@ -1953,10 +1953,12 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
     for (uint64_t u = copied; u; u &= u - 1) {
         int i = __builtin_ctzll(u);
         const th_qslot *q = &s->slot[i];
-        if (q->n > 1 || (q->n && !q->vals[0].u.str.n))
+        const th_jval *v = q->vals; /* NULL exactly where it holds none: val[i] as it is */
+        const uint32_t n = q->n;
+        if (n > 1 || (v && !v->u.str.n))
             return false;
-        val[i] = q->n ? &q->vals[0] : NULL;
-        present |= (uint64_t)q->n << i;
+        val[i] = v;
+        present |= (uint64_t)n << i;
     }
     /* the slots the document holds as they are: the copied fields (one
      * value or none each, as tested above) and source.as.*; the decided
