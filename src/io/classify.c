@@ -149,8 +149,12 @@ th_io_class th_io_classify_scan(th_jcur root, th_arena *a)
      * starts with a backslash, any other with its '@'; such a key after it
      * (rare: an exported record) has the `event` keys the walk passed over
      * decide between ECS and CloudTrail, so the walk is done again in full
-     * (a key that starts so and is none: the same class, found slowly) */
-    if (c.ended && th_jcur_members_after(root, c.at, c.has_bs ? AT_OR_ESCAPED : AT)) {
+     * (a key that starts so and is none: the same class, found slowly).
+     * Neither byte anywhere in the text (stage 1 says so: 93% of b100k's
+     * records): no such key, and no walk (th_jcur_members_after was 24.0 M
+     * over b100k, ~240 instructions a record) */
+    if (c.ended && (c.has_bs || th_jscan_has_at(root.s)) &&
+        th_jcur_members_after(root, c.at, c.has_bs ? AT_OR_ESCAPED : AT)) {
         c.bits = 0;
         c.whole = true;
         th_jcur_members_first(root, FIRST, scan_member, &c);

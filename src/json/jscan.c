@@ -32,6 +32,7 @@ struct th_jscan {
     bool has_bs;      /* the text holds a backslash somewhere */
     bool open_string; /* the text ends inside a string */
     bool ctl_high;    /* the text holds a byte < 0x20 or >= 0x80 */
+    bool has_at;      /* the text holds an '@' */
     bool loaded;
     uint32_t root;    /* tape index of th_jscan_root: 0, or th_jscan_set_root's */
     th_jscan_impl impl;
@@ -140,10 +141,11 @@ void th_jscan_free(th_jscan *s)
 size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
     size_t k = 0;
-    bool esc = false, inside = false, prev_other = false, bs = false, special = false;
+    bool esc = false, inside = false, prev_other = false, bs = false, special = false, at = false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
         special |= c < 0x20 || c >= 0x80;
+        at |= c == '@';
         bool escaped = esc;
         esc = !escaped && c == '\\';
         bs |= c == '\\';
@@ -179,7 +181,7 @@ size_t th_jscan_stage1_scalar(const unsigned char *p, size_t n, uint32_t *out, u
         }
     }
     *flags = (bs ? TH_JSCAN_HAS_BS : 0u) | (inside ? TH_JSCAN_OPEN_STRING : 0u) |
-             (special ? TH_JSCAN_CTL_HIGH : 0u);
+             (special ? TH_JSCAN_CTL_HIGH : 0u) | (at ? TH_JSCAN_HAS_AT : 0u);
     return k;
 }
 
@@ -679,6 +681,7 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     s->has_bs = flags & TH_JSCAN_HAS_BS;
     s->open_string = flags & TH_JSCAN_OPEN_STRING;
     s->ctl_high = flags & TH_JSCAN_CTL_HIGH;
+    s->has_at = flags & TH_JSCAN_HAS_AT;
     grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
     if (!build_tape(s, err))
         return false;
@@ -689,6 +692,11 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
 bool th_jscan_has_backslash(const th_jscan *s) { return s->has_bs; }
 
 bool th_jscan_has_ctl_high(const th_jscan *s) { return s->ctl_high; }
+
+bool th_jscan_has_at(const th_jscan *s)
+{
+    return s->has_at;
+}
 
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 {
@@ -839,7 +847,7 @@ void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
     const jnode *t = c.s->tape;
     uint32_t first = c.i, count = t[first].next - first, base = t[first].pos;
     size_t n = t[first].end - base;
-    bool has_bs = c.s->has_bs, ctl_high = c.s->ctl_high;
+    bool has_bs = c.s->has_bs, ctl_high = c.s->ctl_high, has_at = c.s->has_at;
     if (s != c.s) /* on s itself the nodes move down in place (k <= first + k) */
         grow((void **)&s->tape, &s->tape_cap, (size_t)count + 1, sizeof *s->tape);
     for (uint32_t k = 0; k < count; k++) {
@@ -853,6 +861,7 @@ void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
     s->root = 0;
     s->has_bs = has_bs;
     s->ctl_high = ctl_high;
+    s->has_at = has_at;
     s->open_string = false;
     s->loaded = true;
 }

@@ -86,6 +86,10 @@ bool th_jscan_has_backslash(const th_jscan *s);
  * every byte anyway). False together with th_jscan_has_backslash false: every
  * string is printable ASCII without escapes, valid as it is. */
 bool th_jscan_has_ctl_high(const th_jscan *s);
+/* Whether the text of the last load holds an '@' anywhere (stage 1 sees
+ * every byte anyway). False: no key starts as "@timestamp" does, which io's
+ * classifier would otherwise learn by walking a record's keys. */
+bool th_jscan_has_at(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);
 
@@ -99,8 +103,8 @@ th_jcur th_jscan_root(const th_jscan *s);
 /* Makes c (a value on s's tape) what th_jscan_root gives, until the next
  * load: the tape of a container stands for one of its elements, without
  * scanning the element again. The text flags (th_jscan_has_backslash,
- * th_jscan_has_ctl_high) stay the whole text's: false holds for the element
- * too, true may not. */
+ * th_jscan_has_ctl_high, th_jscan_has_at) stay the whole text's: false holds
+ * for the element too, true may not. */
 void th_jscan_set_root(th_jscan *s, th_jcur c);
 /* Loads s as th_jscan_load(s, text, th_jcur_raw(c).n) would, where `text`
  * is a copy of c's bytes (th_jcur_raw(c)) and c a value on another loaded

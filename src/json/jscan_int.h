@@ -17,6 +17,7 @@
 #define TH_JSCAN_HAS_BS 1u      /* p holds a backslash somewhere */
 #define TH_JSCAN_OPEN_STRING 2u /* p ends inside a string (the last one is unterminated) */
 #define TH_JSCAN_CTL_HIGH 4u    /* p holds a byte < 0x20 or >= 0x80 somewhere */
+#define TH_JSCAN_HAS_AT 8u      /* p holds an '@' somewhere */
 
 /* A stage-1 implementation: writes the index of p[0..n) to out (room for n + 64
  * entries), returns the count, and sets *flags to TH_JSCAN_* bits. */

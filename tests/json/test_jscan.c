@@ -107,6 +107,7 @@ static void differential(const char *text, size_t n, stats *st)
     th_jval *dom = th_json_parse(&a, p, n, &derr);
     bool ok[4];
     bool ctl_high = false; /* what th_jscan_has_ctl_high must say */
+    bool has_at = memchr(p, '@', n) != NULL; /* and th_jscan_has_at */
     for (size_t j = 0; j < n; j++)
         ctl_high |= (unsigned char)p[j] < 0x20 || (unsigned char)p[j] >= 0x80;
     for (int i = 0; i < nscanners; i++) {
@@ -115,6 +116,10 @@ static void differential(const char *text, size_t n, stats *st)
             fail_msg("%s: has_ctl_high %d, the bytes say %d, for: %.*s",
                      th_jscan_impl_name(th_jscan_impl_of(scanners[i])),
                      th_jscan_has_ctl_high(scanners[i]), ctl_high, (int)n, p);
+        if (th_jscan_has_at(scanners[i]) != has_at)
+            fail_msg("%s: has_at %d, the bytes say %d, for: %.*s",
+                     th_jscan_impl_name(th_jscan_impl_of(scanners[i])),
+                     th_jscan_has_at(scanners[i]), has_at, (int)n, p);
         if (i == 0)
             continue;
         size_t c0, ci;
@@ -1418,8 +1423,9 @@ static void members_by_first_byte(void **state)
     assert_int_equal(z.n, 0);
 }
 
-/* th_jscan_has_ctl_high under every implementation: each byte value at
- * positions across the first block, the second one and the padded tail. */
+/* th_jscan_has_ctl_high and th_jscan_has_at under every implementation: each
+ * byte value at positions across the first block, the second one and the
+ * padded tail. */
 static void ctl_high_every_byte(void **state)
 {
     (void)state;
