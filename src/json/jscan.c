@@ -1012,8 +1012,6 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
         ks->len[i + 1] = (uint32_t)len[i];
         ks->id[i + 1] = id[i];
         ks->at[i + 1] = (uint32_t)id[i] * (uint32_t)sizeof(th_jcur);
-        if (len[i] < 4)
-            ks->word[i + 1] = (uint32_t)key_word((const unsigned char *)name[i], len[i], false);
         ks->lens |= 1ull << ((len[i] + 2) & 63);
     }
     /* the first word alone where it tells the keys apart (the lookup's hash
@@ -1072,24 +1070,9 @@ static inline __attribute__((always_inline)) void find_members(const th_jscan *s
             continue;
         uint32_t n = quoted - 2;
         const unsigned char *key = p + pos + 1;
-        unsigned i;
-        if (n >= 8) { /* first: the common keys' one test, as before */
-            i = ks->bucket[key_bucket(seed, key, n, prefix)];
-            if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
-                continue;
-        } else if (n >= 4) {
-            i = ks->bucket[key_bucket(seed, key, n, prefix)];
-            if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
-                continue;
-        } else {
-            /* the hash's word holds every byte of such a key (key_word): the
-             * set key's word compared, where th_bytes_eq took a byte loop
-             * (182k keys of b100k with the pack, "arn" mostly) */
-            uint64_t word = key_word(key, n, prefix);
-            i = ks->bucket[(unsigned)(((word + n) * seed) >> 57)];
-            if (ks->len[i] != n || ks->word[i] != word)
-                continue;
-        }
+        unsigned i = ks->bucket[key_bucket(seed, key, n, prefix)];
+        if (ks->len[i] != n || !th_bytes_eq(ks->name[i], key, n))
+            continue;
         /* found + id by the byte offset: id * 16 took a sign extension, a
          * copy, a shift and an add */
         *(th_jcur *)(void *)((char *)found + ks->at[i]) = (th_jcur){s, k + 1};

@@ -185,7 +185,6 @@ typedef struct th_jkeys {
     uint32_t len[TH_JKEYS_MAX + 1];
     int id[TH_JKEYS_MAX + 1];
     uint32_t at[TH_JKEYS_MAX + 1]; /* id * sizeof(th_jcur): the found entry's offset */
-    uint32_t word[TH_JKEYS_MAX + 1]; /* a key of up to 3 bytes: its bytes, as hashed */
 } th_jkeys;
 /* Compiles n (<= TH_JKEYS_MAX) distinct keys name[i][0..len[i]) with their
  * ids; false when n is too large or no perfect hash was found (keys repeat).
