@@ -4,10 +4,10 @@
  * scanner must accept and th_jcur_to_jval must rebuild the same tree; when the
  * scanner accepts, to_jval must fail exactly where th_json_parse does; on
  * printable ASCII without a backslash the scanner's verdict, offset and reason
- * must be th_json_parse's; th_jscan_has_at must say whether the text holds an
- * '@' (io's classifier skips its walk on it); the
+ * must be th_json_parse's; the
  * root's members found by a key set of some of its own raw keys must be
- * those a walk comparing raw bytes finds.
+ * those a walk comparing raw bytes finds; every implementation's text flags
+ * (a backslash, an '@', a byte < 0x20 or >= 0x80) must be the bytes'.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_jscan -max_len=4096 corpus_dir/ */
@@ -101,11 +101,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     th_json_error derr, serr[4];
     th_jval *dom = th_json_parse(&a, p, size, &derr);
     bool ok[4];
-    bool has_at = size && memchr(p, '@', size);
+    /* the text's flags as the bytes give them */
+    bool has_bs = size && memchr(p, '\\', size), has_at = size && memchr(p, '@', size),
+         ctl_high = false;
+    for (size_t j = 0; j < size; j++)
+        ctl_high |= (unsigned char)p[j] < 0x20 || (unsigned char)p[j] >= 0x80;
     for (int i = 0; i < nscanners; i++) {
         ok[i] = th_jscan_load(scanners[i], p, size, &serr[i]);
-        if (th_jscan_has_at(scanners[i]) != has_at)
-            abort(); /* the '@' flag is not the bytes' */
+        if (th_jscan_has_backslash(scanners[i]) != has_bs ||
+            th_jscan_has_at(scanners[i]) != has_at || th_jscan_has_ctl_high(scanners[i]) != ctl_high)
+            abort(); /* stage 1's flags differ from the bytes */
         size_t c0, ci;
         const uint32_t *x0 = th_jscan_index(scanners[0], &c0);
         const uint32_t *xi = th_jscan_index(scanners[i], &ci);

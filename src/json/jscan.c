@@ -29,11 +29,10 @@ struct th_jscan {
     size_t nidx, idx_cap;
     jnode *tape;
     size_t ntape, tape_cap;
-    bool has_bs;      /* the text holds a backslash somewhere */
-    bool open_string; /* the text ends inside a string */
-    bool ctl_high;    /* the text holds a byte < 0x20 or >= 0x80 */
-    bool has_at;      /* the text holds an '@' somewhere */
-    bool loaded;
+    /* what stage 1 says of the text (TH_JSCAN_* of jscan_int.h: a backslash,
+     * the last string open, a byte < 0x20 or >= 0x80, an '@'), kept as it
+     * comes: a bool each took ten instructions a load to unpack */
+    unsigned flags;
     uint32_t root;    /* tape index of th_jscan_root: 0, or th_jscan_set_root's */
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
@@ -451,7 +450,7 @@ static bool build_tape(th_jscan *s, th_json_error *err)
                    lit_null = load4((const unsigned char *)"null"),
                    lit_fals = load4((const unsigned char *)"fals");
     /* stage 1 leaves room for it (the index has 64 entries of slack) */
-    s->idx[s->nidx] = s->open_string ? xe[-1] + 1 : n32;
+    s->idx[s->nidx] = s->flags & TH_JSCAN_OPEN_STRING ? xe[-1] + 1 : n32;
 
     TAPE_VALUE(top_after);
 
@@ -668,7 +667,6 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
         err->offset = 0;
         err->reason = NULL;
     }
-    s->loaded = false;
     s->nidx = s->ntape = 0;
     s->root = 0;
     s->p = (const unsigned char *)text;
@@ -676,24 +674,25 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     if (n >= (size_t)UINT32_MAX - 64)
         return fail(err, 0, "input too large for the scanner");
     grow((void **)&s->idx, &s->idx_cap, n + 64, sizeof *s->idx);
-    unsigned flags;
-    s->nidx = s->stage1(s->p, n, s->idx, &flags);
-    s->has_bs = flags & TH_JSCAN_HAS_BS;
-    s->open_string = flags & TH_JSCAN_OPEN_STRING;
-    s->ctl_high = flags & TH_JSCAN_CTL_HIGH;
-    s->has_at = flags & TH_JSCAN_HAS_AT;
+    s->nidx = s->stage1(s->p, n, s->idx, &s->flags);
     grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
-    if (!build_tape(s, err))
-        return false;
-    s->loaded = true;
-    return true;
+    return build_tape(s, err);
 }
 
-bool th_jscan_has_backslash(const th_jscan *s) { return s->has_bs; }
+bool th_jscan_has_backslash(const th_jscan *s)
+{
+    return s->flags & TH_JSCAN_HAS_BS;
+}
 
-bool th_jscan_has_ctl_high(const th_jscan *s) { return s->ctl_high; }
+bool th_jscan_has_ctl_high(const th_jscan *s)
+{
+    return s->flags & TH_JSCAN_CTL_HIGH;
+}
 
-bool th_jscan_has_at(const th_jscan *s) { return s->has_at; }
+bool th_jscan_has_at(const th_jscan *s)
+{
+    return s->flags & TH_JSCAN_HAS_AT;
+}
 
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count)
 {
@@ -744,9 +743,9 @@ static bool decode_checked(const th_jscan *s, const jnode *t, th_arena *a, bool 
     size_t b = t->pos + 1, e = t->end - 1;
     /* check_content only fails on a byte < 0x20 or >= 0x80: without one in
      * the whole text (stage 1 says so) every string passes */
-    if (strict && s->ctl_high && !check_content(s, b, e, err))
+    if (strict && (s->flags & TH_JSCAN_CTL_HIGH) && !check_content(s, b, e, err))
         return false;
-    if (!s->has_bs || !memchr(s->p + b, '\\', e - b)) {
+    if (!(s->flags & TH_JSCAN_HAS_BS) || !memchr(s->p + b, '\\', e - b)) {
         *out = th_str_make((const char *)s->p + b, e - b);
         return true;
     }
@@ -764,7 +763,8 @@ static bool decode_checked(const th_jscan *s, const jnode *t, th_arena *a, bool 
 static inline bool decode_node(const th_jscan *s, const jnode *t, th_arena *a, bool strict,
                                th_str *out, th_json_error *err)
 {
-    if (__builtin_expect(!s->has_bs && !(strict && s->ctl_high), 1)) {
+    if (__builtin_expect(
+            !(s->flags & TH_JSCAN_HAS_BS) && !(strict && (s->flags & TH_JSCAN_CTL_HIGH)), 1)) {
         *out = th_str_make((const char *)s->p + t->pos + 1, t->end - t->pos - 2);
         return true;
     }
@@ -780,8 +780,8 @@ static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t kl
         /* equal raw bytes: either no escapes, or key has a backslash where the raw
          * text starts an escape, and then the decoded key is shorter */
         return (klen == 0 || (r[0] == key[0] && memcmp(r, key, klen) == 0)) &&
-               (!s->has_bs || !memchr(key, '\\', klen));
-    if (rn < klen || !s->has_bs || !memchr(r, '\\', rn))
+               (!(s->flags & TH_JSCAN_HAS_BS) || !memchr(key, '\\', klen));
+    if (rn < klen || !(s->flags & TH_JSCAN_HAS_BS) || !memchr(r, '\\', rn))
         return false; /* decoding only ever shortens */
     char small[256];
     char *o = rn < sizeof small ? small : th_xmalloc(rn + 1);
@@ -844,7 +844,7 @@ void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
     const jnode *t = c.s->tape;
     uint32_t first = c.i, count = t[first].next - first, base = t[first].pos;
     size_t n = t[first].end - base;
-    bool has_bs = c.s->has_bs, ctl_high = c.s->ctl_high, has_at = c.s->has_at;
+    unsigned flags = c.s->flags & ~TH_JSCAN_OPEN_STRING;
     if (s != c.s) /* on s itself the nodes move down in place (k <= first + k) */
         grow((void **)&s->tape, &s->tape_cap, (size_t)count + 1, sizeof *s->tape);
     for (uint32_t k = 0; k < count; k++) {
@@ -856,11 +856,7 @@ void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
     s->nidx = 0;
     s->ntape = count;
     s->root = 0;
-    s->has_bs = has_bs;
-    s->ctl_high = ctl_high;
-    s->has_at = has_at;
-    s->open_string = false;
-    s->loaded = true;
+    s->flags = flags;
 }
 
 th_jtype th_jcur_type(th_jcur c)
@@ -918,7 +914,8 @@ bool th_jcur_path(th_jcur obj, const char *dotted, th_jcur *out)
 
 th_jscan_plain th_jscan_plain_of(const th_jscan *s)
 {
-    return s->has_bs ? (th_jscan_plain){NULL, NULL} : (th_jscan_plain){s->p, s->tape};
+    return s->flags & TH_JSCAN_HAS_BS ? (th_jscan_plain){NULL, NULL}
+                                      : (th_jscan_plain){s->p, s->tape};
 }
 
 bool th_jcur_str(th_jcur c, th_arena *a, th_str *out)

@@ -86,10 +86,9 @@ bool th_jscan_has_backslash(const th_jscan *s);
  * every byte anyway). False together with th_jscan_has_backslash false: every
  * string is printable ASCII without escapes, valid as it is. */
 bool th_jscan_has_ctl_high(const th_jscan *s);
-/* Whether the text of the last load holds an '@' anywhere (stage 1 sees every
- * byte anyway). False together with th_jscan_has_backslash false: no key is,
- * or decodes to, one that starts with '@' (io's classifier asks this of
- * `@timestamp`). */
+/* Whether the text of the last load holds an '@' anywhere (stage 1 sees
+ * every byte anyway). False: no key starts as "@timestamp" does, which io's
+ * classifier would otherwise learn by walking a record's keys. */
 bool th_jscan_has_at(const th_jscan *s);
 /* The stage-1 index of the last load (byte offsets, ascending). For tests. */
 const uint32_t *th_jscan_index(const th_jscan *s, size_t *count);

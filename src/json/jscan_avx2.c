@@ -21,28 +21,29 @@ TARGET static inline uint64_t mask64(__m256i lo, __m256i hi)
  * by its high nibble, ANDed (pshufb yields 0 for an index >= 0x80, and the
  * high table is 0 from 8 on, so bytes >= 0x80 are in no class). A class is
  * a set of (high, low) pairs, a bit set in both tables: bit 7 the brackets
- * { } [ ] (high 5 or 7, low B or D), bit 0 the backslash (5, C), bits 1-3
- * whitespace, quote, ':' and ',' by their high nibble: 1 for 0x09 0x0A 0x0D
- * (high 0), 2 for ' ' '"' ',' (high 2), 3 for ':' (high 3). So a byte's
- * class value is >= 2 exactly when it is a bracket, quote, whitespace, ':' or
- * ',' (what ends a scalar token), >= 0x80 exactly when it is a bracket, 1
- * exactly when it is a backslash. */
+ * { } [ ] (high 5 or 7, low B or D), bit 0 the backslash (5, C), bit 1 the
+ * '@' (4, 0), bits 2-4 whitespace, quote, ':' and ',' by their high nibble:
+ * 2 for 0x09 0x0A 0x0D (high 0), 3 for ' ' '"' ',' (high 2), 4 for ':'
+ * (high 3). So a byte's class value is >= 4 exactly when it is a bracket,
+ * quote, whitespace, ':' or ',' (what ends a scalar token), >= 0x80 exactly
+ * when it is a bracket, 1 exactly when it is a backslash, 2 exactly when it
+ * is an '@'. */
 #define CLS_BRK (-0x80) /* bit 7, as _mm256_setr_epi8 takes it (a char) */
 #define CLS_BS 0x01
-#define CLS_WS 0x02 /* 0x09 0x0A 0x0D */
-#define CLS_2X 0x04 /* ' ' '"' ',' */
-#define CLS_3X 0x08 /* ':' */
+#define CLS_AT 0x02
+#define CLS_WS 0x04 /* 0x09 0x0A 0x0D */
+#define CLS_2X 0x08 /* ' ' '"' ',' */
+#define CLS_3X 0x10 /* ':' */
 
 TARGET static inline __m256i classes(__m256i v)
 {
     const __m256i lo_tab = _mm256_setr_epi8(
-        CLS_2X, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS, CLS_WS | CLS_3X, CLS_BRK, CLS_2X | CLS_BS,
-        CLS_WS | CLS_BRK, 0, 0, CLS_2X, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS, CLS_WS | CLS_3X,
-        CLS_BRK, CLS_2X | CLS_BS, CLS_WS | CLS_BRK, 0, 0);
+        CLS_2X | CLS_AT, 0, CLS_2X, 0, 0, 0, 0, 0, 0, CLS_WS, CLS_WS | CLS_3X, CLS_BRK,
+        CLS_2X | CLS_BS, CLS_WS | CLS_BRK, 0, 0, CLS_2X | CLS_AT, 0, CLS_2X, 0, 0, 0, 0, 0, 0,
+        CLS_WS, CLS_WS | CLS_3X, CLS_BRK, CLS_2X | CLS_BS, CLS_WS | CLS_BRK, 0, 0);
     const __m256i hi_tab = _mm256_setr_epi8(
-        CLS_WS, 0, CLS_2X, CLS_3X, 0, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0, 0, 0,
-        0, 0, CLS_WS, 0, CLS_2X, CLS_3X, 0, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0,
-        0, 0, 0, 0);
+        CLS_WS, 0, CLS_2X, CLS_3X, CLS_AT, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0, 0, 0, 0, 0,
+        CLS_WS, 0, CLS_2X, CLS_3X, CLS_AT, CLS_BRK | CLS_BS, 0, CLS_BRK, 0, 0, 0, 0, 0, 0, 0, 0);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
     return _mm256_and_si256(_mm256_shuffle_epi8(lo_tab, v), _mm256_shuffle_epi8(hi_tab, hi));
 }
@@ -65,40 +66,39 @@ escapes(__m256i lo, __m256i hi, jblock_state *st, uint64_t *anybs, uint64_t *quo
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m256i *low, __m256i *ats)
+      bool *anyat, __m256i *low)
 {
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-    const __m256i q = _mm256_set1_epi8('"'), two = _mm256_set1_epi8(0x7E);
+    const __m256i q = _mm256_set1_epi8('"'), four = _mm256_set1_epi8(0x7C);
     uint64_t quote = mask64(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(hi, q));
     __m256i cls_lo = classes(lo), cls_hi = classes(hi);
-    /* the class value's top bit: brackets; a saturating + 0x7E sets it for
-     * values >= 2: the bytes that end a scalar token (not the backslash, 1).
+    /* the class value's top bit: brackets; a saturating + 0x7C sets it for
+     * values >= 4: the bytes that end a scalar token (not the backslash, 1,
+     * nor the '@', 2).
      * One lookup pair a half gives all three, where whitespace, ':' and ','
      * took a lookup, two compares and an OR, the brackets an OR, a lookup and
      * a compare, and the quotes and brackets were ORed in as masks */
     uint64_t brk = mask64(cls_lo, cls_hi);
-    uint64_t apart0 = mask64(_mm256_adds_epu8(cls_lo, two), _mm256_adds_epu8(cls_hi, two));
+    uint64_t apart0 = mask64(_mm256_adds_epu8(cls_lo, four), _mm256_adds_epu8(cls_hi, four));
     /* the signed minimum of every byte so far, compared with 0x20 once at the
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
-    /* the '@' bytes so far, tested once at the end (four instructions a
-     * block, where io's classifier walked a record's keys for an '@') */
-    const __m256i at = _mm256_set1_epi8('@');
-    *ats = _mm256_or_si256(*ats,
-                           _mm256_or_si256(_mm256_cmpeq_epi8(lo, at), _mm256_cmpeq_epi8(hi, at)));
     /* the backslash mask only for a block that has one (its class bit, by
      * one vptest of both halves), or whose first byte the previous block
      * escapes: the mask is moved out, and the escape logic run, rarely.
      * Two branches: written as one condition, GCC computed it with setne,
      * an AND and an OR before a single branch (three instructions more a
-     * block) */
-    if (__builtin_expect(!_mm256_testz_si256(_mm256_or_si256(cls_lo, cls_hi),
-                                             _mm256_set1_epi8(CLS_BS)),
-                         0))
+     * block). The same test takes the blocks with an '@' (7% of b100k's
+     * records have one), which say so there: the flag costs the common
+     * block nothing, where a compare of each half ORed into a register
+     * cost five instructions (12.4 M over b100k) */
+    __m256i cls = _mm256_or_si256(cls_lo, cls_hi);
+    if (__builtin_expect(!_mm256_testz_si256(cls, _mm256_set1_epi8(CLS_BS | CLS_AT)), 0)) {
+        *anyat |= !_mm256_testz_si256(cls, _mm256_set1_epi8(CLS_AT));
         escapes(lo, hi, st, anybs, &quote, &apart0);
-    else if (__builtin_expect(st->escaped != 0, 0))
+    } else if (__builtin_expect(st->escaped != 0, 0))
         escapes(lo, hi, st, anybs, &quote, &apart0);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
@@ -109,31 +109,47 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
 {
     jblock_state st = {0, 0, 1};
     uint64_t anybs = 0;
-    __m256i low = _mm256_set1_epi8(0x7F), ats = _mm256_setzero_si256();
+    bool anyat = false;
+    __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;
     size_t i = 0;
     /* two blocks a step: the loop's compare, branch and base updates once
      * per 128 bytes */
     for (; i + 128 <= n; i += 128) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats);
-        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &low, &ats);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low);
+        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low);
     }
     if (i + 64 <= n) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low);
         i += 64;
     }
     if (i < n) {
-        /* the tail is padded with spaces, which index nothing: never read past n */
-        _Alignas(32) unsigned char tail[64];
-        memset(tail, ' ', sizeof tail);
-        memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &low, &ats);
+        /* the tail is padded with spaces, which index nothing: never read past n.
+         * With 64 bytes in the text, its last 64 are stored before 64 spaces
+         * and the block taken where the tail starts in them: four stores,
+         * where a memset and memcpy's call took about 25 instructions a load */
+        _Alignas(32) unsigned char tail[128];
+        const unsigned char *b = tail;
+        if (n >= 64) {
+            const __m256i sp = _mm256_set1_epi8(' ');
+            _mm256_store_si256((__m256i *)(void *)tail,
+                               _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 64)));
+            _mm256_store_si256((__m256i *)(void *)(tail + 32),
+                               _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 32)));
+            _mm256_store_si256((__m256i *)(void *)(tail + 64), sp);
+            _mm256_store_si256((__m256i *)(void *)(tail + 96), sp);
+            b = tail + 64 - (n - i);
+        } else {
+            memset(tail, ' ', 64);
+            memcpy(tail, p + i, n - i);
+        }
+        o = block(b, (uint32_t)i, o, &st, &anybs, &anyat, &low);
     }
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
              (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH) |
-             (_mm256_testz_si256(ats, ats) ? 0u : TH_JSCAN_HAS_AT);
+             (anyat ? TH_JSCAN_HAS_AT : 0u);
     return (size_t)(o - out);
 }
 #else

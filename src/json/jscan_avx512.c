@@ -59,7 +59,7 @@ TARGET __attribute__((always_inline)) static inline uint32_t *flatten(uint32_t *
 
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      __m512i *low, __m512i *ats, __m512i tab, __m512i pos)
+      uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos)
 {
     __m512i v = _mm512_loadu_si512((const void *)p);
     uint64_t quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
@@ -69,13 +69,12 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     uint64_t brk = cls & _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8('['));
     uint64_t sep = cls & ~brk;
     *anybs |= bs;
+    /* the '@' bytes (see jscan_avx2.c) */
+    *anyat |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('@'));
     /* the signed minimum of every byte so far, compared with 0x20 once at the
      * end (one instruction a block, where the compare's mask was moved out
      * and ORed) */
     *low = _mm512_min_epi8(*low, v);
-    /* the unsigned minimum of every byte xor '@' so far: 0 where an '@' was
-     * (two instructions a block) */
-    *ats = _mm512_min_epu8(*ats, _mm512_xor_si512(v, _mm512_set1_epi8('@')));
     quote &= ~jblock_escaped(bs, &st->escaped);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
@@ -86,26 +85,25 @@ TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t 
                                      unsigned *flags)
 {
     jblock_state st = {0, 0, 1};
-    uint64_t anybs = 0;
-    __m512i low = _mm512_set1_epi8(0x7F), ats = _mm512_set1_epi8(-1);
+    uint64_t anybs = 0, anyat = 0;
+    __m512i low = _mm512_set1_epi8(0x7F);
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
     const __m512i pos = _mm512_loadu_si512((const void *)iota);
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &low, &ats, tab, pos);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos);
     if (i < n) {
         /* the tail is padded with spaces, which index nothing: never read past n */
         _Alignas(64) unsigned char tail[64];
         memset(tail, ' ', sizeof tail);
         memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &low, &ats, tab, pos);
+        o = block(tail, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos);
     }
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     uint64_t special = _mm512_cmplt_epi8_mask(low, _mm512_set1_epi8(0x20));
     *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
-             (special ? TH_JSCAN_CTL_HIGH : 0u) |
-             (_mm512_cmpeq_epi8_mask(ats, _mm512_setzero_si512()) ? TH_JSCAN_HAS_AT : 0u);
+             (special ? TH_JSCAN_CTL_HIGH : 0u) | (anyat ? TH_JSCAN_HAS_AT : 0u);
     return (size_t)(o - out);
 }
 #else

@@ -106,11 +106,10 @@ static void differential(const char *text, size_t n, stats *st)
     th_json_error derr, serr[4];
     th_jval *dom = th_json_parse(&a, p, n, &derr);
     bool ok[4];
-    bool ctl_high = false, has_at = false; /* what th_jscan_has_ctl_high, _has_at must say */
-    for (size_t j = 0; j < n; j++) {
+    bool ctl_high = false; /* what th_jscan_has_ctl_high must say */
+    bool has_at = memchr(p, '@', n) != NULL; /* and th_jscan_has_at */
+    for (size_t j = 0; j < n; j++)
         ctl_high |= (unsigned char)p[j] < 0x20 || (unsigned char)p[j] >= 0x80;
-        has_at |= p[j] == '@';
-    }
     for (int i = 0; i < nscanners; i++) {
         ok[i] = th_jscan_load(scanners[i], p, n, &serr[i]);
         if (th_jscan_has_ctl_high(scanners[i]) != ctl_high)
