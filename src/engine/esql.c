@@ -226,13 +226,24 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
         c->stride = ((n + 15) & ~(size_t)15) + 16;
         c->ids = th_xmalloc(ncap * c->stride * sizeof *c->ids);
         uint32_t *ids = c->ids;
-        size_t stride = c->stride;
-        for (size_t i = 0; i < n; i++) {
-            const uint32_t *fv = m[i].fv, *end = fv + ncap;
+        size_t stride = c->stride, i = 0;
+        /* four matches at a time, a field's four ids stored side by side:
+         * the loop's step and test once per four ids, not per id (b100k
+         * pack: 5 instructions an id, 1.84M ids) */
+        for (; i + 4 <= n; i += 4) {
+            const uint32_t *a = m[i].fv, *b = m[i + 1].fv, *x = m[i + 2].fv, *y = m[i + 3].fv;
             uint32_t *to = ids + i;
-#pragma GCC unroll 4
-            for (; fv < end; fv++, to += stride)
-                *to = *fv;
+            for (size_t g = 0; g < ncap; g++, to += stride) {
+                to[0] = a[g];
+                to[1] = b[g];
+                to[2] = x[g];
+                to[3] = y[g];
+            }
+        }
+        for (; i < n; i++) {
+            const uint32_t *fv = m[i].fv;
+            for (size_t g = 0; g < ncap; g++)
+                ids[g * stride + i] = fv[g];
         }
         return c->ids + f * stride;
     }

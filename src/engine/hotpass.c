@@ -2112,8 +2112,8 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     TH_VEC_GROW(&r->matches, 1);
     th_match *m = &r->matches.items[r->matches.len];
     m->ts = ev->timestamp_ms;
+    /* the combined time is derived from these two (th_match_combined) */
     m->ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
-    m->combined = combined;
     m->order = e->o.order_base + ev->index;
     m->stages = 0;
     m->fv = NULL;

@@ -6,7 +6,7 @@
  * so the matches are sorted at the scale of the whole input and shuffled
  * within a few hundred neighbours (b100k: half of all neighbours out of
  * order). No cheap "nearly sorted" test holds there, and a comparison sort
- * pays for every level of its merge moving the 48-byte matches.
+ * pays for every level of its merge moving the 40-byte matches.
  *
  * So where the keys allow, the sort works on one 64-bit word per match: its
  * combined time and its @timestamp offset from it, both relative to their
@@ -27,8 +27,9 @@
 /* b sorts before a */
 static inline bool match_before(const th_match *b, const th_match *a)
 {
-    if (a->combined != b->combined)
-        return b->combined < a->combined;
+    int64_t ca = th_match_combined(a), cb = th_match_combined(b);
+    if (ca != cb)
+        return cb < ca;
     if (a->ts != b->ts)
         return b->ts < a->ts;
     return b->order < a->order;
@@ -74,7 +75,7 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
     int64_t cmin = INT64_MAX, cmax = INT64_MIN, dmin = INT64_MAX, dmax = INT64_MIN;
     uint64_t c0 = 0, d0 = 0, oc = 0, od = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t c = v[i].combined, t = v[i].ts;
+        int64_t c = th_match_combined(&v[i]), t = v[i].ts;
         if (c <= -lim || c >= lim || t <= -lim || t >= lim || (i && v[i].order < v[i - 1].order))
             return false;
         int64_t d = t - c;
@@ -96,11 +97,12 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
         return false;
     if (db == 0) { /* one offset for all (the ES|QL rules': @timestamp is the time) */
         for (size_t i = 0; i < n; i++)
-            w[i] = ((uint64_t)(v[i].combined - cmin) >> zc) << ib | i;
+            w[i] = ((uint64_t)(th_match_combined(&v[i]) - cmin) >> zc) << ib | i;
     } else {
         for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
-            uint64_t c = (uint64_t)(v[i].combined - cmin) >> zc;
-            uint64_t d = (uint64_t)(v[i].ts - v[i].combined - dmin) >> zd;
+            int64_t ci = th_match_combined(&v[i]);
+            uint64_t c = (uint64_t)(ci - cmin) >> zc;
+            uint64_t d = (uint64_t)(v[i].ts - ci - dmin) >> zd;
             w[i] = (c << db | d) << ib | i;
         }
     }

@@ -142,7 +142,7 @@ static size_t first_from(const th_erule *r, const ntterm *term, int64_t H)
     size_t lo = 0, hi = term->occ.len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->matches.items[term->occ.items[mid]].combined < H)
+        if (th_match_combined(&r->matches.items[term->occ.items[mid]]) < H)
             lo = mid + 1;
         else
             hi = mid;
@@ -165,9 +165,9 @@ static void trace_terms(nt_state *s, int64_t t, int64_t f, int64_t H)
             continue;
         const th_match *fm = &r->matches.items[term->occ.items[lo]];
         x->history_ms = H;
-        x->first_ms = fm->combined;
+        x->first_ms = th_match_combined(fm);
         x->first_order = fm->order;
-        x->history = fm->combined <= f;
+        x->history = th_match_combined(fm) <= f;
         if (fm->doc != UINT32_MAX) {
             th_str id = e->docs.items[fm->doc].id;
             snprintf(x->first_id, sizeof x->first_id, "%.*s", (int)id.n, id.p);
@@ -212,7 +212,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
             if (lo == term->occ.len)
                 continue;
             uint32_t first = term->occ.items[lo];
-            if (r->matches.items[first].combined <= f)
+            if (th_match_combined(&r->matches.items[first]) <= f)
                 continue; /* seen in the history (or exactly at from): not new */
             newterm n = {term, first};
             TH_VEC_PUSH(&nw, n);
@@ -300,7 +300,7 @@ typedef struct nt_seen {
 /* A match's tuple seen before as *seen */
 static void seen_again(seen_ctx *c, nt_seen *seen)
 {
-    int64_t y = c->m->combined, ts = c->m->ts, from = y - c->r->nt_gap;
+    int64_t y = th_match_combined(c->m), ts = c->m->ts, from = y - c->r->nt_gap;
     bool earlier = (seen->oldest < y && seen->oldest >= from) ||
                    (seen->newest < y && seen->newest >= from) ||
                    (seen->oldest == y && seen->oldest_ts <= ts);
@@ -325,7 +325,8 @@ static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
         if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 64))
             return; /* cannot remember it: the doc is kept, which is safe */
         seen = TH_ANEW(&c->e->arena, nt_seen);
-        *seen = (nt_seen){c->m->combined, c->m->ts, c->m->combined};
+        int64_t y = th_match_combined(c->m);
+        *seen = (nt_seen){y, c->m->ts, y};
         char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
         th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), seen);
         c->last = seen;

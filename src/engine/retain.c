@@ -38,8 +38,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 static int cmp_combined(const void *x, const void *y)
 {
     const th_match *a = x, *b = y;
-    if (a->combined != b->combined)
-        return a->combined < b->combined ? -1 : 1;
+    int64_t ca = th_match_combined(a), cb = th_match_combined(b);
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
     if (a->ts != b->ts)
         return a->ts < b->ts ? -1 : 1;
     return a->order < b->order ? -1 : a->order > b->order;
@@ -62,7 +63,7 @@ static size_t lower(const th_erule *r, int64_t x)
     size_t lo = 0, hi = r->matches.len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->matches.items[mid].combined < x)
+        if (th_match_combined(&r->matches.items[mid]) < x)
             lo = mid + 1;
         else
             hi = mid;

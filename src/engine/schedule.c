@@ -90,7 +90,7 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
     size_t lo = 0, hi = r->matches.len;
     while (lo < hi) { /* first combined >= lo_ts */
         size_t mid = lo + (hi - lo) / 2;
-        if (m[mid].combined < lo_ts)
+        if (th_match_combined(&m[mid]) < lo_ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -99,7 +99,7 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
     hi = r->matches.len;
     while (lo < hi) { /* first combined > hi_ts */
         size_t mid = lo + (hi - lo) / 2;
-        if (m[mid].combined <= hi_ts)
+        if (th_match_combined(&m[mid]) <= hi_ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -214,12 +214,12 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
  * tens of runs each pass some thousand matches. */
 static size_t first_from(const th_match *m, size_t n, size_t next, int64_t lo)
 {
-    if (next >= n || m[next].combined >= lo)
+    if (next >= n || th_match_combined(&m[next]) >= lo)
         return next;
     size_t below = next, step = 1; /* m[below] is below lo */
     size_t hi = n;                  /* n, or a match at or past lo */
     while (step < n - below) {
-        if (m[below + step].combined >= lo) {
+        if (th_match_combined(&m[below + step]) >= lo) {
             hi = below + step;
             break;
         }
@@ -229,7 +229,7 @@ static size_t first_from(const th_match *m, size_t n, size_t next, int64_t lo)
     size_t a = below + 1;
     while (a < hi) {
         size_t mid = a + (hi - a) / 2;
-        if (m[mid].combined < lo)
+        if (th_match_combined(&m[mid]) < lo)
             a = mid + 1;
         else
             hi = mid;
@@ -253,9 +253,9 @@ void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx)
             r->rep.runs += runs - k - 1;
             break;
         }
-        if (r->matches.items[next].combined > t) {
+        if (th_match_combined(&r->matches.items[next]) > t) {
             /* jump to the last run before the next match enters a window */
-            uint64_t kk = (uint64_t)((r->matches.items[next].combined - first) / iv);
+            uint64_t kk = (uint64_t)((th_match_combined(&r->matches.items[next]) - first) / iv);
             if (kk > k + 1) {
                 if (kk > runs)
                     kk = runs;

@@ -161,8 +161,8 @@ static uint64_t doc_cost(const th_edoc *d) { return d->json.n + d->id.n + 32; }
 /* The bytes match m takes in the blob (put_match writes exactly these). */
 static uint64_t match_len(const th_engine *e, const th_erule *r, const th_match *m, uint64_t dref1)
 {
-    uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) + i64_len(m->combined) +
-                 u64_len(m->order) + u64_len(m->stages);
+    uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) +
+                 i64_len(th_match_combined(m)) + u64_len(m->order) + u64_len(m->stages);
     for (size_t f = 0; f < r->ncap; f++) {
         if (m->fv[f] == TH_VLIST_TS) { /* the list of one string it stands for */
             char t[34];
@@ -227,7 +227,7 @@ static void save_rule(save_ctx *c, size_t idx)
         }
     }
     size_t first = 0;
-    while (first < r->matches.len && r->matches.items[first].combined < mh)
+    while (first < r->matches.len && th_match_combined(&r->matches.items[first]) < mh)
         first++;
     /* --max-state-mb: the newest matches that fit (with their documents) are
      * kept, the oldest left out: they leave the windows first */
@@ -237,7 +237,7 @@ static void save_rule(save_ctx *c, size_t idx)
         size_t cut = r->matches.len;
         while (cut > first) {
             const th_match *m = &r->matches.items[cut - 1];
-            bool doc = m->doc != UINT32_MAX && m->combined >= dh;
+            bool doc = m->doc != UINT32_MAX && th_match_combined(m) >= dh;
             /* its document number is at most this (the varint's length counts) */
             uint64_t mc = match_len(e, r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
             if (doc && c->docnum[m->doc] == UINT32_MAX)
@@ -258,12 +258,12 @@ static void save_rule(save_ctx *c, size_t idx)
     for (size_t i = first; i < r->matches.len; i++) {
         const th_match *m = &r->matches.items[i];
         uint32_t dref = UINT32_MAX;
-        if (m->doc != UINT32_MAX && m->combined >= dh)
+        if (m->doc != UINT32_MAX && th_match_combined(m) >= dh)
             dref = save_doc(c, m->doc);
         put_u64(&b, dref == UINT32_MAX ? 0 : (uint64_t)dref + 1);
         put_i64(&b, m->ts);
         put_i64(&b, m->ingested);
-        put_i64(&b, m->combined);
+        put_i64(&b, th_match_combined(m));
         put_u64(&b, m->order);
         put_u64(&b, m->stages);
         for (size_t f = 0; f < r->ncap; f++) {
@@ -379,7 +379,8 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         m.doc = dref ? docmap[dref - 1] : UINT32_MAX;
         m.ts = get_i64(&in);
         m.ingested = get_i64(&in);
-        m.combined = get_i64(&in);
+        if (get_i64(&in) != th_match_combined(&m))
+            in.bad = true; /* not th_match_combined: no file this engine wrote */
         m.order = get_u64(&in);
         m.stages = (uint32_t)get_u64(&in);
         uint32_t *fv = r->ncap ? TH_ANEWN(&e->arena, uint32_t, r->ncap) : NULL;

@@ -131,8 +131,8 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
         const th_match *m = &r->matches.items[cand[i]];
         bool missing;
         th_str key = terms_json(e, r, m, &missing);
-        int64_t *end = th_map_get(history, key);
-        if (end && m->combined <= *end)
+        int64_t *end = th_map_get(history, key), c = th_match_combined(m);
+        if (end && c <= *end)
             continue; /* covered by an earlier run's alert */
         if (missing && do_not) {
             TH_VEC_PUSH(&alone, cand[i]);
@@ -140,17 +140,17 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
         }
         void *gi = th_map_get(&groups, key);
         if (!gi) {
-            sgroup g = {key, cand[i], 0, m->combined, m->combined};
+            sgroup g = {key, cand[i], 0, c, c};
             TH_VEC_PUSH(&gl, g);
             th_map_put(&groups, key, (void *)(uintptr_t)gl.len);
             gi = (void *)(uintptr_t)gl.len;
         }
         sgroup *g = &gl.items[(uintptr_t)gi - 1];
         g->count++;
-        if (m->combined < g->min_ts)
-            g->min_ts = m->combined;
-        if (m->combined > g->max_ts)
-            g->max_ts = m->combined;
+        if (c < g->min_ts)
+            g->min_ts = c;
+        if (c > g->max_ts)
+            g->max_ts = c;
     }
     th_map_free(&groups);
     if (gl.len) /* qsort(NULL, 0) is undefined behaviour */

@@ -56,7 +56,7 @@ static bool excluded(const th_state *s, const th_match *m)
 {
     for (size_t h = 0; h < s->r->thr_hist.len; h++) {
         const hist *e = &s->r->thr_hist.items[h];
-        if (m->combined > e->last)
+        if (th_match_combined(m) > e->last)
             continue;
         bool all = true;
         for (size_t f = 0; f < s->nf && all; f++)
@@ -88,11 +88,12 @@ static void add_to_bucket(const th_str *tuple, size_t nf, void *ctx)
         TH_VEC_PUSH(&s->blist, b);
     }
     const th_match *m = s->cur;
+    int64_t c = th_match_combined(m);
     b->count++;
-    if (m->combined < b->min_ts)
-        b->min_ts = m->combined;
-    if (m->combined > b->max_ts)
-        b->max_ts = m->combined;
+    if (c < b->min_ts)
+        b->min_ts = c;
+    if (c > b->max_ts)
+        b->max_ts = c;
     if (s->has_card) {
         const th_vlist *l = th_match_list(s->e, m, s->nf);
         for (size_t i = 0; i < l->n; i++) {

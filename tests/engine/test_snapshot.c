@@ -450,6 +450,19 @@ static void bad_blob_refused(void **state)
         assert_false(th_engine_load_rule(b.e, 0, 0, s.blob[0].p, cut, map, s.ndocs));
     /* a document number past the documents loaded */
     assert_false(th_engine_load_rule(b.e, 0, 0, s.blob[0].p, s.blob[0].n, map, 0));
+    /* a combined time other than the one its match's times give (it is
+     * derived, not kept): the first match's, after the version, the counts
+     * of fields and matches, its document number, @timestamp and ingested
+     * (varints: a byte below 0x80 ends one), one millisecond off */
+    char odd[256];
+    assert_true(s.blob[0].n <= sizeof odd);
+    memcpy(odd, s.blob[0].p, s.blob[0].n);
+    size_t at = 3;
+    for (int v = 0; v < 3; v++)
+        while ((unsigned char)odd[at++] & 0x80)
+            ;
+    odd[at] ^= 2; /* zigzag: bit 1 is the value's bit 0 */
+    assert_false(th_engine_load_rule(b.e, 0, 0, odd, s.blob[0].n, map, s.ndocs));
     assert_true(th_engine_load_rule(b.e, 0, s.last_run[0], s.blob[0].p, s.blob[0].n, map, s.ndocs));
     th_arena_free(&s.a);
     fx_free(&a);
