@@ -848,6 +848,11 @@ typedef struct pbatch {
     TH_VEC(pjob) jobs;
     TH_VEC(xrec) extra;  /* the records of the files, read by the worker */
     TH_VEC(uint32_t) ranges; /* their hit ranges (xrec) */
+    /* made by the first worker that takes the batch (ws_init, 1.2 M
+     * instructions an engine, mostly its look-up caches): made before the
+     * workers started, the ring's 2 x threads + 2 of them were serial, 7.2 M
+     * at two threads over the whole pack */
+    bool ready;
     worker_state w;
 } pbatch;
 
@@ -868,9 +873,9 @@ typedef struct pool {
      * filled (ring[taken % nring] next), the order they are committed in */
     uint64_t taken;
     bool stop;
-    /* per worker thread, made before they start: the look-ups it remembers,
-     * whichever batch it takes (process); each batch's own warmed on the
-     * batches of its ring slot alone (a sixth of them at two threads) */
+    /* per worker thread, each made by its thread: the look-ups it
+     * remembers, whichever batch it takes (process); each batch's own warmed
+     * on the batches of its ring slot alone (a sixth of them at two threads) */
     th_hits (*own)[TH_PIPELINE_MAX_ENGINES];
     unsigned nown; /* taken by the workers so far */
 } pool;
@@ -1000,6 +1005,11 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
 static void process(pool *pl, pbatch *b, th_input *one, th_hits *own)
 {
     const th_pipeline *p = pl->p;
+    if (!b->ready) {
+        ws_init(&b->w, p);
+        b->w.nodes_lasting = true;
+        b->ready = true;
+    }
     ws_clear(&b->w, p);
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_swap_caches(&b->w.hits[i], &own[i]);
@@ -1033,6 +1043,10 @@ static void *worker(void *arg)
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
     pthread_mutex_lock(&pl->mu);
     th_hits *own = pl->own[pl->nown++];
+    pthread_mutex_unlock(&pl->mu);
+    for (size_t i = 0; i < pl->p->nengines; i++)
+        th_hits_init(&own[i], pl->p->engines[i]);
+    pthread_mutex_lock(&pl->mu);
     for (;;) {
         /* the oldest filled batch, which the reading thread commits first:
          * taking the first filled one by ring position took a younger batch
@@ -1145,7 +1159,8 @@ static void submit(pool *pl, pbatch *b)
 static void pool_free(pool *pl)
 {
     for (size_t i = 0; i < pl->nring; i++) {
-        ws_free(&pl->ring[i].w, pl->p);
+        if (pl->ring[i].ready)
+            ws_free(&pl->ring[i].w, pl->p);
         free(pl->ring[i].recs);
         th_arena_free(&pl->ring[i].arena);
         TH_VEC_FREE(&pl->ring[i].jobs);
@@ -1153,7 +1168,7 @@ static void pool_free(pool *pl)
         TH_VEC_FREE(&pl->ring[i].ranges);
     }
     free(pl->ring);
-    for (unsigned k = 0; k < pl->p->threads; k++)
+    for (unsigned k = 0; k < pl->nown; k++) /* the workers are joined */
         for (size_t i = 0; i < pl->p->nengines; i++)
             th_hits_free(&pl->own[k][i]);
     free(pl->own);
@@ -1174,16 +1189,11 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pthread_cond_init(&pl.done, NULL);
     pl.nring = (size_t)p->threads * 2 + 2;
     pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
-    for (size_t i = 0; i < pl.nring; i++) {
+    for (size_t i = 0; i < pl.nring; i++) { /* their worker state: process */
         th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
         pl.ring[i].recs = th_xmalloc(BATCH_RECORDS * sizeof(prec));
-        ws_init(&pl.ring[i].w, p);
-        pl.ring[i].w.nodes_lasting = true;
     }
     pl.own = th_xcalloc(p->threads, sizeof *pl.own);
-    for (unsigned k = 0; k < p->threads; k++)
-        for (size_t i = 0; i < p->nengines; i++)
-            th_hits_init(&pl.own[k][i], p->engines[i]);
     pthread_t *tids = th_xcalloc(p->threads, sizeof(pthread_t));
     unsigned started = 0;
     /* Workers block SIGINT/SIGTERM, so an interrupt reaches the reading thread
