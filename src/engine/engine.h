@@ -256,9 +256,15 @@ typedef struct th_hit {
     uint32_t cap;       /* a match of a rule that captures fields: their values are
                            at th_hits.capr[cap..cap+ncap) (hotpass.c); UINT32_MAX: not found */
 } th_hit;
+/* A captured field's values: capv[off..off + n), or where off has
+ * TH_CAPR_STR the one string p[0..n), its entry of the recent strings in
+ * off's low bits (hotpass.c recent_slot; most of them: the commit then reads
+ * neither capv nor the worker's node, and hashes nothing) */
 typedef struct th_caprange {
+    const char *p;
     uint32_t off, n;
 } th_caprange;
+#define TH_CAPR_STR 0x80000000u
 typedef struct th_hits {
     th_hit *items;
     size_t len, cap;
@@ -275,7 +281,7 @@ typedef struct th_hits {
     /* With workers (th_engine_set_threads), the values of the fields the
      * matches capture, found while evaluating (on the worker's thread) for
      * th_engine_commit, which then only stores them: field k of a hit's rule
-     * holds capv[capr[cap + k].off ..][.n]. */
+     * holds capr[cap + k]'s values (th_caprange). */
     const th_jval **capv;
     size_t capv_len, capv_cap;
     th_caprange *capr;

@@ -318,7 +318,7 @@ static inline void cap_push(cap_ctx *c, th_str s)
  * later on b100k (90%: 473), past what 256 entries keep; of the 47,287
  * look-ups that went on to the table, 32,715 still do, 25,250 of them new
  * strings (th_engine_commit 158.9 -> 156.8 M; 4,096 entries: 157.4 M). */
-static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
+static inline uint32_t recent_slot(th_str key)
 {
     uint64_t a = 0, b = 0, c = 0;
     if (key.n >= 8) {
@@ -331,7 +331,12 @@ static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
     uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ key.n) *
                  0xff51afd7ed558ccdull;
     _Static_assert(TH_CAP_RECENT == 1024, "the top ten bits of h");
-    return &cf->recent[h >> 54];
+    return (uint32_t)(h >> 54);
+}
+
+static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
+{
+    return &cf->recent[recent_slot(key)];
 }
 
 /* The string the field's last look-up found, when raw is it: most fields
@@ -360,15 +365,21 @@ static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
  * alone, its string read as the list's v[1]: with a copy of the string
  * beside each (24-byte entries), a hit copied it into cf->last's too and
  * each field cleared 24 KB (th_engine_commit 148.3 -> 144.9 M on b100k). */
-__attribute__((always_inline)) static inline const th_vlist *intern_recent(th_capfield *cf,
-                                                                           th_str raw)
+__attribute__((always_inline)) static inline const th_vlist *
+intern_recent_at(th_capfield *cf, th_str raw, uint32_t slot)
 {
-    const th_vlist *l = *recent_of(cf, raw);
+    const th_vlist *l = cf->recent[slot];
     if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n)) {
         cf->last = l;
         return l;
     }
     return NULL;
+}
+
+__attribute__((always_inline)) static inline const th_vlist *intern_recent(th_capfield *cf,
+                                                                           th_str raw)
+{
+    return intern_recent_at(cf, raw, recent_slot(raw));
 }
 
 /* The table's look-up, past intern_last and intern_recent: *h is raw's hash,
@@ -566,28 +577,41 @@ static const th_vlist *gather(th_engine *e, th_capfield *cf, const th_jval *doc,
     return l;
 }
 
+/* The list of raw, the one string of cf's field, where it is not the
+ * table's last or recent string: the table's look-up (the string stored when
+ * absent), else a list of one string where the field's strings are no longer
+ * stored. raw is no longer than ignore_above. */
+static const th_vlist *string_list(th_engine *e, th_capfield *cf, th_str raw)
+{
+    if (!cf->full) {
+        uint64_t h;
+        th_capslot *hole;
+        const th_vlist *l = intern_miss(cf, raw, &h, &hole);
+        return l ? l : intern_store(e, cf, raw, h, hole);
+    }
+    th_str s = th_json_quote_copy(&e->arena, &e->capbuf, raw);
+    e->match_bytes += LIST1_BYTES;
+    return th_vlist_new(e, &s, 1);
+}
+
 /* field_values' list where the value is not a string of the table's last
- * or recent ones: the table's look-up (and the string stored when absent),
- * a list of one string made where the field's strings are no longer stored,
- * else gather. Out of line: the string found in line is most look-ups. */
+ * or recent ones: string_list, else gather. Out of line: the string found
+ * in line is most look-ups. */
 static __attribute__((noinline)) const th_vlist *value_list(th_engine *e, th_capfield *cf,
                                                             const th_jval *doc, bool found,
                                                             const th_jval *const *v, size_t n)
 {
-    if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit) {
-        /* what gather makes of it: the stored list, or a list of one string */
-        th_str raw = v[0]->u.str;
-        if (!cf->full) {
-            uint64_t h;
-            th_capslot *hole;
-            const th_vlist *l = intern_miss(cf, raw, &h, &hole);
-            return l ? l : intern_store(e, cf, raw, h, hole);
-        }
-        th_str s = th_json_quote_copy(&e->arena, &e->capbuf, raw);
-        e->match_bytes += LIST1_BYTES;
-        return th_vlist_new(e, &s, 1);
-    }
+    if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n <= cf->limit)
+        return string_list(e, cf, v[0]->u.str); /* what gather makes of it */
     return gather(e, cf, doc, found ? v : NULL, n);
+}
+
+/* value_list of the one string raw (a worker's TH_CAPR_STR): gather gives
+ * none for a string longer than ignore_above */
+static __attribute__((noinline)) const th_vlist *string_value(th_engine *e, th_capfield *cf,
+                                                              th_str raw)
+{
+    return raw.n <= cf->limit ? string_list(e, cf, raw) : &th_vlist_empty;
 }
 
 /* th_qfields_read of cf's field, out of line: the fields that are not a
@@ -643,6 +667,29 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
     return l->id;
 }
 
+/* field_values of a range a worker found (c): a string it handed over as
+ * TH_CAPR_STR, with its recent entry (recent_slot), is looked up without
+ * reading its node or capv (the worker's memory) or hashing it */
+__attribute__((always_inline)) static inline uint32_t
+range_values(th_engine *e, th_capfield *cf, uint64_t now, th_caprange c, const th_jval *const *capv)
+{
+    if (!(c.off & TH_CAPR_STR))
+        return field_values(e, cf, now, NULL, true, c.n ? capv + c.off : NULL, c.n, NULL);
+    th_str raw = th_str_make(c.p, c.n);
+    const th_vlist *l = NULL;
+    if (raw.n < cf->below) {
+        l = intern_last(cf, raw);
+        if (!l)
+            l = intern_recent_at(cf, raw, c.off & (TH_CAP_RECENT - 1));
+    }
+    if (!l)
+        l = string_value(e, cf, raw);
+    cf->event = now;
+    cf->cur = l->id;
+    cf->nfound++;
+    return l->id;
+}
+
 /* A match's row of ncap ids, taken from a block of its rule's own (in the
  * engine's arena, 16 to 1,024 rows: a block of more rules' rows would put
  * each of a rule's rows on a line of its own, which the ES|QL pass's column
@@ -663,6 +710,20 @@ static uint32_t *fv_row(th_engine *e, th_capset *cs, size_t ncap, size_t nmatch)
     cs->fv_next += ncap;
     cs->fv_left -= ncap;
     return fv;
+}
+
+/* capture's loop over the values a worker found (c[0..ncap)). Out of
+ * line: inlined in th_engine_commit beside the one thread's loop, it cost
+ * that loop registers (one thread, b100k: 1,606.7 -> 1,610.3 M) */
+static __attribute__((noinline)) void capture_ranges(th_engine *e, th_capfield *const *capf,
+                                                     uint32_t *fv, size_t ncap, uint64_t now,
+                                                     const th_caprange *c,
+                                                     const th_jval *const *capv)
+{
+    for (size_t f = 0; f < ncap; f++) {
+        th_capfield *cf = capf[f];
+        fv[f] = cf->event == now ? cf->cur : range_values(e, cf, now, c[f], capv);
+    }
 }
 
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
@@ -690,7 +751,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
     uint64_t now = e->events;
     if (r->cap_ts != UINT32_MAX && ts_text) {
         /* no look-up, no text stored: the loops below take this id (b100k:
-         * 25,250 new strings of 62,750 looked up, ~15.5 M in value_list) */
+         * 25,250 new strings of 62,750 looked up, ~15.5 M in what is now string_list) */
         th_capfield *tf = capf[r->cap_ts];
         tf->event = now;
         tf->cur = TH_VLIST_TS;
@@ -701,15 +762,8 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
             fv[f] =
                 cf->event == now ? cf->cur : field_values(e, cf, now, doc, false, NULL, 0, fields);
         }
-    } else { /* the values the worker found */
-        const th_caprange *c = &h->capr[cap];
-        for (size_t f = 0; f < ncap; f++) {
-            th_capfield *cf = capf[f];
-            fv[f] = cf->event == now
-                        ? cf->cur
-                        : field_values(e, cf, now, doc, true, c[f].n ? h->capv + c[f].off : NULL,
-                                       c[f].n, fields);
-        }
+    } else {
+        capture_ranges(e, capf, fv, ncap, now, &h->capr[cap], h->capv);
     }
 }
 
@@ -1246,6 +1300,10 @@ static void capv_room(th_hits *h, size_t n)
 {
     while (h->capv_cap - h->capv_len < n)
         h->capv_cap = h->capv_cap ? h->capv_cap * 2 : 1024;
+    if (h->capv_cap > TH_CAPR_STR) { /* a range's off would take the flag (16 GB of values) */
+        fprintf(stderr, "trailhound: too many captured values in one batch\n");
+        abort();
+    }
     h->capv = th_xrealloc(h->capv, h->capv_cap * sizeof *h->capv);
 }
 
@@ -1264,7 +1322,7 @@ static __attribute__((noinline)) void captures_got(th_hits *h, th_qfields *f, co
                 capv_room(h, n);
             for (size_t i = 0; i < n; i++)
                 h->capv[h->capv_len + i] = v[i];
-            h->capfid[id] = (th_caprange){(uint32_t)h->capv_len, (uint32_t)n};
+            h->capfid[id] = (th_caprange){NULL, (uint32_t)h->capv_len, (uint32_t)n};
             h->capv_len += n;
             if (id)
                 h->capgen[id] = h->capevent;
@@ -1285,7 +1343,13 @@ static __attribute__((noinline)) void captures_got(th_hits *h, th_qfields *f, co
  * in line as th_qfields_get would first find it (th_qfields_known). The loop
  * has no call (the other fields are left to captures_got), so that h's
  * arrays stay in registers, and the event's number is in a local (a store to
- * a th_caprange may alias h's uint32_t members). Field number 0 (a name
+ * a th_caprange may alias h's uint32_t members). A field of one string is
+ * handed over as the string with its recent entry (TH_CAPR_STR), which the
+ * commit would otherwise find by reading the node and hashing the text on
+ * the reading thread, the one the workers wait for (b100k, two threads: the
+ * commit 116.7 -> 106.9 M, find_captures 64.3 -> 88.8 M over both workers);
+ * its length fits the range's 32 bits as the record's does
+ * (TH_MAX_RECORD_BYTES). Field number 0 (a name
  * without one, found anew per match) is never marked current: capgen[0]
  * stays 0, which capevent never is while evaluating (fields_start).
  * NO_CLONE: the clone GCC made of it (r's members for arguments) cost its
@@ -1299,6 +1363,7 @@ static __attribute__((noinline)) void captures_got(th_hits *h, th_qfields *f, co
 #ifndef NO_CLONE
 #define NO_CLONE
 #endif
+_Static_assert(TH_MAX_RECORD_BYTES < TH_CAPR_STR, "a string's length in a th_caprange");
 static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
 {
     const th_rulecap *rc = &h->rulecap[ri];
@@ -1332,11 +1397,16 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
                 other = true;
                 continue;
             }
-            if (n)
-                capv[len] = v[0];
-            capfid[id] = (th_caprange){len, (uint32_t)n};
+            if (n && v[0]->type == TH_JSTR) {
+                th_str t = v[0]->u.str;
+                capfid[id] = (th_caprange){t.p, TH_CAPR_STR | recent_slot(t), (uint32_t)t.n};
+            } else {
+                if (n)
+                    capv[len] = v[0];
+                capfid[id] = (th_caprange){NULL, len, (uint32_t)n};
+                len += (uint32_t)n;
+            }
             capgen[id] = now;
-            len += (uint32_t)n;
         }
         out[c] = capfid[id];
     }

@@ -93,6 +93,43 @@ for t in 2 3; do
     nok "ES|QL day, $t threads: alerts byte-identical to one thread's" "bare ${bare:-?}; $(cmp "$TMP/bare1.ndjson" "$TMP/bare$t.ndjson" 2>&1)"
   fi
 done
+# A captured string handed over by a worker (hotpass.c find_captures,
+# TH_CAPR_STR): IAM calls with a session key by six users, three of whose ARNs
+# are longer than user_identity.arn's ignore_above (1024), so that they hold
+# no term: the new-terms rule alerts the other three, with workers as with
+# one thread (a worker's string taken whatever its length alerts all six; one
+# cut by a byte alerts one).
+R="$rules/persistence_iam_api_calls_via_user_session_token.toml"
+if [ -f "$R" ]; then
+  python3 - >"$TMP/longarn.ndjson" <<'PY'
+import json
+for i in range(600):
+    u = i % 6
+    name = "user%d" % u + ("-" + "x" * 1100 if u >= 3 else "")
+    print(json.dumps({"eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDA%d" % u,
+                         "arn": "arn:aws:iam::111122223333:user/" + name,
+                         "accountId": "111122223333", "accessKeyId": "ASIAAAAAAAAAAAAAAAA%d" % u,
+                         "userName": name},
+        "eventTime": "2026-03-01T10:%02d:%02dZ" % (i // 60, i % 60),
+        "eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15.0",
+        "requestParameters": None, "responseElements": None, "requestID": "r%d" % i,
+        "eventID": "ev-%d" % i, "readOnly": True, "eventType": "AwsApiCall",
+        "managementEvent": True, "recipientAccountId": "111122223333",
+        "eventCategory": "Management"}, separators=(",", ":")))
+PY
+  "$TH" run --rules "$R" --data "$TMP/longarn.ndjson" --threads 1 >"$TMP/longarn1.ndjson" 2>/dev/null
+  "$TH" run --rules "$R" --data "$TMP/longarn.ndjson" --threads 2 >"$TMP/longarn2.ndjson" 2>/dev/null
+  if [ "$(wc -l <"$TMP/longarn1.ndjson")" -eq 3 ] && cmp -s "$TMP/longarn1.ndjson" "$TMP/longarn2.ndjson"; then
+    ok "captured strings over ignore_above: none with workers as with one thread (3 alerts)"
+  else
+    nok "captured strings over ignore_above: none with workers as with one thread" \
+      "$(wc -l <"$TMP/longarn1.ndjson") and $(wc -l <"$TMP/longarn2.ndjson") alerts, 3 wanted"
+  fi
+else
+  skip "captured strings over ignore_above (no corpus rule)"
+fi
 # The temporal pass on several threads (th_engine_set_threads): the rules'
 # passes run side by side, largest first, their alerts merged in rule order,
 # and the rule over the alerts (ES|QL FROM .alerts-security.*) runs last over
