@@ -525,16 +525,39 @@ static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
 }
 
 /* The alerts of one run's result rows (see the top of the file). */
-static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_esql_doc *docs,
-                 th_arena *scratch, int64_t from, int64_t t, bool by_id, bool supp)
+/* A run's output as emit reads it: the result itself, or (a folded rule's
+ * runs made before its fold was known to hold: esql_fold) its cells as
+ * JSON, row by row, kept until the runs are emitted */
+typedef struct eout {
+    const th_esql_result *res; /* NULL: the kept cells */
+    th_arena *scratch;
+    size_t nrows, ncols;
+    th_str *names;
+    th_jval **cells; /* [row * ncols + col]; NULL: no value */
+} eout;
+
+static th_jval *out_cell(const eout *o, size_t row, size_t c)
 {
+    return o->res ? th_esql_cell(o->scratch, o->res, row, c) : o->cells[row * o->ncols + c];
+}
+
+static th_str out_name(const eout *o, size_t c)
+{
+    return o->res ? th_esql_colname(o->res, c) : o->names[c];
+}
+
+static void emit(th_engine *e, th_erule *r, const eout *o, const th_esql_doc *docs, int64_t from,
+                 int64_t t, bool by_id, bool supp)
+{
+    const th_esql_result *res = o->res;
     size_t max = (size_t)r->max_signals;
-    size_t rows = th_esql_nrows(res), made = 0;
+    size_t rows = res ? th_esql_nrows(res) : o->nrows, made = 0,
+           ncols = res ? th_esql_ncols(res) : o->ncols;
     if (!by_id && !supp && rows >= max && rows > 0)
         r->rep.runs_truncated++;
     for (size_t row = 0; row < rows; row++) {
         char id[65];
-        long di = th_esql_row_doc(res, row);
+        long di = by_id ? th_esql_row_doc(res, row) : -1; /* by_id: never kept cells */
         if (by_id && di >= 0) { /* never captured rows (one document for all): they aggregate */
             const th_edoc *ed = &e->docs.items[r->matches.items[di].doc];
             th_alert_event_id(e, r, ed, NULL, 0, id);
@@ -546,11 +569,11 @@ static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_
             }
             th_alert_id_claim(e, r, id);
             th_jval *src = th_json_clone(&e->arena, docs[di].doc);
-            for (size_t c = 0; c < th_esql_ncols(res); c++) {
-                th_str name = th_esql_colname(res, c);
+            for (size_t c = 0; c < ncols; c++) {
+                th_str name = out_name(o, c);
                 if (th_str_eqc(name, "_id") || th_str_eqc(name, "_index") || th_str_eqc(name, "_version"))
                     continue;
-                th_jval *v = th_esql_cell(scratch, res, row, c);
+                th_jval *v = out_cell(o, row, c);
                 if (v)
                     put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
             }
@@ -564,11 +587,11 @@ static void emit(th_engine *e, th_erule *r, const th_esql_result *res, const th_
             continue;
         th_jval *src = th_jnew_obj(&e->arena);
         int64_t orig = TH_TIME_NONE;
-        for (size_t c = 0; c < th_esql_ncols(res); c++) {
-            th_jval *v = th_esql_cell(scratch, res, row, c);
+        for (size_t c = 0; c < ncols; c++) {
+            th_jval *v = out_cell(o, row, c);
             if (!v)
                 continue;
-            th_str name = th_esql_colname(res, c);
+            th_str name = out_name(o, c);
             if (th_str_eqc(name, "@timestamp") && v->type == TH_JSTR)
                 th_time_parse_iso(v->u.str.p, v->u.str.n, &orig);
             put_col(&e->arena, src, name, th_json_clone(&e->arena, v));
@@ -712,7 +735,8 @@ static void esql_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     /* the run's scratch, and what the panes keep from one run to the next */
     if (!esql_charge(e, r, x, scratch.used_total + th_esql_panes_held(x->panes)))
         goto out; /* over the budget: this run and the later ones are skipped */
-    emit(e, r, res, docs, &scratch, from, t, by_id, supp);
+    eout o = {.res = res, .scratch = &scratch};
+    emit(e, r, &o, docs, from, t, by_id, supp);
 out:
     th_arena_free(&scratch);
 }
@@ -755,20 +779,89 @@ static void cap_free(capctx *c)
 
 size_t th_esql_fold_rows = 1 << 14;
 
-typedef struct wholectx {
-    th_esql_panes *p;
-    bool ok;
-} wholectx;
-
-/* th_esql_panes_whole of the run at t's window */
-static void check_whole(th_engine *e, th_erule *r, int64_t t, void *ctx)
-{
-    wholectx *w = ctx;
+/* a folded rule's runs, in th_sched_each's order: their times and windows
+ * (documents [b, en)), and the outputs of those made (esql_fold) */
+typedef struct frun {
+    int64_t t;
     size_t b, en;
-    if (!w->ok)
+    size_t minb; /* the least b of this run and every later one */
+    eout out;    /* nrows 0: nothing to emit */
+} frun;
+
+typedef struct fruns {
+    frun *v;
+    size_t n, cap;
+    size_t next;  /* the next run to make, then (fold_emit) to emit */
+    th_arena out; /* the kept cells */
+} fruns;
+
+static void collect_runs(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    fruns *f = ctx;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->v = th_xrealloc(f->v, f->cap * sizeof(frun));
+    }
+    frun *x = &f->v[f->n++];
+    *x = (frun){.t = t};
+    run_window(e, r, t, &x->b, &x->en);
+}
+
+/* the run's output, its cells kept as JSON (emit reads them later) */
+static void keep_out(fruns *f, frun *x, const th_esql_result *res, th_arena *scratch)
+{
+    size_t nr = th_esql_nrows(res), nc = th_esql_ncols(res);
+    if (!nr)
         return;
-    run_window(e, r, t, &b, &en);
-    w->ok = th_esql_panes_whole(w->p, b, en, t);
+    eout *o = &x->out;
+    *o = (eout){.nrows = nr,
+                .ncols = nc,
+                .names = TH_ANEWN(&f->out, th_str, nc ? nc : 1),
+                .cells = TH_ANEWN(&f->out, th_jval *, nc ? nr * nc : 1)};
+    for (size_t c = 0; c < nc; c++) {
+        th_str n = th_esql_colname(res, c);
+        o->names[c] = th_str_make(th_arena_strndup(&f->out, n.p, n.n), n.n);
+    }
+    for (size_t row = 0; row < nr; row++)
+        for (size_t c = 0; c < nc; c++) {
+            th_jval *v = th_esql_cell(scratch, res, row, c);
+            o->cells[row * nc + c] = v ? th_json_clone(&f->out, v) : NULL;
+        }
+}
+
+/* The run x of a folded rule, as esql_run makes it, its output kept; false
+ * where the panes cannot answer its window (the rule runs the usual way) */
+static bool fold_run(th_engine *e, th_erule *r, xctx *x, fruns *f, frun *run)
+{
+    if (!th_esql_panes_whole(x->panes, run->b, run->en, run->t))
+        return false;
+    th_arena scratch;
+    th_arena_init(&scratch, 1 << 16);
+    bool supp =
+        r->rule->has_suppression && !e->o.no_suppression && r->rule->suppression_group_by.len > 0;
+    const char *err = NULL;
+    th_esql_result *res = th_esql_panes_run(&scratch, x->panes, run->b, run->en, run->t,
+                                            supp ? SIZE_MAX : (size_t)r->max_signals, &err);
+    x->fixed = f->out.used_total;
+    /* a query error (Elasticsearch fails the run): no alerts; over the
+     * budget: this run and the later ones are skipped */
+    if (res && esql_charge(e, r, x, scratch.used_total + th_esql_panes_held(x->panes)))
+        keep_out(f, run, res, &scratch);
+    th_arena_free(&scratch);
+    return true;
+}
+
+/* th_sched_each's run at t: the kept output of the same run, if any */
+static void fold_emit(th_engine *e, th_erule *r, int64_t t, void *ctx)
+{
+    fruns *f = ctx;
+    if (f->next == f->n || f->v[f->next].t != t)
+        return; /* not made: over the budget */
+    frun *x = &f->v[f->next++];
+    bool supp =
+        r->rule->has_suppression && !e->o.no_suppression && r->rule->suppression_group_by.len > 0;
+    if (x->out.nrows)
+        emit(e, r, &x->out, NULL, t - th_sched_lookback(r), t, false, supp);
 }
 
 /* The fold (esql.h th_esql_panes_folded): an aggregating rule of captured
@@ -776,23 +869,35 @@ static void check_whole(th_engine *e, th_erule *r, int64_t t, void *ctx)
  * panes (about th_esql_fold_rows matches) at a time, each grouped into its
  * panes' states and then dropped, instead of over every match at once: the
  * pass holds the panes' states and one chunk's tables, not a table of
- * every match (the broad rules' 130-200 MB on the 1 GB bench file). The
- * windows then merge the panes as th_exec_esql's do. Every cell of the
- * head is a function of its row alone (esql.h), so a chunk's rows and
- * panes are those of the whole table. A chunk the fold cannot hold
- * exactly (th_esql_panes_fold), or a window that would keep a pane in part
- * (th_esql_panes_whole: a deferred condition on NOW()), gives false before
- * any run, and the rule runs the usual way. True: the rule's runs are done (or skipped: over the
- * memory budget, as th_exec_esql skips them). */
+ * every match (the broad rules' 130-200 MB on the 1 GB bench file). Every
+ * cell of the head is a function of its row alone (esql.h), so a chunk's
+ * rows and panes are those of the whole table. After each chunk, the runs
+ * whose windows it completes are made (merging the panes as th_exec_esql's
+ * do) and the panes no later window reads are dropped: the fold holds the
+ * panes of a look-back, not of the whole data (the discovery rule 74f45152,
+ * 6 minutes: its panes were 26.6 MB of the 1 GB run's peak). A chunk the
+ * fold cannot hold exactly (th_esql_panes_fold), or a window that would
+ * keep a pane in part (th_esql_panes_whole: a deferred condition on
+ * NOW()), can come after runs were made, so their outputs are kept (as
+ * JSON: few rows) and emitted only once the last chunk is folded; false
+ * then, and the rule runs the usual way. True: the rule's runs are done
+ * (or skipped: over the memory budget, as th_exec_esql skips them). */
 static bool esql_fold(th_engine *e, th_erule *r)
 {
     if (!th_esql_fold_rows || !r->esql_cap || !th_esql_aggregating(r->esql) ||
         th_sched_lookback(r) <= th_sched_interval(r))
         return false;
-    cutv c = {0};
+    fruns f = {0};
     uint64_t runs = r->rep.runs;
-    th_sched_each(e, r, collect_cuts, &c);
-    r->rep.runs = runs; /* counted when the runs are made */
+    th_sched_each(e, r, collect_runs, &f);
+    r->rep.runs = runs; /* counted when the runs are emitted */
+    th_arena_init(&f.out, 1 << 12);
+    cutv c = {0};
+    for (size_t i = f.n; i-- > 0;) {
+        cut_push(&c, f.v[i].b);
+        cut_push(&c, f.v[i].en);
+        f.v[i].minb = i + 1 < f.n && f.v[i + 1].minb < f.v[i].b ? f.v[i + 1].minb : f.v[i].b;
+    }
     size_t w = 0;
     if (c.n) {
         qsort(c.v, c.n, sizeof(size_t), cmp_size);
@@ -828,28 +933,33 @@ static bool esql_fold(th_engine *e, th_erule *r)
         const th_esql_result *pre = th_esql_run_prefix_kept(
             &ca, r->esql, &doc, n, plain, captured_texts, captured_ids, &cc, &ids, &err);
         /* the chunk's tables with the panes so far; over the budget, no
-         * runs (as th_exec_esql's head over it) */
-        ok = pre && (!esql_charge(e, r, &x, ca.used_total) ||
+         * more runs (as th_exec_esql's head over it) */
+        ok = pre && (!esql_charge(e, r, &x, ca.used_total + th_esql_panes_held(p)) ||
                      th_esql_panes_fold(p, pre, &doc, n, ids, k0, k1));
         th_esql_ids_free(ids);
         cap_free(&cc);
         th_arena_free(&ca);
+        /* the runs whose panes are all folded, then the panes behind them */
+        while (ok && !x.stop && f.next < f.n && f.v[f.next].en <= c.v[k1]) {
+            ok = fold_run(e, r, &x, &f, &f.v[f.next]);
+            f.next += ok && !x.stop;
+        }
+        if (ok && !x.stop)
+            th_esql_panes_drop(p, f.next < f.n ? f.v[f.next].minb : SIZE_MAX);
         k0 = k1;
     }
     free(c.v);
-    if (ok && !x.stop) { /* every window answered by the panes, before the first runs */
-        wholectx wc = {p, true};
-        th_sched_each(e, r, check_whole, &wc);
-        r->rep.runs = runs;
-        ok = wc.ok;
-    }
-    if (ok && !x.stop && esql_charge(e, r, &x, 0)) {
+    if (ok && f.next) { /* the runs made, emitted in order */
         r->rep.esql_folded = true;
-        th_sched_each(e, r, esql_run, &x);
+        f.n = f.next;
+        f.next = 0;
+        th_sched_each(e, r, fold_emit, &f);
     }
     th_state_release(e, &x.charged, x.charged);
     th_esql_panes_free(p);
     th_arena_free(&pa);
+    th_arena_free(&f.out);
+    free(f.v);
     return ok;
 }
 
@@ -983,8 +1093,10 @@ void th_exec_esql_alerts(th_engine *e, th_erule *r)
         const char *err = NULL;
         th_esql_result *res = th_esql_run(&scratch, r->esql, docs, nd, t,
                                           supp ? SIZE_MAX : (size_t)r->max_signals, &err);
-        if (res && esql_charge(e, r, &x, scratch.used_total))
-            emit(e, r, res, docs, &scratch, t - lb, t, false, supp);
+        if (res && esql_charge(e, r, &x, scratch.used_total)) {
+            eout o = {.res = res, .scratch = &scratch};
+            emit(e, r, &o, docs, t - lb, t, false, supp);
+        }
         th_arena_free(&scratch);
         if (x.stop)
             break; /* over the budget (reported): no more runs */

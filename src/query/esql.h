@@ -228,18 +228,24 @@ size_t th_esql_panes_held(const th_esql_panes *p);
  * answer every window as th_esql_run_rest would without the rows (a
  * deferred condition on NOW() whose pane bounds cannot be kept, values of
  * two types in one aggregate, a long SUM that could overflow): then the panes are of no use (free
- * them) and the caller runs the query the usual way. Once every pane is given, th_esql_panes_run
- * answers each window. */
+ * them) and the caller runs the query the usual way. th_esql_panes_run answers a window
+ * once its panes are given (and refuses it before, or once th_esql_panes_drop dropped one). */
 th_esql_panes *th_esql_panes_folded(th_arena *a, const th_esql *q, const size_t *cuts,
                                     size_t ncuts);
 bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,
                         size_t ndocs, const th_esql_ids *ids, size_t k0, size_t k1);
 /* Whether the folded panes answer the window [dlo, dhi) at NOW() = now_ms:
  * every pane in it with rows is kept whole or not at all by the conditions
- * on NOW() the head defers (always, without such conditions). Asked of
- * every window before the first is run: where one says no, the caller runs
- * the query the usual way (th_esql_panes_run would fail that window). */
+ * on NOW() the head defers (always, without such conditions), and every
+ * pane in it was given and not dropped. Where one says no, the caller runs
+ * the query the usual way (th_esql_panes_run would fail that window), so
+ * it emits no run's output before every window said yes. */
 bool th_esql_panes_whole(th_esql_panes *p, size_t dlo, size_t dhi, int64_t now_ms);
+/* Frees the folded panes before the one that starts at document dlo, as
+ * no later window reads them (the memory of a folded rule bounded by its
+ * look-back, not by the data): th_esql_panes_whole and th_esql_panes_run
+ * then refuse a window that holds one. */
+void th_esql_panes_drop(th_esql_panes *p, size_t dlo);
 
 /* For an aggregating query that reads documents only through named fields
  * (no KEEP pattern, KQL() or metadata before its first STATS): the fields a

@@ -98,7 +98,15 @@
  * deferred condition. Of the rows, a folded pane keeps the cells of those
  * bounds (rows of its own p->t), all pane_filter reads of a pane it takes
  * whole or drops; a window that would keep a pane in part is found before
- * any run (th_esql_panes_whole) and also sends the caller the usual way. */
+ * any run (th_esql_panes_whole) and also sends the caller the usual way.
+ * A folded pane's groups, keys and states are one block of its own, freed
+ * (th_esql_panes_drop) once the windows, made as the chunks come, have
+ * passed it. The kept state of Slide and Same reads no dropped pane then:
+ * every later window starts past it, so Slide skips its entries by pane
+ * index, and a back that held it is flipped (rebuilt from the window's
+ * panes) before a new pane joins it; Same reuses only the very panes of
+ * the last window; merge()'s cache tells its first pane group by pane
+ * index too (a dropped block's address may come back). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +138,8 @@ typedef struct pane {
     size_t ng;
     size_t *bmin, *bmax; /* per bounded condition: the row of the least and largest value; SIZE_MAX: undecided */
     const char *err;     /* the first error grouping its rows gave (a window taking it whole has it) */
+    unsigned char *mem; /* a folded pane's groups, keys and states (fold_pane); NULL once dropped */
+    size_t memsz;
 } pane;
 
 /* one conjunct of pre->deferred; col >= 0: it compares that column with a
@@ -163,6 +173,7 @@ typedef struct sent {
  * the window are the same (the first and how many) */
 typedef struct mcache {
     const pgroup *first;
+    size_t pane; /* first's pane: a dropped pane's memory may hold a later one's groups */
     size_t n;
     ev v;               /* v.many malloc'd */
     uint64_t warn;
@@ -212,7 +223,6 @@ struct th_esql_panes {
     dcond *dc;
     size_t ndc;
     th_map gids;        /* group identity -> gid + 1 */
-    th_str *gkey;       /* per gid: its identity */
     size_t ngid, capgid;
     size_t *seen, *slot, stamp; /* a window merged afresh (wctx) */
     /* the kept windows (Slide): their panes, the front's end, per gid the
@@ -579,6 +589,8 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
 }
 
+enum { GID_BYTES = 2 * sizeof(size_t) + sizeof(gslide) };
+
 static size_t gid_of(th_esql_panes *p, th_str key)
 {
     bool ins;
@@ -587,14 +599,15 @@ static size_t gid_of(th_esql_panes *p, th_str key)
     if (!ins)
         return (uintptr_t)*slot - 1;
     if (p->ngid == p->capgid) {
-        size_t nc = p->capgid ? p->capgid * 2 : 64, o = p->capgid * sizeof(size_t), n = nc * sizeof(size_t);
-        p->seen = th_arena_realloc(p->a, p->seen, o, n);
-        p->slot = th_arena_realloc(p->a, p->slot, o, n);
-        p->gs = th_arena_realloc(p->a, p->gs, p->capgid * sizeof(gslide), nc * sizeof(gslide));
-        p->gkey = th_arena_realloc(p->a, p->gkey, p->capgid * sizeof(th_str), nc * sizeof(th_str));
+        /* malloc'd, not the arena's: its old arrays would stay (the fold of
+         * 74f45152 over the 1 GB file: 25,722 gids, 3.4 MB of them) */
+        size_t nc = p->capgid ? p->capgid * 2 : 64;
+        p->seen = th_xrealloc(p->seen, nc * sizeof(size_t));
+        p->slot = th_xrealloc(p->slot, nc * sizeof(size_t));
+        p->gs = th_xrealloc(p->gs, nc * sizeof(gslide));
+        p->held += (nc - p->capgid) * GID_BYTES;
         p->capgid = nc;
     }
-    p->gkey[p->ngid] = k;
     p->seen[p->ngid] = 0;
     p->gs[p->ngid] = (gslide){0};
     *slot = (void *)(uintptr_t)(p->ngid + 1);
@@ -874,10 +887,15 @@ void th_esql_panes_free(th_esql_panes *p)
     if (!p)
         return;
     th_map_free(&p->gids);
-    if (p->folded)
+    if (p->folded) {
         th_map_free(&p->strs);
+        th_esql_panes_drop(p, SIZE_MAX);
+    }
     free(p->kc);
     slide_reset(p);
+    free(p->seen);
+    free(p->slot);
+    free(p->gs);
     memos_free(p, p->mf, p->mx);
     free(p->kp);
     free(p->act);
@@ -1353,7 +1371,8 @@ static ev merge_kept(th_esql_panes *p, erun *r, gslide *s, const wgroup *g, size
         p->held += nas * sizeof(mcache);
     }
     mcache *m = &s->mc[k];
-    if (m->first == g->pg[0] && m->n == g->n) {
+    size_t first = s->e[s->e0].pane; /* g->pg[0]'s (window_acc found it) */
+    if (m->first == g->pg[0] && m->pane == first && m->n == g->n) {
         r->warnings += m->warn;
         return m->v;
     }
@@ -1369,7 +1388,7 @@ static ev merge_kept(th_esql_panes *p, erun *r, gslide *s, const wgroup *g, size
         v.many = c;
         p->held += v.n * sizeof(ev_s);
     }
-    *m = (mcache){g->pg[0], g->n, v, r->warnings - w0};
+    *m = (mcache){g->pg[0], first, g->n, v, r->warnings - w0};
     return v;
 }
 
@@ -1475,6 +1494,10 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     bool some = false;
     dnow kv[DNOW_MAX] = {{0}};
     for (long k = k0; k < k1; k++) {
+        if (p->folded && !p->panes[k].built) { /* never given, or dropped */
+            *err = "folded pane not held";
+            return NULL;
+        }
         build_pane(p, (size_t)k);
         const pane *pn = &p->panes[k];
         size_t *rows = NULL, n = 0;
@@ -1723,29 +1746,82 @@ static bool keep_bounds(th_esql_panes *p, const th_esql_panes *c, const pane *sr
     return true;
 }
 
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+/* n bytes (16-aligned, as the arena's) from a pane's block */
+static void *bump(unsigned char **cur, size_t n)
+{
+    void *q = *cur;
+    *cur += round16(n);
+    return q;
+}
+
+/* the bytes fold_pane takes for src's groups, keys and states */
+static size_t pane_bytes(const th_esql_panes *p, const pane *src)
+{
+    size_t nas = p->stats->nas, nby = p->stats->nby, need = 0;
+    need += round16(sizeof(pgroup) * (src->ng ? src->ng : 1));
+    for (size_t i = 0; i < src->ng; i++) {
+        const pgroup *sg = &src->g[i];
+        need += round16(sizeof(ev) * (nby ? nby : 1)) + round16(sizeof(part) * (nas ? nas : 1));
+        for (size_t b = 0; b < nby; b++)
+            if (sg->keys[b].n > 1)
+                need += round16(sizeof(ev_s) * sg->keys[b].n);
+        for (size_t k = 0; k < nas; k++)
+            if (sg->parts[k].nv)
+                need += round16(sizeof(ev_s) * sg->parts[k].nv);
+    }
+    return need;
+}
+
+static ev keep_ev_in(th_esql_panes *p, unsigned char **cur, const ev *v)
+{
+    ev o = *v;
+    if (v->n == 1) {
+        o.one = keep_s(p, v->t, v->one);
+    } else if (v->n > 1) {
+        o.many = bump(cur, sizeof(ev_s) * v->n); /* each written below */
+        for (uint32_t i = 0; i < v->n; i++)
+            o.many[i] = keep_s(p, v->t, v->many[i]);
+    }
+    return o;
+}
+
 /* A chunk's built pane (of c) as the fold's pane dst: its groups (their
  * gids already the fold's: c->into), keys and states copied out of the
- * chunk, without rows. False where a window could need the rows: a state
- * that met values of two types, an aggregate whose values differ in type
- * from one pane group to another, a long SUM whose positive or negative
- * values over every pane overflow. */
+ * chunk, without rows, into a block of its own (th_esql_panes_drop frees
+ * it once no window needs the pane). False where a window could need the
+ * rows: a state that met values of two types, an aggregate whose values
+ * differ in type from one pane group to another, a long SUM whose
+ * positive or negative values over every pane overflow. */
 static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src, pane *dst)
 {
     size_t nas = p->stats->nas, nby = p->stats->nby;
     *dst = (pane){.built = true, .lo = 0, .hi = src->hi - src->lo, .err = src->err, .ng = src->ng};
     if (p->ndc && !keep_bounds(p, c, src, dst))
         return false;
-    /* the copies' arrays are written whole below: not zeroed first (the
-     * same bytes as TH_ANEWN; b100k pack 0.7 M instructions of memset) */
-    dst->g = TH_ANEWN(p->a, pgroup, src->ng ? src->ng : 1);
+    dst->memsz = pane_bytes(p, src);
+    dst->mem = th_xmalloc(dst->memsz);
+    p->held += dst->memsz;
+    unsigned char *cur = dst->mem;
+    /* the copies' arrays are written whole below: not zeroed first (b100k
+     * pack 0.7 M instructions of memset), but for the placeholders */
+    dst->g = bump(&cur, sizeof(pgroup) * (src->ng ? src->ng : 1));
     for (size_t i = 0; i < src->ng; i++) {
         const pgroup *sg = &src->g[i];
         pgroup *dg = &dst->g[i];
-        ev *keys = nby ? th_arena_alloc(p->a, sizeof(ev) * nby) : TH_ANEWN(p->a, ev, 1);
+        ev *keys = bump(&cur, sizeof(ev) * (nby ? nby : 1));
+        if (!nby)
+            keys[0] = (ev){0};
         for (size_t b = 0; b < nby; b++)
-            keys[b] = keep_ev(p, &sg->keys[b]);
-        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows,
-                       nas ? th_arena_alloc(p->a, sizeof(part) * nas) : TH_ANEWN(p->a, part, 1)};
+            keys[b] = keep_ev_in(p, &cur, &sg->keys[b]);
+        part *parts = bump(&cur, sizeof(part) * (nas ? nas : 1));
+        if (!nas)
+            parts[0] = (part){0};
+        *dg = (pgroup){sg->gid, keys, NULL, sg->nrows, parts};
         for (size_t k = 0; k < nas; k++) {
             const part *sp = &sg->parts[k];
             part *dp = &dg->parts[k];
@@ -1753,7 +1829,7 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
             dp->vals = NULL;
             dp->capv = sp->nv;
             if (sp->nv) {
-                dp->vals = th_arena_alloc(p->a, sizeof(ev_s) * sp->nv);
+                dp->vals = bump(&cur, sizeof(ev_s) * sp->nv);
                 for (uint32_t j = 0; j < sp->nv; j++)
                     dp->vals[j] = keep_s(p, sp->type, sp->vals[j]);
             }
@@ -1774,6 +1850,20 @@ static bool fold_pane(th_esql_panes *p, const th_esql_panes *c, const pane *src,
         }
     }
     return true;
+}
+
+void th_esql_panes_drop(th_esql_panes *p, size_t dlo)
+{
+    if (!p || !p->folded)
+        return;
+    for (size_t k = 0; k + 1 < p->ncuts && p->cuts[k] < dlo; k++) {
+        pane *pn = &p->panes[k];
+        if (!pn->mem)
+            continue;
+        free(pn->mem);
+        p->held -= pn->memsz;
+        *pn = (pane){0}; /* not built: th_esql_panes_whole and _run refuse it */
+    }
 }
 
 bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_esql_doc *docs,

@@ -643,6 +643,14 @@ static bool check_fold(const char *q, size_t span)
         th_esql_ids_free(ids);
         th_arena_free(&ca); /* the panes keep none of it (ASan: CONCAT's strings below) */
     }
+    /* now and then the panes behind each window dropped as it passes
+     * (th_esql_panes_drop, as esql_fold does): every window answers as
+     * before (whole as asked before any drop) */
+    bool drop = next_rand(2), was[NDOCS + 2 * 30 + 2];
+    for (size_t j = 1; ok && j < nc + span; j++) {
+        size_t i0 = j > span ? j - span : 0, i1 = j < nc ? j : nc - 1;
+        was[j] = th_esql_panes_whole(p, cuts[i0], cuts[i1], f.ts[cuts[i1] > 0 ? cuts[i1] - 1 : 0]);
+    }
     if (ok) {
         for (size_t j = 1; j < nc + span; j++) { /* a scheduler's order */
             size_t i0 = j > span ? j - span : 0, i1 = j < nc ? j : nc - 1;
@@ -652,6 +660,7 @@ static bool check_fold(const char *q, size_t span)
             th_arena_init(&s, 1 << 16);
             const char *e1 = NULL, *e2 = NULL;
             bool whole = th_esql_panes_whole(p, lo, hi, now);
+            assert_int_equal(whole, was[j]);
             th_esql_result *inc = th_esql_panes_run(&s, p, lo, hi, now, 0, &e1);
             th_esql_result *rest =
                 th_esql_run_rest(&s, f.e, f.pre, f.docs, NDOCS, lo, hi, now, 0, &e2);
@@ -664,7 +673,22 @@ static bool check_fold(const char *q, size_t span)
                 same_table(&s, inc, rest,
                            th_arena_printf(&s, "fold vs rest, %.40s: run %zu", q + 14, j));
             th_arena_free(&s);
+            size_t next = j + 1 > span ? j + 1 - span : 0; /* the next window's first pane */
+            if (drop)
+                th_esql_panes_drop(p, cuts[next < nc - 1 ? next : nc - 1]);
         }
+    }
+    if (ok && drop) { /* the panes dropped: a window over them is refused */
+        th_arena s;
+        th_arena_init(&s, 1 << 12);
+        const char *e1 = NULL;
+        size_t hi = cuts[nc - 1];
+        assert_false(th_esql_panes_whole(p, cuts[0], hi, f.ts[hi - 1]));
+        assert_null(th_esql_panes_run(&s, p, cuts[0], hi, f.ts[hi - 1], 0, &e1));
+        assert_non_null(e1);
+        th_arena_free(&s);
+    }
+    if (ok && !drop) {
         for (size_t i = 0; i + 1 < nc; i++)
             for (size_t j = i + 1; j < nc; j++) {
                 size_t lo = cuts[i], hi = cuts[j];
