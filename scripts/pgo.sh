@@ -16,6 +16,7 @@
 # speed, never results (the test suite runs against build/release).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+self="$root/scripts/pgo.sh"
 cd "$root"
 B=build/pgo
 train=build/pgo-train
@@ -24,7 +25,7 @@ export TH_DATA_DIR="$root" TH_NO_HUGEPAGES=1
 [ -x "$REL" ] || { echo "pgo: $REL missing (make builds it)" >&2; exit 2; }
 # `make` relinks the release binary whenever a source changed: a PGO binary
 # newer than it and than this script is of the same sources
-if [ -z "${PGO_FORCE:-}" ] && [ "$B/trailhound" -nt "$REL" ] && [ "$B/trailhound" -nt "$0" ]; then
+if [ -z "${PGO_FORCE:-}" ] && [ "$B/trailhound" -nt "$REL" ] && [ "$B/trailhound" -nt "$self" ]; then
   echo "pgo: $B/trailhound is up to date (PGO_FORCE=1 rebuilds it)"
   exit 0
 fi
