@@ -267,6 +267,20 @@ static size_t random_value(uint32_t *seed, const char *pat, size_t pn, unsigned 
     return n;
 }
 
+/* re compiled with flags fl as the matcher runs it (fast) and again with
+ * the reference construction slow_fl added (slow: TH_LRE_GENERAL, the
+ * general construction; TH_LRE_CODEPOINTS, the DFA code point by code point) */
+static void compile_both(th_arena *a, const char *re, unsigned fl, unsigned slow_fl,
+                         th_lregex **fast, th_lregex **slow)
+{
+    char err[200];
+    size_t at, n = strlen(re);
+    *fast = th_lregex_compile(a, re, n, fl, err, sizeof err, &at);
+    *slow = th_lregex_compile(a, re, n, fl | slow_fl, err, sizeof err, &at);
+    if (!*fast || !*slow)
+        fail_msg("/%s/ did not compile: %s at %zu", re, err, at);
+}
+
 /* `.*(L1|...).*` over literal strings is built as an Aho-Corasick DFA; it must
  * accept exactly what the general construction (TH_LRE_GENERAL) accepts. Values
  * are random concatenations of pieces of the pattern's own text (so that the
@@ -295,12 +309,9 @@ static void test_literal_search(void **state)
     for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
         th_arena a;
         th_arena_init(&a, 0);
-        char err[200];
-        size_t at, pn = strlen(pats[p]);
-        th_lregex *fast = th_lregex_compile(&a, pats[p], pn, 0, err, sizeof err, &at);
-        th_lregex *slow = th_lregex_compile(&a, pats[p], pn, TH_LRE_GENERAL, err, sizeof err, &at);
-        if (!fast || !slow)
-            fail_msg("/%s/ did not compile: %s at %zu", pats[p], err, at);
+        size_t pn = strlen(pats[p]);
+        th_lregex *fast, *slow;
+        compile_both(&a, pats[p], 0, TH_LRE_GENERAL, &fast, &slow);
         for (int r = 0; r < 4000; r++) {
             size_t n = random_value(&seed, pats[p], pn, 6, 19, noise,
                                     sizeof noise / sizeof *noise, v, sizeof v);
@@ -314,20 +325,6 @@ static void test_literal_search(void **state)
     }
     /* both answers occur often enough for the comparison to mean something */
     assert_true(matched > tested / 10 && matched < tested - tested / 10);
-}
-
-/* re compiled as the matcher runs it (fast) and code point by code point
- * (slow, TH_LRE_CODEPOINTS), caseless under regex~ (nocase) */
-static void compile_both(th_arena *a, const char *re, bool nocase, th_lregex **fast,
-                         th_lregex **slow)
-{
-    char err[200];
-    size_t at, n = strlen(re);
-    unsigned fl = nocase ? TH_LRE_NOCASE : 0;
-    *fast = th_lregex_compile(a, re, n, fl, err, sizeof err, &at);
-    *slow = th_lregex_compile(a, re, n, fl | TH_LRE_CODEPOINTS, err, sizeof err, &at);
-    if (!*fast || !*slow)
-        fail_msg("/%s/ did not compile: %s at %zu", re, err, at);
 }
 
 /* A DFA moves on ASCII bytes through its table (lregex.c ascii_table); it
@@ -370,7 +367,8 @@ static void test_ascii_table(void **state)
         th_arena_init(&a, 0);
         size_t pn = strlen(pats[p].re);
         th_lregex *fast, *slow;
-        compile_both(&a, pats[p].re, pats[p].nocase, &fast, &slow);
+        compile_both(&a, pats[p].re, pats[p].nocase ? TH_LRE_NOCASE : 0, TH_LRE_CODEPOINTS, &fast,
+                     &slow);
         assert_false(th_lregex_has_table(slow));
         tables += th_lregex_has_table(fast);
         for (int r = 0; r < 4000; r++) {
@@ -432,7 +430,8 @@ static void test_skip_runs(void **state)
         th_arena_init(&a, 0);
         size_t pn = strlen(pats[p].re);
         th_lregex *fast, *slow;
-        compile_both(&a, pats[p].re, pats[p].nocase, &fast, &slow);
+        compile_both(&a, pats[p].re, pats[p].nocase ? TH_LRE_NOCASE : 0, TH_LRE_CODEPOINTS, &fast,
+                     &slow);
         if (th_lregex_skip_states(fast) == 0)
             fail_msg("/%s/: no state skips", pats[p].re);
         assert_int_equal(th_lregex_skip_states(slow), 0);
