@@ -48,15 +48,31 @@ if [ ! -s "$train/events.ndjson" ] || [ ! -d "$train/s3/AWSLogs" ]; then
   head -n 20000 "$train/events.ndjson" >"$train/head.ndjson"
 fi
 
-# every command the profile is trained on (and the outputs compared after)
-jobs=(
-  "run --rules $rules --data $train/events.ndjson --threads 1 --format summary"
-  "run --rules $rules --data $train/s3 --threads 2 --format summary"
-  "run --rules $one --data $train/events.ndjson --threads 1 --format summary"
-  "match --rules $rules --data $train/events.ndjson --threads 1"
-  "convert $train/head.ndjson --threads 1"
-  "tune --before $one --after $two --data $train/events.ndjson --format json"
-)
+# job K BIN: the K-th command the profile is trained on (and the outputs
+# compared after): one and two threads, NDJSON and S3 objects, match,
+# convert, one rule and tune
+njobs=6
+job() {
+  case $1 in
+    0) "$2" run --rules "$rules" --data "$train/events.ndjson" --threads 1 --format summary ;;
+    1) "$2" run --rules "$rules" --data "$train/s3" --threads 2 --format summary ;;
+    2) "$2" run --rules "$one" --data "$train/events.ndjson" --threads 1 --format summary ;;
+    3) "$2" match --rules "$rules" --data "$train/events.ndjson" --threads 1 ;;
+    4) "$2" convert "$train/head.ndjson" --threads 1 ;;
+    5) "$2" tune --before "$one" --after "$two" --data "$train/events.ndjson" --format json ;;
+  esac
+}
+# run_jobs BIN DIR: every job's stdout and exit status into DIR/K (tune's
+# JSON says how long each version took: that figure left out)
+run_jobs() {
+  local k rc
+  mkdir -p "$2"
+  for ((k = 0; k < njobs; k++)); do
+    { rc=0; job "$k" "$1" 2>/dev/null || rc=$?; echo "exit $rc"; } | sed -E 's/"seconds":[0-9.e-]+//' >"$2/$k"
+  done
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 rm -rf "$B"
 # The instrumented build keeps branches that -O2 alone proves dead, and GCC 12
@@ -68,10 +84,12 @@ make --no-print-directory -j"$(nproc)" MODE=pgo \
   LDOPT="-O2 -g -flto=auto -fprofile-generate -Wno-error=array-bounds" "$B/trailhound" 2>&1 | grep -v 'Warray-bounds\|^ *[0-9]* |\|In function\|inlined from\|note:\|^ *|' || true
 [ -x "$B/trailhound" ] || { echo "pgo: the instrumented build failed" >&2; exit 2; }
 
-echo "pgo: 2/3 training (${#jobs[@]} commands, rules: $rules)"
-for j in "${jobs[@]}"; do
-  # shellcheck disable=SC2086 # the job's words
-  "$B/trailhound" $j >/dev/null 2>&1 || [ $? -eq 1 ] || { echo "pgo: training failed: $j" >&2; exit 2; }
+echo "pgo: 2/3 training ($njobs commands, rules: $rules)"
+run_jobs "$B/trailhound" "$tmp/train"
+for ((k = 0; k < njobs; k++)); do
+  # exit 1 means "found something" for trailhound verbs: only >= 2 is a failure
+  tail -n 1 "$tmp/train/$k" | grep -qx 'exit [01]' ||
+    { echo "pgo: training command $k failed ($(tail -n 1 "$tmp/train/$k"); job() in $self)" >&2; exit 2; }
 done
 
 echo "pgo: 3/3 optimised build"
@@ -81,18 +99,13 @@ make --no-print-directory -j"$(nproc)" MODE=pgo \
   OPT="-O2 -g -flto=auto -fprofile-use -fprofile-partial-training" \
   LDOPT="-O2 -g -flto=auto -fprofile-use -fprofile-partial-training" "$B/trailhound"
 
-# the same outputs as the release build, byte for byte
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-for j in "${jobs[@]}"; do
-  # shellcheck disable=SC2086
-  "$REL" $j 2>/dev/null | sed -E 's/"seconds":[0-9.e-]+//' >"$tmp/a" || true
-  # shellcheck disable=SC2086
-  "$B/trailhound" $j 2>/dev/null | sed -E 's/"seconds":[0-9.e-]+//' >"$tmp/b" || true
-  # (tune's JSON says how long each version took)
-  if ! cmp -s "$tmp/a" "$tmp/b"; then
-    echo "pgo: $B/trailhound and $REL differ on: $j" >&2
+# the same outputs and exit statuses as the release build, byte for byte
+run_jobs "$REL" "$tmp/a"
+run_jobs "$B/trailhound" "$tmp/b"
+for ((k = 0; k < njobs; k++)); do
+  if ! cmp -s "$tmp/a/$k" "$tmp/b/$k"; then
+    echo "pgo: $B/trailhound and $REL differ on training command $k (job() in $self)" >&2
     exit 1
   fi
 done
-echo "pgo: $B/trailhound built; its outputs equal $REL's on the ${#jobs[@]} training commands"
+echo "pgo: $B/trailhound built; its outputs equal $REL's on the $njobs training commands"
