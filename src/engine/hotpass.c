@@ -1632,6 +1632,7 @@ void th_engine_demand(th_engine *e, th_ecs_demand *d)
         if (!r->rep.skipped)
             th_ecs_demand_merge(d, &r->dem);
     }
+    e->gate_gen++; /* the plans remembered keep their rules' demand (plan_entry.dem) */
 }
 
 void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
@@ -1854,6 +1855,9 @@ typedef struct plan_entry {
     bool whole;
     uint32_t *plan;
     size_t nplan, plcap;
+    /* what the rules in plan demand of the mapping, merged: one merge a
+     * hit, not one a planned rule (b100k with the pack: 160,372 calls) */
+    th_ecs_demand dem;
 } plan_entry;
 
 struct th_plan_cache {
@@ -2083,10 +2087,9 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
     h->nplan = 0;
     if (pe && pe->used) {
         if (pe->whole) {
-            for (size_t k = 0; k < pe->nplan; k++) {
+            for (size_t k = 0; k < pe->nplan; k++)
                 h->plan[k] = pe->plan[k];
-                th_ecs_demand_merge(d, &e->rules.items[pe->plan[k]]->dem);
-            }
+            th_ecs_demand_merge(d, &pe->dem);
             h->nplan = pe->nplan;
             return h->nplan > 0;
         }
@@ -2123,6 +2126,9 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         pe->whole = whole;
         if (whole) {
             keep_rules(&pe->plan, &pe->plcap, &pe->nplan, h->plan, h->nplan);
+            pe->dem = (th_ecs_demand){0};
+            for (size_t k = 0; k < h->nplan; k++)
+                th_ecs_demand_merge(&pe->dem, &e->rules.items[h->plan[k]]->dem);
         }
         pe->used = true;
     }
