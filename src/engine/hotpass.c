@@ -1957,6 +1957,67 @@ static inline void key_copy(unsigned char *d, const char *p, uint32_t n)
     }
 }
 
+/* The values of the slots in read, written after the key's first pc->len
+ * bytes as key_val writes them, the text of each string or number hashed
+ * into *hash (plan_str): 1, or 0 where the key would grow past
+ * PLAN_KEY_MAX; -1, with nothing written or hashed, where a value is
+ * neither (key_values_any's). The values written through a cursor held in
+ * a register, each checked once against the room left: key_put's way,
+ * which kept the length in memory (it may alias what memcpy writes), cost a
+ * third of a look-up. With key_val's call for the other values in the
+ * loop, GCC kept the hash in memory, loaded and stored at every string
+ * (b100k with the pack: th_engine_plan_slots 86.0 -> 85.1 M). */
+static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t read,
+                              uint64_t *hash)
+{
+    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
+    uint64_t x = *hash;
+    for (uint64_t u = read; u; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
+        uint32_t nv = sl->n;
+        if (end - k < 4)
+            return 0;
+        memcpy(k, &nv, 4);
+        k += 4;
+        for (uint32_t i = 0; i < nv; i++) {
+            const th_jval *v = &vals[i];
+            if (v->type != TH_JSTR && v->type != TH_JNUM)
+                return -1;
+            const char *p = v->u.str.p;
+            uint32_t n = (uint32_t)v->u.str.n;
+            if ((size_t)(end - k) < 5 + (size_t)n)
+                return 0;
+            x = plan_str(x, v->u.str);
+            k[0] = (unsigned char)v->type;
+            memcpy(k + 1, &n, 4);
+            key_copy(k + 5, p, n);
+            k += 5 + (size_t)n;
+        }
+    }
+    pc->len = (size_t)(k - pc->key);
+    *hash = x;
+    return 1;
+}
+
+/* key_strings where some value is neither a string nor a number (none
+ * over b100k: the fill's slots hold strings, source.as.number a number),
+ * through key_val: the same bytes and hash. */
+static __attribute__((noinline)) int key_values_any(th_plan_cache *pc, const th_ecs_slots *s,
+                                                    uint64_t read, uint64_t *hash)
+{
+    for (uint64_t u = read; u && !pc->over; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        key_u32(pc, sl->n);
+        for (uint32_t i = 0; i < sl->n && !pc->over; i++) {
+            if (sl->vals[i].type == TH_JSTR || sl->vals[i].type == TH_JNUM)
+                *hash = plan_str(*hash, sl->vals[i].u.str);
+            key_val(pc, &sl->vals[i]);
+        }
+    }
+    return !pc->over;
+}
+
 /* The entry of the record's key: holding its gates' results when used, else
  * the one to store them in; NULL when this record is planned directly. */
 static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -1981,41 +2042,12 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     key_put(pc, &read, sizeof read);
     if (pc->over)
         return NULL;
-    /* the values written through a cursor held in a register, each checked
-     * once against the room left: key_put's way, which kept the length in
-     * memory (it may alias what memcpy writes), cost a third of a look-up */
-    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
-    for (uint64_t u = read; u; u &= u - 1) {
-        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
-        uint32_t nv = sl->n;
-        if (end - k < 4)
-            return NULL;
-        memcpy(k, &nv, 4);
-        k += 4;
-        for (uint32_t i = 0; i < nv; i++) {
-            const th_jval *v = &vals[i];
-            if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
-                pc->len = (size_t)(k - pc->key);
-                key_val(pc, v);
-                if (pc->over)
-                    return NULL;
-                k = pc->key + pc->len;
-                continue;
-            }
-            const char *p = v->u.str.p;
-            uint32_t n = (uint32_t)v->u.str.n;
-            if ((size_t)(end - k) < 5 + (size_t)n)
-                return NULL;
-            hash = plan_str(hash, v->u.str);
-            k[0] = (unsigned char)TH_JSTR;
-            memcpy(k + 1, &n, 4);
-            key_copy(k + 5, p, n);
-            k += 5 + (size_t)n;
-        }
-    }
+    int written = key_strings(pc, s, read, &hash);
+    if (written < 0)
+        written = key_values_any(pc, s, read, &hash);
+    if (!written)
+        return NULL;
     hash = key_fmix(hash);
-    pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
             pc->pause = PLAN_PAUSE;

@@ -760,6 +760,63 @@ static void remembered_plans_demand(void **state)
     fixture_free(&f);
 }
 
+/* Plans remembered under a slot that holds a number (source.as.number,
+ * which the key writes in its loop as it writes strings): addresses of two
+ * networks (Google's two, Cloudflare's two), one of none and no address,
+ * each planned through one th_hits as a fresh th_hits plans it; the gates
+ * read the number. */
+static void remembered_plans_numbers(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_mapper_free(f.m); /* the deployed mapping, with the ASN table */
+    th_mapper_paths paths;
+    th_mapper_opts mo;
+    th_mapper_opts_deployed(&mo, &paths);
+    assert_non_null(mo.geoip_asn_db);
+    f.m = th_mapper_new(&mo, &f.d);
+    assert_non_null(f.m);
+    th_arena *a = &f.a;
+    const char *q[2] = {"event.action: CreateUser and source.as.number: 15169",
+                        "event.action: CreateUser and source.as.number: 13335"};
+    th_rule r[2];
+    for (size_t i = 0; i < 2; i++) {
+        rule_of(&r[i], th_arena_printf(a, "r%zu", i));
+        assert_int_equal(th_engine_add_query(f.e, &r[i], kql(a, q[i]), a, NULL), i);
+    }
+    const char *ips[] = {"8.8.8.8", "1.1.1.1", "8.8.4.4", "10.0.0.1", "1.0.0.1", "x"};
+    enum { N = sizeof ips / sizeof ips[0] };
+    char *recs[N];
+    for (size_t i = 0; i < N; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":"
+                                  "\"CreateUser\",\"eventTime\":\"2024-01-01T00:00:00Z\","
+                                  "\"sourceIPAddress\":\"%s\"}",
+                                  ips[i]);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0;
+    unsigned in = 0, out = 0;
+    for (int round = 0; round < 3; round++) { /* the later rounds from the remembered plans */
+        same_plans(f.e, f.m, a, &h, recs, N, &planned);
+        for (size_t i = 0; i < N; i++) {
+            size_t p[8], n = 0;
+            bool dom;
+            plan_with(f.e, f.m, a, &h, recs[i], false, &dom, p, &n);
+            unsigned got = 0;
+            for (size_t k = 0; k < n; k++)
+                got |= 1u << p[k];
+            in |= got;
+            out |= ~got & 3;
+        }
+    }
+    assert_int_equal(in, 3); /* each rule planned on some record, left out on another */
+    assert_int_equal(out, 3);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Plans remembered in sets of entries (hotpass.c PLAN_WAYS) equal those of a
  * fresh th_hits: two thirds of the records from 700 names that repeat (about
  * three a set, so that look-ups find them in every way of a set, and fuller
@@ -1052,6 +1109,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_partly),
         cmocka_unit_test(remembered_plans_todo),
         cmocka_unit_test(remembered_plans_demand),
+        cmocka_unit_test(remembered_plans_numbers),
         cmocka_unit_test(remembered_plans_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
