@@ -1111,11 +1111,11 @@ static th_cand_entry *cand_find(th_hits *h, th_routelist *const *lists, size_t n
     return c;
 }
 
-/* A string into a memo's hash (the plan key's, the routed values'): its
- * length and three words of it (the first, middle and last eight bytes; two
- * overlapping four-byte ones; or three bytes), multiplied apart and folded
- * in after a rotation, without th_str_hash_sample's three dependent rounds
- * (~22 instructions a string, seven strings a record in the plan key); the
+/* A string into a memo's hash (the routed values'; plan_str is the plan
+ * key's): its length and three words of it (the first, middle and last eight
+ * bytes; two overlapping four-byte ones; or three bytes), multiplied apart and
+ * folded in after a rotation, without th_str_hash_sample's three dependent
+ * rounds (~22 instructions a string, two strings a record here); the
  * caller mixes the whole once, at the end (key_fmix, or val_find's multiply
  * before it takes the top bits), so that a difference in a word's high
  * bytes (the last digit of an address) reaches the index. Only where an
@@ -1140,6 +1140,33 @@ static inline uint64_t key_str(uint64_t h, th_str s)
     h = (h << 23 | h >> 41) ^ s.n;
     return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
            (c * 0x165667b19e3779f9ull);
+}
+
+/* key_str for the plan key (plan_cache_find): the first and last words
+ * alone, folded into one product. Its strings are mostly told apart at an
+ * end (addresses, key ids, ARNs' sessions, agents' commands), and what a
+ * hash shares only costs a compare of the whole key: b100k with the pack,
+ * 9.8 strings a record, th_engine_plan_slots 94.6 -> 87.7 M, misses 1,681 ->
+ * 1,706 (the last word alone: 87.0 M, but the providers' ".amazonaws.com"
+ * of one length would then hash alike). */
+static inline uint64_t plan_str(uint64_t h, th_str s)
+{
+    uint64_t a = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        a = x;
+        c = y;
+    } else if (s.n) {
+        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+    h = (h << 23 | h >> 41) ^ s.n;
+    return h ^ ((a ^ (c << 29 | c >> 35)) * 0x9e3779b97f4a7c15ull);
 }
 
 /* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
@@ -1605,6 +1632,7 @@ void th_engine_demand(th_engine *e, th_ecs_demand *d)
         if (!r->rep.skipped)
             th_ecs_demand_merge(d, &r->dem);
     }
+    e->gate_gen++; /* the plans remembered keep their rules' demand (plan_entry.dem) */
 }
 
 void th_engine_set_gate(th_engine *e, size_t idx, th_pred_fn fn, const void *pred,
@@ -1827,6 +1855,9 @@ typedef struct plan_entry {
     bool whole;
     uint32_t *plan;
     size_t nplan, plcap;
+    /* what the rules in plan demand of the mapping, merged: one merge a
+     * hit, not one a planned rule (b100k with the pack: 160,372 calls) */
+    th_ecs_demand dem;
 } plan_entry;
 
 struct th_plan_cache {
@@ -1926,6 +1957,67 @@ static inline void key_copy(unsigned char *d, const char *p, uint32_t n)
     }
 }
 
+/* The values of the slots in read, written after the key's first pc->len
+ * bytes as key_val writes them, the text of each string or number hashed
+ * into *hash (plan_str): 1, or 0 where the key would grow past
+ * PLAN_KEY_MAX; -1, with nothing written or hashed, where a value is
+ * neither (key_values_any's). The values written through a cursor held in
+ * a register, each checked once against the room left: key_put's way,
+ * which kept the length in memory (it may alias what memcpy writes), cost a
+ * third of a look-up. With key_val's call for the other values in the
+ * loop, GCC kept the hash in memory, loaded and stored at every string
+ * (b100k with the pack: th_engine_plan_slots 86.0 -> 85.1 M). */
+static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t read,
+                              uint64_t *hash)
+{
+    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
+    uint64_t x = *hash;
+    for (uint64_t u = read; u; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
+        uint32_t nv = sl->n;
+        if (end - k < 4)
+            return 0;
+        memcpy(k, &nv, 4);
+        k += 4;
+        for (uint32_t i = 0; i < nv; i++) {
+            const th_jval *v = &vals[i];
+            if (v->type != TH_JSTR && v->type != TH_JNUM)
+                return -1;
+            const char *p = v->u.str.p;
+            uint32_t n = (uint32_t)v->u.str.n;
+            if ((size_t)(end - k) < 5 + (size_t)n)
+                return 0;
+            x = plan_str(x, v->u.str);
+            k[0] = (unsigned char)v->type;
+            memcpy(k + 1, &n, 4);
+            key_copy(k + 5, p, n);
+            k += 5 + (size_t)n;
+        }
+    }
+    pc->len = (size_t)(k - pc->key);
+    *hash = x;
+    return 1;
+}
+
+/* key_strings where some value is neither a string nor a number (none
+ * over b100k: the fill's slots hold strings, source.as.number a number),
+ * through key_val: the same bytes and hash. */
+static __attribute__((noinline)) int key_values_any(th_plan_cache *pc, const th_ecs_slots *s,
+                                                    uint64_t read, uint64_t *hash)
+{
+    for (uint64_t u = read; u && !pc->over; u &= u - 1) {
+        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
+        key_u32(pc, sl->n);
+        for (uint32_t i = 0; i < sl->n && !pc->over; i++) {
+            if (sl->vals[i].type == TH_JSTR || sl->vals[i].type == TH_JNUM)
+                *hash = plan_str(*hash, sl->vals[i].u.str);
+            key_val(pc, &sl->vals[i]);
+        }
+    }
+    return !pc->over;
+}
+
 /* The entry of the record's key: holding its gates' results when used, else
  * the one to store them in; NULL when this record is planned directly. */
 static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th_hits *h)
@@ -1936,7 +2028,7 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
         return NULL;
     }
     /* hashed as written, from the parts that tell keys apart most cheaply
-     * (the candidates, and each string's length and three words of it) */
+     * (the candidates, and each string's length and two words of it) */
     th_ecs_proj_need need;
     uint64_t read, hash;
     cand_gates(e, h, &need, &read, &hash);
@@ -1950,41 +2042,12 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     key_put(pc, &read, sizeof read);
     if (pc->over)
         return NULL;
-    /* the values written through a cursor held in a register, each checked
-     * once against the room left: key_put's way, which kept the length in
-     * memory (it may alias what memcpy writes), cost a third of a look-up */
-    unsigned char *k = pc->key + pc->len, *const end = pc->key + PLAN_KEY_MAX;
-    for (uint64_t u = read; u; u &= u - 1) {
-        const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
-        uint32_t nv = sl->n;
-        if (end - k < 4)
-            return NULL;
-        memcpy(k, &nv, 4);
-        k += 4;
-        for (uint32_t i = 0; i < nv; i++) {
-            const th_jval *v = &vals[i];
-            if (v->type != TH_JSTR) { /* rare: key_val's checked writes */
-                pc->len = (size_t)(k - pc->key);
-                key_val(pc, v);
-                if (pc->over)
-                    return NULL;
-                k = pc->key + pc->len;
-                continue;
-            }
-            const char *p = v->u.str.p;
-            uint32_t n = (uint32_t)v->u.str.n;
-            if ((size_t)(end - k) < 5 + (size_t)n)
-                return NULL;
-            hash = key_str(hash, v->u.str);
-            k[0] = (unsigned char)TH_JSTR;
-            memcpy(k + 1, &n, 4);
-            key_copy(k + 5, p, n);
-            k += 5 + (size_t)n;
-        }
-    }
+    int written = key_strings(pc, s, read, &hash);
+    if (written < 0)
+        written = key_values_any(pc, s, read, &hash);
+    if (!written)
+        return NULL;
     hash = key_fmix(hash);
-    pc->len = (size_t)(k - pc->key);
     if (++pc->looks == PLAN_WINDOW) { /* too few repeats: plan directly for a while */
         if (pc->hits < PLAN_WINDOW / 8)
             pc->pause = PLAN_PAUSE;
@@ -2056,10 +2119,9 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
     h->nplan = 0;
     if (pe && pe->used) {
         if (pe->whole) {
-            for (size_t k = 0; k < pe->nplan; k++) {
+            for (size_t k = 0; k < pe->nplan; k++)
                 h->plan[k] = pe->plan[k];
-                th_ecs_demand_merge(d, &e->rules.items[pe->plan[k]]->dem);
-            }
+            th_ecs_demand_merge(d, &pe->dem);
             h->nplan = pe->nplan;
             return h->nplan > 0;
         }
@@ -2096,6 +2158,9 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         pe->whole = whole;
         if (whole) {
             keep_rules(&pe->plan, &pe->plcap, &pe->nplan, h->plan, h->nplan);
+            pe->dem = (th_ecs_demand){0};
+            for (size_t k = 0; k < h->nplan; k++)
+                th_ecs_demand_merge(&pe->dem, &e->rules.items[h->plan[k]]->dem);
         }
         pe->used = true;
     }

@@ -51,9 +51,11 @@ static th_query *kql(th_arena *a, const char *text)
 }
 
 /* The planned rules (indexes) for one raw record, with or without the
- * projected document; -1 when routing finds no candidate. */
-static int plan_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits, const char *rec,
-                     bool with_doc, bool *dom, size_t *plan, size_t *nplan)
+ * projected document, and the mapping they demand (dem, when not NULL); -1
+ * when routing finds no candidate. */
+static int plan_dem_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits,
+                         const char *rec, bool with_doc, bool *dom, size_t *plan, size_t *nplan,
+                         th_ecs_demand *dem)
 {
     th_jscan *scan = th_jscan_new();
     assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
@@ -80,6 +82,8 @@ static int plan_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hit
         th_ecs_demand d;
         th_ecs_demand_none(&d);
         rc = th_engine_plan_slots(e, &sl, doc, &h, &d);
+        if (dem)
+            *dem = d;
         *nplan = h.nplan;
         for (size_t i = 0; i < h.nplan; i++)
             plan[i] = h.plan[i];
@@ -90,6 +94,12 @@ static int plan_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hit
     th_ecs_slots_free(&sl);
     th_jscan_free(scan);
     return rc;
+}
+
+static int plan_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits, const char *rec,
+                     bool with_doc, bool *dom, size_t *plan, size_t *nplan)
+{
+    return plan_dem_with(e, m, a, hits, rec, with_doc, dom, plan, nplan, NULL);
 }
 
 /* ... with a th_hits of its own, which remembers nothing from before */
@@ -698,6 +708,115 @@ static void remembered_plans_todo(void **state)
     fixture_free(&f);
 }
 
+/* A remembered plan demands of the mapping what its rules demand, as a
+ * fresh th_hits's plan does (a whole plan's demand is kept with it): rules
+ * that demand different blocks (the user agent's parse, geo, TLS), planned
+ * on different records through one th_hits, round after round. */
+static void remembered_plans_demand(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *q[3] = {"event.action: CreateUser and user.name: ab and user_agent.name: x",
+                        "event.action: CreateUser and user.name: a and source.geo.city_name: y",
+                        "event.action: CreateUser and tls.client.server_name: z"};
+    th_rule r[3];
+    for (size_t i = 0; i < 3; i++) {
+        rule_of(&r[i], th_arena_printf(a, "r%zu", i));
+        assert_int_equal(th_engine_add_query(f.e, &r[i], kql(a, q[i]), a, NULL), i);
+    }
+    th_ecs_demand all;
+    th_ecs_demand_none(&all);
+    th_engine_demand(f.e, &all);
+    char *recs[] = {user_rec(a, "CreateUser", "ab"), user_rec(a, "CreateUser", "a"),
+                    user_rec(a, "CreateUser", "b"), user_rec(a, "GetUser", "ab")};
+    th_hits h;
+    th_hits_init(&h, f.e);
+    uint32_t seen[4] = {0};
+    for (int round = 0; round < 3; round++) { /* the later rounds from the remembered plans */
+        for (size_t i = 0; i < 4; i++) {
+            size_t p1[8], n1 = 0, p2[8], n2 = 0;
+            bool dom;
+            th_ecs_demand d1, d2;
+            th_ecs_demand_none(&d1);
+            th_ecs_demand_none(&d2);
+            int r1 = plan_dem_with(f.e, f.m, a, &h, recs[i], false, &dom, p1, &n1, &d1);
+            int r2 = plan_dem_with(f.e, f.m, a, NULL, recs[i], false, &dom, p2, &n2, &d2);
+            assert_int_equal(r1, r2);
+            assert_int_equal(n1, n2);
+            assert_int_equal(d1.blocks, d2.blocks);
+            seen[i] = d1.blocks;
+        }
+    }
+    /* three plans, three demands, each more than the rest's */
+    assert_int_not_equal(seen[0], seen[1]);
+    assert_int_not_equal(seen[0], seen[2]);
+    assert_int_not_equal(seen[1], seen[2]);
+    assert_true(th_ecs_demand_has(&(th_ecs_demand){seen[0]}, TH_MB_UA_PARSE));
+    assert_true(th_ecs_demand_has(&(th_ecs_demand){seen[1]}, TH_MB_GEO));
+    assert_false(th_ecs_demand_has(&(th_ecs_demand){seen[2]}, TH_MB_GEO));
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* Plans remembered under a slot that holds a number (source.as.number,
+ * which the key writes in its loop as it writes strings): addresses of two
+ * networks (Google's two, Cloudflare's two), one of none and no address,
+ * each planned through one th_hits as a fresh th_hits plans it; the gates
+ * read the number. */
+static void remembered_plans_numbers(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_mapper_free(f.m); /* the deployed mapping, with the ASN table */
+    th_mapper_paths paths;
+    th_mapper_opts mo;
+    th_mapper_opts_deployed(&mo, &paths);
+    assert_non_null(mo.geoip_asn_db);
+    f.m = th_mapper_new(&mo, &f.d);
+    assert_non_null(f.m);
+    th_arena *a = &f.a;
+    const char *q[2] = {"event.action: CreateUser and source.as.number: 15169",
+                        "event.action: CreateUser and source.as.number: 13335"};
+    th_rule r[2];
+    for (size_t i = 0; i < 2; i++) {
+        rule_of(&r[i], th_arena_printf(a, "r%zu", i));
+        assert_int_equal(th_engine_add_query(f.e, &r[i], kql(a, q[i]), a, NULL), i);
+    }
+    const char *ips[] = {"8.8.8.8", "1.1.1.1", "8.8.4.4", "10.0.0.1", "1.0.0.1", "x"};
+    enum { N = sizeof ips / sizeof ips[0] };
+    char *recs[N];
+    for (size_t i = 0; i < N; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":"
+                                  "\"CreateUser\",\"eventTime\":\"2024-01-01T00:00:00Z\","
+                                  "\"sourceIPAddress\":\"%s\"}",
+                                  ips[i]);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    size_t planned = 0;
+    unsigned in = 0, out = 0;
+    for (int round = 0; round < 3; round++) { /* the later rounds from the remembered plans */
+        same_plans(f.e, f.m, a, &h, recs, N, &planned);
+        for (size_t i = 0; i < N; i++) {
+            size_t p[8], n = 0;
+            bool dom;
+            plan_with(f.e, f.m, a, &h, recs[i], false, &dom, p, &n);
+            unsigned got = 0;
+            for (size_t k = 0; k < n; k++)
+                got |= 1u << p[k];
+            in |= got;
+            out |= ~got & 3;
+        }
+    }
+    assert_int_equal(in, 3); /* each rule planned on some record, left out on another */
+    assert_int_equal(out, 3);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Plans remembered in sets of entries (hotpass.c PLAN_WAYS) equal those of a
  * fresh th_hits: two thirds of the records from 700 names that repeat (about
  * three a set, so that look-ups find them in every way of a set, and fuller
@@ -989,6 +1108,8 @@ int main(void)
         cmocka_unit_test(remembered_routings),
         cmocka_unit_test(remembered_plans_partly),
         cmocka_unit_test(remembered_plans_todo),
+        cmocka_unit_test(remembered_plans_demand),
+        cmocka_unit_test(remembered_plans_numbers),
         cmocka_unit_test(remembered_plans_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
