@@ -917,8 +917,8 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
             row = keyed_dates(&k, row);
         else if (k.kid)
             row = keyed_loop(&k, row, own, true);
-        else
-            row = keyed_loop(&k, row, own, false);
+        else /* keys (the engine's captured rows give ids): the loops that read doc only */
+            row = keyed_loop(&k, row, false, false);
         if (row < k.nrows)
             key_step(&k, row++);
     }
