@@ -10,8 +10,9 @@
  * th_esql_run_prefix's rows, cells, warnings and arena bytes, and, for a
  * query the engine runs that way (captured fields), the same result; and,
  * read as captured matches are (every key of a field at once, cells shared
- * by key), its prefix (th_esql_run_prefix_kept: memos by cell ids) and its
- * panes with those ids must give the trees' tables and warnings.
+ * by key), its prefix (th_esql_run_prefix_kept: memos by cell ids; its
+ * columns loaded by the keys, and by the column of their ids) and its panes
+ * with those ids must give the trees' tables and warnings.
  * The first byte picks NOW() and the LIMIT; the rest is the query text.
  *
  * Built by `make fuzz` (fuzz/run.sh); seeds in fuzz/seeds/fuzz_esql are the
@@ -174,7 +175,8 @@ static void routed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64
 
 /* documents read as captured matches are: each field through each over
  * the tree, every document's key of a field at once, one key per distinct
- * list of values (their JSON texts) */
+ * list of values (their JSON texts), which holds its id (the first
+ * document with those values) */
 typedef struct keyedctx {
     th_arena *a;
     const th_esql_doc *tree;
@@ -194,29 +196,56 @@ static bool keyed_text(const th_jval *v, void *ctx)
     return true;
 }
 
+typedef struct keytext {
+    char *t;
+    uint32_t id;
+} keytext;
+
 static const void *keyed_key(const void *src, const void *ctx, th_str path)
 {
     if (src)
         return NULL;
     const keyedctx *k = ctx;
-    char **text = TH_ANEWN(k->a, char *, NDOCS);
+    keytext *text = TH_ANEWN(k->a, keytext, NDOCS);
     const void **keys = TH_ANEWN(k->a, const void *, NDOCS);
     for (size_t i = 0; i < NDOCS; i++) {
         th_buf b;
         th_buf_init(&b);
         th_json_path_each(k->tree[i].doc, path, keyed_text, &b);
-        text[i] = th_arena_strndup(k->a, b.data ? b.data : "", b.len);
+        text[i].t = th_arena_strndup(k->a, b.data ? b.data : "", b.len);
         th_buf_free(&b);
         size_t j = 0;
-        while (strcmp(text[j], text[i]) != 0)
+        while (strcmp(text[j].t, text[i].t) != 0)
             j++;
+        text[j].id = (uint32_t)j;
         keys[i] = &text[j];
     }
     return keys;
 }
 
-/* a captured query over keyed documents against the trees (see the top) */
-static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_t now, size_t limit)
+/* th_esql_key_ids_fn over keyed_key's keys, with the column of their ids */
+static bool keyed_ids(const void *ctx, th_str path, size_t *at, uint32_t *bound,
+                      const uint32_t **col, const void *const **by_id)
+{
+    const keyedctx *k = ctx;
+    *at = offsetof(keytext, id);
+    *bound = NDOCS;
+    const keytext *const *keys = keyed_key(NULL, ctx, path);
+    uint32_t *ids = TH_ANEWN(k->a, uint32_t, NDOCS);
+    const void **byid = TH_ANEWN(k->a, const void *, NDOCS);
+    for (size_t i = 0; i < NDOCS; i++) {
+        ids[i] = keys[i]->id;
+        byid[ids[i]] = keys[i];
+    }
+    *col = ids;
+    *by_id = byid;
+    return true;
+}
+
+/* a captured query over keyed documents against the trees (see the top),
+ * the prefix's columns loaded by their keys, or (by) by their ids */
+static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_t now, size_t limit,
+                  th_esql_key_ids_fn by)
 {
     th_str f[64];
     if (th_esql_capture_fields(q, f, 64) == SIZE_MAX)
@@ -236,7 +265,7 @@ static void keyed(th_arena *a, const th_esql *q, const th_esql_doc *docs, int64_
     const char *e1 = NULL, *e2 = NULL;
     th_esql_ids *ids = NULL;
     th_esql_result *pr = th_esql_run_prefix(a, q, docs, NDOCS, &e1);
-    th_esql_result *pk = th_esql_run_prefix_kept(a, q, kd, NDOCS, NULL, NULL, NULL, &k, &ids, &e2);
+    th_esql_result *pk = th_esql_run_prefix_kept(a, q, kd, NDOCS, NULL, NULL, by, &k, &ids, &e2);
     if (!pr != !pk)
         abort();
     if (pr) {
@@ -369,7 +398,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fold(&a, q, pre, docs, cuts, now, limit);
     }
     routed(&a, q, docs, now, limit);
-    keyed(&a, q, docs, now, limit);
+    keyed(&a, q, docs, now, limit, NULL);
+    keyed(&a, q, docs, now, limit, keyed_ids);
     th_diags_free(&d);
     th_arena_free(&a);
     return 0;

@@ -160,14 +160,10 @@ typedef struct capctx {
     size_t *fs, nfs;    /* their cap indexes */
     th_jval tmp[32];    /* the values of one call, read without parsing (valid until the next) */
     size_t ntmp;
-    /* the captured values of one field, col[i] = row i's (th_match_list(colf)):
-     * the column loading (captured_key gives it as its rows' keys). Copied
-     * once per column out of the matches (each holding its own array in the
-     * engine's arena), so that a column loads by reading one array in order,
-     * not by a cache miss per match; one field at a time, not a copy of every
-     * captured field (72k matches x 10 fields, 5.6 MB, on the ASN rule). */
+    /* captured_dates' instants (n pointers' bytes in the run's arena, where
+     * a column of lists was copied before captured_ids gave the ids: the
+     * arena's bytes are charged, and printed) */
     const void **col;
-    size_t colf;        /* SIZE_MAX: none yet */
     /* the rows' list ids by field, ids[f * stride + i] = m[i].fv[f]
      * (cap_ids): a column reads 4 bytes a row in order, where m[i] and
      * its row of ids were two lines a row for each column loaded (the broad
@@ -205,7 +201,7 @@ static const th_vlist *ts_list(const capctx *c, size_t row)
     size_t n = th_ts_json(c->m[row].ts, t);
     th_vlist *l = th_arena_alloc(c->a, sizeof *l + sizeof(th_str));
     l->n = 1;
-    l->id = 0; /* never a key by id: captured_key gives no column holding it */
+    l->id = 0; /* never a key by id: captured_ids gives no column holding it */
     l->v[0] = th_str_make(th_arena_strndup(c->a, t, n), n);
     return l;
 }
@@ -258,8 +254,6 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
 /* row's values of captured field f */
 static const th_vlist *cap_at(const capctx *c, size_t f, size_t row)
 {
-    if (f == c->colf)
-        return c->col[row];
     uint32_t id = c->m[row].fv[f];
     return id == TH_VLIST_TS ? ts_list(c, row) : c->e->lists.items[id];
 }
@@ -359,38 +353,15 @@ static bool captured_each(const void *src, const void *ctx, th_str path, th_json
  * where it meets none, the context (nothing visited). A field's repeated
  * string is stored once, as one list, while it has few distinct ones, so
  * rows far apart share the key. NULL where path meets several members.
- * Without src, every row's (document i is row i): the field's column of
- * lists where path meets one; else NULL (the context or NULL per row). */
+ * Without src NULL: a column of keys at once is captured_ids' column of
+ * their ids (the runs by th_exec_esql and esql_fold give it). */
 static const void *captured_key(const void *src, const void *ctx, th_str path)
 {
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
+    if (!src)
+        return NULL;
     if (path.p != c->last.p || path.n != c->last.n) /* a column loads row after row */
         fields_of(c, path);
-    if (!src) {
-        if (c->nfs != 1)
-            return NULL;
-        size_t f = c->fs[0];
-        if (f == c->colf)
-            return (const void *)c->col;
-        const uint32_t *ids = cap_ids(c, f);
-        if (f == c->ts_f)
-            for (size_t i = 0; i < c->n; i++)
-                if (ids[i] == TH_VLIST_TS)
-                    return NULL; /* per row (cap_at): no list to key it by */
-        /* in locals: a store through col (pointers) would make the
-         * compiler load the context's pointers, and the lists' array,
-         * again per match */
-        size_t n = c->n;
-        const th_vlist *const *lists = c->e->lists.items;
-        const void **col = c->col;
-        /* four matches an iteration: the loop's own test and step were
-         * half of its 8 instructions a match (b100k pack 11.5 -> 7.2 M) */
-#pragma GCC unroll 4
-        for (size_t i = 0; i < n; i++)
-            col[i] = lists[ids[i]];
-        c->colf = f;
-        return (const void *)c->col;
-    }
     if (c->nfs == 0)
         return c;
     return c->nfs == 1 ? cap_at(c, c->fs[0], cap_row(src)) : NULL;
@@ -399,12 +370,30 @@ static const void *captured_key(const void *src, const void *ctx, th_str path)
 /* th_esql_key_ids_fn over captured rows: a column's keys are its lists,
  * each holding its id (its index in the engine's lists, which no match
  * made after the pass began can be in; th_vlist_new makes no more than
- * UINT32_MAX) */
-static bool captured_ids(const void *ctx, size_t *at, uint32_t *bound)
+ * UINT32_MAX). The ids of path's one field are the matches' own (cap_ids),
+ * the keys by id the engine's lists: captured_key gave the column of lists
+ * (ids copied to lists, 8 bytes a row written, 5.4 M instructions over the
+ * b100k pack), whose each key the loader read back for its id (a list's
+ * header, wherever the commit put it). */
+static bool captured_ids(const void *ctx, th_str path, size_t *at, uint32_t *bound,
+                         const uint32_t **col, const void *const **by_id)
 {
-    const capctx *c = ctx;
+    capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
     *at = offsetof(th_vlist, id);
     *bound = (uint32_t)c->e->lists.len;
+    *col = NULL;
+    if (path.p != c->last.p || path.n != c->last.n)
+        fields_of(c, path);
+    if (c->nfs != 1)
+        return true;
+    size_t f = c->fs[0];
+    const uint32_t *ids = cap_ids(c, f);
+    if (f == c->ts_f)
+        for (size_t i = 0; i < c->n; i++)
+            if (ids[i] == TH_VLIST_TS)
+                return true; /* per row, as captured_key answers */
+    *col = ids;
+    *by_id = (const void *const *)c->e->lists.items;
     return true;
 }
 
@@ -439,11 +428,11 @@ static bool captured_plain(const void *ctx, th_str path, uint8_t *out)
     const uint32_t *ids = cap_ids(c, f);
     uint32_t pid = 0; /* the list before (by id) and its answer: lists */
     uint8_t pv = 1;   /* are immutable, a field's repeated value one list; */
-    /* id 0 is th_vlist_empty's (no value: plain). In locals, as in
-     * captured_key; the lists' array too, which a store through out (bytes,
-     * that may alias anything) made the compiler load again per match. */
+    /* id 0 is th_vlist_empty's (no value: plain). In locals: the lists'
+     * array too, which a store through out (bytes, that may alias
+     * anything) made the compiler load again per match. */
     const th_vlist *const *lists = c->e->lists.items;
-    /* four matches an iteration, as captured_key's copy: 7.9 -> 6.9 M (b100k pack) */
+    /* four matches an iteration: 7.9 -> 6.9 M (b100k pack) */
 #pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
@@ -489,9 +478,8 @@ static bool list_date(const th_vlist *l, int64_t *out)
  * takes it from its matches' ts (r->cap_ts): a match holding TH_VLIST_TS
  * gives its ts, which its text reads back as (th_ts_text_exact), with no
  * text made or parsed; the others their list's date (list_date, once per
- * run of one list). Written over the column copy's array (n pointers, as
- * many bytes: the run's arena grows no more than with captured_key), so
- * that copy is no longer current. */
+ * run of one list). Written into c->col (n pointers' bytes of the run's
+ * arena, made with the context). */
 static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
 {
     capctx *c = (capctx *)ctx; /* the run's own (th_exec_esql), one thread */
@@ -505,7 +493,6 @@ static const int64_t *captured_dates(const void *ctx, th_str path, size_t n)
     const th_match *m = c->m;
     const uint32_t *ids = cap_ids(c, f);
     int64_t *out = (int64_t *)(void *)c->col;
-    c->colf = SIZE_MAX;
     uint32_t pid = TH_VLIST_TS;
     int64_t pv = TH_TIME_NONE;
     for (size_t i = 0; i < n; i++) {
@@ -757,7 +744,6 @@ static void cap_init(capctx *c, th_engine *e, th_erule *r, th_arena *a, const th
                   {{0}},
                   0,
                   r->esql_cap ? th_arena_alloc(a, (n ? n : 1) * sizeof(const void *)) : NULL,
-                  SIZE_MAX,
                   NULL,
                   0,
                   SIZE_MAX,

@@ -180,8 +180,14 @@ typedef struct th_esql_ids th_esql_ids;
  * true where every key of such a column holds its id, a uint32_t at byte
  * *at of the key, under *bound (equal keys: the same id; different keys:
  * different ids); called with the documents' ctx. A column then finds a
- * key an earlier row had by its id instead of a hash look-up. */
-typedef bool (*th_esql_key_ids_fn)(const void *ctx, size_t *at, uint32_t *bound);
+ * key an earlier row had by its id instead of a hash look-up. Where it can
+ * also give every document's key at path by its id, *col is those ids
+ * (col[d] the id of document d's key, never NULL there) and *by_id the keys
+ * by id (by_id[col[d]] that key), both valid until the next call of ctx's
+ * functions; else *col is NULL (the keys are asked). A column then reads 4
+ * bytes a row where it read a key and the id the key holds. */
+typedef bool (*th_esql_key_ids_fn)(const void *ctx, th_str path, size_t *at, uint32_t *bound,
+                                   const uint32_t **col, const void *const **by_id);
 th_esql_result *th_esql_run_prefix_kept(th_arena *a, const th_esql *q, const th_esql_doc *docs,
                                         size_t n, th_esql_plain_fn plain,
                                         th_esql_key_texts_fn texts, th_esql_key_ids_fn key_ids,

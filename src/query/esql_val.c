@@ -624,6 +624,10 @@ typedef struct kload {
     /* a date's texts from its key (a new one per row: times), not each */
     th_esql_key_texts_fn texts;
     const void *const *keys;
+    /* or (th_esql_key_ids_fn's col) the keys' ids, kid[d] document d's,
+     * and the keys by id: keys NULL */
+    const uint32_t *kid;
+    const void *const *by_id;
     ev *vals;
     const long *doc;
     size_t nrows;
@@ -634,9 +638,24 @@ typedef struct kload {
     /* the row before's key; none (a row without one, or before the first):
      * the map's address, which no key is, so one test finds a run */
     const void *prev;
+    uint32_t prev_id; /* with kid: prev's id (UINT32_MAX: none, no id is) */
     ev last; /* the cell of the last row with key prev */
     uint32_t *ids, nid, last_id;
 } kload;
+
+/* document d's key */
+static inline const void *key_of(const kload *k, long d)
+{
+    return k->kid ? k->by_id[k->kid[d]] : k->keys[d];
+}
+
+/* the row before's key becomes document d's (key) */
+static inline void set_prev(kload *k, long d, const void *key)
+{
+    k->prev = key ? key : &k->km;
+    if (k->kid)
+        k->prev_id = k->kid[d];
+}
 
 /* One row of load_keyed that is not a run of the row before's key nor a
  * key the map finds by id: the column's general step. Out of line: the
@@ -650,14 +669,14 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
         k->ids = NULL;
         return;
     }
-    const void *key = k->keys[d];
+    const void *key = key_of(k, d);
     if (key == k->prev) {
         k->vals[row] = k->last;
         if (k->ids)
             k->ids[row] = k->last_id;
         return;
     }
-    k->prev = key ? key : &k->km;
+    set_prev(k, d, key);
     size_t first = key ? key_row(&k->km, key, row) : SIZE_MAX;
     if (first != SIZE_MAX) { /* the map was on: no test of it below */
         k->last = k->vals[first];
@@ -670,7 +689,7 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
      * is read next (th_ev_from_esql_doc: for captured rows, its
      * values' list), a cache miss per row; ask for it a few rows ahead */
     if (k->km.off && row + KEY_AHEAD < k->nrows && k->doc[row + KEY_AHEAD] >= 0)
-        __builtin_prefetch(k->keys[k->doc[row + KEY_AHEAD]]);
+        __builtin_prefetch(key_of(k, k->doc[row + KEY_AHEAD]));
     const th_esql_doc *in = &k->r->docs[d];
     if (k->rows) {
         k->one.src = th_esql_row_src((size_t)d);
@@ -693,12 +712,14 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
 /* load_keyed's rows from row on while they are runs or keys the map finds
  * by id; returns the first row for key_step (nrows: none). In line with
  * own (row i is document i: t->doc is not read), with_ids (k->ids is
- * set) and probing (the map may still stop: its hits are counted as
- * key_row's calls) constants, a loop for each: the test of ids per row was
- * 2.5 instructions a row, and the count of hits past the probe, which no
- * longer stops anything, 1.7 M instructions over the b100k pack. */
-__attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t row, bool own,
-                                                              bool with_ids, bool probing)
+ * set), probing (the map may still stop: its hits are counted as
+ * key_row's calls) and byid (k->kid is set: a row's id is read where its
+ * key and the id it holds were) constants, a loop for each: the test of
+ * ids per row was 2.5 instructions a row, and the count of hits past the
+ * probe, which no longer stops anything, 1.7 M instructions over the
+ * b100k pack. */
+__attribute__((always_inline)) static inline size_t
+keyed_run(kload *k, size_t row, bool own, bool with_ids, bool probing, bool byid)
 {
     const size_t nrows = k->nrows;
     const long *doc = k->doc;
@@ -714,29 +735,47 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
                                                : SIZE_MAX;
     const size_t left0 = left;
     const void *prev = k->prev;
+    const uint32_t *kid = k->kid;
+    uint32_t prev_id = k->prev_id;
     ev last = k->last;
     uint32_t *ids = k->ids, last_id = k->last_id;
     for (; row < nrows; row++) {
         long d = own ? (long)row : doc[row];
         if (!own && d < 0)
             break;
-        const void *key = keys[d];
-        if (key == prev) {
-            vals[row] = last;
-            if (with_ids)
-                ids[row] = last_id;
-            continue;
-        }
-        if (!key || (probing && left == 0))
-            break;
         uint32_t id;
-        memcpy(&id, (const char *)key + at, sizeof id);
+        const void *key = NULL;
+        if (byid) { /* every document has a key (th_esql_key_ids_fn) */
+            id = kid[d];
+            if (id == prev_id) {
+                vals[row] = last;
+                if (with_ids)
+                    ids[row] = last_id;
+                continue;
+            }
+            if (probing && left == 0)
+                break;
+        } else {
+            key = keys[d];
+            if (key == prev) {
+                vals[row] = last;
+                if (with_ids)
+                    ids[row] = last_id;
+                continue;
+            }
+            if (!key || (probing && left == 0))
+                break;
+            memcpy(&id, (const char *)key + at, sizeof id);
+        }
         uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
         if (!first)
             break;
         if (probing)
             left--;
-        prev = key;
+        if (byid)
+            prev_id = id;
+        else
+            prev = key;
         last = vals[first - 1];
         vals[row] = last;
         if (with_ids)
@@ -744,7 +783,12 @@ __attribute__((always_inline)) static inline size_t keyed_run(kload *k, size_t r
     }
     if (probing)
         k->km.tries += left0 - left; /* the hits above were key_row's calls */
-    k->prev = prev;
+    if (byid) {
+        k->prev = prev_id == k->prev_id ? k->prev : k->by_id[prev_id];
+        k->prev_id = prev_id;
+    } else {
+        k->prev = prev;
+    }
     k->last = last;
     k->last_id = last_id;
     return row;
@@ -760,15 +804,15 @@ static size_t keyed_dates(kload *k, size_t row)
 {
     const size_t nrows = k->nrows;
     const long *doc = k->doc;
-    const void *const *keys = k->keys;
     ev *vals = k->vals;
     const void *prev = k->prev;
+    long pd = -1; /* the document whose key prev became here */
     ev last = k->last;
     for (; row < nrows; row++) {
         long d = doc[row];
         if (d < 0)
             break;
-        const void *key = keys[d];
+        const void *key = key_of(k, d);
         if (key == prev) {
             vals[row] = last;
             continue;
@@ -776,8 +820,9 @@ static size_t keyed_dates(kload *k, size_t row)
         if (!key)
             break;
         prev = key;
+        pd = d;
         if (row + KEY_AHEAD < nrows && doc[row + KEY_AHEAD] >= 0)
-            __builtin_prefetch(keys[doc[row + KEY_AHEAD]]);
+            __builtin_prefetch(key_of(k, doc[row + KEY_AHEAD]));
         const th_esql_doc *in = &k->r->docs[d];
         if (k->rows) {
             k->one.src = th_esql_row_src((size_t)d);
@@ -788,9 +833,34 @@ static size_t keyed_dates(kload *k, size_t row)
             last = date_cell(k->va, in, k->name, k->def, &k->dm);
         vals[row] = last;
     }
-    k->prev = prev;
+    if (pd >= 0)
+        set_prev(k, pd, prev);
     k->last = last;
     return row;
+}
+
+/* th_esql_key_ids_fn's answer for a column */
+typedef struct keyids {
+    size_t at;
+    uint32_t bound;
+    const uint32_t *col; /* NULL: keys given */
+    const void *const *by_id;
+} keyids;
+
+/* keyed_run for the state of k's map and ids, with byid a constant */
+__attribute__((always_inline)) static inline size_t keyed_loop(kload *k, size_t row, bool own,
+                                                               bool byid)
+{
+    if (k->km.bl && !k->km.off && k->km.tries >= KEYMAP_PROBE) /* past the probe: no stop */
+        return own ? (k->ids ? keyed_run(k, row, true, true, false, byid)
+                             : keyed_run(k, row, true, false, false, byid))
+                   : (k->ids ? keyed_run(k, row, false, true, false, byid)
+                             : keyed_run(k, row, false, false, false, byid));
+    if (own)
+        return k->ids ? keyed_run(k, row, true, true, true, byid)
+                      : keyed_run(k, row, true, false, true, byid);
+    return k->ids ? keyed_run(k, row, false, true, true, byid)
+                  : keyed_run(k, row, false, false, true, byid);
 }
 
 /* th_etab_col's loop where the documents gave every key at once (captured
@@ -803,8 +873,8 @@ static size_t keyed_dates(kload *k, size_t row)
  * cost ~50 instructions a hit); any other row is key_step's. The map's
  * tries are key_row's, counted here until its probe (KEYMAP_PROBE), so
  * it stops at the same row. */
-static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const th_field_def *def, bool date,
-                       const void *const *keys, ev *vals)
+static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const th_field_def *def,
+                       bool date, const void *const *keys, const keyids *ki, ev *vals)
 {
     kload k = {.r = r,
                .va = va,
@@ -812,16 +882,19 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
                .def = def,
                .texts = date ? r->texts : NULL,
                .keys = keys,
+               .kid = ki ? ki->col : NULL,
+               .by_id = ki ? ki->by_id : NULL,
                .vals = vals,
                .doc = t->doc,
                .nrows = t->nrows,
                .date = date,
+               .prev_id = UINT32_MAX,
                .last = ev_null()};
     k.prev = &k.km;
     const th_esql_doc *docs = r->docs;
-    uint32_t bound; /* by the keys' ids, where a first row + 1 fits a block */
-    if (r->key_ids && k.nrows < UINT32_MAX && r->key_ids(docs[0].ctx, &k.km.at, &bound)) {
-        k.km.nbl = bound / KEYBLOCK + 1;
+    if (ki) { /* by the keys' ids */
+        k.km.at = ki->at;
+        k.km.nbl = ki->bound / KEYBLOCK + 1;
         k.km.bl = th_xmalloc(k.km.nbl * sizeof(uint32_t *));
         for (size_t i = 0; i < k.km.nbl; i++)
             k.km.bl[i] = nofirst;
@@ -842,17 +915,10 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
     while (row < k.nrows) {
         if (k.km.off && k.texts && !k.ids)
             row = keyed_dates(&k, row);
-        else if (k.km.bl && !k.km.off && k.km.tries >= KEYMAP_PROBE) /* past the probe: no stop */
-            row = own ? (k.ids ? keyed_run(&k, row, true, true, false)
-                               : keyed_run(&k, row, true, false, false))
-                      : (k.ids ? keyed_run(&k, row, false, true, false)
-                               : keyed_run(&k, row, false, false, false));
-        else if (own)
-            row = k.ids ? keyed_run(&k, row, true, true, true)
-                        : keyed_run(&k, row, true, false, true);
-        else
-            row = k.ids ? keyed_run(&k, row, false, true, true)
-                        : keyed_run(&k, row, false, false, true);
+        else if (k.kid)
+            row = keyed_loop(&k, row, own, true);
+        else /* keys (the engine's captured rows give ids): the loops that read doc only */
+            row = keyed_loop(&k, row, false, false);
         if (row < k.nrows)
             key_step(&k, row++);
     }
@@ -892,11 +958,17 @@ long th_etab_col(erun *r, etab *t, th_str name)
             return (long)t->ncols - 1;
         }
     }
-    /* every document's key at once where the documents give them */
+    /* every document's key at once where the documents give them: as
+     * their ids where they can (no key read per row), else the keys */
     if (kind == SOURCE && r->ndocs && r->docs[0].key) {
-        const void *const *keys = (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
-        if (keys) {
-            load_keyed(r, va, t, name, def, date, keys, vals);
+        keyids ki = {0};
+        /* by the keys' ids, where a first row + 1 fits a block */
+        bool byid = r->key_ids && t->nrows < UINT32_MAX &&
+                    r->key_ids(r->docs[0].ctx, name, &ki.at, &ki.bound, &ki.col, &ki.by_id);
+        const void *const *keys =
+            byid && ki.col ? NULL : (const void *const *)r->docs[0].key(NULL, r->docs[0].ctx, name);
+        if (keys || (byid && ki.col)) {
+            load_keyed(r, va, t, name, def, date, keys, byid ? &ki : NULL, vals);
             add_col(r, t, name, vals);
             return (long)t->ncols - 1;
         }

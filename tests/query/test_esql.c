@@ -896,44 +896,73 @@ static bool field_texts(const void *ctx, th_str path, const void *key, th_esql_t
 }
 
 /* th_esql_key_ids_fn over field_keys' keys of every document at once: a
- * key's id is its first document's index */
-static bool field_ids(const void *ctx, size_t *at, uint32_t *bound)
+ * key's id is its first document's index; no column of ids */
+static bool field_ids(const void *ctx, th_str path, size_t *at, uint32_t *bound,
+                      const uint32_t **col, const void *const **by_id)
 {
+    (void)path;
+    (void)by_id;
     const field_keys *f = ctx;
     *at = offsetof(ktext, id);
     *bound = (uint32_t)f->n;
+    *col = NULL;
     return true;
 }
 
-/* The prefix over byall by its keys' ids (field_ids) and by the keys
- * themselves: the same cells, cell ids and warnings, the same bytes in its
- * arena (the same cells loaded, the others shared). Both after a first run
- * by the keys (field_key's first call of a path reads the documents). */
+/* field_ids with the column of ids at path (field_key's keys' ids) and the
+ * keys by id, as engine/esql.c's captured rows give them */
+static bool field_ids_col(const void *ctx, th_str path, size_t *at, uint32_t *bound,
+                          const uint32_t **col, const void *const **by_id)
+{
+    field_keys *f = (field_keys *)ctx;
+    field_ids(ctx, path, at, bound, col, by_id);
+    const ktext *const *keys = (const ktext *const *)field_key(NULL, ctx, path);
+    if (!keys)
+        return true;
+    uint32_t *ids = TH_ANEWN(f->a, uint32_t, f->n);
+    const ktext **byid = TH_ANEWN(f->a, const ktext *, f->n);
+    for (size_t i = 0; i < f->n; i++) {
+        ids[i] = keys[i]->id;
+        byid[ids[i]] = keys[i];
+    }
+    *col = ids;
+    *by_id = (const void *const *)byid;
+    return true;
+}
+
+/* The prefix over byall by its keys' ids (field_ids), by the column of
+ * those ids (field_ids_col) and by the keys themselves: the same cells,
+ * cell ids and warnings, the same bytes in its arena (the same cells
+ * loaded, the others shared). All after a first run by the keys
+ * (field_key's first call of a path reads the documents). */
 static void same_with_table(const th_esql *e, const th_esql_doc *byall, field_keys *fa, size_t n)
 {
-    th_arena a[3];
-    th_esql_ids *ids[3] = {NULL, NULL, NULL};
-    th_esql_result *pre[3];
-    for (int w = 0; w < 3; w++) {
+    th_arena a[4];
+    th_esql_ids *ids[4] = {NULL, NULL, NULL, NULL};
+    th_esql_result *pre[4];
+    const th_esql_key_ids_fn by[4] = {NULL, NULL, field_ids, field_ids_col};
+    for (int w = 0; w < 4; w++) {
         const char *err = NULL;
         th_arena_init(&a[w], 1 << 16);
-        pre[w] = th_esql_run_prefix_kept(&a[w], e, byall, n, NULL, field_texts,
-                                         w == 2 ? field_ids : NULL, fa, &ids[w], &err);
+        pre[w] = th_esql_run_prefix_kept(&a[w], e, byall, n, NULL, field_texts, by[w], fa, &ids[w],
+                                         &err);
         assert_non_null(pre[w]);
     }
     size_t rows = th_esql_nrows(pre[1]);
-    assert_int_equal(th_esql_ncols(pre[2]), th_esql_ncols(pre[1]));
-    same_rows(&a[0], pre[2], pre[1], rows);
-    assert_int_equal(th_esql_warnings(pre[2]), th_esql_warnings(pre[1]));
-    assert_int_equal(a[2].used_total, a[1].used_total);
-    assert_int_equal(ids[2] != NULL, ids[1] != NULL);
-    for (size_t k = 0; ids[1] && k < ids[1]->nids; k++) {
-        assert_int_equal(ids[2]->nids, ids[1]->nids);
-        assert_int_equal(ids[2]->ids[k].n, ids[1]->ids[k].n);
-        for (size_t row = 0; row < rows; row++)
-            assert_int_equal(ids[2]->ids[k].ids[row], ids[1]->ids[k].ids[row]);
+    for (int w = 2; w < 4; w++) {
+        assert_int_equal(th_esql_ncols(pre[w]), th_esql_ncols(pre[1]));
+        same_rows(&a[0], pre[w], pre[1], rows);
+        assert_int_equal(th_esql_warnings(pre[w]), th_esql_warnings(pre[1]));
+        assert_int_equal(a[w].used_total, a[1].used_total);
+        assert_int_equal(ids[w] != NULL, ids[1] != NULL);
+        for (size_t k = 0; ids[1] && k < ids[1]->nids; k++) {
+            assert_int_equal(ids[w]->nids, ids[1]->nids);
+            assert_int_equal(ids[w]->ids[k].n, ids[1]->ids[k].n);
+            for (size_t row = 0; row < rows; row++)
+                assert_int_equal(ids[w]->ids[k].ids[row], ids[1]->ids[k].ids[row]);
+        }
     }
-    for (int w = 0; w < 3; w++) {
+    for (int w = 0; w < 4; w++) {
         th_esql_ids_free(ids[w]);
         th_arena_free(&a[w]);
     }
