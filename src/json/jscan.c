@@ -692,6 +692,7 @@ bool th_jscan_load_line(th_jscan *s, const char *text, size_t avail, size_t *n, 
     s->nidx = s->ntape = 0;
     s->root = 0;
     s->p = (const unsigned char *)text;
+    s->n = 0;
     /* the reach: what the index holds (16 K entries at least); a longer line
      * is found by the caller, and a load of it grows the index */
     grow((void **)&s->idx, &s->idx_cap, ((size_t)16 << 10) + 64, sizeof *s->idx);
