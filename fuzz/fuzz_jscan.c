@@ -174,6 +174,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         members_check(th_jscan_root(scanners[0]));
     }
+    /* the input as the bytes after an NDJSON line's start: every
+     * implementation's th_jscan_load_line ends the line at the first '\n',
+     * less the whitespace before it, and loads it as th_jscan_load does */
+    const char *q = size ? memchr(p, '\n', size) : NULL;
+    size_t m = q ? (size_t)(q - p) : 0;
+    while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t' || p[m - 1] == '\r'))
+        m--;
+    bool want = q && th_jscan_load(scanners[0], p, m, NULL);
+    size_t cw, cg;
+    const uint32_t *xw = th_jscan_index(scanners[0], &cw);
+    uint32_t *w = malloc((cw ? cw : 1) * sizeof *w);
+    memcpy(w, xw, cw * sizeof *w);
+    unsigned wf = (unsigned)th_jscan_has_backslash(scanners[0]) |
+                  (unsigned)th_jscan_has_at(scanners[0]) << 1 |
+                  (unsigned)th_jscan_has_ctl_high(scanners[0]) << 2;
+    for (int i = 0; i < nscanners; i++) {
+        size_t n = 0, nl = 0;
+        bool got = th_jscan_load_line(scanners[i], p, size, &n, &nl);
+        if (nl == SIZE_MAX && size > 16384)
+            continue; /* past the reach the caller finds the end (-max_len is 4096) */
+        if (!q) {
+            if (nl != SIZE_MAX || got)
+                abort(); /* a line end where there is no '\n' */
+            continue;
+        }
+        const uint32_t *xg = th_jscan_index(scanners[i], &cg);
+        unsigned gf = (unsigned)th_jscan_has_backslash(scanners[i]) |
+                      (unsigned)th_jscan_has_at(scanners[i]) << 1 |
+                      (unsigned)th_jscan_has_ctl_high(scanners[i]) << 2;
+        if (nl != (size_t)(q - p) || n != m || got != want || cg != cw ||
+            memcmp(xg, w, cw * sizeof *w) != 0 || gf != wf)
+            abort(); /* the line loaded otherwise than by memchr and th_jscan_load */
+    }
+    free(w);
     th_arena_free(&a);
     free(p);
     return 0;

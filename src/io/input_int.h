@@ -49,6 +49,9 @@ struct th_input {
     const char *first_ls; /* th_io_pick_mode found the end of the line that starts here */
     const char *first_nl; /* (its '\n', or NULL: none up to in->n at the end of file),
                              for ndjson_next; first_ls NULL once used or the window moved */
+    const char *line_p;   /* scan holds [line_p, +line_n) of the window, loaded by ndjson_next's
+                             find_line; NULL once used or the window moved */
+    size_t line_n;
     th_input_stats st;
     bool ended;
     uint64_t digest_paths; /* digest files skipped by path (noted once at the end) */

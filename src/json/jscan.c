@@ -36,6 +36,7 @@ struct th_jscan {
     uint32_t root;    /* tape index of th_jscan_root: 0, or th_jscan_set_root's */
     th_jscan_impl impl;
     th_jscan_stage1_fn stage1;
+    th_jscan_line_fn line;                 /* NULL: th_jscan_load_line finds the '\n' with memchr */
     jframe stack[TH_MAX_JSON_DEPTH];       /* stage 2: the open containers, outermost first */
 };
 
@@ -109,6 +110,13 @@ bool th_jscan_use(th_jscan *s, th_jscan_impl impl)
 #endif
     default: s->stage1 = th_jscan_stage1_scalar; break;
     }
+    s->line = NULL;
+#if defined(__x86_64__)
+    if (impl == TH_JSCAN_AVX2)
+        s->line = th_jscan_line_avx2;
+    else if (impl == TH_JSCAN_AVX512)
+        s->line = th_jscan_line_avx512;
+#endif
     return true;
 }
 
@@ -677,6 +685,37 @@ bool th_jscan_load(th_jscan *s, const char *text, size_t n, th_json_error *err)
     s->nidx = s->stage1(s->p, n, s->idx, &s->flags);
     grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
     return build_tape(s, err);
+}
+
+bool th_jscan_load_line(th_jscan *s, const char *text, size_t avail, size_t *n, size_t *nl)
+{
+    s->nidx = s->ntape = 0;
+    s->root = 0;
+    s->p = (const unsigned char *)text;
+    s->n = 0;
+    /* the reach: what the index holds (16 K entries at least); a longer line
+     * is found by the caller, and a load of it grows the index */
+    grow((void **)&s->idx, &s->idx_cap, ((size_t)16 << 10) + 64, sizeof *s->idx);
+    size_t reach = avail < s->idx_cap - 64 ? avail : s->idx_cap - 64, count;
+    if (s->line) {
+        count = s->line(s->p, reach, s->idx, &s->flags, n, nl);
+    } else {
+        const unsigned char *q = memchr(s->p, '\n', reach);
+        bool again;
+        *nl = q ? (size_t)(q - s->p) : reach;
+        *n = q ? jline_end(s->p, 0, *nl, &again) : 0;
+        count = TH_JSCAN_LINE_AGAIN;
+    }
+    if (*nl == reach) {
+        *nl = SIZE_MAX;
+        return false;
+    }
+    if (count == TH_JSCAN_LINE_AGAIN)
+        count = s->stage1(s->p, *n, s->idx, &s->flags);
+    s->n = *n;
+    s->nidx = count;
+    grow((void **)&s->tape, &s->tape_cap, s->nidx + 1, sizeof *s->tape);
+    return build_tape(s, NULL);
 }
 
 bool th_jscan_has_backslash(const th_jscan *s)

@@ -77,6 +77,14 @@ bool th_jscan_supported(th_jscan_impl impl);
  * On failure returns false and fills *err (may be NULL); cursors are then unusable
  * but th_jscan_index still shows the stage-1 index. n must be < 4 GiB - 64. */
 bool th_jscan_load(th_jscan *s, const char *p, size_t n, th_json_error *err);
+/* th_jscan_load of an NDJSON line, its end found in the same pass: the
+ * line that starts at p ends at the first '\n' of p[0..avail); *nl is set to
+ * its index and *n to the line's length less the whitespace before it, and
+ * p[0..*n) is loaded as th_jscan_load would (the result, false for text it
+ * rejects). *nl is SIZE_MAX, and nothing loaded, when no '\n' is found within
+ * the scanner's reach (what its index holds: 16 K bytes at least, or the
+ * longest text loaded): the caller then finds the line's end itself. */
+bool th_jscan_load_line(th_jscan *s, const char *p, size_t avail, size_t *n, size_t *nl);
 /* Whether the text of the last load holds a backslash anywhere (stage 1
  * finds them anyway). False: every key and string is its raw bytes, so
  * callers can skip looking for escapes themselves. */

@@ -64,9 +64,12 @@ escapes(__m256i lo, __m256i hi, jblock_state *st, uint64_t *anybs, uint64_t *quo
     *apart0 ^= escaped_quote;
 }
 
+/* One block's index entries, or (line, th_jscan_line_avx2) NULL when the
+ * block holds a '\n', its mask then in *nlm and nothing of the block taken
+ * into the state. */
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      bool *anyat, __m256i *low)
+      bool *anyat, __m256i *low, bool line, uint64_t *nlm)
 {
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
@@ -81,10 +84,6 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * a compare, and the quotes and brackets were ORed in as masks */
     uint64_t brk = mask64(cls_lo, cls_hi);
     uint64_t apart0 = mask64(_mm256_adds_epu8(cls_lo, four), _mm256_adds_epu8(cls_hi, four));
-    /* the signed minimum of every byte so far, compared with 0x20 once at the
-     * end: two minimums a block, where a compare of each half and the ORs
-     * that gathered them took six instructions */
-    *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
     /* the backslash mask only for a block that has one (its class bit, by
      * one vptest of both halves), or whose first byte the previous block
      * escapes: the mask is moved out, and the escape logic run, rarely.
@@ -93,16 +92,66 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * block). The same test takes the blocks with an '@' (7% of b100k's
      * records have one), which say so there: the flag costs the common
      * block nothing, where a compare of each half ORed into a register
-     * cost five instructions (12.4 M over b100k) */
+     * cost five instructions (12.4 M over b100k). A line's scan also takes
+     * the blocks with a tab, LF or CR there (minified JSON has none outside
+     * its last block): its '\n' costs the common block nothing either */
     __m256i cls = _mm256_or_si256(cls_lo, cls_hi);
-    if (__builtin_expect(!_mm256_testz_si256(cls, _mm256_set1_epi8(CLS_BS | CLS_AT)), 0)) {
+    const char rare = line ? CLS_BS | CLS_AT | CLS_WS : CLS_BS | CLS_AT;
+    if (__builtin_expect(!_mm256_testz_si256(cls, _mm256_set1_epi8(rare)), 0)) {
+        if (line && !_mm256_testz_si256(cls, _mm256_set1_epi8(CLS_WS))) {
+            const __m256i lf = _mm256_set1_epi8('\n');
+            *nlm = mask64(_mm256_cmpeq_epi8(lo, lf), _mm256_cmpeq_epi8(hi, lf));
+            if (*nlm)
+                return NULL;
+        }
         *anyat |= !_mm256_testz_si256(cls, _mm256_set1_epi8(CLS_AT));
         escapes(lo, hi, st, anybs, &quote, &apart0);
     } else if (__builtin_expect(st->escaped != 0, 0))
         escapes(lo, hi, st, anybs, &quote, &apart0);
+    /* the signed minimum of every byte so far, compared with 0x20 once at the
+     * end: two minimums a block, where a compare of each half and the ORs
+     * that gathered them took six instructions */
+    *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
     return jblock_flatten(o, base, jblock_finish_apart(st, quote, brk, apart0, inside));
+}
+
+/* The last, partial block of a text of n bytes, from i: padded with spaces,
+ * which index nothing, so that nothing past n is read. With 64 bytes in the
+ * text, its last 64 are stored before 64 spaces and the block taken where the
+ * tail starts in them: four stores, where a memset and memcpy's call took
+ * about 25 instructions a load */
+TARGET __attribute__((always_inline)) static inline uint32_t *
+tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, uint64_t *anybs,
+     bool *anyat, __m256i *low)
+{
+    _Alignas(32) unsigned char t[128];
+    const unsigned char *b = t;
+    if (n >= 64) {
+        const __m256i sp = _mm256_set1_epi8(' ');
+        _mm256_store_si256((__m256i *)(void *)t,
+                           _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 64)));
+        _mm256_store_si256((__m256i *)(void *)(t + 32),
+                           _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 32)));
+        _mm256_store_si256((__m256i *)(void *)(t + 64), sp);
+        _mm256_store_si256((__m256i *)(void *)(t + 96), sp);
+        b = t + 64 - (n - i);
+    } else {
+        memset(t, ' ', 64);
+        memcpy(t, p + i, n - i);
+    }
+    return block(b, (uint32_t)i, o, st, anybs, anyat, low, false, NULL);
+}
+
+TARGET __attribute__((always_inline)) static inline unsigned
+flags_of(const jblock_state *st, uint64_t anybs, bool anyat, __m256i low)
+{
+    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
+    __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
+    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (st->in_string ? TH_JSCAN_OPEN_STRING : 0u) |
+           (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH) |
+           (anyat ? TH_JSCAN_HAS_AT : 0u);
 }
 
 TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
@@ -116,40 +165,65 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
     /* two blocks a step: the loop's compare, branch and base updates once
      * per 128 bytes */
     for (; i + 128 <= n; i += 128) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low);
-        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, false, NULL);
+        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low, false, NULL);
     }
     if (i + 64 <= n) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, false, NULL);
         i += 64;
     }
-    if (i < n) {
-        /* the tail is padded with spaces, which index nothing: never read past n.
-         * With 64 bytes in the text, its last 64 are stored before 64 spaces
-         * and the block taken where the tail starts in them: four stores,
-         * where a memset and memcpy's call took about 25 instructions a load */
-        _Alignas(32) unsigned char tail[128];
-        const unsigned char *b = tail;
-        if (n >= 64) {
-            const __m256i sp = _mm256_set1_epi8(' ');
-            _mm256_store_si256((__m256i *)(void *)tail,
-                               _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 64)));
-            _mm256_store_si256((__m256i *)(void *)(tail + 32),
-                               _mm256_loadu_si256((const __m256i *)(const void *)(p + n - 32)));
-            _mm256_store_si256((__m256i *)(void *)(tail + 64), sp);
-            _mm256_store_si256((__m256i *)(void *)(tail + 96), sp);
-            b = tail + 64 - (n - i);
-        } else {
-            memset(tail, ' ', 64);
-            memcpy(tail, p + i, n - i);
+    if (i < n)
+        o = tail(p, i, n, o, &st, &anybs, &anyat, &low);
+    *flags = flags_of(&st, anybs, anyat, low);
+    return (size_t)(o - out);
+}
+
+/* th_jscan_line_fn: the blocks before the one with the '\n' as stage 1's,
+ * then the line's rest as its tail. */
+TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t *out,
+                                 unsigned *flags, size_t *n, size_t *nl)
+{
+    jblock_state st = {0, 0, 1};
+    uint64_t anybs = 0, nlm = 0;
+    bool anyat = false;
+    __m256i low = _mm256_set1_epi8(0x7F);
+    uint32_t *o = out;
+    size_t i = 0;
+    /* two blocks a step, as stage 1 (one a step cost 6 M more over b100k) */
+    for (; i + 128 <= avail; i += 128) {
+        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, true, &nlm);
+        if (!r)
+            break;
+        o = r;
+        r = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low, true, &nlm);
+        if (!r) {
+            i += 64;
+            break;
         }
-        o = block(b, (uint32_t)i, o, &st, &anybs, &anyat, &low);
+        o = r;
     }
-    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
-    __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
-    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
-             (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH) |
-             (anyat ? TH_JSCAN_HAS_AT : 0u);
+    if (!nlm && i + 64 <= avail) {
+        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, true, &nlm);
+        if (r) {
+            o = r;
+            i += 64;
+        }
+    }
+    if (nlm) {
+        *nl = i + (size_t)_tzcnt_u64(nlm);
+    } else {
+        const unsigned char *q = i < avail ? memchr(p + i, '\n', avail - i) : NULL;
+        *nl = q ? (size_t)(q - p) : avail;
+        if (!q)
+            return 0;
+    }
+    bool again;
+    *n = jline_end(p, i, *nl, &again);
+    if (again)
+        return TH_JSCAN_LINE_AGAIN;
+    if (i < *n)
+        o = tail(p, i, *n, o, &st, &anybs, &anyat, &low);
+    *flags = flags_of(&st, anybs, anyat, low);
     return (size_t)(o - out);
 }
 #else

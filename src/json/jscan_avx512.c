@@ -57,11 +57,17 @@ TARGET __attribute__((always_inline)) static inline uint32_t *flatten(uint32_t *
     return out + cnt;
 }
 
+/* One block's index entries, or (line, th_jscan_line_avx512) NULL when the
+ * block holds a '\n', its mask then in *nlm and nothing of the block taken
+ * into the state: a compare and a branch a block, where memchr's split took
+ * about eight instructions (jscan_avx2.c's gets it from its classes). */
 TARGET __attribute__((always_inline)) static inline uint32_t *
 block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos)
+      uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos, bool line, uint64_t *nlm)
 {
     __m512i v = _mm512_loadu_si512((const void *)p);
+    if (line && (*nlm = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))) != 0)
+        return NULL;
     uint64_t quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
     uint64_t bs = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
     uint64_t cls = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v, tab), v);
@@ -81,6 +87,27 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     return flatten(o, base, jblock_finish(st, quote, brk, sep, inside), pos);
 }
 
+/* The last, partial block of a text of n bytes, from i: padded with spaces,
+ * which index nothing, so that nothing past n is read. */
+TARGET __attribute__((always_inline)) static inline uint32_t *
+tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, uint64_t *anybs,
+     uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos)
+{
+    _Alignas(64) unsigned char t[64];
+    memset(t, ' ', sizeof t);
+    memcpy(t, p + i, n - i);
+    return block(t, (uint32_t)i, o, st, anybs, anyat, low, tab, pos, false, NULL);
+}
+
+TARGET __attribute__((always_inline)) static inline unsigned
+flags_of(const jblock_state *st, uint64_t anybs, uint64_t anyat, __m512i low)
+{
+    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
+    uint64_t special = _mm512_cmplt_epi8_mask(low, _mm512_set1_epi8(0x20));
+    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (st->in_string ? TH_JSCAN_OPEN_STRING : 0u) |
+           (special ? TH_JSCAN_CTL_HIGH : 0u) | (anyat ? TH_JSCAN_HAS_AT : 0u);
+}
+
 TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out,
                                      unsigned *flags)
 {
@@ -92,18 +119,46 @@ TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t 
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos);
-    if (i < n) {
-        /* the tail is padded with spaces, which index nothing: never read past n */
-        _Alignas(64) unsigned char tail[64];
-        memset(tail, ' ', sizeof tail);
-        memcpy(tail, p + i, n - i);
-        o = block(tail, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos);
+        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos, false, NULL);
+    if (i < n)
+        o = tail(p, i, n, o, &st, &anybs, &anyat, &low, tab, pos);
+    *flags = flags_of(&st, anybs, anyat, low);
+    return (size_t)(o - out);
+}
+
+/* th_jscan_line_fn: the blocks before the one with the '\n' as stage 1's,
+ * then the line's rest as its tail. */
+TARGET size_t th_jscan_line_avx512(const unsigned char *p, size_t avail, uint32_t *out,
+                                   unsigned *flags, size_t *n, size_t *nl)
+{
+    jblock_state st = {0, 0, 1};
+    uint64_t anybs = 0, anyat = 0, nlm = 0;
+    __m512i low = _mm512_set1_epi8(0x7F);
+    const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
+    const __m512i pos = _mm512_loadu_si512((const void *)iota);
+    uint32_t *o = out;
+    size_t i = 0;
+    for (; i + 64 <= avail; i += 64) {
+        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos, true, &nlm);
+        if (!r)
+            break;
+        o = r;
     }
-    /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
-    uint64_t special = _mm512_cmplt_epi8_mask(low, _mm512_set1_epi8(0x20));
-    *flags = (anybs ? TH_JSCAN_HAS_BS : 0u) | (st.in_string ? TH_JSCAN_OPEN_STRING : 0u) |
-             (special ? TH_JSCAN_CTL_HIGH : 0u) | (anyat ? TH_JSCAN_HAS_AT : 0u);
+    if (nlm) {
+        *nl = i + (size_t)_tzcnt_u64(nlm);
+    } else {
+        const unsigned char *q = i < avail ? memchr(p + i, '\n', avail - i) : NULL;
+        *nl = q ? (size_t)(q - p) : avail;
+        if (!q)
+            return 0;
+    }
+    bool again;
+    *n = jline_end(p, i, *nl, &again);
+    if (again)
+        return TH_JSCAN_LINE_AGAIN;
+    if (i < *n)
+        o = tail(p, i, *n, o, &st, &anybs, &anyat, &low, tab, pos);
+    *flags = flags_of(&st, anybs, anyat, low);
     return (size_t)(o - out);
 }
 #else

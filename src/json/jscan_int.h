@@ -31,6 +31,44 @@ size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, uns
 size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags);
 #endif
 
+/* A line's stage 1, for NDJSON (th_jscan_load_line): the line that starts at
+ * p ends at the first '\n' of p[0..avail), found by the compares that classify
+ * the bytes, so that the split reads them once. Sets *nl to that '\n''s index,
+ * or to avail when there is none (nothing else is then set); else *n to the
+ * line's length less the whitespace before its '\n', and indexes p[0..*n)
+ * exactly as th_jscan_stage1_fn would: returns the count and sets *flags, or
+ * returns TH_JSCAN_LINE_AGAIN when that whitespace reaches back into a block
+ * already indexed (a CR or tab there would be in the flags: the caller then
+ * indexes p[0..*n) anew). out has room for avail + 64 entries. */
+typedef size_t (*th_jscan_line_fn)(const unsigned char *p, size_t avail, uint32_t *out,
+                                   unsigned *flags, size_t *n, size_t *nl);
+#define TH_JSCAN_LINE_AGAIN SIZE_MAX
+
+#if defined(__x86_64__)
+size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t *out, unsigned *flags,
+                          size_t *n, size_t *nl);
+size_t th_jscan_line_avx512(const unsigned char *p, size_t avail, uint32_t *out, unsigned *flags,
+                            size_t *n, size_t *nl);
+#endif
+
+/* JSON whitespace, as io/scan.h th_io_is_ws (the end of an NDJSON line). */
+static inline bool jline_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The end of the line whose '\n' is at nl, less the whitespace before it;
+ * *again true when that whitespace reaches below `from` (the first byte not
+ * indexed yet: TH_JSCAN_LINE_AGAIN). */
+static inline size_t jline_end(const unsigned char *p, size_t from, size_t nl, bool *again)
+{
+    size_t m = nl;
+    while (m > 0 && jline_ws(p[m - 1]))
+        m--;
+    *again = m < from;
+    return m;
+}
+
 typedef struct jblock_state {
     uint64_t in_string; /* all ones when the previous block ended inside a string */
     uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
