@@ -445,7 +445,8 @@ static bool build_tape(th_jscan *s, th_json_error *err)
      * (no object can open before the first entry) */
     const uint32_t *const x_last3 = s->nidx >= 3 ? xe - 3 : x;
     const uint16_t quote_colon = load2((const unsigned char *)"\":"),
-                   quote_comma = load2((const unsigned char *)"\",");
+                   quote_comma = load2((const unsigned char *)"\","),
+                   quote_brace = load2((const unsigned char *)"\"}");
     const uint32_t lit_true = load4((const unsigned char *)"true"),
                    lit_null = load4((const unsigned char *)"null"),
                    lit_fals = load4((const unsigned char *)"fals");
@@ -477,19 +478,20 @@ open : {
     i = pos + 1;
     /* '{'+2 = '}', '['+2 = ']'; a ':' or ',' between is the error that
      * key or arr_value reports */
-    if (x < xe && p[*x] == (unsigned char)(c + 2) && skip_ws(p, i, *x) == *x)
+    if (x < xe && p[*x] == (unsigned char)(c + 2) && skip_ws(p, i, *x) == *x) {
+        i = *x;
         goto close;
+    }
     if (c == '{')
         goto key;
     goto arr_value;
 }
 
 close : {
-    /* *x is the closing bracket of the innermost container */
+    /* i and *x are the closing bracket of the innermost container */
     jnode *open = (--sp)->node;
-    open->end = *x + 1;
+    open->end = ++i;
     open->next = nt;
-    i = *x + 1;
     x++;
     if (sp == s->stack)
         goto top_after;
@@ -524,13 +526,14 @@ key: /* i is past the '{' or ',' */
             uint16_t end2 = load2(p + after - 2);
             if (end2 != quote_comma) {
                 /* the last member: its string closes right before the '}' */
-                if ((p + after)[-1] != '"' || p[after] != '}')
+                if (load2(p + after - 1) != quote_brace)
                     goto member_tail;
                 put_key(w, pos, v - 1);
                 put_leaf(w + 1, v, after, nt + 2);
                 w += 2;
                 nt += 2;
                 x += 2;
+                i = after;
                 goto close;
             }
             put_key(w, pos, v - 1);
@@ -574,12 +577,12 @@ member_tail : {
     i = v;
     /* an object or array: key_value would find nothing before v and go
      * there */
-    if (p[v] == '{' || p[v] == '[') {
+    if (p[v] == '{') {
         /* an object whose first key follows the '{' at once (x[2] is in the
          * index: the loop tested x <= x_last3): what `open` and `key` would
          * do, then the loop, without their tests for an empty object or the
          * end of the index */
-        if (p[v] == '{' && after == v + 1 && sp != sp_end) {
+        if (after == v + 1 && sp != sp_end) {
             if (p[after] == '"') {
                 sp->node = w;
                 sp->obj = true;
@@ -601,6 +604,8 @@ member_tail : {
         }
         goto open;
     }
+    if (p[v] == '[')
+        goto open;
     /* the four bytes read are before the next entry, which is in the text */
     if (after < v + 4)
         goto key_value;
@@ -621,6 +626,7 @@ member_tail : {
         goto key_value;
     put_leaf(w++, v, e, ++nt);
     x++;
+    i = after;
     goto close;
 }
 
@@ -631,6 +637,9 @@ obj_after : {
         i++;
         goto key;
     }
+    /* the '}' right after the value: the branch below would get there */
+    if (i < n32 && p[i] == '}')
+        goto close;
     uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
     if (j >= n32)
         return fail(err, n32, "unterminated object");
@@ -638,8 +647,10 @@ obj_after : {
         i = j + 1;
         goto key;
     }
-    if (p[j] == '}') /* indexed: j is *x */
+    if (p[j] == '}') { /* indexed: j is *x */
+        i = j;
         goto close;
+    }
     return fail(err, j, "expected ',' or '}' in object");
 }
 
@@ -647,6 +658,13 @@ arr_value: /* i is past the '[' or ',' */
     TAPE_VALUE(arr_after);
 
 arr_after : {
+    /* minified: the ',' or ']' right after the item, as in obj_after */
+    if (i < n32 && p[i] == ',') {
+        i++;
+        goto arr_value;
+    }
+    if (i < n32 && p[i] == ']')
+        goto close;
     uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
     if (j >= n32)
         return fail(err, n32, "unterminated array");
@@ -654,8 +672,10 @@ arr_after : {
         i = j + 1;
         goto arr_value;
     }
-    if (p[j] == ']') /* indexed: j is *x */
+    if (p[j] == ']') { /* indexed: j is *x */
+        i = j;
         goto close;
+    }
     return fail(err, j, "expected ',' or ']' in array");
 }
 }
