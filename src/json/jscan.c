@@ -610,6 +610,29 @@ member_tail : {
     }
     if (p[v] == '[')
         goto open;
+    /* an integer (digits alone: a first one of 1-9, or a lone 0, as
+     * scan_number reads them; b100k has 46k numbers, mostly byte counts)
+     * followed by ',' and the next key or by '}': what key_value, scalar_end
+     * and obj_after would do. Anything else, a fraction or exponent
+     * included, stops the digits before a ',' or '}' and goes on there. */
+    if ((unsigned)(p[v] - '0') < 10) {
+        e = v + 1;
+        if (p[v] != '0')
+            while (e < after && (unsigned)(p[e] - '0') < 10)
+                e++;
+        if (after == e + 1 && p[e] == ',') {
+            put_leaf(w++, v, e, ++nt);
+            x++;
+            i = after;
+            goto key;
+        }
+        if (after != e || p[after] != '}')
+            goto key_value;
+        put_leaf(w++, v, e, ++nt);
+        x++;
+        i = after;
+        goto close;
+    }
     /* the four bytes read are before the next entry, which is in the text */
     if (after < v + 4)
         goto key_value;
