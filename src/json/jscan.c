@@ -573,10 +573,12 @@ key_value: /* i is past the ':' */
 
 member_tail : {
     /* from the loop of common members: a key checked there, its value not a
-     * string followed by ',' and the next key or by '}'. True, false or null
-     * followed by ',' and the next key or by '}' here; any other value at
-     * key_value. A literal followed by an index entry or ',' has a delimiter
-     * there (no scalar starts right after a letter): scalar_end accepts it. */
+     * string followed by ',' and the next key or by '}'. An object or array
+     * at open (an object with a first key, or empty, here), an integer, true,
+     * false or null followed by ',' and the next key or by '}' here; any
+     * other value at key_value. A literal followed by an index entry or ','
+     * has a delimiter there (no scalar starts right after a letter):
+     * scalar_end accepts it. */
     uint32_t e;
     put_key(w++, kpos, v - 1);
     nt++;
@@ -1101,9 +1103,8 @@ bool th_jkeys_build(th_jkeys *ks, size_t n, const char *const *name, const size_
  * register more: 0.47 M over b100k's 463k walks). */
 static inline __attribute__((always_inline)) void find_members(const th_jscan *s, uint32_t k,
                                                                const jnode *kn, uint32_t end,
-                                                               const th_jkeys *ks,
-                                                               th_jcur *found, bool *have,
-                                                               bool prefix)
+                                                               const th_jkeys *ks, th_jcur *found,
+                                                               bool *have, bool prefix)
 {
     const jnode *t = s->tape;
     const unsigned char *p = s->p;
