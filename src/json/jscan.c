@@ -435,8 +435,10 @@ static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
  * the next entry (whitespace, ':' and ',', which stage 1 does not index) are
  * read where th_json_parse expects a separator. Few variables, so that they
  * stay in registers: the entry pointer x, the next tape slot (its index nt
- * and its address w), the next stack frame sp and i. */
-static bool build_tape(th_jscan *s, th_json_error *err)
+ * and its address w), the next stack frame sp and i. In line in both loads
+ * (th_jscan_load, th_jscan_load_line): a call from two places cost 2.2 M
+ * instructions over b100k with the pack, 2.3 M with the seed rule. */
+static inline __attribute__((always_inline)) bool build_tape(th_jscan *s, th_json_error *err)
 {
     const unsigned char *p = s->p;
     const uint32_t *x = s->idx;
