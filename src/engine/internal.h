@@ -46,7 +46,8 @@ typedef struct th_match {
     uint64_t order;     /* event index, the final tie-break */
     const uint32_t *fv; /* the values of each captured field: ncap ids of lists
                            (engine->lists; half a pointer each, read through
-                           th_match_list) */
+                           th_match_list); immutable, shared by the rule's
+                           matches with the same ids (hotpass.c row_keep) */
 } th_match;
 
 /* A match's combined time (Elastic's kibana.combined_timestamp, what its rule
@@ -92,14 +93,20 @@ typedef struct th_capfield {
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
+/* The rows of ids a rule's matches share (th_capset.rows): direct-mapped
+ * by a hash of the row (hotpass.c row_keep) */
+#define TH_CAP_ROWS 4096
+
 /* A rule's captured fields for the commit (th_erule.caps, hotpass.c
  * capture): made for n fields, the rest of the block that its matches take
- * their rows of ids from (fv_row: a rule's rows lie together, in match
- * order), and the fields' th_capfield. */
+ * their rows of ids from (fv_row: a rule's rows lie together, in order of
+ * their first match), the rows stored lately, which a match whose ids are
+ * the same shares (NULL where empty), and the fields' th_capfield. */
 typedef struct th_capset {
     size_t n;
     uint32_t *fv_next;
     size_t fv_left;
+    const uint32_t *rows[TH_CAP_ROWS];
     th_capfield *f[];
 } th_capset;
 

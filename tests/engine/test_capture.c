@@ -320,6 +320,58 @@ static void capture_arrays_from_workers(void **state)
     th_arena_free(&qa);
 }
 
+/* A rule's matches share their row of ids exactly where the ids are
+ * equal (hotpass.c row_keep): six pairs of values, each in runs of three
+ * events and coming back after the others, read back as each event's own;
+ * a match whose ids are the previous one's has its row, and the six pairs
+ * take six rows, not one a match. */
+#define NROW 600
+static void rows_shared(void **state)
+{
+    (void)state;
+    th_arena qa;
+    th_arena_init(&qa, 65536);
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r;
+    const char *fields[] = {"user.name", "host.name"};
+    fx_rule(&r, TH_RULE_THRESHOLD, "ROWS", 6, 5, 100);
+    r.threshold_fields.items = fields;
+    r.threshold_fields.len = 2;
+    stub_pred all = {NULL, NULL};
+    th_engine_add_rule(f.e, &r, stub_match, &all, NULL, 0, NULL);
+    for (size_t i = 0; i < NROW; i++) {
+        size_t pair = (i / 3 + i / 37) % 6;
+        fx_ev(&f, th_arena_printf(&qa, "r%zu", i), (double)i / 100, (double)i / 100,
+              th_arena_printf(&qa, "\"user\":{\"name\":\"u%zu\"},\"host\":{\"name\":\"h%zu\"}",
+                              pair % 3, pair / 3));
+    }
+    const th_erule *er = f.e->rules.items[0];
+    assert_int_equal(er->matches.len, NROW);
+    const uint32_t *rows[NROW];
+    size_t nrows = 0;
+    for (size_t i = 0; i < NROW; i++) {
+        const th_match *m = &er->matches.items[i];
+        size_t pair = (i / 3 + i / 37) % 6;
+        char want[8];
+        snprintf(want, sizeof want, "u%zu", pair % 3);
+        check_value(th_match_list(f.e, m, 0), want, i, "user.name");
+        snprintf(want, sizeof want, "h%zu", pair / 3);
+        check_value(th_match_list(f.e, m, 1), want, i, "host.name");
+        if (i && memcmp(m[-1].fv, m->fv, 2 * sizeof *m->fv) == 0 && m[-1].fv != m->fv)
+            fail_msg("match %zu: the ids of the one before, a row of its own", i);
+        size_t k = 0;
+        while (k < nrows && rows[k] != m->fv)
+            k++;
+        if (k == nrows)
+            rows[nrows++] = m->fv;
+    }
+    assert_int_equal(nrows, 6);
+    fx_free(&f);
+    th_arena_free(&qa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +379,7 @@ int main(void)
         cmocka_unit_test(capture_from_fields),
         cmocka_unit_test(capture_from_workers),
         cmocka_unit_test(capture_arrays_from_workers),
+        cmocka_unit_test(rows_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
