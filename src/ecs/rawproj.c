@@ -1097,15 +1097,19 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     *timed = false;
     /* the slots of the last record emptied: all at once when it was filled
      * past the first look (most of them then hold values, where clearing
-     * them one by one cost more than the fixed-size store), else those few */
+     * them one by one cost more than the fixed-size store), else those few.
+     * The constants' slots stay as they are (used and fixed), set or emptied
+     * below only where this record wants otherwise: nearly every record
+     * wants them, and storing them again cost ~25 instructions a record. */
     if (s->used & ~(CONST_SLOTS | ((1u << NROUTING) - 1))) {
-        memset(s->slot, 0, sizeof s->slot);
+        memset(s->slot, 0, SLOT_CONST * sizeof s->slot[0]);
+        memset(&s->slot[SLOT_TREE], 0, NTREES * sizeof s->slot[0]);
     } else {
-        for (uint32_t u = s->used; u; u &= u - 1) /* the others are empty already */
+        for (uint32_t u = s->used & ~CONST_SLOTS; u; u &= u - 1) /* the others are empty already */
             s->slot[__builtin_ctz(u)] = (th_qslot){NULL, 0};
     }
-    s->used = 0;
-    s->fixed = 0;
+    s->used &= CONST_SLOTS;
+    s->fixed = s->used;
     s->as_borrowed = false;
     s->len = 0;
     s->m = m;
@@ -1141,11 +1145,13 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     const uint32_t routed = (1u << NROUTING) - 1;
     if (!(s->escapes ? slot_fields_escaped(s, routed) : slot_fields(s, pl, routed)))
         return false;
-    if (m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS))) {
+    const uint32_t consts =
+        m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS)) ? CONST_SLOTS : 0;
+    if ((s->used & CONST_SLOTS) != consts) {
         for (size_t i = 0; i < NCONST; i++)
-            s->slot[SLOT_CONST + i] = (th_qslot){&const_val[i], 1};
-        s->used |= CONST_SLOTS;
-        s->fixed = CONST_SLOTS; /* const_val: made once (plan_build), never changed */
+            s->slot[SLOT_CONST + i] = consts ? (th_qslot){&const_val[i], 1} : (th_qslot){NULL, 0};
+        s->used = (s->used & ~CONST_SLOTS) | consts;
+        s->fixed = consts; /* const_val: made once (plan_build), never changed */
     }
     return true;
 }
