@@ -995,8 +995,27 @@ static inline __attribute__((always_inline)) bool slot_fields(th_ecs_slots *s, c
     for (; u; u &= u - 1) {
         const size_t i = (size_t)__builtin_ctz(u);
         const uint32_t off = len;
-        uint8_t npath[4] = {0, 0, 0, 0};
         const size_t np = pl->npaths[i];
+        /* a field of one path (all but three of the table's) without the
+         * paths' loop and its counts on the stack: ~58 instructions a field
+         * before (b100k with the pack: th_ecs_slots_fill 86.2 -> 72.7 M self) */
+        if (np == 1) {
+            const int sl = pl->slot_of[i][0];
+            uint32_t one = 0;
+            if (s->have[sl]) {
+                th_str str;
+                if (!th_jplain_str(pv, s->found[sl], &str))
+                    break;
+                buf[len++] = (th_jval){.type = TH_JSTR, .u.str = str};
+                one = 1;
+            }
+            const uint8_t npath[4] = {(uint8_t)one, 0, 0, 0};
+            memcpy(s->npath[i], npath, sizeof npath);
+            s->off[i] = off;
+            s->slot[i] = (th_qslot){one ? buf + off : NULL, one};
+            continue;
+        }
+        uint8_t npath[4] = {0, 0, 0, 0};
         size_t k = 0;
         for (; k < np; k++) {
             const int sl = pl->slot_of[i][k];
