@@ -342,7 +342,7 @@ static void check_layout(fx *f, th_arena *a, const th_jval *doc, uint64_t bits)
  * constants), or NULL; *tried: the record has slots. */
 static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, th_ecs_slots *sl,
                          uint64_t bits, int look, bool *tried, const th_jval **written,
-                         int64_t *tsp)
+                         int64_t *tsp, bool copy)
 {
     int64_t ts, ing;
     bool timed;
@@ -355,7 +355,7 @@ static th_jval *slot_doc(const th_mapper *m, th_arena *a, const th_jscan *scan, 
         return NULL;
     *tried = true;
     *tsp = ts;
-    return th_ecs_slots_doc(sl, bits, ts, false, written);
+    return th_ecs_slots_doc(sl, bits, ts, copy, written);
 }
 
 /* The nodes alone (th_ecs_slots_nodes, as the pipeline takes them for the
@@ -422,7 +422,7 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
         bool tried;
         const th_jval *written[64];
         int64_t ts = 0;
-        th_jval *doc = slot_doc(m, &a, scan, &f->sl, s->bits, i % 2, &tried, written, &ts);
+        th_jval *doc = slot_doc(m, &a, scan, &f->sl, s->bits, i % 2, &tried, written, &ts, false);
         uint32_t exact = f->sl.exact;
         if (doc)
             check_exact(f, &f->sl, doc, s->bits, exact);
@@ -453,6 +453,31 @@ static uint64_t check_record(fx *f, const th_mapper *m, th_str text, const char 
                                   got.data ? got.data : "");
             }
         }
+        if (f->records % 16 || i % 2)
+            continue;
+        /* with `copy`, from a copy of the text overwritten once the document
+         * is made (a record in 16): the same values */
+        char *dup = th_xmalloc(text.n + 1);
+        memcpy(dup, text.p, text.n);
+        th_jscan *dscan = th_jscan_new();
+        assert_true(th_jscan_load(dscan, dup, text.n, NULL));
+        th_jval *copied = slot_doc(m, &a, dscan, &f->sl, s->bits, 0, &tried, NULL, &ts, true);
+        memset(dup, '#', text.n);
+        assert_non_null(copied);
+        for (int k = 0; k < 64; k++) {
+            if (!(s->bits >> k & 1))
+                continue;
+            ecs_values(mapped, field_names[k], true, &want);
+            ecs_values(copied, field_names[k], true, &got);
+            f->checks++;
+            if ((want.len != got.len || (want.len && memcmp(want.data, got.data, want.len) != 0)) &&
+                f->diffs++ < 10)
+                print_message("COPY %s:%llu field %s: mapped [%.*s] slots [%.*s]\n", file,
+                              (unsigned long long)offset, field_names[k], (int)want.len,
+                              want.data ? want.data : "", (int)got.len, got.data ? got.data : "");
+        }
+        th_jscan_free(dscan);
+        free(dup);
     }
     f->records++;
     th_buf_free(&want);

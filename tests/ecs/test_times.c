@@ -189,11 +189,15 @@ static void day_memo_matches_times_from(void **state)
     static const char *const memo_days[] = {"00", "01", "28", "29", "30", "31", "32"};
     static const char *const memo_clocks[] = {"00:00:00", "23:59:59", "12:34:56", "24:00:00",
                                               "12:60:00", "12:00:60", "07:3a:00", "7:03:00",
-                                              "00:00:00.5", "00:00:00+01:00"};
+                                              "00:00:00.5", "00:00:00+01:00", "0/:00:00",
+                                              "00:0::00", "00:00:0:", "00;00:00", "19:59:59",
+                                              "20:00:00"};
     static const int64_t delays[] = {-1,         0,         1500, 300000, 31536000000LL - 1,
                                      31536000000LL, 86400000LL * 400};
     unsigned checked = 0, timed = 0;
     th_jscan *scan = th_jscan_new();
+    th_ecs_slots sl;
+    th_ecs_slots_init(&sl);
     for (size_t di = 0; di < NELEM(delays); di++) {
         th_diags d;
         th_diags_init(&d);
@@ -216,8 +220,17 @@ static void day_memo_matches_times_from(void **state)
                         th_json_error err;
                         assert_true(th_jscan_load(scan, rec, strlen(rec), &err));
                         int64_t ts = 1, ing = 2, want_ts = 1, want_ing = 2;
-                        bool ok = th_ecs_times(m, &a, scan, &ts, &ing);
+                        /* the first look first: it finds the day of the text before
+                         * (or converts), then th_ecs_times finds this text's day */
+                        bool start_ok;
+                        assert_true(th_ecs_slots_start(m, &a, scan, 0, &sl, &ts, &ing, &start_ok));
                         bool want = th_ecs_times_from(m, th_str_c(text), &want_ts, &want_ing);
+                        if (start_ok != want || (want && (ts != want_ts || ing != want_ing)))
+                            fail_msg("%s (delay %lld): th_ecs_slots_start %d %lld/%lld", text,
+                                     (long long)delays[di], start_ok, (long long)ts,
+                                     (long long)ing);
+                        ts = 1, ing = 2;
+                        bool ok = th_ecs_times(m, &a, scan, &ts, &ing);
                         if (ok != want || ts != want_ts || ing != want_ing)
                             fail_msg("%s (delay %lld): th_ecs_times %d %lld/%lld, "
                                      "th_ecs_times_from %d %lld/%lld",
@@ -231,6 +244,7 @@ static void day_memo_matches_times_from(void **state)
         th_mapper_free(m);
         th_diags_free(&d);
     }
+    th_ecs_slots_free(&sl);
     th_jscan_free(scan);
     print_message("day memo: %u texts, %u timed\n", checked, timed);
     assert_true(timed > 1000 && checked - timed > 1000); /* both sides were exercised */
