@@ -939,12 +939,12 @@ static void prepare_rec(pool *pl, pbatch *b, prec *x, rawrec *rr, th_arena_mark 
 }
 
 /* Whether the deferred line x is an event (x's kind is then set and the
- * worker's scanner loaded with it); else x takes no hits. */
-static bool judge(pool *pl, pbatch *b, prec *x)
+ * worker's scanner loaded with it); else x takes no hits, and what was
+ * allocated from mark m on (the record's, taken by process) is released. */
+static bool judge(pool *pl, pbatch *b, prec *x, th_arena_mark m)
 {
     const th_pipeline *p = pl->p;
     uint64_t t0 = p->profile ? cpu_ns() : 0;
-    th_arena_mark m = th_arena_mark_get(&b->arena);
     bool event = th_input_judge_why(x->text, x->n, b->w.scan, &b->arena, &x->r.kind, &x->why);
     if (p->profile)
         b->w.prof.judge_ns += cpu_ns() - t0;
@@ -1045,7 +1045,7 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own)
         rawrec rr = {th_str_make(x->text, x->n), NULL, NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
         if (x->r.kind == TH_REC_DEFERRED) {
-            if (!judge(pl, b, x))
+            if (!judge(pl, b, x, m))
                 continue; /* io settles it when the batch is committed */
             rr.scan = b->w.scan; /* loaded with the text */
         }
