@@ -763,7 +763,12 @@ static void cap_free(capctx *c)
     c->ids = NULL;
 }
 
-size_t th_esql_fold_rows = 1 << 14;
+/* A chunk's tables and the panes it folds are held until its runs are made:
+ * on the 1 GB bench file, 16,384 rows a chunk put the discovery rule
+ * 74f45152 (41,508 matches, 6-minute windows) 30 MB over the hot pass's
+ * peak RSS; 2,048 rows, 4 MB (each chunk re-plans the head: b100k +5.6 M
+ * instructions; 1,024 rows saved no more at two threads) */
+size_t th_esql_fold_rows = 1 << 11;
 
 /* a folded rule's runs, in th_sched_each's order: their times and windows
  * (documents [b, en)), and the outputs of those made (esql_fold) */

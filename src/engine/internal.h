@@ -394,6 +394,8 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
  * (a vector's items), sorted in place. */
 void th_match_sort(th_match *v, size_t n);
+/* past it, th_match_sort sorts blocks of that many and merges them */
+extern size_t th_match_sort_block;
 /* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
  * capture): where the event's document held it as the one string
  * th_time_format_iso(ts) (th_event.ts_formatted) and th_time_parse_iso

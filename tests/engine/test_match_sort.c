@@ -147,10 +147,36 @@ static void match_sort_equals_reference(void **state)
                         check(sizes[i], shape, spans[j], ord, ts, seed += 0x632BE59BD9B4E019ull);
 }
 
+/* the same, sorted block by block and merged (th_match_sort_block): blocks
+ * of one match (every merge by comparison), of fewer than the radix sort
+ * takes, and of a few hundred; shuffled input overlaps more than a merge
+ * takes, and the whole is sorted again */
+static void blocks_equal_reference(void **state)
+{
+    (void)state;
+    static const size_t blocks[] = {1, 7, 100, 512, 600, 4096};
+    static const size_t sizes[] = {2, 17, 513, 1000, 4097, 9000};
+    static const uint64_t spans[] = {7, 86400000, 1000000007};
+    size_t was = th_match_sort_block;
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        th_match_sort_block = blocks[b];
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            for (int shape = 0; shape < SHAPES; shape++)
+                for (size_t j = 0; j < sizeof spans / sizeof spans[0]; j++)
+                    for (int ord = 0; ord < ORDERS; ord++)
+                        for (int ts = 0; ts < TSMODES; ts++)
+                            check(sizes[i], shape, spans[j], ord, ts,
+                                  seed += 0x632BE59BD9B4E019ull);
+    }
+    th_match_sort_block = was;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(match_sort_equals_reference),
+        cmocka_unit_test(blocks_equal_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
