@@ -317,8 +317,8 @@ void th_exec_esql(th_engine *e, th_erule *r);
  * compare the two ways). */
 extern size_t th_esql_fold_rows;
 /* The most captured ids the pass copies out of a rule's matches at once,
- * every field's (esql.c cap_ids, 4 MB: a fold's chunk of 16,384 matches of
- * 64 fields); past it, a column's alone (tests try both). */
+ * every field's (esql.c cap_ids, 4 MB: 16,384 matches of 64 fields, eight
+ * of a fold's chunks); past it, a column's alone (tests try both). */
 extern size_t th_esql_cap_ids;
 /* The time the rule over the alert index windows an alert on: the
  * event.ingested it copied from its source event, else its own time (esql.c;
