@@ -338,6 +338,7 @@ bool th_ecs_times(const th_mapper *m, th_arena *a, const th_jscan *raw, int64_t 
 _Static_assert(NTABLE <= 32, "th_ecs_proj_need.fields has a bit per table field");
 #define MAX_SEG 48
 #define MAX_OBJ 20
+#define WALK_MEMO_SEGS 16 /* segments below userIdentity (the table has 14) */
 #define NCONST 5
 /* th_ecs_times's keys, found by the same walk (th_ecs_project_timed) */
 enum { TK_EVENT_TIME, TK_TIMESTAMP, TK_DIGEST_END, TK_DIGEST_START, NTIMEKEYS };
@@ -391,6 +392,11 @@ typedef struct plan {
     /* the inverse: the segments (bits) whose objects the paths of a set of
      * table fields go through, by the set's bits 0-7, 8-15 and 16- */
     uint64_t objs_by[3][256];
+    /* the object whose walks are remembered by its text (walk_memo):
+     * userIdentity's segment, the segments below it, and the objects among
+     * them and it (bits) */
+    int memo_seg;
+    uint64_t memo_below, memo_objs;
 } plan;
 _Static_assert(MAX_SEG <= 64, "plan.objs_by has a bit per segment");
 _Static_assert(NTABLE <= 24, "plan.objs_by covers 24 table fields");
@@ -413,12 +419,20 @@ static const char *const const_value[NCONST] = {"aws.cloudtrail", "aws.cloudtrai
 /* The same as values: the slots of the constants point at them. */
 static th_jval const_val[NCONST];
 
-static int seg_add(plan *pl, int parent, const char *name, size_t len)
+static int seg_find(const plan *pl, int parent, const char *name, size_t len)
 {
     for (int i = 0; i < pl->nsegs; i++)
         if (pl->segs[i].parent == parent && pl->segs[i].len == len &&
             memcmp(pl->segs[i].name, name, len) == 0)
             return i;
+    return -1;
+}
+
+static int seg_add(plan *pl, int parent, const char *name, size_t len)
+{
+    int i = seg_find(pl, parent, name, len);
+    if (i >= 0)
+        return i;
     if (pl->nsegs == MAX_SEG)
         abort(); /* the table outgrew MAX_SEG: a build-time mistake */
     pl->segs[pl->nsegs] = (seg){name, len, parent, -1};
@@ -505,6 +519,20 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
             for (int k = 0; k < pl->nsegs; k++)
                 if (pl->through[k] & b << 8 * t)
                     pl->objs_by[t][b] |= 1ull << k;
+    pl->memo_seg = seg_find(pl, -1, "userIdentity", 12);
+    if (pl->memo_seg < 0)
+        return; /* the routing plan's: it walks no object */
+    pl->memo_objs = 1ull << pl->memo_seg;
+    int below = 0;
+    for (int k = 0; k < pl->nsegs; k++) /* a parent's number is below its children's */
+        if (pl->segs[k].parent >= 0 && (pl->memo_objs >> pl->segs[k].parent & 1)) {
+            pl->memo_below |= 1ull << k;
+            below++;
+            if (pl->nkids[k + 1])
+                pl->memo_objs |= 1ull << k;
+        }
+    if (below > WALK_MEMO_SEGS)
+        abort(); /* the table outgrew a memo entry: a build-time mistake */
 }
 
 static void doc_plan_build(void);
@@ -835,6 +863,7 @@ int th_ecs_slot_of(th_str path, th_str *rest)
 void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
 
 static void ua_memos_free(struct th_ecs_ua_memos *t);
+static void walk_memos_free(struct th_ecs_walk_memos *t);
 
 void th_ecs_slots_free(th_ecs_slots *s)
 {
@@ -842,6 +871,7 @@ void th_ecs_slots_free(th_ecs_slots *s)
     free(s->layouts);
     free(s->ts_memos);
     ua_memos_free(s->ua_memos);
+    walk_memos_free(s->walk_memos);
     memset(s, 0, sizeof *s);
 }
 
@@ -1080,6 +1110,96 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
     th_jcur_members_find(obj, &pl->keys[parent + 1], s->found, s->have);
 }
 
+/* userIdentity's walks remembered by its text: the pack reads user.name on
+ * every record, whose paths go through userIdentity, its sessionContext and
+ * sessionIssuer, and their walks were about 600 instructions a record
+ * (1.37 M members of b100k's 4.2 M); a record's userIdentity is most often
+ * one seen lately (b100k: 73 texts in 100,000). The same bytes give the
+ * same tape below the object's node (th_jscan_load_copy moves a value's
+ * part of the tape by its offset alone), so the walks' cursors are the
+ * object's node plus the offsets remembered, and the whole text compared
+ * decides. The entries are found by the text's length, not a hash: the
+ * texts of one principal differ in a few bytes (an access key, a session's
+ * time), so a sampled hash sent b100k's 73 texts to 11 groups of up to 8
+ * (29% misses), and hashing every word cost ~180 instructions a record.
+ * Texts of one length share a set of WALK_WAYS entries, compared in turn
+ * (texts of another principal differ within the first 64 bytes, which
+ * memcmp stops at); a miss takes the set's least recently used entry. */
+#define WALK_SETS 128
+#define WALK_WAYS 4
+#define WALK_MEMO_TEXT 4096 /* longer objects are walked each time */
+typedef struct walk_memo_e {
+    char *text; /* the object's bytes (heap), n of them (0: empty), room for cap */
+    uint32_t n, cap;
+    uint32_t used; /* the set's clock when last found or made */
+    uint32_t nfound;
+    uint8_t seg[WALK_MEMO_SEGS];  /* the segments below the object the walks found */
+    uint32_t rel[WALK_MEMO_SEGS]; /* their values' tape index less the object's */
+} walk_memo_e;
+struct th_ecs_walk_memos {
+    walk_memo_e e[WALK_SETS][WALK_WAYS];
+    uint32_t clock;
+};
+
+static void walk_memos_free(struct th_ecs_walk_memos *t)
+{
+    for (size_t i = 0; t && i < WALK_SETS; i++)
+        for (size_t w = 0; w < WALK_WAYS; w++)
+            free(t->e[i][w].text);
+    free(t);
+}
+
+/* Fills have/found for every segment below pl->memo_seg, whose member was
+ * found (have) and not walked since start, as walks of it and of every
+ * object below it would: from the memo, else by those walks, remembered.
+ * False (nothing done) for an object the memo does not take. */
+static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
+{
+    const th_jcur obj = s->found[pl->memo_seg];
+    const th_str text = th_jcur_raw(obj);
+    if (text.n > WALK_MEMO_TEXT || text.p[0] != '{')
+        return false;
+    if (!s->walk_memos) /* th_xcalloc exits on failure, as every allocation */
+        s->walk_memos = th_xcalloc(1, sizeof *s->walk_memos);
+    struct th_ecs_walk_memos *t = s->walk_memos;
+    walk_memo_e *set = t->e[text.n % WALK_SETS], *e = set;
+    const uint32_t now = ++t->clock;
+    for (size_t w = 0; w < WALK_WAYS; w++) {
+        walk_memo_e *x = &set[w];
+        if (x->n == text.n && memcmp(x->text, text.p, text.n) == 0) {
+            x->used = now;
+            for (uint32_t j = 0; j < x->nfound; j++) {
+                s->found[x->seg[j]] = (th_jcur){obj.s, obj.i + x->rel[j]};
+                s->have[x->seg[j]] = true;
+            }
+            return true;
+        }
+        if (now - x->used > now - e->used) /* the least recently used (an empty one's is 0) */
+            e = x;
+    }
+    for (uint64_t u = pl->memo_objs; u; u &= u - 1) { /* parents first, as descend */
+        const int k = __builtin_ctzll(u);
+        if (s->have[k])
+            walk_level(pl, s, s->found[k], k);
+    }
+    if (e->cap < text.n) {
+        e->cap = (uint32_t)text.n;
+        e->text = th_xrealloc(e->text, text.n);
+    }
+    memcpy(e->text, text.p, text.n);
+    e->n = (uint32_t)text.n;
+    e->used = now;
+    e->nfound = 0;
+    for (uint64_t u = pl->memo_below; u; u &= u - 1) {
+        const int k = __builtin_ctzll(u);
+        if (s->have[k]) {
+            e->seg[e->nfound] = (uint8_t)k;
+            e->rel[e->nfound++] = s->found[k].i - obj.i;
+        }
+    }
+    return true;
+}
+
 /* walk's descent, only into the objects the wanted fields' paths go through
  * and that no earlier fill of the record walked: those the paths of the
  * fields the earlier fills descended for go through (s->descended_objs) were,
@@ -1100,9 +1220,16 @@ static void walk_level(const plan *pl, th_ecs_slots *s, th_jcur obj, int parent)
  * children stay unfound and nothing below it is walked. */
 static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields)
 {
-    const uint64_t objs = pl->objs_by[0][fields & 0xff] | pl->objs_by[1][fields >> 8 & 0xff] |
-                          pl->objs_by[2][fields >> 16 & 0xff];
-    for (uint64_t u = objs & ~s->descended_objs; u; u &= u - 1) {
+    uint64_t objs = pl->objs_by[0][fields & 0xff] | pl->objs_by[1][fields >> 8 & 0xff] |
+                    pl->objs_by[2][fields >> 16 & 0xff];
+    uint64_t todo = objs & ~s->descended_objs;
+    if ((todo >> pl->memo_seg & 1) && s->have[pl->memo_seg] && walk_memo(pl, s)) {
+        /* userIdentity and every object below it: walked, or their members
+         * found as the walks would find them */
+        todo &= ~pl->memo_objs;
+        objs |= pl->memo_objs;
+    }
+    for (uint64_t u = todo; u; u &= u - 1) {
         const int k = __builtin_ctzll(u);
         if (s->have[k])
             walk_level(pl, s, s->found[k], k);

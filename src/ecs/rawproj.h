@@ -149,6 +149,8 @@ typedef struct th_ecs_slots {
     bool ts_known;                      /* @timestamp's date text of ts_day is ts_date */
     int64_t ts_day;
     char ts_date[11];
+    /* userIdentity's walks by its text (rawproj.c walk_memo), made on first use */
+    struct th_ecs_walk_memos *walk_memos;
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;

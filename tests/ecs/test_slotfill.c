@@ -264,11 +264,115 @@ static void test_slotfill_history(void **state)
     th_diags_free(&d);
 }
 
+/* The walks of userIdentity remembered by its text (rawproj.c walk_memo)
+ * read as walks: slots kept from record to record against fresh ones, over
+ * records whose userIdentity is one seen before at another offset, differs
+ * from one seen in a byte (the same length, so the same set of entries),
+ * holds a key twice (the last one wins), holds the sessionContext as no
+ * object, or is no object; and more texts of one length than a set holds,
+ * in turn, so that entries are replaced. */
+static void test_slotfill_walk_memo(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    th_mapper *m = th_mapper_new(&mo, &d);
+    assert_non_null(m);
+    static const char *const heads[] = {
+        "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",",
+        "{\"eventName\":\"ListBuckets\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":"
+        "{\"a\":{\"b\":[1,2,{\"c\":\"d\"}]}},\"eventSource\":\"iam.amazonaws.com\",",
+    };
+    static const char *const idents[] = {
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA1:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-a\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA1:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-b\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA2:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-a\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA3:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-a\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA4:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-a\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"AssumedRole\",\"principalId\":\"AROA5:i-1\",\"arn\":\"arn:x\","
+        "\"accountId\":\"1\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:r\",\"userName\":\"role-a\"},\"attributes\":{\"m\":\"f\"}}}",
+        "{\"type\":\"IAMUser\",\"userName\":\"alice\",\"accountId\":\"1\","
+        "\"userName\":\"bob\",\"onBehalfOf\":{\"userId\":\"u-1\"}}",
+        "{\"type\":\"IAMUser\",\"userName\":\"alice\",\"sessionContext\":\"none\"}",
+        "{\"type\":\"Root\",\"sessionContext\":{\"sessionIssuer\":[\"x\"]}}",
+        "\"no object\"",
+        "{}",
+    };
+    const size_t nheads = sizeof heads / sizeof heads[0];
+    const size_t nidents = sizeof idents / sizeof idents[0];
+    const uint32_t all = (1u << TH_ECS_NTABLE) - 1;
+    size_t user_name = 0; /* its second path: the session issuer's name */
+    while (strcmp(th_ecs_raw_field_at(user_name), "user.name") != 0)
+        user_name++;
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    uint64_t rng = 0x2545f4914f6cdd1dull;
+    size_t checks = 0, with_issuer = 0;
+    for (int r = 0; r < 400; r++) {
+        uint64_t x = th_test_xorshift(&rng);
+        char rec[1024];
+        snprintf(rec, sizeof rec, "%s\"userIdentity\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 heads[x % nheads], idents[(x >> 8) % nidents]);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        th_ecs_slots fresh;
+        th_ecs_slots_init(&fresh);
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &fresh, &ts, &ing, &timed));
+        /* the first fill in parts (userIdentity's own fields first) half the time */
+        bool ok1 = !(x >> 20 & 1) || th_ecs_slots_fill(&kept, 0, (uint32_t)(x >> 24) & all);
+        ok1 = ok1 && th_ecs_slots_fill(&kept, 0, all);
+        bool ok2 = th_ecs_slots_fill(&fresh, 0, all);
+        assert_int_equal(ok1, ok2);
+        th_buf b1, b2;
+        th_buf_init(&b1);
+        th_buf_init(&b2);
+        for (size_t i = 0; ok1 && i < TH_ECS_NTABLE; i++) {
+            slot_text(&kept.slot[i], &b1);
+            slot_text(&fresh.slot[i], &b2);
+            assert_int_equal(b1.len, b2.len);
+            assert_true(b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0);
+            assert_memory_equal(kept.npath[i], fresh.npath[i], sizeof kept.npath[i]);
+            checks++;
+        }
+        /* not vacuous: the issuer's name below two objects read */
+        with_issuer += ok1 && fresh.npath[user_name][1] > 0;
+        th_buf_free(&b1);
+        th_buf_free(&b2);
+        th_ecs_slots_free(&fresh);
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    assert_true(checks > 1000);
+    assert_true(with_issuer > 100);
+    th_ecs_slots_free(&kept);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slotfill),
         cmocka_unit_test(test_slotfill_history),
+        cmocka_unit_test(test_slotfill_walk_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
