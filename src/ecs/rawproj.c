@@ -1223,7 +1223,8 @@ static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields)
     uint64_t objs = pl->objs_by[0][fields & 0xff] | pl->objs_by[1][fields >> 8 & 0xff] |
                     pl->objs_by[2][fields >> 16 & 0xff];
     uint64_t todo = objs & ~s->descended_objs;
-    if ((todo >> pl->memo_seg & 1) && s->have[pl->memo_seg] && walk_memo(pl, s)) {
+    if (pl->memo_seg >= 0 && (todo >> pl->memo_seg & 1) && s->have[pl->memo_seg] &&
+        walk_memo(pl, s)) {
         /* userIdentity and every object below it: walked, or their members
          * found as the walks would find them */
         todo &= ~pl->memo_objs;
