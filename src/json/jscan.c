@@ -754,10 +754,7 @@ bool th_jscan_load_line(th_jscan *s, const char *text, size_t avail, size_t *n, 
     if (s->line) {
         count = s->line(s->p, reach, s->idx, &s->flags, n, nl);
     } else {
-        const unsigned char *q = memchr(s->p, '\n', reach);
-        bool again;
-        *nl = q ? (size_t)(q - s->p) : reach;
-        *n = q ? jline_end(s->p, 0, *nl, &again) : 0;
+        (void)jline_find(s->p, 0, reach, 0, nl, n); /* scanned below, whatever it says */
         count = TH_JSCAN_LINE_AGAIN;
     }
     if (*nl == reach) {

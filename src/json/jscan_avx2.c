@@ -209,18 +209,9 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
             i += 64;
         }
     }
-    if (nlm) {
-        *nl = i + (size_t)_tzcnt_u64(nlm);
-    } else {
-        const unsigned char *q = i < avail ? memchr(p + i, '\n', avail - i) : NULL;
-        *nl = q ? (size_t)(q - p) : avail;
-        if (!q)
-            return 0;
-    }
-    bool again;
-    *n = jline_end(p, i, *nl, &again);
-    if (again)
-        return TH_JSCAN_LINE_AGAIN;
+    int end = jline_find(p, i, avail, nlm, nl, n);
+    if (end <= 0)
+        return end < 0 ? 0 : TH_JSCAN_LINE_AGAIN;
     if (i < *n)
         o = tail(p, i, *n, o, &st, &anybs, &anyat, &low);
     *flags = flags_of(&st, anybs, anyat, low);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* What stage 1 learns besides the index. */
 #define TH_JSCAN_HAS_BS 1u      /* p holds a backslash somewhere */
@@ -67,6 +68,29 @@ static inline size_t jline_end(const unsigned char *p, size_t from, size_t nl, b
         m--;
     *again = m < from;
     return m;
+}
+
+/* The line's '\n' once stage 1's blocks have covered p[0..i): at i plus
+ * the first bit of nlm where a block met it, else memchr's in p[i..avail),
+ * into *nl; the line's end less its whitespace into *n (jline_end). -1: no
+ * '\n' in p[0..avail) (*nl = avail, *n = 0); 0: the whitespace reaches below
+ * i (TH_JSCAN_LINE_AGAIN); 1: the line ends at *n, its tail from i. */
+static inline int jline_find(const unsigned char *p, size_t i, size_t avail, uint64_t nlm,
+                             size_t *nl, size_t *n)
+{
+    if (nlm) {
+        *nl = i + (size_t)__builtin_ctzll(nlm);
+    } else {
+        const unsigned char *q = i < avail ? memchr(p + i, '\n', avail - i) : NULL;
+        *nl = q ? (size_t)(q - p) : avail;
+        if (!q) {
+            *n = 0;
+            return -1;
+        }
+    }
+    bool again;
+    *n = jline_end(p, i, *nl, &again);
+    return again ? 0 : 1;
 }
 
 typedef struct jblock_state {
