@@ -41,6 +41,29 @@ static void slot_text(const th_qslot *q, th_buf *b)
     }
 }
 
+/* Asserts that kept's slots equal fresh's: each slot's text, its values'
+ * count per source path and its array bit. Returns how many of fresh's
+ * slots came from an array. */
+static size_t assert_slots_equal(const th_ecs_slots *kept, const th_ecs_slots *fresh)
+{
+    th_buf x, y;
+    th_buf_init(&x);
+    th_buf_init(&y);
+    size_t arrays = 0;
+    for (size_t i = 0; i < TH_ECS_NTABLE; i++) {
+        slot_text(&kept->slot[i], &x);
+        slot_text(&fresh->slot[i], &y);
+        assert_int_equal(x.len, y.len);
+        assert_true(x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+        assert_memory_equal(kept->npath[i], fresh->npath[i], sizeof kept->npath[i]);
+        assert_int_equal(kept->arrays >> i & 1, fresh->arrays >> i & 1);
+        arrays += fresh->arrays >> i & 1;
+    }
+    th_buf_free(&x);
+    th_buf_free(&y);
+    return arrays;
+}
+
 /* The table fields with a source path under `prefix`. */
 static uint32_t fields_under(const char *prefix)
 {
@@ -236,21 +259,8 @@ static void test_slotfill_history(void **state)
                     bool ok2 = th_ecs_slots_fill(&fresh, 0, all);
                     assert_int_equal(ok1, ok2);
                     assert_true(ok1);
-                    th_buf x, y;
-                    th_buf_init(&x);
-                    th_buf_init(&y);
-                    for (size_t i = 0; i < TH_ECS_NTABLE; i++) {
-                        slot_text(&kept.slot[i], &x);
-                        slot_text(&fresh.slot[i], &y);
-                        assert_int_equal(x.len, y.len);
-                        assert_true(x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
-                        assert_memory_equal(kept.npath[i], fresh.npath[i], sizeof kept.npath[i]);
-                        assert_int_equal(kept.arrays >> i & 1, fresh.arrays >> i & 1);
-                        with_arrays += fresh.arrays >> i & 1;
-                        checks++;
-                    }
-                    th_buf_free(&x);
-                    th_buf_free(&y);
+                    with_arrays += assert_slots_equal(&kept, &fresh);
+                    checks += TH_ECS_NTABLE;
                     th_ecs_slots_free(&fresh);
                     th_jscan_free(scan);
                     th_arena_free(&a);
@@ -341,21 +351,12 @@ static void test_slotfill_walk_memo(void **state)
         ok1 = ok1 && th_ecs_slots_fill(&kept, 0, all);
         bool ok2 = th_ecs_slots_fill(&fresh, 0, all);
         assert_int_equal(ok1, ok2);
-        th_buf b1, b2;
-        th_buf_init(&b1);
-        th_buf_init(&b2);
-        for (size_t i = 0; ok1 && i < TH_ECS_NTABLE; i++) {
-            slot_text(&kept.slot[i], &b1);
-            slot_text(&fresh.slot[i], &b2);
-            assert_int_equal(b1.len, b2.len);
-            assert_true(b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0);
-            assert_memory_equal(kept.npath[i], fresh.npath[i], sizeof kept.npath[i]);
-            checks++;
+        if (ok1) {
+            assert_slots_equal(&kept, &fresh);
+            checks += TH_ECS_NTABLE;
         }
         /* not vacuous: the issuer's name below two objects read */
         with_issuer += ok1 && fresh.npath[user_name][1] > 0;
-        th_buf_free(&b1);
-        th_buf_free(&b2);
         th_ecs_slots_free(&fresh);
         th_jscan_free(scan);
         th_arena_free(&a);
