@@ -106,7 +106,7 @@ th_arena_mark th_arena_mark_get(const th_arena *a)
     return m;
 }
 
-void th_arena_release(th_arena *a, th_arena_mark m)
+void th_arena_release_slow(th_arena *a, th_arena_mark m)
 {
     /* chunks that became the head since the mark (big ones placed behind
      * them come along), then big ones placed right behind the marked head */

@@ -46,7 +46,18 @@ typedef struct th_arena_mark {
     size_t used, used_total;
 } th_arena_mark;
 th_arena_mark th_arena_mark_get(const th_arena *a);
-void th_arena_release(th_arena *a, th_arena_mark m);
+void th_arena_release_slow(th_arena *a, th_arena_mark m);
+/* Nothing handed out since m (the same head and total: every allocation adds
+ * to the total, a new chunk becomes the head or is counted behind it, and a
+ * valid m was taken after every release since) leaves nothing to forget:
+ * tested in line, as the workers' records that routing or the gates rule
+ * out take nothing (with the seed rule all of b10k's but 6 at two threads;
+ * the call cost 31 instructions). */
+static inline void th_arena_release(th_arena *a, th_arena_mark m)
+{
+    if (a->head != m.head || a->used_total != m.used_total)
+        th_arena_release_slow(a, m);
+}
 
 void *th_arena_alloc_slow(th_arena *a, size_t size);
 /* 16-byte aligned, uninitialised. Most calls fit the head chunk: those are a

@@ -897,19 +897,6 @@ static bool has_hits(const th_pipeline *p, const prepared *r)
     return false;
 }
 
-/* th_arena_release, left out when nothing was handed out since m, which it
- * would then not change: the records that routing or the gates rule out take
- * nothing (with the seed rule all of b10k's but 6 at two threads), and the
- * call cost 31 instructions. Between a mark and its release the batch's
- * arena only grows (no older mark is released in between), so the same head
- * and total mean no allocation (a new chunk is a new head, a big one behind
- * the head is counted). */
-static void release(th_arena *a, th_arena_mark m)
-{
-    if (a->head != m.head || a->used_total != m.used_total)
-        th_arena_release(a, m);
-}
-
 /* Maps, evaluates and renders record x of batch b (rr: its text, and the
  * worker's scanner when it is loaded with it); what was allocated from mark
  * m on is released when nothing reads it again. */
@@ -924,7 +911,7 @@ static void prepare_rec(pool *pl, pbatch *b, prec *x, rawrec *rr, th_arena_mark 
         th_buf_clear(o);
         p->render(p->ctx, &x->r.ev, x->r.kind, o);
         if (!kept) { /* only the text is read again */
-            release(&b->arena, m);
+            th_arena_release(&b->arena, m);
             x->r.ev.doc = NULL;
         }
         x->r.text = th_str_make(th_arena_strndup(&b->arena, o->data ? o->data : "", o->len),
@@ -933,8 +920,8 @@ static void prepare_rec(pool *pl, pbatch *b, prec *x, rawrec *rr, th_arena_mark 
         if (p->profile)
             b->w.prof.render_ns += cpu_ns() - t0;
     } else if (!x->r.ev.doc && !kept) {
-        release(&b->arena, m); /* nothing of it is read again: its
-                                           scratch (projection, DOM) goes */
+        /* nothing of it is read again: its scratch (projection, DOM) goes */
+        th_arena_release(&b->arena, m);
     }
 }
 
@@ -949,7 +936,7 @@ static bool judge(pool *pl, pbatch *b, prec *x, th_arena_mark m)
     if (p->profile)
         b->w.prof.judge_ns += cpu_ns() - t0;
     if (!event) {
-        release(&b->arena, m);
+        th_arena_release(&b->arena, m);
         for (size_t k = 0; k < p->nengines; k++)
             x->r.hfrom[k] = x->r.hto[k] = (uint32_t)b->w.hits[k].len;
     }
