@@ -432,12 +432,36 @@ void th_run_summary_json(const th_run_summary *s, th_buf *out)
             th_jw_int(&w, (int64_t)r->matches);
             th_jw_key(&w, "state_capped");
             th_jw_bool(&w, r->state_capped);
+            th_jw_key(&w, "budget_reached"); /* --max-memory cut this rule's results */
+            th_jw_bool(&w, r->budget_dropped || r->budget_reached);
         }
         th_jw_end(&w);
     }
     th_jw_end(&w);
+    /* the budget and what it cut: the same for every --threads value, as
+     * the commit keeps matches in input order (the text summary's "memory"
+     * line); peak RSS is the process's, and varies like "seconds" */
+    bool reached;
+    th_engine_retained_peak(s->engine, &reached);
+    uint64_t bdropped = 0;
+    for (size_t i = 0; i < n; i++)
+        bdropped += v[i]->budget_dropped;
+    th_jw_key(&w, "memory");
+    th_jw_obj(&w);
+    th_jw_key(&w, "budget_bytes");
+    if (s->max_memory)
+        th_jw_int(&w, (int64_t)s->max_memory);
+    else
+        th_jw_null(&w);
+    th_jw_key(&w, "budget_reached");
+    th_jw_bool(&w, reached);
+    th_jw_key(&w, "matches_not_kept");
+    th_jw_int(&w, (int64_t)bdropped);
+    th_jw_end(&w);
     th_jw_key(&w, "seconds");
     th_jw_double(&w, s->total_s);
+    th_jw_key(&w, "peak_rss_bytes");
+    th_jw_int(&w, (int64_t)th_peak_rss());
     th_jw_end(&w);
     th_buf_putc(out, '\n');
     free(v);

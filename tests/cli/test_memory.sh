@@ -43,6 +43,19 @@ gen 9000 | tac >"$TMP/rev2.ndjson" # reversed: all 2 MB of documents would be ke
 expect_rc "--max-memory 1 (reached)" 1 "$TH" run --rules "$TMP/rules" --data "$TMP/rev2.ndjson" --threads 1 --max-memory 1 -o "$TMP/c.ndjson"
 expect_grep "budget reached is reported" 'BUDGET REACHED: [1-9][0-9]* matches' "$TMP/err"
 expect_grep "budget reached flags the rule" 'MEMORY BUDGET REACHED \(--max-memory\)' "$TMP/err"
+# the JSON summary says it too: the budget, that it was reached, the matches it
+# cut (those of the text summary), and the rule it cut
+"$TH" run --rules "$TMP/rules" --data "$TMP/rev2.ndjson" --threads 1 --max-memory 1 --format json >"$TMP/m.json" 2>/dev/null
+cut=$(sed -nE 's/.*BUDGET REACHED: ([0-9]+) matches.*/\1/p' "$TMP/err")
+if grep -q '"memory":{"budget_bytes":1048576,"budget_reached":true,"matches_not_kept":'"$cut"'}' "$TMP/m.json" &&
+   grep -q '"rule_id":"all"[^}]*"budget_reached":true' "$TMP/m.json" && grep -Eq '"peak_rss_bytes":[1-9][0-9]*' "$TMP/m.json"; then
+  ok "json summary: budget reached, $cut matches not kept, the rule flagged, peak RSS"
+else nok "json summary: budget reached, matches not kept, the rule flagged, peak RSS" "cut=$cut" "$(cat "$TMP/m.json")"; fi
+"$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads 1 --format json >"$TMP/m0.json" 2>/dev/null
+if grep -q '"memory":{"budget_bytes":4294967296,"budget_reached":false,"matches_not_kept":0}' "$TMP/m0.json" &&
+   grep -q '"rule_id":"all"[^}]*"budget_reached":false' "$TMP/m0.json"; then
+  ok "json summary: the default budget, not reached"
+else nok "json summary: the default budget, not reached" "$(cat "$TMP/m0.json")"; fi
 expect_rc "--max-memory must be a number of MB" 2 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --max-memory lots
 
 # The ES|QL pass's tables (captured columns, the head's rows, the panes) count

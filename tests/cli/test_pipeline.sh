@@ -136,7 +136,7 @@ fi
 # all of them. Alerts, the JSON summary and the state file are those of one
 # thread: in a fresh run, in a run that continues saved state, and with a
 # memory budget that the temporal pass reaches (one thread then redoes it).
-strip() { sed -E 's/"seconds": *[0-9.e+-]+//g' "$1"; }
+strip() { sed -E 's/"(seconds|peak_rss_bytes)": *[0-9.e+-]+//g' "$1"; }
 # a state file's contents but the wall-clock times of its creation and last run (every
 # record, blobs included, where the sqlite3 shell is installed)
 state_of() {
@@ -244,7 +244,7 @@ fi
 if cmp -s "$TMP/mm1.ndjson" "$TMP/mm3.ndjson"; then ok "mixed NDJSON: match output (event index and order) identical for 1 and 3 threads"; else nok "mixed NDJSON: match identical for 1 and 3 threads" "$(diff "$TMP/mm1.ndjson" "$TMP/mm3.ndjson" | head -4)"; fi
 if cmp -s "$TMP/mr1.ndjson" "$TMP/mr3.ndjson" && [ -s "$TMP/mr1.ndjson" ]; then ok "mixed NDJSON: alerts identical for 1 and 3 threads"; else nok "mixed NDJSON: alerts identical for 1 and 3 threads" "differ or empty"; fi
 # the summary's counts (input: records, skipped, malformed, not events) apart from the timings
-strip() { sed -E 's/"seconds": *[0-9.e+-]+//g' "$1"; }
+strip() { sed -E 's/"(seconds|peak_rss_bytes)": *[0-9.e+-]+//g' "$1"; }
 if [ "$(strip "$TMP/ms1.json")" = "$(strip "$TMP/ms3.json")" ] && grep -q '"records_skipped":4' "$TMP/ms1.json"; then
   ok "mixed NDJSON: summary counts identical for 1 and 3 threads (4 records skipped)"
 else
