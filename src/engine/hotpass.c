@@ -68,7 +68,28 @@ typedef struct th_cand_entry {
     th_ecs_proj_need need;
     uint64_t read, hash;
     uint64_t stamp; /* counts the sequences of lists the entry has held */
+    uint32_t set;   /* seen's number (th_candsets), NO_SET when it has none */
 } th_cand_entry;
+
+/* The candidate sets a th_hits met, each numbered once by its rules (in
+ * order): the plan key names a set by its number where it wrote the whole
+ * list (~16 rules a record with the pack), since an entry's stamp changes
+ * each time the entry is stored again, a number only when another set is
+ * met. The sets are those the index's lists can make, so few; past
+ * CANDSET_MAX none is numbered, and the key holds the list. Open addressing
+ * by the list's hash, at most half full. */
+#define CANDSET_MAX 65536
+#define NO_SET UINT32_MAX
+typedef struct th_candset {
+    uint64_t hash;
+    uint32_t *rules;
+    size_t nrules;
+} th_candset;
+typedef struct th_candsets {
+    uint32_t *slot; /* the sets' numbers + 1 by their hash; 0: empty */
+    uint32_t nslot, n;
+    th_candset *set; /* by number */
+} th_candsets;
 
 /* The entries above by the routed values that led to them: records repeat a
  * few action and provider pairs, and the lookups of each value (nocase ones
@@ -104,6 +125,7 @@ typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
     th_val_entry v[VAL_MEMO];
     uint32_t fixed, nf; /* candidates_slots' nf for th_ecs_slots.fixed == fixed */
+    th_candsets sets;
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -965,6 +987,13 @@ void th_hits_free(th_hits *h)
     plan_cache_free(h->plan_cache);
     for (size_t i = 0; h->cand_memo && i < CAND_MEMO; i++)
         free(h->cand_memo->e[i].seen);
+    if (h->cand_memo) {
+        th_candsets *cs = &h->cand_memo->sets;
+        for (size_t i = 0; i < cs->n; i++)
+            free(cs->set[i].rules);
+        free(cs->set);
+        free(cs->slot);
+    }
     free(h->cand_memo);
     th_qfields_free(h->fields);
     th_qfields_free(h->capfields);
@@ -1311,6 +1340,54 @@ static void keep_rules(uint32_t **dst, size_t *cap, size_t *dn, const uint32_t *
     *dn = n;
 }
 
+/* The number of the candidate set rules[0..n) in cs (NO_SET past
+ * CANDSET_MAX sets), numbering it when first met. */
+static uint32_t candset_of(th_candsets *cs, const uint32_t *rules, size_t n)
+{
+    uint64_t x = n;
+    for (size_t i = 0; i < n; i++)
+        x = (x ^ rules[i]) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    uint32_t at = 0;
+    for (uint32_t k = (uint32_t)x; cs->nslot; k++) {
+        at = k & (cs->nslot - 1);
+        uint32_t id = cs->slot[at];
+        if (!id)
+            break;
+        const uint32_t *r = cs->set[id - 1].rules;
+        if (cs->set[id - 1].hash == x && cs->set[id - 1].nrules == n &&
+            (!n || memcmp(r, rules, n * sizeof *rules) == 0))
+            return id - 1;
+    }
+    if (cs->n == CANDSET_MAX)
+        return NO_SET;
+    if (2 * (cs->n + 1) > cs->nslot) { /* grow: the numbers placed again */
+        uint32_t ns = cs->nslot ? 2 * cs->nslot : 64;
+        free(cs->slot);
+        cs->slot = th_xcalloc(ns, sizeof *cs->slot);
+        cs->nslot = ns;
+        cs->set = th_xrealloc(cs->set, ns / 2 * sizeof *cs->set);
+        for (uint32_t i = 0; i < cs->n; i++) {
+            uint32_t k = (uint32_t)cs->set[i].hash;
+            while (cs->slot[k & (ns - 1)])
+                k++;
+            cs->slot[k & (ns - 1)] = i + 1;
+        }
+        at = (uint32_t)x;
+        while (cs->slot[at & (ns - 1)])
+            at++;
+        at &= ns - 1;
+    }
+    uint32_t id = cs->n++;
+    cs->set[id].hash = x;
+    cs->set[id].nrules = n;
+    cs->set[id].rules = th_xcalloc(n ? n : 1, sizeof *rules);
+    if (n)
+        memcpy(cs->set[id].rules, rules, n * sizeof *rules);
+    cs->slot[at] = id + 1;
+    return id;
+}
+
 /* h's candidates from entry c, which holds them: read where c keeps them
  * (until the next record's routing, the only one that stores entries), not
  * copied (b100k with the pack: 99,509 copies of ~16 rules). */
@@ -1377,6 +1454,7 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     c->nlists = (uint32_t)n;
     c->gen = 0; /* what the gates read: found when first asked */
     c->stamp++; /* the value entries of its lists before no longer hold */
+    c->set = candset_of(&cm->sets, h->seen, h->nseen);
     if (v)
         val_put(v, s, nf, c);
 }
@@ -1858,7 +1936,8 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
  * (th_query_slots_read): most records of a run repeat a few keys of
  * candidates and such values (b10k with the pack: 8,733 of 10,000 look-ups
  * find their key), where the gates cost ~4,000 instructions a record. So the results of the kept
- * gates (th_erule.gate_kept) are remembered under the key: the count, the candidates, the slots
+ * gates (th_erule.gate_kept) are remembered under the key: the candidates (their set's number,
+ * th_candsets, or their count and list), the slots
  * they read and those slots' values, written out in full, each part with its length, so that two
  * keys are equal only when what they were made from is; a look-up compares the whole key (a hash
  * shared by two keys only costs a miss). The other gates (documents, subtrees) are evaluated every
@@ -2069,8 +2148,13 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     pc->len = 0;
     pc->over = false;
     key_u32(pc, e->gate_gen);
-    key_u32(pc, (uint32_t)h->nseen);
-    key_put(pc, h->seen, h->nseen * sizeof *h->seen);
+    /* the candidates: their set's number, else (none) the list itself */
+    uint32_t cset = h->cand ? h->cand->set : NO_SET;
+    key_u32(pc, cset);
+    if (cset == NO_SET) {
+        key_u32(pc, (uint32_t)h->nseen);
+        key_put(pc, h->seen, h->nseen * sizeof *h->seen);
+    }
     key_put(pc, &read, sizeof read);
     if (pc->over)
         return NULL;

@@ -855,6 +855,54 @@ static void remembered_plans_sets(void **state)
     fixture_free(&f);
 }
 
+/* The plan key names its candidates by their set's number (hotpass.c
+ * candset_of), and h->seen points at the remembered candidates: 300 rules,
+ * each routed by its own action, whose gates read the same slot (user.name:
+ * a gate set apart from the query), so that the records of two actions
+ * differ in their candidates alone; more sets than the numbering's first
+ * table holds, and than th_hits remembers candidate entries, in an order
+ * that changes from round to round. The plans through one th_hits equal a
+ * fresh one's (candidates read from an entry's stale list fail it; a number
+ * shared by two sets would mislead only where their keys' hashes, which
+ * start from the candidates' own, agree too). */
+static void remembered_plans_candsets(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 300 };
+    th_rule r[NACT];
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    for (unsigned i = 0; i < NACT; i++) {
+        rule_of(&r[i], th_arena_printf(a, "act %u", i));
+        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)),
+                            a, NULL);
+        th_query *gq = kql(a, th_arena_printf(a, "user.name: u%u", i % 3));
+        th_engine_set_gate_query(f.e, i, &gq, 1, gf, 1);
+    }
+    th_hits h;
+    th_hits_init(&h, f.e);
+    th_arena ra; /* the records', reset as they go (the queries stay in a) */
+    th_arena_init(&ra, 1 << 16);
+    size_t planned = 0, looked = 0;
+    for (unsigned round = 0; round < 4; round++) {
+        for (unsigned i = 0; i < 3 * NACT; i++) {
+            unsigned k = (i * 7919u + round * 104729u) % (3 * NACT);
+            char *rec = user_rec(&ra, th_arena_printf(&ra, "Act%03u", k % NACT),
+                                 th_arena_printf(&ra, "u%u", k / NACT));
+            same_plans(f.e, f.m, &ra, &h, &rec, 1, &planned);
+            looked++;
+            if (i % 64 == 63)
+                th_arena_reset(&ra);
+        }
+    }
+    assert_int_equal(planned, looked / 3); /* each action's rule, for one name of three */
+    th_arena_free(&ra);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -1111,6 +1159,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_demand),
         cmocka_unit_test(remembered_plans_numbers),
         cmocka_unit_test(remembered_plans_sets),
+        cmocka_unit_test(remembered_plans_candsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
