@@ -19,6 +19,7 @@
 typedef struct th_plan_cache th_plan_cache;
 static th_plan_cache *plan_cache_new(void);
 static void route_slots_once(void);
+static uint64_t routed_slots(size_t nf);
 static void plan_cache_free(th_plan_cache *pc);
 
 typedef struct route_ctx {
@@ -68,28 +69,88 @@ typedef struct th_cand_entry {
     th_ecs_proj_need need;
     uint64_t read, hash;
     uint64_t stamp; /* counts the sequences of lists the entry has held */
-    uint32_t set;   /* seen's number (th_candsets), NO_SET when it has none */
+    uint32_t set;   /* seen's number (th_cand_memo.sets), NO_NUMBER when it has none */
 } th_cand_entry;
 
-/* The candidate sets a th_hits met, each numbered once by its rules (in
- * order): the plan key names a set by its number where it wrote the whole
- * list (~16 rules a record with the pack), since an entry's stamp changes
- * each time the entry is stored again, a number only when another set is
- * met. The sets are those the index's lists can make, so few; past
- * CANDSET_MAX none is numbered, and the key holds the list. Open addressing
- * by the list's hash, at most half full. */
-#define CANDSET_MAX 65536
-#define NO_SET UINT32_MAX
-typedef struct th_candset {
+/* Byte strings a th_hits met, each numbered once: the plan key names the
+ * candidates by their set's number, and the routed values by theirs, where
+ * it wrote them whole (~16 rules, the action and the provider a record with
+ * the pack). A memo entry's stamp would not do: it changes each time the
+ * entry is stored again, a number only when other bytes are met. The
+ * candidate sets are those the index's lists can make, the routed values
+ * those of the records; past NUMBERED_MAX none is numbered, and the key
+ * holds the bytes. Open addressing by the bytes' hash, at most half full. */
+#define NUMBERED_MAX 16384
+#define NO_NUMBER UINT32_MAX
+typedef struct th_numbered {
     uint64_t hash;
-    uint32_t *rules;
-    size_t nrules;
-} th_candset;
-typedef struct th_candsets {
-    uint32_t *slot; /* the sets' numbers + 1 by their hash; 0: empty */
+    unsigned char *p;
+    size_t n;
+} th_numbered;
+typedef struct th_numbering {
+    uint32_t *slot; /* the numbers + 1 by their bytes' hash; 0: empty */
     uint32_t nslot, n;
-    th_candset *set; /* by number */
-} th_candsets;
+    th_numbered *item; /* by number */
+} th_numbering;
+
+static void numbering_free(th_numbering *nb)
+{
+    for (uint32_t i = 0; i < nb->n; i++)
+        free(nb->item[i].p);
+    free(nb->item);
+    free(nb->slot);
+}
+
+/* The number of the n bytes at p in nb (NO_NUMBER past NUMBERED_MAX),
+ * numbering them when first met. */
+static uint32_t number_of(th_numbering *nb, const void *p, size_t n)
+{
+    uint64_t x = n;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, (const unsigned char *)p + i, n - i < 8 ? n - i : 8);
+        x = (x ^ w) * 0x9e3779b97f4a7c15ull;
+    }
+    x ^= x >> 29;
+    uint32_t at = 0;
+    for (uint32_t k = (uint32_t)x; nb->nslot; k++) {
+        at = k & (nb->nslot - 1);
+        uint32_t id = nb->slot[at];
+        if (!id)
+            break;
+        const th_numbered *it = &nb->item[id - 1];
+        if (it->hash == x && it->n == n && (!n || memcmp(it->p, p, n) == 0))
+            return id - 1;
+    }
+    if (nb->n == NUMBERED_MAX)
+        return NO_NUMBER;
+    if (2 * (nb->n + 1) > nb->nslot) { /* grow: the numbers placed again */
+        uint32_t ns = nb->nslot ? 2 * nb->nslot : 64;
+        free(nb->slot);
+        nb->slot = th_xcalloc(ns, sizeof *nb->slot);
+        nb->nslot = ns;
+        nb->item = th_xrealloc(nb->item, ns / 2 * sizeof *nb->item);
+        for (uint32_t i = 0; i < nb->n; i++) {
+            uint32_t k = (uint32_t)nb->item[i].hash;
+            while (nb->slot[k & (ns - 1)])
+                k++;
+            nb->slot[k & (ns - 1)] = i + 1;
+        }
+        at = (uint32_t)x;
+        while (nb->slot[at & (ns - 1)])
+            at++;
+        at &= ns - 1;
+    }
+    uint32_t id = nb->n++;
+    th_numbered *it = &nb->item[id];
+    it->hash = x;
+    it->n = n;
+    it->p = th_xcalloc(n ? n : 1, 1);
+    if (n)
+        memcpy(it->p, p, n);
+    nb->slot[at] = id + 1;
+    return id;
+}
 
 /* The entries above by the routed values that led to them: records repeat a
  * few action and provider pairs, and the lookups of each value (nocase ones
@@ -119,13 +180,16 @@ typedef struct th_val_entry {
     char v[TH_NROUTED][VAL_MEMO_VALUE];
     const th_jval *fixed[TH_NROUTED]; /* field f >= nf: its slot's values */
     uint32_t nfixed[TH_NROUTED];
+    uint32_t num; /* nf and the strings' number (th_cand_memo.routed), or NO_NUMBER */
 } th_val_entry;
 
 typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
     th_val_entry v[VAL_MEMO];
     uint32_t fixed, nf; /* candidates_slots' nf for th_ecs_slots.fixed == fixed */
-    th_candsets sets;
+    uint64_t nf_slots;  /* the slots of the routed fields before nf (those below 64) */
+    th_numbering sets, routed;
+    uint32_t num; /* the last record's routed values' number (candidates_slots) */
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -951,8 +1015,9 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->cand_memo = th_xcalloc(1, sizeof *h->cand_memo);
     for (size_t i = 0; i < CAND_MEMO; i++)
         h->cand_memo->e[i].nlists = UINT32_MAX;
-    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
     route_slots_once();
+    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
+    h->cand_memo->nf_slots = routed_slots(TH_NROUTED);
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -988,11 +1053,8 @@ void th_hits_free(th_hits *h)
     for (size_t i = 0; h->cand_memo && i < CAND_MEMO; i++)
         free(h->cand_memo->e[i].seen);
     if (h->cand_memo) {
-        th_candsets *cs = &h->cand_memo->sets;
-        for (size_t i = 0; i < cs->n; i++)
-            free(cs->set[i].rules);
-        free(cs->set);
-        free(cs->slot);
+        numbering_free(&h->cand_memo->sets);
+        numbering_free(&h->cand_memo->routed);
     }
     free(h->cand_memo);
     th_qfields_free(h->fields);
@@ -1080,6 +1142,16 @@ static void route_slots_find(void)
 static void route_slots_once(void)
 {
     pthread_once(&route_slot_once, route_slots_find);
+}
+
+/* The slots of the routed fields before nf, those that a read mask can name */
+static uint64_t routed_slots(size_t nf)
+{
+    uint64_t m = 0;
+    for (size_t f = 0; f < nf; f++)
+        if (route_slot[f] < 64)
+            m |= 1ull << route_slot[f];
+    return m;
 }
 
 /* The lookups of routed field f for the values of its slot sl, into rc
@@ -1307,8 +1379,10 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
     return v;
 }
 
-/* The routed values of s into v, for the candidates of entry c. */
-static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_entry *c)
+/* The routed values of s into v, for the candidates of entry c, with their
+ * number: cm->num from now on (the record's). */
+static void val_put(th_cand_memo *cm, th_val_entry *v, const th_ecs_slots *s, size_t nf,
+                    th_cand_entry *c)
 {
     v->cand = c;
     v->stamp = c->stamp;
@@ -1325,6 +1399,19 @@ static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_e
             memcpy(v->v[f], sl->vals[0].u.str.p, sl->vals[0].u.str.n);
         }
     }
+    /* numbered as nf, then each string's length (-1: none) and bytes */
+    unsigned char b[sizeof(uint32_t) + TH_NROUTED * (sizeof(int32_t) + VAL_MEMO_VALUE)];
+    size_t n = sizeof(uint32_t);
+    memcpy(b, &v->nf, sizeof(uint32_t));
+    for (size_t f = 0; f < nf; f++) {
+        memcpy(b + n, &v->len[f], sizeof(int32_t));
+        n += sizeof(int32_t);
+        if (v->len[f] > 0) {
+            memcpy(b + n, v->v[f], (size_t)v->len[f]);
+            n += (size_t)v->len[f];
+        }
+    }
+    v->num = cm->num = number_of(&cm->routed, b, n);
 }
 
 /* The n rule indexes of src kept in *dst (its room *cap, grown as needed),
@@ -1338,54 +1425,6 @@ static void keep_rules(uint32_t **dst, size_t *cap, size_t *dn, const uint32_t *
     if (n) /* none: *dst may be NULL */
         memcpy(*dst, src, n * sizeof *src);
     *dn = n;
-}
-
-/* The number of the candidate set rules[0..n) in cs (NO_SET past
- * CANDSET_MAX sets), numbering it when first met. */
-static uint32_t candset_of(th_candsets *cs, const uint32_t *rules, size_t n)
-{
-    uint64_t x = n;
-    for (size_t i = 0; i < n; i++)
-        x = (x ^ rules[i]) * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    uint32_t at = 0;
-    for (uint32_t k = (uint32_t)x; cs->nslot; k++) {
-        at = k & (cs->nslot - 1);
-        uint32_t id = cs->slot[at];
-        if (!id)
-            break;
-        const uint32_t *r = cs->set[id - 1].rules;
-        if (cs->set[id - 1].hash == x && cs->set[id - 1].nrules == n &&
-            (!n || memcmp(r, rules, n * sizeof *rules) == 0))
-            return id - 1;
-    }
-    if (cs->n == CANDSET_MAX)
-        return NO_SET;
-    if (2 * (cs->n + 1) > cs->nslot) { /* grow: the numbers placed again */
-        uint32_t ns = cs->nslot ? 2 * cs->nslot : 64;
-        free(cs->slot);
-        cs->slot = th_xcalloc(ns, sizeof *cs->slot);
-        cs->nslot = ns;
-        cs->set = th_xrealloc(cs->set, ns / 2 * sizeof *cs->set);
-        for (uint32_t i = 0; i < cs->n; i++) {
-            uint32_t k = (uint32_t)cs->set[i].hash;
-            while (cs->slot[k & (ns - 1)])
-                k++;
-            cs->slot[k & (ns - 1)] = i + 1;
-        }
-        at = (uint32_t)x;
-        while (cs->slot[at & (ns - 1)])
-            at++;
-        at &= ns - 1;
-    }
-    uint32_t id = cs->n++;
-    cs->set[id].hash = x;
-    cs->set[id].nrules = n;
-    cs->set[id].rules = th_xcalloc(n ? n : 1, sizeof *rules);
-    if (n)
-        memcpy(cs->set[id].rules, rules, n * sizeof *rules);
-    cs->slot[at] = id + 1;
-    return id;
 }
 
 /* h's candidates from entry c, which holds them: read where c keeps them
@@ -1413,12 +1452,15 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
             nf--;
         cm->fixed = s->fixed;
         cm->nf = (uint32_t)nf;
+        cm->nf_slots = routed_slots(nf);
     }
     size_t nf = cm->nf;
+    cm->num = NO_NUMBER;
     bool known;
     th_val_entry *v = val_find(h, s, nf, &known);
     if (known) {
         cand_use(h, v->cand);
+        cm->num = v->num;
         return;
     }
     th_routelist *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
@@ -1437,7 +1479,7 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     if (found) {
         cand_use(h, c);
         if (v)
-            val_put(v, s, nf, c);
+            val_put(cm, v, s, nf, c);
         return;
     }
     h->seen = h->seen_buf;
@@ -1454,9 +1496,9 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     c->nlists = (uint32_t)n;
     c->gen = 0; /* what the gates read: found when first asked */
     c->stamp++; /* the value entries of its lists before no longer hold */
-    c->set = candset_of(&cm->sets, h->seen, h->nseen);
+    c->set = number_of(&cm->sets, h->seen, h->nseen * sizeof *h->seen);
     if (v)
-        val_put(v, s, nf, c);
+        val_put(cm, v, s, nf, c);
 }
 
 static void capv_room(th_hits *h, size_t n)
@@ -1937,7 +1979,8 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
  * candidates and such values (b10k with the pack: 8,733 of 10,000 look-ups
  * find their key), where the gates cost ~4,000 instructions a record. So the results of the kept
  * gates (th_erule.gate_kept) are remembered under the key: the candidates (their set's number,
- * th_candsets, or their count and list), the slots
+ * th_cand_memo.sets, or their count and list; the routed values' number, th_cand_memo.routed,
+ * where their slots' values are left out), the slots
  * they read and those slots' values, written out in full, each part with its length, so that two
  * keys are equal only when what they were made from is; a look-up compares the whole key (a hash
  * shared by two keys only costs a miss). The other gates (documents, subtrees) are evaluated every
@@ -2149,18 +2192,27 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     pc->over = false;
     key_u32(pc, e->gate_gen);
     /* the candidates: their set's number, else (none) the list itself */
-    uint32_t cset = h->cand ? h->cand->set : NO_SET;
+    uint32_t cset = h->cand ? h->cand->set : NO_NUMBER;
     key_u32(pc, cset);
-    if (cset == NO_SET) {
+    if (cset == NO_NUMBER) {
         key_u32(pc, (uint32_t)h->nseen);
         key_put(pc, h->seen, h->nseen * sizeof *h->seen);
     }
+    /* the routed values' number: their slots' values are not written */
+    const th_cand_memo *cm = h->cand_memo;
+    uint32_t num = h->cand ? cm->num : NO_NUMBER;
+    key_u32(pc, num);
     key_put(pc, &read, sizeof read);
+    uint64_t vals = read;
+    if (num != NO_NUMBER) {
+        vals &= ~cm->nf_slots;
+        hash = key_mix(hash, num);
+    }
     if (pc->over)
         return NULL;
-    int written = key_strings(pc, s, read, &hash);
+    int written = key_strings(pc, s, vals, &hash);
     if (written < 0)
-        written = key_values_any(pc, s, read, &hash);
+        written = key_values_any(pc, s, vals, &hash);
     if (!written)
         return NULL;
     hash = key_fmix(hash);

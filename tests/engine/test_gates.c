@@ -903,6 +903,53 @@ static void remembered_plans_candsets(void **state)
     fixture_free(&f);
 }
 
+/* The plan key names the routed values by their number (hotpass.c
+ * val_put) and leaves their slots' values out: two actions that route to
+ * the same rules, whose gate (set apart from the query) reads the action,
+ * planned through one th_hits as a fresh one plans them; with an action too
+ * long to be numbered, one of another provider, and a name that fails the
+ * gate. Leaving the values out without the number fails it. */
+static void remembered_plans_routed(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *longer = "CreateUserCreateUserCreateUserCreateUserCreateUserX"; /* > 48 bytes */
+    th_rule r[2];
+    rule_of(&r[0], "create by ab");
+    rule_of(&r[1], "either");
+    const char *q = th_arena_printf(a, "event.action: (CreateUser or GetUser or %s)", longer);
+    th_engine_add_query(f.e, &r[0], kql(a, q), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, q), a, NULL);
+    th_query *gq =
+        kql(a, th_arena_printf(a, "event.action: (CreateUser or %s) and user.name: ab", longer));
+    const th_str gf[] = {TH_STR_LIT("event.action"), TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(f.e, 0, &gq, 1, gf, 2);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[] = {
+        user_rec(a, "CreateUser", "ab"),
+        user_rec(a, "GetUser", "ab"),
+        user_rec(a, "CreateUser", "zz"),
+        user_rec(a, longer, "ab"),
+        user_rec(a, "GetUser", "zz"),
+        user_rec(a, longer, "zz"),
+        th_arena_printf(a, "{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":"
+                           "\"CreateUser\",\"eventTime\":\"2024-01-01T00:00:00Z\","
+                           "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"ab\"}}")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    for (int round = 0; round < 3; round++) {
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+        char *t = recs[0]; /* another order each round */
+        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
+        recs[nrecs - 1] = t;
+    }
+    assert_int_equal(planned, 3 * 10); /* r1 on every record, r0 on three */
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -1160,6 +1207,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_numbers),
         cmocka_unit_test(remembered_plans_sets),
         cmocka_unit_test(remembered_plans_candsets),
+        cmocka_unit_test(remembered_plans_routed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
