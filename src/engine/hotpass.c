@@ -2111,16 +2111,29 @@ static inline void key_copy(unsigned char *d, const char *p, uint32_t n)
     }
 }
 
+/* A slot's head in the key, eight bytes: a slot of one string or number
+ * (most of them) is its length and type, the bytes following; any other,
+ * its count and KEY_SLOT_ANY, its values following as key_val writes them.
+ * The type is never KEY_SLOT_ANY, so the heads tell the two apart. One
+ * store a slot, where the count, then each value's type and length, took
+ * three (b10k with the pack: ~8 slots a key). */
+#define KEY_SLOT_ANY 0xffu
+_Static_assert(TH_JSTR < KEY_SLOT_ANY && TH_JNUM < KEY_SLOT_ANY, "a type is no KEY_SLOT_ANY");
+static inline uint64_t key_head(uint64_t n, unsigned t)
+{
+    return n << 8 | t;
+}
+
 /* The values of the slots in read, written after the key's first pc->len
- * bytes as key_val writes them, the text of each string or number hashed
- * into *hash (plan_str): 1, or 0 where the key would grow past
- * PLAN_KEY_MAX; -1, with nothing written or hashed, where a value is
- * neither (key_values_any's). The values written through a cursor held in
- * a register, each checked once against the room left: key_put's way,
- * which kept the length in memory (it may alias what memcpy writes), cost a
- * third of a look-up. With key_val's call for the other values in the
- * loop, GCC kept the hash in memory, loaded and stored at every string
- * (b100k with the pack: th_engine_plan_slots 86.0 -> 85.1 M). */
+ * bytes (key_head), the text of each string or number hashed into *hash
+ * (plan_str): 1, or 0 where the key would grow past PLAN_KEY_MAX; -1, with
+ * nothing written or hashed, where a value is neither (key_values_any's).
+ * The values written through a cursor held in a register, each checked
+ * once against the room left: key_put's way, which kept the length in
+ * memory (it may alias what memcpy writes), cost a third of a look-up.
+ * With key_val's call for the other values in the loop, GCC kept the hash
+ * in memory, loaded and stored at every string (b100k with the pack:
+ * th_engine_plan_slots 86.0 -> 85.1 M). */
 static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t read,
                               uint64_t *hash)
 {
@@ -2130,10 +2143,22 @@ static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
         const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
         uint32_t nv = sl->n;
-        if (end - k < 4)
+        if (nv == 1 && (vals->type == TH_JSTR || vals->type == TH_JNUM)) {
+            uint32_t n = (uint32_t)vals->u.str.n;
+            if ((size_t)(end - k) < 8 + (size_t)n)
+                return 0;
+            x = plan_str(x, vals->u.str);
+            uint64_t hd = key_head(n, vals->type);
+            memcpy(k, &hd, 8);
+            key_copy(k + 8, vals->u.str.p, n);
+            k += 8 + (size_t)n;
+            continue;
+        }
+        if (end - k < 8)
             return 0;
-        memcpy(k, &nv, 4);
-        k += 4;
+        uint64_t hd = key_head(nv, KEY_SLOT_ANY);
+        memcpy(k, &hd, 8);
+        k += 8;
         for (uint32_t i = 0; i < nv; i++) {
             const th_jval *v = &vals[i];
             if (v->type != TH_JSTR && v->type != TH_JNUM)
@@ -2162,11 +2187,20 @@ static __attribute__((noinline)) int key_values_any(th_plan_cache *pc, const th_
 {
     for (uint64_t u = read; u && !pc->over; u &= u - 1) {
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        key_u32(pc, sl->n);
+        const th_jval *v = sl->vals;
+        if (sl->n == 1 && (v->type == TH_JSTR || v->type == TH_JNUM)) {
+            uint64_t hd = key_head(v->u.str.n, v->type);
+            *hash = plan_str(*hash, v->u.str);
+            key_put(pc, &hd, 8);
+            key_put(pc, v->u.str.p, v->u.str.n);
+            continue;
+        }
+        uint64_t hd = key_head(sl->n, KEY_SLOT_ANY);
+        key_put(pc, &hd, 8);
         for (uint32_t i = 0; i < sl->n && !pc->over; i++) {
-            if (sl->vals[i].type == TH_JSTR || sl->vals[i].type == TH_JNUM)
-                *hash = plan_str(*hash, sl->vals[i].u.str);
-            key_val(pc, &sl->vals[i]);
+            if (v[i].type == TH_JSTR || v[i].type == TH_JNUM)
+                *hash = plan_str(*hash, v[i].u.str);
+            key_val(pc, &v[i]);
         }
     }
     return !pc->over;

@@ -950,6 +950,42 @@ static void remembered_plans_routed(void **state)
     fixture_free(&f);
 }
 
+/* A slot's head in the plan key (hotpass.c key_head), one for a slot of one
+ * string, another for any other: an empty name, no name and two names (one
+ * of them empty), each planned through one th_hits as a fresh one plans it;
+ * the gate (any name) holds on the empty name and not on none. (Heads that
+ * took an empty slot for an empty string would mislead only where the
+ * key's hash, which counts each string, agreed too.) */
+static void remembered_plans_heads(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[1];
+    rule_of(&r[0], "any name");
+    th_engine_add_query(f.e, &r[0], kql(a, "event.action: CreateUser and user.name: *"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[] = {
+        user_rec(a, "CreateUser", ""),
+        "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+        "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\"}}",
+        "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+        "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\","
+        "\"userName\":[\"ab\",\"\"]}}",
+        user_rec(a, "CreateUser", "ab")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_of(f.e, f.m, a, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[1], false, &dom, p, &n), 0);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -1208,6 +1244,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_sets),
         cmocka_unit_test(remembered_plans_candsets),
         cmocka_unit_test(remembered_plans_routed),
+        cmocka_unit_test(remembered_plans_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
