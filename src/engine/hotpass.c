@@ -2222,21 +2222,26 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     cand_gates(e, h, &need, &read, &hash);
     if (!read)
         return NULL; /* no kept gate: nothing to remember */
-    pc->len = 0;
-    pc->over = false;
-    key_u32(pc, e->gate_gen);
-    /* the candidates: their set's number, else (none) the list itself */
+    /* the candidates: their set's number, else (none) the list itself; the
+     * routed values' number, whose slots' values are then not written */
+    const th_cand_memo *cm = h->cand_memo;
     uint32_t cset = h->cand ? h->cand->set : NO_NUMBER;
-    key_u32(pc, cset);
-    if (cset == NO_NUMBER) {
+    uint32_t num = h->cand ? cm->num : NO_NUMBER;
+    pc->over = false;
+    if (cset != NO_NUMBER) { /* the head at once, as key_put would write it */
+        const uint32_t head[3] = {e->gate_gen, cset, num};
+        memcpy(pc->key, head, sizeof head);
+        memcpy(pc->key + sizeof head, &read, sizeof read);
+        pc->len = sizeof head + sizeof read;
+    } else {
+        pc->len = 0;
+        key_u32(pc, e->gate_gen);
+        key_u32(pc, cset);
         key_u32(pc, (uint32_t)h->nseen);
         key_put(pc, h->seen, h->nseen * sizeof *h->seen);
+        key_u32(pc, num);
+        key_put(pc, &read, sizeof read);
     }
-    /* the routed values' number: their slots' values are not written */
-    const th_cand_memo *cm = h->cand_memo;
-    uint32_t num = h->cand ? cm->num : NO_NUMBER;
-    key_u32(pc, num);
-    key_put(pc, &read, sizeof read);
     uint64_t vals = read;
     if (num != NO_NUMBER) {
         vals &= ~cm->nf_slots;

@@ -876,8 +876,8 @@ static void remembered_plans_candsets(void **state)
     const th_str gf[] = {TH_STR_LIT("user.name")};
     for (unsigned i = 0; i < NACT; i++) {
         rule_of(&r[i], th_arena_printf(a, "act %u", i));
-        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)),
-                            a, NULL);
+        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)), a,
+                            NULL);
         th_query *gq = kql(a, th_arena_printf(a, "user.name: u%u", i % 3));
         th_engine_set_gate_query(f.e, i, &gq, 1, gf, 1);
     }
@@ -982,6 +982,48 @@ static void remembered_plans_heads(void **state)
     bool dom;
     assert_int_equal(plan_of(f.e, f.m, a, recs[0], false, &dom, p, &n), 1);
     assert_int_equal(plan_of(f.e, f.m, a, recs[1], false, &dom, p, &n), 0);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* Records whose routed values meet more lists than a candidate entry holds
+ * (hotpass.c CAND_LISTS): no entry, no numbers, the key holds the
+ * candidates' list and every value. Ten rules, each routed by its own
+ * action and gated on the name; records of nine and ten actions at once,
+ * two names, planned through one th_hits as a fresh one plans them. */
+static void remembered_plans_many_lists(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 10 };
+    th_rule r[NACT];
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    for (unsigned i = 0; i < NACT; i++) {
+        rule_of(&r[i], th_arena_printf(a, "act %u", i));
+        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)), a,
+                            NULL);
+        th_query *gq = kql(a, th_arena_printf(a, "user.name: u%u", i % 2));
+        th_engine_set_gate_query(f.e, i, &gq, 1, gf, 1);
+    }
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[4];
+    for (unsigned k = 0; k < 4; k++) {
+        const char *acts = k < 2 ? "" : "\"Act009\",";
+        recs[k] = th_arena_printf(
+            a,
+            "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":[%s\"Act000\",\"Act001\","
+            "\"Act002\",\"Act003\",\"Act004\",\"Act005\",\"Act006\",\"Act007\",\"Act008\"],"
+            "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\","
+            "\"userName\":\"u%u\"}}",
+            acts, k % 2);
+    }
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, 4, &planned);
+    assert_int_equal(planned, 3 * (5 + 4 + 5 + 5)); /* u0: even actions, u1: odd ones */
     th_hits_free(&h);
     fixture_free(&f);
 }
@@ -1245,6 +1287,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_candsets),
         cmocka_unit_test(remembered_plans_routed),
         cmocka_unit_test(remembered_plans_heads),
+        cmocka_unit_test(remembered_plans_many_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
