@@ -293,10 +293,13 @@ typedef struct th_hits {
     size_t ncapfid;
     uint32_t capevent;
     struct th_plan_cache *plan_cache; /* th_engine_plan_slots' recent plans (hotpass.c) */
-    uint32_t *plan;      /* th_engine_plan: the rules to evaluate */
+    const uint32_t *plan;             /* th_engine_plan: the rules to evaluate */
     size_t nplan;
-    uint32_t *seen;      /* the candidates of the last event, each once, in evaluation order */
+    const uint32_t *seen; /* the candidates of the last event, each once, in evaluation order */
     size_t nseen;
+    /* plan and seen are written here, or point at a remembered entry's copy
+     * (hotpass.c), valid until the next event is routed or planned */
+    uint32_t *plan_buf, *seen_buf;
     struct th_cand_memo *cand_memo; /* recent candidate sets by their routing (hotpass.c) */
     struct th_cand_entry *cand;     /* the entry of seen's set, NULL when none */
 } th_hits;

@@ -19,6 +19,7 @@
 typedef struct th_plan_cache th_plan_cache;
 static th_plan_cache *plan_cache_new(void);
 static void route_slots_once(void);
+static uint64_t routed_slots(size_t nf);
 static void plan_cache_free(th_plan_cache *pc);
 
 typedef struct route_ctx {
@@ -68,7 +69,88 @@ typedef struct th_cand_entry {
     th_ecs_proj_need need;
     uint64_t read, hash;
     uint64_t stamp; /* counts the sequences of lists the entry has held */
+    uint32_t set;   /* seen's number (th_cand_memo.sets), NO_NUMBER when it has none */
 } th_cand_entry;
+
+/* Byte strings a th_hits met, each numbered once: the plan key names the
+ * candidates by their set's number, and the routed values by theirs, where
+ * it wrote them whole (~16 rules, the action and the provider a record with
+ * the pack). A memo entry's stamp would not do: it changes each time the
+ * entry is stored again, a number only when other bytes are met. The
+ * candidate sets are those the index's lists can make, the routed values
+ * those of the records; past NUMBERED_MAX none is numbered, and the key
+ * holds the bytes. Open addressing by the bytes' hash, at most half full. */
+#define NUMBERED_MAX 16384
+#define NO_NUMBER UINT32_MAX
+typedef struct th_numbered {
+    uint64_t hash;
+    unsigned char *p;
+    size_t n;
+} th_numbered;
+typedef struct th_numbering {
+    uint32_t *slot; /* the numbers + 1 by their bytes' hash; 0: empty */
+    uint32_t nslot, n;
+    th_numbered *item; /* by number */
+} th_numbering;
+
+static void numbering_free(th_numbering *nb)
+{
+    for (uint32_t i = 0; i < nb->n; i++)
+        free(nb->item[i].p);
+    free(nb->item);
+    free(nb->slot);
+}
+
+/* The number of the n bytes at p in nb (NO_NUMBER past NUMBERED_MAX),
+ * numbering them when first met. */
+static uint32_t number_of(th_numbering *nb, const void *p, size_t n)
+{
+    uint64_t x = n;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, (const unsigned char *)p + i, n - i < 8 ? n - i : 8);
+        x = (x ^ w) * 0x9e3779b97f4a7c15ull;
+    }
+    x ^= x >> 29;
+    uint32_t at = 0;
+    for (uint32_t k = (uint32_t)x; nb->nslot; k++) {
+        at = k & (nb->nslot - 1);
+        uint32_t id = nb->slot[at];
+        if (!id)
+            break;
+        const th_numbered *it = &nb->item[id - 1];
+        if (it->hash == x && it->n == n && (!n || memcmp(it->p, p, n) == 0))
+            return id - 1;
+    }
+    if (nb->n == NUMBERED_MAX)
+        return NO_NUMBER;
+    if (2 * (nb->n + 1) > nb->nslot) { /* grow: the numbers placed again */
+        uint32_t ns = nb->nslot ? 2 * nb->nslot : 64;
+        free(nb->slot);
+        nb->slot = th_xcalloc(ns, sizeof *nb->slot);
+        nb->nslot = ns;
+        nb->item = th_xrealloc(nb->item, ns / 2 * sizeof *nb->item);
+        for (uint32_t i = 0; i < nb->n; i++) {
+            uint32_t k = (uint32_t)nb->item[i].hash;
+            while (nb->slot[k & (ns - 1)])
+                k++;
+            nb->slot[k & (ns - 1)] = i + 1;
+        }
+        at = (uint32_t)x;
+        while (nb->slot[at & (ns - 1)])
+            at++;
+        at &= ns - 1;
+    }
+    uint32_t id = nb->n++;
+    th_numbered *it = &nb->item[id];
+    it->hash = x;
+    it->n = n;
+    it->p = th_xcalloc(n ? n : 1, 1);
+    if (n)
+        memcpy(it->p, p, n);
+    nb->slot[at] = id + 1;
+    return id;
+}
 
 /* The entries above by the routed values that led to them: records repeat a
  * few action and provider pairs, and the lookups of each value (nocase ones
@@ -98,12 +180,16 @@ typedef struct th_val_entry {
     char v[TH_NROUTED][VAL_MEMO_VALUE];
     const th_jval *fixed[TH_NROUTED]; /* field f >= nf: its slot's values */
     uint32_t nfixed[TH_NROUTED];
+    uint32_t num; /* nf and the strings' number (th_cand_memo.routed), or NO_NUMBER */
 } th_val_entry;
 
 typedef struct th_cand_memo {
     th_cand_entry e[CAND_MEMO];
     th_val_entry v[VAL_MEMO];
     uint32_t fixed, nf; /* candidates_slots' nf for th_ecs_slots.fixed == fixed */
+    uint64_t nf_slots;  /* the slots of the routed fields before nf (those below 64) */
+    th_numbering sets, routed;
+    uint32_t num; /* the last record's routed values' number (candidates_slots) */
 } th_cand_memo;
 
 /* The last routing lookups of a th_hits (one thread), direct-mapped: values
@@ -920,8 +1006,8 @@ void th_hits_init(th_hits *h, const th_engine *e)
     memset(h, 0, sizeof(*h));
     h->nrules = e->rules.len;
     h->mark = th_xcalloc(h->nrules + 1, 1);
-    h->plan = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
-    h->seen = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
+    h->plan = h->plan_buf = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
+    h->seen = h->seen_buf = th_xcalloc(h->nrules + 1, sizeof(uint32_t));
     h->memo = th_xcalloc(ROUTE_MEMO, sizeof(th_route_memo));
     h->route_fixed = th_xcalloc(TH_NROUTED, sizeof(th_route_fixed));
     h->gate_memo = th_qmemo_new();
@@ -929,8 +1015,9 @@ void th_hits_init(th_hits *h, const th_engine *e)
     h->cand_memo = th_xcalloc(1, sizeof *h->cand_memo);
     for (size_t i = 0; i < CAND_MEMO; i++)
         h->cand_memo->e[i].nlists = UINT32_MAX;
-    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
     route_slots_once();
+    h->cand_memo->nf = TH_NROUTED; /* no slot fixed */
+    h->cand_memo->nf_slots = routed_slots(TH_NROUTED);
     h->fields = th_qfields_new();
     keep_shared(e, h->fields);
     h->capfields = th_qfields_new();
@@ -955,8 +1042,8 @@ void th_hits_init(th_hits *h, const th_engine *e)
 
 void th_hits_free(th_hits *h)
 {
-    free(h->plan);
-    free(h->seen);
+    free(h->plan_buf);
+    free(h->seen_buf);
     free(h->items);
     free(h->mark);
     free(h->memo);
@@ -965,6 +1052,10 @@ void th_hits_free(th_hits *h)
     plan_cache_free(h->plan_cache);
     for (size_t i = 0; h->cand_memo && i < CAND_MEMO; i++)
         free(h->cand_memo->e[i].seen);
+    if (h->cand_memo) {
+        numbering_free(&h->cand_memo->sets);
+        numbering_free(&h->cand_memo->routed);
+    }
     free(h->cand_memo);
     th_qfields_free(h->fields);
     th_qfields_free(h->capfields);
@@ -1010,7 +1101,7 @@ static void see(th_hits *h, size_t ri)
     if (ri >= h->nrules || h->mark[ri])
         return;
     h->mark[ri] = 1;
-    h->seen[h->nseen++] = (uint32_t)ri;
+    h->seen_buf[h->nseen++] = (uint32_t)ri;
 }
 
 /* The rules the document meets through the prefilter index (those evaluated
@@ -1018,6 +1109,7 @@ static void see(th_hits *h, size_t ri)
  * evaluation order, into h->seen. */
 static void candidates(const th_engine *e, const th_jval *doc, th_hits *h)
 {
+    h->seen = h->seen_buf;
     h->nseen = 0;
     h->cand = NULL;
     for (size_t i = 0; i < e->always.len; i++)
@@ -1050,6 +1142,16 @@ static void route_slots_find(void)
 static void route_slots_once(void)
 {
     pthread_once(&route_slot_once, route_slots_find);
+}
+
+/* The slots of the routed fields before nf, those that a read mask can name */
+static uint64_t routed_slots(size_t nf)
+{
+    uint64_t m = 0;
+    for (size_t f = 0; f < nf; f++)
+        if (route_slot[f] < 64)
+            m |= 1ull << route_slot[f];
+    return m;
 }
 
 /* The lookups of routed field f for the values of its slot sl, into rc
@@ -1277,8 +1379,10 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
     return v;
 }
 
-/* The routed values of s into v, for the candidates of entry c. */
-static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_entry *c)
+/* The routed values of s into v, for the candidates of entry c, with their
+ * number: cm->num from now on (the record's). */
+static void val_put(th_cand_memo *cm, th_val_entry *v, const th_ecs_slots *s, size_t nf,
+                    th_cand_entry *c)
 {
     v->cand = c;
     v->stamp = c->stamp;
@@ -1295,6 +1399,19 @@ static void val_put(th_val_entry *v, const th_ecs_slots *s, size_t nf, th_cand_e
             memcpy(v->v[f], sl->vals[0].u.str.p, sl->vals[0].u.str.n);
         }
     }
+    /* numbered as nf, then each string's length (-1: none) and bytes */
+    unsigned char b[sizeof(uint32_t) + TH_NROUTED * (sizeof(int32_t) + VAL_MEMO_VALUE)];
+    size_t n = sizeof(uint32_t);
+    memcpy(b, &v->nf, sizeof(uint32_t));
+    for (size_t f = 0; f < nf; f++) {
+        memcpy(b + n, &v->len[f], sizeof(int32_t));
+        n += sizeof(int32_t);
+        if (v->len[f] > 0) {
+            memcpy(b + n, v->v[f], (size_t)v->len[f]);
+            n += (size_t)v->len[f];
+        }
+    }
+    v->num = cm->num = number_of(&cm->routed, b, n);
 }
 
 /* The n rule indexes of src kept in *dst (its room *cap, grown as needed),
@@ -1310,12 +1427,13 @@ static void keep_rules(uint32_t **dst, size_t *cap, size_t *dn, const uint32_t *
     *dn = n;
 }
 
-/* h's candidates from entry c, which holds them. */
+/* h's candidates from entry c, which holds them: read where c keeps them
+ * (until the next record's routing, the only one that stores entries), not
+ * copied (b100k with the pack: 99,509 copies of ~16 rules). */
 static void cand_use(th_hits *h, th_cand_entry *c)
 {
     h->cand = c;
-    if (c->nseen) /* none: c->seen may be NULL */
-        memcpy(h->seen, c->seen, c->nseen * sizeof *h->seen);
+    h->seen = c->nseen ? c->seen : h->seen_buf; /* none: c->seen may be NULL */
     h->nseen = c->nseen;
 }
 
@@ -1334,12 +1452,15 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
             nf--;
         cm->fixed = s->fixed;
         cm->nf = (uint32_t)nf;
+        cm->nf_slots = routed_slots(nf);
     }
     size_t nf = cm->nf;
+    cm->num = NO_NUMBER;
     bool known;
     th_val_entry *v = val_find(h, s, nf, &known);
     if (known) {
         cand_use(h, v->cand);
+        cm->num = v->num;
         return;
     }
     th_routelist *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
@@ -1358,9 +1479,10 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     if (found) {
         cand_use(h, c);
         if (v)
-            val_put(v, s, nf, c);
+            val_put(cm, v, s, nf, c);
         return;
     }
+    h->seen = h->seen_buf;
     h->nseen = 0;
     for (size_t i = 0; i < e->always.len; i++)
         see(h, e->always.items[i]);
@@ -1374,8 +1496,9 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     c->nlists = (uint32_t)n;
     c->gen = 0; /* what the gates read: found when first asked */
     c->stamp++; /* the value entries of its lists before no longer hold */
+    c->set = number_of(&cm->sets, h->seen, h->nseen * sizeof *h->seen);
     if (v)
-        val_put(v, s, nf, c);
+        val_put(cm, v, s, nf, c);
 }
 
 static void capv_room(th_hits *h, size_t n)
@@ -1855,7 +1978,9 @@ void th_engine_gate_need(const th_engine *e, const th_hits *h, th_ecs_proj_need 
  * (th_query_slots_read): most records of a run repeat a few keys of
  * candidates and such values (b10k with the pack: 8,733 of 10,000 look-ups
  * find their key), where the gates cost ~4,000 instructions a record. So the results of the kept
- * gates (th_erule.gate_kept) are remembered under the key: the count, the candidates, the slots
+ * gates (th_erule.gate_kept) are remembered under the key: the candidates (their set's number,
+ * th_cand_memo.sets, or their count and list; the routed values' number, th_cand_memo.routed,
+ * where their slots' values are left out), the slots
  * they read and those slots' values, written out in full, each part with its length, so that two
  * keys are equal only when what they were made from is; a look-up compares the whole key (a hash
  * shared by two keys only costs a miss). The other gates (documents, subtrees) are evaluated every
@@ -1986,16 +2111,29 @@ static inline void key_copy(unsigned char *d, const char *p, uint32_t n)
     }
 }
 
+/* A slot's head in the key, eight bytes: a slot of one string or number
+ * (most of them) is its length and type, the bytes following; any other,
+ * its count and KEY_SLOT_ANY, its values following as key_val writes them.
+ * The type is never KEY_SLOT_ANY, so the heads tell the two apart. One
+ * store a slot, where the count, then each value's type and length, took
+ * three (b10k with the pack: ~8 slots a key). */
+#define KEY_SLOT_ANY 0xffu
+_Static_assert(TH_JSTR < KEY_SLOT_ANY && TH_JNUM < KEY_SLOT_ANY, "a type is no KEY_SLOT_ANY");
+static inline uint64_t key_head(uint64_t n, unsigned t)
+{
+    return n << 8 | t;
+}
+
 /* The values of the slots in read, written after the key's first pc->len
- * bytes as key_val writes them, the text of each string or number hashed
- * into *hash (plan_str): 1, or 0 where the key would grow past
- * PLAN_KEY_MAX; -1, with nothing written or hashed, where a value is
- * neither (key_values_any's). The values written through a cursor held in
- * a register, each checked once against the room left: key_put's way,
- * which kept the length in memory (it may alias what memcpy writes), cost a
- * third of a look-up. With key_val's call for the other values in the
- * loop, GCC kept the hash in memory, loaded and stored at every string
- * (b100k with the pack: th_engine_plan_slots 86.0 -> 85.1 M). */
+ * bytes (key_head), the text of each string or number hashed into *hash
+ * (plan_str): 1, or 0 where the key would grow past PLAN_KEY_MAX; -1, with
+ * nothing written or hashed, where a value is neither (key_values_any's).
+ * The values written through a cursor held in a register, each checked
+ * once against the room left: key_put's way, which kept the length in
+ * memory (it may alias what memcpy writes), cost a third of a look-up.
+ * With key_val's call for the other values in the loop, GCC kept the hash
+ * in memory, loaded and stored at every string (b100k with the pack:
+ * th_engine_plan_slots 86.0 -> 85.1 M). */
 static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t read,
                               uint64_t *hash)
 {
@@ -2005,10 +2143,22 @@ static inline int key_strings(th_plan_cache *pc, const th_ecs_slots *s, uint64_t
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
         const th_jval *vals = sl->vals; /* in locals: the copies below may alias *sl */
         uint32_t nv = sl->n;
-        if (end - k < 4)
+        if (nv == 1 && (vals->type == TH_JSTR || vals->type == TH_JNUM)) {
+            uint32_t n = (uint32_t)vals->u.str.n;
+            if ((size_t)(end - k) < 8 + (size_t)n)
+                return 0;
+            x = plan_str(x, vals->u.str);
+            uint64_t hd = key_head(n, vals->type);
+            memcpy(k, &hd, 8);
+            key_copy(k + 8, vals->u.str.p, n);
+            k += 8 + (size_t)n;
+            continue;
+        }
+        if (end - k < 8)
             return 0;
-        memcpy(k, &nv, 4);
-        k += 4;
+        uint64_t hd = key_head(nv, KEY_SLOT_ANY);
+        memcpy(k, &hd, 8);
+        k += 8;
         for (uint32_t i = 0; i < nv; i++) {
             const th_jval *v = &vals[i];
             if (v->type != TH_JSTR && v->type != TH_JNUM)
@@ -2037,11 +2187,20 @@ static __attribute__((noinline)) int key_values_any(th_plan_cache *pc, const th_
 {
     for (uint64_t u = read; u && !pc->over; u &= u - 1) {
         const th_qslot *sl = &s->slot[__builtin_ctzll(u)];
-        key_u32(pc, sl->n);
+        const th_jval *v = sl->vals;
+        if (sl->n == 1 && (v->type == TH_JSTR || v->type == TH_JNUM)) {
+            uint64_t hd = key_head(v->u.str.n, v->type);
+            *hash = plan_str(*hash, v->u.str);
+            key_put(pc, &hd, 8);
+            key_put(pc, v->u.str.p, v->u.str.n);
+            continue;
+        }
+        uint64_t hd = key_head(sl->n, KEY_SLOT_ANY);
+        key_put(pc, &hd, 8);
         for (uint32_t i = 0; i < sl->n && !pc->over; i++) {
-            if (sl->vals[i].type == TH_JSTR || sl->vals[i].type == TH_JNUM)
-                *hash = plan_str(*hash, sl->vals[i].u.str);
-            key_val(pc, &sl->vals[i]);
+            if (v[i].type == TH_JSTR || v[i].type == TH_JNUM)
+                *hash = plan_str(*hash, v[i].u.str);
+            key_val(pc, &v[i]);
         }
     }
     return !pc->over;
@@ -2063,17 +2222,36 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     cand_gates(e, h, &need, &read, &hash);
     if (!read)
         return NULL; /* no kept gate: nothing to remember */
-    pc->len = 0;
+    /* the candidates: their set's number, else (none) the list itself; the
+     * routed values' number, whose slots' values are then not written */
+    const th_cand_memo *cm = h->cand_memo;
+    uint32_t cset = h->cand ? h->cand->set : NO_NUMBER;
+    uint32_t num = h->cand ? cm->num : NO_NUMBER;
     pc->over = false;
-    key_u32(pc, e->gate_gen);
-    key_u32(pc, (uint32_t)h->nseen);
-    key_put(pc, h->seen, h->nseen * sizeof *h->seen);
-    key_put(pc, &read, sizeof read);
+    if (cset != NO_NUMBER) { /* the head at once, as key_put would write it */
+        const uint32_t head[3] = {e->gate_gen, cset, num};
+        memcpy(pc->key, head, sizeof head);
+        memcpy(pc->key + sizeof head, &read, sizeof read);
+        pc->len = sizeof head + sizeof read;
+    } else {
+        pc->len = 0;
+        key_u32(pc, e->gate_gen);
+        key_u32(pc, cset);
+        key_u32(pc, (uint32_t)h->nseen);
+        key_put(pc, h->seen, h->nseen * sizeof *h->seen);
+        key_u32(pc, num);
+        key_put(pc, &read, sizeof read);
+    }
+    uint64_t vals = read;
+    if (num != NO_NUMBER) {
+        vals &= ~cm->nf_slots;
+        hash = key_mix(hash, num);
+    }
     if (pc->over)
         return NULL;
-    int written = key_strings(pc, s, read, &hash);
+    int written = key_strings(pc, s, vals, &hash);
     if (written < 0)
-        written = key_values_any(pc, s, read, &hash);
+        written = key_values_any(pc, s, vals, &hash);
     if (!written)
         return NULL;
     hash = key_fmix(hash);
@@ -2145,11 +2323,13 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
                           th_hits *h, th_ecs_demand *d)
 {
     plan_entry *pe = h->plan_cache ? plan_cache_find(e, s, h) : NULL;
+    uint32_t *plan = h->plan_buf;
+    h->plan = plan;
     h->nplan = 0;
     if (pe && pe->used) {
-        if (pe->whole) {
-            for (size_t k = 0; k < pe->nplan; k++)
-                h->plan[k] = pe->plan[k];
+        if (pe->whole) { /* read where pe keeps it, as cand_use reads the candidates */
+            if (pe->nplan)
+                h->plan = pe->plan;
             th_ecs_demand_merge(d, &pe->dem);
             h->nplan = pe->nplan;
             return h->nplan > 0;
@@ -2161,7 +2341,7 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
                 !(r->gate_slots ? gate_any_slots(r, s, h->gate_memo)
                                 : !proj || r->gate_fn(r->gate, proj)))
                 continue;
-            h->plan[h->nplan++] = ri;
+            plan[h->nplan++] = ri;
             th_ecs_demand_merge(d, &r->dem);
         }
         return h->nplan > 0;
@@ -2180,7 +2360,7 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         } else if (pe) {
             pe->todo[pe->ntodo++] = (uint32_t)i;
         }
-        h->plan[h->nplan++] = h->seen[i];
+        plan[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);
     }
     if (pe) { /* a new entry: whether its plan is remembered too */
@@ -2210,12 +2390,13 @@ bool th_engine_plan(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_
 
 bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, th_ecs_demand *d)
 {
+    h->plan = h->plan_buf;
     h->nplan = 0;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];
         if (r->gate_fn && !r->gate_fn(r->gate, proj))
             continue;
-        h->plan[h->nplan++] = h->seen[i];
+        h->plan_buf[h->nplan++] = h->seen[i];
         th_ecs_demand_merge(d, &r->dem);
     }
     return h->nplan > 0;

@@ -855,6 +855,179 @@ static void remembered_plans_sets(void **state)
     fixture_free(&f);
 }
 
+/* The plan key names its candidates by their set's number (hotpass.c
+ * candset_of), and h->seen points at the remembered candidates: 300 rules,
+ * each routed by its own action, whose gates read the same slot (user.name:
+ * a gate set apart from the query), so that the records of two actions
+ * differ in their candidates alone; more sets than the numbering's first
+ * table holds, and than th_hits remembers candidate entries, in an order
+ * that changes from round to round. The plans through one th_hits equal a
+ * fresh one's (candidates read from an entry's stale list fail it; a number
+ * shared by two sets would mislead only where their keys' hashes, which
+ * start from the candidates' own, agree too). */
+static void remembered_plans_candsets(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 300 };
+    th_rule r[NACT];
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    for (unsigned i = 0; i < NACT; i++) {
+        rule_of(&r[i], th_arena_printf(a, "act %u", i));
+        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)), a,
+                            NULL);
+        th_query *gq = kql(a, th_arena_printf(a, "user.name: u%u", i % 3));
+        th_engine_set_gate_query(f.e, i, &gq, 1, gf, 1);
+    }
+    th_hits h;
+    th_hits_init(&h, f.e);
+    th_arena ra; /* the records', reset as they go (the queries stay in a) */
+    th_arena_init(&ra, 1 << 16);
+    size_t planned = 0, looked = 0;
+    for (unsigned round = 0; round < 4; round++) {
+        for (unsigned i = 0; i < 3 * NACT; i++) {
+            unsigned k = (i * 7919u + round * 104729u) % (3 * NACT);
+            char *rec = user_rec(&ra, th_arena_printf(&ra, "Act%03u", k % NACT),
+                                 th_arena_printf(&ra, "u%u", k / NACT));
+            same_plans(f.e, f.m, &ra, &h, &rec, 1, &planned);
+            looked++;
+            if (i % 64 == 63)
+                th_arena_reset(&ra);
+        }
+    }
+    assert_int_equal(planned, looked / 3); /* each action's rule, for one name of three */
+    th_arena_free(&ra);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* The plan key names the routed values by their number (hotpass.c
+ * val_put) and leaves their slots' values out: two actions that route to
+ * the same rules, whose gate (set apart from the query) reads the action,
+ * planned through one th_hits as a fresh one plans them; with an action too
+ * long to be numbered, one of another provider, and a name that fails the
+ * gate. Leaving the values out without the number fails it. */
+static void remembered_plans_routed(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    const char *longer = "CreateUserCreateUserCreateUserCreateUserCreateUserX"; /* > 48 bytes */
+    th_rule r[2];
+    rule_of(&r[0], "create by ab");
+    rule_of(&r[1], "either");
+    const char *q = th_arena_printf(a, "event.action: (CreateUser or GetUser or %s)", longer);
+    th_engine_add_query(f.e, &r[0], kql(a, q), a, NULL);
+    th_engine_add_query(f.e, &r[1], kql(a, q), a, NULL);
+    th_query *gq =
+        kql(a, th_arena_printf(a, "event.action: (CreateUser or %s) and user.name: ab", longer));
+    const th_str gf[] = {TH_STR_LIT("event.action"), TH_STR_LIT("user.name")};
+    th_engine_set_gate_query(f.e, 0, &gq, 1, gf, 2);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[] = {
+        user_rec(a, "CreateUser", "ab"),
+        user_rec(a, "GetUser", "ab"),
+        user_rec(a, "CreateUser", "zz"),
+        user_rec(a, longer, "ab"),
+        user_rec(a, "GetUser", "zz"),
+        user_rec(a, longer, "zz"),
+        th_arena_printf(a, "{\"eventSource\":\"sts.amazonaws.com\",\"eventName\":"
+                           "\"CreateUser\",\"eventTime\":\"2024-01-01T00:00:00Z\","
+                           "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"ab\"}}")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    for (int round = 0; round < 3; round++) {
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+        char *t = recs[0]; /* another order each round */
+        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
+        recs[nrecs - 1] = t;
+    }
+    assert_int_equal(planned, 3 * 10); /* r1 on every record, r0 on three */
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* A slot's head in the plan key (hotpass.c key_head), one for a slot of one
+ * string, another for any other: an empty name, no name and two names (one
+ * of them empty), each planned through one th_hits as a fresh one plans it;
+ * the gate (any name) holds on the empty name and not on none. (Heads that
+ * took an empty slot for an empty string would mislead only where the
+ * key's hash, which counts each string, agreed too.) */
+static void remembered_plans_heads(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[1];
+    rule_of(&r[0], "any name");
+    th_engine_add_query(f.e, &r[0], kql(a, "event.action: CreateUser and user.name: *"), a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[] = {
+        user_rec(a, "CreateUser", ""),
+        "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+        "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\"}}",
+        "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\","
+        "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\","
+        "\"userName\":[\"ab\",\"\"]}}",
+        user_rec(a, "CreateUser", "ab")};
+    size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+    size_t p[8], n = 0;
+    bool dom;
+    assert_int_equal(plan_of(f.e, f.m, a, recs[0], false, &dom, p, &n), 1);
+    assert_int_equal(plan_of(f.e, f.m, a, recs[1], false, &dom, p, &n), 0);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
+/* Records whose routed values meet more lists than a candidate entry holds
+ * (hotpass.c CAND_LISTS): no entry, no numbers, the key holds the
+ * candidates' list and every value. Ten rules, each routed by its own
+ * action and gated on the name; records of nine and ten actions at once,
+ * two names, planned through one th_hits as a fresh one plans them. */
+static void remembered_plans_many_lists(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    enum { NACT = 10 };
+    th_rule r[NACT];
+    const th_str gf[] = {TH_STR_LIT("user.name")};
+    for (unsigned i = 0; i < NACT; i++) {
+        rule_of(&r[i], th_arena_printf(a, "act %u", i));
+        th_engine_add_query(f.e, &r[i], kql(a, th_arena_printf(a, "event.action: Act%03u", i)), a,
+                            NULL);
+        th_query *gq = kql(a, th_arena_printf(a, "user.name: u%u", i % 2));
+        th_engine_set_gate_query(f.e, i, &gq, 1, gf, 1);
+    }
+    th_hits h;
+    th_hits_init(&h, f.e);
+    char *recs[4];
+    for (unsigned k = 0; k < 4; k++) {
+        const char *acts = k < 2 ? "" : "\"Act009\",";
+        recs[k] = th_arena_printf(
+            a,
+            "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":[%s\"Act000\",\"Act001\","
+            "\"Act002\",\"Act003\",\"Act004\",\"Act005\",\"Act006\",\"Act007\",\"Act008\"],"
+            "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":\"IAMUser\","
+            "\"userName\":\"u%u\"}}",
+            acts, k % 2);
+    }
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++)
+        same_plans(f.e, f.m, a, &h, recs, 4, &planned);
+    assert_int_equal(planned, 3 * (5 + 4 + 5 + 5)); /* u0: even actions, u1: odd ones */
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Candidates remembered by the routed values themselves (hotpass.c
  * th_val_entry) equal those of a fresh th_hits: for 300 actions of one length
  * that differ in their last bytes (more than the values remembered, so that
@@ -1111,6 +1284,10 @@ int main(void)
         cmocka_unit_test(remembered_plans_demand),
         cmocka_unit_test(remembered_plans_numbers),
         cmocka_unit_test(remembered_plans_sets),
+        cmocka_unit_test(remembered_plans_candsets),
+        cmocka_unit_test(remembered_plans_routed),
+        cmocka_unit_test(remembered_plans_heads),
+        cmocka_unit_test(remembered_plans_many_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
