@@ -76,20 +76,22 @@ typedef struct th_capslot {
 #define TH_CAP_RECENT 1024
 
 typedef struct th_capfield {
+    /* what capture's loop and a first look-up read (field_values), the first
+     * 40 bytes, on one line (hotpass.c capfield_new) */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     uint32_t cur;        /* the id of its values there (first: capture's test per
                             match and field reads these two words alone) */
-    th_str name;
     uint32_t fid;        /* th_query_field_id(name) */
+    size_t below;        /* a string shorter than this is looked up in line: limit + 1
+                            while not full (SIZE_MAX for no limit), 0 once full */
+    const th_vlist *last; /* the list of the string last found or stored there
+                             (its v[1]), or NULL */
+    uint64_t nfound;      /* events whose values it was asked for (capture's field_values) */
+    th_str name;
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
-    uint64_t nfound;     /* events whose values it was asked for (capture's field_values) */
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
-    size_t below;        /* a string shorter than this is looked up in line: limit + 1
-                            while not full (SIZE_MAX for no limit), 0 once full */
-    const th_vlist *last;                  /* the list of the string last found or stored there
-                                              (its v[1]), or NULL */
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
