@@ -77,7 +77,7 @@ typedef struct th_capslot {
 
 typedef struct th_capfield {
     /* what capture's loop and a first look-up read (field_values), the first
-     * 40 bytes, on one line (hotpass.c capfield_new) */
+     * 64 bytes, on one line (hotpass.c capfield_new) */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     uint32_t cur;        /* the id of its values there (first: capture's test per
                             match and field reads these two words alone) */
@@ -87,6 +87,9 @@ typedef struct th_capfield {
     const th_vlist *last; /* the list of the string last found or stored there
                              (its v[1]), or NULL */
     uint64_t nfound;      /* events whose values it was asked for (capture's field_values) */
+    uint32_t last_n;      /* last's string's length (UINT32_MAX: no last), */
+    uint32_t last_id;     /* last's id */
+    uint64_t last_w[2];   /* and where last_n <= 16 its words (hotpass.c words16) */
     th_str name;
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
