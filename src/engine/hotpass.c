@@ -868,6 +868,23 @@ static __attribute__((noinline)) void capture_ranges(th_engine *e, th_capfield *
     }
 }
 
+/* r's th_capset: the header and the fields' pointers from a cache line's
+ * start, the rows' table (32 KB) after them, where it lay between the two:
+ * a match read the header's line, the pointers' one or two, and another for
+ * @timestamp's (th_erule.cap_ts) */
+static th_capset *capset_new(th_engine *e, const th_erule *r)
+{
+    size_t head = sizeof(th_capset) + r->ncap * sizeof(th_capfield *);
+    uintptr_t p =
+        (uintptr_t)th_arena_zalloc(&e->arena, head + TH_CAP_ROWS * sizeof(uint32_t *) + 48);
+    th_capset *cs = (th_capset *)((p + 63) & ~(uintptr_t)63);
+    cs->n = r->ncap;
+    cs->rows = (const uint32_t **)((char *)cs + head);
+    for (size_t f = 0; f < r->ncap; f++)
+        cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
+    return cs;
+}
+
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
  * which reads back as m->ts (th_event.ts_formatted, th_ts_text_exact) */
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, const th_hits *h,
@@ -876,11 +893,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
     if (r->ncap == 0)
         return;
     if (r->capf_of != r->cap || r->caps->n != r->ncap) { /* capf_of: NULL at first */
-        th_capset *cs = th_arena_zalloc(&e->arena, sizeof *cs + r->ncap * sizeof cs->f[0]);
-        cs->n = r->ncap;
-        for (size_t f = 0; f < r->ncap; f++)
-            cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
-        r->caps = cs;
+        r->caps = capset_new(e, r);
         r->capf_of = r->cap;
     }
     size_t ncap = r->ncap;

@@ -106,12 +106,14 @@ typedef struct th_capfield {
  * capture): made for n fields, the rest of the block that its matches take
  * their rows of ids from (fv_row: a rule's rows lie together, in order of
  * their first match), the rows stored lately, which a match whose ids are
- * the same shares (NULL where empty), and the fields' th_capfield. */
+ * the same shares (NULL where empty; TH_CAP_ROWS of them, in the same block
+ * after f), and the fields' th_capfield, beside the header that every match
+ * reads (hotpass.c capset_new). */
 typedef struct th_capset {
     size_t n;
     uint32_t *fv_next;
     size_t fv_left;
-    const uint32_t *rows[TH_CAP_ROWS];
+    const uint32_t **rows;
     th_capfield *f[];
 } th_capset;
 
