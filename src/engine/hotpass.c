@@ -420,6 +420,14 @@ static inline uint64_t short_word(th_str key)
  * later on b100k (90%: 473), past what 256 entries keep; of the 47,287
  * look-ups that went on to the table, 32,715 still do, 25,250 of them new
  * strings (th_engine_commit 158.9 -> 156.8 M; 4,096 entries: 157.4 M). */
+static inline uint32_t recent_hash(uint64_t a, uint64_t b, uint64_t c, size_t n)
+{
+    uint64_t h =
+        (a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ n) * 0xff51afd7ed558ccdull;
+    _Static_assert(TH_CAP_RECENT == 1024, "the top ten bits of h");
+    return (uint32_t)(h >> 54);
+}
+
 static inline uint32_t recent_slot_by(th_str key, bool short_in_line)
 {
     uint64_t a = 0, b = 0, c = 0;
@@ -432,10 +440,7 @@ static inline uint32_t recent_slot_by(th_str key, bool short_in_line)
     } else if (key.n) {
         memcpy(&a, key.p, key.n);
     }
-    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ key.n) *
-                 0xff51afd7ed558ccdull;
-    _Static_assert(TH_CAP_RECENT == 1024, "the top ten bits of h");
-    return (uint32_t)(h >> 54);
+    return recent_hash(a, b, c, key.n);
 }
 
 /* recent_slot_by with memcpy's call for a string of under 8 bytes: in line
@@ -451,17 +456,50 @@ static inline const th_vlist **recent_of(th_capfield *cf, th_str key)
     return &cf->recent[recent_slot(key)];
 }
 
-/* The string the field's last look-up found, when raw is it: most fields
- * repeat their value from match to match (event.dataset, cloud.account.id,
- * user.name ...); the table would give the same. In line where the
- * captures look up (field_values): half the look-ups of the pack's broad
- * ES|QL rules end here, where the call to intern_miss cost a third of one. */
-static inline const th_vlist *intern_last(const th_capfield *cf, th_str raw)
+/* A string of up to 16 bytes as two words: the first and last eight bytes,
+ * or what memcpy leaves in a zeroed word and 0 (equal words and lengths:
+ * equal strings) */
+static inline void words16(th_str key, uint64_t w[2])
 {
-    const th_vlist *l = cf->last;
-    if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n))
-        return l;
-    return NULL;
+    if (key.n >= 8) {
+        memcpy(&w[0], key.p, 8);
+        memcpy(&w[1], key.p + key.n - 8, 8);
+    } else {
+        w[0] = short_word(key);
+        w[1] = 0;
+    }
+}
+
+/* l (its string raw) the field's last: its length, id and, up to 16 bytes,
+ * words kept beside `event` (capfield_new), where intern_last reads them */
+static inline void last_put(th_capfield *cf, const th_vlist *l, th_str raw)
+{
+    cf->last = l;
+    cf->last_n = raw.n < UINT32_MAX ? (uint32_t)raw.n : UINT32_MAX;
+    cf->last_id = l->id;
+    if (raw.n <= 16)
+        words16(raw, cf->last_w);
+}
+
+/* Whether raw is the string the field's last look-up found (cf->last, its
+ * id cf->last_id): most fields repeat their value from match to match
+ * (event.dataset, cloud.account.id, user.name ...); the table would give the
+ * same. In line where the captures look up (field_values): half the look-ups
+ * of the pack's broad ES|QL rules end here, where the call to intern_miss
+ * cost a third of one. A string of up to 16 bytes (b100k, the pack: 401k of
+ * the 457k hits) is compared with the words kept in cf, not with the list's
+ * string: those two lines, which the event's other work had mostly evicted,
+ * were a D1 miss a hit (cachegrind). raw.n < UINT32_MAX (cf->below). */
+__attribute__((always_inline)) static inline bool intern_last(const th_capfield *cf, th_str raw)
+{
+    if (raw.n != cf->last_n)
+        return false;
+    if (raw.n <= 16) {
+        uint64_t w[2];
+        words16(raw, w);
+        return ((w[0] ^ cf->last_w[0]) | (w[1] ^ cf->last_w[1])) == 0;
+    }
+    return th_bytes_eq(cf->last->v[1].p, raw.p, raw.n);
 }
 
 /* The entry found or stored lately under a hash of three words of the
@@ -482,7 +520,11 @@ intern_recent_at(th_capfield *cf, th_str raw, uint32_t slot)
 {
     const th_vlist *l = cf->recent[slot];
     if (l && l->v[1].n == raw.n && th_bytes_eq(l->v[1].p, raw.p, raw.n)) {
-        cf->last = l;
+        cf->last = l; /* last_put for raw.n < UINT32_MAX (its callers') */
+        cf->last_n = (uint32_t)raw.n;
+        cf->last_id = l->id;
+        if (raw.n <= 16)
+            words16(raw, cf->last_w);
         return l;
     }
     return NULL;
@@ -492,6 +534,46 @@ __attribute__((always_inline)) static inline const th_vlist *intern_recent(th_ca
                                                                            th_str raw)
 {
     return intern_recent_at(cf, raw, recent_slot(raw));
+}
+
+/* The id of raw (the field's one string, shorter than cf->below) where it
+ * is the last or a recent string: a string of up to 16 bytes is made words
+ * once, for the last string's test, the recent entry's hash and its
+ * comparison, and the last's words when the entry holds it */
+__attribute__((always_inline)) static inline bool intern_line(th_capfield *cf, th_str raw,
+                                                              uint32_t *id)
+{
+    if (raw.n > 16) {
+        if (intern_last(cf, raw)) {
+            *id = cf->last_id;
+            return true;
+        }
+        const th_vlist *l = intern_recent(cf, raw);
+        if (l)
+            *id = l->id;
+        return l != NULL;
+    }
+    uint64_t w[2], x[2], c = 0;
+    words16(raw, w);
+    if (raw.n == cf->last_n && ((w[0] ^ cf->last_w[0]) | (w[1] ^ cf->last_w[1])) == 0) {
+        *id = cf->last_id;
+        return true;
+    }
+    if (raw.n >= 8)
+        memcpy(&c, raw.p + raw.n / 2 - 4, 8);
+    const th_vlist *l = cf->recent[recent_hash(w[0], w[1], c, raw.n)];
+    if (!l || l->v[1].n != raw.n)
+        return false;
+    words16(l->v[1], x);
+    if (((x[0] ^ w[0]) | (x[1] ^ w[1])) != 0)
+        return false;
+    cf->last = l;
+    cf->last_n = (uint32_t)raw.n;
+    cf->last_id = l->id;
+    cf->last_w[0] = w[0];
+    cf->last_w[1] = w[1];
+    *id = l->id;
+    return true;
 }
 
 /* The table's look-up, past intern_last and intern_recent: *h is raw's hash,
@@ -504,7 +586,7 @@ static const th_vlist *intern_miss(th_capfield *cf, th_str raw, uint64_t *h, th_
     if (!slot || !slot->list)
         return NULL;
     *recent_of(cf, raw) = slot->list;
-    cf->last = slot->list;
+    last_put(cf, slot->list, raw);
     return slot->list;
 }
 
@@ -513,9 +595,9 @@ static const th_vlist *intern_miss(th_capfield *cf, th_str raw, uint64_t *h, th_
 static inline const th_vlist *intern_hit(th_capfield *cf, th_str raw, uint64_t *h,
                                          th_capslot **hole)
 {
-    const th_vlist *l = intern_last(cf, raw);
-    if (!l)
-        l = intern_recent(cf, raw);
+    const th_vlist *l = NULL;
+    if (raw.n < UINT32_MAX) /* the in-line look-ups' bound (cf->below) */
+        l = intern_last(cf, raw) ? cf->last : intern_recent(cf, raw);
     return l ? l : intern_miss(cf, raw, h, hole);
 }
 
@@ -542,7 +624,7 @@ static const th_vlist *intern_store(th_engine *e, th_capfield *cf, th_str raw, u
         cf->below = 0;
     }
     *recent_of(cf, key) = l;
-    cf->last = l;
+    last_put(cf, l, key);
     return l;
 }
 
@@ -608,17 +690,32 @@ int th_value_cmp(th_str a, th_str b)
     return th_str_cmp(a, b);
 }
 
+/* A th_capfield of name (a NUL-terminated string that outlives it), its
+ * first 64 bytes (what capture's loop and a first look-up read) on one
+ * cache line: at the arena's 16 bytes they straddled two where a first
+ * look-up reads `below` and `last` beside `event`. */
+static th_capfield *capfield_new(th_engine *e, th_str name)
+{
+    _Static_assert(offsetof(th_capfield, last_w) + 2 * sizeof(uint64_t) <= 64, "one line");
+    uintptr_t p = (uintptr_t)th_arena_alloc(&e->arena, sizeof(th_capfield) + 48);
+    th_capfield *cf = (th_capfield *)((p + 63) & ~(uintptr_t)63);
+    memset(cf, 0, sizeof *cf);
+    cf->name = name;
+    cf->limit = ignore_above(name.p); /* a schema lookup per field once, not per match */
+    /* never UINT32_MAX or longer in line: last_n's "no last" */
+    cf->below = cf->limit < UINT32_MAX ? cf->limit + 1 : UINT32_MAX;
+    cf->last_n = UINT32_MAX;
+    cf->fid = th_query_field_id(cf->name);
+    return cf;
+}
+
 /* The engine's th_capfield of field (made at its first use). */
 static th_capfield *capfield_of(th_engine *e, const char *field)
 {
     th_capfield *cf = th_map_get(&e->capfields, th_str_c(field));
     if (cf)
         return cf;
-    cf = TH_ANEW(&e->arena, th_capfield);
-    cf->name = th_str_c(th_arena_strdup(&e->arena, field));
-    cf->limit = ignore_above(field); /* a schema lookup per field once, not per match */
-    cf->below = cf->limit == SIZE_MAX ? SIZE_MAX : cf->limit + 1;
-    cf->fid = th_query_field_id(cf->name);
+    cf = capfield_new(e, th_str_c(th_arena_strdup(&e->arena, field)));
     th_map_put(&e->capfields, cf->name, cf);
     return cf;
 }
@@ -635,11 +732,7 @@ static th_capfield *ts_capfield(th_engine *e)
     th_capfield *cf = th_map_get(&e->capfields, k);
     if (cf)
         return cf;
-    cf = TH_ANEW(&e->arena, th_capfield);
-    cf->name = th_str_c("@timestamp");
-    cf->limit = ignore_above("@timestamp");
-    cf->below = cf->limit == SIZE_MAX ? SIZE_MAX : cf->limit + 1;
-    cf->fid = th_query_field_id(cf->name);
+    cf = capfield_new(e, th_str_c("@timestamp"));
     th_map_put(&e->capfields, k, cf);
     return cf;
 }
@@ -763,20 +856,16 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
             n = kn;
         }
     }
-    const th_vlist *l = NULL;
-    if (found && n == 0) {
-        l = &th_vlist_empty;
-    } else if (found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n < cf->below) {
-        l = intern_last(cf, v[0]->u.str);
-        if (!l)
-            l = intern_recent(cf, v[0]->u.str);
-    }
-    if (!l)
-        l = value_list(e, cf, doc, found, v, n);
+    uint32_t id;
+    if (found && n == 0)
+        id = th_vlist_empty.id;
+    else if (!(found && n == 1 && v[0]->type == TH_JSTR && v[0]->u.str.n < cf->below &&
+               intern_line(cf, v[0]->u.str, &id)))
+        id = value_list(e, cf, doc, found, v, n)->id;
     cf->event = now;
-    cf->cur = l->id;
+    cf->cur = id;
     cf->nfound++;
-    return l->id;
+    return id;
 }
 
 /* field_values of a range a worker found (c): a string it handed over as
@@ -789,11 +878,9 @@ range_values(th_engine *e, th_capfield *cf, uint64_t now, th_caprange c, const t
         return field_values(e, cf, now, NULL, true, c.n ? capv + c.off : NULL, c.n, NULL);
     th_str raw = th_str_make(c.p, c.n);
     const th_vlist *l = NULL;
-    if (raw.n < cf->below) {
-        l = intern_last(cf, raw);
-        if (!l)
-            l = intern_recent_at(cf, raw, c.off & (TH_CAP_RECENT - 1));
-    }
+    if (raw.n < cf->below)
+        l = intern_last(cf, raw) ? cf->last
+                                 : intern_recent_at(cf, raw, c.off & (TH_CAP_RECENT - 1));
     if (!l)
         l = string_value(e, cf, raw);
     cf->event = now;
@@ -867,6 +954,23 @@ static __attribute__((noinline)) void capture_ranges(th_engine *e, th_capfield *
     }
 }
 
+/* r's th_capset: the header and the fields' pointers from a cache line's
+ * start, the rows' table (32 KB) after them, where it lay between the two:
+ * a match read the header's line, the pointers' one or two, and another for
+ * @timestamp's (th_erule.cap_ts) */
+static th_capset *capset_new(th_engine *e, const th_erule *r)
+{
+    size_t head = sizeof(th_capset) + r->ncap * sizeof(th_capfield *);
+    uintptr_t p =
+        (uintptr_t)th_arena_zalloc(&e->arena, head + TH_CAP_ROWS * sizeof(uint32_t *) + 48);
+    th_capset *cs = (th_capset *)((p + 63) & ~(uintptr_t)63);
+    cs->n = r->ncap;
+    cs->rows = (const uint32_t **)((char *)cs + head);
+    for (size_t f = 0; f < r->ncap; f++)
+        cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
+    return cs;
+}
+
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
  * which reads back as m->ts (th_event.ts_formatted, th_ts_text_exact) */
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, const th_hits *h,
@@ -875,11 +979,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
     if (r->ncap == 0)
         return;
     if (r->capf_of != r->cap || r->caps->n != r->ncap) { /* capf_of: NULL at first */
-        th_capset *cs = th_arena_zalloc(&e->arena, sizeof *cs + r->ncap * sizeof cs->f[0]);
-        cs->n = r->ncap;
-        for (size_t f = 0; f < r->ncap; f++)
-            cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
-        r->caps = cs;
+        r->caps = capset_new(e, r);
         r->capf_of = r->cap;
     }
     size_t ncap = r->ncap;

@@ -76,20 +76,25 @@ typedef struct th_capslot {
 #define TH_CAP_RECENT 1024
 
 typedef struct th_capfield {
+    /* what capture's loop and a first look-up read (field_values), the first
+     * 64 bytes, on one line (hotpass.c capfield_new) */
     uint64_t event;      /* the event `cur` was found in (engine->events), 0: none yet */
     uint32_t cur;        /* the id of its values there (first: capture's test per
                             match and field reads these two words alone) */
-    th_str name;
     uint32_t fid;        /* th_query_field_id(name) */
+    size_t below;        /* a string shorter than this is looked up in line: limit + 1
+                            while not full (SIZE_MAX for no limit), 0 once full */
+    const th_vlist *last; /* the list of the string last found or stored there
+                             (its v[1]), or NULL */
+    uint64_t nfound;      /* events whose values it was asked for (capture's field_values) */
+    uint32_t last_n;      /* last's string's length (UINT32_MAX: no last), */
+    uint32_t last_id;     /* last's id */
+    uint64_t last_w[2];   /* and where last_n <= 16 its words (hotpass.c words16) */
+    th_str name;
     size_t limit;        /* ignore_above: longer strings are not captured */
     th_capslot *intern;  /* the field's stored strings (see hotpass.c): open addressing, */
     size_t icap, ilen;   /* icap slots (a power of two, or 0), ilen used */
-    uint64_t nfound;     /* events whose values it was asked for (capture's field_values) */
     bool full;           /* no more strings stored (hotpass.c's intern_store) */
-    size_t below;        /* a string shorter than this is looked up in line: limit + 1
-                            while not full (SIZE_MAX for no limit), 0 once full */
-    const th_vlist *last;                  /* the list of the string last found or stored there
-                                              (its v[1]), or NULL */
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
@@ -101,12 +106,14 @@ typedef struct th_capfield {
  * capture): made for n fields, the rest of the block that its matches take
  * their rows of ids from (fv_row: a rule's rows lie together, in order of
  * their first match), the rows stored lately, which a match whose ids are
- * the same shares (NULL where empty), and the fields' th_capfield. */
+ * the same shares (NULL where empty; TH_CAP_ROWS of them, in the same block
+ * after f), and the fields' th_capfield, beside the header that every match
+ * reads (hotpass.c capset_new). */
 typedef struct th_capset {
     size_t n;
     uint32_t *fv_next;
     size_t fv_left;
-    const uint32_t *rows[TH_CAP_ROWS];
+    const uint32_t **rows;
     th_capfield *f[];
 } th_capset;
 

@@ -7,7 +7,9 @@
  * (first, middle, last, the edges of the words compared), with the same
  * first, middle and last eight bytes (one recent entry: in the longer
  * strings some of the bytes changed, 8, 9, 15, 16, n - 9, n - 16, n - 17,
- * lie outside those words), escaped, empty; fed in an
+ * lie outside those words; strings of up to 16 bytes, which the last
+ * string's test compares as two words, vary at every byte), escaped, empty;
+ * fed in an
  * order with runs and returns. Every way a commit finds the values is
  * checked: a walk of the document (a filter that reads no field), the
  * evaluation's shared fields (a query reading the captured field), and the
@@ -51,7 +53,8 @@ static void add(pool *p, th_arena *a, const char *s)
  * first and last eight bytes) */
 static void make_pool(pool *p, th_arena *a)
 {
-    static const size_t lens[] = {0, 1, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 130};
+    static const size_t lens[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  12,
+                                  15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 130};
     char buf[256];
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         size_t n = lens[i];
@@ -60,17 +63,21 @@ static void make_pool(pool *p, th_arena *a)
         buf[n] = 0;
         add(p, a, buf);
         size_t at[] = {0, 1, 7, 8, 9, n / 2, n - 9, n - 8, n - 1, n - 16, n - 17, 15, 16};
-        for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
-            if (at[j] >= n) /* also the wrapped n - k of short strings */
+        /* up to 16 bytes (compared as the two words kept for the last
+         * string): a variant at every byte */
+        size_t nat = n <= 16 ? n : sizeof at / sizeof at[0];
+        for (size_t j = 0; j < nat; j++) {
+            size_t k = n <= 16 ? j : at[j];
+            if (k >= n) /* also the wrapped n - k of short strings */
                 continue;
-            char c = buf[at[j]];
-            buf[at[j]] = c == 'Z' ? 'Y' : 'Z';
+            char c = buf[k];
+            buf[k] = c == 'Z' ? 'Y' : 'Z';
             bool dup = false;
             for (size_t q = 0; q < p->n && !dup; q++)
                 dup = strcmp(p->v[q], buf) == 0;
             if (!dup)
                 add(p, a, buf);
-            buf[at[j]] = c;
+            buf[k] = c;
         }
     }
     add(p, a, "a\"b"); /* escaped when stored: the key is then a copy */
