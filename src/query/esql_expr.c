@@ -399,6 +399,76 @@ static void memo_ids_free(esql_memo *m)
     free(m->idh);
     m->idh = NULL;
     m->idcap = m->idlen = 0;
+    for (size_t k = 0; k < ESQL_MEMO_CACHED; k++) {
+        free(m->idown[k]);
+        m->idown[k] = NULL;
+    }
+}
+
+/* A word of what ev_same_cell compares: equal cells give equal words */
+static uint64_t same_cell_word(const ev *v)
+{
+    uint64_t h = ((uint64_t)v->t << 32 | v->n) * 0x9E3779B97F4A7C15ull;
+    if (v->n == 0)
+        return h;
+    h = (h ^ (uint64_t)v->one.i) * 0xBF58476D1CE4E5B9ull;
+    if (v->n == 1 && (v->t == EV_KW || v->t == EV_IP))
+        h = (h ^ v->one.s.n) * 0x94D049BB133111EBull;
+    return h ^ h >> 31;
+}
+
+/* Ids of col's n cells by ev_same_cell, in order of first appearance (a
+ * column without esql_ids: GROK's, DISSECT's), into *nid. NULL where more
+ * than half the rows bring a new cell (times, request ids: the memo's
+ * table by ids would hold one entry a row, where its table of cells holds
+ * ESQL_MEMO_SLOTS) or over 2^21 ids. Every cell is kept in the table (none
+ * replaced), so which row first has a cell does not hang on the words,
+ * which hash addresses. */
+static uint32_t *memo_cell_ids(const ev *col, size_t n, uint32_t *nid)
+{
+    uint32_t *ids = th_xmalloc((n ? n : 1) * sizeof *ids);
+    size_t cap = 64, len = 0;
+    uint32_t *first = th_xmalloc(cap * sizeof *first); /* a row + 1 per slot, 0: free */
+    memset(first, 0, cap * sizeof *first);
+    for (size_t row = 0; row < n; row++) {
+        if (row && ev_same_cell(&col[row], &col[row - 1])) {
+            ids[row] = ids[row - 1];
+            continue;
+        }
+        size_t j = (size_t)same_cell_word(&col[row]) & (cap - 1);
+        while (first[j] && !ev_same_cell(&col[first[j] - 1], &col[row]))
+            j = (j + 1) & (cap - 1);
+        if (first[j]) {
+            ids[row] = ids[first[j] - 1];
+            continue;
+        }
+        if (len >= 1u << 21 || (len + 1) * 2 > n) {
+            free(first);
+            free(ids);
+            return NULL;
+        }
+        ids[row] = (uint32_t)len++;
+        first[j] = (uint32_t)row + 1;
+        if (len * 2 > cap) { /* grown at half full */
+            size_t ocap = cap;
+            uint32_t *old = first;
+            cap *= 2;
+            first = th_xmalloc(cap * sizeof *first);
+            memset(first, 0, cap * sizeof *first);
+            for (size_t i = 0; i < ocap; i++) {
+                if (!old[i])
+                    continue;
+                size_t k = (size_t)same_cell_word(&col[old[i] - 1]) & (cap - 1);
+                while (first[k])
+                    k = (k + 1) & (cap - 1);
+                first[k] = old[i];
+            }
+            free(old);
+        }
+    }
+    free(first);
+    *nid = (uint32_t)len;
+    return ids;
 }
 
 static void memo_resolve(erun *r, etab *t, esql_memo *m)
@@ -450,7 +520,13 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
         unsigned sh = 0;
         size_t k = 0;
         for (; k < m->nkey; k++) {
-            const esql_ids *d = th_esql_ids_of(r, t->cols[m->cols[k]]);
+            const ev *col = t->cols[m->cols[k]];
+            const esql_ids *d = th_esql_ids_of(r, col);
+            esql_ids own = {col, NULL, 0};
+            if (!d && r->prefix && (own.ids = memo_cell_ids(col, t->nrows, &own.n)))
+                d = &own;
+            free(m->idown[k]);
+            m->idown[k] = own.ids;
             if (!d || d->n >= 1u << 21)
                 break;
             m->idsk[k] = d->ids;

@@ -14,11 +14,25 @@ static void drop_unread(erun *r, etab *t);
  * table is filtered in place, less the columns no later command reads: on a
  * broad rule nearly every row stays, and a copy of every column would be
  * fresh memory the size of the table. */
+/* The rows keep marks: a bool is one byte, 0 or 1, so eight rows' count is
+ * their word's bytes summed (no sum reaches a carry into the top byte):
+ * ~2.5 -> ~0.5 instructions a row. */
+static size_t count_kept(const bool *keep, size_t nrows)
+{
+    size_t n = 0, row = 0;
+    for (; row + 8 <= nrows; row += 8) {
+        uint64_t w;
+        memcpy(&w, keep + row, sizeof w);
+        n += (size_t)((w * 0x0101010101010101ull) >> 56);
+    }
+    for (; row < nrows; row++)
+        n += keep[row];
+    return n;
+}
+
 static void compact(erun *r, etab *t, const bool *keep)
 {
-    size_t n = 0;
-    for (size_t row = 0; row < t->nrows; row++)
-        n += keep[row];
+    size_t n = count_kept(keep, t->nrows);
     if (r->prefix)
         drop_unread(r, t);
     if (n == t->nrows) { /* every row: the arrays stay (no command writes into them) */
@@ -172,6 +186,12 @@ static void do_where(erun *r, etab *t, const xnode *cond)
         if (pass && npass == n && lo == n) {
             const long *doc = t->doc;
             const size_t nrows = t->nrows;
+            if (doc == r->rows0 && nrows == r->ndocs) { /* row i is document i: memchr's run */
+                const uint8_t *z = memchr(pass + row, 0, nrows - row);
+                size_t end = z ? (size_t)(z - pass) : nrows;
+                memset(keep + row, true, end - row);
+                row = end;
+            }
             while (row < nrows && pass[doc[row]])
                 keep[row++] = true;
             if (row == nrows)

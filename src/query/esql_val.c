@@ -717,7 +717,11 @@ __attribute__((noinline)) static void key_step(kload *k, size_t row)
  * key and the id it holds were) constants, a loop for each: the test of
  * ids per row was 2.5 instructions a row, and the count of hits past the
  * probe, which no longer stops anything, 1.7 M instructions over the
- * b100k pack. */
+ * b100k pack. A row's cell is copied from where its key's first row has
+ * it (cells are never written into: vals[first - 1] stays), at one place
+ * for runs and hits: the cell held by value (24 bytes) lived on the stack
+ * (GCC spilled it), stored there on each hit and read back on each row
+ * (~31 instructions a hit, ~13 a run, line-level). */
 __attribute__((always_inline)) static inline size_t
 keyed_run(kload *k, size_t row, bool own, bool with_ids, bool probing, bool byid)
 {
@@ -737,49 +741,45 @@ keyed_run(kload *k, size_t row, bool own, bool with_ids, bool probing, bool byid
     const void *prev = k->prev;
     const uint32_t *kid = k->kid;
     uint32_t prev_id = k->prev_id;
-    ev last = k->last;
+    const ev *last = &k->last; /* the cell of the last row with key prev */
     uint32_t *ids = k->ids, last_id = k->last_id;
     for (; row < nrows; row++) {
         long d = own ? (long)row : doc[row];
         if (!own && d < 0)
             break;
-        uint32_t id;
+        uint32_t id = 0;
         const void *key = NULL;
+        bool same;  /* a run: the row before's key */
         if (byid) { /* every document has a key (th_esql_key_ids_fn) */
             id = kid[d];
-            if (id == prev_id) {
-                vals[row] = last;
-                if (with_ids)
-                    ids[row] = last_id;
-                continue;
-            }
-            if (probing && left == 0)
-                break;
+            same = id == prev_id;
         } else {
             key = keys[d];
-            if (key == prev) {
-                vals[row] = last;
-                if (with_ids)
-                    ids[row] = last_id;
-                continue;
-            }
-            if (!key || (probing && left == 0))
+            same = key == prev;
+            if (!same && !key)
                 break;
-            memcpy(&id, (const char *)key + at, sizeof id);
+            if (!same)
+                memcpy(&id, (const char *)key + at, sizeof id);
         }
-        uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
-        if (!first)
-            break;
-        if (probing)
-            left--;
-        if (byid)
-            prev_id = id;
-        else
-            prev = key;
-        last = vals[first - 1];
-        vals[row] = last;
+        if (!same) { /* a key met before (a hit), else the step's */
+            if (probing && left == 0)
+                break;
+            uint32_t first = bl[id / KEYBLOCK][id % KEYBLOCK];
+            if (!first)
+                break;
+            if (probing)
+                left--;
+            if (byid)
+                prev_id = id;
+            else
+                prev = key;
+            last = &vals[first - 1];
+            if (with_ids)
+                last_id = ids[first - 1];
+        }
+        vals[row] = *last;
         if (with_ids)
-            ids[row] = last_id = ids[first - 1];
+            ids[row] = last_id;
     }
     if (probing)
         k->km.tries += left0 - left; /* the hits above were key_row's calls */
@@ -789,7 +789,7 @@ keyed_run(kload *k, size_t row, bool own, bool with_ids, bool probing, bool byid
     } else {
         k->prev = prev;
     }
-    k->last = last;
+    k->last = *last;
     k->last_id = last_id;
     return row;
 }

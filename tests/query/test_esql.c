@@ -1076,6 +1076,68 @@ static void shared_cells_random_rows(void **state)
     th_arena_free(&a);
 }
 
+/* An EVAL keyed on a GROK column (no cell ids: the prefix's memo makes them
+ * by its cells, memo_cell_ids) and a captured column (ids by keys): rows
+ * keyed by field value share their cells, so the GROK's cells repeat in
+ * runs and far apart, past the first table's 32 ids; multi-valued and
+ * missing values give NULLs and warnings. Each row's values and the
+ * warnings are those over the parsed trees, where the memo compares cells. */
+static void grok_cells_keyed_by_ids(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    enum { NROWS = 600 };
+    const char **texts = TH_ANEWN(&a, const char *, NROWS + 1);
+    unsigned x = 11;
+    for (size_t i = 0; i < NROWS; i++) {
+        th_buf b;
+        th_buf_init(&b);
+        th_buf_printf(&b, "{\"g\":\"p\"");
+        unsigned m = lcg_next(&x, 60);
+        if (m == 0)
+            th_buf_printf(&b, ",\"m\":[\"key=a1,\",\"key=a2,\"]");
+        else if (m > 1)
+            th_buf_printf(&b, ",\"m\":\"key=k%u, more\"", i % 3 ? m / 2 : m);
+        unsigned u = lcg_next(&x, 6);
+        if (u == 5)
+            th_buf_printf(&b, ",\"u\":[\"c\",\"d\"]");
+        else if (u)
+            th_buf_printf(&b, ",\"u\":\"u%u\"", u);
+        th_buf_printf(&b, "}");
+        texts[i] = th_arena_strndup(&a, b.data, b.len);
+        th_buf_free(&b);
+    }
+    texts[NROWS] = NULL;
+    src_docs sd;
+    th_esql_doc *tree, *via;
+    size_t n = doc_pair(&a, texts, false, &sd, &tree, &via);
+    field_keys fa = {sd, n, &a, {TH_STR_NULL}, {NULL}, 0, true, 0};
+    th_esql_doc *byall = keyed_docs(&a, &fa);
+    const char *q = "FROM logs-* | GROK m \"key=%{WORD:k},\" "
+                    "| EVAL v = COALESCE(k, u), w = CONCAT(k, \"-\", u) | KEEP k, u, v, w";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    assert_int_equal(th_esql_prefix_end(e), th_esql_ncmds(e)); /* all of it row by row */
+    const char *err = NULL;
+    th_esql_result *rt = th_esql_run(&a, e, tree, n, 0, 0, &err);
+    assert_non_null(rt);
+    th_esql_ids *ids = NULL;
+    th_esql_result *pre =
+        th_esql_run_prefix_kept(&a, e, byall, n, NULL, field_texts, field_ids_col, &fa, &ids, &err);
+    assert_non_null(pre);
+    assert_int_equal(th_esql_nrows(rt), NROWS);
+    assert_int_equal(th_esql_nrows(pre), NROWS);
+    assert_true(th_esql_warnings(rt) > 0);
+    assert_int_equal(th_esql_warnings(pre), th_esql_warnings(rt));
+    same_rows(&a, pre, rt, NROWS);
+    th_esql_ids_free(ids);
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 /* A date column loads times of the form `YYYY-MM-DDTHH:MM:SS.mmmZ` by
  * th_time_parse_iso's short cut: over that form with every field at
  * and around its limits (day 28 to 32 of every month of leap and other
@@ -1650,6 +1712,7 @@ int main(void)
         cmocka_unit_test(date_column_from_texts),
         cmocka_unit_test(repeated_cells_same_values),
         cmocka_unit_test(shared_cells_random_rows),
+        cmocka_unit_test(grok_cells_keyed_by_ids),
         cmocka_unit_test(many_groups_shared_cells),
         cmocka_unit_test(charge_whatever_the_addresses),
         cmocka_unit_test(time_form_short_cut),
