@@ -114,7 +114,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return jblock_flatten(o, base, jblock_finish_apart(st, quote, brk, apart0, inside));
+    return jblock_flatten(o, base, jblock_finish_ends(st, quote, brk, apart0, inside));
 }
 
 /* The last, partial block of a text of n bytes, from i: padded with spaces,
@@ -156,7 +156,7 @@ flags_of(const jblock_state *st, uint64_t anybs, bool anyat, __m256i low)
 
 TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0;
     bool anyat = false;
     __m256i low = _mm256_set1_epi8(0x7F);
@@ -183,7 +183,7 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
 TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t *out,
                                  unsigned *flags, size_t *n, size_t *nl)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0, nlm = 0;
     bool anyat = false;
     __m256i low = _mm256_set1_epi8(0x7F);

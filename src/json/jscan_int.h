@@ -96,7 +96,8 @@ static inline int jline_find(const unsigned char *p, size_t i, size_t avail, uin
 typedef struct jblock_state {
     uint64_t in_string; /* all ones when the previous block ended inside a string */
     uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
-    uint64_t apart;     /* 1 when the previous block did not end inside a scalar token */
+    uint64_t apart;     /* 1 when the previous block did not end inside a scalar token
+                         * (jblock_finish_ends: its bit 63) */
 } jblock_state;
 
 /* Bits of bytes escaped by a backslash: a backslash escapes the next byte unless it
@@ -198,6 +199,33 @@ jblock_finish_apart(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apa
     uint64_t starts = ~apart & ((apart << 1) | st->apart);
     st->apart = apart >> 63;
     return structural | starts;
+}
+
+/* jblock_finish_apart's bits, with the token starts worked out from apart0
+ * alone: inside strings they are dropped with the brackets there, and a
+ * string ends at a quote, which ends tokens, so whether the previous byte was
+ * in a string does not change which bytes outside strings start a token.
+ * The string mask is then applied once to brackets and starts together:
+ * about two instructions a block fewer (the AVX2 line scan over b10k 22.00 M
+ * -> 21.55 M with the asm below). st->apart carries the previous block's
+ * apart0 whole (the shift takes its top bit; the caller starts it with bit
+ * 63 set). */
+__attribute__((always_inline)) static inline uint64_t
+jblock_finish_ends(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apart0,
+                   uint64_t inside_raw)
+{
+    uint64_t inside = inside_raw ^ st->in_string;
+    st->in_string = (uint64_t)((int64_t)inside >> 63);
+    uint64_t starts = ~apart0 & ((apart0 << 1) | (st->apart >> 63));
+    st->apart = apart0;
+    uint64_t outside = (brk | starts) & ~inside;
+    /* an opening quote is inside its string, a closing one is not: only
+     * openers. The empty register asm keeps the OR (whose flags the
+     * flatten's test of an empty block takes): GCC otherwise computed the
+     * masks' select with XORs, and then its test as a compare before a
+     * further XOR */
+    __asm__("" : "+r"(outside));
+    return outside | (quote & inside);
 }
 
 /* jblock_finish_apart for a variant that classifies the separators
