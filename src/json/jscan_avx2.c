@@ -189,8 +189,12 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
     __m256i low = _mm256_set1_epi8(0x7F);
     uint32_t *o = out;
     size_t i = 0;
-    /* two blocks a step, as stage 1 (one a step cost 6 M more over b100k) */
-    for (; i + 128 <= avail; i += 128) {
+    /* two blocks a step, as stage 1 (one a step cost 6 M more over b100k);
+     * i < lim is i + 128 <= avail on i alone: GCC kept i + 128 as a second
+     * induction variable and did not rotate the loop (a move and a jump
+     * more a step; 21.55 M -> 21.36 M over b10k) */
+    size_t lim = avail > 127 ? avail - 127 : 0;
+    for (; i < lim; i += 128) {
         uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, true, &nlm);
         if (!r)
             break;
