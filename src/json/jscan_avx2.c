@@ -1,7 +1,7 @@
 /* Stage 1 of jscan with AVX2 (+PCLMUL for the string mask, BMI1 for the bit scans): 64 bytes per
  * step. Compiled with target attributes, so the build needs no -mavx2; jscan.c only calls it after
  * __builtin_cpu_supports says the CPU has the instructions. */
-#define TH_JSCAN_TZCNT 1 /* the target has BMI1 */
+#define TH_JSCAN_BMI 1 /* the target has BMI1 */
 #include "json/jscan_int.h"
 
 #if defined(__x86_64__)
@@ -114,7 +114,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return jblock_flatten(o, base, jblock_finish_ends(st, quote, brk, apart0, inside));
+    return jblock_flatten(o, base, jblock_finish(st, quote, brk, apart0, inside));
 }
 
 /* The last, partial block of a text of n bytes, from i: padded with spaces,

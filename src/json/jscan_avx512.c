@@ -4,6 +4,7 @@
  * whitespace and operators, and a byte compress writes the positions of a block's
  * index bits without a bit-scan loop. Compiled with target attributes; jscan.c only
  * calls it after __builtin_cpu_supports says the CPU (and OS) has the instructions. */
+#define TH_JSCAN_BMI 1 /* the target has BMI1 */
 #include "json/jscan_int.h"
 
 #if defined(__x86_64__)
@@ -73,7 +74,6 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     uint64_t cls = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v, tab), v);
     /* the brackets are the class's bytes >= '[', whitespace, ':' and ',' the others */
     uint64_t brk = cls & _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8('['));
-    uint64_t sep = cls & ~brk;
     *anybs |= bs;
     /* the '@' bytes (see jscan_avx2.c) */
     *anyat |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('@'));
@@ -84,7 +84,8 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     quote &= ~jblock_escaped(bs, &st->escaped);
     __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return flatten(o, base, jblock_finish(st, quote, brk, sep, inside), pos);
+    /* the bytes that end a scalar token: the class's and the (unescaped) quotes */
+    return flatten(o, base, jblock_finish(st, quote, brk, cls | quote, inside), pos);
 }
 
 /* The last, partial block of a text of n bytes, from i: padded with spaces,
@@ -111,7 +112,7 @@ flags_of(const jblock_state *st, uint64_t anybs, uint64_t anyat, __m512i low)
 TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out,
                                      unsigned *flags)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0, anyat = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
@@ -131,7 +132,7 @@ TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t 
 TARGET size_t th_jscan_line_avx512(const unsigned char *p, size_t avail, uint32_t *out,
                                    unsigned *flags, size_t *n, size_t *nl)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0, anyat = 0, nlm = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
