@@ -68,8 +68,8 @@ escapes(__m256i lo, __m256i hi, jblock_state *st, uint64_t *anybs, uint64_t *quo
  * block holds a '\n', its mask then in *nlm and nothing of the block taken
  * into the state. */
 TARGET __attribute__((always_inline)) static inline uint32_t *
-block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      bool *anyat, __m256i *low, bool line, uint64_t *nlm)
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, __m128i *open,
+      uint64_t *anybs, bool *anyat, __m256i *low, bool line, uint64_t *nlm)
 {
     __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
@@ -112,7 +112,15 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * end: two minimums a block, where a compare of each half and the ORs
      * that gathered them took six instructions */
     *low = _mm256_min_epi8(*low, _mm256_min_epi8(lo, hi));
-    __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
+    /* the string mask: the prefix xor of the quotes by a carry-less multiply
+     * by all ones. *open (the low word 1 when the previous block ended in a
+     * string) flips the quotes' bit 0, which the multiply spreads to every
+     * bit, and the next block's is the product's bit 63 shifted down: an XOR
+     * and a shift in the vector unit, where the carry as a mask of all ones
+     * (jblock_inside) took an XOR, a shift and two copies */
+    __m128i x = _mm_clmulepi64_si128(_mm_xor_si128(_mm_cvtsi64_si128((long long)quote), *open),
+                                     _mm_set1_epi8(-1), 0);
+    *open = _mm_srli_epi64(x, 63);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
     return jblock_flatten(o, base, jblock_finish(st, quote, brk, apart0, inside));
 }
@@ -123,8 +131,8 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
  * tail starts in them: four stores, where a memset and memcpy's call took
  * about 25 instructions a load */
 TARGET __attribute__((always_inline)) static inline uint32_t *
-tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, uint64_t *anybs,
-     bool *anyat, __m256i *low)
+tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, __m128i *open,
+     uint64_t *anybs, bool *anyat, __m256i *low)
 {
     _Alignas(32) unsigned char t[128];
     const unsigned char *b = t;
@@ -141,15 +149,15 @@ tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, 
         memset(t, ' ', 64);
         memcpy(t, p + i, n - i);
     }
-    return block(b, (uint32_t)i, o, st, anybs, anyat, low, false, NULL);
+    return block(b, (uint32_t)i, o, st, open, anybs, anyat, low, false, NULL);
 }
 
-TARGET __attribute__((always_inline)) static inline unsigned
-flags_of(const jblock_state *st, uint64_t anybs, bool anyat, __m256i low)
+TARGET __attribute__((always_inline)) static inline unsigned flags_of(__m128i open, uint64_t anybs,
+                                                                      bool anyat, __m256i low)
 {
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     __m256i special = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), low);
-    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (st->in_string ? TH_JSCAN_OPEN_STRING : 0u) |
+    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (_mm_cvtsi128_si64(open) ? TH_JSCAN_OPEN_STRING : 0u) |
            (_mm256_testz_si256(special, special) ? 0u : TH_JSCAN_CTL_HIGH) |
            (anyat ? TH_JSCAN_HAS_AT : 0u);
 }
@@ -160,21 +168,22 @@ TARGET size_t th_jscan_stage1_avx2(const unsigned char *p, size_t n, uint32_t *o
     uint64_t anybs = 0;
     bool anyat = false;
     __m256i low = _mm256_set1_epi8(0x7F);
+    __m128i open = _mm_setzero_si128();
     uint32_t *o = out;
     size_t i = 0;
     /* two blocks a step: the loop's compare, branch and base updates once
      * per 128 bytes */
     for (; i + 128 <= n; i += 128) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, false, NULL);
-        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low, false, NULL);
+        o = block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, false, NULL);
+        o = block(p + i + 64, (uint32_t)i + 64, o, &st, &open, &anybs, &anyat, &low, false, NULL);
     }
     if (i + 64 <= n) {
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, false, NULL);
+        o = block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, false, NULL);
         i += 64;
     }
     if (i < n)
-        o = tail(p, i, n, o, &st, &anybs, &anyat, &low);
-    *flags = flags_of(&st, anybs, anyat, low);
+        o = tail(p, i, n, o, &st, &open, &anybs, &anyat, &low);
+    *flags = flags_of(open, anybs, anyat, low);
     return (size_t)(o - out);
 }
 
@@ -187,6 +196,7 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
     uint64_t anybs = 0, nlm = 0;
     bool anyat = false;
     __m256i low = _mm256_set1_epi8(0x7F);
+    __m128i open = _mm_setzero_si128();
     uint32_t *o = out;
     size_t i = 0;
     /* two blocks a step, as stage 1 (one a step cost 6 M more over b100k);
@@ -195,11 +205,11 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
      * more a step; 21.55 M -> 21.36 M over b10k) */
     size_t lim = avail > 127 ? avail - 127 : 0;
     for (; i < lim; i += 128) {
-        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, true, &nlm);
+        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, true, &nlm);
         if (!r)
             break;
         o = r;
-        r = block(p + i + 64, (uint32_t)i + 64, o, &st, &anybs, &anyat, &low, true, &nlm);
+        r = block(p + i + 64, (uint32_t)i + 64, o, &st, &open, &anybs, &anyat, &low, true, &nlm);
         if (!r) {
             i += 64;
             break;
@@ -207,7 +217,7 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
         o = r;
     }
     if (!nlm && i + 64 <= avail) {
-        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, true, &nlm);
+        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, true, &nlm);
         if (r) {
             o = r;
             i += 64;
@@ -217,8 +227,8 @@ TARGET size_t th_jscan_line_avx2(const unsigned char *p, size_t avail, uint32_t 
     if (end <= 0)
         return end < 0 ? 0 : TH_JSCAN_LINE_AGAIN;
     if (i < *n)
-        o = tail(p, i, *n, o, &st, &anybs, &anyat, &low);
-    *flags = flags_of(&st, anybs, anyat, low);
+        o = tail(p, i, *n, o, &st, &open, &anybs, &anyat, &low);
+    *flags = flags_of(open, anybs, anyat, low);
     return (size_t)(o - out);
 }
 #else

@@ -180,11 +180,21 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
     return out + cnt;
 }
 
+/* The string mask of a block from a prefix-xor routine's result for its
+ * unescaped quotes (computed by the caller, which may use PCLMUL), and the
+ * string carried from the previous block. */
+__attribute__((always_inline)) static inline uint64_t jblock_inside(jblock_state *st,
+                                                                    uint64_t inside_raw)
+{
+    uint64_t inside = inside_raw ^ st->in_string;
+    st->in_string = (uint64_t)((int64_t)inside >> 63);
+    return inside;
+}
+
 /* The index bits of one block, given its quote and bracket masks, the mask
  * of its bytes that cannot be part of a scalar token outside strings
- * (brackets, quotes, whitespace, ':' and ',': `apart0`) and a prefix-xor
- * routine's result for the unescaped quotes (computed by the caller, which
- * may use PCLMUL). A token starts at a byte outside apart0 after one in it
+ * (brackets, quotes, whitespace, ':' and ',': `apart0`) and its string mask
+ * (jblock_inside). A token starts at a byte outside apart0 after one in it
  * (andn: no complement of the mask of token bytes). The starts are worked
  * out from apart0 alone and dropped inside strings with the brackets there:
  * a string ends at a quote, which ends tokens, so whether the previous byte
@@ -194,10 +204,8 @@ jblock_flatten(uint32_t *out, uint32_t base, uint64_t bits)
  * block more (the AVX2 line scan over b10k 22.00 M -> 21.55 M, with the asm
  * below). */
 __attribute__((always_inline)) static inline uint64_t
-jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apart0, uint64_t inside_raw)
+jblock_finish(jblock_state *st, uint64_t quote, uint64_t brk, uint64_t apart0, uint64_t inside)
 {
-    uint64_t inside = inside_raw ^ st->in_string;
-    st->in_string = (uint64_t)((int64_t)inside >> 63);
     uint64_t starts = ~apart0 & ((apart0 << 1) | (st->apart >> 63));
     st->apart = apart0;
     /* an opening quote is inside its string, a closing one is not: only

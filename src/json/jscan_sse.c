@@ -87,7 +87,7 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
         escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
     } else if (__builtin_expect(st->escaped != 0, 0))
         escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
-    uint64_t inside = jblock_prefix_xor(quote);
+    uint64_t inside = jblock_inside(st, jblock_prefix_xor(quote));
     return jblock_flatten(o, base, jblock_finish(st, quote, brk, apart0, inside));
 }
 
