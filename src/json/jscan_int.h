@@ -94,7 +94,8 @@ static inline int jline_find(const unsigned char *p, size_t i, size_t avail, uin
 }
 
 typedef struct jblock_state {
-    uint64_t in_string; /* all ones when the previous block ended inside a string */
+    uint64_t in_string; /* all ones when the previous block ended inside a string
+                         * (jblock_inside; AVX2 and AVX-512 carry it in a vector) */
     uint64_t escaped;   /* 1 when the first byte of the next block is escaped */
     uint64_t apart;     /* the previous block's apart0 (jblock_finish): bit 63 set when
                          * it did not end inside a scalar token */
