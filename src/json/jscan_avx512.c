@@ -4,6 +4,7 @@
  * whitespace and operators, and a byte compress writes the positions of a block's
  * index bits without a bit-scan loop. Compiled with target attributes; jscan.c only
  * calls it after __builtin_cpu_supports says the CPU (and OS) has the instructions. */
+#define TH_JSCAN_BMI 1 /* the target has BMI1 */
 #include "json/jscan_int.h"
 
 #if defined(__x86_64__)
@@ -62,8 +63,9 @@ TARGET __attribute__((always_inline)) static inline uint32_t *flatten(uint32_t *
  * into the state: a compare and a branch a block, where memchr's split took
  * about eight instructions (jscan_avx2.c's gets it from its classes). */
 TARGET __attribute__((always_inline)) static inline uint32_t *
-block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint64_t *anybs,
-      uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos, bool line, uint64_t *nlm)
+block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, __m128i *open,
+      uint64_t *anybs, uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos, bool line,
+      uint64_t *nlm)
 {
     __m512i v = _mm512_loadu_si512((const void *)p);
     if (line && (*nlm = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))) != 0)
@@ -73,7 +75,6 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
     uint64_t cls = _mm512_cmpeq_epi8_mask(_mm512_permutexvar_epi8(v, tab), v);
     /* the brackets are the class's bytes >= '[', whitespace, ':' and ',' the others */
     uint64_t brk = cls & _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8('['));
-    uint64_t sep = cls & ~brk;
     *anybs |= bs;
     /* the '@' bytes (see jscan_avx2.c) */
     *anyat |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('@'));
@@ -82,47 +83,52 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
      * and ORed) */
     *low = _mm512_min_epi8(*low, v);
     quote &= ~jblock_escaped(bs, &st->escaped);
-    __m128i x = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0);
+    /* the string carried in the vector unit (see jscan_avx2.c) */
+    __m128i x = _mm_clmulepi64_si128(_mm_xor_si128(_mm_cvtsi64_si128((long long)quote), *open),
+                                     _mm_set1_epi8(-1), 0);
+    *open = _mm_srli_epi64(x, 63);
     uint64_t inside = (uint64_t)_mm_cvtsi128_si64(x);
-    return flatten(o, base, jblock_finish(st, quote, brk, sep, inside), pos);
+    /* the bytes that end a scalar token: the class's and the (unescaped) quotes */
+    return flatten(o, base, jblock_finish(st, quote, brk, cls | quote, inside), pos);
 }
 
 /* The last, partial block of a text of n bytes, from i: padded with spaces,
  * which index nothing, so that nothing past n is read. */
 TARGET __attribute__((always_inline)) static inline uint32_t *
-tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, uint64_t *anybs,
-     uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos)
+tail(const unsigned char *p, size_t i, size_t n, uint32_t *o, jblock_state *st, __m128i *open,
+     uint64_t *anybs, uint64_t *anyat, __m512i *low, __m512i tab, __m512i pos)
 {
     _Alignas(64) unsigned char t[64];
     memset(t, ' ', sizeof t);
     memcpy(t, p + i, n - i);
-    return block(t, (uint32_t)i, o, st, anybs, anyat, low, tab, pos, false, NULL);
+    return block(t, (uint32_t)i, o, st, open, anybs, anyat, low, tab, pos, false, NULL);
 }
 
-TARGET __attribute__((always_inline)) static inline unsigned
-flags_of(const jblock_state *st, uint64_t anybs, uint64_t anyat, __m512i low)
+TARGET __attribute__((always_inline)) static inline unsigned flags_of(__m128i open, uint64_t anybs,
+                                                                      uint64_t anyat, __m512i low)
 {
     /* signed: bytes >= 0x80 are negative, so "< 0x20" takes them too */
     uint64_t special = _mm512_cmplt_epi8_mask(low, _mm512_set1_epi8(0x20));
-    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (st->in_string ? TH_JSCAN_OPEN_STRING : 0u) |
+    return (anybs ? TH_JSCAN_HAS_BS : 0u) | (_mm_cvtsi128_si64(open) ? TH_JSCAN_OPEN_STRING : 0u) |
            (special ? TH_JSCAN_CTL_HIGH : 0u) | (anyat ? TH_JSCAN_HAS_AT : 0u);
 }
 
 TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t *out,
                                      unsigned *flags)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0, anyat = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
+    __m128i open = _mm_setzero_si128();
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
     const __m512i pos = _mm512_loadu_si512((const void *)iota);
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
-        o = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos, false, NULL);
+        o = block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, tab, pos, false, NULL);
     if (i < n)
-        o = tail(p, i, n, o, &st, &anybs, &anyat, &low, tab, pos);
-    *flags = flags_of(&st, anybs, anyat, low);
+        o = tail(p, i, n, o, &st, &open, &anybs, &anyat, &low, tab, pos);
+    *flags = flags_of(open, anybs, anyat, low);
     return (size_t)(o - out);
 }
 
@@ -131,15 +137,17 @@ TARGET size_t th_jscan_stage1_avx512(const unsigned char *p, size_t n, uint32_t 
 TARGET size_t th_jscan_line_avx512(const unsigned char *p, size_t avail, uint32_t *out,
                                    unsigned *flags, size_t *n, size_t *nl)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0, anyat = 0, nlm = 0;
     __m512i low = _mm512_set1_epi8(0x7F);
+    __m128i open = _mm_setzero_si128();
     const __m512i tab = _mm512_loadu_si512((const void *)class_tab);
     const __m512i pos = _mm512_loadu_si512((const void *)iota);
     uint32_t *o = out;
     size_t i = 0;
     for (; i + 64 <= avail; i += 64) {
-        uint32_t *r = block(p + i, (uint32_t)i, o, &st, &anybs, &anyat, &low, tab, pos, true, &nlm);
+        uint32_t *r =
+            block(p + i, (uint32_t)i, o, &st, &open, &anybs, &anyat, &low, tab, pos, true, &nlm);
         if (!r)
             break;
         o = r;
@@ -148,8 +156,8 @@ TARGET size_t th_jscan_line_avx512(const unsigned char *p, size_t avail, uint32_
     if (end <= 0)
         return end < 0 ? 0 : TH_JSCAN_LINE_AGAIN;
     if (i < *n)
-        o = tail(p, i, *n, o, &st, &anybs, &anyat, &low, tab, pos);
-    *flags = flags_of(&st, anybs, anyat, low);
+        o = tail(p, i, *n, o, &st, &open, &anybs, &anyat, &low, tab, pos);
+    *flags = flags_of(open, anybs, anyat, low);
     return (size_t)(o - out);
 }
 #else

@@ -87,13 +87,13 @@ block(const unsigned char *p, uint32_t base, uint32_t *o, jblock_state *st, uint
         escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
     } else if (__builtin_expect(st->escaped != 0, 0))
         escapes(v0, v1, v2, v3, st, anybs, &quote, &apart0);
-    uint64_t inside = jblock_prefix_xor(quote);
-    return jblock_flatten(o, base, jblock_finish_apart(st, quote, brk, apart0, inside));
+    uint64_t inside = jblock_inside(st, jblock_prefix_xor(quote));
+    return jblock_flatten(o, base, jblock_finish(st, quote, brk, apart0, inside));
 }
 
 TARGET size_t th_jscan_stage1_sse(const unsigned char *p, size_t n, uint32_t *out, unsigned *flags)
 {
-    jblock_state st = {0, 0, 1};
+    jblock_state st = {0, 0, 1ULL << 63};
     uint64_t anybs = 0;
     bool anyat = false;
     __m128i low = _mm_set1_epi8(0x7F);
