@@ -431,6 +431,45 @@ __attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, 
     return NULL;
 }
 
+/* the rows of a group that met an id of one id array first in the group, in
+ * row order (a fold's chunk: part_rows) */
+typedef struct idscan {
+    const uint32_t *ids;
+    uint32_t *seen; /* per id: the stamp of the last group that met it */
+    size_t *first;  /* room for every id */
+    size_t nfirst;
+    uint32_t stamp; /* the group first holds (0: none yet) */
+} idscan;
+
+/* sc->first for the group of rows (once per group and id array) */
+static void scan_firsts(idscan *sc, const size_t *rows, size_t n, uint32_t stamp)
+{
+    if (sc->stamp == stamp)
+        return;
+    const uint32_t *ids = sc->ids;
+    uint32_t *seen = sc->seen;
+    size_t nf = 0;
+    for (size_t i = 0; i < n;) {
+        /* four rows met before at once (most rows are): 8.0 -> 6.6
+         * instructions a row */
+        const size_t *rw = rows + i;
+        if (i + 4 <= n && ((seen[ids[rw[0]]] == stamp) & (seen[ids[rw[1]]] == stamp) &
+                           (seen[ids[rw[2]]] == stamp) & (seen[ids[rw[3]]] == stamp))) {
+            i += 4;
+            continue;
+        }
+        for (size_t end = i + 4 <= n ? i + 4 : n; i < end; i++) {
+            uint32_t id = ids[rows[i]];
+            if (seen[id] != stamp) {
+                seen[id] = stamp;
+                sc->first[nf++] = rows[i];
+            }
+        }
+    }
+    sc->nfirst = nf;
+    sc->stamp = stamp;
+}
+
 /* The rows' values of one aggregate into p, row after row: its filter (mf),
  * then its argument, a column's cells (col) or evaluated (mx). Inlined per
  * function (part_rows), so that a group's rows run one tight loop; one
@@ -438,7 +477,7 @@ __attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, 
  * both on every row kept less in registers. */
 __attribute__((always_inline)) static inline void
 part_loop(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p, esql_memo *mf,
-          esql_memo *mx, const ev *col, const uint32_t *ids, uint32_t *seen, uint32_t stamp, int fn)
+          esql_memo *mx, const ev *col, const uint32_t *ids, const idscan *sc, int fn)
 {
     if (!as->filter && col && ids && (fn == F_SUM || fn == F_COUNT)) {
         /* a column with cell ids: the rows after a row, while their id is
@@ -456,28 +495,23 @@ part_loop(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part
                 part_again(r, p, fn, v, j - i);
             i = j;
         }
-    } else if (seen && (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
-        /* the same, in a fold's chunk (part_rows gives seen only there),
-         * for every row of the group, not only the row before: a cell met
-         * before in this group (seen[id] == stamp) changes nothing (a value
-         * VALUES / COUNT_DISTINCT sort away, or one MIN / MAX of other than
-         * doubles already compared; doubles keep every value, and fold_pane
-         * copies, and charges, each). The values pushed are fewer, so the
-         * chunk's arena holds fewer bytes: it is never charged and is freed
-         * with the chunk, and the state after th_esql_sort_distinct is the
-         * same (among equal values the first, whose cell no earlier row
-         * had). b100k pack: part_rows 37.0 -> 35.1 M (th_esql_sort_distinct
-         * 2.7 -> 1.0 M of it). */
-        for (size_t i = 0; i < n; i++) {
-            size_t row = rows[i];
-            uint32_t id = ids[row];
-            if (seen[id] == stamp)
-                continue;
-            const ev *v = &col[row];
-            part_value(r, p, fn, v);
-            if (!((fn == F_MIN || fn == F_MAX) && v->t == EV_DOUBLE))
-                seen[id] = stamp;
-        }
+    } else if (sc && (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
+        /* the same, in a fold's chunk (part_rows gives sc only there), for
+         * every row of the group, not only the row before: the rows whose
+         * cell no earlier row of the group had (scan_firsts), each once. A
+         * cell met before changes nothing (a value VALUES / COUNT_DISTINCT
+         * sort away, or one MIN / MAX of other than doubles already
+         * compared; doubles keep every value, and fold_pane copies, and
+         * charges, each: part_rows gives no sc then). The values pushed
+         * are fewer, so the chunk's arena holds fewer bytes: it is never
+         * charged and is freed with the chunk, and the state after
+         * th_esql_sort_distinct is the same (among equal values the first,
+         * whose cell no earlier row had). b100k pack: part_rows 37.0 ->
+         * 33.0 M (th_esql_sort_distinct 2.7 -> 1.0 M of it; one scan for
+         * the three such aggregates of the ASN rule's organisation ids and
+         * of the k8s rule's action ids, not three: -1.3 M). */
+        for (size_t j = 0; j < sc->nfirst; j++)
+            part_value(r, p, fn, &col[sc->first[j]]);
     } else if (!as->filter && col && ids &&
                (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX)) {
         /* a column with cell ids (esql_ids): a row whose id is the one of
@@ -571,8 +605,27 @@ part_loop(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part
 typedef struct direct {
     long col;            /* its index (-1: none), DIRECT_UNSEEN until the first group */
     const uint32_t *ids; /* its cell ids, if any */
-    uint32_t *seen; /* a fold's chunk: per id, the stamp of the last group that took its cell */
+    idscan *scan;        /* a fold's chunk: the firsts of its ids (scan_firsts), shared */
 } direct;
+
+/* a fold's chunk's scans of its grouping (group_rows), one per id array */
+typedef struct gscans {
+    idscan *v;
+    size_t n;
+} gscans;
+
+/* the scan of the id array ids (made at its first aggregate: nid ids) */
+static idscan *scan_of(gscans *gs, const uint32_t *ids, uint32_t nid)
+{
+    for (size_t k = 0; k < gs->n; k++)
+        if (gs->v[k].ids == ids)
+            return &gs->v[k];
+    idscan *sc = &gs->v[gs->n++];
+    *sc = (idscan){.ids = ids,
+                   .seen = th_xcalloc(nid ? nid : 1, sizeof(uint32_t)),
+                   .first = th_xmalloc((nid ? nid : 1) * sizeof(size_t))};
+    return sc;
+}
 
 /* the partial state of one aggregate over rows (as th_esql_agg_rows reads
  * them); mf and mx remember its filter and argument (the same for every
@@ -580,12 +633,14 @@ typedef struct direct {
  * plain column (-1: none), is found at the grouping's first group
  * (DIRECT_UNSEEN until then) and kept for its other groups, where
  * th_etab_col searched the table's names again (columns are only added
- * while the panes group, never moved: the index stays valid). byid (a
- * fold's chunk): cells met before in the group are skipped by id (stamp:
- * the group's, unique in the grouping). */
+ * while the panes group, never moved: the index stays valid). gs (a fold's
+ * chunk, else NULL): VALUES, COUNT_DISTINCT, MIN and MAX of a column with
+ * cell ids read the rows that met an id first in the group (stamp: the
+ * group's, unique in the grouping), found once for every aggregate whose
+ * column has those ids (an EVAL's column shares its key column's). */
 enum { DIRECT_UNSEEN = -2 };
 static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part *p,
-                      esql_memo *mf, esql_memo *mx, direct *d, bool byid, uint32_t stamp)
+                      esql_memo *mf, esql_memo *mx, direct *d, gscans *gs, uint32_t stamp)
 {
     const xnode *x = as->x;
     int fn = x->fn;
@@ -594,13 +649,19 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
             x->nkids == 1 && x->kids[0]->kind == X_COL ? th_etab_col(r, t, x->kids[0]->name) : -1;
         const esql_ids *di = d->col >= 0 ? th_esql_ids_of(r, t->cols[d->col]) : NULL;
         d->ids = di ? di->ids : NULL;
-        if (di && byid && !as->filter &&
+        if (di && gs && !as->filter &&
             (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX))
-            d->seen = th_xcalloc(di->n ? di->n : 1, sizeof(uint32_t));
+            d->scan = scan_of(gs, di->ids, di->n);
     }
     const ev *col = d->col >= 0 ? t->cols[d->col] : NULL;
     const uint32_t *ids = d->ids;
-    uint32_t *seen = d->seen;
+    idscan *sc = d->scan;
+    if (sc) {
+        scan_firsts(sc, rows, n, stamp);
+        for (size_t j = 0; (fn == F_MIN || fn == F_MAX) && sc && j < sc->nfirst; j++)
+            if (col[sc->first[j]].t == EV_DOUBLE)
+                sc = NULL; /* every value kept: row by row, as before */
+    }
     if (fn == F_COUNT && x->nkids == 0) { /* COUNT(*): the rows its filter keeps */
         if (!as->filter) {
             p->count += n;
@@ -611,15 +672,15 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
         return;
     }
     switch (fn) {
-    case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, 0, F_COUNT); break;
-    case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, seen, stamp, F_VALUES); break;
+    case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, F_COUNT); break;
+    case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, sc, F_VALUES); break;
     case F_COUNT_DISTINCT:
-        part_loop(r, t, as, rows, n, p, mf, mx, col, ids, seen, stamp, F_COUNT_DISTINCT);
+        part_loop(r, t, as, rows, n, p, mf, mx, col, ids, sc, F_COUNT_DISTINCT);
         break;
-    case F_MIN: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, seen, stamp, F_MIN); break;
-    case F_MAX: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, seen, stamp, F_MAX); break;
-    case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, 0, F_SUM); break;
-    default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, 0, fn); break;
+    case F_MIN: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, sc, F_MIN); break;
+    case F_MAX: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, sc, F_MAX); break;
+    case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, F_SUM); break;
+    default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, fn); break;
     }
     if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) &&
         p->nv > 1) /* one value: sorted and distinct */
@@ -704,15 +765,19 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
         th_xmalloc((nas ? nas : 1) * sizeof(direct)); /* not the arena: its bytes are charged */
     for (size_t k = 0; k < nas; k++)
         dir[k] = (direct){DIRECT_UNSEEN, NULL, NULL};
+    gscans gs = {p->into ? th_xmalloc((nas ? nas : 1) * sizeof(idscan)) : NULL, 0};
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k],
-                      &mx[k], &dir[k], p->into != NULL, (uint32_t)i + 1);
+                      &mx[k], &dir[k], gs.v ? &gs : NULL, (uint32_t)i + 1);
     }
-    for (size_t k = 0; k < nas; k++)
-        free(dir[k].seen);
+    for (size_t k = 0; k < gs.n; k++) {
+        free(gs.v[k].seen);
+        free(gs.v[k].first);
+    }
+    free(gs.v);
     free(dir);
     if (!kept)
         memos_free(p, mf, mx);
