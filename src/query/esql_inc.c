@@ -439,17 +439,31 @@ typedef struct idscan {
     size_t *first;  /* room for every id */
     size_t nfirst;
     uint32_t stamp; /* the group first holds (0: none yet) */
+    uint32_t *cnt;  /* per id, its rows in the group (where counted: a SUM asked) */
+    bool counted;   /* first's scan counted them */
 } idscan;
 
-/* sc->first for the group of rows (once per group and id array) */
+/* sc->first for the group of rows (once per group and id array), and the
+ * rows of each id where sc->cnt is there */
 static void scan_firsts(idscan *sc, const size_t *rows, size_t n, uint32_t stamp)
 {
     if (sc->stamp == stamp)
         return;
     const uint32_t *ids = sc->ids;
-    uint32_t *seen = sc->seen;
+    uint32_t *seen = sc->seen, *cnt = sc->cnt;
     size_t nf = 0;
-    for (size_t i = 0; i < n;) {
+    sc->counted = cnt != NULL;
+    for (size_t i = 0; cnt && i < n; i++) {
+        uint32_t id = ids[rows[i]];
+        if (seen[id] == stamp) {
+            cnt[id]++;
+            continue;
+        }
+        seen[id] = stamp;
+        cnt[id] = 1;
+        sc->first[nf++] = rows[i];
+    }
+    for (size_t i = 0; !cnt && i < n;) {
         /* four rows met before at once (most rows are): 8.0 -> 6.6
          * instructions a row */
         const size_t *rw = rows + i;
@@ -611,7 +625,7 @@ typedef struct direct {
 /* a fold's chunk's scans of its grouping (group_rows), one per id array */
 typedef struct gscans {
     idscan *v;
-    size_t n;
+    size_t n, cap;
 } gscans;
 
 /* the scan of the id array ids (made at its first aggregate: nid ids) */
@@ -620,11 +634,68 @@ static idscan *scan_of(gscans *gs, const uint32_t *ids, uint32_t nid)
     for (size_t k = 0; k < gs->n; k++)
         if (gs->v[k].ids == ids)
             return &gs->v[k];
+    if (gs->n == gs->cap)
+        return NULL;
     idscan *sc = &gs->v[gs->n++];
     *sc = (idscan){.ids = ids,
                    .seen = th_xcalloc(nid ? nid : 1, sizeof(uint32_t)),
                    .first = th_xmalloc((nid ? nid : 1) * sizeof(size_t))};
     return sc;
+}
+
+/* An aggregate of a memo by one column's cell ids (esql_memo's idv: a CASE
+ * of an EVAL's flag), in a fold's chunk: the value of an id is the same at
+ * every row that has it, so the group's rows that met an id first (the
+ * scan of the memo's ids) give every value, and a SUM adds each one as
+ * many times as its id has rows (part_again). Exact where every such
+ * value is remembered (not a picked column's cell, which differs by row),
+ * counted no warning, and is NULL or one value that changes nothing
+ * again (VALUES, COUNT_DISTINCT; MIN / MAX of other than doubles) or one
+ * long (SUM: its positive and negative sums are the same in any order,
+ * wrapping, and one of one sign overflows in some order iff its whole sum
+ * does). Else false, p and the warnings as they were (the arena may hold
+ * a pushed value: never charged), and the caller runs its rows; an error
+ * met here is theirs too (the first row with an erring id is a first, and
+ * no row before it errs). The ASN and OIDC rules' sums and maxima of
+ * flags: b100k pack part_rows 33.0 -> 31.9 M. */
+static bool memo_firsts(erun *r, etab *t, part *p, int fn, esql_memo *mx, gscans *gs,
+                        const size_t *rows, size_t n, uint32_t stamp)
+{
+    if (!gs || !mx->idv || !mx->ids || t->cols[mx->cols[0]] != mx->idcol || r->err)
+        return false;
+    const esql_ids *di = th_esql_ids_of(r, mx->idcol);
+    idscan *sc = di && di->ids == mx->ids ? scan_of(gs, mx->ids, di->n) : NULL;
+    if (!sc)
+        return false;
+    if (fn == F_SUM && !sc->cnt) /* counted from the next scan on */
+        sc->cnt = th_xmalloc((di->n ? di->n : 1) * sizeof(uint32_t));
+    scan_firsts(sc, rows, n, stamp);
+    if (fn == F_SUM && !sc->counted)
+        return false;
+    const uint32_t *ids = sc->ids;
+    part was = *p;
+    uint64_t w0 = r->warnings;
+    for (size_t j = 0; j < sc->nfirst; j++) {
+        size_t row = sc->first[j];
+        ev tmp;
+        const ev *v = th_esql_eval_memo_at(r, t, row, mx, &tmp);
+        uint32_t id = ids[row];
+        const esql_memo_val *mv = mx->idv && mx->ids == ids ? &mx->idv[id] : NULL;
+        bool ok = mv && mv->pcol == -1 && mv->warn == 0 && !r->err && v->n <= 1;
+        if (ok && fn == F_SUM)
+            ok = v->n == 0 || v->t == EV_LONG;
+        else if (ok && (fn == F_MIN || fn == F_MAX))
+            ok = v->t != EV_DOUBLE;
+        if (!ok) {
+            *p = was;
+            r->warnings = w0;
+            return false;
+        }
+        part_value(r, p, fn, v);
+        if (fn == F_SUM && v->n == 1 && sc->cnt[id] > 1)
+            part_again(r, p, fn, v, sc->cnt[id] - 1);
+    }
+    return true;
 }
 
 /* the partial state of one aggregate over rows (as th_esql_agg_rows reads
@@ -671,6 +742,10 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
             p->count += th_esql_true_memo(r, t, rows[i], mf);
         return;
     }
+    if (!col && !as->filter && x->nkids &&
+        (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX || fn == F_SUM) &&
+        memo_firsts(r, t, p, fn, mx, gs, rows, n, stamp))
+        goto sorted;
     switch (fn) {
     case F_COUNT: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, F_COUNT); break;
     case F_VALUES: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, sc, F_VALUES); break;
@@ -682,6 +757,7 @@ static void part_rows(erun *r, etab *t, const assign *as, const size_t *rows, si
     case F_SUM: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, F_SUM); break;
     default: part_loop(r, t, as, rows, n, p, mf, mx, col, ids, NULL, fn); break;
     }
+sorted:
     if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) &&
         p->nv > 1) /* one value: sorted and distinct */
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
@@ -765,7 +841,7 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
         th_xmalloc((nas ? nas : 1) * sizeof(direct)); /* not the arena: its bytes are charged */
     for (size_t k = 0; k < nas; k++)
         dir[k] = (direct){DIRECT_UNSEEN, NULL, NULL};
-    gscans gs = {p->into ? th_xmalloc((nas ? nas : 1) * sizeof(idscan)) : NULL, 0};
+    gscans gs = {p->into ? th_xmalloc((nas ? nas : 1) * sizeof(idscan)) : NULL, 0, nas};
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
@@ -776,6 +852,7 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     for (size_t k = 0; k < gs.n; k++) {
         free(gs.v[k].seen);
         free(gs.v[k].first);
+        free(gs.v[k].cnt);
     }
     free(gs.v);
     free(dir);
