@@ -275,6 +275,12 @@ struct th_esql_panes {
     size_t nfold;   /* the chunks folded */
     size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
                        cells of its least and largest value (pane_bounds) */
+    /* a chunk's own panes (into): the grouping's plain columns and scans
+     * of ids (group_rows), kept from pane to pane over the chunk's one
+     * table, and the last group's stamp */
+    struct direct *cdir;
+    struct gscans *cgs;
+    uint32_t cstamp;
 };
 
 /* keep_str's answers by the string's address and length (KEEP_CACHE of
@@ -896,25 +902,30 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
         p->mf = mf;
         p->mx = mx;
     }
-    direct *dir =
-        th_xmalloc((nas ? nas : 1) * sizeof(direct)); /* not the arena: its bytes are charged */
-    for (size_t k = 0; k < nas; k++)
-        dir[k] = (direct){DIRECT_UNSEEN, NULL, NULL};
-    gscans gs = {p->into ? th_xmalloc((nas ? nas : 1) * sizeof(idscan)) : NULL, 0, nas};
+    /* not the arena's: its bytes are charged. A chunk's own panes keep
+     * theirs from pane to pane (their columns found once, their scans'
+     * arrays made once: 2,842 callocs on b100k) */
+    direct *dir = p->into ? p->cdir : NULL;
+    if (!dir) {
+        dir = th_xmalloc((nas ? nas : 1) * sizeof(direct));
+        for (size_t k = 0; k < nas; k++)
+            dir[k] = (direct){DIRECT_UNSEEN, NULL, NULL};
+    }
+    if (p->into && !p->cdir) {
+        p->cdir = dir;
+        p->cgs = th_xmalloc(sizeof(gscans));
+        *p->cgs = (gscans){th_xmalloc((nas ? nas : 1) * sizeof(idscan)), 0, nas};
+    }
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
+        uint32_t stamp = p->into ? ++p->cstamp : 0; /* unique in the chunk */
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k],
-                      &mx[k], &dir[k], gs.v ? &gs : NULL, (uint32_t)i + 1);
+                      &mx[k], &dir[k], p->into ? p->cgs : NULL, stamp);
     }
-    for (size_t k = 0; k < gs.n; k++) {
-        free(gs.v[k].seen);
-        free(gs.v[k].first);
-        free(gs.v[k].cnt);
-    }
-    free(gs.v);
-    free(dir);
+    if (!p->into)
+        free(dir);
     if (!kept)
         memos_free(p, mf, mx);
     return out;
@@ -1135,6 +1146,15 @@ void th_esql_panes_free(th_esql_panes *p)
     free(p->slot);
     free(p->gs);
     memos_free(p, p->mf, p->mx);
+    for (size_t k = 0; p->cgs && k < p->cgs->n; k++) {
+        free(p->cgs->v[k].seen);
+        free(p->cgs->v[k].first);
+        free(p->cgs->v[k].cnt);
+    }
+    if (p->cgs)
+        free(p->cgs->v);
+    free(p->cgs);
+    free(p->cdir);
     free(p->kp);
     free(p->act);
     th_arena_free(&p->same_a);
