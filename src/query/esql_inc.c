@@ -272,15 +272,14 @@ struct th_esql_panes {
     keptstr *kc;          /* keep_str's of the chunk folding now, by address (malloc'd) */
     uint8_t *ktype;
     int64_t *kpos, *kneg;
-    size_t nfold;   /* the chunks folded */
-    size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
-                       cells of its least and largest value (pane_bounds) */
     /* a chunk's own panes (into): the grouping's plain columns and scans
      * of ids (group_rows), kept from pane to pane over the chunk's one
-     * table, and the last group's stamp */
-    struct direct *cdir;
-    struct gscans *cgs;
-    uint32_t cstamp;
+     * table. In the place of a count of the chunks folded that nothing
+     * read: the struct is in the charged arena (th_esql_panes_folded),
+     * and 16 bytes more moved the charged peaks */
+    struct cgroup *cg;
+    size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
+                       cells of its least and largest value (pane_bounds) */
 };
 
 /* keep_str's answers by the string's address and length (KEEP_CACHE of
@@ -689,6 +688,13 @@ typedef struct gscans {
     size_t n, cap;
 } gscans;
 
+/* a chunk's grouping state kept from pane to pane (th_esql_panes.cg) */
+typedef struct cgroup {
+    direct *dir;
+    gscans gs;
+    uint32_t stamp; /* the last group's (unique in the chunk) */
+} cgroup;
+
 /* the scan of the id array ids (made at its first aggregate: nid ids) */
 static idscan *scan_of(gscans *gs, const uint32_t *ids, uint32_t nid)
 {
@@ -945,26 +951,25 @@ static pgroup *group_rows(th_esql_panes *p, erun *r, const size_t *rows, size_t 
     /* not the arena's: its bytes are charged. A chunk's own panes keep
      * theirs from pane to pane (their columns found once, their scans'
      * arrays made once: 2,842 callocs on b100k) */
-    direct *dir = p->into ? p->cdir : NULL;
+    direct *dir = p->cg ? p->cg->dir : NULL;
     if (!dir) {
         dir = th_xmalloc((nas ? nas : 1) * sizeof(direct));
         for (size_t k = 0; k < nas; k++)
             dir[k] = (direct){DIRECT_UNSEEN, NULL, NULL};
     }
-    if (p->into && !p->cdir) {
-        p->cdir = dir;
-        p->cgs = th_xmalloc(sizeof(gscans));
-        *p->cgs = (gscans){th_xmalloc((nas ? nas : 1) * sizeof(idscan)), 0, nas};
+    if (p->into && !p->cg) {
+        p->cg = th_xmalloc(sizeof(cgroup));
+        *p->cg = (cgroup){dir, {th_xmalloc((nas ? nas : 1) * sizeof(idscan)), 0, nas}, 0};
     }
     for (size_t i = 0; i < *ng; i++) {
         out[i] = (pgroup){gid_of(p->into ? p->into : p, g[i].key), g[i].keys, g[i].rows, g[i].nrows,
                           TH_ANEWN(r->a, part, nas ? nas : 1)};
-        uint32_t stamp = p->into ? ++p->cstamp : 0; /* unique in the chunk */
+        uint32_t stamp = p->cg ? ++p->cg->stamp : 0;
         for (size_t k = 0; k < nas; k++)
             part_rows(r, &p->t, &p->stats->as[k], g[i].rows, g[i].nrows, &out[i].parts[k], &mf[k],
-                      &mx[k], &dir[k], p->into ? p->cgs : NULL, stamp);
+                      &mx[k], &dir[k], p->cg ? &p->cg->gs : NULL, stamp);
     }
-    if (!p->into)
+    if (!p->cg)
         free(dir);
     if (!kept)
         memos_free(p, mf, mx);
@@ -1186,15 +1191,16 @@ void th_esql_panes_free(th_esql_panes *p)
     free(p->slot);
     free(p->gs);
     memos_free(p, p->mf, p->mx);
-    for (size_t k = 0; p->cgs && k < p->cgs->n; k++) {
-        free(p->cgs->v[k].seen);
-        free(p->cgs->v[k].first);
-        free(p->cgs->v[k].cnt);
+    for (size_t k = 0; p->cg && k < p->cg->gs.n; k++) {
+        free(p->cg->gs.v[k].seen);
+        free(p->cg->gs.v[k].first);
+        free(p->cg->gs.v[k].cnt);
     }
-    if (p->cgs)
-        free(p->cgs->v);
-    free(p->cgs);
-    free(p->cdir);
+    if (p->cg) {
+        free(p->cg->gs.v);
+        free(p->cg->dir);
+    }
+    free(p->cg);
     free(p->kp);
     free(p->act);
     th_arena_free(&p->same_a);
@@ -2195,7 +2201,6 @@ bool th_esql_panes_fold(th_esql_panes *p, const th_esql_result *pre, const th_es
             p->fpre->rows_in[i] += pre->rows_in[i];
             p->fpre->rows_out[i] += pre->rows_out[i];
         }
-        p->nfold++;
     }
     th_esql_panes_free(c);
     th_arena_free(&ta);
