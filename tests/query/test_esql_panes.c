@@ -749,6 +749,14 @@ static void fold_chunks(void **state)
         "| EVAL r = TO_DOUBLE(sa) / TO_DOUBLE(c), k = MV_COUNT(va) "
         "| WHERE ct >= 1 AND last >= NOW() - 30 minutes | KEEP user.name, event.action, c, ht, ct, "
         "r, k, ips",
+        /* a flag that is no BY key, its CASEs remembered by its ids: sums
+         * (each id's rows counted), maxima of a constant, of a picked
+         * column's cell (each row's), of doubles (row by row), values */
+        "FROM logs-* | EVAL t = CASE(event.action LIKE \"*Object\", true, false) "
+        "| STATS ct = SUM(CASE(t == true, 1, 0)), cf = SUM(CASE(t, 0, 2)), "
+        "ht = MAX(CASE(t, 1, 0)), last = MAX(CASE(t == false, @timestamp, null)), "
+        "hd = MAX(CASE(t, 1.5, 0.5)), "
+        "vt = VALUES(CASE(t, \"y\", \"n\")), n = COUNT(*) BY user.name",
         /* no BY: one row, also for a window without rows; a computed key */
         "FROM logs-* | WHERE source.as.number > 8000 "
         "| STATS c = COUNT(*), v = VALUES(user.name), s = SUM(event.duration)",
