@@ -10,11 +10,11 @@
 #include "json/jscan_int.h"
 
 /* One value on the tape (th_jnode, jscan.h). Objects hold key, value, key,
- * value ... nodes after their own node; arrays hold their items; `next` skips
- * the whole subtree (a key's is not written: see put_key). */
+ * value ... nodes after their own node; arrays hold their items; `size`, the
+ * subtree's node count, skips it (a key's is not written: see put_key). */
 typedef th_jnode jnode;
 
-/* An open container in stage 2: its node (end and next are written when it
+/* An open container in stage 2: its node (end and size are written when it
  * closes) and whether it is an object. Addressed through a pointer to the
  * next free frame, which keeps the depth out of the address arithmetic. */
 typedef struct jframe {
@@ -326,24 +326,25 @@ static inline uint32_t load4(const unsigned char *p)
     return x;
 }
 
-/* Writes the node of a string or scalar, whose subtree is itself. GCC's
- * vectorizer would pack neighbouring fields (pos and end, end and next, next
+/* Writes the node of a string or scalar, whose subtree is itself: a size of
+ * 1, a constant, so that stage 2 keeps no count of the nodes written. GCC's
+ * vectorizer would pack neighbouring fields (pos and end, end and size, size
  * and the following node's pos) into 8-byte stores through vector registers
  * (four instructions where two stores do): the empty asms keep the stores
  * apart. */
-static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end, uint32_t next)
+static inline void put_leaf(jnode *w, uint32_t pos, uint32_t end)
 {
     w->pos = pos;
     __asm__("" : "+m"(w->pos));
     w->end = end;
     __asm__("" : "+m"(w->end));
-    w->next = next;
-    __asm__("" : "+m"(w->next)); /* and apart from the next node's pos */
+    w->size = 1;
+    __asm__("" : "+m"(w->size)); /* and apart from the next node's pos */
 }
 
 /* Writes the node of a key: its pos and end. No reader asks a key for its
  * subtree (the walks step from a member's value, th_jcur_iter and th_jcur_type
- * read a string's first byte), so `next` is left unwritten: its lea and store
+ * read a string's first byte), so `size` is left unwritten: a lea and a store
  * were two of the loop of common members' 30 instructions a member. Stores kept
  * apart as put_leaf's. */
 static inline void put_key(jnode *w, uint32_t pos, uint32_t end)
@@ -424,7 +425,7 @@ static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
         } else if (!(e = scalar_end(s, pos, (int)(sp - s->stack), err))) {                         \
             return false;                                                                          \
         }                                                                                          \
-        put_leaf(w++, pos, e, ++nt);                                                               \
+        put_leaf(w++, pos, e);                                                                     \
         x++;                                                                                       \
         i = e;                                                                                     \
         goto after;                                                                                \
@@ -434,8 +435,8 @@ static inline uint32_t skip_ws(const unsigned char *p, uint32_t i, uint32_t y)
  * past what was read stands for its position, and the bytes between i and
  * the next entry (whitespace, ':' and ',', which stage 1 does not index) are
  * read where th_json_parse expects a separator. Few variables, so that they
- * stay in registers: the entry pointer x, the next tape slot (its index nt
- * and its address w), the next stack frame sp and i. In line in both loads
+ * stay in registers: the entry pointer x, the next tape slot w, the next
+ * stack frame sp and i. In line in both loads
  * (th_jscan_load, th_jscan_load_line): a call from two places cost 2.2 M
  * instructions over b100k with the pack, 2.3 M with the seed rule. */
 static inline __attribute__((always_inline)) bool build_tape(th_jscan *s, th_json_error *err)
@@ -445,21 +446,24 @@ static inline __attribute__((always_inline)) bool build_tape(th_jscan *s, th_jso
     const uint32_t *const xe = x + s->nidx;
     const uint32_t n32 = (uint32_t)s->n;
     jnode *const t = s->tape;
-    uint32_t nt = 0; /* the next node's index: w is t + nt */
-    jnode *w = t;
+    jnode *w = t; /* the next node */
     jframe *sp = s->stack;
     jframe *const sp_end = s->stack + TH_MAX_JSON_DEPTH;
     uint32_t i = 0;
     /* the common member's key, value and the entry after them: the loop's,
-     * which member_tail goes on with (it reloaded them: 1.1 M on b100k) */
-    uint32_t kpos, v, after;
+     * which member_tail goes on with (it reloaded them: 1.1 M on b100k);
+     * as 64-bit values, which address the text without a zero extension
+     * (1.7 M on b100k since the tape counts no nodes; before that, the
+     * jscan8 and tape2 rounds found them dearer) */
+    size_t kpos, v, after;
     /* the last entry that starts three, for the loop of common members; the
      * first entry when there are fewer, where the loop's test fails anyway
      * (no object can open before the first entry) */
     const uint32_t *const x_last3 = s->nidx >= 3 ? xe - 3 : x;
     const uint16_t quote_colon = load2((const unsigned char *)"\":"),
                    quote_comma = load2((const unsigned char *)"\","),
-                   quote_brace = load2((const unsigned char *)"\"}");
+                   quote_brace = load2((const unsigned char *)"\"}"),
+                   colon_quote = load2((const unsigned char *)":\"");
     const uint32_t lit_true = load4((const unsigned char *)"true"),
                    lit_null = load4((const unsigned char *)"null"),
                    lit_fals = load4((const unsigned char *)"fals");
@@ -472,7 +476,7 @@ top_after : {
     uint32_t j = skip_ws(p, i, x < xe ? *x : n32);
     if (j < n32)
         return fail(err, j, "trailing characters after JSON value");
-    s->ntape = nt;
+    s->ntape = (size_t)(w - t);
     return true;
 }
 
@@ -486,7 +490,6 @@ open : {
     sp++;
     w->pos = pos;
     w++;
-    nt++;
     x++;
     i = pos + 1;
     /* '{'+2 = '}', '['+2 = ']'; a ':' or ',' between is the error that
@@ -504,7 +507,7 @@ close : {
     /* i and *x are the closing bracket of the innermost container */
     jnode *open = (--sp)->node;
     open->end = ++i;
-    open->next = nt;
+    open->size = (uint32_t)(w - open);
     x++;
     if (sp == s->stack)
         goto top_after;
@@ -528,7 +531,7 @@ key: /* i is past the '{' or ',' */
      * xe) and the general code below checks again (0.6 M on b100k) */
     if (__builtin_expect(*x == i, 1)) {
     members:; /* i is *x (from member_tail) */
-        /* only x, w and nt change in the loop (i is *x at its top), so that
+        /* only x and w change in the loop (i is *x at its top), so that
          * GCC keeps them in registers; members it does not finish go on at
          * member_tail */
         kpos = i; /* *x, carried from the previous member's `after` */
@@ -538,7 +541,10 @@ key: /* i is past the '{' or ',' */
              * one inside it would make the ':' part of it, and v is outside) */
             if (p[kpos] != '"' || load2(p + v - 2) != quote_colon)
                 break;
-            if (p[v] != '"')
+            /* p[v] is a quote, tested with the ':' before it (known): as a
+             * byte compare, GCC computed p + v for member_tail before the
+             * branch (an add a member; 1.3 M over b100k) */
+            if (load2(p + v - 1) != colon_quote)
                 goto member_tail;
             uint16_t end2 = load2(p + after - 2);
             if (end2 != quote_comma) {
@@ -546,17 +552,15 @@ key: /* i is past the '{' or ',' */
                 if (load2(p + after - 1) != quote_brace)
                     goto member_tail;
                 put_key(w, kpos, v - 1);
-                put_leaf(w + 1, v, after, nt + 2);
+                put_leaf(w + 1, v, after);
                 w += 2;
-                nt += 2;
                 x += 2;
                 i = after;
                 goto close;
             }
             put_key(w, kpos, v - 1);
-            put_leaf(w + 1, v, after - 1, nt + 2);
+            put_leaf(w + 1, v, after - 1);
             w += 2;
-            nt += 2;
             x += 2;
             kpos = after;
         }
@@ -570,7 +574,6 @@ key: /* i is past the '{' or ',' */
         if (e == pos + 1)
             return fail(err, pos, "unterminated string");
         put_key(w++, pos, e);
-        nt++;
         x++;
         y = x < xe ? *x : n32;
         j = skip_ws(p, e, y);
@@ -591,7 +594,6 @@ member_tail : {
      * scalar_end accepts it. */
     uint32_t e;
     put_key(w++, kpos, v - 1);
-    nt++;
     x++;
     i = v;
     /* an object or array: key_value would find nothing before v and go
@@ -608,14 +610,13 @@ member_tail : {
                 sp++;
                 w->pos = v;
                 w++;
-                nt++;
                 x++;
                 i = after;
                 goto members;
             }
             /* an empty object: what `open` and `close` would write */
             if (p[after] == '}') {
-                put_leaf(w++, v, after + 1, ++nt);
+                put_leaf(w++, v, after + 1);
                 x += 2;
                 i = after + 1;
                 goto obj_after;
@@ -636,14 +637,14 @@ member_tail : {
             while (e < after && (unsigned)(p[e] - '0') < 10)
                 e++;
         if (after == e + 1 && p[e] == ',') {
-            put_leaf(w++, v, e, ++nt);
+            put_leaf(w++, v, e);
             x++;
             i = after;
             goto key;
         }
         if (after != e || p[after] != '}')
             goto key_value;
-        put_leaf(w++, v, e, ++nt);
+        put_leaf(w++, v, e);
         x++;
         i = after;
         goto close;
@@ -659,14 +660,14 @@ member_tail : {
     else
         goto key_value; /* a string read by the loop, anything else */
     if (after == e + 1 && p[e] == ',') {
-        put_leaf(w++, v, e, ++nt);
+        put_leaf(w++, v, e);
         x++;
         i = after;
         goto key;
     }
     if (after != e || p[after] != '}')
         goto key_value;
-    put_leaf(w++, v, e, ++nt);
+    put_leaf(w++, v, e);
     x++;
     i = after;
     goto close;
@@ -885,21 +886,21 @@ static bool key_eq(const th_jscan *s, const jnode *t, const char *key, size_t kl
 
 /* ---- cursors --------------------------------------------------------- */
 
-/* The tape index past the value at v and its subtree (t[v].next). Most values
- * are scalars, whose subtree ends right after them: a branch the CPU predicts
- * lets the loads of the next member start before `next` is read, where
+/* The tape index past the value at v and its subtree (v + t[v].size). Most
+ * values are scalars, whose subtree ends right after them: a branch the CPU
+ * predicts lets the loads of the next member start before `size` is read, where
  * walking from one to the next would otherwise be a chain of loads. For the
  * member walks that look for keys (mostly over a record's root); the
  * iterators that build documents keep the load (nested values are containers
  * more often: the DOM build of b100k took about 4% longer with the branch). */
 static inline uint32_t skip_value(const jnode *t, uint32_t v)
 {
-    uint32_t next = t[v].next, after = v + 1;
-    if (__builtin_expect(next == after, 1)) {
-        __asm__("" : "+r"(after)); /* keeps the branch: the compiler would return next */
+    uint32_t size = t[v].size, after = v + 1;
+    if (__builtin_expect(size == 1, 1)) {
+        __asm__("" : "+r"(after)); /* keeps the branch: the compiler would add size */
         return after;
     }
-    return next;
+    return v + size;
 }
 
 /* skip_value for a walk over an object's members that holds both the key's
@@ -908,15 +909,17 @@ static inline uint32_t skip_value(const jnode *t, uint32_t v)
  * instructions a member, in walks whose members mostly cost about 17). */
 static inline void next_member(const jnode *t, const jnode **kn, uint32_t *k)
 {
-    uint32_t next = (*kn)[1].next, after = *k + 2;
-    if (__builtin_expect(next == after, 1)) {
-        __asm__("" : "+r"(after)); /* keeps the branch, as skip_value */
-        *k = after;
+    uint32_t size = (*kn)[1].size, k0 = *k;
+    if (__builtin_expect(size == 1, 1)) {
+        /* keeps the branch, as skip_value; on k0, not on k0 + 2 (the add
+         * then went to another register and a copy back) */
+        __asm__("" : "+r"(k0));
+        *k = k0 + 2;
         *kn += 2;
         return;
     }
-    *k = next;
-    *kn = t + next;
+    *k = k0 + 1 + size;
+    *kn = t + *k;
 }
 
 th_jcur th_jscan_root(const th_jscan *s)
@@ -932,14 +935,14 @@ void th_jscan_set_root(th_jscan *s, th_jcur c)
 void th_jscan_load_copy(th_jscan *s, th_jcur c, const char *text)
 {
     const jnode *t = c.s->tape;
-    uint32_t first = c.i, count = t[first].next - first, base = t[first].pos;
+    uint32_t first = c.i, count = t[first].size, base = t[first].pos;
     size_t n = t[first].end - base;
     unsigned flags = c.s->flags & ~TH_JSCAN_OPEN_STRING;
     if (s != c.s) /* on s itself the nodes move down in place (k <= first + k) */
         grow((void **)&s->tape, &s->tape_cap, (size_t)count + 1, sizeof *s->tape);
     for (uint32_t k = 0; k < count; k++) {
         jnode x = t[first + k];
-        s->tape[k] = (jnode){x.pos - base, x.end - base, x.next - first};
+        s->tape[k] = (jnode){x.pos - base, x.end - base, x.size};
     }
     s->p = (const unsigned char *)text;
     s->n = n;
@@ -975,7 +978,7 @@ bool th_jcur_get(th_jcur obj, const char *key, size_t klen, th_jcur *out)
     if (s->p[t[obj.i].pos] != '{')
         return false;
     bool found = false;
-    for (uint32_t k = obj.i + 1, end = t[obj.i].next; k < end; k = skip_value(t, k + 1)) {
+    for (uint32_t k = obj.i + 1, end = obj.i + t[obj.i].size; k < end; k = skip_value(t, k + 1)) {
         if (key_eq(s, &t[k], key, klen)) {
             out->s = s;
             out->i = k + 1;
@@ -1023,7 +1026,7 @@ void th_jcur_members_first(th_jcur obj, const uint64_t first[4], th_jcur_member_
     if (s->p[t[obj.i].pos] != '{')
         return;
     uint32_t k = obj.i + 1;
-    const uint32_t end = t[obj.i].next;
+    const uint32_t end = obj.i + t[obj.i].size;
     /* the text past each key's opening quote, in a local: fn's calls would
      * have s->p read again at every member; and a 32-bit byte, which
      * indexes first[] without a zero extension */
@@ -1046,7 +1049,7 @@ bool th_jcur_members_after(th_jcur obj, th_jcur val, const bool first[256])
     const th_jscan *s = obj.s;
     const jnode *t = s->tape;
     const unsigned char *const p1 = s->p + 1; /* past each key's opening quote */
-    const uint32_t end = t[obj.i].next;
+    const uint32_t end = obj.i + t[obj.i].size;
     uint32_t k = skip_value(t, val.i); /* the next member's key */
     for (const jnode *kn = t + k; k < end; next_member(t, &kn, &k))
         if (first[p1[kn->pos]])
@@ -1179,9 +1182,9 @@ void th_jcur_members_find(th_jcur obj, const th_jkeys *ks, th_jcur *found, bool 
     if (s->p[on->pos] != '{')
         return;
     if (ks->prefix)
-        find_members(s, obj.i + 1, on + 1, on->next, ks, found, have, true);
+        find_members(s, obj.i + 1, on + 1, obj.i + on->size, ks, found, have, true);
     else
-        find_members(s, obj.i + 1, on + 1, on->next, ks, found, have, false);
+        find_members(s, obj.i + 1, on + 1, obj.i + on->size, ks, found, have, false);
 }
 
 th_jiter th_jcur_iter(th_jcur c)
@@ -1190,7 +1193,7 @@ th_jiter th_jcur_iter(th_jcur c)
     unsigned char b = c.s->p[t->pos];
     if (b != '{' && b != '[')
         return (th_jiter){c.s, 0, 0, false};
-    return (th_jiter){c.s, c.i + 1, t->next, b == '{'};
+    return (th_jiter){c.s, c.i + 1, c.i + t->size, b == '{'};
 }
 
 bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val)
@@ -1202,10 +1205,10 @@ bool th_jiter_next(th_jiter *it, th_jcur *key, th_jcur *val)
         if (key)
             *key = (th_jcur){it->s, it->k};
         *val = (th_jcur){it->s, it->k + 1};
-        it->k = t[it->k + 1].next;
+        it->k += 1 + t[it->k + 1].size;
     } else {
         *val = (th_jcur){it->s, it->k};
-        it->k = t[it->k].next;
+        it->k += t[it->k].size;
     }
     return true;
 }
@@ -1253,9 +1256,9 @@ static inline bool build_value(const th_jscan *s, uint32_t i, th_jval *v, th_are
 static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_json_error *err)
 {
     const jnode *t = s->tape;
-    uint32_t end = t[i].next, count = 0;
+    uint32_t end = i + t[i].size, count = 0;
     if (s->p[t[i].pos] == '{') {
-        for (uint32_t k = i + 1; k < end; k = t[k + 1].next)
+        for (uint32_t k = i + 1; k < end; k += 1 + t[k + 1].size)
             count++;
         v->type = TH_JOBJ;
         v->len = v->cap = count;
@@ -1265,7 +1268,7 @@ static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_jso
         th_jmember *m = th_arena_alloc(a, count * (sizeof *m + sizeof *v));
         th_jval *kids = (th_jval *)(void *)(m + count);
         v->u.members = m;
-        for (uint32_t k = i + 1, j = 0; k < end; k = t[k + 1].next, j++) {
+        for (uint32_t k = i + 1, j = 0; k < end; k += 1 + t[k + 1].size, j++) {
             m[j].val = &kids[j];
             if (!decode_node(s, &t[k], a, true, &m[j].key, err) ||
                 !build_value(s, k + 1, &kids[j], a, err))
@@ -1273,7 +1276,7 @@ static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_jso
         }
         return true;
     }
-    for (uint32_t k = i + 1; k < end; k = t[k].next)
+    for (uint32_t k = i + 1; k < end; k += t[k].size)
         count++;
     v->type = TH_JARR;
     v->len = v->cap = count;
@@ -1283,7 +1286,7 @@ static bool build(const th_jscan *s, uint32_t i, th_jval *v, th_arena *a, th_jso
     th_jval **items = th_arena_alloc(a, count * (sizeof *items + sizeof *v));
     th_jval *kids = (th_jval *)(void *)(items + count);
     v->u.items = items;
-    for (uint32_t k = i + 1, j = 0; k < end; k = t[k].next, j++) {
+    for (uint32_t k = i + 1, j = 0; k < end; k += t[k].size, j++) {
         items[j] = &kids[j];
         if (!build_value(s, k, &kids[j], a, err))
             return false;

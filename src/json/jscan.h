@@ -137,10 +137,11 @@ th_str th_jcur_raw(th_jcur c);
  * contents are otherwise not validated (see above). */
 bool th_jcur_str(th_jcur c, th_arena *a, th_str *out);
 /* One value on a scanner's tape: its first byte (quote, bracket or scalar
- * start), the offset past its last byte, and the tape index past its subtree
- * (not written for an object's keys). Public for th_jplain_str only. */
+ * start), the offset past its last byte, and the number of nodes in its
+ * subtree, itself included (1 for a string or scalar; not written for an
+ * object's keys). Public for th_jplain_str only. */
 typedef struct th_jnode {
-    uint32_t pos, end, next;
+    uint32_t pos, end, size;
 } th_jnode;
 /* The text and tape of s's last load where the text holds no backslash (then
  * every string is its raw bytes), else both NULL. Valid until the next load. */
