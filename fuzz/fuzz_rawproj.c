@@ -6,7 +6,9 @@
  * every value it gives a projected field is among the projected values (the
  * routing-only projection's too), a projected subtree equals the mapped one,
  * and th_ecs_times gives the mapped document's times. The slot document's
- * nodes alone are its nodes (slot_nodes). A broken promise aborts.
+ * nodes alone are its nodes (slot_nodes); the identity's number stands for
+ * the same values wherever it is met again (ident_check). A broken promise
+ * aborts.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_rawproj -max_len=4096 corpus_dir/ */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
 #include "ecs/mapper.h"
 #include "ecs/rawproj.h"
@@ -57,6 +60,44 @@ static void superset(const th_jval *full, const th_jval *proj, const char *field
     }
 }
 
+/* The identity's number (rawproj.h th_ecs_slots_ident) stands for its
+ * slots' values: the last numbers met, each with the text of the slots it
+ * stood for, must meet the same text again (a number is never given to
+ * two userIdentity texts). */
+typedef struct ident_ring {
+    uint64_t num[16];
+    char *text[16];
+    size_t next;
+} ident_ring;
+
+static void ident_check(const th_ecs_slots *sl)
+{
+    static ident_ring r;
+    uint64_t slots = 0;
+    const uint64_t num = th_ecs_slots_ident(sl, ~0ull, &slots);
+    if (!num)
+        return;
+    th_buf b;
+    th_buf_init(&b);
+    for (uint64_t u = slots; u; u &= u - 1) {
+        const th_qslot *q = &sl->slot[__builtin_ctzll(u)];
+        th_buf_putc(&b, (char)('A' + __builtin_ctzll(u)));
+        for (uint32_t k = 0; k < q->n; k++) {
+            th_buf_putc(&b, (char)('0' + q->vals[k].type));
+            th_json_write(&b, &q->vals[k]);
+        }
+    }
+    th_buf_putc(&b, '\0');
+    for (size_t k = 0; k < 16; k++)
+        if (r.num[k] == num && strcmp(r.text[k], b.data) != 0)
+            abort(); /* one number, two identities */
+    free(r.text[r.next]);
+    r.num[r.next] = num;
+    r.text[r.next] = strdup(b.data);
+    r.next = (r.next + 1) % 16;
+    th_buf_free(&b);
+}
+
 /* The slot document of every field (rawproj.h th_ecs_slots_doc) and its
  * nodes alone (th_ecs_slots_nodes) from the same slots: the nodes are made
  * exactly where the document is and holds no field of several nodes, each
@@ -73,6 +114,7 @@ static void slot_nodes(const th_mapper *m, th_arena *a, const th_jscan *raw, th_
     th_ecs_proj_need need = th_ecs_docfields_need(all);
     if (!th_ecs_slots_fill(sl, need.extras, need.fields))
         return;
+    ident_check(sl);
     const th_jval *written[64] = {0};
     th_jval *doc = th_ecs_slots_doc(sl, all, ts, true, written);
     bool several = sl->walked != 0;

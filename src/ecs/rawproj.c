@@ -2,6 +2,7 @@
  * a field belongs here only if EVERY processor that writes it copies a raw
  * string (never renders, joins, parses or computes it). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -397,6 +398,9 @@ typedef struct plan {
      * them and it (bits) */
     int memo_seg;
     uint64_t memo_below, memo_objs;
+    /* the table fields (slots) whose every path ends below memo_seg: their
+     * values are a function of that object's text (th_ecs_slots.ident) */
+    uint32_t ident_fields;
 } plan;
 _Static_assert(MAX_SEG <= 64, "plan.objs_by has a bit per segment");
 _Static_assert(NTABLE <= 24, "plan.objs_by covers 24 table fields");
@@ -533,6 +537,13 @@ static void plan_of(plan *pl, size_t ntable, bool trees_too)
         }
     if (below > WALK_MEMO_SEGS)
         abort(); /* the table outgrew a memo entry: a build-time mistake */
+    for (size_t i = 0; i < NTABLE; i++) {
+        size_t k = 0;
+        while (k < pl->npaths[i] && (pl->memo_below >> pl->slot_of[i][k] & 1))
+            k++;
+        if (k && k == pl->npaths[i])
+            pl->ident_fields |= 1u << i;
+    }
 }
 
 static void doc_plan_build(void);
@@ -1133,6 +1144,7 @@ typedef struct walk_memo_e {
     uint32_t n, cap;
     uint32_t used; /* the set's clock when last found or made */
     uint32_t nfound;
+    uint64_t num;                 /* the text's number (th_ecs_slots.ident) */
     uint8_t seg[WALK_MEMO_SEGS];  /* the segments below the object the walks found */
     uint32_t rel[WALK_MEMO_SEGS]; /* their values' tape index less the object's */
 } walk_memo_e;
@@ -1140,6 +1152,14 @@ struct th_ecs_walk_memos {
     walk_memo_e e[WALK_SETS][WALK_WAYS];
     uint32_t clock;
 };
+
+/* The texts' numbers, process-wide: each text an entry stores takes the
+ * next, so that two texts (of any thread's memo, or one text stored again
+ * after it was pushed out) never share one, and a reader that remembers
+ * what it made of the slots under a number (hotpass.c's plan key) may
+ * compare numbers in place of the slots' bytes, whichever th_ecs_slots it
+ * meets. One increment a stored text (b100k: 73), never on a hit. */
+static _Atomic uint64_t walk_numbers;
 
 static void walk_memos_free(struct th_ecs_walk_memos *t)
 {
@@ -1168,6 +1188,8 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
         walk_memo_e *x = &set[w];
         if (x->n == text.n && memcmp(x->text, text.p, text.n) == 0) {
             x->used = now;
+            s->ident = x->num;
+            s->ident_slots = pl->ident_fields;
             for (uint32_t j = 0; j < x->nfound; j++) {
                 s->found[x->seg[j]] = (th_jcur){obj.s, obj.i + x->rel[j]};
                 s->have[x->seg[j]] = true;
@@ -1189,6 +1211,9 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
     memcpy(e->text, text.p, text.n);
     e->n = (uint32_t)text.n;
     e->used = now;
+    e->num = atomic_fetch_add_explicit(&walk_numbers, 1, memory_order_relaxed) + 1;
+    s->ident = e->num;
+    s->ident_slots = pl->ident_fields;
     e->nfound = 0;
     for (uint64_t u = pl->memo_below; u; u &= u - 1) {
         const int k = __builtin_ctzll(u);
@@ -1272,6 +1297,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     s->escapes = th_jscan_has_backslash(raw);
     memset(s->have, 0, sizeof s->have);
     s->descended_objs = 0;
+    s->ident = 0;
     if (!s->escapes)
         walk_level(pl, s, root, -1);
     if (s->escapes) {
@@ -1379,6 +1405,7 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         if (!s->full_root) { /* start looked at the routed keys only */
             memset(s->have, 0, sizeof s->have);
             s->descended_objs = 0; /* the cursors were the routing plan's */
+            s->ident = 0;
             walk_level(pl, s, root, -1);
             s->full_root = true;
         }

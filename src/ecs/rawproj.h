@@ -151,6 +151,11 @@ typedef struct th_ecs_slots {
     char ts_date[11];
     /* userIdentity's walks by its text (rawproj.c walk_memo), made on first use */
     struct th_ecs_walk_memos *walk_memos;
+    /* private (th_ecs_slots_ident): the number the walk memo gave the
+     * record's userIdentity text since start (0: none), and the table
+     * fields' slots whose values are a function of that text alone */
+    uint64_t ident;
+    uint32_t ident_slots;
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;
@@ -174,6 +179,22 @@ typedef struct th_ecs_slots {
      * which borrowed nodes point to until the next record's */
     th_jval made[4];
 } th_ecs_slots;
+/* The number of the record's userIdentity text, where the slots of `read`
+ * whose values are a function of that text (the identity's type, ARN, key
+ * id, issuer...) were all filled from it: those slots into *slots. Two
+ * records of one number hold the same values in those slots (the number is
+ * the text's, process-wide, never reused: rawproj.c walk_numbers), so a
+ * reader may compare the number in their place. 0 (*slots untouched)
+ * where no such slot is read, one of them was not filled, or the text had
+ * no number (escapes, a text past the memo's limit). */
+static inline uint64_t th_ecs_slots_ident(const th_ecs_slots *s, uint64_t read, uint64_t *slots)
+{
+    const uint64_t id = read & s->ident_slots;
+    if (!s->ident || !id || (id & ~(uint64_t)s->used))
+        return 0;
+    *slots = id;
+    return s->ident;
+}
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);
 /* The slot of a field path, as th_qslot_fn: a table or computed field, a

@@ -2327,12 +2327,27 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     const th_cand_memo *cm = h->cand_memo;
     uint32_t cset = h->cand ? h->cand->set : NO_NUMBER;
     uint32_t num = h->cand ? cm->num : NO_NUMBER;
+    uint64_t vals = read;
+    if (num != NO_NUMBER) {
+        vals &= ~cm->nf_slots;
+        hash = key_mix(hash, num);
+    }
+    /* the identity's slots by their userIdentity text's number (0: none),
+     * their values then not written: the slots it stands for are those of
+     * `read` it may stand for (th_ecs_slots_ident), so the key tells them */
+    uint64_t idslots = 0;
+    const uint64_t ident = th_ecs_slots_ident(s, vals, &idslots);
+    if (ident) {
+        vals &= ~idslots;
+        hash = key_mix(hash, ident);
+    }
     pc->over = false;
     if (cset != NO_NUMBER) { /* the head at once, as key_put would write it */
         const uint32_t head[3] = {e->gate_gen, cset, num};
         memcpy(pc->key, head, sizeof head);
         memcpy(pc->key + sizeof head, &read, sizeof read);
-        pc->len = sizeof head + sizeof read;
+        memcpy(pc->key + sizeof head + sizeof read, &ident, sizeof ident);
+        pc->len = sizeof head + sizeof read + sizeof ident;
     } else {
         pc->len = 0;
         key_u32(pc, e->gate_gen);
@@ -2341,11 +2356,7 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
         key_put(pc, h->seen, h->nseen * sizeof *h->seen);
         key_u32(pc, num);
         key_put(pc, &read, sizeof read);
-    }
-    uint64_t vals = read;
-    if (num != NO_NUMBER) {
-        vals &= ~cm->nf_slots;
-        hash = key_mix(hash, num);
+        key_put(pc, &ident, sizeof ident);
     }
     if (pc->over)
         return NULL;

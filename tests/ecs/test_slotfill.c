@@ -78,6 +78,46 @@ static uint32_t fields_under(const char *prefix)
     return bits;
 }
 
+/* The numbers th_ecs_slots_ident gave (any th_ecs_slots), each with the
+ * text of the slots it stood for: a number met again must stand for the
+ * same slots holding the same values. */
+typedef struct ident_seen {
+    uint64_t num[1024];
+    char *text[1024];
+    size_t n, again;
+} ident_seen;
+
+static void check_ident(ident_seen *t, const th_ecs_slots *s, uint32_t read)
+{
+    uint64_t slots = 0;
+    const uint64_t num = th_ecs_slots_ident(s, read, &slots);
+    if (!num)
+        return;
+    th_buf all, one;
+    th_buf_init(&all);
+    th_buf_init(&one);
+    for (uint64_t u = slots; u; u &= u - 1) {
+        const int i = __builtin_ctzll(u);
+        slot_text(&s->slot[i], &one);
+        th_buf_putstr(&all, th_buf_str(&one));
+        th_buf_putc(&all, (char)('A' + i)); /* the slot's number, after its values */
+    }
+    th_buf_putc(&all, '\0');
+    size_t k = 0;
+    while (k < t->n && t->num[k] != num)
+        k++;
+    if (k < t->n) {
+        assert_string_equal(t->text[k], all.data);
+        t->again++;
+    } else {
+        assert_true(t->n < sizeof t->num / sizeof t->num[0]);
+        t->num[t->n] = num;
+        t->text[t->n++] = strdup(all.data);
+    }
+    th_buf_free(&all);
+    th_buf_free(&one);
+}
+
 /* What a fill asked for the computed source.as.* must ask with them: the
  * address they are computed from (th_ecs_raw_need adds it, as every caller
  * does). */
@@ -294,6 +334,9 @@ static void test_slotfill_walk_memo(void **state)
         "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",",
         "{\"eventName\":\"ListBuckets\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":"
         "{\"a\":{\"b\":[1,2,{\"c\":\"d\"}]}},\"eventSource\":\"iam.amazonaws.com\",",
+        /* user.name's and cloud.account.id's paths outside userIdentity */
+        "{\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"ConsoleLogin\","
+        "\"additionalEventData\":{\"UserName\":\"carol\"},\"recipientAccountId\":\"2\",",
     };
     static const char *const idents[] = {
         "{\"type\":\"AssumedRole\",\"principalId\":\"AROA1:i-1\",\"arn\":\"arn:x\","
@@ -331,6 +374,7 @@ static void test_slotfill_walk_memo(void **state)
     th_ecs_slots_init(&kept);
     uint64_t rng = 0x2545f4914f6cdd1dull;
     size_t checks = 0, with_issuer = 0;
+    ident_seen seen = {.n = 0};
     for (int r = 0; r < 400; r++) {
         uint64_t x = th_test_xorshift(&rng);
         char rec[1024];
@@ -354,6 +398,8 @@ static void test_slotfill_walk_memo(void **state)
         if (ok1) {
             assert_slots_equal(&kept, &fresh);
             checks += TH_ECS_NTABLE;
+            check_ident(&seen, &kept, all);
+            check_ident(&seen, &fresh, all);
         }
         /* not vacuous: the issuer's name below two objects read */
         with_issuer += ok1 && fresh.npath[user_name][1] > 0;
@@ -363,6 +409,10 @@ static void test_slotfill_walk_memo(void **state)
     }
     assert_true(checks > 1000);
     assert_true(with_issuer > 100);
+    /* the kept slots' memo gave texts their numbers again */
+    assert_true(seen.again > 100);
+    for (size_t k = 0; k < seen.n; k++)
+        free(seen.text[k]);
     th_ecs_slots_free(&kept);
     th_mapper_free(m);
     th_diags_free(&d);

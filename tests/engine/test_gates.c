@@ -986,6 +986,61 @@ static void remembered_plans_heads(void **state)
     fixture_free(&f);
 }
 
+/* The identity's slots in the plan key by their userIdentity text's number
+ * (rawproj.h th_ecs_slots_ident) in place of their values: a gate on the
+ * ARN and the key id, records whose texts differ in those (and one, the
+ * session's time, in neither; user.name from outside userIdentity, which
+ * the number does not stand for), each planned through one th_hits as a
+ * fresh one plans it. A key that left those slots out without the number
+ * (and the hash without it: the hash alone keeps the keys apart here)
+ * would plan the first text's rules for the others. */
+static void remembered_plans_identity(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "arn a");
+    rule_of(&r[1], "key k1 and carol");
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.action: GetUser and aws.cloudtrail.user_identity.arn: "
+                               "\"arn:a\""),
+                        a, NULL);
+    th_engine_add_query(f.e, &r[1],
+                        kql(a,
+                            "event.action: GetUser and "
+                            "aws.cloudtrail.user_identity.access_key_id: K1 and user.name: carol"),
+                        a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    static const char *const ids[][4] = {
+        {"arn:a", "K1", "t1", ""}, {"arn:b", "K1", "t1", ""},      {"arn:a", "K2", "t1", ""},
+        {"arn:a", "K1", "t2", ""}, {"arn:a", "K1", "t1", "carol"}, {"arn:b", "K1", "t2", "carol"},
+    };
+    char *recs[sizeof ids / sizeof ids[0]];
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        recs[i] = th_arena_printf(
+            a,
+            "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"GetUser\","
+            "\"eventTime\":\"2024-01-01T00:00:00Z\",\"additionalEventData\":{\"UserName\":"
+            "\"%s\"},\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"%s\","
+            "\"accessKeyId\":\"%s\",\"sessionContext\":{\"attributes\":{\"creationDate\":"
+            "\"%s\"}}}}",
+            ids[i][3], ids[i][0], ids[i][1], ids[i][2]);
+    const size_t nrecs = sizeof recs / sizeof recs[0];
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++) {
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+        char *t = recs[0]; /* another order each round */
+        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
+        recs[nrecs - 1] = t;
+    }
+    assert_int_equal(planned, 3 * 6); /* r0 on four records, r1 on two */
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Records whose routed values meet more lists than a candidate entry holds
  * (hotpass.c CAND_LISTS): no entry, no numbers, the key holds the
  * candidates' list and every value. Ten rules, each routed by its own
@@ -1288,6 +1343,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_routed),
         cmocka_unit_test(remembered_plans_heads),
         cmocka_unit_test(remembered_plans_many_lists),
+        cmocka_unit_test(remembered_plans_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
