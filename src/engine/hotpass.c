@@ -965,7 +965,7 @@ static th_capset *capset_new(th_engine *e, const th_erule *r)
         (uintptr_t)th_arena_zalloc(&e->arena, head + TH_CAP_ROWS * sizeof(uint32_t *) + 48);
     th_capset *cs = (th_capset *)((p + 63) & ~(uintptr_t)63);
     cs->n = r->ncap;
-    cs->rows = (const uint32_t **)((char *)cs + head);
+    cs->rows = (const uint32_t **)(void *)((char *)cs + head); /* head: a multiple of 8 */
     for (size_t f = 0; f < r->ncap; f++)
         cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
     return cs;
