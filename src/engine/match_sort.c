@@ -63,7 +63,7 @@ static unsigned shared_low(uint64_t ox)
 }
 
 /* pack_words where every match's combined time is its @timestamp (its
- * event.ingested not kept, or equal: the AWS pack windows on event.ingested,
+ * event.ingested not kept, or equal: the AWS rules window on event.ingested,
  * which CloudTrail records lack), the offset 0 for all. One read of the
  * matches, which leaves their times in w for the second loop to read 8
  * bytes apart (40 before, with th_match_combined's test); false where one
