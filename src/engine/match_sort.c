@@ -62,6 +62,42 @@ static unsigned shared_low(uint64_t ox)
     return z;
 }
 
+/* pack_words where every match's combined time is its @timestamp (its
+ * event.ingested not kept, or equal: the AWS rules window on event.ingested,
+ * which CloudTrail records lack), the offset 0 for all. One read of the
+ * matches, which leaves their times in w for the second loop to read 8
+ * bytes apart (40 before, with th_match_combined's test); false where one
+ * keeps another ingested time (pack_words reads them again), the times
+ * cannot be packed or input order decreases somewhere. */
+static bool pack_ts(const th_match *v, size_t n, uint64_t *w, unsigned *low, unsigned *width)
+{
+    const int64_t lim = INT64_C(1) << 61;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    uint64_t t0 = (uint64_t)v[0].ts, ot = 0, prev = v[0].order;
+    bool ing = false, back = false;
+    for (size_t i = 0; i < n; i++) {
+        int64_t t = v[i].ts, g = v[i].ingested;
+        ing |= (g != TH_TIME_NONE) & (g != t);
+        back |= v[i].order < prev;
+        prev = v[i].order;
+        tmin = t < tmin ? t : tmin;
+        tmax = t > tmax ? t : tmax;
+        ot |= (uint64_t)t ^ t0;
+        w[i] = (uint64_t)t;
+    }
+    if (ing || back || tmin <= -lim || tmax >= lim) /* TH_TIME_NONE is below -lim */
+        return false;
+    unsigned z = shared_low(ot);
+    unsigned ib = bits_of(n - 1), cb = bits_of((uint64_t)(tmax - tmin) >> z);
+    if (ib + cb > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        w[i] = ((w[i] - (uint64_t)tmin) >> z) << ib | i;
+    *low = ib;
+    *width = cb;
+    return true;
+}
+
 /* Writes each match's word into w (see the top) and the number of key bits
  * above the position bits (*low of them); false where the words cannot hold
  * them or input order decreases somewhere. Low bits that all combined times
@@ -69,6 +105,8 @@ static unsigned shared_low(uint64_t ox)
  * of 8 ms, and three bits fewer can save a radix pass. */
 static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, unsigned *width)
 {
+    if (pack_ts(v, n, w, low, width))
+        return true;
     /* within +-2^61, t - c lies within +-2^62 and a difference of two of
      * those (dmax - dmin below) cannot overflow */
     const int64_t lim = INT64_C(1) << 61;

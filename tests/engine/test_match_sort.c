@@ -8,9 +8,11 @@
  * files), sorted with a few elements moved far. Input order: the position
  * (as the hot pass appends), random with repeats (not monotone: the fallback),
  * or following time (reversed when the times are). Timestamps: equal to the
- * combined time, a few ms before it, far before it (event.ingested), a few
+ * combined time, a ms after it, far before it (event.ingested), a few
  * TH_TIME_NONE (too far apart to pack: the fallback), and times scaled so
- * that the packed word uses exactly its 64 bits. */
+ * that the packed word uses exactly its 64 bits; the first, the fourth and
+ * the fifth again with no event.ingested kept at all (a rule not windowed
+ * on it: the words of @timestamp alone, pack_ts). */
 #include "th_test.h"
 
 #include <stdlib.h>
@@ -41,7 +43,7 @@ static unsigned bits_of(uint64_t x)
     return b;
 }
 
-enum { SHAPES = 7, ORDERS = 3, TSMODES = 5 };
+enum { SHAPES = 7, ORDERS = 3, TSMODES = 8 };
 
 /* the time of match i of n before the moves of disorder(): shuffled, reversed or sorted */
 static uint64_t shape_time(int shape, size_t i, size_t n, uint64_t span, uint64_t *s)
@@ -96,24 +98,29 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
     assert_non_null(v);
     assert_non_null(want);
     uint64_t s = seed;
+    bool noing = tsmode >= 5; /* 5, 6, 7: 0, 3, 4 with no event.ingested kept */
+    if (noing)
+        tsmode = tsmode == 5 ? 0 : tsmode == 6 ? 3 : 4;
     /* tsmode 4: scaled so that combined's range fills what the position leaves */
     unsigned room = 64 - bits_of(n ? n - 1 : 0), sb = bits_of(span);
     int64_t scale = tsmode == 4 ? INT64_C(1) << ((room < 61 ? room : 61) - sb) : 1;
     for (size_t i = 0; i < n; i++) {
         uint64_t t = shape_time(shape, i, n, span, &s);
         int64_t c = (int64_t)t * scale;
-        v[i].ts = tsmode == 1   ? c - (int64_t)(rng(&s) % 3)
+        v[i].ts = tsmode == 1   ? c + (int64_t)(rng(&s) % 2)
                   : tsmode == 2 ? c - (int64_t)(rng(&s) % (3 * span + 1))
                                 : c;
         /* the combined time is event.ingested's where it differs, and
          * either way where it does not (a rule without timestamp_override) */
-        v[i].ingested = v[i].ts != c || i % 2 ? c : TH_TIME_NONE;
+        v[i].ingested = !noing && (v[i].ts != c || i % 2) ? c : TH_TIME_NONE;
         v[i].order = ordmode == 1 ? rng(&s) % 4 : ordmode == 2 && shape == 3 ? n - i : i;
     }
     disorder(v, n, shape, &s);
     for (size_t i = 0; i < n; i++) {
         if (tsmode == 3 && rng(&s) % 7 == 0)
             v[i].ingested = v[i].ts = TH_TIME_NONE;
+        if (noing && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
+            v[i].ingested = v[i].ts + 1;
         v[i].doc = (uint32_t)i;
     }
     memcpy(want, v, n * sizeof *v);
