@@ -467,8 +467,8 @@ void th_state_release(th_engine *e, uint64_t *cur, uint64_t bytes);
 void th_rule_forget_history(th_erule *r);
 /* Whether `bytes` more fit in the process-wide budget (max_memory_bytes); false
  * records that the budget was reached. In line with th_budget_note: the
- * commit tests and notes every match kept (191,696 of the pack's on b100k,
- * where the two calls were 3.6 M instructions). */
+ * commit tests every match kept (191,696 of the pack's on b100k, where the
+ * two calls were 3.6 M instructions), and notes once per event. */
 static inline bool th_budget_fits(th_engine *e, uint64_t bytes)
 {
     if (!e->o.max_memory_bytes ||

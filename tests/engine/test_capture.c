@@ -218,6 +218,14 @@ static void run(int path)
             fail_msg("event %zu: \"%s\" has a list of its own, not its stored one", i, user[i]);
         }
     }
+    /* what the engine keeps only grew, match by match: its peak is what the
+     * last commit left (th_engine_commit notes it once per event) */
+    uint64_t docs, doc_bytes, match_bytes;
+    th_engine_memory(f.e, &docs, &doc_bytes, &match_bytes);
+    bool reached;
+    assert_true(match_bytes > NEV * sizeof(th_match));
+    assert_int_equal(th_engine_retained_peak(f.e, &reached),
+                     doc_bytes + match_bytes + f.e->state_bytes);
     fx_free(&f);
     th_arena_free(&qa);
 }
