@@ -415,7 +415,7 @@ typedef struct idhview {
     size_t nk;
 } idhview;
 
-static idhview idh_view(const etab *t, const esql_memo *m)
+__attribute__((always_inline)) static inline idhview idh_view(const etab *t, const esql_memo *m)
 {
     idhview w = {.nk = 0};
     if (!m->idh || m->idv || m->nkey < 2 || m->nkey > ESQL_MEMO_CACHED)
