@@ -345,6 +345,31 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
     }
 }
 
+/* group_ids, a copy per count (the packing's loop unrolled) and per
+ * whether rows are given (the panes' groupings) or are 0 to nrows (a
+ * STATS over the table): GCC -O2 does not unswitch the loop on rows, and
+ * its test on every row cost ~4 instructions (th_esql_group 15.23 ->
+ * 14.67 M over b100k, the pack: 142,683 rows) */
+static void group_ids_by(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t nrows,
+                         ev *vals, ev *cur, gidtab *gt)
+{
+    if (rows) {
+        if (nk == 1)
+            group_ids(c, cp, 1, rows, nrows, vals, cur, gt);
+        else if (nk == 2)
+            group_ids(c, cp, 2, rows, nrows, vals, cur, gt);
+        else
+            group_ids(c, cp, 3, rows, nrows, vals, cur, gt);
+    } else {
+        if (nk == 1)
+            group_ids(c, cp, 1, NULL, nrows, vals, cur, gt);
+        else if (nk == 2)
+            group_ids(c, cp, 2, NULL, nrows, vals, cur, gt);
+        else
+            group_ids(c, cp, 3, NULL, nrows, vals, cur, gt);
+    }
+}
+
 size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out)
 {
     gctx g = {.r = r};
@@ -379,12 +404,7 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
         if (nk && k == nk && nk <= GID_COLS) {
             gt.cap = 64;
             gt.e = th_xcalloc(gt.cap, sizeof *gt.e);
-            if (nk == 1) /* a copy per count: the packing's loop unrolled */
-                group_ids(&g, cp, 1, rows, nrows, vals, cur, &gt);
-            else if (nk == 2)
-                group_ids(&g, cp, 2, rows, nrows, vals, cur, &gt);
-            else
-                group_ids(&g, cp, 3, rows, nrows, vals, cur, &gt);
+            group_ids_by(&g, cp, nk, rows, nrows, vals, cur, &gt);
             free(gt.e);
         } else {
             group_cols(&g, cp, nk, rows, 0, nrows, vals, cur);
