@@ -190,12 +190,15 @@ __attribute__((always_inline)) static inline void group_cols_n(gctx *c, const ev
 }
 
 /* group_cols_n with one BY column a constant (the k8s rule's access key: its
- * hash and comparison without the loops) */
+ * hash and comparison without the loops), and then rows given or not (as
+ * group_ids_by: th_esql_group 14.67 -> 14.55 M over b100k, 29,799 rows) */
 static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from,
                        size_t nrows, ev *vals, ev *cur)
 {
-    if (nk == 1)
+    if (nk == 1 && rows)
         group_cols_n(c, cp, 1, rows, from, nrows, vals, cur);
+    else if (nk == 1)
+        group_cols_n(c, cp, 1, NULL, from, nrows, vals, cur);
     else
         group_cols_n(c, cp, nk, rows, from, nrows, vals, cur);
 }
