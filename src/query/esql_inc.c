@@ -1553,8 +1553,8 @@ __attribute__((always_inline)) static inline void back_add(th_esql_panes *p, int
     if (fn == F_COUNT)
         return; /* the rest stays zero: only COUNT's joins wrote this back */
     uint8_t type = b->type != EV_NULL ? b->type : pt->type;
-    bool again = b->again || pt->mixed ||
-                 (b->type != EV_NULL && pt->type != EV_NULL && b->type != pt->type);
+    bool again =
+        b->again || pt->mixed || (b->type != EV_NULL && pt->type != EV_NULL && b->type != pt->type);
     bool whole = b->whole || !joins(fn, pt->type);
     if (again || whole) {
         uint64_t count = b->count;
