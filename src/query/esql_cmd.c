@@ -190,12 +190,15 @@ __attribute__((always_inline)) static inline void group_cols_n(gctx *c, const ev
 }
 
 /* group_cols_n with one BY column a constant (the k8s rule's access key: its
- * hash and comparison without the loops) */
+ * hash and comparison without the loops), and then rows given or not (as
+ * group_ids_by: th_esql_group 14.67 -> 14.55 M over b100k, 29,799 rows) */
 static void group_cols(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t from,
                        size_t nrows, ev *vals, ev *cur)
 {
-    if (nk == 1)
+    if (nk == 1 && rows)
         group_cols_n(c, cp, 1, rows, from, nrows, vals, cur);
+    else if (nk == 1)
+        group_cols_n(c, cp, 1, NULL, from, nrows, vals, cur);
     else
         group_cols_n(c, cp, nk, rows, from, nrows, vals, cur);
 }
@@ -345,6 +348,31 @@ __attribute__((always_inline)) static inline void group_ids(gctx *c, const ev *c
     }
 }
 
+/* group_ids, a copy per count (the packing's loop unrolled) and per
+ * whether rows are given (the panes' groupings) or are 0 to nrows (a
+ * STATS over the table): GCC -O2 does not unswitch the loop on rows, and
+ * its test on every row cost ~4 instructions (th_esql_group 15.23 ->
+ * 14.67 M over b100k, the pack: 142,683 rows) */
+static void group_ids_by(gctx *c, const ev *const *cp, size_t nk, const size_t *rows, size_t nrows,
+                         ev *vals, ev *cur, gidtab *gt)
+{
+    if (rows) {
+        if (nk == 1)
+            group_ids(c, cp, 1, rows, nrows, vals, cur, gt);
+        else if (nk == 2)
+            group_ids(c, cp, 2, rows, nrows, vals, cur, gt);
+        else
+            group_ids(c, cp, 3, rows, nrows, vals, cur, gt);
+    } else {
+        if (nk == 1)
+            group_ids(c, cp, 1, NULL, nrows, vals, cur, gt);
+        else if (nk == 2)
+            group_ids(c, cp, 2, NULL, nrows, vals, cur, gt);
+        else
+            group_ids(c, cp, 3, NULL, nrows, vals, cur, gt);
+    }
+}
+
 size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t nrows, esql_group **out)
 {
     gctx g = {.r = r};
@@ -379,12 +407,7 @@ size_t th_esql_group(erun *r, etab *t, const cmd *c, const size_t *rows, size_t 
         if (nk && k == nk && nk <= GID_COLS) {
             gt.cap = 64;
             gt.e = th_xcalloc(gt.cap, sizeof *gt.e);
-            if (nk == 1) /* a copy per count: the packing's loop unrolled */
-                group_ids(&g, cp, 1, rows, nrows, vals, cur, &gt);
-            else if (nk == 2)
-                group_ids(&g, cp, 2, rows, nrows, vals, cur, &gt);
-            else
-                group_ids(&g, cp, 3, rows, nrows, vals, cur, &gt);
+            group_ids_by(&g, cp, nk, rows, nrows, vals, cur, &gt);
             free(gt.e);
         } else {
             group_cols(&g, cp, nk, rows, 0, nrows, vals, cur);

@@ -514,10 +514,10 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
             m->idcol = d->col;
         }
     }
-    /* two or three: by their ids packed into a word (each under 2^21),
-     * where the table of earlier cells would only hold 256 of them */
+    /* two or three: by their ids packed into a word (each under
+     * 2^ESQL_MEMO_ID_BITS), where the table of earlier cells would only
+     * hold 256 of them */
     if (m->state == 1 && m->nkey >= 2 && m->nkey <= ESQL_MEMO_CACHED && !m->idh && !m->idoff) {
-        unsigned sh = 0;
         size_t k = 0;
         for (; k < m->nkey; k++) {
             const ev *col = t->cols[m->cols[k]];
@@ -527,12 +527,11 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
                 d = &own;
             free(m->idown[k]);
             m->idown[k] = own.ids;
-            if (!d || d->n >= 1u << 21)
+            if (!d || d->n >= 1u << ESQL_MEMO_ID_BITS)
                 break;
             m->idsk[k] = d->ids;
             m->idcolk[k] = d->col;
-            m->idsh[k] = sh;
-            sh += 21;
+            m->idsh[k] = (unsigned)(ESQL_MEMO_ID_BITS * k);
         }
         if (k == m->nkey) {
             m->idcap = 64;

@@ -412,11 +412,10 @@ typedef struct idhview {
     const esql_memo_ent *e;
     size_t mask;
     const uint32_t *ids[ESQL_MEMO_CACHED];
-    unsigned sh[ESQL_MEMO_CACHED];
     size_t nk;
 } idhview;
 
-static idhview idh_view(const etab *t, const esql_memo *m)
+__attribute__((always_inline)) static inline idhview idh_view(const etab *t, const esql_memo *m)
 {
     idhview w = {.nk = 0};
     if (!m->idh || m->idv || m->nkey < 2 || m->nkey > ESQL_MEMO_CACHED)
@@ -425,7 +424,6 @@ static idhview idh_view(const etab *t, const esql_memo *m)
         if (t->cols[m->cols[k]] != m->idcolk[k])
             return w;
         w.ids[k] = m->idsk[k];
-        w.sh[k] = m->idsh[k];
     }
     w.e = m->idh;
     w.mask = m->idcap - 1;
@@ -434,13 +432,15 @@ static idhview idh_view(const etab *t, const esql_memo *m)
 }
 
 /* the row's value where the view finds its ids (th_esql_eval_memo_at's
- * hit, warnings counted), else NULL (the caller calls); nk a constant */
+ * hit, warnings counted), else NULL (the caller calls); nk a constant, and
+ * so the shifts (the view held them, loaded on every row: part_rows 27.90
+ * -> 27.45 M over b100k, the pack) */
 __attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, size_t row,
                                                               const idhview *w, size_t nk)
 {
     uint64_t key = 1;
     for (size_t k = 0; k < nk; k++)
-        key += (uint64_t)w->ids[k][row] << w->sh[k];
+        key += (uint64_t)w->ids[k][row] << (ESQL_MEMO_ID_BITS * k); /* idsh[k] */
     for (size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & w->mask; w->e[j].key;
          j = (j + 1) & w->mask)
         if (w->e[j].key == key) {
@@ -1427,7 +1427,7 @@ static uint32_t merge2(uint8_t t, const ev_s *x, uint32_t nx, const ev_s *y, uin
 
 /* the aggregates whose states over values of type t join exactly in any
  * grouping (Slide at the top) */
-static bool joins(int fn, uint8_t t)
+static inline bool joins(int fn, uint8_t t)
 {
     if (fn == F_COUNT || t == EV_NULL)
         return true;
@@ -1438,8 +1438,11 @@ static bool joins(int fn, uint8_t t)
     return false;
 }
 
-/* a pane group's state (its lists shared, not owned) */
-static acc acc_of(int fn, const part *pt)
+/* a pane group's state (its lists shared, not owned). acc_of and join
+ * build and return a 64-byte acc, ~33k times each over b100k (the pack):
+ * in line (joins too), most copies in and out go; with slide_add's COUNT
+ * path, th_esql_panes_run 25.72 -> 24.89 M. */
+__attribute__((always_inline)) static inline acc acc_of(int fn, const part *pt)
 {
     acc a = {.type = pt->type, .again = pt->mixed, .whole = !joins(fn, pt->type), .pof = pt->pos_of,
              .nof = pt->neg_of, .count = pt->count, .pos = pt->pos, .neg = pt->neg};
@@ -1458,7 +1461,8 @@ static acc acc_of(int fn, const part *pt)
 /* the state of x's rows followed by y's, as a fold over all of them in
  * order gives it. A list that is one side's is shared (own false); a merged
  * one is in arena a, else malloc'd (own, counted in held). */
-static acc join(th_esql_panes *p, th_arena *a, int fn, const acc *x, const acc *y)
+__attribute__((always_inline)) static inline acc join(th_esql_panes *p, th_arena *a, int fn,
+                                                      const acc *x, const acc *y)
 {
     acc z = {.count = x->count + y->count};
     if (fn == F_COUNT)
@@ -1535,6 +1539,70 @@ static void slide_reset(th_esql_panes *p)
     p->nkp = 0;
 }
 
+/* The back b joined with a pane group's state pt, in place: the acc that
+ * join(b, acc_of(pt)) gives, b's own list freed where that is not it (as
+ * acc_free after the join: held rises by a merged list before it falls by
+ * b's). Every field of join's z is set, those it leaves zero too. The two
+ * 64-byte accs made, returned and copied per pane group and aggregate
+ * (~22k over b100k, the pack; 17.5k of them VALUES) were most of
+ * slide_add's cost. */
+__attribute__((always_inline)) static inline void back_add(th_esql_panes *p, int fn, acc *b,
+                                                           const part *pt)
+{
+    b->count += pt->count;
+    if (fn == F_COUNT)
+        return; /* the rest stays zero: only COUNT's joins wrote this back */
+    uint8_t type = b->type != EV_NULL ? b->type : pt->type;
+    bool again =
+        b->again || pt->mixed || (b->type != EV_NULL && pt->type != EV_NULL && b->type != pt->type);
+    bool whole = b->whole || !joins(fn, pt->type);
+    if (again || whole) {
+        uint64_t count = b->count;
+        acc_free(p, b);
+        *b = (acc){.count = count, .type = type, .again = again, .whole = whole};
+        return;
+    }
+    b->type = type;
+    /* join's sums: left zero where a side had overflowed */
+    int64_t pos = 0, neg = 0;
+    b->pof = b->pof || pt->pos_of || __builtin_add_overflow(b->pos, pt->pos, &pos);
+    b->nof = b->nof || pt->neg_of || __builtin_add_overflow(b->neg, pt->neg, &neg);
+    b->pos = pos;
+    b->neg = neg;
+    ev_s *vals = NULL;
+    uint32_t nv = 0;
+    bool own = false;
+    if (fn == F_MIN || fn == F_MAX) {
+        nv = b->nv;
+        if (pt->nv) { /* acc_of's best: the part's first value */
+            ev u = {type, 1, {.one = pt->vals[0]}}, w = {type, 1, {.one = b->best}};
+            int c = nv ? th_ev_cmp(&u, 0, &w, 0) : 0;
+            if (!nv || (fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
+                b->best = pt->vals[0];
+            nv = 1;
+        }
+    } else {
+        memset(&b->best, 0, sizeof b->best); /* join's z.best: zero */
+    }
+    if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) && (!b->nv || !pt->nv)) {
+        vals = b->nv ? b->vals : pt->vals;
+        nv = b->nv ? b->nv : pt->nv;
+        if (vals && vals == b->vals) {
+            own = b->own;
+            b->own = false; /* kept: acc_free below leaves it */
+        }
+    } else if (fn == F_VALUES || fn == F_COUNT_DISTINCT) {
+        vals = th_xmalloc(((size_t)b->nv + pt->nv) * sizeof(ev_s));
+        nv = merge2(type, b->vals, b->nv, pt->vals, pt->nv, vals);
+        own = true;
+        p->held += nv * sizeof(ev_s);
+    }
+    acc_free(p, b);
+    b->vals = vals;
+    b->nv = nv;
+    b->own = own;
+}
+
 /* the pane group (of pane k0) at the back of its group's state */
 static void slide_add(th_esql_panes *p, const pgroup *pg, size_t k0)
 {
@@ -1557,16 +1625,8 @@ static void slide_add(th_esql_panes *p, const pgroup *pg, size_t k0)
         s->cap = nc;
     }
     s->e[s->n++] = (sent){pg, k0};
-    for (size_t k = 0; k < nas; k++) {
-        int fn = p->stats->as[k].x->fn;
-        acc y = acc_of(fn, &pg->parts[k]);
-        acc z = join(p, NULL, fn, &s->back[k], &y);
-        if (z.vals && z.vals == s->back[k].vals)
-            z.own = s->back[k].own;
-        else
-            acc_free(p, &s->back[k]);
-        s->back[k] = z;
-    }
+    for (size_t k = 0; k < nas; k++)
+        back_add(p, p->stats->as[k].x->fn, &s->back[k], &pg->parts[k]);
 }
 
 /* The window starts past the front: every group's entries from pane lo on

@@ -333,6 +333,9 @@ bool th_esql_true(erun *r, etab *t, size_t row, const xnode *x);
  * have none (GROK's, DISSECT's) give those ids by their cells
  * (memo_cell_ids, idown). */
 enum { ESQL_MEMO_COLS = 8, ESQL_MEMO_CACHED = 3, ESQL_MEMO_SLOTS = 256, ESQL_MEMO_WARM = 16 };
+/* idh's packing: key column k's id, under 2^ESQL_MEMO_ID_BITS, at bit
+ * idsh[k] = ESQL_MEMO_ID_BITS * k */
+enum { ESQL_MEMO_ID_BITS = 21 };
 /* what a row's cells gave: the value, or the picked column's cell */
 typedef struct esql_memo_val {
     ev out;
