@@ -1539,70 +1539,6 @@ static void slide_reset(th_esql_panes *p)
     p->nkp = 0;
 }
 
-/* The back b joined with a pane group's state pt, in place: the acc that
- * join(b, acc_of(pt)) gives, b's own list freed where that is not it (as
- * acc_free after the join: held rises by a merged list before it falls by
- * b's). Every field of join's z is set, those it leaves zero too. The two
- * 64-byte accs made, returned and copied per pane group and aggregate
- * (~22k over b100k, the pack; 17.5k of them VALUES) were most of
- * slide_add's cost. */
-__attribute__((always_inline)) static inline void back_add(th_esql_panes *p, int fn, acc *b,
-                                                           const part *pt)
-{
-    b->count += pt->count;
-    if (fn == F_COUNT)
-        return; /* the rest stays zero: only COUNT's joins wrote this back */
-    uint8_t type = b->type != EV_NULL ? b->type : pt->type;
-    bool again =
-        b->again || pt->mixed || (b->type != EV_NULL && pt->type != EV_NULL && b->type != pt->type);
-    bool whole = b->whole || !joins(fn, pt->type);
-    if (again || whole) {
-        uint64_t count = b->count;
-        acc_free(p, b);
-        *b = (acc){.count = count, .type = type, .again = again, .whole = whole};
-        return;
-    }
-    b->type = type;
-    /* join's sums: left zero where a side had overflowed */
-    int64_t pos = 0, neg = 0;
-    b->pof = b->pof || pt->pos_of || __builtin_add_overflow(b->pos, pt->pos, &pos);
-    b->nof = b->nof || pt->neg_of || __builtin_add_overflow(b->neg, pt->neg, &neg);
-    b->pos = pos;
-    b->neg = neg;
-    ev_s *vals = NULL;
-    uint32_t nv = 0;
-    bool own = false;
-    if (fn == F_MIN || fn == F_MAX) {
-        nv = b->nv;
-        if (pt->nv) { /* acc_of's best: the part's first value */
-            ev u = {type, 1, {.one = pt->vals[0]}}, w = {type, 1, {.one = b->best}};
-            int c = nv ? th_ev_cmp(&u, 0, &w, 0) : 0;
-            if (!nv || (fn == F_MIN && c < 0) || (fn == F_MAX && c > 0))
-                b->best = pt->vals[0];
-            nv = 1;
-        }
-    } else {
-        memset(&b->best, 0, sizeof b->best); /* join's z.best: zero */
-    }
-    if ((fn == F_VALUES || fn == F_COUNT_DISTINCT) && (!b->nv || !pt->nv)) {
-        vals = b->nv ? b->vals : pt->vals;
-        nv = b->nv ? b->nv : pt->nv;
-        if (vals && vals == b->vals) {
-            own = b->own;
-            b->own = false; /* kept: acc_free below leaves it */
-        }
-    } else if (fn == F_VALUES || fn == F_COUNT_DISTINCT) {
-        vals = th_xmalloc(((size_t)b->nv + pt->nv) * sizeof(ev_s));
-        nv = merge2(type, b->vals, b->nv, pt->vals, pt->nv, vals);
-        own = true;
-        p->held += nv * sizeof(ev_s);
-    }
-    acc_free(p, b);
-    b->vals = vals;
-    b->nv = nv;
-    b->own = own;
-}
-
 /* the pane group (of pane k0) at the back of its group's state */
 static void slide_add(th_esql_panes *p, const pgroup *pg, size_t k0)
 {
@@ -1625,8 +1561,20 @@ static void slide_add(th_esql_panes *p, const pgroup *pg, size_t k0)
         s->cap = nc;
     }
     s->e[s->n++] = (sent){pg, k0};
-    for (size_t k = 0; k < nas; k++)
-        back_add(p, p->stats->as[k].x->fn, &s->back[k], &pg->parts[k]);
+    for (size_t k = 0; k < nas; k++) {
+        int fn = p->stats->as[k].x->fn;
+        if (fn == F_COUNT) { /* join's z: the counts added, the rest zero as in back */
+            s->back[k].count += pg->parts[k].count;
+            continue;
+        }
+        acc y = acc_of(fn, &pg->parts[k]);
+        acc z = join(p, NULL, fn, &s->back[k], &y);
+        if (z.vals && z.vals == s->back[k].vals)
+            z.own = s->back[k].own;
+        else
+            acc_free(p, &s->back[k]);
+        s->back[k] = z;
+    }
 }
 
 /* The window starts past the front: every group's entries from pane lo on

@@ -332,7 +332,7 @@ static void check_schedule(const char *q, size_t span)
             same_table(&s, inc, rest, what);
             th_arena_free(&s);
             /* what the kept state frees it counted in: a list freed and
-             * not counted (back_add's merged lists) wraps the count */
+             * not counted (a merged list of the windows' joins) wraps the count */
             assert_true(th_esql_panes_held(p) < (size_t)1 << 40);
             if (th_esql_panes_held(p) > held)
                 held = th_esql_panes_held(p);
