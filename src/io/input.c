@@ -117,6 +117,7 @@ static void skip_file(th_input *in, uint64_t *reason_counter)
 /* Adds the file's byte counts to the stats and lets the source go. */
 static void end_source(th_input *in)
 {
+    th_io_give_window(in, in->src.len); /* the next file is read into it */
     in->st.bytes += in->src.raw_bytes;
     in->st.bytes_inflated += in->src.inflated;
     if (in->src.incomplete)
@@ -324,6 +325,24 @@ void th_input_defer(th_input *in, bool on)
 }
 
 bool th_input_held(const th_input *in) { return in && in->held; }
+
+void th_input_give_windows(th_input *in, th_input_give_fn give, void *ctx)
+{
+    in->give = give;
+    in->give_ctx = ctx;
+}
+
+size_t th_io_give_window(th_input *in, size_t from)
+{
+    if (!in->give || !in->src.win)
+        return from;
+    size_t cap = in->src.win_cap;
+    char *fresh = in->give(in->give_ctx, in->src.win, cap);
+    if (!fresh)
+        return from;
+    th_io_src_swap(&in->src, from, fresh, cap);
+    return 0;
+}
 
 void th_input_close(th_input *in)
 {

@@ -159,6 +159,18 @@ void th_input_close(th_input *in);
  * may be shown). */
 void th_input_defer(th_input *in, bool on);
 bool th_input_held(const th_input *in);
+/* (addition) Deferred lines without a copy, for a caller that keeps them in
+ * io's buffers until its workers are done with them: give(ctx, window, cap)
+ * is called (on the reading thread) before io's window (`window`, cap bytes
+ * from malloc) moves or is overwritten: it slides, or the file ends and the
+ * next one would be read into it. It returns NULL, and io goes on in that
+ * buffer, or a buffer of cap bytes from malloc that io takes as its window
+ * instead: `window` is then the caller's, its bytes unchanged, to free().
+ * So the text of a TH_REC_DEFERRED record is valid until the next give call
+ * (not only until the next th_input_next), and for as long as the caller
+ * keeps the buffer it was in. give must not call into `in`; NULL turns it off. */
+typedef char *(*th_input_give_fn)(void *ctx, char *window, size_t cap);
+void th_input_give_windows(th_input *in, th_input_give_fn give, void *ctx);
 /* Thread-safe (its own scanner and arena): whether the deferred line `text`
  * is an event lazy mode takes (*kind: TH_REC_CLOUDTRAIL or TH_REC_ECS). */
 bool th_input_judge(const char *text, size_t n, th_jscan *scan, th_arena *a, th_rec_kind *kind);

@@ -74,10 +74,17 @@ struct th_input {
     bool files_only;   /* th_input_open_files: no walk, only `one` */
     char *one;         /* the file th_input_file named, not opened yet */
     char reason[96]; /* a composed message (limit_reason in split.c) */
+    th_input_give_fn give; /* th_input_give_windows */
+    void *give_ctx;
 };
 
 /* in->s / in->n follow the source's window. */
 void th_io_sync_window(th_input *in);
+/* Before the window's bytes move or are overwritten: offers the window to
+ * the caller (th_input_give_windows); when it takes it, the window's bytes
+ * from `from` on are moved to the buffer it gave, and 0 is returned (nothing
+ * before them is left to drop), else `from`. */
+size_t th_io_give_window(th_input *in, size_t from);
 /* Drops the window before `keep` and appends more; false at the end of file. */
 bool th_io_pull(th_input *in, size_t keep);
 /* Chooses the mode of the file whose first value starts at `first`. */

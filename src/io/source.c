@@ -507,6 +507,19 @@ bool th_io_src_more(th_io_src *s, size_t consumed)
     return s->len > before;
 }
 
+void th_io_src_swap(th_io_src *s, size_t from, char *fresh, size_t cap)
+{
+    if (from > s->len)
+        from = s->len;
+    if (s->len > from)
+        memcpy(fresh, s->data + from, s->len - from);
+    s->len -= from;
+    s->base += from;
+    s->win = fresh;
+    s->win_cap = cap;
+    s->data = fresh;
+}
+
 /* Switches to inflating s->zin[0..zin_len). */
 static bool start_gzip(th_io_src *s)
 {

@@ -81,6 +81,10 @@ bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_
 /* Drops data[0..consumed) (base advances) and appends more content. Returns
  * false, changing nothing but the drop, when there is no more (eof). */
 bool th_io_src_more(th_io_src *s, size_t consumed);
+/* Moves data[from..len) to `fresh` (cap bytes from malloc, at least len -
+ * from), which becomes the window (base advances by from); the old window's
+ * buffer is no longer the source's, its bytes unchanged. */
+void th_io_src_swap(th_io_src *s, size_t from, char *fresh, size_t cap);
 /* Ends the current file (unmaps, closes), keeping buffers for reuse. */
 void th_io_src_release(th_io_src *s);
 void th_io_src_free(th_io_src *s);

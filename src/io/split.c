@@ -41,7 +41,7 @@ bool th_io_pull(th_input *in, size_t keep)
     in->cscan_p = NULL; /* the window moves */
     in->first_ls = NULL;
     in->line_p = NULL;
-    bool more = th_io_src_more(&in->src, keep);
+    bool more = th_io_src_more(&in->src, th_io_give_window(in, keep));
     in->pos -= keep < in->pos ? keep : in->pos;
     th_io_sync_window(in);
     return more;

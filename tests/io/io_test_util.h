@@ -39,6 +39,7 @@ typedef struct got {
     size_t n_bare;     /* and its container elements that came with neither tree nor scanner */
     size_t n_judged;   /* and its lines counted from th_input_judge_why's verdict alone */
     size_t n_files;    /* files mode: files read whole as jobs */
+    size_t n_taken;    /* and the windows its held run took from io (got_give) */
     th_input_stats st;
     th_diags d;
 } got;
@@ -248,6 +249,13 @@ static inline void got_settled(void *ctx, const th_record *r)
     got_add(c->g, r, true, c->a, c->b);
 }
 
+/* A deferred line kept where io has it, and a copy to check it against. */
+typedef struct got_held {
+    const char *p;
+    char *copy;
+    size_t n;
+} got_held;
+
 /* A run's scratch: the arenas, buffer and scanner every record goes through,
  * and (files mode) the input that reads whole files. */
 typedef struct got_run {
@@ -257,7 +265,65 @@ typedef struct got_run {
     th_jscan *own;
     th_input *one;
     bool defer, lazy;
+    /* hold (with defer): io's windows are taken while deferred lines in
+     * them are kept, as the pipeline's batches keep them in place
+     * (th_input_give_windows); after every th_input_next each kept line must
+     * still be what io yielded, past the end of their file too (the lines
+     * are settled at once). They are let go (and the windows taken) when
+     * HOLD_MAX are kept and at the end. */
+    bool hold;
+    got_held *held;
+    size_t nheld;
+    char **taken;
+    size_t ntaken;
 } got_run;
+#define HOLD_MAX 64
+
+/* th_input_give_fn: the window is taken while kept lines are in it. */
+static inline char *got_give(void *ctx, char *window, size_t cap)
+{
+    got_run *x = ctx;
+    if (!x->nheld)
+        return NULL;
+    x->taken = realloc(x->taken, (x->ntaken + 1) * sizeof *x->taken);
+    assert_non_null(x->taken);
+    x->taken[x->ntaken++] = window;
+    x->g->n_taken++;
+    char *fresh = malloc(cap);
+    assert_non_null(fresh);
+    return fresh;
+}
+
+static inline void got_check_held(const got_run *x)
+{
+    for (size_t i = 0; i < x->nheld; i++)
+        assert_memory_equal(x->held[i].p, x->held[i].copy, x->held[i].n);
+}
+
+static inline void got_let_go(got_run *x)
+{
+    got_check_held(x);
+    for (size_t i = 0; i < x->nheld; i++)
+        free(x->held[i].copy);
+    x->nheld = 0;
+    for (size_t i = 0; i < x->ntaken; i++)
+        free(x->taken[i]);
+    x->ntaken = 0;
+}
+
+/* Keeps deferred line r where io has it (hold). */
+static inline void got_hold(got_run *x, const th_record *r)
+{
+    if (x->nheld == HOLD_MAX)
+        got_let_go(x);
+    if (!x->held)
+        x->held = malloc(HOLD_MAX * sizeof *x->held);
+    assert_non_null(x->held);
+    char *copy = malloc(r->text.n + 1);
+    assert_non_null(copy);
+    memcpy(copy, r->text.p, r->text.n);
+    x->held[x->nheld++] = (got_held){r->text.p, copy, r->text.n};
+}
 
 static inline void got_read(got_run *x, th_input *in, const th_record *r);
 
@@ -266,11 +332,16 @@ static inline void got_drain(got_run *x, th_input *in)
 {
     th_record r;
     for (;;) {
-        if (!th_input_next(in, &r)) {
+        bool more = th_input_next(in, &r);
+        if (x->hold)
+            got_check_held(x);
+        if (!more) {
             if (th_input_held(in)) {
                 x->g->holds++;
                 continue;
             }
+            if (x->hold)
+                got_let_go(x);
             return;
         }
         got_read(x, in, &r);
@@ -326,6 +397,8 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
     }
     assert_true(x->defer && x->lazy);
     g->n_deferred++;
+    if (x->hold)
+        got_hold(x, r);
     char *copy = malloc(r->text.n + 1);
     memcpy(copy, r->text.p, r->text.n);
     th_rec_kind kind;
@@ -352,9 +425,10 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
  * on a copy with a scanner of its own and, when refused, settled at once.
  * `files` (with defer): every file comes as a job (th_input_defer_files) and
  * is read whole with an input of its own (lazy, not deferred, as a worker
- * reads it), its stats and messages absorbed. */
+ * reads it), its stats and messages absorbed. `hold` (with defer): deferred
+ * lines are kept in io's windows as the pipeline keeps them (got_run). */
 static inline void collect_files(got *g, const char *const *paths, size_t n,
-                                 const th_input_opts *opts, bool defer, bool files)
+                                 const th_input_opts *opts, bool defer, bool files, bool hold)
 {
     memset(g, 0, sizeof *g);
     th_diags_init(&g->d);
@@ -363,12 +437,17 @@ static inline void collect_files(got *g, const char *const *paths, size_t n,
     th_input *in = th_input_open(paths, n, &o);
     th_input_defer(in, defer);
     th_input_defer_files(in, files ? UINT64_MAX : 0);
-    got_run x = {.g = g, .defer = defer, .lazy = o.lazy};
+    got_run x = {.g = g, .defer = defer, .lazy = o.lazy, .hold = hold};
+    if (hold)
+        th_input_give_windows(in, got_give, &x);
     th_arena_init(&x.a, 64 * 1024);
     th_arena_init(&x.ja, 64 * 1024);
     th_buf_init(&x.b);
     x.own = th_jscan_new();
     got_drain(&x, in);
+    th_input_give_windows(in, NULL, NULL);
+    free(x.held);
+    free(x.taken);
     th_input_close(x.one);
     th_jscan_free(x.own);
     th_buf_free(&x.b);
@@ -386,7 +465,7 @@ static inline void collect_files(got *g, const char *const *paths, size_t n,
 static inline void collect_mode(got *g, const char *const *paths, size_t n,
                                 const th_input_opts *opts, bool defer)
 {
-    collect_files(g, paths, n, opts, defer, false);
+    collect_files(g, paths, n, opts, defer, false, false);
 }
 
 static inline void collect(got *g, const char *const *paths, size_t n, const th_input_opts *opts)
@@ -444,23 +523,24 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     assert_same_run(g, &l);
     size_t lazy = l.n_lazy;
     got_free(&l);
-    /* deferred mode (workers scan the lines) gives the same again */
+    /* deferred mode (workers scan the lines, kept in io's windows) gives the same again */
     for (size_t i = 0; i < n; i++)
         if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
             return lazy;
-    collect_mode(&l, paths, n, &lo, true);
+    collect_files(&l, paths, n, &lo, true, false, true);
     assert_same_run(g, &l);
     g->n_deferred = l.n_deferred;
     g->holds = l.holds;
     g->n_bare = l.n_bare;
     g->n_judged = l.n_judged;
+    g->n_taken = l.n_taken;
     got_free(&l);
     /* and with every file read whole as a job (S3 objects on workers); stdin
      * never comes as one */
     for (size_t i = 0; i < n; i++)
         if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
             return lazy;
-    collect_files(&l, paths, n, &lo, true, true);
+    collect_files(&l, paths, n, &lo, true, true, false);
     assert_same_run(g, &l);
     g->n_files = l.n_files;
     got_free(&l);
