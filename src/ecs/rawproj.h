@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/str.h"
 #include "json/json.h"
 #include "json/jscan.h"
@@ -185,6 +186,9 @@ typedef struct th_ecs_slots {
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
     th_jval made[4];
+    /* private: aws.cloudtrail.request_parameters' text as it is written
+     * (doc_values), kept from record to record */
+    th_buf request;
 } th_ecs_slots;
 /* The number of the record's userIdentity text, where the slots of `read`
  * whose values are a function of that text (the identity's type, ARN, key
