@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/str.h"
 #include "json/json.h"
 #include "json/jscan.h"
@@ -120,6 +121,7 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
 #define TH_ECS_NSLOTS 28
 #define TH_ECS_NTABLE 20 /* the copied fields: the first slots */
 #define TH_ECS_MAX_SEG 48
+#define TH_ECS_ACTOR_MEMO 64 /* th_ecs_slots.actor_memo's entries */
 /* A worker's slots: reused record after record (th_ecs_slots_init/free). */
 typedef struct th_ecs_slots {
     th_qslot slot[TH_ECS_NSLOTS];
@@ -156,6 +158,12 @@ typedef struct th_ecs_slots {
      * fields' slots whose values are a function of that text alone */
     uint64_t ident;
     uint32_t ident_slots;
+    /* private: the actor decision of doc_values (rawproj.c actor_of) by
+     * the number above, direct-mapped (num 0: empty) */
+    struct th_ecs_actor_memo {
+        uint64_t num;
+        uint8_t who;
+    } actor_memo[TH_ECS_ACTOR_MEMO];
     /* public, after th_ecs_slots_doc: the fields of the document that hold
      * several nodes (docfield bits), which nodes does not give */
     uint64_t walked;
@@ -178,6 +186,9 @@ typedef struct th_ecs_slots {
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
     th_jval made[4];
+    /* private: aws.cloudtrail.request_parameters' text as it is written
+     * (doc_values), kept from record to record */
+    th_buf request;
 } th_ecs_slots;
 /* The number of the record's userIdentity text, where the slots of `read`
  * whose values are a function of that text (the identity's type, ARN, key
