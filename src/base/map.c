@@ -53,11 +53,10 @@ bool th_map_has(const th_map *m, th_str key)
     return m->cap && find(m, key, th_str_hash(key))->used;
 }
 
-void **th_map_ref(th_map *m, th_str key, bool *inserted)
+th_map_slot *th_map_slot_hashed(th_map *m, th_str key, unsigned long long h, bool *inserted)
 {
     if ((m->len + 1) * 4 > m->cap * 3)
         grow(m);
-    unsigned long long h = th_str_hash(key);
     th_map_slot *s = find(m, key, h);
     if (inserted)
         *inserted = !s->used;
@@ -68,7 +67,12 @@ void **th_map_ref(th_map *m, th_str key, bool *inserted)
         s->value = NULL;
         m->len++;
     }
-    return &s->value;
+    return s;
+}
+
+void **th_map_ref(th_map *m, th_str key, bool *inserted)
+{
+    return &th_map_slot_hashed(m, key, th_str_hash(key), inserted)->value;
 }
 
 void **th_map_ref_copy(th_map *m, th_str *key, bool *inserted, th_arena *a)

@@ -35,6 +35,14 @@ void *th_map_put(th_map *m, th_str key, void *value);
  * *inserted says which. The pointer is valid until the next insertion. */
 void **th_map_ref(th_map *m, th_str key, bool *inserted);
 
+/* The slot of key under the caller's hash h, inserted (key, NULL value)
+ * where absent; *inserted says which. For a map whose every key is looked
+ * up with the same hash function of its bytes (th_str_hash_words for long
+ * keys, where th_str_hash takes a byte a step); the caller may replace the
+ * slot's key with an equal copy (the same bytes). Valid until the next
+ * insertion. */
+th_map_slot *th_map_slot_hashed(th_map *m, th_str key, unsigned long long h, bool *inserted);
+
 /* th_map_ref for a key whose bytes the caller holds only for the call (a
  * key text built in a buffer): where absent, the map takes a copy made in
  * a (th_arena_strndup) and *key becomes that copy. One hash either way,

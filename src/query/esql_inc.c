@@ -110,6 +110,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/map.h"
 #include "query/esql_int.h"
 
 typedef struct part {
@@ -206,22 +207,6 @@ typedef struct wctx {
     size_t stamp;
 } wctx;
 
-/* A table of strings to values, hashed by words (th_str_hash_words): the
- * panes' group keys and the fold's kept strings, whose texts (a key of
- * several BY values: ~100 bytes) th_map hashed a byte a step; gid_of
- * cost 750 instructions a call on b100k. The keys are the caller's (in
- * the panes' arena), the slots malloc'd, as th_map's. */
-typedef struct skey {
-    uint64_t h;
-    th_str key;
-    void *v;
-    bool used;
-} skey;
-typedef struct stab {
-    skey *e;
-    size_t cap, len;
-} stab;
-
 typedef struct keptstr keptstr;
 
 struct th_esql_panes {
@@ -237,7 +222,7 @@ struct th_esql_panes {
     pane *panes;        /* pane k: documents [cuts[k], cuts[k+1]) */
     dcond *dc;
     size_t ndc;
-    stab gids;          /* group identity -> gid + 1 */
+    th_map gids;        /* group identity -> gid + 1 (hashed by words: gid_slot) */
     size_t ngid, capgid;
     size_t *seen, *slot, stamp; /* a window merged afresh (wctx) */
     /* the kept windows (Slide): their panes, the front's end, per gid the
@@ -268,7 +253,8 @@ struct th_esql_panes {
      * not in the chunk's map and then in the fold's); NULL otherwise */
     th_esql_panes *into;
     th_esql_result *fpre; /* the rows in and out of the head's commands, summed */
-    stab strs;            /* the strings the panes' states hold, copied out of the chunks */
+    th_map strs;          /* the strings the panes' states hold, copied out of the chunks
+                             (hashed by words: gid_slot) */
     keptstr *kc;          /* keep_str's of the chunk folding now, by address (malloc'd) */
     uint8_t *ktype;
     int64_t *kpos, *kneg;
@@ -830,47 +816,12 @@ sorted:
         p->nv = th_esql_sort_distinct(p->type, p->vals, p->nv);
 }
 
-static skey *stab_probe(const stab *t, th_str key, uint64_t h)
+/* key's slot in the panes' maps of group keys and kept strings, hashed by
+ * words: their texts (a key of several BY values: ~100 bytes) th_str_hash
+ * hashed a byte a step, and gid_of cost 750 instructions a call on b100k */
+static th_map_slot *gid_slot(th_map *m, th_str key, bool *ins)
 {
-    size_t mask = t->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        skey *e = &t->e[i];
-        if (!e->used || (e->h == h && th_str_eq(e->key, key)))
-            return e;
-    }
-}
-
-static void stab_grow(stab *t)
-{
-    stab o = *t;
-    t->cap = o.cap ? o.cap * 2 : 16;
-    t->e = th_xcalloc(t->cap, sizeof(skey));
-    for (size_t i = 0; i < o.cap; i++)
-        if (o.e[i].used)
-            *stab_probe(t, o.e[i].key, o.e[i].h) = o.e[i];
-    free(o.e);
-}
-
-/* key's entry: *ins where it is new (used, its key and value the
- * caller's to set) */
-static skey *stab_slot(stab *t, th_str key, bool *ins)
-{
-    if ((t->len + 1) * 4 > t->cap * 3)
-        stab_grow(t);
-    uint64_t h = th_str_hash_words(key);
-    skey *e = stab_probe(t, key, h);
-    *ins = !e->used;
-    if (*ins) {
-        *e = (skey){.h = h, .used = true};
-        t->len++;
-    }
-    return e;
-}
-
-static void stab_free(stab *t)
-{
-    free(t->e);
-    *t = (stab){0};
+    return th_map_slot_hashed(m, key, th_str_hash_words(key), ins);
 }
 
 enum { GID_BYTES = 2 * sizeof(size_t) + sizeof(gslide) };
@@ -878,9 +829,9 @@ enum { GID_BYTES = 2 * sizeof(size_t) + sizeof(gslide) };
 static size_t gid_of(th_esql_panes *p, th_str key)
 {
     bool ins;
-    skey *e = stab_slot(&p->gids, key, &ins);
+    th_map_slot *e = gid_slot(&p->gids, key, &ins);
     if (!ins)
-        return (uintptr_t)e->v - 1;
+        return (uintptr_t)e->value - 1;
     /* the key copied as th_map_ref_copy did: the same arena bytes */
     e->key = th_str_make(th_arena_strndup(p->a, key.p, key.n), key.n);
     if (p->ngid == p->capgid) {
@@ -895,7 +846,7 @@ static size_t gid_of(th_esql_panes *p, th_str key)
     }
     p->seen[p->ngid] = 0;
     p->gs[p->ngid] = (gslide){0};
-    e->v = (void *)(uintptr_t)(p->ngid + 1);
+    e->value = (void *)(uintptr_t)(p->ngid + 1);
     return p->ngid++;
 }
 
@@ -1180,9 +1131,9 @@ void th_esql_panes_free(th_esql_panes *p)
 {
     if (!p)
         return;
-    stab_free(&p->gids);
+    th_map_free(&p->gids);
     if (p->folded) {
-        stab_free(&p->strs);
+        th_map_free(&p->strs);
         th_esql_panes_drop(p, SIZE_MAX);
     }
     free(p->kc);
@@ -1967,14 +1918,14 @@ static th_str keep_str(th_esql_panes *p, th_str s)
     if (c->p == s.p && c->n == s.n)
         return c->kept;
     bool ins;
-    skey *e = stab_slot(&p->strs, s, &ins);
+    th_map_slot *e = gid_slot(&p->strs, s, &ins);
     if (ins) { /* the arena's bytes as before (the th_str, then its text) */
         th_str *kept = TH_ANEW(p->a, th_str);
         *kept = th_str_make(th_arena_strndup(p->a, s.p, s.n), s.n);
         e->key = *kept;
-        e->v = kept;
+        e->value = kept;
     }
-    const th_str *kept = e->v;
+    const th_str *kept = e->value;
     *c = (keptstr){s.p, s.n, *kept};
     return *kept;
 }
