@@ -647,11 +647,16 @@ void th_ua_apply(const th_ua *cu, mctx *c, th_str s)
         }
         pthread_mutex_unlock(&u->mu);
     }
-    static const char *const paths[R_N] = {"user_agent.name", "user_agent.version",
-                                           "user_agent.os.name", "user_agent.os.version",
-                                           "user_agent.os.full", "user_agent.device.name"};
+    /* Set through mx_dst, as the paths user_agent.name ... would set them,
+     * without a walk from the root per field: convert sets them on every
+     * record (b10k: th_ua_apply 34.5 M -> 31.3 M inclusive, 19.2 M of it the
+     * parses of its 29 agents). */
+    static const char *const keys[R_N] = {"name", "version", "name", "version", "full", "name"};
+    mx_dst ua = MX_DST("user_agent"), os = MX_DST_UP(&ua, "os"), dev = MX_DST_UP(&ua, "device");
+    mx_dst *const dst[R_N] = {&ua, &ua, &os, &os, &os, &dev};
     for (int i = 0; i < R_N; i++)
-        mx_set_str(c, paths[i], r[i]);
+        if (r[i].p)
+            mx_put(c, dst[i], keys[i], th_jnew_str(c->a, r[i]));
 }
 
 th_str th_ua_name(const th_ua *cu, th_arena *a, th_str s)
