@@ -1537,32 +1537,12 @@ static void cand_use(th_hits *h, th_cand_entry *c)
     h->nseen = c->nseen;
 }
 
-/* candidates() on the projection's slots: the values th_json_path_each
- * visits on its document, in the same order. */
-static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h)
+/* The candidates of s whose routed values v does not hold (v: the entry to
+ * store them in, or NULL), found through the index and the lists' entry. */
+static __attribute__((noinline)) void candidates_routed(const th_engine *e, const th_ecs_slots *s,
+                                                        th_hits *h, size_t nf, th_val_entry *v)
 {
-    /* the last routed fields when their slots are fixed (the data stream
-     * constants: data_stream.dataset) are routed by route_fixed, after the
-     * others as before; the loop itself is the one every record runs. The
-     * same fixed slots come record after record: their count is kept. */
     th_cand_memo *cm = h->cand_memo;
-    if (s->fixed != cm->fixed) {
-        size_t nf = TH_NROUTED;
-        while (nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
-            nf--;
-        cm->fixed = s->fixed;
-        cm->nf = (uint32_t)nf;
-        cm->nf_slots = routed_slots(nf);
-    }
-    size_t nf = cm->nf;
-    cm->num = NO_NUMBER;
-    bool known;
-    th_val_entry *v = val_find(h, s, nf, &known);
-    if (known) {
-        cand_use(h, v->cand);
-        cm->num = v->num;
-        return;
-    }
     th_routelist *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
     size_t n = 0;
     for (size_t f = 0; f < nf; f++) {
@@ -1599,6 +1579,40 @@ static void candidates_slots(const th_engine *e, const th_ecs_slots *s, th_hits 
     c->set = number_of(&cm->sets, h->seen, h->nseen * sizeof *h->seen);
     if (v)
         val_put(cm, v, s, nf, c);
+}
+
+/* candidates() on the projection's slots: the values th_json_path_each
+ * visits on its document, in the same order. The routing of values that the
+ * memo does not hold is a call of its own (candidates_routed): b100k with the
+ * pack, 99,492 of 100,000 records find theirs, and that part's frame (the
+ * lists of 192 pointers, six saved registers) cost each of them. Not in line
+ * in the pipeline's prepare: there it cost more (b10k +0.17 M). */
+static __attribute__((noinline)) void candidates_slots(const th_engine *e, const th_ecs_slots *s,
+                                                       th_hits *h)
+{
+    /* the last routed fields when their slots are fixed (the data stream
+     * constants: data_stream.dataset) are routed by route_fixed, after the
+     * others as before; the loop itself is the one every record runs. The
+     * same fixed slots come record after record: their count is kept. */
+    th_cand_memo *cm = h->cand_memo;
+    if (s->fixed != cm->fixed) {
+        size_t nf = TH_NROUTED;
+        while (nf > 0 && (s->fixed >> route_slot[nf - 1] & 1))
+            nf--;
+        cm->fixed = s->fixed;
+        cm->nf = (uint32_t)nf;
+        cm->nf_slots = routed_slots(nf);
+    }
+    size_t nf = cm->nf;
+    cm->num = NO_NUMBER;
+    bool known;
+    th_val_entry *v = val_find(h, s, nf, &known);
+    if (known) {
+        cand_use(h, v->cand);
+        cm->num = v->num;
+        return;
+    }
+    candidates_routed(e, s, h, nf, v);
 }
 
 static void capv_room(th_hits *h, size_t n)
@@ -2045,9 +2059,12 @@ static void seen_gates(const th_engine *e, const th_hits *h, th_ecs_proj_need *n
 }
 
 /* seen_gates of h's candidates: remembered with them (h->cand) under the
- * gates' generation. */
-static void cand_gates(const th_engine *e, const th_hits *h, th_ecs_proj_need *need, uint64_t *read,
-                       uint64_t *hash)
+ * gates' generation. In line (seen_gates, once an entry and generation,
+ * stays a call): a call that returned three values through memory cost ~27
+ * instructions, twice a record (the gates' need, then the plan key). */
+static inline __attribute__((always_inline)) void cand_gates(const th_engine *e, const th_hits *h,
+                                                             th_ecs_proj_need *need, uint64_t *read,
+                                                             uint64_t *hash)
 {
     th_cand_entry *c = h->cand;
     if (!c) {
@@ -2521,9 +2538,12 @@ bool th_engine_plan_routed(const th_engine *e, const th_jval *proj, th_hits *h, 
  * the whole field: the rules of an event without such a capture share few
  * fields (the pack without ES|QL on b10k, the cache serving the events of two
  * rules or more too: 1,713 of its 7,867 reads found their field there); the
- * captures then read through a cache of their own. */
-static void fields_start(const th_engine *e, th_hits *h, const th_event *ev, const uint32_t *rules,
-                         size_t n, const th_qknown *known)
+ * captures then read through a cache of their own. In line: its call (six
+ * arguments, the registers saved) cost ~15 instructions a planned record. */
+static inline __attribute__((always_inline)) void fields_start(const th_engine *e, th_hits *h,
+                                                               const th_event *ev,
+                                                               const uint32_t *rules, size_t n,
+                                                               const th_qknown *known)
 {
     bool shared = known && ev->doc;
     for (size_t i = 0; i < n && !shared; i++)

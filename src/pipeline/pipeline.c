@@ -453,9 +453,19 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     th_ecs_slots *sl = &w->slots;
     if (!th_ecs_slots_start(p->mapper, a, scan, look, sl, &ts, &ing, &timed))
         return false;
+    /* and what the candidates' gates read: the same routed values, so the
+     * same candidates (th_engine_plan_slots keeps them); an engine without
+     * candidates needs nothing. One loop, not two: the second one's values
+     * moved to registers and back cost ~24 instructions a record (b10k with
+     * the pack: 240.18 -> 239.94 M). */
     bool routed = false;
-    for (size_t i = 0; i < p->nengines; i++)
-        routed |= th_engine_routes_slots(p->engines[i], sl, &w->hits[i]);
+    th_ecs_proj_need need = {0, 0};
+    for (size_t i = 0; i < p->nengines; i++) {
+        if (th_engine_routes_slots(p->engines[i], sl, &w->hits[i])) {
+            routed = true;
+            th_engine_gate_need(p->engines[i], &w->hits[i], &need);
+        }
+    }
     if (!routed) {
         /* the mapped event.provider/action are among the projected values
          * (and the constants route nowhere when they were left out), so the
@@ -467,11 +477,6 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     }
     if (!timed)
         return false;
-    /* what the candidates' gates read: the same routed values, so the same
-     * candidates (th_engine_plan_slots keeps them) */
-    th_ecs_proj_need need = {0, 0};
-    for (size_t i = 0; i < p->nengines; i++)
-        th_engine_gate_need(p->engines[i], &w->hits[i], &need);
     if (!th_ecs_slots_fill(sl, lv->extras & need.extras, need.fields))
         return false;
     const th_jval *proj = NULL; /* only for a gate that reads documents (rare) */
@@ -536,7 +541,12 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
     r->derived = false;
     r->ev.ts_formatted = false; /* a slot document's alone (prepare_planned) */
     bool matched = false;
-    uint64_t t0 = p->profile ? cpu_ns() : 0, e0 = w->prof.eval_ns, p0 = w->prof.parse_ns;
+    uint64_t t0 = 0, e0 = 0, p0 = 0; /* read with a profile alone: ~5 instructions a record */
+    if (p->profile) {
+        t0 = cpu_ns();
+        e0 = w->prof.eval_ns;
+        p0 = w->prof.parse_ns;
+    }
     if (r->kind == TH_REC_CLOUDTRAIL && lv->lazy && prepare_planned(p, lv, a, rr, r, w, &matched)) {
         if (matched) /* the engines map it again, completely, if an alert needs it */
             r->ev.raw = rr->text;
