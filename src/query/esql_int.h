@@ -258,7 +258,7 @@ void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
  * freed here where the idset has no room) */
 void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls);
 /* d's classes per row of t (d->vals), made at the first call; NULL where d
- * has none, a row's id has none, or the idset has no room */
+ * has none or the idset has no room */
 const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d);
 /* the rows kept at[0..n) of the table (compact, in place) and only the
  * columns still in it */

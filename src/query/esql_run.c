@@ -322,7 +322,7 @@ static void eval_classes(erun *r, const ev *col, const esql_memo *m, const esql_
     uint32_t n = 0, set = 0;
     for (uint32_t i = 0; i < d->n; i++) {
         const esql_memo_val *v = &m->idv[i];
-        cls[i] = UINT32_MAX;
+        cls[i] = UINT32_MAX; /* for now */
         if (v->pcol == ESQL_MEMO_UNSET)
             continue;
         set++;
@@ -341,7 +341,13 @@ static void eval_classes(erun *r, const ev *col, const esql_memo *m, const esql_
         free(cls);
         return;
     }
-    th_esql_ids_classes(r, col, cls, n);
+    /* an id no row here evaluated (rows a WHERE dropped before): a class of
+     * its own, so a row with it, if any, could share its key with no other */
+    uint32_t ncls = n;
+    for (uint32_t i = 0; i < d->n; i++)
+        if (cls[i] == UINT32_MAX)
+            cls[i] = ncls++;
+    th_esql_ids_classes(r, col, cls, ncls);
 }
 
 static void do_eval(erun *r, etab *t, const cmd *c)

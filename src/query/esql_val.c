@@ -606,18 +606,9 @@ const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d)
     if (s->nbuf >= ESQL_IDCOLS)
         return NULL;
     uint32_t *v = th_xmalloc((t->nrows ? t->nrows : 1) * sizeof *v);
-    const uint32_t *ids = d->ids, *cls = d->cls;
-    /* an id without a class: never where the EVAL's memo ran by ids from
-     * its first row, as do_eval gives the ids only then */
-    uint32_t none = 0;
-    for (size_t row = 0; row < t->nrows; row++) {
+    const uint32_t *ids = d->ids, *cls = d->cls; /* every id has a class */
+    for (size_t row = 0; row < t->nrows; row++)
         v[row] = cls[ids[row]];
-        none |= v[row] == UINT32_MAX;
-    }
-    if (none) {
-        free(v);
-        return NULL;
-    }
     s->buf[s->nbuf++] = v;
     ((esql_ids *)d)->vals = v; /* d is an entry of r->ids */
     return v;
