@@ -522,14 +522,17 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
         for (; k < m->nkey; k++) {
             const ev *col = t->cols[m->cols[k]];
             const esql_ids *d = th_esql_ids_of(r, col);
-            esql_ids own = {col, NULL, 0};
+            esql_ids own = {.col = col};
             if (!d && r->prefix && (own.ids = memo_cell_ids(col, t->nrows, &own.n)))
                 d = &own;
             free(m->idown[k]);
             m->idown[k] = own.ids;
             if (!d || d->n >= 1u << ESQL_MEMO_ID_BITS)
                 break;
-            m->idsk[k] = d->ids;
+            /* a few cells (an EVAL's flag): keyed on them, not on the ids of
+             * what made them; equal classes are ev_same_cell cells */
+            const uint32_t *cv = th_esql_ids_values(r, t, d);
+            m->idsk[k] = cv ? cv : d->ids;
             m->idcolk[k] = d->col;
             m->idsh[k] = (unsigned)(ESQL_MEMO_ID_BITS * k);
         }

@@ -388,6 +388,17 @@ static void part_again(erun *r, part *p, int fn, const ev *v, uint64_t k)
         part_value(r, p, fn, v);
 }
 
+/* whether part_value of v again, right after v, changes nothing: VALUES and
+ * COUNT_DISTINCT skip a value the same as the last one gathered, MIN / MAX
+ * of other than doubles compare it with the best, which it already was or
+ * lost to (MIN / MAX of doubles keep every value, and a cell of several
+ * values pushes them again) */
+static inline bool again_idle(int fn, const ev *v)
+{
+    return (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) && v->n <= 1 &&
+           ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
+}
+
 /* A memo by two or three columns' packed ids (esql_memo's idh), as
  * th_esql_eval_memo_at reads it, held in the caller's locals: nk 0 where
  * that is not the memo's path (no idh, idv first, or a key column's array
@@ -417,24 +428,37 @@ __attribute__((always_inline)) static inline idhview idh_view(const etab *t, con
     return w;
 }
 
-/* the row's value where the view finds its ids (th_esql_eval_memo_at's
- * hit, warnings counted), else NULL (the caller calls); nk a constant, and
+/* the row's packed key in the view (th_esql_memo_idkey); nk a constant, and
  * so the shifts (the view held them, loaded on every row: part_rows 27.90
  * -> 27.45 M over b100k, the pack) */
-__attribute__((always_inline)) static inline const ev *idh_at(erun *r, etab *t, size_t row,
-                                                              const idhview *w, size_t nk)
+__attribute__((always_inline)) static inline uint64_t idh_key(const idhview *w, size_t row,
+                                                              size_t nk)
 {
     uint64_t key = 1;
     for (size_t k = 0; k < nk; k++)
         key += (uint64_t)w->ids[k][row] << (ESQL_MEMO_ID_BITS * k); /* idsh[k] */
+    return key;
+}
+
+/* the value remembered for key (th_esql_eval_memo_at's hit), else NULL (the
+ * caller calls) */
+__attribute__((always_inline)) static inline const esql_memo_val *idh_find(const idhview *w,
+                                                                           uint64_t key)
+{
     for (size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & w->mask; w->e[j].key;
          j = (j + 1) & w->mask)
-        if (w->e[j].key == key) {
-            const esql_memo_val *v = &w->e[j].v;
-            r->warnings += v->warn;
-            return v->pcol < 0 ? &v->out : &t->cols[v->pcol][row];
-        }
+        if (w->e[j].key == key)
+            return &w->e[j].v;
     return NULL;
+}
+
+/* the end of the run of rows[i..n) whose key is key */
+__attribute__((always_inline)) static inline size_t
+idh_run(const idhview *w, const size_t *rows, size_t i, size_t n, uint64_t key, size_t nk)
+{
+    while (i < n && idh_key(w, rows[i], nk) == key)
+        i++;
+    return i;
 }
 
 /* the rows of a group that met an id of one id array first in the group, in
@@ -623,11 +647,23 @@ part_loop(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part
         idhview w = idh_view(t, mx);
         for (size_t i = 0; i < n;) {
             size_t row = rows[i++];
-            const ev *v = w.nk == 2   ? idh_at(r, t, row, &w, 2)
-                          : w.nk == 3 ? idh_at(r, t, row, &w, 3)
-                                      : NULL;
-            if (v) {
+            uint64_t key = w.nk == 2 ? idh_key(&w, row, 2) : w.nk == 3 ? idh_key(&w, row, 3) : 0;
+            const esql_memo_val *hv = w.nk ? idh_find(&w, key) : NULL;
+            const ev *v;
+            if (hv) {
+                r->warnings += hv->warn;
+                v = hv->pcol < 0 ? &hv->out : &t->cols[hv->pcol][row];
                 part_value(r, p, fn, v);
+                if (hv->pcol >= 0 || hv->warn != 0)
+                    continue;
+                /* the rows after of the same key (a memo over an EVAL's
+                 * flags keys on their few cells: th_esql_ids_values) get
+                 * the same value, as the idv's runs below */
+                size_t j =
+                    w.nk == 2 ? idh_run(&w, rows, i, n, key, 2) : idh_run(&w, rows, i, n, key, 3);
+                if (!again_idle(fn, v) && j > i)
+                    part_again(r, p, fn, v, j - i);
+                i = j;
                 continue;
             }
             ev tmp;
@@ -646,10 +682,7 @@ part_loop(erun *r, etab *t, const assign *as, const size_t *rows, size_t n, part
             while (j < n && mids[rows[j]] == id)
                 j++;
             if (v == &mv->out) {
-                bool idle =
-                    (fn == F_VALUES || fn == F_COUNT_DISTINCT || fn == F_MIN || fn == F_MAX) &&
-                    v->n <= 1 && ((fn != F_MIN && fn != F_MAX) || v->t != EV_DOUBLE);
-                if (!idle && j > i)
+                if (!again_idle(fn, v) && j > i)
                     part_again(r, p, fn, v, j - i);
             } else if (mv->pcol >= 0 && v == &t->cols[mv->pcol][row]) {
                 cells_rows(r, p, fn, t->cols[mv->pcol], rows + i, j - i);

@@ -199,6 +199,13 @@ typedef struct esql_ids {
     const ev *col;
     uint32_t *ids;
     uint32_t n;
+    /* an EVAL's column whose cells are few (a flag of an action or an
+     * organisation): per id, its cell's index among them by ev_same_cell
+     * (cls, ncls of them: th_esql_ids_classes), and those per row, made
+     * where a memo over two or three columns first asks
+     * (th_esql_ids_values); else NULL */
+    uint32_t *cls, *vals;
+    uint32_t ncls;
 } esql_ids;
 typedef struct th_esql_ids {
     esql_ids ids[ESQL_IDCOLS];  /* the columns with cell ids */
@@ -247,6 +254,12 @@ bool th_esql_memo_reads(const th_esql *q, th_str name);
 /* esql_val.c: cell ids (esql_ids) */
 const esql_ids *th_esql_ids_of(const erun *r, const ev *col);
 void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
+/* col's cells by id are cls[id] < ncls (cls malloc'd, now the idset's;
+ * freed here where the idset has no room) */
+void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls);
+/* d's classes per row of t (d->vals), made at the first call; NULL where d
+ * has none or the idset has no room */
+const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d);
 /* the rows kept at[0..n) of the table (compact, in place) and only the
  * columns still in it */
 void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n);

@@ -308,6 +308,48 @@ void th_esql_where_then(erun *r, etab *t, const xnode *cond, size_t nfirst, cons
     compact(r, t, keep);
 }
 
+/* An EVAL's column by its key column's ids (d) whose cells are few (a flag
+ * per action or organisation): its ids' classes, the cell of each id
+ * remembered (idv) by ev_same_cell in order of id, so that a memo over two
+ * or three such columns keys on the few cells, not on the ids' products
+ * (th_esql_ids_values); none where the cells are as many as the ids or over
+ * EVAL_CLASSES. */
+enum { EVAL_CLASSES = 16 };
+static void eval_classes(erun *r, const ev *col, const esql_memo *m, const esql_ids *d)
+{
+    const esql_memo_val *rep[EVAL_CLASSES];
+    uint32_t *cls = th_xmalloc((d->n ? d->n : 1) * sizeof *cls);
+    uint32_t n = 0, set = 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const esql_memo_val *v = &m->idv[i];
+        cls[i] = UINT32_MAX; /* for now */
+        if (v->pcol == ESQL_MEMO_UNSET)
+            continue;
+        set++;
+        uint32_t c = 0;
+        while (c < n && !ev_same_cell(&rep[c]->out, &v->out))
+            c++;
+        if (c == EVAL_CLASSES) {
+            free(cls);
+            return;
+        }
+        if (c == n)
+            rep[n++] = v;
+        cls[i] = c;
+    }
+    if (n >= set) {
+        free(cls);
+        return;
+    }
+    /* an id no row here evaluated (rows a WHERE dropped before): a class of
+     * its own, so a row with it, if any, could share its key with no other */
+    uint32_t ncls = n;
+    for (uint32_t i = 0; i < d->n; i++)
+        if (cls[i] == UINT32_MAX)
+            cls[i] = ncls++;
+    th_esql_ids_classes(r, col, cls, ncls);
+}
+
 static void do_eval(erun *r, etab *t, const cmd *c)
 {
     for (size_t k = 0; k < c->nas; k++) {
@@ -341,8 +383,10 @@ static void do_eval(erun *r, etab *t, const cmd *c)
         /* remembered by its one column's cell ids from the first row on
          * (memo_resolve), every row's cell is its id's: the ids hold */
         const esql_ids *d = m.idv && !m.picks ? th_esql_ids_of(r, m.idcol) : NULL;
-        if (d)
+        if (d) {
             th_esql_ids_add(r, col, d->ids, d->n);
+            eval_classes(r, col, &m, d);
+        }
         th_esql_memo_free(&m);
         th_etab_set(r, t, c->as[k].name, col);
     }

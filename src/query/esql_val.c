@@ -580,7 +580,38 @@ const esql_ids *th_esql_ids_of(const erun *r, const ev *col)
 void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n)
 {
     if (r->ids && r->ids->nids < ESQL_IDCOLS)
-        r->ids->ids[r->ids->nids++] = (esql_ids){col, ids, n};
+        r->ids->ids[r->ids->nids++] = (esql_ids){.col = col, .ids = ids, .n = n};
+}
+
+void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls)
+{
+    esql_idset *s = r->ids;
+    esql_ids *d = NULL;
+    for (size_t i = 0; s && i < s->nids && !d; i++)
+        d = s->ids[i].col == col ? &s->ids[i] : NULL;
+    if (!d || d->cls || s->nbuf >= ESQL_IDCOLS) {
+        free(cls);
+        return;
+    }
+    s->buf[s->nbuf++] = cls;
+    d->cls = cls;
+    d->ncls = ncls;
+}
+
+const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d)
+{
+    if (!d->cls || d->vals)
+        return d->vals;
+    esql_idset *s = r->ids;
+    if (s->nbuf >= ESQL_IDCOLS)
+        return NULL;
+    uint32_t *v = th_xmalloc((t->nrows ? t->nrows : 1) * sizeof *v);
+    const uint32_t *ids = d->ids, *cls = d->cls; /* every id has a class */
+    for (size_t row = 0; row < t->nrows; row++)
+        v[row] = cls[ids[row]];
+    s->buf[s->nbuf++] = v;
+    ((esql_ids *)d)->vals = v; /* d is an entry of r->ids */
+    return v;
 }
 
 void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n)
@@ -605,6 +636,8 @@ void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n)
             done = s->ids[j].ids == s->ids[i].ids;
         for (size_t k = 0; k < n && !done; k++)
             s->ids[i].ids[k] = s->ids[i].ids[at[k]];
+        for (size_t k = 0; s->ids[i].vals && k < n; k++) /* a column's own */
+            s->ids[i].vals[k] = s->ids[i].vals[at[k]];
     }
 }
 

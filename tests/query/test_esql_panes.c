@@ -724,6 +724,47 @@ static bool check_fold(const char *q, size_t span)
     return ok;
 }
 
+/* Flags an EVAL makes from a column with cell ids, a few cells each: a
+ * memo over two or three of them keys on their cells' classes
+ * (th_esql_ids_values) and its runs of one key add at once (a class per
+ * flag merging all cells, or a run past its key, fails it); a flag null
+ * where it warned (a multi-valued user compared), a sum that overflows for
+ * some keys (its warnings: the fold refuses the chunk, so panes only) and
+ * a picked column's cell, each row's */
+#define FLAGS_BY_USER                                                                              \
+    "FROM logs-* | EVAL t = event.action LIKE \"*Object\", u = user.name == \"bob\", "             \
+    "w = CASE(user.name IN (\"alice\", \"carol\"), 2, 7) "
+#define FLAGS_STATS                                                                                \
+    "v = VALUES(CASE(t == false AND u, event.action, null)), "                                     \
+    "l = MAX(CASE(t OR u, @timestamp, null)), m = MIN(CASE(t AND w == 7, source.as.number, "       \
+    "null)), "                                                                                     \
+    "c = COUNT(CASE(u OR w == 2, 1, null)), n = COUNT(*) BY source.as.number > 4500"
+static const char *const flag_queries[] = {
+    FLAGS_BY_USER
+    "| STATS s = SUM(CASE(t AND u, 1, 0)), sw = SUM(CASE(t OR u, w, 1)), " FLAGS_STATS,
+    "FROM logs-* | WHERE event.action != \"Decrypt\" "
+    "| EVAL t = CASE(event.action == \"GetObject\", true, false), u = COALESCE(user.name == "
+    "\"dave\", false) "
+    "| WHERE t OR u OR source.ip IS NOT NULL "
+    "| STATS s = SUM(CASE(t AND u, 3, 1)), d = COUNT_DISTINCT(CASE(t, u, null)), "
+    "x = MAX(CASE(t == false AND u == false, event.duration, null)) BY user.name",
+};
+
+static void flags_by_their_cells(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof flag_queries / sizeof flag_queries[0]; k++) {
+        assert_true(check_query(flag_queries[k], 0, true) > 0);
+        for (int rep = 0; rep < 4; rep++)
+            assert_true(check_fold(flag_queries[k], rep % 2 ? 30 : 4));
+    }
+    /* 7 * 3074457345618258602 overflows: a warning for those keys */
+    assert_true(check_query(FLAGS_BY_USER
+                            "| STATS s = SUM(CASE(t AND u, 1, 0)), "
+                            "sw = SUM(CASE(t OR u, w * 3074457345618258602, 1)), " FLAGS_STATS,
+                            0, true) > 0);
+}
+
 static void fold_chunks(void **state)
 {
     (void)state;
@@ -819,15 +860,11 @@ static void fold_chunks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_aggregate),
-        cmocka_unit_test(head_only_columns),
-        cmocka_unit_test(computed_keys_and_no_by),
-        cmocka_unit_test(group_by_ids),
-        cmocka_unit_test(overflow_and_mixed_types),
-        cmocka_unit_test(deferred_now_conditions),
-        cmocka_unit_test(errors_as_rest),
-        cmocka_unit_test(reuse_across_windows),
-        cmocka_unit_test(fold_chunks),
+        cmocka_unit_test(every_aggregate),         cmocka_unit_test(head_only_columns),
+        cmocka_unit_test(computed_keys_and_no_by), cmocka_unit_test(group_by_ids),
+        cmocka_unit_test(flags_by_their_cells),    cmocka_unit_test(overflow_and_mixed_types),
+        cmocka_unit_test(deferred_now_conditions), cmocka_unit_test(errors_as_rest),
+        cmocka_unit_test(reuse_across_windows),    cmocka_unit_test(fold_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
