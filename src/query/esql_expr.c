@@ -531,7 +531,7 @@ static void memo_resolve(erun *r, etab *t, esql_memo *m)
                 break;
             /* a few cells (an EVAL's flag): keyed on them, not on the ids of
              * what made them; equal classes are ev_same_cell cells */
-            const uint32_t *cv = th_esql_ids_values(r, t, d);
+            const uint32_t *cv = th_esql_ids_values(r, t, col);
             m->idsk[k] = cv ? cv : d->ids;
             m->idcolk[k] = d->col;
             m->idsh[k] = (unsigned)(ESQL_MEMO_ID_BITS * k);

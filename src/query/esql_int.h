@@ -257,9 +257,9 @@ void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n);
 /* col's cells by id are cls[id] < ncls (cls malloc'd, now the idset's;
  * freed here where the idset has no room) */
 void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls);
-/* d's classes per row of t (d->vals), made at the first call; NULL where d
- * has none or the idset has no room */
-const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d);
+/* the classes per row of t of col's ids (their vals), made at the first
+ * call; NULL where col has no ids or classes, or the idset has no room */
+const uint32_t *th_esql_ids_values(erun *r, const etab *t, const ev *col);
 /* the rows kept at[0..n) of the table (compact, in place) and only the
  * columns still in it */
 void th_esql_ids_compact(erun *r, const etab *t, const size_t *at, size_t n);

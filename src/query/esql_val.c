@@ -569,12 +569,17 @@ static ev date_cell(th_arena *a, const th_esql_doc *in, th_str name, const th_fi
     return th_ev_from_esql_doc(a, in, name, d);
 }
 
+static esql_ids *ids_entry(esql_idset *s, const ev *col)
+{
+    for (size_t i = 0; s && i < s->nids; i++)
+        if (s->ids[i].col == col)
+            return &s->ids[i];
+    return NULL;
+}
+
 const esql_ids *th_esql_ids_of(const erun *r, const ev *col)
 {
-    for (size_t i = 0; r->ids && i < r->ids->nids; i++)
-        if (r->ids->ids[i].col == col)
-            return &r->ids->ids[i];
-    return NULL;
+    return ids_entry(r->ids, col);
 }
 
 void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n)
@@ -586,9 +591,7 @@ void th_esql_ids_add(erun *r, const ev *col, uint32_t *ids, uint32_t n)
 void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls)
 {
     esql_idset *s = r->ids;
-    esql_ids *d = NULL;
-    for (size_t i = 0; s && i < s->nids && !d; i++)
-        d = s->ids[i].col == col ? &s->ids[i] : NULL;
+    esql_ids *d = ids_entry(s, col);
     if (!d || d->cls || s->nbuf >= ESQL_IDCOLS) {
         free(cls);
         return;
@@ -598,11 +601,12 @@ void th_esql_ids_classes(erun *r, const ev *col, uint32_t *cls, uint32_t ncls)
     d->ncls = ncls;
 }
 
-const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d)
+const uint32_t *th_esql_ids_values(erun *r, const etab *t, const ev *col)
 {
-    if (!d->cls || d->vals)
-        return d->vals;
     esql_idset *s = r->ids;
+    esql_ids *d = ids_entry(s, col);
+    if (!d || !d->cls || d->vals)
+        return d ? d->vals : NULL;
     if (s->nbuf >= ESQL_IDCOLS)
         return NULL;
     uint32_t *v = th_xmalloc((t->nrows ? t->nrows : 1) * sizeof *v);
@@ -610,7 +614,7 @@ const uint32_t *th_esql_ids_values(erun *r, const etab *t, const esql_ids *d)
     for (size_t row = 0; row < t->nrows; row++)
         v[row] = cls[ids[row]];
     s->buf[s->nbuf++] = v;
-    ((esql_ids *)d)->vals = v; /* d is an entry of r->ids */
+    d->vals = v;
     return v;
 }
 
