@@ -675,8 +675,13 @@ member_tail : {
 
 obj_after : {
     /* minified: the ',' right after the value (a byte between entries, or
-     * the end of the text) */
-    if (__builtin_expect(i < n32 && p[i] == ',', 1)) {
+     * the end of the text). i < *x stands for i < n32: i is at most the next
+     * entry *x (the value's end, or past a bracket that was *x), which is
+     * at most n32 (the entry put after the last one is n32 here: no string
+     * is left open when a value was read), and at *x < n32 the byte is a
+     * token's first, not a ','. *x is at hand where n32 was spilled (GCC
+     * loaded it into a register first) */
+    if (__builtin_expect(i < *x && p[i] == ',', 1)) {
         i++;
         goto key;
     }
@@ -702,7 +707,7 @@ arr_value: /* i is past the '[' or ',' */
 
 arr_after : {
     /* minified: the ',' or ']' right after the item, as in obj_after */
-    if (i < n32 && p[i] == ',') {
+    if (i < *x && p[i] == ',') {
         i++;
         goto arr_value;
     }
