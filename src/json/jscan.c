@@ -507,7 +507,12 @@ close : {
     /* i and *x are the closing bracket of the innermost container */
     jnode *open = (--sp)->node;
     open->end = ++i;
-    open->size = (uint32_t)(w - open);
+    /* the nodes from the open one to w: their bytes / 12, as (bytes / 4)
+     * times the inverse of 3 modulo 2^32, exact for a multiple of 3, in 32
+     * bits: GCC divided the 64-bit difference (a movabs more) when the
+     * stack's frames changed, and with this form build_tape's allocation
+     * took 0.06 M fewer instructions over b10k as it is */
+    open->size = (uint32_t)(((uintptr_t)w - (uintptr_t)open) >> 2) * 0xAAAAAAABu;
     x++;
     if (sp == s->stack)
         goto top_after;
