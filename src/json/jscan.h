@@ -191,7 +191,7 @@ typedef struct th_jkeys {
      * length compare a key's would make, without a test of its own */
     uint8_t bucket[TH_JKEYS_BUCKETS];
     const char *name[TH_JKEYS_MAX + 1];
-    uint32_t len[TH_JKEYS_MAX + 1];
+    uint32_t quoted[TH_JKEYS_MAX + 1]; /* the key's length with its two quotes */
     int id[TH_JKEYS_MAX + 1];
     uint32_t at[TH_JKEYS_MAX + 1]; /* id * sizeof(th_jcur): the found entry's offset */
 } th_jkeys;
