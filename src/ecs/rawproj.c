@@ -2418,9 +2418,13 @@ th_jval *th_ecs_slots_doc(th_ecs_slots *s, uint64_t docfields, int64_t timestamp
                             .u.members = mem + l->first[j]};
     for (uint32_t j = 1; j < l->nobj; j++)
         mem[l->objat[j]] = (th_jmember){l->key[l->objat[j]], &objs[j]};
-    if (nodes)
-        for (size_t i = 0; i < NDOC; i++)
-            nodes[i] = NULL;
+    if (nodes) {
+        /* eight a memset, in line: vector stores, where GCC made the loop a
+         * rep stosq of NDOC (40) words */
+#pragma GCC unroll 8
+        for (size_t i = 0; i < NDOC; i += 8)
+            memset(&nodes[i], 0, (NDOC - i < 8 ? NDOC - i : 8) * sizeof *nodes);
+    }
     for (uint32_t n = 0; n < l->nfield; n++) {
         const uint32_t k = l->fmem[n], f = l->ffield[n];
         x[n] = *val[f];
