@@ -1040,8 +1040,11 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
  * projection, whose memos (identity walks, user agents, times, layouts) the
  * batch uses in place of its own. A batch's own were warmed on its ring
  * slot's batches alone (a sixth at two threads); nothing a record keeps for
- * its commit points into the slots (nodes_lasting: made in the batch's arena). */
-static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slots *slots)
+ * its commit points into the slots (nodes_lasting: made in the batch's arena).
+ * scan: the thread's scanner, whose tape stays in its cache (cachegrind,
+ * b100k at two threads: D1 misses -1.2%, LL data misses -8%). */
+static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slots *slots,
+                    th_jscan **scan)
 {
     const th_pipeline *p = pl->p;
     if (!b->ready) {
@@ -1054,6 +1057,8 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
         th_hits_swap_caches(&b->w.hits[i], &own[i]);
     th_ecs_slots mine = b->w.slots;
     b->w.slots = *slots;
+    th_jscan *mine_scan = b->w.scan;
+    b->w.scan = *scan;
     prof_window pw;
     if (p->profile) /* a batch is a window (its stages are on this thread) */
         prof_window_start(&pw, NULL, &b->w.prof);
@@ -1074,6 +1079,8 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
     }
     *slots = b->w.slots;
     b->w.slots = mine; /* a line settled at the commit is prepared with them */
+    *scan = b->w.scan;
+    b->w.scan = mine_scan;
     for (size_t i = 0; i < p->nengines; i++)
         th_hits_swap_caches(&b->w.hits[i], &own[i]);
     if (p->profile)
@@ -1086,6 +1093,7 @@ static void *worker(void *arg)
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
     th_ecs_slots slots;
     th_ecs_slots_init(&slots);
+    th_jscan *scan = th_jscan_new();
     pthread_mutex_lock(&pl->mu);
     th_hits *own = pl->own[pl->nown++];
     pthread_mutex_unlock(&pl->mu);
@@ -1110,7 +1118,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&pl->mu);
         if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-        process(pl, b, one, own, &slots);
+        process(pl, b, one, own, &slots, &scan);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
         if (pl->awaited == b)
@@ -1119,6 +1127,7 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&pl->mu);
     th_input_close(one);
     th_ecs_slots_free(&slots); /* every batch it processed is committed */
+    th_jscan_free(scan);
     return NULL;
 }
 
