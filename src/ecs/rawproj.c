@@ -875,7 +875,11 @@ int th_ecs_slot_of(th_str path, th_str *rest)
     return -1;
 }
 
-void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
+void th_ecs_slots_init(th_ecs_slots *s)
+{
+    memset(s, 0, sizeof *s);
+    s->as_slots = 1u << SLOT_AS_NUMBER | 1u << SLOT_AS_ORG;
+}
 
 static void ua_memos_free(struct th_ecs_ua_memos *t);
 static void walk_memos_free(struct th_ecs_walk_memos *t);
@@ -1357,6 +1361,9 @@ static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
     s->as_borrowed = false;
+    /* source.ip is filled once a record (fill skips used fields), so the
+     * AS slots stay its function where it was filled before them */
+    s->as_from = s->used & 1u << SLOT_SOURCE_IP;
     if (!nips)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);

@@ -182,6 +182,10 @@ typedef struct th_ecs_slots {
      * address, the record's one): valid until the thread's next look-up
      * of another address; current while the AS slots are filled */
     bool as_borrowed;
+    /* private (th_ecs_slots_asn): the AS slots (set by init), and where
+     * slots_asn filled them from source.ip's slot as it stays (filled
+     * before them), that slot's bit; current while the AS slots are filled */
+    uint32_t as_slots, as_from;
     /* private: the values made for a document's @timestamp, event.outcome,
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
@@ -205,6 +209,18 @@ static inline uint64_t th_ecs_slots_ident(const th_ecs_slots *s, uint64_t read, 
         return 0;
     *slots = id;
     return s->ident;
+}
+/* The AS slots of `read` (source.as.number, .organization.name), where
+ * `read` holds source.ip and they were filled from its values: their values
+ * are then a function of source.ip's (each value's type and text, in order:
+ * the ASN table's answers, fixed for the process), so that two records
+ * whose source.ip slots hold the same values hold the same in these, and a
+ * reader that compares source.ip's values may leave them out. 0 where
+ * `read` holds neither or not source.ip, or they were not so filled. */
+static inline uint64_t th_ecs_slots_asn(const th_ecs_slots *s, uint64_t read)
+{
+    const uint64_t as = read & s->as_slots & s->used;
+    return as && (read & s->as_from) ? as : 0;
 }
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);
