@@ -415,6 +415,7 @@ static plan the_plan;
  * rules out 93% of the records) */
 static plan route_plan;
 #define NROUTING 2
+_Static_assert(TH_ECS_ROUTED_SLOTS == (1u << NROUTING) - 1, "the routed fields' slots");
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
 
 /* The data stream constants, as th_ecs_map adds them. */
@@ -875,7 +876,11 @@ int th_ecs_slot_of(th_str path, th_str *rest)
     return -1;
 }
 
-void th_ecs_slots_init(th_ecs_slots *s) { memset(s, 0, sizeof *s); }
+void th_ecs_slots_init(th_ecs_slots *s)
+{
+    memset(s, 0, sizeof *s);
+    s->as_slots = 1u << SLOT_AS_NUMBER | 1u << SLOT_AS_ORG;
+}
 
 static void ua_memos_free(struct th_ecs_ua_memos *t);
 static void walk_memos_free(struct th_ecs_walk_memos *t);
@@ -887,6 +892,7 @@ void th_ecs_slots_free(th_ecs_slots *s)
     free(s->ts_memos);
     ua_memos_free(s->ua_memos);
     walk_memos_free(s->walk_memos);
+    free(s->routed_memos);
     th_buf_free(&s->request);
     memset(s, 0, sizeof *s);
 }
@@ -1271,10 +1277,106 @@ static void descend(const plan *pl, th_ecs_slots *s, uint32_t fields)
     s->descended_objs |= objs;
 }
 
+/* ---- the routed values' number (th_ecs_slots_routed) -------------------------
+ * Records repeat a few providers and actions (b100k: 42 pairs), which
+ * hotpass.c's memo of the routing found by hashing and comparing both
+ * texts on every record, through loops over its routed fields. Here the
+ * pair gets a number, by one hash of both lengths and two words of each
+ * text and one compare of both texts, in sets of ROUTED_WAYS. Numbers are
+ * process-wide (routed_numbers), as the walk memo's, so a reader may
+ * compare them in place of the texts. (Keeping each text's two words in
+ * its entry, compared from registers, with the bytes between them past 16
+ * compared apart, cost more: b10k +0.04 M.) */
+#define ROUTED_SETS 64
+#define ROUTED_WAYS 4
+#define ROUTED_VALUE 48 /* longer texts get no number */
+#define ROUTED_NONE 0xffu
+_Static_assert(ROUTED_VALUE < ROUTED_NONE, "a length is never ROUTED_NONE");
+typedef struct routed_e {
+    uint64_t num;   /* 0: empty */
+    uint8_t len[2]; /* each text's, ROUTED_NONE: the slot is empty */
+    char text[2][ROUTED_VALUE];
+} routed_e;
+struct th_ecs_routed_memos {
+    routed_e e[ROUTED_SETS][ROUTED_WAYS];
+    uint8_t next[ROUTED_SETS]; /* each set's next victim, in turn */
+};
+static _Atomic uint64_t routed_numbers;
+
+/* A slot's one string of ROUTED_VALUE bytes at most (*len its length, or
+ * ROUTED_NONE where the slot is empty): false where it holds anything else */
+static inline bool routed_text(const th_qslot *sl, th_str *t, unsigned *len)
+{
+    if (sl->n == 0) {
+        *t = (th_str){"", 0};
+        *len = ROUTED_NONE;
+        return true;
+    }
+    if (sl->n > 1 || sl->vals[0].type != TH_JSTR || sl->vals[0].u.str.n > ROUTED_VALUE)
+        return false;
+    *t = sl->vals[0].u.str;
+    *len = (unsigned)t->n;
+    return true;
+}
+
+/* The first and last eight bytes of t folded (fewer: its first and last
+ * four, or its bytes): only where an entry is looked for depends on it */
+static inline uint64_t routed_word(th_str t)
+{
+    uint64_t a = 0, c = 0;
+    if (t.n >= 8) {
+        memcpy(&a, t.p, 8);
+        memcpy(&c, t.p + t.n - 8, 8);
+    } else if (t.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, t.p, 4);
+        memcpy(&y, t.p + t.n - 4, 4);
+        a = x;
+        c = (uint64_t)y << 32;
+    } else {
+        for (size_t i = 0; i < t.n; i++)
+            a = a << 8 | (unsigned char)t.p[i];
+    }
+    return a ^ (c << 29 | c >> 35);
+}
+
+/* s->routed for the routed slots as start filled them */
+static void routed_number(th_ecs_slots *s)
+{
+    th_str t0, t1;
+    unsigned n0, n1;
+    if (!routed_text(&s->slot[0], &t0, &n0) || !routed_text(&s->slot[1], &t1, &n1))
+        return;
+    const uint64_t x = ((routed_word(t0) * 0x9e3779b97f4a7c15ull) ^
+                        (routed_word(t1) * 0xc2b2ae3d27d4eb4full) ^ (n0 << 8 | n1)) *
+                       0xff51afd7ed558ccdull;
+    if (!s->routed_memos) /* th_xcalloc exits on failure, as every allocation */
+        s->routed_memos = th_xcalloc(1, sizeof *s->routed_memos);
+    _Static_assert(ROUTED_SETS == 64, "the top six bits of the product");
+    const size_t si = x >> 58;
+    routed_e *set = s->routed_memos->e[si];
+    for (size_t w = 0; w < ROUTED_WAYS; w++) {
+        const routed_e *e = &set[w];
+        if (e->num && e->len[0] == n0 && e->len[1] == n1 && th_bytes_eq(e->text[0], t0.p, t0.n) &&
+            th_bytes_eq(e->text[1], t1.p, t1.n)) {
+            s->routed = e->num;
+            return;
+        }
+    }
+    routed_e *e = &set[s->routed_memos->next[si]++ % ROUTED_WAYS];
+    e->len[0] = (uint8_t)n0;
+    e->len[1] = (uint8_t)n1;
+    memcpy(e->text[0], t0.p, t0.n);
+    memcpy(e->text[1], t1.p, t1.n);
+    e->num = atomic_fetch_add_explicit(&routed_numbers, 1, memory_order_relaxed) + 1;
+    s->routed = e->num;
+}
+
 bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, unsigned flags,
                         th_ecs_slots *s, int64_t *timestamp_ms, int64_t *ingested_ms, bool *timed)
 {
     *timed = false;
+    s->routed = 0; /* until routed_number gives the record's */
     /* the slots of the last record emptied: all at once when it was filled
      * past the first look (most of them then hold values, where clearing
      * them one by one cost more than the fixed-size store), else those few.
@@ -1334,6 +1436,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     const uint32_t routed = (1u << NROUTING) - 1;
     if (!(s->escapes ? slot_fields_escaped(s, routed) : slot_fields(s, pl, routed)))
         return false;
+    routed_number(s);
     const uint32_t consts =
         m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS)) ? CONST_SLOTS : 0;
     if ((s->used & CONST_SLOTS) != consts) {
@@ -1357,6 +1460,9 @@ static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
     s->as_borrowed = false;
+    /* source.ip is filled once a record (fill skips used fields), so the
+     * AS slots stay its function where it was filled before them */
+    s->as_from = s->used & 1u << SLOT_SOURCE_IP;
     if (!nips)
         return;
     th_jval one, *org = nips == 1 ? &one : th_arena_alloc(s->a, nips * sizeof *org);

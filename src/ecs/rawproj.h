@@ -153,6 +153,11 @@ typedef struct th_ecs_slots {
     char ts_date[11];
     /* userIdentity's walks by its text (rawproj.c walk_memo), made on first use */
     struct th_ecs_walk_memos *walk_memos;
+    /* private (th_ecs_slots_routed): the number of the routed slots'
+     * values (rawproj.c routed_number, 0: none), and its memo, made on
+     * first use */
+    uint64_t routed;
+    struct th_ecs_routed_memos *routed_memos;
     /* private (th_ecs_slots_ident): the number the walk memo gave the
      * record's userIdentity text since start (0: none), and the table
      * fields' slots whose values are a function of that text alone */
@@ -182,6 +187,10 @@ typedef struct th_ecs_slots {
      * address, the record's one): valid until the thread's next look-up
      * of another address; current while the AS slots are filled */
     bool as_borrowed;
+    /* private (th_ecs_slots_asn): the AS slots (set by init), and where
+     * slots_asn filled them from source.ip's slot as it stays (filled
+     * before them), that slot's bit; current while the AS slots are filled */
+    uint32_t as_slots, as_from;
     /* private: the values made for a document's @timestamp, event.outcome,
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
@@ -205,6 +214,31 @@ static inline uint64_t th_ecs_slots_ident(const th_ecs_slots *s, uint64_t read, 
         return 0;
     *slots = id;
     return s->ident;
+}
+/* The routed slots that th_ecs_slots_routed's number stands for:
+ * event.provider's and event.action's, the table's first two. */
+#define TH_ECS_ROUTED_SLOTS 3u
+/* The number of the values start put in the routed slots, where `slots`
+ * are among those it stands for (TH_ECS_ROUTED_SLOTS): two records of one
+ * number hold the same values there (each slot empty, or one string of the
+ * same text; the number is the pair's, process-wide, never reused), so a
+ * reader may compare the number in their place. 0 where `slots` name
+ * another, or a slot held anything else (several values, a long text). */
+static inline uint64_t th_ecs_slots_routed(const th_ecs_slots *s, uint64_t slots)
+{
+    return slots & ~(uint64_t)TH_ECS_ROUTED_SLOTS ? 0 : s->routed;
+}
+/* The AS slots of `read` (source.as.number, .organization.name), where
+ * `read` holds source.ip and they were filled from its values: their values
+ * are then a function of source.ip's (each value's type and text, in order:
+ * the ASN table's answers, fixed for the process), so that two records
+ * whose source.ip slots hold the same values hold the same in these, and a
+ * reader that compares source.ip's values may leave them out. 0 where
+ * `read` holds neither or not source.ip, or they were not so filled. */
+static inline uint64_t th_ecs_slots_asn(const th_ecs_slots *s, uint64_t read)
+{
+    const uint64_t as = read & s->as_slots & s->used;
+    return as && (read & s->as_from) ? as : 0;
 }
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);

@@ -181,6 +181,7 @@ typedef struct th_val_entry {
     const th_jval *fixed[TH_NROUTED]; /* field f >= nf: its slot's values */
     uint32_t nfixed[TH_NROUTED];
     uint32_t num; /* nf and the strings' number (th_cand_memo.routed), or NO_NUMBER */
+    uint64_t rnum; /* the projection's number of the strings (val_find_num), 0: none */
 } th_val_entry;
 
 typedef struct th_cand_memo {
@@ -1410,6 +1411,17 @@ static inline uint64_t key_fmix(uint64_t h)
     return h ^ (h >> 33);
 }
 
+/* Whether entry v holds the fixed routed slots' values of s (those from nf) */
+static inline bool val_fixed_same(const th_val_entry *v, const th_ecs_slots *s, size_t nf)
+{
+    for (size_t f = nf; f < TH_NROUTED; f++) {
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
+            return false;
+    }
+    return true;
+}
+
 /* Whether entry v holds the routed values of s (nf as in candidates_slots;
  * val_find checked that they are remembered). */
 static inline bool val_same(const th_val_entry *v, const th_ecs_slots *s, size_t nf)
@@ -1425,12 +1437,27 @@ static inline bool val_same(const th_val_entry *v, const th_ecs_slots *s, size_t
                 return false;
         }
     }
-    for (size_t f = nf; f < TH_NROUTED; f++) {
-        const th_qslot *sl = &s->slot[route_slot[f]];
-        if (v->fixed[f] != sl->vals || v->nfixed[f] != sl->n)
-            return false;
+    return val_fixed_same(v, s, nf);
+}
+
+/* The entry of set (by hash x) to store new values in: one not served
+ * since stored (or stale) goes first */
+static th_val_entry *val_victim(th_val_entry *set, uint64_t x)
+{
+    th_val_entry *v = NULL;
+    for (size_t w = 0; w < VAL_WAYS && !v; w++) {
+        th_val_entry *y = &set[w];
+        if (!y->cand || y->stamp != y->cand->stamp || !y->served)
+            v = y;
     }
-    return true;
+    if (!v) { /* all served: they start again, and one of them goes */
+        for (size_t w = 0; w < VAL_WAYS; w++)
+            set[w].served = false;
+        v = &set[x >> 56 & (VAL_WAYS - 1)];
+    }
+    v->hash = x;
+    v->served = false;
+    return v;
 }
 
 /* The entry of the routed values of s (see th_val_entry; nf as in
@@ -1454,7 +1481,7 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
     for (size_t f = nf; f < TH_NROUTED; f++) /* not their address: entries compare it */
         x = (x ^ s->slot[route_slot[f]].n) * 0xff51afd7ed558ccdull;
     _Static_assert(VAL_MEMO / VAL_WAYS == 64, "the top six bits of the product");
-    th_val_entry *set = &h->cand_memo->v[(x >> 58) * VAL_WAYS], *v = NULL;
+    th_val_entry *set = &h->cand_memo->v[(x >> 58) * VAL_WAYS];
     for (size_t w = 0; w < VAL_WAYS; w++) {
         th_val_entry *y = &set[w];
         if (y->hash == x && y->cand && y->stamp == y->cand->stamp && y->nf == nf &&
@@ -1464,27 +1491,47 @@ static th_val_entry *val_find(th_hits *h, const th_ecs_slots *s, size_t nf, bool
             return y;
         }
     }
-    for (size_t w = 0; w < VAL_WAYS && !v; w++) {
+    return val_victim(set, x);
+}
+
+/* val_find by rn, the projection's number of the routed slots' strings
+ * before nf (th_ecs_slots_routed): an entry stored under rn holds those
+ * strings (val_put), so only its fixed slots are compared, where val_find
+ * hashed and compared both strings (b100k with the pack: ~150
+ * instructions a record). The entries are val_find's: a text's look-up
+ * compares an entry stored here as its own (the strings are kept too). */
+static th_val_entry *val_find_num(th_hits *h, const th_ecs_slots *s, size_t nf, uint64_t rn,
+                                  bool *found)
+{
+    *found = false;
+    const uint64_t x = rn * 0x9e3779b97f4a7c15ull;
+    th_val_entry *set = &h->cand_memo->v[(x >> 58) * VAL_WAYS];
+    for (size_t w = 0; w < VAL_WAYS; w++) {
         th_val_entry *y = &set[w];
-        if (!y->cand || y->stamp != y->cand->stamp || !y->served)
-            v = y;
+        if (y->rnum == rn && y->cand && y->stamp == y->cand->stamp && y->nf == nf &&
+            val_fixed_same(y, s, nf)) {
+            y->served = true;
+            *found = true;
+            return y;
+        }
     }
-    if (!v) { /* all served: they start again, and one of them goes */
-        for (size_t w = 0; w < VAL_WAYS; w++)
-            set[w].served = false;
-        v = &set[x >> 56 & (VAL_WAYS - 1)];
+    for (size_t f = 0; f < nf; f++) { /* what val_put keeps: one string or none */
+        const th_qslot *sl = &s->slot[route_slot[f]];
+        if (sl->n > 1 ||
+            (sl->n && (sl->vals[0].type != TH_JSTR || sl->vals[0].u.str.n > VAL_MEMO_VALUE)))
+            return NULL;
     }
-    v->hash = x;
-    v->served = false;
-    return v;
+    return val_victim(set, x);
 }
 
 /* The routed values of s into v, for the candidates of entry c, with their
- * number: cm->num from now on (the record's). */
+ * number: cm->num from now on (the record's); rn their projection's number
+ * (0: none), set here alone, where v holds them. */
 static void val_put(th_cand_memo *cm, th_val_entry *v, const th_ecs_slots *s, size_t nf,
-                    th_cand_entry *c)
+                    th_cand_entry *c, uint64_t rn)
 {
     v->cand = c;
+    v->rnum = rn;
     v->stamp = c->stamp;
     v->nf = (uint32_t)nf;
     for (size_t f = 0; f < TH_NROUTED; f++) {
@@ -1538,9 +1585,11 @@ static void cand_use(th_hits *h, th_cand_entry *c)
 }
 
 /* The candidates of s whose routed values v does not hold (v: the entry to
- * store them in, or NULL), found through the index and the lists' entry. */
+ * store them in, or NULL; rn as val_put's), found through the index and the
+ * lists' entry. */
 static __attribute__((noinline)) void candidates_routed(const th_engine *e, const th_ecs_slots *s,
-                                                        th_hits *h, size_t nf, th_val_entry *v)
+                                                        th_hits *h, size_t nf, th_val_entry *v,
+                                                        uint64_t rn)
 {
     th_cand_memo *cm = h->cand_memo;
     th_routelist *lists[TH_NROUTED * 64]; /* route_ctx.hits of each field */
@@ -1559,7 +1608,7 @@ static __attribute__((noinline)) void candidates_routed(const th_engine *e, cons
     if (found) {
         cand_use(h, c);
         if (v)
-            val_put(cm, v, s, nf, c);
+            val_put(cm, v, s, nf, c, rn);
         return;
     }
     h->seen = h->seen_buf;
@@ -1578,7 +1627,7 @@ static __attribute__((noinline)) void candidates_routed(const th_engine *e, cons
     c->stamp++; /* the value entries of its lists before no longer hold */
     c->set = number_of(&cm->sets, h->seen, h->nseen * sizeof *h->seen);
     if (v)
-        val_put(cm, v, s, nf, c);
+        val_put(cm, v, s, nf, c, rn);
 }
 
 /* candidates() on the projection's slots: the values th_json_path_each
@@ -1606,13 +1655,20 @@ static __attribute__((noinline)) void candidates_slots(const th_engine *e, const
     size_t nf = cm->nf;
     cm->num = NO_NUMBER;
     bool known;
-    th_val_entry *v = val_find(h, s, nf, &known);
+    const uint64_t rn = th_ecs_slots_routed(s, cm->nf_slots);
+    th_val_entry *v = rn ? val_find_num(h, s, nf, rn, &known) : val_find(h, s, nf, &known);
     if (known) {
+        /* its candidates' entry served too: cand_find, which alone marked
+         * it, is not called on a hit, and pushed out entries that hits
+         * read (b100k with the pack, misses here: 508 through val_find,
+         * 1,639 through val_find_num, whose entries lie in other sets;
+         * 47 with this) */
+        v->cand->served = true;
         cand_use(h, v->cand);
         cm->num = v->num;
         return;
     }
-    candidates_routed(e, s, h, nf, v);
+    candidates_routed(e, s, h, nf, v, rn);
 }
 
 static void capv_room(th_hits *h, size_t n)
@@ -2358,11 +2414,19 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
         vals &= ~idslots;
         hash = key_mix(hash, ident);
     }
+    /* the AS slots by source.ip's values, written with the others, where
+     * they are its function (th_ecs_slots_asn); the slots left out above
+     * bit 32 of `read` in the key, which the key's other parts do not tell
+     * (b100k with the pack: 37% of the keys read both) */
+    _Static_assert(TH_ECS_NSLOTS <= 32, "a slot's bit below bit 32");
+    const uint64_t asn = th_ecs_slots_asn(s, vals);
+    vals &= ~asn;
+    const uint64_t kread = read | asn << 32;
     pc->over = false;
     if (cset != NO_NUMBER) { /* the head at once, as key_put would write it */
         const uint32_t head[3] = {e->gate_gen, cset, num};
         memcpy(pc->key, head, sizeof head);
-        memcpy(pc->key + sizeof head, &read, sizeof read);
+        memcpy(pc->key + sizeof head, &kread, sizeof kread);
         memcpy(pc->key + sizeof head + sizeof read, &ident, sizeof ident);
         pc->len = sizeof head + sizeof read + sizeof ident;
     } else {
@@ -2372,7 +2436,7 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
         key_u32(pc, (uint32_t)h->nseen);
         key_put(pc, h->seen, h->nseen * sizeof *h->seen);
         key_u32(pc, num);
-        key_put(pc, &read, sizeof read);
+        key_put(pc, &kread, sizeof kread);
         key_put(pc, &ident, sizeof ident);
     }
     if (pc->over)

@@ -418,12 +418,229 @@ static void test_slotfill_walk_memo(void **state)
     th_diags_free(&d);
 }
 
+/* The AS slots as a function of source.ip's values (rawproj.h
+ * th_ecs_slots_asn): over records of addresses (remembered by the ASN memo
+ * or not, several at once, text that is no address, none), filled through
+ * one th_ecs_slots record after record, the AS slots' texts must be the
+ * same wherever source.ip's are; and no AS slot is named where `read`
+ * lacks source.ip, or where they were filled before source.ip (a fill of
+ * the AS extras alone, then the address: their values are then not its). */
+static void test_slotfill_asn_of_ip(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    char asn[4200]; /* the ASN table `make` builds */
+    mo.geoip_asn_db = th_mapper_default_asn_path(asn, sizeof asn);
+    assert_non_null(mo.geoip_asn_db);
+    th_mapper *m = th_mapper_new(&mo, &d);
+    assert_non_null(m);
+    static const char *const ips[] = {
+        "\"1.0.0.1\"",
+        "\"8.8.8.8\"",
+        "\"54.225.28.213\"",
+        "\"2001:db8::1\"",
+        "\"ec2.amazonaws.com\"",
+        "[\"8.8.8.8\",\"3.111.14.172\"]",
+        "[\"1.0.0.1\",\"1.0.0.1\"]",
+        "\"\"",
+        "7",
+    };
+    const size_t nips = sizeof ips / sizeof ips[0];
+    uint32_t ip_bit = 0;
+    while (strcmp(th_ecs_raw_field_at(ip_bit), "source.ip") != 0)
+        ip_bit++;
+    const uint32_t all = (1u << TH_ECS_NTABLE) - 1, ip = 1u << ip_bit;
+    const uint64_t as =
+        (uint64_t)1 << th_ecs_slot_of(th_str_c("source.as.number"), &(th_str){0}) |
+        (uint64_t)1 << th_ecs_slot_of(th_str_c("source.as.organization.name"), &(th_str){0});
+    th_ecs_slots s;
+    th_ecs_slots_init(&s);
+    char *ip_text[sizeof ips / sizeof ips[0]] = {0}, *as_text[sizeof ips / sizeof ips[0]] = {0};
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    size_t named = 0, with_values = 0;
+    for (int r = 0; r < 300; r++) {
+        const uint64_t x = th_test_xorshift(&rng);
+        const size_t k = x % nips;
+        char rec[256];
+        snprintf(rec, sizeof rec,
+                 "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                 "\"sourceIPAddress\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 ips[k]);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &s, &ts, &ing, &timed));
+        const bool late = x >> 16 & 1; /* the AS slots before the address */
+        if (late) {
+            if (th_ecs_slots_fill(&s, TH_PROJ_ASN, all & ~ip) && th_ecs_slots_fill(&s, 0, all))
+                assert_int_equal(th_ecs_slots_asn(&s, ip | as), 0);
+        } else if (th_ecs_slots_fill(&s, TH_PROJ_ASN, all)) {
+            assert_int_equal(th_ecs_slots_asn(&s, as), 0);
+            const uint64_t got = th_ecs_slots_asn(&s, ip | as);
+            if (got) {
+                assert_int_equal(got, as);
+                th_buf b, c, one; /* slot_text clears its buffer */
+                th_buf_init(&b);
+                th_buf_init(&c);
+                th_buf_init(&one);
+                slot_text(&s.slot[ip_bit], &b);
+                for (uint64_t u = as; u; u &= u - 1) {
+                    slot_text(&s.slot[__builtin_ctzll(u)], &one);
+                    th_buf_putstr(&c, th_buf_str(&one));
+                    th_buf_putc(&c, '|');
+                }
+                th_buf_free(&one);
+                th_buf_putc(&b, '\0');
+                th_buf_putc(&c, '\0');
+                if (ip_text[k]) {
+                    assert_string_equal(ip_text[k], b.data);
+                    assert_string_equal(as_text[k], c.data);
+                } else {
+                    ip_text[k] = strdup(b.data);
+                    as_text[k] = strdup(c.data);
+                }
+                named++;
+                with_values += s.slot[__builtin_ctzll(as)].n > 0;
+                th_buf_free(&b);
+                th_buf_free(&c);
+            }
+        }
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    /* not vacuous: most records named them, some with an AS found */
+    assert_true(named > 100);
+    assert_true(with_values > 10);
+    for (size_t k = 0; k < nips; k++) {
+        free(ip_text[k]);
+        free(as_text[k]);
+    }
+    th_ecs_slots_free(&s);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
+/* The routed slots' number (rawproj.h th_ecs_slots_routed): over records
+ * of providers and actions (none, empty, alike in length and in their
+ * first and last eight bytes, escaped, longer than a number takes, an
+ * array, a number), started through one th_ecs_slots record after record,
+ * two records of one number must hold the same texts in the routed slots,
+ * and records of the same texts get one number while it is remembered;
+ * no number stands for a slot outside TH_ECS_ROUTED_SLOTS. */
+static void test_slotfill_routed_number(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_diags_init(&d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    th_mapper *m = th_mapper_new(&mo, &d);
+    assert_non_null(m);
+    static const char *const sources[] = {
+        "",
+        "\"eventSource\":\"s3.amazonaws.com\",",
+        "\"eventSource\":\"sts.amazonaws.com\",",
+        "\"eventSource\":\"sts.amazonaws.con\",",
+        "\"eventSource\":\"stz.amazonaws.com\",",
+        "\"eventSource\":\"sts.amazXnaws.com\",", /* sts.amazonaws.com but its middle byte */
+        "\"eventSource\":\"\",",
+        "\"eventSource\":\"iam.amazon\\u0061ws.com\",",
+    };
+    static const char *const actions[] = {
+        "",
+        "\"eventName\":\"GetObject\",",
+        "\"eventName\":\"PutObject\",",
+        "\"eventName\":\"GetObjectAcl\",",
+        "\"eventName\":\"AB\",",
+        "\"eventName\":\"ABC\",",
+        "\"eventName\":\"Decrypt\",",
+        "\"eventName\":\"Decrypts\",",
+        "\"eventName\":\"ListBucketsAndSomethingLongerThanFortyEightBytes1\",",
+        "\"eventName\":[\"GetObject\"],",
+        "\"eventName\":7,",
+    };
+    const size_t ns = sizeof sources / sizeof sources[0], na = sizeof actions / sizeof actions[0];
+    th_ecs_slots s;
+    th_ecs_slots_init(&s);
+    uint64_t num_of[sizeof sources / sizeof sources[0]][sizeof actions / sizeof actions[0]] = {{0}};
+    uint64_t rng = 0x2545f4914f6cdd1dull;
+    size_t numbered = 0, again = 0;
+    struct {
+        uint64_t num;
+        char *text;
+    } seen[128];
+    size_t nseen = 0;
+    for (int r = 0; r < 1000; r++) {
+        const uint64_t x = th_test_xorshift(&rng);
+        const size_t i = x % ns, k = (x >> 8) % na;
+        char rec[256];
+        snprintf(rec, sizeof rec, "{%s%s\"eventTime\":\"2024-01-01T00:00:00Z\"}", sources[i],
+                 actions[k]);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        int64_t ts, ing;
+        bool timed;
+        if (th_ecs_slots_start(m, &a, scan, (x >> 16 & 1) ? TH_PROJ_ROUTING : 0, &s, &ts, &ing,
+                               &timed)) {
+            assert_int_equal(th_ecs_slots_routed(&s, TH_ECS_ROUTED_SLOTS << 1), 0);
+            const uint64_t num = th_ecs_slots_routed(&s, TH_ECS_ROUTED_SLOTS);
+            assert_int_equal(th_ecs_slots_routed(&s, 1), num);
+            if (num) {
+                th_buf b, one; /* both slots' texts (slot_text clears its buffer) */
+                th_buf_init(&b);
+                th_buf_init(&one);
+                for (size_t sl = 0; sl < 2; sl++) {
+                    slot_text(&s.slot[sl], &one);
+                    th_buf_putstr(&b, th_buf_str(&one));
+                    th_buf_putc(&b, '|');
+                }
+                th_buf_putc(&b, '\0');
+                th_buf_free(&one);
+                size_t j = 0;
+                while (j < nseen && seen[j].num != num)
+                    j++;
+                if (j < nseen) {
+                    assert_string_equal(seen[j].text, b.data);
+                } else {
+                    assert_true(nseen < sizeof seen / sizeof seen[0]);
+                    seen[nseen].num = num;
+                    seen[nseen++].text = strdup(b.data);
+                }
+                th_buf_free(&b);
+                again += num_of[i][k] == num; /* few texts: they stay remembered */
+                num_of[i][k] = num;
+                numbered++;
+            }
+        }
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    /* not vacuous: most records numbered, nearly all of them again */
+    assert_true(numbered > 700);
+    assert_true(again > numbered - ns * na);
+    for (size_t j = 0; j < nseen; j++)
+        free(seen[j].text);
+    th_ecs_slots_free(&s);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slotfill),
         cmocka_unit_test(test_slotfill_history),
         cmocka_unit_test(test_slotfill_walk_memo),
+        cmocka_unit_test(test_slotfill_asn_of_ip),
+        cmocka_unit_test(test_slotfill_routed_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1041,6 +1041,70 @@ static void remembered_plans_identity(void **state)
     fixture_free(&f);
 }
 
+/* The AS slots in the plan key by source.ip's values (rawproj.h
+ * th_ecs_slots_asn) where a gate reads source.ip with them: a gate on the
+ * AS organisation alone (the key must then hold the AS slots' values), one
+ * on the address and the AS number, records of addresses of one AS, of
+ * another, of none, and of two, each planned through one th_hits as a
+ * fresh one plans it. A key that left the AS slots out where the address
+ * is not read would plan the first AS's rules for the others. */
+static void remembered_plans_asn(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_mapper_free(f.m);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    char asn[4200]; /* the ASN table `make` builds */
+    mo.geoip_asn_db = th_mapper_default_asn_path(asn, sizeof asn);
+    assert_non_null(mo.geoip_asn_db);
+    f.m = th_mapper_new(&mo, &f.d);
+    assert_non_null(f.m);
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "amazon");
+    rule_of(&r[1], "not 16509 from 81.2.69.155");
+    th_engine_add_query(f.e, &r[0],
+                        kql(a, "event.action: GetObject and source.as.organization.name: "
+                               "\"Amazon.com, Inc.\""),
+                        a, NULL);
+    th_engine_add_query(f.e, &r[1],
+                        kql(a, "event.action: PutObject and source.ip: \"81.2.69.155\" and not "
+                               "source.as.number: 16509"),
+                        a, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    static const char *const ips[] = {
+        "\"54.225.28.213\"",
+        "\"3.111.14.172\"",
+        "\"81.2.69.155\"",
+        "\"8.8.8.8\"",
+        "[\"81.2.69.155\",\"3.111.14.172\"]",
+        "\"not an address\"",
+    };
+    const size_t nips = sizeof ips / sizeof ips[0];
+    char *recs[2 * sizeof ips / sizeof ips[0]];
+    for (size_t i = 0; i < 2 * nips; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"%s\","
+                                  "\"eventTime\":\"2024-01-01T00:00:00Z\",\"sourceIPAddress\":%s}",
+                                  i < nips ? "GetObject" : "PutObject", ips[i % nips]);
+    const size_t nrecs = sizeof recs / sizeof recs[0];
+    size_t planned = 0;
+    for (int round = 0; round < 3; round++) {
+        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
+        char *t = recs[0]; /* another order each round */
+        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
+        recs[nrecs - 1] = t;
+    }
+    /* r0 on the two Amazon addresses and the pair; r1 on the two records
+     * holding 81.2.69.155 */
+    assert_int_equal(planned, 3 * 5);
+    th_hits_free(&h);
+    fixture_free(&f);
+}
+
 /* Records whose routed values meet more lists than a candidate entry holds
  * (hotpass.c CAND_LISTS): no entry, no numbers, the key holds the
  * candidates' list and every value. Ten rules, each routed by its own
@@ -1344,6 +1408,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_heads),
         cmocka_unit_test(remembered_plans_many_lists),
         cmocka_unit_test(remembered_plans_identity),
+        cmocka_unit_test(remembered_plans_asn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
