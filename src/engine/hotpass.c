@@ -916,6 +916,7 @@ static uint32_t row_keep(th_engine *e, th_capset *cs, const uint32_t *fv, size_t
     uint32_t at = (uint32_t)e->rowids.len; /* below UINT32_MAX - ncap (th_match_row_room) */
     *slot = at + 1;
     e->rowids.len += ncap;
+    th_match_row_room(e, e->row_room);
     e->match_bytes += ncap * sizeof *fv;
     return at;
 }
@@ -945,6 +946,9 @@ static th_capset *capset_new(th_engine *e, const th_erule *r)
     th_capset *cs = (th_capset *)((p + 63) & ~(uintptr_t)63);
     cs->n = r->ncap;
     cs->rows = (uint32_t *)(void *)((char *)cs + head); /* head: a multiple of 8 */
+    if (r->ncap > e->row_room)
+        e->row_room = r->ncap;
+    th_match_row_room(e, e->row_room);
     for (size_t f = 0; f < r->ncap; f++)
         cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
     return cs;
@@ -962,7 +966,9 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
         r->capf_of = r->cap;
     }
     size_t ncap = r->ncap;
-    uint32_t *fv = th_match_row_room(e, ncap); /* where row_keep would keep it */
+    /* where row_keep would keep it: room for it is kept (e->row_room), so
+     * that only a stored row tests for more (b100k: 3,615 of 191,696) */
+    uint32_t *fv = e->rowids.items + e->rowids.len;
     /* a field another match of the event captured: its list's id, taken in
      * line (the broad ES|QL rules match mostly the same events and capture
      * mostly the same fields) */

@@ -243,14 +243,16 @@ static inline int64_t th_match_ingested(const th_erule *r, const th_match *m)
 }
 
 /* What th_match.ing is for a match of r at ts whose event.ingested is t
- * (TH_TIME_NONE: none), t kept where it is another time */
+ * (TH_TIME_NONE: none), t kept where it is another time. Equal times first
+ * (raw CloudTrail's): where both are TH_TIME_NONE, TH_MATCH_ING_TS reads
+ * back as that too. */
 static inline uint32_t th_match_keep_ingested(th_erule *r, int64_t ts, int64_t t)
 {
-    if (t == TH_TIME_NONE)
-        return 0;
     if (t == ts)
         return TH_MATCH_ING_TS;
-    if (r->ingested.len == r->ingested.cap)
+    if (t == TH_TIME_NONE)
+        return 0;
+    if (__builtin_expect(r->ingested.len == r->ingested.cap, 0))
         r->ingested.items = th_match_grow(r->ingested.items, &r->ingested.cap, r->ingested.len, 1,
                                           sizeof *r->ingested.items, "event.ingested times");
     r->ingested.items[r->ingested.len++] = t;
@@ -296,6 +298,8 @@ struct th_engine {
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     TH_VEC(uint32_t) rowids; /* the matches' rows of list ids (th_match.fv), one
                                 after another; never shrinks, read only past the commit */
+    size_t row_room;       /* rowids has room for this many more ids at every
+                              commit: the most any th_capset has (hotpass.c capture) */
     th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
     struct th_slot_consts *slot_consts; /* th_engine_set_slot_constants' (NULL: none) */
@@ -472,7 +476,7 @@ static inline size_t th_ts_json(int64_t ts, char out[34])
 /* Room for n more ids at the end of e->rowids: where a row is written */
 static inline uint32_t *th_match_row_room(th_engine *e, size_t n)
 {
-    if (e->rowids.cap - e->rowids.len < n)
+    if (__builtin_expect(e->rowids.cap - e->rowids.len < n, 0))
         e->rowids.items = th_match_grow(e->rowids.items, &e->rowids.cap, e->rowids.len, n,
                                         sizeof *e->rowids.items, "captured list ids");
     return e->rowids.items + e->rowids.len;

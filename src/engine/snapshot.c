@@ -389,6 +389,7 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         uint32_t *fv = th_match_row_room(e, r->ncap);
         m.fv = (uint32_t)e->rowids.len;
         e->rowids.len += r->ncap;
+        th_match_row_room(e, e->row_room); /* as the commit expects */
         uint64_t made = 0;
         for (size_t f = 0; f < r->ncap; f++) {
             fv[f] = th_vlist_empty.id; /* also what a bad state leaves */
