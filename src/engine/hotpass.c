@@ -2612,8 +2612,10 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         th_retain_drop(e, r, ev, r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept */
-    uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
-                    (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
+    uint64_t need =
+        sizeof(th_match) + r->ncap * sizeof(uint32_t) +
+        (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0) +
+        (r->use_ingested ? sizeof(int64_t) : 0); /* th_match_keep_ingested's, at most */
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
         r->rep.state_capped = true;
@@ -2626,7 +2628,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     th_match *m = &r->matches.items[r->matches.len];
     m->ts = ev->timestamp_ms;
     /* the combined time is ts, or the ingested time kept here */
-    m->ing = r->use_ingested ? th_match_keep_ingested(r, ev->timestamp_ms, ev->ingested_ms) : 0;
+    m->ing = r->use_ingested ? th_match_keep_ingested(e, r, ev->timestamp_ms, ev->ingested_ms) : 0;
     m->order = e->o.order_base + ev->index;
     m->stages = 0;
     m->fv = 0;

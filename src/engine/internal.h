@@ -242,23 +242,6 @@ static inline int64_t th_match_ingested(const th_erule *r, const th_match *m)
     return m->ing == 0 ? TH_TIME_NONE : th_match_combined(r, m);
 }
 
-/* What th_match.ing is for a match of r at ts whose event.ingested is t
- * (TH_TIME_NONE: none), t kept where it is another time. Equal times first
- * (raw CloudTrail's): where both are TH_TIME_NONE, TH_MATCH_ING_TS reads
- * back as that too. */
-static inline uint32_t th_match_keep_ingested(th_erule *r, int64_t ts, int64_t t)
-{
-    if (t == ts)
-        return TH_MATCH_ING_TS;
-    if (t == TH_TIME_NONE)
-        return 0;
-    if (__builtin_expect(r->ingested.len == r->ingested.cap, 0))
-        r->ingested.items = th_match_grow(r->ingested.items, &r->ingested.cap, r->ingested.len, 1,
-                                          sizeof *r->ingested.items, "event.ingested times");
-    r->ingested.items[r->ingested.len++] = t;
-    return (uint32_t)r->ingested.len;
-}
-
 typedef struct th_ealert {
     th_alert pub;
     uint64_t seq;       /* creation order */
@@ -473,6 +456,25 @@ static inline size_t th_ts_json(int64_t ts, char out[34])
     out[n + 2] = 0;
     return n + 2;
 }
+
+/* What th_match.ing is for a match of r at ts whose event.ingested is t
+ * (TH_TIME_NONE: none), t kept (and charged to e's match records) where it
+ * is another time. Equal times first (raw CloudTrail's): where both are
+ * TH_TIME_NONE, TH_MATCH_ING_TS reads back as that too. */
+static inline uint32_t th_match_keep_ingested(th_engine *e, th_erule *r, int64_t ts, int64_t t)
+{
+    if (t == ts)
+        return TH_MATCH_ING_TS;
+    if (t == TH_TIME_NONE)
+        return 0;
+    if (__builtin_expect(r->ingested.len == r->ingested.cap, 0))
+        r->ingested.items = th_match_grow(r->ingested.items, &r->ingested.cap, r->ingested.len, 1,
+                                          sizeof *r->ingested.items, "event.ingested times");
+    r->ingested.items[r->ingested.len++] = t;
+    e->match_bytes += sizeof t;
+    return (uint32_t)r->ingested.len;
+}
+
 /* Room for n more ids at the end of e->rowids: where a row is written */
 static inline uint32_t *th_match_row_room(th_engine *e, size_t n)
 {

@@ -382,7 +382,7 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         int64_t ing = get_i64(&in);
         if (get_i64(&in) != (ing != TH_TIME_NONE ? ing : m.ts))
             in.bad = true; /* not th_match_combined: no file this engine wrote */
-        m.ing = th_match_keep_ingested(r, m.ts, ing);
+        m.ing = th_match_keep_ingested(e, r, m.ts, ing);
         m.order = get_u64(&in);
         m.stages = (uint32_t)get_u64(&in);
         /* a row of its own (th_vlist_new below grows no row: fv stays valid) */

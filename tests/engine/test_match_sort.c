@@ -20,8 +20,9 @@
 #include "base/timeutil.h"
 #include "engine/internal.h"
 
-/* the rule whose ingested times the matches keep (th_match.ing) */
+/* the rule whose ingested times the matches keep (th_match.ing), and its engine */
 static th_erule rule;
+static th_engine eng;
 
 static int ref_cmp(const void *x, const void *y)
 {
@@ -116,7 +117,7 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
         /* the combined time is event.ingested's where it differs, and
          * either way where it does not (a rule without timestamp_override) */
         v[i].ing =
-            !noing && (v[i].ts != c || i % 2) ? th_match_keep_ingested(&rule, v[i].ts, c) : 0;
+            !noing && (v[i].ts != c || i % 2) ? th_match_keep_ingested(&eng, &rule, v[i].ts, c) : 0;
         v[i].order = ordmode == 1 ? rng(&s) % 4 : ordmode == 2 && shape == 3 ? n - i : i;
     }
     disorder(v, n, shape, &s);
@@ -126,7 +127,7 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
             v[i].ts = TH_TIME_NONE;
         }
         if (noing && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
-            v[i].ing = th_match_keep_ingested(&rule, v[i].ts, v[i].ts + 1);
+            v[i].ing = th_match_keep_ingested(&eng, &rule, v[i].ts, v[i].ts + 1);
         v[i].doc = (uint32_t)i;
     }
     memcpy(want, v, n * sizeof *v);
