@@ -2611,11 +2611,11 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (retain &&
         th_retain_drop(e, r, ev, r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms))
         return; /* no run can alert it: nothing kept */
-    /* the process-wide budget: past it a match is counted, not kept */
+    /* the process-wide budget: past it a match is counted, not kept (at most
+     * its event.ingested kept too: th_match_keep_ingested) */
     uint64_t need =
-        sizeof(th_match) + r->ncap * sizeof(uint32_t) +
-        (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0) +
-        (r->use_ingested ? sizeof(int64_t) : 0); /* th_match_keep_ingested's, at most */
+        sizeof(th_match) + sizeof(int64_t) + r->ncap * sizeof(uint32_t) +
+        (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
         r->rep.state_capped = true;
