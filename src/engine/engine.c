@@ -35,6 +35,7 @@ th_engine *th_engine_new(const th_engine_opts *o)
     th_map_init(&e->route);
     th_map_init(&e->capfields);
     TH_VEC_PUSH(&e->lists, &th_vlist_empty);
+    th_match_row_room(e, 1); /* th_match_row of a rule without rows: never NULL + 0 */
     e->data_min = INT64_MAX;
     e->data_max = INT64_MIN;
     return e;
@@ -47,6 +48,7 @@ void th_engine_free(th_engine *e)
     for (size_t i = 0; i < e->rules.len; i++) {
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
+        TH_VEC_FREE(&r->ingested);
         TH_VEC_FREE(&r->ret_trunc);
         free(r->esql_docs);
         th_map_free(&r->ids);
@@ -71,6 +73,7 @@ void th_engine_free(th_engine *e)
     th_map_free(&e->capfields);
     th_buf_free(&e->capbuf);
     TH_VEC_FREE(&e->lists);
+    TH_VEC_FREE(&e->rowids);
     TH_VEC_FREE(&e->rules);
     TH_VEC_FREE(&e->docs);
     for (size_t i = 0; i < e->alerts.len; i++) {
@@ -427,7 +430,7 @@ static void rule_pass(th_engine *e, size_t i, size_t nloaded)
 {
     th_erule *r = e->rules.items[i];
     uint64_t t0 = th_now_ns();
-    th_match_sort(r->matches.items, r->matches.len);
+    th_match_sort(r, r->matches.items, r->matches.len);
     th_retain_finish(r);
     size_t before = e->alerts.len;
     /* the rule's temporal pass allocates in a scratch arena: its alerts are
@@ -483,8 +486,10 @@ static void rule_pass(th_engine *e, size_t i, size_t nloaded)
  * and a later rule's room, are those of the run that kept them). */
 static void drop_matches(th_engine *e, th_erule *r)
 {
-    if (!e->o.incremental && r->exec != TH_EXEC_HUNT)
+    if (!e->o.incremental && r->exec != TH_EXEC_HUNT) {
         TH_VEC_FREE(&r->matches);
+        TH_VEC_FREE(&r->ingested);
+    }
 }
 
 /* ---- the rules' passes on several threads ----------------------------------
@@ -774,6 +779,21 @@ void th_engine_memory(const th_engine *e, uint64_t *docs, uint64_t *doc_bytes, u
 void th_engine_set_trace(th_engine *e, th_engine_trace *t)
 {
     e->trace = t;
+}
+
+void *th_match_grow(void *items, size_t *cap, size_t len, size_t n, size_t size, const char *what)
+{
+    const size_t lim = UINT32_MAX - 1;
+    if (n > lim - len) {
+        fprintf(stderr, "trailhound: more than %zu %s kept: too many for a match's 32-bit index\n",
+                lim, what);
+        abort();
+    }
+    size_t c = *cap ? *cap * 2 : 8;
+    while (c < len + n)
+        c *= 2;
+    *cap = c < lim ? c : lim;
+    return th_xrealloc(items, *cap * size);
 }
 
 bool th_trace_is(const th_engine *e, const th_erule *r, const th_match *m)

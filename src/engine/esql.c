@@ -164,7 +164,7 @@ typedef struct capctx {
      * a column of lists was copied before captured_ids gave the ids: the
      * arena's bytes are charged, and printed) */
     const void **col;
-    /* the rows' list ids by field, ids[f * stride + i] = m[i].fv[f]
+    /* the rows' list ids by field, ids[f * stride + i] = th_match_row(m[i])[f]
      * (cap_ids): a column reads 4 bytes a row in order, where m[i] and
      * its row of ids were two lines a row for each column loaded (the broad
      * rules load ~8 columns of ~10 fields). Every field's at once (one read
@@ -215,6 +215,7 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
     if (c->ids && c->idsf == f)
         return c->ids;
     const th_match *m = c->m;
+    const uint32_t *rows = c->e->rowids.items;
     if (ncap * n <= th_esql_cap_ids) {
         /* a column 64 bytes further than n ids: with n a multiple of 1024
          * (a fold's chunk), the columns' stores would meet in one set of
@@ -227,7 +228,8 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
          * the loop's step and test once per four ids, not per id (b100k
          * pack: 5 instructions an id, 1.84M ids) */
         for (; i + 4 <= n; i += 4) {
-            const uint32_t *a = m[i].fv, *b = m[i + 1].fv, *x = m[i + 2].fv, *y = m[i + 3].fv;
+            const uint32_t *a = rows + m[i].fv, *b = rows + m[i + 1].fv;
+            const uint32_t *x = rows + m[i + 2].fv, *y = rows + m[i + 3].fv;
             uint32_t *to = ids + i;
             for (size_t g = 0; g < ncap; g++, to += stride) {
                 to[0] = a[g];
@@ -237,7 +239,7 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
             }
         }
         for (; i < n; i++) {
-            const uint32_t *fv = m[i].fv;
+            const uint32_t *fv = rows + m[i].fv;
             for (size_t g = 0; g < ncap; g++)
                 ids[g * stride + i] = fv[g];
         }
@@ -246,7 +248,7 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
     if (!c->ids)
         c->ids = th_xmalloc((n ? n : 1) * sizeof *c->ids);
     for (size_t i = 0; i < n; i++)
-        c->ids[i] = m[i].fv[f];
+        c->ids[i] = rows[m[i].fv + f];
     c->idsf = f;
     return c->ids;
 }
@@ -254,7 +256,7 @@ static const uint32_t *cap_ids(capctx *c, size_t f)
 /* row's values of captured field f */
 static const th_vlist *cap_at(const capctx *c, size_t f, size_t row)
 {
-    uint32_t id = c->m[row].fv[f];
+    uint32_t id = th_match_row(c->e, &c->m[row])[f];
     return id == TH_VLIST_TS ? ts_list(c, row) : c->e->lists.items[id];
 }
 

@@ -890,39 +890,19 @@ range_values(th_engine *e, th_capfield *cf, uint64_t now, th_caprange c, const t
     return l->id;
 }
 
-/* A match's row of ncap ids, taken from a block of its rule's own (in the
- * engine's arena, 16 to 1,024 rows: a block of more rules' rows would put
- * each of a rule's rows on a line of its own, which the ES|QL pass's column
- * loads then read one cache miss a match) */
-static __attribute__((noinline)) void fv_block(th_engine *e, th_capset *cs, size_t ncap,
-                                               size_t nmatch)
-{
-    size_t rows = nmatch < 16 ? 16 : nmatch < 1024 ? nmatch : 1024;
-    cs->fv_next = th_arena_alloc(&e->arena, rows * ncap * sizeof *cs->fv_next);
-    cs->fv_left = rows * ncap;
-}
-
-/* Where a match's row is written: the next of the block, taken only where
- * row_keep stores it */
-static uint32_t *fv_row(th_engine *e, th_capset *cs, size_t ncap, size_t nmatch)
-{
-    if (__builtin_expect(cs->fv_left < ncap, 0))
-        fv_block(e, cs, ncap, nmatch);
-    return cs->fv_next;
-}
-
-/* The row the match keeps of fv[0..ncap) (written at cs->fv_next): the
- * rule's row stored lately with the same ids, found by their hash, else fv,
- * stored (and charged). Rows are never written once kept, and an id means
- * the same list in every match (TH_VLIST_TS: the match's own ts), so a
- * shared row reads as the match's own. The broad ES|QL rules' rows repeat:
+/* The row the match keeps of fv[0..ncap) (written at the end of
+ * engine->rowids), where it starts there: the rule's row stored lately with
+ * the same ids, found by their hash, else fv, stored (and charged). Rows
+ * are never written once kept, and an id means the same list in every
+ * match (TH_VLIST_TS: the match's own ts), so a shared row reads as the
+ * match's own. The broad ES|QL rules' rows repeat:
  * on the 1 GB bench file 684,233 matches of 10 fields hold 541 distinct
  * rows, 702,739 of 8 fields 874, 255,471 of 11 fields 1,558; of the 150.1 MB
  * of match records, 71.3 MB were rows. The hash and memcmp are ~72
  * instructions a match; what would skip them does not pay (DESIGN-NOTES,
  * branch rowkeep2): the rule's previous row is the row 6-8% of the time,
  * and no other rule's row of the event holds the same fields. */
-static const uint32_t *row_keep(th_engine *e, th_capset *cs, uint32_t *fv, size_t ncap)
+static uint32_t row_keep(th_engine *e, th_capset *cs, const uint32_t *fv, size_t ncap)
 {
     uint64_t h = ncap & 1 ? fv[ncap - 1] : 0, w;
     for (size_t f = 0; f + 2 <= ncap; f += 2) { /* two ids a step */
@@ -931,14 +911,15 @@ static const uint32_t *row_keep(th_engine *e, th_capset *cs, uint32_t *fv, size_
     }
     h *= 0xff51afd7ed558ccdull; /* an odd count's last id mixed too */
     _Static_assert(TH_CAP_ROWS == 4096, "the top twelve bits of h");
-    const uint32_t **slot = &cs->rows[h >> 52];
-    if (*slot && memcmp(*slot, fv, ncap * sizeof *fv) == 0)
-        return *slot;
-    *slot = fv;
-    cs->fv_next += ncap;
-    cs->fv_left -= ncap;
+    uint32_t *slot = &cs->rows[h >> 52];
+    if (*slot && memcmp(e->rowids.items + *slot - 1, fv, ncap * sizeof *fv) == 0)
+        return *slot - 1;
+    uint32_t at = (uint32_t)e->rowids.len; /* below UINT32_MAX - ncap (th_match_row_room) */
+    *slot = at + 1;
+    e->rowids.len += ncap;
+    th_match_row_room(e, e->row_room);
     e->match_bytes += ncap * sizeof *fv;
-    return fv;
+    return at;
 }
 
 /* capture's loop over the values a worker found (c[0..ncap)). Out of
@@ -962,11 +943,13 @@ static __attribute__((noinline)) void capture_ranges(th_engine *e, th_capfield *
 static th_capset *capset_new(th_engine *e, const th_erule *r)
 {
     size_t head = sizeof(th_capset) + r->ncap * sizeof(th_capfield *);
-    uintptr_t p =
-        (uintptr_t)th_arena_zalloc(&e->arena, head + TH_CAP_ROWS * sizeof(uint32_t *) + 48);
+    uintptr_t p = (uintptr_t)th_arena_zalloc(&e->arena, head + TH_CAP_ROWS * sizeof(uint32_t) + 48);
     th_capset *cs = (th_capset *)((p + 63) & ~(uintptr_t)63);
     cs->n = r->ncap;
-    cs->rows = (const uint32_t **)(void *)((char *)cs + head); /* head: a multiple of 8 */
+    cs->rows = (uint32_t *)(void *)((char *)cs + head); /* head: a multiple of 8 */
+    if (r->ncap > e->row_room)
+        e->row_room = r->ncap;
+    th_match_row_room(e, e->row_room);
     for (size_t f = 0; f < r->ncap; f++)
         cs->f[f] = f == r->cap_ts ? ts_capfield(e) : capfield_of(e, r->cap[f]);
     return cs;
@@ -984,7 +967,9 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
         r->capf_of = r->cap;
     }
     size_t ncap = r->ncap;
-    uint32_t *fv = fv_row(e, r->caps, ncap, r->matches.len);
+    /* where row_keep would keep it: room for it is kept (e->row_room), so
+     * that only a stored row tests for more (b100k: 3,615 of 191,696) */
+    uint32_t *fv = e->rowids.items + e->rowids.len;
     /* a field another match of the event captured: its list's id, taken in
      * line (the broad ES|QL rules match mostly the same events and capture
      * mostly the same fields) */
@@ -2690,9 +2675,11 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     if (retain &&
         th_retain_drop(e, r, ev, r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms))
         return; /* no run can alert it: nothing kept */
-    /* the process-wide budget: past it a match is counted, not kept */
-    uint64_t need = sizeof(th_match) + r->ncap * sizeof(uint32_t) +
-                    (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
+    /* the process-wide budget: past it a match is counted, not kept (at most
+     * its event.ingested kept too: th_match_keep_ingested) */
+    uint64_t need =
+        sizeof(th_match) + sizeof(int64_t) + r->ncap * sizeof(uint32_t) +
+        (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
         r->rep.state_capped = true;
@@ -2704,11 +2691,11 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         matches_grow(r);
     th_match *m = &r->matches.items[r->matches.len];
     m->ts = ev->timestamp_ms;
-    /* the combined time is derived from these two (th_match_combined) */
-    m->ingested = r->use_ingested ? ev->ingested_ms : TH_TIME_NONE;
+    /* the combined time is ts, or the ingested time kept here */
+    m->ing = r->use_ingested ? th_match_keep_ingested(e, r, ev->timestamp_ms, ev->ingested_ms) : 0;
     m->order = e->o.order_base + ev->index;
     m->stages = 0;
-    m->fv = NULL;
+    m->fv = 0;
     capture(e, r, m, ev->doc, h, cap, fields, ts_text);
     for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
         if (r->stages[i].fn(r->stages[i].pred, ev->doc))

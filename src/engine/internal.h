@@ -38,26 +38,36 @@ typedef struct th_vlist {
 
 /* One (rule, event) match. */
 typedef struct th_match {
+    int64_t ts;
+    uint64_t order;     /* event index, the final tie-break */
     uint32_t doc;       /* index into engine->docs */
     uint32_t stages;    /* EQL sequence: bit i = stage i matched */
-    int64_t ts;
-    int64_t ingested;   /* only for a rule windowed on it (timestamp_override
-                           event.ingested), else TH_TIME_NONE */
-    uint64_t order;     /* event index, the final tie-break */
-    const uint32_t *fv; /* the values of each captured field: ncap ids of lists
-                           (engine->lists; half a pointer each, read through
-                           th_match_list); immutable, shared by the rule's
-                           matches with the same ids (hotpass.c row_keep) */
+    uint32_t fv;        /* where its row of ncap list ids starts in
+                           engine->rowids (th_match_row: engine->lists' ids,
+                           read through th_match_list); immutable, shared by
+                           the rule's matches with the same ids (hotpass.c
+                           row_keep) */
+    uint32_t ing;       /* for a rule windowed on event.ingested
+                           (timestamp_override) whose event has one: 1 + its
+                           index in the rule's ingested, or TH_MATCH_ING_TS
+                           where it is ts (raw CloudTrail's, stamped @timestamp
+                           + --ingest-delay, 0 s unless told); else 0 */
 } th_match;
 
-/* A match's combined time (Elastic's kibana.combined_timestamp, what its rule
- * windows and sorts it on): its event.ingested where kept, else its
- * @timestamp. Derived, not stored: 8 bytes of each kept match, which the
- * broad ES|QL rules keep by the million (the 1 GB file: 1.7M of them). */
-static inline int64_t th_match_combined(const th_match *m)
-{
-    return m->ingested != TH_TIME_NONE ? m->ingested : m->ts;
-}
+#define TH_MATCH_ING_TS UINT32_MAX
+
+/* 32 bytes, not 40: the broad ES|QL rules keep matches by the million (the
+ * 1 GB file: 1.97 M), and of 40 bytes a match 8 held an event.ingested that
+ * only the few rules windowed on it keep, and CloudTrail never has. Past
+ * UINT32_MAX - 1 row ids or ingested times the engine stops, loud (th_match_grow) */
+_Static_assert(sizeof(th_match) == 32, "th_match: 32 bytes");
+
+/* items (cap of size bytes, len used) grown for n more, cap never past
+ * UINT32_MAX - 1, so that th_match's 32-bit indexes into it (1 + an index
+ * too) hold every one; past that the process stops, loud (what: which
+ * items), where no silent wrap may hide it (engine.c). Out of line: the
+ * callers test for room first (a test a match, not the bound's). */
+void *th_match_grow(void *items, size_t *cap, size_t len, size_t n, size_t size, const char *what);
 
 /* A captured field of the engine's rules, shared by every rule that captures
  * it, so that an event's values are found once however many rules capture
@@ -103,17 +113,14 @@ typedef struct th_capfield {
 #define TH_CAP_ROWS 4096
 
 /* A rule's captured fields for the commit (th_erule.caps, hotpass.c
- * capture): made for n fields, the rest of the block that its matches take
- * their rows of ids from (fv_row: a rule's rows lie together, in order of
- * their first match), the rows stored lately, which a match whose ids are
- * the same shares (NULL where empty; TH_CAP_ROWS of them, in the same block
- * after f), and the fields' th_capfield, beside the header that every match
- * reads (hotpass.c capset_new). */
+ * capture): made for n fields, the rows stored lately, which a match whose
+ * ids are the same shares (1 + where each starts in engine->rowids, 0 where
+ * empty; TH_CAP_ROWS of them, in the same block after f), and the fields'
+ * th_capfield, beside the header that every match reads (hotpass.c
+ * capset_new). */
 typedef struct th_capset {
     size_t n;
-    uint32_t *fv_next;
-    size_t fv_left;
-    const uint32_t **rows;
+    uint32_t *rows;
     th_capfield *f[];
 } th_capset;
 
@@ -164,6 +171,9 @@ typedef struct th_erule {
     int64_t maxspan;    /* EQL sequence maxspan, 0 = none */
     int64_t max_signals;
     TH_VEC(th_match) matches;
+    TH_VEC(int64_t) ingested; /* the event.ingested of matches that keep one
+                                 (th_match.ing), in no order; empty but for a
+                                 rule windowed on it */
     th_rule_report rep;
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
@@ -217,6 +227,21 @@ typedef struct th_erule {
     bool loaded;          /* state was loaded for it */
 } th_erule;
 
+/* A match's combined time (Elastic's kibana.combined_timestamp, what its rule
+ * r windows and sorts it on): its event.ingested where kept, else its
+ * @timestamp. Derived, not stored. */
+static inline int64_t th_match_combined(const th_erule *r, const th_match *m)
+{
+    /* one test: ing - 1 wraps to UINT32_MAX where ing is 0 */
+    return m->ing - 1u < TH_MATCH_ING_TS - 1u ? r->ingested.items[m->ing - 1] : m->ts;
+}
+
+/* m's event.ingested, where r keeps it, else TH_TIME_NONE */
+static inline int64_t th_match_ingested(const th_erule *r, const th_match *m)
+{
+    return m->ing == 0 ? TH_TIME_NONE : th_match_combined(r, m);
+}
+
 typedef struct th_ealert {
     th_alert pub;
     uint64_t seq;       /* creation order */
@@ -254,6 +279,10 @@ struct th_engine {
     th_map route;          /* "field\x1fvalue" -> th_routelist* of rule indices */
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
+    TH_VEC(uint32_t) rowids; /* the matches' rows of list ids (th_match.fv), one
+                                after another; never shrinks, read only past the commit */
+    size_t row_room;       /* rowids has room for this many more ids at every
+                              commit: the most any th_capset has (hotpass.c capture) */
     th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
     struct th_slot_consts *slot_consts; /* th_engine_set_slot_constants' (NULL: none) */
@@ -395,12 +424,12 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
 /* Sorts a rule's matches into the order its temporal pass reads them: by
  * combined time, then @timestamp, then input order; stable, so the result is
  * the one qsort with that comparison gives (glibc's is a stable merge sort).
- * Typed rather than qsort: a match is 40 bytes, which glibc sorts indirectly
+ * Typed rather than qsort: a match is 32 bytes, which glibc sorts indirectly
  * through a call per comparison, and a broad rule has 70k of them per 100k
  * events; input that is already in order costs one pass, a broad rule's
  * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
- * (a vector's items), sorted in place. */
-void th_match_sort(th_match *v, size_t n);
+ * (a vector's items), sorted in place; r is their rule (its ingested times). */
+void th_match_sort(const th_erule *r, th_match *v, size_t n);
 /* past it, th_match_sort sorts blocks of that many and merges them */
 extern size_t th_match_sort_block;
 /* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
@@ -427,9 +456,42 @@ static inline size_t th_ts_json(int64_t ts, char out[34])
     out[n + 2] = 0;
     return n + 2;
 }
+
+/* What th_match.ing is for a match of r at ts whose event.ingested is t
+ * (TH_TIME_NONE: none), t kept (and charged to e's match records) where it
+ * is another time. Equal times first (raw CloudTrail's): where both are
+ * TH_TIME_NONE, TH_MATCH_ING_TS reads back as that too. */
+static inline uint32_t th_match_keep_ingested(th_engine *e, th_erule *r, int64_t ts, int64_t t)
+{
+    if (t == ts)
+        return TH_MATCH_ING_TS;
+    if (t == TH_TIME_NONE)
+        return 0;
+    if (__builtin_expect(r->ingested.len == r->ingested.cap, 0))
+        r->ingested.items = th_match_grow(r->ingested.items, &r->ingested.cap, r->ingested.len, 1,
+                                          sizeof *r->ingested.items, "event.ingested times");
+    r->ingested.items[r->ingested.len++] = t;
+    e->match_bytes += sizeof t;
+    return (uint32_t)r->ingested.len;
+}
+
+/* Room for n more ids at the end of e->rowids: where a row is written */
+static inline uint32_t *th_match_row_room(th_engine *e, size_t n)
+{
+    if (__builtin_expect(e->rowids.cap - e->rowids.len < n, 0))
+        e->rowids.items = th_match_grow(e->rowids.items, &e->rowids.cap, e->rowids.len, n,
+                                        sizeof *e->rowids.items, "captured list ids");
+    return e->rowids.items + e->rowids.len;
+}
+
+/* m's row of list ids (ncap of them) */
+static inline const uint32_t *th_match_row(const th_engine *e, const th_match *m)
+{
+    return e->rowids.items + m->fv;
+}
 static inline const th_vlist *th_match_list(const th_engine *e, const th_match *m, size_t f)
 {
-    return e->lists.items[m->fv[f]];
+    return e->lists.items[th_match_row(e, m)[f]];
 }
 static inline size_t th_match_nv(const th_engine *e, const th_match *m, size_t f)
 {

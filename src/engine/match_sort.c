@@ -6,7 +6,7 @@
  * so the matches are sorted at the scale of the whole input and shuffled
  * within a few hundred neighbours (b100k: half of all neighbours out of
  * order). No cheap "nearly sorted" test holds there, and a comparison sort
- * pays for every level of its merge moving the 40-byte matches.
+ * pays for every level of its merge moving the 32-byte matches.
  *
  * So where the keys allow, the sort works on one 64-bit word per match: its
  * combined time and its @timestamp offset from it, both relative to their
@@ -25,9 +25,9 @@
 #include "engine/internal.h"
 
 /* b sorts before a */
-static inline bool match_before(const th_match *b, const th_match *a)
+static inline bool match_before(const th_erule *r, const th_match *b, const th_match *a)
 {
-    int64_t ca = th_match_combined(a), cb = th_match_combined(b);
+    int64_t ca = th_match_combined(r, a), cb = th_match_combined(r, b);
     if (ca != cb)
         return cb < ca;
     if (a->ts != b->ts)
@@ -35,8 +35,8 @@ static inline bool match_before(const th_match *b, const th_match *a)
     return b->order < a->order;
 }
 
-#define MATCH_BEFORE(ctx, x, y) ((void)(ctx), match_before(x, y))
-TH_DEFINE_STABLE_SORT(match_sort, th_match, const void *, MATCH_BEFORE)
+#define MATCH_BEFORE(r, x, y) match_before(r, x, y)
+TH_DEFINE_STABLE_SORT(match_sort, th_match, const th_erule *, MATCH_BEFORE)
 
 /* RADIX_MIN: below it the merge sort costs less than the radix sort's fixed
  * part (clearing and summing 2048 counts a digit) and its packing and gather
@@ -63,10 +63,11 @@ static unsigned shared_low(uint64_t ox)
 }
 
 /* pack_words where every match's combined time is its @timestamp (its
- * event.ingested not kept, or equal: the AWS rules window on event.ingested,
- * which CloudTrail records lack), the offset 0 for all. One read of the
+ * event.ingested not kept, or equal, TH_MATCH_ING_TS: the AWS rules window
+ * on event.ingested, which raw CloudTrail gets as @timestamp + 0 s), the
+ * offset 0 for all. One read of the
  * matches, which leaves their times in w for the second loop to read 8
- * bytes apart (40 before, with th_match_combined's test); false where one
+ * bytes apart (32 before, with th_match_combined's test); false where one
  * keeps another ingested time (pack_words reads them again), the times
  * cannot be packed or input order decreases somewhere. */
 static bool pack_ts(const th_match *v, size_t n, uint64_t *w, unsigned *low, unsigned *width)
@@ -76,8 +77,8 @@ static bool pack_ts(const th_match *v, size_t n, uint64_t *w, unsigned *low, uns
     uint64_t t0 = (uint64_t)v[0].ts, ot = 0, prev = v[0].order;
     bool ing = false, back = false;
     for (size_t i = 0; i < n; i++) {
-        int64_t t = v[i].ts, g = v[i].ingested;
-        ing |= (g != TH_TIME_NONE) & (g != t);
+        int64_t t = v[i].ts;
+        ing |= v[i].ing - 1u < TH_MATCH_ING_TS - 1u; /* another time kept */
         back |= v[i].order < prev;
         prev = v[i].order;
         tmin = t < tmin ? t : tmin;
@@ -103,7 +104,8 @@ static bool pack_ts(const th_match *v, size_t n, uint64_t *w, unsigned *low, uns
  * them or input order decreases somewhere. Low bits that all combined times
  * share (or all offsets) are left out: times in whole seconds are multiples
  * of 8 ms, and three bits fewer can save a radix pass. */
-static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, unsigned *width)
+static bool pack_words(const th_erule *r, const th_match *v, size_t n, uint64_t *w, unsigned *low,
+                       unsigned *width)
 {
     if (pack_ts(v, n, w, low, width))
         return true;
@@ -113,7 +115,7 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
     int64_t cmin = INT64_MAX, cmax = INT64_MIN, dmin = INT64_MAX, dmax = INT64_MIN;
     uint64_t c0 = 0, d0 = 0, oc = 0, od = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t c = th_match_combined(&v[i]), t = v[i].ts;
+        int64_t c = th_match_combined(r, &v[i]), t = v[i].ts;
         if (c <= -lim || c >= lim || t <= -lim || t >= lim || (i && v[i].order < v[i - 1].order))
             return false;
         int64_t d = t - c;
@@ -135,10 +137,10 @@ static bool pack_words(const th_match *v, size_t n, uint64_t *w, unsigned *low, 
         return false;
     if (db == 0) { /* one offset for all (the ES|QL rules': @timestamp is the time) */
         for (size_t i = 0; i < n; i++)
-            w[i] = ((uint64_t)(th_match_combined(&v[i]) - cmin) >> zc) << ib | i;
+            w[i] = ((uint64_t)(th_match_combined(r, &v[i]) - cmin) >> zc) << ib | i;
     } else {
         for (size_t i = 0; i < n; i++) { /* equal combined times: @timestamp's order is d's */
-            int64_t ci = th_match_combined(&v[i]);
+            int64_t ci = th_match_combined(r, &v[i]);
             uint64_t c = (uint64_t)(ci - cmin) >> zc;
             uint64_t d = (uint64_t)(v[i].ts - ci - dmin) >> zd;
             w[i] = (c << db | d) << ib | i;
@@ -206,10 +208,10 @@ static void permute(th_match *v, uint64_t *s, size_t n, uint64_t pos)
 
 /* Sorts v[0..n) with the words in w (room for 2n); false where the words
  * cannot hold its keys (the caller sorts by comparison) */
-static bool radix_sort(th_match *v, size_t n, uint64_t *w)
+static bool radix_sort(const th_erule *r, th_match *v, size_t n, uint64_t *w)
 {
     unsigned low, width;
-    if (!pack_words(v, n, w, &low, &width))
+    if (!pack_words(r, v, n, w, &low, &width))
         return false;
     uint64_t *s = radix_words(w, w + n, n, low, width);
     permute(v, s, n, ((uint64_t)1 << low) - 1); /* low < 64: n - 1 has fewer bits */
@@ -219,12 +221,12 @@ static bool radix_sort(th_match *v, size_t n, uint64_t *w)
 size_t th_match_sort_block = 1 << 15;
 
 /* the first of v[0..n) (sorted) that x sorts before, else n */
-static size_t first_after(const th_match *v, size_t n, const th_match *x)
+static size_t first_after(const th_erule *r, const th_match *v, size_t n, const th_match *x)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (match_before(x, &v[mid]))
+        if (match_before(r, x, &v[mid]))
             hi = mid;
         else
             lo = mid + 1;
@@ -233,12 +235,12 @@ static size_t first_after(const th_match *v, size_t n, const th_match *x)
 }
 
 /* the first of v[0..n) (sorted) that does not sort before x, else n */
-static size_t first_not_before(const th_match *v, size_t n, const th_match *x)
+static size_t first_not_before(const th_erule *r, const th_match *v, size_t n, const th_match *x)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (match_before(&v[mid], x))
+        if (match_before(r, &v[mid], x))
             lo = mid + 1;
         else
             hi = mid;
@@ -250,19 +252,20 @@ static size_t first_not_before(const th_match *v, size_t n, const th_match *x)
  * prefix's matches after v[lo] and the block's before v[lo - 1] move, the
  * prefix's through buf (room for max). False where those of the prefix are
  * more than max: nothing moved. */
-static bool merge_tail(th_match *v, size_t lo, size_t n, th_match *buf, size_t max)
+static bool merge_tail(const th_erule *r, th_match *v, size_t lo, size_t n, th_match *buf,
+                       size_t max)
 {
-    if (!match_before(&v[lo], &v[lo - 1]))
+    if (!match_before(r, &v[lo], &v[lo - 1]))
         return true;
-    size_t p = first_after(v, lo, &v[lo]);
-    size_t q = lo + first_not_before(v + lo, n - lo, &v[lo - 1]);
+    size_t p = first_after(r, v, lo, &v[lo]);
+    size_t q = lo + first_not_before(r, v + lo, n - lo, &v[lo - 1]);
     size_t nl = lo - p;
     if (nl > max)
         return false;
     memcpy(buf, v + p, nl * sizeof *v);
     size_t i = 0, j = lo, k = p; /* k <= j: what is written was read */
     while (i < nl && j < q)
-        v[k++] = match_before(&v[j], &buf[i]) ? v[j++] : buf[i++];
+        v[k++] = match_before(r, &v[j], &buf[i]) ? v[j++] : buf[i++];
     memcpy(v + k, buf + i, (nl - i) * sizeof *v); /* the rest of the block is in place */
     return true;
 }
@@ -275,7 +278,7 @@ static bool merge_tail(th_match *v, size_t lo, size_t n, th_match *buf, size_t m
  * peak: at two threads the two broad rules sorted side by side put 22 MB
  * on the 1 GB run's peak RSS. Matches come in nearly in order (see the top),
  * so a block's overlap with those before it is a few hundred matches. */
-static bool sort_blocks(th_match *v, size_t n)
+static bool sort_blocks(const th_erule *r, th_match *v, size_t n)
 {
     size_t b = th_match_sort_block, max = b / 4;
     uint64_t *w = th_xmalloc(2 * b * sizeof *w);
@@ -283,26 +286,26 @@ static bool sort_blocks(th_match *v, size_t n)
     bool ok = true;
     for (size_t lo = 0; ok && lo < n; lo += b) {
         size_t m = n - lo < b ? n - lo : b;
-        if (m < RADIX_MIN || !radix_sort(v + lo, m, w))
-            match_sort(v + lo, m, NULL);
-        ok = !lo || merge_tail(v, lo, lo + m, buf, max);
+        if (m < RADIX_MIN || !radix_sort(r, v + lo, m, w))
+            match_sort(v + lo, m, r);
+        ok = !lo || merge_tail(r, v, lo, lo + m, buf, max);
     }
     free(buf);
     free(w);
     return ok;
 }
 
-void th_match_sort(th_match *v, size_t n)
+void th_match_sort(const th_erule *r, th_match *v, size_t n)
 {
     size_t i = 1;
-    while (i < n && !match_before(&v[i], &v[i - 1]))
+    while (i < n && !match_before(r, &v[i], &v[i - 1]))
         i++;
     if (i >= n)
         return;
-    if (th_match_sort_block && n > th_match_sort_block && sort_blocks(v, n))
+    if (th_match_sort_block && n > th_match_sort_block && sort_blocks(r, v, n))
         return;
     uint64_t *w = n >= RADIX_MIN ? th_xmalloc(2 * n * sizeof *w) : NULL;
-    if (!w || !radix_sort(v, n, w))
-        match_sort(v, n, NULL);
+    if (!w || !radix_sort(r, v, n, w))
+        match_sort(v, n, r);
     free(w);
 }

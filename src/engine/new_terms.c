@@ -109,8 +109,11 @@ static void build_index(nt_state *s)
                 if (th_match_nv(s->e, m, f) == 0)
                     s->e->trace->nt_missing = (int)f + 1;
         }
-        uint32_t *slot = &memo[memo_slot(m->fv, s->nf, NT_MEMO_BITS)];
-        if (*slot && !s->e->nt_no_memo && memcmp(r->matches.items[*slot - 1].fv, m->fv, s->nf * sizeof *m->fv) == 0) {
+        const uint32_t *row = th_match_row(s->e, m);
+        uint32_t *slot = &memo[memo_slot(row, s->nf, NT_MEMO_BITS)];
+        if (*slot && !s->e->nt_no_memo &&
+            memcmp(th_match_row(s->e, &r->matches.items[*slot - 1]), row, s->nf * sizeof *row) ==
+                0) {
             for (uint32_t j = s->mt_off[*slot - 1]; j < s->mt_off[*slot]; j++)
                 add_occ(s, s->mt.items[j]);
             continue;
@@ -142,7 +145,7 @@ static size_t first_from(const th_erule *r, const ntterm *term, int64_t H)
     size_t lo = 0, hi = term->occ.len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (th_match_combined(&r->matches.items[term->occ.items[mid]]) < H)
+        if (th_match_combined(r, &r->matches.items[term->occ.items[mid]]) < H)
             lo = mid + 1;
         else
             hi = mid;
@@ -165,9 +168,9 @@ static void trace_terms(nt_state *s, int64_t t, int64_t f, int64_t H)
             continue;
         const th_match *fm = &r->matches.items[term->occ.items[lo]];
         x->history_ms = H;
-        x->first_ms = th_match_combined(fm);
+        x->first_ms = th_match_combined(r, fm);
         x->first_order = fm->order;
-        x->history = th_match_combined(fm) <= f;
+        x->history = th_match_combined(r, fm) <= f;
         if (fm->doc != UINT32_MAX) {
             th_str id = e->docs.items[fm->doc].id;
             snprintf(x->first_id, sizeof x->first_id, "%.*s", (int)id.n, id.p);
@@ -212,7 +215,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
             if (lo == term->occ.len)
                 continue;
             uint32_t first = term->occ.items[lo];
-            if (th_match_combined(&r->matches.items[first]) <= f)
+            if (th_match_combined(r, &r->matches.items[first]) <= f)
                 continue; /* seen in the history (or exactly at from): not new */
             newterm n = {term, first};
             TH_VEC_PUSH(&nw, n);
@@ -300,7 +303,7 @@ typedef struct nt_seen {
 /* A match's tuple seen before as *seen */
 static void seen_again(seen_ctx *c, nt_seen *seen)
 {
-    int64_t y = th_match_combined(c->m), ts = c->m->ts, from = y - c->r->nt_gap;
+    int64_t y = th_match_combined(c->r, c->m), ts = c->m->ts, from = y - c->r->nt_gap;
     bool earlier = (seen->oldest < y && seen->oldest >= from) ||
                    (seen->newest < y && seen->newest >= from) ||
                    (seen->oldest == y && seen->oldest_ts <= ts);
@@ -325,7 +328,7 @@ static void seen_tuple(const th_str *tuple, size_t nf, void *ctx)
         if (!th_state_charge(c->e, c->r, &c->r->nt_bytes, c->key.len + 64))
             return; /* cannot remember it: the doc is kept, which is safe */
         seen = TH_ANEW(&c->e->arena, nt_seen);
-        int64_t y = th_match_combined(c->m);
+        int64_t y = th_match_combined(c->r, c->m);
         *seen = (nt_seen){y, c->m->ts, y};
         char *k = th_arena_strndup(&c->e->arena, c->key.data, c->key.len);
         th_map_put(&c->r->nt_seen, th_str_make(k, c->key.len), seen);
@@ -361,8 +364,8 @@ bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
     if (one) {
         if (!r->nt_memo)
             r->nt_memo = th_xcalloc((size_t)1 << NT_SEEN_MEMO_BITS, sizeof *r->nt_memo);
-        x = &r->nt_memo[memo_slot(m->fv, nf, NT_SEEN_MEMO_BITS)];
-        if (x->seen && memcmp(x->fv, m->fv, nf * sizeof *m->fv) == 0) {
+        x = &r->nt_memo[memo_slot(th_match_row(e, m), nf, NT_SEEN_MEMO_BITS)];
+        if (x->seen && memcmp(x->fv, th_match_row(e, m), nf * sizeof *x->fv) == 0) {
             seen_again(&c, x->seen);
             return c.needed;
         }
@@ -371,7 +374,7 @@ bool th_nt_doc_needed(th_engine *e, th_erule *r, const th_match *m)
     th_match_tuples(e, m, 0, nf, seen_tuple, &c);
     th_buf_free(&c.key);
     if (x && c.last) {
-        memcpy(x->fv, m->fv, nf * sizeof *m->fv);
+        memcpy(x->fv, th_match_row(e, m), nf * sizeof *x->fv);
         x->seen = c.last;
     }
     return c.needed;

@@ -35,10 +35,9 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
-static int cmp_combined(const void *x, const void *y)
+static int cmp_combined(const th_erule *r, const th_match *a, const th_match *b)
 {
-    const th_match *a = x, *b = y;
-    int64_t ca = th_match_combined(a), cb = th_match_combined(b);
+    int64_t ca = th_match_combined(r, a), cb = th_match_combined(r, b);
     if (ca != cb)
         return ca < cb ? -1 : 1;
     if (a->ts != b->ts)
@@ -63,7 +62,7 @@ static size_t lower(const th_erule *r, int64_t x)
     size_t lo = 0, hi = r->matches.len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (th_match_combined(&r->matches.items[mid]) < x)
+        if (th_match_combined(r, &r->matches.items[mid]) < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -124,7 +123,7 @@ void th_retain_kept(th_erule *r)
     size_t lo = 0, hi = n - 1;
     while (lo < hi) { /* first kept match after m */
         size_t mid = lo + (hi - lo) / 2;
-        if (cmp_combined(&r->matches.items[mid], &m) <= 0)
+        if (cmp_combined(r, &r->matches.items[mid], &m) <= 0)
             lo = mid + 1;
         else
             hi = mid;

@@ -90,7 +90,7 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
     size_t lo = 0, hi = r->matches.len;
     while (lo < hi) { /* first combined >= lo_ts */
         size_t mid = lo + (hi - lo) / 2;
-        if (th_match_combined(&m[mid]) < lo_ts)
+        if (th_match_combined(r, &m[mid]) < lo_ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -99,7 +99,7 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
     hi = r->matches.len;
     while (lo < hi) { /* first combined > hi_ts */
         size_t mid = lo + (hi - lo) / 2;
-        if (th_match_combined(&m[mid]) <= hi_ts)
+        if (th_match_combined(r, &m[mid]) <= hi_ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -111,17 +111,19 @@ void th_sched_window(const th_engine *e, const th_erule *r, int64_t lo_ts, int64
  * missing values last (SEMANTICS.md 2.2, 2.4). */
 typedef struct cand {
     const th_match *m;
+    int64_t ingested; /* th_match_ingested's */
     char id[65];
 } cand;
 
 static int by_ingest_order(const void *x, const void *y)
 {
-    const th_match *a = ((const cand *)x)->m, *b = ((const cand *)y)->m;
-    bool ai = a->ingested != TH_TIME_NONE, bi = b->ingested != TH_TIME_NONE;
+    const cand *p = x, *q = y;
+    const th_match *a = p->m, *b = q->m;
+    bool ai = p->ingested != TH_TIME_NONE, bi = q->ingested != TH_TIME_NONE;
     if (ai != bi)
         return ai ? -1 : 1;
-    if (ai && a->ingested != b->ingested)
-        return a->ingested < b->ingested ? -1 : 1;
+    if (ai && p->ingested != q->ingested)
+        return p->ingested < q->ingested ? -1 : 1;
     bool at = a->ts != TH_TIME_NONE, bt = b->ts != TH_TIME_NONE;
     if (at != bt)
         return at ? -1 : 1;
@@ -160,6 +162,7 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     cand *c = th_xmalloc(n * sizeof(cand));
     for (size_t i = 0; i < n; i++) {
         c[i].m = &r->matches.items[b + i];
+        c[i].ingested = th_match_ingested(r, c[i].m);
         th_alert_event_id(e, r, &e->docs.items[c[i].m->doc], NULL, 0, c[i].id);
     }
     size_t max = (size_t)r->max_signals;
@@ -212,14 +215,14 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
  * every match that left it: 3.1 M instructions over the b100k pack's three
  * passes of each folded ES|QL rule (its cuts, its checks, its runs), where
  * tens of runs each pass some thousand matches. */
-static size_t first_from(const th_match *m, size_t n, size_t next, int64_t lo)
+static size_t first_from(const th_erule *r, const th_match *m, size_t n, size_t next, int64_t lo)
 {
-    if (next >= n || th_match_combined(&m[next]) >= lo)
+    if (next >= n || th_match_combined(r, &m[next]) >= lo)
         return next;
     size_t below = next, step = 1; /* m[below] is below lo */
     size_t hi = n;                  /* n, or a match at or past lo */
     while (step < n - below) {
-        if (th_match_combined(&m[below + step]) >= lo) {
+        if (th_match_combined(r, &m[below + step]) >= lo) {
             hi = below + step;
             break;
         }
@@ -229,7 +232,7 @@ static size_t first_from(const th_match *m, size_t n, size_t next, int64_t lo)
     size_t a = below + 1;
     while (a < hi) {
         size_t mid = a + (hi - a) / 2;
-        if (th_match_combined(&m[mid]) < lo)
+        if (th_match_combined(r, &m[mid]) < lo)
             a = mid + 1;
         else
             hi = mid;
@@ -248,14 +251,14 @@ void th_sched_each(th_engine *e, th_erule *r, th_run_fn fn, void *ctx)
     for (uint64_t k = 0; k < runs; k++) {
         int64_t t = first + (int64_t)k * iv;
         r->rep.runs++;
-        next = first_from(r->matches.items, r->matches.len, next, t - lb);
+        next = first_from(r, r->matches.items, r->matches.len, next, t - lb);
         if (next == r->matches.len) {
             r->rep.runs += runs - k - 1;
             break;
         }
-        if (th_match_combined(&r->matches.items[next]) > t) {
+        if (th_match_combined(r, &r->matches.items[next]) > t) {
             /* jump to the last run before the next match enters a window */
-            uint64_t kk = (uint64_t)((th_match_combined(&r->matches.items[next]) - first) / iv);
+            uint64_t kk = (uint64_t)((th_match_combined(r, &r->matches.items[next]) - first) / iv);
             if (kk > k + 1) {
                 if (kk > runs)
                     kk = runs;

@@ -161,10 +161,10 @@ static uint64_t doc_cost(const th_edoc *d) { return d->json.n + d->id.n + 32; }
 /* The bytes match m takes in the blob (put_match writes exactly these). */
 static uint64_t match_len(const th_engine *e, const th_erule *r, const th_match *m, uint64_t dref1)
 {
-    uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(m->ingested) +
-                 i64_len(th_match_combined(m)) + u64_len(m->order) + u64_len(m->stages);
+    uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(th_match_ingested(r, m)) +
+                 i64_len(th_match_combined(r, m)) + u64_len(m->order) + u64_len(m->stages);
     for (size_t f = 0; f < r->ncap; f++) {
-        if (m->fv[f] == TH_VLIST_TS) { /* the list of one string it stands for */
+        if (th_match_row(e, m)[f] == TH_VLIST_TS) { /* the list of one string it stands for */
             char t[34];
             size_t tn = th_ts_json(m->ts, t);
             n += u64_len(1) + u64_len(tn) + tn;
@@ -227,7 +227,7 @@ static void save_rule(save_ctx *c, size_t idx)
         }
     }
     size_t first = 0;
-    while (first < r->matches.len && th_match_combined(&r->matches.items[first]) < mh)
+    while (first < r->matches.len && th_match_combined(r, &r->matches.items[first]) < mh)
         first++;
     /* --max-state-mb: the newest matches that fit (with their documents) are
      * kept, the oldest left out: they leave the windows first */
@@ -237,7 +237,7 @@ static void save_rule(save_ctx *c, size_t idx)
         size_t cut = r->matches.len;
         while (cut > first) {
             const th_match *m = &r->matches.items[cut - 1];
-            bool doc = m->doc != UINT32_MAX && th_match_combined(m) >= dh;
+            bool doc = m->doc != UINT32_MAX && th_match_combined(r, m) >= dh;
             /* its document number is at most this (the varint's length counts) */
             uint64_t mc = match_len(e, r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
             if (doc && c->docnum[m->doc] == UINT32_MAX)
@@ -258,16 +258,16 @@ static void save_rule(save_ctx *c, size_t idx)
     for (size_t i = first; i < r->matches.len; i++) {
         const th_match *m = &r->matches.items[i];
         uint32_t dref = UINT32_MAX;
-        if (m->doc != UINT32_MAX && th_match_combined(m) >= dh)
+        if (m->doc != UINT32_MAX && th_match_combined(r, m) >= dh)
             dref = save_doc(c, m->doc);
         put_u64(&b, dref == UINT32_MAX ? 0 : (uint64_t)dref + 1);
         put_i64(&b, m->ts);
-        put_i64(&b, m->ingested);
-        put_i64(&b, th_match_combined(m));
+        put_i64(&b, th_match_ingested(r, m));
+        put_i64(&b, th_match_combined(r, m));
         put_u64(&b, m->order);
         put_u64(&b, m->stages);
         for (size_t f = 0; f < r->ncap; f++) {
-            if (m->fv[f] == TH_VLIST_TS) { /* written as the list it stands for */
+            if (th_match_row(e, m)[f] == TH_VLIST_TS) { /* written as the list it stands for */
                 char t[34];
                 put_u64(&b, 1);
                 put_str(&b, th_str_make(t, th_ts_json(m->ts, t)));
@@ -366,7 +366,8 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         return false;
     if (get_u64(&in) != r->ncap)
         return false;
-    size_t keep = r->matches.len; /* nothing was fed yet; undone on error */
+    /* nothing was fed yet; undone on error */
+    size_t keep = r->matches.len, keep_ing = r->ingested.len, keep_rows = e->rowids.len;
     uint64_t nm = get_u64(&in);
     TH_VEC(th_str) vals = {0};
     for (uint64_t i = 0; i < nm && !in.bad; i++) {
@@ -378,13 +379,17 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         }
         m.doc = dref ? docmap[dref - 1] : UINT32_MAX;
         m.ts = get_i64(&in);
-        m.ingested = get_i64(&in);
-        if (get_i64(&in) != th_match_combined(&m))
+        int64_t ing = get_i64(&in);
+        if (get_i64(&in) != (ing != TH_TIME_NONE ? ing : m.ts))
             in.bad = true; /* not th_match_combined: no file this engine wrote */
+        m.ing = th_match_keep_ingested(e, r, m.ts, ing);
         m.order = get_u64(&in);
         m.stages = (uint32_t)get_u64(&in);
-        uint32_t *fv = r->ncap ? TH_ANEWN(&e->arena, uint32_t, r->ncap) : NULL;
-        m.fv = fv;
+        /* a row of its own (th_vlist_new below grows no row: fv stays valid) */
+        uint32_t *fv = th_match_row_room(e, r->ncap);
+        m.fv = (uint32_t)e->rowids.len;
+        e->rowids.len += r->ncap;
+        th_match_row_room(e, e->row_room); /* as the commit expects */
         uint64_t made = 0;
         for (size_t f = 0; f < r->ncap; f++) {
             fv[f] = th_vlist_empty.id; /* also what a bad state leaves */
@@ -437,6 +442,8 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
     }
     if (in.bad || in.p != in.end) {
         r->matches.len = keep;
+        r->ingested.len = keep_ing;
+        e->rowids.len = keep_rows;
         th_rule_forget_history(r);
         return false;
     }

@@ -131,7 +131,7 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
         const th_match *m = &r->matches.items[cand[i]];
         bool missing;
         th_str key = terms_json(e, r, m, &missing);
-        int64_t *end = th_map_get(history, key), c = th_match_combined(m);
+        int64_t *end = th_map_get(history, key), c = th_match_combined(r, m);
         if (end && c <= *end)
             continue; /* covered by an earlier run's alert */
         if (missing && do_not) {

@@ -56,7 +56,7 @@ static bool excluded(const th_state *s, const th_match *m)
 {
     for (size_t h = 0; h < s->r->thr_hist.len; h++) {
         const hist *e = &s->r->thr_hist.items[h];
-        if (th_match_combined(m) > e->last)
+        if (th_match_combined(s->r, m) > e->last)
             continue;
         bool all = true;
         for (size_t f = 0; f < s->nf && all; f++)
@@ -88,7 +88,7 @@ static void add_to_bucket(const th_str *tuple, size_t nf, void *ctx)
         TH_VEC_PUSH(&s->blist, b);
     }
     const th_match *m = s->cur;
-    int64_t c = th_match_combined(m);
+    int64_t c = th_match_combined(s->r, m);
     b->count++;
     if (c < b->min_ts)
         b->min_ts = c;

@@ -20,10 +20,14 @@
 #include "base/timeutil.h"
 #include "engine/internal.h"
 
+/* the rule whose ingested times the matches keep (th_match.ing), and its engine */
+static th_erule rule;
+static th_engine eng;
+
 static int ref_cmp(const void *x, const void *y)
 {
     const th_match *a = x, *b = y;
-    int64_t ca = th_match_combined(a), cb = th_match_combined(b);
+    int64_t ca = th_match_combined(&rule, a), cb = th_match_combined(&rule, b);
     if (ca != cb)
         return ca < cb ? -1 : 1;
     if (a->ts != b->ts)
@@ -65,8 +69,8 @@ static void disorder(th_match *v, size_t n, int shape, uint64_t *s)
             size_t len = 1 + rng(s) % 64;
             int64_t off = (int64_t)(rng(s) % 1000) - 500;
             for (size_t k = i; k < i + len && k < n; k++) {
-                if (v[k].ingested != TH_TIME_NONE)
-                    v[k].ingested += off;
+                if (v[k].ing && v[k].ing != TH_MATCH_ING_TS)
+                    rule.ingested.items[v[k].ing - 1] += off;
                 v[k].ts += off;
             }
             i += len;
@@ -112,32 +116,36 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
                                 : c;
         /* the combined time is event.ingested's where it differs, and
          * either way where it does not (a rule without timestamp_override) */
-        v[i].ingested = !noing && (v[i].ts != c || i % 2) ? c : TH_TIME_NONE;
+        v[i].ing =
+            !noing && (v[i].ts != c || i % 2) ? th_match_keep_ingested(&eng, &rule, v[i].ts, c) : 0;
         v[i].order = ordmode == 1 ? rng(&s) % 4 : ordmode == 2 && shape == 3 ? n - i : i;
     }
     disorder(v, n, shape, &s);
     for (size_t i = 0; i < n; i++) {
-        if (tsmode == 3 && rng(&s) % 7 == 0)
-            v[i].ingested = v[i].ts = TH_TIME_NONE;
+        if (tsmode == 3 && rng(&s) % 7 == 0) {
+            v[i].ing = 0;
+            v[i].ts = TH_TIME_NONE;
+        }
         if (noing && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
-            v[i].ingested = v[i].ts + 1;
+            v[i].ing = th_match_keep_ingested(&eng, &rule, v[i].ts, v[i].ts + 1);
         v[i].doc = (uint32_t)i;
     }
     memcpy(want, v, n * sizeof *v);
     if (n)
         qsort(want, n, sizeof *want, ref_cmp);
-    th_match_sort(v, n);
+    th_match_sort(&rule, v, n);
     for (size_t i = 0; i < n; i++) {
         if (v[i].doc != want[i].doc)
             fail_msg("n %zu shape %d span %llu order %d ts %d: position %zu holds match %u, want %u",
                      n, shape, (unsigned long long)span, ordmode, tsmode, i, v[i].doc,
                      want[i].doc);
         /* the whole match moved, not only its keys */
-        assert_true(v[i].ingested == want[i].ingested && v[i].ts == want[i].ts &&
+        assert_true(v[i].ing == want[i].ing && v[i].ts == want[i].ts &&
                     v[i].order == want[i].order);
     }
     free(v);
     free(want);
+    rule.ingested.len = 0;
 }
 
 static void match_sort_equals_reference(void **state)
@@ -185,5 +193,7 @@ int main(void)
         cmocka_unit_test(match_sort_equals_reference),
         cmocka_unit_test(blocks_equal_reference),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    TH_VEC_FREE(&rule.ingested);
+    return rc;
 }
