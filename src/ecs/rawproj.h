@@ -153,10 +153,9 @@ typedef struct th_ecs_slots {
     char ts_date[11];
     /* userIdentity's walks by its text (rawproj.c walk_memo), made on first use */
     struct th_ecs_walk_memos *walk_memos;
-    /* private (th_ecs_slots_routed): the number of the routed slots'
-     * values (rawproj.c routed_number, 0: none), and its memo, made on
-     * first use */
-    uint64_t routed;
+    /* private (th_ecs_slots_routed): the memo of the numbers of the routed
+     * slots' values (rawproj.c th_ecs_slots_routed_number; th_ecs_slots_init
+     * makes it, NULL: no numbers) */
     struct th_ecs_routed_memos *routed_memos;
     /* private (th_ecs_slots_ident): the number the walk memo gave the
      * record's userIdentity text since start (0: none), and the table
@@ -223,10 +222,12 @@ static inline uint64_t th_ecs_slots_ident(const th_ecs_slots *s, uint64_t read, 
  * number hold the same values there (each slot empty, or one string of the
  * same text; the number is the pair's, process-wide, never reused), so a
  * reader may compare the number in their place. 0 where `slots` name
- * another, or a slot held anything else (several values, a long text). */
+ * another, or a slot held anything else (several values, a long text).
+ * Made at each call (a look-up in the slots' memo): ask once a record. */
+uint64_t th_ecs_slots_routed_number(const th_ecs_slots *s);
 static inline uint64_t th_ecs_slots_routed(const th_ecs_slots *s, uint64_t slots)
 {
-    return slots & ~(uint64_t)TH_ECS_ROUTED_SLOTS ? 0 : s->routed;
+    return slots & ~(uint64_t)TH_ECS_ROUTED_SLOTS ? 0 : th_ecs_slots_routed_number(s);
 }
 /* The AS slots of `read` (source.as.number, .organization.name), where
  * `read` holds source.ip and they were filled from its values: their values
