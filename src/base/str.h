@@ -129,6 +129,31 @@ static inline uint64_t th_str_hash_words(th_str s)
     return h ^ (h >> 29);
 }
 
+/* The first and last eight bytes of s folded into one word (fewer: its
+ * first and last four, or its first, middle and last byte), unmixed: for
+ * memos whose entries compare the whole string and whose strings mostly
+ * differ at an end (addresses, key ids, ARNs' sessions, providers and
+ * actions), where hashing every byte would be most of a look-up. The
+ * caller multiplies it into its hash. */
+static inline uint64_t th_str_ends_word(th_str s)
+{
+    uint64_t a = 0, c = 0;
+    if (s.n >= 8) {
+        memcpy(&a, s.p, 8);
+        memcpy(&c, s.p + s.n - 8, 8);
+    } else if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        a = x;
+        c = y;
+    } else if (s.n) {
+        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+    return a ^ (c << 29 | c >> 35);
+}
+
 /* A hash of s from its length and three words of it (head, middle, tail),
  * not all of it: for tables whose entries are told apart by comparing the
  * whole string, where a hash shared by two strings only costs a comparison

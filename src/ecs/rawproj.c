@@ -1327,27 +1327,6 @@ static inline bool routed_text(const th_qslot *sl, th_str *t, unsigned *len)
     return true;
 }
 
-/* The first and last eight bytes of t folded (fewer: its first and last
- * four, or its bytes): only where an entry is looked for depends on it */
-static inline uint64_t routed_word(th_str t)
-{
-    uint64_t a = 0, c = 0;
-    if (t.n >= 8) {
-        memcpy(&a, t.p, 8);
-        memcpy(&c, t.p + t.n - 8, 8);
-    } else if (t.n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, t.p, 4);
-        memcpy(&y, t.p + t.n - 4, 4);
-        a = x;
-        c = (uint64_t)y << 32;
-    } else {
-        for (size_t i = 0; i < t.n; i++)
-            a = a << 8 | (unsigned char)t.p[i];
-    }
-    return a ^ (c << 29 | c >> 35);
-}
-
 /* The number of the routed slots' values as start filled them, made when
  * a reader asks (th_ecs_slots_routed): a run whose routing reads other
  * slots too (the seed rule's: the data stream's constants are not in the
@@ -1362,8 +1341,8 @@ uint64_t th_ecs_slots_routed_number(const th_ecs_slots *s)
     struct th_ecs_routed_memos *memo = s->routed_memos;
     if (!memo || !routed_text(&s->slot[0], &t0, &n0) || !routed_text(&s->slot[1], &t1, &n1))
         return 0;
-    const uint64_t x = ((routed_word(t0) * 0x9e3779b97f4a7c15ull) ^
-                        (routed_word(t1) * 0xc2b2ae3d27d4eb4full) ^ (n0 << 8 | n1)) *
+    const uint64_t x = ((th_str_ends_word(t0) * 0x9e3779b97f4a7c15ull) ^
+                        (th_str_ends_word(t1) * 0xc2b2ae3d27d4eb4full) ^ (n0 << 8 | n1)) *
                        0xff51afd7ed558ccdull;
     _Static_assert(ROUTED_SETS == 64, "the top six bits of the product");
     const size_t si = x >> 58;

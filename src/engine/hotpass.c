@@ -1368,22 +1368,8 @@ static inline uint64_t key_str(uint64_t h, th_str s)
  * of one length would then hash alike). */
 static inline uint64_t plan_str(uint64_t h, th_str s)
 {
-    uint64_t a = 0, c = 0;
-    if (s.n >= 8) {
-        memcpy(&a, s.p, 8);
-        memcpy(&c, s.p + s.n - 8, 8);
-    } else if (s.n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s.p, 4);
-        memcpy(&y, s.p + s.n - 4, 4);
-        a = x;
-        c = y;
-    } else if (s.n) {
-        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
-            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
-    }
     h = (h << 23 | h >> 41) ^ s.n;
-    return h ^ ((a ^ (c << 29 | c >> 35)) * 0x9e3779b97f4a7c15ull);
+    return h ^ (th_str_ends_word(s) * 0x9e3779b97f4a7c15ull);
 }
 
 /* the 64-bit finaliser of MurmurHash3: every bit of h moves every bit */
