@@ -203,6 +203,20 @@ static void on_record(void *ctx, const th_record *rec)
     th_arena_free(&a);
 }
 
+/* A mapper of the default options, with asn_db as its ASN data where given,
+ * its messages into d (initialised here) */
+static th_mapper *mapper_of(th_diags *d, const char *asn_db)
+{
+    th_diags_init(d);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    if (asn_db)
+        mo.geoip_asn_db = asn_db;
+    th_mapper *m = th_mapper_new(&mo, d);
+    assert_non_null(m);
+    return m;
+}
+
 static void test_slotfill(void **state)
 {
     (void)state;
@@ -246,11 +260,7 @@ static void test_slotfill_history(void **state)
 {
     (void)state;
     th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
+    th_mapper *m = mapper_of(&d, NULL);
     static const char *const recs[] = {
         "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
         "\"eventTime\":\"2024-01-01T00:00:00Z\",\"userIdentity\":{\"type\":[\"IAMUser\","
@@ -325,11 +335,7 @@ static void test_slotfill_walk_memo(void **state)
 {
     (void)state;
     th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
+    th_mapper *m = mapper_of(&d, NULL);
     static const char *const heads[] = {
         "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",",
         "{\"eventName\":\"ListBuckets\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":"
@@ -428,15 +434,11 @@ static void test_slotfill_walk_memo(void **state)
 static void test_slotfill_asn_of_ip(void **state)
 {
     (void)state;
-    th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
     char asn[4200]; /* the ASN table `make` builds */
-    mo.geoip_asn_db = th_mapper_default_asn_path(asn, sizeof asn);
-    assert_non_null(mo.geoip_asn_db);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
+    const char *asn_db = th_mapper_default_asn_path(asn, sizeof asn);
+    assert_non_null(asn_db);
+    th_diags d;
+    th_mapper *m = mapper_of(&d, asn_db);
     static const char *const ips[] = {
         "\"1.0.0.1\"",
         "\"8.8.8.8\"",
@@ -537,11 +539,7 @@ static void test_slotfill_routed_number(void **state)
 {
     (void)state;
     th_diags d;
-    th_diags_init(&d);
-    th_mapper_opts mo;
-    th_mapper_opts_default(&mo);
-    th_mapper *m = th_mapper_new(&mo, &d);
-    assert_non_null(m);
+    th_mapper *m = mapper_of(&d, NULL);
     static const char *const sources[] = {
         "",
         "\"eventSource\":\"s3.amazonaws.com\",",

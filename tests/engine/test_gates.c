@@ -219,6 +219,19 @@ static void same_plans(th_engine *e, const th_mapper *m, th_arena *a, th_hits *h
     }
 }
 
+/* same_plans over recs three times, in another order each round (the
+ * first record moved to the end) */
+static void same_plans_rounds(th_engine *e, const th_mapper *m, th_arena *a, th_hits *h,
+                              char **recs, size_t n, size_t *planned)
+{
+    for (int round = 0; round < 3; round++) {
+        same_plans(e, m, a, h, recs, n, planned);
+        char *t = recs[0];
+        memmove(recs, recs + 1, (n - 1) * sizeof *recs);
+        recs[n - 1] = t;
+    }
+}
+
 static void remembered_plans(void **state)
 {
     (void)state;
@@ -939,12 +952,7 @@ static void remembered_plans_routed(void **state)
                            "\"CreateUser\",\"eventTime\":\"2024-01-01T00:00:00Z\","
                            "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"ab\"}}")};
     size_t nrecs = sizeof recs / sizeof recs[0], planned = 0;
-    for (int round = 0; round < 3; round++) {
-        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
-        char *t = recs[0]; /* another order each round */
-        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
-        recs[nrecs - 1] = t;
-    }
+    same_plans_rounds(f.e, f.m, a, &h, recs, nrecs, &planned);
     assert_int_equal(planned, 3 * 10); /* r1 on every record, r0 on three */
     th_hits_free(&h);
     fixture_free(&f);
@@ -1030,12 +1038,7 @@ static void remembered_plans_identity(void **state)
             ids[i][3], ids[i][0], ids[i][1], ids[i][2]);
     const size_t nrecs = sizeof recs / sizeof recs[0];
     size_t planned = 0;
-    for (int round = 0; round < 3; round++) {
-        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
-        char *t = recs[0]; /* another order each round */
-        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
-        recs[nrecs - 1] = t;
-    }
+    same_plans_rounds(f.e, f.m, a, &h, recs, nrecs, &planned);
     assert_int_equal(planned, 3 * 6); /* r0 on four records, r1 on two */
     th_hits_free(&h);
     fixture_free(&f);
@@ -1092,12 +1095,7 @@ static void remembered_plans_asn(void **state)
                                   i < nips ? "GetObject" : "PutObject", ips[i % nips]);
     const size_t nrecs = sizeof recs / sizeof recs[0];
     size_t planned = 0;
-    for (int round = 0; round < 3; round++) {
-        same_plans(f.e, f.m, a, &h, recs, nrecs, &planned);
-        char *t = recs[0]; /* another order each round */
-        memmove(recs, recs + 1, (nrecs - 1) * sizeof *recs);
-        recs[nrecs - 1] = t;
-    }
+    same_plans_rounds(f.e, f.m, a, &h, recs, nrecs, &planned);
     /* r0 on the two Amazon addresses and the pair; r1 on the two records
      * holding 81.2.69.155 */
     assert_int_equal(planned, 3 * 5);
