@@ -467,6 +467,26 @@ static void group_by_ids(void **state)
             0, true) > 0);
 }
 
+/* an EVAL that picked the same column's cell on every row takes that
+ * column's cell ids (the panes group by them); one whose pick changes from
+ * row to row (users missing on some rows) must not */
+static void picked_column_ids(void **state)
+{
+    (void)state;
+    static const char *qs[] = {
+        "FROM logs-* | EVAL k = COALESCE(event.outcome, user.name) "
+        "| STATS c = COUNT(*), v = VALUES(event.action), s = SUM(event.duration) BY k",
+        "FROM logs-* | EVAL k = COALESCE(user.name, event.action) "
+        "| STATS c = COUNT(*), v = VALUES(source.ip), s = SUM(event.duration) BY k",
+        "FROM logs-* | EVAL k = CASE(event.outcome IS NULL, event.action, user.name) "
+        "| STATS c = COUNT(*), u = VALUES(user.name) BY k, source.as.number",
+        "FROM logs-* | EVAL k = CASE(event.action == \"Decrypt\", event.action, user.name) "
+        "| STATS c = COUNT(*), u = COUNT_DISTINCT(source.ip) BY k",
+    };
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        assert_true(check_query(qs[k], 0, true) > 0);
+}
+
 static void overflow_and_mixed_types(void **state)
 {
     (void)state;
@@ -865,6 +885,7 @@ int main(void)
         cmocka_unit_test(flags_by_their_cells),    cmocka_unit_test(overflow_and_mixed_types),
         cmocka_unit_test(deferred_now_conditions), cmocka_unit_test(errors_as_rest),
         cmocka_unit_test(reuse_across_windows),    cmocka_unit_test(fold_chunks),
+        cmocka_unit_test(picked_column_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
