@@ -649,8 +649,11 @@ static th_jval *memo_get(th_arena *a, const char *buf, uint8_t n, uint8_t t)
 }
 
 /* The memo's entry for ip, and whether it holds ip's values; NULL when ip
- * is too long to be kept. */
-static asn_memo *asn_entry(const th_mapper *m, th_str ip, bool *hit)
+ * is too long to be kept. In line: b100k with the pack looks up every
+ * record's address, and the call was ~35 of a look-up's ~68 instructions
+ * (1,354.69 -> 1,351.16 M). */
+static inline __attribute__((always_inline)) asn_memo *asn_entry(const th_mapper *m, th_str ip,
+                                                                 bool *hit)
 {
     *hit = false;
     if (ip.n >= sizeof asn_memos[0].ip)
