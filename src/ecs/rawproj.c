@@ -2321,6 +2321,15 @@ static const th_jval *as_copy(th_ecs_slots *s, const th_jval *v)
     return c;
 }
 
+/* Whether decided field i's value v is its slot as it is: one value or
+ * none, v the slot's own. Tested where each is decided: a loop over the
+ * decided fields after the copied ones cost ~20 instructions a call more
+ * (b100k with the pack, 80,894 calls: 1,351.16 -> 1,349.56 M). */
+static inline bool exact_as_slot(const th_ecs_slots *s, size_t i, const th_jval *v)
+{
+    return s->slot[i].n <= 1 && v == s->slot[i].vals;
+}
+
 /* th_ecs_slots_doc's values (and s->walked); false where it gives NULL.
  * borrow: the values may keep the ASN memo's texts (th_ecs_slots_nodes of
  * one thread), else they are copied. */
@@ -2347,13 +2356,19 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         !(decision_str(s, T_ERROR_CODE, &code) && decision_str(s, T_ERROR_MESSAGE, &msg)))
         return false;
     uint64_t present = 0;
+    /* the decided fields held as they are: where the decision took the
+     * slot's one value or found none in an empty slot (vals: NULL exactly
+     * where it holds none), each bit set where its value is decided */
+    uint32_t decided_exact = 0;
     if (actor & BIT(T_USER_NAME)) {
         val[T_USER_NAME] = name;
         present |= (uint64_t)(name != NULL) << T_USER_NAME;
+        decided_exact |= (uint32_t)exact_as_slot(s, T_USER_NAME, name) << T_USER_NAME;
     }
     if (actor & BIT(T_USER_ID)) {
         val[T_USER_ID] = id;
         present |= (uint64_t)(id != NULL) << T_USER_ID;
+        decided_exact |= (uint32_t)exact_as_slot(s, T_USER_ID, id) << T_USER_ID;
     }
     if (docfields & BIT(T_ACCOUNT)) { /* the first of its sources, in the mapping's order */
         if (s->arrays >> T_ACCOUNT & 1)
@@ -2363,6 +2378,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
             account = path_value(s, T_ACCOUNT, k);
         val[T_ACCOUNT] = account;
         present |= (uint64_t)(account != NULL) << T_ACCOUNT;
+        decided_exact |= (uint32_t)exact_as_slot(s, T_ACCOUNT, account) << T_ACCOUNT;
     }
     /* the other table fields: copied_value of each, with the arrays tested
      * at once (nearly every field of nearly every record holds one string) */
@@ -2393,11 +2409,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         present &= ~BIT(T_IP);
         exact &= ~(uint32_t)BIT(T_IP);
     }
-    for (uint64_t u = (actor | BIT(T_ACCOUNT)) & docfields; u; u &= u - 1) {
-        int i = __builtin_ctzll(u);
-        const th_qslot *q = &s->slot[i]; /* vals: NULL exactly where it holds none */
-        exact |= (uint32_t)(q->n <= 1 && val[i] == q->vals) << i;
-    }
+    exact |= decided_exact;
     if (docfields & (BIT(D_AS) | BIT(D_AS + 1))) {
         const th_jval *ip; /* the ASN block of source.ip: its slots hold the same values */
         if (!copied_value(s, T_IP, &ip) || s->slot[SLOT_AS_NUMBER].n > 1 ||
