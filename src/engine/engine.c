@@ -49,6 +49,8 @@ void th_engine_free(th_engine *e)
         th_erule *r = e->rules.items[i];
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ingested);
+        TH_VEC_FREE(&r->mdoc);
+        TH_VEC_FREE(&r->mstages);
         TH_VEC_FREE(&r->ret_trunc);
         free(r->esql_docs);
         th_map_free(&r->ids);
@@ -430,7 +432,7 @@ static void rule_pass(th_engine *e, size_t i, size_t nloaded)
 {
     th_erule *r = e->rules.items[i];
     uint64_t t0 = th_now_ns();
-    th_match_sort(r, r->matches.items, r->matches.len);
+    th_match_sort_rule(r);
     th_retain_finish(r);
     size_t before = e->alerts.len;
     /* the rule's temporal pass allocates in a scratch arena: its alerts are
@@ -489,6 +491,8 @@ static void drop_matches(th_engine *e, th_erule *r)
     if (!e->o.incremental && r->exec != TH_EXEC_HUNT) {
         TH_VEC_FREE(&r->matches);
         TH_VEC_FREE(&r->ingested);
+        TH_VEC_FREE(&r->mdoc);
+        TH_VEC_FREE(&r->mstages);
     }
 }
 

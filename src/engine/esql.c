@@ -25,7 +25,8 @@ static th_jval *doc_of(th_engine *e, th_erule *r, size_t mi)
     if (!r->esql_docs)
         r->esql_docs = th_xcalloc(r->matches.len ? r->matches.len : 1, sizeof(th_jval *));
     if (!r->esql_docs[mi])
-        r->esql_docs[mi] = th_alert_source(e, &e->docs.items[r->matches.items[mi].doc]);
+        r->esql_docs[mi] =
+            th_alert_source(e, &e->docs.items[th_match_doc(r, &r->matches.items[mi])]);
     return r->esql_docs[mi];
 }
 
@@ -548,7 +549,7 @@ static void emit(th_engine *e, th_erule *r, const eout *o, const th_esql_doc *do
         char id[65];
         long di = by_id ? th_esql_row_doc(res, row) : -1; /* by_id: never kept cells */
         if (by_id && di >= 0) { /* never captured rows (one document for all): they aggregate */
-            const th_edoc *ed = &e->docs.items[r->matches.items[di].doc];
+            const th_edoc *ed = &e->docs.items[th_match_doc(r, &r->matches.items[di])];
             th_alert_event_id(e, r, ed, NULL, 0, id);
             if (th_map_has(&r->ids, th_str_make(id, 64)))
                 continue;
@@ -981,7 +982,7 @@ void th_exec_esql(th_engine *e, th_erule *r)
                                 .dates = captured_dates};
     for (size_t i = 0; i < n && !r->esql_cap; i++) {
         th_jval *d = doc_of(e, r, i);
-        const th_edoc *ed = &e->docs.items[r->matches.items[i].doc];
+        const th_edoc *ed = &e->docs.items[th_match_doc(r, &r->matches.items[i])];
         docs[i] = (th_esql_doc){.doc = d ? d : empty, .id = ed->id, .index = index, .version = 1};
     }
     const char *err = NULL;
@@ -1013,7 +1014,7 @@ void th_engine_each_doc(th_engine *e, size_t idx, th_engine_doc_fn fn, void *ctx
         return;
     th_erule *r = e->rules.items[idx];
     for (size_t i = 0; i < r->matches.len; i++) {
-        const th_edoc *d = &e->docs.items[r->matches.items[i].doc];
+        const th_edoc *d = &e->docs.items[th_match_doc(r, &r->matches.items[i])];
         th_jval *doc = doc_of(e, r, i);
         if (doc)
             fn(ctx, doc, d->id, d->ts);

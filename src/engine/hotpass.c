@@ -2662,9 +2662,10 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
         th_retain_drop(e, r, ev, r->use_ingested ? th_event_combined_ts(ev) : ev->timestamp_ms))
         return; /* no run can alert it: nothing kept */
     /* the process-wide budget: past it a match is counted, not kept (at most
-     * its event.ingested kept too: th_match_keep_ingested) */
+     * its event.ingested kept too: th_match_keep_ingested, and its document's
+     * index and stages beside it: th_erule.mdoc) */
     uint64_t need =
-        sizeof(th_match) + sizeof(int64_t) + r->ncap * sizeof(uint32_t) +
+        sizeof(th_match) + 2 * sizeof(uint32_t) + sizeof(int64_t) + r->ncap * sizeof(uint32_t) +
         (*docidx < 0 && r->exec != TH_EXEC_THRESHOLD ? (ev->raw.n ? ev->raw.n : 1024) : 0);
     if (!th_budget_fits(e, need)) {
         r->rep.budget_dropped++;
@@ -2680,21 +2681,28 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     /* the combined time is ts, or the ingested time kept here */
     m->ing = r->use_ingested ? th_match_keep_ingested(e, r, ev->timestamp_ms, ev->ingested_ms) : 0;
     m->order = e->o.order_base + ev->index;
-    m->stages = 0;
     m->fv = 0;
     capture(e, r, m, ev->doc, h, cap, fields, ts_text);
-    for (size_t i = 0; i < r->nstages; i++) /* sequences: which stages (rare: matches only) */
-        if (r->stages[i].fn(r->stages[i].pred, ev->doc))
-            m->stages |= 1u << i;
-    /* threshold alerts are synthetic: they never need the source document;
-     * new_terms needs it only when the match can build an alert */
-    bool need_doc = r->exec != TH_EXEC_THRESHOLD && !r->esql_cap &&
-                    (r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, m) ||
-                     e->trace); /* explain names a term's first sighting by its id */
-    if (need_doc && *docidx < 0)
-        *docidx = store_doc(e, ev);
-    m->doc = need_doc ? (uint32_t)*docidx : UINT32_MAX;
     e->match_bytes += sizeof(th_match); /* capture charges its row and lists */
+    /* sequences: which stages (rare: matches only) */
+    if (r->nstages) {
+        uint32_t stages = 0;
+        for (size_t i = 0; i < r->nstages; i++)
+            if (r->stages[i].fn(r->stages[i].pred, ev->doc))
+                stages |= 1u << i;
+        th_match_side_push(e, &r->mstages.items, &r->mstages.cap, &r->mstages.len, stages);
+    }
+    /* threshold alerts are synthetic: they never need the source document
+     * (th_rule_keeps_doc); new_terms needs it only when the match can build
+     * an alert */
+    if (th_rule_keeps_doc(r)) {
+        bool need_doc = r->exec != TH_EXEC_NEW_TERMS || th_nt_doc_needed(e, r, m) ||
+                        e->trace; /* explain names a term's first sighting by its id */
+        if (need_doc && *docidx < 0)
+            *docidx = store_doc(e, ev);
+        th_match_side_push(e, &r->mdoc.items, &r->mdoc.cap, &r->mdoc.len,
+                           need_doc ? (uint32_t)*docidx : UINT32_MAX);
+    }
     r->matches.len++;
     if (retain)
         th_retain_kept(r);

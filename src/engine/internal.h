@@ -40,8 +40,6 @@ typedef struct th_vlist {
 typedef struct th_match {
     int64_t ts;
     uint64_t order;     /* event index, the final tie-break */
-    uint32_t doc;       /* index into engine->docs */
-    uint32_t stages;    /* EQL sequence: bit i = stage i matched */
     uint32_t fv;        /* where its row of ncap list ids starts in
                            engine->rowids (th_match_row: engine->lists' ids,
                            read through th_match_list); immutable, shared by
@@ -56,11 +54,14 @@ typedef struct th_match {
 
 #define TH_MATCH_ING_TS UINT32_MAX
 
-/* 32 bytes, not 40: the broad ES|QL rules keep matches by the million (the
+/* 24 bytes, not 40: the broad ES|QL rules keep matches by the million (the
  * 1 GB file: 1.97 M), and of 40 bytes a match 8 held an event.ingested that
- * only the few rules windowed on it keep, and CloudTrail never has. Past
- * UINT32_MAX - 1 row ids or ingested times the engine stops, loud (th_match_grow) */
-_Static_assert(sizeof(th_match) == 32, "th_match: 32 bytes");
+ * only the few rules windowed on it keep, and CloudTrail never has, and 8 its
+ * document's index and its sequence stages, which those rules never read:
+ * they are kept beside the matches, for the rules that read them
+ * (th_erule.mdoc, mstages). Past UINT32_MAX - 1 row ids, ingested times or
+ * such a rule's matches the engine stops, loud (th_match_grow) */
+_Static_assert(sizeof(th_match) == 24, "th_match: 24 bytes");
 
 /* items (cap of size bytes, len used) grown for n more, cap never past
  * UINT32_MAX - 1, so that th_match's 32-bit indexes into it (1 + an index
@@ -174,6 +175,12 @@ typedef struct th_erule {
     TH_VEC(int64_t) ingested; /* the event.ingested of matches that keep one
                                  (th_match.ing), in no order; empty but for a
                                  rule windowed on it */
+    /* beside matches, index for index (th_match_doc, th_match_stages): the
+     * document's index in engine->docs (UINT32_MAX: none) where the rule keeps
+     * documents (th_rule_keeps_doc), and the stages matched (bit i: stage i)
+     * of an EQL sequence; else empty */
+    TH_VEC(uint32_t) mdoc;
+    TH_VEC(uint32_t) mstages;
     th_rule_report rep;
     th_map ids;         /* alert ids written so far (overlap de-duplication) */
     char uuid[37];      /* the rule's stable saved-object-like id */
@@ -234,6 +241,26 @@ static inline int64_t th_match_combined(const th_erule *r, const th_match *m)
 {
     /* one test: ing - 1 wraps to UINT32_MAX where ing is 0 */
     return m->ing - 1u < TH_MATCH_ING_TS - 1u ? r->ingested.items[m->ing - 1] : m->ts;
+}
+
+/* Whether r's matches keep their event's document (th_erule.mdoc): not a
+ * threshold rule's (its alerts are synthetic) nor an ES|QL rule's on the
+ * captured fields */
+static inline bool th_rule_keeps_doc(const th_erule *r)
+{
+    return r->exec != TH_EXEC_THRESHOLD && !r->esql_cap;
+}
+
+/* m's (one of r->matches) document index in engine->docs, or UINT32_MAX */
+static inline uint32_t th_match_doc(const th_erule *r, const th_match *m)
+{
+    return th_rule_keeps_doc(r) ? r->mdoc.items[m - r->matches.items] : UINT32_MAX;
+}
+
+/* m's (one of r->matches) sequence stages: bit i = stage i matched */
+static inline uint32_t th_match_stages(const th_erule *r, const th_match *m)
+{
+    return r->nstages ? r->mstages.items[m - r->matches.items] : 0;
 }
 
 /* m's event.ingested, where r keeps it, else TH_TIME_NONE */
@@ -430,6 +457,9 @@ th_jval *th_alert_value(th_arena *a, th_str json_scalar);
  * matches are sorted as one 64-bit word each (match_sort.c). v is malloc'd
  * (a vector's items), sorted in place; r is their rule (its ingested times). */
 void th_match_sort(const th_erule *r, th_match *v, size_t n);
+/* th_match_sort of r's matches, their documents and stages (mdoc, mstages)
+ * moved with them */
+void th_match_sort_rule(th_erule *r);
 /* past it, th_match_sort sorts blocks of that many and merges them */
 extern size_t th_match_sort_block;
 /* A match's @timestamp taken from its ts (th_erule.cap_ts; hotpass.c
@@ -485,6 +515,17 @@ static inline uint32_t *th_match_row_room(th_engine *e, size_t n)
 }
 
 /* m's row of list ids (ncap of them) */
+/* x pushed on a vector beside a rule's matches (th_erule.mdoc, mstages),
+ * charged as the match's */
+static inline void th_match_side_push(th_engine *e, uint32_t **items, size_t *cap, size_t *len,
+                                      uint32_t x)
+{
+    if (*len == *cap)
+        *items = th_match_grow(*items, cap, *len, 1, sizeof **items, "matches of a rule");
+    (*items)[(*len)++] = x;
+    e->match_bytes += sizeof x;
+}
+
 static inline const uint32_t *th_match_row(const th_engine *e, const th_match *m)
 {
     return e->rowids.items + m->fv;

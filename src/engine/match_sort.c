@@ -309,3 +309,55 @@ void th_match_sort(const th_erule *r, th_match *v, size_t n)
         match_sort(v, n, r);
     free(w);
 }
+
+/* v[k] = old[v[k]] for every k, old freed (v's items: n of them) */
+static uint32_t *gather(uint32_t *old, const uint32_t *from, size_t n)
+{
+    uint32_t *v = th_xmalloc((n ? n : 1) * sizeof *v);
+    for (size_t k = 0; k < n; k++)
+        v[k] = old[from[k]];
+    free(old);
+    return v;
+}
+
+/* The words beside the matches follow them through the sort by each match's
+ * fv, which no comparison reads: it holds the match's position while it is
+ * sorted (their vectors never hold UINT32_MAX matches: th_match_grow), its
+ * own kept aside. A rule without them (the ES|QL rules on captured fields,
+ * which keep the most) pays nothing. */
+void th_match_sort_rule(th_erule *r)
+{
+    th_match *v = r->matches.items;
+    size_t n = r->matches.len;
+    bool doc = th_rule_keeps_doc(r), st = r->nstages != 0;
+    if (!doc && !st) {
+        th_match_sort(r, v, n);
+        return;
+    }
+    size_t i = 1;
+    while (i < n && !match_before(r, &v[i], &v[i - 1]))
+        i++;
+    if (i >= n)
+        return;
+    uint32_t *fv = th_xmalloc(n * sizeof *fv);
+    for (size_t k = 0; k < n; k++) {
+        fv[k] = v[k].fv;
+        v[k].fv = (uint32_t)k;
+    }
+    th_match_sort(r, v, n);
+    uint32_t *from = th_xmalloc(n * sizeof *from);
+    for (size_t k = 0; k < n; k++) {
+        from[k] = v[k].fv;
+        v[k].fv = fv[from[k]];
+    }
+    free(fv);
+    if (doc) {
+        r->mdoc.items = gather(r->mdoc.items, from, n);
+        r->mdoc.cap = n;
+    }
+    if (st) {
+        r->mstages.items = gather(r->mstages.items, from, n);
+        r->mstages.cap = n;
+    }
+    free(from);
+}

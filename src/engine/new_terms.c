@@ -171,8 +171,9 @@ static void trace_terms(nt_state *s, int64_t t, int64_t f, int64_t H)
         x->first_ms = th_match_combined(r, fm);
         x->first_order = fm->order;
         x->history = th_match_combined(r, fm) <= f;
-        if (fm->doc != UINT32_MAX) {
-            th_str id = e->docs.items[fm->doc].id;
+        uint32_t di = th_match_doc(r, fm);
+        if (di != UINT32_MAX) {
+            th_str id = e->docs.items[di].id;
             snprintf(x->first_id, sizeof x->first_id, "%.*s", (int)id.n, id.p);
         }
     }
@@ -226,7 +227,8 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     for (size_t i = 0; i < nw.len; i++) {
         const th_match *m = &r->matches.items[nw.items[i].first];
         static const th_edoc none = {0};
-        const th_edoc *d = m->doc == UINT32_MAX ? &none : &e->docs.items[m->doc];
+        uint32_t di = th_match_doc(r, m);
+        const th_edoc *d = di == UINT32_MAX ? &none : &e->docs.items[di];
         char id[65];
         th_alert_event_id(e, r, d, nw.items[i].t->vals, s->nf, id);
         if (th_map_has(&r->ids, th_str_make(id, 64))) {
@@ -239,7 +241,7 @@ static void nt_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
                 trace_mark(s, t, &nw.items[k], false);
             break;
         }
-        th_jval *src = m->doc == UINT32_MAX ? NULL : th_alert_source(e, d);
+        th_jval *src = di == UINT32_MAX ? NULL : th_alert_source(e, d);
         if (!src)
             continue;
         th_alert_id_claim(e, r, id);

@@ -111,6 +111,14 @@ bool th_retain_drop(th_engine *e, th_erule *r, const th_event *ev, int64_t c)
     return true;
 }
 
+/* v[n - 1] moved to v[lo], those from lo on one up (as the matches move) */
+static void insert_last(uint32_t *v, size_t lo, size_t n)
+{
+    uint32_t x = v[n - 1];
+    memmove(v + lo + 1, v + lo, (n - 1 - lo) * sizeof *v);
+    v[lo] = x;
+}
+
 void th_retain_kept(th_erule *r)
 {
     if (r->ret_off)
@@ -134,6 +142,10 @@ void th_retain_kept(th_erule *r)
     }
     memmove(r->matches.items + lo + 1, r->matches.items + lo, (n - 1 - lo) * sizeof(th_match));
     r->matches.items[lo] = m;
+    if (r->mdoc.len)
+        insert_last(r->mdoc.items, lo, n);
+    if (r->mstages.len)
+        insert_last(r->mstages.items, lo, n);
 }
 
 static int cmp_trange(const void *x, const void *y)

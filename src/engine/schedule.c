@@ -143,7 +143,7 @@ static int by_timestamp(const void *x, const void *y)
 
 static void alert_for(th_engine *e, th_erule *r, const th_match *m, const char *id, int64_t t)
 {
-    const th_edoc *d = &e->docs.items[m->doc];
+    const th_edoc *d = &e->docs.items[th_match_doc(r, m)];
     th_jval *src = th_alert_source(e, d);
     if (!src)
         return;
@@ -163,7 +163,7 @@ static void run_once(th_engine *e, th_erule *r, int64_t t, th_map *supp_hist)
     for (size_t i = 0; i < n; i++) {
         c[i].m = &r->matches.items[b + i];
         c[i].ingested = th_match_ingested(r, c[i].m);
-        th_alert_event_id(e, r, &e->docs.items[c[i].m->doc], NULL, 0, c[i].id);
+        th_alert_event_id(e, r, &e->docs.items[th_match_doc(r, c[i].m)], NULL, 0, c[i].id);
     }
     size_t max = (size_t)r->max_signals;
     if (r->suppress) {

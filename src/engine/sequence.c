@@ -57,10 +57,11 @@ static void step(const th_str *tuple, size_t nf, void *ctx)
     }
     const th_match *m = M(c, c->cur);
     size_t ns = c->r->nstages;
+    uint32_t stages = th_match_stages(c->r, m);
     th_trace_run *x = th_trace_entry(c->e, c->r, m, c->t, tuple, nf); /* explain */
     /* later stages first, so one event never extends a candidate it opened */
     for (size_t s = ns; s-- > 1;) {
-        if (!(m->stages & (1u << s)))
+        if (!(stages & (1u << s)))
             continue;
         if (ks->at[s - 1].len == 0) {
             if (x)
@@ -86,7 +87,7 @@ static void step(const th_str *tuple, size_t nf, void *ctx)
         else
             TH_VEC_PUSH(&ks->at[s], cd);
     }
-    if (m->stages & 1u) {
+    if (stages & 1u) {
         cand cd = {{c->cur}, 1, x};
         if (x)
             x->seq |= TH_TRACE_SEQ_OPENED;
@@ -146,7 +147,7 @@ static void seq_alerts(th_engine *e, th_erule *r, const cand *cd, int64_t t)
     th_buf b;
     th_buf_init(&b);
     for (size_t i = 0; i < cd->n; i++) {
-        const th_edoc *d = &e->docs.items[r->matches.items[cd->ev[i]].doc];
+        const th_edoc *d = &e->docs.items[th_match_doc(r, &r->matches.items[cd->ev[i]])];
         th_buf_putstr(&b, d->id);
         th_buf_puts(&b, e->o.source_index);
     }
@@ -162,7 +163,7 @@ static void seq_alerts(th_engine *e, th_erule *r, const cand *cd, int64_t t)
     th_jval *ancs = th_jnew_arr(a);
     for (size_t i = 0; i < cd->n; i++) {
         const th_match *m = &r->matches.items[cd->ev[i]];
-        const th_edoc *d = &e->docs.items[m->doc];
+        const th_edoc *d = &e->docs.items[th_match_doc(r, m)];
         th_jval *src = th_alert_source(e, d);
         if (!src)
             continue;
@@ -206,7 +207,8 @@ static void seq_run(th_engine *e, th_erule *r, int64_t t, void *ctx)
     size_t n = 0;
     uint32_t *idx = th_xmalloc((en - b) * sizeof(uint32_t));
     for (size_t i = b; i < en; i++)
-        if (r->matches.items[i].ts != TH_TIME_NONE && r->matches.items[i].doc != UINT32_MAX)
+        if (r->matches.items[i].ts != TH_TIME_NONE &&
+            th_match_doc(r, &r->matches.items[i]) != UINT32_MAX)
             idx[n++] = (uint32_t)i;
     sort_idx(idx, n, r->matches.items);
     for (size_t i = 0; i < n; i++) {

@@ -162,7 +162,8 @@ static uint64_t doc_cost(const th_edoc *d) { return d->json.n + d->id.n + 32; }
 static uint64_t match_len(const th_engine *e, const th_erule *r, const th_match *m, uint64_t dref1)
 {
     uint64_t n = u64_len(dref1) + i64_len(m->ts) + i64_len(th_match_ingested(r, m)) +
-                 i64_len(th_match_combined(r, m)) + u64_len(m->order) + u64_len(m->stages);
+                 i64_len(th_match_combined(r, m)) + u64_len(m->order) +
+                 u64_len(th_match_stages(r, m));
     for (size_t f = 0; f < r->ncap; f++) {
         if (th_match_row(e, m)[f] == TH_VLIST_TS) { /* the list of one string it stands for */
             char t[34];
@@ -237,11 +238,12 @@ static void save_rule(save_ctx *c, size_t idx)
         size_t cut = r->matches.len;
         while (cut > first) {
             const th_match *m = &r->matches.items[cut - 1];
-            bool doc = m->doc != UINT32_MAX && th_match_combined(r, m) >= dh;
+            uint32_t di = th_match_doc(r, m);
+            bool doc = di != UINT32_MAX && th_match_combined(r, m) >= dh;
             /* its document number is at most this (the varint's length counts) */
             uint64_t mc = match_len(e, r, m, doc ? (uint64_t)c->ndocs + (cut - first) + 1 : 0);
-            if (doc && c->docnum[m->doc] == UINT32_MAX)
-                mc += doc_cost(&e->docs.items[m->doc]);
+            if (doc && c->docnum[di] == UINT32_MAX)
+                mc += doc_cost(&e->docs.items[di]);
             if (cost + mc > cap)
                 break;
             cost += mc;
@@ -258,14 +260,15 @@ static void save_rule(save_ctx *c, size_t idx)
     for (size_t i = first; i < r->matches.len; i++) {
         const th_match *m = &r->matches.items[i];
         uint32_t dref = UINT32_MAX;
-        if (m->doc != UINT32_MAX && th_match_combined(r, m) >= dh)
-            dref = save_doc(c, m->doc);
+        uint32_t di = th_match_doc(r, m);
+        if (di != UINT32_MAX && th_match_combined(r, m) >= dh)
+            dref = save_doc(c, di);
         put_u64(&b, dref == UINT32_MAX ? 0 : (uint64_t)dref + 1);
         put_i64(&b, m->ts);
         put_i64(&b, th_match_ingested(r, m));
         put_i64(&b, th_match_combined(r, m));
         put_u64(&b, m->order);
-        put_u64(&b, m->stages);
+        put_u64(&b, th_match_stages(r, m));
         for (size_t f = 0; f < r->ncap; f++) {
             if (th_match_row(e, m)[f] == TH_VLIST_TS) { /* written as the list it stands for */
                 char t[34];
@@ -368,6 +371,7 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         return false;
     /* nothing was fed yet; undone on error */
     size_t keep = r->matches.len, keep_ing = r->ingested.len, keep_rows = e->rowids.len;
+    size_t keep_doc = r->mdoc.len, keep_stages = r->mstages.len;
     uint64_t nm = get_u64(&in);
     TH_VEC(th_str) vals = {0};
     for (uint64_t i = 0; i < nm && !in.bad; i++) {
@@ -377,14 +381,14 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
             in.bad = true;
             break;
         }
-        m.doc = dref ? docmap[dref - 1] : UINT32_MAX;
+        uint32_t doc = dref ? docmap[dref - 1] : UINT32_MAX;
         m.ts = get_i64(&in);
         int64_t ing = get_i64(&in);
         if (get_i64(&in) != (ing != TH_TIME_NONE ? ing : m.ts))
             in.bad = true; /* not th_match_combined: no file this engine wrote */
         m.ing = th_match_keep_ingested(e, r, m.ts, ing);
         m.order = get_u64(&in);
-        m.stages = (uint32_t)get_u64(&in);
+        uint32_t stages = (uint32_t)get_u64(&in);
         /* a row of its own (th_vlist_new below grows no row: fv stays valid) */
         uint32_t *fv = th_match_row_room(e, r->ncap);
         m.fv = (uint32_t)e->rowids.len;
@@ -410,6 +414,12 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
         }
         e->match_bytes += sizeof(th_match) + r->ncap * sizeof(uint32_t) + made;
         TH_VEC_PUSH(&r->matches, m);
+        /* beside it where the rule reads them (a rule that does not never
+         * wrote a document or a stage: th_rule_keeps_doc) */
+        if (th_rule_keeps_doc(r))
+            th_match_side_push(e, &r->mdoc.items, &r->mdoc.cap, &r->mdoc.len, doc);
+        if (r->nstages)
+            th_match_side_push(e, &r->mstages.items, &r->mstages.cap, &r->mstages.len, stages);
     }
     TH_VEC_FREE(&vals);
     uint64_t nids = in.bad ? 0 : get_u64(&in);
@@ -443,6 +453,8 @@ bool th_engine_load_rule(th_engine *e, size_t idx, int64_t last_run, const void 
     if (in.bad || in.p != in.end) {
         r->matches.len = keep;
         r->ingested.len = keep_ing;
+        r->mdoc.len = keep_doc;
+        r->mstages.len = keep_stages;
         e->rowids.len = keep_rows;
         th_rule_forget_history(r);
         return false;

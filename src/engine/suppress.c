@@ -107,7 +107,7 @@ void th_supp_set(th_engine *e, th_ealert *al, int64_t start, int64_t t)
 
 static void plain_alert(th_engine *e, th_erule *r, const th_match *m, int64_t t)
 {
-    const th_edoc *d = &e->docs.items[m->doc];
+    const th_edoc *d = &e->docs.items[th_match_doc(r, m)];
     char id[65];
     th_alert_event_id(e, r, d, NULL, 0, id);
     if (!th_alert_id_claim(e, r, id))
@@ -163,7 +163,7 @@ void th_suppress_run(th_engine *e, th_erule *r, int64_t t, const size_t *cand, s
     for (size_t i = 0; i < ng; i++) {
         sgroup *g = &gl.items[i];
         const th_match *m = &r->matches.items[g->first];
-        const th_edoc *d = &e->docs.items[m->doc];
+        const th_edoc *d = &e->docs.items[th_match_doc(r, m)];
         char inst[65];
         th_buf ib;
         th_buf_init(&ib);

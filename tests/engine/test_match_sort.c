@@ -12,7 +12,9 @@
  * TH_TIME_NONE (too far apart to pack: the fallback), and times scaled so
  * that the packed word uses exactly its 64 bits; the first, the fourth and
  * the fifth again with no event.ingested kept at all (a rule not windowed
- * on it: the words of @timestamp alone, pack_ts). */
+ * on it: the words of @timestamp alone, pack_ts). Every other case sorts
+ * a rule's matches with their documents and stages beside them
+ * (th_match_sort_rule). */
 #include "th_test.h"
 
 #include <stdlib.h>
@@ -34,7 +36,7 @@ static int ref_cmp(const void *x, const void *y)
         return a->ts < b->ts ? -1 : 1;
     if (a->order != b->order)
         return a->order < b->order ? -1 : 1;
-    return a->doc < b->doc ? -1 : a->doc > b->doc; /* doc: the position before sorting */
+    return a->fv < b->fv ? -1 : a->fv > b->fv; /* fv: the position before sorting */
 }
 
 static uint64_t rng(uint64_t *s) { return th_test_xorshift(s); }
@@ -96,8 +98,34 @@ static void disorder(th_match *v, size_t n, int shape, uint64_t *s)
         }
 }
 
+/* th_match_sort_rule of v as the rule's matches, with the documents and
+ * stages beside them (made from each one's position, fv): they must follow
+ * their matches, and fv come back */
+static void sort_with_side(th_match *v, size_t n)
+{
+    rule.matches.items = v;
+    rule.matches.len = rule.matches.cap = n;
+    rule.nstages = 2;
+    for (size_t i = 0; i < n; i++) {
+        TH_VEC_PUSH(&rule.mdoc, v[i].fv);
+        TH_VEC_PUSH(&rule.mstages, ~v[i].fv);
+    }
+    th_match_sort_rule(&rule);
+    for (size_t i = 0; i < n; i++)
+        if (rule.mdoc.items[i] != v[i].fv || rule.mstages.items[i] != ~v[i].fv)
+            fail_msg("n %zu: position %zu holds match %u, its document %u and stages %u", n, i,
+                     v[i].fv, rule.mdoc.items[i], ~rule.mstages.items[i]);
+    TH_VEC_FREE(&rule.mdoc);
+    TH_VEC_FREE(&rule.mstages);
+    rule.matches.items = NULL;
+    rule.matches.len = rule.matches.cap = 0;
+    rule.nstages = 0;
+}
+
 static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, uint64_t seed)
 {
+    /* every other case through th_match_sort_rule, with words beside the matches */
+    bool side = (shape + tsmode) % 2;
     th_match *v = calloc(n ? n : 1, sizeof *v), *want = calloc(n ? n : 1, sizeof *want);
     assert_non_null(v);
     assert_non_null(want);
@@ -128,17 +156,20 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
         }
         if (noing && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
             v[i].ing = th_match_keep_ingested(&eng, &rule, v[i].ts, v[i].ts + 1);
-        v[i].doc = (uint32_t)i;
+        v[i].fv = (uint32_t)i;
     }
     memcpy(want, v, n * sizeof *v);
     if (n)
         qsort(want, n, sizeof *want, ref_cmp);
-    th_match_sort(&rule, v, n);
+    if (side)
+        sort_with_side(v, n);
+    else
+        th_match_sort(&rule, v, n);
     for (size_t i = 0; i < n; i++) {
-        if (v[i].doc != want[i].doc)
+        if (v[i].fv != want[i].fv)
             fail_msg("n %zu shape %d span %llu order %d ts %d: position %zu holds match %u, want %u",
-                     n, shape, (unsigned long long)span, ordmode, tsmode, i, v[i].doc,
-                     want[i].doc);
+                     n, shape, (unsigned long long)span, ordmode, tsmode, i, v[i].fv,
+                     want[i].fv);
         /* the whole match moved, not only its keys */
         assert_true(v[i].ing == want[i].ing && v[i].ts == want[i].ts &&
                     v[i].order == want[i].order);
