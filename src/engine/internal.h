@@ -514,7 +514,6 @@ static inline uint32_t *th_match_row_room(th_engine *e, size_t n)
     return e->rowids.items + e->rowids.len;
 }
 
-/* m's row of list ids (ncap of them) */
 /* x pushed on a vector beside a rule's matches (th_erule.mdoc, mstages),
  * charged as the match's */
 static inline void th_match_side_push(th_engine *e, uint32_t **items, size_t *cap, size_t *len,
@@ -526,6 +525,7 @@ static inline void th_match_side_push(th_engine *e, uint32_t **items, size_t *ca
     e->match_bytes += sizeof x;
 }
 
+/* m's row of list ids (ncap of them) */
 static inline const uint32_t *th_match_row(const th_engine *e, const th_match *m)
 {
     return e->rowids.items + m->fv;
