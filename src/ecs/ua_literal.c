@@ -232,6 +232,29 @@ static void skip_class(lit_scan *c)
         c->i++;
 }
 
+/* Whether ch starts a quantifier for quantifier_min (`{` always does). */
+static inline bool quantifier_char(unsigned char ch)
+{
+    return ch == '?' || ch == '*' || ch == '+' || ch == '{';
+}
+
+/* Whether level takes ch otherwise than as a plain character followed by
+ * something other than a quantifier: syntax, a quantifier, non-ASCII. */
+static inline bool run_stop(unsigned char ch)
+{
+    switch (ch) {
+    case ')':
+    case '|':
+    case '(':
+    case '[':
+    case '.':
+    case '^':
+    case '$':
+    case '\\': return true;
+    default: return ch >= 0x80 || quantifier_char(ch);
+    }
+}
+
 /* A level's work space (~80 KiB): one per depth, kept for the pattern's
  * other groups at that depth (a malloc and free per group was half the
  * scan). */
@@ -305,6 +328,26 @@ static void level(lit_scan *c, int depth, conj *out)
             quantifier(c);
             fresh = false;
             continue;
+        }
+        /* plain characters no quantifier follows, taken as the steps below
+         * take them, without their tests (~60 instructions a character:
+         * most of the ~6,400 a pattern of uap-core took) */
+        if (!run_stop(ch)) {
+            const char *p = c->p;
+            size_t i = c->i, n = c->n;
+            while (i < n && !run_stop((unsigned char)p[i]) &&
+                   !(i + 1 < n && quantifier_char((unsigned char)p[i + 1]))) {
+                if (run.n == 0)
+                    run.start = fresh;
+                fresh = false;
+                unsigned char v = (unsigned char)p[i++];
+                if (run.n < sizeof run.s)
+                    run.s[run.n++] = (char)(run.fold && v >= 'A' && v <= 'Z' ? v - 'A' + 'a' : v);
+            }
+            if (i != c->i) {
+                c->i = i;
+                continue;
+            }
         }
         bool is_lit = false, fold = false;
         unsigned char val = ch;
@@ -392,13 +435,21 @@ size_t th_ua_literals(const char *pattern, bool caseless, th_ua_lit out[TH_UA_AL
     bool anchored = c.n > 0 && pattern[0] == '^' && (c.n == 1 || !strchr("?*+{", pattern[1]));
     if (anchored)
         c.i = 1;
-    conj *r = malloc(sizeof *r);
-    if (!r)
+    /* the result with the top level's frame: one allocation of 123 KiB,
+     * under malloc's mmap threshold (a second malloc and free was ~450
+     * instructions a pattern) */
+    struct top {
+        conj r;
+        frame f;
+    } *w = malloc(sizeof *w);
+    if (!w)
         return 0;
+    conj *r = &w->r;
+    c.frames[0] = &w->f;
     level(&c, 0, r);
     /* level makes a depth's frame only below one made: they are a prefix
      * (freeing all 34 slots was 0.6 M instructions over uap-core's patterns) */
-    for (size_t d = 0; d < sizeof c.frames / sizeof c.frames[0] && c.frames[d]; d++)
+    for (size_t d = 1; d < sizeof c.frames / sizeof c.frames[0] && c.frames[d]; d++)
         free(c.frames[d]);
     size_t nreq = c.give_up || c.i != c.n ? 0 : r->n; /* an unbalanced `)` ends the scan early */
     anchored = anchored && !r->alt;
@@ -428,7 +479,7 @@ size_t th_ua_literals(const char *pattern, bool caseless, th_ua_lit out[TH_UA_AL
                         o->s[i] = (char)(o->s[i] - 'A' + 'a');
         }
     }
-    free(r);
+    free(w);
     return n;
 }
 

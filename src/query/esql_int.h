@@ -400,6 +400,11 @@ typedef struct esql_memo {
     const ev *idcolk[ESQL_MEMO_CACHED];
     unsigned idsh[ESQL_MEMO_CACHED];
     uint32_t *idown[ESQL_MEMO_CACHED]; /* ids the memo made by cells (memo_cell_ids), else NULL */
+    /* split: an AND, OR, NOT or CASE of literal values over more columns
+     * than a table keys on, evaluated from its kids' memos (sub, one per
+     * operand or condition, made on first use; esql_expr.c, split_eval) */
+    size_t nsplit; /* 0: not split */
+    struct esql_memo *sub;
 } esql_memo;
 #define ESQL_MEMO_UNSET (-2L)
 /* the packed key of the row's ids (idh) */

@@ -1701,10 +1701,95 @@ static void distinct_values_sort_as_compared(void **state)
     th_arena_free(&a);
 }
 
+/* An AND, OR, NOT or CASE of literals over more columns than a memo's
+ * table keys on is evaluated from its parts' memos (split_eval), each keyed
+ * on its own columns: row by row, the value and the warnings th_esql_eval
+ * gives, over random rows of few-valued cells (NULLs and multi-values
+ * among them, each value one cell, so the parts' memos hit) and a key new
+ * on almost every row, as the self-created access key rule's. */
+static void split_memo_as_evaluated(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    const char *q = "FROM logs-* "
+                    "| WHERE (a == \"x\" AND b == \"y\" AND c == \"x\" AND d == \"x\") "
+                    "OR (d == \"x\" AND k LIKE \"AKIA*\" AND NOT (a == \"x\" AND b == \"y\")) "
+                    "| EVAL f = CASE(a == \"x\" AND b == \"x\" AND k LIKE \"AKIA*\" AND (c IS NULL "
+                    "OR c == d), 1, "
+                    "NOT (d == \"y\" OR k LIKE \"ASIA*\" OR a == b), 2, 0)";
+    th_diags d;
+    th_diags_init(&d);
+    th_esql *e = th_esql_parse(&a, q, strlen(q), NULL, &d);
+    assert_non_null(e);
+    const xnode *xs[2] = {NULL, NULL};
+    for (size_t i = 0; i < e->ncmds; i++) {
+        if (e->cmds[i].kind == C_WHERE)
+            xs[0] = e->cmds[i].cond;
+        if (e->cmds[i].kind == C_EVAL)
+            xs[1] = e->cmds[i].as[0].x;
+    }
+    assert_non_null(xs[0]);
+    assert_non_null(xs[1]);
+    enum { ROWS = 600 };
+    static const char *const names[] = {"a", "b", "c", "d", "k"};
+    ev_s two[2] = {{.s = TH_STR_LIT("x")}, {.s = TH_STR_LIT("y")}};
+    const ev pool[] = {
+        ev_kw(TH_STR_LIT("x")), ev_kw(TH_STR_LIT("y")), ev_null(), {EV_KW, 2, {.many = two}}};
+    etab t = {.nrows = ROWS};
+    t.doc = TH_ANEWN(&a, long, ROWS);
+    erun r = {.a = &a, .q = e, .track = -1};
+    unsigned seed = 7;
+    for (size_t c = 0; c < 5; c++) {
+        ev *col = TH_ANEWN(&a, ev, ROWS);
+        for (size_t row = 0; row < ROWS; row++) {
+            t.doc[row] = (long)row;
+            unsigned p = lcg_next(&seed, 16);
+            if (c < 4) /* mostly x and y, some NULL, a few multi-valued */
+                col[row] = pool[p < 7 ? 0 : p < 13 ? 1 : p < 15 ? 2 : 3];
+            else if (p == 0)
+                col[row] = ev_null();
+            else /* a new key on almost every row */
+                col[row] = ev_kw(
+                    th_str_c(th_arena_printf(&a, "%s%zu", p < 10 ? "AKIA" : "ASIA", row % 550)));
+        }
+        th_etab_set(&r, &t, th_str_c(names[c]), col);
+    }
+    for (int w = 0; w < 2; w++) {
+        for (int cached = 0; cached < 2; cached++) {
+            esql_memo m;
+            th_esql_memo_init(&m, xs[w]);
+            if (cached)
+                th_esql_memo_cache(&m);
+            assert_int_equal(m.nsplit, 2);
+            erun plain = r;
+            size_t seen[3] = {0}; /* rows NULL, FALSE (or 0), TRUE (or not 0) */
+            for (size_t row = 0; row < ROWS; row++) {
+                ev v = th_esql_eval_memo(&r, &t, row, &m);
+                ev u = th_esql_eval(&plain, &t, row, xs[w]);
+                assert_int_equal(v.t, u.t);
+                assert_int_equal(v.n, u.n);
+                if (u.n)
+                    assert_int_equal(v.one.i, u.one.i);
+                assert_int_equal(r.warnings, plain.warnings);
+                seen[u.n == 0 ? 0 : u.one.i ? 2 : 1]++;
+            }
+            assert_null(r.err);
+            assert_true(r.warnings > 20);
+            assert_true(seen[1] > 20 && seen[2] > 20 && (w == 1 || seen[0] > 20));
+            th_esql_memo_free(&m);
+            r.warnings = 0;
+        }
+    }
+    th_diags_free(&d);
+    th_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(where_three_valued),
+        cmocka_unit_test(split_memo_as_evaluated),
         cmocka_unit_test(in_list_set),
         cmocka_unit_test(stats_groups),
         cmocka_unit_test(values_over_runs),
