@@ -1982,10 +1982,19 @@ void th_engine_set_gate_query(th_engine *e, size_t idx, th_query *const *q, size
     r->gate_q = TH_ANEWN(&e->arena, th_query *, nq ? nq : 1);
     r->ngate_q = nq;
     r->gate_slots = true;
+    /* the leaves on the routed fields last: a candidate's mostly hold (its
+     * routing matched their values), so the gate's others decide it, and an
+     * AND stops at the first that fails (b100k with the pack: the six gates
+     * that read the request parameters, 40,378 evaluations on plan hits,
+     * each failing at its subtree leaf after event.provider and event.action
+     * held; the gates 28.8 -> 21.9 M) */
+    route_slots_once();
     for (size_t i = 0; i < nq; i++) {
         r->gate_q[i] = q[i];
         if (!th_query_bind_slots(q[i], th_ecs_slot_of))
             r->gate_slots = false;
+        else
+            th_query_last_of(q[i], routed_slots(TH_NROUTED));
     }
     /* remembered by the values it reads, unless it reads a subtree: its key
      * would be the subtree, mostly long and seldom repeated */

@@ -162,6 +162,9 @@ bool th_cnode_match_fields(const cnode *c, th_qfields *f);
 tv th_cnode_eval_slots(const cnode *c, const th_qslot *slots, th_qmemo *memo);
 bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of);
 bool th_cnode_slots_read(const cnode *c, uint64_t *mask);
+/* Puts the leaves of c's AND (c bound), and of the ANDs among its kids, that
+ * read only the given slots after its other kids, in order (th_query_last_of). */
+void th_cnode_last_of(cnode *c, uint64_t slots);
 /* Puts the kids of every AND and OR cheapest first, as binding does. */
 void th_cnode_order(cnode *c);
 

@@ -683,6 +683,12 @@ void th_query_order(th_query *q)
         th_cnode_order(q->root);
 }
 
+void th_query_last_of(th_query *q, uint64_t slots)
+{
+    if (q && q->slots_bound)
+        th_cnode_last_of(q->root, slots);
+}
+
 bool th_query_match_slots(const th_query *q, const th_qslot *slots, th_qmemo *memo)
 {
     return q && slots && q->slots_bound && th_cnode_eval_slots(q->root, slots, memo) == TV_TRUE;

@@ -900,6 +900,31 @@ bool th_cnode_bind_slots(cnode *c, th_qslot_fn slot_of)
     }
 }
 
+/* Whether c is a leaf that reads only slots of the mask, on the slot's own
+ * values (no path below it) */
+static bool reads_only(const cnode *c, uint64_t slots)
+{
+    uint64_t m = 0;
+    return c->slot_leaf && !c->slot_rest.n && th_cnode_slots_read(c, &m) && !(m & ~slots);
+}
+
+void th_cnode_last_of(cnode *c, uint64_t slots)
+{
+    if (c->test != CT_AND)
+        return;
+    size_t w = 0, nlast = 0;
+    cnode *last[64];
+    for (size_t i = 0; i < c->nkids; i++) {
+        cnode *k = c->kids[i];
+        th_cnode_last_of(k, slots);
+        if (nlast < 64 && reads_only(k, slots))
+            last[nlast++] = k;
+        else
+            c->kids[w++] = k;
+    }
+    memcpy(c->kids + w, last, nlast * sizeof *last);
+}
+
 /* The slots th_cnode_eval_slots reads of a bound c: those of its leaves
  * (leaf_eval reads slots[c->slot], nothing else). */
 bool th_cnode_slots_read(const cnode *c, uint64_t *mask)

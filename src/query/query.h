@@ -131,6 +131,13 @@ bool th_query_bind_slots(th_query *q, th_qslot_fn slot_of);
  * thread-safe (it writes q): call at load, after whatever reads q's
  * structure in order. */
 void th_query_order(th_query *q);
+/* Puts the leaves of q's ANDs that read only the slots of the mask (bit i,
+ * slot i) after their other operands, keeping each part's order: an AND
+ * that some other operand makes FALSE then skips them. Same results (an
+ * AND's does not depend on the order). For the leaves a caller expects to
+ * hold (a gate's on the routed fields: routing made the rule a candidate
+ * for their values). q must have been bound; call at load. */
+void th_query_last_of(th_query *q, uint64_t slots);
 /* The results of costly leaf tests (wildcard sets, wildcards beyond a prefix,
  * regular expressions, text analysis) on string values, remembered for
  * th_query_match_slots: the values gates test that way repeat from record to

@@ -216,6 +216,30 @@ static void count_quick(const cnode *c, size_t *hashed, size_t *quick, size_t *w
     *wsets += c->wquick;
 }
 
+/* Whether every AND of c (and of its ANDs) holds its leaves on the slots of
+ * mask after its other kids: *moved counts the ANDs whose order that changed
+ * against the same query bound without th_query_last_of (o). */
+static bool last_in_order(const cnode *c, const cnode *o, uint64_t mask, size_t *moved)
+{
+    if (c->test != CT_AND)
+        return true;
+    assert_int_equal(c->nkids, o->nkids);
+    bool tail = false, same = true;
+    for (size_t i = 0; i < c->nkids; i++) {
+        const cnode *k = c->kids[i];
+        uint64_t m = 0;
+        bool only = k->slot_leaf && th_cnode_slots_read(k, &m) && !(m & ~mask);
+        if (tail && !only)
+            return false;
+        tail |= only;
+        same &= k->test == o->kids[i]->test && k->slot == o->kids[i]->slot;
+        if (!last_in_order(k, o->kids[i], mask, moved))
+            return false;
+    }
+    *moved += !same;
+    return true;
+}
+
 static void test_same_as_plain(void **state)
 {
     (void)state;
@@ -240,7 +264,7 @@ static void test_same_as_plain(void **state)
     th_buf_init(&b);
     uint64_t seed = 20261206, checked = 0, held = 0, inline_true = 0, inline_false = 0,
              inline_and = 0;
-    size_t hashed = 0, quick = 0, wsets = 0;
+    size_t hashed = 0, quick = 0, wsets = 0, moved = 0;
     for (int qi = 0; qi < 600; qi++) {
         th_ir *ir = random_query(&seed, &qa, 0);
         th_query *q = th_query_compile_ir(&qa, TH_QLANG_ESQL, ir, NULL, &d);
@@ -251,6 +275,15 @@ static void test_same_as_plain(void **state)
         count_quick(q->root, &hashed, &quick, &wsets);
         bool bound = th_query_bind_slots(q, slot_of);
         assert_int_equal(th_query_bind_slots(p, slot_of), bound);
+        /* and the leaves on some slots put last (a gate's on the routed ones) */
+        th_query *l = th_query_compile_ir(&qa, TH_QLANG_ESQL, ir, NULL, &d);
+        assert_non_null(l);
+        const uint64_t last = 1 + next(&seed, (1u << NPATHS) - 1);
+        assert_int_equal(th_query_bind_slots(l, slot_of), bound);
+        if (bound) {
+            th_query_last_of(l, last);
+            assert_true(last_in_order(l->root, q->root, last, &moved));
+        }
         for (int it = 0; it < 60; it++) {
             th_jval *doc = random_doc(&seed, &a, &b);
             bool want = th_query_match(p, doc);
@@ -309,6 +342,7 @@ static void test_same_as_plain(void **state)
                 bool sw = th_query_match_slots(p, slots, NULL);
                 assert_int_equal(th_query_match_slots(q, slots, NULL), sw);
                 assert_int_equal(th_query_match_slots(q, slots, mf), th_query_match_slots(p, slots, mp));
+                assert_int_equal(th_query_match_slots(l, slots, NULL), sw);
             }
             checked++;
             held += want;
@@ -320,6 +354,8 @@ static void test_same_as_plain(void **state)
                   (unsigned long long)checked, (unsigned long long)held, hashed, quick, wsets);
     /* the quicker ways were taken, and the results are not all one value */
     assert_true(hashed > 60 && quick > 250 && wsets > 60);
+    print_message("%zu ANDs reordered by th_query_last_of\n", moved);
+    assert_true(moved > 20);
     assert_true(held > checked / 20 && held < checked * 19 / 20);
     print_message("decided in line: one quick leaf %llu true, %llu not; an AND by its first "
                   "%llu\n",
