@@ -417,6 +417,15 @@ static plan route_plan;
 #define NROUTING 2
 _Static_assert(TH_ECS_ROUTED_SLOTS == (1u << NROUTING) - 1, "the routed fields' slots");
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+/* set by plan_build's last step (release): th_ecs_slots_start tests it with
+ * one load, where pthread_once's call was ~9 instructions a record */
+static atomic_bool plan_built;
+static void plan_build(void);
+static inline void plan_ready(void)
+{
+    if (!atomic_load_explicit(&plan_built, memory_order_acquire))
+        pthread_once(&plan_once, plan_build);
+}
 
 /* The data stream constants, as th_ecs_map adds them. */
 static const char *const const_field[NCONST] = {
@@ -574,6 +583,7 @@ static void plan_build(void)
         abort(); /* one key always hashes */
     for (size_t i = 0; i < NCONST; i++)
         const_val[i] = (th_jval){.type = TH_JSTR, .u.str = th_str_c(const_value[i])};
+    atomic_store_explicit(&plan_built, true, memory_order_release);
 }
 
 /* Records, for every segment under `parent` found among obj's members, the
@@ -1399,38 +1409,42 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
      * (th_jcur_type's call and switch: ~19 instructions a record) */
     s->escapes = th_jscan_has_backslash(raw);
     const th_jscan_plain pv = th_jscan_plain_of(raw);
-    if (s->escapes ? th_jcur_type(root) != TH_JOBJ : pv.p[pv.tape[root.i].pos] != '{')
+    if (__builtin_expect(s->escapes, 0) ? th_jcur_type(root) != TH_JOBJ
+                                        : pv.p[pv.tape[root.i].pos] != '{')
         return false;
-    pthread_once(&plan_once, plan_build);
+    plan_ready();
     bool routing = flags & TH_PROJ_ROUTING;
     const plan *pl = routing ? &route_plan : &the_plan;
     s->full_root = !routing;
     memset(s->have, 0, sizeof s->have);
     s->descended_objs = 0;
     s->ident = 0;
-    if (!s->escapes)
-        walk_level(pl, s, root, -1);
-    if (s->escapes) {
+    if (__builtin_expect(s->escapes, 0)) {
         *timed = th_ecs_times(m, a, raw, timestamp_ms, ingested_ms);
-    } else if (!s->have[pl->time_seg[TK_DIGEST_END]] && !s->have[pl->time_seg[TK_DIGEST_START]]) {
-        /* eventTime's day remembered: times_of's answer (its text read as
-         * th_jcur_str reads it, the record having no escapes), else times_of */
+    } else {
+        walk_level(pl, s, root, -1);
         const int *tk = pl->time_seg;
-        th_str t;
-        *timed = (s->have[tk[TK_EVENT_TIME]] &&
-                  th_jplain_str(th_jscan_plain_of(raw), s->found[tk[TK_EVENT_TIME]], &t) &&
-                  times_from_day(m, t, timestamp_ms, ingested_ms)) ||
-                 times_of(m, a, s->have[tk[TK_EVENT_TIME]], s->found[tk[TK_EVENT_TIME]],
-                          s->have[tk[TK_TIMESTAMP]], s->found[tk[TK_TIMESTAMP]], timestamp_ms,
-                          ingested_ms);
+        if (__builtin_expect(!s->have[tk[TK_DIGEST_END]] && !s->have[tk[TK_DIGEST_START]], 1)) {
+            /* eventTime's day remembered: times_of's answer (its text read
+             * as th_jcur_str reads it, the record having no escapes), else
+             * times_of */
+            th_str t;
+            *timed = (s->have[tk[TK_EVENT_TIME]] &&
+                      th_jplain_str(th_jscan_plain_of(raw), s->found[tk[TK_EVENT_TIME]], &t) &&
+                      times_from_day(m, t, timestamp_ms, ingested_ms)) ||
+                     times_of(m, a, s->have[tk[TK_EVENT_TIME]], s->found[tk[TK_EVENT_TIME]],
+                              s->have[tk[TK_TIMESTAMP]], s->found[tk[TK_TIMESTAMP]], timestamp_ms,
+                              ingested_ms);
+        }
     }
     /* event.provider and event.action: top-level keys, found by either plan */
     const uint32_t routed = (1u << NROUTING) - 1;
-    if (!(s->escapes ? slot_fields_escaped(s, routed) : slot_fields(s, pl, routed)))
+    if (!(__builtin_expect(s->escapes, 0) ? slot_fields_escaped(s, routed)
+                                          : slot_fields(s, pl, routed)))
         return false;
     const uint32_t consts =
         m->o.data_stream && !(routing && (flags & TH_PROJ_NO_CONSTANTS)) ? CONST_SLOTS : 0;
-    if ((s->used & CONST_SLOTS) != consts) {
+    if (__builtin_expect((s->used & CONST_SLOTS) != consts, 0)) {
         for (size_t i = 0; i < NCONST; i++)
             s->slot[SLOT_CONST + i] = consts ? (th_qslot){&const_val[i], 1} : (th_qslot){NULL, 0};
         s->used = (s->used & ~CONST_SLOTS) | consts;
@@ -1795,7 +1809,9 @@ static const th_jval *path_value(const th_ecs_slots *s, size_t i, size_t k)
  * decision_str is false (an array, several values, a failed fill) */
 enum { WHO_KNOWN = 1, WHO_SERVICE = 2, WHO_ISSUER_NAMES = 4, WHO_DELEGATE_IDS = 8 };
 
-static uint8_t actor_decide(th_ecs_slots *s)
+/* cold: the memo of actor_of answers nearly every record (b100k: 73 texts),
+ * and its code in line in doc_values sat between the lines every call runs */
+static __attribute__((noinline, cold)) uint8_t actor_decide(th_ecs_slots *s)
 {
     th_str type, invoked, issuer;
     if (!decided_str(s, T_UI_TYPE, &type) || !decision_str(s, T_UI_INVOKED, &invoked) ||
@@ -1912,25 +1928,14 @@ static void ua_memos_free(struct th_ecs_ua_memos *t)
     free(t);
 }
 
-/* The name of user agent ua: the memo's node (its text valid until the next
- * call; th_ecs_slots_doc copies it), or th_ecs_ua_name_of's in the slots' arena. */
-static const th_jval *ua_name(th_ecs_slots *s, th_str ua)
+/* ua_name where the memo does not hold ua: parsed, and remembered in
+ * free_e (NULL: none free) or the first entry probed. Cold: b100k with the
+ * pack parses 19 agents in 80,894 calls, and this code in line in
+ * doc_values sat between the lines every call runs. */
+static __attribute__((noinline, cold)) const th_jval *ua_name_miss(th_ecs_slots *s, th_str ua,
+                                                                   uint64_t h, ua_memo *free_e)
 {
     const th_mapper *m = s->m;
-    if (!m->serial)
-        return th_ecs_ua_name_of(m, s->a, ua);
-    if (!s->ua_memos)
-        s->ua_memos = th_xcalloc(1, sizeof *s->ua_memos); /* exits on failure */
-    uint64_t h = th_str_hash_sample(ua);
-    ua_memo *free_e = NULL;
-    for (size_t k = 0; k < UA_PROBE; k++) {
-        ua_memo *e = &s->ua_memos->e[(h + k) % UA_MEMO];
-        if (e->serial == m->serial && e->hash == h && e->uan == ua.n &&
-            memcmp(e->ua, ua.p, ua.n) == 0) /* the whole text compared */
-            return e->name.type == TH_JSTR ? &e->name : NULL;
-        if (!free_e && e->serial != m->serial)
-            free_e = e; /* empty, or another mapper's */
-    }
     const th_jval *name = th_ecs_ua_name_of(m, s->a, ua);
     if (name && name->u.str.n > sizeof free_e->namebuf)
         return name;
@@ -1950,6 +1955,28 @@ static const th_jval *ua_name(th_ecs_slots *s, th_str ua)
         e->name = (th_jval){.type = TH_JSTR, .u.str = th_str_make(e->namebuf, name->u.str.n)};
     }
     return name;
+}
+
+/* The name of user agent ua: the memo's node (its text valid until the next
+ * call; th_ecs_slots_doc copies it), or th_ecs_ua_name_of's in the slots' arena. */
+static const th_jval *ua_name(th_ecs_slots *s, th_str ua)
+{
+    const th_mapper *m = s->m;
+    if (!m->serial)
+        return th_ecs_ua_name_of(m, s->a, ua);
+    if (!s->ua_memos)
+        s->ua_memos = th_xcalloc(1, sizeof *s->ua_memos); /* exits on failure */
+    uint64_t h = th_str_hash_sample(ua);
+    ua_memo *free_e = NULL;
+    for (size_t k = 0; k < UA_PROBE; k++) {
+        ua_memo *e = &s->ua_memos->e[(h + k) % UA_MEMO];
+        if (e->serial == m->serial && e->hash == h && e->uan == ua.n &&
+            memcmp(e->ua, ua.p, ua.n) == 0) /* the whole text compared */
+            return e->name.type == TH_JSTR ? &e->name : NULL;
+        if (!free_e && e->serial != m->serial)
+            free_e = e; /* empty, or another mapper's */
+    }
+    return ua_name_miss(s, ua, h, free_e);
 }
 
 /* An object of the slot document made with room for exactly the members it
