@@ -1453,14 +1453,6 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
     return true;
 }
 
-/* project_asn over the source.ip slot. A remembered address's values go
- * into the slots as values, without the nodes asn_lookup makes of them (two
- * allocations an address); the record's one address's texts are the memo's
- * own (as_borrowed): the gates read them at once, and doc_values copies
- * them for whatever outlives the record (b100k with the pack looks up
- * every record's address for the broad ES|QL rules' gates: 143,716 copies,
- * 9.8 M instructions). Of several addresses, a later one's miss could
- * take an earlier one's entry, so their texts are copied. */
 /* slots_asn of one address that the memo holds (nearly every record): the
  * two slots written as slot_begin, slot_push and slot_end write them, in
  * one pass (b100k with the pack: 100,000 records, slots_asn ~115
@@ -1492,6 +1484,14 @@ static bool slots_asn_one(th_ecs_slots *s, const th_jval *ip)
     return true;
 }
 
+/* project_asn over the source.ip slot. A remembered address's values go
+ * into the slots as values, without the nodes asn_lookup makes of them (two
+ * allocations an address); the record's one address's texts are the memo's
+ * own (as_borrowed): the gates read them at once, and doc_values copies
+ * them for whatever outlives the record (b100k with the pack looks up
+ * every record's address for the broad ES|QL rules' gates: 143,716 copies,
+ * 9.8 M instructions). Of several addresses, a later one's miss could
+ * take an earlier one's entry, so their texts are copied. */
 static void slots_asn(th_ecs_slots *s)
 {
     uint32_t nips = s->slot[SLOT_SOURCE_IP].n, off = s->off[SLOT_SOURCE_IP];
