@@ -129,6 +129,25 @@ static inline uint64_t th_str_hash_words(th_str s)
     return h ^ (h >> 29);
 }
 
+/* The words a hash of a string's ends takes where s is under 8 bytes: its
+ * first and last four bytes (*lo, *hi; overlapping under 8), or its first,
+ * middle and last byte in *lo (*hi 0), or none (both 0): th_str_ends_word's
+ * and hotpass.c key_str's, so that they hash short strings alike. */
+static inline void th_str_short_words(th_str s, uint64_t *lo, uint64_t *hi)
+{
+    *lo = *hi = 0;
+    if (s.n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s.p, 4);
+        memcpy(&y, s.p + s.n - 4, 4);
+        *lo = x;
+        *hi = y;
+    } else if (s.n) {
+        *lo = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
+              (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    }
+}
+
 /* The first and last eight bytes of s folded into one word (fewer: its
  * first and last four, or its first, middle and last byte), unmixed: for
  * memos whose entries compare the whole string and whose strings mostly
@@ -137,19 +156,12 @@ static inline uint64_t th_str_hash_words(th_str s)
  * caller multiplies it into its hash. */
 static inline uint64_t th_str_ends_word(th_str s)
 {
-    uint64_t a = 0, c = 0;
+    uint64_t a, c;
     if (s.n >= 8) {
         memcpy(&a, s.p, 8);
         memcpy(&c, s.p + s.n - 8, 8);
-    } else if (s.n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s.p, 4);
-        memcpy(&y, s.p + s.n - 4, 4);
-        a = x;
-        c = y;
-    } else if (s.n) {
-        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
-            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    } else {
+        th_str_short_words(s, &a, &c);
     }
     return a ^ (c << 29 | c >> 35);
 }

@@ -1339,20 +1339,13 @@ static th_cand_entry *cand_find(th_hits *h, th_routelist *const *lists, size_t n
  * entry is looked for depends on it: entries compare their values whole. */
 static inline uint64_t key_str(uint64_t h, th_str s)
 {
-    uint64_t a = 0, b = 0, c = 0;
+    uint64_t a, b, c = 0;
     if (s.n >= 8) {
         memcpy(&a, s.p, 8);
         memcpy(&b, s.p + s.n / 2 - 4, 8);
         memcpy(&c, s.p + s.n - 8, 8);
-    } else if (s.n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s.p, 4);
-        memcpy(&y, s.p + s.n - 4, 4);
-        a = x;
-        b = y;
-    } else if (s.n) {
-        a = (unsigned char)s.p[0] | (uint64_t)(unsigned char)s.p[s.n / 2] << 8 |
-            (uint64_t)(unsigned char)s.p[s.n - 1] << 16;
+    } else {
+        th_str_short_words(s, &a, &b);
     }
     h = (h << 23 | h >> 41) ^ s.n;
     return h ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
