@@ -313,6 +313,8 @@ ev th_ev_make(th_arena *a, uint8_t t, const ev_s *vals, uint32_t n);
 th_str th_ev_text(th_arena *a, uint8_t t, ev_s s); /* a scalar as keyword text */
 th_jval *th_ev_json(th_arena *a, const ev *v);
 const char *th_ev_type_name(uint8_t t);
+/* column index of name in t, or -1 (nothing loaded) */
+long th_etab_find(const etab *t, th_str name);
 /* column index of name in t, loading it from documents while r->source; -1 */
 long th_etab_col(erun *r, etab *t, th_str name);
 /* esql_run.c: the arena a column loaded now takes its cells from: r->scratch

@@ -363,23 +363,19 @@ __attribute__((noinline)) static void picked_ids(erun *r, const etab *t, const x
 {
     for (size_t k = 0; t->nrows && k < x->nkids; k++) {
         const xnode *kid = x->kids[k];
-        if (kid->kind != X_COL)
+        long c = kid->kind == X_COL ? th_etab_find(t, kid->name) : -1;
+        if (c < 0)
             continue;
-        for (size_t c = 0; c < t->ncols; c++) {
-            if (!th_str_eq(t->names[c], kid->name))
-                continue;
-            const ev *src = t->cols[c];
-            const esql_ids *d = th_esql_ids_of(r, src);
-            if (!d || d->n == 0 || !ev_same_cell(&col[0], &src[0]))
-                break;
-            size_t row = 1;
-            while (row < t->nrows && ev_same_cell(&col[row], &src[row]))
-                row++;
-            if (row == t->nrows) {
-                th_esql_ids_add(r, col, d->ids, d->n);
-                return;
-            }
-            break;
+        const ev *src = t->cols[c];
+        const esql_ids *d = th_esql_ids_of(r, src);
+        if (!d || d->n == 0)
+            continue;
+        size_t row = 0;
+        while (row < t->nrows && ev_same_cell(&col[row], &src[row]))
+            row++;
+        if (row == t->nrows) {
+            th_esql_ids_add(r, col, d->ids, d->n);
+            return;
         }
     }
 }

@@ -356,7 +356,7 @@ static void add_col(erun *r, etab *t, th_str name, ev *vals)
     t->ncols++;
 }
 
-static long find(const etab *t, th_str name)
+long th_etab_find(const etab *t, th_str name)
 {
     for (size_t c = 0; c < t->ncols; c++)
         if (th_str_eq(t->names[c], name))
@@ -968,7 +968,7 @@ static void load_keyed(erun *r, th_arena *va, const etab *t, th_str name, const 
 
 long th_etab_col(erun *r, etab *t, th_str name)
 {
-    long c = find(t, name);
+    long c = th_etab_find(t, name);
     if (c >= 0 || !r->source)
         return c;
     /* every cell is written below: no zeroing first (a column is 2-3 MB on a broad rule) */
@@ -1053,7 +1053,7 @@ long th_etab_col(erun *r, etab *t, th_str name)
 
 void th_etab_set(erun *r, etab *t, th_str name, ev *vals)
 {
-    long c = find(t, name);
+    long c = th_etab_find(t, name);
     if (c >= 0) {
         memmove(t->names + c, t->names + c + 1, (t->ncols - (size_t)c - 1) * sizeof(th_str));
         memmove(t->cols + c, t->cols + c + 1, (t->ncols - (size_t)c - 1) * sizeof(ev *));
