@@ -1172,6 +1172,8 @@ typedef struct walk_memo_e {
     uint32_t used; /* the set's clock when last found or made */
     uint32_t nfound;
     uint64_t num;                 /* the text's number (th_ecs_slots.ident) */
+    uint64_t word;                /* the text's 8 bytes at probe (walk_probe) */
+    uint32_t probe;               /* an offset, probe + 8 <= n */
     uint8_t seg[WALK_MEMO_SEGS];  /* the segments below the object ending a path the walks found */
     uint32_t rel[WALK_MEMO_SEGS]; /* their values' tape index less the object's */
 } walk_memo_e;
@@ -1203,11 +1205,35 @@ static void walk_memos_free(struct th_ecs_walk_memos *t)
  * at once, so their own cursors are read no more and are not remembered
  * (b100k: two of a record's ~9.5 segments, ~12 instructions each).
  * False (nothing done) for an object the memo does not take. */
+static inline uint64_t walk_word(const char *p, uint32_t at)
+{
+    uint64_t w;
+    memcpy(&w, p + at, 8);
+    return w;
+}
+/* Sets the probes of e and x, two texts of n bytes that differ, to the first
+ * 8-byte word where they do (or the last word, where the difference is in
+ * the bytes after the last whole one): a lookup of either then passes the
+ * other's probe only where its text is not the one looked up, and a miss
+ * on it costs a load and a compare instead of memcmp's call, which ran to
+ * that difference. The probe is no more than a necessary condition (the
+ * word of a text equal to x's is x's word), so any offset is exact. */
+static void walk_probe(walk_memo_e *e, walk_memo_e *x, uint32_t n)
+{
+    uint32_t d = 0;
+    while (d + 8 <= n && walk_word(e->text, d) == walk_word(x->text, d))
+        d += 8;
+    if (d + 8 > n)
+        d = n - 8;
+    e->probe = x->probe = d;
+    e->word = walk_word(e->text, d);
+    x->word = walk_word(x->text, d);
+}
 static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
 {
     const th_jcur obj = s->found[pl->memo_seg];
     const th_str text = th_jcur_raw(obj);
-    if (text.n > WALK_MEMO_TEXT || text.p[0] != '{')
+    if (text.n > WALK_MEMO_TEXT || text.n < 8 || text.p[0] != '{')
         return false;
     if (!s->walk_memos) /* th_xcalloc exits on failure, as every allocation */
         s->walk_memos = th_xcalloc(1, sizeof *s->walk_memos);
@@ -1216,7 +1242,8 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
     const uint32_t now = ++t->clock;
     for (size_t w = 0; w < WALK_WAYS; w++) {
         walk_memo_e *x = &set[w];
-        if (x->n == text.n && memcmp(x->text, text.p, text.n) == 0) {
+        if (x->n == text.n && walk_word(text.p, x->probe) == x->word &&
+            memcmp(x->text, text.p, text.n) == 0) {
             x->used = now;
             s->ident = x->num;
             s->ident_slots = pl->ident_fields;
@@ -1240,6 +1267,11 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
     }
     memcpy(e->text, text.p, text.n);
     e->n = (uint32_t)text.n;
+    e->probe = 0;
+    e->word = walk_word(e->text, 0);
+    for (size_t w = 0; w < WALK_WAYS; w++)
+        if (&set[w] != e && set[w].n == e->n)
+            walk_probe(e, &set[w], e->n);
     e->used = now;
     e->num = atomic_fetch_add_explicit(&walk_numbers, 1, memory_order_relaxed) + 1;
     s->ident = e->num;

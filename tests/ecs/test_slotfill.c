@@ -424,6 +424,81 @@ static void test_slotfill_walk_memo(void **state)
     th_diags_free(&d);
 }
 
+/* The walk memo's probes (rawproj.c walk_probe): texts of one length, as
+ * many as a set holds, that differ in the first bytes, in the middle or in
+ * the bytes after the last whole word (the last word then probed), seen in
+ * turn at two offsets: each must be found again every time (its number the
+ * same as at first), with the slots those of a fresh walk. A probe that
+ * rejects the text it was made for (its word read at another offset, or
+ * one entry's probe moved without its word) gives new numbers. */
+static void test_slotfill_walk_probe(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_mapper *m = mapper_of(&d, NULL);
+    static const char *const heads[] = {
+        "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",",
+        "{\"eventName\":\"ListBuckets\",\"eventSource\":\"iam.amazonaws.com\",",
+    };
+#define PROBE_IDENT(pid, user, tail)                                                                \
+    "{\"type\":\"AssumedRole\",\"principalId\":\"" pid "\",\"arn\":\"arn:x\",\"accountId\":\"1\","       \
+    "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"arn\":\"arn:r\",\"userName\":\"" user  \
+    "\"},\"attributes\":{\"m\":" tail
+    static const char *const idents[] = {
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"ff\"}}}"),
+        PROBE_IDENT("AROA2:i-1", "role-a", "\"ff\"}}}"),
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"f\"} }}"),
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"f\"}} }"),
+    };
+#undef PROBE_IDENT
+    const size_t nidents = sizeof idents / sizeof idents[0];
+    for (size_t i = 1; i < nidents; i++)
+        assert_int_equal(strlen(idents[i]), strlen(idents[0]));
+    const uint32_t all = (1u << TH_ECS_NTABLE) - 1;
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    uint64_t num[4] = {0}, rng = 0x9e3779b97f4a7c15ull;
+    size_t again = 0;
+    for (int r = 0; r < 200; r++) {
+        uint64_t x = th_test_xorshift(&rng);
+        const size_t id = (x >> 8) % nidents;
+        char rec[1024];
+        snprintf(rec, sizeof rec, "%s\"userIdentity\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 heads[x % 2], idents[id]);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        th_ecs_slots fresh;
+        th_ecs_slots_init(&fresh);
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &fresh, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_fill(&kept, 0, all));
+        assert_true(th_ecs_slots_fill(&fresh, 0, all));
+        assert_slots_equal(&kept, &fresh);
+        uint64_t slots = 0;
+        const uint64_t n = th_ecs_slots_ident(&kept, all, &slots);
+        assert_true(n != 0);
+        if (num[id]) {
+            assert_true(n == num[id]);
+            again++;
+        }
+        num[id] = n;
+        th_ecs_slots_free(&fresh);
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    assert_true(again > 150);
+    for (size_t i = 0; i < nidents; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_true(num[i] != num[j]);
+    th_ecs_slots_free(&kept);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
 /* The AS slots as a function of source.ip's values (rawproj.h
  * th_ecs_slots_asn): over records of addresses (remembered by the ASN memo
  * or not, several at once, text that is no address, none), filled through
@@ -637,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_slotfill),
         cmocka_unit_test(test_slotfill_history),
         cmocka_unit_test(test_slotfill_walk_memo),
+        cmocka_unit_test(test_slotfill_walk_probe),
         cmocka_unit_test(test_slotfill_asn_of_ip),
         cmocka_unit_test(test_slotfill_routed_number),
     };
