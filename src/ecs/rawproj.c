@@ -835,7 +835,7 @@ th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *ra
         th_jval *t = th_jcur_to_jval(v, a, &err);
         if (!t)
             return NULL; /* bad string contents: the general path reports it */
-        t = th_ecs_prune(a, t, true);
+        t = th_ecs_prune_own(a, t, true); /* the tree is new: pruned where it is */
         if (t) {
             const dest *d = &pl->tree_dest[i];
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, t);
@@ -1623,7 +1623,9 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         th_jval *t = th_jcur_to_jval(v, s->a, &err);
         if (!t)
             return false;
-        t = th_ecs_prune(s->a, t, true);
+        /* the tree is new, no one else's: pruned where it is, without the
+         * copy of its objects and arrays that th_ecs_prune makes */
+        t = th_ecs_prune_own(s->a, t, true);
         if (t) {
             slot_begin(s, SLOT_TREE + i);
             slot_push(s, *t);

@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "ecs/mapper.h"
+#include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
 #include "json/json.h"
@@ -499,6 +500,76 @@ static void test_slotfill_walk_probe(void **state)
     th_diags_free(&d);
 }
 
+/* The subtree slot (requestParameters, TH_PROJ_TREES): the fill prunes the
+ * tree it builds where it is (th_ecs_prune_own), which must give what the
+ * pruned copy of the record's DOM gives (th_ecs_prune): nulls, empty
+ * strings, "-" and "none" dropped at every depth, containers left empty
+ * dropped, a duplicate key's last value kept in its first place; over
+ * slots kept from record to record (one arena each), so that no tree is
+ * read after its record. */
+static void test_slotfill_tree_pruned(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_mapper *m = mapper_of(&d, NULL);
+    static const char *const params[] = {
+        "{\"a\":null,\"b\":\"\",\"c\":\"-\",\"d\":\"none\",\"e\":\"x\",\"a\":\"y\"}",
+        "{\"f\":{\"g\":null,\"h\":[null,\"\",1,{\"i\":\"\"},[]]},\"j\":[],\"k\":{}}",
+        "{\"k\":{\"l\":[{\"m\":\"n\",\"m\":null},{\"o\":[\"p\",\"-\"]}]},\"q\":true}",
+        "{\"r\":null,\"s\":[null],\"t\":{\"u\":\"none\"}}",
+        "{\"v\":\"w\",\"x\":{\"y\":\"1\",\"z\":\"2\",\"y\":\"3\"},\"v\":\"\"}",
+    };
+    const size_t tree = TH_ECS_NSLOTS - 1; /* the one subtree's slot, the last */
+    assert_non_null(th_ecs_raw_tree_at(0));
+    assert_null(th_ecs_raw_tree_at(1));
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    th_buf got, want;
+    th_buf_init(&got);
+    th_buf_init(&want);
+    size_t empty = 0;
+    for (int r = 0; r < 20; r++) {
+        const char *rp = params[r % (sizeof params / sizeof params[0])];
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                 "\"requestParameters\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 rp);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_fill(&kept, TH_PROJ_TREES, 0));
+        slot_text(&kept.slot[tree], &got);
+        th_json_error err;
+        const th_jval *dom = th_json_parse(&a, rp, strlen(rp), &err);
+        assert_non_null(dom);
+        const th_jval *pruned = th_ecs_prune(&a, dom, true);
+        th_buf_clear(&want);
+        if (pruned) {
+            th_buf_putc(&want, (char)('0' + pruned->type));
+            th_json_write(&want, pruned);
+            th_buf_putc(&want, '\n');
+        } else {
+            empty++;
+        }
+        th_buf_putc(&got, '\0');
+        th_buf_putc(&want, '\0');
+        assert_string_equal(got.data, want.data);
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    assert_int_equal(empty, 4); /* the fourth record's tree prunes to nothing */
+    th_buf_free(&got);
+    th_buf_free(&want);
+    th_ecs_slots_free(&kept);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
 /* The AS slots as a function of source.ip's values (rawproj.h
  * th_ecs_slots_asn): over records of addresses (remembered by the ASN memo
  * or not, several at once, text that is no address, none), filled through
@@ -713,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_slotfill_history),
         cmocka_unit_test(test_slotfill_walk_memo),
         cmocka_unit_test(test_slotfill_walk_probe),
+        cmocka_unit_test(test_slotfill_tree_pruned),
         cmocka_unit_test(test_slotfill_asn_of_ip),
         cmocka_unit_test(test_slotfill_routed_number),
     };
