@@ -518,6 +518,19 @@ static void test_slotfill_tree_pruned(void **state)
         "{\"k\":{\"l\":[{\"m\":\"n\",\"m\":null},{\"o\":[\"p\",\"-\"]}]},\"q\":true}",
         "{\"r\":null,\"s\":[null],\"t\":{\"u\":\"none\"}}",
         "{\"v\":\"w\",\"x\":{\"y\":\"1\",\"z\":\"2\",\"y\":\"3\"},\"v\":\"\"}",
+        /* a later duplicate that prunes to nothing drops its key; scalars kept */
+        "{\"a\":{\"b\":\"c\"},\"d\":false,\"a\":{\"e\":null},\"f\":-1.5e3,\"g\":0}",
+        /* the subtree itself a scalar: kept, or dropped */
+        "\"x\"",
+        "\"-\"",
+        "null",
+        "[]",
+        /* more keys than a scan takes (th_ecs_prune hashes them): built, then pruned */
+        "[{\"k0\":1,\"k1\":2,\"k2\":3,\"k3\":4,\"k4\":5,\"k5\":6,\"k6\":7,\"k7\":8,\"k8\":9,"
+        "\"k9\":10,\"ka\":11,\"kb\":12,\"kc\":13,\"kd\":14,\"ke\":15,\"kf\":16,\"k0\":null}]",
+        /* a backslash, and a high byte, in the record: strings decoded and checked */
+        "{\"q\\\"r\":\"s\\\\t\",\"u\":\"\"}",
+        "{\"caf\xc3\xa9\":\"\xc3\xa9t\xc3\xa9\",\"n\":null}",
     };
     const size_t tree = TH_ECS_NSLOTS - 1; /* the one subtree's slot, the last */
     assert_non_null(th_ecs_raw_tree_at(0));
@@ -528,7 +541,8 @@ static void test_slotfill_tree_pruned(void **state)
     th_buf_init(&got);
     th_buf_init(&want);
     size_t empty = 0;
-    for (int r = 0; r < 20; r++) {
+    const int nparams = (int)(sizeof params / sizeof params[0]);
+    for (int r = 0; r < 3 * nparams; r++) {
         const char *rp = params[r % (sizeof params / sizeof params[0])];
         char rec[1024];
         snprintf(rec, sizeof rec,
@@ -562,7 +576,7 @@ static void test_slotfill_tree_pruned(void **state)
         th_jscan_free(scan);
         th_arena_free(&a);
     }
-    assert_int_equal(empty, 4); /* the fourth record's tree prunes to nothing */
+    assert_int_equal(empty, 3 * 4); /* "-", null, [] and the fourth object prune to nothing */
     th_buf_free(&got);
     th_buf_free(&want);
     th_ecs_slots_free(&kept);
