@@ -131,6 +131,7 @@ static bool tree_container(tree_ctx *c, uint32_t i, th_jval *v)
         th_jmember *m = th_arena_alloc(c->a, count * (sizeof *m + sizeof *v));
         th_jval *kids = (th_jval *)(void *)(m + count);
         uint32_t distinct = 0;
+        bool dropped = false;
         for (uint32_t k = i + 1; k < end; k += 1 + t[k + 1].size) {
             const th_str key =
                 th_str_make((const char *)c->p + t[k].pos + 1, t[k].end - t[k].pos - 2);
@@ -139,14 +140,21 @@ static bool tree_container(tree_ctx *c, uint32_t i, th_jval *v)
                 j++;
             if (j == distinct)
                 m[distinct++].key = key;
-            m[j].val = tree_value(c, k + 1, &kids[j]) ? &kids[j] : NULL; /* the last wins */
+            const bool kept = tree_value(c, k + 1, &kids[j]);
+            m[j].val = kept ? &kids[j] : NULL; /* the last wins */
+            dropped |= !kept;
             if (c->big)
                 return false;
         }
-        uint32_t out = 0;
-        for (uint32_t j = 0; j < distinct; j++)
-            if (m[j].val)
-                m[out++] = m[j];
+        /* the members left, moved down: only where one was dropped (its value
+         * was, or a later duplicate's) */
+        uint32_t out = distinct;
+        if (dropped) {
+            out = 0;
+            for (uint32_t j = 0; j < distinct; j++)
+                if (m[j].val)
+                    m[out++] = m[j];
+        }
         if (!out)
             return false;
         v->type = TH_JOBJ;
