@@ -62,6 +62,152 @@ static const rawtree trees[] = {
 };
 #define NTREES (sizeof trees / sizeof trees[0])
 
+/* ---- a subtree's pruned tree, built from the tape ---------------------------
+ * What th_jcur_to_jval then th_ecs_prune(_own) with strict make of the
+ * subtree, in one pass over the tape, where its strings are its raw bytes (no
+ * backslash, no control or high byte: then decoding checks and changes
+ * nothing): a null, an empty string, "-" and "none" dropped; an object's
+ * duplicate key keeps its first place and its last value (a later value
+ * dropped drops the key), and its cap is th_ecs_prune's mark of the keys
+ * before the drops; an array keeps its items' count as its cap, as the
+ * pruned DOM does; an object or array left empty is dropped. The build then
+ * the prune cost ~465 instructions a subtree (b100k without ES|QL: 39,546
+ * requestParameters), the prune's pass over the built tree ~230 of them. An
+ * object of more keys than tree_obj scans for (th_ecs_prune then hashes)
+ * sets `big`: the caller builds and prunes instead. */
+#define TREE_SCAN_KEYS 16 /* th_ecs_prune's PRUNE_SCAN_KEYS: de-duplicated by a scan */
+typedef struct tree_ctx {
+    th_arena *a;
+    const unsigned char *p;
+    const th_jnode *t;
+    bool big;
+} tree_ctx;
+
+static bool tree_container(tree_ctx *c, uint32_t i, th_jval *v);
+
+/* v of the value at tape index i; false where it is dropped */
+static inline bool tree_value(tree_ctx *c, uint32_t i, th_jval *v)
+{
+    const th_jnode *n = &c->t[i];
+    v->len = v->cap = 0;
+    switch (c->p[n->pos]) {
+    case '"': {
+        const th_str str = th_str_make((const char *)c->p + n->pos + 1, n->end - n->pos - 2);
+        if (!str.n || th_str_eqc(str, "-") || th_str_eqc(str, "none"))
+            return false;
+        v->type = TH_JSTR;
+        v->u.str = str;
+        return true;
+    }
+    case '{':
+    case '[': return tree_container(c, i, v);
+    case 'n': return false;
+    case 't': v->type = TH_JTRUE; break;
+    case 'f': v->type = TH_JFALSE; break;
+    default:
+        v->type = TH_JNUM;
+        v->u.str = th_str_make((const char *)c->p + n->pos, n->end - n->pos);
+        return true;
+    }
+    v->u.str = TH_STR_NULL; /* as th_jnew leaves it */
+    return true;
+}
+
+static bool tree_container(tree_ctx *c, uint32_t i, th_jval *v)
+{
+    const th_jnode *t = c->t;
+    const uint32_t end = i + t[i].size;
+    uint32_t count = 0;
+    if (c->p[t[i].pos] == '{') {
+        for (uint32_t k = i + 1; k < end; k += 1 + t[k + 1].size)
+            count++;
+        if (count > TREE_SCAN_KEYS) {
+            c->big = true;
+            return false;
+        }
+        if (!count)
+            return false;
+        /* the members, then their values' nodes: one block, as the DOM's */
+        th_jmember *m = th_arena_alloc(c->a, count * (sizeof *m + sizeof *v));
+        th_jval *kids = (th_jval *)(void *)(m + count);
+        uint32_t distinct = 0;
+        bool dropped = false;
+        for (uint32_t k = i + 1; k < end; k += 1 + t[k + 1].size) {
+            const th_str key =
+                th_str_make((const char *)c->p + t[k].pos + 1, t[k].end - t[k].pos - 2);
+            uint32_t j = 0;
+            while (j < distinct && !th_str_eq(m[j].key, key))
+                j++;
+            if (j == distinct)
+                m[distinct++].key = key;
+            const bool kept = tree_value(c, k + 1, &kids[j]);
+            m[j].val = kept ? &kids[j] : NULL; /* the last wins */
+            dropped |= !kept;
+            if (c->big)
+                return false;
+        }
+        /* the members left, moved down: only where one was dropped (its value
+         * was, or a later duplicate's) */
+        uint32_t out = distinct;
+        if (dropped) {
+            out = 0;
+            for (uint32_t j = 0; j < distinct; j++)
+                if (m[j].val)
+                    m[out++] = m[j];
+        }
+        if (!out)
+            return false;
+        v->type = TH_JOBJ;
+        v->len = out;
+        v->cap = 0x80000000u | distinct; /* th_ecs_prune's mark */
+        v->u.members = m;
+        return true;
+    }
+    for (uint32_t k = i + 1; k < end; k += t[k].size)
+        count++;
+    if (!count)
+        return false;
+    th_jval **items = th_arena_alloc(c->a, count * (sizeof *items + sizeof *v));
+    th_jval *kids = (th_jval *)(void *)(items + count);
+    uint32_t out = 0, j = 0;
+    for (uint32_t k = i + 1; k < end; k += t[k].size, j++) {
+        if (tree_value(c, k, &kids[j]))
+            items[out++] = &kids[j];
+        if (c->big)
+            return false;
+    }
+    if (!out)
+        return false;
+    v->type = TH_JARR;
+    v->len = out;
+    v->cap = count;
+    v->u.items = items;
+    return true;
+}
+
+/* The pruned tree of the subtree at v (a cursor on raw), as the mapping
+ * makes it: NULL where it prunes to nothing; false where its strings do not
+ * decode (the general path reports it). */
+static bool tree_pruned(th_arena *a, const th_jscan *raw, th_jcur v, th_jval **out)
+{
+    const th_jscan_plain pv = th_jscan_plain_of(raw);
+    if (pv.p && !th_jscan_has_ctl_high(raw)) {
+        tree_ctx c = {a, pv.p, pv.tape, false};
+        th_jval *t = th_arena_alloc(a, sizeof *t);
+        const bool kept = tree_value(&c, v.i, t);
+        if (!c.big) {
+            *out = kept ? t : NULL;
+            return true;
+        }
+    }
+    th_json_error err;
+    th_jval *t = th_jcur_to_jval(v, a, &err);
+    if (!t)
+        return false;
+    *out = th_ecs_prune_own(a, t, true); /* the tree is new: pruned where it is */
+    return true;
+}
+
 static const rawsrc *find(th_str field)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -831,11 +977,9 @@ th_jval *th_ecs_project_only(const th_mapper *m, th_arena *a, const th_jscan *ra
         if (!got)
             continue;
         /* the mapping's steps: the record's DOM (validated), drop-empty */
-        th_json_error err;
-        th_jval *t = th_jcur_to_jval(v, a, &err);
-        if (!t)
+        th_jval *t;
+        if (!tree_pruned(a, raw, v, &t))
             return NULL; /* bad string contents: the general path reports it */
-        t = th_ecs_prune(a, t, true);
         if (t) {
             const dest *d = &pl->tree_dest[i];
             th_jobj_set(a, dest_obj(pl, a, doc, objs, d->obj), d->key, t);
@@ -1172,6 +1316,8 @@ typedef struct walk_memo_e {
     uint32_t used; /* the set's clock when last found or made */
     uint32_t nfound;
     uint64_t num;                 /* the text's number (th_ecs_slots.ident) */
+    uint64_t word;                /* the text's 8 bytes at probe (walk_probe) */
+    uint32_t probe;               /* an offset, probe + 8 <= n */
     uint8_t seg[WALK_MEMO_SEGS];  /* the segments below the object ending a path the walks found */
     uint32_t rel[WALK_MEMO_SEGS]; /* their values' tape index less the object's */
 } walk_memo_e;
@@ -1203,11 +1349,35 @@ static void walk_memos_free(struct th_ecs_walk_memos *t)
  * at once, so their own cursors are read no more and are not remembered
  * (b100k: two of a record's ~9.5 segments, ~12 instructions each).
  * False (nothing done) for an object the memo does not take. */
+static inline uint64_t walk_word(const char *p, uint32_t at)
+{
+    uint64_t w;
+    memcpy(&w, p + at, 8);
+    return w;
+}
+/* Sets the probes of e and x, two texts of n bytes that differ, to the first
+ * 8-byte word where they do (or the last word, where the difference is in
+ * the bytes after the last whole one): a lookup of either then passes the
+ * other's probe only where its text is not the one looked up, and a miss
+ * on it costs a load and a compare instead of memcmp's call, which ran to
+ * that difference. The probe is no more than a necessary condition (the
+ * word of a text equal to x's is x's word), so any offset is exact. */
+static void walk_probe(walk_memo_e *e, walk_memo_e *x, uint32_t n)
+{
+    uint32_t d = 0;
+    while (d + 8 <= n && walk_word(e->text, d) == walk_word(x->text, d))
+        d += 8;
+    if (d + 8 > n)
+        d = n - 8;
+    e->probe = x->probe = d;
+    e->word = walk_word(e->text, d);
+    x->word = walk_word(x->text, d);
+}
 static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
 {
     const th_jcur obj = s->found[pl->memo_seg];
     const th_str text = th_jcur_raw(obj);
-    if (text.n > WALK_MEMO_TEXT || text.p[0] != '{')
+    if (text.n > WALK_MEMO_TEXT || text.n < 8 || text.p[0] != '{')
         return false;
     if (!s->walk_memos) /* th_xcalloc exits on failure, as every allocation */
         s->walk_memos = th_xcalloc(1, sizeof *s->walk_memos);
@@ -1216,7 +1386,8 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
     const uint32_t now = ++t->clock;
     for (size_t w = 0; w < WALK_WAYS; w++) {
         walk_memo_e *x = &set[w];
-        if (x->n == text.n && memcmp(x->text, text.p, text.n) == 0) {
+        if (x->n == text.n && walk_word(text.p, x->probe) == x->word &&
+            memcmp(x->text, text.p, text.n) == 0) {
             x->used = now;
             s->ident = x->num;
             s->ident_slots = pl->ident_fields;
@@ -1240,6 +1411,11 @@ static __attribute__((noinline)) bool walk_memo(const plan *pl, th_ecs_slots *s)
     }
     memcpy(e->text, text.p, text.n);
     e->n = (uint32_t)text.n;
+    e->probe = 0;
+    e->word = walk_word(e->text, 0);
+    for (size_t w = 0; w < WALK_WAYS; w++)
+        if (&set[w] != e && set[w].n == e->n)
+            walk_probe(e, &set[w], e->n);
     e->used = now;
     e->num = atomic_fetch_add_explicit(&walk_numbers, 1, memory_order_relaxed) + 1;
     s->ident = e->num;
@@ -1587,11 +1763,9 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         }
         if (!got)
             continue;
-        th_json_error err;
-        th_jval *t = th_jcur_to_jval(v, s->a, &err);
-        if (!t)
+        th_jval *t;
+        if (!tree_pruned(s->a, s->raw, v, &t))
             return false;
-        t = th_ecs_prune(s->a, t, true);
         if (t) {
             slot_begin(s, SLOT_TREE + i);
             slot_push(s, *t);

@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "ecs/mapper.h"
+#include "ecs/mapper_int.h"
 #include "ecs/rawproj.h"
 #include "json/jscan.h"
 #include "json/json.h"
@@ -424,6 +425,165 @@ static void test_slotfill_walk_memo(void **state)
     th_diags_free(&d);
 }
 
+/* The walk memo's probes (rawproj.c walk_probe): texts of one length, as
+ * many as a set holds, that differ in the first bytes, in the middle or in
+ * the bytes after the last whole word (the last word then probed), seen in
+ * turn at two offsets: each must be found again every time (its number the
+ * same as at first), with the slots those of a fresh walk. A probe that
+ * rejects the text it was made for (its word read at another offset, or
+ * one entry's probe moved without its word) gives new numbers. */
+static void test_slotfill_walk_probe(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_mapper *m = mapper_of(&d, NULL);
+    static const char *const heads[] = {
+        "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",",
+        "{\"eventName\":\"ListBuckets\",\"eventSource\":\"iam.amazonaws.com\",",
+    };
+#define PROBE_IDENT(pid, user, tail)                                                                \
+    "{\"type\":\"AssumedRole\",\"principalId\":\"" pid "\",\"arn\":\"arn:x\",\"accountId\":\"1\","       \
+    "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"arn\":\"arn:r\",\"userName\":\"" user  \
+    "\"},\"attributes\":{\"m\":" tail
+    static const char *const idents[] = {
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"ff\"}}}"),
+        PROBE_IDENT("AROA2:i-1", "role-a", "\"ff\"}}}"),
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"f\"} }}"),
+        PROBE_IDENT("AROA1:i-1", "role-a", "\"f\"}} }"),
+    };
+#undef PROBE_IDENT
+    const size_t nidents = sizeof idents / sizeof idents[0];
+    for (size_t i = 1; i < nidents; i++)
+        assert_int_equal(strlen(idents[i]), strlen(idents[0]));
+    const uint32_t all = (1u << TH_ECS_NTABLE) - 1;
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    uint64_t num[4] = {0}, rng = 0x9e3779b97f4a7c15ull;
+    size_t again = 0;
+    for (int r = 0; r < 200; r++) {
+        uint64_t x = th_test_xorshift(&rng);
+        const size_t id = (x >> 8) % nidents;
+        char rec[1024];
+        snprintf(rec, sizeof rec, "%s\"userIdentity\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 heads[x % 2], idents[id]);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        th_ecs_slots fresh;
+        th_ecs_slots_init(&fresh);
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &fresh, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_fill(&kept, 0, all));
+        assert_true(th_ecs_slots_fill(&fresh, 0, all));
+        assert_slots_equal(&kept, &fresh);
+        uint64_t slots = 0;
+        const uint64_t n = th_ecs_slots_ident(&kept, all, &slots);
+        assert_true(n != 0);
+        if (num[id]) {
+            assert_true(n == num[id]);
+            again++;
+        }
+        num[id] = n;
+        th_ecs_slots_free(&fresh);
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    assert_true(again > 150);
+    for (size_t i = 0; i < nidents; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_true(num[i] != num[j]);
+    th_ecs_slots_free(&kept);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
+/* The subtree slot (requestParameters, TH_PROJ_TREES): the fill prunes the
+ * tree it builds where it is (th_ecs_prune_own), which must give what the
+ * pruned copy of the record's DOM gives (th_ecs_prune): nulls, empty
+ * strings, "-" and "none" dropped at every depth, containers left empty
+ * dropped, a duplicate key's last value kept in its first place; over
+ * slots kept from record to record (one arena each), so that no tree is
+ * read after its record. */
+static void test_slotfill_tree_pruned(void **state)
+{
+    (void)state;
+    th_diags d;
+    th_mapper *m = mapper_of(&d, NULL);
+    static const char *const params[] = {
+        "{\"a\":null,\"b\":\"\",\"c\":\"-\",\"d\":\"none\",\"e\":\"x\",\"a\":\"y\"}",
+        "{\"f\":{\"g\":null,\"h\":[null,\"\",1,{\"i\":\"\"},[]]},\"j\":[],\"k\":{}}",
+        "{\"k\":{\"l\":[{\"m\":\"n\",\"m\":null},{\"o\":[\"p\",\"-\"]}]},\"q\":true}",
+        "{\"r\":null,\"s\":[null],\"t\":{\"u\":\"none\"}}",
+        "{\"v\":\"w\",\"x\":{\"y\":\"1\",\"z\":\"2\",\"y\":\"3\"},\"v\":\"\"}",
+        /* a later duplicate that prunes to nothing drops its key; scalars kept */
+        "{\"a\":{\"b\":\"c\"},\"d\":false,\"a\":{\"e\":null},\"f\":-1.5e3,\"g\":0}",
+        /* the subtree itself a scalar: kept, or dropped */
+        "\"x\"",
+        "\"-\"",
+        "null",
+        "[]",
+        /* more keys than a scan takes (th_ecs_prune hashes them): built, then pruned */
+        "[{\"k0\":1,\"k1\":2,\"k2\":3,\"k3\":4,\"k4\":5,\"k5\":6,\"k6\":7,\"k7\":8,\"k8\":9,"
+        "\"k9\":10,\"ka\":11,\"kb\":12,\"kc\":13,\"kd\":14,\"ke\":15,\"kf\":16,\"k0\":null}]",
+        /* a backslash, and a high byte, in the record: strings decoded and checked */
+        "{\"q\\\"r\":\"s\\\\t\",\"u\":\"\"}",
+        "{\"caf\xc3\xa9\":\"\xc3\xa9t\xc3\xa9\",\"n\":null}",
+    };
+    const size_t tree = TH_ECS_NSLOTS - 1; /* the one subtree's slot, the last */
+    assert_non_null(th_ecs_raw_tree_at(0));
+    assert_null(th_ecs_raw_tree_at(1));
+    th_ecs_slots kept;
+    th_ecs_slots_init(&kept);
+    th_buf got, want;
+    th_buf_init(&got);
+    th_buf_init(&want);
+    size_t empty = 0;
+    const int nparams = (int)(sizeof params / sizeof params[0]);
+    for (int r = 0; r < 3 * nparams; r++) {
+        const char *rp = params[r % (sizeof params / sizeof params[0])];
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                 "\"requestParameters\":%s,\"eventTime\":\"2024-01-01T00:00:00Z\"}",
+                 rp);
+        th_arena a;
+        th_arena_init(&a, 1 << 12);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(m, &a, scan, 0, &kept, &ts, &ing, &timed));
+        assert_true(th_ecs_slots_fill(&kept, TH_PROJ_TREES, 0));
+        slot_text(&kept.slot[tree], &got);
+        th_json_error err;
+        const th_jval *dom = th_json_parse(&a, rp, strlen(rp), &err);
+        assert_non_null(dom);
+        const th_jval *pruned = th_ecs_prune(&a, dom, true);
+        th_buf_clear(&want);
+        if (pruned) {
+            th_buf_putc(&want, (char)('0' + pruned->type));
+            th_json_write(&want, pruned);
+            th_buf_putc(&want, '\n');
+        } else {
+            empty++;
+        }
+        th_buf_putc(&got, '\0');
+        th_buf_putc(&want, '\0');
+        assert_string_equal(got.data, want.data);
+        th_jscan_free(scan);
+        th_arena_free(&a);
+    }
+    assert_int_equal(empty, 3 * 4); /* "-", null, [] and the fourth object prune to nothing */
+    th_buf_free(&got);
+    th_buf_free(&want);
+    th_ecs_slots_free(&kept);
+    th_mapper_free(m);
+    th_diags_free(&d);
+}
+
 /* The AS slots as a function of source.ip's values (rawproj.h
  * th_ecs_slots_asn): over records of addresses (remembered by the ASN memo
  * or not, several at once, text that is no address, none), filled through
@@ -637,6 +797,8 @@ int main(void)
         cmocka_unit_test(test_slotfill),
         cmocka_unit_test(test_slotfill_history),
         cmocka_unit_test(test_slotfill_walk_memo),
+        cmocka_unit_test(test_slotfill_walk_probe),
+        cmocka_unit_test(test_slotfill_tree_pruned),
         cmocka_unit_test(test_slotfill_asn_of_ip),
         cmocka_unit_test(test_slotfill_routed_number),
     };
