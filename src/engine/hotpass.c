@@ -840,22 +840,16 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
              const th_jval *const *v, size_t n, th_qfields *fields)
 {
     if (!found && fields) {
-        /* a slot document's field (most of them) read where its builder left
-         * it, its node in registers; the others through th_qfields_read,
-         * whose outputs live on the stack (its walk is a call): reading every
-         * field that way stored and reloaded them, and the field's name, per
-         * look-up (th_engine_commit 167.4 -> 158.9 M on b100k) */
+        /* a field that is not a slot document's known one (capture's
+         * loop looked those up) through th_qfields_read, whose outputs live
+         * on the stack (its walk is a call): reading every field that way
+         * stored and reloaded them, and the field's name, per look-up
+         * (th_engine_commit 167.4 -> 158.9 M on b100k) */
         const th_jval *const *kv;
         size_t kn;
-        if (th_qfields_known(fields, cf->fid, &kv, &kn)) {
-            found = true;
-            v = kv;
-            n = kn;
-        } else {
-            found = read_field(fields, cf, &kv, &kn);
-            v = kv;
-            n = kn;
-        }
+        found = read_field(fields, cf, &kv, &kn);
+        v = kv;
+        n = kn;
     }
     uint32_t id;
     if (found && n == 0)
@@ -983,10 +977,30 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
         tf->cur = TH_VLIST_TS;
     }
     if (cap == UINT32_MAX) {
+        /* the slot document's known fields (query.h th_qfields_known) taken
+         * from the table once a match, not once a field: nearly every field
+         * a broad ES|QL rule captures is known there (b100k: 940,228 first
+         * look-ups of a field in an event), and th_qfields_known through
+         * fields reloaded fields->known and the table's words at each (the
+         * stores to cf may alias them): 19 instructions a look-up, 13 here
+         * (no table: nids 0, nothing known; field_values reads the rest
+         * through fields) */
+        const th_qknown *k = fields ? fields->known : NULL;
+        const uint8_t *at = k ? k->at : NULL;
+        const size_t nids = k ? k->nids : 0;
+        const uint64_t mask = k ? k->mask : 0;
+        const th_jval *const *kval = k ? k->val : NULL;
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] =
-                cf->event == now ? cf->cur : field_values(e, cf, now, doc, false, NULL, 0, fields);
+            if (cf->event == now) {
+                fv[f] = cf->cur;
+                continue;
+            }
+            uint32_t fid = cf->fid;
+            unsigned i;
+            bool found = fid < nids && (i = at[fid]) < 64 && (mask >> i & 1);
+            const th_jval *const *v = found ? kval + i : NULL;
+            fv[f] = field_values(e, cf, now, doc, found, v, found && *v != NULL, fields);
         }
     } else {
         capture_ranges(e, capf, fv, ncap, now, &h->capr[cap], h->capv);
