@@ -951,8 +951,18 @@ static th_capset *capset_new(th_engine *e, const th_erule *r)
 
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
  * which reads back as m->ts (th_event.ts_formatted, th_ts_text_exact) */
+/* The slot document's known fields (query.h th_qknown) as capture reads
+ * them: taken from the event's fields once an event (th_engine_commit),
+ * valid while those fields are (until the next event's evaluation) */
+typedef struct cap_known {
+    const uint8_t *at;
+    size_t nids; /* 0: no table, nothing known */
+    uint64_t mask;
+    const th_jval *const *val;
+} cap_known;
+
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, const th_hits *h,
-                    uint32_t cap, th_qfields *fields, bool ts_text)
+                    uint32_t cap, th_qfields *fields, const cap_known *ck, bool ts_text)
 {
     if (r->ncap == 0)
         return;
@@ -977,19 +987,19 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
         tf->cur = TH_VLIST_TS;
     }
     if (cap == UINT32_MAX) {
-        /* the slot document's known fields (query.h th_qfields_known) taken
-         * from the table once a match, not once a field: nearly every field
-         * a broad ES|QL rule captures is known there (b100k: 940,228 first
-         * look-ups of a field in an event), and th_qfields_known through
-         * fields reloaded fields->known and the table's words at each (the
-         * stores to cf may alias them): 19 instructions a look-up, 13 here
-         * (no table: nids 0, nothing known; field_values reads the rest
-         * through fields) */
-        const th_qknown *k = fields ? fields->known : NULL;
-        const uint8_t *at = k ? k->at : NULL;
-        const size_t nids = k ? k->nids : 0;
-        const uint64_t mask = k ? k->mask : 0;
-        const th_jval *const *kval = k ? k->val : NULL;
+        /* the slot document's known fields (query.h th_qfields_known) read
+         * from ck, the table's words taken once an event, not once a
+         * field: nearly every field a broad ES|QL rule captures is known
+         * there (b100k: 940,228 first look-ups of a field in an event), and
+         * th_qfields_known through fields reloaded fields->known and the
+         * table's words at each (the stores to cf may alias them): 19
+         * instructions a look-up, 13 here (no table: nids 0, nothing known;
+         * field_values reads the rest through fields). Taken once a match
+         * instead, the six loads and their spills cost 1.8 M more on b100k. */
+        const uint8_t *at = ck->at;
+        const size_t nids = ck->nids;
+        const uint64_t mask = ck->mask;
+        const th_jval *const *kval = ck->val;
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
             if (cf->event == now) {
@@ -2670,7 +2680,8 @@ static __attribute__((noinline)) void matches_grow(th_erule *r)
 /* ts_text: the event's @timestamp can be taken from a match's ts (capture),
  * the event's alone */
 static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx,
-                         const th_hits *h, uint32_t cap, th_qfields *fields, bool ts_text)
+                         const th_hits *h, uint32_t cap, th_qfields *fields, const cap_known *ck,
+                         bool ts_text)
 {
     r->rep.matches++;
     bool retain = th_retain_applies(r);
@@ -2698,7 +2709,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m->ing = r->use_ingested ? th_match_keep_ingested(e, r, ev->timestamp_ms, ev->ingested_ms) : 0;
     m->order = e->o.order_base + ev->index;
     m->fv = 0;
-    capture(e, r, m, ev->doc, h, cap, fields, ts_text);
+    capture(e, r, m, ev->doc, h, cap, fields, ck, ts_text);
     e->match_bytes += sizeof(th_match); /* capture charges its row and lists */
     /* sequences: which stages (rare: matches only) */
     if (r->nstages) {
@@ -2774,6 +2785,9 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
      * of 100,000 events; with the note below 1,460.4 -> 1,458.8 M, without
      * the ES|QL rules, whose matches are few, 967.2 -> 967.3 M) */
     bool ts_text = ev->ts_formatted && th_ts_text_exact(ev->timestamp_ms);
+    const th_qknown *k = fields ? fields->known : NULL;
+    const cap_known ck = k ? (cap_known){k->at, k->nids, k->mask, k->val}
+                           : (cap_known){NULL, 0, 0, NULL};
     uint64_t kept = e->match_bytes; /* grows by every match kept */
     for (size_t i = from; i < to; i++) {
         th_erule *r = e->rules.items[h->items[i].rule];
@@ -2784,7 +2798,7 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
         if (h->items[i].result == 2)
             r->rep.excepted++;
         else if (h->items[i].result == 1)
-            commit_match(e, r, ev, &docidx, h, h->items[i].cap, fields, ts_text);
+            commit_match(e, r, ev, &docidx, h, h->items[i].cap, fields, &ck, ts_text);
     }
     /* once per event, not per match kept: what the engine keeps only grows
      * in a commit (th_state_release is the temporal pass's; a state charge
