@@ -735,7 +735,23 @@ static th_capfield *ts_capfield(th_engine *e)
         return cf;
     cf = capfield_new(e, th_str_c("@timestamp"));
     th_map_put(&e->capfields, k, cf);
+    e->ts_cf = cf;
     return cf;
+}
+
+/* On an event whose document holds @timestamp as the text of its ts
+ * (ts_text), the rules that take @timestamp from a match's ts (th_erule.
+ * cap_ts) capture TH_VLIST_TS: no look-up, no text stored (b100k: 25,250
+ * new strings of 62,750 looked up, ~15.5 M in what is now string_list).
+ * Set on their shared field once an event (th_engine_commit), where
+ * capture's loops take it as any field found before in the event: set
+ * once a match, it cost ~7 instructions each (b100k: 175,969). */
+static inline void ts_current(th_engine *e, bool ts_text)
+{
+    if (ts_text && e->ts_cf) {
+        e->ts_cf->event = e->events;
+        e->ts_cf->cur = TH_VLIST_TS;
+    }
 }
 
 /* The values of the field of cf in doc, the general way: v[0..n) when
@@ -969,6 +985,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
     if (r->capf_of != r->cap || r->caps->n != r->ncap) { /* capf_of: NULL at first */
         r->caps = capset_new(e, r);
         r->capf_of = r->cap;
+        ts_current(e, ts_text); /* e->ts_cf may be new */
     }
     size_t ncap = r->ncap;
     /* where row_keep would keep it: room for it is kept (e->row_room), so
@@ -978,14 +995,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
      * line (the broad ES|QL rules match mostly the same events and capture
      * mostly the same fields) */
     th_capfield *const *capf = r->caps->f;
-    uint64_t now = e->events;
-    if (r->cap_ts != UINT32_MAX && ts_text) {
-        /* no look-up, no text stored: the loops below take this id (b100k:
-         * 25,250 new strings of 62,750 looked up, ~15.5 M in what is now string_list) */
-        th_capfield *tf = capf[r->cap_ts];
-        tf->event = now;
-        tf->cur = TH_VLIST_TS;
-    }
+    uint64_t now = e->events; /* @timestamp from ts: current there (ts_current) */
     if (cap == UINT32_MAX) {
         /* the slot document's known fields (query.h th_qfields_known) read
          * from ck, the table's words taken once an event, not once a
@@ -2785,6 +2795,7 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
      * of 100,000 events; with the note below 1,460.4 -> 1,458.8 M, without
      * the ES|QL rules, whose matches are few, 967.2 -> 967.3 M) */
     bool ts_text = ev->ts_formatted && th_ts_text_exact(ev->timestamp_ms);
+    ts_current(e, ts_text);
     const th_qknown *k = fields ? fields->known : NULL;
     const cap_known ck = k ? (cap_known){k->at, k->nids, k->mask, k->val}
                            : (cap_known){NULL, 0, 0, NULL};
