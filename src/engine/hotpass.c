@@ -735,7 +735,23 @@ static th_capfield *ts_capfield(th_engine *e)
         return cf;
     cf = capfield_new(e, th_str_c("@timestamp"));
     th_map_put(&e->capfields, k, cf);
+    e->ts_cf = cf;
     return cf;
+}
+
+/* On an event whose document holds @timestamp as the text of its ts
+ * (ts_text), the rules that take @timestamp from a match's ts (th_erule.
+ * cap_ts) capture TH_VLIST_TS: no look-up, no text stored (b100k: 25,250
+ * new strings of 62,750 looked up, ~15.5 M in what is now string_list).
+ * Set on their shared field once an event (th_engine_commit), where
+ * capture's loops take it as any field found before in the event: set
+ * once a match, it cost ~7 instructions each (b100k: 175,969). */
+static inline void ts_current(th_engine *e, bool ts_text)
+{
+    if (ts_text && e->ts_cf) {
+        e->ts_cf->event = e->events;
+        e->ts_cf->cur = TH_VLIST_TS;
+    }
 }
 
 /* The values of the field of cf in doc, the general way: v[0..n) when
@@ -840,22 +856,16 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
              const th_jval *const *v, size_t n, th_qfields *fields)
 {
     if (!found && fields) {
-        /* a slot document's field (most of them) read where its builder left
-         * it, its node in registers; the others through th_qfields_read,
-         * whose outputs live on the stack (its walk is a call): reading every
-         * field that way stored and reloaded them, and the field's name, per
-         * look-up (th_engine_commit 167.4 -> 158.9 M on b100k) */
+        /* a field that is not a slot document's known one (capture's
+         * loop looked those up) through th_qfields_read, whose outputs live
+         * on the stack (its walk is a call): reading every field that way
+         * stored and reloaded them, and the field's name, per look-up
+         * (th_engine_commit 167.4 -> 158.9 M on b100k) */
         const th_jval *const *kv;
         size_t kn;
-        if (th_qfields_known(fields, cf->fid, &kv, &kn)) {
-            found = true;
-            v = kv;
-            n = kn;
-        } else {
-            found = read_field(fields, cf, &kv, &kn);
-            v = kv;
-            n = kn;
-        }
+        found = read_field(fields, cf, &kv, &kn);
+        v = kv;
+        n = kn;
     }
     uint32_t id;
     if (found && n == 0)
@@ -957,14 +967,25 @@ static th_capset *capset_new(th_engine *e, const th_erule *r)
 
 /* ts_text: the event's document holds @timestamp as the text of m->ts,
  * which reads back as m->ts (th_event.ts_formatted, th_ts_text_exact) */
+/* The slot document's known fields (query.h th_qknown) as capture reads
+ * them: taken from the event's fields once an event (th_engine_commit),
+ * valid while those fields are (until the next event's evaluation) */
+typedef struct cap_known {
+    const uint8_t *at;
+    size_t nids; /* 0: no table, nothing known */
+    uint64_t mask;
+    const th_jval *const *val;
+} cap_known;
+
 static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, const th_hits *h,
-                    uint32_t cap, th_qfields *fields, bool ts_text)
+                    uint32_t cap, th_qfields *fields, const cap_known *ck, bool ts_text)
 {
     if (r->ncap == 0)
         return;
     if (r->capf_of != r->cap || r->caps->n != r->ncap) { /* capf_of: NULL at first */
         r->caps = capset_new(e, r);
         r->capf_of = r->cap;
+        ts_current(e, ts_text); /* e->ts_cf may be new */
     }
     size_t ncap = r->ncap;
     /* where row_keep would keep it: room for it is kept (e->row_room), so
@@ -974,19 +995,32 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
      * line (the broad ES|QL rules match mostly the same events and capture
      * mostly the same fields) */
     th_capfield *const *capf = r->caps->f;
-    uint64_t now = e->events;
-    if (r->cap_ts != UINT32_MAX && ts_text) {
-        /* no look-up, no text stored: the loops below take this id (b100k:
-         * 25,250 new strings of 62,750 looked up, ~15.5 M in what is now string_list) */
-        th_capfield *tf = capf[r->cap_ts];
-        tf->event = now;
-        tf->cur = TH_VLIST_TS;
-    }
+    uint64_t now = e->events; /* @timestamp from ts: current there (ts_current) */
     if (cap == UINT32_MAX) {
+        /* the slot document's known fields (query.h th_qfields_known) read
+         * from ck, the table's words taken once an event, not once a
+         * field: nearly every field a broad ES|QL rule captures is known
+         * there (b100k: 940,228 first look-ups of a field in an event), and
+         * th_qfields_known through fields reloaded fields->known and the
+         * table's words at each (the stores to cf may alias them): 19
+         * instructions a look-up, 13 here (no table: nids 0, nothing known;
+         * field_values reads the rest through fields). Taken once a match
+         * instead, the six loads and their spills cost 1.8 M more on b100k. */
+        const uint8_t *at = ck->at;
+        const size_t nids = ck->nids;
+        const uint64_t mask = ck->mask;
+        const th_jval *const *kval = ck->val;
         for (size_t f = 0; f < ncap; f++) {
             th_capfield *cf = capf[f];
-            fv[f] =
-                cf->event == now ? cf->cur : field_values(e, cf, now, doc, false, NULL, 0, fields);
+            if (cf->event == now) {
+                fv[f] = cf->cur;
+                continue;
+            }
+            uint32_t fid = cf->fid;
+            unsigned i;
+            bool found = fid < nids && (i = at[fid]) < 64 && (mask >> i & 1);
+            const th_jval *const *v = found ? kval + i : NULL;
+            fv[f] = field_values(e, cf, now, doc, found, v, found && *v != NULL, fields);
         }
     } else {
         capture_ranges(e, capf, fv, ncap, now, &h->capr[cap], h->capv);
@@ -2656,7 +2690,8 @@ static __attribute__((noinline)) void matches_grow(th_erule *r)
 /* ts_text: the event's @timestamp can be taken from a match's ts (capture),
  * the event's alone */
 static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t *docidx,
-                         const th_hits *h, uint32_t cap, th_qfields *fields, bool ts_text)
+                         const th_hits *h, uint32_t cap, th_qfields *fields, const cap_known *ck,
+                         bool ts_text)
 {
     r->rep.matches++;
     bool retain = th_retain_applies(r);
@@ -2684,7 +2719,7 @@ static void commit_match(th_engine *e, th_erule *r, const th_event *ev, int64_t 
     m->ing = r->use_ingested ? th_match_keep_ingested(e, r, ev->timestamp_ms, ev->ingested_ms) : 0;
     m->order = e->o.order_base + ev->index;
     m->fv = 0;
-    capture(e, r, m, ev->doc, h, cap, fields, ts_text);
+    capture(e, r, m, ev->doc, h, cap, fields, ck, ts_text);
     e->match_bytes += sizeof(th_match); /* capture charges its row and lists */
     /* sequences: which stages (rare: matches only) */
     if (r->nstages) {
@@ -2760,6 +2795,10 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
      * of 100,000 events; with the note below 1,460.4 -> 1,458.8 M, without
      * the ES|QL rules, whose matches are few, 967.2 -> 967.3 M) */
     bool ts_text = ev->ts_formatted && th_ts_text_exact(ev->timestamp_ms);
+    ts_current(e, ts_text);
+    const th_qknown *k = fields ? fields->known : NULL;
+    const cap_known ck = k ? (cap_known){k->at, k->nids, k->mask, k->val}
+                           : (cap_known){NULL, 0, 0, NULL};
     uint64_t kept = e->match_bytes; /* grows by every match kept */
     for (size_t i = from; i < to; i++) {
         th_erule *r = e->rules.items[h->items[i].rule];
@@ -2770,7 +2809,7 @@ void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t
         if (h->items[i].result == 2)
             r->rep.excepted++;
         else if (h->items[i].result == 1)
-            commit_match(e, r, ev, &docidx, h, h->items[i].cap, fields, ts_text);
+            commit_match(e, r, ev, &docidx, h, h->items[i].cap, fields, &ck, ts_text);
     }
     /* once per event, not per match kept: what the engine keeps only grows
      * in a commit (th_state_release is the temporal pass's; a state charge

@@ -305,6 +305,8 @@ struct th_engine {
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_routelist* of rule indices */
     th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
+    struct th_capfield *ts_cf; /* the rules' @timestamp from ts (hotpass.c ts_capfield),
+                                  NULL before one is made */
     TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
     TH_VEC(uint32_t) rowids; /* the matches' rows of list ids (th_match.fv), one
                                 after another; never shrinks, read only past the commit */

@@ -389,6 +389,107 @@ static void rows_shared(void **state)
     th_arena_free(&qa);
 }
 
+/* The commit on a slot document (th_engine_eval_plan with known fields, as
+ * the pipeline gives them): capture reads a known field where the table
+ * holds it, else through the evaluation's fields (a walk). The table varies
+ * by event: user.name always known, host.name known (NULL where the event
+ * has none), user.id known on every other event and on every third of
+ * those with its mask bit cleared (its value there a decoy that must not
+ * be read), source.address never, and a field
+ * numbered after the table was made (past its end). Every match's lists
+ * hold its own event's values: an index into the known values taken for
+ * another field, or a field taken as known where it is not, reads back as
+ * another field's value or as none. */
+#define NKNOWN 300
+static void capture_from_known(void **state)
+{
+    (void)state;
+    th_arena qa;
+    th_arena_init(&qa, 65536);
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    static const char *const kpath[] = {"user.name", "host.name", "user.id"};
+    uint32_t kid[3];
+    for (size_t k = 0; k < 3; k++)
+        kid[k] = th_query_field_id(th_str_c(kpath[k]));
+    size_t nat = 0;
+    for (size_t k = 0; k < 3; k++)
+        if (kid[k] + 1 > nat)
+            nat = kid[k] + 1;
+    /* numbered after nat: the capture finds it past the table's end */
+    const char *late = "test.capture.known.late";
+    assert_true(th_query_field_id(th_str_c(late)) >= nat);
+    th_rule r;
+    const char *fields[] = {"source.address", "user.id", late, "host.name", "user.name"};
+    fx_rule(&r, TH_RULE_THRESHOLD, "KNOWN", 6, 5, 100);
+    r.threshold_fields.items = fields;
+    r.threshold_fields.len = 5;
+    th_diags d;
+    th_diags_init(&d);
+    const char *text = "not user.name: \"never-seen\"";
+    th_query *q = th_query_compile(&qa, TH_QLANG_KQL, text, strlen(text), NULL, &d);
+    th_diags_free(&d);
+    assert_non_null(q);
+    th_engine_add_query(f.e, &r, q, &qa, NULL);
+    th_hits h;
+    th_hits_init(&h, f.e);
+    uint8_t *at = th_xmalloc(nat); /* its own block: a read past its end is ASan's */
+    th_json_error err;
+    const th_jval *decoy = th_json_parse(&qa, "\"decoy\"", 7, &err);
+    assert_non_null(decoy);
+    for (size_t i = 0; i < NKNOWN; i++) {
+        bool host = i % 4 != 1, uid = i % 2 == 0;
+        char *json = th_arena_printf(
+            &qa,
+            "{\"@timestamp\":\"%s\",\"event\":{\"id\":\"k%zu\",\"ingested\":\"%s\"},"
+            "\"user\":{\"name\":\"u%zu\",\"id\":\"id%zu\"},\"source\":{\"address\":\"a%zu\"},"
+            "\"test\":{\"capture\":{\"known\":{\"late\":\"l%zu\"}}}%s}",
+            fx_iso(&f, MIN((double)i / 100)), i, fx_iso(&f, MIN((double)i / 100)), i % 5, i % 3,
+            i % 7, i % 2, host ? th_arena_printf(&qa, ",\"host\":{\"name\":\"h%zu\"}", i % 6) : "");
+        th_event ev = fx_event(&f, json);
+        const th_jval *val[3];
+        for (size_t k = 0; k < 3; k++)
+            val[k] = th_json_path_first(ev.doc, th_str_c(kpath[k]));
+        th_qknown known;
+        assert_true(th_qknown_of(&known, at, nat, kid, val, uid ? 3 : 2));
+        if (uid && i % 3 == 0) { /* in the table, not known on this event: never read */
+            known.mask &= ~(1ull << 2);
+            val[2] = decoy;
+        }
+        th_hits_clear(&h);
+        static const uint32_t plan[1] = {0};
+        h.plan = plan;
+        h.nplan = 1;
+        th_engine_eval_plan(f.e, &ev, &known, &h);
+        th_engine_commit(f.e, &ev, &h, 0, h.len);
+    }
+    const th_erule *er = f.e->rules.items[0];
+    assert_int_equal(er->matches.len, NKNOWN);
+    for (size_t i = 0; i < NKNOWN; i++) {
+        const th_match *m = &er->matches.items[i];
+        char want[16];
+        snprintf(want, sizeof want, "a%zu", i % 7);
+        check_value(th_match_list(f.e, m, 0), want, i, "source.address");
+        snprintf(want, sizeof want, "id%zu", i % 3);
+        check_value(th_match_list(f.e, m, 1), want, i, "user.id");
+        snprintf(want, sizeof want, "l%zu", i % 2);
+        check_value(th_match_list(f.e, m, 2), want, i, late);
+        if (i % 4 != 1) {
+            snprintf(want, sizeof want, "h%zu", i % 6);
+            check_value(th_match_list(f.e, m, 3), want, i, "host.name");
+        } else if (th_match_list(f.e, m, 3)->n != 0) {
+            fail_msg("event %zu: host.name captured where the event has none", i);
+        }
+        snprintf(want, sizeof want, "u%zu", i % 5);
+        check_value(th_match_list(f.e, m, 4), want, i, "user.name");
+    }
+    th_hits_free(&h);
+    free(at);
+    fx_free(&f);
+    th_arena_free(&qa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +498,7 @@ int main(void)
         cmocka_unit_test(capture_from_workers),
         cmocka_unit_test(capture_arrays_from_workers),
         cmocka_unit_test(rows_shared),
+        cmocka_unit_test(capture_from_known),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,6 +231,57 @@ static void state_as_text(void **state)
     free(ev);
 }
 
+/* The id a match captures for @timestamp from its ts: TH_VLIST_TS on every
+ * marked event, the first match of each rule included (the field shared by
+ * such rules is made there, then set for the event: hotpass.c ts_current),
+ * and on no other event, for a rule matching from the first event and one
+ * whose first match comes later, after unmarked events. */
+static void ts_id_where_marked(void **state)
+{
+    (void)state;
+    evspec *ev = calloc(NEV, sizeof *ev);
+    make_events(ev, true);
+    for (size_t i = 0; i < NEV; i++)
+        ev[i].marked = ev[i].odd == 0 && (i == 0 || i == 40 || rnd(2));
+    /* user.name "carol" first on an event after the first: the second
+     * rule's first match */
+    snprintf(ev[0].extra, sizeof ev[0].extra, "\"user\":{\"name\":\"alice\"}");
+    ev[0].odd = 0;
+    ev[0].marked = true;
+    for (size_t i = 1; i < 40; i++)
+        if (strstr(ev[i].extra, "carol"))
+            snprintf(ev[i].extra, sizeof ev[i].extra, "\"user\":{\"name\":\"bob\"}");
+    snprintf(ev[40].extra, sizeof ev[40].extra, "\"user\":{\"name\":\"carol\"}");
+    ev[40].odd = 0;
+    ev[40].marked = true;
+    fx f;
+    fx_init(&f);
+    fx_start(&f);
+    th_rule r[2];
+    fx_esql_rule(&f, &r[0], "all", queries[2]);
+    fx_esql_rule(&f, &r[1], "carol",
+                 "FROM logs-aws.cloudtrail-* | WHERE user.name == \"carol\" "
+                 "| STATS c = COUNT(*), first = MIN(@timestamp) BY user.name");
+    for (size_t i = 0; i < NEV; i++)
+        feed(&f, &ev[i], i);
+    for (size_t k = 0; k < 2; k++) {
+        const th_erule *er = f.e->rules.items[k];
+        assert_true(er->cap_ts != UINT32_MAX);
+        assert_true(er->matches.len > 0);
+        for (size_t j = 0; j < er->matches.len; j++) {
+            const th_match *m = &er->matches.items[j];
+            bool ts = th_match_row(f.e, m)[er->cap_ts] == TH_VLIST_TS;
+            if (ts != (ev[m->order].marked && th_ts_text_exact(ev[m->order].ts)))
+                fail_msg("rule %zu, event %zu (marked %d): @timestamp's id %s TH_VLIST_TS", k,
+                         (size_t)m->order, ev[m->order].marked, ts ? "is" : "is not");
+        }
+        if (k == 1)
+            assert_int_equal(er->matches.items[0].order, 40);
+    }
+    fx_free(&f);
+    free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +289,7 @@ int main(void)
         cmocka_unit_test(from_ts_as_from_text),
         cmocka_unit_test(several_values_row_by_row),
         cmocka_unit_test(state_as_text),
+        cmocka_unit_test(ts_id_where_marked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
