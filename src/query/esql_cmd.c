@@ -1148,8 +1148,84 @@ void th_esql_keep_compile(th_arena *a, cmd *c)
     }
 }
 
+void th_esql_keepmemo_free(esql_keepmemo *m)
+{
+    for (size_t i = 0; m && i < ESQL_KEEP_MEMOS; i++)
+        free(m[i].names);
+    free(m);
+}
+
+/* r's kept answer of c, or the free entry to keep it in; NULL where the
+ * run keeps none or every entry holds another command */
+static esql_keepmemo *keep_memo(const erun *r, const cmd *c)
+{
+    if (!r->keeps)
+        return NULL;
+    for (size_t i = 0; i < ESQL_KEEP_MEMOS; i++)
+        if (r->keeps[i].c == c || !r->keeps[i].c)
+            return &r->keeps[i];
+    return NULL;
+}
+
+static bool keep_same(const esql_keepmemo *m, const cmd *c, const etab *t)
+{
+    if (m->c != c || m->n != t->ncols)
+        return false;
+    for (size_t i = 0; i < m->n; i++)
+        if (!th_str_eq(m->names[i], t->names[i]))
+            return false;
+    return true;
+}
+
+/* keeps the selection of c over t's names (input order) in m */
+static void keep_store(esql_keepmemo *m, const cmd *c, const etab *t, const uint32_t *sel, size_t w)
+{
+    size_t n = t->ncols, text = 0;
+    for (size_t i = 0; i < n; i++)
+        text += t->names[i].n;
+    free(m->names);
+    /* names, then the selection, then the names' bytes: one block */
+    char *b = th_xmalloc(n * sizeof(th_str) + (w ? w : 1) * sizeof(uint32_t) + text + 1);
+    m->names = (th_str *)(void *)b;
+    m->sel = (uint32_t *)(void *)(b + n * sizeof(th_str));
+    char *at = (char *)(m->sel + (w ? w : 1));
+    for (size_t i = 0; i < n; i++) {
+        if (t->names[i].n)
+            memcpy(at, t->names[i].p, t->names[i].n);
+        m->names[i] = th_str_make(at, t->names[i].n);
+        at += t->names[i].n;
+    }
+    if (w)
+        memcpy(m->sel, sel, w * sizeof *sel);
+    m->c = c;
+    m->n = n;
+    m->w = w;
+}
+
 bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
 {
+    /* no source column to load: the output is a function of the names */
+    esql_keepmemo *km = r->source && !drop ? NULL : keep_memo(r, c);
+    if (km && keep_same(km, c, t)) {
+        size_t n = t->ncols;
+        /* the ranking's arrays taken as the ranking takes them: the run's
+         * arena (charged, its peak printed) holds the same bytes either way */
+        (void)th_arena_alloc(r->a, sizeof(int) * (n ? n : 1));
+        (void)th_arena_alloc(r->a, sizeof(size_t) * (n ? n : 1));
+        (void)th_arena_alloc(r->a, c->nnames ? c->nnames : 1);
+        th_str *names = TH_ANEWN(r->a, th_str, n ? n : 1);
+        ev **cols = TH_ANEWN(r->a, ev *, n ? n : 1);
+        for (size_t i = 0; i < km->w; i++) {
+            names[i] = t->names[km->sel[i]];
+            cols[i] = t->cols[km->sel[i]];
+        }
+        t->names = names;
+        t->cols = cols;
+        t->ncols = km->w;
+        t->capcols = n ? n : 1;
+        r->source = false;
+        return true;
+    }
     /* source columns a pattern names, from the mapping (the schema) */
     if (r->source && !drop) {
         for (size_t k = 0; k < c->nnames; k++) {
@@ -1199,10 +1275,15 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
     }
     th_str *names = TH_ANEWN(r->a, th_str, n ? n : 1);
     ev **cols = TH_ANEWN(r->a, ev *, n ? n : 1);
+    /* the selection by input index, for the memo (heap: the run's arena
+     * bytes are as before) */
+    uint32_t *sel = km ? th_xmalloc((n ? n : 1) * sizeof *sel) : NULL;
     size_t w = 0;
     if (drop) {
         for (size_t col = 0; col < n; col++)
             if (!best[col]) {
+                if (sel)
+                    sel[w] = (uint32_t)col;
                 names[w] = t->names[col];
                 cols[w++] = t->cols[col];
             }
@@ -1210,10 +1291,15 @@ bool th_esql_keep(erun *r, etab *t, const cmd *c, bool drop)
         for (size_t k = 0; k < c->nnames; k++)
             for (size_t col = 0; col < n; col++)
                 if (best[col] && at[col] == k) {
+                    if (sel)
+                        sel[w] = (uint32_t)col;
                     names[w] = t->names[col];
                     cols[w++] = t->cols[col];
                 }
     }
+    if (km)
+        keep_store(km, c, t, sel, w);
+    free(sel);
     t->names = names;
     t->cols = cols;
     t->ncols = w;

@@ -266,6 +266,7 @@ struct th_esql_panes {
     struct cgroup *cg;
     size_t caprows; /* rows p->t has room for: per pane and bounded condition, the
                        cells of its least and largest value (pane_bounds) */
+    esql_keepmemo *keeps; /* the windows' KEEPs and DROPs (th_esql_keep), malloc'd at the first run */
 };
 
 /* keep_str's answers by the string's address and length (KEEP_CACHE of
@@ -1170,6 +1171,7 @@ void th_esql_panes_free(th_esql_panes *p)
         th_esql_panes_drop(p, SIZE_MAX);
     }
     free(p->kc);
+    th_esql_keepmemo_free(p->keeps);
     slide_reset(p);
     free(p->seen);
     free(p->slot);
@@ -1776,8 +1778,10 @@ th_esql_result *th_esql_panes_run(th_arena *a, th_esql_panes *p, size_t dlo, siz
     long k0 = cut_index(p, dlo), k1 = cut_index(p, dhi);
     if (k0 < 0 || k1 < 0 || k1 < k0)
         return NULL;
+    if (!p->keeps)
+        p->keeps = th_xcalloc(ESQL_KEEP_MEMOS, sizeof(esql_keepmemo));
     erun r = {.a = a, .q = p->q, .docs = p->r.docs, .ndocs = p->r.ndocs, .now = now_ms,
-              .source = p->r.source, .track = -1};
+              .source = p->r.source, .track = -1, .keeps = p->keeps};
     th_esql_result *res = th_esql_new_result(a, p->q);
     for (size_t i = 0; i < p->si; i++) {
         res->rows_in[i] = p->pre->rows_in[i];

@@ -246,7 +246,27 @@ typedef struct erun {
     const long *rows0;          /* source_rows' doc array, row i document i: a table whose doc is it
                                  * with ndocs rows was never filtered (only compact writes into it,
                                  * in place and leaving fewer rows), so its row i is document i */
+    struct esql_keepmemo *keeps; /* th_esql_keep's answers kept from run to run (ESQL_KEEP_MEMOS:
+                                 * th_esql_panes_run's windows), else NULL */
 } erun;
+
+/* A KEEP or DROP over columns it saw before (th_esql_keep): the windows of
+ * one rule run the same commands after their STATS over columns of the same
+ * names every run, and ranking each name against each pattern was ~4k
+ * instructions a call (b100k pack: 633 calls, 2.8 M). Which columns come
+ * out, and in which order, depends only on the input's names, so a call
+ * whose input names equal the kept ones (same count, same bytes) takes the
+ * kept selection. Names and selection are heap copies (not charged, like
+ * the windows' other memos). */
+enum { ESQL_KEEP_MEMOS = 4 };
+typedef struct esql_keepmemo {
+    const struct cmd *c; /* the command it answers; NULL: free */
+    size_t n;            /* its input's columns */
+    th_str *names;       /* their names (text in the same block) */
+    uint32_t *sel;       /* the output's columns by input index, w of them */
+    size_t w;
+} esql_keepmemo;
+void th_esql_keepmemo_free(esql_keepmemo *m);
 
 /* esql_run.c: whether a memo may key on the column or a STATS groups by it
  * (its ids are worth making) */

@@ -49,7 +49,7 @@ static unsigned bits_of(uint64_t x)
     return b;
 }
 
-enum { SHAPES = 7, ORDERS = 3, TSMODES = 8 };
+enum { SHAPES = 7, ORDERS = 3, TSMODES = 8, SECMODE = 100, SECMODES = 4 };
 
 /* the time of match i of n before the moves of disorder(): shuffled, reversed or sorted */
 static uint64_t shape_time(int shape, size_t i, size_t n, uint64_t span, uint64_t *s)
@@ -131,14 +131,21 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
     assert_non_null(want);
     uint64_t s = seed;
     bool noing = tsmode >= 5; /* 5, 6, 7: 0, 3, 4 with no event.ingested kept */
+    /* SECMODE..: whole seconds (span in seconds), no event.ingested kept,
+     * every time 123 ms past its second; one match 8 ms or 1 ms off that
+     * (not a multiple of 1000 ms apart from the others: the sort by seconds
+     * gives way); before 1970 */
+    int sec = tsmode >= SECMODE ? tsmode - SECMODE + 1 : 0;
     if (noing)
-        tsmode = tsmode == 5 ? 0 : tsmode == 6 ? 3 : 4;
+        tsmode = sec ? 0 : tsmode == 5 ? 0 : tsmode == 6 ? 3 : 4;
     /* tsmode 4: scaled so that combined's range fills what the position leaves */
     unsigned room = 64 - bits_of(n ? n - 1 : 0), sb = bits_of(span);
     int64_t scale = tsmode == 4 ? INT64_C(1) << ((room < 61 ? room : 61) - sb) : 1;
     for (size_t i = 0; i < n; i++) {
         uint64_t t = shape_time(shape, i, n, span, &s);
         int64_t c = (int64_t)t * scale;
+        if (sec) /* t seconds */
+            c = (int64_t)t * 1000 + 123 + (sec == 4 ? -INT64_C(5000000000000) : INT64_C(1790000000000));
         v[i].ts = tsmode == 1   ? c + (int64_t)(rng(&s) % 2)
                   : tsmode == 2 ? c - (int64_t)(rng(&s) % (3 * span + 1))
                                 : c;
@@ -154,8 +161,10 @@ static void check(size_t n, int shape, uint64_t span, int ordmode, int tsmode, u
             v[i].ing = 0;
             v[i].ts = TH_TIME_NONE;
         }
-        if (noing && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
+        if (noing && !sec && i == n / 2 && n > 600) /* one kept late: pack_ts gives way */
             v[i].ing = th_match_keep_ingested(&eng, &rule, v[i].ts, v[i].ts + 1);
+        if ((sec == 2 || sec == 3) && i == n / 3)
+            v[i].ts += sec == 2 ? 8 : 1;
         v[i].fv = (uint32_t)i;
     }
     memcpy(want, v, n * sizeof *v);
@@ -218,11 +227,36 @@ static void blocks_equal_reference(void **state)
     th_match_sort_block = was;
 }
 
+/* times in whole seconds (pack_ts's words by seconds, where they save a
+ * radix pass: spans of 2^15 seconds and less over up to 40,000 matches, one
+ * pass of a digit wider than RADIX_BITS), also by blocks; a time off its
+ * second (by 8 ms: a multiple of 8 all the same) and times before 1970 */
+static void whole_seconds_equal_reference(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {511, 600, 3000, 9000, 20000, 40000};
+    static const uint64_t spans[] = {1, 1500, 9000, 30000, 400000};
+    static const size_t blocks[] = {1 << 15, 4096};
+    size_t was = th_match_sort_block;
+    uint64_t seed = 0x7F4A7C159E3779B9ull;
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        th_match_sort_block = blocks[b];
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            for (int shape = 0; shape < SHAPES; shape++)
+                for (size_t j = 0; j < sizeof spans / sizeof spans[0]; j++)
+                    for (int sec = 0; sec < SECMODES; sec++)
+                        check(sizes[i], shape, spans[j], 0, SECMODE + sec,
+                              seed += 0x632BE59BD9B4E019ull);
+    }
+    th_match_sort_block = was;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(match_sort_equals_reference),
         cmocka_unit_test(blocks_equal_reference),
+        cmocka_unit_test(whole_seconds_equal_reference),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     TH_VEC_FREE(&rule.ingested);

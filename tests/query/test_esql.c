@@ -355,6 +355,93 @@ static void keep_patterns_as_glob(void **state)
     th_arena_free(&a);
 }
 
+/* th_esql_keep with a memo of its answers (erun.keeps, as th_esql_panes_run
+ * gives it) against the same call without: tables of names drawn from a
+ * pool (the same names again, at other addresses, one name changed, fewer
+ * or more), six commands sharing the four entries, and a KEEP of a name
+ * the table lacks (an error, nothing kept); the same columns in the same
+ * order, the same error, and the run's arena the same bytes. */
+static void keep_memo_by_names(void **state)
+{
+    (void)state;
+    th_arena a;
+    th_arena_init(&a, 1 << 16);
+    static const char *const qs[] = {
+        "FROM logs-* | KEEP b*, a",
+        "FROM logs-* | KEEP Esql.*, user.name",
+        "FROM logs-* | DROP a*",
+        "FROM logs-* | KEEP *, b",
+        "FROM logs-* | DROP *.x, ba",
+        "FROM logs-* | KEEP abc",
+    };
+    enum { NQ = sizeof qs / sizeof qs[0] };
+    static const char *const pool[] = {"a", "ab", "abc", "b", "ba", "Esql.x", "Esql.y", "user.name", "c.x"};
+    enum { NP = sizeof pool / sizeof pool[0] };
+    const cmd *cs[NQ];
+    for (size_t q = 0; q < NQ; q++) {
+        th_diags d;
+        th_diags_init(&d);
+        th_esql *e = th_esql_parse(&a, qs[q], strlen(qs[q]), NULL, &d);
+        th_diags_free(&d);
+        assert_non_null(e);
+        cs[q] = &e->cmds[1];
+    }
+    esql_keepmemo *m = th_xcalloc(ESQL_KEEP_MEMOS, sizeof *m);
+    ev cells[NP];
+    uint64_t seed = 7;
+    size_t hits = 0;
+    for (int it = 0; it < 3000; it++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t q = (seed >> 33) % NQ, n = 1 + (seed >> 40) % NP;
+        /* n distinct names, in an order drawn, the text copied anew */
+        size_t pick[NP];
+        for (size_t i = 0; i < NP; i++)
+            pick[i] = i;
+        uint64_t s2 = (it % 4) ? 11 : seed; /* mostly the same names */
+        for (size_t i = NP; i-- > 1;) {
+            s2 = s2 * 6364136223846793005ull + 1442695040888963407ull;
+            size_t j = (s2 >> 33) % (i + 1), t = pick[i];
+            pick[i] = pick[j];
+            pick[j] = t;
+        }
+        etab t0 = {.ncols = n, .capcols = n};
+        t0.names = TH_ANEWN(&a, th_str, n);
+        t0.cols = TH_ANEWN(&a, ev *, n);
+        for (size_t i = 0; i < n; i++) {
+            const char *nm = pool[pick[i]];
+            t0.names[i] = th_str_make(th_arena_strdup(&a, nm), strlen(nm));
+            t0.cols[i] = &cells[pick[i]];
+        }
+        etab t1 = t0, t2 = t0;
+        th_arena x, y;
+        th_arena_init(&x, 1 << 12);
+        th_arena_init(&y, 1 << 12);
+        erun plain = {.a = &x, .q = NULL, .track = -1};
+        erun kept = {.a = &y, .q = NULL, .track = -1, .keeps = m};
+        size_t w0 = 0;
+        for (size_t i = 0; i < ESQL_KEEP_MEMOS; i++)
+            w0 += m[i].c == cs[q] && m[i].n == n;
+        bool ok1 = th_esql_keep(&plain, &t1, cs[q], strstr(qs[q], "DROP") != NULL);
+        bool ok2 = th_esql_keep(&kept, &t2, cs[q], strstr(qs[q], "DROP") != NULL);
+        hits += w0;
+        assert_int_equal(ok1, ok2);
+        assert_true((plain.err == NULL) == (kept.err == NULL));
+        assert_int_equal(x.used_total, y.used_total);
+        if (ok1) {
+            assert_int_equal(t1.ncols, t2.ncols);
+            for (size_t i = 0; i < t1.ncols; i++) {
+                assert_true(th_str_eq(t1.names[i], t2.names[i]));
+                assert_ptr_equal(t1.cols[i], t2.cols[i]);
+            }
+        }
+        th_arena_free(&x);
+        th_arena_free(&y);
+    }
+    assert_true(hits > 100); /* the memo answered */
+    th_esql_keepmemo_free(m);
+    th_arena_free(&a);
+}
+
 static void parse_errors_have_positions(void **state)
 {
     (void)state;
@@ -1808,6 +1895,7 @@ int main(void)
         cmocka_unit_test(eval_functions),
         cmocka_unit_test(dissect_grok_keep),
         cmocka_unit_test(keep_patterns_as_glob),
+        cmocka_unit_test(keep_memo_by_names),
         cmocka_unit_test(parse_errors_have_positions),
         cmocka_unit_test(lowering_routes_like_kql),
         cmocka_unit_test(prefix_then_rest_equals_whole),
