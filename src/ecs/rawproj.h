@@ -58,7 +58,10 @@ th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_
  * (an ASN lookup per address) and the subtrees (a DOM of each). A caller asks
  * for those its gates may read: the ASN block's and the stringify block's
  * outputs (demand.h) read by any rule; th_ecs_project adds all. */
-enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
+enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2 };
+/* The computed user_agent.name: the user-agent block's name of the one
+ * user_agent.original (th_ecs_ua_name_of), for a gate that reads it */
+enum { TH_PROJ_UA = 32, TH_PROJ_ALL = TH_PROJ_ASN | TH_PROJ_TREES | TH_PROJ_UA };
 /* Only what routing reads (event.provider, event.action and the data stream
  * constants), no extras: the pipeline's first look, when it can rule the
  * record out on routing alone. */
@@ -118,7 +121,7 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
  * record); routing reads its fields' slots. Slots: the table fields (in
  * th_ecs_raw_field_at order, computed ones included), the data stream
  * constants, then the subtrees. */
-#define TH_ECS_NSLOTS 28
+#define TH_ECS_NSLOTS 29
 #define TH_ECS_NTABLE 20 /* the copied fields: the first slots */
 #define TH_ECS_MAX_SEG 48
 #define TH_ECS_ACTOR_MEMO 64 /* th_ecs_slots.actor_memo's entries */

@@ -718,6 +718,9 @@ static void plan(th_pipeline *p, levels *lv)
      * the ASN or stringify block's outputs */
     if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
         lv->extras |= TH_PROJ_ASN;
+    /* and user_agent.name only when some rule reads the user-agent block's */
+    if (th_ecs_demand_has(&lv->rules, TH_MB_UA_PARSE))
+        lv->extras |= TH_PROJ_UA;
     if (th_ecs_demand_stringifies(&lv->rules))
         lv->extras |= TH_PROJ_TREES;
     /* slot documents: only the engines read the planned events' documents
