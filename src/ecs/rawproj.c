@@ -1674,6 +1674,7 @@ enum {
     T_ERROR_MESSAGE, T_EVENT_TYPE, T_RECIPIENT
 };
 _Static_assert(T_RECIPIENT + 1 == NTABLE, "the table's order");
+_Static_assert(T_UA == SLOT_UA_ORIGINAL && T_IP == SLOT_SOURCE_IP, "the table's order");
 /* The slot document's fields past the table's: the computed source.as.*, the
  * constants, then those made here */
 enum {

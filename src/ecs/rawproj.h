@@ -55,9 +55,10 @@ size_t th_ecs_raw_sources(th_str field, const char *const **paths);
 th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw);
 
 /* What th_ecs_project_with adds to the copied fields: the computed source.as.*
- * (an ASN lookup per address) and the subtrees (a DOM of each). A caller asks
- * for those its gates may read: the ASN block's and the stringify block's
- * outputs (demand.h) read by any rule; th_ecs_project adds all. */
+ * (an ASN lookup per address), user_agent.name (TH_PROJ_UA below) and the
+ * subtrees (a DOM of each). A caller asks for those its gates may read: the
+ * ASN, user-agent and stringify blocks' outputs (demand.h) read by any rule;
+ * th_ecs_project adds all. */
 enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2 };
 /* The computed user_agent.name: the user-agent block's name of the one
  * user_agent.original (th_ecs_ua_name_of), for a gate that reads it */
@@ -83,7 +84,7 @@ bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan 
  * fields (th_ecs_raw_field_at order) and the extras (TH_PROJ_ASN,
  * TH_PROJ_TREES). th_ecs_raw_need adds field's; false when the projection
  * does not hold it (nothing added). The computed source.as.* need the
- * projected source.ip too. */
+ * projected source.ip too, user_agent.name user_agent.original. */
 /* In th_ecs_proj_need.extras only: some reader needs the projection as a
  * document (th_ecs_project_only), not only as slots. */
 enum { TH_PROJ_DOM = 16 };
