@@ -899,6 +899,8 @@ _Static_assert(MAX_SEG == TH_ECS_MAX_SEG, "th_ecs_slots holds a cursor per segme
 #define SLOT_AS_ORG (SLOT_COMPUTED + 1)
 #define SLOT_UA_NAME (SLOT_COMPUTED + COMPUTED_UA)
 #define SLOT_UA_ORIGINAL 7 /* user_agent.original's (the table's order) */
+_Static_assert(SLOT_UA_NAME == TH_ECS_SLOT_UA_NAME && SLOT_UA_ORIGINAL == TH_ECS_SLOT_UA_ORIGINAL,
+               "rawproj.h's user-agent slots");
 
 const char *th_ecs_slot_field(size_t i)
 {
@@ -1434,6 +1436,7 @@ bool th_ecs_slots_start(const th_mapper *m, th_arena *a, const th_jscan *raw, un
             s->slot[__builtin_ctz(u)] = (th_qslot){NULL, 0};
     }
     s->used &= CONST_SLOTS;
+    s->ua_later = false;
     s->fixed = s->used;
     s->as_borrowed = false;
     s->len = 0;
@@ -1589,11 +1592,15 @@ static const th_jval *ua_name(th_ecs_slots *s, th_str ua);
  * mapping's would not be it), the name's text the memo's, valid until the
  * thread's next ua_name, which doc_values then takes from the slot (and
  * copies where the document outlives the record, as it did). */
-static bool slots_ua(th_ecs_slots *s)
+static bool slots_ua(th_ecs_slots *s, bool later)
 {
     const th_jval *ua;
     if (!copied_value(s, SLOT_UA_ORIGINAL, &ua))
         return false;
+    if (later) {
+        s->ua_later = true;
+        return true;
+    }
     const th_jval *name = ua ? ua_name(s, ua->u.str) : NULL;
     slot_begin(s, SLOT_UA_NAME);
     if (name)
@@ -1602,8 +1609,16 @@ static bool slots_ua(th_ecs_slots *s)
     return true;
 }
 
+void th_ecs_slots_ua_later(th_ecs_slots *s)
+{
+    s->ua_later = false;
+    slots_ua(s, false); /* checked by the fill: true */
+}
+
 bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
 {
+    const bool later = extras & TH_PROJ_UA_LATER;
+    extras &= ~(unsigned)TH_PROJ_UA_LATER;
     if (extras & TH_PROJ_UA) /* what slots_ua reads */
         fields |= 1u << SLOT_UA_ORIGINAL;
     /* the routed fields are there since start; a field filled before (a
@@ -1611,7 +1626,7 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
     fields &= ~((1u << NROUTING) - 1) & ~s->used;
     if (s->used >> SLOT_AS_NUMBER & 1)
         extras &= ~(unsigned)TH_PROJ_ASN;
-    if (s->used >> SLOT_UA_NAME & 1)
+    if ((s->used >> SLOT_UA_NAME & 1) || s->ua_later)
         extras &= ~(unsigned)TH_PROJ_UA;
     for (size_t i = 0; i < NTREES; i++)
         if (s->used >> (SLOT_TREE + i) & 1)
@@ -1637,7 +1652,7 @@ bool th_ecs_slots_fill(th_ecs_slots *s, unsigned extras, uint32_t fields)
         return false;
     if (extras & TH_PROJ_ASN)
         slots_asn(s);
-    if ((extras & TH_PROJ_UA) && !slots_ua(s))
+    if ((extras & TH_PROJ_UA) && !slots_ua(s, later))
         return false;
     for (size_t i = 0; (extras & TH_PROJ_TREES) && i < NTREES; i++) {
         th_jcur v;
@@ -2575,6 +2590,7 @@ static bool doc_values(th_ecs_slots *s, uint64_t docfields, int64_t timestamp_ms
         val[D_RESPONSE] = NULL;
     }
     if (docfields & BIT(D_UA)) { /* the user-agent block of user_agent.original */
+        th_ecs_slots_ua_now(s);
         if (s->used >> SLOT_UA_NAME & 1) { /* a gate's fill made it: slots_ua */
             val[D_UA] = s->slot[SLOT_UA_NAME].vals; /* NULL exactly where it holds none */
             exact |= (uint32_t)BIT(D_UA);

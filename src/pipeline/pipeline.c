@@ -477,7 +477,9 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     }
     if (!timed)
         return false;
-    if (!th_ecs_slots_fill(sl, lv->extras & need.extras, need.fields))
+    /* user_agent.name looked up only where a gate is evaluated: a plan
+     * remembered by the agent's text needs none */
+    if (!th_ecs_slots_fill(sl, (lv->extras & need.extras) | TH_PROJ_UA_LATER, need.fields))
         return false;
     const th_jval *proj = NULL; /* only for a gate that reads documents (rare) */
     if (need.extras & TH_PROJ_DOM) {

@@ -53,6 +53,10 @@ static th_query *kql(th_arena *a, const char *text)
 /* The planned rules (indexes) for one raw record, with or without the
  * projected document, and the mapping they demand (dem, when not NULL); -1
  * when routing finds no candidate. */
+/* the fill leaves user_agent.name's look-up to the plan (TH_PROJ_UA_LATER),
+ * as the pipeline's does */
+static bool fill_later;
+
 static int plan_dem_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits,
                          const char *rec, bool with_doc, bool *dom, size_t *plan, size_t *nplan,
                          th_ecs_demand *dem)
@@ -74,7 +78,8 @@ static int plan_dem_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits 
         th_ecs_proj_need need = {0, 0};
         th_engine_gate_need(e, &h, &need);
         *dom = (need.extras & TH_PROJ_DOM) != 0;
-        assert_true(th_ecs_slots_fill(&sl, need.extras & TH_PROJ_ALL, need.fields));
+        assert_true(th_ecs_slots_fill(
+            &sl, (need.extras & TH_PROJ_ALL) | (fill_later ? TH_PROJ_UA_LATER : 0), need.fields));
         const th_jval *doc =
             with_doc ? th_ecs_project_only(m, a, scan, need.extras & TH_PROJ_ALL, need.fields,
                                            NULL, NULL, NULL)
@@ -1156,34 +1161,39 @@ static void gates_user_agent_name(void **state)
                                   "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ListUsers\","
                                   "\"eventTime\":\"2024-01-01T00:00:00Z\"%s%s}",
                                   uas[i] ? ",\"userAgent\":" : "", uas[i] ? uas[i] : "");
-    th_hits h;
-    th_hits_init(&h, f.e);
-    size_t planned = 0;
-    same_plans_rounds(f.e, f.m, a, &h, recs, N, &planned);
-    th_hits_free(&h);
     size_t cli = 0, others = 0;
-    for (size_t i = 0; i < N; i++) {
-        th_json_error err;
-        th_jval *json = th_json_parse(a, recs[i], strlen(recs[i]), &err);
-        assert_non_null(json);
-        th_jval *doc = th_ecs_map(f.m, a, json, th_str_c(recs[i]));
-        const th_jval *name = th_jobj_get_path(doc, "user_agent.name");
-        bool is_cli = th_jis(name, TH_JSTR) && th_str_eqc(name->u.str, "aws-cli");
-        size_t p[8], np = 0;
-        bool dom;
-        int rc = plan_of(f.e, f.m, a, recs[i], false, &dom, p, &np);
-        assert_int_equal(rc, np > 0);
-        bool r0 = false, r1 = false;
-        for (size_t k = 0; k < np; k++) {
-            r0 |= p[k] == 0;
-            r1 |= p[k] == 1;
+    for (size_t later = 0; later < 2; later++) { /* looked up at the fill, or by the plan */
+        fill_later = later;
+        th_hits h;
+        th_hits_init(&h, f.e);
+        size_t planned = 0;
+        same_plans_rounds(f.e, f.m, a, &h, recs, N, &planned);
+        th_hits_free(&h);
+        cli = others = 0;
+        for (size_t i = 0; i < N; i++) {
+            th_json_error err;
+            th_jval *json = th_json_parse(a, recs[i], strlen(recs[i]), &err);
+            assert_non_null(json);
+            th_jval *doc = th_ecs_map(f.m, a, json, th_str_c(recs[i]));
+            const th_jval *name = th_jobj_get_path(doc, "user_agent.name");
+            bool is_cli = th_jis(name, TH_JSTR) && th_str_eqc(name->u.str, "aws-cli");
+            size_t p[8], np = 0;
+            bool dom;
+            int rc = plan_of(f.e, f.m, a, recs[i], false, &dom, p, &np);
+            assert_int_equal(rc, np > 0);
+            bool r0 = false, r1 = false;
+            for (size_t k = 0; k < np; k++) {
+                r0 |= p[k] == 0;
+                r1 |= p[k] == 1;
+            }
+            assert_int_equal(r0, is_cli); /* the gate is the query: exactly */
+            if (!is_cli)
+                assert_true(r1); /* necessary: never left out where it may hold */
+            cli += is_cli;
+            others += !is_cli && name;
         }
-        assert_int_equal(r0, is_cli); /* the gate is the query: exactly */
-        if (!is_cli)
-            assert_true(r1); /* necessary: never left out where it may hold */
-        cli += is_cli;
-        others += !is_cli && name;
     }
+    fill_later = false;
     assert_int_equal(cli, 3); /* the mapper's user-agent data names three of them aws-cli */
     assert_true(others >= 2);
     /* an array, an object or an empty text: the mapping renders it whole (or
