@@ -55,10 +55,19 @@ size_t th_ecs_raw_sources(th_str field, const char *const **paths);
 th_jval *th_ecs_project(const struct th_mapper *m, th_arena *a, const struct th_jscan *raw);
 
 /* What th_ecs_project_with adds to the copied fields: the computed source.as.*
- * (an ASN lookup per address) and the subtrees (a DOM of each). A caller asks
- * for those its gates may read: the ASN block's and the stringify block's
- * outputs (demand.h) read by any rule; th_ecs_project adds all. */
-enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2, TH_PROJ_ALL = 3 };
+ * (an ASN lookup per address), user_agent.name (TH_PROJ_UA below) and the
+ * subtrees (a DOM of each). A caller asks for those its gates may read: the
+ * ASN, user-agent and stringify blocks' outputs (demand.h) read by any rule;
+ * th_ecs_project adds all. */
+enum { TH_PROJ_ASN = 1, TH_PROJ_TREES = 2 };
+/* The computed user_agent.name: the user-agent block's name of the one
+ * user_agent.original (th_ecs_ua_name_of), for a gate that reads it */
+enum { TH_PROJ_UA = 32, TH_PROJ_ALL = TH_PROJ_ASN | TH_PROJ_TREES | TH_PROJ_UA };
+/* With TH_PROJ_UA, to th_ecs_slots_fill: the fill checks user_agent.original
+ * (false where the name's slot could not hold the mapping's) and leaves the
+ * name's look-up to th_ecs_slots_ua_now, which a gate's evaluation and the
+ * slot document call first (a plan remembered by the text needs none) */
+enum { TH_PROJ_UA_LATER = 64 };
 /* Only what routing reads (event.provider, event.action and the data stream
  * constants), no extras: the pipeline's first look, when it can rule the
  * record out on routing alone. */
@@ -80,7 +89,7 @@ bool th_ecs_times(const struct th_mapper *m, th_arena *a, const struct th_jscan 
  * fields (th_ecs_raw_field_at order) and the extras (TH_PROJ_ASN,
  * TH_PROJ_TREES). th_ecs_raw_need adds field's; false when the projection
  * does not hold it (nothing added). The computed source.as.* need the
- * projected source.ip too. */
+ * projected source.ip too, user_agent.name user_agent.original. */
 /* In th_ecs_proj_need.extras only: some reader needs the projection as a
  * document (th_ecs_project_only), not only as slots. */
 enum { TH_PROJ_DOM = 16 };
@@ -118,7 +127,7 @@ bool th_ecs_times_from(const struct th_mapper *m, th_str event_time, int64_t *ti
  * record); routing reads its fields' slots. Slots: the table fields (in
  * th_ecs_raw_field_at order, computed ones included), the data stream
  * constants, then the subtrees. */
-#define TH_ECS_NSLOTS 28
+#define TH_ECS_NSLOTS 29
 #define TH_ECS_NTABLE 20 /* the copied fields: the first slots */
 #define TH_ECS_MAX_SEG 48
 #define TH_ECS_ACTOR_MEMO 64 /* th_ecs_slots.actor_memo's entries */
@@ -190,6 +199,9 @@ typedef struct th_ecs_slots {
      * slots_asn filled them from source.ip's slot as it stays (filled
      * before them), that slot's bit; current while the AS slots are filled */
     uint32_t as_slots, as_from;
+    /* private (th_ecs_slots_ua): the name's look-up is left to
+     * th_ecs_slots_ua_now (TH_PROJ_UA_LATER), user_agent.original checked */
+    bool ua_later;
     /* private: the values made for a document's @timestamp, event.outcome,
      * user.changes.name and session_credential_from_console (doc_values),
      * which borrowed nodes point to until the next record's */
@@ -240,6 +252,31 @@ static inline uint64_t th_ecs_slots_asn(const th_ecs_slots *s, uint64_t read)
 {
     const uint64_t as = read & s->as_slots & s->used;
     return as && (read & s->as_from) ? as : 0;
+}
+/* user_agent.name's slot (a computed one) and user_agent.original's */
+#define TH_ECS_SLOT_UA_NAME 22
+#define TH_ECS_SLOT_UA_ORIGINAL 7
+/* user_agent.name's slot where `read` holds it and it was asked of the fill
+ * (TH_PROJ_UA), looked up or left for later: its value is then a function
+ * of user_agent.original's one text (the user-agent data, fixed for the
+ * process), so that a reader may compare that text in its place
+ * (user_agent.original's slot bit into *text). 0 (*text 0) otherwise. */
+static inline uint64_t th_ecs_slots_ua(const th_ecs_slots *s, uint64_t read, uint64_t *text)
+{
+    *text = 0;
+    if (!(read >> TH_ECS_SLOT_UA_NAME & 1) ||
+        !((s->used >> TH_ECS_SLOT_UA_NAME & 1) || s->ua_later))
+        return 0;
+    *text = 1ull << TH_ECS_SLOT_UA_ORIGINAL;
+    return 1ull << TH_ECS_SLOT_UA_NAME;
+}
+/* user_agent.name's slot looked up, where th_ecs_slots_fill left it for
+ * later (TH_PROJ_UA_LATER); nothing otherwise. */
+void th_ecs_slots_ua_later(th_ecs_slots *s);
+static inline void th_ecs_slots_ua_now(th_ecs_slots *s)
+{
+    if (s->ua_later)
+        th_ecs_slots_ua_later(s);
 }
 void th_ecs_slots_init(th_ecs_slots *s);
 void th_ecs_slots_free(th_ecs_slots *s);

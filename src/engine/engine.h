@@ -348,10 +348,12 @@ bool th_engine_routes(const th_engine *e, const th_jval *proj, th_hits *h);
 /* th_engine_routes and th_engine_plan_routed on the projection as slots
  * (th_ecs_slots_start, then th_ecs_slots_fill with the gates' need); proj,
  * the same projection as a document, is read only by the gates that need it
- * (TH_PROJ_DOM) and may be NULL otherwise. Same results as on the document. */
+ * (TH_PROJ_DOM) and may be NULL otherwise. Same results as on the document.
+ * th_engine_plan_slots looks up what the fill left for later
+ * (th_ecs_slots_ua_now) before it evaluates a gate. */
 bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *h);
-bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
-                          th_hits *h, th_ecs_demand *d);
+bool th_engine_plan_slots(const th_engine *e, th_ecs_slots *s, const th_jval *proj, th_hits *h,
+                          th_ecs_demand *d);
 /* th_engine_eval restricted to h->plan (the document must carry the planned
  * rules' demand). known (NULL: none): fields whose values in the document
  * are known (query.h th_qknown, a slot document's): read without a walk. */

@@ -2428,7 +2428,12 @@ static plan_entry *plan_cache_find(const th_engine *e, const th_ecs_slots *s, th
     _Static_assert(TH_ECS_NSLOTS <= 32, "a slot's bit below bit 32");
     const uint64_t asn = th_ecs_slots_asn(s, vals);
     vals &= ~asn;
-    const uint64_t kread = read | asn << 32;
+    /* user_agent.name by user_agent.original's text, likewise: the name is
+     * then looked up only where a gate is evaluated (TH_PROJ_UA_LATER) */
+    uint64_t uatext;
+    const uint64_t uaname = th_ecs_slots_ua(s, vals, &uatext);
+    vals = (vals & ~uaname) | uatext;
+    const uint64_t kread = read | (asn | uaname) << 32;
     pc->over = false;
     if (cset != NO_NUMBER) { /* the head at once, as key_put would write it */
         const uint32_t head[3] = {e->gate_gen, cset, num};
@@ -2518,8 +2523,8 @@ bool th_engine_routes_slots(const th_engine *e, const th_ecs_slots *s, th_hits *
  * under this key fails again, and the rest keep their order (b100k without
  * ES|QL: 37,889 records reached the loop, misses and entries that are not
  * whole; b10k: 31,694 candidates looked at per 10k records). */
-bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jval *proj,
-                          th_hits *h, th_ecs_demand *d)
+bool th_engine_plan_slots(const th_engine *e, th_ecs_slots *s, const th_jval *proj, th_hits *h,
+                          th_ecs_demand *d)
 {
     plan_entry *pe = h->plan_cache ? plan_cache_find(e, s, h) : NULL;
     uint32_t *plan = h->plan_buf;
@@ -2533,6 +2538,7 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
             h->nplan = pe->nplan;
             return h->nplan > 0;
         }
+        th_ecs_slots_ua_now(s); /* a gate may read the name */
         for (size_t k = 0; k < pe->ntodo; k++) {
             const uint32_t ri = h->seen[pe->todo[k]];
             const th_erule *r = e->rules.items[ri];
@@ -2545,6 +2551,7 @@ bool th_engine_plan_slots(const th_engine *e, const th_ecs_slots *s, const th_jv
         }
         return h->nplan > 0;
     }
+    th_ecs_slots_ua_now(s); /* a gate may read the name */
     bool whole = true;
     for (size_t i = 0; i < h->nseen; i++) {
         const th_erule *r = e->rules.items[h->seen[i]];

@@ -477,7 +477,9 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
     }
     if (!timed)
         return false;
-    if (!th_ecs_slots_fill(sl, lv->extras & need.extras, need.fields))
+    /* user_agent.name looked up only where a gate is evaluated: a plan
+     * remembered by the agent's text needs none */
+    if (!th_ecs_slots_fill(sl, (lv->extras & need.extras) | TH_PROJ_UA_LATER, need.fields))
         return false;
     const th_jval *proj = NULL; /* only for a gate that reads documents (rare) */
     if (need.extras & TH_PROJ_DOM) {
@@ -718,6 +720,9 @@ static void plan(th_pipeline *p, levels *lv)
      * the ASN or stringify block's outputs */
     if (th_ecs_demand_has(&lv->rules, TH_MB_ASN))
         lv->extras |= TH_PROJ_ASN;
+    /* and user_agent.name only when some rule reads the user-agent block's */
+    if (th_ecs_demand_has(&lv->rules, TH_MB_UA_PARSE))
+        lv->extras |= TH_PROJ_UA;
     if (th_ecs_demand_stringifies(&lv->rules))
         lv->extras |= TH_PROJ_TREES;
     /* slot documents: only the engines read the planned events' documents

@@ -53,6 +53,10 @@ static th_query *kql(th_arena *a, const char *text)
 /* The planned rules (indexes) for one raw record, with or without the
  * projected document, and the mapping they demand (dem, when not NULL); -1
  * when routing finds no candidate. */
+/* the fill leaves user_agent.name's look-up to the plan (TH_PROJ_UA_LATER),
+ * as the pipeline's does */
+static bool fill_later;
+
 static int plan_dem_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits *hits,
                          const char *rec, bool with_doc, bool *dom, size_t *plan, size_t *nplan,
                          th_ecs_demand *dem)
@@ -74,7 +78,8 @@ static int plan_dem_with(th_engine *e, const th_mapper *m, th_arena *a, th_hits 
         th_ecs_proj_need need = {0, 0};
         th_engine_gate_need(e, &h, &need);
         *dom = (need.extras & TH_PROJ_DOM) != 0;
-        assert_true(th_ecs_slots_fill(&sl, need.extras & TH_PROJ_ALL, need.fields));
+        assert_true(th_ecs_slots_fill(
+            &sl, (need.extras & TH_PROJ_ALL) | (fill_later ? TH_PROJ_UA_LATER : 0), need.fields));
         const th_jval *doc =
             with_doc ? th_ecs_project_only(m, a, scan, need.extras & TH_PROJ_ALL, need.fields,
                                            NULL, NULL, NULL)
@@ -731,7 +736,9 @@ static void remembered_plans_demand(void **state)
     fixture f;
     fixture_init(&f);
     th_arena *a = &f.a;
-    const char *q[3] = {"event.action: CreateUser and user.name: ab and user_agent.name: x",
+    /* user_agent.version: the parse's, which no gate reads (its name is a
+     * computed slot that the gate would test, and find absent) */
+    const char *q[3] = {"event.action: CreateUser and user.name: ab and user_agent.version: x",
                         "event.action: CreateUser and user.name: a and source.geo.city_name: y",
                         "event.action: CreateUser and tls.client.server_name: z"};
     th_rule r[3];
@@ -1103,6 +1110,116 @@ static void remembered_plans_asn(void **state)
     fixture_free(&f);
 }
 
+/* user_agent.name as a computed slot (rawproj.c slots_ua): a gate that
+ * tests it plans its rule on exactly the records whose mapped document
+ * holds the name it wants (here the gate is the whole query), through one
+ * th_hits as through fresh ones; a rule that tests its absence is planned
+ * wherever its query may hold. A userAgent that is not one string that is
+ * not empty is left to the mapping: the fill and the projection refuse it. */
+static void gates_user_agent_name(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    th_mapper_free(f.m);
+    th_mapper_opts mo;
+    th_mapper_opts_default(&mo);
+    char ua[4200]; /* uap-core's regexes (scripts/setup.sh) */
+    mo.ua_regexes = th_mapper_default_ua_path(ua, sizeof ua);
+    assert_non_null(mo.ua_regexes);
+    f.m = th_mapper_new(&mo, &f.d);
+    assert_non_null(f.m);
+    assert_true(th_mapper_has_ua(f.m));
+    th_arena *a = &f.a;
+    th_rule r[2];
+    rule_of(&r[0], "cli");
+    rule_of(&r[1], "not cli");
+    assert_int_equal(th_engine_add_query(
+                         f.e, &r[0],
+                         kql(a, "event.action: ListUsers and user_agent.name: \"aws-cli\""), a, NULL),
+                     0);
+    assert_int_equal(
+        th_engine_add_query(f.e, &r[1],
+                            kql(a, "event.action: ListUsers and not user_agent.name: \"aws-cli\""),
+                            a, NULL),
+        1);
+    static const char *const uas[] = {
+        "\"aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-1019-aws md/arch#x86_64\"",
+        "\"Boto3/1.34.162 md/Botocore#1.34.162 ua/2.0 os/linux#5.10.227 lang/python#3.11.10\"",
+        "\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/130.0.0.0 Safari/537.36\"",
+        "\"aws-cli/1.18.69 Python/3.8.10 Linux/5.4.0-1045-aws botocore/1.17.44\"",
+        "\"aws-cli\"",
+        "\"aws-\\u0063li/2.9.0 Python/3.9.11 Linux/5.10\"",
+        "null",
+        NULL, /* none */
+    };
+    enum { N = sizeof uas / sizeof uas[0] };
+    char *recs[N];
+    for (size_t i = 0; i < N; i++)
+        recs[i] = th_arena_printf(a,
+                                  "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ListUsers\","
+                                  "\"eventTime\":\"2024-01-01T00:00:00Z\"%s%s}",
+                                  uas[i] ? ",\"userAgent\":" : "", uas[i] ? uas[i] : "");
+    size_t cli = 0, others = 0;
+    for (size_t later = 0; later < 2; later++) { /* looked up at the fill, or by the plan */
+        fill_later = later;
+        th_hits h;
+        th_hits_init(&h, f.e);
+        size_t planned = 0;
+        same_plans_rounds(f.e, f.m, a, &h, recs, N, &planned);
+        th_hits_free(&h);
+        cli = others = 0;
+        for (size_t i = 0; i < N; i++) {
+            th_json_error err;
+            th_jval *json = th_json_parse(a, recs[i], strlen(recs[i]), &err);
+            assert_non_null(json);
+            th_jval *doc = th_ecs_map(f.m, a, json, th_str_c(recs[i]));
+            const th_jval *name = th_jobj_get_path(doc, "user_agent.name");
+            bool is_cli = th_jis(name, TH_JSTR) && th_str_eqc(name->u.str, "aws-cli");
+            size_t p[8], np = 0;
+            bool dom;
+            int rc = plan_of(f.e, f.m, a, recs[i], false, &dom, p, &np);
+            assert_int_equal(rc, np > 0);
+            bool r0 = false, r1 = false;
+            for (size_t k = 0; k < np; k++) {
+                r0 |= p[k] == 0;
+                r1 |= p[k] == 1;
+            }
+            assert_int_equal(r0, is_cli); /* the gate is the query: exactly */
+            if (!is_cli)
+                assert_true(r1); /* necessary: never left out where it may hold */
+            cli += is_cli;
+            others += !is_cli && name;
+        }
+    }
+    fill_later = false;
+    assert_int_equal(cli, 3); /* the mapper's user-agent data names three of them aws-cli */
+    assert_true(others >= 2);
+    /* an array, an object or an empty text: the mapping renders it whole (or
+     * drops it), which the slot would not tell */
+    static const char *const odd[] = {"[\"aws-cli/2.22.4\"]", "\"\"", "{\"a\":\"aws-cli/2\"}"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        char *rec = th_arena_printf(a,
+                                    "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":"
+                                    "\"ListUsers\",\"eventTime\":\"2024-01-01T00:00:00Z\","
+                                    "\"userAgent\":%s}",
+                                    odd[i]);
+        th_jscan *scan = th_jscan_new();
+        assert_true(th_jscan_load(scan, rec, strlen(rec), NULL));
+        th_ecs_slots sl;
+        th_ecs_slots_init(&sl);
+        int64_t ts, ing;
+        bool timed;
+        assert_true(th_ecs_slots_start(f.m, a, scan, 0, &sl, &ts, &ing, &timed));
+        assert_false(th_ecs_slots_fill(&sl, TH_PROJ_UA, 0));
+        assert_null(th_ecs_project_only(f.m, a, scan, TH_PROJ_UA, 0, NULL, NULL, NULL));
+        th_ecs_slots_free(&sl);
+        th_jscan_free(scan);
+    }
+    fixture_free(&f);
+}
+
 /* Records whose routed values meet more lists than a candidate entry holds
  * (hotpass.c CAND_LISTS): no entry, no numbers, the key holds the
  * candidates' list and every value. Ten rules, each routed by its own
@@ -1407,6 +1524,7 @@ int main(void)
         cmocka_unit_test(remembered_plans_many_lists),
         cmocka_unit_test(remembered_plans_identity),
         cmocka_unit_test(remembered_plans_asn),
+        cmocka_unit_test(gates_user_agent_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
