@@ -24,15 +24,28 @@
  * filled 70-100 times a run at 2 threads (20-30 times at 256 KiB). */
 #define FILE_JOB_MAX (1u << 20)
 #define BATCH_FILE_BYTES (256u << 10)
-/* A batch's arena grows by this much: a batch of files keeps only the records
- * some rule may match (raw_own), a batch of lines their copies (512 of a few
- * KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
+/* A batch's arena grows by this much: a batch of files keeps what prepare
+ * made of the records some rule may match (their text stays in io's
+ * windows: wwin), a batch of lines their copies (512 of a few KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
  * it touched the start of, 8 MB more fresh memory at 2 threads (peak RSS 43 ->
  * 35 MB over a day of S3 objects), which a VM pays for in page faults. */
 #define BATCH_CHUNK (64u << 10)
 /* io's windows (2 MiB for a big NDJSON file) kept for io to read on into;
  * one grown for a longer line is freed */
 #define SPARE_WINDOW_MAX (4u << 20)
+/* A big NDJSON file is read by the workers in parts of this many bytes
+ * (io's th_input_defer_parts): each reads its part itself, so the text is
+ * in the cache of the core that scans it, and the reading thread only
+ * commits. TH_PART_BYTES (tests) sets it. */
+#define PART_BYTES (1u << 20)
+
+static uint64_t part_bytes(void)
+{
+    const char *v = getenv("TH_PART_BYTES");
+    char *end;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+    return n && !*end ? (uint64_t)n : PART_BYTES;
+}
 
 static uint64_t now_ns(void)
 {
@@ -289,33 +302,15 @@ static bool stamp_ingested(const th_pipeline *p, th_arena *a, th_event *ev)
 }
 
 /* One record as a worker sees it: its text, and a DOM and/or a loaded
- * scanner when the reading thread had them; the others are made on demand. */
+ * scanner when the reading thread had them; the others are made on demand.
+ * The text lives as long as the record (a record of a file read on a
+ * worker: in io's window, which the batch holds: wwin); the scanner only
+ * during prepare. */
 typedef struct rawrec {
     th_str text;
     th_jval *json;         /* NULL until needed (lazy io, batches) */
     const th_jscan *scan;  /* loaded with text, or NULL */
-    /* A record of a file read on a worker: text and scan are still io's
-     * (valid during prepare only); raw_own copies them into `keep` before
-     * anything that outlives prepare can point into them. NULL: the text
-     * lives as long as the record. */
-    th_arena *keep;
 } rawrec;
-
-/* Makes the record's text its own (see rawrec.keep): copied, with its part
- * of io's tape moved to the worker's scanner (th_jscan_load_copy), so that a
- * record no rule can match is never copied. */
-static void raw_own(rawrec *x, worker_state *w)
-{
-    if (!x->keep)
-        return;
-    char *t = th_arena_strndup(x->keep, x->text.p ? x->text.p : "", x->text.n);
-    if (x->scan) {
-        th_jscan_load_copy(w->scan, th_jscan_root(x->scan), t);
-        x->scan = w->scan;
-    }
-    x->text = th_str_make(t, x->text.n);
-    x->keep = NULL;
-}
 
 /* The record in a scanner (the io's, or the worker's loaded now); NULL when
  * the text does not load (the general path then reports nothing new: io
@@ -378,7 +373,7 @@ static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int6
  * th_ecs_slots_doc), or NULL when some rule reads a field that is not one on
  * this record (or at all): the record is then mapped. */
 static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, worker_state *w,
-                         int64_t ts, bool copy, bool *ts_held)
+                         int64_t ts, bool *ts_held)
 {
     if (!lv->docfields[0])
         return NULL;
@@ -413,11 +408,11 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
      * happens) */
     th_jval *doc;
     if (bare)
-        doc = th_ecs_slots_nodes(&w->slots, want, ts, copy, w->nodes_lasting, w->slotnode)
+        doc = th_ecs_slots_nodes(&w->slots, want, ts, false, w->nodes_lasting, w->slotnode)
                   ? th_jnew_obj(a)
                   : NULL;
     else
-        doc = th_ecs_slots_doc(&w->slots, want, ts, copy, w->slotnode);
+        doc = th_ecs_slots_doc(&w->slots, want, ts, false, w->slotnode);
     if (!doc)
         return NULL;
     w->prof.slotbare += bare;
@@ -497,12 +492,9 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
-    /* made before raw_own, which may reload the scanner the slots read;
-     * copied when the record's text is not its own yet */
     bool ts_held = false;
-    r->ev.doc = slot_doc(p, lv, a, w, ts, x->keep != NULL, &ts_held);
+    r->ev.doc = slot_doc(p, lv, a, w, ts, &ts_held);
     const th_qknown *known = r->ev.doc ? &w->known : NULL;
-    raw_own(x, w);
     if (r->ev.doc) { /* the times are those the mapping would give */
         r->ev.timestamp_ms = ts;
         r->ev.ingested_ms = ing;
@@ -556,7 +548,6 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
             w->prof.map_ns += cpu_ns() - t0 - (w->prof.eval_ns - e0) - (w->prof.parse_ns - p0);
         return;
     }
-    raw_own(rr, w);
     th_str text = rr->text;
     th_jval *json = raw_json(rr, a, w, p);
     if (!json) { /* cannot happen (io checked the text), but never crash */
@@ -667,6 +658,8 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
     to->skipped += from->skipped;
+    to->worker_files += from->worker_files;
+    to->worker_parts += from->worker_parts;
 }
 
 /* th_materialise_fn: the complete document of a kept raw record, as it was
@@ -807,7 +800,7 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         r.ev =
             (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL, false};
         ws_clear(&w, p);
-        rawrec x = {rec.text, rec.json, rec.scan, NULL};
+        rawrec x = {rec.text, rec.json, rec.scan};
         prepare(p, lv, &a, &x, &r, &w);
         commit(p, &r, &w);
         /* a record that took nothing from the arena (one that routing or
@@ -859,6 +852,11 @@ typedef struct pjob {
     size_t from, to;     /* its records: the batch's extra[from..to) */
     th_input_stats st;
     th_diags diags;
+    /* a part of a large NDJSON file (th_input_defer_parts): the lines that
+     * start in [part_from, part_to), and what io needs of it at the commit */
+    bool part, part_last;
+    uint64_t part_from, part_to, part_first;
+    th_input_part pt;
 } pjob;
 
 /* One of io's windows that deferred lines are read from in place (io's
@@ -868,6 +866,7 @@ typedef struct pwin {
     char *buf; /* once io gave it up; NULL while it is io's window */
     size_t cap;
     size_t refs; /* batches holding lines in it */
+    bool worker; /* a worker's input's (wwin): refs and buf under the pool's lock */
 } pwin;
 
 typedef struct pbatch {
@@ -976,20 +975,71 @@ static bool judge(pool *pl, pbatch *b, prec *x, th_arena_mark m)
     return event;
 }
 
+/* A worker's own input's windows (th_input_give_windows on `one`): the
+ * records of the files and parts it reads keep their text where io has it,
+ * as deferred lines do, and a batch that keeps such a record holds the
+ * window until its commit. Copying each kept record's text and tape into
+ * the batch (as it was) cost the whole pack at two threads ~10% of its CPU on
+ * the bench file in parts (7 in 10 records are kept: the broad ES|QL rules),
+ * and the copies' fresh memory as much again in page faults. */
+typedef struct wwin {
+    pool *pl;
+    pwin *cur; /* the window io reads into now (buf NULL) */
+} wwin;
+
+static pwin *worker_pwin(void)
+{
+    pwin *w = th_xcalloc(1, sizeof(pwin));
+    w->worker = true;
+    return w;
+}
+
+/* th_input_give_fn of a worker's input: a window some batch holds becomes
+ * the batches' (freed at the last one's commit), and io reads on into a new
+ * buffer. */
+static char *worker_give(void *ctx, char *window, size_t cap)
+{
+    wwin *ww = ctx;
+    pthread_mutex_lock(&ww->pl->mu);
+    pwin *w = ww->cur;
+    bool held = w->refs > 0;
+    if (held) {
+        w->buf = window;
+        w->cap = cap;
+        ww->cur = worker_pwin();
+    }
+    pthread_mutex_unlock(&ww->pl->mu);
+    return held ? th_xmalloc(cap) : NULL;
+}
+
+/* Batch b keeps a record whose text is in the worker's current window. */
+static void hold_window(pbatch *b, wwin *ww)
+{
+    pwin *w = ww->cur;
+    if (b->wins.len && b->wins.items[b->wins.len - 1] == w)
+        return;
+    pthread_mutex_lock(&ww->pl->mu);
+    w->refs++;
+    pthread_mutex_unlock(&ww->pl->mu);
+    TH_VEC_PUSH(&b->wins, w);
+}
+
 /* One record of a file read on a worker, prepared where io has it: on io's
  * scanner when io yields it so (an element of an S3 object's tape, or a
- * line), so the object is scanned once. Its text (and tape) are copied into
- * the batch only when prepare keeps something of it (raw_own): a record no
- * rule can match costs no copy. Its DOM, if io parsed it, points into io's
- * buffers: prepare makes its own from the copy. */
-static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec)
+ * line), so the object is scanned once. Its text is not copied: when prepare
+ * keeps something of it, the batch holds io's window (hold_window). Its DOM,
+ * if io parsed it, is in io's arena: prepare makes its own from the text. */
+static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec, wwin *ww)
 {
     th_arena_mark m = th_arena_mark_get(&b->arena);
-    prec y = {0};
-    y.r.kind = rec->kind;
+    prec y; /* prepare_rec reads only y.r: 512 bytes of zeros a record cost more */
+    prepared_init(&y.r, rec->kind);
     y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL, false};
-    rawrec rr = {rec->text, NULL, rec->scan, &b->arena};
+    /* its text stays where io has it (the batch holds the window: wwin) */
+    rawrec rr = {rec->text, NULL, rec->scan};
     prepare_rec(pl, b, &y, &rr, m);
+    if (y.r.ev.doc || y.r.ev.raw.p || has_hits(pl->p, &y.r)) /* may point into the text */
+        hold_window(b, ww);
     TH_VEC_PUSH(&b->extra, ((xrec){y.r.ev, y.r.text, y.r.kind, y.r.derived, y.r.rendered}));
     size_t n = pl->p->nengines;
     TH_VEC_GROW(&b->ranges, 2 * n);
@@ -1019,13 +1069,18 @@ static void unpack(const pool *pl, const pbatch *b, size_t k, prepared *r)
 }
 
 /* Reads the file of job x with this worker's own input (`one`). */
-static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
+static void read_file(pool *pl, pbatch *b, prec *x, th_input *one, wwin *ww)
 {
     const th_pipeline *p = pl->p;
     pjob *j = &b->jobs.items[x->job];
     j->from = b->extra.len;
     th_diags_init(&j->diags);
-    th_input_file(one, x->text, &j->diags);
+    if (j->part)
+        th_input_file_part(one, x->text, j->part_from, j->part_to, j->part_first, &j->diags);
+    else
+        th_input_file(one, x->text, &j->diags);
+    b->w.prof.worker_files += !j->part;
+    b->w.prof.worker_parts += j->part;
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
@@ -1034,10 +1089,12 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
             b->w.prof.files_ns += cpu_ns() - t0;
         if (!more)
             break;
-        read_rec(pl, b, x->text, &rec);
+        read_rec(pl, b, x->text, &rec, ww);
     }
     j->to = b->extra.len;
     j->st = *th_input_stats_get(one);
+    if (j->part)
+        th_input_part_get(one, &j->pt);
 }
 
 /* own: the worker thread's caches of look-ups (th_hits_swap_caches), which
@@ -1049,7 +1106,7 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
  * scan: the thread's scanner, whose tape stays in its cache (cachegrind,
  * b100k at two threads: D1 misses -1.2%, LL data misses -8%). */
 static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slots *slots,
-                    th_jscan **scan)
+                    th_jscan **scan, wwin *ww)
 {
     const th_pipeline *p = pl->p;
     if (!b->ready) {
@@ -1070,10 +1127,10 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
         if (x->r.kind == TH_REC_FILE) {
-            read_file(pl, b, x, one);
+            read_file(pl, b, x, one, ww);
             continue;
         }
-        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL, NULL};
+        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
         if (x->r.kind == TH_REC_DEFERRED) {
             if (!judge(pl, b, x, m))
@@ -1096,6 +1153,7 @@ static void *worker(void *arg)
 {
     pool *pl = arg;
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
+    wwin ww = {pl, worker_pwin()};
     th_ecs_slots slots;
     th_ecs_slots_init(&slots);
     th_jscan *scan = th_jscan_new();
@@ -1121,9 +1179,11 @@ static void *worker(void *arg)
         pl->taken++;
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
-        if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
+        if (b->jobs.len && !one) { /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-        process(pl, b, one, own, &slots, &scan);
+            th_input_give_windows(one, worker_give, &ww);
+        }
+        process(pl, b, one, own, &slots, &scan, &ww);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
         if (pl->awaited == b)
@@ -1131,6 +1191,7 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&pl->mu);
     th_input_close(one);
+    free(ww.cur); /* every batch it processed is committed: none holds it */
     th_ecs_slots_free(&slots); /* every batch it processed is committed */
     th_jscan_free(scan);
     return NULL;
@@ -1150,7 +1211,7 @@ static void settle_one(void *ctx, const th_record *rec)
     prepared r;
     prepared_init(&r, rec->kind);
     r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL, false};
-    rawrec x = {rec->text, rec->json, rec->scan, NULL};
+    rawrec x = {rec->text, rec->json, rec->scan};
     prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
     commit(p, &r, &st->b->w);
 }
@@ -1181,16 +1242,25 @@ static char *give_window(void *ctx, char *window, size_t cap)
  * may hold at once). */
 static void release_windows(pool *pl, pbatch *b)
 {
+    if (!b->wins.len)
+        return;
+    pthread_mutex_lock(&pl->mu); /* a worker's windows: its give and holds */
     for (size_t i = 0; i < b->wins.len; i++) {
         pwin *w = b->wins.items[i];
         if (--w->refs || !w->buf)
             continue;
+        if (w->worker) {
+            free(w->buf);
+            free(w);
+            continue;
+        }
         if (pl->spare.len < pl->nring && w->cap <= SPARE_WINDOW_MAX)
             TH_VEC_PUSH(&pl->spare, *w);
         else
             free(w->buf);
         free(w);
     }
+    pthread_mutex_unlock(&pl->mu);
     b->wins.len = 0;
 }
 
@@ -1207,11 +1277,18 @@ static void commit_batch(pool *pl, pbatch *b)
         prec *x = &b->recs[i];
         if (x->r.kind == TH_REC_FILE) { /* io counts it and reports on it now */
             pjob *j = &b->jobs.items[x->job];
-            th_input_absorb(pl->in, &j->st, &j->diags);
+            uint64_t base = 0; /* a part's lines are numbered from its first */
+            if (j->part)
+                base = th_input_absorb_part(pl->in, x->text, &j->st, &j->diags, &j->pt,
+                                            j->part_last);
+            else
+                th_input_absorb(pl->in, &j->st, &j->diags);
             th_diags_free(&j->diags);
             for (size_t k = j->from; k < j->to; k++) {
                 prepared r;
                 unpack(pl, b, k, &r);
+                if (r.ev.line)
+                    r.ev.line += base;
                 commit(pl->p, &r, &b->w);
             }
             continue;
@@ -1322,6 +1399,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
      * them (unless a keep callback must look at each record first) */
     th_input_defer(in, !p->keep);
     th_input_defer_files(in, p->keep ? 0 : FILE_JOB_MAX);
+    th_input_defer_parts(in, p->keep ? 0 : part_bytes());
     pl.win = th_xcalloc(1, sizeof(pwin));
     th_input_give_windows(in, give_window, &pl);
     uint64_t filled = 0, committed = 0, index = 0, n = 0;
@@ -1372,7 +1450,11 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
                 x->text = b->file;
                 x->n = strlen(b->file);
                 x->job = b->jobs.len;
-                TH_VEC_PUSH(&b->jobs, (pjob){0});
+                TH_VEC_PUSH(&b->jobs, ((pjob){.part = rec.part,
+                                              .part_last = rec.part_last,
+                                              .part_from = rec.part_from,
+                                              .part_to = rec.part_to,
+                                              .part_first = rec.part_first}));
                 b->job_bytes += rec.size;
             }
         }
@@ -1401,6 +1483,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     progress_end(&pr);
     th_input_defer(in, false);
     th_input_defer_files(in, 0);
+    th_input_defer_parts(in, 0);
     th_input_give_windows(in, NULL, NULL);
     pool_free(&pl);
     free(tids);
