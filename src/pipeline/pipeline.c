@@ -302,15 +302,34 @@ static bool stamp_ingested(const th_pipeline *p, th_arena *a, th_event *ev)
 }
 
 /* One record as a worker sees it: its text, and a DOM and/or a loaded
- * scanner when the reading thread had them; the others are made on demand.
- * The text lives as long as the record (a record of a file read on a
- * worker: in io's window, which the batch holds: wwin); the scanner only
- * during prepare. */
+ * scanner when the reading thread had them; the others are made on demand. */
 typedef struct rawrec {
     th_str text;
     th_jval *json;         /* NULL until needed (lazy io, batches) */
     const th_jscan *scan;  /* loaded with text, or NULL */
+    /* A record of a whole file read on a worker: text and scan are still
+     * io's (valid during prepare only); raw_own copies them into `keep`
+     * before anything that outlives prepare can point into them. NULL: the
+     * text lives as long as the record (a part's record: in io's window,
+     * which the batch holds: wwin). */
+    th_arena *keep;
 } rawrec;
+
+/* Makes the record's text its own (see rawrec.keep): copied, with its part
+ * of io's tape moved to the worker's scanner (th_jscan_load_copy), so that a
+ * record no rule can match is never copied. */
+static void raw_own(rawrec *x, worker_state *w)
+{
+    if (!x->keep)
+        return;
+    char *t = th_arena_strndup(x->keep, x->text.p ? x->text.p : "", x->text.n);
+    if (x->scan) {
+        th_jscan_load_copy(w->scan, th_jscan_root(x->scan), t);
+        x->scan = w->scan;
+    }
+    x->text = th_str_make(t, x->text.n);
+    x->keep = NULL;
+}
 
 /* The record in a scanner (the io's, or the worker's loaded now); NULL when
  * the text does not load (the general path then reports nothing new: io
@@ -373,7 +392,7 @@ static void skip_record(const th_pipeline *p, prepared *r, worker_state *w, int6
  * th_ecs_slots_doc), or NULL when some rule reads a field that is not one on
  * this record (or at all): the record is then mapped. */
 static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, worker_state *w,
-                         int64_t ts, bool *ts_held)
+                         int64_t ts, bool copy, bool *ts_held)
 {
     if (!lv->docfields[0])
         return NULL;
@@ -408,11 +427,11 @@ static th_jval *slot_doc(const th_pipeline *p, const levels *lv, th_arena *a, wo
      * happens) */
     th_jval *doc;
     if (bare)
-        doc = th_ecs_slots_nodes(&w->slots, want, ts, false, w->nodes_lasting, w->slotnode)
+        doc = th_ecs_slots_nodes(&w->slots, want, ts, copy, w->nodes_lasting, w->slotnode)
                   ? th_jnew_obj(a)
                   : NULL;
     else
-        doc = th_ecs_slots_doc(&w->slots, want, ts, false, w->slotnode);
+        doc = th_ecs_slots_doc(&w->slots, want, ts, copy, w->slotnode);
     if (!doc)
         return NULL;
     w->prof.slotbare += bare;
@@ -492,9 +511,12 @@ static bool prepare_planned(const th_pipeline *p, const levels *lv, th_arena *a,
         skip_record(p, r, w, ts, ing);
         return true;
     }
+    /* made before raw_own, which may reload the scanner the slots read;
+     * copied when the record's text is not its own yet */
     bool ts_held = false;
-    r->ev.doc = slot_doc(p, lv, a, w, ts, &ts_held);
+    r->ev.doc = slot_doc(p, lv, a, w, ts, x->keep != NULL, &ts_held);
     const th_qknown *known = r->ev.doc ? &w->known : NULL;
+    raw_own(x, w);
     if (r->ev.doc) { /* the times are those the mapping would give */
         r->ev.timestamp_ms = ts;
         r->ev.ingested_ms = ing;
@@ -548,6 +570,7 @@ static void prepare(const th_pipeline *p, const levels *lv, th_arena *a, rawrec 
             w->prof.map_ns += cpu_ns() - t0 - (w->prof.eval_ns - e0) - (w->prof.parse_ns - p0);
         return;
     }
+    raw_own(rr, w);
     th_str text = rr->text;
     th_jval *json = raw_json(rr, a, w, p);
     if (!json) { /* cannot happen (io checked the text), but never crash */
@@ -800,7 +823,7 @@ static void run_serial(th_pipeline *p, const levels *lv, th_input *in)
         r.ev =
             (th_event){NULL, 0, 0, p->events, rec.file, rec.offset, rec.line, TH_STR_NULL, false};
         ws_clear(&w, p);
-        rawrec x = {rec.text, rec.json, rec.scan};
+        rawrec x = {rec.text, rec.json, rec.scan, NULL};
         prepare(p, lv, &a, &x, &r, &w);
         commit(p, &r, &w);
         /* a record that took nothing from the arena (one that routing or
@@ -862,11 +885,12 @@ typedef struct pjob {
 /* One of io's windows that deferred lines are read from in place (io's
  * th_input_give_windows): the batches that hold lines in it keep it until
  * their commit, and io reads on into another buffer. */
+typedef struct wwin wwin;
 typedef struct pwin {
     char *buf; /* once io gave it up; NULL while it is io's window */
     size_t cap;
     size_t refs; /* batches holding lines in it */
-    bool worker; /* a worker's input's (wwin): refs and buf under the pool's lock */
+    wwin *worker; /* a worker's input's (its wwin): refs and buf under the pool's lock */
 } pwin;
 
 typedef struct pbatch {
@@ -976,21 +1000,26 @@ static bool judge(pool *pl, pbatch *b, prec *x, th_arena_mark m)
 }
 
 /* A worker's own input's windows (th_input_give_windows on `one`): the
- * records of the files and parts it reads keep their text where io has it,
- * as deferred lines do, and a batch that keeps such a record holds the
+ * records of the parts of big files it reads keep their text where io has
+ * it, as deferred lines do, and a batch that keeps such a record holds the
  * window until its commit. Copying each kept record's text and tape into
- * the batch (as it was) cost the whole pack at two threads ~10% of its CPU on
- * the bench file in parts (7 in 10 records are kept: the broad ES|QL rules),
- * and the copies' fresh memory as much again in page faults. */
-typedef struct wwin {
+ * the batch (raw_own, as whole files' records still are) cost the whole
+ * pack at two threads ~10% of its CPU on the bench file in parts (7 in 10
+ * records are kept: the broad ES|QL rules), and the copies' fresh memory as
+ * much again in page faults. */
+#define WORKER_SPARES 2
+struct wwin {
     pool *pl;
     pwin *cur; /* the window io reads into now (buf NULL) */
-} wwin;
+    /* windows the batches let go, for io to read on into (under pl->mu) */
+    pwin spare[WORKER_SPARES];
+    size_t nspare;
+};
 
-static pwin *worker_pwin(void)
+static pwin *worker_pwin(wwin *ww)
 {
     pwin *w = th_xcalloc(1, sizeof(pwin));
-    w->worker = true;
+    w->worker = ww;
     return w;
 }
 
@@ -1002,14 +1031,21 @@ static char *worker_give(void *ctx, char *window, size_t cap)
     wwin *ww = ctx;
     pthread_mutex_lock(&ww->pl->mu);
     pwin *w = ww->cur;
-    bool held = w->refs > 0;
-    if (held) {
-        w->buf = window;
-        w->cap = cap;
-        ww->cur = worker_pwin();
+    if (!w->refs) {
+        pthread_mutex_unlock(&ww->pl->mu);
+        return NULL;
     }
+    w->buf = window;
+    w->cap = cap;
+    ww->cur = worker_pwin(ww);
+    char *fresh = NULL;
+    for (size_t i = 0; i < ww->nspare && !fresh; i++)
+        if (ww->spare[i].cap >= cap) {
+            fresh = ww->spare[i].buf;
+            ww->spare[i] = ww->spare[--ww->nspare];
+        }
     pthread_mutex_unlock(&ww->pl->mu);
-    return held ? th_xmalloc(cap) : NULL;
+    return fresh ? fresh : th_xmalloc(cap);
 }
 
 /* Batch b keeps a record whose text is in the worker's current window. */
@@ -1035,10 +1071,14 @@ static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec
     prec y; /* prepare_rec reads only y.r: 512 bytes of zeros a record cost more */
     prepared_init(&y.r, rec->kind);
     y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL, false};
-    /* its text stays where io has it (the batch holds the window: wwin) */
-    rawrec rr = {rec->text, NULL, rec->scan};
+    /* a part's record: its text stays where io has it (the batch holds the
+     * window: wwin); a whole file's (an S3 object of a few hundred KB
+     * inflated into a window of 1 MiB or more, one for each object held):
+     * copied, for memory (held, the whole pack over two days of S3 objects
+     * at two threads peaked at 580 MB) */
+    rawrec rr = {rec->text, NULL, rec->scan, ww ? NULL : &b->arena};
     prepare_rec(pl, b, &y, &rr, m);
-    if (y.r.ev.doc || y.r.ev.raw.p || has_hits(pl->p, &y.r)) /* may point into the text */
+    if (ww && (y.r.ev.doc || y.r.ev.raw.p || has_hits(pl->p, &y.r))) /* may point into it */
         hold_window(b, ww);
     TH_VEC_PUSH(&b->extra, ((xrec){y.r.ev, y.r.text, y.r.kind, y.r.derived, y.r.rendered}));
     size_t n = pl->p->nengines;
@@ -1089,7 +1129,7 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one, wwin *ww)
             b->w.prof.files_ns += cpu_ns() - t0;
         if (!more)
             break;
-        read_rec(pl, b, x->text, &rec, ww);
+        read_rec(pl, b, x->text, &rec, j->part ? ww : NULL);
     }
     j->to = b->extra.len;
     j->st = *th_input_stats_get(one);
@@ -1130,7 +1170,7 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
             read_file(pl, b, x, one, ww);
             continue;
         }
-        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL};
+        rawrec rr = {th_str_make(x->text, x->n), NULL, NULL, NULL};
         th_arena_mark m = th_arena_mark_get(&b->arena);
         if (x->r.kind == TH_REC_DEFERRED) {
             if (!judge(pl, b, x, m))
@@ -1153,7 +1193,8 @@ static void *worker(void *arg)
 {
     pool *pl = arg;
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
-    wwin ww = {pl, worker_pwin()};
+    wwin ww = {.pl = pl};
+    ww.cur = worker_pwin(&ww);
     th_ecs_slots slots;
     th_ecs_slots_init(&slots);
     th_jscan *scan = th_jscan_new();
@@ -1192,6 +1233,8 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&pl->mu);
     th_input_close(one);
     free(ww.cur); /* every batch it processed is committed: none holds it */
+    for (size_t i = 0; i < ww.nspare; i++)
+        free(ww.spare[i].buf);
     th_ecs_slots_free(&slots); /* every batch it processed is committed */
     th_jscan_free(scan);
     return NULL;
@@ -1211,7 +1254,7 @@ static void settle_one(void *ctx, const th_record *rec)
     prepared r;
     prepared_init(&r, rec->kind);
     r.ev = (th_event){NULL, 0, 0, 0, rec->file, rec->offset, rec->line, TH_STR_NULL, false};
-    rawrec x = {rec->text, rec->json, rec->scan};
+    rawrec x = {rec->text, rec->json, rec->scan, NULL};
     prepare(p, st->pl->lv, &st->b->arena, &x, &r, &st->b->w);
     commit(p, &r, &st->b->w);
 }
@@ -1250,7 +1293,11 @@ static void release_windows(pool *pl, pbatch *b)
         if (--w->refs || !w->buf)
             continue;
         if (w->worker) {
-            free(w->buf);
+            wwin *ww = w->worker;
+            if (ww->nspare < WORKER_SPARES)
+                ww->spare[ww->nspare++] = *w;
+            else
+                free(w->buf);
             free(w);
             continue;
         }
@@ -1369,7 +1416,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.work, NULL);
     pthread_cond_init(&pl.done, NULL);
-    pl.nring = (size_t)p->threads * 2 + 2;
+    pl.nring = (size_t)p->threads + 2;
     pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
     for (size_t i = 0; i < pl.nring; i++) { /* their worker state: process */
         th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
