@@ -334,9 +334,9 @@ expect_grep "labels beside S3 objects: the first non-event line named, all 600 c
 # two parts or more (1 MiB each; TH_PART_BYTES sets it for tests) is read by
 # the workers, a part each, instead of being split by the reading thread. In
 # parts of 777 and 4096 bytes (lines cut anywhere), the mixed files and the
-# labels beside S3 objects (their small files, under 1 MiB, read whole) give
-# the match output, alerts, summary counts and
-# messages (in order) of one thread, and --profile counts the parts.
+# labels beside S3 objects (files under 1 MiB are read whole, as before) give
+# the match output, alerts, summary counts and messages (in order) of one
+# thread, and --profile counts the parts.
 for pb in 777 4096; do
   for t in 2 3; do
     TH_PART_BYTES=$pb "$TH" match --rules "$catchall" --data "$TMP/mixed" --threads "$t" >"$TMP/pm.ndjson" 2>"$TMP/pm.err"
