@@ -12,7 +12,11 @@
  * fixed gzip'd file first with the same reader (as a worker reads one object
  * after another): the input's records, stats and messages must not change
  * (ISA-L's state, reused from file to file, once leaked one file's content
- * into a corrupt stream read after it).
+ * into a corrupt stream read after it). A sixth, deferred with the file read
+ * in parts of 1 to 97 bytes (th_input_defer_parts, as the workers read a big
+ * NDJSON file; the size from the input's middle byte), each part by the
+ * worker's reader and absorbed in order, must give the records (their lines
+ * made the file's), stats and messages of the eager read.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_input -max_len=65536 corpus_dir/ */
@@ -72,8 +76,8 @@ static void settled(void *ctx, const th_record *r)
 }
 
 /* Every record of `in` into x (mode as read_all's, or 4: a job's file, read
- * lazily as a worker reads it); a file that comes as a job is read whole with
- * `one` and absorbed. */
+ * lazily as a worker reads it); a file that comes as a job is read whole (or
+ * a part of it) with `one` and absorbed. */
 static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, th_arena *a)
 {
     th_record r;
@@ -82,6 +86,26 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
             if (mode >= 2 && th_input_held(in))
                 continue;
             break;
+        }
+        if (r.kind == TH_REC_FILE && r.part) {
+            if (mode != 5 || !one)
+                abort();
+            th_diags fd;
+            th_diags_init(&fd);
+            char *path = strdup(r.file);
+            th_input_file_part(one, path, r.part_from, r.part_to, r.part_first, &fd);
+            size_t before = x->n;
+            drain(one, NULL, 4, x, own, a);
+            th_input_part pt;
+            th_input_part_get(one, &pt);
+            uint64_t base =
+                th_input_absorb_part(in, path, th_input_stats_get(one), &fd, &pt, r.part_last);
+            for (size_t i = before; i < x->n; i++)
+                if (x->r[i].line)
+                    x->r[i].line += base;
+            free(path);
+            th_diags_free(&fd);
+            continue;
         }
         if (r.kind == TH_REC_FILE) {
             if (mode != 3 || !one)
@@ -133,9 +157,10 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
     }
 }
 
-/* mode: 0 eager, 1 lazy, 2 deferred, 3 deferred with files as jobs; the
- * npaths files are read in order by one reader */
-static void read_all(const char *const *paths, size_t npaths, int mode, run *x)
+/* mode: 0 eager, 1 lazy, 2 deferred, 3 deferred with files as jobs, 5
+ * deferred with files in parts of `part` bytes; the npaths files are read in
+ * order by one reader */
+static void read_all(const char *const *paths, size_t npaths, int mode, run *x, uint64_t part)
 {
     th_diags_free(&x->d);
     th_diags_init(&x->d);
@@ -146,7 +171,8 @@ static void read_all(const char *const *paths, size_t npaths, int mode, run *x)
     th_input *in = th_input_open(paths, npaths, &o);
     th_input_defer(in, mode >= 2);
     th_input_defer_files(in, mode == 3 ? UINT64_MAX : 0);
-    th_input *one = mode == 3 ? th_input_open_files(in) : NULL; /* lazy, as a worker's */
+    th_input_defer_parts(in, mode == 5 ? part : 0);
+    th_input *one = mode == 3 || mode == 5 ? th_input_open_files(in) : NULL; /* lazy, as a worker's */
     th_jscan *own = th_jscan_new();
     th_arena a;
     th_arena_init(&a, 1 << 16);
@@ -162,9 +188,9 @@ static void read_all(const char *const *paths, size_t npaths, int mode, run *x)
     th_input_close(in);
 }
 
-static const char *const mode_name[6] = {
+static const char *const mode_name[7] = {
     "eager", "lazy", "deferred", "deferred+jobs", "deferred+jobs after another file",
-    "that file alone, then eager"};
+    "that file alone, then eager", "deferred+parts"};
 
 /* A difference, said before the abort: a failure that does not reproduce
  * (one of this target's did not: stale heap in ISA-L's state) must tell its
@@ -268,7 +294,7 @@ static void make_prior(void)
     free(gz);
     free(text);
     const char *paths[] = {prior_path};
-    read_all(paths, 1, 3, &prior);
+    read_all(paths, 1, 3, &prior, 0);
     if (prior.n != LINES || prior.ndiags)
         abort();
 }
@@ -306,15 +332,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     if (!prior_path[0])
         make_prior();
-    static run x[5], after;
+    static run x[5], after, parts;
     const char *one[] = {path}, *two[] = {prior_path, path};
     for (int mode = 0; mode < 4; mode++)
-        read_all(one, 1, mode, &x[mode]);
+        read_all(one, 1, mode, &x[mode], 0);
     for (int mode = 1; mode < 4; mode++)
         same(&x[0], 0, &x[mode], mode);
-    read_all(two, 2, 3, &x[4]);
+    read_all(two, 2, 3, &x[4], 0);
     after_prior(&x[0], &after);
     same(&after, 5, &x[4], 4);
+    read_all(one, 1, 5, &parts, 1 + (size ? data[size / 2] % 97 : 0));
+    same(&x[0], 0, &parts, 6);
     close(fd);
     return 0;
 }

@@ -486,6 +486,10 @@ void th_pipeline_profile_print(const th_pipeline *p, double temporal_s, const ch
     if (temporal_s >= 0)
         fprintf(f, ", temporal %.1f", temporal_s * 1e3);
     fputc('\n', f);
+    if (x->worker_files || x->worker_parts)
+        fprintf(f, "%s: profile (reading): %llu files read whole and %llu parts of big NDJSON "
+                   "files read by the worker threads\n",
+                verb, (unsigned long long)x->worker_files, (unsigned long long)x->worker_parts);
     fprintf(f, "%s: profile (mapping): %llu raw events ruled out before mapping (routing and "
                "gates on the raw record), %llu mapped for their planned rules (at most [%s]), "
                "%llu evaluated on exact slots (not mapped; %llu of them on the values alone), "

@@ -2,6 +2,7 @@
  * splitter (split.c) and counts every file it reads or skips. */
 #include "io/input.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@ void th_input_opts_default(th_input_opts *o, th_diags *diags)
 }
 
 static void end_source(th_input *in);
+static void drop_source(th_input *in);
+static void close_notes(th_input *in, const char *path, const file_counts *fc, uint64_t first);
 
 static th_input *input_new(const th_input_opts *opts)
 {
@@ -32,6 +35,7 @@ static th_input *input_new(const th_input_opts *opts)
     th_io_src_init(&in->src);
     in->src.interrupted = opts->interrupted;
     th_arena_init(&in->arena, 256 * 1024);
+    in->part_to = UINT64_MAX;
     if (in->opts.lazy) {
         in->scan = th_jscan_new();
         in->cscan = th_jscan_new();
@@ -61,14 +65,92 @@ th_input *th_input_open_files(const th_input *like)
 
 void th_input_file(th_input *in, const char *path, th_diags *diags)
 {
-    if (in->open) /* the last file was not read to its end */
-        end_source(in);
+    if (in->open) { /* the last file was not read to its end */
+        if (in->in_part)
+            drop_source(in);
+        else
+            end_source(in);
+    }
+    in->in_part = in->part_req = in->part_done = false;
+    in->part_to = UINT64_MAX;
     free(in->one);
     in->one = th_xstrdup(path);
     in->opts.diags = diags;
     memset(&in->st, 0, sizeof in->st);
     in->held = false;
     in->deferred = 0;
+}
+
+void th_input_file_part(th_input *in, const char *path, uint64_t from, uint64_t to,
+                        uint64_t first, th_diags *diags)
+{
+    th_input_file(in, path, diags);
+    in->part_req = true;
+    in->part_from = from;
+    in->part_first = first;
+    in->part_to = to > from ? to : from + 1;
+}
+
+void th_input_part_get(const th_input *in, th_input_part *out) { *out = in->part_out; }
+
+void th_input_defer_parts(th_input *in, uint64_t bytes)
+{
+    if (in)
+        in->part_bytes = bytes;
+}
+
+uint64_t th_input_absorb_part(th_input *in, const char *path, const th_input_stats *st,
+                              th_diags *diags, const th_input_part *pt, bool last)
+{
+    file_counts *f = &in->pf;
+    uint64_t base = in->pf_lines;
+    /* the file's first TH_MAX_INPUT_DIAGS_PER_FILE malformed records are
+     * shown: each part showed its own first ones (shown_at) */
+    size_t w = 0, k = 0;
+    for (size_t i = 0; diags && i < diags->len; i++) {
+        th_diag g = diags->items[i];
+        bool mal = k < pt->shown && pt->shown_at[k] == i;
+        k += mal;
+        if (mal && f->shown >= TH_MAX_INPUT_DIAGS_PER_FILE) {
+            if (g.severity == TH_SEV_ERROR)
+                diags->errors--;
+            else if (g.severity == TH_SEV_WARNING)
+                diags->warnings--;
+            free(g.file);
+            free(g.message);
+            continue;
+        }
+        f->shown += mal;
+        if (g.line)
+            g.line = base + g.line > UINT_MAX ? UINT_MAX : (unsigned)(base + g.line);
+        diags->items[w++] = g;
+    }
+    if (diags)
+        diags->len = w;
+    th_input_absorb(in, st, diags);
+    f->malformed += pt->malformed;
+    if (!f->not_events && pt->not_events) {
+        f->first_not_event = pt->first_not_event;
+        f->first_not_event_line = pt->first_not_event_line ? base + pt->first_not_event_line : 0;
+    }
+    f->not_events += pt->not_events;
+    f->digests += pt->digests;
+    if (pt->sole_set) {
+        f->sole = (th_io_class)pt->sole;
+        f->sole_set = true;
+    }
+    if (!in->pf_started) { /* the part at 0 */
+        in->pf_first = pt->first;
+        in->pf_started = true;
+    }
+    in->pf_lines += pt->lines;
+    if (last) {
+        close_notes(in, path, f, in->pf_first);
+        memset(f, 0, sizeof *f);
+        in->pf_lines = in->pf_first = 0;
+        in->pf_started = false;
+    }
+    return base;
 }
 
 void th_input_absorb(th_input *in, const th_input_stats *st, th_diags *diags)
@@ -112,6 +194,16 @@ static void skip_file(th_input *in, uint64_t *reason_counter)
 {
     in->st.files_skipped++;
     (*reason_counter)++;
+}
+
+/* Lets the source go, counting nothing (a file yielded in parts, or a part). */
+static void drop_source(th_input *in)
+{
+    th_io_give_window(in, in->src.len);
+    th_io_src_release(&in->src);
+    free(in->path);
+    in->path = NULL;
+    in->open = false;
 }
 
 /* Adds the file's byte counts to the stats and lets the source go. */
@@ -173,40 +265,75 @@ static void start_file(th_input *in, const char *path)
     in->mode = th_io_pick_mode(in, first);
 }
 
+/* The end of a part (th_input_file_part): its tallies kept for
+ * th_input_absorb_part, its bytes those from its first line to the next
+ * part's (none when no line starts in it), no file counted, no notes. */
+static void finish_part(th_input *in)
+{
+    th_input_part *o = &in->part_out;
+    o->lines = in->line - 1;
+    uint64_t end = in->src.base + (in->part_done ? in->pos : in->n);
+    uint64_t bytes = o->lines && end > in->part_start ? end - in->part_start : 0;
+    in->st.bytes += bytes;
+    in->st.bytes_inflated += bytes;
+    o->first = in->part_from == 0 ? in->first : 0;
+    o->malformed = in->fc.malformed;
+    o->shown = in->fc.shown;
+    o->not_events = in->fc.not_events;
+    o->digests = in->fc.digests;
+    o->first_not_event = in->fc.first_not_event;
+    o->first_not_event_line = in->fc.first_not_event_line;
+    o->sole = (int)in->fc.sole;
+    o->sole_set = in->fc.sole_set;
+    in->in_part = in->part_done = false;
+    in->part_to = UINT64_MAX;
+    drop_source(in);
+}
+
 static void finish_file(th_input *in)
 {
+    if (in->in_part) {
+        finish_part(in);
+        return;
+    }
+    close_notes(in, in->path, &in->fc, in->first);
+    end_source(in);
+}
+
+/* A file's closing notes (what was skipped in it), and its count: read, or
+ * skipped when its only value is no event. */
+static void close_notes(th_input *in, const char *path, const file_counts *fc, uint64_t first)
+{
     th_diags *d = in->opts.diags;
-    file_counts *fc = &in->fc;
     if (fc->malformed > fc->shown)
-        th_diag_offset(d, TH_SEV_ERROR, in->path, -1,
+        th_diag_offset(d, TH_SEV_ERROR, path, -1,
                        "%llu more malformed records in this file (not shown one by one)",
                        (unsigned long long)(fc->malformed - fc->shown));
     if (fc->not_events) {
         if (fc->first_not_event_line)
-            th_diag_at(d, TH_SEV_WARNING, in->path, (unsigned)fc->first_not_event_line, 1,
+            th_diag_at(d, TH_SEV_WARNING, path, (unsigned)fc->first_not_event_line, 1,
                        "%llu JSON values are neither CloudTrail records nor ECS documents; "
                        "skipped (this is the first)",
                        (unsigned long long)fc->not_events);
         else
-            th_diag_offset(d, TH_SEV_WARNING, in->path, fc->first_not_event,
+            th_diag_offset(d, TH_SEV_WARNING, path, fc->first_not_event,
                            "%llu JSON values are neither CloudTrail records nor ECS "
                            "documents; skipped (this is the first)",
                            (unsigned long long)fc->not_events);
     }
     if (fc->digests)
-        th_diag_offset(d, TH_SEV_INFO, in->path, -1, "%llu CloudTrail digest objects skipped",
+        th_diag_offset(d, TH_SEV_INFO, path, -1, "%llu CloudTrail digest objects skipped",
                        (unsigned long long)fc->digests);
     if (fc->sole_set && fc->sole == TH_IO_DIGEST) {
-        th_diag_offset(d, TH_SEV_INFO, in->path, -1, "CloudTrail digest file; skipped");
+        th_diag_offset(d, TH_SEV_INFO, path, -1, "CloudTrail digest file; skipped");
         skip_file(in, &in->st.files_digest);
     } else if (fc->sole_set) {
-        th_diag_offset(d, TH_SEV_WARNING, in->path, (long long)in->first,
+        th_diag_offset(d, TH_SEV_WARNING, path, (long long)first,
                        "JSON document with neither events nor a Records array; file skipped");
         skip_file(in, &in->st.files_not_events);
     } else {
         in->st.files++;
     }
-    end_source(in);
 }
 
 /* Notes what was skipped by path alone, once, when the input is exhausted. */
@@ -241,14 +368,94 @@ static bool open_file(th_input *in, const char *path, bool is_stdin)
     return in->open;
 }
 
-/* th_input_open_files: opens the file th_input_file named, once. */
+/* th_input_file_part: opens the part. The part at 0 starts as the file
+ * does (start_file); another starts just past the first '\n' at or after
+ * part_from - 1 and the file's first value, the first line that starts in
+ * it, if one does before part_to (else part_done: nothing in it). */
+static bool open_part(th_input *in, const char *path)
+{
+    in->part_out = (th_input_part){0};
+    uint64_t from = in->part_from;
+    uint64_t at = from && from - 1 > in->part_first ? from - 1 : in->part_first;
+    if (!th_io_src_open_at(&in->src, path, from ? at : 0, in->part_to, in->opts.diags)) {
+        th_io_src_release(&in->src);
+        if (from == 0) /* reported by every part; counted once */
+            skip_file(in, &in->st.files_unreadable);
+        return false;
+    }
+    in->in_part = true;
+    in->part_done = false;
+    in->part_start = 0;
+    if (from == 0) {
+        start_file(in, path); /* NDJSON: th_input_next found it so */
+        return in->open;
+    }
+    in->path = th_xstrdup(path);
+    in->pos = 0;
+    in->line = 1;
+    in->first = UINT64_MAX; /* not in this part */
+    memset(&in->fc, 0, sizeof(in->fc));
+    memset(&in->cont, 0, sizeof(in->cont));
+    in->deferred = 0;
+    in->held = false;
+    in->cscan_p = NULL;
+    in->first_ls = NULL;
+    in->line_p = NULL;
+    in->open = true;
+    in->mode = MODE_NDJSON;
+    th_io_sync_window(in);
+    for (;;) {
+        const char *nl = memchr(in->s + in->pos, '\n', in->n - in->pos);
+        if (nl) {
+            in->pos = (size_t)(nl - in->s) + 1;
+            break;
+        }
+        in->pos = in->n;
+        if (in->src.base + in->n >= in->part_to || !th_io_pull(in, in->n))
+            break;
+    }
+    in->part_start = in->src.base + in->pos;
+    in->part_done = in->part_start >= in->part_to || (in->pos >= in->n && in->src.eof);
+    return true;
+}
+
+/* th_input_open_files: opens the file (or part) th_input_file named, once. */
 static int next_named(th_input *in)
 {
     char *path = in->one;
     in->one = NULL;
-    bool open = path && open_file(in, path, false);
+    bool part = in->part_req;
+    in->part_req = false;
+    bool open = path && (part ? open_part(in, path) : open_file(in, path, false));
     free(path);
     return open ? NF_OPEN : NF_END;
+}
+
+/* The next part of the file th_input_next yields in parts. */
+static void next_part(th_input *in, th_record *job)
+{
+    uint64_t k = in->parts_next++, b = in->part_bytes;
+    bool last = in->parts_next == in->parts_n;
+    uint64_t to = last ? UINT64_MAX : (k + 1) * b;
+    *job = (th_record){.kind = TH_REC_FILE,
+                       .file = in->parts_path,
+                       .size = (last ? in->parts_size : to) - k * b,
+                       .part = true,
+                       .part_last = last,
+                       .part_from = k * b,
+                       .part_to = to,
+                       .part_first = in->parts_first};
+    in->jobs++;
+}
+
+/* Whether the file just opened (size bytes) is yielded in parts
+ * (th_input_defer_parts): plain NDJSON whose first line the scanner took. */
+static bool in_parts(const th_input *in, const th_io_walk_item *it)
+{
+    return in->defer && in->part_bytes && it->regular && !it->is_stdin &&
+           it->size / 2 >= in->part_bytes &&
+           in->open && in->mode == MODE_NDJSON && !in->src.gzip && in->cscan_p &&
+           !in->cont.active;
 }
 
 /* Moves to the next file to read: NF_OPEN, or NF_JOB with *job set
@@ -257,6 +464,13 @@ static int next_file(th_input *in, th_record *job)
 {
     if (in->files_only)
         return next_named(in);
+    if (in->parts_next < in->parts_n) {
+        next_part(in, job);
+        return NF_JOB;
+    }
+    free(in->parts_path); /* the last part's record is read */
+    in->parts_path = NULL;
+    in->parts_next = in->parts_n = 0;
     for (;;) {
         th_io_walk_item it;
         switch (th_io_walk_next(in->walk, &it)) {
@@ -278,8 +492,17 @@ static int next_file(th_input *in, th_record *job)
             in->jobs++;
             return NF_JOB;
         }
-        if (open_file(in, it.path, it.is_stdin))
-            return NF_OPEN;
+        if (open_file(in, it.path, it.is_stdin)) {
+            if (!in_parts(in, &it))
+                return NF_OPEN;
+            drop_source(in); /* its head was looked at; the parts are read elsewhere */
+            in->parts_path = th_xstrdup(it.path);
+            in->parts_size = it.size;
+            in->parts_first = in->first;
+            in->parts_n = (it.size + in->part_bytes - 1) / in->part_bytes;
+            next_part(in, job);
+            return NF_JOB;
+        }
     }
 }
 
@@ -306,7 +529,7 @@ bool th_input_next(th_input *in, th_record *out)
         bool got = th_io_file_next(in, out);
         if (got)
             return true;
-        if (!in->cont.active && in->pos >= in->n && in->src.eof) {
+        if (!in->cont.active && ((in->pos >= in->n && in->src.eof) || in->part_done)) {
             if (in->deferred && !in->held) { /* th_input_settle may still report on it */
                 in->held = true;
                 return false;
@@ -348,7 +571,9 @@ void th_input_close(th_input *in)
 {
     if (!in)
         return;
-    if (in->open)
+    if (in->open && in->in_part)
+        drop_source(in);
+    else if (in->open)
         end_source(in);
     th_io_src_free(&in->src);
     th_io_walk_close(in->walk);
@@ -356,6 +581,7 @@ void th_input_close(th_input *in)
     th_jscan_free(in->scan);
     th_jscan_free(in->cscan);
     free(in->one);
+    free(in->parts_path);
     free(in);
 }
 

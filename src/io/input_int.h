@@ -73,6 +73,22 @@ struct th_input {
     uint64_t jobs;      /* files yielded as jobs (the input's end is then held once) */
     bool files_only;   /* th_input_open_files: no walk, only `one` */
     char *one;         /* the file th_input_file named, not opened yet */
+    /* th_input_defer_parts: the part size, and the file being yielded in
+     * parts (its path, size, next part and count) */
+    uint64_t part_bytes;
+    char *parts_path;
+    uint64_t parts_size, parts_next, parts_n, parts_first;
+    /* the parts absorbed so far of a file read in parts: its tallies, lines
+     * and first value's offset (th_input_absorb_part) */
+    file_counts pf;
+    uint64_t pf_lines, pf_first;
+    bool pf_started;
+    /* th_input_file_part: reading one part. part_to ends it (UINT64_MAX when
+     * not reading a part); part_start: the file offset of its first line
+     * (counted from there); part_done: a line starts at or past part_to */
+    bool part_req, in_part, part_done;
+    uint64_t part_from, part_to, part_first, part_start;
+    th_input_part part_out;
     char reason[96]; /* a composed message (limit_reason in split.c) */
     th_input_give_fn give; /* th_input_give_windows */
     void *give_ctx;

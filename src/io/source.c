@@ -458,9 +458,19 @@ static void gz_fill(th_io_src *s, size_t room)
     }
 }
 
-/* Reads up to `room` bytes at s->win + s->len. */
+/* Reads past a part's end (th_io_src_open_at) this much at a time. */
+#define PAST_STOP (64u << 10)
+
+/* Reads up to `room` bytes at s->win + s->len (up to s->stop, then
+ * PAST_STOP, when a stop is set). */
 static void fd_fill(th_io_src *s, size_t room)
 {
+    if (s->stop) {
+        uint64_t at = s->base + s->len;
+        uint64_t most = at < s->stop ? s->stop - at : PAST_STOP;
+        if (room > most)
+            room = (size_t)most;
+    }
     size_t start = s->len;
     while (s->len - start < room) {
         ssize_t r = read(s->fd, s->win + s->len, room - (s->len - start));
@@ -541,6 +551,34 @@ static bool start_gzip(th_io_src *s)
     s->isal->next_in = (uint8_t *)s->zin;
     s->fresh = true;
     th_io_src_more(s, 0);
+    return true;
+}
+
+bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t stop,
+                       th_diags *d)
+{
+    th_io_src_release(s);
+    s->path = th_xstrdup(path);
+    s->diags = d;
+    s->cap = UINT64_MAX;
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->close_fd = true;
+    if (s->fd < 0) {
+        th_diag_offset(d, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
+        return false;
+    }
+    if (from > (uint64_t)INT64_MAX || lseek(s->fd, (off_t)from, SEEK_SET) < 0) {
+        th_diag_offset(d, TH_SEV_ERROR, path, (long long)from, "cannot seek: %s",
+                       strerror(errno));
+        return false;
+    }
+    s->kind = TH_SRC_FD;
+    s->base = from;
+    s->stop = stop;
+    if (!window_room(s, CHUNK))
+        return false;
+    s->data = s->win;
+    fd_fill(s, CHUNK);
     return true;
 }
 

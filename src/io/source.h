@@ -50,6 +50,8 @@ typedef struct th_io_src {
     char *path;
     th_diags *diags;
     uint64_t cap; /* max inflated bytes per file */
+    uint64_t stop; /* th_io_src_open_at: reads end at this file offset, then go on
+                      in small reads (the line that crosses it); 0: none */
     int fd;       /* TH_SRC_FD: the descriptor being read (-1 when closed) */
     bool close_fd;
     void *map; /* mapped gzip file: the compressed bytes */
@@ -78,6 +80,13 @@ void th_io_src_init(th_io_src *s);
  * the content there: what was inflated before them is kept. */
 bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_inflated,
                     th_diags *diags);
+/* Opens the plain regular file `path` at byte `from` (base = from): a part
+ * of a large NDJSON file (th_input_defer_parts), read without a look at gzip
+ * magic bytes (the whole file's first bytes were looked at). Reads stop at
+ * file offset `stop` and go on past it 64 KiB at a time, so that the line
+ * that crosses it costs no whole chunk more. False as th_io_src_open. */
+bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t stop,
+                       th_diags *diags);
 /* Drops data[0..consumed) (base advances) and appends more content. Returns
  * false, changing nothing but the drop, when there is no more (eof). */
 bool th_io_src_more(th_io_src *s, size_t consumed);

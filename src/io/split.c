@@ -90,6 +90,8 @@ static void malformed(th_input *in, size_t at, uint64_t line, size_t line_start,
     if (++in->fc.malformed > TH_MAX_INPUT_DIAGS_PER_FILE)
         return;
     in->fc.shown++;
+    if (in->in_part && in->opts.diags) /* th_input_absorb_part shows the file's first */
+        in->part_out.shown_at[in->fc.shown - 1] = in->opts.diags->len;
     const char *why = in->src.incomplete && in->src.eof && rec_end >= in->n
                           ? "record cut off where the gzip stream ends"
                           : reason;
@@ -634,6 +636,11 @@ static bool ndjson_next(th_input *in, th_record *out)
 {
     for (;;) {
         size_t ls = in->pos;
+        if (in->src.base + ls >= in->part_to && in->src.base + ls != in->first) {
+            /* the next part's line (the first value's is the part at 0's) */
+            in->part_done = true;
+            return false;
+        }
         const char *nl;
         if (in->first_ls == in->s + ls) /* th_io_pick_mode looked for it already */
             nl = in->first_nl;

@@ -24,15 +24,28 @@
  * filled 70-100 times a run at 2 threads (20-30 times at 256 KiB). */
 #define FILE_JOB_MAX (1u << 20)
 #define BATCH_FILE_BYTES (256u << 10)
-/* A batch's arena grows by this much: a batch of files keeps only the records
- * some rule may match (raw_own), a batch of lines their copies (512 of a few
- * KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
+/* A batch's arena grows by this much: a batch of files keeps what prepare
+ * made of the records some rule may match (their text stays in io's
+ * windows: wwin), a batch of lines their copies (512 of a few KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
  * it touched the start of, 8 MB more fresh memory at 2 threads (peak RSS 43 ->
  * 35 MB over a day of S3 objects), which a VM pays for in page faults. */
 #define BATCH_CHUNK (64u << 10)
 /* io's windows (2 MiB for a big NDJSON file) kept for io to read on into;
  * one grown for a longer line is freed */
 #define SPARE_WINDOW_MAX (4u << 20)
+/* A big NDJSON file is read by the workers in parts of this many bytes
+ * (io's th_input_defer_parts): each reads its part itself, so the text is
+ * in the cache of the core that scans it, and the reading thread only
+ * commits. TH_PART_BYTES (tests) sets it. */
+#define PART_BYTES (1u << 20)
+
+static uint64_t part_bytes(void)
+{
+    const char *v = getenv("TH_PART_BYTES");
+    char *end;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+    return n && !*end ? (uint64_t)n : PART_BYTES;
+}
 
 static uint64_t now_ns(void)
 {
@@ -294,10 +307,11 @@ typedef struct rawrec {
     th_str text;
     th_jval *json;         /* NULL until needed (lazy io, batches) */
     const th_jscan *scan;  /* loaded with text, or NULL */
-    /* A record of a file read on a worker: text and scan are still io's
-     * (valid during prepare only); raw_own copies them into `keep` before
-     * anything that outlives prepare can point into them. NULL: the text
-     * lives as long as the record. */
+    /* A record of a whole file read on a worker: text and scan are still
+     * io's (valid during prepare only); raw_own copies them into `keep`
+     * before anything that outlives prepare can point into them. NULL: the
+     * text lives as long as the record (a part's record: in io's window,
+     * which the batch holds: wwin). */
     th_arena *keep;
 } rawrec;
 
@@ -667,6 +681,8 @@ static void add_prof(th_pipeline_profile *to, const th_pipeline_profile *from)
     to->mapped_unplanned += from->mapped_unplanned;
     to->mapped_full += from->mapped_full;
     to->skipped += from->skipped;
+    to->worker_files += from->worker_files;
+    to->worker_parts += from->worker_parts;
 }
 
 /* th_materialise_fn: the complete document of a kept raw record, as it was
@@ -859,15 +875,22 @@ typedef struct pjob {
     size_t from, to;     /* its records: the batch's extra[from..to) */
     th_input_stats st;
     th_diags diags;
+    /* a part of a large NDJSON file (th_input_defer_parts): the lines that
+     * start in [part_from, part_to), and what io needs of it at the commit */
+    bool part, part_last;
+    uint64_t part_from, part_to, part_first;
+    th_input_part pt;
 } pjob;
 
 /* One of io's windows that deferred lines are read from in place (io's
  * th_input_give_windows): the batches that hold lines in it keep it until
  * their commit, and io reads on into another buffer. */
+typedef struct wwin wwin;
 typedef struct pwin {
     char *buf; /* once io gave it up; NULL while it is io's window */
     size_t cap;
     size_t refs; /* batches holding lines in it */
+    wwin *worker; /* a worker's input's (its wwin): refs and buf under the pool's lock */
 } pwin;
 
 typedef struct pbatch {
@@ -976,20 +999,87 @@ static bool judge(pool *pl, pbatch *b, prec *x, th_arena_mark m)
     return event;
 }
 
+/* A worker's own input's windows (th_input_give_windows on `one`): the
+ * records of the parts of big files it reads keep their text where io has
+ * it, as deferred lines do, and a batch that keeps such a record holds the
+ * window until its commit. Copying each kept record's text and tape into
+ * the batch (raw_own, as whole files' records still are) cost the whole
+ * pack at two threads ~10% of its CPU on the bench file in parts (7 in 10
+ * records are kept: the broad ES|QL rules), and the copies' fresh memory as
+ * much again in page faults. */
+#define WORKER_SPARES 2
+struct wwin {
+    pool *pl;
+    pwin *cur; /* the window io reads into now (buf NULL) */
+    /* windows the batches let go, for io to read on into (under pl->mu) */
+    pwin spare[WORKER_SPARES];
+    size_t nspare;
+};
+
+static pwin *worker_pwin(wwin *ww)
+{
+    pwin *w = th_xcalloc(1, sizeof(pwin));
+    w->worker = ww;
+    return w;
+}
+
+/* th_input_give_fn of a worker's input: a window some batch holds becomes
+ * the batches' (freed at the last one's commit), and io reads on into a new
+ * buffer. */
+static char *worker_give(void *ctx, char *window, size_t cap)
+{
+    wwin *ww = ctx;
+    pthread_mutex_lock(&ww->pl->mu);
+    pwin *w = ww->cur;
+    if (!w->refs) {
+        pthread_mutex_unlock(&ww->pl->mu);
+        return NULL;
+    }
+    w->buf = window;
+    w->cap = cap;
+    ww->cur = worker_pwin(ww);
+    char *fresh = NULL;
+    for (size_t i = 0; i < ww->nspare && !fresh; i++)
+        if (ww->spare[i].cap >= cap) {
+            fresh = ww->spare[i].buf;
+            ww->spare[i] = ww->spare[--ww->nspare];
+        }
+    pthread_mutex_unlock(&ww->pl->mu);
+    return fresh ? fresh : th_xmalloc(cap);
+}
+
+/* Batch b keeps a record whose text is in the worker's current window. */
+static void hold_window(pbatch *b, wwin *ww)
+{
+    pwin *w = ww->cur;
+    if (b->wins.len && b->wins.items[b->wins.len - 1] == w)
+        return;
+    pthread_mutex_lock(&ww->pl->mu);
+    w->refs++;
+    pthread_mutex_unlock(&ww->pl->mu);
+    TH_VEC_PUSH(&b->wins, w);
+}
+
 /* One record of a file read on a worker, prepared where io has it: on io's
  * scanner when io yields it so (an element of an S3 object's tape, or a
- * line), so the object is scanned once. Its text (and tape) are copied into
- * the batch only when prepare keeps something of it (raw_own): a record no
- * rule can match costs no copy. Its DOM, if io parsed it, points into io's
- * buffers: prepare makes its own from the copy. */
-static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec)
+ * line), so the object is scanned once. Its text is not copied: when prepare
+ * keeps something of it, the batch holds io's window (hold_window). Its DOM,
+ * if io parsed it, is in io's arena: prepare makes its own from the text. */
+static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec, wwin *ww)
 {
     th_arena_mark m = th_arena_mark_get(&b->arena);
-    prec y = {0};
-    y.r.kind = rec->kind;
+    prec y; /* prepare_rec reads only y.r: 512 bytes of zeros a record cost more */
+    prepared_init(&y.r, rec->kind);
     y.r.ev = (th_event){NULL, 0, 0, 0, path, rec->offset, rec->line, TH_STR_NULL, false};
-    rawrec rr = {rec->text, NULL, rec->scan, &b->arena};
+    /* a part's record: its text stays where io has it (the batch holds the
+     * window: wwin); a whole file's (an S3 object of a few hundred KB
+     * inflated into a window of 1 MiB or more, one for each object held):
+     * copied, for memory (held, the whole pack over two days of S3 objects
+     * at two threads peaked at 580 MB) */
+    rawrec rr = {rec->text, NULL, rec->scan, ww ? NULL : &b->arena};
     prepare_rec(pl, b, &y, &rr, m);
+    if (ww && (y.r.ev.doc || y.r.ev.raw.p || has_hits(pl->p, &y.r))) /* may point into it */
+        hold_window(b, ww);
     TH_VEC_PUSH(&b->extra, ((xrec){y.r.ev, y.r.text, y.r.kind, y.r.derived, y.r.rendered}));
     size_t n = pl->p->nengines;
     TH_VEC_GROW(&b->ranges, 2 * n);
@@ -1019,13 +1109,18 @@ static void unpack(const pool *pl, const pbatch *b, size_t k, prepared *r)
 }
 
 /* Reads the file of job x with this worker's own input (`one`). */
-static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
+static void read_file(pool *pl, pbatch *b, prec *x, th_input *one, wwin *ww)
 {
     const th_pipeline *p = pl->p;
     pjob *j = &b->jobs.items[x->job];
     j->from = b->extra.len;
     th_diags_init(&j->diags);
-    th_input_file(one, x->text, &j->diags);
+    if (j->part)
+        th_input_file_part(one, x->text, j->part_from, j->part_to, j->part_first, &j->diags);
+    else
+        th_input_file(one, x->text, &j->diags);
+    b->w.prof.worker_files += !j->part;
+    b->w.prof.worker_parts += j->part;
     th_record rec;
     for (;;) {
         uint64_t t0 = p->profile ? cpu_ns() : 0;
@@ -1034,10 +1129,12 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
             b->w.prof.files_ns += cpu_ns() - t0;
         if (!more)
             break;
-        read_rec(pl, b, x->text, &rec);
+        read_rec(pl, b, x->text, &rec, j->part ? ww : NULL);
     }
     j->to = b->extra.len;
     j->st = *th_input_stats_get(one);
+    if (j->part)
+        th_input_part_get(one, &j->pt);
 }
 
 /* own: the worker thread's caches of look-ups (th_hits_swap_caches), which
@@ -1049,7 +1146,7 @@ static void read_file(pool *pl, pbatch *b, prec *x, th_input *one)
  * scan: the thread's scanner, whose tape stays in its cache (cachegrind,
  * b100k at two threads: D1 misses -1.2%, LL data misses -8%). */
 static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slots *slots,
-                    th_jscan **scan)
+                    th_jscan **scan, wwin *ww)
 {
     const th_pipeline *p = pl->p;
     if (!b->ready) {
@@ -1070,7 +1167,7 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
         if (x->r.kind == TH_REC_FILE) {
-            read_file(pl, b, x, one);
+            read_file(pl, b, x, one, ww);
             continue;
         }
         rawrec rr = {th_str_make(x->text, x->n), NULL, NULL, NULL};
@@ -1096,6 +1193,8 @@ static void *worker(void *arg)
 {
     pool *pl = arg;
     th_input *one = NULL; /* this thread's reader of whole files, made at the first */
+    wwin ww = {.pl = pl};
+    ww.cur = worker_pwin(&ww);
     th_ecs_slots slots;
     th_ecs_slots_init(&slots);
     th_jscan *scan = th_jscan_new();
@@ -1121,9 +1220,11 @@ static void *worker(void *arg)
         pl->taken++;
         b->state = B_BUSY;
         pthread_mutex_unlock(&pl->mu);
-        if (b->jobs.len && !one) /* lazy, not deferred: records come on its scanners */
+        if (b->jobs.len && !one) { /* lazy, not deferred: records come on its scanners */
             one = th_input_open_files(pl->in);
-        process(pl, b, one, own, &slots, &scan);
+            th_input_give_windows(one, worker_give, &ww);
+        }
+        process(pl, b, one, own, &slots, &scan, &ww);
         pthread_mutex_lock(&pl->mu);
         b->state = B_DONE;
         if (pl->awaited == b)
@@ -1131,6 +1232,9 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&pl->mu);
     th_input_close(one);
+    free(ww.cur); /* every batch it processed is committed: none holds it */
+    for (size_t i = 0; i < ww.nspare; i++)
+        free(ww.spare[i].buf);
     th_ecs_slots_free(&slots); /* every batch it processed is committed */
     th_jscan_free(scan);
     return NULL;
@@ -1181,16 +1285,29 @@ static char *give_window(void *ctx, char *window, size_t cap)
  * may hold at once). */
 static void release_windows(pool *pl, pbatch *b)
 {
+    if (!b->wins.len)
+        return;
+    pthread_mutex_lock(&pl->mu); /* a worker's windows: its give and holds */
     for (size_t i = 0; i < b->wins.len; i++) {
         pwin *w = b->wins.items[i];
         if (--w->refs || !w->buf)
             continue;
+        if (w->worker) {
+            wwin *ww = w->worker;
+            if (ww->nspare < WORKER_SPARES)
+                ww->spare[ww->nspare++] = *w;
+            else
+                free(w->buf);
+            free(w);
+            continue;
+        }
         if (pl->spare.len < pl->nring && w->cap <= SPARE_WINDOW_MAX)
             TH_VEC_PUSH(&pl->spare, *w);
         else
             free(w->buf);
         free(w);
     }
+    pthread_mutex_unlock(&pl->mu);
     b->wins.len = 0;
 }
 
@@ -1207,11 +1324,18 @@ static void commit_batch(pool *pl, pbatch *b)
         prec *x = &b->recs[i];
         if (x->r.kind == TH_REC_FILE) { /* io counts it and reports on it now */
             pjob *j = &b->jobs.items[x->job];
-            th_input_absorb(pl->in, &j->st, &j->diags);
+            uint64_t base = 0; /* a part's lines are numbered from its first */
+            if (j->part)
+                base = th_input_absorb_part(pl->in, x->text, &j->st, &j->diags, &j->pt,
+                                            j->part_last);
+            else
+                th_input_absorb(pl->in, &j->st, &j->diags);
             th_diags_free(&j->diags);
             for (size_t k = j->from; k < j->to; k++) {
                 prepared r;
                 unpack(pl, b, k, &r);
+                if (r.ev.line)
+                    r.ev.line += base;
                 commit(pl->p, &r, &b->w);
             }
             continue;
@@ -1292,7 +1416,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.work, NULL);
     pthread_cond_init(&pl.done, NULL);
-    pl.nring = (size_t)p->threads * 2 + 2;
+    pl.nring = (size_t)p->threads + 2;
     pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
     for (size_t i = 0; i < pl.nring; i++) { /* their worker state: process */
         th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
@@ -1322,6 +1446,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
      * them (unless a keep callback must look at each record first) */
     th_input_defer(in, !p->keep);
     th_input_defer_files(in, p->keep ? 0 : FILE_JOB_MAX);
+    th_input_defer_parts(in, p->keep ? 0 : part_bytes());
     pl.win = th_xcalloc(1, sizeof(pwin));
     th_input_give_windows(in, give_window, &pl);
     uint64_t filled = 0, committed = 0, index = 0, n = 0;
@@ -1372,7 +1497,11 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
                 x->text = b->file;
                 x->n = strlen(b->file);
                 x->job = b->jobs.len;
-                TH_VEC_PUSH(&b->jobs, (pjob){0});
+                TH_VEC_PUSH(&b->jobs, ((pjob){.part = rec.part,
+                                              .part_last = rec.part_last,
+                                              .part_from = rec.part_from,
+                                              .part_to = rec.part_to,
+                                              .part_first = rec.part_first}));
                 b->job_bytes += rec.size;
             }
         }
@@ -1401,6 +1530,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     progress_end(&pr);
     th_input_defer(in, false);
     th_input_defer_files(in, 0);
+    th_input_defer_parts(in, 0);
     th_input_give_windows(in, NULL, NULL);
     pool_free(&pl);
     free(tids);

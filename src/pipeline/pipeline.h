@@ -92,6 +92,8 @@ typedef struct th_pipeline_profile {
     uint64_t mapped_full;      /* complete mappings: alert sources, --no-lazy, outputs */
     uint64_t skipped;    /* raw events no rule could match (routing + gates on the raw
                             projection): not mapped, not evaluated */
+    uint64_t worker_files; /* files read whole on workers (S3 objects) */
+    uint64_t worker_parts; /* parts of big NDJSON files read on workers */
 } th_pipeline_profile;
 
 typedef struct th_pipeline {

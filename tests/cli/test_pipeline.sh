@@ -329,6 +329,34 @@ for t in 2 3; do
 done
 expect_grep "labels beside S3 objects: the first non-event line named, all 600 counted" \
   'labels.ndjson:601:1: warning: 600 JSON values are neither' "$TMP/lm3.err"
+
+# Big NDJSON files read in parts: with worker threads a plain NDJSON file of
+# two parts or more (1 MiB each; TH_PART_BYTES sets it for tests) is read by
+# the workers, a part each, instead of being split by the reading thread. In
+# parts of 777 and 4096 bytes (lines cut anywhere), the mixed files and the
+# labels beside S3 objects (files under 1 MiB are read whole, as before) give
+# the match output, alerts, summary counts and messages (in order) of one
+# thread, and --profile counts the parts.
+for pb in 777 4096; do
+  for t in 2 3; do
+    TH_PART_BYTES=$pb "$TH" match --rules "$catchall" --data "$TMP/mixed" --threads "$t" >"$TMP/pm.ndjson" 2>"$TMP/pm.err"
+    TH_PART_BYTES=$pb "$TH" run --rules "$catchall" --data "$TMP/mixed" --threads "$t" -o "$TMP/pr.ndjson" 2>/dev/null
+    TH_PART_BYTES=$pb "$TH" run --rules "$catchall" --data "$TMP/mixed" --threads "$t" -o "$TMP/ps.json" --format json 2>/dev/null
+    TH_PART_BYTES=$pb "$TH" match --rules "$catchall" --data "$TMP/lab" --threads "$t" >"$TMP/plm.ndjson" 2>"$TMP/plm.err"
+    if cmp -s "$TMP/mm1.ndjson" "$TMP/pm.ndjson" && cmp -s "$TMP/mm1.err" "$TMP/pm.err" &&
+      cmp -s "$TMP/mr1.ndjson" "$TMP/pr.ndjson" && [ "$(strip "$TMP/ms1.json")" = "$(strip "$TMP/ps.json")" ] &&
+      cmp -s "$TMP/lm1.ndjson" "$TMP/plm.ndjson" && cmp -s "$TMP/lm1.err" "$TMP/plm.err"; then
+      ok "parts of $pb bytes, $t threads: match output, alerts, summary counts and messages (in order) those of one thread"
+    else
+      nok "parts of $pb bytes, $t threads: match output, alerts, summary counts and messages (in order) those of one thread" \
+        "$(diff "$TMP/mm1.ndjson" "$TMP/pm.ndjson" | head -2)" "$(diff "$TMP/mm1.err" "$TMP/pm.err" | head -4)" \
+        "$(diff <(strip "$TMP/ms1.json") <(strip "$TMP/ps.json") | head -4)" "$(diff "$TMP/lm1.err" "$TMP/plm.err" | head -4)"
+    fi
+  done
+done
+TH_PART_BYTES=777 "$TH" run --rules "$catchall" --data "$TMP/mixed" --threads 2 --profile -o /dev/null 2>"$TMP/pp.err"
+expect_grep "parts: --profile counts the parts the workers read" \
+  'profile \(reading\): 1 files read whole and [0-9]{4,} parts of big NDJSON files' "$TMP/pp.err"
 "$TH" run --rules "$catchall" --data "$TMP/lab/AWSLogs" --threads 1 -o "$TMP/ls0.json" --format json 2>/dev/null
 skipped() { grep -o '"records_skipped":[0-9]*' "$1" | cut -d: -f2; }
 if [ -n "$(skipped "$TMP/ls0.json")" ] && [ $(($(skipped "$TMP/ls3.json") - $(skipped "$TMP/ls0.json"))) = 601 ]; then

@@ -7,6 +7,7 @@
 #include "th_test.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ typedef struct got {
     size_t n_bare;     /* and its container elements that came with neither tree nor scanner */
     size_t n_judged;   /* and its lines counted from th_input_judge_why's verdict alone */
     size_t n_files;    /* files mode: files read whole as jobs */
+    size_t n_parts;    /* parts mode: parts of files read as jobs (th_input_defer_parts) */
+    size_t parts_runs; /* run_both: the parts runs it made */
     size_t n_taken;    /* and the windows its held run took from io (got_give) */
     th_input_stats st;
     th_diags d;
@@ -352,6 +355,30 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
 {
     got *g = x->g;
     got_ctx ctx = {g, &x->a, &x->b};
+    if (r->kind == TH_REC_FILE && r->part) { /* parts mode: read as a worker would,
+                                                then absorbed in order */
+        assert_true(x->defer);
+        g->n_parts++;
+        if (!x->one)
+            x->one = th_input_open_files(in);
+        char *path = strdup(r->file);
+        th_diags fd;
+        th_diags_init(&fd);
+        th_input_file_part(x->one, path, r->part_from, r->part_to, r->part_first, &fd);
+        size_t before = g->n;
+        got_drain(x, x->one);
+        th_input_part pt;
+        th_input_part_get(x->one, &pt);
+        uint64_t base =
+            th_input_absorb_part(in, path, th_input_stats_get(x->one), &fd, &pt, r->part_last);
+        for (size_t i = before; i < g->n; i++)
+            if (g->r[i].line)
+                g->r[i].line += base;
+        assert_int_equal(fd.len, 0);
+        th_diags_free(&fd);
+        free(path);
+        return;
+    }
     if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would
                                      (lazy, not deferred) */
         assert_true(x->defer);
@@ -427,8 +454,69 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
  * is read whole with an input of its own (lazy, not deferred, as a worker
  * reads it), its stats and messages absorbed. `hold` (with defer): deferred
  * lines are kept in io's windows as the pipeline keeps them (got_run). */
+static inline void collect_run(got *g, const char *const *paths, size_t n,
+                               const th_input_opts *opts, bool defer, bool files, bool hold,
+                               uint64_t parts);
+
 static inline void collect_files(got *g, const char *const *paths, size_t n,
                                  const th_input_opts *opts, bool defer, bool files, bool hold)
+{
+    collect_run(g, paths, n, opts, defer, files, hold, 0);
+}
+
+/* collect_files with every plain NDJSON file of at least twice `parts` bytes
+ * read in parts of that size (th_input_defer_parts) by an input of its own,
+ * as a pipeline's workers read a big file, and absorbed in order. */
+static inline void collect_parts(got *g, const char *const *paths, size_t n,
+                                 const th_input_opts *opts, uint64_t parts)
+{
+    collect_run(g, paths, n, opts, true, false, false, parts);
+}
+
+/* The bytes of the regular files at or under `path`. */
+static inline uint64_t path_bytes(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return (uint64_t)st.st_size;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        size_t a = strlen(path), b = strlen(e->d_name);
+        char *sub = malloc(a + b + 2);
+        assert_non_null(sub);
+        memcpy(sub, path, a);
+        sub[a] = '/';
+        memcpy(sub + a + 1, e->d_name, b + 1);
+        sum += path_bytes(sub);
+        free(sub);
+    }
+    closedir(d);
+    return sum;
+}
+
+/* The bytes of the regular files under paths ("-" counts nothing). */
+static inline uint64_t paths_bytes(const char *const *paths, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(paths[i], "-") != 0)
+            sum += path_bytes(paths[i]);
+    return sum;
+}
+
+static inline void collect_run(got *g, const char *const *paths, size_t n,
+                               const th_input_opts *opts, bool defer, bool files, bool hold,
+                               uint64_t parts)
 {
     memset(g, 0, sizeof *g);
     th_diags_init(&g->d);
@@ -437,6 +525,7 @@ static inline void collect_files(got *g, const char *const *paths, size_t n,
     th_input *in = th_input_open(paths, n, &o);
     th_input_defer(in, defer);
     th_input_defer_files(in, files ? UINT64_MAX : 0);
+    th_input_defer_parts(in, parts);
     got_run x = {.g = g, .defer = defer, .lazy = o.lazy, .hold = hold};
     if (hold)
         th_input_give_windows(in, got_give, &x);
@@ -544,6 +633,24 @@ static inline size_t run_both(got *g, const char *const *paths, size_t n, const 
     assert_same_run(g, &l);
     g->n_files = l.n_files;
     got_free(&l);
+    /* and with big NDJSON files read in parts on workers, of sizes that cut
+     * lines anywhere (at most ~20,000 parts a run) */
+    static const uint64_t part_sizes[] = {1, 13, 256, 4096, 1u << 16};
+    uint64_t total = paths_bytes(paths, n);
+    g->n_parts = 0;
+    g->parts_runs = 0;
+    for (size_t k = 0; k < sizeof part_sizes / sizeof *part_sizes; k++) {
+        if (total / part_sizes[k] > 20000)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(paths[i], "-") == 0 && lseek(STDIN_FILENO, 0, SEEK_SET) != 0)
+                return lazy;
+        collect_parts(&l, paths, n, &lo, part_sizes[k]);
+        assert_same_run(g, &l);
+        g->n_parts += l.n_parts;
+        g->parts_runs++;
+        got_free(&l);
+    }
     return lazy;
 }
 

@@ -501,9 +501,64 @@ static void windows_given_up_agree(void **state)
     const char *paths[1] = {p};
     got g;
     run_both(&g, paths, 1, &o);
-    print_message("  %zu records, %zu deferred, %zu windows taken\n", g.n, g.n_deferred, g.n_taken);
+    print_message("  %zu records, %zu deferred, %zu windows taken, %zu parts in %zu runs\n", g.n,
+                  g.n_deferred, g.n_taken, g.n_parts, g.parts_runs);
     assert_true(g.n_taken >= 2);
     assert_true(g.n_deferred > 10000);
+    assert_int_equal(g.parts_runs, 2); /* 4 KiB and 64 KiB parts */
+    assert_true(g.n_parts > 1000);
+    got_free(&g);
+    free(p);
+    th_buf_free(&b);
+    tmp_rm(dir);
+}
+
+/* A big NDJSON file read in parts on workers (th_input_defer_parts), with
+ * parts of 1, 13, 256, 4096 and 65536 bytes (run_both): a byte order mark
+ * and blank lines before the first value (whose line is the first part's
+ * though the part ends before it), CRLF, blank and malformed lines past the
+ * file's cap of shown messages (each part shows its own first ones), values
+ * that are no events (the file's first one named by its line), a container
+ * line, no final newline: the same records with the same lines, stats and
+ * messages as the file read whole. */
+static void parts_read_as_the_whole_file(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    th_buf b;
+    th_buf_init(&b);
+    put(&b, "\xEF\xBB\xBF\n\n" CT(1) "\n", sizeof("\xEF\xBB\xBF\n\n" CT(1) "\n") - 1);
+    for (int i = 0; i < 40; i++) {
+        static const char rest[] = "{\"eventName\":\n" CT(2) "\r\n\n{\"a\":1}\n";
+        put(&b, rest, sizeof rest - 1);
+    }
+    static const char end[] = "{\"Records\":[" CT(3) "," CT(4) "]}";
+    put(&b, end, sizeof end - 1);
+    char *p = tmp_path(dir, "parts.ndjson");
+    write_bytes(p, b.data, b.len);
+    th_input_opts o;
+    th_input_opts_default(&o, NULL);
+    const char *paths[1] = {p};
+    got g;
+    run_both(&g, paths, 1, &o);
+    assert_int_equal(g.parts_runs, 5);
+    assert_true(g.n_parts > b.len);
+    assert_int_equal(g.n, 43);
+    assert_int_equal(g.r[0].line, 1); /* the first value's line is line 1 */
+    assert_int_equal(g.r[1].line, 3);
+    assert_int_equal(g.r[40].line, 159);
+    assert_int_equal(g.st.records_malformed, 40);
+    assert_int_equal(g.st.records_not_events, 40);
+    assert_int_equal(g.st.bytes, b.len);
+    assert_int_equal(must_find_diag(&g, "neither CloudTrail")->line, 5);
+    assert_non_null(find_diag(&g, "20 more malformed records"));
+    size_t shown = 0;
+    for (size_t i = 0; i < g.d.len; i++)
+        if (strstr(g.d.items[i].message, "malformed record:")) {
+            assert_int_equal(g.d.items[i].line, 2 + 4 * shown);
+            shown++;
+        }
+    assert_int_equal(shown, 20);
     got_free(&g);
     free(p);
     th_buf_free(&b);
@@ -542,6 +597,7 @@ int main(void)
         cmocka_unit_test(container_check_is_per_file),
         cmocka_unit_test(files_read_whole_agree),
         cmocka_unit_test(windows_given_up_agree),
+        cmocka_unit_test(parts_read_as_the_whole_file),
         cmocka_unit_test(shared_corpus_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
