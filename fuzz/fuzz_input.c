@@ -87,35 +87,29 @@ static void drain(th_input *in, th_input *one, int mode, run *x, th_jscan *own, 
                 continue;
             break;
         }
-        if (r.kind == TH_REC_FILE && r.part) {
-            if (mode != 5 || !one)
+        if (r.kind == TH_REC_FILE) { /* a whole file (mode 3) or a part (mode 5) */
+            if (mode != (r.part ? 5 : 3) || !one)
                 abort();
             th_diags fd;
             th_diags_init(&fd);
             char *path = strdup(r.file);
-            th_input_file_part(one, path, r.part_from, r.part_to, r.part_first, &fd);
+            if (r.part)
+                th_input_file_part(one, path, r.part_from, r.part_to, r.part_first, &fd);
+            else
+                th_input_file(one, path, &fd);
             size_t before = x->n;
             drain(one, NULL, 4, x, own, a);
-            th_input_part pt;
-            th_input_part_get(one, &pt);
-            uint64_t base =
-                th_input_absorb_part(in, path, th_input_stats_get(one), &fd, &pt, r.part_last);
-            for (size_t i = before; i < x->n; i++)
-                if (x->r[i].line)
-                    x->r[i].line += base;
-            free(path);
-            th_diags_free(&fd);
-            continue;
-        }
-        if (r.kind == TH_REC_FILE) {
-            if (mode != 3 || !one)
-                abort();
-            th_diags fd;
-            th_diags_init(&fd);
-            char *path = strdup(r.file);
-            th_input_file(one, path, &fd);
-            drain(one, NULL, 4, x, own, a);
-            th_input_absorb(in, th_input_stats_get(one), &fd);
+            if (r.part) {
+                th_input_part pt;
+                th_input_part_get(one, &pt);
+                uint64_t base = th_input_absorb_part(in, path, th_input_stats_get(one), &fd,
+                                                     &pt, r.part_last);
+                for (size_t i = before; i < x->n; i++)
+                    if (x->r[i].line)
+                        x->r[i].line += base;
+            } else {
+                th_input_absorb(in, th_input_stats_get(one), &fd);
+            }
             free(path);
             th_diags_free(&fd);
             continue;

@@ -220,9 +220,9 @@ static void end_source(th_input *in)
     in->open = false;
 }
 
-/* Sets up the file just opened in in->src: BOM, first value, binary or
- * non-JSON content, reading mode. */
-static void start_file(th_input *in, const char *path)
+/* The state of a file just opened in in->src (or of a part of one), read
+ * from the window's start as NDJSON until start_file says otherwise. */
+static void begin_file(th_input *in, const char *path)
 {
     in->path = th_xstrdup(path);
     in->pos = 0;
@@ -232,9 +232,18 @@ static void start_file(th_input *in, const char *path)
     in->deferred = 0;
     in->held = false;
     in->cscan_p = NULL;
+    in->first_ls = NULL;
+    in->line_p = NULL;
     in->open = true;
     in->mode = MODE_NDJSON;
     th_io_sync_window(in);
+}
+
+/* Sets up the file just opened in in->src: BOM, first value, binary or
+ * non-JSON content, reading mode. */
+static void start_file(th_input *in, const char *path)
+{
+    begin_file(in, path);
     size_t first;
     /* enough of the start to look at: 4 KiB past the leading whitespace */
     for (;;) {
@@ -390,20 +399,8 @@ static bool open_part(th_input *in, const char *path)
         start_file(in, path); /* NDJSON: th_input_next found it so */
         return in->open;
     }
-    in->path = th_xstrdup(path);
-    in->pos = 0;
-    in->line = 1;
+    begin_file(in, path);
     in->first = UINT64_MAX; /* not in this part */
-    memset(&in->fc, 0, sizeof(in->fc));
-    memset(&in->cont, 0, sizeof(in->cont));
-    in->deferred = 0;
-    in->held = false;
-    in->cscan_p = NULL;
-    in->first_ls = NULL;
-    in->line_p = NULL;
-    in->open = true;
-    in->mode = MODE_NDJSON;
-    th_io_sync_window(in);
     for (;;) {
         const char *nl = memchr(in->s + in->pos, '\n', in->n - in->pos);
         if (nl) {

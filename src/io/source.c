@@ -554,19 +554,29 @@ static bool start_gzip(th_io_src *s)
     return true;
 }
 
-bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t stop,
-                       th_diags *d)
+/* The source's start for th_io_src_open and th_io_src_open_at: the last
+ * file let go, `path` opened (stdin when is_stdin); false, reported, when
+ * it cannot be. */
+static bool open_fd(th_io_src *s, const char *path, bool is_stdin, uint64_t cap, th_diags *d)
 {
     th_io_src_release(s);
     s->path = th_xstrdup(path);
     s->diags = d;
-    s->cap = UINT64_MAX;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
-    s->close_fd = true;
+    s->cap = cap;
+    s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    s->close_fd = !is_stdin;
     if (s->fd < 0) {
         th_diag_offset(d, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
         return false;
     }
+    return true;
+}
+
+bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t stop,
+                       th_diags *d)
+{
+    if (!open_fd(s, path, false, UINT64_MAX, d))
+        return false;
     if (from > (uint64_t)INT64_MAX || lseek(s->fd, (off_t)from, SEEK_SET) < 0) {
         th_diag_offset(d, TH_SEV_ERROR, path, (long long)from, "cannot seek: %s",
                        strerror(errno));
@@ -585,16 +595,8 @@ bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t s
 bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_inflated,
                     th_diags *d)
 {
-    th_io_src_release(s);
-    s->path = th_xstrdup(path);
-    s->diags = d;
-    s->cap = max_inflated;
-    s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    s->close_fd = !is_stdin;
-    if (s->fd < 0) {
-        th_diag_offset(d, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
+    if (!open_fd(s, path, is_stdin, max_inflated, d))
         return false;
-    }
     /* A large gzip'd regular file is mapped: the compressed bytes are inflated
      * in place. Everything else is read through the window, which stays hot
      * in the cache: measured faster than mapping plain files (first-touch page

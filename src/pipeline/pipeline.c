@@ -24,11 +24,12 @@
  * filled 70-100 times a run at 2 threads (20-30 times at 256 KiB). */
 #define FILE_JOB_MAX (1u << 20)
 #define BATCH_FILE_BYTES (256u << 10)
-/* A batch's arena grows by this much: a batch of files keeps what prepare
- * made of the records some rule may match (their text stays in io's
- * windows: wwin), a batch of lines their copies (512 of a few KB); chunks are kept from batch to batch. Every batch had a 1 MB chunk that
- * it touched the start of, 8 MB more fresh memory at 2 threads (peak RSS 43 ->
- * 35 MB over a day of S3 objects), which a VM pays for in page faults. */
+/* A batch's arena grows by this much: a batch of files keeps only the
+ * records some rule may match (copied: raw_own; a part's text stays in io's
+ * windows: wwin), a batch of lines their copies (512 of a few KB); chunks are
+ * kept from batch to batch. Every batch had a 1 MB chunk that it touched the
+ * start of, 8 MB more fresh memory at 2 threads (peak RSS 43 -> 35 MB over a
+ * day of S3 objects), which a VM pays for in page faults. */
 #define BATCH_CHUNK (64u << 10)
 /* io's windows (2 MiB for a big NDJSON file) kept for io to read on into;
  * one grown for a longer line is freed */
@@ -1060,11 +1061,14 @@ static void hold_window(pbatch *b, wwin *ww)
     TH_VEC_PUSH(&b->wins, w);
 }
 
-/* One record of a file read on a worker, prepared where io has it: on io's
- * scanner when io yields it so (an element of an S3 object's tape, or a
- * line), so the object is scanned once. Its text is not copied: when prepare
- * keeps something of it, the batch holds io's window (hold_window). Its DOM,
- * if io parsed it, is in io's arena: prepare makes its own from the text. */
+/* One record of a file (or part) read on a worker, prepared where io has
+ * it: on io's scanner when io yields it so (an element of an S3 object's
+ * tape, or a line), so the object is scanned once. When prepare keeps
+ * something of it, a whole file's record is copied into the batch
+ * (raw_own), a part's stays in io's window, which the batch then holds
+ * (hold_window, ww: the worker's windows); a record no rule can match costs
+ * neither. Its DOM, if io parsed it, is in io's arena: prepare makes its own
+ * from the text. */
 static void read_rec(pool *pl, pbatch *b, const char *path, const th_record *rec, wwin *ww)
 {
     th_arena_mark m = th_arena_mark_get(&b->arena);

@@ -355,42 +355,36 @@ static inline void got_read(got_run *x, th_input *in, const th_record *r)
 {
     got *g = x->g;
     got_ctx ctx = {g, &x->a, &x->b};
-    if (r->kind == TH_REC_FILE && r->part) { /* parts mode: read as a worker would,
-                                                then absorbed in order */
+    if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would
+                                     (lazy, not deferred); parts mode: a part of
+                                     one, its lines made the file's */
         assert_true(x->defer);
-        g->n_parts++;
+        if (r->part)
+            g->n_parts++;
+        else
+            g->n_files++;
         if (!x->one)
             x->one = th_input_open_files(in);
         char *path = strdup(r->file);
         th_diags fd;
         th_diags_init(&fd);
-        th_input_file_part(x->one, path, r->part_from, r->part_to, r->part_first, &fd);
+        if (r->part)
+            th_input_file_part(x->one, path, r->part_from, r->part_to, r->part_first, &fd);
+        else
+            th_input_file(x->one, path, &fd);
         size_t before = g->n;
         got_drain(x, x->one);
-        th_input_part pt;
-        th_input_part_get(x->one, &pt);
-        uint64_t base =
-            th_input_absorb_part(in, path, th_input_stats_get(x->one), &fd, &pt, r->part_last);
-        for (size_t i = before; i < g->n; i++)
-            if (g->r[i].line)
-                g->r[i].line += base;
-        assert_int_equal(fd.len, 0);
-        th_diags_free(&fd);
-        free(path);
-        return;
-    }
-    if (r->kind == TH_REC_FILE) { /* files mode: read whole, as a worker would
-                                     (lazy, not deferred) */
-        assert_true(x->defer);
-        g->n_files++;
-        if (!x->one)
-            x->one = th_input_open_files(in);
-        char *path = strdup(r->file);
-        th_diags fd;
-        th_diags_init(&fd);
-        th_input_file(x->one, path, &fd);
-        got_drain(x, x->one);
-        th_input_absorb(in, th_input_stats_get(x->one), &fd);
+        if (r->part) {
+            th_input_part pt;
+            th_input_part_get(x->one, &pt);
+            uint64_t base = th_input_absorb_part(in, path, th_input_stats_get(x->one), &fd, &pt,
+                                                 r->part_last);
+            for (size_t i = before; i < g->n; i++)
+                if (g->r[i].line)
+                    g->r[i].line += base;
+        } else {
+            th_input_absorb(in, th_input_stats_get(x->one), &fd);
+        }
         assert_int_equal(fd.len, 0);
         th_diags_free(&fd);
         free(path);

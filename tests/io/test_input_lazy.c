@@ -536,11 +536,8 @@ static void parts_read_as_the_whole_file(void **state)
     put(&b, end, sizeof end - 1);
     char *p = tmp_path(dir, "parts.ndjson");
     write_bytes(p, b.data, b.len);
-    th_input_opts o;
-    th_input_opts_default(&o, NULL);
-    const char *paths[1] = {p};
     got g;
-    run_both(&g, paths, 1, &o);
+    run_one(&g, p);
     assert_int_equal(g.parts_runs, 5);
     assert_true(g.n_parts > b.len);
     assert_int_equal(g.n, 43);
