@@ -265,6 +265,12 @@ typedef struct th_caprange {
     uint32_t off, n;
 } th_caprange;
 #define TH_CAPR_STR 0x80000000u
+/* A TH_CAPR_STR range's off also holds, from this bit, the string's number
+ * among the field's strings that the thread found before (1, 2, ...; 0:
+ * none), in the id space th_hits.lspace (hotpass.c lid_of), by which the
+ * commit finds its list again without reading the string */
+#define TH_CAPR_LID_SHIFT 10
+struct th_lids;
 typedef struct th_hits {
     th_hit *items;
     size_t len, cap;
@@ -292,6 +298,9 @@ typedef struct th_hits {
     uint32_t *capgen;             /* (while capgen[id] is capevent) */
     size_t ncapfid;
     uint32_t capevent;
+    struct th_lids *lids; /* the thread's numbers of its captured strings (a cache, swapped
+                             with the others), made at its first capture */
+    uint32_t lspace;      /* the id space of the numbers in capr (th_lids), 0: none */
     struct th_plan_cache *plan_cache; /* th_engine_plan_slots' recent plans (hotpass.c) */
     const uint32_t *plan;             /* th_engine_plan: the rules to evaluate */
     size_t nplan;
