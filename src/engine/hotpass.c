@@ -855,11 +855,13 @@ static __attribute__((noinline)) const th_vlist *string_value(th_engine *e, th_c
 #define LID_FEW 512
 
 typedef struct lid_tab {
+    uint32_t last;     /* the number found or given last, 0: none, */
+    uint32_t last_n;   /* its string's length, */
+    uint64_t last_w[2]; /* and where that is at most 16 its words (words16) */
     uint32_t *slot;    /* open addressing: a number, 0 where empty; cap a power of two */
     uint64_t *hash;    /* by number */
     th_str *str;       /* by number: the string's copy */
     uint32_t cap, n;   /* n numbers given, 1..n */
-    uint32_t last;     /* the number found or given last, 0: none */
     uint32_t *recent;  /* by the string's recent entry (recent_slot): the number found or
                           given there last, 0: none (TH_CAP_RECENT, made at the first) */
     uint32_t looked;   /* look-ups */
@@ -944,22 +946,41 @@ static inline uint64_t lid_hash(th_str s)
  * then the recent entry's, then the table, as the commit looks a string up
  * (intern_line): the table's hash and probe were two thirds of the look-ups'
  * cost. */
+static inline uint32_t lid_last(lid_tab *t, uint32_t id, th_str s)
+{
+    t->last = id;
+    t->last_n = (uint32_t)s.n;
+    if (s.n <= 16)
+        words16(s, t->last_w);
+    return id;
+}
+
 static uint32_t lid_of(struct th_lids *l, uint32_t fid, th_str s, uint32_t slot)
 {
     lid_tab *t = &l->f[fid];
     t->looked++;
-    if (t->last && t->str[t->last].n == s.n && th_bytes_eq(t->str[t->last].p, s.p, s.n))
-        return t->last;
+    /* the last string by its words kept here, where it is short (as
+     * intern_last): the copy's bytes were another line to read */
+    if (t->last && t->last_n == s.n) {
+        if (s.n <= 16) {
+            uint64_t w[2];
+            words16(s, w);
+            if (((w[0] ^ t->last_w[0]) | (w[1] ^ t->last_w[1])) == 0)
+                return t->last;
+        } else if (th_bytes_eq(t->str[t->last].p, s.p, s.n)) {
+            return t->last;
+        }
+    }
     uint32_t r = t->recent ? t->recent[slot] : 0;
     if (r && t->str[r].n == s.n && th_bytes_eq(t->str[r].p, s.p, s.n))
-        return t->last = r;
+        return lid_last(t, r, s);
     uint64_t h = lid_hash(s);
     uint32_t mask = t->cap - 1, i = 0;
     if (t->cap) {
         for (i = (uint32_t)h & mask; t->slot[i]; i = (i + 1) & mask) {
             uint32_t id = t->slot[i];
             if (t->hash[id] == h && t->str[id].n == s.n && th_bytes_eq(t->str[id].p, s.p, s.n))
-                return t->last = t->recent[slot] = id;
+                return lid_last(t, t->recent[slot] = id, s);
         }
     }
     if (t->full || t->n >= LID_MAX || (t->n >= LID_FEW && t->n * 2 > t->looked)) {
@@ -979,7 +1000,7 @@ static uint32_t lid_of(struct th_lids *l, uint32_t fid, th_str s, uint32_t slot)
     t->hash[id] = h;
     t->str[id] = th_str_make(th_arena_strndup(&l->a, s.p, s.n), s.n);
     t->slot[i] = id;
-    return t->last = id;
+    return lid_last(t, id, s);
 }
 
 /* The map of id space `space` (made as needed), NULL for 0 */
