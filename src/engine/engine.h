@@ -299,8 +299,9 @@ typedef struct th_hits {
     size_t ncapfid;
     uint32_t capevent;
     struct th_lids *lids; /* the thread's numbers of its captured strings (a cache, swapped
-                             with the others), made at its first capture */
-    uint32_t lspace;      /* the id space of the numbers in capr (th_lids), 0: none */
+                             with the others; th_hits_number_strings), NULL: none */
+    uint32_t lspace;      /* the id space of the numbers in capr: the last th_lids that
+                             numbered there, 0: none */
     struct th_plan_cache *plan_cache; /* th_engine_plan_slots' recent plans (hotpass.c) */
     const uint32_t *plan;             /* th_engine_plan: the rules to evaluate */
     size_t nplan;
@@ -320,6 +321,12 @@ void th_hits_clear(th_hits *h);
  * stay. A pipeline's worker keeps its own this way while it evaluates a
  * batch's events in the batch's th_hits. */
 void th_hits_swap_caches(th_hits *a, th_hits *b);
+/* h's thread numbers the strings its matches capture (hotpass.c lid_of), so
+ * that the commit finds them by number: for the th_hits a pipeline's thread
+ * keeps (its caches, swapped into each batch's while it prepares it), never
+ * for a th_hits another thread also prepares records with between two
+ * commits (a batch's own: its settled lines) */
+void th_hits_number_strings(th_hits *h);
 void th_hits_free(th_hits *h);
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
 void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);

@@ -1423,6 +1423,12 @@ void th_hits_free(th_hits *h)
     memset(h, 0, sizeof(*h));
 }
 
+void th_hits_number_strings(th_hits *h)
+{
+    if (!h->lids)
+        h->lids = lids_new(h->ncapfid);
+}
+
 void th_hits_swap_caches(th_hits *a, th_hits *b)
 {
     th_hits t = *a;
@@ -1993,10 +1999,14 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
     uint32_t len = (uint32_t)h->capv_len;
     uint32_t now = h->capevent;
     th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
-    if (!h->lids)
-        h->lids = lids_new(h->ncapfid);
+    /* numbered only by a th_hits that numbers (th_hits_number_strings: a
+     * pipeline's threads, whose own are swapped into each batch's); the
+     * space stays the last numbering one's: a batch's line settled on the
+     * reading thread is prepared and committed with the batch's own hits
+     * (no numbers) between records its worker numbered */
     struct th_lids *lids = h->lids;
-    h->lspace = lids->space;
+    if (lids)
+        h->lspace = lids->space;
     bool other = false;
     for (size_t c = 0; c < ncap; c++) {
         uint32_t id = fid[c];
@@ -2016,7 +2026,7 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
             if (n && v[0]->type == TH_JSTR) {
                 th_str t = v[0]->u.str;
                 uint32_t slot = recent_slot_by(t, true);
-                uint32_t lid = lid_of(lids, id, t, slot);
+                uint32_t lid = lids ? lid_of(lids, id, t, slot) : 0;
                 cr = (th_caprange){t.p, TH_CAPR_STR | lid << TH_CAPR_LID_SHIFT | slot,
                                    (uint32_t)t.n};
             } else {

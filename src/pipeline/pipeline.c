@@ -1222,12 +1222,14 @@ static void helper_init(pool *pl, helper *h)
     pthread_mutex_lock(&pl->mu);
     h->own = pl->own[pl->nown++];
     pthread_mutex_unlock(&pl->mu);
-    for (size_t i = 0; i < pl->p->nengines; i++)
+    for (size_t i = 0; i < pl->p->nengines; i++) {
         th_hits_init(&h->own[i], pl->p->engines[i]);
+        th_hits_number_strings(&h->own[i]);
+    }
 }
 
-/* Prepares batch b, which the calling thread took (B_BUSY), and marks it
- * done (pl->mu held on return, as on entry). */
+/* Takes batch b (next_filled's), prepares it and marks it done; pl->mu is
+ * held on entry and on return, not while it prepares. */
 static void helper_process(pool *pl, helper *h, pbatch *b)
 {
     pl->taken++;

@@ -415,3 +415,35 @@ for t in 2 3; do
     nok "numbered strings, $t threads: the engine keeps one thread's lists, byte for byte" "$(mem "$TMP/am1.json")" "$(mem "$TMP/am$t.json")"
   fi
 done
+
+# Lines the workers give back (a tab between tokens: settled on the reading
+# thread, in input order) among lines they take, in one small file (not in
+# parts), under an ES|QL rule whose values (addresses, agents) every event
+# captures: the settled lines are prepared with the batch's own hits, which
+# number nothing, between records a worker numbered. Alerts (each user's
+# values) and the engine's bytes are one thread's at two and three threads;
+# numbers read in the wrong thread's numbering change the values.
+awk 'BEGIN {
+  for (i = 0; i < 3400; i++) {
+    k = (i * 7919) % 97; u = (i * 31) % 5
+    sep = (i % 9 == 4) ? ",\t" : ","
+    printf "{\"eventVersion\":\"1.09\"%s\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAX\",\"arn\":\"arn:aws:iam::123456789012:user/u%d\",\"accountId\":\"123456789012\",\"accessKeyId\":\"AKIAX%d\",\"userName\":\"u%d\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"10.0.%d.%d\",\"userAgent\":\"aws-cli/2.15.%d\",\"requestParameters\":null,\"responseElements\":null,\"requestID\":\"r%d\",\"eventID\":\"e%d\",\"readOnly\":true,\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":\"123456789012\",\"eventCategory\":\"Management\"}\n", sep, u, u, u, int(i / 3600), int(i / 60) % 60, i % 60, int(k / 10), k % 10, (i * 13) % 17, i, i
+  }
+}' >"$TMP/settle.ndjson"
+sed -e 's/Test ES|QL Addresses Per User/Test ES|QL Values Per User/' \
+  -e 's/7d1e2f3a-0b1c-4d2e-8f3a-4b5c6d7e8f90/1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b/' \
+  -e 's/^| stats .*/| stats Esql.addrs = values(source.address), Esql.agents = values(user_agent.original), Esql.n = count(*) by user.name/' \
+  -e '/^| where Esql.n > 100000/d' "$TMP/esql_addr.toml" >"$TMP/esql_values.toml"
+"$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads 1 -o "$TMP/sv1.ndjson" 2>/dev/null
+"$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads 1 --format json -o "$TMP/sj1.json" 2>/dev/null
+for t in 2 3; do
+  "$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads "$t" -o "$TMP/sv$t.ndjson" 2>/dev/null
+  "$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads "$t" --format json -o "$TMP/sj$t.json" 2>/dev/null
+  if [ -s "$TMP/sv1.ndjson" ] && cmp -s "$TMP/sv1.ndjson" "$TMP/sv$t.ndjson" && [ -n "$(mem "$TMP/sj1.json")" ] &&
+    [ "$(mem "$TMP/sj1.json")" = "$(mem "$TMP/sj$t.json")" ]; then
+    ok "settled lines among numbered ones, $t threads: alerts and kept bytes those of one thread ($(wc -l <"$TMP/sv1.ndjson") alerts)"
+  else
+    nok "settled lines among numbered ones, $t threads: alerts and kept bytes those of one thread" \
+      "$(cmp "$TMP/sv1.ndjson" "$TMP/sv$t.ndjson" 2>&1)" "$(mem "$TMP/sj1.json")" "$(mem "$TMP/sj$t.json")"
+  fi
+done
