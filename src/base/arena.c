@@ -46,6 +46,17 @@ void *th_xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *th_xcalloc_lines(size_t n, size_t size)
+{
+    if (n && size > SIZE_MAX / n)
+        oom(SIZE_MAX);
+    size_t bytes = n && size ? n * size : 1;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes) != 0)
+        oom(bytes);
+    return memset(p, 0, bytes);
+}
+
 void *th_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

@@ -89,6 +89,10 @@ char *th_arena_vprintf(th_arena *a, const char *fmt, va_list ap)
 void *th_xmalloc(size_t n);
 void *th_xcalloc(size_t n, size_t size);
 void *th_xrealloc(void *p, size_t n);
+/* th_xcalloc's memory starting on a cache line (64 bytes), for what threads
+ * write side by side (the pipeline's batches, the engine's counters), freed
+ * with free() */
+void *th_xcalloc_lines(size_t n, size_t size);
 char *th_xstrdup(const char *s);
 char *th_xstrndup(const char *s, size_t n);
 

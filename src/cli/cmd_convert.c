@@ -35,8 +35,8 @@ static const th_opt opts[] = {
     {"from", TH_OPT_VALUE, "T", TH_CLI_FROM_HELP "; S3 objects whose key date is outside are not read"},
     {"to", TH_OPT_VALUE, "T", TH_CLI_TO_HELP},
     {"threads", TH_OPT_VALUE, "N",
-     "map on N worker threads (default: the number of cores; 1 = no workers); output is the same "
-     "for every N"},
+     "map on N threads, the reading thread one of them (default: the number of cores; 1 = no "
+     "workers); output is the same for every N"},
 };
 
 #define GEO_OFF "off (--no-geoip, or no database: run scripts/setup.sh or give --geoip-city)"

@@ -36,7 +36,7 @@ static const th_opt opts[] = {
     {"to", TH_OPT_VALUE, "T", "only events with @timestamp <= T; NOW() defaults to it"},
     {"now", TH_OPT_VALUE, "T", "the time NOW() returns (default: --to, else the latest event)"},
     {"format", TH_OPT_VALUE, "F", "table (default on a terminal), ndjson (default otherwise) or csv"},
-    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores)"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads, the reading thread one of them (default: the number of cores)"},
     TH_ENRICH_OPTS,
 };
 

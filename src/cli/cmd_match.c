@@ -40,7 +40,7 @@ static const th_opt opts[] = {
     {"stats", TH_OPT_FLAG, NULL, "print counts (events, candidates, matches) to stderr"},
     {"profile", TH_OPT_FLAG, NULL, "where time goes, on stderr: CPU per stage (read, parse, map, evaluate, output), mapping levels, and per rule: evaluations, time, matches"},
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
-    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads (default: the number of cores; 1 = no workers); output is the same for every N"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads, the reading thread one of them (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
 };
 

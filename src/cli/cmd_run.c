@@ -60,7 +60,7 @@ static const th_opt opts[] = {
     {"output", TH_OPT_VALUE, "FILE", "write alerts here (also -o; default stdout)"},
     {"profile", TH_OPT_FLAG, NULL, "where time goes: CPU per stage (read, parse, map, evaluate, commit, temporal), mapping levels, and per rule: evaluations, time, matches, peak state"},
     {"no-lazy", TH_OPT_FLAG, NULL, "map every event completely instead of only what the rules read (same alerts; slower; for checking)"},
-    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N worker threads, then run the rules' scheduled runs N side by side (default: the number of cores; 1 = no workers); output is the same for every N"},
+    {"threads", TH_OPT_VALUE, "N", "map and evaluate on N threads, the reading thread one of them, then run the rules' scheduled runs N side by side (default: the number of cores; 1 = no workers); output is the same for every N"},
     TH_ENRICH_OPTS,
     {"strict", TH_OPT_FLAG, NULL, "exit 2 when any record or file is skipped as malformed or corrupt"},
     {"state", TH_OPT_VALUE, "PATH",

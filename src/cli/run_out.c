@@ -442,7 +442,9 @@ void th_run_summary_json(const th_run_summary *s, th_buf *out)
      * the commit keeps matches in input order (the text summary's "memory"
      * line); peak RSS is the process's, and varies like "seconds" */
     bool reached;
-    th_engine_retained_peak(s->engine, &reached);
+    uint64_t kept_peak = th_engine_retained_peak(s->engine, &reached);
+    uint64_t ndocs, doc_bytes, match_bytes;
+    th_engine_memory(s->engine, &ndocs, &doc_bytes, &match_bytes);
     uint64_t bdropped = 0;
     for (size_t i = 0; i < n; i++)
         bdropped += v[i]->budget_dropped;
@@ -457,6 +459,15 @@ void th_run_summary_json(const th_run_summary *s, th_buf *out)
     th_jw_bool(&w, reached);
     th_jw_key(&w, "matches_not_kept");
     th_jw_int(&w, (int64_t)bdropped);
+    /* the text summary's "kept" and "engine kept at most", in bytes */
+    th_jw_key(&w, "documents_kept");
+    th_jw_int(&w, (int64_t)ndocs);
+    th_jw_key(&w, "document_bytes");
+    th_jw_int(&w, (int64_t)doc_bytes);
+    th_jw_key(&w, "match_bytes");
+    th_jw_int(&w, (int64_t)match_bytes);
+    th_jw_key(&w, "engine_peak_bytes");
+    th_jw_int(&w, (int64_t)kept_peak);
     th_jw_end(&w);
     th_jw_key(&w, "seconds");
     th_jw_double(&w, s->total_s);

@@ -25,7 +25,7 @@ void th_engine_opts_default(th_engine_opts *o)
 
 th_engine *th_engine_new(const th_engine_opts *o)
 {
-    th_engine *e = th_xcalloc(1, sizeof(*e));
+    th_engine *e = th_xcalloc_lines(1, sizeof(*e));
     e->o = *o;
     if (!e->o.space_id)
         e->o.space_id = "default";
@@ -73,6 +73,7 @@ void th_engine_free(th_engine *e)
         if (e->capfields.slots[i].used)
             free(((th_capfield *)e->capfields.slots[i].value)->intern);
     th_map_free(&e->capfields);
+    th_lmaps_free(e);
     th_buf_free(&e->capbuf);
     TH_VEC_FREE(&e->lists);
     TH_VEC_FREE(&e->rowids);
@@ -624,7 +625,7 @@ static bool finish_parallel(th_engine *e, size_t nloaded)
         free(rules);
         return false;
     }
-    th_engine *views = th_xcalloc(e->rules.len, sizeof *views);
+    th_engine *views = th_xcalloc_lines(e->rules.len, sizeof *views);
     rule_undo *undo = th_xmalloc(e->rules.len * sizeof *undo);
     for (size_t k = 0; k < n; k++) {
         th_erule *r = e->rules.items[rules[k]];

@@ -265,6 +265,12 @@ typedef struct th_caprange {
     uint32_t off, n;
 } th_caprange;
 #define TH_CAPR_STR 0x80000000u
+/* A TH_CAPR_STR range's off also holds, from this bit, the string's number
+ * among the field's strings that the thread found before (1, 2, ...; 0:
+ * none), in the id space th_hits.lspace (hotpass.c lid_of), by which the
+ * commit finds its list again without reading the string */
+#define TH_CAPR_LID_SHIFT 10
+struct th_lids;
 typedef struct th_hits {
     th_hit *items;
     size_t len, cap;
@@ -292,6 +298,10 @@ typedef struct th_hits {
     uint32_t *capgen;             /* (while capgen[id] is capevent) */
     size_t ncapfid;
     uint32_t capevent;
+    struct th_lids *lids; /* the thread's numbers of its captured strings (a cache, swapped
+                             with the others; th_hits_number_strings), NULL: none */
+    uint32_t lspace;      /* the id space of the numbers in capr: the last th_lids that
+                             numbered there, 0: none */
     struct th_plan_cache *plan_cache; /* th_engine_plan_slots' recent plans (hotpass.c) */
     const uint32_t *plan;             /* th_engine_plan: the rules to evaluate */
     size_t nplan;
@@ -311,6 +321,12 @@ void th_hits_clear(th_hits *h);
  * stay. A pipeline's worker keeps its own this way while it evaluates a
  * batch's events in the batch's th_hits. */
 void th_hits_swap_caches(th_hits *a, th_hits *b);
+/* h's thread numbers the strings its matches capture (hotpass.c lid_of), so
+ * that the commit finds them by number: for the th_hits a pipeline's thread
+ * keeps (its caches, swapped into each batch's while it prepares it), never
+ * for a th_hits another thread also prepares records with between two
+ * commits (a batch's own: its settled lines) */
+void th_hits_number_strings(th_hits *h);
 void th_hits_free(th_hits *h);
 void th_engine_eval(const th_engine *e, const th_event *ev, th_hits *h);
 void th_engine_commit(th_engine *e, const th_event *ev, const th_hits *h, size_t from, size_t to);

@@ -2,6 +2,7 @@
  * (thread-safe), and the in-order commit of match records. */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -836,6 +837,222 @@ static __attribute__((noinline)) const th_vlist *string_value(th_engine *e, th_c
     return raw.n <= cf->limit ? string_list(e, cf, raw) : &th_vlist_empty;
 }
 
+/* ---- strings numbered by the workers ----------------------------------
+ * With workers, the commit (on the reading thread) found a captured string's
+ * list by comparing the string, which a worker had read, with the field's
+ * last and recent ones: the string's bytes, in another core's cache, were a
+ * miss each. A worker now numbers the strings of each field it captures
+ * (lid_of, in its own table, where the string is in its cache) and hands the
+ * number over with the string; the commit finds the list of a number it has
+ * seen in an array (lmap_get) and reads the string only the first time. The
+ * list is the one the table gives the string for good (the table never
+ * changes a string's list while the field stores strings), so the ids, and
+ * all the commit keeps, are those of one thread. A field's numbers stop at
+ * LID_MAX strings, or past LID_FEW where more than half of its look-ups
+ * found a new one (times, request ids): a string then goes without a number,
+ * the way it went before. */
+#define LID_MAX 4096
+#define LID_FEW 512
+
+typedef struct lid_tab {
+    uint32_t last;     /* the number found or given last, 0: none, */
+    uint32_t last_n;   /* its string's length, */
+    uint64_t last_w[2]; /* and where that is at most 16 its words (words16) */
+    uint32_t *slot;    /* open addressing: a number, 0 where empty; cap a power of two */
+    uint64_t *hash;    /* by number */
+    th_str *str;       /* by number: the string's copy */
+    uint32_t cap, n;   /* n numbers given, 1..n */
+    uint32_t *recent;  /* by the string's recent entry (recent_slot): the number found or
+                          given there last, 0: none (TH_CAP_RECENT, made at the first) */
+    uint32_t looked;   /* look-ups */
+    bool full;
+} lid_tab;
+
+struct th_lids {
+    uint32_t space;
+    size_t nf;
+    lid_tab *f;  /* by field number */
+    th_arena a;  /* the strings' copies */
+};
+
+/* distinct for every th_lids of the process (the engines' maps are by it) */
+static _Atomic uint32_t lid_spaces;
+
+static struct th_lids *lids_new(size_t nf)
+{
+    struct th_lids *l = th_xcalloc(1, sizeof *l);
+    l->space = atomic_fetch_add(&lid_spaces, 1) + 1;
+    l->nf = nf;
+    l->f = th_xcalloc(nf ? nf : 1, sizeof(lid_tab));
+    th_arena_init(&l->a, 1 << 14);
+    return l;
+}
+
+static void lids_free(struct th_lids *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nf; i++) {
+        free(l->f[i].slot);
+        free(l->f[i].hash);
+        free(l->f[i].str);
+        free(l->f[i].recent);
+    }
+    free(l->f);
+    th_arena_free(&l->a);
+    free(l);
+}
+
+static void lid_grow(lid_tab *t)
+{
+    uint32_t cap = t->cap ? t->cap * 2 : 64, mask = cap - 1;
+    free(t->slot);
+    t->slot = th_xcalloc(cap, sizeof(uint32_t));
+    t->cap = cap;
+    t->hash = th_xrealloc(t->hash, (cap / 4 * 3 + 1) * sizeof(uint64_t));
+    t->str = th_xrealloc(t->str, (cap / 4 * 3 + 1) * sizeof(th_str));
+    for (uint32_t id = 1; id <= t->n; id++) { /* distinct strings: no comparison */
+        uint32_t i = (uint32_t)t->hash[id] & mask;
+        while (t->slot[i])
+            i = (i + 1) & mask;
+        t->slot[i] = id;
+    }
+}
+
+/* A hash of all of s: its words, the last one overlapping the one before
+ * (th_str_hash_words copies a short tail into a word on the stack, and its
+ * load then waits for the copy's byte stores: a quarter of the workers'
+ * capture under perf); a string under 8 bytes as short_word makes it */
+static inline uint64_t lid_hash(th_str s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w;
+    if (s.n < 8) {
+        w = short_word(s);
+    } else {
+        size_t i = 0;
+        for (; i + 8 < s.n; i += 8) {
+            memcpy(&w, s.p + i, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 32;
+        }
+        memcpy(&w, s.p + s.n - 8, 8);
+    }
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+/* s's number among field fid's strings in l, 0 where it has none; slot: s's
+ * recent entry (recent_slot), which the commit gets too. The last number,
+ * then the recent entry's, then the table, as the commit looks a string up
+ * (intern_line): the table's hash and probe were two thirds of the look-ups'
+ * cost. */
+static inline uint32_t lid_last(lid_tab *t, uint32_t id, th_str s)
+{
+    t->last = id;
+    t->last_n = (uint32_t)s.n;
+    if (s.n <= 16)
+        words16(s, t->last_w);
+    return id;
+}
+
+static uint32_t lid_of(struct th_lids *l, uint32_t fid, th_str s, uint32_t slot)
+{
+    lid_tab *t = &l->f[fid];
+    t->looked++;
+    /* the last string by its words kept here, where it is short (as
+     * intern_last): the copy's bytes were another line to read */
+    if (t->last && t->last_n == s.n) {
+        if (s.n <= 16) {
+            uint64_t w[2];
+            words16(s, w);
+            if (((w[0] ^ t->last_w[0]) | (w[1] ^ t->last_w[1])) == 0)
+                return t->last;
+        } else if (th_bytes_eq(t->str[t->last].p, s.p, s.n)) {
+            return t->last;
+        }
+    }
+    uint32_t r = t->recent ? t->recent[slot] : 0;
+    if (r && t->str[r].n == s.n && th_bytes_eq(t->str[r].p, s.p, s.n))
+        return lid_last(t, r, s);
+    uint64_t h = lid_hash(s);
+    uint32_t mask = t->cap - 1, i = 0;
+    if (t->cap) {
+        for (i = (uint32_t)h & mask; t->slot[i]; i = (i + 1) & mask) {
+            uint32_t id = t->slot[i];
+            if (t->hash[id] == h && t->str[id].n == s.n && th_bytes_eq(t->str[id].p, s.p, s.n))
+                return lid_last(t, t->recent[slot] = id, s);
+        }
+    }
+    if (t->full || t->n >= LID_MAX || (t->n >= LID_FEW && t->n * 2 > t->looked)) {
+        t->full = true;
+        return 0;
+    }
+    if ((t->n + 1) * 4 > t->cap * 3) {
+        lid_grow(t);
+        mask = t->cap - 1;
+        for (i = (uint32_t)h & mask; t->slot[i]; i = (i + 1) & mask)
+            ;
+    }
+    if (!t->recent)
+        t->recent = th_xcalloc(TH_CAP_RECENT, sizeof(uint32_t));
+    uint32_t id = ++t->n;
+    t->recent[slot] = id;
+    t->hash[id] = h;
+    t->str[id] = th_str_make(th_arena_strndup(&l->a, s.p, s.n), s.n);
+    t->slot[i] = id;
+    return lid_last(t, id, s);
+}
+
+/* The map of id space `space` (made as needed), NULL for 0 */
+static th_lmap *lmap_of(th_engine *e, uint32_t space)
+{
+    if (!space)
+        return NULL;
+    if (space >= e->nlmaps) {
+        uint32_t n = space + 8;
+        e->lmaps = th_xrealloc(e->lmaps, n * sizeof(th_lmap));
+        memset(e->lmaps + e->nlmaps, 0, (n - e->nlmaps) * sizeof(th_lmap));
+        e->nlmaps = n;
+    }
+    return &e->lmaps[space];
+}
+
+static inline const th_vlist *lmap_get(const th_lmap *m, uint32_t fid, uint32_t lid)
+{
+    return fid < m->nf && lid < m->f[fid].n ? m->f[fid].v[lid] : NULL;
+}
+
+static __attribute__((noinline)) void lmap_put(th_lmap *m, uint32_t fid, uint32_t lid,
+                                               const th_vlist *l)
+{
+    if (fid >= m->nf) {
+        uint32_t n = fid + 16;
+        m->f = th_xrealloc(m->f, n * sizeof(th_lmapf));
+        memset(m->f + m->nf, 0, (n - m->nf) * sizeof(th_lmapf));
+        m->nf = n;
+    }
+    th_lmapf *f = &m->f[fid];
+    if (lid >= f->n) {
+        uint32_t n = lid < 64 ? 64 : lid < LID_MAX / 2 ? lid * 2 : LID_MAX + 1;
+        f->v = th_xrealloc(f->v, n * sizeof(const th_vlist *));
+        memset(f->v + f->n, 0, (n - f->n) * sizeof(const th_vlist *));
+        f->n = n;
+    }
+    f->v[lid] = l;
+}
+
+void th_lmaps_free(th_engine *e)
+{
+    for (uint32_t s = 0; s < e->nlmaps; s++) {
+        for (uint32_t i = 0; i < e->lmaps[s].nf; i++)
+            free(e->lmaps[s].f[i].v);
+        free(e->lmaps[s].f);
+    }
+    free(e->lmaps);
+    e->lmaps = NULL;
+    e->nlmaps = 0;
+}
+
 /* th_qfields_read of cf's field, out of line: the fields that are not a
  * slot document's (field_values reads those itself). */
 static __attribute__((noinline)) bool read_field(th_qfields *fields, const th_capfield *cf,
@@ -883,17 +1100,31 @@ field_values(th_engine *e, th_capfield *cf, uint64_t now, const th_jval *doc, bo
  * TH_CAPR_STR, with its recent entry (recent_slot), is looked up without
  * reading its node or capv (the worker's memory) or hashing it */
 __attribute__((always_inline)) static inline uint32_t
-range_values(th_engine *e, th_capfield *cf, uint64_t now, th_caprange c, const th_jval *const *capv)
+range_values(th_engine *e, th_capfield *cf, uint64_t now, th_caprange c, const th_jval *const *capv,
+             th_lmap *map)
 {
     if (!(c.off & TH_CAPR_STR))
         return field_values(e, cf, now, NULL, true, c.n ? capv + c.off : NULL, c.n, NULL);
     th_str raw = th_str_make(c.p, c.n);
     const th_vlist *l = NULL;
-    if (raw.n < cf->below)
+    /* the worker's number of the string, where it gave one: @timestamp's
+     * field from ts shares its field number with @timestamp's own */
+    uint32_t lid = (c.off & ~TH_CAPR_STR) >> TH_CAPR_LID_SHIFT;
+    bool numbered = lid && map && cf != e->ts_cf;
+    if (raw.n < cf->below) {
+        l = numbered ? lmap_get(map, cf->fid, lid) : NULL;
+        if (l)
+            goto found;
         l = intern_last(cf, raw) ? cf->last
                                  : intern_recent_at(cf, raw, c.off & (TH_CAP_RECENT - 1));
+    }
     if (!l)
         l = string_value(e, cf, raw);
+    /* the table's list for good while the field stores its strings (below
+     * is 0 once it is full, and a longer string is never stored) */
+    if (numbered && raw.n < cf->below)
+        lmap_put(map, cf->fid, lid, l);
+found:
     cf->event = now;
     cf->cur = l->id;
     cf->nfound++;
@@ -938,11 +1169,11 @@ static uint32_t row_keep(th_engine *e, th_capset *cs, const uint32_t *fv, size_t
 static __attribute__((noinline)) void capture_ranges(th_engine *e, th_capfield *const *capf,
                                                      uint32_t *fv, size_t ncap, uint64_t now,
                                                      const th_caprange *c,
-                                                     const th_jval *const *capv)
+                                                     const th_jval *const *capv, th_lmap *map)
 {
     for (size_t f = 0; f < ncap; f++) {
         th_capfield *cf = capf[f];
-        fv[f] = cf->event == now ? cf->cur : range_values(e, cf, now, c[f], capv);
+        fv[f] = cf->event == now ? cf->cur : range_values(e, cf, now, c[f], capv, map);
     }
 }
 
@@ -1023,7 +1254,7 @@ static void capture(th_engine *e, th_erule *r, th_match *m, const th_jval *doc, 
             fv[f] = field_values(e, cf, now, doc, found, v, found && *v != NULL, fields);
         }
     } else {
-        capture_ranges(e, capf, fv, ncap, now, &h->capr[cap], h->capv);
+        capture_ranges(e, capf, fv, ncap, now, &h->capr[cap], h->capv, lmap_of(e, h->lspace));
     }
     m->fv = row_keep(e, r->caps, fv, ncap);
 }
@@ -1188,7 +1419,14 @@ void th_hits_free(th_hits *h)
     free(h->capgen);
     free(h->capv);
     free(h->capr);
+    lids_free(h->lids);
     memset(h, 0, sizeof(*h));
+}
+
+void th_hits_number_strings(th_hits *h)
+{
+    if (!h->lids)
+        h->lids = lids_new(h->ncapfid);
 }
 
 void th_hits_swap_caches(th_hits *a, th_hits *b)
@@ -1200,6 +1438,8 @@ void th_hits_swap_caches(th_hits *a, th_hits *b)
     a->plan_cache = b->plan_cache;
     a->cand_memo = b->cand_memo;
     a->cand = b->cand; /* an entry of its cand_memo */
+    a->lids = b->lids;
+    b->lids = t.lids;
     b->memo = t.memo;
     b->route_fixed = t.route_fixed;
     b->gate_memo = t.gate_memo;
@@ -1759,9 +1999,22 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
     uint32_t len = (uint32_t)h->capv_len;
     uint32_t now = h->capevent;
     th_qfields *f = th_qfields_doc(h->fields) ? h->fields : h->capfields;
+    /* numbered only by a th_hits that numbers (th_hits_number_strings: a
+     * pipeline's threads, whose own are swapped into each batch's); the
+     * space stays the last numbering one's: a batch's line settled on the
+     * reading thread is prepared and committed with the batch's own hits
+     * (no numbers) between records its worker numbered */
+    struct th_lids *lids = h->lids;
+    if (lids)
+        h->lspace = lids->space;
     bool other = false;
     for (size_t c = 0; c < ncap; c++) {
         uint32_t id = fid[c];
+        /* the range stored from registers, not loaded back from capfid[id]
+         * just after its three stores: the 16-byte load could not be
+         * forwarded from them, and waited for them (perf: 38% of this
+         * function at two threads) */
+        th_caprange cr;
         if (capgen[id] != now) {
             size_t n;
             const th_jval *const *v;
@@ -1772,17 +2025,22 @@ static NO_CLONE uint32_t find_captures(const th_erule *r, size_t ri, th_hits *h)
             }
             if (n && v[0]->type == TH_JSTR) {
                 th_str t = v[0]->u.str;
-                capfid[id] =
-                    (th_caprange){t.p, TH_CAPR_STR | recent_slot_by(t, true), (uint32_t)t.n};
+                uint32_t slot = recent_slot_by(t, true);
+                uint32_t lid = lids ? lid_of(lids, id, t, slot) : 0;
+                cr = (th_caprange){t.p, TH_CAPR_STR | lid << TH_CAPR_LID_SHIFT | slot,
+                                   (uint32_t)t.n};
             } else {
                 if (n)
                     capv[len] = v[0];
-                capfid[id] = (th_caprange){NULL, len, (uint32_t)n};
+                cr = (th_caprange){NULL, len, (uint32_t)n};
                 len += (uint32_t)n;
             }
+            capfid[id] = cr;
             capgen[id] = now;
+        } else {
+            cr = capfid[id];
         }
-        out[c] = capfid[id];
+        out[c] = cr;
     }
     h->capv_len = len;
     if (other)

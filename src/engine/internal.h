@@ -109,6 +109,20 @@ typedef struct th_capfield {
     const th_vlist *recent[TH_CAP_RECENT]; /* table entries found or stored lately */
 } th_capfield;
 
+/* The lists the commit found for the strings a worker numbered (hotpass.c
+ * lid_of, th_caprange): per id space (th_hits.lspace), per field number,
+ * by the worker's number (NULL: not found yet) */
+typedef struct th_lmapf {
+    const th_vlist **v;
+    uint32_t n;
+} th_lmapf;
+typedef struct th_lmap {
+    th_lmapf *f;
+    uint32_t nf;
+} th_lmap;
+
+void th_lmaps_free(th_engine *e);
+
 /* The rows of ids a rule's matches share (th_capset.rows): direct-mapped
  * by a hash of the row (hotpass.c row_keep) */
 #define TH_CAP_ROWS 4096
@@ -297,37 +311,24 @@ typedef struct th_routelist {
     uint32_t id;
 } th_routelist;
 
+/* What evaluation reads (on the workers) comes first, and what the commit
+ * writes for every event and match (on the reading thread) after it, from a
+ * line of its own (the engine is allocated on one: th_xcalloc_lines): the
+ * events' count and times shared a line with gate_gen and has_nocase, the
+ * arena with the rules' array, which the workers read for every record. */
 struct th_engine {
     th_engine_opts o;
-    th_arena arena;        /* docs, matches, alerts */
     TH_VEC(th_erule *) rules;
-    TH_VEC(th_edoc) docs;
     TH_VEC(th_ealert) alerts;
     th_map route;          /* "field\x1fvalue" -> th_routelist* of rule indices */
-    th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
-    struct th_capfield *ts_cf; /* the rules' @timestamp from ts (hotpass.c ts_capfield),
-                                  NULL before one is made */
-    TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
-    TH_VEC(uint32_t) rowids; /* the matches' rows of list ids (th_match.fv), one
-                                after another; never shrinks, read only past the commit */
-    size_t row_room;       /* rowids has room for this many more ids at every
-                              commit: the most any th_capset has (hotpass.c capture) */
-    th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
     th_idxvec always;      /* rules without an indexable prefilter */
     struct th_slot_consts *slot_consts; /* th_engine_set_slot_constants' (NULL: none) */
     uint32_t gate_gen;     /* counts th_engine_set_gate calls: plans remembered under an
                               older count are stale (hotpass.c plan_cache) */
     bool has_nocase;       /* some route is case-insensitive */
-    uint64_t events, with_ingested;
-    int64_t data_min, data_max; /* combined timestamps seen */
     int64_t from, to;      /* the period used */
     uint64_t seq;
-    uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
     uint64_t alert_bytes;  /* alert documents held (as text) for the final ordering */
-    uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
-    uint64_t retained_peak; /* largest doc + match + state bytes */
-    bool budget_reached;   /* max_memory_bytes stopped something from being kept */
-    th_hits scratch;       /* th_engine_feed's */
     bool scratch_ready;
     bool finished;
     th_engine_trace *trace; /* explain: the traced event, or NULL */
@@ -343,6 +344,27 @@ struct th_engine {
      * own (th_supp_find_open). NULL in the engine itself. */
     th_ealert *carried;
     size_t ncarried;
+    /* ---- written by the commit ---- */
+    _Alignas(64) uint64_t events, with_ingested;
+    int64_t data_min, data_max; /* combined timestamps seen */
+    th_arena arena;        /* docs, matches, alerts */
+    TH_VEC(th_edoc) docs;
+    th_map capfields;      /* captured field name -> th_capfield * (hotpass.c) */
+    struct th_capfield *ts_cf; /* the rules' @timestamp from ts (hotpass.c ts_capfield),
+                                  NULL before one is made */
+    TH_VEC(const th_vlist *) lists; /* every captured list by its id; 0: th_vlist_empty */
+    TH_VEC(uint32_t) rowids; /* the matches' rows of list ids (th_match.fv), one
+                                after another; never shrinks, read only past the commit */
+    size_t row_room;       /* rowids has room for this many more ids at every
+                              commit: the most any th_capset has (hotpass.c capture) */
+    th_buf capbuf;         /* a captured string escaped (hotpass.c cap_string), reused */
+    th_lmap *lmaps;        /* by id space (th_hits.lspace), nlmaps of them */
+    uint32_t nlmaps;
+    uint64_t doc_bytes, match_bytes; /* what the hot pass keeps */
+    uint64_t state_bytes;  /* temporal state charged by every rule (th_state_charge) */
+    uint64_t retained_peak; /* largest doc + match + state bytes */
+    bool budget_reached;   /* max_memory_bytes stopped something from being kept */
+    th_hits scratch;       /* th_engine_feed's */
 };
 
 /* ---- hotpass.c / engine.c ---------------------------------------------- */

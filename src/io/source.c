@@ -30,14 +30,31 @@ void th_io_src_init(th_io_src *s)
 {
     memset(s, 0, sizeof(*s));
     s->fd = -1;
+    s->part_fd = -1;
+}
+
+/* The kept file of the last part closed */
+static void part_fd_close(th_io_src *s)
+{
+    if (s->part_fd >= 0)
+        close(s->part_fd);
+    s->part_fd = -1;
+    free(s->part_path);
+    s->part_path = NULL;
 }
 
 void th_io_src_release(th_io_src *s)
 {
     if (s->map)
         munmap(s->map, s->map_len);
-    if (s->fd >= 0 && s->close_fd)
+    if (s->fd >= 0 && s->close_fd && s->at_part) { /* kept for the file's next part */
+        part_fd_close(s);
+        s->part_fd = s->fd;
+        s->part_path = s->path;
+        s->path = NULL;
+    } else if (s->fd >= 0 && s->close_fd) {
         close(s->fd);
+    }
     free(s->path);
     if (s->win_cap > KEEP_BUFFER_MAX) {
         free(s->win);
@@ -56,7 +73,11 @@ void th_io_src_release(th_io_src *s)
     size_t calls_cap = s->calls_cap;
     const volatile sig_atomic_t *interrupted = s->interrupted;
     bool stream_only = s->stream_only;
+    int part_fd = s->part_fd;
+    char *part_path = s->part_path;
     th_io_src_init(s);
+    s->part_fd = part_fd;
+    s->part_path = part_path;
     s->calls = calls;
     s->calls_cap = calls_cap;
     s->interrupted = interrupted;
@@ -71,6 +92,7 @@ void th_io_src_release(th_io_src *s)
 void th_io_src_free(th_io_src *s)
 {
     th_io_src_release(s);
+    part_fd_close(s);
     free(s->win);
     free(s->raw);
     free(s->isal);
@@ -458,16 +480,19 @@ static void gz_fill(th_io_src *s, size_t room)
     }
 }
 
-/* Reads past a part's end (th_io_src_open_at) this much at a time. */
-#define PAST_STOP (64u << 10)
+/* Reads past a part's end (th_io_src_open_at) this much at a time: the line
+ * that crosses it (CloudTrail records are a few KB). At 64 KiB a MiB's part
+ * read 6% of its bytes again, its neighbour's. */
+#define PAST_STOP (16u << 10)
 
-/* Reads up to `room` bytes at s->win + s->len (up to s->stop, then
- * PAST_STOP, when a stop is set). */
+/* Reads up to `room` bytes at s->win + s->len (when a stop is set: up to
+ * PAST_STOP bytes past it, in the same read as the bytes before it, which
+ * took a read of its own, often of one byte). */
 static void fd_fill(th_io_src *s, size_t room)
 {
     if (s->stop) {
         uint64_t at = s->base + s->len;
-        uint64_t most = at < s->stop ? s->stop - at : PAST_STOP;
+        uint64_t most = (at < s->stop ? s->stop - at : 0) + PAST_STOP;
         if (room > most)
             room = (size_t)most;
     }
@@ -555,15 +580,26 @@ static bool start_gzip(th_io_src *s)
 }
 
 /* The source's start for th_io_src_open and th_io_src_open_at: the last
- * file let go, `path` opened (stdin when is_stdin); false, reported, when
- * it cannot be. */
-static bool open_fd(th_io_src *s, const char *path, bool is_stdin, uint64_t cap, th_diags *d)
+ * file let go, `path` opened (stdin when is_stdin), or for a part (at_part)
+ * of the file whose part was read last, that part's descriptor taken again;
+ * false, reported, when it cannot be. */
+static bool open_fd(th_io_src *s, const char *path, bool is_stdin, bool at_part, uint64_t cap,
+                    th_diags *d)
 {
     th_io_src_release(s);
     s->path = th_xstrdup(path);
     s->diags = d;
     s->cap = cap;
-    s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    s->at_part = at_part;
+    if (at_part && s->part_fd >= 0 && strcmp(s->part_path, path) == 0) {
+        s->fd = s->part_fd; /* the same file's next part: seeked to by the caller */
+        s->part_fd = -1;
+        free(s->part_path);
+        s->part_path = NULL;
+    } else {
+        part_fd_close(s); /* another file now */
+        s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    }
     s->close_fd = !is_stdin;
     if (s->fd < 0) {
         th_diag_offset(d, TH_SEV_ERROR, path, -1, "cannot open: %s", strerror(errno));
@@ -575,7 +611,7 @@ static bool open_fd(th_io_src *s, const char *path, bool is_stdin, uint64_t cap,
 bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t stop,
                        th_diags *d)
 {
-    if (!open_fd(s, path, false, UINT64_MAX, d))
+    if (!open_fd(s, path, false, true, UINT64_MAX, d))
         return false;
     if (from > (uint64_t)INT64_MAX || lseek(s->fd, (off_t)from, SEEK_SET) < 0) {
         th_diag_offset(d, TH_SEV_ERROR, path, (long long)from, "cannot seek: %s",
@@ -585,17 +621,21 @@ bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t s
     s->kind = TH_SRC_FD;
     s->base = from;
     s->stop = stop;
-    if (!window_room(s, CHUNK))
+    /* a part of up to a chunk, with the start of the line that crosses its
+     * end, in one read */
+    uint64_t want = (stop > from ? stop - from : 0) + PAST_STOP;
+    size_t first = want < CHUNK + PAST_STOP ? (size_t)want : CHUNK + PAST_STOP;
+    if (!window_room(s, first))
         return false;
     s->data = s->win;
-    fd_fill(s, CHUNK);
+    fd_fill(s, first);
     return true;
 }
 
 bool th_io_src_open(th_io_src *s, const char *path, bool is_stdin, uint64_t max_inflated,
                     th_diags *d)
 {
-    if (!open_fd(s, path, is_stdin, max_inflated, d))
+    if (!open_fd(s, path, is_stdin, false, max_inflated, d))
         return false;
     /* A large gzip'd regular file is mapped: the compressed bytes are inflated
      * in place. Everything else is read through the window, which stays hot

@@ -894,8 +894,14 @@ typedef struct pwin {
     wwin *worker; /* a worker's input's (its wwin): refs and buf under the pool's lock */
 } pwin;
 
+/* Each on lines of its own (the ring is allocated so: th_xcalloc_lines): the
+ * thread that prepares one writes its arena and its stage counts per
+ * record, and two batches side by side are prepared by two threads. The
+ * last counts of one (w.prof) shared a line with the next one's arena:
+ * the seed rule at two threads spent ~20% of its preparing in the two
+ * misses this made per record (perf, the 1.49 GB bench file). */
 typedef struct pbatch {
-    int state;
+    _Alignas(64) int state;
     th_arena arena;
     /* BATCH_RECORDS of them, not cleared (each is set when it is added): a
      * batch of S3 objects holds about 15, and zeroing the whole array (333
@@ -938,6 +944,8 @@ typedef struct pool {
      * on the batches of its ring slot alone (a sixth of them at two threads) */
     th_hits (*own)[TH_PIPELINE_MAX_ENGINES];
     unsigned nown; /* taken by the workers so far */
+    /* the reading thread's own, for the batches it prepares (commit_batch) */
+    struct helper *self;
     /* the reading thread's alone: io's window, and the buffers of windows
      * the batches are done with, which io is given to read on into */
     pwin *win;
@@ -1193,54 +1201,92 @@ static void process(pool *pl, pbatch *b, th_input *one, th_hits *own, th_ecs_slo
         prof_window_end(&pw);
 }
 
+/* What a thread that prepares batches keeps from batch to batch: the
+ * workers' and the reading thread's, which prepares one itself where it
+ * would wait (commit_batch) */
+typedef struct helper {
+    th_input *one; /* its reader of whole files and parts, made at the first */
+    wwin ww;       /* the windows of `one` */
+    th_ecs_slots slots;
+    th_jscan *scan;
+    th_hits *own;
+} helper;
+
+static void helper_init(pool *pl, helper *h)
+{
+    h->one = NULL;
+    h->ww = (wwin){.pl = pl};
+    h->ww.cur = worker_pwin(&h->ww);
+    th_ecs_slots_init(&h->slots);
+    h->scan = th_jscan_new();
+    pthread_mutex_lock(&pl->mu);
+    h->own = pl->own[pl->nown++];
+    pthread_mutex_unlock(&pl->mu);
+    for (size_t i = 0; i < pl->p->nengines; i++) {
+        th_hits_init(&h->own[i], pl->p->engines[i]);
+        th_hits_number_strings(&h->own[i]);
+    }
+}
+
+/* Takes batch b (next_filled's), prepares it and marks it done; pl->mu is
+ * held on entry and on return, not while it prepares. */
+static void helper_process(pool *pl, helper *h, pbatch *b)
+{
+    pl->taken++;
+    b->state = B_BUSY;
+    pthread_mutex_unlock(&pl->mu);
+    if (b->jobs.len && !h->one) { /* lazy, not deferred: records come on its scanners */
+        h->one = th_input_open_files(pl->in);
+        th_input_give_windows(h->one, worker_give, &h->ww);
+    }
+    process(pl, b, h->one, h->own, &h->slots, &h->scan, &h->ww);
+    pthread_mutex_lock(&pl->mu);
+    b->state = B_DONE;
+}
+
+/* Once every batch it prepared is committed (none holds its windows) */
+static void helper_free(helper *h)
+{
+    th_input_close(h->one);
+    free(h->ww.cur);
+    for (size_t i = 0; i < h->ww.nspare; i++)
+        free(h->ww.spare[i].buf);
+    th_ecs_slots_free(&h->slots);
+    th_jscan_free(h->scan);
+}
+
+/* The oldest filled batch not taken, or NULL: the one the reading thread
+ * commits first. Taking the first filled one by ring position took a
+ * younger batch before it after every wrap (120 of 199 batches over two
+ * days of S3 objects at 2 threads), so the reading thread waited on the old
+ * one with the ring full and the other worker found nothing to take.
+ * Under pl->mu. */
+static pbatch *next_filled(pool *pl)
+{
+    pbatch *b = &pl->ring[pl->taken % pl->nring];
+    return b->state == B_FILLED ? b : NULL; /* else none is: they are filled in ring order */
+}
+
 static void *worker(void *arg)
 {
     pool *pl = arg;
-    th_input *one = NULL; /* this thread's reader of whole files, made at the first */
-    wwin ww = {.pl = pl};
-    ww.cur = worker_pwin(&ww);
-    th_ecs_slots slots;
-    th_ecs_slots_init(&slots);
-    th_jscan *scan = th_jscan_new();
-    pthread_mutex_lock(&pl->mu);
-    th_hits *own = pl->own[pl->nown++];
-    pthread_mutex_unlock(&pl->mu);
-    for (size_t i = 0; i < pl->p->nengines; i++)
-        th_hits_init(&own[i], pl->p->engines[i]);
+    helper h;
+    helper_init(pl, &h);
     pthread_mutex_lock(&pl->mu);
     for (;;) {
-        /* the oldest filled batch, which the reading thread commits first:
-         * taking the first filled one by ring position took a younger batch
-         * before it after every wrap (120 of 199 batches over two days of S3
-         * objects at 2 threads), so the reading thread waited on the old one
-         * with the ring full and the other worker found nothing to take */
-        pbatch *b = &pl->ring[pl->taken % pl->nring];
-        if (b->state != B_FILLED) { /* then none is: they are filled in ring order */
+        pbatch *b = next_filled(pl);
+        if (!b) {
             if (pl->stop)
                 break;
             pthread_cond_wait(&pl->work, &pl->mu);
             continue;
         }
-        pl->taken++;
-        b->state = B_BUSY;
-        pthread_mutex_unlock(&pl->mu);
-        if (b->jobs.len && !one) { /* lazy, not deferred: records come on its scanners */
-            one = th_input_open_files(pl->in);
-            th_input_give_windows(one, worker_give, &ww);
-        }
-        process(pl, b, one, own, &slots, &scan, &ww);
-        pthread_mutex_lock(&pl->mu);
-        b->state = B_DONE;
+        helper_process(pl, &h, b);
         if (pl->awaited == b)
             pthread_cond_signal(&pl->done); /* one waiter at most: the reading thread */
     }
     pthread_mutex_unlock(&pl->mu);
-    th_input_close(one);
-    free(ww.cur); /* every batch it processed is committed: none holds it */
-    for (size_t i = 0; i < ww.nspare; i++)
-        free(ww.spare[i].buf);
-    th_ecs_slots_free(&slots); /* every batch it processed is committed */
-    th_jscan_free(scan);
+    helper_free(&h);
     return NULL;
 }
 
@@ -1319,10 +1365,18 @@ static void release_windows(pool *pl, pbatch *b)
 static void commit_batch(pool *pl, pbatch *b)
 {
     pthread_mutex_lock(&pl->mu);
-    pl->awaited = b;
-    while (b->state != B_DONE)
+    while (b->state != B_DONE) {
+        /* a batch no worker has taken yet: prepared here rather than waited
+         * for (b itself when the workers are all busy) */
+        pbatch *o = next_filled(pl);
+        if (o) {
+            helper_process(pl, pl->self, o);
+            continue;
+        }
+        pl->awaited = b;
         pthread_cond_wait(&pl->done, &pl->mu);
-    pl->awaited = NULL;
+        pl->awaited = NULL;
+    }
     pthread_mutex_unlock(&pl->mu);
     for (size_t i = 0; i < b->n; i++) {
         prec *x = &b->recs[i];
@@ -1421,7 +1475,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pthread_cond_init(&pl.work, NULL);
     pthread_cond_init(&pl.done, NULL);
     pl.nring = (size_t)p->threads + 2;
-    pl.ring = th_xcalloc(pl.nring, sizeof(pbatch));
+    pl.ring = th_xcalloc_lines(pl.nring, sizeof(pbatch));
     for (size_t i = 0; i < pl.nring; i++) { /* their worker state: process */
         th_arena_init(&pl.ring[i].arena, BATCH_CHUNK);
         pl.ring[i].recs = th_xmalloc(BATCH_RECORDS * sizeof(prec));
@@ -1436,7 +1490,8 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     sigaddset(&stop_sigs, SIGINT);
     sigaddset(&stop_sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_mask);
-    for (unsigned i = 0; i < p->threads; i++)
+    /* threads - 1 workers: the reading thread is the last (commit_batch) */
+    for (unsigned i = 0; i + 1 < p->threads; i++)
         if (pthread_create(&tids[started], NULL, worker, &pl) == 0)
             started++;
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
@@ -1446,6 +1501,9 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
         run_serial(p, lv, in);
         return;
     }
+    helper self;
+    helper_init(&pl, &self);
+    pl.self = &self;
     /* the workers scan and check NDJSON lines: the reading thread only splits
      * them (unless a keep callback must look at each record first) */
     th_input_defer(in, !p->keep);
@@ -1529,6 +1587,7 @@ static void run_parallel(th_pipeline *p, const levels *lv, th_input *in)
     pthread_mutex_unlock(&pl.mu);
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    helper_free(&self); /* every batch is committed */
     if (p->profile)
         prof_window_end(&pw);
     progress_end(&pr);

@@ -104,7 +104,8 @@ typedef struct th_pipeline {
     th_diags *diags;
     int64_t delay;          /* ECS documents without event.ingested get @timestamp + delay;
                              * TH_TIME_NONE = leave them */
-    unsigned threads;       /* workers; <= 1 = everything on the calling thread */
+    unsigned threads;       /* threads in all: threads - 1 workers and the calling thread;
+                             * <= 1 = everything on the calling thread */
     bool progress;          /* progress on stderr after a second */
     const char *verb;       /* progress label ("run") */
     uint64_t total_bytes;   /* input size on disk when known (percent and ETA), else 0 */
@@ -124,7 +125,9 @@ typedef struct th_pipeline {
                              * came, cli/outfile.h), reading stops at the next record */
     /* state and results */
     th_mapper *mapper;      /* given, or created on the first raw record; th_pipeline_free frees it */
-    uint64_t events, raw, derived, notime;
+    /* the commit's counts, on a line of their own: the workers read the
+     * fields above for every record, and the calling thread writes these */
+    _Alignas(64) uint64_t events, raw, derived, notime;
     th_pipeline_profile prof;
     char demand_rules[TH_ECS_DEMAND_DESC_MAX]; /* th_ecs_demand_desc of what all the rules read */
 } th_pipeline;

@@ -47,12 +47,22 @@ expect_grep "budget reached flags the rule" 'MEMORY BUDGET REACHED \(--max-memor
 # cut (those of the text summary), and the rule it cut
 "$TH" run --rules "$TMP/rules" --data "$TMP/rev2.ndjson" --threads 1 --max-memory 1 --format json >"$TMP/m.json" 2>/dev/null
 cut=$(sed -nE 's/.*BUDGET REACHED: ([0-9]+) matches.*/\1/p' "$TMP/err")
-if grep -q '"memory":{"budget_bytes":1048576,"budget_reached":true,"matches_not_kept":'"$cut"'}' "$TMP/m.json" &&
+# memfield FILE NAME: the summary's memory.NAME
+memfield() { grep -o '"memory":{[^}]*}' "$1" | grep -oE "\"$2\":[0-9]+" | cut -d: -f2; }
+if grep -q '"memory":{"budget_bytes":1048576,"budget_reached":true,"matches_not_kept":'"$cut"',' "$TMP/m.json" &&
    grep -q '"rule_id":"all"[^}]*"budget_reached":true' "$TMP/m.json" && grep -Eq '"peak_rss_bytes":[1-9][0-9]*' "$TMP/m.json"; then
   ok "json summary: budget reached, $cut matches not kept, the rule flagged, peak RSS"
 else nok "json summary: budget reached, matches not kept, the rule flagged, peak RSS" "cut=$cut" "$(cat "$TMP/m.json")"; fi
+# what the engine kept, in bytes: every match's document kept or not kept, and
+# the peak within the budget and the documents and match records under it
+kept=$(memfield "$TMP/m.json" documents_kept) dbytes=$(memfield "$TMP/m.json" document_bytes)
+mbytes=$(memfield "$TMP/m.json" match_bytes) peak=$(memfield "$TMP/m.json" engine_peak_bytes)
+if [ -n "$kept" ] && [ $((kept + cut)) = 9000 ] && [ "$peak" -le 1048576 ] &&
+  [ $((dbytes + mbytes)) -le "$peak" ] && [ "$dbytes" -gt 0 ] && [ "$mbytes" -gt 0 ]; then
+  ok "json summary: $kept documents kept and $cut not (9000 matches), $((dbytes + mbytes)) bytes of $peak at the peak, within the budget"
+else nok "json summary: documents kept and bytes within the budget" "kept=$kept cut=$cut documents=$dbytes matches=$mbytes peak=$peak"; fi
 "$TH" run --rules "$TMP/rules" --data "$TMP/ev.ndjson" --threads 1 --format json >"$TMP/m0.json" 2>/dev/null
-if grep -q '"memory":{"budget_bytes":4294967296,"budget_reached":false,"matches_not_kept":0}' "$TMP/m0.json" &&
+if grep -q '"memory":{"budget_bytes":4294967296,"budget_reached":false,"matches_not_kept":0,' "$TMP/m0.json" &&
    grep -q '"rule_id":"all"[^}]*"budget_reached":false' "$TMP/m0.json"; then
   ok "json summary: the default budget, not reached"
 else nok "json summary: the default budget, not reached" "$(cat "$TMP/m0.json")"; fi

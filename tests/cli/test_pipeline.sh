@@ -364,3 +364,86 @@ if [ -n "$(skipped "$TMP/ls0.json")" ] && [ $(($(skipped "$TMP/ls3.json") - $(sk
 else
   nok "labels beside S3 objects: 601 more records skipped than the objects alone" "$(skipped "$TMP/ls0.json") / $(skipped "$TMP/ls3.json")"
 fi
+
+# Strings numbered by the workers (hotpass.c lid_of): the commit finds the
+# list of a string a worker numbered by its number, but only while the
+# engine still stores the field's strings. 5,000 distinct source addresses
+# fill the engine's table (each later string a list of its own), then the
+# events return to the first 400, which the workers numbered before: one
+# thread's bytes kept, exactly, at every thread count (taking the stored list
+# by number there keeps fewer).
+awk 'BEGIN {
+  for (i = 0; i < 15000; i++) {
+    k = i < 5000 ? i : (i * 7) % 400
+    printf "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAX\",\"arn\":\"arn:aws:iam::123456789012:user/u%d\",\"accountId\":\"123456789012\",\"accessKeyId\":\"AKIAX%d\",\"userName\":\"u%d\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"10.%d.%d.%d\",\"userAgent\":\"aws-cli/2.15.0\",\"requestParameters\":null,\"responseElements\":null,\"requestID\":\"r%d\",\"eventID\":\"e%d\",\"readOnly\":true,\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":\"123456789012\",\"eventCategory\":\"Management\"}\n", i % 7, i % 7, i % 7, int(i / 3600), int(i / 60) % 60, i % 60, int(k / 65536), int(k / 256) % 256, k % 256, i, i
+  }
+}' >"$TMP/addr.ndjson"
+cat >"$TMP/esql_addr.toml" <<'TOML'
+[metadata]
+creation_date = "2026/12/07"
+maturity = "production"
+updated_date = "2026/12/07"
+
+[rule]
+author = ["trailhound tests"]
+description = "The addresses each user called S3 from (captures source.address)."
+from = "now-60m"
+interval = "30m"
+language = "esql"
+license = "Elastic License v2"
+name = "Test ES|QL Addresses Per User"
+risk_score = 21
+rule_id = "7d1e2f3a-0b1c-4d2e-8f3a-4b5c6d7e8f90"
+severity = "low"
+type = "esql"
+query = '''
+from logs-aws.cloudtrail-*
+| where event.provider == "s3.amazonaws.com"
+| stats Esql.n = count_distinct(source.address), Esql.addrs = values(source.address) by user.name
+| where Esql.n > 100000
+'''
+TOML
+mem() { grep -o '"memory":{[^}]*}' "$1"; }
+"$TH" run --rules "$TMP/esql_addr.toml" --data "$TMP/addr.ndjson" --threads 1 --format json -o "$TMP/am1.json" 2>/dev/null
+for t in 2 3; do
+  TH_PART_BYTES=65536 "$TH" run --rules "$TMP/esql_addr.toml" --data "$TMP/addr.ndjson" --threads "$t" \
+    --format json -o "$TMP/am$t.json" 2>/dev/null
+  if [ -n "$(mem "$TMP/am1.json")" ] && [ "$(mem "$TMP/am1.json")" = "$(mem "$TMP/am$t.json")" ] &&
+    grep -q '"match_bytes":[1-9]' "$TMP/am1.json"; then
+    ok "numbered strings, $t threads: the engine keeps one thread's lists, byte for byte ($(grep -o '"match_bytes":[0-9]*' "$TMP/am1.json"))"
+  else
+    nok "numbered strings, $t threads: the engine keeps one thread's lists, byte for byte" "$(mem "$TMP/am1.json")" "$(mem "$TMP/am$t.json")"
+  fi
+done
+
+# Lines the workers give back (a tab between tokens: settled on the reading
+# thread, in input order) among lines they take, in one small file (not in
+# parts), under an ES|QL rule whose values (addresses, agents) every event
+# captures: the settled lines are prepared with the batch's own hits, which
+# number nothing, between records a worker numbered. Alerts (each user's
+# values) and the engine's bytes are one thread's at two and three threads;
+# numbers read in the wrong thread's numbering change the values.
+awk 'BEGIN {
+  for (i = 0; i < 3400; i++) {
+    k = (i * 7919) % 97; u = (i * 31) % 5
+    sep = (i % 9 == 4) ? ",\t" : ","
+    printf "{\"eventVersion\":\"1.09\"%s\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAX\",\"arn\":\"arn:aws:iam::123456789012:user/u%d\",\"accountId\":\"123456789012\",\"accessKeyId\":\"AKIAX%d\",\"userName\":\"u%d\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"10.0.%d.%d\",\"userAgent\":\"aws-cli/2.15.%d\",\"requestParameters\":null,\"responseElements\":null,\"requestID\":\"r%d\",\"eventID\":\"e%d\",\"readOnly\":true,\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":\"123456789012\",\"eventCategory\":\"Management\"}\n", sep, u, u, u, int(i / 3600), int(i / 60) % 60, i % 60, int(k / 10), k % 10, (i * 13) % 17, i, i
+  }
+}' >"$TMP/settle.ndjson"
+sed -e 's/Test ES|QL Addresses Per User/Test ES|QL Values Per User/' \
+  -e 's/7d1e2f3a-0b1c-4d2e-8f3a-4b5c6d7e8f90/1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b/' \
+  -e 's/^| stats .*/| stats Esql.addrs = values(source.address), Esql.agents = values(user_agent.original), Esql.n = count(*) by user.name/' \
+  -e '/^| where Esql.n > 100000/d' "$TMP/esql_addr.toml" >"$TMP/esql_values.toml"
+"$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads 1 -o "$TMP/sv1.ndjson" 2>/dev/null
+"$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads 1 --format json -o "$TMP/sj1.json" 2>/dev/null
+for t in 2 3; do
+  "$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads "$t" -o "$TMP/sv$t.ndjson" 2>/dev/null
+  "$TH" run --rules "$TMP/esql_values.toml" --data "$TMP/settle.ndjson" --threads "$t" --format json -o "$TMP/sj$t.json" 2>/dev/null
+  if [ -s "$TMP/sv1.ndjson" ] && cmp -s "$TMP/sv1.ndjson" "$TMP/sv$t.ndjson" && [ -n "$(mem "$TMP/sj1.json")" ] &&
+    [ "$(mem "$TMP/sj1.json")" = "$(mem "$TMP/sj$t.json")" ]; then
+    ok "settled lines among numbered ones, $t threads: alerts and kept bytes those of one thread ($(wc -l <"$TMP/sv1.ndjson") alerts)"
+  else
+    nok "settled lines among numbered ones, $t threads: alerts and kept bytes those of one thread" \
+      "$(cmp "$TMP/sv1.ndjson" "$TMP/sv$t.ndjson" 2>&1)" "$(mem "$TMP/sj1.json")" "$(mem "$TMP/sj$t.json")"
+  fi
+done

@@ -127,9 +127,17 @@ static void check_value(const th_vlist *l, const char *want, size_t ev, const ch
     th_arena_free(&a);
 }
 
+/* The lists of a run's matches, per match its three fields' list ids, and
+ * the bytes the engine kept for them */
+typedef struct kept {
+    uint32_t ids[NEV][3];
+    uint64_t match_bytes;
+} kept;
+
 /* path 0: a filter that reads nothing (the commit walks the document);
- * 1: a query that reads the captured field; 2: the same with workers */
-static void run(int path)
+ * 1: a query that reads the captured field; 2: the same with workers. The
+ * events' values are drawn from seed; out (NULL: not kept) gets the lists. */
+static void run_seeded(int path, uint64_t seed, kept *out)
 {
     th_arena qa;
     th_arena_init(&qa, 65536);
@@ -160,7 +168,7 @@ static void run(int path)
     const char **user = th_arena_alloc(&qa, NEV * sizeof *user);
     char **addr = th_arena_alloc(&qa, NEV * sizeof *addr);
     size_t *uid = th_arena_alloc(&qa, NEV * sizeof *uid);
-    uint64_t s = 0x2545F4914F6CDD1Dull + (uint64_t)path;
+    uint64_t s = seed;
     size_t prev = 0;
     for (size_t i = 0; i < NEV; i++) {
         /* runs of one value, returns to recent ones, and jumps */
@@ -203,6 +211,11 @@ static void run(int path)
             fail_msg("event %zu: uid-%zu has a list of its own, not its stored one", i, uid[i]);
         }
         const th_vlist *u = th_match_list(f.e, m, 0);
+        if (out) {
+            out->ids[i][0] = u->id;
+            out->ids[i][1] = th_match_list(f.e, m, 1)->id;
+            out->ids[i][2] = ul->id;
+        }
         check_value(u, user[i], i, "user.name");
         check_value(th_match_list(f.e, m, 1), addr[i], i, "source.address");
         /* few distinct names: each stored once, its list shared */
@@ -224,10 +237,17 @@ static void run(int path)
     th_engine_memory(f.e, &docs, &doc_bytes, &match_bytes);
     bool reached;
     assert_true(match_bytes > NEV * sizeof(th_match));
+    if (out)
+        out->match_bytes = match_bytes;
     assert_int_equal(th_engine_retained_peak(f.e, &reached),
                      doc_bytes + match_bytes + f.e->state_bytes);
     fx_free(&f);
     th_arena_free(&qa);
+}
+
+static void run(int path)
+{
+    run_seeded(path, 0x2545F4914F6CDD1Dull + (uint64_t)path, NULL);
 }
 
 static void capture_by_walk(void **state)
@@ -246,6 +266,32 @@ static void capture_from_workers(void **state)
 {
     (void)state;
     run(2);
+}
+
+/* The same events with one thread and with workers (the values the workers
+ * found, handed to the commit as ranges): every match keeps the same lists
+ * (ids), and the engine the same bytes, also once the second field's 5,000
+ * strings have filled the engine's table (each later string a list of its
+ * own). These events are documents, whose fields the workers hand over as
+ * values; the strings of raw records' slot documents, which they number
+ * (hotpass.c lid_of), are checked the same way by tests/cli/test_pipeline.sh. */
+static void workers_keep_one_threads_lists(void **state)
+{
+    (void)state;
+    kept *one = th_xmalloc(sizeof *one), *two = th_xmalloc(sizeof *two);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        run_seeded(1, seed * 0x9E3779B97F4A7C15ull, one);
+        run_seeded(2, seed * 0x9E3779B97F4A7C15ull, two);
+        for (size_t i = 0; i < NEV; i++)
+            for (size_t k = 0; k < 3; k++)
+                if (one->ids[i][k] != two->ids[i][k])
+                    fail_msg("seed %u, event %zu, field %zu: list %u with workers, %u with one "
+                             "thread",
+                             (unsigned)seed, i, k, two->ids[i][k], one->ids[i][k]);
+        assert_int_equal(one->match_bytes, two->match_bytes);
+    }
+    free(one);
+    free(two);
 }
 
 /* Two rules whose captures overlap (the second's fields found by the first's
@@ -496,6 +542,7 @@ int main(void)
         cmocka_unit_test(capture_by_walk),
         cmocka_unit_test(capture_from_fields),
         cmocka_unit_test(capture_from_workers),
+        cmocka_unit_test(workers_keep_one_threads_lists),
         cmocka_unit_test(capture_arrays_from_workers),
         cmocka_unit_test(rows_shared),
         cmocka_unit_test(capture_from_known),
