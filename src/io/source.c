@@ -485,14 +485,23 @@ static void gz_fill(th_io_src *s, size_t room)
  * read 6% of its bytes again, its neighbour's. */
 #define PAST_STOP (16u << 10)
 
+/* The most bytes a read at file offset `at` may take: up to PAST_STOP past
+ * `stop`. A file's last part stops at UINT64_MAX: the sum saturates (it had
+ * wrapped, to no bytes at all when `at` was PAST_STOP - 1, and the read never
+ * ended). */
+static uint64_t read_most(uint64_t at, uint64_t stop)
+{
+    uint64_t before = at < stop ? stop - at : 0;
+    return before > UINT64_MAX - PAST_STOP ? UINT64_MAX : before + PAST_STOP;
+}
+
 /* Reads up to `room` bytes at s->win + s->len (when a stop is set: up to
  * PAST_STOP bytes past it, in the same read as the bytes before it, which
  * took a read of its own, often of one byte). */
 static void fd_fill(th_io_src *s, size_t room)
 {
     if (s->stop) {
-        uint64_t at = s->base + s->len;
-        uint64_t most = (at < s->stop ? s->stop - at : 0) + PAST_STOP;
+        uint64_t most = read_most(s->base + s->len, s->stop);
         if (room > most)
             room = (size_t)most;
     }
@@ -623,7 +632,7 @@ bool th_io_src_open_at(th_io_src *s, const char *path, uint64_t from, uint64_t s
     s->stop = stop;
     /* a part of up to a chunk, with the start of the line that crosses its
      * end, in one read */
-    uint64_t want = (stop > from ? stop - from : 0) + PAST_STOP;
+    uint64_t want = read_most(from, stop);
     size_t first = want < CHUNK + PAST_STOP ? (size_t)want : CHUNK + PAST_STOP;
     if (!window_room(s, first))
         return false;

@@ -562,6 +562,37 @@ static void parts_read_as_the_whole_file(void **state)
     tmp_rm(dir);
 }
 
+/* The last part of a file reads to its end (its stop is the largest offset):
+ * files whose last part of 4096 bytes (run_both) starts anywhere around 16 KiB,
+ * where the bytes it may read past its stop once wrapped to none and the read
+ * went on forever. */
+static void last_part_reads_to_the_end(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    char *p = tmp_path(dir, "last.ndjson");
+    static const size_t sizes[] = {16385, 16390, 18000, 20480};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        th_buf b;
+        th_buf_init(&b);
+        while (b.len + sizeof(CT(1)) < sizes[k])
+            put(&b, CT(1) "\n", sizeof(CT(1)));
+        while (b.len < sizes[k] - 1)
+            put(&b, " ", 1);
+        put(&b, "\n", 1);
+        write_bytes(p, b.data, b.len);
+        got g;
+        run_one(&g, p);
+        assert_true(g.parts_runs >= 3); /* 13, 256 and 4096 bytes */
+        assert_int_equal(g.st.bytes, sizes[k]);
+        assert_int_equal(g.n, (sizes[k] - 1) / (sizeof(CT(1))));
+        got_free(&g);
+        th_buf_free(&b);
+    }
+    free(p);
+    tmp_rm(dir);
+}
+
 static void shared_corpus_agrees(void **state)
 {
     (void)state;
@@ -595,6 +626,7 @@ int main(void)
         cmocka_unit_test(files_read_whole_agree),
         cmocka_unit_test(windows_given_up_agree),
         cmocka_unit_test(parts_read_as_the_whole_file),
+        cmocka_unit_test(last_part_reads_to_the_end),
         cmocka_unit_test(shared_corpus_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
