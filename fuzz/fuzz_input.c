@@ -16,7 +16,13 @@
  * in parts of 1 to 97 bytes (th_input_defer_parts, as the workers read a big
  * NDJSON file; the size from the input's middle byte), each part by the
  * worker's reader and absorbed in order, must give the records (their lines
- * made the file's), stats and messages of the eager read.
+ * made the file's), stats and messages of the eager read. A seventh and
+ * eighth read the input after 16,300 to 16,399 blank lines, eagerly and in
+ * parts of 4 KiB: the parts' reads past their ends then reach the offsets
+ * around 16 KiB (io/source.c PAST_STOP), where the sum of a part's end and
+ * what a read may take past it once wrapped for the last part, whose end is
+ * the largest offset (it read nothing from offset 16,383 on, for ever); the
+ * two must agree.
  *
  *   make fuzz            (all targets; FUZZ_SECONDS each)
  *   build/fuzz/fuzz_input -max_len=65536 corpus_dir/ */
@@ -182,9 +188,10 @@ static void read_all(const char *const *paths, size_t npaths, int mode, run *x, 
     th_input_close(in);
 }
 
-static const char *const mode_name[7] = {
+static const char *const mode_name[9] = {
     "eager", "lazy", "deferred", "deferred+jobs", "deferred+jobs after another file",
-    "that file alone, then eager", "deferred+parts"};
+    "that file alone, then eager", "deferred+parts", "after blank lines, eager",
+    "after blank lines, deferred+parts"};
 
 /* A difference, said before the abort: a failure that does not reproduce
  * (one of this target's did not: stale heap in ISA-L's state) must tell its
@@ -338,5 +345,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     read_all(one, 1, 5, &parts, 1 + (size ? data[size / 2] % 97 : 0));
     same(&x[0], 0, &parts, 6);
     close(fd);
+    int pfd = memfd_create("fuzz_input_padded", 0);
+    if (pfd < 0)
+        return 0;
+    static char blank[16400];
+    if (!blank[0])
+        memset(blank, '\n', sizeof blank);
+    size_t pad = 16300 + (size ? data[0] % 100 : 0);
+    if (write(pfd, blank, pad) == (ssize_t)pad &&
+        (!size || write(pfd, data, size) == (ssize_t)size)) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
+        read_all(one, 1, 0, &x[0], 0);
+        read_all(one, 1, 5, &parts, 4096);
+        same(&x[0], 7, &parts, 8);
+    }
+    close(pfd);
     return 0;
 }
