@@ -919,28 +919,6 @@ static void lid_grow(lid_tab *t)
     }
 }
 
-/* A hash of all of s: its words, the last one overlapping the one before
- * (th_str_hash_words copies a short tail into a word on the stack, and its
- * load then waits for the copy's byte stores: a quarter of the workers'
- * capture under perf); a string under 8 bytes as short_word makes it */
-static inline uint64_t lid_hash(th_str s)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n, w;
-    if (s.n < 8) {
-        w = short_word(s);
-    } else {
-        size_t i = 0;
-        for (; i + 8 < s.n; i += 8) {
-            memcpy(&w, s.p + i, 8);
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
-            h ^= h >> 32;
-        }
-        memcpy(&w, s.p + s.n - 8, 8);
-    }
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-}
-
 /* s's number among field fid's strings in l, 0 where it has none; slot: s's
  * recent entry (recent_slot), which the commit gets too. The last number,
  * then the recent entry's, then the table, as the commit looks a string up
@@ -974,7 +952,7 @@ static uint32_t lid_of(struct th_lids *l, uint32_t fid, th_str s, uint32_t slot)
     uint32_t r = t->recent ? t->recent[slot] : 0;
     if (r && t->str[r].n == s.n && th_bytes_eq(t->str[r].p, s.p, s.n))
         return lid_last(t, r, s);
-    uint64_t h = lid_hash(s);
+    uint64_t h = th_str_hash_words(s);
     uint32_t mask = t->cap - 1, i = 0;
     if (t->cap) {
         for (i = (uint32_t)h & mask; t->slot[i]; i = (i + 1) & mask) {
