@@ -563,9 +563,9 @@ static void parts_read_as_the_whole_file(void **state)
 }
 
 /* The last part of a file reads to its end (its stop is the largest offset):
- * files whose last part of 4096 bytes (run_both) starts anywhere around 16 KiB,
- * where the bytes it may read past its stop once wrapped to none and the read
- * went on forever. */
+ * files of 16,385 to 20,480 bytes, whose last 4,096-byte part (run_both) starts
+ * at 16 KiB and reads from offset 16,383, where the bytes a read may take past
+ * its stop once wrapped to none and the read went on for ever. */
 static void last_part_reads_to_the_end(void **state)
 {
     (void)state;
@@ -583,7 +583,7 @@ static void last_part_reads_to_the_end(void **state)
         write_bytes(p, b.data, b.len);
         got g;
         run_one(&g, p);
-        assert_true(g.parts_runs >= 3); /* 13, 256 and 4096 bytes */
+        assert_true(g.parts_runs >= 3); /* 13, 256 and 4,096 bytes (1 too, for the smaller) */
         assert_int_equal(g.st.bytes, sizes[k]);
         assert_int_equal(g.n, (sizes[k] - 1) / (sizeof(CT(1))));
         got_free(&g);
