@@ -110,6 +110,23 @@ static inline unsigned long long th_hash_bytes(const void *p, size_t n)
 
 static inline unsigned long long th_str_hash(th_str s) { return th_hash_bytes(s.p, s.n); }
 
+/* What memcpy(&w, s.p, s.n) leaves in a zeroed w for s.n < 8, without the
+ * call: two overlapping words, or the first, middle and last bytes (all of
+ * a string under 4 bytes) */
+static inline uint64_t th_str_short_word(th_str s)
+{
+    if (s.n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s.p, 4);
+        memcpy(&hi, s.p + s.n - 4, 4);
+        return lo | (uint64_t)hi << 8 * (s.n - 4);
+    }
+    const unsigned char *u = (const unsigned char *)s.p;
+    return s.n ? u[0] | (uint64_t)u[s.n / 2] << 8 * (s.n / 2) |
+                     (uint64_t)u[s.n - 1] << 8 * (s.n - 1)
+               : 0;
+}
+
 /* A hash of s eight bytes a step, for tables keyed by long strings (user
  * agents, ARNs, captured strings), where th_str_hash's byte a step is most of
  * a look-up. Its low bits spread well (a table may take them as the slot).
@@ -128,16 +145,8 @@ static inline uint64_t th_str_hash_words(th_str s)
             h ^= h >> 32;
         }
         memcpy(&w, s.p + s.n - 8, 8);
-    } else if (s.n >= 4) { /* its first and last four bytes, overlapping */
-        uint32_t lo, hi;
-        memcpy(&lo, s.p, 4);
-        memcpy(&hi, s.p + s.n - 4, 4);
-        w = lo | (uint64_t)hi << 8 * (s.n - 4);
-    } else { /* its first, middle and last byte: all of it */
-        const unsigned char *u = (const unsigned char *)s.p;
-        w = s.n ? u[0] | (uint64_t)u[s.n / 2] << 8 * (s.n / 2) |
-                      (uint64_t)u[s.n - 1] << 8 * (s.n - 1)
-                : 0;
+    } else {
+        w = th_str_short_word(s);
     }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);

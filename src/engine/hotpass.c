@@ -394,22 +394,6 @@ static inline void cap_push(cap_ctx *c, th_str s)
     c->vals[c->len++] = s;
 }
 
-/* What memcpy(&w, key.p, key.n) leaves in a zeroed w for key.n < 8, without
- * the call: two overlapping words, or the first, middle and last bytes */
-static inline uint64_t short_word(th_str key)
-{
-    if (key.n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, key.p, 4);
-        memcpy(&hi, key.p + key.n - 4, 4);
-        return lo | (uint64_t)hi << 8 * (key.n - 4);
-    }
-    const unsigned char *u = (const unsigned char *)key.p;
-    return key.n ? u[0] | (uint64_t)u[key.n / 2] << 8 * (key.n / 2) |
-                       (uint64_t)u[key.n - 1] << 8 * (key.n - 1)
-                 : 0;
-}
-
 /* The entry of cf->recent for key: by its length and its first, middle and
  * last eight bytes (a shared entry only costs a look-up in the table). The
  * middle word: within a day @timestamp's texts share the first word
@@ -438,7 +422,7 @@ static inline uint32_t recent_slot_by(th_str key, bool short_in_line)
         memcpy(&b, key.p + key.n - 8, 8);
         memcpy(&c, key.p + key.n / 2 - 4, 8);
     } else if (short_in_line) {
-        a = short_word(key);
+        a = th_str_short_word(key);
     } else if (key.n) {
         memcpy(&a, key.p, key.n);
     }
@@ -467,7 +451,7 @@ static inline void words16(th_str key, uint64_t w[2])
         memcpy(&w[0], key.p, 8);
         memcpy(&w[1], key.p + key.n - 8, 8);
     } else {
-        w[0] = short_word(key);
+        w[0] = th_str_short_word(key);
         w[1] = 0;
     }
 }
